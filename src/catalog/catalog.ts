@@ -1,0 +1,191 @@
+// The catalog: every read and write of the SQLite database goes through here, as prepared
+// statements made once. Stages receive a Catalog and never see SQL.
+import type { Db } from './db.js';
+import type {
+  AccessControlProfile, CaptionAsset, ConversionProfile, DeliveryProfile, Entry, FlavorAsset,
+  FlavorParams, Partner, RemoteFile, StorageProfile,
+} from './types.js';
+
+type Row = Record<string, any>;
+
+const csv = (s: string): string[] => (s ? s.split(',').map((t) => t.trim()).filter(Boolean) : []);
+const json = <T>(s: string | null, fallback: T): T => (s ? (JSON.parse(s) as T) : fallback);
+
+const toPartner = (r: Row): Partner => ({
+  id: r.id, name: r.name, adminSecret: r.admin_secret, userSecret: r.user_secret, status: r.status,
+  enforceEncryption: !!r.enforce_encryption, deliveryProfileIds: json(r.delivery_profile_ids, {}),
+  storageServePriority: r.storage_serve_priority, defaultConversionProfileId: r.default_conversion_profile_id,
+});
+const toFlavorParams = (r: Row): FlavorParams => ({
+  id: r.id, name: r.name, tags: csv(r.tags), format: r.format, videoCodec: r.video_codec, audioCodec: r.audio_codec,
+  width: r.width, height: r.height, videoBitrate: r.video_bitrate, audioBitrate: r.audio_bitrate, frameRate: r.frame_rate,
+});
+const toEntry = (r: Row): Entry => ({
+  id: r.id, partnerId: r.partner_id, name: r.name, description: r.description, type: r.type, mediaType: r.media_type,
+  status: r.status, duration: r.duration, moderationStatus: r.moderation_status, startDate: r.start_date,
+  endDate: r.end_date, accessControlProfileId: r.access_control_profile_id, tags: r.tags, adminTags: r.admin_tags,
+  userId: r.user_id, referenceId: r.reference_id, createdAt: r.created_at, updatedAt: r.updated_at, version: r.version,
+  dataFile: r.data_file, thumbnailFile: r.thumbnail_file, redirectEntryId: r.redirect_entry_id,
+});
+const toFlavor = (r: Row): FlavorAsset => ({
+  id: r.id, entryId: r.entry_id, partnerId: r.partner_id, flavorParamsId: r.flavor_params_id, filePath: r.file_path,
+  size: r.size, containerFormat: r.container_format, fileExt: r.file_ext, videoCodec: r.video_codec,
+  audioCodec: r.audio_codec, codecs: r.codecs, width: r.width, height: r.height, bitrate: r.bitrate,
+  frameRate: r.frame_rate, durationMs: r.duration_ms, language: r.language, label: r.label, isDefault: !!r.is_default,
+  tags: csv(r.tags), status: r.status, version: r.version, isOriginal: !!r.is_original, createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+const toCaption = (r: Row): CaptionAsset => ({
+  id: r.id, entryId: r.entry_id, partnerId: r.partner_id, language: r.language, languageCode: r.language_code,
+  label: r.label, format: r.format, filePath: r.file_path, size: r.size, isDefault: !!r.is_default, status: r.status,
+  version: r.version, displayOnPlayer: !!r.display_on_player, createdAt: r.created_at, updatedAt: r.updated_at,
+});
+const toAcp = (r: Row): AccessControlProfile => ({
+  id: r.id, partnerId: r.partner_id, name: r.name, systemName: r.system_name, description: r.description,
+  isDefault: !!r.is_default, rules: json(r.rules, []), createdAt: r.created_at, updatedAt: r.updated_at,
+});
+const toDeliveryProfile = (r: Row): DeliveryProfile => ({
+  id: r.id, partnerId: r.partner_id, name: r.name, type: r.type, streamerType: r.streamer_type, url: r.url,
+  isDefault: !!r.is_default, priority: r.priority, active: !!r.active, mediaProtocols: csv(r.media_protocols),
+  tokenizer: json(r.tokenizer, null), enforceDeliveriesSupport: csv(r.enforce_deliveries_support),
+  maxSize: r.max_size, extraParams: json(r.extra_params, {}),
+});
+const toStorage = (r: Row): StorageProfile => ({
+  id: r.id, partnerId: r.partner_id, name: r.name, baseUrl: r.base_url,
+  deliveryProfileIds: json(r.delivery_profile_ids, {}), active: !!r.active,
+});
+const toConversionProfile = (r: Row): ConversionProfile => ({
+  id: r.id, partnerId: r.partner_id, name: r.name, systemName: r.system_name, isDefault: !!r.is_default,
+  flavorParamsIds: csv(r.flavor_params_ids).map(Number), createdAt: r.created_at,
+});
+
+export interface EntryFilter {
+  partnerId: number;
+  idIn?: string[];
+  referenceIdEqual?: string;
+  redirectFromEntryId?: string;
+  nameLike?: string;
+  statusIn?: number[];
+  mediaTypeEqual?: number;
+  typeIn?: number[];
+  /** Include deleted entries (status 3); off unless statusIn asks for them. */
+  includeDeleted?: boolean;
+}
+
+export function createCatalog(db: Db) {
+  const q = {
+    partner: db.prepare('SELECT * FROM partners WHERE id = ?'),
+    partners: db.prepare('SELECT * FROM partners ORDER BY id'),
+    flavorParams: db.prepare('SELECT * FROM flavor_params WHERE id = ?'),
+    allFlavorParams: db.prepare('SELECT * FROM flavor_params ORDER BY id'),
+    entry: db.prepare('SELECT * FROM entries WHERE id = ?'),
+    flavorsOfEntry: db.prepare('SELECT rowid AS int_id, * FROM flavor_assets WHERE entry_id = ? ORDER BY bitrate, rowid'),
+    flavor: db.prepare('SELECT * FROM flavor_assets WHERE id = ?'),
+    captionsOfEntry: db.prepare('SELECT * FROM caption_assets WHERE entry_id = ? ORDER BY rowid'),
+    caption: db.prepare('SELECT * FROM caption_assets WHERE id = ?'),
+    acp: db.prepare('SELECT * FROM access_control_profiles WHERE id = ?'),
+    acpsOfPartner: db.prepare('SELECT * FROM access_control_profiles WHERE partner_id = ? ORDER BY id'),
+    deliveryProfile: db.prepare('SELECT * FROM delivery_profiles WHERE id = ?'),
+    deliveryProfiles: db.prepare('SELECT * FROM delivery_profiles ORDER BY id'),
+    storageProfile: db.prepare('SELECT * FROM storage_profiles WHERE id = ?'),
+    storageProfilesOfPartner: db.prepare('SELECT * FROM storage_profiles WHERE partner_id = ? ORDER BY id'),
+    remoteFilesOfFlavor: db.prepare('SELECT * FROM remote_files WHERE flavor_asset_id = ?'),
+    conversionProfilesOfPartner: db.prepare('SELECT * FROM conversion_profiles WHERE partner_id IN (0, ?) ORDER BY id'),
+    conversionProfile: db.prepare('SELECT * FROM conversion_profiles WHERE id = ?'),
+    revoked: db.prepare('SELECT 1 FROM revoked_sessions WHERE key = ? AND expires_at > ?'),
+    revoke: db.prepare('INSERT OR REPLACE INTO revoked_sessions (key, expires_at) VALUES (?, ?)'),
+    purgeRevoked: db.prepare('DELETE FROM revoked_sessions WHERE expires_at <= ?'),
+    entryCount: db.prepare('SELECT COUNT(*) AS n FROM entries'),
+  };
+
+  return {
+    db,
+    getPartner: (id: number): Partner | undefined => {
+      const r = q.partner.get(id) as Row | undefined;
+      return r && toPartner(r);
+    },
+    listPartners: (): Partner[] => (q.partners.all() as Row[]).map(toPartner),
+    getFlavorParams: (id: number): FlavorParams | undefined => {
+      const r = q.flavorParams.get(id) as Row | undefined;
+      return r && toFlavorParams(r);
+    },
+    listFlavorParams: (): FlavorParams[] => (q.allFlavorParams.all() as Row[]).map(toFlavorParams),
+    getEntry: (id: string): Entry | undefined => {
+      const r = q.entry.get(id) as Row | undefined;
+      return r && toEntry(r);
+    },
+    /** Every flavor asset of an entry, whatever its status, in ascending bitrate (ties: insertion order). */
+    listFlavors: (entryId: string): FlavorAsset[] => (q.flavorsOfEntry.all(entryId) as Row[]).map(toFlavor),
+    getFlavor: (id: string): FlavorAsset | undefined => {
+      const r = q.flavor.get(id) as Row | undefined;
+      return r && toFlavor(r);
+    },
+    listCaptions: (entryId: string): CaptionAsset[] => (q.captionsOfEntry.all(entryId) as Row[]).map(toCaption),
+    getCaption: (id: string): CaptionAsset | undefined => {
+      const r = q.caption.get(id) as Row | undefined;
+      return r && toCaption(r);
+    },
+    getAccessControlProfile: (id: number): AccessControlProfile | undefined => {
+      const r = q.acp.get(id) as Row | undefined;
+      return r && toAcp(r);
+    },
+    listAccessControlProfiles: (partnerId: number): AccessControlProfile[] =>
+      (q.acpsOfPartner.all(partnerId) as Row[]).map(toAcp),
+    getDeliveryProfile: (id: number): DeliveryProfile | undefined => {
+      const r = q.deliveryProfile.get(id) as Row | undefined;
+      return r && toDeliveryProfile(r);
+    },
+    listDeliveryProfiles: (): DeliveryProfile[] => (q.deliveryProfiles.all() as Row[]).map(toDeliveryProfile),
+    getStorageProfile: (id: number): StorageProfile | undefined => {
+      const r = q.storageProfile.get(id) as Row | undefined;
+      return r && toStorage(r);
+    },
+    listStorageProfiles: (partnerId: number): StorageProfile[] =>
+      (q.storageProfilesOfPartner.all(partnerId) as Row[]).map(toStorage),
+    listRemoteFiles: (flavorAssetId: string): RemoteFile[] =>
+      (q.remoteFilesOfFlavor.all(flavorAssetId) as Row[]).map((r) => ({
+        flavorAssetId: r.flavor_asset_id, storageProfileId: r.storage_profile_id, path: r.path,
+      })),
+    listConversionProfiles: (partnerId: number): ConversionProfile[] =>
+      (q.conversionProfilesOfPartner.all(partnerId) as Row[]).map(toConversionProfile),
+    getConversionProfile: (id: number): ConversionProfile | undefined => {
+      const r = q.conversionProfile.get(id) as Row | undefined;
+      return r && toConversionProfile(r);
+    },
+    listEntries: (f: EntryFilter, pageSize = 30, pageIndex = 1): { objects: Entry[]; totalCount: number } => {
+      // Filters are optional and combined; built as one parameterised statement per call.
+      const where: string[] = ['partner_id = @partnerId'];
+      const params: Record<string, unknown> = { partnerId: f.partnerId };
+      if (f.idIn) {
+        where.push(`id IN (${f.idIn.map((_, i) => `@id${i}`).join(',') || "''"})`);
+        f.idIn.forEach((id, i) => (params[`id${i}`] = id));
+      }
+      if (f.referenceIdEqual !== undefined) { where.push('reference_id = @ref'); params.ref = f.referenceIdEqual; }
+      if (f.redirectFromEntryId !== undefined) { where.push('id = @redir'); params.redir = f.redirectFromEntryId; }
+      if (f.nameLike !== undefined) { where.push("name LIKE @name ESCAPE '\\'"); params.name = `%${f.nameLike.replace(/[\\%_]/g, (c) => '\\' + c)}%`; }
+      if (f.statusIn) {
+        where.push(`status IN (${f.statusIn.map((_, i) => `@st${i}`).join(',') || 'NULL'})`);
+        f.statusIn.forEach((s, i) => (params[`st${i}`] = s));
+      } else if (!f.includeDeleted) where.push('status <> 3');
+      if (f.mediaTypeEqual !== undefined) { where.push('media_type = @mt'); params.mt = f.mediaTypeEqual; }
+      if (f.typeIn) {
+        where.push(`type IN (${f.typeIn.map((_, i) => `@ty${i}`).join(',') || 'NULL'})`);
+        f.typeIn.forEach((s, i) => (params[`ty${i}`] = s));
+      }
+      const w = where.join(' AND ');
+      const totalCount = (db.prepare(`SELECT COUNT(*) AS n FROM entries WHERE ${w}`).get(params) as Row).n;
+      const size = Math.max(1, Math.min(500, pageSize));
+      const offset = (Math.max(1, pageIndex) - 1) * size;
+      const rows = db.prepare(`SELECT * FROM entries WHERE ${w} ORDER BY created_at DESC, id LIMIT ${size} OFFSET ${offset}`).all(params) as Row[];
+      return { objects: rows.map(toEntry), totalCount };
+    },
+    isRevoked: (key: string, now: number): boolean => !!q.revoked.get(key, now),
+    revokeSession: (key: string, expiresAt: number): void => {
+      q.purgeRevoked.run(Math.floor(Date.now() / 1000));
+      q.revoke.run(key, expiresAt);
+    },
+    isEmpty: (): boolean => (q.entryCount.get() as Row).n === 0 && q.partners.all().length === 0,
+  };
+}
+
+export type Catalog = ReturnType<typeof createCatalog>;

@@ -1,0 +1,281 @@
+// The library description file: the JSON format in which a person describes partners, flavor
+// params, profiles and entries with their media (fixtures/README.md documents it). One loader
+// validates it and imports it into the catalog; the sample library is just such a file.
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
+import type { Db } from './db.js';
+import type { AccessRule } from '../access/types.js';
+import { normalizeAccessRules } from '../access/legacy.js';
+
+export interface LibraryFile {
+  version: 1;
+  /** Folder of the media files, relative to the library file. Default "media". */
+  mediaDir?: string;
+  partners?: LibPartner[];
+  flavorParams?: LibFlavorParams[];
+  conversionProfiles?: LibConversionProfile[];
+  accessControlProfiles?: LibAccessControlProfile[];
+  deliveryProfiles?: LibDeliveryProfile[];
+  storageProfiles?: LibStorageProfile[];
+  entries?: LibEntry[];
+}
+export interface LibPartner {
+  id: number; name: string; adminSecret: string; userSecret: string; status?: number;
+  enforceEncryption?: boolean; deliveryProfileIds?: Record<string, number[]>; storageServePriority?: number;
+  defaultConversionProfileId?: number;
+}
+export interface LibFlavorParams {
+  id: number; name: string; tags?: string; format?: string; videoCodec?: string; audioCodec?: string;
+  width?: number; height?: number; videoBitrate?: number; audioBitrate?: number; frameRate?: number;
+}
+export interface LibConversionProfile {
+  id: number; partnerId: number; name: string; systemName?: string; isDefault?: boolean; flavorParamsIds: number[];
+}
+export interface LibAccessControlProfile {
+  id: number; partnerId: number; name: string; systemName?: string; description?: string; isDefault?: boolean;
+  /** Rules in kdeliver's form (src/access/types.ts) ... */
+  rules?: AccessRule[];
+  /** ... and/or Kaltura's legacy restrictions, mapped onto rules at import. */
+  restrictions?: unknown[];
+}
+export interface LibDeliveryProfile {
+  id: number; partnerId?: number; name: string; type: number; streamerType: string; url: string;
+  isDefault?: boolean; priority?: number; active?: boolean; mediaProtocols?: string;
+  tokenizer?: { type: string; [k: string]: unknown } | null; enforceDeliveriesSupport?: string; maxSize?: number;
+  extraParams?: Record<string, unknown>;
+}
+export interface LibStorageProfile {
+  id: number; partnerId: number; name: string; baseUrl: string; deliveryProfileIds?: Record<string, number[]>; active?: boolean;
+}
+export interface LibFlavor {
+  id: string; flavorParamsId: number; file: string; containerFormat?: string; fileExt?: string;
+  videoCodec?: string; audioCodec?: string; codecs?: string; width?: number; height?: number; bitrate?: number;
+  frameRate?: number; durationMs?: number; language?: string; label?: string; isDefault?: boolean; tags?: string;
+  status?: number; version?: number; isOriginal?: boolean;
+  /** Copies on external storages: { storageProfileId: path }. */
+  remoteFiles?: Record<string, string>;
+}
+export interface LibCaption {
+  id: string; language: string; languageCode: string; label?: string; format: 'srt' | 'vtt'; file: string;
+  isDefault?: boolean; status?: number; displayOnPlayer?: boolean;
+}
+export interface LibEntry {
+  id: string; partnerId: number; name: string; description?: string; type?: number; mediaType?: number;
+  status?: number; duration?: number; moderationStatus?: number; startDate?: number | null; endDate?: number | null;
+  accessControlProfileId?: number | null; tags?: string; adminTags?: string; userId?: string; referenceId?: string;
+  createdAt?: number; version?: number; dataFile?: string; thumbnail?: string; redirectEntryId?: string;
+  flavors?: LibFlavor[]; captions?: LibCaption[];
+}
+
+export class LibraryError extends Error {}
+
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const SAFE_FILE = /^[A-Za-z0-9._-]{1,200}$/;
+
+function need(cond: unknown, where: string, what: string): asserts cond {
+  if (!cond) throw new LibraryError(`${where}: ${what}`);
+}
+
+/** Reads and validates a library file; every problem names its place in the file. */
+export function readLibraryFile(file: string): { library: LibraryFile; mediaDir: string } {
+  let library: LibraryFile;
+  try {
+    library = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new LibraryError(`${file}: not a readable JSON file (${(e as Error).message})`);
+  }
+  need(library && typeof library === 'object', file, 'the top level must be an object');
+  need(library.version === 1, `${file}: version`, 'must be 1');
+  const mediaDir = resolve(dirname(file), library.mediaDir ?? 'media');
+  validate(library, file, mediaDir);
+  return { library, mediaDir };
+}
+
+function validate(lib: LibraryFile, file: string, mediaDir: string): void {
+  const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  lib.partners?.forEach((p, i) => {
+    const w = `${file}: partners[${i}]`;
+    need(Number.isInteger(p.id) && p.id > 0, w, 'id must be a positive integer');
+    need(typeof p.adminSecret === 'string' && p.adminSecret.length >= 8, w, 'adminSecret must be a string of at least 8 characters');
+    need(typeof p.userSecret === 'string' && p.userSecret.length >= 8, w, 'userSecret must be a string of at least 8 characters');
+  });
+  lib.flavorParams?.forEach((fp, i) => need(Number.isInteger(fp.id) && fp.id >= 0, `${file}: flavorParams[${i}]`, 'id must be an integer ≥ 0'));
+  lib.deliveryProfiles?.forEach((d, i) => {
+    const w = `${file}: deliveryProfiles[${i}]`;
+    need(Number.isInteger(d.id), w, 'id must be an integer');
+    need(typeof d.streamerType === 'string', w, 'streamerType must be a string');
+    need(typeof d.url === 'string' && (d.url.startsWith('/') || /^[a-z]+:\/\//i.test(d.url)), w, 'url must be absolute (scheme://host/...) or a path on this server starting with "/"');
+  });
+  lib.entries?.forEach((e, i) => {
+    const w = `${file}: entries[${i}]`;
+    need(typeof e.id === 'string' && ID.test(e.id), w, 'id must be 1-64 characters of A-Z a-z 0-9 _ -');
+    need(Number.isInteger(e.partnerId), w, 'partnerId must be an integer');
+    const checkFile = (f: string, ww: string) => {
+      need(typeof f === 'string' && SAFE_FILE.test(f) && f !== '.' && f !== '..', ww, 'file must be a plain file name inside the media folder');
+      need(existsSync(join(mediaDir, f)), ww, `file ${join(mediaDir, f)} does not exist`);
+    };
+    e.flavors?.forEach((f, j) => {
+      const ww = `${w}.flavors[${j}]`;
+      need(typeof f.id === 'string' && ID.test(f.id), ww, 'id must be 1-64 characters of A-Z a-z 0-9 _ -');
+      need(Number.isInteger(f.flavorParamsId), ww, 'flavorParamsId must be an integer');
+      checkFile(f.file, ww);
+      for (const k of ['bitrate', 'width', 'height', 'frameRate', 'durationMs'] as const) {
+        need(f[k] === undefined || num(f[k]), ww, `${k} must be a number`);
+      }
+    });
+    e.captions?.forEach((c, j) => {
+      const ww = `${w}.captions[${j}]`;
+      need(typeof c.id === 'string' && ID.test(c.id), ww, 'id must be 1-64 characters of A-Z a-z 0-9 _ -');
+      need(c.format === 'srt' || c.format === 'vtt', ww, 'format must be "srt" or "vtt"');
+      checkFile(c.file, ww);
+    });
+    if (e.dataFile) checkFile(e.dataFile, `${w}.dataFile`);
+    if (e.thumbnail) checkFile(e.thumbnail, `${w}.thumbnail`);
+  });
+}
+
+/** Places a file in the data directory: a hard link where possible (same file system), else a copy. */
+function place(src: string, dest: string): void {
+  mkdirSync(dirname(dest), { recursive: true });
+  if (existsSync(dest)) rmSync(dest);
+  try {
+    linkSync(src, dest);
+  } catch {
+    copyFileSync(src, dest);
+  }
+}
+
+/**
+ * Imports a validated library into the catalog. Media files are placed under
+ * `{mediaRoot}/{partnerId}/{entryId}/`; records whose ids exist are replaced. The database
+ * work is one transaction, and files placed for a failed import are removed again.
+ */
+export function importLibrary(db: Db, lib: LibraryFile, mediaDir: string, mediaRoot: string, now = Math.floor(Date.now() / 1000)): { entries: number } {
+  const placed: string[] = [];
+  const rel = (e: LibEntry, f: string) => `${e.partnerId}/${e.id}/${f}`;
+  try {
+    for (const e of lib.entries ?? []) {
+      const files = [
+        ...(e.flavors ?? []).map((f) => f.file), ...(e.captions ?? []).map((c) => c.file),
+        ...(e.dataFile ? [e.dataFile] : []), ...(e.thumbnail ? [e.thumbnail] : []),
+      ];
+      for (const f of new Set(files)) {
+        const dest = join(mediaRoot, rel(e, f));
+        if (!existsSync(dest)) placed.push(dest);
+        place(join(mediaDir, f), dest);
+      }
+    }
+    db.transaction(() => writeRecords(db, lib, now, rel, mediaDir))();
+    return { entries: lib.entries?.length ?? 0 };
+  } catch (err) {
+    for (const p of placed) rmSync(p, { force: true });
+    throw err;
+  }
+}
+
+const statements = new Map<string, ReturnType<Db['prepare']>>();
+function upsert(db: Db, table: string, row: Record<string, unknown>, key = 'id'): void {
+  const cols = Object.keys(row);
+  const sql = `INSERT INTO ${table} (${cols.join(',')}) VALUES (${cols.map((c) => '@' + c).join(',')})
+    ON CONFLICT(${key}) DO UPDATE SET ${cols.filter((c) => c !== key).map((c) => `${c}=excluded.${c}`).join(',')}`;
+  const cacheKey = `${db.name}|${sql}`;
+  let st = statements.get(cacheKey);
+  if (!st) statements.set(cacheKey, (st = db.prepare(sql)));
+  const bound: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) bound[k] = typeof v === 'boolean' ? (v ? 1 : 0) : v === undefined ? null : v;
+  st.run(bound);
+}
+
+function writeRecords(db: Db, lib: LibraryFile, now: number, rel: (e: LibEntry, f: string) => string, mediaDir: string): void {
+  for (const p of lib.partners ?? []) {
+    upsert(db, 'partners', {
+      id: p.id, name: p.name ?? `Partner ${p.id}`, admin_secret: p.adminSecret, user_secret: p.userSecret,
+      status: p.status ?? 1, enforce_encryption: !!p.enforceEncryption,
+      delivery_profile_ids: JSON.stringify(p.deliveryProfileIds ?? {}),
+      storage_serve_priority: p.storageServePriority ?? 1, default_conversion_profile_id: p.defaultConversionProfileId ?? null,
+    });
+  }
+  for (const fp of lib.flavorParams ?? []) {
+    upsert(db, 'flavor_params', {
+      id: fp.id, name: fp.name, tags: fp.tags ?? '', format: fp.format ?? 'mp4', video_codec: fp.videoCodec ?? '',
+      audio_codec: fp.audioCodec ?? '', width: fp.width ?? 0, height: fp.height ?? 0, video_bitrate: fp.videoBitrate ?? 0,
+      audio_bitrate: fp.audioBitrate ?? 0, frame_rate: fp.frameRate ?? 0,
+    });
+  }
+  for (const cp of lib.conversionProfiles ?? []) {
+    upsert(db, 'conversion_profiles', {
+      id: cp.id, partner_id: cp.partnerId, name: cp.name, system_name: cp.systemName ?? '', is_default: !!cp.isDefault,
+      flavor_params_ids: cp.flavorParamsIds.join(','), created_at: now,
+    });
+  }
+  for (const d of lib.deliveryProfiles ?? []) {
+    upsert(db, 'delivery_profiles', {
+      id: d.id, partner_id: d.partnerId ?? 0, name: d.name, type: d.type, streamer_type: d.streamerType, url: d.url,
+      is_default: !!d.isDefault, priority: d.priority ?? 0, active: d.active ?? true, media_protocols: d.mediaProtocols ?? '',
+      tokenizer: d.tokenizer ? JSON.stringify(d.tokenizer) : null, enforce_deliveries_support: d.enforceDeliveriesSupport ?? '',
+      max_size: d.maxSize ?? null, extra_params: JSON.stringify(d.extraParams ?? {}),
+    });
+  }
+  for (const s of lib.storageProfiles ?? []) {
+    upsert(db, 'storage_profiles', {
+      id: s.id, partner_id: s.partnerId, name: s.name, base_url: s.baseUrl,
+      delivery_profile_ids: JSON.stringify(s.deliveryProfileIds ?? {}), active: s.active ?? true,
+    });
+  }
+  for (const a of lib.accessControlProfiles ?? []) {
+    upsert(db, 'access_control_profiles', {
+      id: a.id, partner_id: a.partnerId, name: a.name, system_name: a.systemName ?? '', description: a.description ?? '',
+      is_default: !!a.isDefault, rules: JSON.stringify(normalizeAccessRules(a.rules ?? [], a.restrictions ?? [])),
+      created_at: now, updated_at: now,
+    });
+  }
+  const delEntry = db.prepare('DELETE FROM entries WHERE id = ?');
+  for (const e of lib.entries ?? []) {
+    delEntry.run(e.id); // flavors and captions go with it (ON DELETE CASCADE)
+    const duration = e.duration ?? Math.max(0, ...(e.flavors ?? []).map((f) => (f.durationMs ?? 0) / 1000));
+    upsert(db, 'entries', {
+      id: e.id, partner_id: e.partnerId, name: e.name ?? e.id, description: e.description ?? '', type: e.type ?? 1,
+      media_type: e.mediaType ?? 1, status: e.status ?? 2, duration, moderation_status: e.moderationStatus ?? 6,
+      start_date: e.startDate ?? null, end_date: e.endDate ?? null, access_control_profile_id: e.accessControlProfileId ?? null,
+      tags: e.tags ?? '', admin_tags: e.adminTags ?? '', user_id: e.userId ?? '', reference_id: e.referenceId ?? '',
+      created_at: e.createdAt ?? now, updated_at: now, version: e.version ?? 1,
+      data_file: e.dataFile ? rel(e, e.dataFile) : null, thumbnail_file: e.thumbnail ? rel(e, e.thumbnail) : null,
+      redirect_entry_id: e.redirectEntryId ?? null,
+    });
+    for (const f of e.flavors ?? []) {
+      const ext = (f.fileExt ?? extname(f.file).slice(1)).toLowerCase();
+      upsert(db, 'flavor_assets', {
+        id: f.id, entry_id: e.id, partner_id: e.partnerId, flavor_params_id: f.flavorParamsId, file_path: rel(e, f.file),
+        size: statSync(join(mediaDir, f.file)).size, container_format: f.containerFormat ?? (ext === '3gp' ? '3gp' : 'isom'),
+        file_ext: ext, video_codec: f.videoCodec ?? '', audio_codec: f.audioCodec ?? '', codecs: f.codecs ?? '',
+        width: f.width ?? 0, height: f.height ?? 0, bitrate: f.bitrate ?? 0, frame_rate: f.frameRate ?? 0,
+        duration_ms: f.durationMs ?? Math.round(duration * 1000), language: f.language ?? '', label: f.label ?? '',
+        is_default: !!f.isDefault, tags: f.tags ?? '', status: f.status ?? 2, version: f.version ?? 1,
+        is_original: f.isOriginal ?? f.flavorParamsId === 0, created_at: now, updated_at: now,
+      });
+      for (const [sid, path] of Object.entries(f.remoteFiles ?? {})) {
+        db.prepare('INSERT OR REPLACE INTO remote_files (flavor_asset_id, storage_profile_id, path) VALUES (?, ?, ?)').run(f.id, Number(sid), path);
+      }
+    }
+    for (const c of e.captions ?? []) {
+      upsert(db, 'caption_assets', {
+        id: c.id, entry_id: e.id, partner_id: e.partnerId, language: c.language, language_code: c.languageCode,
+        label: c.label ?? c.language, format: c.format, file_path: rel(e, c.file), size: statSync(join(mediaDir, c.file)).size,
+        is_default: !!c.isDefault, status: c.status ?? 2, version: 1, display_on_player: c.displayOnPlayer ?? true,
+        created_at: now, updated_at: now,
+      });
+    }
+  }
+}
+
+/** The sample library shipped in fixtures/. */
+export function sampleLibraryPath(): string {
+  // dist/src/catalog → project root, or src/catalog under ts loaders
+  const here = dirname(new URL(import.meta.url).pathname);
+  for (const up of ['../..', '../../..']) {
+    const p = resolve(here, up, 'fixtures', 'sample-library.json');
+    if (existsSync(p)) return p;
+  }
+  throw new LibraryError('fixtures/sample-library.json not found next to kdeliver');
+}
+

@@ -1,0 +1,169 @@
+// Versioned schema. Each migration runs once, in order, inside a transaction; PRAGMA user_version
+// records how far a database has come. Never edit a migration that has shipped: add the next one.
+
+export const migrations: string[] = [
+  // 1: the catalog
+  `
+  CREATE TABLE partners (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    admin_secret TEXT NOT NULL,
+    user_secret TEXT NOT NULL,
+    status INTEGER NOT NULL DEFAULT 1,
+    enforce_encryption INTEGER NOT NULL DEFAULT 0,
+    delivery_profile_ids TEXT NOT NULL DEFAULT '{}',
+    storage_serve_priority INTEGER NOT NULL DEFAULT 1,
+    default_conversion_profile_id INTEGER
+  );
+
+  CREATE TABLE flavor_params (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '',
+    format TEXT NOT NULL DEFAULT 'mp4',
+    video_codec TEXT NOT NULL DEFAULT '',
+    audio_codec TEXT NOT NULL DEFAULT '',
+    width INTEGER NOT NULL DEFAULT 0,
+    height INTEGER NOT NULL DEFAULT 0,
+    video_bitrate INTEGER NOT NULL DEFAULT 0,
+    audio_bitrate INTEGER NOT NULL DEFAULT 0,
+    frame_rate REAL NOT NULL DEFAULT 0
+  );
+
+  CREATE TABLE access_control_profiles (
+    id INTEGER PRIMARY KEY,
+    partner_id INTEGER NOT NULL REFERENCES partners(id),
+    name TEXT NOT NULL,
+    system_name TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    is_default INTEGER NOT NULL DEFAULT 0,
+    rules TEXT NOT NULL DEFAULT '[]',
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE delivery_profiles (
+    id INTEGER PRIMARY KEY,
+    partner_id INTEGER NOT NULL DEFAULT 0,
+    name TEXT NOT NULL,
+    type INTEGER NOT NULL,
+    streamer_type TEXT NOT NULL,
+    url TEXT NOT NULL,
+    is_default INTEGER NOT NULL DEFAULT 0,
+    priority INTEGER NOT NULL DEFAULT 0,
+    active INTEGER NOT NULL DEFAULT 1,
+    media_protocols TEXT NOT NULL DEFAULT '',
+    tokenizer TEXT,
+    enforce_deliveries_support TEXT NOT NULL DEFAULT '',
+    max_size INTEGER,
+    extra_params TEXT NOT NULL DEFAULT '{}'
+  );
+
+  CREATE TABLE storage_profiles (
+    id INTEGER PRIMARY KEY,
+    partner_id INTEGER NOT NULL REFERENCES partners(id),
+    name TEXT NOT NULL,
+    base_url TEXT NOT NULL,
+    delivery_profile_ids TEXT NOT NULL DEFAULT '{}',
+    active INTEGER NOT NULL DEFAULT 1
+  );
+
+  CREATE TABLE entries (
+    id TEXT PRIMARY KEY,
+    partner_id INTEGER NOT NULL REFERENCES partners(id),
+    name TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    type INTEGER NOT NULL DEFAULT 1,
+    media_type INTEGER NOT NULL DEFAULT 1,
+    status INTEGER NOT NULL DEFAULT 2,
+    duration REAL NOT NULL DEFAULT 0,
+    moderation_status INTEGER NOT NULL DEFAULT 6,
+    start_date INTEGER,
+    end_date INTEGER,
+    access_control_profile_id INTEGER REFERENCES access_control_profiles(id),
+    tags TEXT NOT NULL DEFAULT '',
+    admin_tags TEXT NOT NULL DEFAULT '',
+    user_id TEXT NOT NULL DEFAULT '',
+    reference_id TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    data_file TEXT,
+    thumbnail_file TEXT,
+    redirect_entry_id TEXT
+  );
+  CREATE INDEX entries_partner ON entries(partner_id, created_at);
+  CREATE INDEX entries_reference ON entries(partner_id, reference_id);
+
+  CREATE TABLE flavor_assets (
+    id TEXT PRIMARY KEY,
+    entry_id TEXT NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+    partner_id INTEGER NOT NULL,
+    flavor_params_id INTEGER NOT NULL,
+    file_path TEXT NOT NULL,
+    size INTEGER NOT NULL DEFAULT 0,
+    container_format TEXT NOT NULL DEFAULT '',
+    file_ext TEXT NOT NULL DEFAULT '',
+    video_codec TEXT NOT NULL DEFAULT '',
+    audio_codec TEXT NOT NULL DEFAULT '',
+    codecs TEXT NOT NULL DEFAULT '',
+    width INTEGER NOT NULL DEFAULT 0,
+    height INTEGER NOT NULL DEFAULT 0,
+    bitrate INTEGER NOT NULL DEFAULT 0,
+    frame_rate REAL NOT NULL DEFAULT 0,
+    duration_ms INTEGER NOT NULL DEFAULT 0,
+    language TEXT NOT NULL DEFAULT '',
+    label TEXT NOT NULL DEFAULT '',
+    is_default INTEGER NOT NULL DEFAULT 0,
+    tags TEXT NOT NULL DEFAULT '',
+    status INTEGER NOT NULL DEFAULT 2,
+    version INTEGER NOT NULL DEFAULT 1,
+    is_original INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX flavor_assets_entry ON flavor_assets(entry_id);
+
+  CREATE TABLE caption_assets (
+    id TEXT PRIMARY KEY,
+    entry_id TEXT NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+    partner_id INTEGER NOT NULL,
+    language TEXT NOT NULL DEFAULT '',
+    language_code TEXT NOT NULL DEFAULT '',
+    label TEXT NOT NULL DEFAULT '',
+    format TEXT NOT NULL DEFAULT 'vtt',
+    file_path TEXT NOT NULL,
+    size INTEGER NOT NULL DEFAULT 0,
+    is_default INTEGER NOT NULL DEFAULT 0,
+    status INTEGER NOT NULL DEFAULT 2,
+    version INTEGER NOT NULL DEFAULT 1,
+    display_on_player INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX caption_assets_entry ON caption_assets(entry_id);
+
+  CREATE TABLE remote_files (
+    flavor_asset_id TEXT NOT NULL REFERENCES flavor_assets(id) ON DELETE CASCADE,
+    storage_profile_id INTEGER NOT NULL REFERENCES storage_profiles(id),
+    path TEXT NOT NULL,
+    PRIMARY KEY (flavor_asset_id, storage_profile_id)
+  );
+
+  CREATE TABLE conversion_profiles (
+    id INTEGER PRIMARY KEY,
+    partner_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    system_name TEXT NOT NULL DEFAULT '',
+    is_default INTEGER NOT NULL DEFAULT 0,
+    flavor_params_ids TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE revoked_sessions (
+    -- a KS revoked by session.end: its SHA1 (hex) or its session id
+    key TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+  );
+  `,
+];

@@ -1,0 +1,193 @@
+// The catalog's records, as the stages see them. Field names follow Kaltura's API objects where
+// one exists, so a reader of the reference can map them one to one. Times are Unix seconds,
+// bitrates kbit/s, durations seconds (entries) or milliseconds (where the name says Ms).
+import type { AccessRule } from '../access/types.js';
+
+/** Kaltura's entry.type (KalturaEntryType). */
+export const EntryType = { MEDIA_CLIP: 1, MIX: 2, PLAYLIST: 5, DATA: 6, LIVE_STREAM: 7, LIVE_CHANNEL: 8, DOCUMENT: 10 } as const;
+/** Kaltura's entry.mediaType (KalturaMediaType). */
+export const MediaType = { VIDEO: 1, IMAGE: 2, AUDIO: 5 } as const;
+/** Kaltura's entry.status (KalturaEntryStatus). */
+export const EntryStatus = { ERROR_IMPORTING: -2, ERROR_CONVERTING: -1, IMPORT: 0, PRECONVERT: 1, READY: 2, DELETED: 3, PENDING: 4, MODERATE: 5, BLOCKED: 6, NO_CONTENT: 7 } as const;
+/** Kaltura's moderationStatus (KalturaEntryModerationStatus). */
+export const ModerationStatus = { PENDING_MODERATION: 1, APPROVED: 2, REJECTED: 3, FLAGGED_FOR_REVIEW: 5, AUTO_APPROVED: 6 } as const;
+/** Kaltura's flavorAsset.status (KalturaFlavorAssetStatus). */
+export const AssetStatus = { ERROR: -1, QUEUED: 0, CONVERTING: 1, READY: 2, DELETED: 3, NOT_APPLICABLE: 4, TEMP: 5, WAIT_FOR_CONVERT: 6, IMPORTING: 7, VALIDATING: 8, EXPORTING: 9 } as const;
+
+export interface Partner {
+  id: number;
+  name: string;
+  adminSecret: string;
+  userSecret: string;
+  status: number; // 1 active
+  /** optimized_playback enforce_encryption: HTTPS request and protocol https required. */
+  enforceEncryption: boolean;
+  /** Per-format ordered delivery-profile ids (partner.deliveryProfileIds in Kaltura). */
+  deliveryProfileIds: Record<string, number[]>;
+  /** 1 Kaltura only, 2 Kaltura first, 3 external first, 4 external only. */
+  storageServePriority: number;
+  defaultConversionProfileId: number | null;
+}
+
+export interface FlavorParams {
+  id: number;
+  name: string;
+  tags: string[];
+  format: string; // container: mp4, 3gp, ...
+  videoCodec: string; // h264, h265, ...
+  audioCodec: string;
+  width: number;
+  height: number;
+  videoBitrate: number;
+  audioBitrate: number;
+  frameRate: number;
+}
+
+export interface Entry {
+  id: string;
+  partnerId: number;
+  name: string;
+  description: string;
+  type: number;
+  mediaType: number;
+  status: number;
+  /** Seconds (may be fractional). */
+  duration: number;
+  moderationStatus: number;
+  startDate: number | null;
+  endDate: number | null;
+  accessControlProfileId: number | null;
+  tags: string;
+  adminTags: string;
+  userId: string;
+  referenceId: string;
+  createdAt: number;
+  updatedAt: number;
+  version: number;
+  /** Data file relative to the media root: the image of an image entry, the file of a document. */
+  dataFile: string | null;
+  /** Default thumbnail, relative to the media root. */
+  thumbnailFile: string | null;
+  redirectEntryId: string | null;
+}
+
+export interface FlavorAsset {
+  id: string;
+  entryId: string;
+  partnerId: number;
+  flavorParamsId: number;
+  /** Relative to the media root; never absolute, never containing "..". */
+  filePath: string;
+  size: number;
+  containerFormat: string;
+  fileExt: string;
+  videoCodec: string;
+  audioCodec: string;
+  /** RFC 6381 codec string, e.g. "avc1.64001f,mp4a.40.2"; empty when unknown. */
+  codecs: string;
+  width: number;
+  height: number;
+  bitrate: number;
+  frameRate: number;
+  /** Milliseconds. */
+  durationMs: number;
+  language: string;
+  label: string;
+  isDefault: boolean;
+  tags: string[];
+  status: number;
+  version: number;
+  isOriginal: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface CaptionAsset {
+  id: string;
+  entryId: string;
+  partnerId: number;
+  /** Language name as Kaltura stores it, e.g. "English". */
+  language: string;
+  /** ISO 639-1 code, e.g. "en". */
+  languageCode: string;
+  label: string;
+  /** "srt" or "vtt" (Kaltura's CaptionType 1 and 3). */
+  format: 'srt' | 'vtt';
+  filePath: string;
+  size: number;
+  isDefault: boolean;
+  status: number;
+  version: number;
+  displayOnPlayer: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface AccessControlProfile {
+  id: number;
+  partnerId: number;
+  name: string;
+  systemName: string;
+  description: string;
+  isDefault: boolean;
+  rules: AccessRule[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface TokenizerConfig {
+  /** e.g. "kaltura", "akamaiHttp", "akamaiSecureHd", "cloudfront", "level3", "l3", "limelight", "ks", "wowza", "cht", "vnpt", "chinacache", "bitgravity". */
+  type: string;
+  [setting: string]: unknown;
+}
+
+export interface DeliveryProfile {
+  id: number;
+  partnerId: number;
+  name: string;
+  /** Kaltura's DeliveryProfileType, e.g. 61 VOD_PACKAGER_HLS. */
+  type: number;
+  streamerType: string;
+  /** Absolute URL, or a path starting with "/" meaning the server's own public URL. */
+  url: string;
+  isDefault: boolean;
+  priority: number;
+  /** Kaltura's ACTIVE or STAGING_OUT; inactive profiles are never chosen. */
+  active: boolean;
+  /** Comma list of allowed request protocols; empty means any. */
+  mediaProtocols: string[];
+  tokenizer: TokenizerConfig | null;
+  /** Values of enforce_delivery admin tags this profile supports. */
+  enforceDeliveriesSupport: string[];
+  maxSize: number | null;
+  extraParams: Record<string, unknown>;
+}
+
+export interface StorageProfile {
+  id: number;
+  partnerId: number;
+  name: string;
+  /** Base URL of the external storage (a CDN or object-store origin). */
+  baseUrl: string;
+  /** Per-format delivery-profile ids for this storage. */
+  deliveryProfileIds: Record<string, number[]>;
+  active: boolean;
+}
+
+/** A copy of a flavor's file on an external storage. */
+export interface RemoteFile {
+  flavorAssetId: string;
+  storageProfileId: number;
+  /** Path relative to the storage's base URL. */
+  path: string;
+}
+
+export interface ConversionProfile {
+  id: number;
+  partnerId: number;
+  name: string;
+  systemName: string;
+  isDefault: boolean;
+  flavorParamsIds: number[];
+  createdAt: number;
+}

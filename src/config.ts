@@ -1,0 +1,137 @@
+// Configuration: read once at start from the environment (and, when KDELIVER_CONFIG names one,
+// a JSON file whose keys are the same variable names), validated, then passed to everything as a
+// plain object. No other module reads process.env.
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** SQLite catalog file. */
+  dbFile: string;
+  /** Root of media files; catalog paths are relative to it. */
+  mediaRoot: string;
+  /** Public base URL of this server (scheme://host[:port]), or null to take it from each request. */
+  publicUrl: string | null;
+  /** Trust X-Forwarded-* headers (only behind a proxy you control). */
+  trustProxy: boolean;
+  /** Server-wide secret of playManifest `kt` signed URLs. */
+  urlTokenSecret: string;
+  /** Secret of the signatures kdeliver puts on its own protected media URLs. */
+  mediaUrlSecret: string;
+  /** Seed the sample library into an empty data directory. */
+  sampleLibrary: boolean;
+  production: boolean;
+  logLevel: string;
+  /** Cache age of playManifest answers that may be cached (Kaltura's play_manifest_cache_age). */
+  playManifestCacheAge: number;
+  hlsSegmentDurationMs: number;
+  dashSegmentDurationMs: number;
+  /** Byte bound of the packager's parsed-index cache. */
+  indexCacheBytes: number;
+  /** Largest moov box the packager will parse. */
+  maxMoovBytes: number;
+  /** MaxMind-format country database for country conditions, or null. */
+  geoIpFile: string | null;
+  /** Time to let in-flight requests finish on SIGTERM. */
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {}
+
+export const SAMPLE_URL_TOKEN_SECRET = 'sample-url-token-secret';
+export const SAMPLE_MEDIA_URL_SECRET = 'sample-media-url-secret';
+
+type Env = Record<string, string | undefined>;
+
+const KEYS = [
+  'HOST', 'PORT', 'KDELIVER_DATA_DIR', 'KDELIVER_PUBLIC_URL', 'KDELIVER_TRUST_PROXY', 'KDELIVER_URL_TOKEN_SECRET',
+  'KDELIVER_MEDIA_URL_SECRET', 'KDELIVER_SAMPLE_LIBRARY', 'NODE_ENV', 'KDELIVER_LOG_LEVEL', 'KDELIVER_PLAYMANIFEST_CACHE_AGE',
+  'KDELIVER_HLS_SEGMENT_MS', 'KDELIVER_DASH_SEGMENT_MS', 'KDELIVER_INDEX_CACHE_MB', 'KDELIVER_MAX_MOOV_MB',
+  'KDELIVER_GEOIP_FILE', 'KDELIVER_SHUTDOWN_GRACE_MS',
+] as const;
+
+function bool(key: string, v: string | undefined, dflt: boolean): boolean {
+  if (v === undefined || v === '') return dflt;
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  throw new ConfigError(`${key}=${JSON.stringify(v)}: expected true or false`);
+}
+
+function int(key: string, v: string | undefined, dflt: number, min: number, max: number): number {
+  if (v === undefined || v === '') return dflt;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+    throw new ConfigError(`${key}=${JSON.stringify(v)}: expected a whole number from ${min} to ${max}`);
+  }
+  return Number(v);
+}
+
+export function loadConfig(processEnv: Env = process.env): Config {
+  let env: Env = processEnv;
+  if (processEnv.KDELIVER_CONFIG) {
+    let fromFile: Record<string, unknown>;
+    try {
+      fromFile = JSON.parse(readFileSync(processEnv.KDELIVER_CONFIG, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`KDELIVER_CONFIG=${processEnv.KDELIVER_CONFIG}: not a readable JSON file (${(e as Error).message})`);
+    }
+    for (const [k, v] of Object.entries(fromFile)) {
+      if (!(KEYS as readonly string[]).includes(k)) throw new ConfigError(`${processEnv.KDELIVER_CONFIG}: unknown key ${k} (known: ${KEYS.join(', ')})`);
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new ConfigError(`${processEnv.KDELIVER_CONFIG}: ${k} must be a string, number or boolean`);
+    }
+    // the environment wins over the file
+    env = { ...Object.fromEntries(Object.entries(fromFile).map(([k, v]) => [k, String(v)])), ...processEnv };
+  }
+  const production = env.NODE_ENV === 'production';
+  const dataDir = resolve(env.KDELIVER_DATA_DIR || 'storage');
+  const sampleLibrary = bool('KDELIVER_SAMPLE_LIBRARY', env.KDELIVER_SAMPLE_LIBRARY, !production);
+  let publicUrl: string | null = null;
+  if (env.KDELIVER_PUBLIC_URL) {
+    let u: URL;
+    try {
+      u = new URL(env.KDELIVER_PUBLIC_URL);
+    } catch {
+      throw new ConfigError(`KDELIVER_PUBLIC_URL=${JSON.stringify(env.KDELIVER_PUBLIC_URL)}: expected an absolute http(s) URL such as https://media.example.com`);
+    }
+    if (!/^https?:$/.test(u.protocol) || u.search || u.hash) {
+      throw new ConfigError(`KDELIVER_PUBLIC_URL=${JSON.stringify(env.KDELIVER_PUBLIC_URL)}: expected an http(s) URL without query or fragment`);
+    }
+    publicUrl = u.toString().replace(/\/+$/, '');
+  }
+  const urlTokenSecret = env.KDELIVER_URL_TOKEN_SECRET || (sampleLibrary ? SAMPLE_URL_TOKEN_SECRET : '');
+  const mediaUrlSecret = env.KDELIVER_MEDIA_URL_SECRET || (sampleLibrary ? SAMPLE_MEDIA_URL_SECRET : '');
+  if (production) {
+    if (!urlTokenSecret || !mediaUrlSecret) {
+      throw new ConfigError('KDELIVER_URL_TOKEN_SECRET and KDELIVER_MEDIA_URL_SECRET: required in production (NODE_ENV=production); set each to a long random string');
+    }
+    if (!sampleLibrary && (urlTokenSecret === SAMPLE_URL_TOKEN_SECRET || mediaUrlSecret === SAMPLE_MEDIA_URL_SECRET)) {
+      throw new ConfigError('KDELIVER_URL_TOKEN_SECRET / KDELIVER_MEDIA_URL_SECRET: the sample secrets are refused in production unless KDELIVER_SAMPLE_LIBRARY=true');
+    }
+  }
+  const logLevel = env.KDELIVER_LOG_LEVEL || 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`KDELIVER_LOG_LEVEL=${JSON.stringify(logLevel)}: expected one of fatal, error, warn, info, debug, trace, silent`);
+  }
+  return {
+    host: env.HOST || '127.0.0.1',
+    port: int('PORT', env.PORT, 8080, 0, 65535),
+    dataDir,
+    dbFile: join(dataDir, 'catalog.sqlite'),
+    mediaRoot: join(dataDir, 'media'),
+    publicUrl,
+    trustProxy: bool('KDELIVER_TRUST_PROXY', env.KDELIVER_TRUST_PROXY, false),
+    urlTokenSecret,
+    mediaUrlSecret: mediaUrlSecret || urlTokenSecret,
+    sampleLibrary,
+    production,
+    logLevel,
+    playManifestCacheAge: int('KDELIVER_PLAYMANIFEST_CACHE_AGE', env.KDELIVER_PLAYMANIFEST_CACHE_AGE, 60, 0, 86400),
+    hlsSegmentDurationMs: int('KDELIVER_HLS_SEGMENT_MS', env.KDELIVER_HLS_SEGMENT_MS, 10000, 1000, 60000),
+    dashSegmentDurationMs: int('KDELIVER_DASH_SEGMENT_MS', env.KDELIVER_DASH_SEGMENT_MS, 4000, 1000, 60000),
+    indexCacheBytes: int('KDELIVER_INDEX_CACHE_MB', env.KDELIVER_INDEX_CACHE_MB, 256, 1, 65536) * 1024 * 1024,
+    maxMoovBytes: int('KDELIVER_MAX_MOOV_MB', env.KDELIVER_MAX_MOOV_MB, 64, 1, 4096) * 1024 * 1024,
+    geoIpFile: env.KDELIVER_GEOIP_FILE || null,
+    shutdownGraceMs: int('KDELIVER_SHUTDOWN_GRACE_MS', env.KDELIVER_SHUTDOWN_GRACE_MS, 10000, 0, 600000),
+  };
+}

@@ -1,0 +1,62 @@
+// Delivery errors: Kaltura's numeric KExternalErrors codes, made in one place and rendered in one
+// place (render/error.ts). The HTTP status follows the product documentation: 403 when access is
+// refused, 404 when the entry or a usable flavor does not exist, 400 for a malformed parameter.
+
+export interface ErrorKind {
+  code: number;
+  name: string;
+  /** The reference's description text. */
+  description: string;
+  httpStatus: 400 | 403 | 404 | 405 | 416 | 503;
+}
+
+const kinds = {
+  ENTRY_NOT_FOUND: { code: 1, description: 'requested entry not found', httpStatus: 404 },
+  NOT_SCHEDULED_NOW: { code: 2, description: 'entry restricted due to scheduling', httpStatus: 403 },
+  ACCESS_CONTROL_RESTRICTED: { code: 3, description: 'entry restricted due to access-control', httpStatus: 403 },
+  INVALID_KS_SRT: { code: 4, description: 'ks is an invalid string', httpStatus: 403 },
+  FILE_NOT_FOUND: { code: 5, description: 'required file was not found', httpStatus: 404 },
+  FLAVOR_NOT_FOUND: { code: 6, description: 'requested flavor was not found', httpStatus: 404 },
+  INVALID_KS: { code: 7, description: 'ks is not valid', httpStatus: 403 },
+  INVALID_ENTRY_TYPE: { code: 12, description: 'requested entry type is invalid for the requested format', httpStatus: 404 },
+  ENTRY_MODERATION_ERROR: { code: 13, description: 'entry is restricted due to invalid moderation status', httpStatus: 403 },
+  PARTNER_NOT_FOUND: { code: 14, description: 'partner not found', httpStatus: 404 },
+  PARTNER_NOT_ACTIVE: { code: 15, description: 'partner not active', httpStatus: 403 },
+  IP_COUNTRY_BLOCKED: { code: 16, description: '', httpStatus: 403 },
+  INVALID_MAX_BITRATE: { code: 19, description: 'max bitrate is not valid', httpStatus: 400 },
+  MISSING_PARAMETER: { code: 20, description: 'Request parameter [%s] is missing', httpStatus: 400 },
+  BAD_QUERY: { code: 25, description: 'wrong query attributes', httpStatus: 400 },
+  INVALID_TOKEN: { code: 27, description: 'invalid token', httpStatus: 403 },
+  EXPIRED_TOKEN: { code: 28, description: 'expired token', httpStatus: 403 },
+  KS_EXPIRED: { code: 31, description: 'The given KS has expired', httpStatus: 403 },
+  INVALID_PARTNER: { code: 32, description: 'invalid partner', httpStatus: 403 },
+  EXCEEDED_RESTRICTED_IP: { code: 34, description: 'exceeded restricted IP', httpStatus: 403 },
+  INVALID_MIN_BITRATE: { code: 49, description: 'min bitrate is not valid', httpStatus: 400 },
+} satisfies Record<string, Omit<ErrorKind, 'name'>>;
+
+export type ErrorName = keyof typeof kinds;
+
+export class DeliveryError extends Error {
+  readonly code: number;
+  readonly errorName: ErrorName;
+  readonly description: string;
+  readonly httpStatus: number;
+  /** Extra text the reference appends after the description (", This format is unsupported"). */
+  readonly extra: string;
+  /** Extra X-Kaltura header values, e.g. "access-control: <rule message>". */
+  readonly headers: string[];
+
+  constructor(name: ErrorName, extra = '', opts: { httpStatus?: number; headers?: string[] } = {}) {
+    const k = kinds[name];
+    super(`${k.description}${extra}`);
+    this.code = k.code;
+    this.errorName = name;
+    this.description = k.description;
+    this.extra = extra;
+    this.httpStatus = opts.httpStatus ?? k.httpStatus;
+    this.headers = opts.headers ?? [];
+  }
+}
+
+export const errorKind = (name: ErrorName): ErrorKind => ({ name, ...kinds[name] });
+export const isDeliveryError = (e: unknown): e is DeliveryError => e instanceof DeliveryError;

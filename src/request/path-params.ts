@@ -1,0 +1,56 @@
+// Kaltura's path-style parameters: /key/value/key/value... after the action name. One parser for
+// every delivery route (playManifest, serveFlavor, raw, download, packager), with the reference's
+// rules: empty segments dropped, first occurrence wins, parsing stops at a key "0", and a lone
+// last segment (a file-name tail such as a.m3u8) is a key without a value.
+import { DeliveryError } from '../errors.js';
+
+export const MAX_SEGMENT_LENGTH = 2048;
+export const MAX_PATH_LENGTH = 8192;
+
+/** Splits a raw (still percent-encoded) path into decoded segments; refuses what could escape or confuse. */
+export function splitPath(rawPath: string): string[] {
+  if (rawPath.length > MAX_PATH_LENGTH) throw new DeliveryError('BAD_QUERY', ', path too long');
+  const out: string[] = [];
+  for (const raw of rawPath.split('/')) {
+    if (raw === '') continue;
+    if (raw.length > MAX_SEGMENT_LENGTH) throw new DeliveryError('BAD_QUERY', ', path segment too long');
+    if (/%2f|%5c|%00/i.test(raw)) throw new DeliveryError('BAD_QUERY', ', encoded slash or NUL byte in path');
+    let seg: string;
+    try {
+      seg = decodeURIComponent(raw);
+    } catch {
+      throw new DeliveryError('BAD_QUERY', ', malformed percent-encoding in path');
+    }
+    if (seg.includes('\0')) throw new DeliveryError('BAD_QUERY', ', NUL byte in path');
+    out.push(seg);
+  }
+  return out;
+}
+
+/** Reads key/value pairs from path segments. Values of keys without one are undefined. */
+export function readPairs(segments: string[]): Map<string, string | undefined> {
+  const params = new Map<string, string | undefined>();
+  for (let i = 0; i < segments.length; i += 2) {
+    const key = segments[i];
+    if (key === '' || key === '0') break; // PHP-falsy key ends the pairs
+    if (!params.has(key)) params.set(key, segments[i + 1]);
+  }
+  return params;
+}
+
+/** Path pairs over query-string values: the merged view every route reads from. */
+export function mergeParams(pathParams: Map<string, string | undefined>, query: Record<string, unknown>): Map<string, string> {
+  const merged = new Map<string, string>();
+  for (const [k, v] of Object.entries(query ?? {})) {
+    const val = Array.isArray(v) ? v[0] : v; // first occurrence, as PHP's $_GET keeps the last but clients never repeat
+    if (typeof val === 'string') merged.set(k, val);
+  }
+  for (const [k, v] of pathParams) if (v !== undefined) merged.set(k, v);
+  return merged;
+}
+
+/** Splits a request URL into its raw path and its query string (without "?"). */
+export function splitUrl(url: string): { path: string; query: string } {
+  const q = url.indexOf('?');
+  return q < 0 ? { path: url, query: '' } : { path: url.slice(0, q), query: url.slice(q + 1) };
+}

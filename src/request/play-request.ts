@@ -1,0 +1,211 @@
+// The one request model of playManifest: every parameter normalised once (aliases resolved,
+// numbers parsed, referrer decoded, KS taken from the header or the params), by one parser, from
+// the path pairs, the query string and the headers. Stages read this and nothing else.
+import { DeliveryError } from '../errors.js';
+import { mergeParams, readPairs, splitPath, splitUrl } from './path-params.js';
+
+/** What the route knows about the HTTP request, without Fastify types. */
+export interface HttpFacts {
+  method: string;
+  /** Path and query exactly as received (kt signs this). */
+  rawUrl: string;
+  query: Record<string, unknown>;
+  /** Lower-case header names. */
+  headers: Record<string, string | string[] | undefined>;
+  isHttps: boolean;
+  clientIp: string;
+}
+
+export interface PlayRequest {
+  method: string;
+  rawUri: string;
+  isHttps: boolean;
+  clientIp: string;
+  userAgent: string;
+  headers: Record<string, string>;
+  entryId: string | null;
+  /** As asked (url when absent, as the product documentation says). */
+  format: string;
+  protocol: string;
+  responseFormat: string | null;
+  /** From flavorId (wins) or flavorIds. */
+  flavorIds: string[] | null;
+  /** From flavorParamId (wins) or flavorParamIds; read only when no asset ids were given. */
+  flavorParamIds: number[] | null;
+  /** Tag fallback groups from `tags`, or null for the format's defaults. */
+  tags: string[][] | null;
+  preferredBitrate: number | null;
+  maxBitrate: number | null;
+  minBitrate: number | null;
+  /** ms; -1 when absent or ≤ 0. */
+  seekFrom: number;
+  /** ms; 0 when absent. */
+  clipTo: number;
+  playbackRate: number;
+  tracks: string;
+  storageId: number | null;
+  cdnHost: string | null;
+  deliveryProfileIds: number[] | null;
+  deliveryCode: string;
+  playbackContext: string | null;
+  ks: string | null;
+  kt: string | null;
+  expiry: number | null;
+  /** Decoded referrer (the `referrer` param, else the Referer header). */
+  referrer: string;
+  hashes: Record<string, string>;
+  sequence: string[] | null;
+  defaultAudioLang: string | null;
+  muxedAudioLang: string | null;
+  disableCaptions: boolean;
+  type: string | null;
+  /** JSONP callback, from the query string only. */
+  callback: string | null;
+  clientTag: string | null;
+  playSessionId: string | null;
+  uiConfId: string | null;
+  /** The raw merged parameters, for traces. */
+  params: ReadonlyMap<string, string>;
+}
+
+/** Kaltura's short aliases (long name → short name). No other parameter has one. */
+export const SHORT_NAMES: Record<string, string> = {
+  cdnHost: 'ch', clipTo: 'ct', deliveryCode: 'dc', entryId: 'e', expiry: 'ex', flavorId: 'fi', flavorIds: 'fs',
+  flavorParamId: 'fp', flavorParamIds: 'fps', format: 'f', maxBitrate: 'mb', minBitrate: 'mib',
+  playbackContext: 'pc', preferredBitrate: 'pb', protocol: 'pt', referrer: 'r', seekFrom: 'sf', storageId: 'si',
+  tags: 't', uiConfId: 'ui',
+};
+
+const CALLBACK = /^[0-9_a-zA-Z.]*$/;
+
+export function headerValue(headers: HttpFacts['headers'], name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Decodes Kaltura's url-safe base64 referrer; anything that is not text becomes ''. */
+export function decodeReferrer(v: string): string {
+  const b64 = v.replace(/-/g, '+').replace(/_/g, '/').replace(/ /g, '+');
+  if (!/^[A-Za-z0-9+/]*=*$/.test(b64)) return '';
+  const text = Buffer.from(b64, 'base64').toString('utf8');
+  // CR/LF or other control characters never reach a header, a log line or a rule
+  return /[\u0000-\u001f\u007f\ufffd]/.test(text) ? '' : text;
+}
+
+const num = (v: string | undefined): number | null => {
+  if (v === undefined || v.trim() === '') return null;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+};
+const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+
+/** The path after `playManifest` plus query and headers → PlayRequest. Throws DeliveryError 19/49/25. */
+export function parsePlayRequest(pathAfterAction: string, http: HttpFacts): PlayRequest {
+  const params = mergeParams(readPairs(splitPath(pathAfterAction)), http.query);
+  const get = (name: string): string | undefined => {
+    if (params.has(name)) return params.get(name);
+    const short = SHORT_NAMES[name];
+    return short !== undefined ? params.get(short) : undefined;
+  };
+
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(http.headers)) {
+    const s = Array.isArray(v) ? v.join(', ') : v;
+    if (s !== undefined) headers[k.toLowerCase()] = s;
+  }
+
+  const format = get('format') || 'url';
+  let protocol = get('protocol') || 'http';
+  if (protocol === 'null') protocol = 'http';
+  protocol = protocol.toLowerCase();
+  if ((format === 'hdnetworkmanifest' || format === 'hdnetworksmil' || format === 'http') && !protocol.startsWith('http')) protocol = 'http';
+  if (!/^[a-z][a-z0-9+.-]{0,15}$/.test(protocol)) throw new DeliveryError('BAD_QUERY', ', invalid protocol');
+
+  const preferredBitrate = num(get('preferredBitrate'));
+  const mbRaw = get('maxBitrate');
+  const maxBitrate = num(mbRaw);
+  if (mbRaw !== undefined && mbRaw !== '' && (maxBitrate === null || maxBitrate <= 0)) throw new DeliveryError('INVALID_MAX_BITRATE');
+  const mibRaw = get('minBitrate');
+  const minBitrate = num(mibRaw);
+  if (mibRaw !== undefined && mibRaw !== '' && (minBitrate === null || minBitrate <= 0)) throw new DeliveryError('INVALID_MIN_BITRATE');
+
+  const flavorId = get('flavorId');
+  const flavorIds = flavorId ? [flavorId] : get('flavorIds') ? list(get('flavorIds')) : null;
+  const fp = get('flavorParamId');
+  const fps = fp !== undefined && fp !== '' ? [fp] : get('flavorParamIds') ? list(get('flavorParamIds')) : null;
+  const flavorParamIds = fps ? fps.map((s) => Number(s)).filter((n) => Number.isInteger(n)) : null;
+
+  const tagsRaw = get('tags');
+  const tags = tagsRaw ? list(tagsRaw).map((t) => [t]) : null;
+
+  const seek = num(get('seekFrom'));
+  const clip = num(get('clipTo'));
+  const dps = get('deliveryProfileIds') || get('deliveryProfileId');
+  const deliveryProfileIds = dps ? list(dps).map(Number).filter((n) => Number.isInteger(n)) : null;
+
+  const hashes: Record<string, string> = {};
+  const hashesRaw = get('hashes');
+  if (hashesRaw) {
+    let decoded = hashesRaw;
+    try { decoded = decodeURIComponent(hashesRaw); } catch { /* keep as is */ }
+    for (const pair of decoded.split(',')) {
+      const eq = pair.indexOf('=');
+      if (eq > 0) hashes[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+  }
+
+  const ksHeader = headerValue(http.headers, 'x-kaltura-ks');
+  const referrerParam = get('referrer');
+  const refHeader = headerValue(http.headers, 'referer') ?? '';
+  const referrer = (referrerParam ? decodeReferrer(referrerParam) : '') || (/[\r\n]/.test(refHeader) ? '' : refHeader);
+
+  const q = http.query ?? {};
+  const cb = typeof q.callback === 'string' ? q.callback : null;
+  const expiryRaw = get('expiry');
+  const seq = params.get('sequence');
+
+  return {
+    method: http.method.toUpperCase(),
+    rawUri: http.rawUrl,
+    isHttps: http.isHttps,
+    clientIp: http.clientIp,
+    userAgent: headers['user-agent'] ?? '',
+    headers,
+    entryId: get('entryId') || null,
+    format,
+    protocol,
+    responseFormat: params.get('responseFormat') || null,
+    flavorIds,
+    flavorParamIds,
+    tags,
+    preferredBitrate,
+    maxBitrate,
+    minBitrate,
+    seekFrom: seek !== null && seek > 0 ? Math.floor(seek) : -1,
+    clipTo: clip !== null && clip > 0 ? Math.floor(clip) : 0,
+    playbackRate: num(params.get('playbackRate')) ?? 0,
+    tracks: params.get('tracks') ?? '',
+    storageId: num(get('storageId')),
+    cdnHost: get('cdnHost')?.replace(/^[a-z]+:\/\//i, '') || null,
+    deliveryProfileIds,
+    deliveryCode: get('deliveryCode') ?? '',
+    playbackContext: get('playbackContext') ?? null,
+    ks: ksHeader || params.get('ks') || null,
+    kt: params.get('kt') || null,
+    expiry: expiryRaw !== undefined && expiryRaw !== '' ? (num(expiryRaw) ?? 0) : null,
+    referrer,
+    hashes,
+    sequence: seq ? list(seq) : null,
+    defaultAudioLang: params.get('defaultAudioLang') || null,
+    muxedAudioLang: params.get('muxedAudioLang') || null,
+    disableCaptions: !!params.get('disableCaptions') && params.get('disableCaptions') !== '0' && params.get('disableCaptions') !== 'false',
+    type: params.get('type') || null,
+    callback: cb !== null && CALLBACK.test(cb) ? cb : null,
+    clientTag: params.get('clientTag') || null,
+    playSessionId: params.get('playSessionId') || null,
+    uiConfId: get('uiConfId') || params.get('uiconf') || null,
+    params,
+  };
+}
+
+export { splitUrl };
