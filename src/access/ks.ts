@@ -1,0 +1,365 @@
+// KS (Kaltura Session) v1 and v2: parse, verify, generate, as security.md §1 lays them out.
+// Parsing only reads the envelope (version, partner id); nothing a KS says is trusted until
+// verifyKs has checked it against the partner's admin secret(s). The user secret never verifies.
+import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Partner } from '../catalog/types.js';
+import { DeliveryError } from '../errors.js';
+
+export type KsErrorReason = 'MALFORMED' | 'BAD_SIGNATURE' | 'EXPIRED' | 'IP' | 'URI' | 'REVOKED' | 'WRONG_PARTNER';
+
+export class KsError extends Error {
+  readonly reason: KsErrorReason;
+  constructor(reason: KsErrorReason, message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+export const KsType = { USER: 0, ADMIN: 2 } as const;
+
+/** The unverified envelope of a KS. */
+export interface ParsedKs {
+  version: 1 | 2;
+  partnerId: number;
+  /** The KS string as received. */
+  raw: string;
+  /** Base64-decoded bytes. */
+  bytes: Buffer;
+}
+
+export interface Ks {
+  version: 1 | 2;
+  partnerId: number;
+  userId: string;
+  /** 0 USER, 2 ADMIN (1 counts as admin too, as in the reference). */
+  type: number;
+  /** valid_until, unix seconds. */
+  expiry: number;
+  /** name → values (a value list is split on "/"; a bare name has []); the whole string "*" is { "*": ["*"] }. */
+  privileges: Map<string, string[]>;
+  /** The privilege string as the KS carries it (v2: rebuilt as name:value,...). */
+  privilegesString: string;
+  raw: string;
+  /**
+   * Revocation key: the reference's session hash (v1: the hex signature; v2: the hex of the
+   * embedded SHA1). Unlike a hash of the KS text it is the same for the url-safe and the standard
+   * base64 spelling of one KS, so a revoked KS cannot come back re-spelled.
+   */
+  hash: string;
+  sessionId?: string;
+  masterPartnerId: string | null;
+  additionalData: string | null;
+  isAdmin: boolean;
+}
+
+const MAX_KS_LENGTH = 16 * 1024;
+const RESERVED_V2 = new Set(['_e', '_t', '_u', '_m', '_d']);
+
+const sha1 = (data: Buffer | string): Buffer => createHash('sha1').update(data).digest();
+const sha1Hex = (data: Buffer | string): string => createHash('sha1').update(data).digest('hex');
+
+/** Strict base64 in either alphabet, with or without padding; non-canonical trailing bits refused. */
+function decodeBase64(ks: string): Buffer | null {
+  const std = ks.replace(/-/g, '+').replace(/_/g, '/');
+  const m = /^([A-Za-z0-9+/]*)(={0,2})$/.exec(std);
+  if (!m) return null;
+  const [, body, pad] = m;
+  if (body.length % 4 === 1) return null;
+  if (pad && (body.length + pad.length) % 4 !== 0) return null;
+  const bytes = Buffer.from(body, 'base64');
+  // A changed character in the unused low bits would decode to the same bytes: refuse it, so
+  // that each accepted KS has exactly one spelling per alphabet.
+  if (bytes.toString('base64').replace(/=+$/, '') !== body) return null;
+  return bytes;
+}
+
+/** Reads the envelope. Throws KsError('MALFORMED'). */
+export function parseKs(ks: string): ParsedKs {
+  if (typeof ks !== 'string' || ks.length === 0) throw new KsError('MALFORMED', 'empty KS');
+  if (ks.length > MAX_KS_LENGTH) throw new KsError('MALFORMED', 'KS too long');
+  const bytes = decodeBase64(ks);
+  if (!bytes || bytes.length === 0) throw new KsError('MALFORMED', 'KS is not base64');
+  if (bytes.subarray(0, 3).toString('latin1') === 'v2|') {
+    const bar = bytes.indexOf(0x7c, 3);
+    const pid = bar > 3 ? bytes.subarray(3, bar).toString('latin1') : '';
+    if (!/^-?\d{1,10}$/.test(pid)) throw new KsError('MALFORMED', 'KS v2 without a partner id');
+    const cipherLen = bytes.length - bar - 1;
+    if (cipherLen <= 0 || cipherLen % 16 !== 0) throw new KsError('MALFORMED', 'KS v2 ciphertext is not whole AES blocks');
+    return { version: 2, partnerId: Number(pid), raw: ks, bytes };
+  }
+  const bar = bytes.indexOf(0x7c);
+  if (bar < 0) throw new KsError('MALFORMED', 'KS v1 without a signature');
+  const fields = bytes.subarray(bar + 1).toString('utf8').split(';');
+  if (fields.length < 3) throw new KsError('MALFORMED', 'KS v1 with fewer than 3 fields');
+  if (!/^-?\d{1,10}$/.test(fields[0])) throw new KsError('MALFORMED', 'KS v1 without a partner id');
+  return { version: 1, partnerId: Number(fields[0]), raw: ks, bytes };
+}
+
+/** "a:b/c,d" → Map { a → [b, c], d → [] }; repeated names merge (v1). */
+export function parsePrivileges(s: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  if (s.trim() === '*') {
+    out.set('*', ['*']);
+    return out;
+  }
+  for (const item of s.split(',')) {
+    if (item === '') continue;
+    const colon = item.indexOf(':');
+    const name = (colon < 0 ? item : item.slice(0, colon)).trim();
+    if (!name) continue;
+    const values = colon < 0 ? [] : item.slice(colon + 1).split('/');
+    out.set(name, [...(out.get(name) ?? []), ...values]);
+  }
+  return out;
+}
+
+/** PHP urldecode: "+" is a space, valid %XX decoded, anything else left as it is. */
+function phpUrlDecode(s: string): string {
+  const bytes: number[] = [];
+  const src = Buffer.from(s.replace(/\+/g, ' '), 'utf8');
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (c === 0x25 && i + 2 < src.length + 0 && /^[0-9a-fA-F]{2}$/.test(src.subarray(i + 1, i + 3).toString('latin1'))) {
+      bytes.push(parseInt(src.subarray(i + 1, i + 3).toString('latin1'), 16));
+      i += 2;
+    } else bytes.push(c);
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/**
+ * PHP parse_str, as far as a KS needs it: "&"-separated pairs, urldecoded, later keys win (in
+ * the position of the first), "." and " " in names become "_", "a[x]" names keep their base.
+ */
+export function phpParseStr(q: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of q.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    let key = phpUrlDecode(eq < 0 ? part : part.slice(0, eq)).replace(/^ +/, '');
+    const value = eq < 0 ? '' : phpUrlDecode(part.slice(eq + 1));
+    const br = key.indexOf('[');
+    if (br > 0) key = key.slice(0, br);
+    key = key.replace(/[. ]/g, '_');
+    if (key === '' || key.includes('\0')) continue;
+    out.set(key, value);
+  }
+  return out;
+}
+
+/** PHP urlencode (http_build_query's encoding): space → "+", [A-Za-z0-9._-] kept, the rest %XX. */
+export function phpUrlEncode(s: string): string {
+  return encodeURIComponent(s)
+    .replace(/[!'()*~]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
+    .replace(/%20/g, '+');
+}
+
+const aesKey = (secret: string): Buffer => sha1(secret).subarray(0, 16);
+
+function zeroPad(b: Buffer): Buffer {
+  const rem = b.length % 16;
+  return rem === 0 ? b : Buffer.concat([b, Buffer.alloc(16 - rem)]);
+}
+
+function decryptV2(cipher: Buffer, secret: string): Buffer {
+  const d = createDecipheriv('aes-128-cbc', aesKey(secret), Buffer.alloc(16));
+  d.setAutoPadding(false);
+  const plain = Buffer.concat([d.update(cipher), d.final()]);
+  let end = plain.length;
+  while (end > 0 && plain[end - 1] === 0) end--;
+  return plain.subarray(0, end);
+}
+
+const hexEq = (a: string, b: string): boolean =>
+  a.length === b.length && timingSafeEqual(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'));
+
+interface Fields {
+  userId: string; type: number; expiry: number; privilegesString: string;
+  masterPartnerId: string | null; additionalData: string | null; hash: string;
+}
+
+function openV1(p: ParsedKs, secrets: string[]): Fields {
+  const bar = p.bytes.indexOf(0x7c);
+  const sig = p.bytes.subarray(0, bar).toString('latin1');
+  const info = p.bytes.subarray(bar + 1);
+  const ok = secrets.some((s) => hexEq(sig, sha1Hex(Buffer.concat([Buffer.from(s, 'utf8'), info]))));
+  if (!ok) throw new KsError('BAD_SIGNATURE', 'KS signature does not match');
+  const f = info.toString('utf8').split(';');
+  return {
+    expiry: Number(f[2]),
+    type: f[3] === undefined || f[3] === '' ? 0 : Number(f[3]),
+    userId: f[5] ?? '',
+    privilegesString: f[6] ?? '',
+    masterPartnerId: f[7] || null,
+    additionalData: f[8] || null,
+    hash: sig,
+  };
+}
+
+function openV2(p: ParsedKs, secrets: string[]): Fields {
+  const bar = p.bytes.indexOf(0x7c, 3);
+  const cipher = p.bytes.subarray(bar + 1);
+  for (const secret of secrets) {
+    const plain = decryptV2(cipher, secret);
+    if (plain.length < 36) continue;
+    const digest = plain.subarray(0, 20);
+    if (!timingSafeEqual(digest, sha1(plain.subarray(20)))) continue;
+    const q = phpParseStr(plain.subarray(36).toString('utf8'));
+    const privs: string[] = [];
+    for (const [k, v] of q) {
+      if (RESERVED_V2.has(k)) continue;
+      privs.push(k === 'all' && v === '*' ? '*' : v === '' ? k : `${k}:${v}`);
+    }
+    return {
+      expiry: Number(q.get('_e') ?? NaN),
+      type: q.has('_t') && q.get('_t') !== '' ? Number(q.get('_t')) : 0,
+      userId: q.get('_u') ?? '',
+      privilegesString: privs.join(','),
+      masterPartnerId: q.get('_m') || null,
+      additionalData: q.get('_d') || null,
+      hash: digest.toString('hex'),
+    };
+  }
+  throw new KsError('BAD_SIGNATURE', 'KS does not decrypt with the partner secret');
+}
+
+/** Every revocation key of a KS: its hash, and the hash of its session id when it has one. */
+export function ksRevocationKeys(ks: Pick<Ks, 'hash' | 'partnerId' | 'sessionId'>): string[] {
+  return ks.sessionId ? [ks.hash, sha1Hex(`${ks.partnerId}_${ks.sessionId}`)] : [ks.hash];
+}
+
+export interface VerifyOptions {
+  /** Unix seconds. */
+  now: number;
+  /** When given, `iprestrict` is enforced against it; a KS with iprestrict and no IP fails. */
+  clientIp?: string;
+  /** Path and query as requested; `urirestrict` is enforced against it (fails when absent). */
+  uri?: string;
+  isRevoked?(key: string): boolean;
+  /** Additional enabled admin secrets of the partner, tried after the main one. */
+  extraAdminSecrets?: string[];
+}
+
+/**
+ * Checks, in the reference's order: partner, signature, expiry (valid_until <= now is expired),
+ * iprestrict, urirestrict, revocation. Throws KsError; returns the trusted session.
+ */
+export function verifyKs(parsed: ParsedKs, partner: Pick<Partner, 'id' | 'adminSecret'>, opts: VerifyOptions): Ks {
+  if (parsed.partnerId !== partner.id) throw new KsError('WRONG_PARTNER', `KS of partner ${parsed.partnerId}`);
+  const secrets = [partner.adminSecret, ...(opts.extraAdminSecrets ?? [])].filter((s) => s !== '');
+  if (secrets.length === 0) throw new KsError('BAD_SIGNATURE', 'partner has no admin secret');
+  const f = parsed.version === 2 ? openV2(parsed, secrets) : openV1(parsed, secrets);
+  if (!Number.isFinite(f.expiry) || !Number.isFinite(f.type)) throw new KsError('MALFORMED', 'KS fields are not numbers');
+  const privileges = parsePrivileges(f.privilegesString);
+  const ks: Ks = {
+    version: parsed.version, partnerId: parsed.partnerId, userId: f.userId, type: f.type, expiry: f.expiry,
+    privileges, privilegesString: f.privilegesString, raw: parsed.raw, hash: f.hash,
+    masterPartnerId: f.masterPartnerId, additionalData: f.additionalData, isAdmin: f.type >= 1,
+  };
+  const sid = privileges.get('sessionid');
+  if (sid && sid.length) ks.sessionId = sid.join('/');
+  if (ks.expiry <= opts.now) throw new KsError('EXPIRED', 'KS expired');
+  const ips = privileges.get('iprestrict');
+  if (ips && (opts.clientIp === undefined || !ips.includes(opts.clientIp))) throw new KsError('IP', 'KS restricted to another IP');
+  const uris = privileges.get('urirestrict');
+  if (uris && !uriAllowed(uris.join('/'), opts.uri)) throw new KsError('URI', 'KS restricted to other URIs');
+  if (ks.partnerId !== -1 && opts.isRevoked && ksRevocationKeys(ks).some((k) => opts.isRevoked!(k))) {
+    throw new KsError('REVOKED', 'KS revoked');
+  }
+  return ks;
+}
+
+function uriAllowed(patterns: string, uri: string | undefined): boolean {
+  if (uri === undefined) return false;
+  return patterns.split('|').some((p) => (p.endsWith('*') ? uri.startsWith(p.slice(0, -1)) : uri === p));
+}
+
+/**
+ * Privilege check, stricter than the reference's substring test (security.md §1.5 QUIRK): names
+ * and values compare whole, so `sview:1_ab` does not grant `1_abc`. A KS whose privileges are
+ * "*" grants everything; a value "*" grants every value of that name.
+ */
+export function ksHasPrivilege(ks: Pick<Ks, 'privileges'>, name: string, value?: string): boolean {
+  if (ks.privileges.has('*')) return true;
+  const values = ks.privileges.get(name);
+  if (!values) return false;
+  if (value === undefined) return true;
+  return values.includes('*') || values.includes(value);
+}
+
+export interface GenerateKsOptions {
+  partnerId: number;
+  /** The admin secret (only an admin secret validates). */
+  secret: string;
+  type: 0 | 2;
+  userId?: string;
+  /** Seconds from now. */
+  expiry: number;
+  privileges?: string;
+  version?: 1 | 2;
+  /** Unix seconds. */
+  now: number;
+  masterPartnerId?: number | null;
+  additionalData?: string | null;
+  /** v2: the 16 random bytes (tests); v1: the rand field. */
+  rand?: Buffer | string;
+}
+
+/** Issues a KS the way the reference server does (v1: all 9 fields, standard base64; v2: url-safe). */
+export function generateKs(o: GenerateKsOptions): string {
+  const userId = o.userId ?? '';
+  if (/[;,|\r\n\0]/.test(userId)) throw new KsError('MALFORMED', 'a KS user id may not contain ";", ",", "|" or control characters');
+  const privileges = o.privileges ?? '';
+  if (/[\r\n\0]/.test(privileges) || (o.version !== 2 && privileges.includes(';'))) {
+    throw new KsError('MALFORMED', 'KS privileges may not contain control characters, nor ";" in a v1 KS');
+  }
+  if (!Number.isInteger(o.partnerId)) throw new KsError('MALFORMED', 'partner id must be an integer');
+  if (!Number.isFinite(o.expiry) || !Number.isFinite(o.now)) throw new KsError('MALFORMED', 'expiry must be a number');
+  const validUntil = Math.floor(o.now + o.expiry);
+  if (o.version === 2) return generateV2(o, userId, privileges, validUntil);
+  const rand = typeof o.rand === 'string' ? o.rand : `${Math.floor(o.now)}.${randomBytes(2).readUInt16BE(0) % 10000}`;
+  const info = [o.partnerId, o.partnerId, validUntil, o.type, rand, userId, privileges,
+    o.masterPartnerId ?? '', o.additionalData ?? ''].join(';');
+  return Buffer.from(`${sha1Hex(o.secret + info)}|${info}`, 'utf8').toString('base64');
+}
+
+function generateV2(o: GenerateKsOptions, userId: string, privileges: string, validUntil: number): string {
+  // A keyed array in the reference: a repeated name keeps its first position and its last value.
+  const fields = new Map<string, string>();
+  if (privileges.trim() === '*') fields.set('all', '*');
+  else {
+    for (const item of privileges.split(',')) {
+      if (item === '') continue;
+      const c = item.indexOf(':');
+      fields.set(c < 0 ? item : item.slice(0, c), c < 0 ? '' : item.slice(c + 1));
+    }
+  }
+  fields.set('_e', String(validUntil));
+  fields.set('_t', String(o.type));
+  fields.set('_u', userId);
+  if (o.masterPartnerId !== undefined && o.masterPartnerId !== null) fields.set('_m', String(o.masterPartnerId));
+  if (o.additionalData !== undefined && o.additionalData !== null) fields.set('_d', o.additionalData);
+  const f = [...fields].map(([k, v]) => `${phpUrlEncode(k)}=${phpUrlEncode(v)}`).join('&');
+  const r = Buffer.isBuffer(o.rand) ? o.rand : randomBytes(16);
+  const body = Buffer.concat([r, Buffer.from(f, 'utf8')]);
+  const plain = zeroPad(Buffer.concat([sha1(body), body]));
+  const c = createCipheriv('aes-128-cbc', aesKey(o.secret), Buffer.alloc(16));
+  c.setAutoPadding(false);
+  const cipher = Buffer.concat([c.update(plain), c.final()]);
+  const all = Buffer.concat([Buffer.from(`v2|${o.partnerId}|`, 'latin1'), cipher]);
+  return all.toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+/**
+ * How playManifest answers a KS that failed (security.md §4.2): expired 31, IP 34, another
+ * partner 32 only when the entry has access-control rules (otherwise the KS is ignored: null),
+ * anything else 7. (4, INVALID_KS_SRT, is never produced: the KS is parsed before the access check.)
+ */
+export function playManifestKsError(e: KsError, entryHasRules: boolean): DeliveryError | null {
+  switch (e.reason) {
+    case 'EXPIRED': return new DeliveryError('KS_EXPIRED', ', This URL is expired');
+    case 'IP': return new DeliveryError('EXCEEDED_RESTRICTED_IP');
+    case 'WRONG_PARTNER': return entryHasRules ? new DeliveryError('INVALID_PARTNER') : null;
+    default: return new DeliveryError('INVALID_KS');
+  }
+}
