@@ -1,0 +1,99 @@
+// A response body described before any media byte is read: its length, and how to produce any
+// byte range of it from the source file. HEAD needs only the length; a Range request produces
+// just its slice.
+import { open, type FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+
+/** Bytes made in memory, or a span of the source file. */
+export type Part = Uint8Array | { offset: number; length: number };
+
+export interface MediaBody {
+  length: number;
+  contentType: string;
+  /** Yields bytes [start, endInclusive] of the body, reading the source through fh. */
+  produce(fh: FileHandle, start: number, endInclusive: number): AsyncGenerator<Uint8Array>;
+}
+
+const READ_CHUNK = 1 << 20;
+
+const partLength = (p: Part): number => (p instanceof Uint8Array ? p.length : p.length);
+
+/** Merges adjacent file spans so a segment is read in as few preads as the layout allows. */
+export function coalesce(parts: Part[]): Part[] {
+  const out: Part[] = [];
+  for (const p of parts) {
+    const last = out[out.length - 1];
+    if (!(p instanceof Uint8Array) && last && !(last instanceof Uint8Array) && last.offset + last.length === p.offset) {
+      out[out.length - 1] = { offset: last.offset, length: last.length + p.length };
+    } else if (p instanceof Uint8Array || p.length > 0) out.push(p instanceof Uint8Array ? p : { ...p });
+  }
+  return out;
+}
+
+export function partsBody(parts: Part[], contentType: string): MediaBody {
+  const list = coalesce(parts);
+  const length = list.reduce((n, p) => n + partLength(p), 0);
+  return {
+    length,
+    contentType,
+    async *produce(fh, start, endInclusive) {
+      let pos = 0;
+      for (const p of list) {
+        const len = partLength(p);
+        const from = Math.max(start, pos);
+        const to = Math.min(endInclusive + 1, pos + len);
+        if (from < to) {
+          if (p instanceof Uint8Array) yield p.subarray(from - pos, to - pos);
+          else {
+            let off = p.offset + (from - pos);
+            let left = to - from;
+            while (left > 0) {
+              const n = Math.min(left, READ_CHUNK);
+              const buf = Buffer.allocUnsafe(n);
+              const { bytesRead } = await fh.read(buf, 0, n, off);
+              if (bytesRead < n) throw new Error('source file is shorter than its index says');
+              yield buf;
+              off += n;
+              left -= n;
+            }
+          }
+        }
+        pos += len;
+        if (pos > endInclusive) break;
+      }
+    },
+  };
+}
+
+/** A body built whole in memory from the source (MPEG-TS), then sliced. Length is known up front. */
+export function builtBody(length: number, contentType: string, build: (fh: FileHandle) => Promise<Uint8Array>): MediaBody {
+  return {
+    length,
+    contentType,
+    async *produce(fh, start, endInclusive) {
+      const all = await build(fh);
+      if (all.length !== length) throw new Error(`built ${all.length} bytes, planned ${length}`);
+      yield all.subarray(start, endInclusive + 1);
+    },
+  };
+}
+
+/** Opens the source and streams a body range; the file is closed however the stream ends. */
+export function bodyStream(filePath: string, body: MediaBody, start = 0, endInclusive = body.length - 1): Readable {
+  async function* gen(): AsyncGenerator<Uint8Array> {
+    const fh = await open(filePath, 'r');
+    try {
+      yield* body.produce(fh, start, endInclusive);
+    } finally {
+      await fh.close();
+    }
+  }
+  return Readable.from(gen(), { objectMode: false });
+}
+
+/** Reads the whole body into memory (tests, small bodies). */
+export async function readBody(filePath: string, body: MediaBody, start = 0, endInclusive = body.length - 1): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of bodyStream(filePath, body, start, endInclusive)) chunks.push(Buffer.from(c));
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,132 @@
+// fMP4 (CMAF-style) output: an init segment (moov with mvex) and media segments
+// (moof/traf/tfhd/tfdt/trun + mdat, preceded by styp and sidx for DASH). Headers come from the
+// index alone; the mdat payload is a list of source byte spans.
+import { partsBody, type MediaBody, type Part } from '../body.js';
+import type { TrackIndex } from '../mp4/index-types.js';
+import type { Segment, Timeline, TrackTiming } from '../segment.js';
+import { box, fullBox, u16, u32, u64, zeros } from './boxes.js';
+
+/** Output track ids: fixed per kind, so separate video and audio inits never collide. */
+export const outputTrackId = (t: TrackIndex): number => (t.kind === 'video' ? 1 : 2);
+
+const MATRIX = Buffer.concat([u32(0x10000), u32(0), u32(0), u32(0), u32(0x10000), u32(0), u32(0), u32(0), u32(0x40000000)]);
+
+const langCode = (lang: string): number => {
+  const l = /^[a-z]{3}$/.test(lang) ? lang : 'und';
+  return ((l.charCodeAt(0) - 0x60) << 10) | ((l.charCodeAt(1) - 0x60) << 5) | (l.charCodeAt(2) - 0x60);
+};
+
+function trak(t: TrackIndex): Buffer {
+  const id = outputTrackId(t);
+  const video = t.kind === 'video';
+  const tkhd = fullBox('tkhd', 0, 3, u32(0), u32(0), u32(id), u32(0), u32(0), zeros(8), u16(0), u16(0), u16(video ? 0 : 0x0100), u16(0), MATRIX, u32(video ? t.width << 16 : 0), u32(video ? t.height << 16 : 0));
+  const mdhd = fullBox('mdhd', 0, 0, u32(0), u32(0), u32(t.timescale), u32(0), u16(langCode(t.language)), u16(0));
+  const hdlr = fullBox('hdlr', 0, 0, u32(0), Buffer.from(video ? 'vide' : 'soun', 'latin1'), zeros(12), Buffer.from(video ? 'VideoHandler\0' : 'SoundHandler\0', 'latin1'));
+  const mhd = video ? fullBox('vmhd', 0, 1, zeros(8)) : fullBox('smhd', 0, 0, zeros(4));
+  const dinf = box('dinf', fullBox('dref', 0, 0, u32(1), fullBox('url ', 0, 1)));
+  const stbl = box('stbl',
+    fullBox('stsd', 0, 0, u32(1), t.sampleEntry),
+    fullBox('stts', 0, 0, u32(0)), fullBox('stsc', 0, 0, u32(0)), fullBox('stsz', 0, 0, u32(0), u32(0)), fullBox('stco', 0, 0, u32(0)));
+  return box('trak', tkhd, box('mdia', mdhd, hdlr, box('minf', mhd, dinf, stbl)));
+}
+
+/** Init segment for the given tracks (one video and/or one audio). */
+export function initSegment(tracks: TrackIndex[]): Buffer {
+  const ftyp = box('ftyp', Buffer.from('iso6', 'latin1'), u32(0), Buffer.from('iso6cmfcdashmp41', 'latin1'));
+  const mvhd = fullBox('mvhd', 0, 0, u32(0), u32(0), u32(1000), u32(0), u32(0x10000), u16(0x0100), zeros(10), MATRIX, zeros(24), u32(3));
+  const trex = tracks.map((t) => fullBox('trex', 0, 0, u32(outputTrackId(t)), u32(1), u32(0), u32(0), u32(0)));
+  return Buffer.concat([ftyp, box('moov', mvhd, ...tracks.map(trak), box('mvex', ...trex))]);
+}
+
+interface TrafPlan {
+  timing: TrackTiming;
+  first: number;
+  end: number;
+  dataBytes: number;
+}
+
+const KEY_FLAGS = 0x02000000;
+const NON_KEY_FLAGS = 0x01010000;
+
+function trafBox(p: TrafPlan, dataOffset: number, keySet: (i: number) => boolean): Buffer {
+  const t = p.timing.track;
+  const video = t.kind === 'video';
+  const n = p.end - p.first;
+  const entry = video ? 16 : 8;
+  const trunPayload = Buffer.alloc(8 + n * entry);
+  trunPayload.writeUInt32BE(n, 0);
+  trunPayload.writeInt32BE(dataOffset, 4);
+  let o = 8;
+  for (let i = p.first; i < p.end; i++) {
+    const next = i + 1 < t.count ? t.dts[i + 1] : t.endDts;
+    trunPayload.writeUInt32BE(next - t.dts[i], o);
+    trunPayload.writeUInt32BE(t.size[i], o + 4);
+    if (video) {
+      trunPayload.writeUInt32BE(keySet(i) ? KEY_FLAGS : NON_KEY_FLAGS, o + 8);
+      trunPayload.writeInt32BE((t.cto ? t.cto[i] : 0) - p.timing.ctoBase, o + 12);
+    }
+    o += entry;
+  }
+  const flags = video ? 0x000f01 : 0x000301;
+  return box('traf',
+    fullBox('tfhd', 0, 0x020000, u32(outputTrackId(t))),
+    fullBox('tfdt', 1, 0, u64(Math.max(0, t.dts[p.first] - p.timing.dtsBase))),
+    fullBox('trun', video ? 1 : 0, flags, trunPayload));
+}
+
+const trafSize = (p: TrafPlan): number => 8 + 16 + 20 + 20 + (p.end - p.first) * (p.timing.track.kind === 'video' ? 16 : 8);
+
+export interface FragmentOptions {
+  /** 1-based fragment sequence number (mfhd). */
+  sequence: number;
+  /** DASH: styp + sidx before the moof. */
+  dash: boolean;
+}
+
+/** Describes one media segment of a timeline for the chosen tracks (already chosen in the timeline). */
+export function mediaSegment(tl: Timeline, seg: Segment, opts: FragmentOptions): MediaBody {
+  const plans: TrafPlan[] = [];
+  const spans: Part[] = [];
+  const keySets = new Map<TrackIndex, (i: number) => boolean>();
+  for (const [timing, range] of [[tl.video, seg.video], [tl.audio, seg.audio]] as const) {
+    if (!timing || !range || range.end <= range.first) continue;
+    const t = timing.track;
+    let bytes = 0;
+    for (let i = range.first; i < range.end; i++) {
+      bytes += t.size[i];
+      spans.push({ offset: t.offset[i], length: t.size[i] });
+    }
+    plans.push({ timing, first: range.first, end: range.end, dataBytes: bytes });
+    if (t.sync) {
+      const s = new Set<number>();
+      for (const k of t.sync) if (k >= range.first && k < range.end) s.add(k);
+      keySets.set(t, (i) => s.has(i));
+    } else keySets.set(t, () => true);
+  }
+  const moofSize = 8 + 16 + plans.reduce((n, p) => n + trafSize(p), 0);
+  let dataOffset = moofSize + 8;
+  const trafs = plans.map((p) => {
+    const b = trafBox(p, dataOffset, keySets.get(p.timing.track)!);
+    dataOffset += p.dataBytes;
+    return b;
+  });
+  const mfhd = fullBox('mfhd', 0, 0, u32(opts.sequence));
+  const moof = box('moof', mfhd, ...trafs);
+  if (moof.length !== moofSize) throw new Error(`moof size ${moof.length} != planned ${moofSize}`);
+  const mdatBytes = plans.reduce((n, p) => n + p.dataBytes, 0);
+  const mdatHead = Buffer.concat([u32(8 + mdatBytes), Buffer.from('mdat', 'latin1')]);
+  const head: Buffer[] = [];
+  if (opts.dash) {
+    head.push(box('styp', Buffer.from('msdh', 'latin1'), u32(0), Buffer.from('msdhmsix', 'latin1')));
+    const ref = plans[0];
+    if (ref) {
+      const t = ref.timing.track;
+      const ept = Math.max(0, t.dts[ref.first] - ref.timing.dtsBase + (t.cto ? t.cto[ref.first] - ref.timing.ctoBase : 0));
+      const dur = (ref.end < t.count ? t.dts[ref.end] : t.endDts) - t.dts[ref.first];
+      head.push(fullBox('sidx', 1, 0, u32(outputTrackId(t)), u32(t.timescale), u64(ept), u64(0), u16(0), u16(1),
+        u32((moof.length + 8 + mdatBytes) & 0x7fffffff), u32(dur), u32(0x90000000)));
+    }
+  }
+  return partsBody([...head, moof, mdatHead, ...spans], tl.video && seg.video ? 'video/mp4' : 'audio/mp4');
+}
+

@@ -1,0 +1,64 @@
+// A byte-bounded LRU of parsed media indexes, keyed by path and the file's size and mtime so a
+// replaced file is re-read. Concurrent requests for the same cold file share one parse.
+import { stat } from 'node:fs/promises';
+import { MediaError } from './errors.js';
+import type { MediaIndex } from './mp4/index-types.js';
+import { readMediaIndex } from './mp4/reader.js';
+
+export interface IndexCache {
+  get(path: string): Promise<MediaIndex>;
+  /** Bytes currently held and entries, for metrics and tests. */
+  stats(): { bytes: number; entries: number; hits: number; misses: number };
+}
+
+export function createIndexCache(opts: { maxBytes: number; maxMoovBytes: number }): IndexCache {
+  const entries = new Map<string, MediaIndex>();
+  const pending = new Map<string, Promise<MediaIndex>>();
+  let bytes = 0;
+  let hits = 0;
+  let misses = 0;
+
+  const evict = (): void => {
+    for (const [k, v] of entries) {
+      if (bytes <= opts.maxBytes) break;
+      entries.delete(k);
+      bytes -= v.bytes;
+    }
+  };
+
+  return {
+    async get(path) {
+      let st;
+      try {
+        st = await stat(path);
+      } catch {
+        throw new MediaError('NOT_MP4', 'media file is missing');
+      }
+      if (!st.isFile()) throw new MediaError('NOT_MP4', 'media path is not a file');
+      const key = `${path}\0${st.size}\0${st.mtimeMs}`;
+      const hit = entries.get(key);
+      if (hit) {
+        hits++;
+        entries.delete(key); // move to the most-recent end
+        entries.set(key, hit);
+        return hit;
+      }
+      const inflight = pending.get(key);
+      if (inflight) return inflight;
+      misses++;
+      const p = readMediaIndex(path, { maxMoovBytes: opts.maxMoovBytes })
+        .then((idx) => {
+          if (idx.bytes <= opts.maxBytes) {
+            entries.set(key, idx);
+            bytes += idx.bytes;
+            evict();
+          }
+          return idx;
+        })
+        .finally(() => pending.delete(key));
+      pending.set(key, p);
+      return p;
+    },
+    stats: () => ({ bytes, entries: entries.size, hits, misses }),
+  };
+}

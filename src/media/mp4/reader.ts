@@ -1,0 +1,396 @@
+// Reads the moov of a progressive MP4 into typed sample tables. The file is opened, the top-level
+// boxes are walked by their headers only (faststart or not), and just the moov is read.
+import { open } from 'node:fs/promises';
+import { MediaError } from '../errors.js';
+import type { MediaIndex, TrackIndex, TrackKind } from './index-types.js';
+
+interface Box {
+  type: string;
+  /** Start of the box payload (after the header), relative to the buffer. */
+  start: number;
+  end: number;
+}
+
+const fourcc = (b: Uint8Array, o: number): string => String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3]);
+const isPrintable = (s: string): boolean => /^[\x20-\x7e]{4}$/.test(s) || s === '\xa9too';
+
+/** Lists the child boxes of buf[start, end). Throws on a structure that does not fit. */
+function children(dv: DataView, b: Uint8Array, start: number, end: number): Box[] {
+  const out: Box[] = [];
+  let o = start;
+  while (o + 8 <= end) {
+    let size = dv.getUint32(o);
+    const type = fourcc(b, o + 4);
+    let header = 8;
+    if (size === 1) {
+      if (o + 16 > end) throw new MediaError('NOT_MP4', `box ${type}: truncated 64-bit size`);
+      size = Number(dv.getBigUint64(o + 8));
+      header = 16;
+    } else if (size === 0) size = end - o;
+    if (size < header || o + size > end) throw new MediaError('NOT_MP4', `box ${JSON.stringify(type)} at ${o}: size ${size} does not fit its parent`);
+    out.push({ type, start: o + header, end: o + size });
+    o += size;
+  }
+  return out;
+}
+
+const child = (boxes: Box[], type: string): Box | undefined => boxes.find((x) => x.type === type);
+
+export interface ReadOptions {
+  maxMoovBytes: number;
+}
+
+/** Finds and reads the moov of the file at path, then parses it. */
+export async function readMediaIndex(path: string, opts: ReadOptions): Promise<MediaIndex> {
+  const fh = await open(path, 'r');
+  try {
+    const { size: fileSize } = await fh.stat();
+    const head = Buffer.alloc(16);
+    let pos = 0;
+    let first = true;
+    while (pos + 8 <= fileSize) {
+      const { bytesRead } = await fh.read(head, 0, 16, pos);
+      if (bytesRead < 8) throw new MediaError('TRUNCATED', `file ends inside a box header at ${pos}`);
+      let size = head.readUInt32BE(0);
+      const type = head.toString('latin1', 4, 8);
+      if (!isPrintable(type)) throw new MediaError('NOT_MP4', first ? 'not an MP4 file (no box structure)' : `unreadable box at ${pos}`);
+      if (first && !['ftyp', 'moov', 'mdat', 'free', 'skip', 'wide', 'pdin', 'styp'].includes(type)) {
+        throw new MediaError('NOT_MP4', `not an MP4 file (starts with ${JSON.stringify(type)})`);
+      }
+      first = false;
+      let header = 8;
+      if (size === 1) {
+        if (bytesRead < 16) throw new MediaError('TRUNCATED', `file ends inside a box header at ${pos}`);
+        size = Number(head.readBigUInt64BE(8));
+        header = 16;
+      } else if (size === 0) size = fileSize - pos;
+      if (size < header) throw new MediaError('NOT_MP4', `box ${type} at ${pos} has an impossible size ${size}`);
+      if (type === 'moof') throw new MediaError('UNSUPPORTED', 'fragmented MP4 input is not supported');
+      if (type === 'moov') {
+        if (size > opts.maxMoovBytes) throw new MediaError('MOOV_TOO_LARGE', `moov of ${size} bytes is over the ${opts.maxMoovBytes}-byte limit`);
+        if (pos + size > fileSize) throw new MediaError('TRUNCATED', `moov runs past the end of the file (${pos + size} > ${fileSize})`);
+        const moov = Buffer.allocUnsafe(size - header);
+        const r = await fh.read(moov, 0, moov.length, pos + header);
+        if (r.bytesRead < moov.length) throw new MediaError('TRUNCATED', 'file shorter than its moov');
+        return parseMoov(moov, fileSize);
+      }
+      if (pos + size > fileSize) throw new MediaError('TRUNCATED', `box ${type} runs past the end of the file`);
+      pos += size;
+    }
+    throw new MediaError(first ? 'NOT_MP4' : 'NO_MOOV', first ? 'empty file' : 'no moov box in the file');
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Parses a moov payload (without its 8-byte header) into sample tables. */
+export function parseMoov(moov: Uint8Array, fileSize: number): MediaIndex {
+  const dv = new DataView(moov.buffer, moov.byteOffset, moov.byteLength);
+  const top = children(dv, moov, 0, moov.length);
+  const mvhd = child(top, 'mvhd');
+  const movieTimescale = mvhd ? dv.getUint32(mvhd.start + (moov[mvhd.start] === 1 ? 20 : 12)) || 1000 : 1000;
+  const tracks: TrackIndex[] = [];
+  for (const trak of top.filter((x) => x.type === 'trak')) {
+    const t = parseTrak(dv, moov, trak, fileSize, movieTimescale);
+    if (t) tracks.push(t);
+  }
+  if (!tracks.some((t) => t.kind === 'video' || t.kind === 'audio')) throw new MediaError('UNSUPPORTED', 'no audio or video track');
+  let durationMs = 0;
+  let bytes = moov.length;
+  for (const t of tracks) {
+    if (t.kind !== 'video' && t.kind !== 'audio') continue;
+    durationMs = Math.max(durationMs, ((t.endDts - t.mediaTimeOffset) * 1000) / t.timescale);
+    bytes += t.dts.byteLength + t.size.byteLength + t.offset.byteLength + (t.cto?.byteLength ?? 0) + (t.sync?.byteLength ?? 0) + t.sampleEntry.byteLength;
+  }
+  // the tables are copies: drop the moov buffer from the estimate
+  bytes -= moov.length;
+  return { fileSize, moovSize: moov.length + 8, durationMs, tracks, bytes: bytes + 512 };
+}
+
+function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, movieTimescale: number): TrackIndex | null {
+  const tk = children(dv, b, trak.start, trak.end);
+  const tkhd = child(tk, 'tkhd');
+  const mdia = child(tk, 'mdia');
+  if (!tkhd || !mdia) throw new MediaError('NOT_MP4', 'trak without tkhd or mdia');
+  const tkVersion = b[tkhd.start];
+  const id = dv.getUint32(tkhd.start + (tkVersion === 1 ? 20 : 12));
+  const md = children(dv, b, mdia.start, mdia.end);
+  const mdhd = child(md, 'mdhd');
+  const hdlr = child(md, 'hdlr');
+  const minf = child(md, 'minf');
+  if (!mdhd || !hdlr || !minf) throw new MediaError('NOT_MP4', `track ${id}: mdia without mdhd, hdlr or minf`);
+  const mdVersion = b[mdhd.start];
+  const timescale = dv.getUint32(mdhd.start + (mdVersion === 1 ? 20 : 12));
+  const langBits = dv.getUint16(mdhd.start + (mdVersion === 1 ? 32 : 20));
+  const language = langBits === 0 ? 'und' : String.fromCharCode(((langBits >> 10) & 31) + 0x60, ((langBits >> 5) & 31) + 0x60, (langBits & 31) + 0x60);
+  const handler = fourcc(b, hdlr.start + 8);
+  const kind: TrackKind = handler === 'vide' ? 'video' : handler === 'soun' ? 'audio' : handler === 'text' || handler === 'sbtl' || handler === 'subt' ? 'text' : 'other';
+  if (kind !== 'video' && kind !== 'audio') return null;
+  if (!timescale) throw new MediaError('NOT_MP4', `track ${id}: timescale 0`);
+  const stblBox = child(children(dv, b, minf.start, minf.end), 'stbl');
+  if (!stblBox) throw new MediaError('NOT_MP4', `track ${id}: no stbl`);
+  const st = children(dv, b, stblBox.start, stblBox.end);
+  const need = (type: string): Box => {
+    const x = child(st, type);
+    if (!x) throw new MediaError('NOT_MP4', `track ${id}: no ${type}`);
+    return x;
+  };
+
+  // --- sample description
+  const stsd = need('stsd');
+  const entries = children(dv, b, stsd.start + 8, stsd.end);
+  if (!entries.length) throw new MediaError('NOT_MP4', `track ${id}: empty stsd`);
+  const entry = entries[0];
+  const entryHeaderStart = entry.start - 8;
+  const sampleEntry = b.slice(entryHeaderStart, entry.end);
+  const format = entry.type;
+  let width = 0, height = 0, channels = 0, sampleRate = 0;
+  let codecConfig: Uint8Array = new Uint8Array(0);
+  let nalLengthSize = 0;
+  let parameterSets: Uint8Array[] = [];
+  let codecString = '';
+  let aacObjectType = 0, aacFreqIndex = 0, aacChannelConfig = 0;
+  if (kind === 'video') {
+    width = dv.getUint16(entry.start + 24);
+    height = dv.getUint16(entry.start + 26);
+    const kids = entry.start + 78 <= entry.end ? children(dv, b, entry.start + 78, entry.end) : [];
+    const avcC = child(kids, 'avcC');
+    const hvcC = child(kids, 'hvcC');
+    if (avcC && avcC.end - avcC.start >= 7) {
+      codecConfig = b.slice(avcC.start, avcC.end);
+      const c = codecConfig;
+      nalLengthSize = (c[4] & 3) + 1;
+      codecString = `${format}.${hex2(c[1])}${hex2(c[2])}${hex2(c[3])}`;
+      let o = 5;
+      const nSps = c[o++] & 31;
+      for (let i = 0; i < nSps && o + 2 <= c.length; i++) {
+        const len = (c[o] << 8) | c[o + 1];
+        parameterSets.push(c.slice(o + 2, o + 2 + len));
+        o += 2 + len;
+      }
+      const nPps = o < c.length ? c[o++] : 0;
+      for (let i = 0; i < nPps && o + 2 <= c.length; i++) {
+        const len = (c[o] << 8) | c[o + 1];
+        parameterSets.push(c.slice(o + 2, o + 2 + len));
+        o += 2 + len;
+      }
+    } else if (hvcC && hvcC.end - hvcC.start >= 23) {
+      codecConfig = b.slice(hvcC.start, hvcC.end);
+      const c = codecConfig;
+      nalLengthSize = (c[21] & 3) + 1;
+      codecString = hevcCodecString(format, c);
+      parameterSets = [];
+      let o = 23;
+      const nArrays = c[22];
+      for (let a = 0; a < nArrays && o + 3 <= c.length; a++) {
+        const n = (c[o + 1] << 8) | c[o + 2];
+        o += 3;
+        for (let i = 0; i < n && o + 2 <= c.length; i++) {
+          const len = (c[o] << 8) | c[o + 1];
+          parameterSets.push(c.slice(o + 2, o + 2 + len));
+          o += 2 + len;
+        }
+      }
+    } else codecString = format;
+  } else {
+    const soundVersion = dv.getUint16(entry.start + 8);
+    channels = dv.getUint16(entry.start + 16);
+    sampleRate = dv.getUint32(entry.start + 24) >>> 16;
+    const kidsStart = entry.start + 28 + (soundVersion === 1 ? 16 : soundVersion === 2 ? 36 : 0);
+    const kids = kidsStart <= entry.end ? children(dv, b, kidsStart, entry.end) : [];
+    let esds = child(kids, 'esds');
+    const wave = child(kids, 'wave');
+    if (!esds && wave) esds = child(children(dv, b, wave.start, wave.end), 'esds');
+    if (esds) {
+      const dec = readEsds(b, esds.start + 4, esds.end);
+      if (dec) {
+        codecConfig = dec.asc;
+        if (dec.oti === 0x40 || dec.oti === 0x66 || dec.oti === 0x67) {
+          if (dec.asc.length >= 2) {
+            aacObjectType = dec.asc[0] >> 3;
+            aacFreqIndex = ((dec.asc[0] & 7) << 1) | (dec.asc[1] >> 7);
+            aacChannelConfig = (dec.asc[1] >> 3) & 15;
+            if (aacObjectType === 31 && dec.asc.length >= 3) aacObjectType = 32 + (((dec.asc[0] & 7) << 3) | (dec.asc[1] >> 5));
+          }
+          codecString = `mp4a.40.${aacObjectType || 2}`;
+        } else codecString = `mp4a.${hex2(dec.oti)}`;
+      }
+    } else codecString = format;
+  }
+
+  // --- timing: stts
+  const stsz = child(st, 'stsz');
+  const stz2 = child(st, 'stz2');
+  let count: number;
+  let size: Uint32Array;
+  if (stsz) {
+    const fixed = dv.getUint32(stsz.start + 4);
+    count = dv.getUint32(stsz.start + 8);
+    if (fixed === 0 && stsz.start + 12 + count * 4 > stsz.end) throw new MediaError('NOT_MP4', `track ${id}: stsz too short`);
+    size = new Uint32Array(count);
+    if (fixed) size.fill(fixed);
+    else for (let i = 0, o = stsz.start + 12; i < count; i++, o += 4) size[i] = dv.getUint32(o);
+  } else if (stz2) {
+    const field = b[stz2.start + 7];
+    count = dv.getUint32(stz2.start + 8);
+    size = new Uint32Array(count);
+    let o = stz2.start + 12;
+    if (o + Math.ceil((count * field) / 8) > stz2.end) throw new MediaError('NOT_MP4', `track ${id}: stz2 too short`);
+    for (let i = 0; i < count; i++) {
+      if (field === 16) { size[i] = dv.getUint16(o); o += 2; }
+      else if (field === 8) { size[i] = b[o]; o += 1; }
+      else { size[i] = i % 2 === 0 ? b[o] >> 4 : b[o++] & 15; }
+    }
+  } else throw new MediaError('NOT_MP4', `track ${id}: no stsz`);
+
+  const dts = new Float64Array(count);
+  const stts = need('stts');
+  let endDts = 0;
+  {
+    const n = dv.getUint32(stts.start + 4);
+    if (stts.start + 8 + n * 8 > stts.end) throw new MediaError('NOT_MP4', `track ${id}: stts too short`);
+    let t = 0;
+    let i = 0;
+    for (let e = 0, o = stts.start + 8; e < n; e++, o += 8) {
+      const c = dv.getUint32(o);
+      const d = dv.getUint32(o + 4);
+      for (let k = 0; k < c && i < count; k++) { dts[i++] = t; t += d; }
+    }
+    if (i < count) throw new MediaError('NOT_MP4', `track ${id}: stts covers ${i} of ${count} samples`);
+    endDts = t;
+  }
+
+  let cto: Int32Array | null = null;
+  const ctts = child(st, 'ctts');
+  if (ctts) {
+    cto = new Int32Array(count);
+    const n = dv.getUint32(ctts.start + 4);
+    if (ctts.start + 8 + n * 8 > ctts.end) throw new MediaError('NOT_MP4', `track ${id}: ctts too short`);
+    let i = 0;
+    for (let e = 0, o = ctts.start + 8; e < n && i < count; e++, o += 8) {
+      const c = dv.getUint32(o);
+      const v = dv.getInt32(o + 4);
+      for (let k = 0; k < c && i < count; k++) cto[i++] = v;
+    }
+  }
+
+  let sync: Uint32Array | null = null;
+  const stss = child(st, 'stss');
+  if (stss) {
+    const n = dv.getUint32(stss.start + 4);
+    if (stss.start + 8 + n * 4 > stss.end) throw new MediaError('NOT_MP4', `track ${id}: stss too short`);
+    sync = new Uint32Array(n);
+    for (let e = 0, o = stss.start + 8; e < n; e++, o += 4) sync[e] = dv.getUint32(o) - 1;
+  }
+
+  // --- offsets: stsc + stco/co64
+  const stco = child(st, 'stco');
+  const co64 = child(st, 'co64');
+  let chunkOffsets: Float64Array;
+  if (stco) {
+    const n = dv.getUint32(stco.start + 4);
+    if (stco.start + 8 + n * 4 > stco.end) throw new MediaError('NOT_MP4', `track ${id}: stco too short`);
+    chunkOffsets = new Float64Array(n);
+    for (let e = 0, o = stco.start + 8; e < n; e++, o += 4) chunkOffsets[e] = dv.getUint32(o);
+  } else if (co64) {
+    const n = dv.getUint32(co64.start + 4);
+    if (co64.start + 8 + n * 8 > co64.end) throw new MediaError('NOT_MP4', `track ${id}: co64 too short`);
+    chunkOffsets = new Float64Array(n);
+    for (let e = 0, o = co64.start + 8; e < n; e++, o += 8) chunkOffsets[e] = dv.getUint32(o) * 4294967296 + dv.getUint32(o + 4);
+  } else throw new MediaError('NOT_MP4', `track ${id}: no stco or co64`);
+  const stsc = need('stsc');
+  const offset = new Float64Array(count);
+  {
+    const n = dv.getUint32(stsc.start + 4);
+    if (stsc.start + 8 + n * 12 > stsc.end) throw new MediaError('NOT_MP4', `track ${id}: stsc too short`);
+    let i = 0;
+    let maxEnd = 0;
+    for (let e = 0; e < n && i < count; e++) {
+      const o = stsc.start + 8 + e * 12;
+      const firstChunk = dv.getUint32(o) - 1;
+      const perChunk = dv.getUint32(o + 4);
+      const lastChunk = e + 1 < n ? dv.getUint32(o + 12) - 1 : chunkOffsets.length;
+      for (let c = firstChunk; c < lastChunk && i < count; c++) {
+        if (c >= chunkOffsets.length) throw new MediaError('NOT_MP4', `track ${id}: stsc names chunk ${c + 1} of ${chunkOffsets.length}`);
+        let off = chunkOffsets[c];
+        for (let k = 0; k < perChunk && i < count; k++) {
+          offset[i] = off;
+          off += size[i];
+          i++;
+        }
+        if (off > maxEnd) maxEnd = off;
+      }
+    }
+    if (i < count) throw new MediaError('NOT_MP4', `track ${id}: chunks hold ${i} of ${count} samples`);
+    if (maxEnd > fileSize) throw new MediaError('TRUNCATED', `track ${id}: samples run to byte ${maxEnd} of a ${fileSize}-byte file`);
+  }
+
+  // --- edit list: an initial empty edit delays the track; the first real edit's media_time starts it
+  let mediaTimeOffset = cto && count ? cto[0] : 0;
+  const edts = child(tk, 'edts');
+  if (edts) {
+    const elst = child(children(dv, b, edts.start, edts.end), 'elst');
+    if (elst) {
+      const v = b[elst.start];
+      const n = dv.getUint32(elst.start + 4);
+      let mvTimescaleDelay = 0;
+      for (let e = 0, o = elst.start + 8; e < n && o < elst.end; e++, o += v === 1 ? 20 : 12) {
+        const segDur = v === 1 ? Number(dv.getBigUint64(o)) : dv.getUint32(o);
+        const mediaTime = v === 1 ? Number(dv.getBigInt64(o + 8)) : dv.getInt32(o + 4);
+        if (mediaTime === -1) { mvTimescaleDelay += segDur; continue; }
+        mediaTimeOffset = mediaTime;
+        break;
+      }
+      // empty edits (in the movie timescale) delay the track's start
+      mediaTimeOffset -= Math.round((mvTimescaleDelay * timescale) / movieTimescale);
+    }
+  }
+
+  return {
+    id, kind, format, timescale, language, width, height, channels, sampleRate, sampleEntry, codecConfig,
+    nalLengthSize, parameterSets, codecString, aacObjectType, aacFreqIndex, aacChannelConfig,
+    count, dts, cto, size, offset, sync, endDts, mediaTimeOffset,
+  };
+}
+
+const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
+
+function readEsds(b: Uint8Array, start: number, end: number): { oti: number; asc: Uint8Array } | null {
+  let o = start;
+  const readLen = (): number => {
+    let len = 0;
+    for (let i = 0; i < 4 && o < end; i++) {
+      const x = b[o++];
+      len = (len << 7) | (x & 0x7f);
+      if (!(x & 0x80)) break;
+    }
+    return len;
+  };
+  if (b[o++] !== 3) return null;
+  readLen();
+  o += 2; // ES_ID
+  const flags = b[o++];
+  if (flags & 0x80) o += 2;
+  if (flags & 0x40) o += 1 + b[o];
+  if (flags & 0x20) o += 2;
+  if (b[o++] !== 4) return null;
+  readLen();
+  const oti = b[o];
+  o += 13;
+  if (o >= end || b[o++] !== 5) return { oti, asc: new Uint8Array(0) };
+  const len = readLen();
+  return { oti, asc: b.slice(o, Math.min(end, o + len)) };
+}
+
+function hevcCodecString(format: string, c: Uint8Array): string {
+  const profileSpace = ['', 'A', 'B', 'C'][c[1] >> 6];
+  const tier = (c[1] >> 5) & 1 ? 'H' : 'L';
+  const profileIdc = c[1] & 31;
+  let compat = ((c[2] << 24) | (c[3] << 16) | (c[4] << 8) | c[5]) >>> 0;
+  let rev = 0;
+  for (let i = 0; i < 32; i++) { rev = (rev << 1) | (compat & 1); compat >>>= 1; }
+  const constraints: string[] = [];
+  for (let i = 6; i < 12; i++) constraints.push(c[i].toString(16).toUpperCase());
+  while (constraints.length && constraints[constraints.length - 1] === '0') constraints.pop();
+  return `${format}.${profileSpace}${profileIdc}.${(rev >>> 0).toString(16).toUpperCase()}.${tier}${c[12]}${constraints.length ? '.' + constraints.join('.') : ''}`;
+}

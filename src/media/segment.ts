@@ -1,0 +1,189 @@
+// Cuts a media index into key-frame-aligned segments. Times in the output are milliseconds
+// relative to the start of the (possibly clipped) stream; sample ranges are [first, end).
+// Video leads: each nominal boundary moves forward to the next key frame, and audio is cut at
+// the same presentation times so both tracks of a segment cover the same span.
+import { MediaError } from './errors.js';
+import { type MediaIndex, type TrackIndex, audioTrack, videoTrack, ptsOf } from './mp4/index-types.js';
+
+export interface SegmentPolicy {
+  durationMs: number;
+  /** Shorter first segments (Kaltura's HLS bootstrap 2,2,2,4 s). */
+  bootstrapMs: number[];
+}
+
+/** Kaltura's defaults: HLS 10 s after a 2,2,2,4 s bootstrap; DASH and MSS a flat 4 s. */
+export const hlsPolicy = (durationMs: number): SegmentPolicy => ({ durationMs, bootstrapMs: [2000, 2000, 2000, 4000].filter((d) => d < durationMs) });
+export const flatPolicy = (durationMs: number): SegmentPolicy => ({ durationMs, bootstrapMs: [] });
+
+export interface Clip {
+  fromMs: number;
+  /** Exclusive end; Infinity for the whole file. */
+  toMs: number;
+}
+
+export interface SampleRange {
+  first: number;
+  end: number;
+}
+
+export interface Segment {
+  startMs: number;
+  durationMs: number;
+  video: SampleRange | null;
+  audio: SampleRange | null;
+}
+
+export interface TrackTiming {
+  track: TrackIndex;
+  /** Subtract from a sample's dts to get its output decode time (track timescale). */
+  dtsBase: number;
+  /** Subtract from a sample's cto to get its output composition offset (may leave it negative). */
+  ctoBase: number;
+}
+
+export interface Timeline {
+  index: MediaIndex;
+  video: TrackTiming | null;
+  audio: TrackTiming | null;
+  segments: Segment[];
+  durationMs: number;
+  /** Absolute presentation time (ms in the source) of the output's time 0. */
+  originMs: number;
+}
+
+/** Index of the first sample whose presentation time is at or after t (track timescale). */
+function audioIndexAt(a: TrackIndex, t: number): number {
+  let lo = 0;
+  let hi = a.count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a.dts[mid] - a.mediaTimeOffset < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the first sample with dts >= t. */
+function dtsIndexAt(v: TrackIndex, t: number): number {
+  let lo = 0;
+  let hi = v.count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (v.dts[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export function nominalBoundaries(policy: SegmentPolicy, totalMs: number): number[] {
+  const out: number[] = [];
+  let t = 0;
+  let i = 0;
+  while (t < totalMs) {
+    out.push(t);
+    t += i < policy.bootstrapMs.length ? policy.bootstrapMs[i] : policy.durationMs;
+    i++;
+  }
+  return out;
+}
+
+export function checkClip(index: MediaIndex, clip: Clip): void {
+  if (!(clip.fromMs >= 0) || !(clip.toMs > 0)) throw new MediaError('BAD_CLIP', 'clip times must be positive');
+  if (clip.toMs <= clip.fromMs) throw new MediaError('BAD_CLIP', `clipTo ${clip.toMs} is not after clipFrom ${clip.fromMs}`);
+  if (clip.fromMs >= index.durationMs) throw new MediaError('BAD_CLIP', `clipFrom ${clip.fromMs} is past the end of the media (${Math.round(index.durationMs)} ms)`);
+}
+
+/**
+ * Builds the segment list of one file. Only tracks asked for are used (a video-only DASH
+ * representation still cuts on the same key frames).
+ */
+export function buildTimeline(index: MediaIndex, policy: SegmentPolicy, clip: Clip = { fromMs: 0, toMs: Infinity }, use: { video: boolean; audio: boolean } = { video: true, audio: true }): Timeline {
+  checkClip(index, clip);
+  const v = videoTrack(index) ?? null;
+  const a = audioTrack(index) ?? null;
+  const video = use.video ? v : null;
+  const audio = use.audio ? a : null;
+  const lead = v ?? a;
+  if (!lead) throw new MediaError('UNSUPPORTED', 'no audio or video track');
+  const endMs = Math.min(clip.toMs, index.durationMs);
+  const segments: Segment[] = [];
+  let originMs: number;
+  let durationMs: number;
+  let vt: TrackTiming | null = null;
+  let at: TrackTiming | null = null;
+
+  if (v) {
+    const ts = v.timescale;
+    // start on the key frame at or before clipFrom
+    let start = 0;
+    const fromTs = (clip.fromMs * ts) / 1000;
+    const keys = v.sync;
+    if (keys) {
+      for (let k = 0; k < keys.length && ptsOf(v, keys[k]) <= fromTs + 1e-6; k++) start = keys[k];
+    } else start = Math.max(0, dtsIndexAt(v, fromTs + v.mediaTimeOffset) - (fromTs > 0 ? 1 : 0));
+    if (v.count === 0) throw new MediaError('UNSUPPORTED', 'empty video track');
+    originMs = (ptsOf(v, start) * 1000) / ts;
+    const startDts = v.dts[start];
+    const endIdx = endMs >= index.durationMs ? v.count : Math.max(start + 1, dtsIndexAt(v, startDts + ((endMs - originMs) * ts) / 1000 - 1e-6));
+    const relEnd = ((endIdx < v.count ? v.dts[endIdx] : v.endDts) - startDts) * 1000 / ts;
+    durationMs = relEnd;
+    // key-frame boundaries
+    const bounds: number[] = [start];
+    let ki = 0;
+    for (const nominal of nominalBoundaries(policy, relEnd).slice(1)) {
+      const target = startDts + (nominal * ts) / 1000 - 1e-6;
+      if (keys) {
+        while (ki < keys.length && (keys[ki] <= bounds[bounds.length - 1] || v.dts[keys[ki]] < target)) ki++;
+        if (ki >= keys.length || keys[ki] >= endIdx) break;
+        bounds.push(keys[ki]);
+      } else {
+        const i = dtsIndexAt(v, target);
+        if (i >= endIdx) break;
+        if (i > bounds[bounds.length - 1]) bounds.push(i);
+      }
+    }
+    bounds.push(endIdx);
+    vt = { track: v, dtsBase: startDts, ctoBase: v.cto ? v.cto[start] : 0 };
+    const aBase = a ? Math.round((originMs * a.timescale) / 1000) : 0;
+    if (a) at = { track: a, dtsBase: aBase + a.mediaTimeOffset, ctoBase: 0 };
+    const audioAt = (relMs: number): number => (a ? audioIndexAt(a, aBase + (relMs * a.timescale) / 1000 - 1e-6) : 0);
+    for (let s = 0; s + 1 < bounds.length; s++) {
+      const t0 = ((v.dts[bounds[s]] - startDts) * 1000) / ts;
+      const t1 = s + 2 < bounds.length ? ((v.dts[bounds[s + 1]] - startDts) * 1000) / ts : relEnd;
+      segments.push({
+        startMs: t0,
+        durationMs: t1 - t0,
+        video: video ? { first: bounds[s], end: bounds[s + 1] } : null,
+        audio: audio ? { first: audioAt(t0), end: s + 2 < bounds.length ? audioAt(t1) : audioAt(endMs - originMs + 1e-3) } : null,
+      });
+    }
+  } else {
+    const aa = a!;
+    const ts = aa.timescale;
+    const fromTs = (clip.fromMs * ts) / 1000;
+    let start = Math.max(0, audioIndexAt(aa, fromTs + 1e-6) - 1);
+    if (aa.dts[start] - aa.mediaTimeOffset < 0) start = audioIndexAt(aa, 0);
+    if (start >= aa.count) throw new MediaError('UNSUPPORTED', 'empty audio track');
+    const startPts = aa.dts[start] - aa.mediaTimeOffset;
+    originMs = (startPts * 1000) / ts;
+    const endIdx = endMs >= index.durationMs ? aa.count : Math.max(start + 1, audioIndexAt(aa, (endMs * ts) / 1000 - 1e-6));
+    const relEnd = (((endIdx < aa.count ? aa.dts[endIdx] : aa.endDts) - aa.mediaTimeOffset - startPts) * 1000) / ts;
+    durationMs = relEnd;
+    at = { track: aa, dtsBase: aa.dts[start], ctoBase: 0 };
+    const bounds: number[] = [start];
+    for (const nominal of nominalBoundaries(policy, relEnd).slice(1)) {
+      const i = audioIndexAt(aa, startPts + (nominal * ts) / 1000 - 1e-6);
+      if (i >= endIdx) break;
+      if (i > bounds[bounds.length - 1]) bounds.push(i);
+    }
+    bounds.push(endIdx);
+    for (let s = 0; s + 1 < bounds.length; s++) {
+      const t0 = ((aa.dts[bounds[s]] - aa.dts[start]) * 1000) / ts;
+      const t1 = s + 2 < bounds.length ? ((aa.dts[bounds[s + 1]] - aa.dts[start]) * 1000) / ts : relEnd;
+      segments.push({ startMs: t0, durationMs: t1 - t0, video: null, audio: { first: bounds[s], end: bounds[s + 1] } });
+    }
+  }
+  if (!use.video) vt = null;
+  if (!use.audio) at = null;
+  return { index, video: vt, audio: at, segments, durationMs, originMs };
+}

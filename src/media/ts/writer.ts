@@ -1,0 +1,341 @@
+// MPEG-TS output for HLS: PAT/PMT, one PES per video access unit (Annex-B, SPS/PPS before key
+// frames, PCR on each video PES), AAC as ADTS frames grouped a few per PES. The byte length is
+// computed from the index before any sample is read (it depends only on sample sizes when NAL
+// lengths are 4 bytes, the usual case), and continuity counters carry across segments so a
+// player that concatenates segments sees one continuous stream.
+import type { FileHandle } from 'node:fs/promises';
+import { builtBody, type MediaBody } from '../body.js';
+import { MediaError } from '../errors.js';
+import type { TrackIndex } from '../mp4/index-types.js';
+import type { Segment, Timeline, TrackTiming } from '../segment.js';
+
+const PKT = 188;
+const PID_PMT = 0x1000;
+const PID_VIDEO = 0x100;
+const PID_AUDIO = 0x101;
+/** Timestamps start 1.4 s in, as ffmpeg's muxer does, leaving room for B-frame reordering. */
+const OFFSET_90K = 126000;
+const AUDIO_FRAMES_PER_PES = 8;
+
+interface PesPlan {
+  pid: number;
+  /** Sample range (audio: several frames). */
+  first: number;
+  end: number;
+  pts: number;
+  dts: number;
+  /** PES payload size (after the PES header). */
+  esBytes: number;
+  pcr: boolean;
+}
+
+const isHevc = (t: TrackIndex): boolean => t.format === 'hvc1' || t.format === 'hev1';
+const to90k = (v: number, ts: number): number => Math.round((v * 90000) / ts);
+
+function videoEsSize(t: TrackIndex, i: number, key: boolean): number {
+  let n = t.size[i];
+  if (key) for (const ps of t.parameterSets) n += 4 + ps.length;
+  return n;
+}
+
+function pesHeaderSize(p: PesPlan): number {
+  return 9 + (p.dts !== p.pts ? 10 : 5);
+}
+
+/** TS packets needed for one PES of payloadBytes (PES header included). */
+function packetsFor(payloadBytes: number, pcr: boolean): number {
+  const first = 184 - (pcr ? 8 : 0);
+  return payloadBytes <= first ? 1 : 1 + Math.ceil((payloadBytes - first) / 184);
+}
+
+function isKey(t: TrackIndex, keys: Set<number> | null, i: number): boolean {
+  return !keys || keys.has(i);
+}
+
+function keySet(t: TrackIndex, first: number, end: number): Set<number> | null {
+  if (!t.sync) return null;
+  const s = new Set<number>();
+  for (const k of t.sync) if (k >= first && k < end) s.add(k);
+  return s;
+}
+
+function planSegment(tl: Timeline, seg: Segment): PesPlan[] {
+  const out: PesPlan[] = [];
+  const v = tl.video;
+  const a = tl.audio;
+  if (v && seg.video) {
+    const t = v.track;
+    if (t.kind === 'video' && t.nalLengthSize !== 4 && t.nalLengthSize !== 0) {
+      // sizes would depend on NAL counts; not worth a second code path for a rare layout
+      throw new MediaError('UNSUPPORTED', `MPEG-TS output needs 4-byte NAL lengths (this file uses ${t.nalLengthSize})`);
+    }
+    const keys = keySet(t, seg.video.first, seg.video.end);
+    for (let i = seg.video.first; i < seg.video.end; i++) {
+      const dtsRel = t.dts[i] - v.dtsBase;
+      const pts = OFFSET_90K + to90k(dtsRel + (t.cto ? t.cto[i] : 0) - v.ctoBase, t.timescale);
+      const dts = OFFSET_90K + to90k(dtsRel - v.ctoBase, t.timescale);
+      out.push({ pid: PID_VIDEO, first: i, end: i + 1, pts, dts, esBytes: videoEsSize(t, i, isKey(t, keys, i)), pcr: true });
+    }
+  }
+  if (a && seg.audio) {
+    const t = a.track;
+    const audio: PesPlan[] = [];
+    for (let i = seg.audio.first; i < seg.audio.end; i += AUDIO_FRAMES_PER_PES) {
+      const end = Math.min(seg.audio.end, i + AUDIO_FRAMES_PER_PES);
+      let bytes = 0;
+      for (let k = i; k < end; k++) bytes += 7 + t.size[k];
+      const pts = OFFSET_90K + to90k(Math.max(0, t.dts[i] - a.dtsBase), t.timescale);
+      audio.push({ pid: PID_AUDIO, first: i, end, pts, dts: pts, esBytes: bytes, pcr: !v || !seg.video });
+    }
+    // interleave by decode time so a demuxer never waits long on one stream
+    const merged: PesPlan[] = [];
+    let vi = 0;
+    let ai = 0;
+    while (vi < out.length || ai < audio.length) {
+      if (ai >= audio.length || (vi < out.length && out[vi].dts <= audio[ai].dts)) merged.push(out[vi++]);
+      else merged.push(audio[ai++]);
+    }
+    return merged;
+  }
+  return out;
+}
+
+function segmentPacketCounts(plans: PesPlan[]): { video: number; audio: number } {
+  let video = 0;
+  let audio = 0;
+  for (const p of plans) {
+    const n = packetsFor(pesHeaderSize(p) + p.esBytes, p.pcr);
+    if (p.pid === PID_VIDEO) video += n;
+    else audio += n;
+  }
+  return { video, audio };
+}
+
+// ---- PSI ----
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i << 24;
+    for (let k = 0; k < 8; k++) c = c & 0x80000000 ? (c << 1) ^ 0x04c11db7 : c << 1;
+    t[i] = c >>> 0;
+  }
+  return t;
+})();
+
+function crc32(b: Uint8Array, start: number, end: number): number {
+  let crc = 0xffffffff;
+  for (let i = start; i < end; i++) crc = ((crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ b[i]) & 0xff]) >>> 0;
+  return crc >>> 0;
+}
+
+function psiPacket(out: Buffer, at: number, pid: number, cc: number, section: number[]): void {
+  out.fill(0xff, at, at + PKT);
+  out[at] = 0x47;
+  out[at + 1] = 0x40 | (pid >> 8);
+  out[at + 2] = pid & 0xff;
+  out[at + 3] = 0x10 | (cc & 15);
+  out[at + 4] = 0; // pointer field
+  const s = Buffer.from(section);
+  s.copy(out, at + 5);
+  const crc = crc32(out, at + 5, at + 5 + s.length);
+  out.writeUInt32BE(crc, at + 5 + s.length);
+}
+
+function patSection(): number[] {
+  // table 0, section length 13, tsid 1, version 0 current, program 1 -> PMT
+  return [0x00, 0xb0, 0x0d, 0x00, 0x01, 0xc1, 0x00, 0x00, 0x00, 0x01, 0xe0 | (PID_PMT >> 8), PID_PMT & 0xff];
+}
+
+function pmtSection(video: TrackIndex | null, audio: TrackIndex | null): number[] {
+  const streams: number[] = [];
+  if (video) streams.push(isHevc(video) ? 0x24 : 0x1b, 0xe0 | (PID_VIDEO >> 8), PID_VIDEO & 0xff, 0xf0, 0x00);
+  if (audio) streams.push(0x0f, 0xe0 | (PID_AUDIO >> 8), PID_AUDIO & 0xff, 0xf0, 0x00);
+  const pcrPid = video ? PID_VIDEO : PID_AUDIO;
+  const len = 9 + streams.length + 4;
+  return [0x02, 0xb0 | (len >> 8), len & 0xff, 0x00, 0x01, 0xc1, 0x00, 0x00, 0xe0 | (pcrPid >> 8), pcrPid & 0xff, 0xf0, 0x00, ...streams];
+}
+
+// ---- PES writing ----
+
+function writeTimestamp(out: Buffer, at: number, marker: number, ts: number): void {
+  const v = ts % 8589934592;
+  const hi = Math.floor(v / 1073741824) & 7; // bits 32..30
+  const mid = Math.floor(v / 32768) & 0x7fff; // bits 29..15
+  const lo = v & 0x7fff;
+  out[at] = (marker << 4) | (hi << 1) | 1;
+  out[at + 1] = mid >> 7;
+  out[at + 2] = ((mid & 0x7f) << 1) | 1;
+  out[at + 3] = lo >> 7;
+  out[at + 4] = ((lo & 0x7f) << 1) | 1;
+}
+
+function pesHeader(p: PesPlan): Buffer {
+  const both = p.dts !== p.pts;
+  const h = Buffer.alloc(pesHeaderSize(p));
+  h[2] = 1;
+  h[3] = p.pid === PID_VIDEO ? 0xe0 : 0xc0;
+  const len = p.pid === PID_VIDEO ? 0 : h.length - 6 + p.esBytes;
+  h.writeUInt16BE(len > 0xffff ? 0 : len, 4);
+  h[6] = 0x80;
+  h[7] = both ? 0xc0 : 0x80;
+  h[8] = both ? 10 : 5;
+  writeTimestamp(h, 9, both ? 3 : 2, p.pts);
+  if (both) writeTimestamp(h, 14, 1, p.dts);
+  return h;
+}
+
+/** Packetizes one PES (header + es) into out at `at`; returns the new position. */
+function writePes(out: Buffer, at: number, p: PesPlan, es: Buffer, cc: number, pcrBase: number): { at: number; cc: number } {
+  const payload = Buffer.concat([pesHeader(p), es]);
+  let pos = 0;
+  let first = true;
+  while (pos < payload.length) {
+    const adaptMin = first && p.pcr ? 8 : 0;
+    const room = 184 - adaptMin;
+    const take = Math.min(room, payload.length - pos);
+    const stuff = room - take;
+    const adaptLen = adaptMin + stuff; // total adaptation field bytes, length byte included
+    out[at] = 0x47;
+    out[at + 1] = (first ? 0x40 : 0) | (p.pid >> 8);
+    out[at + 2] = p.pid & 0xff;
+    out[at + 3] = (adaptLen > 0 ? 0x30 : 0x10) | (cc & 15);
+    let o = at + 4;
+    if (adaptLen > 0) {
+      out[o] = adaptLen - 1;
+      if (adaptLen > 1) {
+        let flags = 0;
+        if (first && p.pcr) flags |= 0x10;
+        if (first && p.pid === PID_VIDEO && p.pcr && p.esBytes > 0) flags |= 0;
+        out[o + 1] = flags;
+        let f = o + 2;
+        if (first && p.pcr) {
+          const base = pcrBase % 8589934592;
+          out.writeUInt32BE(Math.floor(base / 2), f);
+          out[f + 4] = ((base & 1) << 7) | 0x7e;
+          out[f + 5] = 0;
+          f += 6;
+        }
+        out.fill(0xff, f, o + adaptLen);
+      }
+      o += adaptLen;
+    }
+    payload.copy(out, o, pos, pos + take);
+    pos += take;
+    at += PKT;
+    cc = (cc + 1) & 15;
+    first = false;
+  }
+  return { at, cc };
+}
+
+function annexB(t: TrackIndex, sample: Buffer, key: boolean): Buffer {
+  const parts: Buffer[] = [];
+  const sc = Buffer.from([0, 0, 0, 1]);
+  if (key) for (const ps of t.parameterSets) parts.push(sc, Buffer.from(ps.buffer, ps.byteOffset, ps.length));
+  // NAL lengths are 4 bytes (checked when planning): overwrite each with a start code in place
+  const out = Buffer.from(sample);
+  let o = 0;
+  while (o + 4 <= out.length) {
+    const len = out.readUInt32BE(o);
+    out.writeUInt32BE(1, o);
+    o += 4 + len;
+  }
+  parts.push(out);
+  return Buffer.concat(parts);
+}
+
+function adts(t: TrackIndex, frame: Buffer): Buffer {
+  const len = frame.length + 7;
+  const profile = Math.max(0, Math.min(3, (t.aacObjectType || 2) - 1));
+  const h = Buffer.from([
+    0xff, 0xf1,
+    (profile << 6) | ((t.aacFreqIndex & 15) << 2) | ((t.aacChannelConfig >> 2) & 1),
+    ((t.aacChannelConfig & 3) << 6) | ((len >> 11) & 3),
+    (len >> 3) & 0xff,
+    ((len & 7) << 5) | 0x1f,
+    0xfc,
+  ]);
+  return Buffer.concat([h, frame]);
+}
+
+/**
+ * Continuity counters at the start of segment `segIndex`: the packets every earlier segment
+ * put on each PID, modulo 16. Computed from the index, so any segment can be served alone.
+ */
+function startCounters(tl: Timeline, segIndex: number): { video: number; audio: number } {
+  let video = 0;
+  let audio = 0;
+  for (let s = 0; s < segIndex; s++) {
+    const c = segmentPacketCounts(planSegment(tl, tl.segments[s]));
+    video += c.video;
+    audio += c.audio;
+  }
+  return { video: video & 15, audio: audio & 15 };
+}
+
+/** Describes segment `segIndex` of the timeline as an MPEG-TS body. */
+export function tsSegment(tl: Timeline, segIndex: number): MediaBody {
+  const seg = tl.segments[segIndex];
+  const plans = planSegment(tl, seg);
+  const counts = segmentPacketCounts(plans);
+  const length = (2 + counts.video + counts.audio) * PKT;
+  const vTiming: TrackTiming | null = tl.video;
+  const aTiming: TrackTiming | null = tl.audio;
+  return builtBody(length, 'video/MP2T', async (fh: FileHandle) => {
+    const out = Buffer.alloc(length);
+    psiPacket(out, 0, 0, segIndex, patSection());
+    psiPacket(out, PKT, PID_PMT, segIndex, pmtSection(vTiming?.track ?? null, aTiming?.track ?? null));
+    let at = 2 * PKT;
+    const cc = startCounters(tl, segIndex);
+    // one read covering every sample of the segment when they sit together, as in any
+    // interleaved file; otherwise per-sample reads
+    const spans: Array<[number, number]> = [];
+    for (const p of plans) {
+      const t = (p.pid === PID_VIDEO ? vTiming : aTiming)!.track;
+      for (let i = p.first; i < p.end; i++) spans.push([t.offset[i], t.size[i]]);
+    }
+    let lo = Infinity;
+    let hi = 0;
+    let total = 0;
+    for (const [o, n] of spans) {
+      lo = Math.min(lo, o);
+      hi = Math.max(hi, o + n);
+      total += n;
+    }
+    let region: Buffer | null = null;
+    if (spans.length && hi - lo <= Math.max(total * 2, 1 << 20) && hi - lo <= 256 << 20) {
+      region = Buffer.allocUnsafe(hi - lo);
+      const r = await fh.read(region, 0, region.length, lo);
+      if (r.bytesRead < region.length) throw new Error('source file is shorter than its index says');
+    }
+    const readSample = async (t: TrackIndex, i: number): Promise<Buffer> => {
+      if (region) return region.subarray(t.offset[i] - lo, t.offset[i] - lo + t.size[i]);
+      const b = Buffer.allocUnsafe(t.size[i]);
+      const r = await fh.read(b, 0, b.length, t.offset[i]);
+      if (r.bytesRead < b.length) throw new Error('source file is shorter than its index says');
+      return b;
+    };
+    let vcc = cc.video;
+    let acc = cc.audio;
+    const vKeys = vTiming && seg.video ? keySet(vTiming.track, seg.video.first, seg.video.end) : null;
+    for (const p of plans) {
+      if (p.pid === PID_VIDEO) {
+        const t = vTiming!.track;
+        const es = annexB(t, await readSample(t, p.first), isKey(t, vKeys, p.first));
+        const r = writePes(out, at, p, es, vcc, Math.max(0, p.dts - 900));
+        at = r.at;
+        vcc = r.cc;
+      } else {
+        const t = aTiming!.track;
+        const frames: Buffer[] = [];
+        for (let i = p.first; i < p.end; i++) frames.push(adts(t, await readSample(t, i)));
+        const r = writePes(out, at, p, Buffer.concat(frames), acc, Math.max(0, p.dts - 900));
+        at = r.at;
+        acc = r.cc;
+      }
+    }
+    if (at !== length) throw new Error(`TS segment wrote ${at} bytes, planned ${length}`);
+    return out;
+  });
+}
