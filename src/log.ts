@@ -3,7 +3,15 @@ const SECRET_PATH_KEYS = ['ks', 'kt', 'sig', 'hdnts', 'hdnea', 'token', '__gda__
 const pathRe = new RegExp(`/(${SECRET_PATH_KEYS.join('|')})/[^/?]+`, 'g');
 const queryRe = new RegExp(`([?&](?:${SECRET_PATH_KEYS.join('|')}|secret|adminSecret|userSecret)=)[^&]*`, 'gi');
 
+// The same secrets inside a percent-encoded URL carried as a parameter (the console's trace?url=...).
+const encodedPathRe = new RegExp(`(%2F(?:${SECRET_PATH_KEYS.join('|')})%2F)(?:(?!%2F)[^&#/?])+`, 'gi');
+const encodedQueryRe = new RegExp(`((?:%3F|%26)(?:${SECRET_PATH_KEYS.join('|')}|secret|adminSecret|userSecret)%3D)(?:(?!%26)[^&#])*`, 'gi');
+
 /** A URL with every secret-bearing path pair and query value replaced by "[redacted]". */
 export function redactUrl(url: string): string {
-  return url.replace(pathRe, '/$1/[redacted]').replace(queryRe, '$1[redacted]');
+  return url
+    .replace(pathRe, '/$1/[redacted]')
+    .replace(queryRe, '$1[redacted]')
+    .replace(encodedPathRe, '$1[redacted]')
+    .replace(encodedQueryRe, '$1[redacted]');
 }

@@ -1,0 +1,69 @@
+// The server's metric set: what is counted for every HTTP answer, and the gauges read at scrape
+// time. Knows nothing of Fastify: the route plugin feeds it plain observations.
+import { createRegistry, type Registry } from './registry.js';
+import type { RouteFamily } from './request-facts.js';
+
+export interface IndexCacheStats {
+  bytes: number;
+  entries: number;
+  hits: number;
+  misses: number;
+}
+
+export interface ResponseObservation {
+  family: RouteFamily;
+  method: string;
+  status: number;
+  /** Seconds from the request's arrival to the last byte written. */
+  seconds: number;
+  /** Body bytes sent (Content-Length of the answer), 0 when unknown or HEAD. */
+  bytes: number;
+  /** playManifest's reference error code (X-Kaltura: error-N), when the answer was an error. */
+  errorCode: number | null;
+}
+
+export interface HttpMetrics {
+  registry: Registry;
+  observe(o: ResponseObservation): void;
+}
+
+// Loopback manifests answer in well under a millisecond; segments read from disk take longer.
+const LATENCY_BOUNDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export function createHttpMetrics(opts: { indexCache?: () => IndexCacheStats | null; startedAt?: number } = {}): HttpMetrics {
+  const registry = createRegistry();
+  const requests = registry.counter('kdeliver_http_requests_total', 'HTTP answers by route family, method and status code.');
+  const latency = registry.histogram('kdeliver_http_request_duration_seconds', 'Time from request arrival to the last byte of the answer, by route family.', LATENCY_BOUNDS);
+  const bytes = registry.counter('kdeliver_http_response_bytes_total', 'Body bytes served (Content-Length of answers), by route family.');
+  const pmErrors = registry.counter('kdeliver_playmanifest_errors_total', 'playManifest answers refused with a reference error code (X-Kaltura: error-N), by code.');
+  const startedAt = opts.startedAt ?? Date.now() / 1000;
+  registry.gauge('kdeliver_process_start_time_seconds', 'Start time of the process, Unix seconds.', () => [{ labels: {}, value: Math.floor(startedAt) }]);
+  const cache = (pick: (s: IndexCacheStats) => number) => () => {
+    const s = opts.indexCache?.();
+    return s ? [{ labels: {}, value: pick(s) }] : [];
+  };
+  registry.gauge('kdeliver_packager_index_cache_hits', 'Packager media-index cache hits since start.', cache((s) => s.hits));
+  registry.gauge('kdeliver_packager_index_cache_misses', 'Packager media-index cache misses (index parses) since start.', cache((s) => s.misses));
+  registry.gauge('kdeliver_packager_index_cache_bytes', 'Bytes of parsed media indexes held by the packager cache.', cache((s) => s.bytes));
+  registry.gauge('kdeliver_packager_index_cache_entries', 'Media indexes held by the packager cache.', cache((s) => s.entries));
+
+  return {
+    registry,
+    observe(o) {
+      requests.inc({ family: o.family, method: o.method, status: o.status });
+      latency.observe({ family: o.family }, o.seconds);
+      if (o.bytes > 0) bytes.inc({ family: o.family }, o.bytes);
+      if (o.family === 'playManifest' && o.errorCode !== null) pmErrors.inc({ code: o.errorCode });
+    },
+  };
+}
+
+/** The reference error code of an `X-Kaltura` header value ("error-3" → 3), or null. */
+export function kalturaErrorCode(header: unknown): number | null {
+  const values = Array.isArray(header) ? header : [header];
+  for (const v of values) {
+    const m = typeof v === 'string' ? /^\s*error-(\d{1,4})\b/.exec(v) : null;
+    if (m) return Number(m[1]);
+  }
+  return null;
+}

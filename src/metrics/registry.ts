@@ -1,0 +1,129 @@
+// A small Prometheus registry: counters, gauges and histograms with labels, rendered in the text
+// exposition format (version 0.0.4). Plain data and functions; the HTTP side lives in routes/metrics.ts.
+
+export type Labels = Record<string, string | number>;
+
+interface Series {
+  labels: Labels;
+  value: number;
+}
+
+interface HistogramSeries {
+  labels: Labels;
+  buckets: number[]; // cumulative counts, one per upper bound
+  sum: number;
+  count: number;
+}
+
+export interface Counter {
+  inc(labels?: Labels, by?: number): void;
+  get(labels?: Labels): number;
+}
+
+export interface Histogram {
+  observe(labels: Labels, value: number): void;
+  count(labels?: Labels): number;
+}
+
+interface Metric {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge' | 'histogram';
+  render(): string[];
+}
+
+export interface Registry {
+  counter(name: string, help: string): Counter;
+  histogram(name: string, help: string, bounds: number[]): Histogram;
+  /** A gauge read at scrape time; `read` returns one value per label set. */
+  gauge(name: string, help: string, read: () => Series[]): void;
+  render(): string;
+}
+
+const key = (labels: Labels): string =>
+  Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',');
+
+const escapeLabel = (v: string | number): string =>
+  String(v).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+
+function labelText(labels: Labels, extra?: [string, string]): string {
+  const pairs = Object.keys(labels).sort().map((k) => `${k}="${escapeLabel(labels[k])}"`);
+  if (extra) pairs.push(`${extra[0]}="${extra[1]}"`);
+  return pairs.length ? `{${pairs.join(',')}}` : '';
+}
+
+const num = (n: number): string => (Number.isFinite(n) ? String(n) : n > 0 ? '+Inf' : n < 0 ? '-Inf' : 'NaN');
+
+export function createRegistry(): Registry {
+  const metrics: Metric[] = [];
+  const names = new Set<string>();
+  const claim = (name: string): void => {
+    if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(name)) throw new Error(`bad metric name ${name}`);
+    if (names.has(name)) throw new Error(`metric ${name} registered twice`);
+    names.add(name);
+  };
+
+  return {
+    counter(name, help) {
+      claim(name);
+      const series = new Map<string, Series>();
+      metrics.push({
+        name, help, type: 'counter',
+        render: () => [...series.values()].map((s) => `${name}${labelText(s.labels)} ${num(s.value)}`),
+      });
+      return {
+        inc(labels = {}, by = 1) {
+          const k = key(labels);
+          const s = series.get(k);
+          if (s) s.value += by;
+          else series.set(k, { labels: { ...labels }, value: by });
+        },
+        get: (labels = {}) => series.get(key(labels))?.value ?? 0,
+      };
+    },
+    histogram(name, help, bounds) {
+      claim(name);
+      const sorted = [...bounds].sort((a, b) => a - b);
+      const series = new Map<string, HistogramSeries>();
+      metrics.push({
+        name, help, type: 'histogram',
+        render: () => {
+          const out: string[] = [];
+          for (const s of series.values()) {
+            sorted.forEach((b, i) => out.push(`${name}_bucket${labelText(s.labels, ['le', num(b)])} ${s.buckets[i]}`));
+            out.push(`${name}_bucket${labelText(s.labels, ['le', '+Inf'])} ${s.count}`);
+            out.push(`${name}_sum${labelText(s.labels)} ${num(s.sum)}`);
+            out.push(`${name}_count${labelText(s.labels)} ${s.count}`);
+          }
+          return out;
+        },
+      });
+      return {
+        observe(labels, value) {
+          const k = key(labels);
+          let s = series.get(k);
+          if (!s) series.set(k, (s = { labels: { ...labels }, buckets: sorted.map(() => 0), sum: 0, count: 0 }));
+          sorted.forEach((b, i) => { if (value <= b) s!.buckets[i]++; });
+          s.sum += value;
+          s.count++;
+        },
+        count: (labels = {}) => series.get(key(labels))?.count ?? 0,
+      };
+    },
+    gauge(name, help, read) {
+      claim(name);
+      metrics.push({
+        name, help, type: 'gauge',
+        render: () => read().map((s) => `${name}${labelText(s.labels)} ${num(s.value)}`),
+      });
+    },
+    render() {
+      const out: string[] = [];
+      for (const m of metrics) {
+        out.push(`# HELP ${m.name} ${m.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${m.name} ${m.type}`);
+        out.push(...m.render());
+      }
+      return out.join('\n') + '\n';
+    },
+  };
+}

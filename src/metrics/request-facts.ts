@@ -1,0 +1,69 @@
+// What ops needs to know about a request from its URL alone: the route family it belongs to (a
+// small fixed set, so metric label cardinality stays bounded) and, for playManifest, the partner
+// and entry it names. Read before any route runs, so they work for refused and malformed requests.
+import { readPairs, splitPath, splitUrl } from '../request/path-params.js';
+
+export const ROUTE_FAMILIES = [
+  'playManifest', 'serveFlavor', 'raw', 'download', 'flvclipper', 'thumbnail', 'hls', 'dash', 'hds', 'mss',
+  'api_v3', 'console', 'health', 'metrics', 'other',
+] as const;
+export type RouteFamily = (typeof ROUTE_FAMILIES)[number];
+
+// Kaltura's action names sit after /p/{pid}/sp/{spid}/ (or /p/{pid}/) or at the root.
+const ACTION_FAMILIES: Record<string, RouteFamily> = {
+  playManifest: 'playManifest', serveFlavor: 'serveFlavor', raw: 'raw', download: 'download',
+  flvclipper: 'flvclipper', thumbnail: 'thumbnail',
+};
+
+export function routeFamily(url: string): RouteFamily {
+  const { path } = splitUrl(url);
+  const segs = path.split('/').filter(Boolean);
+  if (segs.length === 0) return 'other';
+  const first = segs[0];
+  if (first === 'healthz' || first === 'readyz') return 'health';
+  if (first === 'metrics') return 'metrics';
+  if (first === 'console') return 'console';
+  if (first === 'api_v3') return 'api_v3';
+  if (first === 'hls' || first === 'dash' || first === 'hds' || first === 'mss') return first;
+  // /p/{pid}[/sp/{spid}]/{action}/..., /index.php/extwidget/{action}/..., /{action}/...
+  const limit = Math.min(segs.length, 6);
+  for (let i = 0; i < limit; i++) {
+    const fam = ACTION_FAMILIES[segs[i]];
+    if (fam) return fam;
+  }
+  if (segs.includes('api_v3')) return 'api_v3';
+  return 'other';
+}
+
+export interface PlayManifestFacts {
+  partnerId: number | null;
+  entryId: string | null;
+}
+
+/** Partner and entry named by a playManifest URL (path pairs or query), without validating them. */
+export function playManifestFacts(url: string): PlayManifestFacts {
+  const { path, query } = splitUrl(url);
+  const segs = path.split('/');
+  const p = segs.indexOf('p');
+  const pid = p >= 0 ? segs[p + 1] : undefined;
+  const at = path.indexOf('/playManifest');
+  let entryId: string | null = null;
+  try {
+    const pairs = at >= 0 ? readPairs(splitPath(path.slice(at + '/playManifest'.length))) : new Map<string, string | undefined>();
+    entryId = pairs.get('entryId') ?? pairs.get('e') ?? null;
+  } catch {
+    // a path the parser refuses still gets a log line, just without an entry
+  }
+  if (entryId === null) {
+    const q = new URLSearchParams(query);
+    entryId = q.get('entryId') ?? q.get('e');
+  }
+  let partnerId = pid !== undefined && /^\d{1,10}$/.test(pid) ? Number(pid) : null;
+  if (partnerId === null) {
+    const q = new URLSearchParams(query).get('partnerId');
+    if (q && /^\d{1,10}$/.test(q)) partnerId = Number(q);
+  }
+  // ids go into logs: keep them short and printable
+  if (entryId !== null && !/^[\w-]{1,64}$/.test(entryId)) entryId = entryId.slice(0, 64).replace(/[^\w-]/g, '?');
+  return { partnerId, entryId };
+}
