@@ -1,0 +1,36 @@
+// What every URL family shares: the CORS preflight, and clear answers for unknown paths and
+// failures (a delivery error renders as one; anything else never leaks a stack trace).
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { DeliveryError } from '../src/errors.js';
+import { sendError } from './http.js';
+
+const PREFLIGHT_HEADERS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Headers': 'Origin, X-Requested-With, Content-Type, Accept, Range, Cache-Control, X-Kaltura-Ks',
+  'Access-Control-Allow-Methods': 'POST, GET, HEAD, OPTIONS',
+  'Access-Control-Expose-Headers': 'Server, Content-Length, Content-Range, Date, Cache-Control, Content-Encoding, X-Kaltura, X-Kaltura-App',
+  'Access-Control-Max-Age': '86400',
+};
+
+async function commonRoutes(app: FastifyInstance) {
+  app.options('*', async (_request, reply) => {
+    reply.headers(PREFLIGHT_HEADERS).code(200).send('');
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).header('Content-Type', 'text/plain; charset=UTF-8').header('Access-Control-Allow-Origin', '*')
+      .send(`not found: ${request.method} ${request.url.split('?')[0].slice(0, 200)} is not a kdeliver URL\n`);
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof DeliveryError) return sendError(request, reply, error);
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: error.code }, error.message);
+    reply.code(status).header('Content-Type', 'text/plain; charset=UTF-8')
+      .send(status === 500 ? 'internal error: the server could not answer this request (see its log)\n' : `${error.message}\n`);
+  });
+}
+// Hooks and handlers above apply to the whole server, not only this plugin's scope.
+(commonRoutes as any)[Symbol.for('skip-override')] = true;
+export default commonRoutes;

@@ -1,0 +1,52 @@
+// Glue between Fastify and the stages: the request facts the stages need, the public base URL,
+// and sending a rendered answer. The only place route plugins share code.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { HttpFacts } from '../src/request/play-request.js';
+import type { Rendered } from '../src/render/types.js';
+import { DeliveryError } from '../src/errors.js';
+import { renderError } from '../src/render/error.js';
+import type { FilePlan } from '../src/serve/file.js';
+import { createReadStream } from 'node:fs';
+
+export function httpFacts(request: FastifyRequest): HttpFacts {
+  return {
+    method: request.method,
+    rawUrl: request.raw.url ?? request.url,
+    query: (request.query ?? {}) as Record<string, unknown>,
+    headers: request.headers,
+    isHttps: request.protocol === 'https',
+    clientIp: request.ip,
+  };
+}
+
+/** scheme://host[:port] for URLs this server emits: configured, else from the request (forwarded headers only when trusted). */
+export function baseUrl(request: FastifyRequest): string {
+  const configured = request.server.config.publicUrl;
+  if (configured) return configured;
+  const host = (request.host || 'localhost').replace(/[^A-Za-z0-9.:\-[\]]/g, '');
+  return `${request.protocol}://${host}`;
+}
+
+/** The raw path after the given action segment, e.g. after "/playManifest". */
+export function pathAfter(request: FastifyRequest, action: string): string {
+  const raw = (request.raw.url ?? request.url).split('?')[0];
+  const i = raw.indexOf(`/${action}`);
+  return i < 0 ? '' : raw.slice(i + action.length + 1);
+}
+
+export function sendRendered(reply: FastifyReply, r: Rendered): FastifyReply {
+  reply.code(r.status);
+  for (const [k, v] of Object.entries(r.headers)) reply.header(k, v);
+  return reply.send(r.body);
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, err: DeliveryError): FastifyReply {
+  return sendRendered(reply, renderError(err, request.method, request.server.now()));
+}
+
+/** Sends a planned file answer: headers, then the byte range streamed from disk (never for HEAD or 304/416). */
+export function sendFile(request: FastifyRequest, reply: FastifyReply, file: string, plan: FilePlan): FastifyReply {
+  reply.code(plan.status).headers(plan.headers);
+  if (request.method === 'HEAD' || !plan.range) return reply.send();
+  return reply.send(createReadStream(file, { start: plan.range.start, end: plan.range.end }));
+}

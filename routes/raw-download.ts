@@ -1,0 +1,133 @@
+// raw and download: an entry's file as a download (playmanifest.md §9.2, §9.3). The DOWNLOAD
+// access-control context applies; an admin KS or a download privilege skips it.
+import { statSync } from 'node:fs';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { EntryStatus, EntryType } from '../src/catalog/types.js';
+import { DeliveryError } from '../src/errors.js';
+import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
+import { decodeReferrer, headerValue } from '../src/request/play-request.js';
+import { checkEntryAccess, readSession, rulesOf } from '../src/access/entry-check.js';
+import { ksHasPrivilege } from '../src/access/ks.js';
+import { downloadFile, previewBytes, rawFile, relocateName, safeName, type ServedFile } from '../src/serve/downloads.js';
+import { contentTypeOf, mediaPath, planFile } from '../src/serve/file.js';
+import { pathAfter, sendError, sendFile } from './http.js';
+
+type Params = Map<string, string>;
+
+export default async function rawDownloadRoutes(app: FastifyInstance) {
+  /** Session and DOWNLOAD-context rules; an admin KS or download:* / download:{entry} skips them. */
+  function authorize(request: FastifyRequest, params: Params, entryId: string) {
+    const entry = app.catalog.getEntry(entryId);
+    if (!entry || entry.status === EntryStatus.DELETED) throw new DeliveryError('ENTRY_NOT_FOUND');
+    const partner = app.catalog.getPartner(entry.partnerId);
+    if (!partner) throw new DeliveryError('PARTNER_NOT_FOUND');
+    if (partner.status !== 1) throw new DeliveryError('PARTNER_NOT_ACTIVE');
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(request.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    const referrerParam = params.get('referrer');
+    const facts = {
+      ks: headerValue(request.headers, 'x-kaltura-ks') || params.get('ks') || null, clientIp: request.ip,
+      referrer: (referrerParam ? decodeReferrer(referrerParam) : '') || headers.referer || '', userAgent: headers['user-agent'] ?? '',
+      headers, hashes: {}, rawUri: request.raw.url ?? request.url,
+    };
+    const now = app.now();
+    const ks = readSession(app.catalog, now, facts, entry, partner, rulesOf(app.catalog, entry).length > 0, []);
+    if (ks && (ks.type >= 2 || ksHasPrivilege(ks, 'download', entry.id) || ksHasPrivilege(ks, 'download', '*'))) {
+      return { entry, ks, limit: null, previewMs: null };
+    }
+    const checked = checkEntryAccess(app.catalog, now, facts, entry, partner, 'DOWNLOAD');
+    return { entry, ks: checked.ks, limit: checked.access.limitFlavors, previewMs: checked.previewMs };
+  }
+
+  function serve(request: FastifyRequest, reply: FastifyReply, served: ServedFile, opts: { attachment: boolean; byteLimit: number | null; cors: boolean }) {
+    const file = mediaPath(app.config.mediaRoot, served.path);
+    let size: number;
+    try {
+      size = statSync(file).size;
+    } catch {
+      throw new DeliveryError('FILE_NOT_FOUND');
+    }
+    if (opts.byteLimit !== null) size = Math.min(size, opts.byteLimit);
+    const h = (n: string) => {
+      const v = request.headers[n];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const plan = planFile(size, `"${served.path.replace(/[^A-Za-z0-9._-]/g, '')}-${size}"`, contentTypeOf(file), {
+      range: h('range'), ifNoneMatch: h('if-none-match'), ifModifiedSince: h('if-modified-since'), ifRange: h('if-range'),
+    });
+    if (opts.attachment) plan.headers['Content-Disposition'] = `attachment; filename="${served.name.replace(/["\\\r\n]/g, '_')}"`;
+    if (!opts.cors) delete plan.headers['Access-Control-Allow-Origin'];
+    return sendFile(request, reply, file, plan);
+  }
+
+  /** The request URI with a path pair or query value added, for the relocate redirects. */
+  function relocated(request: FastifyRequest, pathAddition: string, queryKey: string, queryValue: string): string {
+    const raw = request.raw.url ?? request.url;
+    const q = raw.indexOf('?');
+    const path = q < 0 ? raw : raw.slice(0, q);
+    const query = q < 0 ? '' : raw.slice(q + 1);
+    const add = `${queryKey}=${encodeURIComponent(queryValue)}`;
+    return `${path.replace(/\/+$/, '')}${pathAddition}?${query ? `${query}&` : ''}${add}`;
+  }
+
+  async function raw(request: FastifyRequest, reply: FastifyReply) {
+    try {
+      const params = mergeParams(readPairs(splitPath(pathAfter(request, 'raw'))), request.query as Record<string, unknown>);
+      const entryId = params.get('entry_id') ?? params.get('entryId');
+      if (!entryId) throw new DeliveryError('ENTRY_NOT_FOUND', ', entry_id is missing');
+      const { entry, limit } = authorize(request, params, entryId);
+      const served = rawFile(app.catalog, entry, {
+        type: params.get('type') ?? null, format: params.get('format') ?? null, fileName: params.get('file_name') ?? null, limit,
+      });
+      const relocate = params.get('relocate');
+      if (relocate) served.name = `${served.name.replace(/\.[^.]*$/, '')}.${relocate.split('.').pop()}`;
+      const direct = params.has('direct_serve') && params.get('direct_serve') !== '0';
+      const isDocument = entry.type === EntryType.DOCUMENT;
+      const dumpDirectly = isDocument || entry.mediaType === 2 || params.get('type') === 'download' || params.has('forceproxy') || !!relocate;
+      if (!dumpDirectly) {
+        reply.header('Access-Control-Allow-Origin', '*');
+        return reply.redirect(relocated(request, `/${safeName(served.name.replace(/\.[^.]*$/, ''))}.${served.ext}`, 'relocate', `f.${served.ext}`), 302);
+      }
+      return serve(request, reply, served, { attachment: !direct, byteLimit: null, cors: true });
+    } catch (e) {
+      if (e instanceof DeliveryError) return sendError(request, reply, e);
+      throw e;
+    }
+  }
+
+  async function download(request: FastifyRequest, reply: FastifyReply) {
+    try {
+      const params = mergeParams(readPairs(splitPath(pathAfter(request, 'download'))), request.query as Record<string, unknown>);
+      const entryId = params.get('entry_id') ?? params.get('entryId');
+      if (!entryId) throw new DeliveryError('ENTRY_NOT_FOUND', ', entry_id is missing');
+      const { entry, ks, limit, previewMs } = authorize(request, params, entryId);
+      const served = downloadFile(app.catalog, entry, {
+        flavorId: params.get('flavor') ?? null, fileName: params.get('file_name') ?? null, limit,
+        downloadAssetIds: ks?.privileges.get('downloadasset') ?? [],
+      });
+      if (!params.get('relocate')) {
+        reply.header('Access-Control-Allow-Origin', '*');
+        const raw = request.raw.url ?? request.url;
+        const target = raw.includes('?')
+          ? `${raw}&relocate=${encodeURIComponent(relocateName(served.name))}`
+          : `${raw.replace(/\/+$/, '')}/relocate/${encodeURIComponent(relocateName(served.name))}`;
+        return reply.redirect(target, 302);
+      }
+      const direct = params.has('direct_serve') && params.get('direct_serve') !== '0';
+      let byteLimit: number | null = null;
+      if (previewMs !== null) {
+        const file = mediaPath(app.config.mediaRoot, served.path);
+        byteLimit = previewBytes(statSync(file).size, previewMs / 1000, entry.duration);
+      }
+      return serve(request, reply, served, { attachment: !direct, byteLimit, cors: true });
+    } catch (e) {
+      if (e instanceof DeliveryError) return sendError(request, reply, e);
+      throw e;
+    }
+  }
+
+  for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/index.php/extwidget', '/extwidget']) {
+    app.get(`${prefix}/raw/*`, raw);
+    app.get(`${prefix}/download/*`, download);
+  }
+}

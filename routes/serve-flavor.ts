@@ -1,0 +1,59 @@
+// serveFlavor: a flavor's file, progressive, with ranges (playmanifest.md §9.1). The packager's
+// /hls, /dash, /mss forms of the same path are routes/packager.ts.
+import { statSync } from 'node:fs';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AssetStatus, EntryStatus } from '../src/catalog/types.js';
+import { DeliveryError } from '../src/errors.js';
+import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
+import { checkMediaAccess } from '../src/serve/media-access.js';
+import { contentTypeOf, mediaPath, planFile } from '../src/serve/file.js';
+import { pathAfter, sendError, sendFile } from './http.js';
+
+const header = (request: FastifyRequest, name: string) => {
+  const v = request.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+export default async function serveFlavorRoutes(app: FastifyInstance) {
+  async function handle(request: FastifyRequest, reply: FastifyReply) {
+    try {
+      const params = mergeParams(readPairs(splitPath(pathAfter(request, 'serveFlavor'))), request.query as Record<string, unknown>);
+      const entryId = params.get('entryId');
+      const flavorId = params.get('flavorId');
+      const entry = entryId ? app.catalog.getEntry(entryId) : undefined;
+      if (!entry || entry.status === EntryStatus.DELETED) throw new DeliveryError('ENTRY_NOT_FOUND');
+      const flavor = flavorId ? app.catalog.getFlavor(flavorId) : undefined;
+      if (!flavor || flavor.entryId !== entry.id || flavor.status === AssetStatus.DELETED) throw new DeliveryError('FLAVOR_NOT_FOUND');
+      if (flavor.status !== AssetStatus.READY) throw new DeliveryError('FLAVOR_NOT_FOUND', ', the flavor is not ready');
+      const denied = checkMediaAccess({ catalog: app.catalog, config: app.config, now: app.now() }, {
+        rawUrl: request.raw.url ?? request.url, clientIp: request.ip, headers: request.headers, entry, flavor,
+      });
+      if (denied) throw denied;
+
+      const file = mediaPath(app.config.mediaRoot, flavor.filePath);
+      let size: number;
+      try {
+        size = statSync(file).size;
+      } catch {
+        throw new DeliveryError('FILE_NOT_FOUND');
+      }
+      const etag = `"${flavor.id}-${flavor.version}-${size}"`;
+      const plan = planFile(size, etag, contentTypeOf(file), {
+        range: header(request, 'range'), ifNoneMatch: header(request, 'if-none-match'),
+        ifModifiedSince: header(request, 'if-modified-since'), ifRange: header(request, 'if-range'),
+      });
+      const fileName = params.get('fileName');
+      if (fileName) {
+        plan.headers['Content-Disposition'] = `attachment; filename="${fileName.replace(/["\\\r\n]/g, '_')}"`;
+        plan.headers['Content-Description'] = 'File Transfer';
+      }
+      return sendFile(request, reply, file, plan);
+    } catch (e) {
+      if (e instanceof DeliveryError) return sendError(request, reply, e);
+      throw e;
+    }
+  }
+  for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/index.php/extwidget', '/extwidget']) {
+    app.get(`${prefix}/serveFlavor/*`, handle);
+  }
+}

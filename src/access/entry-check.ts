@@ -1,0 +1,110 @@
+// The checks between a request and an entry's media, shared by playManifest (PLAY or DOWNLOAD
+// context) and raw/download (DOWNLOAD): the session, the access-control rules, preview, then
+// moderation and schedule (security.md §2.5, §2.7, §4.2). Returns the decision or throws the
+// reference's error.
+import type { Catalog } from '../catalog/catalog.js';
+import { ModerationStatus, type Entry, type Partner } from '../catalog/types.js';
+import { DeliveryError } from '../errors.js';
+import { evaluateAccessRules } from './evaluate.js';
+import { KsError, ksHasPrivilege, parseKs, playManifestKsError, verifyKs, type Ks } from './ks.js';
+import type { AccessContext, AccessDecision } from './types.js';
+
+export interface RequestFacts {
+  ks: string | null;
+  clientIp: string;
+  referrer: string;
+  userAgent: string;
+  headers: Record<string, string>;
+  hashes: Record<string, string>;
+  rawUri: string;
+}
+
+export interface EntryAccess {
+  ks: Ks | null;
+  access: AccessDecision;
+  /** The entry's profile has rules. */
+  hasRules: boolean;
+  admin: boolean;
+  /** PREVIEW limit in ms when a preview applies and is shorter than the entry, else null. */
+  previewMs: number | null;
+  /** Human-readable lines for the trace. */
+  notes: string[];
+}
+
+const fail = (name: ConstructorParameters<typeof DeliveryError>[0], extra = '', headers: string[] = []): never => {
+  throw new DeliveryError(name, extra, { headers });
+};
+
+export function rulesOf(catalog: Catalog, entry: Entry) {
+  return entry.accessControlProfileId !== null ? catalog.getAccessControlProfile(entry.accessControlProfileId)?.rules ?? [] : [];
+}
+
+/** KS from the request, checked against the entry's partner; another partner's KS is ignored unless the entry has rules. */
+export function readSession(catalog: Catalog, now: number, req: RequestFacts, entry: Entry, partner: Partner, hasRules: boolean, notes: string[]): Ks | null {
+  if (!req.ks) return null;
+  let parsed;
+  try {
+    parsed = parseKs(req.ks);
+  } catch {
+    return fail('INVALID_KS', ', the KS cannot be read');
+  }
+  if (parsed.partnerId !== entry.partnerId) {
+    if (hasRules) fail('INVALID_PARTNER', ', the KS belongs to another partner');
+    notes.push('KS of another partner ignored');
+    return null;
+  }
+  try {
+    const ks = verifyKs(parsed, partner, { now, clientIp: req.clientIp, uri: req.rawUri, isRevoked: (key) => catalog.isRevoked(key, now) });
+    notes.push(`${ks.type >= 2 ? 'admin' : 'user'} KS${ks.userId ? ` of user ${ks.userId}` : ''}`);
+    return ks;
+  } catch (e) {
+    if (!(e instanceof KsError)) throw e;
+    const err = playManifestKsError(e, hasRules);
+    if (err) throw err;
+    notes.push('KS of another partner ignored');
+    return null;
+  }
+}
+
+export function checkEntryAccess(catalog: Catalog, now: number, req: RequestFacts, entry: Entry, partner: Partner, context: AccessContext): EntryAccess {
+  const notes: string[] = [];
+  const rules = rulesOf(catalog, entry);
+  const hasRules = rules.length > 0;
+  const ks = readSession(catalog, now, req, entry, partner, hasRules, notes);
+  const admin = ks !== null && ks.type >= 2;
+  const sview = ks !== null && (ksHasPrivilege(ks, 'sview', entry.id) || ksHasPrivilege(ks, 'sview', '*'));
+
+  const access = evaluateAccessRules(rules, {
+    contexts: [context], ks, ksString: req.ks, clientIp: req.clientIp, referrer: req.referrer, userAgent: req.userAgent,
+    headers: req.headers, hashes: req.hashes, entryId: entry.id, entry,
+    readyAssets: catalog.listFlavors(entry.id).filter((f) => f.status === 2), now,
+  });
+  if (hasRules) {
+    notes.push(`access-control profile ${entry.accessControlProfileId}: ${access.firedRules.length ? `rule(s) ${access.firedRules.join(',')} fired` : 'no rule fired'}${admin ? ' (admin KS: only forced rules run)' : ''}`);
+  }
+
+  const inModeration = entry.moderationStatus === ModerationStatus.PENDING_MODERATION || entry.moderationStatus === ModerationStatus.REJECTED;
+  let previewMs: number | null = null;
+  if (access.previewSeconds !== null && !admin && !access.blocked && !inModeration) {
+    // a preview skips the play validation (moderation, schedule), as the reference does
+    if (access.previewSeconds * 1000 < entry.duration * 1000) {
+      previewMs = access.previewSeconds * 1000;
+      notes.push(`preview of ${access.previewSeconds} s`);
+    }
+    return { ks, access, hasRules, admin, previewMs, notes };
+  }
+  if (!admin && !sview) {
+    if (inModeration) {
+      fail('ENTRY_MODERATION_ERROR', entry.moderationStatus === ModerationStatus.REJECTED
+        ? ', ENTRY_DELETED_MODERATED: the entry was rejected in moderation'
+        : ', the entry is pending moderation');
+    }
+    if ((entry.startDate !== null && entry.startDate > now) || (entry.endDate !== null && entry.endDate < now)) {
+      fail('NOT_SCHEDULED_NOW', entry.endDate !== null && entry.endDate < now ? ', its schedule ended' : ', its schedule has not started');
+    }
+  }
+  if (access.blocked) {
+    fail('ACCESS_CONTROL_RESTRICTED', access.messages.length ? `, ${access.messages.join('; ')}` : '', access.messages.map((m) => `access-control: ${m}`));
+  }
+  return { ks, access, hasRules, admin, previewMs, notes };
+}

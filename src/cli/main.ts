@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+// kdeliver: the command line. `serve` runs the server; the other commands work on the catalog.
+import { ConfigError, loadConfig } from '../config.js';
+import { buildServer, openCatalog } from '../server.js';
+import { importLibrary, LibraryError, readLibraryFile } from '../catalog/library.js';
+
+const USAGE = `usage: kdeliver <command> [options]
+
+  serve                          run the server (PORT, HOST, KDELIVER_DATA_DIR, ...; see README)
+  import <library.json>          import a library description (partners, profiles, entries, media)
+  export [file]                  write the catalog as a library description
+  ingest <file> --partner <id> [--entry-id <id>] [--name <name>]
+                                 add a media file as a new entry (transcoded to the partner's ladder)
+  entries list [--partner <id>]  list entries
+  entries delete <id>            delete an entry and its files
+  ks --partner <id> --type admin|user [--user X] [--privileges 'sview:*'] [--expiry 3600] [--v1]
+                                 print a Kaltura session (KS) signed with the partner's admin secret
+  sign <url> [--expiry <unix>]   print a playManifest URL signed with a kt token
+`;
+
+async function serve(): Promise<number> {
+  const config = loadConfig();
+  const app = await buildServer({ config });
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info(`${signal}: no new connections; finishing in-flight requests (at most ${config.shutdownGraceMs} ms)`);
+    // close() waits for in-flight requests; the timer bounds that wait
+    const timer = setTimeout(() => {
+      app.log.warn('in-flight requests did not finish in time; closing them');
+      app.server.closeAllConnections?.();
+    }, config.shutdownGraceMs);
+    timer.unref();
+    app.close().then(
+      () => process.exit(0),
+      (err) => {
+        app.log.error({ err }, 'error while closing');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  await app.listen({ host: config.host, port: config.port });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const local = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const base = config.publicUrl ?? local;
+  app.log.info(`kdeliver listening on ${local}`);
+  if (config.sampleLibrary && process.stdout.isTTY !== undefined) {
+    const e = '/p/309/sp/0/playManifest/entryId/1_rcit0qgs';
+    process.stderr.write(
+      `\nkdeliver listening on ${local} — try:\n` +
+        `  ${base}${e}/format/url/flavorParamId/301971/video.mp4        (302 to the 720p file)\n` +
+        `  ${base}${e}/format/applehttp/protocol/http/a.m3u8            (HLS master)\n` +
+        `  ${base}${e}/format/mpegdash/protocol/http/manifest.mpd       (302 to the DASH manifest)\n` +
+        `  ${base}${e}/format/hdnetworkmanifest/protocol/http/a.f4m     (F4M)\n` +
+        `  ${base}/p/309/sp/0/playManifest/entryId/1_kssecure/format/url/a.mp4  (error 3: needs a KS)\n\n`,
+    );
+  }
+  return new Promise<number>(() => {}); // runs until a signal
+}
+
+async function importCommand(args: string[]): Promise<number> {
+  if (!args[0]) {
+    process.stderr.write('usage: kdeliver import <library.json>\n');
+    return 2;
+  }
+  const config = loadConfig();
+  const catalog = openCatalog(config);
+  try {
+    const { library, mediaDir } = readLibraryFile(args[0]);
+    const { entries } = importLibrary(catalog.db, library, mediaDir, config.mediaRoot);
+    process.stdout.write(`imported ${args[0]}: ${entries} entr${entries === 1 ? 'y' : 'ies'}\n`);
+    return 0;
+  } finally {
+    catalog.db.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    switch (command) {
+      case 'serve':
+        return await serve();
+      case 'import':
+        return await importCommand(args);
+      case 'export':
+        return (await import('./export.js')).main(args);
+      case 'ingest':
+        return (await import('./ingest.js')).main(args);
+      case 'entries':
+        return (await import('./entries.js')).main(args);
+      case 'ks':
+        return (await import('./ks.js')).main(args);
+      case 'sign':
+        return (await import('./sign.js')).main(args);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return command ? 0 : 2;
+      default:
+        process.stderr.write(`kdeliver: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof LibraryError) {
+      process.stderr.write(`kdeliver: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+// Run when executed directly (not when imported by tests).
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  main(process.argv.slice(2)).then((code) => {
+    if (code !== undefined) process.exitCode = code;
+  });
+}

@@ -1,0 +1,107 @@
+// The media URLs playManifest emits, laid out as the reference's delivery profiles lay them out
+// (playmanifest.md §5, §7.4): serveFlavor paths for progressive delivery, per-flavor packager
+// paths for HLS, and the packager's multi-URL (.urlset) for DASH, MSS, HDS and the HLS master.
+import type { DeliveryProfile, Entry, FlavorAsset } from '../catalog/types.js';
+
+/** Kaltura's DeliveryProfileType values kdeliver knows how to render. */
+export const ProfileType = {
+  APPLE_HTTP: 1, HDS: 3, HTTP: 4, RTMP: 5, RTSP: 6, SILVER_LIGHT: 7, AKAMAI_HD: 12, AKAMAI_HTTP: 14,
+  GENERIC_HTTP: 24, VOD_PACKAGER_HLS: 61, VOD_PACKAGER_HDS: 63, VOD_PACKAGER_MSS: 67, VOD_PACKAGER_DASH: 68,
+  VOD_PACKAGER_HLS_MANIFEST: 69,
+} as const;
+
+export const PACKAGER_TYPES: ReadonlySet<number> = new Set([61, 63, 67, 68, 69]);
+
+export interface UrlOptions {
+  entry: Entry;
+  protocol: string;
+  /** scheme://host[:port] of this server, for profiles whose url is a path. */
+  baseUrl: string;
+  seekFrom: number;
+  clipTo: number;
+  playbackRate: number;
+  tracks: string;
+  /** format/download: the attachment file name. */
+  downloadName: string | null;
+}
+
+/** The profile's base URL with the request's protocol as scheme (VOD URLs never use the request scheme). */
+export function profileBase(profile: DeliveryProfile, protocol: string, baseUrl: string): string {
+  const abs = profile.url.startsWith('/') ? baseUrl + profile.url : profile.url;
+  const withoutScheme = abs.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+  return `${protocol}://${withoutScheme}`.replace(/\/+$/, '');
+}
+
+export const subPartnerId = (entry: Entry) => entry.partnerId * 100;
+
+export function fileExt(f: FlavorAsset): string {
+  if (f.fileExt) return f.fileExt;
+  return ['mp42', 'isom', 'mp4'].includes(f.containerFormat) ? 'mp4' : 'mp4';
+}
+
+function clipParts(o: UrlOptions): string {
+  return `${o.clipTo > 0 ? `/clipTo/${o.clipTo}` : ''}${o.seekFrom > 0 ? `/clipFrom/${o.seekFrom}` : ''}`;
+}
+
+/** /p/{pid}/sp/{spid}/serveFlavor/entryId/{eid}[/clipTo/..][/clipFrom/..]/v/{v}/flavorId/{fid} */
+export function serveFlavorPath(f: FlavorAsset, o: UrlOptions): string {
+  const e = o.entry;
+  return `/p/${e.partnerId}/sp/${subPartnerId(e)}/serveFlavor/entryId/${e.id}${clipParts(o)}/v/${f.version}/flavorId/${f.id}`;
+}
+
+/** Progressive delivery (AKAMAI_HTTP style): forceproxy unless clipped, name gives the extension. */
+export function progressiveUrl(f: FlavorAsset, profile: DeliveryProfile, o: UrlOptions): string {
+  const base = profileBase(profile, o.protocol, o.baseUrl);
+  const clipped = o.clipTo > 0 || o.seekFrom > 0;
+  const fileName = o.downloadName ? `/fileName/${encodeURIComponent(o.downloadName)}` : '';
+  return `${base}${serveFlavorPath(f, o)}${fileName}${clipped ? '' : '/forceproxy/true'}/name/a.${fileExt(f)}`;
+}
+
+/** One flavor's HLS playlist on the packager (VOD_PACKAGER_HLS renders these into a master body). */
+export function packagerHlsIndexUrl(f: FlavorAsset, profile: DeliveryProfile, o: UrlOptions, fmp4: boolean): string {
+  const base = profileBase(profile, o.protocol, o.baseUrl);
+  const tail = `${o.playbackRate ? `/speed/${o.playbackRate}` : ''}${o.tracks ? `/tracks/${o.tracks}` : ''}`;
+  return `${base}${fmp4 ? '/container/fmp4' : ''}${serveFlavorPath(f, o)}/name/a.${fileExt(f)}${tail}/index.m3u8`;
+}
+
+/**
+ * The packager's multi-URL: the character-level longest common prefix, each distinct middle
+ * part, the common suffix, and ".urlset" (VodPackagerDeliveryUtils::generateMultiUrl). One
+ * distinct URL is returned as it is.
+ */
+export function multiUrl(paths: string[]): string {
+  const unique = [...new Set(paths)];
+  if (unique.length === 1) return unique[0];
+  let prefix = unique[0];
+  for (const p of unique) while (!p.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  let suffix = unique[0].slice(prefix.length);
+  for (const p of unique) while (!p.endsWith(suffix) || p.length - suffix.length < prefix.length) suffix = suffix.slice(1);
+  const middles = unique.map((p) => p.slice(prefix.length, p.length - suffix.length));
+  return `${prefix},${middles.join(',')},${suffix}.urlset`;
+}
+
+/** Manifest URL of a packager redirect profile (DASH, MSS, HDS, HLS manifest). */
+export function packagerManifestUrl(flavors: FlavorAsset[], profile: DeliveryProfile, o: UrlOptions, fmp4 = false): string {
+  const base = profileBase(profile, o.protocol, o.baseUrl);
+  const tail = `${o.playbackRate ? `/speed/${o.playbackRate}` : ''}${o.tracks ? `/tracks/${o.tracks}` : ''}`;
+  let file: string;
+  let perFlavor: (f: FlavorAsset) => string;
+  switch (profile.type) {
+    case ProfileType.VOD_PACKAGER_DASH:
+      file = 'manifest.mpd';
+      perFlavor = (f) => `${serveFlavorPath(f, o)}/forceproxy/true/name/a.mp4`;
+      break;
+    case ProfileType.VOD_PACKAGER_MSS:
+      file = 'manifest';
+      perFlavor = (f) => `${serveFlavorPath(f, o)}/forceproxy/true/name/a.mp4`;
+      break;
+    case ProfileType.VOD_PACKAGER_HDS:
+      file = 'manifest.f4m';
+      perFlavor = (f) => `${serveFlavorPath(f, o)}/forceproxy/true/name/a.mp4`;
+      break;
+    default: // VOD_PACKAGER_HLS_MANIFEST
+      file = 'master.m3u8';
+      perFlavor = (f) => `${serveFlavorPath(f, o)}/name/a.${fileExt(f)}`;
+  }
+  return `${base}${fmp4 ? '/container/fmp4' : ''}${multiUrl(flavors.map(perFlavor))}${tail}/${file}`;
+}

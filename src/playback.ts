@@ -1,0 +1,242 @@
+// playManifest, from request model to a playback decision: the reference's processing order
+// (playmanifest.md §11) as a straight line of stages. Each stage is a plain function over the
+// catalog; every decision is written to the trace so a person can later see why.
+import type { Catalog } from './catalog/catalog.js';
+import type { Config } from './config.js';
+import {
+  EntryStatus, EntryType, MediaType, ModerationStatus,
+  type CaptionAsset, type DeliveryProfile, type Entry, type FlavorAsset, type Partner,
+} from './catalog/types.js';
+import type { AccessDecision } from './access/types.js';
+import type { PlayRequest } from './request/play-request.js';
+import { DeliveryError, type ErrorName } from './errors.js';
+import type { Ks } from './access/ks.js';
+import { checkEntryAccess, rulesOf } from './access/entry-check.js';
+import { verifyKt } from './access/kt.js';
+import { dropRedundant, keepFirst, ONE_FLAVOR_FORMATS, selectFlavors } from './selection/flavors.js';
+import { resolveDeliveryProfile } from './delivery/profiles.js';
+import { tokenizeUrls } from './delivery/tokenizers/index.js';
+import {
+  PACKAGER_TYPES, ProfileType, packagerHlsIndexUrl, packagerManifestUrl, profileBase, progressiveUrl, type UrlOptions,
+} from './delivery/urls.js';
+import { signMediaUrl } from './serve/media-access.js';
+
+export interface PlaybackContext {
+  catalog: Catalog;
+  config: Config;
+  /** Unix seconds. */
+  now: number;
+  /** scheme://host[:port] this server is reached at. */
+  baseUrl: string;
+}
+
+export interface TraceStep {
+  stage: 'request' | 'entry' | 'session' | 'access' | 'selection' | 'delivery' | 'tokenizer' | 'render';
+  message: string;
+  data?: unknown;
+}
+
+export interface Playback {
+  request: PlayRequest;
+  entry: Entry;
+  partner: Partner;
+  /** Normalised: url and download become http. */
+  format: string;
+  /** What the client asked for (url, download, applehttp ...). */
+  requestedFormat: string;
+  flavors: FlavorAsset[];
+  captions: CaptionAsset[];
+  profile: DeliveryProfile;
+  access: AccessDecision | null;
+  ks: Ks | null;
+  clipTo: number;
+  seekFrom: number;
+  durationSec: number | null;
+  /** One media URL per flavor (packager redirect profiles: one manifest URL), tokenized. */
+  urls: string[];
+  /** Seconds the answer may be cached (0: not at all). */
+  cacheAge: number;
+  /** Extra X-Kaltura header values, e.g. access-control messages. */
+  kalturaHeaders: string[];
+  trace: TraceStep[];
+}
+
+/** A DeliveryError with the decisions taken before it. */
+export type TracedError = DeliveryError & { trace?: TraceStep[] };
+
+const KNOWN_FORMATS = new Set([
+  'url', 'download', 'http', 'applehttp', 'mpegdash', 'hdnetworkmanifest', 'hdnetwork', 'hdnetworksmil', 'sl', 'rtmp', 'rtsp',
+  'hds', 'hls', 'auto', 'multicast_silverlight', 'applehttp_to_mc',
+]);
+
+export function resolvePlayback(ctx: PlaybackContext, req: PlayRequest): Playback {
+  const trace: TraceStep[] = [];
+  try {
+    return resolve(ctx, req, trace);
+  } catch (e) {
+    if (e instanceof DeliveryError) (e as TracedError).trace = trace;
+    throw e;
+  }
+}
+
+function fail(name: ErrorName, extra = '', headers: string[] = []): never {
+  throw new DeliveryError(name, extra, { headers });
+}
+
+function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[]): Playback {
+  const { catalog, config, now } = ctx;
+  const step = (stage: TraceStep['stage'], message: string, data?: unknown) => trace.push({ stage, message, ...(data === undefined ? {} : { data }) });
+  step('request', `format ${req.format}, protocol ${req.protocol}${req.responseFormat ? `, responseFormat ${req.responseFormat}` : ''}`);
+
+  // initEntry: expiry, then kt, then the session and the entry
+  if (req.expiry !== null && req.expiry <= now) fail('EXPIRED_TOKEN');
+  let ktValid = false;
+  if (req.kt) {
+    if (req.method !== 'GET' && req.method !== 'HEAD') fail('INVALID_TOKEN', ', kt is allowed on GET only');
+    if (!config.urlTokenSecret || !verifyKt(req.rawUri, req.kt, config.urlTokenSecret)) fail('INVALID_TOKEN');
+    ktValid = true;
+    step('session', 'valid kt: session and access control are not checked');
+  }
+  if (!req.entryId) fail('ENTRY_NOT_FOUND', ', entryId is missing');
+  const entry = catalog.getEntry(req.entryId);
+  if (!entry) fail('ENTRY_NOT_FOUND');
+  if (entry.status === EntryStatus.DELETED) fail('ENTRY_NOT_FOUND', ', ENTRY_DELETED_MODERATED: the entry is deleted');
+  const partner = catalog.getPartner(entry.partnerId);
+  if (!partner) fail('PARTNER_NOT_FOUND');
+  step('entry', `entry ${entry.id} of partner ${partner.id}: type ${entry.type}, mediaType ${entry.mediaType}, status ${entry.status}`);
+
+  let ks: Ks | null = null;
+  let access: AccessDecision | null = null;
+  let clipTo = req.clipTo;
+  const kalturaHeaders: string[] = [];
+  const hasRules = rulesOf(catalog, entry).length > 0;
+  if (!ktValid) {
+    if (partner.status !== 1) fail('PARTNER_NOT_ACTIVE');
+    const checked = checkEntryAccess(catalog, now, req, entry, partner, req.format === 'download' ? 'DOWNLOAD' : 'PLAY');
+    ({ ks, access } = checked);
+    for (const n of checked.notes) step(n.includes('KS') ? 'session' : 'access', n, n.startsWith('access-control') ? {
+      firedRules: access.firedRules, messages: access.messages, previewSeconds: access.previewSeconds,
+      limitFlavors: access.limitFlavors, limitDeliveryProfiles: access.limitDeliveryProfiles,
+    } : undefined);
+    if (checked.previewMs !== null) {
+      clipTo = clipTo > 0 ? Math.min(clipTo, checked.previewMs) : checked.previewMs;
+      step('access', `preview: clipped to ${clipTo} ms`);
+    }
+    for (const m of access.messages) kalturaHeaders.push(`access-control: ${m}`);
+  }
+
+  if (partner.enforceEncryption) {
+    if (!req.isHttps) fail('ACCESS_CONTROL_RESTRICTED', ', unencrypted manifest request - forbidden');
+    if (!['https', 'rtmpe', 'rtmpte'].includes(req.protocol)) fail('ACCESS_CONTROL_RESTRICTED', ', unencrypted playback protocol - forbidden');
+  }
+
+  if (entry.type !== EntryType.MEDIA_CLIP) fail('INVALID_ENTRY_TYPE', `, entry type ${entry.type} cannot be played`);
+
+  // serveVodEntry: flavors
+  let format = req.format;
+  const all = catalog.listFlavors(entry.id);
+  let sel = selectFlavors({
+    flavors: all, format, flavorIds: req.flavorIds, flavorParamIds: req.flavorParamIds, tags: req.tags,
+    minBitrate: req.minBitrate, maxBitrate: req.maxBitrate, mediaPlaylist: req.type === 'media',
+    limitFlavors: access?.limitFlavors ?? null,
+    downloadAssetIds: ks ? ks.privileges.get('downloadasset') ?? [] : [],
+  });
+  if (sel.flavors.length === 0) {
+    step('selection', `no usable flavor (${sel.chosenBy})`, { dropped: sel.dropped });
+    fail('FLAVOR_NOT_FOUND');
+  }
+  const firstDuration = sel.flavors[0].durationMs;
+  let durationSec: number | null = firstDuration > 0 ? firstDuration / 1000 : entry.duration || null;
+  if (format === 'hdnetworkmanifest' && durationSec !== null && durationSec > 0 && durationSec < 10) {
+    format = 'http';
+    sel = keepFirst(sel);
+    step('selection', 'entry shorter than 10 s: HDS falls back to one progressive flavor');
+  }
+  if (ONE_FLAVOR_FORMATS.has(format)) sel = keepFirst(sel);
+  sel = dropRedundant(sel);
+  step('selection', `${sel.flavors.length} flavor(s) chosen by ${sel.chosenBy}: ${sel.flavors.map((f) => f.id).join(', ')}`, {
+    chosen: sel.flavors.map((f) => ({ id: f.id, flavorParamsId: f.flavorParamsId, bitrate: f.bitrate, tags: f.tags })),
+    dropped: sel.dropped,
+  });
+
+  const normalised = format === 'url' || format === 'download' ? 'http' : format;
+  const responseFormat = req.responseFormat ?? (format === 'url' || format === 'download' ? 'redirect' : null);
+  if (!KNOWN_FORMATS.has(normalised)) {
+    step('delivery', `unknown format ${normalised}`);
+    fail('BAD_QUERY', ', This format is unsupported');
+  }
+
+  // delivery profile
+  const resolved = resolveDeliveryProfile({
+    catalog, partner, entry, format: normalised === 'hdnetworksmil' ? 'hdnetwork' : normalised, protocol: req.protocol,
+    requestedIds: req.deliveryProfileIds, flavors: sel.flavors, limit: access?.limitDeliveryProfiles ?? null,
+    secured: hasRules || entry.moderationStatus === ModerationStatus.PENDING_MODERATION || entry.moderationStatus === ModerationStatus.REJECTED,
+    storageId: req.storageId,
+  });
+  for (const line of resolved.trace) step('delivery', line);
+  const profile = resolved.profile;
+  if (!profile && normalised !== 'hdnetwork') fail('BAD_QUERY', ', This format is unsupported');
+
+  if (entry.mediaType !== MediaType.VIDEO && entry.mediaType !== MediaType.AUDIO) {
+    fail('INVALID_ENTRY_TYPE', `, media type ${entry.mediaType} cannot be played`);
+  }
+
+  const captions = req.disableCaptions ? [] : catalog.listCaptions(entry.id).filter((c) => c.status === 2 && c.displayOnPlayer);
+
+  // URLs
+  const effectiveProfile = profile ?? hdNetworkProfile();
+  const opts: UrlOptions = {
+    entry, protocol: req.protocol, baseUrl: ctx.baseUrl, seekFrom: req.seekFrom, clipTo, playbackRate: req.playbackRate,
+    tracks: req.tracks, downloadName: format === 'download' ? downloadFileName(entry, sel.flavors[0], catalog) : null,
+  };
+  const fmp4 = sel.flavors.some((f) => /^(h265|hevc|av1)/i.test(f.videoCodec) || /^(hvc1|hev1|av01)/.test(f.codecs));
+  let urls: string[];
+  if (normalised === 'hdnetwork') {
+    urls = [];
+  } else if (effectiveProfile.type === ProfileType.VOD_PACKAGER_HLS || effectiveProfile.type === ProfileType.APPLE_HTTP) {
+    urls = sel.flavors.map((f) => packagerHlsIndexUrl(f, effectiveProfile, opts, fmp4));
+  } else if (PACKAGER_TYPES.has(effectiveProfile.type)) {
+    urls = [packagerManifestUrl(sel.flavors, effectiveProfile, opts, fmp4 && effectiveProfile.type === ProfileType.VOD_PACKAGER_HLS_MANIFEST)];
+  } else {
+    urls = sel.flavors.map((f) => progressiveUrl(f, effectiveProfile, opts));
+  }
+
+  // tokenization: the profile's CDN tokenizer, or kdeliver's own signature on protected media
+  let cacheAge = config.playManifestCacheAge;
+  if (effectiveProfile.tokenizer) {
+    urls = tokenizeUrls(effectiveProfile.tokenizer, urls, {
+      now, ks: req.ks, clientIp: req.clientIp, entryId: entry.id, partnerId: entry.partnerId,
+      baseUrl: profileBase(effectiveProfile, req.protocol, ctx.baseUrl),
+    });
+    step('tokenizer', `${effectiveProfile.tokenizer.type} tokenizer applied`);
+    cacheAge = 0;
+  } else if (hasRules && effectiveProfile.url.startsWith('/')) {
+    urls = urls.map((u) => signMediaUrl(u, config.mediaUrlSecret, now));
+    step('tokenizer', 'kdeliver media signature applied (the entry has access-control rules)');
+    cacheAge = 0;
+  }
+  if ((hasRules && !ktValid) || (ks && ks.type >= 2)) cacheAge = 0;
+
+  step('render', `profile ${effectiveProfile.id} (${effectiveProfile.name}), ${responseFormat ? `responseFormat ${responseFormat}` : 'its default renderer'}`);
+  return {
+    request: { ...req, responseFormat }, entry, partner, format: normalised, requestedFormat: format, flavors: sel.flavors,
+    captions, profile: effectiveProfile, access, ks, clipTo, seekFrom: req.seekFrom, durationSec, urls, cacheAge,
+    kalturaHeaders, trace,
+  };
+}
+
+/** format/download file name: "{entry name} ({flavor params name}).{ext}", as the reference names it. */
+function downloadFileName(entry: Entry, flavor: FlavorAsset, catalog: Catalog): string {
+  const params = catalog.getFlavorParams(flavor.flavorParamsId);
+  const base = params && flavor.flavorParamsId !== 0 ? `${entry.name} (${params.name})` : entry.name;
+  return `${base.replace(/[\\/:*?"<>|\r\n]+/g, '_')}.${flavor.fileExt || 'mp4'}`;
+}
+
+/** hdnetwork needs no delivery profile (the reference renders it without one). */
+function hdNetworkProfile(): DeliveryProfile {
+  return {
+    id: 0, partnerId: 0, name: 'Akamai HD network (no profile)', type: ProfileType.AKAMAI_HD, streamerType: 'hdnetwork', url: '/',
+    isDefault: false, priority: 0, active: true, mediaProtocols: [], tokenizer: null, enforceDeliveriesSupport: [], maxSize: null,
+    extraParams: {},
+  };
+}

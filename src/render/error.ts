@@ -1,0 +1,29 @@
+// One rendering of a delivery error, for every delivery route: the reference's X-Kaltura and
+// X-Kaltura-App headers with its numeric code, the product's HTTP status, and one plain line
+// saying what went wrong, for people. CORS is added (unlike the reference) so a browser player
+// can read why it was refused.
+import { DeliveryError } from '../errors.js';
+import type { Rendered } from './types.js';
+
+const UNCACHED_CODES = new Set([3, 16, 53]);
+
+export function renderError(err: DeliveryError, method: string, now: number): Rendered {
+  const what = `${err.description}${err.extra}`.replace(/[\r\n]+/g, ' ');
+  const headers: Record<string, string | string[]> = {
+    'Content-Type': 'text/plain; charset=UTF-8',
+    'X-Kaltura': [...err.headers, `error-${err.code}`].map((h) => h.replace(/[\r\n]+/g, ' ')),
+    'X-Kaltura-App': `exiting on error ${err.code} - ${what}`,
+    'Access-Control-Allow-Origin': '*',
+    'Access-Control-Expose-Headers': 'X-Kaltura,X-Kaltura-App',
+  };
+  if (method === 'GET' && !UNCACHED_CODES.has(err.code)) {
+    Object.assign(headers, {
+      'Cache-Control': 'private, max-age=60, max-stale=0',
+      Expires: new Date((now + 60) * 1000).toUTCString(),
+      'Last-Modified': new Date(now * 1000).toUTCString(),
+    });
+  } else {
+    headers['Cache-Control'] = 'no-store';
+  }
+  return { status: err.httpStatus, headers, body: `error ${err.code} ${err.errorName}: ${what}\n` };
+}

@@ -1,0 +1,166 @@
+// Playback → HTTP answer: picks the renderer (responseFormat, else the profile's default), then
+// the common output pipeline of the reference (playmanifest.md §3.1): CORS, timing, caching.
+import type { Playback } from '../playback.js';
+import { DeliveryError } from '../errors.js';
+import { PACKAGER_TYPES, ProfileType } from '../delivery/urls.js';
+import { languageCode, languageName } from './languages.js';
+import { renderM3u8 } from './m3u8.js';
+import { renderF4m, renderF4mV2, renderSilverlight, renderSmil } from './xml.js';
+import type { FlavorInfo, Rendered } from './types.js';
+
+export type { Rendered } from './types.js';
+
+const RESPONSE_FORMATS = new Set(['f4m', 'f4mv2', 'smil', 'm3u8', 'json', 'jsonp', 'redirect']);
+const OLD_DATE = 'Sun, 19 Nov 2000 08:52:00 GMT';
+
+function defaultRenderer(pb: Playback): string {
+  if (pb.format === 'hdnetwork') return 'hdnetwork';
+  switch (pb.profile.type) {
+    case ProfileType.VOD_PACKAGER_HLS:
+    case ProfileType.APPLE_HTTP:
+      return 'm3u8';
+    case ProfileType.VOD_PACKAGER_DASH:
+    case ProfileType.VOD_PACKAGER_MSS:
+    case ProfileType.VOD_PACKAGER_HLS_MANIFEST:
+      return 'redirect';
+    case ProfileType.AKAMAI_HD:
+      return 'smil';
+    case ProfileType.RTSP:
+      return 'rtsp';
+    case ProfileType.SILVER_LIGHT:
+      return 'sl';
+    default:
+      return 'f4m';
+  }
+}
+
+/** The reference's getFlavorAssetInfo: audio fields only for audio_only flavors. */
+export function flavorInfos(pb: Playback): FlavorInfo[] {
+  const redirectProfile = PACKAGER_TYPES.has(pb.profile.type) && pb.profile.type !== ProfileType.VOD_PACKAGER_HLS;
+  if (redirectProfile) {
+    return pb.urls.map((url) => ({ url, ext: '', bitrate: 0, width: 0, height: 0, frameRate: 0, codecs: '', audioLanguage: null, audioLanguageName: null, audioLabel: null, audioCodec: null, defaultAudio: false }));
+  }
+  const wanted = pb.request.defaultAudioLang?.toLowerCase() ?? null;
+  return pb.flavors.map((f, i) => {
+    const audioOnly = f.tags.includes('audio_only');
+    const code = audioOnly ? languageCode(f.language) : null;
+    const name = code ? (code === 'und' ? 'Undefined' : languageName(code)) : null;
+    const defaultAudio = audioOnly
+      ? wanted !== null
+        ? [code, name?.toLowerCase(), f.label.toLowerCase(), f.language.toLowerCase()].some((v) => v && v !== 'und' && v !== 'undefined' && v === wanted)
+        : f.isDefault
+      : false;
+    return {
+      url: pb.urls[i] ?? pb.urls[0], ext: f.fileExt, bitrate: f.bitrate, width: f.width, height: f.height,
+      frameRate: f.frameRate, codecs: f.codecs,
+      audioLanguage: code, audioLanguageName: name, audioLabel: audioOnly ? f.label || null : null,
+      audioCodec: audioOnly ? f.audioCodec || 'und' : null, defaultAudio,
+    };
+  });
+}
+
+/** The WebVTT subtitle playlist of a caption, on the same host as the media (the packager's, for profiles 61 and 69). */
+function subtitleUrl(pb: Playback, captionId: string, version: number): string {
+  const origin = new URL(pb.urls[0]).origin;
+  const ks = pb.request.ks ? `/ks/${pb.request.ks}` : '';
+  const seg = pb.durationSec ? `/segmentDuration/${Math.ceil(pb.durationSec)}` : '';
+  return `${origin}/api_v3/index.php/service/caption_captionasset/action/serveWebVTT/captionAssetId/${captionId}${seg}${ks}/version/${version}/a.m3u8`;
+}
+
+function cachingHeaders(age: number, now: number): Record<string, string> {
+  if (age > 0) {
+    return {
+      'Cache-Control': `private, max-age=${age}, max-stale=0`,
+      Expires: new Date((now + age) * 1000).toUTCString(),
+      'Last-Modified': new Date(now * 1000).toUTCString(),
+    };
+  }
+  return { Expires: OLD_DATE, 'Cache-Control': 'no-store, no-cache, must-revalidate, post-check=0, pre-check=0', Pragma: 'no-cache' };
+}
+
+/** PHP's json_encode escapes slashes; JSON readers do not care, byte-comparing clients might. */
+const phpJson = (v: unknown) => JSON.stringify(v).replace(/\//g, '\\/');
+
+export function renderPlayback(pb: Playback, now: number): Rendered {
+  const asked = pb.request.responseFormat;
+  const renderer = asked && RESPONSE_FORMATS.has(asked) ? asked : defaultRenderer(pb);
+  const infos = flavorInfos(pb);
+  let status = 200;
+  let contentType = 'text/xml; charset=UTF-8';
+  const extra: Record<string, string> = {};
+  let body: string;
+
+  switch (renderer) {
+    case 'm3u8': {
+      contentType = 'application/x-mpegurl';
+      const isHlsPackager = pb.profile.type === ProfileType.VOD_PACKAGER_HLS || pb.profile.type === ProfileType.APPLE_HTTP;
+      const subtitles = pb.format === 'applehttp' && isHlsPackager && !pb.request.disableCaptions
+        ? pb.captions.map((c) => ({ caption: c, url: subtitleUrl(pb, c.id, c.version) }))
+        : [];
+      body = renderM3u8({ flavors: infos, subtitles, preferredBitrate: pb.request.preferredBitrate });
+      break;
+    }
+    case 'redirect':
+      status = 302;
+      extra.Location = infos[0].url.replace(/ /g, '%20');
+      contentType = 'text/plain; charset=UTF-8';
+      body = '\n';
+      break;
+    case 'json':
+    case 'jsonp': {
+      contentType = 'application/json';
+      const json = phpJson({
+        entryId: pb.entry.id, duration: pb.durationSec, baseUrl: '',
+        flavors: PACKAGER_TYPES.has(pb.profile.type) && pb.profile.type !== ProfileType.VOD_PACKAGER_HLS ? infos.map((f) => ({ url: f.url })) : infos,
+      });
+      if (renderer === 'jsonp') {
+        if (!pb.request.callback) throw new DeliveryError('BAD_QUERY', ', Expecting "callback" parameter for jsonp format (letters, digits, _ and . only, in the query string)');
+        body = `${pb.request.callback}(${json})\n`;
+      } else body = json + '\n';
+      break;
+    }
+    case 'smil':
+      extra['Content-Disposition'] = 'inline; filename=manifest.xml';
+      body = renderSmil(infos);
+      break;
+    case 'f4mv2':
+      extra['Content-Disposition'] = 'inline; filename=manifest.xml';
+      body = renderF4mV2({ entryId: pb.entry.id, mimeType: 'video/x-flv', durationSec: pb.durationSec, flavors: infos, urlOnly: false });
+      break;
+    case 'sl':
+      body = renderSilverlight(infos[0].url, pb.entry.id, pb.durationSec);
+      break;
+    case 'rtsp':
+      contentType = 'text/html; charset=UTF-8';
+      body = `<html><head><meta http-equiv="refresh" content="0;url=${infos[0].url.replace(/"/g, '%22')}"></head></html>`;
+      break;
+    case 'hdnetwork': {
+      extra['Content-Disposition'] = 'inline; filename=manifest.xml';
+      const self = new URL(pb.request.rawUri, `${pb.request.protocol.startsWith('https') ? 'https' : 'http'}://${pb.request.headers.host ?? 'localhost'}`);
+      const footer = self.toString().replace('hdnetwork', 'hdnetworksmil').replace('f4m', 'smil');
+      body = renderF4m({ entryId: pb.entry.id, mimeType: 'video/x-flv', durationSec: pb.durationSec, flavors: [], urlOnly: true, footerUrl: footer });
+      break;
+    }
+    default: { // f4m
+      extra['Content-Disposition'] = 'inline; filename=manifest.xml';
+      const mp3 = pb.flavors.length > 0 && pb.flavors.every((f) => f.fileExt === 'mp3');
+      body = renderF4m({
+        entryId: pb.entry.id, mimeType: mp3 ? 'audio/mpeg' : 'video/x-flv', durationSec: pb.durationSec, flavors: infos,
+        urlOnly: pb.profile.type === ProfileType.VOD_PACKAGER_HDS,
+      });
+    }
+  }
+
+  const deliveryCode = pb.request.deliveryCode;
+  body = body.replace(/\{deliveryCode\}/g, deliveryCode).replace(/\{playbackContext\}/g, pb.request.playbackContext ? `/playbackContext/${encodeURIComponent(pb.request.playbackContext)}` : '');
+  const headers: Record<string, string | string[]> = {
+    'Content-Type': contentType,
+    'Access-Control-Allow-Origin': '*',
+    'Access-Control-Expose-Headers': 'Server,range,Content-Length,Content-Range,X-Kaltura,X-Kaltura-App',
+    'Timing-Allow-Origin': '*',
+    ...cachingHeaders(status === 200 ? pb.cacheAge : 0, now),
+    ...extra,
+  };
+  if (pb.kalturaHeaders.length) headers['X-Kaltura'] = pb.kalturaHeaders;
+  return { status, headers, body };
+}

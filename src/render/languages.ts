@@ -1,0 +1,26 @@
+// Kaltura stores a language name ("English") on assets; manifests want ISO 639-1 codes.
+const CODES: Record<string, string> = {
+  english: 'en', spanish: 'es', french: 'fr', german: 'de', italian: 'it', portuguese: 'pt', dutch: 'nl',
+  russian: 'ru', chinese: 'zh', japanese: 'ja', korean: 'ko', arabic: 'ar', hebrew: 'he', hindi: 'hi',
+  turkish: 'tr', polish: 'pl', swedish: 'sv', norwegian: 'no', danish: 'da', finnish: 'fi', greek: 'el',
+  czech: 'cs', hungarian: 'hu', romanian: 'ro', ukrainian: 'uk', thai: 'th', vietnamese: 'vi', indonesian: 'id',
+};
+const NAMES: Record<string, string> = Object.fromEntries(Object.entries(CODES).map(([n, c]) => [c, n[0].toUpperCase() + n.slice(1)]));
+const THREE_TO_TWO: Record<string, string> = {
+  eng: 'en', spa: 'es', fra: 'fr', fre: 'fr', deu: 'de', ger: 'de', ita: 'it', por: 'pt', nld: 'nl', dut: 'nl', rus: 'ru',
+  zho: 'zh', chi: 'zh', jpn: 'ja', kor: 'ko', ara: 'ar', heb: 'he', hin: 'hi', tur: 'tr', pol: 'pl', swe: 'sv',
+};
+
+/** A language name or code → ISO 639-1, or "und". */
+export function languageCode(language: string): string {
+  const l = language.trim().toLowerCase();
+  if (!l) return 'und';
+  if (CODES[l]) return CODES[l];
+  if (NAMES[l]) return l;
+  if (THREE_TO_TWO[l]) return THREE_TO_TWO[l];
+  return 'und';
+}
+
+export function languageName(code: string): string {
+  return NAMES[code] ?? 'Undefined';
+}

@@ -1,0 +1,85 @@
+// Answering for a stored file: byte ranges (206/416), conditional requests (304), content type by
+// extension, with the reference's cache headers. Pure decisions; the route streams the bytes.
+import { extname, resolve, sep } from 'node:path';
+import { DeliveryError } from '../errors.js';
+
+export const CONTENT_TYPES: Record<string, string> = {
+  mp4: 'video/mp4', m4v: 'video/mp4', m4a: 'audio/mp4', flv: 'video/x-flv', webm: 'video/webm', mp3: 'audio/mpeg',
+  m3u8: 'application/x-mpegURL', ts: 'video/MP2T', mov: 'video/quicktime', qt: 'video/quicktime', '3gp': 'video/3gpp',
+  ogg: 'video/ogg', pdf: 'application/pdf', txt: 'text/plain', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg',
+  gif: 'image/gif', webp: 'image/webp', vtt: 'text/vtt', srt: 'application/x-subrip', wav: 'audio/wav', aac: 'audio/aac',
+};
+
+/** Unknown extensions get application/octet-stream (the reference's image/{ext} guess is not kept). */
+export const contentTypeOf = (file: string) => CONTENT_TYPES[extname(file).slice(1).toLowerCase()] ?? 'application/octet-stream';
+
+/** The reference's fixed Last-Modified of served media. */
+export const MEDIA_LAST_MODIFIED = 'Sun, 19 Nov 2000 08:52:00 GMT';
+
+/** A catalog path resolved under the media root; anything that would leave it is refused. */
+export function mediaPath(mediaRoot: string, relative: string): string {
+  const root = resolve(mediaRoot);
+  const full = resolve(root, relative);
+  if (!full.startsWith(root + sep) || relative.includes('\0')) throw new DeliveryError('FILE_NOT_FOUND', ', path outside the media folder');
+  return full;
+}
+
+export interface FilePlan {
+  status: 200 | 206 | 304 | 416;
+  headers: Record<string, string>;
+  /** Inclusive byte range to send; absent for 304/416 or an empty file. */
+  range?: { start: number; end: number };
+}
+
+export interface ConditionalHeaders {
+  range?: string;
+  ifNoneMatch?: string;
+  ifModifiedSince?: string;
+  ifRange?: string;
+}
+
+/** Parses one "bytes=" range against a size; null for unsatisfiable or multiple ranges. */
+export function parseRange(header: string, size: number): { start: number; end: number } | null {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return null;
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) return null;
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (!Number.isSafeInteger(start) || start >= size || end < start) return null;
+  return { start, end };
+}
+
+export function planFile(size: number, etag: string, contentType: string, h: ConditionalHeaders): FilePlan {
+  const headers: Record<string, string> = {
+    'Content-Type': contentType,
+    'Accept-Ranges': 'bytes',
+    'Access-Control-Allow-Origin': '*',
+    'Access-Control-Expose-Headers': 'Server,range,Content-Length,Content-Range',
+    'Cache-Control': 'public, max-age=8640000, max-stale=0',
+    'Last-Modified': MEDIA_LAST_MODIFIED,
+    ETag: etag,
+  };
+  const notModified = h.ifNoneMatch !== undefined
+    ? h.ifNoneMatch.split(',').map((s) => s.trim()).some((t) => t === etag || t === '*' || t === `W/${etag}`)
+    : h.ifModifiedSince !== undefined && Date.parse(h.ifModifiedSince) >= Date.parse(MEDIA_LAST_MODIFIED);
+  if (notModified) return { status: 304, headers };
+  const rangeApplies = h.range !== undefined && (h.ifRange === undefined || h.ifRange === etag || h.ifRange === MEDIA_LAST_MODIFIED);
+  if (rangeApplies) {
+    const r = parseRange(h.range!, size);
+    if (!r) return { status: 416, headers: { ...headers, 'Content-Range': `bytes */${size}`, 'Content-Length': '0' } };
+    return {
+      status: 206,
+      headers: { ...headers, 'Content-Range': `bytes ${r.start}-${r.end}/${size}`, 'Content-Length': String(r.end - r.start + 1) },
+      range: r,
+    };
+  }
+  return { status: 200, headers: { ...headers, 'Content-Length': String(size) }, range: size > 0 ? { start: 0, end: size - 1 } : undefined };
+}

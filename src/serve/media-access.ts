@@ -1,0 +1,86 @@
+// Who may fetch an entry's media bytes around playManifest. Entries with access-control rules
+// get signed media URLs from playManifest (Kaltura's URL-tokenizer recipe: /exp/{t}/sig/{hmac});
+// every media route checks that signature and the entry's SERVE-context rules before a byte goes
+// out, so a protected entry cannot be fetched by guessing a serveFlavor or packager URL.
+import { createHmac } from 'node:crypto';
+import type { Catalog } from '../catalog/catalog.js';
+import type { Config } from '../config.js';
+import type { Entry, FlavorAsset } from '../catalog/types.js';
+import { DeliveryError } from '../errors.js';
+import { evaluateAccessRules } from '../access/evaluate.js';
+import { rulesOf } from '../access/entry-check.js';
+import { verifyKalturaToken } from '../delivery/tokenizers/kaltura.js';
+
+/** How long a signed media URL stays valid: long enough for a whole viewing. */
+export const MEDIA_URL_WINDOW_SECONDS = 24 * 3600;
+
+export interface MediaAccessContext {
+  catalog: Catalog;
+  config: Config;
+  now: number;
+}
+
+export interface MediaRequest {
+  rawUrl: string;
+  clientIp: string;
+  headers: Record<string, string | string[] | undefined>;
+  entry: Entry;
+  flavor?: FlavorAsset;
+}
+
+const b64url = (b: Buffer) => b.toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+
+/**
+ * Signs one of kdeliver's own media URLs. The signature goes before the file part, so files
+ * a playlist names relatively (segments, init, fragments) inherit it: before `/name/a.ext` on a
+ * serveFlavor URL, before the last segment on a packager URL.
+ */
+export function signMediaUrl(url: string, secret: string, now: number, window = MEDIA_URL_WINDOW_SECONDS): string {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/[^/]+)?(\/.*)$/i.exec(url);
+  if (!m) return url;
+  const origin = m[1] ?? '';
+  const path = m[2];
+  const nameAt = /\/name\/[^/]+$/.exec(path);
+  const cut = nameAt ? nameAt.index : path.lastIndexOf('/');
+  const signed = `${path.slice(0, cut)}/exp/${now + window}`;
+  const sig = b64url(createHmac('sha256', secret).update(signed).digest());
+  return `${origin}${signed}/sig/${sig}${path.slice(cut)}`;
+}
+
+export function checkMediaAccess(ctx: MediaAccessContext, req: MediaRequest): DeliveryError | null {
+  const { catalog, config, now } = ctx;
+  const rules = rulesOf(catalog, req.entry);
+  if (rules.length === 0) return null;
+
+  const path = req.rawUrl.split('?')[0];
+  const verdict = verifyKalturaToken(path, config.mediaUrlSecret, now);
+  if (verdict !== 'valid') {
+    return verdict === 'expired'
+      ? new DeliveryError('EXPIRED_TOKEN', ', media URL signature has expired; ask playManifest again')
+      : new DeliveryError('INVALID_TOKEN', ', protected media needs the signed URL that playManifest gives');
+  }
+
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  const decision = evaluateAccessRules(rules, {
+    contexts: ['SERVE'],
+    ks: null,
+    ksString: null,
+    clientIp: req.clientIp,
+    referrer: headers.referer ?? '',
+    userAgent: headers['user-agent'] ?? '',
+    headers,
+    hashes: {},
+    entryId: req.entry.id,
+    entry: req.entry,
+    readyAssets: catalog.listFlavors(req.entry.id).filter((f) => f.status === 2),
+    now,
+  });
+  if (decision.blocked) return new DeliveryError('ACCESS_CONTROL_RESTRICTED', '', { headers: decision.messages.map((m) => `access-control: ${m}`) });
+  const limit = decision.limitFlavors;
+  if (req.flavor && limit) {
+    const listed = limit.flavorParamsIds.includes(req.flavor.flavorParamsId);
+    if (limit.isBlockedList ? listed : !listed) return new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control');
+  }
+  return null;
+}

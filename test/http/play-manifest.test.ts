@@ -1,0 +1,367 @@
+// playManifest over HTTP against the real server and the sample library: the documentation's own
+// examples, every format, every sample entry's contract, errors and bad input.
+import t from 'tap';
+import { Parser } from 'm3u8-parser';
+import { convert } from 'xmlbuilder2';
+import { startServer } from '../helpers/server.js';
+import { generateKs } from '../../src/access/ks.js';
+
+const s = await startServer(t, { env: { KDELIVER_TRUST_PROXY: 'true' } });
+const now = () => Math.floor(Date.now() / 1000);
+const get = (path: string, init: RequestInit = {}) => fetch(s.url + path, { redirect: 'manual', ...init });
+const PM = '/p/309/sp/0/playManifest/entryId';
+const errorCode = (r: Response) => (r.headers.get('x-kaltura') ?? '').match(/error-(\d+)/)?.[1];
+const ks = (o: { partnerId?: number; type?: 0 | 2; privileges?: string; expiry?: number; version?: 1 | 2 } = {}) =>
+  generateKs({
+    partnerId: o.partnerId ?? 309, secret: `sample-admin-secret-${o.partnerId ?? 309}`, type: o.type ?? 0, userId: 'tester',
+    expiry: o.expiry ?? 3600, privileges: o.privileges ?? '', version: o.version ?? 2, now: now(),
+  });
+const master = (text: string) => {
+  const p = new Parser();
+  p.push(text);
+  p.end();
+  return p.manifest;
+};
+
+t.test('documentation example: format/url with flavorParamId redirects to the 720p file, whose bytes arrive with ranges', async (t) => {
+  const r = await get(`${PM}/1_rcit0qgs/format/url/flavorParamId/301971/video.mp4`);
+  t.equal(r.status, 302);
+  const loc = r.headers.get('location')!;
+  t.match(loc, /\/p\/309\/sp\/30900\/serveFlavor\/entryId\/1_rcit0qgs\/v\/1\/flavorId\/1_f3rcit00\/forceproxy\/true\/name\/a\.mp4$/);
+  t.equal(await r.text(), '\n');
+  const full = await fetch(loc);
+  t.equal(full.status, 200);
+  t.equal(full.headers.get('content-type'), 'video/mp4');
+  const bytes = Buffer.from(await full.arrayBuffer());
+  t.equal(bytes.length, Number(full.headers.get('content-length')));
+  t.equal(bytes.subarray(4, 8).toString('latin1'), 'ftyp');
+  const part = await fetch(loc, { headers: { Range: 'bytes=100-199' } });
+  t.equal(part.status, 206);
+  t.equal(part.headers.get('content-range'), `bytes 100-199/${bytes.length}`);
+  t.same(Buffer.from(await part.arrayBuffer()), bytes.subarray(100, 200));
+  const past = await fetch(loc, { headers: { Range: `bytes=${bytes.length}-` } });
+  t.equal(past.status, 416);
+  t.equal(past.headers.get('content-range'), `bytes */${bytes.length}`);
+});
+
+t.test('documentation example: applehttp with flavorParamId gives a master with exactly that variant', async (t) => {
+  const r = await get(`${PM}/1_rcit0qgs/format/applehttp/protocol/http/flavorParamId/301971/video.mp4`);
+  t.equal(r.status, 200);
+  t.equal(r.headers.get('content-type'), 'application/x-mpegurl');
+  t.equal(r.headers.get('access-control-allow-origin'), '*');
+  t.equal(r.headers.get('timing-allow-origin'), '*');
+  t.match(r.headers.get('cache-control'), /^private, max-age=60, max-stale=0$/);
+  const m = master(await r.text());
+  t.equal(m.playlists.length, 1);
+  const v = m.playlists[0];
+  t.equal(v.attributes.BANDWIDTH, Math.floor(1335 * 1024 * (188 / 184) + 25 * 188 * 4));
+  t.same(v.attributes.RESOLUTION, { width: 1280, height: 720 });
+  t.equal(v.attributes['FRAME-RATE'], 25);
+  t.equal(v.attributes.CODECS, 'avc1.64001f,mp4a.40.2');
+  t.match(v.uri, /^http:\/\/127\.0\.0\.1:\d+\/hls\/p\/309\/sp\/30900\/serveFlavor\/entryId\/1_rcit0qgs\/v\/1\/flavorId\/1_f3rcit00\/name\/a\.mp4\/index\.m3u8$/);
+});
+
+t.test('applehttp default tags give the three applembr flavors in ascending bitrate', async (t) => {
+  const r = await get(`${PM}/1_rcit0qgs/format/applehttp/protocol/https/a.m3u8`);
+  const m = master(await r.text());
+  t.same(m.playlists.map((p: any) => p.uri.match(/flavorId\/([^/]+)/)[1]), ['1_f1rcit00', '1_f2rcit00', '1_f3rcit00']);
+  t.ok(m.playlists.every((p: any) => p.uri.startsWith('https://')), 'protocol param sets the scheme of emitted URLs');
+});
+
+t.test('a missing format means url (progressive); the lowest mbr flavor is the one', async (t) => {
+  const r = await get(`${PM}/1_rcit0qgs`);
+  t.equal(r.status, 302);
+  t.match(r.headers.get('location'), /flavorId\/1_f1rcit00\/forceproxy\/true\/name\/a\.mp4$/);
+});
+
+t.test('format/download redirects with a file name; serveFlavor answers as an attachment', async (t) => {
+  const r = await get(`${PM}/1_rcit0qgs/format/download/protocol/http/flavorParamId/301951`);
+  t.equal(r.status, 302);
+  const loc = r.headers.get('location')!;
+  t.match(loc, /flavorId\/1_f2rcit00\/fileName\/Sample%20video%20\(Mobile%20\(H264\)%20360p\)\.mp4\/forceproxy\/true\/name\/a\.mp4$/);
+  const f = await fetch(loc, { method: 'HEAD' });
+  t.equal(f.status, 200);
+  t.equal(f.headers.get('content-disposition'), 'attachment; filename="Sample video (Mobile (H264) 360p).mp4"');
+});
+
+t.test('mpegdash redirects to the packager urlset manifest', async (t) => {
+  const r = await get(`${PM}/1_rcit0qgs/format/mpegdash/protocol/http/manifest.mpd`);
+  t.equal(r.status, 302);
+  t.match(r.headers.get('location'), /\/dash\/p\/309\/sp\/30900\/serveFlavor\/entryId\/1_rcit0qgs\/v\/1\/flavorId\/1_f,1rcit00,2rcit00,3rcit00,\/forceproxy\/true\/name\/a\.mp4\.urlset\/manifest\.mpd$/);
+});
+
+t.test('sl redirects to the MSS manifest; deliveryProfileId 1006 redirects to the packager master', async (t) => {
+  const sl = await get(`${PM}/1_rcit0qgs/format/sl/protocol/http/a.ism`);
+  t.equal(sl.status, 302);
+  t.match(sl.headers.get('location'), /\/mss\/p\/309\/.*\.urlset\/manifest$/);
+  const hlsm = await get(`${PM}/1_rcit0qgs/format/applehttp/deliveryProfileId/1006/protocol/http/a.m3u8`);
+  t.equal(hlsm.status, 302);
+  t.match(hlsm.headers.get('location'), /\/hls\/p\/309\/sp\/30900\/serveFlavor\/entryId\/1_rcit0qgs\/v\/1\/flavorId\/1_f,1rcit00,2rcit00,3rcit00,\/name\/a\.mp4\.urlset\/master\.m3u8$/);
+});
+
+t.test('hdnetworkmanifest: F4M pointing at the packager; short entries fall back to one progressive flavor', async (t) => {
+  // the sample clips are 12 s long: no fallback
+  const r = await get(`${PM}/1_rcit0qgs/format/hdnetworkmanifest/protocol/http/a.f4m`);
+  t.equal(r.status, 200);
+  t.equal(r.headers.get('content-type'), 'text/xml; charset=UTF-8');
+  const doc: any = convert(await r.text(), { format: 'object' });
+  t.equal(doc.manifest['@xmlns'], 'http://ns.adobe.com/f4m/1.0');
+  t.equal(doc.manifest.id, '1_rcit0qgs');
+  t.equal(doc.manifest.duration, '12');
+  t.match(doc.manifest.media['@url'], /\/hds\/p\/309\/.*\.urlset\/manifest\.f4m$/);
+  // clipped to 5 s by clipTo: the duration stays the flavor's, so no fallback either; a shorter
+  // entry is covered in the unit tests of the selection
+});
+
+t.test('http format and responseFormat variants', async (t) => {
+  const f4m: any = convert(await (await get(`${PM}/1_rcit0qgs/format/http/protocol/http/a.f4m`)).text(), { format: 'object' });
+  t.equal(f4m.manifest.mimeType, 'video/x-flv');
+  t.match(f4m.manifest.media['@url'], /serveFlavor\/entryId\/1_rcit0qgs\/v\/1\/flavorId\/1_f1rcit00\/forceproxy\/true\/name\/a\.mp4$/);
+  t.equal(f4m.manifest.media['@bitrate'], '378');
+
+  const smilRes = await get(`${PM}/1_rcit0qgs/format/applehttp/protocol/http/responseFormat/smil/a.smil`);
+  const smil: any = convert(await smilRes.text(), { format: 'object' });
+  t.equal(smil.smil.body.switch.video.length, 3);
+  t.equal(smil.smil.body.switch.video[0]['@system-bitrate'], '378000');
+
+  const json = await get(`${PM}/1_rcit0qgs/format/applehttp/protocol/http/responseFormat/json/a.json`);
+  t.equal(json.headers.get('content-type'), 'application/json');
+  const text = await json.text();
+  t.match(text, /\\\//, 'slashes escaped as PHP does');
+  const body = JSON.parse(text);
+  t.equal(body.entryId, '1_rcit0qgs');
+  t.equal(body.duration, 12);
+  t.equal(body.flavors.length, 3);
+  t.same(Object.keys(body.flavors[0]).sort(), ['audioCodec', 'audioLabel', 'audioLanguage', 'audioLanguageName', 'bitrate', 'codecs', 'defaultAudio', 'ext', 'frameRate', 'height', 'url', 'width']);
+
+  const jsonp = await get(`${PM}/1_rcit0qgs/format/url/protocol/http/responseFormat/jsonp/a.js?callback=cb.x_1`);
+  t.match(await jsonp.text(), /^cb\.x_1\(\{"entryId":"1_rcit0qgs"/);
+  const badCb = await get(`${PM}/1_rcit0qgs/format/url/protocol/http/responseFormat/jsonp/a.js?callback=alert(1)`);
+  t.equal(badCb.status, 400);
+  t.equal(errorCode(badCb), '25');
+
+  const f4mv2: any = convert(await (await get(`${PM}/1_rcit0qgs/format/http/responseFormat/f4mv2`)).text(), { format: 'object' });
+  t.equal(f4mv2.manifest['@xmlns'], 'http://ns.adobe.com/f4m/2.0');
+});
+
+t.test('hdnetwork renders an F4M footer pointing at the SMIL form; rtsp and rtmp need a profile', async (t) => {
+  const r = await get(`${PM}/1_rcit0qgs/format/hdnetwork/protocol/http/a.f4m`);
+  t.equal(r.status, 200);
+  const doc: any = convert(await r.text(), { format: 'object' });
+  t.match(doc.manifest.media['@url'], /format\/hdnetworksmil\/protocol\/http\/a\.smil$/);
+  for (const f of ['rtsp', 'rtmp', 'hds', 'auto', 'nonsense']) {
+    const x = await get(`${PM}/1_rcit0qgs/format/${f}/protocol/http/a`);
+    t.equal(x.status, 400, f);
+    t.equal(errorCode(x), '25', f);
+    t.match(x.headers.get('x-kaltura-app'), /exiting on error 25 - wrong query attributes, This format is unsupported/);
+  }
+});
+
+t.test('aliases, first occurrence, header KS and CORS preflight', async (t) => {
+  const r = await get('/p/309/sp/0/playManifest/e/1_rcit0qgs/f/applehttp/pt/http/fp/301961/entryId/nope/a.m3u8');
+  t.equal(r.status, 200);
+  t.equal(master(await r.text()).playlists.length, 1);
+  const opt = await get(`${PM}/1_rcit0qgs/format/url`, { method: 'OPTIONS' });
+  t.equal(opt.status, 200);
+  t.equal(opt.headers.get('access-control-allow-origin'), '*');
+  t.match(opt.headers.get('access-control-allow-headers'), /X-Kaltura-Ks/);
+  t.match(opt.headers.get('access-control-allow-methods'), /HEAD/);
+  for (const prefix of ['/p/309/playManifest', '/s/p/309/sp/30900/playManifest', '/s/p/309/playManifest', '/index.php/extwidget/playManifest']) {
+    const x = await get(`${prefix}/entryId/1_rcit0qgs/format/url/a.mp4`);
+    t.equal(x.status, 302, prefix);
+  }
+  const q = await get('/p/309/sp/0/playManifest?entryId=1_rcit0qgs&format=applehttp');
+  t.equal(q.status, 200, 'query string parameters');
+  const head = await get(`${PM}/1_rcit0qgs/format/applehttp/a.m3u8`, { method: 'HEAD' });
+  t.equal(head.status, 200);
+  t.equal(await head.text(), '');
+});
+
+t.test('alternate audio and captions: AUDIO and SUBTITLES groups', async (t) => {
+  const r = await get(`${PM}/1_alt0audi/format/applehttp/protocol/http/a.m3u8`);
+  const m = master(await r.text());
+  t.equal(m.playlists.length, 2);
+  t.ok(m.playlists.every((p: any) => p.attributes.AUDIO === 'audio' && p.attributes.SUBTITLES === 'subs'));
+  const audio = m.mediaGroups.AUDIO.audio;
+  t.same(Object.keys(audio).sort(), ['English', 'Español']);
+  t.equal(audio.English.language, 'en');
+  t.equal(audio.English.default, true);
+  t.equal(audio['Español'].default, false);
+  const subs = m.mediaGroups.SUBTITLES.subs;
+  t.same(Object.keys(subs).sort(), ['English', 'Español']);
+  t.match(subs.English.uri, /\/api_v3\/index\.php\/service\/caption_captionasset\/action\/serveWebVTT\/captionAssetId\/1_c1alt000\//);
+  const spa = master(await (await get(`${PM}/1_alt0audi/format/applehttp/protocol/http/defaultAudioLang/spa/a.m3u8`)).text());
+  t.equal(spa.mediaGroups.AUDIO.audio['Español'].default, true, 'defaultAudioLang picks the default track');
+  const noCaps = master(await (await get(`${PM}/1_alt0audi/format/applehttp/protocol/http/disableCaptions/1/a.m3u8`)).text());
+  t.notOk(noCaps.mediaGroups.SUBTITLES.subs, 'disableCaptions drops subtitle renditions');
+});
+
+t.test('audio-only entry: one audio variant; format/url redirects to the mp4', async (t) => {
+  const text = await (await get(`${PM}/1_audio001/format/applehttp/protocol/http/a.m3u8`)).text();
+  const m = master(text);
+  t.equal(m.playlists.length, 1);
+  t.match(m.playlists[0].uri, /flavorId\/1_f1audio0\//);
+  const u = await get(`${PM}/1_audio001/format/url/protocol/http/a.mp4`);
+  t.equal(u.status, 302);
+  t.match(u.headers.get('location'), /flavorId\/1_f1audio0\/forceproxy\/true\/name\/a\.mp4$/);
+});
+
+t.test('1_kssecure: anonymous 3; a KS with sview or an admin KS plays', async (t) => {
+  const anon = await get(`${PM}/1_kssecure/format/url/a.mp4`);
+  t.equal(anon.status, 403);
+  t.equal(errorCode(anon), '3');
+  t.match(anon.headers.get('x-kaltura'), /access-control: a session \(KS\) is required/);
+  t.match(await anon.text(), /^error 3 ACCESS_CONTROL_RESTRICTED: entry restricted due to access-control/);
+  for (const k of [ks({ privileges: 'sview:1_kssecure' }), ks({ privileges: 'sview:*' }), ks({ type: 2 }), ks({ type: 2, version: 1 })]) {
+    const ok = await get(`${PM}/1_kssecure/format/url/ks/${k}/a.mp4`);
+    t.equal(ok.status, 302);
+    const media = await fetch(ok.headers.get('location')!, { method: 'HEAD' });
+    t.equal(media.status, 200, 'the signed media URL plays');
+  }
+  const header = await get(`${PM}/1_kssecure/format/url/a.mp4`, { headers: { 'X-Kaltura-Ks': ks({ privileges: 'sview:*' }) } });
+  t.equal(header.status, 302, 'KS in the X-Kaltura-Ks header');
+  const other = await get(`${PM}/1_kssecure/format/url/ks/${ks({ privileges: 'sview:1_other' })}/a.mp4`);
+  t.equal(errorCode(other), '3', 'sview of another entry does not satisfy the rule');
+  const unsigned = await fetch(`${s.url}/p/309/sp/30900/serveFlavor/entryId/1_kssecure/v/1/flavorId/1_f3kssec0/forceproxy/true/name/a.mp4`);
+  t.equal(unsigned.status, 403, 'protected media cannot be fetched around playManifest');
+  t.equal(errorCode(unsigned), '27');
+});
+
+t.test('KS errors: garbage 7, expired 31, another partner 32 on a protected entry, ignored elsewhere', async (t) => {
+  t.equal(errorCode(await get(`${PM}/1_kssecure/format/url/ks/garbage!!/a.mp4`)), '7');
+  const expired = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 2, expiry: -1, now: now(), version: 2 });
+  const e = await get(`${PM}/1_rcit0qgs/format/url/ks/${expired}/a.mp4`);
+  t.equal(e.status, 403);
+  t.equal(errorCode(e), '31');
+  const other = ks({ partnerId: 310, type: 2 });
+  t.equal(errorCode(await get(`${PM}/1_kssecure/format/url/ks/${other}/a.mp4`)), '32');
+  t.equal((await get(`${PM}/1_rcit0qgs/format/url/ks/${other}/a.mp4`)).status, 302, 'another partner\'s KS is ignored on an open entry');
+  const userSigned = generateKs({ partnerId: 309, secret: 'sample-user-secret-309', type: 2, expiry: 3600, now: now(), version: 2 });
+  t.equal(errorCode(await get(`${PM}/1_rcit0qgs/format/url/ks/${userSigned}/a.mp4`)), '7', 'only the admin secret validates');
+});
+
+t.test('1_preview1: anonymous plays the first 5 s; with a KS the whole entry', async (t) => {
+  const anon = await get(`${PM}/1_preview1/format/applehttp/protocol/http/a.m3u8`);
+  t.equal(anon.status, 200);
+  const m = master(await anon.text());
+  t.ok(m.playlists.every((p: any) => /\/clipTo\/5000\//.test(p.uri)), 'clipTo 5000 in every variant');
+  const withKs = master(await (await get(`${PM}/1_preview1/format/applehttp/protocol/http/ks/${ks({ privileges: 'sview:*' })}/a.m3u8`)).text());
+  t.notOk(withKs.playlists.some((p: any) => /clipTo/.test(p.uri)));
+  const url = await get(`${PM}/1_preview1/format/url/a.mp4`);
+  t.match(url.headers.get('location'), /\/entryId\/1_preview1\/clipTo\/5000\/v\/1\//);
+});
+
+t.test('1_siteonly: referrer on example.com or a subdomain plays; others and none get 3', async (t) => {
+  const b64 = (s: string) => Buffer.from(s).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+  t.equal((await get(`${PM}/1_siteonly/format/url/referrer/${b64('https://www.example.com/page')}/a.mp4`)).status, 302);
+  t.equal((await get(`${PM}/1_siteonly/format/url/referrer/${b64('https://example.com/')}/a.mp4`)).status, 302);
+  t.equal((await get(`${PM}/1_siteonly/format/url/a.mp4`, { headers: { Referer: 'https://www.example.com/x' } })).status, 302, 'HTTP Referer when no param');
+  for (const bad of ['https://www.example.com.evil.net/', 'https://notexample.com/', 'https://other.org/']) {
+    t.equal(errorCode(await get(`${PM}/1_siteonly/format/url/referrer/${b64(bad)}/a.mp4`)), '3', bad);
+  }
+  t.equal(errorCode(await get(`${PM}/1_siteonly/format/url/a.mp4`)), '3', 'no referrer');
+});
+
+t.test('1_iponly00: from 127.0.0.1 error 3; from 10.x (trusted proxy) plays', async (t) => {
+  t.equal(errorCode(await get(`${PM}/1_iponly00/format/url/a.mp4`)), '3');
+  t.equal((await get(`${PM}/1_iponly00/format/url/a.mp4`, { headers: { 'X-Forwarded-For': '10.1.2.3' } })).status, 302);
+});
+
+t.test('1_flavlim0: every format offers only the 240p flavor', async (t) => {
+  const m = master(await (await get(`${PM}/1_flavlim0/format/applehttp/protocol/http/a.m3u8`)).text());
+  t.equal(m.playlists.length, 1);
+  t.match(m.playlists[0].uri, /flavorId\/1_f1flim00\//);
+  const asked720 = await get(`${PM}/1_flavlim0/format/url/flavorParamId/301971/a.mp4`);
+  t.match(asked720.headers.get('location'), /flavorId\/1_f1flim00\//, 'a disallowed params id falls back to what is allowed');
+  const dash = await get(`${PM}/1_flavlim0/format/mpegdash/protocol/http/manifest.mpd`);
+  t.match(dash.headers.get('location'), /flavorId\/1_f1flim00\/forceproxy\/true\/name\/a\.mp4\/exp\/\d+\/sig\/[^/]+\/manifest\.mpd$/);
+});
+
+t.test('1_sched000: error 2; an admin KS plays. 1_moderat0: error 13; an admin KS plays', async (t) => {
+  const sched = await get(`${PM}/1_sched000/format/url/a.mp4`);
+  t.equal(sched.status, 403);
+  t.equal(errorCode(sched), '2');
+  t.equal((await get(`${PM}/1_sched000/format/url/ks/${ks({ type: 2 })}/a.mp4`)).status, 302);
+  t.equal((await get(`${PM}/1_sched000/format/url/ks/${ks({ privileges: 'sview:*' })}/a.mp4`)).status, 302, 'sview skips the schedule');
+  const mod = await get(`${PM}/1_moderat0/format/url/a.mp4`);
+  t.equal(mod.status, 403);
+  t.equal(errorCode(mod), '13');
+  t.equal((await get(`${PM}/1_moderat0/format/url/ks/${ks({ type: 2 })}/a.mp4`)).status, 302);
+});
+
+t.test('missing entries, deleted, converting, image and document', async (t) => {
+  const none = await get(`${PM}/1_nothere0/format/url/a.mp4`);
+  t.equal(none.status, 404);
+  t.equal(errorCode(none), '1');
+  const del = await get(`${PM}/1_deleted0/format/url/a.mp4`);
+  t.equal(del.status, 404);
+  t.equal(errorCode(del), '1');
+  t.match(del.headers.get('x-kaltura-app'), /ENTRY_DELETED_MODERATED/);
+  t.equal(errorCode(await get(`${PM}/1_convert0/format/url/a.mp4`)), '6');
+  t.equal((await get(`${PM}/1_convert0/format/url/a.mp4`)).status, 404);
+  t.equal(errorCode(await get(`${PM}/1_image000/format/url/a.mp4`)), '6');
+  t.equal(errorCode(await get(`${PM}/1_document/format/url/a.mp4`)), '12');
+  t.equal(errorCode(await get('/p/309/sp/0/playManifest/format/url/a.mp4')), '1', 'no entry id');
+});
+
+t.test('1_secure01 of partner 310: plain HTTP or protocol/http gives 3; HTTPS with protocol/https plays', async (t) => {
+  const plain = await get('/p/310/sp/0/playManifest/entryId/1_secure01/format/applehttp/protocol/https/a.m3u8');
+  t.equal(errorCode(plain), '3');
+  t.match(plain.headers.get('x-kaltura-app'), /unencrypted manifest request - forbidden/);
+  const httpProto = await get('/p/310/sp/0/playManifest/entryId/1_secure01/format/applehttp/protocol/http/a.m3u8', { headers: { 'X-Forwarded-Proto': 'https' } });
+  t.equal(errorCode(httpProto), '3');
+  t.match(httpProto.headers.get('x-kaltura-app'), /unencrypted playback protocol - forbidden/);
+  const ok = await get('/p/310/sp/0/playManifest/entryId/1_secure01/format/applehttp/protocol/https/a.m3u8', { headers: { 'X-Forwarded-Proto': 'https' } });
+  t.equal(ok.status, 200);
+  t.ok(master(await ok.text()).playlists.every((p: any) => p.uri.startsWith('https://')));
+});
+
+t.test('bitrate filters and their errors', async (t) => {
+  const m = master(await (await get(`${PM}/1_rcit0qgs/format/applehttp/protocol/http/maxBitrate/700/a.m3u8`)).text());
+  t.equal(m.playlists.length, 2);
+  const keep = master(await (await get(`${PM}/1_rcit0qgs/format/applehttp/protocol/http/mb/10/a.m3u8`)).text());
+  t.equal(keep.playlists.length, 3, 'a filter leaving nothing keeps everything');
+  const mb = await get(`${PM}/1_rcit0qgs/format/applehttp/maxBitrate/abc/a.m3u8`);
+  t.equal(mb.status, 400);
+  t.equal(errorCode(mb), '19');
+  t.equal(errorCode(await get(`${PM}/1_rcit0qgs/format/applehttp/minBitrate/-5/a.m3u8`)), '49');
+});
+
+t.test('kt signed URLs and expiry', async (t) => {
+  const { signPlayManifestUrl } = await import('../../src/access/kt.js');
+  const signed = signPlayManifestUrl(`${PM}/1_kssecure/flavorId/1_f1kssec0/protocol/http/format/url/a.mp4`, 'sample-url-token-secret');
+  const ok = await get(signed);
+  t.equal(ok.status, 302, 'a valid kt skips KS and access control');
+  const changed = signed.replace('1_f1kssec0', '1_f3kssec0');
+  t.equal(errorCode(await get(changed)), '27');
+  t.equal(errorCode(await get(`${PM}/1_rcit0qgs/format/url/expiry/${now() - 1}/a.mp4`)), '28');
+  const future = signPlayManifestUrl(`${PM}/1_rcit0qgs/format/url/a.mp4`, 'sample-url-token-secret', now() + 600);
+  t.equal((await get(future)).status, 302);
+});
+
+t.test('CDN profiles: Akamai __gda__ on 2001, CloudFront on 2002', async (t) => {
+  const ak = master(await (await get(`${PM}/1_rcit0qgs/format/applehttp/protocol/https/deliveryProfileId/2001/a.m3u8`)).text());
+  t.ok(ak.playlists.every((p: any) => /^https:\/\/cdn\.example\.com\/hls\/p\/309\/.*index\.m3u8\?__gda__=\d+_[0-9a-f]{32}$/.test(p.uri)));
+  const cf = await get(`${PM}/1_rcit0qgs/format/url/protocol/https/deliveryProfileId/2002/a.mp4`);
+  t.equal(cf.status, 302);
+  t.match(cf.headers.get('location'), /^https:\/\/d111111abcdef8\.cloudfront\.net\/p\/309\/.*\?.*Signature=.*Key-Pair-Id=K2SAMPLEKEYPAIR/);
+});
+
+t.test('bad input never gives a 500', async (t) => {
+  const cases = [
+    '/p/309/sp/0/playManifest/entryId/1_rcit0qgs/format/url/%2e%2e%2f%2e%2e%2fetc%2fpasswd',
+    '/p/309/sp/0/playManifest/entryId/..%2F..%2Fetc/format/url',
+    '/p/309/sp/0/playManifest/entryId/1_rcit0qgs%00/format/url',
+    '/p/309/sp/0/playManifest/entryId/%E0%A4%A/format/url',
+    `/p/309/sp/0/playManifest/entryId/${'x'.repeat(10240)}/format/url`,
+    '/p/abc/sp/0/playManifest/entryId/1_rcit0qgs/format/url',
+    '/p/309/sp/0/playManifest/entryId/1_rcit0qgs/format/url/ks/' + 'A'.repeat(5000),
+    '/p/309/sp/0/playManifest/entryId/1_rcit0qgs/format/url/referrer/%0d%0aSet-Cookie:x',
+    '/p/309/sp/0/playManifest/entryId/1_rcit0qgs/format/url/protocol/ht%0d%0atp',
+  ];
+  for (const c of cases) {
+    const r = await get(c);
+    t.ok(r.status >= 300 && r.status < 500, `${c.slice(0, 80)} → ${r.status}`);
+    t.notMatch(await r.text(), /at .*\.(ts|js):\d+/, 'no stack trace');
+  }
+});
