@@ -1,0 +1,77 @@
+// Configuration fails loudly: every bad value names its key and what is expected, and the sample
+// secrets are refused in production unless the sample library is asked for.
+import t from 'tap';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, SAMPLE_MEDIA_URL_SECRET, SAMPLE_URL_TOKEN_SECRET } from '../../src/config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kdeliver-config-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const file = (name: string, body: string): string => {
+  const p = join(dir, name);
+  writeFileSync(p, body);
+  return p;
+};
+
+t.test('defaults in development: the sample library and its secrets', async (t) => {
+  const c = loadConfig({});
+  t.equal(c.sampleLibrary, true);
+  t.equal(c.production, false);
+  t.equal(c.urlTokenSecret, SAMPLE_URL_TOKEN_SECRET);
+  t.equal(c.port, 8080);
+  t.equal(c.shutdownGraceMs, 10000);
+});
+
+t.test('each bad value names its key and what is expected', async (t) => {
+  const bad: [Record<string, string>, RegExp][] = [
+    [{ PORT: 'eighty' }, /^PORT="eighty": expected a whole number from 0 to 65535$/],
+    [{ PORT: '70000' }, /^PORT="70000": expected a whole number/],
+    [{ KDELIVER_TRUST_PROXY: 'maybe' }, /^KDELIVER_TRUST_PROXY="maybe": expected true or false$/],
+    [{ KDELIVER_SAMPLE_LIBRARY: 'perhaps' }, /^KDELIVER_SAMPLE_LIBRARY="perhaps": expected true or false$/],
+    [{ KDELIVER_PUBLIC_URL: 'media.example.com' }, /^KDELIVER_PUBLIC_URL="media.example.com": expected an absolute http\(s\) URL/],
+    [{ KDELIVER_PUBLIC_URL: 'ftp://media.example.com' }, /^KDELIVER_PUBLIC_URL=.*expected an http\(s\) URL without query or fragment/],
+    [{ KDELIVER_LOG_LEVEL: 'loud' }, /^KDELIVER_LOG_LEVEL="loud": expected one of fatal, error, warn, info, debug, trace, silent$/],
+    [{ KDELIVER_SHUTDOWN_GRACE_MS: '-1' }, /^KDELIVER_SHUTDOWN_GRACE_MS="-1": expected a whole number from 0 to 600000$/],
+    [{ KDELIVER_INDEX_CACHE_MB: '0' }, /^KDELIVER_INDEX_CACHE_MB="0": expected a whole number from 1 to 65536$/],
+    [{ KDELIVER_HLS_SEGMENT_MS: '500' }, /^KDELIVER_HLS_SEGMENT_MS="500": expected a whole number from 1000 to 60000$/],
+  ];
+  for (const [env, msg] of bad) t.throws(() => loadConfig(env), { constructor: ConfigError, message: msg }, JSON.stringify(env));
+});
+
+t.test('production refuses to start without secrets, or with the sample ones', async (t) => {
+  t.throws(() => loadConfig({ NODE_ENV: 'production' }), { constructor: ConfigError, message: /KDELIVER_URL_TOKEN_SECRET and KDELIVER_MEDIA_URL_SECRET: required in production/ });
+  t.throws(() => loadConfig({ NODE_ENV: 'production', KDELIVER_URL_TOKEN_SECRET: SAMPLE_URL_TOKEN_SECRET, KDELIVER_MEDIA_URL_SECRET: 'x'.repeat(32) }),
+    { message: /the sample secrets are refused in production unless KDELIVER_SAMPLE_LIBRARY=true/ });
+  t.throws(() => loadConfig({ NODE_ENV: 'production', KDELIVER_URL_TOKEN_SECRET: 'y'.repeat(32), KDELIVER_MEDIA_URL_SECRET: SAMPLE_MEDIA_URL_SECRET }),
+    { message: /the sample secrets are refused in production/ });
+  t.throws(() => loadConfig({ NODE_ENV: 'production', KDELIVER_SAMPLE_LIBRARY: 'false', KDELIVER_URL_TOKEN_SECRET: SAMPLE_URL_TOKEN_SECRET, KDELIVER_MEDIA_URL_SECRET: SAMPLE_MEDIA_URL_SECRET }),
+    { message: /refused in production/ });
+
+  const sample = loadConfig({ NODE_ENV: 'production', KDELIVER_SAMPLE_LIBRARY: 'true' });
+  t.equal(sample.sampleLibrary, true, 'the sample library, asked for explicitly, brings its secrets');
+  t.equal(sample.urlTokenSecret, SAMPLE_URL_TOKEN_SECRET);
+
+  const own = loadConfig({ NODE_ENV: 'production', KDELIVER_URL_TOKEN_SECRET: 'a'.repeat(32), KDELIVER_MEDIA_URL_SECRET: 'b'.repeat(32) });
+  t.equal(own.sampleLibrary, false, 'production does not seed the sample library by default');
+  t.equal(own.urlTokenSecret, 'a'.repeat(32));
+});
+
+t.test('config file: same keys as the environment, environment wins, unknown keys named', async (t) => {
+  const good = file('good.json', JSON.stringify({ PORT: 9090, KDELIVER_LOG_LEVEL: 'warn', KDELIVER_TRUST_PROXY: true, HOST: '0.0.0.0' }));
+  const c = loadConfig({ KDELIVER_CONFIG: good, KDELIVER_LOG_LEVEL: 'error' });
+  t.equal(c.port, 9090);
+  t.equal(c.trustProxy, true);
+  t.equal(c.host, '0.0.0.0');
+  t.equal(c.logLevel, 'error', 'the environment wins over the file');
+
+  const unknown = file('unknown.json', JSON.stringify({ PROT: 80 }));
+  t.throws(() => loadConfig({ KDELIVER_CONFIG: unknown }), { constructor: ConfigError, message: /unknown key PROT \(known: HOST, PORT,/ });
+  const nested = file('nested.json', JSON.stringify({ PORT: { value: 1 } }));
+  t.throws(() => loadConfig({ KDELIVER_CONFIG: nested }), { message: /PORT must be a string, number or boolean/ });
+  const broken = file('broken.json', '{ "PORT": ');
+  t.throws(() => loadConfig({ KDELIVER_CONFIG: broken }), { message: /^KDELIVER_CONFIG=.*broken\.json: not a readable JSON file/ });
+  t.throws(() => loadConfig({ KDELIVER_CONFIG: join(dir, 'missing.json') }), { message: /missing\.json: not a readable JSON file/ });
+  const badValue = file('bad-value.json', JSON.stringify({ PORT: 'http' }));
+  t.throws(() => loadConfig({ KDELIVER_CONFIG: badValue }), { message: /^PORT="http": expected a whole number/, }, 'file values are validated like env values');
+});
