@@ -92,8 +92,10 @@ export function decodeReferrer(v: string): string {
   return /[\u0000-\u001f\u007f\ufffd]/.test(text) ? '' : text;
 }
 
+// PHP's is_numeric: decimal only, so "0x10", "0b1", "Infinity" are not numbers (Number() takes them)
+const NUMERIC = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/;
 const num = (v: string | undefined): number | null => {
-  if (v === undefined || v.trim() === '') return null;
+  if (v === undefined || !NUMERIC.test(v)) return null;
   const n = Number(v);
   return Number.isFinite(n) ? n : null;
 };
