@@ -166,4 +166,40 @@ export const migrations: string[] = [
     expires_at INTEGER NOT NULL
   );
   `,
+  // 2: ingest (src/ingest): the background transcoding queue and api_v3 upload tokens
+  `
+  CREATE TABLE ingest_jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    entry_id TEXT NOT NULL,
+    partner_id INTEGER NOT NULL,
+    conversion_profile_id INTEGER,
+    -- queued | running | done | failed
+    state TEXT NOT NULL DEFAULT 'queued',
+    progress REAL NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    -- the reason a person can act on, when failed
+    error TEXT,
+    -- a running job belongs to this process until its lease runs out
+    owner_pid INTEGER,
+    lease_until INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX ingest_jobs_state ON ingest_jobs(state, id);
+  CREATE INDEX ingest_jobs_entry ON ingest_jobs(entry_id);
+
+  CREATE TABLE upload_tokens (
+    id TEXT PRIMARY KEY,
+    partner_id INTEGER NOT NULL,
+    user_id TEXT NOT NULL DEFAULT '',
+    -- Kaltura's UploadTokenStatus: 0 PENDING, 1 PARTIAL_UPLOAD, 2 FULL_UPLOAD, 3 CLOSED, 4 TIMED_OUT, 5 DELETED
+    status INTEGER NOT NULL DEFAULT 0,
+    file_name TEXT NOT NULL DEFAULT '',
+    file_size INTEGER,
+    uploaded_file_size INTEGER NOT NULL DEFAULT 0,
+    entry_id TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ];

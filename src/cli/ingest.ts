@@ -1,0 +1,111 @@
+// `kdeliver ingest <file> --partner <id> [--entry-id <id>] [--name <name>] [--conversion-profile <id>] [--queue-only]`
+// Registers a media file as an entry's source and transcodes its ladder in the foreground, with
+// progress; the entry is READY at the end, or in ERROR with the reason (exit status 1).
+import { parseArgs } from 'node:util';
+import { loadConfig, ConfigError } from '../config.js';
+import { openCatalogForCli } from '../ingest/open-catalog.js';
+import { addSource, defaultConcurrency, IngestError, runJob } from '../ingest/pipeline.js';
+import { progressReporter } from '../ingest/progress.js';
+
+const USAGE = 'usage: kdeliver ingest <file> --partner <id> [--entry-id <id>] [--name <name>] [--conversion-profile <id>] [--jobs <n>] [--queue-only]';
+
+export async function main(argv: string[]): Promise<number> {
+  const args = argv[0] === 'ingest' ? argv.slice(1) : argv;
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        partner: { type: 'string' }, 'entry-id': { type: 'string' }, name: { type: 'string' },
+        'conversion-profile': { type: 'string' }, jobs: { type: 'string' }, 'queue-only': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1 || !values.partner) {
+    process.stderr.write(`${positionals.length > 1 ? 'one file at a time' : !values.partner ? '--partner is required' : 'the media file is required'}\n${USAGE}\n`);
+    return 2;
+  }
+  const partnerId = Number(values.partner);
+  if (!Number.isInteger(partnerId) || partnerId <= 0) {
+    process.stderr.write(`--partner ${values.partner}: expected a partner id (a positive whole number)\n`);
+    return 2;
+  }
+  const profile = values['conversion-profile'] !== undefined ? Number(values['conversion-profile']) : undefined;
+  if (profile !== undefined && !Number.isInteger(profile)) {
+    process.stderr.write(`--conversion-profile ${values['conversion-profile']}: expected a conversion profile id\n`);
+    return 2;
+  }
+  const jobs = values.jobs !== undefined ? Number(values.jobs) : defaultConcurrency();
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 16) {
+    process.stderr.write(`--jobs ${values.jobs}: expected 1 to 16 parallel ffmpeg processes\n`);
+    return 2;
+  }
+
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const catalog = openCatalogForCli(config);
+  const ctx = { catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, concurrency: jobs };
+  try {
+    const file = positionals[0];
+    const added = await addSource(ctx, {
+      partnerId, file, entryId: values['entry-id'], name: values.name, conversionProfileId: profile,
+      claimForPid: values['queue-only'] ? undefined : process.pid,
+    });
+    const p = added.probe;
+    const what = p.video ? `${p.video.codec} ${p.video.width}x${p.video.height}${p.audio ? ` + ${p.audio.codec}` : ''}` : `${p.audio?.codec} audio`;
+    process.stdout.write(`entry ${added.entryId}: source ${added.sourceFlavorId} registered (${what}, ${p.durationSec.toFixed(1)} s)\n`);
+    if (values['queue-only']) {
+      process.stdout.write(`transcoding queued as job ${added.jobId}; a running \`kdeliver serve\` on this data directory will do it\n`);
+      return 0;
+    }
+    const progress = progressReporter(process.stderr, `transcoding ${added.entryId}`);
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const outcome = await runJob(ctx, added.jobId, { onProgress: (f) => progress.update(f), signal: controller.signal });
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    for (const s of outcome.skipped) process.stdout.write(`  skipped flavor params ${s.paramsId}: ${s.reason}\n`);
+    if (controller.signal.aborted) {
+      progress.done(`interrupted: job ${added.jobId} stays queued; \`kdeliver serve\` on this data directory finishes it`);
+      return 130;
+    }
+    if (!outcome.ok) {
+      progress.done(`entry ${added.entryId} failed: ${outcome.error}`);
+      return 1;
+    }
+    progress.done(`entry ${added.entryId} READY with ${outcome.flavorIds.length + 1} flavors`);
+    const base = config.publicUrl ?? `http://${config.host}:${config.port}`;
+    process.stdout.write(`  ${base}/p/${partnerId}/sp/${partnerId}00/playManifest/entryId/${added.entryId}/format/applehttp/protocol/http/a.m3u8\n`);
+    process.stdout.write(`  ${base}/p/${partnerId}/sp/${partnerId}00/playManifest/entryId/${added.entryId}/format/url/protocol/http/a.mp4\n`);
+    process.stdout.write(`  ${base}/p/${partnerId}/sp/${partnerId}00/thumbnail/entry_id/${added.entryId}/width/640\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof IngestError) {
+      process.stderr.write(`ingest failed: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    catalog.db.close();
+  }
+}

@@ -1,0 +1,337 @@
+// Ingest, from a media file to a READY entry: register the file as the entry's source flavor, then
+// (as a job) transcode the conversion profile's ladder into a staging folder, probe every output,
+// grab a default thumbnail, and only then move the files into place and commit the catalog in
+// one transaction. Any failure leaves the entry in ERROR with a reason and no stray file.
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, extname, join } from 'node:path';
+import type { Catalog } from '../catalog/catalog.js';
+import { AssetStatus, EntryStatus, MediaType, type FlavorAsset, type FlavorParams } from '../catalog/types.js';
+import { frameGrabArgs, renditionArgs, runFfmpeg, TranscodeError } from './ffmpeg.js';
+import { DEFAULT_AUDIO_PARAMS, DEFAULT_LADDER_PARAMS, planLadder, type Rendition } from './ladder.js';
+import { codecsOf, defaultTools, isWebPlayable, probeMedia, ProbeError, type MediaProbe, type Tools } from './probe.js';
+import { ingestStore } from './store.js';
+
+export interface IngestContext {
+  catalog: Catalog;
+  /** Where staging folders live; on the same file system as mediaRoot so moves are renames. */
+  dataDir: string;
+  mediaRoot: string;
+  tools?: Tools;
+  /** How many ffmpeg processes one job runs at once. */
+  concurrency?: number;
+  now?: () => number;
+}
+
+/** A refusal or failure of ingest; `message` is the reason for people, `entryStatus` what the entry became. */
+export class IngestError extends Error {
+  constructor(message: string, readonly entryStatus: number | null = null) {
+    super(message);
+  }
+}
+
+const nowOf = (ctx: IngestContext) => (ctx.now ?? (() => Math.floor(Date.now() / 1000)))();
+const toolsOf = (ctx: IngestContext) => ctx.tools ?? defaultTools;
+
+/** Default parallelism: leave a core for serving. */
+export const defaultConcurrency = () => Math.max(1, Math.min(3, availableParallelism() - 1));
+
+export function stagingRoot(dataDir: string): string {
+  return join(dataDir, 'tmp', 'ingest');
+}
+
+const SAFE_EXT = /^[a-z0-9]{1,8}$/;
+function sourceExt(fileName: string, probe: MediaProbe): string {
+  const ext = extname(fileName).slice(1).toLowerCase();
+  if (SAFE_EXT.test(ext)) return ext;
+  if (/mp4/.test(probe.formatName)) return probe.video ? 'mp4' : 'm4a';
+  return probe.formatName.split(',')[0].replace(/[^a-z0-9]/g, '').slice(0, 8) || 'bin';
+}
+
+function flavorRecord(base: { id: string; entryId: string; partnerId: number; flavorParamsId: number; filePath: string; tags: string[]; isOriginal: boolean; fileExt: string; now: number }, p: MediaProbe): FlavorAsset {
+  return {
+    id: base.id, entryId: base.entryId, partnerId: base.partnerId, flavorParamsId: base.flavorParamsId, filePath: base.filePath,
+    size: p.sizeBytes, containerFormat: p.container, fileExt: base.fileExt, videoCodec: p.video?.codec ?? '',
+    audioCodec: p.audio?.codec ?? '', codecs: codecsOf(p), width: p.video?.width ?? 0, height: p.video?.height ?? 0,
+    bitrate: p.bitrateKbps, frameRate: p.video?.frameRate ?? 0, durationMs: Math.round(p.durationSec * 1000),
+    language: '', label: '', isDefault: false, tags: base.tags, status: AssetStatus.READY, version: 1,
+    isOriginal: base.isOriginal, createdAt: base.now, updatedAt: base.now,
+  };
+}
+
+export interface AddSourceRequest {
+  partnerId: number;
+  /** Source file to register. */
+  file: string;
+  /** Name the user gave the file (its extension is kept); defaults to the file's own name. */
+  fileName?: string;
+  /** Move the file (an upload) instead of copying it (a user's file). */
+  move?: boolean;
+  /** An existing entry (api_v3 media.add), or the id a new entry gets. */
+  entryId?: string;
+  name?: string;
+  userId?: string;
+  conversionProfileId?: number | null;
+  /** Claim the job for this process (the CLI runs it in the foreground). */
+  claimForPid?: number;
+}
+
+export interface AddSourceResult {
+  entryId: string;
+  sourceFlavorId: string;
+  jobId: number;
+  probe: MediaProbe;
+}
+
+/**
+ * Probes the file and registers it as the entry's source flavor (creating the entry unless it
+ * exists), queueing the transcoding job. A file that is not media is refused: a new entry is
+ * then not created at all, and an existing one is put in ERROR_IMPORTING with the reason.
+ */
+export async function addSource(ctx: IngestContext, req: AddSourceRequest): Promise<AddSourceResult> {
+  const { catalog } = ctx;
+  const store = ingestStore(catalog.db);
+  const partner = catalog.getPartner(req.partnerId);
+  if (!partner) throw new IngestError(`partner ${req.partnerId} does not exist: create it in the library file (kdeliver import) first`);
+  const existing = req.entryId ? catalog.getEntry(req.entryId) : undefined;
+  if (existing && existing.partnerId !== req.partnerId) throw new IngestError(`entry ${req.entryId} belongs to another partner`);
+  if (existing && existing.status === EntryStatus.DELETED) throw new IngestError(`entry ${req.entryId} is deleted`);
+  if (req.entryId && !/^[A-Za-z0-9_-]{1,64}$/.test(req.entryId)) throw new IngestError(`entry id ${JSON.stringify(req.entryId)}: use 1-64 characters of A-Z a-z 0-9 _ -`);
+  const profileId = req.conversionProfileId ?? partner.defaultConversionProfileId ?? null;
+  if (req.conversionProfileId != null && !catalog.getConversionProfile(req.conversionProfileId)) {
+    throw new IngestError(`conversion profile ${req.conversionProfileId} does not exist`);
+  }
+
+  let probe: MediaProbe;
+  try {
+    probe = await probeMedia(req.file, toolsOf(ctx));
+  } catch (e) {
+    const reason = e instanceof ProbeError ? e.message : `cannot read the file: ${(e as Error).message}`;
+    if (existing) {
+      const now = nowOf(ctx);
+      catalog.db.transaction(() => {
+        store.setEntryStatus(existing.id, EntryStatus.ERROR_IMPORTING, now);
+        const job = store.enqueueJob(existing.id, existing.partnerId, profileId, now);
+        store.finishJob(job, 'failed', reason, 0, now);
+      })();
+      if (req.move) rmSync(req.file, { force: true });
+      throw new IngestError(reason, EntryStatus.ERROR_IMPORTING);
+    }
+    throw new IngestError(reason);
+  }
+
+  const entryId = existing?.id ?? req.entryId ?? store.newEntryId();
+  if (!existing && store.entryExists(entryId)) throw new IngestError(`entry ${entryId} already exists: choose another --entry-id, or delete it first`);
+  const flavorId = store.newFlavorId();
+  const ext = sourceExt(req.fileName ?? basename(req.file), probe);
+  const rel = `${req.partnerId}/${entryId}/${flavorId}.${ext}`;
+  const dest = join(ctx.mediaRoot, rel);
+  const now = nowOf(ctx);
+  // The file goes in under a temporary name first, so a crash never leaves a complete-looking file
+  const tmp = `${dest}.part`;
+  mkdirSync(join(ctx.mediaRoot, `${req.partnerId}`, entryId), { recursive: true });
+  try {
+    if (req.move) {
+      try { renameSync(req.file, tmp); } catch { copyFileSync(req.file, tmp); rmSync(req.file, { force: true }); }
+    } else copyFileSync(req.file, tmp);
+    renameSync(tmp, dest);
+    const tags = isWebPlayable(probe) ? ['source', 'web'] : ['source'];
+    let jobId = 0;
+    catalog.db.transaction(() => {
+      if (!existing) {
+        store.createEntry({
+          id: entryId, partnerId: req.partnerId, name: req.name ?? basename(req.fileName ?? req.file, extname(req.fileName ?? req.file)),
+          status: EntryStatus.PRECONVERT, mediaType: probe.video ? MediaType.VIDEO : MediaType.AUDIO, userId: req.userId, now,
+        });
+      } else {
+        store.setEntryStatus(entryId, EntryStatus.PRECONVERT, now);
+        catalog.db.prepare('UPDATE entries SET media_type = ? WHERE id = ?').run(probe.video ? MediaType.VIDEO : MediaType.AUDIO, entryId);
+      }
+      store.insertFlavor(flavorRecord({ id: flavorId, entryId, partnerId: req.partnerId, flavorParamsId: 0, filePath: rel, tags, isOriginal: true, fileExt: ext, now }, probe));
+      catalog.db.prepare('UPDATE entries SET duration = ? WHERE id = ?').run(probe.durationSec, entryId);
+      jobId = store.enqueueJob(entryId, req.partnerId, profileId, now,
+        req.claimForPid ? { pid: req.claimForPid, leaseUntil: now + LEASE_SECONDS } : undefined);
+    })();
+    return { entryId, sourceFlavorId: flavorId, jobId, probe };
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    rmSync(dest, { force: true });
+    throw e instanceof IngestError ? e : new IngestError(`could not register the source: ${(e as Error).message}`);
+  }
+}
+
+/** How long a running job stays owned without a heartbeat before another process may take it. */
+export const LEASE_SECONDS = 30;
+
+function profileParams(catalog: Catalog, profileId: number | null): { params: FlavorParams[]; missing: number[] } {
+  const ids = profileId != null ? catalog.getConversionProfile(profileId)?.flavorParamsIds ?? DEFAULT_LADDER_PARAMS : DEFAULT_LADDER_PARAMS;
+  const params: FlavorParams[] = [];
+  const missing: number[] = [];
+  for (const id of ids) {
+    if (id === 0) continue;
+    const p = catalog.getFlavorParams(id);
+    if (p) params.push(p); else missing.push(id);
+  }
+  return { params, missing };
+}
+
+async function pool<T>(items: T[], limit: number, fn: (item: T, i: number) => Promise<void>, signal: AbortSignal): Promise<void> {
+  let next = 0;
+  let failed: unknown = null;
+  const worker = async () => {
+    while (failed === null && next < items.length) {
+      const i = next++;
+      try {
+        await fn(items[i], i);
+      } catch (e) {
+        if (failed === null) failed = e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failed !== null) throw failed;
+  if (signal.aborted) throw new TranscodeError('cancelled');
+}
+
+const renditionName = (r: Rendition) => (r.kind === 'audio' ? `the ${r.audioBitrateKbps} kbit/s audio flavor (${r.params.id})` : `the ${r.height}p flavor (${r.params.id})`);
+
+export interface RunJobOptions {
+  onProgress?: (fraction: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface JobOutcome {
+  entryId: string;
+  ok: boolean;
+  /** The reason, when not ok. */
+  error: string | null;
+  flavorIds: string[];
+  skipped: { paramsId: number; reason: string }[];
+}
+
+/**
+ * Runs one claimed job to its end: READY with every flavor, or ERROR_CONVERTING with the reason.
+ * Never throws for a media problem; the outcome says what happened.
+ */
+export async function runJob(ctx: IngestContext, jobId: number, opts: RunJobOptions = {}): Promise<JobOutcome> {
+  const { catalog } = ctx;
+  const store = ingestStore(catalog.db);
+  const job = store.getJob(jobId);
+  if (!job) throw new IngestError(`job ${jobId} does not exist`);
+  const staging = join(stagingRoot(ctx.dataDir), `job-${jobId}`);
+  const signal = opts.signal ?? new AbortController().signal;
+  const outcome: JobOutcome = { entryId: job.entryId, ok: false, error: null, flavorIds: [], skipped: [] };
+  const moved: string[] = [];
+  try {
+    rmSync(staging, { recursive: true, force: true });
+    mkdirSync(staging, { recursive: true });
+    const entry = catalog.getEntry(job.entryId);
+    if (!entry || entry.status === EntryStatus.DELETED) throw new IngestError(`entry ${job.entryId} no longer exists`);
+    const source = catalog.listFlavors(entry.id).find((f) => f.isOriginal && f.status === AssetStatus.READY);
+    if (!source) throw new IngestError(`entry ${entry.id} has no source file: upload one (media.addContent) and try again`);
+    const sourcePath = join(ctx.mediaRoot, source.filePath);
+    if (!existsSync(sourcePath)) throw new IngestError(`the source file ${source.filePath} is missing from the media folder: ingest the file again`);
+    const probe = await probeMedia(sourcePath, toolsOf(ctx)).catch((e) => {
+      throw new IngestError(e instanceof ProbeError ? e.message : String(e), EntryStatus.ERROR_IMPORTING);
+    });
+    const { params, missing } = profileParams(catalog, job.conversionProfileId);
+    const audioParams = DEFAULT_AUDIO_PARAMS.map((id) => catalog.getFlavorParams(id)).filter((p): p is FlavorParams => !!p);
+    const plan = planLadder(probe, params, audioParams);
+    outcome.skipped = [...plan.skipped, ...missing.map((id) => ({ paramsId: id, reason: 'flavor params not in the catalog' }))];
+
+    const fractions = plan.renditions.map(() => 0);
+    const report = () => opts.onProgress?.(plan.renditions.length ? fractions.reduce((a, b) => a + b, 0) / (plan.renditions.length + 0.05) : 0.95);
+    const outputs: { rendition: Rendition; file: string; probe: MediaProbe; flavorId: string }[] = [];
+    await pool(plan.renditions, ctx.concurrency ?? defaultConcurrency(), async (r, i) => {
+      const flavorId = store.newFlavorId();
+      const file = join(staging, `${flavorId}.mp4`);
+      await runFfmpeg(toolsOf(ctx), renditionArgs(sourcePath, file, r), {
+        durationSec: probe.durationSec, signal, what: renditionName(r),
+        onProgress: (f) => { fractions[i] = f; report(); },
+      });
+      const out = await probeMedia(file, toolsOf(ctx)).catch((e) => {
+        throw new IngestError(`${renditionName(r)} came out unreadable (${(e as Error).message}); ingest again`);
+      });
+      const problems: string[] = [];
+      if (r.kind === 'video' && (!out.video || out.video.width !== r.width || out.video.height !== r.height)) problems.push(`expected ${r.width}x${r.height} video`);
+      if (r.withAudio && !out.audio) problems.push('expected an audio track');
+      if (Math.abs(out.durationSec - probe.durationSec) > Math.max(1, probe.durationSec * 0.05)) problems.push(`duration ${out.durationSec.toFixed(2)} s instead of ${probe.durationSec.toFixed(2)} s`);
+      if (problems.length) throw new IngestError(`${renditionName(r)} failed its check (${problems.join('; ')}): ingest again`);
+      outputs.push({ rendition: r, file, probe: out, flavorId });
+      fractions[i] = 1;
+      report();
+    }, signal);
+
+    // The default thumbnail: a frame a little way in; not having one is not worth failing the entry
+    let thumbRel: string | null = null;
+    const thumbFile = join(staging, 'thumb.jpg');
+    if (probe.video) {
+      const at = Math.min(3, probe.durationSec / 2);
+      try {
+        await runFfmpeg(toolsOf(ctx), frameGrabArgs(sourcePath, thumbFile, at), { durationSec: 1, signal, what: 'the default thumbnail' });
+        if (existsSync(thumbFile) && statSync(thumbFile).size > 0) thumbRel = `${entry.partnerId}/${entry.id}/thumb-${Date.now().toString(36)}.jpg`;
+      } catch (e) {
+        if (signal.aborted) throw e;
+      }
+    }
+
+    // Commit: files into place first (renames within one file system), then one transaction
+    const now = nowOf(ctx);
+    const records: FlavorAsset[] = [];
+    for (const o of outputs) {
+      const rel = `${entry.partnerId}/${entry.id}/${o.flavorId}.mp4`;
+      const dest = join(ctx.mediaRoot, rel);
+      renameSync(o.file, dest);
+      moved.push(dest);
+      records.push(flavorRecord({
+        id: o.flavorId, entryId: entry.id, partnerId: entry.partnerId, flavorParamsId: o.rendition.params.id, filePath: rel,
+        tags: o.rendition.params.tags, isOriginal: false, fileExt: 'mp4', now,
+      }, o.probe));
+    }
+    if (thumbRel) {
+      const dest = join(ctx.mediaRoot, thumbRel);
+      renameSync(thumbFile, dest);
+      moved.push(dest);
+    }
+    const previous = catalog.listFlavors(entry.id).filter((f) => !f.isOriginal);
+    const previousThumb = catalog.getEntry(entry.id)?.thumbnailFile ?? null;
+    catalog.db.transaction(() => {
+      const current = catalog.getEntry(entry.id);
+      if (!current || current.status === EntryStatus.DELETED) throw new IngestError(`entry ${entry.id} was deleted while it was being transcoded`);
+      store.deleteRenditions(entry.id);
+      for (const r of records) store.insertFlavor(r);
+      store.setEntryReady(entry.id, { duration: probe.durationSec, mediaType: probe.video ? MediaType.VIDEO : MediaType.AUDIO, thumbnailFile: thumbRel, now });
+      store.finishJob(jobId, 'done', null, 1, now);
+    })();
+    moved.length = 0;
+    // Files of an earlier run are removed only after the catalog no longer names them
+    for (const f of previous) if (!records.some((r) => r.filePath === f.filePath)) rmSync(join(ctx.mediaRoot, f.filePath), { force: true });
+    if (thumbRel && previousThumb && previousThumb !== thumbRel && previousThumb.startsWith(`${entry.partnerId}/${entry.id}/thumb-`)) {
+      rmSync(join(ctx.mediaRoot, previousThumb), { force: true });
+    }
+    opts.onProgress?.(1);
+    outcome.ok = true;
+    outcome.flavorIds = records.map((r) => r.id);
+    return outcome;
+  } catch (e) {
+    for (const f of moved) rmSync(f, { force: true });
+    if (signal.aborted) {
+      // Stopped by shutdown, not by the media: the job goes back to the queue for the next start
+      store.requeueJob(jobId, nowOf(ctx));
+      outcome.error = 'interrupted by shutdown; queued again';
+      return outcome;
+    }
+    const reason = e instanceof Error ? e.message : String(e);
+    const status = e instanceof IngestError && e.entryStatus !== null ? e.entryStatus : EntryStatus.ERROR_CONVERTING;
+    const now = nowOf(ctx);
+    catalog.db.transaction(() => {
+      const current = catalog.getEntry(job.entryId);
+      if (current && current.status !== EntryStatus.DELETED) store.setEntryStatus(job.entryId, status, now);
+      store.finishJob(jobId, 'failed', reason, 0, now);
+    })();
+    outcome.error = reason;
+    return outcome;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,182 @@
+// The catalog writes of ingest: new entries and flavor records, the job queue and upload tokens.
+// Kept beside the ingest code (src/catalog/catalog.ts stays read-mostly); every write is a
+// prepared statement, and callers group them into transactions.
+import { randomBytes } from 'node:crypto';
+import type { Db } from '../catalog/db.js';
+import type { FlavorAsset } from '../catalog/types.js';
+
+type Row = Record<string, any>;
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed';
+
+export interface IngestJob {
+  id: number;
+  entryId: string;
+  partnerId: number;
+  conversionProfileId: number | null;
+  state: JobState;
+  progress: number;
+  attempts: number;
+  error: string | null;
+  ownerPid: number | null;
+  leaseUntil: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface UploadToken {
+  id: string;
+  partnerId: number;
+  userId: string;
+  status: number;
+  fileName: string;
+  fileSize: number | null;
+  uploadedFileSize: number;
+  entryId: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Kaltura's KalturaUploadTokenStatus. */
+export const UploadTokenStatus = { PENDING: 0, PARTIAL_UPLOAD: 1, FULL_UPLOAD: 2, CLOSED: 3, TIMED_OUT: 4, DELETED: 5 } as const;
+
+const toJob = (r: Row): IngestJob => ({
+  id: r.id, entryId: r.entry_id, partnerId: r.partner_id, conversionProfileId: r.conversion_profile_id, state: r.state,
+  progress: r.progress, attempts: r.attempts, error: r.error, ownerPid: r.owner_pid, leaseUntil: r.lease_until,
+  createdAt: r.created_at, updatedAt: r.updated_at,
+});
+const toToken = (r: Row): UploadToken => ({
+  id: r.id, partnerId: r.partner_id, userId: r.user_id, status: r.status, fileName: r.file_name, fileSize: r.file_size,
+  uploadedFileSize: r.uploaded_file_size, entryId: r.entry_id, createdAt: r.created_at, updatedAt: r.updated_at,
+});
+
+const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
+/** A Kaltura-shaped id: "0_" and eight base-36 characters. */
+export function kalturaId(): string {
+  const bytes = randomBytes(8);
+  let s = '0_';
+  for (const b of bytes) s += ALPHABET[b % 36];
+  return s;
+}
+
+export interface NewEntry {
+  id: string; partnerId: number; name: string; description?: string; status: number; mediaType: number;
+  userId?: string; tags?: string; referenceId?: string; now: number;
+}
+
+export function createIngestStore(db: Db) {
+  const q = {
+    insertEntry: db.prepare(`INSERT INTO entries (id, partner_id, name, description, type, media_type, status, duration,
+      tags, user_id, reference_id, created_at, updated_at, version)
+      VALUES (@id, @partnerId, @name, @description, 1, @mediaType, @status, 0, @tags, @userId, @referenceId, @now, @now, 1)`),
+    entryExists: db.prepare('SELECT 1 FROM entries WHERE id = ?'),
+    flavorExists: db.prepare('SELECT 1 FROM flavor_assets WHERE id = ?'),
+    tokenExists: db.prepare('SELECT 1 FROM upload_tokens WHERE id = ?'),
+    setEntryStatus: db.prepare('UPDATE entries SET status = ?, updated_at = ? WHERE id = ?'),
+    setEntryReady: db.prepare(`UPDATE entries SET status = 2, duration = @duration, media_type = @mediaType,
+      thumbnail_file = COALESCE(@thumbnailFile, thumbnail_file), updated_at = @now, version = version + 1 WHERE id = @id`),
+    insertFlavor: db.prepare(`INSERT INTO flavor_assets (id, entry_id, partner_id, flavor_params_id, file_path, size,
+      container_format, file_ext, video_codec, audio_codec, codecs, width, height, bitrate, frame_rate, duration_ms, language,
+      label, is_default, tags, status, version, is_original, created_at, updated_at)
+      VALUES (@id, @entryId, @partnerId, @flavorParamsId, @filePath, @size, @containerFormat, @fileExt, @videoCodec, @audioCodec,
+      @codecs, @width, @height, @bitrate, @frameRate, @durationMs, @language, @label, @isDefault, @tags, @status, @version,
+      @isOriginal, @createdAt, @updatedAt)`),
+    deleteNonSourceFlavors: db.prepare('DELETE FROM flavor_assets WHERE entry_id = ? AND is_original = 0'),
+    insertJob: db.prepare(`INSERT INTO ingest_jobs (entry_id, partner_id, conversion_profile_id, state, owner_pid, lease_until, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    job: db.prepare('SELECT * FROM ingest_jobs WHERE id = ?'),
+    latestJob: db.prepare('SELECT * FROM ingest_jobs WHERE entry_id = ? ORDER BY id DESC LIMIT 1'),
+    candidates: db.prepare(`SELECT * FROM ingest_jobs WHERE state = 'queued' OR (state = 'running' AND (lease_until IS NULL OR lease_until < ?)) ORDER BY id`),
+    runningJobs: db.prepare(`SELECT * FROM ingest_jobs WHERE state = 'running' ORDER BY id`),
+    claim: db.prepare(`UPDATE ingest_jobs SET state = 'running', owner_pid = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+      WHERE id = ? AND (state = 'queued' OR (state = 'running' AND (lease_until IS NULL OR lease_until < ?)))`),
+    heartbeat: db.prepare(`UPDATE ingest_jobs SET lease_until = ?, progress = ?, updated_at = ? WHERE id = ? AND state = 'running' AND owner_pid = ?`),
+    finish: db.prepare(`UPDATE ingest_jobs SET state = ?, error = ?, progress = ?, lease_until = NULL, updated_at = ? WHERE id = ?`),
+    requeue: db.prepare(`UPDATE ingest_jobs SET state = 'queued', owner_pid = NULL, lease_until = NULL, updated_at = ? WHERE id = ?`),
+    deleteJobsOfEntry: db.prepare('DELETE FROM ingest_jobs WHERE entry_id = ?'),
+    insertToken: db.prepare(`INSERT INTO upload_tokens (id, partner_id, user_id, status, file_name, file_size, uploaded_file_size, created_at, updated_at)
+      VALUES (@id, @partnerId, @userId, 0, @fileName, @fileSize, 0, @now, @now)`),
+    token: db.prepare('SELECT * FROM upload_tokens WHERE id = ?'),
+    updateToken: db.prepare(`UPDATE upload_tokens SET status = @status, uploaded_file_size = @uploadedFileSize, file_name = @fileName,
+      entry_id = @entryId, updated_at = @now WHERE id = @id`),
+  };
+
+  const unique = (exists: ReturnType<Db['prepare']>): string => {
+    for (;;) {
+      const id = kalturaId();
+      if (!exists.get(id)) return id;
+    }
+  };
+
+  return {
+    db,
+    newEntryId: () => unique(q.entryExists),
+    newFlavorId: () => unique(q.flavorExists),
+    newUploadTokenId: () => unique(q.tokenExists),
+    entryExists: (id: string) => !!q.entryExists.get(id),
+    createEntry(e: NewEntry): void {
+      q.insertEntry.run({
+        id: e.id, partnerId: e.partnerId, name: e.name, description: e.description ?? '', mediaType: e.mediaType,
+        status: e.status, tags: e.tags ?? '', userId: e.userId ?? '', referenceId: e.referenceId ?? '', now: e.now,
+      });
+    },
+    setEntryStatus: (id: string, status: number, now: number) => q.setEntryStatus.run(status, now, id),
+    setEntryReady(id: string, v: { duration: number; mediaType: number; thumbnailFile: string | null; now: number }): void {
+      q.setEntryReady.run({ id, ...v });
+    },
+    insertFlavor(f: FlavorAsset): void {
+      q.insertFlavor.run({ ...f, tags: f.tags.join(','), isDefault: f.isDefault ? 1 : 0, isOriginal: f.isOriginal ? 1 : 0 });
+    },
+    /** Before a (re-)transcode: the renditions of an earlier run make way for the new ones. */
+    deleteRenditions: (entryId: string) => q.deleteNonSourceFlavors.run(entryId),
+
+    enqueueJob(entryId: string, partnerId: number, conversionProfileId: number | null, now: number, owner?: { pid: number; leaseUntil: number }): number {
+      const r = q.insertJob.run(entryId, partnerId, conversionProfileId, owner ? 'running' : 'queued', owner?.pid ?? null, owner?.leaseUntil ?? null, now, now);
+      return Number(r.lastInsertRowid);
+    },
+    getJob: (id: number): IngestJob | undefined => {
+      const r = q.job.get(id) as Row | undefined;
+      return r && toJob(r);
+    },
+    latestJob: (entryId: string): IngestJob | undefined => {
+      const r = q.latestJob.get(entryId) as Row | undefined;
+      return r && toJob(r);
+    },
+    /** Jobs a worker may take: queued ones, and running ones whose lease ran out. */
+    claimableJobs: (now: number): IngestJob[] => (q.candidates.all(now) as Row[]).map(toJob),
+    runningJobs: (): IngestJob[] => (q.runningJobs.all() as Row[]).map(toJob),
+    /** Atomically takes a job for this process; false when another got it first. */
+    claimJob: (id: number, pid: number, leaseUntil: number, now: number): boolean => q.claim.run(pid, leaseUntil, now, id, now).changes === 1,
+    /** Takes over a running job whose owner process is gone. */
+    claimOrphan: (id: number, deadPid: number, pid: number, leaseUntil: number, now: number): boolean =>
+      db.prepare(`UPDATE ingest_jobs SET owner_pid = ?, lease_until = ?, attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'running' AND owner_pid IS ?`)
+        .run(pid, leaseUntil, now, id, deadPid).changes === 1,
+    heartbeat: (id: number, pid: number, leaseUntil: number, progress: number, now: number): boolean =>
+      q.heartbeat.run(leaseUntil, progress, now, id, pid).changes === 1,
+    finishJob: (id: number, state: 'done' | 'failed', error: string | null, progress: number, now: number) =>
+      q.finish.run(state, error, progress, now, id),
+    requeueJob: (id: number, now: number) => q.requeue.run(now, id),
+    deleteJobsOfEntry: (entryId: string) => q.deleteJobsOfEntry.run(entryId),
+
+    createUploadToken(t: { id: string; partnerId: number; userId: string; fileName: string; fileSize: number | null; now: number }): void {
+      q.insertToken.run(t);
+    },
+    getUploadToken: (id: string): UploadToken | undefined => {
+      const r = q.token.get(id) as Row | undefined;
+      return r && toToken(r);
+    },
+    updateUploadToken(t: UploadToken, now: number): void {
+      q.updateToken.run({ id: t.id, status: t.status, uploadedFileSize: t.uploadedFileSize, fileName: t.fileName, entryId: t.entryId, now });
+    },
+  };
+}
+
+export type IngestStore = ReturnType<typeof createIngestStore>;
+
+const stores = new WeakMap<Db, IngestStore>();
+/** One store (one set of prepared statements) per open database. */
+export function ingestStore(db: Db): IngestStore {
+  let s = stores.get(db);
+  if (!s) stores.set(db, (s = createIngestStore(db)));
+  return s;
+}

@@ -1,0 +1,111 @@
+// Ingest when things go wrong, and the job queue across restarts: a disk that fills up
+// mid-transcode, ffmpeg killed half-way, a job left running by a process that died.
+import t from 'tap';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { requireCommands } from '../helpers/system.js';
+import { loadConfig } from '../../src/config.js';
+import { openCatalogForCli } from '../../src/ingest/open-catalog.js';
+import { addSource, runJob, type IngestContext } from '../../src/ingest/pipeline.js';
+import { startIngestWorker } from '../../src/ingest/queue.js';
+import { ingestStore } from '../../src/ingest/store.js';
+import { filesUnder, makeSource } from './helpers.js';
+
+requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
+
+const work = mkdtempSync(join(tmpdir(), 'kdeliver-ingest-fail-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+const config = loadConfig({ KDELIVER_DATA_DIR: join(work, 'data'), KDELIVER_LOG_LEVEL: 'silent' });
+const catalog = openCatalogForCli(config);
+t.teardown(() => catalog.db.close());
+const base: IngestContext = { catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, concurrency: 2 };
+const src = join(work, 'clip.mp4');
+makeSource(src, { seconds: 4, width: 640, height: 360 });
+
+/** An ffmpeg that runs the real one under a condition, as a shell wrapper. */
+function wrapper(name: string, body: string): string {
+  const file = join(work, name);
+  writeFileSync(file, `#!/bin/sh\n${body}\n`);
+  chmodSync(file, 0o755);
+  return file;
+}
+
+const entryFiles = (entryId: string) => filesUnder(join(config.mediaRoot, '309', entryId));
+
+t.test('a disk that fills up mid-transcode: ERROR with the reason, only the source file left', async (t) => {
+  // ulimit -f caps what the ffmpeg child may write; ignoring SIGXFSZ makes the write fail as a full disk would
+  const ffmpeg = wrapper('ffmpeg-small-disk', 'trap "" XFSZ\nulimit -f 40\nexec ffmpeg "$@"');
+  const ctx = { ...base, tools: { ffmpeg, ffprobe: 'ffprobe' } };
+  const added = await addSource(ctx, { partnerId: 309, file: src, entryId: '0_diskfull' });
+  t.equal(catalog.getEntry('0_diskfull')!.status, 1, 'PRECONVERT while queued');
+  const outcome = await runJob(ctx, added.jobId);
+  t.equal(outcome.ok, false);
+  t.match(outcome.error, /the disk filled up while writing the \d+p flavor .*free space in the data directory and ingest again/);
+  const entry = catalog.getEntry('0_diskfull')!;
+  t.equal(entry.status, -1, 'ERROR_CONVERTING');
+  t.same(catalog.listFlavors('0_diskfull').map((f) => f.flavorParamsId), [0], 'only the source is in the catalog');
+  t.same(entryFiles('0_diskfull'), [`${added.sourceFlavorId}.mp4`], 'no half-written file');
+  t.same(filesUnder(join(config.dataDir, 'tmp')), []);
+  const job = ingestStore(catalog.db).latestJob('0_diskfull')!;
+  t.equal(job.state, 'failed');
+  t.equal(job.error, outcome.error);
+
+  // Once there is room again, the same entry can be transcoded: a new job makes it READY
+  const store = ingestStore(catalog.db);
+  const again = store.enqueueJob('0_diskfull', 309, null, Math.floor(Date.now() / 1000));
+  const ok = await runJob(base, again);
+  t.equal(ok.ok, true, ok.error ?? '');
+  t.equal(catalog.getEntry('0_diskfull')!.status, 2);
+});
+
+t.test('ffmpeg killed half-way: ERROR saying so, nothing half-written', async (t) => {
+  // -re makes ffmpeg read at real speed, so "half-way" is a moment we can hit
+  const ffmpeg = wrapper('ffmpeg-killed', '(sleep 1.5; kill -9 $$) &\nexec ffmpeg -re "$@"');
+  const ctx = { ...base, tools: { ffmpeg, ffprobe: 'ffprobe' }, concurrency: 1 };
+  const added = await addSource(ctx, { partnerId: 309, file: src, entryId: '0_killed01' });
+  let progress = 0;
+  const outcome = await runJob(ctx, added.jobId, { onProgress: (f) => (progress = f) });
+  t.equal(outcome.ok, false);
+  t.match(outcome.error, /ffmpeg was stopped by SIGKILL while making the \d+p flavor .*ingest again/);
+  t.ok(progress > 0 && progress < 1, `stopped part-way (${progress.toFixed(2)})`);
+  t.equal(catalog.getEntry('0_killed01')!.status, -1);
+  t.same(entryFiles('0_killed01'), [`${added.sourceFlavorId}.mp4`]);
+  t.same(filesUnder(join(config.dataDir, 'tmp')), []);
+});
+
+t.test('a file that is not video or audio is refused before any entry exists', async (t) => {
+  const png = join(work, 'still.png');
+  writeFileSync(png, readFileSync(new URL('../../fixtures/media/image-320x240.png', import.meta.url)));
+  await t.rejects(addSource(base, { partnerId: 309, file: png, entryId: '0_stillpng' }), { message: /not a video or audio file/ });
+  t.equal(catalog.getEntry('0_stillpng'), undefined);
+  t.same(entryFiles('0_stillpng'), []);
+  await t.rejects(addSource(base, { partnerId: 309, file: src, entryId: '../x' }), { message: /entry id "..\/x": use 1-64 characters/ });
+  await t.rejects(addSource(base, { partnerId: 310, file: src, entryId: '0_diskfull' }), { message: /another partner/ });
+});
+
+t.test('the queue survives a restart: a job left running by a dead process is taken over', async (t) => {
+  const added = await addSource(base, { partnerId: 309, file: src, entryId: '0_orphan01' });
+  // Pretend a process that has since died was running it, with a lease still in the future
+  const dead = spawn('true');
+  await new Promise((r) => dead.on('close', r));
+  catalog.db.prepare(`UPDATE ingest_jobs SET state = 'running', owner_pid = ?, lease_until = ? WHERE id = ?`)
+    .run(dead.pid, Math.floor(Date.now() / 1000) + 3600, added.jobId);
+  // ... and left a staging folder behind
+  const leftover = join(config.dataDir, 'tmp', 'ingest', `job-${added.jobId}`);
+  mkdirSync(leftover, { recursive: true });
+  writeFileSync(join(leftover, 'half.mp4'), 'half-written');
+
+  const queued = await addSource(base, { partnerId: 309, file: src, entryId: '0_queued01' });
+  const worker = startIngestWorker(base, { pollMs: 200 });
+  t.teardown(() => worker.stop());
+  const [a, b] = await Promise.all([worker.waitFor(added.jobId), worker.waitFor(queued.jobId)]);
+  t.equal(a.ok, true, a.error ?? '');
+  t.equal(b.ok, true, b.error ?? '');
+  t.equal(catalog.getEntry('0_orphan01')!.status, 2);
+  t.equal(catalog.getEntry('0_queued01')!.status, 2);
+  t.equal(ingestStore(catalog.db).getJob(added.jobId)!.attempts, 1);
+  await worker.idle();
+  t.same(filesUnder(join(config.dataDir, 'tmp')), [], 'the crash leftovers were cleaned');
+});
