@@ -1,0 +1,69 @@
+// api_v3: every URL form of Kaltura's front controller (/api_v3/service/{s}/action/{a},
+// /api_v3/index.php/service/..., /api_v3/index.php?service=..., /api_v3/service/multirequest)
+// and /api_v3/api_schema.php. Thin: the body is taken as bytes and everything else happens in
+// src/api. Answers are HTTP 200 even for errors (the clients need that), gzip when accepted.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { gzipSync } from 'node:zlib';
+import { handleApiRequest, type ApiHttpResponse } from '../src/api/front-controller.js';
+import { createRegistry } from '../src/api/dispatch.js';
+import { ApiError } from '../src/api/errors.js';
+import { apiSchemaXml } from '../src/api/schema.js';
+import { readFormat, serialize } from '../src/api/serializers/index.js';
+import { SERVICES } from '../src/api/services/index.js';
+import { baseUrl } from './http.js';
+
+/** Uploads come through here too (multipart), so the body limit is larger than Fastify's default. */
+const BODY_LIMIT = 64 * 1024 * 1024;
+/** Bodies smaller than this are not worth compressing. */
+const GZIP_MIN_BYTES = 1024;
+
+function send(request: FastifyRequest, reply: FastifyReply, r: ApiHttpResponse): FastifyReply {
+  let body = typeof r.body === 'string' ? Buffer.from(r.body, 'utf8') : r.body;
+  const headers: Record<string, string> = { ...r.headers, vary: 'Accept-Encoding' };
+  if (body.length >= GZIP_MIN_BYTES && /\bgzip\b/i.test(String(request.headers['accept-encoding'] ?? ''))) {
+    body = gzipSync(body);
+    headers['content-encoding'] = 'gzip';
+  }
+  reply.code(r.status).headers(headers);
+  return reply.send(request.method === 'HEAD' ? undefined : body);
+}
+
+export default async function apiV3Routes(app: FastifyInstance) {
+  const registry = createRegistry(SERVICES);
+  const generatedDate = app.now();
+  let schema: string | null = null;
+
+  // the front controller reads JSON, form and multipart bodies itself
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+
+  // within api_v3 even a transport failure (an oversized body, say) is an API error with HTTP 200
+  app.setErrorHandler((error: Error & { code?: string }, request, reply) => {
+    request.log.info({ code: error.code }, `api_v3: ${error.message}`);
+    const q = new URLSearchParams((request.raw.url ?? '').split('?')[1] ?? '');
+    const out = serialize(new ApiError('INTERNAL_SERVERL_ERROR'), { format: readFormat(q.get('format')), multi: false, callback: q.get('callback'), executionTime: 0 });
+    reply.code(200).header('content-type', out.contentType).header('access-control-allow-origin', '*').send(out.body);
+  });
+
+  app.get('/api_v3/api_schema.php', async (request, reply) => {
+    schema ??= apiSchemaXml(SERVICES, generatedDate);
+    return send(request, reply, { status: 200, headers: { 'content-type': 'text/xml; charset=utf-8', 'access-control-allow-origin': '*' }, body: schema });
+  });
+
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const raw = request.raw.url ?? request.url;
+    const q = raw.indexOf('?');
+    const path = (q < 0 ? raw : raw.slice(0, q)).replace(/^\/api_v3/, '');
+    const res = await handleApiRequest(registry, {
+      catalog: app.catalog, config: app.config, now: app.now(), baseUrl: baseUrl(request),
+      http: { method: request.method, rawUrl: raw, headers: request.headers, clientIp: request.ip, isHttps: request.protocol === 'https' },
+    }, {
+      path, query: q < 0 ? '' : raw.slice(q + 1),
+      contentType: request.headers['content-type'],
+      body: Buffer.isBuffer(request.body) ? request.body : undefined,
+    }, { onUnexpected: (e) => request.log.error({ err: e }, 'api_v3 action failed') });
+    return send(request, reply, res);
+  };
+  app.route({ method: ['GET', 'POST', 'HEAD'], url: '/api_v3', handler });
+  app.route({ method: ['GET', 'POST', 'HEAD'], url: '/api_v3/*', handler });
+}

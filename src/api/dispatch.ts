@@ -1,0 +1,71 @@
+// One api_v3 call: find the service and action (case-insensitively), establish the session,
+// check the arguments, run the handler. Errors come back as ApiError values, never thrown to
+// the HTTP layer, so that a multirequest can keep going and every answer is HTTP 200.
+import { readArgs } from './args.js';
+import { ApiError, isApiError } from './errors.js';
+import type { Params } from './params.js';
+import { readApiSession } from './session.js';
+import type { ActionSpec, ApiContext, ApiEnv, ServiceModule, UploadedFile } from './types.js';
+import type { Ks } from '../access/ks.js';
+
+export interface Registry {
+  services: Map<string, { module: ServiceModule; actions: Map<string, ActionSpec> }>;
+}
+
+/** Builds the lookup tables; a second module with the same service name is a programming error. */
+export function createRegistry(modules: readonly ServiceModule[]): Registry {
+  const services: Registry['services'] = new Map();
+  for (const m of modules) {
+    const key = m.name.toLowerCase();
+    if (services.has(key)) throw new Error(`api_v3: service ${m.name} is registered twice`);
+    const actions = new Map<string, ActionSpec>();
+    for (const [name, spec] of Object.entries(m.actions)) actions.set(name.toLowerCase(), spec);
+    services.set(key, { module: m, actions });
+  }
+  return { services };
+}
+
+/** Parameters every call may carry that are not action arguments. */
+export const COMMON_PARAMS = ['service', 'action', 'format', 'ks', 'partnerId', 'p', 'clientTag', 'apiVersion', 'kalsig', 'ignoreNull', 'language', 'responseProfile', 'callback', 'nocache'];
+
+export function lookupAction(registry: Registry, service: unknown, action: unknown): { spec: ActionSpec; service: string; action: string } {
+  if (typeof service !== 'string' || service === '') throw new ApiError('SERVICE_NOT_SPECIFIED');
+  const svc = registry.services.get(service.toLowerCase());
+  if (!svc) throw new ApiError('SERVICE_DOES_NOT_EXISTS', { SERVICE_NAME: service });
+  if (typeof action !== 'string' || action === '') throw new ApiError('ACTION_NOT_SPECIFIED');
+  const spec = svc.actions.get(action.toLowerCase());
+  if (!spec) throw new ApiError('ACTION_DOES_NOT_EXISTS', { ACTION_NAME: action, SERVICE_NAME: service });
+  return { spec, service: service.toLowerCase(), action: action.toLowerCase() };
+}
+
+function readPartnerId(v: unknown): number | null {
+  if (v === undefined || v === null || v === '') return null;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new ApiError('INVALID_PARTNER_ID', { PARTNER_ID: String(v).slice(0, 64) });
+  return n;
+}
+
+/** Runs one call; returns its result or an ApiError (unexpected failures become INTERNAL_SERVERL_ERROR). */
+export async function runCall(registry: Registry, env: ApiEnv, params: Params, files: UploadedFile[], onUnexpected?: (e: unknown) => void): Promise<unknown> {
+  try {
+    const { spec, service, action } = lookupAction(registry, params.service, params.action);
+    const auth = spec.auth ?? 'ks';
+    const ksString = typeof params.ks === 'string' ? params.ks : '';
+    let ks: Ks | null = null;
+    // an empty ks is "no KS" (the player sends ks:"" at the top of its multirequest)
+    if (ksString !== '' && auth !== 'none') {
+      ks = readApiSession(env.catalog, ksString, { now: env.now, clientIp: env.http.clientIp, rawUrl: env.http.rawUrl });
+    }
+    if (auth === 'ks' && !ks) throw new ApiError('MISSING_KS');
+    const partnerId = ks ? ks.partnerId : readPartnerId(params.partnerId ?? params.p);
+    const partner = partnerId !== null ? env.catalog.getPartner(partnerId) ?? null : null;
+    if (partnerId !== null && !partner && !ks && auth !== 'none') throw new ApiError('INVALID_PARTNER_ID', { PARTNER_ID: partnerId });
+    const args = readArgs(spec, params, files);
+    const ctx: ApiContext = { ...env, ks, partnerId, partner, service, action, files };
+    return await spec.handler(ctx, args);
+  } catch (e) {
+    if (isApiError(e)) return e;
+    onUnexpected?.(e);
+    return new ApiError('INTERNAL_SERVERL_ERROR');
+  }
+}

@@ -1,0 +1,76 @@
+// The api_v3 error catalogue: Kaltura's symbolic codes and their message templates, with
+// `%NAME%` placeholders that are filled from the error's args. Every refusal of the API is one of
+// these, raised as an ApiError and serialised as a KalturaAPIException (always with HTTP 200,
+// because the web player never settles a request answered with another status).
+
+/** code → message template. Placeholder names are the arg names. */
+export const API_ERRORS = {
+  INTERNAL_SERVERL_ERROR: 'Internal server error occurred',
+  MISSING_KS: 'Missing KS, session not established',
+  INVALID_KS: 'Invalid KS "%KS%", Error "%KS_ERROR_CODE%,%KS_ERROR_DESCRIPTION%"',
+  SERVICE_NOT_SPECIFIED: 'Service name was not specified, please specify one',
+  SERVICE_DOES_NOT_EXISTS: 'Service "%SERVICE_NAME%" does not exist',
+  ACTION_NOT_SPECIFIED: 'Action name was not specified, please specify one',
+  ACTION_DOES_NOT_EXISTS: 'Action "%ACTION_NAME%" does not exist for service "%SERVICE_NAME%"',
+  MISSING_MANDATORY_PARAMETER: 'Missing parameter "%PARAMETER_NAME%"',
+  INVALID_OBJECT_TYPE: 'Invalid object type "%OBJECT_TYPE%"',
+  INVALID_ENUM_VALUE: 'Invalid enumeration value "%GIVEN_VALUE%" for parameter "%PARAMETER_NAME%", expecting enumeration type "%ENUM_TYPE%"',
+  INVALID_PARTNER_ID: 'Invalid partner id "%PARTNER_ID%"',
+  INVALID_SERVICE_CONFIGURATION: 'Invalid service configuration. Unknown service [%SERVICE_NAME%:%ACTION_NAME%].',
+  PROPERTY_VALIDATION_CANNOT_BE_NULL: 'The property "%PROPERTY_NAME%" cannot be NULL',
+  PROPERTY_VALIDATION_MIN_LENGTH: 'The property "%PROPERTY_NAME%" must have a min length of %MININUM_LENGTH% characters',
+  PROPERTY_VALIDATION_MAX_LENGTH: 'The property "%PROPERTY_NAME%" cannot have more than %MAXIMUM_LENGTH% characters',
+  PROPERTY_VALIDATION_NOT_UPDATABLE: 'The property "%PROPERTY_NAME%" cannot be updated',
+  INVALID_USER_ID: 'Invalid user id',
+  ENTRY_ID_NOT_FOUND: 'Entry id "%ENTRY_ID%" not found',
+  FLAVOR_ASSET_ID_NOT_FOUND: 'Flavor asset id "%ID%" not found',
+  FLAVOR_PARAMS_ID_NOT_FOUND: 'Flavor params id "%ID%" not found',
+  CAPTION_ASSET_ID_NOT_FOUND: 'Caption asset id "%ID%" not found',
+  NO_FLAVORS_FOUND: 'No flavors found',
+  START_SESSION_ERROR: 'Error while starting session for partner [%PARTNER_ID%]',
+  INVALID_WIDGET_ID: 'Invalid widget id [%WIDGET_ID%]',
+  SERVICE_FORBIDDEN: 'The access to service [%SERVICE%] is forbidden',
+  // Not in the documented table: raised when an entry's access control refuses a context
+  // (DOWNLOAD for flavorAsset.getUrl); the message carries the rule's own text.
+  ACCESS_CONTROL_RESTRICTED: 'Access to entry "%ENTRY_ID%" is restricted: %REASON%',
+  INVALID_JSONP_CALLBACK: 'Invalid JSONP callback "%CALLBACK%"',
+  RESOURCE_NOT_READY: 'Resource "%ID%" is not ready',
+} as const;
+
+export type ApiErrorCode = keyof typeof API_ERRORS;
+export type ApiErrorArgs = Record<string, string | number>;
+
+export class ApiError extends Error {
+  readonly code: ApiErrorCode;
+  readonly args: ApiErrorArgs;
+  constructor(code: ApiErrorCode, args: ApiErrorArgs = {}) {
+    super(fillTemplate(API_ERRORS[code], args));
+    this.code = code;
+    this.args = args;
+  }
+}
+
+export const isApiError = (e: unknown): e is ApiError => e instanceof ApiError;
+
+/** Replaces each `%NAME%` with its arg; a placeholder without an arg stays visible rather than vanishing. */
+export function fillTemplate(template: string, args: ApiErrorArgs): string {
+  return template.replace(/%([A-Z_]+)%/g, (whole, name: string) => (name in args ? String(args[name]) : whole));
+}
+
+/** The placeholder names of a code, in order (the schema lists them). */
+export function errorArgNames(code: ApiErrorCode): string[] {
+  return [...API_ERRORS[code].matchAll(/%([A-Z_]+)%/g)].map((m) => m[1]);
+}
+
+/** The wire form of an error (JSON, PHP and JSONP); `args` is [] when empty, as Kaltura sends. */
+export interface ApiExceptionObject {
+  code: string;
+  message: string;
+  objectType: 'KalturaAPIException';
+  args: Record<string, string> | [];
+}
+
+export function toExceptionObject(e: ApiError): ApiExceptionObject {
+  const entries = Object.entries(e.args).map(([k, v]) => [k, String(v)] as const);
+  return { code: e.code, message: e.message, objectType: 'KalturaAPIException', args: entries.length ? Object.fromEntries(entries) : [] };
+}

@@ -1,0 +1,100 @@
+// The api_v3 front controller: one HTTP request in, one serialised answer out. It reads the
+// parameters (path pairs over query over body), runs a single call or a multirequest, trims the
+// result by responseProfile, and serialises it in the requested format. Every answer is HTTP 200,
+// errors included, because that is what the clients expect.
+import { ApiError, isApiError } from './errors.js';
+import { BodyError, mergeRequestParams, parseBody, pathPairs, queryParams, type Params } from './params.js';
+import { runCall, type Registry } from './dispatch.js';
+import { runMultiRequest } from './multirequest.js';
+import { readFormat, serialize } from './serializers/index.js';
+import { isFileResult, type ApiEnv } from './types.js';
+
+export interface ApiHttpRequest {
+  /** Path after `/api_v3`, e.g. `/service/baseentry/action/get` or `/index.php/service/...` or `/index.php`. */
+  path: string;
+  /** Raw query string without "?". */
+  query: string;
+  contentType?: string;
+  body?: Buffer;
+}
+
+export interface ApiHttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string | Buffer;
+}
+
+/** responseProfile {type 1 include / 2 exclude, fields "a,b"} applied to an object or to a list's objects. */
+export function applyResponseProfile(result: unknown, profile: unknown): unknown {
+  if (!profile || typeof profile !== 'object') return result;
+  const p = profile as Params;
+  const fields = typeof p.fields === 'string' ? p.fields.split(',').map((f) => f.trim()).filter(Boolean) : [];
+  const type = Number(p.type ?? 1);
+  if (fields.length === 0 || (type !== 1 && type !== 2)) return result;
+  const trim = (o: unknown): unknown => {
+    if (!o || typeof o !== 'object' || Array.isArray(o) || isApiError(o)) return o;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) {
+      if (k === 'objectType' || (type === 1 ? fields.includes(k) : !fields.includes(k))) out[k] = v;
+    }
+    return out;
+  };
+  if (result && typeof result === 'object' && !Array.isArray(result) && Array.isArray((result as Params).objects)) {
+    const r = result as Params;
+    return { ...r, objects: (r.objects as unknown[]).map(trim) };
+  }
+  return Array.isArray(result) ? result : trim(result);
+}
+
+export interface FrontControllerOptions {
+  /** Called with unexpected exceptions (they are answered as INTERNAL_SERVERL_ERROR). */
+  onUnexpected?: (e: unknown) => void;
+}
+
+export async function handleApiRequest(registry: Registry, env: ApiEnv, req: ApiHttpRequest, opts: FrontControllerOptions = {}): Promise<ApiHttpResponse> {
+  const started = process.hrtime.bigint();
+  const query = queryParams(req.query);
+  const format = readFormat(pathPairs(req.path).format ?? query.format ?? undefined);
+  const callback = typeof query.callback === 'string' ? query.callback : null;
+  const headers: Record<string, string> = { 'access-control-allow-origin': '*', 'cache-control': 'no-cache, no-store, must-revalidate' };
+
+  let params: Params;
+  let files: Awaited<ReturnType<typeof parseBody>>['files'] = [];
+  let result: unknown;
+  let multi = false;
+  try {
+    const body = parseBody(req.contentType, req.body);
+    files = body.files;
+    params = mergeRequestParams(pathPairs(req.path), query, body.params);
+  } catch (e) {
+    if (!(e instanceof BodyError)) throw e;
+    params = {};
+    result = new ApiError('MISSING_MANDATORY_PARAMETER', { PARAMETER_NAME: 'body' });
+  }
+  const finalFormat = readFormat(params.format ?? format);
+
+  if (result === undefined) {
+    const service = typeof params.service === 'string' ? params.service.toLowerCase() : '';
+    if (service === 'multirequest') {
+      multi = true;
+      result = await runMultiRequest(params, async (sub) =>
+        applyResponseProfile(await runCall(registry, env, sub, files, opts.onUnexpected), sub.responseProfile));
+    } else {
+      result = applyResponseProfile(await runCall(registry, env, params, files, opts.onUnexpected), params.responseProfile);
+    }
+  }
+
+  if (isFileResult(result)) {
+    return { status: 200, headers: { ...headers, 'content-type': result.contentType, ...(result.headers ?? {}) }, body: result.body };
+  }
+  if (multi && Array.isArray(result)) {
+    // a file inside a multirequest is sent as its text
+    result = result.map((r) => (isFileResult(r) ? (Buffer.isBuffer(r.body) ? r.body.toString('utf8') : r.body) : r));
+  }
+  const executionTime = Number(process.hrtime.bigint() - started) / 1e9;
+  const out = serialize(result, {
+    format: finalFormat, multi, callback, executionTime,
+    ignoreNull: params.ignoreNull === '1' || params.ignoreNull === 1 || params.ignoreNull === true,
+  });
+  return { status: 200, headers: { ...headers, 'content-type': out.contentType }, body: out.body };
+}

@@ -1,0 +1,149 @@
+// Request parameters of api_v3, as Kaltura reads them: name/value pairs from the path after the
+// script name, the query string, and the body (JSON, form-encoded with `a:b` flattened keys, or
+// multipart with a `json` field). Flattened keys become nested objects; path pairs win over the
+// query, which wins over the body.
+import type { UploadedFile } from './types.js';
+
+export type Params = Record<string, unknown>;
+
+const isPlainObject = (v: unknown): v is Params => typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+
+/** Names Kaltura would never produce; refused as keys so a body cannot reach Object.prototype. */
+const UNSAFE_KEY = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Sets a flattened `a:b:c` key into a nested object. */
+function setFlat(target: Params, key: string, value: unknown): void {
+  const parts = key.split(':');
+  let node: Params = target;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    if (UNSAFE_KEY.has(p)) return;
+    if (i === parts.length - 1) {
+      if (isPlainObject(node[p]) && !isPlainObject(value)) return; // a scalar never overwrites a group
+      node[p] = isPlainObject(node[p]) && isPlainObject(value) ? deepMerge(node[p] as Params, value) : value;
+      return;
+    }
+    if (!isPlainObject(node[p])) node[p] = {};
+    node = node[p] as Params;
+  }
+}
+
+/** Turns a flat map (`filter:idEqual` → v) into nested objects; nested values are flattened first. */
+export function unflatten(input: Params): Params {
+  const out: Params = Object.create(null);
+  for (const [k, v] of Object.entries(input)) {
+    if (UNSAFE_KEY.has(k)) continue;
+    setFlat(out, k, isPlainObject(v) ? unflatten(v) : v);
+  }
+  return toPlain(out);
+}
+
+function toPlain(p: Params): Params {
+  const o: Params = {};
+  for (const [k, v] of Object.entries(p)) o[k] = isPlainObject(v) ? toPlain(v) : v;
+  return o;
+}
+
+/** array_replace_recursive: `over` wins, objects merge. */
+export function deepMerge(base: Params, over: Params): Params {
+  const out: Params = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (UNSAFE_KEY.has(k)) continue;
+    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? deepMerge(out[k] as Params, v) : v;
+  }
+  return out;
+}
+
+/** Path after `/api_v3` (optionally `/index.php`) → name/value pairs; a lone last segment (a file-name tail) is dropped. */
+export function pathPairs(path: string): Params {
+  const segs = path.split('/').filter(Boolean).map((s) => {
+    try { return decodeURIComponent(s); } catch { return s; }
+  });
+  if (segs[0]?.toLowerCase() === 'index.php') segs.shift();
+  const out: Params = {};
+  for (let i = 0; i + 1 < segs.length; i += 2) {
+    if (!(segs[i] in out)) setFlat(out, segs[i], segs[i + 1]);
+  }
+  return out;
+}
+
+/** Query string → flat map (first occurrence of a repeated key wins). */
+export function queryParams(rawQuery: string): Params {
+  const out: Params = {};
+  for (const [k, v] of new URLSearchParams(rawQuery)) if (!(k in out)) out[k] = v;
+  return out;
+}
+
+export class BodyError extends Error {}
+
+export interface ParsedBody {
+  params: Params;
+  files: UploadedFile[];
+}
+
+/**
+ * A request body → parameters. JSON is accepted with or without a charset (Kaltura wants the bare
+ * type; the product is more lenient) when it is an object; multipart takes its `json` field
+ * plus plain fields; anything else is read as form-encoded.
+ */
+export function parseBody(contentType: string | undefined, body: Buffer | undefined): ParsedBody {
+  if (!body || body.length === 0) return { params: {}, files: [] };
+  const ct = (contentType ?? '').toLowerCase();
+  const mime = ct.split(';')[0].trim();
+  if (mime === 'application/json' || mime === 'text/json') {
+    const text = body.toString('utf8').trim();
+    if (!text.startsWith('{') || !text.endsWith('}')) return { params: {}, files: [] };
+    let parsed: unknown;
+    try { parsed = JSON.parse(text); } catch { throw new BodyError('the JSON body is not valid JSON'); }
+    return { params: isPlainObject(parsed) ? unflatten(parsed) : {}, files: [] };
+  }
+  if (mime === 'multipart/form-data') return parseMultipart(contentType ?? '', body);
+  if (mime === 'application/x-www-form-urlencoded' || mime === '' || mime === 'text/plain') {
+    return { params: unflatten(queryParams(body.toString('utf8'))), files: [] };
+  }
+  return { params: {}, files: [] };
+}
+
+function parseMultipart(contentType: string, body: Buffer): ParsedBody {
+  const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
+  if (!m) throw new BodyError('multipart body without a boundary');
+  const boundary = Buffer.from(`--${(m[1] ?? m[2]).trim()}`);
+  const fields: Params = {};
+  const files: UploadedFile[] = [];
+  let jsonField: Params | null = null;
+  let pos = body.indexOf(boundary);
+  while (pos >= 0) {
+    const start = pos + boundary.length;
+    if (body.subarray(start, start + 2).toString() === '--') break;
+    const next = body.indexOf(boundary, start);
+    if (next < 0) break;
+    const part = body.subarray(start + 2, next - 2); // skip CRLF after boundary and before the next
+    const headEnd = part.indexOf('\r\n\r\n');
+    if (headEnd >= 0) {
+      const head = part.subarray(0, headEnd).toString('utf8');
+      const data = part.subarray(headEnd + 4);
+      const name = /name="([^"]*)"/i.exec(head)?.[1];
+      const fileName = /filename="([^"]*)"/i.exec(head)?.[1];
+      const type = /content-type:\s*([^\r\n]+)/i.exec(head)?.[1] ?? 'application/octet-stream';
+      if (name !== undefined) {
+        if (fileName !== undefined) files.push({ field: name, fileName, contentType: type, data: Buffer.from(data) });
+        else if (name === 'json') {
+          try {
+            const parsed = JSON.parse(data.toString('utf8'));
+            if (isPlainObject(parsed)) jsonField = unflatten(parsed);
+          } catch { throw new BodyError('the multipart "json" field is not valid JSON'); }
+        } else setFlat(fields, name, data.toString('utf8'));
+      }
+    }
+    pos = next;
+  }
+  return { params: jsonField ? deepMerge(toPlain(fields), jsonField) : toPlain(fields), files };
+}
+
+/** Path pairs over query over body. */
+export function mergeRequestParams(path: Params, query: Params, body: Params): Params {
+  return deepMerge(deepMerge(body, unflatten(query)), path);
+}
+
+/** Kaltura's `name__null` convention: the property is explicitly set to null. */
+export const NULL_SUFFIX = '__null';

@@ -1,0 +1,187 @@
+// baseEntry.getPlaybackContext and flavorAsset.getUrl go through the playManifest pipeline
+// (src/playback.ts) with a synthetic playManifest request, so that the API and playManifest can
+// never disagree: what the API offers is what playManifest will serve, and what playManifest
+// refuses the API reports as actions and messages (or as an error for getUrl).
+import { rulesOf } from '../access/entry-check.js';
+import type { CaptionAsset, Entry, FlavorAsset } from '../catalog/types.js';
+import { DeliveryError } from '../errors.js';
+import { resolvePlayback, type Playback } from '../playback.js';
+import { parsePlayRequest } from '../request/play-request.js';
+import { ApiError } from './errors.js';
+import { requestProtocol } from './lookup.js';
+import { captionTypeOf, flavorAssetObject } from './objects.js';
+import type { ApiContext, ApiObject } from './types.js';
+
+/** Characters a KS may carry inside a path segment; anything else goes in the query. */
+const PATH_SAFE_KS = /^[A-Za-z0-9_\-=.]+$/;
+
+/** Appends the KS to a playManifest URL the way a client can send it back. */
+export function withKs(url: string, ks: string | null): string {
+  if (!ks) return url;
+  if (PATH_SAFE_KS.test(ks)) {
+    const tail = url.lastIndexOf('/');
+    // before the file-name tail (a.m3u8, a.mp4), which must stay last
+    return /\.[a-z0-9]+$/i.test(url.slice(tail + 1)) ? `${url.slice(0, tail)}/ks/${ks}${url.slice(tail)}` : `${url}/ks/${ks}`;
+  }
+  return `${url}${url.includes('?') ? '&' : '?'}ks=${encodeURIComponent(ks)}`;
+}
+
+/** Runs the pipeline for one format, as if a client had asked playManifest; the KS travels in the header. */
+export function playFor(ctx: ApiContext, entry: Entry, pairs: string, ks: string | null, referrer?: string): Playback {
+  const path = `/entryId/${entry.id}${pairs}${referrer ? `/referrer/${Buffer.from(referrer).toString('base64url')}` : ''}`;
+  const headers: Record<string, string | string[] | undefined> = { ...ctx.http.headers };
+  delete headers['x-kaltura-ks'];
+  if (ks) headers['x-kaltura-ks'] = ks;
+  const req = parsePlayRequest(path, {
+    method: 'GET', rawUrl: `/p/${entry.partnerId}/sp/${entry.partnerId}00/playManifest${path}`, query: {}, headers,
+    isHttps: ctx.http.isHttps, clientIp: ctx.http.clientIp,
+  });
+  return resolvePlayback({ catalog: ctx.catalog, config: ctx.config, now: ctx.now, baseUrl: ctx.baseUrl }, req);
+}
+
+const manifestBase = (ctx: ApiContext, e: Entry): string => `${ctx.baseUrl}/p/${e.partnerId}/sp/${e.partnerId}00/playManifest/entryId/${e.id}`;
+
+interface SourceFormat {
+  format: 'applehttp' | 'mpegdash' | 'url';
+  tail(flavors: FlavorAsset[]): string;
+}
+const SOURCE_FORMATS: SourceFormat[] = [
+  { format: 'applehttp', tail: () => 'applehttp/a.m3u8' },
+  { format: 'mpegdash', tail: () => 'mpegdash/manifest.mpd' },
+  { format: 'url', tail: (f) => `url/name/a.${f[0]?.fileExt || 'mp4'}` },
+];
+
+/** Kaltura's RuleActionType numbers, as the player compares them. */
+const ActionType = { BLOCK: 1, PREVIEW: 2, LIMIT_FLAVORS: 3 } as const;
+
+/** A refusal of the pipeline → the messages a client shows (rule codes where the rule has one). */
+function refusalMessages(e: DeliveryError, entry: Entry, ctx: ApiContext): ApiObject[] {
+  const texts = e.headers.filter((h) => h.startsWith('access-control: ')).map((h) => h.slice('access-control: '.length));
+  const rules = rulesOf(ctx.catalog, entry);
+  if (e.errorName === 'ACCESS_CONTROL_RESTRICTED' && texts.length) {
+    return texts.map((m) => ({ objectType: 'KalturaAccessControlMessage', message: m, code: rules.find((r) => r.message === m)?.code ?? 'ACCESS_CONTROL_RESTRICTED' }));
+  }
+  const code = e.errorName === 'NOT_SCHEDULED_NOW' ? 'SCHEDULED_RESTRICTED'
+    : e.errorName === 'INVALID_KS' || e.errorName === 'KS_EXPIRED' || e.errorName === 'INVALID_KS_SRT' || e.errorName === 'INVALID_PARTNER' ? 'INVALID_KS'
+      : e.errorName;
+  return [{ objectType: 'KalturaAccessControlMessage', message: e.message, code }];
+}
+
+/** Errors that mean "refused" (a block); the others mean "nothing to play" (no sources, no block). */
+const REFUSALS = new Set(['ACCESS_CONTROL_RESTRICTED', 'NOT_SCHEDULED_NOW', 'ENTRY_MODERATION_ERROR', 'INVALID_KS', 'INVALID_KS_SRT', 'KS_EXPIRED', 'INVALID_PARTNER', 'EXCEEDED_RESTRICTED_IP', 'IP_COUNTRY_BLOCKED', 'PARTNER_NOT_ACTIVE', 'INVALID_TOKEN', 'EXPIRED_TOKEN']);
+
+function captionsOf(ctx: ApiContext, captions: CaptionAsset[], ks: string | null): ApiObject[] {
+  const api = `${ctx.baseUrl}/api_v3/index.php/service/caption_captionasset/action`;
+  return captions.map((c) => ({
+    objectType: 'KalturaCaptionPlaybackPluginData',
+    label: c.label || c.language,
+    format: captionTypeOf(c),
+    language: c.language,
+    languageCode: c.languageCode,
+    isDefault: c.isDefault,
+    url: withKs(`${api}/serve/captionAssetId/${c.id}`, ks),
+    webVttUrl: withKs(`${api}/serveWebVTT/captionAssetId/${c.id}/segmentIndex/-1/version/${c.version}/captions.vtt`, ks),
+  }));
+}
+
+export function playbackContext(ctx: ApiContext, entry: Entry, options: { referrer?: string }): ApiObject {
+  const ks = ctx.ks?.raw ?? null;
+  const proto = requestProtocol(ctx);
+  const sources: ApiObject[] = [];
+  const flavorAssets = new Map<string, FlavorAsset>();
+  const actions: ApiObject[] = [];
+  let captions: CaptionAsset[] = [];
+  let refusal: DeliveryError | null = null;
+  let previewMs = 0;
+  let limit: Playback['access'] = null;
+
+  for (const sf of SOURCE_FORMATS) {
+    let pb: Playback;
+    try {
+      pb = playFor(ctx, entry, `/format/${sf.format}/protocol/${proto}`, ks, options.referrer);
+    } catch (e) {
+      if (!(e instanceof DeliveryError)) throw e;
+      if (REFUSALS.has(e.errorName) && !refusal) refusal = e;
+      continue;
+    }
+    let flavors = pb.flavors;
+    if (sf.format === 'url') {
+      // progressive offers every web flavor the adaptive formats chose, each playable on its own
+      const adaptive = [...flavorAssets.values()].filter((f) => /^(mp4|m4a|mp3|webm)$/.test(f.fileExt));
+      flavors = adaptive.length ? adaptive : flavors;
+    }
+    for (const f of flavors) flavorAssets.set(f.id, f);
+    if (pb.captions.length) captions = pb.captions;
+    previewMs = pb.clipTo > 0 ? pb.clipTo : previewMs;
+    limit = pb.access ?? limit;
+    const ids = flavors.map((f) => f.id).join(',');
+    const clip = pb.clipTo > 0 ? `/clipTo/${pb.clipTo}` : '';
+    const url = `${manifestBase(ctx, entry)}/flavorIds/${ids}/deliveryProfileId/${pb.profile.id}${clip}/protocol/${proto}/format/${sf.tail(flavors)}`;
+    sources.push({
+      objectType: 'KalturaPlaybackSource',
+      deliveryProfileId: String(pb.profile.id),
+      format: sf.format,
+      protocols: pb.partner.enforceEncryption ? 'https' : 'http,https',
+      flavorIds: ids,
+      url,
+      drm: [],
+    });
+  }
+
+  const messages: ApiObject[] = [];
+  if (sources.length === 0 && refusal) {
+    actions.push({ objectType: 'KalturaAccessControlBlockAction', type: ActionType.BLOCK });
+    messages.push(...refusalMessages(refusal, entry, ctx));
+  } else {
+    if (previewMs > 0) actions.push({ objectType: 'KalturaAccessControlPreviewAction', type: ActionType.PREVIEW, limit: Math.round(previewMs / 1000) });
+    if (limit?.limitFlavors) {
+      actions.push({
+        objectType: 'KalturaAccessControlLimitFlavorsAction', type: ActionType.LIMIT_FLAVORS,
+        flavorParamsIds: limit.limitFlavors.flavorParamsIds.join(','), isBlockedList: limit.limitFlavors.isBlockedList,
+      });
+    }
+  }
+  const flavorList = [...flavorAssets.values()].sort((a, b) => a.bitrate - b.bitrate);
+  return {
+    objectType: 'KalturaPlaybackContext',
+    sources,
+    playbackCaptions: sources.length ? captionsOf(ctx, captions, ks) : [],
+    flavorAssets: sources.length ? flavorList.map(flavorAssetObject) : [],
+    actions,
+    messages,
+  };
+}
+
+/** A DeliveryError of the DOWNLOAD check → the API error a client of getUrl sees. */
+function downloadError(e: DeliveryError, flavor: FlavorAsset, entry: Entry): ApiError {
+  if (e.errorName === 'FLAVOR_NOT_FOUND' || e.errorName === 'FILE_NOT_FOUND') return new ApiError('FLAVOR_ASSET_ID_NOT_FOUND', { ID: flavor.id });
+  if (e.errorName === 'ENTRY_NOT_FOUND') return new ApiError('ENTRY_ID_NOT_FOUND', { ENTRY_ID: entry.id });
+  return new ApiError('ACCESS_CONTROL_RESTRICTED', { ENTRY_ID: entry.id, REASON: e.message });
+}
+
+/**
+ * flavorAsset.getUrl: a playManifest `format/download` URL for one flavor, checked in the DOWNLOAD
+ * context first. The URL carries the caller's KS only when the download needs it.
+ */
+export function flavorDownloadUrl(ctx: ApiContext, entry: Entry, flavor: FlavorAsset): string {
+  const proto = requestProtocol(ctx);
+  const pairs = `/flavorId/${flavor.id}/format/download/protocol/${proto}`;
+  const url = `${manifestBase(ctx, entry)}/flavorId/${flavor.id}/protocol/${proto}/format/download/a.${flavor.fileExt || 'mp4'}`;
+  let first: DeliveryError;
+  try {
+    playFor(ctx, entry, pairs, null);
+    return url;
+  } catch (e) {
+    if (!(e instanceof DeliveryError)) throw e;
+    first = e;
+  }
+  const ks = ctx.ks?.raw ?? null;
+  if (!ks) throw downloadError(first, flavor, entry);
+  try {
+    playFor(ctx, entry, pairs, ks);
+    return withKs(url, ks);
+  } catch (e) {
+    if (!(e instanceof DeliveryError)) throw e;
+    throw downloadError(e, flavor, entry);
+  }
+}

@@ -1,0 +1,114 @@
+// caption_captionAsset: the caption assets of an entry, served as stored (serve) or as WebVTT
+// (serveWebVTT, SRT converted by src/media/captions.ts). Serving needs no KS, as the player
+// fetches these URLs directly, but an entry with access-control rules is checked like playback.
+import { readFileSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
+import { rulesOf } from '../../access/entry-check.js';
+import type { CaptionAsset } from '../../catalog/types.js';
+import { DeliveryError } from '../../errors.js';
+import { srtToWebVtt } from '../../media/captions.js';
+import { objList, objString, readPager } from '../args.js';
+import { ApiError } from '../errors.js';
+import { callPartnerId, partnerCaption, requestProtocol } from '../lookup.js';
+import { captionAssetObject, listResponse } from '../objects.js';
+import { playFor } from '../playback-context.js';
+import type { ApiContext, FileResult, ServiceModule } from '../types.js';
+
+const CAPTION_ID = { type: 'string', required: true, maxLength: 64 } as const;
+
+/** The caption a serve call names: of the KS's partner, or (without a KS) of any partner, subject to the entry's rules. */
+function servedCaption(ctx: ApiContext, id: string): CaptionAsset {
+  const c = ctx.ks ? partnerCaption(ctx, id) : ctx.catalog.getCaption(id);
+  if (!c || c.status === 3) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: id });
+  const entry = ctx.catalog.getEntry(c.entryId);
+  if (!entry || entry.status === 3) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: id });
+  if (rulesOf(ctx.catalog, entry).length > 0) {
+    try {
+      playFor(ctx, entry, `/format/url/protocol/${requestProtocol(ctx)}`, ctx.ks?.raw ?? null);
+    } catch (e) {
+      if (e instanceof DeliveryError) throw new ApiError('ACCESS_CONTROL_RESTRICTED', { ENTRY_ID: entry.id, REASON: e.message });
+      throw e;
+    }
+  }
+  return c;
+}
+
+function readCaptionFile(ctx: ApiContext, c: CaptionAsset): string {
+  const root = resolve(ctx.config.mediaRoot);
+  const file = resolve(root, c.filePath);
+  // catalog paths are relative and checked at import; this keeps the promise at the point of use
+  if (!file.startsWith(root + sep)) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: c.id });
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: c.id });
+  }
+}
+
+export const captionAssetService: ServiceModule = {
+  name: 'caption_captionAsset',
+  description: 'Caption assets of entries (caption plugin)',
+  actions: {
+    get: {
+      params: { captionAssetId: CAPTION_ID },
+      returns: 'KalturaCaptionAsset',
+      throws: ['CAPTION_ASSET_ID_NOT_FOUND'],
+      handler: (ctx, a) => captionAssetObject(partnerCaption(ctx, a.captionAssetId)),
+    },
+    list: {
+      description: 'Lists caption assets (filters: entryIdEqual, entryIdIn, idEqual, idIn)',
+      params: { filter: { type: 'object', kalturaType: 'KalturaAssetFilter' }, pager: { type: 'object', kalturaType: 'KalturaFilterPager' } },
+      returns: 'KalturaCaptionAssetListResponse',
+      handler(ctx, a) {
+        const pid = callPartnerId(ctx);
+        const entryIds = objList(a.filter, 'entryIdIn') ?? (objString(a.filter, 'entryIdEqual') !== undefined ? [objString(a.filter, 'entryIdEqual')!] : undefined);
+        const ids = objList(a.filter, 'idIn') ?? (objString(a.filter, 'idEqual') !== undefined ? [objString(a.filter, 'idEqual')!] : undefined);
+        let caps: CaptionAsset[];
+        if (entryIds) caps = entryIds.flatMap((id) => ctx.catalog.listCaptions(id));
+        else if (ids) caps = ids.map((id) => ctx.catalog.getCaption(id)).filter((c): c is CaptionAsset => !!c);
+        else {
+          caps = [];
+          for (let page = 1; ; page++) {
+            const { objects } = ctx.catalog.listEntries({ partnerId: pid }, 500, page);
+            for (const e of objects) caps.push(...ctx.catalog.listCaptions(e.id));
+            if (objects.length < 500) break;
+          }
+        }
+        caps = caps.filter((c) => c.partnerId === pid && c.status !== 3 && (!ids || ids.includes(c.id)));
+        const { pageSize, pageIndex } = readPager(a.pager);
+        return listResponse('KalturaCaptionAssetListResponse', caps.slice((pageIndex - 1) * pageSize, pageIndex * pageSize).map(captionAssetObject), caps.length);
+      },
+    },
+    serve: {
+      description: 'The caption file as stored',
+      auth: 'optional',
+      params: { captionAssetId: CAPTION_ID },
+      returns: 'file',
+      throws: ['CAPTION_ASSET_ID_NOT_FOUND', 'ACCESS_CONTROL_RESTRICTED'],
+      handler(ctx, a): FileResult {
+        const c = servedCaption(ctx, a.captionAssetId);
+        return {
+          kind: 'file', contentType: c.format === 'vtt' ? 'text/vtt; charset=utf-8' : 'text/plain; charset=utf-8', body: readCaptionFile(ctx, c),
+          headers: { 'content-disposition': `inline; filename="${c.id}.${c.format}"` },
+        };
+      },
+    },
+    serveWebVTT: {
+      description: 'The caption as WebVTT (SRT is converted); segment parameters are accepted and the whole file is one segment',
+      auth: 'optional',
+      params: {
+        captionAssetId: CAPTION_ID,
+        segmentDuration: { type: 'int', default: 30 },
+        segmentIndex: { type: 'int', default: -1 },
+        localTimestamp: { type: 'int', default: 10000 },
+      },
+      returns: 'file',
+      throws: ['CAPTION_ASSET_ID_NOT_FOUND', 'ACCESS_CONTROL_RESTRICTED'],
+      handler(ctx, a): FileResult {
+        const c = servedCaption(ctx, a.captionAssetId);
+        const text = readCaptionFile(ctx, c);
+        return { kind: 'file', contentType: 'text/vtt; charset=utf-8', body: c.format === 'vtt' ? text : srtToWebVtt(text) };
+      },
+    },
+  },
+};

@@ -1,0 +1,156 @@
+// flavorAsset and flavorParams: the renditions of an entry, their encoding settings, and a
+// download URL per flavor (through playManifest, so the DOWNLOAD access rules apply).
+import { AssetStatus, type FlavorAsset } from '../../catalog/types.js';
+import { objInt, objList, objString, readPager } from '../args.js';
+import { ApiError } from '../errors.js';
+import { callPartnerId, partnerEntry, partnerFlavor } from '../lookup.js';
+import { flavorAssetObject, flavorParamsObject, listResponse } from '../objects.js';
+import type { Params } from '../params.js';
+import { flavorDownloadUrl } from '../playback-context.js';
+import type { ApiContext, ServiceModule } from '../types.js';
+
+/** Every flavor of the partner that the filter names (by entry, by id, or all entries of the partner). */
+function filteredFlavors(ctx: ApiContext, f: Params | null): FlavorAsset[] {
+  const pid = callPartnerId(ctx);
+  const entryIds = objList(f, 'entryIdIn') ?? (objString(f, 'entryIdEqual') !== undefined ? [objString(f, 'entryIdEqual')!] : undefined);
+  const ids = objList(f, 'idIn') ?? (objString(f, 'idEqual') !== undefined ? [objString(f, 'idEqual')!] : undefined);
+  let flavors: FlavorAsset[];
+  if (entryIds) {
+    flavors = entryIds.flatMap((id) => {
+      const e = ctx.catalog.getEntry(id);
+      return e && e.partnerId === pid ? ctx.catalog.listFlavors(id) : [];
+    });
+  } else if (ids) {
+    flavors = ids.map((id) => ctx.catalog.getFlavor(id)).filter((x): x is FlavorAsset => !!x && x.partnerId === pid);
+  } else {
+    flavors = [];
+    for (let page = 1; ; page++) {
+      const { objects } = ctx.catalog.listEntries({ partnerId: pid }, 500, page);
+      for (const e of objects) flavors.push(...ctx.catalog.listFlavors(e.id));
+      if (objects.length < 500) break;
+    }
+  }
+  if (ids) flavors = flavors.filter((x) => ids.includes(x.id));
+  const statusEqual = objInt(f, 'statusEqual', 'KalturaFlavorAssetStatus');
+  const statusIn = objList(f, 'statusIn')?.map(Number);
+  const paramsEqual = objInt(f, 'flavorParamsIdEqual');
+  const paramsIn = objList(f, 'flavorParamsIdIn')?.map(Number);
+  const tagsLike = objString(f, 'tagsLike');
+  return flavors.filter((x) => x.status !== AssetStatus.DELETED
+    && (statusEqual === undefined || x.status === statusEqual)
+    && (statusIn === undefined || statusIn.includes(x.status))
+    && (paramsEqual === undefined || x.flavorParamsId === paramsEqual)
+    && (paramsIn === undefined || paramsIn.includes(x.flavorParamsId))
+    && (tagsLike === undefined || x.tags.some((t) => t.includes(tagsLike))));
+}
+
+const ENTRY_ID = { type: 'string', required: true, maxLength: 64 } as const;
+const PAGER = { type: 'object', kalturaType: 'KalturaFilterPager' } as const;
+
+export const flavorAssetService: ServiceModule = {
+  name: 'flavorAsset',
+  description: 'Flavor assets: the renditions of an entry',
+  actions: {
+    get: {
+      params: { id: { type: 'string', required: true, maxLength: 64 } },
+      returns: 'KalturaFlavorAsset',
+      throws: ['FLAVOR_ASSET_ID_NOT_FOUND'],
+      handler: (ctx, a) => flavorAssetObject(partnerFlavor(ctx, a.id)),
+    },
+    list: {
+      description: 'Lists flavor assets (filters: entryIdEqual, entryIdIn, idEqual, idIn, statusEqual, statusIn, flavorParamsIdEqual, flavorParamsIdIn, tagsLike)',
+      params: { filter: { type: 'object', kalturaType: 'KalturaAssetFilter' }, pager: PAGER },
+      returns: 'KalturaFlavorAssetListResponse',
+      handler(ctx, a) {
+        const all = filteredFlavors(ctx, a.filter);
+        const { pageSize, pageIndex } = readPager(a.pager);
+        const page = all.slice((pageIndex - 1) * pageSize, pageIndex * pageSize);
+        return listResponse('KalturaFlavorAssetListResponse', page.map(flavorAssetObject), all.length);
+      },
+    },
+    getByEntryId: {
+      description: 'Every flavor asset of an entry',
+      params: { entryId: ENTRY_ID },
+      returns: 'array:KalturaFlavorAsset',
+      throws: ['ENTRY_ID_NOT_FOUND'],
+      handler: (ctx, a) => ctx.catalog.listFlavors(partnerEntry(ctx, a.entryId).id).filter((f) => f.status !== AssetStatus.DELETED).map(flavorAssetObject),
+    },
+    getWebPlayableByEntryId: {
+      description: 'The READY flavors of an entry tagged "web"',
+      params: { entryId: ENTRY_ID },
+      returns: 'array:KalturaFlavorAsset',
+      throws: ['ENTRY_ID_NOT_FOUND', 'NO_FLAVORS_FOUND'],
+      handler(ctx, a) {
+        const e = partnerEntry(ctx, a.entryId);
+        const web = ctx.catalog.listFlavors(e.id).filter((f) => f.status === AssetStatus.READY && f.tags.includes('web'));
+        if (web.length === 0) throw new ApiError('NO_FLAVORS_FOUND');
+        return web.map(flavorAssetObject);
+      },
+    },
+    getFlavorAssetsWithParams: {
+      description: 'Each flavor asset of an entry with its flavor params',
+      params: { entryId: ENTRY_ID },
+      returns: 'array:KalturaFlavorAssetWithParams',
+      throws: ['ENTRY_ID_NOT_FOUND'],
+      handler(ctx, a) {
+        const e = partnerEntry(ctx, a.entryId);
+        return ctx.catalog.listFlavors(e.id).filter((f) => f.status !== AssetStatus.DELETED).map((f) => {
+          const p = ctx.catalog.getFlavorParams(f.flavorParamsId);
+          return {
+            objectType: 'KalturaFlavorAssetWithParams', flavorAsset: flavorAssetObject(f),
+            flavorParams: p ? flavorParamsObject(p) : undefined, entryId: e.id,
+          };
+        });
+      },
+    },
+    getUrl: {
+      description: 'A download URL of the flavor (a playManifest format/download URL); the DOWNLOAD access rules apply',
+      params: {
+        id: { type: 'string', required: true, maxLength: 64 },
+        storageId: { type: 'int' },
+        forceProxy: { type: 'bool', default: false },
+        options: { type: 'object', kalturaType: 'KalturaFlavorAssetUrlOptions' },
+      },
+      returns: 'string',
+      throws: ['FLAVOR_ASSET_ID_NOT_FOUND', 'ENTRY_ID_NOT_FOUND', 'ACCESS_CONTROL_RESTRICTED', 'RESOURCE_NOT_READY'],
+      handler(ctx, a) {
+        const f = partnerFlavor(ctx, a.id);
+        if (f.status !== AssetStatus.READY) throw new ApiError('RESOURCE_NOT_READY', { ID: f.id });
+        const e = partnerEntry(ctx, f.entryId);
+        return flavorDownloadUrl(ctx, e, f);
+      },
+    },
+  },
+};
+
+export const flavorParamsService: ServiceModule = {
+  name: 'flavorParams',
+  description: 'Flavor params: the system-wide rendition settings',
+  actions: {
+    get: {
+      params: { id: { type: 'int', required: true } },
+      returns: 'KalturaFlavorParams',
+      throws: ['FLAVOR_PARAMS_ID_NOT_FOUND'],
+      handler(ctx, a) {
+        const p = ctx.catalog.getFlavorParams(a.id);
+        if (!p) throw new ApiError('FLAVOR_PARAMS_ID_NOT_FOUND', { ID: a.id });
+        return flavorParamsObject(p);
+      },
+    },
+    list: {
+      description: 'Lists flavor params (filters: idEqual, idIn, tagsMultiLikeOr)',
+      params: { filter: { type: 'object', kalturaType: 'KalturaFlavorParamsFilter' }, pager: PAGER },
+      returns: 'KalturaFlavorParamsListResponse',
+      handler(ctx, a) {
+        const idEqual = objInt(a.filter, 'idEqual');
+        const idIn = objList(a.filter, 'idIn')?.map(Number);
+        const tags = objList(a.filter, 'tagsMultiLikeOr');
+        const all = ctx.catalog.listFlavorParams().filter((p) => (idEqual === undefined || p.id === idEqual)
+          && (idIn === undefined || idIn.includes(p.id))
+          && (tags === undefined || p.tags.some((t) => tags.includes(t))));
+        const { pageSize, pageIndex } = readPager(a.pager);
+        return listResponse('KalturaFlavorParamsListResponse', all.slice((pageIndex - 1) * pageSize, pageIndex * pageSize).map(flavorParamsObject), all.length);
+      },
+    },
+  },
+};

@@ -1,0 +1,100 @@
+// session: start (secret → KS), startWidgetSession (anonymous player sessions), get, end.
+// Every KS is signed with the partner's admin secret; the user secret only opens USER sessions.
+import { KsError, generateKs, ksRevocationKeys } from '../../access/ks.js';
+import { ApiError } from '../errors.js';
+import { readApiSession } from '../session.js';
+import type { ServiceModule } from '../types.js';
+
+const SESSION_TYPES = [0, 2] as const;
+const DEFAULT_EXPIRY = 86400;
+/** Upper bound of a session's lifetime (ten years), so expiry arithmetic stays sane. */
+const MAX_EXPIRY = 10 * 365 * 86400;
+
+const clampExpiry = (v: number | null): number => (v === null || v <= 0 ? DEFAULT_EXPIRY : Math.min(v, MAX_EXPIRY));
+
+export const sessionService: ServiceModule = {
+  name: 'session',
+  description: 'Kaltura Sessions (KS): start, widget sessions, inspection and revocation',
+  actions: {
+    start: {
+      description: 'Starts a session with the partner admin secret (USER or ADMIN) or user secret (USER only)',
+      auth: 'none',
+      params: {
+        secret: { type: 'string', required: true, maxLength: 1024 },
+        userId: { type: 'string', default: '', maxLength: 100 },
+        type: { type: 'int', kalturaType: 'KalturaSessionType', enumValues: SESSION_TYPES, default: 0 },
+        partnerId: { type: 'int' },
+        expiry: { type: 'int', default: DEFAULT_EXPIRY },
+        privileges: { type: 'string', maxLength: 4096 },
+      },
+      returns: 'string',
+      throws: ['START_SESSION_ERROR', 'INVALID_PARTNER_ID'],
+      handler(ctx, a) {
+        const pid: number | null = a.partnerId ?? ctx.partnerId;
+        if (pid === null) throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAMETER_NAME: 'partnerId' });
+        const partner = ctx.catalog.getPartner(pid);
+        if (!partner) throw new ApiError('START_SESSION_ERROR', { PARTNER_ID: pid });
+        if (partner.status !== 1) throw new ApiError('START_SESSION_ERROR', { PARTNER_ID: pid });
+        const isAdmin = partner.adminSecret !== '' && a.secret === partner.adminSecret;
+        const isUser = partner.userSecret !== '' && a.secret === partner.userSecret;
+        if (!isAdmin && !(isUser && a.type === 0)) throw new ApiError('START_SESSION_ERROR', { PARTNER_ID: pid });
+        try {
+          return generateKs({
+            partnerId: pid, secret: partner.adminSecret, type: a.type, userId: a.userId ?? '', expiry: clampExpiry(a.expiry),
+            privileges: a.privileges ?? '', version: 2, now: ctx.now,
+          });
+        } catch (e) {
+          if (e instanceof KsError) throw new ApiError('START_SESSION_ERROR', { PARTNER_ID: pid });
+          throw e;
+        }
+      },
+    },
+    startWidgetSession: {
+      description: 'Starts an anonymous USER session for a widget ("_{partnerId}")',
+      auth: 'none',
+      params: {
+        widgetId: { type: 'string', required: true, maxLength: 64 },
+        expiry: { type: 'int', default: DEFAULT_EXPIRY },
+      },
+      returns: 'KalturaStartWidgetSessionResponse',
+      throws: ['INVALID_WIDGET_ID'],
+      handler(ctx, a) {
+        const m = /^_(\d{1,10})$/.exec(a.widgetId);
+        const partner = m ? ctx.catalog.getPartner(Number(m[1])) : undefined;
+        if (!partner || partner.status !== 1) throw new ApiError('INVALID_WIDGET_ID', { WIDGET_ID: a.widgetId });
+        const ks = generateKs({
+          partnerId: partner.id, secret: partner.adminSecret, type: 0, userId: '0', expiry: clampExpiry(a.expiry),
+          privileges: 'view:*,widget:1', version: 2, now: ctx.now,
+        });
+        return { objectType: 'KalturaStartWidgetSessionResponse', partnerId: partner.id, ks, userId: '0' };
+      },
+    },
+    get: {
+      description: 'Describes a session (the given one, or the calling one)',
+      auth: 'ks',
+      params: { session: { type: 'string', maxLength: 16384 } },
+      returns: 'KalturaSessionInfo',
+      throws: ['INVALID_KS'],
+      handler(ctx, a) {
+        const ks = a.session ? readApiSession(ctx.catalog, a.session, { now: ctx.now, clientIp: ctx.http.clientIp, rawUrl: ctx.http.rawUrl }) : ctx.ks!;
+        if (ks.partnerId !== ctx.partnerId && !ctx.ks?.isAdmin) throw new ApiError('INVALID_KS', { KS: 'INVALID_PARTNER', KS_ERROR_CODE: -2, KS_ERROR_DESCRIPTION: 'INVALID_PARTNER' });
+        return {
+          objectType: 'KalturaSessionInfo', ks: ks.raw, sessionType: ks.type, partnerId: ks.partnerId, userId: ks.userId,
+          expiry: ks.expiry, privileges: ks.privilegesString,
+        };
+      },
+    },
+    end: {
+      description: 'Ends (revokes) the calling session',
+      auth: 'ks',
+      params: {},
+      returns: 'null',
+      handler(ctx) {
+        const ks = ctx.ks!;
+        // the session-id key too, when there is one, so every KS of that session ends (security.md §1.4)
+        for (const key of ksRevocationKeys(ks)) ctx.catalog.revokeSession(key, ks.expiry);
+        return null;
+      },
+    },
+  },
+};

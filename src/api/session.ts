@@ -1,0 +1,48 @@
+// The session of an api_v3 call: the `ks` parameter parsed and verified against its partner's
+// admin secret, revocation included. Failures are Kaltura's INVALID_KS with its numeric KS codes.
+import type { Catalog } from '../catalog/catalog.js';
+import { KsError, parseKs, verifyKs, type Ks, type KsErrorReason } from '../access/ks.js';
+import { ApiError } from './errors.js';
+
+/** KsError reason → Kaltura's ks::getErrorStr name and code (security.md §1.4). */
+const KS_ERRORS: Record<KsErrorReason, { name: string; code: number }> = {
+  MALFORMED: { name: 'INVALID_STR', code: -1 },
+  BAD_SIGNATURE: { name: 'INVALID_STR', code: -1 },
+  WRONG_PARTNER: { name: 'INVALID_PARTNER', code: -2 },
+  EXPIRED: { name: 'EXPIRED', code: -5 },
+  REVOKED: { name: 'LOGOUT', code: -6 },
+  IP: { name: 'EXCEEDED_RESTRICTED_IP', code: -9 },
+  URI: { name: 'EXCEEDED_RESTRICTED_URI', code: -11 },
+};
+
+export function invalidKs(reason: KsErrorReason): ApiError {
+  const k = KS_ERRORS[reason];
+  // KS names the failure rather than echoing the session string back
+  return new ApiError('INVALID_KS', { KS: k.name, KS_ERROR_CODE: k.code, KS_ERROR_DESCRIPTION: k.name });
+}
+
+export interface SessionFacts {
+  now: number;
+  clientIp: string;
+  rawUrl: string;
+}
+
+/** A KS string → the trusted session, or INVALID_KS. */
+export function readApiSession(catalog: Catalog, ks: string, facts: SessionFacts): Ks {
+  try {
+    const parsed = parseKs(ks);
+    const partner = catalog.getPartner(parsed.partnerId);
+    if (!partner) throw new KsError('WRONG_PARTNER', 'unknown partner');
+    return verifyKs(parsed, partner, {
+      now: facts.now, clientIp: facts.clientIp, uri: facts.rawUrl,
+      isRevoked: (key) => catalog.isRevoked(key, facts.now),
+    });
+  } catch (e) {
+    if (e instanceof KsError) throw invalidKs(e.reason);
+    throw e;
+  }
+}
+
+/** A widget session: type USER, user empty or "0", and the widget privilege (security.md §1.5). */
+export const isWidgetSession = (ks: Ks): boolean =>
+  ks.type === 0 && (ks.userId === '' || ks.userId === '0') && (ks.privileges.get('widget') ?? []).includes('1');

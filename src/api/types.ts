@@ -1,0 +1,100 @@
+// The shapes shared by the api_v3 core and the service modules: what a handler receives (the
+// context of one call) and what a service module declares (actions, their parameters, what
+// they return). The contract for adding a service is documented in services/index.ts.
+import type { Catalog } from '../catalog/catalog.js';
+import type { Partner } from '../catalog/types.js';
+import type { Config } from '../config.js';
+import type { Ks } from '../access/ks.js';
+
+/** What the front controller knows about the HTTP request, without Fastify types. */
+export interface ApiHttpFacts {
+  method: string;
+  /** Path and query as received. */
+  rawUrl: string;
+  /** Lower-case header names. */
+  headers: Record<string, string | string[] | undefined>;
+  clientIp: string;
+  isHttps: boolean;
+}
+
+/** Everything a call needs from the outside world; the clock and configuration come in as data. */
+export interface ApiEnv {
+  catalog: Catalog;
+  config: Config;
+  /** Unix seconds. */
+  now: number;
+  /** scheme://host[:port] this server is reached at. */
+  baseUrl: string;
+  http: ApiHttpFacts;
+}
+
+/** A file part of a multipart body (uploads). */
+export interface UploadedFile {
+  field: string;
+  fileName: string;
+  contentType: string;
+  data: Buffer;
+}
+
+/** The context of one action call. */
+export interface ApiContext extends ApiEnv {
+  /** The validated session, or null when the call carries none. */
+  ks: Ks | null;
+  /** The partner of the call: the KS's, else the `partnerId` parameter (only for actions that allow no KS). */
+  partnerId: number | null;
+  partner: Partner | null;
+  /** Lower-case service and action names as dispatched. */
+  service: string;
+  action: string;
+  files: UploadedFile[];
+}
+
+export type ParamType = 'string' | 'int' | 'float' | 'bool' | 'object' | 'array' | 'file';
+
+export interface ParamSpec {
+  type: ParamType;
+  /** Kaltura type name shown in the schema, e.g. 'KalturaBaseEntryFilter' or 'KalturaSessionType'. */
+  kalturaType?: string;
+  required?: boolean;
+  default?: unknown;
+  /** Allowed values of an enum parameter (ints or strings). */
+  enumValues?: readonly (number | string)[];
+  minLength?: number;
+  maxLength?: number;
+  description?: string;
+}
+
+/** Who may call an action: nobody needs a KS ('none'), a KS is used when present ('optional'), or required ('ks'). */
+export type AuthMode = 'none' | 'optional' | 'ks';
+
+/** A response that is not an API object: bytes sent as they are (caption serve, for example). */
+export interface FileResult {
+  kind: 'file';
+  contentType: string;
+  body: Buffer | string;
+  headers?: Record<string, string>;
+}
+
+export const isFileResult = (v: unknown): v is FileResult =>
+  typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'file' && 'body' in v;
+
+export interface ActionSpec {
+  description?: string;
+  params: Record<string, ParamSpec>;
+  /** Kaltura type name of the result, for the schema ('string', 'bool', 'KalturaMediaEntry', 'array:KalturaFlavorAsset', 'file'). */
+  returns: string;
+  auth?: AuthMode;
+  /** Error codes the action may raise, for the schema. */
+  throws?: string[];
+  handler(ctx: ApiContext, args: Record<string, any>): unknown | Promise<unknown>;
+}
+
+export interface ServiceModule {
+  /** Wire name as Kaltura spells it, e.g. 'baseEntry', 'caption_captionAsset'; matched case-insensitively. */
+  name: string;
+  description?: string;
+  actions: Record<string, ActionSpec>;
+}
+
+/** An API object: a plain object whose objectType names its Kaltura class. */
+export type ApiObject = { objectType: string; [prop: string]: unknown };
