@@ -48,8 +48,12 @@ interface TrafPlan {
 const KEY_FLAGS = 0x02000000;
 const NON_KEY_FLAGS = 0x01010000;
 
-function trafBox(p: TrafPlan, dataOffset: number, keySet: (i: number) => boolean): Buffer {
+function trafBox(p: TrafPlan, dataOffset: number, keySet: (i: number) => boolean, outScale: number | undefined): Buffer {
   const t = p.timing.track;
+  // MSS clients build their own init with the manifest's 10 MHz clock: rescale (cumulatively, so
+  // rounding never drifts)
+  const k = outScale ? outScale / t.timescale : 1;
+  const at = (v: number): number => (k === 1 ? v : Math.round(v * k));
   const video = t.kind === 'video';
   const n = p.end - p.first;
   const entry = video ? 16 : 8;
@@ -59,18 +63,18 @@ function trafBox(p: TrafPlan, dataOffset: number, keySet: (i: number) => boolean
   let o = 8;
   for (let i = p.first; i < p.end; i++) {
     const next = i + 1 < t.count ? t.dts[i + 1] : t.endDts;
-    trunPayload.writeUInt32BE(next - t.dts[i], o);
+    trunPayload.writeUInt32BE(at(next - p.timing.dtsBase) - at(t.dts[i] - p.timing.dtsBase), o);
     trunPayload.writeUInt32BE(t.size[i], o + 4);
     if (video) {
       trunPayload.writeUInt32BE(keySet(i) ? KEY_FLAGS : NON_KEY_FLAGS, o + 8);
-      trunPayload.writeInt32BE((t.cto ? t.cto[i] : 0) - p.timing.ctoBase, o + 12);
+      trunPayload.writeInt32BE(at((t.cto ? t.cto[i] : 0) - p.timing.ctoBase), o + 12);
     }
     o += entry;
   }
   const flags = video ? 0x000f01 : 0x000301;
   return box('traf',
     fullBox('tfhd', 0, 0x020000, u32(outputTrackId(t))),
-    fullBox('tfdt', 1, 0, u64(Math.max(0, t.dts[p.first] - p.timing.dtsBase))),
+    fullBox('tfdt', 1, 0, u64(Math.max(0, at(t.dts[p.first] - p.timing.dtsBase)))),
     fullBox('trun', video ? 1 : 0, flags, trunPayload));
 }
 
@@ -81,6 +85,8 @@ export interface FragmentOptions {
   sequence: number;
   /** DASH: styp + sidx before the moof. */
   dash: boolean;
+  /** Write times in this timescale instead of the track's (MSS: 10,000,000). */
+  timescale?: number;
 }
 
 /** Describes one media segment of a timeline for the chosen tracks (already chosen in the timeline). */
@@ -106,7 +112,7 @@ export function mediaSegment(tl: Timeline, seg: Segment, opts: FragmentOptions):
   const moofSize = 8 + 16 + plans.reduce((n, p) => n + trafSize(p), 0);
   let dataOffset = moofSize + 8;
   const trafs = plans.map((p) => {
-    const b = trafBox(p, dataOffset, keySets.get(p.timing.track)!);
+    const b = trafBox(p, dataOffset, keySets.get(p.timing.track)!, opts.timescale);
     dataOffset += p.dataBytes;
     return b;
   });

@@ -1,0 +1,72 @@
+// The built-in VOD packager behind /hls, /dash and /mss (nginx-vod-module's URL grammar as Kaltura
+// deploys it). Thin: parse the URL, call the packager stage, send text or a described media body
+// with ranges. HEAD and Range never build more than they must.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DeliveryError } from '../src/errors.js';
+import { bodyStream } from '../src/media/body.js';
+import { isMediaError } from '../src/media/errors.js';
+import { sharedIndexCache } from '../src/media/index-cache.js';
+import { answerPackager, mediaErrorToDelivery } from '../src/media/packager.js';
+import { parsePackagerPath, type PackagerProtocol } from '../src/media/packager-url.js';
+import { checkMediaAccess } from '../src/serve/media-access.js';
+import { parseRange } from '../src/serve/file.js';
+import { sendError } from './http.js';
+
+const CORS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Expose-Headers': 'Server,Content-Length,Content-Range,Date',
+};
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+const MANIFEST_CACHE = 'public, max-age=60';
+
+export default async function packagerRoutes(app: FastifyInstance) {
+  const cache = sharedIndexCache(app.config);
+
+  async function handle(proto: PackagerProtocol, request: FastifyRequest, reply: FastifyReply) {
+    const rawUrl = request.raw.url ?? request.url;
+    try {
+      const path = rawUrl.split('?')[0].slice(proto.length + 1);
+      const req = parsePackagerPath(proto, path);
+      const ctx = { catalog: app.catalog, config: app.config, now: app.now() };
+      const answer = await answerPackager(req, {
+        catalog: app.catalog,
+        config: app.config,
+        cache,
+        checkAccess: (entry, flavor) => checkMediaAccess(ctx, { rawUrl, clientIp: request.ip, headers: request.headers, entry, flavor }),
+      });
+      if (answer.kind === 'text') {
+        reply.code(200).headers({ ...CORS, 'Content-Type': answer.contentType, 'Cache-Control': MANIFEST_CACHE });
+        return reply.send(answer.body);
+      }
+      const { body } = answer;
+      const headers: Record<string, string> = { ...CORS, 'Content-Type': body.contentType, 'Accept-Ranges': 'bytes', 'Cache-Control': IMMUTABLE };
+      let start = 0;
+      let end = body.length - 1;
+      let status = 200;
+      const rangeHeader = request.headers.range;
+      if (typeof rangeHeader === 'string') {
+        const r = parseRange(rangeHeader, body.length);
+        if (!r) {
+          reply.code(416).headers({ ...headers, 'Content-Range': `bytes */${body.length}`, 'Content-Length': '0' });
+          return reply.send();
+        }
+        ({ start, end } = r);
+        status = 206;
+        headers['Content-Range'] = `bytes ${start}-${end}/${body.length}`;
+      }
+      headers['Content-Length'] = String(end - start + 1);
+      reply.code(status).headers(headers);
+      if (request.method === 'HEAD' || body.length === 0) return reply.send();
+      return reply.send(bodyStream(answer.filePath, body, start, end));
+    } catch (e) {
+      const err = isMediaError(e) ? mediaErrorToDelivery(e) : e instanceof DeliveryError ? e : null;
+      if (!err) throw e;
+      request.log.warn({ code: err.code, status: err.httpStatus }, `packager: ${err.message}`);
+      return sendError(request, reply, err);
+    }
+  }
+
+  for (const proto of ['hls', 'dash', 'mss'] as const) {
+    app.get(`/${proto}/*`, (request, reply) => handle(proto, request, reply));
+  }
+}

@@ -1,0 +1,104 @@
+// DASH manifest: a static MPD with one Period per sequence clip, video and audio adaptation sets
+// (one audio set per language when alternate audio is present), a WebVTT text set per caption,
+// and SegmentTemplate + SegmentTimeline with exact durations in each track's own timescale.
+import { type Presentation, type Rendition, averageBandwidth, codecsOf, totalDurationMs } from '../presentation.js';
+import type { Timeline, TrackTiming } from '../segment.js';
+
+const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+const isoDuration = (ms: number): string => `PT${(ms / 1000).toFixed(3)}S`;
+
+/** SegmentTimeline entries (t, d, r) of one track over a clip's segments. */
+function timelineXml(tl: Timeline, timing: TrackTiming, kind: 'video' | 'audio'): string {
+  const t = timing.track;
+  const runs: Array<{ t: number; d: number; r: number }> = [];
+  for (const s of tl.segments) {
+    const range = kind === 'video' ? s.video : s.audio;
+    if (!range || range.end <= range.first) continue;
+    const start = t.dts[range.first] - timing.dtsBase;
+    const end = (range.end < t.count ? t.dts[range.end] : t.endDts) - timing.dtsBase;
+    const d = end - start;
+    const last = runs[runs.length - 1];
+    if (last && last.d === d && last.t + last.d * (last.r + 1) === start) last.r++;
+    else runs.push({ t: Math.max(0, start), d, r: 0 });
+  }
+  return runs.map((x) => `<S t="${x.t}" d="${x.d}"${x.r ? ` r="${x.r}"` : ''}/>`).join('');
+}
+
+/** The audio adaptation sets: alternate audio renditions by language, else the muxed flavor's audio. */
+export function dashAudioRenditions(p: Presentation): Rendition[] {
+  const audioOnly = p.renditions.filter((r) => !r.hasVideo && r.hasAudio);
+  if (audioOnly.length) return audioOnly;
+  const muxed = p.renditions.find((r) => r.hasVideo && r.hasAudio);
+  return muxed ? [muxed] : [];
+}
+
+export function buildMpd(p: Presentation): string {
+  const video = p.renditions.filter((r) => r.hasVideo);
+  const audio = dashAudioRenditions(p);
+  const clipCount = (video[0] ?? audio[0])?.clips.length ?? 0;
+  const total = totalDurationMs((video[0] ?? audio[0])?.clips ?? []);
+  const out: string[] = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" type="static" mediaPresentationDuration="${isoDuration(total)}" minBufferTime="PT2S">`,
+  ];
+  let periodStart = 0;
+  const firstNumber = (r: Rendition, c: number): number => 1 + r.clips.slice(0, c).reduce((n, tl) => n + tl.segments.length, 0);
+  for (let c = 0; c < clipCount; c++) {
+    const ref = (video[0] ?? audio[0]).clips[c];
+    const init = (f: number, tr: string): string => `init-${c > 0 ? `${c + 1}-` : ''}f${f}-${tr}.mp4`;
+    out.push(`<Period id="${c}" start="${isoDuration(periodStart)}" duration="${isoDuration(ref.durationMs)}">`);
+    let setId = 1;
+    if (video.length) {
+      const maxW = Math.max(...video.map((r) => r.width));
+      const maxH = Math.max(...video.map((r) => r.height));
+      out.push(`<AdaptationSet id="${setId++}" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1"${maxW ? ` maxWidth="${maxW}" maxHeight="${maxH}"` : ''}>`);
+      for (const r of video) {
+        const tl = r.clips[c];
+        if (!tl.video) continue;
+        const tr = tl.video.track;
+        out.push(`<Representation id="f${r.f}-v1" bandwidth="${averageBandwidth([tl], true, false)}" codecs="${esc(codecsOf(tl, true, false))}" width="${tr.width || r.width}" height="${tr.height || r.height}"${r.frameRate ? ` frameRate="${r.frameRate}"` : ''} sar="1:1">`);
+        out.push(`<SegmentTemplate timescale="${tr.timescale}" initialization="${init(r.f, 'v1')}" media="fragment-$Number$-f${r.f}-v1.m4s" startNumber="${firstNumber(r, c)}"><SegmentTimeline>${timelineXml(tl, tl.video, 'video')}</SegmentTimeline></SegmentTemplate>`);
+        out.push('</Representation>');
+      }
+      out.push('</AdaptationSet>');
+    }
+    const byLang = new Map<string, Rendition[]>();
+    for (const r of audio) {
+      const k = r.hasVideo ? '' : r.language;
+      byLang.set(k, [...(byLang.get(k) ?? []), r]);
+    }
+    const anyDefault = audio.some((r) => !r.hasVideo && r.isDefault);
+    let first = true;
+    for (const [lang, reps] of byLang) {
+      const main = anyDefault ? reps.some((r) => r.isDefault) : first;
+      first = false;
+      out.push(`<AdaptationSet id="${setId++}" contentType="audio" mimeType="audio/mp4" segmentAlignment="true" startWithSAP="1"${lang ? ` lang="${esc(lang)}"` : ''}>`);
+      out.push(`<Role schemeIdUri="urn:mpeg:dash:role:2011" value="${main ? 'main' : 'alternate'}"/>`);
+      if (reps[0].label && !reps[0].hasVideo) out.push(`<Label>${esc(reps[0].label)}</Label>`);
+      for (const r of reps) {
+        const tl = r.clips[c];
+        if (!tl.audio) continue;
+        const tr = tl.audio.track;
+        out.push(`<Representation id="f${r.f}-a1" bandwidth="${averageBandwidth([tl], false, true)}" codecs="${esc(codecsOf(tl, false, true))}" audioSamplingRate="${tr.sampleRate || tr.timescale}">`);
+        out.push(`<AudioChannelConfiguration schemeIdUri="urn:mpeg:dash:23003:3:audio_channel_configuration:2011" value="${tr.channels || 2}"/>`);
+        out.push(`<SegmentTemplate timescale="${tr.timescale}" initialization="${init(r.f, 'a1')}" media="fragment-$Number$-f${r.f}-a1.m4s" startNumber="${firstNumber(r, c)}"><SegmentTimeline>${timelineXml(tl, tl.audio, 'audio')}</SegmentTimeline></SegmentTemplate>`);
+        out.push('</Representation>');
+      }
+      out.push('</AdaptationSet>');
+    }
+    if (clipCount === 1) {
+      for (const cap of p.captions) {
+        out.push(`<AdaptationSet id="${setId++}" contentType="text" mimeType="text/vtt"${cap.languageCode ? ` lang="${esc(cap.languageCode)}"` : ''}>`);
+        out.push(`<Role schemeIdUri="urn:mpeg:dash:role:2011" value="subtitle"/>`);
+        if (cap.label) out.push(`<Label>${esc(cap.label)}</Label>`);
+        out.push(`<Representation id="c${cap.n}" bandwidth="256"><BaseURL>subtitles-${cap.n}.vtt</BaseURL></Representation>`);
+        out.push('</AdaptationSet>');
+      }
+    }
+    out.push('</Period>');
+    periodStart += ref.durationMs;
+  }
+  out.push('</MPD>');
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,96 @@
+// HLS playlists: the master (variants, AUDIO and SUBTITLES groups) and media playlists with exact
+// segment durations. URLs are relative: every file of a set lives in the same URL directory.
+import { type CaptionTrack, type Presentation, type Rendition, averageBandwidth, codecsOf, peakBandwidth, trackSuffix } from '../presentation.js';
+
+const q = (s: string): string => `"${s.replace(/["\r\n]/g, '')}"`;
+
+/** Which tracks each rendition contributes in a master: alternate audio makes video variants video-only. */
+export function masterLayout(p: Presentation): { variants: Rendition[]; audio: Rendition[]; muxedAudio: boolean } {
+  const video = p.renditions.filter((r) => r.hasVideo);
+  const audioOnly = p.renditions.filter((r) => !r.hasVideo && r.hasAudio);
+  if (!video.length) return { variants: audioOnly, audio: [], muxedAudio: true };
+  return { variants: video, audio: audioOnly, muxedAudio: audioOnly.length === 0 };
+}
+
+export function masterPlaylist(p: Presentation): string {
+  const { variants, audio, muxedAudio } = masterLayout(p);
+  const lines = ['#EXTM3U', '#EXT-X-INDEPENDENT-SEGMENTS'];
+  const audioGroup = audio.length > 0;
+  const subs = p.captions.length > 0;
+  let audioPeak = 0;
+  if (audioGroup) {
+    const anyDefault = audio.some((r) => r.isDefault);
+    audio.forEach((r, i) => {
+      audioPeak = Math.max(audioPeak, peakBandwidth(r.clips, false, true));
+      const isDefault = anyDefault ? r.isDefault : i === 0;
+      const name = r.label || r.language || `Audio ${i + 1}`;
+      lines.push(`#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME=${q(name)},${r.language ? `LANGUAGE=${q(r.language)},` : ''}AUTOSELECT=YES,DEFAULT=${isDefault ? 'YES' : 'NO'},CHANNELS="2",URI=${q(`index-f${r.f}${trackSuffix(false, true)}.m3u8`)}`);
+    });
+  }
+  if (subs) {
+    const anyDefault = p.captions.some((c) => c.isDefault);
+    p.captions.forEach((c: CaptionTrack, i) => {
+      const isDefault = anyDefault ? c.isDefault : i === 0;
+      lines.push(`#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME=${q(c.label || c.languageCode || `Subtitles ${c.n}`)},${c.languageCode ? `LANGUAGE=${q(c.languageCode)},` : ''}AUTOSELECT=YES,DEFAULT=${isDefault ? 'YES' : 'NO'},FORCED=NO,URI=${q(`subtitles-${c.n}.m3u8`)}`);
+    });
+  }
+  for (const r of variants) {
+    const v = r.hasVideo;
+    const a = r.hasAudio && muxedAudio;
+    const tl = r.clips[0];
+    const codecs = [codecsOf(tl, v, a), audioGroup ? codecsOf(audio[0].clips[0], false, true) : ''].filter(Boolean).join(',');
+    const attrs = [
+      `BANDWIDTH=${peakBandwidth(r.clips, v, a) + audioPeak}`,
+      `AVERAGE-BANDWIDTH=${averageBandwidth(r.clips, v, a) + (audioGroup ? averageBandwidth(audio[0].clips, false, true) : 0)}`,
+    ];
+    if (v && r.width && r.height) attrs.push(`RESOLUTION=${r.width}x${r.height}`);
+    if (v && r.frameRate) attrs.push(`FRAME-RATE=${r.frameRate.toFixed(3)}`);
+    if (codecs) attrs.push(`CODECS=${q(codecs)}`);
+    if (audioGroup) attrs.push('AUDIO="audio"');
+    if (subs) attrs.push('SUBTITLES="subs"');
+    lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, `index-f${r.f}${trackSuffix(v, a)}.m3u8`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export interface MediaPlaylistOptions {
+  container: 'ts' | 'fmp4';
+  video: boolean;
+  audio: boolean;
+  /** The "-f{n}" of the names; null for a single URL named without it. */
+  f: number | null;
+}
+
+const secs = (ms: number): string => (ms / 1000).toFixed(3);
+
+/** Media playlist of one rendition; sequence clips are separated by discontinuities. */
+export function mediaPlaylist(r: Rendition, o: MediaPlaylistOptions): string {
+  const suffix = `${o.f === null ? '' : `-f${o.f}`}${trackSuffix(o.video, o.audio)}`;
+  const ext = o.container === 'ts' ? 'ts' : 'm4s';
+  let target = 1;
+  for (const tl of r.clips) for (const s of tl.segments) target = Math.max(target, Math.round(s.durationMs / 1000));
+  const lines = ['#EXTM3U', `#EXT-X-TARGETDURATION:${target}`, '#EXT-X-ALLOW-CACHE:YES', '#EXT-X-PLAYLIST-TYPE:VOD'];
+  lines.push(`#EXT-X-VERSION:${o.container === 'fmp4' ? 6 : 3}`, '#EXT-X-MEDIA-SEQUENCE:1', '#EXT-X-INDEPENDENT-SEGMENTS');
+  let n = 1;
+  r.clips.forEach((tl, c) => {
+    if (c > 0) lines.push('#EXT-X-DISCONTINUITY');
+    if (o.container === 'fmp4') lines.push(`#EXT-X-MAP:URI="init-${c > 0 ? `${c + 1}-` : ''}${suffix.slice(1)}.mp4"`);
+    for (const s of tl.segments) {
+      lines.push(`#EXTINF:${secs(s.durationMs)},`, `seg-${n}${suffix}.${ext}`);
+      n++;
+    }
+  });
+  lines.push('#EXT-X-ENDLIST');
+  return lines.join('\n') + '\n';
+}
+
+/** Subtitle playlist: one WebVTT segment per clip, each as long as the clip. */
+export function subtitlePlaylist(clipDurationsMs: number[], n: number): string {
+  const lines = ['#EXTM3U', `#EXT-X-TARGETDURATION:${Math.max(1, Math.ceil(Math.max(...clipDurationsMs, 0) / 1000))}`, '#EXT-X-VERSION:3', '#EXT-X-MEDIA-SEQUENCE:1', '#EXT-X-PLAYLIST-TYPE:VOD'];
+  clipDurationsMs.forEach((d, c) => {
+    if (c > 0) lines.push('#EXT-X-DISCONTINUITY');
+    lines.push(`#EXTINF:${secs(d)},`, `subtitles-${n}${clipDurationsMs.length > 1 ? `-${c + 1}` : ''}.vtt`);
+  });
+  lines.push('#EXT-X-ENDLIST');
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,101 @@
+// Smooth Streaming: the client manifest (one video StreamIndex, one audio StreamIndex per
+// language) and fragment lookup by QualityLevels(bitrate)/Fragments(kind=time). Fragments are the
+// fMP4 writer's moof+mdat with times on the manifest's 10 MHz clock; there is no init segment,
+// clients build one from CodecPrivateData.
+import type { MediaBody } from '../body.js';
+import { dashAudioRenditions } from '../dash/mpd.js';
+import { mediaSegment } from '../fmp4/writer.js';
+import { type Presentation, type Rendition, averageBandwidth } from '../presentation.js';
+import type { Timeline, TrackTiming } from '../segment.js';
+
+const CLOCK = 10_000_000;
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').toUpperCase();
+const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
+
+/** Chunk start times on the 10 MHz clock, one per segment of the track. */
+function chunkTimes(tl: Timeline, timing: TrackTiming, kind: 'video' | 'audio'): Array<{ t: number; d: number; seg: number }> {
+  const t = timing.track;
+  const k = CLOCK / t.timescale;
+  const out: Array<{ t: number; d: number; seg: number }> = [];
+  tl.segments.forEach((s, seg) => {
+    const r = kind === 'video' ? s.video : s.audio;
+    if (!r || r.end <= r.first) return;
+    const a = Math.round((t.dts[r.first] - timing.dtsBase) * k);
+    const b = Math.round(((r.end < t.count ? t.dts[r.end] : t.endDts) - timing.dtsBase) * k);
+    out.push({ t: Math.max(0, a), d: b - a, seg });
+  });
+  return out;
+}
+
+interface Level {
+  r: Rendition;
+  bitrate: number;
+}
+
+/** Bitrates name the quality levels in fragment URLs, so they are made unique per stream. */
+function levels(rs: Rendition[], kind: 'video' | 'audio'): Level[] {
+  const used = new Set<number>();
+  return rs.map((r) => {
+    let b = averageBandwidth(r.clips.slice(0, 1), kind === 'video', kind === 'audio');
+    while (used.has(b)) b++;
+    used.add(b);
+    return { r, bitrate: b };
+  });
+}
+
+function streams(p: Presentation): { video: Level[]; audio: Level[] } {
+  const video = p.renditions.filter((r) => r.hasVideo && r.clips[0].video);
+  const audio = dashAudioRenditions(p).filter((r) => r.clips[0].audio);
+  return { video: levels(video, 'video'), audio: levels(audio, 'audio') };
+}
+
+export function mssManifest(p: Presentation): string {
+  const { video, audio } = streams(p);
+  const ref = (video[0] ?? audio[0])?.r.clips[0];
+  const duration = ref ? Math.round(ref.durationMs * (CLOCK / 1000)) : 0;
+  const out = ['<?xml version="1.0" encoding="utf-8"?>', `<SmoothStreamingMedia MajorVersion="2" MinorVersion="0" TimeScale="${CLOCK}" Duration="${duration}">`];
+  if (video.length) {
+    const tl = video[0].r.clips[0];
+    const chunks = chunkTimes(tl, tl.video!, 'video');
+    const maxW = Math.max(...video.map((l) => l.r.clips[0].video!.track.width));
+    const maxH = Math.max(...video.map((l) => l.r.clips[0].video!.track.height));
+    out.push(`<StreamIndex Type="video" Name="video" Chunks="${chunks.length}" QualityLevels="${video.length}" Url="QualityLevels({bitrate})/Fragments(video={start time})" MaxWidth="${maxW}" MaxHeight="${maxH}" DisplayWidth="${maxW}" DisplayHeight="${maxH}">`);
+    video.forEach((l, i) => {
+      const t = l.r.clips[0].video!.track;
+      const cpd = t.parameterSets.map((ps) => '00000001' + hex(ps)).join('');
+      out.push(`<QualityLevel Index="${i}" Bitrate="${l.bitrate}" FourCC="${t.format.startsWith('hv') || t.format.startsWith('he') ? 'HEVC' : 'H264'}" MaxWidth="${t.width}" MaxHeight="${t.height}" CodecPrivateData="${cpd}"/>`);
+    });
+    chunks.forEach((c, i) => out.push(i === 0 ? `<c t="${c.t}" d="${c.d}"/>` : `<c d="${c.d}"/>`));
+    out.push('</StreamIndex>');
+  }
+  const byLang = new Map<string, Level[]>();
+  for (const l of audio) byLang.set(l.r.hasVideo ? '' : l.r.language, [...(byLang.get(l.r.hasVideo ? '' : l.r.language) ?? []), l]);
+  for (const [lang, ls] of byLang) {
+    const tl = ls[0].r.clips[0];
+    const chunks = chunkTimes(tl, tl.audio!, 'audio');
+    out.push(`<StreamIndex Type="audio" Name="audio${lang ? '_' + esc(lang) : ''}"${lang ? ` Language="${esc(lang)}"` : ''} Chunks="${chunks.length}" QualityLevels="${ls.length}" Url="QualityLevels({bitrate})/Fragments(audio={start time})">`);
+    ls.forEach((l, i) => {
+      const t = l.r.clips[0].audio!.track;
+      out.push(`<QualityLevel Index="${i}" Bitrate="${l.bitrate}" FourCC="AACL" SamplingRate="${t.sampleRate || t.timescale}" Channels="${t.channels || 2}" BitsPerSample="16" PacketSize="4" AudioTag="255" CodecPrivateData="${hex(t.codecConfig)}"/>`);
+    });
+    chunks.forEach((c, i) => out.push(i === 0 ? `<c t="${c.t}" d="${c.d}"/>` : `<c d="${c.d}"/>`));
+    out.push('</StreamIndex>');
+  }
+  out.push('</SmoothStreamingMedia>');
+  return out.join('\n') + '\n';
+}
+
+/** Finds the fragment a QualityLevels/Fragments URL names; null when there is none. */
+export function mssFragment(p: Presentation, bitrate: number, kind: 'video' | 'audio', time: number): { f: number; body: MediaBody } | null {
+  const s = streams(p);
+  const level = (kind === 'video' ? s.video : s.audio).find((l) => l.bitrate === bitrate);
+  if (!level) return null;
+  const tl = level.r.clips[0];
+  const timing = kind === 'video' ? tl.video : tl.audio;
+  if (!timing) return null;
+  const chunk = chunkTimes(tl, timing, kind).find((c) => c.t === time);
+  if (!chunk) return null;
+  // one track per fragment: a timeline view without the other track
+  const only: Timeline = { ...tl, video: kind === 'video' ? tl.video : null, audio: kind === 'audio' ? tl.audio : null };
+  return { f: level.r.f, body: mediaSegment(only, tl.segments[chunk.seg], { sequence: chunk.seg + 1, dash: false, timescale: CLOCK }) };
+}

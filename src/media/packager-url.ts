@@ -1,0 +1,155 @@
+// The reference packager's URL grammar, as Kaltura deploys it behind /hls, /dash and /mss:
+//   /{proto}[/container/fmp4]/p/{pid}[/sp/{sp}]/serveFlavor/{key/value...}/{file}
+// with the multi-URL form "prefix,a,b,suffix.urlset" cut at characters (not path segments), and
+// file names carrying "-f{n}" (position in the set), "-v1"/"-a1" (tracks) and numbers.
+import { DeliveryError } from '../errors.js';
+import { readPairs, splitPath } from '../request/path-params.js';
+
+export type PackagerProtocol = 'hls' | 'dash' | 'mss';
+
+export interface FlavorUrl {
+  pairs: Map<string, string | undefined>;
+}
+
+export type PackagerFile =
+  | { type: 'master' }
+  | { type: 'index'; f: number | null; video: boolean | null; audio: boolean | null }
+  | { type: 'segment'; n: number; f: number | null; video: boolean | null; audio: boolean | null; ext: 'ts' | 'm4s' }
+  | { type: 'init'; clip: number; f: number | null; video: boolean | null; audio: boolean | null }
+  | { type: 'subtitlesPlaylist'; n: number }
+  | { type: 'subtitles'; n: number; clip: number }
+  | { type: 'mpd' }
+  | { type: 'fragment'; n: number; f: number | null; video: boolean | null; audio: boolean | null }
+  | { type: 'mssManifest' }
+  | { type: 'mssFragment'; bitrate: number; kind: 'video' | 'audio'; time: number };
+
+export interface PackagerRequest {
+  proto: PackagerProtocol;
+  container: 'ts' | 'fmp4';
+  partnerId: number;
+  /** One per flavor URL in the set (one without .urlset). */
+  urls: FlavorUrl[];
+  file: PackagerFile;
+  fileName: string;
+}
+
+const bad = (why: string): DeliveryError => new DeliveryError('BAD_QUERY', `, ${why}`);
+const notFound = (why: string): DeliveryError => new DeliveryError('FILE_NOT_FOUND', `, ${why}`);
+
+const TRACKS = '(?:-f(\\d+))?(-v\\d+)?(-a\\d+)?';
+const FILE_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => PackagerFile, PackagerProtocol[]]> = [
+  [/^master\.m3u8$/, () => ({ type: 'master' }), ['hls']],
+  [new RegExp(`^index${TRACKS}\\.m3u8$`), (m) => ({ type: 'index', ...tracksOf(m, 1) }), ['hls']],
+  [new RegExp(`^seg-(\\d+)${TRACKS}\\.(ts|m4s)$`), (m) => ({ type: 'segment', n: Number(m[1]), ...tracksOf(m, 2), ext: m[5] as 'ts' | 'm4s' }), ['hls']],
+  [new RegExp(`^init(?:-(\\d+))?${TRACKS}\\.mp4$`), (m) => ({ type: 'init', clip: Number(m[1] ?? 1), ...tracksOf(m, 2) }), ['hls', 'dash']],
+  [/^subtitles-(\d+)\.m3u8$/, (m) => ({ type: 'subtitlesPlaylist', n: Number(m[1]) }), ['hls']],
+  [/^subtitles-(\d+)(?:-(\d+))?\.vtt$/, (m) => ({ type: 'subtitles', n: Number(m[1]), clip: Number(m[2] ?? 1) }), ['hls', 'dash']],
+  [/^manifest\.mpd$/, () => ({ type: 'mpd' }), ['dash']],
+  [new RegExp(`^fragment-(\\d+)${TRACKS}(?:-x\\d+)?\\.m4s$`), (m) => ({ type: 'fragment', n: Number(m[1]), ...tracksOf(m, 2) }), ['dash']],
+  [/^manifest$/, () => ({ type: 'mssManifest' }), ['mss']],
+];
+
+function tracksOf(m: RegExpExecArray, at: number): { f: number | null; video: boolean | null; audio: boolean | null } {
+  const f = m[at] !== undefined ? Number(m[at]) : null;
+  const v = m[at + 1];
+  const a = m[at + 2];
+  if (v === undefined && a === undefined) return { f, video: null, audio: null };
+  return { f, video: v !== undefined, audio: a !== undefined };
+}
+
+/** Parses one file name; null when the protocol has no such file. */
+export function parseFileName(proto: PackagerProtocol, name: string): PackagerFile | null {
+  for (const [re, make, protos] of FILE_PATTERNS) {
+    if (!protos.includes(proto)) continue;
+    const m = re.exec(name);
+    if (m) return make(m);
+  }
+  return null;
+}
+
+/** Expands "pre,a,b,suf" into pre+a+suf, pre+b+suf (Kaltura's character-level multi-URL). */
+export function expandUrlset(s: string): string[] {
+  const parts = s.split(',');
+  if (parts.length === 1) return [s];
+  if (parts.length < 3) throw bad('a .urlset needs "prefix,a[,b...],suffix"');
+  const pre = parts[0];
+  const suf = parts[parts.length - 1];
+  const out = parts.slice(1, -1).map((m) => pre + m + suf);
+  if (out.length > 32) throw bad('a .urlset may list at most 32 URLs');
+  return out;
+}
+
+/**
+ * Parses the raw path after "/{proto}" (still percent-encoded, query removed).
+ * Unknown path pairs are kept and ignored (signatures and future parameters ride along).
+ */
+export function parsePackagerPath(proto: PackagerProtocol, rawPath: string): PackagerRequest {
+  let path = rawPath.replace(/%2c/gi, ',');
+  let container: 'ts' | 'fmp4' = proto === 'hls' ? 'ts' : 'fmp4';
+  const cm = /^\/container\/(fmp4|mpegts|ts)(?=\/)/.exec(path);
+  if (cm) {
+    container = cm[1] === 'fmp4' ? 'fmp4' : 'ts';
+    if (proto !== 'hls' && container !== 'fmp4') throw bad(`${proto} supports only fMP4`);
+    path = path.slice(cm[0].length);
+  }
+  // MSS fragments are two segments: QualityLevels(b)/Fragments(video=t)
+  const mss = /\/QualityLevels\((\d+)\)\/Fragments\((video|audio)=(\d+)\)$/.exec(path);
+  let fileName: string;
+  let file: PackagerFile | null;
+  if (proto === 'mss' && mss) {
+    fileName = mss[0].slice(1);
+    file = { type: 'mssFragment', bitrate: Number(mss[1]), kind: mss[2] as 'video' | 'audio', time: Number(mss[3]) };
+    path = path.slice(0, mss.index);
+  } else {
+    const slash = path.lastIndexOf('/');
+    fileName = decodeSafe(path.slice(slash + 1));
+    file = parseFileName(proto, fileName);
+    path = path.slice(0, Math.max(0, slash));
+  }
+  if (!file) throw notFound(`unknown ${proto} file name ${JSON.stringify(fileName.slice(0, 100))}`);
+
+  // ".urlset" ends the multi-URL; whatever follows it (signatures) applies to every URL
+  let urlPaths: string[];
+  let after = '';
+  const us = /\.urlset(?=\/|$)/.exec(path);
+  if (us) {
+    after = path.slice(us.index + us[0].length);
+    urlPaths = expandUrlset(path.slice(0, us.index));
+  } else urlPaths = [path];
+
+  let partnerId = NaN;
+  const urls: FlavorUrl[] = urlPaths.map((u) => {
+    const segs = splitPath(u + after);
+    if (segs[0] !== 'p' || !/^\d+$/.test(segs[1] ?? '')) throw notFound('packager URLs start with /p/{partnerId}');
+    const pid = Number(segs[1]);
+    if (!Number.isNaN(partnerId) && pid !== partnerId) throw bad('every URL of a set must name the same partner');
+    partnerId = pid;
+    const action = segs.indexOf('serveFlavor');
+    if (action < 0 || action > 4) throw notFound('packager URLs name /serveFlavor/ after the partner');
+    return { pairs: readPairs(segs.slice(action + 1)) };
+  });
+  return { proto, container, partnerId, urls, file, fileName };
+}
+
+function decodeSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw bad('malformed percent-encoding in the file name');
+  }
+}
+
+/** "v1-a1" → which tracks; null for no restriction. */
+export function parseTracks(v: string | undefined): { video: boolean; audio: boolean } | null {
+  if (v === undefined) return null;
+  if (!/^([va]\d+)(-[va]\d+)*$/.test(v)) throw bad(`tracks ${JSON.stringify(v.slice(0, 40))}: expected a form like v1-a1`);
+  const parts = v.split('-');
+  return { video: parts.some((p) => p.startsWith('v')), audio: parts.some((p) => p.startsWith('a')) };
+}
+
+/** A millisecond path parameter (clipFrom, clipTo). */
+export function parseMs(name: string, v: string | undefined): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d{1,12}$/.test(v)) throw bad(`${name} ${JSON.stringify(v.slice(0, 40))}: expected whole milliseconds`);
+  return Number(v);
+}

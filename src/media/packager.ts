@@ -1,0 +1,251 @@
+// The packager stage: from a parsed packager URL to an answer (a manifest text or a media body
+// description). Loads entries and flavors from the catalog, checks access through the callback
+// the route gives, reads indexes through the cache, and calls the writers. No HTTP here.
+import { readFile } from 'node:fs/promises';
+import type { Catalog } from '../catalog/catalog.js';
+import { AssetStatus, EntryStatus, type CaptionAsset, type Entry, type FlavorAsset } from '../catalog/types.js';
+import type { Config } from '../config.js';
+import { DeliveryError } from '../errors.js';
+import { mediaPath } from '../serve/file.js';
+import type { MediaBody } from './body.js';
+import { parseCues, toWebVtt } from './captions.js';
+import { buildMpd } from './dash/mpd.js';
+import { MediaError } from './errors.js';
+import { initSegment, mediaSegment } from './fmp4/writer.js';
+import { masterPlaylist, mediaPlaylist, subtitlePlaylist } from './hls/playlists.js';
+import type { IndexCache } from './index-cache.js';
+import { mssFragment, mssManifest } from './mss/manifest.js';
+import { type PackagerRequest, parseMs, parseTracks } from './packager-url.js';
+import { type CaptionTrack, type Presentation, type Rendition, locateSegment } from './presentation.js';
+import { buildTimeline, type Clip, flatPolicy, hlsPolicy, type SegmentPolicy } from './segment.js';
+import { tsSegment } from './ts/writer.js';
+
+export interface PackagerDeps {
+  catalog: Catalog;
+  config: Config;
+  cache: IndexCache;
+  /** The route's media-access check (signature, SERVE rules); null lets the request through. */
+  checkAccess(entry: Entry, flavor?: FlavorAsset): DeliveryError | null;
+}
+
+export type PackagerAnswer =
+  | { kind: 'text'; contentType: string; body: string; immutable: boolean }
+  | { kind: 'media'; body: MediaBody; filePath: string; immutable: true };
+
+interface Source {
+  entry: Entry;
+  flavor: FlavorAsset;
+  path: string;
+}
+
+const notFound = (why: string): DeliveryError => new DeliveryError('FILE_NOT_FOUND', `, ${why}`);
+
+/** Maps media-core refusals to delivery errors (4xx, with the reason). */
+export function mediaErrorToDelivery(e: MediaError): DeliveryError {
+  switch (e.kind) {
+    case 'BAD_CLIP':
+      return new DeliveryError('BAD_QUERY', `, ${e.message}`);
+    case 'OUT_OF_RANGE':
+      return new DeliveryError('FILE_NOT_FOUND', `, ${e.message}`);
+    case 'MOOV_TOO_LARGE':
+      return new DeliveryError('FILE_NOT_FOUND', `, media file cannot be packaged: ${e.message}`, { httpStatus: 413 });
+    default:
+      return new DeliveryError('FILE_NOT_FOUND', `, media file cannot be packaged: ${e.message}`);
+  }
+}
+
+function loadEntry(catalog: Catalog, id: string | undefined, partnerId: number): Entry {
+  const entry = id ? catalog.getEntry(id) : undefined;
+  if (!entry || entry.status === EntryStatus.DELETED || entry.partnerId !== partnerId) throw new DeliveryError('ENTRY_NOT_FOUND');
+  return entry;
+}
+
+function readyFlavor(f: FlavorAsset | undefined, entry: Entry): FlavorAsset {
+  if (!f || f.entryId !== entry.id || f.status === AssetStatus.DELETED) throw new DeliveryError('FLAVOR_NOT_FOUND');
+  if (f.status !== AssetStatus.READY) throw new DeliveryError('FLAVOR_NOT_FOUND', ', the flavor is not ready');
+  return f;
+}
+
+/** Resolves each URL of the set to its sources (one, or one per sequence entry). */
+function resolveSources(req: PackagerRequest, deps: PackagerDeps): { sets: Source[][]; mainEntry: Entry } {
+  const { catalog, config } = deps;
+  let mainEntry: Entry | null = null;
+  const sets: Source[][] = [];
+  for (const u of req.urls) {
+    const entry = loadEntry(catalog, u.pairs.get('entryId'), req.partnerId);
+    mainEntry ??= entry;
+    const sequence = u.pairs.get('sequence');
+    const sources: Source[] = [];
+    if (sequence) {
+      const ids = sequence.split(',').filter(Boolean);
+      const fpIds = (u.pairs.get('flavorParamIds') ?? '').split(',').filter(Boolean);
+      if (!ids.length || ids.length > 32) throw new DeliveryError('BAD_QUERY', ', sequence lists 1 to 32 entries');
+      if (fpIds.length === 0) throw new DeliveryError('MISSING_PARAMETER', '', { httpStatus: 400 });
+      const denied = deps.checkAccess(entry);
+      if (denied) throw denied;
+      // a merged flavorParamIds list makes one rendition per params id
+      for (const fp of fpIds) {
+        const clips: Source[] = [];
+        for (const id of ids) {
+          const e = loadEntry(catalog, id, req.partnerId);
+          const f = catalog.listFlavors(e.id).find((x) => String(x.flavorParamsId) === fp && x.status === AssetStatus.READY);
+          if (!f) throw new DeliveryError('FLAVOR_NOT_FOUND', `, entry ${e.id} has no ready flavor of params ${fp}`);
+          const d = deps.checkAccess(e, f);
+          if (d) throw d;
+          clips.push({ entry: e, flavor: f, path: mediaPath(config.mediaRoot, f.filePath) });
+        }
+        sets.push(clips);
+      }
+      continue;
+    }
+    const flavor = readyFlavor(catalog.getFlavor(u.pairs.get('flavorId') ?? ''), entry);
+    const denied = deps.checkAccess(entry, flavor);
+    if (denied) throw denied;
+    sources.push({ entry, flavor, path: mediaPath(config.mediaRoot, flavor.filePath) });
+    sets.push(sources);
+  }
+  if (!mainEntry || sets.length === 0) throw new DeliveryError('ENTRY_NOT_FOUND');
+  return { sets, mainEntry };
+}
+
+const ISO1: Record<string, string> = {
+  English: 'en', Spanish: 'es', French: 'fr', German: 'de', Italian: 'it', Portuguese: 'pt', Russian: 'ru', Japanese: 'ja',
+  Chinese: 'zh', Arabic: 'ar', Hebrew: 'he', Dutch: 'nl', Korean: 'ko', Hindi: 'hi', Polish: 'pl', Turkish: 'tr', Swedish: 'sv',
+};
+const langCode = (language: string, fallback = ''): string => (/^[a-z]{2,3}$/.test(language) ? language : ISO1[language] ?? fallback);
+
+async function rendition(f: number, sources: Source[], deps: PackagerDeps, policy: SegmentPolicy, clip: Clip, use: { video: boolean; audio: boolean }): Promise<Rendition> {
+  const clips = [];
+  for (const s of sources) {
+    const index = await deps.cache.get(s.path);
+    const hasV = index.tracks.some((t) => t.kind === 'video');
+    const hasA = index.tracks.some((t) => t.kind === 'audio');
+    clips.push(buildTimeline(index, policy, sources.length > 1 ? { fromMs: 0, toMs: Infinity } : clip, { video: use.video && hasV, audio: use.audio && hasA }));
+  }
+  const first = clips[0];
+  const fl = sources[0].flavor;
+  const audioLang = first.audio?.track.language;
+  return {
+    f,
+    clips,
+    hasVideo: !!first.video,
+    hasAudio: !!first.audio,
+    width: first.video?.track.width || fl.width,
+    height: first.video?.track.height || fl.height,
+    frameRate: fl.frameRate,
+    language: langCode(fl.language, audioLang && audioLang !== 'und' ? audioLang : ''),
+    label: fl.label || fl.language,
+    isDefault: fl.isDefault,
+  };
+}
+
+function captionTracks(catalog: Catalog, entry: Entry): Array<CaptionTrack & { asset: CaptionAsset }> {
+  return catalog.listCaptions(entry.id)
+    .filter((c) => c.status === AssetStatus.READY)
+    .map((c, i) => ({ n: i + 1, languageCode: c.languageCode || langCode(c.language), label: c.label || c.language, isDefault: c.isDefault, asset: c }));
+}
+
+function pick<T>(list: T[], f: number | null, what: string): T {
+  const i = (f ?? 1) - 1;
+  if (i < 0 || i >= list.length) throw notFound(`${what} -f${f} is not in this set of ${list.length}`);
+  return list[i];
+}
+
+/** Answers one packager request. Throws DeliveryError (or MediaError) on refusal. */
+export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): Promise<PackagerAnswer> {
+  const { sets, mainEntry } = resolveSources(req, deps);
+  const pairs = req.urls[0].pairs;
+  const fromMs = parseMs('clipFrom', pairs.get('clipFrom')) ?? 0;
+  const toMs = parseMs('clipTo', pairs.get('clipTo')) ?? Infinity;
+  if (toMs <= fromMs) throw new DeliveryError('BAD_QUERY', `, clipTo ${toMs} is not after clipFrom ${fromMs}`);
+  const clip: Clip = { fromMs, toMs };
+  const tracks = parseTracks(pairs.get('tracks')) ?? { video: true, audio: true };
+  const policy = req.proto === 'hls' ? hlsPolicy(deps.config.hlsSegmentDurationMs) : flatPolicy(deps.config.dashSegmentDurationMs);
+  const file = req.file;
+  const all = async (): Promise<Rendition[]> => Promise.all(sets.map((s, i) => rendition(i + 1, s, deps, policy, clip, tracks)));
+  const one = async (f: number | null, video: boolean | null, audio: boolean | null): Promise<Rendition> => {
+    const sources = pick(sets, f, 'flavor');
+    return rendition((f ?? 1), sources, deps, policy, clip, { video: tracks.video && (video ?? true), audio: tracks.audio && (audio ?? true) });
+  };
+  const captions = (): Array<CaptionTrack & { asset: CaptionAsset }> => (sets[0].length > 1 || pairs.get('disableCaptions') ? [] : captionTracks(deps.catalog, mainEntry));
+  const text = (contentType: string, body: string): PackagerAnswer => ({ kind: 'text', contentType, body, immutable: false });
+  const sourceOf = (f: number | null, clipNo: number): Source => {
+    const s = pick(sets, f, 'flavor');
+    if (clipNo < 1 || clipNo > s.length) throw notFound(`clip ${clipNo} is not in this sequence`);
+    return s[clipNo - 1];
+  };
+
+  switch (file.type) {
+    case 'master': {
+      const p: Presentation = { renditions: await all(), captions: captions(), container: req.container };
+      return text('application/vnd.apple.mpegurl', masterPlaylist(p));
+    }
+    case 'index': {
+      const r = await one(file.f, file.video, file.audio);
+      return text('application/vnd.apple.mpegurl', mediaPlaylist(r, { container: req.container, video: !!r.clips[0].video, audio: !!r.clips[0].audio, f: file.f }));
+    }
+    case 'segment': {
+      if ((file.ext === 'ts') !== (req.container === 'ts')) throw notFound(`.${file.ext} segments are not in this ${req.container === 'ts' ? 'MPEG-TS' : 'fMP4'} stream`);
+      const r = await one(file.f, file.video, file.audio);
+      const at = locateSegment(r.clips, file.n);
+      if (!at) throw notFound(`segment ${file.n} is out of range (1-${r.clips.reduce((n, c) => n + c.segments.length, 0)})`);
+      const tl = r.clips[at.clip];
+      const src = sourceOf(file.f, at.clip + 1);
+      const body = req.container === 'ts' ? tsSegment(tl, at.seg) : mediaSegment(tl, tl.segments[at.seg], { sequence: file.n, dash: false });
+      return { kind: 'media', body, filePath: src.path, immutable: true };
+    }
+    case 'init': {
+      if (req.proto === 'hls' && req.container !== 'fmp4') throw notFound('init segments exist only for fMP4 (/container/fmp4/)');
+      const r = await one(file.f, file.video, file.audio);
+      const tl = r.clips[file.clip - 1];
+      if (!tl) throw notFound(`clip ${file.clip} is not in this sequence`);
+      const tracks = [tl.video?.track, tl.audio?.track].filter((t) => t !== undefined);
+      if (!tracks.length) throw notFound('no such track in this flavor');
+      const bytes = initSegment(tracks);
+      return { kind: 'media', body: { length: bytes.length, contentType: tl.video ? 'video/mp4' : 'audio/mp4', async *produce(_fh, s, e) { yield bytes.subarray(s, e + 1); } }, filePath: sourceOf(file.f, file.clip).path, immutable: true };
+    }
+    case 'fragment': {
+      if (file.video && file.audio) throw notFound('DASH fragments carry one track: -v1 or -a1');
+      const r = await one(file.f, file.video ?? true, file.audio ?? !file.video);
+      const at = locateSegment(r.clips, file.n);
+      if (!at) throw notFound(`fragment ${file.n} is out of range (1-${r.clips.reduce((n, c) => n + c.segments.length, 0)})`);
+      const tl = r.clips[at.clip];
+      if (!tl.video && !tl.audio) throw notFound('no such track in this flavor');
+      return { kind: 'media', body: mediaSegment(tl, tl.segments[at.seg], { sequence: file.n, dash: true }), filePath: sourceOf(file.f, at.clip + 1).path, immutable: true };
+    }
+    case 'mpd': {
+      const p: Presentation = { renditions: await all(), captions: captions(), container: 'fmp4' };
+      return text('application/dash+xml', buildMpd(p));
+    }
+    case 'subtitlesPlaylist': {
+      const caps = captions();
+      if (!caps.find((c) => c.n === file.n)) throw notFound(`no caption track ${file.n}`);
+      const r = await one(1, null, null);
+      return text('application/vnd.apple.mpegurl', subtitlePlaylist(r.clips.map((c) => c.durationMs), file.n));
+    }
+    case 'subtitles': {
+      const cap = captions().find((c) => c.n === file.n);
+      if (!cap) throw notFound(`no caption track ${file.n}`);
+      const r = await one(1, null, null);
+      const tl = r.clips[0];
+      let raw: string;
+      try {
+        raw = await readFile(mediaPath(deps.config.mediaRoot, cap.asset.filePath), 'utf8');
+      } catch {
+        throw new DeliveryError('FILE_NOT_FOUND', ', caption file is missing');
+      }
+      const vtt = toWebVtt(parseCues(raw), { originMs: tl.originMs, durationMs: tl.durationMs, mpegTs90k: req.proto === 'hls' ? (req.container === 'ts' ? 126000 : 0) : undefined });
+      return { kind: 'text', contentType: 'text/vtt; charset=UTF-8', body: vtt, immutable: false };
+    }
+    case 'mssManifest': {
+      const p: Presentation = { renditions: await all(), captions: [], container: 'fmp4' };
+      return text('text/xml', mssManifest(p));
+    }
+    case 'mssFragment': {
+      const rs = await all();
+      const frag = mssFragment({ renditions: rs, captions: [], container: 'fmp4' }, file.bitrate, file.kind, file.time);
+      if (!frag) throw notFound('no such MSS fragment');
+      return { kind: 'media', body: frag.body, filePath: sourceOf(frag.f, 1).path, immutable: true };
+    }
+  }
+}

@@ -1,0 +1,81 @@
+// What a packager manifest describes, independent of the protocol: renditions (one per flavor in
+// the set), each a list of clips (one per sequence entry, usually one), plus caption tracks.
+// File-name conventions of the reference packager live here too, shared by every writer.
+import type { Timeline } from './segment.js';
+
+export interface Rendition {
+  /** 1-based position in the URL set: the "-f{n}" of file names. */
+  f: number;
+  clips: Timeline[];
+  hasVideo: boolean;
+  hasAudio: boolean;
+  width: number;
+  height: number;
+  frameRate: number;
+  /** ISO 639 code (2 or 3 letters) or "" */
+  language: string;
+  label: string;
+  isDefault: boolean;
+}
+
+export interface CaptionTrack {
+  /** 1-based caption number in the manifest. */
+  n: number;
+  languageCode: string;
+  label: string;
+  isDefault: boolean;
+}
+
+export interface Presentation {
+  renditions: Rendition[];
+  captions: CaptionTrack[];
+  /** fMP4 (HLS container/fmp4, DASH, MSS) or MPEG-TS (HLS default). */
+  container: 'ts' | 'fmp4';
+}
+
+/** Track selector of a file name: "-v1-a1", "-v1", "-a1". */
+export const trackSuffix = (v: boolean, a: boolean): string => `${v ? '-v1' : ''}${a ? '-a1' : ''}`;
+
+export const codecsOf = (tl: Timeline, video: boolean, audio: boolean): string =>
+  [video && tl.video ? tl.video.track.codecString : '', audio && tl.audio ? tl.audio.track.codecString : ''].filter(Boolean).join(',');
+
+export const totalDurationMs = (clips: Timeline[]): number => clips.reduce((n, c) => n + c.durationMs, 0);
+
+/** Global (1-based) segment number → clip and segment within it. */
+export function locateSegment(clips: Timeline[], n: number): { clip: number; seg: number } | null {
+  let i = n - 1;
+  if (!Number.isInteger(i) || i < 0) return null;
+  for (let c = 0; c < clips.length; c++) {
+    if (i < clips[c].segments.length) return { clip: c, seg: i };
+    i -= clips[c].segments.length;
+  }
+  return null;
+}
+
+/** Peak bit rate over the segments, in bits/s, counting the chosen tracks. */
+export function peakBandwidth(clips: Timeline[], video: boolean, audio: boolean): number {
+  let peak = 0;
+  for (const tl of clips) {
+    for (const s of tl.segments) {
+      let bytes = 0;
+      if (video && tl.video && s.video) for (let i = s.video.first; i < s.video.end; i++) bytes += tl.video.track.size[i];
+      if (audio && tl.audio && s.audio) for (let i = s.audio.first; i < s.audio.end; i++) bytes += tl.audio.track.size[i];
+      if (s.durationMs > 0) peak = Math.max(peak, (bytes * 8 * 1000) / s.durationMs);
+    }
+  }
+  return Math.max(1000, Math.round(peak));
+}
+
+/** Average bit rate, bits/s. */
+export function averageBandwidth(clips: Timeline[], video: boolean, audio: boolean): number {
+  let bytes = 0;
+  let ms = 0;
+  for (const tl of clips) {
+    ms += tl.durationMs;
+    for (const s of tl.segments) {
+      if (video && tl.video && s.video) for (let i = s.video.first; i < s.video.end; i++) bytes += tl.video.track.size[i];
+      if (audio && tl.audio && s.audio) for (let i = s.audio.first; i < s.audio.end; i++) bytes += tl.audio.track.size[i];
+    }
+  }
+  return ms > 0 ? Math.max(1000, Math.round((bytes * 8 * 1000) / ms)) : 1000;
+}
