@@ -1,0 +1,305 @@
+// kdeliver test console: plain browser JavaScript, no build step. Talks to /console/api/* with the
+// admin KS kept in sessionStorage (never in localStorage, never in a URL).
+'use strict';
+
+const KS_KEY = 'kdeliver.console.ks';
+const $ = (sel) => document.querySelector(sel);
+const el = (tag, props = {}, ...children) => {
+  const n = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'class') n.className = v;
+    else if (k.startsWith('on')) n.addEventListener(k.slice(2), v);
+    else if (k === 'dataset') Object.assign(n.dataset, v);
+    else n.setAttribute(k, v);
+  }
+  for (const c of children) n.append(c instanceof Node ? c : document.createTextNode(c == null ? '' : String(c)));
+  return n;
+};
+
+const state = { partnerId: null, catalog: null, entry: null, hls: null, dash: null, kplayer: null };
+
+// ---- API ------------------------------------------------------------------------------------------
+async function api(path, opts = {}) {
+  const headers = { ...(opts.body ? { 'content-type': 'application/json' } : {}) };
+  const ks = sessionStorage.getItem(KS_KEY);
+  if (ks) headers['x-kaltura-ks'] = ks;
+  const res = await fetch(path, { method: opts.body ? 'POST' : 'GET', headers, body: opts.body ? JSON.stringify(opts.body) : undefined });
+  let data = null;
+  try { data = await res.json(); } catch { /* not JSON */ }
+  if (!res.ok) {
+    const err = new Error((data && data.message) || `HTTP ${res.status}`);
+    err.status = res.status;
+    throw err;
+  }
+  return data;
+}
+
+// ---- login ----------------------------------------------------------------------------------------
+async function login(ev) {
+  ev.preventDefault();
+  $('#login-error').textContent = '';
+  const mode = document.querySelector('input[name=mode]:checked').value;
+  const partnerId = $('#login-partner').value.trim();
+  const credential = $('#login-credential').value.trim();
+  try {
+    if (mode === 'secret') {
+      const res = await api('/console/api/login', { body: { partnerId, secret: credential } });
+      sessionStorage.setItem(KS_KEY, res.ks);
+    } else {
+      sessionStorage.setItem(KS_KEY, credential);
+    }
+    $('#login-credential').value = '';
+    await start();
+  } catch (e) {
+    sessionStorage.removeItem(KS_KEY);
+    $('#login-error').textContent = e.message;
+  }
+}
+
+function logout() {
+  sessionStorage.removeItem(KS_KEY);
+  stopPlayback();
+  location.reload();
+}
+
+async function start() {
+  const session = await api('/console/api/session');
+  state.partnerId = session.partnerId;
+  $('#who-text').textContent = `partner ${session.partnerId} (${session.partnerName}), KS valid until ${new Date(session.expiry * 1000).toLocaleString()}`;
+  $('#who').hidden = false;
+  $('#login').hidden = true;
+  $('#app').hidden = false;
+  state.catalog = await api('/console/api/catalog');
+  renderEntries();
+  renderBuilder();
+  const first = state.catalog.entries.find((e) => e.status === 2 && e.flavors.length) || state.catalog.entries[0];
+  if (first) selectEntry(first.id);
+}
+
+// ---- catalog --------------------------------------------------------------------------------------
+const STATUS = { '-2': 'error importing', '-1': 'error converting', 0: 'import', 1: 'converting', 2: 'ready', 3: 'deleted', 4: 'pending', 5: 'moderate', 6: 'blocked', 7: 'no content' };
+
+function renderEntries() {
+  const { partner, entries } = state.catalog;
+  $('#partner-title').textContent = `Entries of partner ${partner.id} (${partner.name})${partner.enforceEncryption ? ', HTTPS enforced' : ''}`;
+  const filter = $('#entry-filter').value.trim().toLowerCase();
+  const body = $('#entries tbody');
+  body.replaceChildren(...entries
+    .filter((e) => !filter || e.id.toLowerCase().includes(filter) || e.name.toLowerCase().includes(filter))
+    .map((e) => el('tr', { dataset: { entryId: e.id }, class: state.entry && state.entry.id === e.id ? 'selected' : '', onclick: () => selectEntry(e.id) },
+      el('td', {}, el('code', {}, e.id)), el('td', {}, e.name), el('td', {}, STATUS[e.status] ?? e.status),
+      el('td', {}, e.flavors.length), el('td', {}, e.accessControl ? e.accessControl.rules.length : ''))));
+}
+
+function selectEntry(id) {
+  const e = state.catalog.entries.find((x) => x.id === id);
+  if (!e) return;
+  state.entry = e;
+  renderEntries();
+  $('#entry-card').hidden = false;
+  $('#entry-title').textContent = `${e.id}: ${e.name} (type ${e.type}, mediaType ${e.mediaType}, ${STATUS[e.status] ?? e.status}, ${e.duration} s)`;
+  $('#flavors tbody').replaceChildren(...e.flavors.map((f) => el('tr', {},
+    el('td', {}, el('code', {}, f.id)), el('td', {}, `${f.flavorParamsId} ${f.paramsName}`), el('td', {}, f.width ? `${f.width}x${f.height}` : 'audio'),
+    el('td', {}, f.bitrate), el('td', {}, f.codecs || f.fileExt), el('td', {}, f.language), el('td', {}, f.tags.join(',')), el('td', {}, f.status === 2 ? 'ready' : f.status))));
+  $('#captions').textContent = e.captions.length ? `Captions: ${e.captions.map((c) => `${c.id} ${c.language} (${c.format})`).join(', ')}` : '';
+  $('#rules-box').hidden = !e.accessControl;
+  $('#rules').textContent = e.accessControl ? JSON.stringify(e.accessControl, null, 2) : '';
+  const entryField = $('#f-entryId');
+  if (entryField) { entryField.value = e.id; updateUrl(); }
+}
+
+// ---- URL builder ----------------------------------------------------------------------------------
+// Every playManifest parameter, with its short alias where Kaltura has one.
+const FIELDS = [
+  ['entryId', 'e', 'text'], ['format', 'f', ['applehttp', 'mpegdash', 'url', 'download', 'http', 'hdnetworkmanifest', 'hdnetworksmil', 'sl', 'rtmp', 'rtsp', 'hds', 'hls']],
+  ['protocol', 'pt', ['http', 'https', '']], ['flavorId', 'fi'], ['flavorIds', 'fs'], ['flavorParamId', 'fp'], ['flavorParamIds', 'fps'],
+  ['tags', 't'], ['preferredBitrate', 'pb'], ['maxBitrate', 'mb'], ['minBitrate', 'mib'], ['seekFrom', 'sf'], ['clipTo', 'ct'],
+  ['playbackRate'], ['storageId', 'si'], ['cdnHost', 'ch'], ['deliveryProfileId'], ['deliveryCode', 'dc'], ['playbackContext', 'pc'],
+  ['ks'], ['referrer', 'r', 'text', 'plain text; sent base64'], ['responseFormat', '', ['', 'json', 'jsonp', 'f4m', 'smil', 'm3u8', 'redirect', 'xml']],
+  ['callback'], ['expiry', 'ex'], ['kt'], ['uiConfId', 'ui'], ['clientTag'], ['playSessionId'], ['defaultAudioLang'], ['muxedAudioLang'],
+  ['tracks'], ['sequence'], ['type', '', ['', 'media']], ['hashes'], ['ext', '', 'text', 'file-name tail, e.g. a.m3u8'],
+];
+const EXT = { applehttp: 'a.m3u8', hls: 'a.m3u8', mpegdash: 'manifest.mpd', url: 'a.mp4', download: 'a.mp4', http: 'a.mp4', hdnetworkmanifest: 'manifest.f4m', hds: 'manifest.f4m', sl: 'Manifest' };
+
+function renderBuilder() {
+  const box = $('#builder-fields');
+  box.replaceChildren(...FIELDS.map(([name, alias, kind = 'text', hint]) => {
+    const id = `f-${name}`;
+    const input = Array.isArray(kind)
+      ? el('select', { id, name }, ...kind.map((v) => el('option', { value: v }, v || '(none)')))
+      : el('input', { id, name, placeholder: hint || (alias ? `alias ${alias}` : '') });
+    input.addEventListener('input', updateUrl);
+    input.addEventListener('change', updateUrl);
+    return el('label', {}, name, input);
+  }));
+  $('#f-protocol').value = location.protocol === 'https:' ? 'https' : 'http';
+  $('#f-format').value = 'applehttp';
+  updateUrl();
+}
+
+const b64url = (s) => btoa(unescape(encodeURIComponent(s))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+
+function buildUrl() {
+  const v = (n) => ($(`#f-${n}`) ? $(`#f-${n}`).value.trim() : '');
+  const pid = state.partnerId;
+  const parts = [`/p/${pid}/sp/${pid}00/playManifest`];
+  const query = [];
+  for (const [name] of FIELDS) {
+    if (name === 'ext' || name === 'callback') continue;
+    let val = v(name);
+    if (!val) continue;
+    if (name === 'referrer') val = b64url(val);
+    parts.push(encodeURIComponent(name), encodeURIComponent(val));
+  }
+  const ext = v('ext') || EXT[v('format')] || 'a.mp4';
+  if (v('callback')) query.push(`callback=${encodeURIComponent(v('callback'))}`);
+  return parts.join('/') + '/' + ext + (query.length ? `?${query.join('&')}` : '');
+}
+
+function updateUrl() { $('#url').value = location.origin + buildUrl(); }
+
+// ---- why ------------------------------------------------------------------------------------------
+async function why() {
+  const card = $('#why-card');
+  card.hidden = false;
+  $('#why-verdict').textContent = 'asking…';
+  $('#why-rules').replaceChildren();
+  $('#why-steps').replaceChildren();
+  let res;
+  try {
+    res = await api('/console/api/trace', { body: { url: buildUrl() } });
+  } catch (e) {
+    $('#why-verdict').className = 'verdict-refused';
+    $('#why-verdict').textContent = `trace unavailable: ${e.message}`;
+    return null;
+  }
+  const verdict = $('#why-verdict');
+  if (res.plays) {
+    verdict.className = 'verdict-plays';
+    verdict.textContent = `Plays: ${res.result.flavors.length} flavor(s) [${res.result.flavors.join(', ')}] as ${res.result.format} through delivery profile ${res.result.profile.id} (${res.result.profile.name})` +
+      `${res.result.profile.tokenizer ? `, tokenizer ${res.result.profile.tokenizer}` : ', no tokenizer'}${res.result.clipTo ? `, clipped to ${res.result.clipTo} ms` : ''}.`;
+  } else {
+    verdict.className = 'verdict-refused';
+    verdict.textContent = `Refused: error ${res.error.code} ${res.error.name} (HTTP ${res.error.httpStatus}): ${res.error.message}` +
+      (res.error.headers.length ? ` [${res.error.headers.join('; ')}]` : '');
+  }
+  $('#why-rules').replaceChildren(...res.firedRules.map(({ index, rule }) => el('div', { class: 'rule', dataset: { ruleIndex: index } },
+    el('strong', {}, `Access-control rule #${index} fired`), rule.description ? ` (${rule.description})` : '',
+    rule.message ? el('div', {}, `message: ${rule.message}`) : '',
+    el('div', {}, `actions: ${rule.actions.map((a) => a.type + (a.limit !== undefined ? ` ${a.limit}s` : '') + (a.flavorParamsIds ? ` ${a.isBlockedList ? 'block' : 'allow'} ${a.flavorParamsIds.join(',')}` : '')).join(', ')}`),
+    el('pre', {}, JSON.stringify(rule.conditions || [], null, 1)))));
+  $('#why-steps').replaceChildren(...res.trace.map((s) => el('li', { dataset: { stage: s.stage } },
+    el('span', { class: `stage stage-${s.stage}` }, s.stage), s.message,
+    s.data !== undefined ? el('details', s.stage === 'selection' || s.stage === 'access' ? { open: '' } : {}, el('summary', {}, 'details'), el('pre', {}, JSON.stringify(s.data, null, 1))) : '')));
+  return res;
+}
+
+// ---- playback -------------------------------------------------------------------------------------
+const loaded = {};
+function loadScript(src) {
+  if (!loaded[src]) {
+    loaded[src] = new Promise((resolve, reject) => {
+      const s = el('script', { src });
+      s.onload = resolve;
+      s.onerror = () => reject(new Error(`could not load ${src}`));
+      document.head.append(s);
+    });
+  }
+  return loaded[src];
+}
+
+function setStatus(text, cls = '') {
+  const p = $('#play-status');
+  p.textContent = text;
+  p.className = cls;
+}
+
+function stopPlayback() {
+  if (state.hls) { state.hls.destroy(); state.hls = null; }
+  if (state.dash) { state.dash.reset(); state.dash = null; }
+  if (state.kplayer) { try { state.kplayer.destroy(); } catch { /* already gone */ } state.kplayer = null; }
+  const v = $('#video');
+  v.pause();
+  v.removeAttribute('src');
+  v.load();
+  v.hidden = true;
+  $('#kplayer').hidden = true;
+  $('#kplayer').replaceChildren();
+  setStatus('idle');
+}
+
+async function playFailed(message) {
+  setStatus(`playback failed: ${message}`, 'error');
+  await why();
+}
+
+function watchVideo(v) {
+  v.hidden = false;
+  v.ontimeupdate = () => { if (v.currentTime > 0) setStatus(`playing ${v.currentTime.toFixed(1)} s`, 'ok'); };
+  v.onerror = () => playFailed(v.error ? `media error ${v.error.code} ${v.error.message || ''}` : 'media error');
+}
+
+async function play() {
+  stopPlayback();
+  const url = location.origin + buildUrl();
+  const format = $('#f-format').value;
+  let kind = $('#player-kind').value;
+  if (kind === 'auto') kind = format === 'applehttp' || format === 'hls' ? 'hlsjs' : format === 'mpegdash' ? 'dashjs' : 'native';
+  setStatus(`loading with ${kind}…`);
+  const v = $('#video');
+  try {
+    if (kind === 'hlsjs') {
+      await loadScript('/console/vendor/hls.js');
+      if (!window.Hls.isSupported()) throw new Error('hls.js: MediaSource unsupported in this browser');
+      const hls = new window.Hls();
+      state.hls = hls;
+      hls.on(window.Hls.Events.ERROR, (_e, data) => {
+        if (data.fatal) playFailed(`hls.js ${data.type} ${data.details}${data.response ? ` (HTTP ${data.response.code})` : ''}`);
+      });
+      watchVideo(v);
+      hls.loadSource(url);
+      hls.attachMedia(v);
+      await v.play().catch(() => {});
+    } else if (kind === 'dashjs') {
+      await loadScript('/console/vendor/dash.js');
+      const player = window.dashjs.MediaPlayer().create();
+      state.dash = player;
+      player.on(window.dashjs.MediaPlayer.events.ERROR, (e) => playFailed(`dash.js ${e.error && (e.error.message || e.error.code)}`));
+      watchVideo(v);
+      player.initialize(v, url, true);
+    } else if (kind === 'native') {
+      // a refused playManifest answers 403/404: learn it before handing the URL to the element
+      const head = await fetch(url, { method: 'HEAD', redirect: 'follow' }).catch(() => null);
+      if (head && !head.ok) return playFailed(`HTTP ${head.status}${head.headers.get('x-kaltura') ? ` (${head.headers.get('x-kaltura')})` : ''}`);
+      watchVideo(v);
+      v.src = url;
+      await v.play().catch(() => {});
+    } else if (kind === 'kaltura') {
+      await loadScript('/console/vendor/kaltura-ovp-player.js');
+      const box = $('#kplayer');
+      box.hidden = false;
+      const ks = $('#f-ks').value.trim();
+      const player = window.KalturaPlayer.setup({
+        targetId: 'kplayer',
+        provider: { partnerId: state.partnerId, ...(ks ? { ks } : {}), env: { serviceUrl: `${location.origin}/api_v3`, cdnUrl: location.origin } },
+        playback: { autoplay: true, muted: true },
+      });
+      state.kplayer = player;
+      player.addEventListener('timeupdate', () => { if (player.currentTime > 0) setStatus(`playing ${player.currentTime.toFixed(1)} s (Kaltura player)`, 'ok'); });
+      player.addEventListener('error', (e) => { if (!e.payload || e.payload.severity === 2) playFailed(`Kaltura player: ${e.payload ? e.payload.code : 'error'}`); });
+      await player.loadMedia({ entryId: $('#f-entryId').value.trim() });
+    }
+  } catch (e) {
+    playFailed(e.message || String(e));
+  }
+}
+
+// ---- wiring ---------------------------------------------------------------------------------------
+$('#login-form').addEventListener('submit', login);
+$('#logout').addEventListener('click', logout);
+$('#entry-filter').addEventListener('input', renderEntries);
+$('#why-button').addEventListener('click', why);
+$('#play-button').addEventListener('click', play);
+$('#stop-button').addEventListener('click', stopPlayback);
+$('#copy-url').addEventListener('click', () => navigator.clipboard && navigator.clipboard.writeText($('#url').value));
+if (sessionStorage.getItem(KS_KEY)) start().catch(() => { sessionStorage.removeItem(KS_KEY); });

@@ -1,0 +1,117 @@
+// The test console: a static page (console/), the player bundles it uses, and its JSON API
+// (login, the partner's catalog, the decision trace of a playManifest URL). Every API call but
+// login needs an admin KS in X-Kaltura-Ks.
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { authenticateKs, login } from '../src/console/auth.js';
+import { tracePlayManifest } from '../src/console/trace.js';
+import { partnerView } from '../src/console/views.js';
+import { baseUrl } from './http.js';
+
+/** The console's static folder: console/ at the project root (from routes/ or dist/routes/). */
+export function consoleDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const up of ['..', '../..']) {
+    const p = resolve(here, up, 'console');
+    if (existsSync(join(p, 'index.html'))) return p;
+  }
+  throw new Error('console/index.html not found next to kdeliver');
+}
+
+const PAGE_FILES: Record<string, string> = {
+  'index.html': 'text/html; charset=utf-8',
+  'console.js': 'text/javascript; charset=utf-8',
+  'console.css': 'text/css; charset=utf-8',
+};
+
+// Browser players, served from node_modules so the page needs no internet and no build step.
+const VENDOR_FILES: Record<string, string> = {
+  'hls.js': 'hls.js/dist/hls.min.js',
+  'dash.js': 'dashjs/dist/modern/umd/dash.all.min.js',
+  'kaltura-ovp-player.js': '@playkit-js/kaltura-player-js/dist/kaltura-ovp-player.js',
+};
+
+function sendFile(reply: FastifyReply, file: string, type: string, cacheSeconds: number) {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return reply.code(404).header('cache-control', 'no-store').send({ message: `not installed: ${file.split('node_modules/')[1] ?? file} (run npm install)` });
+  }
+  return reply
+    .header('content-type', type)
+    .header('content-length', size)
+    .header('cache-control', `public, max-age=${cacheSeconds}`)
+    .header('x-content-type-options', 'nosniff')
+    .send(createReadStream(file));
+}
+
+export default async function consoleRoutes(app: FastifyInstance): Promise<void> {
+  const dir = consoleDir();
+  const modules = join(dirname(dir), 'node_modules');
+
+  app.get('/console', async (_req, reply) => reply.redirect('/console/', 302));
+  app.get('/console/', async (_req, reply) => sendFile(reply, join(dir, 'index.html'), PAGE_FILES['index.html'], 0));
+  app.get<{ Params: { file: string } }>('/console/:file', async (req, reply) => {
+    const type = PAGE_FILES[req.params.file];
+    if (!type) return reply.code(404).send({ message: 'no such console file' });
+    return sendFile(reply, join(dir, req.params.file), type, 0);
+  });
+  app.get<{ Params: { file: string } }>('/console/vendor/:file', async (req, reply) => {
+    const rel = VENDOR_FILES[req.params.file];
+    if (!rel) return reply.code(404).send({ message: 'no such player bundle' });
+    return sendFile(reply, join(modules, rel), 'text/javascript; charset=utf-8', 3600);
+  });
+
+  const api = { config: { rawBody: false }, logLevel: 'info' as const };
+  const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store');
+  const admin = (req: FastifyRequest, reply: FastifyReply) => {
+    const h = req.headers['x-kaltura-ks'];
+    const auth = authenticateKs(app.catalog, Array.isArray(h) ? h[0] : h, app.now(), req.ip);
+    if (!auth.ok) {
+      noStore(reply).code(auth.status).send({ message: auth.message });
+      return null;
+    }
+    return auth;
+  };
+
+  app.post<{ Body: { partnerId?: unknown; secret?: unknown } }>('/console/api/login', { ...api, bodyLimit: 4096 }, async (req, reply) => {
+    noStore(reply);
+    const body = req.body && typeof req.body === 'object' ? req.body : {};
+    const res = login(app.catalog, body.partnerId, body.secret, app.now());
+    if ('status' in res) return reply.code(res.status).send({ message: res.message });
+    return res;
+  });
+
+  app.get('/console/api/session', api, async (req, reply) => {
+    const auth = admin(req, reply);
+    if (!auth) return reply;
+    return noStore(reply).send({ partnerId: auth.partner.id, partnerName: auth.partner.name, userId: auth.userId, expiry: auth.expiry });
+  });
+
+  app.get('/console/api/catalog', api, async (req, reply) => {
+    const auth = admin(req, reply);
+    if (!auth) return reply;
+    return noStore(reply).send(partnerView(app.catalog, auth.partner));
+  });
+
+  const trace = async (req: FastifyRequest, reply: FastifyReply, url: unknown) => {
+    const auth = admin(req, reply);
+    if (!auth) return reply;
+    noStore(reply);
+    if (typeof url !== 'string' || url === '') return reply.code(400).send({ message: 'url: expected the playManifest path and query to explain' });
+    const res = tracePlayManifest(
+      { catalog: app.catalog, config: app.config, now: app.now(), baseUrl: baseUrl(req) },
+      { url, clientIp: req.ip, isHttps: req.protocol === 'https', headers: req.headers },
+    );
+    if (res.status === 400) return reply.code(400).send({ message: res.message });
+    if (res.partnerId !== auth.partner.id) return reply.code(403).send({ message: `the URL names partner ${res.partnerId}; this KS is of partner ${auth.partner.id}` });
+    return reply.send(res);
+  };
+  app.get<{ Querystring: { url?: unknown } }>('/console/api/trace', api, async (req, reply) => trace(req, reply, req.query.url));
+  // POST keeps a URL that carries a KS out of access logs and browser history
+  app.post<{ Body: { url?: unknown } }>('/console/api/trace', { ...api, bodyLimit: 16384 }, async (req, reply) =>
+    trace(req, reply, req.body && typeof req.body === 'object' ? req.body.url : undefined));
+}

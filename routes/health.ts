@@ -1,0 +1,41 @@
+// Orchestrator probes. /healthz: the process answers. /readyz: the catalog answers a query and the
+// media storage is readable, so traffic may be routed here.
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+
+export interface ReadinessCheck {
+  name: string;
+  ok: boolean;
+  error?: string;
+}
+
+export default async function healthRoutes(app: FastifyInstance): Promise<void> {
+  const noStore = { 'cache-control': 'no-store' };
+
+  app.get('/healthz', { logLevel: 'warn' }, async (_req, reply) => {
+    reply.headers(noStore);
+    return { status: 'ok' };
+  });
+
+  app.get('/readyz', { logLevel: 'warn' }, async (_req, reply) => {
+    const checks: ReadinessCheck[] = [];
+    try {
+      app.catalog.db.prepare('SELECT COUNT(*) AS n FROM partners').get();
+      checks.push({ name: 'catalog', ok: true });
+    } catch (e) {
+      checks.push({ name: 'catalog', ok: false, error: (e as Error).message });
+    }
+    try {
+      await access(app.config.mediaRoot, constants.R_OK | constants.X_OK);
+      await access(app.config.dataDir, constants.R_OK | constants.W_OK);
+      checks.push({ name: 'storage', ok: true });
+    } catch (e) {
+      // the path is the operator's own configuration, not a secret, and helps them fix it
+      checks.push({ name: 'storage', ok: false, error: (e as NodeJS.ErrnoException).code ?? 'unreachable' });
+    }
+    const ready = checks.every((c) => c.ok);
+    reply.code(ready ? 200 : 503).headers(noStore);
+    return { status: ready ? 'ready' : 'not ready', checks };
+  });
+}

@@ -1,0 +1,59 @@
+// Observability for the whole app: a Prometheus /metrics endpoint, the hooks that feed it, and the
+// request-log bindings that put partner, entry and error code on every playManifest log line.
+// Registered before the other route plugins and not encapsulated (skip-override), because Fastify
+// attaches hooks and the child-logger factory to routes when they are registered.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createHttpMetrics, kalturaErrorCode, type IndexCacheStats } from '../src/metrics/http-metrics.js';
+import { playManifestFacts, routeFamily } from '../src/metrics/request-facts.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: ReturnType<typeof createHttpMetrics>;
+  }
+}
+
+function indexCacheStats(app: FastifyInstance): IndexCacheStats | null {
+  // The packager decorates app.indexCache (src/media/index-cache.ts) when it is registered.
+  const cache = (app as unknown as { indexCache?: { stats?: () => IndexCacheStats } }).indexCache;
+  return typeof cache?.stats === 'function' ? cache.stats() : null;
+}
+
+async function metricsPlugin(app: FastifyInstance): Promise<void> {
+  const metrics = createHttpMetrics({ indexCache: () => indexCacheStats(app) });
+  app.decorate('metrics', metrics);
+
+  app.setChildLoggerFactory(function childLogger(logger, bindings, opts, rawReq) {
+    const url = rawReq.url ?? '';
+    if (url.includes('/playManifest')) {
+      const { partnerId, entryId } = playManifestFacts(url);
+      return logger.child({ ...bindings, partnerId, entryId }, opts);
+    }
+    return logger.child(bindings, opts);
+  });
+
+  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+    const family = routeFamily(request.url);
+    const status = reply.statusCode;
+    const errorCode = kalturaErrorCode(reply.getHeader('x-kaltura'));
+    const length = Number(reply.getHeader('content-length'));
+    metrics.observe({
+      family,
+      method: request.method,
+      status,
+      seconds: reply.elapsedTime / 1000,
+      bytes: request.method !== 'HEAD' && Number.isFinite(length) ? length : 0,
+      errorCode,
+    });
+    // Fastify's "request completed" line follows this hook and logs through reply.log.
+    if (family === 'playManifest') reply.log = reply.log.child({ code: errorCode ?? 0 });
+  });
+
+  app.get('/metrics', { logLevel: 'warn' }, async (_req, reply) => {
+    reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').header('cache-control', 'no-store');
+    return metrics.registry.render();
+  });
+}
+
+// Not encapsulated: the hooks, decorator and logger factory apply to the whole app.
+(metricsPlugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+export default metricsPlugin;

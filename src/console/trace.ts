@@ -1,0 +1,95 @@
+// The "why" of a playManifest URL: the decision trace of resolvePlayback for that URL as the
+// console's caller would send it (same IP, user agent and referrer; the console's own credential
+// removed), with the fired access-control rules spelled out.
+import type { Catalog } from '../catalog/catalog.js';
+import type { Config } from '../config.js';
+import type { AccessDecision } from '../access/types.js';
+import { DeliveryError } from '../errors.js';
+import { resolvePlayback, type TracedError, type TraceStep } from '../playback.js';
+import { publicRule } from './views.js';
+import { parsePlayRequest, splitUrl, type HttpFacts } from '../request/play-request.js';
+
+export interface TraceInput {
+  /** A playManifest path with its query, e.g. /p/309/sp/30900/playManifest/entryId/x/format/url/a.mp4 */
+  url: string;
+  clientIp: string;
+  isHttps: boolean;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export type TraceResult =
+  | { status: 400; message: string }
+  | {
+    status: 200;
+    partnerId: number;
+    plays: boolean;
+    error: { code: number; name: string; message: string; httpStatus: number; headers: string[] } | null;
+    result: { format: string; profile: { id: number; name: string; tokenizer: string | null }; flavors: string[]; urls: string[]; clipTo: number } | null;
+    trace: TraceStep[];
+    firedRules: { index: number; rule: unknown }[];
+  };
+
+// Headers that carry the console's own credential must not grant the traced request anything.
+const CONSOLE_HEADERS = ['x-kaltura-ks', 'authorization', 'cookie', 'x-kdeliver-admin-secret'];
+
+export function tracePlayManifest(ctx: { catalog: Catalog; config: Config; now: number; baseUrl: string }, input: TraceInput): TraceResult {
+  if (input.url.length > 8192) return { status: 400, message: 'url: too long' };
+  const { path, query } = splitUrl(input.url);
+  const m = /^\/p\/(\d{1,10})\/(?:sp\/\d{1,12}\/)?playManifest(\/.*)?$/.exec(path);
+  if (!m) return { status: 400, message: 'url: expected a playManifest path such as /p/309/sp/30900/playManifest/entryId/1_rcit0qgs/format/url/a.mp4' };
+  const partnerId = Number(m[1]);
+  const headers = Object.fromEntries(Object.entries(input.headers).filter(([k]) => !CONSOLE_HEADERS.includes(k.toLowerCase())));
+  const q: Record<string, string> = {};
+  for (const [k, v] of new URLSearchParams(query)) if (!(k in q)) q[k] = v;
+  const http: HttpFacts = { method: 'GET', rawUrl: input.url, query: q, headers, isHttps: input.isHttps, clientIp: input.clientIp };
+
+  let trace: TraceStep[] = [];
+  let error: DeliveryError | null = null;
+  let result: Extract<TraceResult, { status: 200 }>['result'] = null;
+  let entryId: string | null = null;
+  try {
+    const req = parsePlayRequest(m[2] ?? '/', http);
+    entryId = req.entryId;
+    const pb = resolvePlayback(ctx, req);
+    trace = pb.trace;
+    result = {
+      format: pb.format,
+      profile: { id: pb.profile.id, name: pb.profile.name, tokenizer: pb.profile.tokenizer?.type ?? null },
+      flavors: pb.flavors.map((f) => f.id), urls: pb.urls, clipTo: pb.clipTo,
+    };
+  } catch (e) {
+    if (!(e instanceof DeliveryError)) throw e;
+    error = e;
+    trace = [...((e as TracedError).trace ?? [])];
+    // a refusal by access control carries its decision (src/access/entry-check.ts)
+    const refused = e as DeliveryError & { access?: AccessDecision; notes?: string[] };
+    if (refused.access && !trace.some((s) => s.stage === 'access')) {
+      trace.push({
+        stage: 'access',
+        message: refused.notes?.find((n) => n.startsWith('access-control')) ?? `rules ${refused.access.firedRules.join(',')} fired`,
+        data: { firedRules: refused.access.firedRules, messages: refused.access.messages, blocked: refused.access.blocked },
+      });
+    }
+  }
+  return {
+    status: 200,
+    partnerId,
+    plays: error === null,
+    error: error && { code: error.code, name: error.errorName, message: error.message, httpStatus: error.httpStatus, headers: error.headers },
+    result,
+    trace,
+    firedRules: firedRules(ctx.catalog, entryId, trace),
+  };
+}
+
+function firedRules(catalog: Catalog, entryId: string | null, trace: TraceStep[]): { index: number; rule: unknown }[] {
+  const entry = entryId ? catalog.getEntry(entryId) : undefined;
+  const acp = entry?.accessControlProfileId != null ? catalog.getAccessControlProfile(entry.accessControlProfileId) : undefined;
+  if (!acp) return [];
+  const fired = new Set<number>();
+  for (const s of trace) {
+    const d = s.data as { firedRules?: unknown } | undefined;
+    if (s.stage === 'access' && d && Array.isArray(d.firedRules)) for (const i of d.firedRules) if (typeof i === 'number') fired.add(i);
+  }
+  return [...fired].sort((a, b) => a - b).filter((i) => acp.rules[i]).map((i) => ({ index: i, rule: publicRule(acp.rules[i]) }));
+}

@@ -1,0 +1,71 @@
+// /healthz, /readyz and /metrics on the real server, after real requests: the counters must say
+// what was served, and readiness must follow the storage.
+import t from 'tap';
+import { renameSync } from 'node:fs';
+import { startServer } from '../helpers/server.js';
+
+const metricValue = (text: string, series: string): number | null => {
+  const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+  return line ? Number(line.slice(series.length + 1)) : null;
+};
+
+t.test('health, readiness and metrics', async (t) => {
+  const s = await startServer(t);
+  const get = (path: string, init?: RequestInit) => fetch(s.url + path, { redirect: 'manual', ...init });
+
+  const h = await get('/healthz');
+  t.equal(h.status, 200);
+  t.same(await h.json(), { status: 'ok' });
+  t.equal(h.headers.get('cache-control'), 'no-store');
+
+  const r = await get('/readyz');
+  t.equal(r.status, 200);
+  t.same(await r.json(), { status: 'ready', checks: [{ name: 'catalog', ok: true }, { name: 'storage', ok: true }] });
+
+  const pm = '/p/309/sp/30900/playManifest/entryId';
+  const ok = await get(`${pm}/1_rcit0qgs/format/url/protocol/http/flavorParamId/301951/a.mp4`);
+  t.equal(ok.status, 302, 'playManifest redirect');
+  const media = await fetch(new URL(ok.headers.get('location')!, s.url));
+  t.equal(media.status, 200);
+  const mediaBytes = (await media.arrayBuffer()).byteLength;
+  t.ok(mediaBytes > 100_000, `media bytes served (${mediaBytes})`);
+  t.equal((await get(`${pm}/1_kssecure/format/url/protocol/http/a.mp4`)).status, 403);
+  t.equal((await get(`${pm}/1_kssecure/format/applehttp/protocol/http/a.m3u8`)).status, 403);
+  t.equal((await get(`${pm}/1_deleted0/format/url/protocol/http/a.mp4`)).status, 404);
+  t.equal((await get('/no/such/path')).status, 404);
+
+  const m = await get('/metrics');
+  t.equal(m.status, 200);
+  t.match(m.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+  const text = await m.text();
+  t.equal(metricValue(text, 'kdeliver_http_requests_total{family="playManifest",method="GET",status="302"}'), 1);
+  t.equal(metricValue(text, 'kdeliver_http_requests_total{family="playManifest",method="GET",status="403"}'), 2);
+  t.equal(metricValue(text, 'kdeliver_http_requests_total{family="playManifest",method="GET",status="404"}'), 1);
+  t.equal(metricValue(text, 'kdeliver_http_requests_total{family="health",method="GET",status="200"}'), 2);
+  t.equal(metricValue(text, 'kdeliver_http_requests_total{family="other",method="GET",status="404"}'), 1);
+  t.equal(metricValue(text, 'kdeliver_playmanifest_errors_total{code="3"}'), 2, 'access-control refusals by reference code');
+  t.equal(metricValue(text, 'kdeliver_playmanifest_errors_total{code="1"}'), 1, 'entry not found');
+  const servedFamily = new URL(ok.headers.get('location')!, s.url).pathname.includes('/serveFlavor/') ? 'serveFlavor' : 'other';
+  t.equal(metricValue(text, `kdeliver_http_response_bytes_total{family="${servedFamily}"}`), mediaBytes, 'bytes served count the media body');
+  t.equal(metricValue(text, 'kdeliver_http_request_duration_seconds_count{family="playManifest"}'), 4);
+  t.equal(metricValue(text, 'kdeliver_http_request_duration_seconds_bucket{family="playManifest",le="+Inf"}'), 4);
+  t.match(text, /# TYPE kdeliver_http_request_duration_seconds histogram/);
+
+  // storage gone: not ready (and back)
+  const aside = s.config.mediaRoot + '.aside';
+  renameSync(s.config.mediaRoot, aside);
+  const down = await get('/readyz');
+  t.equal(down.status, 503);
+  const body = await down.json();
+  t.equal(body.status, 'not ready');
+  t.same(body.checks.find((c: { name: string }) => c.name === 'storage'), { name: 'storage', ok: false, error: 'ENOENT' });
+  renameSync(aside, s.config.mediaRoot);
+  t.equal((await get('/readyz')).status, 200);
+
+  // catalog gone: not ready
+  s.app.catalog.db.close();
+  const noDb = await get('/readyz');
+  t.equal(noDb.status, 503);
+  t.match((await noDb.json()).checks[0], { name: 'catalog', ok: false });
+  t.equal((await get('/healthz')).status, 200, 'the process is still up');
+});

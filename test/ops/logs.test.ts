@@ -1,0 +1,90 @@
+// Logs are JSON lines with request ids; playManifest lines carry partner, entry and error code;
+// and no secret (KS, kt, partner secrets, console credentials) ever reaches them, whichever way a
+// request carries it. The server is the real one, with the production logger options, writing
+// into a buffer this test reads.
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../src/config.js';
+import { buildServer, loggerOptions } from '../../src/server.js';
+import { generateKs } from '../../src/access/ks.js';
+import { signPlayManifestUrl } from '../../src/access/kt.js';
+
+t.test('request logs: fields present, secrets absent', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-logs-'));
+  const config = loadConfig({ KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'info' });
+  let out = '';
+  const stream = new Writable({ write(chunk, _enc, cb) { out += chunk.toString(); cb(); } });
+  const app = await buildServer({ config, logger: { ...(loggerOptions(config) as object), stream } });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address();
+  const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  t.teardown(async () => {
+    await app.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const now = Math.floor(Date.now() / 1000);
+  const adminKs = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 2, expiry: 3600, now, version: 2, privileges: 'sview:*' });
+  const userKs = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 0, userId: 'viewer', expiry: 3600, now, privileges: 'sview:1_kssecure' });
+  const pm = '/p/309/sp/30900/playManifest/entryId';
+  const signed = signPlayManifestUrl(`${pm}/1_rcit0qgs/format/url/protocol/http/a.mp4`, config.urlTokenSecret, now + 600);
+  const kt = /\/kt\/([^/?]+)/.exec(signed)![1];
+  const get = (path: string, headers: Record<string, string> = {}) => fetch(base + path, { redirect: 'manual', headers });
+
+  const answers = [
+    await get(`${pm}/1_kssecure/format/url/protocol/http/ks/${userKs}/a.mp4`),
+    await get(`${pm}/1_kssecure/format/applehttp/protocol/http/a.m3u8?ks=${encodeURIComponent(adminKs)}`),
+    await get(`${pm}/1_kssecure/format/url/protocol/http/a.mp4`, { 'X-Kaltura-Ks': adminKs }),
+    await get(`${pm}/1_kssecure/format/url/protocol/http/a.mp4`, { authorization: `Bearer ${adminKs}`, cookie: `ks=${adminKs}` }),
+    await get(`${pm}/1_kssecure/format/url/protocol/http/a.mp4`),
+    await get(signed),
+    await get(`${pm}/1_rcit0qgs/format/url/protocol/http/kt/${kt}x/a.mp4`),
+    await get(`/api_v3/service/session/action/start/format/1?secret=sample-admin-secret-309&partnerId=309&type=2`),
+    await fetch(`${base}/console/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ partnerId: 309, secret: 'sample-admin-secret-309' }) }),
+    await fetch(`${base}/console/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ partnerId: 309, secret: 'sample-user-secret-309' }) }),
+    await get(`/console/api/trace?url=${encodeURIComponent(`${pm}/1_kssecure/format/url/ks/${userKs}/a.mp4?kt=${kt}`)}`, { 'X-Kaltura-Ks': adminKs }),
+  ];
+  t.equal(answers[0].status, 302, 'a user KS with sview plays');
+  t.equal(answers[2].status, 302, 'an admin KS in the header plays');
+  t.equal(answers[4].status, 403, 'no KS: refused');
+  t.equal(answers[5].status, 302, 'a kt-signed URL plays');
+  t.equal(answers[6].status, 403, 'a bad kt is refused');
+  t.equal(answers[8].status, 200, 'console login with the admin secret');
+  const consoleKs = (await answers[8].json()).ks as string;
+  t.equal(answers[9].status, 401, 'console login with the user secret is refused');
+  t.equal(answers[10].status, 200, 'trace endpoint');
+  // the console KS in use, too
+  t.equal((await get('/console/api/session', { 'X-Kaltura-Ks': consoleKs })).status, 200);
+  await app.close();
+
+  const secrets = {
+    adminKs, userKs, consoleKs, kt, 'signed kt': /\/kt\/([^/?]+)/.exec(signed)![1],
+    'admin secret': 'sample-admin-secret-309', 'user secret': 'sample-user-secret-309',
+    'url token secret': config.urlTokenSecret, 'media url secret': config.mediaUrlSecret,
+  };
+  for (const [name, value] of Object.entries(secrets)) {
+    t.notOk(out.includes(value), `${name} is not in the log`);
+    // also not in the url-encoded or url-safe/standard base64 respelling
+    t.notOk(out.includes(encodeURIComponent(value)), `${name} (url-encoded) is not in the log`);
+    t.notOk(out.includes(value.slice(0, 24)), `no 24-character prefix of ${name} in the log`);
+  }
+
+  const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.ok(lines.length >= 20, `${lines.length} JSON log lines`);
+  const reqLines = lines.filter((l) => l.reqId !== undefined);
+  t.ok(reqLines.length >= 20, 'request lines carry a request id');
+  const pmLines = reqLines.filter((l) => typeof (l.req as { url?: string } | undefined)?.url === 'string'
+    ? (l.req as { url: string }).url.includes('/playManifest') : false);
+  const pmIds = new Set(pmLines.map((l) => l.reqId));
+  t.equal(pmIds.size, 7, 'seven playManifest requests');
+  for (const l of reqLines.filter((x) => pmIds.has(x.reqId))) {
+    t.equal(l.partnerId, 309, `partner on "${l.msg}"`);
+    t.match(l.entryId, /^1_(kssecure|rcit0qgs)$/, `entry on "${l.msg}"`);
+    if (l.msg === 'request completed') t.type(l.code, 'number', 'error code on the completion line');
+  }
+  const completed = reqLines.filter((l) => pmIds.has(l.reqId) && l.msg === 'request completed');
+  t.same(completed.map((l) => l.code).sort(), [0, 0, 0, 0, 27, 3, 3].sort(), 'codes: four served, one bad kt (27), two refused (3)');
+});

@@ -1,0 +1,109 @@
+// Graceful shutdown of `kdeliver serve`, as a real process: SIGTERM stops accepting connections,
+// lets an in-flight request finish, and exits 0; a request that never finishes is cut after
+// KDELIVER_SHUTDOWN_GRACE_MS and the process still exits 0.
+import t, { type Test } from 'tap';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// The TypeScript loader tap runs this file with, so the server starts from src/ without a build.
+const loader = process.execArgv.filter((a) => a.includes('@tapjs/typescript') || a === '--enable-source-maps');
+
+interface Running {
+  child: ChildProcess;
+  port: number;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+  log: () => string;
+  signalledAt: { t: number };
+}
+
+async function startServe(t: Test, env: Record<string, string>): Promise<Running> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-shutdown-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const child = spawn(process.execPath, [...loader, 'src/cli/main.ts', 'serve'], {
+    cwd: new URL('../..', import.meta.url).pathname,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, KDELIVER_DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', KDELIVER_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const signalledAt = { t: 0 };
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, ms: Date.now() - signalledAt.t })));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in 60 s:\n${out}`)), 60_000);
+    const look = () => {
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+    };
+    child.stdout!.on('data', look);
+    child.stderr!.on('data', look);
+    child.on('exit', () => { clearTimeout(timer); reject(new Error(`server exited during start:\n${out}`)); });
+  });
+  return { child, port, exit, log: () => out, signalledAt };
+}
+
+/** Opens a connection and sends the head of a POST whose body is not complete yet. */
+function startSlowPost(port: number, body: string): Promise<{ sock: Socket; finish: () => void; response: Promise<string> }> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1', () => {
+      sock.write(`POST /console/api/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`);
+      sock.write(body.slice(0, 10));
+      let res = '';
+      const response = new Promise<string>((done) => {
+        sock.on('data', (d) => (res += d));
+        sock.on('close', () => done(res));
+      });
+      resolve({ sock, finish: () => sock.write(body.slice(10)), response });
+    });
+    sock.on('error', reject);
+  });
+}
+
+const refused = (port: number) => new Promise<boolean>((resolve) => {
+  const s = connect(port, '127.0.0.1');
+  s.on('connect', () => { s.destroy(); resolve(false); });
+  s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+t.test('SIGTERM lets an in-flight request finish, then exits 0', async (t) => {
+  const s = await startServe(t, { KDELIVER_SHUTDOWN_GRACE_MS: '10000' });
+  t.equal((await fetch(`http://127.0.0.1:${s.port}/healthz`)).status, 200, 'serving');
+  const body = JSON.stringify({ partnerId: 309, secret: 'sample-admin-secret-309' });
+  const slow = await startSlowPost(s.port, body);
+  await sleep(200); // the request is in the server now, its body incomplete
+  s.signalledAt.t = Date.now();
+  s.child.kill('SIGTERM');
+  await sleep(500);
+  t.equal(s.child.exitCode, null, 'still running while a request is in flight');
+  t.ok(await refused(s.port), 'new connections are refused after SIGTERM');
+  slow.finish();
+  const res = await slow.response;
+  t.match(res, /^HTTP\/1\.1 200 /, 'the in-flight request completed');
+  t.match(res, /"ks":"djJ8/, 'with its whole answer');
+  const { code, signal, ms } = await s.exit;
+  t.equal(signal, null);
+  t.equal(code, 0, 'exit code 0');
+  t.ok(ms < 5000, `exited ${ms} ms after SIGTERM, well inside the grace period`);
+  t.match(s.log(), /SIGTERM: no new connections/);
+  t.notMatch(s.log(), /sample-admin-secret-309/, 'the login secret is not logged');
+});
+
+t.test('a request that never finishes is cut at the grace bound; exit 0', async (t) => {
+  const s = await startServe(t, { KDELIVER_SHUTDOWN_GRACE_MS: '1000' });
+  const stuck = await startSlowPost(s.port, JSON.stringify({ partnerId: 309, secret: 'x'.repeat(40) }));
+  await sleep(200);
+  s.signalledAt.t = Date.now();
+  s.child.kill('SIGTERM');
+  const { code, ms } = await s.exit;
+  t.equal(code, 0, 'exit code 0');
+  t.ok(ms >= 900 && ms < 6000, `exited ${ms} ms after SIGTERM (grace 1000 ms)`);
+  await stuck.response; // the server closed the connection
+  t.pass('the stuck connection was closed');
+});
