@@ -1,0 +1,83 @@
+// Shared pieces of the CDN tokenizers: settings read with defaults, query appending, common
+// prefixes, PHP's dirname and urlencode. A tokenizer works on paths relative to the delivery
+// profile's base URL (security.md §3), each "/..." with an optional query.
+import { createHash, createHmac } from 'node:crypto';
+import type { TokenizerConfig } from '../../catalog/types.js';
+
+export interface TokenizeContext {
+  /** Unix seconds. */
+  now: number;
+  /** The request KS string, or null. */
+  ks: string | null;
+  /** The request KS user (verified), for the KS tokenizer. */
+  ksUserId?: string | null;
+  clientIp: string;
+  entryId: string;
+  partnerId: number;
+  /** The profile's base URL (scheme://host[/path]), without a trailing slash. */
+  baseUrl: string;
+}
+
+/** A tokenizer: relative paths in, relative paths (or path prefixes) out. */
+export type Tokenizer = (paths: string[], cfg: TokenizerConfig, ctx: TokenizeContext) => string[];
+
+export class TokenizerError extends Error {
+  override name = 'TokenizerError';
+}
+
+export const str = (cfg: TokenizerConfig, name: string, dflt = ''): string => {
+  const v = cfg[name];
+  return v === undefined || v === null ? dflt : String(v);
+};
+export const num = (cfg: TokenizerConfig, name: string, dflt: number): number => {
+  const v = Number(cfg[name]);
+  return cfg[name] === undefined || cfg[name] === null || cfg[name] === '' || !Number.isFinite(v) ? dflt : v;
+};
+export const bool = (cfg: TokenizerConfig, name: string): boolean => {
+  const v = cfg[name];
+  return v === true || v === 1 || v === '1' || v === 'true';
+};
+export const requireKey = (cfg: TokenizerConfig): string => {
+  const k = str(cfg, 'key');
+  if (!k) throw new TokenizerError(`${cfg.type} tokenizer: "key" is not set`);
+  return k;
+};
+/** The signing window in seconds; the reference has no default, kdeliver takes 600. */
+export const windowOf = (cfg: TokenizerConfig): number => Math.max(0, Math.floor(num(cfg, 'window', 600)));
+
+export function splitQuery(path: string): [string, string] {
+  const q = path.indexOf('?');
+  return q < 0 ? [path, ''] : [path.slice(0, q), path.slice(q + 1)];
+}
+
+export const appendQuery = (url: string, query: string): string => url + (url.includes('?') ? '&' : '?') + query;
+
+export function commonPrefix(items: string[]): string {
+  if (items.length === 0) return '';
+  let p = items[0];
+  for (const s of items.slice(1)) {
+    let i = 0;
+    while (i < p.length && i < s.length && p[i] === s[i]) i++;
+    p = p.slice(0, i);
+  }
+  return p;
+}
+
+/** PHP dirname() of a path. */
+export function phpDirname(path: string): string {
+  const p = path.replace(/\/+$/, '');
+  if (p === '') return path.startsWith('/') ? '/' : '.';
+  const i = p.lastIndexOf('/');
+  if (i < 0) return '.';
+  const d = p.slice(0, i).replace(/\/+$/, '');
+  return d === '' ? '/' : d;
+}
+
+/** PHP urlencode. */
+export const phpUrlEncode = (s: string): string =>
+  encodeURIComponent(s).replace(/[!'()*~]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()).replace(/%20/g, '+');
+
+export const md5 = (data: Buffer | string): Buffer => createHash('md5').update(data).digest();
+export const md5Hex = (data: Buffer | string): string => createHash('md5').update(data).digest('hex');
+export const hmac = (alg: string, key: Buffer | string, data: string): Buffer => createHmac(alg, key).update(data, 'utf8').digest();
+export const b64urlNoPad = (b: Buffer): string => b.toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');

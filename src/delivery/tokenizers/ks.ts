@@ -1,0 +1,28 @@
+// The KS tokenizer (security.md §3.8): mints a short v2 USER KS for the request's KS user,
+// limited to this entry and to this URL (urirestrict), optionally to the client IP, signed with
+// `key` (which must be the partner's admin secret for kdeliver or Kaltura to accept it).
+import type { TokenizerConfig } from '../../catalog/types.js';
+import { DeliveryError } from '../../errors.js';
+import { generateKs } from '../../access/ks.js';
+import { appendQuery, bool, requireKey, splitQuery, str, windowOf, type TokenizeContext } from './common.js';
+
+export function ksTokenizer(paths: string[], cfg: TokenizerConfig, ctx: TokenizeContext): string[] {
+  const key = requireKey(cfg);
+  const user = ctx.ksUserId;
+  if (!ctx.ks || !user) throw new DeliveryError('MISSING_PARAMETER', ', ks user');
+  const basePath = new URL(ctx.baseUrl + '/').pathname.replace(/\/+$/, '');
+  const extra = str(cfg, 'additionalUris');
+  return paths.map((p) => {
+    // the URI the player will request: from the host root, up to the first comma
+    const full = basePath + splitQuery(p)[0];
+    const uri = full.split(',')[0];
+    const privileges = [
+      `disableentitlementforentry:${ctx.entryId}`, `sview:${ctx.entryId}`,
+      `urirestrict:${uri}*${extra ? `|${extra}` : ''}`,
+      ...(bool(cfg, 'limitIpAddress') ? [`iprestrict:${ctx.clientIp}`] : []),
+    ].join(',');
+    const ks = generateKs({ partnerId: ctx.partnerId, secret: key, type: 0, userId: user, expiry: windowOf(cfg), privileges, version: 2, now: ctx.now });
+    if (bool(cfg, 'usePath') && p.includes('/name/')) return p.replace('/name/', `/ks/${ks}/name/`);
+    return appendQuery(p, `ks=${ks}`);
+  });
+}
