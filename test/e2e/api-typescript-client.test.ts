@@ -1,0 +1,123 @@
+// kaltura-typescript-client (npm 6.0.0), used as a black box: it rejects any response object
+// without a valid objectType and builds typed instances from the rest, so listing entries and
+// flavors through it proves the server's objects are typed as Kaltura's are. The library talks
+// through XMLHttpRequest; Node has none, so a small transport over fetch stands in for the
+// browser's (it only moves bytes: the library parses and checks everything itself).
+import t from 'tap';
+import { createRequire } from 'node:module';
+import { startServer } from '../helpers/server.js';
+
+const require = createRequire(import.meta.url);
+const lib = require('kaltura-typescript-client');
+const type = (name: string) => require(`kaltura-typescript-client/types/${name}`)[name];
+
+class FetchXhr {
+  readyState = 0;
+  status = 0;
+  response = '';
+  responseText = '';
+  onreadystatechange: (() => void) | null = null;
+  upload = { addEventListener() {} };
+  private method = 'GET';
+  private url = '';
+  private headers: Record<string, string> = {};
+  open(method: string, url: string) { this.method = method; this.url = url; this.readyState = 1; }
+  setRequestHeader(k: string, v: string) { this.headers[k] = v; }
+  send(body?: string) {
+    fetch(this.url, { method: this.method, headers: this.headers, body }).then(async (r) => {
+      this.status = r.status;
+      this.response = this.responseText = await r.text();
+    }, (e) => { this.status = 0; this.responseText = String(e); }).finally(() => { this.readyState = 4; this.onreadystatechange?.(); });
+  }
+}
+
+t.test('kaltura-typescript-client against kdeliver', async (t) => {
+  const s = await startServer(t);
+  const saved = (globalThis as any).XMLHttpRequest;
+  (globalThis as any).XMLHttpRequest = FetchXhr;
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...a: unknown[]) => { warnings.push(a.join(' ')); };
+  t.teardown(() => { (globalThis as any).XMLHttpRequest = saved; console.warn = warn; });
+
+  // A typed application imports the classes it uses, which registers them with the library's type
+  // factory; here every class the server's schema declares is loaded, so an objectType the
+  // library does not know shows up as a warning (checked at the end).
+  const schema = await (await fetch(`${s.url}/api_v3/api_schema.php`)).text();
+  const declared = [...schema.matchAll(/<class name="(Kaltura\w+)"/g)].map((m) => m[1]);
+  t.ok(declared.length > 20, 'the schema declares the classes');
+  const unknownToLibrary = declared.filter((name) => { try { type(name); return false; } catch { return true; } });
+  // base and exception classes have no module of their own; the caption playback data is newer than 6.0.0
+  t.same(unknownToLibrary.sort(), ['KalturaAPIException', 'KalturaCaptionPlaybackPluginData', 'KalturaObjectBase']);
+
+  const client = new lib.KalturaBrowserHttpClient({ endpointUrl: s.url, clientTag: 'kdeliver-test' });
+  const SessionStartAction = type('SessionStartAction');
+  const ks: string = await client.request(new SessionStartAction({ secret: 'sample-admin-secret-309', partnerId: 309, type: 2 }));
+  t.type(ks, 'string');
+  client.ks = ks;
+
+  await t.test('lists entries as typed objects', async (t) => {
+    const list = await client.request(new (type('BaseEntryListAction'))({ filter: new (type('KalturaBaseEntryFilter'))({ statusIn: '2' }), pager: new (type('KalturaFilterPager'))({ pageSize: 100 }) }));
+    t.ok(list instanceof type('KalturaBaseEntryListResponse'));
+    t.ok(list.totalCount >= 10, 'the sample entries of partner 309');
+    const video = list.objects.find((e: any) => e.id === '1_rcit0qgs');
+    t.ok(video instanceof type('KalturaMediaEntry'), 'a KalturaMediaEntry instance');
+    t.equal(video.name, 'Sample video');
+    t.equal(video.duration, 12);
+    t.equal(video.msDuration, 12000);
+    t.ok(video.createdAt instanceof Date, 'times parse as dates (numeric Unix seconds)');
+    t.match(video.thumbnailUrl, /\/p\/309\/sp\/30900\/thumbnail\/entry_id\/1_rcit0qgs\/version\/\d+$/);
+    t.match(video.downloadUrl, /\/playManifest\/entryId\/1_rcit0qgs\/format\/download\//);
+    const doc = list.objects.find((e: any) => e.id === '1_document');
+    t.ok(doc instanceof type('KalturaDocumentEntry'), 'a document is a KalturaDocumentEntry');
+    const media = await client.request(new (type('MediaListAction'))({ filter: new (type('KalturaMediaEntryFilter'))({ mediaTypeEqual: 5 }) }));
+    t.same(media.objects.map((e: any) => e.id), ['1_audio001']);
+  });
+
+  await t.test('lists flavors as typed objects', async (t) => {
+    const list = await client.request(new (type('FlavorAssetListAction'))({ filter: new (type('KalturaFlavorAssetFilter'))({ entryIdEqual: '1_alt0audi' }) }));
+    t.ok(list instanceof type('KalturaFlavorAssetListResponse'));
+    t.equal(list.totalCount, 4);
+    for (const f of list.objects) t.ok(f instanceof type('KalturaFlavorAsset'), `${f.id} is a KalturaFlavorAsset`);
+    const spa = list.objects.find((f: any) => f.language === 'Spanish' || f.language === 'spa' || /spa/i.test(f.label ?? ''));
+    t.ok(spa, 'language travels');
+    const withParams = await client.request(new (type('FlavorAssetGetFlavorAssetsWithParamsAction'))({ entryId: '1_rcit0qgs' }));
+    t.equal(withParams.length, 5);
+    for (const wp of withParams) {
+      t.ok(wp instanceof type('KalturaFlavorAssetWithParams'));
+      t.ok(wp.flavorAsset instanceof type('KalturaFlavorAsset'));
+      t.ok(wp.flavorParams instanceof type('KalturaFlavorParams'));
+      t.equal(wp.flavorParams.id, wp.flavorAsset.flavorParamsId);
+    }
+    const params = await client.request(new (type('FlavorParamsListAction'))({}));
+    t.ok(params.objects.some((p: any) => p.id === 301951 && p.width === 640));
+  });
+
+  await t.test('playback context and captions', async (t) => {
+    const ctx = await client.request(new (type('BaseEntryGetPlaybackContextAction'))({ entryId: '1_alt0audi', contextDataParams: new (type('KalturaPlaybackContextOptions'))({}) }));
+    t.ok(ctx instanceof type('KalturaPlaybackContext'));
+    t.same(ctx.sources.map((x: any) => x.format), ['applehttp', 'mpegdash', 'url']);
+    for (const src of ctx.sources) t.ok(src instanceof type('KalturaPlaybackSource'));
+    const caps = await client.request(new (type('CaptionAssetListAction'))({ filter: new (type('KalturaAssetFilter'))({ entryIdEqual: '1_alt0audi' }) }));
+    t.equal(caps.totalCount, 2);
+    for (const c of caps.objects) t.ok(c instanceof type('KalturaCaptionAsset'));
+  });
+
+  await t.test('multirequest with a dependency, and errors', async (t) => {
+    const list = new (type('MediaListAction'))({ filter: new (type('KalturaMediaEntryFilter'))({ idEqual: '1_rcit0qgs' }) });
+    const flavors = new (type('FlavorAssetGetByEntryIdAction'))({ entryId: '' }).setDependency(['entryId', 0, 'objects:0:id']);
+    const missing = new (type('BaseEntryGetAction'))({ entryId: '1_missing' });
+    const res = await client.multiRequest([list, flavors, missing]);
+    t.equal(res.length, 3, 'exactly one item per request');
+    t.ok(res[0].result instanceof type('KalturaMediaListResponse'));
+    t.equal(res[1].result.length, 5, 'the dependency reached the second request');
+    t.ok(res.hasErrors());
+    t.ok(res[2].error instanceof lib.KalturaAPIException);
+    t.equal(res[2].error.code, 'ENTRY_ID_NOT_FOUND');
+    const err = await client.request(new (type('FlavorAssetGetAction'))({ id: 'nope' })).then(() => null, (e: any) => e);
+    t.ok(err instanceof lib.KalturaAPIException, 'a single failed call rejects with KalturaAPIException');
+    t.equal(err.code, 'FLAVOR_ASSET_ID_NOT_FOUND');
+  });
+
+  t.same(warnings.filter((w) => /objectType|object type/i.test(w)), [], 'no object arrived with a missing or unknown objectType');
+});
