@@ -14,6 +14,8 @@ import commonRoutes from '../routes/common.js';
 import playManifestRoutes from '../routes/play-manifest.js';
 import serveFlavorRoutes from '../routes/serve-flavor.js';
 import rawDownloadRoutes from '../routes/raw-download.js';
+import packagerRoutes from '../routes/packager.js';
+import flvclipperRoutes from '../routes/flvclipper.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -80,6 +82,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(playManifestRoutes);
   await app.register(serveFlavorRoutes);
   await app.register(rawDownloadRoutes);
+  await app.register(packagerRoutes);
+  await app.register(flvclipperRoutes);
   await app.register(consoleRoutes);
   return app;
 }

@@ -1,0 +1,83 @@
+// The legacy flvclipper service: /p/{pid}/sp/{sp}/flvclipper/entry_id/{eid}[/flavor/{id}]
+// [/clip_from/{ms}][/clip_to/{ms}]... answers with a real MP4 of just that span, written on the
+// fly from the flavor's file (src/media/progressive.ts), with byte ranges.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AssetStatus, EntryStatus, type FlavorAsset } from '../src/catalog/types.js';
+import { DeliveryError } from '../src/errors.js';
+import { isMediaError } from '../src/media/errors.js';
+import { sharedIndexCache } from '../src/media/index-cache.js';
+import { mediaErrorToDelivery } from '../src/media/packager.js';
+import { parseMs } from '../src/media/packager-url.js';
+import { openClippedMp4 } from '../src/media/progressive.js';
+import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
+import { checkMediaAccess } from '../src/serve/media-access.js';
+import { mediaPath, parseRange } from '../src/serve/file.js';
+import { pathAfter, sendError } from './http.js';
+
+/** The flavor flvclipper plays when none is named: the largest ready web MP4, else the source. */
+function defaultFlavor(flavors: FlavorAsset[]): FlavorAsset | undefined {
+  const ready = flavors.filter((f) => f.status === AssetStatus.READY && /^(mp4|m4v|mov|m4a)$/i.test(f.fileExt || 'mp4'));
+  const web = ready.filter((f) => f.tags.includes('web') && !f.isOriginal);
+  const pool = web.length ? web : ready;
+  return pool.sort((a, b) => b.bitrate - a.bitrate)[0];
+}
+
+export default async function flvclipperRoutes(app: FastifyInstance) {
+  const cache = sharedIndexCache(app.config);
+
+  async function handle(request: FastifyRequest, reply: FastifyReply) {
+    try {
+      const pid = Number((request.params as { pid?: string }).pid);
+      const params = mergeParams(readPairs(splitPath(pathAfter(request, 'flvclipper'))), request.query as Record<string, unknown>);
+      const entryId = params.get('entry_id') ?? params.get('entryId');
+      const entry = entryId ? app.catalog.getEntry(entryId) : undefined;
+      if (!entry || entry.status === EntryStatus.DELETED || entry.partnerId !== pid) throw new DeliveryError('ENTRY_NOT_FOUND');
+      const flavors = app.catalog.listFlavors(entry.id);
+      const named = params.get('flavor');
+      let flavor: FlavorAsset | undefined;
+      if (named) {
+        flavor = flavors.find((f) => f.id === named) ?? (/^\d+$/.test(named) ? flavors.find((f) => String(f.flavorParamsId) === named && f.status === AssetStatus.READY) : undefined);
+      } else flavor = defaultFlavor(flavors);
+      if (!flavor || flavor.status !== AssetStatus.READY) throw new DeliveryError('FLAVOR_NOT_FOUND');
+      const denied = checkMediaAccess({ catalog: app.catalog, config: app.config, now: app.now() }, {
+        rawUrl: request.raw.url ?? request.url, clientIp: request.ip, headers: request.headers, entry, flavor,
+      });
+      if (denied) throw denied;
+      const from = parseMs('clip_from', params.get('clip_from') ?? params.get('seek_from')) ?? 0;
+      const to = parseMs('clip_to', params.get('clip_to'));
+      if (to !== undefined && to <= from) throw new DeliveryError('BAD_QUERY', `, clip_to ${to} is not after clip_from ${from}`);
+      const mp4 = await openClippedMp4(mediaPath(app.config.mediaRoot, flavor.filePath), from, to, cache);
+      const headers: Record<string, string> = {
+        'Content-Type': mp4.contentType,
+        'Accept-Ranges': 'bytes',
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Expose-Headers': 'Server,Content-Length,Content-Range',
+        'Cache-Control': 'public, max-age=8640000, max-stale=0',
+      };
+      let start = 0;
+      let end = mp4.size - 1;
+      let status = 200;
+      const range = request.headers.range;
+      if (typeof range === 'string') {
+        const r = parseRange(range, mp4.size);
+        if (!r) {
+          reply.code(416).headers({ ...headers, 'Content-Range': `bytes */${mp4.size}`, 'Content-Length': '0' });
+          return reply.send();
+        }
+        ({ start, end } = r);
+        status = 206;
+        headers['Content-Range'] = `bytes ${start}-${end}/${mp4.size}`;
+      }
+      headers['Content-Length'] = String(end - start + 1);
+      reply.code(status).headers(headers);
+      if (request.method === 'HEAD') return reply.send();
+      return reply.send(mp4.read(start, end));
+    } catch (e) {
+      const err = isMediaError(e) ? mediaErrorToDelivery(e) : e instanceof DeliveryError ? e : null;
+      if (!err) throw e;
+      request.log.warn({ code: err.code, status: err.httpStatus }, `flvclipper: ${err.message}`);
+      return sendError(request, reply, err);
+    }
+  }
+  for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid']) app.get(`${prefix}/flvclipper/*`, handle);
+}

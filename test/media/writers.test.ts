@@ -1,0 +1,220 @@
+// The writers, read back by parsers nobody here wrote: mp4box.js for fMP4 and the clipped MP4,
+// ffprobe/ffmpeg for MPEG-TS, m3u8-parser for HLS playlists, mpd-parser for the MPD.
+import t from 'tap';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { Parser as M3u8Parser } from 'm3u8-parser';
+import { parse as parseMpd } from 'mpd-parser';
+import { readMediaIndex } from '../../src/media/mp4/reader.js';
+import { buildTimeline, flatPolicy, hlsPolicy } from '../../src/media/segment.js';
+import { initSegment, mediaSegment } from '../../src/media/fmp4/writer.js';
+import { tsSegment } from '../../src/media/ts/writer.js';
+import { readBody } from '../../src/media/body.js';
+import { masterPlaylist, mediaPlaylist, subtitlePlaylist } from '../../src/media/hls/playlists.js';
+import { buildMpd } from '../../src/media/dash/mpd.js';
+import { mssManifest } from '../../src/media/mss/manifest.js';
+import { openClippedMp4 } from '../../src/media/progressive.js';
+import { createIndexCache } from '../../src/media/index-cache.js';
+import { parseCues, srtToWebVtt, toWebVtt } from '../../src/media/captions.js';
+import type { Presentation, Rendition } from '../../src/media/presentation.js';
+import { requireCommands } from '../helpers/system.js';
+import { mp4box, sample } from './helpers.js';
+
+const BIG = { maxMoovBytes: 64 << 20 };
+const dir = mkdtempSync(join(tmpdir(), 'kdeliver-writers-'));
+const SRC = sample('h264-240p.mp4');
+const srcBytes = readFileSync(SRC);
+
+const rendition = (f: number, clips: Rendition['clips'], extra: Partial<Rendition> = {}): Rendition => ({
+  f, clips, hasVideo: !!clips[0].video, hasAudio: !!clips[0].audio, width: 426, height: 240, frameRate: 25, language: '', label: '', isDefault: false, ...extra,
+});
+
+const parseM3u8 = (text: string): any => {
+  const p = new M3u8Parser();
+  p.push(text);
+  p.end();
+  return p.manifest;
+};
+
+t.test('fMP4: init + every segment read back by mp4box.js with the source samples', async (t) => {
+  const idx = await readMediaIndex(SRC, BIG);
+  const tl = buildTimeline(idx, hlsPolicy(10000));
+  const init = initSegment([tl.video!.track, tl.audio!.track]);
+  const segs: Buffer[] = [];
+  for (const [i, s] of tl.segments.entries()) {
+    const body = mediaSegment(tl, s, { sequence: i + 1, dash: false });
+    const bytes = await readBody(SRC, body);
+    t.equal(bytes.length, body.length, `segment ${i + 1}: length known before reading`);
+    segs.push(bytes);
+  }
+  const all = Buffer.concat([init, ...segs]);
+  writeFileSync(join(dir, 'all.mp4'), all);
+  const view = mp4box(all);
+  t.ok(view.info.isFragmented, 'fragmented');
+  t.same(view.info.tracks.map((x: any) => x.codec), ['avc1.640015', 'mp4a.40.2']);
+  const v = view.samples(1);
+  const a = view.samples(2);
+  t.equal(v.length, 300, 'all video samples');
+  t.equal(a.length, 563, 'audio samples from presentation time 0 (priming frame dropped)');
+  let mismatched = 0;
+  const vt = idx.tracks[0];
+  for (let i = 0; i < v.length; i++) {
+    if (Buffer.compare(all.subarray(v[i].offset, v[i].offset + v[i].size), srcBytes.subarray(vt.offset[i], vt.offset[i] + vt.size[i])) !== 0) mismatched++;
+    if (v[i].is_sync !== (i % 50 === 0)) mismatched++;
+  }
+  t.equal(mismatched, 0, 'video payloads and sync flags equal the source');
+  t.equal(v[0].cts, 0, 'first frame presents at 0');
+  t.equal(v[50].dts, 25600, 'decode times continue across segments');
+
+  const dashTl = buildTimeline(idx, flatPolicy(4000), undefined, { video: true, audio: false });
+  const frag = await readBody(SRC, mediaSegment(dashTl, dashTl.segments[1], { sequence: 2, dash: true }));
+  const dashView = mp4box(Buffer.concat([initSegment([dashTl.video!.track]), frag]));
+  t.same(dashView.boxes.slice(2), ['styp', 'sidx', 'moof', 'mdat'], 'DASH fragment is styp + sidx + moof + mdat');
+  t.equal(dashView.samples(1).length, 100);
+  t.equal(dashView.samples(1)[0].dts, 51200, 'tfdt of fragment 2 is 4 s');
+});
+
+t.test('MPEG-TS: 188-byte packets, continuous counters across segments, decoded by ffmpeg', async (t) => {
+  requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
+  const idx = await readMediaIndex(SRC, BIG);
+  const tl = buildTimeline(idx, hlsPolicy(10000));
+  const segs: Buffer[] = [];
+  for (let i = 0; i < tl.segments.length; i++) {
+    const body = tsSegment(tl, i);
+    const bytes = await readBody(SRC, body);
+    t.equal(bytes.length, body.length, `segment ${i + 1}: planned length is exact`);
+    segs.push(bytes);
+  }
+  // a later segment alone, as a player fetches it, must continue the counters
+  const alone = await readBody(SRC, tsSegment(tl, 3));
+  t.same(alone, segs[3], 'a segment built alone equals the same segment built in sequence');
+  const ts = Buffer.concat(segs);
+  t.equal(ts.length % 188, 0);
+  const cc = new Map<number, number>();
+  let syncErrors = 0;
+  let ccErrors = 0;
+  for (let o = 0; o < ts.length; o += 188) {
+    if (ts[o] !== 0x47) syncErrors++;
+    const pid = ((ts[o + 1] & 0x1f) << 8) | ts[o + 2];
+    const c = ts[o + 3] & 15;
+    if (pid === 0x100 || pid === 0x101) {
+      if (cc.has(pid) && ((cc.get(pid)! + 1) & 15) !== c) ccErrors++;
+      cc.set(pid, c);
+    }
+  }
+  t.equal(syncErrors, 0, 'every packet starts with 0x47');
+  t.equal(ccErrors, 0, 'continuity counters never jump');
+  const file = join(dir, 'all.ts');
+  writeFileSync(file, ts);
+  const dec = spawnSync('ffmpeg', ['-v', 'warning', '-i', file, '-f', 'null', '-'], { encoding: 'utf8' });
+  t.equal(dec.status, 0);
+  t.equal(dec.stderr.trim(), '', 'ffmpeg decodes with no warning');
+  const probe = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,nb_read_frames', '-of', 'json', file], { encoding: 'utf8' });
+  const streams = JSON.parse(probe.stdout).streams;
+  t.same(streams.map((s: any) => [s.codec_name, Number(s.nb_read_frames)]), [['h264', 300], ['aac', 563]]);
+});
+
+t.test('HLS playlists parse with m3u8-parser; DASH MPD with mpd-parser', async (t) => {
+  const v240 = await readMediaIndex(SRC, BIG);
+  const v360 = await readMediaIndex(sample('h264-360p.mp4'), BIG);
+  const eng = await readMediaIndex(sample('alt-audio-eng.mp4'), BIG);
+  const spa = await readMediaIndex(sample('alt-audio-spa.mp4'), BIG);
+  const hls = hlsPolicy(10000);
+  const p: Presentation = {
+    container: 'ts',
+    captions: [{ n: 1, languageCode: 'en', label: 'English', isDefault: true }],
+    renditions: [
+      rendition(1, [buildTimeline(v240, hls, undefined, { video: true, audio: false })]),
+      rendition(2, [buildTimeline(v360, hls, undefined, { video: true, audio: false })], { width: 640, height: 360 }),
+      rendition(3, [buildTimeline(eng, hls)], { language: 'en', label: 'English', isDefault: true }),
+      rendition(4, [buildTimeline(spa, hls)], { language: 'es', label: 'Español' }),
+    ],
+  };
+  const master = parseM3u8(masterPlaylist(p));
+  t.equal(master.playlists.length, 2, 'two video variants');
+  t.same(master.playlists.map((x: any) => x.uri), ['index-f1-v1.m3u8', 'index-f2-v1.m3u8']);
+  t.same(Object.keys(master.mediaGroups.AUDIO.audio).sort(), ['English', 'Español']);
+  t.equal(master.mediaGroups.AUDIO.audio.English.uri, 'index-f3-a1.m3u8');
+  t.equal(master.mediaGroups.SUBTITLES.subs.English.uri, 'subtitles-1.m3u8');
+  t.equal(master.playlists[1].attributes.RESOLUTION.width, 640);
+
+  const media = parseM3u8(mediaPlaylist(p.renditions[0], { container: 'fmp4', video: true, audio: false, f: 1 }));
+  t.same(media.segments.map((s: any) => s.duration), [2, 2, 2, 4, 2]);
+  t.equal(media.segments[0].uri, 'seg-1-f1-v1.m4s');
+  t.equal(media.segments[0].map.uri, 'init-f1-v1.mp4');
+  t.equal(media.endList, true);
+  const seq = parseM3u8(mediaPlaylist(rendition(1, [buildTimeline(v240, hls), buildTimeline(v360, hls)]), { container: 'ts', video: true, audio: true, f: null }));
+  t.equal(seq.segments.length, 10);
+  t.equal(seq.segments[5].discontinuity, true, 'sequence clips are joined with a discontinuity');
+  t.equal(seq.segments[5].uri, 'seg-6-v1-a1.ts');
+  const subs = parseM3u8(subtitlePlaylist([12000], 1));
+  t.equal(subs.segments[0].uri, 'subtitles-1.vtt');
+
+  const dash = flatPolicy(4000);
+  const dp: Presentation = {
+    container: 'fmp4',
+    captions: [{ n: 1, languageCode: 'en', label: 'English', isDefault: true }],
+    renditions: [
+      rendition(1, [buildTimeline(v240, dash)]),
+      rendition(2, [buildTimeline(v360, dash)], { width: 640, height: 360 }),
+      rendition(3, [buildTimeline(eng, dash)], { language: 'en', label: 'English', isDefault: true }),
+      rendition(4, [buildTimeline(spa, dash)], { language: 'es', label: 'Español' }),
+    ],
+  };
+  const mpd = parseMpd(buildMpd(dp), { manifestUri: 'http://h/x/manifest.mpd' });
+  t.equal(mpd.playlists.length, 2, 'two video representations');
+  t.same(mpd.playlists[0].segments.map((s: any) => s.uri), ['fragment-1-f1-v1.m4s', 'fragment-2-f1-v1.m4s', 'fragment-3-f1-v1.m4s']);
+  t.same(mpd.playlists[0].segments.map((s: any) => s.duration), [4, 4, 4]);
+  t.equal(mpd.playlists[0].segments[0].map.uri, 'init-f1-v1.mp4');
+  const audio = mpd.mediaGroups.AUDIO.audio;
+  t.same(Object.keys(audio).sort(), ['English', 'Español'], 'one audio adaptation set per language');
+  t.same([audio.English.language, audio['Español'].language], ['en', 'es']);
+  t.equal(mpd.mediaGroups.SUBTITLES.subs.English.playlists[0].resolvedUri, 'http://h/x/subtitles-1.vtt', 'WebVTT text adaptation set');
+  t.equal(mpd.duration, 12);
+  const mss = mssManifest(dp);
+  t.match(mss, /<StreamIndex Type="video"[^>]*Chunks="3" QualityLevels="2"/);
+  t.match(mss, /FourCC="AACL"/);
+});
+
+t.test('clipped progressive MP4: a real, smaller file read back by mp4box.js and ffprobe', async (t) => {
+  requireCommands(t, ['ffprobe'], 'ffmpeg');
+  const cache = createIndexCache({ maxBytes: 1 << 26, maxMoovBytes: BIG.maxMoovBytes });
+  const clip = await openClippedMp4(SRC, 3000, 7000, cache);
+  t.equal(clip.startMs, 2000, 'starts on the key frame at or before 3 s');
+  t.equal(clip.durationMs, 5000);
+  const chunks: Buffer[] = [];
+  for await (const c of clip.read()) chunks.push(c as Buffer);
+  const bytes = Buffer.concat(chunks);
+  t.equal(bytes.length, clip.size);
+  t.ok(bytes.length < srcBytes.length / 2, `${bytes.length} bytes, under half of the ${srcBytes.length}-byte source`);
+  const view = mp4box(bytes);
+  t.equal(view.info.isFragmented, false);
+  t.equal(view.samples(1).length, 125, '5 s of 25 fps video');
+  t.equal(view.samples(1)[0].is_sync, true);
+  const file = join(dir, 'clip.mp4');
+  writeFileSync(file, bytes);
+  const probe = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration:stream=codec_name,start_time', '-of', 'json', file], { encoding: 'utf8' });
+  const j = JSON.parse(probe.stdout);
+  t.ok(Math.abs(Number(j.format.duration) - 5) < 0.05, `duration ${j.format.duration}`);
+  t.equal(Number(j.streams[0].start_time), 0, 'video starts at 0');
+  // a byte range equals the same slice of the whole
+  const part: Buffer[] = [];
+  for await (const c of clip.read(1000, 60000)) part.push(c as Buffer);
+  t.same(Buffer.concat(part), bytes.subarray(1000, 60001));
+});
+
+t.test('captions: SRT to WebVTT, shifted and cut for clips, with the HLS timestamp map', async (t) => {
+  const srt = readFileSync(sample('captions-spa.srt'), 'utf8');
+  const vtt = srtToWebVtt(srt);
+  t.match(vtt, /^WEBVTT\n/);
+  t.match(vtt, /00:00:00\.500 --> 00:00:03\.000\nHola/);
+  const cues = parseCues(readFileSync(sample('captions-eng.vtt'), 'utf8'));
+  t.equal(cues.length, 3);
+  const clipped = toWebVtt(cues, { originMs: 2000, durationMs: 4000, mpegTs90k: 126000 });
+  t.match(clipped, /X-TIMESTAMP-MAP=MPEGTS:126000,LOCAL:00:00:00.000/);
+  t.match(clipped, /00:00:00\.000 --> 00:00:01\.000\nHello/, 'a cue across the start is cut');
+  t.match(clipped, /00:00:01\.500 --> 00:00:04\.000\nA test/, 'a cue across the end is cut');
+  t.notMatch(clipped, /Served/, 'cues after the clip are dropped');
+});
