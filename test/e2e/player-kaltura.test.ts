@@ -1,0 +1,113 @@
+// The Kaltura web player (npm @playkit-js/kaltura-player-js@3.17.78, its UMD bundle from
+// node_modules) in headless Chromium, configured with provider.env.serviceUrl pointing at the
+// server's /api_v3 and partner 309. The page is served from another origin, so every API call is
+// a real cross-origin XHR (with preflight). It must play an open entry, report a block for an
+// entry that needs a KS and play it with one, and stop a preview entry at 5 s.
+import t from 'tap';
+import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { generateKs } from '../../src/access/ks.js';
+import { launchBrowser } from '../helpers/browser.js';
+import { startServer } from '../helpers/server.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const PAGE = join(here, 'player-page', 'kaltura-player.html');
+const BUNDLE = join(here, '..', '..', 'node_modules', '@playkit-js', 'kaltura-player-js', 'dist', 'kaltura-ovp-player.js');
+
+interface PageState {
+  errors: string[];
+  loadError: { code: number; category: number; data: { action?: { type: number }; messages?: { code: string; message: string }[] } } | null;
+  events: string[];
+  loaded: boolean;
+  ended: boolean;
+  maxTime: number;
+}
+
+t.test('Kaltura web player against kdeliver', async (t) => {
+  let bundle: Buffer;
+  try {
+    bundle = readFileSync(BUNDLE);
+  } catch {
+    throw new Error(`the player bundle is missing at ${BUNDLE}: run \`npm ci\` (devDependency @playkit-js/kaltura-player-js@3.17.78)`);
+  }
+  const page = readFileSync(PAGE);
+  const s = await startServer(t);
+  const pageServer = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/player.html') { res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }); res.end(page); return; }
+    if (path === '/kaltura-ovp-player.js') { res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }); res.end(bundle); return; }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => pageServer.close(() => resolve())));
+  const pagePort = (pageServer.address() as { port: number }).port;
+  const browser = await launchBrowser(t);
+
+  const open = async (entryId: string, ks?: string) => {
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    const log: string[] = [];
+    const foreign: string[] = [];
+    p.on('console', (m) => log.push(`${m.type()}: ${m.text()}`.slice(0, 300)));
+    p.on('requestfailed', (r) => log.push(`request failed: ${r.url().slice(0, 200)} ${r.failure()?.errorText}`));
+    p.on('response', (r) => { if (r.status() >= 400) log.push(`HTTP ${r.status()} ${r.url().slice(0, 200)}`); });
+    // nothing may leave the machine: any other host is recorded and refused
+    await p.route('**/*', (route) => {
+      const u = new URL(route.request().url());
+      if (u.hostname === '127.0.0.1') return route.continue();
+      foreign.push(u.href);
+      return route.abort();
+    });
+    const q = new URLSearchParams({ serviceUrl: `${s.url}/api_v3`, cdnUrl: s.url, partnerId: '309', entryId, ...(ks ? { ks } : {}) });
+    await p.goto(`http://127.0.0.1:${pagePort}/player.html?${q}`);
+    t.teardown(() => ctx.close());
+    return { p, log, foreign };
+  };
+  const state = (p: Page) => p.evaluate(() => (window as unknown as { __state: PageState }).__state);
+  const waitFor = async (p: Page, cond: (st: PageState) => boolean, ms: number): Promise<PageState> => {
+    const until = Date.now() + ms;
+    let st = await state(p);
+    while (!cond(st) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 250));
+      st = await state(p);
+    }
+    return st;
+  };
+  const diag = (st: PageState, log: string[]) => ({ errors: st.errors, events: st.events.slice(-15), log: log.slice(-25) });
+
+  await t.test('plays 1_rcit0qgs past 5 s with no error', async (t) => {
+    const { p, log, foreign } = await open('1_rcit0qgs');
+    const st = await waitFor(p, (x) => x.maxTime > 5.2 || x.errors.length > 0, 40_000);
+    t.same(st.errors, [], 'no player error', diag(st, log));
+    t.ok(st.loaded, 'media loaded through api_v3');
+    t.ok(st.maxTime > 5.2, `played past 5 s (reached ${st.maxTime.toFixed(2)} s)`, diag(st, log));
+    t.same(foreign, [], 'no request left the machine');
+  });
+
+  await t.test('1_kssecure: a block without a KS, playback with one', async (t) => {
+    const { p, log } = await open('1_kssecure');
+    const st = await waitFor(p, (x) => x.loadError !== null || x.maxTime > 1, 30_000);
+    // the provider's BLOCK_ACTION: service category 2, code 2001, carrying the block action and the rule's message
+    t.match(st.loadError, { category: 2, code: 2001, data: { action: { type: 1 }, messages: [{ code: 'SESSION_RESTRICTED' }] } }, 'loadMedia fails with BLOCK_ACTION', diag(st, log));
+    t.equal(st.maxTime, 0, 'nothing played');
+
+    const ks = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 0, userId: 'viewer', expiry: 3600, privileges: 'sview:1_kssecure', version: 2, now: Math.floor(Date.now() / 1000) });
+    const withKs = await open('1_kssecure', ks);
+    const st2 = await waitFor(withKs.p, (x) => x.maxTime > 3 || x.errors.length > 0, 40_000);
+    t.same(st2.errors, [], 'no error with a KS that has sview:1_kssecure', diag(st2, withKs.log));
+    t.ok(st2.maxTime > 3, `plays with the KS (reached ${st2.maxTime.toFixed(2)} s)`, diag(st2, withKs.log));
+  });
+
+  await t.test('1_preview1 stops at 5 s', async (t) => {
+    const { p, log } = await open('1_preview1');
+    const st = await waitFor(p, (x) => x.ended || x.errors.length > 0, 40_000);
+    t.same(st.errors, [], 'no player error', diag(st, log));
+    t.ok(st.ended, 'playback ended', diag(st, log));
+    t.ok(st.maxTime >= 4.5 && st.maxTime <= 5.6, `ended at the 5 s preview (${st.maxTime.toFixed(2)} s of a 12 s entry)`, diag(st, log));
+    const duration = await p.evaluate(() => (window as unknown as { __player: { duration: number } }).__player.duration);
+    t.ok(duration <= 5.6, `the player sees a ${duration.toFixed(2)} s media`);
+  });
+});
