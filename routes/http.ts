@@ -37,7 +37,8 @@ export function pathAfter(request: FastifyRequest, action: string): string {
 export function sendRendered(reply: FastifyReply, r: Rendered): FastifyReply {
   reply.code(r.status);
   for (const [k, v] of Object.entries(r.headers)) reply.header(k, v);
-  return reply.send(r.body);
+  // a Buffer keeps the content type exactly as rendered (Fastify adds a charset to strings)
+  return reply.send(Buffer.from(r.body));
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: DeliveryError): FastifyReply {

@@ -19,7 +19,7 @@ export default async function playManifestRoutes(app: FastifyInstance) {
     try {
       const req = parsePlayRequest(pathAfter(request, 'playManifest'), httpFacts(request));
       entryId = req.entryId;
-      const pb = resolvePlayback({ catalog: app.catalog, config: app.config, now, baseUrl: baseUrl(request) }, req);
+      const pb = resolvePlayback({ catalog: app.catalog, config: app.config, now, baseUrl: baseUrl(request), countryOf: app.countryOf }, req);
       request.log.info({ partnerId: pb.entry.partnerId, entryId: pb.entry.id, format: pb.requestedFormat, code: 0 }, 'playManifest');
       return sendRendered(reply, renderPlayback(pb, now));
     } catch (e) {

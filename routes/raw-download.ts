@@ -31,11 +31,12 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
       headers, hashes: {}, rawUri: request.raw.url ?? request.url,
     };
     const now = app.now();
-    const ks = readSession(app.catalog, now, facts, entry, partner, rulesOf(app.catalog, entry).length > 0, []);
+    const env = { catalog: app.catalog, now, countryOf: app.countryOf };
+    const ks = readSession(env, facts, entry, partner, rulesOf(app.catalog, entry).length > 0, []);
     if (ks && (ks.type >= 2 || ksHasPrivilege(ks, 'download', entry.id) || ksHasPrivilege(ks, 'download', '*'))) {
       return { entry, ks, limit: null, previewMs: null };
     }
-    const checked = checkEntryAccess(app.catalog, now, facts, entry, partner, 'DOWNLOAD');
+    const checked = checkEntryAccess(env, facts, entry, partner, 'DOWNLOAD');
     return { entry, ks: checked.ks, limit: checked.access.limitFlavors, previewMs: checked.previewMs };
   }
 
@@ -127,7 +128,8 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
   }
 
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/index.php/extwidget', '/extwidget']) {
-    app.get(`${prefix}/raw/*`, raw);
-    app.get(`${prefix}/download/*`, download);
+    // HEAD is routed here too (not to Fastify's automatic HEAD), so it keeps the file's Content-Length
+    app.route({ method: ['GET', 'HEAD'], url: `${prefix}/raw/*`, handler: raw });
+    app.route({ method: ['GET', 'HEAD'], url: `${prefix}/download/*`, handler: download });
   }
 }

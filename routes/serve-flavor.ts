@@ -54,6 +54,7 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
     }
   }
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/index.php/extwidget', '/extwidget']) {
-    app.get(`${prefix}/serveFlavor/*`, handle);
+    // HEAD is routed here too (not to Fastify's automatic HEAD), so it keeps the file's Content-Length
+    app.route({ method: ['GET', 'HEAD'], url: `${prefix}/serveFlavor/*`, handler: handle });
   }
 }

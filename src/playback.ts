@@ -17,7 +17,7 @@ import { dropRedundant, keepFirst, ONE_FLAVOR_FORMATS, selectFlavors } from './s
 import { resolveDeliveryProfile } from './delivery/profiles.js';
 import { tokenizeUrls } from './delivery/tokenizers/index.js';
 import {
-  PACKAGER_TYPES, ProfileType, packagerHlsIndexUrl, packagerManifestUrl, profileBase, progressiveUrl, type UrlOptions,
+  PACKAGER_TYPES, ProfileType, externalUrls, packagerHlsIndexUrl, packagerManifestUrl, profileBase, progressiveUrl, type UrlOptions,
 } from './delivery/urls.js';
 import { signMediaUrl } from './serve/media-access.js';
 
@@ -28,6 +28,8 @@ export interface PlaybackContext {
   now: number;
   /** scheme://host[:port] this server is reached at. */
   baseUrl: string;
+  /** Country of an IP, when a country database is configured. */
+  countryOf?: (ip: string) => string | null;
 }
 
 export interface TraceStep {
@@ -112,7 +114,7 @@ function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[]): Pl
   const hasRules = rulesOf(catalog, entry).length > 0;
   if (!ktValid) {
     if (partner.status !== 1) fail('PARTNER_NOT_ACTIVE');
-    const checked = checkEntryAccess(catalog, now, req, entry, partner, req.format === 'download' ? 'DOWNLOAD' : 'PLAY');
+    const checked = checkEntryAccess(ctx, req, entry, partner, req.format === 'download' ? 'DOWNLOAD' : 'PLAY');
     ({ ks, access } = checked);
     for (const n of checked.notes) step(n.includes('KS') ? 'session' : 'access', n, n.startsWith('access-control') ? {
       firedRules: access.firedRules, messages: access.messages, previewSeconds: access.previewSeconds,
@@ -188,11 +190,26 @@ function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[]): Pl
   const opts: UrlOptions = {
     entry, protocol: req.protocol, baseUrl: ctx.baseUrl, seekFrom: req.seekFrom, clipTo, playbackRate: req.playbackRate,
     tracks: req.tracks, downloadName: format === 'download' ? downloadFileName(entry, sel.flavors[0], catalog) : null,
+    sequence: null,
   };
+  if (req.sequence && ['applehttp', 'mpegdash', 'hdnetworkmanifest'].includes(normalised)) {
+    const seq = req.sequence.map((id) => catalog.getEntry(id)).filter((e): e is Entry =>
+      !!e && e.partnerId === entry.partnerId && e.status === EntryStatus.READY && e.type === EntryType.MEDIA_CLIP);
+    if (seq.length) {
+      opts.sequence = seq.map((e) => e.id);
+      durationSec = seq.reduce((sum, e) => sum + e.duration, 0);
+      step('selection', `sequence of ${seq.length} entr${seq.length === 1 ? 'y' : 'ies'}: ${opts.sequence.join(', ')}; flavors matched by params ids`);
+    }
+  }
   const fmp4 = sel.flavors.some((f) => /^(h265|hevc|av1)/i.test(f.videoCodec) || /^(hvc1|hev1|av01)/.test(f.codecs));
   let urls: string[];
   if (normalised === 'hdnetwork') {
     urls = [];
+  } else if (resolved.storage) {
+    const storage = resolved.storage;
+    const paths = sel.flavors.map((f) => catalog.listRemoteFiles(f.id).find((r) => r.storageProfileId === storage.id)?.path ?? '');
+    urls = externalUrls(sel.flavors, paths, effectiveProfile, storage, req.protocol);
+    step('delivery', `files served from external storage ${storage.id} (${storage.name})`);
   } else if (effectiveProfile.type === ProfileType.VOD_PACKAGER_HLS || effectiveProfile.type === ProfileType.APPLE_HTTP) {
     urls = sel.flavors.map((f) => packagerHlsIndexUrl(f, effectiveProfile, opts, fmp4));
   } else if (PACKAGER_TYPES.has(effectiveProfile.type)) {
@@ -210,7 +227,7 @@ function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[]): Pl
     });
     step('tokenizer', `${effectiveProfile.tokenizer.type} tokenizer applied`);
     cacheAge = 0;
-  } else if (hasRules && effectiveProfile.url.startsWith('/')) {
+  } else if (hasRules && effectiveProfile.url.startsWith('/') && !resolved.storage) {
     urls = urls.map((u) => signMediaUrl(u, config.mediaUrlSecret, now));
     step('tokenizer', 'kdeliver media signature applied (the entry has access-control rules)');
     cacheAge = 0;

@@ -7,6 +7,7 @@ import { openDatabase } from './catalog/db.js';
 import { createCatalog, type Catalog } from './catalog/catalog.js';
 import { importLibrary, readLibraryFile, sampleLibraryPath } from './catalog/library.js';
 import { redactUrl } from './log.js';
+import { openCountryLookup } from './access/geo.js';
 import metricsRoutes from '../routes/metrics.js';
 import healthRoutes from '../routes/health.js';
 import consoleRoutes from '../routes/console.js';
@@ -16,6 +17,8 @@ import serveFlavorRoutes from '../routes/serve-flavor.js';
 import rawDownloadRoutes from '../routes/raw-download.js';
 import packagerRoutes from '../routes/packager.js';
 import flvclipperRoutes from '../routes/flvclipper.js';
+import apiV3Routes from '../routes/api-v3.js';
+import thumbnailRoutes from '../routes/thumbnail.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -23,6 +26,8 @@ declare module 'fastify' {
     catalog: Catalog;
     /** Unix seconds; a decorator so tests can fix the clock. */
     now: () => number;
+    /** Country of an IP from KDELIVER_GEOIP_FILE; undefined without one. */
+    countryOf: ((ip: string) => string | null) | undefined;
   }
 }
 
@@ -72,6 +77,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.decorate('config', config);
   app.decorate('catalog', catalog);
   app.decorate('now', opts.now ?? (() => Math.floor(Date.now() / 1000)));
+  const geo = config.geoIpFile ? openCountryLookup(config.geoIpFile) : null;
+  app.decorate('countryOf', geo ? (ip: string) => geo.countryOf(ip) : undefined);
   app.addHook('onClose', async () => {
     catalog.db.close();
   });
@@ -84,6 +91,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(rawDownloadRoutes);
   await app.register(packagerRoutes);
   await app.register(flvclipperRoutes);
+  await app.register(apiV3Routes);
+  await app.register(thumbnailRoutes);
   await app.register(consoleRoutes);
   return app;
 }

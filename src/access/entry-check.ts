@@ -19,6 +19,14 @@ export interface RequestFacts {
   rawUri: string;
 }
 
+/** What the checks read besides the request: the catalog, the clock, and the country database. */
+export interface AccessEnv {
+  catalog: Catalog;
+  /** Unix seconds. */
+  now: number;
+  countryOf?: (ip: string) => string | null;
+}
+
 export interface EntryAccess {
   ks: Ks | null;
   access: AccessDecision;
@@ -40,7 +48,7 @@ export function rulesOf(catalog: Catalog, entry: Entry) {
 }
 
 /** KS from the request, checked against the entry's partner; another partner's KS is ignored unless the entry has rules. */
-export function readSession(catalog: Catalog, now: number, req: RequestFacts, entry: Entry, partner: Partner, hasRules: boolean, notes: string[]): Ks | null {
+export function readSession({ catalog, now }: AccessEnv, req: RequestFacts, entry: Entry, partner: Partner, hasRules: boolean, notes: string[]): Ks | null {
   if (!req.ks) return null;
   let parsed;
   try {
@@ -66,18 +74,19 @@ export function readSession(catalog: Catalog, now: number, req: RequestFacts, en
   }
 }
 
-export function checkEntryAccess(catalog: Catalog, now: number, req: RequestFacts, entry: Entry, partner: Partner, context: AccessContext): EntryAccess {
+export function checkEntryAccess(env: AccessEnv, req: RequestFacts, entry: Entry, partner: Partner, context: AccessContext): EntryAccess {
+  const { catalog, now } = env;
   const notes: string[] = [];
   const rules = rulesOf(catalog, entry);
   const hasRules = rules.length > 0;
-  const ks = readSession(catalog, now, req, entry, partner, hasRules, notes);
+  const ks = readSession(env, req, entry, partner, hasRules, notes);
   const admin = ks !== null && ks.type >= 2;
   const sview = ks !== null && (ksHasPrivilege(ks, 'sview', entry.id) || ksHasPrivilege(ks, 'sview', '*'));
 
   const access = evaluateAccessRules(rules, {
     contexts: [context], ks, ksString: req.ks, clientIp: req.clientIp, referrer: req.referrer, userAgent: req.userAgent,
     headers: req.headers, hashes: req.hashes, entryId: entry.id, entry,
-    readyAssets: catalog.listFlavors(entry.id).filter((f) => f.status === 2), now,
+    readyAssets: catalog.listFlavors(entry.id).filter((f) => f.status === 2), now, countryOf: env.countryOf,
   });
   if (hasRules) {
     notes.push(`access-control profile ${entry.accessControlProfileId}: ${access.firedRules.length ? `rule(s) ${access.firedRules.join(',')} fired` : 'no rule fired'}${admin ? ' (admin KS: only forced rules run)' : ''}`);
@@ -104,7 +113,8 @@ export function checkEntryAccess(catalog: Catalog, now: number, req: RequestFact
     }
   }
   if (access.blocked) {
-    fail('ACCESS_CONTROL_RESTRICTED', access.messages.length ? `, ${access.messages.join('; ')}` : '', access.messages.map((m) => `access-control: ${m}`));
+    // the decision travels with the refusal, so a trace can show the rules that fired
+    throw Object.assign(new DeliveryError('ACCESS_CONTROL_RESTRICTED', access.messages.length ? `, ${access.messages.join('; ')}` : '', { headers: access.messages.map((m) => `access-control: ${m}`) }), { access, notes });
   }
   return { ks, access, hasRules, admin, previewMs, notes };
 }

@@ -1,7 +1,7 @@
 // The media URLs playManifest emits, laid out as the reference's delivery profiles lay them out
 // (playmanifest.md §5, §7.4): serveFlavor paths for progressive delivery, per-flavor packager
 // paths for HLS, and the packager's multi-URL (.urlset) for DASH, MSS, HDS and the HLS master.
-import type { DeliveryProfile, Entry, FlavorAsset } from '../catalog/types.js';
+import type { DeliveryProfile, Entry, FlavorAsset, StorageProfile } from '../catalog/types.js';
 
 /** Kaltura's DeliveryProfileType values kdeliver knows how to render. */
 export const ProfileType = {
@@ -23,6 +23,8 @@ export interface UrlOptions {
   tracks: string;
   /** format/download: the attachment file name. */
   downloadName: string | null;
+  /** sequence/{ids}: entries played one after another, flavors matched by flavor params. */
+  sequence: string[] | null;
 }
 
 /** The profile's base URL with the request's protocol as scheme (VOD URLs never use the request scheme). */
@@ -43,10 +45,15 @@ function clipParts(o: UrlOptions): string {
   return `${o.clipTo > 0 ? `/clipTo/${o.clipTo}` : ''}${o.seekFrom > 0 ? `/clipFrom/${o.seekFrom}` : ''}`;
 }
 
-/** /p/{pid}/sp/{spid}/serveFlavor/entryId/{eid}[/clipTo/..][/clipFrom/..]/v/{v}/flavorId/{fid} */
-export function serveFlavorPath(f: FlavorAsset, o: UrlOptions): string {
+/**
+ * /p/{pid}/sp/{spid}/serveFlavor/entryId/{eid}[/clipTo/..][/clipFrom/..]/v/{v}/flavorId/{fid}, or for
+ * a sequence /p/../entryId/{eid}/sequence/{ids}/v/{entry version}/flavorParamIds/{fpid}.
+ */
+export function serveFlavorPath(f: FlavorAsset, o: UrlOptions, paramsIds?: number[]): string {
   const e = o.entry;
-  return `/p/${e.partnerId}/sp/${subPartnerId(e)}/serveFlavor/entryId/${e.id}${clipParts(o)}/v/${f.version}/flavorId/${f.id}`;
+  const head = `/p/${e.partnerId}/sp/${subPartnerId(e)}/serveFlavor/entryId/${e.id}${clipParts(o)}`;
+  if (o.sequence) return `${head}/sequence/${o.sequence.join(',')}/v/${e.version}/flavorParamIds/${(paramsIds ?? [f.flavorParamsId]).join(',')}`;
+  return `${head}/v/${f.version}/flavorId/${f.id}`;
 }
 
 /** Progressive delivery (AKAMAI_HTTP style): forceproxy unless clipped, name gives the extension. */
@@ -103,5 +110,34 @@ export function packagerManifestUrl(flavors: FlavorAsset[], profile: DeliveryPro
       file = 'master.m3u8';
       perFlavor = (f) => `${serveFlavorPath(f, o)}/name/a.${fileExt(f)}`;
   }
-  return `${base}${fmp4 ? '/container/fmp4' : ''}${multiUrl(flavors.map(perFlavor))}${tail}/${file}`;
+  // a sequence merges the params ids into one path instead of a .urlset
+  const joined = o.sequence
+    ? perFlavor({ ...flavors[0] }).replace(/flavorParamIds\/\d+/, `flavorParamIds/${flavors.map((f) => f.flavorParamsId).join(',')}`)
+    : multiUrl(flavors.map(perFlavor));
+  return `${base}${fmp4 ? '/container/fmp4' : ''}${joined}${tail}/${file}`;
+}
+
+/**
+ * URLs of flavors kept on an external storage: the storage's base URL (or the profile's, when it
+ * has a host of its own) followed by each file's path on that storage, in the profile's layout.
+ */
+export function externalUrls(flavors: FlavorAsset[], paths: string[], profile: DeliveryProfile, storage: StorageProfile, protocol: string): string[] {
+  const origin = /^[a-z][a-z0-9+.-]*:\/\//i.test(profile.url) ? profile.url : storage.baseUrl;
+  const base = `${protocol}://${origin.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')}`.replace(/\/+$/, '');
+  const rel = paths.map((p) => '/' + p.replace(/^\/+/, ''));
+  switch (profile.type) {
+    case ProfileType.VOD_PACKAGER_HLS:
+    case ProfileType.APPLE_HTTP:
+      return rel.map((p) => `${base}${p}/index.m3u8`);
+    case ProfileType.VOD_PACKAGER_DASH:
+      return [`${base}${multiUrl(rel)}/manifest.mpd`];
+    case ProfileType.VOD_PACKAGER_MSS:
+      return [`${base}${multiUrl(rel)}/manifest`];
+    case ProfileType.VOD_PACKAGER_HDS:
+      return [`${base}${multiUrl(rel)}/manifest.f4m`];
+    case ProfileType.VOD_PACKAGER_HLS_MANIFEST:
+      return [`${base}${multiUrl(rel)}/master.m3u8`];
+    default:
+      return rel.map((p) => `${base}${p}`);
+  }
 }

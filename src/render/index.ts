@@ -48,6 +48,7 @@ export function flavorInfos(pb: Playback): FlavorInfo[] {
     const defaultAudio = audioOnly
       ? wanted !== null
         ? [code, name?.toLowerCase(), f.label.toLowerCase(), f.language.toLowerCase()].some((v) => v && v !== 'und' && v !== 'undefined' && v === wanted)
+          || (code !== 'und' && languageCode(wanted) === code) // a 3-letter code such as "spa" names the same language
         : f.isDefault
       : false;
     return {

@@ -18,6 +18,7 @@ export interface MediaAccessContext {
   catalog: Catalog;
   config: Config;
   now: number;
+  countryOf?: (ip: string) => string | null;
 }
 
 export interface MediaRequest {
@@ -75,6 +76,7 @@ export function checkMediaAccess(ctx: MediaAccessContext, req: MediaRequest): De
     entry: req.entry,
     readyAssets: catalog.listFlavors(req.entry.id).filter((f) => f.status === 2),
     now,
+    countryOf: ctx.countryOf,
   });
   if (decision.blocked) return new DeliveryError('ACCESS_CONTROL_RESTRICTED', '', { headers: decision.messages.map((m) => `access-control: ${m}`) });
   const limit = decision.limitFlavors;

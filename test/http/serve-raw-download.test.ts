@@ -1,0 +1,148 @@
+// serveFlavor, raw and download over HTTP: ranges, conditional requests, attachment names,
+// entry types, access control, and paths that try to leave the data directory.
+import t from 'tap';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer } from '../helpers/server.js';
+import { generateKs } from '../../src/access/ks.js';
+
+const s = await startServer(t);
+const get = (path: string, init: RequestInit = {}) => fetch(s.url + path, { redirect: 'manual', ...init });
+const errorCode = (r: Response) => (r.headers.get('x-kaltura') ?? '').match(/error-(\d+)/)?.[1];
+const SF = '/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs/v/1/flavorId';
+const file720 = readFileSync('fixtures/media/h264-720p.mp4');
+
+t.test('serveFlavor: whole file, HEAD, ranges, 416, conditional requests, cache headers', async (t) => {
+  const r = await get(`${SF}/1_f3rcit00/forceproxy/true/name/a.mp4`);
+  t.equal(r.status, 200);
+  t.same(Buffer.from(await r.arrayBuffer()), file720);
+  t.equal(r.headers.get('accept-ranges'), 'bytes');
+  t.equal(r.headers.get('cache-control'), 'public, max-age=8640000, max-stale=0');
+  t.equal(r.headers.get('last-modified'), 'Sun, 19 Nov 2000 08:52:00 GMT');
+  t.equal(r.headers.get('access-control-allow-origin'), '*');
+  const etag = r.headers.get('etag')!;
+
+  const head = await get(`${SF}/1_f3rcit00/name/a.mp4`, { method: 'HEAD' });
+  t.equal(head.status, 200);
+  t.equal(head.headers.get('content-length'), String(file720.length));
+  t.equal((await head.arrayBuffer()).byteLength, 0);
+
+  const suffix = await get(`${SF}/1_f3rcit00/name/a.mp4`, { headers: { Range: 'bytes=-10' } });
+  t.equal(suffix.status, 206);
+  t.same(Buffer.from(await suffix.arrayBuffer()), file720.subarray(file720.length - 10));
+  const open = await get(`${SF}/1_f3rcit00/name/a.mp4`, { headers: { Range: `bytes=${file720.length - 5}-` } });
+  t.equal(open.headers.get('content-range'), `bytes ${file720.length - 5}-${file720.length - 1}/${file720.length}`);
+  await open.arrayBuffer();
+  for (const bad of [`bytes=${file720.length}-`, 'bytes=0-1,5-6', 'bytes=9-3', 'lines=1-2']) {
+    const x = await get(`${SF}/1_f3rcit00/name/a.mp4`, { headers: { Range: bad } });
+    t.equal(x.status, 416, bad);
+    t.equal(x.headers.get('content-range'), `bytes */${file720.length}`);
+  }
+  const headRange = await get(`${SF}/1_f3rcit00/name/a.mp4`, { method: 'HEAD', headers: { Range: 'bytes=0-99' } });
+  t.equal(headRange.status, 206);
+  t.equal(headRange.headers.get('content-length'), '100');
+
+  t.equal((await get(`${SF}/1_f3rcit00/name/a.mp4`, { headers: { 'If-None-Match': etag } })).status, 304);
+  const ifRange = await get(`${SF}/1_f3rcit00/name/a.mp4`, { headers: { Range: 'bytes=0-9', 'If-Range': '"stale"' } });
+  t.equal(ifRange.status, 200, 'a stale If-Range gets the whole file');
+  await ifRange.arrayBuffer();
+});
+
+t.test('serveFlavor: content types by extension and file names', async (t) => {
+  const g3p = await get(`${SF}/1_f4rcit00/forceproxy/true/name/a.3gp`, { method: 'HEAD' });
+  t.equal(g3p.headers.get('content-type'), 'video/3gpp');
+  const named = await get(`${SF}/1_f1rcit00/fileName/my%20clip.mp4/name/a.mp4`, { method: 'HEAD' });
+  t.equal(named.headers.get('content-disposition'), 'attachment; filename="my clip.mp4"');
+  const evil = await get(`${SF}/1_f1rcit00/fileName/a%22%0d%0aX-Evil:1/name/a.mp4`, { method: 'HEAD' });
+  t.notOk(evil.headers.get('x-evil'));
+});
+
+t.test('serveFlavor: wrong flavor, wrong entry, deleted entry, traversal', async (t) => {
+  t.equal(errorCode(await get(`${SF}/1_nothing0/name/a.mp4`)), '6');
+  t.equal(errorCode(await get('/p/309/sp/30900/serveFlavor/entryId/1_alt0audi/v/1/flavorId/1_f3rcit00/name/a.mp4')), '6', 'flavor of another entry');
+  t.equal(errorCode(await get('/p/309/sp/30900/serveFlavor/entryId/1_deleted0/v/1/flavorId/1_f3rcit00/name/a.mp4')), '1');
+  for (const p of ['/p/309/sp/30900/serveFlavor/entryId/..%2f..%2fetc/flavorId/passwd', '/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs/flavorId/..%2F..%2Fcatalog.sqlite']) {
+    const r = await get(p);
+    t.ok(r.status >= 400 && r.status < 500, `${p} → ${r.status}`);
+  }
+});
+
+t.test('serveFlavor: a catalog path pointing outside the media folder is refused', async (t) => {
+  s.app.catalog.db.prepare("UPDATE flavor_assets SET file_path = '../catalog.sqlite' WHERE id = '1_f4rcit00'").run();
+  t.teardown(() => s.app.catalog.db.prepare("UPDATE flavor_assets SET file_path = '309/1_rcit0qgs/mobile-144p.3gp' WHERE id = '1_f4rcit00'").run());
+  const r = await get(`${SF}/1_f4rcit00/name/a.3gp`);
+  t.equal(r.status, 404);
+  t.equal(errorCode(r), '5');
+});
+
+t.test('raw: video redirects to a named URL then serves the original; image and document served directly', async (t) => {
+  const r = await get('/p/309/sp/30900/raw/entry_id/1_rcit0qgs');
+  t.equal(r.status, 302);
+  const loc = r.headers.get('location')!;
+  t.match(loc, /^\/p\/309\/sp\/30900\/raw\/entry_id\/1_rcit0qgs\/Sample-video\.mp4\?relocate=f\.mp4$/);
+  const file = await get(loc);
+  t.equal(file.status, 200);
+  t.same(Buffer.from(await file.arrayBuffer()), readFileSync('fixtures/media/source-720p.mp4'), 'the original flavor');
+  t.equal(file.headers.get('content-disposition'), 'attachment; filename="Sample video.mp4"');
+
+  const img = await get('/p/309/sp/30900/raw/entry_id/1_image000');
+  t.equal(img.status, 200);
+  t.equal(img.headers.get('content-type'), 'image/png');
+  t.same(Buffer.from(await img.arrayBuffer()), readFileSync('fixtures/media/image-320x240.png'));
+
+  const doc = await get('/p/309/sp/30900/raw/entry_id/1_document/direct_serve/1');
+  t.equal(doc.status, 200);
+  t.equal(doc.headers.get('access-control-allow-origin'), '*');
+  t.equal(doc.headers.get('content-type'), 'application/pdf');
+  t.notOk(doc.headers.get('content-disposition'), 'direct_serve: inline');
+  t.match(Buffer.from(await doc.arrayBuffer()).toString('latin1', 0, 8), /^%PDF-1\./);
+
+  const byExt = await get('/p/309/raw/entry_id/1_rcit0qgs/type/download/format/3gp');
+  t.equal(byExt.headers.get('content-type'), 'video/3gpp');
+  await byExt.arrayBuffer();
+  t.equal(errorCode(await get('/p/309/raw/entry_id/1_rcit0qgs/type/download/format/flv')), '6');
+});
+
+t.test('raw and download honour access control in the DOWNLOAD context', async (t) => {
+  t.equal(errorCode(await get('/p/309/sp/30900/raw/entry_id/1_kssecure')), '3');
+  const admin = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 2, expiry: 600, now: Math.floor(Date.now() / 1000), version: 2 });
+  t.equal((await get(`/p/309/sp/30900/raw/entry_id/1_kssecure/ks/${admin}`)).status, 302);
+  const dl = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 0, expiry: 600, privileges: 'download:1_kssecure', now: Math.floor(Date.now() / 1000), version: 2 });
+  t.equal((await get(`/p/309/sp/30900/download/entry_id/1_kssecure/ks/${dl}`)).status, 302);
+  t.equal(errorCode(await get('/p/309/sp/30900/download/entry_id/1_iponly00')), '3');
+});
+
+t.test('download: relocate redirect, then the web flavor as an attachment; preview truncates', async (t) => {
+  const r = await get('/p/309/sp/30900/download/entry_id/1_rcit0qgs');
+  t.equal(r.status, 302);
+  t.equal(r.headers.get('access-control-allow-origin'), '*');
+  const loc = r.headers.get('location')!;
+  t.equal(loc, '/p/309/sp/30900/download/entry_id/1_rcit0qgs/relocate/Sample_video_(Basic_Small_(H264)_240p).mp4');
+  const f = await get(loc);
+  t.equal(f.status, 200);
+  t.equal(f.headers.get('content-disposition'), 'attachment; filename="Sample video (Basic/Small (H264) 240p).mp4"');
+  t.same(Buffer.from(await f.arrayBuffer()), readFileSync('fixtures/media/h264-240p.mp4'));
+
+  const chosen = await get('/p/309/sp/30900/download/entry_id/1_rcit0qgs/flavor/1_f3rcit00/file_name/clip.mp4/relocate/clip.mp4');
+  t.equal(chosen.headers.get('content-disposition'), 'attachment; filename="clip.mp4"');
+  t.equal(Number(chosen.headers.get('content-length')), file720.length);
+  await chosen.arrayBuffer();
+  t.equal(errorCode(await get('/p/309/sp/30900/download/entry_id/1_rcit0qgs/flavor/1_f1alt000/relocate/x')), '6');
+
+  const preview = await get('/p/309/sp/30900/download/entry_id/1_preview1/relocate/x.mp4');
+  t.equal(preview.status, 200);
+  const size = readFileSync('fixtures/media/h264-240p.mp4').length;
+  t.equal(Number(preview.headers.get('content-length')), Math.floor(size * 5 / 12 * 1.2), 'size × preview / duration × 1.2');
+  await preview.arrayBuffer();
+});
+
+t.test('a file missing from disk gives error 5, not a crash', async (t) => {
+  const victim = join(s.config.mediaRoot, '309/1_rcit0qgs/h264-360p.mp4');
+  const saved = readFileSync(victim);
+  const { rmSync } = await import('node:fs');
+  rmSync(victim);
+  t.teardown(() => writeFileSync(victim, saved));
+  const r = await get(`${SF}/1_f2rcit00/name/a.mp4`);
+  t.equal(r.status, 404);
+  t.equal(errorCode(r), '5');
+});
