@@ -18,7 +18,6 @@ import rawDownloadRoutes from '../routes/raw-download.js';
 import packagerRoutes from '../routes/packager.js';
 import flvclipperRoutes from '../routes/flvclipper.js';
 import apiV3Routes from '../routes/api-v3.js';
-import apiV3Routes from '../routes/api-v3.js';
 import thumbnailRoutes from '../routes/thumbnail.js';
 
 declare module 'fastify' {
@@ -92,7 +91,6 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(rawDownloadRoutes);
   await app.register(packagerRoutes);
   await app.register(flvclipperRoutes);
-  await app.register(apiV3Routes);
   await app.register(apiV3Routes);
   await app.register(thumbnailRoutes);
   await app.register(consoleRoutes);
