@@ -79,5 +79,6 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
       return sendError(request, reply, err);
     }
   }
-  for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid']) app.get(`${prefix}/flvclipper/*`, handle);
+  // HEAD declared explicitly: Fastify's automatic HEAD route would reset Content-Length to 0
+  for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid']) app.route({ method: ['GET', 'HEAD'], url: `${prefix}/flvclipper/*`, handler: handle });
 }

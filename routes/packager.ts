@@ -67,6 +67,7 @@ export default async function packagerRoutes(app: FastifyInstance) {
   }
 
   for (const proto of ['hls', 'dash', 'mss'] as const) {
-    app.get(`/${proto}/*`, (request, reply) => handle(proto, request, reply));
+    // HEAD declared explicitly: Fastify's automatic HEAD route would reset Content-Length to 0
+    app.route({ method: ['GET', 'HEAD'], url: `/${proto}/*`, handler: (request, reply) => handle(proto, request, reply) });
   }
 }
