@@ -7,6 +7,7 @@ import { DeliveryError } from '../src/errors.js';
 import { renderError } from '../src/render/error.js';
 import type { FilePlan } from '../src/serve/file.js';
 import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 
 export function httpFacts(request: FastifyRequest): HttpFacts {
   return {
@@ -47,7 +48,12 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: Del
 
 /** Sends a planned file answer: headers, then the byte range streamed from disk (never for HEAD or 304/416). */
 export function sendFile(request: FastifyRequest, reply: FastifyReply, file: string, plan: FilePlan): FastifyReply {
+  return sendPlanned(request, reply, plan, (start, end) => createReadStream(file, { start, end }));
+}
+
+/** Sends a planned answer whose bytes come from `read` (a file, or a body written on the fly). */
+export function sendPlanned(request: FastifyRequest, reply: FastifyReply, plan: FilePlan, read: (start: number, endInclusive: number) => Readable): FastifyReply {
   reply.code(plan.status).headers(plan.headers);
   if (request.method === 'HEAD' || !plan.range) return reply.send();
-  return reply.send(createReadStream(file, { start: plan.range.start, end: plan.range.end }));
+  return reply.send(read(plan.range.start, plan.range.end));
 }

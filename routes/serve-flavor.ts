@@ -7,14 +7,27 @@ import { DeliveryError } from '../src/errors.js';
 import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
 import { checkMediaAccess } from '../src/serve/media-access.js';
 import { contentTypeOf, mediaPath, planFile } from '../src/serve/file.js';
-import { pathAfter, sendError, sendFile } from './http.js';
+import { isMediaError } from '../src/media/errors.js';
+import { sharedIndexCache } from '../src/media/index-cache.js';
+import { mediaErrorToDelivery } from '../src/media/packager.js';
+import { parseMs } from '../src/media/packager-url.js';
+import { openClippedMp4 } from '../src/media/progressive.js';
+import { pathAfter, sendError, sendFile, sendPlanned } from './http.js';
 
 const header = (request: FastifyRequest, name: string) => {
   const v = request.headers[name];
   return Array.isArray(v) ? v[0] : v;
 };
 
+/** format/download's fileName: an attachment under that name. */
+function setDisposition(headers: Record<string, string>, fileName: string | undefined) {
+  if (!fileName) return;
+  headers['Content-Disposition'] = `attachment; filename="${fileName.replace(/["\\\r\n]/g, '_')}"`;
+  headers['Content-Description'] = 'File Transfer';
+}
+
 export default async function serveFlavorRoutes(app: FastifyInstance) {
+  const cache = sharedIndexCache(app.config);
   async function handle(request: FastifyRequest, reply: FastifyReply) {
     try {
       const params = mergeParams(readPairs(splitPath(pathAfter(request, 'serveFlavor'))), request.query as Record<string, unknown>);
@@ -37,20 +50,27 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
       } catch {
         throw new DeliveryError('FILE_NOT_FOUND');
       }
-      const etag = `"${flavor.id}-${flavor.version}-${size}"`;
-      const plan = planFile(size, etag, contentTypeOf(file), {
+      const conditional = {
         range: header(request, 'range'), ifNoneMatch: header(request, 'if-none-match'),
         ifModifiedSince: header(request, 'if-modified-since'), ifRange: header(request, 'if-range'),
-      });
-      const fileName = params.get('fileName');
-      if (fileName) {
-        plan.headers['Content-Disposition'] = `attachment; filename="${fileName.replace(/["\\\r\n]/g, '_')}"`;
-        plan.headers['Content-Description'] = 'File Transfer';
+      };
+      // clipTo / clipFrom (from playManifest seekFrom/clipTo or a preview): a real, smaller MP4 written on the fly
+      const clipTo = parseMs('clipTo', params.get('clipTo'));
+      const clipFrom = parseMs('clipFrom', params.get('clipFrom') ?? params.get('seekFrom')) ?? 0;
+      if (clipTo !== undefined || clipFrom > 0) {
+        if (clipTo !== undefined && clipTo <= clipFrom) throw new DeliveryError('BAD_QUERY', `, clipTo ${clipTo} is not after clipFrom ${clipFrom}`);
+        const mp4 = await openClippedMp4(file, clipFrom, clipTo, cache);
+        const plan = planFile(mp4.size, `"${flavor.id}-${flavor.version}-${clipFrom}-${clipTo ?? ''}-${mp4.size}"`, mp4.contentType, conditional);
+        setDisposition(plan.headers, params.get('fileName'));
+        return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end));
       }
+      const plan = planFile(size, `"${flavor.id}-${flavor.version}-${size}"`, contentTypeOf(file), conditional);
+      setDisposition(plan.headers, params.get('fileName'));
       return sendFile(request, reply, file, plan);
     } catch (e) {
-      if (e instanceof DeliveryError) return sendError(request, reply, e);
-      throw e;
+      const err = isMediaError(e) ? mediaErrorToDelivery(e) : e instanceof DeliveryError ? e : null;
+      if (!err) throw e;
+      return sendError(request, reply, err);
     }
   }
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/index.php/extwidget', '/extwidget']) {

@@ -146,3 +146,26 @@ t.test('a file missing from disk gives error 5, not a crash', async (t) => {
   t.equal(r.status, 404);
   t.equal(errorCode(r), '5');
 });
+
+t.test('format/url with seekFrom/clipTo: a real, smaller MP4 of just that span, with ranges', async (t) => {
+  const { requireCommands } = await import('../helpers/system.js');
+  const { ffprobeJson } = await import('../helpers/media-tools.js');
+  requireCommands(t, ['ffprobe'], 'ffmpeg');
+  const r = await get('/p/309/sp/0/playManifest/entryId/1_rcit0qgs/format/url/flavorParamId/301971/seekFrom/4000/clipTo/8000/a.mp4');
+  t.equal(r.status, 302);
+  const loc = r.headers.get('location')!;
+  t.match(loc, /\/entryId\/1_rcit0qgs\/clipTo\/8000\/clipFrom\/4000\/v\/1\/flavorId\/1_f3rcit00\/name\/a\.mp4$/);
+  const head = await fetch(loc, { method: 'HEAD' });
+  const size = Number(head.headers.get('content-length'));
+  t.ok(size > 0 && size < file720.length / 2, `clipped size ${size} is well under the whole file's ${file720.length}`);
+  const part = await fetch(loc, { headers: { Range: 'bytes=0-99' } });
+  t.equal(part.status, 206);
+  t.equal(part.headers.get('content-range'), `bytes 0-99/${size}`);
+  await part.arrayBuffer();
+  const probe = await ffprobeJson(loc);
+  t.equal(probe.code, 0, probe.stderr);
+  t.ok(Math.abs(Number(probe.json.format.duration) - 4) < 0.1, `duration ${probe.json.format.duration} ≈ 4 s (the key frame at 4 s to 8 s)`);
+  const bad = await fetch(loc.replace('clipTo/8000', 'clipTo/1000'));
+  t.equal(bad.status, 400, 'clipTo before clipFrom');
+  t.equal(errorCode(bad), '25');
+});
