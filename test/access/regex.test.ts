@@ -1,0 +1,44 @@
+import t from 'tap';
+import { compileSafeRegex, regexValueMatches, RegexError } from '../../src/access/regex.js';
+
+const m = (p: string, s: string, ci = true) => compileSafeRegex(p, ci).test(s);
+
+t.test('syntax', async (t) => {
+  t.ok(m('^Mozilla/5\\.0 \\(', 'Mozilla/5.0 (X11)'));
+  t.notOk(m('^Mozilla/5\\.0', 'xMozilla/5.0'));
+  t.ok(m('chrome/1[0-2][0-9]\\b', 'Chrome/120.0'));
+  t.notOk(m('chrome/1[0-2][0-9]\\b', 'Chrome/1200'));
+  t.ok(m('[^a-z]{3}$', 'abc123'));
+  t.ok(m('\\Aabc\\z', 'ABC'));
+  t.notOk(m('\\Aabc\\z', 'ABC\n'));
+  t.ok(m('abc$', 'abc\n'), '$ matches before a final newline, as in PCRE');
+  t.ok(m('abc\\Z', 'abc\n'));
+  t.notOk(m('ABC', 'abc', false), 'case-sensitive when asked');
+  t.ok(m('a{2,3}b', 'xaaab'));
+  t.notOk(m('^a{2,3}b', 'aaaab'));
+  t.ok(m('x{', 'x{'), 'a brace that is not a quantifier is literal');
+  t.ok(m('(?<name>ab)+c', 'ababc'));
+  t.ok(m('\\x41\\u0042', 'ab'));
+  t.ok(m('[\\d.]+', '1.2'));
+  t.ok(m('a||b', 'zzz'), 'an empty alternative matches the empty string');
+});
+
+t.test('refused: what cannot run in linear time, and oversized patterns', async (t) => {
+  for (const p of ['(a)\\1', '(?=a)', '(?!a)', '(?<=a)b', '(?i)a', '\\p{L}', 'a**', '(a', 'a)', '[a', '*a', '(a{1000}){1000}', 'x'.repeat(2000)]) {
+    t.throws(() => compileSafeRegex(p), RegexError.prototype.constructor === RegexError ? { name: 'RegexError' } : {}, p);
+  }
+  t.ok(regexValueMatches('(a)\\1', '(a)\\1'), 'a refused value still matches by equality');
+  t.notOk(regexValueMatches('(a)\\1', 'aa'));
+});
+
+t.test('catastrophic patterns run in linear time', async (t) => {
+  const input = 'a'.repeat(8192) + '!';
+  for (const p of ['(a+)+$', '^(a|a)*$', '(a*)*b', '^(\\w+\\s?)*$', '^(a|aa)+$', '(.*){10}x']) {
+    const t0 = process.hrtime.bigint();
+    t.notOk(m(p, input), p);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    t.ok(ms < 1000, `${p}: ${ms.toFixed(1)} ms`);
+  }
+  t.ok(m('(a+)+$', 'x' + 'a'.repeat(50_000)), 'a 50 KB input is tested whole');
+  t.notOk(m('a', 'a'.repeat(70_000)), 'past 64 KB nothing matches');
+});
