@@ -80,5 +80,16 @@ t.test('console: log in, play an entry, see why a blocked entry is refused', asy
   await page.waitForFunction(() => /Refused/.test(document.querySelector('#why-verdict')!.textContent!));
   t.match(await page.textContent('#why-rules'), /10\.0\.0\.0\/8/, 'the IP rule and its allow-list');
 
+  // the same entry in the Kaltura web player (api_v3 multirequest, then its own HLS engine)
+  await page.click('#entries tbody tr[data-entry-id="1_rcit0qgs"]');
+  await page.selectOption('#player-kind', 'kaltura');
+  await page.click('#play-button');
+  await page.waitForFunction(() => /playing ([1-9]|\d\d)\.\d s \(Kaltura player\)|failed/.test(document.querySelector('#play-status')!.textContent!), undefined, { timeout: 30_000 });
+  t.match(await page.textContent('#play-status'), /^playing .* \(Kaltura player\)$/, 'the Kaltura web player plays the entry');
+  t.ok(requests.some((r) => r.endsWith('/console/vendor/kaltura-ovp-player.js')), 'the player bundle came from the console route');
+  t.ok(requests.some((r) => r.includes('/api_v3/service/multirequest')), 'the player asked api_v3');
+  t.notOk(requests.some((r) => !r.startsWith(s.url) && !r.startsWith('blob:') && !r.startsWith('data:')), 'no request left the server');
+  await page.screenshot({ path: join(artifacts, 'console-kaltura-player.png'), fullPage: true });
+
   t.same(problems, [], 'no page errors');
 });
