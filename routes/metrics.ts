@@ -3,7 +3,8 @@
 // Registered before the other route plugins and not encapsulated (skip-override), because Fastify
 // attaches hooks and the child-logger factory to routes when they are registered.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createHttpMetrics, kalturaErrorCode, type IndexCacheStats } from '../src/metrics/http-metrics.js';
+import { createHttpMetrics, kalturaErrorCode } from '../src/metrics/http-metrics.js';
+import { sharedIndexCache } from '../src/media/index-cache.js';
 import { playManifestFacts, routeFamily } from '../src/metrics/request-facts.js';
 
 declare module 'fastify' {
@@ -12,14 +13,9 @@ declare module 'fastify' {
   }
 }
 
-function indexCacheStats(app: FastifyInstance): IndexCacheStats | null {
-  // The packager decorates app.indexCache (src/media/index-cache.ts) when it is registered.
-  const cache = (app as unknown as { indexCache?: { stats?: () => IndexCacheStats } }).indexCache;
-  return typeof cache?.stats === 'function' ? cache.stats() : null;
-}
-
 async function metricsPlugin(app: FastifyInstance): Promise<void> {
-  const metrics = createHttpMetrics({ indexCache: () => indexCacheStats(app) });
+  // the packager's media-index cache: one per configuration, shared with the packager routes
+  const metrics = createHttpMetrics({ indexCache: () => sharedIndexCache(app.config).stats() });
   app.decorate('metrics', metrics);
 
   app.setChildLoggerFactory(function childLogger(logger, bindings, opts, rawReq) {

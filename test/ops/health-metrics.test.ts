@@ -51,6 +51,27 @@ t.test('health, readiness and metrics', async (t) => {
   t.equal(metricValue(text, 'kdeliver_http_request_duration_seconds_bucket{family="playManifest",le="+Inf"}'), 4);
   t.match(text, /# TYPE kdeliver_http_request_duration_seconds histogram/);
 
+  // the packager's index cache, through a real HLS playback path: master → variant → segments
+  const master = await (await get(`${pm}/1_rcit0qgs/format/applehttp/protocol/http/a.m3u8`)).text();
+  const variantUrl = new URL(master.split('\n').find((l) => l && !l.startsWith('#'))!, s.url + pm + '/');
+  const variant = await (await fetch(variantUrl)).text();
+  const segs = variant.split('\n').filter((l) => l && !l.startsWith('#')).slice(0, 2).map((l) => new URL(l, variantUrl));
+  t.equal(segs.length, 2, 'two segments to fetch');
+  let segBytes = 0;
+  for (const u of [...segs, segs[0]]) {
+    const r = await fetch(u);
+    t.equal(r.status, 200);
+    segBytes += (await r.arrayBuffer()).byteLength;
+  }
+  const after = await (await get('/metrics')).text();
+  const misses = metricValue(after, 'kdeliver_packager_index_cache_misses')!;
+  const hits = metricValue(after, 'kdeliver_packager_index_cache_hits')!;
+  t.ok(misses >= 1, `index parsed (${misses} misses)`);
+  t.ok(hits >= 3, `later requests hit the cache (${hits} hits)`);
+  t.ok(metricValue(after, 'kdeliver_packager_index_cache_bytes')! > 0, 'cache size in bytes');
+  t.ok(metricValue(after, 'kdeliver_packager_index_cache_entries')! >= 1, 'cache entries');
+  t.equal(metricValue(after, 'kdeliver_http_response_bytes_total{family="hls"}')! - variant.length, segBytes, 'hls bytes served = playlist + segments');
+
   // storage gone: not ready (and back)
   const aside = s.config.mediaRoot + '.aside';
   renameSync(s.config.mediaRoot, aside);
