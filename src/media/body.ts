@@ -15,6 +15,9 @@ export interface MediaBody {
 }
 
 const READ_CHUNK = 1 << 20;
+/** Largest source region read in one go for a body (a segment's worth, with slack). */
+const REGION_MAX = 16 << 20;
+const BATCH = 256 << 10;
 
 const partLength = (p: Part): number => (p instanceof Uint8Array ? p.length : p.length);
 
@@ -37,15 +40,59 @@ export function partsBody(parts: Part[], contentType: string): MediaBody {
     length,
     contentType,
     async *produce(fh, start, endInclusive) {
+      // A segment's samples sit close together in an interleaved file but not in output order
+      // (video first, then audio): one pread of the whole region beats one per sample.
+      let region: Buffer | null = null;
+      let regionAt = 0;
+      {
+        let pos = 0;
+        let lo = Infinity;
+        let hi = 0;
+        let wanted = 0;
+        let spans = 0;
+        for (const p of list) {
+          const len = partLength(p);
+          if (!(p instanceof Uint8Array) && pos <= endInclusive && pos + len > start) {
+            lo = Math.min(lo, p.offset);
+            hi = Math.max(hi, p.offset + p.length);
+            wanted += p.length;
+            spans++;
+          }
+          pos += len;
+        }
+        if (spans > 1 && hi - lo <= REGION_MAX && hi - lo <= wanted * 2 + 65536) {
+          region = Buffer.allocUnsafe(hi - lo);
+          const { bytesRead } = await fh.read(region, 0, region.length, lo);
+          if (bytesRead < region.length) throw new Error('source file is shorter than its index says');
+          regionAt = lo;
+        }
+      }
+      // many small slices are gathered into larger writes: a stream chunk costs more than a memcpy
+      const pending: Uint8Array[] = [];
+      let pendingBytes = 0;
+      const flush = (): Buffer => {
+        const out = pending.length === 1 ? Buffer.from(pending[0].buffer, pending[0].byteOffset, pending[0].length) : Buffer.concat(pending, pendingBytes);
+        pending.length = 0;
+        pendingBytes = 0;
+        return out;
+      };
       let pos = 0;
       for (const p of list) {
         const len = partLength(p);
         const from = Math.max(start, pos);
         const to = Math.min(endInclusive + 1, pos + len);
         if (from < to) {
-          if (p instanceof Uint8Array) yield p.subarray(from - pos, to - pos);
-          else {
-            let off = p.offset + (from - pos);
+          let slice: Uint8Array | null = null;
+          if (p instanceof Uint8Array) slice = p.subarray(from - pos, to - pos);
+          else if (region) slice = region.subarray(p.offset - regionAt + (from - pos), p.offset - regionAt + (to - pos));
+          if (slice) {
+            pending.push(slice);
+            pendingBytes += slice.length;
+            if (pendingBytes >= BATCH) yield flush();
+          } else {
+            if (pendingBytes) yield flush();
+            const q = p as { offset: number; length: number };
+            let off = q.offset + (from - pos);
             let left = to - from;
             while (left > 0) {
               const n = Math.min(left, READ_CHUNK);
@@ -61,6 +108,7 @@ export function partsBody(parts: Part[], contentType: string): MediaBody {
         pos += len;
         if (pos > endInclusive) break;
       }
+      if (pendingBytes) yield flush();
     },
   };
 }

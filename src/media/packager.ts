@@ -17,7 +17,7 @@ import type { IndexCache } from './index-cache.js';
 import { mssFragment, mssManifest } from './mss/manifest.js';
 import { type PackagerRequest, parseMs, parseTracks } from './packager-url.js';
 import { type CaptionTrack, type Presentation, type Rendition, locateSegment } from './presentation.js';
-import { buildTimeline, type Clip, flatPolicy, hlsPolicy, type SegmentPolicy } from './segment.js';
+import { timelineFor, type Clip, flatPolicy, hlsPolicy, type SegmentPolicy } from './segment.js';
 import { tsSegment } from './ts/writer.js';
 
 export interface PackagerDeps {
@@ -120,7 +120,7 @@ async function rendition(f: number, sources: Source[], deps: PackagerDeps, polic
     const index = await deps.cache.get(s.path);
     const hasV = index.tracks.some((t) => t.kind === 'video');
     const hasA = index.tracks.some((t) => t.kind === 'audio');
-    clips.push(buildTimeline(index, policy, sources.length > 1 ? { fromMs: 0, toMs: Infinity } : clip, { video: use.video && hasV, audio: use.audio && hasA }));
+    clips.push(timelineFor(index, policy, sources.length > 1 ? { fromMs: 0, toMs: Infinity } : clip, { video: use.video && hasV, audio: use.audio && hasA }));
   }
   const first = clips[0];
   const fl = sources[0].flavor;

@@ -93,6 +93,26 @@ export function checkClip(index: MediaIndex, clip: Clip): void {
   if (clip.fromMs >= index.durationMs) throw new MediaError('BAD_CLIP', `clipFrom ${clip.fromMs} is past the end of the media (${Math.round(index.durationMs)} ms)`);
 }
 
+const memo = new WeakMap<MediaIndex, Map<string, Timeline>>();
+
+/**
+ * buildTimeline, remembered per cached index: segment requests for the same file and policy
+ * reuse one timeline instead of walking the key frames again.
+ */
+export function timelineFor(index: MediaIndex, policy: SegmentPolicy, clip: Clip = { fromMs: 0, toMs: Infinity }, use: { video: boolean; audio: boolean } = { video: true, audio: true }): Timeline {
+  let m = memo.get(index);
+  if (!m) memo.set(index, (m = new Map()));
+  const key = `${policy.durationMs}/${policy.bootstrapMs.join(',')}/${clip.fromMs}/${clip.toMs}/${use.video ? 1 : 0}${use.audio ? 1 : 0}`;
+  let tl = m.get(key);
+  if (!tl) {
+    tl = buildTimeline(index, policy, clip, use);
+    // clipped variants are unbounded in number: keep a few per file
+    if (m.size >= 64) m.delete(m.keys().next().value!);
+    m.set(key, tl);
+  }
+  return tl;
+}
+
 /**
  * Builds the segment list of one file. Only tracks asked for are used (a video-only DASH
  * representation still cuts on the same key frames).

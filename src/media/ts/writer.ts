@@ -263,15 +263,24 @@ function adts(t: TrackIndex, frame: Buffer): Buffer {
  * Continuity counters at the start of segment `segIndex`: the packets every earlier segment
  * put on each PID, modulo 16. Computed from the index, so any segment can be served alone.
  */
+const counterMemo = new WeakMap<Timeline, Array<{ video: number; audio: number }>>();
+
 function startCounters(tl: Timeline, segIndex: number): { video: number; audio: number } {
-  let video = 0;
-  let audio = 0;
-  for (let s = 0; s < segIndex; s++) {
-    const c = segmentPacketCounts(planSegment(tl, tl.segments[s]));
-    video += c.video;
-    audio += c.audio;
+  // computed once per timeline for every segment (timelines are cached with their index)
+  let starts = counterMemo.get(tl);
+  if (!starts) {
+    starts = [];
+    let video = 0;
+    let audio = 0;
+    for (let s = 0; s < tl.segments.length; s++) {
+      starts.push({ video: video & 15, audio: audio & 15 });
+      const c = segmentPacketCounts(planSegment(tl, tl.segments[s]));
+      video += c.video;
+      audio += c.audio;
+    }
+    counterMemo.set(tl, starts);
   }
-  return { video: video & 15, audio: audio & 15 };
+  return starts[segIndex];
 }
 
 /** Describes segment `segIndex` of the timeline as an MPEG-TS body. */
