@@ -1,0 +1,58 @@
+// Frames of a video as PNG bytes, through ffmpeg: one frame at a time, or a horizontal sprite of
+// evenly spaced frames made in a single decoding pass (the player's seek-bar preview).
+import { spawn } from 'node:child_process';
+
+export class FrameError extends Error {
+  constructor(message: string, readonly missingTool = false) {
+    super(message);
+  }
+}
+
+const MAX_OUTPUT = 256 * 1024 * 1024;
+
+function capture(ffmpeg: string, args: string[], timeoutMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      size += d.length;
+      if (size > MAX_OUTPUT) child.kill('SIGKILL');
+      else chunks.push(d);
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4096)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new FrameError(err.code === 'ENOENT' ? 'ffmpeg is not installed' : err.message, err.code === 'ENOENT'));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const out = Buffer.concat(chunks);
+      if (code === 0 && out.length > 0) resolve(out);
+      else reject(new FrameError(`ffmpeg could not grab frames (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').pop() ?? ''}`));
+    });
+  });
+}
+
+const base = ['-nostdin', '-hide_banner', '-loglevel', 'error'];
+
+/** One frame at `atSec` (clamped by the caller into the clip), as PNG. */
+export function grabFrame(ffmpeg: string, file: string, atSec: number, timeoutMs = 30_000): Promise<Buffer> {
+  return capture(ffmpeg, [...base, '-ss', atSec.toFixed(3), '-i', file, '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', '-'], timeoutMs);
+}
+
+/**
+ * `slices` frames evenly spread over [startSec, endSec), each scaled to `sliceWidth` wide (and
+ * `sliceHeight` high when given, else keeping the aspect ratio), side by side in one PNG.
+ */
+export function grabSprite(ffmpeg: string, file: string, o: { startSec: number; endSec: number; slices: number; sliceWidth: number; sliceHeight: number }, timeoutMs = 60_000): Promise<Buffer> {
+  const span = Math.max(0.04, o.endSec - o.startSec);
+  const scale = o.sliceHeight > 0 ? `scale=${o.sliceWidth}:${o.sliceHeight}` : `scale=${o.sliceWidth}:-2`;
+  return capture(ffmpeg, [
+    ...base, '-ss', o.startSec.toFixed(3), '-t', span.toFixed(3), '-i', file,
+    '-vf', `fps=${o.slices}/${span.toFixed(3)},${scale},setsar=1,tile=${o.slices}x1`,
+    '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', '-',
+  ], timeoutMs);
+}

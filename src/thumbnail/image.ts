@@ -1,0 +1,45 @@
+// Resizing and encoding with sharp (libvips): Kaltura's thumbnail types mapped onto sharp's fit
+// modes, and a sprite made by repeating one picture when no video decoder is at hand.
+import sharp from 'sharp';
+import type { ThumbnailRequest } from './params.js';
+
+// A thumbnail request must not become a decompression bomb: refuse sources beyond 100 megapixels
+const LIMIT_INPUT_PIXELS = 100_000_000;
+
+export type ImageSpec = Pick<ThumbnailRequest, 'width' | 'height' | 'type' | 'quality' | 'bgcolor' | 'crop'>;
+
+const FIT = { 1: 'inside', 2: 'contain', 3: 'cover', 4: 'cover', 5: 'fill' } as const;
+
+/** Crops, resizes and encodes a picture as JPEG. */
+export async function renderImage(input: Buffer | string, spec: ImageSpec): Promise<Buffer> {
+  let img = sharp(input, { limitInputPixels: LIMIT_INPUT_PIXELS, failOn: 'error' }).rotate();
+  if (spec.crop) {
+    const meta = await sharp(input, { limitInputPixels: LIMIT_INPUT_PIXELS }).metadata();
+    const W = meta.width ?? 0;
+    const H = meta.height ?? 0;
+    const x = Math.min(spec.crop.x, Math.max(0, W - 1));
+    const y = Math.min(spec.crop.y, Math.max(0, H - 1));
+    img = img.extract({ left: x, top: y, width: Math.max(1, Math.min(spec.crop.w, W - x)), height: Math.max(1, Math.min(spec.crop.h, H - y)) });
+  }
+  if (spec.width || spec.height) {
+    const bg = `#${spec.bgcolor}`;
+    // With one side given, every type keeps the aspect ratio
+    const fit = spec.width && spec.height ? FIT[spec.type] : 'inside';
+    img = img.resize({
+      width: spec.width || undefined, height: spec.height || undefined, fit,
+      position: spec.type === 4 ? 'top' : 'centre', background: bg,
+    });
+  }
+  return img.flatten({ background: `#${spec.bgcolor}` }).jpeg({ quality: spec.quality, mozjpeg: false }).toBuffer();
+}
+
+/** A horizontal strip of `slices` copies of one picture, each `sliceWidth` wide: the sprite without ffmpeg. */
+export async function repeatSprite(input: Buffer | string, slices: number, sliceWidth: number, sliceHeight: number): Promise<Buffer> {
+  const one = await sharp(input, { limitInputPixels: LIMIT_INPUT_PIXELS })
+    .resize({ width: sliceWidth, height: sliceHeight || undefined, fit: sliceHeight ? 'fill' : 'inside' })
+    .png().toBuffer({ resolveWithObject: true });
+  const { width, height } = one.info;
+  return sharp({ create: { width: width * slices, height, channels: 3, background: '#000000' } })
+    .composite(Array.from({ length: slices }, (_, i) => ({ input: one.data, left: i * width, top: 0 })))
+    .png().toBuffer();
+}

@@ -1,0 +1,100 @@
+// The thumbnail URL's parameters (`/p/{pid}/sp/{sp}/thumbnail/entry_id/{id}/width/…`), read once
+// into one typed request, with every number checked: a bad value is a 400, never a surprise.
+import { DeliveryError } from '../errors.js';
+
+export interface ThumbnailRequest {
+  partnerId: number;
+  entryId: string;
+  /** Cache-busting version from the URL (entries' thumbnailUrl carries one); not otherwise used. */
+  version: number | null;
+  /** 0: not given. */
+  width: number;
+  height: number;
+  /**
+   * Kaltura's thumbnail types: 1 resize keeping the aspect ratio (fit inside), 2 fit inside and
+   * fill the rest with bgcolor, 3 crop to fill (centre), 4 crop to fill keeping the top, 5 stretch.
+   */
+  type: 1 | 2 | 3 | 4 | 5;
+  /** JPEG quality 1-100. */
+  quality: number;
+  /** RRGGBB. */
+  bgcolor: string;
+  /** A frame at this second of the video, or null for the default thumbnail. */
+  vidSec: number | null;
+  /** A sprite (or one slice of it) of this many frames, or null. */
+  vidSlices: number | null;
+  /** With vidSlices: just this slice (0-based). */
+  vidSlice: number | null;
+  startSec: number | null;
+  endSec: number | null;
+  /** A crop of the source before resizing, in source pixels. */
+  crop: { x: number; y: number; w: number; h: number } | null;
+  ks: string | null;
+}
+
+export const MAX_SIDE = 4096;
+export const MAX_SLICES = 200;
+/** A sprite wider than this is refused: JPEG and browsers handle up to 65535, memory is the limit. */
+export const MAX_SPRITE_WIDTH = 32768;
+
+const bad = (what: string): never => {
+  throw new DeliveryError('BAD_QUERY', `, ${what}`);
+};
+
+function intParam(params: Map<string, string>, key: string, min: number, max: number): number | null {
+  const v = params.get(key);
+  if (v === undefined || v === '') return null;
+  if (!/^\d{1,9}$/.test(v)) bad(`${key} must be a whole number`);
+  const n = Number(v);
+  if (n < min || n > max) bad(`${key} must be from ${min} to ${max}`);
+  return n;
+}
+
+function secParam(params: Map<string, string>, key: string): number | null {
+  const v = params.get(key);
+  if (v === undefined || v === '') return null;
+  if (!/^\d{1,7}(\.\d{1,6})?$/.test(v)) bad(`${key} must be a number of seconds`);
+  return Number(v);
+}
+
+/** Reads the merged path pairs and query of a thumbnail URL. */
+export function parseThumbnailParams(partnerId: string, params: Map<string, string>): ThumbnailRequest {
+  if (!/^\d{1,10}$/.test(partnerId)) bad('partner id must be a number');
+  const entryId = params.get('entry_id') ?? params.get('entryId');
+  if (!entryId) throw new DeliveryError('MISSING_PARAMETER', ', entry_id');
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(entryId)) bad('entry_id is not an entry id');
+  const type = intParam(params, 'type', 1, 5) ?? 1;
+  const bg = params.get('bgcolor') ?? '000000';
+  if (!/^[0-9a-fA-F]{6}$/.test(bg)) bad('bgcolor must be six hex digits (RRGGBB)');
+  const vidSlices = intParam(params, 'vid_slices', 1, MAX_SLICES);
+  const vidSlice = intParam(params, 'vid_slice', 0, MAX_SLICES - 1);
+  if (vidSlice !== null && (vidSlices === null || vidSlice >= vidSlices)) bad('vid_slice needs vid_slices and must be below it');
+  const startSec = secParam(params, 'start_sec');
+  const endSec = secParam(params, 'end_sec');
+  if (startSec !== null && endSec !== null && endSec <= startSec) bad('end_sec must be after start_sec');
+  const width = intParam(params, 'width', 0, MAX_SIDE) ?? 0;
+  const height = intParam(params, 'height', 0, MAX_SIDE) ?? 0;
+  if (vidSlices !== null && vidSlice === null && vidSlices * (width || 120) > MAX_SPRITE_WIDTH) bad(`a sprite of vid_slices x width must stay within ${MAX_SPRITE_WIDTH} pixels`);
+  const sx = intParam(params, 'src_x', 0, 100000);
+  const sy = intParam(params, 'src_y', 0, 100000);
+  const sw = intParam(params, 'src_w', 1, 100000);
+  const sh = intParam(params, 'src_h', 1, 100000);
+  const crop = sw !== null && sh !== null ? { x: sx ?? 0, y: sy ?? 0, w: sw, h: sh } : null;
+  return {
+    partnerId: Number(partnerId),
+    entryId,
+    version: intParam(params, 'version', 0, 1e9),
+    width, height,
+    type: type as ThumbnailRequest['type'],
+    quality: intParam(params, 'quality', 1, 100) ?? 75,
+    bgcolor: bg.toLowerCase(),
+    vidSec: secParam(params, 'vid_sec'),
+    vidSlices, vidSlice, startSec, endSec, crop,
+    ks: params.get('ks') || null,
+  };
+}
+
+/** The parameters that change the picture, in a fixed order: the cache key's core. */
+export function renditionKey(r: ThumbnailRequest): string {
+  return JSON.stringify([r.width, r.height, r.type, r.quality, r.bgcolor, r.vidSec, r.vidSlices, r.vidSlice, r.startSec, r.endSec, r.crop]);
+}

@@ -1,0 +1,138 @@
+// A thumbnail for a request: the default thumbnail (or an image entry's picture) resized, a frame
+// grabbed at vid_sec, or a sprite of vid_slices frames, made once and then served from a disk
+// cache under the data directory. Concurrent requests for the same picture share one rendering,
+// and at most a few renderings run at once, so a burst of sprite requests cannot starve serving.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { Catalog } from '../catalog/catalog.js';
+import { AssetStatus, MediaType, type Entry, type FlavorAsset } from '../catalog/types.js';
+import { DeliveryError } from '../errors.js';
+import { FrameError, grabFrame, grabSprite } from './frames.js';
+import { renderImage, repeatSprite } from './image.js';
+import { renditionKey, type ThumbnailRequest } from './params.js';
+
+export interface ThumbnailContext {
+  catalog: Catalog;
+  dataDir: string;
+  mediaRoot: string;
+  /** ffmpeg command; frame grabs fall back to the default thumbnail where it is missing. */
+  ffmpeg?: string;
+  /** Renderings at once (default 2). */
+  concurrency?: number;
+}
+
+export interface Thumbnail {
+  data: Buffer;
+  etag: string;
+  /** How it was made, for logs and tests: cache | default | frame | sprite | repeated-sprite. */
+  source: string;
+}
+
+export function thumbnailCacheDir(dataDir: string, partnerId: number, entryId: string): string {
+  return join(dataDir, 'cache', 'thumbnails', String(partnerId), entryId);
+}
+
+/** The video file frames are taken from: the source if it is READY, else the largest READY video flavor. */
+export function frameSourceOf(catalog: Catalog, entry: Entry): FlavorAsset | null {
+  const ready = catalog.listFlavors(entry.id).filter((f) => f.status === AssetStatus.READY && f.width > 0 && f.height > 0);
+  return ready.find((f) => f.isOriginal) ?? ready.sort((a, b) => b.width * b.height - a.width * a.height)[0] ?? null;
+}
+
+const inFlight = new Map<string, Promise<Thumbnail>>();
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function limited<T>(limit: number, fn: () => Promise<T>): Promise<T> {
+  while (running >= limit) await new Promise<void>((r) => waiting.push(r));
+  running++;
+  try {
+    return await fn();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
+export async function getThumbnail(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest): Promise<Thumbnail> {
+  const video = entry.mediaType === MediaType.IMAGE ? null : frameSourceOf(ctx.catalog, entry);
+  const picture = entry.thumbnailFile ?? (entry.mediaType === MediaType.IMAGE ? entry.dataFile : null);
+  const key = createHash('sha1').update(JSON.stringify([
+    renditionKey(req), entry.id, entry.version, entry.updatedAt, picture, video?.id, video?.version,
+  ])).digest('hex').slice(0, 32);
+  const dir = thumbnailCacheDir(ctx.dataDir, entry.partnerId, entry.id);
+  const cached = join(dir, `${key}.jpg`);
+  const etag = `"${key}"`;
+  if (existsSync(cached)) {
+    try {
+      return { data: readFileSync(cached), etag, source: 'cache' };
+    } catch { /* removed meanwhile: render again */ }
+  }
+  let pending = inFlight.get(cached);
+  if (!pending) {
+    pending = limited(ctx.concurrency ?? 2, () => render(ctx, entry, req, video, picture)).then((r) => {
+      try {
+        mkdirSync(dir, { recursive: true });
+        const tmp = `${cached}.${randomBytes(4).toString('hex')}.tmp`;
+        writeFileSync(tmp, r.data);
+        renameSync(tmp, cached);
+      } catch {
+        // A full disk costs the cache, not the answer
+        rmSync(`${cached}.tmp`, { force: true });
+      }
+      return { ...r, etag };
+    }).finally(() => inFlight.delete(cached));
+    inFlight.set(cached, pending);
+  }
+  return pending;
+}
+
+async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest, video: FlavorAsset | null, picture: string | null): Promise<Omit<Thumbnail, 'etag'>> {
+  const ffmpeg = ctx.ffmpeg ?? 'ffmpeg';
+  const videoFile = video ? join(ctx.mediaRoot, video.filePath) : null;
+  const duration = Math.max(0.04, entry.duration || (video ? video.durationMs / 1000 : 0));
+  const clamp = (s: number) => Math.min(Math.max(0, s), Math.max(0, duration - 0.04));
+  const pictureFile = picture ? join(ctx.mediaRoot, picture) : null;
+  const spec = { width: req.width, height: req.height, type: req.type, quality: req.quality, bgcolor: req.bgcolor, crop: req.crop };
+  const sprite = req.vidSlices !== null && req.vidSlice === null;
+  const sliceWidth = req.width || 120;
+
+  if (videoFile && (req.vidSec !== null || req.vidSlices !== null) && existsSync(videoFile)) {
+    try {
+      if (sprite) {
+        const start = clamp(req.startSec ?? 0);
+        const end = Math.min(duration, req.endSec ?? duration);
+        const png = await grabSprite(ffmpeg, videoFile, { startSec: start, endSec: Math.max(end, start + 0.04), slices: req.vidSlices!, sliceWidth, sliceHeight: req.height });
+        return { data: await sharp(png).jpeg({ quality: req.quality }).toBuffer(), source: 'sprite' };
+      }
+      let at = req.vidSec ?? 0;
+      if (req.vidSlices !== null) {
+        const start = clamp(req.startSec ?? 0);
+        const end = Math.min(duration, req.endSec ?? duration);
+        at = start + ((end - start) * req.vidSlice!) / req.vidSlices;
+      }
+      const png = await grabFrame(ffmpeg, videoFile, clamp(at));
+      return { data: await renderImage(png, spec), source: 'frame' };
+    } catch (e) {
+      // Without ffmpeg, the default thumbnail stands in for frames; any other failure is the file's
+      if (!(e instanceof FrameError && e.missingTool) && !pictureFile) throw new DeliveryError('FILE_NOT_FOUND', ', no frame could be taken from the video');
+    }
+  }
+  let input: string | Buffer | null = pictureFile && existsSync(pictureFile) ? pictureFile : null;
+  if (!input && videoFile && existsSync(videoFile)) {
+    try {
+      input = await grabFrame(ffmpeg, videoFile, Math.min(3, duration / 2));
+    } catch { /* reported below */ }
+  }
+  if (!input) throw new DeliveryError('FILE_NOT_FOUND', ', the entry has no thumbnail');
+  try {
+    if (sprite) {
+      const strip = await repeatSprite(input, req.vidSlices!, sliceWidth, req.height);
+      return { data: await sharp(strip).jpeg({ quality: req.quality }).toBuffer(), source: 'repeated-sprite' };
+    }
+    return { data: await renderImage(input, spec), source: 'default' };
+  } catch {
+    throw new DeliveryError('FILE_NOT_FOUND', ', the thumbnail file cannot be read as a picture');
+  }
+}

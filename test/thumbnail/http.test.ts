@@ -1,0 +1,156 @@
+// Thumbnails over HTTP against the real server and the sample library: default thumbnail,
+// resize types, frame grabs and sprites through ffmpeg, the disk cache, errors, THUMBNAIL access control.
+import t from 'tap';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { requireCommands } from '../helpers/system.js';
+import { startServer } from '../helpers/server.js';
+import { generateKs } from '../../src/access/ks.js';
+
+requireCommands(t, ['ffmpeg'], 'ffmpeg');
+
+const srv = await startServer(t);
+const base = `${srv.url}/p/309/sp/30900/thumbnail/entry_id/1_rcit0qgs`;
+
+async function image(url: string, init?: RequestInit) {
+  const res = await fetch(url, init);
+  const body = Buffer.from(await res.arrayBuffer());
+  const meta = res.status === 200 && body.length ? await sharp(body).metadata() : null;
+  return { res, body, meta };
+}
+
+/** Pixels of a region, raw RGB. */
+async function pixels(body: Buffer, region: { left: number; top: number; width: number; height: number }): Promise<Buffer> {
+  return sharp(body).extract(region).removeAlpha().raw().toBuffer();
+}
+
+/** Mean colour of a region, to tell pictures apart without trusting their bytes. */
+async function meanOf(body: Buffer, region: { left: number; top: number; width: number; height: number }) {
+  const px = await pixels(body, region);
+  const sum = [0, 0, 0];
+  for (let i = 0; i < px.length; i += 3) for (let c = 0; c < 3; c++) sum[c] += px[i + c];
+  return sum.map((v) => Math.round(v / (px.length / 3)));
+}
+
+t.test('the default thumbnail, as stored and resized', async (t) => {
+  const a = await image(base);
+  t.equal(a.res.status, 200);
+  t.equal(a.res.headers.get('content-type'), 'image/jpeg');
+  t.equal(a.res.headers.get('access-control-allow-origin'), '*');
+  t.match(a.res.headers.get('cache-control'), /public, max-age=\d+/);
+  t.equal(`${a.meta?.width}x${a.meta?.height}`, '640x360');
+
+  const w = await image(`${base}/version/100002/width/320`);
+  t.equal(`${w.meta?.width}x${w.meta?.height}`, '320x180', 'width alone keeps the aspect ratio');
+  const h = await image(`${srv.url}/p/309/thumbnail/entry_id/1_rcit0qgs/height/90`);
+  t.equal(`${h.meta?.width}x${h.meta?.height}`, '160x90', 'the /p/{pid}/thumbnail form too');
+  const t1 = await image(`${base}/width/200/height/200/type/1`);
+  t.equal(`${t1.meta?.width}x${t1.meta?.height}`, '200x113', 'type 1 fits inside');
+  const t2 = await image(`${base}/width/200/height/200/type/2/bgcolor/ff0000`);
+  t.equal(`${t2.meta?.width}x${t2.meta?.height}`, '200x200', 'type 2 pads');
+  const [r, g, b] = await meanOf(t2.body, { left: 0, top: 0, width: 200, height: 30 });
+  t.ok(r > 200 && g < 60 && b < 60, `type 2 pads with bgcolor (${r},${g},${b})`);
+  const t3 = await image(`${base}/width/200/height/200/type/3`);
+  t.equal(`${t3.meta?.width}x${t3.meta?.height}`, '200x200', 'type 3 crops to fill');
+  const t5 = await image(`${base}/width/100/height/300/type/5`);
+  t.equal(`${t5.meta?.width}x${t5.meta?.height}`, '100x300', 'type 5 stretches');
+  const q = await image(`${base}/width/320/quality/10`);
+  t.ok(q.body.length < w.body.length, 'a lower quality is a smaller file');
+
+  const head = await fetch(`${base}/width/320`, { method: 'HEAD' });
+  t.equal(head.status, 200);
+  t.equal(head.headers.get('content-length'), String(w.body.length));
+  const etag = w.res.headers.get('etag')!;
+  const again = await fetch(`${base}/version/100002/width/320`, { headers: { 'if-none-match': etag } });
+  t.equal(again.status, 304);
+  t.ok(existsSync(join(srv.dataDir, 'cache', 'thumbnails', '309', '1_rcit0qgs')), 'cached under the data directory');
+});
+
+t.test('frames at vid_sec come from the video, and are cached', async (t) => {
+  const f1 = await image(`${base}/vid_sec/1/width/320`);
+  const f9 = await image(`${base}/vid_sec/9/width/320`);
+  t.equal(f1.res.status, 200);
+  t.equal(f1.res.headers.get('x-kaltura'), 'thumbnail-frame');
+  t.equal(`${f1.meta?.width}x${f1.meta?.height}`, '320x180');
+  t.not(f1.body.equals(f9.body), true, 'different seconds, different frames');
+  const full = await image(`${base}/vid_sec/3`);
+  t.equal(`${full.meta?.width}x${full.meta?.height}`, '1280x720', 'no size: the source frame size');
+  const cached = await image(`${base}/vid_sec/1/width/320`);
+  t.equal(cached.res.headers.get('x-kaltura'), 'thumbnail-cache');
+  t.ok(cached.body.equals(f1.body));
+  const past = await image(`${base}/vid_sec/500/width/64`);
+  t.equal(past.res.status, 200, 'a second past the end gives the last frame');
+});
+
+t.test('vid_slices: the seek-bar sprite the player asks for, and single slices', async (t) => {
+  const sprite = await image(`${base}/version/100002/width/164/vid_slices/100`);
+  t.equal(sprite.res.status, 200);
+  t.equal(sprite.res.headers.get('x-kaltura'), 'thumbnail-sprite');
+  t.equal(`${sprite.meta?.width}x${sprite.meta?.height}`, '16400x92');
+  const few = await image(`${base}/width/100/vid_slices/4/start_sec/2/end_sec/10`);
+  t.equal(`${few.meta?.width}x${few.meta?.height}`, '400x56');
+  // slices of a moving test pattern differ from one another
+  const a = await pixels(few.body, { left: 0, top: 0, width: 100, height: 56 });
+  const d = await pixels(few.body, { left: 300, top: 0, width: 100, height: 56 });
+  t.notOk(a.equals(d), 'first and last slice differ');
+  const one = await image(`${base}/width/100/vid_slices/4/vid_slice/2`);
+  t.equal(`${one.meta?.width}x${one.meta?.height}`, '100x56');
+});
+
+t.test('image entries show their picture; entries without any picture get a 404', async (t) => {
+  const img = await image(`${srv.url}/p/309/sp/30900/thumbnail/entry_id/1_image000/width/160`);
+  t.equal(img.res.status, 200);
+  t.equal(`${img.meta?.width}x${img.meta?.height}`, '160x120');
+  const audio = await fetch(`${srv.url}/p/309/sp/30900/thumbnail/entry_id/1_audio001`);
+  t.equal(audio.status, 404);
+  t.equal(audio.headers.get('x-kaltura'), 'error-5');
+});
+
+t.test('bad requests: 4xx with the reference codes, never a 500', async (t) => {
+  const cases: [string, number, string][] = [
+    ['/p/309/sp/30900/thumbnail/entry_id/0_nosuch00', 404, 'error-1'],
+    ['/p/310/sp/31000/thumbnail/entry_id/1_rcit0qgs', 404, 'error-1'],
+    ['/p/309/sp/30900/thumbnail/entry_id/1_deleted0', 404, 'error-1'],
+    ['/p/309/sp/30900/thumbnail/entry_id/1_rcit0qgs/width/abc', 400, 'error-25'],
+    ['/p/309/sp/30900/thumbnail/entry_id/1_rcit0qgs/width/99999', 400, 'error-25'],
+    ['/p/309/sp/30900/thumbnail/entry_id/1_rcit0qgs/vid_slices/100/width/1000', 400, 'error-25'],
+    ['/p/309/sp/30900/thumbnail/entry_id/1_rcit0qgs/type/9', 400, 'error-25'],
+    ['/p/309/sp/30900/thumbnail/width/100', 400, 'error-20'],
+    ['/p/309/sp/30900/thumbnail/entry_id/..%2f..%2fetc', 400, 'error-25'],
+    ['/p/abc/sp/0/thumbnail/entry_id/1_rcit0qgs', 400, 'error-25'],
+    [`/p/309/sp/30900/thumbnail/entry_id/1_rcit0qgs/ks/garbage`, 403, 'error-7'],
+  ];
+  for (const [path, status, code] of cases) {
+    const res = await fetch(srv.url + path);
+    t.equal(res.status, status, path);
+    t.equal(res.headers.get('x-kaltura'), code, path);
+    t.notMatch(await res.text(), /at .*\.ts:\d+/, 'no stack trace');
+  }
+});
+
+t.test('the THUMBNAIL access-control context', async (t) => {
+  const db = srv.app.catalog.db;
+  const now = Math.floor(Date.now() / 1000);
+  db.prepare(`INSERT INTO access_control_profiles (id, partner_id, name, rules, created_at, updated_at) VALUES (901, 309, 'thumbs need a KS', ?, ?, ?)`)
+    .run(JSON.stringify([{ message: 'thumbnails need a session', contexts: ['THUMBNAIL'], conditions: [{ type: 'authenticated', not: true }], actions: [{ type: 'block' }] }]), now, now);
+  db.prepare(`INSERT INTO access_control_profiles (id, partner_id, name, rules, created_at, updated_at) VALUES (902, 309, 'play needs a KS', ?, ?, ?)`)
+    .run(JSON.stringify([{ contexts: ['PLAY'], conditions: [{ type: 'authenticated', not: true }], actions: [{ type: 'block' }] }]), now, now);
+  db.prepare('UPDATE entries SET access_control_profile_id = 901 WHERE id = ?').run('1_siteonly');
+  db.prepare('UPDATE entries SET access_control_profile_id = 902 WHERE id = ?').run('1_iponly00');
+
+  const anon = await fetch(`${srv.url}/p/309/sp/30900/thumbnail/entry_id/1_siteonly/width/100`);
+  t.equal(anon.status, 403);
+  t.match(anon.headers.get('x-kaltura'), /access-control: thumbnails need a session, error-3/);
+  const ks = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 0, expiry: 600, now, privileges: 'sview:*' });
+  const withKs = await fetch(`${srv.url}/p/309/sp/30900/thumbnail/entry_id/1_siteonly/width/100/ks/${encodeURIComponent(ks)}`);
+  t.equal(withKs.status, 200, 'a session lets it through');
+  t.match(withKs.headers.get('cache-control'), /^private/);
+  const header = await fetch(`${srv.url}/p/309/sp/30900/thumbnail/entry_id/1_siteonly/width/100`, { headers: { 'x-kaltura-ks': ks } });
+  t.equal(header.status, 200, 'the KS may come in the X-Kaltura-Ks header');
+  const playOnly = await fetch(`${srv.url}/p/309/sp/30900/thumbnail/entry_id/1_iponly00/width/100`);
+  t.equal(playOnly.status, 200, 'a PLAY-only rule does not guard thumbnails');
+  // the server still serves everything else
+  t.equal((await fetch(`${base}/width/50`)).status, 200);
+  t.ok(readdirSync(join(srv.dataDir, 'cache', 'thumbnails', '309')).length >= 2);
+});
