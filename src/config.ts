@@ -1,7 +1,7 @@
 // Configuration: read once at start from the environment (and, when KDELIVER_CONFIG names one,
 // a JSON file whose keys are the same variable names), validated, then passed to everything as a
 // plain object. No other module reads process.env.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export interface Config {
@@ -109,12 +109,29 @@ export function loadConfig(processEnv: Env = process.env): Config {
       throw new ConfigError('KDELIVER_URL_TOKEN_SECRET / KDELIVER_MEDIA_URL_SECRET: the sample secrets are refused in production unless KDELIVER_SAMPLE_LIBRARY=true');
     }
   }
+  if (production) {
+    for (const [key, value] of [['KDELIVER_URL_TOKEN_SECRET', urlTokenSecret], ['KDELIVER_MEDIA_URL_SECRET', mediaUrlSecret]] as const) {
+      if (value !== SAMPLE_URL_TOKEN_SECRET && value !== SAMPLE_MEDIA_URL_SECRET && value.length < 16) {
+        throw new ConfigError(`${key}: expected at least 16 characters in production (a long random string), got ${value.length}`);
+      }
+    }
+  }
+  const host = env.HOST || '127.0.0.1';
+  if (!/^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+(?:%[\w.]+)?\]?)$/.test(host)) {
+    throw new ConfigError(`HOST=${JSON.stringify(host)}: expected an IP address (0.0.0.0, ::, 127.0.0.1) or a host name to listen on`);
+  }
+  if (env.KDELIVER_DATA_DIR && existsSync(dataDir) && !statSync(dataDir).isDirectory()) {
+    throw new ConfigError(`KDELIVER_DATA_DIR=${JSON.stringify(env.KDELIVER_DATA_DIR)}: expected a directory (it is a file)`);
+  }
+  if (env.KDELIVER_GEOIP_FILE && !(existsSync(env.KDELIVER_GEOIP_FILE) && statSync(env.KDELIVER_GEOIP_FILE).isFile())) {
+    throw new ConfigError(`KDELIVER_GEOIP_FILE=${JSON.stringify(env.KDELIVER_GEOIP_FILE)}: expected a readable MaxMind-format (.mmdb) file`);
+  }
   const logLevel = env.KDELIVER_LOG_LEVEL || 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError(`KDELIVER_LOG_LEVEL=${JSON.stringify(logLevel)}: expected one of fatal, error, warn, info, debug, trace, silent`);
   }
   return {
-    host: env.HOST || '127.0.0.1',
+    host,
     port: int('PORT', env.PORT, 8080, 0, 65535),
     dataDir,
     dbFile: join(dataDir, 'catalog.sqlite'),

@@ -36,6 +36,16 @@ t.test('each bad value names its key and what is expected', async (t) => {
     [{ KDELIVER_INDEX_CACHE_MB: '0' }, /^KDELIVER_INDEX_CACHE_MB="0": expected a whole number from 1 to 65536$/],
     [{ KDELIVER_HLS_SEGMENT_MS: '500' }, /^KDELIVER_HLS_SEGMENT_MS="500": expected a whole number from 1000 to 60000$/],
   ];
+  bad.push(
+    [{ HOST: 'my host' }, /^HOST="my host": expected an IP address/],
+    [{ HOST: 'http://x' }, /^HOST="http:\/\/x": expected an IP address/],
+    [{ KDELIVER_GEOIP_FILE: join(dir, 'nope.mmdb') }, /^KDELIVER_GEOIP_FILE=".*nope\.mmdb": expected a readable MaxMind-format/],
+    [{ KDELIVER_DATA_DIR: file('not-a-dir', '') }, /^KDELIVER_DATA_DIR=".*not-a-dir": expected a directory/],
+    [{ NODE_ENV: 'production', KDELIVER_URL_TOKEN_SECRET: 'short', KDELIVER_MEDIA_URL_SECRET: 'b'.repeat(32) }, /^KDELIVER_URL_TOKEN_SECRET: expected at least 16 characters in production/],
+  );
+  for (const host of ['0.0.0.0', '::', '[::1]', '127.0.0.1', 'localhost', 'media.example.com', 'fe80::1%eth0']) {
+    t.equal(loadConfig({ HOST: host }).host, host, `HOST=${host} accepted`);
+  }
   for (const [env, msg] of bad) t.throws(() => loadConfig(env), { constructor: ConfigError, message: msg }, JSON.stringify(env));
 });
 
