@@ -97,9 +97,14 @@ function compare(field: number, value: number, comparison: number): boolean {
   }
 }
 
-const values = (v: unknown): string[] => (Array.isArray(v) ? v.slice(0, MAX_VALUES).map(String) : []);
+const values = (v: unknown): string[] =>
+  (Array.isArray(v) ? v.slice(0, MAX_VALUES).map(String) : typeof v === 'string' ? v.split(',').slice(0, MAX_VALUES) : []);
+
+/** Match conditions (kMatchCondition): no values configured is fulfilled; a null field is not. */
+const MATCH_TYPES = new Set(['ip', 'country', 'site', 'userAgent', 'httpHeader']);
 
 function internalFulfilled(c: Condition, s: AccessScope): boolean {
+  if (MATCH_TYPES.has(c.type) && values((c as { values?: unknown }).values).length === 0) return true;
   switch (c.type) {
     case 'authenticated': {
       if (!s.ks) return false;

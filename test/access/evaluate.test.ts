@@ -87,6 +87,8 @@ t.test('sample profile 4, IP allow-list 10.0.0.0/8, and every range form', async
   t.notOk(ipIn(['0.0.0.0/0'], '::1'), 'families do not mix');
   t.notOk(ipIn(['not an ip', '1.2.3.4/99', '5.5.5.5/255.0.255.0'], '1.2.3.4'), 'bad values never match');
   t.notOk(ipIn(['10.0.0.0/8'], 'garbage'));
+  t.ok(ipIn([], 'garbage'), 'no values configured: fulfilled (kMatchCondition)');
+  t.notOk(blocked(block({ type: 'site', not: true, values: [] })), '... so an empty allow-list lets everyone in');
 });
 
 t.test('IP from a header: first public address, private ones only when accepted', async (t) => {
