@@ -163,6 +163,15 @@ t.test('protocol: "null" means http; hdnetworkmanifest and http force an http sc
   t.equal(parse('/entryId/x/format/http/protocol/rtmpe').protocol, 'http');
   t.equal(parse('/entryId/x/format/http/protocol/https').protocol, 'https');
   t.equal(parse('/entryId/x/format/applehttp/protocol/HTTPS').protocol, 'https', 'scheme lower-cased');
+  t.equal(parse('/entryId/x/format/url/protocol/rtmp').protocol, 'http', 'url is format http');
+  t.equal(parse('/entryId/x/format/download/protocol/rtsp').protocol, 'http', 'download is format http');
+  t.equal(parse('/entryId/x/protocol/ftp').protocol, 'http', 'no format is url');
+  t.equal(parse('/entryId/x/format/url/protocol/https').protocol, 'https');
+  t.equal(parse('/entryId/x/format/rtmp/protocol/http').protocol, 'rtmp', 'rtmp forces an rtmp scheme');
+  t.equal(parse('/entryId/x/format/rtmp/protocol/rtmpe').protocol, 'rtmpe');
+  t.equal(parse('/entryId/x/format/rtmp').protocol, 'rtmp');
+  t.equal(parse('/entryId/x/format/rtsp/protocol/rtsp').protocol, 'rtsp', 'rtsp is not forced');
+  t.equal(parse('/entryId/x/format/applehttp/protocol/rtmp').protocol, 'rtmp', 'applehttp is not forced');
   t.equal(codeOf('/entryId/x/format/applehttp/protocol/ht%20tp'), 25, 'a protocol that is no URL scheme');
   t.equal(codeOf('/entryId/x/format/applehttp/protocol/javascript:alert(1)'), 25);
 });
