@@ -112,7 +112,17 @@ const ISO1: Record<string, string> = {
   English: 'en', Spanish: 'es', French: 'fr', German: 'de', Italian: 'it', Portuguese: 'pt', Russian: 'ru', Japanese: 'ja',
   Chinese: 'zh', Arabic: 'ar', Hebrew: 'he', Dutch: 'nl', Korean: 'ko', Hindi: 'hi', Polish: 'pl', Turkish: 'tr', Swedish: 'sv',
 };
-const langCode = (language: string, fallback = ''): string => (/^[a-z]{2,3}$/.test(language) ? language : ISO1[language] ?? fallback);
+const ISO2TO1: Record<string, string> = {
+  eng: 'en', spa: 'es', fra: 'fr', fre: 'fr', deu: 'de', ger: 'de', ita: 'it', por: 'pt', rus: 'ru', jpn: 'ja', zho: 'zh',
+  chi: 'zh', ara: 'ar', heb: 'he', nld: 'nl', dut: 'nl', kor: 'ko', hin: 'hi', pol: 'pl', tur: 'tr', swe: 'sv',
+};
+/** A language as an ISO 639-1 code where one is known ("English", "eng" → "en"). */
+const langCode = (language: string, fallback = ''): string => {
+  const l = language.trim();
+  if (/^[a-z]{2}$/.test(l)) return l;
+  if (/^[a-z]{3}$/.test(l)) return ISO2TO1[l] ?? l;
+  return ISO1[l] ?? (ISO2TO1[l.toLowerCase()] || fallback);
+};
 
 async function rendition(f: number, sources: Source[], deps: PackagerDeps, policy: SegmentPolicy, clip: Clip, use: { video: boolean; audio: boolean }): Promise<Rendition> {
   const clips = [];
@@ -133,7 +143,7 @@ async function rendition(f: number, sources: Source[], deps: PackagerDeps, polic
     width: first.video?.track.width || fl.width,
     height: first.video?.track.height || fl.height,
     frameRate: fl.frameRate,
-    language: langCode(fl.language, audioLang && audioLang !== 'und' ? audioLang : ''),
+    language: langCode(fl.language, audioLang && audioLang !== 'und' ? langCode(audioLang, audioLang) : ''),
     label: fl.label || fl.language,
     isDefault: fl.isDefault,
   };
@@ -162,7 +172,17 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
   const tracks = parseTracks(pairs.get('tracks')) ?? { video: true, audio: true };
   const policy = req.proto === 'hls' ? hlsPolicy(deps.config.hlsSegmentDurationMs) : flatPolicy(deps.config.dashSegmentDurationMs);
   const file = req.file;
-  const all = async (): Promise<Rendition[]> => Promise.all(sets.map((s, i) => rendition(i + 1, s, deps, policy, clip, tracks)));
+  const defaultAudioLang = pairs.get('defaultAudioLang');
+  const all = async (): Promise<Rendition[]> => {
+    const rs = await Promise.all(sets.map((s, i) => rendition(i + 1, s, deps, policy, clip, tracks)));
+    if (defaultAudioLang) {
+      // playManifest's defaultAudioLang picks the default audio by language (code or name)
+      const want = langCode(defaultAudioLang, defaultAudioLang.toLowerCase());
+      const audio = rs.filter((r) => !r.hasVideo && r.hasAudio);
+      if (audio.some((r) => r.language === want)) for (const r of audio) r.isDefault = r.language === want;
+    }
+    return rs;
+  };
   const one = async (f: number | null, video: boolean | null, audio: boolean | null): Promise<Rendition> => {
     const sources = pick(sets, f, 'flavor');
     return rendition((f ?? 1), sources, deps, policy, clip, { video: tracks.video && (video ?? true), audio: tracks.audio && (audio ?? true) });

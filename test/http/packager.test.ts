@@ -108,6 +108,10 @@ t.test('alternate audio and captions: HLS AUDIO/SUBTITLES groups, DASH audio and
   t.match(vtt.body.toString(), /^WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:126000/);
   t.match(vtt.body.toString(), /00:00:00\.500 --> 00:00:03\.000\nHola/, 'SRT caption converted to WebVTT');
 
+  const spaFirst = m3u8((await get(`/hls${set.replace('/name/', '/defaultAudioLang/spa/name/')}/master.m3u8`)).body.toString());
+  t.equal(spaFirst.mediaGroups.AUDIO.audio['Español'].default, true, 'defaultAudioLang picks the default audio');
+  t.equal(spaFirst.mediaGroups.AUDIO.audio.English.default, false);
+
   const mpdPath = `/dash${set.replace('/name/', '/forceproxy/true/name/')}/manifest.mpd`;
   const r = await get(mpdPath);
   t.equal(r.status, 200);

@@ -218,3 +218,31 @@ t.test('captions: SRT to WebVTT, shifted and cut for clips, with the HLS timesta
   t.match(clipped, /00:00:01\.500 --> 00:00:04\.000\nA test/, 'a cue across the end is cut');
   t.notMatch(clipped, /Served/, 'cues after the clip are dropped');
 });
+
+t.test('HEVC sources: fMP4 (and MPEG-TS) output decodes, codec string as mp4box.js reads it', async (t) => {
+  requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
+  const src = join(dir, 'hevc.mp4');
+  const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+    '-t', '6', '-c:v', 'libx265', '-x265-params', 'keyint=50:min-keyint=50:scenecut=0:log-level=error', '-tag:v', 'hvc1', '-c:a', 'aac', '-shortest', '-movflags', '+faststart', src], { encoding: 'utf8' });
+  t.equal(made.status, 0, made.stderr);
+  const idx = await readMediaIndex(src, BIG);
+  const ref = mp4box(readFileSync(src));
+  t.equal(idx.tracks[0].codecString, ref.info.tracks[0].codec, 'hvc1 codec string');
+  t.same(idx.tracks[0].parameterSets.map((ps) => (ps[0] >> 1) & 0x3f).filter((n) => n >= 32 && n <= 34), [32, 33, 34], 'VPS, SPS and PPS from hvcC');
+  const tl = buildTimeline(idx, flatPolicy(4000));
+  const parts = [initSegment([tl.video!.track, tl.audio!.track])];
+  const ts: Buffer[] = [];
+  for (const [i, s] of tl.segments.entries()) {
+    parts.push(await readBody(src, mediaSegment(tl, s, { sequence: i + 1, dash: false })));
+    ts.push(await readBody(src, tsSegment(tl, i)));
+  }
+  for (const [name, bytes] of [['hevc-out.mp4', Buffer.concat(parts)], ['hevc-out.ts', Buffer.concat(ts)]] as const) {
+    const file = join(dir, name);
+    writeFileSync(file, bytes);
+    const dec = spawnSync('ffmpeg', ['-v', 'warning', '-i', file, '-f', 'null', '-'], { encoding: 'utf8' });
+    t.equal(dec.status, 0);
+    t.equal(dec.stderr.trim(), '', `${name}: decodes with no warning`);
+    const probe = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v', '-show_entries', 'stream=codec_name,nb_read_frames', '-of', 'json', file], { encoding: 'utf8' });
+    t.same(JSON.parse(probe.stdout).streams.map((s: any) => [s.codec_name, Number(s.nb_read_frames)]), [['hevc', 150]], `${name}: all 150 frames`);
+  }
+});
