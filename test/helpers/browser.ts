@@ -36,8 +36,10 @@ export async function launchBrowser(t: Tap): Promise<Browser> {
 
 const LIBS: Record<string, string> = {
   '/lib/hls.js': join(projectRoot, 'node_modules', 'hls.js', 'dist', 'hls.min.js'),
-  // dash.all carries the MSS handler as well as the DASH player
   '/lib/dash.js': join(projectRoot, 'node_modules', 'dashjs', 'dist', 'modern', 'umd', 'dash.all.min.js'),
+  // dash.js 5 ships Smooth Streaming support as a separate bundle that adds dashjs.MssHandler
+  // to the already loaded player; MediaPlayer picks it up when it is initialised
+  '/lib/dash.mss.js': join(projectRoot, 'node_modules', 'dashjs', 'dist', 'modern', 'umd', 'dash.mss.min.js'),
 };
 
 // The page keeps a log of what each player reported; the test side only polls `__state`.
@@ -45,6 +47,7 @@ const PLAYER_PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>kdeliver player test</title>
 <script src="/lib/hls.js"></script>
 <script src="/lib/dash.js"></script>
+<script src="/lib/dash.mss.js"></script>
 </head><body>
 <video id="v" muted playsinline autoplay width="640" height="360"></video>
 <script>
@@ -73,6 +76,7 @@ window.startPlayer = (kind, src, rate) => {
     hls.loadSource(src);
     hls.attachMedia(video);
   } else {
+    if (kind === 'mss' && typeof dashjs.MssHandler !== 'function') return fail('dash.js MSS handler not loaded');
     const player = dashjs.MediaPlayer().create();
     window.__player = player;
     player.updateSettings({ debug: { logLevel: dashjs.Debug.LOG_LEVEL_WARNING } });
@@ -94,6 +98,11 @@ export interface PlayerPageServer {
 export async function startPlayerPageServer(t: Tap): Promise<PlayerPageServer> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    if (path === '/favicon.ico') {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
     if (path === '/' || path === '/player.html') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(PLAYER_PAGE);
@@ -155,8 +164,8 @@ export async function playUntil(
   });
   try {
     await page.goto(pageUrl);
-    // dash.js plays MSS through the same MediaPlayer once the MSS handler is in the bundle
-    await page.evaluate(([k, s, r]) => (window as any).startPlayer(k === 'mss' ? 'dash' : k, s, r), [kind, src, rate] as const);
+    // dash.js plays MSS through the same MediaPlayer once the MSS handler is loaded
+    await page.evaluate(([k, s, r]) => (window as any).startPlayer(k, s, r), [kind, src, rate] as const);
     let reached = false;
     try {
       await page.waitForFunction(

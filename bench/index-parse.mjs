@@ -1,0 +1,123 @@
+// Cold index parse time and memory per cached index, for a 2-hour MP4 (lib/media.mjs says how
+// it is made), using the packager's own moov reader (src/media/mp4/reader.ts, compiled), with
+// mp4box.js on the same moov for comparison. Method of the reference (§6): time with
+// process.hrtime.bigint(), memory as heapUsed + arrayBuffers after a forced GC.
+// Usage: node bench/index-parse.mjs   (re-runs itself with --expose-gc)
+import { spawnSync } from 'node:child_process';
+import { openSync, readSync, closeSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { buildProject, distModule } from './lib/build.mjs';
+import { benchMedia } from './lib/media.mjs';
+
+if (typeof globalThis.gc !== 'function') {
+  benchMedia();
+  if (!process.argv.includes('--no-build')) buildProject({ required: ['src/media/mp4/reader.js'] });
+  const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+
+const { readMediaIndex, parseMoov } = await import(distModule('src/media/mp4/reader.js'));
+const { long } = benchMedia();
+const MAX_MOOV = 256 * 1024 * 1024;
+const ms = (ns) => Number(ns) / 1e6;
+const mem = () => {
+  gc();
+  gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+};
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// The moov of a faststart file follows ftyp: read just ftyp + moov, as the server does
+function readMoov(path) {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(16);
+    let pos = 0;
+    for (;;) {
+      readSync(fd, head, 0, 16, pos);
+      let size = head.readUInt32BE(0);
+      const type = head.toString('latin1', 4, 8);
+      let hdr = 8;
+      if (size === 1) { size = Number(head.readBigUInt64BE(8)); hdr = 16; }
+      if (type === 'moov') {
+        // ftyp and everything up to the end of moov: what mp4box needs to reach onReady
+        const head = Buffer.allocUnsafe(pos + size);
+        readSync(fd, head, 0, pos + size, 0);
+        return { head, moovSize: size, payload: head.subarray(pos + hdr) };
+      }
+      pos += size;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const fileSize = statSync(long).size;
+const { head, moovSize, payload } = readMoov(long);
+
+// 1. cold: first parse in a fresh process (no JIT warm-up), through the server's entry point
+let t0 = process.hrtime.bigint();
+let index = await readMediaIndex(long, { maxMoovBytes: MAX_MOOV });
+const firstMs = ms(process.hrtime.bigint() - t0);
+const video = index.tracks.find((t) => t.kind === 'video');
+const audio = index.tracks.find((t) => t.kind === 'audio');
+
+// 2. repeated: read + parse, and parse alone (moov already in memory)
+const readParse = [];
+const parseOnly = [];
+for (let i = 0; i < 7; i++) {
+  t0 = process.hrtime.bigint();
+  await readMediaIndex(long, { maxMoovBytes: MAX_MOOV });
+  readParse.push(ms(process.hrtime.bigint() - t0));
+  t0 = process.hrtime.bigint();
+  parseMoov(payload, fileSize);
+  parseOnly.push(ms(process.hrtime.bigint() - t0));
+}
+
+// 3. memory per cached index: hold several parsed indexes, divide the growth
+index = null;
+const K = 5;
+const before = mem();
+const held = [];
+// through readMediaIndex, as the server's cache fills: whatever the index keeps alive counts
+for (let i = 0; i < K; i++) held.push(await readMediaIndex(long, { maxMoovBytes: MAX_MOOV }));
+const perIndex = (mem() - before) / K;
+const selfReported = held[0].bytes;
+held.length = 0;
+
+// 4. mp4box.js on the same ftyp+moov bytes, for comparison with the reference's figures
+const { default: MP4Box } = await import('mp4box');
+MP4Box.Log.setLogLevel(MP4Box.Log.error);
+const mp4boxParse = () => {
+  const f = MP4Box.createFile();
+  let ready = false;
+  f.onReady = () => (ready = true);
+  const ab = head.buffer.slice(head.byteOffset, head.byteOffset + head.length);
+  ab.fileStart = 0;
+  f.appendBuffer(ab);
+  f.flush();
+  if (!ready) throw new Error('mp4box did not reach onReady');
+  return f;
+};
+const boxBefore = mem();
+t0 = process.hrtime.bigint();
+let boxFile = mp4boxParse();
+const boxFirst = ms(process.hrtime.bigint() - t0);
+const boxHeap = mem() - boxBefore;
+boxFile = null;
+t0 = process.hrtime.bigint();
+mp4boxParse();
+const boxSecond = ms(process.hrtime.bigint() - t0);
+
+const mb = (b) => (b / 1e6).toFixed(1);
+console.log(`2-hour file: ${long}`);
+console.log(`  ${mb(fileSize)} MB, moov ${moovSize.toLocaleString('en')} bytes, ${video.count.toLocaleString('en')} video samples (${video.sync ? video.sync.length.toLocaleString('en') : 'all'} sync), ${audio.count.toLocaleString('en')} audio samples`);
+console.log(`kdeliver index (src/media/mp4/reader.ts):`);
+console.log(`  cold parse, first in a fresh process (read moov + parse): ${firstMs.toFixed(1)} ms`);
+console.log(`  read + parse, median of 7 warm runs:                   ${median(readParse).toFixed(1)} ms (min ${Math.min(...readParse).toFixed(1)})`);
+console.log(`  parse only (moov in memory), median of 7:               ${median(parseOnly).toFixed(1)} ms (min ${Math.min(...parseOnly).toFixed(1)})`);
+console.log(`  memory per cached index (heap + array buffers, ${K} held): ${mb(perIndex)} MB; index.bytes says ${mb(selfReported)} MB`);
+console.log(`mp4box.js ${JSON.parse((await import('node:fs')).readFileSync(new URL('../node_modules/mp4box/package.json', import.meta.url), 'utf8')).version} on the same moov:`);
+console.log(`  first ${boxFirst.toFixed(0)} ms, second ${boxSecond.toFixed(0)} ms, +${mb(boxHeap)} MB retained`);
+console.log(`ratio: kdeliver cold parse is ${(boxFirst / firstMs).toFixed(1)}x faster than mp4box.js and holds ${(boxHeap / perIndex).toFixed(1)}x less memory`);
