@@ -35,6 +35,17 @@ export const API_ERRORS = {
   ACCESS_CONTROL_RESTRICTED: 'Access to entry "%ENTRY_ID%" is restricted: %REASON%',
   INVALID_JSONP_CALLBACK: 'Invalid JSONP callback "%CALLBACK%"',
   RESOURCE_NOT_READY: 'Resource "%ID%" is not ready',
+  MULTIREQUEST_TOO_LARGE: 'A multirequest may hold at most %MAX_REQUESTS% requests',
+  // Ingest (src/api/services/upload-token.ts, media-ingest.ts, conversion-profile.ts)
+  UPLOAD_TOKEN_NOT_FOUND: 'Upload token not found',
+  UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD: 'Upload token is in an invalid status for uploading a file: %REASON%',
+  UPLOAD_TOKEN_INVALID_STATUS_FOR_ADD_ENTRY: 'Upload token is in an invalid status for adding entry: %REASON%',
+  UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE: 'Uploaded file size does not match the expected file size: %REASON%',
+  UPLOAD_TOKEN_CHUNK_OUT_OF_ORDER: 'Chunk out of order: %REASON%',
+  UPLOAD_ERROR: 'Upload failed: %REASON%',
+  RESOURCE_TYPE_NOT_SUPPORTED: 'Resource type "%RESOURCE_TYPE%" is not supported',
+  CONVERSION_PROFILE_ID_NOT_FOUND: 'Conversion profile id "%ID%" not found',
+  INGEST_FAILED: 'Entry "%ENTRY_ID%" cannot be ingested: %REASON%',
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;

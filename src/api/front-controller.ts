@@ -76,9 +76,9 @@ export async function handleApiRequest(registry: Registry, env: ApiEnv, req: Api
   if (result === undefined) {
     const service = typeof params.service === 'string' ? params.service.toLowerCase() : '';
     if (service === 'multirequest') {
-      multi = true;
       result = await runMultiRequest(params, async (sub) =>
         applyResponseProfile(await runCall(registry, env, sub, files, opts.onUnexpected), sub.responseProfile));
+      multi = Array.isArray(result);
     } else {
       result = applyResponseProfile(await runCall(registry, env, params, files, opts.onUnexpected), params.responseProfile);
     }

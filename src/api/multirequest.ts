@@ -2,10 +2,12 @@
 // the common parameters (ks, partnerId, clientTag) it does not set itself, and `{N:result:path}`
 // tokens (N 1-based in execution order) replaced by earlier results. An error takes its slot and
 // later requests still run; the answer has exactly one item per sub-request, never null.
-import { isApiError, toExceptionObject } from './errors.js';
+import { ApiError, isApiError, toExceptionObject } from './errors.js';
 import type { Params } from './params.js';
 
 const PROPAGATED = ['ks', 'partnerId', 'clientTag'] as const;
+/** More sub-requests than any client sends; a bigger batch is refused whole rather than run for minutes. */
+export const MAX_SUB_REQUESTS = 100;
 const TOKEN = /\{(\d+):result((?::[^{}:]+)*)\}/g;
 
 /** The sub-requests in execution order: from min(1, smallest key) up to the first key without service and action. */
@@ -13,7 +15,7 @@ export function subRequests(params: Params): Params[] {
   const keys = Object.keys(params).filter((k) => /^\d+$/.test(k)).map(Number);
   if (keys.length === 0) return [];
   const out: Params[] = [];
-  for (let i = Math.min(1, Math.min(...keys)); ; i++) {
+  for (let i = Math.min(1, keys.reduce((a, b) => Math.min(a, b))); ; i++) {
     const r = params[String(i)];
     if (typeof r !== 'object' || r === null || Array.isArray(r)) break;
     const sub = r as Params;
@@ -61,9 +63,11 @@ export function replaceTokens(v: unknown, results: unknown[]): unknown {
 }
 
 /** Runs every sub-request with `run`; the top level's ks/partnerId/clientTag pass down. */
-export async function runMultiRequest(params: Params, run: (sub: Params) => Promise<unknown>): Promise<unknown[]> {
+export async function runMultiRequest(params: Params, run: (sub: Params) => Promise<unknown>): Promise<unknown[] | ApiError> {
   const results: unknown[] = [];
-  for (const raw of subRequests(params)) {
+  const subs = subRequests(params);
+  if (subs.length > MAX_SUB_REQUESTS) return new ApiError('MULTIREQUEST_TOO_LARGE', { MAX_REQUESTS: MAX_SUB_REQUESTS });
+  for (const raw of subs) {
     const sub: Params = { ...(replaceTokens(raw, results) as Params) };
     delete sub.format; // only the top-level format picks the serializer
     for (const k of PROPAGATED) if (sub[k] === undefined && params[k] !== undefined) sub[k] = params[k];

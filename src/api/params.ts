@@ -11,9 +11,13 @@ const isPlainObject = (v: unknown): v is Params => typeof v === 'object' && v !=
 /** Names Kaltura would never produce; refused as keys so a body cannot reach Object.prototype. */
 const UNSAFE_KEY = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** Deeper than any Kaltura object; deeper keys are dropped so no input can exhaust the stack. */
+export const MAX_KEY_DEPTH = 16;
+
 /** Sets a flattened `a:b:c` key into a nested object. */
 function setFlat(target: Params, key: string, value: unknown): void {
   const parts = key.split(':');
+  if (parts.length > MAX_KEY_DEPTH) return;
   let node: Params = target;
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i];
@@ -29,11 +33,12 @@ function setFlat(target: Params, key: string, value: unknown): void {
 }
 
 /** Turns a flat map (`filter:idEqual` → v) into nested objects; nested values are flattened first. */
-export function unflatten(input: Params): Params {
+export function unflatten(input: Params, depth = 0): Params {
   const out: Params = Object.create(null);
+  if (depth > MAX_KEY_DEPTH) return {};
   for (const [k, v] of Object.entries(input)) {
     if (UNSAFE_KEY.has(k)) continue;
-    setFlat(out, k, isPlainObject(v) ? unflatten(v) : v);
+    setFlat(out, k, isPlainObject(v) ? unflatten(v, depth + 1) : v);
   }
   return toPlain(out);
 }

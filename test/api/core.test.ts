@@ -19,6 +19,7 @@ t.test('flattened keys, path pairs, precedence', async (t) => {
   t.same(unflatten({ '__proto__:x': '1', 'a:constructor:b': '2' }), { a: {} }, 'prototype keys are dropped');
   t.same(pathPairs('/index.php/service/baseEntry/action/get/entryId/1_x/a.m3u8'), { service: 'baseEntry', action: 'get', entryId: '1_x' });
   t.same(pathPairs('/service/multirequest'), { service: 'multirequest' });
+  t.same(unflatten({ [Array(100).fill('a').join(':')]: 'deep', ok: '1' }), { ok: '1' }, 'keys deeper than any Kaltura object are dropped');
   const merged = mergeRequestParams(pathPairs('/service/s/action/a/format/1'), queryParams('format=2&x=q&f:a=1'), { format: '3', x: 'b', y: 'b', f: { b: '2' } });
   t.same(merged, { format: '1', x: 'q', y: 'b', f: { a: '1', b: '2' }, service: 's', action: 'a' }, 'path > query > body, objects merge');
 });
@@ -169,6 +170,11 @@ t.test('front controller: multirequest', async (t) => {
   t.same(out[0], { objectType: 'KalturaEcho', said: 'a' });
   t.match(out[1], { code: 'ACTION_DOES_NOT_EXISTS' });
   t.same(out[2], { objectType: 'KalturaEcho', said: 'xay' }, '1-based tokens with 0-based keys');
+  const huge: Record<string, unknown> = { format: 1 };
+  for (let i = 1; i <= 101; i++) huge[i] = { service: 'testEcho', action: 'say', word: 'w' };
+  t.match(await json('/service/multirequest', '', huge), { code: 'MULTIREQUEST_TOO_LARGE', args: { MAX_REQUESTS: '100' } }, 'an oversized batch is refused whole');
+  huge[101] = undefined;
+  t.equal((await json('/service/multirequest', '', huge)).length, 100);
   const flat = await json('/index.php', 'service=multirequest&action=null', '1:service=testEcho&1:action=say&1:word=f&2:service=testEcho&2:action=say&2:word={1:result:said}&format=1', 'application/x-www-form-urlencoded');
   t.same(flat, [{ objectType: 'KalturaEcho', said: 'f' }, { objectType: 'KalturaEcho', said: 'f' }]);
   const xml = String((await call('/service/multirequest', '', { 1: { service: 'testEcho', action: 'say', word: 'a' } })).body);

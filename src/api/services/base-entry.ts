@@ -8,6 +8,7 @@ import { callPartnerId, entryApiObject, partnerEntry } from '../lookup.js';
 import { listResponse } from '../objects.js';
 import type { Params } from '../params.js';
 import { playbackContext } from '../playback-context.js';
+import { baseEntryIngestActions, mediaIngestActions } from './media-ingest.js';
 import type { ActionSpec, ApiContext, ApiObject, ServiceModule } from '../types.js';
 
 /** Kaltura's KalturaBaseEntryFilter fields this server honours → the catalog's filter. */
@@ -67,6 +68,7 @@ export const baseEntryService: ServiceModule = {
   name: 'baseEntry',
   description: 'Entries of every type',
   actions: {
+    ...baseEntryIngestActions, // addFromUploadedFile, delete (src/ingest)
     get: getAction(false, 'KalturaBaseEntry'),
     list: {
       description: 'Lists entries (filters: idEqual, idIn, redirectFromEntryId, referenceIdEqual, nameLike, statusEqual, statusIn, mediaTypeEqual, typeEqual, typeIn)',
@@ -95,6 +97,7 @@ export const mediaService: ServiceModule = {
   name: 'media',
   description: 'Media entries (video, audio, image)',
   actions: {
+    ...mediaIngestActions, // add, addContent, addFromUploadedFile, delete (src/ingest)
     get: getAction(true, 'KalturaMediaEntry'),
     list: {
       description: 'Lists media entries',

@@ -31,6 +31,8 @@ import { baseEntryService, mediaService } from './base-entry.js';
 import { captionAssetService } from './caption-asset.js';
 import { flavorAssetService, flavorParamsService } from './flavor-asset.js';
 import { sessionService } from './session.js';
+import { uploadTokenService } from './upload-token.js';
+import { conversionProfileService } from './conversion-profile.js';
 import { metadataService, systemService, userService } from './system.js';
 import type { ServiceModule } from '../types.js';
 
@@ -44,4 +46,6 @@ export const SERVICES: readonly ServiceModule[] = [
   flavorParamsService,
   captionAssetService,
   metadataService,
+  uploadTokenService,
+  conversionProfileService,
 ];

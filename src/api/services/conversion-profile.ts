@@ -1,0 +1,57 @@
+// conversionProfile: the ladders a partner's uploads are transcoded into (src/ingest).
+import { ApiError } from '../errors.js';
+import { callPartnerId } from '../lookup.js';
+import { listResponse } from '../objects.js';
+import type { ApiContext, ApiObject, ServiceModule } from '../types.js';
+import type { ConversionProfile } from '../../catalog/types.js';
+
+function defaultProfileId(ctx: ApiContext, profiles: ConversionProfile[]): number | null {
+  return ctx.partner?.defaultConversionProfileId ?? profiles.find((p) => p.isDefault)?.id ?? null;
+}
+
+function profileObject(p: ConversionProfile, isDefault: boolean): ApiObject {
+  return {
+    objectType: 'KalturaConversionProfile',
+    id: p.id, partnerId: p.partnerId, status: '2', type: 1, name: p.name, systemName: p.systemName, tags: '',
+    description: '', isDefault: isDefault ? 1 : 0, flavorParamsIds: p.flavorParamsIds.join(','), createdAt: p.createdAt,
+  };
+}
+
+export const conversionProfileService: ServiceModule = {
+  name: 'conversionProfile',
+  description: 'Transcoding ladders (the flavor params an upload is converted into)',
+  actions: {
+    list: {
+      params: { filter: { type: 'object', kalturaType: 'KalturaConversionProfileFilter' }, pager: { type: 'object', kalturaType: 'KalturaFilterPager' } },
+      returns: 'KalturaConversionProfileListResponse',
+      handler(ctx) {
+        const profiles = ctx.catalog.listConversionProfiles(callPartnerId(ctx));
+        const dflt = defaultProfileId(ctx, profiles);
+        return listResponse('KalturaConversionProfileListResponse', profiles.map((p) => profileObject(p, p.id === dflt)), profiles.length);
+      },
+    },
+    get: {
+      params: { id: { type: 'int', required: true } },
+      returns: 'KalturaConversionProfile',
+      throws: ['CONVERSION_PROFILE_ID_NOT_FOUND'],
+      handler(ctx, a) {
+        const profiles = ctx.catalog.listConversionProfiles(callPartnerId(ctx));
+        const p = profiles.find((x) => x.id === a.id);
+        if (!p) throw new ApiError('CONVERSION_PROFILE_ID_NOT_FOUND', { ID: a.id });
+        return profileObject(p, p.id === defaultProfileId(ctx, profiles));
+      },
+    },
+    getDefault: {
+      params: { type: { type: 'int', default: 1 } },
+      returns: 'KalturaConversionProfile',
+      throws: ['CONVERSION_PROFILE_ID_NOT_FOUND'],
+      handler(ctx) {
+        const profiles = ctx.catalog.listConversionProfiles(callPartnerId(ctx));
+        const id = defaultProfileId(ctx, profiles);
+        const p = profiles.find((x) => x.id === id);
+        if (!p) throw new ApiError('CONVERSION_PROFILE_ID_NOT_FOUND', { ID: String(id ?? '') });
+        return profileObject(p, true);
+      },
+    },
+  },
+};

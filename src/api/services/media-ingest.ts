@@ -1,0 +1,136 @@
+// The ingest actions of media and baseEntry (merged into those services in base-entry.ts):
+// media.add, media.addContent with an uploaded-file-token resource, addFromUploadedFile, delete.
+// The upload is registered as the entry's source at once; transcoding runs in the background
+// queue (src/ingest/queue.ts), and the entry's status goes PRECONVERT (1) → READY (2) or ERROR.
+import { rmSync } from 'node:fs';
+import { ApiError } from '../errors.js';
+import { objInt, objString } from '../args.js';
+import { callPartnerId, entryApiObject, partnerEntry } from '../lookup.js';
+import type { ActionSpec, ApiContext } from '../types.js';
+import type { Params } from '../params.js';
+import { EntryStatus, MediaType, type Entry } from '../../catalog/types.js';
+import { addSource, IngestError, type IngestContext } from '../../ingest/pipeline.js';
+import { nudgeIngestWorkers } from '../../ingest/queue.js';
+import { ingestStore } from '../../ingest/store.js';
+import { claimUpload, partnerUploadToken } from '../../ingest/uploads.js';
+import { deleteEntry } from '../../ingest/delete.js';
+import { uploadApiError, uploadEnv } from './upload-token.js';
+
+const ingestContext = (ctx: ApiContext): IngestContext => ({
+  catalog: ctx.catalog, dataDir: ctx.config.dataDir, mediaRoot: ctx.config.mediaRoot, now: () => ctx.now,
+});
+
+/** A new entry from a KalturaMediaEntry / KalturaBaseEntry input object, waiting for content (NO_CONTENT). */
+function createEntry(ctx: ApiContext, input: Params | null): Entry {
+  const partnerId = callPartnerId(ctx);
+  const mediaType = objInt(input, 'mediaType', 'KalturaMediaType') ?? MediaType.VIDEO;
+  if (mediaType !== MediaType.VIDEO && mediaType !== MediaType.AUDIO) {
+    throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: mediaType, PARAMETER_NAME: 'entry:mediaType', ENUM_TYPE: 'KalturaMediaType (1 video, 5 audio)' });
+  }
+  const profile = objInt(input, 'conversionProfileId');
+  if (profile !== undefined && !ctx.catalog.listConversionProfiles(partnerId).some((p) => p.id === profile)) {
+    throw new ApiError('CONVERSION_PROFILE_ID_NOT_FOUND', { ID: profile });
+  }
+  const store = ingestStore(ctx.catalog.db);
+  const id = store.newEntryId();
+  store.createEntry({
+    id, partnerId, name: (objString(input, 'name') ?? '').slice(0, 256), description: (objString(input, 'description') ?? '').slice(0, 4096),
+    tags: objString(input, 'tags') ?? '', referenceId: objString(input, 'referenceId') ?? '', userId: ctx.ks?.userId ?? '',
+    status: EntryStatus.NO_CONTENT, mediaType, now: ctx.now,
+  });
+  return ctx.catalog.getEntry(id)!;
+}
+
+/** Hands a completed upload to ingest as the entry's source; the token is used up either way. */
+async function ingestUpload(ctx: ApiContext, entry: Entry, tokenId: string, conversionProfileId?: number) {
+  const env = uploadEnv(ctx);
+  let file: string;
+  let fileName: string;
+  try {
+    const token = partnerUploadToken(env, entry.partnerId, tokenId);
+    fileName = token.fileName;
+    file = claimUpload(env, token, entry.id);
+  } catch (e) {
+    return uploadApiError(e);
+  }
+  try {
+    await addSource(ingestContext(ctx), {
+      partnerId: entry.partnerId, file, fileName: fileName || undefined, move: true, entryId: entry.id,
+      userId: ctx.ks?.userId, conversionProfileId,
+    });
+    nudgeIngestWorkers();
+  } catch (e) {
+    if (e instanceof IngestError) throw new ApiError('INGEST_FAILED', { ENTRY_ID: entry.id, REASON: e.message });
+    throw e;
+  } finally {
+    rmSync(file, { force: true });
+  }
+  return entryApiObject(ctx, ctx.catalog.getEntry(entry.id)!);
+}
+
+function uploadedTokenOf(resource: Params | null): string {
+  const type = objString(resource, 'objectType');
+  if (type !== undefined && type !== 'KalturaUploadedFileTokenResource') {
+    throw new ApiError('RESOURCE_TYPE_NOT_SUPPORTED', { RESOURCE_TYPE: type });
+  }
+  const token = objString(resource, 'token');
+  if (!token) throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAMETER_NAME: 'resource:token' });
+  return token;
+}
+
+const ENTRY_ID = { type: 'string', required: true, maxLength: 64 } as const;
+const TOKEN_ID = { type: 'string', required: true, maxLength: 64 } as const;
+const INGEST_ERRORS = ['UPLOAD_TOKEN_NOT_FOUND', 'UPLOAD_TOKEN_INVALID_STATUS_FOR_ADD_ENTRY', 'INGEST_FAILED'];
+
+const addFromUploadedFile = (entryParam: string, kalturaType: string): ActionSpec => ({
+  description: 'Creates an entry from a completed upload token; transcoding runs in the background',
+  params: { [entryParam]: { type: 'object', kalturaType, required: true }, uploadTokenId: TOKEN_ID, type: { type: 'int', default: -1 } },
+  returns: kalturaType,
+  throws: INGEST_ERRORS,
+  async handler(ctx, a) {
+    const entry = createEntry(ctx, a[entryParam]);
+    return ingestUpload(ctx, entry, a.uploadTokenId, objInt(a[entryParam], 'conversionProfileId'));
+  },
+});
+
+const deleteAction: ActionSpec = {
+  description: 'Deletes an entry: its status becomes DELETED (3) and its files are removed',
+  params: { entryId: ENTRY_ID },
+  returns: 'void',
+  throws: ['ENTRY_ID_NOT_FOUND'],
+  handler(ctx, a) {
+    const e = partnerEntry(ctx, a.entryId);
+    deleteEntry({ catalog: ctx.catalog, dataDir: ctx.config.dataDir, mediaRoot: ctx.config.mediaRoot, now: ctx.now }, e.id);
+    return null;
+  },
+};
+
+export const mediaIngestActions: Record<string, ActionSpec> = {
+  add: {
+    description: 'Creates a media entry without content (status NO_CONTENT, 7); add content with media.addContent',
+    params: { entry: { type: 'object', kalturaType: 'KalturaMediaEntry', required: true } },
+    returns: 'KalturaMediaEntry',
+    handler: (ctx, a) => entryApiObject(ctx, createEntry(ctx, a.entry)),
+  },
+  addContent: {
+    description: 'Adds the content of an entry from a KalturaUploadedFileTokenResource; transcoding runs in the background',
+    params: { entryId: ENTRY_ID, resource: { type: 'object', kalturaType: 'KalturaResource', required: true } },
+    returns: 'KalturaMediaEntry',
+    throws: ['ENTRY_ID_NOT_FOUND', 'RESOURCE_TYPE_NOT_SUPPORTED', ...INGEST_ERRORS],
+    async handler(ctx, a) {
+      const e = partnerEntry(ctx, a.entryId);
+      const token = uploadedTokenOf(a.resource);
+      if (e.status === EntryStatus.PRECONVERT || e.status === EntryStatus.IMPORT) {
+        throw new ApiError('INGEST_FAILED', { ENTRY_ID: e.id, REASON: 'the entry is being converted; wait until it is READY or in ERROR' });
+      }
+      return ingestUpload(ctx, e, token);
+    },
+  },
+  addFromUploadedFile: addFromUploadedFile('mediaEntry', 'KalturaMediaEntry'),
+  delete: deleteAction,
+};
+
+export const baseEntryIngestActions: Record<string, ActionSpec> = {
+  addFromUploadedFile: addFromUploadedFile('entry', 'KalturaBaseEntry'),
+  delete: deleteAction,
+};

@@ -1,0 +1,106 @@
+// uploadToken: chunked, resumable uploads into the data directory (src/ingest/uploads.ts), for
+// media.addContent and baseEntry.addFromUploadedFile to ingest.
+import { ApiError } from '../errors.js';
+import { objInt, objString } from '../args.js';
+import { callPartnerId } from '../lookup.js';
+import type { ApiContext, ApiObject, ServiceModule, UploadedFile } from '../types.js';
+import {
+  createUploadToken, deleteUploadToken, partnerUploadToken, UploadError, writeChunk, type UploadEnv,
+} from '../../ingest/uploads.js';
+import type { UploadToken } from '../../ingest/store.js';
+
+export const uploadEnv = (ctx: ApiContext): UploadEnv => ({ catalog: ctx.catalog, dataDir: ctx.config.dataDir, now: ctx.now });
+
+export function uploadTokenObject(t: UploadToken): ApiObject {
+  return {
+    objectType: 'KalturaUploadToken',
+    id: t.id, partnerId: t.partnerId, userId: t.userId, status: t.status, fileName: t.fileName,
+    fileSize: t.fileSize ?? undefined, uploadedFileSize: t.uploadedFileSize, createdAt: t.createdAt, updatedAt: t.updatedAt,
+    autoFinalize: 0,
+  };
+}
+
+/** src/ingest's upload refusals as api_v3 errors. */
+export function uploadApiError(e: unknown): never {
+  if (!(e instanceof UploadError)) throw e;
+  switch (e.kind) {
+    case 'NOT_FOUND': throw new ApiError('UPLOAD_TOKEN_NOT_FOUND');
+    case 'INVALID_STATUS_FOR_UPLOAD': throw new ApiError('UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD', { REASON: e.message });
+    case 'INVALID_STATUS_FOR_ADD_ENTRY': throw new ApiError('UPLOAD_TOKEN_INVALID_STATUS_FOR_ADD_ENTRY', { REASON: e.message });
+    case 'OUT_OF_ORDER': throw new ApiError('UPLOAD_TOKEN_CHUNK_OUT_OF_ORDER', { REASON: e.message });
+    case 'SIZE_MISMATCH': throw new ApiError('UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE', { REASON: e.message });
+    default: throw new ApiError('UPLOAD_ERROR', { REASON: e.message });
+  }
+}
+
+const TOKEN_ID = { type: 'string', required: true, maxLength: 64 } as const;
+
+export const uploadTokenService: ServiceModule = {
+  name: 'uploadToken',
+  description: 'Uploads of media files in chunks, resumable',
+  actions: {
+    add: {
+      description: 'Creates an upload token (optionally with the file name and its size in bytes)',
+      params: { uploadToken: { type: 'object', kalturaType: 'KalturaUploadToken' } },
+      returns: 'KalturaUploadToken',
+      handler(ctx, a) {
+        const partnerId = callPartnerId(ctx);
+        const size = objInt(a.uploadToken, 'fileSize');
+        if (size !== undefined && size < 0) throw new ApiError('UPLOAD_ERROR', { REASON: 'fileSize must not be negative' });
+        const t = createUploadToken(uploadEnv(ctx), {
+          partnerId, userId: ctx.ks?.userId ?? '', fileName: objString(a.uploadToken, 'fileName') ?? '', fileSize: size ?? null,
+        });
+        return uploadTokenObject(t);
+      },
+    },
+    upload: {
+      description: 'Uploads a chunk: resume=false starts over; resume=true writes at resumeAt (-1: at the end); finalChunk=true completes the upload',
+      params: {
+        uploadTokenId: TOKEN_ID,
+        fileData: { type: 'file', required: true },
+        resume: { type: 'bool', default: false },
+        finalChunk: { type: 'bool', default: true },
+        resumeAt: { type: 'float', default: -1 },
+      },
+      returns: 'KalturaUploadToken',
+      throws: ['UPLOAD_TOKEN_NOT_FOUND', 'UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD', 'UPLOAD_TOKEN_CHUNK_OUT_OF_ORDER', 'UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE', 'UPLOAD_ERROR'],
+      handler(ctx, a) {
+        const env = uploadEnv(ctx);
+        try {
+          const token = partnerUploadToken(env, callPartnerId(ctx), a.uploadTokenId);
+          const resumeAt = Math.floor(Number(a.resumeAt));
+          if (!Number.isFinite(resumeAt) || resumeAt < -1) throw new ApiError('UPLOAD_ERROR', { REASON: 'resumeAt must be -1 or a byte offset' });
+          const file = a.fileData as UploadedFile;
+          return uploadTokenObject(writeChunk(env, token, file.data, { resume: !!a.resume, resumeAt, finalChunk: !!a.finalChunk }));
+        } catch (e) {
+          return uploadApiError(e);
+        }
+      },
+    },
+    get: {
+      params: { uploadTokenId: TOKEN_ID },
+      returns: 'KalturaUploadToken',
+      throws: ['UPLOAD_TOKEN_NOT_FOUND'],
+      handler(ctx, a) {
+        try {
+          return uploadTokenObject(partnerUploadToken(uploadEnv(ctx), callPartnerId(ctx), a.uploadTokenId));
+        } catch (e) {
+          return uploadApiError(e);
+        }
+      },
+    },
+    delete: {
+      params: { uploadTokenId: TOKEN_ID },
+      returns: 'void',
+      throws: ['UPLOAD_TOKEN_NOT_FOUND'],
+      handler(ctx, a) {
+        try {
+          deleteUploadToken(uploadEnv(ctx), partnerUploadToken(uploadEnv(ctx), callPartnerId(ctx), a.uploadTokenId));
+          return null;
+        } catch (e) {
+          return uploadApiError(e);
+        }
+      },
+    },
+  },
+};
