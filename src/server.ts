@@ -19,6 +19,7 @@ import packagerRoutes from '../routes/packager.js';
 import flvclipperRoutes from '../routes/flvclipper.js';
 import apiV3Routes from '../routes/api-v3.js';
 import thumbnailRoutes from '../routes/thumbnail.js';
+import ingestWorker from '../routes/ingest-worker.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -93,6 +94,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(flvclipperRoutes);
   await app.register(apiV3Routes);
   await app.register(thumbnailRoutes);
+  await app.register(ingestWorker);
   await app.register(consoleRoutes);
   return app;
 }

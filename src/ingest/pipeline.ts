@@ -96,6 +96,9 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
   const existing = req.entryId ? catalog.getEntry(req.entryId) : undefined;
   if (existing && existing.partnerId !== req.partnerId) throw new IngestError(`entry ${req.entryId} belongs to another partner`);
   if (existing && existing.status === EntryStatus.DELETED) throw new IngestError(`entry ${req.entryId} is deleted`);
+  if (existing && (existing.status === EntryStatus.PRECONVERT || existing.status === EntryStatus.IMPORT)) {
+    throw new IngestError(`entry ${existing.id} is being converted: wait until it is READY or in ERROR before adding content again`);
+  }
   if (req.entryId && !/^[A-Za-z0-9_-]{1,64}$/.test(req.entryId)) throw new IngestError(`entry id ${JSON.stringify(req.entryId)}: use 1-64 characters of A-Z a-z 0-9 _ -`);
   const profileId = req.conversionProfileId ?? partner.defaultConversionProfileId ?? null;
   if (req.conversionProfileId != null && !catalog.getConversionProfile(req.conversionProfileId)) {
@@ -123,6 +126,7 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
   const entryId = existing?.id ?? req.entryId ?? store.newEntryId();
   if (!existing && store.entryExists(entryId)) throw new IngestError(`entry ${entryId} already exists: choose another --entry-id, or delete it first`);
   const flavorId = store.newFlavorId();
+  const previousSources = existing ? catalog.listFlavors(existing.id).filter((f) => f.isOriginal) : [];
   const ext = sourceExt(req.fileName ?? basename(req.file), probe);
   const rel = `${req.partnerId}/${entryId}/${flavorId}.${ext}`;
   const dest = join(ctx.mediaRoot, rel);
@@ -144,6 +148,8 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
           status: EntryStatus.PRECONVERT, mediaType: probe.video ? MediaType.VIDEO : MediaType.AUDIO, userId: req.userId, now,
         });
       } else {
+        // New content replaces the old source; its file goes once the catalog no longer names it
+        for (const f of previousSources) catalog.db.prepare('DELETE FROM flavor_assets WHERE id = ?').run(f.id);
         store.setEntryStatus(entryId, EntryStatus.PRECONVERT, now);
         catalog.db.prepare('UPDATE entries SET media_type = ? WHERE id = ?').run(probe.video ? MediaType.VIDEO : MediaType.AUDIO, entryId);
       }
@@ -152,6 +158,7 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
       jobId = store.enqueueJob(entryId, req.partnerId, profileId, now,
         req.claimForPid ? { pid: req.claimForPid, leaseUntil: now + LEASE_SECONDS } : undefined);
     })();
+    for (const f of previousSources) if (f.filePath !== rel) rmSync(join(ctx.mediaRoot, f.filePath), { force: true });
     return { entryId, sourceFlavorId: flavorId, jobId, probe };
   } catch (e) {
     rmSync(tmp, { force: true });

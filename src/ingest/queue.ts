@@ -25,6 +25,13 @@ export interface WorkerOptions {
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
 
+// Workers of this process, so that code which queues a job (api_v3 uploads) can wake them
+const workers = new Set<IngestWorker>();
+/** Wakes every worker of this process: a job was just queued. */
+export function nudgeIngestWorkers(): void {
+  for (const w of workers) w.nudge();
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -112,10 +119,11 @@ export function startIngestWorker(ctx: IngestContext, opts: WorkerOptions = {}):
   poll.unref();
   setImmediate(scan);
 
-  return {
+  const worker: IngestWorker = {
     nudge: () => setImmediate(scan),
     async stop() {
       stopped = true;
+      workers.delete(worker);
       clearInterval(poll);
       clearInterval(heartbeat);
       for (const slot of active.values()) slot.controller.abort();
@@ -133,4 +141,6 @@ export function startIngestWorker(ctx: IngestContext, opts: WorkerOptions = {}):
       setImmediate(scan);
     }),
   };
+  workers.add(worker);
+  return worker;
 }

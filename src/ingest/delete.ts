@@ -1,0 +1,50 @@
+// Deleting an entry: the catalog first (status DELETED, its assets and jobs gone, in one
+// transaction), then the files it named, so a crash in between leaves unused files, never a
+// catalog pointing at missing ones.
+import { readdirSync, rmSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Catalog } from '../catalog/catalog.js';
+import { EntryStatus } from '../catalog/types.js';
+import { thumbnailCacheDir } from '../thumbnail/service.js';
+import { ingestStore } from './store.js';
+
+export interface DeleteEnv {
+  catalog: Catalog;
+  dataDir: string;
+  mediaRoot: string;
+  now: number;
+}
+
+/** Deletes an entry; returns the files removed (relative to the media root). */
+export function deleteEntry(env: DeleteEnv, entryId: string): { removed: string[] } {
+  const { catalog } = env;
+  const entry = catalog.getEntry(entryId);
+  if (!entry || entry.status === EntryStatus.DELETED) return { removed: [] };
+  const files = new Set<string>();
+  for (const f of catalog.listFlavors(entryId)) files.add(f.filePath);
+  for (const c of catalog.listCaptions(entryId)) files.add(c.filePath);
+  if (entry.dataFile) files.add(entry.dataFile);
+  if (entry.thumbnailFile) files.add(entry.thumbnailFile);
+  catalog.db.transaction(() => {
+    catalog.db.prepare('DELETE FROM flavor_assets WHERE entry_id = ?').run(entryId);
+    catalog.db.prepare('DELETE FROM caption_assets WHERE entry_id = ?').run(entryId);
+    catalog.db.prepare('UPDATE entries SET status = ?, data_file = NULL, thumbnail_file = NULL, updated_at = ? WHERE id = ?')
+      .run(EntryStatus.DELETED, env.now, entryId);
+    ingestStore(catalog.db).deleteJobsOfEntry(entryId);
+  })();
+  // Only files in the entry's own folder: another entry's (or a library's) files are not ours to remove
+  const own = `${entry.partnerId}/${entry.id}/`;
+  const removed: string[] = [];
+  for (const f of files) {
+    if (!f.startsWith(own) || f.includes('..')) continue;
+    rmSync(join(env.mediaRoot, f), { force: true });
+    removed.push(f);
+  }
+  const dir = join(env.mediaRoot, String(entry.partnerId), entry.id);
+  try {
+    for (const name of readdirSync(dir)) if (name.endsWith('.part')) rmSync(join(dir, name), { force: true });
+    rmdirSync(dir);
+  } catch { /* not empty (files of a running job) or already gone */ }
+  rmSync(thumbnailCacheDir(env.dataDir, entry.partnerId, entry.id), { recursive: true, force: true });
+  return { removed };
+}
