@@ -47,6 +47,9 @@ t.test('api_v3 services', async (t) => {
     t.match(await api('user', 'get', { ks: adminKs }), { objectType: 'KalturaUser', id: 'admin', partnerId: 309 });
     t.match(await api('user', 'get', { ks: widgetKs }), { objectType: 'KalturaUser', id: '0' }, 'the player only reads id; "0" means anonymous');
     t.match(await api('user', 'get', { ks: widgetKs, userId: 'someone-else' }), { code: 'INVALID_USER_ID', message: 'Invalid user id' });
+    t.match(await api('user', 'get', { ks: adminKs, userId: 'someone-else' }), { code: 'INVALID_USER_ID' }, 'users are not stored: no other user is invented');
+    const ks310: string = await api('session', 'start', { secret: 'sample-admin-secret-310', partnerId: 310, type: 2 });
+    t.match(await api('session', 'get', { ks: adminKs, session: ks310 }), { code: 'INVALID_KS', args: { KS: 'INVALID_PARTNER' } }, 'another partner\'s session is not inspectable');
     t.match(await api('media', 'get', { ks: adminKs, entryId: '1_rcit0qgs', 'filter:x': 1 }), { id: '1_rcit0qgs' }, 'unknown params are ignored');
     t.match(await api('baseEntry', 'list', { ks: adminKs, filter: 'scalar' }), { code: 'INVALID_OBJECT_TYPE' });
     t.match(await api('baseEntry', 'get', { ks: adminKs, entryId: 'x'.repeat(100) }), { code: 'PROPERTY_VALIDATION_MAX_LENGTH', args: { PROPERTY_NAME: 'entryId', MAXIMUM_LENGTH: '64' } });

@@ -77,7 +77,8 @@ export const sessionService: ServiceModule = {
       throws: ['INVALID_KS'],
       handler(ctx, a) {
         const ks = a.session ? readApiSession(ctx.catalog, a.session, { now: ctx.now, clientIp: ctx.http.clientIp, rawUrl: ctx.http.rawUrl }) : ctx.ks!;
-        if (ks.partnerId !== ctx.partnerId && !ctx.ks?.isAdmin) throw new ApiError('INVALID_KS', { KS: 'INVALID_PARTNER', KS_ERROR_CODE: -2, KS_ERROR_DESCRIPTION: 'INVALID_PARTNER' });
+        // a session of another partner is not this caller's to inspect, admin or not
+        if (ks.partnerId !== ctx.partnerId) throw new ApiError('INVALID_KS', { KS: 'INVALID_PARTNER', KS_ERROR_CODE: -2, KS_ERROR_DESCRIPTION: 'INVALID_PARTNER' });
         return {
           objectType: 'KalturaSessionInfo', ks: ks.raw, sessionType: ks.type, partnerId: ks.partnerId, userId: ks.userId,
           expiry: ks.expiry, privileges: ks.privilegesString,

@@ -16,18 +16,18 @@ export const userService: ServiceModule = {
   description: 'Users (only the session\'s own user is known)',
   actions: {
     get: {
-      description: 'The user of the session (or the named user, for an admin session)',
+      description: 'The user of the session (users are not stored, so no other user is known)',
       params: { userId: { type: 'string', maxLength: 100 } },
       returns: 'KalturaUser',
       throws: ['INVALID_USER_ID'],
       handler(ctx, a) {
         const ks = ctx.ks!;
         const id: string = a.userId ?? ks.userId;
-        // users are not stored: a session knows only its own user; another is unknown unless the KS is admin
-        if (!id || (id !== ks.userId && !ks.isAdmin)) throw new ApiError('INVALID_USER_ID');
+        // users are not stored: a session knows only its own user
+        if (!id || id !== ks.userId) throw new ApiError('INVALID_USER_ID');
         return {
           objectType: 'KalturaUser', id, partnerId: ks.partnerId, screenName: id, type: 0, status: 1,
-          isAdmin: ks.isAdmin && id === ks.userId, createdAt: ctx.now, updatedAt: ctx.now,
+          isAdmin: ks.isAdmin, createdAt: ctx.now, updatedAt: ctx.now,
         };
       },
     },
