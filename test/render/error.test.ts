@@ -23,7 +23,15 @@ t.test('headers, status and body per code', async (t) => {
     ['KS_EXPIRED', ', This URL is expired', 31, 403, 'The given KS has expired, This URL is expired'],
     ['INVALID_PARTNER', '', 32, 403, 'invalid partner'],
     ['INVALID_MIN_BITRATE', '', 49, 400, 'min bitrate is not valid'],
+    ['INVALID_KS_SRT', '', 4, 403, 'ks is an invalid string'],
+    ['INVALID_ENTRY_TYPE', ', media type 2 cannot be played', 12, 404, 'requested entry type is invalid for the requested format, media type 2 cannot be played'],
+    ['PARTNER_NOT_FOUND', '', 14, 404, 'partner not found'],
+    ['PARTNER_NOT_ACTIVE', '', 15, 403, 'partner not active'],
+    ['IP_COUNTRY_BLOCKED', '', 16, 403, ''],
+    ['MISSING_PARAMETER', '', 20, 400, 'Request parameter [%s] is missing'],
+    ['EXCEEDED_RESTRICTED_IP', '', 34, 403, 'exceeded restricted IP'],
   ];
+  t.equal(new Set(cases.map((c) => c[0])).size, 21, 'every kind in src/errors.ts');
   for (const [name, extra, code, status, text] of cases) {
     const r = renderError(new DeliveryError(name, extra), 'GET', NOW);
     t.equal(r.status, status, name);
