@@ -11,8 +11,14 @@ export interface IndexCache {
   stats(): { bytes: number; entries: number; hits: number; misses: number };
 }
 
-export function createIndexCache(opts: { maxBytes: number; maxMoovBytes: number }): IndexCache {
+/** How long a file's size and mtime are trusted before they are looked at again. */
+const RECHECK_MS = 1000;
+
+export function createIndexCache(opts: { maxBytes: number; maxMoovBytes: number; now?: () => number }): IndexCache {
+  const now = opts.now ?? Date.now;
   const entries = new Map<string, MediaIndex>();
+  // a segment request should not pay a stat call: the key of a path is reused for RECHECK_MS
+  const recent = new Map<string, { key: string; at: number }>();
   const pending = new Map<string, Promise<MediaIndex>>();
   let bytes = 0;
   let hits = 0;
@@ -28,6 +34,16 @@ export function createIndexCache(opts: { maxBytes: number; maxMoovBytes: number 
 
   return {
     async get(path) {
+      const r = recent.get(path);
+      if (r && now() - r.at < RECHECK_MS) {
+        const hit = entries.get(r.key);
+        if (hit) {
+          hits++;
+          entries.delete(r.key);
+          entries.set(r.key, hit);
+          return hit;
+        }
+      }
       let st;
       try {
         st = await stat(path);
@@ -36,6 +52,8 @@ export function createIndexCache(opts: { maxBytes: number; maxMoovBytes: number 
       }
       if (!st.isFile()) throw new MediaError('NOT_MP4', 'media path is not a file');
       const key = `${path}\0${st.size}\0${st.mtimeMs}`;
+      if (recent.size > 10000) recent.clear();
+      recent.set(path, { key, at: now() });
       const hit = entries.get(key);
       if (hit) {
         hits++;
