@@ -60,7 +60,8 @@ const sha1Hex = (data: Buffer | string): string => createHash('sha1').update(dat
 
 /** Strict base64 in either alphabet, with or without padding; non-canonical trailing bits refused. */
 function decodeBase64(ks: string): Buffer | null {
-  const std = ks.replace(/-/g, '+').replace(/_/g, '/');
+  // A space is a "+" that went through a query string unencoded ("+" means space there).
+  const std = ks.replace(/-/g, '+').replace(/_/g, '/').replace(/ /g, '+');
   const m = /^([A-Za-z0-9+/]*)(={0,2})$/.exec(std);
   if (!m) return null;
   const [, body, pad] = m;

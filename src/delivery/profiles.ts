@@ -153,6 +153,7 @@ function dropReason(
   }
   const missing = o.enforced.filter((x) => !p.enforceDeliveriesSupport.includes(x));
   if (missing.length) return `the entry enforces delivery ${missing.join(',')}`;
+  // maxSize is in bytes, the unit of the catalog's flavor sizes
   if (p.maxSize !== null && p.maxSize > 0 && o.maxFlavorSize > p.maxSize) return `a flavor is larger than maxSize ${p.maxSize}`;
   return null;
 }
