@@ -2,7 +2,7 @@
 // fMP4) and the DASH manifest straight from the running server, decodes every stream to the
 // end without an error, and finds the duration of the source (or of the clip) to within one
 // frame. A clipFrom request must start on the picture of the key frame at or before clipFrom,
-// checked frame-checksum against frame-checksum with the source file decoded the same way.
+// checked frame hash against frame hash with the source file decoded the same way.
 import t from 'tap';
 import { Parser as M3u8Parser } from 'm3u8-parser';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -98,12 +98,12 @@ t.test('HLS variants from playManifest applehttp decode to the end, MPEG-TS and 
 t.test('HLS per-flavor index of the grammar, TS and fMP4, gives the source pictures', async (t) => {
   // every decoded picture of the packaged stream is the source's picture, in order
   const src = await decodeSource(SAMPLE.entryId, SAMPLE.p240);
-  const want = streamOf(src, 'video')!.frames.map((f) => f.md5);
+  const want = streamOf(src, 'video')!.frames.map((f) => f.hash);
   for (const container of ['ts', 'fmp4'] as const) {
     const url = server.url + hlsIndex({ entryId: SAMPLE.entryId, flavorId: SAMPLE.p240, container });
     const d = await decodeAll(url);
     assertClean(t, `${container} index`, d);
-    const got = streamOf(d, 'video')?.frames.map((f) => f.md5) ?? [];
+    const got = streamOf(d, 'video')?.frames.map((f) => f.hash) ?? [];
     t.equal(got.length, want.length, `${container}: ${want.length} pictures`);
     t.ok(got.length === want.length && got.every((m, i) => m === want[i]), `${container}: every picture equals the source's`);
   }
@@ -173,7 +173,7 @@ t.test('clipFrom starts on the key frame at or before clipFrom, picture for pict
       assertClean(t, label, d);
       const first = streamOf(d, 'video')?.frames[0];
       t.ok(first, `${label}: has a first picture`);
-      t.equal(first?.md5, keyFrame?.md5, `${label}: first decoded picture is the source's picture at ${key}s`);
+      t.equal(first?.hash, keyFrame?.hash, `${label}: first decoded picture is the source's picture at ${key}s`);
       assertDurations(t, label, d, { video: end - key, audio: end - key }, frameOf(src));
     }
   }
