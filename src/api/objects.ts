@@ -7,8 +7,9 @@ import type { ApiObject } from './types.js';
 /** The public URLs of an entry, in the forms Kaltura emits (see the reference, playmanifest.md §1.6). */
 export const entryUrls = {
   thumbnail: (base: string, e: Entry): string => `${base}/p/${e.partnerId}/sp/${e.partnerId}00/thumbnail/entry_id/${e.id}/version/${e.version}`,
-  download: (base: string, e: Entry, protocol: string): string =>
-    `${base}/p/${e.partnerId}/sp/${e.partnerId}00/playManifest/entryId/${e.id}/format/download/protocol/${protocol}/flavorParamIds/0`,
+  /** The source flavor (params 0) when the entry has one, as Kaltura names it; else playManifest's own choice. */
+  download: (base: string, e: Entry, protocol: string, hasSource = true): string =>
+    `${base}/p/${e.partnerId}/sp/${e.partnerId}00/playManifest/entryId/${e.id}/format/download/protocol/${protocol}${hasSource ? '/flavorParamIds/0' : ''}`,
   data: (base: string, e: Entry, protocol: string): string =>
     e.mediaType === MediaType.IMAGE || e.type === EntryType.DOCUMENT || e.type === EntryType.DATA
       ? `${base}/p/${e.partnerId}/sp/${e.partnerId}00/raw/entry_id/${e.id}/version/${e.version}`
@@ -83,7 +84,7 @@ export function entryObject(e: Entry, o: EntryObjectOptions): ApiObject {
       dataUrl: entryUrls.data(o.baseUrl, e, o.protocol),
       flavorParamsIds: [...new Set(ready.map((f) => f.flavorParamsId))].join(','),
       isTrimDisabled: 1,
-      downloadUrl: entryUrls.download(o.baseUrl, e, o.protocol),
+      downloadUrl: entryUrls.download(o.baseUrl, e, o.protocol, ready.some((f) => f.flavorParamsId === 0)),
     });
   } else if (e.type === EntryType.DOCUMENT) {
     Object.assign(obj, { documentType: 11, downloadUrl: entryUrls.data(o.baseUrl, e, o.protocol) });

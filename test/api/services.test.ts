@@ -75,7 +75,12 @@ t.test('api_v3 services', async (t) => {
     t.equal((await dl.arrayBuffer()).byteLength, s.app.catalog.getFlavor('1_f0rcit00')!.size);
     const data = await fetch(e.dataUrl);
     t.equal(data.status, 200, 'dataUrl serves');
-    t.match(await api('media', 'get', { ks: adminKs, entryId: '1_audio001' }), { mediaType: 5 });
+    const audio = await api('media', 'get', { ks: adminKs, entryId: '1_audio001' });
+    t.match(audio, { mediaType: 5 });
+    t.notMatch(audio.downloadUrl, 'flavorParamIds', 'no source flavor: playManifest picks the download');
+    const audioDl = await fetch(audio.downloadUrl);
+    t.equal(audioDl.status, 200, 'the audio entry downloads');
+    t.equal((await audioDl.arrayBuffer()).byteLength, s.app.catalog.getFlavor('1_f1audio0')!.size);
     t.match(await api('media', 'get', { ks: adminKs, entryId: '1_image000' }), { objectType: 'KalturaMediaEntry', mediaType: 2, dataUrl: /\/raw\/entry_id\/1_image000\// });
     t.match(await api('baseEntry', 'get', { ks: adminKs, entryId: '1_document' }), { objectType: 'KalturaDocumentEntry', type: 10 });
     t.match(await api('media', 'get', { ks: adminKs, entryId: '1_document' }), { code: 'ENTRY_ID_NOT_FOUND' }, 'a document is not a media entry');
