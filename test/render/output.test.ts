@@ -116,6 +116,13 @@ t.test('JSON: audio fields only for audio_only flavors', async (t) => {
   t.same([audio.flavors[0].audioLanguage, audio.flavors[0].audioLanguageName, audio.flavors[0].audioLabel], ['und', 'Undefined', null]);
 });
 
+t.test('JSON duration: fractional seconds or null, as the playback says', async (t) => {
+  const pb = buildPlayback(catalog, '1_rcit0qgs', { path: '/format/url/responseFormat/json' });
+  t.equal(JSON.parse(renderPlayback({ ...pb, durationSec: 12.48 }, NOW).body).duration, 12.48);
+  t.equal(JSON.parse(renderPlayback({ ...pb, durationSec: null }, NOW).body).duration, null);
+  t.match(renderPlayback({ ...pb, durationSec: null }, NOW).body, /"duration":null,/);
+});
+
 t.test('JSON for packager redirect profiles: one flavor with only the manifest url', async (t) => {
   const body = JSON.parse(render('1_rcit0qgs', '/format/mpegdash/responseFormat/json').body);
   t.same(body, { entryId: '1_rcit0qgs', duration: 12, baseUrl: '', flavors: [{ url: urlset('dash', '1,2,3', 'forceproxy/true/name/a.mp4.urlset/manifest.mpd') }] });
