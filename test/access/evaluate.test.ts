@@ -2,7 +2,10 @@ import t from 'tap';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { accessBlockedError, evaluateAccessRules, isFlavorAllowed, referrerHost, type AccessScope } from '../../src/access/evaluate.js';
-import { countryLookupFromBuffer } from '../../src/access/geo.js';
+import { countryLookupFromBuffer, openCountryLookup } from '../../src/access/geo.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { generateKs, parseKs, verifyKs, type Ks } from '../../src/access/ks.js';
 import { normalizeAccessRules } from '../../src/access/legacy.js';
 import type { AccessRule, Condition } from '../../src/access/types.js';
@@ -124,6 +127,11 @@ t.test('country from a MaxMind database built here', async (t) => {
   t.ok(blocked(rules, { clientIp: '1.1.1.1', countryOf: geo.countryOf }), 'unknown country fails an allow-list');
   t.ok(blocked(rules, { clientIp: '81.2.69.142' }), 'no database: unknown');
   t.throws(() => countryLookupFromBuffer(Buffer.from('not a database')));
+  const dir = mkdtempSync(join(tmpdir(), 'kdeliver-geo-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'country.mmdb'), db);
+  t.equal(openCountryLookup(join(dir, 'country.mmdb')).countryOf('81.2.69.9'), 'GB', 'read from a file');
+  t.throws(() => openCountryLookup(join(dir, 'missing.mmdb')), /KDELIVER_GEOIP_FILE=.*missing\.mmdb: cannot read it/);
 });
 
 t.test('user agent and header regex, linear time', async (t) => {
