@@ -191,4 +191,10 @@ t.test('unknown tokenizer, missing key', async (t) => {
   t.throws(() => tokenizeUrls({ type: 'nope' }, ['/x'], ctx()), TokenizerError.prototype.constructor === TokenizerError ? { name: 'TokenizerError' } : {});
   t.throws(() => tokenizeUrls({ type: 'cht' }, ['/x'], ctx()), { name: 'TokenizerError' });
   t.same(tokenizeUrls({ type: 'cht', key: 'k' }, [], ctx()), []);
+  let err: unknown;
+  try { tokenizeUrls({ type: 'cloudfront', keyPairId: 'K', privateKeyFile: '/secret/dir/key.pem' }, ['/x'], ctx()); } catch (e) { err = e; }
+  t.ok(err instanceof DeliveryError, 'a misconfigured tokenizer is a DeliveryError');
+  t.equal((err as DeliveryError).code, 25);
+  t.equal((err as DeliveryError).httpStatus, 503);
+  t.notMatch((err as DeliveryError).message, /secret\/dir/, 'the server path is not in the message');
 });

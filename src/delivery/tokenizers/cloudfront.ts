@@ -3,7 +3,7 @@
 // `privateKey` (inline PEM) or `privateKeyFile` (absolute, or relative to the fixtures folder).
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import type { TokenizerConfig } from '../../catalog/types.js';
 import { sampleLibraryPath } from '../../catalog/library.js';
 import { TokenizerError, appendQuery, bool, commonPrefix, splitQuery, str, windowOf, type TokenizeContext } from './common.js';
@@ -23,7 +23,8 @@ function privateKeyOf(cfg: TokenizerConfig): KeyObject {
     try {
       pem = readFileSync(path, 'utf8');
     } catch (e) {
-      throw new TokenizerError(`cloudfront tokenizer: cannot read privateKeyFile ${path} (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+      // the message may reach a response header: name the setting, not the server's path
+      throw new TokenizerError(`cloudfront tokenizer: cannot read privateKeyFile ${JSON.stringify(basename(file))} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
     }
   }
   let key: KeyObject;

@@ -3,6 +3,7 @@
 // profile's base URL (security.md §3), each "/..." with an optional query.
 import { createHash, createHmac } from 'node:crypto';
 import type { TokenizerConfig } from '../../catalog/types.js';
+import { DeliveryError } from '../../errors.js';
 
 export interface TokenizeContext {
   /** Unix seconds. */
@@ -21,8 +22,15 @@ export interface TokenizeContext {
 /** A tokenizer: relative paths in, relative paths (or path prefixes) out. */
 export type Tokenizer = (paths: string[], cfg: TokenizerConfig, ctx: TokenizeContext) => string[];
 
-export class TokenizerError extends Error {
+/**
+ * A delivery profile whose tokenizer cannot sign (missing key, bad setting): the operator's
+ * mistake, answered as error 25 with HTTP 503 so it is never a 500 and never an unsigned URL.
+ */
+export class TokenizerError extends DeliveryError {
   override name = 'TokenizerError';
+  constructor(message: string) {
+    super('BAD_QUERY', `, delivery profile tokenizer misconfigured: ${message}`, { httpStatus: 503 });
+  }
 }
 
 export const str = (cfg: TokenizerConfig, name: string, dflt = ''): string => {
