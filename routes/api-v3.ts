@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { handleApiRequest, type ApiHttpResponse } from '../src/api/front-controller.js';
 import { createRegistry } from '../src/api/dispatch.js';
 import { ApiError } from '../src/api/errors.js';
+import { redactApiUrl } from '../src/api/redact.js';
 import { apiSchemaXml } from '../src/api/schema.js';
 import { readFormat, serialize } from '../src/api/serializers/index.js';
 import { SERVICES } from '../src/api/services/index.js';
@@ -64,6 +65,8 @@ export default async function apiV3Routes(app: FastifyInstance) {
     }, { onUnexpected: (e) => request.log.error({ err: e }, 'api_v3 action failed') });
     return send(request, reply, res);
   };
-  app.route({ method: ['GET', 'POST', 'HEAD'], url: '/api_v3', handler });
-  app.route({ method: ['GET', 'POST', 'HEAD'], url: '/api_v3/*', handler });
+  // secrets also travel as api_v3 path pairs and flattened keys: the access log gets a redacted URL
+  const logSerializers = { req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: redactApiUrl(req.url), id: req.id }) };
+  app.route({ method: ['GET', 'POST', 'HEAD'], url: '/api_v3', handler, logSerializers });
+  app.route({ method: ['GET', 'POST', 'HEAD'], url: '/api_v3/*', handler, logSerializers });
 }

@@ -1,0 +1,40 @@
+// Secrets sent to api_v3 (admin secrets, KS strings) in any of its URL forms never reach the log,
+// while the requests themselves are logged.
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../src/config.js';
+import { buildServer, loggerOptions } from '../../src/server.js';
+import { redactApiUrl } from '../../src/api/redact.js';
+
+t.test('redactApiUrl', async (t) => {
+  t.equal(redactApiUrl('/api_v3/service/session/action/start/secret/S3CR3T/partnerId/309'), '/api_v3/service/session/action/start/secret/[redacted]/partnerId/309');
+  t.equal(redactApiUrl('/api_v3/index.php?service=multirequest&1:ks=AAA&2%3Aks=BBB&ks=CCC&x=1'), '/api_v3/index.php?service=multirequest&1:ks=[redacted]&2%3Aks=[redacted]&ks=[redacted]&x=1');
+  t.equal(redactApiUrl('/api_v3/service/baseentry/action/get/entryId/1_x/ks/KKK?format=1'), '/api_v3/service/baseentry/action/get/entryId/1_x/ks/[redacted]?format=1');
+});
+
+t.test('the access log of api_v3 carries no secret', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-api-log-'));
+  const config = loadConfig({ KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'info' });
+  let log = '';
+  const stream = new Writable({ write(chunk, _enc, done) { log += chunk.toString(); done(); } });
+  const app = await buildServer({ config, logger: { ...(loggerOptions(config) as object), stream } as never });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  t.teardown(async () => { await app.close(); rmSync(dataDir, { recursive: true, force: true }); });
+
+  const secret = 'sample-admin-secret-309';
+  const ks = await (await fetch(`${url}/api_v3/service/session/action/start/secret/${secret}/partnerId/309/type/2/format/1`)).json();
+  t.type(ks, 'string');
+  await fetch(`${url}/api_v3/index.php?service=session&action=start&secret=${secret}&partnerId=309&format=1`);
+  await fetch(`${url}/api_v3/index.php?service=multirequest&1:service=baseentry&1:action=get&1:entryId=1_rcit0qgs&1:ks=${encodeURIComponent(ks)}&format=1`);
+  await fetch(`${url}/api_v3/index.php?service=multirequest&1%3Aservice=baseentry&1%3Aaction=get&1%3AentryId=1_rcit0qgs&1%3Aks=${encodeURIComponent(ks)}&format=1`);
+  await fetch(`${url}/api_v3/service/baseentry/action/get/entryId/1_rcit0qgs/ks/${ks}/format/1`);
+  await fetch(`${url}/api_v3/service/baseentry/action/get`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ks, entryId: '1_rcit0qgs', format: 1 }) });
+  await new Promise((r) => setTimeout(r, 100));
+  t.ok((log.match(/\/api_v3\//g) ?? []).length >= 6, 'the requests are logged');
+  t.notOk(log.includes(secret), 'no admin secret in the log');
+  t.notOk(log.includes(ks) || log.includes(encodeURIComponent(ks)), 'no KS in the log');
+});
