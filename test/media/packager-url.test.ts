@@ -1,0 +1,43 @@
+// The packager URL grammar: Kaltura's character-level multi-URL, file names, path pairs.
+import t from 'tap';
+import { expandUrlset, parseFileName, parsePackagerPath, parseTracks } from '../../src/media/packager-url.js';
+
+t.test('urlset expansion cuts at characters, not path segments', async (t) => {
+  t.same(expandUrlset('/p/1/flavorId/0_,aa,bb,/forceproxy/true/name/a.mp4'), ['/p/1/flavorId/0_aa/forceproxy/true/name/a.mp4', '/p/1/flavorId/0_bb/forceproxy/true/name/a.mp4']);
+  // flavor ids that differ in the middle: the common suffix starts inside the id
+  t.same(expandUrlset('/flavorId/1_,f1,f2,a1,alt000/name/a.mp4'), ['/flavorId/1_f1alt000/name/a.mp4', '/flavorId/1_f2alt000/name/a.mp4', '/flavorId/1_a1alt000/name/a.mp4']);
+  // middles may span path segments
+  t.same(expandUrlset('/v/,1/flavorId/x,2/flavorId/y,/name/a.mp4'), ['/v/1/flavorId/x/name/a.mp4', '/v/2/flavorId/y/name/a.mp4']);
+  t.same(expandUrlset('/no/commas'), ['/no/commas']);
+  t.throws(() => expandUrlset('/a,b'), { httpStatus: 400 });
+});
+
+t.test('full paths: container prefix, urlset, signature pairs after the urlset, files', async (t) => {
+  const r = parsePackagerPath('hls', '/container/fmp4/p/309/sp/30900/serveFlavor/entryId/1_e/clipTo/5000/v/1/flavorId/1_f,1,2,rcit00/name/a.mp4.urlset/exp/99/sig/abc/master.m3u8');
+  t.equal(r.container, 'fmp4');
+  t.equal(r.partnerId, 309);
+  t.same(r.urls.map((u) => u.pairs.get('flavorId')), ['1_f1rcit00', '1_f2rcit00']);
+  t.same(r.urls.map((u) => u.pairs.get('sig')), ['abc', 'abc']);
+  t.equal(r.urls[0].pairs.get('clipTo'), '5000');
+  t.same(r.file, { type: 'master' });
+  const d = parsePackagerPath('dash', '/p/309/serveFlavor/entryId/1_e/v/1/flavorId/1_x/forceproxy/true/name/a.mp4/fragment-3-f2-v1-x3.m4s');
+  t.same(d.file, { type: 'fragment', n: 3, f: 2, video: true, audio: false });
+  const m = parsePackagerPath('mss', '/p/309/sp/30900/serveFlavor/entryId/1_e/v/1/flavorId/1_x/name/a.mp4/QualityLevels(243159)/Fragments(video=40000000)');
+  t.same(m.file, { type: 'mssFragment', bitrate: 243159, kind: 'video', time: 40000000 });
+  t.throws(() => parsePackagerPath('hls', '/p/309/sp/30900/serveFlavor/entryId/1_e/flavorId/1_x/name/a.mp4/manifest.mpd'), { httpStatus: 404 });
+  t.throws(() => parsePackagerPath('dash', '/container/mpegts/p/309/serveFlavor/entryId/1_e/name/a.mp4/manifest.mpd'), { httpStatus: 400 });
+  t.throws(() => parsePackagerPath('hls', '/p/abc/serveFlavor/entryId/1_e/name/a.mp4/index.m3u8'), { httpStatus: 404 });
+});
+
+t.test('file names of the reference packager', async (t) => {
+  t.same(parseFileName('hls', 'index.m3u8'), { type: 'index', f: null, video: null, audio: null });
+  t.same(parseFileName('hls', 'index-f2-a1.m3u8'), { type: 'index', f: 2, video: false, audio: true });
+  t.same(parseFileName('hls', 'seg-12-v1-a1.ts'), { type: 'segment', n: 12, f: null, video: true, audio: true, ext: 'ts' });
+  t.same(parseFileName('hls', 'init-2-f1-v1.mp4'), { type: 'init', clip: 2, f: 1, video: true, audio: false });
+  t.same(parseFileName('dash', 'init-f1-a1.mp4'), { type: 'init', clip: 1, f: 1, video: false, audio: true });
+  t.equal(parseFileName('dash', 'master.m3u8'), null);
+  t.equal(parseFileName('hls', 'seg-1-v1-a1.mp4'), null);
+  t.same(parseTracks('v1-a1'), { video: true, audio: true });
+  t.same(parseTracks('a1'), { video: false, audio: true });
+  t.throws(() => parseTracks('x'), { httpStatus: 400 });
+});
