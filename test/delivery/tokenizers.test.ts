@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { tokenizeUrls, verifyKalturaToken, TokenizerError, type TokenizeContext } from '../../src/delivery/tokenizers/index.js';
 import { kalturaSignPath } from '../../src/delivery/tokenizers/kaltura.js';
-import { parseKs, verifyKs, ksHasPrivilege } from '../../src/access/ks.js';
+import { generateKs, parseKs, verifyKs, ksHasPrivilege } from '../../src/access/ks.js';
 import { DeliveryError } from '../../src/errors.js';
 import { dgst, dgstRaw, hmacHex, hmacRaw, openssl } from '../access/openssl.js';
 
@@ -147,6 +147,13 @@ t.test('KS tokenizer: a v2 KS limited to the entry and the URL', async (t) => {
   let err: unknown;
   try { tokenizeUrls(cfg, [`${base}${P1}`], ctx({ baseUrl: base })); } catch (e) { err = e; }
   t.ok(err instanceof DeliveryError && err.code === 20, 'no KS user: MISSING_PARAMETER');
+  // without ksUserId the request KS is read with the key (the partner's admin secret)
+  const requestKs = generateKs({ partnerId: 309, secret, type: 0, userId: 'bob', expiry: 600, now: NOW });
+  const [fromKs] = tokenizeUrls(cfg, [`${base}${P1}`], ctx({ baseUrl: base, ks: requestKs }));
+  t.equal(verifyKs(parseKs(new URL(fromKs).searchParams.get('ks')!), { id: 309, adminSecret: secret }, { now: NOW, clientIp: '203.0.113.7', uri: `/hls${P1}` }).userId, 'bob');
+  err = undefined;
+  try { tokenizeUrls(cfg, [`${base}${P1}`], ctx({ baseUrl: base, ks: generateKs({ partnerId: 309, secret, type: 0, expiry: 600, now: NOW }) })); } catch (e) { err = e; }
+  t.ok(err instanceof DeliveryError && err.code === 20, 'a KS without a user: MISSING_PARAMETER');
 });
 
 t.test('Wowza SecureToken', async (t) => {

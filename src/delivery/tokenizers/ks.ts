@@ -3,12 +3,22 @@
 // `key` (which must be the partner's admin secret for kdeliver or Kaltura to accept it).
 import type { TokenizerConfig } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
-import { generateKs } from '../../access/ks.js';
+import { generateKs, parseKs, verifyKs } from '../../access/ks.js';
 import { appendQuery, bool, requireKey, splitQuery, str, windowOf, type TokenizeContext } from './common.js';
+
+/** Without the caller's verified user, the request KS is read with `key`, the partner's admin secret. */
+function userOf(ctx: TokenizeContext, key: string): string | null {
+  if (!ctx.ks) return null;
+  try {
+    return verifyKs(parseKs(ctx.ks), { id: ctx.partnerId, adminSecret: key }, { now: ctx.now }).userId || null;
+  } catch {
+    return null;
+  }
+}
 
 export function ksTokenizer(paths: string[], cfg: TokenizerConfig, ctx: TokenizeContext): string[] {
   const key = requireKey(cfg);
-  const user = ctx.ksUserId;
+  const user = ctx.ksUserId ?? userOf(ctx, key);
   if (!ctx.ks || !user) throw new DeliveryError('MISSING_PARAMETER', ', ks user');
   const basePath = new URL(ctx.baseUrl + '/').pathname.replace(/\/+$/, '');
   const extra = str(cfg, 'additionalUris');
