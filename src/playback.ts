@@ -40,6 +40,8 @@ export interface TraceStep {
 
 export interface Playback {
   request: PlayRequest;
+  /** scheme://host[:port] of this server, as in the context. */
+  baseUrl: string;
   entry: Entry;
   partner: Partner;
   /** Normalised: url and download become http. */
@@ -236,7 +238,7 @@ function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[]): Pl
 
   step('render', `profile ${effectiveProfile.id} (${effectiveProfile.name}), ${responseFormat ? `responseFormat ${responseFormat}` : 'its default renderer'}`);
   return {
-    request: { ...req, responseFormat }, entry, partner, format: normalised, requestedFormat: format, flavors: sel.flavors,
+    request: { ...req, responseFormat }, baseUrl: ctx.baseUrl, entry, partner, format: normalised, requestedFormat: format, flavors: sel.flavors,
     captions, profile: effectiveProfile, access, ks, clipTo, seekFrom: req.seekFrom, durationSec, urls, cacheAge,
     kalturaHeaders, trace,
   };

@@ -68,6 +68,17 @@ function subtitleUrl(pb: Playback, captionId: string, version: number): string {
   return `${origin}/api_v3/index.php/service/caption_captionasset/action/serveWebVTT/captionAssetId/${captionId}${seg}${ks}/version/${version}/a.m3u8`;
 }
 
+/** The Akamai HD SMIL profile bumps duplicate bitrates by 1 kbit/s so each is unique. */
+function uniqueBitrates(infos: FlavorInfo[]): FlavorInfo[] {
+  const seen = new Set<number>();
+  return infos.map((f) => {
+    let bitrate = f.bitrate;
+    while (seen.has(bitrate)) bitrate++;
+    seen.add(bitrate);
+    return { ...f, bitrate };
+  });
+}
+
 function cachingHeaders(age: number, now: number): Record<string, string> {
   if (age > 0) {
     return {
@@ -79,8 +90,9 @@ function cachingHeaders(age: number, now: number): Record<string, string> {
   return { Expires: OLD_DATE, 'Cache-Control': 'no-store, no-cache, must-revalidate, post-check=0, pre-check=0', Pragma: 'no-cache' };
 }
 
-/** PHP's json_encode escapes slashes; JSON readers do not care, byte-comparing clients might. */
-const phpJson = (v: unknown) => JSON.stringify(v).replace(/\//g, '\\/');
+/** PHP's json_encode escapes slashes and writes non-ASCII as \uXXXX; JSON readers do not care, byte-comparing clients might. */
+const phpJson = (v: unknown) =>
+  JSON.stringify(v).replace(/\//g, '\\/').replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 export function renderPlayback(pb: Playback, now: number): Rendered {
   const asked = pb.request.responseFormat;
@@ -122,7 +134,7 @@ export function renderPlayback(pb: Playback, now: number): Rendered {
     }
     case 'smil':
       extra['Content-Disposition'] = 'inline; filename=manifest.xml';
-      body = renderSmil(infos);
+      body = renderSmil(pb.profile.type === ProfileType.AKAMAI_HD ? uniqueBitrates(infos) : infos);
       break;
     case 'f4mv2':
       extra['Content-Disposition'] = 'inline; filename=manifest.xml';
@@ -137,8 +149,8 @@ export function renderPlayback(pb: Playback, now: number): Rendered {
       break;
     case 'hdnetwork': {
       extra['Content-Disposition'] = 'inline; filename=manifest.xml';
-      const self = new URL(pb.request.rawUri, `${pb.request.protocol.startsWith('https') ? 'https' : 'http'}://${pb.request.headers.host ?? 'localhost'}`);
-      const footer = self.toString().replace('hdnetwork', 'hdnetworksmil').replace('f4m', 'smil');
+      // the same request on this server's public URL, asking for the SMIL form
+      const footer = (pb.baseUrl + pb.request.rawUri).replaceAll('hdnetwork', 'hdnetworksmil').replaceAll('f4m', 'smil');
       body = renderF4m({ entryId: pb.entry.id, mimeType: 'video/x-flv', durationSec: pb.durationSec, flavors: [], urlOnly: true, footerUrl: footer });
       break;
     }
@@ -159,9 +171,10 @@ export function renderPlayback(pb: Playback, now: number): Rendered {
     'Access-Control-Allow-Origin': '*',
     'Access-Control-Expose-Headers': 'Server,range,Content-Length,Content-Range,X-Kaltura,X-Kaltura-App',
     'Timing-Allow-Origin': '*',
-    ...cachingHeaders(status === 200 ? pb.cacheAge : 0, now),
+    ...cachingHeaders(pb.cacheAge, now),
     ...extra,
   };
+  for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') headers[k] = v.replace(/\{deliveryCode\}/g, deliveryCode);
   if (pb.kalturaHeaders.length) headers['X-Kaltura'] = pb.kalturaHeaders;
   return { status, headers, body };
 }
