@@ -208,7 +208,7 @@ export function evaluateAccessRules(rules: AccessRule[], scope: AccessScope): Ev
       continue;
     }
     let fulfilled = true;
-    for (const c of rule.conditions ?? []) {
+    for (const c of Array.isArray(rule.conditions) ? rule.conditions : []) {
       let ok: boolean;
       try {
         ok = conditionFulfilled(c, scope);
@@ -229,10 +229,11 @@ export function evaluateAccessRules(rules: AccessRule[], scope: AccessScope): Ev
     }
     if (!fulfilled) continue;
     d.firedRules.push(i);
-    d.trace.push(`rule ${i}: fulfilled${rule.actions.length ? `, actions ${rule.actions.map((a) => a.type).join(',')}` : ''}`);
+    const actions = Array.isArray(rule.actions) ? rule.actions : [];
+    d.trace.push(`rule ${i}: fulfilled${actions.length ? `, actions ${actions.map((a) => a.type).join(',')}` : ''}`);
     if (rule.message) d.messages.push(rule.message);
     if (rule.code) d.codedMessages.push({ code: rule.code, message: rule.message ?? '' });
-    for (const a of rule.actions ?? []) applyAction(d, a);
+    for (const a of actions) applyAction(d, a);
     if (rule.stopProcessing) {
       d.trace.push(`rule ${i}: stopProcessing`);
       break;

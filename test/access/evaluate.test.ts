@@ -223,6 +223,7 @@ t.test('not, or, stopProcessing, forceAdminValidation, first limits win', async 
   t.equal(a.previewSeconds, 2);
 
   t.ok(blocked([{ conditions: [{ type: 'nonsense' } as unknown as Condition], actions: [] }]), 'an unknown condition blocks');
+  t.same(evaluateAccessRules([{ message: 'm' } as unknown as AccessRule], scope()).firedRules, [0], 'a stored rule without actions or conditions');
 });
 
 t.test('LIMIT_FLAVORS and the downloadasset privilege', async (t) => {
