@@ -45,14 +45,9 @@ export function entryObject(e: Entry, o: EntryObjectOptions): ApiObject {
     adminTags: e.adminTags,
     status: e.status,
     moderationStatus: e.moderationStatus,
-    moderationCount: 0,
     type: e.type,
     createdAt: e.createdAt,
     updatedAt: e.updatedAt,
-    rank: 0,
-    totalRank: 0,
-    votes: 0,
-    licenseType: -1,
     version: e.version,
     thumbnailUrl: entryUrls.thumbnail(o.baseUrl, e),
     accessControlId: e.accessControlProfileId ?? undefined,
@@ -61,33 +56,26 @@ export function entryObject(e: Entry, o: EntryObjectOptions): ApiObject {
     referenceId: e.referenceId || undefined,
     redirectEntryId: e.redirectEntryId ?? undefined,
     rootEntryId: e.id,
-    partnerSortValue: 0,
-    replacementStatus: 0,
-    displayInSearch: 1,
     capabilities: '',
   };
   if (playable) {
     Object.assign(obj, {
       plays: 0,
       views: 0,
-      lastPlayedAt: undefined,
       width: ready.reduce((m, f) => Math.max(m, f.width), 0) || undefined,
       height: ready.reduce((m, f) => Math.max(m, f.height), 0) || undefined,
       duration: Math.round(e.duration),
       msDuration,
       durationType: e.duration <= 240 ? 'short' : e.duration <= 1200 ? 'medium' : 'long',
       mediaType: e.mediaType,
-      conversionQuality: undefined,
-      sourceType: '1',
-      searchProviderType: undefined,
-      mediaDate: undefined,
       dataUrl: entryUrls.data(o.baseUrl, e, o.protocol),
       flavorParamsIds: [...new Set(ready.map((f) => f.flavorParamsId))].join(','),
-      isTrimDisabled: 1,
       downloadUrl: entryUrls.download(o.baseUrl, e, o.protocol, ready.some((f) => f.flavorParamsId === 0)),
     });
   } else if (e.type === EntryType.DOCUMENT) {
-    Object.assign(obj, { documentType: 11, downloadUrl: entryUrls.data(o.baseUrl, e, o.protocol) });
+    // KalturaDocumentType: DOCUMENT 11, SWF 12, PDF 13 (by the data file's extension)
+    const ext = (e.dataFile ?? '').split('.').pop()?.toLowerCase();
+    Object.assign(obj, { documentType: ext === 'pdf' ? 13 : ext === 'swf' ? 12 : 11, downloadUrl: entryUrls.data(o.baseUrl, e, o.protocol) });
   } else {
     Object.assign(obj, { dataUrl: entryUrls.data(o.baseUrl, e, o.protocol) });
   }

@@ -82,7 +82,11 @@ t.test('api_v3 services', async (t) => {
     t.equal(audioDl.status, 200, 'the audio entry downloads');
     t.equal((await audioDl.arrayBuffer()).byteLength, s.app.catalog.getFlavor('1_f1audio0')!.size);
     t.match(await api('media', 'get', { ks: adminKs, entryId: '1_image000' }), { objectType: 'KalturaMediaEntry', mediaType: 2, dataUrl: /\/raw\/entry_id\/1_image000\// });
-    t.match(await api('baseEntry', 'get', { ks: adminKs, entryId: '1_document' }), { objectType: 'KalturaDocumentEntry', type: 10 });
+    const doc = await api('baseEntry', 'get', { ks: adminKs, entryId: '1_document' });
+    t.match(doc, { objectType: 'KalturaDocumentEntry', type: 10, documentType: 13 }, 'a PDF document');
+    const pdf = await fetch(doc.downloadUrl);
+    t.equal(pdf.status, 200, 'the document downloads');
+    t.equal(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString(), '%PDF-');
     t.match(await api('media', 'get', { ks: adminKs, entryId: '1_document' }), { code: 'ENTRY_ID_NOT_FOUND' }, 'a document is not a media entry');
     t.match(await api('baseEntry', 'get', { ks: adminKs, entryId: '1_deleted0' }), { code: 'ENTRY_ID_NOT_FOUND' });
   });
