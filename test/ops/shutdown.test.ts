@@ -3,7 +3,7 @@
 // KDELIVER_SHUTDOWN_GRACE_MS and the process still exits 0.
 import t, { type Test } from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ interface Running {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
   log: () => string;
   signalledAt: { t: number };
+  dataDir: string;
 }
 
 async function startServe(t: Test, env: Record<string, string>): Promise<Running> {
@@ -47,7 +48,7 @@ async function startServe(t: Test, env: Record<string, string>): Promise<Running
     child.stderr!.on('data', look);
     child.on('exit', () => { clearTimeout(timer); reject(new Error(`server exited during start:\n${out}`)); });
   });
-  return { child, port, exit, log: () => out, signalledAt };
+  return { child, port, exit, log: () => out, signalledAt, dataDir };
 }
 
 /** Opens a connection and sends the head of a POST whose body is not complete yet. */
@@ -79,6 +80,7 @@ t.test('SIGTERM lets an in-flight request finish, then exits 0', async (t) => {
   const s = await startServe(t, { KDELIVER_SHUTDOWN_GRACE_MS: '10000' });
   t.equal((await fetch(`http://127.0.0.1:${s.port}/healthz`)).status, 200, 'serving');
   const body = JSON.stringify({ partnerId: 309, secret: 'sample-admin-secret-309' });
+  t.ok(existsSync(join(s.dataDir, 'catalog.sqlite-wal')), 'the catalog is open (WAL file present)');
   const slow = await startSlowPost(s.port, body);
   await sleep(200); // the request is in the server now, its body incomplete
   s.signalledAt.t = Date.now();
@@ -96,6 +98,8 @@ t.test('SIGTERM lets an in-flight request finish, then exits 0', async (t) => {
   t.match(res, /^HTTP\/1\.1 200 /, 'the in-flight request completed');
   t.match(res, /"ks":"djJ8/, 'with its whole answer');
   const { code, signal, ms } = await s.exit;
+  // SQLite removes the write-ahead log when the last connection closes cleanly
+  t.notOk(existsSync(join(s.dataDir, 'catalog.sqlite-wal')), 'the catalog was closed (no WAL file left)');
   t.equal(signal, null);
   t.equal(code, 0, 'exit code 0');
   t.ok(ms < 10000, `exited ${ms} ms after SIGTERM, inside the grace period`);
