@@ -95,6 +95,7 @@ function selectEntry(id) {
   const e = state.catalog.entries.find((x) => x.id === id);
   if (!e) return;
   state.entry = e;
+  $('#why-card').hidden = true; // a trace belongs to the URL it was asked for
   renderEntries();
   $('#entry-card').hidden = false;
   $('#entry-title').textContent = `${e.id}: ${e.name} (type ${e.type}, mediaType ${e.mediaType}, ${STATUS[e.status] ?? e.status}, ${e.duration} s)`;
