@@ -113,19 +113,6 @@ export function partsBody(parts: Part[], contentType: string): MediaBody {
   };
 }
 
-/** A body built whole in memory from the source (MPEG-TS), then sliced. Length is known up front. */
-export function builtBody(length: number, contentType: string, build: (fh: FileHandle) => Promise<Uint8Array>): MediaBody {
-  return {
-    length,
-    contentType,
-    async *produce(fh, start, endInclusive) {
-      const all = await build(fh);
-      if (all.length !== length) throw new Error(`built ${all.length} bytes, planned ${length}`);
-      yield all.subarray(start, endInclusive + 1);
-    },
-  };
-}
-
 /** Opens the source and streams a body range; the file is closed however the stream ends. */
 export function bodyStream(filePath: string, body: MediaBody, start = 0, endInclusive = body.length - 1): Readable {
   async function* gen(): AsyncGenerator<Uint8Array> {

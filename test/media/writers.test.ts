@@ -90,6 +90,10 @@ t.test('MPEG-TS: 188-byte packets, continuous counters across segments, decoded 
   // a later segment alone, as a player fetches it, must continue the counters
   const alone = await readBody(SRC, tsSegment(tl, 3));
   t.same(alone, segs[3], 'a segment built alone equals the same segment built in sequence');
+  // ranges build only the packets they touch, and equal the same slice of the whole
+  for (const [a, b] of [[0, 187], [100, 500], [188, 188 * 3], [5000, 90000], [segs[3].length - 1000, segs[3].length - 1]]) {
+    t.same(await readBody(SRC, tsSegment(tl, 3), a, b), segs[3].subarray(a, b + 1), `range ${a}-${b}`);
+  }
   const ts = Buffer.concat(segs);
   t.equal(ts.length % 188, 0);
   const cc = new Map<number, number>();

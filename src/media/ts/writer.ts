@@ -4,7 +4,7 @@
 // lengths are 4 bytes, the usual case), and continuity counters carry across segments so a
 // player that concatenates segments sees one continuous stream.
 import type { FileHandle } from 'node:fs/promises';
-import { builtBody, type MediaBody } from '../body.js';
+import type { MediaBody } from '../body.js';
 import { MediaError } from '../errors.js';
 import type { TrackIndex } from '../mp4/index-types.js';
 import type { Segment, Timeline, TrackTiming } from '../segment.js';
@@ -186,14 +186,13 @@ function pesHeader(p: PesPlan): Buffer {
 }
 
 /** Packetizes one PES (header + es) into out at `at`; returns the new position. */
-function writePes(out: Buffer, at: number, p: PesPlan, es: Buffer, cc: number, pcrBase: number): { at: number; cc: number } {
-  const payload = Buffer.concat([pesHeader(p), es]);
+function writePes(out: Buffer, at: number, p: PesPlan, payload: Buffer, payloadLength: number, cc: number, pcrBase: number): { at: number; cc: number } {
   let pos = 0;
   let first = true;
-  while (pos < payload.length) {
+  while (pos < payloadLength) {
     const adaptMin = first && p.pcr ? 8 : 0;
     const room = 184 - adaptMin;
-    const take = Math.min(room, payload.length - pos);
+    const take = Math.min(room, payloadLength - pos);
     const stuff = room - take;
     const adaptLen = adaptMin + stuff; // total adaptation field bytes, length byte included
     out[at] = 0x47;
@@ -229,34 +228,40 @@ function writePes(out: Buffer, at: number, p: PesPlan, es: Buffer, cc: number, p
   return { at, cc };
 }
 
-function annexB(t: TrackIndex, sample: Buffer, key: boolean): Buffer {
-  const parts: Buffer[] = [];
-  const sc = Buffer.from([0, 0, 0, 1]);
-  if (key) for (const ps of t.parameterSets) parts.push(sc, Buffer.from(ps.buffer, ps.byteOffset, ps.length));
-  // NAL lengths are 4 bytes (checked when planning): overwrite each with a start code in place
-  const out = Buffer.from(sample);
-  let o = 0;
-  while (o + 4 <= out.length) {
-    const len = out.readUInt32BE(o);
-    out.writeUInt32BE(1, o);
-    o += 4 + len;
+/** Writes a video access unit as Annex-B at `at` (parameter sets first on key frames); returns the end. */
+function writeAnnexB(dst: Buffer, at: number, t: TrackIndex, sample: Buffer, key: boolean): number {
+  if (key) {
+    for (const ps of t.parameterSets) {
+      dst.writeUInt32BE(1, at);
+      dst.set(ps, at + 4);
+      at += 4 + ps.length;
+    }
   }
-  parts.push(out);
-  return Buffer.concat(parts);
+  // NAL lengths are 4 bytes (checked when planning): each becomes a start code in place
+  const start = at;
+  sample.copy(dst, at);
+  const end = at + sample.length;
+  while (at + 4 <= end) {
+    const len = dst.readUInt32BE(at);
+    dst.writeUInt32BE(1, at);
+    at += 4 + len;
+  }
+  return Math.max(end, start);
 }
 
-function adts(t: TrackIndex, frame: Buffer): Buffer {
+/** Writes one AAC frame with its ADTS header at `at`; returns the end. */
+function writeAdts(dst: Buffer, at: number, t: TrackIndex, frame: Buffer): number {
   const len = frame.length + 7;
   const profile = Math.max(0, Math.min(3, (t.aacObjectType || 2) - 1));
-  const h = Buffer.from([
-    0xff, 0xf1,
-    (profile << 6) | ((t.aacFreqIndex & 15) << 2) | ((t.aacChannelConfig >> 2) & 1),
-    ((t.aacChannelConfig & 3) << 6) | ((len >> 11) & 3),
-    (len >> 3) & 0xff,
-    ((len & 7) << 5) | 0x1f,
-    0xfc,
-  ]);
-  return Buffer.concat([h, frame]);
+  dst[at] = 0xff;
+  dst[at + 1] = 0xf1;
+  dst[at + 2] = (profile << 6) | ((t.aacFreqIndex & 15) << 2) | ((t.aacChannelConfig >> 2) & 1);
+  dst[at + 3] = ((t.aacChannelConfig & 3) << 6) | ((len >> 11) & 3);
+  dst[at + 4] = (len >> 3) & 0xff;
+  dst[at + 5] = ((len & 7) << 5) | 0x1f;
+  dst[at + 6] = 0xfc;
+  frame.copy(dst, at + 7);
+  return at + len;
 }
 
 /**
@@ -287,64 +292,96 @@ function startCounters(tl: Timeline, segIndex: number): { video: number; audio: 
 export function tsSegment(tl: Timeline, segIndex: number): MediaBody {
   const seg = tl.segments[segIndex];
   const plans = planSegment(tl, seg);
-  const counts = segmentPacketCounts(plans);
-  const length = (2 + counts.video + counts.audio) * PKT;
   const vTiming: TrackTiming | null = tl.video;
   const aTiming: TrackTiming | null = tl.audio;
-  return builtBody(length, 'video/MP2T', async (fh: FileHandle) => {
-    const out = Buffer.alloc(length);
-    psiPacket(out, 0, 0, segIndex, patSection());
-    psiPacket(out, PKT, PID_PMT, segIndex, pmtSection(vTiming?.track ?? null, aTiming?.track ?? null));
-    let at = 2 * PKT;
-    const cc = startCounters(tl, segIndex);
-    // one read covering every sample of the segment when they sit together, as in any
-    // interleaved file; otherwise per-sample reads
-    const spans: Array<[number, number]> = [];
-    for (const p of plans) {
-      const t = (p.pid === PID_VIDEO ? vTiming : aTiming)!.track;
-      for (let i = p.first; i < p.end; i++) spans.push([t.offset[i], t.size[i]]);
-    }
-    let lo = Infinity;
-    let hi = 0;
-    let total = 0;
-    for (const [o, n] of spans) {
-      lo = Math.min(lo, o);
-      hi = Math.max(hi, o + n);
-      total += n;
-    }
-    let region: Buffer | null = null;
-    if (spans.length && hi - lo <= Math.max(total * 2, 1 << 20) && hi - lo <= 256 << 20) {
-      region = Buffer.allocUnsafe(hi - lo);
-      const r = await fh.read(region, 0, region.length, lo);
-      if (r.bytesRead < region.length) throw new Error('source file is shorter than its index says');
-    }
-    const readSample = async (t: TrackIndex, i: number): Promise<Buffer> => {
-      if (region) return region.subarray(t.offset[i] - lo, t.offset[i] - lo + t.size[i]);
-      const b = Buffer.allocUnsafe(t.size[i]);
-      const r = await fh.read(b, 0, b.length, t.offset[i]);
-      if (r.bytesRead < b.length) throw new Error('source file is shorter than its index says');
-      return b;
-    };
-    let vcc = cc.video;
-    let acc = cc.audio;
-    const vKeys = vTiming && seg.video ? keySet(vTiming.track, seg.video.first, seg.video.end) : null;
-    for (const p of plans) {
-      if (p.pid === PID_VIDEO) {
-        const t = vTiming!.track;
-        const es = annexB(t, await readSample(t, p.first), isKey(t, vKeys, p.first));
-        const r = writePes(out, at, p, es, vcc, Math.max(0, p.dts - 900));
-        at = r.at;
-        vcc = r.cc;
-      } else {
-        const t = aTiming!.track;
-        const frames: Buffer[] = [];
-        for (let i = p.first; i < p.end; i++) frames.push(adts(t, await readSample(t, i)));
-        const r = writePes(out, at, p, Buffer.concat(frames), acc, Math.max(0, p.dts - 900));
-        at = r.at;
-        acc = r.cc;
+  // packet layout from the index alone: where each PES starts and its first continuity counter
+  const cc0 = startCounters(tl, segIndex);
+  const pktStart: number[] = [];
+  const ccStart: number[] = [];
+  let pkts = 2;
+  let vc = cc0.video;
+  let ac = cc0.audio;
+  for (const p of plans) {
+    const n = packetsFor(pesHeaderSize(p) + p.esBytes, p.pcr);
+    pktStart.push(pkts);
+    ccStart.push(p.pid === PID_VIDEO ? vc : ac);
+    if (p.pid === PID_VIDEO) vc = (vc + n) & 15;
+    else ac = (ac + n) & 15;
+    pkts += n;
+  }
+  const length = pkts * PKT;
+  const vKeys = vTiming && seg.video ? keySet(vTiming.track, seg.video.first, seg.video.end) : null;
+
+  return {
+    length,
+    contentType: 'video/MP2T',
+    // only the PES packets a range touches are built (a Range request does not pay for the rest)
+    async *produce(fh: FileHandle, start: number, endInclusive: number) {
+      const firstPkt = Math.floor(start / PKT);
+      const lastPkt = Math.floor(endInclusive / PKT);
+      const chosen: number[] = [];
+      for (let k = 0; k < plans.length; k++) {
+        const n = (k + 1 < plans.length ? pktStart[k + 1] : pkts) - pktStart[k];
+        if (pktStart[k] + n > firstPkt && pktStart[k] <= lastPkt) chosen.push(k);
       }
-    }
-    if (at !== length) throw new Error(`TS segment wrote ${at} bytes, planned ${length}`);
-    return out;
-  });
+      let fromPkt = Math.min(firstPkt, chosen.length ? pktStart[chosen[0]] : firstPkt);
+      if (fromPkt < 2) fromPkt = 0;
+      const toPkt = Math.max(fromPkt === 0 ? 2 : 0, lastPkt + 1, chosen.length ? (chosen[chosen.length - 1] + 1 < plans.length ? pktStart[chosen[chosen.length - 1] + 1] : pkts) : lastPkt + 1);
+      const out = Buffer.alloc((toPkt - fromPkt) * PKT);
+      const base = fromPkt * PKT;
+      if (fromPkt === 0) {
+        psiPacket(out, 0, 0, segIndex, patSection());
+        psiPacket(out, PKT, PID_PMT, segIndex, pmtSection(vTiming?.track ?? null, aTiming?.track ?? null));
+      }
+      // one read covering the chosen samples when they sit together, as in any interleaved
+      // file; otherwise per-sample reads
+      let lo = Infinity;
+      let hi = 0;
+      let want = 0;
+      for (const k of chosen) {
+        const p = plans[k];
+        const t = (p.pid === PID_VIDEO ? vTiming : aTiming)!.track;
+        for (let i = p.first; i < p.end; i++) {
+          lo = Math.min(lo, t.offset[i]);
+          hi = Math.max(hi, t.offset[i] + t.size[i]);
+          want += t.size[i];
+        }
+      }
+      let region: Buffer | null = null;
+      if (want > 0 && hi - lo <= Math.max(want * 2, 1 << 20) && hi - lo <= 64 << 20) {
+        region = Buffer.allocUnsafe(hi - lo);
+        const r = await fh.read(region, 0, region.length, lo);
+        if (r.bytesRead < region.length) throw new Error('source file is shorter than its index says');
+      }
+      const inRegion = (t: TrackIndex, i: number): Buffer | null => (region ? region.subarray(t.offset[i] - lo, t.offset[i] - lo + t.size[i]) : null);
+      const readSample = async (t: TrackIndex, i: number): Promise<Buffer> => {
+        const b = Buffer.allocUnsafe(t.size[i]);
+        const r = await fh.read(b, 0, b.length, t.offset[i]);
+        if (r.bytesRead < b.length) throw new Error('source file is shorter than its index says');
+        return b;
+      };
+      // each PES is assembled once in a scratch buffer, then cut into packets
+      let scratch = Buffer.allocUnsafe(1 << 18);
+      for (const k of chosen) {
+        const p = plans[k];
+        const hdr = pesHeader(p);
+        const total = hdr.length + p.esBytes;
+        if (scratch.length < total) scratch = Buffer.allocUnsafe(total * 2);
+        hdr.copy(scratch, 0);
+        let w = hdr.length;
+        if (p.pid === PID_VIDEO) {
+          const t = vTiming!.track;
+          w = writeAnnexB(scratch, w, t, inRegion(t, p.first) ?? (await readSample(t, p.first)), isKey(t, vKeys, p.first));
+        } else {
+          const t = aTiming!.track;
+          for (let i = p.first; i < p.end; i++) w = writeAdts(scratch, w, t, inRegion(t, i) ?? (await readSample(t, i)));
+        }
+        if (w !== total) throw new Error(`PES of ${w} bytes, planned ${total}`);
+        const end = k + 1 < plans.length ? pktStart[k + 1] : pkts;
+        const r = writePes(out, pktStart[k] * PKT - base, p, scratch, total, ccStart[k], Math.max(0, p.dts - 900));
+        if (r.at !== end * PKT - base) throw new Error(`PES wrote to ${r.at + base}, planned ${end * PKT}`);
+      }
+      yield out.subarray(start - base, endInclusive + 1 - base);
+    },
+  };
 }
