@@ -271,13 +271,29 @@ t.test('bad input: clear 4xx answers', async (t) => {
   }
 });
 
-t.test('1,000 bad requests leave no file descriptor open', async (t) => {
+t.test('1,000 bad requests and 100 hang-ups leave no file descriptor open', async (t) => {
   const fds = (): number => readdirSync('/proc/self/fd').length;
   // warm up: parse caches, lazy modules
   for (const [path] of BAD) await get(path);
   const before = fds();
   for (let i = 0; i < 1000; i += 20) {
     await Promise.all(Array.from({ length: 20 }, (_, k) => get(BAD[(i + k) % BAD.length][0])));
+  }
+  // and clients that hang up in the middle of a segment
+  const abortAfterFirstChunk = (path: string): Promise<void> => new Promise((resolve) => {
+    const req = httpRequest(`${srv.url}${path}`, { headers: { connection: 'close' }, agent: false }, (res) => {
+      res.once('data', () => { req.destroy(); resolve(); });
+      res.on('error', () => resolve());
+      res.on('end', () => resolve());
+    });
+    req.on('error', () => resolve());
+    req.end();
+  });
+  for (let i = 0; i < 50; i++) {
+    await Promise.all([
+      abortAfterFirstChunk(`/hls${RCIT}/1_f3rcit00/name/a.mp4/seg-4-v1-a1.ts`),
+      abortAfterFirstChunk(`/p/309/sp/30900/flvclipper/entry_id/1_rcit0qgs/flavor/1_f3rcit00`),
+    ]);
   }
   let after = fds();
   for (let tries = 0; tries < 40 && after > before; tries++) {
