@@ -102,10 +102,13 @@ http {
   t.equal(k1.headers.get('x-cache-status'), 'BYPASS');
   t.equal(k2.headers.get('x-cache-status'), 'BYPASS', 'a KS URL is not served from the cache');
 
-  // operator endpoints pass through uncached
-  const metrics = await get('/metrics');
-  t.equal(metrics.status, 200);
-  t.equal(metrics.headers.get('x-cache-status'), null);
-  const text = await metrics.text();
-  t.match(text, /kdeliver_http_requests_total\{family="health"/, 'metrics reached through the proxy');
+  // operator endpoints pass through uncached; metrics stay inside
+  const ready = await get('/readyz');
+  t.equal(ready.status, 200);
+  t.equal(ready.headers.get('x-cache-status'), null, '/readyz is not cached');
+  const ready2 = await get('/readyz');
+  t.equal(ready2.headers.get('x-cache-status'), null);
+  t.equal((await get('/metrics')).status, 403, '/metrics is not published by the proxy');
+  const text = await (await fetch(s.url + '/metrics')).text();
+  t.match(text, /kdeliver_http_requests_total\{family="health"/, 'the origin counted the proxied requests');
 });
