@@ -12,7 +12,7 @@ import type { PlayRequest } from './request/play-request.js';
 import { DeliveryError, type ErrorName } from './errors.js';
 import type { Ks } from './access/ks.js';
 import { checkEntryAccess, rulesOf } from './access/entry-check.js';
-import { verifyKt } from './access/kt.js';
+import { checkPlayManifestToken } from './access/kt.js';
 import { dropRedundant, keepFirst, ONE_FLAVOR_FORMATS, selectFlavors } from './selection/flavors.js';
 import { resolveDeliveryProfile } from './delivery/profiles.js';
 import { tokenizeUrls } from './delivery/tokenizers/index.js';
@@ -92,15 +92,9 @@ function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[]): Pl
   const step = (stage: TraceStep['stage'], message: string, data?: unknown) => trace.push({ stage, message, ...(data === undefined ? {} : { data }) });
   step('request', `format ${req.format}, protocol ${req.protocol}${req.responseFormat ? `, responseFormat ${req.responseFormat}` : ''}`);
 
-  // initEntry: expiry, then kt, then the session and the entry
-  if (req.expiry !== null && req.expiry <= now) fail('EXPIRED_TOKEN');
-  let ktValid = false;
-  if (req.kt) {
-    if (req.method !== 'GET' && req.method !== 'HEAD') fail('INVALID_TOKEN', ', kt is allowed on GET only');
-    if (!config.urlTokenSecret || !verifyKt(req.rawUri, req.kt, config.urlTokenSecret)) fail('INVALID_TOKEN');
-    ktValid = true;
-    step('session', 'valid kt: session and access control are not checked');
-  }
+  // initEntry: expiry, then kt, then the session and the entry (HEAD counts as the GET it mirrors)
+  const ktValid = checkPlayManifestToken({ ...req, method: req.method === 'HEAD' ? 'GET' : req.method }, config.urlTokenSecret, now);
+  if (ktValid) step('session', 'valid kt: session and access control are not checked');
   if (!req.entryId) fail('ENTRY_NOT_FOUND', ', entryId is missing');
   const entry = catalog.getEntry(req.entryId);
   if (!entry) fail('ENTRY_NOT_FOUND');
@@ -174,7 +168,7 @@ function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[]): Pl
   const resolved = resolveDeliveryProfile({
     catalog, partner, entry, format: normalised === 'hdnetworksmil' ? 'hdnetwork' : normalised, protocol: req.protocol,
     requestedIds: req.deliveryProfileIds, flavors: sel.flavors, limit: access?.limitDeliveryProfiles ?? null,
-    secured: hasRules || entry.moderationStatus === ModerationStatus.PENDING_MODERATION || entry.moderationStatus === ModerationStatus.REJECTED,
+    secured: isSecuredEntry(entry, hasRules, now),
     storageId: req.storageId,
   });
   for (const line of resolved.trace) step('delivery', line);
@@ -234,7 +228,7 @@ function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[]): Pl
     step('tokenizer', 'kdeliver media signature applied (the entry has access-control rules)');
     cacheAge = 0;
   }
-  if ((hasRules && !ktValid) || (ks && ks.type >= 2)) cacheAge = 0;
+  if ((hasRules && !ktValid) || (ks && ks.isAdmin)) cacheAge = 0;
 
   step('render', `profile ${effectiveProfile.id} (${effectiveProfile.name}), ${responseFormat ? `responseFormat ${responseFormat}` : 'its default renderer'}`);
   return {
@@ -242,6 +236,17 @@ function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[]): Pl
     captions, profile: effectiveProfile, access, ks, clipTo, seekFrom: req.seekFrom, durationSec, urls, cacheAge,
     kalturaHeaders, trace,
   };
+}
+
+/**
+ * The reference's entry::isSecuredEntry: rules, moderation, a schedule that has not started or
+ * ends within a day, or no access-control profile at all. Secured entries prefer tokenized
+ * default delivery profiles.
+ */
+function isSecuredEntry(entry: Entry, hasRules: boolean, now: number): boolean {
+  return hasRules || entry.accessControlProfileId === null
+    || entry.moderationStatus === ModerationStatus.PENDING_MODERATION || entry.moderationStatus === ModerationStatus.REJECTED
+    || (entry.startDate !== null && entry.startDate > now) || (entry.endDate !== null && entry.endDate <= now + 86400);
 }
 
 /** format/download file name: "{entry name} ({flavor params name}).{ext}", as the reference names it. */

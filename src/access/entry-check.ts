@@ -5,7 +5,7 @@
 import type { Catalog } from '../catalog/catalog.js';
 import { ModerationStatus, type Entry, type Partner } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
-import { evaluateAccessRules } from './evaluate.js';
+import { accessBlockedError, evaluateAccessRules } from './evaluate.js';
 import { KsError, ksHasPrivilege, parseKs, playManifestKsError, verifyKs, type Ks } from './ks.js';
 import type { AccessContext, AccessDecision } from './types.js';
 
@@ -80,7 +80,7 @@ export function checkEntryAccess(env: AccessEnv, req: RequestFacts, entry: Entry
   const rules = rulesOf(catalog, entry);
   const hasRules = rules.length > 0;
   const ks = readSession(env, req, entry, partner, hasRules, notes);
-  const admin = ks !== null && ks.type >= 2;
+  const admin = ks !== null && ks.isAdmin;
   const sview = ks !== null && (ksHasPrivilege(ks, 'sview', entry.id) || ksHasPrivilege(ks, 'sview', '*'));
 
   const access = evaluateAccessRules(rules, {

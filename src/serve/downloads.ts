@@ -4,6 +4,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { AssetStatus, EntryType, MediaType, type Entry, type FlavorAsset } from '../catalog/types.js';
 import type { AccessDecision } from '../access/types.js';
 import { DeliveryError } from '../errors.js';
+import { isFlavorAllowed } from '../access/evaluate.js';
 
 export interface ServedFile {
   /** Relative to the media root. */
@@ -14,11 +15,7 @@ export interface ServedFile {
   flavor?: FlavorAsset;
 }
 
-function allowed(f: FlavorAsset, limit: AccessDecision['limitFlavors'] | null): boolean {
-  if (!limit) return true;
-  const listed = limit.flavorParamsIds.includes(f.flavorParamsId);
-  return limit.isBlockedList ? !listed : listed;
-}
+const allowed = (f: FlavorAsset, limit: AccessDecision['limitFlavors'] | null) => isFlavorAllowed(limit, f, null);
 
 /** The first "web" flavor: mbr, else web, lowest bitrate first. */
 function webFlavor(flavors: FlavorAsset[]): FlavorAsset | undefined {

@@ -7,7 +7,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { Config } from '../config.js';
 import type { Entry, FlavorAsset } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
-import { evaluateAccessRules } from '../access/evaluate.js';
+import { accessBlockedError, evaluateAccessRules, isFlavorAllowed } from '../access/evaluate.js';
 import { rulesOf } from '../access/entry-check.js';
 import { verifyKalturaToken } from '../delivery/tokenizers/kaltura.js';
 
@@ -78,11 +78,9 @@ export function checkMediaAccess(ctx: MediaAccessContext, req: MediaRequest): De
     now,
     countryOf: ctx.countryOf,
   });
-  if (decision.blocked) return new DeliveryError('ACCESS_CONTROL_RESTRICTED', '', { headers: decision.messages.map((m) => `access-control: ${m}`) });
-  const limit = decision.limitFlavors;
-  if (req.flavor && limit) {
-    const listed = limit.flavorParamsIds.includes(req.flavor.flavorParamsId);
-    if (limit.isBlockedList ? listed : !listed) return new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control');
+  if (decision.blocked) return accessBlockedError(decision);
+  if (req.flavor && !isFlavorAllowed(decision.limitFlavors, req.flavor, null)) {
+    return new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control');
   }
   return null;
 }
