@@ -35,6 +35,7 @@ export const API_ERRORS = {
   ACCESS_CONTROL_RESTRICTED: 'Access to entry "%ENTRY_ID%" is restricted: %REASON%',
   INVALID_JSONP_CALLBACK: 'Invalid JSONP callback "%CALLBACK%"',
   RESOURCE_NOT_READY: 'Resource "%ID%" is not ready',
+  INVALID_REQUEST_BODY: 'The request body could not be read: %REASON%',
   MULTIREQUEST_TOO_LARGE: 'A multirequest may hold at most %MAX_REQUESTS% requests',
   // Ingest (src/api/services/upload-token.ts, media-ingest.ts, conversion-profile.ts)
   UPLOAD_TOKEN_NOT_FOUND: 'Upload token not found',

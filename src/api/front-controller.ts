@@ -54,7 +54,7 @@ export interface FrontControllerOptions {
 export async function handleApiRequest(registry: Registry, env: ApiEnv, req: ApiHttpRequest, opts: FrontControllerOptions = {}): Promise<ApiHttpResponse> {
   const started = process.hrtime.bigint();
   const query = queryParams(req.query);
-  const format = readFormat(pathPairs(req.path).format ?? query.format ?? undefined);
+  const path = pathPairs(req.path);
   const callback = typeof query.callback === 'string' ? query.callback : null;
   const headers: Record<string, string> = { 'access-control-allow-origin': '*', 'cache-control': 'no-cache, no-store, must-revalidate' };
 
@@ -65,13 +65,14 @@ export async function handleApiRequest(registry: Registry, env: ApiEnv, req: Api
   try {
     const body = parseBody(req.contentType, req.body);
     files = body.files;
-    params = mergeRequestParams(pathPairs(req.path), query, body.params);
+    params = mergeRequestParams(path, query, body.params);
   } catch (e) {
     if (!(e instanceof BodyError)) throw e;
-    params = {};
-    result = new ApiError('MISSING_MANDATORY_PARAMETER', { PARAMETER_NAME: 'body' });
+    // the format can still come from the path or the query
+    params = mergeRequestParams(path, query, {});
+    result = new ApiError('INVALID_REQUEST_BODY', { REASON: e.message });
   }
-  const finalFormat = readFormat(params.format ?? format);
+  const format = readFormat(params.format);
 
   if (result === undefined) {
     const service = typeof params.service === 'string' ? params.service.toLowerCase() : '';
@@ -93,7 +94,7 @@ export async function handleApiRequest(registry: Registry, env: ApiEnv, req: Api
   }
   const executionTime = Number(process.hrtime.bigint() - started) / 1e9;
   const out = serialize(result, {
-    format: finalFormat, multi, callback, executionTime,
+    format, multi, callback, executionTime,
     ignoreNull: params.ignoreNull === '1' || params.ignoreNull === 1 || params.ignoreNull === true,
   });
   return { status: 200, headers: { ...headers, 'content-type': out.contentType }, body: out.body };

@@ -151,7 +151,7 @@ t.test('front controller: URL forms, case, errors, formats', async (t) => {
   t.match(await json('/service/testEcho/action/secret', 'format=1', { ks: '' }), { code: 'MISSING_KS' }, 'ks "" is no KS');
   const boom = await json('/service/testEcho/action/boom', 'format=1');
   t.same(boom, { code: 'INTERNAL_SERVERL_ERROR', message: 'Internal server error occurred', objectType: 'KalturaAPIException', args: [] }, 'no detail leaks');
-  t.match(await json('/service/testEcho/action/say', 'format=1', '{broken', 'application/json'), { objectType: 'KalturaAPIException' });
+  t.match(await json('/service/testEcho/action/say', 'format=1', '{broken}', 'application/json'), { code: 'INVALID_REQUEST_BODY', message: 'The request body could not be read: the JSON body is not valid JSON', objectType: 'KalturaAPIException' });
   const xml = await call('/service/testEcho/action/say', 'word=x');
   t.match(String(xml.body), '<xml><result><objectType>KalturaEcho</objectType><said>x</said><nothing/></result><executionTime>', 'XML when format is absent');
   t.match(String((await call('/service/testEcho/action/say', 'word=x&format=3')).body), /^a:2:\{s:10:"objectType";s:11:"KalturaEcho";s:4:"said";s:1:"x";\}$/);
