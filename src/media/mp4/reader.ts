@@ -11,6 +11,9 @@ interface Box {
   end: number;
 }
 
+/** A copy (Buffer#slice would be a view that keeps the whole moov alive in the cache). */
+const copyBytes = (b: Uint8Array, start: number, end: number): Uint8Array => Uint8Array.prototype.slice.call(b, start, end);
+
 const fourcc = (b: Uint8Array, o: number): string => String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3]);
 const isPrintable = (s: string): boolean => /^[\x20-\x7e]{4}$/.test(s) || s === '\xa9too';
 
@@ -142,7 +145,7 @@ function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, mov
   if (!entries.length) throw new MediaError('NOT_MP4', `track ${id}: empty stsd`);
   const entry = entries[0];
   const entryHeaderStart = entry.start - 8;
-  const sampleEntry = b.slice(entryHeaderStart, entry.end);
+  const sampleEntry = copyBytes(b, entryHeaderStart, entry.end);
   const format = entry.type;
   let width = 0, height = 0, channels = 0, sampleRate = 0;
   let codecConfig: Uint8Array = new Uint8Array(0);
@@ -157,7 +160,7 @@ function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, mov
     const avcC = child(kids, 'avcC');
     const hvcC = child(kids, 'hvcC');
     if (avcC && avcC.end - avcC.start >= 7) {
-      codecConfig = b.slice(avcC.start, avcC.end);
+      codecConfig = copyBytes(b, avcC.start, avcC.end);
       const c = codecConfig;
       nalLengthSize = (c[4] & 3) + 1;
       codecString = `${format}.${hex2(c[1])}${hex2(c[2])}${hex2(c[3])}`;
@@ -165,17 +168,17 @@ function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, mov
       const nSps = c[o++] & 31;
       for (let i = 0; i < nSps && o + 2 <= c.length; i++) {
         const len = (c[o] << 8) | c[o + 1];
-        parameterSets.push(c.slice(o + 2, o + 2 + len));
+        parameterSets.push(copyBytes(c, o + 2, o + 2 + len));
         o += 2 + len;
       }
       const nPps = o < c.length ? c[o++] : 0;
       for (let i = 0; i < nPps && o + 2 <= c.length; i++) {
         const len = (c[o] << 8) | c[o + 1];
-        parameterSets.push(c.slice(o + 2, o + 2 + len));
+        parameterSets.push(copyBytes(c, o + 2, o + 2 + len));
         o += 2 + len;
       }
     } else if (hvcC && hvcC.end - hvcC.start >= 23) {
-      codecConfig = b.slice(hvcC.start, hvcC.end);
+      codecConfig = copyBytes(b, hvcC.start, hvcC.end);
       const c = codecConfig;
       nalLengthSize = (c[21] & 3) + 1;
       codecString = hevcCodecString(format, c);
@@ -187,7 +190,7 @@ function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, mov
         o += 3;
         for (let i = 0; i < n && o + 2 <= c.length; i++) {
           const len = (c[o] << 8) | c[o + 1];
-          parameterSets.push(c.slice(o + 2, o + 2 + len));
+          parameterSets.push(copyBytes(c, o + 2, o + 2 + len));
           o += 2 + len;
         }
       }
@@ -379,7 +382,7 @@ function readEsds(b: Uint8Array, start: number, end: number): { oti: number; asc
   o += 13;
   if (o >= end || b[o++] !== 5) return { oti, asc: new Uint8Array(0) };
   const len = readLen();
-  return { oti, asc: b.slice(o, Math.min(end, o + len)) };
+  return { oti, asc: copyBytes(b, o, Math.min(end, o + len)) };
 }
 
 function hevcCodecString(format: string, c: Uint8Array): string {
