@@ -2,7 +2,7 @@
 // the fly by kdeliver from a 120 s 720p MP4, against nginx (Debian) serving the same media
 // pre-packaged by ffmpeg into 10 s segments, side by side in one run. Also: the first (cold)
 // request of a 2-hour file's playlist, which pays the moov read and parse.
-// Usage: node bench/segments.mjs [--connections 20] [--duration 10] [--rounds 2] [--no-build]
+// Usage: node bench/segments.mjs [--connections 20] [--duration 10] [--rounds 3] [--no-build]
 // Each round runs kdeliver then nginx; the ratio reported is the median of the per-round ratios.
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,7 @@ const { values: opt } = parseArgs({
   options: {
     connections: { type: 'string', default: '20' },
     duration: { type: 'string', default: '10' },
-    rounds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
     'no-build': { type: 'boolean', default: false },
   },
 });
