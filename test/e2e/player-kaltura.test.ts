@@ -51,6 +51,8 @@ t.test('Kaltura web player against kdeliver', async (t) => {
     const p = await ctx.newPage();
     const log: string[] = [];
     const foreign: string[] = [];
+    const requests: string[] = [];
+    p.on('request', (r) => requests.push(r.url()));
     p.on('console', (m) => log.push(`${m.type()}: ${m.text()}`.slice(0, 300)));
     p.on('requestfailed', (r) => log.push(`request failed: ${r.url().slice(0, 200)} ${r.failure()?.errorText}`));
     p.on('response', (r) => { if (r.status() >= 400) log.push(`HTTP ${r.status()} ${r.url().slice(0, 200)}`); });
@@ -64,7 +66,7 @@ t.test('Kaltura web player against kdeliver', async (t) => {
     const q = new URLSearchParams({ serviceUrl: `${s.url}/api_v3`, cdnUrl: s.url, partnerId: '309', entryId, ...(ks ? { ks } : {}) });
     await p.goto(`http://127.0.0.1:${pagePort}/player.html?${q}`);
     t.teardown(() => ctx.close());
-    return { p, log, foreign };
+    return { p, log, foreign, requests };
   };
   const state = (p: Page) => p.evaluate(() => (window as unknown as { __state: PageState }).__state);
   const waitFor = async (p: Page, cond: (st: PageState) => boolean, ms: number): Promise<PageState> => {
@@ -79,12 +81,15 @@ t.test('Kaltura web player against kdeliver', async (t) => {
   const diag = (st: PageState, log: string[]) => ({ errors: st.errors, events: st.events.slice(-15), log: log.slice(-25) });
 
   await t.test('plays 1_rcit0qgs past 5 s with no error', async (t) => {
-    const { p, log, foreign } = await open('1_rcit0qgs');
+    const { p, log, foreign, requests } = await open('1_rcit0qgs');
     const st = await waitFor(p, (x) => x.maxTime > 5.2 || x.errors.length > 0, 40_000);
     t.same(st.errors, [], 'no player error', diag(st, log));
     t.ok(st.loaded, 'media loaded through api_v3');
     t.ok(st.maxTime > 5.2, `played past 5 s (reached ${st.maxTime.toFixed(2)} s)`, diag(st, log));
     t.same(foreign, [], 'no request left the machine');
+    t.ok(requests.some((u) => u.startsWith(`${s.url}/api_v3/service/multirequest`)), 'the media load went through api_v3');
+    t.ok(requests.some((u) => /\/playManifest\/entryId\/1_rcit0qgs\/protocol\/http\/format\/applehttp\/flavorIds\/[^/]+\/a\.m3u8/.test(u)), 'the player built its HLS playManifest URL from the sources');
+    t.ok(requests.some((u) => u.startsWith(`${s.url}/hls/`)), 'and played HLS from the packager');
   });
 
   await t.test('1_kssecure: a block without a KS, playback with one', async (t) => {
