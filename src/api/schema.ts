@@ -3,15 +3,12 @@
 // generated from the registry itself so it cannot drift from what is served.
 import { create } from 'xmlbuilder2';
 import { API_ERRORS, errorArgNames, type ApiErrorCode } from './errors.js';
-import type { ServiceModule } from './types.js';
+import type { SchemaClass, SchemaEnum, ServiceModule } from './types.js';
 
 /** api_v3 protocol version the clients are written against (the player sends it as apiVersion). */
 export const API_VERSION = '3.3.0';
 
-interface EnumDef { name: string; enumType: 'int' | 'string'; values: Record<string, number | string> }
-interface ClassDef { name: string; base?: string; props: string }
-
-const ENUMS: EnumDef[] = [
+const ENUMS: SchemaEnum[] = [
   { name: 'KalturaSessionType', enumType: 'int', values: { USER: 0, ADMIN: 2 } },
   { name: 'KalturaEntryType', enumType: 'string', values: { AUTOMATIC: -1, MEDIA_CLIP: 1, MIX: 2, PLAYLIST: 5, DATA: 6, LIVE_STREAM: 7, LIVE_CHANNEL: 8, DOCUMENT: 10 } },
   { name: 'KalturaEntryStatus', enumType: 'string', values: { ERROR_IMPORTING: -2, ERROR_CONVERTING: -1, IMPORT: 0, PRECONVERT: 1, READY: 2, DELETED: 3, PENDING: 4, MODERATE: 5, BLOCKED: 6, NO_CONTENT: 7 } },
@@ -25,7 +22,7 @@ const ENUMS: EnumDef[] = [
 ];
 
 // "name:type" lists; a type is a scalar, an enum or class name, or array:Class
-const CLASSES: ClassDef[] = [
+const CLASSES: SchemaClass[] = [
   { name: 'KalturaObjectBase', props: 'relatedObjects:map' },
   { name: 'KalturaBaseEntry', base: 'KalturaObjectBase', props: 'id:string,name:string,description:string,partnerId:int,userId:string,creatorId:string,tags:string,adminTags:string,status:KalturaEntryStatus,moderationStatus:KalturaEntryModerationStatus,type:KalturaEntryType,createdAt:time,updatedAt:time,version:int,thumbnailUrl:string,accessControlId:int,startDate:time,endDate:time,referenceId:string,redirectEntryId:string,rootEntryId:string,capabilities:string,downloadUrl:string,dataUrl:string' },
   { name: 'KalturaPlayableEntry', base: 'KalturaBaseEntry', props: 'plays:int,views:int,width:int,height:int,duration:int,msDuration:int,durationType:string' },
@@ -74,13 +71,17 @@ export function apiSchemaXml(services: readonly ServiceModule[], generatedDate: 
   const doc = create({ version: '1.0', encoding: 'utf-8' });
   const root = doc.ele('xml', { apiVersion: API_VERSION, generatedDate: String(generatedDate) });
   root.com(` Generated on date ${new Date(generatedDate * 1000).toISOString()} `);
+  // the shared declarations first; a service's own come after, and a name is declared once
+  const byName = <T extends { name: string }>(list: T[]) => [...new Map(list.map((x) => [x.name, x])).values()];
+  const allEnums = byName([...ENUMS, ...services.flatMap((s) => s.schema?.enums ?? [])]);
+  const allClasses = byName([...CLASSES, ...services.flatMap((s) => s.schema?.classes ?? [])]);
   const enums = root.ele('enums');
-  for (const e of ENUMS) {
+  for (const e of allEnums) {
     const el = enums.ele('enum', { name: e.name, enumType: e.enumType });
     for (const [k, v] of Object.entries(e.values)) el.ele('const', { name: k, value: String(v) });
   }
   const classes = root.ele('classes');
-  for (const c of CLASSES) {
+  for (const c of allClasses) {
     const el = classes.ele('class', c.base ? { name: c.name, base: c.base } : { name: c.name });
     for (const p of c.props.split(',').filter(Boolean)) {
       const i = p.indexOf(':');

@@ -89,11 +89,17 @@ export interface ActionSpec {
   handler(ctx: ApiContext, args: Record<string, any>): unknown | Promise<unknown>;
 }
 
+/** A Kaltura class for api_schema.php; props is a "name:type,..." list (type: scalar, enum or class name, or array:Class). */
+export interface SchemaClass { name: string; base?: string; props: string }
+export interface SchemaEnum { name: string; enumType: 'int' | 'string'; values: Record<string, number | string> }
+
 export interface ServiceModule {
   /** Wire name as Kaltura spells it, e.g. 'baseEntry', 'caption_captionAsset'; matched case-insensitively. */
   name: string;
   description?: string;
   actions: Record<string, ActionSpec>;
+  /** Classes and enums this service adds to api_schema.php (the core declares the shared ones). */
+  schema?: { classes?: SchemaClass[]; enums?: SchemaEnum[] };
 }
 
 /** An API object: a plain object whose objectType names its Kaltura class. */

@@ -182,7 +182,9 @@ t.test('front controller: multirequest', async (t) => {
 });
 
 t.test('schema lists what the registry serves', async (t) => {
-  const xml = apiSchemaXml([echo], 1_700_000_000);
+  const xml = apiSchemaXml([{ ...echo, schema: { classes: [{ name: 'KalturaEcho', base: 'KalturaObjectBase', props: 'said:string,parts:array:KalturaEchoPart' }], enums: [{ name: 'KalturaEchoKind', enumType: 'int', values: { LOUD: 1 } }] } }], 1_700_000_000);
+  t.match(xml, /<class name="KalturaEcho" base="KalturaObjectBase">\s*<property name="said" type="string"\/>\s*<property name="parts" type="array" arrayType="KalturaEchoPart"\/>/, 'a service declares its own classes');
+  t.match(xml, /<enum name="KalturaEchoKind" enumType="int">\s*<const name="LOUD" value="1"\/>/);
   t.match(xml, /<xml apiVersion="[\d.]+" generatedDate="1700000000">/);
   t.match(xml, /<service id="testecho" name="testEcho">/);
   t.match(xml, /<param name="word" type="string" optional="0"\/>/);

@@ -14,6 +14,9 @@
 //           },
 //         },
 //       };
+//     Classes and enums the service introduces go in its optional `schema` field
+//     ({ classes: [{ name, base, props: 'id:string,status:KalturaUploadTokenStatus' }], enums: [...] })
+//     so /api_v3/api_schema.php describes them.
 //  2. Add it to SERVICES below.
 //  What the core guarantees to a handler: `args` holds exactly the declared params, converted
 //  (string/int/float/bool; objects as plain nested objects; arrays as arrays; 'file' params as
