@@ -52,8 +52,30 @@ export function locateSegment(clips: Timeline[], n: number): { clip: number; seg
   return null;
 }
 
+// Bit rates walk every sample: remembered per (cached) timeline, so manifests of long files stay cheap
+const rateMemo = new WeakMap<Timeline[], Map<string, number>>();
+function remembered(clips: Timeline[], key: string, compute: () => number): number {
+  let m = rateMemo.get(clips);
+  if (!m) rateMemo.set(clips, (m = new Map()));
+  let v = m.get(key);
+  if (v === undefined) m.set(key, (v = compute()));
+  return v;
+}
+const clipsMemo = new WeakMap<Timeline, Timeline[]>();
+/** A stable array identity per single-clip list, so the memo above hits across requests. */
+const stable = (clips: Timeline[]): Timeline[] => {
+  if (clips.length !== 1) return clips;
+  let c = clipsMemo.get(clips[0]);
+  if (!c) clipsMemo.set(clips[0], (c = clips));
+  return c;
+};
+
 /** Peak bit rate over the segments, in bits/s, counting the chosen tracks. */
 export function peakBandwidth(clips: Timeline[], video: boolean, audio: boolean): number {
+  return remembered(stable(clips), `peak${video ? 'v' : ''}${audio ? 'a' : ''}`, () => computePeak(clips, video, audio));
+}
+
+function computePeak(clips: Timeline[], video: boolean, audio: boolean): number {
   let peak = 0;
   for (const tl of clips) {
     for (const s of tl.segments) {
@@ -68,6 +90,10 @@ export function peakBandwidth(clips: Timeline[], video: boolean, audio: boolean)
 
 /** Average bit rate, bits/s. */
 export function averageBandwidth(clips: Timeline[], video: boolean, audio: boolean): number {
+  return remembered(stable(clips), `avg${video ? 'v' : ''}${audio ? 'a' : ''}`, () => computeAverage(clips, video, audio));
+}
+
+function computeAverage(clips: Timeline[], video: boolean, audio: boolean): number {
   let bytes = 0;
   let ms = 0;
   for (const tl of clips) {
