@@ -52,13 +52,43 @@ export const API_ERRORS = {
 export type ApiErrorCode = keyof typeof API_ERRORS;
 export type ApiErrorArgs = Record<string, string | number>;
 
+/** Codes added by service modules (defineApiErrors), next to the core catalogue. */
+const serviceErrors = new Map<string, string>();
+
+/**
+ * Lets a service module add its own codes without editing this catalogue:
+ *   const E = defineApiErrors({ UPLOAD_TOKEN_NOT_FOUND: 'Upload token id "%UPLOAD_TOKEN_ID%" not found' });
+ *   throw new ApiError('UPLOAD_TOKEN_NOT_FOUND', { UPLOAD_TOKEN_ID: id });
+ * A code may be defined once, with one template.
+ */
+export function defineApiErrors<T extends Record<string, string>>(defs: T): T {
+  for (const [code, template] of Object.entries(defs)) {
+    const known = code in API_ERRORS ? API_ERRORS[code as ApiErrorCode] : serviceErrors.get(code);
+    if (known !== undefined && known !== template) throw new Error(`api_v3: error code ${code} is already defined with another template`);
+    serviceErrors.set(code, template);
+  }
+  return defs;
+}
+
+/** The template of a code, from the core catalogue or a service's definitions. */
+export function errorTemplate(code: string): string | undefined {
+  return code in API_ERRORS ? API_ERRORS[code as ApiErrorCode] : serviceErrors.get(code);
+}
+
+/** Every known code with its template (the schema lists them). */
+export function allApiErrors(): [string, string][] {
+  return [...Object.entries(API_ERRORS), ...serviceErrors];
+}
+
 export class ApiError extends Error {
-  readonly code: ApiErrorCode;
+  readonly code: string;
   readonly args: ApiErrorArgs;
-  constructor(code: ApiErrorCode, args: ApiErrorArgs = {}) {
-    super(fillTemplate(API_ERRORS[code], args));
-    this.code = code;
-    this.args = args;
+  constructor(code: ApiErrorCode | (string & {}), args: ApiErrorArgs = {}) {
+    const template = errorTemplate(code);
+    // an undefined code is a programming error; it still reaches the client as a well-formed exception
+    super(fillTemplate(template ?? API_ERRORS.INTERNAL_SERVERL_ERROR, args));
+    this.code = template === undefined ? 'INTERNAL_SERVERL_ERROR' : code;
+    this.args = template === undefined ? {} : args;
   }
 }
 
@@ -70,8 +100,8 @@ export function fillTemplate(template: string, args: ApiErrorArgs): string {
 }
 
 /** The placeholder names of a code, in order (the schema lists them). */
-export function errorArgNames(code: ApiErrorCode): string[] {
-  return [...API_ERRORS[code].matchAll(/%([A-Z_]+)%/g)].map((m) => m[1]);
+export function errorArgNames(code: string): string[] {
+  return [...(errorTemplate(code) ?? '').matchAll(/%([A-Z_]+)%/g)].map((m) => m[1]);
 }
 
 /** The wire form of an error (JSON, PHP and JSONP); `args` is [] when empty, as Kaltura sends. */

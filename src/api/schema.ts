@@ -2,7 +2,7 @@
 // Kaltura's schema layout (<xml apiVersion generatedDate> with enums, classes, services, errors),
 // generated from the registry itself so it cannot drift from what is served.
 import { create } from 'xmlbuilder2';
-import { API_ERRORS, errorArgNames, type ApiErrorCode } from './errors.js';
+import { allApiErrors, errorArgNames } from './errors.js';
 import type { SchemaClass, SchemaEnum, ServiceModule } from './types.js';
 
 /** api_v3 protocol version the clients are written against (the player sends it as apiVersion). */
@@ -109,8 +109,8 @@ export function apiSchemaXml(services: readonly ServiceModule[], generatedDate: 
     }
   }
   const errors = root.ele('errors');
-  for (const code of Object.keys(API_ERRORS) as ApiErrorCode[]) {
-    const el = errors.ele('error', { name: code, message: API_ERRORS[code] });
+  for (const [code, template] of allApiErrors()) {
+    const el = errors.ele('error', { name: code, message: template });
     for (const arg of errorArgNames(code)) el.ele('arg', { name: arg });
   }
   return doc.end({ prettyPrint: true });

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { mergeRequestParams, parseBody, pathPairs, queryParams, unflatten } from '../../src/api/params.js';
 import { readArgs, readPager } from '../../src/api/args.js';
-import { ApiError, API_ERRORS, fillTemplate, toExceptionObject } from '../../src/api/errors.js';
+import { ApiError, API_ERRORS, defineApiErrors, fillTemplate, toExceptionObject } from '../../src/api/errors.js';
 import { replaceTokens, resolvePath, runMultiRequest, subRequests } from '../../src/api/multirequest.js';
 import { serialize } from '../../src/api/serializers/index.js';
 import { phpSerialize } from '../../src/api/serializers/php.js';
@@ -73,6 +73,11 @@ t.test('error catalogue: templates filled, args [] when empty', async (t) => {
   t.same(toExceptionObject(new ApiError('MISSING_KS')), { code: 'MISSING_KS', message: 'Missing KS, session not established', objectType: 'KalturaAPIException', args: [] });
   t.same(toExceptionObject(new ApiError('ACTION_DOES_NOT_EXISTS', { ACTION_NAME: 'x', SERVICE_NAME: 'y' })).args, { ACTION_NAME: 'x', SERVICE_NAME: 'y' });
   t.equal(new ApiError('INTERNAL_SERVERL_ERROR').code, 'INTERNAL_SERVERL_ERROR', 'the reference spelling');
+  defineApiErrors({ TEST_THING_NOT_FOUND: 'Thing "%THING_ID%" not found' });
+  t.same(toExceptionObject(new ApiError('TEST_THING_NOT_FOUND', { THING_ID: 'x' })), { code: 'TEST_THING_NOT_FOUND', message: 'Thing "x" not found', objectType: 'KalturaAPIException', args: { THING_ID: 'x' } }, 'a service defines its own code');
+  t.throws(() => defineApiErrors({ MISSING_KS: 'another text' }), 'a core code keeps its template');
+  t.match(apiSchemaXml([], 0), /<error name="TEST_THING_NOT_FOUND" message="Thing &quot;%THING_ID%&quot; not found">\s*<arg name="THING_ID"\/>/, 'and the schema lists it');
+  t.equal(new ApiError('NEVER_DEFINED' as never).code, 'INTERNAL_SERVERL_ERROR', 'an undefined code is still a well-formed exception');
 });
 
 t.test('multirequest: indexing, tokens, _all, errors in place', async (t) => {

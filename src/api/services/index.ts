@@ -25,8 +25,10 @@
 //  `ks` (null without one), `partnerId`/`partner` of the call and the uploaded `files`.
 //  What a handler returns: an API object (a plain object with `objectType` on it and on every
 //  nested object), an array, a scalar, null, or a FileResult ({ kind: 'file', contentType, body })
-//  for raw bytes. It throws ApiError (src/api/errors.ts) to refuse; add new codes and their
-//  `%NAME%` templates to API_ERRORS there. Anything else thrown becomes INTERNAL_SERVERL_ERROR.
+//  for raw bytes. It throws ApiError (src/api/errors.ts) to refuse, with a core code or one the
+//  module defines itself: `defineApiErrors({ UPLOAD_TOKEN_NOT_FOUND: 'Upload token id
+//  "%UPLOAD_TOKEN_ID%" not found' })` at module level. Anything else thrown becomes
+//  INTERNAL_SERVERL_ERROR (and is logged).
 //  Partner isolation: use the helpers of src/api/lookup.ts (partnerEntry, partnerFlavor, ...),
 //  which answer another partner's ids exactly as unknown ones.
 //  Multirequest, formats, CORS, gzip, responseProfile and the schema come for free.
