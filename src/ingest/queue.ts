@@ -63,8 +63,9 @@ export function startIngestWorker(ctx: IngestContext, opts: WorkerOptions = {}):
 
   const settleIdle = () => {
     if (active.size > 0) return;
-    const pending = store.claimableJobs(now()).length + store.runningJobs().filter(orphaned).length;
-    if (pending === 0 || stopped) {
+    // After stop() the database may already be closed: look at nothing
+    const pending = stopped ? 0 : store.claimableJobs(now()).length + store.runningJobs().filter(orphaned).length;
+    if (pending === 0) {
       const w = idleWaiters;
       idleWaiters = [];
       w.forEach((f) => f());

@@ -1,0 +1,200 @@
+// Upload with the official Node client (kaltura-client): a generated video goes up in chunks,
+// the entry turns READY in the background, and plays through playManifest (read with ffprobe).
+// Then the bad inputs: a token used twice, a chunk out of order, a zero-byte upload, a file that
+// is not media, deletion, and a restart in the middle of transcoding.
+import t from 'tap';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { requireCommands } from '../helpers/system.js';
+import { loadConfig } from '../../src/config.js';
+import { buildServer } from '../../src/server.js';
+import { makeSource, filesUnder } from '../ingest/helpers.js';
+
+requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
+const kaltura = createRequire(import.meta.url)('kaltura-client');
+
+const work = mkdtempSync(join(tmpdir(), 'kdeliver-upload-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+const config = loadConfig({ KDELIVER_DATA_DIR: join(work, 'data'), KDELIVER_LOG_LEVEL: 'silent' });
+
+async function start() {
+  const app = await buildServer({ config });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address();
+  return { app, url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}` };
+}
+
+let srv = await start();
+t.teardown(() => srv.app.close());
+
+function clientFor(url: string, ks?: string) {
+  const cfg = new kaltura.Configuration();
+  cfg.serviceUrl = url;
+  // the client logs every request with its KS: keep test output free of secrets
+  cfg.setLogger({ log() {}, error() {}, debug() {} });
+  const client = new kaltura.Client(cfg);
+  if (ks) client.setKs(ks);
+  return client;
+}
+const anon = clientFor(srv.url);
+const ks: string = await kaltura.services.session.start('sample-admin-secret-309', 'uploader', kaltura.enums.SessionType.ADMIN, 309).execute(anon);
+let client = clientFor(srv.url, ks);
+const call = (req: { execute(c: unknown): Promise<any> }) => req.execute(client);
+/** The API error a call was refused with (kaltura-client rejects with the raw error object). */
+const refusal = async (req: { execute(c: unknown): Promise<any> }) => {
+  try {
+    await req.execute(client);
+  } catch (e) {
+    return e as { code: string; message: string; args?: Record<string, string> };
+  }
+  return null;
+};
+
+async function waitForStatus(entryId: string, done: (s: number) => boolean, ms = 60_000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const e = await call(kaltura.services.media.get(entryId));
+    if (done(Number(e.status))) return e;
+    if (Date.now() > until) throw new Error(`entry ${entryId} stuck in status ${e.status}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const video = join(work, 'upload.mp4');
+makeSource(video, { seconds: 4, width: 640, height: 360 });
+const bytes = readFileSync(video);
+
+t.test('chunked upload, media.add + addContent, READY, playable through playManifest', async (t) => {
+  const profiles = await call(kaltura.services.conversionProfile.listAction());
+  t.ok(profiles.objects.some((p: any) => p.flavorParamsIds === '0,301961,301951,301971' && p.isDefault === 1), 'the default ladder');
+  const params = await call(kaltura.services.flavorParams.listAction());
+  t.ok(params.objects.some((p: any) => p.id === 301981));
+
+  const token = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'my clip.mp4', fileSize: bytes.length })));
+  t.equal(Number(token.status), 0, 'PENDING');
+  const third = Math.floor(bytes.length / 3);
+  let after = await call(kaltura.services.uploadToken.upload(token.id, bytes.subarray(0, third), false, false));
+  t.equal(Number(after.status), 1, 'PARTIAL_UPLOAD');
+  // a retried chunk (same bytes again) is harmless
+  after = await call(kaltura.services.uploadToken.upload(token.id, bytes.subarray(0, third), true, false, 0));
+  t.equal(after.uploadedFileSize, third);
+  after = await call(kaltura.services.uploadToken.upload(token.id, bytes.subarray(third, 2 * third), true, false, -1));
+  after = await call(kaltura.services.uploadToken.upload(token.id, bytes.subarray(2 * third), true, true, 2 * third));
+  t.equal(Number(after.status), 2, 'FULL_UPLOAD');
+  t.equal(after.uploadedFileSize, bytes.length);
+
+  const entry = await call(kaltura.services.media.add(new kaltura.objects.MediaEntry({ name: 'Uploaded', mediaType: kaltura.enums.MediaType.VIDEO })));
+  t.equal(Number(entry.status), 7, 'NO_CONTENT until content arrives');
+  const resource = new kaltura.objects.UploadedFileTokenResource({ token: token.id });
+  const converting = await call(kaltura.services.media.addContent(entry.id, resource));
+  t.equal(Number(converting.status), 1, 'PRECONVERT while transcoding');
+  const ready = await waitForStatus(entry.id, (s) => s !== 1);
+  t.equal(Number(ready.status), 2, 'READY');
+  t.match(ready.thumbnailUrl, new RegExp(`/p/309/sp/30900/thumbnail/entry_id/${entry.id}/version/\\d+$`));
+
+  const flavors = await call(kaltura.services.flavorAsset.listAction(new kaltura.objects.AssetFilter({ entryIdEqual: entry.id })));
+  t.same(flavors.objects.map((f: any) => f.flavorParamsId).sort(), [0, 301951, 301961]);
+  t.ok(flavors.objects.every((f: any) => Number(f.status) === 2));
+
+  // play it the way the documentation says, and read what arrives with ffprobe
+  const manifest = `${srv.url}/p/309/sp/0/playManifest/entryId/${entry.id}/format/url/protocol/http/flavorParamId/301951/a.mp4`;
+  const res = await fetch(manifest, { redirect: 'manual' });
+  t.equal(res.status, 302);
+  const location = new URL(res.headers.get('location')!, srv.url).toString();
+  t.match(location, /\/serveFlavor\//);
+  // asynchronously: the server answering ffprobe runs in this very process
+  const probe = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'json', location]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+  t.equal(probe.status, 0, probe.stderr);
+  const streams = JSON.parse(probe.stdout).streams;
+  t.same(streams.map((s: any) => s.codec_name).sort(), ['aac', 'h264']);
+  t.equal(streams.find((s: any) => s.codec_name === 'h264').height, 360);
+  const thumb = await fetch(`${ready.thumbnailUrl}/width/160`);
+  t.equal(thumb.status, 200);
+  t.equal(thumb.headers.get('content-type'), 'image/jpeg');
+
+  // a token used twice: neither another chunk nor another entry
+  const again = await refusal(kaltura.services.uploadToken.upload(token.id, bytes.subarray(0, 10), false, true));
+  t.equal(again?.code, 'UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD');
+  const reuse = await refusal(kaltura.services.media.addFromUploadedFile(new kaltura.objects.MediaEntry({ name: 'again', mediaType: 1 }), token.id));
+  t.equal(reuse?.code, 'UPLOAD_TOKEN_INVALID_STATUS_FOR_ADD_ENTRY');
+  t.match(reuse?.message, /already used for entry/);
+
+  // deletion: catalog first, then the files
+  const files = filesUnder(join(config.mediaRoot, '309', entry.id));
+  t.equal(files.length, 4, 'source, two flavors, thumbnail');
+  await call(kaltura.services.media.deleteAction(entry.id));
+  t.same(filesUnder(join(config.mediaRoot, '309', entry.id)), []);
+  const gone = await refusal(kaltura.services.media.get(entry.id));
+  t.equal(gone?.code, 'ENTRY_ID_NOT_FOUND');
+  t.equal((await fetch(manifest, { redirect: 'manual' })).status, 404);
+});
+
+t.test('bad uploads end in a clear error; the entry in ERROR with the reason', async (t) => {
+  // a chunk out of order
+  const token = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'x.mp4' })));
+  const gap = await refusal(kaltura.services.uploadToken.upload(token.id, bytes.subarray(1000, 2000), true, false, 1000));
+  t.equal(gap?.code, 'UPLOAD_TOKEN_CHUNK_OUT_OF_ORDER');
+  t.match(gap?.message, /starts at byte 1000 but 0 bytes have arrived; send the chunk that starts at byte 0 first/);
+  const unknown = await refusal(kaltura.services.uploadToken.upload('0_nosuchtk', bytes.subarray(0, 10)));
+  t.equal(unknown?.code, 'UPLOAD_TOKEN_NOT_FOUND');
+  const early = await refusal(kaltura.services.media.addFromUploadedFile(new kaltura.objects.MediaEntry({ name: 'early', mediaType: 1 }), token.id));
+  t.equal(early?.code, 'UPLOAD_TOKEN_INVALID_STATUS_FOR_ADD_ENTRY');
+  t.match(early?.message, /not complete/);
+
+  // a zero-byte upload
+  const empty = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'empty.mp4' })));
+  await call(kaltura.services.uploadToken.upload(empty.id, Buffer.alloc(0)));
+  const zero = await refusal(kaltura.services.baseEntry.addFromUploadedFile(new kaltura.objects.MediaEntry({ name: 'empty', mediaType: 1 }), empty.id));
+  t.equal(zero?.code, 'INGEST_FAILED');
+  t.match(zero?.message, /the file is empty \(0 bytes\)/);
+  const zeroEntry = await call(kaltura.services.media.get(zero!.args!.ENTRY_ID));
+  t.equal(Number(zeroEntry.status), -2, 'ERROR_IMPORTING');
+
+  // a file that is not media
+  const text = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'notes.mp4' })));
+  await call(kaltura.services.uploadToken.upload(text.id, Buffer.from('not a video at all\n'.repeat(50))));
+  const entry = await call(kaltura.services.media.add(new kaltura.objects.MediaEntry({ name: 'notes', mediaType: 1 })));
+  const notMedia = await refusal(kaltura.services.media.addContent(entry.id, new kaltura.objects.UploadedFileTokenResource({ token: text.id })));
+  t.equal(notMedia?.code, 'INGEST_FAILED');
+  t.match(notMedia?.message, /not a media file ffmpeg can read.*upload a video or audio file/);
+  t.equal(Number((await call(kaltura.services.media.get(entry.id))).status), -2);
+  t.same(filesUnder(join(config.mediaRoot, '309', entry.id)), [], 'nothing kept of it');
+  t.same(filesUnder(join(config.dataDir, 'uploads')).filter((f) => f !== token.id), [], 'used uploads removed');
+
+  // the server keeps serving everything else
+  const sample = await fetch(`${srv.url}/p/309/sp/0/playManifest/entryId/1_rcit0qgs/format/url/protocol/http/flavorParamId/301971/video.mp4`, { redirect: 'manual' });
+  t.equal(sample.status, 302);
+});
+
+t.test('a restart in the middle of transcoding: the job is queued again and finishes', async (t) => {
+  const long = join(work, 'long.mp4');
+  makeSource(long, { seconds: 8, width: 1280, height: 720 });
+  const token = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'long.mp4' })));
+  await call(kaltura.services.uploadToken.upload(token.id, long));
+  const entry = await call(kaltura.services.media.addFromUploadedFile(new kaltura.objects.MediaEntry({ name: 'long', mediaType: 1 }), token.id));
+  t.equal(Number(entry.status), 1);
+  // wait until ffmpeg is at work, then stop the server
+  const staging = join(config.dataDir, 'tmp', 'ingest');
+  const until = Date.now() + 20_000;
+  while (filesUnder(staging).length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  t.ok(filesUnder(staging).length > 0, 'transcoding had started');
+  await srv.app.close();
+
+  srv = await start();
+  client = clientFor(srv.url, ks);
+  const ready = await waitForStatus(entry.id, (s) => s !== 1, 120_000);
+  t.equal(Number(ready.status), 2, 'READY after the restart');
+  const flavors = await call(kaltura.services.flavorAsset.listAction(new kaltura.objects.AssetFilter({ entryIdEqual: entry.id })));
+  t.same(flavors.objects.map((f: any) => f.flavorParamsId).sort(), [0, 301951, 301961, 301971]);
+  t.notOk(existsSync(join(staging, 'job-1')) && filesUnder(staging).length > 0, 'no staging files left');
+});
