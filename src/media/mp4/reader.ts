@@ -11,6 +11,21 @@ interface Box {
   end: number;
 }
 
+/**
+ * A big-endian u32 table as a native-endian Uint32Array, converted by Buffer#swap32 (native code):
+ * a cold process parses a 2-hour moov before the JIT has warmed its loops.
+ */
+function u32Table(b: Uint8Array, start: number, count: number): Uint32Array {
+  const out = new Uint32Array(count);
+  const bytes = Buffer.from(out.buffer, 0, count * 4);
+  bytes.set(b.subarray(start, start + count * 4));
+  if (LITTLE_ENDIAN && count > 0) bytes.swap32();
+  return out;
+}
+/** 100 million samples: a week of 120 fps video; beyond it a table is corrupt, not long. */
+const MAX_SAMPLES = 100_000_000;
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** A copy (Buffer#slice would be a view that keeps the whole moov alive in the cache). */
 const copyBytes = (b: Uint8Array, start: number, end: number): Uint8Array => Uint8Array.prototype.slice.call(b, start, end);
 
@@ -230,12 +245,13 @@ function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, mov
     const fixed = dv.getUint32(stsz.start + 4);
     count = dv.getUint32(stsz.start + 8);
     if (fixed === 0 && stsz.start + 12 + count * 4 > stsz.end) throw new MediaError('NOT_MP4', `track ${id}: stsz too short`);
-    size = new Uint32Array(count);
-    if (fixed) size.fill(fixed);
-    else for (let i = 0, o = stsz.start + 12; i < count; i++, o += 4) size[i] = dv.getUint32(o);
+    // a constant-size table is not bounded by its box: bound it by what stts could describe
+    if (count > MAX_SAMPLES) throw new MediaError('NOT_MP4', `track ${id}: implausible sample count ${count}`);
+    size = fixed ? new Uint32Array(count).fill(fixed) : u32Table(b, stsz.start + 12, count);
   } else if (stz2) {
     const field = b[stz2.start + 7];
     count = dv.getUint32(stz2.start + 8);
+    if (count > MAX_SAMPLES) throw new MediaError('NOT_MP4', `track ${id}: implausible sample count ${count}`);
     size = new Uint32Array(count);
     let o = stz2.start + 12;
     if (o + Math.ceil((count * field) / 8) > stz2.end) throw new MediaError('NOT_MP4', `track ${id}: stz2 too short`);
@@ -269,10 +285,11 @@ function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, mov
     cto = new Int32Array(count);
     const n = dv.getUint32(ctts.start + 4);
     if (ctts.start + 8 + n * 8 > ctts.end) throw new MediaError('NOT_MP4', `track ${id}: ctts too short`);
+    const table = u32Table(b, ctts.start + 8, n * 2);
     let i = 0;
-    for (let e = 0, o = ctts.start + 8; e < n && i < count; e++, o += 8) {
-      const c = dv.getUint32(o);
-      const v = dv.getInt32(o + 4);
+    for (let e = 0; e < n && i < count; e++) {
+      const c = table[2 * e];
+      const v = table[2 * e + 1] | 0;
       for (let k = 0; k < c && i < count; k++) cto[i++] = v;
     }
   }
@@ -282,8 +299,8 @@ function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, mov
   if (stss) {
     const n = dv.getUint32(stss.start + 4);
     if (stss.start + 8 + n * 4 > stss.end) throw new MediaError('NOT_MP4', `track ${id}: stss too short`);
-    sync = new Uint32Array(n);
-    for (let e = 0, o = stss.start + 8; e < n; e++, o += 4) sync[e] = dv.getUint32(o) - 1;
+    sync = u32Table(b, stss.start + 8, n);
+    for (let e = 0; e < n; e++) sync[e] -= 1;
   }
 
   // --- offsets: stsc + stco/co64
@@ -293,13 +310,13 @@ function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, mov
   if (stco) {
     const n = dv.getUint32(stco.start + 4);
     if (stco.start + 8 + n * 4 > stco.end) throw new MediaError('NOT_MP4', `track ${id}: stco too short`);
-    chunkOffsets = new Float64Array(n);
-    for (let e = 0, o = stco.start + 8; e < n; e++, o += 4) chunkOffsets[e] = dv.getUint32(o);
+    chunkOffsets = Float64Array.from(u32Table(b, stco.start + 8, n));
   } else if (co64) {
     const n = dv.getUint32(co64.start + 4);
     if (co64.start + 8 + n * 8 > co64.end) throw new MediaError('NOT_MP4', `track ${id}: co64 too short`);
     chunkOffsets = new Float64Array(n);
-    for (let e = 0, o = co64.start + 8; e < n; e++, o += 8) chunkOffsets[e] = dv.getUint32(o) * 4294967296 + dv.getUint32(o + 4);
+    const table = u32Table(b, co64.start + 8, n * 2);
+    for (let e = 0; e < n; e++) chunkOffsets[e] = table[2 * e] * 4294967296 + table[2 * e + 1];
   } else throw new MediaError('NOT_MP4', `track ${id}: no stco or co64`);
   const stsc = need('stsc');
   const offset = new Float64Array(count);
