@@ -160,6 +160,31 @@ t.test('packager manifests and segments read by m3u8-parser, mpd-parser and mp4b
     }
   });
 
+  await t.test('playManifest with the HLS-manifest profile (1006) redirects to a master.m3u8 that parses', async (t) => {
+    const res = await fetch(u(playManifest(SAMPLE.entryId, 'applehttp', '/deliveryProfileId/1006')), { redirect: 'manual' });
+    t.equal(res.status, 302, 'profile 1006 answers with a redirect');
+    const loc = resolveUrl(res.headers.get('location') ?? '', server.url);
+    t.match(loc, /\/hls\/p\/309\/.*\/master\.m3u8$/, 'to the packager master.m3u8');
+    const master = await get(loc);
+    t.equal(master.status, 200, 'master answers 200');
+    const pl = m3u8(master.text);
+    t.ok((pl.playlists ?? []).length >= 3, `${pl.playlists?.length} variants`);
+    if (pl.playlists?.[0]) await checkMediaPlaylist(t, resolveUrl(pl.playlists[0].uri, loc), 'ts', SOURCE_SECONDS);
+  });
+
+  await t.test('playManifest sl leads to a Smooth Streaming manifest that parses', async (t) => {
+    // the VOD packager MSS profile (1005) redirects, as its DASH sibling does; a Silverlight
+    // renderer would instead name the manifest in <manifest url="...">: either leads on
+    const res = await fetch(u(playManifest(SAMPLE.entryId, 'sl', '', 'a.xml')), { redirect: 'manual' });
+    t.ok(res.status === 302 || res.status === 200, `sl answers ${res.status}`);
+    const url = res.status === 302 ? res.headers.get('location') : (convert(await res.text(), { format: 'object' }) as any).manifest?.['@url'];
+    t.match(url ?? '', /\/mss\/p\/309\/.*\/manifest$/, 'the manifest is the packager\'s');
+    if (!url) return;
+    const mss = await get(resolveUrl(url, server.url));
+    t.equal(mss.status, 200, 'MSS manifest answers 200');
+    t.ok((convert(mss.text, { format: 'object' }) as any).SmoothStreamingMedia, 'is a SmoothStreamingMedia document');
+  });
+
   await t.test('HLS clipTo playlist durations reflect the clip', async (t) => {
     await checkMediaPlaylist(t, u(hlsIndex({ entryId: SAMPLE.entryId, flavorId: SAMPLE.p240, clipToMs: 7000 })), 'ts', 7);
     await checkMediaPlaylist(t, u(hlsIndex({ entryId: SAMPLE.entryId, flavorId: SAMPLE.p240, clipToMs: 7000, container: 'fmp4' })), 'fmp4', 7);
