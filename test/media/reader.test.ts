@@ -10,6 +10,8 @@ import { isKeyFrame, ptsOf } from '../../src/media/mp4/index-types.js';
 import { createIndexCache } from '../../src/media/index-cache.js';
 import { buildTimeline, flatPolicy, hlsPolicy } from '../../src/media/segment.js';
 import { MediaError } from '../../src/media/errors.js';
+import { mediaSegment } from '../../src/media/fmp4/writer.js';
+import { tsSegment } from '../../src/media/ts/writer.js';
 import { requireCommands } from '../helpers/system.js';
 import { mp4boxFile, sample, stcoToCo64 } from './helpers.js';
 
@@ -154,4 +156,41 @@ t.test('segmenter: Kaltura HLS bootstrap, DASH 4 s, key-frame starts, audio in s
   const audioOnly = buildTimeline(await readMediaIndex(sample('alt-audio-eng.mp4'), BIG), flatPolicy(4000));
   t.equal(audioOnly.segments.length, 3);
   t.ok(Math.abs(audioOnly.durationMs - 12000) < 30);
+});
+
+t.test('corrupted moov bytes give a MediaError or a usable index, never another exception', async (t) => {
+  const { parseMoov } = await import('../../src/media/mp4/reader.js');
+  const whole = readFileSync(sample('h264-240p.mp4'));
+  const at = whole.indexOf('moov') - 4;
+  const moov = whole.subarray(at + 8, at + whole.readUInt32BE(at));
+  let seed = 12345;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  let refused = 0;
+  let parsed = 0;
+  let other = 0;
+  for (let k = 0; k < 400; k++) {
+    const m = Buffer.from(moov);
+    // header-ish bytes matter most: hit box headers and table counts often
+    for (let j = 0; j < 1 + rand(4); j++) m[rand(k % 2 ? 600 : m.length)] = rand(256);
+    try {
+      const idx = parseMoov(m, whole.length);
+      const tl = buildTimeline(idx, hlsPolicy(10000));
+      // everything a request could ask of the index: descriptions of every segment, both kinds
+      tl.segments.forEach((seg, i) => {
+        mediaSegment(tl, seg, { sequence: i + 1, dash: true });
+        tsSegment(tl, i);
+      });
+      parsed++;
+    } catch (e) {
+      if (e instanceof MediaError) refused++;
+      else {
+        other++;
+        t.comment(String(e));
+      }
+    }
+  }
+  t.equal(other, 0, `${refused} refused, ${parsed} parsed, none crashed`);
 });
