@@ -1,0 +1,128 @@
+// The catalog written back as a library description (the format src/catalog/library.ts imports),
+// with its media beside it, so that `kdeliver export` then `kdeliver import` on another machine
+// gives the same catalog. Reads only; the media files are hard-linked where possible, else copied.
+import { copyFileSync, existsSync, linkSync, mkdirSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { Catalog } from './catalog.js';
+import type { Entry } from './types.js';
+import type {
+  LibCaption, LibEntry, LibFlavor, LibraryFile, LibStorageProfile,
+} from './library.js';
+
+export interface ExportResult {
+  library: LibraryFile;
+  /** Media files to place beside the library: library file name → source path. */
+  files: Map<string, string>;
+}
+
+type Row = Record<string, any>;
+
+/** The library file's name for a catalog file: unique per entry, plain (no folders), as the importer requires. */
+function libName(entry: Entry, path: string, taken: Map<string, string>, source: string): string {
+  // A file imported from an earlier export already carries the entry id: do not stack it twice
+  const plain = basename(path).startsWith(`${entry.id}__`) ? basename(path).slice(entry.id.length + 2) : basename(path);
+  const base = plain.replace(/[^A-Za-z0-9._-]/g, '_').slice(-120) || 'file';
+  let name = `${entry.id}__${base}`;
+  for (let i = 2; taken.has(name) && taken.get(name) !== source; i++) name = `${entry.id}__${i}_${base}`;
+  return name;
+}
+
+/** Describes the whole catalog; file names refer to `files`. */
+export function describeCatalog(catalog: Catalog, mediaRoot: string): ExportResult {
+  const db = catalog.db;
+  const files = new Map<string, string>();
+  const partners = catalog.listPartners();
+  const library: LibraryFile = {
+    version: 1,
+    mediaDir: 'media',
+    partners: partners.map((p) => ({
+      id: p.id, name: p.name, adminSecret: p.adminSecret, userSecret: p.userSecret, status: p.status,
+      enforceEncryption: p.enforceEncryption, deliveryProfileIds: p.deliveryProfileIds, storageServePriority: p.storageServePriority,
+      ...(p.defaultConversionProfileId !== null ? { defaultConversionProfileId: p.defaultConversionProfileId } : {}),
+    })),
+    flavorParams: catalog.listFlavorParams().map((fp) => ({
+      id: fp.id, name: fp.name, tags: fp.tags.join(','), format: fp.format, videoCodec: fp.videoCodec, audioCodec: fp.audioCodec,
+      width: fp.width, height: fp.height, videoBitrate: fp.videoBitrate, audioBitrate: fp.audioBitrate, frameRate: fp.frameRate,
+    })),
+    conversionProfiles: (db.prepare('SELECT id FROM conversion_profiles ORDER BY id').all() as Row[]).map((r) => {
+      const cp = catalog.getConversionProfile(r.id)!;
+      return { id: cp.id, partnerId: cp.partnerId, name: cp.name, systemName: cp.systemName, isDefault: cp.isDefault, flavorParamsIds: cp.flavorParamsIds };
+    }),
+    accessControlProfiles: (db.prepare('SELECT id FROM access_control_profiles ORDER BY id').all() as Row[]).map((r) => {
+      const a = catalog.getAccessControlProfile(r.id)!;
+      return { id: a.id, partnerId: a.partnerId, name: a.name, systemName: a.systemName, description: a.description, isDefault: a.isDefault, rules: a.rules };
+    }),
+    deliveryProfiles: catalog.listDeliveryProfiles().map((d) => ({
+      id: d.id, partnerId: d.partnerId, name: d.name, type: d.type, streamerType: d.streamerType, url: d.url, isDefault: d.isDefault,
+      priority: d.priority, active: d.active, mediaProtocols: d.mediaProtocols.join(','), tokenizer: d.tokenizer,
+      enforceDeliveriesSupport: d.enforceDeliveriesSupport.join(','), ...(d.maxSize !== null ? { maxSize: d.maxSize } : {}),
+      extraParams: d.extraParams,
+    })),
+    storageProfiles: partners.flatMap((p) => catalog.listStorageProfiles(p.id)).map((s): LibStorageProfile => ({
+      id: s.id, partnerId: s.partnerId, name: s.name, baseUrl: s.baseUrl, deliveryProfileIds: s.deliveryProfileIds, active: s.active,
+    })),
+    entries: [],
+  };
+
+  const ids = db.prepare('SELECT id FROM entries ORDER BY partner_id, created_at, id').all() as Row[];
+  for (const { id } of ids) {
+    const e = catalog.getEntry(id)!;
+    const file = (path: string): string | null => {
+      const src = join(mediaRoot, path);
+      // A file the catalog names but the disk lacks cannot travel; the record is left out with it
+      if (!existsSync(src)) return null;
+      const name = libName(e, path, files, src);
+      files.set(name, src);
+      return name;
+    };
+    const flavors: LibFlavor[] = [];
+    for (const f of catalog.listFlavors(e.id)) {
+      const name = file(f.filePath);
+      if (!name) continue;
+      const remote = catalog.listRemoteFiles(f.id);
+      flavors.push({
+        id: f.id, flavorParamsId: f.flavorParamsId, file: name, containerFormat: f.containerFormat, fileExt: f.fileExt,
+        videoCodec: f.videoCodec, audioCodec: f.audioCodec, codecs: f.codecs, width: f.width, height: f.height, bitrate: f.bitrate,
+        frameRate: f.frameRate, durationMs: f.durationMs, language: f.language, label: f.label, isDefault: f.isDefault,
+        tags: f.tags.join(','), status: f.status, version: f.version, isOriginal: f.isOriginal,
+        ...(remote.length ? { remoteFiles: Object.fromEntries(remote.map((r) => [String(r.storageProfileId), r.path])) } : {}),
+      });
+    }
+    const captions: LibCaption[] = [];
+    for (const c of catalog.listCaptions(e.id)) {
+      const name = file(c.filePath);
+      if (!name) continue;
+      captions.push({
+        id: c.id, language: c.language, languageCode: c.languageCode, label: c.label, format: c.format, file: name,
+        isDefault: c.isDefault, status: c.status, displayOnPlayer: c.displayOnPlayer,
+      });
+    }
+    const dataFile = e.dataFile ? file(e.dataFile) : null;
+    const thumbnail = e.thumbnailFile ? file(e.thumbnailFile) : null;
+    const entry: LibEntry = {
+      id: e.id, partnerId: e.partnerId, name: e.name, description: e.description, type: e.type, mediaType: e.mediaType,
+      status: e.status, duration: e.duration, moderationStatus: e.moderationStatus, startDate: e.startDate, endDate: e.endDate,
+      accessControlProfileId: e.accessControlProfileId, tags: e.tags, adminTags: e.adminTags, userId: e.userId,
+      referenceId: e.referenceId, createdAt: e.createdAt, version: e.version,
+      ...(dataFile ? { dataFile } : {}), ...(thumbnail ? { thumbnail } : {}),
+      ...(e.redirectEntryId ? { redirectEntryId: e.redirectEntryId } : {}),
+      flavors, captions,
+    };
+    library.entries!.push(entry);
+  }
+  return { library, files };
+}
+
+/** Places the described media in `mediaDir` (hard links where the file system allows, else copies). */
+export function writeMedia(files: Map<string, string>, mediaDir: string): void {
+  mkdirSync(mediaDir, { recursive: true });
+  for (const [name, src] of files) {
+    const dest = join(mediaDir, name);
+    rmSync(dest, { force: true });
+    try {
+      linkSync(src, dest);
+    } catch {
+      copyFileSync(src, dest);
+    }
+  }
+}

@@ -1,0 +1,84 @@
+// `kdeliver entries list [--partner <id>] [--json]` and `kdeliver entries delete <id>`: what the
+// library holds (with the reason of entries in ERROR), and removing an entry with its files.
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.js';
+import { openCatalogForCli } from '../ingest/open-catalog.js';
+import { deleteEntry } from '../ingest/delete.js';
+import { ingestStore } from '../ingest/store.js';
+import { EntryStatus } from '../catalog/types.js';
+
+const USAGE = 'usage: kdeliver entries list [--partner <id>] [--json]\n       kdeliver entries delete <entry id>\n';
+
+const STATUS_NAMES = new Map<number, string>(Object.entries(EntryStatus).map(([k, v]) => [v, k]));
+
+export async function main(argv: string[]): Promise<number> {
+  const args = argv[0] === 'entries' ? argv.slice(1) : argv;
+  const [sub, ...rest] = args;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, allowPositionals: true, options: { partner: { type: 'string' }, json: { type: 'boolean' } } });
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (sub !== 'list' && sub !== 'delete') {
+    process.stderr.write(sub ? `unknown entries command ${JSON.stringify(sub)}\n${USAGE}` : USAGE);
+    return 2;
+  }
+  const partner = parsed.values.partner !== undefined ? Number(parsed.values.partner) : undefined;
+  if (partner !== undefined && !Number.isInteger(partner)) {
+    process.stderr.write(`--partner ${parsed.values.partner}: expected a partner id\n`);
+    return 2;
+  }
+  if (sub === 'delete' && parsed.positionals.length !== 1) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  const config = loadConfig(process.env);
+  const catalog = openCatalogForCli(config);
+  try {
+    if (sub === 'delete') {
+      const id = parsed.positionals[0];
+      const entry = catalog.getEntry(id);
+      if (!entry || entry.status === EntryStatus.DELETED) {
+        process.stderr.write(`no entry ${id}${entry ? ' (already deleted)' : ''}\n`);
+        return 1;
+      }
+      const { removed } = deleteEntry({ catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, now: Math.floor(Date.now() / 1000) }, id);
+      process.stdout.write(`deleted entry ${id} (partner ${entry.partnerId}); ${removed.length} file(s) removed\n`);
+      return 0;
+    }
+    const store = ingestStore(catalog.db);
+    const partners = partner !== undefined ? [partner] : catalog.listPartners().map((p) => p.id);
+    const rows = partners.flatMap((pid) => {
+      const out = [];
+      for (let page = 1; ; page++) {
+        const { objects, totalCount } = catalog.listEntries({ partnerId: pid, includeDeleted: true }, 500, page);
+        out.push(...objects);
+        if (page * 500 >= totalCount) break;
+      }
+      return out;
+    }).map((e) => {
+      const flavors = catalog.listFlavors(e.id);
+      const job = store.latestJob(e.id);
+      return {
+        id: e.id, partnerId: e.partnerId, status: e.status, statusName: STATUS_NAMES.get(e.status) ?? String(e.status),
+        mediaType: e.mediaType, duration: e.duration, flavors: flavors.filter((f) => f.status === 2).length, name: e.name,
+        ...(job && job.state !== 'done' ? { job: job.state, progress: job.progress, reason: job.error } : {}),
+      };
+    });
+    if (parsed.values.json) {
+      process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      return 0;
+    }
+    process.stdout.write(`${'ENTRY'.padEnd(14)} ${'PARTNER'.padEnd(8)} ${'STATUS'.padEnd(18)} ${'SECONDS'.padStart(8)} FLAVORS NAME\n`);
+    for (const r of rows) {
+      process.stdout.write(`${r.id.padEnd(14)} ${String(r.partnerId).padEnd(8)} ${`${r.status} ${r.statusName}`.padEnd(18)} ${r.duration.toFixed(1).padStart(8)} ${String(r.flavors).padStart(7)} ${r.name}\n`);
+      if ('reason' in r && r.reason) process.stdout.write(`${''.padEnd(14)} reason: ${r.reason}\n`);
+      else if ('job' in r && r.job) process.stdout.write(`${''.padEnd(14)} transcoding: ${r.job}, ${Math.round((r.progress ?? 0) * 100)}%\n`);
+    }
+    return 0;
+  } finally {
+    catalog.db.close();
+  }
+}

@@ -1,0 +1,83 @@
+// Library management: export → import round-trips (catalog and media), `kdeliver entries list`
+// and `kdeliver entries delete` (the catalog first, then the files).
+import t from 'tap';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requireCommands } from '../helpers/system.js';
+import { loadConfig } from '../../src/config.js';
+import { openCatalogForCli } from '../../src/ingest/open-catalog.js';
+import { addSource, runJob } from '../../src/ingest/pipeline.js';
+import { deleteEntry } from '../../src/ingest/delete.js';
+import { describeCatalog } from '../../src/catalog/export.js';
+import { importLibrary, readLibraryFile } from '../../src/catalog/library.js';
+import { filesUnder, makeSource, runCliModule } from './helpers.js';
+
+requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
+
+const work = mkdtempSync(join(tmpdir(), 'kdeliver-library-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+const envA = { KDELIVER_DATA_DIR: join(work, 'a') };
+const configA = loadConfig({ ...envA, KDELIVER_LOG_LEVEL: 'silent' });
+const catalogA = openCatalogForCli(configA);
+const ctxA = { catalog: catalogA, dataDir: configA.dataDir, mediaRoot: configA.mediaRoot };
+const clip = join(work, 'clip.mp4');
+makeSource(clip, { seconds: 3, width: 480, height: 270 });
+const added = await addSource(ctxA, { partnerId: 309, file: clip, entryId: '0_libclip1', name: 'Library clip' });
+t.equal((await runJob(ctxA, added.jobId)).ok, true);
+deleteEntry({ ...ctxA, now: Math.floor(Date.now() / 1000) }, '1_flavlim0');
+catalogA.db.close();
+
+const sha = (f: string) => createHash('sha1').update(readFileSync(f)).digest('hex');
+
+t.test('export then import gives the same catalog and the same media', async (t) => {
+  const out = join(work, 'export', 'lib.json');
+  const r = await runCliModule(new URL('../../src/cli/export.ts', import.meta.url).pathname, [out], envA);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /exported 16 entries and \d+ media files to .*lib\.json \(media in lib\.json-media\/\)/);
+
+  const configB = loadConfig({ KDELIVER_DATA_DIR: join(work, 'b'), KDELIVER_SAMPLE_LIBRARY: 'false', KDELIVER_LOG_LEVEL: 'silent' });
+  const catalogB = openCatalogForCli(configB);
+  t.teardown(() => catalogB.db.close());
+  t.equal(catalogB.listPartners().length, 0, 'B starts empty');
+  const { library, mediaDir } = readLibraryFile(out);
+  importLibrary(catalogB.db, library, mediaDir, configB.mediaRoot);
+
+  const a = openCatalogForCli(configA);
+  t.teardown(() => a.db.close());
+  const descA = describeCatalog(a, configA.mediaRoot);
+  const descB = describeCatalog(catalogB, configB.mediaRoot);
+  t.same(descB.library, descA.library, 'the re-exported description is identical');
+  t.same([...descB.files.keys()], [...descA.files.keys()]);
+  for (const [name, src] of descA.files) t.equal(sha(descB.files.get(name)!), sha(src), `same bytes: ${name}`);
+
+  const entry = catalogB.getEntry('0_libclip1')!;
+  t.equal(entry.status, 2);
+  t.equal(catalogB.listFlavors('0_libclip1').length, 2, 'source and 240p (360p would upscale)');
+  t.ok(entry.thumbnailFile && existsSync(join(configB.mediaRoot, entry.thumbnailFile)));
+  t.equal(catalogB.getEntry('1_flavlim0')!.status, 3, 'deleted entries travel as deleted');
+  t.same(catalogB.getAccessControlProfile(2)!.rules, a.getAccessControlProfile(2)!.rules, 'access rules as stored');
+});
+
+t.test('kdeliver entries list and delete', async (t) => {
+  const cli = new URL('../../src/cli/entries.ts', import.meta.url).pathname;
+  const list = await runCliModule(cli, ['list', '--partner', '309', '--json'], envA);
+  t.equal(list.code, 0, list.stderr);
+  const rows = JSON.parse(list.stdout) as { id: string; status: number; flavors: number }[];
+  t.match(rows.find((x) => x.id === '0_libclip1'), { status: 2, flavors: 2 });
+  t.match(rows.find((x) => x.id === '1_flavlim0'), { status: 3, flavors: 0 });
+
+  const before = filesUnder(join(configA.mediaRoot, '309', '0_libclip1'));
+  t.equal(before.length, 3);
+  const del = await runCliModule(cli, ['delete', '0_libclip1'], envA);
+  t.equal(del.code, 0, del.stderr);
+  t.match(del.stdout, /deleted entry 0_libclip1 \(partner 309\); 3 file\(s\) removed/);
+  t.notOk(existsSync(join(configA.mediaRoot, '309', '0_libclip1')), 'the entry folder is gone');
+  const c = openCatalogForCli(configA);
+  t.teardown(() => c.db.close());
+  t.equal(c.getEntry('0_libclip1')!.status, 3);
+  t.same(c.listFlavors('0_libclip1'), []);
+  t.equal(c.getEntry('1_rcit0qgs')!.status, 2, 'other entries untouched');
+  t.ok(existsSync(join(configA.mediaRoot, c.listFlavors('1_rcit0qgs')[0].filePath)));
+});
