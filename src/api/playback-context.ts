@@ -84,9 +84,18 @@ function captionsOf(ctx: ApiContext, captions: CaptionAsset[], ks: string | null
   }));
 }
 
-export function playbackContext(ctx: ApiContext, entry: Entry, options: { referrer?: string }): ApiObject {
+export interface PlaybackContextOptions {
+  referrer?: string;
+  /** KalturaPlaybackContextOptions.streamerType: only that format (http and url both mean progressive). */
+  streamerType?: string;
+  /** KalturaPlaybackContextOptions.mediaProtocol: the protocol of the media URLs (default: the request's). */
+  mediaProtocol?: string;
+}
+
+export function playbackContext(ctx: ApiContext, entry: Entry, options: PlaybackContextOptions): ApiObject {
   const ks = ctx.ks?.raw ?? null;
-  const proto = requestProtocol(ctx);
+  const proto = options.mediaProtocol === 'http' || options.mediaProtocol === 'https' ? options.mediaProtocol : requestProtocol(ctx);
+  const wanted = options.streamerType === 'http' ? 'url' : options.streamerType;
   const sources: ApiObject[] = [];
   const flavorAssets = new Map<string, FlavorAsset>();
   const actions: ApiObject[] = [];
@@ -96,6 +105,7 @@ export function playbackContext(ctx: ApiContext, entry: Entry, options: { referr
   let limit: Playback['access'] = null;
 
   for (const sf of SOURCE_FORMATS) {
+    if (wanted && wanted !== sf.format) continue;
     let pb: Playback;
     try {
       pb = playFor(ctx, entry, `/format/${sf.format}/protocol/${proto}`, ks, options.referrer);

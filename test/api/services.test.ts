@@ -127,6 +127,9 @@ t.test('api_v3 services', async (t) => {
       const r = await fetch(src.url, { redirect: 'manual' });
       t.ok(r.status === 200 || r.status === 302, `${src.format} source URL answers (${r.status})`);
     }
+    const only = await api('baseEntry', 'getPlaybackContext', { ks: widgetKs, entryId: '1_rcit0qgs', contextDataParams: { streamerType: 'mpegdash', mediaProtocol: 'https' } });
+    t.same(only.sources.map((x: any) => x.format), ['mpegdash'], 'streamerType picks one format');
+    t.match(only.sources[0].url, '/protocol/https/', 'mediaProtocol sets the protocol of the URLs');
     const hls = await (await fetch(pc.sources[0].url)).text();
     t.match(hls, /^#EXTM3U/);
     const flavorIds = pc.flavorAssets.map((f: any) => f.id);

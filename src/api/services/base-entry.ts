@@ -86,8 +86,12 @@ export const baseEntryService: ServiceModule = {
       throws: ['ENTRY_ID_NOT_FOUND'],
       handler(ctx, a) {
         const e = partnerEntry(ctx, a.entryId);
-        const referrer = objString(a.contextDataParams, 'referrer');
-        return playbackContext(ctx, e, { referrer: referrer || undefined });
+        const o = a.contextDataParams;
+        return playbackContext(ctx, e, {
+          referrer: objString(o, 'referrer') || undefined,
+          streamerType: objString(o, 'streamerType') || undefined,
+          mediaProtocol: objString(o, 'mediaProtocol') || undefined,
+        });
       },
     },
   },
