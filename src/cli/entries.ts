@@ -13,6 +13,10 @@ const STATUS_NAMES = new Map<number, string>(Object.entries(EntryStatus).map(([k
 
 export async function main(argv: string[]): Promise<number> {
   const args = argv[0] === 'entries' ? argv.slice(1) : argv;
+  // `kdeliver entries list | head` closes the pipe early: that is not an error
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
   const [sub, ...rest] = args;
   let parsed;
   try {

@@ -53,6 +53,18 @@ const refusal = async (req: { execute(c: unknown): Promise<any> }) => {
   return null;
 };
 
+/** ffprobe -of json, asynchronously: the server it reads from runs in this very process. */
+function ffprobe(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('ffprobe', ['-v', 'error', '-of', 'json', ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 async function waitForStatus(entryId: string, done: (s: number) => boolean, ms = 60_000) {
   const until = Date.now() + ms;
   for (;;) {
@@ -105,19 +117,18 @@ t.test('chunked upload, media.add + addContent, READY, playable through playMani
   t.equal(res.status, 302);
   const location = new URL(res.headers.get('location')!, srv.url).toString();
   t.match(location, /\/serveFlavor\//);
-  // asynchronously: the server answering ffprobe runs in this very process
-  const probe = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'json', location]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  const probe = await ffprobe(['-show_entries', 'stream=codec_name,width,height', location]);
   t.equal(probe.status, 0, probe.stderr);
   const streams = JSON.parse(probe.stdout).streams;
   t.same(streams.map((s: any) => s.codec_name).sort(), ['aac', 'h264']);
   t.equal(streams.find((s: any) => s.codec_name === 'h264').height, 360);
+  // the ladder plays as HLS through the built-in packager: both renditions, to the end
+  const master = `${srv.url}/p/309/sp/30900/playManifest/entryId/${entry.id}/format/applehttp/protocol/http/a.m3u8`;
+  const body = await (await fetch(master)).text();
+  t.equal(body.match(/#EXT-X-STREAM-INF/g)?.length, 2, 'two variants (240p, 360p)');
+  const hls = await ffprobe(['-show_entries', 'format=duration', master]);
+  t.equal(hls.status, 0, hls.stderr);
+  t.ok(Math.abs(Number(JSON.parse(hls.stdout).format.duration) - 4) < 0.5, 'the whole clip');
   const thumb = await fetch(`${ready.thumbnailUrl}/width/160`);
   t.equal(thumb.status, 200);
   t.equal(thumb.headers.get('content-type'), 'image/jpeg');
