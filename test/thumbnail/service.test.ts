@@ -1,0 +1,40 @@
+// Where ffmpeg is missing, frame requests fall back to the default thumbnail (and sprites to it,
+// repeated), rather than failing; concurrent requests for one picture share one rendering.
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { loadConfig } from '../../src/config.js';
+import { openCatalogForCli } from '../../src/ingest/open-catalog.js';
+import { getThumbnail } from '../../src/thumbnail/service.js';
+import { parseThumbnailParams } from '../../src/thumbnail/params.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kdeliver-thumb-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const config = loadConfig({ KDELIVER_DATA_DIR: dir, KDELIVER_LOG_LEVEL: 'silent' });
+const catalog = openCatalogForCli(config);
+t.teardown(() => catalog.db.close());
+const ctx = { catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, ffmpeg: join(dir, 'no-such-ffmpeg') };
+const entry = catalog.getEntry('1_rcit0qgs')!;
+const req = (o: Record<string, string>) => parseThumbnailParams('309', new Map(Object.entries({ entry_id: '1_rcit0qgs', ...o })));
+
+t.test('no ffmpeg: vid_sec gives the default thumbnail, vid_slices a sprite of it', async (t) => {
+  const frame = await getThumbnail(ctx, entry, req({ vid_sec: '5', width: '320' }));
+  t.equal(frame.source, 'default');
+  t.match(await sharp(frame.data).metadata(), { width: 320, height: 180, format: 'jpeg' });
+  const sprite = await getThumbnail(ctx, entry, req({ vid_slices: '5', width: '100' }));
+  t.equal(sprite.source, 'repeated-sprite');
+  t.match(await sharp(sprite.data).metadata(), { width: 500, height: 56 });
+});
+
+t.test('concurrent requests for one picture share one rendering, then the cache answers', async (t) => {
+  const r = req({ width: '123' });
+  const [a, b, c] = await Promise.all([getThumbnail(ctx, entry, r), getThumbnail(ctx, entry, r), getThumbnail(ctx, entry, r)]);
+  t.equal(a, b, 'the very same result object');
+  t.equal(b, c);
+  const again = await getThumbnail(ctx, entry, r);
+  t.equal(again.source, 'cache');
+  t.ok(again.data.equals(a.data));
+  t.equal(again.etag, a.etag);
+});
