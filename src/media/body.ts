@@ -18,6 +18,7 @@ const READ_CHUNK = 1 << 20;
 /** Largest source region read in one go for a body (a segment's worth, with slack). */
 const REGION_MAX = 16 << 20;
 const BATCH = 256 << 10;
+const DIRECT = 32 << 10;
 
 const partLength = (p: Part): number => (p instanceof Uint8Array ? p.length : p.length);
 
@@ -85,7 +86,11 @@ export function partsBody(parts: Part[], contentType: string): MediaBody {
           let slice: Uint8Array | null = null;
           if (p instanceof Uint8Array) slice = p.subarray(from - pos, to - pos);
           else if (region) slice = region.subarray(p.offset - regionAt + (from - pos), p.offset - regionAt + (to - pos));
-          if (slice) {
+          if (slice && slice.length >= DIRECT) {
+            // long runs (a chunk of consecutive samples) go out as views of the region, uncopied
+            if (pendingBytes) yield flush();
+            yield slice;
+          } else if (slice) {
             pending.push(slice);
             pendingBytes += slice.length;
             if (pendingBytes >= BATCH) yield flush();

@@ -187,26 +187,38 @@ function pesHeader(p: PesPlan): Buffer {
 
 /** Packetizes one PES (header + es) into out at `at`; returns the new position. */
 function writePes(out: Buffer, at: number, p: PesPlan, payload: Buffer, payloadLength: number, cc: number, pcrBase: number): { at: number; cc: number } {
+  const pidHi = p.pid >> 8;
+  const pidLo = p.pid & 0xff;
   let pos = 0;
   let first = true;
   while (pos < payloadLength) {
+    const left = payloadLength - pos;
+    if (!first && left >= 184) {
+      // the common packet: 4 header bytes and 184 payload bytes, no adaptation field
+      out[at] = 0x47;
+      out[at + 1] = pidHi;
+      out[at + 2] = pidLo;
+      out[at + 3] = 0x10 | cc;
+      out.set(payload.subarray(pos, pos + 184), at + 4);
+      pos += 184;
+      at += PKT;
+      cc = (cc + 1) & 15;
+      continue;
+    }
     const adaptMin = first && p.pcr ? 8 : 0;
     const room = 184 - adaptMin;
-    const take = Math.min(room, payloadLength - pos);
+    const take = Math.min(room, left);
     const stuff = room - take;
     const adaptLen = adaptMin + stuff; // total adaptation field bytes, length byte included
     out[at] = 0x47;
-    out[at + 1] = (first ? 0x40 : 0) | (p.pid >> 8);
-    out[at + 2] = p.pid & 0xff;
-    out[at + 3] = (adaptLen > 0 ? 0x30 : 0x10) | (cc & 15);
+    out[at + 1] = (first ? 0x40 : 0) | pidHi;
+    out[at + 2] = pidLo;
+    out[at + 3] = (adaptLen > 0 ? 0x30 : 0x10) | cc;
     let o = at + 4;
     if (adaptLen > 0) {
       out[o] = adaptLen - 1;
       if (adaptLen > 1) {
-        let flags = 0;
-        if (first && p.pcr) flags |= 0x10;
-        if (first && p.pid === PID_VIDEO && p.pcr && p.esBytes > 0) flags |= 0;
-        out[o + 1] = flags;
+        out[o + 1] = first && p.pcr ? 0x10 : 0;
         let f = o + 2;
         if (first && p.pcr) {
           const base = pcrBase % 8589934592;
@@ -219,7 +231,7 @@ function writePes(out: Buffer, at: number, p: PesPlan, payload: Buffer, payloadL
       }
       o += adaptLen;
     }
-    payload.copy(out, o, pos, pos + take);
+    out.set(payload.subarray(pos, pos + take), o);
     pos += take;
     at += PKT;
     cc = (cc + 1) & 15;
@@ -327,7 +339,8 @@ export function tsSegment(tl: Timeline, segIndex: number): MediaBody {
       let fromPkt = Math.min(firstPkt, chosen.length ? pktStart[chosen[0]] : firstPkt);
       if (fromPkt < 2) fromPkt = 0;
       const toPkt = Math.max(fromPkt === 0 ? 2 : 0, lastPkt + 1, chosen.length ? (chosen[chosen.length - 1] + 1 < plans.length ? pktStart[chosen[chosen.length - 1] + 1] : pkts) : lastPkt + 1);
-      const out = Buffer.alloc((toPkt - fromPkt) * PKT);
+      // every byte of every packet is written below (PSI fills, stuffing, payload)
+      const out = Buffer.allocUnsafe((toPkt - fromPkt) * PKT);
       const base = fromPkt * PKT;
       if (fromPkt === 0) {
         psiPacket(out, 0, 0, segIndex, patSection());
