@@ -1,16 +1,27 @@
 // The background transcoding worker of a running server: it takes jobs queued by api_v3 uploads
 // (and jobs a stopped server or CLI left behind), and hands unfinished ones back to the queue on
-// shutdown. No URLs of its own.
+// shutdown. It also times out uploads abandoned for a day. No URLs of its own.
 import type { FastifyInstance } from 'fastify';
 import { startIngestWorker } from '../src/ingest/queue.js';
+import { expireUploadTokens } from '../src/ingest/uploads.js';
+
+const UPLOAD_MAX_AGE_SECONDS = 24 * 3600;
 
 export default async function ingestWorker(app: FastifyInstance) {
   const worker = startIngestWorker(
     { catalog: app.catalog, dataDir: app.config.dataDir, mediaRoot: app.config.mediaRoot },
     { log: app.log },
   );
+  const expire = () => {
+    const n = expireUploadTokens({ catalog: app.catalog, dataDir: app.config.dataDir, now: app.now() }, UPLOAD_MAX_AGE_SECONDS);
+    if (n) app.log.info({ uploadTokens: n }, 'abandoned uploads timed out');
+  };
+  app.addHook('onReady', async () => expire());
+  const timer = setInterval(expire, 3600_000);
+  timer.unref();
   // preClose: before the catalog database is closed
   app.addHook('preClose', async () => {
+    clearInterval(timer);
     await worker.stop();
   });
 }

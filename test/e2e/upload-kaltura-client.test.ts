@@ -180,7 +180,17 @@ t.test('bad uploads end in a clear error; the entry in ERROR with the reason', a
   t.match(notMedia?.message, /not a media file ffmpeg can read.*upload a video or audio file/);
   t.equal(Number((await call(kaltura.services.media.get(entry.id))).status), -2);
   t.same(filesUnder(join(config.mediaRoot, '309', entry.id)), [], 'nothing kept of it');
-  t.same(filesUnder(join(config.dataDir, 'uploads')).filter((f) => f !== token.id), [], 'used uploads removed');
+  t.same(filesUnder(join(config.dataDir, 'uploads')), [], 'used uploads removed (the out-of-order token never got a byte)');
+
+  // an upload abandoned for a day times out, and its partial file goes
+  const { expireUploadTokens, uploadPath } = await import('../../src/ingest/uploads.js');
+  await call(kaltura.services.uploadToken.upload(token.id, bytes.subarray(0, 100), true, false, 0));
+  t.ok(existsSync(uploadPath(config.dataDir, token.id)));
+  t.equal(expireUploadTokens({ catalog: srv.app.catalog, dataDir: config.dataDir, now: Math.floor(Date.now() / 1000) + 2 * 86400 }, 86400) >= 1, true);
+  t.notOk(existsSync(uploadPath(config.dataDir, token.id)));
+  t.equal(Number((await call(kaltura.services.uploadToken.get(token.id))).status), 4, 'TIMED_OUT');
+  const late = await refusal(kaltura.services.uploadToken.upload(token.id, bytes.subarray(100, 200), true, false, -1));
+  t.equal(late?.code, 'UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD');
 
   // the server keeps serving everything else
   const sample = await fetch(`${srv.url}/p/309/sp/0/playManifest/entryId/1_rcit0qgs/format/url/protocol/http/flavorParamId/301971/video.mp4`, { redirect: 'manual' });
