@@ -62,7 +62,12 @@ t.test('a disk that fills up mid-transcode: ERROR with the reason, only the sour
 
 t.test('ffmpeg killed half-way: ERROR saying so, nothing half-written', async (t) => {
   // -re makes ffmpeg read at real speed, so "half-way" is a moment we can hit
-  const ffmpeg = wrapper('ffmpeg-killed', '(sleep 1.5; kill -9 $$) &\nexec ffmpeg -re "$@"');
+  // killed once its output has started to grow, whatever the machine's load
+  const ffmpeg = wrapper('ffmpeg-killed', [
+    'for a in "$@"; do out="$a"; done',
+    '( while [ ! -s "$out" ]; do sleep 0.05; done; sleep 1; kill -9 $$ ) &',
+    'exec ffmpeg -re "$@"',
+  ].join('\n'));
   const ctx = { ...base, tools: { ffmpeg, ffprobe: 'ffprobe' }, concurrency: 1 };
   const added = await addSource(ctx, { partnerId: 309, file: src, entryId: '0_killed01' });
   let progress = 0;
