@@ -1,13 +1,16 @@
 // `kdeliver ingest <file> --partner <id> [--entry-id <id>] [--name <name>] [--conversion-profile <id>] [--queue-only]`
 // Registers a media file as an entry's source and transcodes its ladder in the foreground, with
 // progress; the entry is READY at the end, or in ERROR with the reason (exit status 1).
+// `kdeliver ingest --retry <entry id>` transcodes an entry in ERROR again from its source.
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from '../config.js';
 import { openCatalogForCli } from '../ingest/open-catalog.js';
-import { addSource, defaultConcurrency, IngestError, runJob } from '../ingest/pipeline.js';
+import { addSource, defaultConcurrency, IngestError, LEASE_SECONDS, runJob } from '../ingest/pipeline.js';
+import { ingestStore } from '../ingest/store.js';
+import { EntryStatus } from '../catalog/types.js';
 import { progressReporter } from '../ingest/progress.js';
 
-const USAGE = 'usage: kdeliver ingest <file> --partner <id> [--entry-id <id>] [--name <name>] [--conversion-profile <id>] [--jobs <n>] [--queue-only]';
+const USAGE = 'usage: kdeliver ingest <file> --partner <id> [--entry-id <id>] [--name <name>] [--conversion-profile <id>] [--jobs <n>] [--queue-only]\n       kdeliver ingest --retry <entry id> [--jobs <n>]';
 
 export async function main(argv: string[]): Promise<number> {
   const args = argv[0] === 'ingest' ? argv.slice(1) : argv;
@@ -18,7 +21,7 @@ export async function main(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         partner: { type: 'string' }, 'entry-id': { type: 'string' }, name: { type: 'string' },
-        'conversion-profile': { type: 'string' }, jobs: { type: 'string' }, 'queue-only': { type: 'boolean' },
+        'conversion-profile': { type: 'string' }, jobs: { type: 'string' }, 'queue-only': { type: 'boolean' }, retry: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -31,11 +34,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (positionals.length !== 1 || !values.partner) {
+  if (!values.retry && (positionals.length !== 1 || !values.partner)) {
     process.stderr.write(`${positionals.length > 1 ? 'one file at a time' : !values.partner ? '--partner is required' : 'the media file is required'}\n${USAGE}\n`);
     return 2;
   }
-  const partnerId = Number(values.partner);
+  const partnerId = Number(values.partner ?? 1);
   if (!Number.isInteger(partnerId) || partnerId <= 0) {
     process.stderr.write(`--partner ${values.partner}: expected a partner id (a positive whole number)\n`);
     return 2;
@@ -64,18 +67,42 @@ export async function main(argv: string[]): Promise<number> {
   const catalog = openCatalogForCli(config);
   const ctx = { catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, concurrency: jobs };
   try {
-    const file = positionals[0];
-    const added = await addSource(ctx, {
-      partnerId, file, entryId: values['entry-id'], name: values.name, conversionProfileId: profile,
-      claimForPid: values['queue-only'] ? undefined : process.pid,
-    });
-    const p = added.probe;
-    const what = p.video ? `${p.video.codec} ${p.video.width}x${p.video.height}${p.audio ? ` + ${p.audio.codec}` : ''}` : `${p.audio?.codec} audio`;
-    process.stdout.write(`entry ${added.entryId}: source ${added.sourceFlavorId} registered (${what}, ${p.durationSec.toFixed(1)} s)\n`);
-    if (values['queue-only']) {
-      process.stdout.write(`transcoding queued as job ${added.jobId}; a running \`kdeliver serve\` on this data directory will do it\n`);
-      return 0;
+    let entryId: string;
+    let jobId: number;
+    if (values.retry) {
+      const entry = catalog.getEntry(values.retry);
+      if (!entry || entry.status === EntryStatus.DELETED) throw new IngestError(`no entry ${values.retry}`);
+      if (entry.status !== EntryStatus.ERROR_CONVERTING && entry.status !== EntryStatus.ERROR_IMPORTING) {
+        throw new IngestError(`entry ${entry.id} is not in ERROR (status ${entry.status}); only a failed entry is retried`);
+      }
+      if (!catalog.listFlavors(entry.id).some((f) => f.isOriginal)) {
+        throw new IngestError(`entry ${entry.id} has no source file to transcode: ingest the file again`);
+      }
+      const store = ingestStore(catalog.db);
+      const now = Math.floor(Date.now() / 1000);
+      entryId = entry.id;
+      jobId = catalog.db.transaction(() => {
+        store.setEntryStatus(entry.id, EntryStatus.PRECONVERT, now);
+        return store.enqueueJob(entry.id, entry.partnerId, store.latestJob(entry.id)?.conversionProfileId ?? null, now, { pid: process.pid, leaseUntil: now + LEASE_SECONDS });
+      })();
+      process.stdout.write(`entry ${entryId}: transcoding again from its source\n`);
+    } else {
+      const added = await addSource(ctx, {
+        partnerId, file: positionals[0], entryId: values['entry-id'], name: values.name, conversionProfileId: profile,
+        claimForPid: values['queue-only'] ? undefined : process.pid,
+      });
+      const p = added.probe;
+      const what = p.video ? `${p.video.codec} ${p.video.width}x${p.video.height}${p.audio ? ` + ${p.audio.codec}` : ''}` : `${p.audio?.codec} audio`;
+      process.stdout.write(`entry ${added.entryId}: source ${added.sourceFlavorId} registered (${what}, ${p.durationSec.toFixed(1)} s)\n`);
+      if (values['queue-only']) {
+        process.stdout.write(`transcoding queued as job ${added.jobId}; a running \`kdeliver serve\` on this data directory will do it\n`);
+        return 0;
+      }
+      entryId = added.entryId;
+      jobId = added.jobId;
     }
+    const added = { entryId, jobId };
+    const entryPartner = catalog.getEntry(entryId)!.partnerId;
     const progress = progressReporter(process.stderr, `transcoding ${added.entryId}`);
     const controller = new AbortController();
     const onSignal = () => controller.abort();
@@ -90,14 +117,15 @@ export async function main(argv: string[]): Promise<number> {
       return 130;
     }
     if (!outcome.ok) {
-      progress.done(`entry ${added.entryId} failed: ${outcome.error}`);
+      progress.done(`entry ${added.entryId} failed: ${outcome.error}\n  (once fixed: kdeliver ingest --retry ${added.entryId})`);
       return 1;
     }
     progress.done(`entry ${added.entryId} READY with ${outcome.flavorIds.length + 1} flavors`);
     const base = config.publicUrl ?? `http://${config.host}:${config.port}`;
-    process.stdout.write(`  ${base}/p/${partnerId}/sp/${partnerId}00/playManifest/entryId/${added.entryId}/format/applehttp/protocol/http/a.m3u8\n`);
-    process.stdout.write(`  ${base}/p/${partnerId}/sp/${partnerId}00/playManifest/entryId/${added.entryId}/format/url/protocol/http/a.mp4\n`);
-    process.stdout.write(`  ${base}/p/${partnerId}/sp/${partnerId}00/thumbnail/entry_id/${added.entryId}/width/640\n`);
+    const pid = entryPartner;
+    process.stdout.write(`  ${base}/p/${pid}/sp/${pid}00/playManifest/entryId/${added.entryId}/format/applehttp/protocol/http/a.m3u8\n`);
+    process.stdout.write(`  ${base}/p/${pid}/sp/${pid}00/playManifest/entryId/${added.entryId}/format/url/protocol/http/a.mp4\n`);
+    process.stdout.write(`  ${base}/p/${pid}/sp/${pid}00/thumbnail/entry_id/${added.entryId}/width/640\n`);
     return 0;
   } catch (e) {
     if (e instanceof IngestError) {

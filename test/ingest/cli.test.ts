@@ -1,6 +1,6 @@
 // `kdeliver ingest` as a person runs it: a real child process, real ffmpeg, a real data directory.
 import t from 'tap';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireCommands } from '../helpers/system.js';
@@ -106,4 +106,26 @@ t.test('bad input leaves nothing behind and says what to do', async (t) => {
   t.teardown(() => catalog.db.close());
   t.equal(catalog.listEntries({ partnerId: 309, includeDeleted: true }, 500).totalCount, entriesBefore, 'no entry added');
   t.equal(catalog.db.pragma('integrity_check', { simple: true }), 'ok');
+});
+
+t.test('--retry transcodes a failed entry again from its source', async (t) => {
+  const c0 = openCatalog();
+  const before = c0.listFlavors('0_cliclip1').filter((f) => !f.isOriginal);
+  // as a failed transcode leaves it
+  c0.db.prepare('UPDATE entries SET status = -1 WHERE id = ?').run('0_cliclip1');
+  c0.db.close();
+  const r = await runCliModule(CLI, ['--retry', '0_cliclip1'], env);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /entry 0_cliclip1: transcoding again from its source/);
+  const catalog = openCatalog();
+  t.teardown(() => catalog.db.close());
+  t.equal(catalog.getEntry('0_cliclip1')!.status, 2);
+  const after = catalog.listFlavors('0_cliclip1').filter((f) => !f.isOriginal);
+  t.same(after.map((f) => f.flavorParamsId).sort(), [301951, 301961]);
+  t.notOk(after.some((f) => before.some((b) => b.id === f.id)), 'new renditions');
+  for (const b of before) t.notOk(existsSync(join(dataDir, 'media', b.filePath)), `old file removed: ${b.filePath}`);
+  t.same(filesUnder(join(dataDir, 'media', '309', '0_cliclip1')).length, 4, 'source, two renditions, the thumbnail');
+  const again = await runCliModule(CLI, ['--retry', '0_cliclip1'], env);
+  t.equal(again.code, 1);
+  t.match(again.stderr, /is not in ERROR \(status 2\); only a failed entry is retried/);
 });
