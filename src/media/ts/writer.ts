@@ -16,6 +16,7 @@ const PID_AUDIO = 0x101;
 /** Timestamps start 1.4 s in, as ffmpeg's muxer does, leaving room for B-frame reordering. */
 const OFFSET_90K = 126000;
 const AUDIO_FRAMES_PER_PES = 8;
+let sharedScratch = Buffer.allocUnsafe(1 << 18);
 
 interface PesPlan {
   pid: number;
@@ -231,7 +232,7 @@ function writePes(out: Buffer, at: number, p: PesPlan, payload: Buffer, payloadL
       }
       o += adaptLen;
     }
-    out.set(payload.subarray(pos, pos + take), o);
+    for (let i = 0; i < take; i++) out[o + i] = payload[pos + i];
     pos += take;
     at += PKT;
     cc = (cc + 1) & 15;
@@ -251,7 +252,7 @@ function writeAnnexB(dst: Buffer, at: number, t: TrackIndex, sample: Buffer, key
   }
   // NAL lengths are 4 bytes (checked when planning): each becomes a start code in place
   const start = at;
-  sample.copy(dst, at);
+  dst.set(sample, at);
   const end = at + sample.length;
   while (at + 4 <= end) {
     const len = dst.readUInt32BE(at);
@@ -272,7 +273,7 @@ function writeAdts(dst: Buffer, at: number, t: TrackIndex, frame: Buffer): numbe
   dst[at + 4] = (len >> 3) & 0xff;
   dst[at + 5] = ((len & 7) << 5) | 0x1f;
   dst[at + 6] = 0xfc;
-  frame.copy(dst, at + 7);
+  dst.set(frame, at + 7);
   return at + len;
 }
 
@@ -373,14 +374,18 @@ export function tsSegment(tl: Timeline, segIndex: number): MediaBody {
         if (r.bytesRead < b.length) throw new Error('source file is shorter than its index says');
         return b;
       };
-      // each PES is assembled once in a scratch buffer, then cut into packets
-      let scratch = Buffer.allocUnsafe(1 << 18);
+      // each PES is assembled once in a scratch buffer, then cut into packets; with the samples
+      // in memory the loop below never awaits, so one module-wide scratch serves every request
+      let scratch = region ? sharedScratch : Buffer.allocUnsafe(1 << 18);
       for (const k of chosen) {
         const p = plans[k];
         const hdr = pesHeader(p);
         const total = hdr.length + p.esBytes;
-        if (scratch.length < total) scratch = Buffer.allocUnsafe(total * 2);
-        hdr.copy(scratch, 0);
+        if (scratch.length < total) {
+          scratch = Buffer.allocUnsafe(total * 2);
+          if (region) sharedScratch = scratch;
+        }
+        scratch.set(hdr, 0);
         let w = hdr.length;
         if (p.pid === PID_VIDEO) {
           const t = vTiming!.track;
