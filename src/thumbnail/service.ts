@@ -3,7 +3,8 @@
 // cache under the data directory. Concurrent requests for the same picture share one rendering,
 // and at most a few renderings run at once, so a burst of sprite requests cannot starve serving.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Catalog } from '../catalog/catalog.js';
@@ -64,11 +65,9 @@ export async function getThumbnail(ctx: ThumbnailContext, entry: Entry, req: Thu
   const dir = thumbnailCacheDir(ctx.dataDir, entry.partnerId, entry.id);
   const cached = join(dir, `${key}.jpg`);
   const etag = `"${key}"`;
-  if (existsSync(cached)) {
-    try {
-      return { data: readFileSync(cached), etag, source: 'cache' };
-    } catch { /* removed meanwhile: render again */ }
-  }
+  try {
+    return { data: await readFile(cached), etag, source: 'cache' };
+  } catch { /* not made yet (or removed meanwhile): render it */ }
   let pending = inFlight.get(cached);
   if (!pending) {
     pending = limited(ctx.concurrency ?? 2, () => render(ctx, entry, req, video, picture)).then((r) => {
