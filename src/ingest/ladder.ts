@@ -68,9 +68,11 @@ export function planLadder(source: MediaProbe, profileParams: FlavorParams[], au
     if (!source.audio) { skipped.push({ paramsId: p.id, reason: 'audio flavor of a source without audio' }); continue; }
     renditions.push({ params: p, kind: 'audio', width: 0, height: 0, frameRate: 0, videoBitrateKbps: 0, audioBitrateKbps: audioBitrate(p), withAudio: true });
   }
-  // Never upscale: a rung taller (or wider) than the source is left out. When every rung is
-  // larger, the smallest one is kept at the source's own size so the entry still gets a flavor.
-  const fits = video.filter((p) => (p.height || 0) <= sh && (p.width || 0) <= sw + 2);
+  // Never upscale: a rung whose frame box would have to enlarge the source (in the dimension that
+  // limits it, so portrait sources work too) is left out; 2 % of slack keeps a 1278x718 source's
+  // 720p rung. When every rung is larger, the smallest one is kept at the source's own size.
+  const scaleOf = (p: FlavorParams) => Math.min(p.width ? p.width / sw : Infinity, p.height ? p.height / sh : Infinity);
+  const fits = video.filter((p) => scaleOf(p) <= 1.02);
   for (const p of video) if (!fits.includes(p)) skipped.push({ paramsId: p.id, reason: `larger than the source (${sw}x${sh}); never upscaled` });
   let chosen = fits;
   if (chosen.length === 0 && video.length) {

@@ -77,6 +77,13 @@ function aacCodecString(stream: Record<string, any>): string {
   return 'mp4a.40.2';
 }
 
+/** A display rotation of 90° or 270° (a tag in older files, a display matrix in newer ones). */
+function quarterTurned(stream: Record<string, any>): boolean {
+  const side = (stream.side_data_list ?? []) as Record<string, unknown>[];
+  const rotation = num(stream.tags?.rotate) || num(side.find((d) => d.rotation !== undefined)?.rotation);
+  return Math.abs(Math.round(rotation / 90)) % 2 === 1;
+}
+
 function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string; missing: boolean }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -137,8 +144,9 @@ export async function probeMedia(file: string, tools: Tools = defaultTools, time
     bitrateKbps: Math.round(num(format.bit_rate) / 1000) || Math.round((size * 8) / durationSec / 1000),
     video: v ? {
       codec: String(v.codec_name ?? ''),
-      width: num(v.width),
-      height: num(v.height),
+      // ffmpeg turns rotated video (phones) upright when decoding: report the upright size
+      width: quarterTurned(v) ? num(v.height) : num(v.width),
+      height: quarterTurned(v) ? num(v.width) : num(v.height),
       frameRate: Math.round((rational(v.avg_frame_rate) || rational(v.r_frame_rate)) * 1000) / 1000,
       bitrateKbps: Math.round(num(v.bit_rate) / 1000),
       codecString: v.codec_name === 'h264' ? avcCodecString(v) : '',

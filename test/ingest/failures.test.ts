@@ -114,3 +114,18 @@ t.test('the queue survives a restart: a job left running by a dead process is ta
   await worker.idle();
   t.same(filesUnder(join(config.dataDir, 'tmp')), [], 'the crash leftovers were cleaned');
 });
+
+t.test('a phone video recorded sideways (rotation metadata) comes out upright', async (t) => {
+  const plain = join(work, 'wide.mp4');
+  makeSource(plain, { seconds: 2, width: 640, height: 360 });
+  const rotated = join(work, 'portrait.mp4');
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-y', '-i', plain, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', rotated], { encoding: 'utf8' });
+  t.equal(r.status, 0, r.stderr);
+  const added = await addSource(base, { partnerId: 309, file: rotated, entryId: '0_portrait' });
+  t.match(added.probe.video, { width: 360, height: 640 }, 'probed upright');
+  const outcome = await runJob(base, added.jobId);
+  t.equal(outcome.ok, true, outcome.error ?? '');
+  const sizes = catalog.listFlavors('0_portrait').filter((f) => !f.isOriginal).map((f) => `${f.width}x${f.height}`).sort();
+  t.same(sizes, ['136x240', '202x360']);
+});

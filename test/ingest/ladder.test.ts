@@ -39,6 +39,14 @@ t.test('a source smaller than every rung keeps the smallest rung at the source s
   t.ok(plan.renditions[0].videoBitrateKbps < 250, 'bitrate scaled down with the frame');
 });
 
+t.test('a portrait source gets portrait renditions inside each box', async (t) => {
+  const plan = planLadder(src(360, 640), ladder, audioParams);
+  t.same(plan.renditions.map((r) => [r.params.id, r.width, r.height]), [[301961, 136, 240], [301951, 202, 360]]);
+  t.same(plan.skipped.map((s) => s.paramsId), [301971]);
+  const almost = planLadder(src(1278, 718), ladder, audioParams);
+  t.same(almost.renditions.map((r) => r.params.id), [301961, 301951, 301971], '720p kept for a nearly-720p source');
+});
+
 t.test('portrait and odd sizes keep the aspect ratio in even numbers', async (t) => {
   t.same(fitFrame(1080, 1920, 1280, 720), { width: 406, height: 720 });
   t.same(fitFrame(1001, 563, 640, 360), { width: 640, height: 360 });
