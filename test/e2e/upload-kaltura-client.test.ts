@@ -192,6 +192,23 @@ t.test('bad uploads end in a clear error; the entry in ERROR with the reason', a
   const late = await refusal(kaltura.services.uploadToken.upload(token.id, bytes.subarray(100, 200), true, false, -1));
   t.equal(late?.code, 'UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD');
 
+  // only an admin KS writes: not a user KS, not the widget session any player can get
+  const userKs: string = await kaltura.services.session.start('sample-admin-secret-309', 'viewer', kaltura.enums.SessionType.USER, 309).execute(anon);
+  const widget = await kaltura.services.session.startWidgetSession('_309').execute(anon);
+  for (const k of [userKs, widget.ks as string]) {
+    const c = clientFor(srv.url, k);
+    for (const req of [
+      kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'x.mp4' })),
+      kaltura.services.media.add(new kaltura.objects.MediaEntry({ name: 'x', mediaType: 1 })),
+      kaltura.services.media.deleteAction('1_rcit0qgs'),
+      kaltura.services.baseEntry.deleteAction('1_rcit0qgs'),
+    ]) {
+      const err = await req.execute(c).then(() => null, (e: { code: string }) => e);
+      t.equal(err?.code, 'SERVICE_FORBIDDEN');
+    }
+  }
+  t.equal(Number((await call(kaltura.services.media.get('1_rcit0qgs'))).status), 2, 'still there');
+
   // the server keeps serving everything else
   const sample = await fetch(`${srv.url}/p/309/sp/0/playManifest/entryId/1_rcit0qgs/format/url/protocol/http/flavorParamId/301971/video.mp4`, { redirect: 'manual' });
   t.equal(sample.status, 302);

@@ -14,7 +14,7 @@ import { nudgeIngestWorkers } from '../../ingest/queue.js';
 import { ingestStore } from '../../ingest/store.js';
 import { claimUpload, partnerUploadToken } from '../../ingest/uploads.js';
 import { deleteEntry } from '../../ingest/delete.js';
-import { uploadApiError, uploadEnv } from './upload-token.js';
+import { requireAdminKs, uploadApiError, uploadEnv } from './upload-token.js';
 
 const ingestContext = (ctx: ApiContext): IngestContext => ({
   catalog: ctx.catalog, dataDir: ctx.config.dataDir, mediaRoot: ctx.config.mediaRoot, now: () => ctx.now,
@@ -22,6 +22,7 @@ const ingestContext = (ctx: ApiContext): IngestContext => ({
 
 /** A new entry from a KalturaMediaEntry / KalturaBaseEntry input object, waiting for content (NO_CONTENT). */
 function createEntry(ctx: ApiContext, input: Params | null): Entry {
+  requireAdminKs(ctx);
   const partnerId = callPartnerId(ctx);
   const mediaType = objInt(input, 'mediaType', 'KalturaMediaType') ?? MediaType.VIDEO;
   if (mediaType !== MediaType.VIDEO && mediaType !== MediaType.AUDIO) {
@@ -99,6 +100,7 @@ const deleteAction: ActionSpec = {
   returns: 'void',
   throws: ['ENTRY_ID_NOT_FOUND'],
   handler(ctx, a) {
+    requireAdminKs(ctx);
     const e = partnerEntry(ctx, a.entryId);
     deleteEntry({ catalog: ctx.catalog, dataDir: ctx.config.dataDir, mediaRoot: ctx.config.mediaRoot, now: ctx.now }, e.id);
     return null;
@@ -118,6 +120,7 @@ export const mediaIngestActions: Record<string, ActionSpec> = {
     returns: 'KalturaMediaEntry',
     throws: ['ENTRY_ID_NOT_FOUND', 'RESOURCE_TYPE_NOT_SUPPORTED', ...INGEST_ERRORS],
     async handler(ctx, a) {
+      requireAdminKs(ctx);
       const e = partnerEntry(ctx, a.entryId);
       const token = uploadedTokenOf(a.resource);
       if (e.status === EntryStatus.PRECONVERT || e.status === EntryStatus.IMPORT) {

@@ -33,6 +33,14 @@ export function uploadApiError(e: unknown): never {
   }
 }
 
+/**
+ * Writing to the library (uploads, new entries, deletion) takes an admin KS: a user KS, and the
+ * anonymous widget session any player can get, may only read.
+ */
+export function requireAdminKs(ctx: ApiContext): void {
+  if (!ctx.ks || ctx.ks.type < 2) throw new ApiError('SERVICE_FORBIDDEN', { SERVICE: `${ctx.service}.${ctx.action} (an admin KS is required)` });
+}
+
 const TOKEN_ID = { type: 'string', required: true, maxLength: 64 } as const;
 
 export const uploadTokenService: ServiceModule = {
@@ -44,6 +52,7 @@ export const uploadTokenService: ServiceModule = {
       params: { uploadToken: { type: 'object', kalturaType: 'KalturaUploadToken' } },
       returns: 'KalturaUploadToken',
       handler(ctx, a) {
+        requireAdminKs(ctx);
         const partnerId = callPartnerId(ctx);
         const size = objInt(a.uploadToken, 'fileSize');
         if (size !== undefined && size < 0) throw new ApiError('UPLOAD_ERROR', { REASON: 'fileSize must not be negative' });
@@ -65,6 +74,7 @@ export const uploadTokenService: ServiceModule = {
       returns: 'KalturaUploadToken',
       throws: ['UPLOAD_TOKEN_NOT_FOUND', 'UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD', 'UPLOAD_TOKEN_CHUNK_OUT_OF_ORDER', 'UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE', 'UPLOAD_ERROR'],
       handler(ctx, a) {
+        requireAdminKs(ctx);
         const env = uploadEnv(ctx);
         try {
           const token = partnerUploadToken(env, callPartnerId(ctx), a.uploadTokenId);
@@ -82,6 +92,7 @@ export const uploadTokenService: ServiceModule = {
       returns: 'KalturaUploadToken',
       throws: ['UPLOAD_TOKEN_NOT_FOUND'],
       handler(ctx, a) {
+        requireAdminKs(ctx);
         try {
           return uploadTokenObject(partnerUploadToken(uploadEnv(ctx), callPartnerId(ctx), a.uploadTokenId));
         } catch (e) {
@@ -94,6 +105,7 @@ export const uploadTokenService: ServiceModule = {
       returns: 'void',
       throws: ['UPLOAD_TOKEN_NOT_FOUND'],
       handler(ctx, a) {
+        requireAdminKs(ctx);
         try {
           deleteUploadToken(uploadEnv(ctx), partnerUploadToken(uploadEnv(ctx), callPartnerId(ctx), a.uploadTokenId));
           return null;
