@@ -15,17 +15,15 @@ export default async function playManifestRoutes(app: FastifyInstance) {
       return sendError(request, reply, new DeliveryError('BAD_QUERY', ', partner and sub-partner ids in the path must be numbers'));
     }
     const now = app.now();
-    let entryId: string | null = null;
     try {
       const req = parsePlayRequest(pathAfter(request, 'playManifest'), httpFacts(request));
-      entryId = req.entryId;
       const pb = resolvePlayback({ catalog: app.catalog, config: app.config, now, baseUrl: baseUrl(request), countryOf: app.countryOf }, req);
-      request.log.info({ partnerId: pb.entry.partnerId, entryId: pb.entry.id, format: pb.requestedFormat, code: 0 }, 'playManifest');
+      // partnerId and entryId are bound to the request logger (routes/metrics.ts)
+      request.log.info({ format: pb.requestedFormat, code: 0 }, 'playManifest');
       return sendRendered(reply, renderPlayback(pb, now));
     } catch (e) {
       if (!(e instanceof DeliveryError)) throw e;
-      const partnerId = entryId ? app.catalog.getEntry(entryId)?.partnerId ?? null : null;
-      request.log.info({ partnerId, entryId, code: e.code }, `playManifest refused: error ${e.code} ${e.errorName}`);
+      request.log.info({ code: e.code }, `playManifest refused: error ${e.code} ${e.errorName}`);
       return sendError(request, reply, e);
     }
   }

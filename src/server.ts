@@ -67,10 +67,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const app = Fastify({
     logger: opts.logger ?? loggerOptions(config),
     trustProxy: config.trustProxy,
-    // Kaltura ids and paths are case-sensitive, and "//" must reach the parser as it is
-    ignoreDuplicateSlashes: false,
-    maxParamLength: 8192,
-    disableRequestLogging: false,
+    // "//" must reach the path parser as it is (it drops empty segments itself)
+    routerOptions: { ignoreDuplicateSlashes: false, maxParamLength: 8192 },
     genReqId: () => Math.random().toString(36).slice(2, 10),
     requestTimeout: 60_000,
   });

@@ -48,7 +48,7 @@ async function serve(): Promise<number> {
   const local = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const base = config.publicUrl ?? local;
   app.log.info(`kdeliver listening on ${local}`);
-  if (config.sampleLibrary && process.stdout.isTTY !== undefined) {
+  if (config.sampleLibrary) {
     const e = '/p/309/sp/0/playManifest/entryId/1_rcit0qgs';
     process.stderr.write(
       `\nkdeliver listening on ${local} — try:\n` +
