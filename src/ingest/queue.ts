@@ -93,7 +93,17 @@ export function startIngestWorker(ctx: IngestContext, opts: WorkerOptions = {}):
         const slot = { controller, progress: 0, done: Promise.resolve() };
         active.set(j.id, slot);
         opts.log?.info({ jobId: j.id, entryId: j.entryId }, 'ingest job started');
-        slot.done = runJob(ctx, j.id, { signal: controller.signal, onProgress: (f) => (slot.progress = f) })
+        let decile = -1;
+        const onProgress = (f: number) => {
+          slot.progress = f;
+          // one log line per 10 %, as the CLI prints off a terminal
+          const d = Math.floor(f * 10);
+          if (d > decile && d < 10) {
+            decile = d;
+            opts.log?.info({ jobId: j.id, entryId: j.entryId, progress: d * 10 }, `ingest job ${d * 10}%`);
+          }
+        };
+        slot.done = runJob(ctx, j.id, { signal: controller.signal, onProgress })
           .then((outcome) => {
             if (outcome.ok) opts.log?.info({ jobId: j.id, entryId: j.entryId }, 'ingest job done: entry READY');
             else opts.log?.warn({ jobId: j.id, entryId: j.entryId, reason: outcome.error }, 'ingest job failed');
