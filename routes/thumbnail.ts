@@ -45,7 +45,7 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
       reply.header('Access-Control-Allow-Origin', '*');
       reply.header('Cache-Control', rules.length > 0 ? 'private, max-age=3600' : 'public, max-age=86400');
       reply.header('ETag', thumb.etag);
-      reply.header('X-Kaltura', `thumbnail-${thumb.source}`);
+      reply.header('X-Kdeliver-Thumbnail', thumb.source);
       if (first(request.headers['if-none-match']) === thumb.etag) return reply.code(304).send();
       reply.header('Content-Type', 'image/jpeg');
       reply.header('Content-Length', String(thumb.data.length));

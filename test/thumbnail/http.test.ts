@@ -71,13 +71,13 @@ t.test('frames at vid_sec come from the video, and are cached', async (t) => {
   const f1 = await image(`${base}/vid_sec/1/width/320`);
   const f9 = await image(`${base}/vid_sec/9/width/320`);
   t.equal(f1.res.status, 200);
-  t.equal(f1.res.headers.get('x-kaltura'), 'thumbnail-frame');
+  t.equal(f1.res.headers.get('x-kdeliver-thumbnail'), 'frame');
   t.equal(`${f1.meta?.width}x${f1.meta?.height}`, '320x180');
   t.not(f1.body.equals(f9.body), true, 'different seconds, different frames');
   const full = await image(`${base}/vid_sec/3`);
   t.equal(`${full.meta?.width}x${full.meta?.height}`, '1280x720', 'no size: the source frame size');
   const cached = await image(`${base}/vid_sec/1/width/320`);
-  t.equal(cached.res.headers.get('x-kaltura'), 'thumbnail-cache');
+  t.equal(cached.res.headers.get('x-kdeliver-thumbnail'), 'cache');
   t.ok(cached.body.equals(f1.body));
   const past = await image(`${base}/vid_sec/500/width/64`);
   t.equal(past.res.status, 200, 'a second past the end gives the last frame');
@@ -86,7 +86,7 @@ t.test('frames at vid_sec come from the video, and are cached', async (t) => {
 t.test('vid_slices: the seek-bar sprite the player asks for, and single slices', async (t) => {
   const sprite = await image(`${base}/version/100002/width/164/vid_slices/100`);
   t.equal(sprite.res.status, 200);
-  t.equal(sprite.res.headers.get('x-kaltura'), 'thumbnail-sprite');
+  t.equal(sprite.res.headers.get('x-kdeliver-thumbnail'), 'sprite');
   t.equal(`${sprite.meta?.width}x${sprite.meta?.height}`, '16400x92');
   const few = await image(`${base}/width/100/vid_slices/4/start_sec/2/end_sec/10`);
   t.equal(`${few.meta?.width}x${few.meta?.height}`, '400x56');
