@@ -100,10 +100,13 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
     throw new IngestError(`entry ${existing.id} is being converted: wait until it is READY or in ERROR before adding content again`);
   }
   if (req.entryId && !/^[A-Za-z0-9_-]{1,64}$/.test(req.entryId)) throw new IngestError(`entry id ${JSON.stringify(req.entryId)}: use 1-64 characters of A-Z a-z 0-9 _ -`);
-  const profileId = req.conversionProfileId ?? partner.defaultConversionProfileId ?? null;
-  if (req.conversionProfileId != null && !catalog.getConversionProfile(req.conversionProfileId)) {
-    throw new IngestError(`conversion profile ${req.conversionProfileId} does not exist`);
+  // The profile asked for, else the partner's default, else the system default (partner 0)
+  const profiles = catalog.listConversionProfiles(req.partnerId);
+  if (req.conversionProfileId != null && !profiles.some((p) => p.id === req.conversionProfileId)) {
+    throw new IngestError(`conversion profile ${req.conversionProfileId} does not exist for partner ${req.partnerId} (known: ${profiles.map((p) => p.id).join(', ') || 'none'})`);
   }
+  const profileId = req.conversionProfileId ?? partner.defaultConversionProfileId
+    ?? profiles.find((p) => p.isDefault && p.partnerId === req.partnerId)?.id ?? profiles.find((p) => p.isDefault)?.id ?? null;
 
   let probe: MediaProbe;
   try {

@@ -129,3 +129,18 @@ t.test('a phone video recorded sideways (rotation metadata) comes out upright', 
   const sizes = catalog.listFlavors('0_portrait').filter((f) => !f.isOriginal).map((f) => `${f.width}x${f.height}`).sort();
   t.same(sizes, ['136x240', '202x360']);
 });
+
+t.test('the conversion profile decides the ladder', async (t) => {
+  const now = Math.floor(Date.now() / 1000);
+  catalog.db.prepare(`INSERT INTO conversion_profiles (id, partner_id, name, flavor_params_ids, created_at) VALUES (77, 309, 'small only', '0,301961', ?)`).run(now);
+  const added = await addSource(base, { partnerId: 309, file: src, entryId: '0_profile1', conversionProfileId: 77 });
+  t.equal((await runJob(base, added.jobId)).ok, true);
+  t.same(catalog.listFlavors('0_profile1').map((f) => f.flavorParamsId).sort(), [0, 301961]);
+  await t.rejects(addSource(base, { partnerId: 310, file: src, conversionProfileId: 77 }), { message: /conversion profile 77 does not exist for partner 310/ });
+  // a partner's default profile is used when none is named
+  catalog.db.prepare('UPDATE partners SET default_conversion_profile_id = 77 WHERE id = 309').run();
+  const dflt = await addSource(base, { partnerId: 309, file: src, entryId: '0_profile2' });
+  t.equal((await runJob(base, dflt.jobId)).ok, true);
+  t.same(catalog.listFlavors('0_profile2').map((f) => f.flavorParamsId).sort(), [0, 301961]);
+  catalog.db.prepare('UPDATE partners SET default_conversion_profile_id = NULL WHERE id = 309').run();
+});
