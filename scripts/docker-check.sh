@@ -74,6 +74,12 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$WORK"
+# overlay where the kernel allows it (fast); vfs (plain copies) inside containers that do not
+if ! "${P[@]}" info >/dev/null 2>&1; then
+  P=(podman --root "$WORK/storage-vfs" --runroot "$WORK/run" --storage-driver vfs)
+  "${P[@]}" info >/dev/null || die "podman cannot use overlay or vfs storage here: see \`podman --root $WORK/storage info\`"
+  echo "overlay storage unavailable: using vfs"
+fi
 
 # ---- 1. stand-in base image --------------------------------------------------------------------
 if "${P[@]}" image exists "$BASE"; then
@@ -114,9 +120,9 @@ else
 fi
 
 # ---- 2. build the real Dockerfile -------------------------------------------------------------
-say "podman build --isolation=chroot --network=host -f docker/Dockerfile (log: $WORK/build.log)"
+say "podman build --isolation=chroot --network=host --format docker -f docker/Dockerfile (log: $WORK/build.log)"
 B0=$(date +%s)
-if ! "${P[@]}" build --isolation=chroot --network=host --pull=never \
+if ! "${P[@]}" build --isolation=chroot --network=host --pull=never --format docker \
     -f "$ROOT/docker/Dockerfile" -t "$IMAGE" "$ROOT" > "$WORK/build.log" 2>&1; then
   tail -40 "$WORK/build.log"
   die "podman build failed (last lines above)"
@@ -162,7 +168,8 @@ PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{
 run_in_image() {
   local envs=()
   while [ "$1" != -- ]; do envs+=("$1"); shift; done; shift
-  env -i "${IMG_ENV[@]}" "${envs[@]}" chroot --userspec="$UIDGID" "$IMAGE_MNT" \
+  # exec all the way down, so that the caller's $! is the server process itself
+  exec env -i "${IMG_ENV[@]}" "${envs[@]}" chroot --userspec="$UIDGID" "$IMAGE_MNT" \
     /bin/sh -c 'cd "$0" && exec "$@"' "$IMG_WORKDIR" "$@"
 }
 mapfile -t CMD < <(node -e 'for (const a of JSON.parse(process.argv[1])) console.log(a)' "$IMG_CMD")
@@ -182,13 +189,13 @@ cat "$WORK/logs/refuse.log"
 grep -q 'KDELIVER_URL_TOKEN_SECRET' "$WORK/logs/refuse.log" || die "the refusal does not name KDELIVER_URL_TOKEN_SECRET"
 
 say "starting the server from the image: ${CMD[*]} (PORT=$PORT, KDELIVER_SAMPLE_LIBRARY=true)"
-run_in_image HOST=127.0.0.1 PORT="$PORT" KDELIVER_SAMPLE_LIBRARY=true -- "${CMD[@]}" > "$WORK/logs/server.log" 2>&1 &
+run_in_image HOST=127.0.0.1 PORT="$PORT" KDELIVER_SAMPLE_LIBRARY=true -- "${CMD[@]}" > "$WORK/logs/server.log" 2> "$WORK/logs/server.err" &
 SERVER_PID=$!
 BASEURL=http://127.0.0.1:$PORT
 for i in $(seq 1 150); do
   curl -fsS "$BASEURL/healthz" >/dev/null 2>&1 && break
-  kill -0 $SERVER_PID 2>/dev/null || { cat "$WORK/logs/server.log"; die "the server exited during start"; }
-  [ "$i" = 150 ] && { cat "$WORK/logs/server.log"; die "no /healthz answer after 30 s"; }
+  kill -0 $SERVER_PID 2>/dev/null || { cat "$WORK/logs/server.log" "$WORK/logs/server.err"; die "the server exited during start"; }
+  [ "$i" = 150 ] && { cat "$WORK/logs/server.log" "$WORK/logs/server.err"; die "no /healthz answer after 30 s"; }
   sleep 0.2
 done
 echo "up after $(elapsed)"
@@ -199,7 +206,7 @@ ok() { echo "ok${1:+ ($1)}"; }
 check "GET /healthz"; curl -fsS "$BASEURL/healthz" >/dev/null || die "/healthz"; ok
 check "GET /readyz"; curl -fsS "$BASEURL/readyz" >/dev/null || die "/readyz: $(curl -sS "$BASEURL/readyz")"; ok
 check "image HEALTHCHECK (${HEALTH[*]:0:2} ...)"
-run_in_image PORT="$PORT" -- "${HEALTH[@]}" || die "the image's HEALTHCHECK command failed"; ok
+(run_in_image PORT="$PORT" -- "${HEALTH[@]}") || die "the image's HEALTHCHECK command failed"; ok
 
 PM=$BASEURL/p/309/sp/30900/playManifest/entryId/1_rcit0qgs
 check "playManifest format/url: 302 to the media"
@@ -236,7 +243,8 @@ check "SIGTERM: graceful exit 0"
 kill -TERM $SERVER_PID
 set +e; wait $SERVER_PID; rc=$?; set -e
 SERVER_PID=
-[ $rc = 0 ] || { tail -20 "$WORK/logs/server.log"; die "exit code $rc after SIGTERM"; }; ok
-check "server log lines are JSON"
-node -e 'const l=require("fs").readFileSync(process.argv[1],"utf8").trim().split("\n"); for (const x of l) JSON.parse(x); console.log(l.length+" lines")' "$WORK/logs/server.log" \
-  || die "non-JSON log output"
+[ $rc = 0 ] || { tail -20 "$WORK/logs/server.log" "$WORK/logs/server.err"; die "exit code $rc after SIGTERM"; }; ok
+check "server log (stdout) is JSON lines, with request ids"
+node -e 'const l=require("fs").readFileSync(process.argv[1],"utf8").trim().split("\n").map((x)=>JSON.parse(x)); if (!l.some((x)=>x.reqId)) throw new Error("no reqId"); console.log("ok ("+l.length+" lines)")' "$WORK/logs/server.log" \
+  || die "non-JSON log output in $WORK/logs/server.log"
+if [ -s "$WORK/logs/server.err" ]; then echo "  stderr of the server:"; sed 's/^/    /' "$WORK/logs/server.err"; fi
