@@ -60,6 +60,8 @@ export interface Playback {
   urls: string[];
   /** Seconds the answer may be cached (0: not at all). */
   cacheAge: number;
+  /** HLS subtitle playlist of each caption, in the order of `captions`. */
+  subtitleUrls: string[];
   /** Extra X-Kaltura header values, e.g. access-control messages. */
   kalturaHeaders: string[];
   trace: TraceStep[];
@@ -230,12 +232,31 @@ function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[]): Pl
   }
   if ((hasRules && !ktValid) || (ks && ks.isAdmin)) cacheAge = 0;
 
+  const subtitleUrls = subtitlePlaylists(ctx, urls, captions, effectiveProfile, req.ks, durationSec);
+
   step('render', `profile ${effectiveProfile.id} (${effectiveProfile.name}), ${responseFormat ? `responseFormat ${responseFormat}` : 'its default renderer'}`);
   return {
     request: { ...req, responseFormat }, baseUrl: ctx.baseUrl, entry, partner, format: normalised, requestedFormat: format, flavors: sel.flavors,
     captions, profile: effectiveProfile, access, ks, clipTo, seekFrom: req.seekFrom, durationSec, urls, cacheAge,
-    kalturaHeaders, trace,
+    subtitleUrls, kalturaHeaders, trace,
   };
+}
+
+/**
+ * WebVTT subtitle playlists for the HLS master. On the built-in packager (and packagers with its
+ * URL grammar) they sit beside the flavor's playlist as subtitles-{n}.m3u8, n counting the
+ * entry's READY captions, and inherit its signature; elsewhere they are the reference's api_v3
+ * serveWebVTT URLs.
+ */
+export function subtitlePlaylists(ctx: PlaybackContext, urls: string[], captions: CaptionAsset[], profile: DeliveryProfile, ks: string | null, durationSec: number | null): string[] {
+  if (!captions.length || !urls.length) return [];
+  if (profile.type === ProfileType.VOD_PACKAGER_HLS && /\/index\.m3u8(\?|$)/.test(urls[0])) {
+    const ready = ctx.catalog.listCaptions(captions[0].entryId).filter((c) => c.status === 2).map((c) => c.id);
+    return captions.map((c) => urls[0].replace(/\/index\.m3u8(?=\?|$)/, `/subtitles-${ready.indexOf(c.id) + 1}.m3u8`));
+  }
+  const origin = new URL(urls[0]).origin;
+  const seg = durationSec ? `/segmentDuration/${Math.ceil(durationSec)}` : '';
+  return captions.map((c) => `${origin}/api_v3/index.php/service/caption_captionasset/action/serveWebVTT/captionAssetId/${c.id}${seg}${ks ? `/ks/${ks}` : ''}/version/${c.version}/a.m3u8`);
 }
 
 /**

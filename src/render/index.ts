@@ -60,14 +60,6 @@ export function flavorInfos(pb: Playback): FlavorInfo[] {
   });
 }
 
-/** The WebVTT subtitle playlist of a caption, on the same host as the media (the packager's, for profiles 61 and 69). */
-function subtitleUrl(pb: Playback, captionId: string, version: number): string {
-  const origin = new URL(pb.urls[0]).origin;
-  const ks = pb.request.ks ? `/ks/${pb.request.ks}` : '';
-  const seg = pb.durationSec ? `/segmentDuration/${Math.ceil(pb.durationSec)}` : '';
-  return `${origin}/api_v3/index.php/service/caption_captionasset/action/serveWebVTT/captionAssetId/${captionId}${seg}${ks}/version/${version}/a.m3u8`;
-}
-
 /** The Akamai HD SMIL profile bumps duplicate bitrates by 1 kbit/s so each is unique. */
 function uniqueBitrates(infos: FlavorInfo[]): FlavorInfo[] {
   const seen = new Set<number>();
@@ -108,7 +100,7 @@ export function renderPlayback(pb: Playback, now: number): Rendered {
       contentType = 'application/x-mpegurl';
       const isHlsPackager = pb.profile.type === ProfileType.VOD_PACKAGER_HLS || pb.profile.type === ProfileType.APPLE_HTTP;
       const subtitles = pb.format === 'applehttp' && isHlsPackager && !pb.request.disableCaptions
-        ? pb.captions.map((c) => ({ caption: c, url: subtitleUrl(pb, c.id, c.version) }))
+        ? pb.captions.map((c, i) => ({ caption: c, url: pb.subtitleUrls[i] }))
         : [];
       body = renderM3u8({ flavors: infos, subtitles, preferredBitrate: pb.request.preferredBitrate });
       break;

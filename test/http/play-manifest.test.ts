@@ -191,7 +191,9 @@ t.test('alternate audio and captions: AUDIO and SUBTITLES groups', async (t) => 
   t.equal(audio['Español'].default, false);
   const subs = m.mediaGroups.SUBTITLES.subs;
   t.same(Object.keys(subs).sort(), ['English', 'Español']);
-  t.match(subs.English.uri, /\/api_v3\/index\.php\/service\/caption_captionasset\/action\/serveWebVTT\/captionAssetId\/1_c1alt000\//);
+  t.match(subs.English.uri, /\/hls\/p\/309\/sp\/30900\/serveFlavor\/entryId\/1_alt0audi\/v\/1\/flavorId\/1_f1alt000\/name\/a\.mp4\/subtitles-1\.m3u8$/);
+  const playlist = await (await fetch(subs.English.uri)).text();
+  t.match(playlist, /^#EXTM3U[\s\S]*#EXTINF:[\s\S]*subtitles-1\.vtt/, 'the subtitle playlist lists its WebVTT');
   const spa = master(await (await get(`${PM}/1_alt0audi/format/applehttp/protocol/http/defaultAudioLang/spa/a.m3u8`)).text());
   t.equal(spa.mediaGroups.AUDIO.audio['Español'].default, true, 'defaultAudioLang picks the default track');
   const noCaps = master(await (await get(`${PM}/1_alt0audi/format/applehttp/protocol/http/disableCaptions/1/a.m3u8`)).text());

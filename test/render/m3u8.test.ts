@@ -5,7 +5,7 @@ import { bandwidth, renderM3u8, sortForMaster } from '../../src/render/m3u8.js';
 import { renderPlayback } from '../../src/render/index.js';
 import type { FlavorInfo } from '../../src/render/types.js';
 import { sampleCatalog } from '../selection/fixtures/sample-catalog.js';
-import { BASE_URL, NOW, buildPlayback } from './fixtures/playback.js';
+import { BASE_URL, NOW, buildPlayback, profile } from './fixtures/playback.js';
 
 const catalog = sampleCatalog(t);
 
@@ -72,7 +72,8 @@ t.test('protocol https gives https URLs', async (t) => {
 
 t.test('alternate audio and WebVTT subtitles: AUDIO and SUBTITLES groups', async (t) => {
   const r = hls('1_alt0audi', '/format/applehttp/protocol/http/a.m3u8');
-  const sub = (id: string) => `${BASE_URL}/api_v3/index.php/service/caption_captionasset/action/serveWebVTT/captionAssetId/${id}/segmentDuration/12/version/1/a.m3u8`;
+  // subtitle playlists sit beside the first variant's playlist on the packager, numbered among the READY captions
+  const sub = (id: string) => index('1_alt0audi', '1_f1alt000').replace(/index\.m3u8$/, `subtitles-${id === '1_c1alt000' ? 1 : 2}.m3u8`);
   t.equal(r.body, [
     '#EXTM3U',
     `#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="English",DEFAULT=YES,AUTOSELECT=YES,FORCED=NO,LANGUAGE="en",URI="${sub('1_c1alt000')}"`,
@@ -119,9 +120,10 @@ t.test('disableCaptions drops the SUBTITLES group', async (t) => {
   t.same(m.playlists.map((p) => p.attributes.AUDIO), ['audio', 'audio']);
 });
 
-t.test('a KS is carried into the subtitle URIs', async (t) => {
-  const m = parse(hls('1_alt0audi', '/format/applehttp/a.m3u8', { ks: 'djJ8MzA5fABC' }).body);
-  t.match(m.mediaGroups.SUBTITLES.subs.English.uri, /\/captionAssetId\/1_c1alt000\/segmentDuration\/12\/ks\/djJ8MzA5fABC\/version\/1\/a\.m3u8$/);
+t.test('off the built-in packager, subtitles are api_v3 serveWebVTT playlists carrying the KS', async (t) => {
+  const pb = buildPlayback(catalog, '1_alt0audi', { path: '/format/applehttp/a.m3u8', query: { ks: 'djJ8MzA5fABC' }, profile: profile(1, 'https://cdn.example.com/generic') });
+  const m = parse(renderPlayback(pb, NOW).body);
+  t.match(m.mediaGroups.SUBTITLES.subs.English.uri, /^http:\/\/cdn\.example\.com\/api_v3\/index\.php\/service\/caption_captionasset\/action\/serveWebVTT\/captionAssetId\/1_c1alt000\/segmentDuration\/12\/ks\/djJ8MzA5fABC\/version\/1\/a\.m3u8$/);
 });
 
 t.test('audio-only entry: one audio rendition, also emitted as the variant', async (t) => {
