@@ -90,7 +90,9 @@ export function runFfmpeg(tools: Tools, args: string[], opts: RunOptions): Promi
     child.on('close', (code, signal) => {
       opts.signal?.removeEventListener('abort', abort);
       if (opts.signal?.aborted) return reject(new TranscodeError(`cancelled while making ${opts.what}`));
-      if (code === 0) return resolve();
+      // ffmpeg may log a failed write yet still exit 0: a full disk is a failure whatever the status
+      const writeFailed = /No space left on device|File too large|Error writing trailer|Invalid argument.*write/i.test(stderr);
+      if (code === 0 && !writeFailed) return resolve();
       reject(new TranscodeError(failureReason(opts.what, code, signal, stderr)));
     });
   });
