@@ -11,7 +11,8 @@ import { join } from 'node:path';
 // The TypeScript loader tap runs this file with, so the server starts from src/ without a build.
 const loader = process.execArgv.filter((a) => a.includes('@tapjs/typescript') || a === '--enable-source-maps');
 
-// tap's loader settings (TS_NODE_*), PATH and HOME; not the parent's KDELIVER_* configuration
+// tap's loader settings, PATH and HOME; not the parent's KDELIVER_* configuration. The child only
+// transpiles (the typecheck is tsc's job), which halves its start time.
 const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KDELIVER_') && k !== 'PORT' && k !== 'HOST' && k !== 'NODE_ENV'));
 
 interface Running {
@@ -28,7 +29,7 @@ async function startServe(t: Test, env: Record<string, string>): Promise<Running
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
   const child = spawn(process.execPath, [...loader, 'src/cli/main.ts', 'serve'], {
     cwd: new URL('../..', import.meta.url).pathname,
-    env: { ...inherited, KDELIVER_DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', KDELIVER_LOG_LEVEL: 'info', ...env },
+    env: { ...inherited, TS_NODE_TRANSPILE_ONLY: '1', KDELIVER_DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', KDELIVER_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
