@@ -2,7 +2,10 @@
 import t from 'tap';
 import { fitFrame, planLadder } from '../../src/ingest/ladder.js';
 import { progressReporter } from '../../src/ingest/progress.js';
-import { failureReason, renditionArgs } from '../../src/ingest/ffmpeg.js';
+import { failureReason, renditionArgs, runFfmpeg } from '../../src/ingest/ffmpeg.js';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FlavorParams } from '../../src/catalog/types.js';
 import type { MediaProbe } from '../../src/ingest/probe.js';
 
@@ -91,4 +94,17 @@ t.test('ffmpeg failures become reasons a person can act on', async (t) => {
   t.match(failureReason('the 360p flavor', 1, null, 'Error: File too large'), /disk filled up/);
   t.match(failureReason('the 360p flavor', null, 'SIGKILL', ''), /stopped by SIGKILL while making the 360p flavor.*ingest again/);
   t.match(failureReason('x', 1, null, 'in.mp4: Invalid data found when processing input'), /cannot be decoded.*upload a complete/);
+});
+
+t.test('a write error ffmpeg only logs (exit status 0) still fails the rendition', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kdeliver-fakeff-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const fake = join(dir, 'ffmpeg');
+  writeFileSync(fake, '#!/bin/sh\necho "out_time_us=500000"\necho "Error writing trailer of out.mp4: File too large" >&2\nexit 0\n');
+  chmodSync(fake, 0o755);
+  let progress = 0;
+  await t.rejects(runFfmpeg({ ffmpeg: fake, ffprobe: 'ffprobe' }, [], { durationSec: 1, what: 'the 240p flavor', onProgress: (f) => (progress = f) }),
+    { message: /the disk filled up while writing the 240p flavor \(file size limit reached\)/ });
+  t.equal(progress, 0.5);
+  await t.rejects(runFfmpeg({ ffmpeg: join(dir, 'missing'), ffprobe: 'ffprobe' }, [], { durationSec: 1, what: 'x' }), { message: /ffmpeg is not installed: run `apt-get install -y ffmpeg`/ });
 });
