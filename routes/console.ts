@@ -65,7 +65,7 @@ export default async function consoleRoutes(app: FastifyInstance): Promise<void>
     return sendFile(reply, join(modules, rel), 'text/javascript; charset=utf-8', 3600);
   });
 
-  const api = { config: { rawBody: false }, logLevel: 'info' as const };
+  const api = { logLevel: 'info' as const };
   const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store');
   const admin = (req: FastifyRequest, reply: FastifyReply) => {
     const h = req.headers['x-kaltura-ks'];

@@ -133,5 +133,13 @@ t.test('console files and API', async (t) => {
     t.equal(secure.status, 200);
     t.match(secure.body.error, { code: 3 }, 'enforce-encryption over plain HTTP');
     t.equal((await post('/console/api/trace', { url: `${pm}/1_rcit0qgs/format/url/a.mp4` })).status, 401, 'needs a KS');
+    const r = await post('/console/api/trace', { url: 42 }, { 'x-kaltura-ks': ks309 });
+    t.equal(r.status, 400, 'a URL that is not a string');
+    const pct = await trace(`${pm}/1_rcit0qgs/format/%ZZ/a.mp4`);
+    t.equal(pct.status, 200, 'malformed percent-encoding is explained, not a 500');
+    t.match(pct.body.error, { code: 25 });
+    const dots = await trace('/p/309/sp/30900/playManifest/entryId/..%2F..%2Fetc/format/url/a.mp4');
+    t.equal(dots.status, 200);
+    t.equal(dots.body.plays, false, 'an encoded slash is refused');
   });
 });
