@@ -25,13 +25,8 @@ export function deleteEntry(env: DeleteEnv, entryId: string): { removed: string[
   for (const c of catalog.listCaptions(entryId)) files.add(c.filePath);
   if (entry.dataFile) files.add(entry.dataFile);
   if (entry.thumbnailFile) files.add(entry.thumbnailFile);
-  catalog.db.transaction(() => {
-    catalog.db.prepare('DELETE FROM flavor_assets WHERE entry_id = ?').run(entryId);
-    catalog.db.prepare('DELETE FROM caption_assets WHERE entry_id = ?').run(entryId);
-    catalog.db.prepare('UPDATE entries SET status = ?, data_file = NULL, thumbnail_file = NULL, updated_at = ? WHERE id = ?')
-      .run(EntryStatus.DELETED, env.now, entryId);
-    ingestStore(catalog.db).deleteJobsOfEntry(entryId);
-  })();
+  const store = ingestStore(catalog.db);
+  catalog.db.transaction(() => store.markEntryDeleted(entryId, env.now))();
   // Only files in the entry's own folder: another entry's (or a library's) files are not ours to remove
   const own = `${entry.partnerId}/${entry.id}/`;
   const removed: string[] = [];

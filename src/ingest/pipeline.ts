@@ -152,12 +152,11 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
         });
       } else {
         // New content replaces the old source; its file goes once the catalog no longer names it
-        for (const f of previousSources) catalog.db.prepare('DELETE FROM flavor_assets WHERE id = ?').run(f.id);
+        for (const f of previousSources) store.deleteFlavor(f.id);
         store.setEntryStatus(entryId, EntryStatus.PRECONVERT, now);
-        catalog.db.prepare('UPDATE entries SET media_type = ? WHERE id = ?').run(probe.video ? MediaType.VIDEO : MediaType.AUDIO, entryId);
       }
       store.insertFlavor(flavorRecord({ id: flavorId, entryId, partnerId: req.partnerId, flavorParamsId: 0, filePath: rel, tags, isOriginal: true, fileExt: ext, now }, probe));
-      catalog.db.prepare('UPDATE entries SET duration = ? WHERE id = ?').run(probe.durationSec, entryId);
+      store.setEntrySource(entryId, probe.video ? MediaType.VIDEO : MediaType.AUDIO, probe.durationSec);
       jobId = store.enqueueJob(entryId, req.partnerId, profileId, now,
         req.claimForPid ? { pid: req.claimForPid, leaseUntil: now + LEASE_SECONDS } : undefined);
     })();

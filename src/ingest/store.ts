@@ -82,6 +82,12 @@ export function createIngestStore(db: Db) {
       @codecs, @width, @height, @bitrate, @frameRate, @durationMs, @language, @label, @isDefault, @tags, @status, @version,
       @isOriginal, @createdAt, @updatedAt)`),
     deleteNonSourceFlavors: db.prepare('DELETE FROM flavor_assets WHERE entry_id = ? AND is_original = 0'),
+    deleteFlavor: db.prepare('DELETE FROM flavor_assets WHERE id = ?'),
+    setEntrySource: db.prepare('UPDATE entries SET media_type = ?, duration = ? WHERE id = ?'),
+    deleteAssetsOfEntry: db.prepare('DELETE FROM flavor_assets WHERE entry_id = ?'),
+    deleteCaptionsOfEntry: db.prepare('DELETE FROM caption_assets WHERE entry_id = ?'),
+    markEntryDeleted: db.prepare('UPDATE entries SET status = 3, data_file = NULL, thumbnail_file = NULL, updated_at = ? WHERE id = ?'),
+    staleTokens: db.prepare('SELECT id FROM upload_tokens WHERE status IN (0, 1, 2) AND updated_at < ?'),
     insertJob: db.prepare(`INSERT INTO ingest_jobs (entry_id, partner_id, conversion_profile_id, state, owner_pid, lease_until, created_at, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     job: db.prepare('SELECT * FROM ingest_jobs WHERE id = ?'),
@@ -90,6 +96,8 @@ export function createIngestStore(db: Db) {
     runningJobs: db.prepare(`SELECT * FROM ingest_jobs WHERE state = 'running' ORDER BY id`),
     claim: db.prepare(`UPDATE ingest_jobs SET state = 'running', owner_pid = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
       WHERE id = ? AND (state = 'queued' OR (state = 'running' AND (lease_until IS NULL OR lease_until < ?)))`),
+    claimOrphan: db.prepare(`UPDATE ingest_jobs SET owner_pid = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+      WHERE id = ? AND state = 'running' AND owner_pid IS ?`),
     heartbeat: db.prepare(`UPDATE ingest_jobs SET lease_until = ?, progress = ?, updated_at = ? WHERE id = ? AND state = 'running' AND owner_pid = ?`),
     finish: db.prepare(`UPDATE ingest_jobs SET state = ?, error = ?, progress = ?, lease_until = NULL, updated_at = ? WHERE id = ?`),
     requeue: db.prepare(`UPDATE ingest_jobs SET state = 'queued', owner_pid = NULL, lease_until = NULL, updated_at = ? WHERE id = ?`),
@@ -127,6 +135,17 @@ export function createIngestStore(db: Db) {
     insertFlavor(f: FlavorAsset): void {
       q.insertFlavor.run({ ...f, tags: f.tags.join(','), isDefault: f.isDefault ? 1 : 0, isOriginal: f.isOriginal ? 1 : 0 });
     },
+    deleteFlavor: (id: string) => q.deleteFlavor.run(id),
+    /** What the probed source says about its entry. */
+    setEntrySource: (id: string, mediaType: number, duration: number) => q.setEntrySource.run(mediaType, duration, id),
+    /** The catalog side of deleting an entry: its assets go, the entry stays as DELETED (3). */
+    markEntryDeleted(id: string, now: number): void {
+      q.deleteAssetsOfEntry.run(id);
+      q.deleteCaptionsOfEntry.run(id);
+      q.markEntryDeleted.run(now, id);
+      q.deleteJobsOfEntry.run(id);
+    },
+    staleUploadTokens: (before: number): string[] => (q.staleTokens.all(before) as Row[]).map((r) => r.id),
     /** Before a (re-)transcode: the renditions of an earlier run make way for the new ones. */
     deleteRenditions: (entryId: string) => q.deleteNonSourceFlavors.run(entryId),
 
@@ -149,8 +168,7 @@ export function createIngestStore(db: Db) {
     claimJob: (id: number, pid: number, leaseUntil: number, now: number): boolean => q.claim.run(pid, leaseUntil, now, id, now).changes === 1,
     /** Takes over a running job whose owner process is gone. */
     claimOrphan: (id: number, deadPid: number, pid: number, leaseUntil: number, now: number): boolean =>
-      db.prepare(`UPDATE ingest_jobs SET owner_pid = ?, lease_until = ?, attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'running' AND owner_pid IS ?`)
-        .run(pid, leaseUntil, now, id, deadPid).changes === 1,
+      q.claimOrphan.run(pid, leaseUntil, now, id, deadPid).changes === 1,
     heartbeat: (id: number, pid: number, leaseUntil: number, progress: number, now: number): boolean =>
       q.heartbeat.run(leaseUntil, progress, now, id, pid).changes === 1,
     finishJob: (id: number, state: 'done' | 'failed', error: string | null, progress: number, now: number) =>

@@ -115,10 +115,9 @@ export function deleteUploadToken(env: UploadEnv, token: UploadToken): void {
 
 /** Upload tokens left unfinished for `maxAgeSeconds` are TIMED_OUT (4) and their partial files removed. */
 export function expireUploadTokens(env: UploadEnv, maxAgeSeconds: number): number {
-  const stale = env.catalog.db.prepare('SELECT id FROM upload_tokens WHERE status IN (0, 1, 2) AND updated_at < ?')
-    .all(env.now - maxAgeSeconds) as { id: string }[];
   const store = ingestStore(env.catalog.db);
-  for (const { id } of stale) {
+  const stale = store.staleUploadTokens(env.now - maxAgeSeconds);
+  for (const id of stale) {
     const t = store.getUploadToken(id)!;
     store.updateUploadToken({ ...t, status: UploadTokenStatus.TIMED_OUT }, env.now);
     rmSync(uploadPath(env.dataDir, id), { force: true });
