@@ -9,9 +9,11 @@ const USAGE = `usage: kdeliver <command> [options]
   serve                          run the server (PORT, HOST, KDELIVER_DATA_DIR, ...; see README)
   import <library.json>          import a library description (partners, profiles, entries, media)
   export [file]                  write the catalog as a library description
-  ingest <file> --partner <id> [--entry-id <id>] [--name <name>]
-                                 add a media file as a new entry (transcoded to the partner's ladder)
-  entries list [--partner <id>]  list entries
+  ingest <file> --partner <id> [--entry-id <id>] [--name <name>] [--conversion-profile <id>] [--jobs <n>] [--queue-only]
+                                 add a media file as a new entry, transcoded to the conversion profile's ladder
+  ingest --retry <entryId>       transcode a failed entry again
+  entries list [--partner <id>] [--json]
+                                 list entries (with the reason of those in ERROR)
   entries delete <id>            delete an entry and its files
   ks --partner <id> --type admin|user [--user X] [--privileges 'sview:*'] [--expiry 3600] [--v1]
                                  print a Kaltura session (KS) signed with the partner's admin secret
