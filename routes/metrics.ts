@@ -20,7 +20,7 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
 
   app.setChildLoggerFactory(function childLogger(logger, bindings, opts, rawReq) {
     const url = rawReq.url ?? '';
-    if (url.includes('/playManifest')) {
+    if (url.includes('/playManifest') && routeFamily(url) === 'playManifest') {
       const { partnerId, entryId } = playManifestFacts(url);
       return logger.child({ ...bindings, partnerId, entryId }, opts);
     }
