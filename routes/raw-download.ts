@@ -32,7 +32,7 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     };
     const now = app.now();
     const env = { catalog: app.catalog, now, countryOf: app.countryOf };
-    const ks = readSession(env, facts, entry, partner, rulesOf(app.catalog, entry).length > 0, []);
+    const ks = readSession(env, facts, entry, partner, rulesOf(app.catalog, entry).length > 0);
     if (ks && (ks.isAdmin || ksHasPrivilege(ks, 'download', entry.id) || ksHasPrivilege(ks, 'download', '*'))) {
       return { entry, ks, limit: null, previewMs: null };
     }

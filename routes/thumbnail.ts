@@ -32,7 +32,7 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
         ks: ksString, clientIp: request.ip, referrer: /[\r\n]/.test(headers.referer ?? '') ? '' : headers.referer ?? '',
         userAgent: headers['user-agent'] ?? '', headers, hashes: {}, rawUri: request.raw.url ?? request.url,
       };
-      const ks = readSession({ catalog: app.catalog, now }, facts, entry, partner, rules.length > 0, []);
+      const ks = readSession({ catalog: app.catalog, now }, facts, entry, partner, rules.length > 0);
       if (rules.length > 0) {
         const decision = evaluateAccessRules(rules, {
           contexts: ['THUMBNAIL'], ks, ksString, clientIp: facts.clientIp, referrer: facts.referrer, userAgent: facts.userAgent,

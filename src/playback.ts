@@ -112,12 +112,8 @@ function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[]): Pl
   const hasRules = rulesOf(catalog, entry).length > 0;
   if (!ktValid) {
     if (partner.status !== 1) fail('PARTNER_NOT_ACTIVE');
-    const checked = checkEntryAccess(ctx, req, entry, partner, req.format === 'download' ? 'DOWNLOAD' : 'PLAY');
+    const checked = checkEntryAccess(ctx, req, entry, partner, req.format === 'download' ? 'DOWNLOAD' : 'PLAY', step);
     ({ ks, access } = checked);
-    for (const n of checked.notes) step(n.includes('KS') ? 'session' : 'access', n, n.startsWith('access-control') ? {
-      firedRules: access.firedRules, messages: access.messages, previewSeconds: access.previewSeconds,
-      limitFlavors: access.limitFlavors, limitDeliveryProfiles: access.limitDeliveryProfiles,
-    } : undefined);
     if (checked.previewMs !== null) {
       clipTo = clipTo > 0 ? Math.min(clipTo, checked.previewMs) : checked.previewMs;
       step('access', `preview: clipped to ${clipTo} ms`);

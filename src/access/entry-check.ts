@@ -35,9 +35,11 @@ export interface EntryAccess {
   admin: boolean;
   /** PREVIEW limit in ms when a preview applies and is shorter than the entry, else null. */
   previewMs: number | null;
-  /** Human-readable lines for the trace. */
-  notes: string[];
 }
+
+/** Where the checks say what they decided, as they decide it (so a refusal's trace has it too). */
+export type Note = (stage: 'session' | 'access', message: string, data?: unknown) => void;
+const silent: Note = () => {};
 
 const fail = (name: ConstructorParameters<typeof DeliveryError>[0], extra = '', headers: string[] = []): never => {
   throw new DeliveryError(name, extra, { headers });
@@ -48,7 +50,7 @@ export function rulesOf(catalog: Catalog, entry: Entry) {
 }
 
 /** KS from the request, checked against the entry's partner; another partner's KS is ignored unless the entry has rules. */
-export function readSession({ catalog, now }: AccessEnv, req: RequestFacts, entry: Entry, partner: Partner, hasRules: boolean, notes: string[]): Ks | null {
+export function readSession({ catalog, now }: AccessEnv, req: RequestFacts, entry: Entry, partner: Partner, hasRules: boolean, note: Note = silent): Ks | null {
   if (!req.ks) return null;
   let parsed;
   try {
@@ -58,28 +60,27 @@ export function readSession({ catalog, now }: AccessEnv, req: RequestFacts, entr
   }
   if (parsed.partnerId !== entry.partnerId) {
     if (hasRules) fail('INVALID_PARTNER', ', the KS belongs to another partner');
-    notes.push('KS of another partner ignored');
+    note('session', 'KS of another partner ignored');
     return null;
   }
   try {
     const ks = verifyKs(parsed, partner, { now, clientIp: req.clientIp, uri: req.rawUri, isRevoked: (key) => catalog.isRevoked(key, now) });
-    notes.push(`${ks.type >= 2 ? 'admin' : 'user'} KS${ks.userId ? ` of user ${ks.userId}` : ''}`);
+    note('session', `${ks.isAdmin ? 'admin' : 'user'} KS${ks.userId ? ` of user ${ks.userId}` : ''}`);
     return ks;
   } catch (e) {
     if (!(e instanceof KsError)) throw e;
     const err = playManifestKsError(e, hasRules);
     if (err) throw err;
-    notes.push('KS of another partner ignored');
+    note('session', 'KS of another partner ignored');
     return null;
   }
 }
 
-export function checkEntryAccess(env: AccessEnv, req: RequestFacts, entry: Entry, partner: Partner, context: AccessContext): EntryAccess {
+export function checkEntryAccess(env: AccessEnv, req: RequestFacts, entry: Entry, partner: Partner, context: AccessContext, note: Note = silent): EntryAccess {
   const { catalog, now } = env;
-  const notes: string[] = [];
   const rules = rulesOf(catalog, entry);
   const hasRules = rules.length > 0;
-  const ks = readSession(env, req, entry, partner, hasRules, notes);
+  const ks = readSession(env, req, entry, partner, hasRules, note);
   const admin = ks !== null && ks.isAdmin;
   const sview = ks !== null && (ksHasPrivilege(ks, 'sview', entry.id) || ksHasPrivilege(ks, 'sview', '*'));
 
@@ -89,7 +90,10 @@ export function checkEntryAccess(env: AccessEnv, req: RequestFacts, entry: Entry
     readyAssets: catalog.listFlavors(entry.id).filter((f) => f.status === 2), now, countryOf: env.countryOf,
   });
   if (hasRules) {
-    notes.push(`access-control profile ${entry.accessControlProfileId}: ${access.firedRules.length ? `rule(s) ${access.firedRules.join(',')} fired` : 'no rule fired'}${admin ? ' (admin KS: only forced rules run)' : ''}`);
+    note('access', `access-control profile ${entry.accessControlProfileId}: ${access.firedRules.length ? `rule(s) ${access.firedRules.join(',')} fired` : 'no rule fired'}${admin ? ' (admin KS: only forced rules run)' : ''}`, {
+      firedRules: access.firedRules, messages: access.messages, blocked: access.blocked, previewSeconds: access.previewSeconds,
+      limitFlavors: access.limitFlavors, limitDeliveryProfiles: access.limitDeliveryProfiles,
+    });
   }
 
   const inModeration = entry.moderationStatus === ModerationStatus.PENDING_MODERATION || entry.moderationStatus === ModerationStatus.REJECTED;
@@ -98,9 +102,9 @@ export function checkEntryAccess(env: AccessEnv, req: RequestFacts, entry: Entry
     // a preview skips the play validation (moderation, schedule), as the reference does
     if (access.previewSeconds * 1000 < entry.duration * 1000) {
       previewMs = access.previewSeconds * 1000;
-      notes.push(`preview of ${access.previewSeconds} s`);
+      note('access', `preview of ${access.previewSeconds} s`);
     }
-    return { ks, access, hasRules, admin, previewMs, notes };
+    return { ks, access, hasRules, admin, previewMs };
   }
   if (!admin && !sview) {
     if (inModeration) {
@@ -112,9 +116,6 @@ export function checkEntryAccess(env: AccessEnv, req: RequestFacts, entry: Entry
       fail('NOT_SCHEDULED_NOW', entry.endDate !== null && entry.endDate < now ? ', its schedule ended' : ', its schedule has not started');
     }
   }
-  if (access.blocked) {
-    // the decision travels with the refusal, so a trace can show the rules that fired
-    throw Object.assign(new DeliveryError('ACCESS_CONTROL_RESTRICTED', access.messages.length ? `, ${access.messages.join('; ')}` : '', { headers: access.messages.map((m) => `access-control: ${m}`) }), { access, notes });
-  }
-  return { ks, access, hasRules, admin, previewMs, notes };
+  if (access.blocked) throw accessBlockedError(access);
+  return { ks, access, hasRules, admin, previewMs };
 }

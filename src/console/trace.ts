@@ -3,7 +3,6 @@
 // removed), with the fired access-control rules spelled out.
 import type { Catalog } from '../catalog/catalog.js';
 import type { Config } from '../config.js';
-import type { AccessDecision } from '../access/types.js';
 import { DeliveryError } from '../errors.js';
 import { resolvePlayback, type TracedError, type TraceStep } from '../playback.js';
 import { publicRule } from './views.js';
@@ -61,15 +60,6 @@ export function tracePlayManifest(ctx: { catalog: Catalog; config: Config; now: 
     if (!(e instanceof DeliveryError)) throw e;
     error = e;
     trace = [...((e as TracedError).trace ?? [])];
-    // a refusal by access control carries its decision (src/access/entry-check.ts)
-    const refused = e as DeliveryError & { access?: AccessDecision; notes?: string[] };
-    if (refused.access && !trace.some((s) => s.stage === 'access')) {
-      trace.push({
-        stage: 'access',
-        message: refused.notes?.find((n) => n.startsWith('access-control')) ?? `rules ${refused.access.firedRules.join(',')} fired`,
-        data: { firedRules: refused.access.firedRules, messages: refused.access.messages, blocked: refused.access.blocked },
-      });
-    }
   }
   return {
     status: 200,
