@@ -11,8 +11,8 @@ import { parseMs } from '../src/media/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
 import { checkMediaAccess } from '../src/serve/media-access.js';
-import { mediaPath, parseRange } from '../src/serve/file.js';
-import { pathAfter, sendError } from './http.js';
+import { mediaPath, planRange } from '../src/serve/file.js';
+import { pathAfter, sendError, sendPlanned } from './http.js';
 
 /** The flavor flvclipper plays when none is named: the largest ready web MP4, else the source. */
 function defaultFlavor(flavors: FlavorAsset[]): FlavorAsset | undefined {
@@ -47,31 +47,14 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
       const to = parseMs('clip_to', params.get('clip_to'));
       if (to !== undefined && to <= from) throw new DeliveryError('BAD_QUERY', `, clip_to ${to} is not after clip_from ${from}`);
       const mp4 = await openClippedMp4(mediaPath(app.config.mediaRoot, flavor.filePath), from, to, cache);
-      const headers: Record<string, string> = {
+      const range = typeof request.headers.range === 'string' ? request.headers.range : undefined;
+      const plan = planRange(mp4.size, range, {
         'Content-Type': mp4.contentType,
-        'Accept-Ranges': 'bytes',
         'Access-Control-Allow-Origin': '*',
         'Access-Control-Expose-Headers': 'Server,Content-Length,Content-Range',
         'Cache-Control': 'public, max-age=8640000, max-stale=0',
-      };
-      let start = 0;
-      let end = mp4.size - 1;
-      let status = 200;
-      const range = request.headers.range;
-      if (typeof range === 'string') {
-        const r = parseRange(range, mp4.size);
-        if (!r) {
-          reply.code(416).headers({ ...headers, 'Content-Range': `bytes */${mp4.size}`, 'Content-Length': '0' });
-          return reply.send();
-        }
-        ({ start, end } = r);
-        status = 206;
-        headers['Content-Range'] = `bytes ${start}-${end}/${mp4.size}`;
-      }
-      headers['Content-Length'] = String(end - start + 1);
-      reply.code(status).headers(headers);
-      if (request.method === 'HEAD') return reply.send();
-      return reply.send(mp4.read(start, end));
+      });
+      return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end));
     } catch (e) {
       const err = isMediaError(e) ? mediaErrorToDelivery(e) : e instanceof DeliveryError ? e : null;
       if (!err) throw e;

@@ -9,8 +9,8 @@ import { sharedIndexCache } from '../src/media/index-cache.js';
 import { answerPackager, mediaErrorToDelivery } from '../src/media/packager.js';
 import { parsePackagerPath, type PackagerProtocol } from '../src/media/packager-url.js';
 import { checkMediaAccess } from '../src/serve/media-access.js';
-import { parseRange } from '../src/serve/file.js';
-import { sendError } from './http.js';
+import { planRange } from '../src/serve/file.js';
+import { sendError, sendPlanned } from './http.js';
 
 const CORS = {
   'Access-Control-Allow-Origin': '*',
@@ -39,25 +39,9 @@ export default async function packagerRoutes(app: FastifyInstance) {
         return reply.send(answer.body);
       }
       const { body } = answer;
-      const headers: Record<string, string> = { ...CORS, 'Content-Type': body.contentType, 'Accept-Ranges': 'bytes', 'Cache-Control': IMMUTABLE };
-      let start = 0;
-      let end = body.length - 1;
-      let status = 200;
-      const rangeHeader = request.headers.range;
-      if (typeof rangeHeader === 'string') {
-        const r = parseRange(rangeHeader, body.length);
-        if (!r) {
-          reply.code(416).headers({ ...headers, 'Content-Range': `bytes */${body.length}`, 'Content-Length': '0' });
-          return reply.send();
-        }
-        ({ start, end } = r);
-        status = 206;
-        headers['Content-Range'] = `bytes ${start}-${end}/${body.length}`;
-      }
-      headers['Content-Length'] = String(end - start + 1);
-      reply.code(status).headers(headers);
-      if (request.method === 'HEAD' || body.length === 0) return reply.send();
-      return reply.send(bodyStream(answer.filePath, body, start, end));
+      const range = typeof request.headers.range === 'string' ? request.headers.range : undefined;
+      const plan = planRange(body.length, range, { ...CORS, 'Content-Type': body.contentType, 'Cache-Control': IMMUTABLE });
+      return sendPlanned(request, reply, plan, (start, end) => bodyStream(answer.filePath, body, start, end));
     } catch (e) {
       const err = isMediaError(e) ? mediaErrorToDelivery(e) : e instanceof DeliveryError ? e : null;
       if (!err) throw e;

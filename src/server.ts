@@ -1,11 +1,9 @@
 // Assembles the Fastify server: shared things (configuration, catalog, clock) as decorators, one
 // encapsulated plugin per URL family from routes/. Nothing here knows about playManifest.
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { existsSync } from 'node:fs';
 import type { Config } from './config.js';
-import { openDatabase } from './catalog/db.js';
-import { createCatalog, type Catalog } from './catalog/catalog.js';
-import { importLibrary, readLibraryFile, sampleLibraryPath } from './catalog/library.js';
+import type { Catalog } from './catalog/catalog.js';
+import { openCatalog } from './catalog/open.js';
 import { redactUrl } from './log.js';
 import { openCountryLookup } from './access/geo.js';
 import metricsRoutes from '../routes/metrics.js';
@@ -37,17 +35,6 @@ export interface ServerOptions {
   /** Override the clock (tests). */
   now?: () => number;
   logger?: FastifyServerOptions['logger'];
-}
-
-/** Opens the catalog, seeding the sample library into an empty data directory when configured. */
-export function openCatalog(config: Config): Catalog {
-  const fresh = !existsSync(config.dbFile);
-  const catalog = createCatalog(openDatabase(config.dbFile));
-  if (fresh && config.sampleLibrary) {
-    const { library, mediaDir } = readLibraryFile(sampleLibraryPath());
-    importLibrary(catalog.db, library, mediaDir, config.mediaRoot);
-  }
-  return catalog;
 }
 
 export function loggerOptions(config: Config): FastifyServerOptions['logger'] {

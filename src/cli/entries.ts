@@ -2,7 +2,7 @@
 // library holds (with the reason of entries in ERROR), and removing an entry with its files.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { openCatalogForCli } from '../ingest/open-catalog.js';
+import { openCatalog } from '../catalog/open.js';
 import { deleteEntry } from '../ingest/delete.js';
 import { ingestStore } from '../ingest/store.js';
 import { EntryStatus } from '../catalog/types.js';
@@ -39,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig(process.env);
-  const catalog = openCatalogForCli(config);
+  const catalog = openCatalog(config);
   try {
     if (sub === 'delete') {
       const id = parsed.positionals[0];

@@ -4,7 +4,7 @@
 import { writeFileSync, renameSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadConfig } from '../config.js';
-import { openCatalogForCli } from '../ingest/open-catalog.js';
+import { openCatalog } from '../catalog/open.js';
 import { describeCatalog, writeMedia } from '../catalog/export.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -15,7 +15,7 @@ export async function main(argv: string[]): Promise<number> {
     return args[0] === '--help' || args[0] === '-h' ? 0 : 2;
   }
   const config = loadConfig(process.env);
-  const catalog = openCatalogForCli(config);
+  const catalog = openCatalog(config);
   try {
     const { library, files } = describeCatalog(catalog, config.mediaRoot);
     if (!args[0]) {

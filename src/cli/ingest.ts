@@ -4,7 +4,7 @@
 // `kdeliver ingest --retry <entry id>` transcodes an entry in ERROR again from its source.
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from '../config.js';
-import { openCatalogForCli } from '../ingest/open-catalog.js';
+import { openCatalog } from '../catalog/open.js';
 import { addSource, defaultConcurrency, IngestError, LEASE_SECONDS, runJob } from '../ingest/pipeline.js';
 import { ingestStore } from '../ingest/store.js';
 import { EntryStatus } from '../catalog/types.js';
@@ -64,7 +64,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
-  const catalog = openCatalogForCli(config);
+  const catalog = openCatalog(config);
   const ctx = { catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, concurrency: jobs };
   try {
     let entryId: string;

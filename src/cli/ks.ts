@@ -2,7 +2,7 @@
 // Prints a KS signed with the partner's admin secret from the catalog (v2 unless --v1).
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { openCatalog } from '../server.js';
+import { openCatalog } from '../catalog/open.js';
 import { KsError, generateKs } from '../access/ks.js';
 
 export interface CliIo {

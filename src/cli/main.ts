@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // kdeliver: the command line. `serve` runs the server; the other commands work on the catalog.
 import { ConfigError, loadConfig } from '../config.js';
-import { buildServer, openCatalog } from '../server.js';
+import { buildServer } from '../server.js';
+import { openCatalog } from '../catalog/open.js';
 import { importLibrary, LibraryError, readLibraryFile } from '../catalog/library.js';
 
 const USAGE = `usage: kdeliver <command> [options]

@@ -57,6 +57,21 @@ export function parseRange(header: string, size: number): { start: number; end: 
   return { start, end };
 }
 
+/**
+ * A body of known size answered whole, as a single range (206), or refused (416). `headers` are
+ * the answer's own (content type, caching, CORS); the range headers are added here.
+ */
+export function planRange(size: number, range: string | undefined, headers: Record<string, string>): FilePlan {
+  const base = { 'Accept-Ranges': 'bytes', ...headers };
+  if (range !== undefined) {
+    const r = parseRange(range, size);
+    if (!r) return { status: 416, headers: { ...base, 'Content-Range': `bytes */${size}`, 'Content-Length': '0' } };
+    return { status: 206, headers: { ...base, 'Content-Range': `bytes ${r.start}-${r.end}/${size}`, 'Content-Length': String(r.end - r.start + 1) }, range: r };
+  }
+  return { status: 200, headers: { ...base, 'Content-Length': String(size) }, range: size > 0 ? { start: 0, end: size - 1 } : undefined };
+}
+
+/** A stored media file: the reference's cache headers, conditional requests (304), then ranges. */
 export function planFile(size: number, etag: string, contentType: string, h: ConditionalHeaders): FilePlan {
   const headers: Record<string, string> = {
     'Content-Type': contentType,
@@ -72,14 +87,5 @@ export function planFile(size: number, etag: string, contentType: string, h: Con
     : h.ifModifiedSince !== undefined && Date.parse(h.ifModifiedSince) >= Date.parse(MEDIA_LAST_MODIFIED);
   if (notModified) return { status: 304, headers };
   const rangeApplies = h.range !== undefined && (h.ifRange === undefined || h.ifRange === etag || h.ifRange === MEDIA_LAST_MODIFIED);
-  if (rangeApplies) {
-    const r = parseRange(h.range!, size);
-    if (!r) return { status: 416, headers: { ...headers, 'Content-Range': `bytes */${size}`, 'Content-Length': '0' } };
-    return {
-      status: 206,
-      headers: { ...headers, 'Content-Range': `bytes ${r.start}-${r.end}/${size}`, 'Content-Length': String(r.end - r.start + 1) },
-      range: r,
-    };
-  }
-  return { status: 200, headers: { ...headers, 'Content-Length': String(size) }, range: size > 0 ? { start: 0, end: size - 1 } : undefined };
+  return planRange(size, rangeApplies ? h.range : undefined, headers);
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
-import { openCatalog } from '../../src/server.js';
+import { openCatalog } from '../../src/catalog/open.js';
 import { resolveDeliveryProfile, type ResolveInput } from '../../src/delivery/profiles.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-profiles-'));

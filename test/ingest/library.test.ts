@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireCommands } from '../helpers/system.js';
 import { loadConfig } from '../../src/config.js';
-import { openCatalogForCli } from '../../src/ingest/open-catalog.js';
+import { openCatalog } from '../../src/catalog/open.js';
 import { addSource, runJob } from '../../src/ingest/pipeline.js';
 import { deleteEntry } from '../../src/ingest/delete.js';
 import { describeCatalog } from '../../src/catalog/export.js';
@@ -20,7 +20,7 @@ const work = mkdtempSync(join(tmpdir(), 'kdeliver-library-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 const envA = { KDELIVER_DATA_DIR: join(work, 'a') };
 const configA = loadConfig({ ...envA, KDELIVER_LOG_LEVEL: 'silent' });
-const catalogA = openCatalogForCli(configA);
+const catalogA = openCatalog(configA);
 const ctxA = { catalog: catalogA, dataDir: configA.dataDir, mediaRoot: configA.mediaRoot };
 const clip = join(work, 'clip.mp4');
 makeSource(clip, { seconds: 3, width: 480, height: 270 });
@@ -38,13 +38,13 @@ t.test('export then import gives the same catalog and the same media', async (t)
   t.match(r.stdout, /exported 16 entries and \d+ media files to .*lib\.json \(media in lib\.json-media\/\)/);
 
   const configB = loadConfig({ KDELIVER_DATA_DIR: join(work, 'b'), KDELIVER_SAMPLE_LIBRARY: 'false', KDELIVER_LOG_LEVEL: 'silent' });
-  const catalogB = openCatalogForCli(configB);
+  const catalogB = openCatalog(configB);
   t.teardown(() => catalogB.db.close());
   t.equal(catalogB.listPartners().length, 0, 'B starts empty');
   const { library, mediaDir } = readLibraryFile(out);
   importLibrary(catalogB.db, library, mediaDir, configB.mediaRoot);
 
-  const a = openCatalogForCli(configA);
+  const a = openCatalog(configA);
   t.teardown(() => a.db.close());
   const descA = describeCatalog(a, configA.mediaRoot);
   const descB = describeCatalog(catalogB, configB.mediaRoot);
@@ -74,7 +74,7 @@ t.test('kdeliver entries list and delete', async (t) => {
   t.equal(del.code, 0, del.stderr);
   t.match(del.stdout, /deleted entry 0_libclip1 \(partner 309\); 3 file\(s\) removed/);
   t.notOk(existsSync(join(configA.mediaRoot, '309', '0_libclip1')), 'the entry folder is gone');
-  const c = openCatalogForCli(configA);
+  const c = openCatalog(configA);
   t.teardown(() => c.db.close());
   t.equal(c.getEntry('0_libclip1')!.status, 3);
   t.same(c.listFlavors('0_libclip1'), []);

@@ -6,14 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { loadConfig } from '../../src/config.js';
-import { openCatalogForCli } from '../../src/ingest/open-catalog.js';
+import { openCatalog } from '../../src/catalog/open.js';
 import { getThumbnail } from '../../src/thumbnail/service.js';
 import { parseThumbnailParams } from '../../src/thumbnail/params.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-thumb-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const config = loadConfig({ KDELIVER_DATA_DIR: dir, KDELIVER_LOG_LEVEL: 'silent' });
-const catalog = openCatalogForCli(config);
+const catalog = openCatalog(config);
 t.teardown(() => catalog.db.close());
 const ctx = { catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, ffmpeg: join(dir, 'no-such-ffmpeg') };
 const entry = catalog.getEntry('1_rcit0qgs')!;
