@@ -12,9 +12,15 @@ export async function startKdeliver({ build = true } = {}) {
   if (build) buildProject();
   const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-bench-data-'));
   const port = await freePort();
-  const proc = await startProcess('kdeliver', process.execPath, [join(benchDir, 'lib', 'kdeliver-server.mjs'), dataDir, String(port), library], {
-    ready: /listening on http:\/\//,
-  });
+  let proc;
+  try {
+    proc = await startProcess('kdeliver', process.execPath, [join(benchDir, 'lib', 'kdeliver-server.mjs'), dataDir, String(port), library], {
+      ready: /listening on http:\/\//,
+    });
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     ...proc,
     url: `http://127.0.0.1:${port}`,
