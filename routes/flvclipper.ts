@@ -15,7 +15,7 @@ import { mediaPath, planRange } from '../src/serve/file.js';
 import { pathAfter, sendError, sendPlanned } from './http.js';
 
 /** The flavor flvclipper plays when none is named: the largest ready web MP4, else the source. */
-function defaultFlavor(flavors: FlavorAsset[]): FlavorAsset | undefined {
+function defaultFlavor(flavors: readonly FlavorAsset[]): FlavorAsset | undefined {
   const ready = flavors.filter((f) => f.status === AssetStatus.READY && /^(mp4|m4v|mov|m4a)$/i.test(f.fileExt || 'mp4'));
   const web = ready.filter((f) => f.tags.includes('web') && !f.isOriginal);
   const pool = web.length ? web : ready;

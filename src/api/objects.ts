@@ -26,7 +26,7 @@ const entryObjectType = (e: Entry): string =>
 export interface EntryObjectOptions {
   baseUrl: string;
   protocol: string;
-  flavors: FlavorAsset[];
+  flavors: readonly FlavorAsset[];
 }
 
 export function entryObject(e: Entry, o: EntryObjectOptions): ApiObject {

@@ -59,6 +59,70 @@ const toConversionProfile = (r: Row): ConversionProfile => ({
   flavorParamsIds: csv(r.flavor_params_ids).map(Number), createdAt: r.created_at,
 });
 
+/**
+ * Read results kept in memory until the catalog changes. Delivery answers read the same few
+ * rows over and over; SQLite answers them in tens of microseconds, memory in one. A change is
+ * seen at once: writes through this connection drop the cache as they run (prepare and exec are
+ * wrapped), and writes by other processes change SQLite's data_version, read at most once per
+ * turn of the event loop (so one synchronous answer sees one consistent catalog).
+ * Cached values are frozen: callers copy before they change anything.
+ */
+function readCache(db: Db) {
+  const memo = new Map<string, unknown>();
+  const dataVersion = db.prepare('SELECT data_version FROM pragma_data_version()').pluck();
+  let version = dataVersion.get();
+  let checked = false;
+  const MAX_ENTRIES = 50_000;
+
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((sql: string) => {
+    const st = prepare(sql);
+    if (st.reader) return st;
+    const run = st.run.bind(st);
+    st.run = ((...args: unknown[]) => {
+      try {
+        return run(...(args as []));
+      } finally {
+        memo.clear();
+      }
+    }) as typeof st.run;
+    return st;
+  }) as typeof db.prepare;
+  const exec = db.exec.bind(db);
+  db.exec = ((sql: string) => {
+    try {
+      return exec(sql);
+    } finally {
+      memo.clear();
+    }
+  }) as typeof db.exec;
+
+  return function cached<T>(key: string, load: () => T): T {
+    if (!checked) {
+      checked = true;
+      process.nextTick(() => (checked = false));
+      const now = dataVersion.get();
+      if (now !== version) {
+        version = now;
+        memo.clear();
+      }
+    }
+    if (memo.has(key)) return memo.get(key) as T;
+    const value = deepFreeze(load());
+    if (memo.size >= MAX_ENTRIES) memo.clear();
+    memo.set(key, value);
+    return value;
+  };
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+
 export interface EntryFilter {
   partnerId: number;
   idIn?: string[];
@@ -73,6 +137,7 @@ export interface EntryFilter {
 }
 
 export function createCatalog(db: Db) {
+  const cached = readCache(db);
   const q = {
     partner: db.prepare('SELECT * FROM partners WHERE id = ?'),
     partners: db.prepare('SELECT * FROM partners ORDER BY id'),
@@ -100,52 +165,52 @@ export function createCatalog(db: Db) {
 
   return {
     db,
-    getPartner: (id: number): Partner | undefined => {
+    getPartner: (id: number): Partner | undefined => cached(`partner:${id}`, () => {
       const r = q.partner.get(id) as Row | undefined;
       return r && toPartner(r);
-    },
-    listPartners: (): Partner[] => (q.partners.all() as Row[]).map(toPartner),
-    getFlavorParams: (id: number): FlavorParams | undefined => {
+    }),
+    listPartners: (): readonly Partner[] => cached('partners', () => (q.partners.all() as Row[]).map(toPartner)),
+    getFlavorParams: (id: number): FlavorParams | undefined => cached(`fp:${id}`, () => {
       const r = q.flavorParams.get(id) as Row | undefined;
       return r && toFlavorParams(r);
-    },
-    listFlavorParams: (): FlavorParams[] => (q.allFlavorParams.all() as Row[]).map(toFlavorParams),
-    getEntry: (id: string): Entry | undefined => {
+    }),
+    listFlavorParams: (): readonly FlavorParams[] => cached('fps', () => (q.allFlavorParams.all() as Row[]).map(toFlavorParams)),
+    getEntry: (id: string): Entry | undefined => cached(`entry:${id}`, () => {
       const r = q.entry.get(id) as Row | undefined;
       return r && toEntry(r);
-    },
+    }),
     /** Every flavor asset of an entry, whatever its status, in ascending bitrate (ties: insertion order). */
-    listFlavors: (entryId: string): FlavorAsset[] => (q.flavorsOfEntry.all(entryId) as Row[]).map(toFlavor),
-    getFlavor: (id: string): FlavorAsset | undefined => {
+    listFlavors: (entryId: string): readonly FlavorAsset[] => cached(`flavors:${entryId}`, () => (q.flavorsOfEntry.all(entryId) as Row[]).map(toFlavor)),
+    getFlavor: (id: string): FlavorAsset | undefined => cached(`flavor:${id}`, () => {
       const r = q.flavor.get(id) as Row | undefined;
       return r && toFlavor(r);
-    },
-    listCaptions: (entryId: string): CaptionAsset[] => (q.captionsOfEntry.all(entryId) as Row[]).map(toCaption),
-    getCaption: (id: string): CaptionAsset | undefined => {
+    }),
+    listCaptions: (entryId: string): readonly CaptionAsset[] => cached(`captions:${entryId}`, () => (q.captionsOfEntry.all(entryId) as Row[]).map(toCaption)),
+    getCaption: (id: string): CaptionAsset | undefined => cached(`caption:${id}`, () => {
       const r = q.caption.get(id) as Row | undefined;
       return r && toCaption(r);
-    },
-    getAccessControlProfile: (id: number): AccessControlProfile | undefined => {
+    }),
+    getAccessControlProfile: (id: number): AccessControlProfile | undefined => cached(`acp:${id}`, () => {
       const r = q.acp.get(id) as Row | undefined;
       return r && toAcp(r);
-    },
+    }),
     listAccessControlProfiles: (partnerId: number): AccessControlProfile[] =>
       (q.acpsOfPartner.all(partnerId) as Row[]).map(toAcp),
-    getDeliveryProfile: (id: number): DeliveryProfile | undefined => {
+    getDeliveryProfile: (id: number): DeliveryProfile | undefined => cached(`dp:${id}`, () => {
       const r = q.deliveryProfile.get(id) as Row | undefined;
       return r && toDeliveryProfile(r);
-    },
-    listDeliveryProfiles: (): DeliveryProfile[] => (q.deliveryProfiles.all() as Row[]).map(toDeliveryProfile),
-    getStorageProfile: (id: number): StorageProfile | undefined => {
+    }),
+    listDeliveryProfiles: (): readonly DeliveryProfile[] => cached('dps', () => (q.deliveryProfiles.all() as Row[]).map(toDeliveryProfile)),
+    getStorageProfile: (id: number): StorageProfile | undefined => cached(`sp:${id}`, () => {
       const r = q.storageProfile.get(id) as Row | undefined;
       return r && toStorage(r);
-    },
-    listStorageProfiles: (partnerId: number): StorageProfile[] =>
-      (q.storageProfilesOfPartner.all(partnerId) as Row[]).map(toStorage),
-    listRemoteFiles: (flavorAssetId: string): RemoteFile[] =>
-      (q.remoteFilesOfFlavor.all(flavorAssetId) as Row[]).map((r) => ({
+    }),
+    listStorageProfiles: (partnerId: number): readonly StorageProfile[] =>
+      cached(`sps:${partnerId}`, () => (q.storageProfilesOfPartner.all(partnerId) as Row[]).map(toStorage)),
+    listRemoteFiles: (flavorAssetId: string): readonly RemoteFile[] =>
+      cached(`remote:${flavorAssetId}`, () => (q.remoteFilesOfFlavor.all(flavorAssetId) as Row[]).map((r) => ({
         flavorAssetId: r.flavor_asset_id, storageProfileId: r.storage_profile_id, path: r.path,
-      })),
+      }))),
     listConversionProfiles: (partnerId: number): ConversionProfile[] =>
       (q.conversionProfilesOfPartner.all(partnerId) as Row[]).map(toConversionProfile),
     getConversionProfile: (id: number): ConversionProfile | undefined => {

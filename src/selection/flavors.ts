@@ -5,7 +5,7 @@ import type { AccessDecision } from '../access/types.js';
 
 export interface SelectionInput {
   /** All flavors of the entry, ascending bitrate (the catalog's order). */
-  flavors: FlavorAsset[];
+  flavors: readonly FlavorAsset[];
   /** The format as asked (url, download, applehttp, ...). */
   format: string;
   flavorIds: string[] | null;
@@ -38,7 +38,7 @@ export interface Selection {
 export const ONE_FLAVOR_FORMATS = new Set(['http', 'rtsp', 'url', 'download']);
 
 /** The reference's default tag groups per format (getDefaultTagsByFormat). */
-export function defaultTagGroups(format: string, flavors: FlavorAsset[]): string[][] {
+export function defaultTagGroups(format: string, flavors: readonly FlavorAsset[]): string[][] {
   switch (format) {
     case 'sl':
       return flavors.some((f) => f.tags.includes('ism')) ? [['ism']] : [['ipadnew', 'iphonenew']];
@@ -56,7 +56,7 @@ const isAudioOnly = (f: FlavorAsset) => f.tags.includes('audio_only') || f.tags.
 
 export function selectFlavors(input: SelectionInput): Selection {
   const dropped: Dropped[] = [];
-  const drop = (list: FlavorAsset[], keep: (f: FlavorAsset) => boolean, reason: string) =>
+  const drop = (list: readonly FlavorAsset[], keep: (f: FlavorAsset) => boolean, reason: string) =>
     list.filter((f) => {
       if (keep(f)) return true;
       dropped.push({ id: f.id, reason });
