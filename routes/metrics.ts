@@ -20,7 +20,8 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
 
   app.setChildLoggerFactory(function childLogger(logger, bindings, opts, rawReq) {
     const url = rawReq.url ?? '';
-    if (url.includes('/playManifest') && routeFamily(url) === 'playManifest') {
+    // with logging off there is no line to bind them to: skip the URL parse on the hot path
+    if (logger.level !== undefined && logger.level !== 'silent' && url.includes('/playManifest') && routeFamily(url) === 'playManifest') {
       const { partnerId, entryId } = playManifestFacts(url);
       return logger.child({ ...bindings, partnerId, entryId }, opts);
     }

@@ -61,10 +61,10 @@ const toConversionProfile = (r: Row): ConversionProfile => ({
 
 /**
  * Read results kept in memory until the catalog changes. Delivery answers read the same few
- * rows over and over; SQLite answers them in tens of microseconds, memory in one. A change is
- * seen at once: writes through this connection drop the cache as they run (prepare and exec are
- * wrapped), and writes by other processes change SQLite's data_version, read at most once per
- * turn of the event loop (so one synchronous answer sees one consistent catalog).
+ * rows over and over; SQLite answers them in tens of microseconds, memory in one. Writes through
+ * this connection drop the cache as they run (prepare and exec are wrapped); writes by other
+ * processes (a CLI ingest) change SQLite's data_version, read at most once per millisecond and
+ * per turn of the event loop, so one synchronous answer sees one consistent catalog.
  * Cached values are frozen: callers copy before they change anything.
  */
 function readCache(db: Db) {
@@ -72,6 +72,7 @@ function readCache(db: Db) {
   const dataVersion = db.prepare('SELECT data_version FROM pragma_data_version()').pluck();
   let version = dataVersion.get();
   let checked = false;
+  let checkedAt = 0;
   const MAX_ENTRIES = 50_000;
 
   const prepare = db.prepare.bind(db);
@@ -98,8 +99,9 @@ function readCache(db: Db) {
   }) as typeof db.exec;
 
   return function cached<T>(key: string, load: () => T): T {
-    if (!checked) {
+    if (!checked && Date.now() !== checkedAt) {
       checked = true;
+      checkedAt = Date.now();
       process.nextTick(() => (checked = false));
       const now = dataVersion.get();
       if (now !== version) {
