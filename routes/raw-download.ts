@@ -1,6 +1,5 @@
 // raw and download: an entry's file as a download (playmanifest.md §9.2, §9.3). The DOWNLOAD
 // access-control context applies; an admin KS or a download privilege skips it.
-import { statSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EntryStatus, EntryType } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
@@ -9,7 +8,7 @@ import { decodeReferrer, headerValue } from '../src/request/play-request.js';
 import { checkEntryAccess, readSession, rulesOf } from '../src/access/entry-check.js';
 import { ksHasPrivilege } from '../src/access/ks.js';
 import { downloadFile, previewBytes, rawFile, relocateName, safeName, type ServedFile } from '../src/serve/downloads.js';
-import { contentTypeOf, mediaPath, planFile } from '../src/serve/file.js';
+import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
 import { pathAfter, sendError, sendFile } from './http.js';
 
 type Params = Map<string, string>;
@@ -41,21 +40,9 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
   }
 
   function serve(request: FastifyRequest, reply: FastifyReply, served: ServedFile, opts: { attachment: boolean; byteLimit: number | null; cors: boolean }) {
-    const file = mediaPath(app.config.mediaRoot, served.path);
-    let size: number;
-    try {
-      size = statSync(file).size;
-    } catch {
-      throw new DeliveryError('FILE_NOT_FOUND');
-    }
-    if (opts.byteLimit !== null) size = Math.min(size, opts.byteLimit);
-    const h = (n: string) => {
-      const v = request.headers[n];
-      return Array.isArray(v) ? v[0] : v;
-    };
-    const plan = planFile(size, `"${served.path.replace(/[^A-Za-z0-9._-]/g, '')}-${size}"`, contentTypeOf(file), {
-      range: h('range'), ifNoneMatch: h('if-none-match'), ifModifiedSince: h('if-modified-since'), ifRange: h('if-range'),
-    });
+    const { path: file, size: fullSize } = mediaFile(app.config.mediaRoot, served.path);
+    const size = opts.byteLimit !== null ? Math.min(fullSize, opts.byteLimit) : fullSize;
+    const plan = planFile(size, `"${served.path.replace(/[^A-Za-z0-9._-]/g, '')}-${size}"`, contentTypeOf(file), conditionalHeaders(request.headers));
     if (opts.attachment) plan.headers['Content-Disposition'] = `attachment; filename="${served.name.replace(/["\\\r\n]/g, '_')}"`;
     if (!opts.cors) delete plan.headers['Access-Control-Allow-Origin'];
     return sendFile(request, reply, file, plan);
@@ -115,11 +102,9 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
         return reply.redirect(target, 302);
       }
       const direct = params.has('direct_serve') && params.get('direct_serve') !== '0';
-      let byteLimit: number | null = null;
-      if (previewMs !== null) {
-        const file = mediaPath(app.config.mediaRoot, served.path);
-        byteLimit = previewBytes(statSync(file).size, previewMs / 1000, entry.duration);
-      }
+      const byteLimit = previewMs !== null
+        ? previewBytes(mediaFile(app.config.mediaRoot, served.path).size, previewMs / 1000, entry.duration)
+        : null;
       return serve(request, reply, served, { attachment: !direct, byteLimit, cors: true });
     } catch (e) {
       if (e instanceof DeliveryError) return sendError(request, reply, e);

@@ -1,23 +1,17 @@
 // serveFlavor: a flavor's file, progressive, with ranges (playmanifest.md §9.1). The packager's
 // /hls, /dash, /mss forms of the same path are routes/packager.ts.
-import { statSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AssetStatus, EntryStatus } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
 import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
 import { checkMediaAccess } from '../src/serve/media-access.js';
-import { contentTypeOf, mediaPath, planFile } from '../src/serve/file.js';
+import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
 import { isMediaError } from '../src/media/errors.js';
 import { sharedIndexCache } from '../src/media/index-cache.js';
 import { mediaErrorToDelivery } from '../src/media/packager.js';
 import { parseMs } from '../src/media/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { pathAfter, sendError, sendFile, sendPlanned } from './http.js';
-
-const header = (request: FastifyRequest, name: string) => {
-  const v = request.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-};
 
 /** format/download's fileName: an attachment under that name. */
 function setDisposition(headers: Record<string, string>, fileName: string | undefined) {
@@ -43,17 +37,8 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
       });
       if (denied) throw denied;
 
-      const file = mediaPath(app.config.mediaRoot, flavor.filePath);
-      let size: number;
-      try {
-        size = statSync(file).size;
-      } catch {
-        throw new DeliveryError('FILE_NOT_FOUND');
-      }
-      const conditional = {
-        range: header(request, 'range'), ifNoneMatch: header(request, 'if-none-match'),
-        ifModifiedSince: header(request, 'if-modified-since'), ifRange: header(request, 'if-range'),
-      };
+      const { path: file, size } = mediaFile(app.config.mediaRoot, flavor.filePath);
+      const conditional = conditionalHeaders(request.headers);
       // clipTo / clipFrom (from playManifest seekFrom/clipTo or a preview): a real, smaller MP4 written on the fly
       const clipTo = parseMs('clipTo', params.get('clipTo'));
       const clipFrom = parseMs('clipFrom', params.get('clipFrom') ?? params.get('seekFrom')) ?? 0;

@@ -1,5 +1,6 @@
 // Answering for a stored file: byte ranges (206/416), conditional requests (304), content type by
 // extension, with the reference's cache headers. Pure decisions; the route streams the bytes.
+import { statSync } from 'node:fs';
 import { extname, resolve, sep } from 'node:path';
 import { DeliveryError } from '../errors.js';
 
@@ -22,6 +23,25 @@ export function mediaPath(mediaRoot: string, relative: string): string {
   const full = resolve(root, relative);
   if (!full.startsWith(root + sep) || relative.includes('\0')) throw new DeliveryError('FILE_NOT_FOUND', ', path outside the media folder');
   return full;
+}
+
+/** A stored media file: where it is under the media root and its size; a missing one is error 5. */
+export function mediaFile(mediaRoot: string, relative: string): { path: string; size: number } {
+  const path = mediaPath(mediaRoot, relative);
+  try {
+    return { path, size: statSync(path).size };
+  } catch {
+    throw new DeliveryError('FILE_NOT_FOUND');
+  }
+}
+
+/** The request headers conditional answers read. */
+export function conditionalHeaders(headers: Record<string, string | string[] | undefined>): ConditionalHeaders {
+  const one = (n: string) => {
+    const v = headers[n];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  return { range: one('range'), ifNoneMatch: one('if-none-match'), ifModifiedSince: one('if-modified-since'), ifRange: one('if-range') };
 }
 
 export interface FilePlan {
