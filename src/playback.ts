@@ -16,9 +16,7 @@ import { checkPlayManifestToken } from './access/kt.js';
 import { dropRedundant, keepFirst, ONE_FLAVOR_FORMATS, selectFlavors } from './selection/flavors.js';
 import { resolveDeliveryProfile } from './delivery/profiles.js';
 import { tokenizeUrls } from './delivery/tokenizers/index.js';
-import {
-  PACKAGER_TYPES, ProfileType, externalUrls, packagerHlsIndexUrl, packagerManifestUrl, profileBase, progressiveUrl, type UrlOptions,
-} from './delivery/urls.js';
+import { ProfileType, flavorUrls, profileBase, type UrlOptions } from './delivery/urls.js';
 import { signMediaUrl } from './serve/media-access.js';
 
 export interface PlaybackContext {
@@ -195,21 +193,14 @@ function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[]): Pl
       step('selection', `sequence of ${seq.length} entr${seq.length === 1 ? 'y' : 'ies'}: ${opts.sequence.join(', ')}; flavors matched by params ids`);
     }
   }
-  const fmp4 = sel.flavors.some((f) => /^(h265|hevc|av1)/i.test(f.videoCodec) || /^(hvc1|hev1|av01)/.test(f.codecs));
-  let urls: string[];
-  if (normalised === 'hdnetwork') {
-    urls = [];
-  } else if (resolved.storage) {
+  let urls: string[] = [];
+  if (normalised !== 'hdnetwork') {
     const storage = resolved.storage;
-    const paths = sel.flavors.map((f) => catalog.listRemoteFiles(f.id).find((r) => r.storageProfileId === storage.id)?.path ?? '');
-    urls = externalUrls(sel.flavors, paths, effectiveProfile, storage, req.protocol);
-    step('delivery', `files served from external storage ${storage.id} (${storage.name})`);
-  } else if (effectiveProfile.type === ProfileType.VOD_PACKAGER_HLS || effectiveProfile.type === ProfileType.APPLE_HTTP) {
-    urls = sel.flavors.map((f) => packagerHlsIndexUrl(f, effectiveProfile, opts, fmp4));
-  } else if (PACKAGER_TYPES.has(effectiveProfile.type)) {
-    urls = [packagerManifestUrl(sel.flavors, effectiveProfile, opts, fmp4 && effectiveProfile.type === ProfileType.VOD_PACKAGER_HLS_MANIFEST)];
-  } else {
-    urls = sel.flavors.map((f) => progressiveUrl(f, effectiveProfile, opts));
+    const external = storage
+      ? { storage, paths: sel.flavors.map((f) => catalog.listRemoteFiles(f.id).find((r) => r.storageProfileId === storage.id)?.path ?? '') }
+      : null;
+    if (storage) step('delivery', `files served from external storage ${storage.id} (${storage.name})`);
+    urls = flavorUrls(sel.flavors, effectiveProfile, opts, external);
   }
 
   // tokenization: the profile's CDN tokenizer, or kdeliver's own signature on protected media

@@ -141,3 +141,23 @@ export function externalUrls(flavors: FlavorAsset[], paths: string[], profile: D
       return rel.map((p) => `${base}${p}`);
   }
 }
+
+/**
+ * The media URLs of a playManifest answer, in the layout of the chosen profile: per-flavor HLS
+ * playlists for HLS packager profiles, one manifest URL for the other packager profiles, one
+ * progressive URL per flavor otherwise, or the files' copies on an external storage.
+ */
+export function flavorUrls(
+  flavors: FlavorAsset[], profile: DeliveryProfile, o: UrlOptions,
+  external: { storage: StorageProfile; paths: string[] } | null,
+): string[] {
+  if (external) return externalUrls(flavors, external.paths, profile, external.storage, o.protocol);
+  const fmp4 = flavors.some((f) => /^(h265|hevc|av1)/i.test(f.videoCodec) || /^(hvc1|hev1|av01)/.test(f.codecs));
+  if (profile.type === ProfileType.VOD_PACKAGER_HLS || profile.type === ProfileType.APPLE_HTTP) {
+    return flavors.map((f) => packagerHlsIndexUrl(f, profile, o, fmp4));
+  }
+  if (PACKAGER_TYPES.has(profile.type)) {
+    return [packagerManifestUrl(flavors, profile, o, fmp4 && profile.type === ProfileType.VOD_PACKAGER_HLS_MANIFEST)];
+  }
+  return flavors.map((f) => progressiveUrl(f, profile, o));
+}
