@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DeliveryError } from '../src/errors.js';
 import { bodyStream } from '../src/media/body.js';
+import { createHandleCache } from '../src/media/file-handles.js';
 import { isMediaError } from '../src/media/errors.js';
 import { sharedIndexCache } from '../src/media/index-cache.js';
 import { answerPackager, mediaErrorToDelivery } from '../src/media/packager.js';
@@ -21,6 +22,8 @@ const MANIFEST_CACHE = 'public, max-age=60';
 
 export default async function packagerRoutes(app: FastifyInstance) {
   const cache = sharedIndexCache(app.config);
+  const handles = createHandleCache();
+  app.addHook('onClose', () => handles.close());
 
   async function handle(proto: PackagerProtocol, request: FastifyRequest, reply: FastifyReply) {
     const rawUrl = request.raw.url ?? request.url;
@@ -41,7 +44,7 @@ export default async function packagerRoutes(app: FastifyInstance) {
       const { body } = answer;
       const range = typeof request.headers.range === 'string' ? request.headers.range : undefined;
       const plan = planRange(body.length, range, { ...CORS, 'Content-Type': body.contentType, 'Cache-Control': IMMUTABLE });
-      return sendPlanned(request, reply, plan, (start, end) => bodyStream(answer.filePath, body, start, end));
+      return sendPlanned(request, reply, plan, (start, end) => bodyStream(answer.filePath, body, start, end, handles));
     } catch (e) {
       const err = isMediaError(e) ? mediaErrorToDelivery(e) : e instanceof DeliveryError ? e : null;
       if (!err) throw e;

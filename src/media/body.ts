@@ -3,6 +3,7 @@
 // just its slice.
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import type { HandleCache } from './file-handles.js';
 
 /** Bytes made in memory, or a span of the source file. */
 export type Part = Uint8Array | { offset: number; length: number };
@@ -19,6 +20,20 @@ const READ_CHUNK = 1 << 20;
 const REGION_MAX = 16 << 20;
 const BATCH = 256 << 10;
 const DIRECT = 32 << 10;
+
+// Read buffers for source regions, reused across requests: a region is only copied from, right
+// after its read and without awaiting, so it is back in the pool before another request runs.
+const scratchPool: Buffer[] = [];
+const SCRATCH_KEEP = 4;
+export function takeScratch(n: number): Buffer {
+  for (let i = scratchPool.length - 1; i >= 0; i--) {
+    if (scratchPool[i].length >= n) return scratchPool.splice(i, 1)[0];
+  }
+  return Buffer.allocUnsafe(Math.max(n, Math.min(REGION_MAX, Math.ceil(n * 1.25))));
+}
+export function giveScratch(b: Buffer): void {
+  if (scratchPool.length < SCRATCH_KEEP && b.length <= REGION_MAX) scratchPool.push(b);
+}
 
 const partLength = (p: Part): number => (p instanceof Uint8Array ? p.length : p.length);
 
@@ -62,11 +77,41 @@ export function partsBody(parts: Part[], contentType: string): MediaBody {
           pos += len;
         }
         if (spans > 1 && hi - lo <= REGION_MAX && hi - lo <= wanted * 2 + 65536) {
-          region = Buffer.allocUnsafe(hi - lo);
-          const { bytesRead } = await fh.read(region, 0, region.length, lo);
-          if (bytesRead < region.length) throw new Error('source file is shorter than its index says');
+          region = takeScratch(hi - lo);
           regionAt = lo;
+          try {
+            const { bytesRead } = await fh.read(region, 0, hi - lo, lo);
+            if (bytesRead < hi - lo) throw new Error('source file is shorter than its index says');
+          } catch (err) {
+            giveScratch(region);
+            throw err;
+          }
         }
+      }
+      if (region && endInclusive + 1 - start <= REGION_MAX) {
+        // the whole answer in one buffer, written to the socket at once; the region is only
+        // copied from, so it goes back to the pool for the next request
+        const out = Buffer.allocUnsafe(endInclusive + 1 - start);
+        let pos = 0;
+        let w = 0;
+        try {
+          for (const p of list) {
+            const len = partLength(p);
+            const from = Math.max(start, pos);
+            const to = Math.min(endInclusive + 1, pos + len);
+            if (from < to) {
+              if (p instanceof Uint8Array) out.set(p.subarray(from - pos, to - pos), w);
+              else region.copy(out, w, p.offset - regionAt + (from - pos), p.offset - regionAt + (to - pos));
+              w += to - from;
+            }
+            pos += len;
+            if (pos > endInclusive) break;
+          }
+        } finally {
+          giveScratch(region);
+        }
+        yield out;
+        return;
       }
       // many small slices are gathered into larger writes: a stream chunk costs more than a memcpy
       const pending: Uint8Array[] = [];
@@ -118,14 +163,18 @@ export function partsBody(parts: Part[], contentType: string): MediaBody {
   };
 }
 
-/** Opens the source and streams a body range; the file is closed however the stream ends. */
-export function bodyStream(filePath: string, body: MediaBody, start = 0, endInclusive = body.length - 1): Readable {
+/**
+ * Streams a body range from the source, opened for this stream or leased from `handles`; the file
+ * is closed (or the lease released) however the stream ends.
+ */
+export function bodyStream(filePath: string, body: MediaBody, start = 0, endInclusive = body.length - 1, handles?: HandleCache): Readable {
   async function* gen(): AsyncGenerator<Uint8Array> {
-    const fh = await open(filePath, 'r');
+    const lease = handles ? await handles.acquire(filePath) : null;
+    const fh = lease ? lease.fh : await open(filePath, 'r');
     try {
       yield* body.produce(fh, start, endInclusive);
     } finally {
-      await fh.close();
+      await (lease ? lease.release() : fh.close());
     }
   }
   return Readable.from(gen(), { objectMode: false });

@@ -4,7 +4,7 @@
 // lengths are 4 bytes, the usual case), and continuity counters carry across segments so a
 // player that concatenates segments sees one continuous stream.
 import type { FileHandle } from 'node:fs/promises';
-import type { MediaBody } from '../body.js';
+import { giveScratch, takeScratch, type MediaBody } from '../body.js';
 import { MediaError } from '../errors.js';
 import type { TrackIndex } from '../mp4/index-types.js';
 import type { Segment, Timeline, TrackTiming } from '../segment.js';
@@ -16,7 +16,6 @@ const PID_AUDIO = 0x101;
 /** Timestamps start 1.4 s in, as ffmpeg's muxer does, leaving room for B-frame reordering. */
 const OFFSET_90K = 126000;
 const AUDIO_FRAMES_PER_PES = 8;
-let sharedScratch = Buffer.allocUnsafe(1 << 18);
 
 interface PesPlan {
   pid: number;
@@ -187,7 +186,10 @@ function pesHeader(p: PesPlan): Buffer {
 }
 
 /** Packetizes one PES (header + es) into out at `at`; returns the new position. */
-function writePes(out: Buffer, at: number, p: PesPlan, payload: Buffer, payloadLength: number, cc: number, pcrBase: number): { at: number; cc: number } {
+function writePes(out: Buffer, at: number, p: PesPlan, payloadAt: number, payloadLength: number, cc: number, pcrBase: number): { at: number; cc: number } {
+  // The payload was written into `out` at the end of this PES's packets; each packet's share
+  // moves forward into place (copyWithin: no view per packet). A packet's header and payload
+  // land before bytes not yet moved, since the payload starts at least a header's length ahead.
   const pidHi = p.pid >> 8;
   const pidLo = p.pid & 0xff;
   let pos = 0;
@@ -200,7 +202,7 @@ function writePes(out: Buffer, at: number, p: PesPlan, payload: Buffer, payloadL
       out[at + 1] = pidHi;
       out[at + 2] = pidLo;
       out[at + 3] = 0x10 | cc;
-      out.set(payload.subarray(pos, pos + 184), at + 4);
+      out.copyWithin(at + 4, payloadAt + pos, payloadAt + pos + 184);
       pos += 184;
       at += PKT;
       cc = (cc + 1) & 15;
@@ -232,7 +234,7 @@ function writePes(out: Buffer, at: number, p: PesPlan, payload: Buffer, payloadL
       }
       o += adaptLen;
     }
-    for (let i = 0; i < take; i++) out[o + i] = payload[pos + i];
+    out.copyWithin(o, payloadAt + pos, payloadAt + pos + take);
     pos += take;
     at += PKT;
     cc = (cc + 1) & 15;
@@ -363,9 +365,14 @@ export function tsSegment(tl: Timeline, segIndex: number): MediaBody {
       }
       let region: Buffer | null = null;
       if (want > 0 && hi - lo <= Math.max(want * 2, 1 << 20) && hi - lo <= 64 << 20) {
-        region = Buffer.allocUnsafe(hi - lo);
-        const r = await fh.read(region, 0, region.length, lo);
-        if (r.bytesRead < region.length) throw new Error('source file is shorter than its index says');
+        region = takeScratch(hi - lo);
+        try {
+          const r = await fh.read(region, 0, hi - lo, lo);
+          if (r.bytesRead < hi - lo) throw new Error('source file is shorter than its index says');
+        } catch (err) {
+          giveScratch(region);
+          throw err;
+        }
       }
       const inRegion = (t: TrackIndex, i: number): Buffer | null => (region ? region.subarray(t.offset[i] - lo, t.offset[i] - lo + t.size[i]) : null);
       const readSample = async (t: TrackIndex, i: number): Promise<Buffer> => {
@@ -374,30 +381,30 @@ export function tsSegment(tl: Timeline, segIndex: number): MediaBody {
         if (r.bytesRead < b.length) throw new Error('source file is shorter than its index says');
         return b;
       };
-      // each PES is assembled once in a scratch buffer, then cut into packets; with the samples
-      // in memory the loop below never awaits, so one module-wide scratch serves every request
-      let scratch = region ? sharedScratch : Buffer.allocUnsafe(1 << 18);
-      for (const k of chosen) {
-        const p = plans[k];
-        const hdr = pesHeader(p);
-        const total = hdr.length + p.esBytes;
-        if (scratch.length < total) {
-          scratch = Buffer.allocUnsafe(total * 2);
-          if (region) sharedScratch = scratch;
+      // each PES is assembled in place: written at the end of its own packets in `out`, then
+      // moved forward packet by packet (no scratch buffer, no copy of the whole segment)
+      try {
+        for (const k of chosen) {
+          const p = plans[k];
+          const hdr = pesHeader(p);
+          const total = hdr.length + p.esBytes;
+          const end = k + 1 < plans.length ? pktStart[k + 1] : pkts;
+          const payloadAt = end * PKT - base - total;
+          out.set(hdr, payloadAt);
+          let w = payloadAt + hdr.length;
+          if (p.pid === PID_VIDEO) {
+            const t = vTiming!.track;
+            w = writeAnnexB(out, w, t, inRegion(t, p.first) ?? (await readSample(t, p.first)), isKey(t, vKeys, p.first));
+          } else {
+            const t = aTiming!.track;
+            for (let i = p.first; i < p.end; i++) w = writeAdts(out, w, t, inRegion(t, i) ?? (await readSample(t, i)));
+          }
+          if (w !== payloadAt + total) throw new Error(`PES of ${w - payloadAt} bytes, planned ${total}`);
+          const r = writePes(out, pktStart[k] * PKT - base, p, payloadAt, total, ccStart[k], Math.max(0, p.dts - 900));
+          if (r.at !== end * PKT - base) throw new Error(`PES wrote to ${r.at + base}, planned ${end * PKT}`);
         }
-        scratch.set(hdr, 0);
-        let w = hdr.length;
-        if (p.pid === PID_VIDEO) {
-          const t = vTiming!.track;
-          w = writeAnnexB(scratch, w, t, inRegion(t, p.first) ?? (await readSample(t, p.first)), isKey(t, vKeys, p.first));
-        } else {
-          const t = aTiming!.track;
-          for (let i = p.first; i < p.end; i++) w = writeAdts(scratch, w, t, inRegion(t, i) ?? (await readSample(t, i)));
-        }
-        if (w !== total) throw new Error(`PES of ${w} bytes, planned ${total}`);
-        const end = k + 1 < plans.length ? pktStart[k + 1] : pkts;
-        const r = writePes(out, pktStart[k] * PKT - base, p, scratch, total, ccStart[k], Math.max(0, p.dts - 900));
-        if (r.at !== end * PKT - base) throw new Error(`PES wrote to ${r.at + base}, planned ${end * PKT}`);
+      } finally {
+        if (region) giveScratch(region);
       }
       yield out.subarray(start - base, endInclusive + 1 - base);
     },

@@ -1,0 +1,83 @@
+// The open-handle LRU the packager reads segments through: one open per file while it is in use,
+// a replaced file seen as new bytes, and every descriptor closed on eviction, idleness and close.
+import t from 'tap';
+import { mkdtempSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHandleCache } from '../../src/media/file-handles.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kdeliver-handles-'));
+const fds = (): number => readdirSync('/proc/self/fd').length;
+const file = (name: string, text: string): string => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+const readAll = async (fh: import('node:fs/promises').FileHandle, n: number): Promise<string> => {
+  const b = Buffer.alloc(n);
+  const { bytesRead } = await fh.read(b, 0, n, 0);
+  return b.subarray(0, bytesRead).toString();
+};
+const waitFor = async (cond: () => boolean): Promise<boolean> => {
+  for (let i = 0; i < 100 && !cond(); i++) await new Promise((r) => setTimeout(r, 20));
+  return cond();
+};
+
+t.test('concurrent and repeated leases share one open file', async (t) => {
+  const c = createHandleCache({ idleMs: 60_000 });
+  const a = file('a', 'alpha');
+  const leases = await Promise.all(Array.from({ length: 10 }, () => c.acquire(a)));
+  t.equal(c.stats().opens, 1, 'opened once for ten concurrent requests');
+  t.equal(await readAll(leases[3].fh, 5), 'alpha');
+  await Promise.all(leases.map((l) => l.release()));
+  const again = await c.acquire(a);
+  t.equal(c.stats().opens, 1, 'reused after release');
+  await again.release();
+  await c.close();
+});
+
+t.test('a file replaced on disk is opened again after the recheck interval', async (t) => {
+  const c = createHandleCache({ idleMs: 60_000, recheckMs: 0 });
+  const p = file('b', 'first');
+  const l1 = await c.acquire(p);
+  t.equal(await readAll(l1.fh, 16), 'first');
+  await l1.release();
+  const tmp = file('b.new', 'second version');
+  renameSync(tmp, p);
+  const l2 = await c.acquire(p);
+  t.equal(await readAll(l2.fh, 32), 'second version', 'new bytes, not the old inode');
+  t.equal(c.stats().opens, 2);
+  await l2.release();
+  await c.close();
+});
+
+t.test('descriptors are closed on eviction, when idle, and on close, never under a reader', async (t) => {
+  const before = fds();
+  const c = createHandleCache({ max: 2, idleMs: 100 });
+  const paths = ['c1', 'c2', 'c3', 'c4'].map((n) => file(n, n));
+  const held = await c.acquire(paths[0]);
+  for (const p of paths.slice(1)) await (await c.acquire(p)).release();
+  t.equal(c.stats().open, 2, 'at most two kept');
+  t.equal(await readAll(held.fh, 2), 'c1', 'an evicted handle still serves the request holding it');
+  await held.release();
+  t.ok(await waitFor(() => fds() <= before + 2), 'the evicted handle is closed once released');
+  t.ok(await waitFor(() => c.stats().open === 0 && fds() <= before), `idle handles closed (${fds()} open, ${before} before)`);
+
+  const busy = await c.acquire(paths[1]);
+  await c.close();
+  t.equal(await readAll(busy.fh, 2), 'c2', 'close waits for the reader');
+  await busy.release();
+  const late = await c.acquire(paths[2]);
+  t.equal(await readAll(late.fh, 2), 'c3', 'a lease after close still works');
+  await late.release();
+  t.ok(await waitFor(() => fds() <= before), `all closed (${fds()} open, ${before} before)`);
+});
+
+t.test('a missing file is an error and leaves nothing open', async (t) => {
+  const before = fds();
+  const c = createHandleCache();
+  await t.rejects(c.acquire(join(dir, 'nope')), { code: 'ENOENT' });
+  t.equal(c.stats().open, 0);
+  await c.close();
+  t.ok(await waitFor(() => fds() <= before));
+});
