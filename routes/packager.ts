@@ -3,7 +3,7 @@
 // with ranges. HEAD and Range never build more than they must.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DeliveryError } from '../src/errors.js';
-import { bodyStream } from '../src/media/body.js';
+import { bodyStream, recycleOutputs } from '../src/media/body.js';
 import { createHandleCache } from '../src/media/file-handles.js';
 import { isMediaError } from '../src/media/errors.js';
 import { sharedIndexCache } from '../src/media/index-cache.js';
@@ -44,7 +44,12 @@ export default async function packagerRoutes(app: FastifyInstance) {
       const { body } = answer;
       const range = typeof request.headers.range === 'string' ? request.headers.range : undefined;
       const plan = planRange(body.length, range, { ...CORS, 'Content-Type': body.contentType, 'Cache-Control': IMMUTABLE });
-      return sendPlanned(request, reply, plan, (start, end) => bodyStream(answer.filePath, body, start, end, handles));
+      return sendPlanned(request, reply, plan, (start, end) => {
+        const stream = bodyStream(answer.filePath, body, start, end, handles);
+        // 'finish': every byte handed to the kernel, so the answer's buffers can serve the next one
+        reply.raw.once('finish', () => recycleOutputs(stream));
+        return stream;
+      });
     } catch (e) {
       const err = isMediaError(e) ? mediaErrorToDelivery(e) : e instanceof DeliveryError ? e : null;
       if (!err) throw e;

@@ -4,7 +4,7 @@
 // lengths are 4 bytes, the usual case), and continuity counters carry across segments so a
 // player that concatenates segments sees one continuous stream.
 import type { FileHandle } from 'node:fs/promises';
-import { giveScratch, takeScratch, type MediaBody } from '../body.js';
+import { giveScratch, takeOutput, takeScratch, type MediaBody } from '../body.js';
 import { MediaError } from '../errors.js';
 import type { TrackIndex } from '../mp4/index-types.js';
 import type { Segment, Timeline, TrackTiming } from '../segment.js';
@@ -343,7 +343,7 @@ export function tsSegment(tl: Timeline, segIndex: number): MediaBody {
       if (fromPkt < 2) fromPkt = 0;
       const toPkt = Math.max(fromPkt === 0 ? 2 : 0, lastPkt + 1, chosen.length ? (chosen[chosen.length - 1] + 1 < plans.length ? pktStart[chosen[chosen.length - 1] + 1] : pkts) : lastPkt + 1);
       // every byte of every packet is written below (PSI fills, stuffing, payload)
-      const out = Buffer.allocUnsafe((toPkt - fromPkt) * PKT);
+      const out = takeOutput((toPkt - fromPkt) * PKT);
       const base = fromPkt * PKT;
       if (fromPkt === 0) {
         psiPacket(out, 0, 0, segIndex, patSection());
