@@ -1,7 +1,8 @@
 // Glue between Fastify and the stages: the request facts the stages need, the public base URL,
 // and sending a rendered answer. The only place route plugins share code.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { HttpFacts } from '../src/request/play-request.js';
+import { decodeReferrer, type HttpFacts } from '../src/request/play-request.js';
+import type { RequestFacts } from '../src/access/entry-check.js';
 import type { Rendered } from '../src/render/types.js';
 import { DeliveryError } from '../src/errors.js';
 import { renderError } from '../src/render/error.js';
@@ -56,4 +57,24 @@ export function sendPlanned(request: FastifyRequest, reply: FastifyReply, plan: 
   reply.code(plan.status).headers(plan.headers);
   if (request.method === 'HEAD' || !plan.range) return reply.send();
   return reply.send(read(plan.range.start, plan.range.end));
+}
+
+/**
+ * The request facts the access checks read, for routes whose KS and referrer come as path
+ * parameters (raw, download, thumbnail): the X-Kaltura-Ks header wins over `ks`, the `referrer`
+ * parameter (url-safe base64) over the Referer header.
+ */
+export function accessFacts(request: FastifyRequest, params: { ks?: string | null; referrer?: string | null }): RequestFacts {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(request.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  const referer = /[\r\n]/.test(headers.referer ?? '') ? '' : headers.referer ?? '';
+  return {
+    ks: headers['x-kaltura-ks'] || params.ks || null,
+    clientIp: request.ip,
+    referrer: (params.referrer ? decodeReferrer(params.referrer) : '') || referer,
+    userAgent: headers['user-agent'] ?? '',
+    headers,
+    hashes: {},
+    rawUri: request.raw.url ?? request.url,
+  };
 }

@@ -4,12 +4,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EntryStatus, EntryType } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
 import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
-import { decodeReferrer, headerValue } from '../src/request/play-request.js';
-import { checkEntryAccess, readSession, rulesOf } from '../src/access/entry-check.js';
+import { checkEntryAccess } from '../src/access/entry-check.js';
 import { ksHasPrivilege } from '../src/access/ks.js';
 import { downloadFile, previewBytes, rawFile, relocateName, safeName, type ServedFile } from '../src/serve/downloads.js';
 import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
-import { pathAfter, sendError, sendFile } from './http.js';
+import { accessFacts, pathAfter, sendError, sendFile } from './http.js';
 
 type Params = Map<string, string>;
 
@@ -21,30 +20,19 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     const partner = app.catalog.getPartner(entry.partnerId);
     if (!partner) throw new DeliveryError('PARTNER_NOT_FOUND');
     if (partner.status !== 1) throw new DeliveryError('PARTNER_NOT_ACTIVE');
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(request.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-    const referrerParam = params.get('referrer');
-    const facts = {
-      ks: headerValue(request.headers, 'x-kaltura-ks') || params.get('ks') || null, clientIp: request.ip,
-      referrer: (referrerParam ? decodeReferrer(referrerParam) : '') || headers.referer || '', userAgent: headers['user-agent'] ?? '',
-      headers, hashes: {}, rawUri: request.raw.url ?? request.url,
-    };
-    const now = app.now();
-    const env = { catalog: app.catalog, now, countryOf: app.countryOf };
-    const ks = readSession(env, facts, entry, partner, rulesOf(app.catalog, entry).length > 0);
-    if (ks && (ks.isAdmin || ksHasPrivilege(ks, 'download', entry.id) || ksHasPrivilege(ks, 'download', '*'))) {
-      return { entry, ks, limit: null, previewMs: null };
-    }
-    const checked = checkEntryAccess(env, facts, entry, partner, 'DOWNLOAD');
-    return { entry, ks: checked.ks, limit: checked.access.limitFlavors, previewMs: checked.previewMs };
+    const facts = accessFacts(request, { ks: params.get('ks'), referrer: params.get('referrer') });
+    const env = { catalog: app.catalog, now: app.now(), countryOf: app.countryOf };
+    const checked = checkEntryAccess(env, facts, entry, partner, 'DOWNLOAD', {
+      bypass: (ks) => ks.isAdmin || ksHasPrivilege(ks, 'download', entry.id) || ksHasPrivilege(ks, 'download', '*'),
+    });
+    return { entry, ks: checked.ks, limit: checked.access?.limitFlavors ?? null, previewMs: checked.previewMs };
   }
 
-  function serve(request: FastifyRequest, reply: FastifyReply, served: ServedFile, opts: { attachment: boolean; byteLimit: number | null; cors: boolean }) {
+  function serve(request: FastifyRequest, reply: FastifyReply, served: ServedFile, opts: { attachment: boolean; byteLimit: number | null }) {
     const { path: file, size: fullSize } = mediaFile(app.config.mediaRoot, served.path);
     const size = opts.byteLimit !== null ? Math.min(fullSize, opts.byteLimit) : fullSize;
     const plan = planFile(size, `"${served.path.replace(/[^A-Za-z0-9._-]/g, '')}-${size}"`, contentTypeOf(file), conditionalHeaders(request.headers));
     if (opts.attachment) plan.headers['Content-Disposition'] = `attachment; filename="${served.name.replace(/["\\\r\n]/g, '_')}"`;
-    if (!opts.cors) delete plan.headers['Access-Control-Allow-Origin'];
     return sendFile(request, reply, file, plan);
   }
 
@@ -76,7 +64,7 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
         reply.header('Access-Control-Allow-Origin', '*');
         return reply.redirect(relocated(request, `/${safeName(served.name.replace(/\.[^.]*$/, ''))}.${served.ext}`, 'relocate', `f.${served.ext}`), 302);
       }
-      return serve(request, reply, served, { attachment: !direct, byteLimit: null, cors: true });
+      return serve(request, reply, served, { attachment: !direct, byteLimit: null });
     } catch (e) {
       if (e instanceof DeliveryError) return sendError(request, reply, e);
       throw e;
@@ -105,7 +93,7 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
       const byteLimit = previewMs !== null
         ? previewBytes(mediaFile(app.config.mediaRoot, served.path).size, previewMs / 1000, entry.duration)
         : null;
-      return serve(request, reply, served, { attachment: !direct, byteLimit, cors: true });
+      return serve(request, reply, served, { attachment: !direct, byteLimit });
     } catch (e) {
       if (e instanceof DeliveryError) return sendError(request, reply, e);
       throw e;

@@ -5,11 +5,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EntryStatus } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
 import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
-import { readSession, rulesOf } from '../src/access/entry-check.js';
-import { accessBlockedError, evaluateAccessRules } from '../src/access/evaluate.js';
+import { checkEntryAccess, rulesOf } from '../src/access/entry-check.js';
 import { parseThumbnailParams } from '../src/thumbnail/params.js';
 import { getThumbnail } from '../src/thumbnail/service.js';
-import { pathAfter, sendError } from './http.js';
+import { accessFacts, pathAfter, sendError } from './http.js';
 
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? '';
 
@@ -23,27 +22,13 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
       const partner = app.catalog.getPartner(entry.partnerId);
       if (!partner) throw new DeliveryError('PARTNER_NOT_FOUND');
 
-      const now = app.now();
-      const rules = rulesOf(app.catalog, entry);
-      const ksString = req.ks ?? (first(request.headers['x-kaltura-ks']) || null);
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(request.headers)) headers[k.toLowerCase()] = first(v as string | string[] | undefined);
-      const facts = {
-        ks: ksString, clientIp: request.ip, referrer: /[\r\n]/.test(headers.referer ?? '') ? '' : headers.referer ?? '',
-        userAgent: headers['user-agent'] ?? '', headers, hashes: {}, rawUri: request.raw.url ?? request.url,
-      };
-      const ks = readSession({ catalog: app.catalog, now }, facts, entry, partner, rules.length > 0);
-      if (rules.length > 0) {
-        const decision = evaluateAccessRules(rules, {
-          contexts: ['THUMBNAIL'], ks, ksString, clientIp: facts.clientIp, referrer: facts.referrer, userAgent: facts.userAgent,
-          headers, hashes: {}, entryId: entry.id, entry, now,
-        });
-        if (decision.blocked) throw accessBlockedError(decision);
-      }
+      const facts = accessFacts(request, { ks: req.ks ?? null });
+      checkEntryAccess({ catalog: app.catalog, now: app.now(), countryOf: app.countryOf }, facts, entry, partner, 'THUMBNAIL', { playValidation: false });
+      const protectedEntry = rulesOf(app.catalog, entry).length > 0;
 
       const thumb = await getThumbnail({ catalog: app.catalog, dataDir: app.config.dataDir, mediaRoot: app.config.mediaRoot }, entry, req);
       reply.header('Access-Control-Allow-Origin', '*');
-      reply.header('Cache-Control', rules.length > 0 ? 'private, max-age=3600' : 'public, max-age=86400');
+      reply.header('Cache-Control', protectedEntry ? 'private, max-age=3600' : 'public, max-age=86400');
       reply.header('ETag', thumb.etag);
       reply.header('X-Kdeliver-Thumbnail', thumb.source);
       if (first(request.headers['if-none-match']) === thumb.etag) return reply.code(304).send();

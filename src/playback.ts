@@ -110,13 +110,13 @@ function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[]): Pl
   const hasRules = rulesOf(catalog, entry).length > 0;
   if (!ktValid) {
     if (partner.status !== 1) fail('PARTNER_NOT_ACTIVE');
-    const checked = checkEntryAccess(ctx, req, entry, partner, req.format === 'download' ? 'DOWNLOAD' : 'PLAY', step);
+    const checked = checkEntryAccess(ctx, req, entry, partner, req.format === 'download' ? 'DOWNLOAD' : 'PLAY', { note: step });
     ({ ks, access } = checked);
     if (checked.previewMs !== null) {
       clipTo = clipTo > 0 ? Math.min(clipTo, checked.previewMs) : checked.previewMs;
       step('access', `preview: clipped to ${clipTo} ms`);
     }
-    for (const m of access.messages) kalturaHeaders.push(`access-control: ${m}`);
+    for (const m of access?.messages ?? []) kalturaHeaders.push(`access-control: ${m}`);
   }
 
   if (partner.enforceEncryption) {
