@@ -12,6 +12,7 @@ import { apiSchemaXml } from '../src/api/schema.js';
 import { readFormat, serialize } from '../src/api/serializers/index.js';
 import { SERVICES } from '../src/api/services/index.js';
 import { baseUrl } from './http.js';
+import { splitUrl } from '../src/request/path-params.js';
 
 /** Uploads come through here too (multipart), so the body limit is larger than Fastify's default. */
 const BODY_LIMIT = 64 * 1024 * 1024;
@@ -41,7 +42,7 @@ export default async function apiV3Routes(app: FastifyInstance) {
   // within api_v3 even a transport failure (an oversized body, say) is an API error with HTTP 200
   app.setErrorHandler((error: Error & { code?: string }, request, reply) => {
     request.log.info({ code: error.code }, `api_v3: ${error.message}`);
-    const q = new URLSearchParams((request.raw.url ?? '').split('?')[1] ?? '');
+    const q = new URLSearchParams(splitUrl(request.raw.url ?? '').query);
     const out = serialize(new ApiError('INTERNAL_SERVERL_ERROR'), { format: readFormat(q.get('format')), multi: false, callback: q.get('callback'), executionTime: 0 });
     reply.code(200).header('content-type', out.contentType).header('access-control-allow-origin', '*').send(out.body);
   });
@@ -53,13 +54,13 @@ export default async function apiV3Routes(app: FastifyInstance) {
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const raw = request.raw.url ?? request.url;
-    const q = raw.indexOf('?');
-    const path = (q < 0 ? raw : raw.slice(0, q)).replace(/^\/api_v3/, '');
+    const { path: rawPath, query } = splitUrl(raw);
+    const path = rawPath.replace(/^\/api_v3/, '');
     const res = await handleApiRequest(registry, {
       catalog: app.catalog, config: app.config, now: app.now(), baseUrl: baseUrl(request),
       http: { method: request.method, rawUrl: raw, headers: request.headers, clientIp: request.ip, isHttps: request.protocol === 'https' },
     }, {
-      path, query: q < 0 ? '' : raw.slice(q + 1),
+      path, query,
       contentType: request.headers['content-type'],
       body: Buffer.isBuffer(request.body) ? request.body : undefined,
     }, { onUnexpected: (e) => request.log.error({ err: e }, 'api_v3 action failed') });

@@ -26,7 +26,6 @@ export function createRegistry(modules: readonly ServiceModule[]): Registry {
 }
 
 /** Parameters every call may carry that are not action arguments. */
-export const COMMON_PARAMS = ['service', 'action', 'format', 'ks', 'partnerId', 'p', 'clientTag', 'apiVersion', 'kalsig', 'ignoreNull', 'language', 'responseProfile', 'callback', 'nocache'];
 
 export function lookupAction(registry: Registry, service: unknown, action: unknown): { spec: ActionSpec; service: string; action: string } {
   if (typeof service !== 'string' || service === '') throw new ApiError('SERVICE_NOT_SPECIFIED');

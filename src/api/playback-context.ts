@@ -6,7 +6,7 @@ import { rulesOf } from '../access/entry-check.js';
 import type { CaptionAsset, Entry, FlavorAsset } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
 import { resolvePlayback, type Playback } from '../playback.js';
-import { parsePlayRequest } from '../request/play-request.js';
+import { parsePlayRequest, type PlayRequest } from '../request/play-request.js';
 import { ApiError } from './errors.js';
 import { requestProtocol } from './lookup.js';
 import { captionTypeOf, flavorAssetObject } from './objects.js';
@@ -26,17 +26,21 @@ export function withKs(url: string, ks: string | null): string {
   return `${url}${url.includes('?') ? '&' : '?'}ks=${encodeURIComponent(ks)}`;
 }
 
-/** Runs the pipeline for one format, as if a client had asked playManifest; the KS travels in the header. */
-export function playFor(ctx: ApiContext, entry: Entry, pairs: string, ks: string | null, referrer?: string): Playback {
+/** The PlayRequest a client asking playManifest for this entry would make; the KS travels in the header. */
+export function playRequestFor(ctx: ApiContext, entry: Entry, pairs: string, ks: string | null, referrer?: string): PlayRequest {
   const path = `/entryId/${entry.id}${pairs}${referrer ? `/referrer/${Buffer.from(referrer).toString('base64url')}` : ''}`;
   const headers: Record<string, string | string[] | undefined> = { ...ctx.http.headers };
   delete headers['x-kaltura-ks'];
   if (ks) headers['x-kaltura-ks'] = ks;
-  const req = parsePlayRequest(path, {
+  return parsePlayRequest(path, {
     method: 'GET', rawUrl: `/p/${entry.partnerId}/sp/${entry.partnerId}00/playManifest${path}`, query: {}, headers,
     isHttps: ctx.http.isHttps, clientIp: ctx.http.clientIp,
   });
-  return resolvePlayback({ catalog: ctx.catalog, config: ctx.config, now: ctx.now, baseUrl: ctx.baseUrl }, req);
+}
+
+/** Runs the pipeline for one format, as if a client had asked playManifest. */
+export function playFor(ctx: ApiContext, entry: Entry, pairs: string, ks: string | null, referrer?: string): Playback {
+  return resolvePlayback({ catalog: ctx.catalog, config: ctx.config, now: ctx.now, baseUrl: ctx.baseUrl }, playRequestFor(ctx, entry, pairs, ks, referrer));
 }
 
 const manifestBase = (ctx: ApiContext, e: Entry): string => `${ctx.baseUrl}/p/${e.partnerId}/sp/${e.partnerId}00/playManifest/entryId/${e.id}`;

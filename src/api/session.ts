@@ -43,6 +43,3 @@ export function readApiSession(catalog: Catalog, ks: string, facts: SessionFacts
   }
 }
 
-/** A widget session: type USER, user empty or "0", and the widget privilege (security.md §1.5). */
-export const isWidgetSession = (ks: Ks): boolean =>
-  ks.type === 0 && (ks.userId === '' || ks.userId === '0') && (ks.privileges.get('widget') ?? []).includes('1');

@@ -2,8 +2,8 @@
 // (serveWebVTT, SRT converted by src/media/captions.ts). Serving needs no KS, as the player
 // fetches these URLs directly, but an entry with access-control rules is checked like playback.
 import { readFileSync } from 'node:fs';
-import { resolve, sep } from 'node:path';
-import { rulesOf } from '../../access/entry-check.js';
+import { checkEntryAccess, rulesOf } from '../../access/entry-check.js';
+import { mediaPath } from '../../serve/file.js';
 import type { CaptionAsset } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
 import { srtToWebVtt } from '../../media/captions.js';
@@ -11,7 +11,7 @@ import { objList, objString, readPager } from '../args.js';
 import { ApiError } from '../errors.js';
 import { callPartnerId, partnerCaption, requestProtocol } from '../lookup.js';
 import { captionAssetObject, listResponse } from '../objects.js';
-import { playFor } from '../playback-context.js';
+import { playRequestFor } from '../playback-context.js';
 import type { ApiContext, FileResult, ServiceModule } from '../types.js';
 
 const CAPTION_ID = { type: 'string', required: true, maxLength: 64 } as const;
@@ -22,9 +22,12 @@ function servedCaption(ctx: ApiContext, id: string): CaptionAsset {
   if (!c || c.status === 3) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: id });
   const entry = ctx.catalog.getEntry(c.entryId);
   if (!entry || entry.status === 3) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: id });
-  if (rulesOf(ctx.catalog, entry).length > 0) {
+  const partner = ctx.catalog.getPartner(entry.partnerId);
+  if (partner && rulesOf(ctx.catalog, entry).length > 0) {
     try {
-      playFor(ctx, entry, `/format/url/protocol/${requestProtocol(ctx)}`, ctx.ks?.raw ?? null);
+      // the PLAY checks of playManifest (session, rules, moderation, schedule), without its delivery stages
+      const req = playRequestFor(ctx, entry, `/format/url/protocol/${requestProtocol(ctx)}`, ctx.ks?.raw ?? null);
+      checkEntryAccess({ catalog: ctx.catalog, now: ctx.now }, req, entry, partner, 'PLAY');
     } catch (e) {
       if (e instanceof DeliveryError) throw new ApiError('ACCESS_CONTROL_RESTRICTED', { ENTRY_ID: entry.id, REASON: e.message });
       throw e;
@@ -34,12 +37,8 @@ function servedCaption(ctx: ApiContext, id: string): CaptionAsset {
 }
 
 function readCaptionFile(ctx: ApiContext, c: CaptionAsset): string {
-  const root = resolve(ctx.config.mediaRoot);
-  const file = resolve(root, c.filePath);
-  // catalog paths are relative and checked at import; this keeps the promise at the point of use
-  if (!file.startsWith(root + sep)) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: c.id });
   try {
-    return readFileSync(file, 'utf8');
+    return readFileSync(mediaPath(ctx.config.mediaRoot, c.filePath), 'utf8');
   } catch {
     throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: c.id });
   }
