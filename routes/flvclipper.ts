@@ -4,9 +4,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AssetStatus, EntryStatus, type FlavorAsset } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
-import { isMediaError } from '../src/media/errors.js';
 import { sharedIndexCache } from '../src/media/index-cache.js';
-import { mediaErrorToDelivery } from '../src/media/packager.js';
+import { asDeliveryError } from '../src/media/packager.js';
 import { parseMs } from '../src/media/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
@@ -56,7 +55,7 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
       });
       return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end));
     } catch (e) {
-      const err = isMediaError(e) ? mediaErrorToDelivery(e) : e instanceof DeliveryError ? e : null;
+      const err = asDeliveryError(e);
       if (!err) throw e;
       request.log.warn({ code: err.code, status: err.httpStatus }, `flvclipper: ${err.message}`);
       return sendError(request, reply, err);

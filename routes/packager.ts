@@ -5,13 +5,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DeliveryError } from '../src/errors.js';
 import { bodyStream, recycleOutputs } from '../src/media/body.js';
 import { createHandleCache } from '../src/media/file-handles.js';
-import { isMediaError } from '../src/media/errors.js';
 import { sharedIndexCache } from '../src/media/index-cache.js';
-import { answerPackager, mediaErrorToDelivery } from '../src/media/packager.js';
+import { answerPackager, asDeliveryError } from '../src/media/packager.js';
 import { parsePackagerPath, type PackagerProtocol } from '../src/media/packager-url.js';
 import { checkMediaAccess } from '../src/serve/media-access.js';
 import { planRange } from '../src/serve/file.js';
-import { sendError, sendPlanned } from './http.js';
+import { pathAfter, sendError, sendPlanned } from './http.js';
 
 const CORS = {
   'Access-Control-Allow-Origin': '*',
@@ -28,7 +27,7 @@ export default async function packagerRoutes(app: FastifyInstance) {
   async function handle(proto: PackagerProtocol, request: FastifyRequest, reply: FastifyReply) {
     const rawUrl = request.raw.url ?? request.url;
     try {
-      const path = rawUrl.split('?')[0].slice(proto.length + 1);
+      const path = pathAfter(request, proto);
       const req = parsePackagerPath(proto, path);
       const ctx = { catalog: app.catalog, config: app.config, now: app.now() };
       const answer = await answerPackager(req, {
@@ -51,7 +50,7 @@ export default async function packagerRoutes(app: FastifyInstance) {
         return stream;
       });
     } catch (e) {
-      const err = isMediaError(e) ? mediaErrorToDelivery(e) : e instanceof DeliveryError ? e : null;
+      const err = asDeliveryError(e);
       if (!err) throw e;
       request.log.warn({ code: err.code, status: err.httpStatus }, `packager: ${err.message}`);
       return sendError(request, reply, err);

@@ -6,9 +6,8 @@ import { DeliveryError } from '../src/errors.js';
 import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
 import { checkMediaAccess } from '../src/serve/media-access.js';
 import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
-import { isMediaError } from '../src/media/errors.js';
 import { sharedIndexCache } from '../src/media/index-cache.js';
-import { mediaErrorToDelivery } from '../src/media/packager.js';
+import { asDeliveryError } from '../src/media/packager.js';
 import { parseMs } from '../src/media/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { pathAfter, sendError, sendFile, sendPlanned } from './http.js';
@@ -53,7 +52,7 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
       setDisposition(plan.headers, params.get('fileName'));
       return sendFile(request, reply, file, plan);
     } catch (e) {
-      const err = isMediaError(e) ? mediaErrorToDelivery(e) : e instanceof DeliveryError ? e : null;
+      const err = asDeliveryError(e);
       if (!err) throw e;
       return sendError(request, reply, err);
     }

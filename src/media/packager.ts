@@ -7,10 +7,11 @@ import { AssetStatus, EntryStatus, type CaptionAsset, type Entry, type FlavorAss
 import type { Config } from '../config.js';
 import { DeliveryError } from '../errors.js';
 import { mediaPath } from '../serve/file.js';
+import { languageCode } from '../render/languages.js';
 import type { MediaBody } from './body.js';
 import { parseCues, toWebVtt } from './captions.js';
 import { buildMpd } from './dash/mpd.js';
-import { MediaError } from './errors.js';
+import { isMediaError, MediaError } from './errors.js';
 import { initSegment, mediaSegment } from './fmp4/writer.js';
 import { masterPlaylist, mediaPlaylist, subtitlePlaylist } from './hls/playlists.js';
 import type { IndexCache } from './index-cache.js';
@@ -29,8 +30,8 @@ export interface PackagerDeps {
 }
 
 export type PackagerAnswer =
-  | { kind: 'text'; contentType: string; body: string; immutable: boolean }
-  | { kind: 'media'; body: MediaBody; filePath: string; immutable: true };
+  | { kind: 'text'; contentType: string; body: string }
+  | { kind: 'media'; body: MediaBody; filePath: string };
 
 interface Source {
   entry: Entry;
@@ -52,6 +53,11 @@ export function mediaErrorToDelivery(e: MediaError): DeliveryError {
     default:
       return new DeliveryError('FILE_NOT_FOUND', `, media file cannot be packaged: ${e.message}`);
   }
+}
+
+/** Any refusal of the media routes as a delivery error, or null for an unexpected failure. */
+export function asDeliveryError(e: unknown): DeliveryError | null {
+  return isMediaError(e) ? mediaErrorToDelivery(e) : e instanceof DeliveryError ? e : null;
 }
 
 function loadEntry(catalog: Catalog, id: string | undefined, partnerId: number): Entry {
@@ -108,20 +114,12 @@ function resolveSources(req: PackagerRequest, deps: PackagerDeps): { sets: Sourc
   return { sets, mainEntry };
 }
 
-const ISO1: Record<string, string> = {
-  English: 'en', Spanish: 'es', French: 'fr', German: 'de', Italian: 'it', Portuguese: 'pt', Russian: 'ru', Japanese: 'ja',
-  Chinese: 'zh', Arabic: 'ar', Hebrew: 'he', Dutch: 'nl', Korean: 'ko', Hindi: 'hi', Polish: 'pl', Turkish: 'tr', Swedish: 'sv',
-};
-const ISO2TO1: Record<string, string> = {
-  eng: 'en', spa: 'es', fra: 'fr', fre: 'fr', deu: 'de', ger: 'de', ita: 'it', por: 'pt', rus: 'ru', jpn: 'ja', zho: 'zh',
-  chi: 'zh', ara: 'ar', heb: 'he', nld: 'nl', dut: 'nl', kor: 'ko', hin: 'hi', pol: 'pl', tur: 'tr', swe: 'sv',
-};
-/** A language as an ISO 639-1 code where one is known ("English", "eng" → "en"). */
+/** A language as an ISO 639-1 code where one is known ("English", "eng" → "en"); other codes pass through. */
 const langCode = (language: string, fallback = ''): string => {
   const l = language.trim();
-  if (/^[a-z]{2}$/.test(l)) return l;
-  if (/^[a-z]{3}$/.test(l)) return ISO2TO1[l] ?? l;
-  return ISO1[l] ?? (ISO2TO1[l.toLowerCase()] || fallback);
+  const code = languageCode(l);
+  if (code !== 'und') return code;
+  return /^[a-z]{2,3}$/.test(l) ? l : fallback;
 };
 
 async function rendition(f: number, sources: Source[], deps: PackagerDeps, policy: SegmentPolicy, clip: Clip, use: { video: boolean; audio: boolean }): Promise<Rendition> {
@@ -188,7 +186,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
     return rendition((f ?? 1), sources, deps, policy, clip, { video: tracks.video && (video ?? true), audio: tracks.audio && (audio ?? true) });
   };
   const captions = (): Array<CaptionTrack & { asset: CaptionAsset }> => (sets[0].length > 1 || pairs.get('disableCaptions') ? [] : captionTracks(deps.catalog, mainEntry));
-  const text = (contentType: string, body: string): PackagerAnswer => ({ kind: 'text', contentType, body, immutable: false });
+  const text = (contentType: string, body: string): PackagerAnswer => ({ kind: 'text', contentType, body });
   const sourceOf = (f: number | null, clipNo: number): Source => {
     const s = pick(sets, f, 'flavor');
     if (clipNo < 1 || clipNo > s.length) throw notFound(`clip ${clipNo} is not in this sequence`);
@@ -212,7 +210,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       const tl = r.clips[at.clip];
       const src = sourceOf(file.f, at.clip + 1);
       const body = req.container === 'ts' ? tsSegment(tl, at.seg) : mediaSegment(tl, tl.segments[at.seg], { sequence: file.n, dash: false });
-      return { kind: 'media', body, filePath: src.path, immutable: true };
+      return { kind: 'media', body, filePath: src.path };
     }
     case 'init': {
       if (req.proto === 'hls' && req.container !== 'fmp4') throw notFound('init segments exist only for fMP4 (/container/fmp4/)');
@@ -222,7 +220,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       const tracks = [tl.video?.track, tl.audio?.track].filter((t) => t !== undefined);
       if (!tracks.length) throw notFound('no such track in this flavor');
       const bytes = initSegment(tracks);
-      return { kind: 'media', body: { length: bytes.length, contentType: tl.video ? 'video/mp4' : 'audio/mp4', async *produce(_fh, s, e) { yield bytes.subarray(s, e + 1); } }, filePath: sourceOf(file.f, file.clip).path, immutable: true };
+      return { kind: 'media', body: { length: bytes.length, contentType: tl.video ? 'video/mp4' : 'audio/mp4', async *produce(_fh, s, e) { yield bytes.subarray(s, e + 1); } }, filePath: sourceOf(file.f, file.clip).path };
     }
     case 'fragment': {
       if (file.video && file.audio) throw notFound('DASH fragments carry one track: -v1 or -a1');
@@ -231,7 +229,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       if (!at) throw notFound(`fragment ${file.n} is out of range (1-${r.clips.reduce((n, c) => n + c.segments.length, 0)})`);
       const tl = r.clips[at.clip];
       if (!tl.video && !tl.audio) throw notFound('no such track in this flavor');
-      return { kind: 'media', body: mediaSegment(tl, tl.segments[at.seg], { sequence: file.n, dash: true }), filePath: sourceOf(file.f, at.clip + 1).path, immutable: true };
+      return { kind: 'media', body: mediaSegment(tl, tl.segments[at.seg], { sequence: file.n, dash: true }), filePath: sourceOf(file.f, at.clip + 1).path };
     }
     case 'mpd': {
       const p: Presentation = { renditions: await all(), captions: captions(), container: 'fmp4' };
@@ -255,7 +253,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
         throw new DeliveryError('FILE_NOT_FOUND', ', caption file is missing');
       }
       const vtt = toWebVtt(parseCues(raw), { originMs: tl.originMs, durationMs: tl.durationMs, mpegTs90k: req.proto === 'hls' ? (req.container === 'ts' ? 126000 : 0) : undefined });
-      return { kind: 'text', contentType: 'text/vtt; charset=UTF-8', body: vtt, immutable: false };
+      return { kind: 'text', contentType: 'text/vtt; charset=UTF-8', body: vtt };
     }
     case 'mssManifest': {
       const p: Presentation = { renditions: await all(), captions: [], container: 'fmp4' };
@@ -265,7 +263,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       const rs = await all();
       const frag = mssFragment({ renditions: rs, captions: [], container: 'fmp4' }, file.bitrate, file.kind, file.time);
       if (!frag) throw notFound('no such MSS fragment');
-      return { kind: 'media', body: frag.body, filePath: sourceOf(frag.f, 1).path, immutable: true };
+      return { kind: 'media', body: frag.body, filePath: sourceOf(frag.f, 1).path };
     }
   }
 }

@@ -26,11 +26,6 @@ export const u32 = (v: number): Buffer => {
   b.writeUInt32BE(v >>> 0, 0);
   return b;
 };
-export const i32 = (v: number): Buffer => {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(v | 0, 0);
-  return b;
-};
 export const u64 = (v: number): Buffer => {
   const b = Buffer.alloc(8);
   b.writeUInt32BE(Math.floor(v / 4294967296), 0);
