@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // kdeliver: the command line. `serve` runs the server; the other commands work on the catalog.
 import { ConfigError, loadConfig } from '../config.js';
-import { buildServer } from '../server.js';
 import { openCatalog } from '../catalog/open.js';
 import { importLibrary, LibraryError, readLibraryFile } from '../catalog/library.js';
 
@@ -22,6 +21,8 @@ const USAGE = `usage: kdeliver <command> [options]
 `;
 
 async function serve(): Promise<number> {
+  // loaded here, so the catalog commands do not pay for Fastify, the routes and sharp
+  const { buildServer } = await import('../server.js');
   const config = loadConfig();
   const app = await buildServer({ config });
   let closing = false;

@@ -62,7 +62,8 @@ export function startIngestWorker(ctx: IngestContext, opts: WorkerOptions = {}):
   } catch { /* no staging folder yet */ }
 
   const settleIdle = () => {
-    if (active.size > 0) return;
+    // nothing to tell when no one waits (the poll would otherwise run its queries twice)
+    if (active.size > 0 || idleWaiters.length === 0) return;
     // After stop() the database may already be closed: look at nothing
     const pending = stopped ? 0 : store.claimableJobs(now()).length + store.runningJobs().filter(orphaned).length;
     if (pending === 0) {

@@ -71,14 +71,14 @@ export async function getThumbnail(ctx: ThumbnailContext, entry: Entry, req: Thu
   let pending = inFlight.get(cached);
   if (!pending) {
     pending = limited(ctx.concurrency ?? 2, () => render(ctx, entry, req, video, picture)).then((r) => {
+      const tmp = `${cached}.${randomBytes(4).toString('hex')}.tmp`;
       try {
         mkdirSync(dir, { recursive: true });
-        const tmp = `${cached}.${randomBytes(4).toString('hex')}.tmp`;
         writeFileSync(tmp, r.data);
         renameSync(tmp, cached);
       } catch {
-        // A full disk costs the cache, not the answer
-        rmSync(`${cached}.tmp`, { force: true });
+        // A full disk costs the cache, not the answer (and leaves no half-written file)
+        rmSync(tmp, { force: true });
       }
       return { ...r, etag };
     }).finally(() => inFlight.delete(cached));
