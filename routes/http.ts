@@ -39,8 +39,17 @@ export function pathAfter(request: FastifyRequest, action: string): string {
 export function sendRendered(reply: FastifyReply, r: Rendered): FastifyReply {
   reply.code(r.status);
   for (const [k, v] of Object.entries(r.headers)) reply.header(k, v);
-  // a Buffer keeps the content type exactly as rendered (Fastify adds a charset to strings)
-  return reply.send(Buffer.from(r.body));
+  return reply.send(payloadOf(r));
+}
+
+/**
+ * The body as Fastify should get it. A string goes out in the same write as the headers (a
+ * Buffer costs a second, gathered write), but Fastify appends a charset to JSON content types
+ * sent as strings, so those go as a Buffer and keep their type exactly as rendered.
+ */
+export function payloadOf(r: Rendered): string | Buffer {
+  const type = r.headers['Content-Type'];
+  return typeof type === 'string' && type.includes('json') ? Buffer.from(r.body) : r.body;
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: DeliveryError): FastifyReply {

@@ -15,23 +15,27 @@ declare module 'fastify' {
 
 async function metricsPlugin(app: FastifyInstance): Promise<void> {
   // the packager's media-index cache: one per configuration, shared with the packager routes
-  const metrics = createHttpMetrics({ indexCache: () => sharedIndexCache(app.config).stats() });
+  const metrics = createHttpMetrics({ indexCache: () => sharedIndexCache(app.config).stats(), manifestCache: () => app.manifestCache.stats() });
   app.decorate('metrics', metrics);
 
-  app.setChildLoggerFactory(function childLogger(logger, bindings, opts, rawReq) {
-    const url = rawReq.url ?? '';
-    // with logging off there is no line to bind them to: skip the URL parse on the hot path
-    if (logger.level !== undefined && logger.level !== 'silent' && url.includes('/playManifest') && routeFamily(url) === 'playManifest') {
-      const { partnerId, entryId } = playManifestFacts(url);
-      return logger.child({ ...bindings, partnerId, entryId }, opts);
-    }
-    return logger.child(bindings, opts);
-  });
+  // with logging off there is no line to bind them to: Fastify's own factory is the fastest
+  const logs = (app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info') ?? false;
+  if (logs) {
+    app.setChildLoggerFactory(function childLogger(logger, bindings, opts, rawReq) {
+      const url = rawReq.url ?? '';
+      if (url.includes('/playManifest') && routeFamily(url) === 'playManifest') {
+        const { partnerId, entryId } = playManifestFacts(url);
+        return logger.child({ ...bindings, partnerId, entryId }, opts);
+      }
+      return logger.child(bindings, opts);
+    });
+  }
 
-  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const family = routeFamily(request.url);
     const status = reply.statusCode;
-    const errorCode = kalturaErrorCode(reply.getHeader('x-kaltura'));
+    // error codes ride only on refusals; answers may carry other X-Kaltura lines
+    const errorCode = status >= 400 ? kalturaErrorCode(reply.getHeader('x-kaltura')) : null;
     const length = Number(reply.getHeader('content-length'));
     metrics.observe({
       family,
@@ -42,7 +46,8 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
       errorCode,
     });
     // Fastify's "request completed" line follows this hook and logs through reply.log.
-    if (family === 'playManifest') reply.log = reply.log.child({ code: errorCode ?? 0 });
+    if (family === 'playManifest' && (reply.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info')) reply.log = reply.log.child({ code: errorCode ?? 0 });
+    done();
   });
 
   app.get('/metrics', { logLevel: 'warn' }, async (_req, reply) => {

@@ -1,26 +1,50 @@
 // playManifest: Kaltura's route forms → the one request model → resolvePlayback → renderPlayback.
+// Answers that depend only on the URL and the catalog are kept (src/cache/manifest-cache.ts) and
+// sent again without running the pipeline.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DeliveryError } from '../src/errors.js';
 import { parsePlayRequest } from '../src/request/play-request.js';
 import { resolvePlayback } from '../src/playback.js';
 import { renderPlayback } from '../src/render/index.js';
-import { baseUrl, httpFacts, pathAfter, sendError, sendRendered } from './http.js';
+import { answerHead, manifestCacheKey, storableAnswer, type CachedAnswer } from '../src/cache/manifest-cache.js';
+import { baseUrl, httpFacts, pathAfter, payloadOf, sendError } from './http.js';
 
 const ID = /^-?[0-9]+$/;
 
 export default async function playManifestRoutes(app: FastifyInstance) {
+  const cache = app.manifestCache;
+
   async function handle(request: FastifyRequest, reply: FastifyReply) {
     const { pid, sp } = request.params as { pid?: string; sp?: string };
     if ((pid !== undefined && !ID.test(pid)) || (sp !== undefined && !ID.test(sp))) {
       return sendError(request, reply, new DeliveryError('BAD_QUERY', ', partner and sub-partner ids in the path must be numbers'));
     }
     const now = app.now();
+    const base = baseUrl(request);
+    const rawUrl = request.raw.url ?? request.url;
+    const isHttps = request.protocol === 'https';
+    // a KS in the header is the one request input outside the URL a kept answer never saw
+    const key = request.headers['x-kaltura-ks'] === undefined ? manifestCacheKey(request.method, isHttps, base, rawUrl) : null;
+    const generation = app.catalog.generation();
+    if (key !== null) {
+      const hit = cache.get(key, generation);
+      if (hit) {
+        request.log.info({ format: hit.format, code: 0, cached: true }, 'playManifest');
+        return sendCached(request, reply, hit, now);
+      }
+    }
     try {
       const req = parsePlayRequest(pathAfter(request, 'playManifest'), httpFacts(request));
-      const pb = resolvePlayback({ catalog: app.catalog, config: app.config, now, baseUrl: baseUrl(request), countryOf: app.countryOf }, req);
+      const pb = resolvePlayback({ catalog: app.catalog, config: app.config, now, baseUrl: base, countryOf: app.countryOf }, req);
       // partnerId and entryId are bound to the request logger (routes/metrics.ts)
       request.log.info({ format: pb.requestedFormat, code: 0 }, 'playManifest');
-      return sendRendered(reply, renderPlayback(pb, now));
+      const rendered = renderPlayback(pb, now);
+      const body = payloadOf(rendered);
+      const keep = key !== null ? storableAnswer(req, pb, rendered, body, now, generation) : null;
+      if (keep) cache.put(key!, keep);
+      reply.code(rendered.status);
+      for (const [k, v] of Object.entries(rendered.headers)) reply.header(k, v);
+      return reply.send(body);
     } catch (e) {
       if (!(e instanceof DeliveryError)) throw e;
       request.log.info({ code: e.code }, `playManifest refused: error ${e.code} ${e.errorName}`);
@@ -31,4 +55,13 @@ export default async function playManifestRoutes(app: FastifyInstance) {
     app.get(`${prefix}/playManifest`, handle);
     app.get(`${prefix}/playManifest/*`, handle);
   }
+}
+
+function sendCached(request: FastifyRequest, reply: FastifyReply, a: CachedAnswer, now: number): FastifyReply {
+  // Headers and body were built and checked when the answer was first sent; they go straight
+  // to Node, past Fastify's send pipeline (its onResponse hooks, and so the metrics, still run).
+  reply.hijack();
+  reply.raw.writeHead(a.status, answerHead(a, now));
+  reply.raw.end(request.method === 'HEAD' ? undefined : a.body);
+  return reply;
 }

@@ -6,6 +6,7 @@ import type { Catalog } from './catalog/catalog.js';
 import { openCatalog } from './catalog/open.js';
 import { redactUrl } from './log.js';
 import { openCountryLookup } from './access/geo.js';
+import { createManifestCache, type ManifestCache } from './cache/manifest-cache.js';
 import metricsRoutes from '../routes/metrics.js';
 import healthRoutes from '../routes/health.js';
 import consoleRoutes from '../routes/console.js';
@@ -27,6 +28,8 @@ declare module 'fastify' {
     now: () => number;
     /** Country of an IP from KDELIVER_GEOIP_FILE; undefined without one. */
     countryOf: ((ip: string) => string | null) | undefined;
+    /** Rendered playManifest answers that depend only on their URL and the catalog. */
+    manifestCache: ManifestCache;
   }
 }
 
@@ -64,6 +67,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.decorate('catalog', catalog);
   app.decorate('now', opts.now ?? (() => Math.floor(Date.now() / 1000)));
   const geo = config.geoIpFile ? openCountryLookup(config.geoIpFile) : null;
+  app.decorate('manifestCache', createManifestCache(config.manifestCacheEntries));
   app.decorate('countryOf', geo ? (ip: string) => geo.countryOf(ip) : undefined);
   app.addHook('onClose', async () => {
     catalog.db.close();

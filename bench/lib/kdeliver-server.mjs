@@ -11,7 +11,11 @@ const { openDatabase } = await import(distModule('src/catalog/db.js'));
 const { importLibrary, readLibraryFile } = await import(distModule('src/catalog/library.js'));
 const { buildServer } = await import(distModule('src/server.js'));
 
-const config = loadConfig({ KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'silent', PORT: port, HOST: '127.0.0.1' });
+// KDELIVER_MANIFEST_CACHE_ENTRIES passes through, so a benchmark can run the pipeline on every request
+const config = loadConfig({
+  KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'silent', PORT: port, HOST: '127.0.0.1',
+  ...(process.env.KDELIVER_MANIFEST_CACHE_ENTRIES !== undefined ? { KDELIVER_MANIFEST_CACHE_ENTRIES: process.env.KDELIVER_MANIFEST_CACHE_ENTRIES } : {}),
+});
 // Seeded here rather than on first start, so the benchmark entries join the sample library
 const db = openDatabase(config.dbFile);
 for (const file of [join(projectRoot, 'fixtures', 'sample-library.json'), benchLibrary]) {

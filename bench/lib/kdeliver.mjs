@@ -7,7 +7,7 @@ import { benchLibraryFile } from './media.mjs';
 import { freePort, startProcess } from './procs.mjs';
 import { benchDir } from './paths.mjs';
 
-export async function startKdeliver({ build = true } = {}) {
+export async function startKdeliver({ build = true, env = {} } = {}) {
   const library = benchLibraryFile();
   if (build) buildProject();
   const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-bench-data-'));
@@ -15,7 +15,7 @@ export async function startKdeliver({ build = true } = {}) {
   let proc;
   try {
     proc = await startProcess('kdeliver', process.execPath, [join(benchDir, 'lib', 'kdeliver-server.mjs'), dataDir, String(port), library], {
-      ready: /listening on http:\/\//,
+      ready: /listening on http:\/\//, env,
     });
   } catch (err) {
     rmSync(dataDir, { recursive: true, force: true });

@@ -73,7 +73,13 @@ function readCache(db: Db) {
   let version = dataVersion.get();
   let checked = false;
   let checkedAt = 0;
+  // bumped whenever the catalog may have changed, so answers built from it can be dropped too
+  let generation = 0;
   const MAX_ENTRIES = 50_000;
+  const changed = () => {
+    memo.clear();
+    generation++;
+  };
 
   const prepare = db.prepare.bind(db);
   db.prepare = ((sql: string) => {
@@ -84,7 +90,7 @@ function readCache(db: Db) {
       try {
         return run(...(args as []));
       } finally {
-        memo.clear();
+        changed();
       }
     }) as typeof st.run;
     return st;
@@ -94,11 +100,11 @@ function readCache(db: Db) {
     try {
       return exec(sql);
     } finally {
-      memo.clear();
+      changed();
     }
   }) as typeof db.exec;
 
-  return function cached<T>(key: string, load: () => T): T {
+  const sync = () => {
     if (!checked && Date.now() !== checkedAt) {
       checked = true;
       checkedAt = Date.now();
@@ -106,14 +112,25 @@ function readCache(db: Db) {
       const now = dataVersion.get();
       if (now !== version) {
         version = now;
-        memo.clear();
+        changed();
       }
     }
-    if (memo.has(key)) return memo.get(key) as T;
-    const value = deepFreeze(load());
-    if (memo.size >= MAX_ENTRIES) memo.clear();
-    memo.set(key, value);
-    return value;
+  };
+
+  return {
+    cached<T>(key: string, load: () => T): T {
+      sync();
+      if (memo.has(key)) return memo.get(key) as T;
+      const value = deepFreeze(load());
+      if (memo.size >= MAX_ENTRIES) memo.clear();
+      memo.set(key, value);
+      return value;
+    },
+    /** A number that changes whenever the catalog may have changed (own writes, other processes). */
+    generation(): number {
+      sync();
+      return generation;
+    },
   };
 }
 
@@ -139,7 +156,8 @@ export interface EntryFilter {
 }
 
 export function createCatalog(db: Db) {
-  const cached = readCache(db);
+  const reads = readCache(db);
+  const cached = reads.cached;
   const q = {
     partner: db.prepare('SELECT * FROM partners WHERE id = ?'),
     partners: db.prepare('SELECT * FROM partners ORDER BY id'),
@@ -167,6 +185,7 @@ export function createCatalog(db: Db) {
 
   return {
     db,
+    generation: reads.generation,
     getPartner: (id: number): Partner | undefined => cached(`partner:${id}`, () => {
       const r = q.partner.get(id) as Row | undefined;
       return r && toPartner(r);

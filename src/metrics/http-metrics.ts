@@ -30,7 +30,7 @@ export interface HttpMetrics {
 // Loopback manifests answer in well under a millisecond; segments read from disk take longer.
 const LATENCY_BOUNDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export function createHttpMetrics(opts: { indexCache?: () => IndexCacheStats | null; startedAt?: number } = {}): HttpMetrics {
+export function createHttpMetrics(opts: { indexCache?: () => IndexCacheStats | null; manifestCache?: () => IndexCacheStats | null; startedAt?: number } = {}): HttpMetrics {
   const registry = createRegistry();
   const requests = registry.counter('kdeliver_http_requests_total', 'HTTP answers by route family, method and status code.');
   const latency = registry.histogram('kdeliver_http_request_duration_seconds', 'Time from request arrival to the last byte of the answer, by route family.', LATENCY_BOUNDS);
@@ -46,13 +46,32 @@ export function createHttpMetrics(opts: { indexCache?: () => IndexCacheStats | n
   registry.gauge('kdeliver_packager_index_cache_misses', 'Packager media-index cache misses (index parses) since start.', cache((s) => s.misses));
   registry.gauge('kdeliver_packager_index_cache_bytes', 'Bytes of parsed media indexes held by the packager cache.', cache((s) => s.bytes));
   registry.gauge('kdeliver_packager_index_cache_entries', 'Media indexes held by the packager cache.', cache((s) => s.entries));
+  const answers = (pick: (s: IndexCacheStats) => number) => () => {
+    const s = opts.manifestCache?.();
+    return s ? [{ labels: {}, value: pick(s) }] : [];
+  };
+  registry.gauge('kdeliver_playmanifest_cache_hits', 'playManifest answers sent from the answer cache since start.', answers((s) => s.hits));
+  registry.gauge('kdeliver_playmanifest_cache_misses', 'playManifest requests the answer cache could not answer (the pipeline ran) since start.', answers((s) => s.misses));
+  registry.gauge('kdeliver_playmanifest_cache_entries', 'playManifest answers held by the answer cache.', answers((s) => s.entries));
 
+  // one bound set of series per family, method and status: an answer counts without building label keys
+  const bound = new Map<string, { requests: { inc(by?: number): void }; latency: { observe(v: number): void }; bytes: { inc(by?: number): void } }>();
   return {
     registry,
     observe(o) {
-      requests.inc({ family: o.family, method: o.method, status: o.status });
-      latency.observe({ family: o.family }, o.seconds);
-      if (o.bytes > 0) bytes.inc({ family: o.family }, o.bytes);
+      const k = `${o.family} ${o.method} ${o.status}`;
+      let b = bound.get(k);
+      if (!b) {
+        b = {
+          requests: requests.series({ family: o.family, method: o.method, status: o.status }),
+          latency: latency.series({ family: o.family }),
+          bytes: bytes.series({ family: o.family }),
+        };
+        bound.set(k, b);
+      }
+      b.requests.inc();
+      b.latency.observe(o.seconds);
+      if (o.bytes > 0) b.bytes.inc(o.bytes);
       if (o.family === 'playManifest' && o.errorCode !== null) pmErrors.inc({ code: o.errorCode });
     },
   };

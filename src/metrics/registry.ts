@@ -18,11 +18,15 @@ interface HistogramSeries {
 export interface Counter {
   inc(labels?: Labels, by?: number): void;
   get(labels?: Labels): number;
+  /** One label set's series, to count into without building its key each time. */
+  series(labels: Labels): { inc(by?: number): void };
 }
 
 export interface Histogram {
   observe(labels: Labels, value: number): void;
   count(labels?: Labels): number;
+  /** One label set's series, to observe into without building its key each time. */
+  series(labels: Labels): { observe(value: number): void };
 }
 
 interface Metric {
@@ -71,14 +75,21 @@ export function createRegistry(): Registry {
         name, help, type: 'counter',
         render: () => [...series.values()].map((s) => `${name}${labelText(s.labels)} ${num(s.value)}`),
       });
+      const seriesOf = (labels: Labels): Series => {
+        const k = key(labels);
+        let s = series.get(k);
+        if (!s) series.set(k, (s = { labels: { ...labels }, value: 0 }));
+        return s;
+      };
       return {
         inc(labels = {}, by = 1) {
-          const k = key(labels);
-          const s = series.get(k);
-          if (s) s.value += by;
-          else series.set(k, { labels: { ...labels }, value: by });
+          seriesOf(labels).value += by;
         },
         get: (labels = {}) => series.get(key(labels))?.value ?? 0,
+        series(labels) {
+          const s = seriesOf(labels);
+          return { inc: (by = 1) => { s.value += by; } };
+        },
       };
     },
     histogram(name, help, bounds) {
@@ -98,16 +109,26 @@ export function createRegistry(): Registry {
           return out;
         },
       });
+      const seriesOf = (labels: Labels): HistogramSeries => {
+        const k = key(labels);
+        let s = series.get(k);
+        if (!s) series.set(k, (s = { labels: { ...labels }, buckets: sorted.map(() => 0), sum: 0, count: 0 }));
+        return s;
+      };
+      const observeInto = (s: HistogramSeries, value: number) => {
+        for (let i = 0; i < sorted.length; i++) if (value <= sorted[i]) s.buckets[i]++;
+        s.sum += value;
+        s.count++;
+      };
       return {
         observe(labels, value) {
-          const k = key(labels);
-          let s = series.get(k);
-          if (!s) series.set(k, (s = { labels: { ...labels }, buckets: sorted.map(() => 0), sum: 0, count: 0 }));
-          sorted.forEach((b, i) => { if (value <= b) s!.buckets[i]++; });
-          s.sum += value;
-          s.count++;
+          observeInto(seriesOf(labels), value);
         },
         count: (labels = {}) => series.get(key(labels))?.count ?? 0,
+        series(labels) {
+          const s = seriesOf(labels);
+          return { observe: (value: number) => observeInto(s, value) };
+        },
       };
     },
     gauge(name, help, read) {

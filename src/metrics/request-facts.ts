@@ -10,28 +10,42 @@ export const ROUTE_FAMILIES = [
 export type RouteFamily = (typeof ROUTE_FAMILIES)[number];
 
 // Kaltura's action names sit after /p/{pid}/sp/{spid}/ (or /p/{pid}/) or at the root.
-const ACTION_FAMILIES: Record<string, RouteFamily> = {
+const ACTION_FAMILIES: Record<string, RouteFamily> = Object.assign(Object.create(null) as Record<string, RouteFamily>, {
   playManifest: 'playManifest', serveFlavor: 'serveFlavor', raw: 'raw', download: 'download',
   flvclipper: 'flvclipper', thumbnail: 'thumbnail',
-};
+});
 
 export function routeFamily(url: string): RouteFamily {
-  const { path } = splitUrl(url);
-  const segs = path.split('/').filter(Boolean);
-  if (segs.length === 0) return 'other';
-  const first = segs[0];
-  if (first === 'healthz' || first === 'readyz') return 'health';
-  if (first === 'metrics') return 'metrics';
-  if (first === 'console') return 'console';
-  if (first === 'api_v3') return 'api_v3';
-  if (first === 'hls' || first === 'dash' || first === 'hds' || first === 'mss') return first;
-  // /p/{pid}[/sp/{spid}]/{action}/..., /index.php/extwidget/{action}/..., /{action}/...
-  const limit = Math.min(segs.length, 6);
-  for (let i = 0; i < limit; i++) {
-    const fam = ACTION_FAMILIES[segs[i]];
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  // the first six segments, read in place: this runs for every answer the server gives
+  let first: string | null = null;
+  let seen = 0;
+  let i = 0;
+  while (i < path.length && seen < 6) {
+    if (path.charCodeAt(i) === 47 /* / */) {
+      i++;
+      continue;
+    }
+    let j = path.indexOf('/', i);
+    if (j < 0) j = path.length;
+    const seg = path.slice(i, j);
+    i = j;
+    if (first === null) {
+      first = seg;
+      if (seg === 'healthz' || seg === 'readyz') return 'health';
+      if (seg === 'metrics') return 'metrics';
+      if (seg === 'console') return 'console';
+      if (seg === 'api_v3') return 'api_v3';
+      if (seg === 'hls' || seg === 'dash' || seg === 'hds' || seg === 'mss') return seg;
+    }
+    // /p/{pid}[/sp/{spid}]/{action}/..., /index.php/extwidget/{action}/..., /{action}/...
+    const fam = ACTION_FAMILIES[seg];
     if (fam) return fam;
+    seen++;
   }
-  if (segs.includes('api_v3')) return 'api_v3';
+  if (first === null) return 'other';
+  if (`${path}/`.includes('/api_v3/')) return 'api_v3';
   return 'other';
 }
 

@@ -74,7 +74,7 @@ function uniqueBitrates(infos: FlavorInfo[]): FlavorInfo[] {
 let lastCaching: { age: number; now: number; headers: Record<string, string> } | null = null;
 
 /** The reference's caching headers (IRU sendCachingHeaders); formatted once per second and age. */
-function cachingHeaders(age: number, now: number): Record<string, string> {
+export function cachingHeaders(age: number, now: number): Record<string, string> {
   if (lastCaching?.age === age && lastCaching.now === now) return lastCaching.headers;
   lastCaching = { age, now, headers: formatCaching(age, now) };
   return lastCaching.headers;

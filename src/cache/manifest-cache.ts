@@ -1,0 +1,124 @@
+// Rendered playManifest answers kept in memory, as Kaltura keeps them (kPlayManifestCacher): a
+// popular public entry is asked for the same manifest URL by every player, and the pipeline would
+// build the same bytes each time. Only answers that are a pure function of the URL and the
+// catalog are kept: no KS, kt or expiry in the request, no access-control rules, no tokenizer, no
+// schedule dates on the entry (the pipeline says so by giving them a cache age > 0, and
+// `storable` checks the rest). An answer is dropped when the catalog changes (its generation).
+import type { PlayRequest } from '../request/play-request.js';
+import type { Playback } from '../playback.js';
+import type { Rendered } from '../render/types.js';
+import { cachingHeaders } from '../render/index.js';
+
+export interface CachedAnswer {
+  status: number;
+  /** Node's flat [name, value, ...] header list, names lower-cased as Fastify sends them. */
+  head: string[];
+  /** Where in `head` the values of the time-dependent caching headers sit. */
+  timedAt: [name: string, index: number][];
+  /** As the route sends it (routes/http.ts payloadOf). */
+  body: string | Buffer;
+  bytes: number;
+  cacheAge: number;
+  /** What the log line of a hit says (the client's format). */
+  format: string;
+  generation: number;
+}
+
+export interface ManifestCacheStats {
+  entries: number;
+  bytes: number;
+  hits: number;
+  misses: number;
+}
+
+export interface ManifestCache {
+  /** The answer stored under `key` for this catalog generation, or undefined. */
+  get(key: string, generation: number): CachedAnswer | undefined;
+  put(key: string, answer: CachedAnswer): void;
+  stats(): ManifestCacheStats;
+}
+
+/** Largest answer worth keeping; manifests are a few kB. */
+const MAX_ANSWER_BYTES = 256 * 1024;
+
+/** Everything outside the URL that a storable answer depends on: method, scheme and public host. */
+export function manifestCacheKey(method: string, isHttps: boolean, baseUrl: string, rawUrl: string): string {
+  return `${method} ${isHttps ? 's' : ''}${baseUrl} ${rawUrl}`;
+}
+
+/**
+ * The answer to keep for this request, or null when it may depend on more than the URL and the
+ * catalog: sessions, tokens and expiry (time), rules (client IP, referrer, country), tokenizers
+ * (time, IP), schedule dates (time), extra X-Kaltura headers.
+ */
+export function storableAnswer(req: PlayRequest, pb: Playback, rendered: Rendered, body: string | Buffer, now: number, generation: number): CachedAnswer | null {
+  if (pb.cacheAge <= 0 || (req.method !== 'GET' && req.method !== 'HEAD')) return null;
+  if (req.ks || req.kt || req.expiry !== null || pb.ks || pb.kalturaHeaders.length) return null;
+  if (pb.entry.startDate !== null || pb.entry.endDate !== null) return null;
+  if (rendered.status !== 200 && rendered.status !== 302) return null;
+  const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  if (bytes > MAX_ANSWER_BYTES) return null;
+  // the caching headers must be exactly the ones remade on a hit
+  const timed = cachingHeaders(pb.cacheAge, now);
+  const head: string[] = [];
+  const timedAt: [string, number][] = [];
+  for (const [k, v] of Object.entries(rendered.headers)) {
+    if (k.toLowerCase() === 'content-length') return null;
+    if (k in timed) {
+      if (timed[k] !== v) return null;
+      timedAt.push([k, head.length + 1]);
+    }
+    for (const x of Array.isArray(v) ? v : [v]) head.push(k.toLowerCase(), x);
+  }
+  if (timedAt.length !== Object.keys(timed).length) return null;
+  head.push('content-length', String(bytes));
+  return { status: rendered.status, head, timedAt, body, bytes, cacheAge: pb.cacheAge, format: pb.requestedFormat, generation };
+}
+
+/** The kept answer's headers as of `now` (Unix seconds). */
+export function answerHead(a: CachedAnswer, now: number): string[] {
+  const timed = cachingHeaders(a.cacheAge, now);
+  const head = a.head.slice();
+  for (const [k, i] of a.timedAt) head[i] = timed[k];
+  return head;
+}
+
+/** At most `maxEntries` answers (0: keep none); the oldest stored goes first. */
+export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1024): ManifestCache {
+  const answers = new Map<string, CachedAnswer>();
+  let bytes = 0;
+  let hits = 0;
+  let misses = 0;
+  const sizeOf = (key: string, a: CachedAnswer) => key.length + a.bytes + 200;
+  const remove = (key: string) => {
+    const a = answers.get(key);
+    if (!a) return;
+    answers.delete(key);
+    bytes -= sizeOf(key, a);
+  };
+  return {
+    get(key, generation) {
+      const a = answers.get(key);
+      if (a && a.generation === generation) {
+        hits++;
+        return a;
+      }
+      if (a) remove(key);
+      misses++;
+      return undefined;
+    },
+    put(key, answer) {
+      if (maxEntries <= 0) return;
+      remove(key);
+      const size = sizeOf(key, answer);
+      if (size > maxBytes) return;
+      while (answers.size >= maxEntries || bytes + size > maxBytes) {
+        const oldest = answers.keys().next().value as string;
+        remove(oldest);
+      }
+      answers.set(key, answer);
+      bytes += size;
+    },
+    stats: () => ({ entries: answers.size, bytes, hits, misses }),
+  };
+}

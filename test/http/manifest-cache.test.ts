@@ -1,0 +1,180 @@
+// The playManifest answer cache against the real server: a kept answer is byte for byte what the
+// pipeline gives (checked against a second server with the cache off), only URL-pure answers are
+// kept, and a catalog change (own write or another process) drops them.
+import t from 'tap';
+import { request } from 'node:http';
+import Database from 'better-sqlite3';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { generateKs } from '../../src/access/ks.js';
+import { signPlayManifestUrl } from '../../src/access/kt.js';
+
+let clock = 1_800_000_000;
+const now = () => clock;
+const PUBLIC = 'http://media.example.com';
+const cached = await startServer(t, { now, env: { KDELIVER_PUBLIC_URL: PUBLIC } });
+const plain = await startServer(t, { now, env: { KDELIVER_PUBLIC_URL: PUBLIC, KDELIVER_MANIFEST_CACHE_ENTRIES: '0' } });
+
+interface Answer {
+  status: number;
+  /** Raw header names and values in order, without Date (Node's own clock). */
+  head: string[];
+  body: string;
+}
+
+function ask(s: TestServer, path: string, opts: { method?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(s.url + path, { method: opts.method ?? 'GET', headers: opts.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const head: string[] = [];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) {
+          if (res.rawHeaders[i].toLowerCase() !== 'date') head.push(res.rawHeaders[i], res.rawHeaders[i + 1]);
+        }
+        resolve({ status: res.statusCode ?? 0, head, body: Buffer.concat(chunks).toString('latin1') });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const stats = () => cached.app.manifestCache.stats();
+const ks = (partnerId = 309) => generateKs({
+  partnerId, secret: `sample-admin-secret-${partnerId}`, type: 0, userId: 'tester', expiry: 3600, privileges: '', version: 2, now: clock,
+});
+const PM = '/p/309/sp/0/playManifest/entryId';
+
+t.test('a kept answer is the answer the pipeline gives, byte for byte, for every format', async (t) => {
+  const paths = [
+    `${PM}/1_rcit0qgs/format/applehttp/protocol/http/a.m3u8`,
+    `${PM}/1_rcit0qgs/format/applehttp/protocol/https/flavorParamId/301971/video.mp4`,
+    `${PM}/1_rcit0qgs/format/mpegdash/protocol/http/manifest.mpd`,
+    `${PM}/1_rcit0qgs/format/url/flavorParamId/301971/video.mp4`,
+    `${PM}/1_rcit0qgs/format/download/protocol/http/a.mp4`,
+    `${PM}/1_rcit0qgs/format/hdnetworkmanifest/a.f4m`,
+    `${PM}/1_rcit0qgs/format/http/responseFormat/smil/a.smil`,
+    `${PM}/1_rcit0qgs/format/url/responseFormat/json/a.mp4`,
+    `${PM}/1_rcit0qgs/format/url/responseFormat/jsonp/a.mp4?callback=cb_1`,
+    `${PM}/1_rcit0qgs/format/sl/a.ism`,
+    `${PM}/1_alt0audi/format/applehttp/protocol/http/a.m3u8`,
+    `${PM}/1_audio001/format/applehttp/protocol/http/a.m3u8`,
+    '/p/309/playManifest/e/1_rcit0qgs/f/applehttp/pt/http/a.m3u8?clientTag=x',
+    '/index.php/extwidget/playManifest/entryId/1_rcit0qgs/format/applehttp/a.m3u8',
+  ];
+  for (const path of paths) {
+    for (const method of ['GET', 'HEAD']) {
+      const before = stats();
+      const first = await ask(cached, path, { method });
+      const second = await ask(cached, path, { method });
+      const reference = await ask(plain, path, { method });
+      t.equal(first.status < 400, true, `${method} ${path} answers (${first.status})`);
+      t.same(second, reference, `${method} ${path}: the kept answer equals the pipeline's`);
+      t.same(first, reference, `${method} ${path}: the first answer too`);
+      t.equal(stats().hits, before.hits + 1, `${method} ${path}: the second request was a hit`);
+    }
+  }
+  t.equal(plain.app.manifestCache.stats().entries, 0, 'KDELIVER_MANIFEST_CACHE_ENTRIES=0 keeps nothing');
+});
+
+t.test('the caching headers follow the clock on a hit', async (t) => {
+  const path = `${PM}/1_rcit0qgs/format/applehttp/protocol/http/a.m3u8?clock=1`;
+  await ask(cached, path);
+  clock += 3600;
+  try {
+    const hit = await ask(cached, path);
+    const header = (a: Answer, name: string) => a.head[a.head.indexOf(name) + 1];
+    t.equal(header(hit, 'last-modified'), new Date(clock * 1000).toUTCString());
+    t.equal(header(hit, 'expires'), new Date((clock + 60) * 1000).toUTCString());
+    t.same(hit, await ask(plain, path));
+  } finally {
+    clock -= 3600;
+  }
+});
+
+t.test('answers that depend on more than the URL are never kept', async (t) => {
+  const signed = signPlayManifestUrl(`${PM}/1_rcit0qgs/format/applehttp/protocol/http/a.m3u8`, cached.config.urlTokenSecret, clock + 600);
+  const cases: [string, string, Record<string, string>?][] = [
+    ['a KS in the path', `${PM}/1_rcit0qgs/ks/${ks()}/format/applehttp/protocol/http/a.m3u8`],
+    ['a KS in the header', `${PM}/1_rcit0qgs/format/applehttp/protocol/http/a.m3u8`, { 'X-Kaltura-Ks': ks() }],
+    ['a kt token', signed],
+    ['an expiry', `${PM}/1_rcit0qgs/expiry/${clock + 600}/format/applehttp/protocol/http/a.m3u8`],
+    ['access-control rules', `${PM}/1_siteonly/format/applehttp/protocol/http/a.m3u8`, { Referer: 'https://sample.example.com/' }],
+    ['a KS-protected entry with its KS', `${PM}/1_kssecure/ks/${ks()}/format/applehttp/protocol/http/a.m3u8`],
+    ['schedule dates', `${PM}/1_sched000/format/applehttp/protocol/http/a.m3u8`],
+    ['an error', `${PM}/1_nosuch00/format/applehttp/protocol/http/a.m3u8`],
+    ['a deleted entry', `${PM}/1_deleted0/format/applehttp/protocol/http/a.m3u8`],
+  ];
+  for (const [why, path, headers] of cases) {
+    const before = stats();
+    const first = await ask(cached, path, { headers });
+    const second = await ask(cached, path, { headers });
+    t.same(second, first, `${why}: same answer twice`);
+    t.same(first, await ask(plain, path, { headers }), `${why}: the answer the pipeline gives`);
+    t.equal(stats().entries, before.entries, `${why}: nothing kept`);
+    t.equal(stats().hits, before.hits, `${why}: no hit`);
+  }
+});
+
+t.test('a kept public answer never answers a request carrying a KS header', async (t) => {
+  const path = `${PM}/1_rcit0qgs/format/applehttp/protocol/http/a.m3u8?ksheader=1`;
+  const open = await ask(cached, path);
+  t.equal(open.status, 200);
+  await ask(cached, path);
+  const bad = await ask(cached, path, { headers: { 'X-Kaltura-Ks': 'garbage' } });
+  t.same(bad, await ask(plain, path, { headers: { 'X-Kaltura-Ks': 'garbage' } }), 'same answer as without a cache');
+  t.not(bad.status, 200, 'a garbage KS is refused even though the URL is kept');
+});
+
+t.test('a catalog change drops kept answers: own writes at once, other processes within a moment', async (t) => {
+  const path = `${PM}/1_rcit0qgs/format/applehttp/protocol/http/a.m3u8?change=1`;
+  const v720 = '1_f3rcit00';
+  const first = await ask(cached, path);
+  t.equal(first.status, 200);
+  t.match(first.body, /RESOLUTION=1280x720/);
+  t.equal((await ask(cached, path)).body, first.body, 'kept');
+
+  // a write through the server's own connection (as api_v3 does)
+  cached.app.catalog.db.prepare('UPDATE flavor_assets SET status = 3 WHERE id = ?').run(v720);
+  const after = await ask(cached, path);
+  t.notMatch(after.body, /RESOLUTION=1280x720/, 'the deleted flavor is gone at once');
+
+  // a write by another process (as `kdeliver ingest` does), seen through SQLite's data_version
+  const other = new Database(cached.config.dbFile);
+  t.teardown(() => other.close());
+  other.prepare('UPDATE flavor_assets SET status = 2 WHERE id = ?').run(v720);
+  await new Promise((r) => setTimeout(r, 5));
+  const back = await ask(cached, path);
+  t.match(back.body, /RESOLUTION=1280x720/, 'the restored flavor is back');
+  t.equal(back.body, first.body);
+  other.prepare('UPDATE entries SET status = 3 WHERE id = ?').run('1_rcit0qgs');
+  await new Promise((r) => setTimeout(r, 5));
+  const gone = await ask(cached, path);
+  t.equal(gone.status, 404, 'a deleted entry is refused, not answered from the cache');
+  other.prepare('UPDATE entries SET status = 2 WHERE id = ?').run('1_rcit0qgs');
+});
+
+t.test('the cache is bounded', async (t) => {
+  const { createManifestCache } = await import('../../src/cache/manifest-cache.js');
+  const c = createManifestCache(3);
+  const answer = (n: number) => ({ status: 200, head: [], timedAt: [], body: 'x'.repeat(n), bytes: n, cacheAge: 60, format: 'applehttp', generation: 1 });
+  for (let i = 0; i < 5; i++) c.put(`k${i}`, answer(10));
+  t.equal(c.stats().entries, 3, 'at most maxEntries');
+  t.equal(c.get('k0', 1), undefined, 'the oldest went first');
+  t.ok(c.get('k4', 1));
+  t.equal(c.get('k4', 2), undefined, 'another generation is a miss');
+  t.equal(c.stats().entries, 2, 'and drops the stale answer');
+  const small = createManifestCache(100, 1000);
+  for (let i = 0; i < 10; i++) small.put(`k${i}`, answer(300));
+  t.ok(small.stats().bytes <= 1000, `at most maxBytes (${small.stats().bytes})`);
+});
+
+t.test('/metrics reports the answer cache', async (t) => {
+  const text = await (await fetch(`${cached.url}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+  const s = stats();
+  t.equal(value('kdeliver_playmanifest_cache_hits'), s.hits);
+  t.equal(value('kdeliver_playmanifest_cache_misses'), s.misses);
+  t.equal(value('kdeliver_playmanifest_cache_entries'), s.entries);
+  t.ok(s.hits > 20 && s.entries > 10, `hits ${s.hits}, entries ${s.entries}`);
+});
