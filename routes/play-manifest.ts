@@ -24,7 +24,7 @@ export default async function playManifestRoutes(app: FastifyInstance) {
     const rawUrl = request.raw.url ?? request.url;
     const isHttps = request.protocol === 'https';
     // a KS in the header is the one request input outside the URL a kept answer never saw
-    const key = request.headers['x-kaltura-ks'] === undefined ? manifestCacheKey(request.method, isHttps, base, rawUrl) : null;
+    const key = cache.enabled && request.headers['x-kaltura-ks'] === undefined ? manifestCacheKey(request.method, isHttps, base, rawUrl) : null;
     const generation = app.catalog.generation();
     if (key !== null) {
       const hit = cache.get(key, generation);

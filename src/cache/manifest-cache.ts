@@ -32,6 +32,8 @@ export interface ManifestCacheStats {
 }
 
 export interface ManifestCache {
+  /** False when configured to keep nothing: callers skip building keys and answers. */
+  enabled: boolean;
   /** The answer stored under `key` for this catalog generation, or undefined. */
   get(key: string, generation: number): CachedAnswer | undefined;
   put(key: string, answer: CachedAnswer): void;
@@ -97,6 +99,7 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
     bytes -= sizeOf(key, a);
   };
   return {
+    enabled: maxEntries > 0,
     get(key, generation) {
       const a = answers.get(key);
       if (a && a.generation === generation) {

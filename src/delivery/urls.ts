@@ -29,10 +29,19 @@ export interface UrlOptions {
 
 /** The profile's base URL with the request's protocol as scheme (VOD URLs never use the request scheme). */
 export function profileBase(profile: DeliveryProfile, protocol: string, baseUrl: string): string {
-  const abs = profile.url.startsWith('/') ? baseUrl + profile.url : profile.url;
-  const withoutScheme = abs.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
-  return `${protocol}://${withoutScheme}`.replace(/\/+$/, '');
+  const key = `${protocol} ${baseUrl} ${profile.url}`;
+  let base = bases.get(key);
+  if (base === undefined) {
+    const abs = profile.url.startsWith('/') ? baseUrl + profile.url : profile.url;
+    const withoutScheme = abs.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+    base = `${protocol}://${withoutScheme}`.replace(/\/+$/, '');
+    // every URL of every answer starts here; a handful of profiles and hosts give a handful of bases
+    if (bases.size >= 1000) bases.clear();
+    bases.set(key, base);
+  }
+  return base;
 }
+const bases = new Map<string, string>();
 
 export const subPartnerId = (entry: Entry) => entry.partnerId * 100;
 

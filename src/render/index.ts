@@ -166,7 +166,12 @@ export function renderPlayback(pb: Playback, now: number): Rendered {
   }
 
   const deliveryCode = pb.request.deliveryCode;
-  body = body.replace(/\{deliveryCode\}/g, deliveryCode).replace(/\{playbackContext\}/g, pb.request.playbackContext ? `/playbackContext/${encodeURIComponent(pb.request.playbackContext)}` : '');
+  // placeholders are rare: look before rewriting; a function keeps "$&" in a value literal
+  if (body.includes('{deliveryCode}')) body = body.replace(/\{deliveryCode\}/g, () => deliveryCode);
+  if (body.includes('{playbackContext}')) {
+    const context = pb.request.playbackContext ? `/playbackContext/${encodeURIComponent(pb.request.playbackContext)}` : '';
+    body = body.replace(/\{playbackContext\}/g, () => context);
+  }
   const headers: Record<string, string | string[]> = {
     'Content-Type': contentType,
     'Access-Control-Allow-Origin': '*',
@@ -175,7 +180,7 @@ export function renderPlayback(pb: Playback, now: number): Rendered {
     ...cachingHeaders(pb.cacheAge, now),
     ...extra,
   };
-  for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') headers[k] = v.replace(/\{deliveryCode\}/g, deliveryCode);
+  for (const [k, v] of Object.entries(headers)) if (typeof v === 'string' && v.includes('{deliveryCode}')) headers[k] = v.replace(/\{deliveryCode\}/g, () => deliveryCode);
   if (pb.kalturaHeaders.length) headers['X-Kaltura'] = pb.kalturaHeaders;
   return { status, headers, body };
 }

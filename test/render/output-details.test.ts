@@ -50,6 +50,13 @@ t.test('{deliveryCode} is replaced in the Location header too', async (t) => {
   t.match(String(r.headers.Location), /^http:\/\/dc7\.cdn\.example\.com\/dash\/p\/309\//);
 });
 
+// A deliveryCode is a value, not a replacement pattern: "$&" or "$'" in it must come out as typed.
+t.test('{deliveryCode} is put in literally', async (t) => {
+  const p = profile(68, 'http://{deliveryCode}.cdn.example.com/dash');
+  const r = renderPlayback(buildPlayback(catalog, '1_rcit0qgs', { path: "/format/mpegdash/deliveryCode/a$&b$'c", profile: p }), NOW);
+  t.match(String(r.headers.Location), /^http:\/\/a\$&b\$'c\.cdn\.example\.com\/dash\//);
+});
+
 // BUG 4 (§3.7: "PHP json_encode defaults apply"). renderPlayback already escapes "/" as PHP
 // does; PHP's defaults also write every non-ASCII character as \uXXXX. For 1_alt0audi the label
 // "Español" comes out raw (UTF-8) instead of "Espa\u00f1ol". Only byte-comparing clients notice.
