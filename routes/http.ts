@@ -25,9 +25,18 @@ export function httpFacts(request: FastifyRequest): HttpFacts {
 export function baseUrl(request: FastifyRequest): string {
   const configured = request.server.config.publicUrl;
   if (configured) return configured;
-  const host = (request.host || 'localhost').replace(/[^A-Za-z0-9.:\-[\]]/g, '');
-  return `${request.protocol}://${host}`;
+  const key = `${request.protocol} ${request.host}`;
+  let base = bases.get(key);
+  if (base === undefined) {
+    const host = (request.host || 'localhost').replace(/[^A-Za-z0-9.:\-[\]]/g, '');
+    base = `${request.protocol}://${host}`;
+    // asked on every answer; a server is reached under a handful of names
+    if (bases.size >= 1000) bases.clear();
+    bases.set(key, base);
+  }
+  return base;
 }
+const bases = new Map<string, string>();
 
 /** The raw path after the given action segment, e.g. after "/playManifest". */
 export function pathAfter(request: FastifyRequest, action: string): string {

@@ -14,7 +14,8 @@ const ID = /^-?[0-9]+$/;
 export default async function playManifestRoutes(app: FastifyInstance) {
   const cache = app.manifestCache;
 
-  async function handle(request: FastifyRequest, reply: FastifyReply) {
+  // not async: a kept answer goes out without a promise per request; Fastify catches throws
+  function handle(request: FastifyRequest, reply: FastifyReply): FastifyReply {
     const { pid, sp } = request.params as { pid?: string; sp?: string };
     if ((pid !== undefined && !ID.test(pid)) || (sp !== undefined && !ID.test(sp))) {
       return sendError(request, reply, new DeliveryError('BAD_QUERY', ', partner and sub-partner ids in the path must be numbers'));
