@@ -3,7 +3,8 @@
 import { createRegistry, type Registry } from './registry.js';
 import type { RouteFamily } from './request-facts.js';
 
-export interface IndexCacheStats {
+/** What the packager's index cache and the playManifest answer cache report. */
+export interface CacheStats {
   bytes: number;
   entries: number;
   hits: number;
@@ -30,7 +31,7 @@ export interface HttpMetrics {
 // Loopback manifests answer in well under a millisecond; segments read from disk take longer.
 const LATENCY_BOUNDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export function createHttpMetrics(opts: { indexCache?: () => IndexCacheStats | null; manifestCache?: () => IndexCacheStats | null; startedAt?: number } = {}): HttpMetrics {
+export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; manifestCache?: () => CacheStats | null; startedAt?: number } = {}): HttpMetrics {
   const registry = createRegistry();
   const requests = registry.counter('kdeliver_http_requests_total', 'HTTP answers by route family, method and status code.');
   const latency = registry.histogram('kdeliver_http_request_duration_seconds', 'Time from request arrival to the last byte of the answer, by route family.', LATENCY_BOUNDS);
@@ -38,21 +39,21 @@ export function createHttpMetrics(opts: { indexCache?: () => IndexCacheStats | n
   const pmErrors = registry.counter('kdeliver_playmanifest_errors_total', 'playManifest answers refused with a reference error code (X-Kaltura: error-N), by code.');
   const startedAt = opts.startedAt ?? Date.now() / 1000;
   registry.gauge('kdeliver_process_start_time_seconds', 'Start time of the process, Unix seconds.', () => [{ labels: {}, value: Math.floor(startedAt) }]);
-  const cache = (pick: (s: IndexCacheStats) => number) => () => {
-    const s = opts.indexCache?.();
+  // a cache's statistics as gauges, read at scrape time; none before the cache exists
+  const stat = (read: (() => CacheStats | null) | undefined, pick: (s: CacheStats) => number) => () => {
+    const s = read?.();
     return s ? [{ labels: {}, value: pick(s) }] : [];
   };
-  registry.gauge('kdeliver_packager_index_cache_hits', 'Packager media-index cache hits since start.', cache((s) => s.hits));
-  registry.gauge('kdeliver_packager_index_cache_misses', 'Packager media-index cache misses (index parses) since start.', cache((s) => s.misses));
-  registry.gauge('kdeliver_packager_index_cache_bytes', 'Bytes of parsed media indexes held by the packager cache.', cache((s) => s.bytes));
-  registry.gauge('kdeliver_packager_index_cache_entries', 'Media indexes held by the packager cache.', cache((s) => s.entries));
-  const answers = (pick: (s: IndexCacheStats) => number) => () => {
-    const s = opts.manifestCache?.();
-    return s ? [{ labels: {}, value: pick(s) }] : [];
-  };
-  registry.gauge('kdeliver_playmanifest_cache_hits', 'playManifest answers sent from the answer cache since start.', answers((s) => s.hits));
-  registry.gauge('kdeliver_playmanifest_cache_misses', 'playManifest requests the answer cache could not answer (the pipeline ran) since start.', answers((s) => s.misses));
-  registry.gauge('kdeliver_playmanifest_cache_entries', 'playManifest answers held by the answer cache.', answers((s) => s.entries));
+  const gauges: [string, string, (() => CacheStats | null) | undefined, (s: CacheStats) => number][] = [
+    ['kdeliver_packager_index_cache_hits', 'Packager media-index cache hits since start.', opts.indexCache, (s) => s.hits],
+    ['kdeliver_packager_index_cache_misses', 'Packager media-index cache misses (index parses) since start.', opts.indexCache, (s) => s.misses],
+    ['kdeliver_packager_index_cache_bytes', 'Bytes of parsed media indexes held by the packager cache.', opts.indexCache, (s) => s.bytes],
+    ['kdeliver_packager_index_cache_entries', 'Media indexes held by the packager cache.', opts.indexCache, (s) => s.entries],
+    ['kdeliver_playmanifest_cache_hits', 'playManifest answers sent from the answer cache since start.', opts.manifestCache, (s) => s.hits],
+    ['kdeliver_playmanifest_cache_misses', 'playManifest requests the answer cache could not answer (the pipeline ran) since start.', opts.manifestCache, (s) => s.misses],
+    ['kdeliver_playmanifest_cache_entries', 'playManifest answers held by the answer cache.', opts.manifestCache, (s) => s.entries],
+  ];
+  for (const [name, help, read, pick] of gauges) registry.gauge(name, help, stat(read, pick));
 
   // one bound set of series per family, method and status: an answer counts without building label keys
   const bound = new Map<string, { requests: { inc(by?: number): void }; latency: { observe(v: number): void }; bytes: { inc(by?: number): void } }>();
