@@ -1,0 +1,156 @@
+// Byte-for-byte pins of the writers' output on the sample media: the clipped progressive MP4, fMP4
+// (init, HLS segments, DASH fragments, MSS fragments) and MPEG-TS segments, whole and by range.
+// The parsers in writers.test.ts say the output is valid; these hashes say a refactor of the
+// shared box builders and region reads changed no byte of it.
+import t from 'tap';
+import { createHash } from 'node:crypto';
+import { readMediaIndex } from '../../src/media/mp4/reader.js';
+import { buildTimeline, flatPolicy, hlsPolicy } from '../../src/media/segment.js';
+import { initSegment, mediaSegment } from '../../src/media/fmp4/writer.js';
+import { tsSegment } from '../../src/media/ts/writer.js';
+import { readBody, type MediaBody } from '../../src/media/body.js';
+import { planClippedMp4 } from '../../src/media/progressive.js';
+import { sample } from './helpers.js';
+
+const BIG = { maxMoovBytes: 64 << 20 };
+const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex').slice(0, 16);
+
+/** The whole body, a range across headers and samples, and a range inside the samples only. */
+async function bodyHashes(path: string, body: MediaBody): Promise<string> {
+  const n = body.length;
+  const whole = await readBody(path, body);
+  const head = await readBody(path, body, 100, Math.min(n - 1, 60_000));
+  const tail = await readBody(path, body, Math.max(0, n - 5000), n - 1);
+  return `${n}:${sha(whole)}:${sha(head)}:${sha(tail)}`;
+}
+
+async function outputHashes(): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of ['h264-240p.mp4', 'h264-720p.mp4', 'audio-128k.mp4', 'alt-audio-spa.mp4']) {
+    const path = sample(name);
+    const idx = await readMediaIndex(path, BIG);
+    for (const [from, to] of [[0, Infinity], [3000, 7000], [5000, Infinity]]) {
+      out[`${name} progressive ${from}-${to}`] = await bodyHashes(path, planClippedMp4(idx, from, to).body);
+    }
+    const hls = buildTimeline(idx, hlsPolicy(10000));
+    const tracks = [hls.video?.track, hls.audio?.track].filter((x) => x !== undefined);
+    out[`${name} init`] = sha(initSegment(tracks));
+    for (const [i, s] of hls.segments.entries()) {
+      out[`${name} fmp4 hls ${i + 1}`] = await bodyHashes(path, mediaSegment(hls, s, { sequence: i + 1, dash: false }));
+      out[`${name} ts ${i + 1}`] = await bodyHashes(path, tsSegment(hls, i));
+    }
+    for (const use of [{ video: true, audio: false }, { video: false, audio: true }]) {
+      const dash = buildTimeline(idx, flatPolicy(4000), { fromMs: 0, toMs: Infinity }, use);
+      if (!dash.video && !dash.audio) continue;
+      const kind = use.video ? 'video' : 'audio';
+      for (const [i, s] of dash.segments.entries()) {
+        out[`${name} dash ${kind} ${i + 1}`] = await bodyHashes(path, mediaSegment(dash, s, { sequence: i + 1, dash: true }));
+        out[`${name} mss ${kind} ${i + 1}`] = await bodyHashes(path, mediaSegment(dash, s, { sequence: i + 1, dash: false, timescale: 10_000_000 }));
+      }
+    }
+  }
+  return out;
+}
+
+// Computed with this file's outputHashes() at commit 2746337 (before src/media/progressive.ts
+// and the writers shared their box builders and region reads); print with KDELIVER_PRINT_HASHES=1.
+const EXPECTED: Record<string, string> = {
+  'h264-240p.mp4 progressive 0-Infinity': '566854:6becbdf90c3037d5:641e8d263931e385:09e4d151a6ffd4ed',
+  'h264-240p.mp4 progressive 3000-7000': '249071:55a8661b1102b15f:57f7d2e011e7faff:c8374cbe7fc8a2af',
+  'h264-240p.mp4 progressive 5000-Infinity': '387111:b333e10fceedad56:291c847f3aeb8899:09e4d151a6ffd4ed',
+  'h264-240p.mp4 init': 'f8fb0c3a63994b14',
+  'h264-240p.mp4 fmp4 hls 1': '80145:7e7b5d12961b6288:8a6443a44e7396dc:cdb67521106cdc6d',
+  'h264-240p.mp4 ts 1': '89300:8846fd32f9d0e2fe:1581df343bb8b1e2:329bcfda0c389b2a',
+  'h264-240p.mp4 fmp4 hls 2': '100142:eba61f6ce24e8e1c:05070f91cab922fb:4898b2b46b9298f0',
+  'h264-240p.mp4 ts 2': '109416:5a73e1adb924bccd:6d55c1eb288d1ee1:f3347d0139445cf2',
+  'h264-240p.mp4 fmp4 hls 3': '96100:612b762d7307a282:12ba6d1da1838d81:03c27309cf609d99',
+  'h264-240p.mp4 ts 3': '105280:f23243bbcb1ecb06:480c1150bd7f2a4b:495197884b528154',
+  'h264-240p.mp4 fmp4 hls 4': '196183:c03fdbd0dcc39655:3433aa47f8316e00:fe0a3d9ba99efa1f',
+  'h264-240p.mp4 ts 4': '215072:acabecc50249000d:2cbbf76837077df3:9d2eee8b3a12ea61',
+  'h264-240p.mp4 fmp4 hls 5': '94464:479b31c1d401f2fa:3aa70ddbcfe275b7:6448158b488e1b2c',
+  'h264-240p.mp4 ts 5': '103964:a72cc9b1e700df43:f8f6ace5c69203cc:f017d3d9f913a927',
+  'h264-240p.mp4 dash video 1': '114469:3600283260167211:a95e2da2017f1582:f94f42035617461c',
+  'h264-240p.mp4 mss video 1': '114393:52f7f0c5d40c0ade:13692237f61964de:f94f42035617461c',
+  'h264-240p.mp4 dash video 2': '132028:75d56f1142f6065b:20734fc45a3702b8:2289019b07ff5a93',
+  'h264-240p.mp4 mss video 2': '131952:2473a6110a8017b4:d28b9a85b6f33af7:2289019b07ff5a93',
+  'h264-240p.mp4 dash video 3': '123557:9b834f28e750caac:00f2042b495965c6:4f4743e5c7ea4ebf',
+  'h264-240p.mp4 mss video 3': '123481:61fcf1cd5d9e9b73:7570d3aa03aa5454:4f4743e5c7ea4ebf',
+  'h264-240p.mp4 dash audio 1': '65842:483ecc69a4bc7b31:a70fe1cd8e560d77:4898b2b46b9298f0',
+  'h264-240p.mp4 mss audio 1': '65766:aebee5ad77684335:a4cbba6870b0cfcf:4898b2b46b9298f0',
+  'h264-240p.mp4 dash audio 2': '65529:a009a025d7504014:03736765f80b2fd8:b928591e86c3bd06',
+  'h264-240p.mp4 mss audio 2': '65453:a9afce749d3bb716:2ff5df64779c1c04:b928591e86c3bd06',
+  'h264-240p.mp4 dash audio 3': '65841:56f10ff6a07ecfeb:825789bf2c157e73:6448158b488e1b2c',
+  'h264-240p.mp4 mss audio 3': '65765:ae769e11e40a52af:a7a7169a330fc00d:6448158b488e1b2c',
+  'h264-720p.mp4 progressive 0-Infinity': '2001695:7bc4b34da46d56e4:52faa28eccea932e:40e834a9fb3fa8c1',
+  'h264-720p.mp4 progressive 3000-7000': '856825:64d1f15882290e33:7214ce5d0a305381:cb7782269d487883',
+  'h264-720p.mp4 progressive 5000-Infinity': '1328857:81e253286b4c0d11:c952330573a3c54a:40e834a9fb3fa8c1',
+  'h264-720p.mp4 init': 'd62211e8187ff43e',
+  'h264-720p.mp4 fmp4 hls 1': '323025:d7a3739d98c12f6a:e80859f3cecbd977:cdb67521106cdc6d',
+  'h264-720p.mp4 ts 1': '337084:5440a85dcfefc2d8:292d3ecc0a10122f:08a5850d7d356af0',
+  'h264-720p.mp4 fmp4 hls 2': '350309:0e1693b4447a8199:4c8d0dab23eaa453:4898b2b46b9298f0',
+  'h264-720p.mp4 ts 2': '365096:6259f8bf881f4edb:7d79badebbc34a7c:8f223e31296e9a60',
+  'h264-720p.mp4 fmp4 hls 3': '324389:57ac3522bc807684:a02b0c5b37fc7a86:03c27309cf609d99',
+  'h264-720p.mp4 ts 3': '338588:5be316143eadbb7d:3523fa65b2997f2c:3167d63463ea8204',
+  'h264-720p.mp4 fmp4 hls 4': '672656:04b2a9dc3385c600:d9c057b2a7946a36:fe0a3d9ba99efa1f',
+  'h264-720p.mp4 ts 4': '701052:0f8a07f0e5b0b734:9a75c29c9fa0a58c:c807089481f94b58',
+  'h264-720p.mp4 fmp4 hls 5': '331300:a43b492900f6983c:e647253af42c7e71:6448158b488e1b2c',
+  'h264-720p.mp4 ts 5': '344980:8148e7dbf3652a02:46e51f7053569f92:ddea439c858eca3c',
+  'h264-720p.mp4 dash video 1': '607516:f7cade8c2248a118:80e054daa1823518:7a4d2d0dcac89b11',
+  'h264-720p.mp4 mss video 1': '607440:a69df973af7369ec:2c2e43510338cf4f:7a4d2d0dcac89b11',
+  'h264-720p.mp4 dash video 2': '607396:c2d74127703ac235:5fadfed9c03494b7:38572c775d3ed442',
+  'h264-720p.mp4 mss video 2': '607320:f1fed18cb6939178:5a8e42855d253383:38572c775d3ed442',
+  'h264-720p.mp4 dash video 3': '589787:7656833053a735ef:74e97195bb43887b:f9fe843ef66fdd11',
+  'h264-720p.mp4 mss video 3': '589711:933a56a3682e7cf7:b8f575a727d2955d:f9fe843ef66fdd11',
+  'h264-720p.mp4 dash audio 1': '65842:483ecc69a4bc7b31:a70fe1cd8e560d77:4898b2b46b9298f0',
+  'h264-720p.mp4 mss audio 1': '65766:aebee5ad77684335:a4cbba6870b0cfcf:4898b2b46b9298f0',
+  'h264-720p.mp4 dash audio 2': '65529:a009a025d7504014:03736765f80b2fd8:b928591e86c3bd06',
+  'h264-720p.mp4 mss audio 2': '65453:a9afce749d3bb716:2ff5df64779c1c04:b928591e86c3bd06',
+  'h264-720p.mp4 dash audio 3': '65841:56f10ff6a07ecfeb:825789bf2c157e73:6448158b488e1b2c',
+  'h264-720p.mp4 mss audio 3': '65765:ae769e11e40a52af:a7a7169a330fc00d:6448158b488e1b2c',
+  'audio-128k.mp4 progressive 0-Infinity': '197433:bb48fae5b0650c34:aa01d8e877e4d977:f5ffd312f8be350e',
+  'audio-128k.mp4 progressive 3000-7000': '66710:8a30ee747ab3aa4d:680385758feb5490:74482e457ada3687',
+  'audio-128k.mp4 progressive 5000-Infinity': '115611:0146eb65a728fe3b:d2c17756ddcd5cba:f5ffd312f8be350e',
+  'audio-128k.mp4 init': 'dfc0e49986c65565',
+  'audio-128k.mp4 fmp4 hls 1': '32958:7db27c7444e0218f:f3c694d5cedcfab1:603d429622e442bd',
+  'audio-128k.mp4 ts 1': '35720:98c21c1f89bac1b2:b765354dfa7a4b55:57b09134666bf488',
+  'audio-128k.mp4 fmp4 hls 2': '32976:8fec4d8dc506bb7b:d29a9d0ea240f813:451f570325503401',
+  'audio-128k.mp4 ts 2': '35720:fe752c6423e3d2f3:ae57d3acbe50d7f0:075a04dbe981a065',
+  'audio-128k.mp4 fmp4 hls 3': '32964:32383fc29f674de3:36da9d4e43d3ccc8:5c8312fb1e0abcbc',
+  'audio-128k.mp4 ts 3': '35720:7d2d485538202cd6:d81925e58da72624:3d8aa6c84ffd0239',
+  'audio-128k.mp4 fmp4 hls 4': '65424:8c389a4fd7ae9743:c1a4bae69d6984dc:38f493f977e2dc8c',
+  'audio-128k.mp4 ts 4': '70688:4393fa80185af836:78b66c576bf55768:fbc69acc40c43260',
+  'audio-128k.mp4 fmp4 hls 5': '32924:bf633dc362a43547:5b07d18e1abe2b16:f5ffd312f8be350e',
+  'audio-128k.mp4 ts 5': '35720:18921f8e57cca1bd:bfdc702fc1b50ee1:d5ca1faa9a875a8d',
+  'audio-128k.mp4 dash audio 1': '65914:4a97c4e29726a390:58cd21dcc545bd00:451f570325503401',
+  'audio-128k.mp4 mss audio 1': '65838:67a44e09457825ad:be14f8db581b4897:451f570325503401',
+  'audio-128k.mp4 dash audio 2': '65527:106927c311f33a6b:c01230ebb2001fcb:b103f8a64e033af4',
+  'audio-128k.mp4 mss audio 2': '65451:5ce4a3ff225411da:da3653d85f23516c:b103f8a64e033af4',
+  'audio-128k.mp4 dash audio 3': '65841:1f52c6b1d8de8b9d:b9be0f361ea194ea:f5ffd312f8be350e',
+  'audio-128k.mp4 mss audio 3': '65765:1e9044680101df07:bb26a1aa80dd9741:f5ffd312f8be350e',
+  'alt-audio-spa.mp4 progressive 0-Infinity': '149494:8c4fa3964f35a711:6dd938e0778d3200:ca0ff873eeca550f',
+  'alt-audio-spa.mp4 progressive 3000-7000': '50620:8b62c9b191251799:2dd028ace7be140a:82f751f085cdc026',
+  'alt-audio-spa.mp4 progressive 5000-Infinity': '87601:3869757b1b0f19bc:c38fc9f97ad2706f:ca0ff873eeca550f',
+  'alt-audio-spa.mp4 init': 'c471f6333136f1ff',
+  'alt-audio-spa.mp4 fmp4 hls 1': '24955:e44cee7efa17ba14:97662db417d2d503:2b9e3c77451cf548',
+  'alt-audio-spa.mp4 ts 1': '26884:780f3de4fe9838e3:0b9821b7a63f5441:c8e72a851ca30ce8',
+  'alt-audio-spa.mp4 fmp4 hls 2': '24965:5c077ad99cf67bed:3ad4797387887eb9:c240f740de7845ea',
+  'alt-audio-spa.mp4 ts 2': '26884:70c2aacb5ba84939:35847b954067fd4c:05122668000baf25',
+  'alt-audio-spa.mp4 fmp4 hls 3': '24940:12a569211a8bfb8c:9a5529cbf529e1b1:16905b0d6cb286fc',
+  'alt-audio-spa.mp4 ts 3': '26884:1e83b53162891756:2b433c93dd1b77d5:76cf5bc4693b82f1',
+  'alt-audio-spa.mp4 fmp4 hls 4': '49499:4f8e6911c5e510bb:3b8defc087689d99:aefe0944f6b959e0',
+  'alt-audio-spa.mp4 ts 4': '53204:1af022a8fd5f5a1f:35281961ed083edf:b3d0844f4c7723d6',
+  'alt-audio-spa.mp4 fmp4 hls 5': '24948:966f5ee05207cf2c:764e30a17ab96343:ca0ff873eeca550f',
+  'alt-audio-spa.mp4 ts 5': '26884:34217b5d4757fb3a:776bfec9f265610f:53857d9dd517c103',
+  'alt-audio-spa.mp4 dash audio 1': '49900:4393cea78a46643d:9f984eddba524263:c240f740de7845ea',
+  'alt-audio-spa.mp4 mss audio 1': '49824:55e9a544eb4a5096:189341abb4f6b481:c240f740de7845ea',
+  'alt-audio-spa.mp4 dash audio 2': '49564:272bf0984f3d0ba3:2244a241c7382ae9:64635adfe5a77f86',
+  'alt-audio-spa.mp4 mss audio 2': '49488:b1517a5fea468815:172d2a46cf41b2e5:64635adfe5a77f86',
+  'alt-audio-spa.mp4 dash audio 3': '49879:d45b18ffe7326bee:3d2889a6f2185cdc:ca0ff873eeca550f',
+  'alt-audio-spa.mp4 mss audio 3': '49803:a0b7a178f6145bc2:69f52ae3850ac920:ca0ff873eeca550f',
+};
+
+t.test('writers output the same bytes as before the shared builders', async (t) => {
+  const got = await outputHashes();
+  if (process.env.KDELIVER_PRINT_HASHES) console.log(JSON.stringify(got, null, 2));
+  t.same(got, EXPECTED);
+});
