@@ -3,8 +3,8 @@
 // cache under the data directory. Concurrent requests for the same picture share one rendering,
 // and at most a few renderings run at once, so a burst of sprite requests cannot starve serving.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Catalog } from '../catalog/catalog.js';
@@ -70,21 +70,30 @@ export async function getThumbnail(ctx: ThumbnailContext, entry: Entry, req: Thu
   } catch { /* not made yet (or removed meanwhile): render it */ }
   let pending = inFlight.get(cached);
   if (!pending) {
-    pending = limited(ctx.concurrency ?? 2, () => render(ctx, entry, req, video, picture)).then((r) => {
-      const tmp = `${cached}.${randomBytes(4).toString('hex')}.tmp`;
-      try {
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(tmp, r.data);
-        renameSync(tmp, cached);
-      } catch {
-        // A full disk costs the cache, not the answer (and leaves no half-written file)
-        rmSync(tmp, { force: true });
-      }
+    pending = limited(ctx.concurrency ?? 2, () => render(ctx, entry, req, video, picture)).then(async (r) => {
+      // Answered once the file is in place (or given up), so the next request finds it on disk;
+      // until then requests for it share this promise rather than rendering again
+      await keepInCache(dir, cached, r.data);
       return { ...r, etag };
     }).finally(() => inFlight.delete(cached));
     inFlight.set(cached, pending);
   }
   return pending;
+}
+
+/**
+ * Writes a rendering under a name of its own, then renames it into place: a reader sees the whole
+ * file or none. A full disk costs the cache, not the answer, and leaves no temporary file behind.
+ */
+async function keepInCache(dir: string, cached: string, data: Buffer): Promise<void> {
+  const tmp = `${cached}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(tmp, data);
+    await rename(tmp, cached);
+  } catch {
+    await rm(tmp, { force: true }).catch(() => {});
+  }
 }
 
 async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest, video: FlavorAsset | null, picture: string | null): Promise<Omit<Thumbnail, 'etag'>> {

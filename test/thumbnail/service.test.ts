@@ -1,13 +1,14 @@
 // Where ffmpeg is missing, frame requests fall back to the default thumbnail (and sprites to it,
-// repeated), rather than failing; concurrent requests for one picture share one rendering.
+// repeated), rather than failing; concurrent requests for one picture share one rendering; the
+// disk cache holds whole files only.
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { loadConfig } from '../../src/config.js';
 import { openCatalog } from '../../src/catalog/open.js';
-import { getThumbnail } from '../../src/thumbnail/service.js';
+import { getThumbnail, thumbnailCacheDir } from '../../src/thumbnail/service.js';
 import { parseThumbnailParams } from '../../src/thumbnail/params.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-thumb-'));
@@ -37,4 +38,27 @@ t.test('concurrent requests for one picture share one rendering, then the cache 
   t.equal(again.source, 'cache');
   t.ok(again.data.equals(a.data));
   t.equal(again.etag, a.etag);
+});
+
+t.test('a cache write that fails still answers, and leaves no temporary file', async (t) => {
+  const r = req({ width: '77' });
+  const first = await getThumbnail(ctx, entry, r);
+  const folder = thumbnailCacheDir(config.dataDir, entry.partnerId, entry.id);
+  const cached = join(folder, `${first.etag.slice(1, -1)}.jpg`);
+  t.ok(existsSync(cached), 'the rendering was kept under its key');
+  // a folder where the file belongs: the temporary file is written, the rename into place fails
+  rmSync(cached);
+  mkdirSync(join(cached, 'in-the-way'), { recursive: true });
+  const [a, b] = await Promise.all([getThumbnail(ctx, entry, r), getThumbnail(ctx, entry, r)]);
+  t.equal(a, b, 'concurrent requests still share one rendering');
+  t.equal(a.source, 'default', 'rendered, not read from the cache');
+  t.ok(a.data.equals(first.data), 'the same picture');
+  t.same(readdirSync(folder).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left');
+  t.ok(statSync(cached).isDirectory(), 'nothing was written over what was in the way');
+
+  rmSync(cached, { recursive: true });
+  t.equal((await getThumbnail(ctx, entry, r)).source, 'default');
+  const again = await getThumbnail(ctx, entry, r);
+  t.equal(again.source, 'cache', 'kept once the way is clear');
+  t.ok(again.data.equals(first.data));
 });
