@@ -16,7 +16,7 @@ import { initSegment, mediaSegment } from './fmp4/writer.js';
 import { masterPlaylist, mediaPlaylist, subtitlePlaylist } from './hls/playlists.js';
 import type { IndexCache } from './index-cache.js';
 import { mssFragment, mssManifest } from './mss/manifest.js';
-import { type PackagerRequest, parseMs, parseTracks } from './packager-url.js';
+import { type FlavorUrl, type PackagerRequest, parseMs, parseTracks } from './packager-url.js';
 import { type CaptionTrack, type Presentation, type Rendition, locateSegment } from './presentation.js';
 import { timelineFor, type Clip, flatPolicy, hlsPolicy, type SegmentPolicy } from './segment.js';
 import { tsSegment } from './ts/writer.js';
@@ -72,32 +72,40 @@ function readyFlavor(f: FlavorAsset | undefined, entry: Entry): FlavorAsset {
   return f;
 }
 
-/** Resolves each URL of the set to its sources (one, or one per sequence entry). */
-function resolveSources(req: PackagerRequest, deps: PackagerDeps): { sets: Source[][]; mainEntry: Entry } {
+const paramIdsOf = (u: FlavorUrl): string[] => (u.pairs.get('flavorParamIds') ?? '').split(',').filter(Boolean);
+
+/**
+ * Resolves each URL of the set to its sources (one, or one per sequence entry), checking access
+ * to the sets `checked` names in URL order, as they are loaded: a refusal still comes before a
+ * later URL's not-found.
+ */
+function resolveSources(req: PackagerRequest, deps: PackagerDeps, checked: (set: number) => boolean): { sets: Source[][]; mainEntry: Entry } {
   const { catalog, config } = deps;
   let mainEntry: Entry | null = null;
   const sets: Source[][] = [];
+  const check = (entry: Entry, flavor?: FlavorAsset): void => {
+    const denied = deps.checkAccess(entry, flavor);
+    if (denied) throw denied;
+  };
   for (const u of req.urls) {
     const entry = loadEntry(catalog, u.pairs.get('entryId'), req.partnerId);
     mainEntry ??= entry;
     const sequence = u.pairs.get('sequence');
-    const sources: Source[] = [];
     if (sequence) {
       const ids = sequence.split(',').filter(Boolean);
-      const fpIds = (u.pairs.get('flavorParamIds') ?? '').split(',').filter(Boolean);
+      const fpIds = paramIdsOf(u);
       if (!ids.length || ids.length > 32) throw new DeliveryError('BAD_QUERY', ', sequence lists 1 to 32 entries');
       if (fpIds.length === 0) throw new DeliveryError('MISSING_PARAMETER', '', { httpStatus: 400 });
-      const denied = deps.checkAccess(entry);
-      if (denied) throw denied;
+      if (fpIds.some((_, k) => checked(sets.length + k))) check(entry);
       // a merged flavorParamIds list makes one rendition per params id
       for (const fp of fpIds) {
+        const checkThis = checked(sets.length);
         const clips: Source[] = [];
         for (const id of ids) {
           const e = loadEntry(catalog, id, req.partnerId);
           const f = catalog.listFlavors(e.id).find((x) => String(x.flavorParamsId) === fp && x.status === AssetStatus.READY);
           if (!f) throw new DeliveryError('FLAVOR_NOT_FOUND', `, entry ${e.id} has no ready flavor of params ${fp}`);
-          const d = deps.checkAccess(e, f);
-          if (d) throw d;
+          if (checkThis) check(e, f);
           clips.push({ entry: e, flavor: f, path: mediaPath(config.mediaRoot, f.filePath) });
         }
         sets.push(clips);
@@ -105,13 +113,29 @@ function resolveSources(req: PackagerRequest, deps: PackagerDeps): { sets: Sourc
       continue;
     }
     const flavor = readyFlavor(catalog.getFlavor(u.pairs.get('flavorId') ?? ''), entry);
-    const denied = deps.checkAccess(entry, flavor);
-    if (denied) throw denied;
-    sources.push({ entry, flavor, path: mediaPath(config.mediaRoot, flavor.filePath) });
-    sets.push(sources);
+    if (checked(sets.length)) check(entry, flavor);
+    sets.push([{ entry, flavor, path: mediaPath(config.mediaRoot, flavor.filePath) }]);
   }
   if (!mainEntry || sets.length === 0) throw new DeliveryError('ENTRY_NOT_FOUND');
   return { sets, mainEntry };
+}
+
+/** How many renditions (sets) a URL set makes: one per URL, one per params id of a sequence URL. */
+const setCount = (req: PackagerRequest): number => req.urls.reduce((n, u) => n + (u.pairs.get('sequence') ? paramIdsOf(u).length : 1), 0);
+
+/**
+ * Which sets a request must be allowed to read. Manifests name every flavor of the set; a segment,
+ * init segment or DASH fragment serves the bytes of its own -f{n} only, so the others' checks (an
+ * HMAC and a rule evaluation each) are skipped. An -f{n} outside the set checks them all, so an
+ * unsigned URL is refused (403) before the not-found it would otherwise get. MSS fragments name
+ * their rendition by bitrate, known only once the indexes are read: they check all.
+ */
+function setsToCheck(req: PackagerRequest): (set: number) => boolean {
+  const file = req.file;
+  if (file.type !== 'segment' && file.type !== 'init' && file.type !== 'fragment') return () => true;
+  const only = (file.f ?? 1) - 1;
+  if (only < 0 || only >= setCount(req)) return () => true;
+  return (set) => set === only;
 }
 
 /** A language as an ISO 639-1 code where one is known ("English", "eng" → "en"); other codes pass through. */
@@ -161,7 +185,7 @@ function pick<T>(list: T[], f: number | null, what: string): T {
 
 /** Answers one packager request. Throws DeliveryError (or MediaError) on refusal. */
 export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): Promise<PackagerAnswer> {
-  const { sets, mainEntry } = resolveSources(req, deps);
+  const { sets, mainEntry } = resolveSources(req, deps, setsToCheck(req));
   const pairs = req.urls[0].pairs;
   const fromMs = parseMs('clipFrom', pairs.get('clipFrom')) ?? 0;
   const toMs = parseMs('clipTo', pairs.get('clipTo')) ?? Infinity;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Parser as M3u8Parser } from 'm3u8-parser';
 import { parse as parseMpd } from 'mpd-parser';
 import { startServer } from '../helpers/server.js';
+import { signMediaUrl } from '../../src/serve/media-access.js';
 import { mp4box } from '../media/helpers.js';
 
 const srv = await startServer(t, { env: { KDELIVER_MAX_MOOV_MB: '1' } });
@@ -219,6 +220,20 @@ t.test('protected entries need the signature playManifest adds', async (t) => {
   const r = await get(`/hls${P}/entryId/1_kssecure/v/1/flavorId/1_f1kssecu/name/a.mp4/index.m3u8`);
   t.ok(r.status === 403 || r.status === 404, `refused with ${r.status}`);
   t.match(String(r.headers['x-kaltura']), /error-/);
+});
+
+t.test('a protected set: a segment is refused unsigned, served signed, refused tampered', async (t) => {
+  const set = `${P}/entryId/1_kssecure/v/1/flavorId/1_f,1kssec0,2kssec0,3kssec0,/name/a.mp4.urlset`;
+  for (const file of ['seg-1-f2-v1-a1.ts', 'master.m3u8']) {
+    const unsigned = await get(`/hls${set}/${file}`);
+    t.equal(unsigned.status, 403, `${file} unsigned`);
+    t.match(String(unsigned.headers['x-kaltura']), /error-27/);
+    const signed = signMediaUrl(`/hls${set}/${file}`, srv.config.mediaUrlSecret, Math.floor(Date.now() / 1000));
+    t.equal((await get(signed)).status, 200, `${file} signed`);
+    const tampered = await get(signed.replace('/1_f,1kssec0,', '/1_f,0kssec0,'));
+    t.equal(tampered.status, 403, `${file} with another flavor list under the same signature`);
+    t.match(String(tampered.headers['x-kaltura']), /error-27/);
+  }
 });
 
 // files made broken on disk: the sample media are hard links into fixtures, so unlink first
