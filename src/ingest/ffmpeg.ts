@@ -1,7 +1,7 @@
 // Running ffmpeg for one output: arguments for a rendition, progress from `-progress pipe:1`,
 // cancellation, and a failure reason a person can act on instead of ffmpeg's last log line.
-import { spawn } from 'node:child_process';
 import type { Rendition } from './ladder.js';
+import { runMediaTool } from './media-tool.js';
 import type { Tools } from './probe.js';
 
 export class TranscodeError extends Error {}
@@ -60,40 +60,23 @@ export function failureReason(what: string, code: number | null, signal: string 
 }
 
 /** Runs ffmpeg; resolves when it exits 0, rejects with a TranscodeError otherwise. */
-export function runFfmpeg(tools: Tools, args: string[], opts: RunOptions): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (opts.signal?.aborted) return reject(new TranscodeError(`cancelled before making ${opts.what}`));
-    const child = spawn(tools.ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let buf = '';
-    const totalUs = Math.max(1, opts.durationSec * 1e6);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      buf += d;
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        const m = /^out_time_us=(\d+)/.exec(line);
-        if (m) opts.onProgress?.(Math.min(1, Number(m[1]) / totalUs));
-        else if (line === 'progress=end') opts.onProgress?.(1);
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-8192)));
-    const abort = () => child.kill('SIGKILL');
-    opts.signal?.addEventListener('abort', abort, { once: true });
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      opts.signal?.removeEventListener('abort', abort);
-      reject(new TranscodeError(err.code === 'ENOENT'
-        ? `ffmpeg is not installed: run \`apt-get install -y ffmpeg\` (or put ffmpeg on PATH), then ingest again`
-        : `cannot start ffmpeg: ${err.message}`));
-    });
-    child.on('close', (code, signal) => {
-      opts.signal?.removeEventListener('abort', abort);
-      if (opts.signal?.aborted) return reject(new TranscodeError(`cancelled while making ${opts.what}`));
-      // ffmpeg may log a failed write yet still exit 0: a full disk is a failure whatever the status
-      const writeFailed = /No space left on device|File too large|Error writing trailer|Invalid argument.*write/i.test(stderr);
-      if (code === 0 && !writeFailed) return resolve();
-      reject(new TranscodeError(failureReason(opts.what, code, signal, stderr)));
-    });
-  });
+export async function runFfmpeg(tools: Tools, args: string[], opts: RunOptions): Promise<void> {
+  if (opts.signal?.aborted) throw new TranscodeError(`cancelled before making ${opts.what}`);
+  const totalUs = Math.max(1, opts.durationSec * 1e6);
+  const onLine = (line: string) => {
+    const m = /^out_time_us=(\d+)/.exec(line);
+    if (m) opts.onProgress?.(Math.min(1, Number(m[1]) / totalUs));
+    else if (line === 'progress=end') opts.onProgress?.(1);
+  };
+  const { code, signal, stderr, error } = await runMediaTool(tools.ffmpeg, args, { signal: opts.signal, onLine });
+  if (error) {
+    throw new TranscodeError(error.code === 'ENOENT'
+      ? `ffmpeg is not installed: run \`apt-get install -y ffmpeg\` (or put ffmpeg on PATH), then ingest again`
+      : `cannot start ffmpeg: ${error.message}`);
+  }
+  if (opts.signal?.aborted) throw new TranscodeError(`cancelled while making ${opts.what}`);
+  // ffmpeg may log a failed write yet still exit 0: a full disk is a failure whatever the status
+  const writeFailed = /No space left on device|File too large|Error writing trailer|Invalid argument.*write/i.test(stderr);
+  if (code === 0 && !writeFailed) return;
+  throw new TranscodeError(failureReason(opts.what, code, signal, stderr));
 }

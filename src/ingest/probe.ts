@@ -1,7 +1,7 @@
 // What a media file holds, read with ffprobe: the facts the ladder planner, the catalog's flavor
 // records (codecs, size, bitrate) and the "is this media at all" check need.
-import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { runMediaTool } from './media-tool.js';
 
 export interface VideoStreamInfo {
   codec: string;
@@ -84,25 +84,6 @@ function quarterTurned(stream: Record<string, any>): boolean {
   return Math.abs(Math.round(rotation / 90)) % 2 === 1;
 }
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string; missing: boolean }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-8192)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      resolve({ code: null, stdout, stderr: err.message, missing: err.code === 'ENOENT' });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, missing: false });
-    });
-  });
-}
-
 /** Reads a media file's streams. Throws ProbeError when it is empty, unreadable or not audio/video. */
 export async function probeMedia(file: string, tools: Tools = defaultTools, timeoutMs = 60_000): Promise<MediaProbe> {
   let size: number;
@@ -115,13 +96,14 @@ export async function probeMedia(file: string, tools: Tools = defaultTools, time
     throw new ProbeError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   if (size === 0) throw new ProbeError('the file is empty (0 bytes): upload or pass the complete media file');
-  const res = await run(tools.ffprobe, ['-v', 'error', '-show_data', '-show_format', '-show_streams', '-of', 'json', file], timeoutMs);
-  if (res.missing) throw new ProbeError(`ffprobe is not installed: run \`apt-get install -y ffmpeg\` (or put ffprobe on PATH)`);
+  const res = await runMediaTool(tools.ffprobe, ['-v', 'error', '-show_data', '-show_format', '-show_streams', '-of', 'json', file], { timeoutMs });
+  if (res.error?.code === 'ENOENT') throw new ProbeError(`ffprobe is not installed: run \`apt-get install -y ffmpeg\` (or put ffprobe on PATH)`);
   let parsed: { format?: Record<string, any>; streams?: Record<string, any>[] } = {};
   try {
-    parsed = JSON.parse(res.stdout || '{}');
+    parsed = JSON.parse(res.stdout.toString('utf8') || '{}');
   } catch { /* reported below */ }
-  const firstError = res.stderr.trim().split('\n').pop()?.replace(/^.*?:\s*/, '') ?? '';
+  const stderr = res.error ? res.error.message : res.stderr;
+  const firstError = stderr.trim().split('\n').pop()?.replace(/^.*?:\s*/, '') ?? '';
   if (res.code !== 0 || !parsed.format) {
     throw new ProbeError(`not a media file ffmpeg can read${firstError ? ` (${firstError})` : ''}: upload a video or audio file such as MP4, MOV, MKV, WebM or MP3`);
   }

@@ -1,6 +1,6 @@
 // Frames of a video as PNG bytes, through ffmpeg: one frame at a time, or a horizontal sprite of
 // evenly spaced frames made in a single decoding pass (the player's seek-bar preview).
-import { spawn } from 'node:child_process';
+import { runMediaTool } from '../ingest/media-tool.js';
 
 export class FrameError extends Error {
   constructor(message: string, readonly missingTool = false) {
@@ -10,30 +10,11 @@ export class FrameError extends Error {
 
 const MAX_OUTPUT = 256 * 1024 * 1024;
 
-function capture(ffmpeg: string, args: string[], timeoutMs: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      size += d.length;
-      if (size > MAX_OUTPUT) child.kill('SIGKILL');
-      else chunks.push(d);
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4096)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(new FrameError(err.code === 'ENOENT' ? 'ffmpeg is not installed' : err.message, err.code === 'ENOENT'));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const out = Buffer.concat(chunks);
-      if (code === 0 && out.length > 0) resolve(out);
-      else reject(new FrameError(`ffmpeg could not grab frames (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').pop() ?? ''}`));
-    });
-  });
+async function capture(ffmpeg: string, args: string[], timeoutMs: number): Promise<Buffer> {
+  const { code, signal, stdout, stderr, error } = await runMediaTool(ffmpeg, args, { timeoutMs, maxStdoutBytes: MAX_OUTPUT });
+  if (error) throw new FrameError(error.code === 'ENOENT' ? 'ffmpeg is not installed' : error.message, error.code === 'ENOENT');
+  if (code === 0 && stdout.length > 0) return stdout;
+  throw new FrameError(`ffmpeg could not grab frames (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').pop() ?? ''}`);
 }
 
 const base = ['-nostdin', '-hide_banner', '-loglevel', 'error'];

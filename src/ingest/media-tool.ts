@@ -1,0 +1,69 @@
+// Running ffmpeg or ffprobe as a child process, for ingest (probing, transcoding) and thumbnails
+// (frame grabs) alike: its output kept or read line by line, the tail of its log, and a kill when
+// it runs too long, is no longer wanted or writes more than expected. It never throws: each
+// caller turns the way the tool ended into its own error, in its own words.
+import { spawn } from 'node:child_process';
+
+export interface MediaToolOptions {
+  /** SIGKILL after this many milliseconds (none: no limit, as for a long transcode). */
+  timeoutMs?: number;
+  /** SIGKILL when aborted. */
+  signal?: AbortSignal;
+  /** Each line of stdout as it comes (ffmpeg's `-progress pipe:1`); stdout is then not kept. */
+  onLine?: (line: string) => void;
+  /** SIGKILL once stdout passes this many bytes; what came before stays in `stdout`. */
+  maxStdoutBytes?: number;
+}
+
+export interface MediaToolExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  /** The last 8 KiB of stderr: enough for the lines that say what went wrong. */
+  stderr: string;
+  /** The process could not be started (code ENOENT: the tool is not installed) or controlled. */
+  error: NodeJS.ErrnoException | null;
+}
+
+const STDERR_TAIL = 8192;
+
+export function runMediaTool(command: string, args: string[], opts: MediaToolOptions = {}): Promise<MediaToolExit> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let stderr = '';
+    const { onLine } = opts;
+    if (onLine) {
+      let buf = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        buf += d;
+        let i: number;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          onLine(buf.slice(0, i));
+          buf = buf.slice(i + 1);
+        }
+      });
+    } else {
+      const max = opts.maxStdoutBytes ?? Infinity;
+      child.stdout.on('data', (d: Buffer) => {
+        size += d.length;
+        if (size > max) child.kill('SIGKILL');
+        else chunks.push(d);
+      });
+    }
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-STDERR_TAIL)));
+    const kill = () => child.kill('SIGKILL');
+    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(kill, opts.timeoutMs);
+    if (opts.signal?.aborted) kill();
+    else opts.signal?.addEventListener('abort', kill, { once: true });
+    // 'error' may come alone (a tool that never started) or before 'close': the first one settles
+    const settle = (exit: Omit<MediaToolExit, 'stdout' | 'stderr'>) => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', kill);
+      resolve({ ...exit, stdout: Buffer.concat(chunks), stderr });
+    };
+    child.on('error', (err: NodeJS.ErrnoException) => settle({ code: null, signal: null, error: err }));
+    child.on('close', (code, signal) => settle({ code, signal, error: null }));
+  });
+}
