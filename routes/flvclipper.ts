@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AssetStatus, EntryStatus, type FlavorAsset } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
+import { closeSharedHandleCache, sharedHandleCache } from '../src/media/file-handles.js';
 import { sharedIndexCache } from '../src/media/index-cache.js';
 import { asDeliveryError } from '../src/media/packager.js';
 import { parseMs } from '../src/media/packager-url.js';
@@ -23,6 +24,8 @@ function defaultFlavor(flavors: readonly FlavorAsset[]): FlavorAsset | undefined
 
 export default async function flvclipperRoutes(app: FastifyInstance) {
   const cache = sharedIndexCache(app.config);
+  const handles = sharedHandleCache(app.config);
+  app.addHook('onClose', () => closeSharedHandleCache(app.config));
 
   async function handle(request: FastifyRequest, reply: FastifyReply) {
     try {
@@ -45,7 +48,7 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
       const from = parseMs('clip_from', params.get('clip_from') ?? params.get('seek_from')) ?? 0;
       const to = parseMs('clip_to', params.get('clip_to'));
       if (to !== undefined && to <= from) throw new DeliveryError('BAD_QUERY', `, clip_to ${to} is not after clip_from ${from}`);
-      const mp4 = await openClippedMp4(mediaPath(app.config.mediaRoot, flavor.filePath), from, to, cache);
+      const mp4 = await openClippedMp4(mediaPath(app.config.mediaRoot, flavor.filePath), from, to, cache, handles);
       const range = typeof request.headers.range === 'string' ? request.headers.range : undefined;
       const plan = planRange(mp4.size, range, {
         'Content-Type': mp4.contentType,

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DeliveryError } from '../src/errors.js';
 import { bodyStream, recycleOutputs } from '../src/media/body.js';
-import { createHandleCache } from '../src/media/file-handles.js';
+import { closeSharedHandleCache, sharedHandleCache } from '../src/media/file-handles.js';
 import { sharedIndexCache } from '../src/media/index-cache.js';
 import { answerPackager, asDeliveryError } from '../src/media/packager.js';
 import { parsePackagerPath, type PackagerProtocol } from '../src/media/packager-url.js';
@@ -21,8 +21,8 @@ const MANIFEST_CACHE = 'public, max-age=60';
 
 export default async function packagerRoutes(app: FastifyInstance) {
   const cache = sharedIndexCache(app.config);
-  const handles = createHandleCache();
-  app.addHook('onClose', () => handles.close());
+  const handles = sharedHandleCache(app.config);
+  app.addHook('onClose', () => closeSharedHandleCache(app.config));
 
   async function handle(proto: PackagerProtocol, request: FastifyRequest, reply: FastifyReply) {
     const rawUrl = request.raw.url ?? request.url;

@@ -6,6 +6,7 @@ import { DeliveryError } from '../src/errors.js';
 import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
 import { checkMediaAccess } from '../src/serve/media-access.js';
 import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
+import { closeSharedHandleCache, sharedHandleCache } from '../src/media/file-handles.js';
 import { sharedIndexCache } from '../src/media/index-cache.js';
 import { asDeliveryError } from '../src/media/packager.js';
 import { parseMs } from '../src/media/packager-url.js';
@@ -21,6 +22,8 @@ function setDisposition(headers: Record<string, string>, fileName: string | unde
 
 export default async function serveFlavorRoutes(app: FastifyInstance) {
   const cache = sharedIndexCache(app.config);
+  const handles = sharedHandleCache(app.config);
+  app.addHook('onClose', () => closeSharedHandleCache(app.config));
   async function handle(request: FastifyRequest, reply: FastifyReply) {
     try {
       const params = mergeParams(readPairs(splitPath(pathAfter(request, 'serveFlavor'))), request.query as Record<string, unknown>);
@@ -43,7 +46,7 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
       const clipFrom = parseMs('clipFrom', params.get('clipFrom') ?? params.get('seekFrom')) ?? 0;
       if (clipTo !== undefined || clipFrom > 0) {
         if (clipTo !== undefined && clipTo <= clipFrom) throw new DeliveryError('BAD_QUERY', `, clipTo ${clipTo} is not after clipFrom ${clipFrom}`);
-        const mp4 = await openClippedMp4(file, clipFrom, clipTo, cache);
+        const mp4 = await openClippedMp4(file, clipFrom, clipTo, cache, handles);
         const plan = planFile(mp4.size, `"${flavor.id}-${flavor.version}-${clipFrom}-${clipTo ?? ''}-${mp4.size}"`, mp4.contentType, conditional);
         setDisposition(plan.headers, params.get('fileName'));
         return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end));

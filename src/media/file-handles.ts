@@ -1,7 +1,8 @@
-// Source files kept open across segment requests: a player fetches segment after segment of the
-// same file, and an open/close pair per request cost about a tenth of the packager's time. A
-// small LRU of handles, each shared by concurrent requests (reads are positional), closed when
-// evicted, idle, replaced on disk, or when the server closes — and only once no request holds it.
+// Source files kept open across media requests: a player fetches segment after segment (or range
+// after range) of the same file, and an open/close pair per request cost about a tenth of the
+// packager's time. A small LRU of handles, each shared by concurrent requests (reads are
+// positional), closed when evicted, idle, replaced on disk, or when the server closes — and only
+// once no request holds it.
 import { open, stat, type FileHandle } from 'node:fs/promises';
 
 export interface HandleLease {
@@ -153,4 +154,29 @@ export function createHandleCache(opts: HandleCacheOptions = {}): HandleCache {
     },
     stats: () => ({ open: entries.size, opens, hits }),
   };
+}
+
+const shared = new WeakMap<object, HandleCache>();
+
+/**
+ * One handle cache per server configuration, shared by every route that reads source files (the
+ * packager, flvclipper, clipped serveFlavor): a file played through several of them is opened once.
+ */
+export function sharedHandleCache(config: object): HandleCache {
+  let c = shared.get(config);
+  if (!c) {
+    c = createHandleCache();
+    shared.set(config, c);
+  }
+  return c;
+}
+
+/**
+ * Closes the configuration's shared cache, however many routes ask on the server's close, and
+ * forgets it: a server built again on the same configuration gets an open one.
+ */
+export function closeSharedHandleCache(config: object): Promise<void> {
+  const c = shared.get(config);
+  shared.delete(config);
+  return c ? c.close() : Promise.resolve();
 }

@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream';
 import { bodyStream, partsBody, type MediaBody, type Part } from './body.js';
 import { box, fullBox, u16, u32, u64, zeros } from './fmp4/boxes.js';
+import type { HandleCache } from './file-handles.js';
 import type { IndexCache } from './index-cache.js';
 import type { TrackIndex } from './mp4/index-types.js';
 import { buildTimeline, type TrackTiming } from './segment.js';
@@ -18,7 +19,7 @@ export interface ClippedMp4 {
   /** Where the output's time 0 is in the source, ms (the key frame at or before fromMs). */
   startMs: number;
   body: MediaBody;
-  /** Streams bytes [start, endInclusive] of the clipped file, opening and closing the source itself. */
+  /** Streams bytes [start, endInclusive] of the clipped file, through the handle cache when given one. */
   read(start?: number, endInclusive?: number): Readable;
 }
 
@@ -147,7 +148,7 @@ export function planClippedMp4(index: Parameters<typeof buildTimeline>[0], fromM
  * Opens a clipped MP4 of filePath from fromMs (snapped back to a key frame) to toMs (exclusive;
  * Infinity or undefined for the end). Throws MediaError for unreadable files or a bad clip.
  */
-export async function openClippedMp4(filePath: string, fromMs: number, toMs: number | undefined, cache: IndexCache): Promise<ClippedMp4> {
+export async function openClippedMp4(filePath: string, fromMs: number, toMs: number | undefined, cache: IndexCache, handles?: HandleCache): Promise<ClippedMp4> {
   const index = await cache.get(filePath);
   const { body, durationMs, startMs } = planClippedMp4(index, fromMs, toMs ?? Infinity);
   return {
@@ -156,6 +157,6 @@ export async function openClippedMp4(filePath: string, fromMs: number, toMs: num
     durationMs,
     startMs,
     body,
-    read: (start = 0, endInclusive = body.length - 1) => bodyStream(filePath, body, start, endInclusive),
+    read: (start = 0, endInclusive = body.length - 1) => bodyStream(filePath, body, start, endInclusive, handles),
   };
 }

@@ -10,6 +10,7 @@ import { Parser as M3u8Parser } from 'm3u8-parser';
 import { parse as parseMpd } from 'mpd-parser';
 import { startServer } from '../helpers/server.js';
 import { signMediaUrl } from '../../src/serve/media-access.js';
+import { sharedHandleCache } from '../../src/media/file-handles.js';
 import { mp4box } from '../media/helpers.js';
 
 const srv = await startServer(t, { env: { KDELIVER_MAX_MOOV_MB: '1' } });
@@ -214,6 +215,20 @@ t.test('flvclipper: a real clipped MP4 with ranges', async (t) => {
   t.equal(whole.status, 200, 'default flavor, whole length');
   t.equal((await get('/p/309/sp/30900/flvclipper/entry_id/1_rcit0qgs/clip_from/5000/clip_to/4000')).status, 400);
   t.equal((await get('/p/309/sp/30900/flvclipper/entry_id/1_nosuch00')).status, 404);
+});
+
+t.test('flvclipper, clipped serveFlavor and packager segments read a source through one handle cache', async (t) => {
+  const handles = sharedHandleCache(srv.config);
+  const before = handles.stats();
+  const answers = await Promise.all([
+    get('/p/309/sp/30900/flvclipper/entry_id/1_rcit0qgs/flavor/1_f2rcit00/clip_from/3000/clip_to/7000/a.mp4'),
+    get(`${RCIT}/1_f2rcit00/clipTo/7000/clipFrom/3000/name/a.mp4`),
+    get(`/hls${RCIT}/1_f2rcit00/name/a.mp4/seg-2-v1-a1.ts`),
+  ]);
+  t.same(answers.map((a) => a.status), [200, 200, 200]);
+  const after = handles.stats();
+  t.ok(after.opens - before.opens <= 1, `the file opened at most once (${after.opens - before.opens})`);
+  t.equal(after.opens + after.hits - (before.opens + before.hits), 3, 'each of the three answers leased its source from the cache');
 });
 
 t.test('protected entries need the signature playManifest adds', async (t) => {

@@ -4,7 +4,7 @@ import t from 'tap';
 import { mkdtempSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHandleCache } from '../../src/media/file-handles.js';
+import { closeSharedHandleCache, createHandleCache, sharedHandleCache } from '../../src/media/file-handles.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-handles-'));
 const fds = (): number => readdirSync('/proc/self/fd').length;
@@ -80,4 +80,22 @@ t.test('a missing file is an error and leaves nothing open', async (t) => {
   t.equal(c.stats().open, 0);
   await c.close();
   t.ok(await waitFor(() => fds() <= before));
+});
+
+t.test('the shared cache: one per configuration, closed once and then made anew', async (t) => {
+  const before = fds();
+  const config = {};
+  const c = sharedHandleCache(config);
+  t.equal(sharedHandleCache(config), c, 'every route of a server gets the same cache');
+  t.not(sharedHandleCache({}), c, 'another server, another cache');
+  await (await c.acquire(file('s1', 's1'))).release();
+  t.equal(c.stats().open, 1);
+  await Promise.all([closeSharedHandleCache(config), closeSharedHandleCache(config), closeSharedHandleCache(config)]);
+  t.equal(c.stats().open, 0, 'closed on the first close');
+  t.ok(await waitFor(() => fds() <= before), `its descriptors closed (${fds()} open, ${before} before)`);
+  const again = sharedHandleCache(config);
+  t.not(again, c, 'a server built again on the configuration gets a new cache');
+  await (await again.acquire(file('s2', 's2'))).release();
+  t.equal(again.stats().open, 1, 'which keeps handles open again');
+  await closeSharedHandleCache(config);
 });
