@@ -104,4 +104,33 @@ t.test('health, readiness and metrics', async (t) => {
   t.equal((await get('/healthz')).status, 200, 'the process is still up');
   s.app.catalog.db.exec('ALTER TABLE partners_aside RENAME TO partners');
   t.equal((await get('/readyz')).status, 200);
+
+  // the readiness query is prepared once, not on every probe
+  const db = s.app.catalog.db;
+  const prepare = db.prepare;
+  const prepared: string[] = [];
+  db.prepare = ((sql: string) => {
+    prepared.push(sql);
+    return prepare.call(db, sql);
+  }) as typeof db.prepare;
+  for (let i = 0; i < 3; i++) t.equal((await get('/readyz')).status, 200);
+  db.prepare = prepare;
+  t.same(prepared.filter((sql) => /partners/.test(sql)), [], 'no statement prepared by /readyz');
+
+  // catalog closed (as on server close): not ready, never a throw
+  db.close();
+  const closed = await get('/readyz');
+  t.equal(closed.status, 503);
+  t.match((await closed.json()).checks[0], { name: 'catalog', ok: false, error: /not open/ });
+  t.equal((await get('/healthz')).status, 200, 'the process is still up');
+});
+
+t.test('readiness when the catalog cannot answer the very first probe', async (t) => {
+  const s = await startServer(t);
+  s.app.catalog.db.exec('ALTER TABLE partners RENAME TO partners_aside');
+  const down = await fetch(s.url + '/readyz');
+  t.equal(down.status, 503);
+  t.match((await down.json()).checks[0], { name: 'catalog', ok: false, error: /no such table: partners/ });
+  s.app.catalog.db.exec('ALTER TABLE partners_aside RENAME TO partners');
+  t.equal((await fetch(s.url + '/readyz')).status, 200, 'ready once the catalog answers');
 });
