@@ -25,7 +25,7 @@ const DIRECT = 32 << 10;
 // after its read and without awaiting, so it is back in the pool before another request runs.
 const scratchPool: Buffer[] = [];
 const SCRATCH_KEEP = 4;
-export function takeScratch(n: number): Buffer {
+function takeScratch(n: number): Buffer {
   for (let i = scratchPool.length - 1; i >= 0; i--) {
     if (scratchPool[i].length >= n) return scratchPool.splice(i, 1)[0];
   }
@@ -33,6 +33,32 @@ export function takeScratch(n: number): Buffer {
 }
 export function giveScratch(b: Buffer): void {
   if (scratchPool.length < SCRATCH_KEEP && b.length <= REGION_MAX) scratchPool.push(b);
+}
+
+const SHORT_SOURCE = 'source file is shorter than its index says';
+
+/**
+ * Reads source bytes [lo, hi) in one pread into a pooled buffer (index it from lo; it may be
+ * longer). The caller gives it back with giveScratch once it has copied from it.
+ */
+export async function readRegion(fh: FileHandle, lo: number, hi: number): Promise<Buffer> {
+  const region = takeScratch(hi - lo);
+  try {
+    const { bytesRead } = await fh.read(region, 0, hi - lo, lo);
+    if (bytesRead < hi - lo) throw new Error(SHORT_SOURCE);
+  } catch (err) {
+    giveScratch(region);
+    throw err;
+  }
+  return region;
+}
+
+/** Reads length source bytes at offset into a buffer of its own. */
+export async function readSpan(fh: FileHandle, offset: number, length: number): Promise<Buffer> {
+  const b = Buffer.allocUnsafe(length);
+  const { bytesRead } = await fh.read(b, 0, length, offset);
+  if (bytesRead < length) throw new Error(SHORT_SOURCE);
+  return b;
 }
 
 // Answer buffers, reused once the socket has taken every byte of them (the route recycles a
@@ -115,15 +141,8 @@ export function partsBody(parts: Part[], contentType: string): MediaBody {
           pos += len;
         }
         if (spans > 1 && hi - lo <= REGION_MAX && hi - lo <= wanted * 2 + 65536) {
-          region = takeScratch(hi - lo);
+          region = await readRegion(fh, lo, hi);
           regionAt = lo;
-          try {
-            const { bytesRead } = await fh.read(region, 0, hi - lo, lo);
-            if (bytesRead < hi - lo) throw new Error('source file is shorter than its index says');
-          } catch (err) {
-            giveScratch(region);
-            throw err;
-          }
         }
       }
       if (region && endInclusive + 1 - start <= REGION_MAX) {
@@ -184,10 +203,7 @@ export function partsBody(parts: Part[], contentType: string): MediaBody {
             let left = to - from;
             while (left > 0) {
               const n = Math.min(left, READ_CHUNK);
-              const buf = Buffer.allocUnsafe(n);
-              const { bytesRead } = await fh.read(buf, 0, n, off);
-              if (bytesRead < n) throw new Error('source file is shorter than its index says');
-              yield buf;
+              yield await readSpan(fh, off, n);
               off += n;
               left -= n;
             }

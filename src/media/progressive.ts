@@ -4,11 +4,11 @@
 // HEAD cost only the index.
 import type { Readable } from 'node:stream';
 import { bodyStream, partsBody, type MediaBody, type Part } from './body.js';
-import { box, fullBox, u16, u32, u64, zeros } from './fmp4/boxes.js';
+import { box, fullBox, u32, u64 } from './fmp4/boxes.js';
 import type { HandleCache } from './file-handles.js';
 import type { IndexCache } from './index-cache.js';
-import type { TrackIndex } from './mp4/index-types.js';
 import { buildTimeline, type TrackTiming } from './segment.js';
+import { mdatHeader, mdiaBox, mvhdBox, stsdBox, tkhdBox } from './track-boxes.js';
 
 export interface ClippedMp4 {
   /** Total bytes of the clipped file. */
@@ -22,8 +22,6 @@ export interface ClippedMp4 {
   /** Streams bytes [start, endInclusive] of the clipped file, through the handle cache when given one. */
   read(start?: number, endInclusive?: number): Readable;
 }
-
-const MATRIX = Buffer.concat([u32(0x10000), u32(0), u32(0), u32(0), u32(0x10000), u32(0), u32(0), u32(0), u32(0x40000000)]);
 
 interface TrackPlan {
   timing: TrackTiming;
@@ -62,21 +60,14 @@ function trakBox(p: TrackPlan, chunkOffsets: Float64Array, wide: boolean, movieD
   const video = t.kind === 'video';
   const mediaDuration = (p.end < t.count ? t.dts[p.end] : t.endDts) - t.dts[p.first];
   const movieDur = Math.round(movieDurationMs);
-  const tkhd = fullBox('tkhd', 0, 3, u32(0), u32(0), u32(p.id), u32(0), u32(movieDur), zeros(8), u16(0), u16(0), u16(video ? 0 : 0x0100), u16(0), MATRIX, u32(video ? t.width << 16 : 0), u32(video ? t.height << 16 : 0));
   // the composition delay of the first frame is removed with an edit, as encoders write it
   const mediaTime = video && t.cto ? p.timing.ctoBase : 0;
   const elst = box('edts', fullBox('elst', 0, 0, u32(1), u32(movieDur), u32(mediaTime), u32(0x10000)));
-  const lang = /^[a-z]{3}$/.test(t.language) ? t.language : 'und';
-  const langBits = ((lang.charCodeAt(0) - 0x60) << 10) | ((lang.charCodeAt(1) - 0x60) << 5) | (lang.charCodeAt(2) - 0x60);
-  const mdhd = fullBox('mdhd', 0, 0, u32(0), u32(0), u32(t.timescale), u32(mediaDuration), u16(langBits), u16(0));
-  const hdlr = fullBox('hdlr', 0, 0, u32(0), Buffer.from(video ? 'vide' : 'soun', 'latin1'), zeros(12), Buffer.from(video ? 'VideoHandler\0' : 'SoundHandler\0', 'latin1'));
-  const mhd = video ? fullBox('vmhd', 0, 1, zeros(8)) : fullBox('smhd', 0, 0, zeros(4));
-  const dinf = box('dinf', fullBox('dref', 0, 0, u32(1), fullBox('url ', 0, 1)));
   const stts = fullBox('stts', 0, 0, runs(n, (k) => {
     const i = p.first + k;
     return (i + 1 < t.count ? t.dts[i + 1] : t.endDts) - t.dts[i];
   }));
-  const boxes: Buffer[] = [fullBox('stsd', 0, 0, u32(1), t.sampleEntry), stts];
+  const boxes: Buffer[] = [stsdBox(t), stts];
   if (video && t.cto) boxes.push(fullBox('ctts', 1, 0, runs(n, (k) => t.cto![p.first + k])));
   if (t.sync) {
     const keys: number[] = [];
@@ -100,7 +91,7 @@ function trakBox(p: TrackPlan, chunkOffsets: Float64Array, wide: boolean, movieD
     else co.writeUInt32BE(chunkOffsets[k], 4 + k * 4);
   }
   boxes.push(fullBox(wide ? 'co64' : 'stco', 0, 0, co));
-  return box('trak', tkhd, elst, box('mdia', mdhd, hdlr, box('minf', mhd, dinf, box('stbl', ...boxes))));
+  return box('trak', tkhdBox(t, p.id, movieDur), elst, mdiaBox(t, mediaDuration, ...boxes));
 }
 
 /** Plans the clipped file from an index already read. */
@@ -122,7 +113,7 @@ export function planClippedMp4(index: Parameters<typeof buildTimeline>[0], fromM
   for (const s of order) dataBytes += plans[s.p].timing.track.size[s.i];
 
   const ftyp = box('ftyp', Buffer.from('isom', 'latin1'), u32(0x200), Buffer.from('isomiso2avc1mp41', 'latin1'));
-  const mvhd = fullBox('mvhd', 0, 0, u32(0), u32(0), u32(1000), u32(Math.round(tl.durationMs)), u32(0x10000), u16(0x0100), zeros(10), MATRIX, zeros(24), u32(plans.length + 1));
+  const mvhd = mvhdBox(Math.round(tl.durationMs), plans.length + 1);
   const build = (wide: boolean, mdatStart: number): Buffer => {
     const offsets = plans.map((p) => new Float64Array(p.end - p.first));
     let pos = mdatStart + (wide ? 16 : 8);
@@ -136,9 +127,7 @@ export function planClippedMp4(index: Parameters<typeof buildTimeline>[0], fromM
   let moov = build(false, 0);
   const wide = ftyp.length + moov.length + 16 + dataBytes > 0xffffffff;
   moov = build(wide, ftyp.length + (wide ? build(true, 0).length : moov.length));
-  const mdatHead = wide
-    ? Buffer.concat([u32(1), Buffer.from('mdat', 'latin1'), u64(16 + dataBytes)])
-    : Buffer.concat([u32(8 + dataBytes), Buffer.from('mdat', 'latin1')]);
+  const mdatHead = mdatHeader(dataBytes, wide);
   const spans: Part[] = order.map((s) => ({ offset: s.off, length: plans[s.p].timing.track.size[s.i] }));
   const hasVideo = plans.some((p) => p.timing.track.kind === 'video');
   return { body: partsBody([ftyp, moov, mdatHead, ...spans], hasVideo ? 'video/mp4' : 'audio/mp4'), durationMs: tl.durationMs, startMs: tl.originMs };

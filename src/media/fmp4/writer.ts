@@ -4,38 +4,22 @@
 import { partsBody, type MediaBody, type Part } from '../body.js';
 import type { TrackIndex } from '../mp4/index-types.js';
 import type { Segment, Timeline, TrackTiming } from '../segment.js';
-import { box, fullBox, u16, u32, u64, zeros } from './boxes.js';
+import { mdatHeader, mdiaBox, mvhdBox, stsdBox, tkhdBox } from '../track-boxes.js';
+import { box, fullBox, u16, u32, u64 } from './boxes.js';
 
 /** Output track ids: fixed per kind, so separate video and audio inits never collide. */
 export const outputTrackId = (t: TrackIndex): number => (t.kind === 'video' ? 1 : 2);
 
-const MATRIX = Buffer.concat([u32(0x10000), u32(0), u32(0), u32(0), u32(0x10000), u32(0), u32(0), u32(0), u32(0x40000000)]);
-
-const langCode = (lang: string): number => {
-  const l = /^[a-z]{3}$/.test(lang) ? lang : 'und';
-  return ((l.charCodeAt(0) - 0x60) << 10) | ((l.charCodeAt(1) - 0x60) << 5) | (l.charCodeAt(2) - 0x60);
-};
-
-function trak(t: TrackIndex): Buffer {
-  const id = outputTrackId(t);
-  const video = t.kind === 'video';
-  const tkhd = fullBox('tkhd', 0, 3, u32(0), u32(0), u32(id), u32(0), u32(0), zeros(8), u16(0), u16(0), u16(video ? 0 : 0x0100), u16(0), MATRIX, u32(video ? t.width << 16 : 0), u32(video ? t.height << 16 : 0));
-  const mdhd = fullBox('mdhd', 0, 0, u32(0), u32(0), u32(t.timescale), u32(0), u16(langCode(t.language)), u16(0));
-  const hdlr = fullBox('hdlr', 0, 0, u32(0), Buffer.from(video ? 'vide' : 'soun', 'latin1'), zeros(12), Buffer.from(video ? 'VideoHandler\0' : 'SoundHandler\0', 'latin1'));
-  const mhd = video ? fullBox('vmhd', 0, 1, zeros(8)) : fullBox('smhd', 0, 0, zeros(4));
-  const dinf = box('dinf', fullBox('dref', 0, 0, u32(1), fullBox('url ', 0, 1)));
-  const stbl = box('stbl',
-    fullBox('stsd', 0, 0, u32(1), t.sampleEntry),
-    fullBox('stts', 0, 0, u32(0)), fullBox('stsc', 0, 0, u32(0)), fullBox('stsz', 0, 0, u32(0), u32(0)), fullBox('stco', 0, 0, u32(0)));
-  return box('trak', tkhd, box('mdia', mdhd, hdlr, box('minf', mhd, dinf, stbl)));
-}
+// an init segment's tracks have no samples: durations 0, empty sample tables
+const trak = (t: TrackIndex): Buffer =>
+  box('trak', tkhdBox(t, outputTrackId(t), 0), mdiaBox(t, 0,
+    stsdBox(t), fullBox('stts', 0, 0, u32(0)), fullBox('stsc', 0, 0, u32(0)), fullBox('stsz', 0, 0, u32(0), u32(0)), fullBox('stco', 0, 0, u32(0))));
 
 /** Init segment for the given tracks (one video and/or one audio). */
 export function initSegment(tracks: TrackIndex[]): Buffer {
   const ftyp = box('ftyp', Buffer.from('iso6', 'latin1'), u32(0), Buffer.from('iso6cmfcdashmp41', 'latin1'));
-  const mvhd = fullBox('mvhd', 0, 0, u32(0), u32(0), u32(1000), u32(0), u32(0x10000), u16(0x0100), zeros(10), MATRIX, zeros(24), u32(3));
   const trex = tracks.map((t) => fullBox('trex', 0, 0, u32(outputTrackId(t)), u32(1), u32(0), u32(0), u32(0)));
-  return Buffer.concat([ftyp, box('moov', mvhd, ...tracks.map(trak), box('mvex', ...trex))]);
+  return Buffer.concat([ftyp, box('moov', mvhdBox(0, 3), ...tracks.map(trak), box('mvex', ...trex))]);
 }
 
 interface TrafPlan {
@@ -120,7 +104,7 @@ export function mediaSegment(tl: Timeline, seg: Segment, opts: FragmentOptions):
   const moof = box('moof', mfhd, ...trafs);
   if (moof.length !== moofSize) throw new Error(`moof size ${moof.length} != planned ${moofSize}`);
   const mdatBytes = plans.reduce((n, p) => n + p.dataBytes, 0);
-  const mdatHead = Buffer.concat([u32(8 + mdatBytes), Buffer.from('mdat', 'latin1')]);
+  const mdatHead = mdatHeader(mdatBytes);
   const head: Buffer[] = [];
   if (opts.dash) {
     head.push(box('styp', Buffer.from('msdh', 'latin1'), u32(0), Buffer.from('msdhmsix', 'latin1')));

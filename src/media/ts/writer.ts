@@ -4,7 +4,7 @@
 // lengths are 4 bytes, the usual case), and continuity counters carry across segments so a
 // player that concatenates segments sees one continuous stream.
 import type { FileHandle } from 'node:fs/promises';
-import { giveScratch, takeOutput, takeScratch, type MediaBody } from '../body.js';
+import { giveScratch, readRegion, readSpan, takeOutput, type MediaBody } from '../body.js';
 import { MediaError } from '../errors.js';
 import type { TrackIndex } from '../mp4/index-types.js';
 import type { Segment, Timeline, TrackTiming } from '../segment.js';
@@ -363,24 +363,9 @@ export function tsSegment(tl: Timeline, segIndex: number): MediaBody {
           want += t.size[i];
         }
       }
-      let region: Buffer | null = null;
-      if (want > 0 && hi - lo <= Math.max(want * 2, 1 << 20) && hi - lo <= 64 << 20) {
-        region = takeScratch(hi - lo);
-        try {
-          const r = await fh.read(region, 0, hi - lo, lo);
-          if (r.bytesRead < hi - lo) throw new Error('source file is shorter than its index says');
-        } catch (err) {
-          giveScratch(region);
-          throw err;
-        }
-      }
+      const region = want > 0 && hi - lo <= Math.max(want * 2, 1 << 20) && hi - lo <= 64 << 20 ? await readRegion(fh, lo, hi) : null;
       const inRegion = (t: TrackIndex, i: number): Buffer | null => (region ? region.subarray(t.offset[i] - lo, t.offset[i] - lo + t.size[i]) : null);
-      const readSample = async (t: TrackIndex, i: number): Promise<Buffer> => {
-        const b = Buffer.allocUnsafe(t.size[i]);
-        const r = await fh.read(b, 0, b.length, t.offset[i]);
-        if (r.bytesRead < b.length) throw new Error('source file is shorter than its index says');
-        return b;
-      };
+      const readSample = (t: TrackIndex, i: number): Promise<Buffer> => readSpan(fh, t.offset[i], t.size[i]);
       // each PES is assembled in place: written at the end of its own packets in `out`, then
       // moved forward packet by packet (no scratch buffer, no copy of the whole segment)
       try {
