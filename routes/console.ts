@@ -1,9 +1,11 @@
 // The test console: a static page (console/), the player bundles it uses, and its JSON API
 // (login, the partner's catalog, the decision trace of a playManifest URL). Every API call but
 // login needs an admin KS in X-Kaltura-Ks.
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateKs, login } from '../src/console/auth.js';
 import { tracePlayManifest } from '../src/console/trace.js';
@@ -33,36 +35,39 @@ const VENDOR_FILES: Record<string, string> = {
   'kaltura-ovp-player.js': '@playkit-js/kaltura-player-js/dist/kaltura-ovp-player.js',
 };
 
-function sendFile(reply: FastifyReply, file: string, type: string, cacheSeconds: number) {
-  let size: number;
+/**
+ * A console file or player bundle through @fastify/static (ranges, ETag and Last-Modified for
+ * conditional requests), with the content types above: its own table calls .js
+ * application/javascript. A bundle missing from node_modules (installed without the development
+ * packages) is named in a 404 rather than left to Fastify's bare one.
+ */
+async function sendConsoleFile(reply: FastifyReply, root: string, file: string, type: string, cacheSeconds: number) {
   try {
-    size = statSync(file).size;
+    await stat(join(root, file));
   } catch {
-    return reply.code(404).header('cache-control', 'no-store').send({ message: `not installed: ${file.split('node_modules/')[1] ?? file} (run npm install)` });
+    return reply.code(404).header('cache-control', 'no-store').send({ message: `not installed: ${file} (run npm install)` });
   }
-  return reply
-    .header('content-type', type)
-    .header('content-length', size)
-    .header('cache-control', `public, max-age=${cacheSeconds}`)
-    .header('x-content-type-options', 'nosniff')
-    .send(createReadStream(file));
+  reply.header('content-type', type).header('x-content-type-options', 'nosniff');
+  return reply.sendFile(file, root, { contentType: false, maxAge: cacheSeconds * 1000 });
 }
 
 export default async function consoleRoutes(app: FastifyInstance): Promise<void> {
   const dir = consoleDir();
   const modules = join(dirname(dir), 'node_modules');
+  // serve: false: no wildcard route, only the files named above, through reply.sendFile
+  await app.register(fastifyStatic, { root: dir, serve: false });
 
   app.get('/console', async (_req, reply) => reply.redirect('/console/', 302));
-  app.get('/console/', async (_req, reply) => sendFile(reply, join(dir, 'index.html'), PAGE_FILES['index.html'], 0));
+  app.get('/console/', async (_req, reply) => sendConsoleFile(reply, dir, 'index.html', PAGE_FILES['index.html'], 0));
   app.get<{ Params: { file: string } }>('/console/:file', async (req, reply) => {
     const type = PAGE_FILES[req.params.file];
     if (!type) return reply.code(404).send({ message: 'no such console file' });
-    return sendFile(reply, join(dir, req.params.file), type, 0);
+    return sendConsoleFile(reply, dir, req.params.file, type, 0);
   });
   app.get<{ Params: { file: string } }>('/console/vendor/:file', async (req, reply) => {
     const rel = VENDOR_FILES[req.params.file];
     if (!rel) return reply.code(404).send({ message: 'no such player bundle' });
-    return sendFile(reply, join(modules, rel), 'text/javascript; charset=utf-8', 3600);
+    return sendConsoleFile(reply, modules, rel, 'text/javascript; charset=utf-8', 3600);
   });
 
   const api = { logLevel: 'info' as const };
@@ -103,11 +108,10 @@ export default async function consoleRoutes(app: FastifyInstance): Promise<void>
     noStore(reply);
     if (typeof url !== 'string' || url === '') return reply.code(400).send({ message: 'url: expected the playManifest path and query to explain' });
     const res = tracePlayManifest(
-      { catalog: app.catalog, config: app.config, now: app.now(), baseUrl: baseUrl(req) },
+      { catalog: app.catalog, config: app.config, now: app.now(), baseUrl: baseUrl(req), partnerId: auth.partner.id },
       { url, clientIp: req.ip, isHttps: req.protocol === 'https', headers: req.headers },
     );
-    if (res.status === 400) return reply.code(400).send({ message: res.message });
-    if (res.partnerId !== auth.partner.id) return reply.code(403).send({ message: `the URL names partner ${res.partnerId}; this KS is of partner ${auth.partner.id}` });
+    if (res.status !== 200) return reply.code(res.status).send({ message: res.message });
     return reply.send(res);
   };
   app.get<{ Querystring: { url?: unknown } }>('/console/api/trace', api, async (req, reply) => trace(req, reply, req.query.url));

@@ -1,8 +1,14 @@
 // The console's static files and JSON API on the real server: who may use it, what it shows, and
 // the decision trace of playManifest URLs (served, blocked by a rule, limited, malformed).
 import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startServer } from '../helpers/server.js';
 import { generateKs } from '../../src/access/ks.js';
+import { loadConfig } from '../../src/config.js';
+import { openCatalog } from '../../src/catalog/open.js';
+import { tracePlayManifest } from '../../src/console/trace.js';
 
 t.test('console files and API', async (t) => {
   const s = await startServer(t);
@@ -17,16 +23,40 @@ t.test('console files and API', async (t) => {
     t.equal(r.headers.get('location'), '/console/');
     const page = await get('/console/');
     t.equal(page.status, 200);
-    t.match(page.headers.get('content-type'), /^text\/html/);
+    t.equal(page.headers.get('content-type'), 'text/html; charset=utf-8');
+    t.equal(page.headers.get('cache-control'), 'public, max-age=0');
+    t.equal(page.headers.get('x-content-type-options'), 'nosniff');
     t.match(await page.text(), /<script src="\/console\/console\.js">/);
-    for (const f of ['console.js', 'console.css']) t.equal((await get(`/console/${f}`)).status, 200, f);
+    for (const [f, type] of [['console.js', 'text/javascript; charset=utf-8'], ['console.css', 'text/css; charset=utf-8']]) {
+      const r = await get(`/console/${f}`);
+      t.equal(r.status, 200, f);
+      t.equal(r.headers.get('content-type'), type, f);
+      t.equal(r.headers.get('cache-control'), 'public, max-age=0', f);
+      t.equal(r.headers.get('x-content-type-options'), 'nosniff', f);
+      t.equal(Number(r.headers.get('content-length')), (await r.arrayBuffer()).byteLength, `${f} length`);
+    }
     for (const f of ['hls.js', 'dash.js', 'kaltura-ovp-player.js']) {
       const v = await get(`/console/vendor/${f}`);
       t.equal(v.status, 200, `vendor ${f}`);
-      t.match(v.headers.get('content-type'), /javascript/);
+      t.equal(v.headers.get('content-type'), 'text/javascript; charset=utf-8');
+      t.equal(v.headers.get('cache-control'), 'public, max-age=3600');
+      t.equal(v.headers.get('x-content-type-options'), 'nosniff');
       t.ok(Number(v.headers.get('content-length')) > 100_000, `${f} is the real bundle`);
       await v.arrayBuffer();
     }
+    // a page that is never kept fresh is revalidated: unchanged, it costs a 304 and no body
+    const js = await get('/console/console.js');
+    const etag = js.headers.get('etag');
+    await js.arrayBuffer();
+    t.ok(etag, 'an ETag to revalidate with');
+    // (fetch would add no-cache to a conditional request; a browser revalidating sends max-age=0)
+    const again = await get('/console/console.js', { 'if-none-match': etag!, 'cache-control': 'max-age=0' });
+    t.equal(again.status, 304);
+    t.equal((await again.arrayBuffer()).byteLength, 0);
+    const head = await fetch(s.url + '/console/', { method: 'HEAD' });
+    t.equal(head.status, 200);
+    t.equal(head.headers.get('content-type'), 'text/html; charset=utf-8');
+    t.equal((await head.arrayBuffer()).byteLength, 0);
     for (const bad of ['/console/package.json', '/console/vendor/..%2Fpackage.json', '/console/vendor/hls.light.js', '/console/..%2F..%2Fpackage.json']) {
       const b = await get(bad);
       t.equal(b.status, 404, bad);
@@ -128,6 +158,7 @@ t.test('console files and API', async (t) => {
     t.equal((await trace('/p/309/playManifest/' + 'a/'.repeat(5000))).status, 400, 'too long');
     const other = await trace('/p/310/sp/31000/playManifest/entryId/1_secure01/format/url/a.mp4');
     t.equal(other.status, 403, 'a partner-309 KS cannot trace partner 310');
+    t.same(other.body, { message: 'the URL names partner 310; this KS is of partner 309' });
     const ks310 = await login(310);
     const secure = await trace('/p/310/sp/31000/playManifest/entryId/1_secure01/format/url/protocol/http/a.mp4', ks310);
     t.equal(secure.status, 200);
@@ -142,4 +173,18 @@ t.test('console files and API', async (t) => {
     t.equal(dots.status, 200);
     t.equal(dots.body.plays, false, 'an encoded slash is refused');
   });
+});
+
+t.test('another partner\'s URL is refused before the catalog is read', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kdeliver-console-trace-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const config = loadConfig({ KDELIVER_DATA_DIR: dir, KDELIVER_LOG_LEVEL: 'silent' });
+  const catalog = openCatalog(config);
+  // a closed catalog throws on any use: only a trace that never reaches it can answer
+  catalog.db.close();
+  const ctx = { catalog, config, now: Math.floor(Date.now() / 1000), baseUrl: 'http://127.0.0.1', partnerId: 309 };
+  const input = (url: string) => ({ url, clientIp: '127.0.0.1', isHttps: false, headers: {} });
+  t.same(tracePlayManifest(ctx, input('/p/310/sp/31000/playManifest/entryId/1_secure01/format/url/a.mp4')),
+    { status: 403, message: 'the URL names partner 310; this KS is of partner 309' });
+  t.throws(() => tracePlayManifest(ctx, input('/p/309/sp/30900/playManifest/entryId/1_rcit0qgs/format/url/a.mp4')), 'the own partner\'s URL is traced (and meets the closed catalog)');
 });
