@@ -3,7 +3,8 @@
 // and /api_v3/api_schema.php. Thin: the body is taken as bytes and everything else happens in
 // src/api. Answers are HTTP 200 even for errors (the clients need that), gzip when accepted.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { handleApiRequest, type ApiHttpResponse } from '../src/api/front-controller.js';
 import { createRegistry } from '../src/api/dispatch.js';
 import { ApiError } from '../src/api/errors.js';
@@ -18,12 +19,15 @@ import { splitUrl } from '../src/request/path-params.js';
 const BODY_LIMIT = 64 * 1024 * 1024;
 /** Bodies smaller than this are not worth compressing. */
 const GZIP_MIN_BYTES = 1024;
+/** In zlib's thread pool: a long list compressed in the request's own turn would hold up every other request. */
+const gzipAsync = promisify(gzip);
 
-function send(request: FastifyRequest, reply: FastifyReply, r: ApiHttpResponse): FastifyReply {
+/** `gzipped` gives the compressed body when the caller keeps it (the schema), instead of compressing again. */
+async function send(request: FastifyRequest, reply: FastifyReply, r: ApiHttpResponse, gzipped?: () => Promise<Buffer>): Promise<FastifyReply> {
   let body = typeof r.body === 'string' ? Buffer.from(r.body, 'utf8') : r.body;
   const headers: Record<string, string> = { ...r.headers, vary: 'Accept-Encoding' };
   if (body.length >= GZIP_MIN_BYTES && /\bgzip\b/i.test(String(request.headers['accept-encoding'] ?? ''))) {
-    body = gzipSync(body);
+    body = gzipped ? await gzipped() : await gzipAsync(body);
     headers['content-encoding'] = 'gzip';
   }
   reply.code(r.status).headers(headers);
@@ -33,7 +37,16 @@ function send(request: FastifyRequest, reply: FastifyReply, r: ApiHttpResponse):
 export default async function apiV3Routes(app: FastifyInstance) {
   const registry = createRegistry(SERVICES);
   const generatedDate = app.now();
-  let schema: string | null = null;
+  // the schema never changes while the server runs: built and compressed once, on first request
+  let schema: Buffer | null = null;
+  let schemaGzipped: Promise<Buffer> | null = null;
+  const gzippedSchema = () => {
+    schemaGzipped ??= gzipAsync(schema!).catch((e: unknown) => {
+      schemaGzipped = null;
+      throw e;
+    });
+    return schemaGzipped;
+  };
 
   // the front controller reads JSON, form and multipart bodies itself
   app.removeAllContentTypeParsers();
@@ -48,8 +61,8 @@ export default async function apiV3Routes(app: FastifyInstance) {
   });
 
   app.get('/api_v3/api_schema.php', async (request, reply) => {
-    schema ??= apiSchemaXml(SERVICES, generatedDate);
-    return send(request, reply, { status: 200, headers: { 'content-type': 'text/xml; charset=utf-8', 'access-control-allow-origin': '*' }, body: schema });
+    schema ??= Buffer.from(apiSchemaXml(SERVICES, generatedDate), 'utf8');
+    return send(request, reply, { status: 200, headers: { 'content-type': 'text/xml; charset=utf-8', 'access-control-allow-origin': '*' }, body: schema }, gzippedSchema);
   });
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
