@@ -1,0 +1,237 @@
+// uploadToken.upload over HTTP: the chunk rules (resume, retries, gaps, sizes, a token used
+// twice), and what writing a chunk must not do: hold up the rest of the server, interleave two
+// chunks of one token, bring back a token deleted meanwhile, or leave a torn chunk when the disk
+// is full.
+//
+// A chunk of 32 MB reaches the page cache in about 10 ms here, too short to catch a request in.
+// So a helper process takes a read lease on the upload file (fcntl F_SETLEASE): the kernel then
+// holds any open of it for writing until the lease is given back, as a slow disk would, and
+// tells the holder when that happens, so the test knows the server is inside the chunk's write.
+import t from 'tap';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startServer } from '../helpers/server.js';
+import { requireCommands } from '../helpers/system.js';
+
+requireCommands(t, ['python3', 'bash'], 'python3');
+
+const LEASE_HOLDER = `
+import fcntl, os, select, signal, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+signal.signal(signal.SIGIO, lambda *_: print("broken", flush=True))
+fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+print("held", flush=True)
+# until the test closes stdin; never longer than the limit, so a server that blocks cannot hang the test
+select.select([sys.stdin], [], [], float(sys.argv[2]))
+fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+print("released", flush=True)
+`;
+
+interface Lease {
+  /** Resolves when an open for writing waits on the lease. */
+  broken: Promise<void>;
+  /** Set once the holder gave the lease back, on request or at its own time limit. */
+  released: boolean;
+  release(): Promise<void>;
+}
+
+async function holdLease(t: { teardown(fn: () => unknown): void }, file: string, limitSeconds = 10): Promise<Lease> {
+  const child: ChildProcessWithoutNullStreams = spawn('python3', ['-c', LEASE_HOLDER, file, String(limitSeconds)]);
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  t.teardown(() => { child.stdin.end(); return exited; });
+  const waiters = new Map<string, () => void>();
+  const seen = (line: string) => new Promise<void>((resolve, reject) => {
+    waiters.set(line, resolve);
+    void exited.then(() => reject(new Error(`lease holder exited before "${line}": ${stderr}`)));
+  });
+  const held = seen('held');
+  const broken = seen('broken');
+  broken.catch(() => {});
+  const lease: Lease = {
+    broken,
+    released: false,
+    release: async () => { child.stdin.end(); await exited; },
+  };
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    if (line === 'released') lease.released = true;
+    waiters.get(line)?.();
+  });
+  await held;
+  return lease;
+}
+
+t.test('uploadToken.upload', async (t) => {
+  const s = await startServer(t);
+  const base = `${s.url}/api_v3/service`;
+  const api = async (service: string, action: string, params: Record<string, unknown> = {}): Promise<any> => {
+    const res = await fetch(`${base}/${service}/action/${action}`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ format: 1, ks, ...params }),
+    });
+    return res.json();
+  };
+  let ks = '';
+  ks = await api('session', 'start', { secret: 'sample-admin-secret-309', partnerId: 309, type: 2, userId: 'uploader' });
+  const upload = async (tokenId: string, data: Buffer, o: { resume?: boolean; resumeAt?: number; finalChunk?: boolean } = {}): Promise<any> => {
+    const form = new FormData();
+    form.set('format', '1');
+    form.set('ks', ks);
+    form.set('uploadTokenId', tokenId);
+    if (o.resume !== undefined) form.set('resume', o.resume ? '1' : '0');
+    if (o.resumeAt !== undefined) form.set('resumeAt', String(o.resumeAt));
+    if (o.finalChunk !== undefined) form.set('finalChunk', o.finalChunk ? '1' : '0');
+    form.set('fileData', new Blob([data]), 'chunk.bin');
+    return (await fetch(`${base}/uploadToken/action/upload`, { method: 'POST', body: form })).json();
+  };
+  const newToken = async (fileSize?: number) => (await api('uploadToken', 'add', { uploadToken: { objectType: 'KalturaUploadToken', fileName: 'clip.mp4', fileSize } })).id as string;
+  const fileOf = (id: string) => join(s.dataDir, 'uploads', id);
+  const bytes = (n: number, seed: number) => {
+    const b = Buffer.alloc(n);
+    for (let i = 0; i < n; i += 4096) b[i] = (seed + i / 4096) & 0xff;
+    return b.fill(seed & 0xff, 0, 1);
+  };
+
+  await t.test('the chunk rules', async (t) => {
+    const a = bytes(3000, 1);
+    const b = bytes(2000, 2);
+    const id = await newToken(a.length + b.length);
+    t.match(await upload(id, a, { finalChunk: false }), { objectType: 'KalturaUploadToken', status: 1, uploadedFileSize: 3000 });
+    t.match(await upload(id, a, { resume: true, resumeAt: 0, finalChunk: false }), { status: 1, uploadedFileSize: 3000 }, 'a retried chunk is harmless');
+    t.match(await upload(id, b, { resume: true, resumeAt: 4000, finalChunk: false }), {
+      code: 'UPLOAD_TOKEN_CHUNK_OUT_OF_ORDER', message: /starts at byte 4000 but 3000 bytes have arrived; send the chunk that starts at byte 3000 first/,
+    });
+    t.match(await upload(id, b.subarray(0, 1000), { resume: true, resumeAt: -1, finalChunk: true }), {
+      code: 'UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE', message: /4000 bytes have arrived but the token was created for 5000: send the missing bytes from byte 4000/,
+    });
+    t.match(await api('uploadToken', 'get', { uploadTokenId: id }), { status: 1, uploadedFileSize: 4000 }, 'what arrived is kept');
+    t.match(await upload(id, b, { resume: true, resumeAt: 3000, finalChunk: true }), { status: 2, uploadedFileSize: 5000 });
+    t.same(readFileSync(fileOf(id)), Buffer.concat([a, b]));
+    t.match(await upload(id, a, { resume: false }), { code: 'UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD', message: /already complete/ }, 'a token is written once');
+    t.match(await upload(id, a, { resume: true, resumeAt: -5 }), { code: 'UPLOAD_ERROR', message: /resumeAt must be -1 or a byte offset/ });
+    t.match(await upload('0_nosuchtk', a), { code: 'UPLOAD_TOKEN_NOT_FOUND' });
+
+    const over = await newToken();
+    await upload(over, a, { finalChunk: false });
+    t.match(await upload(over, b, { resume: false, finalChunk: true }), { status: 2, uploadedFileSize: 2000 }, 'resume=false starts over');
+    t.same(readFileSync(fileOf(over)), b);
+    const fresh = await newToken();
+    t.match(await upload(fresh, b, { resume: true, resumeAt: -1, finalChunk: false }), { status: 1, uploadedFileSize: 2000 }, 'resuming a token with no file yet');
+  });
+
+  await t.test('a chunk being written does not hold up other requests', async (t) => {
+    const first = bytes(1 << 20, 3);
+    const big = bytes(32 << 20, 4);
+    const id = await newToken();
+    await upload(id, first, { finalChunk: false });
+    const lease = await holdLease(t, fileOf(id));
+    let uploadAnsweredAt = Infinity;
+    const uploading = upload(id, big, { resume: true, resumeAt: -1, finalChunk: true }).then((r) => {
+      uploadAnsweredAt = performance.now();
+      return r;
+    });
+    await lease.broken;
+    const sent = performance.now();
+    const pong = await (await fetch(`${base}/system/action/ping?format=1`)).json();
+    const pingAnsweredAt = performance.now();
+    t.equal(pong, true);
+    t.notOk(lease.released, 'the ping was answered while the chunk was still being written');
+    t.ok(pingAnsweredAt < uploadAnsweredAt, 'the ping was answered before the upload');
+    t.ok(pingAnsweredAt - sent < 1000, `the ping took ${Math.round(pingAnsweredAt - sent)} ms`);
+    await lease.release();
+    t.match(await uploading, { status: 2, uploadedFileSize: first.length + big.length });
+    t.same(readFileSync(fileOf(id)), Buffer.concat([first, big]));
+  });
+
+  await t.test('two chunks at once for one token are written one after the other', async (t) => {
+    const first = bytes(1000, 5);
+    const one = bytes(4 << 20, 6);
+    const two = bytes(3000, 7);
+    const id = await newToken();
+    await upload(id, first, { finalChunk: false });
+    const lease = await holdLease(t, fileOf(id));
+    const a = upload(id, one, { resume: true, resumeAt: -1, finalChunk: false });
+    await lease.broken;
+    // the second arrives while the first waits to write; both append at the end
+    const b = upload(id, two, { resume: true, resumeAt: -1, finalChunk: true });
+    await new Promise((r) => setTimeout(r, 300));
+    await lease.release();
+    t.match(await a, { status: 1, uploadedFileSize: first.length + one.length });
+    t.match(await b, { status: 2, uploadedFileSize: first.length + one.length + two.length });
+    t.same(readFileSync(fileOf(id)), Buffer.concat([first, one, two]), 'each chunk whole, in the order they came');
+  });
+
+  await t.test('a token deleted while its chunk is written stays deleted, its file gone', async (t) => {
+    const id = await newToken();
+    await upload(id, bytes(1000, 8), { finalChunk: false });
+    const lease = await holdLease(t, fileOf(id));
+    const uploading = upload(id, bytes(2 << 20, 9), { resume: true, resumeAt: -1, finalChunk: false });
+    await lease.broken;
+    t.equal(await api('uploadToken', 'delete', { uploadTokenId: id }), null, 'deleted while the chunk waits');
+    await lease.release();
+    t.match(await uploading, { code: 'UPLOAD_TOKEN_NOT_FOUND' });
+    t.match(await api('uploadToken', 'get', { uploadTokenId: id }), { code: 'UPLOAD_TOKEN_NOT_FOUND' });
+    t.notOk(existsSync(fileOf(id)));
+  });
+});
+
+t.test('a chunk the disk cannot take leaves the file as it was before it', async (t) => {
+  // a server in a child process whose files may not grow past 16 MiB: past that a write fails
+  // with EFBIG, as on a full disk (Node ignores SIGXFSZ)
+  const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-test-'));
+  const script = `
+    const { loadConfig } = await import(${JSON.stringify(new URL('../../src/config.ts', import.meta.url).pathname)});
+    const { buildServer } = await import(${JSON.stringify(new URL('../../src/server.ts', import.meta.url).pathname)});
+    const app = await buildServer({ config: loadConfig(process.env) });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    console.log('port ' + app.server.address().port);
+    process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
+  `;
+  // tap's process-info hook (in execArgv, and in NODE_OPTIONS, which it puts back into every
+  // spawn) would answer SIGXFSZ by killing the process with it: the child gets only the loaders
+  const loaders = process.execArgv.filter((a) => !a.includes('processinfo'));
+  const child = spawn('bash', ['-c', 'unset NODE_OPTIONS; ulimit -f 16384 && exec "$@"', 'bash', process.execPath, ...loaders, '--input-type=module', '-e', script], {
+    env: { ...process.env, KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  t.teardown(async () => {
+    child.kill('SIGTERM');
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const port = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (line) => { if (line.startsWith('port ')) resolve(line.slice(5)); });
+    void exited.then(() => reject(new Error(`the server did not start: ${stderr}`)));
+  });
+  const base = `http://127.0.0.1:${port}/api_v3/service`;
+  const api = async (action: string, params: Record<string, unknown>): Promise<any> =>
+    (await fetch(`${base}/${action}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ format: 1, ...params }) })).json();
+  const ks = await api('session/action/start', { secret: 'sample-admin-secret-309', partnerId: 309, type: 2 });
+  const upload = async (tokenId: string, data: Buffer, resume: boolean, finalChunk: boolean): Promise<any> => {
+    const form = new FormData();
+    for (const [k, v] of Object.entries({ format: '1', ks, uploadTokenId: tokenId, resume: resume ? '1' : '0', resumeAt: '-1', finalChunk: finalChunk ? '1' : '0' })) form.set(k, v);
+    form.set('fileData', new Blob([data]), 'chunk.bin');
+    return (await fetch(`${base}/uploadToken/action/upload`, { method: 'POST', body: form })).json();
+  };
+  const id = (await api('uploadToken/action/add', { ks, uploadToken: { objectType: 'KalturaUploadToken', fileName: 'big.mp4' } })).id as string;
+  const file = join(dataDir, 'uploads', id);
+  const first = Buffer.alloc(10 << 20, 1);
+  const second = Buffer.alloc(10 << 20, 2);
+  const last = Buffer.alloc(1 << 20, 3);
+  t.match(await upload(id, first, false, false), { status: 1, uploadedFileSize: first.length });
+  t.match(await upload(id, second, true, false), {
+    code: 'UPLOAD_ERROR', message: `Upload failed: the server's disk is full (EFBIG); the chunk was not kept: try again later from byte ${first.length}`,
+  }, 'the part of the chunk that fitted was written, then the write failed');
+  t.equal(statSync(file).size, first.length, 'cut back to what had arrived before the chunk');
+  t.same(readFileSync(file), first);
+  t.match(await api('uploadToken/action/get', { ks, uploadTokenId: id }), { status: 1, uploadedFileSize: first.length });
+  t.match(await upload(id, last, true, true), { status: 2, uploadedFileSize: first.length + last.length }, 'the upload goes on from there');
+  t.same(readFileSync(file), Buffer.concat([first, last]));
+  t.same(readdirSync(join(dataDir, 'uploads')), [id]);
+});
