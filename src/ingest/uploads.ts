@@ -1,6 +1,7 @@
 // Upload tokens (Kaltura's uploadToken service): a file arrives in one or more chunks into
 // `{dataDir}/uploads/{tokenId}`, resumable, and is then handed to ingest exactly once.
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Catalog } from '../catalog/catalog.js';
 import { ingestStore, UploadTokenStatus, type UploadToken } from './store.js';
@@ -44,48 +45,91 @@ export interface ChunkOptions {
   finalChunk: boolean;
 }
 
-/**
- * Writes one chunk. A chunk may repeat bytes already received (a retry), but never leave a gap:
- * one that starts past the end is refused with the offset to send instead.
- */
-export function writeChunk(env: UploadEnv, token: UploadToken, data: Buffer, o: ChunkOptions): UploadToken {
-  const store = ingestStore(env.catalog.db);
+/** The tail of each upload file's chain of chunk writes. */
+const chunkWrites = new Map<string, Promise<unknown>>();
+
+/** Runs the writes of one upload file one after another: two chunks at once must not interleave their bytes. */
+function oneAtATime<T>(file: string, write: () => Promise<T>): Promise<T> {
+  const run = (chunkWrites.get(file) ?? Promise.resolve()).then(write);
+  const tail = run.then(() => undefined, () => undefined);
+  chunkWrites.set(file, tail);
+  void tail.then(() => {
+    if (chunkWrites.get(file) === tail) chunkWrites.delete(file);
+  });
+  return run;
+}
+
+function refuseUnlessUploadable(token: UploadToken): void {
   if (token.status !== UploadTokenStatus.PENDING && token.status !== UploadTokenStatus.PARTIAL_UPLOAD) {
     throw new UploadError('INVALID_STATUS_FOR_UPLOAD', `upload token ${token.id} is ${token.status === UploadTokenStatus.FULL_UPLOAD ? 'already complete' : 'already used'}: create a new upload token for another file`);
   }
-  const file = uploadPath(env.dataDir, token.id);
-  mkdirSync(join(env.dataDir, 'uploads'), { recursive: true });
-  const have = o.resume && existsSync(file) ? statSync(file).size : 0;
-  const at = o.resume ? (o.resumeAt < 0 ? have : o.resumeAt) : 0;
-  if (at > have) {
-    throw new UploadError('OUT_OF_ORDER', `chunk out of order: it starts at byte ${at} but ${have} bytes have arrived; send the chunk that starts at byte ${have} first`, { RESUME_AT: at, UPLOADED_SIZE: have });
-  }
-  const fd = openSync(file, o.resume ? (existsSync(file) ? 'r+' : 'w+') : 'w');
-  let size = have;
-  try {
-    let off = 0;
-    while (off < data.length) off += writeSync(fd, data, off, data.length - off, at + off);
-    size = Math.max(have, at + data.length);
-  } catch (e) {
-    // A full disk must not leave a torn chunk that a resume would build on
-    try { ftruncateSync(fd, have); } catch { /* nothing more to do */ }
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UploadError('WRITE_FAILED', code === 'ENOSPC' || code === 'EFBIG'
-      ? `the server's disk is full (${code}); the chunk was not kept: try again later from byte ${have}`
-      : `the chunk could not be written (${code ?? (e as Error).message}); try again from byte ${have}`);
-  } finally {
-    closeSync(fd);
-  }
-  const next: UploadToken = { ...token, uploadedFileSize: size, status: UploadTokenStatus.PARTIAL_UPLOAD };
-  if (o.finalChunk) {
-    if (token.fileSize !== null && token.fileSize > 0 && size !== token.fileSize) {
-      store.updateUploadToken(next, env.now);
-      throw new UploadError('SIZE_MISMATCH', `${size} bytes have arrived but the token was created for ${token.fileSize}: send the missing bytes from byte ${size}`, { UPLOADED_SIZE: size, FILE_SIZE: token.fileSize });
+}
+
+/**
+ * Writes one chunk of a partner's upload token. A chunk may repeat bytes already received (a
+ * retry) but never leave a gap: one that starts past the end is refused with the offset to send
+ * instead. A failed write is cut back to what had arrived before it. The file work is
+ * asynchronous: a chunk is up to 64 MB, and a synchronous write of it would hold up every other
+ * request of the server.
+ */
+export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: string, data: Buffer, o: ChunkOptions): Promise<UploadToken> {
+  const file = uploadPath(env.dataDir, tokenId);
+  return oneAtATime(file, async () => {
+    const store = ingestStore(env.catalog.db);
+    // read again in turn: the chunk before this one may have completed the token
+    const token = partnerUploadToken(env, partnerId, tokenId);
+    refuseUnlessUploadable(token);
+    await mkdir(join(env.dataDir, 'uploads'), { recursive: true });
+    const existing = o.resume ? await stat(file).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return null;
+      throw e;
+    }) : null;
+    const have = existing ? existing.size : 0;
+    const at = o.resume ? (o.resumeAt < 0 ? have : o.resumeAt) : 0;
+    if (at > have) {
+      throw new UploadError('OUT_OF_ORDER', `chunk out of order: it starts at byte ${at} but ${have} bytes have arrived; send the chunk that starts at byte ${have} first`, { RESUME_AT: at, UPLOADED_SIZE: have });
     }
-    next.status = UploadTokenStatus.FULL_UPLOAD;
-  }
-  store.updateUploadToken(next, env.now);
-  return next;
+    // Deletion and expiry remove the file at any time, perhaps before this write recreated it:
+    // their answer stands, and their removal is done again
+    const refuseIfGoneMeanwhile = async () => {
+      const current = store.getUploadToken(tokenId);
+      if (current && current.status !== UploadTokenStatus.DELETED && current.status !== UploadTokenStatus.TIMED_OUT) return;
+      await rm(file, { force: true });
+      refuseUnlessUploadable(partnerUploadToken(env, partnerId, tokenId));
+    };
+    const handle = await open(file, o.resume ? (existing ? 'r+' : 'w+') : 'w').catch(async (e: unknown) => {
+      await refuseIfGoneMeanwhile();
+      throw e;
+    });
+    let size = have;
+    let failure: UploadError | null = null;
+    try {
+      let off = 0;
+      while (off < data.length) off += (await handle.write(data, off, data.length - off, at + off)).bytesWritten;
+      size = Math.max(have, at + data.length);
+    } catch (e) {
+      // A full disk must not leave a torn chunk that a resume would build on
+      try { await handle.truncate(have); } catch { /* nothing more to do */ }
+      const code = (e as NodeJS.ErrnoException).code;
+      failure = new UploadError('WRITE_FAILED', code === 'ENOSPC' || code === 'EFBIG'
+        ? `the server's disk is full (${code}); the chunk was not kept: try again later from byte ${have}`
+        : `the chunk could not be written (${code ?? (e as Error).message}); try again from byte ${have}`);
+    } finally {
+      await handle.close();
+    }
+    await refuseIfGoneMeanwhile();
+    if (failure) throw failure;
+    const next: UploadToken = { ...token, uploadedFileSize: size, status: UploadTokenStatus.PARTIAL_UPLOAD };
+    if (o.finalChunk) {
+      if (token.fileSize !== null && token.fileSize > 0 && size !== token.fileSize) {
+        store.updateUploadToken(next, env.now);
+        throw new UploadError('SIZE_MISMATCH', `${size} bytes have arrived but the token was created for ${token.fileSize}: send the missing bytes from byte ${size}`, { UPLOADED_SIZE: size, FILE_SIZE: token.fileSize });
+      }
+      next.status = UploadTokenStatus.FULL_UPLOAD;
+    }
+    store.updateUploadToken(next, env.now);
+    return next;
+  });
 }
 
 /**

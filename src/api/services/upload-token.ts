@@ -1,15 +1,13 @@
 // uploadToken: chunked, resumable uploads into the data directory (src/ingest/uploads.ts), for
 // media.addContent and baseEntry.addFromUploadedFile to ingest.
-import { mkdir, open, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ApiError } from '../errors.js';
 import { objInt, objString } from '../args.js';
 import { callPartnerId } from '../lookup.js';
 import type { ApiContext, ApiObject, ServiceModule, UploadedFile } from '../types.js';
 import {
-  createUploadToken, deleteUploadToken, partnerUploadToken, uploadPath, UploadError, type ChunkOptions, type UploadEnv,
+  createUploadToken, deleteUploadToken, partnerUploadToken, UploadError, writeChunk, type UploadEnv,
 } from '../../ingest/uploads.js';
-import { ingestStore, UploadTokenStatus, type UploadToken } from '../../ingest/store.js';
+import type { UploadToken } from '../../ingest/store.js';
 
 export const uploadEnv = (ctx: ApiContext): UploadEnv => ({ catalog: ctx.catalog, dataDir: ctx.config.dataDir, now: ctx.now });
 
@@ -41,92 +39,6 @@ export function uploadApiError(e: unknown): never {
  */
 export function requireAdminKs(ctx: ApiContext): void {
   if (!ctx.ks || ctx.ks.type < 2) throw new ApiError('SERVICE_FORBIDDEN', { SERVICE: `${ctx.service}.${ctx.action} (an admin KS is required)` });
-}
-
-/** The tail of each upload file's chain of chunk writes. */
-const chunkWrites = new Map<string, Promise<unknown>>();
-
-/** Runs the writes of one upload file one after another: two chunks at once must not interleave their bytes. */
-function oneAtATime<T>(file: string, write: () => Promise<T>): Promise<T> {
-  const run = (chunkWrites.get(file) ?? Promise.resolve()).then(write);
-  const tail = run.then(() => undefined, () => undefined);
-  chunkWrites.set(file, tail);
-  void tail.then(() => {
-    if (chunkWrites.get(file) === tail) chunkWrites.delete(file);
-  });
-  return run;
-}
-
-function refuseUnlessUploadable(token: UploadToken): void {
-  if (token.status !== UploadTokenStatus.PENDING && token.status !== UploadTokenStatus.PARTIAL_UPLOAD) {
-    throw new UploadError('INVALID_STATUS_FOR_UPLOAD', `upload token ${token.id} is ${token.status === UploadTokenStatus.FULL_UPLOAD ? 'already complete' : 'already used'}: create a new upload token for another file`);
-  }
-}
-
-/**
- * src/ingest's writeChunk with the file work off the event loop: a chunk is up to 64 MB, and a
- * synchronous write of it holds up every other request of the server. Same rules: a chunk may
- * repeat bytes already received (a retry) but never leave a gap, and a failed write is cut back
- * to what had arrived before it.
- */
-async function writeChunkAsync(env: UploadEnv, partnerId: number, tokenId: string, data: Buffer, o: ChunkOptions): Promise<UploadToken> {
-  const file = uploadPath(env.dataDir, tokenId);
-  return oneAtATime(file, async () => {
-    const store = ingestStore(env.catalog.db);
-    // read again in turn: the chunk before this one may have completed the token
-    const token = partnerUploadToken(env, partnerId, tokenId);
-    refuseUnlessUploadable(token);
-    await mkdir(join(env.dataDir, 'uploads'), { recursive: true });
-    const existing = o.resume ? await stat(file).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return null;
-      throw e;
-    }) : null;
-    const have = existing ? existing.size : 0;
-    const at = o.resume ? (o.resumeAt < 0 ? have : o.resumeAt) : 0;
-    if (at > have) {
-      throw new UploadError('OUT_OF_ORDER', `chunk out of order: it starts at byte ${at} but ${have} bytes have arrived; send the chunk that starts at byte ${have} first`, { RESUME_AT: at, UPLOADED_SIZE: have });
-    }
-    // Deletion and expiry remove the file at any time, perhaps before this write recreated it:
-    // their answer stands, and their removal is done again
-    const refuseIfGoneMeanwhile = async () => {
-      const current = store.getUploadToken(tokenId);
-      if (current && current.status !== UploadTokenStatus.DELETED && current.status !== UploadTokenStatus.TIMED_OUT) return;
-      await rm(file, { force: true });
-      refuseUnlessUploadable(partnerUploadToken(env, partnerId, tokenId));
-    };
-    const handle = await open(file, o.resume ? (existing ? 'r+' : 'w+') : 'w').catch(async (e: unknown) => {
-      await refuseIfGoneMeanwhile();
-      throw e;
-    });
-    let size = have;
-    let failure: UploadError | null = null;
-    try {
-      let off = 0;
-      while (off < data.length) off += (await handle.write(data, off, data.length - off, at + off)).bytesWritten;
-      size = Math.max(have, at + data.length);
-    } catch (e) {
-      // A full disk must not leave a torn chunk that a resume would build on
-      try { await handle.truncate(have); } catch { /* nothing more to do */ }
-      const code = (e as NodeJS.ErrnoException).code;
-      failure = new UploadError('WRITE_FAILED', code === 'ENOSPC' || code === 'EFBIG'
-        ? `the server's disk is full (${code}); the chunk was not kept: try again later from byte ${have}`
-        : `the chunk could not be written (${code ?? (e as Error).message}); try again from byte ${have}`);
-    } finally {
-      await handle.close();
-    }
-    await refuseIfGoneMeanwhile();
-    if (failure) throw failure;
-    const next: UploadToken = { ...token, uploadedFileSize: size, status: UploadTokenStatus.PARTIAL_UPLOAD };
-    if (o.finalChunk) {
-      if (token.fileSize !== null && token.fileSize > 0 && size !== token.fileSize) {
-        store.updateUploadToken(next, env.now);
-        throw new UploadError('SIZE_MISMATCH', `${size} bytes have arrived but the token was created for ${token.fileSize}: send the missing bytes from byte ${size}`, { UPLOADED_SIZE: size, FILE_SIZE: token.fileSize });
-      }
-      next.status = UploadTokenStatus.FULL_UPLOAD;
-    }
-    store.updateUploadToken(next, env.now);
-    return next;
-  });
 }
 
 const TOKEN_ID = { type: 'string', required: true, maxLength: 64 } as const;
@@ -171,7 +83,7 @@ export const uploadTokenService: ServiceModule = {
           const resumeAt = Math.floor(Number(a.resumeAt));
           if (!Number.isFinite(resumeAt) || resumeAt < -1) throw new ApiError('UPLOAD_ERROR', { REASON: 'resumeAt must be -1 or a byte offset' });
           const file = a.fileData as UploadedFile;
-          return uploadTokenObject(await writeChunkAsync(env, partnerId, a.uploadTokenId, file.data, { resume: !!a.resume, resumeAt, finalChunk: !!a.finalChunk }));
+          return uploadTokenObject(await writeChunk(env, partnerId, a.uploadTokenId, file.data, { resume: !!a.resume, resumeAt, finalChunk: !!a.finalChunk }));
         } catch (e) {
           return uploadApiError(e);
         }
