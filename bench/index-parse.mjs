@@ -8,6 +8,7 @@ import { openSync, readSync, closeSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildProject, distModule } from './lib/build.mjs';
 import { benchMedia } from './lib/media.mjs';
+import { median } from './lib/rounds.mjs';
 
 if (typeof globalThis.gc !== 'function') {
   benchMedia();
@@ -26,7 +27,6 @@ const mem = () => {
   const m = process.memoryUsage();
   return m.heapUsed + m.arrayBuffers;
 };
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // The moov of a faststart file follows ftyp: read just ftyp + moov, as the server does
 function readMoov(path) {

@@ -6,26 +6,14 @@
 // Usage: node bench/playmanifest.mjs [--connections 50] [--pipelining 1] [--duration 10] [--rounds 3] [--no-build]
 // Each round runs each server in turn; the ratios reported are medians of the per-round ratios.
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startKdeliver } from './lib/kdeliver.mjs';
 import { freePort, startProcess } from './lib/procs.mjs';
 import { benchDir } from './lib/paths.mjs';
+import { loadOptions, median } from './lib/rounds.mjs';
 import { loadAvg, printMachine } from './lib/machine.mjs';
 
-const { values: opt } = parseArgs({
-  options: {
-    connections: { type: 'string', default: '50' },
-    pipelining: { type: 'string', default: '1' },
-    duration: { type: 'string', default: '10' },
-    rounds: { type: 'string', default: '3' },
-    'no-build': { type: 'boolean', default: false },
-  },
-});
-const rounds = Number(opt.rounds);
-const connections = Number(opt.connections);
-const pipelining = Number(opt.pipelining);
-const duration = Number(opt.duration);
+const { rounds, connections, pipelining, duration, build } = loadOptions({ connections: 50, pipelining: 1 });
 const PATH = '/p/309/sp/0/playManifest/entryId/1_rcit0qgs/format/applehttp/protocol/http/a.m3u8';
 
 const load = (url, seconds) => new Promise((resolve, reject) => {
@@ -33,7 +21,7 @@ const load = (url, seconds) => new Promise((resolve, reject) => {
 });
 
 printMachine();
-const kd = await startKdeliver({ build: !opt['no-build'] });
+const kd = await startKdeliver({ build });
 const kdPipeline = await startKdeliver({ build: false, env: { KDELIVER_MANIFEST_CACHE_ENTRIES: '0' } });
 const helloPort = await freePort();
 const hello = await startProcess('hello-world', process.execPath, [join(benchDir, 'lib', 'hello-server.mjs'), String(helloPort)], { ready: /listening on http:\/\// });
@@ -71,7 +59,6 @@ try {
   console.log(`\nautocannon -c ${connections} -p ${pipelining} -d ${duration}, each server one Node process, autocannon in the benchmark process, loopback`);
   console.log('server                   round   req/s    p50 ms  p99 ms  bytes/response  load');
   for (const r of rows) console.log(`${r.name.padEnd(24)} ${String(r.round).padStart(4)} ${r.rps.toFixed(0).padStart(7)} ${String(r.p50).padStart(8)} ${String(r.p99).padStart(7)}  ${String(Math.round(r.size)).padStart(14)}  ${r.load}`);
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
   const list = (xs) => xs.map((x) => x.toFixed(2)).join(', ');
   console.log(`ratio: playManifest applehttp / hello-world = ${median(ratios).toFixed(2)} (median of ${ratios.length} rounds: ${list(ratios)}; aim >= 0.6)`);
   console.log(`ratio with the answer cache off (the whole pipeline per request) = ${median(pipelineRatios).toFixed(2)} (rounds: ${list(pipelineRatios)})`);

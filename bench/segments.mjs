@@ -7,7 +7,6 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Parser } from 'm3u8-parser';
 import { BENCH_ENTRY, LONG_ENTRY, benchMedia } from './lib/media.mjs';
 import { startKdeliver } from './lib/kdeliver.mjs';
@@ -15,18 +14,9 @@ import { startNginx } from './lib/nginx.mjs';
 import { requireCommands, run } from './lib/system.mjs';
 import { wrk } from './lib/wrk.mjs';
 import { loadAvg, printMachine } from './lib/machine.mjs';
+import { loadOptions, median } from './lib/rounds.mjs';
 
-const { values: opt } = parseArgs({
-  options: {
-    connections: { type: 'string', default: '20' },
-    duration: { type: 'string', default: '10' },
-    rounds: { type: 'string', default: '3' },
-    'no-build': { type: 'boolean', default: false },
-  },
-});
-const rounds = Number(opt.rounds);
-const connections = Number(opt.connections);
-const duration = Number(opt.duration);
+const { rounds, connections, duration, build } = loadOptions({ connections: 20 });
 const FULL = 9.5; // only whole 10 s segments are compared, on both sides
 
 requireCommands(['wrk'], 'wrk');
@@ -80,7 +70,7 @@ printMachine();
 const media = benchMedia();
 const www = mkdtempSync(join(tmpdir(), 'kdeliver-bench-www-'));
 const nginxPaths = ffmpegPackage(media.segments, www);
-const kd = await startKdeliver({ build: !opt['no-build'] });
+const kd = await startKdeliver({ build });
 const ng = await startNginx(www);
 try {
   // Cold playlist of a 2-hour file: the first request reads and parses its 6.2 MB moov
@@ -95,7 +85,6 @@ try {
   const cold = await timed();
   const warm = [await timed(), await timed(), await timed()].sort((a, b) => a - b)[1];
 
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
   const rows = [];
   const ratios = { fmp4: [], ts: [] };
   for (const container of ['fmp4', 'ts']) {
