@@ -4,8 +4,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AssetStatus, EntryStatus, type FlavorAsset } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
-import { closeSharedHandleCache, sharedHandleCache } from '../src/media/file-handles.js';
-import { sharedIndexCache } from '../src/media/index-cache.js';
 import { asDeliveryError } from '../src/media/packager.js';
 import { parseMs } from '../src/media/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
@@ -23,9 +21,8 @@ function defaultFlavor(flavors: readonly FlavorAsset[]): FlavorAsset | undefined
 }
 
 export default async function flvclipperRoutes(app: FastifyInstance) {
-  const cache = sharedIndexCache(app.config);
-  const handles = sharedHandleCache(app.config);
-  app.addHook('onClose', () => closeSharedHandleCache(app.config));
+  const cache = app.indexCache;
+  const handles = app.handleCache;
 
   async function handle(request: FastifyRequest, reply: FastifyReply) {
     try {

@@ -4,8 +4,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DeliveryError } from '../src/errors.js';
 import { bodyStream, recycleOutputs } from '../src/media/body.js';
-import { closeSharedHandleCache, sharedHandleCache } from '../src/media/file-handles.js';
-import { sharedIndexCache } from '../src/media/index-cache.js';
 import { answerPackager, asDeliveryError } from '../src/media/packager.js';
 import { parsePackagerPath, type PackagerProtocol } from '../src/media/packager-url.js';
 import { checkMediaAccess } from '../src/serve/media-access.js';
@@ -20,9 +18,8 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 const MANIFEST_CACHE = 'public, max-age=60';
 
 export default async function packagerRoutes(app: FastifyInstance) {
-  const cache = sharedIndexCache(app.config);
-  const handles = sharedHandleCache(app.config);
-  app.addHook('onClose', () => closeSharedHandleCache(app.config));
+  const cache = app.indexCache;
+  const handles = app.handleCache;
 
   async function handle(proto: PackagerProtocol, request: FastifyRequest, reply: FastifyReply) {
     const rawUrl = request.raw.url ?? request.url;

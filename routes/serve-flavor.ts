@@ -6,8 +6,6 @@ import { DeliveryError } from '../src/errors.js';
 import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
 import { checkMediaAccess } from '../src/serve/media-access.js';
 import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
-import { closeSharedHandleCache, sharedHandleCache } from '../src/media/file-handles.js';
-import { sharedIndexCache } from '../src/media/index-cache.js';
 import { asDeliveryError } from '../src/media/packager.js';
 import { parseMs } from '../src/media/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
@@ -21,9 +19,8 @@ function setDisposition(headers: Record<string, string>, fileName: string | unde
 }
 
 export default async function serveFlavorRoutes(app: FastifyInstance) {
-  const cache = sharedIndexCache(app.config);
-  const handles = sharedHandleCache(app.config);
-  app.addHook('onClose', () => closeSharedHandleCache(app.config));
+  const cache = app.indexCache;
+  const handles = app.handleCache;
   async function handle(request: FastifyRequest, reply: FastifyReply) {
     try {
       const params = mergeParams(readPairs(splitPath(pathAfter(request, 'serveFlavor'))), request.query as Record<string, unknown>);

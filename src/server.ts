@@ -7,6 +7,8 @@ import { openCatalog } from './catalog/open.js';
 import { redactUrl } from './log.js';
 import { openCountryLookup } from './access/geo.js';
 import { createManifestCache, type ManifestCache } from './cache/manifest-cache.js';
+import { createHandleCache, type HandleCache } from './media/file-handles.js';
+import { sharedIndexCache, type IndexCache } from './media/index-cache.js';
 import metricsRoutes from '../routes/metrics.js';
 import healthRoutes from '../routes/health.js';
 import consoleRoutes from '../routes/console.js';
@@ -30,6 +32,10 @@ declare module 'fastify' {
     countryOf: ((ip: string) => string | null) | undefined;
     /** Rendered playManifest answers that depend only on their URL and the catalog. */
     manifestCache: ManifestCache;
+    /** Parsed media indexes, shared by the packager, flvclipper and clipped serveFlavor. */
+    indexCache: IndexCache;
+    /** Open source files, shared by the same routes: a file played through several is opened once. */
+    handleCache: HandleCache;
   }
 }
 
@@ -69,7 +75,12 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const geo = config.geoIpFile ? openCountryLookup(config.geoIpFile) : null;
   app.decorate('manifestCache', createManifestCache(config.manifestCacheEntries));
   app.decorate('countryOf', geo ? (ip: string) => geo.countryOf(ip) : undefined);
+  // sharedIndexCache until routes/metrics.ts reads app.indexCache: the same object both ways
+  app.decorate('indexCache', sharedIndexCache(config));
+  const handleCache = createHandleCache();
+  app.decorate('handleCache', handleCache);
   app.addHook('onClose', async () => {
+    await handleCache.close();
     catalog.db.close();
   });
 

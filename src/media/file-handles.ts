@@ -155,28 +155,3 @@ export function createHandleCache(opts: HandleCacheOptions = {}): HandleCache {
     stats: () => ({ open: entries.size, opens, hits }),
   };
 }
-
-const shared = new WeakMap<object, HandleCache>();
-
-/**
- * One handle cache per server configuration, shared by every route that reads source files (the
- * packager, flvclipper, clipped serveFlavor): a file played through several of them is opened once.
- */
-export function sharedHandleCache(config: object): HandleCache {
-  let c = shared.get(config);
-  if (!c) {
-    c = createHandleCache();
-    shared.set(config, c);
-  }
-  return c;
-}
-
-/**
- * Closes the configuration's shared cache, however many routes ask on the server's close, and
- * forgets it: a server built again on the same configuration gets an open one.
- */
-export function closeSharedHandleCache(config: object): Promise<void> {
-  const c = shared.get(config);
-  shared.delete(config);
-  return c ? c.close() : Promise.resolve();
-}

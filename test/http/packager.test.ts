@@ -10,7 +10,6 @@ import { Parser as M3u8Parser } from 'm3u8-parser';
 import { parse as parseMpd } from 'mpd-parser';
 import { startServer } from '../helpers/server.js';
 import { signMediaUrl } from '../../src/serve/media-access.js';
-import { sharedHandleCache } from '../../src/media/file-handles.js';
 import { mp4box } from '../media/helpers.js';
 
 const srv = await startServer(t, { env: { KDELIVER_MAX_MOOV_MB: '1' } });
@@ -218,7 +217,7 @@ t.test('flvclipper: a real clipped MP4 with ranges', async (t) => {
 });
 
 t.test('flvclipper, clipped serveFlavor and packager segments read a source through one handle cache', async (t) => {
-  const handles = sharedHandleCache(srv.config);
+  const handles = srv.app.handleCache;
   const before = handles.stats();
   const answers = await Promise.all([
     get('/p/309/sp/30900/flvclipper/entry_id/1_rcit0qgs/flavor/1_f2rcit00/clip_from/3000/clip_to/7000/a.mp4'),

@@ -1,10 +1,12 @@
 // The open-handle LRU the packager reads segments through: one open per file while it is in use,
 // a replaced file seen as new bytes, and every descriptor closed on eviction, idleness and close.
 import t from 'tap';
-import { mkdtempSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { closeSharedHandleCache, createHandleCache, sharedHandleCache } from '../../src/media/file-handles.js';
+import { createHandleCache } from '../../src/media/file-handles.js';
+import { loadConfig } from '../../src/config.js';
+import { buildServer } from '../../src/server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-handles-'));
 const fds = (): number => readdirSync('/proc/self/fd').length;
@@ -82,20 +84,23 @@ t.test('a missing file is an error and leaves nothing open', async (t) => {
   t.ok(await waitFor(() => fds() <= before));
 });
 
-t.test('the shared cache: one per configuration, closed once and then made anew', async (t) => {
+t.test('the shared cache: one per server, closed with it and then made anew', async (t) => {
   const before = fds();
-  const config = {};
-  const c = sharedHandleCache(config);
-  t.equal(sharedHandleCache(config), c, 'every route of a server gets the same cache');
-  t.not(sharedHandleCache({}), c, 'another server, another cache');
+  const config = loadConfig({ KDELIVER_DATA_DIR: mkdtempSync(join(tmpdir(), 'kdeliver-handles-srv-')), KDELIVER_LOG_LEVEL: 'silent' });
+  const app = await buildServer({ config });
+  const c = app.handleCache;
+  const other = await buildServer({ config });
+  t.not(other.handleCache, c, 'another server, another cache');
+  await other.close();
   await (await c.acquire(file('s1', 's1'))).release();
   t.equal(c.stats().open, 1);
-  await Promise.all([closeSharedHandleCache(config), closeSharedHandleCache(config), closeSharedHandleCache(config)]);
-  t.equal(c.stats().open, 0, 'closed on the first close');
+  await app.close();
+  t.equal(c.stats().open, 0, 'closed when the server closes');
   t.ok(await waitFor(() => fds() <= before), `its descriptors closed (${fds()} open, ${before} before)`);
-  const again = sharedHandleCache(config);
-  t.not(again, c, 'a server built again on the configuration gets a new cache');
-  await (await again.acquire(file('s2', 's2'))).release();
-  t.equal(again.stats().open, 1, 'which keeps handles open again');
-  await closeSharedHandleCache(config);
+  const again = await buildServer({ config });
+  t.not(again.handleCache, c, 'a server built again on the configuration gets a new cache');
+  await (await again.handleCache.acquire(file('s2', 's2'))).release();
+  t.equal(again.handleCache.stats().open, 1, 'which keeps handles open again');
+  await again.close();
+  rmSync(config.dataDir, { recursive: true, force: true });
 });

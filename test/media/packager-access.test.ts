@@ -4,7 +4,6 @@
 // counts the calls and records which flavors they were for.
 import t from 'tap';
 import { answerPackager, asDeliveryError } from '../../src/media/packager.js';
-import { sharedIndexCache } from '../../src/media/index-cache.js';
 import { parsePackagerPath, type PackagerProtocol } from '../../src/media/packager-url.js';
 import { checkMediaAccess, signMediaUrl } from '../../src/serve/media-access.js';
 import { startServer } from '../helpers/server.js';
@@ -34,7 +33,7 @@ async function ask(proto: PackagerProtocol, base: string, file: string, opts: { 
     const answer = await answerPackager(req, {
       catalog,
       config,
-      cache: sharedIndexCache(config),
+      cache: srv.app.indexCache,
       checkAccess: (entry, flavor) => {
         checked.push(flavor?.id ?? '-');
         return checkMediaAccess({ catalog, config, now }, { rawUrl: url, clientIp: '127.0.0.1', headers: {}, entry, flavor });
