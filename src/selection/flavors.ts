@@ -2,6 +2,7 @@
 // flavors a format offers. Every flavor dropped on the way is recorded with the reason.
 import { AssetStatus, type FlavorAsset } from '../catalog/types.js';
 import type { AccessDecision } from '../access/types.js';
+import { isFlavorAllowed } from '../access/evaluate.js';
 
 export interface SelectionInput {
   /** All flavors of the entry, ascending bitrate (the catalog's order). */
@@ -69,10 +70,9 @@ export function selectFlavors(input: SelectionInput): Selection {
   // 2. access control LIMIT_FLAVORS; a downloadasset privilege lets its asset through
   const limit = input.limitFlavors;
   if (limit) {
-    const listed = new Set(limit.flavorParamsIds);
     candidates = drop(
       candidates,
-      (f) => input.downloadAssetIds.includes(f.id) || (limit.isBlockedList ? !listed.has(f.flavorParamsId) : listed.has(f.flavorParamsId)),
+      (f) => input.downloadAssetIds.includes(f.id) || isFlavorAllowed(limit, f, null),
       `access control limits flavors (${limit.isBlockedList ? 'blocked' : 'allowed'}: ${limit.flavorParamsIds.join(',')})`,
     );
   }
