@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import type { Catalog } from '../catalog/catalog.js';
 import { AssetStatus, MediaType, type Entry, type FlavorAsset } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
+import { thumbnailCacheDir } from './cache-dir.js';
 import { FrameError, grabFrame, grabSprite } from './frames.js';
 import { renderImage, repeatSprite } from './image.js';
 import { renditionKey, type ThumbnailRequest } from './params.js';
@@ -29,10 +30,6 @@ export interface Thumbnail {
   etag: string;
   /** How it was made, for logs and tests: cache | default | frame | sprite | repeated-sprite. */
   source: string;
-}
-
-export function thumbnailCacheDir(dataDir: string, partnerId: number, entryId: string): string {
-  return join(dataDir, 'cache', 'thumbnails', String(partnerId), entryId);
 }
 
 /** The video file frames are taken from: the source if it is READY, else the largest READY video flavor. */

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { loadConfig } from '../../src/config.js';
 import { openCatalog } from '../../src/catalog/open.js';
-import { getThumbnail, thumbnailCacheDir } from '../../src/thumbnail/service.js';
+import { thumbnailCacheDir } from '../../src/thumbnail/cache-dir.js';
+import { getThumbnail } from '../../src/thumbnail/service.js';
 import { parseThumbnailParams } from '../../src/thumbnail/params.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-thumb-'));
