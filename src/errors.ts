@@ -58,5 +58,7 @@ export class DeliveryError extends Error {
   }
 }
 
-export const errorKind = (name: ErrorName): ErrorKind => ({ name, ...kinds[name] });
-export const isDeliveryError = (e: unknown): e is DeliveryError => e instanceof DeliveryError;
+/** Throws the named error: for stages that refuse in the middle of an expression. */
+export function fail(name: ErrorName, extra = ''): never {
+  throw new DeliveryError(name, extra);
+}

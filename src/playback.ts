@@ -9,7 +9,7 @@ import {
 } from './catalog/types.js';
 import type { AccessDecision } from './access/types.js';
 import type { PlayRequest } from './request/play-request.js';
-import { DeliveryError, type ErrorName } from './errors.js';
+import { DeliveryError, fail } from './errors.js';
 import type { Ks } from './access/ks.js';
 import { checkEntryAccess, rulesOf } from './access/entry-check.js';
 import { checkPlayManifestToken } from './access/kt.js';
@@ -81,10 +81,6 @@ export function resolvePlayback(ctx: PlaybackContext, req: PlayRequest): Playbac
     if (e instanceof DeliveryError) (e as TracedError).trace = trace;
     throw e;
   }
-}
-
-function fail(name: ErrorName, extra = '', headers: string[] = []): never {
-  throw new DeliveryError(name, extra, { headers });
 }
 
 function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[]): Playback {

@@ -4,7 +4,7 @@
 // reference's error.
 import type { Catalog } from '../catalog/catalog.js';
 import { ModerationStatus, type Entry, type Partner } from '../catalog/types.js';
-import { DeliveryError } from '../errors.js';
+import { fail } from '../errors.js';
 import { accessBlockedError, evaluateAccessRules } from './evaluate.js';
 import { KsError, ksHasPrivilege, parseKs, playManifestKsError, verifyKs, type Ks } from './ks.js';
 import type { AccessContext, AccessDecision } from './types.js';
@@ -38,10 +38,6 @@ export interface EntryAccess {
 /** Where the checks say what they decided, as they decide it (so a refusal's trace has it too). */
 export type Note = (stage: 'session' | 'access', message: string, data?: unknown) => void;
 const silent: Note = () => {};
-
-const fail = (name: ConstructorParameters<typeof DeliveryError>[0], extra = '', headers: string[] = []): never => {
-  throw new DeliveryError(name, extra, { headers });
-};
 
 export function rulesOf(catalog: Catalog, entry: Entry) {
   return entry.accessControlProfileId !== null ? catalog.getAccessControlProfile(entry.accessControlProfileId)?.rules ?? [] : [];
