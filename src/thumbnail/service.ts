@@ -3,8 +3,7 @@
 // cache under the data directory. Concurrent requests for the same picture share one rendering,
 // and at most a few renderings run at once, so a burst of sprite requests cannot starve serving.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Catalog } from '../catalog/catalog.js';
@@ -93,6 +92,8 @@ async function keepInCache(dir: string, cached: string, data: Buffer): Promise<v
   }
 }
 
+const exists = (file: string): Promise<boolean> => access(file).then(() => true, () => false);
+
 async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest, video: FlavorAsset | null, picture: string | null): Promise<Omit<Thumbnail, 'etag'>> {
   const ffmpeg = ctx.ffmpeg ?? 'ffmpeg';
   const videoFile = video ? join(ctx.mediaRoot, video.filePath) : null;
@@ -102,21 +103,19 @@ async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest
   const spec = { width: req.width, height: req.height, type: req.type, quality: req.quality, bgcolor: req.bgcolor, crop: req.crop };
   const sprite = req.vidSlices !== null && req.vidSlice === null;
   const sliceWidth = req.width || 120;
+  // the stretch of the clip that vid_slices spreads over
+  const start = clamp(req.startSec ?? 0);
+  const end = Math.min(duration, req.endSec ?? duration);
+  // asynchronous checks: a miss must not hold up the server's other requests on the disk
+  const videoOnDisk = videoFile !== null && await exists(videoFile);
 
-  if (videoFile && (req.vidSec !== null || req.vidSlices !== null) && existsSync(videoFile)) {
+  if (videoFile && (req.vidSec !== null || req.vidSlices !== null) && videoOnDisk) {
     try {
       if (sprite) {
-        const start = clamp(req.startSec ?? 0);
-        const end = Math.min(duration, req.endSec ?? duration);
         const png = await grabSprite(ffmpeg, videoFile, { startSec: start, endSec: Math.max(end, start + 0.04), slices: req.vidSlices!, sliceWidth, sliceHeight: req.height });
         return { data: await sharp(png).jpeg({ quality: req.quality }).toBuffer(), source: 'sprite' };
       }
-      let at = req.vidSec ?? 0;
-      if (req.vidSlices !== null) {
-        const start = clamp(req.startSec ?? 0);
-        const end = Math.min(duration, req.endSec ?? duration);
-        at = start + ((end - start) * req.vidSlice!) / req.vidSlices;
-      }
+      const at = req.vidSlices !== null ? start + ((end - start) * req.vidSlice!) / req.vidSlices : req.vidSec ?? 0;
       const png = await grabFrame(ffmpeg, videoFile, clamp(at));
       return { data: await renderImage(png, spec), source: 'frame' };
     } catch (e) {
@@ -124,8 +123,8 @@ async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest
       if (!(e instanceof FrameError && e.missingTool) && !pictureFile) throw new DeliveryError('FILE_NOT_FOUND', ', no frame could be taken from the video');
     }
   }
-  let input: string | Buffer | null = pictureFile && existsSync(pictureFile) ? pictureFile : null;
-  if (!input && videoFile && existsSync(videoFile)) {
+  let input: string | Buffer | null = pictureFile && await exists(pictureFile) ? pictureFile : null;
+  if (!input && videoFile && videoOnDisk) {
     try {
       input = await grabFrame(ffmpeg, videoFile, Math.min(3, duration / 2));
     } catch { /* reported below */ }
