@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AssetStatus, EntryStatus, type FlavorAsset } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
+import { recycleWhenSent } from '../src/media/body.js';
 import { asDeliveryError } from '../src/media/packager.js';
 import { parseMs } from '../src/media/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
@@ -53,7 +54,7 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
         'Access-Control-Expose-Headers': 'Server,Content-Length,Content-Range',
         'Cache-Control': 'public, max-age=8640000, max-stale=0',
       });
-      return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end));
+      return sendPlanned(request, reply, plan, (start, end) => recycleWhenSent(mp4.read(start, end), reply.raw));
     } catch (e) {
       const err = asDeliveryError(e);
       if (!err) throw e;

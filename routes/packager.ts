@@ -3,7 +3,7 @@
 // with ranges. HEAD and Range never build more than they must.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DeliveryError } from '../src/errors.js';
-import { bodyStream, recycleOutputs } from '../src/media/body.js';
+import { bodyStream, recycleWhenSent } from '../src/media/body.js';
 import { answerPackager, asDeliveryError } from '../src/media/packager.js';
 import { parsePackagerPath, type PackagerProtocol } from '../src/media/packager-url.js';
 import { checkMediaAccess } from '../src/serve/media-access.js';
@@ -40,12 +40,7 @@ export default async function packagerRoutes(app: FastifyInstance) {
       const { body } = answer;
       const range = typeof request.headers.range === 'string' ? request.headers.range : undefined;
       const plan = planRange(body.length, range, { ...CORS, 'Content-Type': body.contentType, 'Cache-Control': IMMUTABLE });
-      return sendPlanned(request, reply, plan, (start, end) => {
-        const stream = bodyStream(answer.filePath, body, start, end, handles);
-        // 'finish': every byte handed to the kernel, so the answer's buffers can serve the next one
-        reply.raw.once('finish', () => recycleOutputs(stream));
-        return stream;
-      });
+      return sendPlanned(request, reply, plan, (start, end) => recycleWhenSent(bodyStream(answer.filePath, body, start, end, handles), reply.raw));
     } catch (e) {
       const err = asDeliveryError(e);
       if (!err) throw e;

@@ -6,6 +6,7 @@ import { DeliveryError } from '../src/errors.js';
 import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
 import { checkMediaAccess } from '../src/serve/media-access.js';
 import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
+import { recycleWhenSent } from '../src/media/body.js';
 import { asDeliveryError } from '../src/media/packager.js';
 import { parseMs } from '../src/media/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
@@ -46,7 +47,7 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
         const mp4 = await openClippedMp4(file, clipFrom, clipTo, cache, handles);
         const plan = planFile(mp4.size, `"${flavor.id}-${flavor.version}-${clipFrom}-${clipTo ?? ''}-${mp4.size}"`, mp4.contentType, conditional);
         setDisposition(plan.headers, params.get('fileName'));
-        return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end));
+        return sendPlanned(request, reply, plan, (start, end) => recycleWhenSent(mp4.read(start, end), reply.raw));
       }
       const plan = planFile(size, `"${flavor.id}-${flavor.version}-${size}"`, contentTypeOf(file), conditional);
       setDisposition(plan.headers, params.get('fileName'));

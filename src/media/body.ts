@@ -87,16 +87,22 @@ export function takeOutput(n: number): Buffer {
   return Buffer.from(ab, 0, n);
 }
 
-/** Gives back the answer buffers a body stream produced; call only when the socket has written them all. */
-export function recycleOutputs(stream: Readable): void {
-  const set = streamOutputs.get(stream);
-  if (!set) return;
-  streamOutputs.delete(stream);
-  for (const ab of set) {
-    if (outPoolBytes + ab.byteLength > OUT_POOL_BYTES) break;
-    outPool.push(ab as ArrayBuffer);
-    outPoolBytes += ab.byteLength;
-  }
+/**
+ * Gives the answer buffers of a body stream back to the pool once `response` has handed every
+ * byte to the kernel ('finish'); returns the stream.
+ */
+export function recycleWhenSent<T extends Readable>(stream: T, response: { once(event: 'finish', listener: () => void): unknown }): T {
+  response.once('finish', () => {
+    const set = streamOutputs.get(stream);
+    if (!set) return;
+    streamOutputs.delete(stream);
+    for (const ab of set) {
+      if (outPoolBytes + ab.byteLength > OUT_POOL_BYTES) break;
+      outPool.push(ab as ArrayBuffer);
+      outPoolBytes += ab.byteLength;
+    }
+  });
+  return stream;
 }
 
 const partLength = (p: Part): number => (p instanceof Uint8Array ? p.length : p.length);
