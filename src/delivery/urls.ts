@@ -45,10 +45,8 @@ const bases = new Map<string, string>();
 
 export const subPartnerId = (entry: Entry) => entry.partnerId * 100;
 
-export function fileExt(f: FlavorAsset): string {
-  if (f.fileExt) return f.fileExt;
-  return ['mp42', 'isom', 'mp4'].includes(f.containerFormat) ? 'mp4' : 'mp4';
-}
+/** The flavor's file extension; mp4 when the catalog has none, whatever the container. */
+export const fileExt = (f: FlavorAsset): string => f.fileExt || 'mp4';
 
 function clipParts(o: UrlOptions): string {
   return `${o.clipTo > 0 ? `/clipTo/${o.clipTo}` : ''}${o.seekFrom > 0 ? `/clipFrom/${o.seekFrom}` : ''}`;
