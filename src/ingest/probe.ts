@@ -1,6 +1,6 @@
 // What a media file holds, read with ffprobe: the facts the ladder planner, the catalog's flavor
 // records (codecs, size, bitrate) and the "is this media at all" check need.
-import { statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { runMediaTool } from './media-tool.js';
 
 export interface VideoStreamInfo {
@@ -88,7 +88,7 @@ function quarterTurned(stream: Record<string, any>): boolean {
 export async function probeMedia(file: string, tools: Tools = defaultTools, timeoutMs = 60_000): Promise<MediaProbe> {
   let size: number;
   try {
-    const st = statSync(file);
+    const st = await stat(file);
     if (!st.isFile()) throw new ProbeError(`${file} is not a regular file`);
     size = st.size;
   } catch (e) {
