@@ -138,3 +138,9 @@ export function readPager(pager: Params | null | undefined): { pageSize: number;
     pageIndex: index === undefined || index < 1 ? 1 : index,
   };
 }
+
+/** The page of `all` a KalturaFilterPager names. */
+export function pageOf<T>(all: readonly T[], pager: Params | null | undefined): T[] {
+  const { pageSize, pageIndex } = readPager(pager);
+  return all.slice((pageIndex - 1) * pageSize, pageIndex * pageSize);
+}

@@ -1,9 +1,11 @@
 // Lookups every service needs, with the partner boundary built in: a call only ever sees the
 // records of its own partner, and another partner's id answers exactly like an unknown one.
 import type { CaptionAsset, Entry, FlavorAsset } from '../catalog/types.js';
-import { EntryStatus } from '../catalog/types.js';
+import { AssetStatus, EntryStatus } from '../catalog/types.js';
+import { objList, objString } from './args.js';
 import { ApiError } from './errors.js';
 import { entryObject } from './objects.js';
+import type { Params } from './params.js';
 import type { ApiContext, ApiObject } from './types.js';
 
 export const requestProtocol = (ctx: Pick<ApiContext, 'http'>): 'http' | 'https' => (ctx.http.isHttps ? 'https' : 'http');
@@ -33,6 +35,39 @@ export function partnerCaption(ctx: ApiContext, id: string): CaptionAsset {
   const c = ctx.catalog.getCaption(id);
   if (!c || c.partnerId !== pid || c.status === 3) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: id });
   return c;
+}
+
+/** An id list field, or its single-id twin (entryIdIn / entryIdEqual), as a list; undefined when neither is set. */
+function idsOf(f: Params | null, inKey: string, equalKey: string): string[] | undefined {
+  const list = objList(f, inKey);
+  if (list !== undefined) return list;
+  const equal = objString(f, equalKey);
+  return equal === undefined ? undefined : [equal];
+}
+
+/**
+ * The assets (flavors, captions) of the call's partner that a KalturaAssetFilter names: of the
+ * entries in entryIdEqual/entryIdIn, else those in idEqual/idIn, else of every entry of the
+ * partner; deleted ones left out. `listOf` gives an entry's assets, `getOne` an asset by id.
+ */
+export function partnerAssets<T extends { id: string; partnerId: number; status: number }>(
+  ctx: ApiContext, f: Params | null, listOf: (entryId: string) => readonly T[], getOne: (id: string) => T | undefined,
+): T[] {
+  const pid = callPartnerId(ctx);
+  const entryIds = idsOf(f, 'entryIdIn', 'entryIdEqual');
+  const ids = idsOf(f, 'idIn', 'idEqual');
+  let assets: T[];
+  if (entryIds) assets = entryIds.flatMap((id) => (ctx.catalog.getEntry(id)?.partnerId === pid ? listOf(id) : []));
+  else if (ids) assets = ids.map(getOne).filter((x): x is T => x !== undefined);
+  else {
+    assets = [];
+    for (let page = 1; ; page++) {
+      const { objects } = ctx.catalog.listEntries({ partnerId: pid }, 500, page);
+      for (const e of objects) assets.push(...listOf(e.id));
+      if (objects.length < 500) break;
+    }
+  }
+  return assets.filter((x) => x.partnerId === pid && x.status !== AssetStatus.DELETED && (!ids || ids.includes(x.id)));
 }
 
 export function entryApiObject(ctx: ApiContext, e: Entry): ApiObject {

@@ -7,9 +7,9 @@ import { mediaPath } from '../../serve/file.js';
 import type { CaptionAsset } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
 import { srtToWebVtt } from '../../media/captions.js';
-import { objList, objString, readPager } from '../args.js';
+import { pageOf } from '../args.js';
 import { ApiError } from '../errors.js';
-import { callPartnerId, partnerCaption, requestProtocol } from '../lookup.js';
+import { partnerAssets, partnerCaption, requestProtocol } from '../lookup.js';
 import { captionAssetObject, listResponse } from '../objects.js';
 import { playRequestFor } from '../playback-context.js';
 import type { ApiContext, FileResult, ServiceModule } from '../types.js';
@@ -59,23 +59,8 @@ export const captionAssetService: ServiceModule = {
       params: { filter: { type: 'object', kalturaType: 'KalturaAssetFilter' }, pager: { type: 'object', kalturaType: 'KalturaFilterPager' } },
       returns: 'KalturaCaptionAssetListResponse',
       handler(ctx, a) {
-        const pid = callPartnerId(ctx);
-        const entryIds = objList(a.filter, 'entryIdIn') ?? (objString(a.filter, 'entryIdEqual') !== undefined ? [objString(a.filter, 'entryIdEqual')!] : undefined);
-        const ids = objList(a.filter, 'idIn') ?? (objString(a.filter, 'idEqual') !== undefined ? [objString(a.filter, 'idEqual')!] : undefined);
-        let caps: CaptionAsset[];
-        if (entryIds) caps = entryIds.flatMap((id) => ctx.catalog.listCaptions(id));
-        else if (ids) caps = ids.map((id) => ctx.catalog.getCaption(id)).filter((c): c is CaptionAsset => !!c);
-        else {
-          caps = [];
-          for (let page = 1; ; page++) {
-            const { objects } = ctx.catalog.listEntries({ partnerId: pid }, 500, page);
-            for (const e of objects) caps.push(...ctx.catalog.listCaptions(e.id));
-            if (objects.length < 500) break;
-          }
-        }
-        caps = caps.filter((c) => c.partnerId === pid && c.status !== 3 && (!ids || ids.includes(c.id)));
-        const { pageSize, pageIndex } = readPager(a.pager);
-        return listResponse('KalturaCaptionAssetListResponse', caps.slice((pageIndex - 1) * pageSize, pageIndex * pageSize).map(captionAssetObject), caps.length);
+        const all = partnerAssets(ctx, a.filter, (id) => ctx.catalog.listCaptions(id), (id) => ctx.catalog.getCaption(id));
+        return listResponse('KalturaCaptionAssetListResponse', pageOf(all, a.pager).map(captionAssetObject), all.length);
       },
     },
     serve: {

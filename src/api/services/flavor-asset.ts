@@ -1,43 +1,23 @@
 // flavorAsset and flavorParams: the renditions of an entry, their encoding settings, and a
 // download URL per flavor (through playManifest, so the DOWNLOAD access rules apply).
 import { AssetStatus, type FlavorAsset } from '../../catalog/types.js';
-import { objInt, objList, objString, readPager } from '../args.js';
+import { objInt, objList, objString, pageOf } from '../args.js';
 import { ApiError } from '../errors.js';
-import { callPartnerId, partnerEntry, partnerFlavor } from '../lookup.js';
+import { partnerAssets, partnerEntry, partnerFlavor } from '../lookup.js';
 import { flavorAssetObject, flavorParamsObject, listResponse } from '../objects.js';
 import type { Params } from '../params.js';
 import { flavorDownloadUrl } from '../playback-context.js';
 import type { ApiContext, ServiceModule } from '../types.js';
 
-/** Every flavor of the partner that the filter names (by entry, by id, or all entries of the partner). */
+/** The partner's flavors the filter names (src/api/lookup.ts partnerAssets), narrowed by status, flavor params and tags. */
 function filteredFlavors(ctx: ApiContext, f: Params | null): FlavorAsset[] {
-  const pid = callPartnerId(ctx);
-  const entryIds = objList(f, 'entryIdIn') ?? (objString(f, 'entryIdEqual') !== undefined ? [objString(f, 'entryIdEqual')!] : undefined);
-  const ids = objList(f, 'idIn') ?? (objString(f, 'idEqual') !== undefined ? [objString(f, 'idEqual')!] : undefined);
-  let flavors: FlavorAsset[];
-  if (entryIds) {
-    flavors = entryIds.flatMap((id) => {
-      const e = ctx.catalog.getEntry(id);
-      return e && e.partnerId === pid ? ctx.catalog.listFlavors(id) : [];
-    });
-  } else if (ids) {
-    flavors = ids.map((id) => ctx.catalog.getFlavor(id)).filter((x): x is FlavorAsset => !!x && x.partnerId === pid);
-  } else {
-    flavors = [];
-    for (let page = 1; ; page++) {
-      const { objects } = ctx.catalog.listEntries({ partnerId: pid }, 500, page);
-      for (const e of objects) flavors.push(...ctx.catalog.listFlavors(e.id));
-      if (objects.length < 500) break;
-    }
-  }
-  if (ids) flavors = flavors.filter((x) => ids.includes(x.id));
+  const flavors = partnerAssets(ctx, f, (id) => ctx.catalog.listFlavors(id), (id) => ctx.catalog.getFlavor(id));
   const statusEqual = objInt(f, 'statusEqual', 'KalturaFlavorAssetStatus');
   const statusIn = objList(f, 'statusIn')?.map(Number);
   const paramsEqual = objInt(f, 'flavorParamsIdEqual');
   const paramsIn = objList(f, 'flavorParamsIdIn')?.map(Number);
   const tagsLike = objString(f, 'tagsLike');
-  return flavors.filter((x) => x.status !== AssetStatus.DELETED
-    && (statusEqual === undefined || x.status === statusEqual)
+  return flavors.filter((x) => (statusEqual === undefined || x.status === statusEqual)
     && (statusIn === undefined || statusIn.includes(x.status))
     && (paramsEqual === undefined || x.flavorParamsId === paramsEqual)
     && (paramsIn === undefined || paramsIn.includes(x.flavorParamsId))
@@ -63,9 +43,7 @@ export const flavorAssetService: ServiceModule = {
       returns: 'KalturaFlavorAssetListResponse',
       handler(ctx, a) {
         const all = filteredFlavors(ctx, a.filter);
-        const { pageSize, pageIndex } = readPager(a.pager);
-        const page = all.slice((pageIndex - 1) * pageSize, pageIndex * pageSize);
-        return listResponse('KalturaFlavorAssetListResponse', page.map(flavorAssetObject), all.length);
+        return listResponse('KalturaFlavorAssetListResponse', pageOf(all, a.pager).map(flavorAssetObject), all.length);
       },
     },
     getByEntryId: {
@@ -148,8 +126,7 @@ export const flavorParamsService: ServiceModule = {
         const all = ctx.catalog.listFlavorParams().filter((p) => (idEqual === undefined || p.id === idEqual)
           && (idIn === undefined || idIn.includes(p.id))
           && (tags === undefined || p.tags.some((t) => tags.includes(t))));
-        const { pageSize, pageIndex } = readPager(a.pager);
-        return listResponse('KalturaFlavorParamsListResponse', all.slice((pageIndex - 1) * pageSize, pageIndex * pageSize).map(flavorParamsObject), all.length);
+        return listResponse('KalturaFlavorParamsListResponse', pageOf(all, a.pager).map(flavorParamsObject), all.length);
       },
     },
   },
