@@ -5,17 +5,13 @@
 import type { Catalog } from '../catalog/catalog.js';
 import { ModerationStatus, type Entry, type Partner } from '../catalog/types.js';
 import { fail } from '../errors.js';
-import { accessBlockedError, evaluateAccessRules } from './evaluate.js';
+import { accessBlockedError, evaluateAccessRules, type AccessScope } from './evaluate.js';
 import { KsError, ksHasPrivilege, parseKs, playManifestKsError, verifyKs, type Ks } from './ks.js';
 import type { AccessContext, AccessDecision } from './types.js';
 
-export interface RequestFacts {
+/** What the checks read from the request: what the rules see, the KS as sent, and the URI its urirestrict is checked against. */
+export interface RequestFacts extends Pick<AccessScope, 'clientIp' | 'referrer' | 'userAgent' | 'headers' | 'hashes'> {
   ks: string | null;
-  clientIp: string;
-  referrer: string;
-  userAgent: string;
-  headers: Record<string, string>;
-  hashes: Record<string, string>;
   rawUri: string;
 }
 
