@@ -8,14 +8,19 @@ const facts = (over: Partial<HttpFacts> = {}): HttpFacts => ({
   method: 'GET', rawUrl: '/p/309/sp/30900/playManifest/x', query: {}, headers: {}, isHttps: false, clientIp: '127.0.0.1', ...over,
 });
 const parse = (path: string, over: Partial<HttpFacts> = {}) => parsePlayRequest(path, facts(over));
-/** The DeliveryError code a parse throws, or 'ok'. */
-const codeOf = (path: string, over: Partial<HttpFacts> = {}): number | string => {
+/** What a parse throws, or undefined. */
+const errorOf = (path: string, over: Partial<HttpFacts> = {}): unknown => {
   try {
     parse(path, over);
-    return 'ok';
+    return undefined;
   } catch (e) {
-    return e instanceof DeliveryError ? e.code : `not a DeliveryError: ${e}`;
+    return e;
   }
+};
+/** The DeliveryError code a parse throws, or 'ok'. */
+const codeOf = (path: string, over: Partial<HttpFacts> = {}): number | string => {
+  const e = errorOf(path, over);
+  return e === undefined ? 'ok' : e instanceof DeliveryError ? e.code : `not a DeliveryError: ${e}`;
 };
 const b64url = (s: string) => Buffer.from(s).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 
@@ -190,12 +195,9 @@ t.test('maxBitrate: non-numeric or ≤ 0 gives error 19 (400)', async (t) => {
     t.equal(codeOf(`/entryId/x/mb/${bad}`), 19, `mb ${bad}`);
     t.equal(codeOf('/entryId/x', { query: { maxBitrate: bad } }), 19, `query maxBitrate ${bad}`);
   }
-  try {
-    parse('/entryId/x/maxBitrate/abc');
-  } catch (e) {
-    t.equal((e as DeliveryError).httpStatus, 400);
-    t.equal((e as DeliveryError).errorName, 'INVALID_MAX_BITRATE');
-  }
+  const err = errorOf('/entryId/x/maxBitrate/abc') as DeliveryError;
+  t.equal(err.httpStatus, 400);
+  t.equal(err.errorName, 'INVALID_MAX_BITRATE');
   t.equal(parse('/entryId/x/maxBitrate/800').maxBitrate, 800);
   t.equal(parse('/entryId/x/maxBitrate/800.5').maxBitrate, 800.5);
   t.equal(parse('/entryId/x/maxBitrate/1e3').maxBitrate, 1000, 'PHP is_numeric accepts exponents');
@@ -206,12 +208,9 @@ t.test('minBitrate: non-numeric or ≤ 0 gives error 49 (400)', async (t) => {
     t.equal(codeOf(`/entryId/x/minBitrate/${bad}`), 49, `minBitrate ${bad}`);
     t.equal(codeOf(`/entryId/x/mib/${bad}`), 49, `mib ${bad}`);
   }
-  try {
-    parse('/entryId/x/minBitrate/-1');
-  } catch (e) {
-    t.equal((e as DeliveryError).httpStatus, 400);
-    t.equal((e as DeliveryError).errorName, 'INVALID_MIN_BITRATE');
-  }
+  const err = errorOf('/entryId/x/minBitrate/-1') as DeliveryError;
+  t.equal(err.httpStatus, 400);
+  t.equal(err.errorName, 'INVALID_MIN_BITRATE');
   t.equal(parse('/entryId/x/minBitrate/300').minBitrate, 300);
   t.equal(codeOf('/entryId/x/maxBitrate/abc/minBitrate/abc'), 19, 'max is checked before min');
 });
@@ -327,12 +326,7 @@ t.test('bad paths give DeliveryError 25 (400): encoded slashes, NUL, malformed e
     [`/${'ab/'.repeat(4000)}`, 'path longer than 8 kB'],
   ];
   for (const [path, why] of bad) {
-    let err: unknown;
-    try {
-      parse(path);
-    } catch (e) {
-      err = e;
-    }
+    const err = errorOf(path);
     t.ok(err instanceof DeliveryError, why);
     t.equal((err as DeliveryError).code, 25, why);
     t.equal((err as DeliveryError).httpStatus, 400, why);
