@@ -6,7 +6,7 @@ import { DeliveryError } from '../src/errors.js';
 import { parsePlayRequest } from '../src/request/play-request.js';
 import { resolvePlayback } from '../src/playback.js';
 import { renderPlayback } from '../src/render/index.js';
-import { answerHead, manifestCacheKey, storableAnswer, type CachedAnswer } from '../src/cache/manifest-cache.js';
+import { answerHead, storableAnswer, type CachedAnswer } from '../src/cache/manifest-cache.js';
 import { baseUrl, httpFacts, pathAfter, payloadOf, sendError } from './http.js';
 
 const ID = /^-?[0-9]+$/;
@@ -22,10 +22,7 @@ export default async function playManifestRoutes(app: FastifyInstance) {
     }
     const now = app.now();
     const base = baseUrl(request);
-    const rawUrl = request.raw.url ?? request.url;
-    const isHttps = request.protocol === 'https';
-    // a KS in the header is the one request input outside the URL a kept answer never saw
-    const key = cache.enabled && request.headers['x-kaltura-ks'] === undefined ? manifestCacheKey(request.method, isHttps, base, rawUrl) : null;
+    const key = cache.keyOf(request.method, request.protocol === 'https', base, request.raw.url ?? request.url, request.headers['x-kaltura-ks']);
     const generation = app.catalog.generation();
     if (key !== null) {
       const hit = cache.get(key, generation);

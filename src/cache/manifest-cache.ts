@@ -32,8 +32,13 @@ export interface ManifestCacheStats {
 }
 
 export interface ManifestCache {
-  /** False when configured to keep nothing: callers skip building keys and answers. */
-  enabled: boolean;
+  /**
+   * The key of a request's answer: the raw URL (query included) and what outside it a storable
+   * answer depends on (method, scheme, public host). null when nothing is kept, so callers skip
+   * building answers, or when the request carries a KS in the X-Kaltura-Ks header, the one input
+   * outside the URL a kept answer never saw.
+   */
+  keyOf(method: string, isHttps: boolean, baseUrl: string, rawUrl: string, ksHeader: string | string[] | undefined): string | null;
   /** The answer stored under `key` for this catalog generation, or undefined. */
   get(key: string, generation: number): CachedAnswer | undefined;
   put(key: string, answer: CachedAnswer): void;
@@ -42,11 +47,6 @@ export interface ManifestCache {
 
 /** Largest answer worth keeping; manifests are a few kB. */
 const MAX_ANSWER_BYTES = 256 * 1024;
-
-/** Everything outside the URL that a storable answer depends on: method, scheme and public host. */
-export function manifestCacheKey(method: string, isHttps: boolean, baseUrl: string, rawUrl: string): string {
-  return `${method} ${isHttps ? 's' : ''}${baseUrl} ${rawUrl}`;
-}
 
 /**
  * The answer to keep for this request, or null when it may depend on more than the URL and the
@@ -99,7 +99,10 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
     bytes -= sizeOf(key, a);
   };
   return {
-    enabled: maxEntries > 0,
+    keyOf(method, isHttps, baseUrl, rawUrl, ksHeader) {
+      if (maxEntries <= 0 || ksHeader !== undefined) return null;
+      return `${method} ${isHttps ? 's' : ''}${baseUrl} ${rawUrl}`;
+    },
     get(key, generation) {
       const a = answers.get(key);
       if (a && a.generation === generation) {
