@@ -106,6 +106,15 @@ export function readArgs(spec: ActionSpec, params: Params, files: UploadedFile[]
   return args;
 }
 
+/** An entry, asset or upload-token id argument. */
+export const ID_ARG = { type: 'string', required: true, maxLength: 64 } as const;
+
+/** The arguments of a list action: a filter of the given class and a KalturaFilterPager. */
+export const listArgs = (filterType: string) => ({
+  filter: { type: 'object', kalturaType: filterType },
+  pager: { type: 'object', kalturaType: 'KalturaFilterPager' },
+}) as const;
+
 /** Reads an optional field of an input object (a filter, a pager) as a string. */
 export function objString(o: Params | null | undefined, key: string): string | undefined {
   const v = o?.[key];

@@ -3,7 +3,7 @@
 import type { EntryFilter } from '../../catalog/catalog.js';
 import { EntryType } from '../../catalog/types.js';
 import { ApiError } from '../errors.js';
-import { objInt, objList, objString, readPager } from '../args.js';
+import { ID_ARG, listArgs, objInt, objList, objString, readPager } from '../args.js';
 import { callPartnerId, entryApiObject, partnerEntry } from '../lookup.js';
 import { listResponse } from '../objects.js';
 import type { Params } from '../params.js';
@@ -46,14 +46,11 @@ function listEntries(ctx: ApiContext, a: Record<string, any>, mediaOnly: boolean
   return listResponse(type, objects.map((e) => entryApiObject(ctx, e)), totalCount);
 }
 
-const ENTRY_ID = { type: 'string', required: true, maxLength: 64 } as const;
 const VERSION = { type: 'int', default: -1 } as const;
-const FILTER = (kalturaType: string) => ({ type: 'object', kalturaType }) as const;
-const PAGER = { type: 'object', kalturaType: 'KalturaFilterPager' } as const;
 
 const getAction = (mediaOnly: boolean, returns: string): ActionSpec => ({
   description: 'Gets an entry by id',
-  params: { entryId: ENTRY_ID, version: VERSION },
+  params: { entryId: ID_ARG, version: VERSION },
   returns,
   throws: ['ENTRY_ID_NOT_FOUND'],
   handler(ctx, a) {
@@ -72,14 +69,14 @@ export const baseEntryService: ServiceModule = {
     get: getAction(false, 'KalturaBaseEntry'),
     list: {
       description: 'Lists entries (filters: idEqual, idIn, redirectFromEntryId, referenceIdEqual, nameLike, statusEqual, statusIn, mediaTypeEqual, typeEqual, typeIn)',
-      params: { filter: FILTER('KalturaBaseEntryFilter'), pager: PAGER },
+      params: listArgs('KalturaBaseEntryFilter'),
       returns: 'KalturaBaseEntryListResponse',
       handler: (ctx, a) => listEntries(ctx, a, false, 'KalturaBaseEntryListResponse'),
     },
     getPlaybackContext: {
       description: 'What a player may play: sources per format, flavors, captions, and the access-control actions and messages',
       params: {
-        entryId: ENTRY_ID,
+        entryId: ID_ARG,
         contextDataParams: { type: 'object', kalturaType: 'KalturaPlaybackContextOptions' },
       },
       returns: 'KalturaPlaybackContext',
@@ -105,7 +102,7 @@ export const mediaService: ServiceModule = {
     get: getAction(true, 'KalturaMediaEntry'),
     list: {
       description: 'Lists media entries',
-      params: { filter: FILTER('KalturaMediaEntryFilter'), pager: PAGER },
+      params: listArgs('KalturaMediaEntryFilter'),
       returns: 'KalturaMediaListResponse',
       handler: (ctx, a) => listEntries(ctx, a, true, 'KalturaMediaListResponse'),
     },

@@ -7,14 +7,12 @@ import { mediaPath } from '../../serve/file.js';
 import type { CaptionAsset } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
 import { srtToWebVtt } from '../../media/captions.js';
-import { pageOf } from '../args.js';
+import { ID_ARG, listArgs, pageOf } from '../args.js';
 import { ApiError } from '../errors.js';
 import { partnerAssets, partnerCaption, requestProtocol } from '../lookup.js';
 import { captionAssetObject, listResponse } from '../objects.js';
 import { playRequestFor } from '../playback-context.js';
 import type { ApiContext, FileResult, ServiceModule } from '../types.js';
-
-const CAPTION_ID = { type: 'string', required: true, maxLength: 64 } as const;
 
 /** The caption a serve call names: of the KS's partner, or (without a KS) of any partner, subject to the entry's rules. */
 function servedCaption(ctx: ApiContext, id: string): CaptionAsset {
@@ -49,14 +47,14 @@ export const captionAssetService: ServiceModule = {
   description: 'Caption assets of entries (caption plugin)',
   actions: {
     get: {
-      params: { captionAssetId: CAPTION_ID },
+      params: { captionAssetId: ID_ARG },
       returns: 'KalturaCaptionAsset',
       throws: ['CAPTION_ASSET_ID_NOT_FOUND'],
       handler: (ctx, a) => captionAssetObject(partnerCaption(ctx, a.captionAssetId)),
     },
     list: {
       description: 'Lists caption assets (filters: entryIdEqual, entryIdIn, idEqual, idIn)',
-      params: { filter: { type: 'object', kalturaType: 'KalturaAssetFilter' }, pager: { type: 'object', kalturaType: 'KalturaFilterPager' } },
+      params: listArgs('KalturaAssetFilter'),
       returns: 'KalturaCaptionAssetListResponse',
       handler(ctx, a) {
         const all = partnerAssets(ctx, a.filter, (id) => ctx.catalog.listCaptions(id), (id) => ctx.catalog.getCaption(id));
@@ -66,7 +64,7 @@ export const captionAssetService: ServiceModule = {
     serve: {
       description: 'The caption file as stored',
       auth: 'optional',
-      params: { captionAssetId: CAPTION_ID },
+      params: { captionAssetId: ID_ARG },
       returns: 'file',
       throws: ['CAPTION_ASSET_ID_NOT_FOUND', 'ACCESS_CONTROL_RESTRICTED'],
       handler(ctx, a): FileResult {
@@ -81,7 +79,7 @@ export const captionAssetService: ServiceModule = {
       description: 'The caption as WebVTT (SRT is converted); segment parameters are accepted and the whole file is one segment',
       auth: 'optional',
       params: {
-        captionAssetId: CAPTION_ID,
+        captionAssetId: ID_ARG,
         segmentDuration: { type: 'int', default: 30 },
         segmentIndex: { type: 'int', default: -1 },
         localTimestamp: { type: 'int', default: 10000 },

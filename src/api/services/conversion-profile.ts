@@ -1,4 +1,5 @@
 // conversionProfile: the ladders a partner's uploads are transcoded into (src/ingest).
+import { listArgs } from '../args.js';
 import { ApiError } from '../errors.js';
 import { callPartnerId } from '../lookup.js';
 import { listResponse } from '../objects.js';
@@ -22,7 +23,7 @@ export const conversionProfileService: ServiceModule = {
   description: 'Transcoding ladders (the flavor params an upload is converted into)',
   actions: {
     list: {
-      params: { filter: { type: 'object', kalturaType: 'KalturaConversionProfileFilter' }, pager: { type: 'object', kalturaType: 'KalturaFilterPager' } },
+      params: listArgs('KalturaConversionProfileFilter'),
       returns: 'KalturaConversionProfileListResponse',
       handler(ctx) {
         const profiles = ctx.catalog.listConversionProfiles(callPartnerId(ctx));

@@ -1,7 +1,7 @@
 // flavorAsset and flavorParams: the renditions of an entry, their encoding settings, and a
 // download URL per flavor (through playManifest, so the DOWNLOAD access rules apply).
 import { AssetStatus, type FlavorAsset } from '../../catalog/types.js';
-import { objInt, objList, objString, pageOf } from '../args.js';
+import { ID_ARG, listArgs, objInt, objList, objString, pageOf } from '../args.js';
 import { ApiError } from '../errors.js';
 import { partnerAssets, partnerEntry, partnerFlavor } from '../lookup.js';
 import { flavorAssetObject, flavorParamsObject, listResponse } from '../objects.js';
@@ -24,22 +24,19 @@ function filteredFlavors(ctx: ApiContext, f: Params | null): FlavorAsset[] {
     && (tagsLike === undefined || x.tags.some((t) => t.includes(tagsLike))));
 }
 
-const ENTRY_ID = { type: 'string', required: true, maxLength: 64 } as const;
-const PAGER = { type: 'object', kalturaType: 'KalturaFilterPager' } as const;
-
 export const flavorAssetService: ServiceModule = {
   name: 'flavorAsset',
   description: 'Flavor assets: the renditions of an entry',
   actions: {
     get: {
-      params: { id: { type: 'string', required: true, maxLength: 64 } },
+      params: { id: ID_ARG },
       returns: 'KalturaFlavorAsset',
       throws: ['FLAVOR_ASSET_ID_NOT_FOUND'],
       handler: (ctx, a) => flavorAssetObject(partnerFlavor(ctx, a.id)),
     },
     list: {
       description: 'Lists flavor assets (filters: entryIdEqual, entryIdIn, idEqual, idIn, statusEqual, statusIn, flavorParamsIdEqual, flavorParamsIdIn, tagsLike)',
-      params: { filter: { type: 'object', kalturaType: 'KalturaAssetFilter' }, pager: PAGER },
+      params: listArgs('KalturaAssetFilter'),
       returns: 'KalturaFlavorAssetListResponse',
       handler(ctx, a) {
         const all = filteredFlavors(ctx, a.filter);
@@ -48,14 +45,14 @@ export const flavorAssetService: ServiceModule = {
     },
     getByEntryId: {
       description: 'Every flavor asset of an entry',
-      params: { entryId: ENTRY_ID },
+      params: { entryId: ID_ARG },
       returns: 'array:KalturaFlavorAsset',
       throws: ['ENTRY_ID_NOT_FOUND'],
       handler: (ctx, a) => ctx.catalog.listFlavors(partnerEntry(ctx, a.entryId).id).filter((f) => f.status !== AssetStatus.DELETED).map(flavorAssetObject),
     },
     getWebPlayableByEntryId: {
       description: 'The READY flavors of an entry tagged "web"',
-      params: { entryId: ENTRY_ID },
+      params: { entryId: ID_ARG },
       returns: 'array:KalturaFlavorAsset',
       throws: ['ENTRY_ID_NOT_FOUND', 'NO_FLAVORS_FOUND'],
       handler(ctx, a) {
@@ -67,7 +64,7 @@ export const flavorAssetService: ServiceModule = {
     },
     getFlavorAssetsWithParams: {
       description: 'Each flavor asset of an entry with its flavor params',
-      params: { entryId: ENTRY_ID },
+      params: { entryId: ID_ARG },
       returns: 'array:KalturaFlavorAssetWithParams',
       throws: ['ENTRY_ID_NOT_FOUND'],
       handler(ctx, a) {
@@ -84,7 +81,7 @@ export const flavorAssetService: ServiceModule = {
     getUrl: {
       description: 'A download URL of the flavor (a playManifest format/download URL); the DOWNLOAD access rules apply',
       params: {
-        id: { type: 'string', required: true, maxLength: 64 },
+        id: ID_ARG,
         storageId: { type: 'int' },
         forceProxy: { type: 'bool', default: false },
         options: { type: 'object', kalturaType: 'KalturaFlavorAssetUrlOptions' },
@@ -117,7 +114,7 @@ export const flavorParamsService: ServiceModule = {
     },
     list: {
       description: 'Lists flavor params (filters: idEqual, idIn, tagsMultiLikeOr)',
-      params: { filter: { type: 'object', kalturaType: 'KalturaFlavorParamsFilter' }, pager: PAGER },
+      params: listArgs('KalturaFlavorParamsFilter'),
       returns: 'KalturaFlavorParamsListResponse',
       handler(ctx, a) {
         const idEqual = objInt(a.filter, 'idEqual');

@@ -4,7 +4,7 @@
 // queue (src/ingest/queue.ts), and the entry's status goes PRECONVERT (1) → READY (2) or ERROR.
 import { rmSync } from 'node:fs';
 import { ApiError } from '../errors.js';
-import { objInt, objString } from '../args.js';
+import { ID_ARG, objInt, objString } from '../args.js';
 import { callPartnerId, entryApiObject, partnerEntry } from '../lookup.js';
 import type { ActionSpec, ApiContext } from '../types.js';
 import type { Params } from '../params.js';
@@ -79,13 +79,11 @@ function uploadedTokenOf(resource: Params | null): string {
   return token;
 }
 
-const ENTRY_ID = { type: 'string', required: true, maxLength: 64 } as const;
-const TOKEN_ID = { type: 'string', required: true, maxLength: 64 } as const;
 const INGEST_ERRORS = ['UPLOAD_TOKEN_NOT_FOUND', 'UPLOAD_TOKEN_INVALID_STATUS_FOR_ADD_ENTRY', 'INGEST_FAILED'];
 
 const addFromUploadedFile = (entryParam: string, kalturaType: string): ActionSpec => ({
   description: 'Creates an entry from a completed upload token; transcoding runs in the background',
-  params: { [entryParam]: { type: 'object', kalturaType, required: true }, uploadTokenId: TOKEN_ID, type: { type: 'int', default: -1 } },
+  params: { [entryParam]: { type: 'object', kalturaType, required: true }, uploadTokenId: ID_ARG, type: { type: 'int', default: -1 } },
   returns: kalturaType,
   throws: INGEST_ERRORS,
   async handler(ctx, a) {
@@ -96,7 +94,7 @@ const addFromUploadedFile = (entryParam: string, kalturaType: string): ActionSpe
 
 const deleteAction: ActionSpec = {
   description: 'Deletes an entry: its status becomes DELETED (3) and its files are removed',
-  params: { entryId: ENTRY_ID },
+  params: { entryId: ID_ARG },
   returns: 'void',
   throws: ['ENTRY_ID_NOT_FOUND'],
   handler(ctx, a) {
@@ -116,7 +114,7 @@ export const mediaIngestActions: Record<string, ActionSpec> = {
   },
   addContent: {
     description: 'Adds the content of an entry from a KalturaUploadedFileTokenResource; transcoding runs in the background',
-    params: { entryId: ENTRY_ID, resource: { type: 'object', kalturaType: 'KalturaResource', required: true } },
+    params: { entryId: ID_ARG, resource: { type: 'object', kalturaType: 'KalturaResource', required: true } },
     returns: 'KalturaMediaEntry',
     throws: ['ENTRY_ID_NOT_FOUND', 'RESOURCE_TYPE_NOT_SUPPORTED', ...INGEST_ERRORS],
     async handler(ctx, a) {

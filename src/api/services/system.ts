@@ -1,4 +1,5 @@
 // system, user and metadata_metadata: the small actions clients call around the real work.
+import { listArgs } from '../args.js';
 import { ApiError } from '../errors.js';
 import type { ServiceModule } from '../types.js';
 
@@ -39,7 +40,7 @@ export const metadataService: ServiceModule = {
   description: 'Custom metadata (none is stored: lists are empty)',
   actions: {
     list: {
-      params: { filter: { type: 'object', kalturaType: 'KalturaMetadataFilter' }, pager: { type: 'object', kalturaType: 'KalturaFilterPager' } },
+      params: listArgs('KalturaMetadataFilter'),
       returns: 'KalturaMetadataListResponse',
       handler: () => ({ objectType: 'KalturaMetadataListResponse', objects: [], totalCount: 0 }),
     },

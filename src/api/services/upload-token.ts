@@ -1,7 +1,7 @@
 // uploadToken: chunked, resumable uploads into the data directory (src/ingest/uploads.ts), for
 // media.addContent and baseEntry.addFromUploadedFile to ingest.
 import { ApiError } from '../errors.js';
-import { objInt, objString } from '../args.js';
+import { ID_ARG, objInt, objString } from '../args.js';
 import { callPartnerId } from '../lookup.js';
 import type { ApiContext, ApiObject, ServiceModule, UploadedFile } from '../types.js';
 import {
@@ -41,8 +41,6 @@ export function requireAdminKs(ctx: ApiContext): void {
   if (!ctx.ks || ctx.ks.type < 2) throw new ApiError('SERVICE_FORBIDDEN', { SERVICE: `${ctx.service}.${ctx.action} (an admin KS is required)` });
 }
 
-const TOKEN_ID = { type: 'string', required: true, maxLength: 64 } as const;
-
 export const uploadTokenService: ServiceModule = {
   name: 'uploadToken',
   description: 'Uploads of media files in chunks, resumable',
@@ -65,7 +63,7 @@ export const uploadTokenService: ServiceModule = {
     upload: {
       description: 'Uploads a chunk: resume=false starts over; resume=true writes at resumeAt (-1: at the end); finalChunk=true completes the upload',
       params: {
-        uploadTokenId: TOKEN_ID,
+        uploadTokenId: ID_ARG,
         fileData: { type: 'file', required: true },
         resume: { type: 'bool', default: false },
         finalChunk: { type: 'bool', default: true },
@@ -90,7 +88,7 @@ export const uploadTokenService: ServiceModule = {
       },
     },
     get: {
-      params: { uploadTokenId: TOKEN_ID },
+      params: { uploadTokenId: ID_ARG },
       returns: 'KalturaUploadToken',
       throws: ['UPLOAD_TOKEN_NOT_FOUND'],
       handler(ctx, a) {
@@ -103,7 +101,7 @@ export const uploadTokenService: ServiceModule = {
       },
     },
     delete: {
-      params: { uploadTokenId: TOKEN_ID },
+      params: { uploadTokenId: ID_ARG },
       returns: 'void',
       throws: ['UPLOAD_TOKEN_NOT_FOUND'],
       handler(ctx, a) {
