@@ -110,8 +110,6 @@ export function loadConfig(processEnv: Env = process.env): Config {
     if (!sampleLibrary && (urlTokenSecret === SAMPLE_URL_TOKEN_SECRET || mediaUrlSecret === SAMPLE_MEDIA_URL_SECRET)) {
       throw new ConfigError('KDELIVER_URL_TOKEN_SECRET / KDELIVER_MEDIA_URL_SECRET: the sample secrets are refused in production unless KDELIVER_SAMPLE_LIBRARY=true');
     }
-  }
-  if (production) {
     for (const [key, value] of [['KDELIVER_URL_TOKEN_SECRET', urlTokenSecret], ['KDELIVER_MEDIA_URL_SECRET', mediaUrlSecret]] as const) {
       if (value !== SAMPLE_URL_TOKEN_SECRET && value !== SAMPLE_MEDIA_URL_SECRET && value.length < 16) {
         throw new ConfigError(`${key}: expected at least 16 characters in production (a long random string), got ${value.length}`);
