@@ -45,10 +45,11 @@ export function pathAfter(request: FastifyRequest, action: string): string {
   return i < 0 ? '' : raw.slice(i + action.length + 1);
 }
 
-export function sendRendered(reply: FastifyReply, r: Rendered): FastifyReply {
+/** Sends a rendered answer; `body` when the caller already made its payload (payloadOf). */
+export function sendRendered(reply: FastifyReply, r: Rendered, body = payloadOf(r)): FastifyReply {
   reply.code(r.status);
   for (const [k, v] of Object.entries(r.headers)) reply.header(k, v);
-  return reply.send(payloadOf(r));
+  return reply.send(body);
 }
 
 /**

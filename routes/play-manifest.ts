@@ -7,7 +7,7 @@ import { parsePlayRequest } from '../src/request/play-request.js';
 import { resolvePlayback } from '../src/playback.js';
 import { renderPlayback } from '../src/render/index.js';
 import { answerHead, storableAnswer, type CachedAnswer } from '../src/cache/manifest-cache.js';
-import { baseUrl, httpFacts, pathAfter, payloadOf, sendError } from './http.js';
+import { baseUrl, httpFacts, pathAfter, payloadOf, sendError, sendRendered } from './http.js';
 
 const ID = /^-?[0-9]+$/;
 
@@ -40,9 +40,7 @@ export default async function playManifestRoutes(app: FastifyInstance) {
       const body = payloadOf(rendered);
       const keep = key !== null ? storableAnswer(req, pb, rendered, body, now, generation) : null;
       if (keep) cache.put(key!, keep);
-      reply.code(rendered.status);
-      for (const [k, v] of Object.entries(rendered.headers)) reply.header(k, v);
-      return reply.send(body);
+      return sendRendered(reply, rendered, body);
     } catch (e) {
       if (!(e instanceof DeliveryError)) throw e;
       request.log.info({ code: e.code }, `playManifest refused: error ${e.code} ${e.errorName}`);
