@@ -105,10 +105,8 @@ export function recycleWhenSent<T extends Readable>(stream: T, response: { once(
   return stream;
 }
 
-const partLength = (p: Part): number => (p instanceof Uint8Array ? p.length : p.length);
-
 /** Merges adjacent file spans so a segment is read in as few preads as the layout allows. */
-export function coalesce(parts: Part[]): Part[] {
+function coalesce(parts: Part[]): Part[] {
   const out: Part[] = [];
   for (const p of parts) {
     const last = out[out.length - 1];
@@ -119,9 +117,21 @@ export function coalesce(parts: Part[]): Part[] {
   return out;
 }
 
+/** The parts that overlap body bytes [start, endInclusive], each with the overlap [from, to) in the part's own bytes. */
+function* overlapping(list: Part[], start: number, endInclusive: number): Generator<[Part, number, number]> {
+  let pos = 0;
+  for (const p of list) {
+    const from = Math.max(start, pos);
+    const to = Math.min(endInclusive + 1, pos + p.length);
+    if (from < to) yield [p, from - pos, to - pos];
+    pos += p.length;
+    if (pos > endInclusive) return;
+  }
+}
+
 export function partsBody(parts: Part[], contentType: string): MediaBody {
   const list = coalesce(parts);
-  const length = list.reduce((n, p) => n + partLength(p), 0);
+  const length = list.reduce((n, p) => n + p.length, 0);
   return {
     length,
     contentType,
@@ -130,45 +140,31 @@ export function partsBody(parts: Part[], contentType: string): MediaBody {
       // (video first, then audio): one pread of the whole region beats one per sample.
       let region: Buffer | null = null;
       let regionAt = 0;
-      {
-        let pos = 0;
-        let lo = Infinity;
-        let hi = 0;
-        let wanted = 0;
-        let spans = 0;
-        for (const p of list) {
-          const len = partLength(p);
-          if (!(p instanceof Uint8Array) && pos <= endInclusive && pos + len > start) {
-            lo = Math.min(lo, p.offset);
-            hi = Math.max(hi, p.offset + p.length);
-            wanted += p.length;
-            spans++;
-          }
-          pos += len;
-        }
-        if (spans > 1 && hi - lo <= REGION_MAX && hi - lo <= wanted * 2 + 65536) {
-          region = await readRegion(fh, lo, hi);
-          regionAt = lo;
-        }
+      let lo = Infinity;
+      let hi = 0;
+      let wanted = 0;
+      let spans = 0;
+      for (const [p] of overlapping(list, start, endInclusive)) {
+        if (p instanceof Uint8Array) continue;
+        lo = Math.min(lo, p.offset);
+        hi = Math.max(hi, p.offset + p.length);
+        wanted += p.length;
+        spans++;
+      }
+      if (spans > 1 && hi - lo <= REGION_MAX && hi - lo <= wanted * 2 + 65536) {
+        region = await readRegion(fh, lo, hi);
+        regionAt = lo;
       }
       if (region && endInclusive + 1 - start <= REGION_MAX) {
         // the whole answer in one buffer, written to the socket at once; the region is only
         // copied from, so it goes back to the pool for the next request
         const out = takeOutput(endInclusive + 1 - start);
-        let pos = 0;
         let w = 0;
         try {
-          for (const p of list) {
-            const len = partLength(p);
-            const from = Math.max(start, pos);
-            const to = Math.min(endInclusive + 1, pos + len);
-            if (from < to) {
-              if (p instanceof Uint8Array) out.set(p.subarray(from - pos, to - pos), w);
-              else region.copy(out, w, p.offset - regionAt + (from - pos), p.offset - regionAt + (to - pos));
-              w += to - from;
-            }
-            pos += len;
-            if (pos > endInclusive) break;
+          for (const [p, from, to] of overlapping(list, start, endInclusive)) {
+            if (p instanceof Uint8Array) out.set(p.subarray(from, to), w);
+            else region.copy(out, w, p.offset - regionAt + from, p.offset - regionAt + to);
+            w += to - from;
           }
         } finally {
           giveScratch(region);
@@ -185,38 +181,30 @@ export function partsBody(parts: Part[], contentType: string): MediaBody {
         pendingBytes = 0;
         return out;
       };
-      let pos = 0;
-      for (const p of list) {
-        const len = partLength(p);
-        const from = Math.max(start, pos);
-        const to = Math.min(endInclusive + 1, pos + len);
-        if (from < to) {
-          let slice: Uint8Array | null = null;
-          if (p instanceof Uint8Array) slice = p.subarray(from - pos, to - pos);
-          else if (region) slice = region.subarray(p.offset - regionAt + (from - pos), p.offset - regionAt + (to - pos));
-          if (slice && slice.length >= DIRECT) {
-            // long runs (a chunk of consecutive samples) go out as views of the region, uncopied
-            if (pendingBytes) yield flush();
-            yield slice;
-          } else if (slice) {
-            pending.push(slice);
-            pendingBytes += slice.length;
-            if (pendingBytes >= BATCH) yield flush();
-          } else {
-            if (pendingBytes) yield flush();
-            const q = p as { offset: number; length: number };
-            let off = q.offset + (from - pos);
-            let left = to - from;
-            while (left > 0) {
-              const n = Math.min(left, READ_CHUNK);
-              yield await readSpan(fh, off, n);
-              off += n;
-              left -= n;
-            }
+      for (const [p, from, to] of overlapping(list, start, endInclusive)) {
+        let slice: Uint8Array | null = null;
+        if (p instanceof Uint8Array) slice = p.subarray(from, to);
+        else if (region) slice = region.subarray(p.offset - regionAt + from, p.offset - regionAt + to);
+        if (slice && slice.length >= DIRECT) {
+          // long runs (a chunk of consecutive samples) go out as views of the region, uncopied
+          if (pendingBytes) yield flush();
+          yield slice;
+        } else if (slice) {
+          pending.push(slice);
+          pendingBytes += slice.length;
+          if (pendingBytes >= BATCH) yield flush();
+        } else {
+          if (pendingBytes) yield flush();
+          const q = p as { offset: number; length: number };
+          let off = q.offset + from;
+          let left = to - from;
+          while (left > 0) {
+            const n = Math.min(left, READ_CHUNK);
+            yield await readSpan(fh, off, n);
+            off += n;
+            left -= n;
           }
         }
-        pos += len;
-        if (pos > endInclusive) break;
       }
       if (pendingBytes) yield flush();
     },
