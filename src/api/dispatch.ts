@@ -25,9 +25,7 @@ export function createRegistry(modules: readonly ServiceModule[]): Registry {
   return { services };
 }
 
-/** Parameters every call may carry that are not action arguments. */
-
-export function lookupAction(registry: Registry, service: unknown, action: unknown): { spec: ActionSpec; service: string; action: string } {
+function lookupAction(registry: Registry, service: unknown, action: unknown): { spec: ActionSpec; service: string; action: string } {
   if (typeof service !== 'string' || service === '') throw new ApiError('SERVICE_NOT_SPECIFIED');
   const svc = registry.services.get(service.toLowerCase());
   if (!svc) throw new ApiError('SERVICE_DOES_NOT_EXISTS', { SERVICE_NAME: service });
