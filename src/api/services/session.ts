@@ -33,8 +33,7 @@ export const sessionService: ServiceModule = {
         const pid: number | null = a.partnerId ?? ctx.partnerId;
         if (pid === null) throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAMETER_NAME: 'partnerId' });
         const partner = ctx.catalog.getPartner(pid);
-        if (!partner) throw new ApiError('START_SESSION_ERROR', { PARTNER_ID: pid });
-        if (partner.status !== 1) throw new ApiError('START_SESSION_ERROR', { PARTNER_ID: pid });
+        if (!partner || partner.status !== 1) throw new ApiError('START_SESSION_ERROR', { PARTNER_ID: pid });
         const isAdmin = partner.adminSecret !== '' && a.secret === partner.adminSecret;
         const isUser = partner.userSecret !== '' && a.secret === partner.userSecret;
         if (!isAdmin && !(isUser && a.type === 0)) throw new ApiError('START_SESSION_ERROR', { PARTNER_ID: pid });
