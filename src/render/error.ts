@@ -3,6 +3,7 @@
 // saying what went wrong, for people. CORS is added (unlike the reference) so a browser player
 // can read why it was refused.
 import { DeliveryError } from '../errors.js';
+import { formatCaching } from './index.js';
 import type { Rendered } from './types.js';
 
 const UNCACHED_CODES = new Set([3, 16, 53]);
@@ -17,11 +18,7 @@ export function renderError(err: DeliveryError, method: string, now: number): Re
     'Access-Control-Expose-Headers': 'X-Kaltura,X-Kaltura-App',
   };
   if (method === 'GET' && !UNCACHED_CODES.has(err.code)) {
-    Object.assign(headers, {
-      'Cache-Control': 'private, max-age=60, max-stale=0',
-      Expires: new Date((now + 60) * 1000).toUTCString(),
-      'Last-Modified': new Date(now * 1000).toUTCString(),
-    });
+    Object.assign(headers, formatCaching(60, now));
   } else {
     headers['Cache-Control'] = 'no-store';
   }

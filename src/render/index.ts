@@ -80,7 +80,8 @@ export function cachingHeaders(age: number, now: number): Record<string, string>
   return lastCaching.headers;
 }
 
-function formatCaching(age: number, now: number): Record<string, string> {
+/** The same headers, formatted each time: error answers (render/error.ts) use it, so their age never displaces the manifests' kept one. */
+export function formatCaching(age: number, now: number): Record<string, string> {
   if (age > 0) {
     return {
       'Cache-Control': `private, max-age=${age}, max-stale=0`,
