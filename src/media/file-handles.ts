@@ -124,7 +124,8 @@ export function createHandleCache(opts: HandleCacheOptions = {}): HandleCache {
         if (!have.retired) void retire(have);
       }
       let p = opening.get(path);
-      if (!p) {
+      if (p) hits++; // joins an open already under way: no open of its own
+      else {
         p = openEntry(path).finally(() => opening.delete(path));
         opening.set(path, p);
         p.then((e) => {

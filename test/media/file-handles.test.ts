@@ -30,6 +30,7 @@ t.test('concurrent and repeated leases share one open file', async (t) => {
   const a = file('a', 'alpha');
   const leases = await Promise.all(Array.from({ length: 10 }, () => c.acquire(a)));
   t.equal(c.stats().opens, 1, 'opened once for ten concurrent requests');
+  t.equal(c.stats().hits, 9, 'the other nine counted as hits: they joined that open');
   t.equal(await readAll(leases[3].fh, 5), 'alpha');
   await Promise.all(leases.map((l) => l.release()));
   const again = await c.acquire(a);
