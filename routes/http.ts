@@ -1,7 +1,7 @@
 // Glue between Fastify and the stages: the request facts the stages need, the public base URL,
 // and sending a rendered answer. The only place route plugins share code.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { decodeReferrer, type HttpFacts } from '../src/request/play-request.js';
+import { flatHeaders, referrerOf, type HttpFacts } from '../src/request/play-request.js';
 import type { RequestFacts } from '../src/access/entry-check.js';
 import type { Rendered } from '../src/render/types.js';
 import { DeliveryError } from '../src/errors.js';
@@ -84,13 +84,11 @@ export function sendPlanned(request: FastifyRequest, reply: FastifyReply, plan: 
  * parameter (url-safe base64) over the Referer header.
  */
 export function accessFacts(request: FastifyRequest, params: { ks?: string | null; referrer?: string | null }): RequestFacts {
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(request.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-  const referer = /[\r\n]/.test(headers.referer ?? '') ? '' : headers.referer ?? '';
+  const headers = flatHeaders(request.headers);
   return {
     ks: headers['x-kaltura-ks'] || params.ks || null,
     clientIp: request.ip,
-    referrer: (params.referrer ? decodeReferrer(params.referrer) : '') || referer,
+    referrer: referrerOf(params.referrer, headers.referer ?? ''),
     userAgent: headers['user-agent'] ?? '',
     headers,
     hashes: {},

@@ -92,6 +92,21 @@ export function decodeReferrer(v: string): string {
   return /[\u0000-\u001f\u007f\ufffd]/.test(text) ? '' : text;
 }
 
+/** The decoded `referrer` parameter, else the Referer header (never one carrying CR or LF). */
+export function referrerOf(param: string | null | undefined, refererHeader: string): string {
+  return (param ? decodeReferrer(param) : '') || (/[\r\n]/.test(refererHeader) ? '' : refererHeader);
+}
+
+/** Header values by lower-case name, a repeated header's values joined with ", ". */
+export function flatHeaders(headers: HttpFacts['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    const s = Array.isArray(v) ? v.join(', ') : v;
+    if (s !== undefined) out[k.toLowerCase()] = s;
+  }
+  return out;
+}
+
 // PHP's is_numeric: decimal only, so "0x10", "0b1", "Infinity" are not numbers (Number() takes them)
 const NUMERIC = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/;
 const num = (v: string | undefined): number | null => {
@@ -110,11 +125,7 @@ export function parsePlayRequest(pathAfterAction: string, http: HttpFacts): Play
     return short !== undefined ? params.get(short) : undefined;
   };
 
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(http.headers)) {
-    const s = Array.isArray(v) ? v.join(', ') : v;
-    if (s !== undefined) headers[k.toLowerCase()] = s;
-  }
+  const headers = flatHeaders(http.headers);
 
   const format = get('format') || 'url';
   let protocol = get('protocol') || 'http';
@@ -159,9 +170,7 @@ export function parsePlayRequest(pathAfterAction: string, http: HttpFacts): Play
   }
 
   const ksHeader = headerValue(http.headers, 'x-kaltura-ks');
-  const referrerParam = get('referrer');
-  const refHeader = headerValue(http.headers, 'referer') ?? '';
-  const referrer = (referrerParam ? decodeReferrer(referrerParam) : '') || (/[\r\n]/.test(refHeader) ? '' : refHeader);
+  const referrer = referrerOf(get('referrer'), headerValue(http.headers, 'referer') ?? '');
 
   const q = http.query ?? {};
   const cb = typeof q.callback === 'string' ? q.callback : null;
