@@ -26,14 +26,14 @@ export function partnerEntry(ctx: ApiContext, id: string): Entry {
 export function partnerFlavor(ctx: ApiContext, id: string): FlavorAsset {
   const pid = callPartnerId(ctx);
   const f = ctx.catalog.getFlavor(id);
-  if (!f || f.partnerId !== pid || f.status === 3) throw new ApiError('FLAVOR_ASSET_ID_NOT_FOUND', { ID: id });
+  if (!f || f.partnerId !== pid || f.status === AssetStatus.DELETED) throw new ApiError('FLAVOR_ASSET_ID_NOT_FOUND', { ID: id });
   return f;
 }
 
 export function partnerCaption(ctx: ApiContext, id: string): CaptionAsset {
   const pid = callPartnerId(ctx);
   const c = ctx.catalog.getCaption(id);
-  if (!c || c.partnerId !== pid || c.status === 3) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: id });
+  if (!c || c.partnerId !== pid || c.status === AssetStatus.DELETED) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: id });
   return c;
 }
 

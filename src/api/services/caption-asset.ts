@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { checkEntryAccess, rulesOf } from '../../access/entry-check.js';
 import { mediaPath } from '../../serve/file.js';
-import type { CaptionAsset } from '../../catalog/types.js';
+import { AssetStatus, EntryStatus, type CaptionAsset } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
 import { srtToWebVtt } from '../../media/captions.js';
 import { ID_ARG, listArgs, pageOf } from '../args.js';
@@ -17,9 +17,9 @@ import type { ApiContext, FileResult, ServiceModule } from '../types.js';
 /** The caption a serve call names: of the KS's partner, or (without a KS) of any partner, subject to the entry's rules. */
 function servedCaption(ctx: ApiContext, id: string): CaptionAsset {
   const c = ctx.ks ? partnerCaption(ctx, id) : ctx.catalog.getCaption(id);
-  if (!c || c.status === 3) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: id });
+  if (!c || c.status === AssetStatus.DELETED) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: id });
   const entry = ctx.catalog.getEntry(c.entryId);
-  if (!entry || entry.status === 3) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: id });
+  if (!entry || entry.status === EntryStatus.DELETED) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: id });
   const partner = ctx.catalog.getPartner(entry.partnerId);
   if (partner && rulesOf(ctx.catalog, entry).length > 0) {
     try {
