@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateKs, login } from '../src/console/auth.js';
 import { tracePlayManifest } from '../src/console/trace.js';
 import { partnerView } from '../src/console/views.js';
+import { headerValue } from '../src/request/play-request.js';
 import { baseUrl } from './http.js';
 
 /** The console's static folder: console/ at the project root (from routes/ or dist/routes/). */
@@ -73,8 +74,7 @@ export default async function consoleRoutes(app: FastifyInstance): Promise<void>
   const api = { logLevel: 'info' as const };
   const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store');
   const admin = (req: FastifyRequest, reply: FastifyReply) => {
-    const h = req.headers['x-kaltura-ks'];
-    const auth = authenticateKs(app.catalog, Array.isArray(h) ? h[0] : h, app.now(), req.ip);
+    const auth = authenticateKs(app.catalog, headerValue(req.headers, 'x-kaltura-ks'), app.now(), req.ip);
     if (!auth.ok) {
       noStore(reply).code(auth.status).send({ message: auth.message });
       return null;

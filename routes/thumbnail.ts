@@ -8,9 +8,8 @@ import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js
 import { checkEntryAccess, rulesOf } from '../src/access/entry-check.js';
 import { parseThumbnailParams } from '../src/thumbnail/params.js';
 import { getThumbnail } from '../src/thumbnail/service.js';
+import { headerValue } from '../src/request/play-request.js';
 import { accessFacts, pathAfter, sendError } from './http.js';
-
-const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? '';
 
 export default async function thumbnailRoutes(app: FastifyInstance) {
   async function handle(request: FastifyRequest<{ Params: { pid: string } }>, reply: FastifyReply) {
@@ -31,7 +30,7 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
       reply.header('Cache-Control', protectedEntry ? 'private, max-age=3600' : 'public, max-age=86400');
       reply.header('ETag', thumb.etag);
       reply.header('X-Kdeliver-Thumbnail', thumb.source);
-      if (first(request.headers['if-none-match']) === thumb.etag) return reply.code(304).send();
+      if (headerValue(request.headers, 'if-none-match') === thumb.etag) return reply.code(304).send();
       reply.header('Content-Type', 'image/jpeg');
       reply.header('Content-Length', String(thumb.data.length));
       return reply.code(200).send(thumb.data);
