@@ -30,7 +30,8 @@ export class IngestError extends Error {
   }
 }
 
-const nowOf = (ctx: IngestContext) => (ctx.now ?? (() => Math.floor(Date.now() / 1000)))();
+/** The context's clock, Unix seconds. */
+export const nowOf = (ctx: IngestContext) => (ctx.now ?? (() => Math.floor(Date.now() / 1000)))();
 const toolsOf = (ctx: IngestContext) => ctx.tools ?? defaultTools;
 
 /** Default parallelism: leave a core for serving. */

@@ -4,7 +4,7 @@
 // directory; claiming is one conditional UPDATE, so a job runs once.
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { LEASE_SECONDS, runJob, stagingRoot, type IngestContext, type JobOutcome } from './pipeline.js';
+import { LEASE_SECONDS, nowOf, runJob, stagingRoot, type IngestContext, type JobOutcome } from './pipeline.js';
 import { ingestStore, type IngestJob } from './store.js';
 
 export interface IngestWorker {
@@ -44,7 +44,7 @@ function isAlive(pid: number): boolean {
 export function startIngestWorker(ctx: IngestContext, opts: WorkerOptions = {}): IngestWorker {
   const store = ingestStore(ctx.catalog.db);
   const pid = process.pid;
-  const now = () => (ctx.now ?? (() => Math.floor(Date.now() / 1000)))();
+  const now = () => nowOf(ctx);
   const active = new Map<number, { controller: AbortController; progress: number; done: Promise<void> }>();
   const waiters = new Map<number, ((o: JobOutcome) => void)[]>();
   let idleWaiters: (() => void)[] = [];
