@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from '../config.js';
 import { openCatalog } from '../catalog/open.js';
-import { addSource, defaultConcurrency, IngestError, LEASE_SECONDS, runJob } from '../ingest/pipeline.js';
+import { addSource, defaultConcurrency, IngestError, LEASE_SECONDS, nowOf, runJob } from '../ingest/pipeline.js';
 import { ingestStore } from '../ingest/store.js';
 import { EntryStatus } from '../catalog/types.js';
 import { progressReporter } from '../ingest/progress.js';
@@ -79,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new IngestError(`entry ${entry.id} has no source file to transcode: ingest the file again`);
       }
       const store = ingestStore(catalog.db);
-      const now = Math.floor(Date.now() / 1000);
+      const now = nowOf(ctx);
       entryId = entry.id;
       jobId = catalog.db.transaction(() => {
         store.setEntryStatus(entry.id, EntryStatus.PRECONVERT, now);
@@ -101,31 +101,29 @@ export async function main(argv: string[]): Promise<number> {
       entryId = added.entryId;
       jobId = added.jobId;
     }
-    const added = { entryId, jobId };
-    const entryPartner = catalog.getEntry(entryId)!.partnerId;
-    const progress = progressReporter(process.stderr, `transcoding ${added.entryId}`);
+    const pid = catalog.getEntry(entryId)!.partnerId;
+    const progress = progressReporter(process.stderr, `transcoding ${entryId}`);
     const controller = new AbortController();
     const onSignal = () => controller.abort();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    const outcome = await runJob(ctx, added.jobId, { onProgress: (f) => progress.update(f), signal: controller.signal });
+    const outcome = await runJob(ctx, jobId, { onProgress: (f) => progress.update(f), signal: controller.signal });
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     for (const s of outcome.skipped) process.stdout.write(`  skipped flavor params ${s.paramsId}: ${s.reason}\n`);
     if (controller.signal.aborted) {
-      progress.done(`interrupted: job ${added.jobId} stays queued; \`kdeliver serve\` on this data directory finishes it`);
+      progress.done(`interrupted: job ${jobId} stays queued; \`kdeliver serve\` on this data directory finishes it`);
       return 130;
     }
     if (!outcome.ok) {
-      progress.done(`entry ${added.entryId} failed: ${outcome.error}\n  (once fixed: kdeliver ingest --retry ${added.entryId})`);
+      progress.done(`entry ${entryId} failed: ${outcome.error}\n  (once fixed: kdeliver ingest --retry ${entryId})`);
       return 1;
     }
-    progress.done(`entry ${added.entryId} READY with ${outcome.flavorIds.length + 1} flavors`);
+    progress.done(`entry ${entryId} READY with ${outcome.flavorIds.length + 1} flavors`);
     const base = config.publicUrl ?? `http://${config.host}:${config.port}`;
-    const pid = entryPartner;
-    process.stdout.write(`  ${base}/p/${pid}/sp/${pid}00/playManifest/entryId/${added.entryId}/format/applehttp/protocol/http/a.m3u8\n`);
-    process.stdout.write(`  ${base}/p/${pid}/sp/${pid}00/playManifest/entryId/${added.entryId}/format/url/protocol/http/a.mp4\n`);
-    process.stdout.write(`  ${base}/p/${pid}/sp/${pid}00/thumbnail/entry_id/${added.entryId}/width/640\n`);
+    process.stdout.write(`  ${base}/p/${pid}/sp/${pid}00/playManifest/entryId/${entryId}/format/applehttp/protocol/http/a.m3u8\n`);
+    process.stdout.write(`  ${base}/p/${pid}/sp/${pid}00/playManifest/entryId/${entryId}/format/url/protocol/http/a.mp4\n`);
+    process.stdout.write(`  ${base}/p/${pid}/sp/${pid}00/thumbnail/entry_id/${entryId}/width/640\n`);
     return 0;
   } catch (e) {
     if (e instanceof IngestError) {
