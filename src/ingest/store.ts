@@ -174,7 +174,6 @@ export function createIngestStore(db: Db) {
     finishJob: (id: number, state: 'done' | 'failed', error: string | null, progress: number, now: number) =>
       q.finish.run(state, error, progress, now, id),
     requeueJob: (id: number, now: number) => q.requeue.run(now, id),
-    deleteJobsOfEntry: (entryId: string) => q.deleteJobsOfEntry.run(entryId),
 
     createUploadToken(t: { id: string; partnerId: number; userId: string; fileName: string; fileSize: number | null; now: number }): void {
       q.insertToken.run(t);
