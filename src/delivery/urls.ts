@@ -2,6 +2,7 @@
 // (playmanifest.md §5, §7.4): serveFlavor paths for progressive delivery, per-flavor packager
 // paths for HLS, and the packager's multi-URL (.urlset) for DASH, MSS, HDS and the HLS master.
 import type { DeliveryProfile, Entry, FlavorAsset, StorageProfile } from '../catalog/types.js';
+import { hasHost } from './profiles.js';
 
 /** Kaltura's DeliveryProfileType values kdeliver knows how to render. */
 export const ProfileType = {
@@ -32,9 +33,7 @@ export function profileBase(profile: DeliveryProfile, protocol: string, baseUrl:
   const key = `${protocol} ${baseUrl} ${profile.url}`;
   let base = bases.get(key);
   if (base === undefined) {
-    const abs = profile.url.startsWith('/') ? baseUrl + profile.url : profile.url;
-    const withoutScheme = abs.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
-    base = `${protocol}://${withoutScheme}`.replace(/\/+$/, '');
+    base = withScheme(protocol, profile.url.startsWith('/') ? baseUrl + profile.url : profile.url);
     // every URL of every answer starts here; a handful of profiles and hosts give a handful of bases
     if (bases.size >= 1000) bases.clear();
     bases.set(key, base);
@@ -42,6 +41,9 @@ export function profileBase(profile: DeliveryProfile, protocol: string, baseUrl:
   return base;
 }
 const bases = new Map<string, string>();
+
+/** `url` with `protocol` as its scheme (whatever it had, if any) and no trailing slash. */
+const withScheme = (protocol: string, url: string): string => `${protocol}://${url.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')}`.replace(/\/+$/, '');
 
 export const subPartnerId = (entry: Entry) => entry.partnerId * 100;
 
@@ -129,8 +131,7 @@ export function packagerManifestUrl(flavors: FlavorAsset[], profile: DeliveryPro
  * has a host of its own) followed by each file's path on that storage, in the profile's layout.
  */
 export function externalUrls(flavors: FlavorAsset[], paths: string[], profile: DeliveryProfile, storage: StorageProfile, protocol: string): string[] {
-  const origin = /^[a-z][a-z0-9+.-]*:\/\//i.test(profile.url) ? profile.url : storage.baseUrl;
-  const base = `${protocol}://${origin.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')}`.replace(/\/+$/, '');
+  const base = withScheme(protocol, hasHost(profile) ? profile.url : storage.baseUrl);
   const rel = paths.map((p) => '/' + p.replace(/^\/+/, ''));
   switch (profile.type) {
     case ProfileType.VOD_PACKAGER_HLS:
