@@ -1,7 +1,7 @@
 // caption_captionAsset: the caption assets of an entry, served as stored (serve) or as WebVTT
 // (serveWebVTT, SRT converted by src/media/captions.ts). Serving needs no KS, as the player
 // fetches these URLs directly, but an entry with access-control rules is checked like playback.
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { checkEntryAccess, rulesOf } from '../../access/entry-check.js';
 import { mediaPath } from '../../serve/file.js';
 import { AssetStatus, EntryStatus, type CaptionAsset } from '../../catalog/types.js';
@@ -34,9 +34,9 @@ function servedCaption(ctx: ApiContext, id: string): CaptionAsset {
   return c;
 }
 
-function readCaptionFile(ctx: ApiContext, c: CaptionAsset): string {
+async function readCaptionFile(ctx: ApiContext, c: CaptionAsset): Promise<string> {
   try {
-    return readFileSync(mediaPath(ctx.config.mediaRoot, c.filePath), 'utf8');
+    return await readFile(mediaPath(ctx.config.mediaRoot, c.filePath), 'utf8');
   } catch {
     throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: c.id });
   }
@@ -67,10 +67,10 @@ export const captionAssetService: ServiceModule = {
       params: { captionAssetId: ID_ARG },
       returns: 'file',
       throws: ['CAPTION_ASSET_ID_NOT_FOUND', 'ACCESS_CONTROL_RESTRICTED'],
-      handler(ctx, a): FileResult {
+      async handler(ctx, a): Promise<FileResult> {
         const c = servedCaption(ctx, a.captionAssetId);
         return {
-          kind: 'file', contentType: c.format === 'vtt' ? 'text/vtt; charset=utf-8' : 'text/plain; charset=utf-8', body: readCaptionFile(ctx, c),
+          kind: 'file', contentType: c.format === 'vtt' ? 'text/vtt; charset=utf-8' : 'text/plain; charset=utf-8', body: await readCaptionFile(ctx, c),
           headers: { 'content-disposition': `inline; filename="${c.id}.${c.format}"` },
         };
       },
@@ -86,9 +86,9 @@ export const captionAssetService: ServiceModule = {
       },
       returns: 'file',
       throws: ['CAPTION_ASSET_ID_NOT_FOUND', 'ACCESS_CONTROL_RESTRICTED'],
-      handler(ctx, a): FileResult {
+      async handler(ctx, a): Promise<FileResult> {
         const c = servedCaption(ctx, a.captionAssetId);
-        const text = readCaptionFile(ctx, c);
+        const text = await readCaptionFile(ctx, c);
         return { kind: 'file', contentType: 'text/vtt; charset=utf-8', body: c.format === 'vtt' ? text : srtToWebVtt(text) };
       },
     },
