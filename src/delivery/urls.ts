@@ -130,7 +130,7 @@ export function packagerManifestUrl(flavors: FlavorAsset[], profile: DeliveryPro
  * URLs of flavors kept on an external storage: the storage's base URL (or the profile's, when it
  * has a host of its own) followed by each file's path on that storage, in the profile's layout.
  */
-export function externalUrls(flavors: FlavorAsset[], paths: string[], profile: DeliveryProfile, storage: StorageProfile, protocol: string): string[] {
+export function externalUrls(paths: string[], profile: DeliveryProfile, storage: StorageProfile, protocol: string): string[] {
   const base = withScheme(protocol, hasHost(profile) ? profile.url : storage.baseUrl);
   const rel = paths.map((p) => '/' + p.replace(/^\/+/, ''));
   switch (profile.type) {
@@ -159,7 +159,7 @@ export function flavorUrls(
   flavors: FlavorAsset[], profile: DeliveryProfile, o: UrlOptions,
   external: { storage: StorageProfile; paths: string[] } | null,
 ): string[] {
-  if (external) return externalUrls(flavors, external.paths, profile, external.storage, o.protocol);
+  if (external) return externalUrls(external.paths, profile, external.storage, o.protocol);
   const fmp4 = flavors.some((f) => /^(h265|hevc|av1)/i.test(f.videoCodec) || /^(hvc1|hev1|av01)/.test(f.codecs));
   if (profile.type === ProfileType.VOD_PACKAGER_HLS || profile.type === ProfileType.APPLE_HTTP) {
     return flavors.map((f) => packagerHlsIndexUrl(f, profile, o, fmp4));

@@ -119,9 +119,8 @@ t.test('sequences (§6.1): entry version and flavorParamIds, merged instead of a
 t.test('external storage URLs: the storage base, or the profile host when it has one', async (t) => {
   const storage = { id: 1, partnerId: 309, name: 's3', baseUrl: 'https://s3.example.com/bucket/', deliveryProfileIds: {}, active: true };
   const paths = ['/309/1_rcit0qgs/a.mp4', '309/1_rcit0qgs/b.mp4'];
-  const two = [f240, f360];
-  t.same(externalUrls(two, paths, profiles[1001], storage, 'https'), ['https://s3.example.com/bucket/309/1_rcit0qgs/a.mp4/index.m3u8', 'https://s3.example.com/bucket/309/1_rcit0qgs/b.mp4/index.m3u8']);
-  t.same(externalUrls(two, paths, profiles[1003], storage, 'http'), ['http://s3.example.com/bucket/309/1_rcit0qgs/,a,b,.mp4.urlset/manifest.mpd']);
-  t.same(externalUrls(two, paths, profiles[1004], storage, 'http'), ['http://s3.example.com/bucket/309/1_rcit0qgs/a.mp4', 'http://s3.example.com/bucket/309/1_rcit0qgs/b.mp4']);
-  t.same(externalUrls(two, paths, profiles[2002], storage, 'https'), ['https://d111111abcdef8.cloudfront.net/309/1_rcit0qgs/a.mp4', 'https://d111111abcdef8.cloudfront.net/309/1_rcit0qgs/b.mp4']);
+  t.same(externalUrls(paths, profiles[1001], storage, 'https'), ['https://s3.example.com/bucket/309/1_rcit0qgs/a.mp4/index.m3u8', 'https://s3.example.com/bucket/309/1_rcit0qgs/b.mp4/index.m3u8']);
+  t.same(externalUrls(paths, profiles[1003], storage, 'http'), ['http://s3.example.com/bucket/309/1_rcit0qgs/,a,b,.mp4.urlset/manifest.mpd']);
+  t.same(externalUrls(paths, profiles[1004], storage, 'http'), ['http://s3.example.com/bucket/309/1_rcit0qgs/a.mp4', 'http://s3.example.com/bucket/309/1_rcit0qgs/b.mp4']);
+  t.same(externalUrls(paths, profiles[2002], storage, 'https'), ['https://d111111abcdef8.cloudfront.net/309/1_rcit0qgs/a.mp4', 'https://d111111abcdef8.cloudfront.net/309/1_rcit0qgs/b.mp4']);
 });
