@@ -7,6 +7,7 @@ import { bodyStream, partsBody, type MediaBody, type Part } from './body.js';
 import { box, fullBox, u32, u64 } from './fmp4/boxes.js';
 import type { HandleCache } from './file-handles.js';
 import type { IndexCache } from './index-cache.js';
+import { dtsAt } from './mp4/index-types.js';
 import { buildTimeline, type TrackTiming } from './segment.js';
 import { mdatHeader, mdiaBox, mvhdBox, stsdBox, tkhdBox } from './track-boxes.js';
 
@@ -58,15 +59,12 @@ function trakBox(p: TrackPlan, chunkOffsets: Float64Array, wide: boolean, movieD
   const t = p.timing.track;
   const n = p.end - p.first;
   const video = t.kind === 'video';
-  const mediaDuration = (p.end < t.count ? t.dts[p.end] : t.endDts) - t.dts[p.first];
+  const mediaDuration = dtsAt(t, p.end) - t.dts[p.first];
   const movieDur = Math.round(movieDurationMs);
   // the composition delay of the first frame is removed with an edit, as encoders write it
   const mediaTime = video && t.cto ? p.timing.ctoBase : 0;
   const elst = box('edts', fullBox('elst', 0, 0, u32(1), u32(movieDur), u32(mediaTime), u32(0x10000)));
-  const stts = fullBox('stts', 0, 0, runs(n, (k) => {
-    const i = p.first + k;
-    return (i + 1 < t.count ? t.dts[i + 1] : t.endDts) - t.dts[i];
-  }));
+  const stts = fullBox('stts', 0, 0, runs(n, (k) => dtsAt(t, p.first + k + 1) - t.dts[p.first + k]));
   const boxes: Buffer[] = [stsdBox(t), stts];
   if (video && t.cto) boxes.push(fullBox('ctts', 1, 0, runs(n, (k) => t.cto![p.first + k])));
   if (t.sync) {

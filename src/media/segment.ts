@@ -3,7 +3,7 @@
 // Video leads: each nominal boundary moves forward to the next key frame, and audio is cut at
 // the same presentation times so both tracks of a segment cover the same span.
 import { MediaError } from './errors.js';
-import { type MediaIndex, type TrackIndex, audioTrack, videoTrack, ptsOf } from './mp4/index-types.js';
+import { type MediaIndex, type TrackIndex, audioTrack, videoTrack, ptsOf, dtsAt } from './mp4/index-types.js';
 
 export interface SegmentPolicy {
   durationMs: number;
@@ -145,7 +145,7 @@ export function buildTimeline(index: MediaIndex, policy: SegmentPolicy, clip: Cl
     originMs = (ptsOf(v, start) * 1000) / ts;
     const startDts = v.dts[start];
     const endIdx = endMs >= index.durationMs ? v.count : Math.max(start + 1, dtsIndexAt(v, startDts + ((endMs - originMs) * ts) / 1000 - 1e-6));
-    const relEnd = ((endIdx < v.count ? v.dts[endIdx] : v.endDts) - startDts) * 1000 / ts;
+    const relEnd = (dtsAt(v, endIdx) - startDts) * 1000 / ts;
     durationMs = relEnd;
     // key-frame boundaries
     const bounds: number[] = [start];
@@ -187,7 +187,7 @@ export function buildTimeline(index: MediaIndex, policy: SegmentPolicy, clip: Cl
     const startPts = aa.dts[start] - aa.mediaTimeOffset;
     originMs = (startPts * 1000) / ts;
     const endIdx = endMs >= index.durationMs ? aa.count : Math.max(start + 1, audioIndexAt(aa, (endMs * ts) / 1000 - 1e-6));
-    const relEnd = (((endIdx < aa.count ? aa.dts[endIdx] : aa.endDts) - aa.mediaTimeOffset - startPts) * 1000) / ts;
+    const relEnd = ((dtsAt(aa, endIdx) - aa.mediaTimeOffset - startPts) * 1000) / ts;
     durationMs = relEnd;
     at = { track: aa, dtsBase: aa.dts[start], ctoBase: 0 };
     const bounds: number[] = [start];

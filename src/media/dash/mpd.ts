@@ -2,6 +2,7 @@
 // (one audio set per language when alternate audio is present), a WebVTT text set per caption,
 // and SegmentTemplate + SegmentTimeline with exact durations in each track's own timescale.
 import { type Presentation, type Rendition, averageBandwidth, codecsOf, totalDurationMs } from '../presentation.js';
+import { dtsAt } from '../mp4/index-types.js';
 import type { Timeline, TrackTiming } from '../segment.js';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -16,7 +17,7 @@ function timelineXml(tl: Timeline, timing: TrackTiming, kind: 'video' | 'audio')
     const range = kind === 'video' ? s.video : s.audio;
     if (!range || range.end <= range.first) continue;
     const start = t.dts[range.first] - timing.dtsBase;
-    const end = (range.end < t.count ? t.dts[range.end] : t.endDts) - timing.dtsBase;
+    const end = dtsAt(t, range.end) - timing.dtsBase;
     const d = end - start;
     const last = runs[runs.length - 1];
     if (last && last.d === d && last.t + last.d * (last.r + 1) === start) last.r++;

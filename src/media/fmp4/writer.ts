@@ -2,7 +2,7 @@
 // (moof/traf/tfhd/tfdt/trun + mdat, preceded by styp and sidx for DASH). Headers come from the
 // index alone; the mdat payload is a list of source byte spans.
 import { partsBody, type MediaBody, type Part } from '../body.js';
-import type { TrackIndex } from '../mp4/index-types.js';
+import { dtsAt, type TrackIndex } from '../mp4/index-types.js';
 import type { Segment, Timeline, TrackTiming } from '../segment.js';
 import { mdatHeader, mdiaBox, mvhdBox, stsdBox, tkhdBox } from '../track-boxes.js';
 import { box, fullBox, u16, u32, u64 } from './boxes.js';
@@ -46,8 +46,7 @@ function trafBox(p: TrafPlan, dataOffset: number, keySet: (i: number) => boolean
   trunPayload.writeInt32BE(dataOffset, 4);
   let o = 8;
   for (let i = p.first; i < p.end; i++) {
-    const next = i + 1 < t.count ? t.dts[i + 1] : t.endDts;
-    trunPayload.writeUInt32BE(at(next - p.timing.dtsBase) - at(t.dts[i] - p.timing.dtsBase), o);
+    trunPayload.writeUInt32BE(at(dtsAt(t, i + 1) - p.timing.dtsBase) - at(t.dts[i] - p.timing.dtsBase), o);
     trunPayload.writeUInt32BE(t.size[i], o + 4);
     if (video) {
       trunPayload.writeUInt32BE(keySet(i) ? KEY_FLAGS : NON_KEY_FLAGS, o + 8);
@@ -112,7 +111,7 @@ export function mediaSegment(tl: Timeline, seg: Segment, opts: FragmentOptions):
     if (ref) {
       const t = ref.timing.track;
       const ept = Math.max(0, t.dts[ref.first] - ref.timing.dtsBase + (t.cto ? t.cto[ref.first] - ref.timing.ctoBase : 0));
-      const dur = (ref.end < t.count ? t.dts[ref.end] : t.endDts) - t.dts[ref.first];
+      const dur = dtsAt(t, ref.end) - t.dts[ref.first];
       head.push(fullBox('sidx', 1, 0, u32(outputTrackId(t)), u32(t.timescale), u64(ept), u64(0), u16(0), u16(1),
         u32((moof.length + 8 + mdatBytes) & 0x7fffffff), u32(dur), u32(0x90000000)));
     }

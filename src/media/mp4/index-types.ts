@@ -78,7 +78,8 @@ export const isKeyFrame = (t: TrackIndex, i: number): boolean => {
 /** Presentation time of sample i, in track timescale, on the edit-list timeline. */
 export const ptsOf = (t: TrackIndex, i: number): number => t.dts[i] + (t.cto ? t.cto[i] : 0) - t.mediaTimeOffset;
 
-export const sampleDuration = (t: TrackIndex, i: number): number => (i + 1 < t.count ? t.dts[i + 1] : t.endDts) - t.dts[i];
+/** Decode time of sample k; for k = count, the track's end (where a sample after the last would start). */
+export const dtsAt = (t: TrackIndex, k: number): number => (k < t.count ? t.dts[k] : t.endDts);
 
 export const videoTrack = (m: MediaIndex): TrackIndex | undefined => m.tracks.find((t) => t.kind === 'video');
 export const audioTrack = (m: MediaIndex): TrackIndex | undefined => m.tracks.find((t) => t.kind === 'audio');

@@ -6,6 +6,7 @@ import type { MediaBody } from '../body.js';
 import { dashAudioRenditions } from '../dash/mpd.js';
 import { mediaSegment } from '../fmp4/writer.js';
 import { type Presentation, type Rendition, averageBandwidth } from '../presentation.js';
+import { dtsAt } from '../mp4/index-types.js';
 import type { Timeline, TrackTiming } from '../segment.js';
 
 const CLOCK = 10_000_000;
@@ -21,7 +22,7 @@ function chunkTimes(tl: Timeline, timing: TrackTiming, kind: 'video' | 'audio'):
     const r = kind === 'video' ? s.video : s.audio;
     if (!r || r.end <= r.first) return;
     const a = Math.round((t.dts[r.first] - timing.dtsBase) * k);
-    const b = Math.round(((r.end < t.count ? t.dts[r.end] : t.endDts) - timing.dtsBase) * k);
+    const b = Math.round((dtsAt(t, r.end) - timing.dtsBase) * k);
     out.push({ t: Math.max(0, a), d: b - a, seg });
   });
   return out;
