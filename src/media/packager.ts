@@ -42,7 +42,7 @@ interface Source {
 const notFound = (why: string): DeliveryError => new DeliveryError('FILE_NOT_FOUND', `, ${why}`);
 
 /** Maps media-core refusals to delivery errors (4xx, with the reason). */
-export function mediaErrorToDelivery(e: MediaError): DeliveryError {
+function mediaErrorToDelivery(e: MediaError): DeliveryError {
   switch (e.kind) {
     case 'BAD_CLIP':
       return new DeliveryError('BAD_QUERY', `, ${e.message}`);

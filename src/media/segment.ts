@@ -75,7 +75,7 @@ function dtsIndexAt(v: TrackIndex, t: number): number {
   return lo;
 }
 
-export function nominalBoundaries(policy: SegmentPolicy, totalMs: number): number[] {
+function nominalBoundaries(policy: SegmentPolicy, totalMs: number): number[] {
   const out: number[] = [];
   let t = 0;
   let i = 0;
@@ -87,7 +87,7 @@ export function nominalBoundaries(policy: SegmentPolicy, totalMs: number): numbe
   return out;
 }
 
-export function checkClip(index: MediaIndex, clip: Clip): void {
+function checkClip(index: MediaIndex, clip: Clip): void {
   if (!(clip.fromMs >= 0) || !(clip.toMs > 0)) throw new MediaError('BAD_CLIP', 'clip times must be positive');
   if (clip.toMs <= clip.fromMs) throw new MediaError('BAD_CLIP', `clipTo ${clip.toMs} is not after clipFrom ${clip.fromMs}`);
   if (clip.fromMs >= index.durationMs) throw new MediaError('BAD_CLIP', `clipFrom ${clip.fromMs} is past the end of the media (${Math.round(index.durationMs)} ms)`);

@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import { extname, resolve, sep } from 'node:path';
 import { DeliveryError } from '../errors.js';
 
-export const CONTENT_TYPES: Record<string, string> = {
+const CONTENT_TYPES: Record<string, string> = {
   mp4: 'video/mp4', m4v: 'video/mp4', m4a: 'audio/mp4', flv: 'video/x-flv', webm: 'video/webm', mp3: 'audio/mpeg',
   m3u8: 'application/x-mpegURL', ts: 'video/MP2T', mov: 'video/quicktime', qt: 'video/quicktime', '3gp': 'video/3gpp',
   ogg: 'video/ogg', pdf: 'application/pdf', txt: 'text/plain', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg',
@@ -15,7 +15,7 @@ export const CONTENT_TYPES: Record<string, string> = {
 export const contentTypeOf = (file: string) => CONTENT_TYPES[extname(file).slice(1).toLowerCase()] ?? 'application/octet-stream';
 
 /** The reference's fixed Last-Modified of served media. */
-export const MEDIA_LAST_MODIFIED = 'Sun, 19 Nov 2000 08:52:00 GMT';
+const MEDIA_LAST_MODIFIED = 'Sun, 19 Nov 2000 08:52:00 GMT';
 
 /** A catalog path resolved under the media root; anything that would leave it is refused. */
 export function mediaPath(mediaRoot: string, relative: string): string {
@@ -59,7 +59,7 @@ export interface ConditionalHeaders {
 }
 
 /** Parses one "bytes=" range against a size; null for unsatisfiable or multiple ranges. */
-export function parseRange(header: string, size: number): { start: number; end: number } | null {
+function parseRange(header: string, size: number): { start: number; end: number } | null {
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!m || (m[1] === '' && m[2] === '')) return null;
   let start: number;

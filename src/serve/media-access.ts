@@ -12,7 +12,7 @@ import { rulesOf } from '../access/entry-check.js';
 import { verifyKalturaToken } from '../delivery/tokenizers/kaltura.js';
 
 /** How long a signed media URL stays valid: long enough for a whole viewing. */
-export const MEDIA_URL_WINDOW_SECONDS = 24 * 3600;
+const MEDIA_URL_WINDOW_SECONDS = 24 * 3600;
 
 export interface MediaAccessContext {
   catalog: Catalog;

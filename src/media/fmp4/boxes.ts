@@ -15,7 +15,6 @@ export const fullBox = (type: string, version: number, flags: number, ...payload
   return box(type, vf, ...payload);
 };
 
-export const u8 = (...v: number[]): Buffer => Buffer.from(v);
 export const u16 = (v: number): Buffer => {
   const b = Buffer.alloc(2);
   b.writeUInt16BE(v & 0xffff, 0);

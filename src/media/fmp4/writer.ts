@@ -8,7 +8,7 @@ import { mdatHeader, mdiaBox, mvhdBox, stsdBox, tkhdBox } from '../track-boxes.j
 import { box, fullBox, u16, u32, u64 } from './boxes.js';
 
 /** Output track ids: fixed per kind, so separate video and audio inits never collide. */
-export const outputTrackId = (t: TrackIndex): number => (t.kind === 'video' ? 1 : 2);
+const outputTrackId = (t: TrackIndex): number => (t.kind === 'video' ? 1 : 2);
 
 // an init segment's tracks have no samples: durations 0, empty sample tables
 const trak = (t: TrackIndex): Buffer =>

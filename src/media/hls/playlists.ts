@@ -5,7 +5,7 @@ import { type CaptionTrack, type Presentation, type Rendition, averageBandwidth,
 const q = (s: string): string => `"${s.replace(/["\r\n]/g, '')}"`;
 
 /** Which tracks each rendition contributes in a master: alternate audio makes video variants video-only. */
-export function masterLayout(p: Presentation): { variants: Rendition[]; audio: Rendition[]; muxedAudio: boolean } {
+function masterLayout(p: Presentation): { variants: Rendition[]; audio: Rendition[]; muxedAudio: boolean } {
   const video = p.renditions.filter((r) => r.hasVideo);
   const audioOnly = p.renditions.filter((r) => !r.hasVideo && r.hasAudio);
   if (!video.length) return { variants: audioOnly, audio: [], muxedAudio: true };
