@@ -17,14 +17,12 @@ interface HistogramSeries {
 
 export interface Counter {
   inc(labels?: Labels, by?: number): void;
-  get(labels?: Labels): number;
   /** One label set's series, to count into without building its key each time. */
   series(labels: Labels): { inc(by?: number): void };
 }
 
 export interface Histogram {
   observe(labels: Labels, value: number): void;
-  count(labels?: Labels): number;
   /** One label set's series, to observe into without building its key each time. */
   series(labels: Labels): { observe(value: number): void };
 }
@@ -85,7 +83,6 @@ export function createRegistry(): Registry {
         inc(labels = {}, by = 1) {
           seriesOf(labels).value += by;
         },
-        get: (labels = {}) => series.get(key(labels))?.value ?? 0,
         series(labels) {
           const s = seriesOf(labels);
           return { inc: (by = 1) => { s.value += by; } };
@@ -124,7 +121,6 @@ export function createRegistry(): Registry {
         observe(labels, value) {
           observeInto(seriesOf(labels), value);
         },
-        count: (labels = {}) => series.get(key(labels))?.count ?? 0,
         series(labels) {
           const s = seriesOf(labels);
           return { observe: (value: number) => observeInto(s, value) };
