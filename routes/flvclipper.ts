@@ -2,10 +2,10 @@
 // [/clip_from/{ms}][/clip_to/{ms}]... answers with a real MP4 of just that span, written on the
 // fly from the flavor's file (src/media/progressive.ts), with byte ranges.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AssetStatus, EntryStatus, type FlavorAsset } from '../src/catalog/types.js';
+import { AssetStatus, type FlavorAsset } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
 import { recycleWhenSent } from '../src/media/body.js';
-import { asDeliveryError } from '../src/media/packager.js';
+import { asDeliveryError, loadEntry } from '../src/media/packager.js';
 import { parseMs } from '../src/media/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
@@ -29,9 +29,7 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
     try {
       const pid = Number((request.params as { pid?: string }).pid);
       const params = mergeParams(readPairs(splitPath(pathAfter(request, 'flvclipper'))), request.query as Record<string, unknown>);
-      const entryId = params.get('entry_id') ?? params.get('entryId');
-      const entry = entryId ? app.catalog.getEntry(entryId) : undefined;
-      if (!entry || entry.status === EntryStatus.DELETED || entry.partnerId !== pid) throw new DeliveryError('ENTRY_NOT_FOUND');
+      const entry = loadEntry(app.catalog, params.get('entry_id') ?? params.get('entryId'), pid);
       const flavors = app.catalog.listFlavors(entry.id);
       const named = params.get('flavor');
       let flavor: FlavorAsset | undefined;

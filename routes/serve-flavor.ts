@@ -1,13 +1,13 @@
 // serveFlavor: a flavor's file, progressive, with ranges (playmanifest.md §9.1). The packager's
 // /hls, /dash, /mss forms of the same path are routes/packager.ts.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AssetStatus, EntryStatus } from '../src/catalog/types.js';
+import { EntryStatus } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
 import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
 import { checkMediaAccess } from '../src/serve/media-access.js';
 import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
 import { recycleWhenSent } from '../src/media/body.js';
-import { asDeliveryError } from '../src/media/packager.js';
+import { asDeliveryError, readyFlavor } from '../src/media/packager.js';
 import { parseMs } from '../src/media/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { pathAfter, sendError, sendFile, sendPlanned } from './http.js';
@@ -29,9 +29,7 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
       const flavorId = params.get('flavorId');
       const entry = entryId ? app.catalog.getEntry(entryId) : undefined;
       if (!entry || entry.status === EntryStatus.DELETED) throw new DeliveryError('ENTRY_NOT_FOUND');
-      const flavor = flavorId ? app.catalog.getFlavor(flavorId) : undefined;
-      if (!flavor || flavor.entryId !== entry.id || flavor.status === AssetStatus.DELETED) throw new DeliveryError('FLAVOR_NOT_FOUND');
-      if (flavor.status !== AssetStatus.READY) throw new DeliveryError('FLAVOR_NOT_FOUND', ', the flavor is not ready');
+      const flavor = readyFlavor(flavorId ? app.catalog.getFlavor(flavorId) : undefined, entry);
       const denied = checkMediaAccess({ catalog: app.catalog, config: app.config, now: app.now() }, {
         rawUrl: request.raw.url ?? request.url, clientIp: request.ip, headers: request.headers, entry, flavor,
       });

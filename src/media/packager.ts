@@ -60,13 +60,15 @@ export function asDeliveryError(e: unknown): DeliveryError | null {
   return isMediaError(e) ? mediaErrorToDelivery(e) : e instanceof DeliveryError ? e : null;
 }
 
-function loadEntry(catalog: Catalog, id: string | undefined, partnerId: number): Entry {
+/** A live entry of the partner, else ENTRY_NOT_FOUND (the packager, flvclipper). */
+export function loadEntry(catalog: Catalog, id: string | undefined, partnerId: number): Entry {
   const entry = id ? catalog.getEntry(id) : undefined;
   if (!entry || entry.status === EntryStatus.DELETED || entry.partnerId !== partnerId) throw new DeliveryError('ENTRY_NOT_FOUND');
   return entry;
 }
 
-function readyFlavor(f: FlavorAsset | undefined, entry: Entry): FlavorAsset {
+/** The entry's flavor if it is ready, else FLAVOR_NOT_FOUND (the packager, serveFlavor). */
+export function readyFlavor(f: FlavorAsset | undefined, entry: Entry): FlavorAsset {
   if (!f || f.entryId !== entry.id || f.status === AssetStatus.DELETED) throw new DeliveryError('FLAVOR_NOT_FOUND');
   if (f.status !== AssetStatus.READY) throw new DeliveryError('FLAVOR_NOT_FOUND', ', the flavor is not ready');
   return f;
