@@ -5,7 +5,7 @@
 import { createHmac } from 'node:crypto';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Config } from '../config.js';
-import type { Entry, FlavorAsset } from '../catalog/types.js';
+import { AssetStatus, type Entry, type FlavorAsset } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
 import { accessBlockedError, evaluateAccessRules, isFlavorAllowed } from '../access/evaluate.js';
 import { rulesOf } from '../access/entry-check.js';
@@ -74,7 +74,7 @@ export function checkMediaAccess(ctx: MediaAccessContext, req: MediaRequest): De
     hashes: {},
     entryId: req.entry.id,
     entry: req.entry,
-    readyAssets: catalog.listFlavors(req.entry.id).filter((f) => f.status === 2),
+    readyAssets: catalog.listFlavors(req.entry.id).filter((f) => f.status === AssetStatus.READY),
     now,
     countryOf: ctx.countryOf,
   });
