@@ -4,7 +4,6 @@
 // attaches hooks and the child-logger factory to routes when they are registered.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHttpMetrics, kalturaErrorCode } from '../src/metrics/http-metrics.js';
-import { sharedIndexCache } from '../src/media/index-cache.js';
 import { playManifestFacts, routeFamily } from '../src/metrics/request-facts.js';
 
 declare module 'fastify' {
@@ -15,7 +14,7 @@ declare module 'fastify' {
 
 async function metricsPlugin(app: FastifyInstance): Promise<void> {
   // the packager's media-index cache: one per configuration, shared with the packager routes
-  const metrics = createHttpMetrics({ indexCache: () => sharedIndexCache(app.config).stats(), manifestCache: () => app.manifestCache.stats() });
+  const metrics = createHttpMetrics({ indexCache: () => app.indexCache.stats(), manifestCache: () => app.manifestCache.stats() });
   app.decorate('metrics', metrics);
 
   // with logging off there is no line to bind them to: Fastify's own factory is the fastest

@@ -8,7 +8,7 @@ import { redactUrl } from './log.js';
 import { openCountryLookup } from './access/geo.js';
 import { createManifestCache, type ManifestCache } from './cache/manifest-cache.js';
 import { createHandleCache, type HandleCache } from './media/file-handles.js';
-import { sharedIndexCache, type IndexCache } from './media/index-cache.js';
+import { createIndexCache, type IndexCache } from './media/index-cache.js';
 import metricsRoutes from '../routes/metrics.js';
 import healthRoutes from '../routes/health.js';
 import consoleRoutes from '../routes/console.js';
@@ -75,8 +75,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const geo = config.geoIpFile ? openCountryLookup(config.geoIpFile) : null;
   app.decorate('manifestCache', createManifestCache(config.manifestCacheEntries));
   app.decorate('countryOf', geo ? (ip: string) => geo.countryOf(ip) : undefined);
-  // sharedIndexCache until routes/metrics.ts reads app.indexCache: the same object both ways
-  app.decorate('indexCache', sharedIndexCache(config));
+  app.decorate('indexCache', createIndexCache({ maxBytes: config.indexCacheBytes, maxMoovBytes: config.maxMoovBytes }));
   const handleCache = createHandleCache();
   app.decorate('handleCache', handleCache);
   app.addHook('onClose', async () => {

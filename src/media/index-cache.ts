@@ -80,15 +80,3 @@ export function createIndexCache(opts: { maxBytes: number; maxMoovBytes: number;
     stats: () => ({ bytes, entries: entries.size, hits, misses }),
   };
 }
-
-const shared = new WeakMap<object, IndexCache>();
-
-/** One cache per configuration object, shared by every route that reads media indexes. */
-export function sharedIndexCache(config: { indexCacheBytes: number; maxMoovBytes: number }): IndexCache {
-  let c = shared.get(config);
-  if (!c) {
-    c = createIndexCache({ maxBytes: config.indexCacheBytes, maxMoovBytes: config.maxMoovBytes });
-    shared.set(config, c);
-  }
-  return c;
-}
