@@ -6,9 +6,8 @@ import { DeliveryError } from '../src/errors.js';
 import { bodyStream, recycleWhenSent } from '../src/media/body.js';
 import { answerPackager, asDeliveryError } from '../src/media/packager.js';
 import { parsePackagerPath, type PackagerProtocol } from '../src/media/packager-url.js';
-import { checkMediaAccess } from '../src/serve/media-access.js';
 import { planRange } from '../src/serve/file.js';
-import { pathAfter, sendError, sendPlanned } from './http.js';
+import { mediaAccessCheck, pathAfter, sendError, sendPlanned } from './http.js';
 
 const CORS = {
   'Access-Control-Allow-Origin': '*',
@@ -22,16 +21,14 @@ export default async function packagerRoutes(app: FastifyInstance) {
   const handles = app.handleCache;
 
   async function handle(proto: PackagerProtocol, request: FastifyRequest, reply: FastifyReply) {
-    const rawUrl = request.raw.url ?? request.url;
     try {
       const path = pathAfter(request, proto);
       const req = parsePackagerPath(proto, path);
-      const ctx = { catalog: app.catalog, config: app.config, now: app.now() };
       const answer = await answerPackager(req, {
         catalog: app.catalog,
         config: app.config,
         cache,
-        checkAccess: (entry, flavor) => checkMediaAccess(ctx, { rawUrl, clientIp: request.ip, headers: request.headers, entry, flavor }),
+        checkAccess: mediaAccessCheck(request),
       });
       if (answer.kind === 'text') {
         reply.code(200).headers({ ...CORS, 'Content-Type': answer.contentType, 'Cache-Control': MANIFEST_CACHE });

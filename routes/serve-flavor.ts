@@ -4,13 +4,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EntryStatus } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
 import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
-import { checkMediaAccess } from '../src/serve/media-access.js';
 import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
 import { recycleWhenSent } from '../src/media/body.js';
 import { asDeliveryError, readyFlavor } from '../src/media/packager.js';
 import { parseMs } from '../src/media/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
-import { pathAfter, sendError, sendFile, sendPlanned } from './http.js';
+import { mediaAccessCheck, pathAfter, sendError, sendFile, sendPlanned } from './http.js';
 
 /** format/download's fileName: an attachment under that name. */
 function setDisposition(headers: Record<string, string>, fileName: string | undefined) {
@@ -30,9 +29,7 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
       const entry = entryId ? app.catalog.getEntry(entryId) : undefined;
       if (!entry || entry.status === EntryStatus.DELETED) throw new DeliveryError('ENTRY_NOT_FOUND');
       const flavor = readyFlavor(flavorId ? app.catalog.getFlavor(flavorId) : undefined, entry);
-      const denied = checkMediaAccess({ catalog: app.catalog, config: app.config, now: app.now() }, {
-        rawUrl: request.raw.url ?? request.url, clientIp: request.ip, headers: request.headers, entry, flavor,
-      });
+      const denied = mediaAccessCheck(request)(entry, flavor);
       if (denied) throw denied;
 
       const { path: file, size } = mediaFile(app.config.mediaRoot, flavor.filePath);

@@ -10,6 +10,7 @@ import { DeliveryError } from '../errors.js';
 import { accessBlockedError, evaluateAccessRules, isFlavorAllowed } from '../access/evaluate.js';
 import { rulesOf } from '../access/entry-check.js';
 import { verifyKalturaToken } from '../delivery/tokenizers/kaltura.js';
+import { flatHeaders } from '../request/play-request.js';
 
 /** How long a signed media URL stays valid: long enough for a whole viewing. */
 const MEDIA_URL_WINDOW_SECONDS = 24 * 3600;
@@ -61,8 +62,7 @@ export function checkMediaAccess(ctx: MediaAccessContext, req: MediaRequest): De
       : new DeliveryError('INVALID_TOKEN', ', protected media needs the signed URL that playManifest gives');
   }
 
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  const headers = flatHeaders(req.headers);
   const decision = evaluateAccessRules(rules, {
     contexts: ['SERVE'],
     ks: null,
