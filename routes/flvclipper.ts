@@ -4,7 +4,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AssetStatus, type FlavorAsset } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
-import { recycleWhenSent } from '../src/media/body.js';
 import { asDeliveryError, loadEntry } from '../src/media/packager.js';
 import { parseMs } from '../src/media/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
@@ -49,7 +48,7 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
         'Access-Control-Expose-Headers': 'Server,Content-Length,Content-Range',
         'Cache-Control': 'public, max-age=8640000, max-stale=0',
       });
-      return sendPlanned(request, reply, plan, (start, end) => recycleWhenSent(mp4.read(start, end), reply.raw));
+      return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end));
     } catch (e) {
       const err = asDeliveryError(e);
       if (!err) throw e;

@@ -8,6 +8,7 @@ import { DeliveryError } from '../src/errors.js';
 import { renderError } from '../src/render/error.js';
 import type { FilePlan } from '../src/serve/file.js';
 import { checkMediaAccess } from '../src/serve/media-access.js';
+import { recycleWhenSent } from '../src/media/body.js';
 import type { Entry, FlavorAsset } from '../src/catalog/types.js';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
@@ -77,7 +78,8 @@ export function sendFile(request: FastifyRequest, reply: FastifyReply, file: str
 export function sendPlanned(request: FastifyRequest, reply: FastifyReply, plan: FilePlan, read: (start: number, endInclusive: number) => Readable): FastifyReply {
   reply.code(plan.status).headers(plan.headers);
   if (request.method === 'HEAD' || !plan.range) return reply.send();
-  return reply.send(read(plan.range.start, plan.range.end));
+  // a media body's pooled buffers serve the next answer once this one is on the wire
+  return reply.send(recycleWhenSent(read(plan.range.start, plan.range.end), reply.raw));
 }
 
 /**

@@ -3,7 +3,7 @@
 // with ranges. HEAD and Range never build more than they must.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DeliveryError } from '../src/errors.js';
-import { bodyStream, recycleWhenSent } from '../src/media/body.js';
+import { bodyStream } from '../src/media/body.js';
 import { answerPackager, asDeliveryError } from '../src/media/packager.js';
 import { parsePackagerPath, type PackagerProtocol } from '../src/media/packager-url.js';
 import { planRange } from '../src/serve/file.js';
@@ -37,7 +37,7 @@ export default async function packagerRoutes(app: FastifyInstance) {
       const { body } = answer;
       const range = typeof request.headers.range === 'string' ? request.headers.range : undefined;
       const plan = planRange(body.length, range, { ...CORS, 'Content-Type': body.contentType, 'Cache-Control': IMMUTABLE });
-      return sendPlanned(request, reply, plan, (start, end) => recycleWhenSent(bodyStream(answer.filePath, body, start, end, handles), reply.raw));
+      return sendPlanned(request, reply, plan, (start, end) => bodyStream(answer.filePath, body, start, end, handles));
     } catch (e) {
       const err = asDeliveryError(e);
       if (!err) throw e;

@@ -5,7 +5,6 @@ import { EntryStatus } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
 import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
 import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
-import { recycleWhenSent } from '../src/media/body.js';
 import { asDeliveryError, readyFlavor } from '../src/media/packager.js';
 import { parseMs } from '../src/media/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
@@ -42,7 +41,7 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
         const mp4 = await openClippedMp4(file, clipFrom, clipTo, cache, handles);
         const plan = planFile(mp4.size, `"${flavor.id}-${flavor.version}-${clipFrom}-${clipTo ?? ''}-${mp4.size}"`, mp4.contentType, conditional);
         setDisposition(plan.headers, params.get('fileName'));
-        return sendPlanned(request, reply, plan, (start, end) => recycleWhenSent(mp4.read(start, end), reply.raw));
+        return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end));
       }
       const plan = planFile(size, `"${flavor.id}-${flavor.version}-${size}"`, contentTypeOf(file), conditional);
       setDisposition(plan.headers, params.get('fileName'));
