@@ -6,7 +6,8 @@ import type { Config } from '../config.js';
 import { DeliveryError } from '../errors.js';
 import { resolvePlayback, type TracedError, type TraceStep } from '../playback.js';
 import { publicRule } from './views.js';
-import { parsePlayRequest, splitUrl, type HttpFacts } from '../request/play-request.js';
+import { parsePlayRequest, type HttpFacts } from '../request/play-request.js';
+import { splitUrl } from '../request/path-params.js';
 
 export interface TraceInput {
   /** A playManifest path with its query, e.g. /p/309/sp/30900/playManifest/entryId/x/format/url/a.mp4 */

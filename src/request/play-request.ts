@@ -2,7 +2,7 @@
 // numbers parsed, referrer decoded, KS taken from the header or the params), by one parser, from
 // the path pairs, the query string and the headers. Stages read this and nothing else.
 import { DeliveryError } from '../errors.js';
-import { mergeParams, readPairs, splitPath, splitUrl } from './path-params.js';
+import { mergeParams, readPairs, splitPath } from './path-params.js';
 
 /** What the route knows about the HTTP request, without Fastify types. */
 export interface HttpFacts {
@@ -221,4 +221,3 @@ export function parsePlayRequest(pathAfterAction: string, http: HttpFacts): Play
   };
 }
 
-export { splitUrl };
