@@ -11,8 +11,7 @@ const USAGE = 'usage: kdeliver entries list [--partner <id>] [--json]\n       kd
 
 const STATUS_NAMES = new Map<number, string>(Object.entries(EntryStatus).map(([k, v]) => [v, k]));
 
-export async function main(argv: string[]): Promise<number> {
-  const args = argv[0] === 'entries' ? argv.slice(1) : argv;
+export async function main(args: string[]): Promise<number> {
   // `kdeliver entries list | head` closes the pipe early: that is not an error
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);

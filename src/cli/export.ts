@@ -7,8 +7,7 @@ import { loadConfig } from '../config.js';
 import { openCatalog } from '../catalog/open.js';
 import { describeCatalog, writeMedia } from '../catalog/export.js';
 
-export async function main(argv: string[]): Promise<number> {
-  const args = argv[0] === 'export' ? argv.slice(1) : argv;
+export async function main(args: string[]): Promise<number> {
   if (args.length > 1 || args[0]?.startsWith('-')) {
     process.stderr.write(args[0] === '--help' || args[0] === '-h' ? '' : `unexpected ${args.join(' ')}\n`);
     process.stderr.write('usage: kdeliver export [library.json]   (media are written to library.json-media/ beside it)\n');

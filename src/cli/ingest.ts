@@ -12,8 +12,7 @@ import { progressReporter } from '../ingest/progress.js';
 
 const USAGE = 'usage: kdeliver ingest <file> --partner <id> [--entry-id <id>] [--name <name>] [--conversion-profile <id>] [--jobs <n>] [--queue-only]\n       kdeliver ingest --retry <entry id> [--jobs <n>]';
 
-export async function main(argv: string[]): Promise<number> {
-  const args = argv[0] === 'ingest' ? argv.slice(1) : argv;
+export async function main(args: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
