@@ -1,5 +1,5 @@
-#!/usr/bin/env node
 // kdeliver: the command line. `serve` runs the server; the other commands work on the catalog.
+// The `kdeliver` executable is ./kdeliver.ts; this module only dispatches, so tests can import it.
 import { ConfigError, loadConfig } from '../config.js';
 import { openCatalog } from '../catalog/open.js';
 import { importLibrary, LibraryError, readLibraryFile } from '../catalog/library.js';
@@ -118,11 +118,4 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
-}
-
-// Run when executed directly (not when imported by tests).
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
-  main(process.argv.slice(2)).then((code) => {
-    if (code !== undefined) process.exitCode = code;
-  });
 }
