@@ -85,6 +85,7 @@ async function importCommand(args: string[]): Promise<number> {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
+  // every case awaits, so that a ConfigError or LibraryError of a command is answered below
   try {
     switch (command) {
       case 'serve':
@@ -92,15 +93,15 @@ export async function main(argv: string[]): Promise<number> {
       case 'import':
         return await importCommand(args);
       case 'export':
-        return (await import('./export.js')).main(args);
+        return await (await import('./export.js')).main(args);
       case 'ingest':
-        return (await import('./ingest.js')).main(args);
+        return await (await import('./ingest.js')).main(args);
       case 'entries':
-        return (await import('./entries.js')).main(args);
+        return await (await import('./entries.js')).main(args);
       case 'ks':
-        return (await import('./ks.js')).main(args);
+        return await (await import('./ks.js')).main(args);
       case 'sign':
-        return (await import('./sign.js')).main(args);
+        return await (await import('./sign.js')).main(args);
       case undefined:
       case 'help':
       case '--help':
