@@ -3,6 +3,7 @@
 // plain object. No other module reads process.env.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { dataDirSecretStore, randomSecret, SecretStoreError, SERVER_SECRET_NAMES, type ServerSecrets } from './catalog/secrets.js';
 
 export interface Config {
   host: string;
@@ -16,9 +17,9 @@ export interface Config {
   publicUrl: string | null;
   /** Trust X-Forwarded-* headers (only behind a proxy you control). */
   trustProxy: boolean;
-  /** Server-wide secret of playManifest `kt` signed URLs. */
+  /** Server-wide secret of playManifest `kt` signed URLs. Never empty (see serverSecrets). */
   urlTokenSecret: string;
-  /** Secret of the signatures kdeliver puts on its own protected media URLs. */
+  /** Secret of the signatures kdeliver puts on its own protected media URLs and checks on them. Never empty. */
   mediaUrlSecret: string;
   /** Seed the sample library into an empty data directory. */
   sampleLibrary: boolean;
@@ -101,17 +102,16 @@ export function loadConfig(processEnv: Env = process.env): Config {
     }
     publicUrl = u.toString().replace(/\/+$/, '');
   }
-  const urlTokenSecret = env.KDELIVER_URL_TOKEN_SECRET || (sampleLibrary ? SAMPLE_URL_TOKEN_SECRET : '');
-  const mediaUrlSecret = env.KDELIVER_MEDIA_URL_SECRET || (sampleLibrary ? SAMPLE_MEDIA_URL_SECRET : '');
+  const configured: ServerSecrets = {
+    KDELIVER_URL_TOKEN_SECRET: env.KDELIVER_URL_TOKEN_SECRET || '',
+    KDELIVER_MEDIA_URL_SECRET: env.KDELIVER_MEDIA_URL_SECRET || '',
+  };
   if (production) {
-    if (!urlTokenSecret || !mediaUrlSecret) {
-      throw new ConfigError('KDELIVER_URL_TOKEN_SECRET and KDELIVER_MEDIA_URL_SECRET: required in production (NODE_ENV=production); set each to a long random string');
-    }
-    if (!sampleLibrary && (urlTokenSecret === SAMPLE_URL_TOKEN_SECRET || mediaUrlSecret === SAMPLE_MEDIA_URL_SECRET)) {
+    if (!sampleLibrary && (configured.KDELIVER_URL_TOKEN_SECRET === SAMPLE_URL_TOKEN_SECRET || configured.KDELIVER_MEDIA_URL_SECRET === SAMPLE_MEDIA_URL_SECRET)) {
       throw new ConfigError('KDELIVER_URL_TOKEN_SECRET / KDELIVER_MEDIA_URL_SECRET: the sample secrets are refused in production unless KDELIVER_SAMPLE_LIBRARY=true');
     }
-    for (const [key, value] of [['KDELIVER_URL_TOKEN_SECRET', urlTokenSecret], ['KDELIVER_MEDIA_URL_SECRET', mediaUrlSecret]] as const) {
-      if (value !== SAMPLE_URL_TOKEN_SECRET && value !== SAMPLE_MEDIA_URL_SECRET && value.length < 16) {
+    for (const [key, value] of Object.entries(configured)) {
+      if (value && value !== SAMPLE_URL_TOKEN_SECRET && value !== SAMPLE_MEDIA_URL_SECRET && value.length < 16) {
         throw new ConfigError(`${key}: expected at least 16 characters in production (a long random string), got ${value.length}`);
       }
     }
@@ -130,26 +130,60 @@ export function loadConfig(processEnv: Env = process.env): Config {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError(`KDELIVER_LOG_LEVEL=${JSON.stringify(logLevel)}: expected one of fatal, error, warn, info, debug, trace, silent`);
   }
+  const port = int('PORT', env.PORT, 8080, 0, 65535);
+  const trustProxy = bool('KDELIVER_TRUST_PROXY', env.KDELIVER_TRUST_PROXY, false);
+  const playManifestCacheAge = int('KDELIVER_PLAYMANIFEST_CACHE_AGE', env.KDELIVER_PLAYMANIFEST_CACHE_AGE, 60, 0, 86400);
+  const manifestCacheEntries = int('KDELIVER_MANIFEST_CACHE_ENTRIES', env.KDELIVER_MANIFEST_CACHE_ENTRIES, 10000, 0, 1000000);
+  const hlsSegmentDurationMs = int('KDELIVER_HLS_SEGMENT_MS', env.KDELIVER_HLS_SEGMENT_MS, 10000, 1000, 60000);
+  const dashSegmentDurationMs = int('KDELIVER_DASH_SEGMENT_MS', env.KDELIVER_DASH_SEGMENT_MS, 4000, 1000, 60000);
+  const indexCacheBytes = int('KDELIVER_INDEX_CACHE_MB', env.KDELIVER_INDEX_CACHE_MB, 256, 1, 65536) * 1024 * 1024;
+  const maxMoovBytes = int('KDELIVER_MAX_MOOV_MB', env.KDELIVER_MAX_MOOV_MB, 64, 1, 4096) * 1024 * 1024;
+  const shutdownGraceMs = int('KDELIVER_SHUTDOWN_GRACE_MS', env.KDELIVER_SHUTDOWN_GRACE_MS, 10000, 0, 600000);
+  // last, once every value is valid: the only step that may write (generated secrets)
+  const secrets = serverSecrets(configured, sampleLibrary, dataDir);
   return {
     host,
-    port: int('PORT', env.PORT, 8080, 0, 65535),
+    port,
     dataDir,
     dbFile: join(dataDir, 'catalog.sqlite'),
     mediaRoot: join(dataDir, 'media'),
     publicUrl,
-    trustProxy: bool('KDELIVER_TRUST_PROXY', env.KDELIVER_TRUST_PROXY, false),
-    urlTokenSecret,
-    mediaUrlSecret: mediaUrlSecret || urlTokenSecret,
+    trustProxy,
+    urlTokenSecret: secrets.KDELIVER_URL_TOKEN_SECRET,
+    mediaUrlSecret: secrets.KDELIVER_MEDIA_URL_SECRET,
     sampleLibrary,
     production,
     logLevel,
-    playManifestCacheAge: int('KDELIVER_PLAYMANIFEST_CACHE_AGE', env.KDELIVER_PLAYMANIFEST_CACHE_AGE, 60, 0, 86400),
-    manifestCacheEntries: int('KDELIVER_MANIFEST_CACHE_ENTRIES', env.KDELIVER_MANIFEST_CACHE_ENTRIES, 10000, 0, 1000000),
-    hlsSegmentDurationMs: int('KDELIVER_HLS_SEGMENT_MS', env.KDELIVER_HLS_SEGMENT_MS, 10000, 1000, 60000),
-    dashSegmentDurationMs: int('KDELIVER_DASH_SEGMENT_MS', env.KDELIVER_DASH_SEGMENT_MS, 4000, 1000, 60000),
-    indexCacheBytes: int('KDELIVER_INDEX_CACHE_MB', env.KDELIVER_INDEX_CACHE_MB, 256, 1, 65536) * 1024 * 1024,
-    maxMoovBytes: int('KDELIVER_MAX_MOOV_MB', env.KDELIVER_MAX_MOOV_MB, 64, 1, 4096) * 1024 * 1024,
+    playManifestCacheAge,
+    manifestCacheEntries,
+    hlsSegmentDurationMs,
+    dashSegmentDurationMs,
+    indexCacheBytes,
+    maxMoovBytes,
     geoIpFile: env.KDELIVER_GEOIP_FILE || null,
-    shutdownGraceMs: int('KDELIVER_SHUTDOWN_GRACE_MS', env.KDELIVER_SHUTDOWN_GRACE_MS, 10000, 0, 600000),
+    shutdownGraceMs,
   };
+}
+
+/**
+ * The server-wide secrets, each never empty: the configured value; else, with the sample library,
+ * the sample one; else the value generated once and kept in the secret store, which every
+ * process on the same data directory reads. This is the only place they are decided, so what
+ * playManifest signs with is what the media routes check with.
+ */
+function serverSecrets(configured: ServerSecrets, sampleLibrary: boolean, dataDir: string): ServerSecrets {
+  if (SERVER_SECRET_NAMES.every((n) => configured[n])) return configured;
+  let fallback: ServerSecrets;
+  if (sampleLibrary) {
+    fallback = { KDELIVER_URL_TOKEN_SECRET: SAMPLE_URL_TOKEN_SECRET, KDELIVER_MEDIA_URL_SECRET: SAMPLE_MEDIA_URL_SECRET };
+  } else {
+    const store = dataDirSecretStore(dataDir);
+    try {
+      fallback = store.load(randomSecret);
+    } catch (e) {
+      if (e instanceof SecretStoreError) throw new ConfigError(e.message);
+      throw new ConfigError(`${store.location}: cannot keep the generated secrets there (${(e as Error).message}); make KDELIVER_DATA_DIR writable, or set KDELIVER_URL_TOKEN_SECRET and KDELIVER_MEDIA_URL_SECRET`);
+    }
+  }
+  return Object.fromEntries(SERVER_SECRET_NAMES.map((n) => [n, configured[n] || fallback[n]])) as ServerSecrets;
 }

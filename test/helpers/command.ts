@@ -49,3 +49,56 @@ export function run(cmd: string, args: string[], opts: { env?: Record<string, st
     child.on('close', (code) => { clearTimeout(timer); resolvePromise({ code, stdout, stderr }); });
   });
 }
+
+interface Tap {
+  teardown(fn: () => unknown): void;
+}
+
+export interface Served {
+  /** http://127.0.0.1:PORT */
+  url: string;
+  /** Everything the process wrote so far. */
+  log: () => string;
+  /** SIGTERM, then its exit code. */
+  stop: () => Promise<number | null>;
+}
+
+export interface Installed {
+  /** Runs `kdeliver ...args` found on PATH, to its end. */
+  kdeliver: (args: string[], env?: Record<string, string>) => Promise<CommandResult>;
+  /** Starts `kdeliver serve` on a free loopback port; resolves once it listens (rejects if it exits first). */
+  serve: (env?: Record<string, string>) => Promise<Served>;
+}
+
+/**
+ * The command as installed: `kdeliver` on PATH through a symlink in a folder of the test's own.
+ * Processes still running at the end are killed.
+ */
+export function installedCommand(t: Tap, dir: string): Installed {
+  const binDir = join(dir, 'bin');
+  linkBin(binDir);
+  const PATH = `${binDir}:${process.env.PATH}`;
+  return {
+    kdeliver: (args, env = {}) => run('kdeliver', args, { env: { PATH, ...env } }),
+    serve: (env = {}) => new Promise((resolvePromise, reject) => {
+      const child = spawn('kdeliver', ['serve'], {
+        env: { ...cleanEnv, PATH, HOST: '127.0.0.1', PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
+      let out = '';
+      const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`kdeliver serve did not start in 60 s:\n${out}`)); }, 60_000);
+      const look = (d: Buffer) => {
+        out += d.toString();
+        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolvePromise({ url: m[1], log: () => out, stop: () => { child.kill('SIGTERM'); return exited; } });
+        }
+      };
+      child.stdout.on('data', look);
+      child.stderr.on('data', look);
+      child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`kdeliver serve exited (${code}) during start:\n${out}`)); });
+    }),
+  };
+}
