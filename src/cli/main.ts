@@ -7,6 +7,9 @@ import { importLibrary, LibraryError, readLibraryFile } from '../catalog/library
 const USAGE = `usage: kdeliver <command> [options]
 
   serve                          run the server (PORT, HOST, KDELIVER_DATA_DIR, ...; see README)
+  partner add [--id <id>] [--name <name>] [--json]
+                                 create a partner with random admin and user secrets (printed once)
+  partner list [--json]          list partners (without their secrets)
   import <library.json>          import a library description (partners, profiles, entries, media)
   export [file]                  write the catalog as a library description
   ingest <file> --partner <id> [--entry-id <id>] [--name <name>] [--conversion-profile <id>] [--jobs <n>] [--queue-only]
@@ -98,6 +101,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./ingest.js')).main(args);
       case 'entries':
         return await (await import('./entries.js')).main(args);
+      case 'partner':
+        return await (await import('./partner.js')).main(args);
       case 'ks':
         return await (await import('./ks.js')).main(args);
       case 'sign':
