@@ -65,6 +65,12 @@ async function serve(): Promise<number> {
         `  ${base}${e}/format/hdnetworkmanifest/protocol/http/a.f4m     (F4M)\n` +
         `  ${base}/p/309/sp/0/playManifest/entryId/1_kssecure/format/url/a.mp4  (error 3: needs a KS)\n\n`,
     );
+  } else if (app.catalog.listPartners().length === 0) {
+    process.stderr.write(
+      `\nkdeliver listening on ${local}. The catalog has no partner yet:\n` +
+        '  kdeliver partner add --name "My media"        (prints its id and secrets)\n' +
+        '  kdeliver ingest movie.mp4 --partner <id>      (prints the URLs to play)\n\n',
+    );
   }
   return new Promise<number>(() => {}); // runs until a signal
 }

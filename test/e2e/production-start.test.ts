@@ -36,6 +36,10 @@ t.test('empty data directory, production: partner add, ingest, serve, and the HL
   const none = await cmd.kdeliver(['partner', 'list', '--json'], env);
   t.equal(none.code, 0, none.stderr);
   t.same(JSON.parse(none.stdout), [], 'no partner yet (no sample library in production)');
+  const empty = await cmd.serve(env);
+  t.match(empty.log(), /The catalog has no partner yet:\n {2}kdeliver partner add/, 'the server says what to do first');
+  t.equal((await fetch(`${empty.url}/readyz`)).status, 200);
+  t.equal(await empty.stop(), 0);
 
   t.equal(exportLine, 'export NODE_ENV=production KDELIVER_DATA_DIR=$PWD/media-data', 'the README sets production and an empty data directory');
   t.match(addLine, /^npx kdeliver partner add /);
