@@ -202,7 +202,12 @@ export const migrations: string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
-  // 3: the system defaults every catalog holds, as Kaltura's own install does, so that a partner
+  // 3: ingest job ownership (src/ingest/lease.ts): a running job belongs to the runner holding its
+  // attempt token while its lease lasts; owner_pid stays only to tell a person which process it is
+  `
+  ALTER TABLE ingest_jobs ADD COLUMN owner_token TEXT;
+  `,
+  // 4: the system defaults every catalog holds, as Kaltura's own install does, so that a partner
   // created with `kdeliver partner add` can ingest and play at once: the standard flavor params,
   // the default ladder (conversion profile 1, for every partner) and delivery profiles for the
   // built-in packager (HLS, HDS, DASH, MSS) and progressive download (partner 0: every partner).
