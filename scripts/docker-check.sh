@@ -263,7 +263,7 @@ check "GET /healthz"; curl -fsS "$BASEURL/healthz" >/dev/null || die "/healthz";
 check "GET /readyz"; curl -fsS "$BASEURL/readyz" >/dev/null || die "/readyz: $(curl -sS "$BASEURL/readyz")"; ok
 check "image HEALTHCHECK (${HEALTH[*]:0:2} ...)"
 (run_in_image PORT="$PORT" -- "${HEALTH[@]}") || die "the image's HEALTHCHECK command failed"; ok
-check "kdeliver ks --partner 309 --type admin (docker run IMAGE kdeliver ...)"
+check "kdeliver ks --partner 309 --type admin (on the PATH)"
 KS=$(run_in_image KDELIVER_SAMPLE_LIBRARY=true -- kdeliver ks --partner 309 --type admin) || die "kdeliver ks failed"
 case "$KS" in djJ8MzA5f*) ok ;; *) die "not a v2 KS of partner 309: $KS" ;; esac
 check "kdeliver with an unknown command fails"
