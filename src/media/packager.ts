@@ -12,8 +12,8 @@ import type { MediaBody } from './body.js';
 import { parseCues, toWebVtt } from './captions.js';
 import { buildMpd } from './dash/mpd.js';
 import { isMediaError, MediaError } from './errors.js';
-import { initSegment, mediaSegment } from './fmp4/writer.js';
-import { masterPlaylist, mediaPlaylist, subtitlePlaylist } from './hls/playlists.js';
+import { initSegment, keyFrameFragments, mediaSegment } from './fmp4/writer.js';
+import { iframePlaylist, masterPlaylist, mediaPlaylist, subtitlePlaylist } from './hls/playlists.js';
 import type { IndexCache } from './index-cache.js';
 import { mssFragment, mssManifest } from './mss/manifest.js';
 import { type FlavorUrl, type PackagerRequest, parseMs, parseTracks } from './packager-url.js';
@@ -134,7 +134,7 @@ const setCount = (req: PackagerRequest): number => req.urls.reduce((n, u) => n +
  */
 function setsToCheck(req: PackagerRequest): (set: number) => boolean {
   const file = req.file;
-  if (file.type !== 'segment' && file.type !== 'init' && file.type !== 'fragment') return () => true;
+  if (file.type !== 'segment' && file.type !== 'init' && file.type !== 'fragment' && file.type !== 'iframesSegment') return () => true;
   const only = (file.f ?? 1) - 1;
   if (only < 0 || only >= setCount(req)) return () => true;
   return (set) => set === only;
@@ -221,12 +221,28 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
 
   switch (file.type) {
     case 'master': {
-      const p: Presentation = { renditions: await all(), captions: captions(), container: req.container };
+      const p: Presentation = { renditions: await all(), captions: captions(), container: req.container, iframes: deps.config.hlsIframes };
       return text('application/vnd.apple.mpegurl', masterPlaylist(p));
     }
     case 'index': {
       const r = await one(file.f, file.video, file.audio);
       return text('application/vnd.apple.mpegurl', mediaPlaylist(r, { container: req.container, video: !!r.clips[0].video, audio: !!r.clips[0].audio, f: file.f }));
+    }
+    case 'iframes': {
+      const r = await one(file.f, file.video, file.audio);
+      if (r.clips.length !== 1) throw notFound('I-frame playlists are made for single clips, not sequences');
+      if (!r.clips[0].video) throw notFound('no video track for an I-frame playlist');
+      if (req.container === 'fmp4' && file.audio) throw notFound('fMP4 I-frame playlists are video only (-v1)');
+      return text('application/vnd.apple.mpegurl', iframePlaylist(r, { container: req.container, video: true, audio: !!r.clips[0].audio, f: file.f }));
+    }
+    case 'iframesSegment': {
+      if (req.container !== 'fmp4') throw notFound('key-frame resources exist only for fMP4 (/container/fmp4/); MPEG-TS I-frames are ranges of the segments');
+      if (file.audio) throw notFound('key-frame resources are video only (-v1)');
+      const r = await one(file.f, true, false);
+      const tl = r.clips[0];
+      if (r.clips.length !== 1 || !tl.video) throw notFound('no video track for key frames');
+      if (file.n < 1 || file.n > tl.segments.length) throw notFound(`segment ${file.n} is out of range (1-${tl.segments.length})`);
+      return { kind: 'media', body: keyFrameFragments(tl, file.n - 1).body, filePath: sourceOf(file.f, 1).path };
     }
     case 'segment': {
       if ((file.ext === 'ts') !== (req.container === 'ts')) throw notFound(`.${file.ext} segments are not in this ${req.container === 'ts' ? 'MPEG-TS' : 'fMP4'} stream`);

@@ -31,6 +31,8 @@ export interface Presentation {
   captions: CaptionTrack[];
   /** fMP4 (HLS container/fmp4, DASH, MSS) or MPEG-TS (HLS default). */
   container: 'ts' | 'fmp4';
+  /** HLS: list an I-frame playlist per video variant in the master. */
+  iframes?: boolean;
 }
 
 /** Track selector of a file name: "-v1-a1", "-v1", "-a1". */
