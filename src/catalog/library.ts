@@ -6,6 +6,7 @@ import { dirname, extname, join, resolve } from 'node:path';
 import type { Db } from './db.js';
 import type { AccessRule } from '../access/types.js';
 import { normalizeAccessRules } from '../access/legacy.js';
+import { parseTtml, TtmlError } from '../media/ttml.js';
 
 export interface LibraryFile {
   version: 1;
@@ -56,7 +57,7 @@ export interface LibFlavor {
   remoteFiles?: Record<string, string>;
 }
 export interface LibCaption {
-  id: string; language: string; languageCode: string; label?: string; format: 'srt' | 'vtt'; file: string;
+  id: string; language: string; languageCode: string; label?: string; format: 'srt' | 'vtt' | 'dfxp'; file: string;
   isDefault?: boolean; status?: number; displayOnPlayer?: boolean;
 }
 export interface LibEntry {
@@ -126,12 +127,23 @@ function validate(lib: LibraryFile, file: string, mediaDir: string): void {
     e.captions?.forEach((c, j) => {
       const ww = `${w}.captions[${j}]`;
       need(typeof c.id === 'string' && ID.test(c.id), ww, 'id must be 1-64 characters of A-Z a-z 0-9 _ -');
-      need(c.format === 'srt' || c.format === 'vtt', ww, 'format must be "srt" or "vtt"');
+      need(c.format === 'srt' || c.format === 'vtt' || c.format === 'dfxp', ww, 'format must be "srt", "vtt" or "dfxp" (TTML)');
       checkFile(c.file, ww);
+      // a broken caption file is refused here, with its line, rather than at playback
+      if (c.format === 'dfxp') checkTtml(join(mediaDir, c.file), ww);
     });
     if (e.dataFile) checkFile(e.dataFile, `${w}.dataFile`);
     if (e.thumbnail) checkFile(e.thumbnail, `${w}.thumbnail`);
   });
+}
+
+function checkTtml(file: string, where: string): void {
+  try {
+    parseTtml(readFileSync(file, 'utf8'));
+  } catch (e) {
+    if (e instanceof TtmlError) throw new LibraryError(`${where}: ${file} is not usable TTML: ${e.message}`);
+    throw e;
+  }
 }
 
 /** Places a file in the data directory: a hard link where possible (same file system), else a copy. */

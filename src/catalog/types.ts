@@ -111,8 +111,8 @@ export interface CaptionAsset {
   /** ISO 639-1 code, e.g. "en". */
   languageCode: string;
   label: string;
-  /** "srt" or "vtt" (Kaltura's CaptionType 1 and 3). */
-  format: 'srt' | 'vtt';
+  /** "srt", "dfxp" (TTML) or "vtt": Kaltura's CaptionType 1, 2 and 3. */
+  format: 'srt' | 'vtt' | 'dfxp';
   filePath: string;
   size: number;
   isDefault: boolean;

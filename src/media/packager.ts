@@ -9,7 +9,7 @@ import { DeliveryError } from '../errors.js';
 import { mediaPath } from '../serve/file.js';
 import { languageCode } from '../render/languages.js';
 import type { MediaBody } from './body.js';
-import { parseCues, toWebVtt } from './captions.js';
+import { captionToWebVtt } from './captions.js';
 import { buildMpd } from './dash/mpd.js';
 import { isMediaError, MediaError } from './errors.js';
 import { initSegment, keyFrameFragments, mediaSegment } from './fmp4/writer.js';
@@ -294,7 +294,13 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       } catch {
         throw new DeliveryError('FILE_NOT_FOUND', ', caption file is missing');
       }
-      const vtt = toWebVtt(parseCues(raw), { originMs: tl.originMs, durationMs: tl.durationMs, mpegTs90k: req.proto === 'hls' ? (req.container === 'ts' ? 126000 : 0) : undefined });
+      let vtt: string;
+      try {
+        vtt = captionToWebVtt(cap.asset.format, raw, { originMs: tl.originMs, durationMs: tl.durationMs, mpegTs90k: req.proto === 'hls' ? (req.container === 'ts' ? 126000 : 0) : undefined });
+      } catch {
+        // refused at import; a file changed on disk since then is not playable
+        throw new DeliveryError('FILE_NOT_FOUND', ', caption file cannot be read');
+      }
       return { kind: 'text', contentType: 'text/vtt; charset=UTF-8', body: vtt };
     }
     case 'mssManifest': {
