@@ -15,6 +15,7 @@ const toPartner = (r: Row): Partner => ({
   id: r.id, name: r.name, adminSecret: r.admin_secret, userSecret: r.user_secret, status: r.status,
   enforceEncryption: !!r.enforce_encryption, deliveryProfileIds: json(r.delivery_profile_ids, {}),
   storageServePriority: r.storage_serve_priority, defaultConversionProfileId: r.default_conversion_profile_id,
+  storyboard: json(r.storyboard, {}),
 });
 const toFlavorParams = (r: Row): FlavorParams => ({
   id: r.id, name: r.name, tags: csv(r.tags), format: r.format, videoCodec: r.video_codec, audioCodec: r.audio_codec,

@@ -202,4 +202,8 @@ export const migrations: string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // 3: per-partner storyboard settings (tile width, grid, interval, quality) as JSON, {} = defaults
+  `
+  ALTER TABLE partners ADD COLUMN storyboard TEXT NOT NULL DEFAULT '{}';
+  `,
 ];

@@ -2,6 +2,7 @@
 // one exists, so a reader of the reference can map them one to one. Times are Unix seconds,
 // bitrates kbit/s, durations seconds (entries) or milliseconds (where the name says Ms).
 import type { AccessRule } from '../access/types.js';
+import type { StoryboardConfig } from '../thumbnail/storyboard.js';
 
 /** Kaltura's entry.type (KalturaEntryType). */
 export const EntryType = { MEDIA_CLIP: 1, MIX: 2, PLAYLIST: 5, DATA: 6, LIVE_STREAM: 7, LIVE_CHANNEL: 8, DOCUMENT: 10 } as const;
@@ -27,6 +28,8 @@ export interface Partner {
   /** 1 Kaltura only, 2 Kaltura first, 3 external first, 4 external only. */
   storageServePriority: number;
   defaultConversionProfileId: number | null;
+  /** Storyboard settings that differ from the defaults (src/thumbnail/storyboard.ts). */
+  storyboard: Partial<StoryboardConfig>;
 }
 
 export interface FlavorParams {

@@ -17,7 +17,9 @@ import { iframePlaylist, masterPlaylist, mediaPlaylist, subtitlePlaylist } from 
 import type { IndexCache } from './index-cache.js';
 import { mssFragment, mssManifest } from './mss/manifest.js';
 import { type FlavorUrl, type PackagerRequest, parseMs, parseTracks } from './packager-url.js';
-import { type CaptionTrack, type Presentation, type Rendition, locateSegment } from './presentation.js';
+import { type CaptionTrack, type Presentation, type Rendition, type ThumbnailTrack, locateSegment } from './presentation.js';
+import { entryStoryboard } from '../thumbnail/source.js';
+import { imageBandwidth } from '../thumbnail/storyboard.js';
 import { timelineFor, type Clip, flatPolicy, hlsPolicy, type SegmentPolicy } from './segment.js';
 import { tsSegment } from './ts/writer.js';
 
@@ -185,6 +187,24 @@ function pick<T>(list: T[], f: number | null, what: string): T {
   return list[i];
 }
 
+/**
+ * The entry's storyboard as a thumbnail track of an unclipped single-entry presentation; its files
+ * are served (under the THUMBNAIL rules) by routes/thumbnail.ts, at the same root path for every
+ * protocol.
+ */
+function thumbnailTrack(deps: PackagerDeps, req: PackagerRequest, entry: Entry): ThumbnailTrack | undefined {
+  const pairs = req.urls[0].pairs;
+  if (!deps.config.thumbnailTracks || pairs.get('clipFrom') || pairs.get('clipTo') || req.urls.some((u) => u.pairs.get('sequence'))) return undefined;
+  const sb = entryStoryboard(deps.catalog, entry);
+  if (!sb) return undefined;
+  const l = sb.layout;
+  return {
+    base: `/p/${entry.partnerId}/sp/${entry.partnerId}00/storyboard/entry_id/${entry.id}/version/${entry.version}/`,
+    tileWidth: l.tileWidth, tileHeight: l.tileHeight, columns: l.columns, rows: l.rows,
+    sheetDurationMs: l.tilesPerSheet * l.intervalMs, sheets: l.sheets, bandwidth: imageBandwidth(l),
+  };
+}
+
 /** Answers one packager request. Throws DeliveryError (or MediaError) on refusal. */
 export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): Promise<PackagerAnswer> {
   const { sets, mainEntry } = resolveSources(req, deps, setsToCheck(req));
@@ -221,7 +241,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
 
   switch (file.type) {
     case 'master': {
-      const p: Presentation = { renditions: await all(), captions: captions(), container: req.container, iframes: deps.config.hlsIframes };
+      const p: Presentation = { renditions: await all(), captions: captions(), container: req.container, iframes: deps.config.hlsIframes, thumbnails: thumbnailTrack(deps, req, mainEntry) };
       return text('application/vnd.apple.mpegurl', masterPlaylist(p));
     }
     case 'index': {
@@ -274,7 +294,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       return { kind: 'media', body: mediaSegment(tl, tl.segments[at.seg], { sequence: file.n, dash: true }), filePath: sourceOf(file.f, at.clip + 1).path };
     }
     case 'mpd': {
-      const p: Presentation = { renditions: await all(), captions: captions(), container: 'fmp4' };
+      const p: Presentation = { renditions: await all(), captions: captions(), container: 'fmp4', thumbnails: thumbnailTrack(deps, req, mainEntry) };
       return text('application/dash+xml', buildMpd(p));
     }
     case 'subtitlesPlaylist': {

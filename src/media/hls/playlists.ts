@@ -67,6 +67,9 @@ export function masterPlaylist(p: Presentation): string {
       lines.push(`#EXT-X-I-FRAME-STREAM-INF:${attrs.join(',')}`);
     }
   }
+  const th = p.thumbnails;
+  // the HLS Image Media Playlist extension (Roku): RESOLUTION is one tile's
+  if (th) lines.push(`#EXT-X-IMAGE-STREAM-INF:BANDWIDTH=${th.bandwidth},RESOLUTION=${th.tileWidth}x${th.tileHeight},CODECS="jpeg",URI=${q(`${th.base}images.m3u8`)}`);
   return lines.join('\n') + '\n';
 }
 
