@@ -39,7 +39,8 @@ export function parseCues(text: string): Cue[] {
   return cues;
 }
 
-const fmt = (ms: number): string => {
+/** A WebVTT timestamp (hh:mm:ss.mmm) of a time in milliseconds. */
+export const vttTimestamp = (ms: number): string => {
   const v = Math.max(0, Math.round(ms));
   const h = Math.floor(v / 3600000);
   const m = Math.floor((v % 3600000) / 60000);
@@ -72,7 +73,7 @@ export function toWebVtt(cues: Cue[], opts: VttOptions = {}): string {
     const s = c.startMs - origin;
     const e = Math.min(c.endMs - origin, limit);
     if (e <= 0 || s >= limit || e <= s) continue;
-    out.push(`${fmt(Math.max(0, s))} --> ${fmt(e)}${c.settings ? ' ' + c.settings : ''}`, c.text, '');
+    out.push(`${vttTimestamp(Math.max(0, s))} --> ${vttTimestamp(e)}${c.settings ? ' ' + c.settings : ''}`, c.text, '');
   }
   return out.join('\n');
 }

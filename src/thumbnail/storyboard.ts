@@ -1,7 +1,9 @@
 // The layout of an entry's storyboard: tiles of one frame every `interval`, laid out in sheets of
-// columns x rows, and the three ways players read it: a WebVTT storyboard (`#xywh=` cues), an HLS
-// image media playlist (EXT-X-TILES, Roku's extension) and a DASH thumbnail adaptation set
-// (DASH-IF's thumbnail_tile). Pure: numbers in, text out; the sheets are made in service.ts.
+// columns x rows, and the two files players read it from here: the WebVTT storyboard (`#xywh=`
+// cues) and the HLS image media playlist (EXT-X-TILES, Roku's extension). The packager's master
+// line and DASH adaptation set are written in src/media from the same layout. Pure: numbers in,
+// text out; the sheets are made in service.ts.
+import { vttTimestamp } from '../media/captions.js';
 
 export interface StoryboardConfig {
   /** Width of one tile in pixels; the height follows the video's aspect ratio. */
@@ -88,20 +90,12 @@ export function sheetSpan(l: StoryboardLayout, n: number): { first: number; coun
   return { first, count, startMs: first * l.intervalMs, endMs: Math.min((first + count) * l.intervalMs, l.durationMs) };
 }
 
-const vttTime = (ms: number): string => {
-  const v = Math.max(0, Math.round(ms));
-  const h = Math.floor(v / 3600000);
-  const m = Math.floor((v % 3600000) / 60000);
-  const s = Math.floor((v % 60000) / 1000);
-  return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}.${String(v % 1000).padStart(3, '0')}`;
-};
-
 /** The WebVTT storyboard: one cue per tile, back to back from 0 to the end, naming sheets relatively. */
 export function storyboardVtt(l: StoryboardLayout): string {
   const out = ['WEBVTT', ''];
   for (let i = 0; i < l.tiles; i++) {
     const t = tile(l, i);
-    out.push(`${vttTime(t.startMs)} --> ${vttTime(t.endMs)}`, `sheet-${t.sheet}.jpg#xywh=${t.x},${t.y},${t.w},${t.h}`, '');
+    out.push(`${vttTimestamp(t.startMs)} --> ${vttTimestamp(t.endMs)}`, `sheet-${t.sheet}.jpg#xywh=${t.x},${t.y},${t.w},${t.h}`, '');
   }
   return out.join('\n');
 }
@@ -123,7 +117,3 @@ export function imagePlaylist(l: StoryboardLayout): string {
   lines.push('#EXT-X-ENDLIST');
   return lines.join('\n') + '\n';
 }
-
-/** The master playlist line of the image stream; RESOLUTION is one tile's, as the extension says. */
-export const imageStreamInf = (l: StoryboardLayout, uri: string): string =>
-  `#EXT-X-IMAGE-STREAM-INF:BANDWIDTH=${imageBandwidth(l)},RESOLUTION=${l.tileWidth}x${l.tileHeight},CODECS="jpeg",URI="${uri.replace(/["\r\n]/g, '')}"`;
