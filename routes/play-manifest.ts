@@ -7,7 +7,7 @@ import { parsePlayRequest } from '../src/request/play-request.js';
 import { resolvePlayback } from '../src/playback.js';
 import { renderPlayback } from '../src/render/index.js';
 import { answerHead, storableAnswer, type CachedAnswer } from '../src/cache/manifest-cache.js';
-import { baseUrl, httpFacts, pathAfter, payloadOf, sendError, sendRendered } from './http.js';
+import { baseUrl, pathAfter, payloadOf, requestEnv, sendError, sendRendered } from './http.js';
 
 const ID = /^-?[0-9]+$/;
 
@@ -32,8 +32,9 @@ export default async function playManifestRoutes(app: FastifyInstance) {
       }
     }
     try {
-      const req = parsePlayRequest(pathAfter(request, 'playManifest'), httpFacts(request));
-      const pb = resolvePlayback({ catalog: app.catalog, config: app.config, now, baseUrl: base, countryOf: app.countryOf }, req);
+      const env = requestEnv(request, now);
+      const req = parsePlayRequest(pathAfter(request, 'playManifest'), env.http);
+      const pb = resolvePlayback(env, req);
       // partnerId and entryId are bound to the request logger (routes/metrics.ts)
       request.log.info({ format: pb.requestedFormat, code: 0 }, 'playManifest');
       const rendered = renderPlayback(pb, now);

@@ -8,7 +8,7 @@ import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/s
 import { asDeliveryError, loadEntry, readyFlavor } from '../src/media/packager.js';
 import { parseMs } from '../src/media/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
-import { mediaAccessCheck, pathAfter, sendError, sendFile, sendPlanned } from './http.js';
+import { mediaAccessCheck, pathAfter, requestEnv, sendError, sendFile, sendPlanned } from './http.js';
 
 /** format/download's fileName: an attachment under that name. */
 function setDisposition(headers: Record<string, string>, fileName: string | undefined) {
@@ -31,7 +31,7 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
       const entry = pid !== undefined ? loadEntry(app.catalog, entryId, Number(pid)) : entryId ? app.catalog.getEntry(entryId) : undefined;
       if (!entry || entry.status === EntryStatus.DELETED) throw new DeliveryError('ENTRY_NOT_FOUND');
       const flavor = readyFlavor(flavorId ? app.catalog.getFlavor(flavorId) : undefined, entry);
-      const denied = mediaAccessCheck(request)(entry, flavor);
+      const denied = mediaAccessCheck(requestEnv(request))(entry, flavor);
       if (denied) throw denied;
 
       const { path: file, size } = mediaFile(app.config.mediaRoot, flavor.filePath);

@@ -3,24 +3,15 @@
 // the path pairs, the query string and the headers. Stages read this and nothing else.
 import { DeliveryError } from '../errors.js';
 import { mergeParams, readPairs, splitPath } from './path-params.js';
-
-/** What the route knows about the HTTP request, without Fastify types. */
-export interface HttpFacts {
-  method: string;
-  /** Path and query exactly as received (kt signs this). */
-  rawUrl: string;
-  query: Record<string, unknown>;
-  /** Lower-case header names. */
-  headers: Record<string, string | string[] | undefined>;
-  isHttps: boolean;
-  clientIp: string;
-}
+import { flatHeaders, headerValue, type HttpFacts } from './http-facts.js';
 
 export interface PlayRequest {
   method: string;
   rawUri: string;
   isHttps: boolean;
   clientIp: string;
+  /** The client's country (HttpFacts.country), looked up on first use. */
+  country: () => string | null;
   userAgent: string;
   headers: Record<string, string>;
   entryId: string | null;
@@ -78,11 +69,6 @@ export const SHORT_NAMES: Record<string, string> = {
 
 const CALLBACK = /^[0-9_a-zA-Z.]*$/;
 
-export function headerValue(headers: HttpFacts['headers'], name: string): string | undefined {
-  const v = headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
 /** Decodes Kaltura's url-safe base64 referrer; anything that is not text becomes ''. */
 export function decodeReferrer(v: string): string {
   const b64 = v.replace(/-/g, '+').replace(/_/g, '/').replace(/ /g, '+');
@@ -95,16 +81,6 @@ export function decodeReferrer(v: string): string {
 /** The decoded `referrer` parameter, else the Referer header (never one carrying CR or LF). */
 export function referrerOf(param: string | null | undefined, refererHeader: string): string {
   return (param ? decodeReferrer(param) : '') || (/[\r\n]/.test(refererHeader) ? '' : refererHeader);
-}
-
-/** Header values by lower-case name, a repeated header's values joined with ", ". */
-export function flatHeaders(headers: HttpFacts['headers']): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) {
-    const s = Array.isArray(v) ? v.join(', ') : v;
-    if (s !== undefined) out[k.toLowerCase()] = s;
-  }
-  return out;
 }
 
 // PHP's is_numeric: decimal only, so "0x10", "0b1", "Infinity" are not numbers (Number() takes them)
@@ -182,6 +158,7 @@ export function parsePlayRequest(pathAfterAction: string, http: HttpFacts): Play
     rawUri: http.rawUrl,
     isHttps: http.isHttps,
     clientIp: http.clientIp,
+    country: http.country,
     userAgent: headers['user-agent'] ?? '',
     headers,
     entryId: get('entryId') || null,
