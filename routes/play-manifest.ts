@@ -22,10 +22,11 @@ export default async function playManifestRoutes(app: FastifyInstance) {
     }
     const now = app.now();
     const base = baseUrl(request);
-    const key = cache.keyOf(request.method, request.protocol === 'https', base, request.raw.url ?? request.url, request.headers['x-kaltura-ks']);
+    const rawUrl = request.raw.url ?? request.url;
+    const key = cache.keyOf(request.method, request.protocol === 'https', base, rawUrl, request.headers['x-kaltura-ks']);
     const generation = app.catalog.generation();
     if (key !== null) {
-      const hit = cache.get(key, generation);
+      const hit = cache.get(key, generation, rawUrl);
       if (hit) {
         request.log.info({ format: hit.format, code: 0, cached: true }, 'playManifest');
         return sendCached(request, reply, hit, now);

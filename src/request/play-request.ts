@@ -1,6 +1,11 @@
 // The one request model of playManifest: every parameter normalised once (aliases resolved,
 // numbers parsed, referrer decoded, KS taken from the header or the params), by one parser, from
 // the path pairs, the query string and the headers. Stages read this and nothing else.
+// Accepted and not modelled, because nothing in kdeliver's answer depends on them (README,
+// "Where kdeliver deliberately differs"): cdnHost/ch (no effect in Kaltura's code either),
+// uiConfId/ui/uiconf (Kaltura's ad-stitching play server only), muxedAudioLang (no muxed
+// per-language master in the built-in packager), clientTag and playSessionId (analytics only;
+// the answer cache leaves them out of its key, src/cache/manifest-cache.ts).
 import { DeliveryError } from '../errors.js';
 import { mergeParams, readPairs, splitPath } from './path-params.js';
 import { flatHeaders, headerValue, type HttpFacts } from './http-facts.js';
@@ -35,7 +40,6 @@ export interface PlayRequest {
   playbackRate: number;
   tracks: string;
   storageId: number | null;
-  cdnHost: string | null;
   deliveryProfileIds: number[] | null;
   deliveryCode: string;
   playbackContext: string | null;
@@ -47,14 +51,10 @@ export interface PlayRequest {
   hashes: Record<string, string>;
   sequence: string[] | null;
   defaultAudioLang: string | null;
-  muxedAudioLang: string | null;
   disableCaptions: boolean;
   type: string | null;
   /** JSONP callback, from the query string only. */
   callback: string | null;
-  clientTag: string | null;
-  playSessionId: string | null;
-  uiConfId: string | null;
   /** The raw merged parameters, for traces. */
   params: ReadonlyMap<string, string>;
 }
@@ -176,7 +176,6 @@ export function parsePlayRequest(pathAfterAction: string, http: HttpFacts): Play
     playbackRate: num(params.get('playbackRate')) ?? 0,
     tracks: params.get('tracks') ?? '',
     storageId: num(get('storageId')),
-    cdnHost: get('cdnHost')?.replace(/^[a-z]+:\/\//i, '') || null,
     deliveryProfileIds,
     deliveryCode: get('deliveryCode') ?? '',
     playbackContext: get('playbackContext') ?? null,
@@ -187,13 +186,9 @@ export function parsePlayRequest(pathAfterAction: string, http: HttpFacts): Play
     hashes,
     sequence: seq ? list(seq) : null,
     defaultAudioLang: params.get('defaultAudioLang') || null,
-    muxedAudioLang: params.get('muxedAudioLang') || null,
     disableCaptions: !!params.get('disableCaptions') && params.get('disableCaptions') !== '0' && params.get('disableCaptions') !== 'false',
     type: params.get('type') || null,
     callback: cb !== null && CALLBACK.test(cb) ? cb : null,
-    clientTag: params.get('clientTag') || null,
-    playSessionId: params.get('playSessionId') || null,
-    uiConfId: get('uiConfId') || params.get('uiconf') || null,
     params,
   };
 }
