@@ -135,7 +135,8 @@ function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[]): Pl
     step('selection', 'entry shorter than 10 s: HDS falls back to one progressive flavor');
   }
   if (ONE_FLAVOR_FORMATS.has(format)) sel = keepFirst(sel);
-  sel = dropRedundant(sel);
+  if (partner.disableFlavorsOptimization) step('selection', 'redundant-flavor optimisation off for this partner');
+  sel = dropRedundant(sel, partner.disableFlavorsOptimization);
   step('selection', `${sel.flavors.length} flavor(s) chosen by ${sel.chosenBy}: ${sel.flavors.map((f) => f.id).join(', ')}`, {
     chosen: sel.flavors.map((f) => ({ id: f.id, flavorParamsId: f.flavorParamsId, bitrate: f.bitrate, tags: f.tags })),
     dropped: sel.dropped,

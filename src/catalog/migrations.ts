@@ -202,4 +202,9 @@ export const migrations: string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // 2: the partner setting that turns off redundant-flavor optimisation (Kaltura's permission
+  // FEATURE_DISABLE_FLAVORS_OPTIMIZATION)
+  `
+  ALTER TABLE partners ADD COLUMN disable_flavors_optimization INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
