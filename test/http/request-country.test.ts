@@ -1,6 +1,7 @@
 // One request, one country: a country condition of an access-control rule decides the same way
 // for every caller that answers about the same request — playManifest, api_v3
-// baseEntry.getPlaybackContext and flavorAsset.getUrl (the player's view), the console's decision
+// baseEntry.getPlaybackContext, flavorAsset.getUrl and caption_captionAsset.serve (the player's
+// view), the console's decision
 // trace, the media routes, raw/download and thumbnails — because they all read the country from
 // the one set of HTTP facts the server builds per request (KDELIVER_GEOIP_FILE).
 import t from 'tap';
@@ -26,6 +27,8 @@ const blockIn = (country: string) => JSON.stringify([{
 }]);
 db.prepare("INSERT INTO access_control_profiles (id, partner_id, name, rules, created_at, updated_at) VALUES (901, 309, 'country', ?, 0, 0)").run(blockIn('GB'));
 db.prepare('UPDATE entries SET access_control_profile_id = 901 WHERE id = ?').run(ENTRY);
+// the entry with captions, for caption_captionAsset.serve
+db.prepare("UPDATE entries SET access_control_profile_id = 901 WHERE id = '1_alt0audi'").run();
 const setCountry = (c: string) => db.prepare('UPDATE access_control_profiles SET rules = ? WHERE id = 901').run(blockIn(c));
 
 const errorCode = (r: Response) => (r.headers.get('x-kaltura') ?? '').match(/error-(\d+)/)?.[1];
@@ -57,6 +60,11 @@ const callers: Record<string, () => Promise<boolean>> = {
   async flavorAssetGetUrl() {
     const res = await api('flavorAsset', 'getUrl', { ks: userKs, id: '1_f3rcit00' });
     return res.code === 'ACCESS_CONTROL_RESTRICTED';
+  },
+  async captionServe() {
+    const r = await fetch(`${s.url}/api_v3/service/caption_captionAsset/action/serve?format=1&captionAssetId=1_c1alt000`);
+    const text = await r.text();
+    return /ACCESS_CONTROL_RESTRICTED/.test(text) && !/-->/.test(text);
   },
   async consoleTrace() {
     const r = await fetch(`${s.url}/console/api/trace?url=${encodeURIComponent(PM)}`, { headers: { 'x-kaltura-ks': consoleKs } });
