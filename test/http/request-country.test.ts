@@ -1,9 +1,9 @@
 // One request, one country: a country condition of an access-control rule decides the same way
-// for every caller that answers about the same request — playManifest, api_v3
+// for every caller that answers about the same request: playManifest; api_v3
 // baseEntry.getPlaybackContext, flavorAsset.getUrl and caption_captionAsset.serve (the player's
-// view), the console's decision
-// trace, the media routes, raw/download and thumbnails — because they all read the country from
-// the one set of HTTP facts the server builds per request (KDELIVER_GEOIP_FILE).
+// view); the console's decision trace; the media routes, raw/download and thumbnails. They all
+// read the country from the one set of HTTP facts the server builds per request
+// (KDELIVER_GEOIP_FILE).
 import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
