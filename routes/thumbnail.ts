@@ -13,8 +13,8 @@ import { parseThumbnailParams } from '../src/thumbnail/params.js';
 import { getStoryboardSheet, getThumbnail, type Thumbnail } from '../src/thumbnail/service.js';
 import { entryStoryboard } from '../src/thumbnail/source.js';
 import { imagePlaylist, storyboardVtt } from '../src/thumbnail/storyboard.js';
-import { headerValue } from '../src/request/play-request.js';
-import { accessFacts, pathAfter, sendError } from './http.js';
+import { headerValue } from '../src/request/http-facts.js';
+import { accessFacts, pathAfter, requestEnv, sendError } from './http.js';
 
 export default async function thumbnailRoutes(app: FastifyInstance) {
   /** The partner's live entry, if the THUMBNAIL rules let this request see its pictures. */
@@ -23,8 +23,8 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
     if (!entry || entry.status === EntryStatus.DELETED || entry.partnerId !== partnerId) throw new DeliveryError('ENTRY_NOT_FOUND');
     const partner = app.catalog.getPartner(entry.partnerId);
     if (!partner) throw new DeliveryError('PARTNER_NOT_FOUND');
-    const facts = accessFacts(request, { ks });
-    checkEntryAccess({ catalog: app.catalog, now: app.now(), countryOf: app.countryOf }, facts, entry, partner, 'THUMBNAIL', { playValidation: false });
+    const env = requestEnv(request);
+    checkEntryAccess(env, accessFacts(env.http, { ks }), entry, partner, 'THUMBNAIL', { playValidation: false });
     return entry;
   }
 
