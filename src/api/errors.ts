@@ -21,6 +21,8 @@ export const API_ERRORS = {
   PROPERTY_VALIDATION_MIN_LENGTH: 'The property "%PROPERTY_NAME%" must have a min length of %MININUM_LENGTH% characters',
   PROPERTY_VALIDATION_MAX_LENGTH: 'The property "%PROPERTY_NAME%" cannot have more than %MAXIMUM_LENGTH% characters',
   PROPERTY_VALIDATION_NOT_UPDATABLE: 'The property "%PROPERTY_NAME%" cannot be updated',
+  // Kaltura's own code and arguments: a filter or pager property this server does not apply
+  PROPERTY_IS_NOT_DEFINED: 'The property "%PROP%" is not defined on type "%TYPE%"',
   INVALID_USER_ID: 'Invalid user id',
   ENTRY_ID_NOT_FOUND: 'Entry id "%ENTRY_ID%" not found',
   FLAVOR_ASSET_ID_NOT_FOUND: 'Flavor asset id "%ID%" not found',

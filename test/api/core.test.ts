@@ -81,6 +81,10 @@ t.test('arguments: types, enums, mandatory, null, lengths, objects', async (t) =
   t.equal(err({ id__null: '' })?.code, 'PROPERTY_VALIDATION_CANNOT_BE_NULL');
   t.equal(err({ id: 'x', filter: { objectType: '<bad>' } })?.code, 'INVALID_OBJECT_TYPE');
   t.equal(err({ id: 'x', filter: 'scalar' })?.code, 'INVALID_OBJECT_TYPE');
+  const closed = { returns: 'string', handler: () => null, params: { filter: { type: 'object', kalturaType: 'KalturaThingFilter', properties: ['idEqual'] } } } as const;
+  t.same(readArgs(closed as any, { filter: { objectType: 'KalturaThingFilter', idEqual: 'x', idEqual__null: '' } }, []), { filter: { objectType: 'KalturaThingFilter', idEqual: 'x' } });
+  const refused = (() => { try { readArgs(closed as any, { filter: { idEqual: 'x', idEqul: 'y' } }, []); return null; } catch (e) { return e as ApiError; } })();
+  t.same(toExceptionObject(refused!), { code: 'PROPERTY_IS_NOT_DEFINED', message: 'The property "idEqul" is not defined on type "KalturaThingFilter"', objectType: 'KalturaAPIException', args: { PROP: 'idEqul', TYPE: 'KalturaThingFilter' } }, 'a closed object refuses any other property');
   t.same(readPager({ pageSize: '9999', pageIndex: '0' }), { pageSize: 500, pageIndex: 1 });
   t.same(readPager(null), { pageSize: 30, pageIndex: 1 });
 });

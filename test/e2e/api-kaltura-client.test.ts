@@ -58,6 +58,19 @@ t.test('kaltura-client against kdeliver', async (t) => {
     t.ok(bytes.equals(readFileSync(mediaFile(flavor.filePath))), 'byte for byte');
   });
 
+  await t.test('a filter property the server does not apply is an error, never a longer list', async (t) => {
+    // the library sends every property it knows; tagsLike and orderBy are Kaltura's, not applied here
+    const tagged = new kaltura.objects.MediaEntryFilter({ tagsLike: 'no-such-tag' });
+    const err = await kaltura.services.media.listAction(tagged).execute(client).then(() => null, (e: any) => e);
+    t.same(err, { code: 'PROPERTY_IS_NOT_DEFINED', message: 'The property "tagsLike" is not defined on type "KalturaMediaEntryFilter"', objectType: 'KalturaAPIException', args: { PROP: 'tagsLike', TYPE: 'KalturaMediaEntryFilter' } });
+    const ordered = new kaltura.objects.AssetFilter({ entryIdEqual: '1_rcit0qgs', orderBy: '+createdAt' });
+    t.match(await kaltura.services.flavorAsset.listAction(ordered).execute(client).then(() => null, (e: any) => e), { code: 'PROPERTY_IS_NOT_DEFINED', args: { PROP: 'orderBy' } });
+    const pager = new kaltura.objects.FilterPager({ pageSize: 2, pageIndex: 2 });
+    const page = await kaltura.services.flavorAsset.listAction(new kaltura.objects.AssetFilter({ entryIdEqual: '1_rcit0qgs', statusEqual: 2 }), pager).execute(client);
+    t.equal(page.totalCount, 5, 'the properties it does apply still work, pager included');
+    t.equal(page.objects.length, 2);
+  });
+
   await t.test('the documented download recipe, as written', async (t) => {
     // startMultiRequest; getwebplayablebyentryid; geturl('{1:result:0:id}'); doMultiRequest
     const results = await kaltura.services.flavorAsset.getWebPlayableByEntryId('1_rcit0qgs')
