@@ -35,7 +35,8 @@ export const API_ERRORS = {
   // Not in the documented table: raised when an entry's access control refuses a context
   // (DOWNLOAD for flavorAsset.getUrl); the message carries the rule's own text.
   ACCESS_CONTROL_RESTRICTED: 'Access to entry "%ENTRY_ID%" is restricted: %REASON%',
-  INVALID_JSONP_CALLBACK: 'Invalid JSONP callback "%CALLBACK%"',
+  // Kaltura's answer to a JSONP callback outside [0-9_a-zA-Z.]: it names the field, not the value
+  INVALID_FIELD_VALUE: 'value in field [%FIELD_NAME%] is not valid',
   RESOURCE_NOT_READY: 'Resource "%ID%" is not ready',
   INVALID_REQUEST_BODY: 'The request body could not be read: %REASON%',
   MULTIREQUEST_TOO_LARGE: 'A multirequest may hold at most %MAX_REQUESTS% requests',

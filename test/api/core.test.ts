@@ -139,7 +139,8 @@ t.test('serializers', async (t) => {
   t.equal(serialize({ objectType: 'K' }, { format: 9, multi: false, callback: 'cb.x_1', executionTime: 0 }).body, 'cb.x_1({"objectType":"K"});');
   const bad = serialize({ objectType: 'K' }, { format: 9, multi: false, callback: 'alert(1)', executionTime: 0 });
   t.equal(bad.contentType, 'application/json');
-  t.match(JSON.parse(bad.body), { code: 'INVALID_JSONP_CALLBACK', objectType: 'KalturaAPIException' });
+  t.same(JSON.parse(bad.body), { code: 'INVALID_FIELD_VALUE', message: 'value in field [callback] is not valid', objectType: 'KalturaAPIException', args: { FIELD_NAME: 'callback' } });
+  t.notMatch(bad.body, 'alert', 'the rejected callback is not in the answer');
   t.match(JSON.parse(serialize({}, { format: 9, multi: false, callback: null, executionTime: 0 }).body), { code: 'MISSING_MANDATORY_PARAMETER', args: { PARAMETER_NAME: 'callback' } });
 });
 
