@@ -207,4 +207,9 @@ export const migrations: string[] = [
   `
   ALTER TABLE ingest_jobs ADD COLUMN owner_token TEXT;
   `,
+  // 4: the partner setting that turns off redundant-flavor optimisation (Kaltura's permission
+  // FEATURE_DISABLE_FLAVORS_OPTIMIZATION)
+  `
+  ALTER TABLE partners ADD COLUMN disable_flavors_optimization INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
