@@ -147,7 +147,6 @@ export interface EntryFilter {
   partnerId: number;
   idIn?: string[];
   referenceIdEqual?: string;
-  redirectFromEntryId?: string;
   nameLike?: string;
   statusIn?: number[];
   mediaTypeEqual?: number;
@@ -248,7 +247,6 @@ export function createCatalog(db: Db) {
         f.idIn.forEach((id, i) => (params[`id${i}`] = id));
       }
       if (f.referenceIdEqual !== undefined) { where.push('reference_id = @ref'); params.ref = f.referenceIdEqual; }
-      if (f.redirectFromEntryId !== undefined) { where.push('id = @redir'); params.redir = f.redirectFromEntryId; }
       if (f.nameLike !== undefined) { where.push("name LIKE @name ESCAPE '\\'"); params.name = `%${f.nameLike.replace(/[\\%_]/g, (c) => '\\' + c)}%`; }
       if (f.statusIn) {
         where.push(`status IN (${f.statusIn.map((_, i) => `@st${i}`).join(',') || 'NULL'})`);
