@@ -207,7 +207,16 @@ export const migrations: string[] = [
   `
   ALTER TABLE ingest_jobs ADD COLUMN owner_token TEXT;
   `,
-  // 4: the system defaults every catalog holds, as Kaltura's own install does, so that a partner
+  // 4: the partner setting that turns off redundant-flavor optimisation (Kaltura's permission
+  // FEATURE_DISABLE_FLAVORS_OPTIMIZATION)
+  `
+  ALTER TABLE partners ADD COLUMN disable_flavors_optimization INTEGER NOT NULL DEFAULT 0;
+  `,
+  // 5: per-partner storyboard settings (tile width, grid, interval, quality) as JSON, {} = defaults
+  `
+  ALTER TABLE partners ADD COLUMN storyboard TEXT NOT NULL DEFAULT '{}';
+  `,
+  // 6: the system defaults every catalog holds, as Kaltura's own install does, so that a partner
   // created with `kdeliver partner add` can ingest and play at once: the standard flavor params,
   // the default ladder (conversion profile 1, for every partner) and delivery profiles for the
   // built-in packager (HLS, HDS, DASH, MSS) and progressive download (partner 0: every partner).
