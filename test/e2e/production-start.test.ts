@@ -37,7 +37,8 @@ t.test('empty data directory, production: partner add, ingest, serve, and the HL
   t.equal(none.code, 0, none.stderr);
   t.same(JSON.parse(none.stdout), [], 'no partner yet (no sample library in production)');
   const empty = await cmd.serve(env);
-  t.match(empty.log(), /The catalog has no partner yet:\n {2}kdeliver partner add/, 'the server says what to do first');
+  const hint = /The catalog has no partner yet:\n {2}kdeliver partner add/;
+  t.match(await empty.waitForLog(hint), hint, 'the server says what to do first');
   t.equal((await fetch(`${empty.url}/readyz`)).status, 200);
   t.equal(await empty.stop(), 0);
 

@@ -59,6 +59,11 @@ export interface Served {
   url: string;
   /** Everything the process wrote so far. */
   log: () => string;
+  /**
+   * Everything written once `pattern` appears in it (stdout and stderr arrive separately, so a line
+   * on one can come after the listening line on the other); after `ms` without it, what was written.
+   */
+  waitForLog: (pattern: RegExp, ms?: number) => Promise<string>;
   /** SIGTERM, then its exit code. */
   stop: () => Promise<number | null>;
 }
@@ -93,7 +98,11 @@ export function installedCommand(t: Tap, dir: string): Installed {
         const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
         if (m) {
           clearTimeout(timer);
-          resolvePromise({ url: m[1], log: () => out, stop: () => { child.kill('SIGTERM'); return exited; } });
+          const waitForLog = async (pattern: RegExp, ms = 10_000) => {
+            for (const end = Date.now() + ms; !pattern.test(out) && Date.now() < end;) await new Promise((r) => setTimeout(r, 25));
+            return out;
+          };
+          resolvePromise({ url: m[1], log: () => out, waitForLog, stop: () => { child.kill('SIGTERM'); return exited; } });
         }
       };
       child.stdout.on('data', look);
