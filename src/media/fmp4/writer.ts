@@ -1,7 +1,16 @@
 // fMP4 (CMAF-style) output: an init segment (moov with mvex) and media segments
 // (moof/traf/tfhd/tfdt/trun + mdat, preceded by styp and sidx for DASH). Headers come from the
 // index alone; the mdat payload is a list of source byte spans.
-import { partsBody, type MediaBody, type Part } from '../body.js';
+// Encrypted: HLS AES-128 wraps a whole segment (crypto/cipher.ts). Common encryption (cenc, cbcs)
+// changes the init segment's sample entries and adds pssh boxes, and adds saiz/saio/senc to each
+// traf; a video traf's subsamples follow its NAL units, so describeMediaSegment reads the
+// segment's samples before it can give the moof's size (crypto/cenc.ts).
+import type { FileHandle } from 'node:fs/promises';
+import { giveScratch, partsBody, readRegion, takeOutput, type MediaBody, type Part } from '../body.js';
+import { encryptTraf, planTrafEncryption, protectedSampleEntry, psshBoxes, subsamplesOf, trackProtection, trafEncryptionBoxes, type SampleSpan, type Subsample, type TrafEncryption } from '../crypto/cenc.js';
+import { aes128Body } from '../crypto/cipher.js';
+import { checkEncryption, hlsSegmentIv, isCommonEncryption, type Encryption } from '../crypto/encryption.js';
+import { MediaError } from '../errors.js';
 import { dtsAt, type TrackIndex } from '../mp4/index-types.js';
 import type { Segment, Timeline, TrackTiming } from '../segment.js';
 import { mdatHeader, mdiaBox, mvhdBox, stsdBox, tkhdBox } from '../track-boxes.js';
@@ -11,15 +20,21 @@ import { box, fullBox, u16, u32, u64 } from './boxes.js';
 const outputTrackId = (t: TrackIndex): number => (t.kind === 'video' ? 1 : 2);
 
 // an init segment's tracks have no samples: durations 0, empty sample tables
-const trak = (t: TrackIndex): Buffer =>
+const trak = (t: TrackIndex, enc?: Encryption): Buffer =>
   box('trak', tkhdBox(t, outputTrackId(t), 0), mdiaBox(t, 0,
-    stsdBox(t), fullBox('stts', 0, 0, u32(0)), fullBox('stsc', 0, 0, u32(0)), fullBox('stsz', 0, 0, u32(0), u32(0)), fullBox('stco', 0, 0, u32(0))));
+    stsdBox(t, enc ? protectedSampleEntry(t, trackProtection(enc, t)) : t.sampleEntry), fullBox('stts', 0, 0, u32(0)), fullBox('stsc', 0, 0, u32(0)), fullBox('stsz', 0, 0, u32(0), u32(0)), fullBox('stco', 0, 0, u32(0))));
 
-/** Init segment for the given tracks (one video and/or one audio). */
-export function initSegment(tracks: TrackIndex[]): Buffer {
+/**
+ * Init segment for the given tracks (one video and/or one audio). With cenc/cbcs the sample
+ * entries are protected (encv/enca + sinf) and the moov carries the systems' pssh boxes; HLS
+ * AES-128 leaves the init segment in the clear (the playlist's EXT-X-KEY follows EXT-X-MAP).
+ */
+export function initSegment(tracks: TrackIndex[], enc?: Encryption): Buffer {
   const ftyp = box('ftyp', Buffer.from('iso6', 'latin1'), u32(0), Buffer.from('iso6cmfcdashmp41', 'latin1'));
   const trex = tracks.map((t) => fullBox('trex', 0, 0, u32(outputTrackId(t)), u32(1), u32(0), u32(0), u32(0)));
-  return Buffer.concat([ftyp, box('moov', mvhdBox(0, 3), ...tracks.map(trak), box('mvex', ...trex))]);
+  if (enc) checkEncryption(enc);
+  const common = enc && isCommonEncryption(enc) ? enc : undefined;
+  return Buffer.concat([ftyp, box('moov', mvhdBox(0, 3), ...tracks.map((t) => trak(t, common)), box('mvex', ...trex), ...(common ? psshBoxes(common) : []))]);
 }
 
 interface TrafPlan {
@@ -32,7 +47,7 @@ interface TrafPlan {
 const KEY_FLAGS = 0x02000000;
 const NON_KEY_FLAGS = 0x01010000;
 
-function trafBox(p: TrafPlan, dataOffset: number, keySet: (i: number) => boolean, outScale: number | undefined): Buffer {
+function trafBox(p: TrafPlan, dataOffset: number, keySet: (i: number) => boolean, outScale: number | undefined, extra: Buffer[] = []): Buffer {
   const t = p.timing.track;
   // MSS clients build their own init with the manifest's 10 MHz clock: rescale (cumulatively, so
   // rounding never drifts)
@@ -58,7 +73,7 @@ function trafBox(p: TrafPlan, dataOffset: number, keySet: (i: number) => boolean
   return box('traf',
     fullBox('tfhd', 0, 0x020000, u32(outputTrackId(t))),
     fullBox('tfdt', 1, 0, u64(Math.max(0, at(t.dts[p.first] - p.timing.dtsBase)))),
-    fullBox('trun', video ? 1 : 0, flags, trunPayload));
+    fullBox('trun', video ? 1 : 0, flags, trunPayload), ...extra);
 }
 
 const trafSize = (p: TrafPlan): number => 8 + 16 + 20 + 20 + (p.end - p.first) * (p.timing.track.kind === 'video' ? 16 : 8);
@@ -70,10 +85,57 @@ export interface FragmentOptions {
   dash: boolean;
   /** Write times in this timescale instead of the track's (MSS: 10,000,000). */
   timescale?: number;
+  /**
+   * HLS AES-128 (the segment's IV is its sequence number unless the description has one), or
+   * cenc/cbcs, which only describeMediaSegment can describe.
+   */
+  encryption?: Encryption;
+  /** Smooth Streaming: sample encryption in PIFF's uuid box with 8-byte IVs, as its clients expect. */
+  piff?: boolean;
 }
 
 /** Describes one media segment of a timeline for the chosen tracks (already chosen in the timeline). */
 export function mediaSegment(tl: Timeline, seg: Segment, opts: FragmentOptions): MediaBody {
+  const enc = opts.encryption;
+  if (enc) {
+    checkEncryption(enc);
+    if (enc.scheme === 'aes-128') return aes128Body(mediaSegment(tl, seg, { ...opts, encryption: undefined }), enc.key, hlsSegmentIv(enc, opts.sequence));
+    throw new MediaError('BAD_ENCRYPTION', `${enc.scheme} segments are described by describeMediaSegment, which reads their samples`);
+  }
+  const { plans, spans, keySets } = planTrafs(tl, seg);
+  const moofSize = 8 + 16 + plans.reduce((n, p) => n + trafSize(p), 0);
+  let dataOffset = moofSize + 8;
+  const trafs = plans.map((p) => {
+    const b = trafBox(p, dataOffset, keySets.get(p.timing.track)!, opts.timescale);
+    dataOffset += p.dataBytes;
+    return b;
+  });
+  const mfhd = fullBox('mfhd', 0, 0, u32(opts.sequence));
+  const moof = box('moof', mfhd, ...trafs);
+  if (moof.length !== moofSize) throw new Error(`moof size ${moof.length} != planned ${moofSize}`);
+  const mdatBytes = plans.reduce((n, p) => n + p.dataBytes, 0);
+  const head = [...segmentHead(plans, opts, moof.length + 8 + mdatBytes), moof, mdatHeader(mdatBytes)];
+  return partsBody([...head, ...spans], tl.video && seg.video ? 'video/mp4' : 'audio/mp4');
+}
+
+/** DASH: styp and sidx (one reference: the whole segment of referencedBytes after the sidx). */
+function segmentHead(plans: TrafPlan[], opts: FragmentOptions, referencedBytes: number): Buffer[] {
+  const head: Buffer[] = [];
+  if (opts.dash) {
+    head.push(box('styp', Buffer.from('msdh', 'latin1'), u32(0), Buffer.from('msdhmsix', 'latin1')));
+    const ref = plans[0];
+    if (ref) {
+      const t = ref.timing.track;
+      const ept = Math.max(0, t.dts[ref.first] - ref.timing.dtsBase + (t.cto ? t.cto[ref.first] - ref.timing.ctoBase : 0));
+      const dur = dtsAt(t, ref.end) - t.dts[ref.first];
+      head.push(fullBox('sidx', 1, 0, u32(outputTrackId(t)), u32(t.timescale), u64(ept), u64(0), u16(0), u16(1),
+        u32(referencedBytes & 0x7fffffff), u32(dur), u32(0x90000000)));
+    }
+  }
+  return head;
+}
+
+function planTrafs(tl: Timeline, seg: Segment): { plans: TrafPlan[]; spans: Part[]; keySets: Map<TrackIndex, (i: number) => boolean> } {
   const plans: TrafPlan[] = [];
   const spans: Part[] = [];
   const keySets = new Map<TrackIndex, (i: number) => boolean>();
@@ -92,30 +154,6 @@ export function mediaSegment(tl: Timeline, seg: Segment, opts: FragmentOptions):
       keySets.set(t, (i) => s.has(i));
     } else keySets.set(t, () => true);
   }
-  const moofSize = 8 + 16 + plans.reduce((n, p) => n + trafSize(p), 0);
-  let dataOffset = moofSize + 8;
-  const trafs = plans.map((p) => {
-    const b = trafBox(p, dataOffset, keySets.get(p.timing.track)!, opts.timescale);
-    dataOffset += p.dataBytes;
-    return b;
-  });
-  const mfhd = fullBox('mfhd', 0, 0, u32(opts.sequence));
-  const moof = box('moof', mfhd, ...trafs);
-  if (moof.length !== moofSize) throw new Error(`moof size ${moof.length} != planned ${moofSize}`);
-  const mdatBytes = plans.reduce((n, p) => n + p.dataBytes, 0);
-  const mdatHead = mdatHeader(mdatBytes);
-  const head: Buffer[] = [];
-  if (opts.dash) {
-    head.push(box('styp', Buffer.from('msdh', 'latin1'), u32(0), Buffer.from('msdhmsix', 'latin1')));
-    const ref = plans[0];
-    if (ref) {
-      const t = ref.timing.track;
-      const ept = Math.max(0, t.dts[ref.first] - ref.timing.dtsBase + (t.cto ? t.cto[ref.first] - ref.timing.ctoBase : 0));
-      const dur = dtsAt(t, ref.end) - t.dts[ref.first];
-      head.push(fullBox('sidx', 1, 0, u32(outputTrackId(t)), u32(t.timescale), u64(ept), u64(0), u16(0), u16(1),
-        u32((moof.length + 8 + mdatBytes) & 0x7fffffff), u32(dur), u32(0x90000000)));
-    }
-  }
-  return partsBody([...head, moof, mdatHead, ...spans], tl.video && seg.video ? 'video/mp4' : 'audio/mp4');
+  return { plans, spans, keySets };
 }
 
