@@ -157,3 +157,110 @@ function planTrafs(tl: Timeline, seg: Segment): { plans: TrafPlan[]; spans: Part
   return { plans, spans, keySets };
 }
 
+
+/** Reads the given samples' bytes: one pread when they sit together (an interleaved file), else one each. */
+async function readSamples(fh: FileHandle, list: Array<{ offset: number; size: number }>): Promise<{ bytes: (k: number) => Buffer; done: () => void }> {
+  let lo = Infinity;
+  let hi = 0;
+  let want = 0;
+  for (const s of list) {
+    lo = Math.min(lo, s.offset);
+    hi = Math.max(hi, s.offset + s.size);
+    want += s.size;
+  }
+  if (list.length && hi - lo <= Math.max(want * 2, 1 << 20) && hi - lo <= 64 << 20) {
+    const region = await readRegion(fh, lo, hi);
+    return { bytes: (k) => region.subarray(list[k].offset - lo, list[k].offset - lo + list[k].size), done: () => giveScratch(region) };
+  }
+  const each: Buffer[] = [];
+  for (const s of list) {
+    const b = Buffer.allocUnsafe(s.size);
+    const { bytesRead } = await fh.read(b, 0, s.size, s.offset);
+    if (bytesRead < s.size) throw new Error('source file is shorter than its index says');
+    each.push(b);
+  }
+  return { bytes: (k) => each[k], done: () => {} };
+}
+
+const samplesOf = (p: TrafPlan): Array<{ offset: number; size: number }> => {
+  const t = p.timing.track;
+  const out = [];
+  for (let i = p.first; i < p.end; i++) out.push({ offset: t.offset[i], size: t.size[i] });
+  return out;
+};
+
+/**
+ * Describes a media segment whatever its encryption. cenc/cbcs read the segment's video samples
+ * through fh first: their NAL units decide the subsamples, hence the size of the moof. The other
+ * kinds are described from the index alone (fh is not used).
+ */
+export async function describeMediaSegment(tl: Timeline, seg: Segment, opts: FragmentOptions, fh: FileHandle): Promise<MediaBody> {
+  const enc = opts.encryption;
+  if (!enc || !isCommonEncryption(enc)) return mediaSegment(tl, seg, opts);
+  checkEncryption(enc);
+  const piff = !!opts.piff;
+  if (piff && enc.scheme !== 'cenc') throw new MediaError('BAD_ENCRYPTION', 'Smooth Streaming is encrypted with cenc only');
+  const { plans, keySets } = planTrafs(tl, seg);
+  const tes: TrafEncryption[] = [];
+  for (const p of plans) {
+    const t = p.timing.track;
+    const tp = trackProtection(enc, t, piff);
+    const subs: Array<Subsample[] | null> = [];
+    if (tp.nal) {
+      const read = await readSamples(fh, samplesOf(p));
+      try {
+        for (let i = p.first; i < p.end; i++) subs.push(subsamplesOf(read.bytes(i - p.first), tp));
+      } finally {
+        read.done();
+      }
+    } else for (let i = p.first; i < p.end; i++) subs.push(null);
+    tes.push(planTrafEncryption(tp, t, p.first, p.end, subs, piff));
+  }
+  const moofSize = 8 + 16 + plans.reduce((n, p, k) => n + trafSize(p) + tes[k].saizSaioBytes + tes[k].sencBytes, 0);
+  let dataOffset = moofSize + 8;
+  let trafAt = 8 + 16;
+  const trafs = plans.map((p, k) => {
+    const te = tes[k];
+    const b = trafBox(p, dataOffset, keySets.get(p.timing.track)!, opts.timescale, trafEncryptionBoxes(te, trafAt + trafSize(p) + te.saizSaioBytes));
+    trafAt += b.length;
+    dataOffset += p.dataBytes;
+    return b;
+  });
+  const moof = box('moof', fullBox('mfhd', 0, 0, u32(opts.sequence)), ...trafs);
+  if (moof.length !== moofSize) throw new Error(`moof size ${moof.length} != planned ${moofSize}`);
+  const mdatBytes = plans.reduce((n, p) => n + p.dataBytes, 0);
+  const head = Buffer.concat([...segmentHead(plans, opts, moof.length + 8 + mdatBytes), moof, mdatHeader(mdatBytes)]);
+  const length = head.length + mdatBytes;
+  return {
+    length,
+    contentType: tl.video && seg.video ? 'video/mp4' : 'audio/mp4',
+    async *produce(fh, start, endInclusive) {
+      if (endInclusive < head.length) {
+        yield head.subarray(start, endInclusive + 1);
+        return;
+      }
+      // samples are encrypted whole (CTR runs and CBC chains span them): the answer is made whole
+      const out = takeOutput(length);
+      head.copy(out, 0);
+      const all = plans.flatMap(samplesOf);
+      const read = await readSamples(fh, all);
+      try {
+        let at = head.length;
+        let k = 0;
+        plans.forEach((p, n) => {
+          const spans: SampleSpan[] = [];
+          for (let i = p.first; i < p.end; i++, k++) {
+            const b = read.bytes(k);
+            b.copy(out, at);
+            spans.push({ at, size: b.length });
+            at += b.length;
+          }
+          encryptTraf(tes[n], out, spans);
+        });
+      } finally {
+        read.done();
+      }
+      yield out.subarray(start, endInclusive + 1);
+    },
+  };
+}
