@@ -106,13 +106,15 @@ const fingerprints = new WeakMap<TrackIndex, Buffer>();
 
 /**
  * What tells one track from another for IV derivation: two flavors of an entry share a key, so
- * their per-sample IVs must differ. Hashes the sample entry and the sample sizes (memoized).
+ * their per-sample IVs must differ. Hashes the sample entry and the sample sizes and file offsets
+ * (memoized): constant-size audio in two flavors still sits at different offsets.
  */
 function trackFingerprint(t: TrackIndex): Buffer {
   let f = fingerprints.get(t);
   if (!f) {
     const h = createHash('sha256').update(t.kind).update(String(t.id)).update(String(t.timescale)).update(String(t.count)).update(t.sampleEntry);
     h.update(new Uint8Array(t.size.buffer, t.size.byteOffset, t.size.byteLength));
+    h.update(new Uint8Array(t.offset.buffer, t.offset.byteOffset, t.offset.byteLength));
     f = h.digest();
     fingerprints.set(t, f);
   }

@@ -10,9 +10,6 @@ const hex = (b: Uint8Array): string => `0x${Buffer.from(b).toString('hex')}`;
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-/** DASH-IF's ClearKey system id (the MPD's), next to the W3C common one its pssh uses. */
-const DASHIF_CLEARKEY = 'e2719d58-a985-b3c9-781a-b030af78d30e';
-
 const systemsOf = (e: Encryption): DrmSystem[] => e.systems ?? [];
 
 /** The pssh box of a system as the manifests quote it (ClearKey: the W3C common pssh with the key id). */
@@ -87,7 +84,9 @@ export function mpdContentProtection(e: Encryption): string[] {
     const pssh = `<cenc:pssh>${b64(psshOf(e, s))}</cenc:pssh>`;
     if (s.name === 'clearkey') {
       const ck = s.licenseUrl ? `<clearkey:Laurl Lic_type="EME-1.0">${esc(s.licenseUrl)}</clearkey:Laurl>` : '';
-      out.push(`<ContentProtection schemeIdUri="urn:uuid:${DASHIF_CLEARKEY}" value="ClearKey1.0">${laurl}${ck}${pssh}</ContentProtection>`);
+      // the W3C common system id (its pssh's): mpd-parser knows ClearKey only by it; dash.js and
+      // Shaka also take it (next to DASH-IF's e2719d58-a985-b3c9-781a-b030af78d30e)
+      out.push(`<ContentProtection schemeIdUri="urn:uuid:${SYSTEM_IDS.clearkey}" value="ClearKey1.0">${laurl}${ck}${pssh}</ContentProtection>`);
     } else if (s.name === 'widevine') {
       out.push(`<ContentProtection schemeIdUri="urn:uuid:${SYSTEM_IDS.widevine}" value="Widevine">${laurl}${pssh}</ContentProtection>`);
     } else {
