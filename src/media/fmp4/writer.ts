@@ -201,20 +201,22 @@ export async function describeMediaSegment(tl: Timeline, seg: Segment, opts: Fra
   const piff = !!opts.piff;
   if (piff && enc.scheme !== 'cenc') throw new MediaError('BAD_ENCRYPTION', 'Smooth Streaming is encrypted with cenc only');
   const { plans, keySets } = planTrafs(tl, seg);
+  const all = plans.flatMap(samplesOf);
+  const protections = plans.map((p) => trackProtection(enc, p.timing.track, piff));
+  // the samples read for the layout are kept for the first produce (a GET follows at once)
+  let kept = protections.some((tp) => tp.nal) ? await readSamples(fh, all) : null;
   const tes: TrafEncryption[] = [];
-  for (const p of plans) {
-    const t = p.timing.track;
-    const tp = trackProtection(enc, t, piff);
-    const subs: Array<Subsample[] | null> = [];
-    if (tp.nal) {
-      const read = await readSamples(fh, samplesOf(p));
-      try {
-        for (let i = p.first; i < p.end; i++) subs.push(subsamplesOf(read.bytes(i - p.first), tp));
-      } finally {
-        read.done();
-      }
-    } else for (let i = p.first; i < p.end; i++) subs.push(null);
-    tes.push(planTrafEncryption(tp, t, p.first, p.end, subs, piff));
+  let k = 0;
+  try {
+    plans.forEach((p, n) => {
+      const tp = protections[n];
+      const subs: Array<Subsample[] | null> = [];
+      for (let i = p.first; i < p.end; i++, k++) subs.push(tp.nal ? subsamplesOf(kept!.bytes(k), tp) : null);
+      tes.push(planTrafEncryption(tp, p.timing.track, p.first, p.end, subs, piff));
+    });
+  } catch (err) {
+    kept?.done();
+    throw err;
   }
   const moofSize = 8 + 16 + plans.reduce((n, p, k) => n + trafSize(p) + tes[k].saizSaioBytes + tes[k].sencBytes, 0);
   let dataOffset = moofSize + 8;
@@ -242,8 +244,8 @@ export async function describeMediaSegment(tl: Timeline, seg: Segment, opts: Fra
       // samples are encrypted whole (CTR runs and CBC chains span them): the answer is made whole
       const out = takeOutput(length);
       head.copy(out, 0);
-      const all = plans.flatMap(samplesOf);
-      const read = await readSamples(fh, all);
+      const read = kept ?? (await readSamples(fh, all));
+      kept = null;
       try {
         let at = head.length;
         let k = 0;
