@@ -61,7 +61,10 @@ const bad = (why: string): MediaError => new MediaError('BAD_ENCRYPTION', why);
 
 const is16 = (b: Uint8Array | undefined): boolean => b instanceof Uint8Array && b.length === 16;
 
-/** Throws BAD_ENCRYPTION when the description cannot be used (wrong sizes, a missing part). */
+/**
+ * Throws BAD_ENCRYPTION when the description cannot be used (wrong sizes, a missing key id).
+ * The HLS key URI is checked where it is written (crypto/signalling.ts): segments do not need it.
+ */
 export function checkEncryption(e: Encryption): void {
   if (!['aes-128', 'sample-aes', 'cenc', 'cbcs'].includes(e.scheme)) throw bad(`unknown encryption scheme ${JSON.stringify(e.scheme)}`);
   if (!is16(e.key)) throw bad('the content key must be 16 bytes');
@@ -73,7 +76,7 @@ export function checkEncryption(e: Encryption): void {
       if (!(s.name in SYSTEM_IDS)) throw bad(`unknown DRM system ${JSON.stringify(s.name)}`);
       if (s.name === 'fairplay' && e.scheme !== 'cbcs') throw bad('FairPlay plays cbcs only');
     }
-  } else if (!e.keyUri) throw bad(`HLS ${e.scheme} needs a key URI`);
+  }
 }
 
 /** cenc/cbcs: sample encryption inside fMP4, signalled by DRM systems. */

@@ -3,7 +3,7 @@
 // sample-aes.ts and cenc.ts.
 import { MediaError } from '../errors.js';
 import { psshBox } from './cenc.js';
-import { SYSTEM_IDS, uuidOf, type DrmSystem, type Encryption } from './encryption.js';
+import { checkEncryption, SYSTEM_IDS, uuidOf, type DrmSystem, type Encryption } from './encryption.js';
 
 const q = (s: string): string => `"${s.replace(/["\r\n]/g, '')}"`;
 const hex = (b: Uint8Array): string => `0x${Buffer.from(b).toString('hex')}`;
@@ -45,6 +45,8 @@ function commonEncryptionKeyLines(e: Encryption): string[] {
  * (AES-128 of fMP4 segments: after the map, so the init segment stays clear).
  */
 export function hlsKeyLines(e: Encryption, container: 'ts' | 'fmp4'): { lines: string[]; beforeMap: boolean; version: number } {
+  checkEncryption(e);
+  if ((e.scheme === 'aes-128' || e.scheme === 'sample-aes') && !e.keyUri) throw new MediaError('BAD_ENCRYPTION', `HLS ${e.scheme} needs a key URI`);
   const iv = e.iv ? `,IV=${hex(e.iv)}` : '';
   switch (e.scheme) {
     case 'aes-128':
@@ -64,6 +66,7 @@ export function hlsKeyLines(e: Encryption, container: 'ts' | 'fmp4'): { lines: s
 
 /** The namespace declarations the MPD root needs for mpdContentProtection's elements. */
 export function mpdNamespaces(e: Encryption): string {
+  checkEncryption(e);
   const ns = [' xmlns:cenc="urn:mpeg:cenc:2013"'];
   if (systemsOf(e).some((s) => s.name === 'playready')) ns.push(' xmlns:mspr="urn:microsoft:playready"');
   if (systemsOf(e).some((s) => s.licenseUrl && s.name !== 'fairplay')) ns.push(' xmlns:dashif="https://dashif.org/CPS"');
@@ -99,6 +102,7 @@ export function mpdContentProtection(e: Encryption): string[] {
 
 /** Smooth Streaming's Protection element, when a PlayReady header (its PRO) is given; else "". */
 export function mssProtection(e: Encryption): string {
+  checkEncryption(e);
   const pr = systemsOf(e).find((s) => s.name === 'playready' && s.psshData);
   if (!pr) return '';
   return `<Protection><ProtectionHeader SystemID="${SYSTEM_IDS.playready.toUpperCase()}">${b64(pr.psshData!)}</ProtectionHeader></Protection>`;

@@ -9,7 +9,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { giveScratch, readRegion, readSpan, takeOutput, type MediaBody } from '../body.js';
 import { aes128Body, CbcRestarts } from '../crypto/cipher.js';
-import { hlsSegmentIv, type Encryption } from '../crypto/encryption.js';
+import { checkEncryption, hlsSegmentIv, type Encryption } from '../crypto/encryption.js';
 import { encryptAdtsPayload, sampleAesDescriptors, STREAM_TYPE_AAC_SAMPLE_AES, STREAM_TYPE_AVC_SAMPLE_AES, sampleAesSlack, writeSampleAesNal } from '../crypto/sample-aes.js';
 import { MediaError } from '../errors.js';
 import type { TrackIndex } from '../mp4/index-types.js';
@@ -335,6 +335,7 @@ export interface TsEncryption {
  * AES-128 (the whole segment) or SAMPLE-AES (H.264 and AAC samples).
  */
 export function tsSegment(tl: Timeline, segIndex: number, enc?: TsEncryption): MediaBody {
+  if (enc) checkEncryption(enc.encryption);
   if (enc?.encryption.scheme === 'aes-128') return aes128Body(tsSegment(tl, segIndex), enc.encryption.key, hlsSegmentIv(enc.encryption, enc.sequence));
   if (enc && enc.encryption.scheme !== 'sample-aes') throw new MediaError('BAD_ENCRYPTION', `${enc.encryption.scheme} applies to fMP4, not MPEG-TS`);
   const sampleAes = enc ? { key: enc.encryption.key, iv: hlsSegmentIv(enc.encryption, enc.sequence) } : null;
