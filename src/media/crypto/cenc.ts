@@ -257,15 +257,19 @@ export interface SampleSpan {
 // the protected bytes of a traf gathered for one CTR call; kept between calls (encryptTraf is synchronous)
 let gather = Buffer.alloc(0);
 
-/** Encrypts a traf's samples in place in `out`, following te (the layout its boxes describe). */
-export function encryptTraf(te: TrafEncryption, out: Buffer, spans: SampleSpan[]): void {
+/**
+ * Writes a traf's samples (`sources`, clear) into `out` at their spans, encrypted as te says (the
+ * layout its boxes describe).
+ */
+export function encryptTraf(te: TrafEncryption, out: Buffer, spans: SampleSpan[], sources: Buffer[]): void {
   const { p } = te;
+  /** Protected ranges of sample k, as [offset in the sample, length]. */
   const ranges = (k: number): Array<[number, number]> => {
     const subs = te.subsamples[k];
-    const { at, size } = spans[k];
-    if (!subs) return p.scheme === 'cbcs' ? [[at, Math.floor(size / 16) * 16]] : [[at, size]];
+    const { size } = spans[k];
+    if (!subs) return p.scheme === 'cbcs' ? [[0, Math.floor(size / 16) * 16]] : [[0, size]];
     const r: Array<[number, number]> = [];
-    let o = at;
+    let o = 0;
     for (const s of subs) {
       o += s.clear;
       if (s.protected) r.push([o, s.protected]);
@@ -273,10 +277,12 @@ export function encryptTraf(te: TrafEncryption, out: Buffer, spans: SampleSpan[]
     }
     return r;
   };
+  if (p.scheme !== 'cenc' || p.ivSize !== 16) spans.forEach((s, k) => sources[k].copy(out, s.at));
   if (p.scheme === 'cbcs') {
     const chain = new CbcRestarts(p.key, p.constantIv);
-    spans.forEach((_, k) => {
-      for (const [at, len] of ranges(k)) {
+    spans.forEach((s, k) => {
+      for (const [o, len] of ranges(k)) {
+        const at = s.at + o;
         if (len < 16) continue;
         if (!p.video || !te.subsamples[k]) {
           const region = out.subarray(at, at + len);
@@ -295,15 +301,24 @@ export function encryptTraf(te: TrafEncryption, out: Buffer, spans: SampleSpan[]
     return;
   }
   if (p.ivSize === 8) {
-    spans.forEach((_, k) => {
+    spans.forEach((s, k) => {
       const cipher = createCipheriv('aes-128-ctr', p.key, Buffer.concat([te.ivs[k], Buffer.alloc(8)]));
-      for (const [at, len] of ranges(k)) out.set(cipher.update(out.subarray(at, at + len)), at);
+      for (const [o, len] of ranges(k)) out.set(cipher.update(out.subarray(s.at + o, s.at + o + len)), s.at + o);
     });
     return;
   }
   // cenc, 16-byte IVs: the samples' protected bytes, each sample padded to a block boundary, are
-  // one run of the keystream starting at the first sample's IV
+  // one run of the keystream starting at the first sample's IV. They are gathered straight from
+  // the source and their clear bytes copied around them, so no byte is copied twice.
   const all = spans.map((_, k) => ranges(k));
+  spans.forEach((s, k) => {
+    let o = 0;
+    for (const [from, len] of all[k]) {
+      if (from > o) sources[k].copy(out, s.at + o, o, from);
+      o = from + len;
+    }
+    if (o < s.size) sources[k].copy(out, s.at + o, o, s.size);
+  });
   let total = 0;
   for (const rs of all) {
     let n = 0;
@@ -314,17 +329,17 @@ export function encryptTraf(te: TrafEncryption, out: Buffer, spans: SampleSpan[]
   if (gather.length < total) gather = Buffer.allocUnsafe(Math.max(total, Math.min(gather.length * 2, 16 << 20)));
   const g = gather.subarray(0, total);
   let w = 0;
-  for (const rs of all) {
+  all.forEach((rs, k) => {
     const s = w;
-    for (const [at, len] of rs) w += out.copy(g, w, at, at + len);
+    for (const [from, len] of rs) w += sources[k].copy(g, w, from, from + len);
     w = s + Math.ceil((w - s) / 16) * 16;
-  }
+  });
   const firstIv = te.ivs.find((_, k) => all[k].length > 0)!;
   const enc = createCipheriv('aes-128-ctr', p.key, firstIv).update(g);
   w = 0;
-  for (const rs of all) {
+  all.forEach((rs, k) => {
     const s = w;
-    for (const [at, len] of rs) w += enc.copy(out, at, w, w + len);
+    for (const [from, len] of rs) w += enc.copy(out, spans[k].at + from, w, w + len);
     w = s + Math.ceil((w - s) / 16) * 16;
-  }
+  });
 }

@@ -251,13 +251,14 @@ export async function describeMediaSegment(tl: Timeline, seg: Segment, opts: Fra
         let k = 0;
         plans.forEach((p, n) => {
           const spans: SampleSpan[] = [];
+          const sources: Buffer[] = [];
           for (let i = p.first; i < p.end; i++, k++) {
             const b = read.bytes(k);
-            b.copy(out, at);
+            sources.push(b);
             spans.push({ at, size: b.length });
             at += b.length;
           }
-          encryptTraf(tes[n], out, spans);
+          encryptTraf(tes[n], out, spans, sources);
         });
       } finally {
         read.done();

@@ -408,7 +408,7 @@ export function tsSegment(tl: Timeline, segIndex: number, enc?: TsEncryption): M
       const readSample = (t: TrackIndex, i: number): Promise<Buffer> => readSpan(fh, t.offset[i], t.size[i]);
       // SAMPLE-AES: a PES's encrypted length is known once it is made, so it is assembled in a
       // scratch buffer, then put at the end of its planned packets (the rest becomes stuffing)
-      const writeSampleAesPes = async (out: Buffer, base: number, chosen: number[], keyIv: { key: Uint8Array; iv: Buffer }, inRegion: (t: TrackIndex, i: number) => Buffer | null, readSample: (t: TrackIndex, i: number) => Promise<Buffer>): Promise<void> => {
+      const writeSampleAesPes = async (keyIv: { key: Uint8Array; iv: Buffer }): Promise<void> => {
         const chain = new CbcRestarts(keyIv.key, keyIv.iv);
         let scratch = Buffer.alloc(0);
         for (const k of chosen) {
@@ -462,7 +462,7 @@ export function tsSegment(tl: Timeline, segIndex: number, enc?: TsEncryption): M
       // moved forward packet by packet (no scratch buffer, no copy of the whole segment)
       try {
         if (sampleAes) {
-          await writeSampleAesPes(out, base, chosen, sampleAes, inRegion, readSample);
+          await writeSampleAesPes(sampleAes);
           yield out.subarray(start - base, endInclusive + 1 - base);
           return;
         }
