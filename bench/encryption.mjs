@@ -1,25 +1,45 @@
-// Issue 16 benchmark: encrypted vs clear segments per second, made in-process by the writers
-// (compiled dist/, as the server runs them) from the 120 s 720p benchmark MP4, side by side:
+// Issue 16 benchmark: encrypted vs clear segments per second through the writers (compiled dist/,
+// as the server runs them), from the 120 s 720p benchmark MP4, side by side:
 // - HLS MPEG-TS 10 s segments: clear, AES-128 (whole segment), SAMPLE-AES (H.264 + AAC samples)
-// - HLS fMP4 10 s segments: clear, AES-128
+// - HLS fMP4 10 s segments: clear, AES-128, cenc (muxed: video subsamples, whole audio samples)
 // - DASH 4 s video fragments: clear, cenc, cbcs (describeMediaSegment reads the samples first)
-// - HLS fMP4 10 s muxed segments: clear, cenc
-// Each segment is described and every byte produced through one open file handle (the server's
-// handle cache), and the answer buffers go back to the pool as the server's recycleWhenSent does.
-// Rounds alternate clear and encrypted runs of --duration seconds; the ratio printed is the
-// median of the per-round ratios (aim >= 0.7 for AES-128 and CENC).
-// Usage: node bench/encryption.mjs [--duration 2] [--rounds 5] [--no-build]
+// In-process (the default): each segment is described and every byte produced through one open
+// file handle, and answer buffers go back to the pool as the server's recycleWhenSent does.
+// Rates are per second of wall time and per second of this process's CPU time (all its threads,
+// process.cpuUsage): on a machine shared with other work the second is what the writers cost, the
+// first what they happened to get. The ratio is taken on CPU time.
+// With --http, the same cases are also served by a child process (lib/writer-server.mjs: plain
+// node:http, bodyStream, handle cache) and loaded with wrk -t1 -c20 over every segment in turn,
+// as bench/segments.mjs loads kdeliver: the ratio a served segment sees, HTTP costs included.
+// Rounds alternate clear and encrypted runs; ratios are medians of the per-round ratios
+// (aim >= 0.7 for AES-128 and CENC).
+// Usage: node bench/encryption.mjs [--duration 2] [--rounds 5] [--http] [--http-duration 5] [--no-build]
 import { open } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import { buildProject, distModule } from './lib/build.mjs';
+import { benchCases } from './lib/encryption-cases.mjs';
 import { loadAvg, printMachine } from './lib/machine.mjs';
 import { benchMedia } from './lib/media.mjs';
+import { benchDir } from './lib/paths.mjs';
+import { freePort, startProcess } from './lib/procs.mjs';
 import { median } from './lib/rounds.mjs';
+import { requireCommands } from './lib/system.mjs';
+import { wrk } from './lib/wrk.mjs';
 
-const { values } = parseArgs({ options: { duration: { type: 'string', default: '2' }, rounds: { type: 'string', default: '5' }, 'no-build': { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '5' },
+    http: { type: 'boolean', default: false },
+    'http-duration': { type: 'string', default: '5' },
+    'no-build': { type: 'boolean', default: false },
+  },
+});
 const duration = Number(values.duration);
 const rounds = Number(values.rounds);
 if (!values['no-build']) buildProject({ required: ['src/media/fmp4/writer.js', 'src/media/ts/writer.js', 'src/media/crypto/cenc.js'] });
+if (values.http) requireCommands(['wrk'], 'wrk');
 
 const { readMediaIndex } = await import(distModule('src/media/mp4/reader.js'));
 const { buildTimeline, flatPolicy, hlsPolicy } = await import(distModule('src/media/segment.js'));
@@ -30,31 +50,17 @@ const { releaseOutput } = await import(distModule('src/media/body.js'));
 printMachine();
 const { segments: file } = benchMedia();
 const index = await readMediaIndex(file, { maxMoovBytes: 64 << 20 });
-const hls = buildTimeline(index, hlsPolicy(10000));
-const dashVideo = buildTimeline(index, flatPolicy(4000), undefined, { video: true, audio: false });
 const fh = await open(file, 'r');
+const cases = [...benchCases({ index, buildTimeline, flatPolicy, hlsPolicy, tsSegment, describeMediaSegment, fh }).values()];
 
-const key = Buffer.from('2e12bc8bbc726374d07ee3626f50108f', 'hex');
-const keyId = Buffer.from('b0eb8a17323924b6d8d36875aacb0b48', 'hex');
-const iv = Buffer.from('0123456789abcdef0123456789abcdef', 'hex');
-const systems = [{ name: 'clearkey' }];
-const enc = {
-  'aes-128': { scheme: 'aes-128', key, keyUri: 'https://example.com/key' },
-  'sample-aes': { scheme: 'sample-aes', key, iv, keyUri: 'https://example.com/key' },
-  cenc: { scheme: 'cenc', key, keyId, systems },
-  cbcs: { scheme: 'cbcs', key, keyId, systems },
-};
-
-const describeTs = (tl, e) => (i) => tsSegment(tl, i, e ? { encryption: e, sequence: i + 1 } : undefined);
-const describeFmp4 = (tl, e, dash) => (i) => describeMediaSegment(tl, tl.segments[i], { sequence: i + 1, dash, encryption: e }, fh);
-
-/** Makes segments in turn for `seconds`; returns segments/s and MB/s. */
-async function run(tl, describe, seconds) {
+/** Makes segments in turn for `seconds`. */
+async function run(c, describe, seconds) {
   const until = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
   let n = 0;
   let bytes = 0;
   const t0 = process.hrtime.bigint();
-  for (let i = 0; process.hrtime.bigint() < until; i = (i + 1) % tl.segments.length) {
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; process.hrtime.bigint() < until; i = (i + 1) % c.tl.segments.length) {
     const body = await describe(i);
     for await (const chunk of body.produce(fh, 0, body.length - 1)) {
       bytes += chunk.length;
@@ -63,43 +69,73 @@ async function run(tl, describe, seconds) {
     n++;
   }
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { perSec: n / s, mbPerSec: bytes / s / 1e6 };
+  const cpu = process.cpuUsage(cpu0);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
+  return { perSec: n / s, mbPerSec: bytes / s / 1e6, perCpuSec: n / cpuS, cpuShare: cpuS / s };
 }
-
-const cases = [
-  { name: 'HLS TS 10 s, AES-128', tl: hls, clear: describeTs(hls), encrypted: describeTs(hls, enc['aes-128']), aim: 0.7 },
-  { name: 'HLS TS 10 s, SAMPLE-AES', tl: hls, clear: describeTs(hls), encrypted: describeTs(hls, enc['sample-aes']) },
-  { name: 'HLS fMP4 10 s, AES-128', tl: hls, clear: describeFmp4(hls, undefined, false), encrypted: describeFmp4(hls, enc['aes-128'], false), aim: 0.7 },
-  { name: 'HLS fMP4 10 s, cenc', tl: hls, clear: describeFmp4(hls, undefined, false), encrypted: describeFmp4(hls, enc.cenc, false), aim: 0.7 },
-  { name: 'DASH video 4 s, cenc', tl: dashVideo, clear: describeFmp4(dashVideo, undefined, true), encrypted: describeFmp4(dashVideo, enc.cenc, true), aim: 0.7 },
-  { name: 'DASH video 4 s, cbcs', tl: dashVideo, clear: describeFmp4(dashVideo, undefined, true), encrypted: describeFmp4(dashVideo, enc.cbcs, true), aim: 0.7 },
-];
 
 const rows = [];
 try {
   for (const c of cases) {
-    await run(c.tl, c.clear, 0.5); // warm-up: JIT, page cache, buffer pools
-    await run(c.tl, c.encrypted, 0.5);
-    const ratios = [];
+    await run(c, c.clear, 0.5); // warm-up: JIT, page cache, buffer pools
+    await run(c, c.encrypted, 0.5);
+    c.ratios = [];
     for (let r = 1; r <= rounds; r++) {
-      const clear = await run(c.tl, c.clear, duration);
-      const encrypted = await run(c.tl, c.encrypted, duration);
-      ratios.push(encrypted.perSec / clear.perSec);
-      rows.push({ name: c.name, round: r, clear, encrypted, load: loadAvg().split(' ')[0] });
+      const clear = await run(c, c.clear, duration);
+      const encrypted = await run(c, c.encrypted, duration);
+      c.ratios.push(encrypted.perCpuSec / clear.perCpuSec);
+      rows.push({ name: c.label, round: r, clear, encrypted, load: loadAvg().split(' ')[0] });
     }
-    c.ratio = median(ratios);
-    c.ratios = ratios;
   }
 } finally {
   await fh.close();
 }
 
-console.log(`\nSegments made in-process by the writers from a 120 s 720p MP4 (${hls.segments.length} HLS segments, ${dashVideo.segments.length} DASH video fragments), ${duration} s per run`);
-console.log('case                          round   clear seg/s   MB/s   encrypted seg/s   MB/s   ratio  load');
+const f = (x, w) => x.toFixed(0).padStart(w);
+console.log(`\nIn-process: segments made by the writers from a 120 s 720p MP4 (${cases[0].tl.segments.length} HLS segments, ${cases.at(-1).tl.segments.length} DASH video fragments), ${duration} s per run`);
+console.log('seg/s per second of wall time (per second of CPU time); cpu: share of a core the process got');
+console.log('case                          round   clear seg/s (cpu)     MB/s  cpu   encrypted seg/s (cpu)     MB/s  cpu   ratio(cpu)  load');
 for (const r of rows) {
-  console.log(`${r.name.padEnd(30)}${String(r.round).padStart(4)}${r.clear.perSec.toFixed(1).padStart(14)}${r.clear.mbPerSec.toFixed(0).padStart(7)}${r.encrypted.perSec.toFixed(1).padStart(18)}${r.encrypted.mbPerSec.toFixed(0).padStart(7)}${(r.encrypted.perSec / r.clear.perSec).toFixed(2).padStart(8)}  ${r.load}`);
+  console.log(`${r.name.padEnd(30)}${String(r.round).padStart(4)}${f(r.clear.perSec, 13)} (${f(r.clear.perCpuSec, 5)})${f(r.clear.mbPerSec, 9)}${r.clear.cpuShare.toFixed(2).padStart(5)}${f(r.encrypted.perSec, 17)} (${f(r.encrypted.perCpuSec, 5)})${f(r.encrypted.mbPerSec, 9)}${r.encrypted.cpuShare.toFixed(2).padStart(5)}${(r.encrypted.perCpuSec / r.clear.perCpuSec).toFixed(2).padStart(12)}  ${r.load}`);
 }
 for (const c of cases) {
-  console.log(`ratio ${c.name}: encrypted/clear = ${c.ratio.toFixed(2)} (median of ${c.ratios.length} rounds: ${c.ratios.map((x) => x.toFixed(2)).join(', ')}${c.aim ? `; aim >= ${c.aim}` : ''})`);
+  console.log(`ratio in-process ${c.label}: encrypted/clear per CPU second = ${median(c.ratios).toFixed(2)} (median of ${c.ratios.length} rounds: ${c.ratios.map((x) => x.toFixed(2)).join(', ')}${c.aim ? `; aim >= ${c.aim}` : ''})`);
+}
+
+if (values.http) {
+  const httpDuration = Number(values['http-duration']);
+  const port = await freePort();
+  const server = await startProcess('writer server', process.execPath, [join(benchDir, 'lib', 'writer-server.mjs'), file, String(port)], { ready: /listening on http:\/\// });
+  const base = `http://127.0.0.1:${port}`;
+  const httpRows = [];
+  try {
+    for (const c of cases) {
+      const paths = (kind) => c.tl.segments.map((_, i) => `/${c.name}/${kind}/${i}`);
+      for (const kind of ['clear', 'enc']) {
+        const r = await fetch(base + paths(kind)[1]);
+        const bytes = (await r.arrayBuffer()).byteLength;
+        if (r.status !== 200 || bytes < 100_000) throw new Error(`${c.name} ${kind}: HTTP ${r.status}, ${bytes} bytes`);
+        await wrk(base, paths(kind), { connections: 20, duration: 1 }); // warm-up
+      }
+      c.httpRatios = [];
+      for (let round = 1; round <= Math.min(rounds, 3); round++) {
+        const clear = await wrk(base, paths('clear'), { connections: 20, duration: httpDuration });
+        const enc = await wrk(base, paths('enc'), { connections: 20, duration: httpDuration });
+        if (clear.non2xx || enc.non2xx) throw new Error(`${c.name}: non-2xx answers`);
+        c.httpRatios.push(enc.reqPerSec / clear.reqPerSec);
+        httpRows.push({ name: c.label, round, clear, enc, load: loadAvg().split(' ')[0] });
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+  console.log(`\nHTTP: the same segments served by one node:http process (lib/writer-server.mjs), wrk -t1 -c20, ${httpDuration} s per run`);
+  console.log('case                          round   clear req/s    MB/s   p50 ms   encrypted req/s    MB/s   p50 ms   ratio  load');
+  for (const r of httpRows) {
+    console.log(`${r.name.padEnd(30)}${String(r.round).padStart(4)}${f(r.clear.reqPerSec, 13)}${f(r.clear.mbPerSec, 8)}${r.clear.p50ms.toFixed(1).padStart(9)}${f(r.enc.reqPerSec, 17)}${f(r.enc.mbPerSec, 8)}${r.enc.p50ms.toFixed(1).padStart(9)}${(r.enc.reqPerSec / r.clear.reqPerSec).toFixed(2).padStart(8)}  ${r.load}`);
+  }
+  for (const c of cases) {
+    console.log(`ratio HTTP ${c.label}: encrypted/clear req/s = ${median(c.httpRatios).toFixed(2)} (median of ${c.httpRatios.length} rounds: ${c.httpRatios.map((x) => x.toFixed(2)).join(', ')}${c.aim ? `; aim >= ${c.aim}` : ''})`);
+  }
 }
 console.log(`load average at end: ${loadAvg()}`);

@@ -145,6 +145,7 @@ t.test('fragments: saiz, saio and senc agree with the samples; subsamples keep N
         const seg = tl.segments[1];
         const body = await describeMediaSegment(tl, seg, { sequence: 2, dash, encryption: enc }, fh);
         const frag = await wholeAndRanges(t, SRC, body, `${scheme} ${what}`);
+        t.same(await readBody(SRC, await describeMediaSegment(tl, seg, { sequence: 2, dash, encryption: enc }, fh)), frag, `${scheme} ${what}: described again from the remembered layouts, the same bytes`);
         const clear = await readBody(SRC, mediaSegment(tl, seg, { sequence: 2, dash }));
         const all = Buffer.concat([initSegment(tracks, enc), frag]);
         const f = parseMp4(all);

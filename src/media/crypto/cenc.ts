@@ -17,7 +17,7 @@ import { createCipheriv } from 'node:crypto';
 import { box, fullBox, u32 } from '../fmp4/boxes.js';
 import type { TrackIndex } from '../mp4/index-types.js';
 import { avcParams, avcSliceHeaderBytes, type AvcParams } from './avc-slice.js';
-import { CbcRestarts } from './cipher.js';
+import { CbcRestarts, PIECE } from './cipher.js';
 import { cencIvBase, constantIv, SYSTEM_IDS, uuidBytes, type Encryption } from './encryption.js';
 
 export interface Subsample {
@@ -154,6 +154,43 @@ export function subsamplesOf(sample: Uint8Array, p: TrackProtection): Subsample[
   return out;
 }
 
+/**
+ * Subsample layouts already worked out, per track (they depend on the sample's bytes only, not on
+ * the key or the scheme): a popular segment's next request needs no read to be described. Most
+ * samples have one subsample, kept in two typed arrays (8 bytes a sample); others in a map. The
+ * memo lives as long as the track's cached index.
+ */
+interface LayoutMemo {
+  /** Clear bytes of a one-subsample sample; -1 unknown, -2 in `multi`. */
+  clear: Int32Array;
+  protected: Uint32Array;
+  multi: Map<number, Subsample[]>;
+}
+const layouts = new WeakMap<TrackIndex, LayoutMemo>();
+
+export function rememberedSubsamples(t: TrackIndex, i: number): Subsample[] | null {
+  const m = layouts.get(t);
+  if (!m) return null;
+  const c = m.clear[i];
+  if (c === -1) return null;
+  return c === -2 ? m.multi.get(i)! : [{ clear: c, protected: m.protected[i] }];
+}
+
+export function rememberSubsamples(t: TrackIndex, i: number, subs: Subsample[]): void {
+  let m = layouts.get(t);
+  if (!m) {
+    m = { clear: new Int32Array(t.count).fill(-1), protected: new Uint32Array(t.count), multi: new Map() };
+    layouts.set(t, m);
+  }
+  if (subs.length === 1) {
+    m.clear[i] = subs[0].clear;
+    m.protected[i] = subs[0].protected;
+  } else {
+    m.clear[i] = -2;
+    m.multi.set(i, subs);
+  }
+}
+
 // ---- fragment boxes ----
 
 /** A traf's sample encryption: the samples' IVs and subsamples, and the boxes that carry them. */
@@ -187,23 +224,24 @@ function ctrBlocks(size: number, subs: Subsample[] | null): number {
 /** The IVs and box sizes of a traf of samples [first, end) with the given subsamples. */
 export function planTrafEncryption(p: TrackProtection, t: TrackIndex, first: number, end: number, subsamples: Array<Subsample[] | null>, piff: boolean): TrafEncryption {
   const ivs: Buffer[] = [];
+  const all = Buffer.allocUnsafe((end - first) * p.ivSize);
   if (p.ivSize === 16) {
-    let counter = BigInt(first) << 36n;
-    for (let i = first; i < end; i++) {
-      const iv = Buffer.alloc(16);
-      p.ivBase.copy(iv, 0);
-      iv.writeBigUInt64BE(counter, 8);
-      ivs.push(iv);
-      counter += BigInt(ctrBlocks(t.size[i], subsamples[i - first]));
+    // low 8 bytes: first * 2^36 + blocks used so far, as two 32-bit halves (first < 2^28)
+    let blocks = 0;
+    for (let i = first, o = 0; i < end; i++, o += 16) {
+      p.ivBase.copy(all, o);
+      all.writeUInt32BE(first * 16 + Math.floor(blocks / 4294967296), o + 8);
+      all.writeUInt32BE(blocks % 4294967296, o + 12);
+      ivs.push(all.subarray(o, o + 16));
+      blocks += ctrBlocks(t.size[i], subsamples[i - first]);
     }
   } else if (p.ivSize === 8) {
     const base = p.ivBase.readBigUInt64BE(0);
-    for (let i = first; i < end; i++) {
-      const iv = Buffer.alloc(8);
-      iv.writeBigUInt64BE((base + BigInt(i)) & 0xffffffffffffffffn, 0);
-      ivs.push(iv);
+    for (let i = first, o = 0; i < end; i++, o += 8) {
+      all.writeBigUInt64BE((base + BigInt(i)) & 0xffffffffffffffffn, o);
+      ivs.push(all.subarray(o, o + 8));
     }
-  } else for (let i = first; i < end; i++) ivs.push(Buffer.alloc(0));
+  } else for (let i = first; i < end; i++) ivs.push(all);
   const infoSizes = subsamples.map((s) => p.ivSize + (s ? 2 + 6 * s.length : 0));
   const infoBytes = infoSizes.reduce((a, b) => a + b, 0);
   const uniform = infoSizes.every((x) => x === infoSizes[0]);
@@ -308,9 +346,15 @@ export function encryptTraf(te: TrafEncryption, out: Buffer, spans: SampleSpan[]
     return;
   }
   // cenc, 16-byte IVs: the samples' protected bytes, each sample padded to a block boundary, are
-  // one run of the keystream starting at the first sample's IV. They are gathered straight from
-  // the source and their clear bytes copied around them, so no byte is copied twice.
+  // one run of the keystream starting at the first sample's IV. Clear bytes go straight from the
+  // source to their place.
   const all = spans.map((_, k) => ranges(k));
+  const firstIv = te.ivs.find((_, k) => all[k].length > 0);
+  if (!firstIv) {
+    spans.forEach((s, k) => sources[k].copy(out, s.at));
+    return;
+  }
+  const cipher = createCipheriv('aes-128-ctr', p.key, firstIv);
   spans.forEach((s, k) => {
     let o = 0;
     for (const [from, len] of all[k]) {
@@ -319,13 +363,16 @@ export function encryptTraf(te: TrafEncryption, out: Buffer, spans: SampleSpan[]
     }
     if (o < s.size) sources[k].copy(out, s.at + o, o, s.size);
   });
+  // gathered (each sample padded to a block boundary), encrypted a piece at a time (OpenSSL's
+  // output buffers stay small: one the size of a segment costs more in page faults than the
+  // cipher work), and scattered from the encrypted pieces: measured cheaper than one OpenSSL
+  // call per range, whose small output buffers cost more than the two copies
   let total = 0;
   for (const rs of all) {
     let n = 0;
     for (const [, len] of rs) n += len;
     total += Math.ceil(n / 16) * 16;
   }
-  if (total === 0) return;
   if (gather.length < total) gather = Buffer.allocUnsafe(Math.max(total, Math.min(gather.length * 2, 16 << 20)));
   const g = gather.subarray(0, total);
   let w = 0;
@@ -334,12 +381,31 @@ export function encryptTraf(te: TrafEncryption, out: Buffer, spans: SampleSpan[]
     for (const [from, len] of rs) w += sources[k].copy(g, w, from, from + len);
     w = s + Math.ceil((w - s) / 16) * 16;
   });
-  const firstIv = te.ivs.find((_, k) => all[k].length > 0)!;
-  const enc = createCipheriv('aes-128-ctr', p.key, firstIv).update(g);
-  w = 0;
+  const pieces: Buffer[] = [];
+  for (let o = 0; o < total; o += PIECE) pieces.push(cipher.update(g.subarray(o, Math.min(total, o + PIECE))));
+  let piece = 0;
+  let at = 0;
+  /** Moves the next len encrypted bytes to out at dst (null: skips them). */
+  const take = (dst: number | null, len: number): void => {
+    while (len > 0) {
+      const n = Math.min(len, pieces[piece].length - at);
+      if (dst !== null) pieces[piece].copy(out, dst, at, at + n);
+      if (dst !== null) dst += n;
+      len -= n;
+      at += n;
+      if (at === pieces[piece].length) {
+        piece++;
+        at = 0;
+      }
+    }
+  };
   all.forEach((rs, k) => {
-    const s = w;
-    for (const [from, len] of rs) w += enc.copy(out, spans[k].at + from, w, w + len);
-    w = s + Math.ceil((w - s) / 16) * 16;
+    let n = 0;
+    for (const [from, len] of rs) {
+      take(spans[k].at + from, len);
+      n += len;
+    }
+    // the padding's keystream is skipped
+    if (n % 16) take(null, 16 - (n % 16));
   });
 }

@@ -10,7 +10,7 @@ const BLOCK = 16;
  * cache, and a small buffer is cheaper to allocate than one the size of a segment (measured ~20%
  * faster than one call per segment).
  */
-const PIECE = 64 << 10;
+export const PIECE = 64 << 10;
 
 /** Bytes of a whole body encrypted with PKCS7 padding: always at least one byte of padding. */
 export const pkcs7Length = (n: number): number => (Math.floor(n / BLOCK) + 1) * BLOCK;

@@ -129,6 +129,18 @@ function trackFingerprint(t: TrackIndex): Buffer {
  * description's IV and the track, so no two tracks under one key share an IV (an AES-CTR
  * keystream used twice would leak both plaintexts), and the same sample always gets the same IV.
  */
+const ivBases = new WeakMap<TrackIndex, Map<string, Buffer>>();
+
 export function cencIvBase(e: Encryption, t: TrackIndex): Buffer {
-  return createHash('sha256').update('kdeliver cenc iv').update(e.keyId ?? Buffer.alloc(0)).update(e.iv ?? Buffer.alloc(0)).update(trackFingerprint(t)).digest().subarray(0, 8);
+  let m = ivBases.get(t);
+  if (!m) ivBases.set(t, (m = new Map()));
+  const k = `${Buffer.from(e.keyId ?? []).toString('hex')}/${Buffer.from(e.iv ?? []).toString('hex')}`;
+  let base = m.get(k);
+  if (!base) {
+    base = createHash('sha256').update('kdeliver cenc iv').update(e.keyId ?? Buffer.alloc(0)).update(e.iv ?? Buffer.alloc(0)).update(trackFingerprint(t)).digest().subarray(0, 8);
+    // a track is served under one key or a few: keep a handful
+    if (m.size >= 8) m.delete(m.keys().next().value!);
+    m.set(k, base);
+  }
+  return base;
 }

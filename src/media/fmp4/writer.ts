@@ -7,7 +7,7 @@
 // segment's samples before it can give the moof's size (crypto/cenc.ts).
 import type { FileHandle } from 'node:fs/promises';
 import { giveScratch, partsBody, readRegion, takeOutput, type MediaBody, type Part } from '../body.js';
-import { encryptTraf, planTrafEncryption, protectedSampleEntry, psshBoxes, subsamplesOf, trackProtection, trafEncryptionBoxes, type SampleSpan, type Subsample, type TrafEncryption } from '../crypto/cenc.js';
+import { encryptTraf, planTrafEncryption, protectedSampleEntry, psshBoxes, rememberedSubsamples, rememberSubsamples, subsamplesOf, trackProtection, trafEncryptionBoxes, type SampleSpan, type Subsample, type TrafEncryption } from '../crypto/cenc.js';
 import { aes128Body } from '../crypto/cipher.js';
 import { checkEncryption, hlsSegmentIv, isCommonEncryption, type Encryption } from '../crypto/encryption.js';
 import { MediaError } from '../errors.js';
@@ -203,16 +203,32 @@ export async function describeMediaSegment(tl: Timeline, seg: Segment, opts: Fra
   const { plans, keySets } = planTrafs(tl, seg);
   const all = plans.flatMap(samplesOf);
   const protections = plans.map((p) => trackProtection(enc, p.timing.track, piff));
-  // the samples read for the layout are kept for the first produce (a GET follows at once)
-  let kept = protections.some((tp) => tp.nal) ? await readSamples(fh, all) : null;
+  // layouts worked out before are remembered; otherwise the samples are read (and kept for the
+  // first produce: a GET follows at once)
+  const known = plans.map((p, n) => {
+    if (!protections[n].nal) return [];
+    const subs: Array<Subsample[] | null> = [];
+    for (let i = p.first; i < p.end; i++) subs.push(rememberedSubsamples(p.timing.track, i));
+    return subs;
+  });
+  let kept = known.some((subs) => subs.includes(null)) ? await readSamples(fh, all) : null;
   const tes: TrafEncryption[] = [];
   let k = 0;
   try {
     plans.forEach((p, n) => {
       const tp = protections[n];
+      const t = p.timing.track;
       const subs: Array<Subsample[] | null> = [];
-      for (let i = p.first; i < p.end; i++, k++) subs.push(tp.nal ? subsamplesOf(kept!.bytes(k), tp) : null);
-      tes.push(planTrafEncryption(tp, p.timing.track, p.first, p.end, subs, piff));
+      for (let i = p.first; i < p.end; i++, k++) {
+        if (!tp.nal) {
+          subs.push(null);
+          continue;
+        }
+        let s = known[n][i - p.first];
+        if (!s) rememberSubsamples(t, i, (s = subsamplesOf(kept!.bytes(k), tp)!));
+        subs.push(s);
+      }
+      tes.push(planTrafEncryption(tp, t, p.first, p.end, subs, piff));
     });
   } catch (err) {
     kept?.done();
