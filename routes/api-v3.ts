@@ -12,7 +12,7 @@ import { redactApiUrl } from '../src/api/redact.js';
 import { apiSchemaXml } from '../src/api/schema.js';
 import { readFormat, serialize } from '../src/api/serializers/index.js';
 import { SERVICES } from '../src/api/services/index.js';
-import { baseUrl } from './http.js';
+import { requestEnv } from './http.js';
 import { splitUrl } from '../src/request/path-params.js';
 
 /** Uploads come through here too (multipart), so the body limit is larger than Fastify's default. */
@@ -69,10 +69,7 @@ export default async function apiV3Routes(app: FastifyInstance) {
     const raw = request.raw.url ?? request.url;
     const { path: rawPath, query } = splitUrl(raw);
     const path = rawPath.replace(/^\/api_v3/, '');
-    const res = await handleApiRequest(registry, {
-      catalog: app.catalog, config: app.config, now: app.now(), baseUrl: baseUrl(request),
-      http: { method: request.method, rawUrl: raw, headers: request.headers, clientIp: request.ip, isHttps: request.protocol === 'https' },
-    }, {
+    const res = await handleApiRequest(registry, requestEnv(request), {
       path, query,
       contentType: request.headers['content-type'],
       body: Buffer.isBuffer(request.body) ? request.body : undefined,

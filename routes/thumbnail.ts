@@ -8,8 +8,8 @@ import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js
 import { checkEntryAccess, rulesOf } from '../src/access/entry-check.js';
 import { parseThumbnailParams } from '../src/thumbnail/params.js';
 import { getThumbnail } from '../src/thumbnail/service.js';
-import { headerValue } from '../src/request/play-request.js';
-import { accessFacts, pathAfter, sendError } from './http.js';
+import { headerValue } from '../src/request/http-facts.js';
+import { accessFacts, pathAfter, requestEnv, sendError } from './http.js';
 
 export default async function thumbnailRoutes(app: FastifyInstance) {
   async function handle(request: FastifyRequest<{ Params: { pid: string } }>, reply: FastifyReply) {
@@ -21,8 +21,8 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
       const partner = app.catalog.getPartner(entry.partnerId);
       if (!partner) throw new DeliveryError('PARTNER_NOT_FOUND');
 
-      const facts = accessFacts(request, { ks: req.ks ?? null });
-      checkEntryAccess({ catalog: app.catalog, now: app.now(), countryOf: app.countryOf }, facts, entry, partner, 'THUMBNAIL', { playValidation: false });
+      const env = requestEnv(request);
+      checkEntryAccess(env, accessFacts(env.http, { ks: req.ks ?? null }), entry, partner, 'THUMBNAIL', { playValidation: false });
       const protectedEntry = rulesOf(app.catalog, entry).length > 0;
 
       const thumb = await getThumbnail({ catalog: app.catalog, dataDir: app.config.dataDir, mediaRoot: app.config.mediaRoot }, entry, req);

@@ -38,6 +38,12 @@ export interface Config {
   geoIpFile: string | null;
   /** Time to let in-flight requests finish on SIGTERM. */
   shutdownGraceMs: number;
+  /**
+   * How long a running ingest job stays its runner's without a renewal: every runner (server or
+   * CLI) renews it in the catalog every third of this; a job whose lease ran out may be taken over
+   * by another process (src/ingest/lease.ts).
+   */
+  ingestLeaseSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -51,7 +57,7 @@ const KEYS = [
   'HOST', 'PORT', 'KDELIVER_DATA_DIR', 'KDELIVER_PUBLIC_URL', 'KDELIVER_TRUST_PROXY', 'KDELIVER_URL_TOKEN_SECRET',
   'KDELIVER_MEDIA_URL_SECRET', 'KDELIVER_SAMPLE_LIBRARY', 'NODE_ENV', 'KDELIVER_LOG_LEVEL', 'KDELIVER_PLAYMANIFEST_CACHE_AGE',
   'KDELIVER_MANIFEST_CACHE_ENTRIES', 'KDELIVER_HLS_SEGMENT_MS', 'KDELIVER_DASH_SEGMENT_MS', 'KDELIVER_INDEX_CACHE_MB', 'KDELIVER_MAX_MOOV_MB',
-  'KDELIVER_GEOIP_FILE', 'KDELIVER_SHUTDOWN_GRACE_MS',
+  'KDELIVER_GEOIP_FILE', 'KDELIVER_SHUTDOWN_GRACE_MS', 'KDELIVER_INGEST_LEASE_SECONDS',
 ] as const;
 
 function bool(key: string, v: string | undefined, dflt: boolean): boolean {
@@ -151,5 +157,6 @@ export function loadConfig(processEnv: Env = process.env): Config {
     maxMoovBytes: int('KDELIVER_MAX_MOOV_MB', env.KDELIVER_MAX_MOOV_MB, 64, 1, 4096) * 1024 * 1024,
     geoIpFile: env.KDELIVER_GEOIP_FILE || null,
     shutdownGraceMs: int('KDELIVER_SHUTDOWN_GRACE_MS', env.KDELIVER_SHUTDOWN_GRACE_MS, 10000, 0, 600000),
+    ingestLeaseSeconds: int('KDELIVER_INGEST_LEASE_SECONDS', env.KDELIVER_INGEST_LEASE_SECONDS, 30, 2, 3600),
   };
 }

@@ -26,21 +26,23 @@ export function withKs(url: string, ks: string | null): string {
   return `${url}${url.includes('?') ? '&' : '?'}ks=${encodeURIComponent(ks)}`;
 }
 
-/** The PlayRequest a client asking playManifest for this entry would make; the KS travels in the header. */
+/**
+ * The PlayRequest a client asking playManifest for this entry would make: the API call's own
+ * HTTP facts (address, country, user agent, scheme) with a playManifest URL, the KS in the header.
+ */
 export function playRequestFor(ctx: ApiContext, entry: Entry, pairs: string, ks: string | null, referrer?: string): PlayRequest {
   const path = `/entryId/${entry.id}${pairs}${referrer ? `/referrer/${Buffer.from(referrer).toString('base64url')}` : ''}`;
   const headers: Record<string, string | string[] | undefined> = { ...ctx.http.headers };
   delete headers['x-kaltura-ks'];
   if (ks) headers['x-kaltura-ks'] = ks;
   return parsePlayRequest(path, {
-    method: 'GET', rawUrl: `/p/${entry.partnerId}/sp/${entry.partnerId}00/playManifest${path}`, query: {}, headers,
-    isHttps: ctx.http.isHttps, clientIp: ctx.http.clientIp,
+    ...ctx.http, method: 'GET', rawUrl: `/p/${entry.partnerId}/sp/${entry.partnerId}00/playManifest${path}`, query: {}, headers,
   });
 }
 
 /** Runs the pipeline for one format, as if a client had asked playManifest. */
 export function playFor(ctx: ApiContext, entry: Entry, pairs: string, ks: string | null, referrer?: string): Playback {
-  return resolvePlayback({ catalog: ctx.catalog, config: ctx.config, now: ctx.now, baseUrl: ctx.baseUrl }, playRequestFor(ctx, entry, pairs, ks, referrer));
+  return resolvePlayback(ctx, playRequestFor(ctx, entry, pairs, ks, referrer));
 }
 
 const manifestBase = (ctx: ApiContext, e: Entry): string => `${ctx.baseUrl}/p/${e.partnerId}/sp/${e.partnerId}00/playManifest/entryId/${e.id}`;

@@ -13,7 +13,7 @@ const json = <T>(s: string | null, fallback: T): T => (s ? (JSON.parse(s) as T) 
 
 const toPartner = (r: Row): Partner => ({
   id: r.id, name: r.name, adminSecret: r.admin_secret, userSecret: r.user_secret, status: r.status,
-  enforceEncryption: !!r.enforce_encryption, deliveryProfileIds: json(r.delivery_profile_ids, {}),
+  enforceEncryption: !!r.enforce_encryption, disableFlavorsOptimization: !!r.disable_flavors_optimization, deliveryProfileIds: json(r.delivery_profile_ids, {}),
   storageServePriority: r.storage_serve_priority, defaultConversionProfileId: r.default_conversion_profile_id,
 });
 const toFlavorParams = (r: Row): FlavorParams => ({

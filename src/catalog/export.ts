@@ -37,7 +37,9 @@ export function describeCatalog(catalog: Catalog, mediaRoot: string): ExportResu
     mediaDir: 'media',
     partners: partners.map((p) => ({
       id: p.id, name: p.name, adminSecret: p.adminSecret, userSecret: p.userSecret, status: p.status,
-      enforceEncryption: p.enforceEncryption, deliveryProfileIds: p.deliveryProfileIds, storageServePriority: p.storageServePriority,
+      enforceEncryption: p.enforceEncryption,
+      ...(p.disableFlavorsOptimization ? { disableFlavorsOptimization: true } : {}),
+      deliveryProfileIds: p.deliveryProfileIds, storageServePriority: p.storageServePriority,
       ...(p.defaultConversionProfileId !== null ? { defaultConversionProfileId: p.defaultConversionProfileId } : {}),
     })),
     flavorParams: catalog.listFlavorParams().map((fp) => ({

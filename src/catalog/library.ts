@@ -21,7 +21,7 @@ export interface LibraryFile {
 }
 export interface LibPartner {
   id: number; name: string; adminSecret: string; userSecret: string; status?: number;
-  enforceEncryption?: boolean; deliveryProfileIds?: Record<string, number[]>; storageServePriority?: number;
+  enforceEncryption?: boolean; disableFlavorsOptimization?: boolean; deliveryProfileIds?: Record<string, number[]>; storageServePriority?: number;
   defaultConversionProfileId?: number;
 }
 export interface LibFlavorParams {
@@ -190,7 +190,7 @@ function writeRecords(db: Db, lib: LibraryFile, now: number, rel: (e: LibEntry, 
   for (const p of lib.partners ?? []) {
     upsert(db, 'partners', {
       id: p.id, name: p.name ?? `Partner ${p.id}`, admin_secret: p.adminSecret, user_secret: p.userSecret,
-      status: p.status ?? 1, enforce_encryption: !!p.enforceEncryption,
+      status: p.status ?? 1, enforce_encryption: !!p.enforceEncryption, disable_flavors_optimization: !!p.disableFlavorsOptimization,
       delivery_profile_ids: JSON.stringify(p.deliveryProfileIds ?? {}),
       storage_serve_priority: p.storageServePriority ?? 1, default_conversion_profile_id: p.defaultConversionProfileId ?? null,
     });

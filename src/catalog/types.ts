@@ -22,6 +22,11 @@ export interface Partner {
   status: number; // 1 active
   /** optimized_playback enforce_encryption: HTTPS request and protocol https required. */
   enforceEncryption: boolean;
+  /**
+   * Kaltura's FEATURE_DISABLE_FLAVORS_OPTIMIZATION: playManifest keeps flavors a larger one within
+   * 5 % of its bitrate would make redundant.
+   */
+  disableFlavorsOptimization: boolean;
   /** Per-format ordered delivery-profile ids (partner.deliveryProfileIds in Kaltura). */
   deliveryProfileIds: Record<string, number[]>;
   /** 1 Kaltura only, 2 Kaltura first, 3 external first, 4 external only. */

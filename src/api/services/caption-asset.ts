@@ -25,7 +25,7 @@ function servedCaption(ctx: ApiContext, id: string): CaptionAsset {
     try {
       // the PLAY checks of playManifest (session, rules, moderation, schedule), without its delivery stages
       const req = playRequestFor(ctx, entry, `/format/url/protocol/${requestProtocol(ctx)}`, ctx.ks?.raw ?? null);
-      checkEntryAccess({ catalog: ctx.catalog, now: ctx.now }, req, entry, partner, 'PLAY');
+      checkEntryAccess(ctx, req, entry, partner, 'PLAY');
     } catch (e) {
       if (e instanceof DeliveryError) throw new ApiError('ACCESS_CONTROL_RESTRICTED', { ENTRY_ID: entry.id, REASON: e.message });
       throw e;
