@@ -8,7 +8,6 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import MP4Box from 'mp4box';
 import { Parser as M3u8Parser } from 'm3u8-parser';
 import { parse as parseMpd } from 'mpd-parser';
 import { XMLParser } from 'fast-xml-parser';
@@ -26,7 +25,7 @@ import { buildTimeline, flatPolicy, hlsPolicy, type Timeline } from '../../src/m
 import { tsSegment } from '../../src/media/ts/writer.js';
 import { requireCommands } from '../helpers/system.js';
 import { BIG, KEY, KEY_ID, packageHls } from './encrypted-media.js';
-import { sample } from './helpers.js';
+import { mp4boxParse, sample } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-crypto-format-'));
 const SRC = sample('h264-240p.mp4');
@@ -35,17 +34,7 @@ const WIDEVINE_DATA = Buffer.from('080112' + '10' + KEY_ID.toString('hex'), 'hex
 const PLAYREADY_PRO = Buffer.from('a0000000010001009600', 'hex');
 const systems = [{ name: 'clearkey' as const, licenseUrl: 'https://keys.example.com/licence?a=1&b=2' }, { name: 'widevine' as const, psshData: WIDEVINE_DATA }, { name: 'playready' as const, psshData: PLAYREADY_PRO }];
 
-function parseMp4(bytes: Uint8Array): any {
-  const f = MP4Box.createFile();
-  let error: unknown = null;
-  f.onError = (e: unknown) => { error = e; };
-  const ab: any = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  ab.fileStart = 0;
-  f.appendBuffer(ab);
-  f.flush();
-  if (error) throw new Error(`mp4box: ${String(error)}`);
-  return f;
-}
+const parseMp4 = (bytes: Uint8Array): any => mp4boxParse(bytes).file;
 
 const rendition = (f: number, tl: Timeline, extra: Partial<Rendition> = {}): Rendition => ({ f, clips: [tl], hasVideo: !!tl.video, hasAudio: !!tl.audio, width: 426, height: 240, frameRate: 25, language: '', label: '', isDefault: false, ...extra });
 
