@@ -46,6 +46,8 @@ export interface ParamSpec {
   minLength?: number;
   maxLength?: number;
   description?: string;
+  /** An object whose every property the action reads (filters, pagers): any other is refused (src/api/filters.ts). */
+  properties?: readonly string[];
 }
 
 /** Who may call an action: nobody needs a KS ('none'), a KS is used when present ('optional'), or required ('ks'). */

@@ -212,4 +212,8 @@ export const migrations: string[] = [
   `
   ALTER TABLE partners ADD COLUMN disable_flavors_optimization INTEGER NOT NULL DEFAULT 0;
   `,
+  // 5: per-partner storyboard settings (tile width, grid, interval, quality) as JSON, {} = defaults
+  `
+  ALTER TABLE partners ADD COLUMN storyboard TEXT NOT NULL DEFAULT '{}';
+  `,
 ];

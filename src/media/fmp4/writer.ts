@@ -11,7 +11,7 @@ import { encryptTraf, planTrafEncryption, protectedSampleEntry, psshBoxes, remem
 import { aes128Body } from '../crypto/cipher.js';
 import { checkEncryption, hlsSegmentIv, isCommonEncryption, type Encryption } from '../crypto/encryption.js';
 import { MediaError } from '../errors.js';
-import { dtsAt, type TrackIndex } from '../mp4/index-types.js';
+import { dtsAt, isKeyFrame, type TrackIndex } from '../mp4/index-types.js';
 import type { Segment, Timeline, TrackTiming } from '../segment.js';
 import { mdatHeader, mdiaBox, mvhdBox, stsdBox, tkhdBox } from '../track-boxes.js';
 import { box, fullBox, u16, u32, u64 } from './boxes.js';
@@ -102,6 +102,37 @@ export function mediaSegment(tl: Timeline, seg: Segment, opts: FragmentOptions):
     if (enc.scheme === 'aes-128') return aes128Body(mediaSegment(tl, seg, { ...opts, encryption: undefined }), enc.key, hlsSegmentIv(enc, opts.sequence));
     throw new MediaError('BAD_ENCRYPTION', `${enc.scheme} segments are described by describeMediaSegment, which reads their samples`);
   }
+  return partsBody(fragmentParts(tl, seg, opts), tl.video && seg.video ? 'video/mp4' : 'audio/mp4');
+}
+
+/**
+ * The video key frames of segment `segIndex`, each as a fragment of its own (moof + mdat of one
+ * sample), one after the other in one body: an fMP4 I-frame playlist names each by byte range,
+ * and each decodes after the video init segment. Ranges are by sample number. Always clear: an
+ * encrypted rendition must not offer I-frame playlists made of these.
+ */
+export function keyFrameFragments(tl: Timeline, segIndex: number): { body: MediaBody; ranges: Map<number, { offset: number; length: number }> } {
+  const seg = tl.segments[segIndex];
+  const ranges = new Map<number, { offset: number; length: number }>();
+  const parts: Part[] = [];
+  const v = tl.video;
+  if (v && seg?.video) {
+    const t = v.track;
+    let offset = 0;
+    for (let i = seg.video.first; i < seg.video.end; i++) {
+      if (t.sync && !isKeyFrame(t, i)) continue;
+      const one = fragmentParts(tl, { startMs: seg.startMs, durationMs: seg.durationMs, video: { first: i, end: i + 1 }, audio: null }, { sequence: i + 1, dash: false });
+      const length = one.reduce((n, p) => n + p.length, 0);
+      ranges.set(i, { offset, length });
+      parts.push(...one);
+      offset += length;
+    }
+  }
+  return { body: partsBody(parts, 'video/mp4'), ranges };
+}
+
+/** A clear fragment as parts: made boxes, then the samples' spans in the source. */
+function fragmentParts(tl: Timeline, seg: Segment, opts: FragmentOptions): Part[] {
   const { plans, spans, keySets } = planTrafs(tl, seg);
   const moofSize = 8 + 16 + plans.reduce((n, p) => n + trafSize(p), 0);
   let dataOffset = moofSize + 8;
@@ -114,8 +145,7 @@ export function mediaSegment(tl: Timeline, seg: Segment, opts: FragmentOptions):
   const moof = box('moof', mfhd, ...trafs);
   if (moof.length !== moofSize) throw new Error(`moof size ${moof.length} != planned ${moofSize}`);
   const mdatBytes = plans.reduce((n, p) => n + p.dataBytes, 0);
-  const head = [...segmentHead(plans, opts, moof.length + 8 + mdatBytes), moof, mdatHeader(mdatBytes)];
-  return partsBody([...head, ...spans], tl.video && seg.video ? 'video/mp4' : 'audio/mp4');
+  return [...segmentHead(plans, opts, moof.length + 8 + mdatBytes), moof, mdatHeader(mdatBytes), ...spans];
 }
 
 /** DASH: styp and sidx (one reference: the whole segment of referencedBytes after the sidx). */
