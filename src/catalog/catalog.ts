@@ -1,5 +1,6 @@
 // The catalog: every read and write of the SQLite database goes through here, as prepared
 // statements made once. Stages receive a Catalog and never see SQL.
+import { randomBytes } from 'node:crypto';
 import type { Db } from './db.js';
 import type {
   AccessControlProfile, CaptionAsset, ConversionProfile, DeliveryProfile, Entry, FlavorAsset,
@@ -155,6 +156,11 @@ export interface EntryFilter {
   includeDeleted?: boolean;
 }
 
+/** Partner ids below are Kaltura's system and template partners. */
+export const FIRST_PARTNER_ID = 100;
+
+export class PartnerExistsError extends Error {}
+
 export function createCatalog(db: Db) {
   const reads = readCache(db);
   const cached = reads.cached;
@@ -181,6 +187,9 @@ export function createCatalog(db: Db) {
     revoke: db.prepare('INSERT OR REPLACE INTO revoked_sessions (key, expires_at) VALUES (?, ?)'),
     purgeRevoked: db.prepare('DELETE FROM revoked_sessions WHERE expires_at <= ?'),
     entryCount: db.prepare('SELECT COUNT(*) AS n FROM entries'),
+    entryCountOfPartner: db.prepare('SELECT COUNT(*) AS n FROM entries WHERE partner_id = ? AND status <> 3'),
+    maxPartnerId: db.prepare('SELECT MAX(id) AS id FROM partners'),
+    insertPartner: db.prepare('INSERT INTO partners (id, name, admin_secret, user_secret) VALUES (?, ?, ?, ?)'),
   };
 
   return {
@@ -191,6 +200,21 @@ export function createCatalog(db: Db) {
       return r && toPartner(r);
     }),
     listPartners: (): readonly Partner[] => cached('partners', () => (q.partners.all() as Row[]).map(toPartner)),
+    /** Entries of a partner that are not deleted. */
+    countEntries: (partnerId: number): number => (q.entryCountOfPartner.get(partnerId) as Row).n,
+    /**
+     * Adds an active partner with new random admin and user secrets (32 hex characters, as
+     * Kaltura makes them). Its id is `id`, or the one after the highest so far, from
+     * FIRST_PARTNER_ID. It uses the system defaults (delivery profiles and conversion profile of
+     * partner 0) until it is given its own. Throws PartnerExistsError when the id is taken.
+     */
+    addPartner: (p: { id?: number; name?: string }): Partner => db.transaction(() => {
+      const id = p.id ?? Math.max(FIRST_PARTNER_ID - 1, (q.maxPartnerId.get() as Row).id ?? 0) + 1;
+      const existing = q.partner.get(id) as Row | undefined;
+      if (existing) throw new PartnerExistsError(`partner ${id} exists (${existing.name})`);
+      q.insertPartner.run(id, p.name ?? `Partner ${id}`, randomBytes(16).toString('hex'), randomBytes(16).toString('hex'));
+      return toPartner(q.partner.get(id) as Row);
+    }).immediate(),
     getFlavorParams: (id: number): FlavorParams | undefined => cached(`fp:${id}`, () => {
       const r = q.flavorParams.get(id) as Row | undefined;
       return r && toFlavorParams(r);
