@@ -88,6 +88,17 @@ export function takeOutput(n: number): Buffer {
 }
 
 /**
+ * Gives an answer buffer back to the pool at once: for a writer that copied its bytes elsewhere
+ * (encrypted them) and will never send it. Buffers the pool did not make are left alone.
+ */
+export function releaseOutput(b: Uint8Array): void {
+  const ab = b.buffer;
+  if (!ours.has(ab) || outPoolBytes + ab.byteLength > OUT_POOL_BYTES || outPool.includes(ab as ArrayBuffer)) return;
+  outPool.push(ab as ArrayBuffer);
+  outPoolBytes += ab.byteLength;
+}
+
+/**
  * Gives the answer buffers of a body stream back to the pool once `response` has handed every
  * byte to the kernel ('finish'); returns the stream.
  */

@@ -7,7 +7,8 @@ export type MediaErrorKind =
   | 'MOOV_TOO_LARGE'
   | 'UNSUPPORTED' // a codec or layout the packager does not handle (fragmented input, no tracks)
   | 'OUT_OF_RANGE' // a segment number or clip outside the media
-  | 'BAD_CLIP';
+  | 'BAD_CLIP'
+  | 'BAD_ENCRYPTION'; // an encryption description the writers cannot use (key sizes, a missing key id or URI)
 
 export class MediaError extends Error {
   constructor(readonly kind: MediaErrorKind, message: string) {

@@ -33,8 +33,11 @@ export function mdiaBox(t: TrackIndex, mediaDuration: number, ...stbl: Buffer[])
   return box('mdia', mdhd, hdlr, box('minf', mhd, dinf, box('stbl', ...stbl)));
 }
 
-/** The sample description: the source's own sample entry, copied as it is. */
-export const stsdBox = (t: TrackIndex): Buffer => fullBox('stsd', 0, 0, u32(1), t.sampleEntry);
+/**
+ * The sample description: the source's own sample entry, copied as it is, or the entry given in
+ * its place (an encrypted track's encv/enca entry, crypto/cenc.ts).
+ */
+export const stsdBox = (t: TrackIndex, entry: Uint8Array = t.sampleEntry): Buffer => fullBox('stsd', 0, 0, u32(1), entry);
 
 /** An mdat header for dataBytes of samples; `wide` uses the 64-bit size (files past 4 GB). */
 export const mdatHeader = (dataBytes: number, wide = false): Buffer =>

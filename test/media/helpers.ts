@@ -15,8 +15,8 @@ export interface Mp4boxView {
   samples(trackId: number): Array<{ offset: number; size: number; dts: number; cts: number; is_sync: boolean; duration: number }>;
 }
 
-/** Parses bytes with mp4box.js (an implementation nobody here wrote). */
-export function mp4box(bytes: Uint8Array): Mp4boxView {
+/** Parses bytes with mp4box.js (an implementation nobody here wrote): its file object, and the onReady info. */
+export function mp4boxParse(bytes: Uint8Array): { file: any; info: any } {
   const f = MP4Box.createFile();
   let info: any = null;
   let error: unknown = null;
@@ -27,6 +27,11 @@ export function mp4box(bytes: Uint8Array): Mp4boxView {
   f.appendBuffer(ab);
   f.flush();
   if (error) throw new Error(`mp4box: ${String(error)}`);
+  return { file: f, info };
+}
+
+export function mp4box(bytes: Uint8Array): Mp4boxView {
+  const { file: f, info } = mp4boxParse(bytes);
   return { info, boxes: f.boxes.map((b: any) => b.type), samples: (id) => f.getTrackSamplesInfo(id) };
 }
 

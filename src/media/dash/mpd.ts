@@ -1,6 +1,10 @@
 // DASH manifest: a static MPD with one Period per sequence clip, video and audio adaptation sets
 // (one audio set per language when alternate audio is present), a WebVTT text set per caption,
 // and SegmentTemplate + SegmentTimeline with exact durations in each track's own timescale.
+// Encrypted (cenc/cbcs): ContentProtection elements open every video and audio set.
+import { isCommonEncryption, type Encryption } from '../crypto/encryption.js';
+import { mpdContentProtection, mpdNamespaces } from '../crypto/signalling.js';
+import { MediaError } from '../errors.js';
 import { type Presentation, type Rendition, averageBandwidth, codecsOf, totalDurationMs } from '../presentation.js';
 import { dtsAt } from '../mp4/index-types.js';
 import type { Timeline, TrackTiming } from '../segment.js';
@@ -34,14 +38,16 @@ export function dashAudioRenditions(p: Presentation): Rendition[] {
   return muxed ? [muxed] : [];
 }
 
-export function buildMpd(p: Presentation): string {
+export function buildMpd(p: Presentation, encryption?: Encryption): string {
+  if (encryption && !isCommonEncryption(encryption)) throw new MediaError('BAD_ENCRYPTION', `DASH is encrypted with cenc or cbcs, not ${encryption.scheme}`);
+  const protection = encryption ? mpdContentProtection(encryption) : [];
   const video = p.renditions.filter((r) => r.hasVideo);
   const audio = dashAudioRenditions(p);
   const clipCount = (video[0] ?? audio[0])?.clips.length ?? 0;
   const total = totalDurationMs((video[0] ?? audio[0])?.clips ?? []);
   const out: string[] = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" type="static" mediaPresentationDuration="${isoDuration(total)}" minBufferTime="PT2S">`,
+    `<MPD xmlns="urn:mpeg:dash:schema:mpd:2011"${encryption ? mpdNamespaces(encryption) : ''} profiles="urn:mpeg:dash:profile:isoff-live:2011" type="static" mediaPresentationDuration="${isoDuration(total)}" minBufferTime="PT2S">`,
   ];
   let periodStart = 0;
   const firstNumber = (r: Rendition, c: number): number => 1 + r.clips.slice(0, c).reduce((n, tl) => n + tl.segments.length, 0);
@@ -54,6 +60,7 @@ export function buildMpd(p: Presentation): string {
       const maxW = Math.max(...video.map((r) => r.width));
       const maxH = Math.max(...video.map((r) => r.height));
       out.push(`<AdaptationSet id="${setId++}" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1"${maxW ? ` maxWidth="${maxW}" maxHeight="${maxH}"` : ''}>`);
+      out.push(...protection);
       for (const r of video) {
         const tl = r.clips[c];
         if (!tl.video) continue;
@@ -75,6 +82,7 @@ export function buildMpd(p: Presentation): string {
       const main = anyDefault ? reps.some((r) => r.isDefault) : first;
       first = false;
       out.push(`<AdaptationSet id="${setId++}" contentType="audio" mimeType="audio/mp4" segmentAlignment="true" startWithSAP="1"${lang ? ` lang="${esc(lang)}"` : ''}>`);
+      out.push(...protection);
       out.push(`<Role schemeIdUri="urn:mpeg:dash:role:2011" value="${main ? 'main' : 'alternate'}"/>`);
       if (reps[0].label && !reps[0].hasVideo) out.push(`<Label>${esc(reps[0].label)}</Label>`);
       for (const r of reps) {

@@ -1,5 +1,8 @@
 // HLS playlists: the master (variants, AUDIO and SUBTITLES groups) and media playlists with exact
 // segment durations. URLs are relative: every file of a set lives in the same URL directory.
+// Encrypted renditions carry EXT-X-KEY lines in every media playlist (crypto/signalling.ts).
+import type { Encryption } from '../crypto/encryption.js';
+import { hlsKeyLines } from '../crypto/signalling.js';
 import { iframeBandwidth, iframesOf } from '../iframes.js';
 import { type CaptionTrack, type Presentation, type Rendition, averageBandwidth, codecsOf, peakBandwidth, trackSuffix } from '../presentation.js';
 
@@ -103,6 +106,8 @@ export interface MediaPlaylistOptions {
   audio: boolean;
   /** The "-f{n}" of the names; null for a single URL named without it. */
   f: number | null;
+  /** The segments' encryption, announced by EXT-X-KEY (the key URI is the description's). */
+  encryption?: Encryption;
 }
 
 const secs = (ms: number): string => (ms / 1000).toFixed(3);
@@ -113,12 +118,20 @@ export function mediaPlaylist(r: Rendition, o: MediaPlaylistOptions): string {
   const ext = o.container === 'ts' ? 'ts' : 'm4s';
   let target = 1;
   for (const tl of r.clips) for (const s of tl.segments) target = Math.max(target, Math.round(s.durationMs / 1000));
+  const key = o.encryption ? hlsKeyLines(o.encryption, o.container) : null;
   const lines = ['#EXTM3U', `#EXT-X-TARGETDURATION:${target}`, '#EXT-X-ALLOW-CACHE:YES', '#EXT-X-PLAYLIST-TYPE:VOD'];
-  lines.push(`#EXT-X-VERSION:${o.container === 'fmp4' ? 6 : 3}`, '#EXT-X-MEDIA-SEQUENCE:1', '#EXT-X-INDEPENDENT-SEGMENTS');
+  lines.push(`#EXT-X-VERSION:${Math.max(o.container === 'fmp4' ? 6 : 3, key?.version ?? 0)}`, '#EXT-X-MEDIA-SEQUENCE:1', '#EXT-X-INDEPENDENT-SEGMENTS');
+  if (key && (o.container === 'ts' || key.beforeMap)) lines.push(...key.lines);
   let n = 1;
   r.clips.forEach((tl, c) => {
     if (c > 0) lines.push('#EXT-X-DISCONTINUITY');
-    if (o.container === 'fmp4') lines.push(`#EXT-X-MAP:URI="init-${c > 0 ? `${c + 1}-` : ''}${suffix.slice(1)}.mp4"`);
+    if (o.container === 'fmp4') {
+      // AES-128 of fMP4: the key follows each EXT-X-MAP so that init segments stay clear
+      const afterMap = key && !key.beforeMap;
+      if (afterMap && c > 0) lines.push('#EXT-X-KEY:METHOD=NONE');
+      lines.push(`#EXT-X-MAP:URI="init-${c > 0 ? `${c + 1}-` : ''}${suffix.slice(1)}.mp4"`);
+      if (afterMap) lines.push(...key.lines);
+    }
     for (const s of tl.segments) {
       lines.push(`#EXTINF:${secs(s.durationMs)},`, `seg-${n}${suffix}.${ext}`);
       n++;

@@ -2,12 +2,17 @@
 // language) and fragment lookup by QualityLevels(bitrate)/Fragments(kind=time). Fragments are the
 // fMP4 writer's moof+mdat with times on the manifest's 10 MHz clock; there is no init segment,
 // clients build one from CodecPrivateData.
+// Encrypted (cenc only, as PlayReady plays it): the manifest ends with a Protection element when a
+// PlayReady header is given, and fragments carry PIFF sample encryption (fmp4/writer.ts, piff).
 import type { MediaBody } from '../body.js';
+import type { Encryption } from '../crypto/encryption.js';
+import { mssProtection } from '../crypto/signalling.js';
+import { MediaError } from '../errors.js';
 import { dashAudioRenditions } from '../dash/mpd.js';
-import { mediaSegment } from '../fmp4/writer.js';
+import { mediaSegment, type FragmentOptions } from '../fmp4/writer.js';
 import { type Presentation, type Rendition, averageBandwidth } from '../presentation.js';
 import { dtsAt } from '../mp4/index-types.js';
-import type { Timeline, TrackTiming } from '../segment.js';
+import type { Segment, Timeline, TrackTiming } from '../segment.js';
 
 const CLOCK = 10_000_000;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').toUpperCase();
@@ -50,7 +55,8 @@ function streams(p: Presentation): { video: Level[]; audio: Level[] } {
   return { video: levels(video, 'video'), audio: levels(audio, 'audio') };
 }
 
-export function mssManifest(p: Presentation): string {
+export function mssManifest(p: Presentation, encryption?: Encryption): string {
+  if (encryption && encryption.scheme !== 'cenc') throw new MediaError('BAD_ENCRYPTION', `Smooth Streaming is encrypted with cenc, not ${encryption.scheme}`);
   const { video, audio } = streams(p);
   const ref = (video[0] ?? audio[0])?.r.clips[0];
   const duration = ref ? Math.round(ref.durationMs * (CLOCK / 1000)) : 0;
@@ -82,12 +88,14 @@ export function mssManifest(p: Presentation): string {
     chunks.forEach((c, i) => out.push(i === 0 ? `<c t="${c.t}" d="${c.d}"/>` : `<c d="${c.d}"/>`));
     out.push('</StreamIndex>');
   }
+  const protection = encryption ? mssProtection(encryption) : '';
+  if (protection) out.push(protection);
   out.push('</SmoothStreamingMedia>');
   return out.join('\n') + '\n';
 }
 
-/** Finds the fragment a QualityLevels/Fragments URL names; null when there is none. */
-export function mssFragment(p: Presentation, bitrate: number, kind: 'video' | 'audio', time: number): { f: number; body: MediaBody } | null {
+/** The fragment a QualityLevels/Fragments URL names (rendition, one-track timeline, segment); null when there is none. */
+export function mssLocate(p: Presentation, bitrate: number, kind: 'video' | 'audio', time: number): { f: number; timeline: Timeline; segment: Segment; sequence: number } | null {
   const s = streams(p);
   const level = (kind === 'video' ? s.video : s.audio).find((l) => l.bitrate === bitrate);
   if (!level) return null;
@@ -98,5 +106,14 @@ export function mssFragment(p: Presentation, bitrate: number, kind: 'video' | 'a
   if (!chunk) return null;
   // one track per fragment: a timeline view without the other track
   const only: Timeline = { ...tl, video: kind === 'video' ? tl.video : null, audio: kind === 'audio' ? tl.audio : null };
-  return { f: level.r.f, body: mediaSegment(only, tl.segments[chunk.seg], { sequence: chunk.seg + 1, dash: false, timescale: CLOCK }) };
+  return { f: level.r.f, timeline: only, segment: tl.segments[chunk.seg], sequence: chunk.seg + 1 };
+}
+
+/** Smooth Streaming's fragment options: times on the manifest's clock; encrypted, PIFF sample encryption. */
+export const mssFragmentOptions = (sequence: number, encryption?: Encryption): FragmentOptions => ({ sequence, dash: false, timescale: CLOCK, encryption, piff: !!encryption });
+
+/** Finds the clear fragment a QualityLevels/Fragments URL names; null when there is none (encrypted: mssLocate + describeMediaSegment). */
+export function mssFragment(p: Presentation, bitrate: number, kind: 'video' | 'audio', time: number): { f: number; body: MediaBody } | null {
+  const at = mssLocate(p, bitrate, kind, time);
+  return at ? { f: at.f, body: mediaSegment(at.timeline, at.segment, mssFragmentOptions(at.sequence)) } : null;
 }

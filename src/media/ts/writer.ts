@@ -3,8 +3,14 @@
 // computed from the index before any sample is read (it depends only on sample sizes when NAL
 // lengths are 4 bytes, the usual case), and continuity counters carry across segments so a
 // player that concatenates segments sees one continuous stream.
+// Encrypted: HLS AES-128 wraps the whole segment (crypto/cipher.ts); SAMPLE-AES encrypts inside the
+// PES payloads as they are assembled (crypto/sample-aes.ts), with a few bytes of stuffing planned
+// per video PES for the emulation prevention bytes encryption may add.
 import type { FileHandle } from 'node:fs/promises';
 import { giveScratch, readRegion, readSpan, takeOutput, type MediaBody } from '../body.js';
+import { aes128Body, CbcRestarts } from '../crypto/cipher.js';
+import { checkEncryption, hlsSegmentIv, type Encryption } from '../crypto/encryption.js';
+import { encryptAdtsPayload, sampleAesDescriptors, STREAM_TYPE_AAC_SAMPLE_AES, STREAM_TYPE_AVC_SAMPLE_AES, sampleAesSlack, writeSampleAesNal } from '../crypto/sample-aes.js';
 import { MediaError } from '../errors.js';
 import type { TrackIndex } from '../mp4/index-types.js';
 import type { Segment, Timeline, TrackTiming } from '../segment.js';
@@ -27,6 +33,8 @@ interface PesPlan {
   /** PES payload size (after the PES header). */
   esBytes: number;
   pcr: boolean;
+  /** Room planned beyond esBytes (SAMPLE-AES video: emulation prevention added by encryption). */
+  slack: number;
 }
 
 const isHevc = (t: TrackIndex): boolean => t.format === 'hvc1' || t.format === 'hev1';
@@ -59,7 +67,7 @@ function keySet(t: TrackIndex, first: number, end: number): Set<number> | null {
   return s;
 }
 
-function planSegment(tl: Timeline, seg: Segment): PesPlan[] {
+function planSegment(tl: Timeline, seg: Segment, sampleAes = false): PesPlan[] {
   const out: PesPlan[] = [];
   const v = tl.video;
   const a = tl.audio;
@@ -74,7 +82,8 @@ function planSegment(tl: Timeline, seg: Segment): PesPlan[] {
       const dtsRel = t.dts[i] - v.dtsBase;
       const pts = OFFSET_90K + to90k(dtsRel + (t.cto ? t.cto[i] : 0) - v.ctoBase, t.timescale);
       const dts = OFFSET_90K + to90k(dtsRel - v.ctoBase, t.timescale);
-      out.push({ pid: PID_VIDEO, first: i, end: i + 1, pts, dts, esBytes: videoEsSize(t, i, isKey(t, keys, i)), pcr: true });
+      out.push({ pid: PID_VIDEO, first: i, end: i + 1, pts, dts, esBytes: videoEsSize(t, i, isKey(t, keys, i)), pcr: true, slack: 0 });
+      if (sampleAes) out[out.length - 1].slack = sampleAesSlack(out[out.length - 1].esBytes);
     }
   }
   if (a && seg.audio) {
@@ -85,7 +94,7 @@ function planSegment(tl: Timeline, seg: Segment): PesPlan[] {
       let bytes = 0;
       for (let k = i; k < end; k++) bytes += 7 + t.size[k];
       const pts = OFFSET_90K + to90k(Math.max(0, t.dts[i] - a.dtsBase), t.timescale);
-      audio.push({ pid: PID_AUDIO, first: i, end, pts, dts: pts, esBytes: bytes, pcr: !v || !seg.video });
+      audio.push({ pid: PID_AUDIO, first: i, end, pts, dts: pts, esBytes: bytes, pcr: !v || !seg.video, slack: 0 });
     }
     // interleave by decode time so a demuxer never waits long on one stream
     const merged: PesPlan[] = [];
@@ -104,7 +113,7 @@ function segmentPacketCounts(plans: PesPlan[]): { video: number; audio: number }
   let video = 0;
   let audio = 0;
   for (const p of plans) {
-    const n = packetsFor(pesHeaderSize(p) + p.esBytes, p.pcr);
+    const n = packetsFor(pesHeaderSize(p) + p.esBytes + p.slack, p.pcr);
     if (p.pid === PID_VIDEO) video += n;
     else audio += n;
   }
@@ -147,10 +156,13 @@ function patSection(): number[] {
   return [0x00, 0xb0, 0x0d, 0x00, 0x01, 0xc1, 0x00, 0x00, 0x00, 0x01, 0xe0 | (PID_PMT >> 8), PID_PMT & 0xff];
 }
 
-function pmtSection(video: TrackIndex | null, audio: TrackIndex | null): number[] {
+function pmtSection(video: TrackIndex | null, audio: TrackIndex | null, sampleAes = false): number[] {
   const streams: number[] = [];
-  if (video) streams.push(isHevc(video) ? 0x24 : 0x1b, 0xe0 | (PID_VIDEO >> 8), PID_VIDEO & 0xff, 0xf0, 0x00);
-  if (audio) streams.push(0x0f, 0xe0 | (PID_AUDIO >> 8), PID_AUDIO & 0xff, 0xf0, 0x00);
+  const es = (type: number, pid: number, descriptors: number[]): void => {
+    streams.push(type, 0xe0 | (pid >> 8), pid & 0xff, 0xf0 | (descriptors.length >> 8), descriptors.length & 0xff, ...descriptors);
+  };
+  if (video) es(sampleAes ? STREAM_TYPE_AVC_SAMPLE_AES : isHevc(video) ? 0x24 : 0x1b, PID_VIDEO, sampleAes ? sampleAesDescriptors(video) : []);
+  if (audio) es(sampleAes ? STREAM_TYPE_AAC_SAMPLE_AES : 0x0f, PID_AUDIO, sampleAes ? sampleAesDescriptors(audio) : []);
   const pcrPid = video ? PID_VIDEO : PID_AUDIO;
   const len = 9 + streams.length + 4;
   return [0x02, 0xb0 | (len >> 8), len & 0xff, 0x00, 0x01, 0xc1, 0x00, 0x00, 0xe0 | (pcrPid >> 8), pcrPid & 0xff, 0xf0, 0x00, ...streams];
@@ -185,8 +197,11 @@ function pesHeader(p: PesPlan): Buffer {
   return h;
 }
 
-/** Packetizes one PES (header + es) into out at `at`; returns the new position. */
-function writePes(out: Buffer, at: number, p: PesPlan, payloadAt: number, payloadLength: number, cc: number, pcrBase: number): { at: number; cc: number } {
+/**
+ * Packetizes one PES (header + es) into out at `at`; returns the new position. With `packets`, the
+ * payload fills exactly that many packets (shorter than planned: more stuffing in the last ones).
+ */
+function writePes(out: Buffer, at: number, p: PesPlan, payloadAt: number, payloadLength: number, cc: number, pcrBase: number, packets?: number): { at: number; cc: number } {
   // The payload was written into `out` at the end of this PES's packets; each packet's share
   // moves forward into place (copyWithin: no view per packet). A packet's header and payload
   // land before bytes not yet moved, since the payload starts at least a header's length ahead.
@@ -194,9 +209,11 @@ function writePes(out: Buffer, at: number, p: PesPlan, payloadAt: number, payloa
   const pidLo = p.pid & 0xff;
   let pos = 0;
   let first = true;
+  // packets still to write after the current one, each owed at least one payload byte
+  let after = packets === undefined ? 0 : packets - 1;
   while (pos < payloadLength) {
     const left = payloadLength - pos;
-    if (!first && left >= 184) {
+    if (!first && left - after >= 184) {
       // the common packet: 4 header bytes and 184 payload bytes, no adaptation field
       out[at] = 0x47;
       out[at + 1] = pidHi;
@@ -206,11 +223,12 @@ function writePes(out: Buffer, at: number, p: PesPlan, payloadAt: number, payloa
       pos += 184;
       at += PKT;
       cc = (cc + 1) & 15;
+      if (after > 0) after--;
       continue;
     }
     const adaptMin = first && p.pcr ? 8 : 0;
     const room = 184 - adaptMin;
-    const take = Math.min(room, left);
+    const take = Math.min(room, left - after);
     const stuff = room - take;
     const adaptLen = adaptMin + stuff; // total adaptation field bytes, length byte included
     out[at] = 0x47;
@@ -239,6 +257,7 @@ function writePes(out: Buffer, at: number, p: PesPlan, payloadAt: number, payloa
     at += PKT;
     cc = (cc + 1) & 15;
     first = false;
+    if (after > 0) after--;
   }
   return { at, cc };
 }
@@ -284,21 +303,23 @@ function writeAdts(dst: Buffer, at: number, t: TrackIndex, frame: Buffer): numbe
  * put on each PID, modulo 16. Computed from the index, so any segment can be served alone.
  */
 const counterMemo = new WeakMap<Timeline, Array<{ video: number; audio: number }>>();
+const sampleAesCounterMemo = new WeakMap<Timeline, Array<{ video: number; audio: number }>>();
 
-function startCounters(tl: Timeline, segIndex: number): { video: number; audio: number } {
+function startCounters(tl: Timeline, segIndex: number, sampleAes: boolean): { video: number; audio: number } {
   // computed once per timeline for every segment (timelines are cached with their index)
-  let starts = counterMemo.get(tl);
+  const memo = sampleAes ? sampleAesCounterMemo : counterMemo;
+  let starts = memo.get(tl);
   if (!starts) {
     starts = [];
     let video = 0;
     let audio = 0;
     for (let s = 0; s < tl.segments.length; s++) {
       starts.push({ video: video & 15, audio: audio & 15 });
-      const c = segmentPacketCounts(planSegment(tl, tl.segments[s]));
+      const c = segmentPacketCounts(planSegment(tl, tl.segments[s], sampleAes));
       video += c.video;
       audio += c.audio;
     }
-    counterMemo.set(tl, starts);
+    memo.set(tl, starts);
   }
   return starts[segIndex];
 }
@@ -309,7 +330,7 @@ function packetLayout(plans: PesPlan[]): { pktStart: number[]; pkts: number } {
   let pkts = 2;
   for (const p of plans) {
     pktStart.push(pkts);
-    pkts += packetsFor(pesHeaderSize(p) + p.esBytes, p.pcr);
+    pkts += packetsFor(pesHeaderSize(p) + p.esBytes + p.slack, p.pcr);
   }
   return { pktStart, pkts };
 }
@@ -321,7 +342,8 @@ export const TS_INIT_BYTES = 2 * PKT;
  * The byte range of each video key frame's PES in segment `segIndex`, by sample number: what an
  * I-frame playlist names. Its packets are contiguous (one PES is never interleaved), and the
  * parameter sets are written before every key frame, so the range decodes alone after the
- * segment's PAT and PMT.
+ * segment's PAT and PMT. Ranges of the clear segment: an encrypted rendition must not offer
+ * I-frame playlists made of these.
  */
 export function tsKeyFrameRanges(tl: Timeline, segIndex: number): Map<number, { offset: number; length: number }> {
   const seg = tl.segments[segIndex];
@@ -339,14 +361,33 @@ export function tsKeyFrameRanges(tl: Timeline, segIndex: number): Map<number, { 
   return out;
 }
 
-/** Describes segment `segIndex` of the timeline as an MPEG-TS body. */
-export function tsSegment(tl: Timeline, segIndex: number): MediaBody {
+export interface TsEncryption {
+  encryption: Encryption;
+  /** The segment's media sequence number in its playlist: its IV when the description has none. */
+  sequence: number;
+}
+
+/**
+ * Describes segment `segIndex` of the timeline as an MPEG-TS body, encrypted when asked: HLS
+ * AES-128 (the whole segment) or SAMPLE-AES (H.264 and AAC samples).
+ */
+export function tsSegment(tl: Timeline, segIndex: number, enc?: TsEncryption): MediaBody {
+  if (enc) checkEncryption(enc.encryption);
+  if (enc?.encryption.scheme === 'aes-128') return aes128Body(tsSegment(tl, segIndex), enc.encryption.key, hlsSegmentIv(enc.encryption, enc.sequence));
+  if (enc && enc.encryption.scheme !== 'sample-aes') throw new MediaError('BAD_ENCRYPTION', `${enc.encryption.scheme} applies to fMP4, not MPEG-TS`);
+  const sampleAes = enc ? { key: enc.encryption.key, iv: hlsSegmentIv(enc.encryption, enc.sequence) } : null;
+  if (sampleAes) {
+    for (const t of [tl.video?.track, tl.audio?.track]) {
+      if (t && t.kind === 'video' && (isHevc(t) || t.nalLengthSize === 0)) throw new MediaError('UNSUPPORTED', `SAMPLE-AES MPEG-TS carries H.264 only (this video is ${t.format}); use fMP4 with cbcs`);
+      if (t && t.kind === 'audio' && t.format !== 'mp4a') throw new MediaError('UNSUPPORTED', `SAMPLE-AES MPEG-TS carries AAC only (this audio is ${t.format})`);
+    }
+  }
   const seg = tl.segments[segIndex];
-  const plans = planSegment(tl, seg);
+  const plans = planSegment(tl, seg, !!sampleAes);
   const vTiming: TrackTiming | null = tl.video;
   const aTiming: TrackTiming | null = tl.audio;
   // packet layout from the index alone: where each PES starts and its first continuity counter
-  const cc0 = startCounters(tl, segIndex);
+  const cc0 = startCounters(tl, segIndex, !!sampleAes);
   const { pktStart, pkts } = packetLayout(plans);
   const ccStart: number[] = [];
   let vc = cc0.video;
@@ -380,7 +421,7 @@ export function tsSegment(tl: Timeline, segIndex: number): MediaBody {
       const base = fromPkt * PKT;
       if (fromPkt === 0) {
         psiPacket(out, 0, 0, segIndex, patSection());
-        psiPacket(out, PKT, PID_PMT, segIndex, pmtSection(vTiming?.track ?? null, aTiming?.track ?? null));
+        psiPacket(out, PKT, PID_PMT, segIndex, pmtSection(vTiming?.track ?? null, aTiming?.track ?? null, !!sampleAes));
       }
       // one read covering the chosen samples when they sit together, as in any interleaved
       // file; otherwise per-sample reads
@@ -399,9 +440,66 @@ export function tsSegment(tl: Timeline, segIndex: number): MediaBody {
       const region = want > 0 && hi - lo <= Math.max(want * 2, 1 << 20) && hi - lo <= 64 << 20 ? await readRegion(fh, lo, hi) : null;
       const inRegion = (t: TrackIndex, i: number): Buffer | null => (region ? region.subarray(t.offset[i] - lo, t.offset[i] - lo + t.size[i]) : null);
       const readSample = (t: TrackIndex, i: number): Promise<Buffer> => readSpan(fh, t.offset[i], t.size[i]);
+      // SAMPLE-AES: a PES's encrypted length is known once it is made, so it is assembled in a
+      // scratch buffer, then put at the end of its planned packets (the rest becomes stuffing)
+      const writeSampleAesPes = async (keyIv: { key: Uint8Array; iv: Buffer }): Promise<void> => {
+        const chain = new CbcRestarts(keyIv.key, keyIv.iv);
+        let scratch = Buffer.alloc(0);
+        for (const k of chosen) {
+          const p = plans[k];
+          const hdr = pesHeader(p);
+          const end = k + 1 < plans.length ? pktStart[k + 1] : pkts;
+          const packets = end - pktStart[k];
+          const capacity = packets * 184 - (p.pcr ? 8 : 0);
+          let total: number;
+          if (p.pid === PID_VIDEO) {
+            const t = vTiming!.track;
+            const sample = inRegion(t, p.first) ?? (await readSample(t, p.first));
+            if (scratch.length < hdr.length + p.esBytes + p.slack) scratch = Buffer.allocUnsafe(hdr.length + p.esBytes + p.slack + 65536);
+            hdr.copy(scratch, 0);
+            let w = hdr.length;
+            if (isKey(t, vKeys, p.first)) {
+              for (const ps of t.parameterSets) {
+                scratch.writeUInt32BE(1, w);
+                scratch.set(ps, w + 4);
+                w += 4 + ps.length;
+              }
+            }
+            for (let o = 0; o + 4 <= sample.length;) {
+              const len = sample.readUInt32BE(o);
+              if (o + 4 + len > sample.length) throw new MediaError('UNSUPPORTED', `sample ${p.first} has a NAL unit longer than the sample`);
+              scratch.writeUInt32BE(1, w);
+              w = writeSampleAesNal(sample.subarray(o + 4, o + 4 + len), chain, scratch, w + 4);
+              if (w > hdr.length + p.esBytes + p.slack) throw new MediaError('UNSUPPORTED', `sample ${p.first}: encryption added more emulation prevention bytes than planned`);
+              o += 4 + len;
+            }
+            total = w;
+            if (total > capacity) throw new MediaError('UNSUPPORTED', `sample ${p.first}: encrypted PES of ${total} bytes does not fit its ${packets} packets`);
+            scratch.copy(out, end * PKT - base - total, 0, total);
+          } else {
+            const t = aTiming!.track;
+            total = hdr.length + p.esBytes;
+            const payloadAt = end * PKT - base - total;
+            out.set(hdr, payloadAt);
+            let w = payloadAt + hdr.length;
+            for (let i = p.first; i < p.end; i++) {
+              const frameAt = w;
+              w = writeAdts(out, w, t, inRegion(t, i) ?? (await readSample(t, i)));
+              encryptAdtsPayload(out.subarray(frameAt + 7, w), chain);
+            }
+          }
+          const r = writePes(out, pktStart[k] * PKT - base, p, end * PKT - base - total, total, ccStart[k], Math.max(0, p.dts - 900), packets);
+          if (r.at !== end * PKT - base) throw new Error(`PES wrote to ${r.at + base}, planned ${end * PKT}`);
+        }
+      };
       // each PES is assembled in place: written at the end of its own packets in `out`, then
       // moved forward packet by packet (no scratch buffer, no copy of the whole segment)
       try {
+        if (sampleAes) {
+          await writeSampleAesPes(sampleAes);
+          yield out.subarray(start - base, endInclusive + 1 - base);
+          return;
+        }
         for (const k of chosen) {
           const p = plans[k];
           const hdr = pesHeader(p);
