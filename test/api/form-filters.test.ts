@@ -108,6 +108,33 @@ t.test('bracket keys and closed filters over HTTP', async (t) => {
     t.match(JSON.parse(json.body.toString()), { code: 'PROPERTY_IS_NOT_DEFINED', args: { PROP: 'idEqualz' } }, 'in a JSON body');
   });
 
+  await t.test('a name that starts like a filter but does not parse is refused, never ignored', async (t) => {
+    // before, each of these was a top-level name no action reads: the filter went unset and the
+    // list answered with every flavor of the partner
+    for (const [name, how] of [
+      ['filter.entryIdEqual', 'a dot instead of a colon'],
+      ['filter[entryIdEqual', 'an unclosed bracket'],
+      ['filter%5BentryIdEqual', 'an unclosed bracket, percent-encoded'],
+      ['pager.pageSize', 'the pager, with a dot'],
+    ]) {
+      const r = await form('/service/flavorAsset/action/list', `${ksq}&format=1&${name}=${ENTRY}`);
+      const sent = decodeURIComponent(name);
+      t.same(r, {
+        code: 'PROPERTY_IS_NOT_DEFINED', message: `The property "${sent}" is not defined on type "${sent.startsWith('pager') ? 'KalturaFilterPager' : 'KalturaFlavorAssetFilter'}"`,
+        objectType: 'KalturaAPIException', args: { PROP: sent, TYPE: sent.startsWith('pager') ? 'KalturaFilterPager' : 'KalturaFlavorAssetFilter' },
+      }, `${how}: ${sent}`);
+    }
+    t.match(await get(`service=flavorAsset&action=list&${ksq}&format=1&filter.entryIdEqual=${ENTRY}`), { code: 'PROPERTY_IS_NOT_DEFINED' }, 'in a query string');
+    const json = await rawRequest(`${api}/service/flavorAsset/action/list`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ks, format: 1, 'filter.entryIdEqual': ENTRY }) });
+    t.match(JSON.parse(json.body.toString()), { code: 'PROPERTY_IS_NOT_DEFINED', args: { PROP: 'filter.entryIdEqual' } }, 'in a JSON body');
+    const batch = await form('/service/multirequest', `${ksq}&format=1&1[service]=flavorAsset&1[action]=list&1[filter.entryIdEqual]=${ENTRY}&2[service]=system&2[action]=ping`);
+    t.match(batch[0], { code: 'PROPERTY_IS_NOT_DEFINED', args: { PROP: 'filter.entryIdEqual' } }, 'in a multirequest');
+    t.equal(batch[1], true);
+    // names that only share a prefix with the parameter are other names, ignored as Kaltura ignores unknown parameters
+    const other = await form('/service/flavorAsset/action/list', `${ksq}&format=1&filterX=1&filter[entryIdEqual]=${ENTRY}`);
+    t.equal(other.totalCount, ENTRY_FLAVORS.length, 'filterX is not the filter');
+  });
+
   // every property each list action accepts, given a value that matches nothing, must empty the
   // list: a property that is accepted and then ignored would leave it full
   const LISTS: { service: string; filter: string; unfiltered: boolean }[] = [
