@@ -9,6 +9,7 @@ import { listResponse } from '../objects.js';
 import type { Params } from '../params.js';
 import { playbackContext } from '../playback-context.js';
 import { baseEntryIngestActions, mediaIngestActions } from './media-ingest.js';
+import { baseEntryEditActions, mediaEditActions } from './entry-edit.js';
 import type { ActionSpec, ApiContext, ApiObject, ServiceModule } from '../types.js';
 
 /** What an `xEqual` and an `xIn` field ask for together (Kaltura ANDs them): undefined when neither is set. */
@@ -82,6 +83,7 @@ export const baseEntryService: ServiceModule = {
   description: 'Entries of every type',
   actions: {
     ...baseEntryIngestActions, // addFromUploadedFile, delete (src/ingest)
+    ...baseEntryEditActions, // update, getByIds, approve, reject, updateThumbnailJpeg (entry-edit.ts)
     get: getAction(false, 'KalturaBaseEntry'),
     list: {
       description: 'Lists entries (filters: idEqual, idIn, redirectFromEntryId, referenceIdEqual, nameLike, statusEqual, statusIn, mediaTypeEqual, typeEqual, typeIn)',
@@ -115,6 +117,7 @@ export const mediaService: ServiceModule = {
   description: 'Media entries (video, audio, image)',
   actions: {
     ...mediaIngestActions, // add, addContent, addFromUploadedFile, delete (src/ingest)
+    ...mediaEditActions, // update, approve, reject, updateThumbnail, updateThumbnailJpeg (entry-edit.ts)
     get: getAction(true, 'KalturaMediaEntry'),
     list: {
       description: 'Lists media entries',

@@ -14,7 +14,8 @@ import { nudgeIngestWorkers } from '../../ingest/queue.js';
 import { ingestStore } from '../../ingest/store.js';
 import { claimUpload, partnerUploadToken } from '../../ingest/uploads.js';
 import { deleteEntry } from '../../ingest/delete.js';
-import { requireAdminKs, uploadApiError, uploadEnv } from './upload-token.js';
+import { uploadApiError, uploadEnv } from './upload-token.js';
+import { requireAdminKs, requireIngestSession } from '../permissions.js';
 
 const ingestContext = (ctx: ApiContext): IngestContext => ({
   catalog: ctx.catalog, dataDir: ctx.config.dataDir, mediaRoot: ctx.config.mediaRoot, now: () => ctx.now,
@@ -22,7 +23,7 @@ const ingestContext = (ctx: ApiContext): IngestContext => ({
 
 /** A new entry from a KalturaMediaEntry / KalturaBaseEntry input object, waiting for content (NO_CONTENT). */
 function createEntry(ctx: ApiContext, input: Params | null): Entry {
-  requireAdminKs(ctx);
+  requireIngestSession(ctx);
   const partnerId = callPartnerId(ctx);
   const mediaType = objInt(input, 'mediaType', 'KalturaMediaType') ?? MediaType.VIDEO;
   if (mediaType !== MediaType.VIDEO && mediaType !== MediaType.AUDIO) {
