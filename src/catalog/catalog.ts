@@ -160,9 +160,25 @@ export interface EntryFilter {
   statusIn?: number[];
   mediaTypeEqual?: number;
   typeIn?: number[];
+  userIdEqual?: string;
+  mediaTypeIn?: number[];
+  /** Entries whose comma-joined tags contain any of these words (case-insensitive). */
+  tagsMultiLikeOr?: string[];
+  createdAtGreaterThanOrEqual?: number;
+  /** The order of the result; default newest first. */
+  orderBy?: EntryOrder;
   /** Include deleted entries (status 3); off unless statusIn asks for them. */
   includeDeleted?: boolean;
 }
+
+/** The orders an entry list may be asked in (Kaltura's KalturaBaseEntryOrderBy values). */
+export const ENTRY_ORDERS = {
+  '+createdAt': 'created_at ASC, id', '-createdAt': 'created_at DESC, id',
+  '+updatedAt': 'updated_at ASC, id', '-updatedAt': 'updated_at DESC, id',
+  '+name': 'name ASC, id', '-name': 'name DESC, id',
+  '+duration': 'duration ASC, id', '-duration': 'duration DESC, id',
+} as const;
+export type EntryOrder = keyof typeof ENTRY_ORDERS;
 
 export function createCatalog(db: Db) {
   const reads = readCache(db);
@@ -308,11 +324,22 @@ export function createCatalog(db: Db) {
         where.push(`type IN (${f.typeIn.map((_, i) => `@ty${i}`).join(',') || 'NULL'})`);
         f.typeIn.forEach((s, i) => (params[`ty${i}`] = s));
       }
+      if (f.userIdEqual !== undefined) { where.push('user_id = @user'); params.user = f.userIdEqual; }
+      if (f.mediaTypeIn) {
+        where.push(`media_type IN (${f.mediaTypeIn.map((_, i) => `@mti${i}`).join(',') || 'NULL'})`);
+        f.mediaTypeIn.forEach((s, i) => (params[`mti${i}`] = s));
+      }
+      if (f.tagsMultiLikeOr) {
+        const likes = f.tagsMultiLikeOr.map((_, i) => `tags LIKE @tag${i} ESCAPE '\\'`);
+        where.push(`(${likes.join(' OR ') || '0'})`);
+        f.tagsMultiLikeOr.forEach((t, i) => (params[`tag${i}`] = `%${t.replace(/[\\%_]/g, (c) => '\\' + c)}%`));
+      }
+      if (f.createdAtGreaterThanOrEqual !== undefined) { where.push('created_at >= @since'); params.since = f.createdAtGreaterThanOrEqual; }
       const w = where.join(' AND ');
       const totalCount = (db.prepare(`SELECT COUNT(*) AS n FROM entries WHERE ${w}`).get(params) as Row).n;
       const size = Math.max(1, Math.min(500, pageSize));
       const offset = (Math.max(1, pageIndex) - 1) * size;
-      const rows = db.prepare(`SELECT * FROM entries WHERE ${w} ORDER BY created_at DESC, id LIMIT ${size} OFFSET ${offset}`).all(params) as Row[];
+      const rows = db.prepare(`SELECT * FROM entries WHERE ${w} ORDER BY ${ENTRY_ORDERS[f.orderBy ?? '-createdAt']} LIMIT ${size} OFFSET ${offset}`).all(params) as Row[];
       return { objects: rows.map(toEntry), totalCount };
     },
     isRevoked: (key: string, now: number): boolean => !!q.revoked.get(key, now),

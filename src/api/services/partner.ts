@@ -131,7 +131,7 @@ export const deliveryProfileService: ServiceModule = {
         const def = objInt(a.filter, 'isDefaultEqual', 'KalturaNullableBoolean');
         const all = partnerDeliveryProfiles(ctx).filter((d) => (!ids || ids.includes(d.id))
           && (streamer === undefined || d.streamerType === streamer)
-          && (def === undefined || def === -1 || (def === 1) === d.isDefault));
+          && (def === undefined || def === -1 || (def === 1 && d.isDefault) || (def === 0 && !d.isDefault)));
         return listResponse('KalturaDeliveryProfileListResponse', pageOf(all, a.pager).map((d) => deliveryProfileObject(d, ctx.baseUrl)), all.length);
       },
     },
