@@ -253,7 +253,7 @@ export function rulesToApi(rules: readonly AccessRule[]): ApiObject[] {
 export const RULE_SCHEMA: { classes: SchemaClass[]; enums: SchemaEnum[] } = {
   classes: [
     { name: 'KalturaRule', base: 'KalturaObjectBase', props: 'description:string,message:string,code:string,actions:array:KalturaRuleAction,conditions:array:KalturaCondition,contexts:array:KalturaAccessControlContextTypeHolder,stopProcessing:bool,forceAdminValidation:bool' },
-    { name: 'KalturaAccessControlContextTypeHolder', base: 'KalturaObjectBase', props: 'type:KalturaAccessControlContextType' },
+    { name: 'KalturaAccessControlContextTypeHolder', base: 'KalturaObjectBase', props: 'type:KalturaContextType' },
     { name: 'KalturaStringValue', base: 'KalturaObjectBase', props: 'value:string' },
     { name: 'KalturaIntegerValue', base: 'KalturaObjectBase', props: 'value:int' },
     { name: 'KalturaKeyValue', base: 'KalturaObjectBase', props: 'key:string,value:string' },
@@ -276,7 +276,7 @@ export const RULE_SCHEMA: { classes: SchemaClass[]; enums: SchemaEnum[] } = {
     { name: 'KalturaAccessControlModifyRequestHostRegexAction', base: 'KalturaRuleAction', props: 'pattern:string,replacement:string' },
   ],
   enums: [
-    { name: 'KalturaAccessControlContextType', enumType: 'string', values: { PLAY: '1', DOWNLOAD: '2', THUMBNAIL: '3', METADATA: '4', EXPORT: '5', SERVE: '6' } },
+    { name: 'KalturaContextType', enumType: 'string', values: { PLAY: '1', DOWNLOAD: '2', THUMBNAIL: '3', METADATA: '4', EXPORT: '5', SERVE: '6' } },
     { name: 'KalturaConditionType', enumType: 'string', values: { AUTHENTICATED: '1', COUNTRY: '2', IP_ADDRESS: '3', SITE: '4', USER_AGENT: '5', FIELD_COMPARE: '7', ASSET_PROPERTIES_COMPARE: '8', OR_OPERATOR: '11', HASH: '12', HTTP_HEADER: '18', ENTRY_SCHEDULED: '19', SESSION_TYPE: '22' } },
     { name: 'KalturaSearchConditionComparison', enumType: 'string', values: { EQUAL: '1', GREATER_THAN: '2', GREATER_THAN_OR_EQUAL: '3', LESS_THAN: '4', LESS_THAN_OR_EQUAL: '5', NOT_EQUAL: '6' } },
   ],
