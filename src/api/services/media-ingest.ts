@@ -12,7 +12,7 @@ import { EntryStatus, MediaType, type Entry } from '../../catalog/types.js';
 import { addSource, IngestError, type IngestContext } from '../../ingest/pipeline.js';
 import { nudgeIngestWorkers } from '../../ingest/queue.js';
 import { ingestStore } from '../../ingest/store.js';
-import { claimUpload, partnerUploadToken } from '../../ingest/uploads.js';
+import { claimUpload, partnerUploadToken, refuseUnlessComplete } from '../../ingest/uploads.js';
 import { deleteEntry } from '../../ingest/delete.js';
 import { uploadApiError, uploadEnv } from './upload-token.js';
 import { requireAdminKs, requireIngestSession } from '../permissions.js';
@@ -88,6 +88,13 @@ const addFromUploadedFile = (entryParam: string, kalturaType: string): ActionSpe
   returns: kalturaType,
   throws: INGEST_ERRORS,
   async handler(ctx, a) {
+    // the token is checked before the entry is made: a refused upload leaves no empty entry behind
+    requireIngestSession(ctx);
+    try {
+      refuseUnlessComplete(partnerUploadToken(uploadEnv(ctx), callPartnerId(ctx), a.uploadTokenId));
+    } catch (e) {
+      return uploadApiError(e);
+    }
     const entry = createEntry(ctx, a[entryParam]);
     return ingestUpload(ctx, entry, a.uploadTokenId, objInt(a[entryParam], 'conversionProfileId'));
   },

@@ -241,7 +241,10 @@ export const V2_ACTIONS: Record<string, V2Action> = {
         for (const f of ['tags', 'description', 'referenceId'] as const) if (ctx.params[`${p}${f}`]) mediaEntry[f] = ctx.params[`${p}${f}`];
         const profile = ctx.params[`${p}conversionProfile`] ?? ctx.params[`${p}conversionProfileId`];
         if (profile && /^\d+$/.test(profile) && ctx.env.catalog.getConversionProfile(Number(profile))) mediaEntry.conversionProfileId = profile;
-        const obj = await v3(ctx, 'media', 'addFromUploadedFile', { mediaEntry, uploadTokenId: tokenId }, {}, { userMayIngest: true });
+        const added = await ctx.v3('media', 'addFromUploadedFile', { mediaEntry, uploadTokenId: tokenId }, { userMayIngest: true });
+        // an upload already used (or gone) is, for v2, a file it cannot find
+        if (isApiError(added)) throw added.code.startsWith('UPLOAD_TOKEN_') ? new V2Failure('INVALID_FILE_NAME', `Cannot find file ${alias}`) : failure(added);
+        const obj = added as ApiObject;
         entries[p] = entryOf(ctx, obj, false);
       }
       if (prefixes.length === 0) throw new V2Failure('NO_ENTRIES_ADDED', 'Added 0 entries');

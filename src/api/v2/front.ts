@@ -101,10 +101,10 @@ async function runAction(registry: Registry, env: ApiEnv, action: V2Action, para
       if (!ks && !action.kalturaNetwork) throw new V2Failure('MISSING_KS', 'Missing KS. Session not established');
       if (ks && !passes(ks, action.ticket)) throw invalidKs(-4, 'INVALID_TYPE');
     }
-    const needsPartner = action.ticket !== 0 || action.kalturaNetwork || action.partnerRequired;
-    if (needsPartner && (partnerId === null || !env.catalog.getPartner(partnerId))) {
-      throw new V2Failure('UNKNOWN_PARTNER_ID', `Unknown partner_id [${(given ?? '').slice(0, 16)}]`);
-    }
+    // a partner must be named for these; startsession answers an unknown one itself (START_SESSION_ERROR)
+    const needsPartner = action.ticket !== 0 || action.kalturaNetwork;
+    if ((needsPartner || action.partnerRequired) && partnerId === null) throw new V2Failure('UNKNOWN_PARTNER_ID', `Unknown partner_id [${(given ?? '').slice(0, 16)}]`);
+    if (needsPartner && !env.catalog.getPartner(partnerId!)) throw new V2Failure('UNKNOWN_PARTNER_ID', `Unknown partner_id [${(given ?? '').slice(0, 16)}]`);
     // api_v3 reads an uploaded file from its fileData part
     const v3files = files.map((f) => (f.field === 'Filedata' ? { ...f, field: 'fileData' } : f));
     const ctx: V2Context = {
