@@ -26,7 +26,7 @@ const toEntry = (r: Row): Entry => ({
   status: r.status, duration: r.duration, moderationStatus: r.moderation_status, startDate: r.start_date,
   endDate: r.end_date, accessControlProfileId: r.access_control_profile_id, tags: r.tags, adminTags: r.admin_tags,
   userId: r.user_id, referenceId: r.reference_id, createdAt: r.created_at, updatedAt: r.updated_at, version: r.version,
-  dataFile: r.data_file, thumbnailFile: r.thumbnail_file, redirectEntryId: r.redirect_entry_id,
+  dataFile: r.data_file, thumbnailFile: r.thumbnail_file, redirectEntryId: r.redirect_entry_id, partnerData: r.partner_data ?? '',
 });
 const toFlavor = (r: Row): FlavorAsset => ({
   id: r.id, entryId: r.entry_id, partnerId: r.partner_id, flavorParamsId: r.flavor_params_id, filePath: r.file_path,
@@ -210,7 +210,7 @@ export function createCatalog(db: Db) {
     // transactions below where a change touches several rows
     updateEntry: db.prepare(`UPDATE entries SET name = @name, description = @description, tags = @tags, admin_tags = @adminTags,
       reference_id = @referenceId, access_control_profile_id = @accessControlProfileId, start_date = @startDate,
-      end_date = @endDate, moderation_status = @moderationStatus, updated_at = @now WHERE id = @id`),
+      end_date = @endDate, moderation_status = @moderationStatus, partner_data = @partnerData, updated_at = @now WHERE id = @id`),
     setEntryThumbnail: db.prepare('UPDATE entries SET thumbnail_file = ?, version = version + 1, updated_at = ? WHERE id = ?'),
     insertAcp: db.prepare(`INSERT INTO access_control_profiles (partner_id, name, system_name, description, is_default, rules, created_at, updated_at)
       VALUES (@partnerId, @name, @systemName, @description, @isDefault, @rules, @now, @now)`),

@@ -258,6 +258,8 @@ export const migrations: string[] = [
   );
 
   ALTER TABLE upload_tokens ADD COLUMN v2_key TEXT;
+  -- Kaltura's partnerData: free text an integration keeps on an entry (Canvas sends its context)
+  ALTER TABLE entries ADD COLUMN partner_data TEXT NOT NULL DEFAULT '';
   CREATE INDEX upload_tokens_v2_key ON upload_tokens(v2_key);
   `,
 ];

@@ -77,6 +77,8 @@ export interface Entry {
   /** Default thumbnail, relative to the media root. */
   thumbnailFile: string | null;
   redirectEntryId: string | null;
+  /** Free text an integration keeps on the entry (Kaltura's partnerData). */
+  partnerData: string;
 }
 
 export interface FlavorAsset {
@@ -240,4 +242,4 @@ export interface UiConf {
 
 /** The fields of an entry a person may change through the API. */
 export type EntryChanges = Partial<Pick<Entry,
-  'name' | 'description' | 'tags' | 'adminTags' | 'referenceId' | 'accessControlProfileId' | 'startDate' | 'endDate' | 'moderationStatus'>>;
+  'name' | 'description' | 'tags' | 'adminTags' | 'referenceId' | 'accessControlProfileId' | 'startDate' | 'endDate' | 'moderationStatus' | 'partnerData'>>;

@@ -34,6 +34,7 @@ const UPDATABLE: Record<string, { max?: number; admin?: boolean }> = {
   accessControlId: { admin: true },
   startDate: { admin: true },
   endDate: { admin: true },
+  partnerData: { max: 4096 },
 };
 
 /**
@@ -96,6 +97,7 @@ function entryChanges(ctx: ApiContext, entry: Entry, input: Params): EntryChange
     else if (k === 'tags') changes.tags = s;
     else if (k === 'adminTags') changes.adminTags = s;
     else if (k === 'referenceId') changes.referenceId = s;
+    else if (k === 'partnerData') changes.partnerData = s;
   }
   const start = changes.startDate !== undefined ? changes.startDate : entry.startDate;
   const end = changes.endDate !== undefined ? changes.endDate : entry.endDate;

@@ -40,6 +40,8 @@ function createEntry(ctx: ApiContext, input: Params | null): Entry {
     tags: objString(input, 'tags') ?? '', referenceId: objString(input, 'referenceId') ?? '', userId: ctx.ks?.userId ?? '',
     status: EntryStatus.NO_CONTENT, mediaType, now: ctx.now,
   });
+  const partnerData = objString(input, 'partnerData');
+  if (partnerData) ctx.catalog.updateEntry(id, { partnerData: partnerData.slice(0, 4096) }, ctx.now);
   return ctx.catalog.getEntry(id)!;
 }
 

@@ -142,7 +142,7 @@ async function listEntries(ctx: V2Context, forcedUser: string | null): Promise<R
 }
 
 /** The fields of an entry v2's updateentry and addentry pass on to api_v3 (entry_{field}); the others are ignored, as in v2. */
-const ENTRY_FIELDS = ['name', 'tags', 'description', 'adminTags', 'referenceId'] as const;
+const ENTRY_FIELDS = ['name', 'tags', 'description', 'adminTags', 'referenceId', 'partnerData'] as const;
 
 export const V2_ACTIONS: Record<string, V2Action> = {
   startsession: {
@@ -238,7 +238,7 @@ export const V2_ACTIONS: Record<string, V2Action> = {
         const mediaEntry: Params = { name: ctx.params[`${p}name`] || ctx.params[`${p}realFilename`] };
         const mediaType = ctx.params[`${p}mediaType`];
         if (mediaType === '1' || mediaType === '5') mediaEntry.mediaType = mediaType;
-        for (const f of ['tags', 'description', 'referenceId'] as const) if (ctx.params[`${p}${f}`]) mediaEntry[f] = ctx.params[`${p}${f}`];
+        for (const f of ['tags', 'description', 'referenceId', 'partnerData'] as const) if (ctx.params[`${p}${f}`]) mediaEntry[f] = ctx.params[`${p}${f}`];
         const profile = ctx.params[`${p}conversionProfile`] ?? ctx.params[`${p}conversionProfileId`];
         if (profile && /^\d+$/.test(profile) && ctx.env.catalog.getConversionProfile(Number(profile))) mediaEntry.conversionProfileId = profile;
         const added = await ctx.v3('media', 'addFromUploadedFile', { mediaEntry, uploadTokenId: tokenId }, { userMayIngest: true });

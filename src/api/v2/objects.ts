@@ -32,7 +32,7 @@ export function v2Entry(e: Entry, view: EntryView, detailed: boolean): V2Object 
     puserId: e.userId, tags: e.tags, status: e.status, type: e.type, mediaType: e.mediaType, kshowId: '',
     createdAt: phpDate(e.createdAt), createdAtAsInt: e.createdAt, rank: 0, totalRank: 0, duration: e.duration,
     // 1 FILE: every entry of this server comes from a file
-    source: 1, dataUrl, thumbnailUrl: `${root}/thumbnail/entry_id/${e.id}/version/${e.version}`, version: e.version,
+    source: 1, dataUrl, thumbnailUrl: `${root}/thumbnail/entry_id/${e.id}/version/${e.version}`, partnerData: e.partnerData, version: e.version,
     ...(view.size && (e.mediaType === MediaType.VIDEO || e.mediaType === MediaType.IMAGE) ? { width: view.size.width, height: view.size.height } : {}),
     description: e.description, downloadUrl, views: 0, votes: 0, plays: 0, adminTags: e.adminTags,
     modifiedAt: phpDate(e.updatedAt),
