@@ -1,6 +1,7 @@
 // The catalog: every read and write of the SQLite database goes through here, as prepared
 // statements made once. Stages receive a Catalog and never see SQL.
 import type { Db } from './db.js';
+import { kalturaId } from './ids.js';
 import type {
   AccessControlProfile, CaptionAsset, ConversionProfile, DeliveryProfile, Entry, EntryChanges, FlavorAsset,
   FlavorParams, Partner, RemoteFile, StorageProfile, ThumbAsset, UiConf,
@@ -242,6 +243,8 @@ export function createCatalog(db: Db) {
     markDefaultThumb: db.prepare('UPDATE thumb_assets SET is_default = (id = ?) WHERE entry_id = ?'),
     deleteThumb: db.prepare('DELETE FROM thumb_assets WHERE id = ?'),
     deleteFlavor: db.prepare('DELETE FROM flavor_assets WHERE id = ?'),
+    assetIdTaken: db.prepare(`SELECT 1 FROM flavor_assets WHERE id = @id UNION ALL SELECT 1 FROM caption_assets WHERE id = @id
+      UNION ALL SELECT 1 FROM thumb_assets WHERE id = @id`),
     uiConf: db.prepare('SELECT * FROM ui_confs WHERE id = ?'),
     uiConfs: db.prepare('SELECT * FROM ui_confs ORDER BY id'),
     setUploadV2Key: db.prepare('UPDATE upload_tokens SET v2_key = ? WHERE id = ?'),
@@ -421,6 +424,13 @@ export function createCatalog(db: Db) {
     },
     deleteThumbAsset: (id: string): void => void q.deleteThumb.run(id),
     deleteFlavor: (id: string): void => void q.deleteFlavor.run(id),
+    /** An id no flavor, caption or thumbnail asset has. */
+    newAssetId(): string {
+      for (;;) {
+        const id = kalturaId();
+        if (!q.assetIdTaken.get({ id })) return id;
+      }
+    },
     /** A uiConf of the partner or of every partner (0); another partner's is undefined. */
     getUiConf: (id: number): UiConf | undefined => cached(`uiconf:${id}`, () => {
       const r = q.uiConf.get(id) as Row | undefined;

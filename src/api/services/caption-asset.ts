@@ -16,7 +16,6 @@ import type { ApiContext, FileResult, ServiceModule } from '../types.js';
 import { parseCues } from '../../media/captions.js';
 import { parseTtml, TtmlError } from '../../media/ttml.js';
 import { languageCode, languageName } from '../../render/languages.js';
-import { ingestStore } from '../../ingest/store.js';
 import { objInt, objString } from '../args.js';
 import { CONTENT_RESOURCES, readContentResource } from '../content.js';
 import { defineApiErrors } from '../errors.js';
@@ -177,9 +176,7 @@ export const captionAssetService: ServiceModule = {
       handler(ctx, a) {
         const entry = captionEntry(ctx, a.entryId);
         checkCaptionInput(a.captionAsset, true);
-        const store = ingestStore(ctx.catalog.db);
-        let id: string;
-        do id = store.newFlavorId(); while (ctx.catalog.getCaption(id));
+        const id = ctx.catalog.newAssetId();
         const lang = languageFields(a.captionAsset, { language: 'English', languageCode: 'en' });
         const label = objString(a.captionAsset, 'label');
         const display = objInt(a.captionAsset, 'displayOnPlayer', 'bool');

@@ -11,7 +11,6 @@ import { checkEntryAccess } from '../../access/entry-check.js';
 import { AssetStatus, EntryStatus, type Entry, type ThumbAsset } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
 import { mediaPath } from '../../serve/file.js';
-import { ingestStore } from '../../ingest/store.js';
 import { ID_ARG, listArgs, objString, pageOf } from '../args.js';
 import { CONTENT_RESOURCES, readContentResource } from '../content.js';
 import { ApiError, defineApiErrors } from '../errors.js';
@@ -92,9 +91,7 @@ export function partnerThumb(ctx: ApiContext, id: string): ThumbAsset {
 
 /** A new asset of an entry, without content (QUEUED) until setContent gives it a picture. */
 function newThumb(ctx: ApiContext, entry: Entry, input: Params | null): ThumbAsset {
-  const store = ingestStore(ctx.catalog.db);
-  let id: string;
-  do id = store.newFlavorId(); while (ctx.catalog.getThumbAsset(id));
+  const id = ctx.catalog.newAssetId();
   return {
     id, entryId: entry.id, partnerId: entry.partnerId, filePath: '', fileExt: '', width: 0, height: 0, size: 0,
     tags: (objString(input, 'tags') ?? '').slice(0, 256), description: (objString(input, 'description') ?? '').slice(0, 1024),
