@@ -242,6 +242,7 @@ export function createCatalog(db: Db) {
       WHERE id = @id`),
     markDefaultThumb: db.prepare('UPDATE thumb_assets SET is_default = (id = ?) WHERE entry_id = ?'),
     deleteThumb: db.prepare('DELETE FROM thumb_assets WHERE id = ?'),
+    deleteThumbsOfEntry: db.prepare('DELETE FROM thumb_assets WHERE entry_id = ?'),
     deleteFlavor: db.prepare('DELETE FROM flavor_assets WHERE id = ?'),
     assetIdTaken: db.prepare(`SELECT 1 FROM flavor_assets WHERE id = @id UNION ALL SELECT 1 FROM caption_assets WHERE id = @id
       UNION ALL SELECT 1 FROM thumb_assets WHERE id = @id`),
@@ -423,6 +424,7 @@ export function createCatalog(db: Db) {
       })();
     },
     deleteThumbAsset: (id: string): void => void q.deleteThumb.run(id),
+    deleteThumbAssetsOfEntry: (entryId: string): void => void q.deleteThumbsOfEntry.run(entryId),
     deleteFlavor: (id: string): void => void q.deleteFlavor.run(id),
     /** An id no flavor, caption or thumbnail asset has. */
     newAssetId(): string {

@@ -97,6 +97,8 @@ export function describeCatalog(catalog: Catalog, mediaRoot: string): ExportResu
     }
     const captions: LibCaption[] = [];
     for (const c of catalog.listCaptions(e.id)) {
+      // a caption added through the API without content yet has no file to carry
+      if (!c.filePath) continue;
       const name = file(c.filePath);
       if (!name) continue;
       captions.push({

@@ -344,10 +344,12 @@ export async function runJob(ctx: IngestContext, jobId: number, opts: RunJobOpti
       report();
     }, signal);
 
-    // The default thumbnail: a frame a little way in; not having one is not worth failing the entry
+    // The default thumbnail: a frame a little way in; not having one is not worth failing the entry.
+    // A default someone chose through the API (a thumbnail asset) is kept, reconversion or not.
     let thumbRel: string | null = null;
     const thumbFile = join(staging, 'thumb.jpg');
-    if (probe.video) {
+    const chosenThumb = catalog.listThumbAssets(entry.id).some((a) => a.isDefault);
+    if (probe.video && !chosenThumb) {
       const at = Math.min(3, probe.durationSec / 2);
       try {
         await runFfmpeg(toolsOf(ctx), frameGrabArgs(sourcePath, thumbFile, at), { durationSec: 1, signal, what: 'the default thumbnail' });

@@ -4,7 +4,7 @@
 // Then bad input on every new action: the reference's error object, HTTP 200, nothing changed in
 // the catalog (its tables compared row by row before and after).
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
@@ -157,7 +157,8 @@ t.test('api_v3 write actions through kaltura-client', async (t) => {
     t.equal(await size(entry.thumbnailUrl), '200x100', 'setAsDefault: /thumbnail serves it');
     t.equal(await size(`${entry.thumbnailUrl}/width/100`), '100x50', 'resized from it');
     const listed = await call(kaltura.services.thumbAsset.listAction(new kaltura.objects.ThumbAssetFilter({ entryIdEqual: ENTRY })));
-    t.equal(listed.totalCount, 2);
+    t.equal(listed.totalCount, 3, 'the library\'s picture, the updateThumbnailJpeg one and this one');
+    t.ok(listed.objects.some((a: any) => a.width === 640 && a.height === 360), 'the replaced library picture was kept as an asset');
     t.same(listed.objects.filter((a: any) => /default_thumb/.test(a.tags)).map((a: any) => a.id), [asset.id], 'one default, tagged default_thumb');
     t.match(await refusal(kaltura.services.thumbAsset.deleteAction(asset.id)), { code: 'THUMB_ASSET_IS_DEFAULT' });
     const other = listed.objects.find((a: any) => a.id !== asset.id);
@@ -198,6 +199,17 @@ t.test('api_v3 write actions through kaltura-client', async (t) => {
     t.match(ui, { objectType: 'KalturaUiConf', id: 48502, objType: 2 });
     t.match(ui.confFile, /<limits [^>]*maxUploads=/);
     t.match(await call(kaltura.services.widget.get('_309')), { objectType: 'KalturaWidget', id: '_309', partnerId: 309 });
+  });
+
+  await t.test('deleting the entry removes its thumbnail assets and every file of its folder', async (t) => {
+    const thumbs = await call(kaltura.services.thumbAsset.getByEntryId(ENTRY));
+    t.ok(thumbs.length > 0, `${thumbs.length} thumbnail assets`);
+    const cap = await call(kaltura.services.captionAsset.add(ENTRY, new kaltura.objects.CaptionAsset({ language: 'English' })));
+    await call(kaltura.services.captionAsset.setContent(cap.id, new kaltura.objects.StringResource({ content: SRT })));
+    await call(kaltura.services.media.deleteAction(ENTRY));
+    for (const a of thumbs) t.match(await refusal(kaltura.services.thumbAsset.get(a.id)), { code: 'THUMB_ASSET_ID_NOT_FOUND' });
+    const dir = join(s.config.mediaRoot, '309', ENTRY);
+    t.notOk(existsSync(dir), `the entry's folder is gone${existsSync(dir) ? `: ${readdirSync(dir).join(', ')}` : ''}`);
   });
 });
 

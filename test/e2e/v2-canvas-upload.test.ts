@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
+import sharp from 'sharp';
 import { requireCommands } from '../helpers/system.js';
 import { startServer } from '../helpers/server.js';
 import { makeSource } from '../ingest/helpers.js';
@@ -109,6 +110,16 @@ t.test('Canvas-style upload: getuiconf, multipart upload, addEntry, READY, plays
   const list = async () => JSON.parse(await (await fetch(`${api}/service/flavorAsset/action/list?format=1&ks=${admin}&filter:entryIdEqual=${entry.id}`)).text()).objects as { id: string; isOriginal: boolean }[];
   const before = (await list()).filter((f) => !f.isOriginal).map((f) => f.id).sort();
   t.ok(before.length >= 1, `renditions: ${before.join(', ')}`);
+  // a poster chosen through the API first: reconversion must keep it
+  const poster = new FormData();
+  poster.set('json', JSON.stringify({ ks: admin, format: 1, entryId: entry.id }));
+  poster.set('fileData', new Blob([await sharp({ create: { width: 64, height: 48, channels: 3, background: '#0f0' } }).jpeg().toBuffer()]), 'poster.jpg');
+  const withPoster = JSON.parse(await (await fetch(`${api}/service/media/action/updateThumbnailJpeg`, { method: 'POST', body: poster })).text());
+  const posterSize = async () => {
+    const meta = await sharp(Buffer.from(await (await fetch(JSON.parse(await (await fetch(`${api}/service/media/action/get?format=1&ks=${admin}&entryId=${entry.id}`)).text()).thumbnailUrl)).arrayBuffer())).metadata();
+    return `${meta.width}x${meta.height}`;
+  };
+  t.equal(await posterSize(), '64x48', `the chosen poster (${withPoster.thumbnailUrl})`);
   const r = JSON.parse(await (await fetch(`${api}/service/flavorAsset/action/reconvert?format=1&ks=${admin}&id=${before[0]}`)).text());
   t.equal(r, null, 'reconvert queued');
   const again = JSON.parse(await (await fetch(`${api}/service/flavorAsset/action/reconvert?format=1&ks=${admin}&id=${before[0]}`)).text());
@@ -123,4 +134,5 @@ t.test('Canvas-style upload: getuiconf, multipart upload, addEntry, READY, plays
   t.equal(after.length, before.length, 'the same ladder');
   t.notSame(after, before, 'new renditions replaced the old ones');
   t.equal((await fetch(`${manifest}/format/applehttp/protocol/http/a.m3u8`)).status, 200, 'and it plays');
+  t.equal(await posterSize(), '64x48', 'the chosen poster survived the reconversion');
 });

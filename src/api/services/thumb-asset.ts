@@ -103,10 +103,11 @@ function newThumb(ctx: ApiContext, entry: Entry, input: Params | null): ThumbAss
 export async function storeThumbContent(ctx: ApiContext, entry: Entry, t: ThumbAsset, data: Buffer, makeDefault: boolean, isNew: boolean): Promise<ThumbAsset> {
   const pic = await readPicture(data);
   const version = isNew ? t.version : t.version + 1;
-  const rel = `${entry.partnerId}/${entry.id}/thumb-${t.id}-v${version}.${pic.ext}`;
+  const rel = `${entry.partnerId}/${entry.id}/thumbasset-${t.id}-v${version}.${pic.ext}`;
   await writeMediaFile(ctx.config.mediaRoot, rel, data);
   const next: ThumbAsset = { ...t, filePath: rel, fileExt: pic.ext, width: pic.width, height: pic.height, size: data.length, status: AssetStatus.READY, version, updatedAt: ctx.now };
   try {
+    if (makeDefault) await adoptEntryThumbnail(ctx, entry);
     if (isNew) ctx.catalog.addThumbAsset(next);
     else ctx.catalog.updateThumbAsset(next);
     if (makeDefault || t.isDefault) ctx.catalog.setDefaultThumbAsset(next, ctx.now);
@@ -117,6 +118,25 @@ export async function storeThumbContent(ctx: ApiContext, entry: Entry, t: ThumbA
   // the catalog no longer names the old picture
   if (!isNew && t.filePath && t.filePath !== rel) await removeEntryFile(ctx.config.mediaRoot, entry, t.filePath);
   return ctx.catalog.getThumbAsset(t.id)!;
+}
+
+/**
+ * The entry's current default picture, when it is no asset's (the library's `thumbnail`, or the
+ * frame ingest grabbed), becomes a non-default asset before another takes its place: it stays
+ * listable and can be made the default again, and it is not left behind as a file nothing names.
+ */
+export async function adoptEntryThumbnail(ctx: ApiContext, entry: Entry): Promise<void> {
+  const current = ctx.catalog.getEntry(entry.id)?.thumbnailFile;
+  if (!current || ctx.catalog.listThumbAssets(entry.id).some((a) => a.filePath === current)) return;
+  let data: Buffer;
+  try {
+    data = await readFile(mediaPath(ctx.config.mediaRoot, current));
+  } catch {
+    return; // a picture already gone from the disk: nothing to keep
+  }
+  const pic = await readPicture(data).catch(() => null);
+  if (!pic) return;
+  ctx.catalog.addThumbAsset({ ...newThumb(ctx, entry, null), filePath: current, fileExt: pic.ext, width: pic.width, height: pic.height, size: data.length, status: AssetStatus.READY });
 }
 
 /** A new READY asset from picture bytes (updateThumbnailJpeg, addFromImage, a frame grab). */
@@ -201,10 +221,11 @@ export const thumbAssetService: ServiceModule = {
       params: { thumbAssetId: ID_ARG },
       returns: 'void',
       throws: ['THUMB_ASSET_ID_NOT_FOUND', 'THUMB_ASSET_IS_NOT_READY'],
-      handler(ctx, a) {
+      async handler(ctx, a) {
         const t = partnerThumb(ctx, a.thumbAssetId);
         editableEntryOf(ctx, t.entryId);
         if (t.status !== AssetStatus.READY || !t.filePath) throw new ApiError('THUMB_ASSET_IS_NOT_READY');
+        await adoptEntryThumbnail(ctx, partnerEntry(ctx, t.entryId));
         ctx.catalog.setDefaultThumbAsset(t, ctx.now);
         return null;
       },
