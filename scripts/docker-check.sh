@@ -10,9 +10,12 @@
 # 2. podman build --isolation=chroot --network=host of the real Dockerfile;
 # 3. podman image mount, then the server started from the image's filesystem in a chroot, as the
 #    image's user, with the image's Env, WorkingDir and Cmd;
-# 4. checks: the image refuses the sample secrets in production without KDELIVER_SAMPLE_LIBRARY,
-#    /healthz and /readyz, the image's HEALTHCHECK, a playManifest redirect to media bytes, an HLS
-#    master with its variant playlist and first segment, and a clean exit 0 on SIGTERM.
+# 4. checks: the image refuses the sample secrets in production without KDELIVER_SAMPLE_LIBRARY;
+#    the production quick start with nothing configured (`kdeliver partner add`, `kdeliver ingest`
+#    of a clip made by the image's ffmpeg, the server generating its secrets in /data, the HLS URL
+#    playing); then, on a new /data with the sample library: /healthz and /readyz, the image's
+#    HEALTHCHECK, `kdeliver ks` and an unknown command, a playManifest redirect to media bytes, an
+#    HLS master with its variant playlist and first segment, and a clean exit 0 on SIGTERM.
 #
 # Environment:
 #   KDELIVER_DOCKER_CHECK_DIR   work directory (default /var/tmp/kdeliver-docker-check)
@@ -176,37 +179,96 @@ mapfile -t CMD < <(node -e 'for (const a of JSON.parse(process.argv[1])) console
 mapfile -t HEALTH < <(node -e 'const t=JSON.parse(process.argv[1]); const a=t[0]==="CMD-SHELL"?["/bin/sh","-c",t[1]]:t.slice(1); for (const x of a) console.log(x)' "$IMG_HEALTH")
 
 # ---- 4. checks ----------------------------------------------------------------------------------
-say "production without KDELIVER_SAMPLE_LIBRARY or secrets must refuse to start"
+BASEURL=http://127.0.0.1:$PORT
+check() { printf '  %-58s' "$1"; }
+ok() { echo "ok${1:+ ($1)}"; }
+# start_server LOGNAME ENV...: the image's Cmd in the background, as SERVER_PID; waits for /healthz
+start_server() {
+  local name=$1; shift
+  (run_in_image HOST=127.0.0.1 PORT="$PORT" "$@" -- "${CMD[@]}") > "$WORK/logs/$name.log" 2> "$WORK/logs/$name.err" &
+  SERVER_PID=$!
+  for i in $(seq 1 150); do
+    curl -fsS "$BASEURL/healthz" >/dev/null 2>&1 && break
+    kill -0 $SERVER_PID 2>/dev/null || { cat "$WORK/logs/$name.log" "$WORK/logs/$name.err"; die "the server exited during start"; }
+    [ "$i" = 150 ] && { cat "$WORK/logs/$name.log" "$WORK/logs/$name.err"; die "no /healthz answer after 30 s"; }
+    sleep 0.2
+  done
+  echo "up after $(elapsed)"
+}
+stop_server() {
+  local name=$1
+  kill -TERM $SERVER_PID
+  set +e; wait $SERVER_PID; rc=$?; set -e
+  SERVER_PID=
+  [ $rc = 0 ] || { tail -20 "$WORK/logs/$name.log" "$WORK/logs/$name.err"; die "exit code $rc after SIGTERM"; }
+}
+# check_hls MASTER_URL TAG: the master, its first variant playlist and first segment
+check_hls() {
+  local master=$1 tag=$2
+  check "playManifest format/applehttp: an HLS master"
+  curl -fsS -o "$WORK/logs/$tag-master.m3u8" "$master" || die "GET HLS master $master: $(curl -sS -D - -o /dev/null "$master" | grep -i '^x-kaltura:')"
+  grep -q '^#EXTM3U' "$WORK/logs/$tag-master.m3u8" && grep -q '^#EXT-X-STREAM-INF' "$WORK/logs/$tag-master.m3u8" \
+    || { cat "$WORK/logs/$tag-master.m3u8"; die "not an HLS master"; }
+  ok "$(grep -c '^#EXT-X-STREAM-INF' "$WORK/logs/$tag-master.m3u8") variants"
+  local variant variant_url seg seg_url
+  variant=$(grep -v '^#' "$WORK/logs/$tag-master.m3u8" | grep -m1 .)
+  variant_url=$(node -e 'console.log(new URL(process.argv[1], process.argv[2]).href)' "$variant" "$master")
+  check "  its first variant playlist"
+  curl -fsS -o "$WORK/logs/$tag-variant.m3u8" "$variant_url" || die "GET $variant_url"
+  grep -q '^#EXTINF' "$WORK/logs/$tag-variant.m3u8" || { cat "$WORK/logs/$tag-variant.m3u8"; die "no segments in the variant playlist"; }; ok
+  seg=$(grep -v '^#' "$WORK/logs/$tag-variant.m3u8" | grep -m1 .)
+  seg_url=$(node -e 'console.log(new URL(process.argv[1], process.argv[2]).href)' "$seg" "$variant_url")
+  check "  its first segment"
+  curl -fsS -o "$WORK/logs/$tag-seg" "$seg_url" || die "GET $seg_url"
+  [ "$(stat -c %s "$WORK/logs/$tag-seg")" -gt 1000 ] || die "segment too small"; ok "$(stat -c %s "$WORK/logs/$tag-seg") bytes"
+}
+
+say "production with the sample secrets must refuse to start (unless KDELIVER_SAMPLE_LIBRARY=true)"
 set +e
-run_in_image HOST=127.0.0.1 PORT="$PORT" -- "${CMD[@]}" > "$WORK/logs/refuse.log" 2>&1 &
+(run_in_image HOST=127.0.0.1 PORT="$PORT" KDELIVER_URL_TOKEN_SECRET=sample-url-token-secret -- "${CMD[@]}") > "$WORK/logs/refuse.log" 2>&1 &
 REFUSE_PID=$!
 for _ in $(seq 1 100); do kill -0 $REFUSE_PID 2>/dev/null || break; sleep 0.1; done
-if kill -0 $REFUSE_PID 2>/dev/null; then kill -KILL $REFUSE_PID; die "the image started in production with no secrets configured"; fi
+if kill -0 $REFUSE_PID 2>/dev/null; then kill -KILL $REFUSE_PID; die "the image started in production with the sample secrets"; fi
 wait $REFUSE_PID; rc=$?
 set -e
 cat "$WORK/logs/refuse.log"
-[ $rc != 0 ] || die "expected a non-zero exit without secrets"
-grep -q 'KDELIVER_URL_TOKEN_SECRET' "$WORK/logs/refuse.log" || die "the refusal does not name KDELIVER_URL_TOKEN_SECRET"
+[ $rc != 0 ] || die "expected a non-zero exit with the sample secrets"
+grep -q 'the sample secrets are refused in production' "$WORK/logs/refuse.log" || die "the refusal does not say why"
 
-say "starting the server from the image: ${CMD[*]} (PORT=$PORT, KDELIVER_SAMPLE_LIBRARY=true)"
-run_in_image HOST=127.0.0.1 PORT="$PORT" KDELIVER_SAMPLE_LIBRARY=true -- "${CMD[@]}" > "$WORK/logs/server.log" 2> "$WORK/logs/server.err" &
-SERVER_PID=$!
-BASEURL=http://127.0.0.1:$PORT
-for i in $(seq 1 150); do
-  curl -fsS "$BASEURL/healthz" >/dev/null 2>&1 && break
-  kill -0 $SERVER_PID 2>/dev/null || { cat "$WORK/logs/server.log" "$WORK/logs/server.err"; die "the server exited during start"; }
-  [ "$i" = 150 ] && { cat "$WORK/logs/server.log" "$WORK/logs/server.err"; die "no /healthz answer after 30 s"; }
-  sleep 0.2
-done
-echo "up after $(elapsed)"
+say "production quick start in the image, nothing configured: kdeliver partner add, kdeliver ingest, serve, play"
+check "kdeliver partner add (the command on the image's PATH)"
+(run_in_image -- kdeliver partner add --name 'Docker check') > "$WORK/logs/partner.log" 2>&1 || { cat "$WORK/logs/partner.log"; die "kdeliver partner add failed"; }
+NEW_PID=$(sed -n 's/^partner \([0-9]*\) created.*/\1/p' "$WORK/logs/partner.log")
+[ -n "$NEW_PID" ] || { cat "$WORK/logs/partner.log"; die "no partner id in the output of kdeliver partner add"; }; ok "partner $NEW_PID"
+check "a 4 s source made with the image's ffmpeg"
+(run_in_image -- ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=480x270:rate=25 -f lavfi -i sine=frequency=440 -t 4 \
+  -c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -shortest /tmp/source.mp4) || die "ffmpeg in the image failed"; ok
+check "kdeliver ingest /tmp/source.mp4 --partner $NEW_PID"
+(run_in_image -- kdeliver ingest /tmp/source.mp4 --partner "$NEW_PID" --name first) > "$WORK/logs/ingest.log" 2>&1 \
+  || { cat "$WORK/logs/ingest.log"; die "kdeliver ingest failed"; }
+NEW_ENTRY=$(sed -n 's/^entry \([^:]*\): source.*/\1/p' "$WORK/logs/ingest.log")
+grep -q "entry $NEW_ENTRY READY" "$WORK/logs/ingest.log" || { cat "$WORK/logs/ingest.log"; die "the entry did not become READY"; }; ok "$NEW_ENTRY"
+say "starting the server from the image: ${CMD[*]} (PORT=$PORT, no secrets configured)"
+start_server production
+check "secrets generated in /data, readable by $IMG_USER only"
+[ "$(stat -c %a:%u:%g "$WORK/data/secrets.json")" = "600:$UIDGID" ] || die "secrets.json: $(stat -c %a:%u:%g "$WORK/data/secrets.json"), expected 600:$UIDGID"; ok
+check_hls "$BASEURL/p/$NEW_PID/sp/${NEW_PID}00/playManifest/entryId/$NEW_ENTRY/format/applehttp/protocol/http/a.m3u8" production
+check "SIGTERM: graceful exit 0"; stop_server production; ok
+rm -rf "$WORK/data/"* "$WORK/data/".[!.]* "$WORK/tmp/"*
 
-check() { printf '  %-58s' "$1"; }
-ok() { echo "ok${1:+ ($1)}"; }
+say "starting the server from the image: ${CMD[*]} (PORT=$PORT, KDELIVER_SAMPLE_LIBRARY=true, a new /data)"
+start_server server KDELIVER_SAMPLE_LIBRARY=true
 
 check "GET /healthz"; curl -fsS "$BASEURL/healthz" >/dev/null || die "/healthz"; ok
 check "GET /readyz"; curl -fsS "$BASEURL/readyz" >/dev/null || die "/readyz: $(curl -sS "$BASEURL/readyz")"; ok
 check "image HEALTHCHECK (${HEALTH[*]:0:2} ...)"
 (run_in_image PORT="$PORT" -- "${HEALTH[@]}") || die "the image's HEALTHCHECK command failed"; ok
+check "kdeliver ks --partner 309 --type admin (on the PATH)"
+KS=$(run_in_image KDELIVER_SAMPLE_LIBRARY=true -- kdeliver ks --partner 309 --type admin) || die "kdeliver ks failed"
+case "$KS" in djJ8MzA5f*) ok ;; *) die "not a v2 KS of partner 309: $KS" ;; esac
+check "kdeliver with an unknown command fails"
+if (run_in_image -- kdeliver nosuchcommand) > "$WORK/logs/unknown.log" 2>&1; then die "exit 0 for an unknown command"; fi
+grep -q 'unknown command "nosuchcommand"' "$WORK/logs/unknown.log" || { cat "$WORK/logs/unknown.log"; die "no message for an unknown command"; }; ok
 
 PM=$BASEURL/p/309/sp/30900/playManifest/entryId/1_rcit0qgs
 check "playManifest format/url: 302 to the media"
@@ -219,31 +281,13 @@ SIZE=$(stat -c %s "$WORK/logs/media.mp4")
 [ "$(dd if="$WORK/logs/media.mp4" bs=1 skip=4 count=4 2>/dev/null)" = ftyp ] || die "no ftyp box at the start of $MEDIA"
 [ "$SIZE" -gt 100000 ] || die "only $SIZE bytes"; ok "$SIZE bytes"
 
-check "playManifest format/applehttp: an HLS master"
-curl -fsS -o "$WORK/logs/master.m3u8" "$PM/format/applehttp/protocol/http/a.m3u8" || die "GET HLS master"
-grep -q '^#EXTM3U' "$WORK/logs/master.m3u8" && grep -q '^#EXT-X-STREAM-INF' "$WORK/logs/master.m3u8" \
-  || { cat "$WORK/logs/master.m3u8"; die "not an HLS master"; }
-ok "$(grep -c '^#EXT-X-STREAM-INF' "$WORK/logs/master.m3u8") variants"
-VARIANT=$(grep -v '^#' "$WORK/logs/master.m3u8" | grep -m1 .)
-VARIANT_URL=$(node -e 'console.log(new URL(process.argv[1], process.argv[2]).href)' "$VARIANT" "$PM/format/applehttp/protocol/http/a.m3u8")
-check "  its first variant playlist"
-curl -fsS -o "$WORK/logs/variant.m3u8" "$VARIANT_URL" || die "GET $VARIANT_URL"
-grep -q '^#EXTINF' "$WORK/logs/variant.m3u8" || { cat "$WORK/logs/variant.m3u8"; die "no segments in the variant playlist"; }; ok
-SEG=$(grep -v '^#' "$WORK/logs/variant.m3u8" | grep -m1 .)
-SEG_URL=$(node -e 'console.log(new URL(process.argv[1], process.argv[2]).href)' "$SEG" "$VARIANT_URL")
-check "  its first segment"
-curl -fsS -o "$WORK/logs/seg" "$SEG_URL" || die "GET $SEG_URL"
-[ "$(stat -c %s "$WORK/logs/seg")" -gt 1000 ] || die "segment too small"; ok "$(stat -c %s "$WORK/logs/seg") bytes"
+check_hls "$PM/format/applehttp/protocol/http/a.m3u8" sample
 
 check "the data volume holds the catalog, owned by $IMG_USER"
 [ -f "$WORK/data/catalog.sqlite" ] || die "no catalog.sqlite in /data"
 [ "$(stat -c %u:%g "$WORK/data/catalog.sqlite")" = "$UIDGID" ] || die "catalog.sqlite not owned by $UIDGID"; ok
 
-check "SIGTERM: graceful exit 0"
-kill -TERM $SERVER_PID
-set +e; wait $SERVER_PID; rc=$?; set -e
-SERVER_PID=
-[ $rc = 0 ] || { tail -20 "$WORK/logs/server.log" "$WORK/logs/server.err"; die "exit code $rc after SIGTERM"; }; ok
+check "SIGTERM: graceful exit 0"; stop_server server; ok
 check "server log (stdout) is JSON lines, with request ids"
 node -e 'const l=require("fs").readFileSync(process.argv[1],"utf8").trim().split("\n").map((x)=>JSON.parse(x)); if (!l.some((x)=>x.reqId)) throw new Error("no reqId"); console.log("ok ("+l.length+" lines)")' "$WORK/logs/server.log" \
   || die "non-JSON log output in $WORK/logs/server.log"

@@ -3,6 +3,7 @@
 // plain object. No other module reads process.env.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { dataDirSecretStore, randomSecret, SecretStoreError, SERVER_SECRET_NAMES, type ServerSecrets } from './catalog/secrets.js';
 
 export interface Config {
   host: string;
@@ -16,9 +17,9 @@ export interface Config {
   publicUrl: string | null;
   /** Trust X-Forwarded-* headers (only behind a proxy you control). */
   trustProxy: boolean;
-  /** Server-wide secret of playManifest `kt` signed URLs. */
+  /** Server-wide secret of playManifest `kt` signed URLs. Never empty (see serverSecrets). */
   urlTokenSecret: string;
-  /** Secret of the signatures kdeliver puts on its own protected media URLs. */
+  /** Secret of the signatures kdeliver puts on its own protected media URLs and checks on them. Never empty. */
   mediaUrlSecret: string;
   /** Seed the sample library into an empty data directory. */
   sampleLibrary: boolean;
@@ -111,17 +112,16 @@ export function loadConfig(processEnv: Env = process.env): Config {
     }
     publicUrl = u.toString().replace(/\/+$/, '');
   }
-  const urlTokenSecret = env.KDELIVER_URL_TOKEN_SECRET || (sampleLibrary ? SAMPLE_URL_TOKEN_SECRET : '');
-  const mediaUrlSecret = env.KDELIVER_MEDIA_URL_SECRET || (sampleLibrary ? SAMPLE_MEDIA_URL_SECRET : '');
+  const configured: ServerSecrets = {
+    KDELIVER_URL_TOKEN_SECRET: env.KDELIVER_URL_TOKEN_SECRET || '',
+    KDELIVER_MEDIA_URL_SECRET: env.KDELIVER_MEDIA_URL_SECRET || '',
+  };
   if (production) {
-    if (!urlTokenSecret || !mediaUrlSecret) {
-      throw new ConfigError('KDELIVER_URL_TOKEN_SECRET and KDELIVER_MEDIA_URL_SECRET: required in production (NODE_ENV=production); set each to a long random string');
-    }
-    if (!sampleLibrary && (urlTokenSecret === SAMPLE_URL_TOKEN_SECRET || mediaUrlSecret === SAMPLE_MEDIA_URL_SECRET)) {
+    if (!sampleLibrary && (configured.KDELIVER_URL_TOKEN_SECRET === SAMPLE_URL_TOKEN_SECRET || configured.KDELIVER_MEDIA_URL_SECRET === SAMPLE_MEDIA_URL_SECRET)) {
       throw new ConfigError('KDELIVER_URL_TOKEN_SECRET / KDELIVER_MEDIA_URL_SECRET: the sample secrets are refused in production unless KDELIVER_SAMPLE_LIBRARY=true');
     }
-    for (const [key, value] of [['KDELIVER_URL_TOKEN_SECRET', urlTokenSecret], ['KDELIVER_MEDIA_URL_SECRET', mediaUrlSecret]] as const) {
-      if (value !== SAMPLE_URL_TOKEN_SECRET && value !== SAMPLE_MEDIA_URL_SECRET && value.length < 16) {
+    for (const [key, value] of Object.entries(configured)) {
+      if (value && value !== SAMPLE_URL_TOKEN_SECRET && value !== SAMPLE_MEDIA_URL_SECRET && value.length < 16) {
         throw new ConfigError(`${key}: expected at least 16 characters in production (a long random string), got ${value.length}`);
       }
     }
@@ -140,7 +140,7 @@ export function loadConfig(processEnv: Env = process.env): Config {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError(`KDELIVER_LOG_LEVEL=${JSON.stringify(logLevel)}: expected one of fatal, error, warn, info, debug, trace, silent`);
   }
-  return {
+  const config = {
     host,
     port: int('PORT', env.PORT, 8080, 0, 65535),
     dataDir,
@@ -148,8 +148,6 @@ export function loadConfig(processEnv: Env = process.env): Config {
     mediaRoot: join(dataDir, 'media'),
     publicUrl,
     trustProxy: bool('KDELIVER_TRUST_PROXY', env.KDELIVER_TRUST_PROXY, false),
-    urlTokenSecret,
-    mediaUrlSecret: mediaUrlSecret || urlTokenSecret,
     sampleLibrary,
     production,
     logLevel,
@@ -165,4 +163,30 @@ export function loadConfig(processEnv: Env = process.env): Config {
     shutdownGraceMs: int('KDELIVER_SHUTDOWN_GRACE_MS', env.KDELIVER_SHUTDOWN_GRACE_MS, 10000, 0, 600000),
     ingestLeaseSeconds: int('KDELIVER_INGEST_LEASE_SECONDS', env.KDELIVER_INGEST_LEASE_SECONDS, 30, 2, 3600),
   };
+  // last, once every value is valid: the only step that may write (generated secrets)
+  const secrets = serverSecrets(configured, sampleLibrary, dataDir);
+  return { ...config, urlTokenSecret: secrets.KDELIVER_URL_TOKEN_SECRET, mediaUrlSecret: secrets.KDELIVER_MEDIA_URL_SECRET };
+}
+
+/**
+ * The server-wide secrets, each never empty: the configured value; else, with the sample library,
+ * the sample one; else the value generated once and kept in the secret store, which every
+ * process on the same data directory reads. This is the only place they are decided, so what
+ * playManifest signs with is what the media routes check with.
+ */
+function serverSecrets(configured: ServerSecrets, sampleLibrary: boolean, dataDir: string): ServerSecrets {
+  if (SERVER_SECRET_NAMES.every((n) => configured[n])) return configured;
+  let fallback: ServerSecrets;
+  if (sampleLibrary) {
+    fallback = { KDELIVER_URL_TOKEN_SECRET: SAMPLE_URL_TOKEN_SECRET, KDELIVER_MEDIA_URL_SECRET: SAMPLE_MEDIA_URL_SECRET };
+  } else {
+    const store = dataDirSecretStore(dataDir);
+    try {
+      fallback = store.load(randomSecret);
+    } catch (e) {
+      if (e instanceof SecretStoreError) throw new ConfigError(e.message);
+      throw new ConfigError(`${store.location}: cannot keep the generated secrets there (${(e as Error).message}); make KDELIVER_DATA_DIR writable, or set KDELIVER_URL_TOKEN_SECRET and KDELIVER_MEDIA_URL_SECRET`);
+    }
+  }
+  return Object.fromEntries(SERVER_SECRET_NAMES.map((n) => [n, configured[n] || fallback[n]])) as ServerSecrets;
 }

@@ -1,5 +1,6 @@
 // The catalog: every read and write of the SQLite database goes through here, as prepared
 // statements made once. Stages receive a Catalog and never see SQL.
+import { randomBytes } from 'node:crypto';
 import type { Db } from './db.js';
 import { kalturaId } from './ids.js';
 import type {
@@ -180,6 +181,10 @@ export const ENTRY_ORDERS = {
   '+duration': 'duration ASC, id', '-duration': 'duration DESC, id',
 } as const;
 export type EntryOrder = keyof typeof ENTRY_ORDERS;
+/** Partner ids below are Kaltura's system and template partners. */
+export const FIRST_PARTNER_ID = 100;
+
+export class PartnerExistsError extends Error {}
 
 export function createCatalog(db: Db) {
   const reads = readCache(db);
@@ -250,6 +255,9 @@ export function createCatalog(db: Db) {
     uiConfs: db.prepare('SELECT * FROM ui_confs ORDER BY id'),
     setUploadV2Key: db.prepare('UPDATE upload_tokens SET v2_key = ? WHERE id = ?'),
     uploadByV2Key: db.prepare('SELECT id FROM upload_tokens WHERE v2_key = ? ORDER BY created_at DESC, rowid DESC LIMIT 1'),
+    entryCountOfPartner: db.prepare('SELECT COUNT(*) AS n FROM entries WHERE partner_id = ? AND status <> 3'),
+    maxPartnerId: db.prepare('SELECT MAX(id) AS id FROM partners'),
+    insertPartner: db.prepare('INSERT INTO partners (id, name, admin_secret, user_secret) VALUES (?, ?, ?, ?)'),
   };
   const captionRow = (c: CaptionAsset) => ({ ...c, isDefault: c.isDefault ? 1 : 0, displayOnPlayer: c.displayOnPlayer ? 1 : 0 });
   const thumbRow = (t: ThumbAsset) => ({ ...t, isDefault: t.isDefault ? 1 : 0 });
@@ -262,6 +270,21 @@ export function createCatalog(db: Db) {
       return r && toPartner(r);
     }),
     listPartners: (): readonly Partner[] => cached('partners', () => (q.partners.all() as Row[]).map(toPartner)),
+    /** Entries of a partner that are not deleted. */
+    countEntries: (partnerId: number): number => (q.entryCountOfPartner.get(partnerId) as Row).n,
+    /**
+     * Adds an active partner with new random admin and user secrets (32 hex characters, as
+     * Kaltura makes them). Its id is `id`, or the one after the highest so far, from
+     * FIRST_PARTNER_ID. It uses the system defaults (delivery profiles and conversion profile of
+     * partner 0) until it is given its own. Throws PartnerExistsError when the id is taken.
+     */
+    addPartner: (p: { id?: number; name?: string }): Partner => db.transaction(() => {
+      const id = p.id ?? Math.max(FIRST_PARTNER_ID - 1, (q.maxPartnerId.get() as Row).id ?? 0) + 1;
+      const existing = q.partner.get(id) as Row | undefined;
+      if (existing) throw new PartnerExistsError(`partner ${id} exists (${existing.name})`);
+      q.insertPartner.run(id, p.name ?? `Partner ${id}`, randomBytes(16).toString('hex'), randomBytes(16).toString('hex'));
+      return toPartner(q.partner.get(id) as Row);
+    }).immediate(),
     getFlavorParams: (id: number): FlavorParams | undefined => cached(`fp:${id}`, () => {
       const r = q.flavorParams.get(id) as Row | undefined;
       return r && toFlavorParams(r);

@@ -216,7 +216,47 @@ export const migrations: string[] = [
   `
   ALTER TABLE partners ADD COLUMN storyboard TEXT NOT NULL DEFAULT '{}';
   `,
-  // 6: managing the library through the API (src/api/services): thumbnail assets of entries (the
+  // 6: the system defaults every catalog holds, as Kaltura's own install does, so that a partner
+  // created with `kdeliver partner add` can ingest and play at once: the standard flavor params,
+  // the default ladder (conversion profile 1, for every partner) and delivery profiles for the
+  // built-in packager (HLS, HDS, DASH, MSS) and progressive download (partner 0: every partner).
+  // The sample library carries the same records with the same ids, so importing it over them
+  // changes nothing. A catalog that already has a record of the same id, or its own default of
+  // the same kind, keeps it.
+  `
+  INSERT OR IGNORE INTO flavor_params (id, name, tags, format, video_codec, audio_codec, width, height, video_bitrate, audio_bitrate, frame_rate) VALUES
+    (0, 'Source', 'source', 'mp4', '', '', 0, 0, 0, 0, 0),
+    (301961, 'Basic/Small (H264) 240p', 'web,mbr,iphone,iphonenew,applembr,dash', 'mp4', 'h264', 'aac', 426, 240, 250, 128, 25),
+    (301951, 'Mobile (H264) 360p', 'mobile,web,mbr,iphone,iphonenew,ipadnew,applembr,dash', 'mp4', 'h264', 'aac', 640, 360, 500, 128, 25),
+    (301971, 'iPad (H264) 720p', 'mobile,web,mbr,ipad,ipadnew,applembr,dash', 'mp4', 'h264', 'aac', 1280, 720, 1200, 128, 25),
+    (301991, 'Nokia/Blackberry (3gp)', 'mobile', '3gp', 'h264', 'aac', 176, 144, 100, 32, 25),
+    (301981, 'Audio only (AAC)', 'audio_only,web,mbr,applembr,dash', 'mp4', '', 'aac', 0, 0, 0, 128, 0),
+    (301982, 'Alternate audio (AAC)', 'alt_audio,audio_only', 'mp4', '', 'aac', 0, 0, 0, 96, 0);
+
+  INSERT INTO conversion_profiles (id, partner_id, name, system_name, is_default, flavor_params_ids, created_at)
+    SELECT 1, 0, 'Default', 'Default', 1, '0,301961,301951,301971', CAST(strftime('%s', 'now') AS INTEGER)
+    WHERE NOT EXISTS (SELECT 1 FROM conversion_profiles WHERE id = 1 OR (partner_id = 0 AND is_default = 1));
+
+  INSERT INTO delivery_profiles (id, partner_id, name, type, streamer_type, url, is_default)
+    SELECT 1001, 0, 'VOD packager HLS', 61, 'applehttp', '/hls', 1
+    WHERE NOT EXISTS (SELECT 1 FROM delivery_profiles WHERE id = 1001 OR (partner_id = 0 AND is_default = 1 AND streamer_type = 'applehttp'));
+  INSERT INTO delivery_profiles (id, partner_id, name, type, streamer_type, url, is_default)
+    SELECT 1002, 0, 'VOD packager HDS', 63, 'hdnetworkmanifest', '/hds', 1
+    WHERE NOT EXISTS (SELECT 1 FROM delivery_profiles WHERE id = 1002 OR (partner_id = 0 AND is_default = 1 AND streamer_type = 'hdnetworkmanifest'));
+  INSERT INTO delivery_profiles (id, partner_id, name, type, streamer_type, url, is_default)
+    SELECT 1003, 0, 'VOD packager DASH', 68, 'mpegdash', '/dash', 1
+    WHERE NOT EXISTS (SELECT 1 FROM delivery_profiles WHERE id = 1003 OR (partner_id = 0 AND is_default = 1 AND streamer_type = 'mpegdash'));
+  INSERT INTO delivery_profiles (id, partner_id, name, type, streamer_type, url, is_default)
+    SELECT 1004, 0, 'HTTP progressive', 14, 'http', '/', 1
+    WHERE NOT EXISTS (SELECT 1 FROM delivery_profiles WHERE id = 1004 OR (partner_id = 0 AND is_default = 1 AND streamer_type = 'http'));
+  INSERT INTO delivery_profiles (id, partner_id, name, type, streamer_type, url, is_default)
+    SELECT 1005, 0, 'VOD packager MSS', 67, 'sl', '/mss', 1
+    WHERE NOT EXISTS (SELECT 1 FROM delivery_profiles WHERE id = 1005 OR (partner_id = 0 AND is_default = 1 AND streamer_type = 'sl'));
+  INSERT INTO delivery_profiles (id, partner_id, name, type, streamer_type, url, is_default)
+    SELECT 1006, 0, 'VOD packager HLS manifest', 69, 'applehttp', '/hls', 0
+    WHERE NOT EXISTS (SELECT 1 FROM delivery_profiles WHERE id = 1006);
+  `,
+  // 7: managing the library through the API (src/api/services): thumbnail assets of entries (the
   // entry's thumbnail_file stays the default one delivery reads), uiConfs (the legacy uploader and
   // players read them), and the key under which an API v2 upload is found again by its KS and file name
   `

@@ -1,6 +1,6 @@
 // Opening the catalog as the server and the command-line tools do: the database file of the data
 // directory, brought up to date, seeded with the sample library on first start when configured.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import type { Config } from '../config.js';
 import { openDatabase } from './db.js';
 import { createCatalog, type Catalog } from './catalog.js';
@@ -9,6 +9,8 @@ import { importLibrary, readLibraryFile, sampleLibraryPath } from './library.js'
 export function openCatalog(config: Config): Catalog {
   const fresh = !existsSync(config.dbFile);
   const catalog = createCatalog(openDatabase(config.dbFile));
+  // media/ exists from the start, whatever the library: /readyz checks that it is readable
+  mkdirSync(config.mediaRoot, { recursive: true });
   if (fresh && config.sampleLibrary) {
     const { library, mediaDir } = readLibraryFile(sampleLibraryPath());
     importLibrary(catalog.db, library, mediaDir, config.mediaRoot);

@@ -1,5 +1,5 @@
-#!/usr/bin/env node
 // kdeliver: the command line. `serve` runs the server; the other commands work on the catalog.
+// The `kdeliver` executable is ./kdeliver.ts; this module only dispatches, so tests can import it.
 import { ConfigError, loadConfig } from '../config.js';
 import { openCatalog } from '../catalog/open.js';
 import { importLibrary, LibraryError, readLibraryFile } from '../catalog/library.js';
@@ -7,6 +7,9 @@ import { importLibrary, LibraryError, readLibraryFile } from '../catalog/library
 const USAGE = `usage: kdeliver <command> [options]
 
   serve                          run the server (PORT, HOST, KDELIVER_DATA_DIR, ...; see README)
+  partner add [--id <id>] [--name <name>] [--json]
+                                 create a partner with random admin and user secrets (printed once)
+  partner list [--json]          list partners (without their secrets)
   import <library.json>          import a library description (partners, profiles, entries, media)
   export [file]                  write the catalog as a library description
   ingest <file> --partner <id> [--entry-id <id>] [--name <name>] [--conversion-profile <id>] [--jobs <n>] [--queue-only]
@@ -62,6 +65,12 @@ async function serve(): Promise<number> {
         `  ${base}${e}/format/hdnetworkmanifest/protocol/http/a.f4m     (F4M)\n` +
         `  ${base}/p/309/sp/0/playManifest/entryId/1_kssecure/format/url/a.mp4  (error 3: needs a KS)\n\n`,
     );
+  } else if (app.catalog.listPartners().length === 0) {
+    process.stderr.write(
+      `\nkdeliver listening on ${local}. The catalog has no partner yet:\n` +
+        '  kdeliver partner add --name "My media"        (prints its id and secrets)\n' +
+        '  kdeliver ingest movie.mp4 --partner <id>      (prints the URLs to play)\n\n',
+    );
   }
   return new Promise<number>(() => {}); // runs until a signal
 }
@@ -85,6 +94,7 @@ async function importCommand(args: string[]): Promise<number> {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
+  // every case awaits, so that a ConfigError or LibraryError of a command is answered below
   try {
     switch (command) {
       case 'serve':
@@ -92,15 +102,17 @@ export async function main(argv: string[]): Promise<number> {
       case 'import':
         return await importCommand(args);
       case 'export':
-        return (await import('./export.js')).main(args);
+        return await (await import('./export.js')).main(args);
       case 'ingest':
-        return (await import('./ingest.js')).main(args);
+        return await (await import('./ingest.js')).main(args);
       case 'entries':
-        return (await import('./entries.js')).main(args);
+        return await (await import('./entries.js')).main(args);
+      case 'partner':
+        return await (await import('./partner.js')).main(args);
       case 'ks':
-        return (await import('./ks.js')).main(args);
+        return await (await import('./ks.js')).main(args);
       case 'sign':
-        return (await import('./sign.js')).main(args);
+        return await (await import('./sign.js')).main(args);
       case undefined:
       case 'help':
       case '--help':
@@ -118,11 +130,4 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
-}
-
-// Run when executed directly (not when imported by tests).
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
-  main(process.argv.slice(2)).then((code) => {
-    if (code !== undefined) process.exitCode = code;
-  });
 }

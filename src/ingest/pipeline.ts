@@ -108,7 +108,7 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
   const { catalog } = ctx;
   const store = ingestStore(catalog.db);
   const partner = catalog.getPartner(req.partnerId);
-  if (!partner) throw new IngestError(`partner ${req.partnerId} does not exist: create it in the library file (kdeliver import) first`);
+  if (!partner) throw new IngestError(`partner ${req.partnerId} does not exist: create it with \`kdeliver partner add --id ${req.partnerId}\` (or describe it in a library file and \`kdeliver import\` it)`);
   const existing = req.entryId ? catalog.getEntry(req.entryId) : undefined;
   if (existing && existing.partnerId !== req.partnerId) throw new IngestError(`entry ${req.entryId} belongs to another partner`);
   if (existing && existing.status === EntryStatus.DELETED) throw new IngestError(`entry ${req.entryId} is deleted`);

@@ -30,6 +30,8 @@ const b64url = (b: Buffer) => b.toString('base64').replace(/\+/g, '-').replace(/
  * serveFlavor URL, before the last segment on a packager URL.
  */
 export function signMediaUrl(url: string, secret: string, now: number, window = MEDIA_URL_WINDOW_SECONDS): string {
+  // checkMediaAccess refuses every signature when the secret is empty; never emit URLs it refuses
+  if (!secret) throw new Error('signMediaUrl: no media URL secret (loadConfig always provides one)');
   const m = /^([a-z][a-z0-9+.-]*:\/\/[^/]+)?(\/.*)$/i.exec(url);
   if (!m) return url;
   const origin = m[1] ?? '';

@@ -25,7 +25,7 @@ const dataDir = join(work, 'data');
 const env = { ...inherited, TS_NODE_TRANSPILE_ONLY: '1', KDELIVER_DATA_DIR: dataDir, KDELIVER_INGEST_LEASE_SECONDS: String(LEASE) };
 
 function kdeliver(args: string[], extraEnv: Record<string, string> = {}): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [...loader, 'src/cli/main.ts', ...args], { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...loader, 'src/cli/kdeliver.ts', ...args], { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));

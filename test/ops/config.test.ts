@@ -1,7 +1,7 @@
 // Configuration fails loudly: every bad value names its key and what is expected, and the sample
 // secrets are refused in production unless the sample library is asked for.
 import t from 'tap';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, SAMPLE_MEDIA_URL_SECRET, SAMPLE_URL_TOKEN_SECRET } from '../../src/config.js';
@@ -49,8 +49,22 @@ t.test('each bad value names its key and what is expected', async (t) => {
   for (const [env, msg] of bad) t.throws(() => loadConfig(env), { constructor: ConfigError, message: msg }, JSON.stringify(env));
 });
 
-t.test('production refuses to start without secrets, or with the sample ones', async (t) => {
-  t.throws(() => loadConfig({ NODE_ENV: 'production' }), { constructor: ConfigError, message: /KDELIVER_URL_TOKEN_SECRET and KDELIVER_MEDIA_URL_SECRET: required in production/ });
+t.test('production: secrets generated when not configured, the sample ones refused', async (t) => {
+  const dataDir = join(dir, 'prod-data');
+  const generated = loadConfig({ NODE_ENV: 'production', KDELIVER_DATA_DIR: dataDir });
+  t.ok(generated.urlTokenSecret.length >= 40 && generated.mediaUrlSecret.length >= 40, 'both generated');
+  t.not(generated.urlTokenSecret, generated.mediaUrlSecret);
+  t.same(loadConfig({ NODE_ENV: 'production', KDELIVER_DATA_DIR: dataDir }), generated, 'and kept: the same on the next load');
+  const half = loadConfig({ NODE_ENV: 'production', KDELIVER_DATA_DIR: dataDir, KDELIVER_MEDIA_URL_SECRET: 'c'.repeat(32) });
+  t.equal(half.mediaUrlSecret, 'c'.repeat(32), 'a configured value wins');
+  t.equal(half.urlTokenSecret, generated.urlTokenSecret);
+  t.throws(() => loadConfig({ NODE_ENV: 'production', KDELIVER_DATA_DIR: dataDir, PORT: 'x' }), { message: /^PORT=/ });
+  t.throws(() => loadConfig({ NODE_ENV: 'production', KDELIVER_DATA_DIR: join(dir, 'never'), PORT: 'x' }), { message: /^PORT=/ });
+  t.notOk(existsSync(join(dir, 'never')), 'an invalid configuration writes nothing');
+  writeFileSync(join(dataDir, 'secrets.json'), '{"KDELIVER_URL_TOKEN_SECRET": "short"}', { mode: 0o600 });
+  t.throws(() => loadConfig({ NODE_ENV: 'production', KDELIVER_DATA_DIR: dataDir }),
+    { constructor: ConfigError, message: /secrets\.json: KDELIVER_URL_TOKEN_SECRET missing or shorter than 16 characters; restore the file, or move it away/ });
+
   t.throws(() => loadConfig({ NODE_ENV: 'production', KDELIVER_URL_TOKEN_SECRET: SAMPLE_URL_TOKEN_SECRET, KDELIVER_MEDIA_URL_SECRET: 'x'.repeat(32) }),
     { message: /the sample secrets are refused in production unless KDELIVER_SAMPLE_LIBRARY=true/ });
   t.throws(() => loadConfig({ NODE_ENV: 'production', KDELIVER_URL_TOKEN_SECRET: 'y'.repeat(32), KDELIVER_MEDIA_URL_SECRET: SAMPLE_MEDIA_URL_SECRET }),

@@ -27,7 +27,7 @@ interface Running {
 async function startServe(t: Test, env: Record<string, string>): Promise<Running> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-shutdown-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const child = spawn(process.execPath, [...loader, 'src/cli/main.ts', 'serve'], {
+  const child = spawn(process.execPath, [...loader, 'src/cli/kdeliver.ts', 'serve'], {
     cwd: new URL('../..', import.meta.url).pathname,
     env: { ...inherited, TS_NODE_TRANSPILE_ONLY: '1', KDELIVER_DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', KDELIVER_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

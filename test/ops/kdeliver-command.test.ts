@@ -1,0 +1,53 @@
+// The installed `kdeliver` command, reached through a symlink named `kdeliver` as npm makes them
+// (node_modules/.bin, `npm link`, a global install): it runs the command asked for, and an
+// unknown command fails. The symlink used to make the command print nothing and exit 0.
+import t from 'tap';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { binTarget, linkBin, run } from '../helpers/command.js';
+import { projectRoot } from '../helpers/media-tools.js';
+import { parseKs, verifyKs } from '../../src/access/ks.js';
+
+const work = mkdtempSync(join(tmpdir(), 'kdeliver-command-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+const dataDir = join(work, 'data');
+const env = { KDELIVER_DATA_DIR: dataDir };
+
+// node_modules/.bin/kdeliver -> the bin; the command is found on PATH by its name
+const binDir = join(work, 'node_modules', '.bin');
+linkBin(binDir);
+// npm link: {prefix}/bin/kdeliver -> ../lib/node_modules/kdeliver/<bin>, that folder a link to the checkout
+const prefix = join(work, 'global');
+mkdirSync(join(prefix, 'lib', 'node_modules'), { recursive: true });
+symlinkSync(projectRoot, join(prefix, 'lib', 'node_modules', 'kdeliver'));
+mkdirSync(join(prefix, 'bin'));
+symlinkSync(join('..', 'lib', 'node_modules', 'kdeliver', relative(projectRoot, binTarget())), join(prefix, 'bin', 'kdeliver'));
+
+const ways: [string, string, Record<string, string>][] = [
+  ['on PATH through node_modules/.bin', 'kdeliver', { PATH: `${binDir}:${process.env.PATH}` }],
+  ['through an npm link chain of symlinks', join(prefix, 'bin', 'kdeliver'), {}],
+  ['as `node <symlink>`', process.execPath, {}],
+];
+
+for (const [how, cmd, extra] of ways) {
+  t.test(`kdeliver ${how}`, async (t) => {
+    const pre = cmd === process.execPath ? [join(binDir, 'kdeliver')] : [];
+    const ks = await run(cmd, [...pre, 'ks', '--partner', '309', '--type', 'admin', '--user', 'me'], { env: { ...env, ...extra } });
+    t.equal(ks.code, 0, ks.stderr);
+    const parsed = verifyKs(parseKs(ks.stdout.trim()), { id: 309, adminSecret: 'sample-admin-secret-309' }, { now: Math.floor(Date.now() / 1000) });
+    t.equal(parsed.userId, 'me', 'prints a KS signed with the partner\'s admin secret');
+
+    const unknown = await run(cmd, [...pre, 'nosuchcommand'], { env: { ...env, ...extra } });
+    t.not(unknown.code, 0, 'an unknown command fails');
+    t.match(unknown.stderr, /kdeliver: unknown command "nosuchcommand"/);
+    t.match(unknown.stderr, /usage: kdeliver <command>/);
+
+    const none = await run(cmd, pre, { env: { ...env, ...extra } });
+    t.not(none.code, 0, 'no command: usage, and a failure');
+    t.match(none.stdout + none.stderr, /usage: kdeliver <command>/);
+    const help = await run(cmd, [...pre, '--help'], { env: { ...env, ...extra } });
+    t.equal(help.code, 0);
+    t.match(help.stdout, /usage: kdeliver <command>/);
+  });
+}
