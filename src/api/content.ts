@@ -9,6 +9,7 @@ import { ApiError } from './errors.js';
 import type { Params } from './params.js';
 import { uploadApiError, uploadEnv } from './services/upload-token.js';
 import type { ApiContext } from './types.js';
+import { requireAdminKs } from './permissions.js';
 
 export const CONTENT_RESOURCES = ['KalturaUploadedFileTokenResource', 'KalturaUrlResource', 'KalturaStringResource'] as const;
 
@@ -41,6 +42,8 @@ export async function readContentResource(ctx: ApiContext, resource: Params | nu
       }
     }
     case 'KalturaUrlResource': {
+      // the server fetches it: only an admin may point the server at a URL (it may reach what the caller cannot)
+      requireAdminKs(ctx);
       if (!url) throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAMETER_NAME: 'contentResource:url' });
       return fetchBounded(url, maxBytes, failed);
     }

@@ -221,6 +221,8 @@ t.test('bad input on every new action: the reference\'s error, HTTP 200, nothing
   const user = await start('sample-user-secret-309', 0, 'u1');
   const widget = (JSON.parse(await (await fetch(`${api}/service/session/action/startWidgetSession?format=1&widgetId=_309`)).text()) as { ks: string }).ks;
   const otherAdmin = await start('sample-admin-secret-310', 2, 'x', 310);
+  // a user session allowed to edit every entry (Kaltura's edit:* privilege)
+  const editor = JSON.parse(await (await fetch(`${api}/service/session/action/start?format=1&secret=${ADMIN_SECRET}&partnerId=309&type=0&userId=ed&privileges=edit:*`)).text()) as string;
   const png = readFileSync(join(FIXTURES, 'image-320x240.png'));
 
   // the state every bad call must leave as it was
@@ -306,6 +308,8 @@ t.test('bad input on every new action: the reference\'s error, HTTP 200, nothing
     ['caption.setContent: an unknown upload token', 'caption_captionasset/action/setContent', admin, { id: cap.id, contentResource: { objectType: 'KalturaUploadedFileTokenResource', token: '0_nosuchtok' } }, 'UPLOAD_TOKEN_NOT_FOUND'],
     ['caption.setContent: a URL that answers 404', 'caption_captionasset/action/setContent', admin, { id: cap.id, contentResource: { objectType: 'KalturaUrlResource', url: `${s.url}/no/such/file.srt` } }, 'CAPTION_ASSET_DOWNLOAD_FAILED'],
     ['caption.setContent: a file: URL', 'caption_captionasset/action/setContent', admin, { id: cap.id, contentResource: { objectType: 'KalturaUrlResource', url: 'file:///etc/passwd' } }, 'CAPTION_ASSET_DOWNLOAD_FAILED'],
+    ['caption.setContent: a URL, with a user KS that may edit the entry', 'caption_captionasset/action/setContent', editor, { id: cap.id, contentResource: { objectType: 'KalturaUrlResource', url: `${s.url}/api_v3/service/system/action/ping` } }, FORBIDDEN],
+    ['update: adminTags with a user KS that may edit the entry', 'media/action/update', editor, { entryId: ENTRY, mediaEntry: { adminTags: 'x' } }, 'PROPERTY_VALIDATION_ADMIN_PROPERTY'],
     ['caption.setContent: a resource type not taken', 'caption_captionasset/action/setContent', admin, { id: cap.id, contentResource: { objectType: 'KalturaServerFileResource', localFilePath: '/etc/passwd' } }, 'RESOURCE_TYPE_NOT_SUPPORTED'],
     ['caption.setContent: unknown caption', 'caption_captionasset/action/setContent', admin, { id: '0_nosuchcap', contentResource: { objectType: 'KalturaStringResource', content: SRT } }, 'CAPTION_ASSET_ID_NOT_FOUND'],
     ['caption.update: a read-only property', 'caption_captionasset/action/update', admin, { id: cap.id, captionAsset: { entryId: '1_other' } }, 'PROPERTY_VALIDATION_NOT_UPDATABLE'],
@@ -335,4 +339,8 @@ t.test('bad input on every new action: the reference\'s error, HTTP 200, nothing
   ];
   for (const [what, path, ks, body, code, args, file] of cases) await expectError(what, path, ks, body, code, args, file);
   t.equal(snapshot(), before, 'the catalog is exactly as it was');
+
+  // and what the edit privilege does allow: the entry's own fields
+  const renamed = await post('media/action/update', editor, { entryId: ENTRY, mediaEntry: { name: 'Edited with edit:*' } });
+  t.match(renamed, { objectType: 'KalturaMediaEntry', name: 'Edited with edit:*' }, 'a user KS with edit:* renames the entry');
 });

@@ -105,6 +105,14 @@ t.test('Canvas-style upload: getuiconf, multipart upload, addEntry, READY, plays
   const duration = Number(JSON.parse(probe.stdout).format.duration);
   t.ok(Math.abs(duration - 4) < 0.5, `duration ${duration} s`);
 
+  // a frame as the thumbnail, through v2 (the user owns the entry)
+  const framed = (await v2(`${P}/updateentrythumbnail?${session}&entry_id=${entry.id}&time_offset=2`)).entry;
+  const shown = (await v2(`${P}/getentry?${session}&entry_id=${entry.id}`)).entry;
+  t.equal(framed.thumbnailUrl, shown.thumbnailUrl);
+  t.not(shown.thumbnailUrl, entry.thumbnailUrl, 'a new thumbnail version');
+  const frame = await sharp(Buffer.from(await (await fetch(shown.thumbnailUrl)).arrayBuffer())).metadata();
+  t.same([frame.width, frame.height], [640, 360], 'the video\'s frame');
+
   // 6. reconvert through api_v3: the ladder runs again; the entry plays all along
   const admin = await start('sample-admin-secret-309', 2, 'admin');
   const list = async () => JSON.parse(await (await fetch(`${api}/service/flavorAsset/action/list?format=1&ks=${admin}&filter:entryIdEqual=${entry.id}`)).text()).objects as { id: string; isOriginal: boolean }[];
