@@ -1,29 +1,26 @@
 // caption_captionAsset: the caption assets of an entry, served as stored (serve) or as WebVTT
 // (serveWebVTT, SRT converted by src/media/captions.ts). Serving needs no KS, as the player
 // fetches these URLs directly, but an entry with access-control rules is checked like playback.
+// Adding and changing them (add, setContent, update, setAsDefault, delete) takes a session that
+// may edit the entry; content is kept only when it reads as SRT, WebVTT or TTML/DFXP.
 import { readFile } from 'node:fs/promises';
 import { checkEntryAccess, rulesOf } from '../../access/entry-check.js';
 import { mediaPath } from '../../serve/file.js';
-import { AssetStatus, EntryStatus, type CaptionAsset } from '../../catalog/types.js';
+import { AssetStatus, EntryStatus, MediaType, type CaptionAsset, type Entry } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
-import { captionToWebVtt } from '../../media/captions.js';
-import { ID_ARG, listArgs, pageOf } from '../args.js';
-import { ApiError } from '../errors.js';
-import { partnerAssets, partnerCaption, requestProtocol } from '../lookup.js';
-import { captionAssetObject, listResponse } from '../objects.js';
-import { playRequestFor } from '../playback-context.js';
-import type { ApiContext, FileResult, ServiceModule } from '../types.js';
-import { parseCues } from '../../media/captions.js';
+import { captionToWebVtt, parseCues } from '../../media/captions.js';
 import { parseTtml, TtmlError } from '../../media/ttml.js';
 import { languageCode, languageName } from '../../render/languages.js';
-import { objInt, objString } from '../args.js';
+import { ID_ARG, listArgs, objInt, objString, pageOf } from '../args.js';
 import { CONTENT_RESOURCES, readContentResource } from '../content.js';
-import { defineApiErrors } from '../errors.js';
+import { ApiError, defineApiErrors } from '../errors.js';
+import { partnerAssets, partnerCaption, partnerEntry, requestProtocol } from '../lookup.js';
+import { captionAssetObject, listResponse } from '../objects.js';
 import type { Params } from '../params.js';
 import { requireEntryEditor } from '../permissions.js';
-import { partnerEntry } from '../lookup.js';
+import { playRequestFor } from '../playback-context.js';
+import type { ApiContext, FileResult, ServiceModule } from '../types.js';
 import { removeEntryFile, writeMediaFile } from './thumb-asset.js';
-import type { Entry } from '../../catalog/types.js';
 
 defineApiErrors({
   CAPTION_ASSET_PARSING_FAILED: 'Failed to parse caption asset "%ASSET_ID%": %REASON%',
@@ -71,7 +68,7 @@ export function readCaptionContent(id: string, data: Buffer): { text: string; fo
 /** The entry a caption is written for: of the partner, a video or audio entry, editable by the session. */
 function captionEntry(ctx: ApiContext, entryId: string): Entry {
   const e = partnerEntry(ctx, entryId);
-  if (e.mediaType !== 1 && e.mediaType !== 5) throw new ApiError('ENTRY_ID_NOT_FOUND', { ENTRY_ID: entryId });
+  if (e.mediaType !== MediaType.VIDEO && e.mediaType !== MediaType.AUDIO) throw new ApiError('ENTRY_ID_NOT_FOUND', { ENTRY_ID: entryId });
   requireEntryEditor(ctx, e);
   return e;
 }

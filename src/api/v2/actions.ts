@@ -1,8 +1,8 @@
 // The legacy API v2 actions (/index.php/partnerservices2/{action}) this server answers, each mapped
 // onto the api_v3 action that does the work: v2 only renames parameters, checks its own session
 // rules (ticket types) and reshapes the answer. Nothing is decided twice, so an entry v2 may read is
-// one api_v3 lets the same session read, and a change made through v2 is seen by playManifest as
-// at once as one made through api_v3.
+// one api_v3 lets the same session read, and a change made through v2 is seen by playManifest at
+// once, as one made through api_v3 is.
 import { createHash } from 'node:crypto';
 import { EntryStatus, ModerationStatus, type Entry } from '../../catalog/types.js';
 import type { Ks } from '../../access/ks.js';
@@ -53,7 +53,7 @@ function need(ctx: V2Context, name: string): string {
 
 const bool = (v: string | undefined): boolean => v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
 
-/** An api_v3 refusal in v2's words; `names` tells what an unknown id was. */
+/** An api_v3 refusal in v2's words; `what` names the entry an unknown id was asked for. */
 function failure(e: ApiError, what: { entryId?: string } = {}): V2Failure {
   switch (e.code) {
     case 'ENTRY_ID_NOT_FOUND': return new V2Failure('INVALID_ENTRY_ID', `Unknown entry [${what.entryId ?? e.args.ENTRY_ID ?? ''}]`);
