@@ -165,6 +165,20 @@ t.test('api_v3 write actions through kaltura-client', async (t) => {
     await call(kaltura.services.thumbAsset.deleteAction(other.id));
     t.match(await refusal(kaltura.services.thumbAsset.get(other.id)), { code: 'THUMB_ASSET_ID_NOT_FOUND' });
 
+    // an asset made empty, then given its picture from an upload token, then retagged
+    const blank = await call(kaltura.services.thumbAsset.add(ENTRY, new kaltura.objects.ThumbAsset({ tags: 'poster' })));
+    t.match(blank, { status: 0, tags: 'poster' });
+    const green = await sharp({ create: { width: 96, height: 54, channels: 3, background: '#00ff00' } }).png().toBuffer();
+    const token = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'green.png' })));
+    await call(kaltura.services.uploadToken.upload(token.id, green));
+    const filled = await call(kaltura.services.thumbAsset.setContent(blank.id, new kaltura.objects.UploadedFileTokenResource({ token: token.id })));
+    t.match(filled, { status: 2, width: 96, height: 54, fileExt: 'png' });
+    const retagged = await call(kaltura.services.thumbAsset.update(blank.id, new kaltura.objects.ThumbAsset({ tags: 'poster,green', description: 'a green one' })));
+    t.match(retagged, { tags: 'poster,green', description: 'a green one' });
+    const viaBase = await call(kaltura.services.baseEntry.updateThumbnailJpeg(ENTRY, green));
+    t.equal(await size(viaBase.thumbnailUrl), '96x54', 'baseEntry.updateThumbnailJpeg: the new default');
+    await call(kaltura.services.thumbAsset.setAsDefault(asset.id));
+
     await t.test('a frame of the video (ffmpeg)', async (t) => {
       requireCommands(t, ['ffmpeg'], 'ffmpeg');
       const framed = await call(kaltura.services.media.updateThumbnail(ENTRY, 5));
