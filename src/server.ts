@@ -19,6 +19,7 @@ import rawDownloadRoutes from '../routes/raw-download.js';
 import packagerRoutes from '../routes/packager.js';
 import flvclipperRoutes from '../routes/flvclipper.js';
 import apiV3Routes from '../routes/api-v3.js';
+import partnerServices2Routes from '../routes/partnerservices2.js';
 import thumbnailRoutes from '../routes/thumbnail.js';
 import ingestWorker from '../routes/ingest-worker.js';
 
@@ -100,6 +101,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(packagerRoutes);
   await app.register(flvclipperRoutes);
   await app.register(apiV3Routes);
+  await app.register(partnerServices2Routes);
   await app.register(thumbnailRoutes);
   await app.register(ingestWorker);
   await app.register(consoleRoutes);

@@ -81,9 +81,28 @@ function asArray(name: string, v: unknown): unknown[] {
   return Object.keys(v).filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b)).map((k) => v[k]);
 }
 
+/**
+ * A name that starts like an object parameter but did not parse as one (`filter.entryIdEqual`, an
+ * unclosed `filter[entryIdEqual`) stays a top-level name of its own, which no action reads: left
+ * alone it would drop the property it meant to set, and a filter would answer with more than was
+ * asked for. Refused as the property it was meant to be.
+ */
+function refuseMalformedObjectNames(spec: ActionSpec, params: Params): void {
+  const objects = Object.entries(spec.params).filter(([, p]) => p.type === 'object');
+  if (objects.length === 0) return;
+  for (const key of Object.keys(params)) {
+    for (const [name, p] of objects) {
+      if (key.length > name.length && key.startsWith(name) && (key[name.length] === '[' || key[name.length] === '.')) {
+        throw new ApiError('PROPERTY_IS_NOT_DEFINED', { PROP: key.slice(0, 64), TYPE: p.kalturaType ?? name });
+      }
+    }
+  }
+}
+
 /** Checks and converts the parameters of one call. */
 export function readArgs(spec: ActionSpec, params: Params, files: UploadedFile[]): Record<string, unknown> {
   const args: Record<string, unknown> = {};
+  refuseMalformedObjectNames(spec, params);
   for (const [name, p] of Object.entries(spec.params)) {
     let v = params[name];
     const explicitNull = v === undefined && params[name + NULL_SUFFIX] !== undefined;

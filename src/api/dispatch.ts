@@ -42,8 +42,11 @@ function readPartnerId(v: unknown): number | null {
   return n;
 }
 
+/** What a caller other than api_v3's front controller may grant a call (API v2: see ApiContext.userMayIngest). */
+export type CallGrants = Pick<ApiContext, 'userMayIngest'>;
+
 /** Runs one call; returns its result or an ApiError (unexpected failures become INTERNAL_SERVERL_ERROR). */
-export async function runCall(registry: Registry, env: ApiEnv, params: Params, files: UploadedFile[], onUnexpected?: (e: unknown) => void): Promise<unknown> {
+export async function runCall(registry: Registry, env: ApiEnv, params: Params, files: UploadedFile[], onUnexpected?: (e: unknown) => void, grants: CallGrants = {}): Promise<unknown> {
   try {
     const { spec, service, action } = lookupAction(registry, params.service, params.action);
     const auth = spec.auth ?? 'ks';
@@ -58,7 +61,7 @@ export async function runCall(registry: Registry, env: ApiEnv, params: Params, f
     const partner = partnerId !== null ? env.catalog.getPartner(partnerId) ?? null : null;
     if (partnerId !== null && !partner && !ks && auth !== 'none') throw new ApiError('INVALID_PARTNER_ID', { PARTNER_ID: partnerId });
     const args = readArgs(spec, params, files);
-    const ctx: ApiContext = { ...env, ks, partnerId, partner, service, action, files };
+    const ctx: ApiContext = { ...env, ks, partnerId, partner, service, action, files, ...grants };
     return await spec.handler(ctx, args);
   } catch (e) {
     if (isApiError(e)) return e;

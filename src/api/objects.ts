@@ -55,6 +55,7 @@ export function entryObject(e: Entry, o: EntryObjectOptions): ApiObject {
     endDate: e.endDate ?? undefined,
     referenceId: e.referenceId || undefined,
     redirectEntryId: e.redirectEntryId ?? undefined,
+    partnerData: e.partnerData || undefined,
     rootEntryId: e.id,
     capabilities: '',
   };

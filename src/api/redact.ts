@@ -7,6 +7,9 @@ const API_SECRET_NAMES = 'ks|secret|adminSecret|userSecret';
 const pathPair = new RegExp(`(/(?:[^/?]*?(?::|%3A|\\[|%5B))?(?:${API_SECRET_NAMES})(?:\\]|%5D|\\[|%5B)*/)[^/?]+`, 'gi');
 const queryPair = new RegExp(`([?&](?:[^=&]*?(?::|%3A|\\[|%5B))?(?:${API_SECRET_NAMES})(?:\\]|%5D|\\[|%5B)*=)[^&]*`, 'gi');
 
+// API v2's multirequest names them request{N}_ks, global_ks, request{N}_secret
+const v2Pair = /([?&][^=&]*_(?:ks|secret)=)[^&]*/gi;
+
 export function redactApiUrl(url: string): string {
-  return redactUrl(url).replace(pathPair, '$1[redacted]').replace(queryPair, '$1[redacted]');
+  return redactUrl(url).replace(pathPair, '$1[redacted]').replace(queryPair, '$1[redacted]').replace(v2Pair, '$1[redacted]');
 }

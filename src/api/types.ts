@@ -31,6 +31,8 @@ export interface ApiContext extends ApiEnv {
   service: string;
   action: string;
   files: UploadedFile[];
+  /** Set by API v2 only: its upload and addentry take a user KS (src/api/permissions.ts requireIngestSession). */
+  userMayIngest?: boolean;
 }
 
 export type ParamType = 'string' | 'int' | 'float' | 'bool' | 'object' | 'array' | 'file';

@@ -2,9 +2,10 @@
 // statements made once. Stages receive a Catalog and never see SQL.
 import { randomBytes } from 'node:crypto';
 import type { Db } from './db.js';
+import { kalturaId } from './ids.js';
 import type {
-  AccessControlProfile, CaptionAsset, ConversionProfile, DeliveryProfile, Entry, FlavorAsset,
-  FlavorParams, Partner, RemoteFile, StorageProfile,
+  AccessControlProfile, CaptionAsset, ConversionProfile, DeliveryProfile, Entry, EntryChanges, FlavorAsset,
+  FlavorParams, Partner, RemoteFile, StorageProfile, ThumbAsset, UiConf,
 } from './types.js';
 
 type Row = Record<string, any>;
@@ -27,7 +28,7 @@ const toEntry = (r: Row): Entry => ({
   status: r.status, duration: r.duration, moderationStatus: r.moderation_status, startDate: r.start_date,
   endDate: r.end_date, accessControlProfileId: r.access_control_profile_id, tags: r.tags, adminTags: r.admin_tags,
   userId: r.user_id, referenceId: r.reference_id, createdAt: r.created_at, updatedAt: r.updated_at, version: r.version,
-  dataFile: r.data_file, thumbnailFile: r.thumbnail_file, redirectEntryId: r.redirect_entry_id,
+  dataFile: r.data_file, thumbnailFile: r.thumbnail_file, redirectEntryId: r.redirect_entry_id, partnerData: r.partner_data ?? '',
 });
 const toFlavor = (r: Row): FlavorAsset => ({
   id: r.id, entryId: r.entry_id, partnerId: r.partner_id, flavorParamsId: r.flavor_params_id, filePath: r.file_path,
@@ -45,6 +46,15 @@ const toCaption = (r: Row): CaptionAsset => ({
 const toAcp = (r: Row): AccessControlProfile => ({
   id: r.id, partnerId: r.partner_id, name: r.name, systemName: r.system_name, description: r.description,
   isDefault: !!r.is_default, rules: json(r.rules, []), createdAt: r.created_at, updatedAt: r.updated_at,
+});
+const toThumb = (r: Row): ThumbAsset => ({
+  id: r.id, entryId: r.entry_id, partnerId: r.partner_id, filePath: r.file_path, fileExt: r.file_ext, width: r.width,
+  height: r.height, size: r.size, tags: r.tags, description: r.description, isDefault: !!r.is_default, status: r.status,
+  version: r.version, createdAt: r.created_at, updatedAt: r.updated_at,
+});
+const toUiConf = (r: Row): UiConf => ({
+  id: r.id, partnerId: r.partner_id, name: r.name, objType: r.obj_type, width: r.width, height: r.height,
+  confFile: r.conf_file, confVars: r.conf_vars, tags: r.tags, createdAt: r.created_at, updatedAt: r.updated_at,
 });
 const toDeliveryProfile = (r: Row): DeliveryProfile => ({
   id: r.id, partnerId: r.partner_id, name: r.name, type: r.type, streamerType: r.streamer_type, url: r.url,
@@ -152,10 +162,25 @@ export interface EntryFilter {
   statusIn?: number[];
   mediaTypeEqual?: number;
   typeIn?: number[];
+  userIdEqual?: string;
+  mediaTypeIn?: number[];
+  /** Entries whose comma-joined tags contain any of these words (case-insensitive). */
+  tagsMultiLikeOr?: string[];
+  createdAtGreaterThanOrEqual?: number;
+  /** The order of the result; default newest first. */
+  orderBy?: EntryOrder;
   /** Include deleted entries (status 3); off unless statusIn asks for them. */
   includeDeleted?: boolean;
 }
 
+/** The orders an entry list may be asked in (Kaltura's KalturaBaseEntryOrderBy values). */
+export const ENTRY_ORDERS = {
+  '+createdAt': 'created_at ASC, id', '-createdAt': 'created_at DESC, id',
+  '+updatedAt': 'updated_at ASC, id', '-updatedAt': 'updated_at DESC, id',
+  '+name': 'name ASC, id', '-name': 'name DESC, id',
+  '+duration': 'duration ASC, id', '-duration': 'duration DESC, id',
+} as const;
+export type EntryOrder = keyof typeof ENTRY_ORDERS;
 /** Partner ids below are Kaltura's system and template partners. */
 export const FIRST_PARTNER_ID = 100;
 
@@ -187,10 +212,55 @@ export function createCatalog(db: Db) {
     revoke: db.prepare('INSERT OR REPLACE INTO revoked_sessions (key, expires_at) VALUES (?, ?)'),
     purgeRevoked: db.prepare('DELETE FROM revoked_sessions WHERE expires_at <= ?'),
     entryCount: db.prepare('SELECT COUNT(*) AS n FROM entries'),
+    // writes of the API's library management (src/api/services); each one statement, grouped into
+    // transactions below where a change touches several rows
+    updateEntry: db.prepare(`UPDATE entries SET name = @name, description = @description, tags = @tags, admin_tags = @adminTags,
+      reference_id = @referenceId, access_control_profile_id = @accessControlProfileId, start_date = @startDate,
+      end_date = @endDate, moderation_status = @moderationStatus, partner_data = @partnerData, updated_at = @now WHERE id = @id`),
+    setEntryThumbnail: db.prepare('UPDATE entries SET thumbnail_file = ?, version = version + 1, updated_at = ? WHERE id = ?'),
+    insertAcp: db.prepare(`INSERT INTO access_control_profiles (partner_id, name, system_name, description, is_default, rules, created_at, updated_at)
+      VALUES (@partnerId, @name, @systemName, @description, @isDefault, @rules, @now, @now)`),
+    updateAcp: db.prepare(`UPDATE access_control_profiles SET name = @name, system_name = @systemName, description = @description,
+      is_default = @isDefault, rules = @rules, updated_at = @now WHERE id = @id`),
+    clearDefaultAcp: db.prepare('UPDATE access_control_profiles SET is_default = 0 WHERE partner_id = ? AND id <> ?'),
+    acpBySystemName: db.prepare("SELECT id FROM access_control_profiles WHERE partner_id = ? AND system_name = ? AND system_name <> ''"),
+    entriesWithAcp: db.prepare('SELECT COUNT(*) AS n FROM entries WHERE access_control_profile_id = ?'),
+    moveEntriesAcp: db.prepare('UPDATE entries SET access_control_profile_id = ?, updated_at = ? WHERE access_control_profile_id = ?'),
+    deleteAcp: db.prepare('DELETE FROM access_control_profiles WHERE id = ?'),
+    insertCaption: db.prepare(`INSERT INTO caption_assets (id, entry_id, partner_id, language, language_code, label, format, file_path,
+      size, is_default, status, version, display_on_player, created_at, updated_at)
+      VALUES (@id, @entryId, @partnerId, @language, @languageCode, @label, @format, @filePath, @size, @isDefault, @status,
+      @version, @displayOnPlayer, @createdAt, @updatedAt)`),
+    updateCaption: db.prepare(`UPDATE caption_assets SET language = @language, language_code = @languageCode, label = @label,
+      format = @format, file_path = @filePath, size = @size, is_default = @isDefault, status = @status, version = @version,
+      display_on_player = @displayOnPlayer, updated_at = @updatedAt WHERE id = @id`),
+    clearDefaultCaption: db.prepare('UPDATE caption_assets SET is_default = 0 WHERE entry_id = ? AND id <> ?'),
+    deleteCaption: db.prepare('DELETE FROM caption_assets WHERE id = ?'),
+    thumbsOfEntry: db.prepare('SELECT * FROM thumb_assets WHERE entry_id = ? ORDER BY created_at, rowid'),
+    thumb: db.prepare('SELECT * FROM thumb_assets WHERE id = ?'),
+    insertThumb: db.prepare(`INSERT INTO thumb_assets (id, entry_id, partner_id, file_path, file_ext, width, height, size, tags,
+      description, is_default, status, version, created_at, updated_at)
+      VALUES (@id, @entryId, @partnerId, @filePath, @fileExt, @width, @height, @size, @tags, @description, @isDefault, @status,
+      @version, @createdAt, @updatedAt)`),
+    updateThumb: db.prepare(`UPDATE thumb_assets SET file_path = @filePath, file_ext = @fileExt, width = @width, height = @height,
+      size = @size, tags = @tags, description = @description, status = @status, version = @version, updated_at = @updatedAt
+      WHERE id = @id`),
+    markDefaultThumb: db.prepare('UPDATE thumb_assets SET is_default = (id = ?) WHERE entry_id = ?'),
+    deleteThumb: db.prepare('DELETE FROM thumb_assets WHERE id = ?'),
+    deleteThumbsOfEntry: db.prepare('DELETE FROM thumb_assets WHERE entry_id = ?'),
+    deleteFlavor: db.prepare('DELETE FROM flavor_assets WHERE id = ?'),
+    assetIdTaken: db.prepare(`SELECT 1 FROM flavor_assets WHERE id = @id UNION ALL SELECT 1 FROM caption_assets WHERE id = @id
+      UNION ALL SELECT 1 FROM thumb_assets WHERE id = @id`),
+    uiConf: db.prepare('SELECT * FROM ui_confs WHERE id = ?'),
+    uiConfs: db.prepare('SELECT * FROM ui_confs ORDER BY id'),
+    setUploadV2Key: db.prepare('UPDATE upload_tokens SET v2_key = ? WHERE id = ?'),
+    uploadByV2Key: db.prepare('SELECT id FROM upload_tokens WHERE v2_key = ? ORDER BY created_at DESC, rowid DESC LIMIT 1'),
     entryCountOfPartner: db.prepare('SELECT COUNT(*) AS n FROM entries WHERE partner_id = ? AND status <> 3'),
     maxPartnerId: db.prepare('SELECT MAX(id) AS id FROM partners'),
     insertPartner: db.prepare('INSERT INTO partners (id, name, admin_secret, user_secret) VALUES (?, ?, ?, ?)'),
   };
+  const captionRow = (c: CaptionAsset) => ({ ...c, isDefault: c.isDefault ? 1 : 0, displayOnPlayer: c.displayOnPlayer ? 1 : 0 });
+  const thumbRow = (t: ThumbAsset) => ({ ...t, isDefault: t.isDefault ? 1 : 0 });
 
   return {
     db,
@@ -281,11 +351,22 @@ export function createCatalog(db: Db) {
         where.push(`type IN (${f.typeIn.map((_, i) => `@ty${i}`).join(',') || 'NULL'})`);
         f.typeIn.forEach((s, i) => (params[`ty${i}`] = s));
       }
+      if (f.userIdEqual !== undefined) { where.push('user_id = @user'); params.user = f.userIdEqual; }
+      if (f.mediaTypeIn) {
+        where.push(`media_type IN (${f.mediaTypeIn.map((_, i) => `@mti${i}`).join(',') || 'NULL'})`);
+        f.mediaTypeIn.forEach((s, i) => (params[`mti${i}`] = s));
+      }
+      if (f.tagsMultiLikeOr) {
+        const likes = f.tagsMultiLikeOr.map((_, i) => `tags LIKE @tag${i} ESCAPE '\\'`);
+        where.push(`(${likes.join(' OR ') || '0'})`);
+        f.tagsMultiLikeOr.forEach((t, i) => (params[`tag${i}`] = `%${t.replace(/[\\%_]/g, (c) => '\\' + c)}%`));
+      }
+      if (f.createdAtGreaterThanOrEqual !== undefined) { where.push('created_at >= @since'); params.since = f.createdAtGreaterThanOrEqual; }
       const w = where.join(' AND ');
       const totalCount = (db.prepare(`SELECT COUNT(*) AS n FROM entries WHERE ${w}`).get(params) as Row).n;
       const size = Math.max(1, Math.min(500, pageSize));
       const offset = (Math.max(1, pageIndex) - 1) * size;
-      const rows = db.prepare(`SELECT * FROM entries WHERE ${w} ORDER BY created_at DESC, id LIMIT ${size} OFFSET ${offset}`).all(params) as Row[];
+      const rows = db.prepare(`SELECT * FROM entries WHERE ${w} ORDER BY ${ENTRY_ORDERS[f.orderBy ?? '-createdAt']} LIMIT ${size} OFFSET ${offset}`).all(params) as Row[];
       return { objects: rows.map(toEntry), totalCount };
     },
     isRevoked: (key: string, now: number): boolean => !!q.revoked.get(key, now),
@@ -293,6 +374,97 @@ export function createCatalog(db: Db) {
       q.purgeRevoked.run(Math.floor(Date.now() / 1000));
       q.revoke.run(key, expiresAt);
     },
+
+    // ---- writes of library management (api_v3 and API v2). Each keeps the catalog whole on its
+    // own; the read cache and every answer built from it (playManifest's answer cache, the
+    // packager) see the change at once through generation().
+
+    /** Changes an entry's editable fields (the others stay as they are). */
+    updateEntry(id: string, changes: EntryChanges, now: number): void {
+      const e = q.entry.get(id) as Row | undefined;
+      if (!e) return;
+      const cur = toEntry(e);
+      q.updateEntry.run({ ...cur, ...changes, id, now });
+    },
+    /** Makes a file (relative to the media root) the entry's default thumbnail; its URLs change version. */
+    setEntryThumbnail(id: string, file: string | null, now: number): void {
+      q.setEntryThumbnail.run(file, now, id);
+    },
+    /** A new access-control profile of a partner; returns its id. `isDefault` takes the default from the partner's others. */
+    addAccessControlProfile(p: Omit<AccessControlProfile, 'id' | 'createdAt' | 'updatedAt'>, now: number): number {
+      return db.transaction(() => {
+        const r = q.insertAcp.run({ ...p, isDefault: p.isDefault ? 1 : 0, rules: JSON.stringify(p.rules), now });
+        const id = Number(r.lastInsertRowid);
+        if (p.isDefault) q.clearDefaultAcp.run(p.partnerId, id);
+        return id;
+      })();
+    },
+    updateAccessControlProfile(p: AccessControlProfile, now: number): void {
+      db.transaction(() => {
+        q.updateAcp.run({ ...p, isDefault: p.isDefault ? 1 : 0, rules: JSON.stringify(p.rules), now });
+        if (p.isDefault) q.clearDefaultAcp.run(p.partnerId, p.id);
+      })();
+    },
+    /** The id of the partner's profile with this system name, if any ('' names none). */
+    accessControlProfileBySystemName: (partnerId: number, systemName: string): number | undefined =>
+      (q.acpBySystemName.get(partnerId, systemName) as Row | undefined)?.id,
+    /** How many entries (deleted ones included) name the profile. */
+    countEntriesWithAccessControlProfile: (id: number): number => (q.entriesWithAcp.get(id) as Row).n,
+    /** Deletes a profile; the entries naming it move to `moveTo` first (the partner's default profile). */
+    deleteAccessControlProfile(id: number, moveTo: number | null, now: number): void {
+      db.transaction(() => {
+        q.moveEntriesAcp.run(moveTo, now, id);
+        q.deleteAcp.run(id);
+      })();
+    },
+    addCaption(c: CaptionAsset): void {
+      db.transaction(() => {
+        q.insertCaption.run(captionRow(c));
+        if (c.isDefault) q.clearDefaultCaption.run(c.entryId, c.id);
+      })();
+    },
+    /** Writes every field of a caption asset; a default caption takes the default from the entry's others. */
+    updateCaption(c: CaptionAsset): void {
+      db.transaction(() => {
+        q.updateCaption.run(captionRow(c));
+        if (c.isDefault) q.clearDefaultCaption.run(c.entryId, c.id);
+      })();
+    },
+    deleteCaption: (id: string): void => void q.deleteCaption.run(id),
+    listThumbAssets: (entryId: string): readonly ThumbAsset[] => cached(`thumbs:${entryId}`, () => (q.thumbsOfEntry.all(entryId) as Row[]).map(toThumb)),
+    getThumbAsset: (id: string): ThumbAsset | undefined => cached(`thumb:${id}`, () => {
+      const r = q.thumb.get(id) as Row | undefined;
+      return r && toThumb(r);
+    }),
+    addThumbAsset: (t: ThumbAsset): void => void q.insertThumb.run(thumbRow(t)),
+    /** Writes the content fields of a thumbnail asset (not whether it is the default: setDefaultThumbAsset). */
+    updateThumbAsset: (t: ThumbAsset): void => void q.updateThumb.run(thumbRow(t)),
+    /** Makes an asset its entry's default thumbnail: the only default asset, and the entry's thumbnail file. */
+    setDefaultThumbAsset(t: ThumbAsset, now: number): void {
+      db.transaction(() => {
+        q.markDefaultThumb.run(t.id, t.entryId);
+        q.setEntryThumbnail.run(t.filePath, now, t.entryId);
+      })();
+    },
+    deleteThumbAsset: (id: string): void => void q.deleteThumb.run(id),
+    deleteThumbAssetsOfEntry: (entryId: string): void => void q.deleteThumbsOfEntry.run(entryId),
+    deleteFlavor: (id: string): void => void q.deleteFlavor.run(id),
+    /** An id no flavor, caption or thumbnail asset has. */
+    newAssetId(): string {
+      for (;;) {
+        const id = kalturaId();
+        if (!q.assetIdTaken.get({ id })) return id;
+      }
+    },
+    /** A uiConf of the partner or of every partner (0); another partner's is undefined. */
+    getUiConf: (id: number): UiConf | undefined => cached(`uiconf:${id}`, () => {
+      const r = q.uiConf.get(id) as Row | undefined;
+      return r && toUiConf(r);
+    }),
+    listUiConfs: (): UiConf[] => (q.uiConfs.all() as Row[]).map(toUiConf),
+    /** Files an upload token under an API v2 key (the uploading session and the file name it gave). */
+    setUploadTokenV2Key: (tokenId: string, key: string): void => void q.setUploadV2Key.run(key, tokenId),
+    uploadTokenIdByV2Key: (key: string): string | undefined => (q.uploadByV2Key.get(key) as Row | undefined)?.id,
     isEmpty: (): boolean => (q.entryCount.get() as Row).n === 0 && q.partners.all().length === 0,
   };
 }

@@ -64,6 +64,10 @@ export function describeCatalog(catalog: Catalog, mediaRoot: string): ExportResu
     storageProfiles: partners.flatMap((p) => catalog.listStorageProfiles(p.id)).map((s): LibStorageProfile => ({
       id: s.id, partnerId: s.partnerId, name: s.name, baseUrl: s.baseUrl, deliveryProfileIds: s.deliveryProfileIds, active: s.active,
     })),
+    uiConfs: catalog.listUiConfs().map((u) => ({
+      id: u.id, partnerId: u.partnerId, name: u.name, objType: u.objType, ...(u.width !== null ? { width: u.width } : {}),
+      ...(u.height !== null ? { height: u.height } : {}), confFile: u.confFile, confVars: u.confVars, tags: u.tags,
+    })),
     entries: [],
   };
 
@@ -93,6 +97,8 @@ export function describeCatalog(catalog: Catalog, mediaRoot: string): ExportResu
     }
     const captions: LibCaption[] = [];
     for (const c of catalog.listCaptions(e.id)) {
+      // a caption added through the API without content yet has no file to carry
+      if (!c.filePath) continue;
       const name = file(c.filePath);
       if (!name) continue;
       captions.push({

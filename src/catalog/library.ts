@@ -19,6 +19,7 @@ export interface LibraryFile {
   accessControlProfiles?: LibAccessControlProfile[];
   deliveryProfiles?: LibDeliveryProfile[];
   storageProfiles?: LibStorageProfile[];
+  uiConfs?: LibUiConf[];
   entries?: LibEntry[];
 }
 export interface LibPartner {
@@ -47,6 +48,11 @@ export interface LibDeliveryProfile {
   isDefault?: boolean; priority?: number; active?: boolean; mediaProtocols?: string;
   tokenizer?: { type: string; [k: string]: unknown } | null; enforceDeliveriesSupport?: string; maxSize?: number;
   extraParams?: Record<string, unknown>;
+}
+export interface LibUiConf {
+  id: number; partnerId?: number; name: string; objType?: number; width?: number; height?: number;
+  /** The configuration document (XML or JSON) as text. */
+  confFile?: string; confVars?: string; tags?: string;
 }
 export interface LibStorageProfile {
   id: number; partnerId: number; name: string; baseUrl: string; deliveryProfileIds?: Record<string, number[]>; active?: boolean;
@@ -110,6 +116,12 @@ function validate(lib: LibraryFile, file: string, mediaDir: string): void {
     need(Number.isInteger(d.id), w, 'id must be an integer');
     need(typeof d.streamerType === 'string', w, 'streamerType must be a string');
     need(typeof d.url === 'string' && (d.url.startsWith('/') || /^[a-z]+:\/\//i.test(d.url)), w, 'url must be absolute (scheme://host/...) or a path on this server starting with "/"');
+  });
+  lib.uiConfs?.forEach((u, i) => {
+    const w = `${file}: uiConfs[${i}]`;
+    need(Number.isInteger(u.id) && u.id > 0, w, 'id must be a positive integer');
+    need(u.partnerId === undefined || Number.isInteger(u.partnerId), w, 'partnerId must be an integer (0: every partner)');
+    need(u.confFile === undefined || typeof u.confFile === 'string', w, 'confFile must be a string (the document as text)');
   });
   lib.entries?.forEach((e, i) => {
     const w = `${file}: entries[${i}]`;
@@ -265,6 +277,13 @@ function writeRecords(db: Db, lib: LibraryFile, now: number, rel: (e: LibEntry, 
     upsert(db, 'access_control_profiles', {
       id: a.id, partner_id: a.partnerId, name: a.name, system_name: a.systemName ?? '', description: a.description ?? '',
       is_default: !!a.isDefault, rules: JSON.stringify(normalizeAccessRules(a.rules ?? [], a.restrictions ?? [])),
+      created_at: now, updated_at: now,
+    });
+  }
+  for (const u of lib.uiConfs ?? []) {
+    upsert(db, 'ui_confs', {
+      id: u.id, partner_id: u.partnerId ?? 0, name: u.name ?? '', obj_type: u.objType ?? 1, width: u.width ?? null,
+      height: u.height ?? null, conf_file: u.confFile ?? '', conf_vars: u.confVars ?? '', tags: u.tags ?? '',
       created_at: now, updated_at: now,
     });
   }

@@ -256,4 +256,50 @@ export const migrations: string[] = [
     SELECT 1006, 0, 'VOD packager HLS manifest', 69, 'applehttp', '/hls', 0
     WHERE NOT EXISTS (SELECT 1 FROM delivery_profiles WHERE id = 1006);
   `,
+  // 7: managing the library through the API (src/api/services): thumbnail assets of entries (the
+  // entry's thumbnail_file stays the default one delivery reads), uiConfs (the legacy uploader and
+  // players read them), and the key under which an API v2 upload is found again by its KS and file name
+  `
+  CREATE TABLE thumb_assets (
+    id TEXT PRIMARY KEY,
+    entry_id TEXT NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+    partner_id INTEGER NOT NULL,
+    -- relative to the media root; '' until content is set
+    file_path TEXT NOT NULL DEFAULT '',
+    file_ext TEXT NOT NULL DEFAULT '',
+    width INTEGER NOT NULL DEFAULT 0,
+    height INTEGER NOT NULL DEFAULT 0,
+    size INTEGER NOT NULL DEFAULT 0,
+    tags TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    is_default INTEGER NOT NULL DEFAULT 0,
+    -- Kaltura's asset status: 0 QUEUED (no content yet), 2 READY
+    status INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX thumb_assets_entry ON thumb_assets(entry_id);
+
+  CREATE TABLE ui_confs (
+    id INTEGER PRIMARY KEY,
+    -- 0: every partner's
+    partner_id INTEGER NOT NULL DEFAULT 0,
+    name TEXT NOT NULL DEFAULT '',
+    -- Kaltura's UiConfObjType: 1 player, 2 contribution wizard, ...
+    obj_type INTEGER NOT NULL DEFAULT 1,
+    width INTEGER,
+    height INTEGER,
+    conf_file TEXT NOT NULL DEFAULT '',
+    conf_vars TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+
+  ALTER TABLE upload_tokens ADD COLUMN v2_key TEXT;
+  -- Kaltura's partnerData: free text an integration keeps on an entry (Canvas sends its context)
+  ALTER TABLE entries ADD COLUMN partner_data TEXT NOT NULL DEFAULT '';
+  CREATE INDEX upload_tokens_v2_key ON upload_tokens(v2_key);
+  `,
 ];

@@ -77,6 +77,8 @@ export interface Entry {
   /** Default thumbnail, relative to the media root. */
   thumbnailFile: string | null;
   redirectEntryId: string | null;
+  /** Free text an integration keeps on the entry (Kaltura's partnerData). */
+  partnerData: string;
 }
 
 export interface FlavorAsset {
@@ -199,3 +201,45 @@ export interface ConversionProfile {
   flavorParamsIds: number[];
   createdAt: number;
 }
+
+/** A thumbnail of an entry (Kaltura's thumbAsset); the default one is also the entry's thumbnailFile. */
+export interface ThumbAsset {
+  id: string;
+  entryId: string;
+  partnerId: number;
+  /** Relative to the media root; '' while the asset has no content (status QUEUED). */
+  filePath: string;
+  fileExt: string;
+  width: number;
+  height: number;
+  size: number;
+  tags: string;
+  description: string;
+  isDefault: boolean;
+  status: number;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Kaltura's uiConf: a player's or uploader's configuration document. */
+export interface UiConf {
+  id: number;
+  /** 0: every partner's. */
+  partnerId: number;
+  name: string;
+  /** Kaltura's UiConfObjType (1 player, 2 contribution wizard, ...). */
+  objType: number;
+  width: number | null;
+  height: number | null;
+  /** The configuration document (XML or JSON), as text. */
+  confFile: string;
+  confVars: string;
+  tags: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** The fields of an entry a person may change through the API. */
+export type EntryChanges = Partial<Pick<Entry,
+  'name' | 'description' | 'tags' | 'adminTags' | 'referenceId' | 'accessControlProfileId' | 'startDate' | 'endDate' | 'moderationStatus' | 'partnerData'>>;

@@ -23,15 +23,19 @@ export function deleteEntry(env: DeleteEnv, entryId: string): { removed: string[
   const files = new Set<string>();
   for (const f of catalog.listFlavors(entryId)) files.add(f.filePath);
   for (const c of catalog.listCaptions(entryId)) files.add(c.filePath);
+  for (const t of catalog.listThumbAssets(entryId)) files.add(t.filePath);
   if (entry.dataFile) files.add(entry.dataFile);
   if (entry.thumbnailFile) files.add(entry.thumbnailFile);
   const store = ingestStore(catalog.db);
-  catalog.db.transaction(() => store.markEntryDeleted(entryId, env.now))();
+  catalog.db.transaction(() => {
+    store.markEntryDeleted(entryId, env.now);
+    catalog.deleteThumbAssetsOfEntry(entryId);
+  })();
   // Only files in the entry's own folder: another entry's (or a library's) files are not ours to remove
   const own = `${entry.partnerId}/${entry.id}/`;
   const removed: string[] = [];
   for (const f of files) {
-    if (!f.startsWith(own) || f.includes('..')) continue;
+    if (!f || !f.startsWith(own) || f.includes('..')) continue;
     rmSync(join(env.mediaRoot, f), { force: true });
     removed.push(f);
   }

@@ -185,6 +185,25 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
   }
 }
 
+/**
+ * Queues the entry's ladder again from its source (flavorAsset.reconvert): the entry keeps playing
+ * its current flavors until the job replaces them in one transaction. The conversion profile is
+ * the one its last job used, else the partner's default. Returns the job id.
+ */
+export function queueReconversion(ctx: IngestContext, entryId: string): number {
+  const { catalog } = ctx;
+  const store = ingestStore(catalog.db);
+  const entry = catalog.getEntry(entryId);
+  if (!entry || entry.status === EntryStatus.DELETED) throw new IngestError(`entry ${entryId} does not exist`);
+  const running = store.latestJob(entryId);
+  if (running && (running.state === 'queued' || running.state === 'running')) throw new IngestError(`entry ${entryId} is already being converted (job ${running.id})`);
+  const partner = catalog.getPartner(entry.partnerId);
+  const profiles = catalog.listConversionProfiles(entry.partnerId);
+  const profileId = running?.conversionProfileId ?? partner?.defaultConversionProfileId
+    ?? profiles.find((p) => p.isDefault && p.partnerId === entry.partnerId)?.id ?? profiles.find((p) => p.isDefault)?.id ?? null;
+  return store.enqueueJob(entryId, entry.partnerId, profileId, nowOf(ctx));
+}
+
 function profileParams(catalog: Catalog, profileId: number | null): { params: FlavorParams[]; missing: number[] } {
   const ids = profileId != null ? catalog.getConversionProfile(profileId)?.flavorParamsIds ?? DEFAULT_LADDER_PARAMS : DEFAULT_LADDER_PARAMS;
   const params: FlavorParams[] = [];
@@ -325,10 +344,12 @@ export async function runJob(ctx: IngestContext, jobId: number, opts: RunJobOpti
       report();
     }, signal);
 
-    // The default thumbnail: a frame a little way in; not having one is not worth failing the entry
+    // The default thumbnail: a frame a little way in; not having one is not worth failing the entry.
+    // A default someone chose through the API (a thumbnail asset) is kept, reconversion or not.
     let thumbRel: string | null = null;
     const thumbFile = join(staging, 'thumb.jpg');
-    if (probe.video) {
+    const chosenThumb = catalog.listThumbAssets(entry.id).some((a) => a.isDefault);
+    if (probe.video && !chosenThumb) {
       const at = Math.min(3, probe.durationSec / 2);
       try {
         await runFfmpeg(toolsOf(ctx), frameGrabArgs(sourcePath, thumbFile, at), { durationSec: 1, signal, what: 'the default thumbnail' });

@@ -1,7 +1,6 @@
 // The catalog writes of ingest: new entries and flavor records, the job queue and upload tokens.
 // Kept beside the ingest code (src/catalog/catalog.ts stays read-mostly); every write is a
 // prepared statement, and callers group them into transactions.
-import { randomBytes } from 'node:crypto';
 import type { Db } from '../catalog/db.js';
 import type { FlavorAsset } from '../catalog/types.js';
 
@@ -53,14 +52,8 @@ const toToken = (r: Row): UploadToken => ({
   uploadedFileSize: r.uploaded_file_size, entryId: r.entry_id, createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
-const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
-/** A Kaltura-shaped id: "0_" and eight base-36 characters. */
-export function kalturaId(): string {
-  const bytes = randomBytes(8);
-  let s = '0_';
-  for (const b of bytes) s += ALPHABET[b % 36];
-  return s;
-}
+export { kalturaId } from '../catalog/ids.js';
+import { kalturaId } from '../catalog/ids.js';
 
 /** Who holds a running job: an attempt token, until a time (Unix seconds); the pid is for people. */
 export interface JobOwner {

@@ -132,16 +132,21 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
   });
 }
 
-/**
- * Takes a completed upload for an entry: the token is marked used at once (so a second use is
- * refused even while the first is still being probed) and the file's path is returned.
- */
-export function claimUpload(env: UploadEnv, token: UploadToken, entryId: string): string {
+/** Refuses a token that is not a complete, unused upload (what claimUpload takes). */
+export function refuseUnlessComplete(token: UploadToken): void {
   if (token.status !== UploadTokenStatus.FULL_UPLOAD) {
     throw new UploadError('INVALID_STATUS_FOR_ADD_ENTRY', token.status === UploadTokenStatus.CLOSED
       ? `upload token ${token.id} was already used for entry ${token.entryId ?? '?'}: upload the file again with a new token`
       : `upload token ${token.id} is not complete (${token.uploadedFileSize} bytes so far): send the final chunk (finalChunk=true) first`);
   }
+}
+
+/**
+ * Takes a completed upload for an entry: the token is marked used at once (so a second use is
+ * refused even while the first is still being probed) and the file's path is returned.
+ */
+export function claimUpload(env: UploadEnv, token: UploadToken, entryId: string): string {
+  refuseUnlessComplete(token);
   const file = uploadPath(env.dataDir, token.id);
   // A zero-byte upload may have had no chunk to create the file
   if (!existsSync(file)) {

@@ -95,7 +95,7 @@ t.test('bracket keys and closed filters over HTTP', async (t) => {
       objectType: 'KalturaAPIException', args: { PROP: 'entryIdEqul', TYPE: 'KalturaFlavorAssetFilter' },
     }, 'a mistyped filter property');
     t.match(await form('/service/baseEntry/action/list', `${ksq}&format=1&filter[tagsLike]=x`), { code: 'PROPERTY_IS_NOT_DEFINED', args: { PROP: 'tagsLike', TYPE: 'KalturaBaseEntryFilter' } }, 'a Kaltura property this server does not implement');
-    t.match(await form('/service/media/action/list', `${ksq}&format=1&filter[orderBy]=%2Bname`), { code: 'PROPERTY_IS_NOT_DEFINED', args: { PROP: 'orderBy' } }, 'orderBy');
+    t.match(await form('/service/media/action/list', `${ksq}&format=1&filter[categoriesIdsMatchAnd]=1`), { code: 'PROPERTY_IS_NOT_DEFINED', args: { PROP: 'categoriesIdsMatchAnd' } }, 'categories (none are kept)');
     t.match(await form('/service/baseEntry/action/list', `${ksq}&format=1&pager[pageSiz]=1`), { code: 'PROPERTY_IS_NOT_DEFINED', args: { PROP: 'pageSiz', TYPE: 'KalturaFilterPager' } }, 'a pager property');
     t.match(await form('/service/flavorAsset/action/list', `${ksq}&format=1&filter[advancedSearch][objectType]=KalturaSearchOperator`), { code: 'PROPERTY_IS_NOT_DEFINED', args: { PROP: 'advancedSearch' } }, 'a nested search object');
     t.match(await form('/service/flavorAsset/action/list', `${ksq}&format=1&filter[nope__null]=`), { code: 'PROPERTY_IS_NOT_DEFINED', args: { PROP: 'nope' } }, 'an unknown property set to null');
@@ -108,6 +108,33 @@ t.test('bracket keys and closed filters over HTTP', async (t) => {
     t.match(JSON.parse(json.body.toString()), { code: 'PROPERTY_IS_NOT_DEFINED', args: { PROP: 'idEqualz' } }, 'in a JSON body');
   });
 
+  await t.test('a name that starts like a filter but does not parse is refused, never ignored', async (t) => {
+    // before, each of these was a top-level name no action reads: the filter went unset and the
+    // list answered with every flavor of the partner
+    for (const [name, how] of [
+      ['filter.entryIdEqual', 'a dot instead of a colon'],
+      ['filter[entryIdEqual', 'an unclosed bracket'],
+      ['filter%5BentryIdEqual', 'an unclosed bracket, percent-encoded'],
+      ['pager.pageSize', 'the pager, with a dot'],
+    ]) {
+      const r = await form('/service/flavorAsset/action/list', `${ksq}&format=1&${name}=${ENTRY}`);
+      const sent = decodeURIComponent(name);
+      t.same(r, {
+        code: 'PROPERTY_IS_NOT_DEFINED', message: `The property "${sent}" is not defined on type "${sent.startsWith('pager') ? 'KalturaFilterPager' : 'KalturaFlavorAssetFilter'}"`,
+        objectType: 'KalturaAPIException', args: { PROP: sent, TYPE: sent.startsWith('pager') ? 'KalturaFilterPager' : 'KalturaFlavorAssetFilter' },
+      }, `${how}: ${sent}`);
+    }
+    t.match(await get(`service=flavorAsset&action=list&${ksq}&format=1&filter.entryIdEqual=${ENTRY}`), { code: 'PROPERTY_IS_NOT_DEFINED' }, 'in a query string');
+    const json = await rawRequest(`${api}/service/flavorAsset/action/list`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ks, format: 1, 'filter.entryIdEqual': ENTRY }) });
+    t.match(JSON.parse(json.body.toString()), { code: 'PROPERTY_IS_NOT_DEFINED', args: { PROP: 'filter.entryIdEqual' } }, 'in a JSON body');
+    const batch = await form('/service/multirequest', `${ksq}&format=1&1[service]=flavorAsset&1[action]=list&1[filter.entryIdEqual]=${ENTRY}&2[service]=system&2[action]=ping`);
+    t.match(batch[0], { code: 'PROPERTY_IS_NOT_DEFINED', args: { PROP: 'filter.entryIdEqual' } }, 'in a multirequest');
+    t.equal(batch[1], true);
+    // names that only share a prefix with the parameter are other names, ignored as Kaltura ignores unknown parameters
+    const other = await form('/service/flavorAsset/action/list', `${ksq}&format=1&filterX=1&filter[entryIdEqual]=${ENTRY}`);
+    t.equal(other.totalCount, ENTRY_FLAVORS.length, 'filterX is not the filter');
+  });
+
   // every property each list action accepts, given a value that matches nothing, must empty the
   // list: a property that is accepted and then ignored would leave it full
   const LISTS: { service: string; filter: string; unfiltered: boolean }[] = [
@@ -118,7 +145,12 @@ t.test('bracket keys and closed filters over HTTP', async (t) => {
     { service: 'caption_captionAsset', filter: 'KalturaAssetFilter', unfiltered: true },
     { service: 'conversionProfile', filter: 'KalturaConversionProfileFilter', unfiltered: true },
     { service: 'metadata_metadata', filter: 'KalturaMetadataFilter', unfiltered: false },
+    { service: 'thumbAsset', filter: 'KalturaThumbAssetFilter', unfiltered: false },
+    { service: 'accessControlProfile', filter: 'KalturaAccessControlProfileFilter', unfiltered: true },
+    { service: 'deliveryProfile', filter: 'KalturaDeliveryProfileFilter', unfiltered: true },
   ];
+  /** Properties that order rather than narrow (checked by the order they give, below). */
+  const ORDERING = new Set(['orderBy']);
   const typeOf = (cls: string, prop: string): string => {
     const c = INPUT_CLASSES.find((x) => x.name === cls)!;
     const own = c.props.split(',').find((p) => p.startsWith(`${prop}:`));
@@ -131,14 +163,29 @@ t.test('bracket keys and closed filters over HTTP', async (t) => {
       t.equal(all.objectType?.endsWith('ListResponse'), true, `${l.service}.list answers a list`);
       if (l.unfiltered) t.ok(all.totalCount > 0, `${l.service}.list without a filter has something to narrow`);
       for (const prop of propertiesOf(l.filter)) {
+        if (ORDERING.has(prop)) continue;
         const type = typeOf(l.filter, prop);
-        const value = type === 'string' ? 'zz-no-such-value' : '999999';
+        // a time far in the future: every entry was created before it
+        const value = type === 'string' ? 'zz-no-such-value' : type === 'time' ? '4102444800' : '999999';
         const r = await form(`/service/${l.service}/action/list`, `${ksq}&format=1&filter[${prop}]=${value}`);
         t.same({ totalCount: r.totalCount, objects: r.objects?.length }, { totalCount: 0, objects: 0 }, `${l.service}.list filter[${prop}]=${value} matches nothing`);
       }
       const far = await form(`/service/${l.service}/action/list`, `${ksq}&format=1&pager[pageSize]=1&pager[pageIndex]=999`);
       t.equal(far.objects?.length, 0, `${l.service}.list applies the pager`);
     }
+  });
+
+  await t.test('orderBy orders entries, and an order this server does not have is refused', async (t) => {
+    const asc = await form('/service/baseEntry/action/list', `${ksq}&format=1&filter[orderBy]=%2BcreatedAt&pager[pageSize]=500`);
+    const desc = await form('/service/baseEntry/action/list', `${ksq}&format=1&filter[orderBy]=-createdAt&pager[pageSize]=500`);
+    const times = (l: { objects: { createdAt: number }[] }) => l.objects.map((o) => o.createdAt);
+    t.same(times(asc), [...times(asc)].sort((a, b) => a - b), '+createdAt: oldest first');
+    t.same(times(desc), [...times(desc)].sort((a, b) => b - a), '-createdAt: newest first');
+    t.equal(asc.totalCount, desc.totalCount);
+    const byName = await form('/service/baseEntry/action/list', `${ksq}&format=1&filter[orderBy]=%2Bname&pager[pageSize]=500`);
+    const names = byName.objects.map((o: { name: string }) => o.name);
+    t.same(names, [...names].sort((a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)), '+name');
+    t.match(await form('/service/baseEntry/action/list', `${ksq}&format=1&filter[orderBy]=%2Bviews`), { code: 'INVALID_ENUM_VALUE', args: { PARAMETER_NAME: 'filter:orderBy' } }, 'an order not kept is refused');
   });
 
   await t.test('fields that apply together narrow together', async (t) => {

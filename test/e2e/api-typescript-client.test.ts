@@ -5,6 +5,7 @@
 // browser's (it only moves bytes: the library parses and checks everything itself).
 import t from 'tap';
 import { createRequire } from 'node:module';
+import sharp from 'sharp';
 import { startServer } from '../helpers/server.js';
 
 const require = createRequire(import.meta.url);
@@ -47,8 +48,9 @@ t.test('kaltura-typescript-client against kdeliver', async (t) => {
   const declared = [...schema.matchAll(/<class name="(Kaltura\w+)"/g)].map((m) => m[1]);
   t.ok(declared.length > 20, 'the schema declares the classes');
   const unknownToLibrary = declared.filter((name) => { try { type(name); return false; } catch { return true; } });
-  // base and exception classes have no module of their own; the caption playback data is newer than 6.0.0
-  t.same(unknownToLibrary.sort(), ['KalturaAPIException', 'KalturaCaptionPlaybackPluginData', 'KalturaObjectBase']);
+  // base and exception classes have no module of their own; the caption playback data and three
+  // condition classes are newer than 6.0.0
+  t.same(unknownToLibrary.sort(), ['KalturaAPIException', 'KalturaCaptionPlaybackPluginData', 'KalturaEntryScheduledCondition', 'KalturaHttpHeaderCondition', 'KalturaObjectBase', 'KalturaSessionTypeCondition']);
 
   const client = new lib.KalturaBrowserHttpClient({ endpointUrl: s.url, clientTag: 'kdeliver-test' });
   const SessionStartAction = type('SessionStartAction');
@@ -117,6 +119,61 @@ t.test('kaltura-typescript-client against kdeliver', async (t) => {
     const err = await client.request(new (type('FlavorAssetGetAction'))({ id: 'nope' })).then(() => null, (e: any) => e);
     t.ok(err instanceof lib.KalturaAPIException, 'a single failed call rejects with KalturaAPIException');
     t.equal(err.code, 'FLAVOR_ASSET_ID_NOT_FOUND');
+  });
+
+  await t.test('write actions, each seen by the next playManifest', async (t) => {
+    const entryId = '1_alt0audi';
+    const manifest = (tail: string) => fetch(`${s.url}/p/309/sp/30900/playManifest/entryId/${entryId}/${tail}`, { redirect: 'manual' });
+    const renamed = await client.request(new (type('MediaUpdateAction'))({ entryId, mediaEntry: new (type('KalturaMediaEntry'))({ name: 'Renamed (TS)', tags: 'ts' }) }));
+    t.ok(renamed instanceof type('KalturaMediaEntry'));
+    t.equal(renamed.name, 'Renamed (TS)');
+
+    const rule = new (type('KalturaRule'))({
+      message: 'KS needed',
+      actions: [new (type('KalturaAccessControlBlockAction'))()],
+      conditions: [new (type('KalturaAuthenticatedCondition'))({ not: true, privileges: [new (type('KalturaStringValue'))({ value: 'sview' })] })],
+    });
+    const profile = await client.request(new (type('AccessControlProfileAddAction'))({ accessControlProfile: new (type('KalturaAccessControlProfile'))({ name: 'TS rule', rules: [rule] }) }));
+    t.ok(profile instanceof type('KalturaAccessControlProfile'));
+    t.ok(profile.rules[0] instanceof type('KalturaRule'));
+    t.ok(profile.rules[0].conditions[0] instanceof type('KalturaAuthenticatedCondition'), 'conditions read back typed');
+    t.equal((await manifest('format/url/a.mp4')).status, 302, 'plays before');
+    await client.request(new (type('BaseEntryUpdateAction'))({ entryId, baseEntry: new (type('KalturaBaseEntry'))({ accessControlId: profile.id }) }));
+    const refused = await manifest('format/url/a.mp4');
+    t.equal(refused.status, 403, 'refused by the next request');
+    t.match(refused.headers.get('x-kaltura'), /error-3/);
+    // (this library leaves an empty array out of a request, so a rule is narrowed rather than removed)
+    const thumbnailsOnly = new (type('KalturaRule'))({
+      actions: [new (type('KalturaAccessControlBlockAction'))()],
+      contexts: [new (type('KalturaAccessControlContextTypeHolder'))({ type: type('KalturaContextType').thumbnail })],
+    });
+    const updated = await client.request(new (type('AccessControlProfileUpdateAction'))({ id: profile.id, accessControlProfile: new (type('KalturaAccessControlProfile'))({ rules: [thumbnailsOnly] }) }));
+    t.equal(updated.rules[0].contexts[0].type.toString(), '3');
+    t.equal((await manifest('format/url/a.mp4')).status, 302, 'the rule narrowed to thumbnails: plays again');
+
+    const cap = await client.request(new (type('CaptionAssetAddAction'))({ entryId, captionAsset: new (type('KalturaCaptionAsset'))({ language: type('KalturaLanguage').fr, label: 'FR (TS)' }) }));
+    t.ok(cap instanceof type('KalturaCaptionAsset'));
+    await client.request(new (type('CaptionAssetSetContentAction'))({ id: cap.id, contentResource: new (type('KalturaStringResource'))({ content: '1\n00:00:01,000 --> 00:00:02,000\nSalut\n' }) }));
+    const master = await (await manifest('format/applehttp/protocol/http/a.m3u8')).text();
+    t.match(master, /TYPE=SUBTITLES[^\n]*NAME="FR \(TS\)"/, 'the new caption is in the next HLS master');
+
+    const thumb = await client.request(new (type('ThumbAssetAddFromImageAction'))({ entryId, fileData: new Blob([await sharp({ create: { width: 48, height: 32, channels: 3, background: '#00f' } }).png().toBuffer()]) }));
+    t.ok(thumb instanceof type('KalturaThumbAsset'));
+    await client.request(new (type('ThumbAssetSetAsDefaultAction'))({ thumbAssetId: thumb.id }));
+    const entry = await client.request(new (type('MediaGetAction'))({ entryId }));
+    t.equal((await fetch(entry.thumbnailUrl)).status, 403, 'the profile\'s THUMBNAIL rule refuses the anonymous thumbnail');
+    const thumbRes = await fetch(`${entry.thumbnailUrl}/ks/${ks}`);
+    t.equal(thumbRes.status, 200, 'with the admin KS it is served');
+    const pic = await sharp(Buffer.from(await thumbRes.arrayBuffer())).metadata();
+    t.same([pic.width, pic.height], [48, 32], '/thumbnail serves the new default');
+
+    t.ok(await client.request(new (type('PartnerGetAction'))({})) instanceof type('KalturaPartner'));
+    t.ok(await client.request(new (type('UiConfGetAction'))({ id: 48502 })) instanceof type('KalturaUiConf'));
+    t.ok(await client.request(new (type('WidgetGetAction'))({ id: '_309' })) instanceof type('KalturaWidget'));
+    t.ok(await client.request(new (type('DeliveryProfileGetAction'))({ id: 1001 })) instanceof type('KalturaDeliveryProfile'));
+    const denied = await client.request(new (type('AccessControlProfileDeleteAction'))({ id: 1 })).then(() => null, (e: any) => e);
+    t.ok(denied instanceof lib.KalturaAPIException);
+    t.equal(denied.code, 'CANNOT_TRANSFER_ENTRIES_TO_ANOTHER_ACCESS_CONTROL_OBJECT');
   });
 
   t.same(warnings.filter((w) => /objectType|object type/i.test(w)), [], 'no object arrived with a missing or unknown objectType');

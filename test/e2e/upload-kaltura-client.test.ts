@@ -139,6 +139,9 @@ t.test('chunked upload, media.add + addContent, READY, playable through playMani
   const reuse = await refusal(kaltura.services.media.addFromUploadedFile(new kaltura.objects.MediaEntry({ name: 'again', mediaType: 1 }), token.id));
   t.equal(reuse?.code, 'UPLOAD_TOKEN_INVALID_STATUS_FOR_ADD_ENTRY');
   t.match(reuse?.message, /already used for entry/);
+  // the refused call left no empty entry behind (it used to make one, status NO_CONTENT, first)
+  const named = await call(kaltura.services.media.listAction(new kaltura.objects.MediaEntryFilter({ nameLike: 'again' })));
+  t.equal(named.totalCount, 0, 'no entry "again"');
 
   // deletion: catalog first, then the files
   const files = filesUnder(join(config.mediaRoot, '309', entry.id));

@@ -1,6 +1,6 @@
 // baseEntry and media: get and list entries of the calling partner, and the playback context
 // the web player loads media with.
-import type { EntryFilter } from '../../catalog/catalog.js';
+import { ENTRY_ORDERS, type EntryFilter, type EntryOrder } from '../../catalog/catalog.js';
 import { EntryStatus, EntryType } from '../../catalog/types.js';
 import { ApiError } from '../errors.js';
 import { ID_ARG, listArgs, objInt, objList, objString, readPager } from '../args.js';
@@ -9,6 +9,7 @@ import { listResponse } from '../objects.js';
 import type { Params } from '../params.js';
 import { playbackContext } from '../playback-context.js';
 import { baseEntryIngestActions, mediaIngestActions } from './media-ingest.js';
+import { baseEntryEditActions, mediaEditActions } from './entry-edit.js';
 import type { ActionSpec, ApiContext, ApiObject, ServiceModule } from '../types.js';
 
 /** What an `xEqual` and an `xIn` field ask for together (Kaltura ANDs them): undefined when neither is set. */
@@ -50,6 +51,19 @@ export function entryFilter(ctx: ApiContext, f: Params | null, mediaOnly: boolea
   if (mediaType !== undefined) filter.mediaTypeEqual = mediaType;
   const types = equalAndIn(objInt(f, 'typeEqual', 'KalturaEntryType'), objList(f, 'typeIn')?.map(Number).filter(Number.isInteger));
   if (types !== undefined) filter.typeIn = types;
+  const mediaTypes = objList(f, 'mediaTypeIn');
+  if (mediaTypes !== undefined) filter.mediaTypeIn = mediaTypes.map(Number).filter(Number.isInteger);
+  const user = objString(f, 'userIdEqual');
+  if (user !== undefined) filter.userIdEqual = user;
+  const tags = objList(f, 'tagsMultiLikeOr');
+  if (tags !== undefined) filter.tagsMultiLikeOr = tags;
+  const since = objInt(f, 'createdAtGreaterThanOrEqual', 'time');
+  if (since !== undefined) filter.createdAtGreaterThanOrEqual = since;
+  const order = objString(f, 'orderBy');
+  if (order !== undefined && order !== '') {
+    if (!(order in ENTRY_ORDERS)) throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: order.slice(0, 64), PARAMETER_NAME: 'filter:orderBy', ENUM_TYPE: `KalturaBaseEntryOrderBy (${Object.keys(ENTRY_ORDERS).join(', ')})` });
+    filter.orderBy = order as EntryOrder;
+  }
   if (mediaOnly) filter.typeIn = (filter.typeIn ?? [EntryType.MEDIA_CLIP]).filter((t) => t === EntryType.MEDIA_CLIP);
   // Kaltura skips its default status filter when the entry is named (idEqual, redirectFromEntryId)
   if (idEqual !== undefined || redirect !== undefined) filter.includeDeleted = true;
@@ -82,9 +96,10 @@ export const baseEntryService: ServiceModule = {
   description: 'Entries of every type',
   actions: {
     ...baseEntryIngestActions, // addFromUploadedFile, delete (src/ingest)
+    ...baseEntryEditActions, // update, getByIds, approve, reject, updateThumbnailJpeg (entry-edit.ts)
     get: getAction(false, 'KalturaBaseEntry'),
     list: {
-      description: 'Lists entries (filters: idEqual, idIn, redirectFromEntryId, referenceIdEqual, nameLike, statusEqual, statusIn, mediaTypeEqual, typeEqual, typeIn)',
+      description: 'Lists entries (filters: idEqual, idIn, redirectFromEntryId, referenceIdEqual, nameLike, statusEqual, statusIn, mediaTypeEqual, mediaTypeIn, typeEqual, typeIn, userIdEqual, tagsMultiLikeOr, createdAtGreaterThanOrEqual, orderBy)',
       params: listArgs('KalturaBaseEntryFilter'),
       returns: 'KalturaBaseEntryListResponse',
       handler: (ctx, a) => listEntries(ctx, a, false, 'KalturaBaseEntryListResponse'),
@@ -115,6 +130,7 @@ export const mediaService: ServiceModule = {
   description: 'Media entries (video, audio, image)',
   actions: {
     ...mediaIngestActions, // add, addContent, addFromUploadedFile, delete (src/ingest)
+    ...mediaEditActions, // update, approve, reject, updateThumbnail, updateThumbnailJpeg (entry-edit.ts)
     get: getAction(true, 'KalturaMediaEntry'),
     list: {
       description: 'Lists media entries',

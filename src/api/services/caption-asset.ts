@@ -1,18 +1,131 @@
 // caption_captionAsset: the caption assets of an entry, served as stored (serve) or as WebVTT
 // (serveWebVTT, SRT converted by src/media/captions.ts). Serving needs no KS, as the player
 // fetches these URLs directly, but an entry with access-control rules is checked like playback.
+// Adding and changing them (add, setContent, update, setAsDefault, delete) takes a session that
+// may edit the entry; content is kept only when it reads as SRT, WebVTT or TTML/DFXP.
 import { readFile } from 'node:fs/promises';
 import { checkEntryAccess, rulesOf } from '../../access/entry-check.js';
 import { mediaPath } from '../../serve/file.js';
-import { AssetStatus, EntryStatus, type CaptionAsset } from '../../catalog/types.js';
+import { AssetStatus, EntryStatus, MediaType, type CaptionAsset, type Entry } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
-import { captionToWebVtt } from '../../media/captions.js';
-import { ID_ARG, listArgs, pageOf } from '../args.js';
-import { ApiError } from '../errors.js';
-import { partnerAssets, partnerCaption, requestProtocol } from '../lookup.js';
+import { captionToWebVtt, parseCues } from '../../media/captions.js';
+import { parseTtml, TtmlError } from '../../media/ttml.js';
+import { languageCode, languageName } from '../../render/languages.js';
+import { ID_ARG, listArgs, objInt, objString, pageOf } from '../args.js';
+import { CONTENT_RESOURCES, readContentResource } from '../content.js';
+import { ApiError, defineApiErrors } from '../errors.js';
+import { partnerAssets, partnerCaption, partnerEntry, requestProtocol } from '../lookup.js';
 import { captionAssetObject, listResponse } from '../objects.js';
+import type { Params } from '../params.js';
+import { requireEntryEditor } from '../permissions.js';
 import { playRequestFor } from '../playback-context.js';
 import type { ApiContext, FileResult, ServiceModule } from '../types.js';
+import { removeEntryFile, writeMediaFile } from './thumb-asset.js';
+
+defineApiErrors({
+  CAPTION_ASSET_PARSING_FAILED: 'Failed to parse caption asset "%ASSET_ID%": %REASON%',
+  CAPTION_ASSET_UNSUPPORTED_FORMAT: 'Unsupported caption asset format "%FORMAT%"',
+  CAPTION_ASSET_IS_NOT_READY: 'Caption asset "%ASSET_ID%" is not ready',
+  CAPTION_ASSET_DOWNLOAD_FAILED: 'Caption asset download from URL "%URL%" failed',
+});
+
+/** Largest caption file taken (a feature film's subtitles are a few hundred kB). */
+const MAX_CAPTION_BYTES = 10 * 1024 * 1024;
+
+/** Kaltura's KalturaCaptionType → the stored format; CAP (4) and the others are not taken. */
+const FORMAT_OF: Record<string, CaptionAsset['format']> = { 1: 'srt', 2: 'dfxp', 3: 'vtt' };
+
+/** What a caption file is, by its first characters: WebVTT by its header, TTML by its XML, SRT otherwise. */
+function sniffFormat(text: string): CaptionAsset['format'] {
+  const head = text.replace(/^\uFEFF/, '').trimStart();
+  if (/^WEBVTT(?:[ \t\r\n]|$)/.test(head)) return 'vtt';
+  if (head.startsWith('<')) return 'dfxp';
+  return 'srt';
+}
+
+/**
+ * Checks that caption bytes are SRT, WebVTT or TTML/DFXP that the packager can serve; returns the
+ * text and its format. TTML is read by src/media/ttml.ts, which names the line of a malformed file.
+ */
+export function readCaptionContent(id: string, data: Buffer): { text: string; format: CaptionAsset['format'] } {
+  const fail = (reason: string) => new ApiError('CAPTION_ASSET_PARSING_FAILED', { ASSET_ID: id, REASON: reason });
+  const text = data.toString('utf8');
+  if (data.includes(0) || text.includes('\uFFFD')) throw fail('not UTF-8 text (SRT, WebVTT or TTML/DFXP is expected)');
+  const format = sniffFormat(text);
+  if (format === 'dfxp') {
+    try {
+      parseTtml(text);
+    } catch (e) {
+      if (e instanceof TtmlError) throw fail(`not usable TTML: ${e.message}`);
+      throw e;
+    }
+  } else if (parseCues(text).length === 0) {
+    throw fail(format === 'vtt' ? 'a WebVTT file without a single cue' : 'neither SRT (numbered cues with "00:00:01,000 --> 00:00:02,000" times), WebVTT (a WEBVTT header) nor TTML/DFXP (XML)');
+  }
+  return { text, format };
+}
+
+/** The entry a caption is written for: of the partner, a video or audio entry, editable by the session. */
+function captionEntry(ctx: ApiContext, entryId: string): Entry {
+  const e = partnerEntry(ctx, entryId);
+  if (e.mediaType !== MediaType.VIDEO && e.mediaType !== MediaType.AUDIO) throw new ApiError('ENTRY_ID_NOT_FOUND', { ENTRY_ID: entryId });
+  requireEntryEditor(ctx, e);
+  return e;
+}
+
+/** The language fields of a KalturaCaptionAsset input (language is a name, "English"; languageCode follows it). */
+function languageFields(input: Params | null, current: Pick<CaptionAsset, 'language' | 'languageCode'>): Pick<CaptionAsset, 'language' | 'languageCode'> {
+  const language = objString(input, 'language');
+  if (language === undefined) return current;
+  const code = languageCode(language);
+  return { language: code === 'und' ? language.slice(0, 64) : languageName(code), languageCode: code === 'und' ? '' : code };
+}
+
+const WRITABLE_CAPTION = new Set(['language', 'label', 'isDefault', 'format', 'displayOnPlayer', 'tags', 'captionParamsId', 'fileExt', 'accuracy', 'description']);
+
+/** Refuses a property the caption input cannot set. */
+function checkCaptionInput(input: Params | null, insert: boolean): void {
+  for (const [k, v] of Object.entries(input ?? {})) {
+    if (k === 'objectType' || v === null || WRITABLE_CAPTION.has(k)) continue;
+    if (['id', 'entryId', 'partnerId', 'version', 'size', 'sizeInBytes', 'createdAt', 'updatedAt', 'status', 'languageCode'].includes(k)) {
+      throw new ApiError('PROPERTY_VALIDATION_NOT_UPDATABLE', { PROPERTY_NAME: k });
+    }
+    throw new ApiError('PROPERTY_IS_NOT_DEFINED', { PROP: k.slice(0, 64), TYPE: 'KalturaCaptionAsset' });
+  }
+  if (!insert && input && input.format !== undefined && input.format !== null) throw new ApiError('PROPERTY_VALIDATION_NOT_UPDATABLE', { PROPERTY_NAME: 'format' });
+}
+
+function declaredFormat(input: Params | null): CaptionAsset['format'] | undefined {
+  const f = objString(input, 'format');
+  if (f === undefined || f === '') return undefined;
+  const format = FORMAT_OF[f];
+  if (!format) throw new ApiError('CAPTION_ASSET_UNSUPPORTED_FORMAT', { FORMAT: f.slice(0, 32) });
+  return format;
+}
+
+const isDefaultOf = (input: Params | null): boolean | undefined => {
+  const v = objInt(input, 'isDefault', 'KalturaNullableBoolean');
+  return v === undefined || v === -1 ? undefined : v === 1;
+};
+
+/** Stores new caption content: a new file for each version, then the catalog, then the old file goes. */
+async function storeCaptionContent(ctx: ApiContext, entry: Entry, c: CaptionAsset, data: Buffer): Promise<CaptionAsset> {
+  const { text, format } = readCaptionContent(c.id, data);
+  const version = c.status === AssetStatus.QUEUED && !c.filePath ? c.version : c.version + 1;
+  const rel = `${entry.partnerId}/${entry.id}/caption-${c.id}-v${version}.${format}`;
+  await writeMediaFile(ctx.config.mediaRoot, rel, text);
+  const next: CaptionAsset = { ...c, format, filePath: rel, size: Buffer.byteLength(text), status: AssetStatus.READY, version, updatedAt: ctx.now };
+  try {
+    ctx.catalog.updateCaption(next);
+  } catch (e) {
+    await removeEntryFile(ctx.config.mediaRoot, entry, rel);
+    throw e;
+  }
+  if (c.filePath && c.filePath !== rel) await removeEntryFile(ctx.config.mediaRoot, entry, c.filePath);
+  return ctx.catalog.getCaption(c.id)!;
+}
+
+const downloadFailed = (url: string) => new ApiError('CAPTION_ASSET_DOWNLOAD_FAILED', { URL: url });
 
 /** The caption a serve call names: of the KS's partner, or (without a KS) of any partner, subject to the entry's rules. */
 function servedCaption(ctx: ApiContext, id: string): CaptionAsset {
@@ -52,6 +165,98 @@ export const captionAssetService: ServiceModule = {
   name: 'caption_captionAsset',
   description: 'Caption assets of entries (caption plugin)',
   actions: {
+    add: {
+      description: 'Adds a caption asset to a video or audio entry, without content (status QUEUED) until setContent; language is a name ("English"), format 1 SRT, 2 DFXP/TTML, 3 WebVTT',
+      params: { entryId: ID_ARG, captionAsset: { type: 'object', kalturaType: 'KalturaCaptionAsset', required: true } },
+      returns: 'KalturaCaptionAsset',
+      throws: ['ENTRY_ID_NOT_FOUND', 'CAPTION_ASSET_UNSUPPORTED_FORMAT'],
+      handler(ctx, a) {
+        const entry = captionEntry(ctx, a.entryId);
+        checkCaptionInput(a.captionAsset, true);
+        const id = ctx.catalog.newAssetId();
+        const lang = languageFields(a.captionAsset, { language: 'English', languageCode: 'en' });
+        const label = objString(a.captionAsset, 'label');
+        const display = objInt(a.captionAsset, 'displayOnPlayer', 'bool');
+        const c: CaptionAsset = {
+          id, entryId: entry.id, partnerId: entry.partnerId, ...lang, label: (label ?? lang.language).slice(0, 256),
+          format: declaredFormat(a.captionAsset) ?? 'vtt', filePath: '', size: 0, isDefault: isDefaultOf(a.captionAsset) ?? false,
+          status: AssetStatus.QUEUED, version: 1, displayOnPlayer: display === undefined ? true : display !== 0,
+          createdAt: ctx.now, updatedAt: ctx.now,
+        };
+        ctx.catalog.addCaption(c);
+        return captionAssetObject(ctx.catalog.getCaption(id)!);
+      },
+    },
+    setContent: {
+      description: `Sets a caption's content (${CONTENT_RESOURCES.join(', ')}): SRT, WebVTT or TTML/DFXP, checked before it is kept; anything else is refused with CAPTION_ASSET_PARSING_FAILED`,
+      params: { id: ID_ARG, contentResource: { type: 'object', kalturaType: 'KalturaContentResource', required: true } },
+      returns: 'KalturaCaptionAsset',
+      throws: ['CAPTION_ASSET_ID_NOT_FOUND', 'RESOURCE_TYPE_NOT_SUPPORTED', 'UPLOAD_TOKEN_NOT_FOUND', 'CAPTION_ASSET_DOWNLOAD_FAILED', 'CAPTION_ASSET_PARSING_FAILED'],
+      async handler(ctx, a) {
+        const c = partnerCaption(ctx, a.id);
+        const entry = captionEntry(ctx, c.entryId);
+        const data = await readContentResource(ctx, a.contentResource, c.id, MAX_CAPTION_BYTES, downloadFailed);
+        readCaptionContent(c.id, data);
+        const current = ctx.catalog.getCaption(c.id);
+        if (!current) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: a.id });
+        return captionAssetObject(await storeCaptionContent(ctx, entry, current, data));
+      },
+    },
+    update: {
+      description: 'Changes language, label, isDefault and displayOnPlayer of a caption asset',
+      params: { id: ID_ARG, captionAsset: { type: 'object', kalturaType: 'KalturaCaptionAsset', required: true } },
+      returns: 'KalturaCaptionAsset',
+      throws: ['CAPTION_ASSET_ID_NOT_FOUND'],
+      handler(ctx, a) {
+        const c = partnerCaption(ctx, a.id);
+        captionEntry(ctx, c.entryId);
+        checkCaptionInput(a.captionAsset, false);
+        const lang = languageFields(a.captionAsset, c);
+        const label = objString(a.captionAsset, 'label');
+        const display = objInt(a.captionAsset, 'displayOnPlayer', 'bool');
+        ctx.catalog.updateCaption({
+          ...c, ...lang, label: label !== undefined ? label.slice(0, 256) : c.label, isDefault: isDefaultOf(a.captionAsset) ?? c.isDefault,
+          displayOnPlayer: display === undefined ? c.displayOnPlayer : display !== 0, updatedAt: ctx.now,
+        });
+        return captionAssetObject(ctx.catalog.getCaption(c.id)!);
+      },
+    },
+    setAsDefault: {
+      description: "Makes a caption asset its entry's default caption",
+      params: { captionAssetId: ID_ARG },
+      returns: 'void',
+      throws: ['CAPTION_ASSET_ID_NOT_FOUND'],
+      handler(ctx, a) {
+        const c = partnerCaption(ctx, a.captionAssetId);
+        captionEntry(ctx, c.entryId);
+        ctx.catalog.updateCaption({ ...c, isDefault: true, updatedAt: ctx.now });
+        return null;
+      },
+    },
+    delete: {
+      description: 'Deletes a caption asset and its file',
+      params: { captionAssetId: ID_ARG },
+      returns: 'void',
+      throws: ['CAPTION_ASSET_ID_NOT_FOUND'],
+      async handler(ctx, a) {
+        const c = partnerCaption(ctx, a.captionAssetId);
+        const entry = captionEntry(ctx, c.entryId);
+        ctx.catalog.deleteCaption(c.id);
+        await removeEntryFile(ctx.config.mediaRoot, entry, c.filePath);
+        return null;
+      },
+    },
+    getUrl: {
+      description: 'The URL of the caption file (caption_captionAsset.serve); the entry\'s PLAY rules apply there',
+      params: { id: ID_ARG, storageId: { type: 'int' } },
+      returns: 'string',
+      throws: ['CAPTION_ASSET_ID_NOT_FOUND', 'CAPTION_ASSET_IS_NOT_READY'],
+      handler(ctx, a) {
+        const c = partnerCaption(ctx, a.id);
+        if (c.status !== AssetStatus.READY || !c.filePath) throw new ApiError('CAPTION_ASSET_IS_NOT_READY', { ASSET_ID: c.id });
+        return `${ctx.baseUrl}/api_v3/index.php/service/caption_captionasset/action/serve/captionAssetId/${c.id}/version/${c.version}`;
+      },
+    },
     get: {
       params: { captionAssetId: ID_ARG },
       returns: 'KalturaCaptionAsset',

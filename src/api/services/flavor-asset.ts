@@ -8,6 +8,16 @@ import { flavorAssetObject, flavorParamsObject, listResponse } from '../objects.
 import type { Params } from '../params.js';
 import { flavorDownloadUrl } from '../playback-context.js';
 import type { ApiContext, ServiceModule } from '../types.js';
+import { defineApiErrors } from '../errors.js';
+import { requireAdminKs } from '../permissions.js';
+import { removeEntryFile } from './thumb-asset.js';
+import { IngestError, queueReconversion } from '../../ingest/pipeline.js';
+import { nudgeIngestWorkers } from '../../ingest/queue.js';
+
+defineApiErrors({
+  FLAVOR_ASSET_RECONVERT_ORIGINAL: 'Cannot reconvert original flavor asset',
+  ORIGINAL_FLAVOR_ASSET_IS_MISSING: 'The original flavor asset is missing',
+});
 
 /** LIKE '%value%' on a comma-joined tags string, as Kaltura matches tagsLike (case-insensitive). */
 const tagsContain = (tags: readonly string[], value: string): boolean => tags.join(',').toLowerCase().includes(value.toLowerCase());
@@ -79,6 +89,43 @@ export const flavorAssetService: ServiceModule = {
             flavorParams: p ? flavorParamsObject(p) : undefined, entryId: e.id,
           };
         });
+      },
+    },
+    delete: {
+      description: 'Deletes a flavor asset and its file; playManifest stops offering it at once',
+      params: { id: ID_ARG },
+      returns: 'void',
+      throws: ['FLAVOR_ASSET_ID_NOT_FOUND'],
+      async handler(ctx, a) {
+        requireAdminKs(ctx);
+        const f = partnerFlavor(ctx, a.id);
+        const entry = partnerEntry(ctx, f.entryId);
+        ctx.catalog.deleteFlavor(f.id);
+        // another flavor (a library's) may share the file: it stays while the catalog names it
+        const shared = ctx.catalog.listFlavors(entry.id).some((x) => x.filePath === f.filePath);
+        if (!shared) await removeEntryFile(ctx.config.mediaRoot, entry, f.filePath);
+        return null;
+      },
+    },
+    reconvert: {
+      description: "Queues the entry's conversion ladder again from its source flavor (the background ingest queue); the entry keeps playing its current flavors until the new ones replace them",
+      params: { id: ID_ARG },
+      returns: 'void',
+      throws: ['FLAVOR_ASSET_ID_NOT_FOUND', 'FLAVOR_ASSET_RECONVERT_ORIGINAL', 'ORIGINAL_FLAVOR_ASSET_IS_MISSING', 'INGEST_FAILED'],
+      handler(ctx, a) {
+        requireAdminKs(ctx);
+        const f = partnerFlavor(ctx, a.id);
+        if (f.isOriginal) throw new ApiError('FLAVOR_ASSET_RECONVERT_ORIGINAL');
+        const entry = partnerEntry(ctx, f.entryId);
+        if (!ctx.catalog.listFlavors(entry.id).some((x) => x.isOriginal && x.status === AssetStatus.READY)) throw new ApiError('ORIGINAL_FLAVOR_ASSET_IS_MISSING');
+        try {
+          queueReconversion({ catalog: ctx.catalog, dataDir: ctx.config.dataDir, mediaRoot: ctx.config.mediaRoot, now: () => ctx.now }, entry.id);
+        } catch (e) {
+          if (e instanceof IngestError) throw new ApiError('INGEST_FAILED', { ENTRY_ID: entry.id, REASON: e.message });
+          throw e;
+        }
+        nudgeIngestWorkers();
+        return null;
       },
     },
     getUrl: {

@@ -42,6 +42,9 @@ import { sessionService } from './session.js';
 import { uploadTokenService } from './upload-token.js';
 import { conversionProfileService } from './conversion-profile.js';
 import { metadataService, systemService, userService } from './system.js';
+import { accessControlProfileService } from './access-control.js';
+import { thumbAssetService } from './thumb-asset.js';
+import { deliveryProfileService, partnerService, uiConfService, widgetService } from './partner.js';
 import type { ServiceModule } from '../types.js';
 
 export const SERVICES: readonly ServiceModule[] = [
@@ -56,4 +59,10 @@ export const SERVICES: readonly ServiceModule[] = [
   metadataService,
   uploadTokenService,
   conversionProfileService,
+  accessControlProfileService,
+  thumbAssetService,
+  deliveryProfileService,
+  partnerService,
+  uiConfService,
+  widgetService,
 ];

@@ -12,9 +12,10 @@ import { EntryStatus, MediaType, type Entry } from '../../catalog/types.js';
 import { addSource, IngestError, type IngestContext } from '../../ingest/pipeline.js';
 import { nudgeIngestWorkers } from '../../ingest/queue.js';
 import { ingestStore } from '../../ingest/store.js';
-import { claimUpload, partnerUploadToken } from '../../ingest/uploads.js';
+import { claimUpload, partnerUploadToken, refuseUnlessComplete } from '../../ingest/uploads.js';
 import { deleteEntry } from '../../ingest/delete.js';
-import { requireAdminKs, uploadApiError, uploadEnv } from './upload-token.js';
+import { uploadApiError, uploadEnv } from './upload-token.js';
+import { requireAdminKs, requireIngestSession } from '../permissions.js';
 
 const ingestContext = (ctx: ApiContext): IngestContext => ({
   catalog: ctx.catalog, dataDir: ctx.config.dataDir, mediaRoot: ctx.config.mediaRoot, now: () => ctx.now,
@@ -22,7 +23,7 @@ const ingestContext = (ctx: ApiContext): IngestContext => ({
 
 /** A new entry from a KalturaMediaEntry / KalturaBaseEntry input object, waiting for content (NO_CONTENT). */
 function createEntry(ctx: ApiContext, input: Params | null): Entry {
-  requireAdminKs(ctx);
+  requireIngestSession(ctx);
   const partnerId = callPartnerId(ctx);
   const mediaType = objInt(input, 'mediaType', 'KalturaMediaType') ?? MediaType.VIDEO;
   if (mediaType !== MediaType.VIDEO && mediaType !== MediaType.AUDIO) {
@@ -39,6 +40,8 @@ function createEntry(ctx: ApiContext, input: Params | null): Entry {
     tags: objString(input, 'tags') ?? '', referenceId: objString(input, 'referenceId') ?? '', userId: ctx.ks?.userId ?? '',
     status: EntryStatus.NO_CONTENT, mediaType, now: ctx.now,
   });
+  const partnerData = objString(input, 'partnerData');
+  if (partnerData) ctx.catalog.updateEntry(id, { partnerData: partnerData.slice(0, 4096) }, ctx.now);
   return ctx.catalog.getEntry(id)!;
 }
 
@@ -87,6 +90,13 @@ const addFromUploadedFile = (entryParam: string, kalturaType: string): ActionSpe
   returns: kalturaType,
   throws: INGEST_ERRORS,
   async handler(ctx, a) {
+    // the token is checked before the entry is made: a refused upload leaves no empty entry behind
+    requireIngestSession(ctx);
+    try {
+      refuseUnlessComplete(partnerUploadToken(uploadEnv(ctx), callPartnerId(ctx), a.uploadTokenId));
+    } catch (e) {
+      return uploadApiError(e);
+    }
     const entry = createEntry(ctx, a[entryParam]);
     return ingestUpload(ctx, entry, a.uploadTokenId, objInt(a[entryParam], 'conversionProfileId'));
   },

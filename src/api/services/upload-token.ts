@@ -3,6 +3,7 @@
 import { ApiError } from '../errors.js';
 import { ID_ARG, objInt, objString } from '../args.js';
 import { callPartnerId } from '../lookup.js';
+import { requireAdminKs, requireIngestSession } from '../permissions.js';
 import type { ApiContext, ApiObject, ServiceModule, UploadedFile } from '../types.js';
 import {
   createUploadToken, deleteUploadToken, partnerUploadToken, UploadError, writeChunk, type UploadEnv,
@@ -33,13 +34,7 @@ export function uploadApiError(e: unknown): never {
   }
 }
 
-/**
- * Writing to the library (uploads, new entries, deletion) takes an admin KS: a user KS, and the
- * anonymous widget session any player can get, may only read.
- */
-export function requireAdminKs(ctx: ApiContext): void {
-  if (!ctx.ks || ctx.ks.type < 2) throw new ApiError('SERVICE_FORBIDDEN', { SERVICE: `${ctx.service}.${ctx.action} (an admin KS is required)` });
-}
+export { requireAdminKs } from '../permissions.js';
 
 export const uploadTokenService: ServiceModule = {
   name: 'uploadToken',
@@ -50,7 +45,7 @@ export const uploadTokenService: ServiceModule = {
       params: { uploadToken: { type: 'object', kalturaType: 'KalturaUploadToken' } },
       returns: 'KalturaUploadToken',
       handler(ctx, a) {
-        requireAdminKs(ctx);
+        requireIngestSession(ctx);
         const partnerId = callPartnerId(ctx);
         const size = objInt(a.uploadToken, 'fileSize');
         if (size !== undefined && size < 0) throw new ApiError('UPLOAD_ERROR', { REASON: 'fileSize must not be negative' });
@@ -72,7 +67,7 @@ export const uploadTokenService: ServiceModule = {
       returns: 'KalturaUploadToken',
       throws: ['UPLOAD_TOKEN_NOT_FOUND', 'UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD', 'UPLOAD_TOKEN_CHUNK_OUT_OF_ORDER', 'UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE', 'UPLOAD_ERROR'],
       async handler(ctx, a) {
-        requireAdminKs(ctx);
+        requireIngestSession(ctx);
         const env = uploadEnv(ctx);
         try {
           const partnerId = callPartnerId(ctx);

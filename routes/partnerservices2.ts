@@ -1,0 +1,42 @@
+// The legacy API v2: /index.php/partnerservices2/{action}, GET or POST (form or multipart), every
+// answer HTTP 200 (src/api/v2/front.ts). Thin: the body is taken as bytes and src/api/v2 does the
+// rest, on the same service registry as api_v3, so v2 and api_v3 share every rule and error. KSs
+// and secrets travel in these URLs too: the access log gets the redacted URL.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createRegistry } from '../src/api/dispatch.js';
+import { redactApiUrl } from '../src/api/redact.js';
+import { SERVICES } from '../src/api/services/index.js';
+import { handleV2Request } from '../src/api/v2/front.js';
+import { splitUrl } from '../src/request/path-params.js';
+import { requestEnv } from './http.js';
+
+/** Uploads come through here (Canvas' media comments): the same limit as api_v3's. */
+const BODY_LIMIT = 64 * 1024 * 1024;
+
+export default async function partnerServices2Routes(app: FastifyInstance) {
+  const registry = createRegistry(SERVICES);
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+
+  // even a transport failure (an oversized upload) is answered the v2 way, with HTTP 200
+  app.setErrorHandler(async (error: Error & { code?: string }, request, reply) => {
+    request.log.info({ code: error.code }, `partnerservices2: ${error.message}`);
+    const desc = error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `Internal server error the request body is over ${BODY_LIMIT} bytes` : 'Internal server error ';
+    const body = `<?xml version="1.0" encoding="ISO-8859-1"?><xml><result><serverTime>${request.server.env.clock()}</serverTime></result><error><num_0><code>INTERNAL_SERVER_ERROR</code><desc>${desc}</desc></num_0></error><debug></debug></xml>`;
+    return reply.code(200).headers({ 'content-type': 'text/xml; charset=utf-8', 'access-control-allow-origin': '*' }).send(body);
+  });
+
+  const handler = async (request: FastifyRequest<{ Params: { action: string } }>, reply: FastifyReply) => {
+    const { query } = splitUrl(request.raw.url ?? request.url);
+    const res = await handleV2Request(registry, requestEnv(request), {
+      action: request.params.action,
+      query,
+      contentType: request.headers['content-type'],
+      body: Buffer.isBuffer(request.body) ? request.body : undefined,
+    }, (e) => request.log.error({ err: e }, 'partnerservices2 action failed'));
+    reply.code(res.status).headers(res.headers);
+    return reply.send(request.method === 'HEAD' ? undefined : res.body);
+  };
+  const logSerializers = { req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: redactApiUrl(req.url), id: req.id }) };
+  app.route({ method: ['GET', 'POST', 'HEAD'], url: '/index.php/partnerservices2/:action', handler, logSerializers });
+}

@@ -1,0 +1,220 @@
+// Changing entries (merged into baseEntry and media in base-entry.ts): update, getByIds,
+// approve/reject (moderation), and a new default thumbnail from a frame or a picture. Every write
+// goes through the catalog, whose generation playManifest's answer cache and the read cache follow,
+// so the next request sees the change: a rule assigned here refuses the next anonymous playManifest.
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { EntryStatus, EntryType, MediaType, ModerationStatus, type Entry, type EntryChanges } from '../../catalog/types.js';
+import { FrameError, grabFrame } from '../../thumbnail/frames.js';
+import { frameSourceOf } from '../../thumbnail/source.js';
+import { ID_ARG } from '../args.js';
+import { ApiError, defineApiErrors } from '../errors.js';
+import { callPartnerId, entryApiObject, partnerEntry } from '../lookup.js';
+import type { Params } from '../params.js';
+import { isAdminSession, requireAdminKs, requireEntryEditor } from '../permissions.js';
+import type { ActionSpec, ApiContext, UploadedFile } from '../types.js';
+import { addThumbFromBytes, MAX_THUMB_BYTES } from './thumb-asset.js';
+
+defineApiErrors({
+  ACCESS_CONTROL_ID_NOT_FOUND: 'Access control id "%ID%" not found',
+  PROPERTY_VALIDATION_ADMIN_PROPERTY: 'The property "%PROP_NAME%" is updatable with admin session only',
+  INVALID_ENTRY_SCHEDULE_DATES: 'Invalid entry schedule dates',
+  ENTRY_TYPE_NOT_SUPPORTED: 'Entry type "%ENTRY_TYPE%" not supported',
+  INVALID_ENTRY_MEDIA_TYPE: 'Entry "%ENTRY_NAME%" media type is "%WRONG_MEDIA_TYPE%", media type must be "%RIGHT_MEDIA_TYPE%"',
+  ENTRY_NOT_READY: 'Entry "%ENTRY_NAME%" is not ready',
+});
+
+/** What update may change, with the length Kaltura allows and whether only an admin KS may. */
+const UPDATABLE: Record<string, { max?: number; admin?: boolean }> = {
+  name: { max: 256 },
+  description: { max: 4096 },
+  tags: { max: 4096 },
+  adminTags: { max: 4096, admin: true },
+  referenceId: { max: 1024, admin: true },
+  accessControlId: { admin: true },
+  startDate: { admin: true },
+  endDate: { admin: true },
+  partnerData: { max: 4096 },
+};
+
+/**
+ * Properties of KalturaBaseEntry / KalturaMediaEntry that exist but update never changes (Kaltura's
+ * readonly and insert-only ones): sending one is PROPERTY_VALIDATION_NOT_UPDATABLE, as in Kaltura.
+ * A property of neither list is one this server does not keep, refused rather than dropped.
+ */
+const NOT_UPDATABLE = new Set([
+  'id', 'partnerId', 'status', 'moderationStatus', 'moderationCount', 'type', 'createdAt', 'updatedAt', 'rank', 'totalRank',
+  'votes', 'downloadUrl', 'searchText', 'version', 'thumbnailUrl', 'rootEntryId', 'capabilities', 'creatorId', 'mediaType',
+  'dataUrl', 'flavorParamsIds', 'plays', 'views', 'lastPlayedAt', 'width', 'height', 'duration', 'msDuration', 'durationType',
+  'documentType', 'redirectEntryId', 'replacingEntryId', 'replacedEntryId', 'replacementStatus', 'templateEntryId',
+  'application', 'applicationVersion', 'defaultLanguage', 'responseLanguage', 'sourceType', 'searchProviderType',
+  'searchProviderId', 'creditUserName', 'creditUrl', 'mediaDate', 'dataPath',
+]);
+
+/** A date field: a Unix time, or null/-1 to clear it (name__null). */
+function dateOf(input: Params, name: string): number | null {
+  const v = input[name];
+  if (v === null) return null;
+  const n = Number(v);
+  if (typeof v === 'object' || String(v).trim() === '' || !Number.isInteger(n)) {
+    throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: String(v).slice(0, 64), PARAMETER_NAME: `entry:${name}`, ENUM_TYPE: 'time' });
+  }
+  return n < 0 ? null : n;
+}
+
+/** The changes an update object asks for, checked as Kaltura checks them (permissions, lengths, the profile, the dates). */
+function entryChanges(ctx: ApiContext, entry: Entry, input: Params): EntryChanges {
+  const changes: EntryChanges = {};
+  const admin = isAdminSession(ctx);
+  for (const [k, v] of Object.entries(input)) {
+    if (k === 'objectType') continue;
+    const rule = UPDATABLE[k];
+    if (!rule) {
+      if (v === null) continue;
+      if (NOT_UPDATABLE.has(k)) throw new ApiError('PROPERTY_VALIDATION_NOT_UPDATABLE', { PROPERTY_NAME: k });
+      throw new ApiError('PROPERTY_IS_NOT_DEFINED', { PROP: k.slice(0, 64), TYPE: 'KalturaBaseEntry' });
+    }
+    if (rule.admin && !admin) throw new ApiError('PROPERTY_VALIDATION_ADMIN_PROPERTY', { PROP_NAME: k });
+    if (k === 'startDate' || k === 'endDate') {
+      changes[k] = dateOf(input, k);
+      continue;
+    }
+    if (k === 'accessControlId') {
+      if (v === null) { changes.accessControlProfileId = null; continue; }
+      const id = Number(v);
+      const acp = Number.isInteger(id) ? ctx.catalog.getAccessControlProfile(id) : undefined;
+      if (!acp || acp.partnerId !== entry.partnerId) throw new ApiError('ACCESS_CONTROL_ID_NOT_FOUND', { ID: String(v).slice(0, 64) });
+      changes.accessControlProfileId = acp.id;
+      continue;
+    }
+    if (typeof v === 'object' && v !== null) throw new ApiError('INVALID_OBJECT_TYPE', { OBJECT_TYPE: k });
+    const s = v === null ? '' : String(v);
+    if (rule.max !== undefined && s.length > rule.max) throw new ApiError('PROPERTY_VALIDATION_MAX_LENGTH', { PROPERTY_NAME: k, MAXIMUM_LENGTH: rule.max });
+    if (k === 'name') {
+      if (s.trim() === '') throw new ApiError('PROPERTY_VALIDATION_CANNOT_BE_NULL', { PROPERTY_NAME: 'name' });
+      changes.name = s;
+    } else if (k === 'description') changes.description = s;
+    else if (k === 'tags') changes.tags = s;
+    else if (k === 'adminTags') changes.adminTags = s;
+    else if (k === 'referenceId') changes.referenceId = s;
+    else if (k === 'partnerData') changes.partnerData = s;
+  }
+  const start = changes.startDate !== undefined ? changes.startDate : entry.startDate;
+  const end = changes.endDate !== undefined ? changes.endDate : entry.endDate;
+  if (start !== null && end !== null && start >= end) throw new ApiError('INVALID_ENTRY_SCHEDULE_DATES');
+  return changes;
+}
+
+const updateAction = (param: string, kalturaType: string, mediaOnly: boolean): ActionSpec => ({
+  description: 'Changes an entry: name, description, tags, adminTags, referenceId, accessControlId, startDate, endDate (the last five with an admin KS); the owner, or a KS with edit:{entryId}, may change the first three',
+  params: { entryId: ID_ARG, [param]: { type: 'object', kalturaType, required: true } },
+  returns: kalturaType,
+  throws: ['ENTRY_ID_NOT_FOUND', 'INVALID_KS', 'PROPERTY_VALIDATION_ADMIN_PROPERTY', 'PROPERTY_VALIDATION_NOT_UPDATABLE', 'ACCESS_CONTROL_ID_NOT_FOUND', 'INVALID_ENTRY_SCHEDULE_DATES'],
+  handler(ctx, a) {
+    const e = partnerEntry(ctx, a.entryId);
+    if (mediaOnly && e.type !== EntryType.MEDIA_CLIP) throw new ApiError('ENTRY_ID_NOT_FOUND', { ENTRY_ID: a.entryId });
+    requireEntryEditor(ctx, e);
+    const changes = entryChanges(ctx, e, (a[param] as Params | null) ?? {});
+    if (Object.keys(changes).length) ctx.catalog.updateEntry(e.id, changes, ctx.now);
+    return entryApiObject(ctx, ctx.catalog.getEntry(e.id)!);
+  },
+});
+
+/** Moderation: an admin decides; a rejected entry no longer plays (playManifest error 13), an approved one does. */
+const moderate = (status: number): ActionSpec => ({
+  description: status === ModerationStatus.APPROVED ? 'Approves an entry (moderation status 2)' : 'Rejects an entry (moderation status 3): it no longer plays',
+  params: { entryId: ID_ARG },
+  returns: 'void',
+  throws: ['ENTRY_ID_NOT_FOUND'],
+  handler(ctx, a) {
+    requireAdminKs(ctx);
+    const e = partnerEntry(ctx, a.entryId);
+    ctx.catalog.updateEntry(e.id, { moderationStatus: status }, ctx.now);
+    return null;
+  },
+});
+
+/** The entry a thumbnail is set on: of the partner, editable by the session. */
+function thumbnailEntry(ctx: ApiContext, id: string): Entry {
+  const e = partnerEntry(ctx, id);
+  requireEntryEditor(ctx, e);
+  return e;
+}
+
+const updateThumbnailJpeg: ActionSpec = {
+  description: "Makes a picture (JPEG, PNG, GIF or WebP, multipart fileData) the entry's default thumbnail, as a new thumbnail asset",
+  params: { entryId: ID_ARG, fileData: { type: 'file', required: true } },
+  returns: 'KalturaBaseEntry',
+  throws: ['ENTRY_ID_NOT_FOUND', 'INVALID_KS', 'FILE_TYPE_NOT_SUPPORTED'],
+  async handler(ctx, a) {
+    const e = thumbnailEntry(ctx, a.entryId);
+    const file = a.fileData as UploadedFile;
+    if (file.data.length > MAX_THUMB_BYTES) throw new ApiError('UPLOAD_ERROR', { REASON: `the picture is ${file.data.length} bytes; at most ${MAX_THUMB_BYTES} are taken` });
+    await addThumbFromBytes(ctx, e, file.data, true);
+    return entryApiObject(ctx, ctx.catalog.getEntry(e.id)!);
+  },
+};
+
+/** A frame of the entry's video at `seconds` as JPEG. */
+export async function frameAt(ctx: ApiContext, e: Entry, seconds: number): Promise<Buffer> {
+  if (e.mediaType !== MediaType.VIDEO || (e.type !== EntryType.MEDIA_CLIP && e.type !== EntryType.LIVE_STREAM)) {
+    throw new ApiError('INVALID_ENTRY_MEDIA_TYPE', { ENTRY_NAME: e.id, WRONG_MEDIA_TYPE: e.mediaType, RIGHT_MEDIA_TYPE: MediaType.VIDEO });
+  }
+  const video = frameSourceOf(ctx.catalog, e);
+  if (!video || e.status !== EntryStatus.READY) throw new ApiError('ENTRY_NOT_READY', { ENTRY_NAME: e.id });
+  const duration = video.durationMs / 1000 || e.duration;
+  if (!Number.isFinite(seconds) || seconds < 0 || (duration > 0 && seconds > duration)) {
+    throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: String(seconds), PARAMETER_NAME: 'timeOffset', ENUM_TYPE: `seconds from 0 to ${duration}` });
+  }
+  const at = Math.min(seconds, Math.max(0, duration - 0.04));
+  let png: Buffer;
+  try {
+    png = await grabFrame('ffmpeg', join(ctx.config.mediaRoot, video.filePath), at);
+  } catch (e) {
+    if (e instanceof FrameError) throw new ApiError('INTERNAL_SERVERL_ERROR');
+    throw e;
+  }
+  return sharp(png).jpeg({ quality: 85 }).toBuffer();
+}
+
+const updateThumbnail: ActionSpec = {
+  description: "Makes the video's frame at timeOffset seconds the entry's default thumbnail, as a new thumbnail asset (ffmpeg grabs it)",
+  params: { entryId: ID_ARG, timeOffset: { type: 'int', required: true }, flavorParamsId: { type: 'int' } },
+  returns: 'KalturaMediaEntry',
+  throws: ['ENTRY_ID_NOT_FOUND', 'INVALID_KS', 'INVALID_ENTRY_MEDIA_TYPE', 'ENTRY_NOT_READY'],
+  async handler(ctx, a) {
+    const e = thumbnailEntry(ctx, a.entryId);
+    const jpeg = await frameAt(ctx, e, a.timeOffset);
+    await addThumbFromBytes(ctx, e, jpeg, true);
+    return entryApiObject(ctx, ctx.catalog.getEntry(e.id)!);
+  },
+};
+
+const getByIds: ActionSpec = {
+  description: 'The entries of a comma-separated list of ids (unknown ids are left out)',
+  params: { entryIds: { type: 'string', required: true, maxLength: 64 * 500 } },
+  returns: 'array:KalturaBaseEntry',
+  handler(ctx, a) {
+    const pid = callPartnerId(ctx);
+    const ids = [...new Set(String(a.entryIds).split(',').map((s) => s.trim()).filter(Boolean))].slice(0, 500);
+    return ids.map((id) => ctx.catalog.getEntry(id))
+      .filter((e): e is Entry => !!e && e.partnerId === pid && e.status !== EntryStatus.DELETED)
+      .map((e) => entryApiObject(ctx, e));
+  },
+};
+
+export const baseEntryEditActions: Record<string, ActionSpec> = {
+  update: updateAction('baseEntry', 'KalturaBaseEntry', false),
+  getByIds,
+  approve: moderate(ModerationStatus.APPROVED),
+  reject: moderate(ModerationStatus.REJECTED),
+  updateThumbnailJpeg,
+};
+
+export const mediaEditActions: Record<string, ActionSpec> = {
+  update: updateAction('mediaEntry', 'KalturaMediaEntry', true),
+  approve: moderate(ModerationStatus.APPROVED),
+  reject: moderate(ModerationStatus.REJECTED),
+  updateThumbnail,
+  updateThumbnailJpeg: { ...updateThumbnailJpeg, returns: 'KalturaMediaEntry' },
+};

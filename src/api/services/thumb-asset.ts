@@ -1,0 +1,321 @@
+// thumbAsset: the pictures of an entry. One of them is the default, which is also the entry's
+// thumbnail file: what /thumbnail, the player's poster and the storyboard fallback show. Setting a
+// new default changes the entry's version, so every thumbnail URL (and the rendered-thumbnail cache
+// keyed by it) moves on at once. media.updateThumbnail and updateThumbnailJpeg (entry-edit.ts) add
+// a default asset through the same functions.
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import sharp from 'sharp';
+import { checkEntryAccess } from '../../access/entry-check.js';
+import { AssetStatus, EntryStatus, type Entry, type ThumbAsset } from '../../catalog/types.js';
+import { DeliveryError } from '../../errors.js';
+import { mediaPath } from '../../serve/file.js';
+import { ID_ARG, listArgs, objString, pageOf } from '../args.js';
+import { CONTENT_RESOURCES, readContentResource } from '../content.js';
+import { ApiError, defineApiErrors } from '../errors.js';
+import { callPartnerId, partnerAssets, partnerEntry } from '../lookup.js';
+import { listResponse } from '../objects.js';
+import type { Params } from '../params.js';
+import { requireEntryEditor } from '../permissions.js';
+import { playRequestFor } from '../playback-context.js';
+import type { ApiContext, ApiObject, FileResult, ServiceModule, UploadedFile } from '../types.js';
+
+defineApiErrors({
+  THUMB_ASSET_ID_NOT_FOUND: 'The Thumbnail asset id "%ID%" not found',
+  THUMB_ASSET_IS_NOT_READY: 'The thumbnail asset is not ready',
+  THUMB_ASSET_IS_DEFAULT: 'Thumbnail asset "%ASSET%" is default and could not be deleted',
+  THUMB_ASSET_DOWNLOAD_FAILED: 'Failed to download thumbnail from URL "%URL_PATH%"',
+  // Kaltura's code for a file that is not of a type it takes; the type is what the bytes look like
+  FILE_TYPE_NOT_SUPPORTED: 'File type %TYPE% is not supported',
+});
+
+/** Largest picture taken: a poster frame is a few hundred kB. */
+export const MAX_THUMB_BYTES = 20 * 1024 * 1024;
+/** Sources beyond 100 megapixels are refused, as the thumbnail renderer refuses them. */
+const LIMIT_INPUT_PIXELS = 100_000_000;
+
+const EXT: Record<string, string> = { jpeg: 'jpg', png: 'png', gif: 'gif', webp: 'webp' };
+export const THUMB_TYPES: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp' };
+
+/** What a picture is: its extension and size; anything sharp cannot read as JPEG, PNG, GIF or WebP is refused. */
+export async function readPicture(data: Buffer): Promise<{ ext: string; width: number; height: number }> {
+  try {
+    const meta = await sharp(data, { limitInputPixels: LIMIT_INPUT_PIXELS, failOn: 'error' }).metadata();
+    const ext = meta.format ? EXT[meta.format] : undefined;
+    if (ext && meta.width && meta.height) return { ext, width: meta.width, height: meta.height };
+    throw new ApiError('FILE_TYPE_NOT_SUPPORTED', { TYPE: meta.format ?? 'unknown' });
+  } catch (e) {
+    if (e instanceof ApiError) throw e;
+    throw new ApiError('FILE_TYPE_NOT_SUPPORTED', { TYPE: 'unknown (not a JPEG, PNG, GIF or WebP picture)' });
+  }
+}
+
+/** Writes a file under the media root by a temporary name and a rename: a reader sees all of it or nothing. */
+export async function writeMediaFile(mediaRoot: string, rel: string, data: Buffer | string): Promise<void> {
+  const dest = mediaPath(mediaRoot, rel);
+  const tmp = `${dest}.${randomBytes(4).toString('hex')}.part`;
+  await mkdir(dirname(dest), { recursive: true });
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, dest);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Removes a file the catalog no longer names, if it is in the entry's own folder. */
+export async function removeEntryFile(mediaRoot: string, entry: Pick<Entry, 'partnerId' | 'id'>, rel: string): Promise<void> {
+  if (!rel || !rel.startsWith(`${entry.partnerId}/${entry.id}/`) || rel.includes('..')) return;
+  await rm(join(mediaRoot, rel), { force: true });
+}
+
+export function thumbAssetObject(t: ThumbAsset): ApiObject {
+  // Kaltura marks the default thumbnail with the tag default_thumb
+  const tags = [...t.tags.split(',').map((x) => x.trim()).filter((x) => x && x !== 'default_thumb'), ...(t.isDefault ? ['default_thumb'] : [])].join(',');
+  return {
+    objectType: 'KalturaThumbAsset',
+    id: t.id, entryId: t.entryId, partnerId: t.partnerId, version: t.version, size: Math.ceil(t.size / 1024), tags,
+    fileExt: t.fileExt || undefined, createdAt: t.createdAt, updatedAt: t.updatedAt, description: t.description,
+    sizeInBytes: t.size, thumbParamsId: 0, width: t.width, height: t.height, status: t.status,
+  };
+}
+
+export function partnerThumb(ctx: ApiContext, id: string): ThumbAsset {
+  const pid = callPartnerId(ctx);
+  const t = ctx.catalog.getThumbAsset(id);
+  if (!t || t.partnerId !== pid) throw new ApiError('THUMB_ASSET_ID_NOT_FOUND', { ID: id });
+  return t;
+}
+
+/** A new asset of an entry, without content (QUEUED) until setContent gives it a picture. */
+function newThumb(ctx: ApiContext, entry: Entry, input: Params | null): ThumbAsset {
+  const id = ctx.catalog.newAssetId();
+  return {
+    id, entryId: entry.id, partnerId: entry.partnerId, filePath: '', fileExt: '', width: 0, height: 0, size: 0,
+    tags: (objString(input, 'tags') ?? '').slice(0, 256), description: (objString(input, 'description') ?? '').slice(0, 1024),
+    isDefault: false, status: AssetStatus.QUEUED, version: 1, createdAt: ctx.now, updatedAt: ctx.now,
+  };
+}
+
+/** Gives an asset its picture (a new file, a new version), and makes it the default when asked or when it already is. */
+export async function storeThumbContent(ctx: ApiContext, entry: Entry, t: ThumbAsset, data: Buffer, makeDefault: boolean, isNew: boolean): Promise<ThumbAsset> {
+  const pic = await readPicture(data);
+  const version = isNew ? t.version : t.version + 1;
+  const rel = `${entry.partnerId}/${entry.id}/thumbasset-${t.id}-v${version}.${pic.ext}`;
+  await writeMediaFile(ctx.config.mediaRoot, rel, data);
+  const next: ThumbAsset = { ...t, filePath: rel, fileExt: pic.ext, width: pic.width, height: pic.height, size: data.length, status: AssetStatus.READY, version, updatedAt: ctx.now };
+  try {
+    if (makeDefault) await adoptEntryThumbnail(ctx, entry);
+    if (isNew) ctx.catalog.addThumbAsset(next);
+    else ctx.catalog.updateThumbAsset(next);
+    if (makeDefault || t.isDefault) ctx.catalog.setDefaultThumbAsset(next, ctx.now);
+  } catch (e) {
+    await removeEntryFile(ctx.config.mediaRoot, entry, rel);
+    throw e;
+  }
+  // the catalog no longer names the old picture
+  if (!isNew && t.filePath && t.filePath !== rel) await removeEntryFile(ctx.config.mediaRoot, entry, t.filePath);
+  return ctx.catalog.getThumbAsset(t.id)!;
+}
+
+/**
+ * The entry's current default picture, when it is no asset's (the library's `thumbnail`, or the
+ * frame ingest grabbed), becomes a non-default asset before another takes its place: it stays
+ * listable and can be made the default again, and it is not left behind as a file nothing names.
+ */
+export async function adoptEntryThumbnail(ctx: ApiContext, entry: Entry): Promise<void> {
+  const current = ctx.catalog.getEntry(entry.id)?.thumbnailFile;
+  if (!current || ctx.catalog.listThumbAssets(entry.id).some((a) => a.filePath === current)) return;
+  let data: Buffer;
+  try {
+    data = await readFile(mediaPath(ctx.config.mediaRoot, current));
+  } catch {
+    return; // a picture already gone from the disk: nothing to keep
+  }
+  const pic = await readPicture(data).catch(() => null);
+  if (!pic) return;
+  ctx.catalog.addThumbAsset({ ...newThumb(ctx, entry, null), filePath: current, fileExt: pic.ext, width: pic.width, height: pic.height, size: data.length, status: AssetStatus.READY });
+}
+
+/** A new READY asset from picture bytes (updateThumbnailJpeg, addFromImage, a frame grab). */
+export async function addThumbFromBytes(ctx: ApiContext, entry: Entry, data: Buffer, makeDefault: boolean): Promise<ThumbAsset> {
+  return storeThumbContent(ctx, entry, newThumb(ctx, entry, null), data, makeDefault, true);
+}
+
+/** The entry of an asset, for a change: it must still exist and the session may edit it. */
+function editableEntryOf(ctx: ApiContext, entryId: string): Entry {
+  const e = partnerEntry(ctx, entryId);
+  requireEntryEditor(ctx, e);
+  return e;
+}
+
+/** The asset a serve call names: of the KS's partner, or (without a KS) of any partner, subject to the entry's THUMBNAIL rules. */
+function servedThumb(ctx: ApiContext, id: string): { t: ThumbAsset; entry: Entry } {
+  const t = ctx.ks ? partnerThumb(ctx, id) : ctx.catalog.getThumbAsset(id);
+  if (!t) throw new ApiError('THUMB_ASSET_ID_NOT_FOUND', { ID: id });
+  const entry = ctx.catalog.getEntry(t.entryId);
+  const partner = entry && ctx.catalog.getPartner(entry.partnerId);
+  if (!entry || !partner || entry.status === EntryStatus.DELETED) throw new ApiError('THUMB_ASSET_ID_NOT_FOUND', { ID: id });
+  try {
+    checkEntryAccess(ctx, playRequestFor(ctx, entry, '/format/url', ctx.ks?.raw ?? null), entry, partner, 'THUMBNAIL', { playValidation: false });
+  } catch (e) {
+    if (e instanceof DeliveryError) throw new ApiError('ACCESS_CONTROL_RESTRICTED', { ENTRY_ID: entry.id, REASON: e.message });
+    throw e;
+  }
+  if (t.status !== AssetStatus.READY || !t.filePath) throw new ApiError('THUMB_ASSET_IS_NOT_READY');
+  return { t, entry };
+}
+
+const serveUrl = (ctx: ApiContext, t: ThumbAsset): string =>
+  `${ctx.baseUrl}/api_v3/index.php/service/thumbAsset/action/serve/thumbAssetId/${t.id}/version/${t.version}`;
+
+const downloadFailed = (url: string) => new ApiError('THUMB_ASSET_DOWNLOAD_FAILED', { URL_PATH: url });
+
+export const thumbAssetService: ServiceModule = {
+  name: 'thumbAsset',
+  description: 'Thumbnail assets: the pictures of an entry, one of them its default thumbnail',
+  actions: {
+    add: {
+      description: 'Adds a thumbnail asset without content (status QUEUED); give it a picture with setContent',
+      params: { entryId: ID_ARG, thumbAsset: { type: 'object', kalturaType: 'KalturaThumbAsset' } },
+      returns: 'KalturaThumbAsset',
+      throws: ['ENTRY_ID_NOT_FOUND'],
+      handler(ctx, a) {
+        const entry = editableEntryOf(ctx, a.entryId);
+        const t = newThumb(ctx, entry, a.thumbAsset);
+        ctx.catalog.addThumbAsset(t);
+        return thumbAssetObject(ctx.catalog.getThumbAsset(t.id)!);
+      },
+    },
+    addFromImage: {
+      description: 'Adds a READY thumbnail asset from a picture (JPEG, PNG, GIF or WebP) sent as multipart fileData',
+      params: { entryId: ID_ARG, fileData: { type: 'file', required: true } },
+      returns: 'KalturaThumbAsset',
+      throws: ['ENTRY_ID_NOT_FOUND', 'FILE_TYPE_NOT_SUPPORTED'],
+      async handler(ctx, a) {
+        const entry = editableEntryOf(ctx, a.entryId);
+        const file = a.fileData as UploadedFile;
+        if (file.data.length > MAX_THUMB_BYTES) throw new ApiError('UPLOAD_ERROR', { REASON: `the picture is ${file.data.length} bytes; at most ${MAX_THUMB_BYTES} are taken` });
+        return thumbAssetObject(await addThumbFromBytes(ctx, entry, file.data, false));
+      },
+    },
+    setContent: {
+      description: `Gives a thumbnail asset its picture (${CONTENT_RESOURCES.join(', ')}); a default asset stays the default with the new picture`,
+      params: { id: ID_ARG, contentResource: { type: 'object', kalturaType: 'KalturaContentResource', required: true } },
+      returns: 'KalturaThumbAsset',
+      throws: ['THUMB_ASSET_ID_NOT_FOUND', 'RESOURCE_TYPE_NOT_SUPPORTED', 'UPLOAD_TOKEN_NOT_FOUND', 'THUMB_ASSET_DOWNLOAD_FAILED', 'FILE_TYPE_NOT_SUPPORTED'],
+      async handler(ctx, a) {
+        const t = partnerThumb(ctx, a.id);
+        const entry = editableEntryOf(ctx, t.entryId);
+        const data = await readContentResource(ctx, a.contentResource, t.id, MAX_THUMB_BYTES, downloadFailed);
+        await readPicture(data);
+        const current = ctx.catalog.getThumbAsset(t.id);
+        if (!current) throw new ApiError('THUMB_ASSET_ID_NOT_FOUND', { ID: a.id });
+        return thumbAssetObject(await storeThumbContent(ctx, entry, current, data, false, false));
+      },
+    },
+    setAsDefault: {
+      description: "Makes a READY asset the entry's default thumbnail (served by /thumbnail and shown as the poster)",
+      params: { thumbAssetId: ID_ARG },
+      returns: 'void',
+      throws: ['THUMB_ASSET_ID_NOT_FOUND', 'THUMB_ASSET_IS_NOT_READY'],
+      async handler(ctx, a) {
+        const t = partnerThumb(ctx, a.thumbAssetId);
+        editableEntryOf(ctx, t.entryId);
+        if (t.status !== AssetStatus.READY || !t.filePath) throw new ApiError('THUMB_ASSET_IS_NOT_READY');
+        await adoptEntryThumbnail(ctx, partnerEntry(ctx, t.entryId));
+        ctx.catalog.setDefaultThumbAsset(t, ctx.now);
+        return null;
+      },
+    },
+    update: {
+      description: 'Changes the tags and description of a thumbnail asset',
+      params: { id: ID_ARG, thumbAsset: { type: 'object', kalturaType: 'KalturaThumbAsset', required: true } },
+      returns: 'KalturaThumbAsset',
+      throws: ['THUMB_ASSET_ID_NOT_FOUND'],
+      handler(ctx, a) {
+        const t = partnerThumb(ctx, a.id);
+        editableEntryOf(ctx, t.entryId);
+        const tags = objString(a.thumbAsset, 'tags');
+        const description = objString(a.thumbAsset, 'description');
+        ctx.catalog.updateThumbAsset({ ...t, tags: tags !== undefined ? tags.slice(0, 256) : t.tags, description: description !== undefined ? description.slice(0, 1024) : t.description, updatedAt: ctx.now });
+        return thumbAssetObject(ctx.catalog.getThumbAsset(t.id)!);
+      },
+    },
+    delete: {
+      description: 'Deletes a thumbnail asset and its file; the default one cannot be deleted',
+      params: { thumbAssetId: ID_ARG },
+      returns: 'void',
+      throws: ['THUMB_ASSET_ID_NOT_FOUND', 'THUMB_ASSET_IS_DEFAULT'],
+      async handler(ctx, a) {
+        const t = partnerThumb(ctx, a.thumbAssetId);
+        const entry = editableEntryOf(ctx, t.entryId);
+        if (t.isDefault) throw new ApiError('THUMB_ASSET_IS_DEFAULT', { ASSET: t.id });
+        ctx.catalog.deleteThumbAsset(t.id);
+        await removeEntryFile(ctx.config.mediaRoot, entry, t.filePath);
+        return null;
+      },
+    },
+    get: {
+      params: { thumbAssetId: ID_ARG },
+      returns: 'KalturaThumbAsset',
+      throws: ['THUMB_ASSET_ID_NOT_FOUND'],
+      handler: (ctx, a) => thumbAssetObject(partnerThumb(ctx, a.thumbAssetId)),
+    },
+    getByEntryId: {
+      description: 'Every thumbnail asset of an entry',
+      params: { entryId: ID_ARG },
+      returns: 'array:KalturaThumbAsset',
+      throws: ['ENTRY_ID_NOT_FOUND'],
+      handler: (ctx, a) => ctx.catalog.listThumbAssets(partnerEntry(ctx, a.entryId).id).map(thumbAssetObject),
+    },
+    list: {
+      description: 'Lists thumbnail assets (filters: entryIdEqual, entryIdIn, idEqual, idIn)',
+      params: listArgs('KalturaThumbAssetFilter'),
+      returns: 'KalturaThumbAssetListResponse',
+      handler(ctx, a) {
+        const all = partnerAssets(ctx, a.filter, (id) => ctx.catalog.listThumbAssets(id), (id) => ctx.catalog.getThumbAsset(id));
+        return listResponse('KalturaThumbAssetListResponse', pageOf(all, a.pager).map(thumbAssetObject), all.length);
+      },
+    },
+    getUrl: {
+      description: 'The URL of the picture (thumbAsset.serve); the THUMBNAIL access rules of the entry apply there',
+      params: { id: ID_ARG, storageId: { type: 'int' }, thumbParams: { type: 'object', kalturaType: 'KalturaThumbParams' } },
+      returns: 'string',
+      throws: ['THUMB_ASSET_ID_NOT_FOUND', 'THUMB_ASSET_IS_NOT_READY'],
+      handler(ctx, a) {
+        const t = partnerThumb(ctx, a.id);
+        if (t.status !== AssetStatus.READY || !t.filePath) throw new ApiError('THUMB_ASSET_IS_NOT_READY');
+        return serveUrl(ctx, t);
+      },
+    },
+    serve: {
+      description: 'The picture as stored; the THUMBNAIL access rules of the entry apply',
+      auth: 'optional',
+      params: { thumbAssetId: ID_ARG, version: { type: 'int' }, thumbParams: { type: 'object', kalturaType: 'KalturaThumbParams' }, options: { type: 'object', kalturaType: 'KalturaThumbnailServeOptions' } },
+      returns: 'file',
+      throws: ['THUMB_ASSET_ID_NOT_FOUND', 'THUMB_ASSET_IS_NOT_READY', 'ACCESS_CONTROL_RESTRICTED'],
+      async handler(ctx, a): Promise<FileResult> {
+        const { t } = servedThumb(ctx, a.thumbAssetId);
+        let body: Buffer;
+        try {
+          body = await readFile(mediaPath(ctx.config.mediaRoot, t.filePath));
+        } catch {
+          throw new ApiError('THUMB_ASSET_IS_NOT_READY');
+        }
+        return { kind: 'file', contentType: THUMB_TYPES[t.fileExt] ?? 'application/octet-stream', body, headers: { 'content-disposition': `inline; filename="${t.id}.${t.fileExt}"` } };
+      },
+    },
+  },
+  schema: {
+    classes: [
+      { name: 'KalturaThumbAsset', base: 'KalturaAsset', props: 'thumbParamsId:int,width:int,height:int,status:KalturaThumbAssetStatus' },
+      { name: 'KalturaThumbAssetListResponse', base: 'KalturaListResponse', props: 'objects:array:KalturaThumbAsset' },
+      { name: 'KalturaThumbParams', base: 'KalturaObjectBase', props: 'width:int,height:int' },
+      { name: 'KalturaThumbnailServeOptions', base: 'KalturaObjectBase', props: 'download:bool' },
+    ],
+    enums: [{ name: 'KalturaThumbAssetStatus', enumType: 'int', values: { ERROR: -1, QUEUED: 0, CAPTURING: 1, READY: 2, DELETED: 3, IMPORTING: 7, EXPORTING: 9 } }],
+  },
+};
