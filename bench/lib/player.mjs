@@ -8,7 +8,7 @@
 //   (playSessionId={guid}:{guid}, referrer={base64 of the page URL}, clientTag=html5:v{version}).
 // capturePlayer() records both from the real player in headless Chromium (the page of
 // test/e2e/player-kaltura.test.ts), so the benchmarks can check that what they generate has the
-// same form; requestsFromSource() is the same request written from the player's source, used
+// same form; multirequestFromSource() is the same request written from the player's source, used
 // when Chromium is not available.
 import { createServer } from 'node:http';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -86,63 +86,63 @@ export async function playbackSources(baseUrl, partnerId, entryIds, ks) {
 /**
  * Runs the real player in headless Chromium against `baseUrl` for each `{ entryId, ks }` and
  * records its api_v3 POSTs (URL, content type, body) and the playManifest URLs it asked for.
- * The result is kept in bench/.work (per player version and entry list); null when Chromium or
- * playwright-core is missing (the reason is returned in `skip`).
+ * Each load is kept in bench/.work (per player version, entry and KS or not) and not run again;
+ * `{ skip: reason }` when Chromium or playwright-core is missing.
  */
 export async function capturePlayer(baseUrl, loads, { partnerId = 309 } = {}) {
-  const cacheFile = join(workDir, `player-capture-${PLAYER_VERSION}.json`);
-  if (existsSync(cacheFile)) {
-    const cached = JSON.parse(readFileSync(cacheFile, 'utf8'));
-    if (JSON.stringify(cached.loads.map((l) => l.entryId)) === JSON.stringify(loads.map((l) => l.entryId))) return cached;
-  }
-  if (!hasCommand('chromium') && !existsSync(CHROMIUM)) return { skip: 'chromium is not installed (apt-get install -y chromium)' };
-  if (!existsSync(BUNDLE)) return { skip: `the player bundle ${BUNDLE} is missing (npm ci)` };
-  let chromium;
-  try {
-    ({ chromium } = await import('playwright-core'));
-  } catch {
-    return { skip: 'playwright-core is not installed (npm ci)' };
-  }
-  const page = readFileSync(PAGE);
-  const bundle = readFileSync(BUNDLE);
-  const pageServer = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/player.html') return res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
-    if (path === '/kaltura-ovp-player.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
-    res.writeHead(404).end();
-  });
-  await new Promise((r) => pageServer.listen(0, '127.0.0.1', r));
-  const pageOrigin = `http://127.0.0.1:${pageServer.address().port}`;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-  const out = { playerVersion: PLAYER_VERSION, capturedAt: new Date().toISOString(), serverOrigin: baseUrl, pageOrigin, loads: [] };
-  try {
-    for (const { entryId, ks } of loads) {
-      const ctx = await browser.newContext();
-      const p = await ctx.newPage();
-      const api = [];
-      const manifests = [];
-      p.on('request', (r) => {
-        const u = r.url();
-        if (u.startsWith(`${baseUrl}/api_v3/`) && r.method() === 'POST') {
-          const h = r.headers();
-          api.push({ url: u.slice(baseUrl.length), contentType: h['content-type'], body: JSON.parse(r.postData() ?? 'null') });
-        }
-        if (/\/playManifest\//i.test(u)) manifests.push(u.slice(baseUrl.length));
-      });
-      const q = new URLSearchParams({ serviceUrl: `${baseUrl}/api_v3`, cdnUrl: baseUrl, partnerId: String(partnerId), entryId, ...(ks ? { ks } : {}) });
-      await p.goto(`${pageOrigin}/player.html?${q}`);
-      const until = Date.now() + 30_000;
-      while (Date.now() < until && !manifests.length) await new Promise((r) => setTimeout(r, 200));
-      await ctx.close();
-      if (!api.length || !manifests.length) throw new Error(`the player sent no ${api.length ? 'playManifest request' : 'api_v3 request'} for ${entryId} within 30 s`);
-      out.loads.push({ entryId, withKs: !!ks, api, manifests, pageUrl: `${pageOrigin}/player.html?${q}` });
+  const cacheFile = (l) => join(workDir, 'player-capture', `${PLAYER_VERSION}-${l.entryId}-${l.ks ? 'ks' : 'anonymous'}.json`);
+  const out = { playerVersion: PLAYER_VERSION, loads: [] };
+  const missing = loads.filter((l) => !existsSync(cacheFile(l)));
+  if (missing.length) {
+    if (!hasCommand('chromium') && !existsSync(CHROMIUM)) return { skip: 'chromium is not installed (apt-get install -y chromium)' };
+    if (!existsSync(BUNDLE)) return { skip: `the player bundle ${BUNDLE} is missing (npm ci)` };
+    let chromium;
+    try {
+      ({ chromium } = await import('playwright-core'));
+    } catch {
+      return { skip: 'playwright-core is not installed (npm ci)' };
     }
-  } finally {
-    await browser.close();
-    await new Promise((r) => pageServer.close(r));
+    const page = readFileSync(PAGE);
+    const bundle = readFileSync(BUNDLE);
+    const pageServer = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/player.html') return res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
+      if (path === '/kaltura-ovp-player.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
+      res.writeHead(404).end();
+    });
+    await new Promise((r) => pageServer.listen(0, '127.0.0.1', r));
+    const pageOrigin = `http://127.0.0.1:${pageServer.address().port}`;
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    try {
+      for (const { entryId, ks } of missing) {
+        const ctx = await browser.newContext();
+        const p = await ctx.newPage();
+        const api = [];
+        const manifests = [];
+        p.on('request', (r) => {
+          const u = r.url();
+          if (u.startsWith(`${baseUrl}/api_v3/`) && r.method() !== 'GET') {
+            const h = r.headers();
+            api.push({ method: r.method(), url: u.slice(baseUrl.length), headers: h, body: r.postData() ? JSON.parse(r.postData()) : null });
+          }
+          if (/\/playManifest\//i.test(u)) manifests.push(u.slice(baseUrl.length));
+        });
+        const q = new URLSearchParams({ serviceUrl: `${baseUrl}/api_v3`, cdnUrl: baseUrl, partnerId: String(partnerId), entryId, ...(ks ? { ks } : {}) });
+        await p.goto(`${pageOrigin}/player.html?${q}`);
+        const until = Date.now() + 30_000;
+        while (Date.now() < until && !manifests.length) await new Promise((r) => setTimeout(r, 200));
+        await ctx.close();
+        if (!api.length || !manifests.length) throw new Error(`the player sent no ${api.length ? 'playManifest request' : 'api_v3 request'} for ${entryId} within 30 s`);
+        const load = { entryId, withKs: !!ks, capturedAt: new Date().toISOString(), pageUrl: `${pageOrigin}/player.html?${q}`, api, manifests };
+        mkdirSync(join(workDir, 'player-capture'), { recursive: true });
+        writeFileSync(cacheFile({ entryId, ks }), JSON.stringify(load, null, 2));
+      }
+    } finally {
+      await browser.close();
+      await new Promise((r) => pageServer.close(r));
+    }
   }
-  mkdirSync(workDir, { recursive: true });
-  writeFileSync(cacheFile, JSON.stringify(out, null, 2));
+  for (const l of loads) out.loads.push(JSON.parse(readFileSync(cacheFile(l), 'utf8')));
   return out;
 }
 
