@@ -72,3 +72,31 @@ export async function steadyLoad(base, { rate, seconds, maxInFlight = 64, next }
   agent.destroy();
   return { latencies, sent, done, bad, dropped, errors, codes, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
 }
+
+/**
+ * `concurrency` requests at a time, each started when the previous one of its slot ends, for
+ * `seconds` (at least `minRequests` in all): latencies are service times, never a queue's.
+ */
+export async function closedLoop(base, { seconds, concurrency = 1, minRequests = 10, next }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies = [];
+  const codes = {};
+  const errors = [];
+  let done = 0, bad = 0;
+  const t0 = process.hrtime.bigint();
+  const elapsed = () => Number(process.hrtime.bigint() - t0) / 1e9;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (elapsed() < seconds || done < minRequests) {
+      const d = next();
+      const r = await request(agent, base, d);
+      done++;
+      codes[r.status] = (codes[r.status] ?? 0) + 1;
+      if (!(d.ok ?? [200]).includes(r.status)) {
+        bad++;
+        if (errors.length < 5) errors.push(`${d.method ?? 'GET'} ${d.path.slice(0, 120)}: ${r.error ?? `HTTP ${r.status}`}`);
+      } else latencies.push(r.ms);
+    }
+  }));
+  agent.destroy();
+  return { latencies, sent: done, done, bad, dropped: 0, errors, codes, seconds: elapsed() };
+}
