@@ -9,8 +9,9 @@
 // Usage: node bench/segments.mjs [--connections 20] [--duration 10] [--rounds 3] [--no-build]
 //          [--with-nvm] [--containers ts,fmp4,dash] [--playlist-duration 5]
 //          [--playlist-connections 50] [--skip segments,playlists,media] [--profile]
-// --profile: afterwards, one more kdeliver under `node --cpu-prof` for a TS and an fMP4 run, and
-// where its samples went (bench/.work/profiles/).
+// --profile: afterwards, one more kdeliver under `node --cpu-prof` for one run of each container,
+// and where its samples went (bench/.work/profiles/; the profile includes the server's start and
+// the 2 s warm-up).
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -281,13 +282,13 @@ let profiles = [];
 if (opts.extra.profile) {
   const dir = join(workDir, 'profiles', new Date().toISOString().replace(/[:.]/g, '-'));
   mkdirSync(dir, { recursive: true });
-  for (const c of ['ts', 'fmp4']) {
+  for (const c of containers) {
     const sub = join(dir, c);
     mkdirSync(sub);
-    const kd = await startKdeliver({ build: false, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${sub}`], env: { KDELIVER_HLS_SEGMENT_MS: String(SEGMENT_MS) } });
+    const kd = await startKdeliver({ build: false, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${sub}`], env: { KDELIVER_HLS_SEGMENT_MS: String(SEGMENT_MS), KDELIVER_DASH_SEGMENT_MS: String(SEGMENT_MS) } });
     let r;
     try {
-      const paths = await hlsSegments(kd.url, KD.index(BENCH_ENTRY, c));
+      const paths = c === 'dash' ? await dashSegments(kd.url, KD.mpd(BENCH_ENTRY)) : await hlsSegments(kd.url, KD.index(BENCH_ENTRY, c));
       await wrk(kd.url, paths, { connections, duration: 2 });
       r = await measure({ ...kd, name: 'kdeliver' }, paths, connections, duration);
     } finally {
