@@ -1,10 +1,12 @@
 // api_v3: every URL form of Kaltura's front controller (/api_v3/service/{s}/action/{a},
 // /api_v3/index.php/service/..., /api_v3/index.php?service=..., /api_v3/service/multirequest)
 // and /api_v3/api_schema.php. Thin: the body is taken as bytes and everything else happens in
-// src/api. Answers are HTTP 200 even for errors (the clients need that), gzip when accepted.
+// src/api. Answers are HTTP 200 even for errors (the clients need that). Every answer, errors and
+// the schema included, is gzipped when Accept-Encoding allows gzip and never otherwise, with
+// `Vary: Accept-Encoding` either way, so a cache keeps the two apart.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { gzip, gzipSync } from 'node:zlib';
 import { handleApiRequest, type ApiHttpResponse } from '../src/api/front-controller.js';
 import { createRegistry } from '../src/api/dispatch.js';
 import { ApiError } from '../src/api/errors.js';
@@ -12,22 +14,26 @@ import { redactApiUrl } from '../src/api/redact.js';
 import { apiSchemaXml } from '../src/api/schema.js';
 import { readFormat, serialize } from '../src/api/serializers/index.js';
 import { SERVICES } from '../src/api/services/index.js';
-import { baseUrl } from './http.js';
+import { acceptsGzip } from '../src/request/accept-encoding.js';
+import { requestEnv } from './http.js';
 import { splitUrl } from '../src/request/path-params.js';
 
 /** Uploads come through here too (multipart), so the body limit is larger than Fastify's default. */
 const BODY_LIMIT = 64 * 1024 * 1024;
-/** Bodies smaller than this are not worth compressing. */
-const GZIP_MIN_BYTES = 1024;
-/** In zlib's thread pool: a long list compressed in the request's own turn would hold up every other request. */
+/**
+ * Bodies from this size are compressed in zlib's thread pool: a long list compressed in the
+ * request's own turn would hold up every other request. Smaller ones (most answers: a KS, an
+ * entry, an error) take a few microseconds in place, less than the trip to the pool.
+ */
+const GZIP_OFF_LOOP_BYTES = 16 * 1024;
 const gzipAsync = promisify(gzip);
 
 /** `gzipped` gives the compressed body when the caller keeps it (the schema), instead of compressing again. */
 async function send(request: FastifyRequest, reply: FastifyReply, r: ApiHttpResponse, gzipped?: () => Promise<Buffer>): Promise<FastifyReply> {
   let body = typeof r.body === 'string' ? Buffer.from(r.body, 'utf8') : r.body;
   const headers: Record<string, string> = { ...r.headers, vary: 'Accept-Encoding' };
-  if (body.length >= GZIP_MIN_BYTES && /\bgzip\b/i.test(String(request.headers['accept-encoding'] ?? ''))) {
-    body = gzipped ? await gzipped() : await gzipAsync(body);
+  if (acceptsGzip(request.headers['accept-encoding'])) {
+    body = gzipped ? await gzipped() : body.length >= GZIP_OFF_LOOP_BYTES ? await gzipAsync(body) : gzipSync(body);
     headers['content-encoding'] = 'gzip';
   }
   reply.code(r.status).headers(headers);
@@ -53,11 +59,11 @@ export default async function apiV3Routes(app: FastifyInstance) {
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
 
   // within api_v3 even a transport failure (an oversized body, say) is an API error with HTTP 200
-  app.setErrorHandler((error: Error & { code?: string }, request, reply) => {
+  app.setErrorHandler(async (error: Error & { code?: string }, request, reply) => {
     request.log.info({ code: error.code }, `api_v3: ${error.message}`);
     const q = new URLSearchParams(splitUrl(request.raw.url ?? '').query);
     const out = serialize(new ApiError('INTERNAL_SERVERL_ERROR'), { format: readFormat(q.get('format')), multi: false, callback: q.get('callback'), executionTime: 0 });
-    reply.code(200).header('content-type', out.contentType).header('access-control-allow-origin', '*').send(out.body);
+    return send(request, reply, { status: 200, headers: { 'content-type': out.contentType, 'access-control-allow-origin': '*' }, body: out.body });
   });
 
   app.get('/api_v3/api_schema.php', async (request, reply) => {
@@ -69,10 +75,7 @@ export default async function apiV3Routes(app: FastifyInstance) {
     const raw = request.raw.url ?? request.url;
     const { path: rawPath, query } = splitUrl(raw);
     const path = rawPath.replace(/^\/api_v3/, '');
-    const res = await handleApiRequest(registry, {
-      catalog: app.catalog, config: app.config, now: app.now(), baseUrl: baseUrl(request),
-      http: { method: request.method, rawUrl: raw, headers: request.headers, clientIp: request.ip, isHttps: request.protocol === 'https' },
-    }, {
+    const res = await handleApiRequest(registry, requestEnv(request), {
       path, query,
       contentType: request.headers['content-type'],
       body: Buffer.isBuffer(request.body) ? request.body : undefined,

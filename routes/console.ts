@@ -10,8 +10,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateKs, login } from '../src/console/auth.js';
 import { tracePlayManifest } from '../src/console/trace.js';
 import { partnerView } from '../src/console/views.js';
-import { headerValue } from '../src/request/play-request.js';
-import { baseUrl } from './http.js';
+import { headerValue } from '../src/request/http-facts.js';
+import { requestEnv } from './http.js';
 
 /** The console's static folder: console/ at the project root (from routes/ or dist/routes/). */
 export function consoleDir(): string {
@@ -107,10 +107,8 @@ export default async function consoleRoutes(app: FastifyInstance): Promise<void>
     if (!auth) return reply;
     noStore(reply);
     if (typeof url !== 'string' || url === '') return reply.code(400).send({ message: 'url: expected the playManifest path and query to explain' });
-    const res = tracePlayManifest(
-      { catalog: app.catalog, config: app.config, now: app.now(), baseUrl: baseUrl(req), partnerId: auth.partner.id },
-      { url, clientIp: req.ip, isHttps: req.protocol === 'https', headers: req.headers },
-    );
+    const env = requestEnv(req);
+    const res = tracePlayManifest({ ...env, partnerId: auth.partner.id }, { ...env.http, url });
     if (res.status !== 200) return reply.code(res.status).send({ message: res.message });
     return reply.send(res);
   };

@@ -9,7 +9,7 @@ import { parseMs } from '../src/media/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
 import { mediaPath, planRange } from '../src/serve/file.js';
-import { mediaAccessCheck, pathAfter, sendError, sendPlanned } from './http.js';
+import { mediaAccessCheck, pathAfter, requestEnv, sendError, sendPlanned } from './http.js';
 
 /** The flavor flvclipper plays when none is named: the largest ready web MP4, else the source. */
 function defaultFlavor(flavors: readonly FlavorAsset[]): FlavorAsset | undefined {
@@ -35,7 +35,7 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
         flavor = flavors.find((f) => f.id === named) ?? (/^\d+$/.test(named) ? flavors.find((f) => String(f.flavorParamsId) === named && f.status === AssetStatus.READY) : undefined);
       } else flavor = defaultFlavor(flavors);
       if (!flavor || flavor.status !== AssetStatus.READY) throw new DeliveryError('FLAVOR_NOT_FOUND');
-      const denied = mediaAccessCheck(request)(entry, flavor);
+      const denied = mediaAccessCheck(requestEnv(request))(entry, flavor);
       if (denied) throw denied;
       const from = parseMs('clip_from', params.get('clip_from') ?? params.get('seek_from')) ?? 0;
       const to = parseMs('clip_to', params.get('clip_to'));

@@ -1,7 +1,10 @@
-// Glue between Fastify and the stages: the request facts the stages need, the public base URL,
-// and sending a rendered answer. The only place route plugins share code.
+// Glue between Fastify and the stages: the request's environment and HTTP facts (built here, once,
+// for every route family), the public base URL, and sending a rendered answer. The only place
+// route plugins share code.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { flatHeaders, referrerOf, type HttpFacts } from '../src/request/play-request.js';
+import type { RequestEnv } from '../src/env.js';
+import { countryOnce, flatHeaders, type HttpFacts } from '../src/request/http-facts.js';
+import { referrerOf } from '../src/request/play-request.js';
 import type { RequestFacts } from '../src/access/entry-check.js';
 import type { Rendered } from '../src/render/types.js';
 import { DeliveryError } from '../src/errors.js';
@@ -13,6 +16,7 @@ import type { Entry, FlavorAsset } from '../src/catalog/types.js';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 
+/** The one function that makes a request's HttpFacts (the client's country from the server's lookup). */
 export function httpFacts(request: FastifyRequest): HttpFacts {
   return {
     method: request.method,
@@ -21,7 +25,17 @@ export function httpFacts(request: FastifyRequest): HttpFacts {
     headers: request.headers,
     isHttps: request.protocol === 'https',
     clientIp: request.ip,
+    country: countryOnce(request.ip, request.server.env.countryOf),
   };
+}
+
+/**
+ * The environment of this request: the server's Env with the request's second (`now`, when the
+ * caller already read the clock for it), its base URL and its HTTP facts. Every stage a route
+ * calls gets this, or a view of it.
+ */
+export function requestEnv(request: FastifyRequest, now = request.server.env.clock()): RequestEnv {
+  return { ...request.server.env, now, baseUrl: baseUrl(request), http: httpFacts(request) };
 }
 
 /** scheme://host[:port] for URLs this server emits: configured, else from the request (forwarded headers only when trusted). */
@@ -66,7 +80,7 @@ export function payloadOf(r: Rendered): string | Buffer {
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: DeliveryError): FastifyReply {
-  return sendRendered(reply, renderError(err, request.method, request.server.now()));
+  return sendRendered(reply, renderError(err, request.method, request.server.env.clock()));
 }
 
 /** Sends a planned file answer: headers, then the byte range streamed from disk (never for HEAD or 304/416). */
@@ -85,28 +99,23 @@ export function sendPlanned(request: FastifyRequest, reply: FastifyReply, plan: 
 /**
  * The request facts the access checks read, for routes whose KS and referrer come as path
  * parameters (raw, download, thumbnail): the X-Kaltura-Ks header wins over `ks`, the `referrer`
- * parameter (url-safe base64) over the Referer header.
+ * parameter (url-safe base64) over the Referer header; address and country as in `http`.
  */
-export function accessFacts(request: FastifyRequest, params: { ks?: string | null; referrer?: string | null }): RequestFacts {
-  const headers = flatHeaders(request.headers);
+export function accessFacts(http: HttpFacts, params: { ks?: string | null; referrer?: string | null }): RequestFacts {
+  const headers = flatHeaders(http.headers);
   return {
     ks: headers['x-kaltura-ks'] || params.ks || null,
-    clientIp: request.ip,
+    clientIp: http.clientIp,
+    country: http.country,
     referrer: referrerOf(params.referrer, headers.referer ?? ''),
     userAgent: headers['user-agent'] ?? '',
     headers,
     hashes: {},
-    rawUri: request.raw.url ?? request.url,
+    rawUri: http.rawUrl,
   };
 }
 
-/**
- * The media routes' access check (signature, SERVE-context rules) for this request, bound to the
- * server's catalog, clock and country lookup: one place, so no media route leaves a fact out.
- */
-export function mediaAccessCheck(request: FastifyRequest): (entry: Entry, flavor?: FlavorAsset) => DeliveryError | null {
-  const app = request.server;
-  const ctx = { catalog: app.catalog, config: app.config, now: app.now(), countryOf: app.countryOf };
-  const rawUrl = request.raw.url ?? request.url;
-  return (entry, flavor) => checkMediaAccess(ctx, { rawUrl, clientIp: request.ip, headers: request.headers, entry, flavor });
+/** The media routes' access check (signature, SERVE-context rules) for this request's environment. */
+export function mediaAccessCheck(env: RequestEnv): (entry: Entry, flavor?: FlavorAsset) => DeliveryError | null {
+  return (entry, flavor) => checkMediaAccess(env, { ...env.http, entry, flavor });
 }

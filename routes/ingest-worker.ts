@@ -9,7 +9,7 @@ const UPLOAD_MAX_AGE_SECONDS = 24 * 3600;
 
 export default async function ingestWorker(app: FastifyInstance) {
   const worker = startIngestWorker(
-    { catalog: app.catalog, dataDir: app.config.dataDir, mediaRoot: app.config.mediaRoot },
+    { catalog: app.catalog, dataDir: app.config.dataDir, mediaRoot: app.config.mediaRoot, leaseSeconds: app.config.ingestLeaseSeconds },
     { log: app.log },
   );
   const expire = () => {

@@ -7,7 +7,7 @@ import { bodyStream } from '../src/media/body.js';
 import { answerPackager, asDeliveryError } from '../src/media/packager.js';
 import { parsePackagerPath, type PackagerProtocol } from '../src/media/packager-url.js';
 import { planRange } from '../src/serve/file.js';
-import { mediaAccessCheck, pathAfter, sendError, sendPlanned } from './http.js';
+import { mediaAccessCheck, pathAfter, requestEnv, sendError, sendPlanned } from './http.js';
 
 const CORS = {
   'Access-Control-Allow-Origin': '*',
@@ -17,18 +17,18 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 const MANIFEST_CACHE = 'public, max-age=60';
 
 export default async function packagerRoutes(app: FastifyInstance) {
-  const cache = app.indexCache;
   const handles = app.handleCache;
 
   async function handle(proto: PackagerProtocol, request: FastifyRequest, reply: FastifyReply) {
     try {
       const path = pathAfter(request, proto);
       const req = parsePackagerPath(proto, path);
+      const env = requestEnv(request);
       const answer = await answerPackager(req, {
-        catalog: app.catalog,
-        config: app.config,
-        cache,
-        checkAccess: mediaAccessCheck(request),
+        catalog: env.catalog,
+        config: env.config,
+        cache: env.indexCache,
+        checkAccess: mediaAccessCheck(env),
       });
       if (answer.kind === 'text') {
         reply.code(200).headers({ ...CORS, 'Content-Type': answer.contentType, 'Cache-Control': MANIFEST_CACHE });

@@ -7,7 +7,7 @@ import { parsePlayRequest } from '../src/request/play-request.js';
 import { resolvePlayback } from '../src/playback.js';
 import { renderPlayback } from '../src/render/index.js';
 import { answerHead, storableAnswer, type CachedAnswer } from '../src/cache/manifest-cache.js';
-import { baseUrl, httpFacts, pathAfter, payloadOf, sendError, sendRendered } from './http.js';
+import { baseUrl, pathAfter, payloadOf, requestEnv, sendError, sendRendered } from './http.js';
 
 const ID = /^-?[0-9]+$/;
 
@@ -22,18 +22,20 @@ export default async function playManifestRoutes(app: FastifyInstance) {
     }
     const now = app.now();
     const base = baseUrl(request);
-    const key = cache.keyOf(request.method, request.protocol === 'https', base, request.raw.url ?? request.url, request.headers['x-kaltura-ks']);
+    const rawUrl = request.raw.url ?? request.url;
+    const key = cache.keyOf(request.method, request.protocol === 'https', base, rawUrl, request.headers['x-kaltura-ks']);
     const generation = app.catalog.generation();
     if (key !== null) {
-      const hit = cache.get(key, generation);
+      const hit = cache.get(key, generation, rawUrl);
       if (hit) {
         request.log.info({ format: hit.format, code: 0, cached: true }, 'playManifest');
         return sendCached(request, reply, hit, now);
       }
     }
     try {
-      const req = parsePlayRequest(pathAfter(request, 'playManifest'), httpFacts(request));
-      const pb = resolvePlayback({ catalog: app.catalog, config: app.config, now, baseUrl: base, countryOf: app.countryOf }, req);
+      const env = requestEnv(request, now);
+      const req = parsePlayRequest(pathAfter(request, 'playManifest'), env.http);
+      const pb = resolvePlayback(env, req);
       // partnerId and entryId are bound to the request logger (routes/metrics.ts)
       request.log.info({ format: pb.requestedFormat, code: 0 }, 'playManifest');
       const rendered = renderPlayback(pb, now);

@@ -8,7 +8,7 @@ import { checkEntryAccess } from '../src/access/entry-check.js';
 import { ksHasPrivilege } from '../src/access/ks.js';
 import { downloadFile, previewBytes, rawFile, relocateName, safeName, type ServedFile } from '../src/serve/downloads.js';
 import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
-import { accessFacts, pathAfter, sendError, sendFile } from './http.js';
+import { accessFacts, pathAfter, requestEnv, sendError, sendFile } from './http.js';
 
 type Params = Map<string, string>;
 
@@ -20,8 +20,8 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     const partner = app.catalog.getPartner(entry.partnerId);
     if (!partner) throw new DeliveryError('PARTNER_NOT_FOUND');
     if (partner.status !== 1) throw new DeliveryError('PARTNER_NOT_ACTIVE');
-    const facts = accessFacts(request, { ks: params.get('ks'), referrer: params.get('referrer') });
-    const env = { catalog: app.catalog, now: app.now(), countryOf: app.countryOf };
+    const env = requestEnv(request);
+    const facts = accessFacts(env.http, { ks: params.get('ks'), referrer: params.get('referrer') });
     const checked = checkEntryAccess(env, facts, entry, partner, 'DOWNLOAD', {
       bypass: (ks) => ks.isAdmin || ksHasPrivilege(ks, 'download', entry.id) || ksHasPrivilege(ks, 'download', '*'),
     });

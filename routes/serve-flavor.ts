@@ -5,10 +5,10 @@ import { EntryStatus } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
 import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
 import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
-import { asDeliveryError, readyFlavor } from '../src/media/packager.js';
+import { asDeliveryError, loadEntry, readyFlavor } from '../src/media/packager.js';
 import { parseMs } from '../src/media/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
-import { mediaAccessCheck, pathAfter, sendError, sendFile, sendPlanned } from './http.js';
+import { mediaAccessCheck, pathAfter, requestEnv, sendError, sendFile, sendPlanned } from './http.js';
 
 /** format/download's fileName: an attachment under that name. */
 function setDisposition(headers: Record<string, string>, fileName: string | undefined) {
@@ -25,10 +25,13 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
       const params = mergeParams(readPairs(splitPath(pathAfter(request, 'serveFlavor'))), request.query as Record<string, unknown>);
       const entryId = params.get('entryId');
       const flavorId = params.get('flavorId');
-      const entry = entryId ? app.catalog.getEntry(entryId) : undefined;
+      // under /p/{pid} the entry must be that partner's (as on the packager and flvclipper);
+      // the /extwidget forms name no partner
+      const { pid } = request.params as { pid?: string };
+      const entry = pid !== undefined ? loadEntry(app.catalog, entryId, Number(pid)) : entryId ? app.catalog.getEntry(entryId) : undefined;
       if (!entry || entry.status === EntryStatus.DELETED) throw new DeliveryError('ENTRY_NOT_FOUND');
       const flavor = readyFlavor(flavorId ? app.catalog.getFlavor(flavorId) : undefined, entry);
-      const denied = mediaAccessCheck(request)(entry, flavor);
+      const denied = mediaAccessCheck(requestEnv(request))(entry, flavor);
       if (denied) throw denied;
 
       const { path: file, size } = mediaFile(app.config.mediaRoot, flavor.filePath);

@@ -29,6 +29,10 @@ export interface Config {
   /** playManifest answers kept in memory (0: none), see src/cache/manifest-cache.ts. */
   manifestCacheEntries: number;
   hlsSegmentDurationMs: number;
+  /** List I-frame playlists in packager HLS masters (nginx-vod-module's vod_hls_output_iframes_playlist). */
+  hlsIframes: boolean;
+  /** List the storyboard as a thumbnail track in packager HLS masters and DASH manifests. */
+  thumbnailTracks: boolean;
   dashSegmentDurationMs: number;
   /** Byte bound of the packager's parsed-index cache. */
   indexCacheBytes: number;
@@ -38,6 +42,12 @@ export interface Config {
   geoIpFile: string | null;
   /** Time to let in-flight requests finish on SIGTERM. */
   shutdownGraceMs: number;
+  /**
+   * How long a running ingest job stays its runner's without a renewal: every runner (server or
+   * CLI) renews it in the catalog every third of this; a job whose lease ran out may be taken over
+   * by another process (src/ingest/lease.ts).
+   */
+  ingestLeaseSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -50,8 +60,8 @@ type Env = Record<string, string | undefined>;
 const KEYS = [
   'HOST', 'PORT', 'KDELIVER_DATA_DIR', 'KDELIVER_PUBLIC_URL', 'KDELIVER_TRUST_PROXY', 'KDELIVER_URL_TOKEN_SECRET',
   'KDELIVER_MEDIA_URL_SECRET', 'KDELIVER_SAMPLE_LIBRARY', 'NODE_ENV', 'KDELIVER_LOG_LEVEL', 'KDELIVER_PLAYMANIFEST_CACHE_AGE',
-  'KDELIVER_MANIFEST_CACHE_ENTRIES', 'KDELIVER_HLS_SEGMENT_MS', 'KDELIVER_DASH_SEGMENT_MS', 'KDELIVER_INDEX_CACHE_MB', 'KDELIVER_MAX_MOOV_MB',
-  'KDELIVER_GEOIP_FILE', 'KDELIVER_SHUTDOWN_GRACE_MS',
+  'KDELIVER_MANIFEST_CACHE_ENTRIES', 'KDELIVER_HLS_SEGMENT_MS', 'KDELIVER_HLS_IFRAMES', 'KDELIVER_THUMBNAIL_TRACKS', 'KDELIVER_DASH_SEGMENT_MS', 'KDELIVER_INDEX_CACHE_MB', 'KDELIVER_MAX_MOOV_MB',
+  'KDELIVER_GEOIP_FILE', 'KDELIVER_SHUTDOWN_GRACE_MS', 'KDELIVER_INGEST_LEASE_SECONDS',
 ] as const;
 
 function bool(key: string, v: string | undefined, dflt: boolean): boolean {
@@ -146,10 +156,13 @@ export function loadConfig(processEnv: Env = process.env): Config {
     playManifestCacheAge: int('KDELIVER_PLAYMANIFEST_CACHE_AGE', env.KDELIVER_PLAYMANIFEST_CACHE_AGE, 60, 0, 86400),
     manifestCacheEntries: int('KDELIVER_MANIFEST_CACHE_ENTRIES', env.KDELIVER_MANIFEST_CACHE_ENTRIES, 10000, 0, 1000000),
     hlsSegmentDurationMs: int('KDELIVER_HLS_SEGMENT_MS', env.KDELIVER_HLS_SEGMENT_MS, 10000, 1000, 60000),
+    hlsIframes: bool('KDELIVER_HLS_IFRAMES', env.KDELIVER_HLS_IFRAMES, true),
+    thumbnailTracks: bool('KDELIVER_THUMBNAIL_TRACKS', env.KDELIVER_THUMBNAIL_TRACKS, true),
     dashSegmentDurationMs: int('KDELIVER_DASH_SEGMENT_MS', env.KDELIVER_DASH_SEGMENT_MS, 4000, 1000, 60000),
     indexCacheBytes: int('KDELIVER_INDEX_CACHE_MB', env.KDELIVER_INDEX_CACHE_MB, 256, 1, 65536) * 1024 * 1024,
     maxMoovBytes: int('KDELIVER_MAX_MOOV_MB', env.KDELIVER_MAX_MOOV_MB, 64, 1, 4096) * 1024 * 1024,
     geoIpFile: env.KDELIVER_GEOIP_FILE || null,
     shutdownGraceMs: int('KDELIVER_SHUTDOWN_GRACE_MS', env.KDELIVER_SHUTDOWN_GRACE_MS, 10000, 0, 600000),
+    ingestLeaseSeconds: int('KDELIVER_INGEST_LEASE_SECONDS', env.KDELIVER_INGEST_LEASE_SECONDS, 30, 2, 3600),
   };
 }

@@ -2,7 +2,7 @@
 // (playmanifest.md §11) as a straight line of stages. Each stage is a plain function over the
 // catalog; every decision is written to the trace so a person can later see why.
 import type { Catalog } from './catalog/catalog.js';
-import type { Config } from './config.js';
+import type { RequestEnv } from './env.js';
 import {
   EntryStatus, EntryType, MediaType, ModerationStatus,
   type CaptionAsset, type DeliveryProfile, type Entry, type FlavorAsset, type Partner,
@@ -19,16 +19,8 @@ import { tokenizeUrls } from './delivery/tokenizers/index.js';
 import { ProfileType, flavorUrls, profileBase, type UrlOptions } from './delivery/urls.js';
 import { signMediaUrl } from './serve/media-access.js';
 
-export interface PlaybackContext {
-  catalog: Catalog;
-  config: Config;
-  /** Unix seconds. */
-  now: number;
-  /** scheme://host[:port] this server is reached at. */
-  baseUrl: string;
-  /** Country of an IP, when a country database is configured. */
-  countryOf?: (ip: string) => string | null;
-}
+/** What the pipeline reads besides the request (the client's facts, country included, come in the PlayRequest). */
+export type PlaybackContext = Pick<RequestEnv, 'catalog' | 'config' | 'now' | 'baseUrl'>;
 
 export interface TraceStep {
   stage: 'request' | 'entry' | 'session' | 'access' | 'selection' | 'delivery' | 'tokenizer' | 'render';
@@ -143,7 +135,8 @@ function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[]): Pl
     step('selection', 'entry shorter than 10 s: HDS falls back to one progressive flavor');
   }
   if (ONE_FLAVOR_FORMATS.has(format)) sel = keepFirst(sel);
-  sel = dropRedundant(sel);
+  if (partner.disableFlavorsOptimization) step('selection', 'redundant-flavor optimisation off for this partner');
+  sel = dropRedundant(sel, partner.disableFlavorsOptimization);
   step('selection', `${sel.flavors.length} flavor(s) chosen by ${sel.chosenBy}: ${sel.flavors.map((f) => f.id).join(', ')}`, {
     chosen: sel.flavors.map((f) => ({ id: f.id, flavorParamsId: f.flavorParamsId, bitrate: f.bitrate, tags: f.tags })),
     dropped: sel.dropped,

@@ -1,14 +1,14 @@
-// Assembles the Fastify server: shared things (configuration, catalog, clock) as decorators, one
-// encapsulated plugin per URL family from routes/. Nothing here knows about playManifest.
+// Assembles the Fastify server: the environment (src/env.ts) built once and decorated as `env`,
+// one encapsulated plugin per URL family from routes/. Nothing here knows about playManifest.
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
-import type { Catalog } from './catalog/catalog.js';
+import type { Env } from './env.js';
 import { openCatalog } from './catalog/open.js';
 import { redactUrl } from './log.js';
 import { openCountryLookup } from './access/geo.js';
-import { createManifestCache, type ManifestCache } from './cache/manifest-cache.js';
-import { createHandleCache, type HandleCache } from './media/file-handles.js';
-import { createIndexCache, type IndexCache } from './media/index-cache.js';
+import { createManifestCache } from './cache/manifest-cache.js';
+import { createHandleCache } from './media/file-handles.js';
+import { createIndexCache } from './media/index-cache.js';
 import metricsRoutes from '../routes/metrics.js';
 import healthRoutes from '../routes/health.js';
 import consoleRoutes from '../routes/console.js';
@@ -24,18 +24,16 @@ import ingestWorker from '../routes/ingest-worker.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    config: Config;
-    catalog: Catalog;
-    /** Unix seconds; a decorator so tests can fix the clock. */
-    now: () => number;
-    /** Country of an IP from KDELIVER_GEOIP_FILE; undefined without one. */
-    countryOf: ((ip: string) => string | null) | undefined;
-    /** Rendered playManifest answers that depend only on their URL and the catalog. */
-    manifestCache: ManifestCache;
-    /** Parsed media indexes, shared by the packager, flvclipper and clipped serveFlavor. */
-    indexCache: IndexCache;
-    /** Open source files, shared by the same routes: a file played through several is opened once. */
-    handleCache: HandleCache;
+    /** Everything a request can reach besides itself; routes hand it to the stages (routes/http.ts requestEnv). */
+    env: Env;
+    // The Env's parts, for the routes and tests that use one of them:
+    config: Env['config'];
+    catalog: Env['catalog'];
+    /** Unix seconds (Env.clock). */
+    now: Env['clock'];
+    manifestCache: Env['manifestCache'];
+    indexCache: Env['indexCache'];
+    handleCache: Env['handleCache'];
   }
 }
 
@@ -68,16 +66,26 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     genReqId: () => Math.random().toString(36).slice(2, 10),
     requestTimeout: 60_000,
   });
-  const catalog = openCatalog(config);
-  app.decorate('config', config);
-  app.decorate('catalog', catalog);
-  app.decorate('now', opts.now ?? (() => Math.floor(Date.now() / 1000)));
   const geo = config.geoIpFile ? openCountryLookup(config.geoIpFile) : null;
-  app.decorate('manifestCache', createManifestCache(config.manifestCacheEntries));
-  app.decorate('countryOf', geo ? (ip: string) => geo.countryOf(ip) : undefined);
-  app.decorate('indexCache', createIndexCache({ maxBytes: config.indexCacheBytes, maxMoovBytes: config.maxMoovBytes }));
+  const catalog = openCatalog(config);
   const handleCache = createHandleCache();
-  app.decorate('handleCache', handleCache);
+  const env: Env = {
+    catalog,
+    config,
+    clock: opts.now ?? (() => Math.floor(Date.now() / 1000)),
+    countryOf: geo ? (ip) => geo.countryOf(ip) : () => null,
+    manifestCache: createManifestCache(config.manifestCacheEntries),
+    indexCache: createIndexCache({ maxBytes: config.indexCacheBytes, maxMoovBytes: config.maxMoovBytes }),
+    handleCache,
+    log: app.log,
+  };
+  app.decorate('env', env);
+  app.decorate('config', env.config);
+  app.decorate('catalog', env.catalog);
+  app.decorate('now', env.clock);
+  app.decorate('manifestCache', env.manifestCache);
+  app.decorate('indexCache', env.indexCache);
+  app.decorate('handleCache', env.handleCache);
   app.addHook('onClose', async () => {
     await handleCache.close();
     catalog.db.close();

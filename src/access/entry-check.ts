@@ -3,25 +3,25 @@
 // moderation and schedule (security.md §2.5, §2.7, §4.2). Returns the decision or throws the
 // reference's error.
 import type { Catalog } from '../catalog/catalog.js';
+import type { RequestEnv } from '../env.js';
+import type { HttpFacts } from '../request/http-facts.js';
 import { ModerationStatus, type Entry, type Partner } from '../catalog/types.js';
 import { fail } from '../errors.js';
 import { accessBlockedError, evaluateAccessRules, type AccessScope } from './evaluate.js';
 import { KsError, ksHasPrivilege, parseKs, playManifestKsError, verifyKs, type Ks } from './ks.js';
 import type { AccessContext, AccessDecision } from './types.js';
 
-/** What the checks read from the request: what the rules see, the KS as sent, and the URI its urirestrict is checked against. */
-export interface RequestFacts extends Pick<AccessScope, 'clientIp' | 'referrer' | 'userAgent' | 'headers' | 'hashes'> {
+/**
+ * What the checks read from the request: what the rules see (the country from the request's
+ * HttpFacts), the KS as sent, and the URI its urirestrict is checked against.
+ */
+export interface RequestFacts extends Pick<AccessScope, 'clientIp' | 'referrer' | 'userAgent' | 'headers' | 'hashes'>, Pick<HttpFacts, 'country'> {
   ks: string | null;
   rawUri: string;
 }
 
-/** What the checks read besides the request: the catalog, the clock, and the country database. */
-export interface AccessEnv {
-  catalog: Catalog;
-  /** Unix seconds. */
-  now: number;
-  countryOf?: (ip: string) => string | null;
-}
+/** What the checks read besides the request: the catalog and the request's second. */
+export type AccessEnv = Pick<RequestEnv, 'catalog' | 'now'>;
 
 export interface EntryAccess {
   ks: Ks | null;
@@ -90,7 +90,7 @@ export function checkEntryAccess(env: AccessEnv, req: RequestFacts, entry: Entry
   const access = evaluateAccessRules(rules, {
     contexts: [context], ks, ksString: req.ks, clientIp: req.clientIp, referrer: req.referrer, userAgent: req.userAgent,
     headers: req.headers, hashes: req.hashes, entryId: entry.id, entry,
-    readyAssets: catalog.listFlavors(entry.id).filter((f) => f.status === 2), now, countryOf: env.countryOf,
+    readyAssets: catalog.listFlavors(entry.id).filter((f) => f.status === 2), now, country: req.country,
   });
   if (hasRules) {
     note('access', `access-control profile ${entry.accessControlProfileId}: ${access.firedRules.length ? `rule(s) ${access.firedRules.join(',')} fired` : 'no rule fired'}${admin ? ' (admin KS: only forced rules run)' : ''}`, {

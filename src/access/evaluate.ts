@@ -38,7 +38,8 @@ export interface AccessScope {
   readyAssets?: readonly object[];
   /** Unix seconds. */
   now: number;
-  countryOf?(ip: string): string | null;
+  /** The client's country (ISO 3166-1 alpha-2), asked only by country conditions; absent or null: unknown. */
+  country?(): string | null;
 }
 
 export interface EvaluatedDecision extends AccessDecision {
@@ -126,7 +127,7 @@ function internalFulfilled(c: Condition, s: AccessScope): boolean {
       }));
     }
     case 'country': {
-      const country = s.countryOf ? s.countryOf(s.clientIp) : null;
+      const country = s.country ? s.country() : null;
       if (!country) return false;
       const want = country.trim().toUpperCase();
       return values(c.values).some((v) => v.split(',').some((x) => x.trim().toUpperCase() === want));

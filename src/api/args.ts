@@ -1,7 +1,9 @@
 // Action arguments: the raw request parameters checked against an action's declared parameters
 // and converted to typed values, with Kaltura's errors for what is missing or malformed.
-// Unknown parameters are ignored, as Kaltura does.
+// Unknown parameters are ignored, as Kaltura does; unknown properties of a filter or a pager are
+// refused (src/api/filters.ts says why).
 import { ApiError } from './errors.js';
+import { propertiesOf } from './filters.js';
 import { NULL_SUFFIX, type Params } from './params.js';
 import type { ActionSpec, ParamSpec, UploadedFile } from './types.js';
 
@@ -62,6 +64,14 @@ function asObject(name: string, v: unknown): Params {
   return out;
 }
 
+/** The properties of an object the action reads one by one: anything else is refused rather than skipped. */
+function checkProperties(name: string, o: Params, spec: ParamSpec): void {
+  const known = spec.properties!;
+  for (const k of Object.keys(o)) {
+    if (k !== 'objectType' && !known.includes(k)) throw new ApiError('PROPERTY_IS_NOT_DEFINED', { PROP: k.slice(0, 64), TYPE: spec.kalturaType ?? name });
+  }
+}
+
 /** Arrays arrive as objects keyed by index (sorted by key; a "-" key marks an empty array) or as JSON arrays. */
 function asArray(name: string, v: unknown): unknown[] {
   if (Array.isArray(v)) return v;
@@ -98,7 +108,10 @@ export function readArgs(spec: ActionSpec, params: Params, files: UploadedFile[]
       case 'int': v = asNumber(name, v, p, true); break;
       case 'float': v = asNumber(name, v, p, false); break;
       case 'bool': v = asBool(name, v, p); break;
-      case 'object': v = asObject(name, v); break;
+      case 'object':
+        v = asObject(name, v);
+        if (p.properties) checkProperties(name, v as Params, p);
+        break;
       case 'array': v = asArray(name, v); break;
     }
     args[name] = v;
@@ -109,10 +122,10 @@ export function readArgs(spec: ActionSpec, params: Params, files: UploadedFile[]
 /** An entry, asset or upload-token id argument. */
 export const ID_ARG = { type: 'string', required: true, maxLength: 64 } as const;
 
-/** The arguments of a list action: a filter of the given class and a KalturaFilterPager. */
+/** The arguments of a list action: a filter of the given class and a KalturaFilterPager, each closed to the properties src/api/filters.ts lists. */
 export const listArgs = (filterType: string) => ({
-  filter: { type: 'object', kalturaType: filterType },
-  pager: { type: 'object', kalturaType: 'KalturaFilterPager' },
+  filter: { type: 'object', kalturaType: filterType, properties: propertiesOf(filterType) },
+  pager: { type: 'object', kalturaType: 'KalturaFilterPager', properties: propertiesOf('KalturaFilterPager') },
 }) as const;
 
 /** Reads an optional field of an input object (a filter, a pager) as a string. */

@@ -21,6 +21,8 @@ export const API_ERRORS = {
   PROPERTY_VALIDATION_MIN_LENGTH: 'The property "%PROPERTY_NAME%" must have a min length of %MININUM_LENGTH% characters',
   PROPERTY_VALIDATION_MAX_LENGTH: 'The property "%PROPERTY_NAME%" cannot have more than %MAXIMUM_LENGTH% characters',
   PROPERTY_VALIDATION_NOT_UPDATABLE: 'The property "%PROPERTY_NAME%" cannot be updated',
+  // Kaltura's own code and arguments: a filter or pager property this server does not apply
+  PROPERTY_IS_NOT_DEFINED: 'The property "%PROP%" is not defined on type "%TYPE%"',
   INVALID_USER_ID: 'Invalid user id',
   ENTRY_ID_NOT_FOUND: 'Entry id "%ENTRY_ID%" not found',
   FLAVOR_ASSET_ID_NOT_FOUND: 'Flavor asset id "%ID%" not found',
@@ -33,7 +35,8 @@ export const API_ERRORS = {
   // Not in the documented table: raised when an entry's access control refuses a context
   // (DOWNLOAD for flavorAsset.getUrl); the message carries the rule's own text.
   ACCESS_CONTROL_RESTRICTED: 'Access to entry "%ENTRY_ID%" is restricted: %REASON%',
-  INVALID_JSONP_CALLBACK: 'Invalid JSONP callback "%CALLBACK%"',
+  // Kaltura's answer to a JSONP callback outside [0-9_a-zA-Z.]: it names the field, not the value
+  INVALID_FIELD_VALUE: 'value in field [%FIELD_NAME%] is not valid',
   RESOURCE_NOT_READY: 'Resource "%ID%" is not ready',
   INVALID_REQUEST_BODY: 'The request body could not be read: %REASON%',
   MULTIREQUEST_TOO_LARGE: 'A multirequest may hold at most %MAX_REQUESTS% requests',

@@ -37,18 +37,18 @@ export function partnerCaption(ctx: ApiContext, id: string): CaptionAsset {
   return c;
 }
 
-/** An id list field, or its single-id twin (entryIdIn / entryIdEqual), as a list; undefined when neither is set. */
+/** An id list field and its single-id twin (entryIdIn, entryIdEqual) as one list, both applying when both are set; undefined when neither is. */
 function idsOf(f: Params | null, inKey: string, equalKey: string): string[] | undefined {
   const list = objList(f, inKey);
-  if (list !== undefined) return list;
   const equal = objString(f, equalKey);
-  return equal === undefined ? undefined : [equal];
+  if (equal === undefined) return list;
+  return list === undefined || list.includes(equal) ? [equal] : [];
 }
 
 /**
  * The assets (flavors, captions) of the call's partner that a KalturaAssetFilter names: of the
- * entries in entryIdEqual/entryIdIn, else those in idEqual/idIn, else of every entry of the
- * partner; deleted ones left out. `listOf` gives an entry's assets, `getOne` an asset by id.
+ * entries in entryIdEqual/entryIdIn and with the ids in idEqual/idIn (each pair ANDed, as Kaltura
+ * does; of every entry of the partner when neither is set); deleted ones left out. `listOf` gives an entry's assets, `getOne` an asset by id.
  */
 export function partnerAssets<T extends { id: string; partnerId: number; status: number }>(
   ctx: ApiContext, f: Params | null, listOf: (entryId: string) => readonly T[], getOne: (id: string) => T | undefined,
@@ -57,8 +57,8 @@ export function partnerAssets<T extends { id: string; partnerId: number; status:
   const entryIds = idsOf(f, 'entryIdIn', 'entryIdEqual');
   const ids = idsOf(f, 'idIn', 'idEqual');
   let assets: T[];
-  if (entryIds) assets = entryIds.flatMap((id) => (ctx.catalog.getEntry(id)?.partnerId === pid ? listOf(id) : []));
-  else if (ids) assets = ids.map(getOne).filter((x): x is T => x !== undefined);
+  if (entryIds) assets = [...new Set(entryIds)].flatMap((id) => (ctx.catalog.getEntry(id)?.partnerId === pid ? listOf(id) : []));
+  else if (ids) assets = [...new Set(ids)].map(getOne).filter((x): x is T => x !== undefined);
   else {
     assets = [];
     for (let page = 1; ; page++) {

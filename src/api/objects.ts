@@ -138,7 +138,8 @@ export function flavorParamsObject(p: FlavorParams): ApiObject {
 }
 
 /** Kaltura's KalturaCaptionType (a string enum): SRT "1", DFXP "2", WEBVTT "3", CAP "4". */
-export const captionTypeOf = (c: CaptionAsset): string => (c.format === 'vtt' ? '3' : '1');
+/** Kaltura's CaptionType: 1 SRT, 2 DFXP, 3 WebVTT (a string enum in the API). */
+export const captionTypeOf = (c: CaptionAsset): string => ({ srt: '1', dfxp: '2', vtt: '3' })[c.format];
 
 export function captionAssetObject(c: CaptionAsset): ApiObject {
   return {

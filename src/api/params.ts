@@ -1,7 +1,8 @@
 // Request parameters of api_v3, as Kaltura reads them: name/value pairs from the path after the
-// script name, the query string, and the body (JSON, form-encoded with `a:b` flattened keys, or
-// multipart with a `json` field). Flattened keys become nested objects; path pairs win over the
-// query, which wins over the body.
+// script name, the query string, and the body (JSON, form-encoded, or multipart with a `json`
+// field). A name is a path into nested objects, written `a:b:c` (Kaltura's flattening) or
+// `a[b][c]` (PHP's, which Kaltura gets from $_GET and $_POST for free), or a mix of both; path
+// pairs win over the query, which wins over the body.
 import type { UploadedFile } from './types.js';
 
 export type Params = Record<string, unknown>;
@@ -14,13 +15,49 @@ const UNSAFE_KEY = new Set(['__proto__', 'constructor', 'prototype']);
 /** Deeper than any Kaltura object; deeper keys are dropped so no input can exhaust the stack. */
 export const MAX_KEY_DEPTH = 16;
 
-/** Sets a flattened `a:b:c` key into a nested object. */
+/** A `[]` segment: PHP's "append", the next integer key of its object. */
+const APPEND = '[]';
+/** An integer key as PHP counts it for `[]` (no sign, no leading zero). */
+const INT_KEY = /^(0|[1-9]\d{0,8})$/;
+
+/**
+ * The segments of a parameter name: `a:b:c`, `a[b][c]` and `1:filter[entryIdEqual]` all name a
+ * path. Brackets follow PHP's reading of request variables: they start after a non-empty base
+ * name, each `[...]` is one segment (`[]` appends), anything after the last `]` is ignored, and an
+ * unclosed first `[` leaves the name as it is. Returns null for a name PHP drops (`[a]`).
+ */
+export function keyPath(key: string): string[] | null {
+  const open = key.indexOf('[');
+  if (open < 0) return key.split(':');
+  if (open === 0) return null;
+  const segs: string[] = [];
+  let pos = open;
+  while (key[pos] === '[') {
+    const close = key.indexOf(']', pos + 1);
+    if (close < 0) {
+      if (segs.length === 0) return key.split(':');
+      break;
+    }
+    segs.push(key.slice(pos + 1, close));
+    pos = close + 1;
+  }
+  return [...key.slice(0, open).split(':'), ...segs.flatMap((s) => (s === '' ? [APPEND] : s.split(':')))];
+}
+
+/** The next integer key of an object, as `[]` picks it: one past the largest so far, or 0. */
+function nextIndex(node: Params): string {
+  let next = 0;
+  for (const k of Object.keys(node)) if (INT_KEY.test(k)) next = Math.max(next, Number(k) + 1);
+  return String(next);
+}
+
+/** Sets a parameter (`a:b:c`, `a[b][c]`) into a nested object. */
 function setFlat(target: Params, key: string, value: unknown): void {
-  const parts = key.split(':');
-  if (parts.length > MAX_KEY_DEPTH) return;
+  const parts = keyPath(key);
+  if (!parts || parts.length > MAX_KEY_DEPTH) return;
   let node: Params = target;
   for (let i = 0; i < parts.length; i++) {
-    const p = parts[i];
+    const p = parts[i] === APPEND ? nextIndex(node) : parts[i];
     if (UNSAFE_KEY.has(p)) return;
     if (i === parts.length - 1) {
       if (isPlainObject(node[p]) && !isPlainObject(value)) return; // a scalar never overwrites a group
@@ -67,15 +104,32 @@ export function pathPairs(path: string): Params {
   if (segs[0]?.toLowerCase() === 'index.php') segs.shift();
   const out: Params = {};
   for (let i = 0; i + 1 < segs.length; i += 2) {
-    if (!(segs[i] in out)) setFlat(out, segs[i], segs[i + 1]);
+    if (!Object.hasOwn(out, segs[i])) setFlat(out, segs[i], segs[i + 1]);
   }
   return out;
 }
 
-/** Query string → flat map (first occurrence of a repeated key wins). */
+/**
+ * Query string (or form body) → flat map with every name spelled `a:b:c`, so that `f[x]` and
+ * `f:x` are one name and the first occurrence of a repeated name wins whichever spelling it has.
+ * Each `[]` takes the next integer key of its object, counted in the order of the string.
+ */
 export function queryParams(rawQuery: string): Params {
   const out: Params = {};
-  for (const [k, v] of new URLSearchParams(rawQuery)) if (!(k in out)) out[k] = v;
+  const next = new Map<string, number>();
+  for (const [k, v] of new URLSearchParams(rawQuery)) {
+    const parts = keyPath(k);
+    if (!parts) continue;
+    const path: string[] = [];
+    for (const part of parts) {
+      const prefix = path.join(':');
+      const seg = part === APPEND ? String(next.get(prefix) ?? 0) : part;
+      if (INT_KEY.test(seg)) next.set(prefix, Math.max(next.get(prefix) ?? 0, Number(seg) + 1));
+      path.push(seg);
+    }
+    const key = path.join(':');
+    if (!Object.hasOwn(out, key)) out[key] = v;
+  }
   return out;
 }
 

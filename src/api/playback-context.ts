@@ -2,7 +2,8 @@
 // (src/playback.ts) with a synthetic playManifest request, so that the API and playManifest can
 // never disagree: what the API offers is what playManifest will serve, and what playManifest
 // refuses the API reports as actions and messages (or as an error for getUrl).
-import { rulesOf } from '../access/entry-check.js';
+import { checkEntryAccess, rulesOf } from '../access/entry-check.js';
+import { entryStoryboard } from '../thumbnail/source.js';
 import type { CaptionAsset, Entry, FlavorAsset } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
 import { resolvePlayback, type Playback } from '../playback.js';
@@ -26,21 +27,23 @@ export function withKs(url: string, ks: string | null): string {
   return `${url}${url.includes('?') ? '&' : '?'}ks=${encodeURIComponent(ks)}`;
 }
 
-/** The PlayRequest a client asking playManifest for this entry would make; the KS travels in the header. */
+/**
+ * The PlayRequest a client asking playManifest for this entry would make: the API call's own
+ * HTTP facts (address, country, user agent, scheme) with a playManifest URL, the KS in the header.
+ */
 export function playRequestFor(ctx: ApiContext, entry: Entry, pairs: string, ks: string | null, referrer?: string): PlayRequest {
   const path = `/entryId/${entry.id}${pairs}${referrer ? `/referrer/${Buffer.from(referrer).toString('base64url')}` : ''}`;
   const headers: Record<string, string | string[] | undefined> = { ...ctx.http.headers };
   delete headers['x-kaltura-ks'];
   if (ks) headers['x-kaltura-ks'] = ks;
   return parsePlayRequest(path, {
-    method: 'GET', rawUrl: `/p/${entry.partnerId}/sp/${entry.partnerId}00/playManifest${path}`, query: {}, headers,
-    isHttps: ctx.http.isHttps, clientIp: ctx.http.clientIp,
+    ...ctx.http, method: 'GET', rawUrl: `/p/${entry.partnerId}/sp/${entry.partnerId}00/playManifest${path}`, query: {}, headers,
   });
 }
 
 /** Runs the pipeline for one format, as if a client had asked playManifest. */
 export function playFor(ctx: ApiContext, entry: Entry, pairs: string, ks: string | null, referrer?: string): Playback {
-  return resolvePlayback({ catalog: ctx.catalog, config: ctx.config, now: ctx.now, baseUrl: ctx.baseUrl }, playRequestFor(ctx, entry, pairs, ks, referrer));
+  return resolvePlayback(ctx, playRequestFor(ctx, entry, pairs, ks, referrer));
 }
 
 const manifestBase = (ctx: ApiContext, e: Entry): string => `${ctx.baseUrl}/p/${e.partnerId}/sp/${e.partnerId}00/playManifest/entryId/${e.id}`;
@@ -163,7 +166,38 @@ export function playbackContext(ctx: ApiContext, entry: Entry, options: Playback
     flavorAssets: sources.length ? flavorList.map(flavorAssetObject) : [],
     actions,
     messages,
+    storyboards: sources.length ? storyboardsOf(ctx, entry, ks, options.referrer) : [],
   };
+}
+
+/**
+ * kdeliver's addition to the playback context: the entry's WebVTT storyboard (`#xywh=` cues over
+ * sprite sheets) for a seek-bar preview, when its THUMBNAIL rules let this caller see it. Kaltura
+ * has no such field; clients that do not know it ignore it.
+ */
+function storyboardsOf(ctx: ApiContext, entry: Entry, ks: string | null, referrer?: string): ApiObject[] {
+  const sb = entryStoryboard(ctx.catalog, entry);
+  const partner = ctx.catalog.getPartner(entry.partnerId);
+  if (!sb || !partner) return [];
+  try {
+    checkEntryAccess(ctx, playRequestFor(ctx, entry, '/format/url', ks, referrer), entry, partner, 'THUMBNAIL', { playValidation: false });
+  } catch (e) {
+    if (e instanceof DeliveryError) return [];
+    throw e;
+  }
+  const l = sb.layout;
+  const base = `${ctx.baseUrl}/p/${entry.partnerId}/sp/${entry.partnerId}00/storyboard/entry_id/${entry.id}/version/${entry.version}`;
+  return [{
+    objectType: 'KdeliverStoryboard',
+    format: 'webvtt',
+    url: `${base}${ks && PATH_SAFE_KS.test(ks) ? `/ks/${ks}` : ''}/storyboard.vtt${ks && !PATH_SAFE_KS.test(ks) ? `?ks=${encodeURIComponent(ks)}` : ''}`,
+    tileWidth: l.tileWidth,
+    tileHeight: l.tileHeight,
+    columns: l.columns,
+    rows: l.rows,
+    intervalMs: l.intervalMs,
+    sheets: l.sheets,
+  }];
 }
 
 /** A DeliveryError of the DOWNLOAD check → the API error a client of getUrl sees. */

@@ -1,12 +1,12 @@
 // What of an api_v3 request URL may be logged. Besides the delivery secrets src/log.ts already
-// hides, api_v3 carries secrets as path pairs (/secret/…, /ks/…) and as flattened multirequest
-// keys (?1:ks=…, ?1%3Aks=…), which are hidden here too.
+// hides, api_v3 carries secrets as path pairs (/secret/…, /ks/…, /1:ks/…) and as flattened multirequest
+// keys (?1:ks=…, ?1%3Aks=…, ?1[ks]=…, ?1%5Bks%5D=…), which are hidden here too.
 import { redactUrl } from '../log.js';
 
 const API_SECRET_NAMES = 'ks|secret|adminSecret|userSecret';
-const pathPair = new RegExp(`/(${API_SECRET_NAMES})/[^/?]+`, 'gi');
-const queryPair = new RegExp(`([?&](?:[^=&]*?(?::|%3A))?(?:${API_SECRET_NAMES})=)[^&]*`, 'gi');
+const pathPair = new RegExp(`(/(?:[^/?]*?(?::|%3A|\\[|%5B))?(?:${API_SECRET_NAMES})(?:\\]|%5D|\\[|%5B)*/)[^/?]+`, 'gi');
+const queryPair = new RegExp(`([?&](?:[^=&]*?(?::|%3A|\\[|%5B))?(?:${API_SECRET_NAMES})(?:\\]|%5D|\\[|%5B)*=)[^&]*`, 'gi');
 
 export function redactApiUrl(url: string): string {
-  return redactUrl(url).replace(pathPair, '/$1/[redacted]').replace(queryPair, '$1[redacted]');
+  return redactUrl(url).replace(pathPair, '$1[redacted]').replace(queryPair, '$1[redacted]');
 }

@@ -3,6 +3,7 @@
 // generated from the registry itself so it cannot drift from what is served.
 import { create } from 'xmlbuilder2';
 import { allApiErrors, errorArgNames } from './errors.js';
+import { INPUT_CLASSES } from './filters.js';
 import type { SchemaClass, SchemaEnum, ServiceModule } from './types.js';
 
 /** api_v3 protocol version the clients are written against (the player sends it as apiVersion). */
@@ -48,23 +49,17 @@ const CLASSES: SchemaClass[] = [
   { name: 'KalturaAccessControlBlockAction', base: 'KalturaRuleAction', props: '' },
   { name: 'KalturaAccessControlPreviewAction', base: 'KalturaRuleAction', props: 'limit:int' },
   { name: 'KalturaAccessControlLimitFlavorsAction', base: 'KalturaRuleAction', props: 'flavorParamsIds:string,isBlockedList:bool' },
-  { name: 'KalturaPlaybackContext', base: 'KalturaObjectBase', props: 'sources:array:KalturaPlaybackSource,playbackCaptions:array:KalturaCaptionPlaybackPluginData,flavorAssets:array:KalturaFlavorAsset,actions:array:KalturaRuleAction,messages:array:KalturaAccessControlMessage' },
+  { name: 'KalturaPlaybackContext', base: 'KalturaObjectBase', props: 'sources:array:KalturaPlaybackSource,playbackCaptions:array:KalturaCaptionPlaybackPluginData,flavorAssets:array:KalturaFlavorAsset,actions:array:KalturaRuleAction,messages:array:KalturaAccessControlMessage,storyboards:array:KdeliverStoryboard' },
+  { name: 'KdeliverStoryboard', base: 'KalturaObjectBase', props: 'format:string,url:string,tileWidth:int,tileHeight:int,columns:int,rows:int,intervalMs:int,sheets:int' },
   { name: 'KalturaStartWidgetSessionResponse', base: 'KalturaObjectBase', props: 'partnerId:int,ks:string,userId:string' },
   { name: 'KalturaSessionInfo', base: 'KalturaObjectBase', props: 'ks:string,sessionType:KalturaSessionType,partnerId:int,userId:string,expiry:time,privileges:string' },
   { name: 'KalturaUser', base: 'KalturaObjectBase', props: 'id:string,partnerId:int,screenName:string,type:int,status:int,isAdmin:bool,createdAt:time,updatedAt:time' },
   { name: 'KalturaMetadataListResponse', base: 'KalturaListResponse', props: 'objects:array:KalturaMetadata' },
   { name: 'KalturaMetadata', base: 'KalturaObjectBase', props: 'id:int,objectId:string,xml:string' },
   { name: 'KalturaAPIException', props: 'code:string,message:string,args:map' },
-  // request objects
-  { name: 'KalturaFilterPager', base: 'KalturaObjectBase', props: 'pageSize:int,pageIndex:int' },
-  { name: 'KalturaBaseEntryFilter', base: 'KalturaObjectBase', props: 'idEqual:string,idIn:string,redirectFromEntryId:string,referenceIdEqual:string,nameLike:string,statusEqual:KalturaEntryStatus,statusIn:string,mediaTypeEqual:KalturaMediaType,typeEqual:KalturaEntryType,typeIn:string' },
-  { name: 'KalturaMediaEntryFilter', base: 'KalturaBaseEntryFilter', props: '' },
-  { name: 'KalturaAssetFilter', base: 'KalturaObjectBase', props: 'idEqual:string,idIn:string,entryIdEqual:string,entryIdIn:string' },
-  { name: 'KalturaFlavorAssetFilter', base: 'KalturaAssetFilter', props: 'statusEqual:KalturaFlavorAssetStatus,statusIn:string,flavorParamsIdEqual:int,flavorParamsIdIn:string,tagsLike:string' },
-  { name: 'KalturaFlavorParamsFilter', base: 'KalturaObjectBase', props: 'idEqual:int,idIn:string,tagsMultiLikeOr:string' },
+  // request objects (filters and pagers are in src/api/filters.ts)
   { name: 'KalturaPlaybackContextOptions', base: 'KalturaObjectBase', props: 'flavorTags:string,streamerType:string,mediaProtocol:string,referrer:string' },
   { name: 'KalturaFlavorAssetUrlOptions', base: 'KalturaObjectBase', props: 'fileName:string,referrer:string' },
-  { name: 'KalturaMetadataFilter', base: 'KalturaObjectBase', props: 'objectIdEqual:string,metadataObjectTypeEqual:string' },
 ];
 
 export function apiSchemaXml(services: readonly ServiceModule[], generatedDate: number): string {
@@ -74,7 +69,7 @@ export function apiSchemaXml(services: readonly ServiceModule[], generatedDate: 
   // the shared declarations first; a service's own come after, and a name is declared once
   const byName = <T extends { name: string }>(list: T[]) => [...new Map(list.map((x) => [x.name, x])).values()];
   const allEnums = byName([...ENUMS, ...services.flatMap((s) => s.schema?.enums ?? [])]);
-  const allClasses = byName([...CLASSES, ...services.flatMap((s) => s.schema?.classes ?? [])]);
+  const allClasses = byName([...CLASSES, ...INPUT_CLASSES, ...services.flatMap((s) => s.schema?.classes ?? [])]);
   const enums = root.ele('enums');
   for (const e of allEnums) {
     const el = enums.ele('enum', { name: e.name, enumType: e.enumType });

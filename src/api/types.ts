@@ -1,32 +1,16 @@
 // The shapes shared by the api_v3 core and the service modules: what a handler receives (the
 // context of one call) and what a service module declares (actions, their parameters, what
 // they return). The contract for adding a service is documented in services/index.ts.
-import type { Catalog } from '../catalog/catalog.js';
 import type { Partner } from '../catalog/types.js';
-import type { Config } from '../config.js';
+import type { RequestEnv } from '../env.js';
 import type { Ks } from '../access/ks.js';
 
-/** What the front controller knows about the HTTP request, without Fastify types. */
-export interface ApiHttpFacts {
-  method: string;
-  /** Path and query as received. */
-  rawUrl: string;
-  /** Lower-case header names. */
-  headers: Record<string, string | string[] | undefined>;
-  clientIp: string;
-  isHttps: boolean;
-}
-
-/** Everything a call needs from the outside world; the clock and configuration come in as data. */
-export interface ApiEnv {
-  catalog: Catalog;
-  config: Config;
-  /** Unix seconds. */
-  now: number;
-  /** scheme://host[:port] this server is reached at. */
-  baseUrl: string;
-  http: ApiHttpFacts;
-}
+/**
+ * Everything a call needs from the outside world: the request's environment (the clock and
+ * configuration as data, the HTTP facts of the call, which the playback context hands on to the
+ * playManifest pipeline).
+ */
+export type ApiEnv = Pick<RequestEnv, 'catalog' | 'config' | 'now' | 'baseUrl' | 'http'>;
 
 /** A file part of a multipart body (uploads). */
 export interface UploadedFile {
@@ -62,6 +46,8 @@ export interface ParamSpec {
   minLength?: number;
   maxLength?: number;
   description?: string;
+  /** An object whose every property the action reads (filters, pagers): any other is refused (src/api/filters.ts). */
+  properties?: readonly string[];
 }
 
 /** Who may call an action: nobody needs a KS ('none'), a KS is used when present ('optional'), or required ('ks'). */

@@ -22,6 +22,11 @@ export interface CachedAnswer {
   /** What the log line of a hit says (the client's format). */
   format: string;
   generation: number;
+  /**
+   * The raw URL the answer was made for, when its body quotes it (Rendered.quotesRequestUrl):
+   * then only that URL may reuse it, not another URL of the same key. Absent otherwise.
+   */
+  exactUrl?: string;
 }
 
 export interface ManifestCacheStats {
@@ -33,20 +38,42 @@ export interface ManifestCacheStats {
 
 export interface ManifestCache {
   /**
-   * The key of a request's answer: the raw URL (query included) and what outside it a storable
-   * answer depends on (method, scheme, public host). null when nothing is kept, so callers skip
-   * building answers, or when the request carries a KS in the X-Kaltura-Ks header, the one input
-   * outside the URL a kept answer never saw.
+   * The key of a request's answer: the raw URL (query included, but for the parameters no answer
+   * depends on: keyUrl) and what outside it a storable answer depends on (method, scheme, public
+   * host). null when nothing is kept, so callers skip building answers, or when the request
+   * carries a KS in the X-Kaltura-Ks header, the one input outside the URL a kept answer never saw.
    */
   keyOf(method: string, isHttps: boolean, baseUrl: string, rawUrl: string, ksHeader: string | string[] | undefined): string | null;
-  /** The answer stored under `key` for this catalog generation, or undefined. */
-  get(key: string, generation: number): CachedAnswer | undefined;
+  /** The answer stored under `key` for this catalog generation that may answer `rawUrl`, or undefined. */
+  get(key: string, generation: number, rawUrl?: string): CachedAnswer | undefined;
   put(key: string, answer: CachedAnswer): void;
   stats(): ManifestCacheStats;
 }
 
 /** Largest answer worth keeping; manifests are a few kB. */
 const MAX_ANSWER_BYTES = 256 * 1024;
+
+/**
+ * Query parameters left out of the key, as Kaltura's cacher leaves them out (its
+ * playmanifest_ignore_params): they feed only analytics, and players make a fresh playSessionId
+ * for every viewing. Kaltura also ignores `callback`, but kdeliver's JSONP body carries it, so it
+ * stays in the key.
+ */
+const IGNORED_PARAMS = new Set(['playSessionId', 'clientTag', '_']);
+const MAY_HOLD_IGNORED = /(?:^|&)(?:playSessionId|clientTag|_)(?:[=&]|$)/;
+
+/** The raw URL without the query parameters no answer depends on. */
+export function keyUrl(rawUrl: string): string {
+  const q = rawUrl.indexOf('?');
+  if (q < 0) return rawUrl;
+  const query = rawUrl.slice(q + 1);
+  if (!MAY_HOLD_IGNORED.test(query)) return rawUrl;
+  const kept = query.split('&').filter((pair) => {
+    const eq = pair.indexOf('=');
+    return !IGNORED_PARAMS.has(eq < 0 ? pair : pair.slice(0, eq));
+  });
+  return kept.length ? `${rawUrl.slice(0, q)}?${kept.join('&')}` : rawUrl.slice(0, q);
+}
 
 /**
  * The answer to keep for this request, or null when it may depend on more than the URL and the
@@ -74,7 +101,9 @@ export function storableAnswer(req: PlayRequest, pb: Playback, rendered: Rendere
   }
   if (timedAt.length !== Object.keys(timed).length) return null;
   head.push('content-length', String(bytes));
-  return { status: rendered.status, head, timedAt, body, bytes, cacheAge: pb.cacheAge, format: pb.requestedFormat, generation };
+  const answer: CachedAnswer = { status: rendered.status, head, timedAt, body, bytes, cacheAge: pb.cacheAge, format: pb.requestedFormat, generation };
+  if (rendered.quotesRequestUrl) answer.exactUrl = req.rawUri;
+  return answer;
 }
 
 /** The kept answer's headers as of `now` (Unix seconds). */
@@ -101,15 +130,15 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
   return {
     keyOf(method, isHttps, baseUrl, rawUrl, ksHeader) {
       if (maxEntries <= 0 || ksHeader !== undefined) return null;
-      return `${method} ${isHttps ? 's' : ''}${baseUrl} ${rawUrl}`;
+      return `${method} ${isHttps ? 's' : ''}${baseUrl} ${keyUrl(rawUrl)}`;
     },
-    get(key, generation) {
+    get(key, generation, rawUrl) {
       const a = answers.get(key);
-      if (a && a.generation === generation) {
+      if (a && a.generation === generation && (a.exactUrl === undefined || a.exactUrl === rawUrl)) {
         hits++;
         return a;
       }
-      if (a) remove(key);
+      if (a && a.generation !== generation) remove(key);
       misses++;
       return undefined;
     },

@@ -13,8 +13,9 @@ const json = <T>(s: string | null, fallback: T): T => (s ? (JSON.parse(s) as T) 
 
 const toPartner = (r: Row): Partner => ({
   id: r.id, name: r.name, adminSecret: r.admin_secret, userSecret: r.user_secret, status: r.status,
-  enforceEncryption: !!r.enforce_encryption, deliveryProfileIds: json(r.delivery_profile_ids, {}),
+  enforceEncryption: !!r.enforce_encryption, disableFlavorsOptimization: !!r.disable_flavors_optimization, deliveryProfileIds: json(r.delivery_profile_ids, {}),
   storageServePriority: r.storage_serve_priority, defaultConversionProfileId: r.default_conversion_profile_id,
+  storyboard: json(r.storyboard, {}),
 });
 const toFlavorParams = (r: Row): FlavorParams => ({
   id: r.id, name: r.name, tags: csv(r.tags), format: r.format, videoCodec: r.video_codec, audioCodec: r.audio_codec,
@@ -146,7 +147,6 @@ export interface EntryFilter {
   partnerId: number;
   idIn?: string[];
   referenceIdEqual?: string;
-  redirectFromEntryId?: string;
   nameLike?: string;
   statusIn?: number[];
   mediaTypeEqual?: number;
@@ -247,7 +247,6 @@ export function createCatalog(db: Db) {
         f.idIn.forEach((id, i) => (params[`id${i}`] = id));
       }
       if (f.referenceIdEqual !== undefined) { where.push('reference_id = @ref'); params.ref = f.referenceIdEqual; }
-      if (f.redirectFromEntryId !== undefined) { where.push('id = @redir'); params.redir = f.redirectFromEntryId; }
       if (f.nameLike !== undefined) { where.push("name LIKE @name ESCAPE '\\'"); params.name = `%${f.nameLike.replace(/[\\%_]/g, (c) => '\\' + c)}%`; }
       if (f.statusIn) {
         where.push(`status IN (${f.statusIn.map((_, i) => `@st${i}`).join(',') || 'NULL'})`);

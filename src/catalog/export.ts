@@ -4,9 +4,9 @@
 import { copyFileSync, existsSync, linkSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Catalog } from './catalog.js';
-import type { Entry } from './types.js';
+import type { Entry, Partner } from './types.js';
 import type {
-  LibCaption, LibEntry, LibFlavor, LibraryFile, LibStorageProfile,
+  LibCaption, LibEntry, LibFlavor, LibPartner, LibraryFile, LibStorageProfile,
 } from './library.js';
 
 export interface ExportResult {
@@ -37,8 +37,11 @@ export function describeCatalog(catalog: Catalog, mediaRoot: string): ExportResu
     mediaDir: 'media',
     partners: partners.map((p) => ({
       id: p.id, name: p.name, adminSecret: p.adminSecret, userSecret: p.userSecret, status: p.status,
-      enforceEncryption: p.enforceEncryption, deliveryProfileIds: p.deliveryProfileIds, storageServePriority: p.storageServePriority,
+      enforceEncryption: p.enforceEncryption,
+      ...(p.disableFlavorsOptimization ? { disableFlavorsOptimization: true } : {}),
+      deliveryProfileIds: p.deliveryProfileIds, storageServePriority: p.storageServePriority,
       ...(p.defaultConversionProfileId !== null ? { defaultConversionProfileId: p.defaultConversionProfileId } : {}),
+      ...(Object.keys(p.storyboard).length ? { storyboard: libraryStoryboard(p.storyboard) } : {}),
     })),
     flavorParams: catalog.listFlavorParams().map((fp) => ({
       id: fp.id, name: fp.name, tags: fp.tags.join(','), format: fp.format, videoCodec: fp.videoCodec, audioCodec: fp.audioCodec,
@@ -125,4 +128,10 @@ export function writeMedia(files: Map<string, string>, mediaDir: string): void {
       copyFileSync(src, dest);
     }
   }
+}
+
+/** A partner's storyboard settings in the library's form (intervalSec). */
+function libraryStoryboard(sb: Partner['storyboard']): NonNullable<LibPartner['storyboard']> {
+  const { intervalMs, ...rest } = sb;
+  return { ...rest, ...(intervalMs !== undefined ? { intervalSec: intervalMs / 1000 } : {}) };
 }

@@ -6,6 +6,8 @@ import { dirname, extname, join, resolve } from 'node:path';
 import type { Db } from './db.js';
 import type { AccessRule } from '../access/types.js';
 import { normalizeAccessRules } from '../access/legacy.js';
+import { parseTtml, TtmlError } from '../media/ttml.js';
+import { DEFAULT_STORYBOARD, STORYBOARD_LIMITS, type StoryboardConfig } from '../thumbnail/storyboard.js';
 
 export interface LibraryFile {
   version: 1;
@@ -21,8 +23,10 @@ export interface LibraryFile {
 }
 export interface LibPartner {
   id: number; name: string; adminSecret: string; userSecret: string; status?: number;
-  enforceEncryption?: boolean; deliveryProfileIds?: Record<string, number[]>; storageServePriority?: number;
+  enforceEncryption?: boolean; disableFlavorsOptimization?: boolean; deliveryProfileIds?: Record<string, number[]>; storageServePriority?: number;
   defaultConversionProfileId?: number;
+  /** Storyboard (thumbnail track) settings; each left out keeps its default. */
+  storyboard?: { tileWidth?: number; columns?: number; rows?: number; intervalSec?: number; quality?: number };
 }
 export interface LibFlavorParams {
   id: number; name: string; tags?: string; format?: string; videoCodec?: string; audioCodec?: string;
@@ -56,7 +60,7 @@ export interface LibFlavor {
   remoteFiles?: Record<string, string>;
 }
 export interface LibCaption {
-  id: string; language: string; languageCode: string; label?: string; format: 'srt' | 'vtt'; file: string;
+  id: string; language: string; languageCode: string; label?: string; format: 'srt' | 'vtt' | 'dfxp'; file: string;
   isDefault?: boolean; status?: number; displayOnPlayer?: boolean;
 }
 export interface LibEntry {
@@ -98,6 +102,7 @@ function validate(lib: LibraryFile, file: string, mediaDir: string): void {
     need(Number.isInteger(p.id) && p.id > 0, w, 'id must be a positive integer');
     need(typeof p.adminSecret === 'string' && p.adminSecret.length >= 8, w, 'adminSecret must be a string of at least 8 characters');
     need(typeof p.userSecret === 'string' && p.userSecret.length >= 8, w, 'userSecret must be a string of at least 8 characters');
+    if (p.storyboard !== undefined) checkStoryboard(p.storyboard, `${w}.storyboard`);
   });
   lib.flavorParams?.forEach((fp, i) => need(Number.isInteger(fp.id) && fp.id >= 0, `${file}: flavorParams[${i}]`, 'id must be an integer ≥ 0'));
   lib.deliveryProfiles?.forEach((d, i) => {
@@ -126,12 +131,45 @@ function validate(lib: LibraryFile, file: string, mediaDir: string): void {
     e.captions?.forEach((c, j) => {
       const ww = `${w}.captions[${j}]`;
       need(typeof c.id === 'string' && ID.test(c.id), ww, 'id must be 1-64 characters of A-Z a-z 0-9 _ -');
-      need(c.format === 'srt' || c.format === 'vtt', ww, 'format must be "srt" or "vtt"');
+      need(c.format === 'srt' || c.format === 'vtt' || c.format === 'dfxp', ww, 'format must be "srt", "vtt" or "dfxp" (TTML)');
       checkFile(c.file, ww);
+      // a broken caption file is refused here, with its line, rather than at playback
+      if (c.format === 'dfxp') checkTtml(join(mediaDir, c.file), ww);
     });
     if (e.dataFile) checkFile(e.dataFile, `${w}.dataFile`);
     if (e.thumbnail) checkFile(e.thumbnail, `${w}.thumbnail`);
   });
+}
+
+function checkStoryboard(sb: NonNullable<LibPartner['storyboard']>, where: string): void {
+  need(sb && typeof sb === 'object' && !Array.isArray(sb), where, 'must be an object');
+  const L = STORYBOARD_LIMITS;
+  const whole = (k: 'tileWidth' | 'columns' | 'rows' | 'quality', [lo, hi]: readonly [number, number]) =>
+    need(sb[k] === undefined || (Number.isInteger(sb[k]) && sb[k]! >= lo && sb[k]! <= hi), where, `${k} must be a whole number from ${lo} to ${hi}`);
+  whole('tileWidth', L.tileWidth);
+  whole('columns', L.columns);
+  whole('rows', L.rows);
+  whole('quality', L.quality);
+  const [lo, hi] = L.intervalMs;
+  need(sb.intervalSec === undefined || (typeof sb.intervalSec === 'number' && sb.intervalSec * 1000 >= lo && sb.intervalSec * 1000 <= hi), where, `intervalSec must be a number from ${lo / 1000} to ${hi / 1000}`);
+  const cfg = { ...DEFAULT_STORYBOARD, ...storyboardConfigOf(sb) };
+  // a 9:16 video makes tiles 16/9 taller than wide
+  need(cfg.tileWidth * cfg.columns <= L.sheetSide && Math.ceil((cfg.tileWidth * 16) / 9) * cfg.rows <= L.sheetSide, where, `a sheet (tileWidth x columns, tile height x rows) must stay within ${L.sheetSide} pixels`);
+}
+
+/** The library's storyboard settings in the catalog's form (milliseconds). */
+function storyboardConfigOf(sb: NonNullable<LibPartner['storyboard']>): Partial<StoryboardConfig> {
+  const { intervalSec, ...rest } = sb;
+  return { ...rest, ...(intervalSec !== undefined ? { intervalMs: Math.round(intervalSec * 1000) } : {}) };
+}
+
+function checkTtml(file: string, where: string): void {
+  try {
+    parseTtml(readFileSync(file, 'utf8'));
+  } catch (e) {
+    if (e instanceof TtmlError) throw new LibraryError(`${where}: ${file} is not usable TTML: ${e.message}`);
+    throw e;
+  }
 }
 
 /** Places a file in the data directory: a hard link where possible (same file system), else a copy. */
@@ -190,9 +228,10 @@ function writeRecords(db: Db, lib: LibraryFile, now: number, rel: (e: LibEntry, 
   for (const p of lib.partners ?? []) {
     upsert(db, 'partners', {
       id: p.id, name: p.name ?? `Partner ${p.id}`, admin_secret: p.adminSecret, user_secret: p.userSecret,
-      status: p.status ?? 1, enforce_encryption: !!p.enforceEncryption,
+      status: p.status ?? 1, enforce_encryption: !!p.enforceEncryption, disable_flavors_optimization: !!p.disableFlavorsOptimization,
       delivery_profile_ids: JSON.stringify(p.deliveryProfileIds ?? {}),
       storage_serve_priority: p.storageServePriority ?? 1, default_conversion_profile_id: p.defaultConversionProfileId ?? null,
+      storyboard: JSON.stringify(p.storyboard ? storyboardConfigOf(p.storyboard) : {}),
     });
   }
   for (const fp of lib.flavorParams ?? []) {

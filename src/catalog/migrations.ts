@@ -202,4 +202,18 @@ export const migrations: string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // 3: ingest job ownership (src/ingest/lease.ts): a running job belongs to the runner holding its
+  // attempt token while its lease lasts; owner_pid stays only to tell a person which process it is
+  `
+  ALTER TABLE ingest_jobs ADD COLUMN owner_token TEXT;
+  `,
+  // 4: the partner setting that turns off redundant-flavor optimisation (Kaltura's permission
+  // FEATURE_DISABLE_FLAVORS_OPTIMIZATION)
+  `
+  ALTER TABLE partners ADD COLUMN disable_flavors_optimization INTEGER NOT NULL DEFAULT 0;
+  `,
+  // 5: per-partner storyboard settings (tile width, grid, interval, quality) as JSON, {} = defaults
+  `
+  ALTER TABLE partners ADD COLUMN storyboard TEXT NOT NULL DEFAULT '{}';
+  `,
 ];

@@ -2,6 +2,7 @@
 // one exists, so a reader of the reference can map them one to one. Times are Unix seconds,
 // bitrates kbit/s, durations seconds (entries) or milliseconds (where the name says Ms).
 import type { AccessRule } from '../access/types.js';
+import type { StoryboardConfig } from '../thumbnail/storyboard.js';
 
 /** Kaltura's entry.type (KalturaEntryType). */
 export const EntryType = { MEDIA_CLIP: 1, MIX: 2, PLAYLIST: 5, DATA: 6, LIVE_STREAM: 7, LIVE_CHANNEL: 8, DOCUMENT: 10 } as const;
@@ -22,11 +23,18 @@ export interface Partner {
   status: number; // 1 active
   /** optimized_playback enforce_encryption: HTTPS request and protocol https required. */
   enforceEncryption: boolean;
+  /**
+   * Kaltura's FEATURE_DISABLE_FLAVORS_OPTIMIZATION: playManifest keeps flavors a larger one within
+   * 5 % of its bitrate would make redundant.
+   */
+  disableFlavorsOptimization: boolean;
   /** Per-format ordered delivery-profile ids (partner.deliveryProfileIds in Kaltura). */
   deliveryProfileIds: Record<string, number[]>;
   /** 1 Kaltura only, 2 Kaltura first, 3 external first, 4 external only. */
   storageServePriority: number;
   defaultConversionProfileId: number | null;
+  /** Storyboard settings that differ from the defaults (src/thumbnail/storyboard.ts). */
+  storyboard: Partial<StoryboardConfig>;
 }
 
 export interface FlavorParams {
@@ -111,8 +119,8 @@ export interface CaptionAsset {
   /** ISO 639-1 code, e.g. "en". */
   languageCode: string;
   label: string;
-  /** "srt" or "vtt" (Kaltura's CaptionType 1 and 3). */
-  format: 'srt' | 'vtt';
+  /** "srt", "dfxp" (TTML) or "vtt": Kaltura's CaptionType 1, 2 and 3. */
+  format: 'srt' | 'vtt' | 'dfxp';
   filePath: string;
   size: number;
   isDefault: boolean;

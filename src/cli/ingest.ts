@@ -5,7 +5,8 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from '../config.js';
 import { openCatalog } from '../catalog/open.js';
-import { addSource, defaultConcurrency, IngestError, LEASE_SECONDS, nowOf, runJob } from '../ingest/pipeline.js';
+import { addSource, claimJob, defaultConcurrency, IngestError, leaseOf, nowOf, runJob, type IngestContext, type JobOutcome, type RunJobOptions } from '../ingest/pipeline.js';
+import { newAttemptToken } from '../ingest/lease.js';
 import { ingestStore } from '../ingest/store.js';
 import { EntryStatus } from '../catalog/types.js';
 import { progressReporter } from '../ingest/progress.js';
@@ -64,10 +65,11 @@ export async function main(args: string[]): Promise<number> {
     throw e;
   }
   const catalog = openCatalog(config);
-  const ctx = { catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, concurrency: jobs };
+  const ctx: IngestContext = { catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, concurrency: jobs, leaseSeconds: config.ingestLeaseSeconds };
   try {
     let entryId: string;
     let jobId: number;
+    let token: string | undefined;
     if (values.retry) {
       const entry = catalog.getEntry(values.retry);
       if (!entry || entry.status === EntryStatus.DELETED) throw new IngestError(`no entry ${values.retry}`);
@@ -80,15 +82,17 @@ export async function main(args: string[]): Promise<number> {
       const store = ingestStore(catalog.db);
       const now = nowOf(ctx);
       entryId = entry.id;
+      token = newAttemptToken();
+      const owner = { token, pid: process.pid, leaseUntil: now + leaseOf(ctx) };
       jobId = catalog.db.transaction(() => {
         store.setEntryStatus(entry.id, EntryStatus.PRECONVERT, now);
-        return store.enqueueJob(entry.id, entry.partnerId, store.latestJob(entry.id)?.conversionProfileId ?? null, now, { pid: process.pid, leaseUntil: now + LEASE_SECONDS });
+        return store.enqueueJob(entry.id, entry.partnerId, store.latestJob(entry.id)?.conversionProfileId ?? null, now, owner);
       })();
       process.stdout.write(`entry ${entryId}: transcoding again from its source\n`);
     } else {
       const added = await addSource(ctx, {
         partnerId, file: positionals[0], entryId: values['entry-id'], name: values.name, conversionProfileId: profile,
-        claimForPid: values['queue-only'] ? undefined : process.pid,
+        claim: !values['queue-only'],
       });
       const p = added.probe;
       const what = p.video ? `${p.video.codec} ${p.video.width}x${p.video.height}${p.audio ? ` + ${p.audio.codec}` : ''}` : `${p.audio?.codec} audio`;
@@ -99,6 +103,7 @@ export async function main(args: string[]): Promise<number> {
       }
       entryId = added.entryId;
       jobId = added.jobId;
+      token = added.claim?.token;
     }
     const pid = catalog.getEntry(entryId)!.partnerId;
     const progress = progressReporter(process.stderr, `transcoding ${entryId}`);
@@ -106,7 +111,8 @@ export async function main(args: string[]): Promise<number> {
     const onSignal = () => controller.abort();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    const outcome = await runJob(ctx, jobId, { onProgress: (f) => progress.update(f), signal: controller.signal });
+    const outcome = await runToEnd(ctx, jobId, { onProgress: (f) => progress.update(f), signal: controller.signal, token },
+      (note) => process.stderr.write(`${note}\n`));
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     for (const s of outcome.skipped) process.stdout.write(`  skipped flavor params ${s.paramsId}: ${s.reason}\n`);
@@ -118,7 +124,7 @@ export async function main(args: string[]): Promise<number> {
       progress.done(`entry ${entryId} failed: ${outcome.error}\n  (once fixed: kdeliver ingest --retry ${entryId})`);
       return 1;
     }
-    progress.done(`entry ${entryId} READY with ${outcome.flavorIds.length + 1} flavors`);
+    progress.done(`entry ${entryId} READY with ${catalog.listFlavors(entryId).length} flavors`);
     const base = config.publicUrl ?? `http://${config.host}:${config.port}`;
     process.stdout.write(`  ${base}/p/${pid}/sp/${pid}00/playManifest/entryId/${entryId}/format/applehttp/protocol/http/a.m3u8\n`);
     process.stdout.write(`  ${base}/p/${pid}/sp/${pid}00/playManifest/entryId/${entryId}/format/url/protocol/http/a.mp4\n`);
@@ -133,4 +139,31 @@ export async function main(args: string[]): Promise<number> {
   } finally {
     catalog.db.close();
   }
+}
+
+/**
+ * Runs the claimed job to its end, as the person waits for it. Should this process lose the job
+ * (it stalled past its lease, say a suspended laptop, and a server on the same data directory took
+ * it over), it follows the job to the end another process gives it, running it again itself
+ * whenever no one holds it.
+ */
+async function runToEnd(ctx: IngestContext, jobId: number, opts: RunJobOptions, note: (s: string) => void): Promise<JobOutcome> {
+  const store = ingestStore(ctx.catalog.db);
+  let outcome = await runJob(ctx, jobId, opts);
+  const pollMs = Math.min(2000, (leaseOf(ctx) * 1000) / 3);
+  let told = false;
+  while (outcome.lost && !opts.signal?.aborted) {
+    const job = store.getJob(jobId);
+    if (!job || job.state === 'failed') return { ...outcome, lost: false, error: job?.error ?? outcome.error };
+    if (job.state === 'done') return { ...outcome, ok: true, lost: false, error: null };
+    const claim = claimJob(ctx, jobId);
+    if (claim) {
+      outcome = await runJob(ctx, jobId, { ...opts, token: claim.token });
+      continue;
+    }
+    if (!told) note(`${outcome.error}; another process is running job ${jobId} now: waiting for its end`);
+    told = true;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  return outcome;
 }

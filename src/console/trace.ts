@@ -1,20 +1,18 @@
 // The "why" of a playManifest URL: the decision trace of resolvePlayback for that URL as the
-// console's caller would send it (same IP, user agent and referrer; the console's own credential
-// removed), with the fired access-control rules spelled out.
+// console's caller would send it (same IP, country, user agent and referrer; the console's own
+// credential removed), with the fired access-control rules spelled out.
 import type { Catalog } from '../catalog/catalog.js';
-import type { Config } from '../config.js';
 import { DeliveryError } from '../errors.js';
-import { resolvePlayback, type TracedError, type TraceStep } from '../playback.js';
+import { resolvePlayback, type PlaybackContext, type TracedError, type TraceStep } from '../playback.js';
 import { publicRule } from './views.js';
-import { parsePlayRequest, type HttpFacts } from '../request/play-request.js';
+import { parsePlayRequest } from '../request/play-request.js';
+import type { HttpFacts } from '../request/http-facts.js';
 import { splitUrl } from '../request/path-params.js';
 
-export interface TraceInput {
+/** The console caller's HTTP facts (address, country, scheme, headers) and the URL to explain. */
+export interface TraceInput extends Pick<HttpFacts, 'clientIp' | 'isHttps' | 'headers' | 'country'> {
   /** A playManifest path with its query, e.g. /p/309/sp/30900/playManifest/entryId/x/format/url/a.mp4 */
   url: string;
-  clientIp: string;
-  isHttps: boolean;
-  headers: Record<string, string | string[] | undefined>;
 }
 
 export type TraceResult =
@@ -36,7 +34,7 @@ const CONSOLE_HEADERS = ['x-kaltura-ks', 'authorization', 'cookie', 'x-kdeliver-
  * `ctx.partnerId` is the console user's partner: a URL of another partner is refused (403) before
  * anything of it is looked up.
  */
-export function tracePlayManifest(ctx: { catalog: Catalog; config: Config; now: number; baseUrl: string; partnerId: number }, input: TraceInput): TraceResult {
+export function tracePlayManifest(ctx: PlaybackContext & { partnerId: number }, input: TraceInput): TraceResult {
   if (input.url.length > 8192) return { status: 400, message: 'url: too long' };
   const { path, query } = splitUrl(input.url);
   const m = /^\/p\/(\d{1,10})\/(?:sp\/\d{1,12}\/)?playManifest(\/.*)?$/.exec(path);
@@ -46,7 +44,7 @@ export function tracePlayManifest(ctx: { catalog: Catalog; config: Config; now: 
   const headers = Object.fromEntries(Object.entries(input.headers).filter(([k]) => !CONSOLE_HEADERS.includes(k.toLowerCase())));
   const q: Record<string, string> = {};
   for (const [k, v] of new URLSearchParams(query)) if (!(k in q)) q[k] = v;
-  const http: HttpFacts = { method: 'GET', rawUrl: input.url, query: q, headers, isHttps: input.isHttps, clientIp: input.clientIp };
+  const http: HttpFacts = { method: 'GET', rawUrl: input.url, query: q, headers, isHttps: input.isHttps, clientIp: input.clientIp, country: input.country };
 
   let trace: TraceStep[] = [];
   let error: DeliveryError | null = null;

@@ -45,6 +45,17 @@ export interface RunOptions {
   what: string;
 }
 
+// Errors about the output that ffmpeg logs and then exits 0 anyway: it only makes a failed trailer
+// (the final moov, and with +faststart the re-opened file it shifts) or a failed close fatal
+// under -xerror, which would also make every damaged source frame fatal. Such a run wrote no
+// usable file whatever its status says.
+const OUTPUT_ERROR = /Error writing trailer|Unable to re-open .* output file|Error closing file|Error muxing a packet|av_interleaved_write_frame\(\)|Error submitting a packet to the muxer|Could not write header|Conversion failed|No space left on device|File too large|Invalid argument.*write|Input\/output error/i;
+
+/** The lines of ffmpeg's log that say what went wrong with its output, joined; '' when none does. */
+export function outputErrors(stderr: string): string {
+  return stderr.split('\n').map((l) => l.trim()).filter((l) => OUTPUT_ERROR.test(l)).slice(0, 3).join('; ');
+}
+
 /** Turns how ffmpeg ended into one sentence saying what happened and what to do. */
 export function failureReason(what: string, code: number | null, signal: string | null, stderr: string): string {
   const lastLine = stderr.trim().split('\n').filter(Boolean).pop()?.trim() ?? '';
@@ -56,6 +67,8 @@ export function failureReason(what: string, code: number | null, signal: string 
   if (/Invalid data found|could not find codec|Decoder .* not found|moov atom not found/i.test(stderr)) {
     return `the source cannot be decoded while making ${what} (${lastLine}): upload a complete, undamaged video or audio file`;
   }
+  // Exit 0 with an error in the log: the status says nothing, ffmpeg's own words say what happened
+  if (code === 0) return `ffmpeg could not write ${what}: ${outputErrors(stderr) || lastLine || 'it reported an error'}`;
   return `ffmpeg failed (exit ${code}) while making ${what}${lastLine ? `: ${lastLine}` : ''}`;
 }
 
@@ -75,8 +88,7 @@ export async function runFfmpeg(tools: Tools, args: string[], opts: RunOptions):
       : `cannot start ffmpeg: ${error.message}`);
   }
   if (opts.signal?.aborted) throw new TranscodeError(`cancelled while making ${opts.what}`);
-  // ffmpeg may log a failed write yet still exit 0: a full disk is a failure whatever the status
-  const writeFailed = /No space left on device|File too large|Error writing trailer|Invalid argument.*write/i.test(stderr);
-  if (code === 0 && !writeFailed) return;
+  // ffmpeg may log a failed write yet still exit 0 (OUTPUT_ERROR): a failure whatever the status
+  if (code === 0 && !outputErrors(stderr)) return;
   throw new TranscodeError(failureReason(opts.what, code, signal, stderr));
 }

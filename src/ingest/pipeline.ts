@@ -10,7 +10,8 @@ import { AssetStatus, EntryStatus, MediaType, type FlavorAsset, type FlavorParam
 import { frameGrabArgs, renditionArgs, runFfmpeg, TranscodeError } from './ffmpeg.js';
 import { DEFAULT_AUDIO_PARAMS, DEFAULT_LADDER_PARAMS, planLadder, type Rendition } from './ladder.js';
 import { codecsOf, defaultTools, isWebPlayable, probeMedia, ProbeError, type MediaProbe, type Tools } from './probe.js';
-import { ingestStore } from './store.js';
+import { DEFAULT_LEASE_SECONDS, holdLease, newAttemptToken, stagingFolder, type JobClaim } from './lease.js';
+import { ingestStore, type IngestStore } from './store.js';
 
 export interface IngestContext {
   catalog: Catalog;
@@ -21,6 +22,8 @@ export interface IngestContext {
   /** How many ffmpeg processes one job runs at once. */
   concurrency?: number;
   now?: () => number;
+  /** How long a job stays a runner's without a renewal (KDELIVER_INGEST_LEASE_SECONDS; src/ingest/lease.ts). */
+  leaseSeconds?: number;
 }
 
 /** A refusal or failure of ingest; `message` is the reason for people, `entryStatus` what the entry became. */
@@ -37,8 +40,18 @@ const toolsOf = (ctx: IngestContext) => ctx.tools ?? defaultTools;
 /** Default parallelism: leave a core for serving. */
 export const defaultConcurrency = () => Math.max(1, Math.min(3, availableParallelism() - 1));
 
-export function stagingRoot(dataDir: string): string {
-  return join(dataDir, 'tmp', 'ingest');
+/** The context's lease period, seconds. */
+export const leaseOf = (ctx: IngestContext) => ctx.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+
+/** A new claim of a job by this process: a fresh attempt token and a lease from now. */
+function newOwner(ctx: IngestContext) {
+  return { token: newAttemptToken(), pid: process.pid, leaseUntil: nowOf(ctx) + leaseOf(ctx) };
+}
+
+/** Claims a job (queued, or running with a lapsed lease) for this process; null when another process holds it or it has ended. */
+export function claimJob(ctx: IngestContext, jobId: number): JobClaim | null {
+  const owner = newOwner(ctx);
+  return ingestStore(ctx.catalog.db).claimJob(jobId, owner, nowOf(ctx)) ? { jobId, token: owner.token } : null;
 }
 
 const SAFE_EXT = /^[a-z0-9]{1,8}$/;
@@ -73,14 +86,16 @@ export interface AddSourceRequest {
   name?: string;
   userId?: string;
   conversionProfileId?: number | null;
-  /** Claim the job for this process (the CLI runs it in the foreground). */
-  claimForPid?: number;
+  /** Claim the job for this process at once (the CLI runs it in the foreground). */
+  claim?: boolean;
 }
 
 export interface AddSourceResult {
   entryId: string;
   sourceFlavorId: string;
   jobId: number;
+  /** This process's claim of the job, when asked for (pass it to runJob). */
+  claim: JobClaim | null;
   probe: MediaProbe;
 }
 
@@ -119,7 +134,7 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
       catalog.db.transaction(() => {
         store.setEntryStatus(existing.id, EntryStatus.ERROR_IMPORTING, now);
         const job = store.enqueueJob(existing.id, existing.partnerId, profileId, now);
-        store.finishJob(job, 'failed', reason, 0, now);
+        store.finishJob(job, null, 'failed', reason, 0, now);
       })();
       if (req.move) rmSync(req.file, { force: true });
       throw new IngestError(reason, EntryStatus.ERROR_IMPORTING);
@@ -145,6 +160,7 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
     renameSync(tmp, dest);
     const tags = isWebPlayable(probe) ? ['source', 'web'] : ['source'];
     let jobId = 0;
+    const owner = req.claim ? newOwner(ctx) : undefined;
     catalog.db.transaction(() => {
       if (!existing) {
         store.createEntry({
@@ -158,20 +174,16 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
       }
       store.insertFlavor(flavorRecord({ id: flavorId, entryId, partnerId: req.partnerId, flavorParamsId: 0, filePath: rel, tags, isOriginal: true, fileExt: ext, now }, probe));
       store.setEntrySource(entryId, probe.video ? MediaType.VIDEO : MediaType.AUDIO, probe.durationSec);
-      jobId = store.enqueueJob(entryId, req.partnerId, profileId, now,
-        req.claimForPid ? { pid: req.claimForPid, leaseUntil: now + LEASE_SECONDS } : undefined);
+      jobId = store.enqueueJob(entryId, req.partnerId, profileId, now, owner);
     })();
     for (const f of previousSources) if (f.filePath !== rel) rmSync(join(ctx.mediaRoot, f.filePath), { force: true });
-    return { entryId, sourceFlavorId: flavorId, jobId, probe };
+    return { entryId, sourceFlavorId: flavorId, jobId, claim: owner ? { jobId, token: owner.token } : null, probe };
   } catch (e) {
     rmSync(tmp, { force: true });
     rmSync(dest, { force: true });
     throw e instanceof IngestError ? e : new IngestError(`could not register the source: ${(e as Error).message}`);
   }
 }
-
-/** How long a running job stays owned without a heartbeat before another process may take it. */
-export const LEASE_SECONDS = 30;
 
 function profileParams(catalog: Catalog, profileId: number | null): { params: FlavorParams[]; missing: number[] } {
   const ids = profileId != null ? catalog.getConversionProfile(profileId)?.flavorParamsIds ?? DEFAULT_LADDER_PARAMS : DEFAULT_LADDER_PARAMS;
@@ -207,7 +219,10 @@ const renditionName = (r: Rendition) => (r.kind === 'audio' ? `the ${r.audioBitr
 
 export interface RunJobOptions {
   onProgress?: (fraction: number) => void;
+  /** Stop (shutdown, Ctrl-C): the job goes back to the queue. */
   signal?: AbortSignal;
+  /** The attempt token this process claimed the job with; without one, runJob claims the job itself. */
+  token?: string;
 }
 
 export interface JobOutcome {
@@ -217,10 +232,39 @@ export interface JobOutcome {
   error: string | null;
   flavorIds: string[];
   skipped: { paramsId: number; reason: string }[];
+  /**
+   * This attempt lost the job (its lease ran out and another process may hold it, or the entry
+   * was deleted): it left the job and the entry as they were for their new owner.
+   */
+  lost: boolean;
+}
+
+/** A signal that fires when any of `signals` does. */
+function eitherSignal(...signals: AbortSignal[]): AbortSignal {
+  const c = new AbortController();
+  for (const s of signals) {
+    if (s.aborted) c.abort();
+    else s.addEventListener('abort', () => c.abort(), { once: true });
+  }
+  return c.signal;
+}
+
+class LostJob extends Error {}
+
+/** Why an attempt no longer holds its job, for people. */
+function lostReason(store: IngestStore, catalog: Catalog, jobId: number, entryId: string): string {
+  const entry = catalog.getEntry(entryId);
+  if (!entry || entry.status === EntryStatus.DELETED) return `entry ${entryId} was deleted while it was being transcoded`;
+  const job = store.getJob(jobId);
+  if (!job) return `job ${jobId} was removed while it was being transcoded`;
+  if (job.state !== 'running') return `job ${jobId} was ended elsewhere (${job.state}) while this process transcoded it`;
+  return `this process lost job ${jobId}: it did not renew its lease in time (stalled longer than KDELIVER_INGEST_LEASE_SECONDS?), so another process may run it`;
 }
 
 /**
- * Runs one claimed job to its end: READY with every flavor, or ERROR_CONVERTING with the reason.
+ * Runs one job to its end: READY with every flavor, or ERROR_CONVERTING with the reason. The job
+ * is this process's under `opts.token` (or claimed here), and its lease is renewed while it runs;
+ * should the job be lost (src/ingest/lease.ts), the run stops and changes nothing (outcome.lost).
  * Never throws for a media problem; the outcome says what happened.
  */
 export async function runJob(ctx: IngestContext, jobId: number, opts: RunJobOptions = {}): Promise<JobOutcome> {
@@ -228,12 +272,18 @@ export async function runJob(ctx: IngestContext, jobId: number, opts: RunJobOpti
   const store = ingestStore(catalog.db);
   const job = store.getJob(jobId);
   if (!job) throw new IngestError(`job ${jobId} does not exist`);
-  const staging = join(stagingRoot(ctx.dataDir), `job-${jobId}`);
-  const signal = opts.signal ?? new AbortController().signal;
-  const outcome: JobOutcome = { entryId: job.entryId, ok: false, error: null, flavorIds: [], skipped: [] };
+  const token = opts.token ?? claimJob(ctx, jobId)?.token;
+  if (!token) throw new IngestError(`job ${jobId} cannot be run here: another process holds it, or it has ended (${store.getJob(jobId)?.state ?? 'removed'})`);
+  const claim = { jobId, token };
+  // This attempt's own folder: no other attempt ever writes into it or removes it while the lease lasts
+  const staging = stagingFolder(ctx.dataDir, claim);
+  const lease = holdLease(store, claim, leaseOf(ctx), () => nowOf(ctx));
+  const stopped = opts.signal ?? new AbortController().signal;
+  // ffmpeg stops when this process is stopped, and when it no longer holds the job
+  const signal = eitherSignal(stopped, lease.lost);
+  const outcome: JobOutcome = { entryId: job.entryId, ok: false, error: null, flavorIds: [], skipped: [], lost: false };
   const moved: string[] = [];
   try {
-    rmSync(staging, { recursive: true, force: true });
     mkdirSync(staging, { recursive: true });
     const entry = catalog.getEntry(job.entryId);
     if (!entry || entry.status === EntryStatus.DELETED) throw new IngestError(`entry ${job.entryId} no longer exists`);
@@ -250,7 +300,10 @@ export async function runJob(ctx: IngestContext, jobId: number, opts: RunJobOpti
     outcome.skipped = [...plan.skipped, ...missing.map((id) => ({ paramsId: id, reason: 'flavor params not in the catalog' }))];
 
     const fractions = plan.renditions.map(() => 0);
-    const report = () => opts.onProgress?.(plan.renditions.length ? fractions.reduce((a, b) => a + b, 0) / (plan.renditions.length + 0.05) : 0.95);
+    const report = () => {
+      lease.progress = plan.renditions.length ? fractions.reduce((a, b) => a + b, 0) / (plan.renditions.length + 0.05) : 0.95;
+      opts.onProgress?.(lease.progress);
+    };
     const outputs: { rendition: Rendition; file: string; probe: MediaProbe; flavorId: string }[] = [];
     await pool(plan.renditions, ctx.concurrency ?? defaultConcurrency(), async (r, i) => {
       const flavorId = store.newFlavorId();
@@ -285,7 +338,9 @@ export async function runJob(ctx: IngestContext, jobId: number, opts: RunJobOpti
       }
     }
 
-    // Commit: files into place first (renames within one file system), then one transaction
+    // Commit: files into place first (renames within one file system), then one transaction, both
+    // only while this attempt still holds the job
+    if (!store.holdsJob(jobId, token, nowOf(ctx))) throw new LostJob();
     const now = nowOf(ctx);
     const records: FlavorAsset[] = [];
     for (const o of outputs) {
@@ -307,11 +362,10 @@ export async function runJob(ctx: IngestContext, jobId: number, opts: RunJobOpti
     const previousThumb = catalog.getEntry(entry.id)?.thumbnailFile ?? null;
     catalog.db.transaction(() => {
       const current = catalog.getEntry(entry.id);
-      if (!current || current.status === EntryStatus.DELETED) throw new IngestError(`entry ${entry.id} was deleted while it was being transcoded`);
+      if (!current || current.status === EntryStatus.DELETED || !store.finishJob(jobId, token, 'done', null, 1, now)) throw new LostJob();
       store.deleteRenditions(entry.id);
       for (const r of records) store.insertFlavor(r);
       store.setEntryReady(entry.id, { duration: probe.durationSec, mediaType: probe.video ? MediaType.VIDEO : MediaType.AUDIO, thumbnailFile: thumbRel, now });
-      store.finishJob(jobId, 'done', null, 1, now);
     })();
     moved.length = 0;
     // Files of an earlier run are removed only after the catalog no longer names them
@@ -325,23 +379,34 @@ export async function runJob(ctx: IngestContext, jobId: number, opts: RunJobOpti
     return outcome;
   } catch (e) {
     for (const f of moved) rmSync(f, { force: true });
-    if (signal.aborted) {
+    const lost = () => {
+      // Another attempt may hold the job now: its entry and job are its to finish
+      outcome.lost = true;
+      outcome.error = lostReason(store, catalog, jobId, job.entryId);
+      return outcome;
+    };
+    // A failure after the lease lapsed may only be the sweep removing this attempt's folder: not the media's fault
+    if (e instanceof LostJob || lease.lost.aborted || !store.holdsJob(jobId, token, nowOf(ctx))) return lost();
+    if (stopped.aborted) {
       // Stopped by shutdown, not by the media: the job goes back to the queue for the next start
-      store.requeueJob(jobId, nowOf(ctx));
+      if (!store.requeueJob(jobId, token, nowOf(ctx))) return lost();
       outcome.error = 'interrupted by shutdown; queued again';
       return outcome;
     }
     const reason = e instanceof Error ? e.message : String(e);
     const status = e instanceof IngestError && e.entryStatus !== null ? e.entryStatus : EntryStatus.ERROR_CONVERTING;
     const now = nowOf(ctx);
-    catalog.db.transaction(() => {
+    const failed = catalog.db.transaction(() => {
+      if (!store.finishJob(jobId, token, 'failed', reason, 0, now)) return false;
       const current = catalog.getEntry(job.entryId);
       if (current && current.status !== EntryStatus.DELETED) store.setEntryStatus(job.entryId, status, now);
-      store.finishJob(jobId, 'failed', reason, 0, now);
+      return true;
     })();
+    if (!failed) return lost();
     outcome.error = reason;
     return outcome;
   } finally {
+    lease.stop();
     rmSync(staging, { recursive: true, force: true });
   }
 }

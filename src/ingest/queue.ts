@@ -1,10 +1,9 @@
 // The background transcoding queue. Jobs live in SQLite (ingest_jobs), so they survive a restart:
-// a worker takes queued jobs, and running jobs whose owner has gone (its process is dead, or its
-// lease ran out without a heartbeat). Several processes (the server, a CLI run) may share a data
-// directory; claiming is one conditional UPDATE, so a job runs once.
-import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { LEASE_SECONDS, nowOf, runJob, stagingRoot, type IngestContext, type JobOutcome } from './pipeline.js';
+// a worker takes queued jobs, and running jobs whose lease ran out (their runner died, or stalled
+// past its lease). Several processes (the server, a CLI run) may share a data directory; who holds
+// a job is decided in the catalog alone, never by looking at process ids (src/ingest/lease.ts).
+import { claimJob, nowOf, runJob, type IngestContext, type JobOutcome } from './pipeline.js';
+import { sweepStaging } from './lease.js';
 import { ingestStore, type IngestJob } from './store.js';
 
 export interface IngestWorker {
@@ -32,40 +31,32 @@ export function nudgeIngestWorkers(): void {
   for (const w of workers) w.nudge();
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export function startIngestWorker(ctx: IngestContext, opts: WorkerOptions = {}): IngestWorker {
   const store = ingestStore(ctx.catalog.db);
-  const pid = process.pid;
   const now = () => nowOf(ctx);
-  const active = new Map<number, { controller: AbortController; progress: number; done: Promise<void> }>();
+  const active = new Map<number, { controller: AbortController; done: Promise<void> }>();
   const waiters = new Map<number, ((o: JobOutcome) => void)[]>();
   let idleWaiters: (() => void)[] = [];
   let stopped = false;
   let scanning = false;
   const maxJobs = opts.maxJobs ?? 1;
 
-  const orphaned = (j: IngestJob) => j.state === 'running' && j.ownerPid !== null && !active.has(j.id) &&
-    (j.ownerPid === pid || !isAlive(j.ownerPid));
-
-  // Staging folders of jobs nobody is running are leftovers of a crash
-  try {
-    const live = new Set(store.runningJobs().filter((j) => !orphaned(j)).map((j) => `job-${j.id}`));
-    for (const name of readdirSync(stagingRoot(ctx.dataDir))) if (!live.has(name)) rmSync(join(stagingRoot(ctx.dataDir), name), { recursive: true, force: true });
-  } catch { /* no staging folder yet */ }
+  // Staging folders that no live lease holds are leftovers of a crash, or of a runner that lost its job
+  const sweep = () => {
+    try {
+      const removed = sweepStaging(store, ctx.dataDir, now());
+      if (removed.length) opts.log?.info({ folders: removed }, 'ingest staging leftovers removed');
+    } catch (e) {
+      opts.log?.warn({ err: String(e) }, 'ingest staging leftovers could not be removed');
+    }
+  };
+  sweep();
 
   const settleIdle = () => {
     // nothing to tell when no one waits (the poll would otherwise run its queries twice)
     if (active.size > 0 || idleWaiters.length === 0) return;
     // After stop() the database may already be closed: look at nothing
-    const pending = stopped ? 0 : store.claimableJobs(now()).length + store.runningJobs().filter(orphaned).length;
+    const pending = stopped ? 0 : store.claimableJobs(now()).length;
     if (pending === 0) {
       const w = idleWaiters;
       idleWaiters = [];
@@ -73,30 +64,31 @@ export function startIngestWorker(ctx: IngestContext, opts: WorkerOptions = {}):
     }
   };
 
-  const take = (j: IngestJob): boolean => {
-    const lease = now() + LEASE_SECONDS;
-    if (j.state === 'running') return store.claimOrphan(j.id, j.ownerPid!, pid, lease, now()) || store.claimJob(j.id, pid, lease, now());
-    return store.claimJob(j.id, pid, lease, now());
+  const take = (j: IngestJob): string | null => {
+    const claim = claimJob(ctx, j.id);
+    if (claim && j.state === 'running') {
+      // taken over: the lapsed attempt's folder is no one's any more
+      opts.log?.warn({ jobId: j.id, entryId: j.entryId, attempt: j.attempts + 1 }, 'ingest job taken over: its runner did not renew its lease');
+      sweep();
+    }
+    return claim?.token ?? null;
   };
 
   const scan = () => {
     if (stopped || scanning) return;
     scanning = true;
     try {
-      const candidates = [...store.claimableJobs(now()), ...store.runningJobs().filter(orphaned)];
-      const seen = new Set<number>();
-      for (const j of candidates) {
+      for (const j of store.claimableJobs(now())) {
         if (active.size >= maxJobs) break;
-        if (seen.has(j.id) || active.has(j.id)) continue;
-        seen.add(j.id);
-        if (!take(j)) continue;
+        if (active.has(j.id)) continue;
+        const token = take(j);
+        if (!token) continue;
         const controller = new AbortController();
-        const slot = { controller, progress: 0, done: Promise.resolve() };
+        const slot = { controller, done: Promise.resolve() };
         active.set(j.id, slot);
         opts.log?.info({ jobId: j.id, entryId: j.entryId }, 'ingest job started');
         let decile = -1;
         const onProgress = (f: number) => {
-          slot.progress = f;
           // one log line per 10 %, as the CLI prints off a terminal
           const d = Math.floor(f * 10);
           if (d > decile && d < 10) {
@@ -104,9 +96,10 @@ export function startIngestWorker(ctx: IngestContext, opts: WorkerOptions = {}):
             opts.log?.info({ jobId: j.id, entryId: j.entryId, progress: d * 10 }, `ingest job ${d * 10}%`);
           }
         };
-        slot.done = runJob(ctx, j.id, { signal: controller.signal, onProgress })
+        slot.done = runJob(ctx, j.id, { signal: controller.signal, onProgress, token })
           .then((outcome) => {
             if (outcome.ok) opts.log?.info({ jobId: j.id, entryId: j.entryId }, 'ingest job done: entry READY');
+            else if (outcome.lost) opts.log?.warn({ jobId: j.id, entryId: j.entryId, reason: outcome.error }, 'ingest job left to its new owner');
             else opts.log?.warn({ jobId: j.id, entryId: j.entryId, reason: outcome.error }, 'ingest job failed');
             waiters.get(j.id)?.forEach((f) => f(outcome));
             waiters.delete(j.id);
@@ -123,10 +116,6 @@ export function startIngestWorker(ctx: IngestContext, opts: WorkerOptions = {}):
     settleIdle();
   };
 
-  const heartbeat = setInterval(() => {
-    for (const [id, slot] of active) store.heartbeat(id, pid, now() + LEASE_SECONDS, slot.progress, now());
-  }, 5000);
-  heartbeat.unref();
   const poll = setInterval(scan, opts.pollMs ?? 2000);
   poll.unref();
   setImmediate(scan);
@@ -137,7 +126,6 @@ export function startIngestWorker(ctx: IngestContext, opts: WorkerOptions = {}):
       stopped = true;
       workers.delete(worker);
       clearInterval(poll);
-      clearInterval(heartbeat);
       for (const slot of active.values()) slot.controller.abort();
       await Promise.all([...active.values()].map((s) => s.done));
       settleIdle();

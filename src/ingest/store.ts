@@ -18,6 +18,9 @@ export interface IngestJob {
   progress: number;
   attempts: number;
   error: string | null;
+  /** The attempt token of the runner that holds a running job (src/ingest/lease.ts). */
+  ownerToken: string | null;
+  /** For people only (which process it is); never used to decide whether the job is live. */
   ownerPid: number | null;
   leaseUntil: number | null;
   createdAt: number;
@@ -42,7 +45,7 @@ export const UploadTokenStatus = { PENDING: 0, PARTIAL_UPLOAD: 1, FULL_UPLOAD: 2
 
 const toJob = (r: Row): IngestJob => ({
   id: r.id, entryId: r.entry_id, partnerId: r.partner_id, conversionProfileId: r.conversion_profile_id, state: r.state,
-  progress: r.progress, attempts: r.attempts, error: r.error, ownerPid: r.owner_pid, leaseUntil: r.lease_until,
+  progress: r.progress, attempts: r.attempts, error: r.error, ownerToken: r.owner_token, ownerPid: r.owner_pid, leaseUntil: r.lease_until,
   createdAt: r.created_at, updatedAt: r.updated_at,
 });
 const toToken = (r: Row): UploadToken => ({
@@ -57,6 +60,13 @@ export function kalturaId(): string {
   let s = '0_';
   for (const b of bytes) s += ALPHABET[b % 36];
   return s;
+}
+
+/** Who holds a running job: an attempt token, until a time (Unix seconds); the pid is for people. */
+export interface JobOwner {
+  token: string;
+  pid: number;
+  leaseUntil: number;
 }
 
 export interface NewEntry {
@@ -88,19 +98,25 @@ export function createIngestStore(db: Db) {
     deleteCaptionsOfEntry: db.prepare('DELETE FROM caption_assets WHERE entry_id = ?'),
     markEntryDeleted: db.prepare('UPDATE entries SET status = 3, data_file = NULL, thumbnail_file = NULL, updated_at = ? WHERE id = ?'),
     staleTokens: db.prepare('SELECT id FROM upload_tokens WHERE status IN (0, 1, 2) AND updated_at < ?'),
-    insertJob: db.prepare(`INSERT INTO ingest_jobs (entry_id, partner_id, conversion_profile_id, state, owner_pid, lease_until, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertJob: db.prepare(`INSERT INTO ingest_jobs (entry_id, partner_id, conversion_profile_id, state, attempts, owner_token, owner_pid, lease_until, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     job: db.prepare('SELECT * FROM ingest_jobs WHERE id = ?'),
     latestJob: db.prepare('SELECT * FROM ingest_jobs WHERE entry_id = ? ORDER BY id DESC LIMIT 1'),
     candidates: db.prepare(`SELECT * FROM ingest_jobs WHERE state = 'queued' OR (state = 'running' AND (lease_until IS NULL OR lease_until < ?)) ORDER BY id`),
-    runningJobs: db.prepare(`SELECT * FROM ingest_jobs WHERE state = 'running' ORDER BY id`),
-    claim: db.prepare(`UPDATE ingest_jobs SET state = 'running', owner_pid = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+    // Ownership (src/ingest/lease.ts): a claim takes a queued job, or a running one whose lease ran
+    // out, under a new attempt token; renewing, finishing and requeueing need that token and a
+    // lease that has not run out (a lapsed lease is lost, never revived: its staging folder may
+    // already have been swept)
+    claim: db.prepare(`UPDATE ingest_jobs SET state = 'running', owner_token = ?, owner_pid = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
       WHERE id = ? AND (state = 'queued' OR (state = 'running' AND (lease_until IS NULL OR lease_until < ?)))`),
-    claimOrphan: db.prepare(`UPDATE ingest_jobs SET owner_pid = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
-      WHERE id = ? AND state = 'running' AND owner_pid IS ?`),
-    heartbeat: db.prepare(`UPDATE ingest_jobs SET lease_until = ?, progress = ?, updated_at = ? WHERE id = ? AND state = 'running' AND owner_pid = ?`),
-    finish: db.prepare(`UPDATE ingest_jobs SET state = ?, error = ?, progress = ?, lease_until = NULL, updated_at = ? WHERE id = ?`),
-    requeue: db.prepare(`UPDATE ingest_jobs SET state = 'queued', owner_pid = NULL, lease_until = NULL, updated_at = ? WHERE id = ?`),
+    renew: db.prepare(`UPDATE ingest_jobs SET lease_until = ?, progress = ?, updated_at = ?
+      WHERE id = ? AND state = 'running' AND owner_token = ? AND lease_until >= ?`),
+    holds: db.prepare(`SELECT 1 FROM ingest_jobs WHERE id = ? AND state = 'running' AND owner_token = ? AND lease_until >= ?`),
+    liveAttempts: db.prepare(`SELECT id, owner_token FROM ingest_jobs WHERE state = 'running' AND lease_until >= ?`),
+    finish: db.prepare(`UPDATE ingest_jobs SET state = ?, error = ?, progress = ?, lease_until = NULL, updated_at = ?
+      WHERE id = ? AND state IN ('queued', 'running') AND owner_token IS ? AND (lease_until IS NULL OR lease_until >= ?)`),
+    requeue: db.prepare(`UPDATE ingest_jobs SET state = 'queued', owner_token = NULL, owner_pid = NULL, lease_until = NULL, updated_at = ?
+      WHERE id = ? AND state = 'running' AND owner_token = ? AND lease_until >= ?`),
     deleteJobsOfEntry: db.prepare('DELETE FROM ingest_jobs WHERE entry_id = ?'),
     insertToken: db.prepare(`INSERT INTO upload_tokens (id, partner_id, user_id, status, file_name, file_size, uploaded_file_size, created_at, updated_at)
       VALUES (@id, @partnerId, @userId, 0, @fileName, @fileSize, 0, @now, @now)`),
@@ -149,8 +165,10 @@ export function createIngestStore(db: Db) {
     /** Before a (re-)transcode: the renditions of an earlier run make way for the new ones. */
     deleteRenditions: (entryId: string) => q.deleteNonSourceFlavors.run(entryId),
 
-    enqueueJob(entryId: string, partnerId: number, conversionProfileId: number | null, now: number, owner?: { pid: number; leaseUntil: number }): number {
-      const r = q.insertJob.run(entryId, partnerId, conversionProfileId, owner ? 'running' : 'queued', owner?.pid ?? null, owner?.leaseUntil ?? null, now, now);
+    /** Queues a job, or with `owner` creates it already claimed by that runner (the CLI runs it at once). */
+    enqueueJob(entryId: string, partnerId: number, conversionProfileId: number | null, now: number, owner?: JobOwner): number {
+      const r = q.insertJob.run(entryId, partnerId, conversionProfileId, owner ? 'running' : 'queued', owner ? 1 : 0,
+        owner?.token ?? null, owner?.pid ?? null, owner?.leaseUntil ?? null, now, now);
       return Number(r.lastInsertRowid);
     },
     getJob: (id: number): IngestJob | undefined => {
@@ -163,17 +181,22 @@ export function createIngestStore(db: Db) {
     },
     /** Jobs a worker may take: queued ones, and running ones whose lease ran out. */
     claimableJobs: (now: number): IngestJob[] => (q.candidates.all(now) as Row[]).map(toJob),
-    runningJobs: (): IngestJob[] => (q.runningJobs.all() as Row[]).map(toJob),
-    /** Atomically takes a job for this process; false when another got it first. */
-    claimJob: (id: number, pid: number, leaseUntil: number, now: number): boolean => q.claim.run(pid, leaseUntil, now, id, now).changes === 1,
-    /** Takes over a running job whose owner process is gone. */
-    claimOrphan: (id: number, deadPid: number, pid: number, leaseUntil: number, now: number): boolean =>
-      q.claimOrphan.run(pid, leaseUntil, now, id, deadPid).changes === 1,
-    heartbeat: (id: number, pid: number, leaseUntil: number, progress: number, now: number): boolean =>
-      q.heartbeat.run(leaseUntil, progress, now, id, pid).changes === 1,
-    finishJob: (id: number, state: 'done' | 'failed', error: string | null, progress: number, now: number) =>
-      q.finish.run(state, error, progress, now, id),
-    requeueJob: (id: number, now: number) => q.requeue.run(now, id),
+    /** Atomically takes a job (queued, or running with a lapsed lease) for `owner`; false when it is not to be had. */
+    claimJob: (id: number, owner: JobOwner, now: number): boolean =>
+      q.claim.run(owner.token, owner.pid, owner.leaseUntil, now, id, now).changes === 1,
+    /** Extends the lease of the attempt `token`; false when that attempt no longer holds the job. */
+    renewLease: (id: number, token: string, leaseUntil: number, progress: number, now: number): boolean =>
+      q.renew.run(leaseUntil, progress, now, id, token, now).changes === 1,
+    /** Whether the attempt `token` still holds the running job (its lease has not run out). */
+    holdsJob: (id: number, token: string, now: number): boolean => !!q.holds.get(id, token, now),
+    /** The attempts whose lease has not run out: only their staging folders are in use. */
+    liveAttempts: (now: number): { jobId: number; token: string | null }[] =>
+      (q.liveAttempts.all(now) as Row[]).map((r) => ({ jobId: r.id, token: r.owner_token })),
+    /** Ends a job, if the attempt `token` (null: a job never claimed) still holds it; false otherwise. */
+    finishJob: (id: number, token: string | null, state: 'done' | 'failed', error: string | null, progress: number, now: number): boolean =>
+      q.finish.run(state, error, progress, now, id, token, now).changes === 1,
+    /** Hands a job back to the queue (shutdown), if the attempt `token` still holds it. */
+    requeueJob: (id: number, token: string, now: number): boolean => q.requeue.run(now, id, token, now).changes === 1,
 
     createUploadToken(t: { id: string; partnerId: number; userId: string; fileName: string; fileSize: number | null; now: number }): void {
       q.insertToken.run(t);

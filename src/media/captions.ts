@@ -1,5 +1,6 @@
-// Captions for the packager: SRT converted to WebVTT, cues shifted and cut for clips, and the
-// X-TIMESTAMP-MAP header HLS needs to place cues against the media's timestamps.
+// Captions for the packager: SRT and TTML/DFXP converted to WebVTT, cues shifted and cut for
+// clips, and the X-TIMESTAMP-MAP header HLS needs to place cues against the media's timestamps.
+import { parseTtml } from './ttml.js';
 
 export interface Cue {
   startMs: number;
@@ -38,7 +39,8 @@ export function parseCues(text: string): Cue[] {
   return cues;
 }
 
-const fmt = (ms: number): string => {
+/** A WebVTT timestamp (hh:mm:ss.mmm) of a time in milliseconds. */
+export const vttTimestamp = (ms: number): string => {
   const v = Math.max(0, Math.round(ms));
   const h = Math.floor(v / 3600000);
   const m = Math.floor((v % 3600000) / 60000);
@@ -54,6 +56,8 @@ export interface VttOptions {
   durationMs?: number;
   /** MPEG-TS timestamp of output time 0, for HLS's X-TIMESTAMP-MAP (omit for DASH). */
   mpegTs90k?: number;
+  /** CSS for a STYLE block before the cues (the classes TTML colours became). */
+  styles?: string;
 }
 
 /** Writes cues as WebVTT, shifted and cut to a clip. */
@@ -63,14 +67,27 @@ export function toWebVtt(cues: Cue[], opts: VttOptions = {}): string {
   const out: string[] = ['WEBVTT'];
   if (opts.mpegTs90k !== undefined) out.push(`X-TIMESTAMP-MAP=MPEGTS:${opts.mpegTs90k},LOCAL:00:00:00.000`);
   out.push('');
+  // a STYLE block must come before the first cue, and its CSS may hold no blank line or "-->"
+  if (opts.styles) out.push('STYLE', opts.styles.replace(/-->/g, '').replace(/\n\s*\n/g, '\n'), '');
   for (const c of cues) {
     const s = c.startMs - origin;
     const e = Math.min(c.endMs - origin, limit);
     if (e <= 0 || s >= limit || e <= s) continue;
-    out.push(`${fmt(Math.max(0, s))} --> ${fmt(e)}${c.settings ? ' ' + c.settings : ''}`, c.text, '');
+    out.push(`${vttTimestamp(Math.max(0, s))} --> ${vttTimestamp(e)}${c.settings ? ' ' + c.settings : ''}`, c.text, '');
   }
   return out.join('\n');
 }
 
 /** SRT → WebVTT with no shift (for serving a caption asset as .vtt). */
 export const srtToWebVtt = (srt: string): string => toWebVtt(parseCues(srt));
+
+export type CaptionFormat = 'srt' | 'vtt' | 'dfxp';
+
+/** A caption file of any stored format as WebVTT, shifted and cut as `opts` says. */
+export function captionToWebVtt(format: CaptionFormat, text: string, opts: VttOptions = {}): string {
+  if (format === 'dfxp') {
+    const doc = parseTtml(text);
+    return toWebVtt(doc.cues, { ...opts, styles: doc.styles });
+  }
+  return toWebVtt(parseCues(text), opts);
+}

@@ -16,6 +16,8 @@ export type PackagerFile =
   | { type: 'index'; f: number | null; video: boolean | null; audio: boolean | null }
   | { type: 'segment'; n: number; f: number | null; video: boolean | null; audio: boolean | null; ext: 'ts' | 'm4s' }
   | { type: 'init'; clip: number; f: number | null; video: boolean | null; audio: boolean | null }
+  | { type: 'iframes'; f: number | null; video: boolean | null; audio: boolean | null }
+  | { type: 'iframesSegment'; n: number; f: number | null; video: boolean | null; audio: boolean | null }
   | { type: 'subtitlesPlaylist'; n: number }
   | { type: 'subtitles'; n: number; clip: number }
   | { type: 'mpd' }
@@ -42,6 +44,8 @@ const FILE_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => PackagerFile, Packag
   [new RegExp(`^index${TRACKS}\\.m3u8$`), (m) => ({ type: 'index', ...tracksOf(m, 1) }), ['hls']],
   [new RegExp(`^seg-(\\d+)${TRACKS}\\.(ts|m4s)$`), (m) => ({ type: 'segment', n: Number(m[1]), ...tracksOf(m, 2), ext: m[5] as 'ts' | 'm4s' }), ['hls']],
   [new RegExp(`^init(?:-(\\d+))?${TRACKS}\\.mp4$`), (m) => ({ type: 'init', clip: Number(m[1] ?? 1), ...tracksOf(m, 2) }), ['hls', 'dash']],
+  [new RegExp(`^iframes${TRACKS}\\.m3u8$`), (m) => ({ type: 'iframes', ...tracksOf(m, 1) }), ['hls']],
+  [new RegExp(`^iframes-(\\d+)${TRACKS}\\.m4s$`), (m) => ({ type: 'iframesSegment', n: Number(m[1]), ...tracksOf(m, 2) }), ['hls']],
   [/^subtitles-(\d+)\.m3u8$/, (m) => ({ type: 'subtitlesPlaylist', n: Number(m[1]) }), ['hls']],
   [/^subtitles-(\d+)(?:-(\d+))?\.vtt$/, (m) => ({ type: 'subtitles', n: Number(m[1]), clip: Number(m[2] ?? 1) }), ['hls', 'dash']],
   [/^manifest\.mpd$/, () => ({ type: 'mpd' }), ['dash']],

@@ -9,15 +9,17 @@ import { DeliveryError } from '../errors.js';
 import { mediaPath } from '../serve/file.js';
 import { languageCode } from '../render/languages.js';
 import type { MediaBody } from './body.js';
-import { parseCues, toWebVtt } from './captions.js';
+import { captionToWebVtt } from './captions.js';
 import { buildMpd } from './dash/mpd.js';
 import { isMediaError, MediaError } from './errors.js';
-import { initSegment, mediaSegment } from './fmp4/writer.js';
-import { masterPlaylist, mediaPlaylist, subtitlePlaylist } from './hls/playlists.js';
+import { initSegment, keyFrameFragments, mediaSegment } from './fmp4/writer.js';
+import { iframePlaylist, masterPlaylist, mediaPlaylist, subtitlePlaylist } from './hls/playlists.js';
 import type { IndexCache } from './index-cache.js';
 import { mssFragment, mssManifest } from './mss/manifest.js';
 import { type FlavorUrl, type PackagerRequest, parseMs, parseTracks } from './packager-url.js';
-import { type CaptionTrack, type Presentation, type Rendition, locateSegment } from './presentation.js';
+import { type CaptionTrack, type Presentation, type Rendition, type ThumbnailTrack, locateSegment } from './presentation.js';
+import { entryStoryboard } from '../thumbnail/source.js';
+import { imageBandwidth } from '../thumbnail/storyboard.js';
 import { timelineFor, type Clip, flatPolicy, hlsPolicy, type SegmentPolicy } from './segment.js';
 import { tsSegment } from './ts/writer.js';
 
@@ -134,7 +136,7 @@ const setCount = (req: PackagerRequest): number => req.urls.reduce((n, u) => n +
  */
 function setsToCheck(req: PackagerRequest): (set: number) => boolean {
   const file = req.file;
-  if (file.type !== 'segment' && file.type !== 'init' && file.type !== 'fragment') return () => true;
+  if (file.type !== 'segment' && file.type !== 'init' && file.type !== 'fragment' && file.type !== 'iframesSegment') return () => true;
   const only = (file.f ?? 1) - 1;
   if (only < 0 || only >= setCount(req)) return () => true;
   return (set) => set === only;
@@ -185,6 +187,24 @@ function pick<T>(list: T[], f: number | null, what: string): T {
   return list[i];
 }
 
+/**
+ * The entry's storyboard as a thumbnail track of an unclipped single-entry presentation; its files
+ * are served (under the THUMBNAIL rules) by routes/thumbnail.ts, at the same root path for every
+ * protocol.
+ */
+function thumbnailTrack(deps: PackagerDeps, req: PackagerRequest, entry: Entry): ThumbnailTrack | undefined {
+  const pairs = req.urls[0].pairs;
+  if (!deps.config.thumbnailTracks || pairs.get('clipFrom') || pairs.get('clipTo') || req.urls.some((u) => u.pairs.get('sequence'))) return undefined;
+  const sb = entryStoryboard(deps.catalog, entry);
+  if (!sb) return undefined;
+  const l = sb.layout;
+  return {
+    base: `/p/${entry.partnerId}/sp/${entry.partnerId}00/storyboard/entry_id/${entry.id}/version/${entry.version}/`,
+    tileWidth: l.tileWidth, tileHeight: l.tileHeight, columns: l.columns, rows: l.rows,
+    sheetDurationMs: l.tilesPerSheet * l.intervalMs, sheets: l.sheets, bandwidth: imageBandwidth(l),
+  };
+}
+
 /** Answers one packager request. Throws DeliveryError (or MediaError) on refusal. */
 export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): Promise<PackagerAnswer> {
   const { sets, mainEntry } = resolveSources(req, deps, setsToCheck(req));
@@ -221,12 +241,28 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
 
   switch (file.type) {
     case 'master': {
-      const p: Presentation = { renditions: await all(), captions: captions(), container: req.container };
+      const p: Presentation = { renditions: await all(), captions: captions(), container: req.container, iframes: deps.config.hlsIframes, thumbnails: thumbnailTrack(deps, req, mainEntry) };
       return text('application/vnd.apple.mpegurl', masterPlaylist(p));
     }
     case 'index': {
       const r = await one(file.f, file.video, file.audio);
       return text('application/vnd.apple.mpegurl', mediaPlaylist(r, { container: req.container, video: !!r.clips[0].video, audio: !!r.clips[0].audio, f: file.f }));
+    }
+    case 'iframes': {
+      const r = await one(file.f, file.video, file.audio);
+      if (r.clips.length !== 1) throw notFound('I-frame playlists are made for single clips, not sequences');
+      if (!r.clips[0].video) throw notFound('no video track for an I-frame playlist');
+      if (req.container === 'fmp4' && file.audio) throw notFound('fMP4 I-frame playlists are video only (-v1)');
+      return text('application/vnd.apple.mpegurl', iframePlaylist(r, { container: req.container, video: true, audio: !!r.clips[0].audio, f: file.f }));
+    }
+    case 'iframesSegment': {
+      if (req.container !== 'fmp4') throw notFound('key-frame resources exist only for fMP4 (/container/fmp4/); MPEG-TS I-frames are ranges of the segments');
+      if (file.audio) throw notFound('key-frame resources are video only (-v1)');
+      const r = await one(file.f, true, false);
+      const tl = r.clips[0];
+      if (r.clips.length !== 1 || !tl.video) throw notFound('no video track for key frames');
+      if (file.n < 1 || file.n > tl.segments.length) throw notFound(`segment ${file.n} is out of range (1-${tl.segments.length})`);
+      return { kind: 'media', body: keyFrameFragments(tl, file.n - 1).body, filePath: sourceOf(file.f, 1).path };
     }
     case 'segment': {
       if ((file.ext === 'ts') !== (req.container === 'ts')) throw notFound(`.${file.ext} segments are not in this ${req.container === 'ts' ? 'MPEG-TS' : 'fMP4'} stream`);
@@ -258,7 +294,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       return { kind: 'media', body: mediaSegment(tl, tl.segments[at.seg], { sequence: file.n, dash: true }), filePath: sourceOf(file.f, at.clip + 1).path };
     }
     case 'mpd': {
-      const p: Presentation = { renditions: await all(), captions: captions(), container: 'fmp4' };
+      const p: Presentation = { renditions: await all(), captions: captions(), container: 'fmp4', thumbnails: thumbnailTrack(deps, req, mainEntry) };
       return text('application/dash+xml', buildMpd(p));
     }
     case 'subtitlesPlaylist': {
@@ -278,7 +314,13 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       } catch {
         throw new DeliveryError('FILE_NOT_FOUND', ', caption file is missing');
       }
-      const vtt = toWebVtt(parseCues(raw), { originMs: tl.originMs, durationMs: tl.durationMs, mpegTs90k: req.proto === 'hls' ? (req.container === 'ts' ? 126000 : 0) : undefined });
+      let vtt: string;
+      try {
+        vtt = captionToWebVtt(cap.asset.format, raw, { originMs: tl.originMs, durationMs: tl.durationMs, mpegTs90k: req.proto === 'hls' ? (req.container === 'ts' ? 126000 : 0) : undefined });
+      } catch {
+        // refused at import; a file changed on disk since then is not playable
+        throw new DeliveryError('FILE_NOT_FOUND', ', caption file cannot be read');
+      }
       return { kind: 'text', contentType: 'text/vtt; charset=UTF-8', body: vtt };
     }
     case 'mssManifest': {

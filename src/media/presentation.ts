@@ -31,6 +31,24 @@ export interface Presentation {
   captions: CaptionTrack[];
   /** fMP4 (HLS container/fmp4, DASH, MSS) or MPEG-TS (HLS default). */
   container: 'ts' | 'fmp4';
+  /** HLS: list an I-frame playlist per video variant in the master. */
+  iframes?: boolean;
+  /** The entry's storyboard as a thumbnail track (HLS image stream, DASH image adaptation set). */
+  thumbnails?: ThumbnailTrack;
+}
+
+export interface ThumbnailTrack {
+  /** Where its files are: a path from the server root, ending in "/" (they are not the packager's). */
+  base: string;
+  tileWidth: number;
+  tileHeight: number;
+  columns: number;
+  rows: number;
+  /** One sheet's time: columns x rows tiles. */
+  sheetDurationMs: number;
+  sheets: number;
+  /** Estimated, bits/s. */
+  bandwidth: number;
 }
 
 /** Track selector of a file name: "-v1-a1", "-v1", "-a1". */

@@ -104,6 +104,7 @@ export function renderPlayback(pb: Playback, now: number): Rendered {
   let contentType = 'text/xml; charset=UTF-8';
   const extra: Record<string, string> = {};
   let body: string;
+  let quotesRequestUrl = false;
 
   switch (renderer) {
     case 'm3u8': {
@@ -153,6 +154,7 @@ export function renderPlayback(pb: Playback, now: number): Rendered {
       extra['Content-Disposition'] = 'inline; filename=manifest.xml';
       // the same request on this server's public URL, asking for the SMIL form
       const footer = (pb.baseUrl + pb.request.rawUri).replaceAll('hdnetwork', 'hdnetworksmil').replaceAll('f4m', 'smil');
+      quotesRequestUrl = true;
       body = renderF4m({ entryId: pb.entry.id, mimeType: 'video/x-flv', durationSec: pb.durationSec, flavors: [], urlOnly: true, footerUrl: footer });
       break;
     }
@@ -183,5 +185,5 @@ export function renderPlayback(pb: Playback, now: number): Rendered {
   };
   for (const [k, v] of Object.entries(headers)) if (typeof v === 'string' && v.includes('{deliveryCode}')) headers[k] = v.replace(/\{deliveryCode\}/g, () => deliveryCode);
   if (pb.kalturaHeaders.length) headers['X-Kaltura'] = pb.kalturaHeaders;
-  return { status, headers, body };
+  return quotesRequestUrl ? { status, headers, body, quotesRequestUrl } : { status, headers, body };
 }

@@ -3,6 +3,8 @@ export interface Rendered {
   status: number;
   headers: Record<string, string | string[]>;
   body: string;
+  /** The body quotes the request URL as received (hdnetwork's footer), so it answers that URL only. */
+  quotesRequestUrl?: boolean;
 }
 
 /** A flavor as renderers see it (the reference's getFlavorAssetInfo). */

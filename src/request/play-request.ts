@@ -1,26 +1,22 @@
 // The one request model of playManifest: every parameter normalised once (aliases resolved,
 // numbers parsed, referrer decoded, KS taken from the header or the params), by one parser, from
 // the path pairs, the query string and the headers. Stages read this and nothing else.
+// Accepted and not modelled, because nothing in kdeliver's answer depends on them (README,
+// "Where kdeliver deliberately differs"): cdnHost/ch (no effect in Kaltura's code either),
+// uiConfId/ui/uiconf (Kaltura's ad-stitching play server only), muxedAudioLang (no muxed
+// per-language master in the built-in packager), clientTag and playSessionId (analytics only;
+// the answer cache leaves them out of its key, src/cache/manifest-cache.ts).
 import { DeliveryError } from '../errors.js';
 import { mergeParams, readPairs, splitPath } from './path-params.js';
-
-/** What the route knows about the HTTP request, without Fastify types. */
-export interface HttpFacts {
-  method: string;
-  /** Path and query exactly as received (kt signs this). */
-  rawUrl: string;
-  query: Record<string, unknown>;
-  /** Lower-case header names. */
-  headers: Record<string, string | string[] | undefined>;
-  isHttps: boolean;
-  clientIp: string;
-}
+import { flatHeaders, headerValue, type HttpFacts } from './http-facts.js';
 
 export interface PlayRequest {
   method: string;
   rawUri: string;
   isHttps: boolean;
   clientIp: string;
+  /** The client's country (HttpFacts.country), looked up on first use. */
+  country: () => string | null;
   userAgent: string;
   headers: Record<string, string>;
   entryId: string | null;
@@ -44,7 +40,6 @@ export interface PlayRequest {
   playbackRate: number;
   tracks: string;
   storageId: number | null;
-  cdnHost: string | null;
   deliveryProfileIds: number[] | null;
   deliveryCode: string;
   playbackContext: string | null;
@@ -56,14 +51,10 @@ export interface PlayRequest {
   hashes: Record<string, string>;
   sequence: string[] | null;
   defaultAudioLang: string | null;
-  muxedAudioLang: string | null;
   disableCaptions: boolean;
   type: string | null;
   /** JSONP callback, from the query string only. */
   callback: string | null;
-  clientTag: string | null;
-  playSessionId: string | null;
-  uiConfId: string | null;
   /** The raw merged parameters, for traces. */
   params: ReadonlyMap<string, string>;
 }
@@ -78,11 +69,6 @@ export const SHORT_NAMES: Record<string, string> = {
 
 const CALLBACK = /^[0-9_a-zA-Z.]*$/;
 
-export function headerValue(headers: HttpFacts['headers'], name: string): string | undefined {
-  const v = headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
 /** Decodes Kaltura's url-safe base64 referrer; anything that is not text becomes ''. */
 export function decodeReferrer(v: string): string {
   const b64 = v.replace(/-/g, '+').replace(/_/g, '/').replace(/ /g, '+');
@@ -95,16 +81,6 @@ export function decodeReferrer(v: string): string {
 /** The decoded `referrer` parameter, else the Referer header (never one carrying CR or LF). */
 export function referrerOf(param: string | null | undefined, refererHeader: string): string {
   return (param ? decodeReferrer(param) : '') || (/[\r\n]/.test(refererHeader) ? '' : refererHeader);
-}
-
-/** Header values by lower-case name, a repeated header's values joined with ", ". */
-export function flatHeaders(headers: HttpFacts['headers']): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) {
-    const s = Array.isArray(v) ? v.join(', ') : v;
-    if (s !== undefined) out[k.toLowerCase()] = s;
-  }
-  return out;
 }
 
 // PHP's is_numeric: decimal only, so "0x10", "0b1", "Infinity" are not numbers (Number() takes them)
@@ -182,6 +158,7 @@ export function parsePlayRequest(pathAfterAction: string, http: HttpFacts): Play
     rawUri: http.rawUrl,
     isHttps: http.isHttps,
     clientIp: http.clientIp,
+    country: http.country,
     userAgent: headers['user-agent'] ?? '',
     headers,
     entryId: get('entryId') || null,
@@ -199,7 +176,6 @@ export function parsePlayRequest(pathAfterAction: string, http: HttpFacts): Play
     playbackRate: num(params.get('playbackRate')) ?? 0,
     tracks: params.get('tracks') ?? '',
     storageId: num(get('storageId')),
-    cdnHost: get('cdnHost')?.replace(/^[a-z]+:\/\//i, '') || null,
     deliveryProfileIds,
     deliveryCode: get('deliveryCode') ?? '',
     playbackContext: get('playbackContext') ?? null,
@@ -210,13 +186,9 @@ export function parsePlayRequest(pathAfterAction: string, http: HttpFacts): Play
     hashes,
     sequence: seq ? list(seq) : null,
     defaultAudioLang: params.get('defaultAudioLang') || null,
-    muxedAudioLang: params.get('muxedAudioLang') || null,
     disableCaptions: !!params.get('disableCaptions') && params.get('disableCaptions') !== '0' && params.get('disableCaptions') !== 'false',
     type: params.get('type') || null,
     callback: cb !== null && CALLBACK.test(cb) ? cb : null,
-    clientTag: params.get('clientTag') || null,
-    playSessionId: params.get('playSessionId') || null,
-    uiConfId: get('uiConfId') || params.get('uiconf') || null,
     params,
   };
 }

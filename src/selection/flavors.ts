@@ -19,8 +19,6 @@ export interface SelectionInput {
   limitFlavors: AccessDecision['limitFlavors'];
   /** Asset ids a KS `downloadasset:{id}` privilege lets through LIMIT_FLAVORS. */
   downloadAssetIds: string[];
-  /** Skip the redundant-flavor optimisation (partner FEATURE_DISABLE_FLAVORS_OPTIMIZATION). */
-  disableOptimisation?: boolean;
 }
 
 export interface Dropped {

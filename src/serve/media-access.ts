@@ -3,29 +3,21 @@
 // every media route checks that signature and the entry's SERVE-context rules before a byte goes
 // out, so a protected entry cannot be fetched by guessing a serveFlavor or packager URL.
 import { createHmac } from 'node:crypto';
-import type { Catalog } from '../catalog/catalog.js';
-import type { Config } from '../config.js';
+import type { RequestEnv } from '../env.js';
 import { AssetStatus, type Entry, type FlavorAsset } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
 import { accessBlockedError, evaluateAccessRules, isFlavorAllowed } from '../access/evaluate.js';
 import { rulesOf } from '../access/entry-check.js';
 import { verifyKalturaToken } from '../delivery/tokenizers/kaltura.js';
-import { flatHeaders } from '../request/play-request.js';
+import { flatHeaders, type HttpFacts } from '../request/http-facts.js';
 
 /** How long a signed media URL stays valid: long enough for a whole viewing. */
 const MEDIA_URL_WINDOW_SECONDS = 24 * 3600;
 
-export interface MediaAccessContext {
-  catalog: Catalog;
-  config: Config;
-  now: number;
-  countryOf?: (ip: string) => string | null;
-}
+export type MediaAccessContext = Pick<RequestEnv, 'catalog' | 'config' | 'now'>;
 
-export interface MediaRequest {
-  rawUrl: string;
-  clientIp: string;
-  headers: Record<string, string | string[] | undefined>;
+/** The request's HTTP facts (the URL carries the signature) and what it asks for. */
+export interface MediaRequest extends Pick<HttpFacts, 'rawUrl' | 'clientIp' | 'headers' | 'country'> {
   entry: Entry;
   flavor?: FlavorAsset;
 }
@@ -76,7 +68,7 @@ export function checkMediaAccess(ctx: MediaAccessContext, req: MediaRequest): De
     entry: req.entry,
     readyAssets: catalog.listFlavors(req.entry.id).filter((f) => f.status === AssetStatus.READY),
     now,
-    countryOf: ctx.countryOf,
+    country: req.country,
   });
   if (decision.blocked) return accessBlockedError(decision);
   if (req.flavor && !isFlavorAllowed(decision.limitFlavors, req.flavor, null)) {

@@ -37,3 +37,18 @@ export function grabSprite(ffmpeg: string, file: string, o: { startSec: number; 
     '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', '-',
   ], timeoutMs);
 }
+
+/**
+ * A storyboard sheet: from `startSec`, the first frame of every `intervalSec` (the frame a
+ * `vid_sec` grab of that second shows), each scaled to exactly `tileWidth` x `tileHeight`, laid
+ * out left to right, top to bottom in `columns` x `rows`, in one decoding pass, as PNG. A sheet
+ * the video ends inside keeps its full size, the missing tiles black.
+ */
+export function grabSheet(ffmpeg: string, file: string, o: { startSec: number; spanSec: number; intervalSec: number; tileWidth: number; tileHeight: number; columns: number; rows: number }, timeoutMs = 120_000): Promise<Buffer> {
+  const i = o.intervalSec.toFixed(3);
+  return capture(ffmpeg, [
+    ...base, '-ss', o.startSec.toFixed(3), '-t', Math.max(0.04, o.spanSec).toFixed(3), '-i', file,
+    '-vf', `select='isnan(prev_pts)+gt(floor(t/${i})\\,floor(prev_pts*TB/${i}))',scale=${o.tileWidth}:${o.tileHeight},setsar=1,tile=${o.columns}x${o.rows}`,
+    '-fps_mode', 'passthrough', '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', '-',
+  ], timeoutMs);
+}

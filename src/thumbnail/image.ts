@@ -43,3 +43,11 @@ export async function repeatSprite(input: Buffer | string, slices: number, slice
     .composite(Array.from({ length: slices }, (_, i) => ({ input: one.data, left: i * width, top: 0 })))
     .png().toBuffer();
 }
+
+/** A storyboard sheet without ffmpeg: the first `count` tiles all show one picture, the rest black. */
+export async function repeatSheet(input: Buffer | string, count: number, l: { tileWidth: number; tileHeight: number; columns: number; rows: number }): Promise<Buffer> {
+  const one = await sharp(input, { limitInputPixels: LIMIT_INPUT_PIXELS }).resize({ width: l.tileWidth, height: l.tileHeight, fit: 'fill' }).png().toBuffer();
+  return sharp({ create: { width: l.tileWidth * l.columns, height: l.tileHeight * l.rows, channels: 3, background: '#000000' } })
+    .composite(Array.from({ length: count }, (_, i) => ({ input: one, left: (i % l.columns) * l.tileWidth, top: Math.floor(i / l.columns) * l.tileHeight })))
+    .png().toBuffer();
+}

@@ -7,12 +7,14 @@ import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Catalog } from '../catalog/catalog.js';
-import { AssetStatus, MediaType, type Entry, type FlavorAsset } from '../catalog/types.js';
+import { MediaType, type Entry, type FlavorAsset } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
 import { thumbnailCacheDir } from './cache-dir.js';
-import { FrameError, grabFrame, grabSprite } from './frames.js';
-import { renderImage, repeatSprite } from './image.js';
+import { FrameError, grabFrame, grabSheet, grabSprite } from './frames.js';
+import { renderImage, repeatSheet, repeatSprite } from './image.js';
 import { renditionKey, type ThumbnailRequest } from './params.js';
+import { frameSourceOf } from './source.js';
+import { sheetSpan, type StoryboardLayout } from './storyboard.js';
 
 export interface ThumbnailContext {
   catalog: Catalog;
@@ -27,14 +29,8 @@ export interface ThumbnailContext {
 export interface Thumbnail {
   data: Buffer;
   etag: string;
-  /** How it was made, for logs and tests: cache | default | frame | sprite | repeated-sprite. */
+  /** How it was made, for logs and tests: cache | default | frame | sprite | repeated-sprite | storyboard | repeated-storyboard. */
   source: string;
-}
-
-/** The video file frames are taken from: the source if it is READY, else the largest READY video flavor. */
-export function frameSourceOf(catalog: Catalog, entry: Entry): FlavorAsset | null {
-  const ready = catalog.listFlavors(entry.id).filter((f) => f.status === AssetStatus.READY && f.width > 0 && f.height > 0);
-  return ready.find((f) => f.isOriginal) ?? ready.sort((a, b) => b.width * b.height - a.width * a.height)[0] ?? null;
 }
 
 const inFlight = new Map<string, Promise<Thumbnail>>();
@@ -55,9 +51,39 @@ async function limited<T>(limit: number, fn: () => Promise<T>): Promise<T> {
 export async function getThumbnail(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest): Promise<Thumbnail> {
   const video = entry.mediaType === MediaType.IMAGE ? null : frameSourceOf(ctx.catalog, entry);
   const picture = entry.thumbnailFile ?? (entry.mediaType === MediaType.IMAGE ? entry.dataFile : null);
-  const key = createHash('sha1').update(JSON.stringify([
-    renditionKey(req), entry.id, entry.version, entry.updatedAt, picture, video?.id, video?.version,
-  ])).digest('hex').slice(0, 32);
+  return cachedPicture(ctx, entry, [renditionKey(req), entry.id, entry.version, entry.updatedAt, picture, video?.id, video?.version], () => render(ctx, entry, req, video, picture));
+}
+
+/**
+ * Sheet n (1-based) of the entry's storyboard: the frames of its tiles side by side (see
+ * grabSheet), made and cached like any thumbnail. Without ffmpeg every tile shows the default
+ * thumbnail, as sprites do.
+ */
+export async function getStoryboardSheet(ctx: ThumbnailContext, entry: Entry, layout: StoryboardLayout, video: FlavorAsset, n: number): Promise<Thumbnail> {
+  const picture = entry.thumbnailFile;
+  const key = ['storyboard', n, layout.tileWidth, layout.tileHeight, layout.columns, layout.rows, layout.intervalMs, layout.quality, layout.durationMs, entry.id, entry.version, entry.updatedAt, picture, video.id, video.version];
+  return cachedPicture(ctx, entry, key, async () => {
+    const span = sheetSpan(layout, n);
+    const file = join(ctx.mediaRoot, video.filePath);
+    try {
+      const png = await grabSheet(ctx.ffmpeg ?? 'ffmpeg', file, {
+        startSec: span.startMs / 1000, spanSec: (span.endMs - span.startMs) / 1000, intervalSec: layout.intervalMs / 1000,
+        tileWidth: layout.tileWidth, tileHeight: layout.tileHeight, columns: layout.columns, rows: layout.rows,
+      });
+      return { data: await sharp(png).jpeg({ quality: layout.quality }).toBuffer(), source: 'storyboard' };
+    } catch (e) {
+      if (!(e instanceof FrameError && e.missingTool) || !picture || !(await exists(join(ctx.mediaRoot, picture)))) {
+        throw new DeliveryError('FILE_NOT_FOUND', ', no frames could be taken from the video for the storyboard');
+      }
+    }
+    const sheet = await repeatSheet(join(ctx.mediaRoot, picture), span.count, layout);
+    return { data: await sharp(sheet).jpeg({ quality: layout.quality }).toBuffer(), source: 'repeated-storyboard' };
+  });
+}
+
+/** A picture from the disk cache, or rendered once (concurrent asks share the rendering) and kept there. */
+async function cachedPicture(ctx: ThumbnailContext, entry: Entry, keyParts: unknown[], make: () => Promise<Omit<Thumbnail, 'etag'>>): Promise<Thumbnail> {
+  const key = createHash('sha1').update(JSON.stringify(keyParts)).digest('hex').slice(0, 32);
   const dir = thumbnailCacheDir(ctx.dataDir, entry.partnerId, entry.id);
   const cached = join(dir, `${key}.jpg`);
   const etag = `"${key}"`;
@@ -66,7 +92,7 @@ export async function getThumbnail(ctx: ThumbnailContext, entry: Entry, req: Thu
   } catch { /* not made yet (or removed meanwhile): render it */ }
   let pending = inFlight.get(cached);
   if (!pending) {
-    pending = limited(ctx.concurrency ?? 2, () => render(ctx, entry, req, video, picture)).then(async (r) => {
+    pending = limited(ctx.concurrency ?? 2, make).then(async (r) => {
       // Answered once the file is in place (or given up), so the next request finds it on disk;
       // until then requests for it share this promise rather than rendering again
       await keepInCache(dir, cached, r.data);

@@ -2,7 +2,7 @@
 // serializers, the error catalogue and the front controller, driven through a small registry of
 // real service modules written for the test (the core is what is under test here).
 import t from 'tap';
-import { mergeRequestParams, parseBody, pathPairs, queryParams, unflatten } from '../../src/api/params.js';
+import { keyPath, mergeRequestParams, parseBody, pathPairs, queryParams, unflatten } from '../../src/api/params.js';
 import { readArgs, readPager } from '../../src/api/args.js';
 import { ApiError, API_ERRORS, defineApiErrors, fillTemplate, toExceptionObject } from '../../src/api/errors.js';
 import { replaceTokens, resolvePath, runMultiRequest, subRequests } from '../../src/api/multirequest.js';
@@ -22,6 +22,24 @@ t.test('flattened keys, path pairs, precedence', async (t) => {
   t.same(unflatten({ [Array(100).fill('a').join(':')]: 'deep', ok: '1' }), { ok: '1' }, 'keys deeper than any Kaltura object are dropped');
   const merged = mergeRequestParams(pathPairs('/service/s/action/a/format/1'), queryParams('format=2&x=q&f:a=1'), { format: '3', x: 'b', y: 'b', f: { b: '2' } });
   t.same(merged, { format: '1', x: 'q', y: 'b', f: { a: '1', b: '2' }, service: 's', action: 'a' }, 'path > query > body, objects merge');
+});
+
+t.test('PHP bracket names: the same paths as a:b:c', async (t) => {
+  t.same(keyPath('filter[entryIdEqual]'), ['filter', 'entryIdEqual']);
+  t.same(keyPath('1[filter][entryIdEqual]'), ['1', 'filter', 'entryIdEqual']);
+  t.same(keyPath('1:filter[advancedSearch:items][0]'), ['1', 'filter', 'advancedSearch', 'items', '0'], 'mixed with colons');
+  t.same(keyPath('a[b]junk[c]'), ['a', 'b'], 'after the last ], PHP ignores the rest');
+  t.same(keyPath('a[b'), ['a[b'], 'an unclosed first [ leaves the name as it is');
+  t.same(keyPath('a[b][c'), ['a', 'b'], 'an unclosed later [ ends the path');
+  t.equal(keyPath('[a]'), null, 'no base name: dropped, as PHP drops it');
+  t.same(queryParams('filter[entryIdEqual]=1_x&filter:entryIdEqual=2&ks=k'), { 'filter:entryIdEqual': '1_x', ks: 'k' }, 'one name in two spellings: the first wins');
+  t.same(unflatten(queryParams('a[]=x&a[]=y&a[7]=z&a[]=w&b[c][]=1')), { a: { 0: 'x', 1: 'y', 7: 'z', 8: 'w' }, b: { c: { 0: '1' } } }, '[] appends after the largest index');
+  t.same(parseBody('application/x-www-form-urlencoded', Buffer.from('1[service]=media&1[filter][nameLike]=my%20entry&format=1')).params,
+    { 1: { service: 'media', filter: { nameLike: 'my entry' } }, format: '1' });
+  t.same(pathPairs('/service/s/action/a/filter[idEqual]/0_x'), { service: 's', action: 'a', filter: { idEqual: '0_x' } });
+  t.same(unflatten({ 'f[x]': 1, g: { 'h[i]': 2 } }), { f: { x: 1 }, g: { h: { i: 2 } } }, 'JSON keys too');
+  t.same(unflatten(queryParams('__proto__[x]=1&a[constructor][b]=2&a[ok]=3')), { a: { ok: '3' } }, 'prototype keys are dropped');
+  t.same(unflatten(queryParams(`${'a'}${'[a]'.repeat(100)}=deep&ok=1`)), { ok: '1' }, 'too deep: dropped');
 });
 
 t.test('bodies: JSON with charset, form, multipart json field', async (t) => {
@@ -63,6 +81,10 @@ t.test('arguments: types, enums, mandatory, null, lengths, objects', async (t) =
   t.equal(err({ id__null: '' })?.code, 'PROPERTY_VALIDATION_CANNOT_BE_NULL');
   t.equal(err({ id: 'x', filter: { objectType: '<bad>' } })?.code, 'INVALID_OBJECT_TYPE');
   t.equal(err({ id: 'x', filter: 'scalar' })?.code, 'INVALID_OBJECT_TYPE');
+  const closed = { returns: 'string', handler: () => null, params: { filter: { type: 'object', kalturaType: 'KalturaThingFilter', properties: ['idEqual'] } } } as const;
+  t.same(readArgs(closed as any, { filter: { objectType: 'KalturaThingFilter', idEqual: 'x', idEqual__null: '' } }, []), { filter: { objectType: 'KalturaThingFilter', idEqual: 'x' } });
+  const refused = (() => { try { readArgs(closed as any, { filter: { idEqual: 'x', idEqul: 'y' } }, []); return null; } catch (e) { return e as ApiError; } })();
+  t.same(toExceptionObject(refused!), { code: 'PROPERTY_IS_NOT_DEFINED', message: 'The property "idEqul" is not defined on type "KalturaThingFilter"', objectType: 'KalturaAPIException', args: { PROP: 'idEqul', TYPE: 'KalturaThingFilter' } }, 'a closed object refuses any other property');
   t.same(readPager({ pageSize: '9999', pageIndex: '0' }), { pageSize: 500, pageIndex: 1 });
   t.same(readPager(null), { pageSize: 30, pageIndex: 1 });
 });
@@ -117,7 +139,8 @@ t.test('serializers', async (t) => {
   t.equal(serialize({ objectType: 'K' }, { format: 9, multi: false, callback: 'cb.x_1', executionTime: 0 }).body, 'cb.x_1({"objectType":"K"});');
   const bad = serialize({ objectType: 'K' }, { format: 9, multi: false, callback: 'alert(1)', executionTime: 0 });
   t.equal(bad.contentType, 'application/json');
-  t.match(JSON.parse(bad.body), { code: 'INVALID_JSONP_CALLBACK', objectType: 'KalturaAPIException' });
+  t.same(JSON.parse(bad.body), { code: 'INVALID_FIELD_VALUE', message: 'value in field [callback] is not valid', objectType: 'KalturaAPIException', args: { FIELD_NAME: 'callback' } });
+  t.notMatch(bad.body, 'alert', 'the rejected callback is not in the answer');
   t.match(JSON.parse(serialize({}, { format: 9, multi: false, callback: null, executionTime: 0 }).body), { code: 'MISSING_MANDATORY_PARAMETER', args: { PARAMETER_NAME: 'callback' } });
 });
 

@@ -13,6 +13,8 @@ t.test('redactApiUrl', async (t) => {
   t.equal(redactApiUrl('/api_v3/service/session/action/start/secret/S3CR3T/partnerId/309'), '/api_v3/service/session/action/start/secret/[redacted]/partnerId/309');
   t.equal(redactApiUrl('/api_v3/index.php?service=multirequest&1:ks=AAA&2%3Aks=BBB&ks=CCC&x=1'), '/api_v3/index.php?service=multirequest&1:ks=[redacted]&2%3Aks=[redacted]&ks=[redacted]&x=1');
   t.equal(redactApiUrl('/api_v3/service/baseentry/action/get/entryId/1_x/ks/KKK?format=1'), '/api_v3/service/baseentry/action/get/entryId/1_x/ks/[redacted]?format=1');
+  t.equal(redactApiUrl('/api_v3/index.php?service=multirequest&1[ks]=AAA&2%5Bks%5D=BBB&3%5bks%5d=CCC&ks[]=DDD&kss=1'), '/api_v3/index.php?service=multirequest&1[ks]=[redacted]&2%5Bks%5D=[redacted]&3%5bks%5d=[redacted]&ks[]=[redacted]&kss=1', 'PHP bracket names');
+  t.equal(redactApiUrl('/api_v3/service/multirequest/1:ks/AAA/2[ks]/BBB/kss/1'), '/api_v3/service/multirequest/1:ks/[redacted]/2[ks]/[redacted]/kss/1', 'flattened path pairs');
 });
 
 t.test('the access log of api_v3 carries no secret', async (t) => {
@@ -32,6 +34,8 @@ t.test('the access log of api_v3 carries no secret', async (t) => {
   await fetch(`${url}/api_v3/index.php?service=multirequest&1:service=baseentry&1:action=get&1:entryId=1_rcit0qgs&1:ks=${encodeURIComponent(ks)}&format=1`);
   await fetch(`${url}/api_v3/index.php?service=multirequest&1%3Aservice=baseentry&1%3Aaction=get&1%3AentryId=1_rcit0qgs&1%3Aks=${encodeURIComponent(ks)}&format=1`);
   await fetch(`${url}/api_v3/service/baseentry/action/get/entryId/1_rcit0qgs/ks/${ks}/format/1`);
+  await fetch(`${url}/api_v3/index.php?service=multirequest&1[service]=baseentry&1[action]=get&1[entryId]=1_rcit0qgs&1[ks]=${encodeURIComponent(ks)}&format=1`);
+  await fetch(`${url}/api_v3/index.php?service=multirequest&1%5Bservice%5D=baseentry&1%5Baction%5D=get&1%5BentryId%5D=1_rcit0qgs&1%5Bks%5D=${encodeURIComponent(ks)}&format=1`);
   await fetch(`${url}/api_v3/service/baseentry/action/get`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ks, entryId: '1_rcit0qgs', format: 1 }) });
   await new Promise((r) => setTimeout(r, 100));
   t.ok((log.match(/\/api_v3\//g) ?? []).length >= 6, 'the requests are logged');

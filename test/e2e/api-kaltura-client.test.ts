@@ -5,6 +5,7 @@ import t from 'tap';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import net from 'node:net';
 import kaltura from 'kaltura-client';
 import { startServer } from '../helpers/server.js';
 
@@ -56,6 +57,19 @@ t.test('kaltura-client against kdeliver', async (t) => {
     const flavor = s.app.catalog.getFlavor(f360.id)!;
     t.equal(bytes.length, statSync(mediaFile(flavor.filePath)).size, 'the whole flavor file');
     t.ok(bytes.equals(readFileSync(mediaFile(flavor.filePath))), 'byte for byte');
+  });
+
+  await t.test('a filter property the server does not apply is an error, never a longer list', async (t) => {
+    // the library sends every property it knows; tagsLike and orderBy are Kaltura's, not applied here
+    const tagged = new kaltura.objects.MediaEntryFilter({ tagsLike: 'no-such-tag' });
+    const err = await kaltura.services.media.listAction(tagged).execute(client).then(() => null, (e: any) => e);
+    t.same(err, { code: 'PROPERTY_IS_NOT_DEFINED', message: 'The property "tagsLike" is not defined on type "KalturaMediaEntryFilter"', objectType: 'KalturaAPIException', args: { PROP: 'tagsLike', TYPE: 'KalturaMediaEntryFilter' } });
+    const ordered = new kaltura.objects.AssetFilter({ entryIdEqual: '1_rcit0qgs', orderBy: '+createdAt' });
+    t.match(await kaltura.services.flavorAsset.listAction(ordered).execute(client).then(() => null, (e: any) => e), { code: 'PROPERTY_IS_NOT_DEFINED', args: { PROP: 'orderBy' } });
+    const pager = new kaltura.objects.FilterPager({ pageSize: 2, pageIndex: 2 });
+    const page = await kaltura.services.flavorAsset.listAction(new kaltura.objects.AssetFilter({ entryIdEqual: '1_rcit0qgs', statusEqual: 2 }), pager).execute(client);
+    t.equal(page.totalCount, 5, 'the properties it does apply still work, pager included');
+    t.equal(page.objects.length, 2);
   });
 
   await t.test('the documented download recipe, as written', async (t) => {
@@ -142,6 +156,36 @@ t.test('kaltura-client against kdeliver', async (t) => {
     await kaltura.services.session.end().execute(ct);
     const after = await kaltura.services.baseEntry.get('1_rcit0qgs').execute(ct).then(() => null, (e: any) => e);
     t.match(after, { code: 'INVALID_KS', args: { KS: 'LOGOUT', KS_ERROR_CODE: '-6' } });
+  });
+
+  await t.test('the library asks for gzip and reads every answer gzipped, errors included', async (t) => {
+    // a byte-for-byte relay in front of the server shows what really travels
+    const responses: string[] = [];
+    const relay = net.createServer((down) => {
+      const up = net.connect(Number(new URL(s.url).port), '127.0.0.1');
+      down.pipe(up);
+      up.on('data', (d: Buffer) => responses.push(d.toString('latin1')));
+      up.pipe(down);
+      up.on('error', () => down.destroy());
+      down.on('error', () => up.destroy());
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    t.teardown(() => new Promise<void>((r) => relay.close(() => r())));
+    const viaRelay = Object.assign(new kaltura.Configuration(), { serviceUrl: `http://127.0.0.1:${(relay.address() as net.AddressInfo).port}` });
+    viaRelay.setLogger({ log() {}, error() {}, debug() {} });
+    const c = new kaltura.Client(viaRelay);
+    c.setKs(ks);
+    t.equal(await kaltura.services.system.ping().execute(c), true, 'a four-byte answer');
+    const err = await kaltura.services.baseEntry.get('1_nope').execute(c).then(() => null, (e: any) => e);
+    t.match(err, { code: 'ENTRY_ID_NOT_FOUND', objectType: 'KalturaAPIException' }, 'an error');
+    const list = await kaltura.services.flavorAsset.listAction(new kaltura.objects.AssetFilter({ entryIdEqual: '1_rcit0qgs' })).execute(c);
+    t.equal(list.totalCount, 5, 'a list');
+    const heads = responses.join('').split(/(?=HTTP\/1\.1 )/).filter((x) => x.startsWith('HTTP/1.1 '));
+    t.equal(heads.length, 3, 'three answers went through the relay');
+    for (const h of heads) {
+      t.match(h, /\r\ncontent-encoding: gzip\r\n/i, 'gzipped');
+      t.match(h, /\r\nvary: Accept-Encoding\r\n/i);
+    }
   });
 
   await t.test('HTTP details: CORS preflight, gzip, XML default', async (t) => {

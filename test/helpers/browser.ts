@@ -40,6 +40,8 @@ const LIBS: Record<string, string> = {
   // dash.js 5 ships Smooth Streaming support as a separate bundle that adds dashjs.MssHandler
   // to the already loaded player; MediaPlayer picks it up when it is initialised
   '/lib/dash.mss.js': join(projectRoot, 'node_modules', 'dashjs', 'dist', 'modern', 'umd', 'dash.mss.min.js'),
+  // not on the page by default: a test that wants Shaka Player adds it with page.addScriptTag
+  '/lib/shaka.js': join(projectRoot, 'node_modules', 'shaka-player', 'dist', 'shaka-player.compiled.js'),
 };
 
 // The page keeps a log of what each player reported; the test side only polls `__state`.

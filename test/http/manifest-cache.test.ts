@@ -77,6 +77,53 @@ t.test('a kept answer is the answer the pipeline gives, byte for byte, for every
   t.equal(plain.app.manifestCache.stats().entries, 0, 'KDELIVER_MANIFEST_CACHE_ENTRIES=0 keeps nothing');
 });
 
+t.test('playSessionId, clientTag and _ are left out of the key, as Kaltura\'s cacher leaves them out', async (t) => {
+  const base = `${PM}/1_rcit0qgs/format/applehttp/protocol/http/a.m3u8`;
+  const ref = Buffer.from('https://sample.example.com/page').toString('base64url');
+  // as the Kaltura web player asks: a fresh playSessionId for every viewing
+  const viewings = [
+    `${base}?playSessionId=11111111-1111:22222222-2222&referrer=${ref}&clientTag=html5:v3.17.95`,
+    `${base}?playSessionId=33333333-3333:44444444-4444&referrer=${ref}&clientTag=html5:v3.17.95`,
+    `${base}?referrer=${ref}&playSessionId=55555555-5555:66666666-6666&clientTag=html5:v3.17.96&_=1700000000000`,
+    `${base}?referrer=${ref}`,
+  ];
+  const before = stats();
+  for (const path of viewings) {
+    const answer = await ask(cached, path);
+    t.equal(answer.status, 200, path);
+    t.same(answer, await ask(plain, path), `${path}: the answer the pipeline gives`);
+  }
+  t.equal(stats().hits, before.hits + viewings.length - 1, 'one answer kept, every later viewing a hit');
+
+  const other = (q: string) => ask(cached, `${base}?referrer=${ref}&${q}`);
+  const hits = stats().hits;
+  await other('tags=mbr');
+  await other('clientTagX=1');
+  t.equal(stats().hits, hits, 'other parameters, and names that only start alike, are still part of the key');
+
+  const jsonp = `${PM}/1_rcit0qgs/format/url/responseFormat/jsonp/a.mp4`;
+  const a = await ask(cached, `${jsonp}?callback=cb_a&playSessionId=1`);
+  const b = await ask(cached, `${jsonp}?callback=cb_b&playSessionId=2`);
+  t.match(a.body, /^cb_a\(/);
+  t.match(b.body, /^cb_b\(/, 'callback stays in the key: the JSONP body carries it');
+});
+
+t.test('an answer that quotes its own URL (hdnetwork) is reused for that exact URL only', async (t) => {
+  const base = `${PM}/1_rcit0qgs/format/hdnetwork/a.f4m`;
+  const one = `${base}?playSessionId=1:1`;
+  const two = `${base}?playSessionId=2:2`;
+  for (const path of [one, two, one, two, `${base}?clientTag=x`, base]) {
+    const answer = await ask(cached, path);
+    t.equal(answer.status, 200, path);
+    t.same(answer, await ask(plain, path), `${path}: the answer the pipeline gives`);
+    t.ok(answer.body.includes(path.replace('hdnetwork', 'hdnetworksmil').replace('f4m', 'smil').replace(/&/g, '&amp;')), `${path}: its own URL in the footer`);
+  }
+  await ask(cached, `${base}?clientTag=y`);
+  const before = stats();
+  await ask(cached, `${base}?clientTag=y`);
+  t.equal(stats().hits, before.hits + 1, 'the same URL again is a hit');
+});
+
 t.test('the caching headers follow the clock on a hit', async (t) => {
   const path = `${PM}/1_rcit0qgs/format/applehttp/protocol/http/a.m3u8?clock=1`;
   await ask(cached, path);

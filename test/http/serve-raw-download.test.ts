@@ -67,6 +67,22 @@ t.test('serveFlavor: wrong flavor, wrong entry, deleted entry, traversal', async
   }
 });
 
+t.test('serveFlavor: the partner in the path must be the entry\'s, as on the packager and flvclipper', async (t) => {
+  // 1_secure01 belongs to partner 310
+  const own = await get('/p/310/sp/31000/serveFlavor/entryId/1_secure01/v/1/flavorId/1_f1secur0/name/a.mp4', { method: 'HEAD' });
+  t.equal(own.status, 200, 'through its own partner');
+  for (const p of ['/p/309/sp/30900/serveFlavor/entryId/1_secure01/v/1/flavorId/1_f1secur0/name/a.mp4', '/p/309/serveFlavor/entryId/1_secure01/v/1/flavorId/1_f1secur0/name/a.mp4']) {
+    for (const method of ['GET', 'HEAD']) {
+      const r = await get(p, { method });
+      t.equal(r.status, 404, `${method} ${p}`);
+      t.equal(errorCode(r), '1', 'ENTRY_NOT_FOUND, as the packager answers');
+      t.not(r.headers.get('content-type'), 'video/mp4', 'no media');
+    }
+  }
+  const packager = await get('/hls/p/309/sp/30900/serveFlavor/entryId/1_secure01/v/1/flavorId/1_f1secur0/name/a.mp4/index.m3u8');
+  t.equal(errorCode(packager), '1', 'the packager gives the same error');
+});
+
 t.test('serveFlavor: a catalog path pointing outside the media folder is refused', async (t) => {
   s.app.catalog.db.prepare("UPDATE flavor_assets SET file_path = '../catalog.sqlite' WHERE id = '1_f4rcit00'").run();
   t.teardown(() => s.app.catalog.db.prepare("UPDATE flavor_assets SET file_path = '309/1_rcit0qgs/mobile-144p.3gp' WHERE id = '1_f4rcit00'").run());

@@ -1,14 +1,15 @@
 // Ingest when things go wrong, and the job queue across restarts: a disk that fills up
-// mid-transcode, ffmpeg killed half-way, a job left running by a process that died.
+// mid-transcode, ffmpeg killed half-way, a job left running by a process that died, a job another
+// process holds, a runner that lost its job.
 import t from 'tap';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { requireCommands } from '../helpers/system.js';
 import { loadConfig } from '../../src/config.js';
 import { openCatalog } from '../../src/catalog/open.js';
-import { addSource, runJob, type IngestContext } from '../../src/ingest/pipeline.js';
+import { addSource, claimJob, runJob, type IngestContext } from '../../src/ingest/pipeline.js';
 import { startIngestWorker } from '../../src/ingest/queue.js';
 import { ingestStore } from '../../src/ingest/store.js';
 import { filesUnder, makeSource } from './helpers.js';
@@ -90,17 +91,24 @@ t.test('a file that is not video or audio is refused before any entry exists', a
   await t.rejects(addSource(base, { partnerId: 310, file: src, entryId: '0_diskfull' }), { message: /another partner/ });
 });
 
-t.test('the queue survives a restart: a job left running by a dead process is taken over', async (t) => {
+const nowSec = () => Math.floor(Date.now() / 1000);
+const stagingDir = join(config.dataDir, 'tmp', 'ingest');
+/** A staging folder with a half-written file in it, as a runner leaves it. */
+function stagingLeftover(name: string): string {
+  const dir = join(stagingDir, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'half.mp4'), 'half-written');
+  return dir;
+}
+
+t.test('the queue survives a restart: a job left running by a dead process is taken over once its lease ran out', async (t) => {
   const added = await addSource(base, { partnerId: 309, file: src, entryId: '0_orphan01' });
-  // Pretend a process that has since died was running it, with a lease still in the future
-  const dead = spawn('true');
-  await new Promise((r) => dead.on('close', r));
-  catalog.db.prepare(`UPDATE ingest_jobs SET state = 'running', owner_pid = ?, lease_until = ? WHERE id = ?`)
-    .run(dead.pid, Math.floor(Date.now() / 1000) + 3600, added.jobId);
-  // ... and left a staging folder behind
-  const leftover = join(config.dataDir, 'tmp', 'ingest', `job-${added.jobId}`);
-  mkdirSync(leftover, { recursive: true });
-  writeFileSync(join(leftover, 'half.mp4'), 'half-written');
+  // Pretend a process that has since died was running it: its lease ran out unrenewed
+  catalog.db.prepare(`UPDATE ingest_jobs SET state = 'running', owner_token = 'deadattempt00000', owner_pid = 1, lease_until = ? WHERE id = ?`)
+    .run(nowSec() - 1, added.jobId);
+  // ... and left its staging folder behind (and one named as before attempt tokens)
+  const leftover = stagingLeftover(`job-${added.jobId}-deadattempt00000`);
+  const legacy = stagingLeftover(`job-${added.jobId}`);
 
   const queued = await addSource(base, { partnerId: 309, file: src, entryId: '0_queued01' });
   const worker = startIngestWorker(base, { pollMs: 200 });
@@ -112,7 +120,58 @@ t.test('the queue survives a restart: a job left running by a dead process is ta
   t.equal(catalog.getEntry('0_queued01')!.status, 2);
   t.equal(ingestStore(catalog.db).getJob(added.jobId)!.attempts, 1);
   await worker.idle();
-  t.same(filesUnder(join(config.dataDir, 'tmp')), [], 'the crash leftovers were cleaned');
+  t.notOk(existsSync(leftover) || existsSync(legacy), 'the crash leftovers were cleaned');
+  t.same(filesUnder(join(config.dataDir, 'tmp')), []);
+});
+
+t.test('a job another process holds is left alone, staging folder and all, until its lease runs out', async (t) => {
+  const store = ingestStore(catalog.db);
+  const added = await addSource(base, { partnerId: 309, file: src, entryId: '0_heldjob1' });
+  // Another process (on this machine or not: no pid is looked at) claims it and starts writing
+  const other = { token: 'otherattempt0001', pid: 999999, leaseUntil: nowSec() + 3600 };
+  t.ok(store.claimJob(added.jobId, other, nowSec()));
+  const folder = stagingLeftover(`job-${added.jobId}-${other.token}`);
+  const worker = startIngestWorker(base, { pollMs: 100 });
+  t.teardown(() => worker.stop());
+  await worker.idle();
+  await new Promise((r) => setTimeout(r, 600));
+  t.ok(existsSync(join(folder, 'half.mp4')), 'its staging folder is untouched');
+  t.match(store.getJob(added.jobId), { state: 'running', ownerToken: other.token, attempts: 1 }, 'the job is still the other process\'s');
+  t.equal(catalog.getEntry('0_heldjob1')!.status, 1, 'PRECONVERT');
+
+  // The other process stops renewing: once its lease has run out, the job is taken over under a new attempt
+  catalog.db.prepare('UPDATE ingest_jobs SET lease_until = ? WHERE id = ?').run(nowSec() - 1, added.jobId);
+  worker.nudge();
+  const outcome = await worker.waitFor(added.jobId);
+  t.equal(outcome.ok, true, outcome.error ?? '');
+  const job = store.getJob(added.jobId)!;
+  t.match(job, { state: 'done', attempts: 2 });
+  t.not(job.ownerToken, other.token);
+  t.notOk(existsSync(folder), 'the lapsed attempt\'s folder was removed');
+  t.equal(catalog.getEntry('0_heldjob1')!.status, 2);
+});
+
+t.test('a runner that lost its job stops and leaves the job and the entry to the new owner', async (t) => {
+  const store = ingestStore(catalog.db);
+  const added = await addSource(base, { partnerId: 309, file: src, entryId: '0_lostjob1', claim: true });
+  t.ok(added.claim);
+  // Its lease lapses (the process stalled) and another process takes the job over
+  catalog.db.prepare('UPDATE ingest_jobs SET lease_until = ? WHERE id = ?').run(nowSec() - 1, added.jobId);
+  const taker = claimJob(base, added.jobId);
+  t.ok(taker, 'taken over');
+  t.equal(claimJob(base, added.jobId), null, 'a held job cannot be claimed twice');
+  // The first runner carries on with its old token: its first renewal fails, and it stops
+  const outcome = await runJob({ ...base, leaseSeconds: 2 }, added.jobId, { token: added.claim!.token });
+  t.match(outcome, { ok: false, lost: true });
+  t.match(outcome.error, /lost job \d+: it did not renew its lease in time/);
+  t.match(store.getJob(added.jobId), { state: 'running', ownerToken: taker!.token }, 'the job is the new owner\'s, untouched');
+  t.equal(catalog.getEntry('0_lostjob1')!.status, 1, 'the entry is untouched (not ERROR)');
+  t.same(entryFiles('0_lostjob1'), [`${added.sourceFlavorId}.mp4`], 'nothing of the lost run in the media folder');
+  t.same(filesUnder(stagingDir), [], 'its own staging folder is gone');
+  // The new owner finishes it
+  const done = await runJob(base, added.jobId, { token: taker!.token });
+  t.equal(done.ok, true, done.error ?? '');
+  t.equal(catalog.getEntry('0_lostjob1')!.status, 2);
 });
 
 t.test('a phone video recorded sideways (rotation metadata) comes out upright', async (t) => {

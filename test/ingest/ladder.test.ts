@@ -96,6 +96,23 @@ t.test('ffmpeg failures become reasons a person can act on', async (t) => {
   t.match(failureReason('x', 1, null, 'in.mp4: Invalid data found when processing input'), /cannot be decoded.*upload a complete/);
 });
 
+t.test('an error ffmpeg only logs (exit status 0) is a failure in ffmpeg\'s own words, never "exit 0"', async (t) => {
+  // ffmpeg 5.1 when the output's folder disappears before +faststart re-opens the file
+  const log = '[mp4 @ 0x55] Unable to re-open /d/job-1/a.mp4 output file for shifting data\nError writing trailer of /d/job-1/a.mp4: No such file or directory\n';
+  const reason = failureReason('the 90p flavor (301961)', 0, null, log);
+  t.equal(reason, 'ffmpeg could not write the 90p flavor (301961): [mp4 @ 0x55] Unable to re-open /d/job-1/a.mp4 output file for shifting data; Error writing trailer of /d/job-1/a.mp4: No such file or directory');
+  t.notMatch(reason, /exit 0/);
+  const dir = mkdtempSync(join(tmpdir(), 'kdeliver-fakeff-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const fake = join(dir, 'ffmpeg');
+  writeFileSync(fake, `#!/bin/sh\nprintf '${log.replace(/\n/g, '\\n')}' >&2\nexit 0\n`);
+  chmodSync(fake, 0o755);
+  await t.rejects(runFfmpeg({ ffmpeg: fake, ffprobe: 'ffprobe' }, [], { durationSec: 1, what: 'the 90p flavor (301961)' }), { message: reason });
+  // an exit 0 with nothing about the output in the log is a success
+  writeFileSync(fake, '#!/bin/sh\necho "[h264 @ 0x1] error while decoding MB 3 4" >&2\nexit 0\n');
+  await runFfmpeg({ ffmpeg: fake, ffprobe: 'ffprobe' }, [], { durationSec: 1, what: 'x' });
+});
+
 t.test('a write error ffmpeg only logs (exit status 0) still fails the rendition', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kdeliver-fakeff-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

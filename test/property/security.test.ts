@@ -113,7 +113,7 @@ t.test('rule evaluator: any rules, any scope, a decision (never an exception)', 
     now: fc.integer({ min: 0, max: 2 ** 32 }),
   });
   fc.assert(fc.property(fc.array(rule, { maxLength: 5 }), scope, (rules, s) => {
-    const d = evaluateAccessRules(rules, { ...s, countryOf: (ip) => (ip.startsWith('1') ? 'GB' : null) });
+    const d = evaluateAccessRules(rules, { ...s, country: () => (s.clientIp.startsWith('1') ? 'GB' : null) });
     return Array.isArray(d.firedRules) && typeof d.blocked === 'boolean' && (d.previewSeconds === null || Number.isFinite(d.previewSeconds));
   }), { numRuns: 3000 });
   t.pass('3000 cases');

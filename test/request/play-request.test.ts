@@ -36,7 +36,8 @@ t.test('every short alias reaches its field, in the path and in the query', asyn
   const ref = b64url('https://www.example.com/page');
   // alias, value, field, expected
   const cases: [string, string, (r: ReturnType<typeof parse>) => unknown, unknown][] = [
-    ['ch', 'cdn.example.com', (r) => r.cdnHost, 'cdn.example.com'],
+    // ch and ui are accepted and not modelled (nothing depends on them): they reach the parameters
+    ['ch', 'cdn.example.com', (r) => r.params.get('ch'), 'cdn.example.com'],
     ['ct', '5000', (r) => r.clipTo, 5000],
     ['dc', 'code7', (r) => r.deliveryCode, 'code7'],
     ['e', '1_rcit0qgs', (r) => r.entryId, '1_rcit0qgs'],
@@ -55,7 +56,7 @@ t.test('every short alias reaches its field, in the path and in the query', asyn
     ['sf', '2500', (r) => r.seekFrom, 2500],
     ['si', '7', (r) => r.storageId, 7],
     ['t', 'mbr,web', (r) => r.tags, [['mbr'], ['web']]],
-    ['ui', '23448', (r) => r.uiConfId, '23448'],
+    ['ui', '23448', (r) => r.params.get('ui'), '23448'],
   ];
   t.equal(cases.length, 20);
   for (const [alias, value, field, expected] of cases) {
@@ -83,11 +84,11 @@ t.test('lookup is case-sensitive and nothing else has an alias', async (t) => {
 });
 
 t.test('path beats query string', async (t) => {
-  const r = parse('/entryId/1_path/format/applehttp/ks/pathks', { query: { entryId: '1_query', format: 'mpegdash', ks: 'queryks', clientTag: 'q' } });
+  const r = parse('/entryId/1_path/format/applehttp/ks/pathks', { query: { entryId: '1_query', format: 'mpegdash', ks: 'queryks', tracks: 'q' } });
   t.equal(r.entryId, '1_path');
   t.equal(r.format, 'applehttp');
   t.equal(r.ks, 'pathks');
-  t.equal(r.clientTag, 'q', 'query values the path does not set still count');
+  t.equal(r.tracks, 'q', 'query values the path does not set still count');
   t.equal(r.params.get('entryId'), '1_path');
 });
 
@@ -278,23 +279,29 @@ t.test('callback: only from the query string, and only a JS identifier path', as
 });
 
 t.test('parameters without aliases are read by their full name', async (t) => {
-  const r = parse('/entryId/x/kt/abc123/sequence/1_a,1_b/defaultAudioLang/spa/muxedAudioLang/eng/disableCaptions/1/type/media/playbackRate/1.5/tracks/v1-a1/clientTag/kmc/playSessionId/ps1/uiconf/99');
+  const r = parse('/entryId/x/kt/abc123/sequence/1_a,1_b/defaultAudioLang/spa/disableCaptions/1/type/media/playbackRate/1.5/tracks/v1-a1');
   t.equal(r.kt, 'abc123');
   t.same(r.sequence, ['1_a', '1_b']);
   t.equal(r.defaultAudioLang, 'spa');
-  t.equal(r.muxedAudioLang, 'eng');
   t.equal(r.disableCaptions, true);
   t.equal(r.type, 'media');
   t.equal(r.playbackRate, 1.5);
   t.equal(r.tracks, 'v1-a1');
-  t.equal(r.clientTag, 'kmc');
-  t.equal(r.playSessionId, 'ps1');
-  t.equal(r.uiConfId, '99', 'uiconf is read when uiConfId is absent');
-  t.equal(parse('/entryId/x/uiConfId/5/uiconf/6').uiConfId, '5');
   t.equal(parse('/entryId/x/disableCaptions/0').disableCaptions, false);
   t.equal(parse('/entryId/x/disableCaptions/false').disableCaptions, false);
   t.equal(parse('/entryId/x/expiry/1700000000').expiry, 1700000000);
-  t.equal(parse('/entryId/x', { query: { cdnHost: 'https://cdn.example.com' } }).cdnHost, 'cdn.example.com', 'scheme stripped');
+});
+
+t.test('cdnHost, uiConfId/uiconf, muxedAudioLang, clientTag and playSessionId are accepted and change nothing', async (t) => {
+  const model = (r: ReturnType<typeof parse>) => {
+    const { params: _params, ...rest } = r;
+    return rest;
+  };
+  const plain = parse('/entryId/x/format/applehttp/a.m3u8');
+  const path = parse('/entryId/x/format/applehttp/ch/cdn.example.com/uiConfId/5/uiconf/6/muxedAudioLang/eng/clientTag/kmc/playSessionId/ps1/a.m3u8');
+  const query = parse('/entryId/x/format/applehttp/a.m3u8', { query: { cdnHost: 'https://cdn.example.com', ui: '7', muxedAudioLang: 'spa', clientTag: 'html5:v3', playSessionId: 'a:b' } });
+  t.same(model(path), model(plain), 'in the path');
+  t.same(model(query), model(plain), 'in the query');
 });
 
 t.test('HTTP facts are carried over', async (t) => {

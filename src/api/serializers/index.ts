@@ -35,8 +35,9 @@ export function serialize(result: unknown, opts: { format: number; multi: boolea
     case FORMATS.JSONP: {
       const cb = opts.callback ?? '';
       if (!JSONP_CALLBACK.test(cb)) {
-        // without a usable callback the answer is a plain JSON error, never script built from input
-        const err = cb === '' ? new ApiError('MISSING_MANDATORY_PARAMETER', { PARAMETER_NAME: 'callback' }) : new ApiError('INVALID_JSONP_CALLBACK', { CALLBACK: cb.slice(0, 64) });
+        // without a usable callback the answer is a plain JSON error, never script built from
+        // input, and it names the field, never the value: a rejected callback is not echoed back
+        const err = cb === '' ? new ApiError('MISSING_MANDATORY_PARAMETER', { PARAMETER_NAME: 'callback' }) : new ApiError('INVALID_FIELD_VALUE', { FIELD_NAME: 'callback' });
         return { contentType: 'application/json', body: toJson(toExceptionObject(err)) };
       }
       return { contentType: 'application/javascript', body: `${cb}(${toJson(wireValue(result, opts.multi))});` };

@@ -1,7 +1,7 @@
 // baseEntry and media: get and list entries of the calling partner, and the playback context
 // the web player loads media with.
 import type { EntryFilter } from '../../catalog/catalog.js';
-import { EntryType } from '../../catalog/types.js';
+import { EntryStatus, EntryType } from '../../catalog/types.js';
 import { ApiError } from '../errors.js';
 import { ID_ARG, listArgs, objInt, objList, objString, readPager } from '../args.js';
 import { callPartnerId, entryApiObject, partnerEntry } from '../lookup.js';
@@ -11,29 +11,45 @@ import { playbackContext } from '../playback-context.js';
 import { baseEntryIngestActions, mediaIngestActions } from './media-ingest.js';
 import type { ActionSpec, ApiContext, ApiObject, ServiceModule } from '../types.js';
 
-/** Kaltura's KalturaBaseEntryFilter fields this server honours → the catalog's filter. */
+/** What an `xEqual` and an `xIn` field ask for together (Kaltura ANDs them): undefined when neither is set. */
+export function equalAndIn<T>(equal: T | undefined, list: T[] | undefined): T[] | undefined {
+  if (equal === undefined) return list;
+  return list === undefined || list.includes(equal) ? [equal] : [];
+}
+
+/**
+ * redirectFromEntryId names an entry and means "that entry, or the one it redirects to when that
+ * one is READY" (a live entry's recording, say); an entry of another partner, or none, matches nothing.
+ */
+function redirectTarget(ctx: ApiContext, id: string): string | null {
+  const pid = callPartnerId(ctx);
+  const from = ctx.catalog.getEntry(id);
+  if (!from || from.partnerId !== pid) return null;
+  const to = from.redirectEntryId ? ctx.catalog.getEntry(from.redirectEntryId) : undefined;
+  return to && to.partnerId === pid && to.status === EntryStatus.READY ? to.id : from.id;
+}
+
+/** Kaltura's KalturaBaseEntryFilter fields (every one src/api/filters.ts lists) → the catalog's filter. */
 export function entryFilter(ctx: ApiContext, f: Params | null, mediaOnly: boolean): EntryFilter {
   const filter: EntryFilter = { partnerId: callPartnerId(ctx) };
   const idEqual = objString(f, 'idEqual');
-  const idIn = objList(f, 'idIn');
-  if (idEqual !== undefined) filter.idIn = [idEqual];
-  if (idIn !== undefined) filter.idIn = filter.idIn ? filter.idIn.filter((id) => idIn.includes(id)) : idIn;
+  let ids = equalAndIn(idEqual, objList(f, 'idIn'));
   const redirect = objString(f, 'redirectFromEntryId');
-  if (redirect !== undefined) filter.redirectFromEntryId = redirect;
+  if (redirect !== undefined) {
+    const target = redirectTarget(ctx, redirect);
+    ids = target === null ? [] : equalAndIn(target, ids);
+  }
+  if (ids !== undefined) filter.idIn = ids;
   const ref = objString(f, 'referenceIdEqual');
   if (ref !== undefined) filter.referenceIdEqual = ref;
   const nameLike = objString(f, 'nameLike');
   if (nameLike !== undefined && nameLike !== '') filter.nameLike = nameLike;
-  const statusEqual = objInt(f, 'statusEqual', 'KalturaEntryStatus');
-  const statusIn = objList(f, 'statusIn');
-  if (statusIn !== undefined) filter.statusIn = statusIn.map(Number).filter(Number.isInteger);
-  if (statusEqual !== undefined) filter.statusIn = [statusEqual];
+  const statuses = equalAndIn(objInt(f, 'statusEqual', 'KalturaEntryStatus'), objList(f, 'statusIn')?.map(Number).filter(Number.isInteger));
+  if (statuses !== undefined) filter.statusIn = statuses;
   const mediaType = objInt(f, 'mediaTypeEqual', 'KalturaMediaType');
   if (mediaType !== undefined) filter.mediaTypeEqual = mediaType;
-  const typeEqual = objInt(f, 'typeEqual', 'KalturaEntryType');
-  const typeIn = objList(f, 'typeIn');
-  if (typeIn !== undefined) filter.typeIn = typeIn.map(Number).filter(Number.isInteger);
-  if (typeEqual !== undefined) filter.typeIn = [typeEqual];
+  const types = equalAndIn(objInt(f, 'typeEqual', 'KalturaEntryType'), objList(f, 'typeIn')?.map(Number).filter(Number.isInteger));
+  if (types !== undefined) filter.typeIn = types;
   if (mediaOnly) filter.typeIn = (filter.typeIn ?? [EntryType.MEDIA_CLIP]).filter((t) => t === EntryType.MEDIA_CLIP);
   // Kaltura skips its default status filter when the entry is named (idEqual, redirectFromEntryId)
   if (idEqual !== undefined || redirect !== undefined) filter.includeDeleted = true;

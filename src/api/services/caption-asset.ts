@@ -6,7 +6,7 @@ import { checkEntryAccess, rulesOf } from '../../access/entry-check.js';
 import { mediaPath } from '../../serve/file.js';
 import { AssetStatus, EntryStatus, type CaptionAsset } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
-import { srtToWebVtt } from '../../media/captions.js';
+import { captionToWebVtt } from '../../media/captions.js';
 import { ID_ARG, listArgs, pageOf } from '../args.js';
 import { ApiError } from '../errors.js';
 import { partnerAssets, partnerCaption, requestProtocol } from '../lookup.js';
@@ -25,7 +25,7 @@ function servedCaption(ctx: ApiContext, id: string): CaptionAsset {
     try {
       // the PLAY checks of playManifest (session, rules, moderation, schedule), without its delivery stages
       const req = playRequestFor(ctx, entry, `/format/url/protocol/${requestProtocol(ctx)}`, ctx.ks?.raw ?? null);
-      checkEntryAccess({ catalog: ctx.catalog, now: ctx.now }, req, entry, partner, 'PLAY');
+      checkEntryAccess(ctx, req, entry, partner, 'PLAY');
     } catch (e) {
       if (e instanceof DeliveryError) throw new ApiError('ACCESS_CONTROL_RESTRICTED', { ENTRY_ID: entry.id, REASON: e.message });
       throw e;
@@ -33,6 +33,12 @@ function servedCaption(ctx: ApiContext, id: string): CaptionAsset {
   }
   return c;
 }
+
+const SERVE_TYPES: Record<CaptionAsset['format'], string> = {
+  vtt: 'text/vtt; charset=utf-8',
+  srt: 'text/plain; charset=utf-8',
+  dfxp: 'application/ttml+xml; charset=utf-8',
+};
 
 async function readCaptionFile(ctx: ApiContext, c: CaptionAsset): Promise<string> {
   try {
@@ -70,13 +76,13 @@ export const captionAssetService: ServiceModule = {
       async handler(ctx, a): Promise<FileResult> {
         const c = servedCaption(ctx, a.captionAssetId);
         return {
-          kind: 'file', contentType: c.format === 'vtt' ? 'text/vtt; charset=utf-8' : 'text/plain; charset=utf-8', body: await readCaptionFile(ctx, c),
+          kind: 'file', contentType: SERVE_TYPES[c.format], body: await readCaptionFile(ctx, c),
           headers: { 'content-disposition': `inline; filename="${c.id}.${c.format}"` },
         };
       },
     },
     serveWebVTT: {
-      description: 'The caption as WebVTT (SRT is converted); segment parameters are accepted and the whole file is one segment',
+      description: 'The caption as WebVTT (SRT and DFXP are converted); segment parameters are accepted and the whole file is one segment',
       auth: 'optional',
       params: {
         captionAssetId: ID_ARG,
@@ -89,7 +95,14 @@ export const captionAssetService: ServiceModule = {
       async handler(ctx, a): Promise<FileResult> {
         const c = servedCaption(ctx, a.captionAssetId);
         const text = await readCaptionFile(ctx, c);
-        return { kind: 'file', contentType: 'text/vtt; charset=utf-8', body: c.format === 'vtt' ? text : srtToWebVtt(text) };
+        let body: string;
+        try {
+          body = c.format === 'vtt' ? text : captionToWebVtt(c.format, text);
+        } catch {
+          // TTML is checked at import: only a file changed on disk since then gets here
+          throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: c.id });
+        }
+        return { kind: 'file', contentType: 'text/vtt; charset=utf-8', body };
       },
     },
   },

@@ -1,5 +1,5 @@
 // conversionProfile: the ladders a partner's uploads are transcoded into (src/ingest).
-import { listArgs } from '../args.js';
+import { listArgs, objInt, objList, objString, pageOf } from '../args.js';
 import { ApiError } from '../errors.js';
 import { callPartnerId } from '../lookup.js';
 import { listResponse } from '../objects.js';
@@ -10,6 +10,7 @@ function defaultProfileId(ctx: ApiContext, profiles: ConversionProfile[]): numbe
   return ctx.partner?.defaultConversionProfileId ?? profiles.find((p) => p.isDefault)?.id ?? null;
 }
 
+/** Every profile is an enabled (status "2") media (type 1) profile. */
 function profileObject(p: ConversionProfile, isDefault: boolean): ApiObject {
   return {
     objectType: 'KalturaConversionProfile',
@@ -23,12 +24,28 @@ export const conversionProfileService: ServiceModule = {
   description: 'Transcoding ladders (the flavor params an upload is converted into)',
   actions: {
     list: {
+      description: 'Lists the partner\'s conversion profiles (filters: idEqual, idIn, systemNameEqual, systemNameIn, typeEqual, statusEqual, statusIn)',
       params: listArgs('KalturaConversionProfileFilter'),
       returns: 'KalturaConversionProfileListResponse',
-      handler(ctx) {
+      handler(ctx, a) {
         const profiles = ctx.catalog.listConversionProfiles(callPartnerId(ctx));
         const dflt = defaultProfileId(ctx, profiles);
-        return listResponse('KalturaConversionProfileListResponse', profiles.map((p) => profileObject(p, p.id === dflt)), profiles.length);
+        const f = a.filter;
+        const idEqual = objInt(f, 'idEqual');
+        const idIn = objList(f, 'idIn')?.map(Number);
+        const nameEqual = objString(f, 'systemNameEqual');
+        const nameIn = objList(f, 'systemNameIn');
+        const type = objString(f, 'typeEqual');
+        const status = objString(f, 'statusEqual');
+        const statusIn = objList(f, 'statusIn');
+        const all = profiles.map((p) => profileObject(p, p.id === dflt)).filter((o) => (idEqual === undefined || o.id === idEqual)
+          && (idIn === undefined || idIn.includes(o.id as number))
+          && (nameEqual === undefined || o.systemName === nameEqual)
+          && (nameIn === undefined || nameIn.includes(o.systemName as string))
+          && (type === undefined || String(o.type) === type)
+          && (status === undefined || o.status === status)
+          && (statusIn === undefined || statusIn.includes(o.status as string)));
+        return listResponse('KalturaConversionProfileListResponse', pageOf(all, a.pager), all.length);
       },
     },
     get: {

@@ -9,7 +9,10 @@ import type { Params } from '../params.js';
 import { flavorDownloadUrl } from '../playback-context.js';
 import type { ApiContext, ServiceModule } from '../types.js';
 
-/** The partner's flavors the filter names (src/api/lookup.ts partnerAssets), narrowed by status, flavor params and tags. */
+/** LIKE '%value%' on a comma-joined tags string, as Kaltura matches tagsLike (case-insensitive). */
+const tagsContain = (tags: readonly string[], value: string): boolean => tags.join(',').toLowerCase().includes(value.toLowerCase());
+
+/** The partner's flavors a KalturaFlavorAssetFilter names (src/api/lookup.ts partnerAssets), narrowed by status, flavor params and tags. */
 function filteredFlavors(ctx: ApiContext, f: Params | null): FlavorAsset[] {
   const flavors = partnerAssets(ctx, f, (id) => ctx.catalog.listFlavors(id), (id) => ctx.catalog.getFlavor(id));
   const statusEqual = objInt(f, 'statusEqual', 'KalturaFlavorAssetStatus');
@@ -21,7 +24,7 @@ function filteredFlavors(ctx: ApiContext, f: Params | null): FlavorAsset[] {
     && (statusIn === undefined || statusIn.includes(x.status))
     && (paramsEqual === undefined || x.flavorParamsId === paramsEqual)
     && (paramsIn === undefined || paramsIn.includes(x.flavorParamsId))
-    && (tagsLike === undefined || x.tags.some((t) => t.includes(tagsLike))));
+    && (tagsLike === undefined || tagsContain(x.tags, tagsLike)));
 }
 
 export const flavorAssetService: ServiceModule = {
@@ -36,7 +39,7 @@ export const flavorAssetService: ServiceModule = {
     },
     list: {
       description: 'Lists flavor assets (filters: entryIdEqual, entryIdIn, idEqual, idIn, statusEqual, statusIn, flavorParamsIdEqual, flavorParamsIdIn, tagsLike)',
-      params: listArgs('KalturaAssetFilter'),
+      params: listArgs('KalturaFlavorAssetFilter'),
       returns: 'KalturaFlavorAssetListResponse',
       handler(ctx, a) {
         const all = filteredFlavors(ctx, a.filter);
@@ -122,7 +125,7 @@ export const flavorParamsService: ServiceModule = {
         const tags = objList(a.filter, 'tagsMultiLikeOr');
         const all = ctx.catalog.listFlavorParams().filter((p) => (idEqual === undefined || p.id === idEqual)
           && (idIn === undefined || idIn.includes(p.id))
-          && (tags === undefined || p.tags.some((t) => tags.includes(t))));
+          && (tags === undefined || tags.some((t) => tagsContain(p.tags, t))));
         return listResponse('KalturaFlavorParamsListResponse', pageOf(all, a.pager).map(flavorParamsObject), all.length);
       },
     },

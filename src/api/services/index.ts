@@ -31,6 +31,9 @@
 //  INTERNAL_SERVERL_ERROR (and is logged).
 //  Partner isolation: use the helpers of src/api/lookup.ts (partnerEntry, partnerFlavor, ...),
 //  which answer another partner's ids exactly as unknown ones.
+//  List actions: `params: listArgs('KalturaThingFilter')` (src/api/args.ts), with the filter class
+//  and every property the handler applies in src/api/filters.ts. Any other property is refused
+//  before the handler runs, so the handler must apply each listed one exactly (or refuse it).
 //  Multirequest, formats, CORS, gzip, responseProfile and the schema come for free.
 import { baseEntryService, mediaService } from './base-entry.js';
 import { captionAssetService } from './caption-asset.js';

@@ -97,6 +97,17 @@ export function buildMpd(p: Presentation): string {
         out.push('</AdaptationSet>');
       }
     }
+    const th = p.thumbnails;
+    if (th && clipCount === 1) {
+      // DASH-IF IOP 6.2.6 thumbnail tiles, as dash.js reads them: the Representation's size is a
+      // whole sheet, the essential property its grid, one SegmentTemplate "segment" per sheet
+      out.push(`<AdaptationSet id="${setId++}" contentType="image" mimeType="image/jpeg">`);
+      out.push(`<SegmentTemplate media="${esc(th.base)}sheet-$Number$.jpg" timescale="1000" duration="${th.sheetDurationMs}" startNumber="1"/>`);
+      out.push(`<Representation id="thumbnails" bandwidth="${th.bandwidth}" width="${th.tileWidth * th.columns}" height="${th.tileHeight * th.rows}">`);
+      out.push(`<EssentialProperty schemeIdUri="http://dashif.org/thumbnail_tile" value="${th.columns}x${th.rows}"/>`);
+      out.push('</Representation>');
+      out.push('</AdaptationSet>');
+    }
     out.push('</Period>');
     periodStart += ref.durationMs;
   }

@@ -2,7 +2,7 @@
 // (moof/traf/tfhd/tfdt/trun + mdat, preceded by styp and sidx for DASH). Headers come from the
 // index alone; the mdat payload is a list of source byte spans.
 import { partsBody, type MediaBody, type Part } from '../body.js';
-import { dtsAt, type TrackIndex } from '../mp4/index-types.js';
+import { dtsAt, isKeyFrame, type TrackIndex } from '../mp4/index-types.js';
 import type { Segment, Timeline, TrackTiming } from '../segment.js';
 import { mdatHeader, mdiaBox, mvhdBox, stsdBox, tkhdBox } from '../track-boxes.js';
 import { box, fullBox, u16, u32, u64 } from './boxes.js';
@@ -74,6 +74,35 @@ export interface FragmentOptions {
 
 /** Describes one media segment of a timeline for the chosen tracks (already chosen in the timeline). */
 export function mediaSegment(tl: Timeline, seg: Segment, opts: FragmentOptions): MediaBody {
+  return partsBody(fragmentParts(tl, seg, opts), tl.video && seg.video ? 'video/mp4' : 'audio/mp4');
+}
+
+/**
+ * The video key frames of segment `segIndex`, each as a fragment of its own (moof + mdat of one
+ * sample), one after the other in one body: an fMP4 I-frame playlist names each by byte range,
+ * and each decodes after the video init segment. Ranges are by sample number.
+ */
+export function keyFrameFragments(tl: Timeline, segIndex: number): { body: MediaBody; ranges: Map<number, { offset: number; length: number }> } {
+  const seg = tl.segments[segIndex];
+  const ranges = new Map<number, { offset: number; length: number }>();
+  const parts: Part[] = [];
+  const v = tl.video;
+  if (v && seg?.video) {
+    const t = v.track;
+    let offset = 0;
+    for (let i = seg.video.first; i < seg.video.end; i++) {
+      if (t.sync && !isKeyFrame(t, i)) continue;
+      const one = fragmentParts(tl, { startMs: seg.startMs, durationMs: seg.durationMs, video: { first: i, end: i + 1 }, audio: null }, { sequence: i + 1, dash: false });
+      const length = one.reduce((n, p) => n + p.length, 0);
+      ranges.set(i, { offset, length });
+      parts.push(...one);
+      offset += length;
+    }
+  }
+  return { body: partsBody(parts, 'video/mp4'), ranges };
+}
+
+function fragmentParts(tl: Timeline, seg: Segment, opts: FragmentOptions): Part[] {
   const plans: TrafPlan[] = [];
   const spans: Part[] = [];
   const keySets = new Map<TrackIndex, (i: number) => boolean>();
@@ -116,6 +145,6 @@ export function mediaSegment(tl: Timeline, seg: Segment, opts: FragmentOptions):
         u32((moof.length + 8 + mdatBytes) & 0x7fffffff), u32(dur), u32(0x90000000)));
     }
   }
-  return partsBody([...head, moof, mdatHead, ...spans], tl.video && seg.video ? 'video/mp4' : 'audio/mp4');
+  return [...head, moof, mdatHead, ...spans];
 }
 

@@ -1,5 +1,6 @@
 // HLS playlists: the master (variants, AUDIO and SUBTITLES groups) and media playlists with exact
 // segment durations. URLs are relative: every file of a set lives in the same URL directory.
+import { iframeBandwidth, iframesOf } from '../iframes.js';
 import { type CaptionTrack, type Presentation, type Rendition, averageBandwidth, codecsOf, peakBandwidth, trackSuffix } from '../presentation.js';
 
 const q = (s: string): string => `"${s.replace(/["\r\n]/g, '')}"`;
@@ -50,6 +51,49 @@ export function masterPlaylist(p: Presentation): string {
     if (subs) attrs.push('SUBTITLES="subs"');
     lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, `index-f${r.f}${trackSuffix(v, a)}.m3u8`);
   }
+  if (p.iframes) {
+    // one I-frame stream per video variant, as nginx-vod-module writes them (single clips only)
+    for (const r of variants) {
+      const tl = r.clips[0];
+      if (!r.hasVideo || r.clips.length !== 1 || !tl.video) continue;
+      const frames = iframesOf(tl, p.container);
+      if (!frames.length) continue;
+      const bw = iframeBandwidth(frames);
+      const attrs = [`BANDWIDTH=${bw.peak}`, `AVERAGE-BANDWIDTH=${bw.average}`];
+      if (r.width && r.height) attrs.push(`RESOLUTION=${r.width}x${r.height}`);
+      const codecs = codecsOf(tl, true, false);
+      if (codecs) attrs.push(`CODECS=${q(codecs)}`);
+      attrs.push(`URI=${q(`iframes-f${r.f}${iframeTracks(p.container, r.hasAudio && muxedAudio)}.m3u8`)}`);
+      lines.push(`#EXT-X-I-FRAME-STREAM-INF:${attrs.join(',')}`);
+    }
+  }
+  const th = p.thumbnails;
+  // the HLS Image Media Playlist extension (Roku): RESOLUTION is one tile's
+  if (th) lines.push(`#EXT-X-IMAGE-STREAM-INF:BANDWIDTH=${th.bandwidth},RESOLUTION=${th.tileWidth}x${th.tileHeight},CODECS="jpeg",URI=${q(`${th.base}images.m3u8`)}`);
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Tracks in an I-frame playlist's name: MPEG-TS ranges point into the variant's own segments (so
+ * a cache holding them serves both), fMP4 ranges into video-only key-frame resources.
+ */
+const iframeTracks = (container: 'ts' | 'fmp4', muxedAudio: boolean): string => trackSuffix(true, container === 'ts' && muxedAudio);
+
+/** I-frame playlist of one rendition: every key frame as a byte range, lasting until the next one. */
+export function iframePlaylist(r: Rendition, o: MediaPlaylistOptions): string {
+  const tl = r.clips[0];
+  const frames = iframesOf(tl, o.container);
+  const f = o.f === null ? '' : `-f${o.f}`;
+  const segSuffix = `${f}${trackSuffix(o.video, o.audio)}`;
+  let target = 1;
+  for (const fr of frames) target = Math.max(target, Math.ceil(fr.durationMs / 1000 - 1e-9));
+  const lines = ['#EXTM3U', `#EXT-X-TARGETDURATION:${target}`, `#EXT-X-VERSION:${o.container === 'fmp4' ? 6 : 4}`, '#EXT-X-MEDIA-SEQUENCE:1', '#EXT-X-PLAYLIST-TYPE:VOD', '#EXT-X-I-FRAMES-ONLY'];
+  if (o.container === 'fmp4') lines.push(`#EXT-X-MAP:URI="init${f}-v1.mp4"`);
+  for (const fr of frames) {
+    const uri = o.container === 'ts' ? `seg-${fr.seg + 1}${segSuffix}.ts` : `iframes-${fr.seg + 1}${f}-v1.m4s`;
+    lines.push(`#EXTINF:${secs(fr.durationMs)},`, `#EXT-X-BYTERANGE:${fr.length}@${fr.offset}`, uri);
+  }
+  lines.push('#EXT-X-ENDLIST');
   return lines.join('\n') + '\n';
 }
 

@@ -303,6 +303,42 @@ function startCounters(tl: Timeline, segIndex: number): { video: number; audio: 
   return starts[segIndex];
 }
 
+/** Where each PES of a segment starts (in packets, after the PAT and PMT) and the packet total. */
+function packetLayout(plans: PesPlan[]): { pktStart: number[]; pkts: number } {
+  const pktStart: number[] = [];
+  let pkts = 2;
+  for (const p of plans) {
+    pktStart.push(pkts);
+    pkts += packetsFor(pesHeaderSize(p) + p.esBytes, p.pcr);
+  }
+  return { pktStart, pkts };
+}
+
+/** Bytes of the PAT and PMT that open every segment: a segment's Media Initialization Section. */
+export const TS_INIT_BYTES = 2 * PKT;
+
+/**
+ * The byte range of each video key frame's PES in segment `segIndex`, by sample number: what an
+ * I-frame playlist names. Its packets are contiguous (one PES is never interleaved), and the
+ * parameter sets are written before every key frame, so the range decodes alone after the
+ * segment's PAT and PMT.
+ */
+export function tsKeyFrameRanges(tl: Timeline, segIndex: number): Map<number, { offset: number; length: number }> {
+  const seg = tl.segments[segIndex];
+  const out = new Map<number, { offset: number; length: number }>();
+  const v = tl.video;
+  if (!v || !seg?.video) return out;
+  const plans = planSegment(tl, seg);
+  const { pktStart, pkts } = packetLayout(plans);
+  const keys = keySet(v.track, seg.video.first, seg.video.end);
+  plans.forEach((p, k) => {
+    if (p.pid !== PID_VIDEO || !isKey(v.track, keys, p.first)) return;
+    const end = k + 1 < plans.length ? pktStart[k + 1] : pkts;
+    out.set(p.first, { offset: pktStart[k] * PKT, length: (end - pktStart[k]) * PKT });
+  });
+  return out;
+}
+
 /** Describes segment `segIndex` of the timeline as an MPEG-TS body. */
 export function tsSegment(tl: Timeline, segIndex: number): MediaBody {
   const seg = tl.segments[segIndex];
@@ -311,19 +347,16 @@ export function tsSegment(tl: Timeline, segIndex: number): MediaBody {
   const aTiming: TrackTiming | null = tl.audio;
   // packet layout from the index alone: where each PES starts and its first continuity counter
   const cc0 = startCounters(tl, segIndex);
-  const pktStart: number[] = [];
+  const { pktStart, pkts } = packetLayout(plans);
   const ccStart: number[] = [];
-  let pkts = 2;
   let vc = cc0.video;
   let ac = cc0.audio;
-  for (const p of plans) {
-    const n = packetsFor(pesHeaderSize(p) + p.esBytes, p.pcr);
-    pktStart.push(pkts);
+  plans.forEach((p, k) => {
+    const n = (k + 1 < plans.length ? pktStart[k + 1] : pkts) - pktStart[k];
     ccStart.push(p.pid === PID_VIDEO ? vc : ac);
     if (p.pid === PID_VIDEO) vc = (vc + n) & 15;
     else ac = (ac + n) & 15;
-    pkts += n;
-  }
+  });
   const length = pkts * PKT;
   const vKeys = vTiming && seg.video ? keySet(vTiming.track, seg.video.first, seg.video.end) : null;
 
