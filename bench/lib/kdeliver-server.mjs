@@ -1,28 +1,28 @@
 // Child-process entry: kdeliver as `npm start` runs it (one Node process, logging off), over a
-// fresh data directory holding the sample library plus the benchmark entries of lib/media.mjs.
-// Usage: node bench/lib/kdeliver-server.mjs <dataDir> <port> <benchLibrary.json>
-import { join } from 'node:path';
+// data directory; the library files named after the port are imported first (none: the data
+// directory is served as it is, e.g. a big catalog imported beforehand).
+// Usage: node bench/lib/kdeliver-server.mjs <dataDir> <port> [library.json ...]
+// Every KDELIVER_* variable of the environment passes through (the answer cache size, segment
+// durations, ...), so a benchmark can run the server configured as it needs.
 import { distModule } from './build.mjs';
-import { projectRoot } from './paths.mjs';
 
-const [dataDir, port, benchLibrary] = process.argv.slice(2);
+const [dataDir, port, ...libraries] = process.argv.slice(2);
 const { loadConfig } = await import(distModule('src/config.js'));
 const { openDatabase } = await import(distModule('src/catalog/db.js'));
 const { importLibrary, readLibraryFile } = await import(distModule('src/catalog/library.js'));
 const { buildServer } = await import(distModule('src/server.js'));
 
-// KDELIVER_MANIFEST_CACHE_ENTRIES passes through, so a benchmark can run the pipeline on every request
-const config = loadConfig({
-  KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'silent', PORT: port, HOST: '127.0.0.1',
-  ...(process.env.KDELIVER_MANIFEST_CACHE_ENTRIES !== undefined ? { KDELIVER_MANIFEST_CACHE_ENTRIES: process.env.KDELIVER_MANIFEST_CACHE_ENTRIES } : {}),
-});
+const passed = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('KDELIVER_')));
+const config = loadConfig({ ...passed, KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'silent', PORT: port, HOST: '127.0.0.1' });
 // Seeded here rather than on first start, so the benchmark entries join the sample library
-const db = openDatabase(config.dbFile);
-for (const file of [join(projectRoot, 'fixtures', 'sample-library.json'), benchLibrary]) {
-  const { library, mediaDir } = readLibraryFile(file);
-  importLibrary(db, library, mediaDir, config.mediaRoot);
+if (libraries.length) {
+  const db = openDatabase(config.dbFile);
+  for (const file of libraries) {
+    const { library, mediaDir } = readLibraryFile(file);
+    importLibrary(db, library, mediaDir, config.mediaRoot);
+  }
+  db.close();
 }
-db.close();
 
 const app = await buildServer({ config, logger: false });
 await app.listen({ host: '127.0.0.1', port: Number(port) });

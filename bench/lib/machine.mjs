@@ -1,4 +1,6 @@
-// The machine a figure was measured on, as bench/README.md records it.
+// The machine a figure was measured on, as bench/README.md records it: CPU model, nproc, memory,
+// kernel, tool versions, and the load (`uptime`) at the moment a figure is taken. The machine is
+// shared, so every figure is printed with the load it was measured under.
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg, totalmem, release } from 'node:os';
 import { spawnSync } from 'node:child_process';
@@ -21,14 +23,22 @@ export function describeMachine() {
     nginx: ver('nginx', ['-v']),
     wrk: ver('wrk', ['-v']),
     ffmpeg: ver('ffmpeg', ['-version']),
+    uptime: uptime(),
   };
 }
 
 export function printMachine() {
   const m = describeMachine();
-  console.log(`machine: ${m.nproc} CPUs (${m.cpu}), ${m.memoryGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}; ${m.nginx}; ${m.wrk}`);
-  console.log(`load average at start: ${loadAvg()} (other work on the machine skews absolute figures; the ratios come from interleaved runs)`);
+  console.log(`machine: nproc ${m.nproc}, CPU "${m.cpu}", ${m.memoryGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}; ${m.nginx}; ${m.wrk}; ${m.ffmpeg.split(' Copyright')[0]}`);
+  console.log(`uptime at start: ${m.uptime}`);
+  console.log('(the machine is shared: other work skews absolute figures; ratios come from interleaved runs, each figure is printed with its load)');
   return m;
 }
 
 export const loadAvg = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+
+/** `uptime` as the command prints it (time, up, users, load average). */
+export function uptime() {
+  const r = spawnSync('uptime', [], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : `load average: ${loadAvg()}`;
+}

@@ -3,9 +3,12 @@ import { parseArgs } from 'node:util';
 
 /**
  * --connections, --duration, --rounds and --no-build, with this benchmark's defaults; --pipelining
- * only where the benchmark has a default for it (its load generator can pipeline).
+ * only where the benchmark has a default for it (its load generator can pipeline); --with-nvm
+ * (build nginx-vod-module when it is missing) is accepted by every benchmark, so `npm run bench
+ * -- --with-nvm` can pass it to all. `extra` adds a benchmark's own options (parseArgs form);
+ * their values come back under `extra`.
  */
-export function loadOptions({ connections, duration = 10, rounds = 3, pipelining }) {
+export function loadOptions({ connections, duration = 10, rounds = 3, pipelining }, extra = {}) {
   const { values } = parseArgs({
     options: {
       connections: { type: 'string', default: String(connections) },
@@ -13,6 +16,8 @@ export function loadOptions({ connections, duration = 10, rounds = 3, pipelining
       duration: { type: 'string', default: String(duration) },
       rounds: { type: 'string', default: String(rounds) },
       'no-build': { type: 'boolean', default: false },
+      'with-nvm': { type: 'boolean', default: false },
+      ...extra,
     },
   });
   return {
@@ -21,8 +26,17 @@ export function loadOptions({ connections, duration = 10, rounds = 3, pipelining
     duration: Number(values.duration),
     rounds: Number(values.rounds),
     build: !values['no-build'],
+    withNvm: values['with-nvm'] || process.env.KDELIVER_BENCH_NVM === '1',
+    extra: Object.fromEntries(Object.keys(extra).map((k) => [k, values[k]])),
   };
 }
 
 /** The middle value (the lower of the two middle ones for an even count). */
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+/** The p-th percentile (0-100) of a list of numbers, nearest rank. */
+export function percentile(xs, p) {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
