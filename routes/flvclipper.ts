@@ -3,8 +3,8 @@
 // fly from the flavor's file (src/media/progressive.ts), with byte ranges.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AssetStatus, type FlavorAsset } from '../src/catalog/types.js';
-import { DeliveryError } from '../src/errors.js';
-import { asDeliveryError, loadEntry } from '../src/media/packager.js';
+import { asDeliveryError, DeliveryError } from '../src/errors.js';
+import { loadEntry } from '../src/media/packager.js';
 import { parseMs } from '../src/media/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';

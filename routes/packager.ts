@@ -2,9 +2,9 @@
 // deploys it). Thin: parse the URL, call the packager stage, send text or a described media body
 // with ranges. HEAD and Range never build more than they must.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DeliveryError } from '../src/errors.js';
+import { asDeliveryError, DeliveryError } from '../src/errors.js';
 import { bodyStream } from '../src/media/body.js';
-import { answerPackager, asDeliveryError } from '../src/media/packager.js';
+import { answerPackager } from '../src/media/packager.js';
 import { parsePackagerPath, type PackagerProtocol } from '../src/media/packager-url.js';
 import { planRange } from '../src/serve/file.js';
 import { mediaAccessCheck, pathAfter, requestEnv, sendError, sendPlanned } from './http.js';

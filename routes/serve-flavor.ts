@@ -2,10 +2,10 @@
 // /hls, /dash, /mss forms of the same path are routes/packager.ts.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EntryStatus } from '../src/catalog/types.js';
-import { DeliveryError } from '../src/errors.js';
+import { asDeliveryError, DeliveryError } from '../src/errors.js';
 import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
 import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
-import { asDeliveryError, loadEntry, readyFlavor } from '../src/media/packager.js';
+import { loadEntry, readyFlavor } from '../src/media/packager.js';
 import { parseMs } from '../src/media/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { mediaAccessCheck, pathAfter, requestEnv, sendError, sendFile, sendPlanned } from './http.js';

@@ -11,7 +11,6 @@ import { languageCode } from '../render/languages.js';
 import type { MediaBody } from './body.js';
 import { captionToWebVtt } from './captions.js';
 import { buildMpd } from './dash/mpd.js';
-import { isMediaError, MediaError } from './errors.js';
 import { initSegment, keyFrameFragments, mediaSegment } from './fmp4/writer.js';
 import { iframePlaylist, masterPlaylist, mediaPlaylist, subtitlePlaylist } from './hls/playlists.js';
 import type { IndexCache } from './index-cache.js';
@@ -42,25 +41,6 @@ interface Source {
 }
 
 const notFound = (why: string): DeliveryError => new DeliveryError('FILE_NOT_FOUND', `, ${why}`);
-
-/** Maps media-core refusals to delivery errors (4xx, with the reason). */
-function mediaErrorToDelivery(e: MediaError): DeliveryError {
-  switch (e.kind) {
-    case 'BAD_CLIP':
-      return new DeliveryError('BAD_QUERY', `, ${e.message}`);
-    case 'OUT_OF_RANGE':
-      return new DeliveryError('FILE_NOT_FOUND', `, ${e.message}`);
-    case 'MOOV_TOO_LARGE':
-      return new DeliveryError('FILE_NOT_FOUND', `, media file cannot be packaged: ${e.message}`, { httpStatus: 413 });
-    default:
-      return new DeliveryError('FILE_NOT_FOUND', `, media file cannot be packaged: ${e.message}`);
-  }
-}
-
-/** Any refusal of the media routes as a delivery error, or null for an unexpected failure. */
-export function asDeliveryError(e: unknown): DeliveryError | null {
-  return isMediaError(e) ? mediaErrorToDelivery(e) : e instanceof DeliveryError ? e : null;
-}
 
 /** A live entry of the partner, else ENTRY_NOT_FOUND (the packager, flvclipper). */
 export function loadEntry(catalog: Catalog, id: string | undefined, partnerId: number): Entry {

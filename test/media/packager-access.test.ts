@@ -3,7 +3,8 @@
 // checkMediaAccess (signature and SERVE rules) the route gives answerPackager; the test only
 // counts the calls and records which flavors they were for.
 import t from 'tap';
-import { answerPackager, asDeliveryError } from '../../src/media/packager.js';
+import { asDeliveryError } from '../../src/errors.js';
+import { answerPackager } from '../../src/media/packager.js';
 import { parsePackagerPath, type PackagerProtocol } from '../../src/media/packager-url.js';
 import { checkMediaAccess, signMediaUrl } from '../../src/serve/media-access.js';
 import { startServer } from '../helpers/server.js';
