@@ -7,7 +7,7 @@
 import type { PlayRequest } from '../request/play-request.js';
 import type { Playback } from '../playback.js';
 import type { Rendered } from '../render/types.js';
-import { cachingHeaders } from '../render/index.js';
+import { cachingHeaders } from '../render/caching.js';
 
 export interface CachedAnswer {
   status: number;
