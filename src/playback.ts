@@ -17,7 +17,7 @@ import { dropRedundant, keepFirst, ONE_FLAVOR_FORMATS, selectFlavors } from './s
 import { resolveDeliveryProfile } from './delivery/profiles.js';
 import { tokenizeUrls } from './delivery/tokenizers/index.js';
 import { ProfileType, flavorUrls, profileBase, type UrlOptions } from './delivery/urls.js';
-import { signMediaUrl } from './serve/media-access.js';
+import { signMediaUrl } from './delivery/tokenizers/kaltura.js';
 
 /** What the pipeline reads besides the request (the client's facts, country included, come in the PlayRequest). */
 export type PlaybackContext = Pick<RequestEnv, 'catalog' | 'config' | 'now' | 'baseUrl'>;
