@@ -4,11 +4,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AssetStatus, type FlavorAsset } from '../src/catalog/types.js';
 import { asDeliveryError, DeliveryError } from '../src/errors.js';
-import { loadEntry } from '../src/media/packager.js';
-import { parseMs } from '../src/media/packager-url.js';
+import { loadEntry } from '../src/packaging/packager.js';
+import { parseMs } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
-import { mediaPath, planRange } from '../src/serve/file.js';
+import { planRange } from '../src/serve/file.js';
+import { mediaPath } from '../src/storage/paths.js';
 import { mediaAccessCheck, pathAfter, requestEnv, sendError, sendPlanned } from './http.js';
 
 /** The flavor flvclipper plays when none is named: the largest ready web MP4, else the source. */

@@ -5,8 +5,8 @@ import { EntryStatus } from '../src/catalog/types.js';
 import { asDeliveryError, DeliveryError } from '../src/errors.js';
 import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
 import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
-import { loadEntry, readyFlavor } from '../src/media/packager.js';
-import { parseMs } from '../src/media/packager-url.js';
+import { loadEntry, readyFlavor } from '../src/packaging/packager.js';
+import { parseMs } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { mediaAccessCheck, pathAfter, requestEnv, sendError, sendFile, sendPlanned } from './http.js';
 
