@@ -5,11 +5,11 @@
 import type { Catalog } from '../catalog/catalog.js';
 import type { RequestEnv } from '../env.js';
 import type { HttpFacts } from '../request/http-facts.js';
-import { ModerationStatus, type Entry, type Partner } from '../catalog/types.js';
+import { ModerationStatus, type AccessContext, type Entry, type Partner } from '../catalog/types.js';
 import { fail } from '../errors.js';
 import { accessBlockedError, evaluateAccessRules, type AccessScope } from './evaluate.js';
 import { KsError, ksHasPrivilege, parseKs, playManifestKsError, verifyKs, type Ks } from './ks.js';
-import type { AccessContext, AccessDecision } from './types.js';
+import type { AccessDecision } from './types.js';
 
 /**
  * What the checks read from the request: what the rules see (the country from the request's
