@@ -13,7 +13,7 @@ import { checkEncryption, hlsSegmentIv, isCommonEncryption, type Encryption } fr
 import { MediaError } from '../errors.js';
 import { dtsAt, isKeyFrame, type TrackIndex } from '../mp4/index-types.js';
 import type { Segment, Timeline, TrackTiming } from '../segment.js';
-import { mdatHeader, mdiaBox, mvhdBox, stsdBox, tkhdBox } from '../track-boxes.js';
+import { mdatHeader, mdiaBox, mvhdBox, stsdBox, tkhdBox } from './track-boxes.js';
 import { box, fullBox, u16, u32, u64 } from './boxes.js';
 
 /** Output track ids: fixed per kind, so separate video and audio inits never collide. */
