@@ -262,7 +262,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       const tracks = [tl.video?.track, tl.audio?.track].filter((t) => t !== undefined);
       if (!tracks.length) throw notFound('no such track in this flavor');
       const bytes = initSegment(tracks);
-      return { kind: 'media', body: { length: bytes.length, contentType: tl.video ? 'video/mp4' : 'audio/mp4', async *produce(_fh, s, e) { yield bytes.subarray(s, e + 1); } }, filePath: sourceOf(file.f, file.clip).path };
+      return { kind: 'media', body: { length: bytes.length, contentType: tl.video ? 'video/mp4' : 'audio/mp4', async *produce(_source, s, e) { yield bytes.subarray(s, e + 1); } }, filePath: sourceOf(file.f, file.clip).path };
     }
     case 'fragment': {
       if (file.video && file.audio) throw notFound('DASH fragments carry one track: -v1 or -a1');

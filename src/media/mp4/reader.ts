@@ -1,7 +1,7 @@
-// Reads the moov of a progressive MP4 into typed sample tables. The file is opened, the top-level
-// boxes are walked by their headers only (faststart or not), and just the moov is read.
-import { open } from 'node:fs/promises';
+// Reads the moov of a progressive MP4 into typed sample tables. The top-level boxes of the source
+// are walked by their headers only (faststart or not), and just the moov is read.
 import { MediaError } from '../errors.js';
+import { openFileSource, type ByteSource } from '../source.js';
 import type { MediaIndex, TrackIndex, TrackKind } from './index-types.js';
 
 interface Box {
@@ -58,47 +58,52 @@ export interface ReadOptions {
   maxMoovBytes: number;
 }
 
-/** Finds and reads the moov of the file at path, then parses it. */
+/** Finds and reads the moov of the local file at path, then parses it. */
 export async function readMediaIndex(path: string, opts: ReadOptions): Promise<MediaIndex> {
-  const fh = await open(path, 'r');
+  const { source, close } = await openFileSource(path);
   try {
-    const { size: fileSize } = await fh.stat();
-    const head = Buffer.alloc(16);
-    let pos = 0;
-    let first = true;
-    while (pos + 8 <= fileSize) {
-      const { bytesRead } = await fh.read(head, 0, 16, pos);
-      if (bytesRead < 8) throw new MediaError('TRUNCATED', `file ends inside a box header at ${pos}`);
-      let size = head.readUInt32BE(0);
-      const type = head.toString('latin1', 4, 8);
-      if (!isPrintable(type)) throw new MediaError('NOT_MP4', first ? 'not an MP4 file (no box structure)' : `unreadable box at ${pos}`);
-      if (first && !['ftyp', 'moov', 'mdat', 'free', 'skip', 'wide', 'pdin', 'styp'].includes(type)) {
-        throw new MediaError('NOT_MP4', `not an MP4 file (starts with ${JSON.stringify(type)})`);
-      }
-      first = false;
-      let header = 8;
-      if (size === 1) {
-        if (bytesRead < 16) throw new MediaError('TRUNCATED', `file ends inside a box header at ${pos}`);
-        size = Number(head.readBigUInt64BE(8));
-        header = 16;
-      } else if (size === 0) size = fileSize - pos;
-      if (size < header) throw new MediaError('NOT_MP4', `box ${type} at ${pos} has an impossible size ${size}`);
-      if (type === 'moof') throw new MediaError('UNSUPPORTED', 'fragmented MP4 input is not supported');
-      if (type === 'moov') {
-        if (size > opts.maxMoovBytes) throw new MediaError('MOOV_TOO_LARGE', `moov of ${size} bytes is over the ${opts.maxMoovBytes}-byte limit`);
-        if (pos + size > fileSize) throw new MediaError('TRUNCATED', `moov runs past the end of the file (${pos + size} > ${fileSize})`);
-        const moov = Buffer.allocUnsafe(size - header);
-        const r = await fh.read(moov, 0, moov.length, pos + header);
-        if (r.bytesRead < moov.length) throw new MediaError('TRUNCATED', 'file shorter than its moov');
-        return parseMoov(moov, fileSize);
-      }
-      if (pos + size > fileSize) throw new MediaError('TRUNCATED', `box ${type} runs past the end of the file`);
-      pos += size;
-    }
-    throw new MediaError(first ? 'NOT_MP4' : 'NO_MOOV', first ? 'empty file' : 'no moov box in the file');
+    return await readSourceIndex(source, opts);
   } finally {
-    await fh.close();
+    await close();
   }
+}
+
+/** Finds and reads the moov of a source, then parses it. */
+export async function readSourceIndex(source: ByteSource, opts: ReadOptions): Promise<MediaIndex> {
+  const fileSize = source.size;
+  const head = Buffer.alloc(16);
+  let pos = 0;
+  let first = true;
+  while (pos + 8 <= fileSize) {
+    const bytesRead = (await source.read(pos, 16, head)).length;
+    if (bytesRead < 8) throw new MediaError('TRUNCATED', `file ends inside a box header at ${pos}`);
+    let size = head.readUInt32BE(0);
+    const type = head.toString('latin1', 4, 8);
+    if (!isPrintable(type)) throw new MediaError('NOT_MP4', first ? 'not an MP4 file (no box structure)' : `unreadable box at ${pos}`);
+    if (first && !['ftyp', 'moov', 'mdat', 'free', 'skip', 'wide', 'pdin', 'styp'].includes(type)) {
+      throw new MediaError('NOT_MP4', `not an MP4 file (starts with ${JSON.stringify(type)})`);
+    }
+    first = false;
+    let header = 8;
+    if (size === 1) {
+      if (bytesRead < 16) throw new MediaError('TRUNCATED', `file ends inside a box header at ${pos}`);
+      size = Number(head.readBigUInt64BE(8));
+      header = 16;
+    } else if (size === 0) size = fileSize - pos;
+    if (size < header) throw new MediaError('NOT_MP4', `box ${type} at ${pos} has an impossible size ${size}`);
+    if (type === 'moof') throw new MediaError('UNSUPPORTED', 'fragmented MP4 input is not supported');
+    if (type === 'moov') {
+      if (size > opts.maxMoovBytes) throw new MediaError('MOOV_TOO_LARGE', `moov of ${size} bytes is over the ${opts.maxMoovBytes}-byte limit`);
+      if (pos + size > fileSize) throw new MediaError('TRUNCATED', `moov runs past the end of the file (${pos + size} > ${fileSize})`);
+      const moov = Buffer.allocUnsafe(size - header);
+      const got = await source.read(pos + header, moov.length, moov);
+      if (got.length < moov.length) throw new MediaError('TRUNCATED', 'file shorter than its moov');
+      return parseMoov(moov, fileSize);
+    }
+    if (pos + size > fileSize) throw new MediaError('TRUNCATED', `box ${type} runs past the end of the file`);
+    pos += size;
+  }
+  throw new MediaError(first ? 'NOT_MP4' : 'NO_MOOV', first ? 'empty file' : 'no moov box in the file');
 }
 
 /** Parses a moov payload (without its 8-byte header) into sample tables. */
