@@ -12,13 +12,16 @@ export const EntryStatus = { ERROR_IMPORTING: -2, ERROR_CONVERTING: -1, IMPORT: 
 export const ModerationStatus = { PENDING_MODERATION: 1, APPROVED: 2, REJECTED: 3, FLAGGED_FOR_REVIEW: 5, AUTO_APPROVED: 6 } as const;
 /** Kaltura's flavorAsset.status (KalturaFlavorAssetStatus). */
 export const AssetStatus = { ERROR: -1, QUEUED: 0, CONVERTING: 1, READY: 2, DELETED: 3, NOT_APPLICABLE: 4, TEMP: 5, WAIT_FOR_CONVERT: 6, IMPORTING: 7, VALIDATING: 8, EXPORTING: 9 } as const;
+/** Kaltura's partner.status (KalturaPartnerStatus). */
+export const PartnerStatus = { DELETED: 0, ACTIVE: 1, BLOCKED: 2, FULL_BLOCK: 3 } as const;
 
 export interface Partner {
   id: number;
   name: string;
   adminSecret: string;
   userSecret: string;
-  status: number; // 1 active
+  /** PartnerStatus. */
+  status: number;
   /** optimized_playback enforce_encryption: HTTPS request and protocol https required. */
   enforceEncryption: boolean;
   /**

@@ -1,8 +1,7 @@
 // Who may fetch an entry's media bytes around playManifest. Entries with access-control rules
-// get signed media URLs from playManifest (Kaltura's URL-tokenizer recipe: /exp/{t}/sig/{hmac});
+// get signed media URLs from playManifest (delivery/tokenizers/kaltura.ts signMediaUrl);
 // every media route checks that signature and the entry's SERVE-context rules before a byte goes
 // out, so a protected entry cannot be fetched by guessing a serveFlavor or packager URL.
-import { createHmac } from 'node:crypto';
 import type { RequestEnv } from '../env.js';
 import { AssetStatus, type Entry, type FlavorAsset } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
@@ -11,36 +10,12 @@ import { rulesOf } from '../access/entry-check.js';
 import { verifyKalturaToken } from '../delivery/tokenizers/kaltura.js';
 import { flatHeaders, type HttpFacts } from '../request/http-facts.js';
 
-/** How long a signed media URL stays valid: long enough for a whole viewing. */
-const MEDIA_URL_WINDOW_SECONDS = 24 * 3600;
-
 export type MediaAccessContext = Pick<RequestEnv, 'catalog' | 'config' | 'now'>;
 
 /** The request's HTTP facts (the URL carries the signature) and what it asks for. */
 export interface MediaRequest extends Pick<HttpFacts, 'rawUrl' | 'clientIp' | 'headers' | 'country'> {
   entry: Entry;
   flavor?: FlavorAsset;
-}
-
-const b64url = (b: Buffer) => b.toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-
-/**
- * Signs one of kdeliver's own media URLs. The signature goes before the file part, so files
- * a playlist names relatively (segments, init, fragments) inherit it: before `/name/a.ext` on a
- * serveFlavor URL, before the last segment on a packager URL.
- */
-export function signMediaUrl(url: string, secret: string, now: number, window = MEDIA_URL_WINDOW_SECONDS): string {
-  // checkMediaAccess refuses every signature when the secret is empty; never emit URLs it refuses
-  if (!secret) throw new Error('signMediaUrl: no media URL secret (loadConfig always provides one)');
-  const m = /^([a-z][a-z0-9+.-]*:\/\/[^/]+)?(\/.*)$/i.exec(url);
-  if (!m) return url;
-  const origin = m[1] ?? '';
-  const path = m[2];
-  const nameAt = /\/name\/[^/]+$/.exec(path);
-  const cut = nameAt ? nameAt.index : path.lastIndexOf('/');
-  const signed = `${path.slice(0, cut)}/exp/${now + window}`;
-  const sig = b64url(createHmac('sha256', secret).update(signed).digest());
-  return `${origin}${signed}/sig/${sig}${path.slice(cut)}`;
 }
 
 export function checkMediaAccess(ctx: MediaAccessContext, req: MediaRequest): DeliveryError | null {

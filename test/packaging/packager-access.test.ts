@@ -6,7 +6,8 @@ import t from 'tap';
 import { asDeliveryError } from '../../src/errors.js';
 import { answerPackager } from '../../src/packaging/packager.js';
 import { parsePackagerPath, type PackagerProtocol } from '../../src/request/packager-url.js';
-import { checkMediaAccess, signMediaUrl } from '../../src/serve/media-access.js';
+import { checkMediaAccess } from '../../src/serve/media-access.js';
+import { signMediaUrl } from '../../src/delivery/tokenizers/kaltura.js';
 import { startServer } from '../helpers/server.js';
 
 const srv = await startServer(t);
