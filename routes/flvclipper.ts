@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AssetStatus, type FlavorAsset } from '../src/catalog/types.js';
 import { asDeliveryError, DeliveryError } from '../src/errors.js';
-import { loadEntry } from '../src/packaging/packager.js';
+import { liveEntry } from '../src/access/entry-check.js';
 import { parseMs } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
@@ -28,7 +28,7 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
     try {
       const pid = Number((request.params as { pid?: string }).pid);
       const params = mergeParams(readPairs(splitPath(pathAfter(request, 'flvclipper'))), request.query as Record<string, unknown>);
-      const entry = loadEntry(app.catalog, params.get('entry_id') ?? params.get('entryId'), pid);
+      const entry = liveEntry(app.catalog, params.get('entry_id') ?? params.get('entryId'), pid);
       const flavors = app.catalog.listFlavors(entry.id);
       const named = params.get('flavor');
       let flavor: FlavorAsset | undefined;

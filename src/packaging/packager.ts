@@ -3,7 +3,8 @@
 // the route gives, reads indexes through the cache, and calls the writers. No HTTP here.
 import { readFile } from 'node:fs/promises';
 import type { Catalog } from '../catalog/catalog.js';
-import { AssetStatus, EntryStatus, type CaptionAsset, type Entry, type FlavorAsset } from '../catalog/types.js';
+import { liveEntry, readyFlavor } from '../access/entry-check.js';
+import { AssetStatus, type CaptionAsset, type Entry, type FlavorAsset } from '../catalog/types.js';
 import type { Config } from '../config.js';
 import { DeliveryError } from '../errors.js';
 import { languageCode } from '../catalog/languages.js';
@@ -42,20 +43,6 @@ interface Source {
 
 const notFound = (why: string): DeliveryError => new DeliveryError('FILE_NOT_FOUND', `, ${why}`);
 
-/** A live entry of the partner, else ENTRY_NOT_FOUND (the packager, flvclipper). */
-export function loadEntry(catalog: Catalog, id: string | undefined, partnerId: number): Entry {
-  const entry = id ? catalog.getEntry(id) : undefined;
-  if (!entry || entry.status === EntryStatus.DELETED || entry.partnerId !== partnerId) throw new DeliveryError('ENTRY_NOT_FOUND');
-  return entry;
-}
-
-/** The entry's flavor if it is ready, else FLAVOR_NOT_FOUND (the packager, serveFlavor). */
-export function readyFlavor(f: FlavorAsset | undefined, entry: Entry): FlavorAsset {
-  if (!f || f.entryId !== entry.id || f.status === AssetStatus.DELETED) throw new DeliveryError('FLAVOR_NOT_FOUND');
-  if (f.status !== AssetStatus.READY) throw new DeliveryError('FLAVOR_NOT_FOUND', ', the flavor is not ready');
-  return f;
-}
-
 const paramIdsOf = (u: FlavorUrl): string[] => (u.pairs.get('flavorParamIds') ?? '').split(',').filter(Boolean);
 
 /**
@@ -72,7 +59,7 @@ function resolveSources(req: PackagerRequest, deps: PackagerDeps, checked: (set:
     if (denied) throw denied;
   };
   for (const u of req.urls) {
-    const entry = loadEntry(catalog, u.pairs.get('entryId'), req.partnerId);
+    const entry = liveEntry(catalog, u.pairs.get('entryId'), req.partnerId);
     mainEntry ??= entry;
     const sequence = u.pairs.get('sequence');
     if (sequence) {
@@ -86,7 +73,7 @@ function resolveSources(req: PackagerRequest, deps: PackagerDeps, checked: (set:
         const checkThis = checked(sets.length);
         const clips: Source[] = [];
         for (const id of ids) {
-          const e = loadEntry(catalog, id, req.partnerId);
+          const e = liveEntry(catalog, id, req.partnerId);
           const f = catalog.listFlavors(e.id).find((x) => String(x.flavorParamsId) === fp && x.status === AssetStatus.READY);
           if (!f) throw new DeliveryError('FLAVOR_NOT_FOUND', `, entry ${e.id} has no ready flavor of params ${fp}`);
           if (checkThis) check(e, f);
