@@ -1,7 +1,7 @@
 // Playback → HTTP answer: picks the renderer (responseFormat, else the profile's default), then
 // the common output of every Kaltura playManifest answer: CORS, timing, caching
 // (render/caching.ts).
-import type { Playback } from '../playback.js';
+import type { Playback } from '../types/playback.js';
 import { DeliveryError } from '../errors.js';
 import { PACKAGER_TYPES, ProfileType } from '../delivery/urls.js';
 import { languageCode, languageName } from '../catalog/languages.js';
