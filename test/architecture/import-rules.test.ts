@@ -1,8 +1,8 @@
 // The import rules of src/ (README, "Project layout"), read from the source itself:
 // - the media core (src/media/) imports nothing outside src/media/ but Node built-ins and npm
 //   packages, as nginx-vod-module's vod/ knows nothing of nginx;
-// - the stages (request, access, selection, delivery, render, catalog, media) never import
-//   Fastify: only routes/ know HTTP;
+// - the stages (request, access, selection, delivery, render, catalog, media, and packaging, the
+//   packager's stage that left media/) never import Fastify: only routes/ know HTTP;
 // - no two parts of src/ import each other, directly or round a longer loop. A part is a folder
 //   under src/, or a file at src/'s top level.
 // Type-only imports count: they tie the folders together just the same.
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import ts from 'typescript';
 
-const STAGES = ['request', 'access', 'selection', 'delivery', 'render', 'catalog', 'media'];
+const STAGES = ['request', 'access', 'selection', 'delivery', 'render', 'catalog', 'media', 'packaging'];
 const isFastify = (spec: string): boolean => spec === 'fastify' || spec.startsWith('fastify/') || spec.startsWith('@fastify/') || spec === 'fastify-plugin';
 
 interface Import {
