@@ -6,10 +6,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AssetStatus, type FlavorAsset } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
 import { liveEntry } from '../src/access/entry-check.js';
-import { parseMs } from '../src/media/packager-url.js';
+import { parseMs } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { routeParams } from '../src/request/path-params.js';
-import { mediaPath, planRange } from '../src/serve/file.js';
+import { planRange } from '../src/serve/file.js';
+import { mediaPath } from '../src/storage/paths.js';
 import { mediaAccessCheck, requestEnv, sendPlanned } from './http.js';
 import type { RefusalLogConfig } from './common.js';
 

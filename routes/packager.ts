@@ -4,8 +4,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { asDeliveryError, DeliveryError } from '../src/errors.js';
 import { bodyStream } from '../src/media/body.js';
-import { answerPackager } from '../src/media/packager.js';
-import { parsePackagerPath, type PackagerProtocol } from '../src/media/packager-url.js';
+import { answerPackager } from '../src/packaging/packager.js';
+import { parsePackagerPath, type PackagerProtocol } from '../src/request/packager-url.js';
 import { planRange } from '../src/serve/file.js';
 import { mediaAccessCheck, pathAfter, requestEnv, sendError, sendPlanned } from './http.js';
 

@@ -5,7 +5,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DeliveryError } from '../src/errors.js';
 import { answerPlayManifest } from '../src/playback.js';
-import { answerHead, withAnswerCache, type CachedAnswer } from '../src/cache/manifest-cache.js';
+import { answerHead, withAnswerCache } from '../src/cache/manifest-cache.js';
+import type { CachedAnswer } from '../src/env.js';
 import { payloadOf, requestEnv, sendRendered } from './http.js';
 
 const ID = /^-?[0-9]+$/;

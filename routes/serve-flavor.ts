@@ -6,7 +6,7 @@ import { DeliveryError } from '../src/errors.js';
 import { routeParams } from '../src/request/path-params.js';
 import { liveEntry, readyFlavor } from '../src/access/entry-check.js';
 import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
-import { parseMs } from '../src/media/packager-url.js';
+import { parseMs } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { mediaAccessCheck, requestEnv, sendFile, sendPlanned } from './http.js';
 

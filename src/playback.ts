@@ -5,7 +5,7 @@
 // function over the request's environment; every decision is written to the trace so a person can
 // later see why (the console's "why" panel, src/console/trace.ts).
 import type { RequestEnv } from './env.js';
-import { EntryType, MediaType, ModerationStatus, PartnerStatus, type CaptionAsset, type DeliveryProfile, type Entry, type FlavorAsset, type Partner } from './catalog/types.js';
+import { EntryType, MediaType, ModerationStatus, PartnerStatus, type Entry, type FlavorAsset, type Partner } from './catalog/types.js';
 import type { AccessDecision } from './access/types.js';
 import { readPlayRequest, type PlayRequest } from './request/play-request.js';
 import { DeliveryError, fail } from './errors.js';
@@ -15,20 +15,12 @@ import { dropRedundant, keepFirst, ONE_FLAVOR_FORMATS, selectFlavors, type Selec
 import { chooseProfile, mediaUrls, playerCaptions, signUrls } from './delivery/index.js';
 import { renderPlayback } from './render/index.js';
 import type { Rendered } from './render/types.js';
+import type { Playback, TraceStep } from './types/playback.js';
 
 /** What resolving reads besides the request (the client's facts, country included, come in the PlayRequest). */
 export type PlaybackContext = Pick<RequestEnv, 'catalog' | 'config' | 'now' | 'baseUrl'>;
 /** What the whole call reads: the same, and the request's HTTP facts. */
 export type PlayManifestEnv = PlaybackContext & Pick<RequestEnv, 'http'>;
-
-/** The stages of the decision trace, in the order they run; `request` is the parse, `render` the renderer's choice. */
-export const STAGES = ['request', 'entry', 'session', 'access', 'selection', 'delivery', 'tokenizer', 'render'] as const;
-
-export interface TraceStep {
-  stage: typeof STAGES[number];
-  message: string;
-  data?: unknown;
-}
 
 /** A playManifest answer: what was asked, what was decided, and the rendered reply. */
 export interface PlayAnswer {
@@ -46,36 +38,6 @@ export function answerPlayManifest(env: PlayManifestEnv): PlayAnswer {
 
 /** A DeliveryError with the decisions taken before it. */
 export type TracedError = DeliveryError & { trace?: TraceStep[] };
-
-export interface Playback {
-  request: PlayRequest;
-  /** scheme://host[:port] of this server, as in the context. */
-  baseUrl: string;
-  entry: Entry;
-  partner: Partner;
-  /** Normalised: url and download become http. */
-  format: string;
-  /** What the client asked for (url, download, applehttp ...). */
-  requestedFormat: string;
-  flavors: FlavorAsset[];
-  captions: CaptionAsset[];
-  profile: DeliveryProfile;
-  access: AccessDecision | null;
-  ks: Ks | null;
-  clipTo: number;
-  seekFrom: number;
-  durationSec: number | null;
-  /** One media URL per flavor (packager redirect profiles: one manifest URL), tokenized. */
-  urls: string[];
-  /** Seconds the answer may be cached (0: not at all). */
-  cacheAge: number;
-  /** HLS subtitle playlist of each caption, in the order of `captions`. */
-  subtitleUrls: string[];
-  /** Extra X-Kaltura header values, e.g. access-control messages. */
-  kalturaHeaders: string[];
-  trace: TraceStep[];
-}
-
 
 export function resolvePlayback(ctx: PlaybackContext, req: PlayRequest): Playback {
   const trace: TraceStep[] = [];

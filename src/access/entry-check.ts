@@ -7,13 +7,13 @@
 import type { Catalog } from '../catalog/catalog.js';
 import type { RequestEnv } from '../env.js';
 import type { HttpFacts } from '../request/http-facts.js';
-import { AssetStatus, EntryStatus, ModerationStatus, PartnerStatus, type Entry, type FlavorAsset, type Partner } from '../catalog/types.js';
+import { AssetStatus, EntryStatus, ModerationStatus, PartnerStatus, type AccessContext, type Entry, type FlavorAsset, type Partner } from '../catalog/types.js';
 import type { PlayRequest } from '../request/play-request.js';
 import { checkPlayManifestToken } from './kt.js';
 import { DeliveryError, fail } from '../errors.js';
 import { accessBlockedError, evaluateAccessRules, type AccessScope } from './evaluate.js';
 import { KsError, ksHasPrivilege, parseKs, playManifestKsError, verifyKs, type Ks } from './ks.js';
-import type { AccessContext, AccessDecision } from './types.js';
+import type { AccessDecision } from './types.js';
 
 /**
  * What the checks read from the request: what the rules see (the country from the request's

@@ -1,11 +1,11 @@
 // Access-control rules between Kaltura's API objects (KalturaRule with its KalturaCondition and
 // KalturaRuleAction subclasses, numbered enums, values wrapped in KalturaStringValue) and the form
-// the catalog stores and src/access/evaluate.ts evaluates (src/access/types.ts). Both ways, so what a
+// the catalog stores and src/access/evaluate.ts evaluates (src/catalog/types.ts). Both ways, so what a
 // client writes is exactly what it reads back and what playManifest enforces. Anything this server
 // would not evaluate (an unknown condition or action class, a malformed IP range, a context number
 // Kaltura does not have) is refused, never stored to be skipped.
 import { parseIpRange } from '../access/ip.js';
-import type { AccessContext, AccessRule, Condition, RuleAction } from '../access/types.js';
+import type { AccessContext, AccessRule, Condition, RuleAction } from '../catalog/types.js';
 import { ApiError, defineApiErrors } from './errors.js';
 import type { Params } from './params.js';
 import type { ApiObject, SchemaClass, SchemaEnum } from './types.js';

@@ -6,50 +6,11 @@
 // `storableAnswer` checks the rest). An answer is dropped when the catalog changes (its
 // generation). The route calls the pipeline through withAnswerCache.
 import type { PlayRequest } from '../request/play-request.js';
-import type { PlayAnswer, PlayManifestEnv, Playback } from '../playback.js';
+import type { PlayAnswer, PlayManifestEnv } from '../playback.js';
+import type { Playback } from '../types/playback.js';
 import type { Rendered } from '../render/types.js';
 import { cachingHeaders } from '../render/caching.js';
-
-export interface CachedAnswer {
-  status: number;
-  /** Node's flat [name, value, ...] header list, names lower-cased as Fastify sends them. */
-  head: string[];
-  /** Where in `head` the values of the time-dependent caching headers sit. */
-  timedAt: [name: string, index: number][];
-  /** As the route sends it (routes/http.ts payloadOf). */
-  body: string | Buffer;
-  bytes: number;
-  cacheAge: number;
-  /** What the log line of a hit says (the client's format). */
-  format: string;
-  generation: number;
-  /**
-   * The raw URL the answer was made for, when its body quotes it (Rendered.quotesRequestUrl):
-   * then only that URL may reuse it, not another URL of the same key. Absent otherwise.
-   */
-  exactUrl?: string;
-}
-
-export interface ManifestCacheStats {
-  entries: number;
-  bytes: number;
-  hits: number;
-  misses: number;
-}
-
-export interface ManifestCache {
-  /**
-   * The key of a request's answer: the raw URL (query included, but for the parameters no answer
-   * depends on: keyUrl) and what outside it a storable answer depends on (method, scheme, public
-   * host). null when nothing is kept, so callers skip building answers, or when the request
-   * carries a KS in the X-Kaltura-Ks header, the one input outside the URL a kept answer never saw.
-   */
-  keyOf(method: string, isHttps: boolean, baseUrl: string, rawUrl: string, ksHeader: string | string[] | undefined): string | null;
-  /** The answer stored under `key` for this catalog generation that may answer `rawUrl`, or undefined. */
-  get(key: string, generation: number, rawUrl?: string): CachedAnswer | undefined;
-  put(key: string, answer: CachedAnswer): void;
-  stats(): ManifestCacheStats;
-}
+import type { CachedAnswer, ManifestCache } from '../env.js';
 
 /** Largest answer worth keeping; manifests are a few kB. */
 const MAX_ANSWER_BYTES = 256 * 1024;

@@ -9,7 +9,7 @@ import type { HandleCache } from './file-handles.js';
 import type { IndexCache } from './index-cache.js';
 import { dtsAt } from './mp4/index-types.js';
 import { buildTimeline, type TrackTiming } from './segment.js';
-import { mdatHeader, mdiaBox, mvhdBox, stsdBox, tkhdBox } from './track-boxes.js';
+import { mdatHeader, mdiaBox, mvhdBox, stsdBox, tkhdBox } from './fmp4/track-boxes.js';
 
 export interface ClippedMp4 {
   /** Total bytes of the clipped file. */

@@ -1,10 +1,10 @@
 // Playback → HTTP answer: picks the renderer (responseFormat, else the profile's default), then
 // the common output of every Kaltura playManifest answer: CORS, timing, caching
 // (render/caching.ts).
-import type { Playback } from '../playback.js';
+import type { Playback } from '../types/playback.js';
 import { DeliveryError } from '../errors.js';
 import { PACKAGER_TYPES, ProfileType } from '../delivery/urls.js';
-import { languageCode, languageName } from './languages.js';
+import { languageCode, languageName } from '../catalog/languages.js';
 import { renderM3u8 } from './m3u8.js';
 import { renderF4m, renderF4mV2, renderSilverlight, renderSmil } from './xml.js';
 import type { FlavorInfo, Rendered } from './types.js';

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import type { Catalog } from '../catalog/catalog.js';
 import { MediaType, type Entry, type FlavorAsset } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
-import { thumbnailCacheDir } from './cache-dir.js';
+import { thumbnailCacheDir } from '../storage/paths.js';
 import { FrameError, grabFrame, grabSheet, grabSprite } from './frames.js';
 import { renderImage, repeatSheet, repeatSprite } from './image.js';
 import { renditionKey, type ThumbnailRequest } from './params.js';

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { DeliveryError } from '../../src/errors.js';
 import { flavorInfos, renderPlayback } from '../../src/render/index.js';
-import { languageCode, languageName } from '../../src/render/languages.js';
+import { languageCode, languageName } from '../../src/catalog/languages.js';
 import { sampleCatalog } from '../selection/fixtures/sample-catalog.js';
 import { BASE_URL, NOW, buildPlayback, profile, type BuildOptions } from './fixtures/playback.js';
 

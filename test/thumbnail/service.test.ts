@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { loadConfig } from '../../src/config.js';
 import { openCatalog } from '../../src/catalog/open.js';
-import { thumbnailCacheDir } from '../../src/thumbnail/cache-dir.js';
+import { thumbnailCacheDir } from '../../src/storage/paths.js';
 import { getThumbnail } from '../../src/thumbnail/service.js';
 import { parseThumbnailParams } from '../../src/thumbnail/params.js';
 

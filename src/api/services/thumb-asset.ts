@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { checkEntryAccess } from '../../access/entry-check.js';
 import { AssetStatus, EntryStatus, type Entry, type ThumbAsset } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
-import { mediaPath } from '../../serve/file.js';
+import { mediaPath } from '../../storage/paths.js';
 import { ID_ARG, listArgs, objString, pageOf } from '../args.js';
 import { CONTENT_RESOURCES, readContentResource } from '../content.js';
 import { ApiError, defineApiErrors } from '../errors.js';

@@ -4,8 +4,8 @@
 // counts the calls and records which flavors they were for.
 import t from 'tap';
 import { asDeliveryError } from '../../src/errors.js';
-import { answerPackager } from '../../src/media/packager.js';
-import { parsePackagerPath, type PackagerProtocol } from '../../src/media/packager-url.js';
+import { answerPackager } from '../../src/packaging/packager.js';
+import { parsePackagerPath, type PackagerProtocol } from '../../src/request/packager-url.js';
 import { checkMediaAccess } from '../../src/serve/media-access.js';
 import { signMediaUrl } from '../../src/delivery/tokenizers/kaltura.js';
 import { startServer } from '../helpers/server.js';
