@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { projectRoot } from '../helpers/media-tools.js';
 import { cleanEnv } from '../helpers/command.js';
-import { STAGES } from '../../src/playback.js';
+import { STAGES } from '../../src/types/playback.js';
 
 interface Call { fn: string; file: string; caller: { fn: string; file: string } | null; depth: number }
 interface Walk { status: number; calls: Call[]; walk: string[]; steps: string[]; reentered: string[]; readme: string[]; problems: string[] }
