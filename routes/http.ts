@@ -117,5 +117,5 @@ export function accessFacts(http: HttpFacts, params: { ks?: string | null; refer
 
 /** The media routes' access check (signature, SERVE-context rules) for this request's environment. */
 export function mediaAccessCheck(env: RequestEnv): (entry: Entry, flavor?: FlavorAsset) => DeliveryError | null {
-  return (entry, flavor) => checkMediaAccess(env, { ...env.http, entry, flavor });
+  return (entry, flavor) => checkMediaAccess(env, entry, flavor);
 }

@@ -38,14 +38,12 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
     return reply.code(200).send(thumb.data);
   }
 
-  const pictures = () => ({ catalog: app.catalog, dataDir: app.config.dataDir, mediaRoot: app.config.mediaRoot });
-
   async function handle(request: FastifyRequest<{ Params: { pid: string } }>, reply: FastifyReply) {
     const env = requestEnv(request);
     const params = routeParams(env.http, 'thumbnail');
     const req = parseThumbnailParams(request.params.pid, params);
     const entry = allowedEntry(env, req.partnerId, req.entryId, req.ks ?? null);
-    return sendPicture(request, reply, entry, await getThumbnail(pictures(), entry, req));
+    return sendPicture(request, reply, entry, await getThumbnail(env, entry, req));
   }
 
   async function storyboard(request: FastifyRequest<{ Params: { pid: string } }>, reply: FastifyReply) {
@@ -63,7 +61,7 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
     if (sheet) {
       const n = Number(sheet[1]);
       if (n < 1 || n > sb.layout.sheets) throw new DeliveryError('FILE_NOT_FOUND', `, sheet ${n} is out of range (1-${sb.layout.sheets})`);
-      return sendPicture(request, reply, entry, await getStoryboardSheet(pictures(), entry, sb.layout, sb.video, n));
+      return sendPicture(request, reply, entry, await getStoryboardSheet(env, entry, sb.layout, sb.video, n));
     }
     const protectedEntry = rulesOf(app.catalog, entry).length > 0;
     reply.headers({

@@ -6,23 +6,21 @@
 // privilege skips moderation and schedule). Returns the decision or throws the reference's error.
 import type { Catalog } from '../catalog/catalog.js';
 import type { RequestEnv } from '../env.js';
-import type { HttpFacts } from '../request/http-facts.js';
 import { AssetStatus, EntryStatus, ModerationStatus, PartnerStatus, type AccessContext, type Entry, type FlavorAsset, type Partner } from '../catalog/types.js';
 import type { PlayRequest } from '../request/play-request.js';
 import { checkPlayManifestToken } from './kt.js';
 import { DeliveryError, fail } from '../errors.js';
-import { accessBlockedError, evaluateAccessRules, type AccessScope } from './evaluate.js';
+import { accessBlockedError, evaluateAccessRules } from './evaluate.js';
 import { KsError, ksHasPrivilege, parseKs, playManifestKsError, verifyKs, type Ks } from './ks.js';
 import type { AccessDecision } from './types.js';
 
 /**
- * What the checks read from the request: what the rules see (the country from the request's
- * HttpFacts), the KS as sent, and the URI its urirestrict is checked against.
+ * What the checks read from the request: the request model's access facts (playManifest passes its
+ * PlayRequest; raw, download and thumbnails make the same fields from their HttpFacts and path
+ * parameters, routes/http.ts accessFacts): what the rules see, the KS as sent, the URI its
+ * urirestrict is checked against.
  */
-export interface RequestFacts extends Pick<AccessScope, 'clientIp' | 'referrer' | 'userAgent' | 'headers' | 'hashes'>, Pick<HttpFacts, 'country'> {
-  ks: string | null;
-  rawUri: string;
-}
+export type RequestFacts = Pick<PlayRequest, 'ks' | 'rawUri' | 'clientIp' | 'referrer' | 'userAgent' | 'headers' | 'hashes' | 'country'>;
 
 /** What the checks read besides the request: the catalog and the request's second. */
 export type AccessEnv = Pick<RequestEnv, 'catalog' | 'now'>;

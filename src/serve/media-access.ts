@@ -10,20 +10,19 @@ import { rulesOf } from '../access/entry-check.js';
 import { verifyKalturaToken } from '../delivery/tokenizers/kaltura.js';
 import { flatHeaders, type HttpFacts } from '../request/http-facts.js';
 
-export type MediaAccessContext = Pick<RequestEnv, 'catalog' | 'config' | 'now'>;
-
-/** The request's HTTP facts (the URL carries the signature) and what it asks for. */
-export interface MediaRequest extends Pick<HttpFacts, 'rawUrl' | 'clientIp' | 'headers' | 'country'> {
-  entry: Entry;
-  flavor?: FlavorAsset;
-}
-
-export function checkMediaAccess(ctx: MediaAccessContext, req: MediaRequest): DeliveryError | null {
-  const { catalog, config, now } = ctx;
-  const rules = rulesOf(catalog, req.entry);
+/**
+ * The signature and SERVE-context rules for this request (its HTTP facts: the URL carries the
+ * signature) and what it asks for, or null when it may have the bytes.
+ */
+export function checkMediaAccess(
+  env: Pick<RequestEnv, 'catalog' | 'config' | 'now'> & { http: Pick<HttpFacts, 'rawUrl' | 'clientIp' | 'headers' | 'country'> },
+  entry: Entry, flavor?: FlavorAsset,
+): DeliveryError | null {
+  const { catalog, config, now, http } = env;
+  const rules = rulesOf(catalog, entry);
   if (rules.length === 0) return null;
 
-  const path = req.rawUrl.split('?')[0];
+  const path = http.rawUrl.split('?')[0];
   const verdict = verifyKalturaToken(path, config.mediaUrlSecret, now);
   if (verdict !== 'valid') {
     return verdict === 'expired'
@@ -31,24 +30,24 @@ export function checkMediaAccess(ctx: MediaAccessContext, req: MediaRequest): De
       : new DeliveryError('INVALID_TOKEN', ', protected media needs the signed URL that playManifest gives');
   }
 
-  const headers = flatHeaders(req.headers);
+  const headers = flatHeaders(http.headers);
   const decision = evaluateAccessRules(rules, {
     contexts: ['SERVE'],
     ks: null,
     ksString: null,
-    clientIp: req.clientIp,
+    clientIp: http.clientIp,
     referrer: headers.referer ?? '',
     userAgent: headers['user-agent'] ?? '',
     headers,
     hashes: {},
-    entryId: req.entry.id,
-    entry: req.entry,
-    readyAssets: catalog.listFlavors(req.entry.id).filter((f) => f.status === AssetStatus.READY),
+    entryId: entry.id,
+    entry,
+    readyAssets: catalog.listFlavors(entry.id).filter((f) => f.status === AssetStatus.READY),
     now,
-    country: req.country,
+    country: http.country,
   });
   if (decision.blocked) return accessBlockedError(decision);
-  if (req.flavor && !isFlavorAllowed(decision.limitFlavors, req.flavor, null)) {
+  if (flavor && !isFlavorAllowed(decision.limitFlavors, flavor, null)) {
     return new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control');
   }
   return null;

@@ -38,7 +38,7 @@ async function ask(proto: PackagerProtocol, base: string, file: string, opts: { 
       cache: srv.app.indexCache,
       checkAccess: (entry, flavor) => {
         checked.push(flavor?.id ?? '-');
-        return checkMediaAccess({ catalog, config, now }, { rawUrl: url, clientIp: '127.0.0.1', headers: {}, entry, flavor });
+        return checkMediaAccess({ catalog, config, now, http: { rawUrl: url, clientIp: '127.0.0.1', headers: {}, country: () => null } }, entry, flavor);
       },
     });
     return { checked, kind: answer.kind };
