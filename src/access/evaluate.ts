@@ -1,4 +1,4 @@
-// Access-control rule evaluation (security.md §2.3, §2.4): rules in order, each gated by its
+// Access-control rule evaluation: rules in order, each gated by its
 // contexts, its conditions AND-ed (each inverted by `not`), actions of fulfilled rules collected,
 // stopProcessing honoured; an admin KS skips every rule that does not force admin validation.
 // Documented deviations from the reference, all stricter or safer:

@@ -112,7 +112,7 @@ export function parsePlayRequest(pathAfterAction: string, http: HttpFacts): Play
   let protocol = get('protocol') || 'http';
   if (protocol === 'null') protocol = 'http';
   protocol = protocol.toLowerCase();
-  // url and download are format http by the time the reference forces the scheme (§2)
+  // url and download are format http by the time Kaltura forces the scheme
   if (['hdnetworkmanifest', 'hdnetworksmil', 'http', 'url', 'download'].includes(format) && !protocol.startsWith('http')) protocol = 'http';
   if (format === 'rtmp' && !protocol.startsWith('rtmp')) protocol = 'rtmp';
   if (!/^[a-z][a-z0-9+.-]{0,15}$/.test(protocol)) throw new DeliveryError('BAD_QUERY', ', invalid protocol');

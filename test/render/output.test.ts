@@ -1,4 +1,4 @@
-// The common output pipeline and the non-XML renderers (playmanifest.md §2, §3.1, §3.6-3.9):
+// The common output pipeline and the non-XML renderers:
 // renderer choice, redirects, JSON/JSONP, RTSP, CORS and caching headers, placeholders.
 import t from 'tap';
 import { DeliveryError } from '../../src/errors.js';

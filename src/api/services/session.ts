@@ -92,7 +92,7 @@ export const sessionService: ServiceModule = {
       returns: 'null',
       handler(ctx) {
         const ks = ctx.ks!;
-        // the session-id key too, when there is one, so every KS of that session ends (security.md §1.4)
+        // the session-id key too, when there is one, so every KS of that session ends
         for (const key of ksRevocationKeys(ks)) ctx.catalog.revokeSession(key, ks.expiry);
         return null;
       },
