@@ -7,6 +7,11 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { asDeliveryError } from '../src/errors.js';
 import { sendError } from './http.js';
 
+/** Route config of a media route whose refusals are logged at warn, prefixed by this name. */
+export interface RefusalLogConfig {
+  refusalLog?: string;
+}
+
 const PREFLIGHT_HEADERS = {
   'Access-Control-Allow-Origin': '*',
   'Access-Control-Allow-Headers': 'Origin, X-Requested-With, Content-Type, Accept, Range, Cache-Control, X-Kaltura-Ks',
@@ -28,7 +33,10 @@ async function commonRoutes(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const refusal = asDeliveryError(error);
     if (refusal) {
-      request.log.info({ code: refusal.code }, `refused: error ${refusal.code} ${refusal.errorName}`);
+      // media routes name themselves in route config (`refusalLog`): their refusals are warnings
+      const { refusalLog } = (request.routeOptions.config ?? {}) as RefusalLogConfig;
+      if (refusalLog) request.log.warn({ code: refusal.code, status: refusal.httpStatus }, `${refusalLog}: ${refusal.message}`);
+      else request.log.info({ code: refusal.code }, `refused: error ${refusal.code} ${refusal.errorName}`);
       return sendError(request, reply, refusal);
     }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
