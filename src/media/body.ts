@@ -2,8 +2,7 @@
 // byte range of it from the source file. HEAD needs only the length; a Range request produces
 // just its slice.
 import { Readable } from 'node:stream';
-import type { HandleCache } from './file-handles.js';
-import { openFileSource, type ByteSource } from './source.js';
+import { openFileSource, type ByteSource, type SourceStore } from './source.js';
 
 /** Bytes made in memory, or a span of the source file. */
 export type Part = Uint8Array | { offset: number; length: number };
@@ -223,10 +222,10 @@ export function partsBody(parts: Part[], contentType: string): MediaBody {
 }
 
 /**
- * Streams a body range from the source, opened for this stream or leased from `handles`; the file
- * is closed (or the lease released) however the stream ends.
+ * Streams a body range from the source named filePath, leased from `handles` or else opened for
+ * this stream as a local file; the lease is released (or the file closed) however the stream ends.
  */
-export function bodyStream(filePath: string, body: MediaBody, start = 0, endInclusive = body.length - 1, handles?: HandleCache): Readable {
+export function bodyStream(filePath: string, body: MediaBody, start = 0, endInclusive = body.length - 1, handles?: SourceStore): Readable {
   const produced = new Set<ArrayBufferLike>();
   async function* gen(): AsyncGenerator<Uint8Array> {
     const lease = handles ? await handles.acquire(filePath) : await openFileSource(filePath);

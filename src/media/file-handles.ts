@@ -4,7 +4,7 @@
 // positional), closed when evicted, idle, replaced on disk, or when the server closes — and only
 // once no request holds it.
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { fileSource, type ByteSource } from './source.js';
+import { fileSource, type ByteSource, type SourceStore } from './source.js';
 
 export interface HandleLease {
   fh: FileHandle;
@@ -13,7 +13,7 @@ export interface HandleLease {
   release(): Promise<void>;
 }
 
-export interface HandleCache {
+export interface HandleCache extends SourceStore {
   acquire(path: string): Promise<HandleLease>;
   /** Closes every idle handle now and the busy ones when their requests end; later leases are uncached. */
   close(): Promise<void>;

@@ -14,6 +14,11 @@ export interface ByteSource {
   read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
 }
 
+/** Sources by name, each leased for one use: the local files' handle cache (file-handles.ts) today. */
+export interface SourceStore {
+  acquire(name: string): Promise<{ source: ByteSource; release(): Promise<void> }>;
+}
+
 /** A local file's open handle as a source; the caller keeps the handle open while it reads. */
 export function fileSource(fh: FileHandle, size: number): ByteSource {
   return {

@@ -1,8 +1,9 @@
 // The layout of an entry's storyboard: tiles of one frame every `interval`, laid out in sheets of
 // columns x rows, and the two files players read it from here: the WebVTT storyboard (`#xywh=`
 // cues) and the HLS image media playlist (EXT-X-TILES, Roku's extension). The packager's master
-// line and DASH adaptation set are written in src/media from the same layout. Pure: numbers in,
-// text out; the sheets are made in service.ts.
+// line and DASH adaptation set are written by src/media's writers from the same layout (handed
+// over by src/packaging/packager.ts). Pure: numbers in, text out; the sheets are made in
+// service.ts.
 import type { StoryboardConfig } from '../catalog/types.js';
 import { vttTimestamp } from '../media/captions.js';
 
