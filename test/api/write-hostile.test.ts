@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import sharp from 'sharp';
 import { startServer } from '../helpers/server.js';
 import { requireCommands } from '../helpers/system.js';
 
@@ -92,7 +93,7 @@ t.test('hostile input on the write actions and API v2', async (t) => {
   t.teardown(() => db.close());
   const tables = ['entries', 'access_control_profiles', 'caption_assets', 'thumb_assets', 'flavor_assets', 'ingest_jobs'];
   const snapshot = () => JSON.stringify(tables.map((table) => db.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all()));
-  const before = snapshot();
+  let before = snapshot();
 
   await t.test('URL resources reach only http(s) addresses outside link-local, on every redirect hop', async (t) => {
     const setContent = (url: string) => ({ id: cap.id, contentResource: { objectType: 'KalturaUrlResource', url } });
@@ -127,6 +128,12 @@ t.test('hostile input on the write actions and API v2', async (t) => {
     await refused('a thumbnail through a redirect to the metadata address', 'thumbasset/action/setContent', { id: thumb.id, contentResource: { objectType: 'KalturaUrlResource', url: `${web.url}/to-metadata` } }, 'THUMB_ASSET_DOWNLOAD_FAILED');
     await refused('a URL with a user KS', 'caption_captionasset/action/setContent', setContent(`${web.url}/ok.srt`), 'INVALID_KS', user);
     t.equal(snapshot(), before, 'nothing changed');
+
+    // what is allowed: an http URL on this network, through a redirect
+    const set = await post('caption_captionasset/action/setContent', setContent(`${web.url}/to-ok`));
+    t.match(set, { objectType: 'KalturaCaptionAsset', status: 2, format: '1' }, 'SRT from a URL, through a redirect');
+    t.equal(await (await fetch(await post('caption_captionasset/action/getUrl', { id: cap.id }))).text(), SRT);
+    before = snapshot();
   });
 
   await t.test('numbers that would not read back are refused', async (t) => {
@@ -188,6 +195,7 @@ t.test('hostile input on the write actions and API v2', async (t) => {
       t.notMatch(body, /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/, `${what}: no character XML 1.0 forbids`);
       if (what === 'api_v3 XML') t.equal(xml.parse(body).xml.result.name, 'ctl end \u{1F4A9} caf\u00e9 <b>&', 'the rest of the name, as sent');
     }
+    before = snapshot(); // the rename above is a change asked for
   });
 
   await t.test('an upload that is no media: refused, and no entry is left behind', async (t) => {
@@ -217,6 +225,35 @@ t.test('hostile input on the write actions and API v2', async (t) => {
     const asVideo = await v2('addentry', `ks=${user}&entry1_name=pic&entry1_filename=pic-1&entry1_mediaType=1&kshow_id=-1&format=1`);
     t.equal(asVideo.error?.[0]?.code, 'INGEST_FAILED', 'v2 addentry of a picture as a video: refused');
     t.equal(entriesNow(), entries, 'v2: no entry left behind');
+  });
+
+  await t.test('bodies too large, binary or malformed: an error at HTTP 200', async (t) => {
+    const huge = Buffer.alloc(65 * 1024 * 1024, 0x41);
+    const v3 = await fetch(`${api}/service/baseentry/action/update?format=1&ks=${admin}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: huge });
+    t.equal(v3.status, 200, 'api_v3: HTTP 200');
+    t.match(JSON.parse(await v3.text()), { objectType: 'KalturaAPIException' });
+    const big = await fetch(`${P}/updateentry?ks=${admin}&entry_id=${ENTRY}&entry_name=x`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: huge });
+    t.equal(big.status, 200, 'v2: HTTP 200');
+    t.match(await big.text(), /<code>INTERNAL_SERVER_ERROR<\/code><desc>Internal server error the request body is over \d+ bytes<\/desc>/);
+    const png = readFileSync(`${FIXTURES}image-320x240.png`);
+    for (const ct of ['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json']) {
+      const r = await fetch(`${P}/updateentry?ks=${admin}&entry_id=${ENTRY}&format=1`, { method: 'POST', headers: { 'content-type': ct }, body: png });
+      t.equal(r.status, 200, `v2, a picture sent as ${ct}: HTTP 200`);
+      t.ok('result' in JSON.parse(await r.text()), 'an answer in the envelope (the bytes name no field to change)');
+      const r3 = await fetch(`${api}/service/baseentry/action/update?format=1&ks=${admin}&entryId=${ENTRY}`, { method: 'POST', headers: { 'content-type': ct }, body: png });
+      t.equal(r3.status, 200, `api_v3, a picture sent as ${ct}: HTTP 200`);
+      t.match(JSON.parse(await r3.text()), { objectType: 'KalturaAPIException' });
+    }
+    // a real picture too large to decode: said to be so
+    const bomb = await sharp({ create: { width: 12000, height: 12000, channels: 3, background: '#000' } }).png({ compressionLevel: 9 }).toBuffer();
+    const form = new FormData();
+    form.set('ks', admin);
+    form.set('format', '1');
+    form.set('entryId', ENTRY);
+    form.set('fileData', new Blob([bomb]), 'huge.png');
+    const r = JSON.parse(await (await fetch(`${api}/service/media/action/updateThumbnailJpeg`, { method: 'POST', body: form })).text());
+    t.match(r, { code: 'FILE_TYPE_NOT_SUPPORTED', message: /over 100 megapixels/ }, 'a 144-megapixel PNG');
+    t.equal(snapshot(), before, 'nothing changed');
   });
 
   await t.test('API v2 keeps no answer: what an admin was told is never replayed without the session', async (t) => {
