@@ -3,7 +3,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from './db.js';
 import { kalturaId } from './ids.js';
-import { EntryStatus } from './types.js';
 import type {
   AccessControlProfile, CaptionAsset, ConversionProfile, DeliveryProfile, Entry, EntryChanges, FlavorAsset,
   FlavorParams, Partner, RemoteFile, StorageProfile, ThumbAsset, UiConf,
@@ -248,8 +247,6 @@ export function createCatalog(db: Db) {
       WHERE id = @id`),
     markDefaultThumb: db.prepare('UPDATE thumb_assets SET is_default = (id = ?) WHERE entry_id = ?'),
     deleteThumb: db.prepare('DELETE FROM thumb_assets WHERE id = ?'),
-    discardJobsOfEntry: db.prepare('DELETE FROM ingest_jobs WHERE entry_id = ?'),
-    discardEntry: db.prepare('DELETE FROM entries WHERE id = ? AND status IN (?, ?)'),
     deleteThumbsOfEntry: db.prepare('DELETE FROM thumb_assets WHERE entry_id = ?'),
     deleteFlavor: db.prepare('DELETE FROM flavor_assets WHERE id = ?'),
     assetIdTaken: db.prepare(`SELECT 1 FROM flavor_assets WHERE id = @id UNION ALL SELECT 1 FROM caption_assets WHERE id = @id
@@ -434,16 +431,6 @@ export function createCatalog(db: Db) {
       })();
     },
     deleteCaption: (id: string): void => void q.deleteCaption.run(id),
-    /**
-     * Removes, as if it had never been made, an entry an API call made and then refused (its upload
-     * was no media): only while it has no content (NO_CONTENT or ERROR_IMPORTING), with its
-     * ingest jobs; its assets go with it (ON DELETE CASCADE).
-     */
-    discardEntry(id: string): void {
-      db.transaction(() => {
-        if (q.discardEntry.run(id, EntryStatus.NO_CONTENT, EntryStatus.ERROR_IMPORTING).changes > 0) q.discardJobsOfEntry.run(id);
-      })();
-    },
     listThumbAssets: (entryId: string): readonly ThumbAsset[] => cached(`thumbs:${entryId}`, () => (q.thumbsOfEntry.all(entryId) as Row[]).map(toThumb)),
     getThumbAsset: (id: string): ThumbAsset | undefined => cached(`thumb:${id}`, () => {
       const r = q.thumb.get(id) as Row | undefined;

@@ -6,7 +6,8 @@
 // object at HTTP 200, and the catalog's tables are compared before and after.
 import t from 'tap';
 import { createServer, type Server } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
@@ -198,11 +199,14 @@ t.test('hostile input on the write actions and API v2', async (t) => {
     before = snapshot(); // the rename above is a change asked for
   });
 
-  await t.test('an upload that is no media: refused, and no entry is left behind', async (t) => {
+  await t.test('an upload that is no media: refused, the entry in ERROR with the reason and no file', async (t) => {
     requireCommands(t, ['ffprobe'], 'ffmpeg');
+    // (the rule of test/e2e/upload-kaltura-client.test.ts: the refusal names the entry, which stays
+    // in ERROR_IMPORTING to say why; nothing of the upload is kept)
     const png = readFileSync(`${FIXTURES}image-320x240.png`);
-    const entriesNow = () => JSON.stringify(db.prepare('SELECT id FROM entries ORDER BY rowid').all());
-    const entries = entriesNow();
+    const entryIds = () => (db.prepare('SELECT id FROM entries ORDER BY rowid').all() as { id: string }[]).map((e) => e.id);
+    const inError = (id: string) => db.prepare('SELECT status FROM entries WHERE id = ?').get(id) as { status: number } | undefined;
+    const noFiles = (id: string) => t.notOk(existsSync(join(s.config.mediaRoot, '309', id)) && readdirSync(join(s.config.mediaRoot, '309', id)).length > 0, `${id}: no file kept`);
     const token = await post('uploadtoken/action/add', { uploadToken: { fileName: 'picture.mp4' } });
     const form = new FormData();
     form.set('ks', admin);
@@ -210,8 +214,9 @@ t.test('hostile input on the write actions and API v2', async (t) => {
     form.set('uploadTokenId', token.id);
     form.set('fileData', new Blob([png]), 'picture.mp4');
     t.match(JSON.parse(await (await fetch(`${api}/service/uploadtoken/action/upload`, { method: 'POST', body: form })).text()), { status: 2 });
-    await refused('api_v3 addFromUploadedFile', 'media/action/addFromUploadedFile', { mediaEntry: { name: 'not a video' }, uploadTokenId: token.id }, 'INGEST_FAILED');
-    t.equal(entriesNow(), entries, 'api_v3: no entry in ERROR left behind');
+    const v3 = await refused('api_v3 addFromUploadedFile', 'media/action/addFromUploadedFile', { mediaEntry: { name: 'not a video' }, uploadTokenId: token.id }, 'INGEST_FAILED');
+    t.match(inError(v3.args.ENTRY_ID), { status: -2 }, 'api_v3: the entry named in the error is in ERROR_IMPORTING');
+    noFiles(v3.args.ENTRY_ID);
 
     const upload = async (alias: string) => {
       const f = new FormData();
@@ -220,11 +225,18 @@ t.test('hostile input on the write actions and API v2', async (t) => {
       t.ok(r.result?.result_ok?.token, `v2 upload ${alias}`);
     };
     await upload('pic-1');
+    const entries = entryIds();
     const asImage = await v2('addentry', `ks=${user}&entry1_name=pic&entry1_filename=pic-1&entry1_mediaType=2&kshow_id=-1&format=1`);
-    t.equal(asImage.error?.[0]?.code, 'INVALID_ENUM_VALUE', 'v2 addentry of an image entry: refused before anything is made');
+    t.equal(asImage.error?.[0]?.code, 'INVALID_ENUM_VALUE', 'v2 addentry of an image entry: refused');
+    t.same(entryIds(), entries, 'before anything is made');
     const asVideo = await v2('addentry', `ks=${user}&entry1_name=pic&entry1_filename=pic-1&entry1_mediaType=1&kshow_id=-1&format=1`);
     t.equal(asVideo.error?.[0]?.code, 'INGEST_FAILED', 'v2 addentry of a picture as a video: refused');
-    t.equal(entriesNow(), entries, 'v2: no entry left behind');
+    const made = entryIds().filter((id) => !entries.includes(id));
+    t.equal(made.length, 1, 'one entry, in ERROR');
+    t.match(inError(made[0]), { status: -2 });
+    t.match(asVideo.error[0].desc, made[0], 'the error names it');
+    noFiles(made[0]);
+    before = snapshot();
   });
 
   await t.test('bodies too large, binary or malformed: an error at HTTP 200', async (t) => {

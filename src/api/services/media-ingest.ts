@@ -3,7 +3,6 @@
 // The upload is registered as the entry's source at once; transcoding runs in the background
 // queue (src/ingest/queue.ts), and the entry's status goes PRECONVERT (1) → READY (2) or ERROR.
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { ApiError } from '../errors.js';
 import { ID_ARG, objInt, objString } from '../args.js';
 import { callPartnerId, entryApiObject, partnerEntry } from '../lookup.js';
@@ -99,15 +98,7 @@ const addFromUploadedFile = (entryParam: string, kalturaType: string): ActionSpe
       return uploadApiError(e);
     }
     const entry = createEntry(ctx, a[entryParam]);
-    try {
-      return await ingestUpload(ctx, entry, a.uploadTokenId, objInt(a[entryParam], 'conversionProfileId'));
-    } catch (e) {
-      // refused (the upload is no media): the entry made for it goes too, so a refusal leaves no
-      // entry in ERROR behind (the upload itself is used up, as its token says)
-      ctx.catalog.discardEntry(entry.id);
-      rmSync(join(ctx.config.mediaRoot, String(entry.partnerId), entry.id), { recursive: true, force: true });
-      throw e;
-    }
+    return ingestUpload(ctx, entry, a.uploadTokenId, objInt(a[entryParam], 'conversionProfileId'));
   },
 });
 
