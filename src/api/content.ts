@@ -17,7 +17,7 @@ import { requireAdminKs } from './permissions.js';
 
 export const CONTENT_RESOURCES = ['KalturaUploadedFileTokenResource', 'KalturaUrlResource', 'KalturaStringResource'] as const;
 
-/** How long a URL resource may take, and how far its redirects may lead. */
+/** How long a URL resource may take, its redirects included. */
 const FETCH_TIMEOUT_MS = 20_000;
 
 /** The bytes a resource names, at most `maxBytes`; `failed` is the error for a URL that cannot be fetched. */
