@@ -78,7 +78,7 @@ function bool(v: unknown, where: string): boolean {
 
 function int(v: unknown, where: string, type = 'int', ok: (n: number) => boolean = () => true): number {
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  if (!Number.isInteger(n) || !ok(n)) throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: String(v).slice(0, 64), PARAMETER_NAME: where, ENUM_TYPE: type });
+  if (!Number.isSafeInteger(n) || !ok(n)) throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: String(v).slice(0, 64), PARAMETER_NAME: where, ENUM_TYPE: type });
   return n;
 }
 

@@ -47,6 +47,8 @@ export async function readPicture(data: Buffer): Promise<{ ext: string; width: n
     throw new ApiError('FILE_TYPE_NOT_SUPPORTED', { TYPE: meta.format ?? 'unknown' });
   } catch (e) {
     if (e instanceof ApiError) throw e;
+    // a real picture too large to decode is said to be so, not called something else
+    if (/exceeds pixel limit/.test((e as Error).message)) throw new ApiError('FILE_TYPE_NOT_SUPPORTED', { TYPE: `a picture over ${LIMIT_INPUT_PIXELS / 1_000_000} megapixels` });
     throw new ApiError('FILE_TYPE_NOT_SUPPORTED', { TYPE: 'unknown (not a JPEG, PNG, GIF or WebP picture)' });
   }
 }
