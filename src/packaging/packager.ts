@@ -21,7 +21,7 @@ import { type CaptionTrack, type Presentation, type Rendition, type ThumbnailTra
 import { entryStoryboard } from '../thumbnail/source.js';
 import { imageBandwidth } from '../thumbnail/storyboard.js';
 import { timelineFor, type Clip, flatPolicy, hlsPolicy, type SegmentPolicy } from '../media/segment.js';
-import { tsSegment } from '../media/ts/writer.js';
+import { TS_TIMESTAMP_OFFSET_90K, tsSegment } from '../media/ts/writer.js';
 
 export interface PackagerDeps {
   catalog: Catalog;
@@ -283,7 +283,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       }
       let vtt: string;
       try {
-        vtt = captionToWebVtt(cap.asset.format, raw, { originMs: tl.originMs, durationMs: tl.durationMs, mpegTs90k: req.proto === 'hls' ? (req.container === 'ts' ? 126000 : 0) : undefined });
+        vtt = captionToWebVtt(cap.asset.format, raw, { originMs: tl.originMs, durationMs: tl.durationMs, mpegTs90k: req.proto === 'hls' ? (req.container === 'ts' ? TS_TIMESTAMP_OFFSET_90K : 0) : undefined });
       } catch {
         // refused at import; a file changed on disk since then is not playable
         throw new DeliveryError('FILE_NOT_FOUND', ', caption file cannot be read');

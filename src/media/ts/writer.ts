@@ -20,7 +20,7 @@ const PID_PMT = 0x1000;
 const PID_VIDEO = 0x100;
 const PID_AUDIO = 0x101;
 /** Timestamps start 1.4 s in, as ffmpeg's muxer does, leaving room for B-frame reordering. */
-const OFFSET_90K = 126000;
+export const TS_TIMESTAMP_OFFSET_90K = 126000;
 const AUDIO_FRAMES_PER_PES = 8;
 
 interface PesPlan {
@@ -80,8 +80,8 @@ function planSegment(tl: Timeline, seg: Segment, sampleAes = false): PesPlan[] {
     const keys = keySet(t, seg.video.first, seg.video.end);
     for (let i = seg.video.first; i < seg.video.end; i++) {
       const dtsRel = t.dts[i] - v.dtsBase;
-      const pts = OFFSET_90K + to90k(dtsRel + (t.cto ? t.cto[i] : 0) - v.ctoBase, t.timescale);
-      const dts = OFFSET_90K + to90k(dtsRel - v.ctoBase, t.timescale);
+      const pts = TS_TIMESTAMP_OFFSET_90K + to90k(dtsRel + (t.cto ? t.cto[i] : 0) - v.ctoBase, t.timescale);
+      const dts = TS_TIMESTAMP_OFFSET_90K + to90k(dtsRel - v.ctoBase, t.timescale);
       out.push({ pid: PID_VIDEO, first: i, end: i + 1, pts, dts, esBytes: videoEsSize(t, i, isKey(t, keys, i)), pcr: true, slack: 0 });
       if (sampleAes) out[out.length - 1].slack = sampleAesSlack(out[out.length - 1].esBytes);
     }
@@ -93,7 +93,7 @@ function planSegment(tl: Timeline, seg: Segment, sampleAes = false): PesPlan[] {
       const end = Math.min(seg.audio.end, i + AUDIO_FRAMES_PER_PES);
       let bytes = 0;
       for (let k = i; k < end; k++) bytes += 7 + t.size[k];
-      const pts = OFFSET_90K + to90k(Math.max(0, t.dts[i] - a.dtsBase), t.timescale);
+      const pts = TS_TIMESTAMP_OFFSET_90K + to90k(Math.max(0, t.dts[i] - a.dtsBase), t.timescale);
       audio.push({ pid: PID_AUDIO, first: i, end, pts, dts: pts, esBytes: bytes, pcr: !v || !seg.video, slack: 0 });
     }
     // interleave by decode time so a demuxer never waits long on one stream
