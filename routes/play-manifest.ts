@@ -1,13 +1,14 @@
 // playManifest: Kaltura's route forms → one call (src/playback.ts answerPlayManifest: parse →
 // resolve → render) through the answer cache (src/cache/manifest-cache.ts withAnswerCache), which
-// sends an answer that depends only on the URL and the catalog again without running it.
+// sends an answer that depends only on the URL and the catalog again without running it, or
+// building the request's environment.
 // Refusals are thrown and answered by routes/common.ts's error handler.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DeliveryError } from '../src/errors.js';
 import { answerPlayManifest } from '../src/playback.js';
 import { answerHead, withAnswerCache } from '../src/cache/manifest-cache.js';
 import type { CachedAnswer } from '../src/env.js';
-import { payloadOf, requestEnv, sendRendered } from './http.js';
+import { baseUrl, payloadOf, requestEnv, sendRendered } from './http.js';
 
 const ID = /^-?[0-9]+$/;
 
@@ -20,12 +21,13 @@ export default async function playManifestRoutes(app: FastifyInstance) {
     if ((pid !== undefined && !ID.test(pid)) || (sp !== undefined && !ID.test(sp))) {
       throw new DeliveryError('BAD_QUERY', ', partner and sub-partner ids in the path must be numbers');
     }
-    const env = requestEnv(request);
-    const a = answer(env);
+    const now = request.server.env.clock();
+    const facts = { method: request.method, isHttps: request.protocol === 'https', baseUrl: baseUrl(request), rawUrl: request.raw.url ?? request.url, ks: request.headers['x-kaltura-ks'] };
+    const a = answer(facts, () => requestEnv(request, now));
     // partnerId and entryId are bound to the request logger (routes/metrics.ts)
     if (a.kept) {
       request.log.info({ format: a.kept.format, code: 0, cached: true }, 'playManifest');
-      return sendKept(request, reply, a.kept, env.now);
+      return sendKept(request, reply, a.kept, now);
     }
     request.log.info({ format: a.fresh.playback.requestedFormat, code: 0 }, 'playManifest');
     return sendRendered(reply, a.fresh.rendered, a.body);

@@ -27,23 +27,33 @@ const MAY_HOLD_IGNORED = /(?:^|&)(?:playSessionId|clientTag|_)(?:[=&]|$)/;
 /** A kept answer, sent again as it is, or a fresh one with its payload (as the route sends it). */
 export type KeptOrFresh = { kept: CachedAnswer; fresh?: undefined; body?: undefined } | { kept?: undefined; fresh: PlayAnswer; body: string | Buffer };
 
+/** What the cache key is made of: read off the request without building its environment. */
+export interface AnswerKeyFacts {
+  method: string;
+  isHttps: boolean;
+  baseUrl: string;
+  rawUrl: string;
+  ks: string | string[] | undefined;
+}
+
 /**
  * The answer cache around playManifest's one call (src/playback.ts answerPlayManifest): the kept
  * answer for this URL and catalog generation when there is one; else the call, whose answer is
  * kept when it may be. `payloadOf` makes the body as the route will send it, so a kept answer is
- * that body byte for byte.
+ * that body byte for byte. The request's environment is built only when the call runs: a kept
+ * answer is the hot path of a popular entry, and needs only the key's few facts.
  */
 export function withAnswerCache(
   cache: ManifestCache, generation: () => number, answer: (env: PlayManifestEnv) => PlayAnswer, payloadOf: (r: Rendered) => string | Buffer,
-): (env: PlayManifestEnv) => KeptOrFresh {
-  return function cachedAnswer(env) {
-    const { http } = env;
-    const key = cache.keyOf(http.method, http.isHttps, env.baseUrl, http.rawUrl, http.headers['x-kaltura-ks']);
+): (facts: AnswerKeyFacts, env: () => PlayManifestEnv) => KeptOrFresh {
+  return function cachedAnswer(facts, makeEnv) {
+    const key = cache.keyOf(facts.method, facts.isHttps, facts.baseUrl, facts.rawUrl, facts.ks);
     const gen = generation();
     if (key !== null) {
-      const kept = cache.get(key, gen, http.rawUrl);
+      const kept = cache.get(key, gen, facts.rawUrl);
       if (kept) return { kept };
     }
+    const env = makeEnv();
     const fresh = answer(env);
     const body = payloadOf(fresh.rendered);
     const keep = key !== null ? storableAnswer(fresh.request, fresh.playback, fresh.rendered, body, env.now, gen) : null;
