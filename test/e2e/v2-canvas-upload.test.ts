@@ -2,7 +2,8 @@
 // for its limits and file filters), a multipart upload with the session in the query, then
 // addEntry with entry1_ fields and a user KS. The entry becomes READY through the ingest queue and
 // plays (HLS master, a segment, the progressive file read by ffprobe). Then api_v3's
-// flavorAsset.reconvert queues the ladder again, and the entry keeps playing while it runs.
+// flavorAsset.reconvert, called through the official kaltura-client, queues the ladder again, and
+// the entry keeps playing while it runs.
 import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import sharp from 'sharp';
+import kaltura from 'kaltura-client';
 import { requireCommands } from '../helpers/system.js';
 import { startServer } from '../helpers/server.js';
 import { makeSource } from '../ingest/helpers.js';
@@ -128,10 +130,14 @@ t.test('Canvas-style upload: getuiconf, multipart upload, addEntry, READY, plays
     return `${meta.width}x${meta.height}`;
   };
   t.equal(await posterSize(), '64x48', `the chosen poster (${withPoster.thumbnailUrl})`);
-  const r = JSON.parse(await (await fetch(`${api}/service/flavorAsset/action/reconvert?format=1&ks=${admin}&id=${before[0]}`)).text());
-  t.equal(r, null, 'reconvert queued');
-  const again = JSON.parse(await (await fetch(`${api}/service/flavorAsset/action/reconvert?format=1&ks=${admin}&id=${before[0]}`)).text());
-  t.match(again, { code: 'INGEST_FAILED', message: /already being converted/ }, 'not twice at once');
+  const config = new kaltura.Configuration();
+  config.serviceUrl = s.url;
+  config.setLogger({ log() {}, error() {}, debug() {} });
+  const client = new kaltura.Client(config);
+  client.setKs(admin);
+  const reconvert = () => kaltura.services.flavorAsset.reconvert(before[0]).execute(client);
+  t.equal(await reconvert(), null, 'reconvert queued (kaltura-client)');
+  t.match(await reconvert().then(() => null, (e: any) => e), { code: 'INGEST_FAILED', message: /already being converted/ }, 'not twice at once');
   t.equal((await fetch(`${manifest}/format/url/protocol/http/a.mp4`, { redirect: 'manual' })).status, 302, 'plays while it runs');
   let after = before;
   const until2 = Date.now() + 120_000;
