@@ -414,11 +414,12 @@ export async function importKaltura(
 }
 
 /**
- * Downloads of entries that are now imported (or unchanged) are left-overs (a thumbnail the
- * source refused); those of other entries stay, so that the next run resumes them.
+ * Downloads of failed and undeliverable entries stay, so that the next run resumes them (or
+ * finds them whole) rather than fetching them again; those of entries now imported or unchanged
+ * are left-overs (a thumbnail the source refused).
  */
 function cleanTmp(tmpDir: string, report: ImportReport): void {
-  const done = new Set(report.entries.filter((e) => e.result === 'imported' || e.result === 'unchanged').map((e) => e.id));
+  const done = new Set(report.entries.filter((e) => e.result === 'imported' || e.result === 'unchanged' || e.result === 'not imported').map((e) => e.id));
   for (const f of readdirSync(tmpDir)) {
     if (done.has(f.split('__')[0])) rmSync(join(tmpDir, f), { force: true });
   }
