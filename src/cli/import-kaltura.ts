@@ -13,6 +13,7 @@ import { openSource, SourceError } from '../import/source.js';
 
 const USAGE = `usage: kdeliver import-kaltura --service-url URL --partner-id N --admin-secret SECRET
                                [--entry-ids ID,ID… | --all] [--as-partner M] [--no-media] [--jobs N]
+  --admin-secret -   reads the secret from the first line of standard input
 `;
 const ENTRY_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_ID = 2 ** 31 - 1;
@@ -57,10 +58,13 @@ export async function main(args: string[]): Promise<number> {
   const jobs = values.jobs === undefined ? 4 : Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 32) return usage(`--jobs ${values.jobs}: expected 1 to 32 parallel downloads`);
 
+  // `-`: the first line of standard input, so that the secret is not in the process list
+  const adminSecret = values['admin-secret'] === '-' ? await firstLine(process.stdin) : values['admin-secret'];
+  if (!adminSecret) return usage('--admin-secret -: standard input held no secret');
   const config = loadConfig(process.env);
   let source;
   try {
-    source = await openSource({ serviceUrl: values['service-url'], partnerId: partnerId!, adminSecret: values['admin-secret'] });
+    source = await openSource({ serviceUrl: values['service-url'], partnerId: partnerId!, adminSecret });
   } catch (e) {
     if (e instanceof SourceError) {
       process.stderr.write(`kdeliver import-kaltura: ${e.message}\n`);
@@ -114,4 +118,13 @@ function summarize(r: ImportReport, serviceUrl: string, sourcePartner: number): 
 function usage(problem: string): number {
   process.stderr.write(`kdeliver import-kaltura: ${problem}\n${USAGE}`);
   return 2;
+}
+
+async function firstLine(input: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of input) {
+    text += chunk.toString();
+    if (text.includes('\n')) break;
+  }
+  return text.split(/\r?\n/)[0].trim();
 }
