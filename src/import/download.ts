@@ -10,11 +10,10 @@
 // taken for an MD5, even when it looks like one: servers make them in their own ways (kdeliver's
 // thumbnail ETags are 32 hex digits of something else).
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 
 export class DownloadError extends Error {}
 /** The source refused the file (a 4xx answer): asking again would give the same. */
@@ -156,18 +155,22 @@ async function once(r: DownloadRequest, part: string, meta: string): Promise<{ d
     if (!res.body) throw new Error('the source sent no body');
     let received = from;
     r.onProgress?.(received, total ?? r.expectedSize ?? null);
-    const count = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
+    // Each chunk is written before the next is read, so that whatever arrived before a drop is in
+    // the part file and the next attempt asks for exactly what is missing (a stream pipeline
+    // would throw away what it still buffered when it fails).
+    const fh = await open(part, from > 0 ? 'a' : 'w');
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        await fh.write(chunk);
         received += chunk.length;
         touch();
         r.onProgress?.(received, total ?? r.expectedSize ?? null);
-        cb(null, chunk);
-      },
-    });
-    try {
-      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), count, createWriteStream(part, { flags: from > 0 ? 'a' : 'w' }));
+      }
+      await fh.sync();
     } catch (e) {
       throw new Error(`the transfer stopped after ${received} bytes: ${causeOf(e)}`);
+    } finally {
+      await fh.close();
     }
     if (total !== null && received !== total) throw new Error(`the transfer stopped after ${received} of ${total} bytes`);
     return { downloaded: received - from, from };

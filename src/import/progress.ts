@@ -48,8 +48,9 @@ export function importProgress(out: Out): ImportProgress {
       rec += a.received;
       tot += a.total ?? a.received;
     }
+    // the share of the bytes of the files seen so far (finished ones count whole)
     const width = 24;
-    const f = tot > 0 ? rec / tot : 0;
+    const f = bytes + tot > 0 ? (bytes + rec) / (bytes + tot) : 0;
     const full = Math.round(f * width);
     const current = [...active.values()].map((a) => a.label).join(', ');
     const text = `[${'#'.repeat(full)}${'-'.repeat(width - full)}] ${finished} files, ${formatBytes(bytes + rec)}${failed ? `, ${failed} failed` : ''}${current ? `  ${current}` : ''}`;
