@@ -15,7 +15,7 @@ import { join, relative } from 'node:path';
 import Database from 'better-sqlite3';
 import kaltura from 'kaltura-client';
 import type { Page } from 'playwright-core';
-import { installedCommand, type Served } from '../helpers/command.js';
+import { installedCommand, run, type Served } from '../helpers/command.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { projectRoot } from '../helpers/media-tools.js';
 import { readLibraryFile } from '../../src/catalog/library.js';
@@ -306,6 +306,27 @@ t.test('refusals: one line, non-zero exit, no stack trace', async (t) => {
   t.equal(usage.code, 2, 'neither --all nor --entry-ids: a usage error');
   t.match(usage.stderr, /give either --entry-ids ID,ID… or --all/);
   t.notOk(existsSync(join(work, 'refused', 'catalog.sqlite')), 'a refused run makes no catalog (nor a partner)');
+
+  // --no-media, --as-partner, an unknown entry id, the secret on standard input
+  const opts = { KDELIVER_DATA_DIR: join(work, 'options'), KDELIVER_SAMPLE_LIBRARY: 'false' };
+  const some = ['import-kaltura', '--service-url', src.url, '--partner-id', '309', '--admin-secret', '-', '--entry-ids', '1_rcit0qgs,1_nosuch00', '--as-partner', '500'];
+  const withStdin = (a: string[]) => run('bash', ['-c', `echo ${SOURCE_SECRET} | kdeliver "$@"`, 'bash', ...a], { env: { PATH: `${join(work, 'bin')}:${process.env.PATH}`, ...opts } });
+  const catalogOnly = await withStdin([...some, '--no-media']);
+  t.equal(catalogOnly.code, 1, 'an unknown entry fails the run');
+  t.match(catalogOnly.stdout, /\nfailed:\n {2}1_nosuch00: baseEntry\.get 1_nosuch00: ENTRY_ID_NOT_FOUND/, 'and is listed with the source\'s reason');
+  t.match(catalogOnly.stdout, /partner 309 into partner 500: 1 imported, /);
+  const db = catalogOf(opts.KDELIVER_DATA_DIR);
+  t.same(db.prepare("SELECT partner_id AS p, status FROM entries WHERE id = '1_rcit0qgs'").get(), { p: 500, status: 0 }, '--no-media: the entry, IMPORT, under --as-partner');
+  t.same(db.prepare("SELECT DISTINCT status FROM flavor_assets WHERE entry_id = '1_rcit0qgs'").pluck().all(), [7], 'its flavors IMPORTING, without files');
+  db.close();
+  t.same(filesUnder(join(opts.KDELIVER_DATA_DIR, 'media')).filter((f) => /\.(mp4|3gp)$/.test(f)), [], 'no flavor file fetched');
+  const full = await withStdin(['import-kaltura', ...some.slice(1, -4), '--entry-ids', '1_rcit0qgs', '--as-partner', '500']);
+  t.equal(full.code, 0, full.stderr);
+  t.match(full.stdout, /: 1 imported, .*; 5 files, /, 'a run without --no-media fetches the files');
+  const db2 = catalogOf(opts.KDELIVER_DATA_DIR);
+  t.same(db2.prepare("SELECT status FROM entries WHERE id = '1_rcit0qgs'").pluck().get(), 2, 'the entry is READY');
+  db2.close();
+  checkWhole(t, opts.KDELIVER_DATA_DIR);
   await src.stop();
 });
 
