@@ -7,6 +7,7 @@
 // entry in headless Chromium. A source stopped in the middle of a download leaves nothing
 // half-written, and the next run resumes with a ranged GET. Refusals are one line, no stack.
 import t, { type Test } from 'tap';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -15,8 +16,9 @@ import { join, relative } from 'node:path';
 import Database from 'better-sqlite3';
 import kaltura from 'kaltura-client';
 import type { Page } from 'playwright-core';
-import { installedCommand, run, type Served } from '../helpers/command.js';
+import { cleanEnv, installedCommand, run, type Served } from '../helpers/command.js';
 import { launchBrowser } from '../helpers/browser.js';
+import { servePlayerPage } from '../helpers/kaltura-player.js';
 import { projectRoot } from '../helpers/media-tools.js';
 import { readLibraryFile } from '../../src/catalog/library.js';
 
@@ -276,6 +278,26 @@ t.test('the source stops in the middle of a download: nothing half-written, the 
   for (const f of flavors) t.equal(sha(join(dstDir, 'media', f.file_path)), sha(join(fixtures, files[f.id])), `${f.id} is byte-identical to the source's`);
   checkWhole(t, dstDir);
   t.same(filesUnder(tmp), [], 'no partial file is left');
+
+  // now the importer itself is killed (kill -9) in the middle of a download
+  const args2 = [...args.slice(0, -4), '--entry-ids', '1_kssecure', '--jobs', '2'];
+  const child = spawn('kdeliver', args2, { env: { ...cleanEnv, PATH: `${join(work, 'bin')}:${process.env.PATH}`, ...env }, stdio: 'ignore' });
+  const exited = new Promise<string | null>((r) => child.on('exit', (_code, signal) => r(signal)));
+  for (const end = Date.now() + 30_000; !partial().some((n) => n > 300_000) && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
+  t.ok(partial().some((n) => n > 300_000), 'the importer is downloading');
+  child.kill('SIGKILL');
+  t.equal(await exited, 'SIGKILL');
+  const db3 = catalogOf(dstDir);
+  t.same(db3.prepare("SELECT id FROM entries WHERE id = '1_kssecure'").all(), [], 'after kill -9: no half-imported entry in the catalog');
+  db3.close();
+  checkWhole(t, dstDir);
+  t.same(filesUnder(join(dstDir, 'media')).filter((f) => f.includes('1_kssecure')), [], 'nor any of its files in the media root');
+  proxy.log.length = 0;
+  const after = await cmd.kdeliver(args2, env);
+  t.equal(after.code, 0, `the next run completes:\n${after.stdout}\n${after.stderr}`);
+  t.ok(proxy.log.some((l) => /^bytes=[1-9]\d*-$/.test(l.range ?? '') && l.status === 206), 'resuming what the killed run had fetched');
+  checkWhole(t, dstDir);
+  t.same(filesUnder(tmp), [], 'no partial file is left');
   await src.stop();
 });
 
@@ -365,18 +387,9 @@ function slowProxy(): { server: Server; upstream: string; log: { path: string; r
 
 interface PageState { errors: string[]; loaded: boolean; maxTime: number }
 
-/** The Kaltura web player page of test/e2e/player-kaltura.test.ts, on its own origin, against a server. */
+/** The Kaltura web player (the page of test/e2e/player-kaltura.test.ts) plays an entry of a server past 5 s. */
 async function playsInKalturaPlayer(t: Test, server: Served, entryId: string) {
-  const bundle = readFileSync(join(projectRoot, 'node_modules', '@playkit-js', 'kaltura-player-js', 'dist', 'kaltura-ovp-player.js'));
-  const page = readFileSync(join(projectRoot, 'test', 'e2e', 'player-page', 'kaltura-player.html'));
-  const pageServer = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/player.html') { res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }); res.end(page); return; }
-    if (path === '/kaltura-ovp-player.js') { res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }); res.end(bundle); return; }
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => pageServer.listen(0, '127.0.0.1', r));
-  t.teardown(() => new Promise<void>((r) => pageServer.close(() => r())));
+  const pageUrl = await servePlayerPage(t);
   const browser = await launchBrowser(t);
   const ctx = await browser.newContext();
   const p: Page = await ctx.newPage();
@@ -386,7 +399,7 @@ async function playsInKalturaPlayer(t: Test, server: Served, entryId: string) {
   p.on('console', (m) => log.push(`${m.type()}: ${m.text()}`.slice(0, 300)));
   await p.route('**/*', (route) => (new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort()));
   const q = new URLSearchParams({ serviceUrl: `${server.url}/api_v3`, cdnUrl: server.url, partnerId: '309', entryId });
-  await p.goto(`http://127.0.0.1:${(pageServer.address() as { port: number }).port}/player.html?${q}`);
+  await p.goto(`${pageUrl}?${q}`);
   let st: PageState = { errors: [], loaded: false, maxTime: 0 };
   for (const end = Date.now() + 40_000; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
     st = await p.evaluate(() => (window as unknown as { __state: PageState }).__state);
