@@ -12,17 +12,13 @@
 //   and puts the KS in every sub-request), a fresh KS per request: every request a first call;
 // - the CORS preflight (OPTIONS) the browser sends before it, as the page is on another origin.
 // Usage: node bench/api.mjs [--connections 50] [--duration 10] [--rounds 3] [--no-build]
-import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { startKdeliver } from './lib/kdeliver.mjs';
-import { freePort, startProcess } from './lib/procs.mjs';
-import { benchDir } from './lib/paths.mjs';
 import { distModule } from './lib/build.mjs';
-import { loadOptions, median } from './lib/rounds.mjs';
-import { loadAvg, printMachine } from './lib/machine.mjs';
-import { cannon } from './lib/autocannon.mjs';
-import { cpuMeter } from './lib/cpu.mjs';
-import { fmt, startReport, table } from './lib/results.mjs';
+import { loadOptions } from './lib/rounds.mjs';
+import { printMachine } from './lib/machine.mjs';
+import { startReport } from './lib/results.mjs';
+import { printRows, reportVsHello, runRounds, startHello } from './lib/versus-hello.mjs';
 import { PLAYER_VERSION, capturePlayer, multirequestFromSource } from './lib/player.mjs';
 
 const { rounds, connections, duration, build } = loadOptions({ connections: 50 });
@@ -35,8 +31,7 @@ const ORIGIN = 'https://www.example.com';
 const report = startReport('api', { rounds, connections, duration });
 printMachine();
 const kd = await startKdeliver({ build });
-const helloPort = await freePort();
-const hello = await startProcess('hello-world', process.execPath, [join(benchDir, 'lib', 'hello-server.mjs'), String(helloPort)], { ready: /listening on http:\/\// });
+const { server: hello, target: helloTarget } = await startHello();
 const { generateKs } = await import(distModule('src/access/ks.js'));
 let n = 0;
 const userKs = () => generateKs({ partnerId: PARTNER, secret: SECRET, type: 0, userId: `viewer-${++n}`, expiry: 86400, privileges: `sview:${KS_ENTRY}`, version: 2, now: Math.floor(Date.now() / 1000) });
@@ -84,39 +79,16 @@ try {
   let i = 0;
   const bodies = PUBLIC_ENTRIES.map(bodyFor);
   const targets = [
-    { name: 'Fastify hello-world', server: hello, url: `http://127.0.0.1:${helloPort}/` },
+    helloTarget,
     { name: 'player multirequest, anonymous', server: kd, url: kd.url, requests: [{ method: 'POST', path, headers, setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }] },
     { name: 'the same with a user KS', server: kd, url: kd.url, requests: [{ method: 'POST', path, headers, setupRequest: (req) => ({ ...req, body: ksBody(userKs()) }) }] },
     { name: 'CORS preflight (OPTIONS)', server: kd, url: kd.url, requests: [{ method: 'OPTIONS', path, headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } }], ok: [200, 204] },
   ];
-  for (const t of targets) await cannon({ url: t.url, connections, duration: 3, requests: t.requests, ok: t.ok ?? [200] }); // warm-up
-  const rows = [];
-  for (let round = 1; round <= rounds; round++) {
-    for (const t of targets) {
-      const meter = cpuMeter(t.server.pid);
-      const r = await cannon({ url: t.url, connections, duration, requests: t.requests, ok: t.ok ?? [200] });
-      const cpu = meter(r.total);
-      if (r.bad > 0) throw new Error(`${t.name}: ${JSON.stringify(r.codes)}, ${r.errors} errors, ${r.timeouts} timeouts`);
-      rows.push({ name: t.name, round, ...r, ...cpu, load: loadAvg().split(' ')[0] });
-      console.log(`  round ${round} ${t.name}: ${fmt(r.rps)} req/s, p99 ${r.p99} ms, server CPU ${fmt(cpu.cpuPct)} % (${fmt(cpu.cpuUsPerReq)} us/answer), other ${fmt(cpu.otherPct)} %`);
-    }
-  }
+  const rows = await runRounds(targets, { rounds, duration, connections });
   console.log(`\nautocannon -c ${connections} -d ${duration} in the benchmark process, each server one Node process, loopback; POST ${path}`);
-  table([['target', 31], ['round', 5], ['req/s', 7], ['p50 ms', 6], ['p99 ms', 6], ['bytes', 6], ['CPU %', 5], ['us/answer', 9], ['other %', 7], ['load', 5]],
-    rows.map((r) => [r.name, r.round, fmt(r.rps), r.p50, r.p99, fmt(r.bytesPerResponse), fmt(r.cpuPct), fmt(r.cpuUsPerReq), fmt(r.otherPct), r.load]));
+  printRows(rows, 31);
   report.data.rows = rows;
-  const per = (name) => rows.filter((r) => r.name === name).map((r) => r.rps);
-  const helloRps = per('Fastify hello-world');
-  const cpuPer = (name) => rows.filter((r) => r.name === name).map((r) => r.cpuUsPerReq);
-  const list = (xs) => xs.map((x) => fmt(x, 2)).join(', ');
-  for (const [name, aim] of [['player multirequest, anonymous', 0.3], ['the same with a user KS', null], ['CORS preflight (OPTIONS)', null]]) {
-    const rs = per(name).map((x, k) => x / helloRps[k]);
-    // under contention a server gets only part of a core, and req/s follow the other work; the
-    // CPU each answer costs does not, so its ratio is printed too (the throughput ratio of two
-    // CPU-bound servers on a quiet core)
-    const cpu = cpuPer(name).map((x, k) => cpuPer('Fastify hello-world')[k] / x);
-    report.ratio(`${name} / hello-world`, median(rs), `rounds ${list(rs)}; CPU per answer hello-world / this ${fmt(median(cpu), 2)} (rounds ${list(cpu)})${aim ? `; aim >= ${aim}` : ''}`);
-  }
+  reportVsHello(report, rows, [['player multirequest, anonymous', 0.3], ['the same with a user KS', null], ['CORS preflight (OPTIONS)', null]]);
 } finally {
   await kd.stop();
   await hello.stop();

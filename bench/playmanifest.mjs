@@ -15,17 +15,13 @@
 // The URL form is checked against the one the real player sends in Chromium (when available).
 // Usage: node bench/playmanifest.mjs [--connections 50] [--pipelining 1] [--duration 10] [--rounds 3]
 //          [--session-requests 4] [--no-build]
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { startKdeliver } from './lib/kdeliver.mjs';
-import { freePort, startProcess } from './lib/procs.mjs';
-import { benchDir } from './lib/paths.mjs';
 import { distModule } from './lib/build.mjs';
-import { loadOptions, median } from './lib/rounds.mjs';
-import { loadAvg, printMachine } from './lib/machine.mjs';
-import { cannon } from './lib/autocannon.mjs';
-import { cpuMeter } from './lib/cpu.mjs';
-import { fmt, startReport, table } from './lib/results.mjs';
+import { loadOptions } from './lib/rounds.mjs';
+import { printMachine } from './lib/machine.mjs';
+import { startReport } from './lib/results.mjs';
+import { printRows, reportVsHello, runRounds, startHello } from './lib/versus-hello.mjs';
 import { PLAYER_VERSION, capturePlayer, kalturaParams, manifestPath, playSessionId, playbackSources, urlShape } from './lib/player.mjs';
 
 const opts = loadOptions({ connections: 50, pipelining: 1 }, { 'session-requests': { type: 'string', default: '4' } });
@@ -42,8 +38,7 @@ const report = startReport('playmanifest', { rounds, connections, pipelining, du
 printMachine();
 const kd = await startKdeliver({ build });
 const kdNoCache = await startKdeliver({ build: false, env: { KDELIVER_MANIFEST_CACHE_ENTRIES: '0' } });
-const helloPort = await freePort();
-const hello = await startProcess('hello-world', process.execPath, [join(benchDir, 'lib', 'hello-server.mjs'), String(helloPort)], { ready: /listening on http:\/\// });
+const { server: hello, target: helloTarget } = await startHello();
 const { generateKs } = await import(distModule('src/access/ks.js'));
 
 let n = 0;
@@ -99,41 +94,18 @@ try {
   }
 
   const targets = [
-    { name: 'Fastify hello-world', server: hello, url: `http://127.0.0.1:${helloPort}/` },
+    helloTarget,
     { name: 'one URL, as shipped', server: kd, url: kd.url + ONE_URL },
     { name: 'player anon, as shipped', server: kd, url: kd.url, requests: anonymous, ok: [200, 302] },
     { name: 'player anon, cache off', server: kdNoCache, url: kdNoCache.url, requests: anonymous, ok: [200, 302] },
     { name: `player KS/session of ${SESSION}`, server: kd, url: kd.url, requests: ksSession, ok: [200, 302] },
     { name: 'player KS fresh each', server: kd, url: kd.url, requests: ksFresh, ok: [200, 302] },
   ];
-  for (const t of targets) await cannon({ url: t.url, connections, pipelining, duration: 3, requests: t.requests, ok: t.ok ?? [200] }); // warm-up
-  const rows = [];
-  for (let round = 1; round <= rounds; round++) {
-    for (const t of targets) {
-      const meter = cpuMeter(t.server.pid);
-      const r = await cannon({ url: t.url, connections, pipelining, duration, requests: t.requests, ok: t.ok ?? [200] });
-      const cpu = meter(r.total);
-      if (r.bad > 0) throw new Error(`${t.name}: ${JSON.stringify(r.codes)}, ${r.errors} errors, ${r.timeouts} timeouts`);
-      rows.push({ name: t.name, round, ...r, ...cpu, load: loadAvg().split(' ')[0] });
-      console.log(`  round ${round} ${t.name}: ${fmt(r.rps)} req/s, p99 ${r.p99} ms, server CPU ${fmt(cpu.cpuPct)} % (${fmt(cpu.cpuUsPerReq)} us/answer), other ${fmt(cpu.otherPct)} %, load ${loadAvg().split(' ')[0]}`);
-    }
-  }
+  const rows = await runRounds(targets, { rounds, duration, connections, pipelining });
   console.log(`\nautocannon -c ${connections} -p ${pipelining} -d ${duration} in the benchmark process, each server one Node process, loopback; player ${PLAYER_VERSION} URL form; anonymous entries ${PUBLIC_ENTRIES.join(', ')}`);
-  table([['target', 26], ['round', 5], ['req/s', 7], ['p50 ms', 6], ['p99 ms', 6], ['bytes', 6], ['status', 18], ['CPU %', 5], ['us/answer', 9], ['other %', 7], ['load', 5]],
-    rows.map((r) => [r.name, r.round, fmt(r.rps), r.p50, r.p99, fmt(r.bytesPerResponse), Object.entries(r.codes).map(([k, v]) => `${k}:${v}`).join(' '), fmt(r.cpuPct), fmt(r.cpuUsPerReq), fmt(r.otherPct), r.load]));
+  printRows(rows, 26);
   report.data.rows = rows;
-  const per = (name) => rows.filter((r) => r.name === name).map((r) => r.rps);
-  const helloRps = per('Fastify hello-world');
-  const cpuPer = (name) => rows.filter((r) => r.name === name).map((r) => r.cpuUsPerReq);
-  const list = (xs) => xs.map((x) => fmt(x, 2)).join(', ');
-  for (const [name, aim] of [['player anon, as shipped', 0.6], [`player KS/session of ${SESSION}`, 0.5], ['player KS fresh each', 0.5], ['player anon, cache off', null], ['one URL, as shipped', null]]) {
-    const rs = per(name).map((x, k) => x / helloRps[k]);
-    // under contention a server gets only part of a core, and req/s follow the other work; the
-    // CPU each answer costs does not, so its ratio is printed too (the throughput ratio of two
-    // CPU-bound servers on a quiet core)
-    const cpu = cpuPer(name).map((x, k) => cpuPer('Fastify hello-world')[k] / x);
-    report.ratio(`${name} / hello-world`, median(rs), `rounds ${list(rs)}; CPU per answer hello-world / this ${fmt(median(cpu), 2)} (rounds ${list(cpu)})${aim ? `; aim >= ${aim}` : ''}`);
-  }
+  reportVsHello(report, rows, [['player anon, as shipped', 0.6], [`player KS/session of ${SESSION}`, 0.5], ['player KS fresh each', 0.5], ['player anon, cache off', null], ['one URL, as shipped', null]]);
 } finally {
   await kd.stop();
   await kdNoCache.stop();

@@ -28,6 +28,19 @@ export function request(agent, base, { method = 'GET', path, headers = {}, body,
   });
 }
 
+/** Counts answers: latencies of the accepted ones, status codes, the first few failures. */
+function tally() {
+  const t = { latencies: [], codes: {}, errors: [], done: 0, bad: 0 };
+  t.add = (d, r) => {
+    t.done++;
+    t.codes[r.status] = (t.codes[r.status] ?? 0) + 1;
+    if ((d.ok ?? [200]).includes(r.status)) return t.latencies.push(r.ms);
+    t.bad++;
+    if (t.errors.length < 5) t.errors.push(`${d.method ?? 'GET'} ${d.path.slice(0, 120)}: ${r.error ?? `HTTP ${r.status}`}`);
+  };
+  return t;
+}
+
 /**
  * Runs `next()` (which returns a request description with `ok`: the accepted status codes) at
  * `rate` per second for `seconds`. Returns { latencies (ms), sent, done, bad, dropped, errors,
@@ -35,10 +48,8 @@ export function request(agent, base, { method = 'GET', path, headers = {}, body,
  */
 export async function steadyLoad(base, { rate, seconds, maxInFlight = 64, next }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: maxInFlight });
-  const latencies = [];
-  const codes = {};
-  const errors = [];
-  let sent = 0, done = 0, bad = 0, dropped = 0, inFlight = 0;
+  const t = tally();
+  let sent = 0, dropped = 0, inFlight = 0;
   const t0 = process.hrtime.bigint();
   const total = Math.round(rate * seconds);
   const pending = new Set();
@@ -53,12 +64,7 @@ export async function steadyLoad(base, { rate, seconds, maxInFlight = 64, next }
         inFlight++;
         const p = request(agent, base, d).then((r) => {
           inFlight--;
-          done++;
-          codes[r.status] = (codes[r.status] ?? 0) + 1;
-          if (!(d.ok ?? [200]).includes(r.status)) {
-            bad++;
-            if (errors.length < 5) errors.push(`${d.method ?? 'GET'} ${d.path.slice(0, 120)}: ${r.error ?? `HTTP ${r.status}`}`);
-          } else latencies.push(r.ms);
+          t.add(d, r);
         });
         pending.add(p);
         p.then(() => pending.delete(p));
@@ -70,7 +76,7 @@ export async function steadyLoad(base, { rate, seconds, maxInFlight = 64, next }
   });
   await Promise.all(pending);
   agent.destroy();
-  return { latencies, sent, done, bad, dropped, errors, codes, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+  return { latencies: t.latencies, sent, done: t.done, bad: t.bad, dropped, errors: t.errors, codes: t.codes, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
 }
 
 /**
@@ -79,24 +85,15 @@ export async function steadyLoad(base, { rate, seconds, maxInFlight = 64, next }
  */
 export async function closedLoop(base, { seconds, concurrency = 1, minRequests = 10, next }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const latencies = [];
-  const codes = {};
-  const errors = [];
-  let done = 0, bad = 0;
+  const t = tally();
   const t0 = process.hrtime.bigint();
   const elapsed = () => Number(process.hrtime.bigint() - t0) / 1e9;
   await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (elapsed() < seconds || done < minRequests) {
+    while (elapsed() < seconds || t.done < minRequests) {
       const d = next();
-      const r = await request(agent, base, d);
-      done++;
-      codes[r.status] = (codes[r.status] ?? 0) + 1;
-      if (!(d.ok ?? [200]).includes(r.status)) {
-        bad++;
-        if (errors.length < 5) errors.push(`${d.method ?? 'GET'} ${d.path.slice(0, 120)}: ${r.error ?? `HTTP ${r.status}`}`);
-      } else latencies.push(r.ms);
+      t.add(d, await request(agent, base, d));
     }
   }));
   agent.destroy();
-  return { latencies, sent: done, done, bad, dropped: 0, errors, codes, seconds: elapsed() };
+  return { latencies: t.latencies, sent: t.done, done: t.done, bad: t.bad, dropped: 0, errors: t.errors, codes: t.codes, seconds: elapsed() };
 }
