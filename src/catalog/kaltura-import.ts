@@ -41,6 +41,7 @@ export function createImportStore(db: Db) {
     captionOwner: db.prepare('SELECT entry_id FROM caption_assets WHERE id = ?'),
     thumbOwner: db.prepare('SELECT entry_id FROM thumb_assets WHERE id = ?'),
     acpPartner: db.prepare('SELECT partner_id FROM access_control_profiles WHERE id = ?'),
+    clearDefaultAcp: db.prepare('UPDATE access_control_profiles SET is_default = 0 WHERE partner_id = ? AND id <> ?'),
     upsertFlavorParams: db.prepare(`INSERT INTO flavor_params (id, name, tags, format, video_codec, audio_codec, width, height,
       video_bitrate, audio_bitrate, frame_rate) VALUES (@id, @name, @tags, @format, @videoCodec, @audioCodec, @width, @height,
       @videoBitrate, @audioBitrate, @frameRate)
@@ -130,6 +131,8 @@ export function createImportStore(db: Db) {
         const owner = (q.acpPartner.get(p.id) as Row | undefined)?.partner_id as number | undefined;
         if (owner !== undefined && owner !== p.partnerId) throw new ImportConflictError(`access-control profile ${p.id} exists here in partner ${owner}`);
         q.upsertAcp.run({ ...p, isDefault: bool(p.isDefault), rules: JSON.stringify(p.rules) });
+        // the partner has one default profile, as on the source
+        if (p.isDefault) q.clearDefaultAcp.run(p.partnerId, p.id);
       })();
     },
     /**

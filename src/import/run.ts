@@ -61,6 +61,7 @@ const TYPE_NAMES = Object.fromEntries(Object.entries(EntryType).map(([k, v]) => 
 /** Kaltura's KalturaCaptionType → kdeliver's caption formats. */
 const CAPTION_FORMATS: Record<string, CaptionAsset['format']> = { 1: 'srt', 2: 'dfxp', 3: 'vtt' };
 const SAFE_EXT = /^[a-z0-9]{1,8}$/;
+const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 const intOf = (v: unknown, dflt = 0): number => {
   const n = typeof v === 'string' ? Number(v) : v;
@@ -185,6 +186,9 @@ export async function importKaltura(
     return p;
   };
 
+  /** A message with the admin session taken out (a URL the source gave may quote it back). */
+  const redact = (m: string): string => m.split(source.ks).join('[KS]').split(encodeURIComponent(source.ks)).join('[KS]');
+
   const withKs = (url: string, style: 'query' | 'path'): string => {
     if (style === 'path') return `${url.replace(/\/+$/, '')}/ks/${encodeURIComponent(source.ks)}`;
     return url.includes('ks=') ? url : `${url}${url.includes('?') ? '&' : '?'}ks=${encodeURIComponent(source.ks)}`;
@@ -208,7 +212,7 @@ export async function importKaltura(
         return got;
       } catch (e) {
         if (quiet) bar.dropped();
-        else bar.failed((e as Error).message);
+        else bar.failed(redact((e as Error).message));
         throw e;
       }
     });
@@ -216,6 +220,8 @@ export async function importKaltura(
 
   async function importEntry(e: SourceEntry): Promise<EntryOutcome> {
     const out: EntryOutcome = { id: e.id, result: 'imported', warnings: [] };
+    // ids name folders and files here: only what an id may hold, never a path
+    if (!SAFE_ID.test(e.id)) throw new Error(`entry id ${JSON.stringify(String(e.id).slice(0, 80))} is not 1-64 characters of A-Z a-z 0-9 _ -`);
     if (e.type === EntryType.LIVE_STREAM || e.type === EntryType.LIVE_CHANNEL) {
       throw new Skip('not imported', 'a live entry: kdeliver serves recorded media only');
     }
@@ -229,6 +235,8 @@ export async function importKaltura(
     const ready = sourceFlavors.filter((f) => intOf(f.status) === AssetStatus.READY);
     if (ready.length === 0) throw new Skip('undeliverable', `no READY flavor on the source (${sourceFlavors.length} flavors in other states)`);
     const sourceCaptions = (await source.captions(e.id)).filter((c) => intOf(c.status) === AssetStatus.READY);
+    const badId = [...ready, ...sourceCaptions].find((a) => !SAFE_ID.test(a.id));
+    if (badId) throw new Error(`asset id ${JSON.stringify(String(badId.id).slice(0, 80))} is not 1-64 characters of A-Z a-z 0-9 _ -`);
     store.checkIds(e.id, partnerId, ready.map((f) => f.id), sourceCaptions.map((c) => c.id));
     const t = now();
 
@@ -333,7 +341,7 @@ export async function importKaltura(
         fetched.set(thumbPlan, (await fetchFile(thumbPlan, e.id, true)).path);
         thumbFile = `${dir}/${thumbName}`;
       } catch (err) {
-        out.warnings.push(`no default thumbnail: ${(err as Error).message}`);
+        out.warnings.push(`no default thumbnail: ${redact((err as Error).message)}`);
         thumbFile = hereEntry?.thumbnailFile ?? null;
       }
     }
@@ -386,9 +394,9 @@ export async function importKaltura(
     try {
       outcome = await importEntry(await get());
     } catch (err) {
-      if (err instanceof Skip) outcome = { id, result: err.result, reason: err.message, warnings: [] };
+      if (err instanceof Skip) outcome = { id, result: err.result, reason: redact(err.message), warnings: [] };
       else if (err instanceof SourceError || err instanceof DownloadError || err instanceof ImportConflictError || err instanceof Error) {
-        outcome = { id, result: 'failed', reason: (err as Error).message.replace(/\s+/g, ' ').slice(0, 400), warnings: [] };
+        outcome = { id, result: 'failed', reason: redact((err as Error).message).replace(/\s+/g, ' ').slice(0, 400), warnings: [] };
       } else throw err;
     }
     for (const w of outcome.warnings) progress.line(`${id}: warning: ${w}`);

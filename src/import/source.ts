@@ -110,16 +110,24 @@ export async function openSource(o: SourceOptions): Promise<Source> {
   const client = new kaltura.Client(config);
   client.setClientTag('kdeliver-import-kaltura');
 
+  // an error message may quote the session back (INVALID_KS does) or the secret: never shown
+  let session = '';
+  const hide = (e: SourceError): SourceError => {
+    // (a secret of a few characters would match ordinary words; Kaltura's are 32)
+    let m = o.adminSecret.length >= 8 ? e.message.split(o.adminSecret).join('[secret]') : e.message;
+    if (session) m = m.split(session).join('[KS]');
+    return m === e.message ? e : new SourceError(m, e.code);
+  };
   const call = async <T>(req: { execute(c: unknown): Promise<unknown> }, what: string, check: (v: unknown) => v is T): Promise<T> => {
     let v: unknown;
     try {
       v = await req.execute(client);
     } catch (e) {
-      throw reason(e, what, serviceUrl);
+      throw hide(reason(e, what, serviceUrl));
     }
     // a KalturaAPIException inside a 200 answer that the client let through
-    if (isObject(v) && v.objectType === 'KalturaAPIException') throw new SourceError(`${what}: ${v.code}: ${oneLine(String(v.message))}`, String(v.code));
-    if (!check(v)) throw new SourceError(`${what}: ${serviceUrl} did not answer as Kaltura's api_v3 does (${describe(v)}); is it a Kaltura service URL?`, 'NOT_API_V3');
+    if (isObject(v) && v.objectType === 'KalturaAPIException') throw hide(new SourceError(`${what}: ${v.code}: ${oneLine(String(v.message))}`, String(v.code)));
+    if (!check(v)) throw hide(new SourceError(`${what}: ${serviceUrl} did not answer as Kaltura's api_v3 does (${describe(v)}); is it a Kaltura service URL?`, 'NOT_API_V3'));
     return v;
   };
 
@@ -134,6 +142,7 @@ export async function openSource(o: SourceOptions): Promise<Source> {
     throw e;
   });
   client.setKs(ks);
+  session = ks;
 
   const isList = (v: unknown): v is { objects: unknown[]; totalCount: number } => isObject(v) && (Array.isArray(v.objects) || v.objects === undefined) && typeof v.totalCount === 'number';
   const hasId = <T>(v: unknown): v is T => isObject(v) && (typeof v.id === 'string' || typeof v.id === 'number');

@@ -329,6 +329,32 @@ t.test('refusals: one line, non-zero exit, no stack trace', async (t) => {
   t.match(usage.stderr, /give either --entry-ids ID,ID… or --all/);
   t.notOk(existsSync(join(work, 'refused', 'catalog.sqlite')), 'a refused run makes no catalog (nor a partner)');
 
+  // a source whose ids are paths: refused, nothing written outside the data directory
+  const evil = createServer((req, res) => {
+    // kaltura-client asks for services in lower case (baseentry, caption_captionasset)
+    const action = /\/service\/(\w+)\/action\/(\w+)/.exec(req.url ?? '')?.slice(1).join('.').toLowerCase().replace('caption_captionasset', 'captionasset');
+    const answers: Record<string, unknown> = {
+      'session.start': 'djJ8MzA5fGV2aWwtc2Vzc2lvbi1mb3ItdGhlLXRlc3Q=',
+      'partner.get': { objectType: 'KalturaAPIException', code: 'SERVICE_FORBIDDEN', message: 'no' },
+      'baseentry.list': { objectType: 'KalturaBaseEntryListResponse', totalCount: 2, objects: [
+        { id: '../../evil', partnerId: 309, status: 2, type: 1, mediaType: 1, createdAt: 1, updatedAt: 1 },
+        { id: '1_okentry', partnerId: 309, status: 2, type: 1, mediaType: 1, createdAt: 2, updatedAt: 2 }] },
+      'flavorasset.list': { objectType: 'KalturaFlavorAssetListResponse', totalCount: 1, objects: [{ id: '../../../evil2', entryId: '1_okentry', flavorParamsId: 0, status: 2, version: 1 }] },
+      'captionasset.list': { objectType: 'KalturaCaptionAssetListResponse', totalCount: 0, objects: [] },
+    };
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(answers[action ?? ''] ?? { objectType: 'KalturaAPIException', code: 'SERVICE_DOES_NOT_EXISTS', message: 'no' }));
+  });
+  await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => evil.close(() => r())));
+  const evilDir = join(work, 'evil', 'data');
+  const fromEvil = await cmd.kdeliver(['import-kaltura', '--service-url', `http://127.0.0.1:${(evil.address() as { port: number }).port}`, '--partner-id', '309', '--admin-secret', 'x', '--all'], { KDELIVER_DATA_DIR: evilDir, KDELIVER_SAMPLE_LIBRARY: 'false' });
+  t.equal(fromEvil.code, 1, 'ids that are paths fail their entries');
+  t.match(fromEvil.stdout, /\n {2}\.\.\/\.\.\/evil: entry id "\.\.\/\.\.\/evil" is not 1-64 characters/);
+  t.match(fromEvil.stdout, /\n {2}1_okentry: asset id "\.\.\/\.\.\/\.\.\/evil2" is not 1-64 characters/);
+  t.same(filesUnder(join(work, 'evil')).filter((f) => !f.startsWith('data/')), [], 'nothing outside the data directory');
+  t.same(filesUnder(join(evilDir, 'media')), [], 'nor in its media root');
+
   // --no-media, --as-partner, an unknown entry id, the secret on standard input
   const opts = { KDELIVER_DATA_DIR: join(work, 'options'), KDELIVER_SAMPLE_LIBRARY: 'false' };
   const some = ['import-kaltura', '--service-url', src.url, '--partner-id', '309', '--admin-secret', '-', '--entry-ids', '1_rcit0qgs,1_nosuch00', '--as-partner', '500'];
