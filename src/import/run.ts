@@ -296,9 +296,10 @@ export async function importKaltura(
       && sameIds(catalog.listFlavors(e.id), flavors.map((f) => f.record)) && sameIds(catalog.listCaptions(e.id), captions.map((c) => c.record))
       // a thumbnail the source refused is asked for again when the entry changes (its version)
       && (haveThumb || !e.thumbnailUrl || hereEntry.version === entryVersion);
+    // a profile changes without its entries changing: it is read again on every run (once per run)
+    if (e.accessControlId !== undefined && e.accessControlId !== null) await importAcp(intOf(e.accessControlId));
     if (unchanged) return { ...out, result: 'unchanged' };
 
-    if (e.accessControlId !== undefined && e.accessControlId !== null) await importAcp(intOf(e.accessControlId));
     await Promise.all(ready.map((f) => importFlavorParams(intOf(f.flavorParamsId), f)));
 
     // the source's URLs: a refusal of the admin session is the entry's own access control speaking

@@ -204,6 +204,17 @@ t.test('import a partner from another kdeliver through api_v3', async (t) => {
     t.match(changed.stdout, /: 1 imported, /, 'the renamed entry is imported again');
     t.match(changed.stdout, /; \d+ files, 0 B downloaded/, 'without downloading its unchanged flavors');
     t.equal((await D.call(kaltura.services.baseEntry.get('1_rcit0qgs'))).name, 'Renamed at the source');
+    // a profile changed at the source, its entries not: the rules follow on the next run
+    const preview = new kaltura.objects.Rule({
+      contexts: [new kaltura.objects.AccessControlContextTypeHolder({ type: 1 })],
+      actions: [new kaltura.objects.AccessControlPreviewAction({ limit: 3 })],
+    });
+    await S.call(kaltura.services.accessControlProfile.update(acp.id, new kaltura.objects.AccessControlProfile({ rules: [rule, preview] })));
+    const rules = await cmd.kdeliver(args, env);
+    t.equal(rules.code, 0, rules.stderr);
+    const [sa, da] = [await S.call(kaltura.services.accessControlProfile.get(acp.id)), await D.call(kaltura.services.accessControlProfile.get(acp.id))];
+    t.equal(da.rules.length, 2, 'the profile has its new rule here');
+    t.same(da.rules, sa.rules, 'the same rules as the source');
   });
 
   await t.test('kdeliver export of the imported library is a library file like any other', async (t) => {
