@@ -204,6 +204,22 @@ t.test('import a partner from another kdeliver through api_v3', async (t) => {
     t.match(changed.stdout, /: 1 imported, /, 'the renamed entry is imported again');
     t.match(changed.stdout, /; \d+ files, 0 B downloaded/, 'without downloading its unchanged flavors');
     t.equal((await D.call(kaltura.services.baseEntry.get('1_rcit0qgs'))).name, 'Renamed at the source');
+    // a flavor deleted and a caption replaced at the source: the next run follows, and removes the files no longer named
+    await S.call(kaltura.services.flavorAsset.deleteAction('1_f4rcit00'));
+    await S.call(kaltura.services.captionAsset.setContent(cap.id, new kaltura.objects.StringResource({ content: SRT.replace('Bonjour', 'Salut') })));
+    const oldFiles = filesUnder(join(dstDir, 'media'));
+    const follow = await cmd.kdeliver(args, env);
+    t.equal(follow.code, 0, follow.stderr);
+    t.match(follow.stdout, /: 2 imported, /, 'the two entries are imported again');
+    t.match(follow.stderr, new RegExp(`1_alt0audi caption ${cap.id}: `), 'the new caption is fetched');
+    const dFlavors = (await D.call(kaltura.services.flavorAsset.listAction(new kaltura.objects.FlavorAssetFilter({ entryIdEqual: '1_rcit0qgs' })))).objects.map((f: Any) => f.id);
+    t.notOk(dFlavors.includes('1_f4rcit00'), 'the deleted flavor is gone here');
+    const caption = await (await fetch(`${dst.url}/api_v3/service/caption_captionAsset/action/serve?captionAssetId=${cap.id}&ks=${D.ks}`)).text();
+    t.match(caption, /Salut de kdeliver/, 'the caption has its new content');
+    const newFiles = filesUnder(join(dstDir, 'media'));
+    t.same(oldFiles.filter((f) => !newFiles.includes(f)).sort(), ['309/1_alt0audi/' + `${cap.id}-v1.srt`, '309/1_rcit0qgs/1_f4rcit00-v1.3gp'].sort(), 'and the files no longer named are removed');
+    checkWhole(t, dstDir);
+
     // a profile changed at the source, its entries not: the rules follow on the next run
     const preview = new kaltura.objects.Rule({
       contexts: [new kaltura.objects.AccessControlContextTypeHolder({ type: 1 })],
