@@ -14,7 +14,6 @@
 // Rounds alternate clear and encrypted runs; ratios are medians of the per-round ratios
 // (aim >= 0.7 for AES-128 and CENC).
 // Usage: node bench/encryption.mjs [--duration 2] [--rounds 5] [--http] [--http-duration 5] [--no-build]
-import { open } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { buildProject, distModule } from './lib/build.mjs';
@@ -45,12 +44,13 @@ const { readMediaIndex } = await import(distModule('src/media/mp4/reader.js'));
 const { buildTimeline, flatPolicy, hlsPolicy } = await import(distModule('src/media/segment.js'));
 const { tsSegment } = await import(distModule('src/media/ts/writer.js'));
 const { describeMediaSegment } = await import(distModule('src/media/fmp4/writer.js'));
+const { openFileSource } = await import(distModule('src/media/source.js'));
 const { releaseOutput } = await import(distModule('src/media/body.js'));
 
 printMachine();
 const { segments: file } = benchMedia();
 const index = await readMediaIndex(file, { maxMoovBytes: 64 << 20 });
-const fh = await open(file, 'r');
+const { source: fh, close: closeSource } = await openFileSource(file);
 const cases = [...benchCases({ index, buildTimeline, flatPolicy, hlsPolicy, tsSegment, describeMediaSegment, fh }).values()];
 
 /** Makes segments in turn for `seconds`. */
@@ -88,7 +88,7 @@ try {
     }
   }
 } finally {
-  await fh.close();
+  await closeSource();
 }
 
 const f = (x, w) => x.toFixed(0).padStart(w);

@@ -1,8 +1,16 @@
 // What every URL family shares: the CORS preflight, and clear answers for unknown paths and
-// failures (a delivery error renders as one; anything else never leaks a stack trace).
+// failures. The one error path of the delivery routes: they throw, and this handler answers a
+// delivery error (or a media-core refusal, mapped by src/errors.ts) as render/error.ts renders
+// it; anything else never leaks a stack trace. (api_v3 and the console answer in their own
+// formats and catch their own errors.)
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { DeliveryError } from '../src/errors.js';
+import { asDeliveryError } from '../src/errors.js';
 import { sendError } from './http.js';
+
+/** Route config of a media route whose refusals are logged at warn, prefixed by this name. */
+export interface RefusalLogConfig {
+  refusalLog?: string;
+}
 
 const PREFLIGHT_HEADERS = {
   'Access-Control-Allow-Origin': '*',
@@ -23,7 +31,14 @@ async function commonRoutes(app: FastifyInstance) {
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof DeliveryError) return sendError(request, reply, error);
+    const refusal = asDeliveryError(error);
+    if (refusal) {
+      // media routes name themselves in route config (`refusalLog`): their refusals are warnings
+      const { refusalLog } = (request.routeOptions.config ?? {}) as RefusalLogConfig;
+      if (refusalLog) request.log.warn({ code: refusal.code, status: refusal.httpStatus }, `${refusalLog}: ${refusal.message}`);
+      else request.log.info({ code: refusal.code }, `refused: error ${refusal.code} ${refusal.errorName}`);
+      return sendError(request, reply, refusal);
+    }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: error.code }, error.message);

@@ -1,15 +1,18 @@
 // The legacy flvclipper service: /p/{pid}/sp/{sp}/flvclipper/entry_id/{eid}[/flavor/{id}]
 // [/clip_from/{ms}][/clip_to/{ms}]... answers with a real MP4 of just that span, written on the
-// fly from the flavor's file (src/media/progressive.ts), with byte ranges.
+// fly from the flavor's file (src/media/progressive.ts), with byte ranges. Refusals are thrown to
+// routes/common.ts's handler, which logs them at warn.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AssetStatus, type FlavorAsset } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
-import { asDeliveryError, loadEntry } from '../src/media/packager.js';
-import { parseMs } from '../src/media/packager-url.js';
+import { liveEntry } from '../src/access/entry-check.js';
+import { parseMs } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
-import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
-import { mediaPath, planRange } from '../src/serve/file.js';
-import { mediaAccessCheck, pathAfter, requestEnv, sendError, sendPlanned } from './http.js';
+import { routeParams } from '../src/request/path-params.js';
+import { planRange } from '../src/serve/file.js';
+import { mediaPath } from '../src/storage/paths.js';
+import { mediaAccessCheck, requestEnv, sendPlanned } from './http.js';
+import type { RefusalLogConfig } from './common.js';
 
 /** The flavor flvclipper plays when none is named: the largest ready web MP4, else the source. */
 function defaultFlavor(flavors: readonly FlavorAsset[]): FlavorAsset | undefined {
@@ -24,38 +27,32 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
   const handles = app.handleCache;
 
   async function handle(request: FastifyRequest, reply: FastifyReply) {
-    try {
-      const pid = Number((request.params as { pid?: string }).pid);
-      const params = mergeParams(readPairs(splitPath(pathAfter(request, 'flvclipper'))), request.query as Record<string, unknown>);
-      const entry = loadEntry(app.catalog, params.get('entry_id') ?? params.get('entryId'), pid);
-      const flavors = app.catalog.listFlavors(entry.id);
-      const named = params.get('flavor');
-      let flavor: FlavorAsset | undefined;
-      if (named) {
-        flavor = flavors.find((f) => f.id === named) ?? (/^\d+$/.test(named) ? flavors.find((f) => String(f.flavorParamsId) === named && f.status === AssetStatus.READY) : undefined);
-      } else flavor = defaultFlavor(flavors);
-      if (!flavor || flavor.status !== AssetStatus.READY) throw new DeliveryError('FLAVOR_NOT_FOUND');
-      const denied = mediaAccessCheck(requestEnv(request))(entry, flavor);
-      if (denied) throw denied;
-      const from = parseMs('clip_from', params.get('clip_from') ?? params.get('seek_from')) ?? 0;
-      const to = parseMs('clip_to', params.get('clip_to'));
-      if (to !== undefined && to <= from) throw new DeliveryError('BAD_QUERY', `, clip_to ${to} is not after clip_from ${from}`);
-      const mp4 = await openClippedMp4(mediaPath(app.config.mediaRoot, flavor.filePath), from, to, cache, handles);
-      const range = typeof request.headers.range === 'string' ? request.headers.range : undefined;
-      const plan = planRange(mp4.size, range, {
-        'Content-Type': mp4.contentType,
-        'Access-Control-Allow-Origin': '*',
-        'Access-Control-Expose-Headers': 'Server,Content-Length,Content-Range',
-        'Cache-Control': 'public, max-age=8640000, max-stale=0',
-      });
-      return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end));
-    } catch (e) {
-      const err = asDeliveryError(e);
-      if (!err) throw e;
-      request.log.warn({ code: err.code, status: err.httpStatus }, `flvclipper: ${err.message}`);
-      return sendError(request, reply, err);
-    }
+    const pid = Number((request.params as { pid?: string }).pid);
+    const env = requestEnv(request);
+    const params = routeParams(env.http, 'flvclipper');
+    const entry = liveEntry(app.catalog, params.get('entry_id') ?? params.get('entryId'), pid);
+    const flavors = app.catalog.listFlavors(entry.id);
+    const named = params.get('flavor');
+    let flavor: FlavorAsset | undefined;
+    if (named) {
+      flavor = flavors.find((f) => f.id === named) ?? (/^\d+$/.test(named) ? flavors.find((f) => String(f.flavorParamsId) === named && f.status === AssetStatus.READY) : undefined);
+    } else flavor = defaultFlavor(flavors);
+    if (!flavor || flavor.status !== AssetStatus.READY) throw new DeliveryError('FLAVOR_NOT_FOUND');
+    const denied = mediaAccessCheck(env)(entry, flavor);
+    if (denied) throw denied;
+    const from = parseMs('clip_from', params.get('clip_from') ?? params.get('seek_from')) ?? 0;
+    const to = parseMs('clip_to', params.get('clip_to'));
+    if (to !== undefined && to <= from) throw new DeliveryError('BAD_QUERY', `, clip_to ${to} is not after clip_from ${from}`);
+    const mp4 = await openClippedMp4(mediaPath(app.config.mediaRoot, flavor.filePath), from, to, cache, handles);
+    const range = typeof request.headers.range === 'string' ? request.headers.range : undefined;
+    const plan = planRange(mp4.size, range, {
+      'Content-Type': mp4.contentType,
+      'Access-Control-Allow-Origin': '*',
+      'Access-Control-Expose-Headers': 'Server,Content-Length,Content-Range',
+      'Cache-Control': 'public, max-age=8640000, max-stale=0',
+    });
+    return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end));
   }
   // HEAD declared explicitly: Fastify's automatic HEAD route would reset Content-Length to 0
-  for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid']) app.route({ method: ['GET', 'HEAD'], url: `${prefix}/flvclipper/*`, handler: handle });
+  for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid']) app.route({ method: ['GET', 'HEAD'], url: `${prefix}/flvclipper/*`, handler: handle, config: { refusalLog: 'flvclipper' } satisfies RefusalLogConfig });
 }

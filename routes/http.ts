@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RequestEnv } from '../src/env.js';
 import { countryOnce, flatHeaders, type HttpFacts } from '../src/request/http-facts.js';
 import { referrerOf } from '../src/request/play-request.js';
+import { pathAfter as pathAfterAction } from '../src/request/path-params.js';
 import type { RequestFacts } from '../src/access/entry-check.js';
 import type { Rendered } from '../src/render/types.js';
 import { DeliveryError } from '../src/errors.js';
@@ -55,11 +56,9 @@ export function baseUrl(request: FastifyRequest): string {
 }
 const bases = new Map<string, string>();
 
-/** The raw path after the given action segment, e.g. after "/playManifest". */
+/** The raw path after the given action segment, e.g. after "/playManifest" (src/request/path-params.ts pathAfter on this request's URL). */
 export function pathAfter(request: FastifyRequest, action: string): string {
-  const raw = (request.raw.url ?? request.url).split('?')[0];
-  const i = raw.indexOf(`/${action}`);
-  return i < 0 ? '' : raw.slice(i + action.length + 1);
+  return pathAfterAction(request.raw.url ?? request.url, action);
 }
 
 /** Sends a rendered answer; `body` when the caller already made its payload (payloadOf). */
@@ -117,5 +116,5 @@ export function accessFacts(http: HttpFacts, params: { ks?: string | null; refer
 
 /** The media routes' access check (signature, SERVE-context rules) for this request's environment. */
 export function mediaAccessCheck(env: RequestEnv): (entry: Entry, flavor?: FlavorAsset) => DeliveryError | null {
-  return (entry, flavor) => checkMediaAccess(env, { ...env.http, entry, flavor });
+  return (entry, flavor) => checkMediaAccess(env, entry, flavor);
 }

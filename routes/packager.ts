@@ -2,12 +2,12 @@
 // deploys it). Thin: parse the URL, call the packager stage, send text or a described media body
 // with ranges. HEAD and Range never build more than they must.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DeliveryError } from '../src/errors.js';
 import { bodyStream } from '../src/media/body.js';
-import { answerPackager, asDeliveryError } from '../src/media/packager.js';
-import { parsePackagerPath, type PackagerProtocol } from '../src/media/packager-url.js';
+import { answerPackager } from '../src/packaging/packager.js';
+import { parsePackagerPath, type PackagerProtocol } from '../src/request/packager-url.js';
 import { planRange } from '../src/serve/file.js';
-import { mediaAccessCheck, pathAfter, requestEnv, sendError, sendPlanned } from './http.js';
+import type { RefusalLogConfig } from './common.js';
+import { mediaAccessCheck, pathAfter, requestEnv, sendPlanned } from './http.js';
 
 const CORS = {
   'Access-Control-Allow-Origin': '*',
@@ -20,34 +20,26 @@ export default async function packagerRoutes(app: FastifyInstance) {
   const handles = app.handleCache;
 
   async function handle(proto: PackagerProtocol, request: FastifyRequest, reply: FastifyReply) {
-    try {
-      const path = pathAfter(request, proto);
-      const req = parsePackagerPath(proto, path);
-      const env = requestEnv(request);
-      const answer = await answerPackager(req, {
-        catalog: env.catalog,
-        config: env.config,
-        cache: env.indexCache,
-        checkAccess: mediaAccessCheck(env),
-      });
-      if (answer.kind === 'text') {
-        reply.code(200).headers({ ...CORS, 'Content-Type': answer.contentType, 'Cache-Control': MANIFEST_CACHE });
-        return reply.send(answer.body);
-      }
-      const { body } = answer;
-      const range = typeof request.headers.range === 'string' ? request.headers.range : undefined;
-      const plan = planRange(body.length, range, { ...CORS, 'Content-Type': body.contentType, 'Cache-Control': IMMUTABLE });
-      return sendPlanned(request, reply, plan, (start, end) => bodyStream(answer.filePath, body, start, end, handles));
-    } catch (e) {
-      const err = asDeliveryError(e);
-      if (!err) throw e;
-      request.log.warn({ code: err.code, status: err.httpStatus }, `packager: ${err.message}`);
-      return sendError(request, reply, err);
+    const req = parsePackagerPath(proto, pathAfter(request, proto));
+    const env = requestEnv(request);
+    const answer = await answerPackager(req, {
+      catalog: env.catalog,
+      config: env.config,
+      cache: env.indexCache,
+      checkAccess: mediaAccessCheck(env),
+    });
+    if (answer.kind === 'text') {
+      reply.code(200).headers({ ...CORS, 'Content-Type': answer.contentType, 'Cache-Control': MANIFEST_CACHE });
+      return reply.send(answer.body);
     }
+    const { body } = answer;
+    const range = typeof request.headers.range === 'string' ? request.headers.range : undefined;
+    const plan = planRange(body.length, range, { ...CORS, 'Content-Type': body.contentType, 'Cache-Control': IMMUTABLE });
+    return sendPlanned(request, reply, plan, (start, end) => bodyStream(answer.filePath, body, start, end, handles));
   }
 
   for (const proto of ['hls', 'dash', 'mss'] as const) {
     // HEAD declared explicitly: Fastify's automatic HEAD route would reset Content-Length to 0
-    app.route({ method: ['GET', 'HEAD'], url: `/${proto}/*`, handler: (request, reply) => handle(proto, request, reply) });
+    app.route({ method: ['GET', 'HEAD'], url: `/${proto}/*`, handler: (request, reply) => handle(proto, request, reply), config: { refusalLog: 'packager' } satisfies RefusalLogConfig });
   }
 }

@@ -1,26 +1,25 @@
-// raw and download: an entry's file as a download (playmanifest.md §9.2, §9.3). The DOWNLOAD
-// access-control context applies; an admin KS or a download privilege skips it.
+// raw and download: an entry's file as a download, as Kaltura's raw and download actions give it
+// (raw: the original, data file or document; download: a 302 to the `relocate` URL, then the
+// flavor). The DOWNLOAD access-control context applies; an admin KS or a download privilege skips
+// it. Refusals are thrown to routes/common.ts's handler.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { EntryStatus, EntryType } from '../src/catalog/types.js';
+import { EntryType, MediaType } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
-import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
-import { checkEntryAccess } from '../src/access/entry-check.js';
+import { routeParams } from '../src/request/path-params.js';
+import { checkEntryAccess, liveEntry, partnerOf } from '../src/access/entry-check.js';
+import type { RequestEnv } from '../src/env.js';
 import { ksHasPrivilege } from '../src/access/ks.js';
 import { downloadFile, previewBytes, rawFile, relocateName, safeName, type ServedFile } from '../src/serve/downloads.js';
 import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
-import { accessFacts, pathAfter, requestEnv, sendError, sendFile } from './http.js';
+import { accessFacts, requestEnv, sendFile } from './http.js';
 
 type Params = Map<string, string>;
 
 export default async function rawDownloadRoutes(app: FastifyInstance) {
   /** Session and DOWNLOAD-context rules; an admin KS or download:* / download:{entry} skips them. */
-  function authorize(request: FastifyRequest, params: Params, entryId: string) {
-    const entry = app.catalog.getEntry(entryId);
-    if (!entry || entry.status === EntryStatus.DELETED) throw new DeliveryError('ENTRY_NOT_FOUND');
-    const partner = app.catalog.getPartner(entry.partnerId);
-    if (!partner) throw new DeliveryError('PARTNER_NOT_FOUND');
-    if (partner.status !== 1) throw new DeliveryError('PARTNER_NOT_ACTIVE');
-    const env = requestEnv(request);
+  function authorize(env: RequestEnv, params: Params, entryId: string) {
+    const entry = liveEntry(env.catalog, entryId);
+    const partner = partnerOf(env.catalog, entry, true);
     const facts = accessFacts(env.http, { ks: params.get('ks'), referrer: params.get('referrer') });
     const checked = checkEntryAccess(env, facts, entry, partner, 'DOWNLOAD', {
       bypass: (ks) => ks.isAdmin || ksHasPrivilege(ks, 'download', entry.id) || ksHasPrivilege(ks, 'download', '*'),
@@ -47,57 +46,49 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
   }
 
   async function raw(request: FastifyRequest, reply: FastifyReply) {
-    try {
-      const params = mergeParams(readPairs(splitPath(pathAfter(request, 'raw'))), request.query as Record<string, unknown>);
-      const entryId = params.get('entry_id') ?? params.get('entryId');
-      if (!entryId) throw new DeliveryError('ENTRY_NOT_FOUND', ', entry_id is missing');
-      const { entry, limit } = authorize(request, params, entryId);
-      const served = rawFile(app.catalog, entry, {
-        type: params.get('type') ?? null, format: params.get('format') ?? null, fileName: params.get('file_name') ?? null, limit,
-      });
-      const relocate = params.get('relocate');
-      if (relocate) served.name = `${served.name.replace(/\.[^.]*$/, '')}.${relocate.split('.').pop()}`;
-      const direct = params.has('direct_serve') && params.get('direct_serve') !== '0';
-      const isDocument = entry.type === EntryType.DOCUMENT;
-      const dumpDirectly = isDocument || entry.mediaType === 2 || params.get('type') === 'download' || params.has('forceproxy') || !!relocate;
-      if (!dumpDirectly) {
-        reply.header('Access-Control-Allow-Origin', '*');
-        return reply.redirect(relocated(request, `/${safeName(served.name.replace(/\.[^.]*$/, ''))}.${served.ext}`, 'relocate', `f.${served.ext}`), 302);
-      }
-      return serve(request, reply, served, { attachment: !direct, byteLimit: null });
-    } catch (e) {
-      if (e instanceof DeliveryError) return sendError(request, reply, e);
-      throw e;
+    const env = requestEnv(request);
+    const params = routeParams(env.http, 'raw');
+    const entryId = params.get('entry_id') ?? params.get('entryId');
+    if (!entryId) throw new DeliveryError('ENTRY_NOT_FOUND', ', entry_id is missing');
+    const { entry, limit } = authorize(env, params, entryId);
+    const served = rawFile(app.catalog, entry, {
+      type: params.get('type') ?? null, format: params.get('format') ?? null, fileName: params.get('file_name') ?? null, limit,
+    });
+    const relocate = params.get('relocate');
+    if (relocate) served.name = `${served.name.replace(/\.[^.]*$/, '')}.${relocate.split('.').pop()}`;
+    const direct = params.has('direct_serve') && params.get('direct_serve') !== '0';
+    const isDocument = entry.type === EntryType.DOCUMENT;
+    const dumpDirectly = isDocument || entry.mediaType === MediaType.IMAGE || params.get('type') === 'download' || params.has('forceproxy') || !!relocate;
+    if (!dumpDirectly) {
+      reply.header('Access-Control-Allow-Origin', '*');
+      return reply.redirect(relocated(request, `/${safeName(served.name.replace(/\.[^.]*$/, ''))}.${served.ext}`, 'relocate', `f.${served.ext}`), 302);
     }
+    return serve(request, reply, served, { attachment: !direct, byteLimit: null });
   }
 
   async function download(request: FastifyRequest, reply: FastifyReply) {
-    try {
-      const params = mergeParams(readPairs(splitPath(pathAfter(request, 'download'))), request.query as Record<string, unknown>);
-      const entryId = params.get('entry_id') ?? params.get('entryId');
-      if (!entryId) throw new DeliveryError('ENTRY_NOT_FOUND', ', entry_id is missing');
-      const { entry, ks, limit, previewMs } = authorize(request, params, entryId);
-      const served = downloadFile(app.catalog, entry, {
-        flavorId: params.get('flavor') ?? null, fileName: params.get('file_name') ?? null, limit,
-        downloadAssetIds: ks?.privileges.get('downloadasset') ?? [],
-      });
-      if (!params.get('relocate')) {
-        reply.header('Access-Control-Allow-Origin', '*');
-        const raw = request.raw.url ?? request.url;
-        const target = raw.includes('?')
-          ? `${raw}&relocate=${encodeURIComponent(relocateName(served.name))}`
-          : `${raw.replace(/\/+$/, '')}/relocate/${encodeURIComponent(relocateName(served.name))}`;
-        return reply.redirect(target, 302);
-      }
-      const direct = params.has('direct_serve') && params.get('direct_serve') !== '0';
-      const byteLimit = previewMs !== null
-        ? previewBytes(mediaFile(app.config.mediaRoot, served.path).size, previewMs / 1000, entry.duration)
-        : null;
-      return serve(request, reply, served, { attachment: !direct, byteLimit });
-    } catch (e) {
-      if (e instanceof DeliveryError) return sendError(request, reply, e);
-      throw e;
+    const env = requestEnv(request);
+    const params = routeParams(env.http, 'download');
+    const entryId = params.get('entry_id') ?? params.get('entryId');
+    if (!entryId) throw new DeliveryError('ENTRY_NOT_FOUND', ', entry_id is missing');
+    const { entry, ks, limit, previewMs } = authorize(env, params, entryId);
+    const served = downloadFile(app.catalog, entry, {
+      flavorId: params.get('flavor') ?? null, fileName: params.get('file_name') ?? null, limit,
+      downloadAssetIds: ks?.privileges.get('downloadasset') ?? [],
+    });
+    if (!params.get('relocate')) {
+      reply.header('Access-Control-Allow-Origin', '*');
+      const raw = request.raw.url ?? request.url;
+      const target = raw.includes('?')
+        ? `${raw}&relocate=${encodeURIComponent(relocateName(served.name))}`
+        : `${raw.replace(/\/+$/, '')}/relocate/${encodeURIComponent(relocateName(served.name))}`;
+      return reply.redirect(target, 302);
     }
+    const direct = params.has('direct_serve') && params.get('direct_serve') !== '0';
+    const byteLimit = previewMs !== null
+      ? previewBytes(mediaFile(app.config.mediaRoot, served.path).size, previewMs / 1000, entry.duration)
+      : null;
+    return serve(request, reply, served, { attachment: !direct, byteLimit });
   }
 
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/index.php/extwidget', '/extwidget']) {

@@ -1,14 +1,14 @@
-// serveFlavor: a flavor's file, progressive, with ranges (playmanifest.md §9.1). The packager's
-// /hls, /dash, /mss forms of the same path are routes/packager.ts.
+// serveFlavor: a flavor's file, progressive, with byte ranges, as Kaltura's serveFlavor action
+// serves it (src/delivery/urls.ts builds these URLs). The packager's /hls, /dash, /mss forms of
+// the same path are routes/packager.ts. Refusals are thrown to routes/common.ts's handler.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { EntryStatus } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
-import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
+import { routeParams } from '../src/request/path-params.js';
+import { liveEntry, readyFlavor } from '../src/access/entry-check.js';
 import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
-import { asDeliveryError, loadEntry, readyFlavor } from '../src/media/packager.js';
-import { parseMs } from '../src/media/packager-url.js';
+import { parseMs } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
-import { mediaAccessCheck, pathAfter, requestEnv, sendError, sendFile, sendPlanned } from './http.js';
+import { mediaAccessCheck, requestEnv, sendFile, sendPlanned } from './http.js';
 
 /** format/download's fileName: an attachment under that name. */
 function setDisposition(headers: Record<string, string>, fileName: string | undefined) {
@@ -21,39 +21,33 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
   const cache = app.indexCache;
   const handles = app.handleCache;
   async function handle(request: FastifyRequest, reply: FastifyReply) {
-    try {
-      const params = mergeParams(readPairs(splitPath(pathAfter(request, 'serveFlavor'))), request.query as Record<string, unknown>);
-      const entryId = params.get('entryId');
-      const flavorId = params.get('flavorId');
-      // under /p/{pid} the entry must be that partner's (as on the packager and flvclipper);
-      // the /extwidget forms name no partner
-      const { pid } = request.params as { pid?: string };
-      const entry = pid !== undefined ? loadEntry(app.catalog, entryId, Number(pid)) : entryId ? app.catalog.getEntry(entryId) : undefined;
-      if (!entry || entry.status === EntryStatus.DELETED) throw new DeliveryError('ENTRY_NOT_FOUND');
-      const flavor = readyFlavor(flavorId ? app.catalog.getFlavor(flavorId) : undefined, entry);
-      const denied = mediaAccessCheck(requestEnv(request))(entry, flavor);
-      if (denied) throw denied;
+    const env = requestEnv(request);
+    const params = routeParams(env.http, 'serveFlavor');
+    const entryId = params.get('entryId');
+    const flavorId = params.get('flavorId');
+    // under /p/{pid} the entry must be that partner's (as on the packager and flvclipper);
+    // the /extwidget forms name no partner
+    const { pid } = request.params as { pid?: string };
+    const entry = liveEntry(app.catalog, entryId, pid !== undefined ? Number(pid) : undefined);
+    const flavor = readyFlavor(flavorId ? app.catalog.getFlavor(flavorId) : undefined, entry);
+    const denied = mediaAccessCheck(env)(entry, flavor);
+    if (denied) throw denied;
 
-      const { path: file, size } = mediaFile(app.config.mediaRoot, flavor.filePath);
-      const conditional = conditionalHeaders(request.headers);
-      // clipTo / clipFrom (from playManifest seekFrom/clipTo or a preview): a real, smaller MP4 written on the fly
-      const clipTo = parseMs('clipTo', params.get('clipTo'));
-      const clipFrom = parseMs('clipFrom', params.get('clipFrom') ?? params.get('seekFrom')) ?? 0;
-      if (clipTo !== undefined || clipFrom > 0) {
-        if (clipTo !== undefined && clipTo <= clipFrom) throw new DeliveryError('BAD_QUERY', `, clipTo ${clipTo} is not after clipFrom ${clipFrom}`);
-        const mp4 = await openClippedMp4(file, clipFrom, clipTo, cache, handles);
-        const plan = planFile(mp4.size, `"${flavor.id}-${flavor.version}-${clipFrom}-${clipTo ?? ''}-${mp4.size}"`, mp4.contentType, conditional);
-        setDisposition(plan.headers, params.get('fileName'));
-        return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end));
-      }
-      const plan = planFile(size, `"${flavor.id}-${flavor.version}-${size}"`, contentTypeOf(file), conditional);
+    const { path: file, size } = mediaFile(app.config.mediaRoot, flavor.filePath);
+    const conditional = conditionalHeaders(request.headers);
+    // clipTo / clipFrom (from playManifest seekFrom/clipTo or a preview): a real, smaller MP4 written on the fly
+    const clipTo = parseMs('clipTo', params.get('clipTo'));
+    const clipFrom = parseMs('clipFrom', params.get('clipFrom') ?? params.get('seekFrom')) ?? 0;
+    if (clipTo !== undefined || clipFrom > 0) {
+      if (clipTo !== undefined && clipTo <= clipFrom) throw new DeliveryError('BAD_QUERY', `, clipTo ${clipTo} is not after clipFrom ${clipFrom}`);
+      const mp4 = await openClippedMp4(file, clipFrom, clipTo, cache, handles);
+      const plan = planFile(mp4.size, `"${flavor.id}-${flavor.version}-${clipFrom}-${clipTo ?? ''}-${mp4.size}"`, mp4.contentType, conditional);
       setDisposition(plan.headers, params.get('fileName'));
-      return sendFile(request, reply, file, plan);
-    } catch (e) {
-      const err = asDeliveryError(e);
-      if (!err) throw e;
-      return sendError(request, reply, err);
+      return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end));
     }
+    const plan = planFile(size, `"${flavor.id}-${flavor.version}-${size}"`, contentTypeOf(file), conditional);
+    setDisposition(plan.headers, params.get('fileName'));
+    return sendFile(request, reply, file, plan);
   }
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/index.php/extwidget', '/extwidget']) {
     // HEAD is routed here too (not to Fastify's automatic HEAD), so it keeps the file's Content-Length

@@ -1,29 +1,27 @@
 // Thumbnails: /p/{pid}/sp/{sp}/thumbnail/entry_id/{id}[/width/…][/height/…][/type/…][/vid_sec/…][/vid_slices/…]
-// (api-v3-and-player.md §3.7), and the entry's storyboard:
+// (Kaltura's thumbnail action, which the player's poster and seek preview use), and the entry's storyboard:
 // /p/{pid}/sp/{sp}/storyboard/entry_id/{id}[/version/{v}][/ks/{ks}]/{storyboard.vtt | images.m3u8 | sheet-{n}.jpg}.
 // The THUMBNAIL access-control context applies to both; the pictures come from src/thumbnail
-// (default thumbnail, frame grabs, sprites, storyboard sheets, a disk cache).
+// (default thumbnail, frame grabs, sprites, storyboard sheets, a disk cache). Refusals are thrown
+// to routes/common.ts's handler.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Entry } from '../src/catalog/types.js';
-import { EntryStatus } from '../src/catalog/types.js';
+import type { RequestEnv } from '../src/env.js';
 import { DeliveryError } from '../src/errors.js';
-import { mergeParams, readPairs, splitPath } from '../src/request/path-params.js';
-import { checkEntryAccess, rulesOf } from '../src/access/entry-check.js';
+import { routeParams } from '../src/request/path-params.js';
+import { checkEntryAccess, liveEntry, partnerOf, rulesOf } from '../src/access/entry-check.js';
 import { parseThumbnailParams } from '../src/thumbnail/params.js';
 import { getStoryboardSheet, getThumbnail, type Thumbnail } from '../src/thumbnail/service.js';
 import { entryStoryboard } from '../src/thumbnail/source.js';
 import { imagePlaylist, storyboardVtt } from '../src/thumbnail/storyboard.js';
 import { headerValue } from '../src/request/http-facts.js';
-import { accessFacts, pathAfter, requestEnv, sendError } from './http.js';
+import { accessFacts, requestEnv } from './http.js';
 
 export default async function thumbnailRoutes(app: FastifyInstance) {
   /** The partner's live entry, if the THUMBNAIL rules let this request see its pictures. */
-  function allowedEntry(request: FastifyRequest, partnerId: number, entryId: string, ks: string | null): Entry {
-    const entry = app.catalog.getEntry(entryId);
-    if (!entry || entry.status === EntryStatus.DELETED || entry.partnerId !== partnerId) throw new DeliveryError('ENTRY_NOT_FOUND');
-    const partner = app.catalog.getPartner(entry.partnerId);
-    if (!partner) throw new DeliveryError('PARTNER_NOT_FOUND');
-    const env = requestEnv(request);
+  function allowedEntry(env: RequestEnv, partnerId: number, entryId: string, ks: string | null): Entry {
+    const entry = liveEntry(env.catalog, entryId, partnerId);
+    const partner = partnerOf(env.catalog, entry);
     checkEntryAccess(env, accessFacts(env.http, { ks }), entry, partner, 'THUMBNAIL', { playValidation: false });
     return entry;
   }
@@ -40,50 +38,38 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
     return reply.code(200).send(thumb.data);
   }
 
-  const pictures = () => ({ catalog: app.catalog, dataDir: app.config.dataDir, mediaRoot: app.config.mediaRoot });
-
   async function handle(request: FastifyRequest<{ Params: { pid: string } }>, reply: FastifyReply) {
-    try {
-      const params = mergeParams(readPairs(splitPath(pathAfter(request, 'thumbnail'))), request.query as Record<string, unknown>);
-      const req = parseThumbnailParams(request.params.pid, params);
-      const entry = allowedEntry(request, req.partnerId, req.entryId, req.ks ?? null);
-      return sendPicture(request, reply, entry, await getThumbnail(pictures(), entry, req));
-    } catch (e) {
-      if (e instanceof DeliveryError) return sendError(request, reply, e);
-      throw e;
-    }
+    const env = requestEnv(request);
+    const params = routeParams(env.http, 'thumbnail');
+    const req = parseThumbnailParams(request.params.pid, params);
+    const entry = allowedEntry(env, req.partnerId, req.entryId, req.ks ?? null);
+    return sendPicture(request, reply, entry, await getThumbnail(env, entry, req));
   }
 
   async function storyboard(request: FastifyRequest<{ Params: { pid: string } }>, reply: FastifyReply) {
-    try {
-      const segs = splitPath(pathAfter(request, 'storyboard'));
-      const file = segs.pop() ?? '';
-      const params = mergeParams(readPairs(segs), request.query as Record<string, unknown>);
-      if (!/^\d{1,10}$/.test(request.params.pid)) throw new DeliveryError('BAD_QUERY', ', partner id must be a number');
-      const entryId = params.get('entry_id') ?? params.get('entryId');
-      if (!entryId) throw new DeliveryError('MISSING_PARAMETER', ', entry_id');
-      if (!/^[A-Za-z0-9_-]{1,64}$/.test(entryId)) throw new DeliveryError('BAD_QUERY', ', entry_id is not an entry id');
-      const sheet = /^sheet-(\d{1,6})\.jpg$/.exec(file);
-      if (!sheet && file !== 'storyboard.vtt' && file !== 'images.m3u8') throw new DeliveryError('FILE_NOT_FOUND', `, no storyboard file ${JSON.stringify(file.slice(0, 60))} (storyboard.vtt, images.m3u8, sheet-{n}.jpg)`);
-      const entry = allowedEntry(request, Number(request.params.pid), entryId, params.get('ks') || null);
-      const sb = entryStoryboard(app.catalog, entry);
-      if (!sb) throw new DeliveryError('FILE_NOT_FOUND', ', the entry has no video to make a storyboard of');
-      if (sheet) {
-        const n = Number(sheet[1]);
-        if (n < 1 || n > sb.layout.sheets) throw new DeliveryError('FILE_NOT_FOUND', `, sheet ${n} is out of range (1-${sb.layout.sheets})`);
-        return sendPicture(request, reply, entry, await getStoryboardSheet(pictures(), entry, sb.layout, sb.video, n));
-      }
-      const protectedEntry = rulesOf(app.catalog, entry).length > 0;
-      reply.headers({
-        'Access-Control-Allow-Origin': '*',
-        'Cache-Control': protectedEntry ? 'private, max-age=60' : 'public, max-age=60',
-        'Content-Type': file === 'images.m3u8' ? 'application/vnd.apple.mpegurl' : 'text/vtt; charset=utf-8',
-      });
-      return reply.code(200).send(file === 'images.m3u8' ? imagePlaylist(sb.layout) : storyboardVtt(sb.layout));
-    } catch (e) {
-      if (e instanceof DeliveryError) return sendError(request, reply, e);
-      throw e;
+    const env = requestEnv(request);
+    const { params, file } = routeParams(env.http, 'storyboard', true);
+    if (!/^\d{1,10}$/.test(request.params.pid)) throw new DeliveryError('BAD_QUERY', ', partner id must be a number');
+    const entryId = params.get('entry_id') ?? params.get('entryId');
+    if (!entryId) throw new DeliveryError('MISSING_PARAMETER', ', entry_id');
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(entryId)) throw new DeliveryError('BAD_QUERY', ', entry_id is not an entry id');
+    const sheet = /^sheet-(\d{1,6})\.jpg$/.exec(file);
+    if (!sheet && file !== 'storyboard.vtt' && file !== 'images.m3u8') throw new DeliveryError('FILE_NOT_FOUND', `, no storyboard file ${JSON.stringify(file.slice(0, 60))} (storyboard.vtt, images.m3u8, sheet-{n}.jpg)`);
+    const entry = allowedEntry(env, Number(request.params.pid), entryId, params.get('ks') || null);
+    const sb = entryStoryboard(app.catalog, entry);
+    if (!sb) throw new DeliveryError('FILE_NOT_FOUND', ', the entry has no video to make a storyboard of');
+    if (sheet) {
+      const n = Number(sheet[1]);
+      if (n < 1 || n > sb.layout.sheets) throw new DeliveryError('FILE_NOT_FOUND', `, sheet ${n} is out of range (1-${sb.layout.sheets})`);
+      return sendPicture(request, reply, entry, await getStoryboardSheet(env, entry, sb.layout, sb.video, n));
     }
+    const protectedEntry = rulesOf(app.catalog, entry).length > 0;
+    reply.headers({
+      'Access-Control-Allow-Origin': '*',
+      'Cache-Control': protectedEntry ? 'private, max-age=60' : 'public, max-age=60',
+      'Content-Type': file === 'images.m3u8' ? 'application/vnd.apple.mpegurl' : 'text/vtt; charset=utf-8',
+    });
+    return reply.code(200).send(file === 'images.m3u8' ? imagePlaylist(sb.layout) : storyboardVtt(sb.layout));
   }
 
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid']) {

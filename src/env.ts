@@ -3,10 +3,12 @@
 // answered under and its HTTP facts (RequestEnv, built by routes/http.ts requestEnv). Each stage
 // declares the narrow view it reads (Pick<RequestEnv, ...>) and is handed the one environment,
 // so a fact added here reaches every caller instead of only the call sites that remember to copy
-// it. Types only: stages import this file without importing what builds it.
+// it. Types only: stages import this file without importing what builds it, and it imports
+// nothing that imports it back (no folder loop runs through it), which is why the answer cache's
+// interface is declared here: src/cache/manifest-cache.ts, which builds it, knows playManifest's
+// answers and so the stages that make them.
 import type { Catalog } from './catalog/catalog.js';
 import type { Config } from './config.js';
-import type { ManifestCache } from './cache/manifest-cache.js';
 import type { HandleCache } from './media/file-handles.js';
 import type { IndexCache } from './media/index-cache.js';
 import type { HttpFacts } from './request/http-facts.js';
@@ -45,4 +47,45 @@ export interface RequestEnv extends Env {
   /** scheme://host[:port] this server is reached at (configured, else from the request). */
   baseUrl: string;
   http: HttpFacts;
+}
+
+export interface CachedAnswer {
+  status: number;
+  /** Node's flat [name, value, ...] header list, names lower-cased as Fastify sends them. */
+  head: string[];
+  /** Where in `head` the values of the time-dependent caching headers sit. */
+  timedAt: [name: string, index: number][];
+  /** As the route sends it (routes/http.ts payloadOf). */
+  body: string | Buffer;
+  bytes: number;
+  cacheAge: number;
+  /** What the log line of a hit says (the client's format). */
+  format: string;
+  generation: number;
+  /**
+   * The raw URL the answer was made for, when its body quotes it (Rendered.quotesRequestUrl):
+   * then only that URL may reuse it, not another URL of the same key. Absent otherwise.
+   */
+  exactUrl?: string;
+}
+
+export interface ManifestCacheStats {
+  entries: number;
+  bytes: number;
+  hits: number;
+  misses: number;
+}
+
+export interface ManifestCache {
+  /**
+   * The key of a request's answer: the raw URL (query included, but for the parameters no answer
+   * depends on: keyUrl) and what outside it a storable answer depends on (method, scheme, public
+   * host). null when nothing is kept, so callers skip building answers, or when the request
+   * carries a KS in the X-Kaltura-Ks header, the one input outside the URL a kept answer never saw.
+   */
+  keyOf(method: string, isHttps: boolean, baseUrl: string, rawUrl: string, ksHeader: string | string[] | undefined): string | null;
+  /** The answer stored under `key` for this catalog generation that may answer `rawUrl`, or undefined. */
+  get(key: string, generation: number, rawUrl?: string): CachedAnswer | undefined;
+  put(key: string, answer: CachedAnswer): void;
+  stats(): ManifestCacheStats;
 }

@@ -1,6 +1,9 @@
 // Delivery errors: Kaltura's numeric KExternalErrors codes, made in one place and rendered in one
 // place (render/error.ts). The HTTP status follows the product documentation: 403 when access is
 // refused, 404 when the entry or a usable flavor does not exist, 400 for a malformed parameter.
+// The media core's own refusals (media/errors.ts) are mapped to these here, at the edge, as
+// nginx-vod-module's HTTP glue maps vod/'s error codes.
+import { isMediaError, type MediaError } from './media/errors.js';
 
 export interface ErrorKind {
   code: number;
@@ -61,4 +64,23 @@ export class DeliveryError extends Error {
 /** Throws the named error: for stages that refuse in the middle of an expression. */
 export function fail(name: ErrorName, extra = ''): never {
   throw new DeliveryError(name, extra);
+}
+
+/** Maps media-core refusals to delivery errors (4xx, with the reason). */
+export function mediaErrorToDelivery(e: MediaError): DeliveryError {
+  switch (e.kind) {
+    case 'BAD_CLIP':
+      return new DeliveryError('BAD_QUERY', `, ${e.message}`);
+    case 'OUT_OF_RANGE':
+      return new DeliveryError('FILE_NOT_FOUND', `, ${e.message}`);
+    case 'MOOV_TOO_LARGE':
+      return new DeliveryError('FILE_NOT_FOUND', `, media file cannot be packaged: ${e.message}`, { httpStatus: 413 });
+    default:
+      return new DeliveryError('FILE_NOT_FOUND', `, media file cannot be packaged: ${e.message}`);
+  }
+}
+
+/** Any refusal of the media routes as a delivery error, or null for an unexpected failure. */
+export function asDeliveryError(e: unknown): DeliveryError | null {
+  return isMediaError(e) ? mediaErrorToDelivery(e) : e instanceof DeliveryError ? e : null;
 }

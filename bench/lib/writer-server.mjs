@@ -4,7 +4,6 @@
 // buffers recycled when sent). Paths: /{case}/{clear|enc}/{segment index}.
 // Usage: node bench/lib/writer-server.mjs <media file> <port>
 import { createServer } from 'node:http';
-import { open } from 'node:fs/promises';
 import { distModule } from './build.mjs';
 
 const [file, port] = process.argv.slice(2);
@@ -12,6 +11,7 @@ const { readMediaIndex } = await import(distModule('src/media/mp4/reader.js'));
 const { buildTimeline, flatPolicy, hlsPolicy } = await import(distModule('src/media/segment.js'));
 const { tsSegment } = await import(distModule('src/media/ts/writer.js'));
 const { describeMediaSegment } = await import(distModule('src/media/fmp4/writer.js'));
+const { openFileSource } = await import(distModule('src/media/source.js'));
 const { bodyStream, recycleWhenSent } = await import(distModule('src/media/body.js'));
 const { createHandleCache } = await import(distModule('src/media/file-handles.js'));
 const { benchCases } = await import('./encryption-cases.mjs');
@@ -19,7 +19,7 @@ const { benchCases } = await import('./encryption-cases.mjs');
 const index = await readMediaIndex(file, { maxMoovBytes: 64 << 20 });
 const handles = createHandleCache();
 // describing cenc/cbcs reads the samples: through a handle of its own, as the route would lease one
-const fh = await open(file, 'r');
+const { source: fh, close: closeSource } = await openFileSource(file);
 const cases = benchCases({ index, buildTimeline, flatPolicy, hlsPolicy, tsSegment, describeMediaSegment, fh });
 
 const server = createServer(async (req, res) => {

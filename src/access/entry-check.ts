@@ -1,24 +1,26 @@
 // The checks between a request and an entry's media, shared by playManifest (PLAY or DOWNLOAD
-// context) and raw/download (DOWNLOAD): the session, the access-control rules, preview, then
-// moderation and schedule (security.md §2.5, §2.7, §4.2). Returns the decision or throws the
-// reference's error.
+// context), raw/download (DOWNLOAD), thumbnails (THUMBNAIL) and the media routes: the live entry
+// and its ready flavor (one helper for every route), playManifest's kt, the session, the
+// access-control rules, preview, then moderation and schedule, in Kaltura's order (a KS is read
+// before the rules run; a preview skips moderation and schedule; an admin KS or an `sview`
+// privilege skips moderation and schedule). Returns the decision or throws the reference's error.
 import type { Catalog } from '../catalog/catalog.js';
 import type { RequestEnv } from '../env.js';
-import type { HttpFacts } from '../request/http-facts.js';
-import { ModerationStatus, type Entry, type Partner } from '../catalog/types.js';
-import { fail } from '../errors.js';
-import { accessBlockedError, evaluateAccessRules, type AccessScope } from './evaluate.js';
+import { AssetStatus, EntryStatus, ModerationStatus, PartnerStatus, type AccessContext, type Entry, type FlavorAsset, type Partner } from '../catalog/types.js';
+import type { PlayRequest } from '../request/play-request.js';
+import { checkPlayManifestToken } from './kt.js';
+import { DeliveryError, fail } from '../errors.js';
+import { accessBlockedError, evaluateAccessRules } from './evaluate.js';
 import { KsError, ksHasPrivilege, parseKs, playManifestKsError, verifyKs, type Ks } from './ks.js';
-import type { AccessContext, AccessDecision } from './types.js';
+import type { AccessDecision } from './types.js';
 
 /**
- * What the checks read from the request: what the rules see (the country from the request's
- * HttpFacts), the KS as sent, and the URI its urirestrict is checked against.
+ * What the checks read from the request: the request model's access facts (playManifest passes its
+ * PlayRequest; raw, download and thumbnails make the same fields from their HttpFacts and path
+ * parameters, routes/http.ts accessFacts): what the rules see, the KS as sent, the URI its
+ * urirestrict is checked against.
  */
-export interface RequestFacts extends Pick<AccessScope, 'clientIp' | 'referrer' | 'userAgent' | 'headers' | 'hashes'>, Pick<HttpFacts, 'country'> {
-  ks: string | null;
-  rawUri: string;
-}
+export type RequestFacts = Pick<PlayRequest, 'ks' | 'rawUri' | 'clientIp' | 'referrer' | 'userAgent' | 'headers' | 'hashes' | 'country'>;
 
 /** What the checks read besides the request: the catalog and the request's second. */
 export type AccessEnv = Pick<RequestEnv, 'catalog' | 'now'>;
@@ -34,6 +36,46 @@ export interface EntryAccess {
 /** Where the checks say what they decided, as they decide it (so a refusal's trace has it too). */
 export type Note = (stage: 'session' | 'access', message: string, data?: unknown) => void;
 const silent: Note = () => {};
+
+/**
+ * The live entry `id` names: not deleted and, when `partnerId` is given, that partner's (a URL
+ * under /p/{pid} never reaches another partner's entry). ENTRY_NOT_FOUND otherwise; `deleted` is
+ * the text a deleted entry's refusal adds.
+ */
+export function liveEntry(catalog: Pick<Catalog, 'getEntry'>, id: string | null | undefined, partnerId?: number, deleted = ''): Entry {
+  const entry = id ? catalog.getEntry(id) : undefined;
+  if (!entry || (partnerId !== undefined && entry.partnerId !== partnerId)) fail('ENTRY_NOT_FOUND');
+  if (entry.status === EntryStatus.DELETED) fail('ENTRY_NOT_FOUND', deleted);
+  return entry;
+}
+
+/** The entry's partner, PARTNER_NOT_FOUND when it is gone; with `active`, PARTNER_NOT_ACTIVE unless it is active. */
+export function partnerOf(catalog: Pick<Catalog, 'getPartner'>, entry: Entry, active = false): Partner {
+  const partner = catalog.getPartner(entry.partnerId);
+  if (!partner) fail('PARTNER_NOT_FOUND');
+  if (active && partner.status !== PartnerStatus.ACTIVE) fail('PARTNER_NOT_ACTIVE');
+  return partner;
+}
+
+/** The entry's flavor if it is ready, else FLAVOR_NOT_FOUND (serveFlavor, the packager). */
+export function readyFlavor(f: FlavorAsset | undefined, entry: Entry): FlavorAsset {
+  if (!f || f.entryId !== entry.id || f.status === AssetStatus.DELETED) throw new DeliveryError('FLAVOR_NOT_FOUND');
+  if (f.status !== AssetStatus.READY) throw new DeliveryError('FLAVOR_NOT_FOUND', ', the flavor is not ready');
+  return f;
+}
+
+/**
+ * playManifest's first checks, Kaltura's initEntry: an expiry, then a `kt` (HEAD counts as the
+ * GET it mirrors), then the entry and its partner. `ktValid`: a valid kt signed this URL, so the
+ * session and the access-control rules are not checked.
+ */
+export function initEntry(env: Pick<RequestEnv, 'catalog' | 'config' | 'now'>, req: PlayRequest, note: Note = silent): { ktValid: boolean; entry: Entry; partner: Partner } {
+  const ktValid = checkPlayManifestToken({ ...req, method: req.method === 'HEAD' ? 'GET' : req.method }, env.config.urlTokenSecret, env.now);
+  if (ktValid) note('session', 'valid kt: session and access control are not checked');
+  if (!req.entryId) fail('ENTRY_NOT_FOUND', ', entryId is missing');
+  const entry = liveEntry(env.catalog, req.entryId, undefined, ', ENTRY_DELETED_MODERATED: the entry is deleted');
+  return { ktValid, entry, partner: partnerOf(env.catalog, entry) };
+}
 
 export function rulesOf(catalog: Catalog, entry: Entry) {
   return entry.accessControlProfileId !== null ? catalog.getAccessControlProfile(entry.accessControlProfileId)?.rules ?? [] : [];
@@ -90,7 +132,7 @@ export function checkEntryAccess(env: AccessEnv, req: RequestFacts, entry: Entry
   const access = evaluateAccessRules(rules, {
     contexts: [context], ks, ksString: req.ks, clientIp: req.clientIp, referrer: req.referrer, userAgent: req.userAgent,
     headers: req.headers, hashes: req.hashes, entryId: entry.id, entry,
-    readyAssets: catalog.listFlavors(entry.id).filter((f) => f.status === 2), now, country: req.country,
+    readyAssets: catalog.listFlavors(entry.id).filter((f) => f.status === AssetStatus.READY), now, country: req.country,
   });
   if (hasRules) {
     note('access', `access-control profile ${entry.accessControlProfileId}: ${access.firedRules.length ? `rule(s) ${access.firedRules.join(',')} fired` : 'no rule fired'}${admin ? ' (admin KS: only forced rules run)' : ''}`, {

@@ -1,4 +1,4 @@
-// Access-control rule evaluation (security.md §2.3, §2.4): rules in order, each gated by its
+// Access-control rule evaluation: rules in order, each gated by its
 // contexts, its conditions AND-ed (each inverted by `not`), actions of fulfilled rules collected,
 // stopProcessing honoured; an admin KS skips every rule that does not force admin validation.
 // Documented deviations from the reference, all stricter or safer:
@@ -10,12 +10,12 @@
 // - IP conditions understand IPv6 as well; fieldCompare NOT_EQUAL (6) means "not equal" (the
 //   reference falls through to EQUAL).
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Entry } from '../catalog/types.js';
+import type { AccessContext, AccessRule, Condition, Entry, RuleAction } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
 import { firstAcceptableIp, ipInRange, parseIp, parseIpRange } from './ip.js';
 import { ksHasPrivilege, type Ks } from './ks.js';
 import { regexValueMatches } from './regex.js';
-import type { AccessContext, AccessDecision, AccessRule, Condition, RuleAction } from './types.js';
+import type { AccessDecision } from './types.js';
 
 export interface AccessScope {
   /** Empty: every context. playManifest: [PLAY] or [DOWNLOAD]; media routes: [SERVE]. */

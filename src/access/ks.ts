@@ -1,4 +1,4 @@
-// KS (Kaltura Session) v1 and v2: parse, verify, generate, as security.md §1 lays them out.
+// KS (Kaltura Session) v1 and v2: parse, verify, generate, in Kaltura's two formats (below).
 // Parsing only reads the envelope (version, partner id); nothing a KS says is trusted until
 // verifyKs has checked it against the partner's admin secret(s). The user secret never verifies.
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -276,7 +276,7 @@ function uriAllowed(patterns: string, uri: string | undefined): boolean {
 }
 
 /**
- * Privilege check, stricter than the reference's substring test (security.md §1.5 QUIRK): names
+ * Privilege check, stricter than Kaltura's substring test (where `sview:1_ab` grants 1_abc): names
  * and values compare whole, so `sview:1_ab` does not grant `1_abc`. A KS whose privileges are
  * "*" grants everything; a value "*" grants every value of that name.
  */
@@ -352,7 +352,7 @@ function generateV2(o: GenerateKsOptions, userId: string, privileges: string, va
 }
 
 /**
- * How playManifest answers a KS that failed (security.md §4.2): expired 31, IP 34, another
+ * How playManifest answers a KS that failed: expired 31, IP 34, another
  * partner 32 only when the entry has access-control rules (otherwise the KS is ignored: null),
  * anything else 7. (4, INVALID_KS_SRT, is never produced: the KS is parsed before the access check.)
  */

@@ -1,4 +1,4 @@
-// The playManifest `kt` / `expiry` pre-signed URL (security.md §4): kt = sha1(url token secret +
+// The playManifest `kt` / `expiry` pre-signed URL: kt = sha1(url token secret +
 // the request URI, path and query exactly as received, with the token text replaced by "{kt}").
 // One server-wide secret; the host is not signed; expiry is protected only by being in the URI.
 import { createHash, timingSafeEqual } from 'node:crypto';

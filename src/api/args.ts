@@ -25,9 +25,9 @@ function asNumber(name: string, v: unknown, spec: ParamSpec, integer: boolean): 
   if (v === false || v === 'false') v = 0;
   const s = typeof v === 'number' ? String(v) : String(v).trim();
   const n = Number(s);
-  const ok = s !== '' && Number.isFinite(n) && (!integer || Number.isInteger(n));
+  const ok = s !== '' && Number.isFinite(n) && (!integer || Number.isSafeInteger(n));
   if (!ok || (spec.enumValues && !spec.enumValues.map(Number).includes(n))) {
-    throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: String(v), PARAMETER_NAME: name, ENUM_TYPE: spec.kalturaType ?? (integer ? 'int' : 'float') });
+    throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: String(v).slice(0, 64), PARAMETER_NAME: name, ENUM_TYPE: spec.kalturaType ?? (integer ? 'int' : 'float') });
   }
   return n;
 }
@@ -160,7 +160,8 @@ export function objInt(o: Params | null | undefined, key: string, enumType = 'in
   const s = objString(o, key);
   if (s === undefined || s.trim() === '') return undefined;
   const n = Number(s === 'true' ? 1 : s === 'false' ? 0 : s);
-  if (!Number.isInteger(n)) throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: s, PARAMETER_NAME: key, ENUM_TYPE: enumType });
+  // past 2^53 a number no longer reads back as the integer sent (1e300 would be stored and answered as 1e+300)
+  if (!Number.isSafeInteger(n)) throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: s.slice(0, 64), PARAMETER_NAME: key, ENUM_TYPE: enumType });
   return n;
 }
 

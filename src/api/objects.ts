@@ -4,7 +4,7 @@ import type { CaptionAsset, Entry, FlavorAsset, FlavorParams } from '../catalog/
 import { AssetStatus, EntryType, MediaType } from '../catalog/types.js';
 import type { ApiObject } from './types.js';
 
-/** The public URLs of an entry, in the forms Kaltura emits (see the reference, playmanifest.md §1.6). */
+/** The public URLs of an entry, in the forms Kaltura emits. */
 export const entryUrls = {
   thumbnail: (base: string, e: Entry): string => `${base}/p/${e.partnerId}/sp/${e.partnerId}00/thumbnail/entry_id/${e.id}/version/${e.version}`,
   /** The source flavor (params 0) when the entry has one, as Kaltura names it; else playManifest's own choice. */

@@ -1,11 +1,11 @@
 // Access-control rules between Kaltura's API objects (KalturaRule with its KalturaCondition and
 // KalturaRuleAction subclasses, numbered enums, values wrapped in KalturaStringValue) and the form
-// the catalog stores and src/access/evaluate.ts evaluates (src/access/types.ts). Both ways, so what a
+// the catalog stores and src/access/evaluate.ts evaluates (src/catalog/types.ts). Both ways, so what a
 // client writes is exactly what it reads back and what playManifest enforces. Anything this server
 // would not evaluate (an unknown condition or action class, a malformed IP range, a context number
 // Kaltura does not have) is refused, never stored to be skipped.
 import { parseIpRange } from '../access/ip.js';
-import type { AccessContext, AccessRule, Condition, RuleAction } from '../access/types.js';
+import type { AccessContext, AccessRule, Condition, RuleAction } from '../catalog/types.js';
 import { ApiError, defineApiErrors } from './errors.js';
 import type { Params } from './params.js';
 import type { ApiObject, SchemaClass, SchemaEnum } from './types.js';
@@ -78,7 +78,7 @@ function bool(v: unknown, where: string): boolean {
 
 function int(v: unknown, where: string, type = 'int', ok: (n: number) => boolean = () => true): number {
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  if (!Number.isInteger(n) || !ok(n)) throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: String(v).slice(0, 64), PARAMETER_NAME: where, ENUM_TYPE: type });
+  if (!Number.isSafeInteger(n) || !ok(n)) throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: String(v).slice(0, 64), PARAMETER_NAME: where, ENUM_TYPE: type });
   return n;
 }
 

@@ -4,7 +4,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { KsError, parseKs, verifyKs, type Ks, type KsErrorReason } from '../access/ks.js';
 import { ApiError } from './errors.js';
 
-/** KsError reason → Kaltura's ks::getErrorStr name and code (security.md §1.4). */
+/** KsError reason → Kaltura's ks::getErrorStr name and code. */
 const KS_ERRORS: Record<KsErrorReason, { name: string; code: number }> = {
   MALFORMED: { name: 'INVALID_STR', code: -1 },
   BAD_SIGNATURE: { name: 'INVALID_STR', code: -1 },

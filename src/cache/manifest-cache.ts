@@ -3,52 +3,14 @@
 // build the same bytes each time. Only answers that are a pure function of the URL and the
 // catalog are kept: no KS, kt or expiry in the request, no access-control rules, no tokenizer, no
 // schedule dates on the entry (the pipeline says so by giving them a cache age > 0, and
-// `storable` checks the rest). An answer is dropped when the catalog changes (its generation).
+// `storableAnswer` checks the rest). An answer is dropped when the catalog changes (its
+// generation). The route calls the pipeline through withAnswerCache.
 import type { PlayRequest } from '../request/play-request.js';
-import type { Playback } from '../playback.js';
+import type { PlayAnswer, PlayManifestEnv } from '../playback.js';
+import type { Playback } from '../types/playback.js';
 import type { Rendered } from '../render/types.js';
-import { cachingHeaders } from '../render/index.js';
-
-export interface CachedAnswer {
-  status: number;
-  /** Node's flat [name, value, ...] header list, names lower-cased as Fastify sends them. */
-  head: string[];
-  /** Where in `head` the values of the time-dependent caching headers sit. */
-  timedAt: [name: string, index: number][];
-  /** As the route sends it (routes/http.ts payloadOf). */
-  body: string | Buffer;
-  bytes: number;
-  cacheAge: number;
-  /** What the log line of a hit says (the client's format). */
-  format: string;
-  generation: number;
-  /**
-   * The raw URL the answer was made for, when its body quotes it (Rendered.quotesRequestUrl):
-   * then only that URL may reuse it, not another URL of the same key. Absent otherwise.
-   */
-  exactUrl?: string;
-}
-
-export interface ManifestCacheStats {
-  entries: number;
-  bytes: number;
-  hits: number;
-  misses: number;
-}
-
-export interface ManifestCache {
-  /**
-   * The key of a request's answer: the raw URL (query included, but for the parameters no answer
-   * depends on: keyUrl) and what outside it a storable answer depends on (method, scheme, public
-   * host). null when nothing is kept, so callers skip building answers, or when the request
-   * carries a KS in the X-Kaltura-Ks header, the one input outside the URL a kept answer never saw.
-   */
-  keyOf(method: string, isHttps: boolean, baseUrl: string, rawUrl: string, ksHeader: string | string[] | undefined): string | null;
-  /** The answer stored under `key` for this catalog generation that may answer `rawUrl`, or undefined. */
-  get(key: string, generation: number, rawUrl?: string): CachedAnswer | undefined;
-  put(key: string, answer: CachedAnswer): void;
-  stats(): ManifestCacheStats;
-}
+import { cachingHeaders } from '../render/caching.js';
+import type { CachedAnswer, ManifestCache } from '../env.js';
 
 /** Largest answer worth keeping; manifests are a few kB. */
 const MAX_ANSWER_BYTES = 256 * 1024;
@@ -61,6 +23,34 @@ const MAX_ANSWER_BYTES = 256 * 1024;
  */
 const IGNORED_PARAMS = new Set(['playSessionId', 'clientTag', '_']);
 const MAY_HOLD_IGNORED = /(?:^|&)(?:playSessionId|clientTag|_)(?:[=&]|$)/;
+
+/** A kept answer, sent again as it is, or a fresh one with its payload (as the route sends it). */
+export type KeptOrFresh = { kept: CachedAnswer; fresh?: undefined; body?: undefined } | { kept?: undefined; fresh: PlayAnswer; body: string | Buffer };
+
+/**
+ * The answer cache around playManifest's one call (src/playback.ts answerPlayManifest): the kept
+ * answer for this URL and catalog generation when there is one; else the call, whose answer is
+ * kept when it may be. `payloadOf` makes the body as the route will send it, so a kept answer is
+ * that body byte for byte.
+ */
+export function withAnswerCache(
+  cache: ManifestCache, generation: () => number, answer: (env: PlayManifestEnv) => PlayAnswer, payloadOf: (r: Rendered) => string | Buffer,
+): (env: PlayManifestEnv) => KeptOrFresh {
+  return function cachedAnswer(env) {
+    const { http } = env;
+    const key = cache.keyOf(http.method, http.isHttps, env.baseUrl, http.rawUrl, http.headers['x-kaltura-ks']);
+    const gen = generation();
+    if (key !== null) {
+      const kept = cache.get(key, gen, http.rawUrl);
+      if (kept) return { kept };
+    }
+    const fresh = answer(env);
+    const body = payloadOf(fresh.rendered);
+    const keep = key !== null ? storableAnswer(fresh.request, fresh.playback, fresh.rendered, body, env.now, gen) : null;
+    if (keep) cache.put(key!, keep);
+    return { fresh, body };
+  };
+}
 
 /** The raw URL without the query parameters no answer depends on. */
 export function keyUrl(rawUrl: string): string {

@@ -4,10 +4,9 @@
 import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import type { Db } from './db.js';
-import type { AccessRule } from '../access/types.js';
-import { normalizeAccessRules } from '../access/legacy.js';
+import { normalizeAccessRules } from './legacy-rules.js';
+import { DEFAULT_STORYBOARD, STORYBOARD_LIMITS, type AccessRule, type StoryboardConfig } from './types.js';
 import { parseTtml, TtmlError } from '../media/ttml.js';
-import { DEFAULT_STORYBOARD, STORYBOARD_LIMITS, type StoryboardConfig } from '../thumbnail/storyboard.js';
 
 export interface LibraryFile {
   version: 1;

@@ -1,12 +1,12 @@
 // Opening the catalog as the server and the command-line tools do: the database file of the data
 // directory, brought up to date, seeded with the sample library on first start when configured.
 import { existsSync, mkdirSync } from 'node:fs';
-import type { Config } from '../config.js';
 import { openDatabase } from './db.js';
 import { createCatalog, type Catalog } from './catalog.js';
 import { importLibrary, readLibraryFile, sampleLibraryPath } from './library.js';
 
-export function openCatalog(config: Config): Catalog {
+/** config: the server's configuration (src/config.ts), of which this reads the data directory's parts. */
+export function openCatalog(config: { dbFile: string; mediaRoot: string; sampleLibrary: boolean }): Catalog {
   const fresh = !existsSync(config.dbFile);
   const catalog = createCatalog(openDatabase(config.dbFile));
   // media/ exists from the start, whatever the library: /readyz checks that it is readable

@@ -1,8 +1,6 @@
 // The catalog's records, as the stages see them. Field names follow Kaltura's API objects where
 // one exists, so a reader of the reference can map them one to one. Times are Unix seconds,
 // bitrates kbit/s, durations seconds (entries) or milliseconds (where the name says Ms).
-import type { AccessRule } from '../access/types.js';
-import type { StoryboardConfig } from '../thumbnail/storyboard.js';
 
 /** Kaltura's entry.type (KalturaEntryType). */
 export const EntryType = { MEDIA_CLIP: 1, MIX: 2, PLAYLIST: 5, DATA: 6, LIVE_STREAM: 7, LIVE_CHANNEL: 8, DOCUMENT: 10 } as const;
@@ -14,13 +12,16 @@ export const EntryStatus = { ERROR_IMPORTING: -2, ERROR_CONVERTING: -1, IMPORT: 
 export const ModerationStatus = { PENDING_MODERATION: 1, APPROVED: 2, REJECTED: 3, FLAGGED_FOR_REVIEW: 5, AUTO_APPROVED: 6 } as const;
 /** Kaltura's flavorAsset.status (KalturaFlavorAssetStatus). */
 export const AssetStatus = { ERROR: -1, QUEUED: 0, CONVERTING: 1, READY: 2, DELETED: 3, NOT_APPLICABLE: 4, TEMP: 5, WAIT_FOR_CONVERT: 6, IMPORTING: 7, VALIDATING: 8, EXPORTING: 9 } as const;
+/** Kaltura's partner.status (KalturaPartnerStatus). */
+export const PartnerStatus = { DELETED: 0, ACTIVE: 1, BLOCKED: 2, FULL_BLOCK: 3 } as const;
 
 export interface Partner {
   id: number;
   name: string;
   adminSecret: string;
   userSecret: string;
-  status: number; // 1 active
+  /** PartnerStatus. */
+  status: number;
   /** optimized_playback enforce_encryption: HTTPS request and protocol https required. */
   enforceEncryption: boolean;
   /**
@@ -33,7 +34,7 @@ export interface Partner {
   /** 1 Kaltura only, 2 Kaltura first, 3 external first, 4 external only. */
   storageServePriority: number;
   defaultConversionProfileId: number | null;
-  /** Storyboard settings that differ from the defaults (src/thumbnail/storyboard.ts). */
+  /** Storyboard settings that differ from the defaults (DEFAULT_STORYBOARD below; the files are made by src/thumbnail/). */
   storyboard: Partial<StoryboardConfig>;
 }
 
@@ -131,6 +132,46 @@ export interface CaptionAsset {
   displayOnPlayer: boolean;
   createdAt: number;
   updatedAt: number;
+}
+
+// The access-control vocabulary: how rules are stored (the library file and the catalog use this
+// very shape). Modelled on Kaltura's kRule / kCondition / kRuleAction objects, with readable names
+// instead of numeric enums; src/api maps both ways, src/access evaluates them.
+
+/** Kaltura ContextType: where a request is evaluated. */
+export type AccessContext = 'PLAY' | 'DOWNLOAD' | 'THUMBNAIL' | 'METADATA' | 'EXPORT' | 'SERVE';
+
+export type Condition =
+  | { type: 'authenticated'; not?: boolean; privileges?: string[] }
+  | { type: 'ip'; not?: boolean; values: string[]; httpHeader?: string; acceptInternalIps?: boolean }
+  | { type: 'country'; not?: boolean; values: string[] }
+  | { type: 'site'; not?: boolean; values: string[] }
+  | { type: 'userAgent'; not?: boolean; values: string[] }
+  | { type: 'httpHeader'; not?: boolean; headerName: string; values: string[] }
+  | { type: 'sessionType'; not?: boolean; sessionType: number }
+  | { type: 'fieldCompare'; not?: boolean; field: 'time'; offset?: number; value: number; comparison: number }
+  | { type: 'entryScheduled'; not?: boolean }
+  | { type: 'assetProperties'; not?: boolean; properties: Record<string, string | number> }
+  | { type: 'hash'; not?: boolean; hashName: string; hashSecret: string }
+  | { type: 'or'; not?: boolean; conditions: Condition[] };
+
+export type RuleAction =
+  | { type: 'block' }
+  | { type: 'preview'; limit: number }
+  | { type: 'limitFlavors'; flavorParamsIds: number[]; isBlockedList: boolean }
+  | { type: 'limitDeliveryProfiles'; deliveryProfileIds: number[]; isBlockedList: boolean }
+  | { type: 'requestHostRegex'; pattern: string; replacement: string };
+
+export interface AccessRule {
+  description?: string;
+  message?: string;
+  code?: string;
+  /** Empty or absent: every context. */
+  contexts?: AccessContext[];
+  conditions?: Condition[];
+  actions: RuleAction[];
+  stopProcessing?: boolean;
+  forceAdminValidation?: boolean;
 }
 
 export interface AccessControlProfile {
@@ -243,3 +284,31 @@ export interface UiConf {
 /** The fields of an entry a person may change through the API. */
 export type EntryChanges = Partial<Pick<Entry,
   'name' | 'description' | 'tags' | 'adminTags' | 'referenceId' | 'accessControlProfileId' | 'startDate' | 'endDate' | 'moderationStatus' | 'partnerData'>>;
+
+// A partner's storyboard (thumbnail track) settings.
+export interface StoryboardConfig {
+  /** Width of one tile in pixels; the height follows the video's aspect ratio. */
+  tileWidth: number;
+  columns: number;
+  rows: number;
+  intervalMs: number;
+  /** JPEG quality of a sheet. */
+  quality: number;
+}
+
+/**
+ * 160 px tiles, 5 x 5 to a sheet (an 800 x 450 JPEG at quality 70: about 40-110 kB for 16:9
+ * video, below the 200 kB a player should fetch for a seek preview), one tile every 5 s.
+ */
+export const DEFAULT_STORYBOARD: StoryboardConfig = { tileWidth: 160, columns: 5, rows: 5, intervalMs: 5000, quality: 70 };
+
+/** The bounds a partner's settings are checked against (the library loader uses them). */
+export const STORYBOARD_LIMITS = {
+  tileWidth: [32, 640],
+  columns: [1, 20],
+  rows: [1, 20],
+  intervalMs: [500, 600_000],
+  quality: [1, 100],
+  /** JPEG decoders and players cope; memory and bytes are the limit. */
+  sheetSide: 4096,
+} as const;

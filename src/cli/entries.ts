@@ -5,7 +5,7 @@ import { loadConfig } from '../config.js';
 import { openCatalog } from '../catalog/open.js';
 import { deleteEntry } from '../ingest/delete.js';
 import { ingestStore } from '../ingest/store.js';
-import { EntryStatus } from '../catalog/types.js';
+import { AssetStatus, EntryStatus } from '../catalog/types.js';
 
 const USAGE = 'usage: kdeliver entries list [--partner <id>] [--json]\n       kdeliver entries delete <entry id>\n';
 
@@ -66,7 +66,7 @@ export async function main(args: string[]): Promise<number> {
       const job = store.latestJob(e.id);
       return {
         id: e.id, partnerId: e.partnerId, status: e.status, statusName: STATUS_NAMES.get(e.status) ?? String(e.status),
-        mediaType: e.mediaType, duration: e.duration, flavors: flavors.filter((f) => f.status === 2).length, name: e.name,
+        mediaType: e.mediaType, duration: e.duration, flavors: flavors.filter((f) => f.status === AssetStatus.READY).length, name: e.name,
         ...(job && job.state !== 'done' ? { job: job.state, progress: job.progress, reason: job.error } : {}),
       };
     });

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { openCatalog } from '../catalog/open.js';
 import { PartnerExistsError } from '../catalog/catalog.js';
+import { PartnerStatus } from '../catalog/types.js';
 
 const USAGE = 'usage: kdeliver partner add [--id <id>] [--name <name>] [--json]\n       kdeliver partner list [--json]\n';
 const MAX_ID = 2 ** 31 - 1;
@@ -60,7 +61,7 @@ export async function main(args: string[]): Promise<number> {
       }
       process.stdout.write(`${'PARTNER'.padEnd(10)} ${'STATUS'.padEnd(8)} ${'ENTRIES'.padStart(7)} NAME\n`);
       for (const r of rows) {
-        const status = r.status === 1 ? 'active' : String(r.status);
+        const status = r.status === PartnerStatus.ACTIVE ? 'active' : String(r.status);
         process.stdout.write(`${String(r.id).padEnd(10)} ${status.padEnd(8)} ${String(r.entries).padStart(7)} ${r.name}${r.enforceEncryption ? ' (HTTPS only)' : ''}\n`);
       }
       return 0;

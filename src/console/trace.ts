@@ -3,7 +3,8 @@
 // credential removed), with the fired access-control rules spelled out.
 import type { Catalog } from '../catalog/catalog.js';
 import { DeliveryError } from '../errors.js';
-import { resolvePlayback, type PlaybackContext, type TracedError, type TraceStep } from '../playback.js';
+import { resolvePlayback, type PlaybackContext, type TracedError } from '../playback.js';
+import type { TraceStep } from '../types/playback.js';
 import { publicRule } from './views.js';
 import { parsePlayRequest } from '../request/play-request.js';
 import type { HttpFacts } from '../request/http-facts.js';

@@ -1,8 +1,7 @@
 // What the console shows of a partner's catalog: entries with their flavors, captions and access
 // rules, and the delivery profiles a URL may name. Secrets are never part of a view.
 import type { Catalog } from '../catalog/catalog.js';
-import type { Partner } from '../catalog/types.js';
-import type { AccessRule, Condition } from '../access/types.js';
+import type { AccessRule, Condition, Partner } from '../catalog/types.js';
 
 export function partnerView(catalog: Catalog, partner: Partner) {
   const params = new Map(catalog.listFlavorParams().map((p) => [p.id, p]));

@@ -1,4 +1,4 @@
-// Delivery-profile resolution (playmanifest.md §7.1, security.md §5.2): which profile (and, for
+// Delivery-profile resolution: which profile (and, for
 // flavors kept on an external storage, which storage) serves a playManifest request.
 //   1. a remote storage, chosen by the partner's storageServePriority and where the flavors'
 //      files are: that storage's profiles for the format, in its order;

@@ -1,7 +1,10 @@
-// The media URLs playManifest emits, laid out as the reference's delivery profiles lay them out
-// (playmanifest.md §5, §7.4): serveFlavor paths for progressive delivery, per-flavor packager
-// paths for HLS, and the packager's multi-URL (.urlset) for DASH, MSS, HDS and the HLS master.
-import type { DeliveryProfile, Entry, FlavorAsset, StorageProfile } from '../catalog/types.js';
+// The media URLs playManifest emits, laid out as Kaltura's delivery profiles lay them out:
+// serveFlavor paths for progressive delivery, per-flavor packager paths for HLS, and the
+// packager's multi-URL (.urlset) for DASH, MSS, HDS and the HLS master; the HLS subtitle
+// playlists and format/download's file name. routes/serve-flavor.ts and routes/packager.ts answer
+// these URLs.
+import type { Catalog } from '../catalog/catalog.js';
+import { AssetStatus, type CaptionAsset, type DeliveryProfile, type Entry, type FlavorAsset, type StorageProfile } from '../catalog/types.js';
 import { hasHost } from './profiles.js';
 
 /** Kaltura's DeliveryProfileType values kdeliver knows how to render. */
@@ -168,4 +171,28 @@ export function flavorUrls(
     return [packagerManifestUrl(flavors, profile, o, fmp4 && profile.type === ProfileType.VOD_PACKAGER_HLS_MANIFEST)];
   }
   return flavors.map((f) => progressiveUrl(f, profile, o));
+}
+
+/**
+ * WebVTT subtitle playlists for the HLS master. On the built-in packager (and packagers with its
+ * URL grammar) they sit beside the flavor's playlist as subtitles-{n}.m3u8, n counting the
+ * entry's READY captions, and inherit its signature; elsewhere they are Kaltura's api_v3
+ * serveWebVTT URLs.
+ */
+export function subtitlePlaylists(env: { catalog: Pick<Catalog, 'listCaptions'> }, urls: string[], captions: CaptionAsset[], profile: DeliveryProfile, ks: string | null, durationSec: number | null): string[] {
+  if (!captions.length || !urls.length) return [];
+  if (profile.type === ProfileType.VOD_PACKAGER_HLS && /\/index\.m3u8(\?|$)/.test(urls[0])) {
+    const ready = env.catalog.listCaptions(captions[0].entryId).filter((c) => c.status === AssetStatus.READY).map((c) => c.id);
+    return captions.map((c) => urls[0].replace(/\/index\.m3u8(?=\?|$)/, `/subtitles-${ready.indexOf(c.id) + 1}.m3u8`));
+  }
+  const origin = new URL(urls[0]).origin;
+  const seg = durationSec ? `/segmentDuration/${Math.ceil(durationSec)}` : '';
+  return captions.map((c) => `${origin}/api_v3/index.php/service/caption_captionasset/action/serveWebVTT/captionAssetId/${c.id}${seg}${ks ? `/ks/${ks}` : ''}/version/${c.version}/a.m3u8`);
+}
+
+/** format/download file name: "{entry name} ({flavor params name}).{ext}", as Kaltura names it. */
+export function downloadFileName(entry: Entry, flavor: FlavorAsset, catalog: Pick<Catalog, 'getFlavorParams'>): string {
+  const params = catalog.getFlavorParams(flavor.flavorParamsId);
+  const base = params && flavor.flavorParamsId !== 0 ? `${entry.name} (${params.name})` : entry.name;
+  return `${base.replace(/[\\/:*?"<>|\r\n]+/g, '_')}.${flavor.fileExt || 'mp4'}`;
 }

@@ -5,7 +5,7 @@ import { readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Catalog } from '../catalog/catalog.js';
 import { EntryStatus } from '../catalog/types.js';
-import { thumbnailCacheDir } from '../thumbnail/cache-dir.js';
+import { thumbnailCacheDir } from '../storage/paths.js';
 import { ingestStore } from './store.js';
 
 export interface DeleteEnv {

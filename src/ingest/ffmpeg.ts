@@ -1,7 +1,7 @@
 // Running ffmpeg for one output: arguments for a rendition, progress from `-progress pipe:1`,
 // cancellation, and a failure reason a person can act on instead of ffmpeg's last log line.
 import type { Rendition } from './ladder.js';
-import { runMediaTool } from './media-tool.js';
+import { runMediaTool } from '../ffmpeg/media-tool.js';
 import type { Tools } from './probe.js';
 
 export class TranscodeError extends Error {}

@@ -1,7 +1,7 @@
 // What a media file holds, read with ffprobe: the facts the ladder planner, the catalog's flavor
 // records (codecs, size, bitrate) and the "is this media at all" check need.
 import { stat } from 'node:fs/promises';
-import { runMediaTool } from './media-tool.js';
+import { runMediaTool } from '../ffmpeg/media-tool.js';
 
 export interface VideoStreamInfo {
   codec: string;

@@ -1,9 +1,8 @@
 // A response body described before any media byte is read: its length, and how to produce any
 // byte range of it from the source file. HEAD needs only the length; a Range request produces
 // just its slice.
-import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import type { HandleCache } from './file-handles.js';
+import { openFileSource, type ByteSource, type SourceStore } from './source.js';
 
 /** Bytes made in memory, or a span of the source file. */
 export type Part = Uint8Array | { offset: number; length: number };
@@ -11,8 +10,8 @@ export type Part = Uint8Array | { offset: number; length: number };
 export interface MediaBody {
   length: number;
   contentType: string;
-  /** Yields bytes [start, endInclusive] of the body, reading the source through fh. */
-  produce(fh: FileHandle, start: number, endInclusive: number): AsyncGenerator<Uint8Array>;
+  /** Yields bytes [start, endInclusive] of the body, reading what it needs of the source. */
+  produce(source: ByteSource, start: number, endInclusive: number): AsyncGenerator<Uint8Array>;
 }
 
 const READ_CHUNK = 1 << 20;
@@ -41,11 +40,11 @@ const SHORT_SOURCE = 'source file is shorter than its index says';
  * Reads source bytes [lo, hi) in one pread into a pooled buffer (index it from lo; it may be
  * longer). The caller gives it back with giveScratch once it has copied from it.
  */
-export async function readRegion(fh: FileHandle, lo: number, hi: number): Promise<Buffer> {
+export async function readRegion(source: ByteSource, lo: number, hi: number): Promise<Buffer> {
   const region = takeScratch(hi - lo);
   try {
-    const { bytesRead } = await fh.read(region, 0, hi - lo, lo);
-    if (bytesRead < hi - lo) throw new Error(SHORT_SOURCE);
+    const got = await source.read(lo, hi - lo, region);
+    if (got.length < hi - lo) throw new Error(SHORT_SOURCE);
   } catch (err) {
     giveScratch(region);
     throw err;
@@ -54,10 +53,10 @@ export async function readRegion(fh: FileHandle, lo: number, hi: number): Promis
 }
 
 /** Reads length source bytes at offset into a buffer of its own. */
-export async function readSpan(fh: FileHandle, offset: number, length: number): Promise<Buffer> {
+export async function readSpan(source: ByteSource, offset: number, length: number): Promise<Buffer> {
   const b = Buffer.allocUnsafe(length);
-  const { bytesRead } = await fh.read(b, 0, length, offset);
-  if (bytesRead < length) throw new Error(SHORT_SOURCE);
+  const got = await source.read(offset, length, b);
+  if (got.length < length) throw new Error(SHORT_SOURCE);
   return b;
 }
 
@@ -146,7 +145,7 @@ export function partsBody(parts: Part[], contentType: string): MediaBody {
   return {
     length,
     contentType,
-    async *produce(fh, start, endInclusive) {
+    async *produce(source, start, endInclusive) {
       // A segment's samples sit close together in an interleaved file but not in output order
       // (video first, then audio): one pread of the whole region beats one per sample.
       let region: Buffer | null = null;
@@ -163,7 +162,7 @@ export function partsBody(parts: Part[], contentType: string): MediaBody {
         spans++;
       }
       if (spans > 1 && hi - lo <= REGION_MAX && hi - lo <= wanted * 2 + 65536) {
-        region = await readRegion(fh, lo, hi);
+        region = await readRegion(source, lo, hi);
         regionAt = lo;
       }
       if (region && endInclusive + 1 - start <= REGION_MAX) {
@@ -211,7 +210,7 @@ export function partsBody(parts: Part[], contentType: string): MediaBody {
           let left = to - from;
           while (left > 0) {
             const n = Math.min(left, READ_CHUNK);
-            yield await readSpan(fh, off, n);
+            yield await readSpan(source, off, n);
             off += n;
             left -= n;
           }
@@ -223,21 +222,20 @@ export function partsBody(parts: Part[], contentType: string): MediaBody {
 }
 
 /**
- * Streams a body range from the source, opened for this stream or leased from `handles`; the file
- * is closed (or the lease released) however the stream ends.
+ * Streams a body range from the source named filePath, leased from `handles` or else opened for
+ * this stream as a local file; the lease is released (or the file closed) however the stream ends.
  */
-export function bodyStream(filePath: string, body: MediaBody, start = 0, endInclusive = body.length - 1, handles?: HandleCache): Readable {
+export function bodyStream(filePath: string, body: MediaBody, start = 0, endInclusive = body.length - 1, handles?: SourceStore): Readable {
   const produced = new Set<ArrayBufferLike>();
   async function* gen(): AsyncGenerator<Uint8Array> {
-    const lease = handles ? await handles.acquire(filePath) : null;
-    const fh = lease ? lease.fh : await open(filePath, 'r');
+    const lease = handles ? await handles.acquire(filePath) : await openFileSource(filePath);
     try {
-      for await (const chunk of body.produce(fh, start, endInclusive)) {
+      for await (const chunk of body.produce(lease.source, start, endInclusive)) {
         if (ours.has(chunk.buffer)) produced.add(chunk.buffer);
         yield chunk;
       }
     } finally {
-      await (lease ? lease.release() : fh.close());
+      await ('release' in lease ? lease.release() : lease.close());
     }
   }
   const stream = Readable.from(gen(), { objectMode: false });

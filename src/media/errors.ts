@@ -1,5 +1,5 @@
-// Why a media file could not be packaged. Routes map these to 4xx answers; the media core never
-// knows about HTTP.
+// Why a media file could not be packaged. src/errors.ts maps these to delivery errors (4xx
+// answers); the media core never knows about HTTP.
 export type MediaErrorKind =
   | 'NOT_MP4' // not an ISO-BMFF file, or a box structure that cannot be walked
   | 'TRUNCATED' // the file ends inside a box the index needs

@@ -4,13 +4,16 @@
 // positional), closed when evicted, idle, replaced on disk, or when the server closes — and only
 // once no request holds it.
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { fileSource, type ByteSource, type SourceStore } from './source.js';
 
 export interface HandleLease {
   fh: FileHandle;
+  /** The same open file as the media core reads it. */
+  source: ByteSource;
   release(): Promise<void>;
 }
 
-export interface HandleCache {
+export interface HandleCache extends SourceStore {
   acquire(path: string): Promise<HandleLease>;
   /** Closes every idle handle now and the busy ones when their requests end; later leases are uncached. */
   close(): Promise<void>;
@@ -20,6 +23,7 @@ export interface HandleCache {
 interface Entry {
   path: string;
   fh: FileHandle;
+  source: ByteSource;
   refs: number;
   size: number;
   mtimeMs: number;
@@ -75,6 +79,7 @@ export function createHandleCache(opts: HandleCacheOptions = {}): HandleCache {
     let released = false;
     return {
       fh: e.fh,
+      source: e.source,
       release: () => {
         if (released) return Promise.resolve();
         released = true;
@@ -96,7 +101,7 @@ export function createHandleCache(opts: HandleCacheOptions = {}): HandleCache {
       throw err;
     }
     const t = now();
-    return { path, fh, refs: 0, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, checkedAt: t, usedAt: t, retired: false, closing: null };
+    return { path, fh, source: fileSource(fh, st.size), refs: 0, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, checkedAt: t, usedAt: t, retired: false, closing: null };
   }
 
   return {

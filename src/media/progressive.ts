@@ -5,11 +5,11 @@
 import type { Readable } from 'node:stream';
 import { bodyStream, partsBody, type MediaBody, type Part } from './body.js';
 import { box, fullBox, u32, u64 } from './fmp4/boxes.js';
-import type { HandleCache } from './file-handles.js';
 import type { IndexCache } from './index-cache.js';
+import type { SourceStore } from './source.js';
 import { dtsAt } from './mp4/index-types.js';
 import { buildTimeline, type TrackTiming } from './segment.js';
-import { mdatHeader, mdiaBox, mvhdBox, stsdBox, tkhdBox } from './track-boxes.js';
+import { mdatHeader, mdiaBox, mvhdBox, stsdBox, tkhdBox } from './fmp4/track-boxes.js';
 
 export interface ClippedMp4 {
   /** Total bytes of the clipped file. */
@@ -135,7 +135,7 @@ export function planClippedMp4(index: Parameters<typeof buildTimeline>[0], fromM
  * Opens a clipped MP4 of filePath from fromMs (snapped back to a key frame) to toMs (exclusive;
  * Infinity or undefined for the end). Throws MediaError for unreadable files or a bad clip.
  */
-export async function openClippedMp4(filePath: string, fromMs: number, toMs: number | undefined, cache: IndexCache, handles?: HandleCache): Promise<ClippedMp4> {
+export async function openClippedMp4(filePath: string, fromMs: number, toMs: number | undefined, cache: IndexCache, handles?: SourceStore): Promise<ClippedMp4> {
   const index = await cache.get(filePath);
   const { body, durationMs, startMs } = planClippedMp4(index, fromMs, toMs ?? Infinity);
   return {

@@ -3,7 +3,7 @@
 // saying what went wrong, for people. CORS is added (unlike the reference) so a browser player
 // can read why it was refused.
 import { DeliveryError } from '../errors.js';
-import { formatCaching } from './index.js';
+import { formatCaching } from './caching.js';
 import type { Rendered } from './types.js';
 
 const UNCACHED_CODES = new Set([3, 16, 53]);

@@ -1,17 +1,18 @@
 // Playback → HTTP answer: picks the renderer (responseFormat, else the profile's default), then
-// the common output pipeline of the reference (playmanifest.md §3.1): CORS, timing, caching.
-import type { Playback } from '../playback.js';
+// the common output of every Kaltura playManifest answer: CORS, timing, caching
+// (render/caching.ts).
+import type { Playback } from '../types/playback.js';
 import { DeliveryError } from '../errors.js';
 import { PACKAGER_TYPES, ProfileType } from '../delivery/urls.js';
-import { languageCode, languageName } from './languages.js';
+import { languageCode, languageName } from '../catalog/languages.js';
 import { renderM3u8 } from './m3u8.js';
 import { renderF4m, renderF4mV2, renderSilverlight, renderSmil } from './xml.js';
 import type { FlavorInfo, Rendered } from './types.js';
+import { cachingHeaders } from './caching.js';
 
 export type { Rendered } from './types.js';
 
 const RESPONSE_FORMATS = new Set(['f4m', 'f4mv2', 'smil', 'm3u8', 'json', 'jsonp', 'redirect']);
-const OLD_DATE = 'Sun, 19 Nov 2000 08:52:00 GMT';
 
 function defaultRenderer(pb: Playback): string {
   if (pb.format === 'hdnetwork') return 'hdnetwork';
@@ -69,27 +70,6 @@ function uniqueBitrates(infos: FlavorInfo[]): FlavorInfo[] {
     seen.add(bitrate);
     return { ...f, bitrate };
   });
-}
-
-let lastCaching: { age: number; now: number; headers: Record<string, string> } | null = null;
-
-/** The reference's caching headers (IRU sendCachingHeaders); formatted once per second and age. */
-export function cachingHeaders(age: number, now: number): Record<string, string> {
-  if (lastCaching?.age === age && lastCaching.now === now) return lastCaching.headers;
-  lastCaching = { age, now, headers: formatCaching(age, now) };
-  return lastCaching.headers;
-}
-
-/** The same headers, formatted each time: error answers (render/error.ts) use it, so their age never displaces the manifests' kept one. */
-export function formatCaching(age: number, now: number): Record<string, string> {
-  if (age > 0) {
-    return {
-      'Cache-Control': `private, max-age=${age}, max-stale=0`,
-      Expires: new Date((now + age) * 1000).toUTCString(),
-      'Last-Modified': new Date(now * 1000).toUTCString(),
-    };
-  }
-  return { Expires: OLD_DATE, 'Cache-Control': 'no-store, no-cache, must-revalidate, post-check=0, pre-check=0', Pragma: 'no-cache' };
 }
 
 /** PHP's json_encode escapes slashes and writes non-ASCII as \uXXXX; JSON readers do not care, byte-comparing clients might. */

@@ -1,4 +1,4 @@
-// The HLS master body of VOD_PACKAGER_HLS (kM3U8ManifestRenderer, playmanifest.md §3.2).
+// The HLS master body of VOD_PACKAGER_HLS (Kaltura's kM3U8ManifestRenderer).
 import type { CaptionAsset } from '../catalog/types.js';
 import type { FlavorInfo } from './types.js';
 

@@ -1,5 +1,5 @@
 // The XML renderers: F4M v1 and v2 (kF4MManifestRenderer), SMIL (kSmilManifestRenderer) and the
-// Silverlight wrapper (kSilverLightManifestRenderer), playmanifest.md §3.3-3.5. All through xmlbuilder2.
+// Silverlight wrapper (kSilverLightManifestRenderer), as Kaltura renders them. All through xmlbuilder2.
 import { create } from 'xmlbuilder2';
 import type { FlavorInfo } from './types.js';
 

@@ -54,3 +54,29 @@ export function splitUrl(url: string): { path: string; query: string } {
   const q = url.indexOf('?');
   return q < 0 ? { path: url, query: '' } : { path: url.slice(0, q), query: url.slice(q + 1) };
 }
+
+/** The raw path after the action segment of a raw URL, e.g. after "/playManifest" (query dropped). */
+export function pathAfter(rawUrl: string, action: string): string {
+  const raw = rawUrl.split('?')[0];
+  const i = raw.indexOf(`/${action}`);
+  return i < 0 ? '' : raw.slice(i + action.length + 1);
+}
+
+/** Path pairs over query values, from a raw path: the merged view every route reads from. */
+export function pathParams(rawPath: string, query: Record<string, unknown>): Map<string, string> {
+  return mergeParams(readPairs(splitPath(rawPath)), query);
+}
+
+/**
+ * The one reader of path parameters for every route family: the pairs after `action` in the
+ * request's raw URL over its query values. With `file`, the last segment is a file name
+ * (storyboard.vtt, sheet-1.jpg), not a key: it is returned apart.
+ */
+export function routeParams(http: { rawUrl: string; query: Record<string, unknown> }, action: string): Map<string, string>;
+export function routeParams(http: { rawUrl: string; query: Record<string, unknown> }, action: string, file: true): { params: Map<string, string>; file: string };
+export function routeParams(http: { rawUrl: string; query: Record<string, unknown> }, action: string, file?: true): Map<string, string> | { params: Map<string, string>; file: string } {
+  const segments = splitPath(pathAfter(http.rawUrl, action));
+  if (!file) return mergeParams(readPairs(segments), http.query);
+  const name = segments.pop() ?? '';
+  return { params: mergeParams(readPairs(segments), http.query), file: name };
+}

@@ -7,7 +7,7 @@
 // per-language master in the built-in packager), clientTag and playSessionId (analytics only;
 // the answer cache leaves them out of its key, src/cache/manifest-cache.ts).
 import { DeliveryError } from '../errors.js';
-import { mergeParams, readPairs, splitPath } from './path-params.js';
+import { pathAfter, pathParams } from './path-params.js';
 import { flatHeaders, headerValue, type HttpFacts } from './http-facts.js';
 
 export interface PlayRequest {
@@ -92,9 +92,14 @@ const num = (v: string | undefined): number | null => {
 };
 const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
+/** A playManifest request's HTTP facts → PlayRequest (the path after `playManifest`, the query, the headers). */
+export function readPlayRequest(http: HttpFacts): PlayRequest {
+  return parsePlayRequest(pathAfter(http.rawUrl, 'playManifest'), http);
+}
+
 /** The path after `playManifest` plus query and headers → PlayRequest. Throws DeliveryError 19/49/25. */
 export function parsePlayRequest(pathAfterAction: string, http: HttpFacts): PlayRequest {
-  const params = mergeParams(readPairs(splitPath(pathAfterAction)), http.query);
+  const params = pathParams(pathAfterAction, http.query);
   const get = (name: string): string | undefined => {
     if (params.has(name)) return params.get(name);
     const short = SHORT_NAMES[name];
@@ -107,7 +112,7 @@ export function parsePlayRequest(pathAfterAction: string, http: HttpFacts): Play
   let protocol = get('protocol') || 'http';
   if (protocol === 'null') protocol = 'http';
   protocol = protocol.toLowerCase();
-  // url and download are format http by the time the reference forces the scheme (§2)
+  // url and download are format http by the time Kaltura forces the scheme
   if (['hdnetworkmanifest', 'hdnetworksmil', 'http', 'url', 'download'].includes(format) && !protocol.startsWith('http')) protocol = 'http';
   if (format === 'rtmp' && !protocol.startsWith('rtmp')) protocol = 'rtmp';
   if (!/^[a-z][a-z0-9+.-]{0,15}$/.test(protocol)) throw new DeliveryError('BAD_QUERY', ', invalid protocol');

@@ -1,4 +1,4 @@
-// Flavor selection for playManifest (reference: playmanifest.md §4): which of an entry's
+// Flavor selection for playManifest: which of an entry's
 // flavors a format offers. Every flavor dropped on the way is recorded with the reason.
 import { AssetStatus, type FlavorAsset } from '../catalog/types.js';
 import type { AccessDecision } from '../access/types.js';

@@ -1,4 +1,4 @@
-// The raw and download actions (playmanifest.md §9.2, §9.3): which file of an entry they serve,
+// The raw and download actions: which file of an entry they serve,
 // under which name, and whether the answer is the file or a redirect to the relocated URL.
 import type { Catalog } from '../catalog/catalog.js';
 import { AssetStatus, EntryType, MediaType, type Entry, type FlavorAsset } from '../catalog/types.js';

@@ -1,8 +1,9 @@
 // Answering for a stored file: byte ranges (206/416), conditional requests (304), content type by
 // extension, with the reference's cache headers. Pure decisions; the route streams the bytes.
 import { statSync } from 'node:fs';
-import { extname, resolve, sep } from 'node:path';
+import { extname } from 'node:path';
 import { DeliveryError } from '../errors.js';
+import { mediaPath } from '../storage/paths.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   mp4: 'video/mp4', m4v: 'video/mp4', m4a: 'audio/mp4', flv: 'video/x-flv', webm: 'video/webm', mp3: 'audio/mpeg',
@@ -16,14 +17,6 @@ export const contentTypeOf = (file: string) => CONTENT_TYPES[extname(file).slice
 
 /** The reference's fixed Last-Modified of served media. */
 const MEDIA_LAST_MODIFIED = 'Sun, 19 Nov 2000 08:52:00 GMT';
-
-/** A catalog path resolved under the media root; anything that would leave it is refused. */
-export function mediaPath(mediaRoot: string, relative: string): string {
-  const root = resolve(mediaRoot);
-  const full = resolve(root, relative);
-  if (!full.startsWith(root + sep) || relative.includes('\0')) throw new DeliveryError('FILE_NOT_FOUND', ', path outside the media folder');
-  return full;
-}
 
 /** A stored media file: where it is under the media root and its size; a missing one is error 5. */
 export function mediaFile(mediaRoot: string, relative: string): { path: string; size: number } {

@@ -1,8 +1,7 @@
 // Who may fetch an entry's media bytes around playManifest. Entries with access-control rules
-// get signed media URLs from playManifest (Kaltura's URL-tokenizer recipe: /exp/{t}/sig/{hmac});
+// get signed media URLs from playManifest (delivery/tokenizers/kaltura.ts signMediaUrl);
 // every media route checks that signature and the entry's SERVE-context rules before a byte goes
 // out, so a protected entry cannot be fetched by guessing a serveFlavor or packager URL.
-import { createHmac } from 'node:crypto';
 import type { RequestEnv } from '../env.js';
 import { AssetStatus, type Entry, type FlavorAsset } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
@@ -11,44 +10,19 @@ import { rulesOf } from '../access/entry-check.js';
 import { verifyKalturaToken } from '../delivery/tokenizers/kaltura.js';
 import { flatHeaders, type HttpFacts } from '../request/http-facts.js';
 
-/** How long a signed media URL stays valid: long enough for a whole viewing. */
-const MEDIA_URL_WINDOW_SECONDS = 24 * 3600;
-
-export type MediaAccessContext = Pick<RequestEnv, 'catalog' | 'config' | 'now'>;
-
-/** The request's HTTP facts (the URL carries the signature) and what it asks for. */
-export interface MediaRequest extends Pick<HttpFacts, 'rawUrl' | 'clientIp' | 'headers' | 'country'> {
-  entry: Entry;
-  flavor?: FlavorAsset;
-}
-
-const b64url = (b: Buffer) => b.toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-
 /**
- * Signs one of kdeliver's own media URLs. The signature goes before the file part, so files
- * a playlist names relatively (segments, init, fragments) inherit it: before `/name/a.ext` on a
- * serveFlavor URL, before the last segment on a packager URL.
+ * The signature and SERVE-context rules for this request (its HTTP facts: the URL carries the
+ * signature) and what it asks for, or null when it may have the bytes.
  */
-export function signMediaUrl(url: string, secret: string, now: number, window = MEDIA_URL_WINDOW_SECONDS): string {
-  // checkMediaAccess refuses every signature when the secret is empty; never emit URLs it refuses
-  if (!secret) throw new Error('signMediaUrl: no media URL secret (loadConfig always provides one)');
-  const m = /^([a-z][a-z0-9+.-]*:\/\/[^/]+)?(\/.*)$/i.exec(url);
-  if (!m) return url;
-  const origin = m[1] ?? '';
-  const path = m[2];
-  const nameAt = /\/name\/[^/]+$/.exec(path);
-  const cut = nameAt ? nameAt.index : path.lastIndexOf('/');
-  const signed = `${path.slice(0, cut)}/exp/${now + window}`;
-  const sig = b64url(createHmac('sha256', secret).update(signed).digest());
-  return `${origin}${signed}/sig/${sig}${path.slice(cut)}`;
-}
-
-export function checkMediaAccess(ctx: MediaAccessContext, req: MediaRequest): DeliveryError | null {
-  const { catalog, config, now } = ctx;
-  const rules = rulesOf(catalog, req.entry);
+export function checkMediaAccess(
+  env: Pick<RequestEnv, 'catalog' | 'config' | 'now'> & { http: Pick<HttpFacts, 'rawUrl' | 'clientIp' | 'headers' | 'country'> },
+  entry: Entry, flavor?: FlavorAsset,
+): DeliveryError | null {
+  const { catalog, config, now, http } = env;
+  const rules = rulesOf(catalog, entry);
   if (rules.length === 0) return null;
 
-  const path = req.rawUrl.split('?')[0];
+  const path = http.rawUrl.split('?')[0];
   const verdict = verifyKalturaToken(path, config.mediaUrlSecret, now);
   if (verdict !== 'valid') {
     return verdict === 'expired'
@@ -56,24 +30,24 @@ export function checkMediaAccess(ctx: MediaAccessContext, req: MediaRequest): De
       : new DeliveryError('INVALID_TOKEN', ', protected media needs the signed URL that playManifest gives');
   }
 
-  const headers = flatHeaders(req.headers);
+  const headers = flatHeaders(http.headers);
   const decision = evaluateAccessRules(rules, {
     contexts: ['SERVE'],
     ks: null,
     ksString: null,
-    clientIp: req.clientIp,
+    clientIp: http.clientIp,
     referrer: headers.referer ?? '',
     userAgent: headers['user-agent'] ?? '',
     headers,
     hashes: {},
-    entryId: req.entry.id,
-    entry: req.entry,
-    readyAssets: catalog.listFlavors(req.entry.id).filter((f) => f.status === AssetStatus.READY),
+    entryId: entry.id,
+    entry,
+    readyAssets: catalog.listFlavors(entry.id).filter((f) => f.status === AssetStatus.READY),
     now,
-    country: req.country,
+    country: http.country,
   });
   if (decision.blocked) return accessBlockedError(decision);
-  if (req.flavor && !isFlavorAllowed(decision.limitFlavors, req.flavor, null)) {
+  if (flavor && !isFlavorAllowed(decision.limitFlavors, flavor, null)) {
     return new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control');
   }
   return null;

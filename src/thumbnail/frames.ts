@@ -1,6 +1,6 @@
 // Frames of a video as PNG bytes, through ffmpeg: one frame at a time, or a horizontal sprite of
 // evenly spaced frames made in a single decoding pass (the player's seek-bar preview).
-import { runMediaTool } from '../ingest/media-tool.js';
+import { runMediaTool } from '../ffmpeg/media-tool.js';
 
 export class FrameError extends Error {
   constructor(message: string, readonly missingTool = false) {

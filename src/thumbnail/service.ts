@@ -6,20 +6,19 @@ import { createHash, randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { Catalog } from '../catalog/catalog.js';
+import type { Env } from '../env.js';
 import { MediaType, type Entry, type FlavorAsset } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
-import { thumbnailCacheDir } from './cache-dir.js';
+import { thumbnailCacheDir } from '../storage/paths.js';
 import { FrameError, grabFrame, grabSheet, grabSprite } from './frames.js';
 import { renderImage, repeatSheet, repeatSprite } from './image.js';
 import { renditionKey, type ThumbnailRequest } from './params.js';
 import { frameSourceOf } from './source.js';
 import { sheetSpan, type StoryboardLayout } from './storyboard.js';
 
-export interface ThumbnailContext {
-  catalog: Catalog;
-  dataDir: string;
-  mediaRoot: string;
+/** The server's environment as thumbnails read it (the catalog; config.dataDir, config.mediaRoot). */
+export interface ThumbnailContext extends Pick<Env, 'catalog'> {
+  config: Pick<Env['config'], 'dataDir' | 'mediaRoot'>;
   /** ffmpeg command; frame grabs fall back to the default thumbnail where it is missing. */
   ffmpeg?: string;
   /** Renderings at once (default 2). */
@@ -64,7 +63,7 @@ export async function getStoryboardSheet(ctx: ThumbnailContext, entry: Entry, la
   const key = ['storyboard', n, layout.tileWidth, layout.tileHeight, layout.columns, layout.rows, layout.intervalMs, layout.quality, layout.durationMs, entry.id, entry.version, entry.updatedAt, picture, video.id, video.version];
   return cachedPicture(ctx, entry, key, async () => {
     const span = sheetSpan(layout, n);
-    const file = join(ctx.mediaRoot, video.filePath);
+    const file = join(ctx.config.mediaRoot, video.filePath);
     try {
       const png = await grabSheet(ctx.ffmpeg ?? 'ffmpeg', file, {
         startSec: span.startMs / 1000, spanSec: (span.endMs - span.startMs) / 1000, intervalSec: layout.intervalMs / 1000,
@@ -72,11 +71,11 @@ export async function getStoryboardSheet(ctx: ThumbnailContext, entry: Entry, la
       });
       return { data: await sharp(png).jpeg({ quality: layout.quality }).toBuffer(), source: 'storyboard' };
     } catch (e) {
-      if (!(e instanceof FrameError && e.missingTool) || !picture || !(await exists(join(ctx.mediaRoot, picture)))) {
+      if (!(e instanceof FrameError && e.missingTool) || !picture || !(await exists(join(ctx.config.mediaRoot, picture)))) {
         throw new DeliveryError('FILE_NOT_FOUND', ', no frames could be taken from the video for the storyboard');
       }
     }
-    const sheet = await repeatSheet(join(ctx.mediaRoot, picture), span.count, layout);
+    const sheet = await repeatSheet(join(ctx.config.mediaRoot, picture), span.count, layout);
     return { data: await sharp(sheet).jpeg({ quality: layout.quality }).toBuffer(), source: 'repeated-storyboard' };
   });
 }
@@ -84,7 +83,7 @@ export async function getStoryboardSheet(ctx: ThumbnailContext, entry: Entry, la
 /** A picture from the disk cache, or rendered once (concurrent asks share the rendering) and kept there. */
 async function cachedPicture(ctx: ThumbnailContext, entry: Entry, keyParts: unknown[], make: () => Promise<Omit<Thumbnail, 'etag'>>): Promise<Thumbnail> {
   const key = createHash('sha1').update(JSON.stringify(keyParts)).digest('hex').slice(0, 32);
-  const dir = thumbnailCacheDir(ctx.dataDir, entry.partnerId, entry.id);
+  const dir = thumbnailCacheDir(ctx.config.dataDir, entry.partnerId, entry.id);
   const cached = join(dir, `${key}.jpg`);
   const etag = `"${key}"`;
   try {
@@ -122,10 +121,10 @@ const exists = (file: string): Promise<boolean> => access(file).then(() => true,
 
 async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest, video: FlavorAsset | null, picture: string | null): Promise<Omit<Thumbnail, 'etag'>> {
   const ffmpeg = ctx.ffmpeg ?? 'ffmpeg';
-  const videoFile = video ? join(ctx.mediaRoot, video.filePath) : null;
+  const videoFile = video ? join(ctx.config.mediaRoot, video.filePath) : null;
   const duration = Math.max(0.04, entry.duration || (video ? video.durationMs / 1000 : 0));
   const clamp = (s: number) => Math.min(Math.max(0, s), Math.max(0, duration - 0.04));
-  const pictureFile = picture ? join(ctx.mediaRoot, picture) : null;
+  const pictureFile = picture ? join(ctx.config.mediaRoot, picture) : null;
   const spec = { width: req.width, height: req.height, type: req.type, quality: req.quality, bgcolor: req.bgcolor, crop: req.crop };
   const sprite = req.vidSlices !== null && req.vidSlice === null;
   const sliceWidth = req.width || 120;

@@ -2,8 +2,8 @@
 // thumbnail service, the storyboard route and the packager's thumbnail tracks, so that every
 // manifest and the sheets agree. No sharp here (service.ts loads it).
 import type { Catalog } from '../catalog/catalog.js';
-import { AssetStatus, MediaType, type Entry, type FlavorAsset } from '../catalog/types.js';
-import { DEFAULT_STORYBOARD, storyboardLayout, type StoryboardLayout } from './storyboard.js';
+import { AssetStatus, DEFAULT_STORYBOARD, MediaType, type Entry, type FlavorAsset } from '../catalog/types.js';
+import { storyboardLayout, type StoryboardLayout } from './storyboard.js';
 
 /** The video file frames are taken from: the source if it is READY, else the largest READY video flavor. */
 export function frameSourceOf(catalog: Catalog, entry: Entry): FlavorAsset | null {

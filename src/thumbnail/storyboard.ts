@@ -1,36 +1,11 @@
 // The layout of an entry's storyboard: tiles of one frame every `interval`, laid out in sheets of
 // columns x rows, and the two files players read it from here: the WebVTT storyboard (`#xywh=`
 // cues) and the HLS image media playlist (EXT-X-TILES, Roku's extension). The packager's master
-// line and DASH adaptation set are written in src/media from the same layout. Pure: numbers in,
-// text out; the sheets are made in service.ts.
+// line and DASH adaptation set are written by src/media's writers from the same layout (handed
+// over by src/packaging/packager.ts). Pure: numbers in, text out; the sheets are made in
+// service.ts.
+import type { StoryboardConfig } from '../catalog/types.js';
 import { vttTimestamp } from '../media/captions.js';
-
-export interface StoryboardConfig {
-  /** Width of one tile in pixels; the height follows the video's aspect ratio. */
-  tileWidth: number;
-  columns: number;
-  rows: number;
-  intervalMs: number;
-  /** JPEG quality of a sheet. */
-  quality: number;
-}
-
-/**
- * 160 px tiles, 5 x 5 to a sheet (an 800 x 450 JPEG at quality 70: about 40-110 kB for 16:9
- * video, below the 200 kB a player should fetch for a seek preview), one tile every 5 s.
- */
-export const DEFAULT_STORYBOARD: StoryboardConfig = { tileWidth: 160, columns: 5, rows: 5, intervalMs: 5000, quality: 70 };
-
-/** The bounds a partner's settings are checked against (the library loader uses them). */
-export const STORYBOARD_LIMITS = {
-  tileWidth: [32, 640],
-  columns: [1, 20],
-  rows: [1, 20],
-  intervalMs: [500, 600_000],
-  quality: [1, 100],
-  /** JPEG decoders and players cope; memory and bytes are the limit. */
-  sheetSide: 4096,
-} as const;
 
 export interface StoryboardLayout extends StoryboardConfig {
   tileHeight: number;

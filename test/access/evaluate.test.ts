@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKs, parseKs, verifyKs, type Ks } from '../../src/access/ks.js';
-import { normalizeAccessRules } from '../../src/access/legacy.js';
-import type { AccessRule, Condition } from '../../src/access/types.js';
+import { normalizeAccessRules } from '../../src/catalog/legacy-rules.js';
+import type { AccessRule, Condition } from '../../src/catalog/types.js';
 import { writeMmdb } from './mmdb-writer.js';
 
 const NOW = 1_700_000_000;

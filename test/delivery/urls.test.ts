@@ -1,4 +1,4 @@
-// The media URLs playManifest emits (playmanifest.md §5 and §7.4): serveFlavor paths,
+// The media URLs playManifest emits: serveFlavor paths,
 // progressive and packager layouts, and the packager's character-level multi-URL.
 import t from 'tap';
 import type { DeliveryProfile, Entry, FlavorAsset } from '../../src/catalog/types.js';
@@ -41,7 +41,7 @@ t.test('multiUrl: character-level prefix and suffix, distinct middles, one URL a
   for (const [name, paths, want] of cases) t.equal(multiUrl(paths), want, name);
 });
 
-t.test('serveFlavor paths (§7.4)', async (t) => {
+t.test('serveFlavor paths', async (t) => {
   t.equal(subPartnerId(entry), 30900);
   t.equal(serveFlavorPath(f720, opts()), `${SF}/v/1/flavorId/1_f3rcit00`);
   t.equal(serveFlavorPath({ ...f720, version: 4 }, opts()), `${SF}/v/4/flavorId/1_f3rcit00`);
@@ -82,7 +82,7 @@ t.test('file extensions', async (t) => {
   t.equal(fileExt(flavor('x', { fileExt: '', containerFormat: 'mp42' })), 'mp4');
 });
 
-t.test('VOD packager HLS per-flavor index URLs (§7.4)', async (t) => {
+t.test('VOD packager HLS per-flavor index URLs', async (t) => {
   const p = profiles[1001];
   t.equal(packagerHlsIndexUrl(f240, p, opts(), false), `${BASE}/hls${SF}/v/1/flavorId/1_f1rcit00/name/a.mp4/index.m3u8`);
   t.equal(packagerHlsIndexUrl(f240, p, opts({ playbackRate: 1.5, tracks: 'v1-a1' }), false), `${BASE}/hls${SF}/v/1/flavorId/1_f1rcit00/name/a.mp4/speed/1.5/tracks/v1-a1/index.m3u8`);
@@ -107,7 +107,7 @@ t.test('VOD packager manifest URLs: DASH, MSS, HDS, HLS manifest', async (t) => 
   t.equal(packagerManifestUrl(three, profiles[1003], opts({ protocol: 'https' })), `https://127.0.0.1:8080/dash${set('forceproxy/true/name/a.mp4.urlset/manifest.mpd')}`);
 });
 
-t.test('sequences (§6.1): entry version and flavorParamIds, merged instead of a .urlset', async (t) => {
+t.test('sequences: entry version and flavorParamIds, merged instead of a .urlset', async (t) => {
   const seq = opts({ sequence: ['1_a', '1_b'] });
   t.equal(serveFlavorPath(f720, seq), `${SF}/sequence/1_a,1_b/v/1/flavorParamIds/301971`);
   t.equal(serveFlavorPath({ ...f720, version: 7 }, { ...seq, entry: { ...entry, version: 3 } }), `${SF}/sequence/1_a,1_b/v/3/flavorParamIds/301971`, 'the entry version, not the flavor version');

@@ -176,5 +176,77 @@ t.test('kaltura-typescript-client against kdeliver', async (t) => {
     t.equal(denied.code, 'CANNOT_TRANSFER_ENTRIES_TO_ANOTHER_ACCESS_CONTROL_OBJECT');
   });
 
+  await t.test('the other write actions through the typed client, and thumbAsset.serve under a THUMBNAIL rule', async (t) => {
+    const entryId = '1_flavlim0';
+    const call = (action: string, args: Record<string, unknown>) => client.request(new (type(action))(args));
+    const refusal = (action: string, args: Record<string, unknown>) => call(action, args).then(() => null, (e: any) => e);
+    const byIds = await call('BaseEntryGetByIdsAction', { entryIds: `${entryId},1_nosuch00` });
+    t.same(byIds.map((e: any) => e.id), [entryId], 'getByIds');
+    t.ok(byIds[0] instanceof type('KalturaMediaEntry'), 'typed as the entry\'s class');
+    await call('MediaRejectAction', { entryId });
+    t.equal((await fetch(`${s.url}/p/309/sp/0/playManifest/entryId/${entryId}/format/url/a.mp4`, { redirect: 'manual' })).headers.get('x-kaltura'), 'error-13', 'reject: refused at once');
+    await call('BaseEntryApproveAction', { entryId });
+    t.equal((await fetch(`${s.url}/p/309/sp/0/playManifest/entryId/${entryId}/format/url/a.mp4`, { redirect: 'manual' })).status, 302, 'approve: plays');
+
+    const profiles = await call('AccessControlProfileListAction', { filter: new (type('KalturaAccessControlProfileFilter'))({ systemNameEqual: 'require_ks' }) });
+    t.ok(profiles instanceof type('KalturaAccessControlProfileListResponse'));
+    t.equal(profiles.objects.length, 1, 'list by system name');
+    const got = await call('AccessControlProfileGetAction', { id: profiles.objects[0].id });
+    t.ok(got instanceof type('KalturaAccessControlProfile'));
+    t.equal(got.systemName, 'require_ks');
+
+    const cap = await call('CaptionAssetAddAction', { entryId, captionAsset: new (type('KalturaCaptionAsset'))({ language: type('KalturaLanguage').de }) });
+    await call('CaptionAssetSetContentAction', { id: cap.id, contentResource: new (type('KalturaStringResource'))({ content: 'WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHallo\n' }) });
+    const relabelled = await call('CaptionAssetUpdateAction', { id: cap.id, captionAsset: new (type('KalturaCaptionAsset'))({ label: 'Deutsch (TS)' }) });
+    t.equal(relabelled.label, 'Deutsch (TS)', 'caption update');
+    await call('CaptionAssetSetAsDefaultAction', { captionAssetId: cap.id });
+    t.equal((await call('CaptionAssetGetAction', { captionAssetId: cap.id })).isDefault, type('KalturaNullableBoolean').trueValue, 'setAsDefault');
+    const capUrl = await call('CaptionAssetGetUrlAction', { id: cap.id });
+    t.match(await (await fetch(capUrl)).text(), /Hallo/, 'getUrl serves it');
+    await call('CaptionAssetDeleteAction', { captionAssetId: cap.id });
+    t.match(await refusal('CaptionAssetGetAction', { captionAssetId: cap.id }), { code: 'CAPTION_ASSET_ID_NOT_FOUND' }, 'deleted');
+
+    const green = await sharp({ create: { width: 64, height: 36, channels: 3, background: '#0f0' } }).jpeg().toBuffer();
+    const token = await call('UploadTokenAddAction', { uploadToken: new (type('KalturaUploadToken'))({ fileName: 'poster.jpg' }) });
+    await call('UploadTokenUploadAction', { uploadTokenId: token.id, fileData: new Blob([green]) });
+    const blank = await call('ThumbAssetAddAction', { entryId, thumbAsset: new (type('KalturaThumbAsset'))({ tags: 'poster' }) });
+    t.ok(blank instanceof type('KalturaThumbAsset'));
+    const filled = await call('ThumbAssetSetContentAction', { id: blank.id, contentResource: new (type('KalturaUploadedFileTokenResource'))({ token: token.id }) });
+    t.same([filled.width, filled.height], [64, 36], 'setContent from an upload token');
+    // (KalturaAsset's description is read-only in Kaltura's schema: this library never sends it)
+    t.equal((await call('ThumbAssetUpdateAction', { id: blank.id, thumbAsset: new (type('KalturaThumbAsset'))({ tags: 'poster,green' }) })).tags, 'poster,green', 'thumb update');
+    t.equal((await call('ThumbAssetGetAction', { thumbAssetId: blank.id })).id, blank.id, 'thumb get');
+    const thumbs = await call('ThumbAssetListAction', { filter: new (type('KalturaThumbAssetFilter'))({ entryIdEqual: entryId }) });
+    t.ok(thumbs.objects.some((a: any) => a.id === blank.id), 'thumb list');
+    t.same(Buffer.from(await (await fetch(await call('ThumbAssetGetUrlAction', { id: blank.id }))).arrayBuffer()), green, 'getUrl serves the picture as stored');
+
+    // serve: the picture itself, under the entry's THUMBNAIL rules
+    const serve = (ks?: string) => fetch(`${s.url}/api_v3/service/thumbasset/action/serve?thumbAssetId=${blank.id}${ks ? `&ks=${ks}` : ''}`);
+    const served = await serve(ks);
+    t.equal(served.headers.get('content-type'), 'image/jpeg');
+    t.same(Buffer.from(await served.arrayBuffer()), green, 'serve answers the picture');
+    const thumbnailRule = new (type('KalturaRule'))({
+      message: 'no thumbnails', actions: [new (type('KalturaAccessControlBlockAction'))()],
+      contexts: [new (type('KalturaAccessControlContextTypeHolder'))({ type: type('KalturaContextType').thumbnail })],
+    });
+    const blocking = await call('AccessControlProfileAddAction', { accessControlProfile: new (type('KalturaAccessControlProfile'))({ name: 'no thumbnails (TS)', rules: [thumbnailRule] }) });
+    await call('MediaUpdateAction', { entryId, mediaEntry: new (type('KalturaMediaEntry'))({ accessControlId: blocking.id }) });
+    const anonymous = await serve();
+    t.equal(anonymous.status, 200, 'refused the api_v3 way, HTTP 200');
+    t.match(await anonymous.text(), /<code>(ACCESS_CONTROL_RESTRICTED|MISSING_KS)<\/code>/, 'without a KS the THUMBNAIL rule refuses serve');
+    await call('ThumbAssetDeleteAction', { thumbAssetId: blank.id });
+    t.match(await refusal('ThumbAssetGetAction', { thumbAssetId: blank.id }), { code: 'THUMB_ASSET_ID_NOT_FOUND' }, 'thumb delete');
+
+    const jpeg = await call('MediaUpdateThumbnailJpegAction', { entryId, fileData: new Blob([green]) });
+    t.ok(jpeg instanceof type('KalturaMediaEntry'), 'media.updateThumbnailJpeg');
+    const flavors = await call('FlavorAssetGetByEntryIdAction', { entryId });
+    const rendition = flavors.find((f: any) => !f.isOriginal);
+    t.equal(await call('FlavorAssetDeleteAction', { id: rendition.id }), null, 'flavorAsset.delete');
+    t.match(await refusal('FlavorAssetGetAction', { id: rendition.id }), { code: 'FLAVOR_ASSET_ID_NOT_FOUND' });
+    t.match(await refusal('FlavorAssetReconvertAction', { id: flavors.find((f: any) => f.isOriginal).id }), { code: 'FLAVOR_ASSET_RECONVERT_ORIGINAL' }, 'flavorAsset.reconvert reached');
+    const dps = await call('DeliveryProfileListAction', { filter: new (type('KalturaDeliveryProfileFilter'))({ streamerTypeEqual: type('KalturaPlaybackProtocol').applehttp }) });
+    t.ok(dps.objects.length > 0 && dps.objects.every((d: any) => d instanceof type('KalturaDeliveryProfile')), 'deliveryProfile.list');
+  });
+
   t.same(warnings.filter((w) => /objectType|object type/i.test(w)), [], 'no object arrived with a missing or unknown objectType');
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Parser as M3u8Parser } from 'm3u8-parser';
 import { parse as parseMpd } from 'mpd-parser';
 import { startServer } from '../helpers/server.js';
-import { signMediaUrl } from '../../src/serve/media-access.js';
+import { signMediaUrl } from '../../src/delivery/tokenizers/kaltura.js';
 import { mp4box } from '../media/helpers.js';
 
 const srv = await startServer(t, { env: { KDELIVER_MAX_MOOV_MB: '1' } });

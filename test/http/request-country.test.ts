@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../helpers/server.js';
 import { writeMmdb } from '../access/mmdb-writer.js';
-import { signMediaUrl } from '../../src/serve/media-access.js';
+import { signMediaUrl } from '../../src/delivery/tokenizers/kaltura.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-geo-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,7 +5,7 @@ import t from 'tap';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runMediaTool } from '../../src/ingest/media-tool.js';
+import { runMediaTool } from '../../src/ffmpeg/media-tool.js';
 import { runFfmpeg } from '../../src/ingest/ffmpeg.js';
 import { probeMedia } from '../../src/ingest/probe.js';
 import { FrameError, grabFrame } from '../../src/thumbnail/frames.js';

@@ -2,12 +2,12 @@
 // (HLS playlists, segments and a key file; fMP4 fragments), encrypted or clear, and decodes them
 // with ffmpeg into per-frame checksums so tests can compare encrypted with clear output.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { readBody } from '../../src/media/body.js';
 import type { Encryption } from '../../src/media/crypto/encryption.js';
 import { describeMediaSegment, initSegment } from '../../src/media/fmp4/writer.js';
+import { openFileSource } from '../../src/media/source.js';
 import { mediaPlaylist } from '../../src/media/hls/playlists.js';
 import { readMediaIndex } from '../../src/media/mp4/reader.js';
 import type { Rendition } from '../../src/media/presentation.js';
@@ -46,13 +46,13 @@ export async function packageHls(src: string, dir: string, opts: { container: 't
   if (enc) writeFileSync(join(dir, 'key.bin'), opts.keyFile ?? enc.key);
   const segments = text.split('\n').filter((l) => l && !l.startsWith('#'));
   const suffix = `${video ? '-v1' : ''}${audio ? '-a1' : ''}`;
-  const fh = await open(src, 'r');
+  const fh = await openFileSource(src);
   try {
     if (opts.container === 'fmp4') writeFileSync(join(dir, `init-${suffix.slice(1)}.mp4`), initSegment([tl.video?.track, tl.audio?.track].filter((t) => t !== undefined), enc));
     for (let i = 0; i < tl.segments.length; i++) {
       const body = opts.container === 'ts'
         ? tsSegment(tl, i, enc ? { encryption: enc, sequence: i + 1 } : undefined)
-        : await describeMediaSegment(tl, tl.segments[i], { sequence: i + 1, dash: false, encryption: enc }, fh);
+        : await describeMediaSegment(tl, tl.segments[i], { sequence: i + 1, dash: false, encryption: enc }, fh.source);
       const bytes = await readBody(src, body);
       if (bytes.length !== body.length) throw new Error(`segment ${i + 1}: ${bytes.length} bytes, described as ${body.length}`);
       writeFileSync(join(dir, segments[i]), bytes);
@@ -75,10 +75,10 @@ export async function packageFragments(src: string, opts: { dash: boolean; use: 
   const tl = buildTimeline(idx, opts.dash ? flatPolicy(4000) : hlsPolicy(10000), undefined, opts.use);
   const init = initSegment([tl.video?.track, tl.audio?.track].filter((t) => t !== undefined), opts.encryption);
   const fragments: Fragment[] = [];
-  const fh = await open(src, 'r');
+  const fh = await openFileSource(src);
   try {
     for (let i = 0; i < tl.segments.length; i++) {
-      const body = await describeMediaSegment(tl, tl.segments[i], { sequence: i + 1, dash: opts.dash, encryption: opts.encryption }, fh);
+      const body = await describeMediaSegment(tl, tl.segments[i], { sequence: i + 1, dash: opts.dash, encryption: opts.encryption }, fh.source);
       const bytes = await readBody(src, body);
       if (bytes.length !== body.length) throw new Error(`fragment ${i + 1}: ${bytes.length} bytes, described as ${body.length}`);
       fragments.push({ file: Buffer.concat([init, bytes]), sequence: i + 1 });

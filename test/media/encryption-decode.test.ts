@@ -152,7 +152,7 @@ t.test('Smooth Streaming fragments (PIFF sample encryption, 8-byte IVs) decrypt 
   const { buildTimeline, flatPolicy } = await import('../../src/media/segment.js');
   const { describeMediaSegment, initSegment, mediaSegment } = await import('../../src/media/fmp4/writer.js');
   const { readBody } = await import('../../src/media/body.js');
-  const { open } = await import('node:fs/promises');
+  const { openFileSource } = await import('../../src/media/source.js');
   const enc: Encryption = { scheme: 'cenc', key: KEY, keyId: KEY_ID };
   for (const use of [{ video: true, audio: false }, { video: false, audio: true }]) {
     const tl = buildTimeline(await readMediaIndex(SRC, { maxMoovBytes: 64 << 20 }), flatPolicy(4000), undefined, use);
@@ -160,11 +160,11 @@ t.test('Smooth Streaming fragments (PIFF sample encryption, 8-byte IVs) decrypt 
     // a Smooth client builds its own init, with 8-byte IVs in its tenc (as dash.js does)
     const init = initSegment(tracks, enc);
     init[init.indexOf('tenc') + 11] = 8;
-    const fh = await open(SRC, 'r');
+    const fh = await openFileSource(SRC);
     try {
       for (let i = 0; i < tl.segments.length; i++) {
         const o = { sequence: i + 1, dash: false, timescale: 10_000_000 };
-        const frag = await readBody(SRC, await describeMediaSegment(tl, tl.segments[i], { ...o, encryption: enc, piff: true }, fh));
+        const frag = await readBody(SRC, await describeMediaSegment(tl, tl.segments[i], { ...o, encryption: enc, piff: true }, fh.source));
         t.ok(frag.includes(Buffer.from('a2394f525a9b4f14a2446c427c648df4', 'hex')), 'PIFF sample encryption box');
         t.notOk(frag.includes(Buffer.from('senc')), 'no senc box');
         writeFileSync(join(root, 'mss-e.mp4'), Buffer.concat([init, frag]));

@@ -4,7 +4,6 @@
 // SAMPLE-AES transport stream. Also: ranges equal slices of the whole, IVs never repeat, refusals.
 import t, { type Test } from 'tap';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -17,6 +16,7 @@ import { checkEncryption, SYSTEM_IDS, type Encryption } from '../../src/media/cr
 import { buildMpd } from '../../src/media/dash/mpd.js';
 import { isMediaError } from '../../src/media/errors.js';
 import { describeMediaSegment, initSegment, mediaSegment } from '../../src/media/fmp4/writer.js';
+import { openFileSource } from '../../src/media/source.js';
 import { masterPlaylist, mediaPlaylist } from '../../src/media/hls/playlists.js';
 import { readMediaIndex } from '../../src/media/mp4/reader.js';
 import { mssManifest } from '../../src/media/mss/manifest.js';
@@ -120,7 +120,7 @@ t.test('fragments: saiz, saio and senc agree with the samples; subsamples keep N
   const idx = await readMediaIndex(SRC, BIG);
   const vt = idx.tracks.find((x) => x.kind === 'video')!;
   const params = avcParams(vt.parameterSets)!;
-  const fh = await open(SRC, 'r');
+  const fh = await openFileSource(SRC);
   try {
     for (const scheme of ['cenc', 'cbcs'] as const) {
       const enc: Encryption = { scheme, key: KEY, keyId: KEY_ID, systems };
@@ -132,9 +132,9 @@ t.test('fragments: saiz, saio and senc agree with the samples; subsamples keep N
         const tl = buildTimeline(idx, policy, undefined, use);
         const tracks = [tl.video?.track, tl.audio?.track].filter((x) => x !== undefined);
         const seg = tl.segments[1];
-        const body = await describeMediaSegment(tl, seg, { sequence: 2, dash, encryption: enc }, fh);
+        const body = await describeMediaSegment(tl, seg, { sequence: 2, dash, encryption: enc }, fh.source);
         const frag = await wholeAndRanges(t, SRC, body, `${scheme} ${what}`);
-        t.same(await readBody(SRC, await describeMediaSegment(tl, seg, { sequence: 2, dash, encryption: enc }, fh)), frag, `${scheme} ${what}: described again from the remembered layouts, the same bytes`);
+        t.same(await readBody(SRC, await describeMediaSegment(tl, seg, { sequence: 2, dash, encryption: enc }, fh.source)), frag, `${scheme} ${what}: described again from the remembered layouts, the same bytes`);
         const clear = await readBody(SRC, mediaSegment(tl, seg, { sequence: 2, dash }));
         const all = Buffer.concat([initSegment(tracks, enc), frag]);
         const f = parseMp4(all);
@@ -263,13 +263,13 @@ t.test('cenc IVs: a counter block is never used twice across flavors, tracks and
   for (const name of ['h264-240p.mp4', 'h264-360p.mp4']) {
     const path = sample(name);
     const idx = await readMediaIndex(path, BIG);
-    const fh = await open(path, 'r');
+    const fh = await openFileSource(path);
     try {
       for (const [policy, use] of [[hlsPolicy(10000), { video: true, audio: true }], [flatPolicy(4000), { video: true, audio: false }], [flatPolicy(4000), { video: false, audio: true }]] as const) {
         const tl = buildTimeline(idx, policy, undefined, use);
         const tracks = [tl.video?.track, tl.audio?.track].filter((x) => x !== undefined);
         for (const [i, seg] of tl.segments.entries()) {
-          const frag = await readBody(path, await describeMediaSegment(tl, seg, { sequence: i + 1, dash: false, encryption: enc }, fh));
+          const frag = await readBody(path, await describeMediaSegment(tl, seg, { sequence: i + 1, dash: false, encryption: enc }, fh.source));
           const all = Buffer.concat([initSegment(tracks, enc), frag]);
           const f = parseMp4(all);
           for (const traf of f.moofs[0].trafs) {
@@ -461,9 +461,9 @@ t.test('refusals: descriptions the writers cannot use, codecs a format cannot ca
   t.throws(() => tsSegment(tl, 0, { encryption: { scheme: 'cenc', key: KEY, keyId: KEY_ID }, sequence: 1 }), { kind: 'BAD_ENCRYPTION' }, 'cenc of MPEG-TS');
   t.throws(() => tsSegment(tl, 0, { encryption: { scheme: 'aes-128', key: Buffer.alloc(15) }, sequence: 1 }), { kind: 'BAD_ENCRYPTION' }, 'a short key in a segment');
   t.throws(() => mediaSegment(tl, tl.segments[0], { sequence: 1, dash: false, encryption: { scheme: 'cenc', key: KEY, keyId: KEY_ID } }), { kind: 'BAD_ENCRYPTION' }, 'cenc needs describeMediaSegment');
-  const fh = await open(SRC, 'r');
+  const fh = await openFileSource(SRC);
   try {
-    await t.rejects(describeMediaSegment(tl, tl.segments[0], { sequence: 1, dash: false, piff: true, encryption: { scheme: 'cbcs', key: KEY, keyId: KEY_ID } }, fh), { kind: 'BAD_ENCRYPTION' }, 'Smooth Streaming with cbcs');
+    await t.rejects(describeMediaSegment(tl, tl.segments[0], { sequence: 1, dash: false, piff: true, encryption: { scheme: 'cbcs', key: KEY, keyId: KEY_ID } }, fh.source), { kind: 'BAD_ENCRYPTION' }, 'Smooth Streaming with cbcs');
   } finally {
     await fh.close();
   }
@@ -474,9 +474,9 @@ t.test('refusals: descriptions the writers cannot use, codecs a format cannot ca
   const htl = buildTimeline(await readMediaIndex(hevc, BIG), hlsPolicy(10000));
   t.throws(() => tsSegment(htl, 0, { encryption: { scheme: 'sample-aes', key: KEY, keyUri: 'k' }, sequence: 1 }), { kind: 'UNSUPPORTED' }, 'SAMPLE-AES MPEG-TS carries H.264 only');
   // HEVC in fMP4 with cbcs works (fixed clear leaders)
-  const hfh = await open(hevc, 'r');
+  const hfh = await openFileSource(hevc);
   try {
-    const body = await describeMediaSegment(htl, htl.segments[0], { sequence: 1, dash: false, encryption: { scheme: 'cbcs', key: KEY, keyId: KEY_ID } }, hfh);
+    const body = await describeMediaSegment(htl, htl.segments[0], { sequence: 1, dash: false, encryption: { scheme: 'cbcs', key: KEY, keyId: KEY_ID } }, hfh.source);
     const bytes = await readBody(hevc, body);
     t.equal(bytes.length, body.length, 'HEVC cbcs fragment');
   } finally {

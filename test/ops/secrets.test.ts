@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { installedCommand, run } from '../helpers/command.js';
 import { projectRoot } from '../helpers/media-tools.js';
 import { signPlayManifestUrl } from '../../src/access/kt.js';
-import { signMediaUrl } from '../../src/serve/media-access.js';
+import { signMediaUrl } from '../../src/delivery/tokenizers/kaltura.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-secrets-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));

@@ -7,7 +7,7 @@ import { KsError, generateKs, parseKs, verifyKs } from '../../src/access/ks.js';
 import { evaluateAccessRules, type AccessScope } from '../../src/access/evaluate.js';
 import { compileSafeRegex } from '../../src/access/regex.js';
 import { verifyKt } from '../../src/access/kt.js';
-import type { AccessRule, Condition, RuleAction } from '../../src/access/types.js';
+import type { AccessRule, Condition, RuleAction } from '../../src/catalog/types.js';
 import { parsePlayRequest } from '../../src/request/play-request.js';
 import { DeliveryError } from '../../src/errors.js';
 

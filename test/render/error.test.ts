@@ -1,4 +1,4 @@
-// Delivery errors as rendered for every route (playmanifest.md §8.1, src/errors.ts): the
+// Delivery errors as rendered for every route (src/errors.ts): the
 // reference's X-Kaltura and X-Kaltura-App headers, the product's 400/403/404, one plain line.
 import t from 'tap';
 import { DeliveryError, type ErrorName } from '../../src/errors.js';

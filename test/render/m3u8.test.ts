@@ -1,4 +1,4 @@
-// The HLS master (playmanifest.md §3.2), read back with m3u8-parser and checked line by line.
+// The HLS master, read back with m3u8-parser and checked line by line.
 import t from 'tap';
 import { Parser } from 'm3u8-parser';
 import { bandwidth, renderM3u8, sortForMaster } from '../../src/render/m3u8.js';

@@ -1,4 +1,4 @@
-// Finer points of the reference's output pipeline (playmanifest.md §3) and issue 2's "never a
+// Finer points of the reference's output pipeline and issue 2's "never a
 // 500", each first found missing by a test here and then fixed: the hdnetwork footer on the
 // public URL, caching headers on redirects, {deliveryCode} in headers, PHP's JSON escaping, and
 // unique bitrates in Akamai HD SMIL.
@@ -26,7 +26,7 @@ t.test('hdnetwork with a malformed Host header still renders', async (t) => {
   }
 });
 
-// BUG 2 (§3.1 step 4 applies to every renderer; step 6 only changes the status). A cacheable
+// BUG 2 (the common output's caching step applies to every renderer; step 6 only changes the status). A cacheable
 // redirect (format url, no tokenizer, no access rules: pb.cacheAge 60) should carry
 // "Cache-Control: private, max-age=60, max-stale=0" with Expires/Last-Modified. Today
 // renderPlayback uses age 0 whenever the status is not 200, so every 302 gets the no-cache set.
@@ -40,7 +40,7 @@ t.test('a cacheable redirect carries the caching headers of its age', async (t) 
   }
 });
 
-// BUG 3 (§3.1 step 3: "{deliveryCode} is replaced inside header values"). With a profile URL
+// BUG 3 (the common output: "{deliveryCode} is replaced inside header values"). With a profile URL
 // holding the placeholder, the body gets it replaced but the Location header of a redirect keeps
 // the literal "{deliveryCode}".
 t.test('{deliveryCode} is replaced in the Location header too', async (t) => {
@@ -57,7 +57,7 @@ t.test('{deliveryCode} is put in literally', async (t) => {
   t.match(String(r.headers.Location), /^http:\/\/a\$&b\$'c\.cdn\.example\.com\/dash\//);
 });
 
-// BUG 4 (§3.7: "PHP json_encode defaults apply"). renderPlayback already escapes "/" as PHP
+// BUG 4 (JSON: "PHP json_encode defaults apply"). renderPlayback already escapes "/" as PHP
 // does; PHP's defaults also write every non-ASCII character as \uXXXX. For 1_alt0audi the label
 // "Español" comes out raw (UTF-8) instead of "Espa\u00f1ol". Only byte-comparing clients notice.
 t.test('JSON escapes non-ASCII as PHP json_encode does', async (t) => {
@@ -66,7 +66,7 @@ t.test('JSON escapes non-ASCII as PHP json_encode does', async (t) => {
   t.notMatch(r.body, /[^\x00-\x7f]/, 'ASCII only');
 });
 
-// BUG 5 (§3.4: the Akamai HD SMIL profile, type 12, bumps duplicate bitrates by +1 so they are
+// BUG 5 (SMIL: the Akamai HD SMIL profile, type 12, bumps duplicate bitrates by +1 so they are
 // unique). Two flavors of 600 kbit/s give system-bitrate 600000 twice today.
 t.test('AKAMAI_HD SMIL makes duplicate bitrates unique', async (t) => {
   const a = flavor('1_dupa0000', { entryId: '1_rcit0qgs', bitrate: 600, width: 640, height: 360 });

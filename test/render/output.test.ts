@@ -1,9 +1,9 @@
-// The common output pipeline and the non-XML renderers (playmanifest.md §2, §3.1, §3.6-3.9):
+// The common output pipeline and the non-XML renderers:
 // renderer choice, redirects, JSON/JSONP, RTSP, CORS and caching headers, placeholders.
 import t from 'tap';
 import { DeliveryError } from '../../src/errors.js';
 import { flavorInfos, renderPlayback } from '../../src/render/index.js';
-import { languageCode, languageName } from '../../src/render/languages.js';
+import { languageCode, languageName } from '../../src/catalog/languages.js';
 import { sampleCatalog } from '../selection/fixtures/sample-catalog.js';
 import { BASE_URL, NOW, buildPlayback, profile, type BuildOptions } from './fixtures/playback.js';
 

@@ -1,4 +1,4 @@
-// The XML renderers (playmanifest.md §3.3 F4M, §3.4 SMIL, §3.5 Silverlight, §2 hdnetwork),
+// The XML renderers (F4M, SMIL, Silverlight, the hdnetwork F4M; src/render/xml.ts),
 // validated and read back with an XML parser.
 import t, { type Test } from 'tap';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';

@@ -1,4 +1,4 @@
-// The shared path key/value parser (playmanifest.md §1.2) that every delivery route uses.
+// The shared path key/value parser that every delivery route uses.
 import t from 'tap';
 import { DeliveryError } from '../../src/errors.js';
 import { MAX_SEGMENT_LENGTH, mergeParams, readPairs, splitPath, splitUrl } from '../../src/request/path-params.js';

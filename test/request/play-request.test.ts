@@ -1,5 +1,5 @@
-// The playManifest request model against playmanifest.md §1: the path grammar (§1.2), the
-// twenty short aliases (§1.3), KS sources (§1.4) and the parameter table (§1.5).
+// The playManifest request model against Kaltura's behaviour: the path grammar, the twenty short
+// aliases, KS sources and the parameter table (src/request/play-request.ts).
 import t from 'tap';
 import { DeliveryError } from '../../src/errors.js';
 import { decodeReferrer, parsePlayRequest, SHORT_NAMES, type HttpFacts } from '../../src/request/play-request.js';
@@ -24,7 +24,7 @@ const codeOf = (path: string, over: Partial<HttpFacts> = {}): number | string =>
 };
 const b64url = (s: string) => Buffer.from(s).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 
-t.test('the alias map is exactly the reference list of twenty (§1.3)', async (t) => {
+t.test('the alias map is exactly the reference list of twenty', async (t) => {
   t.same(SHORT_NAMES, {
     cdnHost: 'ch', clipTo: 'ct', deliveryCode: 'dc', entryId: 'e', expiry: 'ex', flavorId: 'fi', flavorIds: 'fs',
     flavorParamId: 'fp', flavorParamIds: 'fps', format: 'f', maxBitrate: 'mb', minBitrate: 'mib', playbackContext: 'pc',

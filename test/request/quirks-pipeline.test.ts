@@ -1,5 +1,5 @@
 // Where a parser quirk ends up once the request meets the real pipeline over the sample catalog
-// (playmanifest.md §1.2): the /f/a.m3u8 tail reads as format=a.m3u8, which is unsupported (25).
+//: the /f/a.m3u8 tail reads as format=a.m3u8, which is unsupported (25).
 import t from 'tap';
 import { loadConfig } from '../../src/config.js';
 import { DeliveryError } from '../../src/errors.js';

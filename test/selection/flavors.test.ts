@@ -1,4 +1,4 @@
-// Flavor selection against playmanifest.md §4, one table of cases per rule, over the sample
+// Flavor selection against Kaltura's rules (src/selection/flavors.ts), one table of cases per rule, over the sample
 // library's real flavor records (and built flavors only where the library has no such case).
 import t from 'tap';
 import type { FlavorAsset } from '../../src/catalog/types.js';
@@ -27,7 +27,7 @@ t.test('the sample library has the records these cases assume', async (t) => {
   t.same(converting.map((f) => f.status), [1, 1, 1, 1]);
 });
 
-t.test('§4.1 candidates: READY flavors only', async (t) => {
+t.test('candidates: READY flavors only', async (t) => {
   const notReady = rcit.map((f) => (f.id === '1_f2rcit00' ? { ...f, status: 1 } : f));
   const cases: [string, SelectionInput, string[]][] = [
     ['all READY', input(rcit), ['1_f1rcit00', '1_f2rcit00', '1_f3rcit00']],
@@ -41,7 +41,7 @@ t.test('§4.1 candidates: READY flavors only', async (t) => {
   t.same(sel.dropped.find((d) => d.id === '1_f2rcit00'), { id: '1_f2rcit00', reason: 'not READY' }, 'the drop is recorded');
 });
 
-t.test('§4.2 explicit ids, with the silent fallback to tags', async (t) => {
+t.test('explicit ids, with the silent fallback to tags', async (t) => {
   const cases: [string, Partial<SelectionInput>, string[]][] = [
     ['one asset id', { flavorIds: ['1_f3rcit00'] }, ['1_f3rcit00']],
     ['asset ids keep bitrate order, not request order', { flavorIds: ['1_f3rcit00', '1_f1rcit00'] }, ['1_f1rcit00', '1_f3rcit00']],
@@ -67,7 +67,7 @@ t.test('§4.2 explicit ids, with the silent fallback to tags', async (t) => {
   t.same(ids(selectFlavors(input(nonReady, { flavorIds: ['1_f3rcit00'] }))), ['1_f1rcit00', '1_f2rcit00'], 'a non-READY id falls back too');
 });
 
-t.test('§4.3 default tag groups by format', async (t) => {
+t.test('default tag groups by format', async (t) => {
   const applembr = [['applembr'], ['ipadnew', 'iphonenew'], ['ipad', 'iphone']];
   const mbrWeb = [['mbr'], ['web']];
   const cases: [string, string[][]][] = [
@@ -79,7 +79,7 @@ t.test('§4.3 default tag groups by format', async (t) => {
   t.same(defaultTagGroups('sl', [...rcit, flavor('1_ism', { tags: ['ism'] })]), [['ism']], 'sl with an ISM flavor');
 });
 
-t.test('§4.3 tag selection: the first group any flavor carries wins, exact tags, bitrate order', async (t) => {
+t.test('tag selection: the first group any flavor carries wins, exact tags, bitrate order', async (t) => {
   const ipadOnly = [flavor('v1', { bitrate: 300, tags: ['ipad'] }), flavor('v2', { bitrate: 500, tags: ['iphone'] }), flavor('v3', { bitrate: 900, tags: ['web'] })];
   const newOnly = [flavor('n1', { bitrate: 300, tags: ['iphonenew'] }), flavor('n2', { bitrate: 500, tags: ['ipad'] }), flavor('n3', { bitrate: 900, tags: ['ipadnew'] })];
   const webOnly = [flavor('w1', { bitrate: 300, tags: ['web'] }), flavor('w2', { bitrate: 500, tags: ['webm', 'mbr2'] })];
@@ -108,7 +108,7 @@ t.test('§4.3 tag selection: the first group any flavor carries wins, exact tags
   t.same(notChosen, ['1_f0rcit00', '1_f4rcit00'], 'the source and the 3gp are recorded as not chosen');
 });
 
-t.test('§4.4 alt audio joins applehttp, mpegdash and sl only, and not in media-playlist mode', async (t) => {
+t.test('alt audio joins applehttp, mpegdash and sl only, and not in media-playlist mode', async (t) => {
   const video = ['1_f1alt000', '1_f2alt000'];
   const withAudio = [...video, '1_a1alt000', '1_a2alt000'];
   const cases: [string, Partial<SelectionInput>, string[]][] = [
@@ -131,7 +131,7 @@ t.test('§4.4 alt audio joins applehttp, mpegdash and sl only, and not in media-
   t.same(ids(selectFlavors(input(notReadyAudio))), ['1_f1alt000', '1_f2alt000', '1_a1alt000'], 'only READY alt audio');
 });
 
-t.test('§4.5 bitrate filters, audio never dropped, keep-if-empty', async (t) => {
+t.test('bitrate filters, audio never dropped, keep-if-empty', async (t) => {
   const cases: [string, FlavorAsset[], Partial<SelectionInput>, string[]][] = [
     ['max 700', rcit, { maxBitrate: 700 }, ['1_f1rcit00', '1_f2rcit00']],
     ['max equal to a bitrate keeps it', rcit, { maxBitrate: 630 }, ['1_f1rcit00', '1_f2rcit00']],
@@ -154,7 +154,7 @@ t.test('§4.5 bitrate filters, audio never dropped, keep-if-empty', async (t) =>
   t.equal(selectFlavors(input(rcit, { maxBitrate: 100 })).dropped.some((d) => d.reason.startsWith('bitrate')), false, 'a filter not applied drops nothing');
 });
 
-t.test('§4.1 access control LIMIT_FLAVORS, and downloadasset overriding it', async (t) => {
+t.test('access control LIMIT_FLAVORS, and downloadasset overriding it', async (t) => {
   const allow240 = { flavorParamsIds: [301961], isBlockedList: false };
   const block240 = { flavorParamsIds: [301961], isBlockedList: true };
   const cases: [string, FlavorAsset[], Partial<SelectionInput>, string[]][] = [
@@ -171,7 +171,7 @@ t.test('§4.1 access control LIMIT_FLAVORS, and downloadasset overriding it', as
   for (const [name, flavors, over, want] of cases) t.same(ids(selectFlavors(input(flavors, over))), want, name);
 });
 
-t.test('§4.6 one-flavor formats keep the first (lowest-bitrate mbr, else web) flavor', async (t) => {
+t.test('one-flavor formats keep the first (lowest-bitrate mbr, else web) flavor', async (t) => {
   t.same([...ONE_FLAVOR_FORMATS].sort(), ['download', 'http', 'rtsp', 'url']);
   const cases: [string, FlavorAsset[], Partial<SelectionInput>, string[]][] = [
     ['url, default tags', rcit, { format: 'url' }, ['1_f1rcit00']],
@@ -188,7 +188,7 @@ t.test('§4.6 one-flavor formats keep the first (lowest-bitrate mbr, else web) f
   t.equal(keepFirst(one), one, 'a single flavor is returned as it is');
 });
 
-t.test('§4.6 redundant-flavor optimisation', async (t) => {
+t.test('redundant-flavor optimisation', async (t) => {
   const v = (id: string, w: number, h: number, bitrate: number, tags: string[] = ['mbr']) => flavor(id, { width: w, height: h, bitrate, tags });
   const sel = (flavors: FlavorAsset[]): Selection => ({ flavors, dropped: [], chosenBy: 'test' });
   const cases: [string, FlavorAsset[], string[]][] = [

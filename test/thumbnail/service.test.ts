@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { loadConfig } from '../../src/config.js';
 import { openCatalog } from '../../src/catalog/open.js';
-import { thumbnailCacheDir } from '../../src/thumbnail/cache-dir.js';
+import { thumbnailCacheDir } from '../../src/storage/paths.js';
 import { getThumbnail } from '../../src/thumbnail/service.js';
 import { parseThumbnailParams } from '../../src/thumbnail/params.js';
 
@@ -17,7 +17,7 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const config = loadConfig({ KDELIVER_DATA_DIR: dir, KDELIVER_LOG_LEVEL: 'silent' });
 const catalog = openCatalog(config);
 t.teardown(() => catalog.db.close());
-const ctx = { catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, ffmpeg: join(dir, 'no-such-ffmpeg') };
+const ctx = { catalog, config, ffmpeg: join(dir, 'no-such-ffmpeg') };
 const entry = catalog.getEntry('1_rcit0qgs')!;
 const req = (o: Record<string, string>) => parseThumbnailParams('309', new Map(Object.entries({ entry_id: '1_rcit0qgs', ...o })));
 

@@ -5,11 +5,17 @@ import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import { isApiError, type ApiError } from '../errors.js';
 
+/**
+ * Characters XML 1.0 cannot carry at all (controls, U+FFFE, U+FFFF) are dropped: a name sent with
+ * one would otherwise make every XML answer that holds it unreadable to every client.
+ */
+export const xmlSafe = (s: string): string => s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '');
+
 function addValue(node: XMLBuilder, v: unknown, ignoreNull: boolean): void {
   if (v === null || v === undefined) return;
   if (isApiError(v)) return addError(node, v);
   if (typeof v === 'boolean') { node.txt(v ? '1' : '0'); return; }
-  if (typeof v !== 'object') { node.txt(String(v)); return; }
+  if (typeof v !== 'object') { node.txt(xmlSafe(String(v))); return; }
   if (Array.isArray(v)) {
     for (const item of v) addValue(node.ele('item'), item, ignoreNull);
     return;
@@ -27,7 +33,7 @@ function addValue(node: XMLBuilder, v: unknown, ignoreNull: boolean): void {
   // a map (no objectType): items with their key
   for (const [k, val] of Object.entries(o)) {
     const item = node.ele('item');
-    item.ele('itemKey').txt(k);
+    item.ele('itemKey').txt(xmlSafe(k));
     addValue(item, val, ignoreNull);
   }
 }
@@ -35,14 +41,14 @@ function addValue(node: XMLBuilder, v: unknown, ignoreNull: boolean): void {
 function addError(node: XMLBuilder, e: ApiError): void {
   const err = node.ele('error');
   err.ele('code').txt(e.code);
-  err.ele('message').txt(e.message);
+  err.ele('message').txt(xmlSafe(e.message));
   err.ele('objectType').txt('KalturaAPIException');
   const args = err.ele('args');
   for (const [name, value] of Object.entries(e.args)) {
     const item = args.ele('item');
     item.ele('objectType').txt('KalturaApiExceptionArg');
     item.ele('name').txt(name);
-    item.ele('value').txt(String(value));
+    item.ele('value').txt(xmlSafe(String(value)));
   }
 }
 

@@ -5,12 +5,12 @@
 // may edit the entry; content is kept only when it reads as SRT, WebVTT or TTML/DFXP.
 import { readFile } from 'node:fs/promises';
 import { checkEntryAccess, rulesOf } from '../../access/entry-check.js';
-import { mediaPath } from '../../serve/file.js';
+import { mediaPath } from '../../storage/paths.js';
 import { AssetStatus, EntryStatus, MediaType, type CaptionAsset, type Entry } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
 import { captionToWebVtt, parseCues } from '../../media/captions.js';
 import { parseTtml, TtmlError } from '../../media/ttml.js';
-import { languageCode, languageName } from '../../render/languages.js';
+import { languageCode, languageName } from '../../catalog/languages.js';
 import { ID_ARG, listArgs, objInt, objString, pageOf } from '../args.js';
 import { CONTENT_RESOURCES, readContentResource } from '../content.js';
 import { ApiError, defineApiErrors } from '../errors.js';

@@ -52,11 +52,14 @@ const NOT_UPDATABLE = new Set([
 ]);
 
 /** A date field: a Unix time, or null/-1 to clear it (name__null). */
+/** The last second a date may name (9999-12-31T23:59:59Z): past it a time no longer reads back as an integer. */
+const LAST_TIME = 253_402_300_799;
+
 function dateOf(input: Params, name: string): number | null {
   const v = input[name];
   if (v === null) return null;
   const n = Number(v);
-  if (typeof v === 'object' || String(v).trim() === '' || !Number.isInteger(n)) {
+  if (typeof v === 'object' || String(v).trim() === '' || !Number.isInteger(n) || n > LAST_TIME) {
     throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: String(v).slice(0, 64), PARAMETER_NAME: `entry:${name}`, ENUM_TYPE: 'time' });
   }
   return n < 0 ? null : n;

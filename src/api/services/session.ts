@@ -1,6 +1,7 @@
 // session: start (secret → KS), startWidgetSession (anonymous player sessions), get, end.
 // Every KS is signed with the partner's admin secret; the user secret only opens USER sessions.
 import { KsError, generateKs, ksRevocationKeys } from '../../access/ks.js';
+import { PartnerStatus } from '../../catalog/types.js';
 import { ApiError } from '../errors.js';
 import { readApiSession } from '../session.js';
 import type { ServiceModule } from '../types.js';
@@ -33,7 +34,7 @@ export const sessionService: ServiceModule = {
         const pid: number | null = a.partnerId ?? ctx.partnerId;
         if (pid === null) throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAMETER_NAME: 'partnerId' });
         const partner = ctx.catalog.getPartner(pid);
-        if (!partner || partner.status !== 1) throw new ApiError('START_SESSION_ERROR', { PARTNER_ID: pid });
+        if (!partner || partner.status !== PartnerStatus.ACTIVE) throw new ApiError('START_SESSION_ERROR', { PARTNER_ID: pid });
         const isAdmin = partner.adminSecret !== '' && a.secret === partner.adminSecret;
         const isUser = partner.userSecret !== '' && a.secret === partner.userSecret;
         if (!isAdmin && !(isUser && a.type === 0)) throw new ApiError('START_SESSION_ERROR', { PARTNER_ID: pid });
@@ -60,7 +61,7 @@ export const sessionService: ServiceModule = {
       handler(ctx, a) {
         const m = /^_(\d{1,10})$/.exec(a.widgetId);
         const partner = m ? ctx.catalog.getPartner(Number(m[1])) : undefined;
-        if (!partner || partner.status !== 1) throw new ApiError('INVALID_WIDGET_ID', { WIDGET_ID: a.widgetId });
+        if (!partner || partner.status !== PartnerStatus.ACTIVE) throw new ApiError('INVALID_WIDGET_ID', { WIDGET_ID: a.widgetId });
         const ks = generateKs({
           partnerId: partner.id, secret: partner.adminSecret, type: 0, userId: '0', expiry: clampExpiry(a.expiry),
           privileges: 'view:*,widget:1', version: 2, now: ctx.now,
@@ -91,7 +92,7 @@ export const sessionService: ServiceModule = {
       returns: 'null',
       handler(ctx) {
         const ks = ctx.ks!;
-        // the session-id key too, when there is one, so every KS of that session ends (security.md §1.4)
+        // the session-id key too, when there is one, so every KS of that session ends
         for (const key of ksRevocationKeys(ks)) ctx.catalog.revokeSession(key, ks.expiry);
         return null;
       },

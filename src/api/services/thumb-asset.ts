@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { checkEntryAccess } from '../../access/entry-check.js';
 import { AssetStatus, EntryStatus, type Entry, type ThumbAsset } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
-import { mediaPath } from '../../serve/file.js';
+import { mediaPath } from '../../storage/paths.js';
 import { ID_ARG, listArgs, objString, pageOf } from '../args.js';
 import { CONTENT_RESOURCES, readContentResource } from '../content.js';
 import { ApiError, defineApiErrors } from '../errors.js';
@@ -47,6 +47,8 @@ export async function readPicture(data: Buffer): Promise<{ ext: string; width: n
     throw new ApiError('FILE_TYPE_NOT_SUPPORTED', { TYPE: meta.format ?? 'unknown' });
   } catch (e) {
     if (e instanceof ApiError) throw e;
+    // a real picture too large to decode is said to be so, not called something else
+    if (/exceeds pixel limit/.test((e as Error).message)) throw new ApiError('FILE_TYPE_NOT_SUPPORTED', { TYPE: `a picture over ${LIMIT_INPUT_PIXELS / 1_000_000} megapixels` });
     throw new ApiError('FILE_TYPE_NOT_SUPPORTED', { TYPE: 'unknown (not a JPEG, PNG, GIF or WebP picture)' });
   }
 }

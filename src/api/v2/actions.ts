@@ -57,6 +57,10 @@ const bool = (v: string | undefined): boolean => v !== undefined && v !== '' && 
 function failure(e: ApiError, what: { entryId?: string } = {}): V2Failure {
   switch (e.code) {
     case 'ENTRY_ID_NOT_FOUND': return new V2Failure('INVALID_ENTRY_ID', `Unknown entry [${what.entryId ?? e.args.ENTRY_ID ?? ''}]`);
+    // an id too long to be one is, for v2, an entry it does not know (not repeated at length)
+    case 'PROPERTY_VALIDATION_MAX_LENGTH':
+      if (e.args.PROPERTY_NAME === 'entryId' && what.entryId !== undefined) return new V2Failure('INVALID_ENTRY_ID', `Unknown entry [${what.entryId.slice(0, 64)}]`);
+      return new V2Failure(e.code, e.message);
     case 'INVALID_WIDGET_ID': return new V2Failure('INVALID_WIDGET_ID', `Unknown widget [${e.args.WIDGET_ID ?? ''}]`);
     case 'UICONF_ID_NOT_FOUND': return new V2Failure('INVALID_UI_CONF_ID', `Unknown uiConf [${e.args.ID ?? ''}]`);
     case 'START_SESSION_ERROR': return new V2Failure('START_SESSION_ERROR', `Error while starting session for partner [${e.args.PARTNER_ID ?? ''}]`);
@@ -237,7 +241,8 @@ export const V2_ACTIONS: Record<string, V2Action> = {
         if (!tokenId) throw new V2Failure('INVALID_FILE_NAME', `Cannot find file ${alias}`);
         const mediaEntry: Params = { name: ctx.params[`${p}name`] || ctx.params[`${p}realFilename`] };
         const mediaType = ctx.params[`${p}mediaType`];
-        if (mediaType === '1' || mediaType === '5') mediaEntry.mediaType = mediaType;
+        // passed on as given: api_v3 takes video (1) and audio (5) and refuses the others before it makes anything
+        if (mediaType !== undefined && mediaType !== '') mediaEntry.mediaType = mediaType;
         for (const f of ['tags', 'description', 'referenceId', 'partnerData'] as const) if (ctx.params[`${p}${f}`]) mediaEntry[f] = ctx.params[`${p}${f}`];
         const profile = ctx.params[`${p}conversionProfile`] ?? ctx.params[`${p}conversionProfileId`];
         if (profile && /^\d+$/.test(profile) && ctx.env.catalog.getConversionProfile(Number(profile))) mediaEntry.conversionProfileId = profile;

@@ -4,6 +4,7 @@
 // but leaves out the empty fields of objects (an entry, a widget), integer 0 excepted; JSON and PHP
 // drop every empty value at every level, so a success carries no `error` key.
 import { phpSerialize } from '../serializers/php.js';
+import { xmlSafe } from '../serializers/xml.js';
 
 /** An object of the reference's object wrappers (entry, widget, uiConf): its empty fields are left out of XML. */
 export class V2Object {
@@ -34,8 +35,6 @@ export function v2Format(v: unknown): V2Format {
 
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '"': '&quot;', '<': '&lt;', '>': '&gt;', "'": '&#039;' };
 const xmlText = (s: string): string => s.replace(/[&"<>']/g, (c) => XML_ESCAPES[c]);
-/** Characters XML 1.0 cannot carry at all are dropped rather than breaking the document. */
-const xmlSafe = (s: string): string => s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '');
 
 const scalar = (v: unknown): string => (v === null || v === undefined || v === false ? '' : v === true ? '1' : String(v));
 

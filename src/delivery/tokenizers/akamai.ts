@@ -1,5 +1,5 @@
-// Akamai: the classic `__gda__` HTTP token (security.md §3.1) and Secure HD / EdgeAuth
-// (security.md §3.2, Akamai's published EdgeAuth token: HMAC-SHA256 with a hex key).
+// Akamai: the classic `__gda__` HTTP token and Secure HD / EdgeAuth (Akamai's published EdgeAuth
+// token: HMAC-SHA256 with a hex key).
 import type { TokenizerConfig } from '../../catalog/types.js';
 import {
   TokenizerError, appendQuery, bool, commonPrefix, hmac, md5, md5Hex, requireKey, splitQuery, str, windowOf,

@@ -1,4 +1,4 @@
-// BitGravity (security.md §3.12): h = md5(key + "/" + part + "?e=" + exp), where part is group 1
+// BitGravity: h = md5(key + "/" + part + "?e=" + exp), where part is group 1
 // of hashPatternRegex (default: the whole path after its leading "/"), without "mp4:".
 import type { TokenizerConfig } from '../../catalog/types.js';
 import { TokenizerError, appendQuery, md5Hex, requireKey, splitQuery, str, windowOf, type TokenizeContext } from './common.js';

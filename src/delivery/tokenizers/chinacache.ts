@@ -1,4 +1,4 @@
-// ChinaCache (security.md §3.12): ACL = dirname/, P1 expiry, P2 key id, P3 algorithm (1 SHA1,
+// ChinaCache: ACL = dirname/, P1 expiry, P2 key id, P3 algorithm (1 SHA1,
 // 2 SHA256), P4 = base64 HMAC(key, dirname/ + expiry).
 import type { TokenizerConfig } from '../../catalog/types.js';
 import { TokenizerError, appendQuery, hmac, num, phpDirname, phpUrlEncode, requireKey, splitQuery, str, windowOf, type TokenizeContext } from './common.js';

@@ -1,4 +1,4 @@
-// CHT (Chunghwa Telecom) (security.md §3.10): token = base64url(md5(dirname + "/" + key + expires)).
+// CHT (Chunghwa Telecom): token = base64url(md5(dirname + "/" + key + expires)).
 import type { TokenizerConfig } from '../../catalog/types.js';
 import { appendQuery, b64urlNoPad, md5, phpDirname, requireKey, splitQuery, windowOf, type TokenizeContext } from './common.js';
 

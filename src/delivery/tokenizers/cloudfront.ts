@@ -1,4 +1,4 @@
-// Amazon CloudFront signed URLs with a custom policy (security.md §3.3): RSA-SHA1 over the
+// Amazon CloudFront signed URLs with a custom policy: RSA-SHA1 over the
 // policy JSON, both in CloudFront's base64 variant (+ → -, = → _, / → ~). The private key is
 // `privateKey` (inline PEM) or `privateKeyFile` (absolute, or relative to the fixtures folder).
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';

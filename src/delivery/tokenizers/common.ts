@@ -1,6 +1,6 @@
 // Shared pieces of the CDN tokenizers: settings read with defaults, query appending, common
 // prefixes, PHP's dirname and urlencode. A tokenizer works on paths relative to the delivery
-// profile's base URL (security.md §3), each "/..." with an optional query.
+// profile's base URL, each "/..." with an optional query.
 import { createHash, createHmac } from 'node:crypto';
 import type { TokenizerConfig } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';

@@ -1,4 +1,4 @@
-// URL tokenization for a delivery profile's CDN (security.md §3): the URLs are cut into the
+// URL tokenization for a delivery profile's CDN: the URLs are cut into the
 // profile's base URL and the path relative to it, the tokenizer signs the relative paths (all
 // together, so multi-rendition tokenizers sign their common ACL), and the base is put back.
 import type { TokenizerConfig } from '../../catalog/types.js';

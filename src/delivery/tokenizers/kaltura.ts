@@ -1,9 +1,14 @@
-// Kaltura's own URL tokenizer and its recogniser (security.md §3.7):
-//   pathToSign = path (without /fileName/x and /dirFileName/x) + /exp/<now+window>
-//   url        = pathToSign + /sig/<base64url(HMAC-SHA256(key, pathToSign))> + moved parts + /<file>
-// Relative URLs inside a playlist resolve under ".../sig/<sig>/", so segments carry the same
-// signature. This tokenizer signs the path from the host root (not from the profile's base
-// path) because its recogniser checks the request URI as a whole.
+// Kaltura's own URL signature, the one /exp/{t}/sig/{hmac} recipe of kdeliver:
+//   signed = a path prefix + /exp/<expiry>
+//   url    = signed + /sig/<base64url(HMAC-SHA256(key, signed))> + the rest of the path
+// and its recogniser (verifyKalturaToken), which checks any URL made this way. Relative URLs
+// inside a playlist resolve under ".../sig/<sig>/", so segments carry the same signature. Two
+// callers choose the prefix:
+// - the `kaltura` CDN tokenizer (kalturaSignPath), as Kaltura's kUrlTokenizer does: the whole
+//   path without /fileName/x and /dirFileName/x, from the host root (not from the profile's base
+//   path) because its recogniser checks the request URI as a whole; the moved parts and the file
+//   name follow the signature;
+// - kdeliver's own signature on protected media (signMediaUrl): the path before the file part.
 import { timingSafeEqual } from 'node:crypto';
 import type { TokenizerConfig } from '../../catalog/types.js';
 import { b64urlNoPad, hmac, requireKey, splitQuery, windowOf, type TokenizeContext } from './common.js';
@@ -22,9 +27,34 @@ export function kalturaSignPath(pathWithQuery: string, key: string, now: number,
       rest = rest.slice(0, m.index) + rest.slice(m.index + m[0].length);
     }
   }
-  const pathToSign = `${rest}/exp/${now + window}`;
-  const sig = b64urlNoPad(hmac('sha256', key, pathToSign));
-  return `${pathToSign}/sig/${sig}${moved}/${file}${query ? `?${query}` : ''}`;
+  return signExpSig(rest, `${moved}/${file}${query ? `?${query}` : ''}`, key, now + window);
+}
+
+/** The recipe: `signed`/exp/{expiry}/sig/{hmac of that}`tail`. */
+export function signExpSig(signed: string, tail: string, key: string, expiry: number): string {
+  const pathToSign = `${signed}/exp/${expiry}`;
+  return `${pathToSign}/sig/${b64urlNoPad(hmac('sha256', key, pathToSign))}${tail}`;
+}
+
+/** How long kdeliver's signed media URL stays valid: long enough for a whole viewing. */
+export const MEDIA_URL_WINDOW_SECONDS = 24 * 3600;
+
+/**
+ * Signs one of kdeliver's own media URLs (entries with access-control rules; the media routes
+ * check it in serve/media-access.ts). The signature goes before the file part, so files a
+ * playlist names relatively (segments, init, fragments) inherit it: before `/name/a.ext` on a
+ * serveFlavor URL, before the last segment on a packager URL.
+ */
+export function signMediaUrl(url: string, secret: string, now: number, window = MEDIA_URL_WINDOW_SECONDS): string {
+  // checkMediaAccess refuses every signature when the secret is empty; never emit URLs it refuses
+  if (!secret) throw new Error('signMediaUrl: no media URL secret (loadConfig always provides one)');
+  const m = /^([a-z][a-z0-9+.-]*:\/\/[^/]+)?(\/.*)$/i.exec(url);
+  if (!m) return url;
+  const origin = m[1] ?? '';
+  const path = m[2];
+  const nameAt = /\/name\/[^/]+$/.exec(path);
+  const cut = nameAt ? nameAt.index : path.lastIndexOf('/');
+  return origin + signExpSig(path.slice(0, cut), path.slice(cut), secret, now + window);
 }
 
 export type KalturaTokenVerdict = 'valid' | 'expired' | 'invalid' | 'missing';

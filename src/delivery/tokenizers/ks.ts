@@ -1,4 +1,4 @@
-// The KS tokenizer (security.md §3.8): mints a short v2 USER KS for the request's KS user,
+// The KS tokenizer: mints a short v2 USER KS for the request's KS user,
 // limited to this entry and to this URL (urirestrict), optionally to the client IP, signed with
 // `key` (which must be the partner's admin secret for kdeliver or Kaltura to accept it).
 import type { TokenizerConfig } from '../../catalog/types.js';

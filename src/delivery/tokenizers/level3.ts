@@ -1,5 +1,5 @@
-// Level3: the older query-token tokenizer (security.md §3.4) and the newer L3 path-prefix
-// token (security.md §3.5). Both sign with HMAC-SHA1 and keep the first 20 hex characters.
+// Level3: the older query-token tokenizer and the newer L3 path-prefix
+// token. Both sign with HMAC-SHA1 and keep the first 20 hex characters.
 import type { TokenizerConfig } from '../../catalog/types.js';
 import { appendQuery, bool, commonPrefix, hmac, requireKey, splitQuery, str, windowOf, type TokenizeContext } from './common.js';
 

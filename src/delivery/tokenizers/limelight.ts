@@ -1,4 +1,4 @@
-// Limelight MediaVault (security.md §3.6): e = now + 120 (the window is ignored, as in the
+// Limelight MediaVault: e = now + 120 (the window is ignored, as in the
 // reference), h = md5(key + urlPrefix + url with e). A trailing `&fs=` part stays unsigned.
 import type { TokenizerConfig } from '../../catalog/types.js';
 import { md5Hex, requireKey, str, type TokenizeContext } from './common.js';

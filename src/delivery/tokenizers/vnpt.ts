@@ -1,4 +1,4 @@
-// VNPT (security.md §3.11): a path prefix of md5("[ip:]key:expiry:part") then the expiry.
+// VNPT: a path prefix of md5("[ip:]key:expiry:part") then the expiry.
 // part is the path up to its last "/" (0 VOD, 1 LIVE) or the whole path (2 HTTP_VOD). The
 // output always starts with "/" here so that it joins the base URL as a path.
 import type { TokenizerConfig } from '../../catalog/types.js';

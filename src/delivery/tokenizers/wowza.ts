@@ -1,4 +1,4 @@
-// Wowza SecureToken v2 (security.md §3.9): hash over "<content path>?<sorted params>", where
+// Wowza SecureToken v2: hash over "<content path>?<sorted params>", where
 // the params are the prefixed start and end times, the shared secret as a bare key, and the
 // client IP as a bare key when limited; base64 url-safe with "=" kept.
 import { createHash } from 'node:crypto';

@@ -26,7 +26,7 @@ export function aes128Body(clear: MediaBody, key: Uint8Array, iv: Uint8Array): M
   return {
     length,
     contentType: clear.contentType,
-    async *produce(fh, start, endInclusive) {
+    async *produce(source, start, endInclusive) {
       // clear bytes needed: up to the end of the block holding endInclusive (the padding block is in none)
       const clearEnd = Math.min(clear.length, (Math.floor(endInclusive / BLOCK) + 1) * BLOCK);
       const cipher = createCipheriv('aes-128-cbc', key, iv);
@@ -39,7 +39,7 @@ export function aes128Body(clear: MediaBody, key: Uint8Array, iv: Uint8Array): M
         return from - (at - enc.length) === 0 && to === at ? enc : enc.subarray(from - (at - enc.length), to - (at - enc.length));
       };
       if (clearEnd > 0) {
-        for await (const chunk of clear.produce(fh, 0, clearEnd - 1)) {
+        for await (const chunk of clear.produce(source, 0, clearEnd - 1)) {
           for (let o = 0; o < chunk.length; o += PIECE) {
             const s = slice(cipher.update(chunk.subarray(o, o + PIECE)));
             if (s) yield s;

@@ -5,15 +5,15 @@
 // changes the init segment's sample entries and adds pssh boxes, and adds saiz/saio/senc to each
 // traf; a video traf's subsamples follow its NAL units, so describeMediaSegment reads the
 // segment's samples before it can give the moof's size (crypto/cenc.ts).
-import type { FileHandle } from 'node:fs/promises';
-import { giveScratch, partsBody, readRegion, takeOutput, type MediaBody, type Part } from '../body.js';
+import { giveScratch, partsBody, readRegion, readSpan, takeOutput, type MediaBody, type Part } from '../body.js';
+import type { ByteSource } from '../source.js';
 import { encryptTraf, planTrafEncryption, protectedSampleEntry, psshBoxes, rememberedSubsamples, rememberSubsamples, subsamplesOf, trackProtection, trafEncryptionBoxes, type SampleSpan, type Subsample, type TrafEncryption } from '../crypto/cenc.js';
 import { aes128Body } from '../crypto/cipher.js';
 import { checkEncryption, hlsSegmentIv, isCommonEncryption, type Encryption } from '../crypto/encryption.js';
 import { MediaError } from '../errors.js';
 import { dtsAt, isKeyFrame, type TrackIndex } from '../mp4/index-types.js';
 import type { Segment, Timeline, TrackTiming } from '../segment.js';
-import { mdatHeader, mdiaBox, mvhdBox, stsdBox, tkhdBox } from '../track-boxes.js';
+import { mdatHeader, mdiaBox, mvhdBox, stsdBox, tkhdBox } from './track-boxes.js';
 import { box, fullBox, u16, u32, u64 } from './boxes.js';
 
 /** Output track ids: fixed per kind, so separate video and audio inits never collide. */
@@ -189,7 +189,7 @@ function planTrafs(tl: Timeline, seg: Segment): { plans: TrafPlan[]; spans: Part
 
 
 /** Reads the given samples' bytes: one pread when they sit together (an interleaved file), else one each. */
-async function readSamples(fh: FileHandle, list: Array<{ offset: number; size: number }>): Promise<{ bytes: (k: number) => Buffer; done: () => void }> {
+async function readSamples(source: ByteSource, list: Array<{ offset: number; size: number }>): Promise<{ bytes: (k: number) => Buffer; done: () => void }> {
   let lo = Infinity;
   let hi = 0;
   let want = 0;
@@ -199,15 +199,12 @@ async function readSamples(fh: FileHandle, list: Array<{ offset: number; size: n
     want += s.size;
   }
   if (list.length && hi - lo <= Math.max(want * 2, 1 << 20) && hi - lo <= 64 << 20) {
-    const region = await readRegion(fh, lo, hi);
+    const region = await readRegion(source, lo, hi);
     return { bytes: (k) => region.subarray(list[k].offset - lo, list[k].offset - lo + list[k].size), done: () => giveScratch(region) };
   }
   const each: Buffer[] = [];
   for (const s of list) {
-    const b = Buffer.allocUnsafe(s.size);
-    const { bytesRead } = await fh.read(b, 0, s.size, s.offset);
-    if (bytesRead < s.size) throw new Error('source file is shorter than its index says');
-    each.push(b);
+    each.push(await readSpan(source, s.offset, s.size));
   }
   return { bytes: (k) => each[k], done: () => {} };
 }
@@ -221,10 +218,10 @@ const samplesOf = (p: TrafPlan): Array<{ offset: number; size: number }> => {
 
 /**
  * Describes a media segment whatever its encryption. cenc/cbcs read the segment's video samples
- * through fh first: their NAL units decide the subsamples, hence the size of the moof. The other
- * kinds are described from the index alone (fh is not used).
+ * through the source first: their NAL units decide the subsamples, hence the size of the moof. The other
+ * kinds are described from the index alone (the source is not read).
  */
-export async function describeMediaSegment(tl: Timeline, seg: Segment, opts: FragmentOptions, fh: FileHandle): Promise<MediaBody> {
+export async function describeMediaSegment(tl: Timeline, seg: Segment, opts: FragmentOptions, source: ByteSource): Promise<MediaBody> {
   const enc = opts.encryption;
   if (!enc || !isCommonEncryption(enc)) return mediaSegment(tl, seg, opts);
   checkEncryption(enc);
@@ -241,7 +238,7 @@ export async function describeMediaSegment(tl: Timeline, seg: Segment, opts: Fra
     for (let i = p.first; i < p.end; i++) subs.push(rememberedSubsamples(p.timing.track, i));
     return subs;
   });
-  let kept = known.some((subs) => subs.includes(null)) ? await readSamples(fh, all) : null;
+  let kept = known.some((subs) => subs.includes(null)) ? await readSamples(source, all) : null;
   const tes: TrafEncryption[] = [];
   let k = 0;
   try {
@@ -282,7 +279,7 @@ export async function describeMediaSegment(tl: Timeline, seg: Segment, opts: Fra
   return {
     length,
     contentType: tl.video && seg.video ? 'video/mp4' : 'audio/mp4',
-    async *produce(fh, start, endInclusive) {
+    async *produce(source, start, endInclusive) {
       if (endInclusive < head.length) {
         yield head.subarray(start, endInclusive + 1);
         return;
@@ -290,7 +287,7 @@ export async function describeMediaSegment(tl: Timeline, seg: Segment, opts: Fra
       // samples are encrypted whole (CTR runs and CBC chains span them): the answer is made whole
       const out = takeOutput(length);
       head.copy(out, 0);
-      const read = kept ?? (await readSamples(fh, all));
+      const read = kept ?? (await readSamples(source, all));
       kept = null;
       try {
         let at = head.length;

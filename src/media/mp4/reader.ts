@@ -1,7 +1,7 @@
-// Reads the moov of a progressive MP4 into typed sample tables. The file is opened, the top-level
-// boxes are walked by their headers only (faststart or not), and just the moov is read.
-import { open } from 'node:fs/promises';
+// Reads the moov of a progressive MP4 into typed sample tables. The top-level boxes of the source
+// are walked by their headers only (faststart or not), and just the moov is read.
 import { MediaError } from '../errors.js';
+import { openFileSource, type ByteSource } from '../source.js';
 import type { MediaIndex, TrackIndex, TrackKind } from './index-types.js';
 
 interface Box {
@@ -58,47 +58,52 @@ export interface ReadOptions {
   maxMoovBytes: number;
 }
 
-/** Finds and reads the moov of the file at path, then parses it. */
+/** Finds and reads the moov of the local file at path, then parses it. */
 export async function readMediaIndex(path: string, opts: ReadOptions): Promise<MediaIndex> {
-  const fh = await open(path, 'r');
+  const { source, close } = await openFileSource(path);
   try {
-    const { size: fileSize } = await fh.stat();
-    const head = Buffer.alloc(16);
-    let pos = 0;
-    let first = true;
-    while (pos + 8 <= fileSize) {
-      const { bytesRead } = await fh.read(head, 0, 16, pos);
-      if (bytesRead < 8) throw new MediaError('TRUNCATED', `file ends inside a box header at ${pos}`);
-      let size = head.readUInt32BE(0);
-      const type = head.toString('latin1', 4, 8);
-      if (!isPrintable(type)) throw new MediaError('NOT_MP4', first ? 'not an MP4 file (no box structure)' : `unreadable box at ${pos}`);
-      if (first && !['ftyp', 'moov', 'mdat', 'free', 'skip', 'wide', 'pdin', 'styp'].includes(type)) {
-        throw new MediaError('NOT_MP4', `not an MP4 file (starts with ${JSON.stringify(type)})`);
-      }
-      first = false;
-      let header = 8;
-      if (size === 1) {
-        if (bytesRead < 16) throw new MediaError('TRUNCATED', `file ends inside a box header at ${pos}`);
-        size = Number(head.readBigUInt64BE(8));
-        header = 16;
-      } else if (size === 0) size = fileSize - pos;
-      if (size < header) throw new MediaError('NOT_MP4', `box ${type} at ${pos} has an impossible size ${size}`);
-      if (type === 'moof') throw new MediaError('UNSUPPORTED', 'fragmented MP4 input is not supported');
-      if (type === 'moov') {
-        if (size > opts.maxMoovBytes) throw new MediaError('MOOV_TOO_LARGE', `moov of ${size} bytes is over the ${opts.maxMoovBytes}-byte limit`);
-        if (pos + size > fileSize) throw new MediaError('TRUNCATED', `moov runs past the end of the file (${pos + size} > ${fileSize})`);
-        const moov = Buffer.allocUnsafe(size - header);
-        const r = await fh.read(moov, 0, moov.length, pos + header);
-        if (r.bytesRead < moov.length) throw new MediaError('TRUNCATED', 'file shorter than its moov');
-        return parseMoov(moov, fileSize);
-      }
-      if (pos + size > fileSize) throw new MediaError('TRUNCATED', `box ${type} runs past the end of the file`);
-      pos += size;
-    }
-    throw new MediaError(first ? 'NOT_MP4' : 'NO_MOOV', first ? 'empty file' : 'no moov box in the file');
+    return await readSourceIndex(source, opts);
   } finally {
-    await fh.close();
+    await close();
   }
+}
+
+/** Finds and reads the moov of a source, then parses it. */
+export async function readSourceIndex(source: ByteSource, opts: ReadOptions): Promise<MediaIndex> {
+  const fileSize = source.size;
+  const head = Buffer.alloc(16);
+  let pos = 0;
+  let first = true;
+  while (pos + 8 <= fileSize) {
+    const bytesRead = (await source.read(pos, 16, head)).length;
+    if (bytesRead < 8) throw new MediaError('TRUNCATED', `file ends inside a box header at ${pos}`);
+    let size = head.readUInt32BE(0);
+    const type = head.toString('latin1', 4, 8);
+    if (!isPrintable(type)) throw new MediaError('NOT_MP4', first ? 'not an MP4 file (no box structure)' : `unreadable box at ${pos}`);
+    if (first && !['ftyp', 'moov', 'mdat', 'free', 'skip', 'wide', 'pdin', 'styp'].includes(type)) {
+      throw new MediaError('NOT_MP4', `not an MP4 file (starts with ${JSON.stringify(type)})`);
+    }
+    first = false;
+    let header = 8;
+    if (size === 1) {
+      if (bytesRead < 16) throw new MediaError('TRUNCATED', `file ends inside a box header at ${pos}`);
+      size = Number(head.readBigUInt64BE(8));
+      header = 16;
+    } else if (size === 0) size = fileSize - pos;
+    if (size < header) throw new MediaError('NOT_MP4', `box ${type} at ${pos} has an impossible size ${size}`);
+    if (type === 'moof') throw new MediaError('UNSUPPORTED', 'fragmented MP4 input is not supported');
+    if (type === 'moov') {
+      if (size > opts.maxMoovBytes) throw new MediaError('MOOV_TOO_LARGE', `moov of ${size} bytes is over the ${opts.maxMoovBytes}-byte limit`);
+      if (pos + size > fileSize) throw new MediaError('TRUNCATED', `moov runs past the end of the file (${pos + size} > ${fileSize})`);
+      const moov = Buffer.allocUnsafe(size - header);
+      const got = await source.read(pos + header, moov.length, moov);
+      if (got.length < moov.length) throw new MediaError('TRUNCATED', 'file shorter than its moov');
+      return parseMoov(moov, fileSize);
+    }
+    if (pos + size > fileSize) throw new MediaError('TRUNCATED', `box ${type} runs past the end of the file`);
+    pos += size;
+  }
+  throw new MediaError(first ? 'NOT_MP4' : 'NO_MOOV', first ? 'empty file' : 'no moov box in the file');
 }
 
 /** Parses a moov payload (without its 8-byte header) into sample tables. */
@@ -125,24 +130,20 @@ export function parseMoov(moov: Uint8Array, fileSize: number): MediaIndex {
   return { fileSize, moovSize: moov.length + 8, durationMs, tracks, bytes: bytes + 512 };
 }
 
+/** One trak: its header, media header and handler, then the sample table box by box. */
 function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, movieTimescale: number): TrackIndex | null {
   const tk = children(dv, b, trak.start, trak.end);
   const tkhd = child(tk, 'tkhd');
   const mdia = child(tk, 'mdia');
   if (!tkhd || !mdia) throw new MediaError('NOT_MP4', 'trak without tkhd or mdia');
-  const tkVersion = b[tkhd.start];
-  const id = dv.getUint32(tkhd.start + (tkVersion === 1 ? 20 : 12));
+  const id = parseTkhd(dv, b, tkhd);
   const md = children(dv, b, mdia.start, mdia.end);
   const mdhd = child(md, 'mdhd');
   const hdlr = child(md, 'hdlr');
   const minf = child(md, 'minf');
   if (!mdhd || !hdlr || !minf) throw new MediaError('NOT_MP4', `track ${id}: mdia without mdhd, hdlr or minf`);
-  const mdVersion = b[mdhd.start];
-  const timescale = dv.getUint32(mdhd.start + (mdVersion === 1 ? 20 : 12));
-  const langBits = dv.getUint16(mdhd.start + (mdVersion === 1 ? 32 : 20));
-  const language = langBits === 0 ? 'und' : String.fromCharCode(((langBits >> 10) & 31) + 0x60, ((langBits >> 5) & 31) + 0x60, (langBits & 31) + 0x60);
-  const handler = fourcc(b, hdlr.start + 8);
-  const kind: TrackKind = handler === 'vide' ? 'video' : handler === 'soun' ? 'audio' : handler === 'text' || handler === 'sbtl' || handler === 'subt' ? 'text' : 'other';
+  const { timescale, language } = parseMdhd(dv, b, mdhd);
+  const kind = parseHdlr(b, hdlr);
   if (kind !== 'video' && kind !== 'audio') return null;
   if (!timescale) throw new MediaError('NOT_MP4', `track ${id}: timescale 0`);
   const stblBox = child(children(dv, b, minf.start, minf.end), 'stbl');
@@ -154,223 +155,280 @@ function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, mov
     return x;
   };
 
-  // --- sample description
-  const stsd = need('stsd');
-  const entries = children(dv, b, stsd.start + 8, stsd.end);
-  if (!entries.length) throw new MediaError('NOT_MP4', `track ${id}: empty stsd`);
-  const entry = entries[0];
-  const entryHeaderStart = entry.start - 8;
-  const sampleEntry = copyBytes(b, entryHeaderStart, entry.end);
-  const format = entry.type;
-  let width = 0, height = 0, channels = 0, sampleRate = 0;
-  let codecConfig: Uint8Array = new Uint8Array(0);
-  let nalLengthSize = 0;
-  let parameterSets: Uint8Array[] = [];
-  let codecString = '';
-  let aacObjectType = 0, aacFreqIndex = 0, aacChannelConfig = 0;
-  if (kind === 'video') {
-    width = dv.getUint16(entry.start + 24);
-    height = dv.getUint16(entry.start + 26);
-    const kids = entry.start + 78 <= entry.end ? children(dv, b, entry.start + 78, entry.end) : [];
-    const avcC = child(kids, 'avcC');
-    const hvcC = child(kids, 'hvcC');
-    if (avcC && avcC.end - avcC.start >= 7) {
-      codecConfig = copyBytes(b, avcC.start, avcC.end);
-      const c = codecConfig;
-      nalLengthSize = (c[4] & 3) + 1;
-      codecString = `${format}.${hex2(c[1])}${hex2(c[2])}${hex2(c[3])}`;
-      let o = 5;
-      const nSps = c[o++] & 31;
-      for (let i = 0; i < nSps && o + 2 <= c.length; i++) {
-        const len = (c[o] << 8) | c[o + 1];
-        parameterSets.push(copyBytes(c, o + 2, o + 2 + len));
-        o += 2 + len;
-      }
-      const nPps = o < c.length ? c[o++] : 0;
-      for (let i = 0; i < nPps && o + 2 <= c.length; i++) {
-        const len = (c[o] << 8) | c[o + 1];
-        parameterSets.push(copyBytes(c, o + 2, o + 2 + len));
-        o += 2 + len;
-      }
-    } else if (hvcC && hvcC.end - hvcC.start >= 23) {
-      codecConfig = copyBytes(b, hvcC.start, hvcC.end);
-      const c = codecConfig;
-      nalLengthSize = (c[21] & 3) + 1;
-      codecString = hevcCodecString(format, c);
-      parameterSets = [];
-      let o = 23;
-      const nArrays = c[22];
-      for (let a = 0; a < nArrays && o + 3 <= c.length; a++) {
-        const n = (c[o + 1] << 8) | c[o + 2];
-        o += 3;
-        for (let i = 0; i < n && o + 2 <= c.length; i++) {
-          const len = (c[o] << 8) | c[o + 1];
-          parameterSets.push(copyBytes(c, o + 2, o + 2 + len));
-          o += 2 + len;
-        }
-      }
-    } else codecString = format;
-  } else {
-    const soundVersion = dv.getUint16(entry.start + 8);
-    channels = dv.getUint16(entry.start + 16);
-    sampleRate = dv.getUint32(entry.start + 24) >>> 16;
-    const kidsStart = entry.start + 28 + (soundVersion === 1 ? 16 : soundVersion === 2 ? 36 : 0);
-    const kids = kidsStart <= entry.end ? children(dv, b, kidsStart, entry.end) : [];
-    let esds = child(kids, 'esds');
-    const wave = child(kids, 'wave');
-    if (!esds && wave) esds = child(children(dv, b, wave.start, wave.end), 'esds');
-    if (esds) {
-      const dec = readEsds(b, esds.start + 4, esds.end);
-      if (dec) {
-        codecConfig = dec.asc;
-        if (dec.oti === 0x40 || dec.oti === 0x66 || dec.oti === 0x67) {
-          if (dec.asc.length >= 2) {
-            aacObjectType = dec.asc[0] >> 3;
-            aacFreqIndex = ((dec.asc[0] & 7) << 1) | (dec.asc[1] >> 7);
-            aacChannelConfig = (dec.asc[1] >> 3) & 15;
-            if (aacObjectType === 31 && dec.asc.length >= 3) aacObjectType = 32 + (((dec.asc[0] & 7) << 3) | (dec.asc[1] >> 5));
-          }
-          codecString = `mp4a.40.${aacObjectType || 2}`;
-        } else codecString = `mp4a.${hex2(dec.oti)}`;
-      }
-    } else codecString = format;
-  }
-
-  // --- timing: stts
+  const { sampleEntry, format, width, height, channels, sampleRate, codecConfig, nalLengthSize, parameterSets, codecString, aacObjectType, aacFreqIndex, aacChannelConfig } =
+    parseStsd(dv, b, need('stsd'), kind, id);
   const stsz = child(st, 'stsz');
   const stz2 = child(st, 'stz2');
-  let count: number;
-  let size: Uint32Array;
-  if (stsz) {
-    const fixed = dv.getUint32(stsz.start + 4);
-    count = dv.getUint32(stsz.start + 8);
-    if (fixed === 0 && stsz.start + 12 + count * 4 > stsz.end) throw new MediaError('NOT_MP4', `track ${id}: stsz too short`);
-    // a constant-size table is not bounded by its box: bound it by what stts could describe
-    if (count > MAX_SAMPLES) throw new MediaError('NOT_MP4', `track ${id}: implausible sample count ${count}`);
-    size = fixed ? new Uint32Array(count).fill(fixed) : u32Table(b, stsz.start + 12, count);
-  } else if (stz2) {
-    const field = b[stz2.start + 7];
-    count = dv.getUint32(stz2.start + 8);
-    if (count > MAX_SAMPLES) throw new MediaError('NOT_MP4', `track ${id}: implausible sample count ${count}`);
-    size = new Uint32Array(count);
-    let o = stz2.start + 12;
-    if (o + Math.ceil((count * field) / 8) > stz2.end) throw new MediaError('NOT_MP4', `track ${id}: stz2 too short`);
-    for (let i = 0; i < count; i++) {
-      if (field === 16) { size[i] = dv.getUint16(o); o += 2; }
-      else if (field === 8) { size[i] = b[o]; o += 1; }
-      else { size[i] = i % 2 === 0 ? b[o] >> 4 : b[o++] & 15; }
-    }
-  } else throw new MediaError('NOT_MP4', `track ${id}: no stsz`);
-
-  const dts = new Float64Array(count);
-  const stts = need('stts');
-  let endDts = 0;
-  {
-    const n = dv.getUint32(stts.start + 4);
-    if (stts.start + 8 + n * 8 > stts.end) throw new MediaError('NOT_MP4', `track ${id}: stts too short`);
-    let t = 0;
-    let i = 0;
-    for (let e = 0, o = stts.start + 8; e < n; e++, o += 8) {
-      const c = dv.getUint32(o);
-      const d = dv.getUint32(o + 4);
-      for (let k = 0; k < c && i < count; k++) { dts[i++] = t; t += d; }
-    }
-    if (i < count) throw new MediaError('NOT_MP4', `track ${id}: stts covers ${i} of ${count} samples`);
-    endDts = t;
-  }
-
-  let cto: Int32Array | null = null;
+  let sizes: { count: number; size: Uint32Array };
+  if (stsz) sizes = parseStsz(dv, b, stsz, id);
+  else if (stz2) sizes = parseStz2(dv, b, stz2, id);
+  else throw new MediaError('NOT_MP4', `track ${id}: no stsz`);
+  const { count, size } = sizes;
+  const { dts, endDts } = parseStts(dv, need('stts'), count, id);
   const ctts = child(st, 'ctts');
-  if (ctts) {
-    cto = new Int32Array(count);
-    const n = dv.getUint32(ctts.start + 4);
-    if (ctts.start + 8 + n * 8 > ctts.end) throw new MediaError('NOT_MP4', `track ${id}: ctts too short`);
-    const table = u32Table(b, ctts.start + 8, n * 2);
-    let i = 0;
-    for (let e = 0; e < n && i < count; e++) {
-      const c = table[2 * e];
-      const v = table[2 * e + 1] | 0;
-      for (let k = 0; k < c && i < count; k++) cto[i++] = v;
-    }
-  }
-
-  let sync: Uint32Array | null = null;
+  const cto = ctts ? parseCtts(dv, b, ctts, count, id) : null;
   const stss = child(st, 'stss');
-  if (stss) {
-    const n = dv.getUint32(stss.start + 4);
-    if (stss.start + 8 + n * 4 > stss.end) throw new MediaError('NOT_MP4', `track ${id}: stss too short`);
-    sync = u32Table(b, stss.start + 8, n);
-    for (let e = 0; e < n; e++) sync[e] -= 1;
-  }
-
-  // --- offsets: stsc + stco/co64
+  const sync = stss ? parseStss(dv, b, stss, id) : null;
   const stco = child(st, 'stco');
   const co64 = child(st, 'co64');
   let chunkOffsets: Float64Array;
-  if (stco) {
-    const n = dv.getUint32(stco.start + 4);
-    if (stco.start + 8 + n * 4 > stco.end) throw new MediaError('NOT_MP4', `track ${id}: stco too short`);
-    chunkOffsets = Float64Array.from(u32Table(b, stco.start + 8, n));
-  } else if (co64) {
-    const n = dv.getUint32(co64.start + 4);
-    if (co64.start + 8 + n * 8 > co64.end) throw new MediaError('NOT_MP4', `track ${id}: co64 too short`);
-    chunkOffsets = new Float64Array(n);
-    const table = u32Table(b, co64.start + 8, n * 2);
-    for (let e = 0; e < n; e++) chunkOffsets[e] = table[2 * e] * 4294967296 + table[2 * e + 1];
-  } else throw new MediaError('NOT_MP4', `track ${id}: no stco or co64`);
-  const stsc = need('stsc');
-  const offset = new Float64Array(count);
-  {
-    const n = dv.getUint32(stsc.start + 4);
-    if (stsc.start + 8 + n * 12 > stsc.end) throw new MediaError('NOT_MP4', `track ${id}: stsc too short`);
-    let i = 0;
-    let maxEnd = 0;
-    for (let e = 0; e < n && i < count; e++) {
-      const o = stsc.start + 8 + e * 12;
-      const firstChunk = dv.getUint32(o) - 1;
-      const perChunk = dv.getUint32(o + 4);
-      const lastChunk = e + 1 < n ? dv.getUint32(o + 12) - 1 : chunkOffsets.length;
-      for (let c = firstChunk; c < lastChunk && i < count; c++) {
-        if (c >= chunkOffsets.length) throw new MediaError('NOT_MP4', `track ${id}: stsc names chunk ${c + 1} of ${chunkOffsets.length}`);
-        let off = chunkOffsets[c];
-        for (let k = 0; k < perChunk && i < count; k++) {
-          offset[i] = off;
-          off += size[i];
-          i++;
-        }
-        if (off > maxEnd) maxEnd = off;
-      }
-    }
-    if (i < count) throw new MediaError('NOT_MP4', `track ${id}: chunks hold ${i} of ${count} samples`);
-    if (maxEnd > fileSize) throw new MediaError('TRUNCATED', `track ${id}: samples run to byte ${maxEnd} of a ${fileSize}-byte file`);
-  }
+  if (stco) chunkOffsets = parseStco(dv, b, stco, id);
+  else if (co64) chunkOffsets = parseCo64(dv, b, co64, id);
+  else throw new MediaError('NOT_MP4', `track ${id}: no stco or co64`);
+  const offset = parseStsc(dv, need('stsc'), size, count, chunkOffsets, fileSize, id);
 
-  // --- edit list: an initial empty edit delays the track; the first real edit's media_time starts it
   let mediaTimeOffset = cto && count ? cto[0] : 0;
   const edts = child(tk, 'edts');
-  if (edts) {
-    const elst = child(children(dv, b, edts.start, edts.end), 'elst');
-    if (elst) {
-      const v = b[elst.start];
-      const n = dv.getUint32(elst.start + 4);
-      let mvTimescaleDelay = 0;
-      for (let e = 0, o = elst.start + 8; e < n && o < elst.end; e++, o += v === 1 ? 20 : 12) {
-        const segDur = v === 1 ? Number(dv.getBigUint64(o)) : dv.getUint32(o);
-        const mediaTime = v === 1 ? Number(dv.getBigInt64(o + 8)) : dv.getInt32(o + 4);
-        if (mediaTime === -1) { mvTimescaleDelay += segDur; continue; }
-        mediaTimeOffset = mediaTime;
-        break;
-      }
-      // empty edits (in the movie timescale) delay the track's start
-      mediaTimeOffset -= Math.round((mvTimescaleDelay * timescale) / movieTimescale);
-    }
-  }
+  const elst = edts ? child(children(dv, b, edts.start, edts.end), 'elst') : undefined;
+  if (elst) mediaTimeOffset = parseElst(dv, b, elst, mediaTimeOffset, timescale, movieTimescale);
 
   return {
     id, kind, format, timescale, language, width, height, channels, sampleRate, sampleEntry, codecConfig,
     nalLengthSize, parameterSets, codecString, aacObjectType, aacFreqIndex, aacChannelConfig,
     count, dts, cto, size, offset, sync, endDts, mediaTimeOffset,
   };
+}
+
+/** tkhd: the track id. */
+const parseTkhd = (dv: DataView, b: Uint8Array, tkhd: Box): number => dv.getUint32(tkhd.start + (b[tkhd.start] === 1 ? 20 : 12));
+
+/** mdhd: the media timescale and the language (three packed letters; none is "und"). */
+function parseMdhd(dv: DataView, b: Uint8Array, mdhd: Box): { timescale: number; language: string } {
+  const mdVersion = b[mdhd.start];
+  const timescale = dv.getUint32(mdhd.start + (mdVersion === 1 ? 20 : 12));
+  const langBits = dv.getUint16(mdhd.start + (mdVersion === 1 ? 32 : 20));
+  const language = langBits === 0 ? 'und' : String.fromCharCode(((langBits >> 10) & 31) + 0x60, ((langBits >> 5) & 31) + 0x60, (langBits & 31) + 0x60);
+  return { timescale, language };
+}
+
+/** hdlr: what kind of track this is. */
+function parseHdlr(b: Uint8Array, hdlr: Box): TrackKind {
+  const handler = fourcc(b, hdlr.start + 8);
+  return handler === 'vide' ? 'video' : handler === 'soun' ? 'audio' : handler === 'text' || handler === 'sbtl' || handler === 'subt' ? 'text' : 'other';
+}
+
+type SampleDescription = Pick<TrackIndex,
+  'sampleEntry' | 'format' | 'width' | 'height' | 'channels' | 'sampleRate' | 'codecConfig' | 'nalLengthSize' | 'parameterSets' | 'codecString' | 'aacObjectType' | 'aacFreqIndex' | 'aacChannelConfig'>;
+
+/** stsd: the first sample entry, kept whole, and what the writers need from it. */
+function parseStsd(dv: DataView, b: Uint8Array, stsd: Box, kind: 'video' | 'audio', id: number): SampleDescription {
+  const entries = children(dv, b, stsd.start + 8, stsd.end);
+  if (!entries.length) throw new MediaError('NOT_MP4', `track ${id}: empty stsd`);
+  const entry = entries[0];
+  const entryHeaderStart = entry.start - 8;
+  const d: SampleDescription = {
+    sampleEntry: copyBytes(b, entryHeaderStart, entry.end), format: entry.type, width: 0, height: 0, channels: 0, sampleRate: 0,
+    codecConfig: new Uint8Array(0), nalLengthSize: 0, parameterSets: [], codecString: '', aacObjectType: 0, aacFreqIndex: 0, aacChannelConfig: 0,
+  };
+  if (kind === 'video') {
+    d.width = dv.getUint16(entry.start + 24);
+    d.height = dv.getUint16(entry.start + 26);
+    const kids = entry.start + 78 <= entry.end ? children(dv, b, entry.start + 78, entry.end) : [];
+    const avcC = child(kids, 'avcC');
+    const hvcC = child(kids, 'hvcC');
+    if (avcC && avcC.end - avcC.start >= 7) parseAvcC(b, avcC, d);
+    else if (hvcC && hvcC.end - hvcC.start >= 23) parseHvcC(b, hvcC, d);
+    else d.codecString = d.format;
+  } else {
+    const soundVersion = dv.getUint16(entry.start + 8);
+    d.channels = dv.getUint16(entry.start + 16);
+    d.sampleRate = dv.getUint32(entry.start + 24) >>> 16;
+    const kidsStart = entry.start + 28 + (soundVersion === 1 ? 16 : soundVersion === 2 ? 36 : 0);
+    const kids = kidsStart <= entry.end ? children(dv, b, kidsStart, entry.end) : [];
+    let esds = child(kids, 'esds');
+    const wave = child(kids, 'wave');
+    if (!esds && wave) esds = child(children(dv, b, wave.start, wave.end), 'esds');
+    if (esds) parseEsds(b, esds, d);
+    else d.codecString = d.format;
+  }
+  return d;
+}
+
+/** avcC: H.264's configuration, NAL length size, codec string and SPS/PPS. */
+function parseAvcC(b: Uint8Array, avcC: Box, d: SampleDescription): void {
+  const c = (d.codecConfig = copyBytes(b, avcC.start, avcC.end));
+  d.nalLengthSize = (c[4] & 3) + 1;
+  d.codecString = `${d.format}.${hex2(c[1])}${hex2(c[2])}${hex2(c[3])}`;
+  let o = 5;
+  const nSps = c[o++] & 31;
+  for (let i = 0; i < nSps && o + 2 <= c.length; i++) {
+    const len = (c[o] << 8) | c[o + 1];
+    d.parameterSets.push(copyBytes(c, o + 2, o + 2 + len));
+    o += 2 + len;
+  }
+  const nPps = o < c.length ? c[o++] : 0;
+  for (let i = 0; i < nPps && o + 2 <= c.length; i++) {
+    const len = (c[o] << 8) | c[o + 1];
+    d.parameterSets.push(copyBytes(c, o + 2, o + 2 + len));
+    o += 2 + len;
+  }
+}
+
+/** hvcC: H.265's configuration, NAL length size, codec string and parameter sets (VPS/SPS/PPS/SEI arrays). */
+function parseHvcC(b: Uint8Array, hvcC: Box, d: SampleDescription): void {
+  const c = (d.codecConfig = copyBytes(b, hvcC.start, hvcC.end));
+  d.nalLengthSize = (c[21] & 3) + 1;
+  d.codecString = hevcCodecString(d.format, c);
+  let o = 23;
+  const nArrays = c[22];
+  for (let a = 0; a < nArrays && o + 3 <= c.length; a++) {
+    const n = (c[o + 1] << 8) | c[o + 2];
+    o += 3;
+    for (let i = 0; i < n && o + 2 <= c.length; i++) {
+      const len = (c[o] << 8) | c[o + 1];
+      d.parameterSets.push(copyBytes(c, o + 2, o + 2 + len));
+      o += 2 + len;
+    }
+  }
+}
+
+/** esds: the audio decoder configuration; for AAC its object type, frequency index and channels. */
+function parseEsds(b: Uint8Array, esds: Box, d: SampleDescription): void {
+  const dec = readEsds(b, esds.start + 4, esds.end);
+  if (!dec) return;
+  d.codecConfig = dec.asc;
+  if (dec.oti === 0x40 || dec.oti === 0x66 || dec.oti === 0x67) {
+    let aacObjectType = 0;
+    if (dec.asc.length >= 2) {
+      aacObjectType = dec.asc[0] >> 3;
+      d.aacFreqIndex = ((dec.asc[0] & 7) << 1) | (dec.asc[1] >> 7);
+      d.aacChannelConfig = (dec.asc[1] >> 3) & 15;
+      if (aacObjectType === 31 && dec.asc.length >= 3) aacObjectType = 32 + (((dec.asc[0] & 7) << 3) | (dec.asc[1] >> 5));
+      d.aacObjectType = aacObjectType;
+    }
+    d.codecString = `mp4a.40.${aacObjectType || 2}`;
+  } else d.codecString = `mp4a.${hex2(dec.oti)}`;
+}
+
+/** stsz: the sample count and sizes (one size for all, or a table). */
+function parseStsz(dv: DataView, b: Uint8Array, stsz: Box, id: number): { count: number; size: Uint32Array } {
+  const fixed = dv.getUint32(stsz.start + 4);
+  const count = dv.getUint32(stsz.start + 8);
+  if (fixed === 0 && stsz.start + 12 + count * 4 > stsz.end) throw new MediaError('NOT_MP4', `track ${id}: stsz too short`);
+  // a constant-size table is not bounded by its box: bound it by what stts could describe
+  if (count > MAX_SAMPLES) throw new MediaError('NOT_MP4', `track ${id}: implausible sample count ${count}`);
+  return { count, size: fixed ? new Uint32Array(count).fill(fixed) : u32Table(b, stsz.start + 12, count) };
+}
+
+/** stz2: compact sample sizes of 4, 8 or 16 bits. */
+function parseStz2(dv: DataView, b: Uint8Array, stz2: Box, id: number): { count: number; size: Uint32Array } {
+  const field = b[stz2.start + 7];
+  const count = dv.getUint32(stz2.start + 8);
+  if (count > MAX_SAMPLES) throw new MediaError('NOT_MP4', `track ${id}: implausible sample count ${count}`);
+  const size = new Uint32Array(count);
+  let o = stz2.start + 12;
+  if (o + Math.ceil((count * field) / 8) > stz2.end) throw new MediaError('NOT_MP4', `track ${id}: stz2 too short`);
+  for (let i = 0; i < count; i++) {
+    if (field === 16) { size[i] = dv.getUint16(o); o += 2; }
+    else if (field === 8) { size[i] = b[o]; o += 1; }
+    else { size[i] = i % 2 === 0 ? b[o] >> 4 : b[o++] & 15; }
+  }
+  return { count, size };
+}
+
+/** stts: each sample's decode time, and the time after the last one. */
+function parseStts(dv: DataView, stts: Box, count: number, id: number): { dts: Float64Array; endDts: number } {
+  const dts = new Float64Array(count);
+  const n = dv.getUint32(stts.start + 4);
+  if (stts.start + 8 + n * 8 > stts.end) throw new MediaError('NOT_MP4', `track ${id}: stts too short`);
+  let t = 0;
+  let i = 0;
+  for (let e = 0, o = stts.start + 8; e < n; e++, o += 8) {
+    const c = dv.getUint32(o);
+    const d = dv.getUint32(o + 4);
+    for (let k = 0; k < c && i < count; k++) { dts[i++] = t; t += d; }
+  }
+  if (i < count) throw new MediaError('NOT_MP4', `track ${id}: stts covers ${i} of ${count} samples`);
+  return { dts, endDts: t };
+}
+
+/** ctts: each sample's composition offset. */
+function parseCtts(dv: DataView, b: Uint8Array, ctts: Box, count: number, id: number): Int32Array {
+  const cto = new Int32Array(count);
+  const n = dv.getUint32(ctts.start + 4);
+  if (ctts.start + 8 + n * 8 > ctts.end) throw new MediaError('NOT_MP4', `track ${id}: ctts too short`);
+  const table = u32Table(b, ctts.start + 8, n * 2);
+  let i = 0;
+  for (let e = 0; e < n && i < count; e++) {
+    const c = table[2 * e];
+    const v = table[2 * e + 1] | 0;
+    for (let k = 0; k < c && i < count; k++) cto[i++] = v;
+  }
+  return cto;
+}
+
+/** stss: the sync samples, numbered from 0. */
+function parseStss(dv: DataView, b: Uint8Array, stss: Box, id: number): Uint32Array {
+  const n = dv.getUint32(stss.start + 4);
+  if (stss.start + 8 + n * 4 > stss.end) throw new MediaError('NOT_MP4', `track ${id}: stss too short`);
+  const sync = u32Table(b, stss.start + 8, n);
+  for (let e = 0; e < n; e++) sync[e] -= 1;
+  return sync;
+}
+
+/** stco: 32-bit chunk offsets. */
+function parseStco(dv: DataView, b: Uint8Array, stco: Box, id: number): Float64Array {
+  const n = dv.getUint32(stco.start + 4);
+  if (stco.start + 8 + n * 4 > stco.end) throw new MediaError('NOT_MP4', `track ${id}: stco too short`);
+  return Float64Array.from(u32Table(b, stco.start + 8, n));
+}
+
+/** co64: 64-bit chunk offsets. */
+function parseCo64(dv: DataView, b: Uint8Array, co64: Box, id: number): Float64Array {
+  const n = dv.getUint32(co64.start + 4);
+  if (co64.start + 8 + n * 8 > co64.end) throw new MediaError('NOT_MP4', `track ${id}: co64 too short`);
+  const chunkOffsets = new Float64Array(n);
+  const table = u32Table(b, co64.start + 8, n * 2);
+  for (let e = 0; e < n; e++) chunkOffsets[e] = table[2 * e] * 4294967296 + table[2 * e + 1];
+  return chunkOffsets;
+}
+
+/** stsc: samples to chunks, hence each sample's file offset; every sample must lie inside the file. */
+function parseStsc(dv: DataView, stsc: Box, size: Uint32Array, count: number, chunkOffsets: Float64Array, fileSize: number, id: number): Float64Array {
+  const offset = new Float64Array(count);
+  const n = dv.getUint32(stsc.start + 4);
+  if (stsc.start + 8 + n * 12 > stsc.end) throw new MediaError('NOT_MP4', `track ${id}: stsc too short`);
+  let i = 0;
+  let maxEnd = 0;
+  for (let e = 0; e < n && i < count; e++) {
+    const o = stsc.start + 8 + e * 12;
+    const firstChunk = dv.getUint32(o) - 1;
+    const perChunk = dv.getUint32(o + 4);
+    const lastChunk = e + 1 < n ? dv.getUint32(o + 12) - 1 : chunkOffsets.length;
+    for (let c = firstChunk; c < lastChunk && i < count; c++) {
+      if (c >= chunkOffsets.length) throw new MediaError('NOT_MP4', `track ${id}: stsc names chunk ${c + 1} of ${chunkOffsets.length}`);
+      let off = chunkOffsets[c];
+      for (let k = 0; k < perChunk && i < count; k++) {
+        offset[i] = off;
+        off += size[i];
+        i++;
+      }
+      if (off > maxEnd) maxEnd = off;
+    }
+  }
+  if (i < count) throw new MediaError('NOT_MP4', `track ${id}: chunks hold ${i} of ${count} samples`);
+  if (maxEnd > fileSize) throw new MediaError('TRUNCATED', `track ${id}: samples run to byte ${maxEnd} of a ${fileSize}-byte file`);
+  return offset;
+}
+
+/**
+ * elst: where the track starts in its media time. An initial empty edit delays the track; the
+ * first real edit's media_time starts it. Without a real edit the start stays `start`.
+ */
+function parseElst(dv: DataView, b: Uint8Array, elst: Box, start: number, timescale: number, movieTimescale: number): number {
+  let mediaTimeOffset = start;
+  const v = b[elst.start];
+  const n = dv.getUint32(elst.start + 4);
+  let mvTimescaleDelay = 0;
+  for (let e = 0, o = elst.start + 8; e < n && o < elst.end; e++, o += v === 1 ? 20 : 12) {
+    const segDur = v === 1 ? Number(dv.getBigUint64(o)) : dv.getUint32(o);
+    const mediaTime = v === 1 ? Number(dv.getBigInt64(o + 8)) : dv.getInt32(o + 4);
+    if (mediaTime === -1) { mvTimescaleDelay += segDur; continue; }
+    mediaTimeOffset = mediaTime;
+    break;
+  }
+  // empty edits (in the movie timescale) delay the track's start
+  return mediaTimeOffset - Math.round((mvTimescaleDelay * timescale) / movieTimescale);
 }
 
 const hex2 = (n: number): string => n.toString(16).padStart(2, '0');

@@ -6,8 +6,8 @@
 // Encrypted: HLS AES-128 wraps the whole segment (crypto/cipher.ts); SAMPLE-AES encrypts inside the
 // PES payloads as they are assembled (crypto/sample-aes.ts), with a few bytes of stuffing planned
 // per video PES for the emulation prevention bytes encryption may add.
-import type { FileHandle } from 'node:fs/promises';
 import { giveScratch, readRegion, readSpan, takeOutput, type MediaBody } from '../body.js';
+import type { ByteSource } from '../source.js';
 import { aes128Body, CbcRestarts } from '../crypto/cipher.js';
 import { checkEncryption, hlsSegmentIv, type Encryption } from '../crypto/encryption.js';
 import { encryptAdtsPayload, sampleAesDescriptors, STREAM_TYPE_AAC_SAMPLE_AES, STREAM_TYPE_AVC_SAMPLE_AES, sampleAesSlack, writeSampleAesNal } from '../crypto/sample-aes.js';
@@ -20,7 +20,7 @@ const PID_PMT = 0x1000;
 const PID_VIDEO = 0x100;
 const PID_AUDIO = 0x101;
 /** Timestamps start 1.4 s in, as ffmpeg's muxer does, leaving room for B-frame reordering. */
-const OFFSET_90K = 126000;
+export const TS_TIMESTAMP_OFFSET_90K = 126000;
 const AUDIO_FRAMES_PER_PES = 8;
 
 interface PesPlan {
@@ -80,8 +80,8 @@ function planSegment(tl: Timeline, seg: Segment, sampleAes = false): PesPlan[] {
     const keys = keySet(t, seg.video.first, seg.video.end);
     for (let i = seg.video.first; i < seg.video.end; i++) {
       const dtsRel = t.dts[i] - v.dtsBase;
-      const pts = OFFSET_90K + to90k(dtsRel + (t.cto ? t.cto[i] : 0) - v.ctoBase, t.timescale);
-      const dts = OFFSET_90K + to90k(dtsRel - v.ctoBase, t.timescale);
+      const pts = TS_TIMESTAMP_OFFSET_90K + to90k(dtsRel + (t.cto ? t.cto[i] : 0) - v.ctoBase, t.timescale);
+      const dts = TS_TIMESTAMP_OFFSET_90K + to90k(dtsRel - v.ctoBase, t.timescale);
       out.push({ pid: PID_VIDEO, first: i, end: i + 1, pts, dts, esBytes: videoEsSize(t, i, isKey(t, keys, i)), pcr: true, slack: 0 });
       if (sampleAes) out[out.length - 1].slack = sampleAesSlack(out[out.length - 1].esBytes);
     }
@@ -93,7 +93,7 @@ function planSegment(tl: Timeline, seg: Segment, sampleAes = false): PesPlan[] {
       const end = Math.min(seg.audio.end, i + AUDIO_FRAMES_PER_PES);
       let bytes = 0;
       for (let k = i; k < end; k++) bytes += 7 + t.size[k];
-      const pts = OFFSET_90K + to90k(Math.max(0, t.dts[i] - a.dtsBase), t.timescale);
+      const pts = TS_TIMESTAMP_OFFSET_90K + to90k(Math.max(0, t.dts[i] - a.dtsBase), t.timescale);
       audio.push({ pid: PID_AUDIO, first: i, end, pts, dts: pts, esBytes: bytes, pcr: !v || !seg.video, slack: 0 });
     }
     // interleave by decode time so a demuxer never waits long on one stream
@@ -405,7 +405,7 @@ export function tsSegment(tl: Timeline, segIndex: number, enc?: TsEncryption): M
     length,
     contentType: 'video/MP2T',
     // only the PES packets a range touches are built (a Range request does not pay for the rest)
-    async *produce(fh: FileHandle, start: number, endInclusive: number) {
+    async *produce(source: ByteSource, start: number, endInclusive: number) {
       const firstPkt = Math.floor(start / PKT);
       const lastPkt = Math.floor(endInclusive / PKT);
       const chosen: number[] = [];
@@ -437,9 +437,9 @@ export function tsSegment(tl: Timeline, segIndex: number, enc?: TsEncryption): M
           want += t.size[i];
         }
       }
-      const region = want > 0 && hi - lo <= Math.max(want * 2, 1 << 20) && hi - lo <= 64 << 20 ? await readRegion(fh, lo, hi) : null;
+      const region = want > 0 && hi - lo <= Math.max(want * 2, 1 << 20) && hi - lo <= 64 << 20 ? await readRegion(source, lo, hi) : null;
       const inRegion = (t: TrackIndex, i: number): Buffer | null => (region ? region.subarray(t.offset[i] - lo, t.offset[i] - lo + t.size[i]) : null);
-      const readSample = (t: TrackIndex, i: number): Promise<Buffer> => readSpan(fh, t.offset[i], t.size[i]);
+      const readSample = (t: TrackIndex, i: number): Promise<Buffer> => readSpan(source, t.offset[i], t.size[i]);
       // SAMPLE-AES: a PES's encrypted length is known once it is made, so it is assembled in a
       // scratch buffer, then put at the end of its planned packets (the rest becomes stuffing)
       const writeSampleAesPes = async (keyIv: { key: Uint8Array; iv: Buffer }): Promise<void> => {

@@ -3,9 +3,11 @@
 // checkMediaAccess (signature and SERVE rules) the route gives answerPackager; the test only
 // counts the calls and records which flavors they were for.
 import t from 'tap';
-import { answerPackager, asDeliveryError } from '../../src/media/packager.js';
-import { parsePackagerPath, type PackagerProtocol } from '../../src/media/packager-url.js';
-import { checkMediaAccess, signMediaUrl } from '../../src/serve/media-access.js';
+import { asDeliveryError } from '../../src/errors.js';
+import { answerPackager } from '../../src/packaging/packager.js';
+import { parsePackagerPath, type PackagerProtocol } from '../../src/request/packager-url.js';
+import { checkMediaAccess } from '../../src/serve/media-access.js';
+import { signMediaUrl } from '../../src/delivery/tokenizers/kaltura.js';
 import { startServer } from '../helpers/server.js';
 
 const srv = await startServer(t);
@@ -36,7 +38,7 @@ async function ask(proto: PackagerProtocol, base: string, file: string, opts: { 
       cache: srv.app.indexCache,
       checkAccess: (entry, flavor) => {
         checked.push(flavor?.id ?? '-');
-        return checkMediaAccess({ catalog, config, now }, { rawUrl: url, clientIp: '127.0.0.1', headers: {}, entry, flavor });
+        return checkMediaAccess({ catalog, config, now, http: { rawUrl: url, clientIp: '127.0.0.1', headers: {}, country: () => null } }, entry, flavor);
       },
     });
     return { checked, kind: answer.kind };

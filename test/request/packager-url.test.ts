@@ -1,6 +1,6 @@
 // The packager URL grammar: Kaltura's character-level multi-URL, file names, path pairs.
 import t from 'tap';
-import { expandUrlset, parseFileName, parsePackagerPath, parseTracks } from '../../src/media/packager-url.js';
+import { expandUrlset, parseFileName, parsePackagerPath, parseTracks } from '../../src/request/packager-url.js';
 
 t.test('urlset expansion cuts at characters, not path segments', async (t) => {
   t.same(expandUrlset('/p/1/flavorId/0_,aa,bb,/forceproxy/true/name/a.mp4'), ['/p/1/flavorId/0_aa/forceproxy/true/name/a.mp4', '/p/1/flavorId/0_bb/forceproxy/true/name/a.mp4']);

@@ -3,7 +3,7 @@
 // with the multi-URL form "prefix,a,b,suffix.urlset" cut at characters (not path segments), and
 // file names carrying "-f{n}" (position in the set), "-v1"/"-a1" (tracks) and numbers.
 import { DeliveryError } from '../errors.js';
-import { readPairs, splitPath } from '../request/path-params.js';
+import { readPairs, splitPath } from './path-params.js';
 
 export type PackagerProtocol = 'hls' | 'dash' | 'mss';
 

@@ -1,8 +1,8 @@
-// The moov parts a clipped progressive MP4 (progressive.ts) and an fMP4 init segment
-// (fmp4/writer.ts) write alike. They differ only in the durations, track ids and sample tables
+// The moov parts a clipped progressive MP4 (../progressive.ts) and an fMP4 init segment
+// (writer.ts) write alike. They differ only in the durations, track ids and sample tables
 // they pass: an init segment has no samples, so its durations are 0 and its tables empty.
-import { box, fullBox, u16, u32, u64, zeros } from './fmp4/boxes.js';
-import type { TrackIndex } from './mp4/index-types.js';
+import { box, fullBox, u16, u32, u64, zeros } from './boxes.js';
+import type { TrackIndex } from '../mp4/index-types.js';
 
 const MATRIX = Buffer.concat([u32(0x10000), u32(0), u32(0), u32(0), u32(0x10000), u32(0), u32(0), u32(0), u32(0x40000000)]);
 
@@ -35,7 +35,7 @@ export function mdiaBox(t: TrackIndex, mediaDuration: number, ...stbl: Buffer[])
 
 /**
  * The sample description: the source's own sample entry, copied as it is, or the entry given in
- * its place (an encrypted track's encv/enca entry, crypto/cenc.ts).
+ * its place (an encrypted track's encv/enca entry, ../crypto/cenc.ts).
  */
 export const stsdBox = (t: TrackIndex, entry: Uint8Array = t.sampleEntry): Buffer => fullBox('stsd', 0, 0, u32(1), entry);
 

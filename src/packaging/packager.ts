@@ -3,25 +3,25 @@
 // the route gives, reads indexes through the cache, and calls the writers. No HTTP here.
 import { readFile } from 'node:fs/promises';
 import type { Catalog } from '../catalog/catalog.js';
-import { AssetStatus, EntryStatus, type CaptionAsset, type Entry, type FlavorAsset } from '../catalog/types.js';
+import { liveEntry, readyFlavor } from '../access/entry-check.js';
+import { AssetStatus, type CaptionAsset, type Entry, type FlavorAsset } from '../catalog/types.js';
 import type { Config } from '../config.js';
 import { DeliveryError } from '../errors.js';
-import { mediaPath } from '../serve/file.js';
-import { languageCode } from '../render/languages.js';
-import type { MediaBody } from './body.js';
-import { captionToWebVtt } from './captions.js';
-import { buildMpd } from './dash/mpd.js';
-import { isMediaError, MediaError } from './errors.js';
-import { initSegment, keyFrameFragments, mediaSegment } from './fmp4/writer.js';
-import { iframePlaylist, masterPlaylist, mediaPlaylist, subtitlePlaylist } from './hls/playlists.js';
-import type { IndexCache } from './index-cache.js';
-import { mssFragment, mssManifest } from './mss/manifest.js';
-import { type FlavorUrl, type PackagerRequest, parseMs, parseTracks } from './packager-url.js';
-import { type CaptionTrack, type Presentation, type Rendition, type ThumbnailTrack, locateSegment } from './presentation.js';
+import { languageCode } from '../catalog/languages.js';
+import { mediaPath } from '../storage/paths.js';
+import type { MediaBody } from '../media/body.js';
+import { captionToWebVtt } from '../media/captions.js';
+import { buildMpd } from '../media/dash/mpd.js';
+import { initSegment, keyFrameFragments, mediaSegment } from '../media/fmp4/writer.js';
+import { iframePlaylist, masterPlaylist, mediaPlaylist, subtitlePlaylist } from '../media/hls/playlists.js';
+import type { IndexCache } from '../media/index-cache.js';
+import { mssFragment, mssManifest } from '../media/mss/manifest.js';
+import { type FlavorUrl, type PackagerRequest, parseMs, parseTracks } from '../request/packager-url.js';
+import { type CaptionTrack, type Presentation, type Rendition, type ThumbnailTrack, locateSegment } from '../media/presentation.js';
 import { entryStoryboard } from '../thumbnail/source.js';
 import { imageBandwidth } from '../thumbnail/storyboard.js';
-import { timelineFor, type Clip, flatPolicy, hlsPolicy, type SegmentPolicy } from './segment.js';
-import { tsSegment } from './ts/writer.js';
+import { timelineFor, type Clip, flatPolicy, hlsPolicy, type SegmentPolicy } from '../media/segment.js';
+import { TS_TIMESTAMP_OFFSET_90K, tsSegment } from '../media/ts/writer.js';
 
 export interface PackagerDeps {
   catalog: Catalog;
@@ -43,39 +43,6 @@ interface Source {
 
 const notFound = (why: string): DeliveryError => new DeliveryError('FILE_NOT_FOUND', `, ${why}`);
 
-/** Maps media-core refusals to delivery errors (4xx, with the reason). */
-function mediaErrorToDelivery(e: MediaError): DeliveryError {
-  switch (e.kind) {
-    case 'BAD_CLIP':
-      return new DeliveryError('BAD_QUERY', `, ${e.message}`);
-    case 'OUT_OF_RANGE':
-      return new DeliveryError('FILE_NOT_FOUND', `, ${e.message}`);
-    case 'MOOV_TOO_LARGE':
-      return new DeliveryError('FILE_NOT_FOUND', `, media file cannot be packaged: ${e.message}`, { httpStatus: 413 });
-    default:
-      return new DeliveryError('FILE_NOT_FOUND', `, media file cannot be packaged: ${e.message}`);
-  }
-}
-
-/** Any refusal of the media routes as a delivery error, or null for an unexpected failure. */
-export function asDeliveryError(e: unknown): DeliveryError | null {
-  return isMediaError(e) ? mediaErrorToDelivery(e) : e instanceof DeliveryError ? e : null;
-}
-
-/** A live entry of the partner, else ENTRY_NOT_FOUND (the packager, flvclipper). */
-export function loadEntry(catalog: Catalog, id: string | undefined, partnerId: number): Entry {
-  const entry = id ? catalog.getEntry(id) : undefined;
-  if (!entry || entry.status === EntryStatus.DELETED || entry.partnerId !== partnerId) throw new DeliveryError('ENTRY_NOT_FOUND');
-  return entry;
-}
-
-/** The entry's flavor if it is ready, else FLAVOR_NOT_FOUND (the packager, serveFlavor). */
-export function readyFlavor(f: FlavorAsset | undefined, entry: Entry): FlavorAsset {
-  if (!f || f.entryId !== entry.id || f.status === AssetStatus.DELETED) throw new DeliveryError('FLAVOR_NOT_FOUND');
-  if (f.status !== AssetStatus.READY) throw new DeliveryError('FLAVOR_NOT_FOUND', ', the flavor is not ready');
-  return f;
-}
-
 const paramIdsOf = (u: FlavorUrl): string[] => (u.pairs.get('flavorParamIds') ?? '').split(',').filter(Boolean);
 
 /**
@@ -92,7 +59,7 @@ function resolveSources(req: PackagerRequest, deps: PackagerDeps, checked: (set:
     if (denied) throw denied;
   };
   for (const u of req.urls) {
-    const entry = loadEntry(catalog, u.pairs.get('entryId'), req.partnerId);
+    const entry = liveEntry(catalog, u.pairs.get('entryId'), req.partnerId);
     mainEntry ??= entry;
     const sequence = u.pairs.get('sequence');
     if (sequence) {
@@ -106,7 +73,7 @@ function resolveSources(req: PackagerRequest, deps: PackagerDeps, checked: (set:
         const checkThis = checked(sets.length);
         const clips: Source[] = [];
         for (const id of ids) {
-          const e = loadEntry(catalog, id, req.partnerId);
+          const e = liveEntry(catalog, id, req.partnerId);
           const f = catalog.listFlavors(e.id).find((x) => String(x.flavorParamsId) === fp && x.status === AssetStatus.READY);
           if (!f) throw new DeliveryError('FLAVOR_NOT_FOUND', `, entry ${e.id} has no ready flavor of params ${fp}`);
           if (checkThis) check(e, f);
@@ -282,7 +249,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       const tracks = [tl.video?.track, tl.audio?.track].filter((t) => t !== undefined);
       if (!tracks.length) throw notFound('no such track in this flavor');
       const bytes = initSegment(tracks);
-      return { kind: 'media', body: { length: bytes.length, contentType: tl.video ? 'video/mp4' : 'audio/mp4', async *produce(_fh, s, e) { yield bytes.subarray(s, e + 1); } }, filePath: sourceOf(file.f, file.clip).path };
+      return { kind: 'media', body: { length: bytes.length, contentType: tl.video ? 'video/mp4' : 'audio/mp4', async *produce(_source, s, e) { yield bytes.subarray(s, e + 1); } }, filePath: sourceOf(file.f, file.clip).path };
     }
     case 'fragment': {
       if (file.video && file.audio) throw notFound('DASH fragments carry one track: -v1 or -a1');
@@ -316,7 +283,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       }
       let vtt: string;
       try {
-        vtt = captionToWebVtt(cap.asset.format, raw, { originMs: tl.originMs, durationMs: tl.durationMs, mpegTs90k: req.proto === 'hls' ? (req.container === 'ts' ? 126000 : 0) : undefined });
+        vtt = captionToWebVtt(cap.asset.format, raw, { originMs: tl.originMs, durationMs: tl.durationMs, mpegTs90k: req.proto === 'hls' ? (req.container === 'ts' ? TS_TIMESTAMP_OFFSET_90K : 0) : undefined });
       } catch {
         // refused at import; a file changed on disk since then is not playable
         throw new DeliveryError('FILE_NOT_FOUND', ', caption file cannot be read');

@@ -1,7 +1,8 @@
 // Kaltura's legacy restrictions (site, country, IP, user agent, session, preview, limit flavors)
-// mapped onto rules, as the reference does when a profile is saved: every restriction becomes a
-// rule for the PLAY and DOWNLOAD contexts, an allow-list sets `not` on its condition, and a
-// session restriction given together with a preview becomes the preview rule.
+// mapped onto rules when a library is imported (catalog/library.ts), as the reference does when a
+// profile is saved: every restriction becomes a rule for the PLAY and DOWNLOAD contexts, an
+// allow-list sets `not` on its condition, and a session restriction given together with a preview
+// becomes the preview rule.
 import type { AccessRule, Condition } from './types.js';
 
 export class RestrictionError extends Error {}

@@ -1,0 +1,135 @@
+// The delivery stage of playManifest, as src/playback.ts calls it: which delivery profile serves
+// the chosen flavors (profiles.ts), the URLs in that profile's layout (urls.ts), and the
+// tokenizer that signs them (tokenizers/). Each function says what it decided through `note`, so
+// the decision trace has it.
+import type { RequestEnv } from '../env.js';
+import { AssetStatus, EntryStatus, EntryType, type CaptionAsset, type DeliveryProfile, type Entry, type FlavorAsset, type Partner, type StorageProfile } from '../catalog/types.js';
+import type { AccessDecision } from '../access/types.js';
+import type { PlayRequest } from '../request/play-request.js';
+import { fail } from '../errors.js';
+import { resolveDeliveryProfile } from './profiles.js';
+import { ProfileType, downloadFileName, flavorUrls, profileBase, subtitlePlaylists, type UrlOptions } from './urls.js';
+import { tokenizeUrls } from './tokenizers/index.js';
+import { signMediaUrl } from './tokenizers/kaltura.js';
+
+export type DeliveryNote = (stage: 'delivery' | 'tokenizer' | 'selection', message: string) => void;
+
+/** The formats playManifest knows (url and download are http by now); any other is error 25. */
+const KNOWN_FORMATS = new Set([
+  'http', 'applehttp', 'mpegdash', 'hdnetworkmanifest', 'hdnetwork', 'hdnetworksmil', 'sl', 'rtmp', 'rtsp',
+  'hds', 'hls', 'auto', 'multicast_silverlight', 'applehttp_to_mc',
+]);
+
+/** The formats whose answer may play a sequence of entries. */
+const SEQUENCE_FORMATS = new Set(['applehttp', 'mpegdash', 'hdnetworkmanifest']);
+
+export interface ChosenProfile {
+  profile: DeliveryProfile;
+  /** The external storage the URLs are built on, or null for this server's own files. */
+  storage: StorageProfile | null;
+}
+
+/**
+ * The delivery profile for a (normalised) format: the requested ids, the partner's list or the
+ * defaults, filtered by the access decision's limit. An unknown format, or no profile, is error
+ * 25; hdnetwork needs none (Kaltura renders it without one).
+ */
+export function chooseProfile(
+  env: Pick<RequestEnv, 'catalog'>,
+  input: { partner: Partner; entry: Entry; format: string; req: PlayRequest; flavors: FlavorAsset[]; access: AccessDecision | null; secured: boolean },
+  note: DeliveryNote,
+): ChosenProfile {
+  const { format, req } = input;
+  if (!KNOWN_FORMATS.has(format)) {
+    note('delivery', `unknown format ${format}`);
+    fail('BAD_QUERY', ', This format is unsupported');
+  }
+  const resolved = resolveDeliveryProfile({
+    catalog: env.catalog, partner: input.partner, entry: input.entry, format: format === 'hdnetworksmil' ? 'hdnetwork' : format,
+    protocol: req.protocol, requestedIds: req.deliveryProfileIds, flavors: input.flavors,
+    limit: input.access?.limitDeliveryProfiles ?? null, secured: input.secured, storageId: req.storageId,
+  });
+  for (const line of resolved.trace) note('delivery', line);
+  if (!resolved.profile && format !== 'hdnetwork') fail('BAD_QUERY', ', This format is unsupported');
+  return { profile: resolved.profile ?? hdNetworkProfile(), storage: resolved.storage };
+}
+
+/**
+ * The media URLs of the answer in the chosen profile's layout (one per flavor, or one manifest
+ * URL for packager redirect profiles; none for hdnetwork), and the duration a sequence of
+ * entries changes. `download`: the attachment's file name goes into the URL.
+ */
+export function mediaUrls(
+  env: Pick<RequestEnv, 'catalog' | 'baseUrl'>,
+  input: { entry: Entry; format: string; download: boolean; req: PlayRequest; clipTo: number; flavors: FlavorAsset[]; chosen: ChosenProfile; durationSec: number | null },
+  note: DeliveryNote,
+): { urls: string[]; durationSec: number | null } {
+  const { catalog } = env;
+  const { entry, req, flavors, chosen } = input;
+  let durationSec = input.durationSec;
+  const opts: UrlOptions = {
+    entry, protocol: req.protocol, baseUrl: env.baseUrl, seekFrom: req.seekFrom, clipTo: input.clipTo, playbackRate: req.playbackRate,
+    tracks: req.tracks, downloadName: input.download ? downloadFileName(entry, flavors[0], catalog) : null,
+    sequence: null,
+  };
+  if (req.sequence && SEQUENCE_FORMATS.has(input.format)) {
+    const seq = req.sequence.map((id) => catalog.getEntry(id)).filter((e): e is Entry =>
+      !!e && e.partnerId === entry.partnerId && e.status === EntryStatus.READY && e.type === EntryType.MEDIA_CLIP);
+    if (seq.length) {
+      opts.sequence = seq.map((e) => e.id);
+      durationSec = seq.reduce((sum, e) => sum + e.duration, 0);
+      note('selection', `sequence of ${seq.length} entr${seq.length === 1 ? 'y' : 'ies'}: ${opts.sequence.join(', ')}; flavors matched by params ids`);
+    }
+  }
+  if (input.format === 'hdnetwork') return { urls: [], durationSec };
+  const storage = chosen.storage;
+  const external = storage
+    ? { storage, paths: flavors.map((f) => catalog.listRemoteFiles(f.id).find((r) => r.storageProfileId === storage.id)?.path ?? '') }
+    : null;
+  if (storage) note('delivery', `files served from external storage ${storage.id} (${storage.name})`);
+  return { urls: flavorUrls(flavors, chosen.profile, opts, external), durationSec };
+}
+
+/**
+ * The tokenizer stage: the profile's CDN tokenizer, or kdeliver's own signature on the media of
+ * an entry with access-control rules (served by this server, not an external storage). Then the
+ * HLS subtitle playlists, which inherit the first URL's signature. `cacheAge`: how long the
+ * answer may be cached; 0 once anything in it depends on the time, the client or a session.
+ */
+export function signUrls(
+  env: Pick<RequestEnv, 'catalog' | 'config' | 'now' | 'baseUrl'>,
+  input: { entry: Entry; req: PlayRequest; chosen: ChosenProfile; urls: string[]; captions: CaptionAsset[]; durationSec: number | null; hasRules: boolean },
+  note: DeliveryNote,
+): { urls: string[]; subtitleUrls: string[]; signed: boolean } {
+  const { entry, req, chosen } = input;
+  const profile = chosen.profile;
+  let urls = input.urls;
+  let signed = false;
+  if (profile.tokenizer) {
+    urls = tokenizeUrls(profile.tokenizer, urls, {
+      now: env.now, ks: req.ks, clientIp: req.clientIp, entryId: entry.id, partnerId: entry.partnerId,
+      baseUrl: profileBase(profile, req.protocol, env.baseUrl),
+    });
+    note('tokenizer', `${profile.tokenizer.type} tokenizer applied`);
+    signed = true;
+  } else if (input.hasRules && profile.url.startsWith('/') && !chosen.storage) {
+    urls = urls.map((u) => signMediaUrl(u, env.config.mediaUrlSecret, env.now));
+    note('tokenizer', 'kdeliver media signature applied (the entry has access-control rules)');
+    signed = true;
+  }
+  return { urls, subtitleUrls: subtitlePlaylists(env, urls, input.captions, profile, req.ks, input.durationSec), signed };
+}
+
+/** The captions a player is offered: READY, shown on the player, unless the request disables them. */
+export function playerCaptions(env: Pick<RequestEnv, 'catalog'>, entry: Entry, disabled: boolean): CaptionAsset[] {
+  return disabled ? [] : env.catalog.listCaptions(entry.id).filter((c) => c.status === AssetStatus.READY && c.displayOnPlayer);
+}
+
+/** hdnetwork needs no delivery profile (the reference renders it without one). */
+function hdNetworkProfile(): DeliveryProfile {
+  return {
+    id: 0, partnerId: 0, name: 'Akamai HD network (no profile)', type: ProfileType.AKAMAI_HD, streamerType: 'hdnetwork', url: '/',
+    isDefault: false, priority: 0, active: true, mediaProtocols: [], tokenizer: null, enforceDeliveriesSupport: [], maxSize: null,
+    extraParams: {},
+  };
+}

@@ -1,0 +1,19 @@
+// Where things are in the data directory (KDELIVER_DATA_DIR): media files under media/, whose
+// paths the catalog stores relative to that root (none may lead outside it), and the thumbnails
+// rendered from them under cache/thumbnails/. Kept apart from the code that makes thumbnails
+// (it loads sharp), so that deleting an entry (`kdeliver entries delete`) does not pay for it.
+import { join, resolve, sep } from 'node:path';
+import { DeliveryError } from '../errors.js';
+
+/** A catalog path resolved under the media root; anything that would leave it is refused. */
+export function mediaPath(mediaRoot: string, relative: string): string {
+  const root = resolve(mediaRoot);
+  const full = resolve(root, relative);
+  if (!full.startsWith(root + sep) || relative.includes('\0')) throw new DeliveryError('FILE_NOT_FOUND', ', path outside the media folder');
+  return full;
+}
+
+/** Where an entry's rendered thumbnails are kept. */
+export function thumbnailCacheDir(dataDir: string, partnerId: number, entryId: string): string {
+  return join(dataDir, 'cache', 'thumbnails', String(partnerId), entryId);
+}

@@ -1,0 +1,45 @@
+// What resolving a playManifest request decides (Playback, with its decision trace): made by
+// src/playback.ts, read by the renderers (src/render/), the answer cache, api_v3's playback
+// context and the console. Declared apart from all of them, so that none imports another for it.
+import type { AccessDecision } from '../access/types.js';
+import type { Ks } from '../access/ks.js';
+import type { CaptionAsset, DeliveryProfile, Entry, FlavorAsset, Partner } from '../catalog/types.js';
+import type { PlayRequest } from '../request/play-request.js';
+
+/** The stages of the decision trace, in the order they run; `request` is the parse, `render` the renderer's choice. */
+export const STAGES = ['request', 'entry', 'session', 'access', 'selection', 'delivery', 'tokenizer', 'render'] as const;
+
+export interface TraceStep {
+  stage: typeof STAGES[number];
+  message: string;
+  data?: unknown;
+}
+
+export interface Playback {
+  request: PlayRequest;
+  /** scheme://host[:port] of this server, as in the context. */
+  baseUrl: string;
+  entry: Entry;
+  partner: Partner;
+  /** Normalised: url and download become http. */
+  format: string;
+  /** What the client asked for (url, download, applehttp ...). */
+  requestedFormat: string;
+  flavors: FlavorAsset[];
+  captions: CaptionAsset[];
+  profile: DeliveryProfile;
+  access: AccessDecision | null;
+  ks: Ks | null;
+  clipTo: number;
+  seekFrom: number;
+  durationSec: number | null;
+  /** One media URL per flavor (packager redirect profiles: one manifest URL), tokenized. */
+  urls: string[];
+  /** Seconds the answer may be cached (0: not at all). */
+  cacheAge: number;
+  /** HLS subtitle playlist of each caption, in the order of `captions`. */
+  subtitleUrls: string[];
+  /** Extra X-Kaltura header values, e.g. access-control messages. */
+  kalturaHeaders: string[];
+  trace: TraceStep[];
+}
