@@ -302,4 +302,15 @@ export const migrations: string[] = [
   ALTER TABLE entries ADD COLUMN partner_data TEXT NOT NULL DEFAULT '';
   CREATE INDEX upload_tokens_v2_key ON upload_tokens(v2_key);
   `,
+  // 8: entries brought in by \`kdeliver import-kaltura\` (src/import): where each came from and the
+  // source's updatedAt when it was last imported, so that a second run fetches only what changed
+  `
+  CREATE TABLE kaltura_imports (
+    entry_id TEXT PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+    service_url TEXT NOT NULL,
+    source_partner_id INTEGER NOT NULL,
+    source_updated_at INTEGER NOT NULL,
+    imported_at INTEGER NOT NULL
+  );
+  `,
 ];

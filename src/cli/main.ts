@@ -12,6 +12,9 @@ const USAGE = `usage: kdeliver <command> [options]
   partner list [--json]          list partners (without their secrets)
   import <library.json>          import a library description (partners, profiles, entries, media)
   export [file]                  write the catalog as a library description
+  import-kaltura --service-url <url> --partner-id <id> --admin-secret <secret> (--entry-ids <id,id> | --all)
+                 [--as-partner <id>] [--no-media] [--jobs <n>]
+                                 copy a Kaltura partner's entries, flavors, captions and rules through api_v3
   ingest <file> --partner <id> [--entry-id <id>] [--name <name>] [--conversion-profile <id>] [--jobs <n>] [--queue-only]
                                  add a media file as a new entry, transcoded to the conversion profile's ladder
   ingest --retry <entryId>       transcode a failed entry again
@@ -101,6 +104,8 @@ export async function main(argv: string[]): Promise<number> {
         return await serve();
       case 'import':
         return await importCommand(args);
+      case 'import-kaltura':
+        return await (await import('./import-kaltura.js')).main(args);
       case 'export':
         return await (await import('./export.js')).main(args);
       case 'ingest':

@@ -4,17 +4,10 @@
 // a real cross-origin XHR (with preflight). It must play an open entry, report a block for an
 // entry that needs a KS and play it with one, and stop a preview entry at 5 s.
 import t from 'tap';
-import { createServer } from 'node:http';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { launchBrowser } from '../helpers/browser.js';
+import { servePlayerPage } from '../helpers/kaltura-player.js';
 import { startServer } from '../helpers/server.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const PAGE = join(here, 'player-page', 'kaltura-player.html');
-const BUNDLE = join(here, '..', '..', 'node_modules', '@playkit-js', 'kaltura-player-js', 'dist', 'kaltura-ovp-player.js');
 
 interface PageState {
   errors: string[];
@@ -26,23 +19,8 @@ interface PageState {
 }
 
 t.test('Kaltura web player against kdeliver', async (t) => {
-  let bundle: Buffer;
-  try {
-    bundle = readFileSync(BUNDLE);
-  } catch {
-    throw new Error(`the player bundle is missing at ${BUNDLE}: run \`npm ci\` (devDependency @playkit-js/kaltura-player-js@3.17.78)`);
-  }
-  const page = readFileSync(PAGE);
   const s = await startServer(t);
-  const pageServer = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/player.html') { res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }); res.end(page); return; }
-    if (path === '/kaltura-ovp-player.js') { res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }); res.end(bundle); return; }
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise<void>((resolve) => pageServer.close(() => resolve())));
-  const pagePort = (pageServer.address() as { port: number }).port;
+  const pageUrl = await servePlayerPage(t);
   const browser = await launchBrowser(t);
 
   const open = async (entryId: string, ks?: string) => {
@@ -63,7 +41,7 @@ t.test('Kaltura web player against kdeliver', async (t) => {
       return route.abort();
     });
     const q = new URLSearchParams({ serviceUrl: `${s.url}/api_v3`, cdnUrl: s.url, partnerId: '309', entryId, ...(ks ? { ks } : {}) });
-    await p.goto(`http://127.0.0.1:${pagePort}/player.html?${q}`);
+    await p.goto(`${pageUrl}?${q}`);
     t.teardown(() => ctx.close());
     return { p, log, foreign, requests };
   };

@@ -66,6 +66,8 @@ export interface Served {
   waitForLog: (pattern: RegExp, ms?: number) => Promise<string>;
   /** SIGTERM, then its exit code. */
   stop: () => Promise<number | null>;
+  /** SIGKILL (a crash, a pulled plug), once it has exited. */
+  kill: () => Promise<void>;
 }
 
 export interface Installed {
@@ -102,7 +104,11 @@ export function installedCommand(t: Tap, dir: string): Installed {
             for (const end = Date.now() + ms; !pattern.test(out) && Date.now() < end;) await new Promise((r) => setTimeout(r, 25));
             return out;
           };
-          resolvePromise({ url: m[1], log: () => out, waitForLog, stop: () => { child.kill('SIGTERM'); return exited; } });
+          resolvePromise({
+            url: m[1], log: () => out, waitForLog,
+            stop: () => { child.kill('SIGTERM'); return exited; },
+            kill: async () => { child.kill('SIGKILL'); await exited; },
+          });
         }
       };
       child.stdout.on('data', look);

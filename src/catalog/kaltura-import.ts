@@ -1,0 +1,164 @@
+// The catalog writes of `kdeliver import-kaltura` (src/import): records that keep the source's
+// ids (entries, flavor and caption assets, flavor params, access-control profiles), and the
+// import state of each entry (migration 8). An entry and all its assets are written in one
+// transaction, after their files are complete in the media root, so that a reader (the server,
+// a kill -9 of the importer) sees either the entry as it was or the entry as imported.
+import type { Db } from './db.js';
+import type { AccessControlProfile, CaptionAsset, Entry, FlavorAsset, FlavorParams } from './types.js';
+
+type Row = Record<string, any>;
+
+/** Where an imported entry came from, and the source's updatedAt at its last import. */
+export interface ImportRecord {
+  entryId: string;
+  serviceUrl: string;
+  sourcePartnerId: number;
+  sourceUpdatedAt: number;
+}
+
+/** An entry as it is to be written, with every asset it has after the import. */
+export interface ImportedEntry {
+  entry: Entry;
+  flavors: FlavorAsset[];
+  captions: CaptionAsset[];
+  source: ImportRecord;
+}
+
+/** A record of the source whose id the catalog already gives to something else. */
+export class ImportConflictError extends Error {}
+
+const bool = (b: boolean) => (b ? 1 : 0);
+
+export function createImportStore(db: Db) {
+  const q = {
+    record: db.prepare('SELECT * FROM kaltura_imports WHERE entry_id = ?'),
+    upsertRecord: db.prepare(`INSERT INTO kaltura_imports (entry_id, service_url, source_partner_id, source_updated_at, imported_at)
+      VALUES (@entryId, @serviceUrl, @sourcePartnerId, @sourceUpdatedAt, @now)
+      ON CONFLICT(entry_id) DO UPDATE SET service_url = excluded.service_url, source_partner_id = excluded.source_partner_id,
+      source_updated_at = excluded.source_updated_at, imported_at = excluded.imported_at`),
+    entryPartner: db.prepare('SELECT partner_id FROM entries WHERE id = ?'),
+    flavorOwner: db.prepare('SELECT entry_id FROM flavor_assets WHERE id = ?'),
+    captionOwner: db.prepare('SELECT entry_id FROM caption_assets WHERE id = ?'),
+    thumbOwner: db.prepare('SELECT entry_id FROM thumb_assets WHERE id = ?'),
+    acpPartner: db.prepare('SELECT partner_id FROM access_control_profiles WHERE id = ?'),
+    clearDefaultAcp: db.prepare('UPDATE access_control_profiles SET is_default = 0 WHERE partner_id = ? AND id <> ?'),
+    upsertFlavorParams: db.prepare(`INSERT INTO flavor_params (id, name, tags, format, video_codec, audio_codec, width, height,
+      video_bitrate, audio_bitrate, frame_rate) VALUES (@id, @name, @tags, @format, @videoCodec, @audioCodec, @width, @height,
+      @videoBitrate, @audioBitrate, @frameRate)
+      ON CONFLICT(id) DO UPDATE SET name = excluded.name, tags = excluded.tags, format = excluded.format,
+      video_codec = excluded.video_codec, audio_codec = excluded.audio_codec, width = excluded.width, height = excluded.height,
+      video_bitrate = excluded.video_bitrate, audio_bitrate = excluded.audio_bitrate, frame_rate = excluded.frame_rate`),
+    upsertAcp: db.prepare(`INSERT INTO access_control_profiles (id, partner_id, name, system_name, description, is_default, rules,
+      created_at, updated_at) VALUES (@id, @partnerId, @name, @systemName, @description, @isDefault, @rules, @createdAt, @updatedAt)
+      ON CONFLICT(id) DO UPDATE SET name = excluded.name, system_name = excluded.system_name, description = excluded.description,
+      is_default = excluded.is_default, rules = excluded.rules, updated_at = excluded.updated_at`),
+    upsertEntry: db.prepare(`INSERT INTO entries (id, partner_id, name, description, type, media_type, status, duration,
+      moderation_status, start_date, end_date, access_control_profile_id, tags, admin_tags, user_id, reference_id, created_at,
+      updated_at, version, data_file, thumbnail_file, redirect_entry_id, partner_data)
+      VALUES (@id, @partnerId, @name, @description, @type, @mediaType, @status, @duration, @moderationStatus, @startDate, @endDate,
+      @accessControlProfileId, @tags, @adminTags, @userId, @referenceId, @createdAt, @updatedAt, @version, @dataFile,
+      @thumbnailFile, @redirectEntryId, @partnerData)
+      ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description, type = excluded.type,
+      media_type = excluded.media_type, status = excluded.status, duration = excluded.duration,
+      moderation_status = excluded.moderation_status, start_date = excluded.start_date, end_date = excluded.end_date,
+      access_control_profile_id = excluded.access_control_profile_id, tags = excluded.tags, admin_tags = excluded.admin_tags,
+      user_id = excluded.user_id, reference_id = excluded.reference_id, created_at = excluded.created_at,
+      updated_at = excluded.updated_at, version = excluded.version, data_file = excluded.data_file,
+      thumbnail_file = excluded.thumbnail_file, redirect_entry_id = excluded.redirect_entry_id, partner_data = excluded.partner_data`),
+    paths: db.prepare(`SELECT file_path FROM flavor_assets WHERE entry_id = @id UNION ALL SELECT file_path FROM caption_assets
+      WHERE entry_id = @id UNION ALL SELECT thumbnail_file FROM entries WHERE id = @id`).pluck(),
+    thumbPaths: db.prepare("SELECT file_path FROM thumb_assets WHERE entry_id = ? AND file_path <> ''").pluck(),
+    flavorIds: db.prepare('SELECT id FROM flavor_assets WHERE entry_id = ?').pluck(),
+    deleteFlavor: db.prepare('DELETE FROM flavor_assets WHERE id = ?'),
+    upsertFlavor: db.prepare(`INSERT INTO flavor_assets (id, entry_id, partner_id, flavor_params_id, file_path, size,
+      container_format, file_ext, video_codec, audio_codec, codecs, width, height, bitrate, frame_rate, duration_ms, language,
+      label, is_default, tags, status, version, is_original, created_at, updated_at)
+      VALUES (@id, @entryId, @partnerId, @flavorParamsId, @filePath, @size, @containerFormat, @fileExt, @videoCodec, @audioCodec,
+      @codecs, @width, @height, @bitrate, @frameRate, @durationMs, @language, @label, @isDefault, @tags, @status, @version,
+      @isOriginal, @createdAt, @updatedAt)
+      ON CONFLICT(id) DO UPDATE SET flavor_params_id = excluded.flavor_params_id, file_path = excluded.file_path,
+      size = excluded.size, container_format = excluded.container_format, file_ext = excluded.file_ext,
+      video_codec = excluded.video_codec, audio_codec = excluded.audio_codec, codecs = excluded.codecs, width = excluded.width,
+      height = excluded.height, bitrate = excluded.bitrate, frame_rate = excluded.frame_rate, duration_ms = excluded.duration_ms,
+      language = excluded.language, label = excluded.label, is_default = excluded.is_default, tags = excluded.tags,
+      status = excluded.status, version = excluded.version, is_original = excluded.is_original,
+      created_at = excluded.created_at, updated_at = excluded.updated_at`),
+    captionIds: db.prepare('SELECT id FROM caption_assets WHERE entry_id = ?').pluck(),
+    deleteCaption: db.prepare('DELETE FROM caption_assets WHERE id = ?'),
+    upsertCaption: db.prepare(`INSERT INTO caption_assets (id, entry_id, partner_id, language, language_code, label, format,
+      file_path, size, is_default, status, version, display_on_player, created_at, updated_at)
+      VALUES (@id, @entryId, @partnerId, @language, @languageCode, @label, @format, @filePath, @size, @isDefault, @status,
+      @version, @displayOnPlayer, @createdAt, @updatedAt)
+      ON CONFLICT(id) DO UPDATE SET language = excluded.language, language_code = excluded.language_code, label = excluded.label,
+      format = excluded.format, file_path = excluded.file_path, size = excluded.size, is_default = excluded.is_default,
+      status = excluded.status, version = excluded.version, display_on_player = excluded.display_on_player,
+      created_at = excluded.created_at, updated_at = excluded.updated_at`),
+  };
+
+  const owned = (st: typeof q.flavorOwner, id: string, entryId: string, what: string) => {
+    const owner = (st.get(id) as Row | undefined)?.entry_id as string | undefined;
+    if (owner !== undefined && owner !== entryId) throw new ImportConflictError(`${what} ${id} exists here as an asset of entry ${owner}`);
+  };
+
+  /**
+   * Throws ImportConflictError when the entry's id, or one of its asset ids, belongs here to
+   * another partner or entry (the import never takes over records that are not its own).
+   */
+  const checkIds = (entryId: string, partnerId: number, flavorIds: readonly string[], captionIds: readonly string[]): void => {
+    const p = (q.entryPartner.get(entryId) as Row | undefined)?.partner_id as number | undefined;
+    if (p !== undefined && p !== partnerId) throw new ImportConflictError(`entry ${entryId} exists here in partner ${p}`);
+    for (const id of [...flavorIds, ...captionIds]) owned(q.thumbOwner, id, '', 'asset id');
+    for (const id of flavorIds) { owned(q.flavorOwner, id, entryId, 'flavor asset'); owned(q.captionOwner, id, '', 'flavor asset'); }
+    for (const id of captionIds) { owned(q.captionOwner, id, entryId, 'caption asset'); owned(q.flavorOwner, id, '', 'caption asset'); }
+  };
+
+  return {
+    /** The import state of an entry, if it was imported before. */
+    importRecord(entryId: string): ImportRecord | undefined {
+      const r = q.record.get(entryId) as Row | undefined;
+      return r && { entryId: r.entry_id, serviceUrl: r.service_url, sourcePartnerId: r.source_partner_id, sourceUpdatedAt: r.source_updated_at };
+    },
+    checkIds,
+    /** Writes flavor params under the source's id (they are system-wide, as Kaltura's are). */
+    putFlavorParams(list: readonly FlavorParams[]): void {
+      db.transaction(() => {
+        for (const fp of list) q.upsertFlavorParams.run({ ...fp, tags: fp.tags.join(',') });
+      })();
+    },
+    /** Writes an access-control profile under the source's id; refused if another partner's profile has it. */
+    putAccessControlProfile(p: AccessControlProfile): void {
+      db.transaction(() => {
+        const owner = (q.acpPartner.get(p.id) as Row | undefined)?.partner_id as number | undefined;
+        if (owner !== undefined && owner !== p.partnerId) throw new ImportConflictError(`access-control profile ${p.id} exists here in partner ${owner}`);
+        q.upsertAcp.run({ ...p, isDefault: bool(p.isDefault), rules: JSON.stringify(p.rules) });
+        // the partner has one default profile, as on the source
+        if (p.isDefault) q.clearDefaultAcp.run(p.partnerId, p.id);
+      })();
+    },
+    /**
+     * Writes an entry with exactly these flavor and caption assets (others it had are removed)
+     * and its import state, in one transaction. Returns the media paths the entry no longer names.
+     */
+    putEntry(x: ImportedEntry, now: number): string[] {
+      return db.transaction(() => {
+        const e = x.entry;
+        checkIds(e.id, e.partnerId, x.flavors.map((f) => f.id), x.captions.map((c) => c.id));
+        const before = new Set<string>();
+        for (const p of q.paths.all({ id: e.id }) as (string | null)[]) if (p) before.add(p);
+        q.upsertEntry.run(e);
+        const keepFlavors = new Set(x.flavors.map((f) => f.id));
+        for (const id of q.flavorIds.all(e.id) as string[]) if (!keepFlavors.has(id)) q.deleteFlavor.run(id);
+        for (const f of x.flavors) q.upsertFlavor.run({ ...f, tags: f.tags.join(','), isDefault: bool(f.isDefault), isOriginal: bool(f.isOriginal) });
+        const keepCaptions = new Set(x.captions.map((c) => c.id));
+        for (const id of q.captionIds.all(e.id) as string[]) if (!keepCaptions.has(id)) q.deleteCaption.run(id);
+        for (const c of x.captions) q.upsertCaption.run({ ...c, isDefault: bool(c.isDefault), displayOnPlayer: bool(c.displayOnPlayer) });
+        q.upsertRecord.run({ ...x.source, now });
+        // a thumbnail asset added here through the API keeps its file
+        const after = new Set([...(q.thumbPaths.all(e.id) as string[]), ...x.flavors.map((f) => f.filePath), ...x.captions.map((c) => c.filePath), ...(e.thumbnailFile ? [e.thumbnailFile] : [])]);
+        return [...before].filter((p) => !after.has(p));
+      }).immediate();
+    },
+  };
+}
+
+export type ImportStore = ReturnType<typeof createImportStore>;

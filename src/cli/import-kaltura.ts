@@ -1,0 +1,130 @@
+// `kdeliver import-kaltura --service-url URL --partner-id N --admin-secret SECRET
+//                          [--entry-ids ID,ID… | --all] [--as-partner M] [--no-media] [--jobs N]`
+// Brings a Kaltura partner's library (kaltura.com, Kaltura CE, or another kdeliver) into this data
+// directory through api_v3 (src/import). Exit status: 0 when every entry was imported or is
+// unchanged (entries the source cannot deliver are listed, with the reason), 1 when anything
+// failed or the source refused the session, 2 for a usage error. Problems are one line each;
+// the admin secret and the session are never printed.
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.js';
+import { importKaltura, openImportCatalog, type ImportReport } from '../import/run.js';
+import { importProgress, formatBytes } from '../import/progress.js';
+import { openSource, SourceError } from '../import/source.js';
+
+const USAGE = `usage: kdeliver import-kaltura --service-url URL --partner-id N --admin-secret SECRET
+                               [--entry-ids ID,ID… | --all] [--as-partner M] [--no-media] [--jobs N]
+  --admin-secret -   reads the secret from the first line of standard input
+`;
+const ENTRY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const MAX_ID = 2 ** 31 - 1;
+
+export async function main(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args, allowPositionals: false, strict: true,
+      options: {
+        'service-url': { type: 'string' }, 'partner-id': { type: 'string' }, 'admin-secret': { type: 'string' },
+        'entry-ids': { type: 'string' }, all: { type: 'boolean' }, 'as-partner': { type: 'string' },
+        'no-media': { type: 'boolean' }, jobs: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    return usage((e as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!values['service-url']) return usage('--service-url is required');
+  if (!values['partner-id']) return usage('--partner-id is required');
+  if (!values['admin-secret']) return usage('--admin-secret is required');
+  const id = (flag: string, v: string | undefined): number | null | string => {
+    if (v === undefined) return null;
+    const n = Number(v);
+    return /^\d+$/.test(v) && n >= 1 && n <= MAX_ID ? n : `${flag} ${v}: expected a partner id, a whole number from 1 to ${MAX_ID}`;
+  };
+  const partnerId = id('--partner-id', values['partner-id']);
+  if (typeof partnerId === 'string') return usage(partnerId);
+  const asPartner = id('--as-partner', values['as-partner']);
+  if (typeof asPartner === 'string') return usage(asPartner);
+  if (!values.all === (values['entry-ids'] === undefined)) return usage('give either --entry-ids ID,ID… or --all');
+  let entryIds: string[] | null = null;
+  if (values['entry-ids'] !== undefined) {
+    entryIds = [...new Set(values['entry-ids'].split(',').map((s) => s.trim()).filter(Boolean))];
+    const bad = entryIds.find((x) => !ENTRY_ID.test(x));
+    if (entryIds.length === 0 || bad !== undefined) return usage(`--entry-ids: ${bad === undefined ? 'no entry id given' : `${JSON.stringify(bad)} is not an entry id`}`);
+  }
+  const jobs = values.jobs === undefined ? 4 : Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 32) return usage(`--jobs ${values.jobs}: expected 1 to 32 parallel downloads`);
+
+  // `-`: the first line of standard input, so that the secret is not in the process list
+  const adminSecret = values['admin-secret'] === '-' ? await firstLine(process.stdin) : values['admin-secret'];
+  if (!adminSecret) return usage('--admin-secret -: standard input held no secret');
+  const config = loadConfig(process.env);
+  let source;
+  try {
+    source = await openSource({ serviceUrl: values['service-url'], partnerId: partnerId!, adminSecret });
+  } catch (e) {
+    if (e instanceof SourceError) {
+      process.stderr.write(`kdeliver import-kaltura: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  const { catalog, store } = openImportCatalog(config);
+  const progress = importProgress(process.stderr);
+  let report: ImportReport;
+  try {
+    report = await importKaltura(source, config, catalog, store, { entryIds, asPartner, noMedia: !!values['no-media'], jobs }, progress);
+  } catch (e) {
+    progress.close();
+    if (e instanceof SourceError) {
+      process.stderr.write(`kdeliver import-kaltura: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    catalog.db.close();
+  }
+  progress.close();
+  return summarize(report, source.serviceUrl, partnerId!);
+}
+
+function summarize(r: ImportReport, serviceUrl: string, sourcePartner: number): number {
+  const by = (k: string) => r.entries.filter((e) => e.result === k);
+  const imported = by('imported');
+  const failed = by('failed');
+  const w = (s: string) => process.stdout.write(`${s}\n`);
+  w(`import from ${serviceUrl} partner ${sourcePartner} into partner ${r.partnerId}: ` +
+    `${imported.length} imported, ${by('unchanged').length} unchanged, ${by('undeliverable').length} undeliverable, ` +
+    `${by('not imported').length} not imported, ${failed.length} failed; ${r.files} files, ${formatBytes(r.bytes)} downloaded`);
+  for (const kind of ['undeliverable', 'not imported', 'failed'] as const) {
+    const list = by(kind);
+    if (list.length === 0) continue;
+    w(`${kind}:`);
+    for (const e of list) w(`  ${e.id}: ${e.reason}`);
+  }
+  if (r.createdPartner) {
+    w(`partner ${r.createdPartner.id} created here: ${r.createdPartner.name}`);
+    w(`  admin secret: ${r.createdPartner.adminSecret}`);
+    w(`  user secret:  ${r.createdPartner.userSecret}`);
+    w('The secrets are new (not the source\'s) and shown only now: keep them.');
+  }
+  if (failed.length) w('Run the same command again to retry the failed entries; finished files are not fetched again.');
+  return failed.length ? 1 : 0;
+}
+
+function usage(problem: string): number {
+  process.stderr.write(`kdeliver import-kaltura: ${problem}\n${USAGE}`);
+  return 2;
+}
+
+async function firstLine(input: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of input) {
+    text += chunk.toString();
+    if (text.includes('\n')) break;
+  }
+  return text.split(/\r?\n/)[0].trim();
+}
