@@ -34,6 +34,11 @@ export interface Config {
   hlsIframes: boolean;
   /** List the storyboard as a thumbnail track in packager HLS masters and DASH manifests. */
   thumbnailTracks: boolean;
+  /**
+   * How DASH manifests carry captions unless the URL asks (`/subtitleFormat/…/`): WebVTT files or
+   * TTML in fMP4 segments (stpp), as nginx-vod-module's vod_dash_subtitle_format chooses.
+   */
+  dashSubtitles: 'webvtt' | 'stpp';
   dashSegmentDurationMs: number;
   /** Byte bound of the packager's parsed-index cache. */
   indexCacheBytes: number;
@@ -61,7 +66,7 @@ type Env = Record<string, string | undefined>;
 const KEYS = [
   'HOST', 'PORT', 'KDELIVER_DATA_DIR', 'KDELIVER_PUBLIC_URL', 'KDELIVER_TRUST_PROXY', 'KDELIVER_URL_TOKEN_SECRET',
   'KDELIVER_MEDIA_URL_SECRET', 'KDELIVER_SAMPLE_LIBRARY', 'NODE_ENV', 'KDELIVER_LOG_LEVEL', 'KDELIVER_PLAYMANIFEST_CACHE_AGE',
-  'KDELIVER_MANIFEST_CACHE_ENTRIES', 'KDELIVER_HLS_SEGMENT_MS', 'KDELIVER_HLS_IFRAMES', 'KDELIVER_THUMBNAIL_TRACKS', 'KDELIVER_DASH_SEGMENT_MS', 'KDELIVER_INDEX_CACHE_MB', 'KDELIVER_MAX_MOOV_MB',
+  'KDELIVER_MANIFEST_CACHE_ENTRIES', 'KDELIVER_HLS_SEGMENT_MS', 'KDELIVER_HLS_IFRAMES', 'KDELIVER_THUMBNAIL_TRACKS', 'KDELIVER_DASH_SUBTITLES', 'KDELIVER_DASH_SEGMENT_MS', 'KDELIVER_INDEX_CACHE_MB', 'KDELIVER_MAX_MOOV_MB',
   'KDELIVER_GEOIP_FILE', 'KDELIVER_SHUTDOWN_GRACE_MS', 'KDELIVER_INGEST_LEASE_SECONDS',
 ] as const;
 
@@ -70,6 +75,12 @@ function bool(key: string, v: string | undefined, dflt: boolean): boolean {
   if (/^(1|true|yes|on)$/i.test(v)) return true;
   if (/^(0|false|no|off)$/i.test(v)) return false;
   throw new ConfigError(`${key}=${JSON.stringify(v)}: expected true or false`);
+}
+
+function oneOf<T extends string>(key: string, v: string | undefined, values: readonly T[], dflt: T): T {
+  if (v === undefined || v === '') return dflt;
+  if ((values as readonly string[]).includes(v)) return v as T;
+  throw new ConfigError(`${key}=${JSON.stringify(v)}: expected one of ${values.join(', ')}`);
 }
 
 function int(key: string, v: string | undefined, dflt: number, min: number, max: number): number {
@@ -156,6 +167,7 @@ export function loadConfig(processEnv: Env = process.env): Config {
     hlsSegmentDurationMs: int('KDELIVER_HLS_SEGMENT_MS', env.KDELIVER_HLS_SEGMENT_MS, 10000, 1000, 60000),
     hlsIframes: bool('KDELIVER_HLS_IFRAMES', env.KDELIVER_HLS_IFRAMES, true),
     thumbnailTracks: bool('KDELIVER_THUMBNAIL_TRACKS', env.KDELIVER_THUMBNAIL_TRACKS, true),
+    dashSubtitles: oneOf('KDELIVER_DASH_SUBTITLES', env.KDELIVER_DASH_SUBTITLES, ['webvtt', 'stpp'] as const, 'webvtt'),
     dashSegmentDurationMs: int('KDELIVER_DASH_SEGMENT_MS', env.KDELIVER_DASH_SEGMENT_MS, 4000, 1000, 60000),
     indexCacheBytes: int('KDELIVER_INDEX_CACHE_MB', env.KDELIVER_INDEX_CACHE_MB, 256, 1, 65536) * 1024 * 1024,
     maxMoovBytes: int('KDELIVER_MAX_MOOV_MB', env.KDELIVER_MAX_MOOV_MB, 64, 1, 4096) * 1024 * 1024,

@@ -24,3 +24,12 @@ export function languageCode(language: string): string {
 export function languageName(code: string): string {
   return NAMES[code] ?? 'Undefined';
 }
+
+const TWO_TO_THREE: Record<string, string> = {};
+for (const [three, two] of Object.entries(THREE_TO_TWO)) TWO_TO_THREE[two] ??= three; // ISO 639-2/T first
+
+/** An ISO 639-1 code (or a name) → the ISO 639-2 code MP4 headers carry, or "und". */
+export function languageCode3(language: string): string {
+  const l = language.trim().toLowerCase();
+  return THREE_TO_TWO[l] ? l : TWO_TO_THREE[languageCode(l)] ?? 'und';
+}

@@ -1,5 +1,7 @@
 // Captions for the packager: SRT and TTML/DFXP converted to WebVTT, cues shifted and cut for
 // clips, and the X-TIMESTAMP-MAP header HLS needs to place cues against the media's timestamps.
+// For DASH players that read TTML in fMP4 (stpp), any stored format is also written as one TTML
+// document (fmp4/ttml-track.ts wraps it).
 import { parseTtml } from './ttml.js';
 
 export interface Cue {
@@ -85,9 +87,70 @@ export type CaptionFormat = 'srt' | 'vtt' | 'dfxp';
 
 /** A caption file of any stored format as WebVTT, shifted and cut as `opts` says. */
 export function captionToWebVtt(format: CaptionFormat, text: string, opts: VttOptions = {}): string {
-  if (format === 'dfxp') {
-    const doc = parseTtml(text);
-    return toWebVtt(doc.cues, { ...opts, styles: doc.styles });
-  }
-  return toWebVtt(parseCues(text), opts);
+  const { cues, styles } = cuesOf(format, text);
+  return toWebVtt(cues, styles ? { ...opts, styles } : opts);
 }
+
+/** A caption file of any stored format as cues (and the CSS its TTML colours became). */
+function cuesOf(format: CaptionFormat, text: string): { cues: Cue[]; styles: string } {
+  if (format === 'dfxp') return parseTtml(text);
+  return { cues: parseCues(text), styles: '' };
+}
+
+export interface TtmlOptions {
+  originMs?: number;
+  durationMs?: number;
+  /** xml:lang of the document (the caption's language code), or "" when unknown. */
+  language?: string;
+}
+
+const xmlEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const VTT_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', nbsp: '\u00a0', lrm: '\u200e', rlm: '\u200f' };
+// the WebVTT tags a cue's text may hold, as TTML styling; other tags (classes, voices) keep their text only
+const TTML_STYLE: Record<string, string> = { i: 'tts:fontStyle="italic"', b: 'tts:fontWeight="bold"', u: 'tts:textDecoration="underline"' };
+
+/** A cue's WebVTT text (tags, entities, line breaks) as TTML paragraph content. */
+function cueTextToTtml(text: string): string {
+  let out = '';
+  const open: string[] = [];
+  for (const part of text.split(/(<[^>]*>)/)) {
+    if (part.startsWith('<') && part.endsWith('>')) {
+      // a tag (WebVTT escapes a literal "<"), timestamps included: styles become spans, the rest goes
+      const tag = /^<(\/?)([a-z]+)/i.exec(part);
+      const name = tag ? tag[2].toLowerCase() : '';
+      if (tag && TTML_STYLE[name] && !tag[1]) { out += `<span ${TTML_STYLE[name]}>`; open.push(name); }
+      else if (tag && TTML_STYLE[name] && open.includes(name)) { while (open.length) { const n = open.pop(); out += '</span>'; if (n === name) break; } }
+      continue;
+    }
+    const plain = part.replace(/&(amp|lt|gt|nbsp|lrm|rlm);/g, (_m, e: string) => VTT_ENTITIES[e]);
+    out += xmlEscape(plain).replace(/\n/g, '<br/>');
+  }
+  return out + '</span>'.repeat(open.length);
+}
+
+/**
+ * Cues as one TTML document (W3C TTML1, media time base), shifted and cut to a clip, lines at the
+ * bottom centre of the picture: what DASH players render from an stpp track.
+ */
+export function toTtml(cues: Cue[], opts: TtmlOptions = {}): string {
+  const origin = opts.originMs ?? 0;
+  const limit = opts.durationMs ?? Infinity;
+  const lang = opts.language && /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$/.test(opts.language) ? opts.language : '';
+  const out = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<tt xmlns="http://www.w3.org/ns/ttml" xmlns:tts="http://www.w3.org/ns/ttml#styling" xmlns:ttp="http://www.w3.org/ns/ttml#parameter" ttp:timeBase="media" xml:lang="${lang}">`,
+    '<head><layout><region xml:id="bottom" tts:origin="10% 10%" tts:extent="80% 80%" tts:displayAlign="after" tts:textAlign="center"/></layout></head>',
+    '<body region="bottom"><div>',
+  ];
+  for (const c of cues) {
+    const s = c.startMs - origin;
+    const e = Math.min(c.endMs - origin, limit);
+    if (e <= 0 || s >= limit || e <= s) continue;
+    out.push(`<p begin="${vttTimestamp(Math.max(0, s))}" end="${vttTimestamp(e)}">${cueTextToTtml(c.text)}</p>`);
+  }
+  out.push('</div></body>', '</tt>', '');
+  return out.join('\n');
+}
+
+/** A caption file of any stored format as one TTML document, shifted and cut as `opts` says. */
+export const captionToTtml = (format: CaptionFormat, text: string, opts: TtmlOptions = {}): string => toTtml(cuesOf(format, text).cues, opts);

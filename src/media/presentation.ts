@@ -35,7 +35,11 @@ export interface Presentation {
   iframes?: boolean;
   /** The entry's storyboard as a thumbnail track (HLS image stream, DASH image adaptation set). */
   thumbnails?: ThumbnailTrack;
+  /** DASH: captions as WebVTT files (the default) or as TTML in fMP4 segments (stpp). */
+  dashSubtitles?: DashSubtitleFormat;
 }
+
+export type DashSubtitleFormat = 'webvtt' | 'stpp';
 
 export interface ThumbnailTrack {
   /** Where its files are: a path from the server root, ending in "/" (they are not the packager's). */

@@ -7,17 +7,18 @@ import { liveEntry, readyFlavor } from '../access/entry-check.js';
 import { AssetStatus, type CaptionAsset, type Entry, type FlavorAsset } from '../catalog/types.js';
 import type { Config } from '../config.js';
 import { DeliveryError } from '../errors.js';
-import { languageCode } from '../catalog/languages.js';
+import { languageCode, languageCode3 } from '../catalog/languages.js';
 import { mediaPath } from '../storage/paths.js';
 import type { MediaBody } from '../media/body.js';
-import { captionToWebVtt } from '../media/captions.js';
+import { captionToTtml, captionToWebVtt } from '../media/captions.js';
 import { buildMpd } from '../media/dash/mpd.js';
 import { initSegment, keyFrameFragments, mediaSegment } from '../media/fmp4/writer.js';
+import { ttmlFragment, ttmlInitSegment } from '../media/fmp4/ttml-track.js';
 import { iframePlaylist, masterPlaylist, mediaPlaylist, subtitlePlaylist } from '../media/hls/playlists.js';
 import type { IndexCache } from '../media/index-cache.js';
 import { mssFragment, mssManifest } from '../media/mss/manifest.js';
 import { type FlavorUrl, type PackagerRequest, parseMs, parseTracks } from '../request/packager-url.js';
-import { type CaptionTrack, type Presentation, type Rendition, type ThumbnailTrack, locateSegment } from '../media/presentation.js';
+import { type CaptionTrack, type DashSubtitleFormat, type Presentation, type Rendition, type ThumbnailTrack, locateSegment } from '../media/presentation.js';
 import { entryStoryboard } from '../thumbnail/source.js';
 import { imageBandwidth } from '../thumbnail/storyboard.js';
 import { timelineFor, type Clip, flatPolicy, hlsPolicy, type SegmentPolicy } from '../media/segment.js';
@@ -32,7 +33,7 @@ export interface PackagerDeps {
 }
 
 export type PackagerAnswer =
-  | { kind: 'text'; contentType: string; body: string }
+  | { kind: 'text'; contentType: string; body: string | Buffer }
   | { kind: 'media'; body: MediaBody; filePath: string };
 
 interface Source {
@@ -142,6 +143,13 @@ async function rendition(f: number, sources: Source[], deps: PackagerDeps, polic
   };
 }
 
+/** The URL's `subtitleFormat` (DASH captions as WebVTT or stpp), else the server's setting. */
+function subtitleFormatOf(asked: string | undefined, dflt: DashSubtitleFormat): DashSubtitleFormat {
+  if (asked === undefined) return dflt;
+  if (asked === 'webvtt' || asked === 'stpp') return asked;
+  throw new DeliveryError('BAD_QUERY', `, subtitleFormat ${asked.slice(0, 40)} is not webvtt or stpp`);
+}
+
 function captionTracks(catalog: Catalog, entry: Entry): Array<CaptionTrack & { asset: CaptionAsset }> {
   return catalog.listCaptions(entry.id)
     .filter((c) => c.status === AssetStatus.READY)
@@ -199,7 +207,27 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
     return rendition((f ?? 1), sources, deps, policy, clip, { video: tracks.video && (video ?? true), audio: tracks.audio && (audio ?? true) });
   };
   const captions = (): Array<CaptionTrack & { asset: CaptionAsset }> => (sets[0].length > 1 || pairs.get('disableCaptions') ? [] : captionTracks(deps.catalog, mainEntry));
-  const text = (contentType: string, body: string): PackagerAnswer => ({ kind: 'text', contentType, body });
+  const text = (contentType: string, body: string | Buffer): PackagerAnswer => ({ kind: 'text', contentType, body });
+  const dashSubtitles = subtitleFormatOf(pairs.get('subtitleFormat'), deps.config.dashSubtitles);
+  /** A caption track's file as stored, and the clip its cues are shifted and cut to. */
+  const captionSource = async (n: number): Promise<{ cap: CaptionTrack & { asset: CaptionAsset }; raw: string; originMs: number; durationMs: number }> => {
+    const cap = captions().find((c) => c.n === n);
+    if (!cap) throw notFound(`no caption track ${n}`);
+    const tl = (await one(1, null, null)).clips[0];
+    try {
+      return { cap, raw: await readFile(mediaPath(deps.config.mediaRoot, cap.asset.filePath), 'utf8'), originMs: tl.originMs, durationMs: tl.durationMs };
+    } catch {
+      throw new DeliveryError('FILE_NOT_FOUND', ', caption file is missing');
+    }
+  };
+  /** Converted at play time; refused at import, so a file that fails here changed on disk since. */
+  const converted = (make: () => string): string => {
+    try {
+      return make();
+    } catch {
+      throw new DeliveryError('FILE_NOT_FOUND', ', caption file cannot be read');
+    }
+  };
   const sourceOf = (f: number | null, clipNo: number): Source => {
     const s = pick(sets, f, 'flavor');
     if (clipNo < 1 || clipNo > s.length) throw notFound(`clip ${clipNo} is not in this sequence`);
@@ -261,7 +289,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       return { kind: 'media', body: mediaSegment(tl, tl.segments[at.seg], { sequence: file.n, dash: true }), filePath: sourceOf(file.f, at.clip + 1).path };
     }
     case 'mpd': {
-      const p: Presentation = { renditions: await all(), captions: captions(), container: 'fmp4', thumbnails: thumbnailTrack(deps, req, mainEntry) };
+      const p: Presentation = { renditions: await all(), captions: captions(), container: 'fmp4', thumbnails: thumbnailTrack(deps, req, mainEntry), dashSubtitles };
       return text('application/dash+xml', buildMpd(p));
     }
     case 'subtitlesPlaylist': {
@@ -271,24 +299,20 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       return text('application/vnd.apple.mpegurl', subtitlePlaylist(r.clips.map((c) => c.durationMs), file.n));
     }
     case 'subtitles': {
+      const { cap, raw, originMs, durationMs } = await captionSource(file.n);
+      const mpegTs90k = req.proto === 'hls' ? (req.container === 'ts' ? TS_TIMESTAMP_OFFSET_90K : 0) : undefined;
+      return { kind: 'text', contentType: 'text/vtt; charset=UTF-8', body: converted(() => captionToWebVtt(cap.asset.format, raw, { originMs, durationMs, mpegTs90k })) };
+    }
+    case 'subtitlesInit': {
       const cap = captions().find((c) => c.n === file.n);
       if (!cap) throw notFound(`no caption track ${file.n}`);
-      const r = await one(1, null, null);
-      const tl = r.clips[0];
-      let raw: string;
-      try {
-        raw = await readFile(mediaPath(deps.config.mediaRoot, cap.asset.filePath), 'utf8');
-      } catch {
-        throw new DeliveryError('FILE_NOT_FOUND', ', caption file is missing');
-      }
-      let vtt: string;
-      try {
-        vtt = captionToWebVtt(cap.asset.format, raw, { originMs: tl.originMs, durationMs: tl.durationMs, mpegTs90k: req.proto === 'hls' ? (req.container === 'ts' ? TS_TIMESTAMP_OFFSET_90K : 0) : undefined });
-      } catch {
-        // refused at import; a file changed on disk since then is not playable
-        throw new DeliveryError('FILE_NOT_FOUND', ', caption file cannot be read');
-      }
-      return { kind: 'text', contentType: 'text/vtt; charset=UTF-8', body: vtt };
+      return text('application/mp4', ttmlInitSegment(languageCode3(cap.languageCode)));
+    }
+    case 'subtitlesFragment': {
+      if (file.seq !== 1) throw notFound(`caption segment ${file.seq} is out of range (1-1)`);
+      const { cap, raw, originMs, durationMs } = await captionSource(file.n);
+      const ttml = converted(() => captionToTtml(cap.asset.format, raw, { originMs, durationMs, language: cap.languageCode === 'und' ? '' : cap.languageCode }));
+      return text('application/mp4', ttmlFragment(ttml, durationMs, file.seq));
     }
     case 'mssManifest': {
       const p: Presentation = { renditions: await all(), captions: [], container: 'fmp4' };

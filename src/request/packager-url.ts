@@ -20,6 +20,8 @@ export type PackagerFile =
   | { type: 'iframesSegment'; n: number; f: number | null; video: boolean | null; audio: boolean | null }
   | { type: 'subtitlesPlaylist'; n: number }
   | { type: 'subtitles'; n: number; clip: number }
+  | { type: 'subtitlesInit'; n: number }
+  | { type: 'subtitlesFragment'; n: number; seq: number }
   | { type: 'mpd' }
   | { type: 'fragment'; n: number; f: number | null; video: boolean | null; audio: boolean | null }
   | { type: 'mssManifest' }
@@ -48,6 +50,8 @@ const FILE_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => PackagerFile, Packag
   [new RegExp(`^iframes-(\\d+)${TRACKS}\\.m4s$`), (m) => ({ type: 'iframesSegment', n: Number(m[1]), ...tracksOf(m, 2) }), ['hls']],
   [/^subtitles-(\d+)\.m3u8$/, (m) => ({ type: 'subtitlesPlaylist', n: Number(m[1]) }), ['hls']],
   [/^subtitles-(\d+)(?:-(\d+))?\.vtt$/, (m) => ({ type: 'subtitles', n: Number(m[1]), clip: Number(m[2] ?? 1) }), ['hls', 'dash']],
+  [/^subtitles-(\d+)-init\.mp4$/, (m) => ({ type: 'subtitlesInit', n: Number(m[1]) }), ['dash']],
+  [/^subtitles-(\d+)-(\d+)\.m4s$/, (m) => ({ type: 'subtitlesFragment', n: Number(m[1]), seq: Number(m[2]) }), ['dash']],
   [/^manifest\.mpd$/, () => ({ type: 'mpd' }), ['dash']],
   [new RegExp(`^fragment-(\\d+)${TRACKS}(?:-x\\d+)?\\.m4s$`), (m) => ({ type: 'fragment', n: Number(m[1]), ...tracksOf(m, 2) }), ['dash']],
   [/^manifest$/, () => ({ type: 'mssManifest' }), ['mss']],

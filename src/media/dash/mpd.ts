@@ -1,5 +1,6 @@
 // DASH manifest: a static MPD with one Period per sequence clip, video and audio adaptation sets
-// (one audio set per language when alternate audio is present), a WebVTT text set per caption,
+// (one audio set per language when alternate audio is present), a text set per caption (WebVTT
+// files, or TTML in fMP4 segments when asked: Presentation.dashSubtitles),
 // and SegmentTemplate + SegmentTimeline with exact durations in each track's own timescale.
 // Encrypted (cenc/cbcs): ContentProtection elements open every video and audio set.
 import { isCommonEncryption, type Encryption } from '../crypto/encryption.js';
@@ -98,10 +99,14 @@ export function buildMpd(p: Presentation, encryption?: Encryption): string {
     }
     if (clipCount === 1) {
       for (const cap of p.captions) {
-        out.push(`<AdaptationSet id="${setId++}" contentType="text" mimeType="text/vtt"${cap.languageCode ? ` lang="${esc(cap.languageCode)}"` : ''}>`);
+        const stpp = p.dashSubtitles === 'stpp';
+        out.push(`<AdaptationSet id="${setId++}" contentType="text" mimeType="${stpp ? 'application/mp4" codecs="stpp' : 'text/vtt'}"${cap.languageCode ? ` lang="${esc(cap.languageCode)}"` : ''}>`);
         out.push(`<Role schemeIdUri="urn:mpeg:dash:role:2011" value="subtitle"/>`);
         if (cap.label) out.push(`<Label>${esc(cap.label)}</Label>`);
-        out.push(`<Representation id="c${cap.n}" bandwidth="256"><BaseURL>subtitles-${cap.n}.vtt</BaseURL></Representation>`);
+        if (stpp) {
+          // one TTML document for the whole clip: one segment (fmp4/ttml-track.ts)
+          out.push(`<Representation id="c${cap.n}" bandwidth="256"><SegmentTemplate timescale="1000" initialization="subtitles-${cap.n}-init.mp4" media="subtitles-${cap.n}-$Number$.m4s" startNumber="1"><SegmentTimeline><S t="0" d="${Math.max(1, Math.round(ref.durationMs))}"/></SegmentTimeline></SegmentTemplate></Representation>`);
+        } else out.push(`<Representation id="c${cap.n}" bandwidth="256"><BaseURL>subtitles-${cap.n}.vtt</BaseURL></Representation>`);
         out.push('</AdaptationSet>');
       }
     }

@@ -4,10 +4,10 @@
 import { box, fullBox, u16, u32, u64, zeros } from './boxes.js';
 import type { TrackIndex } from '../mp4/index-types.js';
 
-const MATRIX = Buffer.concat([u32(0x10000), u32(0), u32(0), u32(0), u32(0x10000), u32(0), u32(0), u32(0), u32(0x40000000)]);
+export const MATRIX = Buffer.concat([u32(0x10000), u32(0), u32(0), u32(0), u32(0x10000), u32(0), u32(0), u32(0), u32(0x40000000)]);
 
 /** A track's language as mdhd packs it (three 5-bit letters); anything but an ISO 639-2 code is "und". */
-const packedLanguage = (language: string): number => {
+export const packedLanguage = (language: string): number => {
   const l = /^[a-z]{3}$/.test(language) ? language : 'und';
   return ((l.charCodeAt(0) - 0x60) << 10) | ((l.charCodeAt(1) - 0x60) << 5) | (l.charCodeAt(2) - 0x60);
 };
