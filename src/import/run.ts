@@ -24,6 +24,7 @@ import {
 import { rulesFromApi } from '../api/rules.js';
 import { ApiError } from '../api/errors.js';
 import { download, DownloadError, RefusedError, VerifyError } from './download.js';
+import { limiter } from '../concurrency/limiter.js';
 import { mediaFacts } from './media-facts.js';
 import type { ImportProgress } from './progress.js';
 import { SourceError, type Source, type SourceCaption, type SourceEntry, type SourceFlavor } from './source.js';
@@ -70,22 +71,6 @@ const intOf = (v: unknown, dflt = 0): number => {
 const strOf = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
 const csv = (s: unknown): string[] => strOf(s).split(',').map((t) => t.trim()).filter(Boolean);
 
-/** A semaphore: at most `n` downloads at once across entries. */
-function limiter(n: number) {
-  let running = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (running >= n) await new Promise<void>((r) => waiting.push(r));
-    running++;
-    try {
-      return await fn();
-    } finally {
-      running--;
-      waiting.shift()?.();
-    }
-  };
-}
-
 /** Opens the catalog of the data directory without seeding the sample library (an import starts from what is there). */
 export function openImportCatalog(config: Config): { catalog: Catalog; store: ImportStore } {
   const catalog = createCatalog(openDatabase(config.dbFile));
@@ -127,7 +112,7 @@ export async function importKaltura(
   }
   const tmpDir = join(config.dataDir, 'tmp', 'import');
   mkdirSync(tmpDir, { recursive: true });
-  const limit = limiter(o.jobs);
+  const limit = limiter();
   const report: ImportReport = { partnerId, createdPartner, entries: [], files: 0, bytes: 0 };
   const acpDone = new Map<number, Promise<void>>();
   const fpDone = new Map<number, Promise<void>>();
@@ -195,7 +180,7 @@ export async function importKaltura(
   };
 
   async function fetchFile(p: Planned<unknown>, entryId: string, quiet = false): Promise<{ path: string; size: number }> {
-    return limit(async () => {
+    return limit(o.jobs, async () => {
       const bar = progress.file(p.label);
       try {
         const got = await download({

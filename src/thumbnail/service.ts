@@ -15,6 +15,7 @@ import { renderImage, repeatSheet, repeatSprite } from './image.js';
 import { renditionKey, type ThumbnailRequest } from './params.js';
 import { frameSourceOf } from './source.js';
 import { sheetSpan, type StoryboardLayout } from './storyboard.js';
+import { limiter } from '../concurrency/limiter.js';
 
 /** The server's environment as thumbnails read it (the catalog; config.dataDir, config.mediaRoot). */
 export interface ThumbnailContext extends Pick<Env, 'catalog'> {
@@ -33,19 +34,8 @@ export interface Thumbnail {
 }
 
 const inFlight = new Map<string, Promise<Thumbnail>>();
-let running = 0;
-const waiting: (() => void)[] = [];
-
-async function limited<T>(limit: number, fn: () => Promise<T>): Promise<T> {
-  while (running >= limit) await new Promise<void>((r) => waiting.push(r));
-  running++;
-  try {
-    return await fn();
-  } finally {
-    running--;
-    waiting.shift()?.();
-  }
-}
+/** Frame grabs and sprites under way at once, across requests. */
+const limited = limiter();
 
 export async function getThumbnail(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest): Promise<Thumbnail> {
   const video = entry.mediaType === MediaType.IMAGE ? null : frameSourceOf(ctx.catalog, entry);
