@@ -208,11 +208,15 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
   };
   const captions = (): Array<CaptionTrack & { asset: CaptionAsset }> => (sets[0].length > 1 || pairs.get('disableCaptions') ? [] : captionTracks(deps.catalog, mainEntry));
   const text = (contentType: string, body: string | Buffer): PackagerAnswer => ({ kind: 'text', contentType, body });
-  const dashSubtitles = subtitleFormatOf(pairs.get('subtitleFormat'), deps.config.dashSubtitles);
   /** A caption track's file as stored, and the clip its cues are shifted and cut to. */
-  const captionSource = async (n: number): Promise<{ cap: CaptionTrack & { asset: CaptionAsset }; raw: string; originMs: number; durationMs: number }> => {
+  /** Caption track `n` of this presentation, or FILE_NOT_FOUND. */
+  const captionTrack = (n: number): CaptionTrack & { asset: CaptionAsset } => {
     const cap = captions().find((c) => c.n === n);
     if (!cap) throw notFound(`no caption track ${n}`);
+    return cap;
+  };
+  const captionSource = async (n: number): Promise<{ cap: CaptionTrack & { asset: CaptionAsset }; raw: string; originMs: number; durationMs: number }> => {
+    const cap = captionTrack(n);
     const tl = (await one(1, null, null)).clips[0];
     try {
       return { cap, raw: await readFile(mediaPath(deps.config.mediaRoot, cap.asset.filePath), 'utf8'), originMs: tl.originMs, durationMs: tl.durationMs };
@@ -289,12 +293,11 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       return { kind: 'media', body: mediaSegment(tl, tl.segments[at.seg], { sequence: file.n, dash: true }), filePath: sourceOf(file.f, at.clip + 1).path };
     }
     case 'mpd': {
-      const p: Presentation = { renditions: await all(), captions: captions(), container: 'fmp4', thumbnails: thumbnailTrack(deps, req, mainEntry), dashSubtitles };
+      const p: Presentation = { renditions: await all(), captions: captions(), container: 'fmp4', thumbnails: thumbnailTrack(deps, req, mainEntry), dashSubtitles: subtitleFormatOf(pairs.get('subtitleFormat'), deps.config.dashSubtitles) };
       return text('application/dash+xml', buildMpd(p));
     }
     case 'subtitlesPlaylist': {
-      const caps = captions();
-      if (!caps.find((c) => c.n === file.n)) throw notFound(`no caption track ${file.n}`);
+      captionTrack(file.n);
       const r = await one(1, null, null);
       return text('application/vnd.apple.mpegurl', subtitlePlaylist(r.clips.map((c) => c.durationMs), file.n));
     }
@@ -304,8 +307,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       return { kind: 'text', contentType: 'text/vtt; charset=UTF-8', body: converted(() => captionToWebVtt(cap.asset.format, raw, { originMs, durationMs, mpegTs90k })) };
     }
     case 'subtitlesInit': {
-      const cap = captions().find((c) => c.n === file.n);
-      if (!cap) throw notFound(`no caption track ${file.n}`);
+      const cap = captionTrack(file.n);
       return text('application/mp4', ttmlInitSegment(languageCode3(cap.languageCode)));
     }
     case 'subtitlesFragment': {
