@@ -49,3 +49,22 @@ export function requireCommands(t: Tap, cmds: string[], aptPackage: string): voi
     throw new Error(`missing system command(s) ${missing.join(', ')}: run \`${isRoot() ? '' : 'sudo '}${cmd}\``);
   }
 }
+
+/**
+ * Makes sure a Debian package's files are there (`present()`), installing `aptPackage` as root
+ * when they are not: for tools that are not on PATH (PostgreSQL's initdb and pg_ctl live in
+ * /usr/lib/postgresql/VERSION/bin). Throws with the command to run when they cannot be provided.
+ */
+export function requirePackage(t: Tap, aptPackage: string, present: () => boolean): void {
+  if (present()) return;
+  if (isRoot() && !attempted.has(aptPackage)) {
+    t.comment(`installing ${aptPackage}`);
+    const res = aptInstall(aptPackage);
+    attempted.set(aptPackage, res.ok);
+    if (!res.ok) t.comment(res.output);
+  }
+  if (!present()) {
+    const cmd = `apt-get update && apt-get install -y ${aptPackage}`;
+    throw new Error(`missing Debian package ${aptPackage}: run \`${isRoot() ? '' : 'sudo '}${cmd}\``);
+  }
+}
