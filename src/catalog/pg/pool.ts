@@ -1,0 +1,169 @@
+// The connection pool of the PostgreSQL catalog (node-postgres). Everything the catalog asks of
+// the database goes through query() or transaction() here, so that a database that is down,
+// unreachable or stuck becomes one typed error (CatalogUnavailableError, an HTTP 503) within a
+// bounded time, never a hang: connecting, each statement and a transaction left idle all have
+// timeouts.
+import pg from 'pg';
+
+/** The database cannot be reached or did not answer in time: the HTTP layer answers 503. */
+export class CatalogUnavailableError extends Error {
+  readonly httpStatus = 503;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CatalogUnavailableError';
+  }
+}
+
+/** The database holds a schema newer than this kdeliver knows: it must not start against it. */
+export class CatalogSchemaTooNewError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CatalogSchemaTooNewError';
+  }
+}
+
+// BIGINT (20) and COUNT(*) come back as strings by default; every integer the catalog keeps
+// (ids, sizes, Unix seconds) is far below 2^53, so they are read as numbers, as SQLite gives them.
+const types = {
+  getTypeParser(oid: number, format?: string): any {
+    if (oid === 20) return (v: string) => Number(v);
+    if (oid === 1700) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as any);
+  },
+};
+
+export interface PgOptions {
+  /** Pool size; default 10. */
+  max?: number;
+  /** How long to wait for a connection (new or from the pool); default 5 s. */
+  connectTimeoutMs?: number;
+  /** The longest a statement may run on the server; default 10 s. */
+  statementTimeoutMs?: number;
+}
+
+/** Anything a statement can be sent through: the pool, or one transaction's connection. */
+export interface Queryable {
+  query<R extends Record<string, any> = Record<string, any>>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+export interface PgDb extends Queryable {
+  readonly pool: pg.Pool;
+  readonly url: string;
+  /** Runs `fn` in one transaction on one connection: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** A connection of its own (LISTEN), with the same settings; the caller ends it. */
+  connect(): Promise<pg.Client>;
+  close(): Promise<void>;
+}
+
+// SQLSTATE classes that mean "the database is not there": 08 connection exception, 57P0x
+// shutdown/crash, 53 insufficient resources; 57014 is a statement timeout or cancel.
+const UNAVAILABLE_CODES = /^(08|57P0|53)/;
+const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN']);
+
+/** Whether an error from node-postgres means the database is unavailable (rather than a bad statement). */
+export function isUnavailable(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  if (!err || typeof err !== 'object') return false;
+  if (typeof err.code === 'string' && (UNAVAILABLE_CODES.test(err.code) || err.code === '57014' || NETWORK_ERRORS.has(err.code))) return true;
+  return /timeout|Connection terminated|not queryable|Client has encountered a connection error|connect ECONNREFUSED/i.test(err.message ?? '');
+}
+
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparseable URL)';
+  }
+}
+
+function wrap(e: unknown, url: string): unknown {
+  if (e instanceof CatalogUnavailableError) return e;
+  if (isUnavailable(e)) {
+    return new CatalogUnavailableError(`the catalog database ${redactUrl(url)} is unavailable: ${(e as Error).message}`, { cause: e });
+  }
+  return e;
+}
+
+export function openPgDatabase(url: string, opts: PgOptions = {}): PgDb {
+  const statementTimeout = opts.statementTimeoutMs ?? 10_000;
+  const config: pg.PoolConfig = {
+    connectionString: url,
+    max: opts.max ?? 10,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
+    idleTimeoutMillis: 30_000,
+    // on the server: a statement, and a transaction left open by a stuck client, are cut off
+    statement_timeout: statementTimeout,
+    idle_in_transaction_session_timeout: statementTimeout * 3,
+    // on the client: an answer that never comes (a network that dropped packets) ends too
+    query_timeout: statementTimeout + 2_000,
+    keepAlive: true,
+    application_name: 'kdeliver',
+    types,
+  };
+  const pool = new pg.Pool(config);
+  // an idle connection that dies (database restarted) must not crash the process; the next query reconnects
+  pool.on('error', () => {});
+
+  const query: Queryable['query'] = async (sql, params) => {
+    try {
+      return await pool.query(sql, params as any[]);
+    } catch (e) {
+      throw wrap(e, url);
+    }
+  };
+
+  return {
+    pool,
+    url,
+    query,
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (e) {
+        throw wrap(e, url);
+      }
+      const tx: Queryable = {
+        query: async (sql, params) => {
+          try {
+            return await client.query(sql, params as any[]);
+          } catch (e) {
+            throw wrap(e, url);
+          }
+        },
+      };
+      let broken: unknown;
+      try {
+        await tx.query('BEGIN');
+        const result = await fn(tx);
+        await tx.query('COMMIT');
+        return result;
+      } catch (e) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackError) {
+          broken = rollbackError;
+        }
+        throw wrap(e, url);
+      } finally {
+        // a connection whose rollback failed is not given back to the pool
+        client.release(broken instanceof Error ? broken : undefined);
+      }
+    },
+    async connect() {
+      const client = new pg.Client(config);
+      client.on('error', () => {});
+      try {
+        await client.connect();
+      } catch (e) {
+        throw wrap(e, url);
+      }
+      return client;
+    },
+    close: () => pool.end(),
+  };
+}
