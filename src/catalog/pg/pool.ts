@@ -39,6 +39,8 @@ export interface PgOptions {
   connectTimeoutMs?: number;
   /** The longest a statement may run on the server; default 10 s. */
   statementTimeoutMs?: number;
+  /** The connections' application_name (the origin of the changes they announce); default 'kdeliver'. */
+  applicationName?: string;
 }
 
 /** Anything a statement can be sent through: the pool, or one transaction's connection. */
@@ -101,7 +103,7 @@ export function openPgDatabase(url: string, opts: PgOptions = {}): PgDb {
     // on the client: an answer that never comes (a network that dropped packets) ends too
     query_timeout: statementTimeout + 2_000,
     keepAlive: true,
-    application_name: 'kdeliver',
+    application_name: opts.applicationName ?? 'kdeliver',
     types,
   };
   const pool = new pg.Pool(config);

@@ -1,0 +1,328 @@
+// The catalog on PostgreSQL (KDELIVER_DATABASE_URL=postgres://...): the Catalog interface of
+// src/catalog/store.ts over a connection pool, for several stateless nodes sharing one database.
+// Same statements as the SQLite catalog where the dialects agree; same results for the same data
+// (test/catalog/contract.test.ts).
+//
+// Reads that delivery repeats (partner, entry, flavors, profiles) are kept in memory like the
+// SQLite catalog's, and dropped on every change announced by any node (LISTEN/NOTIFY,
+// src/catalog/pg/listen.ts) and on this node's own writes. While the listening connection is down
+// nothing is kept and generation() moves on every call, so no answer outlives a change it could
+// not hear about.
+import { randomBytes } from 'node:crypto';
+import { kalturaId } from '../ids.js';
+import {
+  FIRST_PARTNER_ID, PartnerExistsError, type Catalog, type EntryFilter, type EntryOrder,
+} from '../store.js';
+import type { AccessControlProfile, CaptionAsset, EntryChanges, RemoteFile, ThumbAsset } from '../types.js';
+import { pgIngestStore } from './ingest.js';
+import { pgImportStore } from './kaltura-import.js';
+import { pgLibraryStore } from './library.js';
+import { listenForChanges, type CatalogChange, type ChangeListener } from './listen.js';
+import { migratePostgres } from './migrate.js';
+import { openPgDatabase, type PgDb, type PgOptions, type Queryable } from './pool.js';
+import {
+  toAcp, toCaption, toConversionProfile, toDeliveryProfile, toEntry, toFlavor, toFlavorParams, toPartner, toStorage, toThumb,
+  toUiConf, type Row,
+} from './rows.js';
+import { all, one, run } from './sql.js';
+
+export type { CatalogChange } from './listen.js';
+
+/** The PostgreSQL catalog: the Catalog interface, plus the changes other nodes make. */
+export interface PgCatalog extends Catalog {
+  /** This node's name in the database (application_name `kdeliver:<nodeId>`, the origin of its changes). */
+  readonly nodeId: string;
+  readonly db: PgDb;
+  /**
+   * Calls onChange for every change committed by any node (this one included), within
+   * milliseconds of the commit; with table '*' when changes may have been missed (the listening
+   * connection was lost, and again when it is back). Returns the unsubscribe function.
+   */
+  subscribe(onChange: (c: CatalogChange) => void): () => void;
+}
+
+const ENTRY_ORDERS: Record<EntryOrder, string> = {
+  '+createdAt': 'created_at ASC, id', '-createdAt': 'created_at DESC, id',
+  '+updatedAt': 'updated_at ASC, id', '-updatedAt': 'updated_at DESC, id',
+  '+name': 'name ASC, id', '-name': 'name DESC, id',
+  '+duration': 'duration ASC, id', '-duration': 'duration DESC, id',
+};
+
+const like = (s: string) => `%${s.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+
+export interface PgCatalogOptions extends PgOptions {
+  /** Run the migrations at open (default true). */
+  migrate?: boolean;
+  /** A name for this node in the database; default random. */
+  nodeId?: string;
+}
+
+/** Opens the catalog at `url`: migrates (under the advisory lock), starts listening, and answers. */
+export async function openPgCatalog(url: string, opts: PgCatalogOptions = {}): Promise<PgCatalog> {
+  const nodeId = opts.nodeId ?? randomBytes(6).toString('hex');
+  const db = openPgDatabase(url, { ...opts, applicationName: `kdeliver:${nodeId}` });
+  try {
+    if (opts.migrate !== false) await migratePostgres(db);
+    return await createPgCatalog(db, nodeId);
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+}
+
+export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatalog> {
+  const memo = new Map<string, unknown>();
+  const subscribers = new Set<(c: CatalogChange) => void>();
+  const MAX_ENTRIES = 50_000;
+  let generation = 0;
+  let closed = false;
+  const changed = () => {
+    memo.clear();
+    generation++;
+  };
+  const listener: ChangeListener = listenForChanges(db, (c) => {
+    changed();
+    for (const f of subscribers) {
+      try {
+        f(c);
+      } catch {
+        // one subscriber's failure is not another's
+      }
+    }
+  });
+  await listener.ready;
+
+  /** A read kept until the next change; only while changes are heard, and only if none came during the read. */
+  async function cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    if (!listener.live) return load();
+    if (memo.has(key)) return memo.get(key) as T;
+    const before = generation;
+    const value = deepFreeze(await load());
+    if (generation === before && listener.live) {
+      if (memo.size >= MAX_ENTRIES) memo.clear();
+      memo.set(key, value);
+    }
+    return value;
+  }
+  /** A write: its transaction announces itself to every node; this node's cache drops at once. */
+  async function write<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    try {
+      return await db.transaction(fn);
+    } finally {
+      changed();
+    }
+  }
+  const get = <T>(sql: string, map: (r: Row) => T) => async (params: Record<string, unknown>) => {
+    const r = await one(db, sql, params);
+    return r && map(r);
+  };
+
+  const partner = get('SELECT * FROM partners WHERE id = @id', toPartner);
+  const entry = get('SELECT * FROM entries WHERE id = @id', toEntry);
+  const assetIdTaken = `SELECT 1 FROM flavor_assets WHERE id = @id UNION ALL SELECT 1 FROM caption_assets WHERE id = @id
+    UNION ALL SELECT 1 FROM thumb_assets WHERE id = @id`;
+  const clearDefaultAcp = 'UPDATE access_control_profiles SET is_default = 0 WHERE partner_id = @partnerId AND id <> @id AND is_default <> 0';
+  const clearDefaultCaption = 'UPDATE caption_assets SET is_default = 0 WHERE entry_id = @entryId AND id <> @id AND is_default <> 0';
+  const setEntryThumbnail = 'UPDATE entries SET thumbnail_file = @file, version = version + 1, updated_at = @now WHERE id = @id';
+
+  const catalog: PgCatalog = {
+    nodeId,
+    db,
+    generation(): number {
+      // changes cannot be heard: every answer may be stale, so none is reused
+      if (!listener.live) generation++;
+      return generation;
+    },
+    subscribe(onChange) {
+      subscribers.add(onChange);
+      return () => void subscribers.delete(onChange);
+    },
+
+    getPartner: (id) => cached(`partner:${id}`, () => partner({ id })),
+    listPartners: () => cached('partners', async () => (await all(db, 'SELECT * FROM partners ORDER BY id')).map(toPartner)),
+    countEntries: async (partnerId) =>
+      (await one(db, 'SELECT COUNT(*) AS n FROM entries WHERE partner_id = @partnerId AND status <> 3', { partnerId }))!.n,
+    addPartner: (p) => write(async (tx) => {
+      // one adder at a time, so that "the next id" is decided and taken atomically; readers go on
+      await tx.query('LOCK TABLE partners IN SHARE ROW EXCLUSIVE MODE');
+      const max = (await one(tx, 'SELECT MAX(id) AS id FROM partners'))!.id as number | null;
+      const id = p.id ?? Math.max(FIRST_PARTNER_ID - 1, max ?? 0) + 1;
+      const existing = await one(tx, 'SELECT name FROM partners WHERE id = @id', { id });
+      if (existing) throw new PartnerExistsError(`partner ${id} exists (${existing.name})`);
+      await run(tx, 'INSERT INTO partners (id, name, admin_secret, user_secret) VALUES (@id, @name, @admin, @user)', {
+        id, name: p.name ?? `Partner ${id}`, admin: randomBytes(16).toString('hex'), user: randomBytes(16).toString('hex'),
+      });
+      return toPartner((await one(tx, 'SELECT * FROM partners WHERE id = @id', { id }))!);
+    }),
+
+    getFlavorParams: (id) => cached(`fp:${id}`, get('SELECT * FROM flavor_params WHERE id = @id', toFlavorParams).bind(null, { id })),
+    listFlavorParams: () => cached('fps', async () => (await all(db, 'SELECT * FROM flavor_params ORDER BY id')).map(toFlavorParams)),
+    listConversionProfiles: async (partnerId) =>
+      (await all(db, 'SELECT * FROM conversion_profiles WHERE partner_id IN (0, @partnerId) ORDER BY id', { partnerId })).map(toConversionProfile),
+    getConversionProfile: (id) => get('SELECT * FROM conversion_profiles WHERE id = @id', toConversionProfile)({ id }),
+
+    getEntry: (id) => cached(`entry:${id}`, () => entry({ id })),
+    listFlavors: (entryId) => cached(`flavors:${entryId}`, async () =>
+      (await all(db, 'SELECT * FROM flavor_assets WHERE entry_id = @entryId ORDER BY bitrate, rowid', { entryId })).map(toFlavor)),
+    getFlavor: (id) => cached(`flavor:${id}`, () => get('SELECT * FROM flavor_assets WHERE id = @id', toFlavor)({ id })),
+    listCaptions: (entryId) => cached(`captions:${entryId}`, async () =>
+      (await all(db, 'SELECT * FROM caption_assets WHERE entry_id = @entryId ORDER BY rowid', { entryId })).map(toCaption)),
+    getCaption: (id) => cached(`caption:${id}`, () => get('SELECT * FROM caption_assets WHERE id = @id', toCaption)({ id })),
+    listRemoteFiles: (flavorAssetId) => cached(`remote:${flavorAssetId}`, async () =>
+      (await all(db, 'SELECT * FROM remote_files WHERE flavor_asset_id = @flavorAssetId ORDER BY storage_profile_id', { flavorAssetId })).map((r): RemoteFile => ({
+        flavorAssetId: r.flavor_asset_id, storageProfileId: r.storage_profile_id, path: r.path,
+      }))),
+    async listEntries(f: EntryFilter, pageSize = 30, pageIndex = 1) {
+      const where: string[] = ['partner_id = @partnerId'];
+      const params: Record<string, unknown> = { partnerId: f.partnerId };
+      const list = (prefix: string, values: unknown[], empty: string) => {
+        values.forEach((v, i) => (params[`${prefix}${i}`] = v));
+        return values.map((_, i) => `@${prefix}${i}`).join(',') || empty;
+      };
+      if (f.idIn) where.push(`id IN (${list('id', f.idIn, "''")})`);
+      if (f.referenceIdEqual !== undefined) { where.push('reference_id = @ref'); params.ref = f.referenceIdEqual; }
+      // SQLite's LIKE folds ASCII case only; so does ILIKE over COLLATE "C" text
+      if (f.nameLike !== undefined) { where.push("name ILIKE @name ESCAPE '\\'"); params.name = like(f.nameLike); }
+      if (f.statusIn) where.push(`status IN (${list('st', f.statusIn, 'NULL')})`);
+      else if (!f.includeDeleted) where.push('status <> 3');
+      if (f.mediaTypeEqual !== undefined) { where.push('media_type = @mt'); params.mt = f.mediaTypeEqual; }
+      if (f.typeIn) where.push(`type IN (${list('ty', f.typeIn, 'NULL')})`);
+      if (f.userIdEqual !== undefined) { where.push('user_id = @user'); params.user = f.userIdEqual; }
+      if (f.mediaTypeIn) where.push(`media_type IN (${list('mti', f.mediaTypeIn, 'NULL')})`);
+      if (f.tagsMultiLikeOr) {
+        f.tagsMultiLikeOr.forEach((t, i) => (params[`tag${i}`] = like(t)));
+        where.push(`(${f.tagsMultiLikeOr.map((_, i) => `tags ILIKE @tag${i} ESCAPE '\\'`).join(' OR ') || 'false'})`);
+      }
+      if (f.createdAtGreaterThanOrEqual !== undefined) { where.push('created_at >= @since'); params.since = f.createdAtGreaterThanOrEqual; }
+      const w = where.join(' AND ');
+      const size = Math.max(1, Math.min(500, Math.trunc(pageSize) || 1));
+      const offset = (Math.max(1, Math.trunc(pageIndex) || 1) - 1) * size;
+      const [count, rows] = await Promise.all([
+        one(db, `SELECT COUNT(*) AS n FROM entries WHERE ${w}`, params),
+        all(db, `SELECT * FROM entries WHERE ${w} ORDER BY ${ENTRY_ORDERS[f.orderBy ?? '-createdAt']} LIMIT ${size} OFFSET ${offset}`, params),
+      ]);
+      return { objects: rows.map(toEntry), totalCount: count!.n };
+    },
+
+    getAccessControlProfile: (id) => cached(`acp:${id}`, () => get('SELECT * FROM access_control_profiles WHERE id = @id', toAcp)({ id })),
+    listAccessControlProfiles: async (partnerId) =>
+      (await all(db, 'SELECT * FROM access_control_profiles WHERE partner_id = @partnerId ORDER BY id', { partnerId })).map(toAcp),
+    getDeliveryProfile: (id) => cached(`dp:${id}`, () => get('SELECT * FROM delivery_profiles WHERE id = @id', toDeliveryProfile)({ id })),
+    listDeliveryProfiles: () => cached('dps', async () => (await all(db, 'SELECT * FROM delivery_profiles ORDER BY id')).map(toDeliveryProfile)),
+    getStorageProfile: (id) => cached(`sp:${id}`, () => get('SELECT * FROM storage_profiles WHERE id = @id', toStorage)({ id })),
+    listStorageProfiles: (partnerId) => cached(`sps:${partnerId}`, async () =>
+      (await all(db, 'SELECT * FROM storage_profiles WHERE partner_id = @partnerId ORDER BY id', { partnerId })).map(toStorage)),
+    getUiConf: (id) => cached(`uiconf:${id}`, () => get('SELECT * FROM ui_confs WHERE id = @id', toUiConf)({ id })),
+    listUiConfs: async () => (await all(db, 'SELECT * FROM ui_confs ORDER BY id')).map(toUiConf),
+
+    isRevoked: async (key, now) => !!(await one(db, 'SELECT 1 FROM revoked_sessions WHERE key = @key AND expires_at > @now', { key, now })),
+    revokeSession: (key, expiresAt) => write(async (tx) => {
+      await run(tx, 'DELETE FROM revoked_sessions WHERE expires_at <= @now', { now: Math.floor(Date.now() / 1000) });
+      await run(tx, `INSERT INTO revoked_sessions (key, expires_at) VALUES (@key, @expiresAt)
+        ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at`, { key, expiresAt });
+    }),
+
+    updateEntry: (id: string, changes: EntryChanges, now: number) => write(async (tx) => {
+      const r = await one(tx, 'SELECT * FROM entries WHERE id = @id FOR UPDATE', { id });
+      if (!r) return;
+      await run(tx, `UPDATE entries SET name = @name, description = @description, tags = @tags, admin_tags = @adminTags,
+        reference_id = @referenceId, access_control_profile_id = @accessControlProfileId, start_date = @startDate,
+        end_date = @endDate, moderation_status = @moderationStatus, partner_data = @partnerData, updated_at = @now WHERE id = @id`,
+      { ...toEntry(r), ...changes, id, now });
+    }),
+    setEntryThumbnail: (id, file, now) => write(async (tx) => void (await run(tx, setEntryThumbnail, { file, now, id }))),
+    addAccessControlProfile: (p, now) => write(async (tx) => {
+      // the id SQLite would give (the highest + 1), taken by one writer at a time
+      await tx.query('LOCK TABLE access_control_profiles IN SHARE ROW EXCLUSIVE MODE');
+      const id = ((await one(tx, 'SELECT COALESCE(MAX(id), 0) + 1 AS id FROM access_control_profiles'))!.id) as number;
+      await run(tx, `INSERT INTO access_control_profiles (id, partner_id, name, system_name, description, is_default, rules, created_at, updated_at)
+        VALUES (@id, @partnerId, @name, @systemName, @description, @isDefault, @rules, @now, @now)`,
+      { ...p, id, rules: JSON.stringify(p.rules), now });
+      if (p.isDefault) await run(tx, clearDefaultAcp, { partnerId: p.partnerId, id });
+      return id;
+    }),
+    updateAccessControlProfile: (p: AccessControlProfile, now: number) => write(async (tx) => {
+      await run(tx, `UPDATE access_control_profiles SET name = @name, system_name = @systemName, description = @description,
+        is_default = @isDefault, rules = @rules, updated_at = @now WHERE id = @id`, { ...p, rules: JSON.stringify(p.rules), now });
+      if (p.isDefault) await run(tx, clearDefaultAcp, { partnerId: p.partnerId, id: p.id });
+    }),
+    accessControlProfileBySystemName: async (partnerId, systemName) =>
+      (await one(db, "SELECT id FROM access_control_profiles WHERE partner_id = @partnerId AND system_name = @systemName AND system_name <> '' ORDER BY id",
+        { partnerId, systemName }))?.id,
+    countEntriesWithAccessControlProfile: async (id) =>
+      (await one(db, 'SELECT COUNT(*) AS n FROM entries WHERE access_control_profile_id = @id', { id }))!.n,
+    deleteAccessControlProfile: (id, moveTo, now) => write(async (tx) => {
+      await run(tx, 'UPDATE entries SET access_control_profile_id = @moveTo, updated_at = @now WHERE access_control_profile_id = @id', { moveTo, now, id });
+      await run(tx, 'DELETE FROM access_control_profiles WHERE id = @id', { id });
+    }),
+    addCaption: (c: CaptionAsset) => write(async (tx) => {
+      await run(tx, `INSERT INTO caption_assets (id, entry_id, partner_id, language, language_code, label, format, file_path,
+        size, is_default, status, version, display_on_player, created_at, updated_at)
+        VALUES (@id, @entryId, @partnerId, @language, @languageCode, @label, @format, @filePath, @size, @isDefault, @status,
+        @version, @displayOnPlayer, @createdAt, @updatedAt)`, { ...c });
+      if (c.isDefault) await run(tx, clearDefaultCaption, { entryId: c.entryId, id: c.id });
+    }),
+    updateCaption: (c: CaptionAsset) => write(async (tx) => {
+      await run(tx, `UPDATE caption_assets SET language = @language, language_code = @languageCode, label = @label,
+        format = @format, file_path = @filePath, size = @size, is_default = @isDefault, status = @status, version = @version,
+        display_on_player = @displayOnPlayer, updated_at = @updatedAt WHERE id = @id`, { ...c });
+      if (c.isDefault) await run(tx, clearDefaultCaption, { entryId: c.entryId, id: c.id });
+    }),
+    deleteCaption: (id) => write(async (tx) => void (await run(tx, 'DELETE FROM caption_assets WHERE id = @id', { id }))),
+    listThumbAssets: (entryId) => cached(`thumbs:${entryId}`, async () =>
+      (await all(db, 'SELECT * FROM thumb_assets WHERE entry_id = @entryId ORDER BY created_at, rowid', { entryId })).map(toThumb)),
+    getThumbAsset: (id) => cached(`thumb:${id}`, () => get('SELECT * FROM thumb_assets WHERE id = @id', toThumb)({ id })),
+    addThumbAsset: (t: ThumbAsset) => write(async (tx) => void (await run(tx, `INSERT INTO thumb_assets (id, entry_id, partner_id,
+      file_path, file_ext, width, height, size, tags, description, is_default, status, version, created_at, updated_at)
+      VALUES (@id, @entryId, @partnerId, @filePath, @fileExt, @width, @height, @size, @tags, @description, @isDefault, @status,
+      @version, @createdAt, @updatedAt)`, { ...t }))),
+    updateThumbAsset: (t: ThumbAsset) => write(async (tx) => void (await run(tx, `UPDATE thumb_assets SET file_path = @filePath,
+      file_ext = @fileExt, width = @width, height = @height, size = @size, tags = @tags, description = @description,
+      status = @status, version = @version, updated_at = @updatedAt WHERE id = @id`, { ...t }))),
+    setDefaultThumbAsset: (t: ThumbAsset, now: number) => write(async (tx) => {
+      await run(tx, 'UPDATE thumb_assets SET is_default = CASE WHEN id = @id THEN 1 ELSE 0 END WHERE entry_id = @entryId', { id: t.id, entryId: t.entryId });
+      await run(tx, setEntryThumbnail, { file: t.filePath, now, id: t.entryId });
+    }),
+    deleteThumbAsset: (id) => write(async (tx) => void (await run(tx, 'DELETE FROM thumb_assets WHERE id = @id', { id }))),
+    deleteThumbAssetsOfEntry: (entryId) => write(async (tx) => void (await run(tx, 'DELETE FROM thumb_assets WHERE entry_id = @entryId', { entryId }))),
+    deleteFlavor: (id) => write(async (tx) => void (await run(tx, 'DELETE FROM flavor_assets WHERE id = @id', { id }))),
+    async newAssetId() {
+      for (;;) {
+        const id = kalturaId();
+        if (!(await one(db, assetIdTaken, { id }))) return id;
+      }
+    },
+
+    setUploadTokenV2Key: (tokenId, key) => write(async (tx) => void (await run(tx, 'UPDATE upload_tokens SET v2_key = @key WHERE id = @tokenId', { key, tokenId }))),
+    uploadTokenIdByV2Key: async (key) =>
+      (await one(db, 'SELECT id FROM upload_tokens WHERE v2_key = @key ORDER BY created_at DESC, rowid DESC LIMIT 1', { key }))?.id,
+    isEmpty: async () => (await one(db, 'SELECT (SELECT COUNT(*) FROM entries) + (SELECT COUNT(*) FROM partners) AS n'))!.n === 0,
+
+    ingest: pgIngestStore(db, write),
+    kalturaImport: pgImportStore(db, write),
+    library: pgLibraryStore(db, write),
+
+    async ping() {
+      await db.query('SELECT 1 FROM partners LIMIT 1');
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      subscribers.clear();
+      await listener.close();
+      await db.close();
+    },
+  };
+  return catalog;
+}
+
+/** Runs a write transaction of the catalog (the stores of ingest, import and library share it). */
+export type WriteFn = <T>(fn: (tx: Queryable) => Promise<T>) => Promise<T>;

@@ -1,0 +1,52 @@
+// Moving a catalog from SQLite into PostgreSQL: every row of every catalog table, in one
+// transaction, in the SQLite file's insertion order (so that "insertion order" reads the same
+// afterwards). Rows whose key exists in PostgreSQL are replaced. Both schemas must be at the same
+// version (both are migrated from src/catalog/migrations.ts).
+import type { Db } from '../db.js';
+import type { PgDb, Queryable } from './pool.js';
+import { run } from './sql.js';
+
+/** Catalog tables in an order that satisfies their foreign keys, with their primary keys. */
+export const CATALOG_TABLES: readonly { table: string; key: string[] }[] = [
+  { table: 'partners', key: ['id'] },
+  { table: 'flavor_params', key: ['id'] },
+  { table: 'conversion_profiles', key: ['id'] },
+  { table: 'delivery_profiles', key: ['id'] },
+  { table: 'storage_profiles', key: ['id'] },
+  { table: 'access_control_profiles', key: ['id'] },
+  { table: 'ui_confs', key: ['id'] },
+  { table: 'entries', key: ['id'] },
+  { table: 'flavor_assets', key: ['id'] },
+  { table: 'remote_files', key: ['flavor_asset_id', 'storage_profile_id'] },
+  { table: 'caption_assets', key: ['id'] },
+  { table: 'thumb_assets', key: ['id'] },
+  { table: 'kaltura_imports', key: ['entry_id'] },
+  { table: 'revoked_sessions', key: ['key'] },
+  { table: 'ingest_jobs', key: ['id'] },
+  { table: 'upload_tokens', key: ['id'] },
+];
+
+async function upsertRow(tx: Queryable, table: string, key: string[], row: Record<string, unknown>): Promise<void> {
+  const cols = Object.keys(row);
+  const update = cols.filter((c) => !key.includes(c));
+  await run(tx, `INSERT INTO ${table} (${cols.join(',')}) VALUES (${cols.map((c) => '@' + c).join(',')})
+    ON CONFLICT (${key.join(',')}) DO ${update.length ? `UPDATE SET ${update.map((c) => `${c} = excluded.${c}`).join(',')}` : 'NOTHING'}`, row);
+}
+
+/** Copies every catalog row of `from` into `to`; returns the number of rows per table. */
+export async function copySqliteToPostgres(from: Db, to: PgDb): Promise<Record<string, number>> {
+  const version = from.pragma('user_version', { simple: true }) as number;
+  const pgVersion = (await to.query('SELECT version FROM kdeliver_schema')).rows[0]?.version;
+  if (version !== pgVersion) throw new Error(`the SQLite catalog is at schema version ${version}, the PostgreSQL one at ${pgVersion}: open both with the same kdeliver first`);
+  const counts: Record<string, number> = {};
+  await to.transaction(async (tx) => {
+    for (const { table, key } of CATALOG_TABLES) {
+      const rows = from.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all() as Record<string, unknown>[];
+      for (const row of rows) await upsertRow(tx, table, key, row);
+      counts[table] = rows.length;
+    }
+    // the identity of ingest_jobs continues after the ids copied
+    await tx.query(`SELECT setval(pg_get_serial_sequence('ingest_jobs', 'id'), COALESCE((SELECT MAX(id) FROM ingest_jobs), 1), (SELECT COUNT(*) > 0 FROM ingest_jobs))`);
+  });
+  return counts;
+}

@@ -1,0 +1,41 @@
+// The library store on PostgreSQL: the writes of `kdeliver import` (and the sample library on
+// first start) in one transaction, and the whole-catalog reads of `kdeliver export`.
+import type { LibraryRow, LibraryStore, LibraryTable, LibraryWrite } from '../store.js';
+import type { WriteFn } from './catalog.js';
+import type { Queryable } from './pool.js';
+import { toAcp, toConversionProfile } from './rows.js';
+import { all, run } from './sql.js';
+
+/** The primary key of each table a library writes. */
+const KEYS: Record<LibraryTable, string[]> = {
+  partners: ['id'], flavor_params: ['id'], conversion_profiles: ['id'], delivery_profiles: ['id'], storage_profiles: ['id'],
+  access_control_profiles: ['id'], ui_confs: ['id'], entries: ['id'], flavor_assets: ['id'], caption_assets: ['id'],
+  remote_files: ['flavor_asset_id', 'storage_profile_id'],
+};
+const COLUMN = /^[a-z_][a-z0-9_]*$/;
+
+function upsert(tx: Queryable, table: LibraryTable, row: LibraryRow): Promise<number> {
+  const key = KEYS[table];
+  if (!key) throw new Error(`library write to an unknown table ${table}`);
+  const cols = Object.keys(row);
+  for (const c of cols) if (!COLUMN.test(c)) throw new Error(`library write with a bad column name ${JSON.stringify(c)}`);
+  const update = cols.filter((c) => !key.includes(c));
+  const sql = `INSERT INTO ${table} (${cols.join(',')}) VALUES (${cols.map((c) => '@' + c).join(',')})
+    ON CONFLICT (${key.join(',')}) DO ${update.length ? `UPDATE SET ${update.map((c) => `${c} = excluded.${c}`).join(',')}` : 'NOTHING'}`;
+  return run(tx, sql, row);
+}
+
+export function pgLibraryStore(db: Queryable, write: WriteFn): LibraryStore {
+  return {
+    write: (writes: readonly LibraryWrite[]) => write(async (tx) => {
+      for (const w of writes) {
+        // flavors and captions go with their entry (ON DELETE CASCADE)
+        if (w.op === 'deleteEntry') await run(tx, 'DELETE FROM entries WHERE id = @id', { id: w.id });
+        else await upsert(tx, w.table, w.row);
+      }
+    }),
+    allConversionProfiles: async () => (await all(db, 'SELECT * FROM conversion_profiles ORDER BY id')).map(toConversionProfile),
+    allAccessControlProfiles: async () => (await all(db, 'SELECT * FROM access_control_profiles ORDER BY id')).map(toAcp),
+    allEntryIds: async () => (await all(db, 'SELECT id FROM entries ORDER BY partner_id, created_at, id')).map((r) => r.id as string),
+  };
+}

@@ -1,0 +1,185 @@
+// The catalog contract, both backends: the sample library in SQLite and the same rows in a real
+// PostgreSQL (a throwaway cluster, test/helpers/postgres.ts); every read method answers the same
+// on both, before and after the same writes through each.
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCatalog } from '../../src/catalog/catalog.js';
+import { openDatabase } from '../../src/catalog/db.js';
+import { importLibrary, readLibraryFile, sampleLibraryPath } from '../../src/catalog/library.js';
+import { openPgCatalog, type PgCatalog } from '../../src/catalog/pg/catalog.js';
+import { copySqliteToPostgres } from '../../src/catalog/pg/copy.js';
+import type { AccessControlProfile, CaptionAsset, ThumbAsset } from '../../src/catalog/types.js';
+import { pgDatabase } from '../helpers/postgres.js';
+
+const NOW = 1_780_000_000;
+// Both catalogs are driven through the same method names; SQLite's may answer synchronously.
+type AnyCatalog = Record<string, (...a: any[]) => any>;
+
+async function backends(tt: Tap.Test) {
+  const mediaRoot = mkdtempSync(join(tmpdir(), 'kdeliver-contract-'));
+  // a file, not ':memory:': library.ts keeps its statements by database name
+  const db = openDatabase(join(mediaRoot, 'catalog.sqlite'));
+  const { library, mediaDir } = readLibraryFile(sampleLibraryPath());
+  importLibrary(db, library, mediaDir, mediaRoot, NOW);
+  const lite = createCatalog(db) as unknown as AnyCatalog;
+  const pg = await openPgCatalog(await pgDatabase(tt));
+  await copySqliteToPostgres(db, pg.db);
+  tt.teardown(async () => {
+    await pg.close();
+    db.close();
+    rmSync(mediaRoot, { recursive: true, force: true });
+  });
+  return { lite, pg: pg as unknown as AnyCatalog & PgCatalog };
+}
+
+namespace Tap {
+  export type Test = typeof t;
+}
+
+/** Every read of the catalog, as [label, method, args]. */
+async function reads(c: AnyCatalog): Promise<[string, string, unknown[]][]> {
+  const calls: [string, string, unknown[]][] = [];
+  const add = (method: string, ...args: unknown[]) => calls.push([`${method}(${args.map((a) => JSON.stringify(a)).join(', ')})`, method, args]);
+  add('listPartners');
+  add('isEmpty');
+  add('listFlavorParams');
+  add('listDeliveryProfiles');
+  add('listUiConfs');
+  add('getPartner', 99999);
+  add('getEntry', 'no_such');
+  add('getFlavorParams', 99999);
+  const partners = (await c.listPartners()) as { id: number }[];
+  for (const p of [{ id: 0 }, ...partners, { id: 4242 }]) {
+    add('getPartner', p.id);
+    add('countEntries', p.id);
+    add('listConversionProfiles', p.id);
+    add('listAccessControlProfiles', p.id);
+    add('listStorageProfiles', p.id);
+    for (const a of (await c.listAccessControlProfiles(p.id)) as AccessControlProfile[]) {
+      add('getAccessControlProfile', a.id);
+      add('countEntriesWithAccessControlProfile', a.id);
+      add('accessControlProfileBySystemName', p.id, a.systemName);
+    }
+    for (const cp of (await c.listConversionProfiles(p.id)) as { id: number }[]) add('getConversionProfile', cp.id);
+    for (const sp of (await c.listStorageProfiles(p.id)) as { id: number }[]) add('getStorageProfile', sp.id);
+    const all = (await c.listEntries({ partnerId: p.id, includeDeleted: true }, 500)) as { objects: { id: string }[] };
+    for (const e of all.objects) {
+      add('getEntry', e.id);
+      add('listFlavors', e.id);
+      add('listCaptions', e.id);
+      add('listThumbAssets', e.id);
+      for (const f of (await c.listFlavors(e.id)) as { id: string }[]) {
+        add('getFlavor', f.id);
+        add('listRemoteFiles', f.id);
+      }
+      for (const cap of (await c.listCaptions(e.id)) as { id: string }[]) add('getCaption', cap.id);
+      for (const th of (await c.listThumbAssets(e.id)) as { id: string }[]) add('getThumbAsset', th.id);
+    }
+    const filters: Record<string, unknown>[] = [
+      {}, { includeDeleted: true }, { statusIn: [2, 3] }, { statusIn: [] }, { idIn: [] }, { idIn: ['1_rcit0qgs', '1_deleted0', 'nope'] },
+      { nameLike: 'a' }, { nameLike: 'BIG' }, { nameLike: '%' }, { nameLike: '_' }, { tagsMultiLikeOr: ['demo', 'SECURE'] }, { tagsMultiLikeOr: [] },
+      { mediaTypeEqual: 1 }, { mediaTypeIn: [2, 5] }, { typeIn: [1] }, { userIdEqual: '' }, { referenceIdEqual: '' },
+      { createdAtGreaterThanOrEqual: NOW - 100000 },
+      ...['+createdAt', '-createdAt', '+updatedAt', '-updatedAt', '+name', '-name', '+duration', '-duration'].map((orderBy) => ({ orderBy })),
+    ];
+    for (const f of filters) add('listEntries', { partnerId: p.id, ...f });
+    add('listEntries', { partnerId: p.id, orderBy: '+name' }, 3, 2);
+    add('listEntries', { partnerId: p.id }, 0, 0);
+    add('listEntries', { partnerId: p.id }, 1000, 1);
+  }
+  for (const fp of (await c.listFlavorParams()) as { id: number }[]) add('getFlavorParams', fp.id);
+  for (const dp of (await c.listDeliveryProfiles()) as { id: number }[]) add('getDeliveryProfile', dp.id);
+  for (const u of (await c.listUiConfs()) as { id: number }[]) add('getUiConf', u.id);
+  add('isRevoked', 'revoked-key', NOW);
+  add('isRevoked', 'revoked-key', NOW + 10_000);
+  add('uploadTokenIdByV2Key', 'no-such-key');
+  return calls;
+}
+
+async function compareAll(tt: Tap.Test, lite: AnyCatalog, pg: AnyCatalog, when: string) {
+  const calls = await reads(lite);
+  tt.ok(calls.length > 150, `${calls.length} reads compared ${when}`);
+  let differing = 0;
+  for (const [label, method, args] of calls) {
+    const a = await lite[method](...args);
+    const b = await pg[method](...args);
+    if (!tt.same(b, a, `${label} ${when}`)) differing++;
+  }
+  tt.equal(differing, 0, `every read the same ${when}`);
+}
+
+t.test('every read answers the same from SQLite and PostgreSQL', async (t) => {
+  const { lite, pg } = await backends(t);
+  const entries = (await pg.listEntries({ partnerId: 309, includeDeleted: true }, 500)).objects;
+  t.ok(entries.length >= 10, 'the sample library is in PostgreSQL');
+  await compareAll(t, lite, pg, 'after import');
+});
+
+t.test('the same writes through both leave the same catalog', async (t) => {
+  const { lite, pg } = await backends(t);
+  const both = async (method: string, ...args: unknown[]) => {
+    const a = await lite[method](...args);
+    const b = await pg[method](...args);
+    t.same(b, a, `${method} answers the same`);
+    return b;
+  };
+  await both('updateEntry', '1_rcit0qgs', { name: 'Renamed', tags: 'x,Y', partnerData: '{"a":1}', startDate: NOW - 5 }, NOW + 1);
+  await both('updateEntry', 'no_such_entry', { name: 'x' }, NOW + 1);
+  await both('setEntryThumbnail', '1_alt0audi', '309/1_alt0audi/t.jpg', NOW + 2);
+  const acp: Omit<AccessControlProfile, 'id' | 'createdAt' | 'updatedAt'> = {
+    partnerId: 309, name: 'new default', systemName: 'nd', description: 'd', isDefault: true, rules: [],
+  };
+  const id = await both('addAccessControlProfile', acp, NOW + 3);
+  const second = await both('addAccessControlProfile', { ...acp, name: 'other', systemName: 'other', isDefault: false }, NOW + 3);
+  t.equal(second, id + 1, 'ids as SQLite gives them');
+  await both('updateAccessControlProfile', { ...acp, id: second, name: 'other renamed', isDefault: true, createdAt: NOW, updatedAt: NOW }, NOW + 4);
+  await both('updateEntry', '1_secure01', { accessControlProfileId: id }, NOW + 5);
+  await both('deleteAccessControlProfile', id, second, NOW + 6);
+  const cap: CaptionAsset = {
+    id: '1_newcap01', entryId: '1_rcit0qgs', partnerId: 309, language: 'French', languageCode: 'fr', label: 'Français',
+    format: 'vtt', filePath: '309/1_rcit0qgs/fr.vtt', size: 10, isDefault: true, status: 2, version: 1, displayOnPlayer: true,
+    createdAt: NOW, updatedAt: NOW,
+  };
+  await both('addCaption', cap);
+  await both('addCaption', { ...cap, id: '1_newcap02', isDefault: false, label: 'second' });
+  await both('updateCaption', { ...cap, id: '1_newcap02', isDefault: true, label: 'second, default', updatedAt: NOW + 7 });
+  await both('deleteCaption', '1_newcap01');
+  const thumb: ThumbAsset = {
+    id: '1_thumb001', entryId: '1_rcit0qgs', partnerId: 309, filePath: '', fileExt: 'jpg', width: 0, height: 0, size: 0,
+    tags: '', description: '', isDefault: false, status: 0, version: 1, createdAt: NOW, updatedAt: NOW,
+  };
+  await both('addThumbAsset', thumb);
+  await both('addThumbAsset', { ...thumb, id: '1_thumb002' });
+  await both('addThumbAsset', { ...thumb, id: '1_thumb000', createdAt: NOW - 1 });
+  await both('updateThumbAsset', { ...thumb, filePath: '309/1_rcit0qgs/th.jpg', width: 640, height: 360, size: 1234, status: 2, isDefault: true });
+  await both('setDefaultThumbAsset', { ...thumb, filePath: '309/1_rcit0qgs/th.jpg' }, NOW + 8);
+  await both('deleteThumbAsset', '1_thumb002');
+  const flavors = await pg.listFlavors('1_rcit0qgs');
+  await both('deleteFlavor', flavors[0].id);
+  await both('revokeSession', 'revoked-key', NOW + 5000);
+  await both('revokeSession', 'revoked-key', NOW + 6000);
+  await both('deleteThumbAssetsOfEntry', '1_alt0audi');
+
+  const [pa, pb] = [await lite.addPartner({ name: 'New one' }), await pg.addPartner({ name: 'New one' })];
+  const noSecrets = (p: Record<string, unknown>) => ({ ...p, adminSecret: 'x', userSecret: 'y' });
+  t.same(noSecrets(pb), noSecrets(pa), 'addPartner: the same partner (secrets are random)');
+  t.match(pb.adminSecret, /^[0-9a-f]{32}$/);
+  for (const c of [lite, pg]) {
+    const e = await Promise.resolve().then(() => c.addPartner({ id: 309 })).then(() => undefined, (e: Error) => e);
+    t.equal(e?.constructor.name, 'PartnerExistsError');
+    t.match(e?.message, 'partner 309 exists');
+  }
+  // the secrets differ: give PostgreSQL's partner SQLite's, so the full comparison can include it
+  await pg.db.query('UPDATE partners SET admin_secret = $1, user_secret = $2 WHERE id = $3', [pa.adminSecret, pa.userSecret, pa.id]);
+  await compareAll(t, lite, pg, 'after writes');
+});
+
+t.test('concurrent addPartner calls on PostgreSQL get distinct ids', async (t) => {
+  const { pg } = await backends(t);
+  const added = await Promise.all(Array.from({ length: 8 }, (_, i) => pg.addPartner({ name: `p${i}` })));
+  const ids = added.map((p: { id: number }) => p.id).sort((a: number, b: number) => a - b);
+  t.equal(new Set(ids).size, 8);
+  t.same(ids, [311, 312, 313, 314, 315, 316, 317, 318], 'each the next after the highest');
+});
