@@ -105,7 +105,7 @@ async function makeCluster(t: Tap): Promise<PgCluster> {
   let running = false;
   const start = () => {
     run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o',
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`, 'start']);
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200`, 'start']);
     running = true;
   };
   const stopWith = (mode: 'fast' | 'immediate') => {
@@ -121,6 +121,7 @@ async function makeCluster(t: Tap): Promise<PgCluster> {
     stopWith('fast');
     rmSync(dir, { recursive: true, force: true });
   };
+  // fsync off: a test cluster survives a killed server (kill()), not a crashed machine
   // on any way out of the process (a failed test throws, tap's timeout kills with a signal)
   process.once('exit', remove);
   for (let attempt = 0; ; attempt++) {

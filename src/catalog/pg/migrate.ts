@@ -5,7 +5,7 @@
 // The migrations are the SQLite ones (src/catalog/migrations.ts), translated (dialect.ts).
 import { migrations as sqliteMigrations } from '../migrations.js';
 import { sqliteToPostgres } from './dialect.js';
-import { CatalogSchemaTooNewError, redactUrl, type PgDb } from './pool.js';
+import { CatalogSchemaTooNewError, redactUrl, wrap, type PgDb } from './pool.js';
 
 /** The advisory lock key of migrations ('kdlv' as a number): any constant every kdeliver agrees on. */
 const MIGRATION_LOCK = 0x6b646c76;
@@ -43,6 +43,14 @@ export async function schemaVersion(db: PgDb): Promise<number> {
 }
 
 export async function migratePostgres(db: PgDb, migrations: readonly string[] = sqliteMigrations): Promise<MigrateResult> {
+  try {
+    return await migrateOnce(db, migrations);
+  } catch (e) {
+    throw wrap(e, db.url);
+  }
+}
+
+async function migrateOnce(db: PgDb, migrations: readonly string[]): Promise<MigrateResult> {
   const client = await db.pool.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);

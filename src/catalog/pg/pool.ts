@@ -82,7 +82,8 @@ export function redactUrl(url: string): string {
   }
 }
 
-function wrap(e: unknown, url: string): unknown {
+/** The error as the catalog reports it: CatalogUnavailableError when the database is not there. */
+export function wrap(e: unknown, url: string): unknown {
   if (e instanceof CatalogUnavailableError) return e;
   if (isUnavailable(e)) {
     return new CatalogUnavailableError(`the catalog database ${redactUrl(url)} is unavailable: ${(e as Error).message}`, { cause: e });
