@@ -6,25 +6,22 @@ import type { Db } from '../db.js';
 import type { PgDb, Queryable } from './pool.js';
 import { run } from './sql.js';
 
-/** Catalog tables in an order that satisfies their foreign keys, with their primary keys. */
-export const CATALOG_TABLES: readonly { table: string; key: string[] }[] = [
-  { table: 'partners', key: ['id'] },
-  { table: 'flavor_params', key: ['id'] },
-  { table: 'conversion_profiles', key: ['id'] },
-  { table: 'delivery_profiles', key: ['id'] },
-  { table: 'storage_profiles', key: ['id'] },
-  { table: 'access_control_profiles', key: ['id'] },
-  { table: 'ui_confs', key: ['id'] },
-  { table: 'entries', key: ['id'] },
-  { table: 'flavor_assets', key: ['id'] },
-  { table: 'remote_files', key: ['flavor_asset_id', 'storage_profile_id'] },
-  { table: 'caption_assets', key: ['id'] },
-  { table: 'thumb_assets', key: ['id'] },
-  { table: 'kaltura_imports', key: ['entry_id'] },
-  { table: 'revoked_sessions', key: ['key'] },
-  { table: 'ingest_jobs', key: ['id'] },
-  { table: 'upload_tokens', key: ['id'] },
-];
+/**
+ * The tables a foreign key points at, before the tables that point at them; every other table
+ * (those of later migrations, which point at these if at all) comes after, in creation order.
+ */
+const REFERENCED_FIRST = ['partners', 'flavor_params', 'conversion_profiles', 'delivery_profiles', 'storage_profiles',
+  'access_control_profiles', 'ui_confs', 'entries', 'flavor_assets'];
+
+/** The catalog's tables in an order that satisfies their foreign keys, with their primary keys. */
+export function catalogTables(from: Db): { table: string; key: string[] }[] {
+  const names = from.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid").pluck().all() as string[];
+  const rank = (n: string) => (REFERENCED_FIRST.includes(n) ? REFERENCED_FIRST.indexOf(n) : REFERENCED_FIRST.length);
+  return names.sort((a, b) => rank(a) - rank(b)).map((table) => ({
+    table,
+    key: (from.prepare('SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk').pluck().all(table) as string[]),
+  }));
+}
 
 async function upsertRow(tx: Queryable, table: string, key: string[], row: Record<string, unknown>): Promise<void> {
   const cols = Object.keys(row);
@@ -40,7 +37,7 @@ export async function copySqliteToPostgres(from: Db, to: PgDb): Promise<Record<s
   if (version !== pgVersion) throw new Error(`the SQLite catalog is at schema version ${version}, the PostgreSQL one at ${pgVersion}: open both with the same kdeliver first`);
   const counts: Record<string, number> = {};
   await to.transaction(async (tx) => {
-    for (const { table, key } of CATALOG_TABLES) {
+    for (const { table, key } of catalogTables(from)) {
       const rows = from.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all() as Record<string, unknown>[];
       for (const row of rows) await upsertRow(tx, table, key, row);
       counts[table] = rows.length;
