@@ -9,8 +9,10 @@ export interface Config {
   host: string;
   port: number;
   dataDir: string;
-  /** SQLite catalog file. */
+  /** SQLite catalog file (when databaseUrl is null). */
   dbFile: string;
+  /** KDELIVER_DATABASE_URL: the PostgreSQL catalog shared by every node, or null for the SQLite file. */
+  databaseUrl: string | null;
   /** Root of media files; catalog paths are relative to it. */
   mediaRoot: string;
   /** Public base URL of this server (scheme://host[:port]), or null to take it from each request. */
@@ -68,6 +70,7 @@ const KEYS = [
   'KDELIVER_MEDIA_URL_SECRET', 'KDELIVER_SAMPLE_LIBRARY', 'NODE_ENV', 'KDELIVER_LOG_LEVEL', 'KDELIVER_PLAYMANIFEST_CACHE_AGE',
   'KDELIVER_MANIFEST_CACHE_ENTRIES', 'KDELIVER_HLS_SEGMENT_MS', 'KDELIVER_HLS_IFRAMES', 'KDELIVER_THUMBNAIL_TRACKS', 'KDELIVER_DASH_SUBTITLES', 'KDELIVER_DASH_SEGMENT_MS', 'KDELIVER_INDEX_CACHE_MB', 'KDELIVER_MAX_MOOV_MB',
   'KDELIVER_GEOIP_FILE', 'KDELIVER_SHUTDOWN_GRACE_MS', 'KDELIVER_INGEST_LEASE_SECONDS',
+  'KDELIVER_DATABASE_URL',
 ] as const;
 
 function bool(key: string, v: string | undefined, dflt: boolean): boolean {
@@ -89,6 +92,22 @@ function int(key: string, v: string | undefined, dflt: number, min: number, max:
     throw new ConfigError(`${key}=${JSON.stringify(v)}: expected a whole number from ${min} to ${max}`);
   }
   return Number(v);
+}
+
+/** KDELIVER_DATABASE_URL: postgres://user:pass@host:port/db; never echoed with its password. */
+function databaseUrl(v: string | undefined): string | null {
+  if (v === undefined || v === '') return null;
+  let u: URL | undefined;
+  try {
+    u = new URL(v);
+  } catch {
+    u = undefined;
+  }
+  if (!u || !/^postgres(ql)?:$/.test(u.protocol) || !u.hostname || u.pathname.length < 2) {
+    const shown = u ? (u.password ? v.replace(`:${u.password}@`, ':***@') : v) : '(not a URL)';
+    throw new ConfigError(`KDELIVER_DATABASE_URL=${shown}: expected postgres://user:password@host:port/database (unset: the SQLite catalog in the data directory)`);
+  }
+  return v;
 }
 
 export function loadConfig(processEnv: Env = process.env): Config {
@@ -156,6 +175,7 @@ export function loadConfig(processEnv: Env = process.env): Config {
     port: int('PORT', env.PORT, 8080, 0, 65535),
     dataDir,
     dbFile: join(dataDir, 'catalog.sqlite'),
+    databaseUrl: databaseUrl(env.KDELIVER_DATABASE_URL),
     mediaRoot: join(dataDir, 'media'),
     publicUrl,
     trustProxy: bool('KDELIVER_TRUST_PROXY', env.KDELIVER_TRUST_PROXY, false),
