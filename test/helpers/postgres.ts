@@ -103,6 +103,7 @@ async function makeCluster(t: Tap): Promise<PgCluster> {
     '-E', 'UTF8', '--locale=C', '--no-sync']);
   let port = 0;
   let running = false;
+  // fsync off: a test cluster survives a killed server (kill()), not a crashed machine
   const start = () => {
     run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o',
       `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200`, 'start']);
@@ -121,7 +122,6 @@ async function makeCluster(t: Tap): Promise<PgCluster> {
     stopWith('fast');
     rmSync(dir, { recursive: true, force: true });
   };
-  // fsync off: a test cluster survives a killed server (kill()), not a crashed machine
   // on any way out of the process (a failed test throws, tap's timeout kills with a signal)
   process.once('exit', remove);
   for (let attempt = 0; ; attempt++) {
