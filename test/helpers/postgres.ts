@@ -122,8 +122,14 @@ async function makeCluster(t: Tap): Promise<PgCluster> {
     stopWith('fast');
     rmSync(dir, { recursive: true, force: true });
   };
-  // on any way out of the process (a failed test throws, tap's timeout kills with a signal)
+  // on any way out of the process: a failed test throws (exit); tap's timeout and ^C send a
+  // signal, which is re-raised once the cluster is gone (a SIGKILL leaves it behind: nothing can run then)
   process.once('exit', remove);
+  const onSignal = (sig: NodeJS.Signals) => {
+    remove();
+    process.kill(process.pid, sig);
+  };
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(sig, onSignal);
   for (let attempt = 0; ; attempt++) {
     port = await freePort();
     try {
@@ -159,6 +165,7 @@ async function makeCluster(t: Tap): Promise<PgCluster> {
   // the root test's teardown: the cluster outlives the subtest that happened to start it
   tap.teardown(() => {
     process.removeListener('exit', remove);
+    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.removeListener(sig, onSignal);
     remove();
   });
   return c;
