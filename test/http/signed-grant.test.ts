@@ -80,3 +80,25 @@ t.test('revoking the session ends the grant; a short KS does not', async (t) => 
   t.equal(errorOf(revoked), '7', 'INVALID_KS, as playManifest answers a revoked KS');
   await revoked.arrayBuffer();
 });
+
+t.test('flavorAsset.getUrl for an admin leads to the bytes of the hidden flavor', async (t) => {
+  const admin = ks();
+  const r = await fetch(`${srv.url}/api_v3/service/flavorAsset/action/getUrl?format=1&ks=${admin}&id=1_f3flim00`);
+  const url = await r.json() as string;
+  t.type(url, 'string', JSON.stringify(url));
+  const bytes = await fetch(url);
+  t.equal(bytes.status, 200, 'the download URL, followed, serves the flavor');
+  t.equal(Number(bytes.headers.get('content-length')), srv.app.catalog.getFlavor('1_f3flim00')!.size);
+  await bytes.arrayBuffer();
+});
+
+t.test('flavorAsset.getUrl never answers with a URL that downloads another flavor', async (t) => {
+  const user = ks({ type: 0, privileges: 'sview:*' });
+  const r = await fetch(`${srv.url}/api_v3/service/flavorAsset/action/getUrl?format=1&ks=${user}&id=1_f3flim00`);
+  const body = await r.json() as { code?: string };
+  t.equal(body.code, 'FLAVOR_ASSET_ID_NOT_FOUND', 'the flavor the rule hides is not found for a user KS');
+  const allowed = await (await fetch(`${srv.url}/api_v3/service/flavorAsset/action/getUrl?format=1&ks=${user}&id=1_f1flim00`)).json() as string;
+  const bytes = await fetch(allowed);
+  t.equal(Number(bytes.headers.get('content-length')), srv.app.catalog.getFlavor('1_f1flim00')!.size, 'the allowed one downloads itself');
+  await bytes.arrayBuffer();
+});
