@@ -5,6 +5,7 @@
 // formats and catch their own errors.)
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { asDeliveryError } from '../src/errors.js';
+import { CatalogUnavailableError } from '../src/catalog/errors.js';
 import { sendError } from './http.js';
 
 /** Route config of a media route whose refusals are logged at warn, prefixed by this name. */
@@ -31,6 +32,12 @@ async function commonRoutes(app: FastifyInstance) {
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof CatalogUnavailableError) {
+      // the shared catalog database is down or too slow: a clear 503 a client or load balancer retries
+      request.log.warn({ err: error.message }, 'catalog unavailable');
+      return reply.code(503).header('Retry-After', '5').header('Content-Type', 'text/plain; charset=UTF-8')
+        .header('Cache-Control', 'no-store').send('service unavailable: the catalog database does not answer; try again shortly\n');
+    }
     const refusal = asDeliveryError(error);
     if (refusal) {
       // media routes name themselves in route config (`refusalLog`): their refusals are warnings

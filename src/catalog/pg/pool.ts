@@ -4,23 +4,9 @@
 // bounded time, never a hang: connecting, each statement and a transaction left idle all have
 // timeouts.
 import pg from 'pg';
+import { CatalogUnavailableError } from '../errors.js';
 
-/** The database cannot be reached or did not answer in time: the HTTP layer answers 503. */
-export class CatalogUnavailableError extends Error {
-  readonly httpStatus = 503;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'CatalogUnavailableError';
-  }
-}
-
-/** The database holds a schema newer than this kdeliver knows: it must not start against it. */
-export class CatalogSchemaTooNewError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CatalogSchemaTooNewError';
-  }
-}
+export { CatalogSchemaTooNewError, CatalogUnavailableError } from '../errors.js';
 
 // BIGINT (20) and COUNT(*) come back as strings by default; every integer the catalog keeps
 // (ids, sizes, Unix seconds) is far below 2^53, so they are read as numbers, as SQLite gives them.
