@@ -223,7 +223,13 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
     getUiConf: (id) => cached(`uiconf:${id}`, () => get('SELECT * FROM ui_confs WHERE id = @id', toUiConf)({ id })),
     listUiConfs: async () => (await all(db, 'SELECT * FROM ui_confs ORDER BY id')).map(toUiConf),
 
-    isRevoked: async (key, now) => !!(await one(db, 'SELECT 1 FROM revoked_sessions WHERE key = @key AND expires_at > @now', { key, now })),
+    // asked on every request with a KS: the key's revocation end is kept like any read, dropped
+    // when any node revokes a session (the change is announced like every write)
+    isRevoked: async (key, now) => {
+      const until = await cached(`revoked:${key}`, async () =>
+        ((await one(db, 'SELECT expires_at FROM revoked_sessions WHERE key = @key', { key }))?.expires_at ?? null) as number | null);
+      return until !== null && until > now;
+    },
     revokeSession: (key, expiresAt) => write(async (tx) => {
       await run(tx, 'DELETE FROM revoked_sessions WHERE expires_at <= @now', { now: Math.floor(Date.now() / 1000) });
       await run(tx, `INSERT INTO revoked_sessions (key, expires_at) VALUES (@key, @expiresAt)
