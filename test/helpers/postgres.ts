@@ -30,7 +30,7 @@ export interface PgCluster {
   createDatabase(name?: string): Promise<string>;
   /** Stops the server at once (as a crash or an unplugged database would), keeping the files. */
   kill(): void;
-  /** Starts it again after kill(), on the same port. */
+  /** Starts it again after kill(), on the same port; nothing when it runs. */
   restart(): void;
   stop(): void;
 }
@@ -105,6 +105,7 @@ async function makeCluster(t: Tap): Promise<PgCluster> {
   let running = false;
   // fsync off: a test cluster survives a killed server (kill()), not a crashed machine
   const start = () => {
+    if (running) return;
     run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o',
       `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200`, 'start']);
     running = true;
