@@ -103,3 +103,20 @@ t.test('a failed migration leaves the schema at the version before it', async (t
   t.same((await db.query("SELECT to_regclass('extra') IS NULL AS gone")).rows[0].gone, true, 'its first statement was rolled back too');
   await db.close();
 });
+
+t.test('a node waits for another node migrating longer than a statement may take', async (t) => {
+  const url = await pgDatabase(t);
+  const holder = openPgDatabase(url);
+  const other = await holder.pool.connect();
+  // another node holds the migration lock for 1.5 s (a long migration)
+  await other.query('SELECT pg_advisory_lock($1)', [0x6b646c76]);
+  const waiting = openPgDatabase(url, { statementTimeoutMs: 300 });
+  const started = Date.now();
+  const done = migratePostgres(waiting);
+  setTimeout(() => void other.query('SELECT pg_advisory_unlock($1)', [0x6b646c76]), 1500);
+  t.same(await done, { from: 0, to: migrations.length }, 'it migrates once the lock is free');
+  t.ok(Date.now() - started >= 1400, `it waited (${Date.now() - started} ms) past its 300 ms statement timeout`);
+  other.release();
+  await holder.close();
+  await waiting.close();
+});

@@ -51,7 +51,8 @@ export async function migratePostgres(db: PgDb, migrations: readonly string[] = 
 }
 
 async function migrateOnce(db: PgDb, migrations: readonly string[]): Promise<MigrateResult> {
-  const client = await db.pool.connect();
+  // its own connection: waiting for another node's migration is not a statement that times out
+  const client = await db.connect({ waits: true });
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
@@ -79,7 +80,7 @@ async function migrateOnce(db: PgDb, migrations: readonly string[]): Promise<Mig
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
     }
   } finally {
-    client.release();
+    await client.end().catch(() => {});
   }
 }
 

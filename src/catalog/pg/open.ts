@@ -15,7 +15,7 @@ export async function openPostgresCatalog(
   const catalog = await openPgCatalog(url, opts);
   if (!seed) return catalog;
   try {
-    const client = await catalog.db.connect();
+    const client = await catalog.db.connect({ waits: true });
     try {
       await client.query('SELECT pg_advisory_lock($1)', [SEED_LOCK]);
       if (await catalog.isEmpty()) await seed(catalog);

@@ -39,8 +39,12 @@ export interface PgDb extends Queryable {
   readonly url: string;
   /** Runs `fn` in one transaction on one connection: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
-  /** A connection of its own (LISTEN), with the same settings; the caller ends it. */
-  connect(): Promise<pg.Client>;
+  /**
+   * A connection of its own (LISTEN, locks held for a while), with the same settings; the caller
+   * ends it. `waits`: without the statement timeouts, for waiting on an advisory lock that another
+   * node holds while it migrates or seeds (which may take longer than any one statement should).
+   */
+  connect(opts?: { waits?: boolean }): Promise<pg.Client>;
   close(): Promise<void>;
 }
 
@@ -143,8 +147,10 @@ export function openPgDatabase(url: string, opts: PgOptions = {}): PgDb {
         client.release(broken instanceof Error ? broken : undefined);
       }
     },
-    async connect() {
-      const client = new pg.Client(config);
+    async connect(opts: { waits?: boolean } = {}) {
+      const client = new pg.Client(opts.waits
+        ? { ...config, statement_timeout: undefined, query_timeout: undefined, idle_in_transaction_session_timeout: undefined }
+        : config);
       client.on('error', () => {});
       try {
         await client.connect();
