@@ -3,7 +3,7 @@
 // is served from the read cache and generation() moves on every call; when the database is back
 // the catalog answers again and says that anything may have changed.
 import t from 'tap';
-import { createServer, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openPgCatalog } from '../../src/catalog/pg/catalog.js';
 import { CatalogUnavailableError, openPgDatabase } from '../../src/catalog/pg/pool.js';
@@ -76,4 +76,46 @@ t.test('the database stops and comes back', async (t) => {
   t.equal((await c.getPartner(p.id))!.name, 'survivor', 'reads work again');
   const g2 = c.generation();
   t.equal(c.generation(), g2, 'listening again: generation() is stable');
+});
+
+t.test('a connection cut without a word (a partition) is noticed by the heartbeat, not hours later', async (t) => {
+  const cluster = await startPostgres(t);
+  const url = new URL(await cluster.createDatabase());
+  // a TCP relay to the database that can go silent: it stops passing bytes both ways, closing nothing
+  let silent = false;
+  const pairs: [Socket, Socket][] = [];
+  const relay = createServer((client) => {
+    const upstream = connect(cluster.port, '127.0.0.1');
+    pairs.push([client, upstream]);
+    client.on('data', (d) => void (!silent && upstream.write(d)));
+    upstream.on('data', (d) => void (!silent && client.write(d)));
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+  url.port = String((relay.address() as { port: number }).port);
+  const c = await openPgCatalog(url.toString(), { connectTimeoutMs: 500 });
+  t.teardown(async () => {
+    for (const [x, y] of pairs) {
+      x.destroy();
+      y.destroy();
+    }
+    relay.close();
+    await c.close();
+  });
+  const changes: string[] = [];
+  c.subscribe((ch) => changes.push(ch.table));
+  const g = c.generation();
+  t.equal(c.generation(), g, 'listening: generation() is stable');
+  silent = true;
+  const started = Date.now();
+  while (!changes.includes('*') && Date.now() - started < 6000) await sleep(50);
+  t.ok(changes.includes('*'), `the silent connection is given up after ${Date.now() - started} ms`);
+  t.ok(c.generation() !== c.generation(), 'and nothing cached is trusted');
+  silent = false;
+  const back = Date.now();
+  while (c.generation() !== c.generation() && Date.now() - back < 6000) await sleep(50);
+  t.equal(c.generation(), c.generation(), `listening again after ${Date.now() - back} ms`);
 });

@@ -29,8 +29,17 @@ export interface ChangeListener {
   close(): Promise<void>;
 }
 
-export function listenForChanges(db: PgDb, onChange: (c: CatalogChange) => void, opts: { retryMs?: number } = {}): ChangeListener {
+/**
+ * opts.heartbeatMs: how often the listening connection is checked with a query that must answer
+ * within opts.heartbeatTimeoutMs; a connection cut without a word (a network partition) would
+ * otherwise look alive for hours (TCP keepalive) while no change arrives.
+ */
+export function listenForChanges(db: PgDb, onChange: (c: CatalogChange) => void,
+  opts: { retryMs?: number; heartbeatMs?: number; heartbeatTimeoutMs?: number } = {}): ChangeListener {
   const retryMs = opts.retryMs ?? 500;
+  const heartbeatMs = opts.heartbeatMs ?? 2000;
+  const heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? 1000;
+  let heartbeat: NodeJS.Timeout | undefined;
   let client: pg.Client | undefined;
   let live = false;
   let closed = false;
@@ -46,6 +55,7 @@ export function listenForChanges(db: PgDb, onChange: (c: CatalogChange) => void,
   const lost = (c: pg.Client) => {
     if (client !== c) return;
     client = undefined;
+    clearInterval(heartbeat);
     c.removeAllListeners('notification');
     c.end().catch(() => {});
     if (live) {
@@ -92,6 +102,12 @@ export function listenForChanges(db: PgDb, onChange: (c: CatalogChange) => void,
       return;
     }
     live = true;
+    heartbeat = setInterval(() => {
+      let answered = false;
+      const timer = setTimeout(() => !answered && lost(c), heartbeatTimeoutMs);
+      c.query('SELECT 1').then(() => (answered = true), () => lost(c)).finally(() => clearTimeout(timer));
+    }, heartbeatMs);
+    heartbeat.unref();
     // what was written while no one listened is unknown
     if (!first) onChange(EVERYTHING);
     if (first) {
@@ -110,6 +126,7 @@ export function listenForChanges(db: PgDb, onChange: (c: CatalogChange) => void,
       closed = true;
       live = false;
       if (timer) clearTimeout(timer);
+      clearInterval(heartbeat);
       const c = client;
       client = undefined;
       if (c) await c.end().catch(() => {});
