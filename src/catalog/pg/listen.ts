@@ -37,7 +37,7 @@ export interface ChangeListener {
 export function listenForChanges(db: PgDb, onChange: (c: CatalogChange) => void,
   opts: { retryMs?: number; heartbeatMs?: number; heartbeatTimeoutMs?: number } = {}): ChangeListener {
   const retryMs = opts.retryMs ?? 500;
-  const heartbeatMs = opts.heartbeatMs ?? 2000;
+  const heartbeatMs = opts.heartbeatMs ?? 500;
   const heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? 1000;
   let heartbeat: NodeJS.Timeout | undefined;
   let client: pg.Client | undefined;
