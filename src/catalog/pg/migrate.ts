@@ -89,6 +89,8 @@ async function installNotifyTriggers(client: { query(sql: string): Promise<{ row
   await client.query(NOTIFY_FUNCTION);
   const tables = (await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'kdeliver_schema'`)).rows;
   for (const { tablename } of tables) {
-    await client.query(`CREATE OR REPLACE TRIGGER kdeliver_notify AFTER INSERT OR UPDATE OR DELETE ON "${tablename}" FOR EACH ROW EXECUTE FUNCTION kdeliver_notify()`);
+    // created where missing (PostgreSQL 11+: no CREATE OR REPLACE TRIGGER before 14)
+    const exists = (await client.query(`SELECT 1 FROM pg_trigger WHERE tgname = 'kdeliver_notify' AND tgrelid = '"${tablename}"'::regclass`)).rows.length > 0;
+    if (!exists) await client.query(`CREATE TRIGGER kdeliver_notify AFTER INSERT OR UPDATE OR DELETE ON "${tablename}" FOR EACH ROW EXECUTE FUNCTION kdeliver_notify()`);
   }
 }
