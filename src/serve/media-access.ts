@@ -14,12 +14,12 @@ import { flatHeaders, type HttpFacts } from '../request/http-facts.js';
  * The signature and SERVE-context rules for this request (its HTTP facts: the URL carries the
  * signature) and what it asks for, or null when it may have the bytes.
  */
-export function checkMediaAccess(
+export async function checkMediaAccess(
   env: Pick<RequestEnv, 'catalog' | 'config' | 'now'> & { http: Pick<HttpFacts, 'rawUrl' | 'clientIp' | 'headers' | 'country'> },
   entry: Entry, flavor?: FlavorAsset,
-): DeliveryError | null {
+): Promise<DeliveryError | null> {
   const { catalog, config, now, http } = env;
-  const rules = rulesOf(catalog, entry);
+  const rules = await rulesOf(catalog, entry);
   if (rules.length === 0) return null;
 
   const path = http.rawUrl.split('?')[0];
@@ -31,6 +31,7 @@ export function checkMediaAccess(
   }
 
   const headers = flatHeaders(http.headers);
+  const flavors = await catalog.listFlavors(entry.id);
   const decision = evaluateAccessRules(rules, {
     contexts: ['SERVE'],
     ks: null,
@@ -42,7 +43,7 @@ export function checkMediaAccess(
     hashes: {},
     entryId: entry.id,
     entry,
-    readyAssets: catalog.listFlavors(entry.id).filter((f) => f.status === AssetStatus.READY),
+    readyAssets: flavors.filter((f) => f.status === AssetStatus.READY),
     now,
     country: http.country,
   });
