@@ -51,7 +51,7 @@ export async function main(args: string[]): Promise<number> {
       process.stdout.write(`deleted entry ${id} (partner ${entry.partnerId}); ${removed.length} file(s) removed\n`);
       return 0;
     }
-    const store = ingestStore(catalog.db);
+    const store = catalog.ingest;
     const partners = partner !== undefined ? [partner] : catalog.listPartners().map((p) => p.id);
     const rows = partners.flatMap((pid) => {
       const out = [];

@@ -79,7 +79,7 @@ export async function main(args: string[]): Promise<number> {
       if (!catalog.listFlavors(entry.id).some((f) => f.isOriginal)) {
         throw new IngestError(`entry ${entry.id} has no source file to transcode: ingest the file again`);
       }
-      const store = ingestStore(catalog.db);
+      const store = catalog.ingest;
       const now = nowOf(ctx);
       entryId = entry.id;
       token = newAttemptToken();
@@ -148,7 +148,7 @@ export async function main(args: string[]): Promise<number> {
  * whenever no one holds it.
  */
 async function runToEnd(ctx: IngestContext, jobId: number, opts: RunJobOptions, note: (s: string) => void): Promise<JobOutcome> {
-  const store = ingestStore(ctx.catalog.db);
+  const store = ctx.catalog.ingest;
   let outcome = await runJob(ctx, jobId, opts);
   const pollMs = Math.min(2000, (leaseOf(ctx) * 1000) / 3);
   let told = false;

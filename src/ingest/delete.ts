@@ -26,7 +26,7 @@ export function deleteEntry(env: DeleteEnv, entryId: string): { removed: string[
   for (const t of catalog.listThumbAssets(entryId)) files.add(t.filePath);
   if (entry.dataFile) files.add(entry.dataFile);
   if (entry.thumbnailFile) files.add(entry.thumbnailFile);
-  const store = ingestStore(catalog.db);
+  const store = catalog.ingest;
   catalog.db.transaction(() => {
     store.markEntryDeleted(entryId, env.now);
     catalog.deleteThumbAssetsOfEntry(entryId);

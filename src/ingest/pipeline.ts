@@ -51,7 +51,7 @@ function newOwner(ctx: IngestContext) {
 /** Claims a job (queued, or running with a lapsed lease) for this process; null when another process holds it or it has ended. */
 export function claimJob(ctx: IngestContext, jobId: number): JobClaim | null {
   const owner = newOwner(ctx);
-  return ingestStore(ctx.catalog.db).claimJob(jobId, owner, nowOf(ctx)) ? { jobId, token: owner.token } : null;
+  return ctx.catalog.ingest.claimJob(jobId, owner, nowOf(ctx)) ? { jobId, token: owner.token } : null;
 }
 
 const SAFE_EXT = /^[a-z0-9]{1,8}$/;
@@ -106,7 +106,7 @@ export interface AddSourceResult {
  */
 export async function addSource(ctx: IngestContext, req: AddSourceRequest): Promise<AddSourceResult> {
   const { catalog } = ctx;
-  const store = ingestStore(catalog.db);
+  const store = catalog.ingest;
   const partner = catalog.getPartner(req.partnerId);
   if (!partner) throw new IngestError(`partner ${req.partnerId} does not exist: create it with \`kdeliver partner add --id ${req.partnerId}\` (or describe it in a library file and \`kdeliver import\` it)`);
   const existing = req.entryId ? catalog.getEntry(req.entryId) : undefined;
@@ -192,7 +192,7 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
  */
 export function queueReconversion(ctx: IngestContext, entryId: string): number {
   const { catalog } = ctx;
-  const store = ingestStore(catalog.db);
+  const store = catalog.ingest;
   const entry = catalog.getEntry(entryId);
   if (!entry || entry.status === EntryStatus.DELETED) throw new IngestError(`entry ${entryId} does not exist`);
   const running = store.latestJob(entryId);
@@ -288,7 +288,7 @@ function lostReason(store: IngestStore, catalog: Catalog, jobId: number, entryId
  */
 export async function runJob(ctx: IngestContext, jobId: number, opts: RunJobOptions = {}): Promise<JobOutcome> {
   const { catalog } = ctx;
-  const store = ingestStore(catalog.db);
+  const store = catalog.ingest;
   const job = store.getJob(jobId);
   if (!job) throw new IngestError(`job ${jobId} does not exist`);
   const token = opts.token ?? claimJob(ctx, jobId)?.token;

@@ -32,7 +32,7 @@ export function nudgeIngestWorkers(): void {
 }
 
 export function startIngestWorker(ctx: IngestContext, opts: WorkerOptions = {}): IngestWorker {
-  const store = ingestStore(ctx.catalog.db);
+  const store = ctx.catalog.ingest;
   const now = () => nowOf(ctx);
   const active = new Map<number, { controller: AbortController; done: Promise<void> }>();
   const waiters = new Map<number, ((o: JobOutcome) => void)[]>();

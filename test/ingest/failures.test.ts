@@ -49,12 +49,12 @@ t.test('a disk that fills up mid-transcode: ERROR with the reason, only the sour
   t.same(catalog.listFlavors('0_diskfull').map((f) => f.flavorParamsId), [0], 'only the source is in the catalog');
   t.same(entryFiles('0_diskfull'), [`${added.sourceFlavorId}.mp4`], 'no half-written file');
   t.same(filesUnder(join(config.dataDir, 'tmp')), []);
-  const job = ingestStore(catalog.db).latestJob('0_diskfull')!;
+  const job = catalog.ingest.latestJob('0_diskfull')!;
   t.equal(job.state, 'failed');
   t.equal(job.error, outcome.error);
 
   // Once there is room again, the same entry can be transcoded: a new job makes it READY
-  const store = ingestStore(catalog.db);
+  const store = catalog.ingest;
   const again = store.enqueueJob('0_diskfull', 309, null, Math.floor(Date.now() / 1000));
   const ok = await runJob(base, again);
   t.equal(ok.ok, true, ok.error ?? '');
@@ -118,14 +118,14 @@ t.test('the queue survives a restart: a job left running by a dead process is ta
   t.equal(b.ok, true, b.error ?? '');
   t.equal(catalog.getEntry('0_orphan01')!.status, 2);
   t.equal(catalog.getEntry('0_queued01')!.status, 2);
-  t.equal(ingestStore(catalog.db).getJob(added.jobId)!.attempts, 1);
+  t.equal(catalog.ingest.getJob(added.jobId)!.attempts, 1);
   await worker.idle();
   t.notOk(existsSync(leftover) || existsSync(legacy), 'the crash leftovers were cleaned');
   t.same(filesUnder(join(config.dataDir, 'tmp')), []);
 });
 
 t.test('a job another process holds is left alone, staging folder and all, until its lease runs out', async (t) => {
-  const store = ingestStore(catalog.db);
+  const store = catalog.ingest;
   const added = await addSource(base, { partnerId: 309, file: src, entryId: '0_heldjob1' });
   // Another process (on this machine or not: no pid is looked at) claims it and starts writing
   const other = { token: 'otherattempt0001', pid: 999999, leaseUntil: nowSec() + 3600 };
@@ -152,7 +152,7 @@ t.test('a job another process holds is left alone, staging folder and all, until
 });
 
 t.test('a runner that lost its job stops and leaves the job and the entry to the new owner', async (t) => {
-  const store = ingestStore(catalog.db);
+  const store = catalog.ingest;
   const added = await addSource(base, { partnerId: 309, file: src, entryId: '0_lostjob1', claim: true });
   t.ok(added.claim);
   // Its lease lapses (the process stalled) and another process takes the job over
