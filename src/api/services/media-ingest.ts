@@ -109,7 +109,7 @@ const deleteAction: ActionSpec = {
   async handler(ctx, a) {
     requireAdminKs(ctx);
     const e = await partnerEntry(ctx, a.entryId);
-    deleteEntry({ catalog: ctx.catalog, dataDir: ctx.config.dataDir, mediaRoot: ctx.config.mediaRoot, now: ctx.now }, e.id);
+    await deleteEntry({ catalog: ctx.catalog, dataDir: ctx.config.dataDir, mediaRoot: ctx.config.mediaRoot, now: ctx.now }, e.id);
     return null;
   },
 };
