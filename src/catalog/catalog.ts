@@ -86,7 +86,9 @@ const toConversionProfile = (r: Row): ConversionProfile => ({
  * rows over and over; SQLite answers them in tens of microseconds, memory in one. Writes through
  * this connection drop the cache as they run (prepare and exec are wrapped); writes by other
  * processes (a CLI ingest) change SQLite's data_version, read at most once per millisecond and
- * per turn of the event loop, so one synchronous answer sees one consistent catalog.
+ * per turn of the event loop (the promises of one answer's reads settle within one turn, as
+ * SQLite answers at once). An answer that spans a change is kept under the generation it
+ * started with, so it is never served after the change (src/cache/manifest-cache.ts).
  * Cached values are frozen: callers copy before they change anything.
  */
 function readCache(db: Db) {

@@ -31,7 +31,7 @@ t.test('a 480p video becomes a READY entry with a 240p and a 360p flavor, never 
   t.same(lines.map((l) => l.split(': ')[1]), ['0%', '10%', '20%', '30%', '40%', '50%', '60%', '70%', '80%', '90%', '100%']);
   t.match(r.stderr, /entry 0_cliclip1 READY with 3 flavors/);
 
-  const catalog = await openCatalog();
+  const catalog = openCatalog();
   t.teardown(() => catalog.db.close());
   const entry = (await catalog.getEntry('0_cliclip1'))!;
   t.equal(entry.status, 2, 'READY');
@@ -63,7 +63,7 @@ t.test('an audio-only source gets the AAC audio flavor (301981)', async (t) => {
   makeSource(src, { seconds: 3, video: false });
   const r = await runCliModule(CLI, [src, '--partner', '309', '--entry-id', '0_clitone1'], env);
   t.equal(r.code, 0, r.stderr);
-  const catalog = await openCatalog();
+  const catalog = openCatalog();
   t.teardown(() => catalog.db.close());
   const entry = (await catalog.getEntry('0_clitone1'))!;
   t.equal(entry.status, 2);
@@ -79,7 +79,7 @@ t.test('an audio-only source gets the AAC audio flavor (301981)', async (t) => {
 
 t.test('bad input leaves nothing behind and says what to do', async (t) => {
   const before = filesUnder(join(dataDir, 'media'));
-  const catalog0 = await openCatalog();
+  const catalog0 = openCatalog();
   const entriesBefore = (await catalog0.listEntries({ partnerId: 309, includeDeleted: true }, 500)).totalCount;
   catalog0.db.close();
 
@@ -102,14 +102,14 @@ t.test('bad input leaves nothing behind and says what to do', async (t) => {
 
   t.same(filesUnder(join(dataDir, 'media')), before, 'no file added or left behind');
   t.same(filesUnder(join(dataDir, 'tmp')), []);
-  const catalog = await openCatalog();
+  const catalog = openCatalog();
   t.teardown(() => catalog.db.close());
   t.equal((await catalog.listEntries({ partnerId: 309, includeDeleted: true }, 500)).totalCount, entriesBefore, 'no entry added');
   t.equal(catalog.db.pragma('integrity_check', { simple: true }), 'ok');
 });
 
 t.test('--retry transcodes a failed entry again from its source', async (t) => {
-  const c0 = await openCatalog();
+  const c0 = openCatalog();
   const before = (await c0.listFlavors('0_cliclip1')).filter((f) => !f.isOriginal);
   // as a failed transcode leaves it
   c0.db.prepare('UPDATE entries SET status = -1 WHERE id = ?').run('0_cliclip1');
@@ -117,7 +117,7 @@ t.test('--retry transcodes a failed entry again from its source', async (t) => {
   const r = await runCliModule(CLI, ['--retry', '0_cliclip1'], env);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /entry 0_cliclip1: transcoding again from its source/);
-  const catalog = await openCatalog();
+  const catalog = openCatalog();
   t.teardown(() => catalog.db.close());
   t.equal((await catalog.getEntry('0_cliclip1'))!.status, 2);
   const after = (await catalog.listFlavors('0_cliclip1')).filter((f) => !f.isOriginal);
