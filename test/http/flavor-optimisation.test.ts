@@ -50,7 +50,7 @@ t.test('the console trace says the optimisation is off', async (t) => {
 });
 
 t.test('the library file sets it and an export keeps it', async (t) => {
-  await importLibrary(db, {
+  await importLibrary(s.app.catalog, {
     version: 1,
     partners: [{ id: 311, name: 'No optimisation', adminSecret: 'admin-secret-311', userSecret: 'user-secret-311', disableFlavorsOptimization: true }],
   }, s.config.mediaRoot, s.config.mediaRoot);
