@@ -73,8 +73,8 @@ export default async function consoleRoutes(app: FastifyInstance): Promise<void>
 
   const api = { logLevel: 'info' as const };
   const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store');
-  const admin = (req: FastifyRequest, reply: FastifyReply) => {
-    const auth = authenticateKs(app.catalog, headerValue(req.headers, 'x-kaltura-ks'), app.now(), req.ip);
+  const admin = async (req: FastifyRequest, reply: FastifyReply) => {
+    const auth = await authenticateKs(app.catalog, headerValue(req.headers, 'x-kaltura-ks'), app.now(), req.ip);
     if (!auth.ok) {
       noStore(reply).code(auth.status).send({ message: auth.message });
       return null;
@@ -85,30 +85,30 @@ export default async function consoleRoutes(app: FastifyInstance): Promise<void>
   app.post<{ Body: { partnerId?: unknown; secret?: unknown } }>('/console/api/login', { ...api, bodyLimit: 4096 }, async (req, reply) => {
     noStore(reply);
     const body = req.body && typeof req.body === 'object' ? req.body : {};
-    const res = login(app.catalog, body.partnerId, body.secret, app.now());
+    const res = await login(app.catalog, body.partnerId, body.secret, app.now());
     if ('status' in res) return reply.code(res.status).send({ message: res.message });
     return res;
   });
 
   app.get('/console/api/session', api, async (req, reply) => {
-    const auth = admin(req, reply);
+    const auth = await admin(req, reply);
     if (!auth) return reply;
     return noStore(reply).send({ partnerId: auth.partner.id, partnerName: auth.partner.name, userId: auth.userId, expiry: auth.expiry });
   });
 
   app.get('/console/api/catalog', api, async (req, reply) => {
-    const auth = admin(req, reply);
+    const auth = await admin(req, reply);
     if (!auth) return reply;
-    return noStore(reply).send(partnerView(app.catalog, auth.partner));
+    return noStore(reply).send(await partnerView(app.catalog, auth.partner));
   });
 
   const trace = async (req: FastifyRequest, reply: FastifyReply, url: unknown) => {
-    const auth = admin(req, reply);
+    const auth = await admin(req, reply);
     if (!auth) return reply;
     noStore(reply);
     if (typeof url !== 'string' || url === '') return reply.code(400).send({ message: 'url: expected the playManifest path and query to explain' });
     const env = requestEnv(req);
-    const res = tracePlayManifest({ ...env, partnerId: auth.partner.id }, { ...env.http, url });
+    const res = await tracePlayManifest({ ...env, partnerId: auth.partner.id }, { ...env.http, url });
     if (res.status !== 200) return reply.code(res.status).send({ message: res.message });
     return reply.send(res);
   };

@@ -30,15 +30,15 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
     const pid = Number((request.params as { pid?: string }).pid);
     const env = requestEnv(request);
     const params = routeParams(env.http, 'flvclipper');
-    const entry = liveEntry(app.catalog, params.get('entry_id') ?? params.get('entryId'), pid);
-    const flavors = app.catalog.listFlavors(entry.id);
+    const entry = await liveEntry(app.catalog, params.get('entry_id') ?? params.get('entryId'), pid);
+    const flavors = await app.catalog.listFlavors(entry.id);
     const named = params.get('flavor');
     let flavor: FlavorAsset | undefined;
     if (named) {
       flavor = flavors.find((f) => f.id === named) ?? (/^\d+$/.test(named) ? flavors.find((f) => String(f.flavorParamsId) === named && f.status === AssetStatus.READY) : undefined);
     } else flavor = defaultFlavor(flavors);
     if (!flavor || flavor.status !== AssetStatus.READY) throw new DeliveryError('FLAVOR_NOT_FOUND');
-    const denied = mediaAccessCheck(env)(entry, flavor);
+    const denied = await mediaAccessCheck(env)(entry, flavor);
     if (denied) throw denied;
     const from = parseMs('clip_from', params.get('clip_from') ?? params.get('seek_from')) ?? 0;
     const to = parseMs('clip_to', params.get('clip_to'));

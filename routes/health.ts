@@ -2,7 +2,6 @@
 // media storage is readable, so traffic may be routed here.
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
-import type { Statement } from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 
 export interface ReadinessCheck {
@@ -13,10 +12,8 @@ export interface ReadinessCheck {
 
 export default async function healthRoutes(app: FastifyInstance): Promise<void> {
   const noStore = { 'cache-control': 'no-store' };
-  // Prepared on first use, not here: a catalog that cannot answer must make /readyz a 503, never
-  // stop the server from starting. Once prepared, SQLite prepares it again by itself after a
-  // schema change, and a closed catalog makes it throw, which is reported like any other failure.
-  let countPartners: Statement | null = null;
+  // The catalog's ping queries a catalog table each time: a catalog that cannot answer (closed,
+  // its schema broken, its server gone) makes /readyz a 503, never stops the server from starting.
 
   app.get('/healthz', { logLevel: 'warn' }, async (_req, reply) => {
     reply.headers(noStore);
@@ -26,8 +23,7 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
   app.get('/readyz', { logLevel: 'warn' }, async (_req, reply) => {
     const checks: ReadinessCheck[] = [];
     try {
-      countPartners ??= app.catalog.db.prepare('SELECT COUNT(*) AS n FROM partners');
-      countPartners.get();
+      await app.catalog.ping();
       checks.push({ name: 'catalog', ok: true });
     } catch (e) {
       checks.push({ name: 'catalog', ok: false, error: (e as Error).message });

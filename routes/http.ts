@@ -115,6 +115,6 @@ export function accessFacts(http: HttpFacts, params: { ks?: string | null; refer
 }
 
 /** The media routes' access check (signature, SERVE-context rules) for this request's environment. */
-export function mediaAccessCheck(env: RequestEnv): (entry: Entry, flavor?: FlavorAsset) => DeliveryError | null {
+export function mediaAccessCheck(env: RequestEnv): (entry: Entry, flavor?: FlavorAsset) => Promise<DeliveryError | null> {
   return (entry, flavor) => checkMediaAccess(env, entry, flavor);
 }

@@ -12,12 +12,15 @@ export default async function ingestWorker(app: FastifyInstance) {
     { catalog: app.catalog, dataDir: app.config.dataDir, mediaRoot: app.config.mediaRoot, leaseSeconds: app.config.ingestLeaseSeconds },
     { log: app.log },
   );
-  const expire = () => {
-    const n = expireUploadTokens({ catalog: app.catalog, dataDir: app.config.dataDir, now: app.now() }, UPLOAD_MAX_AGE_SECONDS);
+  const expire = async () => {
+    const n = await expireUploadTokens({ catalog: app.catalog, dataDir: app.config.dataDir, now: app.now() }, UPLOAD_MAX_AGE_SECONDS);
     if (n) app.log.info({ uploadTokens: n }, 'abandoned uploads timed out');
   };
   app.addHook('onReady', async () => expire());
-  const timer = setInterval(expire, 3600_000);
+  // a catalog that fails now and then (its database restarting) is tried again in an hour
+  const timer = setInterval(() => {
+    expire().catch((e: unknown) => app.log.warn({ err: String(e) }, 'abandoned uploads could not be timed out'));
+  }, 3600_000);
   timer.unref();
   // preClose: before the catalog database is closed
   app.addHook('preClose', async () => {

@@ -15,8 +15,9 @@ const ID = /^-?[0-9]+$/;
 export default async function playManifestRoutes(app: FastifyInstance) {
   const answer = withAnswerCache(app.manifestCache, () => app.catalog.generation(), answerPlayManifest, payloadOf);
 
-  // not async: a kept answer goes out without a promise per request; Fastify catches throws
-  function handle(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  // not async: a kept answer goes out without a promise per request; Fastify catches throws and
+  // rejections of the promise a fresh answer returns
+  function handle(request: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<FastifyReply> {
     const { pid, sp } = request.params as { pid?: string; sp?: string };
     if ((pid !== undefined && !ID.test(pid)) || (sp !== undefined && !ID.test(sp))) {
       throw new DeliveryError('BAD_QUERY', ', partner and sub-partner ids in the path must be numbers');
@@ -25,12 +26,14 @@ export default async function playManifestRoutes(app: FastifyInstance) {
     const facts = { method: request.method, isHttps: request.protocol === 'https', baseUrl: baseUrl(request), rawUrl: request.raw.url ?? request.url, ks: request.headers['x-kaltura-ks'] };
     const a = answer(facts, () => requestEnv(request, now));
     // partnerId and entryId are bound to the request logger (routes/metrics.ts)
-    if (a.kept) {
+    if ('kept' in a) {
       request.log.info({ format: a.kept.format, code: 0, cached: true }, 'playManifest');
       return sendKept(request, reply, a.kept, now);
     }
-    request.log.info({ format: a.fresh.playback.requestedFormat, code: 0 }, 'playManifest');
-    return sendRendered(reply, a.fresh.rendered, a.body);
+    return a.then((f) => {
+      request.log.info({ format: f.fresh.playback.requestedFormat, code: 0 }, 'playManifest');
+      return sendRendered(reply, f.fresh.rendered, f.body);
+    });
   }
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/s/p/:pid/sp/:sp', '/s/p/:pid', '/index.php/extwidget', '/extwidget']) {
     app.get(`${prefix}/playManifest`, handle);

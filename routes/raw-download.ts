@@ -17,11 +17,11 @@ type Params = Map<string, string>;
 
 export default async function rawDownloadRoutes(app: FastifyInstance) {
   /** Session and DOWNLOAD-context rules; an admin KS or download:* / download:{entry} skips them. */
-  function authorize(env: RequestEnv, params: Params, entryId: string) {
-    const entry = liveEntry(env.catalog, entryId);
-    const partner = partnerOf(env.catalog, entry, true);
+  async function authorize(env: RequestEnv, params: Params, entryId: string) {
+    const entry = await liveEntry(env.catalog, entryId);
+    const partner = await partnerOf(env.catalog, entry, true);
     const facts = accessFacts(env.http, { ks: params.get('ks'), referrer: params.get('referrer') });
-    const checked = checkEntryAccess(env, facts, entry, partner, 'DOWNLOAD', {
+    const checked = await checkEntryAccess(env, facts, entry, partner, 'DOWNLOAD', {
       bypass: (ks) => ks.isAdmin || ksHasPrivilege(ks, 'download', entry.id) || ksHasPrivilege(ks, 'download', '*'),
     });
     return { entry, ks: checked.ks, limit: checked.access?.limitFlavors ?? null, previewMs: checked.previewMs };
@@ -50,8 +50,8 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     const params = routeParams(env.http, 'raw');
     const entryId = params.get('entry_id') ?? params.get('entryId');
     if (!entryId) throw new DeliveryError('ENTRY_NOT_FOUND', ', entry_id is missing');
-    const { entry, limit } = authorize(env, params, entryId);
-    const served = rawFile(app.catalog, entry, {
+    const { entry, limit } = await authorize(env, params, entryId);
+    const served = await rawFile(app.catalog, entry, {
       type: params.get('type') ?? null, format: params.get('format') ?? null, fileName: params.get('file_name') ?? null, limit,
     });
     const relocate = params.get('relocate');
@@ -71,8 +71,8 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     const params = routeParams(env.http, 'download');
     const entryId = params.get('entry_id') ?? params.get('entryId');
     if (!entryId) throw new DeliveryError('ENTRY_NOT_FOUND', ', entry_id is missing');
-    const { entry, ks, limit, previewMs } = authorize(env, params, entryId);
-    const served = downloadFile(app.catalog, entry, {
+    const { entry, ks, limit, previewMs } = await authorize(env, params, entryId);
+    const served = await downloadFile(app.catalog, entry, {
       flavorId: params.get('flavor') ?? null, fileName: params.get('file_name') ?? null, limit,
       downloadAssetIds: ks?.privileges.get('downloadasset') ?? [],
     });

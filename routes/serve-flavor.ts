@@ -28,9 +28,9 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
     // under /p/{pid} the entry must be that partner's (as on the packager and flvclipper);
     // the /extwidget forms name no partner
     const { pid } = request.params as { pid?: string };
-    const entry = liveEntry(app.catalog, entryId, pid !== undefined ? Number(pid) : undefined);
-    const flavor = readyFlavor(flavorId ? app.catalog.getFlavor(flavorId) : undefined, entry);
-    const denied = mediaAccessCheck(env)(entry, flavor);
+    const entry = await liveEntry(app.catalog, entryId, pid !== undefined ? Number(pid) : undefined);
+    const flavor = readyFlavor(flavorId ? await app.catalog.getFlavor(flavorId) : undefined, entry);
+    const denied = await mediaAccessCheck(env)(entry, flavor);
     if (denied) throw denied;
 
     const { path: file, size } = mediaFile(app.config.mediaRoot, flavor.filePath);

@@ -19,15 +19,15 @@ import { accessFacts, requestEnv } from './http.js';
 
 export default async function thumbnailRoutes(app: FastifyInstance) {
   /** The partner's live entry, if the THUMBNAIL rules let this request see its pictures. */
-  function allowedEntry(env: RequestEnv, partnerId: number, entryId: string, ks: string | null): Entry {
-    const entry = liveEntry(env.catalog, entryId, partnerId);
-    const partner = partnerOf(env.catalog, entry);
-    checkEntryAccess(env, accessFacts(env.http, { ks }), entry, partner, 'THUMBNAIL', { playValidation: false });
+  async function allowedEntry(env: RequestEnv, partnerId: number, entryId: string, ks: string | null): Promise<Entry> {
+    const entry = await liveEntry(env.catalog, entryId, partnerId);
+    const partner = await partnerOf(env.catalog, entry);
+    await checkEntryAccess(env, accessFacts(env.http, { ks }), entry, partner, 'THUMBNAIL', { playValidation: false });
     return entry;
   }
 
-  function sendPicture(request: FastifyRequest, reply: FastifyReply, entry: Entry, thumb: Thumbnail) {
-    const protectedEntry = rulesOf(app.catalog, entry).length > 0;
+  async function sendPicture(request: FastifyRequest, reply: FastifyReply, entry: Entry, thumb: Thumbnail) {
+    const protectedEntry = (await rulesOf(app.catalog, entry)).length > 0;
     reply.header('Access-Control-Allow-Origin', '*');
     reply.header('Cache-Control', protectedEntry ? 'private, max-age=3600' : 'public, max-age=86400');
     reply.header('ETag', thumb.etag);
@@ -42,7 +42,7 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
     const env = requestEnv(request);
     const params = routeParams(env.http, 'thumbnail');
     const req = parseThumbnailParams(request.params.pid, params);
-    const entry = allowedEntry(env, req.partnerId, req.entryId, req.ks ?? null);
+    const entry = await allowedEntry(env, req.partnerId, req.entryId, req.ks ?? null);
     return sendPicture(request, reply, entry, await getThumbnail(env, entry, req));
   }
 
@@ -55,15 +55,15 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(entryId)) throw new DeliveryError('BAD_QUERY', ', entry_id is not an entry id');
     const sheet = /^sheet-(\d{1,6})\.jpg$/.exec(file);
     if (!sheet && file !== 'storyboard.vtt' && file !== 'images.m3u8') throw new DeliveryError('FILE_NOT_FOUND', `, no storyboard file ${JSON.stringify(file.slice(0, 60))} (storyboard.vtt, images.m3u8, sheet-{n}.jpg)`);
-    const entry = allowedEntry(env, Number(request.params.pid), entryId, params.get('ks') || null);
-    const sb = entryStoryboard(app.catalog, entry);
+    const entry = await allowedEntry(env, Number(request.params.pid), entryId, params.get('ks') || null);
+    const sb = await entryStoryboard(app.catalog, entry);
     if (!sb) throw new DeliveryError('FILE_NOT_FOUND', ', the entry has no video to make a storyboard of');
     if (sheet) {
       const n = Number(sheet[1]);
       if (n < 1 || n > sb.layout.sheets) throw new DeliveryError('FILE_NOT_FOUND', `, sheet ${n} is out of range (1-${sb.layout.sheets})`);
       return sendPicture(request, reply, entry, await getStoryboardSheet(env, entry, sb.layout, sb.video, n));
     }
-    const protectedEntry = rulesOf(app.catalog, entry).length > 0;
+    const protectedEntry = (await rulesOf(app.catalog, entry)).length > 0;
     reply.headers({
       'Access-Control-Allow-Origin': '*',
       'Cache-Control': protectedEntry ? 'private, max-age=60' : 'public, max-age=60',

@@ -30,19 +30,19 @@ export interface PlayAnswer {
 }
 
 /** playManifest: parse → resolve → render. Refusals are thrown (DeliveryError, with the trace so far). */
-export function answerPlayManifest(env: PlayManifestEnv): PlayAnswer {
+export async function answerPlayManifest(env: PlayManifestEnv): Promise<PlayAnswer> {
   const request = readPlayRequest(env.http);
-  const playback = resolvePlayback(env, request);
+  const playback = await resolvePlayback(env, request);
   return { request, playback, rendered: renderPlayback(playback, env.now) };
 }
 
 /** A DeliveryError with the decisions taken before it. */
 export type TracedError = DeliveryError & { trace?: TraceStep[] };
 
-export function resolvePlayback(ctx: PlaybackContext, req: PlayRequest): Playback {
+export async function resolvePlayback(ctx: PlaybackContext, req: PlayRequest): Promise<Playback> {
   const trace: TraceStep[] = [];
   try {
-    return resolve(ctx, req, trace);
+    return await resolve(ctx, req, trace);
   } catch (e) {
     if (e instanceof DeliveryError) (e as TracedError).trace = trace;
     throw e;
@@ -51,15 +51,15 @@ export function resolvePlayback(ctx: PlaybackContext, req: PlayRequest): Playbac
 
 type Step = (stage: TraceStep['stage'], message: string, data?: unknown) => void;
 
-function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[]): Playback {
+async function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[]): Promise<Playback> {
   const step: Step = (stage, message, data) => trace.push({ stage, message, ...(data === undefined ? {} : { data }) });
   step('request', `format ${req.format}, protocol ${req.protocol}${req.responseFormat ? `, responseFormat ${req.responseFormat}` : ''}`);
-  const { ktValid, entry, partner } = entryStage(ctx, req, step);
-  const hasRules = rulesOf(ctx.catalog, entry).length > 0;
-  const { ks, access, clipTo, kalturaHeaders } = accessStage(ctx, req, entry, partner, ktValid, step);
-  const { sel, format, durationSec } = selectionStage(req, entry, partner, access, ks, ctx.catalog.listFlavors(entry.id), step);
-  const d = deliveryStage(ctx, req, entry, partner, format, sel, access, hasRules, clipTo, durationSec, step);
-  const signed = tokenizerStage(ctx, req, entry, d, hasRules, step);
+  const { ktValid, entry, partner } = await entryStage(ctx, req, step);
+  const hasRules = (await rulesOf(ctx.catalog, entry)).length > 0;
+  const { ks, access, clipTo, kalturaHeaders } = await accessStage(ctx, req, entry, partner, ktValid, step);
+  const { sel, format, durationSec } = selectionStage(req, entry, partner, access, ks, await ctx.catalog.listFlavors(entry.id), step);
+  const d = await deliveryStage(ctx, req, entry, partner, format, sel, access, hasRules, clipTo, durationSec, step);
+  const signed = await tokenizerStage(ctx, req, entry, d, hasRules, step);
   // an answer that depends on the time, the client or a session is not cached
   let cacheAge = signed.signed ? 0 : ctx.config.playManifestCacheAge;
   if ((hasRules && !ktValid) || (ks && ks.isAdmin)) cacheAge = 0;
@@ -74,8 +74,8 @@ function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[]): Pl
 }
 
 /** entry: expiry and kt, then the entry and its partner (Kaltura's initEntry). */
-function entryStage(ctx: PlaybackContext, req: PlayRequest, step: Step) {
-  const found = initEntry(ctx, req, step);
+async function entryStage(ctx: PlaybackContext, req: PlayRequest, step: Step) {
+  const found = await initEntry(ctx, req, step);
   const { entry, partner } = found;
   step('entry', `entry ${entry.id} of partner ${partner.id}: type ${entry.type}, mediaType ${entry.mediaType}, status ${entry.status}`);
   return found;
@@ -86,14 +86,14 @@ function entryStage(ctx: PlaybackContext, req: PlayRequest, step: Step) {
  * access-control rules (PLAY, or DOWNLOAD for format/download), which may shorten the answer to a
  * preview; then the partner's enforced encryption and the entry's type.
  */
-function accessStage(ctx: PlaybackContext, req: PlayRequest, entry: Entry, partner: Partner, ktValid: boolean, step: Step) {
+async function accessStage(ctx: PlaybackContext, req: PlayRequest, entry: Entry, partner: Partner, ktValid: boolean, step: Step) {
   let ks: Ks | null = null;
   let access: AccessDecision | null = null;
   let clipTo = req.clipTo;
   const kalturaHeaders: string[] = [];
   if (!ktValid) {
     if (partner.status !== PartnerStatus.ACTIVE) fail('PARTNER_NOT_ACTIVE');
-    const checked = checkEntryAccess(ctx, req, entry, partner, req.format === 'download' ? 'DOWNLOAD' : 'PLAY', { note: step });
+    const checked = await checkEntryAccess(ctx, req, entry, partner, req.format === 'download' ? 'DOWNLOAD' : 'PLAY', { note: step });
     ({ ks, access } = checked);
     if (checked.previewMs !== null) {
       clipTo = clipTo > 0 ? Math.min(clipTo, checked.previewMs) : checked.previewMs;
@@ -143,23 +143,23 @@ function selectionStage(req: PlayRequest, entry: Entry, partner: Partner, access
 }
 
 /** delivery: the profile (src/delivery), the entry's media type, the captions offered, the media URLs. */
-function deliveryStage(
+async function deliveryStage(
   ctx: PlaybackContext, req: PlayRequest, entry: Entry, partner: Partner, format: string, sel: Selection,
   access: AccessDecision | null, hasRules: boolean, clipTo: number, durationSec: number | null, step: Step,
 ) {
   const normalised = format === 'url' || format === 'download' ? 'http' : format;
   const secured = isSecuredEntry(entry, hasRules, ctx.now);
-  const chosen = chooseProfile(ctx, { partner, entry, format: normalised, req, flavors: sel.flavors, access, secured }, step);
+  const chosen = await chooseProfile(ctx, { partner, entry, format: normalised, req, flavors: sel.flavors, access, secured }, step);
   if (entry.mediaType !== MediaType.VIDEO && entry.mediaType !== MediaType.AUDIO) {
     fail('INVALID_ENTRY_TYPE', `, media type ${entry.mediaType} cannot be played`);
   }
-  const captions = playerCaptions(ctx, entry, req.disableCaptions);
-  const built = mediaUrls(ctx, { entry, format: normalised, download: format === 'download', req, clipTo, flavors: sel.flavors, chosen, durationSec }, step);
+  const captions = await playerCaptions(ctx, entry, req.disableCaptions);
+  const built = await mediaUrls(ctx, { entry, format: normalised, download: format === 'download', req, clipTo, flavors: sel.flavors, chosen, durationSec }, step);
   return { normalised, chosen, captions, urls: built.urls, durationSec: built.durationSec };
 }
 
 /** tokenizer: the profile's CDN tokenizer or kdeliver's media signature, and the subtitle playlists that inherit it. */
-function tokenizerStage(ctx: PlaybackContext, req: PlayRequest, entry: Entry, d: ReturnType<typeof deliveryStage>, hasRules: boolean, step: Step) {
+function tokenizerStage(ctx: PlaybackContext, req: PlayRequest, entry: Entry, d: Awaited<ReturnType<typeof deliveryStage>>, hasRules: boolean, step: Step) {
   return signUrls(ctx, { entry, req, chosen: d.chosen, urls: d.urls, captions: d.captions, durationSec: d.durationSec, hasRules }, step);
 }
 

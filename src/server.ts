@@ -68,7 +68,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     requestTimeout: 60_000,
   });
   const geo = config.geoIpFile ? openCountryLookup(config.geoIpFile) : null;
-  const catalog = openCatalog(config);
+  const catalog = await openCatalog(config);
   const handleCache = createHandleCache();
   const env: Env = {
     catalog,
@@ -89,7 +89,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.decorate('handleCache', env.handleCache);
   app.addHook('onClose', async () => {
     await handleCache.close();
-    catalog.db.close();
+    await catalog.close();
   });
 
   await app.register(metricsRoutes); // first: its hooks must see every route

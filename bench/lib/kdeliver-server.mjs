@@ -8,7 +8,7 @@ import { distModule } from './build.mjs';
 
 const [dataDir, port, ...libraries] = process.argv.slice(2);
 const { loadConfig } = await import(distModule('src/config.js'));
-const { openDatabase } = await import(distModule('src/catalog/db.js'));
+const { openCatalog } = await import(distModule('src/catalog/open.js'));
 const { importLibrary, readLibraryFile } = await import(distModule('src/catalog/library.js'));
 const { buildServer } = await import(distModule('src/server.js'));
 
@@ -16,12 +16,12 @@ const passed = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.
 const config = loadConfig({ ...passed, KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'silent', PORT: port, HOST: '127.0.0.1' });
 // Seeded here rather than on first start, so the benchmark entries join the sample library
 if (libraries.length) {
-  const db = openDatabase(config.dbFile);
+  const catalog = await openCatalog({ ...config, sampleLibrary: false });
   for (const file of libraries) {
     const { library, mediaDir } = readLibraryFile(file);
-    importLibrary(db, library, mediaDir, config.mediaRoot);
+    await importLibrary(catalog, library, mediaDir, config.mediaRoot);
   }
-  db.close();
+  await catalog.close();
 }
 
 const app = await buildServer({ config, logger: false });

@@ -4,14 +4,14 @@
 // access-control rules, preview, then moderation and schedule, in Kaltura's order (a KS is read
 // before the rules run; a preview skips moderation and schedule; an admin KS or an `sview`
 // privilege skips moderation and schedule). Returns the decision or throws the reference's error.
-import type { Catalog } from '../catalog/catalog.js';
+import type { Catalog } from '../catalog/store.js';
 import type { RequestEnv } from '../env.js';
 import { AssetStatus, EntryStatus, ModerationStatus, PartnerStatus, type AccessContext, type Entry, type FlavorAsset, type Partner } from '../catalog/types.js';
 import type { PlayRequest } from '../request/play-request.js';
 import { checkPlayManifestToken } from './kt.js';
 import { DeliveryError, fail } from '../errors.js';
 import { accessBlockedError, evaluateAccessRules } from './evaluate.js';
-import { KsError, ksHasPrivilege, parseKs, playManifestKsError, verifyKs, type Ks } from './ks.js';
+import { KsError, ksHasPrivilege, parseKs, playManifestKsError, refuseRevoked, verifyKs, type Ks } from './ks.js';
 import type { AccessDecision } from './types.js';
 
 /**
@@ -42,16 +42,16 @@ const silent: Note = () => {};
  * under /p/{pid} never reaches another partner's entry). ENTRY_NOT_FOUND otherwise; `deleted` is
  * the text a deleted entry's refusal adds.
  */
-export function liveEntry(catalog: Pick<Catalog, 'getEntry'>, id: string | null | undefined, partnerId?: number, deleted = ''): Entry {
-  const entry = id ? catalog.getEntry(id) : undefined;
+export async function liveEntry(catalog: Pick<Catalog, 'getEntry'>, id: string | null | undefined, partnerId?: number, deleted = ''): Promise<Entry> {
+  const entry = id ? await catalog.getEntry(id) : undefined;
   if (!entry || (partnerId !== undefined && entry.partnerId !== partnerId)) fail('ENTRY_NOT_FOUND');
   if (entry.status === EntryStatus.DELETED) fail('ENTRY_NOT_FOUND', deleted);
   return entry;
 }
 
 /** The entry's partner, PARTNER_NOT_FOUND when it is gone; with `active`, PARTNER_NOT_ACTIVE unless it is active. */
-export function partnerOf(catalog: Pick<Catalog, 'getPartner'>, entry: Entry, active = false): Partner {
-  const partner = catalog.getPartner(entry.partnerId);
+export async function partnerOf(catalog: Pick<Catalog, 'getPartner'>, entry: Entry, active = false): Promise<Partner> {
+  const partner = await catalog.getPartner(entry.partnerId);
   if (!partner) fail('PARTNER_NOT_FOUND');
   if (active && partner.status !== PartnerStatus.ACTIVE) fail('PARTNER_NOT_ACTIVE');
   return partner;
@@ -69,20 +69,20 @@ export function readyFlavor(f: FlavorAsset | undefined, entry: Entry): FlavorAss
  * GET it mirrors), then the entry and its partner. `ktValid`: a valid kt signed this URL, so the
  * session and the access-control rules are not checked.
  */
-export function initEntry(env: Pick<RequestEnv, 'catalog' | 'config' | 'now'>, req: PlayRequest, note: Note = silent): { ktValid: boolean; entry: Entry; partner: Partner } {
+export async function initEntry(env: Pick<RequestEnv, 'catalog' | 'config' | 'now'>, req: PlayRequest, note: Note = silent): Promise<{ ktValid: boolean; entry: Entry; partner: Partner }> {
   const ktValid = checkPlayManifestToken({ ...req, method: req.method === 'HEAD' ? 'GET' : req.method }, env.config.urlTokenSecret, env.now);
   if (ktValid) note('session', 'valid kt: session and access control are not checked');
   if (!req.entryId) fail('ENTRY_NOT_FOUND', ', entryId is missing');
-  const entry = liveEntry(env.catalog, req.entryId, undefined, ', ENTRY_DELETED_MODERATED: the entry is deleted');
-  return { ktValid, entry, partner: partnerOf(env.catalog, entry) };
+  const entry = await liveEntry(env.catalog, req.entryId, undefined, ', ENTRY_DELETED_MODERATED: the entry is deleted');
+  return { ktValid, entry, partner: await partnerOf(env.catalog, entry) };
 }
 
-export function rulesOf(catalog: Catalog, entry: Entry) {
-  return entry.accessControlProfileId !== null ? catalog.getAccessControlProfile(entry.accessControlProfileId)?.rules ?? [] : [];
+export async function rulesOf(catalog: Pick<Catalog, 'getAccessControlProfile'>, entry: Entry) {
+  return entry.accessControlProfileId !== null ? (await catalog.getAccessControlProfile(entry.accessControlProfileId))?.rules ?? [] : [];
 }
 
 /** KS from the request, checked against the entry's partner; another partner's KS is ignored unless the entry has rules. */
-export function readSession({ catalog, now }: AccessEnv, req: Pick<RequestFacts, 'ks' | 'clientIp' | 'rawUri'>, entry: Entry, partner: Partner, hasRules: boolean, note: Note = silent): Ks | null {
+export async function readSession({ catalog, now }: AccessEnv, req: Pick<RequestFacts, 'ks' | 'clientIp' | 'rawUri'>, entry: Entry, partner: Partner, hasRules: boolean, note: Note = silent): Promise<Ks | null> {
   if (!req.ks) return null;
   let parsed;
   try {
@@ -96,7 +96,8 @@ export function readSession({ catalog, now }: AccessEnv, req: Pick<RequestFacts,
     return null;
   }
   try {
-    const ks = verifyKs(parsed, partner, { now, clientIp: req.clientIp, uri: req.rawUri, isRevoked: (key) => catalog.isRevoked(key, now) });
+    const ks = verifyKs(parsed, partner, { now, clientIp: req.clientIp, uri: req.rawUri });
+    await refuseRevoked(ks, (key) => catalog.isRevoked(key, now));
     note('session', `${ks.isAdmin ? 'admin' : 'user'} KS${ks.userId ? ` of user ${ks.userId}` : ''}`);
     return ks;
   } catch (e) {
@@ -116,12 +117,12 @@ export interface CheckOptions {
   playValidation?: boolean;
 }
 
-export function checkEntryAccess(env: AccessEnv, req: RequestFacts, entry: Entry, partner: Partner, context: AccessContext, opts: CheckOptions = {}): EntryAccess {
+export async function checkEntryAccess(env: AccessEnv, req: RequestFacts, entry: Entry, partner: Partner, context: AccessContext, opts: CheckOptions = {}): Promise<EntryAccess> {
   const { catalog, now } = env;
   const note = opts.note ?? silent;
-  const rules = rulesOf(catalog, entry);
+  const rules = await rulesOf(catalog, entry);
   const hasRules = rules.length > 0;
-  const ks = readSession(env, req, entry, partner, hasRules, note);
+  const ks = await readSession(env, req, entry, partner, hasRules, note);
   if (ks && opts.bypass?.(ks)) {
     note('session', 'the session skips access control');
     return { ks, access: null, previewMs: null };
@@ -129,10 +130,11 @@ export function checkEntryAccess(env: AccessEnv, req: RequestFacts, entry: Entry
   const admin = ks !== null && ks.isAdmin;
   const sview = ks !== null && (ksHasPrivilege(ks, 'sview', entry.id) || ksHasPrivilege(ks, 'sview', '*'));
 
+  const flavors = await catalog.listFlavors(entry.id);
   const access = evaluateAccessRules(rules, {
     contexts: [context], ks, ksString: req.ks, clientIp: req.clientIp, referrer: req.referrer, userAgent: req.userAgent,
     headers: req.headers, hashes: req.hashes, entryId: entry.id, entry,
-    readyAssets: catalog.listFlavors(entry.id).filter((f) => f.status === AssetStatus.READY), now, country: req.country,
+    readyAssets: flavors.filter((f) => f.status === AssetStatus.READY), now, country: req.country,
   });
   if (hasRules) {
     note('access', `access-control profile ${entry.accessControlProfileId}: ${access.firedRules.length ? `rule(s) ${access.firedRules.join(',')} fired` : 'no rule fired'}${admin ? ' (admin KS: only forced rules run)' : ''}`, {

@@ -270,6 +270,16 @@ export function verifyKs(parsed: ParsedKs, partner: Pick<Partner, 'id' | 'adminS
   return ks;
 }
 
+/**
+ * Revocation against the catalog, which answers asynchronously: verifyKs checks it last, so a
+ * caller that verifies without `isRevoked` and then calls this keeps the reference's order.
+ * Throws REVOKED when any revocation key of the KS is revoked (never for partner -1).
+ */
+export async function refuseRevoked(ks: Ks, isRevoked: (key: string) => Promise<boolean>): Promise<void> {
+  if (ks.partnerId === -1) return;
+  for (const k of ksRevocationKeys(ks)) if (await isRevoked(k)) throw new KsError('REVOKED', 'KS revoked');
+}
+
 function uriAllowed(patterns: string, uri: string | undefined): boolean {
   if (uri === undefined) return false;
   return patterns.split('|').some((p) => (p.endsWith('*') ? uri.startsWith(p.slice(0, -1)) : uri === p));

@@ -33,9 +33,9 @@ export async function readContentResource(ctx: ApiContext, resource: Params | nu
       const env = uploadEnv(ctx);
       let file: string;
       try {
-        const t = partnerUploadToken(env, ctx.partnerId ?? -1, token);
+        const t = await partnerUploadToken(env, ctx.partnerId ?? -1, token);
         if (t.uploadedFileSize > maxBytes) throw new ApiError('UPLOAD_ERROR', { REASON: `the upload is ${t.uploadedFileSize} bytes; at most ${maxBytes} are taken here` });
-        file = claimUpload(env, t, ownerId);
+        file = await claimUpload(env, t, ownerId);
       } catch (e) {
         return uploadApiError(e);
       }

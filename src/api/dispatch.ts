@@ -54,11 +54,11 @@ export async function runCall(registry: Registry, env: ApiEnv, params: Params, f
     let ks: Ks | null = null;
     // an empty ks is "no KS" (the player sends ks:"" at the top of its multirequest)
     if (ksString !== '' && auth !== 'none') {
-      ks = readApiSession(env.catalog, ksString, { now: env.now, clientIp: env.http.clientIp, rawUrl: env.http.rawUrl });
+      ks = await readApiSession(env.catalog, ksString, { now: env.now, clientIp: env.http.clientIp, rawUrl: env.http.rawUrl });
     }
     if (auth === 'ks' && !ks) throw new ApiError('MISSING_KS');
     const partnerId = ks ? ks.partnerId : readPartnerId(params.partnerId ?? params.p);
-    const partner = partnerId !== null ? env.catalog.getPartner(partnerId) ?? null : null;
+    const partner = partnerId !== null ? (await env.catalog.getPartner(partnerId)) ?? null : null;
     if (partnerId !== null && !partner && !ks && auth !== 'none') throw new ApiError('INVALID_PARTNER_ID', { PARTNER_ID: partnerId });
     const args = readArgs(spec, params, files);
     const ctx: ApiContext = { ...env, ks, partnerId, partner, service, action, files, ...grants };

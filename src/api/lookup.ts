@@ -16,23 +16,23 @@ export function callPartnerId(ctx: ApiContext): number {
   return ctx.partnerId;
 }
 
-export function partnerEntry(ctx: ApiContext, id: string): Entry {
+export async function partnerEntry(ctx: ApiContext, id: string): Promise<Entry> {
   const pid = callPartnerId(ctx);
-  const e = ctx.catalog.getEntry(id);
+  const e = await ctx.catalog.getEntry(id);
   if (!e || e.partnerId !== pid || e.status === EntryStatus.DELETED) throw new ApiError('ENTRY_ID_NOT_FOUND', { ENTRY_ID: id });
   return e;
 }
 
-export function partnerFlavor(ctx: ApiContext, id: string): FlavorAsset {
+export async function partnerFlavor(ctx: ApiContext, id: string): Promise<FlavorAsset> {
   const pid = callPartnerId(ctx);
-  const f = ctx.catalog.getFlavor(id);
+  const f = await ctx.catalog.getFlavor(id);
   if (!f || f.partnerId !== pid || f.status === AssetStatus.DELETED) throw new ApiError('FLAVOR_ASSET_ID_NOT_FOUND', { ID: id });
   return f;
 }
 
-export function partnerCaption(ctx: ApiContext, id: string): CaptionAsset {
+export async function partnerCaption(ctx: ApiContext, id: string): Promise<CaptionAsset> {
   const pid = callPartnerId(ctx);
-  const c = ctx.catalog.getCaption(id);
+  const c = await ctx.catalog.getCaption(id);
   if (!c || c.partnerId !== pid || c.status === AssetStatus.DELETED) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: id });
   return c;
 }
@@ -50,26 +50,33 @@ function idsOf(f: Params | null, inKey: string, equalKey: string): string[] | un
  * entries in entryIdEqual/entryIdIn and with the ids in idEqual/idIn (each pair ANDed, as Kaltura
  * does; of every entry of the partner when neither is set); deleted ones left out. `listOf` gives an entry's assets, `getOne` an asset by id.
  */
-export function partnerAssets<T extends { id: string; partnerId: number; status: number }>(
-  ctx: ApiContext, f: Params | null, listOf: (entryId: string) => readonly T[], getOne: (id: string) => T | undefined,
-): T[] {
+export async function partnerAssets<T extends { id: string; partnerId: number; status: number }>(
+  ctx: ApiContext, f: Params | null, listOf: (entryId: string) => Promise<readonly T[]>, getOne: (id: string) => Promise<T | undefined>,
+): Promise<T[]> {
   const pid = callPartnerId(ctx);
   const entryIds = idsOf(f, 'entryIdIn', 'entryIdEqual');
   const ids = idsOf(f, 'idIn', 'idEqual');
   let assets: T[];
-  if (entryIds) assets = [...new Set(entryIds)].flatMap((id) => (ctx.catalog.getEntry(id)?.partnerId === pid ? listOf(id) : []));
-  else if (ids) assets = [...new Set(ids)].map(getOne).filter((x): x is T => x !== undefined);
-  else {
+  if (entryIds) {
+    assets = [];
+    for (const id of new Set(entryIds)) if ((await ctx.catalog.getEntry(id))?.partnerId === pid) assets.push(...await listOf(id));
+  } else if (ids) {
+    assets = [];
+    for (const id of new Set(ids)) {
+      const x = await getOne(id);
+      if (x !== undefined) assets.push(x);
+    }
+  } else {
     assets = [];
     for (let page = 1; ; page++) {
-      const { objects } = ctx.catalog.listEntries({ partnerId: pid }, 500, page);
-      for (const e of objects) assets.push(...listOf(e.id));
+      const { objects } = await ctx.catalog.listEntries({ partnerId: pid }, 500, page);
+      for (const e of objects) assets.push(...await listOf(e.id));
       if (objects.length < 500) break;
     }
   }
   return assets.filter((x) => x.partnerId === pid && x.status !== AssetStatus.DELETED && (!ids || ids.includes(x.id)));
 }
 
-export function entryApiObject(ctx: ApiContext, e: Entry): ApiObject {
-  return entryObject(e, { baseUrl: ctx.baseUrl, protocol: requestProtocol(ctx), flavors: ctx.catalog.listFlavors(e.id) });
+export async function entryApiObject(ctx: ApiContext, e: Entry): Promise<ApiObject> {
+  return entryObject(e, { baseUrl: ctx.baseUrl, protocol: requestProtocol(ctx), flavors: await ctx.catalog.listFlavors(e.id) });
 }

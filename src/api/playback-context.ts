@@ -43,7 +43,7 @@ export function playRequestFor(ctx: ApiContext, entry: Entry, pairs: string, ks:
 }
 
 /** Runs the pipeline for one format, as if a client had asked playManifest. */
-export function playFor(ctx: ApiContext, entry: Entry, pairs: string, ks: string | null, referrer?: string): Playback {
+export function playFor(ctx: ApiContext, entry: Entry, pairs: string, ks: string | null, referrer?: string): Promise<Playback> {
   return resolvePlayback(ctx, playRequestFor(ctx, entry, pairs, ks, referrer));
 }
 
@@ -63,9 +63,9 @@ const SOURCE_FORMATS: SourceFormat[] = [
 const ActionType = { BLOCK: 1, PREVIEW: 2, LIMIT_FLAVORS: 3 } as const;
 
 /** A refusal of the pipeline → the messages a client shows (rule codes where the rule has one). */
-function refusalMessages(e: DeliveryError, entry: Entry, ctx: ApiContext): ApiObject[] {
+async function refusalMessages(e: DeliveryError, entry: Entry, ctx: ApiContext): Promise<ApiObject[]> {
   const texts = e.headers.filter((h) => h.startsWith('access-control: ')).map((h) => h.slice('access-control: '.length));
-  const rules = rulesOf(ctx.catalog, entry);
+  const rules = await rulesOf(ctx.catalog, entry);
   if (e.errorName === 'ACCESS_CONTROL_RESTRICTED' && texts.length) {
     return texts.map((m) => ({ objectType: 'KalturaAccessControlMessage', message: m, code: rules.find((r) => r.message === m)?.code ?? 'ACCESS_CONTROL_RESTRICTED' }));
   }
@@ -100,7 +100,7 @@ export interface PlaybackContextOptions {
   mediaProtocol?: string;
 }
 
-export function playbackContext(ctx: ApiContext, entry: Entry, options: PlaybackContextOptions): ApiObject {
+export async function playbackContext(ctx: ApiContext, entry: Entry, options: PlaybackContextOptions): Promise<ApiObject> {
   const ks = ctx.ks?.raw ?? null;
   const proto = options.mediaProtocol === 'http' || options.mediaProtocol === 'https' ? options.mediaProtocol : requestProtocol(ctx);
   const wanted = options.streamerType === 'http' ? 'url' : options.streamerType;
@@ -116,7 +116,7 @@ export function playbackContext(ctx: ApiContext, entry: Entry, options: Playback
     if (wanted && wanted !== sf.format) continue;
     let pb: Playback;
     try {
-      pb = playFor(ctx, entry, `/format/${sf.format}/protocol/${proto}`, ks, options.referrer);
+      pb = await playFor(ctx, entry, `/format/${sf.format}/protocol/${proto}`, ks, options.referrer);
     } catch (e) {
       if (!(e instanceof DeliveryError)) throw e;
       if (REFUSALS.has(e.errorName) && !refusal) refusal = e;
@@ -149,7 +149,7 @@ export function playbackContext(ctx: ApiContext, entry: Entry, options: Playback
   const messages: ApiObject[] = [];
   if (sources.length === 0 && refusal) {
     actions.push({ objectType: 'KalturaAccessControlBlockAction', type: ActionType.BLOCK });
-    messages.push(...refusalMessages(refusal, entry, ctx));
+    messages.push(...await refusalMessages(refusal, entry, ctx));
   } else {
     if (previewMs > 0) actions.push({ objectType: 'KalturaAccessControlPreviewAction', type: ActionType.PREVIEW, limit: Math.round(previewMs / 1000) });
     if (limit?.limitFlavors) {
@@ -167,7 +167,7 @@ export function playbackContext(ctx: ApiContext, entry: Entry, options: Playback
     flavorAssets: sources.length ? flavorList.map(flavorAssetObject) : [],
     actions,
     messages,
-    storyboards: sources.length ? storyboardsOf(ctx, entry, ks, options.referrer) : [],
+    storyboards: sources.length ? await storyboardsOf(ctx, entry, ks, options.referrer) : [],
   };
 }
 
@@ -176,12 +176,12 @@ export function playbackContext(ctx: ApiContext, entry: Entry, options: Playback
  * sprite sheets) for a seek-bar preview, when its THUMBNAIL rules let this caller see it. Kaltura
  * has no such field; clients that do not know it ignore it.
  */
-function storyboardsOf(ctx: ApiContext, entry: Entry, ks: string | null, referrer?: string): ApiObject[] {
-  const sb = entryStoryboard(ctx.catalog, entry);
-  const partner = ctx.catalog.getPartner(entry.partnerId);
+async function storyboardsOf(ctx: ApiContext, entry: Entry, ks: string | null, referrer?: string): Promise<ApiObject[]> {
+  const sb = await entryStoryboard(ctx.catalog, entry);
+  const partner = await ctx.catalog.getPartner(entry.partnerId);
   if (!sb || !partner) return [];
   try {
-    checkEntryAccess(ctx, playRequestFor(ctx, entry, '/format/url', ks, referrer), entry, partner, 'THUMBNAIL', { playValidation: false });
+    await checkEntryAccess(ctx, playRequestFor(ctx, entry, '/format/url', ks, referrer), entry, partner, 'THUMBNAIL', { playValidation: false });
   } catch (e) {
     if (e instanceof DeliveryError) return [];
     throw e;
@@ -212,18 +212,18 @@ function downloadError(e: DeliveryError, flavor: FlavorAsset, entry: Entry): Api
  * flavorAsset.getUrl: a playManifest `format/download` URL for one flavor, checked in the DOWNLOAD
  * context first. The URL carries the caller's KS only when the download needs it.
  */
-export function flavorDownloadUrl(ctx: ApiContext, entry: Entry, flavor: FlavorAsset): string {
+export async function flavorDownloadUrl(ctx: ApiContext, entry: Entry, flavor: FlavorAsset): Promise<string> {
   const proto = requestProtocol(ctx);
   const pairs = `/flavorId/${flavor.id}/format/download/protocol/${proto}`;
   const url = `${manifestBase(ctx, entry)}/flavorId/${flavor.id}/protocol/${proto}/format/download/a.${flavor.fileExt || 'mp4'}`;
   // playManifest falls back to another flavor when the asked one is not allowed (a limit-flavors
   // rule): for getUrl that is a refusal, never a URL that downloads a different flavor
-  const served = (p: ReturnType<typeof playFor>): void => {
+  const served = (p: Playback): void => {
     if (!p.flavors.some((f) => f.id === flavor.id)) throw new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control');
   };
   let first: DeliveryError;
   try {
-    served(playFor(ctx, entry, pairs, null));
+    served(await playFor(ctx, entry, pairs, null));
     return url;
   } catch (e) {
     if (!(e instanceof DeliveryError)) throw e;
@@ -232,7 +232,7 @@ export function flavorDownloadUrl(ctx: ApiContext, entry: Entry, flavor: FlavorA
   const ks = ctx.ks?.raw ?? null;
   if (!ks) throw downloadError(first, flavor, entry);
   try {
-    served(playFor(ctx, entry, pairs, ks));
+    served(await playFor(ctx, entry, pairs, ks));
     return withKs(url, ks);
   } catch (e) {
     if (!(e instanceof DeliveryError)) throw e;

@@ -1,7 +1,7 @@
 // The session of an api_v3 call: the `ks` parameter parsed and verified against its partner's
 // admin secret, revocation included. Failures are Kaltura's INVALID_KS with its numeric KS codes.
-import type { Catalog } from '../catalog/catalog.js';
-import { KsError, parseKs, verifyKs, type Ks, type KsErrorReason } from '../access/ks.js';
+import type { Catalog } from '../catalog/store.js';
+import { KsError, parseKs, refuseRevoked, verifyKs, type Ks, type KsErrorReason } from '../access/ks.js';
 import { ApiError } from './errors.js';
 
 /** KsError reason → Kaltura's ks::getErrorStr name and code. */
@@ -28,15 +28,14 @@ export interface SessionFacts {
 }
 
 /** A KS string → the trusted session, or INVALID_KS. */
-export function readApiSession(catalog: Catalog, ks: string, facts: SessionFacts): Ks {
+export async function readApiSession(catalog: Catalog, ks: string, facts: SessionFacts): Promise<Ks> {
   try {
     const parsed = parseKs(ks);
-    const partner = catalog.getPartner(parsed.partnerId);
+    const partner = await catalog.getPartner(parsed.partnerId);
     if (!partner) throw new KsError('WRONG_PARTNER', 'unknown partner');
-    return verifyKs(parsed, partner, {
-      now: facts.now, clientIp: facts.clientIp, uri: facts.rawUrl,
-      isRevoked: (key) => catalog.isRevoked(key, facts.now),
-    });
+    const session = verifyKs(parsed, partner, { now: facts.now, clientIp: facts.clientIp, uri: facts.rawUrl });
+    await refuseRevoked(session, (key) => catalog.isRevoked(key, facts.now));
+    return session;
   } catch (e) {
     if (e instanceof KsError) throw invalidKs(e.reason);
     throw e;

@@ -25,7 +25,9 @@ const IGNORED_PARAMS = new Set(['playSessionId', 'clientTag', '_']);
 const MAY_HOLD_IGNORED = /(?:^|&)(?:playSessionId|clientTag|_)(?:[=&]|$)/;
 
 /** A kept answer, sent again as it is, or a fresh one with its payload (as the route sends it). */
-export type KeptOrFresh = { kept: CachedAnswer; fresh?: undefined; body?: undefined } | { kept?: undefined; fresh: PlayAnswer; body: string | Buffer };
+export type KeptOrFresh = Kept | Fresh;
+export type Kept = { kept: CachedAnswer; fresh?: undefined; body?: undefined };
+export type Fresh = { kept?: undefined; fresh: PlayAnswer; body: string | Buffer };
 
 /** What the cache key is made of: read off the request without building its environment. */
 export interface AnswerKeyFacts {
@@ -41,24 +43,29 @@ export interface AnswerKeyFacts {
  * answer for this URL and catalog generation when there is one; else the call, whose answer is
  * kept when it may be. `payloadOf` makes the body as the route will send it, so a kept answer is
  * that body byte for byte. The request's environment is built only when the call runs: a kept
- * answer is the hot path of a popular entry, and needs only the key's few facts.
+ * answer is the hot path of a popular entry, and needs only the key's few facts; it comes back
+ * synchronously (no promise per request), a fresh answer as a promise (the catalog is asynchronous).
  */
 export function withAnswerCache(
-  cache: ManifestCache, generation: () => number, answer: (env: PlayManifestEnv) => PlayAnswer, payloadOf: (r: Rendered) => string | Buffer,
-): (facts: AnswerKeyFacts, env: () => PlayManifestEnv) => KeptOrFresh {
+  cache: ManifestCache, generation: () => number, answer: (env: PlayManifestEnv) => Promise<PlayAnswer>, payloadOf: (r: Rendered) => string | Buffer,
+): (facts: AnswerKeyFacts, env: () => PlayManifestEnv) => Kept | Promise<Fresh> {
+  const freshAnswer = async (key: string | null, gen: number, env: PlayManifestEnv): Promise<Fresh> => {
+    const fresh = await answer(env);
+    const body = payloadOf(fresh.rendered);
+    const keep = key !== null ? storableAnswer(fresh.request, fresh.playback, fresh.rendered, body, env.now, gen) : null;
+    if (keep) cache.put(key!, keep);
+    return { fresh, body };
+  };
   return function cachedAnswer(facts, makeEnv) {
     const key = cache.keyOf(facts.method, facts.isHttps, facts.baseUrl, facts.rawUrl, facts.ks);
+    // the generation before the catalog is read: an answer built while it changes is kept under
+    // the older generation, and so never served after the change
     const gen = generation();
     if (key !== null) {
       const kept = cache.get(key, gen, facts.rawUrl);
       if (kept) return { kept };
     }
-    const env = makeEnv();
-    const fresh = answer(env);
-    const body = payloadOf(fresh.rendered);
-    const keep = key !== null ? storableAnswer(fresh.request, fresh.playback, fresh.rendered, body, env.now, gen) : null;
-    if (keep) cache.put(key!, keep);
-    return { fresh, body };
+    return freshAnswer(key, gen, makeEnv());
   };
 }
 

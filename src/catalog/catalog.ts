@@ -1,5 +1,5 @@
-// The catalog: every read and write of the SQLite database goes through here, as prepared
-// statements made once. Stages receive a Catalog and never see SQL.
+// The SQLite catalog (the embedded default): the Catalog interface of src/catalog/store.ts over
+// better-sqlite3, as prepared statements made once. Stages receive a Catalog and never see SQL.
 import { randomBytes } from 'node:crypto';
 import type { Db } from './db.js';
 import { kalturaId } from './ids.js';
@@ -7,6 +7,16 @@ import type {
   AccessControlProfile, CaptionAsset, ConversionProfile, DeliveryProfile, Entry, EntryChanges, FlavorAsset,
   FlavorParams, Partner, RemoteFile, StorageProfile, ThumbAsset, UiConf,
 } from './types.js';
+import {
+  FIRST_PARTNER_ID, PartnerExistsError, type Catalog, type EntryFilter, type EntryOrder,
+} from './store.js';
+import { asyncMethods } from './async.js';
+import { sqliteIngestStore } from './ingest-store.js';
+import { sqliteImportStore } from './kaltura-import.js';
+import { sqliteLibraryStore } from './library-store.js';
+
+export { FIRST_PARTNER_ID, PartnerExistsError };
+export type { Catalog, EntryFilter, EntryOrder };
 
 type Row = Record<string, any>;
 
@@ -76,7 +86,9 @@ const toConversionProfile = (r: Row): ConversionProfile => ({
  * rows over and over; SQLite answers them in tens of microseconds, memory in one. Writes through
  * this connection drop the cache as they run (prepare and exec are wrapped); writes by other
  * processes (a CLI ingest) change SQLite's data_version, read at most once per millisecond and
- * per turn of the event loop, so one synchronous answer sees one consistent catalog.
+ * per turn of the event loop (the promises of one answer's reads settle within one turn, as
+ * SQLite answers at once). An answer that spans a change is kept under the generation it
+ * started with, so it is never served after the change (src/cache/manifest-cache.ts).
  * Cached values are frozen: callers copy before they change anything.
  */
 function readCache(db: Db) {
@@ -154,40 +166,16 @@ function deepFreeze<T>(v: T): T {
   return v;
 }
 
-export interface EntryFilter {
-  partnerId: number;
-  idIn?: string[];
-  referenceIdEqual?: string;
-  nameLike?: string;
-  statusIn?: number[];
-  mediaTypeEqual?: number;
-  typeIn?: number[];
-  userIdEqual?: string;
-  mediaTypeIn?: number[];
-  /** Entries whose comma-joined tags contain any of these words (case-insensitive). */
-  tagsMultiLikeOr?: string[];
-  createdAtGreaterThanOrEqual?: number;
-  /** The order of the result; default newest first. */
-  orderBy?: EntryOrder;
-  /** Include deleted entries (status 3); off unless statusIn asks for them. */
-  includeDeleted?: boolean;
-}
-
-/** The orders an entry list may be asked in (Kaltura's KalturaBaseEntryOrderBy values). */
-export const ENTRY_ORDERS = {
+/** The SQL order of each EntryOrder. */
+export const ENTRY_ORDERS: Record<EntryOrder, string> = {
   '+createdAt': 'created_at ASC, id', '-createdAt': 'created_at DESC, id',
   '+updatedAt': 'updated_at ASC, id', '-updatedAt': 'updated_at DESC, id',
   '+name': 'name ASC, id', '-name': 'name DESC, id',
   '+duration': 'duration ASC, id', '-duration': 'duration DESC, id',
-} as const;
-export type EntryOrder = keyof typeof ENTRY_ORDERS;
-/** Partner ids below are Kaltura's system and template partners. */
-export const FIRST_PARTNER_ID = 100;
+};
 
-export class PartnerExistsError extends Error {}
-
-export function createCatalog(db: Db) {
-  const reads = readCache(db);
+/** The catalog's reads and writes over SQLite, synchronous; createCatalog wraps them into the Catalog interface. */
+function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
   const cached = reads.cached;
   const q = {
     partner: db.prepare('SELECT * FROM partners WHERE id = ?'),
@@ -208,6 +196,8 @@ export function createCatalog(db: Db) {
     remoteFilesOfFlavor: db.prepare('SELECT * FROM remote_files WHERE flavor_asset_id = ?'),
     conversionProfilesOfPartner: db.prepare('SELECT * FROM conversion_profiles WHERE partner_id IN (0, ?) ORDER BY id'),
     conversionProfile: db.prepare('SELECT * FROM conversion_profiles WHERE id = ?'),
+    allConversionProfiles: db.prepare('SELECT * FROM conversion_profiles ORDER BY id'),
+    allAcps: db.prepare('SELECT * FROM access_control_profiles ORDER BY id'),
     revoked: db.prepare('SELECT 1 FROM revoked_sessions WHERE key = ? AND expires_at > ?'),
     revoke: db.prepare('INSERT OR REPLACE INTO revoked_sessions (key, expires_at) VALUES (?, ?)'),
     purgeRevoked: db.prepare('DELETE FROM revoked_sessions WHERE expires_at <= ?'),
@@ -263,8 +253,6 @@ export function createCatalog(db: Db) {
   const thumbRow = (t: ThumbAsset) => ({ ...t, isDefault: t.isDefault ? 1 : 0 });
 
   return {
-    db,
-    generation: reads.generation,
     getPartner: (id: number): Partner | undefined => cached(`partner:${id}`, () => {
       const r = q.partner.get(id) as Row | undefined;
       return r && toPartner(r);
@@ -465,8 +453,43 @@ export function createCatalog(db: Db) {
     /** Files an upload token under an API v2 key (the uploading session and the file name it gave). */
     setUploadTokenV2Key: (tokenId: string, key: string): void => void q.setUploadV2Key.run(key, tokenId),
     uploadTokenIdByV2Key: (key: string): string | undefined => (q.uploadByV2Key.get(key) as Row | undefined)?.id,
+    /** For the library store (export): every conversion profile and every access-control profile, by id. */
+    allConversionProfiles: (): ConversionProfile[] => (q.allConversionProfiles.all() as Row[]).map(toConversionProfile),
+    allAccessControlProfiles: (): AccessControlProfile[] => (q.allAcps.all() as Row[]).map(toAcp),
     isEmpty: (): boolean => (q.entryCount.get() as Row).n === 0 && q.partners.all().length === 0,
   };
 }
 
-export type Catalog = ReturnType<typeof createCatalog>;
+/** The SQLite catalog: the Catalog interface, plus the database for SQLite-only code (migrations, tests). */
+export type SqliteCatalog = Catalog & { readonly db: Db };
+
+/**
+ * The Catalog over an open SQLite database (src/catalog/db.ts openDatabase). Every statement is
+ * prepared once; each method runs synchronously inside and answers a settled promise, and each
+ * multi-row write is one SQLite transaction inside one method.
+ */
+export function createCatalog(db: Db): SqliteCatalog {
+  const reads = readCache(db);
+  const sync = sqliteCatalog(db, reads);
+  // prepared on first use: a catalog that cannot answer makes /readyz a 503, never stops a start
+  let ping: { get(): unknown } | null = null;
+  let closed = false;
+  const { allConversionProfiles, allAccessControlProfiles, ...methods } = sync;
+  return {
+    ...asyncMethods(methods),
+    db,
+    generation: reads.generation,
+    ingest: sqliteIngestStore(db),
+    kalturaImport: sqliteImportStore(db),
+    library: sqliteLibraryStore(db, { allConversionProfiles, allAccessControlProfiles }),
+    async ping() {
+      ping ??= db.prepare('SELECT COUNT(*) AS n FROM partners');
+      ping.get();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}

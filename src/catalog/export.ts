@@ -3,7 +3,7 @@
 // gives the same catalog. Reads only; the media files are hard-linked where possible, else copied.
 import { copyFileSync, existsSync, linkSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Catalog } from './catalog.js';
+import type { Catalog } from './store.js';
 import type { Entry, Partner } from './types.js';
 import type {
   LibCaption, LibEntry, LibFlavor, LibPartner, LibraryFile, LibStorageProfile,
@@ -14,8 +14,6 @@ export interface ExportResult {
   /** Media files to place beside the library: library file name → source path. */
   files: Map<string, string>;
 }
-
-type Row = Record<string, any>;
 
 /** The library file's name for a catalog file: unique per entry, plain (no folders), as the importer requires. */
 function libName(entry: Entry, path: string, taken: Map<string, string>, source: string): string {
@@ -28,10 +26,15 @@ function libName(entry: Entry, path: string, taken: Map<string, string>, source:
 }
 
 /** Describes the whole catalog; file names refer to `files`. */
-export function describeCatalog(catalog: Catalog, mediaRoot: string): ExportResult {
-  const db = catalog.db;
+export async function describeCatalog(catalog: Catalog, mediaRoot: string): Promise<ExportResult> {
   const files = new Map<string, string>();
-  const partners = catalog.listPartners();
+  const partners = await catalog.listPartners();
+  const storageProfiles: LibStorageProfile[] = [];
+  for (const p of partners) {
+    for (const s of await catalog.listStorageProfiles(p.id)) {
+      storageProfiles.push({ id: s.id, partnerId: s.partnerId, name: s.name, baseUrl: s.baseUrl, deliveryProfileIds: s.deliveryProfileIds, active: s.active });
+    }
+  }
   const library: LibraryFile = {
     version: 1,
     mediaDir: 'media',
@@ -43,37 +46,32 @@ export function describeCatalog(catalog: Catalog, mediaRoot: string): ExportResu
       ...(p.defaultConversionProfileId !== null ? { defaultConversionProfileId: p.defaultConversionProfileId } : {}),
       ...(Object.keys(p.storyboard).length ? { storyboard: libraryStoryboard(p.storyboard) } : {}),
     })),
-    flavorParams: catalog.listFlavorParams().map((fp) => ({
+    flavorParams: (await catalog.listFlavorParams()).map((fp) => ({
       id: fp.id, name: fp.name, tags: fp.tags.join(','), format: fp.format, videoCodec: fp.videoCodec, audioCodec: fp.audioCodec,
       width: fp.width, height: fp.height, videoBitrate: fp.videoBitrate, audioBitrate: fp.audioBitrate, frameRate: fp.frameRate,
     })),
-    conversionProfiles: (db.prepare('SELECT id FROM conversion_profiles ORDER BY id').all() as Row[]).map((r) => {
-      const cp = catalog.getConversionProfile(r.id)!;
-      return { id: cp.id, partnerId: cp.partnerId, name: cp.name, systemName: cp.systemName, isDefault: cp.isDefault, flavorParamsIds: cp.flavorParamsIds };
-    }),
-    accessControlProfiles: (db.prepare('SELECT id FROM access_control_profiles ORDER BY id').all() as Row[]).map((r) => {
-      const a = catalog.getAccessControlProfile(r.id)!;
-      return { id: a.id, partnerId: a.partnerId, name: a.name, systemName: a.systemName, description: a.description, isDefault: a.isDefault, rules: a.rules };
-    }),
-    deliveryProfiles: catalog.listDeliveryProfiles().map((d) => ({
+    conversionProfiles: (await catalog.library.allConversionProfiles()).map((cp) => (
+      { id: cp.id, partnerId: cp.partnerId, name: cp.name, systemName: cp.systemName, isDefault: cp.isDefault, flavorParamsIds: cp.flavorParamsIds }
+    )),
+    accessControlProfiles: (await catalog.library.allAccessControlProfiles()).map((a) => (
+      { id: a.id, partnerId: a.partnerId, name: a.name, systemName: a.systemName, description: a.description, isDefault: a.isDefault, rules: a.rules }
+    )),
+    deliveryProfiles: (await catalog.listDeliveryProfiles()).map((d) => ({
       id: d.id, partnerId: d.partnerId, name: d.name, type: d.type, streamerType: d.streamerType, url: d.url, isDefault: d.isDefault,
       priority: d.priority, active: d.active, mediaProtocols: d.mediaProtocols.join(','), tokenizer: d.tokenizer,
       enforceDeliveriesSupport: d.enforceDeliveriesSupport.join(','), ...(d.maxSize !== null ? { maxSize: d.maxSize } : {}),
       extraParams: d.extraParams,
     })),
-    storageProfiles: partners.flatMap((p) => catalog.listStorageProfiles(p.id)).map((s): LibStorageProfile => ({
-      id: s.id, partnerId: s.partnerId, name: s.name, baseUrl: s.baseUrl, deliveryProfileIds: s.deliveryProfileIds, active: s.active,
-    })),
-    uiConfs: catalog.listUiConfs().map((u) => ({
+    storageProfiles,
+    uiConfs: (await catalog.listUiConfs()).map((u) => ({
       id: u.id, partnerId: u.partnerId, name: u.name, objType: u.objType, ...(u.width !== null ? { width: u.width } : {}),
       ...(u.height !== null ? { height: u.height } : {}), confFile: u.confFile, confVars: u.confVars, tags: u.tags,
     })),
     entries: [],
   };
 
-  const ids = db.prepare('SELECT id FROM entries ORDER BY partner_id, created_at, id').all() as Row[];
-  for (const { id } of ids) {
-    const e = catalog.getEntry(id)!;
+  for (const id of await catalog.library.allEntryIds()) {
+    const e = (await catalog.getEntry(id))!;
     const file = (path: string): string | null => {
       const src = join(mediaRoot, path);
       // A file the catalog names but the disk lacks cannot travel; the record is left out with it
@@ -83,10 +81,10 @@ export function describeCatalog(catalog: Catalog, mediaRoot: string): ExportResu
       return name;
     };
     const flavors: LibFlavor[] = [];
-    for (const f of catalog.listFlavors(e.id)) {
+    for (const f of await catalog.listFlavors(e.id)) {
       const name = file(f.filePath);
       if (!name) continue;
-      const remote = catalog.listRemoteFiles(f.id);
+      const remote = await catalog.listRemoteFiles(f.id);
       flavors.push({
         id: f.id, flavorParamsId: f.flavorParamsId, file: name, containerFormat: f.containerFormat, fileExt: f.fileExt,
         videoCodec: f.videoCodec, audioCodec: f.audioCodec, codecs: f.codecs, width: f.width, height: f.height, bitrate: f.bitrate,
@@ -96,7 +94,7 @@ export function describeCatalog(catalog: Catalog, mediaRoot: string): ExportResu
       });
     }
     const captions: LibCaption[] = [];
-    for (const c of catalog.listCaptions(e.id)) {
+    for (const c of await catalog.listCaptions(e.id)) {
       // a caption added through the API without content yet has no file to carry
       if (!c.filePath) continue;
       const name = file(c.filePath);

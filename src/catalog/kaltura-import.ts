@@ -1,35 +1,18 @@
-// The catalog writes of `kdeliver import-kaltura` (src/import): records that keep the source's
+// The SQLite KalturaImportStore (src/catalog/store.ts): the catalog writes of `kdeliver import-kaltura` (src/import): records that keep the source's
 // ids (entries, flavor and caption assets, flavor params, access-control profiles), and the
 // import state of each entry (migration 8). An entry and all its assets are written in one
 // transaction, after their files are complete in the media root, so that a reader (the server,
 // a kill -9 of the importer) sees either the entry as it was or the entry as imported.
 import type { Db } from './db.js';
-import type { AccessControlProfile, CaptionAsset, Entry, FlavorAsset, FlavorParams } from './types.js';
+import type { AccessControlProfile, FlavorParams } from './types.js';
+import { ImportConflictError, type ImportedEntry, type ImportRecord, type KalturaImportStore } from './store.js';
+import { asyncMethods } from './async.js';
 
 type Row = Record<string, any>;
 
-/** Where an imported entry came from, and the source's updatedAt at its last import. */
-export interface ImportRecord {
-  entryId: string;
-  serviceUrl: string;
-  sourcePartnerId: number;
-  sourceUpdatedAt: number;
-}
-
-/** An entry as it is to be written, with every asset it has after the import. */
-export interface ImportedEntry {
-  entry: Entry;
-  flavors: FlavorAsset[];
-  captions: CaptionAsset[];
-  source: ImportRecord;
-}
-
-/** A record of the source whose id the catalog already gives to something else. */
-export class ImportConflictError extends Error {}
-
 const bool = (b: boolean) => (b ? 1 : 0);
 
-export function createImportStore(db: Db) {
+function syncImportStore(db: Db) {
   const q = {
     record: db.prepare('SELECT * FROM kaltura_imports WHERE entry_id = ?'),
     upsertRecord: db.prepare(`INSERT INTO kaltura_imports (entry_id, service_url, source_partner_id, source_updated_at, imported_at)
@@ -161,4 +144,7 @@ export function createImportStore(db: Db) {
   };
 }
 
-export type ImportStore = ReturnType<typeof createImportStore>;
+/** The KalturaImportStore over an open SQLite catalog database. */
+export function sqliteImportStore(db: Db): KalturaImportStore {
+  return asyncMethods(syncImportStore(db));
+}

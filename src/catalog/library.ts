@@ -3,7 +3,7 @@
 // validates it and imports it into the catalog; the sample library is just such a file.
 import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
-import type { Db } from './db.js';
+import type { Catalog, LibraryRow, LibraryTable, LibraryWrite } from './store.js';
 import { normalizeAccessRules } from './legacy-rules.js';
 import { DEFAULT_STORYBOARD, STORYBOARD_LIMITS, type AccessRule, type StoryboardConfig } from './types.js';
 import { parseTtml, TtmlError } from '../media/ttml.js';
@@ -199,7 +199,7 @@ function place(src: string, dest: string): void {
  * `{mediaRoot}/{partnerId}/{entryId}/`; records whose ids exist are replaced. The database
  * work is one transaction, and files placed for a failed import are removed again.
  */
-export function importLibrary(db: Db, lib: LibraryFile, mediaDir: string, mediaRoot: string, now = Math.floor(Date.now() / 1000)): { entries: number } {
+export async function importLibrary(catalog: Pick<Catalog, 'library'>, lib: LibraryFile, mediaDir: string, mediaRoot: string, now = Math.floor(Date.now() / 1000)): Promise<{ entries: number }> {
   const placed: string[] = [];
   const rel = (e: LibEntry, f: string) => `${e.partnerId}/${e.id}/${f}`;
   try {
@@ -214,7 +214,7 @@ export function importLibrary(db: Db, lib: LibraryFile, mediaDir: string, mediaR
         place(join(mediaDir, f), dest);
       }
     }
-    db.transaction(() => writeRecords(db, lib, now, rel, mediaDir))();
+    await catalog.library.write(libraryWrites(lib, now, rel, mediaDir));
     return { entries: lib.entries?.length ?? 0 };
   } catch (err) {
     for (const p of placed) rmSync(p, { force: true });
@@ -222,22 +222,19 @@ export function importLibrary(db: Db, lib: LibraryFile, mediaDir: string, mediaR
   }
 }
 
-const statements = new Map<string, ReturnType<Db['prepare']>>();
-function upsert(db: Db, table: string, row: Record<string, unknown>, key = 'id'): void {
-  const cols = Object.keys(row);
-  const sql = `INSERT INTO ${table} (${cols.join(',')}) VALUES (${cols.map((c) => '@' + c).join(',')})
-    ON CONFLICT(${key}) DO UPDATE SET ${cols.filter((c) => c !== key).map((c) => `${c}=excluded.${c}`).join(',')}`;
-  const cacheKey = `${db.name}|${sql}`;
-  let st = statements.get(cacheKey);
-  if (!st) statements.set(cacheKey, (st = db.prepare(sql)));
-  const bound: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(row)) bound[k] = typeof v === 'boolean' ? (v ? 1 : 0) : v === undefined ? null : v;
-  st.run(bound);
+/** Booleans stay booleans and undefined becomes null: each store stores them its own way. */
+function row(r: Record<string, string | number | boolean | null | undefined>): LibraryRow {
+  const out: LibraryRow = {};
+  for (const [k, v] of Object.entries(r)) out[k] = v === undefined ? null : v;
+  return out;
 }
 
-function writeRecords(db: Db, lib: LibraryFile, now: number, rel: (e: LibEntry, f: string) => string, mediaDir: string): void {
+/** The catalog writes of a library, in order (src/catalog/store.ts LibraryWrite). */
+function libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: string) => string, mediaDir: string): LibraryWrite[] {
+  const writes: LibraryWrite[] = [];
+  const upsert = (table: LibraryTable, r: Parameters<typeof row>[0]) => writes.push({ op: 'upsert', table, row: row(r) });
   for (const p of lib.partners ?? []) {
-    upsert(db, 'partners', {
+    upsert('partners', {
       id: p.id, name: p.name ?? `Partner ${p.id}`, admin_secret: p.adminSecret, user_secret: p.userSecret,
       status: p.status ?? 1, enforce_encryption: !!p.enforceEncryption, disable_flavors_optimization: !!p.disableFlavorsOptimization,
       delivery_profile_ids: JSON.stringify(p.deliveryProfileIds ?? {}),
@@ -246,20 +243,20 @@ function writeRecords(db: Db, lib: LibraryFile, now: number, rel: (e: LibEntry, 
     });
   }
   for (const fp of lib.flavorParams ?? []) {
-    upsert(db, 'flavor_params', {
+    upsert('flavor_params', {
       id: fp.id, name: fp.name, tags: fp.tags ?? '', format: fp.format ?? 'mp4', video_codec: fp.videoCodec ?? '',
       audio_codec: fp.audioCodec ?? '', width: fp.width ?? 0, height: fp.height ?? 0, video_bitrate: fp.videoBitrate ?? 0,
       audio_bitrate: fp.audioBitrate ?? 0, frame_rate: fp.frameRate ?? 0,
     });
   }
   for (const cp of lib.conversionProfiles ?? []) {
-    upsert(db, 'conversion_profiles', {
+    upsert('conversion_profiles', {
       id: cp.id, partner_id: cp.partnerId, name: cp.name, system_name: cp.systemName ?? '', is_default: !!cp.isDefault,
       flavor_params_ids: cp.flavorParamsIds.join(','), created_at: now,
     });
   }
   for (const d of lib.deliveryProfiles ?? []) {
-    upsert(db, 'delivery_profiles', {
+    upsert('delivery_profiles', {
       id: d.id, partner_id: d.partnerId ?? 0, name: d.name, type: d.type, streamer_type: d.streamerType, url: d.url,
       is_default: !!d.isDefault, priority: d.priority ?? 0, active: d.active ?? true, media_protocols: d.mediaProtocols ?? '',
       tokenizer: d.tokenizer ? JSON.stringify(d.tokenizer) : null, enforce_deliveries_support: d.enforceDeliveriesSupport ?? '',
@@ -267,30 +264,29 @@ function writeRecords(db: Db, lib: LibraryFile, now: number, rel: (e: LibEntry, 
     });
   }
   for (const s of lib.storageProfiles ?? []) {
-    upsert(db, 'storage_profiles', {
+    upsert('storage_profiles', {
       id: s.id, partner_id: s.partnerId, name: s.name, base_url: s.baseUrl,
       delivery_profile_ids: JSON.stringify(s.deliveryProfileIds ?? {}), active: s.active ?? true,
     });
   }
   for (const a of lib.accessControlProfiles ?? []) {
-    upsert(db, 'access_control_profiles', {
+    upsert('access_control_profiles', {
       id: a.id, partner_id: a.partnerId, name: a.name, system_name: a.systemName ?? '', description: a.description ?? '',
       is_default: !!a.isDefault, rules: JSON.stringify(normalizeAccessRules(a.rules ?? [], a.restrictions ?? [])),
       created_at: now, updated_at: now,
     });
   }
   for (const u of lib.uiConfs ?? []) {
-    upsert(db, 'ui_confs', {
+    upsert('ui_confs', {
       id: u.id, partner_id: u.partnerId ?? 0, name: u.name ?? '', obj_type: u.objType ?? 1, width: u.width ?? null,
       height: u.height ?? null, conf_file: u.confFile ?? '', conf_vars: u.confVars ?? '', tags: u.tags ?? '',
       created_at: now, updated_at: now,
     });
   }
-  const delEntry = db.prepare('DELETE FROM entries WHERE id = ?');
   for (const e of lib.entries ?? []) {
-    delEntry.run(e.id); // flavors and captions go with it (ON DELETE CASCADE)
+    writes.push({ op: 'deleteEntry', id: e.id }); // flavors and captions go with it (ON DELETE CASCADE)
     const duration = e.duration ?? Math.max(0, ...(e.flavors ?? []).map((f) => (f.durationMs ?? 0) / 1000));
-    upsert(db, 'entries', {
+    upsert('entries', {
       id: e.id, partner_id: e.partnerId, name: e.name ?? e.id, description: e.description ?? '', type: e.type ?? 1,
       media_type: e.mediaType ?? 1, status: e.status ?? 2, duration, moderation_status: e.moderationStatus ?? 6,
       start_date: e.startDate ?? null, end_date: e.endDate ?? null, access_control_profile_id: e.accessControlProfileId ?? null,
@@ -301,7 +297,7 @@ function writeRecords(db: Db, lib: LibraryFile, now: number, rel: (e: LibEntry, 
     });
     for (const f of e.flavors ?? []) {
       const ext = (f.fileExt ?? extname(f.file).slice(1)).toLowerCase();
-      upsert(db, 'flavor_assets', {
+      upsert('flavor_assets', {
         id: f.id, entry_id: e.id, partner_id: e.partnerId, flavor_params_id: f.flavorParamsId, file_path: rel(e, f.file),
         size: statSync(join(mediaDir, f.file)).size, container_format: f.containerFormat ?? (ext === '3gp' ? '3gp' : 'isom'),
         file_ext: ext, video_codec: f.videoCodec ?? '', audio_codec: f.audioCodec ?? '', codecs: f.codecs ?? '',
@@ -311,11 +307,11 @@ function writeRecords(db: Db, lib: LibraryFile, now: number, rel: (e: LibEntry, 
         is_original: f.isOriginal ?? f.flavorParamsId === 0, created_at: now, updated_at: now,
       });
       for (const [sid, path] of Object.entries(f.remoteFiles ?? {})) {
-        db.prepare('INSERT OR REPLACE INTO remote_files (flavor_asset_id, storage_profile_id, path) VALUES (?, ?, ?)').run(f.id, Number(sid), path);
+        upsert('remote_files', { flavor_asset_id: f.id, storage_profile_id: Number(sid), path });
       }
     }
     for (const c of e.captions ?? []) {
-      upsert(db, 'caption_assets', {
+      upsert('caption_assets', {
         id: c.id, entry_id: e.id, partner_id: e.partnerId, language: c.language, language_code: c.languageCode,
         label: c.label ?? c.language, format: c.format, file_path: rel(e, c.file), size: statSync(join(mediaDir, c.file)).size,
         is_default: !!c.isDefault, status: c.status ?? 2, version: 1, display_on_player: c.displayOnPlayer ?? true,
@@ -323,6 +319,7 @@ function writeRecords(db: Db, lib: LibraryFile, now: number, rel: (e: LibEntry, 
       });
     }
   }
+  return writes;
 }
 
 /** The sample library shipped in fixtures/. */

@@ -4,8 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { openCatalog } from '../catalog/open.js';
 import { deleteEntry } from '../ingest/delete.js';
-import { ingestStore } from '../ingest/store.js';
-import { AssetStatus, EntryStatus } from '../catalog/types.js';
+import { AssetStatus, EntryStatus, type Entry } from '../catalog/types.js';
 
 const USAGE = 'usage: kdeliver entries list [--partner <id>] [--json]\n       kdeliver entries delete <entry id>\n';
 
@@ -38,38 +37,39 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig(process.env);
-  const catalog = openCatalog(config);
+  const catalog = await openCatalog(config);
   try {
     if (sub === 'delete') {
       const id = parsed.positionals[0];
-      const entry = catalog.getEntry(id);
+      const entry = await catalog.getEntry(id);
       if (!entry || entry.status === EntryStatus.DELETED) {
         process.stderr.write(`no entry ${id}${entry ? ' (already deleted)' : ''}\n`);
         return 1;
       }
-      const { removed } = deleteEntry({ catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, now: Math.floor(Date.now() / 1000) }, id);
+      const { removed } = await deleteEntry({ catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, now: Math.floor(Date.now() / 1000) }, id);
       process.stdout.write(`deleted entry ${id} (partner ${entry.partnerId}); ${removed.length} file(s) removed\n`);
       return 0;
     }
-    const store = ingestStore(catalog.db);
-    const partners = partner !== undefined ? [partner] : catalog.listPartners().map((p) => p.id);
-    const rows = partners.flatMap((pid) => {
-      const out = [];
+    const store = catalog.ingest;
+    const partners = partner !== undefined ? [partner] : (await catalog.listPartners()).map((p) => p.id);
+    const entries: Entry[] = [];
+    for (const pid of partners) {
       for (let page = 1; ; page++) {
-        const { objects, totalCount } = catalog.listEntries({ partnerId: pid, includeDeleted: true }, 500, page);
-        out.push(...objects);
+        const { objects, totalCount } = await catalog.listEntries({ partnerId: pid, includeDeleted: true }, 500, page);
+        entries.push(...objects);
         if (page * 500 >= totalCount) break;
       }
-      return out;
-    }).map((e) => {
-      const flavors = catalog.listFlavors(e.id);
-      const job = store.latestJob(e.id);
-      return {
+    }
+    const rows = [];
+    for (const e of entries) {
+      const flavors = await catalog.listFlavors(e.id);
+      const job = await store.latestJob(e.id);
+      rows.push({
         id: e.id, partnerId: e.partnerId, status: e.status, statusName: STATUS_NAMES.get(e.status) ?? String(e.status),
         mediaType: e.mediaType, duration: e.duration, flavors: flavors.filter((f) => f.status === AssetStatus.READY).length, name: e.name,
         ...(job && job.state !== 'done' ? { job: job.state, progress: job.progress, reason: job.error } : {}),
-      };
-    });
+      });
+    }
     if (parsed.values.json) {
       process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       return 0;
@@ -82,6 +82,6 @@ export async function main(args: string[]): Promise<number> {
     }
     return 0;
   } finally {
-    catalog.db.close();
+    await catalog.close();
   }
 }

@@ -14,9 +14,9 @@ export async function main(args: string[]): Promise<number> {
     return args[0] === '--help' || args[0] === '-h' ? 0 : 2;
   }
   const config = loadConfig(process.env);
-  const catalog = openCatalog(config);
+  const catalog = await openCatalog(config);
   try {
-    const { library, files } = describeCatalog(catalog, config.mediaRoot);
+    const { library, files } = await describeCatalog(catalog, config.mediaRoot);
     if (!args[0]) {
       process.stdout.write(`${JSON.stringify(library, null, 2)}\n`);
       process.stderr.write(`kdeliver export: description only (${files.size} media files not copied); give a file name to export the media too\n`);
@@ -32,6 +32,6 @@ export async function main(args: string[]): Promise<number> {
     process.stdout.write(`exported ${library.entries?.length ?? 0} entries and ${files.size} media files to ${out} (media in ${mediaName}/)\n`);
     return 0;
   } finally {
-    catalog.db.close();
+    await catalog.close();
   }
 }

@@ -72,7 +72,7 @@ export async function main(args: string[]): Promise<number> {
     }
     throw e;
   }
-  const { catalog, store } = openImportCatalog(config);
+  const { catalog, store } = await openImportCatalog(config);
   const progress = importProgress(process.stderr);
   let report: ImportReport;
   try {
@@ -85,7 +85,7 @@ export async function main(args: string[]): Promise<number> {
     }
     throw e;
   } finally {
-    catalog.db.close();
+    await catalog.close();
   }
   progress.close();
   return summarize(report, source.serviceUrl, partnerId!);

@@ -7,7 +7,6 @@ import { loadConfig, ConfigError } from '../config.js';
 import { openCatalog } from '../catalog/open.js';
 import { addSource, claimJob, defaultConcurrency, IngestError, leaseOf, nowOf, runJob, type IngestContext, type JobOutcome, type RunJobOptions } from '../ingest/pipeline.js';
 import { newAttemptToken } from '../ingest/lease.js';
-import { ingestStore } from '../ingest/store.js';
 import { EntryStatus } from '../catalog/types.js';
 import { progressReporter } from '../ingest/progress.js';
 
@@ -64,30 +63,28 @@ export async function main(args: string[]): Promise<number> {
     }
     throw e;
   }
-  const catalog = openCatalog(config);
+  const catalog = await openCatalog(config);
   const ctx: IngestContext = { catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, concurrency: jobs, leaseSeconds: config.ingestLeaseSeconds };
   try {
     let entryId: string;
     let jobId: number;
     let token: string | undefined;
     if (values.retry) {
-      const entry = catalog.getEntry(values.retry);
+      const entry = await catalog.getEntry(values.retry);
       if (!entry || entry.status === EntryStatus.DELETED) throw new IngestError(`no entry ${values.retry}`);
       if (entry.status !== EntryStatus.ERROR_CONVERTING && entry.status !== EntryStatus.ERROR_IMPORTING) {
         throw new IngestError(`entry ${entry.id} is not in ERROR (status ${entry.status}); only a failed entry is retried`);
       }
-      if (!catalog.listFlavors(entry.id).some((f) => f.isOriginal)) {
+      if (!(await catalog.listFlavors(entry.id)).some((f) => f.isOriginal)) {
         throw new IngestError(`entry ${entry.id} has no source file to transcode: ingest the file again`);
       }
-      const store = ingestStore(catalog.db);
+      const store = catalog.ingest;
       const now = nowOf(ctx);
       entryId = entry.id;
       token = newAttemptToken();
       const owner = { token, pid: process.pid, leaseUntil: now + leaseOf(ctx) };
-      jobId = catalog.db.transaction(() => {
-        store.setEntryStatus(entry.id, EntryStatus.PRECONVERT, now);
-        return store.enqueueJob(entry.id, entry.partnerId, store.latestJob(entry.id)?.conversionProfileId ?? null, now, owner);
-      })();
+      // one transaction: the entry back to PRECONVERT, and a job claimed by this process with its last job's profile
+      jobId = await store.retryEntry(entry.id, entry.partnerId, EntryStatus.PRECONVERT, owner, now);
       process.stdout.write(`entry ${entryId}: transcoding again from its source\n`);
     } else {
       const added = await addSource(ctx, {
@@ -105,7 +102,7 @@ export async function main(args: string[]): Promise<number> {
       jobId = added.jobId;
       token = added.claim?.token;
     }
-    const pid = catalog.getEntry(entryId)!.partnerId;
+    const pid = (await catalog.getEntry(entryId))!.partnerId;
     const progress = progressReporter(process.stderr, `transcoding ${entryId}`);
     const controller = new AbortController();
     const onSignal = () => controller.abort();
@@ -124,7 +121,7 @@ export async function main(args: string[]): Promise<number> {
       progress.done(`entry ${entryId} failed: ${outcome.error}\n  (once fixed: kdeliver ingest --retry ${entryId})`);
       return 1;
     }
-    progress.done(`entry ${entryId} READY with ${catalog.listFlavors(entryId).length} flavors`);
+    progress.done(`entry ${entryId} READY with ${(await catalog.listFlavors(entryId)).length} flavors`);
     const base = config.publicUrl ?? `http://${config.host}:${config.port}`;
     process.stdout.write(`  ${base}/p/${pid}/sp/${pid}00/playManifest/entryId/${entryId}/format/applehttp/protocol/http/a.m3u8\n`);
     process.stdout.write(`  ${base}/p/${pid}/sp/${pid}00/playManifest/entryId/${entryId}/format/url/protocol/http/a.mp4\n`);
@@ -137,7 +134,7 @@ export async function main(args: string[]): Promise<number> {
     }
     throw e;
   } finally {
-    catalog.db.close();
+    await catalog.close();
   }
 }
 
@@ -148,15 +145,15 @@ export async function main(args: string[]): Promise<number> {
  * whenever no one holds it.
  */
 async function runToEnd(ctx: IngestContext, jobId: number, opts: RunJobOptions, note: (s: string) => void): Promise<JobOutcome> {
-  const store = ingestStore(ctx.catalog.db);
+  const store = ctx.catalog.ingest;
   let outcome = await runJob(ctx, jobId, opts);
   const pollMs = Math.min(2000, (leaseOf(ctx) * 1000) / 3);
   let told = false;
   while (outcome.lost && !opts.signal?.aborted) {
-    const job = store.getJob(jobId);
+    const job = await store.getJob(jobId);
     if (!job || job.state === 'failed') return { ...outcome, lost: false, error: job?.error ?? outcome.error };
     if (job.state === 'done') return { ...outcome, ok: true, lost: false, error: null };
-    const claim = claimJob(ctx, jobId);
+    const claim = await claimJob(ctx, jobId);
     if (claim) {
       // Say so: a stall long enough to lose the lease is worth knowing about (a suspended
       // machine, a starved process); the job starts again from its source under a new attempt

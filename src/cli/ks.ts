@@ -38,9 +38,9 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
   const expiry = values.expiry === undefined ? 86400 : Number(values.expiry);
   if (!Number.isInteger(expiry) || expiry <= 0) { err('kdeliver ks: --expiry must be a positive number of seconds\n'); return 2; }
 
-  const catalog = openCatalog(loadConfig(io.env ?? process.env));
+  const catalog = await openCatalog(loadConfig(io.env ?? process.env));
   try {
-    const partner = catalog.getPartner(partnerId);
+    const partner = await catalog.getPartner(partnerId);
     if (!partner) { err(`kdeliver ks: no partner ${partnerId} in the catalog\n`); return 1; }
     const ks = generateKs({
       partnerId, secret: partner.adminSecret, type: values.type === 'admin' ? 2 : 0, userId: (values.user as string | undefined) ?? '',
@@ -53,6 +53,6 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
     if (e instanceof KsError) { err(`kdeliver ks: ${e.message}\n`); return 2; }
     throw e;
   } finally {
-    catalog.db.close();
+    await catalog.close();
   }
 }

@@ -78,7 +78,7 @@ async function serve(): Promise<number> {
         `  ${base}${e}/format/hdnetworkmanifest/protocol/http/a.f4m     (F4M)\n` +
         `  ${base}/p/309/sp/0/playManifest/entryId/1_kssecure/format/url/a.mp4  (error 3: needs a KS)\n\n`,
     );
-  } else if (app.catalog.listPartners().length === 0) {
+  } else if ((await app.catalog.listPartners()).length === 0) {
     process.stderr.write(
       `\nkdeliver listening on ${local}. The catalog has no partner yet:\n` +
         '  kdeliver partner add --name "My media"        (prints its id and secrets)\n' +
@@ -94,14 +94,14 @@ async function importCommand(args: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const catalog = openCatalog(config);
+  const catalog = await openCatalog(config);
   try {
     const { library, mediaDir } = readLibraryFile(args[0]);
-    const { entries } = importLibrary(catalog.db, library, mediaDir, config.mediaRoot);
+    const { entries } = await importLibrary(catalog, library, mediaDir, config.mediaRoot);
     process.stdout.write(`imported ${args[0]}: ${entries} entr${entries === 1 ? 'y' : 'ies'}\n`);
     return 0;
   } finally {
-    catalog.db.close();
+    await catalog.close();
   }
 }
 

@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { openCatalog } from '../catalog/open.js';
-import { PartnerExistsError } from '../catalog/catalog.js';
+import { PartnerExistsError } from '../catalog/store.js';
 import { PartnerStatus } from '../catalog/types.js';
 
 const USAGE = 'usage: kdeliver partner add [--id <id>] [--name <name>] [--json]\n       kdeliver partner list [--json]\n';
@@ -49,12 +49,13 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
 
-  const catalog = openCatalog(loadConfig(process.env));
+  const catalog = await openCatalog(loadConfig(process.env));
   try {
     if (sub === 'list') {
-      const rows = catalog.listPartners().map((p) => ({
-        id: p.id, name: p.name, status: p.status, enforceEncryption: p.enforceEncryption, entries: catalog.countEntries(p.id),
-      }));
+      const rows = [];
+      for (const p of await catalog.listPartners()) {
+        rows.push({ id: p.id, name: p.name, status: p.status, enforceEncryption: p.enforceEncryption, entries: await catalog.countEntries(p.id) });
+      }
       if (values.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return 0;
@@ -68,7 +69,7 @@ export async function main(args: string[]): Promise<number> {
     }
     let partner;
     try {
-      partner = catalog.addPartner({ id, name });
+      partner = await catalog.addPartner({ id, name });
     } catch (e) {
       if (e instanceof PartnerExistsError) {
         process.stderr.write(`kdeliver partner add: ${e.message}; choose another --id, or leave it out for the next free one\n`);
@@ -89,6 +90,6 @@ export async function main(args: string[]): Promise<number> {
     );
     return 0;
   } finally {
-    catalog.db.close();
+    await catalog.close();
   }
 }

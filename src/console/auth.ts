@@ -2,9 +2,9 @@
 // login, by the partner's admin secret, which is exchanged for a short-lived admin KS so the page
 // never keeps the secret. Plain functions over the catalog; no Fastify.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Catalog } from '../catalog/catalog.js';
+import type { Catalog } from '../catalog/store.js';
 import type { Partner } from '../catalog/types.js';
-import { KsError, KsType, generateKs, parseKs, verifyKs } from '../access/ks.js';
+import { KsError, KsType, generateKs, parseKs, refuseRevoked, verifyKs } from '../access/ks.js';
 
 export type ConsoleAuth =
   | { ok: true; partner: Partner; userId: string; expiry: number }
@@ -17,13 +17,14 @@ const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 const sameSecret = (a: string, b: string): boolean => a !== '' && b !== '' && timingSafeEqual(digest(a), digest(b));
 
 /** Checks an admin KS sent by the console page. */
-export function authenticateKs(catalog: Catalog, ks: string | undefined, now: number, clientIp: string): ConsoleAuth {
+export async function authenticateKs(catalog: Catalog, ks: string | undefined, now: number, clientIp: string): Promise<ConsoleAuth> {
   if (!ks) return { ok: false, status: 401, message: 'log in: an admin KS (X-Kaltura-Ks header) is required' };
   try {
     const parsed = parseKs(ks);
-    const partner = catalog.getPartner(parsed.partnerId);
+    const partner = await catalog.getPartner(parsed.partnerId);
     if (!partner) return { ok: false, status: 401, message: 'the KS names an unknown partner' };
-    const verified = verifyKs(parsed, partner, { now, clientIp, isRevoked: (k) => catalog.isRevoked(k, now) });
+    const verified = verifyKs(parsed, partner, { now, clientIp });
+    await refuseRevoked(verified, (k) => catalog.isRevoked(k, now));
     if (verified.type < KsType.ADMIN) return { ok: false, status: 403, message: 'the console needs an admin KS (type 2); this one is a user KS' };
     return { ok: true, partner, userId: verified.userId, expiry: verified.expiry };
   } catch (e) {
@@ -33,12 +34,12 @@ export function authenticateKs(catalog: Catalog, ks: string | undefined, now: nu
 }
 
 /** Exchanges a partner id and admin secret for an admin KS. */
-export function login(catalog: Catalog, partnerId: unknown, secret: unknown, now: number): { ks: string; partnerId: number; expiry: number } | { status: 400 | 401; message: string } {
+export async function login(catalog: Catalog, partnerId: unknown, secret: unknown, now: number): Promise<{ ks: string; partnerId: number; expiry: number } | { status: 400 | 401; message: string }> {
   const pid = typeof partnerId === 'number' ? partnerId : typeof partnerId === 'string' && /^\d{1,10}$/.test(partnerId) ? Number(partnerId) : NaN;
   if (!Number.isInteger(pid) || typeof secret !== 'string' || secret === '' || secret.length > 256) {
     return { status: 400, message: 'expected JSON {"partnerId": number, "secret": "the partner admin secret"}' };
   }
-  const partner = catalog.getPartner(pid);
+  const partner = await catalog.getPartner(pid);
   // same answer for an unknown partner and a wrong secret
   if (!partner || !sameSecret(secret, partner.adminSecret)) return { status: 401, message: 'wrong partner id or admin secret' };
   const ks = generateKs({

@@ -35,7 +35,7 @@ const CONSOLE_HEADERS = ['x-kaltura-ks', 'authorization', 'cookie', 'x-kdeliver-
  * `ctx.partnerId` is the console user's partner: a URL of another partner is refused (403) before
  * anything of it is looked up.
  */
-export function tracePlayManifest(ctx: PlaybackContext & { partnerId: number }, input: TraceInput): TraceResult {
+export async function tracePlayManifest(ctx: PlaybackContext & { partnerId: number }, input: TraceInput): Promise<TraceResult> {
   if (input.url.length > 8192) return { status: 400, message: 'url: too long' };
   const { path, query } = splitUrl(input.url);
   const m = /^\/p\/(\d{1,10})\/(?:sp\/\d{1,12}\/)?playManifest(\/.*)?$/.exec(path);
@@ -54,7 +54,7 @@ export function tracePlayManifest(ctx: PlaybackContext & { partnerId: number }, 
   try {
     const req = parsePlayRequest(m[2] ?? '/', http);
     entryId = req.entryId;
-    const pb = resolvePlayback(ctx, req);
+    const pb = await resolvePlayback(ctx, req);
     trace = pb.trace;
     result = {
       format: pb.format,
@@ -73,13 +73,13 @@ export function tracePlayManifest(ctx: PlaybackContext & { partnerId: number }, 
     error: error && { code: error.code, name: error.errorName, message: error.message, httpStatus: error.httpStatus, headers: error.headers },
     result,
     trace,
-    firedRules: firedRules(ctx.catalog, entryId, trace),
+    firedRules: await firedRules(ctx.catalog, entryId, trace),
   };
 }
 
-function firedRules(catalog: Catalog, entryId: string | null, trace: TraceStep[]): { index: number; rule: unknown }[] {
-  const entry = entryId ? catalog.getEntry(entryId) : undefined;
-  const acp = entry?.accessControlProfileId != null ? catalog.getAccessControlProfile(entry.accessControlProfileId) : undefined;
+async function firedRules(catalog: Catalog, entryId: string | null, trace: TraceStep[]): Promise<{ index: number; rule: unknown }[]> {
+  const entry = entryId ? await catalog.getEntry(entryId) : undefined;
+  const acp = entry?.accessControlProfileId != null ? await catalog.getAccessControlProfile(entry.accessControlProfileId) : undefined;
   if (!acp) return [];
   const fired = new Set<number>();
   for (const s of trace) {

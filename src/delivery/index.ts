@@ -34,17 +34,17 @@ export interface ChosenProfile {
  * defaults, filtered by the access decision's limit. An unknown format, or no profile, is error
  * 25; hdnetwork needs none (Kaltura renders it without one).
  */
-export function chooseProfile(
+export async function chooseProfile(
   env: Pick<RequestEnv, 'catalog'>,
   input: { partner: Partner; entry: Entry; format: string; req: PlayRequest; flavors: FlavorAsset[]; access: AccessDecision | null; secured: boolean },
   note: DeliveryNote,
-): ChosenProfile {
+): Promise<ChosenProfile> {
   const { format, req } = input;
   if (!KNOWN_FORMATS.has(format)) {
     note('delivery', `unknown format ${format}`);
     fail('BAD_QUERY', ', This format is unsupported');
   }
-  const resolved = resolveDeliveryProfile({
+  const resolved = await resolveDeliveryProfile({
     catalog: env.catalog, partner: input.partner, entry: input.entry, format: format === 'hdnetworksmil' ? 'hdnetwork' : format,
     protocol: req.protocol, requestedIds: req.deliveryProfileIds, flavors: input.flavors,
     limit: input.access?.limitDeliveryProfiles ?? null, secured: input.secured, storageId: req.storageId,
@@ -59,21 +59,21 @@ export function chooseProfile(
  * URL for packager redirect profiles; none for hdnetwork), and the duration a sequence of
  * entries changes. `download`: the attachment's file name goes into the URL.
  */
-export function mediaUrls(
+export async function mediaUrls(
   env: Pick<RequestEnv, 'catalog' | 'baseUrl'>,
   input: { entry: Entry; format: string; download: boolean; req: PlayRequest; clipTo: number; flavors: FlavorAsset[]; chosen: ChosenProfile; durationSec: number | null },
   note: DeliveryNote,
-): { urls: string[]; durationSec: number | null } {
+): Promise<{ urls: string[]; durationSec: number | null }> {
   const { catalog } = env;
   const { entry, req, flavors, chosen } = input;
   let durationSec = input.durationSec;
   const opts: UrlOptions = {
     entry, protocol: req.protocol, baseUrl: env.baseUrl, seekFrom: req.seekFrom, clipTo: input.clipTo, playbackRate: req.playbackRate,
-    tracks: req.tracks, downloadName: input.download ? downloadFileName(entry, flavors[0], catalog) : null,
+    tracks: req.tracks, downloadName: input.download ? await downloadFileName(entry, flavors[0], catalog) : null,
     sequence: null,
   };
   if (req.sequence && SEQUENCE_FORMATS.has(input.format)) {
-    const seq = req.sequence.map((id) => catalog.getEntry(id)).filter((e): e is Entry =>
+    const seq = (await Promise.all(req.sequence.map((id) => catalog.getEntry(id)))).filter((e): e is Entry =>
       !!e && e.partnerId === entry.partnerId && e.status === EntryStatus.READY && e.type === EntryType.MEDIA_CLIP);
     if (seq.length) {
       opts.sequence = seq.map((e) => e.id);
@@ -84,7 +84,7 @@ export function mediaUrls(
   if (input.format === 'hdnetwork') return { urls: [], durationSec };
   const storage = chosen.storage;
   const external = storage
-    ? { storage, paths: flavors.map((f) => catalog.listRemoteFiles(f.id).find((r) => r.storageProfileId === storage.id)?.path ?? '') }
+    ? { storage, paths: (await Promise.all(flavors.map((f) => catalog.listRemoteFiles(f.id)))).map((files) => files.find((r) => r.storageProfileId === storage.id)?.path ?? '') }
     : null;
   if (storage) note('delivery', `files served from external storage ${storage.id} (${storage.name})`);
   return { urls: flavorUrls(flavors, chosen.profile, opts, external), durationSec };
@@ -96,11 +96,11 @@ export function mediaUrls(
  * HLS subtitle playlists, which inherit the first URL's signature. `cacheAge`: how long the
  * answer may be cached; 0 once anything in it depends on the time, the client or a session.
  */
-export function signUrls(
+export async function signUrls(
   env: Pick<RequestEnv, 'catalog' | 'config' | 'now' | 'baseUrl'>,
   input: { entry: Entry; req: PlayRequest; chosen: ChosenProfile; urls: string[]; captions: CaptionAsset[]; durationSec: number | null; hasRules: boolean },
   note: DeliveryNote,
-): { urls: string[]; subtitleUrls: string[]; signed: boolean } {
+): Promise<{ urls: string[]; subtitleUrls: string[]; signed: boolean }> {
   const { entry, req, chosen } = input;
   const profile = chosen.profile;
   let urls = input.urls;
@@ -117,12 +117,12 @@ export function signUrls(
     note('tokenizer', 'kdeliver media signature applied (the entry has access-control rules)');
     signed = true;
   }
-  return { urls, subtitleUrls: subtitlePlaylists(env, urls, input.captions, profile, req.ks, input.durationSec), signed };
+  return { urls, subtitleUrls: await subtitlePlaylists(env, urls, input.captions, profile, req.ks, input.durationSec), signed };
 }
 
 /** The captions a player is offered: READY, shown on the player, unless the request disables them. */
-export function playerCaptions(env: Pick<RequestEnv, 'catalog'>, entry: Entry, disabled: boolean): CaptionAsset[] {
-  return disabled ? [] : env.catalog.listCaptions(entry.id).filter((c) => c.status === AssetStatus.READY && c.displayOnPlayer);
+export async function playerCaptions(env: Pick<RequestEnv, 'catalog'>, entry: Entry, disabled: boolean): Promise<CaptionAsset[]> {
+  return disabled ? [] : (await env.catalog.listCaptions(entry.id)).filter((c) => c.status === AssetStatus.READY && c.displayOnPlayer);
 }
 
 /** hdnetwork needs no delivery profile (the reference renders it without one). */

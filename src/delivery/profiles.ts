@@ -8,7 +8,7 @@
 //   3. filters: inactive, media protocols, enforce_delivery admin tags, maxSize, and the
 //      LIMIT_DELIVERY_PROFILES allow or block list;
 //   4. the first that is left. None: the caller answers error 25.
-import type { Catalog } from '../catalog/catalog.js';
+import type { Catalog } from '../catalog/store.js';
 import type { DeliveryProfile, Entry, FlavorAsset, Partner, StorageProfile } from '../catalog/types.js';
 import type { AccessDecision } from '../access/types.js';
 
@@ -46,22 +46,23 @@ function enforcedDeliveries(adminTags: string): string[] {
 }
 
 /** Storages (active, the partner's) holding a copy of every flavor, in the partner's order. */
-function storagesWithAllFlavors(input: ResolveInput): StorageProfile[] {
+async function storagesWithAllFlavors(input: ResolveInput): Promise<StorageProfile[]> {
   const { catalog, partner, flavors } = input;
   if (flavors.length === 0) return [];
-  const sets = flavors.map((f) => new Set(catalog.listRemoteFiles(f.id).map((r) => r.storageProfileId)));
-  return catalog.listStorageProfiles(partner.id).filter((s) => s.active && sets.every((set) => set.has(s.id)));
+  const remote = await Promise.all(flavors.map((f) => catalog.listRemoteFiles(f.id)));
+  const sets = remote.map((files) => new Set(files.map((r) => r.storageProfileId)));
+  return (await catalog.listStorageProfiles(partner.id)).filter((s) => s.active && sets.every((set) => set.has(s.id)));
 }
 
-function pickStorage(input: ResolveInput, trace: string[]): { storage: StorageProfile | null; refused: boolean } {
+async function pickStorage(input: ResolveInput, trace: string[]): Promise<{ storage: StorageProfile | null; refused: boolean }> {
   const { catalog, partner, storageId } = input;
   if (storageId !== null) {
-    const s = catalog.getStorageProfile(storageId);
+    const s = await catalog.getStorageProfile(storageId);
     if (!s || s.partnerId !== partner.id || !s.active) {
       trace.push(`storageId ${storageId}: no active storage of partner ${partner.id}`);
       return { storage: null, refused: true };
     }
-    if (!storagesWithAllFlavors(input).some((x) => x.id === s.id)) {
+    if (!(await storagesWithAllFlavors(input)).some((x) => x.id === s.id)) {
       trace.push(`storageId ${storageId}: not every flavor has a copy there`);
       return { storage: null, refused: true };
     }
@@ -72,7 +73,7 @@ function pickStorage(input: ResolveInput, trace: string[]): { storage: StoragePr
   if (prio !== StorageServePriority.EXTERNAL_FIRST && prio !== StorageServePriority.EXTERNAL_ONLY) {
     return { storage: null, refused: false };
   }
-  const found = storagesWithAllFlavors(input)[0] ?? null;
+  const found = (await storagesWithAllFlavors(input))[0] ?? null;
   if (found) {
     trace.push(`storage ${found.id} (${found.name}) chosen: storageServePriority ${prio} prefers external copies`);
     return { storage: found, refused: false };
@@ -85,25 +86,26 @@ function pickStorage(input: ResolveInput, trace: string[]): { storage: StoragePr
   return { storage: null, refused: false };
 }
 
-export function resolveDeliveryProfile(input: ResolveInput): ResolvedDelivery {
+export async function resolveDeliveryProfile(input: ResolveInput): Promise<ResolvedDelivery> {
   const trace: string[] = [];
   const { catalog, partner, entry, format, protocol, requestedIds, limit, secured } = input;
-  const { storage, refused } = pickStorage(input, trace);
+  const { storage, refused } = await pickStorage(input, trace);
   if (refused) return { profile: null, storage: null, trace };
 
-  const load = (ids: number[]): DeliveryProfile[] =>
-    ids.map((id) => catalog.getDeliveryProfile(id)).filter((p): p is DeliveryProfile => !!p);
+  // the profiles of the ids, in their order, those that exist; one await for all of them
+  const load = async (ids: number[]): Promise<DeliveryProfile[]> =>
+    (await Promise.all(ids.map((id) => catalog.getDeliveryProfile(id)))).filter((p): p is DeliveryProfile => !!p);
 
   let candidates: DeliveryProfile[];
   if (storage) {
     let ids = storage.deliveryProfileIds[format] ?? [];
     if (requestedIds && requestedIds.length) ids = ids.filter((id) => requestedIds.includes(id));
-    candidates = load(ids);
+    candidates = await load(ids);
     trace.push(`storage ${storage.id} profiles for ${format}: ${ids.join(',') || 'none'}`);
   } else {
     const ids = requestedIds && requestedIds.length ? requestedIds : partner.deliveryProfileIds[format] ?? null;
     if (ids && ids.length) {
-      const own = load(ids).filter((p) => p.partnerId === 0 || p.partnerId === entry.partnerId);
+      const own = (await load(ids)).filter((p) => p.partnerId === 0 || p.partnerId === entry.partnerId);
       // the partner's order for the format (or all formats flattened); ids not in it last
       const order = partner.deliveryProfileIds[format] ?? Object.values(partner.deliveryProfileIds).flat();
       const rank = (p: DeliveryProfile) => {
@@ -114,7 +116,7 @@ export function resolveDeliveryProfile(input: ResolveInput): ResolvedDelivery {
       trace.push(`${requestedIds && requestedIds.length ? 'requested' : `partner ${partner.id}'s`} profile ids ${ids.join(',')}: candidates ${candidates.map((p) => p.id).join(',') || 'none'}`);
     } else {
       const whitelist = limit && !limit.isBlockedList;
-      candidates = catalog.listDeliveryProfiles()
+      candidates = (await catalog.listDeliveryProfiles())
         .filter((p) => p.isDefault && p.streamerType === format && (p.partnerId === 0 || (whitelist && p.partnerId === entry.partnerId)))
         .sort((a, b) =>
           Number(hasHost(b)) - Number(hasHost(a))

@@ -3,7 +3,7 @@
 // packager's multi-URL (.urlset) for DASH, MSS, HDS and the HLS master; the HLS subtitle
 // playlists and format/download's file name. routes/serve-flavor.ts and routes/packager.ts answer
 // these URLs.
-import type { Catalog } from '../catalog/catalog.js';
+import type { Catalog } from '../catalog/store.js';
 import { AssetStatus, type CaptionAsset, type DeliveryProfile, type Entry, type FlavorAsset, type StorageProfile } from '../catalog/types.js';
 import { hasHost } from './profiles.js';
 
@@ -179,10 +179,10 @@ export function flavorUrls(
  * entry's READY captions, and inherit its signature; elsewhere they are Kaltura's api_v3
  * serveWebVTT URLs.
  */
-export function subtitlePlaylists(env: { catalog: Pick<Catalog, 'listCaptions'> }, urls: string[], captions: CaptionAsset[], profile: DeliveryProfile, ks: string | null, durationSec: number | null): string[] {
+export async function subtitlePlaylists(env: { catalog: Pick<Catalog, 'listCaptions'> }, urls: string[], captions: CaptionAsset[], profile: DeliveryProfile, ks: string | null, durationSec: number | null): Promise<string[]> {
   if (!captions.length || !urls.length) return [];
   if (profile.type === ProfileType.VOD_PACKAGER_HLS && /\/index\.m3u8(\?|$)/.test(urls[0])) {
-    const ready = env.catalog.listCaptions(captions[0].entryId).filter((c) => c.status === AssetStatus.READY).map((c) => c.id);
+    const ready = (await env.catalog.listCaptions(captions[0].entryId)).filter((c) => c.status === AssetStatus.READY).map((c) => c.id);
     return captions.map((c) => urls[0].replace(/\/index\.m3u8(?=\?|$)/, `/subtitles-${ready.indexOf(c.id) + 1}.m3u8`));
   }
   const origin = new URL(urls[0]).origin;
@@ -191,8 +191,8 @@ export function subtitlePlaylists(env: { catalog: Pick<Catalog, 'listCaptions'> 
 }
 
 /** format/download file name: "{entry name} ({flavor params name}).{ext}", as Kaltura names it. */
-export function downloadFileName(entry: Entry, flavor: FlavorAsset, catalog: Pick<Catalog, 'getFlavorParams'>): string {
-  const params = catalog.getFlavorParams(flavor.flavorParamsId);
+export async function downloadFileName(entry: Entry, flavor: FlavorAsset, catalog: Pick<Catalog, 'getFlavorParams'>): Promise<string> {
+  const params = await catalog.getFlavorParams(flavor.flavorParamsId);
   const base = params && flavor.flavorParamsId !== 0 ? `${entry.name} (${params.name})` : entry.name;
   return `${base.replace(/[\\/:*?"<>|\r\n]+/g, '_')}.${flavor.fileExt || 'mp4'}`;
 }

@@ -14,9 +14,8 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config.js';
-import { createCatalog, PartnerExistsError, type Catalog } from '../catalog/catalog.js';
-import { openDatabase } from '../catalog/db.js';
-import { createImportStore, ImportConflictError, type ImportStore } from '../catalog/kaltura-import.js';
+import { ImportConflictError, PartnerExistsError, type Catalog, type KalturaImportStore } from '../catalog/store.js';
+import { openCatalog } from '../catalog/open.js';
 import {
   AssetStatus, EntryStatus, EntryType, MediaType, type AccessControlProfile, type CaptionAsset, type Entry, type FlavorAsset,
   type FlavorParams, type Partner,
@@ -72,10 +71,9 @@ const strOf = (v: unknown): string => (typeof v === 'string' ? v : v === undefin
 const csv = (s: unknown): string[] => strOf(s).split(',').map((t) => t.trim()).filter(Boolean);
 
 /** Opens the catalog of the data directory without seeding the sample library (an import starts from what is there). */
-export function openImportCatalog(config: Config): { catalog: Catalog; store: ImportStore } {
-  const catalog = createCatalog(openDatabase(config.dbFile));
-  mkdirSync(config.mediaRoot, { recursive: true });
-  return { catalog, store: createImportStore(catalog.db) };
+export async function openImportCatalog(config: Config): Promise<{ catalog: Catalog; store: KalturaImportStore }> {
+  const catalog = await openCatalog({ ...config, sampleLibrary: false });
+  return { catalog, store: catalog.kalturaImport };
 }
 
 /** A refusal of a source entry that is not a failure of the run. */
@@ -97,15 +95,15 @@ interface Planned<T> {
 }
 
 export async function importKaltura(
-  source: Source, config: Config, catalog: Catalog, store: ImportStore, o: ImportOptions, progress: ImportProgress,
+  source: Source, config: Config, catalog: Catalog, store: KalturaImportStore, o: ImportOptions, progress: ImportProgress,
   now: () => number = () => Math.floor(Date.now() / 1000),
 ): Promise<ImportReport> {
   const partnerId = o.asPartner ?? source.partnerId;
   let createdPartner: Partner | null = null;
-  if (!catalog.getPartner(partnerId)) {
+  if (!await catalog.getPartner(partnerId)) {
     const name = (await source.partnerName()) ?? `Partner ${partnerId}`;
     try {
-      createdPartner = catalog.addPartner({ id: partnerId, name });
+      createdPartner = await catalog.addPartner({ id: partnerId, name });
     } catch (e) {
       if (!(e instanceof PartnerExistsError)) throw e; // another process made it meanwhile
     }
@@ -135,7 +133,7 @@ export async function importKaltura(
           id, partnerId, name: strOf(a.name) || `Profile ${id}`, systemName: strOf(a.systemName), description: strOf(a.description),
           isDefault: !!a.isDefault, rules, createdAt: intOf(a.createdAt, t), updatedAt: intOf(a.updatedAt, t),
         };
-        store.putAccessControlProfile(profile);
+        await store.putAccessControlProfile(profile);
       })();
       acpDone.set(id, p);
     }
@@ -157,14 +155,14 @@ export async function importKaltura(
           };
         } catch (e) {
           // params of another partner or a system set the account cannot read: what the flavor says of them
-          if (!(e instanceof SourceError) || catalog.getFlavorParams(id)) return;
+          if (!(e instanceof SourceError) || await catalog.getFlavorParams(id)) return;
           fp = {
             id, name: `Flavor params ${id}`, tags: csv(f.tags), format: strOf(f.containerFormat) === '3gp' ? '3gp' : 'mp4',
             videoCodec: '', audioCodec: '', width: intOf(f.width), height: intOf(f.height), videoBitrate: 0, audioBitrate: 0,
             frameRate: intOf(f.frameRate),
           };
         }
-        store.putFlavorParams([fp]);
+        await store.putFlavorParams([fp]);
       })();
       fpDone.set(id, p);
     }
@@ -215,14 +213,14 @@ export async function importKaltura(
     if (e.status !== EntryStatus.READY) throw new Skip('undeliverable', `not READY on the source (status ${STATUS_NAMES[e.status] ?? e.status})`);
 
     const dir = `${partnerId}/${e.id}`;
-    const record = store.importRecord(e.id);
+    const record = await store.importRecord(e.id);
     const sourceFlavors = await source.flavors(e.id);
     const ready = sourceFlavors.filter((f) => intOf(f.status) === AssetStatus.READY);
     if (ready.length === 0) throw new Skip('undeliverable', `no READY flavor on the source (${sourceFlavors.length} flavors in other states)`);
     const sourceCaptions = (await source.captions(e.id)).filter((c) => intOf(c.status) === AssetStatus.READY);
     const badId = [...ready, ...sourceCaptions].find((a) => !SAFE_ID.test(a.id));
     if (badId) throw new Error(`asset id ${JSON.stringify(String(badId.id).slice(0, 80))} is not 1-64 characters of A-Z a-z 0-9 _ -`);
-    store.checkIds(e.id, partnerId, ready.map((f) => f.id), sourceCaptions.map((c) => c.id));
+    await store.checkIds(e.id, partnerId, ready.map((f) => f.id), sourceCaptions.map((c) => c.id));
     const t = now();
 
     // flavors: what each will be here, and whether its file must come from the source
@@ -232,7 +230,7 @@ export async function importKaltura(
       const ext = (strOf(f.fileExt) || 'mp4').toLowerCase();
       if (!SAFE_EXT.test(ext)) throw new Error(`flavor ${f.id}: file extension ${JSON.stringify(ext)} is not one kdeliver can keep`);
       const name = `${f.id}-v${version}.${ext}`;
-      const here = catalog.getFlavor(f.id);
+      const here = await catalog.getFlavor(f.id);
       const have = here && here.status === AssetStatus.READY && here.filePath === `${dir}/${name}` && existsSync(join(config.mediaRoot, here.filePath));
       const size = f.sizeInBytes !== undefined ? intOf(f.sizeInBytes) : undefined;
       flavors.push({
@@ -258,7 +256,7 @@ export async function importKaltura(
       }
       const version = intOf(c.version, 1);
       const name = `${c.id}-v${version}.${format}`;
-      const here = catalog.getCaption(c.id);
+      const here = await catalog.getCaption(c.id);
       const have = !!here && here.filePath === `${dir}/${name}` && existsSync(join(config.mediaRoot, here.filePath));
       captions.push({
         name, url: have ? null : '', expectedSize: c.sizeInBytes !== undefined ? intOf(c.sizeInBytes) : undefined, label: `${e.id} caption ${c.id}`,
@@ -272,13 +270,13 @@ export async function importKaltura(
     }
     const entryVersion = intOf(e.version, 1);
     const thumbName = `thumbnail-v${entryVersion}.jpg`;
-    const hereEntry = catalog.getEntry(e.id);
+    const hereEntry = await catalog.getEntry(e.id);
     const haveThumb = !!hereEntry?.thumbnailFile && hereEntry.thumbnailFile === `${dir}/${thumbName}` && existsSync(join(config.mediaRoot, hereEntry.thumbnailFile));
 
     const sameIds = (a: readonly { id: string }[], b: readonly { id: string }[]) => a.length === b.length && a.every((x) => b.some((y) => y.id === x.id));
     const unchanged = record && record.sourceUpdatedAt === intOf(e.updatedAt) && hereEntry
       && flavors.every((f) => f.url === null && f.record.status === AssetStatus.READY) && captions.every((c) => c.url === null)
-      && sameIds(catalog.listFlavors(e.id), flavors.map((f) => f.record)) && sameIds(catalog.listCaptions(e.id), captions.map((c) => c.record))
+      && sameIds(await catalog.listFlavors(e.id), flavors.map((f) => f.record)) && sameIds(await catalog.listCaptions(e.id), captions.map((c) => c.record))
       // a thumbnail the source refused is asked for again when the entry changes (its version)
       && (haveThumb || !e.thumbnailUrl || hereEntry.version === entryVersion);
     // a profile changes without its entries changing: it is read again on every run (once per run)
@@ -365,7 +363,7 @@ export async function importKaltura(
       createdAt: intOf(e.createdAt, t), updatedAt: intOf(e.updatedAt, t), version: entryVersion, dataFile: null, thumbnailFile: thumbFile,
       redirectEntryId: e.redirectEntryId || null, partnerData: strOf(e.partnerData),
     };
-    const stale = store.putEntry({
+    const stale = await store.putEntry({
       entry, flavors: flavors.map((f) => f.record), captions: captions.map((c) => c.record),
       source: { entryId: e.id, serviceUrl: source.serviceUrl, sourcePartnerId: source.partnerId, sourceUpdatedAt: intOf(e.updatedAt) },
     }, t);

@@ -3,10 +3,9 @@
 // catalog pointing at missing ones.
 import { readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Catalog } from '../catalog/catalog.js';
+import type { Catalog } from '../catalog/store.js';
 import { EntryStatus } from '../catalog/types.js';
 import { thumbnailCacheDir } from '../storage/paths.js';
-import { ingestStore } from './store.js';
 
 export interface DeleteEnv {
   catalog: Catalog;
@@ -16,21 +15,18 @@ export interface DeleteEnv {
 }
 
 /** Deletes an entry; returns the files removed (relative to the media root). */
-export function deleteEntry(env: DeleteEnv, entryId: string): { removed: string[] } {
+export async function deleteEntry(env: DeleteEnv, entryId: string): Promise<{ removed: string[] }> {
   const { catalog } = env;
-  const entry = catalog.getEntry(entryId);
+  const entry = await catalog.getEntry(entryId);
   if (!entry || entry.status === EntryStatus.DELETED) return { removed: [] };
   const files = new Set<string>();
-  for (const f of catalog.listFlavors(entryId)) files.add(f.filePath);
-  for (const c of catalog.listCaptions(entryId)) files.add(c.filePath);
-  for (const t of catalog.listThumbAssets(entryId)) files.add(t.filePath);
+  for (const f of await catalog.listFlavors(entryId)) files.add(f.filePath);
+  for (const c of await catalog.listCaptions(entryId)) files.add(c.filePath);
+  for (const t of await catalog.listThumbAssets(entryId)) files.add(t.filePath);
   if (entry.dataFile) files.add(entry.dataFile);
   if (entry.thumbnailFile) files.add(entry.thumbnailFile);
-  const store = ingestStore(catalog.db);
-  catalog.db.transaction(() => {
-    store.markEntryDeleted(entryId, env.now);
-    catalog.deleteThumbAssetsOfEntry(entryId);
-  })();
+  // one transaction: its assets (thumbnails included) and jobs go, the entry stays as DELETED
+  await catalog.ingest.markEntryDeleted(entryId, env.now);
   // Only files in the entry's own folder: another entry's (or a library's) files are not ours to remove
   const own = `${entry.partnerId}/${entry.id}/`;
   const removed: string[] = [];

@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { IngestStore } from './store.js';
+import type { IngestStore } from '../catalog/store.js';
 
 /** KDELIVER_INGEST_LEASE_SECONDS's default (src/config.ts). */
 export const DEFAULT_LEASE_SECONDS = 30;
@@ -47,7 +47,7 @@ export function stagingFolder(dataDir: string, claim: JobClaim): string {
  * Removes the staging folders that no live lease holds; returns their names. The folder list is
  * read before the leases, so a folder made by an attempt that claimed in between is seen as live.
  */
-export function sweepStaging(store: IngestStore, dataDir: string, now: number): string[] {
+export async function sweepStaging(store: IngestStore, dataDir: string, now: number): Promise<string[]> {
   let names: string[];
   try {
     names = readdirSync(stagingRoot(dataDir));
@@ -55,7 +55,7 @@ export function sweepStaging(store: IngestStore, dataDir: string, now: number): 
     return [];
   }
   const live = new Set<string>();
-  for (const a of store.liveAttempts(now)) {
+  for (const a of await store.liveAttempts(now)) {
     if (a.token) live.add(`job-${a.jobId}-${a.token}`);
     // job-<id>: a folder of a kdeliver from before attempt tokens, kept while its job is live
     live.add(`job-${a.jobId}`);
@@ -76,18 +76,31 @@ export interface HeldLease {
 /** Keeps renewing the claim's lease until stopped; `lost` fires when a renewal finds the job gone. */
 export function holdLease(store: IngestStore, claim: JobClaim, leaseSeconds: number, now: () => number): HeldLease {
   const lost = new AbortController();
-  const renew = () => {
+  // one renewal at a time; none counts once stopped
+  let renewing = false;
+  let stopped = false;
+  const renew = async () => {
+    if (renewing || stopped) return;
+    renewing = true;
     try {
-      if (store.renewLease(claim.jobId, claim.token, now() + leaseSeconds, held.progress, now())) return;
+      if (await store.renewLease(claim.jobId, claim.token, now() + leaseSeconds, held.progress, now())) return;
     } catch {
       // the database was busy past its timeout: the lease outlasts a missed renewal, try again
       return;
+    } finally {
+      renewing = false;
     }
+    if (stopped) return;
     clearInterval(timer);
     lost.abort();
   };
-  const timer = setInterval(renew, Math.max(100, (leaseSeconds * 1000) / 3));
+  const timer = setInterval(() => void renew(), Math.max(100, (leaseSeconds * 1000) / 3));
   timer.unref();
-  const held: HeldLease = { lost: lost.signal, progress: 0, stop: () => clearInterval(timer) };
+  const held: HeldLease = {
+    lost: lost.signal, progress: 0, stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
   return held;
 }

@@ -5,13 +5,13 @@
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
-import type { Catalog } from '../catalog/catalog.js';
+import type { Catalog } from '../catalog/store.js';
 import { AssetStatus, EntryStatus, MediaType, type FlavorAsset, type FlavorParams } from '../catalog/types.js';
 import { frameGrabArgs, renditionArgs, runFfmpeg, TranscodeError } from './ffmpeg.js';
 import { DEFAULT_AUDIO_PARAMS, DEFAULT_LADDER_PARAMS, planLadder, type Rendition } from './ladder.js';
 import { codecsOf, defaultTools, isWebPlayable, probeMedia, ProbeError, type MediaProbe, type Tools } from './probe.js';
 import { DEFAULT_LEASE_SECONDS, holdLease, newAttemptToken, stagingFolder, type JobClaim } from './lease.js';
-import { ingestStore, type IngestStore } from './store.js';
+import type { IngestStore } from '../catalog/store.js';
 
 export interface IngestContext {
   catalog: Catalog;
@@ -49,9 +49,9 @@ function newOwner(ctx: IngestContext) {
 }
 
 /** Claims a job (queued, or running with a lapsed lease) for this process; null when another process holds it or it has ended. */
-export function claimJob(ctx: IngestContext, jobId: number): JobClaim | null {
+export async function claimJob(ctx: IngestContext, jobId: number): Promise<JobClaim | null> {
   const owner = newOwner(ctx);
-  return ingestStore(ctx.catalog.db).claimJob(jobId, owner, nowOf(ctx)) ? { jobId, token: owner.token } : null;
+  return (await ctx.catalog.ingest.claimJob(jobId, owner, nowOf(ctx))) ? { jobId, token: owner.token } : null;
 }
 
 const SAFE_EXT = /^[a-z0-9]{1,8}$/;
@@ -106,10 +106,10 @@ export interface AddSourceResult {
  */
 export async function addSource(ctx: IngestContext, req: AddSourceRequest): Promise<AddSourceResult> {
   const { catalog } = ctx;
-  const store = ingestStore(catalog.db);
-  const partner = catalog.getPartner(req.partnerId);
+  const store = catalog.ingest;
+  const partner = await catalog.getPartner(req.partnerId);
   if (!partner) throw new IngestError(`partner ${req.partnerId} does not exist: create it with \`kdeliver partner add --id ${req.partnerId}\` (or describe it in a library file and \`kdeliver import\` it)`);
-  const existing = req.entryId ? catalog.getEntry(req.entryId) : undefined;
+  const existing = req.entryId ? await catalog.getEntry(req.entryId) : undefined;
   if (existing && existing.partnerId !== req.partnerId) throw new IngestError(`entry ${req.entryId} belongs to another partner`);
   if (existing && existing.status === EntryStatus.DELETED) throw new IngestError(`entry ${req.entryId} is deleted`);
   if (existing && (existing.status === EntryStatus.PRECONVERT || existing.status === EntryStatus.IMPORT)) {
@@ -117,7 +117,7 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
   }
   if (req.entryId && !/^[A-Za-z0-9_-]{1,64}$/.test(req.entryId)) throw new IngestError(`entry id ${JSON.stringify(req.entryId)}: use 1-64 characters of A-Z a-z 0-9 _ -`);
   // The profile asked for, else the partner's default, else the system default (partner 0)
-  const profiles = catalog.listConversionProfiles(req.partnerId);
+  const profiles = await catalog.listConversionProfiles(req.partnerId);
   if (req.conversionProfileId != null && !profiles.some((p) => p.id === req.conversionProfileId)) {
     throw new IngestError(`conversion profile ${req.conversionProfileId} does not exist for partner ${req.partnerId} (known: ${profiles.map((p) => p.id).join(', ') || 'none'})`);
   }
@@ -131,21 +131,17 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
     const reason = e instanceof ProbeError ? e.message : `cannot read the file: ${(e as Error).message}`;
     if (existing) {
       const now = nowOf(ctx);
-      catalog.db.transaction(() => {
-        store.setEntryStatus(existing.id, EntryStatus.ERROR_IMPORTING, now);
-        const job = store.enqueueJob(existing.id, existing.partnerId, profileId, now);
-        store.finishJob(job, null, 'failed', reason, 0, now);
-      })();
+      await store.recordFailedSource(existing.id, existing.partnerId, profileId, EntryStatus.ERROR_IMPORTING, reason, now);
       if (req.move) rmSync(req.file, { force: true });
       throw new IngestError(reason, EntryStatus.ERROR_IMPORTING);
     }
     throw new IngestError(reason);
   }
 
-  const entryId = existing?.id ?? req.entryId ?? store.newEntryId();
-  if (!existing && store.entryExists(entryId)) throw new IngestError(`entry ${entryId} already exists: choose another --entry-id, or delete it first`);
-  const flavorId = store.newFlavorId();
-  const previousSources = existing ? catalog.listFlavors(existing.id).filter((f) => f.isOriginal) : [];
+  const entryId = existing?.id ?? req.entryId ?? await store.newEntryId();
+  if (!existing && await store.entryExists(entryId)) throw new IngestError(`entry ${entryId} already exists: choose another --entry-id, or delete it first`);
+  const flavorId = await store.newFlavorId();
+  const previousSources = existing ? (await catalog.listFlavors(existing.id)).filter((f) => f.isOriginal) : [];
   const ext = sourceExt(req.fileName ?? basename(req.file), probe);
   const rel = `${req.partnerId}/${entryId}/${flavorId}.${ext}`;
   const dest = join(ctx.mediaRoot, rel);
@@ -161,21 +157,19 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
     const tags = isWebPlayable(probe) ? ['source', 'web'] : ['source'];
     let jobId = 0;
     const owner = req.claim ? newOwner(ctx) : undefined;
-    catalog.db.transaction(() => {
-      if (!existing) {
-        store.createEntry({
-          id: entryId, partnerId: req.partnerId, name: req.name ?? basename(req.fileName ?? req.file, extname(req.fileName ?? req.file)),
-          status: EntryStatus.PRECONVERT, mediaType: probe.video ? MediaType.VIDEO : MediaType.AUDIO, userId: req.userId, now,
-        });
-      } else {
-        // New content replaces the old source; its file goes once the catalog no longer names it
-        for (const f of previousSources) store.deleteFlavor(f.id);
-        store.setEntryStatus(entryId, EntryStatus.PRECONVERT, now);
-      }
-      store.insertFlavor(flavorRecord({ id: flavorId, entryId, partnerId: req.partnerId, flavorParamsId: 0, filePath: rel, tags, isOriginal: true, fileExt: ext, now }, probe));
-      store.setEntrySource(entryId, probe.video ? MediaType.VIDEO : MediaType.AUDIO, probe.durationSec);
-      jobId = store.enqueueJob(entryId, req.partnerId, profileId, now, owner);
-    })();
+    const mediaType = probe.video ? MediaType.VIDEO : MediaType.AUDIO;
+    // one transaction: a new entry, or (new content replacing the old source, whose file goes once
+    // the catalog no longer names it) the old source flavors out; then the source flavor and the job
+    jobId = await store.registerSource({
+      newEntry: existing ? undefined : {
+        id: entryId, partnerId: req.partnerId, name: req.name ?? basename(req.fileName ?? req.file, extname(req.fileName ?? req.file)),
+        status: EntryStatus.PRECONVERT, mediaType, userId: req.userId, now,
+      },
+      replaceFlavorIds: previousSources.map((f) => f.id),
+      entryId, status: EntryStatus.PRECONVERT,
+      flavor: flavorRecord({ id: flavorId, entryId, partnerId: req.partnerId, flavorParamsId: 0, filePath: rel, tags, isOriginal: true, fileExt: ext, now }, probe),
+      mediaType, duration: probe.durationSec, partnerId: req.partnerId, conversionProfileId: profileId, owner, now,
+    });
     for (const f of previousSources) if (f.filePath !== rel) rmSync(join(ctx.mediaRoot, f.filePath), { force: true });
     return { entryId, sourceFlavorId: flavorId, jobId, claim: owner ? { jobId, token: owner.token } : null, probe };
   } catch (e) {
@@ -190,27 +184,27 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
  * its current flavors until the job replaces them in one transaction. The conversion profile is
  * the one its last job used, else the partner's default. Returns the job id.
  */
-export function queueReconversion(ctx: IngestContext, entryId: string): number {
+export async function queueReconversion(ctx: IngestContext, entryId: string): Promise<number> {
   const { catalog } = ctx;
-  const store = ingestStore(catalog.db);
-  const entry = catalog.getEntry(entryId);
+  const store = catalog.ingest;
+  const entry = await catalog.getEntry(entryId);
   if (!entry || entry.status === EntryStatus.DELETED) throw new IngestError(`entry ${entryId} does not exist`);
-  const running = store.latestJob(entryId);
+  const running = await store.latestJob(entryId);
   if (running && (running.state === 'queued' || running.state === 'running')) throw new IngestError(`entry ${entryId} is already being converted (job ${running.id})`);
-  const partner = catalog.getPartner(entry.partnerId);
-  const profiles = catalog.listConversionProfiles(entry.partnerId);
+  const partner = await catalog.getPartner(entry.partnerId);
+  const profiles = await catalog.listConversionProfiles(entry.partnerId);
   const profileId = running?.conversionProfileId ?? partner?.defaultConversionProfileId
     ?? profiles.find((p) => p.isDefault && p.partnerId === entry.partnerId)?.id ?? profiles.find((p) => p.isDefault)?.id ?? null;
-  return store.enqueueJob(entryId, entry.partnerId, profileId, nowOf(ctx));
+  return await store.enqueueJob(entryId, entry.partnerId, profileId, nowOf(ctx));
 }
 
-function profileParams(catalog: Catalog, profileId: number | null): { params: FlavorParams[]; missing: number[] } {
-  const ids = profileId != null ? catalog.getConversionProfile(profileId)?.flavorParamsIds ?? DEFAULT_LADDER_PARAMS : DEFAULT_LADDER_PARAMS;
+async function profileParams(catalog: Catalog, profileId: number | null): Promise<{ params: FlavorParams[]; missing: number[] }> {
+  const ids = profileId != null ? (await catalog.getConversionProfile(profileId))?.flavorParamsIds ?? DEFAULT_LADDER_PARAMS : DEFAULT_LADDER_PARAMS;
   const params: FlavorParams[] = [];
   const missing: number[] = [];
   for (const id of ids) {
     if (id === 0) continue;
-    const p = catalog.getFlavorParams(id);
+    const p = await catalog.getFlavorParams(id);
     if (p) params.push(p); else missing.push(id);
   }
   return { params, missing };
@@ -271,10 +265,10 @@ function eitherSignal(...signals: AbortSignal[]): AbortSignal {
 class LostJob extends Error {}
 
 /** Why an attempt no longer holds its job, for people. */
-function lostReason(store: IngestStore, catalog: Catalog, jobId: number, entryId: string): string {
-  const entry = catalog.getEntry(entryId);
+async function lostReason(store: IngestStore, catalog: Catalog, jobId: number, entryId: string): Promise<string> {
+  const entry = await catalog.getEntry(entryId);
   if (!entry || entry.status === EntryStatus.DELETED) return `entry ${entryId} was deleted while it was being transcoded`;
-  const job = store.getJob(jobId);
+  const job = await store.getJob(jobId);
   if (!job) return `job ${jobId} was removed while it was being transcoded`;
   if (job.state !== 'running') return `job ${jobId} was ended elsewhere (${job.state}) while this process transcoded it`;
   return `this process lost job ${jobId}: it did not renew its lease in time (stalled longer than KDELIVER_INGEST_LEASE_SECONDS?), so another process may run it`;
@@ -288,11 +282,11 @@ function lostReason(store: IngestStore, catalog: Catalog, jobId: number, entryId
  */
 export async function runJob(ctx: IngestContext, jobId: number, opts: RunJobOptions = {}): Promise<JobOutcome> {
   const { catalog } = ctx;
-  const store = ingestStore(catalog.db);
-  const job = store.getJob(jobId);
+  const store = catalog.ingest;
+  const job = await store.getJob(jobId);
   if (!job) throw new IngestError(`job ${jobId} does not exist`);
-  const token = opts.token ?? claimJob(ctx, jobId)?.token;
-  if (!token) throw new IngestError(`job ${jobId} cannot be run here: another process holds it, or it has ended (${store.getJob(jobId)?.state ?? 'removed'})`);
+  const token = opts.token ?? (await claimJob(ctx, jobId))?.token;
+  if (!token) throw new IngestError(`job ${jobId} cannot be run here: another process holds it, or it has ended (${(await store.getJob(jobId))?.state ?? 'removed'})`);
   const claim = { jobId, token };
   // This attempt's own folder: no other attempt ever writes into it or removes it while the lease lasts
   const staging = stagingFolder(ctx.dataDir, claim);
@@ -304,17 +298,17 @@ export async function runJob(ctx: IngestContext, jobId: number, opts: RunJobOpti
   const moved: string[] = [];
   try {
     mkdirSync(staging, { recursive: true });
-    const entry = catalog.getEntry(job.entryId);
+    const entry = await catalog.getEntry(job.entryId);
     if (!entry || entry.status === EntryStatus.DELETED) throw new IngestError(`entry ${job.entryId} no longer exists`);
-    const source = catalog.listFlavors(entry.id).find((f) => f.isOriginal && f.status === AssetStatus.READY);
+    const source = (await catalog.listFlavors(entry.id)).find((f) => f.isOriginal && f.status === AssetStatus.READY);
     if (!source) throw new IngestError(`entry ${entry.id} has no source file: upload one (media.addContent) and try again`);
     const sourcePath = join(ctx.mediaRoot, source.filePath);
     if (!existsSync(sourcePath)) throw new IngestError(`the source file ${source.filePath} is missing from the media folder: ingest the file again`);
     const probe = await probeMedia(sourcePath, toolsOf(ctx)).catch((e) => {
       throw new IngestError(e instanceof ProbeError ? e.message : String(e), EntryStatus.ERROR_IMPORTING);
     });
-    const { params, missing } = profileParams(catalog, job.conversionProfileId);
-    const audioParams = DEFAULT_AUDIO_PARAMS.map((id) => catalog.getFlavorParams(id)).filter((p): p is FlavorParams => !!p);
+    const { params, missing } = await profileParams(catalog, job.conversionProfileId);
+    const audioParams = (await Promise.all(DEFAULT_AUDIO_PARAMS.map((id) => catalog.getFlavorParams(id)))).filter((p): p is FlavorParams => !!p);
     const plan = planLadder(probe, params, audioParams);
     outcome.skipped = [...plan.skipped, ...missing.map((id) => ({ paramsId: id, reason: 'flavor params not in the catalog' }))];
 
@@ -325,7 +319,7 @@ export async function runJob(ctx: IngestContext, jobId: number, opts: RunJobOpti
     };
     const outputs: { rendition: Rendition; file: string; probe: MediaProbe; flavorId: string }[] = [];
     await pool(plan.renditions, ctx.concurrency ?? defaultConcurrency(), async (r, i) => {
-      const flavorId = store.newFlavorId();
+      const flavorId = await store.newFlavorId();
       const file = join(staging, `${flavorId}.mp4`);
       await runFfmpeg(toolsOf(ctx), renditionArgs(sourcePath, file, r), {
         durationSec: probe.durationSec, signal, what: renditionName(r),
@@ -348,7 +342,7 @@ export async function runJob(ctx: IngestContext, jobId: number, opts: RunJobOpti
     // A default someone chose through the API (a thumbnail asset) is kept, reconversion or not.
     let thumbRel: string | null = null;
     const thumbFile = join(staging, 'thumb.jpg');
-    const chosenThumb = catalog.listThumbAssets(entry.id).some((a) => a.isDefault);
+    const chosenThumb = (await catalog.listThumbAssets(entry.id)).some((a) => a.isDefault);
     if (probe.video && !chosenThumb) {
       const at = Math.min(3, probe.durationSec / 2);
       try {
@@ -361,7 +355,7 @@ export async function runJob(ctx: IngestContext, jobId: number, opts: RunJobOpti
 
     // Commit: files into place first (renames within one file system), then one transaction, both
     // only while this attempt still holds the job
-    if (!store.holdsJob(jobId, token, nowOf(ctx))) throw new LostJob();
+    if (!await store.holdsJob(jobId, token, nowOf(ctx))) throw new LostJob();
     const now = nowOf(ctx);
     const records: FlavorAsset[] = [];
     for (const o of outputs) {
@@ -379,15 +373,12 @@ export async function runJob(ctx: IngestContext, jobId: number, opts: RunJobOpti
       renameSync(thumbFile, dest);
       moved.push(dest);
     }
-    const previous = catalog.listFlavors(entry.id).filter((f) => !f.isOriginal);
-    const previousThumb = catalog.getEntry(entry.id)?.thumbnailFile ?? null;
-    catalog.db.transaction(() => {
-      const current = catalog.getEntry(entry.id);
-      if (!current || current.status === EntryStatus.DELETED || !store.finishJob(jobId, token, 'done', null, 1, now)) throw new LostJob();
-      store.deleteRenditions(entry.id);
-      for (const r of records) store.insertFlavor(r);
-      store.setEntryReady(entry.id, { duration: probe.durationSec, mediaType: probe.video ? MediaType.VIDEO : MediaType.AUDIO, thumbnailFile: thumbRel, now });
-    })();
+    const previous = (await catalog.listFlavors(entry.id)).filter((f) => !f.isOriginal);
+    const previousThumb = (await catalog.getEntry(entry.id))?.thumbnailFile ?? null;
+    // one transaction, only while the entry lives and this attempt holds the job
+    const committed = await store.completeJob(jobId, token, entry.id, records,
+      { duration: probe.durationSec, mediaType: probe.video ? MediaType.VIDEO : MediaType.AUDIO, thumbnailFile: thumbRel, now });
+    if (!committed) throw new LostJob();
     moved.length = 0;
     // Files of an earlier run are removed only after the catalog no longer names them
     for (const f of previous) if (!records.some((r) => r.filePath === f.filePath)) rmSync(join(ctx.mediaRoot, f.filePath), { force: true });
@@ -400,29 +391,24 @@ export async function runJob(ctx: IngestContext, jobId: number, opts: RunJobOpti
     return outcome;
   } catch (e) {
     for (const f of moved) rmSync(f, { force: true });
-    const lost = () => {
+    const lost = async () => {
       // Another attempt may hold the job now: its entry and job are its to finish
       outcome.lost = true;
-      outcome.error = lostReason(store, catalog, jobId, job.entryId);
+      outcome.error = await lostReason(store, catalog, jobId, job.entryId);
       return outcome;
     };
     // A failure after the lease lapsed may only be the sweep removing this attempt's folder: not the media's fault
-    if (e instanceof LostJob || lease.lost.aborted || !store.holdsJob(jobId, token, nowOf(ctx))) return lost();
+    if (e instanceof LostJob || lease.lost.aborted || !await store.holdsJob(jobId, token, nowOf(ctx))) return lost();
     if (stopped.aborted) {
       // Stopped by shutdown, not by the media: the job goes back to the queue for the next start
-      if (!store.requeueJob(jobId, token, nowOf(ctx))) return lost();
+      if (!await store.requeueJob(jobId, token, nowOf(ctx))) return lost();
       outcome.error = 'interrupted by shutdown; queued again';
       return outcome;
     }
     const reason = e instanceof Error ? e.message : String(e);
     const status = e instanceof IngestError && e.entryStatus !== null ? e.entryStatus : EntryStatus.ERROR_CONVERTING;
     const now = nowOf(ctx);
-    const failed = catalog.db.transaction(() => {
-      if (!store.finishJob(jobId, token, 'failed', reason, 0, now)) return false;
-      const current = catalog.getEntry(job.entryId);
-      if (current && current.status !== EntryStatus.DELETED) store.setEntryStatus(job.entryId, status, now);
-      return true;
-    })();
+    const failed = await store.failJob(jobId, token, job.entryId, status, reason, now);
     if (!failed) return lost();
     outcome.error = reason;
     return outcome;

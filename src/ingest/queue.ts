@@ -1,10 +1,10 @@
-// The background transcoding queue. Jobs live in SQLite (ingest_jobs), so they survive a restart:
+// The background transcoding queue. Jobs live in the catalog (ingest_jobs), so they survive a restart:
 // a worker takes queued jobs, and running jobs whose lease ran out (their runner died, or stalled
 // past its lease). Several processes (the server, a CLI run) may share a data directory; who holds
 // a job is decided in the catalog alone, never by looking at process ids (src/ingest/lease.ts).
 import { claimJob, nowOf, runJob, type IngestContext, type JobOutcome } from './pipeline.js';
 import { sweepStaging } from './lease.js';
-import { ingestStore, type IngestJob } from './store.js';
+import type { IngestJob } from '../catalog/store.js';
 
 export interface IngestWorker {
   /** Look for work now (after a job was queued). */
@@ -32,7 +32,7 @@ export function nudgeIngestWorkers(): void {
 }
 
 export function startIngestWorker(ctx: IngestContext, opts: WorkerOptions = {}): IngestWorker {
-  const store = ingestStore(ctx.catalog.db);
+  const store = ctx.catalog.ingest;
   const now = () => nowOf(ctx);
   const active = new Map<number, { controller: AbortController; done: Promise<void> }>();
   const waiters = new Map<number, ((o: JobOutcome) => void)[]>();
@@ -42,103 +42,118 @@ export function startIngestWorker(ctx: IngestContext, opts: WorkerOptions = {}):
   const maxJobs = opts.maxJobs ?? 1;
 
   // Staging folders that no live lease holds are leftovers of a crash, or of a runner that lost its job
-  const sweep = () => {
+  const sweep = async () => {
     try {
-      const removed = sweepStaging(store, ctx.dataDir, now());
+      const removed = await sweepStaging(store, ctx.dataDir, now());
       if (removed.length) opts.log?.info({ folders: removed }, 'ingest staging leftovers removed');
     } catch (e) {
       opts.log?.warn({ err: String(e) }, 'ingest staging leftovers could not be removed');
     }
   };
-  sweep();
+  void sweep();
 
-  const settleIdle = () => {
+  const settleIdle = async () => {
     // nothing to tell when no one waits (the poll would otherwise run its queries twice)
     if (active.size > 0 || idleWaiters.length === 0) return;
-    // After stop() the database may already be closed: look at nothing
-    const pending = stopped ? 0 : store.claimableJobs(now()).length;
-    if (pending === 0) {
+    let pending: number;
+    try {
+      // After stop() the database may already be closed: look at nothing
+      pending = stopped ? 0 : (await store.claimableJobs(now())).length;
+    } catch (e) {
+      opts.log?.warn({ err: String(e) }, 'ingest queue could not be read');
+      return;
+    }
+    // a job may have started while the catalog answered
+    if (pending === 0 && active.size === 0) {
       const w = idleWaiters;
       idleWaiters = [];
       w.forEach((f) => f());
     }
   };
+  const later = () => setImmediate(() => { void scan(); void settleIdle(); });
 
-  const take = (j: IngestJob): string | null => {
-    const claim = claimJob(ctx, j.id);
+  const take = async (j: IngestJob): Promise<string | null> => {
+    const claim = await claimJob(ctx, j.id);
     if (claim && j.state === 'running') {
       // taken over: the lapsed attempt's folder is no one's any more
       opts.log?.warn({ jobId: j.id, entryId: j.entryId, attempt: j.attempts + 1 }, 'ingest job taken over: its runner did not renew its lease');
-      sweep();
+      await sweep();
     }
     return claim?.token ?? null;
   };
 
-  const scan = () => {
+  /** Claims and runs one job in its slot (the slot is taken before the claim, so idle() never sees a gap). */
+  const start = async (j: IngestJob, controller: AbortController): Promise<void> => {
+    const token = await take(j);
+    if (!token) return;
+    opts.log?.info({ jobId: j.id, entryId: j.entryId }, 'ingest job started');
+    let decile = -1;
+    const onProgress = (f: number) => {
+      // one log line per 10 %, as the CLI prints off a terminal
+      const d = Math.floor(f * 10);
+      if (d > decile && d < 10) {
+        decile = d;
+        opts.log?.info({ jobId: j.id, entryId: j.entryId, progress: d * 10 }, `ingest job ${d * 10}%`);
+      }
+    };
+    // stopped while claiming: runJob hands it straight back to the queue
+    if (stopped) controller.abort();
+    const outcome = await runJob(ctx, j.id, { signal: controller.signal, onProgress, token });
+    if (outcome.ok) opts.log?.info({ jobId: j.id, entryId: j.entryId }, 'ingest job done: entry READY');
+    else if (outcome.lost) opts.log?.warn({ jobId: j.id, entryId: j.entryId, reason: outcome.error }, 'ingest job left to its new owner');
+    else opts.log?.warn({ jobId: j.id, entryId: j.entryId, reason: outcome.error }, 'ingest job failed');
+    waiters.get(j.id)?.forEach((f) => f(outcome));
+    waiters.delete(j.id);
+  };
+
+  const scan = async () => {
     if (stopped || scanning) return;
     scanning = true;
     try {
-      for (const j of store.claimableJobs(now())) {
-        if (active.size >= maxJobs) break;
+      for (const j of await store.claimableJobs(now())) {
+        if (stopped || active.size >= maxJobs) break;
         if (active.has(j.id)) continue;
-        const token = take(j);
-        if (!token) continue;
         const controller = new AbortController();
         const slot = { controller, done: Promise.resolve() };
         active.set(j.id, slot);
-        opts.log?.info({ jobId: j.id, entryId: j.entryId }, 'ingest job started');
-        let decile = -1;
-        const onProgress = (f: number) => {
-          // one log line per 10 %, as the CLI prints off a terminal
-          const d = Math.floor(f * 10);
-          if (d > decile && d < 10) {
-            decile = d;
-            opts.log?.info({ jobId: j.id, entryId: j.entryId, progress: d * 10 }, `ingest job ${d * 10}%`);
-          }
-        };
-        slot.done = runJob(ctx, j.id, { signal: controller.signal, onProgress, token })
-          .then((outcome) => {
-            if (outcome.ok) opts.log?.info({ jobId: j.id, entryId: j.entryId }, 'ingest job done: entry READY');
-            else if (outcome.lost) opts.log?.warn({ jobId: j.id, entryId: j.entryId, reason: outcome.error }, 'ingest job left to its new owner');
-            else opts.log?.warn({ jobId: j.id, entryId: j.entryId, reason: outcome.error }, 'ingest job failed');
-            waiters.get(j.id)?.forEach((f) => f(outcome));
-            waiters.delete(j.id);
-          })
+        slot.done = start(j, controller)
           .catch((e) => opts.log?.warn({ jobId: j.id, err: String(e) }, 'ingest job crashed'))
           .finally(() => {
             active.delete(j.id);
-            setImmediate(() => { scan(); settleIdle(); });
+            later();
           });
       }
+    } catch (e) {
+      opts.log?.warn({ err: String(e) }, 'ingest queue could not be read');
     } finally {
       scanning = false;
     }
-    settleIdle();
+    await settleIdle();
   };
 
-  const poll = setInterval(scan, opts.pollMs ?? 2000);
+  const poll = setInterval(() => void scan(), opts.pollMs ?? 2000);
   poll.unref();
-  setImmediate(scan);
+  setImmediate(() => void scan());
 
   const worker: IngestWorker = {
-    nudge: () => setImmediate(scan),
+    nudge: () => setImmediate(() => void scan()),
     async stop() {
       stopped = true;
       workers.delete(worker);
       clearInterval(poll);
       for (const slot of active.values()) slot.controller.abort();
       await Promise.all([...active.values()].map((s) => s.done));
-      settleIdle();
+      await settleIdle();
     },
     idle: () => new Promise<void>((resolve) => {
       idleWaiters.push(resolve);
-      setImmediate(() => { scan(); settleIdle(); });
+      later();
     }),
     waitFor: (jobId: number) => new Promise<JobOutcome>((resolve) => {
       const list = waiters.get(jobId) ?? [];
       list.push(resolve);
       waiters.set(jobId, list);
-      setImmediate(scan);
+      setImmediate(() => void scan());
     }),
   };
   workers.add(worker);

@@ -3,8 +3,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Catalog } from '../catalog/catalog.js';
-import { ingestStore, UploadTokenStatus, type UploadToken } from './store.js';
+import { UploadTokenStatus, type Catalog, type UploadToken } from '../catalog/store.js';
 
 export type UploadErrorKind = 'NOT_FOUND' | 'INVALID_STATUS_FOR_UPLOAD' | 'OUT_OF_ORDER' | 'SIZE_MISMATCH' | 'INVALID_STATUS_FOR_ADD_ENTRY' | 'WRITE_FAILED';
 
@@ -22,16 +21,16 @@ export interface UploadEnv {
   now: number;
 }
 
-export function createUploadToken(env: UploadEnv, t: { partnerId: number; userId: string; fileName: string; fileSize: number | null }): UploadToken {
-  const store = ingestStore(env.catalog.db);
-  const id = store.newUploadTokenId();
-  store.createUploadToken({ id, ...t, fileName: t.fileName.slice(0, 256), now: env.now });
-  return store.getUploadToken(id)!;
+export async function createUploadToken(env: UploadEnv, t: { partnerId: number; userId: string; fileName: string; fileSize: number | null }): Promise<UploadToken> {
+  const store = env.catalog.ingest;
+  const id = await store.newUploadTokenId();
+  await store.createUploadToken({ id, ...t, fileName: t.fileName.slice(0, 256), now: env.now });
+  return (await store.getUploadToken(id))!;
 }
 
 /** The token of a partner; another partner's token answers exactly like an unknown one. */
-export function partnerUploadToken(env: UploadEnv, partnerId: number, id: string): UploadToken {
-  const t = ingestStore(env.catalog.db).getUploadToken(id);
+export async function partnerUploadToken(env: UploadEnv, partnerId: number, id: string): Promise<UploadToken> {
+  const t = await env.catalog.ingest.getUploadToken(id);
   if (!t || t.partnerId !== partnerId || t.status === UploadTokenStatus.DELETED) throw new UploadError('NOT_FOUND', `upload token ${id} not found`);
   return t;
 }
@@ -75,9 +74,9 @@ function refuseUnlessUploadable(token: UploadToken): void {
 export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: string, data: Buffer, o: ChunkOptions): Promise<UploadToken> {
   const file = uploadPath(env.dataDir, tokenId);
   return oneAtATime(file, async () => {
-    const store = ingestStore(env.catalog.db);
+    const store = env.catalog.ingest;
     // read again in turn: the chunk before this one may have completed the token
-    const token = partnerUploadToken(env, partnerId, tokenId);
+    const token = await partnerUploadToken(env, partnerId, tokenId);
     refuseUnlessUploadable(token);
     await mkdir(join(env.dataDir, 'uploads'), { recursive: true });
     const existing = o.resume ? await stat(file).catch((e: NodeJS.ErrnoException) => {
@@ -92,10 +91,10 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
     // Deletion and expiry remove the file at any time, perhaps before this write recreated it:
     // their answer stands, and their removal is done again
     const refuseIfGoneMeanwhile = async () => {
-      const current = store.getUploadToken(tokenId);
+      const current = await store.getUploadToken(tokenId);
       if (current && current.status !== UploadTokenStatus.DELETED && current.status !== UploadTokenStatus.TIMED_OUT) return;
       await rm(file, { force: true });
-      refuseUnlessUploadable(partnerUploadToken(env, partnerId, tokenId));
+      refuseUnlessUploadable(await partnerUploadToken(env, partnerId, tokenId));
     };
     const handle = await open(file, o.resume ? (existing ? 'r+' : 'w+') : 'w').catch(async (e: unknown) => {
       await refuseIfGoneMeanwhile();
@@ -122,12 +121,12 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
     const next: UploadToken = { ...token, uploadedFileSize: size, status: UploadTokenStatus.PARTIAL_UPLOAD };
     if (o.finalChunk) {
       if (token.fileSize !== null && token.fileSize > 0 && size !== token.fileSize) {
-        store.updateUploadToken(next, env.now);
+        await store.updateUploadToken(next, env.now);
         throw new UploadError('SIZE_MISMATCH', `${size} bytes have arrived but the token was created for ${token.fileSize}: send the missing bytes from byte ${size}`, { UPLOADED_SIZE: size, FILE_SIZE: token.fileSize });
       }
       next.status = UploadTokenStatus.FULL_UPLOAD;
     }
-    store.updateUploadToken(next, env.now);
+    await store.updateUploadToken(next, env.now);
     return next;
   });
 }
@@ -142,34 +141,34 @@ export function refuseUnlessComplete(token: UploadToken): void {
 }
 
 /**
- * Takes a completed upload for an entry: the token is marked used at once (so a second use is
- * refused even while the first is still being probed) and the file's path is returned.
+ * Takes a completed upload for an entry: the token is marked used at once, by a conditional
+ * update (so a second use is refused, even from another request or node, while the first is
+ * still being probed), and the file's path is returned.
  */
-export function claimUpload(env: UploadEnv, token: UploadToken, entryId: string): string {
+export async function claimUpload(env: UploadEnv, token: UploadToken, entryId: string): Promise<string> {
   refuseUnlessComplete(token);
   const file = uploadPath(env.dataDir, token.id);
+  if (!(await env.catalog.ingest.closeUploadToken(token.id, entryId, env.now))) {
+    // another request took it since `token` was read: refused as that request's use makes it
+    refuseUnlessComplete((await env.catalog.ingest.getUploadToken(token.id)) ?? { ...token, status: UploadTokenStatus.DELETED });
+    throw new UploadError('INVALID_STATUS_FOR_ADD_ENTRY', `upload token ${token.id} is not complete: send the final chunk (finalChunk=true) first`);
+  }
   // A zero-byte upload may have had no chunk to create the file
   if (!existsSync(file)) {
     mkdirSync(join(env.dataDir, 'uploads'), { recursive: true });
     closeSync(openSync(file, 'a'));
   }
-  ingestStore(env.catalog.db).updateUploadToken({ ...token, status: UploadTokenStatus.CLOSED, entryId }, env.now);
   return file;
 }
 
-export function deleteUploadToken(env: UploadEnv, token: UploadToken): void {
-  ingestStore(env.catalog.db).updateUploadToken({ ...token, status: UploadTokenStatus.DELETED }, env.now);
+export async function deleteUploadToken(env: UploadEnv, token: UploadToken): Promise<void> {
+  await env.catalog.ingest.updateUploadToken({ ...token, status: UploadTokenStatus.DELETED }, env.now);
   rmSync(uploadPath(env.dataDir, token.id), { force: true });
 }
 
 /** Upload tokens left unfinished for `maxAgeSeconds` are TIMED_OUT (4) and their partial files removed. */
-export function expireUploadTokens(env: UploadEnv, maxAgeSeconds: number): number {
-  const store = ingestStore(env.catalog.db);
-  const stale = store.staleUploadTokens(env.now - maxAgeSeconds);
-  for (const id of stale) {
-    const t = store.getUploadToken(id)!;
-    store.updateUploadToken({ ...t, status: UploadTokenStatus.TIMED_OUT }, env.now);
-    rmSync(uploadPath(env.dataDir, id), { force: true });
-  }
+export async function expireUploadTokens(env: UploadEnv, maxAgeSeconds: number): Promise<number> {
+  const stale = await env.catalog.ingest.expireUploadTokens(env.now - maxAgeSeconds, env.now);
+  for (const id of stale) rmSync(uploadPath(env.dataDir, id), { force: true });
   return stale.length;
 }

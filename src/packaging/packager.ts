@@ -2,7 +2,7 @@
 // description). Loads entries and flavors from the catalog, checks access through the callback
 // the route gives, reads indexes through the cache, and calls the writers. No HTTP here.
 import { readFile } from 'node:fs/promises';
-import type { Catalog } from '../catalog/catalog.js';
+import type { Catalog } from '../catalog/store.js';
 import { liveEntry, readyFlavor } from '../access/entry-check.js';
 import { AssetStatus, type CaptionAsset, type Entry, type FlavorAsset } from '../catalog/types.js';
 import type { Config } from '../config.js';
@@ -29,7 +29,7 @@ export interface PackagerDeps {
   config: Config;
   cache: IndexCache;
   /** The route's media-access check (signature, SERVE rules); null lets the request through. */
-  checkAccess(entry: Entry, flavor?: FlavorAsset): DeliveryError | null;
+  checkAccess(entry: Entry, flavor?: FlavorAsset): Promise<DeliveryError | null>;
 }
 
 export type PackagerAnswer =
@@ -51,16 +51,16 @@ const paramIdsOf = (u: FlavorUrl): string[] => (u.pairs.get('flavorParamIds') ??
  * to the sets `checked` names in URL order, as they are loaded: a refusal still comes before a
  * later URL's not-found.
  */
-function resolveSources(req: PackagerRequest, deps: PackagerDeps, checked: (set: number) => boolean): { sets: Source[][]; mainEntry: Entry } {
+async function resolveSources(req: PackagerRequest, deps: PackagerDeps, checked: (set: number) => boolean): Promise<{ sets: Source[][]; mainEntry: Entry }> {
   const { catalog, config } = deps;
   let mainEntry: Entry | null = null;
   const sets: Source[][] = [];
-  const check = (entry: Entry, flavor?: FlavorAsset): void => {
-    const denied = deps.checkAccess(entry, flavor);
+  const check = async (entry: Entry, flavor?: FlavorAsset): Promise<void> => {
+    const denied = await deps.checkAccess(entry, flavor);
     if (denied) throw denied;
   };
   for (const u of req.urls) {
-    const entry = liveEntry(catalog, u.pairs.get('entryId'), req.partnerId);
+    const entry = await liveEntry(catalog, u.pairs.get('entryId'), req.partnerId);
     mainEntry ??= entry;
     const sequence = u.pairs.get('sequence');
     if (sequence) {
@@ -68,24 +68,24 @@ function resolveSources(req: PackagerRequest, deps: PackagerDeps, checked: (set:
       const fpIds = paramIdsOf(u);
       if (!ids.length || ids.length > 32) throw new DeliveryError('BAD_QUERY', ', sequence lists 1 to 32 entries');
       if (fpIds.length === 0) throw new DeliveryError('MISSING_PARAMETER', '', { httpStatus: 400 });
-      if (fpIds.some((_, k) => checked(sets.length + k))) check(entry);
+      if (fpIds.some((_, k) => checked(sets.length + k))) await check(entry);
       // a merged flavorParamIds list makes one rendition per params id
       for (const fp of fpIds) {
         const checkThis = checked(sets.length);
         const clips: Source[] = [];
         for (const id of ids) {
-          const e = liveEntry(catalog, id, req.partnerId);
-          const f = catalog.listFlavors(e.id).find((x) => String(x.flavorParamsId) === fp && x.status === AssetStatus.READY);
+          const e = await liveEntry(catalog, id, req.partnerId);
+          const f = (await catalog.listFlavors(e.id)).find((x) => String(x.flavorParamsId) === fp && x.status === AssetStatus.READY);
           if (!f) throw new DeliveryError('FLAVOR_NOT_FOUND', `, entry ${e.id} has no ready flavor of params ${fp}`);
-          if (checkThis) check(e, f);
+          if (checkThis) await check(e, f);
           clips.push({ entry: e, flavor: f, path: mediaPath(config.mediaRoot, f.filePath) });
         }
         sets.push(clips);
       }
       continue;
     }
-    const flavor = readyFlavor(catalog.getFlavor(u.pairs.get('flavorId') ?? ''), entry);
-    if (checked(sets.length)) check(entry, flavor);
+    const flavor = readyFlavor(await catalog.getFlavor(u.pairs.get('flavorId') ?? ''), entry);
+    if (checked(sets.length)) await check(entry, flavor);
     sets.push([{ entry, flavor, path: mediaPath(config.mediaRoot, flavor.filePath) }]);
   }
   if (!mainEntry || sets.length === 0) throw new DeliveryError('ENTRY_NOT_FOUND');
@@ -150,8 +150,8 @@ function subtitleFormatOf(asked: string | undefined, dflt: DashSubtitleFormat): 
   throw new DeliveryError('BAD_QUERY', `, subtitleFormat ${asked.slice(0, 40)} is not webvtt or stpp`);
 }
 
-function captionTracks(catalog: Catalog, entry: Entry): Array<CaptionTrack & { asset: CaptionAsset }> {
-  return catalog.listCaptions(entry.id)
+async function captionTracks(catalog: Catalog, entry: Entry): Promise<Array<CaptionTrack & { asset: CaptionAsset }>> {
+  return (await catalog.listCaptions(entry.id))
     .filter((c) => c.status === AssetStatus.READY)
     .map((c, i) => ({ n: i + 1, languageCode: c.languageCode || langCode(c.language), label: c.label || c.language, isDefault: c.isDefault, asset: c }));
 }
@@ -167,10 +167,10 @@ function pick<T>(list: T[], f: number | null, what: string): T {
  * are served (under the THUMBNAIL rules) by routes/thumbnail.ts, at the same root path for every
  * protocol.
  */
-function thumbnailTrack(deps: PackagerDeps, req: PackagerRequest, entry: Entry): ThumbnailTrack | undefined {
+async function thumbnailTrack(deps: PackagerDeps, req: PackagerRequest, entry: Entry): Promise<ThumbnailTrack | undefined> {
   const pairs = req.urls[0].pairs;
   if (!deps.config.thumbnailTracks || pairs.get('clipFrom') || pairs.get('clipTo') || req.urls.some((u) => u.pairs.get('sequence'))) return undefined;
-  const sb = entryStoryboard(deps.catalog, entry);
+  const sb = await entryStoryboard(deps.catalog, entry);
   if (!sb) return undefined;
   const l = sb.layout;
   return {
@@ -182,7 +182,7 @@ function thumbnailTrack(deps: PackagerDeps, req: PackagerRequest, entry: Entry):
 
 /** Answers one packager request. Throws DeliveryError (or MediaError) on refusal. */
 export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): Promise<PackagerAnswer> {
-  const { sets, mainEntry } = resolveSources(req, deps, setsToCheck(req));
+  const { sets, mainEntry } = await resolveSources(req, deps, setsToCheck(req));
   const pairs = req.urls[0].pairs;
   const fromMs = parseMs('clipFrom', pairs.get('clipFrom')) ?? 0;
   const toMs = parseMs('clipTo', pairs.get('clipTo')) ?? Infinity;
@@ -206,17 +206,19 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
     const sources = pick(sets, f, 'flavor');
     return rendition((f ?? 1), sources, deps, policy, clip, { video: tracks.video && (video ?? true), audio: tracks.audio && (audio ?? true) });
   };
-  const captions = (): Array<CaptionTrack & { asset: CaptionAsset }> => (sets[0].length > 1 || pairs.get('disableCaptions') ? [] : captionTracks(deps.catalog, mainEntry));
+  let captionList: Promise<Array<CaptionTrack & { asset: CaptionAsset }>> | null = null;
+  const captions = (): Promise<Array<CaptionTrack & { asset: CaptionAsset }>> =>
+    (captionList ??= sets[0].length > 1 || pairs.get('disableCaptions') ? Promise.resolve([]) : captionTracks(deps.catalog, mainEntry));
   const text = (contentType: string, body: string | Buffer): PackagerAnswer => ({ kind: 'text', contentType, body });
   /** A caption track's file as stored, and the clip its cues are shifted and cut to. */
   /** Caption track `n` of this presentation, or FILE_NOT_FOUND. */
-  const captionTrack = (n: number): CaptionTrack & { asset: CaptionAsset } => {
-    const cap = captions().find((c) => c.n === n);
+  const captionTrack = async (n: number): Promise<CaptionTrack & { asset: CaptionAsset }> => {
+    const cap = (await captions()).find((c) => c.n === n);
     if (!cap) throw notFound(`no caption track ${n}`);
     return cap;
   };
   const captionSource = async (n: number): Promise<{ cap: CaptionTrack & { asset: CaptionAsset }; raw: string; originMs: number; durationMs: number }> => {
-    const cap = captionTrack(n);
+    const cap = await captionTrack(n);
     const tl = (await one(1, null, null)).clips[0];
     try {
       return { cap, raw: await readFile(mediaPath(deps.config.mediaRoot, cap.asset.filePath), 'utf8'), originMs: tl.originMs, durationMs: tl.durationMs };
@@ -240,7 +242,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
 
   switch (file.type) {
     case 'master': {
-      const p: Presentation = { renditions: await all(), captions: captions(), container: req.container, iframes: deps.config.hlsIframes, thumbnails: thumbnailTrack(deps, req, mainEntry) };
+      const p: Presentation = { renditions: await all(), captions: await captions(), container: req.container, iframes: deps.config.hlsIframes, thumbnails: await thumbnailTrack(deps, req, mainEntry) };
       return text('application/vnd.apple.mpegurl', masterPlaylist(p));
     }
     case 'index': {
@@ -293,11 +295,11 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       return { kind: 'media', body: mediaSegment(tl, tl.segments[at.seg], { sequence: file.n, dash: true }), filePath: sourceOf(file.f, at.clip + 1).path };
     }
     case 'mpd': {
-      const p: Presentation = { renditions: await all(), captions: captions(), container: 'fmp4', thumbnails: thumbnailTrack(deps, req, mainEntry), dashSubtitles: subtitleFormatOf(pairs.get('subtitleFormat'), deps.config.dashSubtitles) };
+      const p: Presentation = { renditions: await all(), captions: await captions(), container: 'fmp4', thumbnails: await thumbnailTrack(deps, req, mainEntry), dashSubtitles: subtitleFormatOf(pairs.get('subtitleFormat'), deps.config.dashSubtitles) };
       return text('application/dash+xml', buildMpd(p));
     }
     case 'subtitlesPlaylist': {
-      captionTrack(file.n);
+      await captionTrack(file.n);
       const r = await one(1, null, null);
       return text('application/vnd.apple.mpegurl', subtitlePlaylist(r.clips.map((c) => c.durationMs), file.n));
     }
@@ -307,7 +309,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       return { kind: 'text', contentType: 'text/vtt; charset=UTF-8', body: converted(() => captionToWebVtt(cap.asset.format, raw, { originMs, durationMs, mpegTs90k })) };
     }
     case 'subtitlesInit': {
-      const cap = captionTrack(file.n);
+      const cap = await captionTrack(file.n);
       return text('application/mp4', ttmlInitSegment(languageCode3(cap.languageCode)));
     }
     case 'subtitlesFragment': {

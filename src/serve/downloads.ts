@@ -1,6 +1,6 @@
 // The raw and download actions: which file of an entry they serve,
 // under which name, and whether the answer is the file or a redirect to the relocated URL.
-import type { Catalog } from '../catalog/catalog.js';
+import type { Catalog } from '../catalog/store.js';
 import { AssetStatus, EntryType, MediaType, type Entry, type FlavorAsset } from '../catalog/types.js';
 import type { AccessDecision } from '../access/types.js';
 import { DeliveryError } from '../errors.js';
@@ -27,8 +27,8 @@ const extOf = (path: string) => (/\.([A-Za-z0-9]+)$/.exec(path)?.[1] ?? '').toLo
 /** Kaltura's safe name: spaces to "-", everything outside [a-zA-Z0-9-_] removed. */
 export const safeName = (name: string) => name.replace(/ /g, '-').replace(/[^a-zA-Z0-9\-_]/g, '') || 'file';
 
-export function rawFile(catalog: Catalog, entry: Entry, opts: { type: string | null; format: string | null; fileName: string | null; limit: AccessDecision['limitFlavors'] | null }): ServedFile {
-  const flavors = catalog.listFlavors(entry.id).filter((f) => f.status === AssetStatus.READY && allowed(f, opts.limit));
+export async function rawFile(catalog: Catalog, entry: Entry, opts: { type: string | null; format: string | null; fileName: string | null; limit: AccessDecision['limitFlavors'] | null }): Promise<ServedFile> {
+  const flavors = (await catalog.listFlavors(entry.id)).filter((f) => f.status === AssetStatus.READY && allowed(f, opts.limit));
   const baseName = opts.fileName && opts.fileName !== 'name' ? opts.fileName : entry.name;
   const named = (path: string, ext: string, flavor?: FlavorAsset): ServedFile => ({
     path, ext, flavor, name: baseName.includes('.') ? baseName : `${baseName}.${ext}`,
@@ -57,8 +57,8 @@ export function rawFile(catalog: Catalog, entry: Entry, opts: { type: string | n
   throw new DeliveryError('INVALID_ENTRY_TYPE');
 }
 
-export function downloadFile(catalog: Catalog, entry: Entry, opts: { flavorId: string | null; fileName: string | null; limit: AccessDecision['limitFlavors'] | null; downloadAssetIds: string[] }): ServedFile {
-  const all = catalog.listFlavors(entry.id);
+export async function downloadFile(catalog: Catalog, entry: Entry, opts: { flavorId: string | null; fileName: string | null; limit: AccessDecision['limitFlavors'] | null; downloadAssetIds: string[] }): Promise<ServedFile> {
+  const all = await catalog.listFlavors(entry.id);
   const ok = (f: FlavorAsset) => allowed(f, opts.limit) || opts.downloadAssetIds.includes(f.id);
   let flavor: FlavorAsset | undefined;
   if (opts.flavorId) {
@@ -69,7 +69,7 @@ export function downloadFile(catalog: Catalog, entry: Entry, opts: { flavorId: s
     flavor = webFlavor(ready) ?? ((entry.mediaType === MediaType.VIDEO || entry.mediaType === MediaType.AUDIO) ? ready.find((f) => f.isOriginal) : undefined);
   }
   if (flavor) {
-    const params = catalog.getFlavorParams(flavor.flavorParamsId);
+    const params = await catalog.getFlavorParams(flavor.flavorParamsId);
     const base = opts.fileName ? opts.fileName.split(/[\\/]/).pop()! : params && flavor.flavorParamsId !== 0 ? `${entry.name} (${params.name})` : entry.name;
     const ext = flavor.fileExt || 'mp4';
     return { path: flavor.filePath, ext, flavor, name: base.endsWith(`.${ext}`) ? base : `${base}.${ext}` };

@@ -17,12 +17,12 @@ import { flatHeaders, type HttpFacts } from '../request/http-facts.js';
  * The signature and SERVE-context rules for this request (its HTTP facts: the URL carries the
  * signature) and what it asks for, or null when it may have the bytes.
  */
-export function checkMediaAccess(
+export async function checkMediaAccess(
   env: Pick<RequestEnv, 'catalog' | 'config' | 'now'> & { http: Pick<HttpFacts, 'rawUrl' | 'clientIp' | 'headers' | 'country'> },
   entry: Entry, flavor?: FlavorAsset,
-): DeliveryError | null {
+): Promise<DeliveryError | null> {
   const { catalog, config, now, http } = env;
-  const rules = rulesOf(catalog, entry);
+  const rules = await rulesOf(catalog, entry);
   if (rules.length === 0) return null;
 
   const path = http.rawUrl.split('?')[0];
@@ -43,13 +43,14 @@ export function checkMediaAccess(
       // player keeps fetching segments of a long video after a short KS ends); so the KS is
       // checked as of the signing (revocation included), and its IP restriction against this caller
       const at = Math.min(now, grant.signedAt);
-      ks = readSession({ catalog, now: at }, { ks: grant.ks, clientIp: http.clientIp, rawUri: http.rawUrl }, entry, partnerOf(catalog, entry), true);
+      ks = await readSession({ catalog, now: at }, { ks: grant.ks, clientIp: http.clientIp, rawUri: http.rawUrl }, entry, await partnerOf(catalog, entry), true);
     } catch (e) {
       const err = asDeliveryError(e);
       if (!err) throw e;
       return err;
     }
   }
+  const flavors = await catalog.listFlavors(entry.id);
   const decision = evaluateAccessRules(rules, {
     contexts: ['SERVE'],
     ks,
@@ -61,7 +62,7 @@ export function checkMediaAccess(
     hashes: {},
     entryId: entry.id,
     entry,
-    readyAssets: catalog.listFlavors(entry.id).filter((f) => f.status === AssetStatus.READY),
+    readyAssets: flavors.filter((f) => f.status === AssetStatus.READY),
     now,
     country: http.country,
   });

@@ -38,7 +38,7 @@ const inFlight = new Map<string, Promise<Thumbnail>>();
 const limited = limiter();
 
 export async function getThumbnail(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest): Promise<Thumbnail> {
-  const video = entry.mediaType === MediaType.IMAGE ? null : frameSourceOf(ctx.catalog, entry);
+  const video = entry.mediaType === MediaType.IMAGE ? null : await frameSourceOf(ctx.catalog, entry);
   const picture = entry.thumbnailFile ?? (entry.mediaType === MediaType.IMAGE ? entry.dataFile : null);
   return cachedPicture(ctx, entry, [renditionKey(req), entry.id, entry.version, entry.updatedAt, picture, video?.id, video?.version], () => render(ctx, entry, req, video, picture));
 }

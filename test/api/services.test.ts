@@ -72,7 +72,7 @@ t.test('api_v3 services', async (t) => {
     t.match(thumb.headers.get('content-type') ?? '', /^image\//);
     const dl = await fetch(e.downloadUrl);
     t.equal(dl.status, 200, 'downloadUrl serves the source flavor');
-    t.equal((await dl.arrayBuffer()).byteLength, s.app.catalog.getFlavor('1_f0rcit00')!.size);
+    t.equal((await dl.arrayBuffer()).byteLength, (await s.app.catalog.getFlavor('1_f0rcit00'))!.size);
     const data = await fetch(e.dataUrl);
     t.equal(data.status, 200, 'dataUrl serves');
     const audio = await api('media', 'get', { ks: adminKs, entryId: '1_audio001' });
@@ -80,7 +80,7 @@ t.test('api_v3 services', async (t) => {
     t.notMatch(audio.downloadUrl, 'flavorParamIds', 'no source flavor: playManifest picks the download');
     const audioDl = await fetch(audio.downloadUrl);
     t.equal(audioDl.status, 200, 'the audio entry downloads');
-    t.equal((await audioDl.arrayBuffer()).byteLength, s.app.catalog.getFlavor('1_f1audio0')!.size);
+    t.equal((await audioDl.arrayBuffer()).byteLength, (await s.app.catalog.getFlavor('1_f1audio0'))!.size);
     t.match(await api('media', 'get', { ks: adminKs, entryId: '1_image000' }), { objectType: 'KalturaMediaEntry', mediaType: 2, dataUrl: /\/raw\/entry_id\/1_image000\// });
     const doc = await api('baseEntry', 'get', { ks: adminKs, entryId: '1_document' });
     t.match(doc, { objectType: 'KalturaDocumentEntry', type: 10, documentType: 13 }, 'a PDF document');
@@ -184,7 +184,7 @@ t.test('api_v3 services', async (t) => {
     t.match(spa, { format: '1', isDefault: false, label: 'Español' });
     const srt = await fetch(spa.url.replace(/\/ks\/[^/]+/, ''));
     t.equal(srt.status, 200);
-    t.equal(await srt.text(), readFileSync(join(s.config.mediaRoot, s.app.catalog.getCaption('1_c2alt000')!.filePath), 'utf8'), 'serve gives the stored SRT');
+    t.equal(await srt.text(), readFileSync(join(s.config.mediaRoot, (await s.app.catalog.getCaption('1_c2alt000'))!.filePath), 'utf8'), 'serve gives the stored SRT');
     const vtt = await fetch(spa.webVttUrl);
     t.match(vtt.headers.get('content-type') ?? '', /^text\/vtt/);
     const text = await vtt.text();

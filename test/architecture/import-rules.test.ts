@@ -4,7 +4,9 @@
 // - the stages (request, access, selection, delivery, render, catalog, media, and packaging, the
 //   packager's stage that left media/) never import Fastify: only routes/ know HTTP;
 // - no two parts of src/ import each other, directly or round a longer loop. A part is a folder
-//   under src/, or a file at src/'s top level.
+//   under src/, or a file at src/'s top level;
+// - only src/catalog/ knows the database: nothing else in src/ or routes/ imports better-sqlite3
+//   or src/catalog/db.ts (the rest holds a Catalog, src/catalog/store.ts, whatever keeps it).
 // Type-only imports count: they tie the folders together just the same.
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,10 +36,11 @@ function sourceFiles(dir: string): string[] {
   return out;
 }
 
-/** Every import, export-from and dynamic import() of every .ts file under root/src. */
+/** Every import, export-from and dynamic import() of every .ts file under root/src and root/routes. */
 function importsOf(root: string): Import[] {
   const out: Import[] = [];
-  for (const path of sourceFiles(join(root, 'src'))) {
+  const dirs = ['src', 'routes'].map((d) => join(root, d)).filter((d) => { try { return statSync(d).isDirectory(); } catch { return false; } });
+  for (const path of dirs.flatMap(sourceFiles)) {
     const info = ts.preProcessFile(readFileSync(path, 'utf8'), true, true);
     for (const { fileName: spec } of info.importedFiles) {
       const target = spec.startsWith('.') ? relative(root, resolve(dirname(path), spec)).split(sep).join('/').replace(/\.js$/, '.ts') : null;
@@ -65,6 +68,9 @@ export function importRuleViolations(root: string): string[] {
     const part = partOf(i.file);
     if (part && STAGES.includes(part.replace(/\/$/, '')) && isFastify(i.spec)) {
       broken.push(`stage imports Fastify: ${i.file} imports ${i.spec}`);
+    }
+    if (!i.file.startsWith('src/catalog/') && (i.spec === 'better-sqlite3' || i.target === 'src/catalog/db.ts')) {
+      broken.push(`database outside the catalog: ${i.file} imports ${i.spec}`);
     }
   }
   // the graph of parts, each edge with the imports that make it
@@ -163,6 +169,17 @@ t.test('each rule fails on a tree that breaks it', async (t) => {
   t.equal(pair.length, 1);
   t.match(pair[0], /folder loop between access\/, catalog\//);
   t.match(pair[0], /access\/ -> catalog\/: src\/access\/evaluate\.ts imports \.\.\/catalog\/types\.js/);
+
+  const db = importRuleViolations(make({
+    'src/catalog/db.ts': "import Database from 'better-sqlite3';\n",
+    'src/catalog/open.ts': "import { openDatabase } from './db.js';\n",
+    'src/ingest/store.ts': "import type { Db } from '../catalog/db.js';\n",
+    'routes/health.ts': "import type { Statement } from 'better-sqlite3';\n",
+  }));
+  t.same(db, [
+    'database outside the catalog: src/ingest/store.ts imports ../catalog/db.js',
+    'database outside the catalog: routes/health.ts imports better-sqlite3',
+  ], 'only src/catalog/ imports the database');
 
   const ring = importRuleViolations(make({
     'src/ingest/a.ts': "import '../thumbnail/b.js';\n",

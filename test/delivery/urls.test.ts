@@ -8,10 +8,10 @@ import {
 } from '../../src/delivery/urls.js';
 import { flavor, sampleCatalog } from '../selection/fixtures/sample-catalog.js';
 
-const catalog = sampleCatalog(t);
-const entry = catalog.getEntry('1_rcit0qgs') as Entry;
-const [f3gp, f240, f360, , f720] = catalog.listFlavors('1_rcit0qgs');
-const profiles = Object.fromEntries(catalog.listDeliveryProfiles().map((p) => [p.id, p])) as Record<number, DeliveryProfile>;
+const catalog = await sampleCatalog(t);
+const entry = await catalog.getEntry('1_rcit0qgs') as Entry;
+const [f3gp, f240, f360, , f720] = await catalog.listFlavors('1_rcit0qgs');
+const profiles = Object.fromEntries((await catalog.listDeliveryProfiles()).map((p) => [p.id, p])) as Record<number, DeliveryProfile>;
 const BASE = 'http://127.0.0.1:8080';
 const opts = (over: Partial<UrlOptions> = {}): UrlOptions => ({
   entry, protocol: 'http', baseUrl: BASE, seekFrom: -1, clipTo: 0, playbackRate: 0, tracks: '', downloadName: null, sequence: null, ...over,

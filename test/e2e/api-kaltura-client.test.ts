@@ -54,7 +54,7 @@ t.test('kaltura-client against kdeliver', async (t) => {
     const res = await fetch(url);
     t.equal(res.status, 200);
     const bytes = Buffer.from(await res.arrayBuffer());
-    const flavor = s.app.catalog.getFlavor(f360.id)!;
+    const flavor = (await s.app.catalog.getFlavor(f360.id))!;
     t.equal(bytes.length, statSync(mediaFile(flavor.filePath)).size, 'the whole flavor file');
     t.ok(bytes.equals(readFileSync(mediaFile(flavor.filePath))), 'byte for byte');
   });
@@ -84,7 +84,7 @@ t.test('kaltura-client against kdeliver', async (t) => {
     t.match(downloadUrl, `/flavorId/${results[0][0].id}/`);
     const res = await fetch(downloadUrl);
     t.equal(res.status, 200);
-    t.equal(Number((await res.arrayBuffer()).byteLength), s.app.catalog.getFlavor(results[0][0].id)!.size);
+    t.equal(Number((await res.arrayBuffer()).byteLength), (await s.app.catalog.getFlavor(results[0][0].id))!.size);
   });
 
   await t.test('multirequest with {1:result:objects:0:id}', async (t) => {
@@ -143,7 +143,7 @@ t.test('kaltura-client against kdeliver', async (t) => {
     t.match(url, '/ks/', 'with the admin KS the URL carries the KS it needs');
     const res = await fetch(url);
     t.equal(res.status, 200);
-    t.equal((await res.arrayBuffer()).byteLength, s.app.catalog.getFlavor('1_f1kssec0')!.size);
+    t.equal((await res.arrayBuffer()).byteLength, (await s.app.catalog.getFlavor('1_f1kssec0'))!.size);
     const plain: string = await kaltura.services.flavorAsset.getUrl('1_f1rcit00').execute(client);
     t.notMatch(plain, '/ks/', 'an open entry needs no KS in the URL');
   });

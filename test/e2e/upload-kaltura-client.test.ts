@@ -189,7 +189,7 @@ t.test('bad uploads end in a clear error; the entry in ERROR with the reason', a
   const { expireUploadTokens, uploadPath } = await import('../../src/ingest/uploads.js');
   await call(kaltura.services.uploadToken.upload(token.id, bytes.subarray(0, 100), true, false, 0));
   t.ok(existsSync(uploadPath(config.dataDir, token.id)));
-  t.equal(expireUploadTokens({ catalog: srv.app.catalog, dataDir: config.dataDir, now: Math.floor(Date.now() / 1000) + 2 * 86400 }, 86400) >= 1, true);
+  t.equal(await expireUploadTokens({ catalog: srv.app.catalog, dataDir: config.dataDir, now: Math.floor(Date.now() / 1000) + 2 * 86400 }, 86400) >= 1, true);
   t.notOk(existsSync(uploadPath(config.dataDir, token.id)));
   t.equal(Number((await call(kaltura.services.uploadToken.get(token.id))).status), 4, 'TIMED_OUT');
   const late = await refusal(kaltura.services.uploadToken.upload(token.id, bytes.subarray(100, 200), true, false, -1));

@@ -50,13 +50,13 @@ t.test('the console trace says the optimisation is off', async (t) => {
 });
 
 t.test('the library file sets it and an export keeps it', async (t) => {
-  importLibrary(db, {
+  await importLibrary(s.app.catalog, {
     version: 1,
     partners: [{ id: 311, name: 'No optimisation', adminSecret: 'admin-secret-311', userSecret: 'user-secret-311', disableFlavorsOptimization: true }],
   }, s.config.mediaRoot, s.config.mediaRoot);
-  t.equal(s.app.catalog.getPartner(311)?.disableFlavorsOptimization, true);
-  t.equal(s.app.catalog.getPartner(309)?.disableFlavorsOptimization, false);
-  const exported = describeCatalog(s.app.catalog, s.config.mediaRoot).library.partners ?? [];
+  t.equal((await s.app.catalog.getPartner(311))?.disableFlavorsOptimization, true);
+  t.equal((await s.app.catalog.getPartner(309))?.disableFlavorsOptimization, false);
+  const exported = (await describeCatalog(s.app.catalog, s.config.mediaRoot)).library.partners ?? [];
   t.equal(exported.find((p) => p.id === 311)?.disableFlavorsOptimization, true, 'exported');
   t.notOk(exported.find((p) => p.id === 309)?.disableFlavorsOptimization, 'not written when off');
 });

@@ -251,7 +251,7 @@ t.test('a protected set: a segment is refused unsigned, served signed, refused t
 });
 
 // files made broken on disk: the sample media are hard links into fixtures, so unlink first
-const sched = srv.app.catalog.listFlavors('1_sched000');
+const sched = await srv.app.catalog.listFlavors('1_sched000');
 const brokenFile = (i: number, bytes: Buffer): string => {
   const f = sched[i];
   const file = join(srv.config.mediaRoot, f.filePath);

@@ -27,7 +27,7 @@ t.test('an admin KS fetches the flavor a limit-flavors rule hides from others', 
   t.match(url, `/ks/${admin}/exp/`, 'the session rides under the signature');
   const r = await fetch(url);
   t.equal(r.status, 200, 'the hidden flavor is served to the admin');
-  const flavor = srv.app.catalog.getFlavor('1_f3flim00')!;
+  const flavor = (await srv.app.catalog.getFlavor('1_f3flim00'))!;
   t.equal(Number(r.headers.get('content-length')), flavor.size);
   await r.arrayBuffer();
 
@@ -88,7 +88,7 @@ t.test('flavorAsset.getUrl for an admin leads to the bytes of the hidden flavor'
   t.type(url, 'string', JSON.stringify(url));
   const bytes = await fetch(url);
   t.equal(bytes.status, 200, 'the download URL, followed, serves the flavor');
-  t.equal(Number(bytes.headers.get('content-length')), srv.app.catalog.getFlavor('1_f3flim00')!.size);
+  t.equal(Number(bytes.headers.get('content-length')), (await srv.app.catalog.getFlavor('1_f3flim00'))!.size);
   await bytes.arrayBuffer();
 });
 
@@ -99,6 +99,6 @@ t.test('flavorAsset.getUrl never answers with a URL that downloads another flavo
   t.equal(body.code, 'FLAVOR_ASSET_ID_NOT_FOUND', 'the flavor the rule hides is not found for a user KS');
   const allowed = await (await fetch(`${srv.url}/api_v3/service/flavorAsset/action/getUrl?format=1&ks=${user}&id=1_f1flim00`)).json() as string;
   const bytes = await fetch(allowed);
-  t.equal(Number(bytes.headers.get('content-length')), srv.app.catalog.getFlavor('1_f1flim00')!.size, 'the allowed one downloads itself');
+  t.equal(Number(bytes.headers.get('content-length')), (await srv.app.catalog.getFlavor('1_f1flim00'))!.size, 'the allowed one downloads itself');
   await bytes.arrayBuffer();
 });

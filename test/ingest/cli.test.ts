@@ -33,13 +33,13 @@ t.test('a 480p video becomes a READY entry with a 240p and a 360p flavor, never 
 
   const catalog = openCatalog();
   t.teardown(() => catalog.db.close());
-  const entry = catalog.getEntry('0_cliclip1')!;
+  const entry = (await catalog.getEntry('0_cliclip1'))!;
   t.equal(entry.status, 2, 'READY');
   t.equal(entry.name, 'My clip');
   t.equal(entry.mediaType, 1);
   t.ok(Math.abs(entry.duration - 5) < 0.2);
   t.ok(entry.thumbnailFile, 'a default thumbnail was made');
-  const flavors = catalog.listFlavors('0_cliclip1');
+  const flavors = await catalog.listFlavors('0_cliclip1');
   t.same(flavors.map((f) => f.flavorParamsId).sort(), [0, 301951, 301961]);
   const source = flavors.find((f) => f.isOriginal)!;
   t.same(source.tags, ['source', 'web'], 'an H.264/AAC MP4 source is web-playable');
@@ -65,11 +65,11 @@ t.test('an audio-only source gets the AAC audio flavor (301981)', async (t) => {
   t.equal(r.code, 0, r.stderr);
   const catalog = openCatalog();
   t.teardown(() => catalog.db.close());
-  const entry = catalog.getEntry('0_clitone1')!;
+  const entry = (await catalog.getEntry('0_clitone1'))!;
   t.equal(entry.status, 2);
   t.equal(entry.mediaType, 5, 'audio');
   t.equal(entry.thumbnailFile, null);
-  const flavors = catalog.listFlavors('0_clitone1');
+  const flavors = await catalog.listFlavors('0_clitone1');
   t.same(flavors.map((f) => f.flavorParamsId).sort(), [0, 301981]);
   const audio = flavors.find((f) => f.flavorParamsId === 301981)!;
   t.same(audio.tags, ['audio_only', 'web', 'mbr', 'applembr', 'dash']);
@@ -80,7 +80,7 @@ t.test('an audio-only source gets the AAC audio flavor (301981)', async (t) => {
 t.test('bad input leaves nothing behind and says what to do', async (t) => {
   const before = filesUnder(join(dataDir, 'media'));
   const catalog0 = openCatalog();
-  const entriesBefore = catalog0.listEntries({ partnerId: 309, includeDeleted: true }, 500).totalCount;
+  const entriesBefore = (await catalog0.listEntries({ partnerId: 309, includeDeleted: true }, 500)).totalCount;
   catalog0.db.close();
 
   const text = join(work, 'notes.mp4');
@@ -104,13 +104,13 @@ t.test('bad input leaves nothing behind and says what to do', async (t) => {
   t.same(filesUnder(join(dataDir, 'tmp')), []);
   const catalog = openCatalog();
   t.teardown(() => catalog.db.close());
-  t.equal(catalog.listEntries({ partnerId: 309, includeDeleted: true }, 500).totalCount, entriesBefore, 'no entry added');
+  t.equal((await catalog.listEntries({ partnerId: 309, includeDeleted: true }, 500)).totalCount, entriesBefore, 'no entry added');
   t.equal(catalog.db.pragma('integrity_check', { simple: true }), 'ok');
 });
 
 t.test('--retry transcodes a failed entry again from its source', async (t) => {
   const c0 = openCatalog();
-  const before = c0.listFlavors('0_cliclip1').filter((f) => !f.isOriginal);
+  const before = (await c0.listFlavors('0_cliclip1')).filter((f) => !f.isOriginal);
   // as a failed transcode leaves it
   c0.db.prepare('UPDATE entries SET status = -1 WHERE id = ?').run('0_cliclip1');
   c0.db.close();
@@ -119,8 +119,8 @@ t.test('--retry transcodes a failed entry again from its source', async (t) => {
   t.match(r.stdout, /entry 0_cliclip1: transcoding again from its source/);
   const catalog = openCatalog();
   t.teardown(() => catalog.db.close());
-  t.equal(catalog.getEntry('0_cliclip1')!.status, 2);
-  const after = catalog.listFlavors('0_cliclip1').filter((f) => !f.isOriginal);
+  t.equal((await catalog.getEntry('0_cliclip1'))!.status, 2);
+  const after = (await catalog.listFlavors('0_cliclip1')).filter((f) => !f.isOriginal);
   t.same(after.map((f) => f.flavorParamsId).sort(), [301951, 301961]);
   t.notOk(after.some((f) => before.some((b) => b.id === f.id)), 'new renditions');
   for (const b of before) t.notOk(existsSync(join(dataDir, 'media', b.filePath)), `old file removed: ${b.filePath}`);

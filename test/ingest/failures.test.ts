@@ -11,7 +11,6 @@ import { loadConfig } from '../../src/config.js';
 import { openCatalog } from '../../src/catalog/open.js';
 import { addSource, claimJob, runJob, type IngestContext } from '../../src/ingest/pipeline.js';
 import { startIngestWorker } from '../../src/ingest/queue.js';
-import { ingestStore } from '../../src/ingest/store.js';
 import { filesUnder, makeSource } from './helpers.js';
 
 requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
@@ -19,7 +18,7 @@ requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-ingest-fail-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 const config = loadConfig({ KDELIVER_DATA_DIR: join(work, 'data'), KDELIVER_LOG_LEVEL: 'silent' });
-const catalog = openCatalog(config);
+const catalog = await openCatalog(config);
 t.teardown(() => catalog.db.close());
 const base: IngestContext = { catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, concurrency: 2 };
 const src = join(work, 'clip.mp4');
@@ -40,25 +39,25 @@ t.test('a disk that fills up mid-transcode: ERROR with the reason, only the sour
   const ffmpeg = wrapper('ffmpeg-small-disk', 'trap "" XFSZ\nulimit -f 40\nexec ffmpeg "$@"');
   const ctx = { ...base, tools: { ffmpeg, ffprobe: 'ffprobe' } };
   const added = await addSource(ctx, { partnerId: 309, file: src, entryId: '0_diskfull' });
-  t.equal(catalog.getEntry('0_diskfull')!.status, 1, 'PRECONVERT while queued');
+  t.equal((await catalog.getEntry('0_diskfull'))!.status, 1, 'PRECONVERT while queued');
   const outcome = await runJob(ctx, added.jobId);
   t.equal(outcome.ok, false);
   t.match(outcome.error, /the disk filled up while writing the \d+p flavor .*free space in the data directory and ingest again/);
-  const entry = catalog.getEntry('0_diskfull')!;
+  const entry = (await catalog.getEntry('0_diskfull'))!;
   t.equal(entry.status, -1, 'ERROR_CONVERTING');
-  t.same(catalog.listFlavors('0_diskfull').map((f) => f.flavorParamsId), [0], 'only the source is in the catalog');
+  t.same((await catalog.listFlavors('0_diskfull')).map((f) => f.flavorParamsId), [0], 'only the source is in the catalog');
   t.same(entryFiles('0_diskfull'), [`${added.sourceFlavorId}.mp4`], 'no half-written file');
   t.same(filesUnder(join(config.dataDir, 'tmp')), []);
-  const job = ingestStore(catalog.db).latestJob('0_diskfull')!;
+  const job = (await catalog.ingest.latestJob('0_diskfull'))!;
   t.equal(job.state, 'failed');
   t.equal(job.error, outcome.error);
 
   // Once there is room again, the same entry can be transcoded: a new job makes it READY
-  const store = ingestStore(catalog.db);
-  const again = store.enqueueJob('0_diskfull', 309, null, Math.floor(Date.now() / 1000));
+  const store = catalog.ingest;
+  const again = await store.enqueueJob('0_diskfull', 309, null, Math.floor(Date.now() / 1000));
   const ok = await runJob(base, again);
   t.equal(ok.ok, true, ok.error ?? '');
-  t.equal(catalog.getEntry('0_diskfull')!.status, 2);
+  t.equal((await catalog.getEntry('0_diskfull'))!.status, 2);
 });
 
 t.test('ffmpeg killed half-way: ERROR saying so, nothing half-written', async (t) => {
@@ -76,7 +75,7 @@ t.test('ffmpeg killed half-way: ERROR saying so, nothing half-written', async (t
   t.equal(outcome.ok, false);
   t.match(outcome.error, /ffmpeg was stopped by SIGKILL while making the \d+p flavor .*ingest again/);
   t.ok(progress > 0 && progress < 1, `stopped part-way (${progress.toFixed(2)})`);
-  t.equal(catalog.getEntry('0_killed01')!.status, -1);
+  t.equal((await catalog.getEntry('0_killed01'))!.status, -1);
   t.same(entryFiles('0_killed01'), [`${added.sourceFlavorId}.mp4`]);
   t.same(filesUnder(join(config.dataDir, 'tmp')), []);
 });
@@ -85,7 +84,7 @@ t.test('a file that is not video or audio is refused before any entry exists', a
   const png = join(work, 'still.png');
   writeFileSync(png, readFileSync(new URL('../../fixtures/media/image-320x240.png', import.meta.url)));
   await t.rejects(addSource(base, { partnerId: 309, file: png, entryId: '0_stillpng' }), { message: /not a video or audio file/ });
-  t.equal(catalog.getEntry('0_stillpng'), undefined);
+  t.equal(await catalog.getEntry('0_stillpng'), undefined);
   t.same(entryFiles('0_stillpng'), []);
   await t.rejects(addSource(base, { partnerId: 309, file: src, entryId: '../x' }), { message: /entry id "..\/x": use 1-64 characters/ });
   await t.rejects(addSource(base, { partnerId: 310, file: src, entryId: '0_diskfull' }), { message: /another partner/ });
@@ -116,62 +115,62 @@ t.test('the queue survives a restart: a job left running by a dead process is ta
   const [a, b] = await Promise.all([worker.waitFor(added.jobId), worker.waitFor(queued.jobId)]);
   t.equal(a.ok, true, a.error ?? '');
   t.equal(b.ok, true, b.error ?? '');
-  t.equal(catalog.getEntry('0_orphan01')!.status, 2);
-  t.equal(catalog.getEntry('0_queued01')!.status, 2);
-  t.equal(ingestStore(catalog.db).getJob(added.jobId)!.attempts, 1);
+  t.equal((await catalog.getEntry('0_orphan01'))!.status, 2);
+  t.equal((await catalog.getEntry('0_queued01'))!.status, 2);
+  t.equal((await catalog.ingest.getJob(added.jobId))!.attempts, 1);
   await worker.idle();
   t.notOk(existsSync(leftover) || existsSync(legacy), 'the crash leftovers were cleaned');
   t.same(filesUnder(join(config.dataDir, 'tmp')), []);
 });
 
 t.test('a job another process holds is left alone, staging folder and all, until its lease runs out', async (t) => {
-  const store = ingestStore(catalog.db);
+  const store = catalog.ingest;
   const added = await addSource(base, { partnerId: 309, file: src, entryId: '0_heldjob1' });
   // Another process (on this machine or not: no pid is looked at) claims it and starts writing
   const other = { token: 'otherattempt0001', pid: 999999, leaseUntil: nowSec() + 3600 };
-  t.ok(store.claimJob(added.jobId, other, nowSec()));
+  t.ok(await store.claimJob(added.jobId, other, nowSec()));
   const folder = stagingLeftover(`job-${added.jobId}-${other.token}`);
   const worker = startIngestWorker(base, { pollMs: 100 });
   t.teardown(() => worker.stop());
   await worker.idle();
   await new Promise((r) => setTimeout(r, 600));
   t.ok(existsSync(join(folder, 'half.mp4')), 'its staging folder is untouched');
-  t.match(store.getJob(added.jobId), { state: 'running', ownerToken: other.token, attempts: 1 }, 'the job is still the other process\'s');
-  t.equal(catalog.getEntry('0_heldjob1')!.status, 1, 'PRECONVERT');
+  t.match(await store.getJob(added.jobId), { state: 'running', ownerToken: other.token, attempts: 1 }, 'the job is still the other process\'s');
+  t.equal((await catalog.getEntry('0_heldjob1'))!.status, 1, 'PRECONVERT');
 
   // The other process stops renewing: once its lease has run out, the job is taken over under a new attempt
   catalog.db.prepare('UPDATE ingest_jobs SET lease_until = ? WHERE id = ?').run(nowSec() - 1, added.jobId);
   worker.nudge();
   const outcome = await worker.waitFor(added.jobId);
   t.equal(outcome.ok, true, outcome.error ?? '');
-  const job = store.getJob(added.jobId)!;
+  const job = (await store.getJob(added.jobId))!;
   t.match(job, { state: 'done', attempts: 2 });
   t.not(job.ownerToken, other.token);
   t.notOk(existsSync(folder), 'the lapsed attempt\'s folder was removed');
-  t.equal(catalog.getEntry('0_heldjob1')!.status, 2);
+  t.equal((await catalog.getEntry('0_heldjob1'))!.status, 2);
 });
 
 t.test('a runner that lost its job stops and leaves the job and the entry to the new owner', async (t) => {
-  const store = ingestStore(catalog.db);
+  const store = catalog.ingest;
   const added = await addSource(base, { partnerId: 309, file: src, entryId: '0_lostjob1', claim: true });
   t.ok(added.claim);
   // Its lease lapses (the process stalled) and another process takes the job over
   catalog.db.prepare('UPDATE ingest_jobs SET lease_until = ? WHERE id = ?').run(nowSec() - 1, added.jobId);
-  const taker = claimJob(base, added.jobId);
+  const taker = await claimJob(base, added.jobId);
   t.ok(taker, 'taken over');
-  t.equal(claimJob(base, added.jobId), null, 'a held job cannot be claimed twice');
+  t.equal(await claimJob(base, added.jobId), null, 'a held job cannot be claimed twice');
   // The first runner carries on with its old token: its first renewal fails, and it stops
   const outcome = await runJob({ ...base, leaseSeconds: 2 }, added.jobId, { token: added.claim!.token });
   t.match(outcome, { ok: false, lost: true });
   t.match(outcome.error, /lost job \d+: it did not renew its lease in time/);
-  t.match(store.getJob(added.jobId), { state: 'running', ownerToken: taker!.token }, 'the job is the new owner\'s, untouched');
-  t.equal(catalog.getEntry('0_lostjob1')!.status, 1, 'the entry is untouched (not ERROR)');
+  t.match(await store.getJob(added.jobId), { state: 'running', ownerToken: taker!.token }, 'the job is the new owner\'s, untouched');
+  t.equal((await catalog.getEntry('0_lostjob1'))!.status, 1, 'the entry is untouched (not ERROR)');
   t.same(entryFiles('0_lostjob1'), [`${added.sourceFlavorId}.mp4`], 'nothing of the lost run in the media folder');
   t.same(filesUnder(stagingDir), [], 'its own staging folder is gone');
   // The new owner finishes it
   const done = await runJob(base, added.jobId, { token: taker!.token });
   t.equal(done.ok, true, done.error ?? '');
-  t.equal(catalog.getEntry('0_lostjob1')!.status, 2);
+  t.equal((await catalog.getEntry('0_lostjob1'))!.status, 2);
 });
 
 t.test('a phone video recorded sideways (rotation metadata) comes out upright', async (t) => {
@@ -185,7 +184,7 @@ t.test('a phone video recorded sideways (rotation metadata) comes out upright', 
   t.match(added.probe.video, { width: 360, height: 640 }, 'probed upright');
   const outcome = await runJob(base, added.jobId);
   t.equal(outcome.ok, true, outcome.error ?? '');
-  const sizes = catalog.listFlavors('0_portrait').filter((f) => !f.isOriginal).map((f) => `${f.width}x${f.height}`).sort();
+  const sizes = (await catalog.listFlavors('0_portrait')).filter((f) => !f.isOriginal).map((f) => `${f.width}x${f.height}`).sort();
   t.same(sizes, ['136x240', '202x360']);
 });
 
@@ -194,12 +193,12 @@ t.test('the conversion profile decides the ladder', async (t) => {
   catalog.db.prepare(`INSERT INTO conversion_profiles (id, partner_id, name, flavor_params_ids, created_at) VALUES (77, 309, 'small only', '0,301961', ?)`).run(now);
   const added = await addSource(base, { partnerId: 309, file: src, entryId: '0_profile1', conversionProfileId: 77 });
   t.equal((await runJob(base, added.jobId)).ok, true);
-  t.same(catalog.listFlavors('0_profile1').map((f) => f.flavorParamsId).sort(), [0, 301961]);
+  t.same((await catalog.listFlavors('0_profile1')).map((f) => f.flavorParamsId).sort(), [0, 301961]);
   await t.rejects(addSource(base, { partnerId: 310, file: src, conversionProfileId: 77 }), { message: /conversion profile 77 does not exist for partner 310/ });
   // a partner's default profile is used when none is named
   catalog.db.prepare('UPDATE partners SET default_conversion_profile_id = 77 WHERE id = 309').run();
   const dflt = await addSource(base, { partnerId: 309, file: src, entryId: '0_profile2' });
   t.equal((await runJob(base, dflt.jobId)).ok, true);
-  t.same(catalog.listFlavors('0_profile2').map((f) => f.flavorParamsId).sort(), [0, 301961]);
+  t.same((await catalog.listFlavors('0_profile2')).map((f) => f.flavorParamsId).sort(), [0, 301961]);
   catalog.db.prepare('UPDATE partners SET default_conversion_profile_id = NULL WHERE id = 309').run();
 });

@@ -20,13 +20,13 @@ const work = mkdtempSync(join(tmpdir(), 'kdeliver-library-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 const envA = { KDELIVER_DATA_DIR: join(work, 'a') };
 const configA = loadConfig({ ...envA, KDELIVER_LOG_LEVEL: 'silent' });
-const catalogA = openCatalog(configA);
+const catalogA = await openCatalog(configA);
 const ctxA = { catalog: catalogA, dataDir: configA.dataDir, mediaRoot: configA.mediaRoot };
 const clip = join(work, 'clip.mp4');
 makeSource(clip, { seconds: 3, width: 480, height: 270 });
 const added = await addSource(ctxA, { partnerId: 309, file: clip, entryId: '0_libclip1', name: 'Library clip' });
 t.equal((await runJob(ctxA, added.jobId)).ok, true);
-deleteEntry({ ...ctxA, now: Math.floor(Date.now() / 1000) }, '1_flavlim0');
+await deleteEntry({ ...ctxA, now: Math.floor(Date.now() / 1000) }, '1_flavlim0');
 catalogA.db.close();
 
 const sha = (f: string) => createHash('sha1').update(readFileSync(f)).digest('hex');
@@ -38,26 +38,26 @@ t.test('export then import gives the same catalog and the same media', async (t)
   t.match(r.stdout, /exported 16 entries and \d+ media files to .*lib\.json \(media in lib\.json-media\/\)/);
 
   const configB = loadConfig({ KDELIVER_DATA_DIR: join(work, 'b'), KDELIVER_SAMPLE_LIBRARY: 'false', KDELIVER_LOG_LEVEL: 'silent' });
-  const catalogB = openCatalog(configB);
+  const catalogB = await openCatalog(configB);
   t.teardown(() => catalogB.db.close());
-  t.equal(catalogB.listPartners().length, 0, 'B starts empty');
+  t.equal((await catalogB.listPartners()).length, 0, 'B starts empty');
   const { library, mediaDir } = readLibraryFile(out);
-  importLibrary(catalogB.db, library, mediaDir, configB.mediaRoot);
+  await importLibrary(catalogB, library, mediaDir, configB.mediaRoot);
 
-  const a = openCatalog(configA);
+  const a = await openCatalog(configA);
   t.teardown(() => a.db.close());
-  const descA = describeCatalog(a, configA.mediaRoot);
-  const descB = describeCatalog(catalogB, configB.mediaRoot);
+  const descA = await describeCatalog(a, configA.mediaRoot);
+  const descB = await describeCatalog(catalogB, configB.mediaRoot);
   t.same(descB.library, descA.library, 'the re-exported description is identical');
   t.same([...descB.files.keys()], [...descA.files.keys()]);
   for (const [name, src] of descA.files) t.equal(sha(descB.files.get(name)!), sha(src), `same bytes: ${name}`);
 
-  const entry = catalogB.getEntry('0_libclip1')!;
+  const entry = (await catalogB.getEntry('0_libclip1'))!;
   t.equal(entry.status, 2);
-  t.equal(catalogB.listFlavors('0_libclip1').length, 2, 'source and 240p (360p would upscale)');
+  t.equal((await catalogB.listFlavors('0_libclip1')).length, 2, 'source and 240p (360p would upscale)');
   t.ok(entry.thumbnailFile && existsSync(join(configB.mediaRoot, entry.thumbnailFile)));
-  t.equal(catalogB.getEntry('1_flavlim0')!.status, 3, 'deleted entries travel as deleted');
-  t.same(catalogB.getAccessControlProfile(2)!.rules, a.getAccessControlProfile(2)!.rules, 'access rules as stored');
+  t.equal((await catalogB.getEntry('1_flavlim0'))!.status, 3, 'deleted entries travel as deleted');
+  t.same((await catalogB.getAccessControlProfile(2))!.rules, (await a.getAccessControlProfile(2))!.rules, 'access rules as stored');
 });
 
 t.test('kdeliver entries list and delete', async (t) => {
@@ -74,10 +74,10 @@ t.test('kdeliver entries list and delete', async (t) => {
   t.equal(del.code, 0, del.stderr);
   t.match(del.stdout, /deleted entry 0_libclip1 \(partner 309\); 3 file\(s\) removed/);
   t.notOk(existsSync(join(configA.mediaRoot, '309', '0_libclip1')), 'the entry folder is gone');
-  const c = openCatalog(configA);
+  const c = await openCatalog(configA);
   t.teardown(() => c.db.close());
-  t.equal(c.getEntry('0_libclip1')!.status, 3);
-  t.same(c.listFlavors('0_libclip1'), []);
-  t.equal(c.getEntry('1_rcit0qgs')!.status, 2, 'other entries untouched');
-  t.ok(existsSync(join(configA.mediaRoot, c.listFlavors('1_rcit0qgs')[0].filePath)));
+  t.equal((await c.getEntry('0_libclip1'))!.status, 3);
+  t.same(await c.listFlavors('0_libclip1'), []);
+  t.equal((await c.getEntry('1_rcit0qgs'))!.status, 2, 'other entries untouched');
+  t.ok(existsSync(join(configA.mediaRoot, (await c.listFlavors('1_rcit0qgs'))[0].filePath)));
 });

@@ -101,8 +101,8 @@ t.test('a long CLI ingest next to a running server ends READY, every flavor deco
   t.same(readdirSync(join(dataDir, 'tmp', 'ingest')), [], 'no staging folder left');
 
   const catalog = createCatalog(db);
-  t.equal(catalog.getEntry('0_beside01')!.status, 2, 'READY');
-  const flavors = catalog.listFlavors('0_beside01');
+  t.equal((await catalog.getEntry('0_beside01'))!.status, 2, 'READY');
+  const flavors = await catalog.listFlavors('0_beside01');
   t.equal(flavors.length, 2, 'the source and the 90p flavor');
   // Every flavor as the server serves it, decoded to the end by ffmpeg
   for (const f of flavors) {

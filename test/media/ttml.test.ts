@@ -160,7 +160,7 @@ t.test('served: the TTML as stored, WebVTT from serveWebVTT and the packager, fo
     }],
   }));
   const { library, mediaDir } = readLibraryFile(join(work, 'lib.json'));
-  importLibrary(server.app.catalog.db, library, mediaDir, server.config.mediaRoot);
+  await importLibrary(server.app.catalog, library, mediaDir, server.config.mediaRoot);
   const api = `${server.url}/api_v3/index.php/service/caption_captionasset/action`;
 
   const raw = await fetch(`${api}/serve/captionAssetId/1_ttmlcapA`);

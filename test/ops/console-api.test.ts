@@ -179,12 +179,12 @@ t.test('another partner\'s URL is refused before the catalog is read', async (t)
   const dir = mkdtempSync(join(tmpdir(), 'kdeliver-console-trace-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const config = loadConfig({ KDELIVER_DATA_DIR: dir, KDELIVER_LOG_LEVEL: 'silent' });
-  const catalog = openCatalog(config);
+  const catalog = await openCatalog(config);
   // a closed catalog throws on any use: only a trace that never reaches it can answer
   catalog.db.close();
   const ctx = { catalog, config, now: Math.floor(Date.now() / 1000), baseUrl: 'http://127.0.0.1', partnerId: 309 };
   const input = (url: string) => ({ url, clientIp: '127.0.0.1', isHttps: false, headers: {} });
-  t.same(tracePlayManifest(ctx, input('/p/310/sp/31000/playManifest/entryId/1_secure01/format/url/a.mp4')),
+  t.same(await tracePlayManifest(ctx, input('/p/310/sp/31000/playManifest/entryId/1_secure01/format/url/a.mp4')),
     { status: 403, message: 'the URL names partner 310; this KS is of partner 309' });
   t.throws(() => tracePlayManifest(ctx, input('/p/309/sp/30900/playManifest/entryId/1_rcit0qgs/format/url/a.mp4')), 'the own partner\'s URL is traced (and meets the closed catalog)');
 });

@@ -7,7 +7,7 @@ import type { FlavorInfo } from '../../src/render/types.js';
 import { sampleCatalog } from '../selection/fixtures/sample-catalog.js';
 import { BASE_URL, NOW, buildPlayback, profile } from './fixtures/playback.js';
 
-const catalog = sampleCatalog(t);
+const catalog = await sampleCatalog(t);
 
 interface Manifest {
   playlists: { uri: string; attributes: Record<string, any> }[];
@@ -19,7 +19,7 @@ const parse = (body: string): Manifest => {
   p.end();
   return p.manifest as unknown as Manifest;
 };
-const hls = (entryId: string, path: string, query: Record<string, unknown> = {}) => renderPlayback(buildPlayback(catalog, entryId, { path, query }), NOW);
+const hls = async (entryId: string, path: string, query: Record<string, unknown> = {}) => renderPlayback(await buildPlayback(catalog, entryId, { path, query }), NOW);
 const index = (entryId: string, flavorId: string) =>
   `${BASE_URL}/hls/p/309/sp/30900/serveFlavor/entryId/${entryId}/v/1/flavorId/${flavorId}/name/a.mp4/index.m3u8`;
 const info = (over: Partial<FlavorInfo>): FlavorInfo => ({
@@ -36,7 +36,7 @@ t.test('BANDWIDTH = floor(kbps × 1024 × 188/184 + fps × 188 × 4)', async (t)
 });
 
 t.test('the sample video: three variants in ascending bitrate, exact lines', async (t) => {
-  const r = hls('1_rcit0qgs', '/format/applehttp/protocol/http/a.m3u8');
+  const r = await hls('1_rcit0qgs', '/format/applehttp/protocol/http/a.m3u8');
   t.equal(r.status, 200);
   t.equal(r.headers['Content-Type'], 'application/x-mpegurl');
   t.equal(r.body, [
@@ -59,19 +59,19 @@ t.test('the sample video: three variants in ascending bitrate, exact lines', asy
 });
 
 t.test('the documentation example: flavorParamId/301971 gives exactly that variant', async (t) => {
-  const m = parse(hls('1_rcit0qgs', '/format/applehttp/protocol/http/flavorParamId/301971/video.mp4').body);
+  const m = parse((await hls('1_rcit0qgs', '/format/applehttp/protocol/http/flavorParamId/301971/video.mp4')).body);
   t.equal(m.playlists.length, 1);
   t.equal(m.playlists[0].uri, index('1_rcit0qgs', '1_f3rcit00'));
   t.same(m.playlists[0].attributes.RESOLUTION, { width: 1280, height: 720 });
 });
 
 t.test('protocol https gives https URLs', async (t) => {
-  const m = parse(hls('1_rcit0qgs', '/format/applehttp/protocol/https/a.m3u8').body);
+  const m = parse((await hls('1_rcit0qgs', '/format/applehttp/protocol/https/a.m3u8')).body);
   t.equal(m.playlists[0].uri, index('1_rcit0qgs', '1_f1rcit00').replace('http://', 'https://'));
 });
 
 t.test('alternate audio and WebVTT subtitles: AUDIO and SUBTITLES groups', async (t) => {
-  const r = hls('1_alt0audi', '/format/applehttp/protocol/http/a.m3u8');
+  const r = await hls('1_alt0audi', '/format/applehttp/protocol/http/a.m3u8');
   // subtitle playlists sit beside the first variant's playlist on the packager, numbered among the READY captions
   const sub = (id: string) => index('1_alt0audi', '1_f1alt000').replace(/index\.m3u8$/, `subtitles-${id === '1_c1alt000' ? 1 : 2}.m3u8`);
   t.equal(r.body, [
@@ -102,18 +102,18 @@ t.test('alternate audio and WebVTT subtitles: AUDIO and SUBTITLES groups', async
 
 t.test('defaultAudioLang moves the matching audio first, with YES/YES', async (t) => {
   for (const lang of ['es', 'Spanish', 'Español', 'ES']) {
-    const m = parse(hls('1_alt0audi', `/format/applehttp/defaultAudioLang/${encodeURIComponent(lang)}/a.m3u8`).body);
+    const m = parse((await hls('1_alt0audi', `/format/applehttp/defaultAudioLang/${encodeURIComponent(lang)}/a.m3u8`)).body);
     const audio = m.mediaGroups.AUDIO.audio;
     t.same(Object.keys(audio), ['Español', 'English'], lang);
     t.equal(audio['Español'].default, true, lang);
     t.equal(audio.English.default, false, lang);
   }
-  const none = parse(hls('1_alt0audi', '/format/applehttp/defaultAudioLang/fr/a.m3u8').body).mediaGroups.AUDIO.audio;
+  const none = parse((await hls('1_alt0audi', '/format/applehttp/defaultAudioLang/fr/a.m3u8')).body).mediaGroups.AUDIO.audio;
   t.same(Object.keys(none), ['English', 'Español'], 'no match: the asset defaults are not used either, order stays');
 });
 
 t.test('disableCaptions drops the SUBTITLES group', async (t) => {
-  const r = hls('1_alt0audi', '/format/applehttp/disableCaptions/1/a.m3u8');
+  const r = await hls('1_alt0audi', '/format/applehttp/disableCaptions/1/a.m3u8');
   t.notMatch(r.body, /SUBTITLES/);
   const m = parse(r.body);
   t.same(Object.keys(m.mediaGroups.SUBTITLES), []);
@@ -121,13 +121,13 @@ t.test('disableCaptions drops the SUBTITLES group', async (t) => {
 });
 
 t.test('off the built-in packager, subtitles are api_v3 serveWebVTT playlists carrying the KS', async (t) => {
-  const pb = buildPlayback(catalog, '1_alt0audi', { path: '/format/applehttp/a.m3u8', query: { ks: 'djJ8MzA5fABC' }, profile: profile(1, 'https://cdn.example.com/generic') });
+  const pb = await buildPlayback(catalog, '1_alt0audi', { path: '/format/applehttp/a.m3u8', query: { ks: 'djJ8MzA5fABC' }, profile: profile(1, 'https://cdn.example.com/generic') });
   const m = parse(renderPlayback(pb, NOW).body);
   t.match(m.mediaGroups.SUBTITLES.subs.English.uri, /^http:\/\/cdn\.example\.com\/api_v3\/index\.php\/service\/caption_captionasset\/action\/serveWebVTT\/captionAssetId\/1_c1alt000\/segmentDuration\/12\/ks\/djJ8MzA5fABC\/version\/1\/a\.m3u8$/);
 });
 
 t.test('audio-only entry: one audio rendition, also emitted as the variant', async (t) => {
-  const r = hls('1_audio001', '/format/applehttp/protocol/http/a.m3u8');
+  const r = await hls('1_audio001', '/format/applehttp/protocol/http/a.m3u8');
   const url = index('1_audio001', '1_f1audio0');
   t.equal(r.body, [
     '#EXTM3U',
@@ -173,9 +173,9 @@ t.test('variant order: ascending bitrate, audio-only variants last, preferred bi
   const a2 = info({ url: 'a2', width: 0, height: 0, bitrate: 96, audioLanguage: 'es', defaultAudio: true });
   t.same(order([a1, a2, v('a', 300)], null), ['a', 'a2', 'a1'], 'the default audio first among audio');
 
-  const m = parse(hls('1_rcit0qgs', '/format/applehttp/preferredBitrate/600/a.m3u8').body);
+  const m = parse((await hls('1_rcit0qgs', '/format/applehttp/preferredBitrate/600/a.m3u8')).body);
   t.same(m.playlists.map((p) => p.attributes.BANDWIDTH), [677944, 414286, 1415558], 'pb via the request');
-  const mAlias = parse(hls('1_rcit0qgs', '/format/applehttp/pb/2000/a.m3u8').body);
+  const mAlias = parse((await hls('1_rcit0qgs', '/format/applehttp/pb/2000/a.m3u8')).body);
   t.same(mAlias.playlists.map((p) => p.attributes.BANDWIDTH), [1415558, 414286, 677944]);
 });
 

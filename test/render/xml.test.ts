@@ -8,7 +8,7 @@ import type { FlavorInfo } from '../../src/render/types.js';
 import { flavor, sampleCatalog } from '../selection/fixtures/sample-catalog.js';
 import { BASE_URL, NOW, buildPlayback, profile } from './fixtures/playback.js';
 
-const catalog = sampleCatalog(t);
+const catalog = await sampleCatalog(t);
 const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, isArray: (n) => ['media', 'video', 'meta'].includes(n) });
 const read = (tt: Test, body: string): any => {
   tt.equal(XMLValidator.validate(body), true, 'well-formed XML');
@@ -20,7 +20,7 @@ const serve = (entryId: string, flavorId: string, ext = 'mp4') =>
 const xmlHeaders = { 'Content-Type': 'text/xml; charset=UTF-8', 'Content-Disposition': 'inline; filename=manifest.xml' };
 
 t.test('format http: F4M with the one progressive flavor', async (t) => {
-  const r = renderPlayback(buildPlayback(catalog, '1_rcit0qgs', { path: '/format/http/protocol/http/a.f4m' }), NOW);
+  const r = renderPlayback(await buildPlayback(catalog, '1_rcit0qgs', { path: '/format/http/protocol/http/a.f4m' }), NOW);
   t.equal(r.status, 200);
   t.match(r.headers, xmlHeaders);
   const doc = read(t, r.body);
@@ -32,7 +32,7 @@ t.test('format http: F4M with the one progressive flavor', async (t) => {
 });
 
 t.test('F4M: responseFormat f4m on several flavors, one media each; URLs XML-escaped', async (t) => {
-  const pb = buildPlayback(catalog, '1_rcit0qgs', { path: '/format/applehttp/responseFormat/f4m', profile: profile(4, 'http://cdn.example.com/a?b=1&c=2') });
+  const pb = await buildPlayback(catalog, '1_rcit0qgs', { path: '/format/applehttp/responseFormat/f4m', profile: profile(4, 'http://cdn.example.com/a?b=1&c=2') });
   const r = renderPlayback(pb, NOW);
   t.match(r.body, /url="http:\/\/cdn\.example\.com\/a\?b=1&amp;c=2\/p\//, 'the & is escaped in the text');
   const doc = read(t, r.body);
@@ -42,17 +42,17 @@ t.test('F4M: responseFormat f4m on several flavors, one media each; URLs XML-esc
 
 t.test('F4M mimeType is audio/mpeg only when every flavor is mp3', async (t) => {
   const mp3 = flavor('1_mp3a0000', { entryId: '1_rcit0qgs', fileExt: 'mp3', width: 0, height: 0, bitrate: 128, frameRate: 0, codecs: 'mp3', tags: ['web'] });
-  const one = read(t, renderPlayback(buildPlayback(catalog, '1_rcit0qgs', { path: '/format/http', flavors: [mp3] }), NOW).body);
+  const one = read(t, renderPlayback(await buildPlayback(catalog, '1_rcit0qgs', { path: '/format/http', flavors: [mp3] }), NOW).body);
   t.equal(one.manifest.mimeType, 'audio/mpeg');
   t.equal(one.manifest.media[0]['@url'], serve('1_rcit0qgs', '1_mp3a0000', 'mp3'));
-  const mixed = read(t, renderPlayback(buildPlayback(catalog, '1_rcit0qgs', { path: '/format/http/responseFormat/f4m', flavors: [mp3, { ...mp3, id: 'x', fileExt: 'mp4' }] }), NOW).body);
+  const mixed = read(t, renderPlayback(await buildPlayback(catalog, '1_rcit0qgs', { path: '/format/http/responseFormat/f4m', flavors: [mp3, { ...mp3, id: 'x', fileExt: 'mp4' }] }), NOW).body);
   t.equal(mixed.manifest.mimeType, 'video/x-flv');
-  const audioMp4 = read(t, renderPlayback(buildPlayback(catalog, '1_audio001', { path: '/format/http' }), NOW).body);
+  const audioMp4 = read(t, renderPlayback(await buildPlayback(catalog, '1_audio001', { path: '/format/http' }), NOW).body);
   t.equal(audioMp4.manifest.mimeType, 'video/x-flv', 'even an audio entry, when its file is mp4');
 });
 
 t.test('hdnetworkmanifest: F4M whose single media points to the packager manifest.f4m', async (t) => {
-  const r = renderPlayback(buildPlayback(catalog, '1_rcit0qgs', { path: '/format/hdnetworkmanifest/protocol/http/manifest.f4m' }), NOW);
+  const r = renderPlayback(await buildPlayback(catalog, '1_rcit0qgs', { path: '/format/hdnetworkmanifest/protocol/http/manifest.f4m' }), NOW);
   t.match(r.headers, xmlHeaders);
   const doc = read(t, r.body);
   t.same(doc.manifest.media, [{
@@ -70,7 +70,7 @@ t.test('F4M duration: fractional seconds, or absent when unknown', async (t) => 
 });
 
 t.test('F4M v2: namespace 2.0, id, duration, media href', async (t) => {
-  const r = renderPlayback(buildPlayback(catalog, '1_rcit0qgs', { path: '/format/http/responseFormat/f4mv2' }), NOW);
+  const r = renderPlayback(await buildPlayback(catalog, '1_rcit0qgs', { path: '/format/http/responseFormat/f4mv2' }), NOW);
   t.match(r.headers, xmlHeaders);
   const doc = read(t, r.body);
   t.same(doc.manifest, {
@@ -80,7 +80,7 @@ t.test('F4M v2: namespace 2.0, id, duration, media href', async (t) => {
 });
 
 t.test('SMIL: httpBase of the last flavor, path-only sources, system-bitrate in bit/s', async (t) => {
-  const r = renderPlayback(buildPlayback(catalog, '1_rcit0qgs', { path: '/format/applehttp/responseFormat/smil', profile: profile(4, 'http://cdn.example.com:8081') }), NOW);
+  const r = renderPlayback(await buildPlayback(catalog, '1_rcit0qgs', { path: '/format/applehttp/responseFormat/smil', profile: profile(4, 'http://cdn.example.com:8081') }), NOW);
   t.match(r.headers, xmlHeaders);
   t.match(r.body, /<!DOCTYPE smil PUBLIC "-\/\/W3C\/\/DTD SMIL 2\.0\/\/EN" "http:\/\/www\.w3\.org\/2001\/SMIL20\/SMIL20\.dtd">/);
   const doc = read(t, r.body);
@@ -108,7 +108,7 @@ t.test('SMIL keeps a query string and escapes it', async (t) => {
 });
 
 t.test('Silverlight (profile type 7): manifest url, id, streamType, duration', async (t) => {
-  const r = renderPlayback(buildPlayback(catalog, '1_rcit0qgs', { path: '/format/sl/a.ism', profile: profile(7, 'http://ss.example.com') }), NOW);
+  const r = renderPlayback(await buildPlayback(catalog, '1_rcit0qgs', { path: '/format/sl/a.ism', profile: profile(7, 'http://ss.example.com') }), NOW);
   t.equal(r.status, 200);
   t.equal(r.headers['Content-Type'], 'text/xml; charset=UTF-8');
   const doc = read(t, r.body);
@@ -117,7 +117,7 @@ t.test('Silverlight (profile type 7): manifest url, id, streamType, duration', a
 
 t.test('hdnetwork: F4M without flavors whose footer media is the SMIL form of the same request', async (t) => {
   const rawUrl = '/p/309/sp/30900/playManifest/entryId/1_rcit0qgs/format/hdnetwork/protocol/http/manifest.f4m';
-  const pb = buildPlayback(catalog, '1_rcit0qgs', { path: '/format/hdnetwork/protocol/http/manifest.f4m', profile: profile(12), rawUrl });
+  const pb = await buildPlayback(catalog, '1_rcit0qgs', { path: '/format/hdnetwork/protocol/http/manifest.f4m', profile: profile(12), rawUrl });
   const r = renderPlayback(pb, NOW);
   t.match(r.headers, xmlHeaders);
   const doc = read(t, r.body);

@@ -7,12 +7,12 @@ import {
 } from '../../src/selection/flavors.js';
 import { flavor, sampleCatalog } from './fixtures/sample-catalog.js';
 
-const catalog = sampleCatalog(t);
-const rcit = catalog.listFlavors('1_rcit0qgs');
-const alt = catalog.listFlavors('1_alt0audi');
-const audio = catalog.listFlavors('1_audio001');
-const converting = catalog.listFlavors('1_convert0');
-const flavlim = catalog.listFlavors('1_flavlim0');
+const catalog = await sampleCatalog(t);
+const rcit = await catalog.listFlavors('1_rcit0qgs');
+const alt = await catalog.listFlavors('1_alt0audi');
+const audio = await catalog.listFlavors('1_audio001');
+const converting = await catalog.listFlavors('1_convert0');
+const flavlim = await catalog.listFlavors('1_flavlim0');
 
 const input = (flavors: FlavorAsset[], over: Partial<SelectionInput> = {}): SelectionInput => ({
   flavors, format: 'applehttp', flavorIds: null, flavorParamIds: null, tags: null, minBitrate: null, maxBitrate: null,

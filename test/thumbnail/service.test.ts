@@ -15,10 +15,10 @@ import { parseThumbnailParams } from '../../src/thumbnail/params.js';
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-thumb-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const config = loadConfig({ KDELIVER_DATA_DIR: dir, KDELIVER_LOG_LEVEL: 'silent' });
-const catalog = openCatalog(config);
+const catalog = await openCatalog(config);
 t.teardown(() => catalog.db.close());
 const ctx = { catalog, config, ffmpeg: join(dir, 'no-such-ffmpeg') };
-const entry = catalog.getEntry('1_rcit0qgs')!;
+const entry = (await catalog.getEntry('1_rcit0qgs'))!;
 const req = (o: Record<string, string>) => parseThumbnailParams('309', new Map(Object.entries({ entry_id: '1_rcit0qgs', ...o })));
 
 t.test('no ffmpeg: vid_sec gives the default thumbnail, vid_slices a sprite of it', async (t) => {

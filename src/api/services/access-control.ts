@@ -28,8 +28,8 @@ export function accessControlProfileObject(p: AccessControlProfile): ApiObject {
   };
 }
 
-function partnerProfile(ctx: ApiContext, id: number): AccessControlProfile {
-  const p = ctx.catalog.getAccessControlProfile(id);
+async function partnerProfile(ctx: ApiContext, id: number): Promise<AccessControlProfile> {
+  const p = await ctx.catalog.getAccessControlProfile(id);
   if (!p || p.partnerId !== callPartnerId(ctx)) throw new ApiError('ACCESS_CONTROL_ID_NOT_FOUND', { ID: id });
   return p;
 }
@@ -38,7 +38,7 @@ const WRITABLE = new Set(['name', 'systemName', 'description', 'isDefault', 'rul
 const READONLY = new Set(['id', 'partnerId', 'createdAt', 'updatedAt', 'containsUnsuportedRestrictions']);
 
 /** The fields a KalturaAccessControlProfile input sets, checked as Kaltura checks them. */
-function profileInput(ctx: ApiContext, input: Params, existing: AccessControlProfile | null): Omit<AccessControlProfile, 'id' | 'createdAt' | 'updatedAt'> {
+async function profileInput(ctx: ApiContext, input: Params, existing: AccessControlProfile | null): Promise<Omit<AccessControlProfile, 'id' | 'createdAt' | 'updatedAt'>> {
   for (const [k, v] of Object.entries(input)) {
     if (k === 'objectType' || WRITABLE.has(k) || v === null) continue;
     if (READONLY.has(k)) throw new ApiError('PROPERTY_VALIDATION_NOT_UPDATABLE', { PROPERTY_NAME: k });
@@ -50,7 +50,7 @@ function profileInput(ctx: ApiContext, input: Params, existing: AccessControlPro
   if (name.length > 128) throw new ApiError('PROPERTY_VALIDATION_MAX_LENGTH', { PROPERTY_NAME: 'name', MAXIMUM_LENGTH: 128 });
   const systemName = objString(input, 'systemName') ?? existing?.systemName ?? '';
   if (systemName.length > 128) throw new ApiError('PROPERTY_VALIDATION_MAX_LENGTH', { PROPERTY_NAME: 'systemName', MAXIMUM_LENGTH: 128 });
-  const clash = systemName ? ctx.catalog.accessControlProfileBySystemName(partnerId, systemName) : undefined;
+  const clash = systemName ? await ctx.catalog.accessControlProfileBySystemName(partnerId, systemName) : undefined;
   if (clash !== undefined && clash !== existing?.id) throw new ApiError('SYSTEM_NAME_ALREADY_EXISTS', { SYS_NAME: systemName });
   const description = objString(input, 'description') ?? existing?.description ?? '';
   if (description.length > 1024) throw new ApiError('PROPERTY_VALIDATION_MAX_LENGTH', { PROPERTY_NAME: 'description', MAXIMUM_LENGTH: 1024 });
@@ -74,19 +74,19 @@ export const accessControlProfileService: ServiceModule = {
       params: { accessControlProfile: PROFILE },
       returns: 'KalturaAccessControlProfile',
       throws: ['SYSTEM_NAME_ALREADY_EXISTS', 'INVALID_OBJECT_TYPE', 'INVALID_ENUM_VALUE'],
-      handler(ctx, a) {
+      async handler(ctx, a) {
         requireAdminKs(ctx);
-        const id = ctx.catalog.addAccessControlProfile(profileInput(ctx, a.accessControlProfile, null), ctx.now);
-        return accessControlProfileObject(ctx.catalog.getAccessControlProfile(id)!);
+        const id = await ctx.catalog.addAccessControlProfile(await profileInput(ctx, a.accessControlProfile, null), ctx.now);
+        return accessControlProfileObject((await ctx.catalog.getAccessControlProfile(id))!);
       },
     },
     get: {
       params: { id: ID },
       returns: 'KalturaAccessControlProfile',
       throws: ['ACCESS_CONTROL_ID_NOT_FOUND'],
-      handler(ctx, a) {
+      async handler(ctx, a) {
         requireAdminKs(ctx);
-        return accessControlProfileObject(partnerProfile(ctx, a.id));
+        return accessControlProfileObject(await partnerProfile(ctx, a.id));
       },
     },
     update: {
@@ -94,11 +94,11 @@ export const accessControlProfileService: ServiceModule = {
       params: { id: ID, accessControlProfile: PROFILE },
       returns: 'KalturaAccessControlProfile',
       throws: ['ACCESS_CONTROL_ID_NOT_FOUND', 'SYSTEM_NAME_ALREADY_EXISTS'],
-      handler(ctx, a) {
+      async handler(ctx, a) {
         requireAdminKs(ctx);
-        const p = partnerProfile(ctx, a.id);
-        ctx.catalog.updateAccessControlProfile({ ...p, ...profileInput(ctx, a.accessControlProfile, p) }, ctx.now);
-        return accessControlProfileObject(ctx.catalog.getAccessControlProfile(p.id)!);
+        const p = await partnerProfile(ctx, a.id);
+        await ctx.catalog.updateAccessControlProfile({ ...p, ...await profileInput(ctx, a.accessControlProfile, p) }, ctx.now);
+        return accessControlProfileObject((await ctx.catalog.getAccessControlProfile(p.id))!);
       },
     },
     delete: {
@@ -106,15 +106,15 @@ export const accessControlProfileService: ServiceModule = {
       params: { id: ID },
       returns: 'void',
       throws: ['ACCESS_CONTROL_ID_NOT_FOUND', 'CANNOT_DELETE_DEFAULT_ACCESS_CONTROL', 'CANNOT_TRANSFER_ENTRIES_TO_ANOTHER_ACCESS_CONTROL_OBJECT'],
-      handler(ctx, a) {
+      async handler(ctx, a) {
         requireAdminKs(ctx);
-        const p = partnerProfile(ctx, a.id);
+        const p = await partnerProfile(ctx, a.id);
         if (p.isDefault) throw new ApiError('CANNOT_DELETE_DEFAULT_ACCESS_CONTROL');
-        const fallback = ctx.catalog.listAccessControlProfiles(p.partnerId).find((x) => x.isDefault && x.id !== p.id) ?? null;
-        if (ctx.catalog.countEntriesWithAccessControlProfile(p.id) > 0 && !fallback) {
+        const fallback = (await ctx.catalog.listAccessControlProfiles(p.partnerId)).find((x) => x.isDefault && x.id !== p.id) ?? null;
+        if (await ctx.catalog.countEntriesWithAccessControlProfile(p.id) > 0 && !fallback) {
           throw new ApiError('CANNOT_TRANSFER_ENTRIES_TO_ANOTHER_ACCESS_CONTROL_OBJECT');
         }
-        ctx.catalog.deleteAccessControlProfile(p.id, fallback?.id ?? null, ctx.now);
+        await ctx.catalog.deleteAccessControlProfile(p.id, fallback?.id ?? null, ctx.now);
         return null;
       },
     },
@@ -122,11 +122,11 @@ export const accessControlProfileService: ServiceModule = {
       description: 'Lists the partner\'s profiles (filters: idEqual, idIn, systemNameEqual, systemNameIn)',
       params: listArgs('KalturaAccessControlProfileFilter'),
       returns: 'KalturaAccessControlProfileListResponse',
-      handler(ctx, a) {
+      async handler(ctx, a) {
         requireAdminKs(ctx);
         const ids = equalAndIn(objInt(a.filter, 'idEqual'), objList(a.filter, 'idIn')?.map(Number));
         const names = equalAndIn(objString(a.filter, 'systemNameEqual'), objList(a.filter, 'systemNameIn'));
-        const all = ctx.catalog.listAccessControlProfiles(callPartnerId(ctx))
+        const all = (await ctx.catalog.listAccessControlProfiles(callPartnerId(ctx)))
           .filter((p) => (!ids || ids.includes(p.id)) && (!names || names.includes(p.systemName)));
         return listResponse('KalturaAccessControlProfileListResponse', pageOf(all, a.pager).map(accessControlProfileObject), all.length);
       },

@@ -1,6 +1,6 @@
 // baseEntry and media: get and list entries of the calling partner, and the playback context
 // the web player loads media with.
-import { ENTRY_ORDERS, type EntryFilter, type EntryOrder } from '../../catalog/catalog.js';
+import { ENTRY_ORDER_NAMES, type EntryFilter, type EntryOrder } from '../../catalog/store.js';
 import { EntryStatus, EntryType } from '../../catalog/types.js';
 import { ApiError } from '../errors.js';
 import { ID_ARG, listArgs, objInt, objList, objString, readPager } from '../args.js';
@@ -22,22 +22,22 @@ export function equalAndIn<T>(equal: T | undefined, list: T[] | undefined): T[] 
  * redirectFromEntryId names an entry and means "that entry, or the one it redirects to when that
  * one is READY" (a live entry's recording, say); an entry of another partner, or none, matches nothing.
  */
-function redirectTarget(ctx: ApiContext, id: string): string | null {
+async function redirectTarget(ctx: ApiContext, id: string): Promise<string | null> {
   const pid = callPartnerId(ctx);
-  const from = ctx.catalog.getEntry(id);
+  const from = await ctx.catalog.getEntry(id);
   if (!from || from.partnerId !== pid) return null;
-  const to = from.redirectEntryId ? ctx.catalog.getEntry(from.redirectEntryId) : undefined;
+  const to = from.redirectEntryId ? await ctx.catalog.getEntry(from.redirectEntryId) : undefined;
   return to && to.partnerId === pid && to.status === EntryStatus.READY ? to.id : from.id;
 }
 
 /** Kaltura's KalturaBaseEntryFilter fields (every one src/api/filters.ts lists) → the catalog's filter. */
-export function entryFilter(ctx: ApiContext, f: Params | null, mediaOnly: boolean): EntryFilter {
+export async function entryFilter(ctx: ApiContext, f: Params | null, mediaOnly: boolean): Promise<EntryFilter> {
   const filter: EntryFilter = { partnerId: callPartnerId(ctx) };
   const idEqual = objString(f, 'idEqual');
   let ids = equalAndIn(idEqual, objList(f, 'idIn'));
   const redirect = objString(f, 'redirectFromEntryId');
   if (redirect !== undefined) {
-    const target = redirectTarget(ctx, redirect);
+    const target = await redirectTarget(ctx, redirect);
     ids = target === null ? [] : equalAndIn(target, ids);
   }
   if (ids !== undefined) filter.idIn = ids;
@@ -61,7 +61,7 @@ export function entryFilter(ctx: ApiContext, f: Params | null, mediaOnly: boolea
   if (since !== undefined) filter.createdAtGreaterThanOrEqual = since;
   const order = objString(f, 'orderBy');
   if (order !== undefined && order !== '') {
-    if (!(order in ENTRY_ORDERS)) throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: order.slice(0, 64), PARAMETER_NAME: 'filter:orderBy', ENUM_TYPE: `KalturaBaseEntryOrderBy (${Object.keys(ENTRY_ORDERS).join(', ')})` });
+    if (!(ENTRY_ORDER_NAMES as readonly string[]).includes(order)) throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: order.slice(0, 64), PARAMETER_NAME: 'filter:orderBy', ENUM_TYPE: `KalturaBaseEntryOrderBy (${ENTRY_ORDER_NAMES.join(', ')})` });
     filter.orderBy = order as EntryOrder;
   }
   if (mediaOnly) filter.typeIn = (filter.typeIn ?? [EntryType.MEDIA_CLIP]).filter((t) => t === EntryType.MEDIA_CLIP);
@@ -70,10 +70,12 @@ export function entryFilter(ctx: ApiContext, f: Params | null, mediaOnly: boolea
   return filter;
 }
 
-function listEntries(ctx: ApiContext, a: Record<string, any>, mediaOnly: boolean, type: string): ApiObject {
+async function listEntries(ctx: ApiContext, a: Record<string, any>, mediaOnly: boolean, type: string): Promise<ApiObject> {
   const { pageSize, pageIndex } = readPager(a.pager);
-  const { objects, totalCount } = ctx.catalog.listEntries(entryFilter(ctx, a.filter, mediaOnly), pageSize, pageIndex);
-  return listResponse(type, objects.map((e) => entryApiObject(ctx, e)), totalCount);
+  const { objects, totalCount } = await ctx.catalog.listEntries(await entryFilter(ctx, a.filter, mediaOnly), pageSize, pageIndex);
+  const items: ApiObject[] = [];
+  for (const e of objects) items.push(await entryApiObject(ctx, e));
+  return listResponse(type, items, totalCount);
 }
 
 const VERSION = { type: 'int', default: -1 } as const;
@@ -83,8 +85,8 @@ const getAction = (mediaOnly: boolean, returns: string): ActionSpec => ({
   params: { entryId: ID_ARG, version: VERSION },
   returns,
   throws: ['ENTRY_ID_NOT_FOUND'],
-  handler(ctx, a) {
-    const e = partnerEntry(ctx, a.entryId);
+  async handler(ctx, a) {
+    const e = await partnerEntry(ctx, a.entryId);
     // a non-media entry is not found through the media service
     if (mediaOnly && e.type !== EntryType.MEDIA_CLIP) throw new ApiError('ENTRY_ID_NOT_FOUND', { ENTRY_ID: a.entryId });
     return entryApiObject(ctx, e);
@@ -112,8 +114,8 @@ export const baseEntryService: ServiceModule = {
       },
       returns: 'KalturaPlaybackContext',
       throws: ['ENTRY_ID_NOT_FOUND'],
-      handler(ctx, a) {
-        const e = partnerEntry(ctx, a.entryId);
+      async handler(ctx, a) {
+        const e = await partnerEntry(ctx, a.entryId);
         const o = a.contextDataParams;
         return playbackContext(ctx, e, {
           referrer: objString(o, 'referrer') || undefined,

@@ -66,8 +66,8 @@ export function readCaptionContent(id: string, data: Buffer): { text: string; fo
 }
 
 /** The entry a caption is written for: of the partner, a video or audio entry, editable by the session. */
-function captionEntry(ctx: ApiContext, entryId: string): Entry {
-  const e = partnerEntry(ctx, entryId);
+async function captionEntry(ctx: ApiContext, entryId: string): Promise<Entry> {
+  const e = await partnerEntry(ctx, entryId);
   if (e.mediaType !== MediaType.VIDEO && e.mediaType !== MediaType.AUDIO) throw new ApiError('ENTRY_ID_NOT_FOUND', { ENTRY_ID: entryId });
   requireEntryEditor(ctx, e);
   return e;
@@ -116,29 +116,29 @@ async function storeCaptionContent(ctx: ApiContext, entry: Entry, c: CaptionAsse
   await writeMediaFile(ctx.config.mediaRoot, rel, text);
   const next: CaptionAsset = { ...c, format, filePath: rel, size: Buffer.byteLength(text), status: AssetStatus.READY, version, updatedAt: ctx.now };
   try {
-    ctx.catalog.updateCaption(next);
+    await ctx.catalog.updateCaption(next);
   } catch (e) {
     await removeEntryFile(ctx.config.mediaRoot, entry, rel);
     throw e;
   }
   if (c.filePath && c.filePath !== rel) await removeEntryFile(ctx.config.mediaRoot, entry, c.filePath);
-  return ctx.catalog.getCaption(c.id)!;
+  return (await ctx.catalog.getCaption(c.id))!;
 }
 
 const downloadFailed = (url: string) => new ApiError('CAPTION_ASSET_DOWNLOAD_FAILED', { URL: url });
 
 /** The caption a serve call names: of the KS's partner, or (without a KS) of any partner, subject to the entry's rules. */
-function servedCaption(ctx: ApiContext, id: string): CaptionAsset {
-  const c = ctx.ks ? partnerCaption(ctx, id) : ctx.catalog.getCaption(id);
+async function servedCaption(ctx: ApiContext, id: string): Promise<CaptionAsset> {
+  const c = ctx.ks ? await partnerCaption(ctx, id) : await ctx.catalog.getCaption(id);
   if (!c || c.status === AssetStatus.DELETED) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: id });
-  const entry = ctx.catalog.getEntry(c.entryId);
+  const entry = await ctx.catalog.getEntry(c.entryId);
   if (!entry || entry.status === EntryStatus.DELETED) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: id });
-  const partner = ctx.catalog.getPartner(entry.partnerId);
-  if (partner && rulesOf(ctx.catalog, entry).length > 0) {
+  const partner = await ctx.catalog.getPartner(entry.partnerId);
+  if (partner && (await rulesOf(ctx.catalog, entry)).length > 0) {
     try {
       // the PLAY checks of playManifest (session, rules, moderation, schedule), without its delivery stages
       const req = playRequestFor(ctx, entry, `/format/url/protocol/${requestProtocol(ctx)}`, ctx.ks?.raw ?? null);
-      checkEntryAccess(ctx, req, entry, partner, 'PLAY');
+      await checkEntryAccess(ctx, req, entry, partner, 'PLAY');
     } catch (e) {
       if (e instanceof DeliveryError) throw new ApiError('ACCESS_CONTROL_RESTRICTED', { ENTRY_ID: entry.id, REASON: e.message });
       throw e;
@@ -170,10 +170,10 @@ export const captionAssetService: ServiceModule = {
       params: { entryId: ID_ARG, captionAsset: { type: 'object', kalturaType: 'KalturaCaptionAsset', required: true } },
       returns: 'KalturaCaptionAsset',
       throws: ['ENTRY_ID_NOT_FOUND', 'CAPTION_ASSET_UNSUPPORTED_FORMAT'],
-      handler(ctx, a) {
-        const entry = captionEntry(ctx, a.entryId);
+      async handler(ctx, a) {
+        const entry = await captionEntry(ctx, a.entryId);
         checkCaptionInput(a.captionAsset, true);
-        const id = ctx.catalog.newAssetId();
+        const id = await ctx.catalog.newAssetId();
         const lang = languageFields(a.captionAsset, { language: 'English', languageCode: 'en' });
         const label = objString(a.captionAsset, 'label');
         const display = objInt(a.captionAsset, 'displayOnPlayer', 'bool');
@@ -183,8 +183,8 @@ export const captionAssetService: ServiceModule = {
           status: AssetStatus.QUEUED, version: 1, displayOnPlayer: display === undefined ? true : display !== 0,
           createdAt: ctx.now, updatedAt: ctx.now,
         };
-        ctx.catalog.addCaption(c);
-        return captionAssetObject(ctx.catalog.getCaption(id)!);
+        await ctx.catalog.addCaption(c);
+        return captionAssetObject((await ctx.catalog.getCaption(id))!);
       },
     },
     setContent: {
@@ -193,11 +193,11 @@ export const captionAssetService: ServiceModule = {
       returns: 'KalturaCaptionAsset',
       throws: ['CAPTION_ASSET_ID_NOT_FOUND', 'RESOURCE_TYPE_NOT_SUPPORTED', 'UPLOAD_TOKEN_NOT_FOUND', 'CAPTION_ASSET_DOWNLOAD_FAILED', 'CAPTION_ASSET_PARSING_FAILED'],
       async handler(ctx, a) {
-        const c = partnerCaption(ctx, a.id);
-        const entry = captionEntry(ctx, c.entryId);
+        const c = await partnerCaption(ctx, a.id);
+        const entry = await captionEntry(ctx, c.entryId);
         const data = await readContentResource(ctx, a.contentResource, c.id, MAX_CAPTION_BYTES, downloadFailed);
         readCaptionContent(c.id, data);
-        const current = ctx.catalog.getCaption(c.id);
+        const current = await ctx.catalog.getCaption(c.id);
         if (!current) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: a.id });
         return captionAssetObject(await storeCaptionContent(ctx, entry, current, data));
       },
@@ -207,18 +207,18 @@ export const captionAssetService: ServiceModule = {
       params: { id: ID_ARG, captionAsset: { type: 'object', kalturaType: 'KalturaCaptionAsset', required: true } },
       returns: 'KalturaCaptionAsset',
       throws: ['CAPTION_ASSET_ID_NOT_FOUND'],
-      handler(ctx, a) {
-        const c = partnerCaption(ctx, a.id);
-        captionEntry(ctx, c.entryId);
+      async handler(ctx, a) {
+        const c = await partnerCaption(ctx, a.id);
+        await captionEntry(ctx, c.entryId);
         checkCaptionInput(a.captionAsset, false);
         const lang = languageFields(a.captionAsset, c);
         const label = objString(a.captionAsset, 'label');
         const display = objInt(a.captionAsset, 'displayOnPlayer', 'bool');
-        ctx.catalog.updateCaption({
+        await ctx.catalog.updateCaption({
           ...c, ...lang, label: label !== undefined ? label.slice(0, 256) : c.label, isDefault: isDefaultOf(a.captionAsset) ?? c.isDefault,
           displayOnPlayer: display === undefined ? c.displayOnPlayer : display !== 0, updatedAt: ctx.now,
         });
-        return captionAssetObject(ctx.catalog.getCaption(c.id)!);
+        return captionAssetObject((await ctx.catalog.getCaption(c.id))!);
       },
     },
     setAsDefault: {
@@ -226,10 +226,10 @@ export const captionAssetService: ServiceModule = {
       params: { captionAssetId: ID_ARG },
       returns: 'void',
       throws: ['CAPTION_ASSET_ID_NOT_FOUND'],
-      handler(ctx, a) {
-        const c = partnerCaption(ctx, a.captionAssetId);
-        captionEntry(ctx, c.entryId);
-        ctx.catalog.updateCaption({ ...c, isDefault: true, updatedAt: ctx.now });
+      async handler(ctx, a) {
+        const c = await partnerCaption(ctx, a.captionAssetId);
+        await captionEntry(ctx, c.entryId);
+        await ctx.catalog.updateCaption({ ...c, isDefault: true, updatedAt: ctx.now });
         return null;
       },
     },
@@ -239,9 +239,9 @@ export const captionAssetService: ServiceModule = {
       returns: 'void',
       throws: ['CAPTION_ASSET_ID_NOT_FOUND'],
       async handler(ctx, a) {
-        const c = partnerCaption(ctx, a.captionAssetId);
-        const entry = captionEntry(ctx, c.entryId);
-        ctx.catalog.deleteCaption(c.id);
+        const c = await partnerCaption(ctx, a.captionAssetId);
+        const entry = await captionEntry(ctx, c.entryId);
+        await ctx.catalog.deleteCaption(c.id);
         await removeEntryFile(ctx.config.mediaRoot, entry, c.filePath);
         return null;
       },
@@ -251,8 +251,8 @@ export const captionAssetService: ServiceModule = {
       params: { id: ID_ARG, storageId: { type: 'int' } },
       returns: 'string',
       throws: ['CAPTION_ASSET_ID_NOT_FOUND', 'CAPTION_ASSET_IS_NOT_READY'],
-      handler(ctx, a) {
-        const c = partnerCaption(ctx, a.id);
+      async handler(ctx, a) {
+        const c = await partnerCaption(ctx, a.id);
         if (c.status !== AssetStatus.READY || !c.filePath) throw new ApiError('CAPTION_ASSET_IS_NOT_READY', { ASSET_ID: c.id });
         return `${ctx.baseUrl}/api_v3/index.php/service/caption_captionasset/action/serve/captionAssetId/${c.id}/version/${c.version}`;
       },
@@ -261,14 +261,14 @@ export const captionAssetService: ServiceModule = {
       params: { captionAssetId: ID_ARG },
       returns: 'KalturaCaptionAsset',
       throws: ['CAPTION_ASSET_ID_NOT_FOUND'],
-      handler: (ctx, a) => captionAssetObject(partnerCaption(ctx, a.captionAssetId)),
+      handler: async (ctx, a) => captionAssetObject(await partnerCaption(ctx, a.captionAssetId)),
     },
     list: {
       description: 'Lists caption assets (filters: entryIdEqual, entryIdIn, idEqual, idIn)',
       params: listArgs('KalturaAssetFilter'),
       returns: 'KalturaCaptionAssetListResponse',
-      handler(ctx, a) {
-        const all = partnerAssets(ctx, a.filter, (id) => ctx.catalog.listCaptions(id), (id) => ctx.catalog.getCaption(id));
+      async handler(ctx, a) {
+        const all = await partnerAssets(ctx, a.filter, (id) => ctx.catalog.listCaptions(id), (id) => ctx.catalog.getCaption(id));
         return listResponse('KalturaCaptionAssetListResponse', pageOf(all, a.pager).map(captionAssetObject), all.length);
       },
     },
@@ -279,7 +279,7 @@ export const captionAssetService: ServiceModule = {
       returns: 'file',
       throws: ['CAPTION_ASSET_ID_NOT_FOUND', 'ACCESS_CONTROL_RESTRICTED'],
       async handler(ctx, a): Promise<FileResult> {
-        const c = servedCaption(ctx, a.captionAssetId);
+        const c = await servedCaption(ctx, a.captionAssetId);
         return {
           kind: 'file', contentType: SERVE_TYPES[c.format], body: await readCaptionFile(ctx, c),
           headers: { 'content-disposition': `inline; filename="${c.id}.${c.format}"` },
@@ -298,7 +298,7 @@ export const captionAssetService: ServiceModule = {
       returns: 'file',
       throws: ['CAPTION_ASSET_ID_NOT_FOUND', 'ACCESS_CONTROL_RESTRICTED'],
       async handler(ctx, a): Promise<FileResult> {
-        const c = servedCaption(ctx, a.captionAssetId);
+        const c = await servedCaption(ctx, a.captionAssetId);
         const text = await readCaptionFile(ctx, c);
         let body: string;
         try {

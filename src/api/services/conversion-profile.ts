@@ -27,8 +27,8 @@ export const conversionProfileService: ServiceModule = {
       description: 'Lists the partner\'s conversion profiles (filters: idEqual, idIn, systemNameEqual, systemNameIn, typeEqual, statusEqual, statusIn)',
       params: listArgs('KalturaConversionProfileFilter'),
       returns: 'KalturaConversionProfileListResponse',
-      handler(ctx, a) {
-        const profiles = ctx.catalog.listConversionProfiles(callPartnerId(ctx));
+      async handler(ctx, a) {
+        const profiles = await ctx.catalog.listConversionProfiles(callPartnerId(ctx));
         const dflt = defaultProfileId(ctx, profiles);
         const f = a.filter;
         const idEqual = objInt(f, 'idEqual');
@@ -52,8 +52,8 @@ export const conversionProfileService: ServiceModule = {
       params: { id: { type: 'int', required: true } },
       returns: 'KalturaConversionProfile',
       throws: ['CONVERSION_PROFILE_ID_NOT_FOUND'],
-      handler(ctx, a) {
-        const profiles = ctx.catalog.listConversionProfiles(callPartnerId(ctx));
+      async handler(ctx, a) {
+        const profiles = await ctx.catalog.listConversionProfiles(callPartnerId(ctx));
         const p = profiles.find((x) => x.id === a.id);
         if (!p) throw new ApiError('CONVERSION_PROFILE_ID_NOT_FOUND', { ID: a.id });
         return profileObject(p, p.id === defaultProfileId(ctx, profiles));
@@ -63,8 +63,8 @@ export const conversionProfileService: ServiceModule = {
       params: { type: { type: 'int', default: 1 } },
       returns: 'KalturaConversionProfile',
       throws: ['CONVERSION_PROFILE_ID_NOT_FOUND'],
-      handler(ctx) {
-        const profiles = ctx.catalog.listConversionProfiles(callPartnerId(ctx));
+      async handler(ctx) {
+        const profiles = await ctx.catalog.listConversionProfiles(callPartnerId(ctx));
         const id = defaultProfileId(ctx, profiles);
         const p = profiles.find((x) => x.id === id);
         if (!p) throw new ApiError('CONVERSION_PROFILE_ID_NOT_FOUND', { ID: String(id ?? '') });

@@ -12,7 +12,7 @@ import { ApiError, defineApiErrors } from '../errors.js';
 import { callPartnerId, entryApiObject, partnerEntry } from '../lookup.js';
 import type { Params } from '../params.js';
 import { isAdminSession, requireAdminKs, requireEntryEditor } from '../permissions.js';
-import type { ActionSpec, ApiContext, UploadedFile } from '../types.js';
+import type { ActionSpec, ApiContext, ApiObject, UploadedFile } from '../types.js';
 import { addThumbFromBytes, MAX_THUMB_BYTES } from './thumb-asset.js';
 
 defineApiErrors({
@@ -66,7 +66,7 @@ function dateOf(input: Params, name: string): number | null {
 }
 
 /** The changes an update object asks for, checked as Kaltura checks them (permissions, lengths, the profile, the dates). */
-function entryChanges(ctx: ApiContext, entry: Entry, input: Params): EntryChanges {
+async function entryChanges(ctx: ApiContext, entry: Entry, input: Params): Promise<EntryChanges> {
   const changes: EntryChanges = {};
   const admin = isAdminSession(ctx);
   for (const [k, v] of Object.entries(input)) {
@@ -85,7 +85,7 @@ function entryChanges(ctx: ApiContext, entry: Entry, input: Params): EntryChange
     if (k === 'accessControlId') {
       if (v === null) { changes.accessControlProfileId = null; continue; }
       const id = Number(v);
-      const acp = Number.isInteger(id) ? ctx.catalog.getAccessControlProfile(id) : undefined;
+      const acp = Number.isInteger(id) ? await ctx.catalog.getAccessControlProfile(id) : undefined;
       if (!acp || acp.partnerId !== entry.partnerId) throw new ApiError('ACCESS_CONTROL_ID_NOT_FOUND', { ID: String(v).slice(0, 64) });
       changes.accessControlProfileId = acp.id;
       continue;
@@ -113,13 +113,13 @@ const updateAction = (param: string, kalturaType: string, mediaOnly: boolean): A
   params: { entryId: ID_ARG, [param]: { type: 'object', kalturaType, required: true } },
   returns: kalturaType,
   throws: ['ENTRY_ID_NOT_FOUND', 'INVALID_KS', 'PROPERTY_VALIDATION_ADMIN_PROPERTY', 'PROPERTY_VALIDATION_NOT_UPDATABLE', 'ACCESS_CONTROL_ID_NOT_FOUND', 'INVALID_ENTRY_SCHEDULE_DATES'],
-  handler(ctx, a) {
-    const e = partnerEntry(ctx, a.entryId);
+  async handler(ctx, a) {
+    const e = await partnerEntry(ctx, a.entryId);
     if (mediaOnly && e.type !== EntryType.MEDIA_CLIP) throw new ApiError('ENTRY_ID_NOT_FOUND', { ENTRY_ID: a.entryId });
     requireEntryEditor(ctx, e);
-    const changes = entryChanges(ctx, e, (a[param] as Params | null) ?? {});
-    if (Object.keys(changes).length) ctx.catalog.updateEntry(e.id, changes, ctx.now);
-    return entryApiObject(ctx, ctx.catalog.getEntry(e.id)!);
+    const changes = await entryChanges(ctx, e, (a[param] as Params | null) ?? {});
+    if (Object.keys(changes).length) await ctx.catalog.updateEntry(e.id, changes, ctx.now);
+    return await entryApiObject(ctx, (await ctx.catalog.getEntry(e.id))!);
   },
 });
 
@@ -129,17 +129,17 @@ const moderate = (status: number): ActionSpec => ({
   params: { entryId: ID_ARG },
   returns: 'void',
   throws: ['ENTRY_ID_NOT_FOUND'],
-  handler(ctx, a) {
+  async handler(ctx, a) {
     requireAdminKs(ctx);
-    const e = partnerEntry(ctx, a.entryId);
-    ctx.catalog.updateEntry(e.id, { moderationStatus: status }, ctx.now);
+    const e = await partnerEntry(ctx, a.entryId);
+    await ctx.catalog.updateEntry(e.id, { moderationStatus: status }, ctx.now);
     return null;
   },
 });
 
 /** The entry a thumbnail is set on: of the partner, editable by the session. */
-function thumbnailEntry(ctx: ApiContext, id: string): Entry {
-  const e = partnerEntry(ctx, id);
+async function thumbnailEntry(ctx: ApiContext, id: string): Promise<Entry> {
+  const e = await partnerEntry(ctx, id);
   requireEntryEditor(ctx, e);
   return e;
 }
@@ -150,11 +150,11 @@ const updateThumbnailJpeg: ActionSpec = {
   returns: 'KalturaBaseEntry',
   throws: ['ENTRY_ID_NOT_FOUND', 'INVALID_KS', 'FILE_TYPE_NOT_SUPPORTED'],
   async handler(ctx, a) {
-    const e = thumbnailEntry(ctx, a.entryId);
+    const e = await thumbnailEntry(ctx, a.entryId);
     const file = a.fileData as UploadedFile;
     if (file.data.length > MAX_THUMB_BYTES) throw new ApiError('UPLOAD_ERROR', { REASON: `the picture is ${file.data.length} bytes; at most ${MAX_THUMB_BYTES} are taken` });
     await addThumbFromBytes(ctx, e, file.data, true);
-    return entryApiObject(ctx, ctx.catalog.getEntry(e.id)!);
+    return await entryApiObject(ctx, (await ctx.catalog.getEntry(e.id))!);
   },
 };
 
@@ -163,7 +163,7 @@ export async function frameAt(ctx: ApiContext, e: Entry, seconds: number): Promi
   if (e.mediaType !== MediaType.VIDEO || (e.type !== EntryType.MEDIA_CLIP && e.type !== EntryType.LIVE_STREAM)) {
     throw new ApiError('INVALID_ENTRY_MEDIA_TYPE', { ENTRY_NAME: e.id, WRONG_MEDIA_TYPE: e.mediaType, RIGHT_MEDIA_TYPE: MediaType.VIDEO });
   }
-  const video = frameSourceOf(ctx.catalog, e);
+  const video = await frameSourceOf(ctx.catalog, e);
   if (!video || e.status !== EntryStatus.READY) throw new ApiError('ENTRY_NOT_READY', { ENTRY_NAME: e.id });
   const duration = video.durationMs / 1000 || e.duration;
   if (!Number.isFinite(seconds) || seconds < 0 || (duration > 0 && seconds > duration)) {
@@ -186,10 +186,10 @@ const updateThumbnail: ActionSpec = {
   returns: 'KalturaMediaEntry',
   throws: ['ENTRY_ID_NOT_FOUND', 'INVALID_KS', 'INVALID_ENTRY_MEDIA_TYPE', 'ENTRY_NOT_READY'],
   async handler(ctx, a) {
-    const e = thumbnailEntry(ctx, a.entryId);
+    const e = await thumbnailEntry(ctx, a.entryId);
     const jpeg = await frameAt(ctx, e, a.timeOffset);
     await addThumbFromBytes(ctx, e, jpeg, true);
-    return entryApiObject(ctx, ctx.catalog.getEntry(e.id)!);
+    return await entryApiObject(ctx, (await ctx.catalog.getEntry(e.id))!);
   },
 };
 
@@ -197,12 +197,15 @@ const getByIds: ActionSpec = {
   description: 'The entries of a comma-separated list of ids (unknown ids are left out)',
   params: { entryIds: { type: 'string', required: true, maxLength: 64 * 500 } },
   returns: 'array:KalturaBaseEntry',
-  handler(ctx, a) {
+  async handler(ctx, a) {
     const pid = callPartnerId(ctx);
     const ids = [...new Set(String(a.entryIds).split(',').map((s) => s.trim()).filter(Boolean))].slice(0, 500);
-    return ids.map((id) => ctx.catalog.getEntry(id))
-      .filter((e): e is Entry => !!e && e.partnerId === pid && e.status !== EntryStatus.DELETED)
-      .map((e) => entryApiObject(ctx, e));
+    const out: ApiObject[] = [];
+    for (const id of ids) {
+      const e = await ctx.catalog.getEntry(id);
+      if (e && e.partnerId === pid && e.status !== EntryStatus.DELETED) out.push(await entryApiObject(ctx, e));
+    }
+    return out;
   },
 };
 

@@ -7,7 +7,7 @@ import { partnerAssets, partnerEntry, partnerFlavor } from '../lookup.js';
 import { flavorAssetObject, flavorParamsObject, listResponse } from '../objects.js';
 import type { Params } from '../params.js';
 import { flavorDownloadUrl } from '../playback-context.js';
-import type { ApiContext, ServiceModule } from '../types.js';
+import type { ApiContext, ApiObject, ServiceModule } from '../types.js';
 import { defineApiErrors } from '../errors.js';
 import { requireAdminKs } from '../permissions.js';
 import { removeEntryFile } from './thumb-asset.js';
@@ -23,8 +23,8 @@ defineApiErrors({
 const tagsContain = (tags: readonly string[], value: string): boolean => tags.join(',').toLowerCase().includes(value.toLowerCase());
 
 /** The partner's flavors a KalturaFlavorAssetFilter names (src/api/lookup.ts partnerAssets), narrowed by status, flavor params and tags. */
-function filteredFlavors(ctx: ApiContext, f: Params | null): FlavorAsset[] {
-  const flavors = partnerAssets(ctx, f, (id) => ctx.catalog.listFlavors(id), (id) => ctx.catalog.getFlavor(id));
+async function filteredFlavors(ctx: ApiContext, f: Params | null): Promise<FlavorAsset[]> {
+  const flavors = await partnerAssets(ctx, f, (id) => ctx.catalog.listFlavors(id), (id) => ctx.catalog.getFlavor(id));
   const statusEqual = objInt(f, 'statusEqual', 'KalturaFlavorAssetStatus');
   const statusIn = objList(f, 'statusIn')?.map(Number);
   const paramsEqual = objInt(f, 'flavorParamsIdEqual');
@@ -45,14 +45,14 @@ export const flavorAssetService: ServiceModule = {
       params: { id: ID_ARG },
       returns: 'KalturaFlavorAsset',
       throws: ['FLAVOR_ASSET_ID_NOT_FOUND'],
-      handler: (ctx, a) => flavorAssetObject(partnerFlavor(ctx, a.id)),
+      handler: async (ctx, a) => flavorAssetObject(await partnerFlavor(ctx, a.id)),
     },
     list: {
       description: 'Lists flavor assets (filters: entryIdEqual, entryIdIn, idEqual, idIn, statusEqual, statusIn, flavorParamsIdEqual, flavorParamsIdIn, tagsLike)',
       params: listArgs('KalturaFlavorAssetFilter'),
       returns: 'KalturaFlavorAssetListResponse',
-      handler(ctx, a) {
-        const all = filteredFlavors(ctx, a.filter);
+      async handler(ctx, a) {
+        const all = await filteredFlavors(ctx, a.filter);
         return listResponse('KalturaFlavorAssetListResponse', pageOf(all, a.pager).map(flavorAssetObject), all.length);
       },
     },
@@ -61,16 +61,16 @@ export const flavorAssetService: ServiceModule = {
       params: { entryId: ID_ARG },
       returns: 'array:KalturaFlavorAsset',
       throws: ['ENTRY_ID_NOT_FOUND'],
-      handler: (ctx, a) => ctx.catalog.listFlavors(partnerEntry(ctx, a.entryId).id).filter((f) => f.status !== AssetStatus.DELETED).map(flavorAssetObject),
+      handler: async (ctx, a) => (await ctx.catalog.listFlavors((await partnerEntry(ctx, a.entryId)).id)).filter((f) => f.status !== AssetStatus.DELETED).map(flavorAssetObject),
     },
     getWebPlayableByEntryId: {
       description: 'The READY flavors of an entry tagged "web"',
       params: { entryId: ID_ARG },
       returns: 'array:KalturaFlavorAsset',
       throws: ['ENTRY_ID_NOT_FOUND', 'NO_FLAVORS_FOUND'],
-      handler(ctx, a) {
-        const e = partnerEntry(ctx, a.entryId);
-        const web = ctx.catalog.listFlavors(e.id).filter((f) => f.status === AssetStatus.READY && f.tags.includes('web'));
+      async handler(ctx, a) {
+        const e = await partnerEntry(ctx, a.entryId);
+        const web = (await ctx.catalog.listFlavors(e.id)).filter((f) => f.status === AssetStatus.READY && f.tags.includes('web'));
         if (web.length === 0) throw new ApiError('NO_FLAVORS_FOUND');
         return web.map(flavorAssetObject);
       },
@@ -80,15 +80,18 @@ export const flavorAssetService: ServiceModule = {
       params: { entryId: ID_ARG },
       returns: 'array:KalturaFlavorAssetWithParams',
       throws: ['ENTRY_ID_NOT_FOUND'],
-      handler(ctx, a) {
-        const e = partnerEntry(ctx, a.entryId);
-        return ctx.catalog.listFlavors(e.id).filter((f) => f.status !== AssetStatus.DELETED).map((f) => {
-          const p = ctx.catalog.getFlavorParams(f.flavorParamsId);
-          return {
+      async handler(ctx, a) {
+        const e = await partnerEntry(ctx, a.entryId);
+        const out: ApiObject[] = [];
+        for (const f of await ctx.catalog.listFlavors(e.id)) {
+          if (f.status === AssetStatus.DELETED) continue;
+          const p = await ctx.catalog.getFlavorParams(f.flavorParamsId);
+          out.push({
             objectType: 'KalturaFlavorAssetWithParams', flavorAsset: flavorAssetObject(f),
             flavorParams: p ? flavorParamsObject(p) : undefined, entryId: e.id,
-          };
-        });
+          });
+        }
+        return out;
       },
     },
     delete: {
@@ -98,11 +101,11 @@ export const flavorAssetService: ServiceModule = {
       throws: ['FLAVOR_ASSET_ID_NOT_FOUND'],
       async handler(ctx, a) {
         requireAdminKs(ctx);
-        const f = partnerFlavor(ctx, a.id);
-        const entry = partnerEntry(ctx, f.entryId);
-        ctx.catalog.deleteFlavor(f.id);
+        const f = await partnerFlavor(ctx, a.id);
+        const entry = await partnerEntry(ctx, f.entryId);
+        await ctx.catalog.deleteFlavor(f.id);
         // another flavor (a library's) may share the file: it stays while the catalog names it
-        const shared = ctx.catalog.listFlavors(entry.id).some((x) => x.filePath === f.filePath);
+        const shared = (await ctx.catalog.listFlavors(entry.id)).some((x) => x.filePath === f.filePath);
         if (!shared) await removeEntryFile(ctx.config.mediaRoot, entry, f.filePath);
         return null;
       },
@@ -112,14 +115,14 @@ export const flavorAssetService: ServiceModule = {
       params: { id: ID_ARG },
       returns: 'void',
       throws: ['FLAVOR_ASSET_ID_NOT_FOUND', 'FLAVOR_ASSET_RECONVERT_ORIGINAL', 'ORIGINAL_FLAVOR_ASSET_IS_MISSING', 'INGEST_FAILED'],
-      handler(ctx, a) {
+      async handler(ctx, a) {
         requireAdminKs(ctx);
-        const f = partnerFlavor(ctx, a.id);
+        const f = await partnerFlavor(ctx, a.id);
         if (f.isOriginal) throw new ApiError('FLAVOR_ASSET_RECONVERT_ORIGINAL');
-        const entry = partnerEntry(ctx, f.entryId);
-        if (!ctx.catalog.listFlavors(entry.id).some((x) => x.isOriginal && x.status === AssetStatus.READY)) throw new ApiError('ORIGINAL_FLAVOR_ASSET_IS_MISSING');
+        const entry = await partnerEntry(ctx, f.entryId);
+        if (!(await ctx.catalog.listFlavors(entry.id)).some((x) => x.isOriginal && x.status === AssetStatus.READY)) throw new ApiError('ORIGINAL_FLAVOR_ASSET_IS_MISSING');
         try {
-          queueReconversion({ catalog: ctx.catalog, dataDir: ctx.config.dataDir, mediaRoot: ctx.config.mediaRoot, now: () => ctx.now }, entry.id);
+          await queueReconversion({ catalog: ctx.catalog, dataDir: ctx.config.dataDir, mediaRoot: ctx.config.mediaRoot, now: () => ctx.now }, entry.id);
         } catch (e) {
           if (e instanceof IngestError) throw new ApiError('INGEST_FAILED', { ENTRY_ID: entry.id, REASON: e.message });
           throw e;
@@ -138,11 +141,11 @@ export const flavorAssetService: ServiceModule = {
       },
       returns: 'string',
       throws: ['FLAVOR_ASSET_ID_NOT_FOUND', 'ENTRY_ID_NOT_FOUND', 'ACCESS_CONTROL_RESTRICTED', 'RESOURCE_NOT_READY'],
-      handler(ctx, a) {
-        const f = partnerFlavor(ctx, a.id);
+      async handler(ctx, a) {
+        const f = await partnerFlavor(ctx, a.id);
         if (f.status !== AssetStatus.READY) throw new ApiError('RESOURCE_NOT_READY', { ID: f.id });
-        const e = partnerEntry(ctx, f.entryId);
-        return flavorDownloadUrl(ctx, e, f);
+        const e = await partnerEntry(ctx, f.entryId);
+        return await flavorDownloadUrl(ctx, e, f);
       },
     },
   },
@@ -156,8 +159,8 @@ export const flavorParamsService: ServiceModule = {
       params: { id: { type: 'int', required: true } },
       returns: 'KalturaFlavorParams',
       throws: ['FLAVOR_PARAMS_ID_NOT_FOUND'],
-      handler(ctx, a) {
-        const p = ctx.catalog.getFlavorParams(a.id);
+      async handler(ctx, a) {
+        const p = await ctx.catalog.getFlavorParams(a.id);
         if (!p) throw new ApiError('FLAVOR_PARAMS_ID_NOT_FOUND', { ID: a.id });
         return flavorParamsObject(p);
       },
@@ -166,11 +169,11 @@ export const flavorParamsService: ServiceModule = {
       description: 'Lists flavor params (filters: idEqual, idIn, tagsMultiLikeOr)',
       params: listArgs('KalturaFlavorParamsFilter'),
       returns: 'KalturaFlavorParamsListResponse',
-      handler(ctx, a) {
+      async handler(ctx, a) {
         const idEqual = objInt(a.filter, 'idEqual');
         const idIn = objList(a.filter, 'idIn')?.map(Number);
         const tags = objList(a.filter, 'tagsMultiLikeOr');
-        const all = ctx.catalog.listFlavorParams().filter((p) => (idEqual === undefined || p.id === idEqual)
+        const all = (await ctx.catalog.listFlavorParams()).filter((p) => (idEqual === undefined || p.id === idEqual)
           && (idIn === undefined || idIn.includes(p.id))
           && (tags === undefined || tags.some((t) => tagsContain(p.tags, t))));
         return listResponse('KalturaFlavorParamsListResponse', pageOf(all, a.pager).map(flavorParamsObject), all.length);

@@ -11,7 +11,6 @@ import type { Params } from '../params.js';
 import { EntryStatus, MediaType, type Entry } from '../../catalog/types.js';
 import { addSource, IngestError, type IngestContext } from '../../ingest/pipeline.js';
 import { nudgeIngestWorkers } from '../../ingest/queue.js';
-import { ingestStore } from '../../ingest/store.js';
 import { claimUpload, partnerUploadToken, refuseUnlessComplete } from '../../ingest/uploads.js';
 import { deleteEntry } from '../../ingest/delete.js';
 import { uploadApiError, uploadEnv } from './upload-token.js';
@@ -22,7 +21,7 @@ const ingestContext = (ctx: ApiContext): IngestContext => ({
 });
 
 /** A new entry from a KalturaMediaEntry / KalturaBaseEntry input object, waiting for content (NO_CONTENT). */
-function createEntry(ctx: ApiContext, input: Params | null): Entry {
+async function createEntry(ctx: ApiContext, input: Params | null): Promise<Entry> {
   requireIngestSession(ctx);
   const partnerId = callPartnerId(ctx);
   const mediaType = objInt(input, 'mediaType', 'KalturaMediaType') ?? MediaType.VIDEO;
@@ -30,19 +29,19 @@ function createEntry(ctx: ApiContext, input: Params | null): Entry {
     throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: mediaType, PARAMETER_NAME: 'entry:mediaType', ENUM_TYPE: 'KalturaMediaType (1 video, 5 audio)' });
   }
   const profile = objInt(input, 'conversionProfileId');
-  if (profile !== undefined && !ctx.catalog.listConversionProfiles(partnerId).some((p) => p.id === profile)) {
+  if (profile !== undefined && !(await ctx.catalog.listConversionProfiles(partnerId)).some((p) => p.id === profile)) {
     throw new ApiError('CONVERSION_PROFILE_ID_NOT_FOUND', { ID: profile });
   }
-  const store = ingestStore(ctx.catalog.db);
-  const id = store.newEntryId();
-  store.createEntry({
+  const store = ctx.catalog.ingest;
+  const id = await store.newEntryId();
+  await store.createEntry({
     id, partnerId, name: (objString(input, 'name') ?? '').slice(0, 256), description: (objString(input, 'description') ?? '').slice(0, 4096),
     tags: objString(input, 'tags') ?? '', referenceId: objString(input, 'referenceId') ?? '', userId: ctx.ks?.userId ?? '',
     status: EntryStatus.NO_CONTENT, mediaType, now: ctx.now,
   });
   const partnerData = objString(input, 'partnerData');
-  if (partnerData) ctx.catalog.updateEntry(id, { partnerData: partnerData.slice(0, 4096) }, ctx.now);
-  return ctx.catalog.getEntry(id)!;
+  if (partnerData) await ctx.catalog.updateEntry(id, { partnerData: partnerData.slice(0, 4096) }, ctx.now);
+  return (await ctx.catalog.getEntry(id))!;
 }
 
 /** Hands a completed upload to ingest as the entry's source; the token is used up either way. */
@@ -51,9 +50,9 @@ async function ingestUpload(ctx: ApiContext, entry: Entry, tokenId: string, conv
   let file: string;
   let fileName: string;
   try {
-    const token = partnerUploadToken(env, entry.partnerId, tokenId);
+    const token = await partnerUploadToken(env, entry.partnerId, tokenId);
     fileName = token.fileName;
-    file = claimUpload(env, token, entry.id);
+    file = await claimUpload(env, token, entry.id);
   } catch (e) {
     return uploadApiError(e);
   }
@@ -69,7 +68,7 @@ async function ingestUpload(ctx: ApiContext, entry: Entry, tokenId: string, conv
   } finally {
     rmSync(file, { force: true });
   }
-  return entryApiObject(ctx, ctx.catalog.getEntry(entry.id)!);
+  return await entryApiObject(ctx, (await ctx.catalog.getEntry(entry.id))!);
 }
 
 function uploadedTokenOf(resource: Params | null): string {
@@ -93,12 +92,12 @@ const addFromUploadedFile = (entryParam: string, kalturaType: string): ActionSpe
     // the token is checked before the entry is made: a refused upload leaves no empty entry behind
     requireIngestSession(ctx);
     try {
-      refuseUnlessComplete(partnerUploadToken(uploadEnv(ctx), callPartnerId(ctx), a.uploadTokenId));
+      refuseUnlessComplete(await partnerUploadToken(uploadEnv(ctx), callPartnerId(ctx), a.uploadTokenId));
     } catch (e) {
       return uploadApiError(e);
     }
-    const entry = createEntry(ctx, a[entryParam]);
-    return ingestUpload(ctx, entry, a.uploadTokenId, objInt(a[entryParam], 'conversionProfileId'));
+    const entry = await createEntry(ctx, a[entryParam]);
+    return await ingestUpload(ctx, entry, a.uploadTokenId, objInt(a[entryParam], 'conversionProfileId'));
   },
 });
 
@@ -107,10 +106,10 @@ const deleteAction: ActionSpec = {
   params: { entryId: ID_ARG },
   returns: 'void',
   throws: ['ENTRY_ID_NOT_FOUND'],
-  handler(ctx, a) {
+  async handler(ctx, a) {
     requireAdminKs(ctx);
-    const e = partnerEntry(ctx, a.entryId);
-    deleteEntry({ catalog: ctx.catalog, dataDir: ctx.config.dataDir, mediaRoot: ctx.config.mediaRoot, now: ctx.now }, e.id);
+    const e = await partnerEntry(ctx, a.entryId);
+    await deleteEntry({ catalog: ctx.catalog, dataDir: ctx.config.dataDir, mediaRoot: ctx.config.mediaRoot, now: ctx.now }, e.id);
     return null;
   },
 };
@@ -120,7 +119,7 @@ export const mediaIngestActions: Record<string, ActionSpec> = {
     description: 'Creates a media entry without content (status NO_CONTENT, 7); add content with media.addContent',
     params: { entry: { type: 'object', kalturaType: 'KalturaMediaEntry', required: true } },
     returns: 'KalturaMediaEntry',
-    handler: (ctx, a) => entryApiObject(ctx, createEntry(ctx, a.entry)),
+    handler: async (ctx, a) => await entryApiObject(ctx, await createEntry(ctx, a.entry)),
   },
   addContent: {
     description: 'Adds the content of an entry from a KalturaUploadedFileTokenResource; transcoding runs in the background',
@@ -129,12 +128,12 @@ export const mediaIngestActions: Record<string, ActionSpec> = {
     throws: ['ENTRY_ID_NOT_FOUND', 'RESOURCE_TYPE_NOT_SUPPORTED', ...INGEST_ERRORS],
     async handler(ctx, a) {
       requireAdminKs(ctx);
-      const e = partnerEntry(ctx, a.entryId);
+      const e = await partnerEntry(ctx, a.entryId);
       const token = uploadedTokenOf(a.resource);
       if (e.status === EntryStatus.PRECONVERT || e.status === EntryStatus.IMPORT) {
         throw new ApiError('INGEST_FAILED', { ENTRY_ID: e.id, REASON: 'the entry is being converted; wait until it is READY or in ERROR' });
       }
-      return ingestUpload(ctx, e, token);
+      return await ingestUpload(ctx, e, token);
     },
   },
   addFromUploadedFile: addFromUploadedFile('mediaEntry', 'KalturaMediaEntry'),

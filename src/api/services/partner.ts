@@ -45,9 +45,9 @@ export function deliveryProfileObject(d: DeliveryProfile, baseUrl: string): ApiO
 }
 
 /** The delivery profiles a partner uses: its own and the ones of every partner (0). */
-function partnerDeliveryProfiles(ctx: ApiContext): DeliveryProfile[] {
+async function partnerDeliveryProfiles(ctx: ApiContext): Promise<DeliveryProfile[]> {
   const pid = callPartnerId(ctx);
-  return ctx.catalog.listDeliveryProfiles().filter((d) => d.partnerId === 0 || d.partnerId === pid);
+  return (await ctx.catalog.listDeliveryProfiles()).filter((d) => d.partnerId === 0 || d.partnerId === pid);
 }
 
 /** Kaltura's UiConfObjType names. */
@@ -64,17 +64,17 @@ export function uiConfObject(u: UiConf): ApiObject {
 }
 
 /** A uiConf the caller's partner may read: its own or every partner's (0); any other answers as unknown. */
-export function partnerUiConf(ctx: ApiContext, id: number): UiConf {
+export async function partnerUiConf(ctx: ApiContext, id: number): Promise<UiConf> {
   const pid = callPartnerId(ctx);
-  const u = ctx.catalog.getUiConf(id);
+  const u = await ctx.catalog.getUiConf(id);
   if (!u || (u.partnerId !== 0 && u.partnerId !== pid)) throw new ApiError('UICONF_ID_NOT_FOUND', { ID: id });
   return u;
 }
 
 /** The default widget `_{partnerId}` of an existing partner, or null for any other id. */
-export function defaultWidgetPartner(ctx: Pick<ApiContext, 'catalog'>, widgetId: string): Partner | null {
+export async function defaultWidgetPartner(ctx: Pick<ApiContext, 'catalog'>, widgetId: string): Promise<Partner | null> {
   const m = /^_(\d{1,10})$/.exec(widgetId);
-  return m ? ctx.catalog.getPartner(Number(m[1])) ?? null : null;
+  return m ? (await ctx.catalog.getPartner(Number(m[1]))) ?? null : null;
 }
 
 export function widgetObject(p: Partner, now: number): ApiObject {
@@ -113,9 +113,9 @@ export const deliveryProfileService: ServiceModule = {
       params: { id: { type: 'int', required: true } },
       returns: 'KalturaDeliveryProfile',
       throws: ['DELIVERY_ID_NOT_FOUND'],
-      handler(ctx, a) {
+      async handler(ctx, a) {
         requireAdminKs(ctx);
-        const d = partnerDeliveryProfiles(ctx).find((x) => x.id === a.id);
+        const d = (await partnerDeliveryProfiles(ctx)).find((x) => x.id === a.id);
         if (!d) throw new ApiError('DELIVERY_ID_NOT_FOUND', { DELIVERY_ID: a.id });
         return deliveryProfileObject(d, ctx.baseUrl);
       },
@@ -124,12 +124,12 @@ export const deliveryProfileService: ServiceModule = {
       description: 'Lists the delivery profiles of the partner and of every partner (filters: idEqual, idIn, streamerTypeEqual, isDefaultEqual)',
       params: listArgs('KalturaDeliveryProfileFilter'),
       returns: 'KalturaDeliveryProfileListResponse',
-      handler(ctx, a) {
+      async handler(ctx, a) {
         requireAdminKs(ctx);
         const ids = equalAndIn(objInt(a.filter, 'idEqual'), objList(a.filter, 'idIn')?.map(Number));
         const streamer = objString(a.filter, 'streamerTypeEqual');
         const def = objInt(a.filter, 'isDefaultEqual', 'KalturaNullableBoolean');
-        const all = partnerDeliveryProfiles(ctx).filter((d) => (!ids || ids.includes(d.id))
+        const all = (await partnerDeliveryProfiles(ctx)).filter((d) => (!ids || ids.includes(d.id))
           && (streamer === undefined || d.streamerType === streamer)
           && (def === undefined || def === -1 || (def === 1 && d.isDefault) || (def === 0 && !d.isDefault)));
         return listResponse('KalturaDeliveryProfileListResponse', pageOf(all, a.pager).map((d) => deliveryProfileObject(d, ctx.baseUrl)), all.length);
@@ -155,7 +155,7 @@ export const uiConfService: ServiceModule = {
       params: { id: { type: 'int', required: true } },
       returns: 'KalturaUiConf',
       throws: ['UICONF_ID_NOT_FOUND'],
-      handler: (ctx, a) => uiConfObject(partnerUiConf(ctx, a.id)),
+      handler: async (ctx, a) => uiConfObject(await partnerUiConf(ctx, a.id)),
     },
   },
   schema: { classes: [{ name: 'KalturaUiConf', base: 'KalturaObjectBase', props: 'id:int,name:string,partnerId:int,objType:int,objTypeAsString:string,width:int,height:int,htmlParams:string,swfUrl:string,confFile:string,confVars:string,useCdn:bool,tags:string,swfUrlVersion:string,createdAt:time,updatedAt:time,creationMode:int,version:string' }] },
@@ -171,8 +171,8 @@ export const widgetService: ServiceModule = {
       params: { id: { type: 'string', required: true, maxLength: 64 } },
       returns: 'KalturaWidget',
       throws: ['INVALID_WIDGET_ID'],
-      handler(ctx, a) {
-        const p = defaultWidgetPartner(ctx, a.id);
+      async handler(ctx, a) {
+        const p = await defaultWidgetPartner(ctx, a.id);
         if (!p || (ctx.partnerId !== null && p.id !== ctx.partnerId)) throw new ApiError('INVALID_WIDGET_ID', { WIDGET_ID: a.id });
         return widgetObject(p, ctx.now);
       },

@@ -30,10 +30,10 @@ export const sessionService: ServiceModule = {
       },
       returns: 'string',
       throws: ['START_SESSION_ERROR', 'INVALID_PARTNER_ID'],
-      handler(ctx, a) {
+      async handler(ctx, a) {
         const pid: number | null = a.partnerId ?? ctx.partnerId;
         if (pid === null) throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAMETER_NAME: 'partnerId' });
-        const partner = ctx.catalog.getPartner(pid);
+        const partner = await ctx.catalog.getPartner(pid);
         if (!partner || partner.status !== PartnerStatus.ACTIVE) throw new ApiError('START_SESSION_ERROR', { PARTNER_ID: pid });
         const isAdmin = partner.adminSecret !== '' && a.secret === partner.adminSecret;
         const isUser = partner.userSecret !== '' && a.secret === partner.userSecret;
@@ -58,9 +58,9 @@ export const sessionService: ServiceModule = {
       },
       returns: 'KalturaStartWidgetSessionResponse',
       throws: ['INVALID_WIDGET_ID'],
-      handler(ctx, a) {
+      async handler(ctx, a) {
         const m = /^_(\d{1,10})$/.exec(a.widgetId);
-        const partner = m ? ctx.catalog.getPartner(Number(m[1])) : undefined;
+        const partner = m ? await ctx.catalog.getPartner(Number(m[1])) : undefined;
         if (!partner || partner.status !== PartnerStatus.ACTIVE) throw new ApiError('INVALID_WIDGET_ID', { WIDGET_ID: a.widgetId });
         const ks = generateKs({
           partnerId: partner.id, secret: partner.adminSecret, type: 0, userId: '0', expiry: clampExpiry(a.expiry),
@@ -75,8 +75,8 @@ export const sessionService: ServiceModule = {
       params: { session: { type: 'string', maxLength: 16384 } },
       returns: 'KalturaSessionInfo',
       throws: ['INVALID_KS'],
-      handler(ctx, a) {
-        const ks = a.session ? readApiSession(ctx.catalog, a.session, { now: ctx.now, clientIp: ctx.http.clientIp, rawUrl: ctx.http.rawUrl }) : ctx.ks!;
+      async handler(ctx, a) {
+        const ks = a.session ? await readApiSession(ctx.catalog, a.session, { now: ctx.now, clientIp: ctx.http.clientIp, rawUrl: ctx.http.rawUrl }) : ctx.ks!;
         // a session of another partner is not this caller's to inspect, admin or not
         if (ks.partnerId !== ctx.partnerId) throw new ApiError('INVALID_KS', { KS: 'INVALID_PARTNER', KS_ERROR_CODE: -2, KS_ERROR_DESCRIPTION: 'INVALID_PARTNER' });
         return {
@@ -90,10 +90,10 @@ export const sessionService: ServiceModule = {
       auth: 'ks',
       params: {},
       returns: 'null',
-      handler(ctx) {
+      async handler(ctx) {
         const ks = ctx.ks!;
         // the session-id key too, when there is one, so every KS of that session ends
-        for (const key of ksRevocationKeys(ks)) ctx.catalog.revokeSession(key, ks.expiry);
+        for (const key of ksRevocationKeys(ks)) await ctx.catalog.revokeSession(key, ks.expiry);
         return null;
       },
     },

@@ -84,16 +84,16 @@ export function thumbAssetObject(t: ThumbAsset): ApiObject {
   };
 }
 
-export function partnerThumb(ctx: ApiContext, id: string): ThumbAsset {
+export async function partnerThumb(ctx: ApiContext, id: string): Promise<ThumbAsset> {
   const pid = callPartnerId(ctx);
-  const t = ctx.catalog.getThumbAsset(id);
+  const t = await ctx.catalog.getThumbAsset(id);
   if (!t || t.partnerId !== pid) throw new ApiError('THUMB_ASSET_ID_NOT_FOUND', { ID: id });
   return t;
 }
 
 /** A new asset of an entry, without content (QUEUED) until setContent gives it a picture. */
-function newThumb(ctx: ApiContext, entry: Entry, input: Params | null): ThumbAsset {
-  const id = ctx.catalog.newAssetId();
+async function newThumb(ctx: ApiContext, entry: Entry, input: Params | null): Promise<ThumbAsset> {
+  const id = await ctx.catalog.newAssetId();
   return {
     id, entryId: entry.id, partnerId: entry.partnerId, filePath: '', fileExt: '', width: 0, height: 0, size: 0,
     tags: (objString(input, 'tags') ?? '').slice(0, 256), description: (objString(input, 'description') ?? '').slice(0, 1024),
@@ -110,16 +110,16 @@ export async function storeThumbContent(ctx: ApiContext, entry: Entry, t: ThumbA
   const next: ThumbAsset = { ...t, filePath: rel, fileExt: pic.ext, width: pic.width, height: pic.height, size: data.length, status: AssetStatus.READY, version, updatedAt: ctx.now };
   try {
     if (makeDefault) await adoptEntryThumbnail(ctx, entry);
-    if (isNew) ctx.catalog.addThumbAsset(next);
-    else ctx.catalog.updateThumbAsset(next);
-    if (makeDefault || t.isDefault) ctx.catalog.setDefaultThumbAsset(next, ctx.now);
+    if (isNew) await ctx.catalog.addThumbAsset(next);
+    else await ctx.catalog.updateThumbAsset(next);
+    if (makeDefault || t.isDefault) await ctx.catalog.setDefaultThumbAsset(next, ctx.now);
   } catch (e) {
     await removeEntryFile(ctx.config.mediaRoot, entry, rel);
     throw e;
   }
   // the catalog no longer names the old picture
   if (!isNew && t.filePath && t.filePath !== rel) await removeEntryFile(ctx.config.mediaRoot, entry, t.filePath);
-  return ctx.catalog.getThumbAsset(t.id)!;
+  return (await ctx.catalog.getThumbAsset(t.id))!;
 }
 
 /**
@@ -128,8 +128,8 @@ export async function storeThumbContent(ctx: ApiContext, entry: Entry, t: ThumbA
  * listable and can be made the default again, and it is not left behind as a file nothing names.
  */
 export async function adoptEntryThumbnail(ctx: ApiContext, entry: Entry): Promise<void> {
-  const current = ctx.catalog.getEntry(entry.id)?.thumbnailFile;
-  if (!current || ctx.catalog.listThumbAssets(entry.id).some((a) => a.filePath === current)) return;
+  const current = (await ctx.catalog.getEntry(entry.id))?.thumbnailFile;
+  if (!current || (await ctx.catalog.listThumbAssets(entry.id)).some((a) => a.filePath === current)) return;
   let data: Buffer;
   try {
     data = await readFile(mediaPath(ctx.config.mediaRoot, current));
@@ -138,30 +138,30 @@ export async function adoptEntryThumbnail(ctx: ApiContext, entry: Entry): Promis
   }
   const pic = await readPicture(data).catch(() => null);
   if (!pic) return;
-  ctx.catalog.addThumbAsset({ ...newThumb(ctx, entry, null), filePath: current, fileExt: pic.ext, width: pic.width, height: pic.height, size: data.length, status: AssetStatus.READY });
+  await ctx.catalog.addThumbAsset({ ...await newThumb(ctx, entry, null), filePath: current, fileExt: pic.ext, width: pic.width, height: pic.height, size: data.length, status: AssetStatus.READY });
 }
 
 /** A new READY asset from picture bytes (updateThumbnailJpeg, addFromImage, a frame grab). */
 export async function addThumbFromBytes(ctx: ApiContext, entry: Entry, data: Buffer, makeDefault: boolean): Promise<ThumbAsset> {
-  return storeThumbContent(ctx, entry, newThumb(ctx, entry, null), data, makeDefault, true);
+  return storeThumbContent(ctx, entry, await newThumb(ctx, entry, null), data, makeDefault, true);
 }
 
 /** The entry of an asset, for a change: it must still exist and the session may edit it. */
-function editableEntryOf(ctx: ApiContext, entryId: string): Entry {
-  const e = partnerEntry(ctx, entryId);
+async function editableEntryOf(ctx: ApiContext, entryId: string): Promise<Entry> {
+  const e = await partnerEntry(ctx, entryId);
   requireEntryEditor(ctx, e);
   return e;
 }
 
 /** The asset a serve call names: of the KS's partner, or (without a KS) of any partner, subject to the entry's THUMBNAIL rules. */
-function servedThumb(ctx: ApiContext, id: string): { t: ThumbAsset; entry: Entry } {
-  const t = ctx.ks ? partnerThumb(ctx, id) : ctx.catalog.getThumbAsset(id);
+async function servedThumb(ctx: ApiContext, id: string): Promise<{ t: ThumbAsset; entry: Entry }> {
+  const t = ctx.ks ? await partnerThumb(ctx, id) : await ctx.catalog.getThumbAsset(id);
   if (!t) throw new ApiError('THUMB_ASSET_ID_NOT_FOUND', { ID: id });
-  const entry = ctx.catalog.getEntry(t.entryId);
-  const partner = entry && ctx.catalog.getPartner(entry.partnerId);
+  const entry = await ctx.catalog.getEntry(t.entryId);
+  const partner = entry && await ctx.catalog.getPartner(entry.partnerId);
   if (!entry || !partner || entry.status === EntryStatus.DELETED) throw new ApiError('THUMB_ASSET_ID_NOT_FOUND', { ID: id });
   try {
-    checkEntryAccess(ctx, playRequestFor(ctx, entry, '/format/url', ctx.ks?.raw ?? null), entry, partner, 'THUMBNAIL', { playValidation: false });
+    await checkEntryAccess(ctx, playRequestFor(ctx, entry, '/format/url', ctx.ks?.raw ?? null), entry, partner, 'THUMBNAIL', { playValidation: false });
   } catch (e) {
     if (e instanceof DeliveryError) throw new ApiError('ACCESS_CONTROL_RESTRICTED', { ENTRY_ID: entry.id, REASON: e.message });
     throw e;
@@ -184,11 +184,11 @@ export const thumbAssetService: ServiceModule = {
       params: { entryId: ID_ARG, thumbAsset: { type: 'object', kalturaType: 'KalturaThumbAsset' } },
       returns: 'KalturaThumbAsset',
       throws: ['ENTRY_ID_NOT_FOUND'],
-      handler(ctx, a) {
-        const entry = editableEntryOf(ctx, a.entryId);
-        const t = newThumb(ctx, entry, a.thumbAsset);
-        ctx.catalog.addThumbAsset(t);
-        return thumbAssetObject(ctx.catalog.getThumbAsset(t.id)!);
+      async handler(ctx, a) {
+        const entry = await editableEntryOf(ctx, a.entryId);
+        const t = await newThumb(ctx, entry, a.thumbAsset);
+        await ctx.catalog.addThumbAsset(t);
+        return thumbAssetObject((await ctx.catalog.getThumbAsset(t.id))!);
       },
     },
     addFromImage: {
@@ -197,7 +197,7 @@ export const thumbAssetService: ServiceModule = {
       returns: 'KalturaThumbAsset',
       throws: ['ENTRY_ID_NOT_FOUND', 'FILE_TYPE_NOT_SUPPORTED'],
       async handler(ctx, a) {
-        const entry = editableEntryOf(ctx, a.entryId);
+        const entry = await editableEntryOf(ctx, a.entryId);
         const file = a.fileData as UploadedFile;
         if (file.data.length > MAX_THUMB_BYTES) throw new ApiError('UPLOAD_ERROR', { REASON: `the picture is ${file.data.length} bytes; at most ${MAX_THUMB_BYTES} are taken` });
         return thumbAssetObject(await addThumbFromBytes(ctx, entry, file.data, false));
@@ -209,11 +209,11 @@ export const thumbAssetService: ServiceModule = {
       returns: 'KalturaThumbAsset',
       throws: ['THUMB_ASSET_ID_NOT_FOUND', 'RESOURCE_TYPE_NOT_SUPPORTED', 'UPLOAD_TOKEN_NOT_FOUND', 'THUMB_ASSET_DOWNLOAD_FAILED', 'FILE_TYPE_NOT_SUPPORTED'],
       async handler(ctx, a) {
-        const t = partnerThumb(ctx, a.id);
-        const entry = editableEntryOf(ctx, t.entryId);
+        const t = await partnerThumb(ctx, a.id);
+        const entry = await editableEntryOf(ctx, t.entryId);
         const data = await readContentResource(ctx, a.contentResource, t.id, MAX_THUMB_BYTES, downloadFailed);
         await readPicture(data);
-        const current = ctx.catalog.getThumbAsset(t.id);
+        const current = await ctx.catalog.getThumbAsset(t.id);
         if (!current) throw new ApiError('THUMB_ASSET_ID_NOT_FOUND', { ID: a.id });
         return thumbAssetObject(await storeThumbContent(ctx, entry, current, data, false, false));
       },
@@ -224,11 +224,11 @@ export const thumbAssetService: ServiceModule = {
       returns: 'void',
       throws: ['THUMB_ASSET_ID_NOT_FOUND', 'THUMB_ASSET_IS_NOT_READY'],
       async handler(ctx, a) {
-        const t = partnerThumb(ctx, a.thumbAssetId);
-        editableEntryOf(ctx, t.entryId);
+        const t = await partnerThumb(ctx, a.thumbAssetId);
+        await editableEntryOf(ctx, t.entryId);
         if (t.status !== AssetStatus.READY || !t.filePath) throw new ApiError('THUMB_ASSET_IS_NOT_READY');
-        await adoptEntryThumbnail(ctx, partnerEntry(ctx, t.entryId));
-        ctx.catalog.setDefaultThumbAsset(t, ctx.now);
+        await adoptEntryThumbnail(ctx, await partnerEntry(ctx, t.entryId));
+        await ctx.catalog.setDefaultThumbAsset(t, ctx.now);
         return null;
       },
     },
@@ -237,13 +237,13 @@ export const thumbAssetService: ServiceModule = {
       params: { id: ID_ARG, thumbAsset: { type: 'object', kalturaType: 'KalturaThumbAsset', required: true } },
       returns: 'KalturaThumbAsset',
       throws: ['THUMB_ASSET_ID_NOT_FOUND'],
-      handler(ctx, a) {
-        const t = partnerThumb(ctx, a.id);
-        editableEntryOf(ctx, t.entryId);
+      async handler(ctx, a) {
+        const t = await partnerThumb(ctx, a.id);
+        await editableEntryOf(ctx, t.entryId);
         const tags = objString(a.thumbAsset, 'tags');
         const description = objString(a.thumbAsset, 'description');
-        ctx.catalog.updateThumbAsset({ ...t, tags: tags !== undefined ? tags.slice(0, 256) : t.tags, description: description !== undefined ? description.slice(0, 1024) : t.description, updatedAt: ctx.now });
-        return thumbAssetObject(ctx.catalog.getThumbAsset(t.id)!);
+        await ctx.catalog.updateThumbAsset({ ...t, tags: tags !== undefined ? tags.slice(0, 256) : t.tags, description: description !== undefined ? description.slice(0, 1024) : t.description, updatedAt: ctx.now });
+        return thumbAssetObject((await ctx.catalog.getThumbAsset(t.id))!);
       },
     },
     delete: {
@@ -252,10 +252,10 @@ export const thumbAssetService: ServiceModule = {
       returns: 'void',
       throws: ['THUMB_ASSET_ID_NOT_FOUND', 'THUMB_ASSET_IS_DEFAULT'],
       async handler(ctx, a) {
-        const t = partnerThumb(ctx, a.thumbAssetId);
-        const entry = editableEntryOf(ctx, t.entryId);
+        const t = await partnerThumb(ctx, a.thumbAssetId);
+        const entry = await editableEntryOf(ctx, t.entryId);
         if (t.isDefault) throw new ApiError('THUMB_ASSET_IS_DEFAULT', { ASSET: t.id });
-        ctx.catalog.deleteThumbAsset(t.id);
+        await ctx.catalog.deleteThumbAsset(t.id);
         await removeEntryFile(ctx.config.mediaRoot, entry, t.filePath);
         return null;
       },
@@ -264,21 +264,21 @@ export const thumbAssetService: ServiceModule = {
       params: { thumbAssetId: ID_ARG },
       returns: 'KalturaThumbAsset',
       throws: ['THUMB_ASSET_ID_NOT_FOUND'],
-      handler: (ctx, a) => thumbAssetObject(partnerThumb(ctx, a.thumbAssetId)),
+      handler: async (ctx, a) => thumbAssetObject(await partnerThumb(ctx, a.thumbAssetId)),
     },
     getByEntryId: {
       description: 'Every thumbnail asset of an entry',
       params: { entryId: ID_ARG },
       returns: 'array:KalturaThumbAsset',
       throws: ['ENTRY_ID_NOT_FOUND'],
-      handler: (ctx, a) => ctx.catalog.listThumbAssets(partnerEntry(ctx, a.entryId).id).map(thumbAssetObject),
+      handler: async (ctx, a) => (await ctx.catalog.listThumbAssets((await partnerEntry(ctx, a.entryId)).id)).map(thumbAssetObject),
     },
     list: {
       description: 'Lists thumbnail assets (filters: entryIdEqual, entryIdIn, idEqual, idIn)',
       params: listArgs('KalturaThumbAssetFilter'),
       returns: 'KalturaThumbAssetListResponse',
-      handler(ctx, a) {
-        const all = partnerAssets(ctx, a.filter, (id) => ctx.catalog.listThumbAssets(id), (id) => ctx.catalog.getThumbAsset(id));
+      async handler(ctx, a) {
+        const all = await partnerAssets(ctx, a.filter, (id) => ctx.catalog.listThumbAssets(id), (id) => ctx.catalog.getThumbAsset(id));
         return listResponse('KalturaThumbAssetListResponse', pageOf(all, a.pager).map(thumbAssetObject), all.length);
       },
     },
@@ -287,8 +287,8 @@ export const thumbAssetService: ServiceModule = {
       params: { id: ID_ARG, storageId: { type: 'int' }, thumbParams: { type: 'object', kalturaType: 'KalturaThumbParams' } },
       returns: 'string',
       throws: ['THUMB_ASSET_ID_NOT_FOUND', 'THUMB_ASSET_IS_NOT_READY'],
-      handler(ctx, a) {
-        const t = partnerThumb(ctx, a.id);
+      async handler(ctx, a) {
+        const t = await partnerThumb(ctx, a.id);
         if (t.status !== AssetStatus.READY || !t.filePath) throw new ApiError('THUMB_ASSET_IS_NOT_READY');
         return serveUrl(ctx, t);
       },
@@ -300,7 +300,7 @@ export const thumbAssetService: ServiceModule = {
       returns: 'file',
       throws: ['THUMB_ASSET_ID_NOT_FOUND', 'THUMB_ASSET_IS_NOT_READY', 'ACCESS_CONTROL_RESTRICTED'],
       async handler(ctx, a): Promise<FileResult> {
-        const { t } = servedThumb(ctx, a.thumbAssetId);
+        const { t } = await servedThumb(ctx, a.thumbAssetId);
         let body: Buffer;
         try {
           body = await readFile(mediaPath(ctx.config.mediaRoot, t.filePath));

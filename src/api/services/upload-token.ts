@@ -8,7 +8,7 @@ import type { ApiContext, ApiObject, ServiceModule, UploadedFile } from '../type
 import {
   createUploadToken, deleteUploadToken, partnerUploadToken, UploadError, writeChunk, type UploadEnv,
 } from '../../ingest/uploads.js';
-import type { UploadToken } from '../../ingest/store.js';
+import type { UploadToken } from '../../catalog/store.js';
 
 export const uploadEnv = (ctx: ApiContext): UploadEnv => ({ catalog: ctx.catalog, dataDir: ctx.config.dataDir, now: ctx.now });
 
@@ -44,12 +44,12 @@ export const uploadTokenService: ServiceModule = {
       description: 'Creates an upload token (optionally with the file name and its size in bytes)',
       params: { uploadToken: { type: 'object', kalturaType: 'KalturaUploadToken' } },
       returns: 'KalturaUploadToken',
-      handler(ctx, a) {
+      async handler(ctx, a) {
         requireIngestSession(ctx);
         const partnerId = callPartnerId(ctx);
         const size = objInt(a.uploadToken, 'fileSize');
         if (size !== undefined && size < 0) throw new ApiError('UPLOAD_ERROR', { REASON: 'fileSize must not be negative' });
-        const t = createUploadToken(uploadEnv(ctx), {
+        const t = await createUploadToken(uploadEnv(ctx), {
           partnerId, userId: ctx.ks?.userId ?? '', fileName: objString(a.uploadToken, 'fileName') ?? '', fileSize: size ?? null,
         });
         return uploadTokenObject(t);
@@ -72,7 +72,7 @@ export const uploadTokenService: ServiceModule = {
         try {
           const partnerId = callPartnerId(ctx);
           // an unknown token is refused before a bad resumeAt, as ever; the chunk's turn reads it again
-          partnerUploadToken(env, partnerId, a.uploadTokenId);
+          await partnerUploadToken(env, partnerId, a.uploadTokenId);
           const resumeAt = Math.floor(Number(a.resumeAt));
           if (!Number.isFinite(resumeAt) || resumeAt < -1) throw new ApiError('UPLOAD_ERROR', { REASON: 'resumeAt must be -1 or a byte offset' });
           const file = a.fileData as UploadedFile;
@@ -86,10 +86,10 @@ export const uploadTokenService: ServiceModule = {
       params: { uploadTokenId: ID_ARG },
       returns: 'KalturaUploadToken',
       throws: ['UPLOAD_TOKEN_NOT_FOUND'],
-      handler(ctx, a) {
+      async handler(ctx, a) {
         requireAdminKs(ctx);
         try {
-          return uploadTokenObject(partnerUploadToken(uploadEnv(ctx), callPartnerId(ctx), a.uploadTokenId));
+          return uploadTokenObject(await partnerUploadToken(uploadEnv(ctx), callPartnerId(ctx), a.uploadTokenId));
         } catch (e) {
           return uploadApiError(e);
         }
@@ -99,10 +99,10 @@ export const uploadTokenService: ServiceModule = {
       params: { uploadTokenId: ID_ARG },
       returns: 'void',
       throws: ['UPLOAD_TOKEN_NOT_FOUND'],
-      handler(ctx, a) {
+      async handler(ctx, a) {
         requireAdminKs(ctx);
         try {
-          deleteUploadToken(uploadEnv(ctx), partnerUploadToken(uploadEnv(ctx), callPartnerId(ctx), a.uploadTokenId));
+          await deleteUploadToken(uploadEnv(ctx), await partnerUploadToken(uploadEnv(ctx), callPartnerId(ctx), a.uploadTokenId));
           return null;
         } catch (e) {
           return uploadApiError(e);

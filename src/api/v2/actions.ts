@@ -84,16 +84,16 @@ async function v3(ctx: V2Context, service: string, action: string, args: Params,
 const protocolOf = (ctx: V2Context): 'http' | 'https' => (ctx.env.http.isHttps ? 'https' : 'http');
 
 /** The v2 entry of an entry api_v3 returned (the catalog record of the same id, whose fields v2 shows). */
-function entryOf(ctx: V2Context, obj: ApiObject, detailed: boolean): V2Object {
-  const e = ctx.env.catalog.getEntry(String(obj.id))!;
+async function entryOf(ctx: V2Context, obj: ApiObject, detailed: boolean): Promise<V2Object> {
+  const e = (await ctx.env.catalog.getEntry(String(obj.id)))!;
   const width = Number(obj.width) || 0;
   const height = Number(obj.height) || 0;
   return v2Entry(e, { baseUrl: ctx.env.baseUrl, protocol: protocolOf(ctx), size: width && height ? { width, height } : null }, detailed);
 }
 
 /** v2 shows no entry a moderator rejected (the reference's getentry answers INVALID_ENTRY_ID for it). */
-const visible = (ctx: V2Context, obj: ApiObject): boolean => {
-  const e: Entry | undefined = ctx.env.catalog.getEntry(String(obj.id));
+const visible = async (ctx: V2Context, obj: ApiObject): Promise<boolean> => {
+  const e: Entry | undefined = await ctx.env.catalog.getEntry(String(obj.id));
   return !!e && e.status !== EntryStatus.DELETED && e.moderationStatus !== ModerationStatus.REJECTED;
 };
 
@@ -138,9 +138,11 @@ async function listEntries(ctx: V2Context, forcedUser: string | null): Promise<R
   const page = Math.max(1, Number.parseInt(ctx.params.page ?? '', 10) || 1);
   const list = await v3(ctx, 'baseEntry', 'list', { filter, pager: { pageSize, pageIndex: page } });
   const detailed = bool(ctx.params.detailed);
+  const entries: V2Object[] = [];
+  for (const o of list.objects as ApiObject[]) if (await visible(ctx, o)) entries.push(await entryOf(ctx, o, detailed));
   return {
     count: list.totalCount, page_size: pageSize, page,
-    entries: (list.objects as ApiObject[]).filter((o) => visible(ctx, o)).map((o) => entryOf(ctx, o, detailed)),
+    entries,
     user: forcedUser !== null ? { puserId: forcedUser } : '',
   };
 }
@@ -180,8 +182,8 @@ export const V2_ACTIONS: Record<string, V2Action> = {
       // without a session only Kaltura-Network entries are seen, and this server has none
       if (!ctx.ks) throw new V2Failure('INVALID_ENTRY_ID', `Unknown entry [${entryId}]`);
       const obj = await v3(ctx, 'baseEntry', 'get', { entryId }, { entryId });
-      if (!visible(ctx, obj)) throw new V2Failure('INVALID_ENTRY_ID', `Unknown entry [${entryId}]`);
-      return { entry: entryOf(ctx, obj, bool(ctx.params.detailed)) };
+      if (!(await visible(ctx, obj))) throw new V2Failure('INVALID_ENTRY_ID', `Unknown entry [${entryId}]`);
+      return { entry: await entryOf(ctx, obj, bool(ctx.params.detailed)) };
     },
   },
   getentries: {
@@ -190,10 +192,13 @@ export const V2_ACTIONS: Record<string, V2Action> = {
       const raw = need(ctx, 'entry_ids').replace(/\s+/g, '');
       const sep = ctx.params.separator || ',';
       const ids = raw.split(sep).filter(Boolean).slice(0, 50);
-      const found = ctx.ks ? (await v3(ctx, 'baseEntry', 'getByIds', { entryIds: ids.join(',') }) as ApiObject[]).filter((o) => visible(ctx, o)) : [];
+      const found: ApiObject[] = [];
+      if (ctx.ks) for (const o of await v3(ctx, 'baseEntry', 'getByIds', { entryIds: ids.join(',') }) as ApiObject[]) if (await visible(ctx, o)) found.push(o);
       if (found.length === 0) throw new V2Failure('INVALID_ENTRY_IDS', `Unknown entry ids [${raw}]`);
       const detailed = bool(ctx.params.detailed);
-      return { entries: found.map((o) => entryOf(ctx, o, detailed)) };
+      const entries: V2Object[] = [];
+      for (const o of found) entries.push(await entryOf(ctx, o, detailed));
+      return { entries };
     },
   },
   listentries: { ticket: 2, run: (ctx) => listEntries(ctx, null) },
@@ -211,7 +216,7 @@ export const V2_ACTIONS: Record<string, V2Action> = {
       const id = need(ctx, 'ui_conf_id');
       if (!/^\d{1,10}$/.test(id)) throw new V2Failure('INVALID_UI_CONF_ID', `Unknown uiConf [${id.slice(0, 32)}]`);
       await v3(ctx, 'uiConf', 'get', { id });
-      return { ui_conf: v2UiConf(ctx.env.catalog.getUiConf(Number(id))!) };
+      return { ui_conf: v2UiConf((await ctx.env.catalog.getUiConf(Number(id)))!) };
     },
   },
   upload: {
@@ -224,7 +229,7 @@ export const V2_ACTIONS: Record<string, V2Action> = {
       const token = await v3(ctx, 'uploadToken', 'add', { uploadToken: { fileName: file.fileName.slice(0, 256) } }, {}, grants);
       // api_v3's upload reads the Filedata part as its fileData (src/api/v2/front.ts)
       await v3(ctx, 'uploadToken', 'upload', { uploadTokenId: token.id, resume: false, finalChunk: true }, {}, grants);
-      ctx.env.catalog.setUploadTokenV2Key(token.id, uploadKey(ctx.ks!, alias));
+      await ctx.env.catalog.setUploadTokenV2Key(token.id, uploadKey(ctx.ks!, alias));
       return { result_ok: { token: token.id, filename: alias, origFilename: file.fileName, thumb_url: '', thumb_created: false } };
     },
   },
@@ -237,7 +242,7 @@ export const V2_ACTIONS: Record<string, V2Action> = {
       const entries: Record<string, V2Object> = {};
       for (const p of prefixes) {
         const alias = ctx.params[`${p}filename`] ?? '';
-        const tokenId = alias ? ctx.env.catalog.uploadTokenIdByV2Key(uploadKey(ctx.ks!, alias)) : undefined;
+        const tokenId = alias ? await ctx.env.catalog.uploadTokenIdByV2Key(uploadKey(ctx.ks!, alias)) : undefined;
         if (!tokenId) throw new V2Failure('INVALID_FILE_NAME', `Cannot find file ${alias}`);
         const mediaEntry: Params = { name: ctx.params[`${p}name`] || ctx.params[`${p}realFilename`] };
         const mediaType = ctx.params[`${p}mediaType`];
@@ -245,12 +250,12 @@ export const V2_ACTIONS: Record<string, V2Action> = {
         if (mediaType !== undefined && mediaType !== '') mediaEntry.mediaType = mediaType;
         for (const f of ['tags', 'description', 'referenceId', 'partnerData'] as const) if (ctx.params[`${p}${f}`]) mediaEntry[f] = ctx.params[`${p}${f}`];
         const profile = ctx.params[`${p}conversionProfile`] ?? ctx.params[`${p}conversionProfileId`];
-        if (profile && /^\d+$/.test(profile) && ctx.env.catalog.getConversionProfile(Number(profile))) mediaEntry.conversionProfileId = profile;
+        if (profile && /^\d+$/.test(profile) && await ctx.env.catalog.getConversionProfile(Number(profile))) mediaEntry.conversionProfileId = profile;
         const added = await ctx.v3('media', 'addFromUploadedFile', { mediaEntry, uploadTokenId: tokenId }, { userMayIngest: true });
         // an upload already used (or gone) is, for v2, a file it cannot find
         if (isApiError(added)) throw added.code.startsWith('UPLOAD_TOKEN_') ? new V2Failure('INVALID_FILE_NAME', `Cannot find file ${alias}`) : failure(added);
         const obj = added as ApiObject;
-        entries[p] = entryOf(ctx, obj, false);
+        entries[p] = await entryOf(ctx, obj, false);
       }
       if (prefixes.length === 0) throw new V2Failure('NO_ENTRIES_ADDED', 'Added 0 entries');
       return { entries, new_entry_count: prefixes.length };
@@ -267,7 +272,7 @@ export const V2_ACTIONS: Record<string, V2Action> = {
       }
       if (baseEntry.adminTags !== undefined && (ctx.ks?.type ?? 0) < 2) delete baseEntry.adminTags;
       const obj = await v3(ctx, 'baseEntry', 'update', { entryId, baseEntry }, { entryId });
-      return { entry: entryOf(ctx, obj, true) };
+      return { entry: await entryOf(ctx, obj, true) };
     },
   },
   deleteentry: {
@@ -276,7 +281,7 @@ export const V2_ACTIONS: Record<string, V2Action> = {
       const entryId = need(ctx, 'entry_id');
       const before = await v3(ctx, 'baseEntry', 'get', { entryId }, { entryId });
       await v3(ctx, 'baseEntry', 'delete', { entryId }, { entryId });
-      const e = ctx.env.catalog.getEntry(String(before.id))!;
+      const e = (await ctx.env.catalog.getEntry(String(before.id)))!;
       return { deleted_entry: v2Entry(e, { baseUrl: ctx.env.baseUrl, protocol: protocolOf(ctx), size: null }, false) };
     },
   },
@@ -289,7 +294,7 @@ export const V2_ACTIONS: Record<string, V2Action> = {
       // -1 (the default): the frame the default thumbnail is taken at
       const offset = Number.isFinite(given) && given >= 0 ? Math.floor(given) : Math.floor(Math.min(3, Number(current.duration ?? 0) / 2));
       const obj = await v3(ctx, 'media', 'updateThumbnail', { entryId, timeOffset: offset }, { entryId });
-      return { entry: entryOf(ctx, obj, true) };
+      return { entry: await entryOf(ctx, obj, true) };
     },
   },
   getwidget: {

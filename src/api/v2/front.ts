@@ -4,7 +4,7 @@
 // without a KS, the partner), runs the action, which calls api_v3 for the work, and renders.
 // There is no answer cache: the reference's v2 cache leaves the KS out of its key, so an admin's
 // answer could reach a caller without a session. Nothing here is kept between requests.
-import { KsError, parseKs, verifyKs, type Ks, type KsErrorReason } from '../../access/ks.js';
+import { KsError, parseKs, refuseRevoked, verifyKs, type Ks, type KsErrorReason } from '../../access/ks.js';
 import { runCall, type Registry } from '../dispatch.js';
 import { BodyError, parseBody, type Params } from '../params.js';
 import type { ApiEnv, UploadedFile } from '../types.js';
@@ -61,7 +61,7 @@ function readParams(req: V2HttpRequest): { params: Record<string, string>; files
 }
 
 /** The session of the call, as v2 checks it: malformed or unsigned is INVALID_STR; an invalid one counts only where a ticket is needed. */
-function readSession(env: ApiEnv, raw: string | undefined, ticketed: boolean): Ks | null {
+async function readSession(env: ApiEnv, raw: string | undefined, ticketed: boolean): Promise<Ks | null> {
   if (raw === undefined || raw === '' || raw === '{ks}') return null;
   let parsed: ReturnType<typeof parseKs>;
   try {
@@ -69,13 +69,12 @@ function readSession(env: ApiEnv, raw: string | undefined, ticketed: boolean): K
   } catch {
     throw notFound();
   }
-  const partner = env.catalog.getPartner(parsed.partnerId);
+  const partner = await env.catalog.getPartner(parsed.partnerId);
   if (!partner) throw notFound();
   try {
-    return verifyKs(parsed, partner, {
-      now: env.now, clientIp: env.http.clientIp, uri: env.http.rawUrl,
-      isRevoked: (key) => env.catalog.isRevoked(key, env.now),
-    });
+    const ks = verifyKs(parsed, partner, { now: env.now, clientIp: env.http.clientIp, uri: env.http.rawUrl });
+    await refuseRevoked(ks, (key) => env.catalog.isRevoked(key, env.now));
+    return ks;
   } catch (e) {
     if (!(e instanceof KsError)) throw e;
     if (e.reason === 'MALFORMED' || e.reason === 'BAD_SIGNATURE') throw notFound();
@@ -91,7 +90,7 @@ const passes = (ks: Ks, ticket: number): boolean => ((ks.type + 1) & ticket) !==
 /** Runs one action with its parameters: its result and errors (a refusal is an error, never thrown). */
 async function runAction(registry: Registry, env: ApiEnv, action: V2Action, params: Record<string, string>, files: UploadedFile[], onUnexpected?: (e: unknown) => void): Promise<Pick<V2Envelope, 'result' | 'error'>> {
   try {
-    const ks = readSession(env, params.ks, action.ticket !== 0);
+    const ks = await readSession(env, params.ks, action.ticket !== 0);
     const given = params.partner_id ?? params.partnerId;
     if (ks && given !== undefined && given !== '' && given !== String(ks.partnerId)) {
       throw new V2Failure('PARTNER_ACCESS_FORBIDDEN', `Partner [${ks.partnerId}] cannot access partner [${given.slice(0, 16)}]`);
@@ -104,7 +103,7 @@ async function runAction(registry: Registry, env: ApiEnv, action: V2Action, para
     // a partner must be named for these; startsession answers an unknown one itself (START_SESSION_ERROR)
     const needsPartner = action.ticket !== 0 || action.kalturaNetwork;
     if ((needsPartner || action.partnerRequired) && partnerId === null) throw new V2Failure('UNKNOWN_PARTNER_ID', `Unknown partner_id [${(given ?? '').slice(0, 16)}]`);
-    if (needsPartner && !env.catalog.getPartner(partnerId!)) throw new V2Failure('UNKNOWN_PARTNER_ID', `Unknown partner_id [${(given ?? '').slice(0, 16)}]`);
+    if (needsPartner && !(await env.catalog.getPartner(partnerId!))) throw new V2Failure('UNKNOWN_PARTNER_ID', `Unknown partner_id [${(given ?? '').slice(0, 16)}]`);
     // api_v3 reads an uploaded file from its fileData part
     const v3files = files.map((f) => (f.field === 'Filedata' ? { ...f, field: 'fileData' } : f));
     const ctx: V2Context = {

@@ -1,46 +1,12 @@
-// The catalog writes of ingest: new entries and flavor records, the job queue and upload tokens.
-// Kept beside the ingest code (src/catalog/catalog.ts stays read-mostly); every write is a
-// prepared statement, and callers group them into transactions.
-import type { Db } from '../catalog/db.js';
-import type { FlavorAsset } from '../catalog/types.js';
+// The SQLite IngestStore (src/catalog/store.ts): new entries and flavor records, the job queue
+// with its leases, and upload tokens. Every statement is prepared once; each multi-row change is
+// one transaction inside one method.
+import type { Db } from './db.js';
+import { EntryStatus, type FlavorAsset } from './types.js';
+import type { IngestJob, IngestStore, JobOwner, NewEntry, SourceRegistration, UploadToken } from './store.js';
+import { asyncMethods } from './async.js';
 
 type Row = Record<string, any>;
-
-export type JobState = 'queued' | 'running' | 'done' | 'failed';
-
-export interface IngestJob {
-  id: number;
-  entryId: string;
-  partnerId: number;
-  conversionProfileId: number | null;
-  state: JobState;
-  progress: number;
-  attempts: number;
-  error: string | null;
-  /** The attempt token of the runner that holds a running job (src/ingest/lease.ts). */
-  ownerToken: string | null;
-  /** For people only (which process it is); never used to decide whether the job is live. */
-  ownerPid: number | null;
-  leaseUntil: number | null;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface UploadToken {
-  id: string;
-  partnerId: number;
-  userId: string;
-  status: number;
-  fileName: string;
-  fileSize: number | null;
-  uploadedFileSize: number;
-  entryId: string | null;
-  createdAt: number;
-  updatedAt: number;
-}
-
-/** Kaltura's KalturaUploadTokenStatus. */
-export const UploadTokenStatus = { PENDING: 0, PARTIAL_UPLOAD: 1, FULL_UPLOAD: 2, CLOSED: 3, TIMED_OUT: 4, DELETED: 5 } as const;
 
 const toJob = (r: Row): IngestJob => ({
   id: r.id, entryId: r.entry_id, partnerId: r.partner_id, conversionProfileId: r.conversion_profile_id, state: r.state,
@@ -52,22 +18,9 @@ const toToken = (r: Row): UploadToken => ({
   uploadedFileSize: r.uploaded_file_size, entryId: r.entry_id, createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
-export { kalturaId } from '../catalog/ids.js';
-import { kalturaId } from '../catalog/ids.js';
+import { kalturaId } from './ids.js';
 
-/** Who holds a running job: an attempt token, until a time (Unix seconds); the pid is for people. */
-export interface JobOwner {
-  token: string;
-  pid: number;
-  leaseUntil: number;
-}
-
-export interface NewEntry {
-  id: string; partnerId: number; name: string; description?: string; status: number; mediaType: number;
-  userId?: string; tags?: string; referenceId?: string; now: number;
-}
-
-export function createIngestStore(db: Db) {
+function syncIngestStore(db: Db) {
   const q = {
     insertEntry: db.prepare(`INSERT INTO entries (id, partner_id, name, description, type, media_type, status, duration,
       tags, user_id, reference_id, created_at, updated_at, version)
@@ -90,7 +43,11 @@ export function createIngestStore(db: Db) {
     deleteAssetsOfEntry: db.prepare('DELETE FROM flavor_assets WHERE entry_id = ?'),
     deleteCaptionsOfEntry: db.prepare('DELETE FROM caption_assets WHERE entry_id = ?'),
     markEntryDeleted: db.prepare('UPDATE entries SET status = 3, data_file = NULL, thumbnail_file = NULL, updated_at = ? WHERE id = ?'),
-    staleTokens: db.prepare('SELECT id FROM upload_tokens WHERE status IN (0, 1, 2) AND updated_at < ?'),
+    staleTokens: db.prepare('SELECT id FROM upload_tokens WHERE status IN (0, 1, 2) AND updated_at < ?').pluck(),
+    expireToken: db.prepare('UPDATE upload_tokens SET status = 4, updated_at = ? WHERE id = ?'),
+    closeToken: db.prepare('UPDATE upload_tokens SET status = 3, entry_id = ?, updated_at = ? WHERE id = ? AND status = 2'),
+    deleteThumbsOfEntry: db.prepare('DELETE FROM thumb_assets WHERE entry_id = ?'),
+    entryStatus: db.prepare('SELECT status FROM entries WHERE id = ?').pluck(),
     insertJob: db.prepare(`INSERT INTO ingest_jobs (entry_id, partner_id, conversion_profile_id, state, attempts, owner_token, owner_pid, lease_until, created_at, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     job: db.prepare('SELECT * FROM ingest_jobs WHERE id = ?'),
@@ -125,8 +82,7 @@ export function createIngestStore(db: Db) {
     }
   };
 
-  return {
-    db,
+  const s = {
     newEntryId: () => unique(q.entryExists),
     newFlavorId: () => unique(q.flavorExists),
     newUploadTokenId: () => unique(q.tokenExists),
@@ -137,26 +93,26 @@ export function createIngestStore(db: Db) {
         status: e.status, tags: e.tags ?? '', userId: e.userId ?? '', referenceId: e.referenceId ?? '', now: e.now,
       });
     },
-    setEntryStatus: (id: string, status: number, now: number) => q.setEntryStatus.run(status, now, id),
+    setEntryStatus: (id: string, status: number, now: number): void => void q.setEntryStatus.run(status, now, id),
     setEntryReady(id: string, v: { duration: number; mediaType: number; thumbnailFile: string | null; now: number }): void {
       q.setEntryReady.run({ id, ...v });
     },
     insertFlavor(f: FlavorAsset): void {
       q.insertFlavor.run({ ...f, tags: f.tags.join(','), isDefault: f.isDefault ? 1 : 0, isOriginal: f.isOriginal ? 1 : 0 });
     },
-    deleteFlavor: (id: string) => q.deleteFlavor.run(id),
+    deleteFlavor: (id: string): void => void q.deleteFlavor.run(id),
     /** What the probed source says about its entry. */
-    setEntrySource: (id: string, mediaType: number, duration: number) => q.setEntrySource.run(mediaType, duration, id),
+    setEntrySource: (id: string, mediaType: number, duration: number): void => void q.setEntrySource.run(mediaType, duration, id),
     /** The catalog side of deleting an entry: its assets go, the entry stays as DELETED (3). */
-    markEntryDeleted(id: string, now: number): void {
+    markEntryDeleted: (id: string, now: number): void => db.transaction(() => {
       q.deleteAssetsOfEntry.run(id);
       q.deleteCaptionsOfEntry.run(id);
+      q.deleteThumbsOfEntry.run(id);
       q.markEntryDeleted.run(now, id);
       q.deleteJobsOfEntry.run(id);
-    },
-    staleUploadTokens: (before: number): string[] => (q.staleTokens.all(before) as Row[]).map((r) => r.id),
+    })(),
     /** Before a (re-)transcode: the renditions of an earlier run make way for the new ones. */
-    deleteRenditions: (entryId: string) => q.deleteNonSourceFlavors.run(entryId),
+    deleteRenditions: (entryId: string): void => void q.deleteNonSourceFlavors.run(entryId),
 
     /** Queues a job, or with `owner` creates it already claimed by that runner (the CLI runs it at once). */
     enqueueJob(entryId: string, partnerId: number, conversionProfileId: number | null, now: number, owner?: JobOwner): number {
@@ -191,6 +147,47 @@ export function createIngestStore(db: Db) {
     /** Hands a job back to the queue (shutdown), if the attempt `token` still holds it. */
     requeueJob: (id: number, token: string, now: number): boolean => q.requeue.run(now, id, token, now).changes === 1,
 
+    registerSource: (r: SourceRegistration): number => db.transaction(() => {
+      if (r.newEntry) {
+        s.createEntry(r.newEntry);
+      } else {
+        for (const id of r.replaceFlavorIds) q.deleteFlavor.run(id);
+        q.setEntryStatus.run(r.status, r.now, r.entryId);
+      }
+      s.insertFlavor(r.flavor);
+      q.setEntrySource.run(r.mediaType, r.duration, r.entryId);
+      return s.enqueueJob(r.entryId, r.partnerId, r.conversionProfileId, r.now, r.owner);
+    })(),
+    recordFailedSource: (entryId: string, partnerId: number, conversionProfileId: number | null, status: number, reason: string, now: number): number =>
+      db.transaction(() => {
+        q.setEntryStatus.run(status, now, entryId);
+        const job = s.enqueueJob(entryId, partnerId, conversionProfileId, now);
+        s.finishJob(job, null, 'failed', reason, 0, now);
+        return job;
+      })(),
+    retryEntry: (entryId: string, partnerId: number, status: number, owner: JobOwner, now: number): number => db.transaction(() => {
+      q.setEntryStatus.run(status, now, entryId);
+      return s.enqueueJob(entryId, partnerId, s.latestJob(entryId)?.conversionProfileId ?? null, now, owner);
+    })(),
+    completeJob: (jobId: number, token: string, entryId: string, flavors: FlavorAsset[],
+      ready: { duration: number; mediaType: number; thumbnailFile: string | null; now: number }): boolean => {
+      const done = db.transaction(() => {
+        const status = q.entryStatus.get(entryId) as number | undefined;
+        if (status === undefined || status === EntryStatus.DELETED || !s.finishJob(jobId, token, 'done', null, 1, ready.now)) return false;
+        q.deleteNonSourceFlavors.run(entryId);
+        for (const f of flavors) s.insertFlavor(f);
+        s.setEntryReady(entryId, ready);
+        return true;
+      });
+      return done();
+    },
+    failJob: (jobId: number, token: string | null, entryId: string, status: number, reason: string, now: number): boolean => db.transaction(() => {
+      if (!s.finishJob(jobId, token, 'failed', reason, 0, now)) return false;
+      const current = q.entryStatus.get(entryId) as number | undefined;
+      if (current !== undefined && current !== EntryStatus.DELETED) q.setEntryStatus.run(status, now, entryId);
+      return true;
+    })(),
+
     createUploadToken(t: { id: string; partnerId: number; userId: string; fileName: string; fileSize: number | null; now: number }): void {
       q.insertToken.run(t);
     },
@@ -201,15 +198,17 @@ export function createIngestStore(db: Db) {
     updateUploadToken(t: UploadToken, now: number): void {
       q.updateToken.run({ id: t.id, status: t.status, uploadedFileSize: t.uploadedFileSize, fileName: t.fileName, entryId: t.entryId, now });
     },
+    closeUploadToken: (id: string, entryId: string, now: number): boolean => q.closeToken.run(entryId, now, id).changes === 1,
+    expireUploadTokens: (before: number, now: number): string[] => db.transaction(() => {
+      const ids = q.staleTokens.all(before) as string[];
+      for (const id of ids) q.expireToken.run(now, id);
+      return ids;
+    }).immediate(),
   };
+  return s;
 }
 
-export type IngestStore = ReturnType<typeof createIngestStore>;
-
-const stores = new WeakMap<Db, IngestStore>();
-/** One store (one set of prepared statements) per open database. */
-export function ingestStore(db: Db): IngestStore {
-  let s = stores.get(db);
-  if (!s) stores.set(db, (s = createIngestStore(db)));
-  return s;
+/** The IngestStore over an open SQLite catalog database. */
+export function sqliteIngestStore(db: Db): IngestStore {
+  return asyncMethods(syncIngestStore(db));
 }
