@@ -19,11 +19,11 @@ type AnyCatalog = Record<string, (...a: any[]) => any>;
 
 async function backends(tt: Tap.Test) {
   const mediaRoot = mkdtempSync(join(tmpdir(), 'kdeliver-contract-'));
-  // a file, not ':memory:': library.ts keeps its statements by database name
   const db = openDatabase(join(mediaRoot, 'catalog.sqlite'));
   const { library, mediaDir } = readLibraryFile(sampleLibraryPath());
-  importLibrary(db, library, mediaDir, mediaRoot, NOW);
-  const lite = createCatalog(db) as unknown as AnyCatalog;
+  const sqlite = createCatalog(db);
+  await importLibrary(sqlite, library, mediaDir, mediaRoot, NOW);
+  const lite = sqlite as unknown as AnyCatalog;
   const pg = await openPgCatalog(await pgDatabase(tt));
   await copySqliteToPostgres(db, pg.db);
   tt.teardown(async () => {
@@ -182,4 +182,23 @@ t.test('concurrent addPartner calls on PostgreSQL get distinct ids', async (t) =
   const ids = added.map((p: { id: number }) => p.id).sort((a: number, b: number) => a - b);
   t.equal(new Set(ids).size, 8);
   t.same(ids, [311, 312, 313, 314, 315, 316, 317, 318], 'each the next after the highest');
+});
+
+t.test('the sample library imported straight into PostgreSQL (its library store) reads the same as in SQLite', async (t) => {
+  const { lite } = await backends(t);
+  const mediaRoot = mkdtempSync(join(tmpdir(), 'kdeliver-contract-'));
+  const pg = await openPgCatalog(await pgDatabase(t));
+  t.teardown(async () => {
+    await pg.close();
+    rmSync(mediaRoot, { recursive: true, force: true });
+  });
+  const { library, mediaDir } = readLibraryFile(sampleLibraryPath());
+  t.same(await importLibrary(pg, library, mediaDir, mediaRoot, NOW), { entries: library.entries!.length });
+  await compareAll(t, lite, pg as unknown as AnyCatalog, 'after importLibrary into PostgreSQL');
+  for (const m of ['allConversionProfiles', 'allAccessControlProfiles', 'allEntryIds'] as const) {
+    t.same(await pg.library[m](), await (lite as any).library[m](), `library.${m}`);
+  }
+  // a second import over the first changes nothing
+  await importLibrary(pg, library, mediaDir, mediaRoot, NOW);
+  await compareAll(t, lite, pg as unknown as AnyCatalog, 'after importing it again');
 });
