@@ -7,7 +7,7 @@
 // nothing that imports it back (no folder loop runs through it), which is why the answer cache's
 // interface is declared here: src/cache/manifest-cache.ts, which builds it, knows playManifest's
 // answers and so the stages that make them.
-import type { Catalog } from './catalog/catalog.js';
+import type { Catalog } from './catalog/store.js';
 import type { Config } from './config.js';
 import type { HandleCache } from './media/file-handles.js';
 import type { IndexCache } from './media/index-cache.js';

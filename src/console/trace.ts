@@ -1,7 +1,7 @@
 // The "why" of a playManifest URL: the decision trace of resolvePlayback for that URL as the
 // console's caller would send it (same IP, country, user agent and referrer; the console's own
 // credential removed), with the fired access-control rules spelled out.
-import type { Catalog } from '../catalog/catalog.js';
+import type { Catalog } from '../catalog/store.js';
 import { DeliveryError } from '../errors.js';
 import { resolvePlayback, type PlaybackContext, type TracedError } from '../playback.js';
 import type { TraceStep } from '../types/playback.js';

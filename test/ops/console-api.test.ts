@@ -186,5 +186,5 @@ t.test('another partner\'s URL is refused before the catalog is read', async (t)
   const input = (url: string) => ({ url, clientIp: '127.0.0.1', isHttps: false, headers: {} });
   t.same(await tracePlayManifest(ctx, input('/p/310/sp/31000/playManifest/entryId/1_secure01/format/url/a.mp4')),
     { status: 403, message: 'the URL names partner 310; this KS is of partner 309' });
-  t.throws(() => tracePlayManifest(ctx, input('/p/309/sp/30900/playManifest/entryId/1_rcit0qgs/format/url/a.mp4')), 'the own partner\'s URL is traced (and meets the closed catalog)');
+  await t.rejects(tracePlayManifest(ctx, input('/p/309/sp/30900/playManifest/entryId/1_rcit0qgs/format/url/a.mp4')), 'the own partner\'s URL is traced (and meets the closed catalog)');
 });
