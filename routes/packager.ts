@@ -17,7 +17,7 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 const MANIFEST_CACHE = 'public, max-age=60';
 
 export default async function packagerRoutes(app: FastifyInstance) {
-  const handles = app.handleCache;
+  const media = app.media;
 
   async function handle(proto: PackagerProtocol, request: FastifyRequest, reply: FastifyReply) {
     const req = parsePackagerPath(proto, pathAfter(request, proto));
@@ -26,6 +26,7 @@ export default async function packagerRoutes(app: FastifyInstance) {
       catalog: env.catalog,
       config: env.config,
       cache: env.indexCache,
+      media: env.media,
       checkAccess: mediaAccessCheck(env),
     });
     if (answer.kind === 'text') {
@@ -35,7 +36,7 @@ export default async function packagerRoutes(app: FastifyInstance) {
     const { body } = answer;
     const range = typeof request.headers.range === 'string' ? request.headers.range : undefined;
     const plan = planRange(body.length, range, { ...CORS, 'Content-Type': body.contentType, 'Cache-Control': IMMUTABLE });
-    return sendPlanned(request, reply, plan, (start, end) => bodyStream(answer.filePath, body, start, end, handles));
+    return sendPlanned(request, reply, plan, (start, end) => bodyStream(answer.filePath, body, start, end, media), media);
   }
 
   for (const proto of ['hls', 'dash', 'mss'] as const) {

@@ -9,6 +9,7 @@ import { openCountryLookup } from './access/geo.js';
 import { createManifestCache } from './cache/manifest-cache.js';
 import { createHandleCache } from './media/file-handles.js';
 import { createIndexCache } from './media/index-cache.js';
+import { openMediaStore } from './storage/media-store.js';
 import metricsRoutes from '../routes/metrics.js';
 import healthRoutes from '../routes/health.js';
 import consoleRoutes from '../routes/console.js';
@@ -35,6 +36,7 @@ declare module 'fastify' {
     manifestCache: Env['manifestCache'];
     indexCache: Env['indexCache'];
     handleCache: Env['handleCache'];
+    media: Env['media'];
   }
 }
 
@@ -70,14 +72,16 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const geo = config.geoIpFile ? openCountryLookup(config.geoIpFile) : null;
   const catalog = openCatalog(config);
   const handleCache = createHandleCache();
+  const media = openMediaStore(config, handleCache);
   const env: Env = {
     catalog,
     config,
     clock: opts.now ?? (() => Math.floor(Date.now() / 1000)),
     countryOf: geo ? (ip) => geo.countryOf(ip) : () => null,
     manifestCache: createManifestCache(config.manifestCacheEntries),
-    indexCache: createIndexCache({ maxBytes: config.indexCacheBytes, maxMoovBytes: config.maxMoovBytes }),
+    indexCache: createIndexCache({ maxBytes: config.indexCacheBytes, maxMoovBytes: config.maxMoovBytes, store: media }),
     handleCache,
+    media,
     log: app.log,
   };
   app.decorate('env', env);
@@ -87,8 +91,10 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.decorate('manifestCache', env.manifestCache);
   app.decorate('indexCache', env.indexCache);
   app.decorate('handleCache', env.handleCache);
+  app.decorate('media', env.media);
   app.addHook('onClose', async () => {
     await handleCache.close();
+    await media.close();
     catalog.db.close();
   });
 

@@ -243,6 +243,32 @@ export function bodyStream(filePath: string, body: MediaBody, start = 0, endIncl
   return stream;
 }
 
+/**
+ * The same stream once its first chunk is read: a source that fails at once rejects here, before
+ * an answer's status is sent. The chunks' pooled buffers stay recyclable (recycleWhenSent).
+ */
+export async function primed(stream: Readable): Promise<Readable> {
+  const it = stream[Symbol.asyncIterator]();
+  const first = await it.next();
+  async function* rest(): AsyncGenerator<Uint8Array> {
+    try {
+      if (first.done) return;
+      yield first.value as Uint8Array;
+      for (;;) {
+        const n = await it.next();
+        if (n.done) return;
+        yield n.value as Uint8Array;
+      }
+    } finally {
+      await it.return?.();
+    }
+  }
+  const out = Readable.from(rest(), { objectMode: false });
+  const produced = streamOutputs.get(stream);
+  if (produced) streamOutputs.set(out, produced);
+  return out;
+}
+
 /** Reads the whole body into memory (tests, small bodies). */
 export async function readBody(filePath: string, body: MediaBody, start = 0, endInclusive = body.length - 1): Promise<Buffer> {
   const chunks: Buffer[] = [];

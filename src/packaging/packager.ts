@@ -1,14 +1,13 @@
 // The packager stage: from a parsed packager URL to an answer (a manifest text or a media body
 // description). Loads entries and flavors from the catalog, checks access through the callback
 // the route gives, reads indexes through the cache, and calls the writers. No HTTP here.
-import { readFile } from 'node:fs/promises';
 import type { Catalog } from '../catalog/catalog.js';
 import { liveEntry, readyFlavor } from '../access/entry-check.js';
 import { AssetStatus, type CaptionAsset, type Entry, type FlavorAsset } from '../catalog/types.js';
 import type { Config } from '../config.js';
 import { DeliveryError } from '../errors.js';
 import { languageCode, languageCode3 } from '../catalog/languages.js';
-import { mediaPath } from '../storage/paths.js';
+import type { MediaStore } from '../storage/media-store.js';
 import type { MediaBody } from '../media/body.js';
 import { captionToTtml, captionToWebVtt } from '../media/captions.js';
 import { buildMpd } from '../media/dash/mpd.js';
@@ -28,6 +27,8 @@ export interface PackagerDeps {
   catalog: Catalog;
   config: Config;
   cache: IndexCache;
+  /** Where the flavors' and captions' files are read (catalog paths are located in it). */
+  media: MediaStore;
   /** The route's media-access check (signature, SERVE rules); null lets the request through. */
   checkAccess(entry: Entry, flavor?: FlavorAsset): DeliveryError | null;
 }
@@ -78,7 +79,7 @@ function resolveSources(req: PackagerRequest, deps: PackagerDeps, checked: (set:
           const f = catalog.listFlavors(e.id).find((x) => String(x.flavorParamsId) === fp && x.status === AssetStatus.READY);
           if (!f) throw new DeliveryError('FLAVOR_NOT_FOUND', `, entry ${e.id} has no ready flavor of params ${fp}`);
           if (checkThis) check(e, f);
-          clips.push({ entry: e, flavor: f, path: mediaPath(config.mediaRoot, f.filePath) });
+          clips.push({ entry: e, flavor: f, path: deps.media.locate(f.filePath) });
         }
         sets.push(clips);
       }
@@ -86,7 +87,7 @@ function resolveSources(req: PackagerRequest, deps: PackagerDeps, checked: (set:
     }
     const flavor = readyFlavor(catalog.getFlavor(u.pairs.get('flavorId') ?? ''), entry);
     if (checked(sets.length)) check(entry, flavor);
-    sets.push([{ entry, flavor, path: mediaPath(config.mediaRoot, flavor.filePath) }]);
+    sets.push([{ entry, flavor, path: deps.media.locate(flavor.filePath) }]);
   }
   if (!mainEntry || sets.length === 0) throw new DeliveryError('ENTRY_NOT_FOUND');
   return { sets, mainEntry };
@@ -219,7 +220,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
     const cap = captionTrack(n);
     const tl = (await one(1, null, null)).clips[0];
     try {
-      return { cap, raw: await readFile(mediaPath(deps.config.mediaRoot, cap.asset.filePath), 'utf8'), originMs: tl.originMs, durationMs: tl.durationMs };
+      return { cap, raw: (await deps.media.readAll(deps.media.locate(cap.asset.filePath))).toString('utf8'), originMs: tl.originMs, durationMs: tl.durationMs };
     } catch {
       throw new DeliveryError('FILE_NOT_FOUND', ', caption file is missing');
     }
