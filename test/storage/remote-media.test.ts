@@ -136,6 +136,19 @@ for (const [name, srv] of [['s3', onS3], ['http origin', onHttp]] as const) {
   });
 }
 
+t.test('a cold object read by many requests at once is fetched once per block', async (t) => {
+  const srv = await remoteServer({ KDELIVER_MEDIA_URL: `${nginx.url}/media` });
+  const path = `/p/309/sp/30900/serveFlavor/entryId/${SAMPLE.entryId}/v/1/flavorId/${SAMPLE.p720}`;
+  const file = readFileSync(join(ref.config.mediaRoot, '309', SAMPLE.entryId, 'h264-720p.mp4'));
+  const answers = await Promise.all(Array.from({ length: 6 }, () => get(`${srv.url}${path}`)));
+  t.ok(answers.every((a) => a.status === 200 && sha256(a.body) === sha256(file)), 'every answer is the file');
+  const metrics = await text(`${srv.url}/metrics`);
+  const value = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(metrics)?.[1]);
+  const blocks = Math.ceil(file.length / (1024 * 1024));
+  t.equal(value('kdeliver_media_cache_misses'), blocks, `${blocks} blocks fetched from the origin, once each`);
+  t.equal(value('kdeliver_media_cache_hits') + value('kdeliver_media_cache_joined'), 6 * blocks - blocks, 'every other read shared them');
+});
+
 t.test('http origin faults: 500 → 502, slow → 504, naming the source; other entries still served', async (t) => {
   const altIndex = `${onFaults.url}/hls/p/309/sp/30900/serveFlavor/entryId/1_alt0audi/v/1/flavorId/1_f1alt000/name/a.mp4/index.m3u8`;
   const failed = await get(altIndex);
