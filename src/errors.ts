@@ -3,8 +3,8 @@
 // refused, 404 when the entry or a usable flavor does not exist, 400 for a malformed parameter.
 // The media core's own refusals (media/errors.ts) are mapped to these here, at the edge, as
 // nginx-vod-module's HTTP glue maps vod/'s error codes.
-import { isMediaError, type MediaError } from './media/errors.js';
-import { isOriginError, type OriginError } from './storage/errors.js';
+import { isMediaError, isSourceError, type MediaError, type SourceError } from './media/errors.js';
+
 
 export interface ErrorKind {
   code: number;
@@ -85,8 +85,8 @@ export function mediaErrorToDelivery(e: MediaError): DeliveryError {
   }
 }
 
-/** A media store failure (src/storage/errors.ts): 404 for a missing object, else 502, or 504 for a timeout. */
-export function originErrorToDelivery(e: OriginError): DeliveryError {
+/** A byte source failure (media/errors.ts SourceError, thrown by src/storage/'s stores): 404 for a missing object, else 502, or 504 for a timeout. */
+export function sourceErrorToDelivery(e: SourceError): DeliveryError {
   switch (e.failure) {
     case 'missing':
       return new DeliveryError('FILE_NOT_FOUND', `, ${e.message}`);
@@ -100,6 +100,6 @@ export function originErrorToDelivery(e: OriginError): DeliveryError {
 /** Any refusal of the media routes as a delivery error, or null for an unexpected failure. */
 export function asDeliveryError(e: unknown): DeliveryError | null {
   if (isMediaError(e)) return mediaErrorToDelivery(e);
-  if (isOriginError(e)) return originErrorToDelivery(e);
+  if (isSourceError(e)) return sourceErrorToDelivery(e);
   return e instanceof DeliveryError ? e : null;
 }

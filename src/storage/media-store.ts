@@ -13,7 +13,7 @@ import type { Config } from '../config.js';
 import type { HandleCache } from '../media/file-handles.js';
 import type { ByteSource, VersionedSourceStore } from '../media/source.js';
 import { blockSource, createBlockCache, BLOCK_BYTES, type BlockCacheStats } from './block-cache.js';
-import { OriginError } from './errors.js';
+import { SourceError } from '../media/errors.js';
 import { httpOrigin } from './http-origin.js';
 import type { ObjectMeta, Origin } from './origin.js';
 import { mediaPath } from './paths.js';
@@ -99,7 +99,7 @@ export function remoteMediaStore(kind: 's3' | 'http', origin: Origin, opts: { ca
         return await origin.read(key, m, offset, length);
       } catch (e) {
         // a changed object: the next request looks at it again instead of trusting the old version
-        if (e instanceof OriginError && e.failure === 'changed') metas.delete(key);
+        if (e instanceof SourceError && e.failure === 'changed') metas.delete(key);
         throw e;
       }
     });
@@ -121,7 +121,7 @@ export function remoteMediaStore(kind: 's3' | 'http', origin: Origin, opts: { ca
         const m = await meta(key);
         return { size: m.size, version: m.version };
       } catch (e) {
-        if (e instanceof OriginError && e.failure === 'missing') return null;
+        if (e instanceof SourceError && e.failure === 'missing') return null;
         throw e;
       }
     },
@@ -135,7 +135,7 @@ export function remoteMediaStore(kind: 's3' | 'http', origin: Origin, opts: { ca
         for (let pos = start; pos <= endInclusive;) {
           const upTo = Math.min(endInclusive + 1, (Math.floor(pos / BLOCK_BYTES) + 1) * BLOCK_BYTES);
           const chunk = await src.read(pos, upTo - pos);
-          if (chunk.length === 0) throw new OriginError('changed', `${origin.describe} (${key})`, 'the object is shorter than it was');
+          if (chunk.length === 0) throw new SourceError('changed', `${origin.describe} (${key})`, 'the object is shorter than it was');
           yield chunk;
           pos += chunk.length;
         }

@@ -1,6 +1,6 @@
 // What a remote media store needs from where the bytes live: an object's size and version, and
 // exact byte spans of that version. Two kinds: s3-origin.ts (an S3-compatible bucket) and
-// http-origin.ts (any server answering byte-range GETs). Both throw OriginError (errors.ts).
+// http-origin.ts (any server answering byte-range GETs). Both throw the media core's SourceError (src/media/errors.ts).
 
 export interface ObjectMeta {
   size: number;

@@ -8,7 +8,7 @@ import https from 'node:https';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { MediaLocation } from '../config.js';
-import { OriginError } from './errors.js';
+import { SourceError } from '../media/errors.js';
 import type { Origin, OriginTimeouts } from './origin.js';
 
 type S3Location = Extract<MediaLocation, { kind: 's3' }>;
@@ -34,17 +34,17 @@ export function s3Client(loc: S3Location, t: OriginTimeouts): S3Client {
 }
 
 /** What the SDK threw, as an origin failure. */
-function failure(e: unknown, where: string): OriginError {
+function failure(e: unknown, where: string): SourceError {
   const err = e as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; message?: string };
   const status = err.$metadata?.httpStatusCode;
-  if (status === 404 || err.name === 'NoSuchKey' || err.name === 'NotFound') return new OriginError('missing', where, 'has no such object');
-  if (status === 412 || err.name === 'PreconditionFailed') return new OriginError('changed', where, 'the object changed while it was read (412)');
+  if (status === 404 || err.name === 'NoSuchKey' || err.name === 'NotFound') return new SourceError('missing', where, 'has no such object');
+  if (status === 412 || err.name === 'PreconditionFailed') return new SourceError('changed', where, 'the object changed while it was read (412)');
   if (err.name === 'AbortError' || err.name === 'TimeoutError' || err.code === 'ETIMEDOUT' || /timed? ?out/i.test(err.message ?? '')) {
-    return new OriginError('timeout', where, 'no complete answer in time');
+    return new SourceError('timeout', where, 'no complete answer in time');
   }
-  if (status) return new OriginError('status', where, `answered ${status}${err.name ? ` (${err.name})` : ''}`);
+  if (status) return new SourceError('status', where, `answered ${status}${err.name ? ` (${err.name})` : ''}`);
   const code = err.code ?? err.name;
-  return new OriginError('unreachable', where, code === 'ECONNREFUSED' ? 'refused the connection' : `could not be reached (${code ?? 'connection failed'})`);
+  return new SourceError('unreachable', where, code === 'ECONNREFUSED' ? 'refused the connection' : `could not be reached (${code ?? 'connection failed'})`);
 }
 
 export function s3Origin(loc: S3Location, t: OriginTimeouts): Origin {
@@ -60,11 +60,11 @@ export function s3Origin(loc: S3Location, t: OriginTimeouts): Origin {
       try {
         const r = await client.send(new HeadObjectCommand({ Bucket: loc.bucket, Key: keyOf(key) }), bounded());
         const size = r.ContentLength ?? -1;
-        if (size < 0) throw new OriginError('status', where(key), 'answered HeadObject without a size');
+        if (size < 0) throw new SourceError('status', where(key), 'answered HeadObject without a size');
         const etag = r.ETag ?? null;
         return { size, version: etag ?? `${size}-${r.LastModified?.toISOString() ?? ''}`, etag };
       } catch (e) {
-        throw e instanceof OriginError ? e : failure(e, where(key));
+        throw e instanceof SourceError ? e : failure(e, where(key));
       }
     },
     async read(key, meta, offset, length) {
@@ -73,10 +73,10 @@ export function s3Origin(loc: S3Location, t: OriginTimeouts): Origin {
           Bucket: loc.bucket, Key: keyOf(key), Range: `bytes=${offset}-${offset + length - 1}`, IfMatch: meta.etag ?? undefined,
         }), bounded());
         const bytes = await r.Body!.transformToByteArray();
-        if (bytes.length !== length) throw new OriginError('unreachable', where(key), `answered ${bytes.length} of ${length} bytes`);
+        if (bytes.length !== length) throw new SourceError('unreachable', where(key), `answered ${bytes.length} of ${length} bytes`);
         return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       } catch (e) {
-        throw e instanceof OriginError ? e : failure(e, where(key));
+        throw e instanceof SourceError ? e : failure(e, where(key));
       }
     },
     // ffmpeg reads a presigned URL with ranges like any HTTP file: no download to disk first, and
