@@ -90,6 +90,12 @@ try {
       console.log(`  round ${round} ${name}: ${fmt(r.reqPerSec)} segments/s, ${fmt(r.mbPerSec)} MB/s, p50 ${fmt(r.p50ms, 1)} ms, p99 ${fmt(r.p99ms, 1)} ms, load ${loadAvg().split(' ')[0]}`);
     }
   }
+  // what each remote server's block cache did over the whole run (warm: hits; cold: misses)
+  for (const { name, srv } of servers.slice(1)) {
+    const m = await (await fetch(`${srv.url}/metrics`)).text();
+    const v = (k) => Number(new RegExp(`^kdeliver_media_cache_${k} (\\d+)`, 'm').exec(m)?.[1]);
+    console.log(`  ${name} block cache: ${v('hits')} hits, ${v('misses')} misses, ${v('joined')} joined, ${fmt(v('bytes') / 1e6, 1)} MB held`);
+  }
   const med = (name, k) => median(results[name].map((r) => r[k]));
   const localRps = med('local disk', 'reqPerSec');
   console.log('');
