@@ -5,7 +5,7 @@
 // changes the init segment's sample entries and adds pssh boxes, and adds saiz/saio/senc to each
 // traf; a video traf's subsamples follow its NAL units, so describeMediaSegment reads the
 // segment's samples before it can give the moof's size (crypto/cenc.ts).
-import { giveScratch, partsBody, readRegion, readSpan, takeOutput, type MediaBody, type Part } from '../body.js';
+import { giveScratch, partsBody, readRegion, readSpan, takeOutput, worthOneRead, type MediaBody, type Part } from '../body.js';
 import type { ByteSource } from '../source.js';
 import { encryptTraf, planTrafEncryption, protectedSampleEntry, psshBoxes, rememberedSubsamples, rememberSubsamples, subsamplesOf, trackProtection, trafEncryptionBoxes, type SampleSpan, type Subsample, type TrafEncryption } from '../crypto/cenc.js';
 import { aes128Body } from '../crypto/cipher.js';
@@ -173,9 +173,15 @@ function planTrafs(tl: Timeline, seg: Segment): { plans: TrafPlan[]; spans: Part
     if (!timing || !range || range.end <= range.first) continue;
     const t = timing.track;
     let bytes = 0;
+    // consecutive samples of a chunk are one span (partsBody would merge them anyway): a few
+    // dozen objects per fragment instead of one per sample
+    let last: { offset: number; length: number } | null = null;
     for (let i = range.first; i < range.end; i++) {
-      bytes += t.size[i];
-      spans.push({ offset: t.offset[i], length: t.size[i] });
+      const size = t.size[i];
+      const offset = t.offset[i];
+      bytes += size;
+      if (last && last.offset + last.length === offset) last.length += size;
+      else if (size > 0) spans.push((last = { offset, length: size }));
     }
     plans.push({ timing, first: range.first, end: range.end, dataBytes: bytes });
     if (t.sync) {
@@ -198,7 +204,7 @@ async function readSamples(source: ByteSource, list: Array<{ offset: number; siz
     hi = Math.max(hi, s.offset + s.size);
     want += s.size;
   }
-  if (list.length && hi - lo <= Math.max(want * 2, 1 << 20) && hi - lo <= 64 << 20) {
+  if (list.length && (hi - lo <= Math.max(want * 2, 1 << 20) || worthOneRead(hi - lo, want, list.length, 64 << 20)) && hi - lo <= 64 << 20) {
     const region = await readRegion(source, lo, hi);
     return { bytes: (k) => region.subarray(list[k].offset - lo, list[k].offset - lo + list[k].size), done: () => giveScratch(region) };
   }
