@@ -5,7 +5,7 @@
 // changes the init segment's sample entries and adds pssh boxes, and adds saiz/saio/senc to each
 // traf; a video traf's subsamples follow its NAL units, so describeMediaSegment reads the
 // segment's samples before it can give the moof's size (crypto/cenc.ts).
-import { giveScratch, partsBody, readRegion, readSpan, takeOutput, worthOneRead, type MediaBody, type Part } from '../body.js';
+import { answerKey, cachedBody, giveScratch, partsBody, readRegion, readSpan, takeOutput, worthOneRead, type MediaBody, type Part } from '../body.js';
 import type { ByteSource } from '../source.js';
 import { encryptTraf, planTrafEncryption, protectedSampleEntry, psshBoxes, rememberedSubsamples, rememberSubsamples, subsamplesOf, trackProtection, trafEncryptionBoxes, type SampleSpan, type Subsample, type TrafEncryption } from '../crypto/cenc.js';
 import { aes128Body } from '../crypto/cipher.js';
@@ -102,7 +102,10 @@ export function mediaSegment(tl: Timeline, seg: Segment, opts: FragmentOptions):
     if (enc.scheme === 'aes-128') return aes128Body(mediaSegment(tl, seg, { ...opts, encryption: undefined }), enc.key, hlsSegmentIv(enc, opts.sequence));
     throw new MediaError('BAD_ENCRYPTION', `${enc.scheme} segments are described by describeMediaSegment, which reads their samples`);
   }
-  return partsBody(fragmentParts(tl, seg, opts), tl.video && seg.video ? 'video/mp4' : 'audio/mp4');
+  const make = (): MediaBody => partsBody(fragmentParts(tl, seg, opts), tl.video && seg.video ? 'video/mp4' : 'audio/mp4');
+  // a segment of the timeline (not a one-frame fragment of keyFrameFragments) may be kept
+  const n = tl.segments.indexOf(seg);
+  return n < 0 ? make() : cachedBody(answerKey(tl, 'fmp4', n, opts.sequence, opts.dash, opts.timescale, !!opts.piff), make);
 }
 
 /**

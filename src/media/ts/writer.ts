@@ -6,7 +6,7 @@
 // Encrypted: HLS AES-128 wraps the whole segment (crypto/cipher.ts); SAMPLE-AES encrypts inside the
 // PES payloads as they are assembled (crypto/sample-aes.ts), with a few bytes of stuffing planned
 // per video PES for the emulation prevention bytes encryption may add.
-import { giveScratch, readRegion, readSpan, releaseOutput, takeOutput, worthOneRead, type MediaBody } from '../body.js';
+import { answerKey, cachedBody, giveScratch, readRegion, readSpan, releaseOutput, takeOutput, worthOneRead, type MediaBody } from '../body.js';
 import type { ByteSource } from '../source.js';
 import { aes128Body, CbcRestarts } from '../crypto/cipher.js';
 import { checkEncryption, hlsSegmentIv, type Encryption } from '../crypto/encryption.js';
@@ -528,6 +528,11 @@ export interface TsEncryption {
  * AES-128 (the whole segment) or SAMPLE-AES (H.264 and AAC samples).
  */
 export function tsSegment(tl: Timeline, segIndex: number, enc?: TsEncryption): MediaBody {
+  if (!enc) return cachedBody(answerKey(tl, 'ts', segIndex), () => tsSegmentBody(tl, segIndex));
+  return tsSegmentBody(tl, segIndex, enc);
+}
+
+function tsSegmentBody(tl: Timeline, segIndex: number, enc?: TsEncryption): MediaBody {
   if (enc) checkEncryption(enc.encryption);
   if (enc?.encryption.scheme === 'aes-128') return aes128Body(tsSegment(tl, segIndex), enc.encryption.key, hlsSegmentIv(enc.encryption, enc.sequence));
   if (enc && enc.encryption.scheme !== 'sample-aes') throw new MediaError('BAD_ENCRYPTION', `${enc.encryption.scheme} applies to fMP4, not MPEG-TS`);
