@@ -32,7 +32,7 @@ const ENC: Record<string, Encryption> = {
   cenc: { scheme: 'cenc', key, keyId, systems: [{ name: 'clearkey' }] } as unknown as Encryption,
   cbcs: { scheme: 'cbcs', key, keyId, systems: [{ name: 'clearkey' }] } as unknown as Encryption,
 };
-const setCache = (bytes: number): void => (body as unknown as { setSegmentCacheBytes?: (n: number) => void }).setSegmentCacheBytes?.(bytes);
+const setCache = (bytes: number): void => body.setSegmentCacheBytes(bytes);
 
 async function collect(b: body.MediaBody, source: Awaited<ReturnType<typeof openFileSource>>['source'], start: number, end: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -141,3 +141,67 @@ if (process.env.KDELIVER_PRINT_GOLDEN) {
     }
   });
 }
+
+t.test('the segment answer cache: bounded, counted, keyed by the parsed file, never keeps keyed answers', async (t) => {
+  const { clearSegmentCache, segmentCacheStats, setSegmentCacheBytes } = body;
+  t.teardown(() => setSegmentCacheBytes(0));
+  const dir = mkdtempSync(join(tmpdir(), 'kdeliver-segcache-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'media.mp4');
+  writeFileSync(path, readFileSync(sample('h264-720p.mp4')));
+  setSegmentCacheBytes(64 << 20);
+  clearSegmentCache();
+  const idx = await readMediaIndex(path, { maxMoovBytes: 64 << 20 });
+  const tl = buildTimeline(idx, hlsPolicy(10000));
+  const { source, close } = await openFileSource(path);
+  const made = await collect(tsSegment(tl, 0), source, 0, tsSegment(tl, 0).length - 1);
+  await close();
+  const s1 = segmentCacheStats();
+  t.equal(s1.entries, 1, 'a whole answer is kept');
+  t.equal(s1.bytes, made.length, 'its bytes are counted');
+
+  // the file is replaced by other media: a new parse, a new timeline, never the old answer
+  writeFileSync(path, readFileSync(sample('h264-240p.mp4')));
+  const idx2 = await readMediaIndex(path, { maxMoovBytes: 64 << 20 });
+  const tl2 = buildTimeline(idx2, hlsPolicy(10000));
+  const src2 = await openFileSource(path);
+  const b2 = tsSegment(tl2, 0);
+  const fresh = await collect(b2, src2.source, 0, b2.length - 1);
+  setSegmentCacheBytes(0);
+  const b3 = tsSegment(tl2, 0);
+  const uncached = await collect(b3, src2.source, 0, b3.length - 1);
+  t.ok(fresh.equals(uncached) && !fresh.equals(made), 'the replaced file\'s segment is made from it, not taken from the cache');
+  t.equal(segmentCacheStats().entries, 0, 'turning the cache off empties it');
+
+  // keyed answers (SAMPLE-AES, cenc) are never kept; AES-128 keeps only the clear answer it wraps
+  setSegmentCacheBytes(64 << 20);
+  const sa = tsSegment(tl2, 1, { encryption: ENC.sampleaes, sequence: 2 });
+  await collect(sa, src2.source, 0, sa.length - 1);
+  const ce = await describeMediaSegment(tl2, tl2.segments[1], { sequence: 2, dash: false, encryption: ENC.cenc }, src2.source);
+  await collect(ce, src2.source, 0, ce.length - 1);
+  t.equal(segmentCacheStats().entries, 0, 'SAMPLE-AES and cenc answers are not kept');
+  const aes = tsSegment(tl2, 1, { encryption: ENC.aes128, sequence: 2 });
+  const aesBytes = await collect(aes, src2.source, 0, aes.length - 1);
+  t.equal(segmentCacheStats().entries, 1, 'AES-128 keeps the clear answer under it');
+  t.notOk(aesBytes.includes(made.subarray(400, 600)), 'and the encrypted answer is not it');
+
+  // bounded: the least recently used answers go first; one answer may take at most an eighth
+  clearSegmentCache();
+  const bound = 1 << 20;
+  setSegmentCacheBytes(bound);
+  for (let i = 0; i < tl2.segments.length; i++) {
+    const b = mediaSegment(tl2, tl2.segments[i], { sequence: i + 1, dash: false });
+    await collect(b, src2.source, 0, b.length - 1);
+  }
+  const s2 = segmentCacheStats();
+  t.ok(s2.bytes <= bound && s2.entries > 0, `kept ${s2.entries} answers in ${s2.bytes} bytes, at most ${bound}`);
+  const before = segmentCacheStats().hits;
+  const again = mediaSegment(tl2, tl2.segments[tl2.segments.length - 1], { sequence: tl2.segments.length, dash: false });
+  await collect(again, src2.source, 0, again.length - 1);
+  t.equal(segmentCacheStats().hits, before + 1, 'the last answer made is answered from the cache');
+  setSegmentCacheBytes(8 << 10);
+  const big = tsSegment(tl2, 0);
+  await collect(big, src2.source, 0, big.length - 1);
+  t.equal(segmentCacheStats().entries, 0, 'an answer over an eighth of the bound is not kept');
+  await src2.close();
+});
