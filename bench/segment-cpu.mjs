@@ -6,7 +6,7 @@
 // preads of libuv's pool included) divided by the segments made. Answer buffers go back to the
 // pool as the server's recycleWhenSent does. The segment answer cache, when a build has one, is
 // off for the "made" figures (every answer is produced) and on for the "cached" row.
-// Usage: node bench/segment-cpu.mjs [--dist DIR]... [--rounds 5] [--seconds 2] [--profile-only]
+// Usage: node bench/segment-cpu.mjs [--dist DIR]... [--rounds 5] [--seconds 2] [--kinds ts,fmp4,dash-video,dash-audio] [--skip-cached]
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     seconds: { type: 'string', default: '2' },
     kinds: { type: 'string', default: 'ts,fmp4,dash-video,dash-audio' },
+    'skip-cached': { type: 'boolean', default: false },
   },
 });
 const dists = (values.dist ?? [join(projectRoot, 'dist')]).map((d) => resolve(d));
@@ -90,7 +91,7 @@ for (const k of kinds) {
   console.log(`${k.padEnd(11)} ${builds.map((b, i) => `[${i}] ${median(results.get(`${b.dist}\0${k}`)).toFixed(3)}`).join('   ')}`);
 }
 for (const b of builds) {
-  if (!b.body.setSegmentCacheBytes) continue;
+  if (!b.body.setSegmentCacheBytes || values['skip-cached']) continue;
   const row = [];
   for (const k of kinds) {
     await run(b, k, 0.3, true);
