@@ -88,7 +88,10 @@ for (let r = 1; r <= rounds; r++) {
 }
 console.log('\nCPU ms per segment made (median of rounds; user+sys, process.cpuUsage)');
 for (const k of kinds) {
-  console.log(`${k.padEnd(11)} ${builds.map((b, i) => `[${i}] ${median(results.get(`${b.dist}\0${k}`)).toFixed(3)}`).join('   ')}`);
+  const base = results.get(`${builds[0].dist}\0${k}`);
+  // each build against the first, round by round (the rounds ran side by side), then the median
+  const ratio = (b) => median(results.get(`${b.dist}\0${k}`).map((x, r) => x / base[r])).toFixed(2);
+  console.log(`${k.padEnd(11)} ${builds.map((b, i) => `[${i}] ${median(results.get(`${b.dist}\0${k}`)).toFixed(3)}${i ? ` (x${ratio(b)} of [0])` : ''}`).join('   ')}`);
 }
 for (const b of builds) {
   if (!b.body.setSegmentCacheBytes || values['skip-cached']) continue;
