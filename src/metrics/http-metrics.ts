@@ -2,6 +2,7 @@
 // time. Knows nothing of Fastify: the route plugin feeds it plain observations.
 import { createRegistry, type Registry } from './registry.js';
 import type { RouteFamily } from './request-facts.js';
+import { segmentCacheStats } from '../media/body.js';
 
 /** What the packager's index cache and the playManifest answer cache report. */
 export interface CacheStats {
@@ -47,6 +48,15 @@ export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; 
   const pmErrors = registry.counter('kdeliver_playmanifest_errors_total', 'playManifest answers refused with a reference error code (X-Kaltura: error-N), by code.');
   const startedAt = opts.startedAt ?? Date.now() / 1000;
   registry.gauge('kdeliver_process_start_time_seconds', 'Start time of the process, Unix seconds.', () => [{ labels: {}, value: Math.floor(startedAt) }]);
+  // the packager's segment answer cache (src/media/body.ts), one per process
+  for (const [name, help, pick] of [
+    ['kdeliver_packager_segment_cache_hits', 'Segments answered from the segment answer cache since start.', (c) => c.hits],
+    ['kdeliver_packager_segment_cache_misses', 'Segments the segment answer cache could not answer (made from the source) since start.', (c) => c.misses],
+    ['kdeliver_packager_segment_cache_bytes', 'Bytes of segment answers held by the segment answer cache.', (c) => c.bytes],
+    ['kdeliver_packager_segment_cache_entries', 'Segment answers held by the segment answer cache.', (c) => c.entries],
+  ] as Array<[string, string, (c: ReturnType<typeof segmentCacheStats>) => number]>) {
+    registry.gauge(name, help, () => [{ labels: {}, value: pick(segmentCacheStats()) }]);
+  }
   // a cache's statistics as gauges, read at scrape time; none before the cache exists
   const stat = (read: (() => CacheStats | null) | undefined, pick: (s: CacheStats) => number) => () => {
     const s = read?.();
