@@ -11,6 +11,7 @@ import { resolveDeliveryProfile } from './profiles.js';
 import { ProfileType, downloadFileName, flavorUrls, profileBase, subtitlePlaylists, type UrlOptions } from './urls.js';
 import { tokenizeUrls } from './tokenizers/index.js';
 import { signMediaUrl } from './tokenizers/kaltura.js';
+import { ksInPath } from '../drm/keys.js';
 
 export type DeliveryNote = (stage: 'delivery' | 'tokenizer' | 'selection', message: string) => void;
 
@@ -98,13 +99,20 @@ export function mediaUrls(
  */
 export function signUrls(
   env: Pick<RequestEnv, 'catalog' | 'config' | 'now' | 'baseUrl'>,
-  input: { entry: Entry; req: PlayRequest; chosen: ChosenProfile; urls: string[]; captions: CaptionAsset[]; durationSec: number | null; hasRules: boolean },
+  input: { entry: Entry; req: PlayRequest; chosen: ChosenProfile; urls: string[]; captions: CaptionAsset[]; durationSec: number | null; hasRules: boolean; encrypted?: boolean },
   note: DeliveryNote,
 ): { urls: string[]; subtitleUrls: string[]; signed: boolean } {
   const { entry, req, chosen } = input;
   const profile = chosen.profile;
   let urls = input.urls;
   let signed = false;
+  if (input.encrypted && req.ks) {
+    // an encrypted entry's key and licence are given to a session only: its media URLs carry the
+    // KS (Kaltura's KS tokenizer places it so), inside the signed part, and the packager writes it
+    // into the key and licence URLs of its manifests (src/packaging/packager.ts)
+    urls = urls.map((u) => withKsPair(u, req.ks!));
+    note('tokenizer', 'the KS is carried in the media URLs (encrypted entry)');
+  }
   if (profile.tokenizer) {
     urls = tokenizeUrls(profile.tokenizer, urls, {
       now: env.now, ks: req.ks, clientIp: req.clientIp, entryId: entry.id, partnerId: entry.partnerId,
@@ -118,6 +126,14 @@ export function signUrls(
     signed = true;
   }
   return { urls, subtitleUrls: subtitlePlaylists(env, urls, input.captions, profile, req.ks, input.durationSec), signed };
+}
+
+/** `/ks/{ks}` before the URL's `/name/` (its last), else before its file name. */
+function withKsPair(url: string, ks: string): string {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const at = path.lastIndexOf('/name/') >= 0 ? path.lastIndexOf('/name/') : path.lastIndexOf('/');
+  return `${path.slice(0, at)}/ks/${ksInPath(ks)}${path.slice(at)}${q < 0 ? '' : url.slice(q)}`;
 }
 
 /** The captions a player is offered: READY, shown on the player, unless the request disables them. */
