@@ -237,6 +237,14 @@ t.test('progressive, raw and download of an encrypted entry: admin KS only', asy
   const dl = await fetch(`${kd.url}/p/309/sp/30900/download/entry_id/1_aeshls01/ks/${aesKs}`, { redirect: 'manual' });
   t.equal(dl.status, 403, 'download with a user KS');
   await dl.text();
+  const clipPath = (k: string) => signMediaUrl(`/p/309/sp/30900/flvclipper/entry_id/1_cenc0001/ks/${k}/clip_to/2000/a.mp4`, kd.config.mediaUrlSecret, Math.floor(Date.now() / 1000));
+  const adminClip = await fetch(kd.url + clipPath(admin.replace(/\+/g, '-').replace(/\//g, '_')));
+  t.equal(adminClip.status, 200, 'flvclipper with an admin KS');
+  await adminClip.arrayBuffer();
+  const clip = await fetch(kd.url + clipPath(cencKs.replace(/\+/g, '-').replace(/\//g, '_')));
+  t.equal(clip.status, 403, 'flvclipper with a user KS');
+  t.equal(errorCode(clip), 'error-3');
+  await clip.text();
   // the clear entry is untouched
   t.equal((await fetch(pm(kd, '1_rcit0qgs', 'format/url/protocol/http/a.mp4'), { redirect: 'manual' })).status, 302);
 });
