@@ -316,6 +316,14 @@ t.test('an external key service: its keys are used and cached; when it fails, 50
   await gone.text();
 });
 
+t.test('key and licence requests are counted in /metrics', async (t) => {
+  const m = await (await fetch(`${kd.url}/metrics`)).text();
+  t.match(m, /kdeliver_http_requests_total\{family="drmKey",method="GET",status="200"\} [1-9]/);
+  t.match(m, /kdeliver_http_requests_total\{family="drmKey",method="GET",status="403"\} [1-9]/);
+  t.match(m, /kdeliver_http_requests_total\{family="drmLicence",method="POST",status="200"\} [1-9]/);
+  t.match(m, /kdeliver_http_requests_total\{family="drmLicence",method="POST",status="403"\} [1-9]/);
+});
+
 t.test('no content key and no KS in the server log', async (t) => {
   const all = [...kd.log].join('');
   t.ok(all.length > 10_000, `${all.length} bytes of log (debug level)`);
