@@ -82,7 +82,7 @@ export function rulesOf(catalog: Catalog, entry: Entry) {
 }
 
 /** KS from the request, checked against the entry's partner; another partner's KS is ignored unless the entry has rules. */
-export function readSession({ catalog, now }: AccessEnv, req: RequestFacts, entry: Entry, partner: Partner, hasRules: boolean, note: Note = silent): Ks | null {
+export function readSession({ catalog, now }: AccessEnv, req: Pick<RequestFacts, 'ks' | 'clientIp' | 'rawUri'>, entry: Entry, partner: Partner, hasRules: boolean, note: Note = silent): Ks | null {
   if (!req.ks) return null;
   let parsed;
   try {

@@ -232,9 +232,14 @@ export function flavorDownloadUrl(ctx: ApiContext, entry: Entry, flavor: FlavorA
   const proto = requestProtocol(ctx);
   const pairs = `/flavorId/${flavor.id}/format/download/protocol/${proto}`;
   const url = `${manifestBase(ctx, entry)}/flavorId/${flavor.id}/protocol/${proto}/format/download/a.${flavor.fileExt || 'mp4'}`;
+  // playManifest falls back to another flavor when the asked one is not allowed (a limit-flavors
+  // rule): for getUrl that is a refusal, never a URL that downloads a different flavor
+  const served = (p: ReturnType<typeof playFor>): void => {
+    if (!p.flavors.some((f) => f.id === flavor.id)) throw new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control');
+  };
   let first: DeliveryError;
   try {
-    playFor(ctx, entry, pairs, null);
+    served(playFor(ctx, entry, pairs, null));
     return url;
   } catch (e) {
     if (!(e instanceof DeliveryError)) throw e;
@@ -243,7 +248,7 @@ export function flavorDownloadUrl(ctx: ApiContext, entry: Entry, flavor: FlavorA
   const ks = ctx.ks?.raw ?? null;
   if (!ks) throw downloadError(first, flavor, entry);
   try {
-    playFor(ctx, entry, pairs, ks);
+    served(playFor(ctx, entry, pairs, ks));
     return withKs(url, ks);
   } catch (e) {
     if (!(e instanceof DeliveryError)) throw e;

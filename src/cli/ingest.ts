@@ -158,6 +158,9 @@ async function runToEnd(ctx: IngestContext, jobId: number, opts: RunJobOptions, 
     if (job.state === 'done') return { ...outcome, ok: true, lost: false, error: null };
     const claim = claimJob(ctx, jobId);
     if (claim) {
+      // Say so: a stall long enough to lose the lease is worth knowing about (a suspended
+      // machine, a starved process); the job starts again from its source under a new attempt
+      note(`${outcome.error}; no other process took it: running it again`);
       outcome = await runJob(ctx, jobId, { ...opts, token: claim.token });
       continue;
     }

@@ -52,7 +52,17 @@ async function serve(): Promise<number> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (e) {
+    // The two a person meets (another server on the port, a port below 1024 without the right):
+    // a sentence naming the setting, exit 2 as for other configuration errors, no stack
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw e;
+    await app.close().catch(() => undefined);
+    const why = code === 'EADDRINUSE' ? 'is already in use (another server runs there?)' : code === 'EACCES' ? 'may not be opened by this user' : 'is not an address of this machine';
+    throw new ConfigError(`cannot listen on ${config.host}:${config.port}: it ${why}; choose another with PORT= (and HOST=)`);
+  }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const local = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

@@ -121,7 +121,7 @@ export function signUrls(
     note('tokenizer', `${profile.tokenizer.type} tokenizer applied`);
     signed = true;
   } else if (input.hasRules && profile.url.startsWith('/') && !chosen.storage) {
-    urls = urls.map((u) => signMediaUrl(u, env.config.mediaUrlSecret, env.now));
+    urls = urls.map((u) => signMediaUrl(u, env.config.mediaUrlSecret, env.now, undefined, req.ks));
     note('tokenizer', 'kdeliver media signature applied (the entry has access-control rules)');
     signed = true;
   }

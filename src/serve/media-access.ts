@@ -1,13 +1,16 @@
 // Who may fetch an entry's media bytes around playManifest. Entries with access-control rules
 // get signed media URLs from playManifest (delivery/tokenizers/kaltura.ts signMediaUrl);
 // every media route checks that signature and the entry's SERVE-context rules before a byte goes
-// out, so a protected entry cannot be fetched by guessing a serveFlavor or packager URL.
+// out, so a protected entry cannot be fetched by guessing a serveFlavor or packager URL. The rules
+// are evaluated for the caller playManifest answered: the KS it was given rides under the
+// signature (signMediaUrl), is checked again here (expiry, revocation, IP) and takes part in the
+// rules as it did there; without one, the rules see an anonymous caller.
 import type { RequestEnv } from '../env.js';
 import { AssetStatus, type Entry, type FlavorAsset } from '../catalog/types.js';
-import { DeliveryError } from '../errors.js';
+import { asDeliveryError, DeliveryError } from '../errors.js';
 import { accessBlockedError, evaluateAccessRules, isFlavorAllowed } from '../access/evaluate.js';
-import { rulesOf } from '../access/entry-check.js';
-import { verifyKalturaToken } from '../delivery/tokenizers/kaltura.js';
+import { partnerOf, readSession, rulesOf } from '../access/entry-check.js';
+import { signedMediaKs, verifyKalturaToken } from '../delivery/tokenizers/kaltura.js';
 import { flatHeaders, type HttpFacts } from '../request/http-facts.js';
 
 /**
@@ -31,10 +34,26 @@ export function checkMediaAccess(
   }
 
   const headers = flatHeaders(http.headers);
+  const grant = signedMediaKs(path);
+  const ksString = grant?.ks ?? null;
+  let ks = null;
+  if (grant) {
+    try {
+      // The signature's window, not the KS's own end, bounds how long the media URL plays (a
+      // player keeps fetching segments of a long video after a short KS ends); so the KS is
+      // checked as of the signing (revocation included), and its IP restriction against this caller
+      const at = Math.min(now, grant.signedAt);
+      ks = readSession({ catalog, now: at }, { ks: grant.ks, clientIp: http.clientIp, rawUri: http.rawUrl }, entry, partnerOf(catalog, entry), true);
+    } catch (e) {
+      const err = asDeliveryError(e);
+      if (!err) throw e;
+      return err;
+    }
+  }
   const decision = evaluateAccessRules(rules, {
     contexts: ['SERVE'],
-    ks: null,
-    ksString: null,
+    ks,
+    ksString,
     clientIp: http.clientIp,
     referrer: headers.referer ?? '',
     userAgent: headers['user-agent'] ?? '',
@@ -47,7 +66,7 @@ export function checkMediaAccess(
     country: http.country,
   });
   if (decision.blocked) return accessBlockedError(decision);
-  if (flavor && !isFlavorAllowed(decision.limitFlavors, flavor, null)) {
+  if (flavor && !isFlavorAllowed(decision.limitFlavors, flavor, ks)) {
     return new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control');
   }
   return null;

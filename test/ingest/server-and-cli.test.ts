@@ -14,7 +14,10 @@ import { makeSource } from './helpers.js';
 
 requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
 
-const LEASE = 2;
+// Short enough that the job outlives several lease periods, long enough that a CI machine under
+// full load does not starve the CLI past its lease (at 2 s it once did, and the CLI rightly
+// claimed the job again: a second attempt, which the assertions below count as a failure)
+const LEASE = 4;
 const root = new URL('../..', import.meta.url).pathname;
 // The TypeScript loader tap runs this file with, so both processes start from src/ without a build
 const loader = process.execArgv.filter((a) => a.includes('@tapjs/typescript') || a === '--enable-source-maps');

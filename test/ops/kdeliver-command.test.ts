@@ -51,3 +51,17 @@ for (const [how, cmd, extra] of ways) {
     t.match(help.stdout, /usage: kdeliver <command>/);
   });
 }
+
+// A port another process holds: one sentence naming the setting, exit 2, no stack, and the
+// process ends (it used to print a stack trace of listen EADDRINUSE)
+t.test('kdeliver serve on a port in use says so and exits', async (t) => {
+  const { createServer } = await import('node:net');
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => holder.close());
+  const port = (holder.address() as { port: number }).port;
+  const r = await run('kdeliver', ['serve'], { env: { ...env, PATH: `${binDir}:${process.env.PATH}`, HOST: '127.0.0.1', PORT: String(port) } });
+  t.equal(r.code, 2, 'exit 2, as for other configuration errors');
+  t.match(r.stderr, new RegExp(`kdeliver: cannot listen on 127\\.0\\.0\\.1:${port}: it is already in use .*PORT=`));
+  t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+});

@@ -45,7 +45,7 @@ export const MEDIA_URL_WINDOW_SECONDS = 24 * 3600;
  * playlist names relatively (segments, init, fragments) inherit it: before `/name/a.ext` on a
  * serveFlavor URL, before the last segment on a packager URL.
  */
-export function signMediaUrl(url: string, secret: string, now: number, window = MEDIA_URL_WINDOW_SECONDS): string {
+export function signMediaUrl(url: string, secret: string, now: number, window = MEDIA_URL_WINDOW_SECONDS, ks: string | null = null): string {
   // checkMediaAccess refuses every signature when the secret is empty; never emit URLs it refuses
   if (!secret) throw new Error('signMediaUrl: no media URL secret (loadConfig always provides one)');
   const m = /^([a-z][a-z0-9+.-]*:\/\/[^/]+)?(\/.*)$/i.exec(url);
@@ -54,7 +54,22 @@ export function signMediaUrl(url: string, secret: string, now: number, window = 
   const path = m[2];
   const nameAt = /\/name\/[^/]+$/.exec(path);
   const cut = nameAt ? nameAt.index : path.lastIndexOf('/');
-  return origin + signExpSig(path.slice(0, cut), path.slice(cut), secret, now + window);
+  // The session playManifest was answered for rides under the signature (checkMediaAccess reads it
+  // back from there only), so the media routes evaluate the rules for the same caller: an admin
+  // KS that skipped them, a user KS that satisfied them. A KS is base64url: no slash in it.
+  const grant = ks && /^[A-Za-z0-9_=.-]+$/.test(ks) ? `/ks/${ks}` : '';
+  return origin + signExpSig(path.slice(0, cut) + grant, path.slice(cut), secret, now + window);
+}
+
+const SIGNED_KS = /\/ks\/([^/]+)\/exp\/(\d{1,12})\/sig\//;
+
+/**
+ * The KS signMediaUrl put under a media URL's signature, and when that URL was signed (its end
+ * less the window), or null; only call on a verified path.
+ */
+export function signedMediaKs(path: string): { ks: string; signedAt: number } | null {
+  const m = SIGNED_KS.exec(path);
+  return m ? { ks: m[1], signedAt: Number(m[2]) - MEDIA_URL_WINDOW_SECONDS } : null;
 }
 
 export type KalturaTokenVerdict = 'valid' | 'expired' | 'invalid' | 'missing';
