@@ -106,13 +106,6 @@ export function signUrls(
   const profile = chosen.profile;
   let urls = input.urls;
   let signed = false;
-  if (input.encrypted && req.ks) {
-    // an encrypted entry's key and licence are given to a session only: its media URLs carry the
-    // KS (Kaltura's KS tokenizer places it so), inside the signed part, and the packager writes it
-    // into the key and licence URLs of its manifests (src/packaging/packager.ts)
-    urls = urls.map((u) => withKsPair(u, req.ks!));
-    note('tokenizer', 'the KS is carried in the media URLs (encrypted entry)');
-  }
   if (profile.tokenizer) {
     urls = tokenizeUrls(profile.tokenizer, urls, {
       now: env.now, ks: req.ks, clientIp: req.clientIp, entryId: entry.id, partnerId: entry.partnerId,
@@ -121,19 +114,15 @@ export function signUrls(
     note('tokenizer', `${profile.tokenizer.type} tokenizer applied`);
     signed = true;
   } else if (input.hasRules && profile.url.startsWith('/') && !chosen.storage) {
-    urls = urls.map((u) => signMediaUrl(u, env.config.mediaUrlSecret, env.now, undefined, req.ks));
+    // an encrypted entry's key and licence go to a session only: the KS under the signature is the
+    // one the packager writes into its key and licence URLs (src/packaging/packager.ts), so a KS
+    // in the standard base64 alphabet rides in the URL-safe one (the KS reader takes both)
+    const ks = input.encrypted && req.ks ? ksInPath(req.ks) : req.ks;
+    urls = urls.map((u) => signMediaUrl(u, env.config.mediaUrlSecret, env.now, undefined, ks));
     note('tokenizer', 'kdeliver media signature applied (the entry has access-control rules)');
     signed = true;
   }
   return { urls, subtitleUrls: subtitlePlaylists(env, urls, input.captions, profile, req.ks, input.durationSec), signed };
-}
-
-/** `/ks/{ks}` before the URL's `/name/` (its last), else before its file name. */
-function withKsPair(url: string, ks: string): string {
-  const q = url.indexOf('?');
-  const path = q < 0 ? url : url.slice(0, q);
-  const at = path.lastIndexOf('/name/') >= 0 ? path.lastIndexOf('/name/') : path.lastIndexOf('/');
-  return `${path.slice(0, at)}/ks/${ksInPath(ks)}${path.slice(at)}${q < 0 ? '' : url.slice(q)}`;
 }
 
 /** The captions a player is offered: READY, shown on the player, unless the request disables them. */
