@@ -15,6 +15,7 @@ import { buildServer, loggerOptions } from '../../src/server.js';
 import { generateKs } from '../../src/access/ks.js';
 import { signMediaUrl } from '../../src/delivery/tokenizers/kaltura.js';
 import { clearKeyServiceCache } from '../../src/drm/key-service.js';
+import { ksInPath } from '../../src/drm/keys.js';
 import { requireCommands } from '../helpers/system.js';
 import { run } from '../helpers/media-tools.js';
 
@@ -207,6 +208,34 @@ t.test('CENC: the MPD names the key id and the licence; ffmpeg -decryption_key d
   const header = await ask(bare, [b64url(CENC_KID)], { 'x-kaltura-ks': cencKs });
   t.equal(header.status, 200, 'the KS may come as X-Kaltura-Ks');
   await header.text();
+});
+
+t.test('fMP4 HLS and Smooth Streaming of an encrypted entry are CENC too', async (t) => {
+  const now = Math.floor(Date.now() / 1000);
+  const sign = (path: string) => kd.url + signMediaUrl(path, kd.config.mediaUrlSecret, now, undefined, ksInPath(cencKs));
+  const F = '/p/309/sp/30900/serveFlavor/entryId/1_cenc0001/v/1/flavorId/1_f1cenc00';
+  const index = sign(`/hls/container/fmp4${F}/name/a.mp4/index.m3u8`);
+  const idx = await text(index);
+  t.equal(idx.status, 200);
+  t.match(idx.body, /#EXT-X-KEY:METHOD=SAMPLE-AES-CTR,URI="http:\/\/127\.0\.0\.1:\d+\/p\/309\/sp\/30900\/clearKeyLicense\/entryId\/1_cenc0001\/ks\/[^"]+\/license",KEYID=0xb0eb8a17323924b6d8d36875aacb0b48,KEYFORMAT="org.w3.clearkey"/);
+  const init = Buffer.from(await (await fetch(new URL('init-v1-a1.mp4', index))).arrayBuffer());
+  for (const box of ['encv', 'enca', 'tenc', 'pssh']) t.ok(init.includes(Buffer.from(box)), `init segment has ${box}`);
+  const seg = Buffer.from(await (await fetch(new URL('seg-1-v1-a1.m4s', index))).arrayBuffer());
+  t.ok(seg.includes(Buffer.from('senc')), 'segment has senc');
+  const file = join(work, 'hls-fmp4.mp4');
+  writeFileSync(file, Buffer.concat([init, seg]));
+  const dec = await framecrc(file, ['-decryption_key', CENC_KEY]);
+  t.equal(dec.code, 0, dec.stderr);
+  t.ok(dec.frames.length > 20, `ffmpeg decodes ${dec.frames.length} frames of the first segment with the key`);
+  // the key file is for MPEG-TS only
+  t.equal((await fetch(new URL('encryption.key', index))).status, 404);
+
+  const manifest = sign(`/mss${F}/forceproxy/true/name/a.mp4/manifest`);
+  const mss = await text(manifest);
+  t.equal(mss.status, 200);
+  const bitrate = /Type="video"[\s\S]*?Bitrate="(\d+)"/.exec(mss.body)![1];
+  const frag = Buffer.from(await (await fetch(new URL(`QualityLevels(${bitrate})/Fragments(video=0)`, manifest))).arrayBuffer());
+  t.ok(frag.includes(Buffer.from('a2394f525a9b4f14a2446c427c648df4', 'hex')), 'the MSS fragment carries PIFF sample encryption');
 });
 
 t.test('progressive, raw and download of an encrypted entry: admin KS only', async (t) => {
