@@ -61,7 +61,7 @@ function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[]): Pl
   const { ks, access, clipTo, kalturaHeaders } = accessStage(ctx, req, entry, partner, ktValid, step);
   const { sel, format, durationSec } = selectionStage(req, entry, partner, access, ks, ctx.catalog.listFlavors(entry.id), step);
   const d = deliveryStage(ctx, req, entry, partner, format, sel, access, hasRules, clipTo, durationSec, step);
-  const encrypted = encryptionStage(ctx, req, entry, format, d.chosen.profile, ks, step);
+  const encrypted = encryptedDelivery(ctx, req, entry, format, d.chosen.profile, ks, step);
   const signed = tokenizerStage(ctx, req, entry, d, hasRules, encrypted, step);
   // an answer that depends on the time, the client or a session is not cached
   let cacheAge = signed.signed ? 0 : ctx.config.playManifestCacheAge;
@@ -170,12 +170,12 @@ function tokenizerStage(ctx: PlaybackContext, req: PlayRequest, entry: Entry, d:
 const PACKAGED_FORMATS = new Set(['applehttp', 'mpegdash', 'sl']);
 
 /**
- * encryption: an entry whose access-control profile has a DRM policy action (src/drm/policy.ts) is
+ * access, encrypted entries: an entry whose access-control profile has a DRM policy action (src/drm/policy.ts) is
  * played only as packaged (HLS, DASH, Smooth Streaming from the built-in packager, encrypted
  * there); progressive delivery, HDS and other servers' profiles would hand out clear media, so
  * they are refused with error 3 unless an admin KS asks (as Kaltura lets an admin download).
  */
-function encryptionStage(ctx: PlaybackContext, req: PlayRequest, entry: Entry, format: string, profile: DeliveryProfile, ks: Ks | null, step: Step): boolean {
+function encryptedDelivery(ctx: PlaybackContext, req: PlayRequest, entry: Entry, format: string, profile: DeliveryProfile, ks: Ks | null, step: Step): boolean {
   if (!isEncryptedEntry(ctx.catalog, entry)) return false;
   const packaged = PACKAGED_FORMATS.has(format) && PACKAGER_TYPES.has(profile.type) && profile.url.startsWith('/') && !profile.tokenizer;
   if (packaged) {
