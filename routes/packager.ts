@@ -6,6 +6,7 @@ import { bodyStream } from '../src/media/body.js';
 import { answerPackager } from '../src/packaging/packager.js';
 import { parsePackagerPath, type PackagerProtocol } from '../src/request/packager-url.js';
 import { planRange } from '../src/serve/file.js';
+import { keySession } from '../src/drm/session.js';
 import type { RefusalLogConfig } from './common.js';
 import { mediaAccessCheck, pathAfter, requestEnv, sendPlanned } from './http.js';
 
@@ -27,8 +28,15 @@ export default async function packagerRoutes(app: FastifyInstance) {
       config: env.config,
       cache: env.indexCache,
       media: env.media,
+      baseUrl: env.baseUrl,
       checkAccess: mediaAccessCheck(env),
+      checkKeySession: (entry, ks) => void keySession(env, entry, ks),
     });
+    if (answer.kind === 'key') {
+      // the content key: to this session only, kept by no cache
+      reply.code(200).headers({ ...CORS, 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-store, private' });
+      return reply.send(answer.body);
+    }
     if (answer.kind === 'text') {
       reply.code(200).headers({ ...CORS, 'Content-Type': answer.contentType, 'Cache-Control': MANIFEST_CACHE });
       return reply.send(answer.body);

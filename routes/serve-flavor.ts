@@ -9,6 +9,8 @@ import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/s
 import { parseMs } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { mediaAccessCheck, requestEnv, sendFile, sendPlanned } from './http.js';
+import { isEncryptedEntry } from '../src/drm/policy.js';
+import { adminSession, encryptedRefusal } from '../src/drm/session.js';
 
 /** format/download's fileName: an attachment under that name. */
 function setDisposition(headers: Record<string, string>, fileName: string | undefined) {
@@ -32,6 +34,8 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
     const flavor = readyFlavor(flavorId ? app.catalog.getFlavor(flavorId) : undefined, entry);
     const denied = mediaAccessCheck(env)(entry, flavor);
     if (denied) throw denied;
+    // an encrypted entry's file is its clear media: an admin's only (its URL carries the KS, src/delivery)
+    if (isEncryptedEntry(app.catalog, entry) && !adminSession(env, entry, params.get('ks'))) throw encryptedRefusal(entry);
 
     const { name: file, size } = await mediaFile(media, flavor.filePath);
     const conditional = conditionalHeaders(request.headers);

@@ -62,6 +62,11 @@ export interface Config {
   mediaTimeoutMs: number;
   /** Bound of connecting to the media origin (KDELIVER_MEDIA_CONNECT_TIMEOUT_MS): past it, 504. */
   mediaConnectTimeoutMs: number;
+  /**
+   * An external key service (nginx-vod-module's DRM JSON) the content keys of encrypted entries
+   * come from instead of the catalog, or null (src/drm/key-service.ts).
+   */
+  drmKeyServiceUrl: string | null;
 }
 
 /**
@@ -85,7 +90,7 @@ const KEYS = [
   'HOST', 'PORT', 'KDELIVER_DATA_DIR', 'KDELIVER_PUBLIC_URL', 'KDELIVER_TRUST_PROXY', 'KDELIVER_URL_TOKEN_SECRET',
   'KDELIVER_MEDIA_URL_SECRET', 'KDELIVER_SAMPLE_LIBRARY', 'NODE_ENV', 'KDELIVER_LOG_LEVEL', 'KDELIVER_PLAYMANIFEST_CACHE_AGE',
   'KDELIVER_MANIFEST_CACHE_ENTRIES', 'KDELIVER_HLS_SEGMENT_MS', 'KDELIVER_HLS_IFRAMES', 'KDELIVER_THUMBNAIL_TRACKS', 'KDELIVER_DASH_SUBTITLES', 'KDELIVER_DASH_SEGMENT_MS', 'KDELIVER_INDEX_CACHE_MB', 'KDELIVER_MAX_MOOV_MB',
-  'KDELIVER_GEOIP_FILE', 'KDELIVER_SHUTDOWN_GRACE_MS', 'KDELIVER_INGEST_LEASE_SECONDS',
+  'KDELIVER_GEOIP_FILE', 'KDELIVER_SHUTDOWN_GRACE_MS', 'KDELIVER_INGEST_LEASE_SECONDS', 'KDELIVER_DRM_KEY_SERVICE_URL',
   'KDELIVER_MEDIA_URL', 'KDELIVER_MEDIA_CACHE_MB', 'KDELIVER_MEDIA_TIMEOUT_MS', 'KDELIVER_MEDIA_CONNECT_TIMEOUT_MS', 'KDELIVER_S3_FORCE_PATH_STYLE',
   'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY',
 ] as const;
@@ -202,6 +207,16 @@ export function loadConfig(processEnv: Env = process.env): Config {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError(`KDELIVER_LOG_LEVEL=${JSON.stringify(logLevel)}: expected one of fatal, error, warn, info, debug, trace, silent`);
   }
+  let drmKeyServiceUrl: string | null = null;
+  if (env.KDELIVER_DRM_KEY_SERVICE_URL) {
+    let ok = false;
+    try {
+      const u = new URL(env.KDELIVER_DRM_KEY_SERVICE_URL.replace(/\{(entryId|partnerId)\}/g, 'x'));
+      ok = /^https?:$/.test(u.protocol) && !u.hash;
+    } catch { /* refused below */ }
+    if (!ok) throw new ConfigError(`KDELIVER_DRM_KEY_SERVICE_URL=${JSON.stringify(env.KDELIVER_DRM_KEY_SERVICE_URL)}: expected an absolute http(s) URL, e.g. http://keys.internal/drm/{partnerId}/{entryId}`);
+    drmKeyServiceUrl = env.KDELIVER_DRM_KEY_SERVICE_URL;
+  }
   const config = {
     host,
     port: int('PORT', env.PORT, 8080, 0, 65535),
@@ -229,6 +244,7 @@ export function loadConfig(processEnv: Env = process.env): Config {
     mediaCacheBytes: int('KDELIVER_MEDIA_CACHE_MB', env.KDELIVER_MEDIA_CACHE_MB, 256, 1, 65536) * 1024 * 1024,
     mediaTimeoutMs: int('KDELIVER_MEDIA_TIMEOUT_MS', env.KDELIVER_MEDIA_TIMEOUT_MS, 10000, 100, 600000),
     mediaConnectTimeoutMs: int('KDELIVER_MEDIA_CONNECT_TIMEOUT_MS', env.KDELIVER_MEDIA_CONNECT_TIMEOUT_MS, 3000, 100, 600000),
+    drmKeyServiceUrl,
   };
   // last, once every value is valid: the only step that may write (generated secrets)
   const secrets = serverSecrets(configured, sampleLibrary, dataDir);

@@ -80,6 +80,9 @@ export function mediaErrorToDelivery(e: MediaError): DeliveryError {
       return new DeliveryError('FILE_NOT_FOUND', `, ${e.message}`);
     case 'MOOV_TOO_LARGE':
       return new DeliveryError('FILE_NOT_FOUND', `, media file cannot be packaged: ${e.message}`, { httpStatus: 413 });
+    case 'BAD_ENCRYPTION':
+      // keys the writers cannot use come from the server's configuration (a key service), not the request
+      return new DeliveryError('FILE_NOT_FOUND', `, the entry's encryption cannot be applied: ${e.message}`, { httpStatus: 503 });
     default:
       return new DeliveryError('FILE_NOT_FOUND', `, media file cannot be packaged: ${e.message}`);
   }

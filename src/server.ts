@@ -18,6 +18,7 @@ import playManifestRoutes from '../routes/play-manifest.js';
 import serveFlavorRoutes from '../routes/serve-flavor.js';
 import rawDownloadRoutes from '../routes/raw-download.js';
 import packagerRoutes from '../routes/packager.js';
+import drmRoutes from '../routes/drm.js';
 import flvclipperRoutes from '../routes/flvclipper.js';
 import apiV3Routes from '../routes/api-v3.js';
 import partnerServices2Routes from '../routes/partnerservices2.js';
@@ -105,6 +106,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(serveFlavorRoutes);
   await app.register(rawDownloadRoutes);
   await app.register(packagerRoutes);
+  await app.register(drmRoutes);
   await app.register(flvclipperRoutes);
   await app.register(apiV3Routes);
   await app.register(partnerServices2Routes);

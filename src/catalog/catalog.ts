@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from './db.js';
 import { kalturaId } from './ids.js';
+import { readEntryKeys, storeEntryKeys, type EntryKeys } from './keys.js';
 import type {
   AccessControlProfile, CaptionAsset, ConversionProfile, DeliveryProfile, Entry, EntryChanges, FlavorAsset,
   FlavorParams, Partner, RemoteFile, StorageProfile, ThumbAsset, UiConf,
@@ -465,6 +466,16 @@ export function createCatalog(db: Db) {
     /** Files an upload token under an API v2 key (the uploading session and the file name it gave). */
     setUploadTokenV2Key: (tokenId: string, key: string): void => void q.setUploadV2Key.run(key, tokenId),
     uploadTokenIdByV2Key: (key: string): string | undefined => (q.uploadByV2Key.get(key) as Row | undefined)?.id,
+    /**
+     * The entry's content key and key id; an entry made before keys existed (migration 9) gets
+     * random ones now. Cached like every read; only the drm stage and the export read them.
+     */
+    getEntryKeys: (entryId: string): EntryKeys => cached(`keys:${entryId}`, () => {
+      const k = readEntryKeys(db, entryId);
+      if (k) return k;
+      storeEntryKeys(db, entryId);
+      return readEntryKeys(db, entryId)!;
+    }),
     isEmpty: (): boolean => (q.entryCount.get() as Row).n === 0 && q.partners.all().length === 0,
   };
 }

@@ -4,6 +4,7 @@
 import { copyFileSync, existsSync, linkSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Catalog } from './catalog.js';
+import { readEntryKeys } from './keys.js';
 import type { Entry, Partner } from './types.js';
 import type {
   LibCaption, LibEntry, LibFlavor, LibPartner, LibraryFile, LibStorageProfile,
@@ -106,6 +107,8 @@ export function describeCatalog(catalog: Catalog, mediaRoot: string): ExportResu
         isDefault: c.isDefault, status: c.status, displayOnPlayer: c.displayOnPlayer,
       });
     }
+    // the content keys travel with the library: encrypted media a player has keys for stays playable
+    const keys = readEntryKeys(db, e.id);
     const dataFile = e.dataFile ? file(e.dataFile) : null;
     const thumbnail = e.thumbnailFile ? file(e.thumbnailFile) : null;
     const entry: LibEntry = {
@@ -115,6 +118,7 @@ export function describeCatalog(catalog: Catalog, mediaRoot: string): ExportResu
       referenceId: e.referenceId, createdAt: e.createdAt, version: e.version,
       ...(dataFile ? { dataFile } : {}), ...(thumbnail ? { thumbnail } : {}),
       ...(e.redirectEntryId ? { redirectEntryId: e.redirectEntryId } : {}),
+      ...(keys ? { keys } : {}),
       flavors, captions,
     };
     library.entries!.push(entry);

@@ -1,6 +1,7 @@
 // The catalog writes of ingest: new entries and flavor records, the job queue and upload tokens.
 // Kept beside the ingest code (src/catalog/catalog.ts stays read-mostly); every write is a
 // prepared statement, and callers group them into transactions.
+import { storeEntryKeys } from '../catalog/keys.js';
 import type { Db } from '../catalog/db.js';
 import type { FlavorAsset } from '../catalog/types.js';
 
@@ -136,6 +137,7 @@ export function createIngestStore(db: Db) {
         id: e.id, partnerId: e.partnerId, name: e.name, description: e.description ?? '', mediaType: e.mediaType,
         status: e.status, tags: e.tags ?? '', userId: e.userId ?? '', referenceId: e.referenceId ?? '', now: e.now,
       });
+      storeEntryKeys(db, e.id, undefined, e.now);
     },
     setEntryStatus: (id: string, status: number, now: number) => q.setEntryStatus.run(status, now, id),
     setEntryReady(id: string, v: { duration: number; mediaType: number; thumbnailFile: string | null; now: number }): void {

@@ -37,6 +37,8 @@ async function ask(proto: PackagerProtocol, base: string, file: string, opts: { 
       config,
       cache: srv.app.indexCache,
       media: srv.app.media,
+      baseUrl: 'http://127.0.0.1',
+      checkKeySession: () => {},
       checkAccess: (entry, flavor) => {
         checked.push(flavor?.id ?? '-');
         return checkMediaAccess({ catalog, config, now, http: { rawUrl: url, clientIp: '127.0.0.1', headers: {}, country: () => null } }, entry, flavor);
