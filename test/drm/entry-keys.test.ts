@@ -18,8 +18,8 @@ const open = (name: string, sample = true) => openCatalog(loadConfig({ KDELIVER_
 
 t.test('the sample library carries the contract keys', async (t) => {
   const c = await open('a');
-  t.same((await await c.getEntryKeys('1_aeshls01')).key, '99a62b5ba79a2db6bfd1e25f616d3c88');
-  t.same(c.getEntryKeys('1_cenc0001'), { keyId: 'b0eb8a17323924b6d8d36875aacb0b48', key: '2e12bc8bbc726374d07ee3626f50108f' });
+  t.same((await c.getEntryKeys('1_aeshls01')).key, '99a62b5ba79a2db6bfd1e25f616d3c88');
+  t.same(await c.getEntryKeys('1_cenc0001'), { keyId: 'b0eb8a17323924b6d8d36875aacb0b48', key: '2e12bc8bbc726374d07ee3626f50108f' });
   c.db.close();
 });
 
@@ -32,8 +32,8 @@ t.test('entries without keys get random ones, different per entry and per data d
   t.match(ka.keyId, /^[0-9a-f]{32}$/);
   t.not(ka.key, kb.key, 'the same entry id in two libraries: different keys (nothing derived from the id)');
   t.not(ka.keyId, kb.keyId);
-  t.not(ka.key, (await await a.getEntryKeys('1_kssecure')).key, 'two entries: different keys');
-  t.same(a.getEntryKeys('1_rcit0qgs'), ka, 'stable once made');
+  t.not(ka.key, (await a.getEntryKeys('1_kssecure')).key, 'two entries: different keys');
+  t.same(await a.getEntryKeys('1_rcit0qgs'), ka, 'stable once made');
   // an entry created by ingest has keys from its creation
   await a.ingest.createEntry({ id: '0_newentry', partnerId: 309, name: 'new', status: 0, mediaType: 1, now: 1 });
   const made = readEntryKeys(a.db, '0_newentry');
@@ -55,11 +55,11 @@ t.test('export and import carry the keys; re-import without keys keeps them', as
   const b = await open('y', false);
   const { mediaDir } = readLibraryFile(sampleLibraryPath());
   await importLibrary(b, { ...library, entries: library.entries!.filter((e) => ['1_rcit0qgs', '1_cenc0001'].includes(e.id)).map((e) => ({ ...e, flavors: [], captions: [], thumbnail: undefined, dataFile: undefined })) }, mediaDir, join(work, 'y', 'media'));
-  t.same(b.getEntryKeys('1_rcit0qgs'), before, 'random keys came back');
-  t.same((await await b.getEntryKeys('1_cenc0001')).key, '2e12bc8bbc726374d07ee3626f50108f');
+  t.same(await b.getEntryKeys('1_rcit0qgs'), before, 'random keys came back');
+  t.same((await b.getEntryKeys('1_cenc0001')).key, '2e12bc8bbc726374d07ee3626f50108f');
   // the same entry imported again without keys keeps its keys
   await importLibrary(b, { version: 1, entries: [{ id: '1_rcit0qgs', partnerId: 309, name: 'again' }] }, mediaDir, join(work, 'y', 'media'));
-  t.same(b.getEntryKeys('1_rcit0qgs'), before);
+  t.same(await b.getEntryKeys('1_rcit0qgs'), before);
   const bad = join(work, 'bad.json');
   writeFileSync(bad, JSON.stringify({ version: 1, entries: [{ id: '1_bad', partnerId: 309, name: 'bad', keys: { key: 'abc' } }] }));
   t.throws(() => readLibraryFile(bad), /keys must be/, 'a malformed key is refused by the library reader');
