@@ -23,6 +23,7 @@ const all = {
   catalog: 'catalog.mjs',
   soak: 'soak.mjs',
   encryption: 'encryption.mjs',
+  'remote-media': 'remote-media.mjs',
 };
 const { values, positionals } = parseArgs({
   allowPositionals: true,

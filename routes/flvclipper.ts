@@ -10,8 +10,9 @@ import { parseMs } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { routeParams } from '../src/request/path-params.js';
 import { planRange } from '../src/serve/file.js';
-import { mediaPath } from '../src/storage/paths.js';
 import { mediaAccessCheck, requestEnv, sendPlanned } from './http.js';
+import { isEncryptedEntry } from '../src/drm/policy.js';
+import { adminSession, encryptedRefusal } from '../src/drm/session.js';
 import type { RefusalLogConfig } from './common.js';
 
 /** The flavor flvclipper plays when none is named: the largest ready web MP4, else the source. */
@@ -24,7 +25,7 @@ function defaultFlavor(flavors: readonly FlavorAsset[]): FlavorAsset | undefined
 
 export default async function flvclipperRoutes(app: FastifyInstance) {
   const cache = app.indexCache;
-  const handles = app.handleCache;
+  const media = app.media;
 
   async function handle(request: FastifyRequest, reply: FastifyReply) {
     const pid = Number((request.params as { pid?: string }).pid);
@@ -40,10 +41,12 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
     if (!flavor || flavor.status !== AssetStatus.READY) throw new DeliveryError('FLAVOR_NOT_FOUND');
     const denied = await mediaAccessCheck(env)(entry, flavor);
     if (denied) throw denied;
+    // an encrypted entry's clip would be clear media: an admin's only
+    if (await isEncryptedEntry(env.catalog, entry) && !(await adminSession(env, entry, params.get('ks')))) throw encryptedRefusal(entry);
     const from = parseMs('clip_from', params.get('clip_from') ?? params.get('seek_from')) ?? 0;
     const to = parseMs('clip_to', params.get('clip_to'));
     if (to !== undefined && to <= from) throw new DeliveryError('BAD_QUERY', `, clip_to ${to} is not after clip_from ${from}`);
-    const mp4 = await openClippedMp4(mediaPath(app.config.mediaRoot, flavor.filePath), from, to, cache, handles);
+    const mp4 = await openClippedMp4(media.locate(flavor.filePath), from, to, cache, media);
     const range = typeof request.headers.range === 'string' ? request.headers.range : undefined;
     const plan = planRange(mp4.size, range, {
       'Content-Type': mp4.contentType,
@@ -51,7 +54,7 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
       'Access-Control-Expose-Headers': 'Server,Content-Length,Content-Range',
       'Cache-Control': 'public, max-age=8640000, max-stale=0',
     });
-    return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end));
+    return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end), media);
   }
   // HEAD declared explicitly: Fastify's automatic HEAD route would reset Content-Length to 0
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid']) app.route({ method: ['GET', 'HEAD'], url: `${prefix}/flvclipper/*`, handler: handle, config: { refusalLog: 'flvclipper' } satisfies RefusalLogConfig });

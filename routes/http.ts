@@ -12,9 +12,9 @@ import { DeliveryError } from '../src/errors.js';
 import { renderError } from '../src/render/error.js';
 import type { FilePlan } from '../src/serve/file.js';
 import { checkMediaAccess } from '../src/serve/media-access.js';
-import { recycleWhenSent } from '../src/media/body.js';
+import { primed, recycleWhenSent } from '../src/media/body.js';
+import type { MediaStore } from '../src/storage/media-store.js';
 import type { Entry, FlavorAsset } from '../src/catalog/types.js';
-import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 
 /** The one function that makes a request's HttpFacts (the client's country from the server's lookup). */
@@ -82,17 +82,23 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: Del
   return sendRendered(reply, renderError(err, request.method, request.server.env.clock()));
 }
 
-/** Sends a planned file answer: headers, then the byte range streamed from disk (never for HEAD or 304/416). */
-export function sendFile(request: FastifyRequest, reply: FastifyReply, file: string, plan: FilePlan): FastifyReply {
-  return sendPlanned(request, reply, plan, (start, end) => createReadStream(file, { start, end }));
+/** Sends a planned file answer: headers, then the byte range streamed from the media store (never for HEAD or 304/416). */
+export function sendFile(request: FastifyRequest, reply: FastifyReply, store: MediaStore, name: string, plan: FilePlan): Promise<FastifyReply> {
+  return sendPlanned(request, reply, plan, (start, end) => store.stream(name, start, end), store);
 }
 
-/** Sends a planned answer whose bytes come from `read` (a file, or a body written on the fly). */
-export function sendPlanned(request: FastifyRequest, reply: FastifyReply, plan: FilePlan, read: (start: number, endInclusive: number) => Readable): FastifyReply {
+/**
+ * Sends a planned answer whose bytes come from `read` (a file, or a body written on the fly).
+ * From a remote media store the first bytes are read before the status goes out, so a failing
+ * origin is a 502/504 (routes/common.ts), not a 200 cut short; a failure later can only cut it.
+ */
+export async function sendPlanned(request: FastifyRequest, reply: FastifyReply, plan: FilePlan, read: (start: number, endInclusive: number) => Readable, store?: Pick<MediaStore, 'kind'>): Promise<FastifyReply> {
+  if (request.method === 'HEAD' || !plan.range) return reply.code(plan.status).headers(plan.headers).send();
+  let body = read(plan.range.start, plan.range.end);
+  if (store && store.kind !== 'local') body = await primed(body);
   reply.code(plan.status).headers(plan.headers);
-  if (request.method === 'HEAD' || !plan.range) return reply.send();
   // a media body's pooled buffers serve the next answer once this one is on the wire
-  return reply.send(recycleWhenSent(read(plan.range.start, plan.range.end), reply.raw));
+  return reply.send(recycleWhenSent(body, reply.raw));
 }
 
 /**

@@ -8,6 +8,11 @@ import { expireUploadTokens } from '../src/ingest/uploads.js';
 const UPLOAD_MAX_AGE_SECONDS = 24 * 3600;
 
 export default async function ingestWorker(app: FastifyInstance) {
+  // a media store this build cannot write (KDELIVER_MEDIA_URL): no jobs run here, said once at start
+  if (app.media.readOnly) {
+    app.log.warn(`ingest worker not started: ${app.media.readOnly}`);
+    return;
+  }
   const worker = startIngestWorker(
     { catalog: app.catalog, dataDir: app.config.dataDir, mediaRoot: app.config.mediaRoot, leaseSeconds: app.config.ingestLeaseSeconds },
     { log: app.log },

@@ -6,6 +6,7 @@ import { bodyStream } from '../src/media/body.js';
 import { answerPackager } from '../src/packaging/packager.js';
 import { parsePackagerPath, type PackagerProtocol } from '../src/request/packager-url.js';
 import { planRange } from '../src/serve/file.js';
+import { keySession } from '../src/drm/session.js';
 import type { RefusalLogConfig } from './common.js';
 import { mediaAccessCheck, pathAfter, requestEnv, sendPlanned } from './http.js';
 
@@ -17,7 +18,7 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 const MANIFEST_CACHE = 'public, max-age=60';
 
 export default async function packagerRoutes(app: FastifyInstance) {
-  const handles = app.handleCache;
+  const media = app.media;
 
   async function handle(proto: PackagerProtocol, request: FastifyRequest, reply: FastifyReply) {
     const req = parsePackagerPath(proto, pathAfter(request, proto));
@@ -26,8 +27,16 @@ export default async function packagerRoutes(app: FastifyInstance) {
       catalog: env.catalog,
       config: env.config,
       cache: env.indexCache,
+      media: env.media,
+      baseUrl: env.baseUrl,
       checkAccess: mediaAccessCheck(env),
+      checkKeySession: async (entry, ks) => void await keySession(env, entry, ks),
     });
+    if (answer.kind === 'key') {
+      // the content key: to this session only, kept by no cache
+      reply.code(200).headers({ ...CORS, 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-store, private' });
+      return reply.send(answer.body);
+    }
     if (answer.kind === 'text') {
       reply.code(200).headers({ ...CORS, 'Content-Type': answer.contentType, 'Cache-Control': MANIFEST_CACHE });
       return reply.send(answer.body);
@@ -35,7 +44,7 @@ export default async function packagerRoutes(app: FastifyInstance) {
     const { body } = answer;
     const range = typeof request.headers.range === 'string' ? request.headers.range : undefined;
     const plan = planRange(body.length, range, { ...CORS, 'Content-Type': body.contentType, 'Cache-Control': IMMUTABLE });
-    return sendPlanned(request, reply, plan, (start, end) => bodyStream(answer.filePath, body, start, end, handles));
+    return sendPlanned(request, reply, plan, (start, end) => bodyStream(answer.filePath, body, start, end, media), media);
   }
 
   for (const proto of ['hls', 'dash', 'mss'] as const) {

@@ -12,6 +12,8 @@ import { ksHasPrivilege } from '../src/access/ks.js';
 import { downloadFile, previewBytes, rawFile, relocateName, safeName, type ServedFile } from '../src/serve/downloads.js';
 import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
 import { accessFacts, requestEnv, sendFile } from './http.js';
+import { isEncryptedEntry } from '../src/drm/policy.js';
+import { encryptedRefusal } from '../src/drm/session.js';
 
 type Params = Map<string, string>;
 
@@ -24,15 +26,17 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     const checked = await checkEntryAccess(env, facts, entry, partner, 'DOWNLOAD', {
       bypass: (ks) => ks.isAdmin || ksHasPrivilege(ks, 'download', entry.id) || ksHasPrivilege(ks, 'download', '*'),
     });
+    // an encrypted entry's files are its clear media: an admin's only, whatever else the session may do
+    if (await isEncryptedEntry(env.catalog, entry) && !checked.ks?.isAdmin) throw encryptedRefusal(entry);
     return { entry, ks: checked.ks, limit: checked.access?.limitFlavors ?? null, previewMs: checked.previewMs };
   }
 
-  function serve(request: FastifyRequest, reply: FastifyReply, served: ServedFile, opts: { attachment: boolean; byteLimit: number | null }) {
-    const { path: file, size: fullSize } = mediaFile(app.config.mediaRoot, served.path);
+  async function serve(request: FastifyRequest, reply: FastifyReply, served: ServedFile, opts: { attachment: boolean; byteLimit: number | null }) {
+    const { name: file, size: fullSize } = await mediaFile(app.media, served.path);
     const size = opts.byteLimit !== null ? Math.min(fullSize, opts.byteLimit) : fullSize;
     const plan = planFile(size, `"${served.path.replace(/[^A-Za-z0-9._-]/g, '')}-${size}"`, contentTypeOf(file), conditionalHeaders(request.headers));
     if (opts.attachment) plan.headers['Content-Disposition'] = `attachment; filename="${served.name.replace(/["\\\r\n]/g, '_')}"`;
-    return sendFile(request, reply, file, plan);
+    return sendFile(request, reply, app.media, file, plan);
   }
 
   /** The request URI with a path pair or query value added, for the relocate redirects. */
@@ -86,7 +90,7 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     }
     const direct = params.has('direct_serve') && params.get('direct_serve') !== '0';
     const byteLimit = previewMs !== null
-      ? previewBytes(mediaFile(app.config.mediaRoot, served.path).size, previewMs / 1000, entry.duration)
+      ? previewBytes((await mediaFile(app.media, served.path)).size, previewMs / 1000, entry.duration)
       : null;
     return serve(request, reply, served, { attachment: !direct, byteLimit });
   }

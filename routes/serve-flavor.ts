@@ -9,6 +9,8 @@ import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/s
 import { parseMs } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { mediaAccessCheck, requestEnv, sendFile, sendPlanned } from './http.js';
+import { isEncryptedEntry } from '../src/drm/policy.js';
+import { adminSession, encryptedRefusal } from '../src/drm/session.js';
 
 /** format/download's fileName: an attachment under that name. */
 function setDisposition(headers: Record<string, string>, fileName: string | undefined) {
@@ -19,7 +21,7 @@ function setDisposition(headers: Record<string, string>, fileName: string | unde
 
 export default async function serveFlavorRoutes(app: FastifyInstance) {
   const cache = app.indexCache;
-  const handles = app.handleCache;
+  const media = app.media;
   async function handle(request: FastifyRequest, reply: FastifyReply) {
     const env = requestEnv(request);
     const params = routeParams(env.http, 'serveFlavor');
@@ -32,22 +34,24 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
     const flavor = readyFlavor(flavorId ? await app.catalog.getFlavor(flavorId) : undefined, entry);
     const denied = await mediaAccessCheck(env)(entry, flavor);
     if (denied) throw denied;
+    // an encrypted entry's file is its clear media: an admin's only (its URL carries the KS, src/delivery)
+    if (await isEncryptedEntry(app.catalog, entry) && !(await adminSession(env, entry, params.get('ks')))) throw encryptedRefusal(entry);
 
-    const { path: file, size } = mediaFile(app.config.mediaRoot, flavor.filePath);
+    const { name: file, size } = await mediaFile(media, flavor.filePath);
     const conditional = conditionalHeaders(request.headers);
     // clipTo / clipFrom (from playManifest seekFrom/clipTo or a preview): a real, smaller MP4 written on the fly
     const clipTo = parseMs('clipTo', params.get('clipTo'));
     const clipFrom = parseMs('clipFrom', params.get('clipFrom') ?? params.get('seekFrom')) ?? 0;
     if (clipTo !== undefined || clipFrom > 0) {
       if (clipTo !== undefined && clipTo <= clipFrom) throw new DeliveryError('BAD_QUERY', `, clipTo ${clipTo} is not after clipFrom ${clipFrom}`);
-      const mp4 = await openClippedMp4(file, clipFrom, clipTo, cache, handles);
+      const mp4 = await openClippedMp4(file, clipFrom, clipTo, cache, media);
       const plan = planFile(mp4.size, `"${flavor.id}-${flavor.version}-${clipFrom}-${clipTo ?? ''}-${mp4.size}"`, mp4.contentType, conditional);
       setDisposition(plan.headers, params.get('fileName'));
-      return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end));
+      return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end), media);
     }
     const plan = planFile(size, `"${flavor.id}-${flavor.version}-${size}"`, contentTypeOf(file), conditional);
     setDisposition(plan.headers, params.get('fileName'));
-    return sendFile(request, reply, file, plan);
+    return sendFile(request, reply, media, file, plan);
   }
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/index.php/extwidget', '/extwidget']) {
     // HEAD is routed here too (not to Fastify's automatic HEAD), so it keeps the file's Content-Length

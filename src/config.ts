@@ -56,7 +56,30 @@ export interface Config {
    * by another process (src/ingest/lease.ts).
    */
   ingestLeaseSeconds: number;
+  /** Where media is read from (KDELIVER_MEDIA_URL): src/storage/media-store.ts. */
+  media: MediaLocation;
+  /** Byte bound of the remote media block cache (KDELIVER_MEDIA_CACHE_MB). */
+  mediaCacheBytes: number;
+  /** Whole-request bound of one remote media read (KDELIVER_MEDIA_TIMEOUT_MS): past it, 504. */
+  mediaTimeoutMs: number;
+  /** Bound of connecting to the media origin (KDELIVER_MEDIA_CONNECT_TIMEOUT_MS): past it, 504. */
+  mediaConnectTimeoutMs: number;
+  /**
+   * An external key service (nginx-vod-module's DRM JSON) the content keys of encrypted entries
+   * come from instead of the catalog, or null (src/drm/key-service.ts).
+   */
+  drmKeyServiceUrl: string | null;
 }
+
+/**
+ * The media backend: local disk under the data directory (KDELIVER_MEDIA_URL unset), an
+ * S3-compatible bucket and key prefix, or a read-only HTTP origin. Credentials are never here:
+ * the S3 client reads the standard AWS_* variables (config.s3 holds only what is not secret).
+ */
+export type MediaLocation =
+  | { kind: 'local' }
+  | { kind: 's3'; url: string; bucket: string; prefix: string; endpoint: string | null; region: string; forcePathStyle: boolean; accessKeyId: string | null; secretAccessKey: string | null }
+  | { kind: 'http'; url: string; base: string };
 
 export class ConfigError extends Error {}
 
@@ -69,9 +92,42 @@ const KEYS = [
   'HOST', 'PORT', 'KDELIVER_DATA_DIR', 'KDELIVER_PUBLIC_URL', 'KDELIVER_TRUST_PROXY', 'KDELIVER_URL_TOKEN_SECRET',
   'KDELIVER_MEDIA_URL_SECRET', 'KDELIVER_SAMPLE_LIBRARY', 'NODE_ENV', 'KDELIVER_LOG_LEVEL', 'KDELIVER_PLAYMANIFEST_CACHE_AGE',
   'KDELIVER_MANIFEST_CACHE_ENTRIES', 'KDELIVER_HLS_SEGMENT_MS', 'KDELIVER_HLS_IFRAMES', 'KDELIVER_THUMBNAIL_TRACKS', 'KDELIVER_DASH_SUBTITLES', 'KDELIVER_DASH_SEGMENT_MS', 'KDELIVER_INDEX_CACHE_MB', 'KDELIVER_MAX_MOOV_MB',
-  'KDELIVER_GEOIP_FILE', 'KDELIVER_SHUTDOWN_GRACE_MS', 'KDELIVER_INGEST_LEASE_SECONDS',
+  'KDELIVER_GEOIP_FILE', 'KDELIVER_SHUTDOWN_GRACE_MS', 'KDELIVER_INGEST_LEASE_SECONDS', 'KDELIVER_DRM_KEY_SERVICE_URL',
+  'KDELIVER_MEDIA_URL', 'KDELIVER_MEDIA_CACHE_MB', 'KDELIVER_MEDIA_TIMEOUT_MS', 'KDELIVER_MEDIA_CONNECT_TIMEOUT_MS', 'KDELIVER_S3_FORCE_PATH_STYLE',
+  'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY',
   'KDELIVER_DATABASE_URL',
 ] as const;
+
+/** KDELIVER_MEDIA_URL and, for s3://, the standard AWS variables. */
+function mediaLocation(env: Env): MediaLocation {
+  const raw = env.KDELIVER_MEDIA_URL;
+  if (!raw) return { kind: 'local' };
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(`KDELIVER_MEDIA_URL=${JSON.stringify(raw)}: expected s3://bucket/prefix or an http(s):// URL`);
+  }
+  if (u.protocol === 's3:') {
+    if (!u.hostname) throw new ConfigError(`KDELIVER_MEDIA_URL=${JSON.stringify(raw)}: expected s3://bucket/prefix (no bucket)`);
+    if (u.search || u.hash || u.username || u.password) throw new ConfigError(`KDELIVER_MEDIA_URL=${JSON.stringify(raw)}: expected s3://bucket/prefix without query, fragment or credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)`);
+    const prefix = decodeURIComponent(u.pathname).replace(/^\/+|\/+$/g, '');
+    const endpoint = env.AWS_ENDPOINT_URL || null;
+    if (endpoint && !/^https?:\/\//.test(endpoint)) throw new ConfigError(`AWS_ENDPOINT_URL=${JSON.stringify(endpoint)}: expected an http(s):// URL`);
+    return {
+      kind: 's3', url: `s3://${u.hostname}${prefix ? `/${prefix}` : ''}`, bucket: u.hostname, prefix, endpoint,
+      region: env.AWS_REGION || 'us-east-1',
+      forcePathStyle: bool('KDELIVER_S3_FORCE_PATH_STYLE', env.KDELIVER_S3_FORCE_PATH_STYLE, false),
+      accessKeyId: env.AWS_ACCESS_KEY_ID || null, secretAccessKey: env.AWS_SECRET_ACCESS_KEY || null,
+    };
+  }
+  if (u.protocol === 'http:' || u.protocol === 'https:') {
+    if (u.search || u.hash || u.username || u.password) throw new ConfigError(`KDELIVER_MEDIA_URL=${JSON.stringify(raw)}: expected an http(s) URL without query, fragment or credentials`);
+    const base = u.toString().replace(/\/+$/, '');
+    return { kind: 'http', url: base, base };
+  }
+  throw new ConfigError(`KDELIVER_MEDIA_URL=${JSON.stringify(raw)}: expected s3://bucket/prefix or an http(s):// URL (got ${u.protocol})`);
+}
 
 function bool(key: string, v: string | undefined, dflt: boolean): boolean {
   if (v === undefined || v === '') return dflt;
@@ -170,6 +226,16 @@ export function loadConfig(processEnv: Env = process.env): Config {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError(`KDELIVER_LOG_LEVEL=${JSON.stringify(logLevel)}: expected one of fatal, error, warn, info, debug, trace, silent`);
   }
+  let drmKeyServiceUrl: string | null = null;
+  if (env.KDELIVER_DRM_KEY_SERVICE_URL) {
+    let ok = false;
+    try {
+      const u = new URL(env.KDELIVER_DRM_KEY_SERVICE_URL.replace(/\{(entryId|partnerId)\}/g, 'x'));
+      ok = /^https?:$/.test(u.protocol) && !u.hash;
+    } catch { /* refused below */ }
+    if (!ok) throw new ConfigError(`KDELIVER_DRM_KEY_SERVICE_URL=${JSON.stringify(env.KDELIVER_DRM_KEY_SERVICE_URL)}: expected an absolute http(s) URL, e.g. http://keys.internal/drm/{partnerId}/{entryId}`);
+    drmKeyServiceUrl = env.KDELIVER_DRM_KEY_SERVICE_URL;
+  }
   const config = {
     host,
     port: int('PORT', env.PORT, 8080, 0, 65535),
@@ -194,6 +260,11 @@ export function loadConfig(processEnv: Env = process.env): Config {
     geoIpFile: env.KDELIVER_GEOIP_FILE || null,
     shutdownGraceMs: int('KDELIVER_SHUTDOWN_GRACE_MS', env.KDELIVER_SHUTDOWN_GRACE_MS, 10000, 0, 600000),
     ingestLeaseSeconds: int('KDELIVER_INGEST_LEASE_SECONDS', env.KDELIVER_INGEST_LEASE_SECONDS, 30, 2, 3600),
+    media: mediaLocation(env),
+    mediaCacheBytes: int('KDELIVER_MEDIA_CACHE_MB', env.KDELIVER_MEDIA_CACHE_MB, 256, 1, 65536) * 1024 * 1024,
+    mediaTimeoutMs: int('KDELIVER_MEDIA_TIMEOUT_MS', env.KDELIVER_MEDIA_TIMEOUT_MS, 10000, 100, 600000),
+    mediaConnectTimeoutMs: int('KDELIVER_MEDIA_CONNECT_TIMEOUT_MS', env.KDELIVER_MEDIA_CONNECT_TIMEOUT_MS, 3000, 100, 600000),
+    drmKeyServiceUrl,
   };
   // last, once every value is valid: the only step that may write (generated secrets)
   const secrets = serverSecrets(configured, sampleLibrary, dataDir);

@@ -11,6 +11,7 @@ import type { Catalog } from './catalog/store.js';
 import type { Config } from './config.js';
 import type { HandleCache } from './media/file-handles.js';
 import type { IndexCache } from './media/index-cache.js';
+import type { MediaStore } from './storage/media-store.js';
 import type { HttpFacts } from './request/http-facts.js';
 
 /** Where the server writes what it does (pino's levels; the Fastify logger is one). */
@@ -37,6 +38,11 @@ export interface Env {
   indexCache: IndexCache;
   /** Open source files, shared by the same routes: a file played through several is opened once. */
   handleCache: HandleCache;
+  /**
+   * Where media bytes are read (KDELIVER_MEDIA_URL: local disk, S3, an HTTP origin): every media
+   * route and the packager read catalog file paths through it (src/storage/media-store.ts).
+   */
+  media: MediaStore;
   log: Log;
 }
 

@@ -3,14 +3,15 @@
 // refused, 404 when the entry or a usable flavor does not exist, 400 for a malformed parameter.
 // The media core's own refusals (media/errors.ts) are mapped to these here, at the edge, as
 // nginx-vod-module's HTTP glue maps vod/'s error codes.
-import { isMediaError, type MediaError } from './media/errors.js';
+import { isMediaError, isSourceError, type MediaError, type SourceError } from './media/errors.js';
+
 
 export interface ErrorKind {
   code: number;
   name: string;
   /** The reference's description text. */
   description: string;
-  httpStatus: 400 | 403 | 404 | 405 | 416 | 503;
+  httpStatus: 400 | 403 | 404 | 405 | 416 | 502 | 503 | 504;
 }
 
 const kinds = {
@@ -35,6 +36,10 @@ const kinds = {
   INVALID_PARTNER: { code: 32, description: 'invalid partner', httpStatus: 403 },
   EXCEEDED_RESTRICTED_IP: { code: 34, description: 'exceeded restricted IP', httpStatus: 403 },
   INVALID_MIN_BITRATE: { code: 49, description: 'min bitrate is not valid', httpStatus: 400 },
+  // the media store (src/storage/) failed: the reference has no code of its own for it and answers
+  // its "file not found" code, which clients know; the name, status and text say what happened
+  MEDIA_ORIGIN_FAILED: { code: 5, description: 'media origin failed', httpStatus: 502 },
+  MEDIA_ORIGIN_TIMEOUT: { code: 5, description: 'media origin timed out', httpStatus: 504 },
 } satisfies Record<string, Omit<ErrorKind, 'name'>>;
 
 export type ErrorName = keyof typeof kinds;
@@ -75,12 +80,29 @@ export function mediaErrorToDelivery(e: MediaError): DeliveryError {
       return new DeliveryError('FILE_NOT_FOUND', `, ${e.message}`);
     case 'MOOV_TOO_LARGE':
       return new DeliveryError('FILE_NOT_FOUND', `, media file cannot be packaged: ${e.message}`, { httpStatus: 413 });
+    case 'BAD_ENCRYPTION':
+      // keys the writers cannot use come from the server's configuration (a key service), not the request
+      return new DeliveryError('FILE_NOT_FOUND', `, the entry's encryption cannot be applied: ${e.message}`, { httpStatus: 503 });
     default:
       return new DeliveryError('FILE_NOT_FOUND', `, media file cannot be packaged: ${e.message}`);
   }
 }
 
+/** A byte source failure (media/errors.ts SourceError, thrown by src/storage/'s stores): 404 for a missing object, else 502, or 504 for a timeout. */
+export function sourceErrorToDelivery(e: SourceError): DeliveryError {
+  switch (e.failure) {
+    case 'missing':
+      return new DeliveryError('FILE_NOT_FOUND', `, ${e.message}`);
+    case 'timeout':
+      return new DeliveryError('MEDIA_ORIGIN_TIMEOUT', `, ${e.message}`);
+    default:
+      return new DeliveryError('MEDIA_ORIGIN_FAILED', `, ${e.message}`);
+  }
+}
+
 /** Any refusal of the media routes as a delivery error, or null for an unexpected failure. */
 export function asDeliveryError(e: unknown): DeliveryError | null {
-  return isMediaError(e) ? mediaErrorToDelivery(e) : e instanceof DeliveryError ? e : null;
+  if (isMediaError(e)) return mediaErrorToDelivery(e);
+  if (isSourceError(e)) return sourceErrorToDelivery(e);
+  return e instanceof DeliveryError ? e : null;
 }

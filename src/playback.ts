@@ -5,7 +5,9 @@
 // function over the request's environment; every decision is written to the trace so a person can
 // later see why (the console's "why" panel, src/console/trace.ts).
 import type { RequestEnv } from './env.js';
-import { EntryType, MediaType, ModerationStatus, PartnerStatus, type Entry, type FlavorAsset, type Partner } from './catalog/types.js';
+import { EntryType, MediaType, ModerationStatus, PartnerStatus, type DeliveryProfile, type Entry, type FlavorAsset, type Partner } from './catalog/types.js';
+import { isEncryptedEntry } from './drm/policy.js';
+import { PACKAGER_TYPES } from './delivery/urls.js';
 import type { AccessDecision } from './access/types.js';
 import { readPlayRequest, type PlayRequest } from './request/play-request.js';
 import { DeliveryError, fail } from './errors.js';
@@ -59,7 +61,8 @@ async function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[
   const { ks, access, clipTo, kalturaHeaders } = await accessStage(ctx, req, entry, partner, ktValid, step);
   const { sel, format, durationSec } = selectionStage(req, entry, partner, access, ks, await ctx.catalog.listFlavors(entry.id), step);
   const d = await deliveryStage(ctx, req, entry, partner, format, sel, access, hasRules, clipTo, durationSec, step);
-  const signed = await tokenizerStage(ctx, req, entry, d, hasRules, step);
+  const encrypted = await encryptedDelivery(ctx, req, entry, format, d.chosen.profile, ks, step);
+  const signed = await tokenizerStage(ctx, req, entry, d, hasRules, encrypted, step);
   // an answer that depends on the time, the client or a session is not cached
   let cacheAge = signed.signed ? 0 : ctx.config.playManifestCacheAge;
   if ((hasRules && !ktValid) || (ks && ks.isAdmin)) cacheAge = 0;
@@ -159,8 +162,32 @@ async function deliveryStage(
 }
 
 /** tokenizer: the profile's CDN tokenizer or kdeliver's media signature, and the subtitle playlists that inherit it. */
-function tokenizerStage(ctx: PlaybackContext, req: PlayRequest, entry: Entry, d: Awaited<ReturnType<typeof deliveryStage>>, hasRules: boolean, step: Step) {
-  return signUrls(ctx, { entry, req, chosen: d.chosen, urls: d.urls, captions: d.captions, durationSec: d.durationSec, hasRules }, step);
+function tokenizerStage(ctx: PlaybackContext, req: PlayRequest, entry: Entry, d: Awaited<ReturnType<typeof deliveryStage>>, hasRules: boolean, encrypted: boolean, step: Step) {
+  return signUrls(ctx, { entry, req, chosen: d.chosen, urls: d.urls, captions: d.captions, durationSec: d.durationSec, hasRules, encrypted }, step);
+}
+
+/** The formats the built-in packager encrypts; an encrypted entry is played through them only. */
+const PACKAGED_FORMATS = new Set(['applehttp', 'mpegdash', 'sl']);
+
+/**
+ * access, encrypted entries: an entry whose access-control profile has a DRM policy action (src/drm/policy.ts) is
+ * played only as packaged (HLS, DASH, Smooth Streaming from the built-in packager, encrypted
+ * there); progressive delivery, HDS and other servers' profiles would hand out clear media, so
+ * they are refused with error 3 unless an admin KS asks (as Kaltura lets an admin download).
+ */
+async function encryptedDelivery(ctx: PlaybackContext, req: PlayRequest, entry: Entry, format: string, profile: DeliveryProfile, ks: Ks | null, step: Step): Promise<boolean> {
+  if (!(await isEncryptedEntry(ctx.catalog, entry))) return false;
+  const packaged = PACKAGED_FORMATS.has(format) && PACKAGER_TYPES.has(profile.type) && profile.url.startsWith('/') && !profile.tokenizer;
+  if (packaged) {
+    step('access', `encrypted entry: the packager encrypts${req.ks ? ', the URLs carry the KS its key and licence requests need' : ' (no KS: its key and licence will be refused)'}`);
+    return true;
+  }
+  if (ks?.isAdmin) {
+    step('access', `encrypted entry: ${format} would be clear media, allowed for an admin KS`);
+    return true;
+  }
+  step('access', `encrypted entry: ${format} through profile ${profile.id} would be clear media`);
+  return fail('ACCESS_CONTROL_RESTRICTED', `, ${entry.id} is encrypted: it plays as HLS, DASH or Smooth Streaming from the built-in packager; ${format} needs an admin KS`);
 }
 
 /**

@@ -9,6 +9,7 @@ import { openCountryLookup } from './access/geo.js';
 import { createManifestCache } from './cache/manifest-cache.js';
 import { createHandleCache } from './media/file-handles.js';
 import { createIndexCache } from './media/index-cache.js';
+import { openMediaStore } from './storage/media-store.js';
 import metricsRoutes from '../routes/metrics.js';
 import healthRoutes from '../routes/health.js';
 import consoleRoutes from '../routes/console.js';
@@ -17,6 +18,7 @@ import playManifestRoutes from '../routes/play-manifest.js';
 import serveFlavorRoutes from '../routes/serve-flavor.js';
 import rawDownloadRoutes from '../routes/raw-download.js';
 import packagerRoutes from '../routes/packager.js';
+import drmRoutes from '../routes/drm.js';
 import flvclipperRoutes from '../routes/flvclipper.js';
 import apiV3Routes from '../routes/api-v3.js';
 import partnerServices2Routes from '../routes/partnerservices2.js';
@@ -35,6 +37,7 @@ declare module 'fastify' {
     manifestCache: Env['manifestCache'];
     indexCache: Env['indexCache'];
     handleCache: Env['handleCache'];
+    media: Env['media'];
   }
 }
 
@@ -70,14 +73,16 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const geo = config.geoIpFile ? openCountryLookup(config.geoIpFile) : null;
   const catalog = await openCatalog(config);
   const handleCache = createHandleCache();
+  const media = openMediaStore(config, handleCache);
   const env: Env = {
     catalog,
     config,
     clock: opts.now ?? (() => Math.floor(Date.now() / 1000)),
     countryOf: geo ? (ip) => geo.countryOf(ip) : () => null,
     manifestCache: createManifestCache(config.manifestCacheEntries),
-    indexCache: createIndexCache({ maxBytes: config.indexCacheBytes, maxMoovBytes: config.maxMoovBytes }),
+    indexCache: createIndexCache({ maxBytes: config.indexCacheBytes, maxMoovBytes: config.maxMoovBytes, store: media }),
     handleCache,
+    media,
     log: app.log,
   };
   app.decorate('env', env);
@@ -87,8 +92,10 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.decorate('manifestCache', env.manifestCache);
   app.decorate('indexCache', env.indexCache);
   app.decorate('handleCache', env.handleCache);
+  app.decorate('media', env.media);
   app.addHook('onClose', async () => {
     await handleCache.close();
+    await media.close();
     await catalog.close();
   });
 
@@ -99,6 +106,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(serveFlavorRoutes);
   await app.register(rawDownloadRoutes);
   await app.register(packagerRoutes);
+  await app.register(drmRoutes);
   await app.register(flvclipperRoutes);
   await app.register(apiV3Routes);
   await app.register(partnerServices2Routes);

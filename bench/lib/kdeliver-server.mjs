@@ -2,7 +2,7 @@
 // data directory; the library files named after the port are imported first (none: the data
 // directory is served as it is, e.g. a big catalog imported beforehand).
 // Usage: node bench/lib/kdeliver-server.mjs <dataDir> <port> [library.json ...]
-// Every KDELIVER_* variable of the environment passes through (the answer cache size, segment
+// Every KDELIVER_* (and AWS_*, for media on S3) variable of the environment passes through (the answer cache size, segment
 // durations, ...), so a benchmark can run the server configured as it needs.
 import { distModule } from './build.mjs';
 
@@ -12,7 +12,7 @@ const { openCatalog } = await import(distModule('src/catalog/open.js'));
 const { importLibrary, readLibraryFile } = await import(distModule('src/catalog/library.js'));
 const { buildServer } = await import(distModule('src/server.js'));
 
-const passed = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('KDELIVER_')));
+const passed = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('KDELIVER_') || k.startsWith('AWS_')));
 const config = loadConfig({ ...passed, KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'silent', PORT: port, HOST: '127.0.0.1' });
 // Seeded here rather than on first start, so the benchmark entries join the sample library
 if (libraries.length) {

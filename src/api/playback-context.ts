@@ -10,6 +10,8 @@ import { resolvePlayback } from '../playback.js';
 import type { Playback } from '../types/playback.js';
 import { parsePlayRequest, type PlayRequest } from '../request/play-request.js';
 import { ApiError } from './errors.js';
+import { drmPolicyOf } from '../drm/policy.js';
+import { licenseUrl } from '../drm/keys.js';
 import { requestProtocol } from './lookup.js';
 import { captionTypeOf, flavorAssetObject } from './objects.js';
 import type { ApiContext, ApiObject } from './types.js';
@@ -58,6 +60,17 @@ const SOURCE_FORMATS: SourceFormat[] = [
   { format: 'mpegdash', tail: () => 'mpegdash/manifest.mpd' },
   { format: 'url', tail: (f) => `url/name/a.${f[0]?.fileExt || 'mp4'}` },
 ];
+
+/**
+ * The DRM data of an encrypted entry's DASH source (Kaltura's KalturaDrmPlaybackPluginData:
+ * scheme, licenseURL): kdeliver's own ClearKey licence endpoint, with the caller's KS. Kaltura
+ * has no ClearKey scheme name; `kdeliver.CLEAR_KEY` is kdeliver's. The Kaltura web player knows
+ * only Widevine, PlayReady and FairPlay, so it skips this DASH source and plays the HLS one,
+ * whose AES-128 key URI is in the playlist (Kaltura lists no DRM data for HLS AES either).
+ */
+function drmOf(ctx: ApiContext, entry: Entry, ks: string | null): ApiObject[] {
+  return [{ objectType: 'KalturaDrmPlaybackPluginData', scheme: 'kdeliver.CLEAR_KEY', licenseURL: licenseUrl(ctx.baseUrl, entry, ks ?? undefined) }];
+}
 
 /** Kaltura's RuleActionType numbers, as the player compares them. */
 const ActionType = { BLOCK: 1, PREVIEW: 2, LIMIT_FLAVORS: 3 } as const;
@@ -111,6 +124,7 @@ export async function playbackContext(ctx: ApiContext, entry: Entry, options: Pl
   let refusal: DeliveryError | null = null;
   let previewMs = 0;
   let limit: Playback['access'] = null;
+  const drmPolicy = await drmPolicyOf(ctx.catalog, entry);
 
   for (const sf of SOURCE_FORMATS) {
     if (wanted && wanted !== sf.format) continue;
@@ -142,7 +156,7 @@ export async function playbackContext(ctx: ApiContext, entry: Entry, options: Pl
       protocols: pb.partner.enforceEncryption ? 'https' : 'http,https',
       flavorIds: ids,
       url,
-      drm: [],
+      drm: sf.format === 'mpegdash' && drmPolicy ? drmOf(ctx, entry, ks) : [],
     });
   }
 
@@ -152,6 +166,8 @@ export async function playbackContext(ctx: ApiContext, entry: Entry, options: Pl
     messages.push(...await refusalMessages(refusal, entry, ctx));
   } else {
     if (previewMs > 0) actions.push({ objectType: 'KalturaAccessControlPreviewAction', type: ActionType.PREVIEW, limit: Math.round(previewMs / 1000) });
+    // the matched DRM policy action, as Kaltura lists it (the player reads only BLOCK and REQUEST_HOST_REGEX)
+    if (drmPolicy) actions.push({ objectType: 'KalturaAccessControlDrmPolicyAction', type: 'drm.DRM_POLICY', policyId: drmPolicy.policyId });
     if (limit?.limitFlavors) {
       actions.push({
         objectType: 'KalturaAccessControlLimitFlavorsAction', type: ActionType.LIMIT_FLAVORS,

@@ -45,11 +45,16 @@ const ACTION_CLASSES: Record<string, RuleAction['type']> = {
   KalturaAccessControlLimitFlavorsAction: 'limitFlavors',
   KalturaAccessControlLimitDeliveryProfilesAction: 'limitDeliveryProfiles',
   KalturaAccessControlModifyRequestHostRegexAction: 'requestHostRegex',
+  KalturaAccessControlDrmPolicyAction: 'drmPolicy',
 };
 /** Kaltura's RuleActionType numbers. */
-const ACTION_NUMBERS: Record<string, RuleAction['type']> = { 1: 'block', 2: 'preview', 3: 'limitFlavors', 5: 'limitDeliveryProfiles', 7: 'requestHostRegex' };
+const ACTION_NUMBERS: Record<string, RuleAction['type']> = {
+  1: 'block', 2: 'preview', 3: 'limitFlavors', 5: 'limitDeliveryProfiles', 7: 'requestHostRegex',
+  // a plugin's dynamic enum value: plugin name, ".", value (the DRM plugin's DrmAccessControlActionType)
+  'drm.DRM_POLICY': 'drmPolicy',
+};
 const actionClass = Object.fromEntries(Object.entries(ACTION_CLASSES).map(([k, v]) => [v, k])) as Record<RuleAction['type'], string>;
-const actionNumber = Object.fromEntries(Object.entries(ACTION_NUMBERS).map(([k, v]) => [v, Number(k)])) as Record<RuleAction['type'], number>;
+const actionNumber = Object.fromEntries(Object.entries(ACTION_NUMBERS).map(([k, v]) => [v, k])) as Record<RuleAction['type'], string>;
 
 const isObj = (v: unknown): v is Params => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -174,6 +179,7 @@ function action(raw: unknown, where: string): RuleAction {
     case 'limitFlavors': return { type, flavorParamsIds: intList(a.flavorParamsIds, `${where}:flavorParamsIds`), isBlockedList: bool(a.isBlockedList, `${where}:isBlockedList`) };
     case 'limitDeliveryProfiles': return { type, deliveryProfileIds: intList(a.deliveryProfileIds, `${where}:deliveryProfileIds`), isBlockedList: bool(a.isBlockedList, `${where}:isBlockedList`) };
     case 'requestHostRegex': return { type, pattern: str(a.pattern, `${where}:pattern`, 1024), replacement: str(a.replacement, `${where}:replacement`, 1024) };
+    case 'drmPolicy': return { type, policyId: int(a.policyId ?? 0, `${where}:policyId`, 'int (0 or more)', (n) => n >= 0) };
   }
 }
 
@@ -231,6 +237,7 @@ function actionObject(a: RuleAction): ApiObject {
     case 'limitFlavors': return { ...base, flavorParamsIds: a.flavorParamsIds.join(','), isBlockedList: a.isBlockedList };
     case 'limitDeliveryProfiles': return { ...base, deliveryProfileIds: a.deliveryProfileIds.join(','), isBlockedList: a.isBlockedList };
     case 'requestHostRegex': return { ...base, pattern: a.pattern, replacement: a.replacement };
+    case 'drmPolicy': return { ...base, policyId: a.policyId };
   }
 }
 
@@ -274,6 +281,7 @@ export const RULE_SCHEMA: { classes: SchemaClass[]; enums: SchemaEnum[] } = {
     { name: 'KalturaSessionTypeCondition', base: 'KalturaCondition', props: 'sessionType:KalturaSessionType' },
     { name: 'KalturaAccessControlLimitDeliveryProfilesAction', base: 'KalturaRuleAction', props: 'deliveryProfileIds:string,isBlockedList:bool' },
     { name: 'KalturaAccessControlModifyRequestHostRegexAction', base: 'KalturaRuleAction', props: 'pattern:string,replacement:string' },
+    { name: 'KalturaAccessControlDrmPolicyAction', base: 'KalturaRuleAction', props: 'policyId:int' },
   ],
   enums: [
     { name: 'KalturaContextType', enumType: 'string', values: { PLAY: '1', DOWNLOAD: '2', THUMBNAIL: '3', METADATA: '4', EXPORT: '5', SERVE: '6' } },

@@ -17,7 +17,7 @@ const ENUMS: SchemaEnum[] = [
   { name: 'KalturaEntryModerationStatus', enumType: 'int', values: { PENDING_MODERATION: 1, APPROVED: 2, REJECTED: 3, FLAGGED_FOR_REVIEW: 5, AUTO_APPROVED: 6 } },
   { name: 'KalturaFlavorAssetStatus', enumType: 'int', values: { ERROR: -1, QUEUED: 0, CONVERTING: 1, READY: 2, DELETED: 3, NOT_APPLICABLE: 4, TEMP: 5, WAIT_FOR_CONVERT: 6, IMPORTING: 7, VALIDATING: 8, EXPORTING: 9 } },
   { name: 'KalturaCaptionType', enumType: 'string', values: { SRT: '1', DFXP: '2', WEBVTT: '3', CAP: '4' } },
-  { name: 'KalturaRuleActionType', enumType: 'string', values: { BLOCK: 1, PREVIEW: 2, LIMIT_FLAVORS: 3, LIMIT_DELIVERY_PROFILES: 5, REQUEST_HOST_REGEX: 7 } },
+  { name: 'KalturaRuleActionType', enumType: 'string', values: { BLOCK: 1, PREVIEW: 2, LIMIT_FLAVORS: 3, LIMIT_DELIVERY_PROFILES: 5, REQUEST_HOST_REGEX: 7, DRM_POLICY: 'drm.DRM_POLICY' } },
   { name: 'KalturaResponseType', enumType: 'int', values: { RESPONSE_TYPE_JSON: 1, RESPONSE_TYPE_XML: 2, RESPONSE_TYPE_PHP: 3, RESPONSE_TYPE_JSONP: 9 } },
   { name: 'KalturaNullableBoolean', enumType: 'int', values: { NULL_VALUE: -1, FALSE_VALUE: 0, TRUE_VALUE: 1 } },
 ];

@@ -49,8 +49,8 @@ export interface AnswerKeyFacts {
 export function withAnswerCache(
   cache: ManifestCache, generation: () => number, answer: (env: PlayManifestEnv) => Promise<PlayAnswer>, payloadOf: (r: Rendered) => string | Buffer,
 ): (facts: AnswerKeyFacts, env: () => PlayManifestEnv) => Kept | Promise<Fresh> {
-  const freshAnswer = async (key: string | null, gen: number, env: PlayManifestEnv): Promise<Fresh> => {
-    const fresh = await answer(env);
+  const keepFresh = async (key: string | null, gen: number, env: PlayManifestEnv, pending: Promise<PlayAnswer>): Promise<Fresh> => {
+    const fresh = await pending;
     const body = payloadOf(fresh.rendered);
     const keep = key !== null ? storableAnswer(fresh.request, fresh.playback, fresh.rendered, body, env.now, gen) : null;
     if (keep) cache.put(key!, keep);
@@ -65,7 +65,8 @@ export function withAnswerCache(
       const kept = cache.get(key, gen, facts.rawUrl);
       if (kept) return { kept };
     }
-    return freshAnswer(key, gen, makeEnv());
+    const env = makeEnv();
+    return keepFresh(key, gen, env, answer(env));
   };
 }
 

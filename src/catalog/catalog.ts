@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from './db.js';
 import { kalturaId } from './ids.js';
+import { readEntryKeys, storeEntryKeys, type EntryKeys } from './keys.js';
 import type {
   AccessControlProfile, CaptionAsset, ConversionProfile, DeliveryProfile, Entry, EntryChanges, FlavorAsset,
   FlavorParams, Partner, RemoteFile, StorageProfile, ThumbAsset, UiConf,
@@ -456,6 +457,16 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
     /** For the library store (export): every conversion profile and every access-control profile, by id. */
     allConversionProfiles: (): ConversionProfile[] => (q.allConversionProfiles.all() as Row[]).map(toConversionProfile),
     allAccessControlProfiles: (): AccessControlProfile[] => (q.allAcps.all() as Row[]).map(toAcp),
+    /**
+     * The entry's content key and key id; an entry made before keys existed (migration 9) gets
+     * random ones now. Cached like every read; only the drm stage and the export read them.
+     */
+    getEntryKeys: (entryId: string): EntryKeys => cached(`keys:${entryId}`, () => {
+      const k = readEntryKeys(db, entryId);
+      if (k) return k;
+      storeEntryKeys(db, entryId);
+      return readEntryKeys(db, entryId)!;
+    }),
     isEmpty: (): boolean => (q.entryCount.get() as Row).n === 0 && q.partners.all().length === 0,
   };
 }

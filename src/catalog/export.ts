@@ -104,6 +104,8 @@ export async function describeCatalog(catalog: Catalog, mediaRoot: string): Prom
         isDefault: c.isDefault, status: c.status, displayOnPlayer: c.displayOnPlayer,
       });
     }
+    // the content keys travel with the library: encrypted media a player has keys for stays playable
+    const keys = await catalog.library.entryKeys(e.id);
     const dataFile = e.dataFile ? file(e.dataFile) : null;
     const thumbnail = e.thumbnailFile ? file(e.thumbnailFile) : null;
     const entry: LibEntry = {
@@ -113,6 +115,7 @@ export async function describeCatalog(catalog: Catalog, mediaRoot: string): Prom
       referenceId: e.referenceId, createdAt: e.createdAt, version: e.version,
       ...(dataFile ? { dataFile } : {}), ...(thumbnail ? { thumbnail } : {}),
       ...(e.redirectEntryId ? { redirectEntryId: e.redirectEntryId } : {}),
+      ...(keys ? { keys } : {}),
       flavors, captions,
     };
     library.entries!.push(entry);

@@ -2,6 +2,7 @@
 // with its leases, and upload tokens. Every statement is prepared once; each multi-row change is
 // one transaction inside one method.
 import type { Db } from './db.js';
+import { storeEntryKeys } from './keys.js';
 import { EntryStatus, type FlavorAsset } from './types.js';
 import type { IngestJob, IngestStore, JobOwner, NewEntry, SourceRegistration, UploadToken } from './store.js';
 import { asyncMethods } from './async.js';
@@ -92,6 +93,7 @@ function syncIngestStore(db: Db) {
         id: e.id, partnerId: e.partnerId, name: e.name, description: e.description ?? '', mediaType: e.mediaType,
         status: e.status, tags: e.tags ?? '', userId: e.userId ?? '', referenceId: e.referenceId ?? '', now: e.now,
       });
+      storeEntryKeys(db, e.id, undefined, e.now);
     },
     setEntryStatus: (id: string, status: number, now: number): void => void q.setEntryStatus.run(status, now, id),
     setEntryReady(id: string, v: { duration: number; mediaType: number; thumbnailFile: string | null; now: number }): void {

@@ -3,6 +3,7 @@
 // import state of each entry (migration 8). An entry and all its assets are written in one
 // transaction, after their files are complete in the media root, so that a reader (the server,
 // a kill -9 of the importer) sees either the entry as it was or the entry as imported.
+import { storeEntryKeys } from './keys.js';
 import type { Db } from './db.js';
 import type { AccessControlProfile, FlavorParams } from './types.js';
 import { ImportConflictError, type ImportedEntry, type ImportRecord, type KalturaImportStore } from './store.js';
@@ -129,6 +130,7 @@ function syncImportStore(db: Db) {
         const before = new Set<string>();
         for (const p of q.paths.all({ id: e.id }) as (string | null)[]) if (p) before.add(p);
         q.upsertEntry.run(e);
+        storeEntryKeys(db, e.id, undefined, now);
         const keepFlavors = new Set(x.flavors.map((f) => f.id));
         for (const id of q.flavorIds.all(e.id) as string[]) if (!keepFlavors.has(id)) q.deleteFlavor.run(id);
         for (const f of x.flavors) q.upsertFlavor.run({ ...f, tags: f.tags.join(','), isDefault: bool(f.isDefault), isOriginal: bool(f.isOriginal) });

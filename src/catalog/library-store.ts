@@ -2,6 +2,7 @@
 // sample library on first start) in one transaction, and the whole-catalog reads of `kdeliver
 // export`.
 import type { Db } from './db.js';
+import { readEntryKeys, storeEntryKeys, type EntryKeys } from './keys.js';
 import type { AccessControlProfile, ConversionProfile } from './types.js';
 import type { LibraryRow, LibraryStore, LibraryTable, LibraryWrite } from './store.js';
 import { asyncMethods } from './async.js';
@@ -35,11 +36,17 @@ export function sqliteLibraryStore(db: Db, read: { allConversionProfiles(): Conv
   };
   return asyncMethods({
     write: (writes: readonly LibraryWrite[]): void => db.transaction(() => {
+      // the keys of entries this write deletes, for their entryKeys write
+      const before = new Map<string, EntryKeys | undefined>();
       for (const w of writes) {
-        if (w.op === 'deleteEntry') q.deleteEntry.run(w.id);
+        if (w.op === 'deleteEntry') {
+          if (!before.has(w.id)) before.set(w.id, readEntryKeys(db, w.id));
+          q.deleteEntry.run(w.id);
+        } else if (w.op === 'entryKeys') storeEntryKeys(db, w.entryId, w.keys ?? before.get(w.entryId), w.now);
         else upsert(w.table, w.row);
       }
     })(),
+    entryKeys: (entryId: string): EntryKeys | undefined => readEntryKeys(db, entryId),
     allConversionProfiles: (): ConversionProfile[] => read.allConversionProfiles(),
     allAccessControlProfiles: (): AccessControlProfile[] => read.allAccessControlProfiles(),
     allEntryIds: (): string[] => q.entryIds.all() as string[],

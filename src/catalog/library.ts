@@ -1,6 +1,7 @@
 // The library description file: the JSON format in which a person describes partners, flavor
 // params, profiles and entries with their media (fixtures/README.md documents it). One loader
 // validates it and imports it into the catalog; the sample library is just such a file.
+import { validEntryKeys, type GivenEntryKeys } from './keys.js';
 import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import type { Catalog, LibraryRow, LibraryTable, LibraryWrite } from './store.js';
@@ -74,6 +75,8 @@ export interface LibEntry {
   accessControlProfileId?: number | null; tags?: string; adminTags?: string; userId?: string; referenceId?: string;
   createdAt?: number; version?: number; dataFile?: string; thumbnail?: string; redirectEntryId?: string;
   flavors?: LibFlavor[]; captions?: LibCaption[];
+  /** The entry's content key and key id (hex); random ones when absent (kept when the entry had some). */
+  keys?: GivenEntryKeys;
 }
 
 export class LibraryError extends Error {}
@@ -147,6 +150,7 @@ function validate(lib: LibraryFile, file: string, mediaDir: string): void {
       // a broken caption file is refused here, with its line, rather than at playback
       if (c.format === 'dfxp') checkTtml(join(mediaDir, c.file), ww);
     });
+    need(e.keys === undefined || validEntryKeys(e.keys), w, 'keys must be { "key": 32 hex characters[, "keyId": 32 hex characters] }');
     if (e.dataFile) checkFile(e.dataFile, `${w}.dataFile`);
     if (e.thumbnail) checkFile(e.thumbnail, `${w}.thumbnail`);
   });
@@ -284,7 +288,9 @@ function libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: stri
     });
   }
   for (const e of lib.entries ?? []) {
-    writes.push({ op: 'deleteEntry', id: e.id }); // flavors and captions go with it (ON DELETE CASCADE)
+    // flavors, captions and keys go with it (ON DELETE CASCADE); an entry imported again without
+    // keys keeps the ones it had (players may hold licences for them): see the entryKeys write
+    writes.push({ op: 'deleteEntry', id: e.id });
     const duration = e.duration ?? Math.max(0, ...(e.flavors ?? []).map((f) => (f.durationMs ?? 0) / 1000));
     upsert('entries', {
       id: e.id, partner_id: e.partnerId, name: e.name ?? e.id, description: e.description ?? '', type: e.type ?? 1,
@@ -295,6 +301,7 @@ function libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: stri
       data_file: e.dataFile ? rel(e, e.dataFile) : null, thumbnail_file: e.thumbnail ? rel(e, e.thumbnail) : null,
       redirect_entry_id: e.redirectEntryId ?? null,
     });
+    writes.push({ op: 'entryKeys', entryId: e.id, keys: e.keys ?? null, now });
     for (const f of e.flavors ?? []) {
       const ext = (f.fileExt ?? extname(f.file).slice(1)).toLowerCase();
       upsert('flavor_assets', {

@@ -313,4 +313,17 @@ export const migrations: string[] = [
     imported_at INTEGER NOT NULL
   );
   `,
+  // 9: encrypted delivery (src/drm): each entry's content key and key id, 16 random bytes each as
+  // hex, made by catalog/keys.ts (crypto.randomBytes) when the entry is created or imported without
+  // them, never derived from ids. Whether an entry is delivered encrypted is its access-control
+  // profile's business (a drmPolicy action); keys exist for every entry so that turning it on needs
+  // no write on the delivery path.
+  `
+  CREATE TABLE entry_keys (
+    entry_id TEXT PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+    key_id TEXT NOT NULL,
+    content_key TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
 ];

@@ -13,6 +13,7 @@ import type {
   AccessControlProfile, CaptionAsset, ConversionProfile, DeliveryProfile, Entry, EntryChanges, FlavorAsset,
   FlavorParams, Partner, RemoteFile, StorageProfile, ThumbAsset, UiConf,
 } from './types.js';
+import type { EntryKeys, GivenEntryKeys } from './keys.js';
 
 // ---------------------------------------------------------------------------------------------
 // Entry lists (api_v3 baseEntry.list / media.list, API v2 listentries)
@@ -157,6 +158,12 @@ export interface Catalog {
   setUploadTokenV2Key(tokenId: string, key: string): Promise<void>;
   /** The newest token filed under the key. */
   uploadTokenIdByV2Key(key: string): Promise<string | undefined>;
+
+  /**
+   * The entry's content key and key id (src/catalog/keys.ts); an entry without keys (made before
+   * migration 9) gets new random ones, stored, at this call. Only the drm stage reads them.
+   */
+  getEntryKeys(entryId: string): Promise<EntryKeys>;
 
   /** No entries and no partners (first start: seed the sample library). */
   isEmpty(): Promise<boolean>;
@@ -406,7 +413,12 @@ export type LibraryRow = Record<string, string | number | boolean | null>;
  */
 export type LibraryWrite =
   | { op: 'upsert'; table: LibraryTable; row: LibraryRow }
-  | { op: 'deleteEntry'; id: string };
+  | { op: 'deleteEntry'; id: string }
+  /**
+   * The entry's content keys: `keys` when given (they replace any), else the ones it had before a
+   * deleteEntry of this same write removed them, else new random ones (src/catalog/keys.ts).
+   */
+  | { op: 'entryKeys'; entryId: string; keys: GivenEntryKeys | null; now: number };
 export type LibraryTable =
   | 'partners' | 'flavor_params' | 'conversion_profiles' | 'delivery_profiles' | 'storage_profiles'
   | 'access_control_profiles' | 'ui_confs' | 'entries' | 'flavor_assets' | 'remote_files' | 'caption_assets';
@@ -420,4 +432,6 @@ export interface LibraryStore {
   allAccessControlProfiles(): Promise<AccessControlProfile[]>;
   /** Every entry id (deleted ones included), ordered by partner, createdAt, id. */
   allEntryIds(): Promise<string[]>;
+  /** The entry's content keys as stored, or undefined when it has none (never made here). */
+  entryKeys(entryId: string): Promise<EntryKeys | undefined>;
 }

@@ -160,7 +160,10 @@ export type RuleAction =
   | { type: 'preview'; limit: number }
   | { type: 'limitFlavors'; flavorParamsIds: number[]; isBlockedList: boolean }
   | { type: 'limitDeliveryProfiles'; deliveryProfileIds: number[]; isBlockedList: boolean }
-  | { type: 'requestHostRegex'; pattern: string; replacement: string };
+  | { type: 'requestHostRegex'; pattern: string; replacement: string }
+  // the DRM plugin's DRM_POLICY action ("drm.DRM_POLICY"): the entry is delivered encrypted
+  // (src/drm); policyId names the reference's DRM policy, kept for clients, not evaluated
+  | { type: 'drmPolicy'; policyId: number };
 
 export interface AccessRule {
   description?: string;

@@ -1,6 +1,7 @@
 // kdeliver: the command line. `serve` runs the server; the other commands work on the catalog.
 // The `kdeliver` executable is ./kdeliver.ts; this module only dispatches, so tests can import it.
 import { ConfigError, loadConfig } from '../config.js';
+import { mediaWriteRefusal } from '../storage/write-refusal.js';
 import { openCatalog } from '../catalog/open.js';
 import { importLibrary, LibraryError, readLibraryFile } from '../catalog/library.js';
 
@@ -105,6 +106,14 @@ async function importCommand(args: string[]): Promise<number> {
   }
 }
 
+/** The commands that write media stop here, before any work, when KDELIVER_MEDIA_URL names a store they cannot write. */
+function refuseMediaWrites(command: string): number | null {
+  const why = mediaWriteRefusal(loadConfig().media);
+  if (!why) return null;
+  process.stderr.write(`kdeliver ${command}: ${why}\n`);
+  return 1;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   // every case awaits, so that a ConfigError or LibraryError of a command is answered below
@@ -113,13 +122,13 @@ export async function main(argv: string[]): Promise<number> {
       case 'serve':
         return await serve();
       case 'import':
-        return await importCommand(args);
+        return refuseMediaWrites(command) ?? await importCommand(args);
       case 'import-kaltura':
-        return await (await import('./import-kaltura.js')).main(args);
+        return refuseMediaWrites(command) ?? await (await import('./import-kaltura.js')).main(args);
       case 'export':
         return await (await import('./export.js')).main(args);
       case 'ingest':
-        return await (await import('./ingest.js')).main(args);
+        return refuseMediaWrites(command) ?? await (await import('./ingest.js')).main(args);
       case 'entries':
         return await (await import('./entries.js')).main(args);
       case 'partner':

@@ -11,6 +11,7 @@ import { resolveDeliveryProfile } from './profiles.js';
 import { ProfileType, downloadFileName, flavorUrls, profileBase, subtitlePlaylists, type UrlOptions } from './urls.js';
 import { tokenizeUrls } from './tokenizers/index.js';
 import { signMediaUrl } from './tokenizers/kaltura.js';
+import { ksInPath } from '../drm/keys.js';
 
 export type DeliveryNote = (stage: 'delivery' | 'tokenizer' | 'selection', message: string) => void;
 
@@ -98,7 +99,7 @@ export async function mediaUrls(
  */
 export async function signUrls(
   env: Pick<RequestEnv, 'catalog' | 'config' | 'now' | 'baseUrl'>,
-  input: { entry: Entry; req: PlayRequest; chosen: ChosenProfile; urls: string[]; captions: CaptionAsset[]; durationSec: number | null; hasRules: boolean },
+  input: { entry: Entry; req: PlayRequest; chosen: ChosenProfile; urls: string[]; captions: CaptionAsset[]; durationSec: number | null; hasRules: boolean; encrypted?: boolean },
   note: DeliveryNote,
 ): Promise<{ urls: string[]; subtitleUrls: string[]; signed: boolean }> {
   const { entry, req, chosen } = input;
@@ -113,7 +114,11 @@ export async function signUrls(
     note('tokenizer', `${profile.tokenizer.type} tokenizer applied`);
     signed = true;
   } else if (input.hasRules && profile.url.startsWith('/') && !chosen.storage) {
-    urls = urls.map((u) => signMediaUrl(u, env.config.mediaUrlSecret, env.now, undefined, req.ks));
+    // an encrypted entry's key and licence go to a session only: the KS under the signature is the
+    // one the packager writes into its key and licence URLs (src/packaging/packager.ts), so a KS
+    // in the standard base64 alphabet rides in the URL-safe one (the KS reader takes both)
+    const ks = input.encrypted && req.ks ? ksInPath(req.ks) : req.ks;
+    urls = urls.map((u) => signMediaUrl(u, env.config.mediaUrlSecret, env.now, undefined, ks));
     note('tokenizer', 'kdeliver media signature applied (the entry has access-control rules)');
     signed = true;
   }

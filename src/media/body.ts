@@ -37,6 +37,16 @@ export function giveScratch(b: Buffer): void {
 const SHORT_SOURCE = 'source file is shorter than its index says';
 
 /**
+ * Whether `pieces` spans of `wanted` bytes lying within `span` source bytes are better read in one
+ * pread of the whole span than one pread each. A pread costs a thread-pool round trip and, for a
+ * body, a socket write of its own (about what copying 64 KB more costs), so an audio fragment's
+ * 250 short runs between video chunks are read as one region of the interleaved file.
+ */
+export function worthOneRead(span: number, wanted: number, pieces: number, max = REGION_MAX): boolean {
+  return span <= max && (span <= wanted * 2 + 65536 || span <= pieces * 65536);
+}
+
+/**
  * Reads source bytes [lo, hi) in one pread into a pooled buffer (index it from lo; it may be
  * longer). The caller gives it back with giveScratch once it has copied from it.
  */
@@ -115,6 +125,121 @@ export function recycleWhenSent<T extends Readable>(stream: T, response: { once(
   return stream;
 }
 
+// ---- Segment answer cache ----
+// A popular segment is asked for by every viewer: its clear bytes are kept, up to a byte bound,
+// in one LRU shared by all files. An answer is keyed by the object it was made from (a timeline:
+// one parsed index, hence one version of one source file, plus the segment policy, clip and
+// tracks) and what the writer adds (format, segment number, options). A replaced file is parsed
+// into a new index and so a new timeline: its old answers are never found again and age out.
+// Only whole answers made without a key are kept (AES-128 wraps a cached clear answer; SAMPLE-AES
+// and cenc/cbcs are never kept). Access control is judged before a body is asked for: the cache
+// only saves making the same bytes again.
+let cacheMax = 64 << 20;
+let cacheBytes = 0;
+let cacheHits = 0;
+let cacheMisses = 0;
+const answers = new Map<string, { bytes: Buffer; contentType: string }>();
+const owners = new WeakMap<object, number>();
+let nextOwner = 1;
+
+/** Bounds the segment answer cache (0 turns it off and empties it). */
+export function setSegmentCacheBytes(n: number): void {
+  cacheMax = Math.max(0, n);
+  evictAnswers();
+}
+
+/** Empties the segment answer cache (e.g. when the catalog says media changed). */
+export function clearSegmentCache(): void {
+  answers.clear();
+  cacheBytes = 0;
+}
+
+/** The segment answer cache's size and use, for metrics and tests. */
+export function segmentCacheStats(): { bytes: number; maxBytes: number; entries: number; hits: number; misses: number } {
+  return { bytes: cacheBytes, maxBytes: cacheMax, entries: answers.size, hits: cacheHits, misses: cacheMisses };
+}
+
+function evictAnswers(): void {
+  for (const [k, v] of answers) {
+    if (cacheBytes <= cacheMax) break;
+    answers.delete(k);
+    cacheBytes -= v.bytes.length;
+  }
+}
+
+/** A cache key for what `owner` (a timeline) makes, given the writer's own parts. */
+export function answerKey(owner: object, ...parts: Array<string | number | boolean | undefined>): string {
+  let id = owners.get(owner);
+  if (id === undefined) owners.set(owner, (id = nextOwner++));
+  return `${id}/${parts.join('/')}`;
+}
+
+/** A body answered from a kept answer (it holds the bytes: an eviction meanwhile does not matter). */
+function keptBody(bytes: Buffer, contentType: string): MediaBody {
+  return {
+    length: bytes.length,
+    contentType,
+    async *produce(_source, start, endInclusive) {
+      yield bytes.subarray(start, endInclusive + 1);
+    },
+  };
+}
+
+function lookUp(key: string): { bytes: Buffer; contentType: string } | undefined {
+  const hit = answers.get(key);
+  if (!hit) return undefined;
+  cacheHits++;
+  answers.delete(key); // to the most recent end
+  answers.set(key, hit);
+  return hit;
+}
+
+/**
+ * The body `make` describes, answered from the segment answer cache when its bytes are there (then
+ * it is not even described: no planning, no boxes); a whole answer made through it is kept (one
+ * answer takes at most an eighth of the cache). A range of a kept answer is cut from it; a range
+ * of an answer not kept is made as before, and not kept.
+ */
+export function cachedBody(key: string, make: () => MediaBody): MediaBody {
+  if (cacheMax <= 0) return make();
+  const hit = lookUp(key);
+  if (hit) return keptBody(hit.bytes, hit.contentType);
+  const body = make();
+  if (body.length > cacheMax / 8 || body.length === 0) return body;
+  return {
+    length: body.length,
+    contentType: body.contentType,
+    async *produce(source, start, endInclusive) {
+      const hit = lookUp(key);
+      if (hit) {
+        yield hit.bytes.subarray(start, endInclusive + 1);
+        return;
+      }
+      cacheMisses++;
+      if (start !== 0 || endInclusive !== body.length - 1 || cacheMax <= 0) {
+        yield* body.produce(source, start, endInclusive);
+        return;
+      }
+      // the answer is copied out of the writer's pooled buffers into one of its own, which the
+      // socket never gives back to the pool
+      const whole = Buffer.allocUnsafeSlow(body.length);
+      let w = 0;
+      for await (const chunk of body.produce(source, 0, endInclusive)) {
+        whole.set(chunk, w);
+        w += chunk.length;
+        releaseOutput(chunk);
+      }
+      if (w !== body.length) throw new Error(`answer of ${w} bytes, described as ${body.length}`);
+      const old = answers.get(key);
+      if (old) cacheBytes -= old.bytes.length;
+      answers.set(key, { bytes: whole, contentType: body.contentType });
+      cacheBytes += whole.length;
+      evictAnswers();
+      yield whole;
+    },
+  };
+}
+
 /** Merges adjacent file spans so a segment is read in as few preads as the layout allows. */
 function coalesce(parts: Part[]): Part[] {
   const out: Part[] = [];
@@ -161,7 +286,7 @@ export function partsBody(parts: Part[], contentType: string): MediaBody {
         wanted += p.length;
         spans++;
       }
-      if (spans > 1 && hi - lo <= REGION_MAX && hi - lo <= wanted * 2 + 65536) {
+      if (spans > 1 && worthOneRead(hi - lo, wanted, spans)) {
         region = await readRegion(source, lo, hi);
         regionAt = lo;
       }
@@ -241,6 +366,32 @@ export function bodyStream(filePath: string, body: MediaBody, start = 0, endIncl
   const stream = Readable.from(gen(), { objectMode: false });
   streamOutputs.set(stream, produced);
   return stream;
+}
+
+/**
+ * The same stream once its first chunk is read: a source that fails at once rejects here, before
+ * an answer's status is sent. The chunks' pooled buffers stay recyclable (recycleWhenSent).
+ */
+export async function primed(stream: Readable): Promise<Readable> {
+  const it = stream[Symbol.asyncIterator]();
+  const first = await it.next();
+  async function* rest(): AsyncGenerator<Uint8Array> {
+    try {
+      if (first.done) return;
+      yield first.value as Uint8Array;
+      for (;;) {
+        const n = await it.next();
+        if (n.done) return;
+        yield n.value as Uint8Array;
+      }
+    } finally {
+      await it.return?.();
+    }
+  }
+  const out = Readable.from(rest(), { objectMode: false });
+  const produced = streamOutputs.get(stream);
+  if (produced) streamOutputs.set(out, produced);
+  return out;
 }
 
 /** Reads the whole body into memory (tests, small bodies). */

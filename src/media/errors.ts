@@ -17,3 +17,24 @@ export class MediaError extends Error {
 }
 
 export const isMediaError = (e: unknown): e is MediaError => e instanceof MediaError;
+
+/**
+ * Why a byte source (source.ts) could not be read: the source store (src/storage/: S3, an HTTP
+ * origin) says which. src/errors.ts maps these at the edge: a missing object is "file not found"
+ * (404), a timeout 504, anything else 502. `source` names the store and key for people, never a
+ * credential or a signed URL.
+ */
+export type SourceFailure =
+  | 'missing' // there is no such object (404)
+  | 'status' // the origin answered an error status
+  | 'unreachable' // connection refused, reset or closed mid-answer
+  | 'timeout' // no complete answer within the configured time
+  | 'changed'; // the object changed while it was being read (its ETag no longer matched)
+
+export class SourceError extends Error {
+  constructor(readonly failure: SourceFailure, readonly source: string, detail: string) {
+    super(`${source}: ${detail}`);
+  }
+}
+
+export const isSourceError = (e: unknown): e is SourceError => e instanceof SourceError;

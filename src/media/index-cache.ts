@@ -1,9 +1,10 @@
-// A byte-bounded LRU of parsed media indexes, keyed by path and the file's size and mtime so a
-// replaced file is re-read. Concurrent requests for the same cold file share one parse.
-import { stat } from 'node:fs/promises';
+// A byte-bounded LRU of parsed media indexes, keyed by the source's store, name and version (a
+// local file's size and mtime, a remote object's ETag) so a replaced file is re-read. Concurrent
+// requests for the same cold file share one parse.
 import { MediaError } from './errors.js';
 import type { MediaIndex } from './mp4/index-types.js';
-import { readMediaIndex } from './mp4/reader.js';
+import { readSourceIndex } from './mp4/reader.js';
+import { localFiles, type VersionedSourceStore } from './source.js';
 
 export interface IndexCache {
   get(path: string): Promise<MediaIndex>;
@@ -14,8 +15,9 @@ export interface IndexCache {
 /** How long a file's size and mtime are trusted before they are looked at again. */
 const RECHECK_MS = 1000;
 
-export function createIndexCache(opts: { maxBytes: number; maxMoovBytes: number; now?: () => number }): IndexCache {
+export function createIndexCache(opts: { maxBytes: number; maxMoovBytes: number; now?: () => number; store?: VersionedSourceStore }): IndexCache {
   const now = opts.now ?? Date.now;
+  const store = opts.store ?? localFiles;
   const entries = new Map<string, MediaIndex>();
   // a segment request should not pay a stat call: the key of a path is reused for RECHECK_MS
   const recent = new Map<string, { key: string; at: number }>();
@@ -44,14 +46,9 @@ export function createIndexCache(opts: { maxBytes: number; maxMoovBytes: number;
           return hit;
         }
       }
-      let st;
-      try {
-        st = await stat(path);
-      } catch {
-        throw new MediaError('NOT_MP4', 'media file is missing');
-      }
-      if (!st.isFile()) throw new MediaError('NOT_MP4', 'media path is not a file');
-      const key = `${path}\0${st.size}\0${st.mtimeMs}`;
+      const st = await store.version(path);
+      if (!st) throw new MediaError('NOT_MP4', 'media file is missing');
+      const key = `${store.describe}\0${path}\0${st.version}`;
       if (recent.size > 10000) recent.clear();
       recent.set(path, { key, at: now() });
       const hit = entries.get(key);
@@ -64,7 +61,14 @@ export function createIndexCache(opts: { maxBytes: number; maxMoovBytes: number;
       const inflight = pending.get(key);
       if (inflight) return inflight;
       misses++;
-      const p = readMediaIndex(path, { maxMoovBytes: opts.maxMoovBytes })
+      const p = store.acquire(path)
+        .then(async (lease) => {
+          try {
+            return await readSourceIndex(lease.source, { maxMoovBytes: opts.maxMoovBytes });
+          } finally {
+            await lease.release();
+          }
+        })
         .then((idx) => {
           if (idx.bytes <= opts.maxBytes) {
             entries.set(key, idx);

@@ -2,7 +2,7 @@
 // through a ByteSource: how many bytes there are, and a span of them. A file on local disk is
 // one (fileSource, below: positional reads of an open handle); media on object storage will be
 // another, with the same two members, and nothing else in src/media/ changes.
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 
 export interface ByteSource {
   /** Bytes in the source. */
@@ -14,10 +14,34 @@ export interface ByteSource {
   read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
 }
 
-/** Sources by name, each leased for one use: the local files' handle cache (file-handles.ts) today. */
+/**
+ * Sources by name, each leased for one use: the local files' handle cache (file-handles.ts), or
+ * the server's media store (src/storage/media-store.ts: local disk, S3, an HTTP origin).
+ */
 export interface SourceStore {
   acquire(name: string): Promise<{ source: ByteSource; release(): Promise<void> }>;
 }
+
+/** A source store that also says what a name's current bytes are: the index cache's key. */
+export interface VersionedSourceStore extends SourceStore {
+  /** Size and a version that changes whenever the bytes do; null when there is no such source. */
+  version(name: string): Promise<{ size: number; version: string } | null>;
+  /** Names the store for cache keys: the same name in two stores is two sources. */
+  readonly describe: string;
+}
+
+/** Local files by absolute path, each opened for its lease: the default of the index cache. */
+export const localFiles: VersionedSourceStore = {
+  describe: 'local',
+  async version(path) {
+    const st = await stat(path).catch(() => null);
+    return st && st.isFile() ? { size: st.size, version: `${st.size}\0${st.mtimeMs}` } : null;
+  },
+  async acquire(path) {
+    const { source, close } = await openFileSource(path);
+    return { source, release: close };
+  },
+};
 
 /** A local file's open handle as a source; the caller keeps the handle open while it reads. */
 export function fileSource(fh: FileHandle, size: number): ByteSource {

@@ -2,6 +2,7 @@
 // time. Knows nothing of Fastify: the route plugin feeds it plain observations.
 import { createRegistry, type Registry } from './registry.js';
 import type { RouteFamily } from './request-facts.js';
+import { segmentCacheStats } from '../media/body.js';
 
 /** What the packager's index cache and the playManifest answer cache report. */
 export interface CacheStats {
@@ -23,6 +24,14 @@ export interface ResponseObservation {
   errorCode: number | null;
 }
 
+/** The remote media block cache's counters (src/storage/block-cache.ts BlockCacheStats). */
+export interface MediaCacheStats {
+  hits: number;
+  misses: number;
+  joined: number;
+  bytes: number;
+}
+
 export interface HttpMetrics {
   registry: Registry;
   observe(o: ResponseObservation): void;
@@ -31,7 +40,7 @@ export interface HttpMetrics {
 // Loopback manifests answer in well under a millisecond; segments read from disk take longer.
 const LATENCY_BOUNDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; manifestCache?: () => CacheStats | null; startedAt?: number } = {}): HttpMetrics {
+export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; manifestCache?: () => CacheStats | null; mediaCache?: () => MediaCacheStats | null; startedAt?: number } = {}): HttpMetrics {
   const registry = createRegistry();
   const requests = registry.counter('kdeliver_http_requests_total', 'HTTP answers by route family, method and status code.');
   const latency = registry.histogram('kdeliver_http_request_duration_seconds', 'Time from request arrival to the last byte of the answer, by route family.', LATENCY_BOUNDS);
@@ -39,6 +48,15 @@ export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; 
   const pmErrors = registry.counter('kdeliver_playmanifest_errors_total', 'playManifest answers refused with a reference error code (X-Kaltura: error-N), by code.');
   const startedAt = opts.startedAt ?? Date.now() / 1000;
   registry.gauge('kdeliver_process_start_time_seconds', 'Start time of the process, Unix seconds.', () => [{ labels: {}, value: Math.floor(startedAt) }]);
+  // the packager's segment answer cache (src/media/body.ts), one per process
+  for (const [name, help, pick] of [
+    ['kdeliver_packager_segment_cache_hits', 'Segments answered from the segment answer cache since start.', (c) => c.hits],
+    ['kdeliver_packager_segment_cache_misses', 'Segments the segment answer cache could not answer (made from the source) since start.', (c) => c.misses],
+    ['kdeliver_packager_segment_cache_bytes', 'Bytes of segment answers held by the segment answer cache.', (c) => c.bytes],
+    ['kdeliver_packager_segment_cache_entries', 'Segment answers held by the segment answer cache.', (c) => c.entries],
+  ] as Array<[string, string, (c: ReturnType<typeof segmentCacheStats>) => number]>) {
+    registry.gauge(name, help, () => [{ labels: {}, value: pick(segmentCacheStats()) }]);
+  }
   // a cache's statistics as gauges, read at scrape time; none before the cache exists
   const stat = (read: (() => CacheStats | null) | undefined, pick: (s: CacheStats) => number) => () => {
     const s = read?.();
@@ -54,6 +72,19 @@ export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; 
     ['kdeliver_playmanifest_cache_entries', 'playManifest answers held by the answer cache.', opts.manifestCache, (s) => s.entries],
   ];
   for (const [name, help, read, pick] of gauges) registry.gauge(name, help, stat(read, pick));
+  // the remote media block cache (src/storage/block-cache.ts): no series with local media
+  const media: [string, string, (s: MediaCacheStats) => number][] = [
+    ['kdeliver_media_cache_hits', 'Remote media blocks read from the block cache since start.', (s) => s.hits],
+    ['kdeliver_media_cache_misses', 'Remote media blocks fetched from the origin since start.', (s) => s.misses],
+    ['kdeliver_media_cache_joined', 'Remote media block reads that joined a fetch already under way since start.', (s) => s.joined],
+    ['kdeliver_media_cache_bytes', 'Bytes of remote media blocks held in memory.', (s) => s.bytes],
+  ];
+  for (const [name, help, pick] of media) {
+    registry.gauge(name, help, () => {
+      const s = opts.mediaCache?.();
+      return s ? [{ labels: {}, value: pick(s) }] : [];
+    });
+  }
 
   // one bound set of series per family, method and status: an answer counts without building label keys
   const bound = new Map<string, { requests: { inc(by?: number): void }; latency: { observe(v: number): void }; bytes: { inc(by?: number): void } }>();

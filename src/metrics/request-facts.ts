@@ -5,14 +5,14 @@ import { readPairs, splitPath, splitUrl } from '../request/path-params.js';
 
 export const ROUTE_FAMILIES = [
   'playManifest', 'serveFlavor', 'raw', 'download', 'flvclipper', 'thumbnail', 'hls', 'dash', 'hds', 'mss',
-  'api_v3', 'console', 'health', 'metrics', 'other',
+  'api_v3', 'console', 'health', 'metrics', 'drmKey', 'drmLicence', 'other',
 ] as const;
 export type RouteFamily = (typeof ROUTE_FAMILIES)[number];
 
 // Kaltura's action names sit after /p/{pid}/sp/{spid}/ (or /p/{pid}/) or at the root.
 const ACTION_FAMILIES: Record<string, RouteFamily> = Object.assign(Object.create(null) as Record<string, RouteFamily>, {
   playManifest: 'playManifest', serveFlavor: 'serveFlavor', raw: 'raw', download: 'download',
-  flvclipper: 'flvclipper', thumbnail: 'thumbnail',
+  flvclipper: 'flvclipper', thumbnail: 'thumbnail', clearKeyLicense: 'drmLicence',
 });
 
 export function routeFamily(url: string): RouteFamily {
@@ -37,7 +37,9 @@ export function routeFamily(url: string): RouteFamily {
       if (seg === 'metrics') return 'metrics';
       if (seg === 'console') return 'console';
       if (seg === 'api_v3') return 'api_v3';
-      if (seg === 'hls' || seg === 'dash' || seg === 'hds' || seg === 'mss') return seg;
+      // an encrypted entry's HLS key (encryption.key, the packager's) is counted apart from its media
+      if (seg === 'hls') return /\/encryption(?:-f\d+)?\.key$/.test(path) ? 'drmKey' : 'hls';
+      if (seg === 'dash' || seg === 'hds' || seg === 'mss') return seg;
     }
     // /p/{pid}[/sp/{spid}]/{action}/..., /index.php/extwidget/{action}/..., /{action}/...
     const fam = ACTION_FAMILIES[seg];

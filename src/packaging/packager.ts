@@ -1,14 +1,13 @@
 // The packager stage: from a parsed packager URL to an answer (a manifest text or a media body
 // description). Loads entries and flavors from the catalog, checks access through the callback
 // the route gives, reads indexes through the cache, and calls the writers. No HTTP here.
-import { readFile } from 'node:fs/promises';
 import type { Catalog } from '../catalog/store.js';
 import { liveEntry, readyFlavor } from '../access/entry-check.js';
 import { AssetStatus, type CaptionAsset, type Entry, type FlavorAsset } from '../catalog/types.js';
 import type { Config } from '../config.js';
 import { DeliveryError } from '../errors.js';
 import { languageCode, languageCode3 } from '../catalog/languages.js';
-import { mediaPath } from '../storage/paths.js';
+import type { MediaStore } from '../storage/media-store.js';
 import type { MediaBody } from '../media/body.js';
 import { captionToTtml, captionToWebVtt } from '../media/captions.js';
 import { buildMpd } from '../media/dash/mpd.js';
@@ -23,18 +22,32 @@ import { entryStoryboard } from '../thumbnail/source.js';
 import { imageBandwidth } from '../thumbnail/storyboard.js';
 import { timelineFor, type Clip, flatPolicy, hlsPolicy, type SegmentPolicy } from '../media/segment.js';
 import { TS_TIMESTAMP_OFFSET_90K, tsSegment } from '../media/ts/writer.js';
+import type { Encryption } from '../media/crypto/encryption.js';
+import { describeMediaSegment, type FragmentOptions } from '../media/fmp4/writer.js';
+import { mssFragmentOptions, mssLocate } from '../media/mss/manifest.js';
+import type { Timeline, Segment } from '../media/segment.js';
+import { isEncryptedEntry } from '../drm/policy.js';
+import { contentKeys, DEFAULT_SCHEMES, encryptionOf, licenseUrl, type Packaging, type SchemeChoice } from '../drm/keys.js';
 
 export interface PackagerDeps {
   catalog: Catalog;
   config: Config;
   cache: IndexCache;
+  /** Where the flavors' and captions' files are read (catalog paths are located in it). */
+  media: MediaStore;
+  /** scheme://host[:port] for the absolute URLs manifests carry (the ClearKey licence endpoint). */
+  baseUrl: string;
   /** The route's media-access check (signature, SERVE rules); null lets the request through. */
   checkAccess(entry: Entry, flavor?: FlavorAsset): Promise<DeliveryError | null>;
+  /** May this KS (from the URL's ks pair) have the entry's key? Rejects with a DeliveryError when not (src/drm/session.ts). */
+  checkKeySession(entry: Entry, ks: string | undefined): Promise<void>;
 }
 
 export type PackagerAnswer =
   | { kind: 'text'; contentType: string; body: string | Buffer }
-  | { kind: 'media'; body: MediaBody; filePath: string };
+  | { kind: 'media'; body: MediaBody; filePath: string }
+  /** An encrypted entry's content key: never cached by anyone, never logged. */
+  | { kind: 'key'; body: Buffer };
 
 interface Source {
   entry: Entry;
@@ -78,7 +91,7 @@ async function resolveSources(req: PackagerRequest, deps: PackagerDeps, checked:
           const f = (await catalog.listFlavors(e.id)).find((x) => String(x.flavorParamsId) === fp && x.status === AssetStatus.READY);
           if (!f) throw new DeliveryError('FLAVOR_NOT_FOUND', `, entry ${e.id} has no ready flavor of params ${fp}`);
           if (checkThis) await check(e, f);
-          clips.push({ entry: e, flavor: f, path: mediaPath(config.mediaRoot, f.filePath) });
+          clips.push({ entry: e, flavor: f, path: deps.media.locate(f.filePath) });
         }
         sets.push(clips);
       }
@@ -86,7 +99,7 @@ async function resolveSources(req: PackagerRequest, deps: PackagerDeps, checked:
     }
     const flavor = readyFlavor(await catalog.getFlavor(u.pairs.get('flavorId') ?? ''), entry);
     if (checked(sets.length)) await check(entry, flavor);
-    sets.push([{ entry, flavor, path: mediaPath(config.mediaRoot, flavor.filePath) }]);
+    sets.push([{ entry, flavor, path: deps.media.locate(flavor.filePath) }]);
   }
   if (!mainEntry || sets.length === 0) throw new DeliveryError('ENTRY_NOT_FOUND');
   return { sets, mainEntry };
@@ -180,10 +193,44 @@ async function thumbnailTrack(deps: PackagerDeps, req: PackagerRequest, entry: E
   };
 }
 
+/** The URL's `encryption` pair: SAMPLE-AES for MPEG-TS, cbcs for fMP4, where asked; the defaults otherwise. */
+function schemeChoice(asked: string | undefined): SchemeChoice {
+  switch (asked) {
+    case undefined: case 'aes-128': case 'cenc': return DEFAULT_SCHEMES;
+    case 'sample-aes': return { ...DEFAULT_SCHEMES, ts: 'sample-aes' };
+    case 'cbcs': return { ...DEFAULT_SCHEMES, common: 'cbcs' };
+    default: throw new DeliveryError('BAD_QUERY', `, encryption ${asked.slice(0, 40)} is not aes-128, sample-aes, cenc or cbcs`);
+  }
+}
+
 /** Answers one packager request. Throws DeliveryError (or MediaError) on refusal. */
 export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): Promise<PackagerAnswer> {
   const { sets, mainEntry } = await resolveSources(req, deps, setsToCheck(req));
   const pairs = req.urls[0].pairs;
+  let encrypted = false;
+  for (const src of sets.flat()) if (await isEncryptedEntry(deps.catalog, src.entry)) encrypted = true;
+  if (encrypted && sets.some((s) => s.some((src) => src.entry.id !== mainEntry.id))) {
+    throw new DeliveryError('BAD_QUERY', ', an encrypted entry is packaged on its own, not in a sequence with others');
+  }
+  const packaging: Packaging = req.proto === 'hls' ? (req.container === 'ts' ? 'hls-ts' : 'hls-fmp4') : req.proto;
+  /** The request's encryption (the entry's keys, fetched once, only when a file needs them); undefined in the clear. */
+  let encryptionMemo: Promise<Encryption> | undefined;
+  const encryption = async (): Promise<Encryption | undefined> => {
+    if (!encrypted) return undefined;
+    encryptionMemo ??= contentKeys(deps, mainEntry).then((k) => encryptionOf(k, packaging, schemeChoice(pairs.get('encryption')), {
+      keyUri: 'encryption.key', licenseUrl: licenseUrl(deps.baseUrl, mainEntry, pairs.get('ks')),
+    }));
+    return encryptionMemo;
+  };
+  /** A segment or fragment of an encrypted entry: cenc/cbcs read the samples while describing it. */
+  const describe = async (tl: Timeline, seg: Segment, opts: FragmentOptions, path: string): Promise<MediaBody> => {
+    const lease = await deps.media.acquire(path);
+    try {
+      return await describeMediaSegment(tl, seg, opts, lease.source);
+    } finally {
+      await lease.release();
+    }
+  };
   const fromMs = parseMs('clipFrom', pairs.get('clipFrom')) ?? 0;
   const toMs = parseMs('clipTo', pairs.get('clipTo')) ?? Infinity;
   if (toMs <= fromMs) throw new DeliveryError('BAD_QUERY', `, clipTo ${toMs} is not after clipFrom ${fromMs}`);
@@ -221,7 +268,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
     const cap = await captionTrack(n);
     const tl = (await one(1, null, null)).clips[0];
     try {
-      return { cap, raw: await readFile(mediaPath(deps.config.mediaRoot, cap.asset.filePath), 'utf8'), originMs: tl.originMs, durationMs: tl.durationMs };
+      return { cap, raw: (await deps.media.readAll(deps.media.locate(cap.asset.filePath))).toString('utf8'), originMs: tl.originMs, durationMs: tl.durationMs };
     } catch {
       throw new DeliveryError('FILE_NOT_FOUND', ', caption file is missing');
     }
@@ -242,14 +289,16 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
 
   switch (file.type) {
     case 'master': {
-      const p: Presentation = { renditions: await all(), captions: await captions(), container: req.container, iframes: deps.config.hlsIframes, thumbnails: await thumbnailTrack(deps, req, mainEntry) };
+      // I-frame playlists point at clear key-frame bytes: none for an encrypted entry (as nginx-vod-module)
+      const p: Presentation = { renditions: await all(), captions: await captions(), container: req.container, iframes: deps.config.hlsIframes && !encrypted, thumbnails: await thumbnailTrack(deps, req, mainEntry) };
       return text('application/vnd.apple.mpegurl', masterPlaylist(p));
     }
     case 'index': {
       const r = await one(file.f, file.video, file.audio);
-      return text('application/vnd.apple.mpegurl', mediaPlaylist(r, { container: req.container, video: !!r.clips[0].video, audio: !!r.clips[0].audio, f: file.f }));
+      return text('application/vnd.apple.mpegurl', mediaPlaylist(r, { container: req.container, video: !!r.clips[0].video, audio: !!r.clips[0].audio, f: file.f, encryption: await encryption() }));
     }
     case 'iframes': {
+      if (encrypted) throw notFound('an encrypted entry has no I-frame playlists');
       const r = await one(file.f, file.video, file.audio);
       if (r.clips.length !== 1) throw notFound('I-frame playlists are made for single clips, not sequences');
       if (!r.clips[0].video) throw notFound('no video track for an I-frame playlist');
@@ -257,6 +306,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       return text('application/vnd.apple.mpegurl', iframePlaylist(r, { container: req.container, video: true, audio: !!r.clips[0].audio, f: file.f }));
     }
     case 'iframesSegment': {
+      if (encrypted) throw notFound('an encrypted entry has no I-frame playlists');
       if (req.container !== 'fmp4') throw notFound('key-frame resources exist only for fMP4 (/container/fmp4/); MPEG-TS I-frames are ranges of the segments');
       if (file.audio) throw notFound('key-frame resources are video only (-v1)');
       const r = await one(file.f, true, false);
@@ -272,7 +322,10 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       if (!at) throw notFound(`segment ${file.n} is out of range (1-${r.clips.reduce((n, c) => n + c.segments.length, 0)})`);
       const tl = r.clips[at.clip];
       const src = sourceOf(file.f, at.clip + 1);
-      const body = req.container === 'ts' ? tsSegment(tl, at.seg) : mediaSegment(tl, tl.segments[at.seg], { sequence: file.n, dash: false });
+      const enc = await encryption();
+      const body = req.container === 'ts'
+        ? tsSegment(tl, at.seg, enc ? { encryption: enc, sequence: file.n } : undefined)
+        : enc ? await describe(tl, tl.segments[at.seg], { sequence: file.n, dash: false, encryption: enc }, src.path) : mediaSegment(tl, tl.segments[at.seg], { sequence: file.n, dash: false });
       return { kind: 'media', body, filePath: src.path };
     }
     case 'init': {
@@ -282,7 +335,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       if (!tl) throw notFound(`clip ${file.clip} is not in this sequence`);
       const tracks = [tl.video?.track, tl.audio?.track].filter((t) => t !== undefined);
       if (!tracks.length) throw notFound('no such track in this flavor');
-      const bytes = initSegment(tracks);
+      const bytes = initSegment(tracks, await encryption());
       return { kind: 'media', body: { length: bytes.length, contentType: tl.video ? 'video/mp4' : 'audio/mp4', async *produce(_source, s, e) { yield bytes.subarray(s, e + 1); } }, filePath: sourceOf(file.f, file.clip).path };
     }
     case 'fragment': {
@@ -292,11 +345,14 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       if (!at) throw notFound(`fragment ${file.n} is out of range (1-${r.clips.reduce((n, c) => n + c.segments.length, 0)})`);
       const tl = r.clips[at.clip];
       if (!tl.video && !tl.audio) throw notFound('no such track in this flavor');
-      return { kind: 'media', body: mediaSegment(tl, tl.segments[at.seg], { sequence: file.n, dash: true }), filePath: sourceOf(file.f, at.clip + 1).path };
+      const enc = await encryption();
+      const path = sourceOf(file.f, at.clip + 1).path;
+      const opts: FragmentOptions = { sequence: file.n, dash: true, encryption: enc };
+      return { kind: 'media', body: enc ? await describe(tl, tl.segments[at.seg], opts, path) : mediaSegment(tl, tl.segments[at.seg], opts), filePath: path };
     }
     case 'mpd': {
       const p: Presentation = { renditions: await all(), captions: await captions(), container: 'fmp4', thumbnails: await thumbnailTrack(deps, req, mainEntry), dashSubtitles: subtitleFormatOf(pairs.get('subtitleFormat'), deps.config.dashSubtitles) };
-      return text('application/dash+xml', buildMpd(p));
+      return text('application/dash+xml', buildMpd(p, await encryption()));
     }
     case 'subtitlesPlaylist': {
       await captionTrack(file.n);
@@ -318,12 +374,25 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       const ttml = converted(() => captionToTtml(cap.asset.format, raw, { originMs, durationMs, language: cap.languageCode === 'und' ? '' : cap.languageCode }));
       return text('application/mp4', ttmlFragment(ttml, durationMs, file.seq));
     }
+    case 'key': {
+      if (!encrypted) throw notFound(`${mainEntry.id} is not encrypted`);
+      if (packaging !== 'hls-ts') throw notFound('the key file serves MPEG-TS HLS; fMP4 keys come from the licence endpoint');
+      await deps.checkKeySession(mainEntry, pairs.get('ks'));
+      return { kind: 'key', body: Buffer.from((await encryption())!.key) };
+    }
     case 'mssManifest': {
       const p: Presentation = { renditions: await all(), captions: [], container: 'fmp4' };
-      return text('text/xml', mssManifest(p));
+      return text('text/xml', mssManifest(p, await encryption()));
     }
     case 'mssFragment': {
       const rs = await all();
+      const enc = await encryption();
+      if (enc) {
+        const at = mssLocate({ renditions: rs, captions: [], container: 'fmp4' }, file.bitrate, file.kind, file.time);
+        if (!at) throw notFound('no such MSS fragment');
+        const path = sourceOf(at.f, 1).path;
+        return { kind: 'media', body: await describe(at.timeline, at.segment, mssFragmentOptions(at.sequence, enc), path), filePath: path };
+      }
       const frag = mssFragment({ renditions: rs, captions: [], container: 'fmp4' }, file.bitrate, file.kind, file.time);
       if (!frag) throw notFound('no such MSS fragment');
       return { kind: 'media', body: frag.body, filePath: sourceOf(frag.f, 1).path };

@@ -17,7 +17,8 @@ export function renderError(err: DeliveryError, method: string, now: number): Re
     'Access-Control-Allow-Origin': '*',
     'Access-Control-Expose-Headers': 'X-Kaltura,X-Kaltura-App',
   };
-  if (method === 'GET' && !UNCACHED_CODES.has(err.code)) {
+  // a failing media origin is not the entry's answer: nothing in front may keep it
+  if (method === 'GET' && !UNCACHED_CODES.has(err.code) && err.httpStatus < 500) {
     Object.assign(headers, formatCaching(60, now));
   } else {
     headers['Cache-Control'] = 'no-store';

@@ -25,7 +25,8 @@ export type PackagerFile =
   | { type: 'mpd' }
   | { type: 'fragment'; n: number; f: number | null; video: boolean | null; audio: boolean | null }
   | { type: 'mssManifest' }
-  | { type: 'mssFragment'; bitrate: number; kind: 'video' | 'audio'; time: number };
+  | { type: 'mssFragment'; bitrate: number; kind: 'video' | 'audio'; time: number }
+  | { type: 'key' };
 
 export interface PackagerRequest {
   proto: PackagerProtocol;
@@ -55,6 +56,8 @@ const FILE_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => PackagerFile, Packag
   [/^manifest\.mpd$/, () => ({ type: 'mpd' }), ['dash']],
   [new RegExp(`^fragment-(\\d+)${TRACKS}(?:-x\\d+)?\\.m4s$`), (m) => ({ type: 'fragment', n: Number(m[1]), ...tracksOf(m, 2) }), ['dash']],
   [/^manifest$/, () => ({ type: 'mssManifest' }), ['mss']],
+  // the HLS AES-128 / SAMPLE-AES key of an encrypted entry (nginx-vod-module's name, -f{n} in a set)
+  [/^encryption(?:-f\d+)?\.key$/, () => ({ type: 'key' }), ['hls']],
 ];
 
 function tracksOf(m: RegExpExecArray, at: number): { f: number | null; video: boolean | null; audio: boolean | null } {

@@ -1,9 +1,8 @@
 // Answering for a stored file: byte ranges (206/416), conditional requests (304), content type by
 // extension, with the reference's cache headers. Pure decisions; the route streams the bytes.
-import { statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { DeliveryError } from '../errors.js';
-import { mediaPath } from '../storage/paths.js';
+import type { MediaStore } from '../storage/media-store.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   mp4: 'video/mp4', m4v: 'video/mp4', m4a: 'audio/mp4', flv: 'video/x-flv', webm: 'video/webm', mp3: 'audio/mpeg',
@@ -18,14 +17,12 @@ export const contentTypeOf = (file: string) => CONTENT_TYPES[extname(file).slice
 /** The reference's fixed Last-Modified of served media. */
 const MEDIA_LAST_MODIFIED = 'Sun, 19 Nov 2000 08:52:00 GMT';
 
-/** A stored media file: where it is under the media root and its size; a missing one is error 5. */
-export function mediaFile(mediaRoot: string, relative: string): { path: string; size: number } {
-  const path = mediaPath(mediaRoot, relative);
-  try {
-    return { path, size: statSync(path).size };
-  } catch {
-    throw new DeliveryError('FILE_NOT_FOUND');
-  }
+/** A stored media file: its name in the media store and its size; a missing one is error 5. */
+export async function mediaFile(store: MediaStore, relative: string): Promise<{ name: string; size: number }> {
+  const name = store.locate(relative);
+  const st = await store.version(name);
+  if (!st) throw new DeliveryError('FILE_NOT_FOUND');
+  return { name, size: st.size };
 }
 
 /** The request headers conditional answers read. */

@@ -16,10 +16,16 @@ import { renditionKey, type ThumbnailRequest } from './params.js';
 import { frameSourceOf } from './source.js';
 import { sheetSpan, type StoryboardLayout } from './storyboard.js';
 import { limiter } from '../concurrency/limiter.js';
+import type { MediaStore } from '../storage/media-store.js';
 
 /** The server's environment as thumbnails read it (the catalog; config.dataDir, config.mediaRoot). */
 export interface ThumbnailContext extends Pick<Env, 'catalog'> {
   config: Pick<Env['config'], 'dataDir' | 'mediaRoot'>;
+  /**
+   * Where the videos and pictures are read (KDELIVER_MEDIA_URL); local disk under
+   * config.mediaRoot when absent. ffmpeg is handed a URL it reads with ranges for remote media.
+   */
+  media?: MediaStore;
   /** ffmpeg command; frame grabs fall back to the default thumbnail where it is missing. */
   ffmpeg?: string;
   /** Renderings at once (default 2). */
@@ -53,19 +59,20 @@ export async function getStoryboardSheet(ctx: ThumbnailContext, entry: Entry, la
   const key = ['storyboard', n, layout.tileWidth, layout.tileHeight, layout.columns, layout.rows, layout.intervalMs, layout.quality, layout.durationMs, entry.id, entry.version, entry.updatedAt, picture, video.id, video.version];
   return cachedPicture(ctx, entry, key, async () => {
     const span = sheetSpan(layout, n);
-    const file = join(ctx.config.mediaRoot, video.filePath);
+    const file = await videoInput(ctx, video.filePath);
     try {
+      if (!file) throw new FrameError('the video file is missing');
       const png = await grabSheet(ctx.ffmpeg ?? 'ffmpeg', file, {
         startSec: span.startMs / 1000, spanSec: (span.endMs - span.startMs) / 1000, intervalSec: layout.intervalMs / 1000,
         tileWidth: layout.tileWidth, tileHeight: layout.tileHeight, columns: layout.columns, rows: layout.rows,
       });
       return { data: await sharp(png).jpeg({ quality: layout.quality }).toBuffer(), source: 'storyboard' };
     } catch (e) {
-      if (!(e instanceof FrameError && e.missingTool) || !picture || !(await exists(join(ctx.config.mediaRoot, picture)))) {
+      if (!(e instanceof FrameError && e.missingTool) || !picture || !(await pictureInput(ctx, picture))) {
         throw new DeliveryError('FILE_NOT_FOUND', ', no frames could be taken from the video for the storyboard');
       }
     }
-    const sheet = await repeatSheet(join(ctx.config.mediaRoot, picture), span.count, layout);
+    const sheet = await repeatSheet((await pictureInput(ctx, picture))!, span.count, layout);
     return { data: await sharp(sheet).jpeg({ quality: layout.quality }).toBuffer(), source: 'repeated-storyboard' };
   });
 }
@@ -109,20 +116,43 @@ async function keepInCache(dir: string, cached: string, data: Buffer): Promise<v
 
 const exists = (file: string): Promise<boolean> => access(file).then(() => true, () => false);
 
+/**
+ * What ffmpeg reads a video from, or null when there is no such file: a local path, or (remote
+ * media) a URL it reads with byte ranges: the origin's own, or a presigned S3 URL (no copy to disk).
+ */
+async function videoInput(ctx: ThumbnailContext, relative: string): Promise<string | null> {
+  if (!ctx.media || ctx.media.kind === 'local') {
+    const file = join(ctx.config.mediaRoot, relative);
+    return (await exists(file)) ? file : null;
+  }
+  const name = ctx.media.locate(relative);
+  return (await ctx.media.version(name)) ? ctx.media.ffmpegInput(name) : null;
+}
+
+/** A picture as sharp reads it (a local path, or a remote picture's bytes), or null when missing. */
+async function pictureInput(ctx: ThumbnailContext, relative: string): Promise<string | Buffer | null> {
+  if (!ctx.media || ctx.media.kind === 'local') {
+    const file = join(ctx.config.mediaRoot, relative);
+    return (await exists(file)) ? file : null;
+  }
+  const name = ctx.media.locate(relative);
+  return (await ctx.media.version(name)) ? ctx.media.readAll(name) : null;
+}
+
 async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest, video: FlavorAsset | null, picture: string | null): Promise<Omit<Thumbnail, 'etag'>> {
   const ffmpeg = ctx.ffmpeg ?? 'ffmpeg';
-  const videoFile = video ? join(ctx.config.mediaRoot, video.filePath) : null;
+  // asynchronous checks: a miss must not hold up the server's other requests on the disk
+  const videoFile = video ? await videoInput(ctx, video.filePath) : null;
   const duration = Math.max(0.04, entry.duration || (video ? video.durationMs / 1000 : 0));
   const clamp = (s: number) => Math.min(Math.max(0, s), Math.max(0, duration - 0.04));
-  const pictureFile = picture ? join(ctx.config.mediaRoot, picture) : null;
+
   const spec = { width: req.width, height: req.height, type: req.type, quality: req.quality, bgcolor: req.bgcolor, crop: req.crop };
   const sprite = req.vidSlices !== null && req.vidSlice === null;
   const sliceWidth = req.width || 120;
   // the stretch of the clip that vid_slices spreads over
   const start = clamp(req.startSec ?? 0);
   const end = Math.min(duration, req.endSec ?? duration);
-  // asynchronous checks: a miss must not hold up the server's other requests on the disk
-  const videoOnDisk = videoFile !== null && await exists(videoFile);
+  const videoOnDisk = videoFile !== null;
 
   if (videoFile && (req.vidSec !== null || req.vidSlices !== null) && videoOnDisk) {
     try {
@@ -135,10 +165,10 @@ async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest
       return { data: await renderImage(png, spec), source: 'frame' };
     } catch (e) {
       // Without ffmpeg, the default thumbnail stands in for frames; any other failure is the file's
-      if (!(e instanceof FrameError && e.missingTool) && !pictureFile) throw new DeliveryError('FILE_NOT_FOUND', ', no frame could be taken from the video');
+      if (!(e instanceof FrameError && e.missingTool) && !picture) throw new DeliveryError('FILE_NOT_FOUND', ', no frame could be taken from the video');
     }
   }
-  let input: string | Buffer | null = pictureFile && await exists(pictureFile) ? pictureFile : null;
+  let input: string | Buffer | null = picture ? await pictureInput(ctx, picture) : null;
   if (!input && videoFile && videoOnDisk) {
     try {
       input = await grabFrame(ffmpeg, videoFile, Math.min(3, duration / 2));

@@ -88,6 +88,21 @@ t.test('Kaltura web player against kdeliver', async (t) => {
     t.ok(st2.maxTime > 3, `plays with the KS (reached ${st2.maxTime.toFixed(2)} s)`, diag(st2, withKs.log));
   });
 
+  await t.test('encrypted entries play with a KS: the HLS source, AES-128, its key from kdeliver', async (t) => {
+    for (const entryId of ['1_aeshls01', '1_cenc0001']) {
+      const ks = await (await fetch(`${s.url}/api_v3/service/session/action/start`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ format: 1, secret: 'sample-user-secret-309', partnerId: 309, type: 0, userId: 'viewer', privileges: `sview:${entryId}` }),
+      })).json();
+      const { p, log, requests } = await open(entryId, ks);
+      const st = await waitFor(p, (x) => x.maxTime > 3 || x.errors.length > 0, 40_000);
+      t.same(st.errors, [], `${entryId}: no player error`, diag(st, log));
+      t.ok(st.maxTime > 3, `${entryId}: plays (reached ${st.maxTime.toFixed(2)} s)`, diag(st, log));
+      t.ok(requests.some((u) => u.startsWith(`${s.url}/hls/`) && u.endsWith('/encryption.key')), `${entryId}: the key came from the key URI`);
+      t.notOk(log.some((l) => /HTTP 403 .*encryption\.key/.test(l)), `${entryId}: the key was not refused`);
+    }
+  });
+
   await t.test('1_preview1 stops at 5 s', async (t) => {
     const { p, log } = await open('1_preview1');
     const st = await waitFor(p, (x) => x.ended || x.errors.length > 0, 40_000);

@@ -35,7 +35,7 @@ t.test('export then import gives the same catalog and the same media', async (t)
   const out = join(work, 'export', 'lib.json');
   const r = await runCliModule(new URL('../../src/cli/export.ts', import.meta.url).pathname, [out], envA);
   t.equal(r.code, 0, r.stderr);
-  t.match(r.stdout, /exported 16 entries and \d+ media files to .*lib\.json \(media in lib\.json-media\/\)/);
+  t.match(r.stdout, /exported 18 entries and \d+ media files to .*lib\.json \(media in lib\.json-media\/\)/);
 
   const configB = loadConfig({ KDELIVER_DATA_DIR: join(work, 'b'), KDELIVER_SAMPLE_LIBRARY: 'false', KDELIVER_LOG_LEVEL: 'silent' });
   const catalogB = await openCatalog(configB);

@@ -41,6 +41,8 @@ t.test('route families are a small fixed set', async (t) => {
     ['/p/309/sp/30900/thumbnail/entry_id/x', 'thumbnail'],
     ['/hls/p/309/sp/30900/serveFlavor/entryId/x/flavorId/y/seg-1-v1-a1.ts', 'hls'],
     ['/dash/p/309/manifest.mpd', 'dash'],
+    ['/hls/p/309/sp/30900/serveFlavor/entryId/x/flavorId/y/ks/k/name/a.mp4/encryption.key', 'drmKey'],
+    ['/p/309/sp/30900/clearKeyLicense/entryId/x/ks/k/license', 'drmLicence'],
     ['/api_v3/service/baseEntry/action/list', 'api_v3'],
     ['/api_v3/index.php?service=system&action=ping', 'api_v3'],
     ['/console/', 'console'], ['/healthz', 'health'], ['/readyz', 'health'], ['/metrics', 'metrics'],

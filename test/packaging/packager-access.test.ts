@@ -36,6 +36,9 @@ async function ask(proto: PackagerProtocol, base: string, file: string, opts: { 
       catalog,
       config,
       cache: srv.app.indexCache,
+      media: srv.app.media,
+      baseUrl: 'http://127.0.0.1',
+      checkKeySession: async () => {},
       checkAccess: async (entry, flavor) => {
         checked.push(flavor?.id ?? '-');
         return await checkMediaAccess({ catalog, config, now, http: { rawUrl: url, clientIp: '127.0.0.1', headers: {}, country: () => null } }, entry, flavor);

@@ -10,6 +10,7 @@ import { kalturaId } from '../ids.js';
 import type { IngestStore, JobOwner, NewEntry, SourceRegistration, UploadToken } from '../store.js';
 import type { FlavorAsset } from '../types.js';
 import type { WriteFn } from './catalog.js';
+import { storeEntryKeys } from './keys.js';
 import type { Queryable } from './pool.js';
 import { toJob, toToken } from './rows.js';
 import { DB_NOW, all, one, run } from './sql.js';
@@ -53,10 +54,13 @@ export function pgIngestStore(db: Queryable, write: WriteFn): IngestStore {
       if (!(await one(db, `SELECT 1 FROM ${table} WHERE id = @id`, { id }))) return id;
     }
   };
-  const createEntry = (tx: Queryable, e: NewEntry) => run(tx, SQL.insertEntry, {
-    id: e.id, partnerId: e.partnerId, name: e.name, description: e.description ?? '', mediaType: e.mediaType,
-    status: e.status, tags: e.tags ?? '', userId: e.userId ?? '', referenceId: e.referenceId ?? '', now: e.now,
-  });
+  const createEntry = async (tx: Queryable, e: NewEntry) => {
+    await run(tx, SQL.insertEntry, {
+      id: e.id, partnerId: e.partnerId, name: e.name, description: e.description ?? '', mediaType: e.mediaType,
+      status: e.status, tags: e.tags ?? '', userId: e.userId ?? '', referenceId: e.referenceId ?? '', now: e.now,
+    });
+    await storeEntryKeys(tx, e.id, undefined, e.now);
+  };
   const insertFlavor = (tx: Queryable, f: FlavorAsset) => run(tx, SQL.insertFlavor, { ...f, tags: f.tags.join(',') });
   const enqueue = async (tx: Queryable, entryId: string, partnerId: number, conversionProfileId: number | null, now: number, owner?: JobOwner) =>
     (await one(tx, SQL.insertJob, {

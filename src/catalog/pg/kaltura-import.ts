@@ -4,6 +4,7 @@
 import { ImportConflictError, type ImportedEntry, type KalturaImportStore } from '../store.js';
 import type { AccessControlProfile, FlavorParams } from '../types.js';
 import type { WriteFn } from './catalog.js';
+import { storeEntryKeys } from './keys.js';
 import type { Queryable } from './pool.js';
 import { all, one, run } from './sql.js';
 
@@ -97,6 +98,7 @@ export function pgImportStore(db: Queryable, write: WriteFn): KalturaImportStore
       for (const r of await all(tx, `SELECT file_path AS p FROM flavor_assets WHERE entry_id = @id UNION ALL SELECT file_path FROM caption_assets
         WHERE entry_id = @id UNION ALL SELECT thumbnail_file FROM entries WHERE id = @id`, { id: e.id })) if (r.p) before.add(r.p);
       await run(tx, SQL.upsertEntry, { ...e });
+      await storeEntryKeys(tx, e.id, undefined, now);
       const keepFlavors = new Set(x.flavors.map((f) => f.id));
       for (const r of await all(tx, 'SELECT id FROM flavor_assets WHERE entry_id = @id', { id: e.id })) {
         if (!keepFlavors.has(r.id)) await run(tx, 'DELETE FROM flavor_assets WHERE id = @id', { id: r.id });

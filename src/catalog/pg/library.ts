@@ -3,6 +3,8 @@
 import type { LibraryRow, LibraryStore, LibraryTable, LibraryWrite } from '../store.js';
 import type { WriteFn } from './catalog.js';
 import type { Queryable } from './pool.js';
+import type { EntryKeys } from '../keys.js';
+import { readEntryKeys, storeEntryKeys } from './keys.js';
 import { toAcp, toConversionProfile } from './rows.js';
 import { all, run } from './sql.js';
 
@@ -28,12 +30,18 @@ function upsert(tx: Queryable, table: LibraryTable, row: LibraryRow): Promise<nu
 export function pgLibraryStore(db: Queryable, write: WriteFn): LibraryStore {
   return {
     write: (writes: readonly LibraryWrite[]) => write(async (tx) => {
+      // the keys of entries this write deletes, for their entryKeys write
+      const before = new Map<string, EntryKeys | undefined>();
       for (const w of writes) {
-        // flavors and captions go with their entry (ON DELETE CASCADE)
-        if (w.op === 'deleteEntry') await run(tx, 'DELETE FROM entries WHERE id = @id', { id: w.id });
+        if (w.op === 'deleteEntry') {
+          if (!before.has(w.id)) before.set(w.id, await readEntryKeys(tx, w.id));
+          // flavors, captions and keys go with their entry (ON DELETE CASCADE)
+          await run(tx, 'DELETE FROM entries WHERE id = @id', { id: w.id });
+        } else if (w.op === 'entryKeys') await storeEntryKeys(tx, w.entryId, w.keys ?? before.get(w.entryId), w.now);
         else await upsert(tx, w.table, w.row);
       }
     }),
+    entryKeys: (entryId) => readEntryKeys(db, entryId),
     allConversionProfiles: async () => (await all(db, 'SELECT * FROM conversion_profiles ORDER BY id')).map(toConversionProfile),
     allAccessControlProfiles: async () => (await all(db, 'SELECT * FROM access_control_profiles ORDER BY id')).map(toAcp),
     allEntryIds: async () => (await all(db, 'SELECT id FROM entries ORDER BY partner_id, created_at, id')).map((r) => r.id as string),

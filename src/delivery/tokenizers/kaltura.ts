@@ -56,8 +56,10 @@ export function signMediaUrl(url: string, secret: string, now: number, window = 
   const cut = nameAt ? nameAt.index : path.lastIndexOf('/');
   // The session playManifest was answered for rides under the signature (checkMediaAccess reads it
   // back from there only), so the media routes evaluate the rules for the same caller: an admin
-  // KS that skipped them, a user KS that satisfied them. A KS is base64url: no slash in it.
-  const grant = ks && /^[A-Za-z0-9_=.-]+$/.test(ks) ? `/ks/${ks}` : '';
+  // KS that skipped them, a user KS that satisfied them. A KS in the standard base64 alphabet
+  // (v1) rides in the URL-safe one, which the KS reader takes as well: no slash in a path pair.
+  const safe = ks?.replace(/\+/g, '-').replace(/\//g, '_') ?? null;
+  const grant = safe && /^[A-Za-z0-9_=.-]+$/.test(safe) ? `/ks/${safe}` : '';
   return origin + signExpSig(path.slice(0, cut) + grant, path.slice(cut), secret, now + window);
 }
 

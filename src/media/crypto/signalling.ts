@@ -12,6 +12,9 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 
 const systemsOf = (e: Encryption): DrmSystem[] => e.systems ?? [];
 
+/** DASH-IF's ClearKey system id (IOP 4.1, 7.6.2.4), signalled in MPDs next to the W3C common one. */
+const DASH_IF_CLEARKEY = 'e2719d58-a985-b3c9-781a-b030af78d30e';
+
 /** The pssh box of a system as the manifests quote it (ClearKey: the W3C common pssh with the key id). */
 const psshOf = (e: Encryption, s: DrmSystem): Buffer => psshBox(SYSTEM_IDS[s.name], e.keyId!, s.name === 'clearkey' ? undefined : s.psshData);
 
@@ -87,8 +90,11 @@ export function mpdContentProtection(e: Encryption): string[] {
     const pssh = `<cenc:pssh>${b64(psshOf(e, s))}</cenc:pssh>`;
     if (s.name === 'clearkey') {
       const ck = s.licenseUrl ? `<clearkey:Laurl Lic_type="EME-1.0">${esc(s.licenseUrl)}</clearkey:Laurl>` : '';
-      // the W3C common system id (its pssh's): mpd-parser knows ClearKey only by it; dash.js and
-      // Shaka also take it (next to DASH-IF's e2719d58-a985-b3c9-781a-b030af78d30e)
+      // DASH-IF's ClearKey id first, without a pssh: dash.js (5.2) asks the CDM with "keyids" init
+      // data for ClearKey, which it builds from cenc:default_KID only for this id (a pssh given to
+      // it as "keyids" fails in generateRequest); then the W3C common system id with its pssh,
+      // the one mpd-parser knows ClearKey by (Shaka takes either)
+      out.push(`<ContentProtection schemeIdUri="urn:uuid:${DASH_IF_CLEARKEY}" value="ClearKey1.0">${laurl}${ck}</ContentProtection>`);
       out.push(`<ContentProtection schemeIdUri="urn:uuid:${SYSTEM_IDS.clearkey}" value="ClearKey1.0">${laurl}${ck}${pssh}</ContentProtection>`);
     } else if (s.name === 'widevine') {
       out.push(`<ContentProtection schemeIdUri="urn:uuid:${SYSTEM_IDS.widevine}" value="Widevine">${laurl}${pssh}</ContentProtection>`);

@@ -5,7 +5,7 @@
 // changes the init segment's sample entries and adds pssh boxes, and adds saiz/saio/senc to each
 // traf; a video traf's subsamples follow its NAL units, so describeMediaSegment reads the
 // segment's samples before it can give the moof's size (crypto/cenc.ts).
-import { giveScratch, partsBody, readRegion, readSpan, takeOutput, type MediaBody, type Part } from '../body.js';
+import { answerKey, cachedBody, giveScratch, partsBody, readRegion, readSpan, takeOutput, worthOneRead, type MediaBody, type Part } from '../body.js';
 import type { ByteSource } from '../source.js';
 import { encryptTraf, planTrafEncryption, protectedSampleEntry, psshBoxes, rememberedSubsamples, rememberSubsamples, subsamplesOf, trackProtection, trafEncryptionBoxes, type SampleSpan, type Subsample, type TrafEncryption } from '../crypto/cenc.js';
 import { aes128Body } from '../crypto/cipher.js';
@@ -102,7 +102,10 @@ export function mediaSegment(tl: Timeline, seg: Segment, opts: FragmentOptions):
     if (enc.scheme === 'aes-128') return aes128Body(mediaSegment(tl, seg, { ...opts, encryption: undefined }), enc.key, hlsSegmentIv(enc, opts.sequence));
     throw new MediaError('BAD_ENCRYPTION', `${enc.scheme} segments are described by describeMediaSegment, which reads their samples`);
   }
-  return partsBody(fragmentParts(tl, seg, opts), tl.video && seg.video ? 'video/mp4' : 'audio/mp4');
+  const make = (): MediaBody => partsBody(fragmentParts(tl, seg, opts), tl.video && seg.video ? 'video/mp4' : 'audio/mp4');
+  // a segment of the timeline (not a one-frame fragment of keyFrameFragments) may be kept
+  const n = tl.segments.indexOf(seg);
+  return n < 0 ? make() : cachedBody(answerKey(tl, 'fmp4', n, opts.sequence, opts.dash, opts.timescale, !!opts.piff), make);
 }
 
 /**
@@ -173,9 +176,15 @@ function planTrafs(tl: Timeline, seg: Segment): { plans: TrafPlan[]; spans: Part
     if (!timing || !range || range.end <= range.first) continue;
     const t = timing.track;
     let bytes = 0;
+    // consecutive samples of a chunk are one span (partsBody would merge them anyway): a few
+    // dozen objects per fragment instead of one per sample
+    let last: { offset: number; length: number } | null = null;
     for (let i = range.first; i < range.end; i++) {
-      bytes += t.size[i];
-      spans.push({ offset: t.offset[i], length: t.size[i] });
+      const size = t.size[i];
+      const offset = t.offset[i];
+      bytes += size;
+      if (last && last.offset + last.length === offset) last.length += size;
+      else if (size > 0) spans.push((last = { offset, length: size }));
     }
     plans.push({ timing, first: range.first, end: range.end, dataBytes: bytes });
     if (t.sync) {
@@ -198,7 +207,7 @@ async function readSamples(source: ByteSource, list: Array<{ offset: number; siz
     hi = Math.max(hi, s.offset + s.size);
     want += s.size;
   }
-  if (list.length && hi - lo <= Math.max(want * 2, 1 << 20) && hi - lo <= 64 << 20) {
+  if (list.length && (hi - lo <= Math.max(want * 2, 1 << 20) || worthOneRead(hi - lo, want, list.length, 64 << 20)) && hi - lo <= 64 << 20) {
     const region = await readRegion(source, lo, hi);
     return { bytes: (k) => region.subarray(list[k].offset - lo, list[k].offset - lo + list[k].size), done: () => giveScratch(region) };
   }

@@ -6,7 +6,7 @@
 // Encrypted: HLS AES-128 wraps the whole segment (crypto/cipher.ts); SAMPLE-AES encrypts inside the
 // PES payloads as they are assembled (crypto/sample-aes.ts), with a few bytes of stuffing planned
 // per video PES for the emulation prevention bytes encryption may add.
-import { giveScratch, readRegion, readSpan, takeOutput, type MediaBody } from '../body.js';
+import { answerKey, cachedBody, giveScratch, readRegion, readSpan, releaseOutput, takeOutput, worthOneRead, type MediaBody } from '../body.js';
 import type { ByteSource } from '../source.js';
 import { aes128Body, CbcRestarts } from '../crypto/cipher.js';
 import { checkEncryption, hlsSegmentIv, type Encryption } from '../crypto/encryption.js';
@@ -183,18 +183,27 @@ function writeTimestamp(out: Buffer, at: number, marker: number, ts: number): vo
 }
 
 function pesHeader(p: PesPlan): Buffer {
-  const both = p.dts !== p.pts;
   const h = Buffer.alloc(pesHeaderSize(p));
+  writePesHeader(h, p);
+  return h;
+}
+
+/** Writes p's PES header at the start of h (every byte of it); returns its length. */
+function writePesHeader(h: Buffer, p: PesPlan): number {
+  const both = p.dts !== p.pts;
+  const n = pesHeaderSize(p);
+  h[0] = 0;
+  h[1] = 0;
   h[2] = 1;
   h[3] = p.pid === PID_VIDEO ? 0xe0 : 0xc0;
-  const len = p.pid === PID_VIDEO ? 0 : h.length - 6 + p.esBytes;
+  const len = p.pid === PID_VIDEO ? 0 : n - 6 + p.esBytes;
   h.writeUInt16BE(len > 0xffff ? 0 : len, 4);
   h[6] = 0x80;
   h[7] = both ? 0xc0 : 0x80;
   h[8] = both ? 10 : 5;
   writeTimestamp(h, 9, both ? 3 : 2, p.pts);
   if (both) writeTimestamp(h, 14, 1, p.dts);
-  return h;
+  return n;
 }
 
 /**
@@ -260,6 +269,153 @@ function writePes(out: Buffer, at: number, p: PesPlan, payloadAt: number, payloa
     if (after > 0) after--;
   }
   return { at, cc };
+}
+
+/**
+ * Writes the packets of one PES whose payload is streamed in afterwards: every header, adaptation
+ * field and stuffing byte exactly as writePes lays them out (PCR in the first packet, stuffing in
+ * the last), recording in `slots` where each packet's payload starts (it always runs to the
+ * packet's end). Returns the number of packets.
+ */
+function writePesHeaders(out: Buffer, at: number, p: PesPlan, payloadLength: number, cc: number, pcrBase: number, slots: Int32Array): number {
+  const pidHi = p.pid >> 8;
+  const pidLo = p.pid & 0xff;
+  let pos = 0;
+  let j = 0;
+  while (pos < payloadLength) {
+    const left = payloadLength - pos;
+    if (j > 0 && left >= 184) {
+      out[at] = 0x47;
+      out[at + 1] = pidHi;
+      out[at + 2] = pidLo;
+      out[at + 3] = 0x10 | cc;
+      slots[j] = at + 4;
+      pos += 184;
+    } else {
+      const first = j === 0;
+      const adaptMin = first && p.pcr ? 8 : 0;
+      const room = 184 - adaptMin;
+      const take = Math.min(room, left);
+      const adaptLen = adaptMin + room - take;
+      out[at] = 0x47;
+      out[at + 1] = (first ? 0x40 : 0) | pidHi;
+      out[at + 2] = pidLo;
+      out[at + 3] = (adaptLen > 0 ? 0x30 : 0x10) | cc;
+      const o = at + 4;
+      if (adaptLen > 0) {
+        out[o] = adaptLen - 1;
+        if (adaptLen > 1) {
+          out[o + 1] = first && p.pcr ? 0x10 : 0;
+          let f = o + 2;
+          if (first && p.pcr) {
+            const base = pcrBase % 8589934592;
+            out.writeUInt32BE(Math.floor(base / 2), f);
+            out[f + 4] = ((base & 1) << 7) | 0x7e;
+            out[f + 5] = 0;
+            f += 6;
+          }
+          out.fill(0xff, f, o + adaptLen);
+        }
+      }
+      slots[j] = o + adaptLen;
+      pos += take;
+    }
+    at += PKT;
+    cc = (cc + 1) & 15;
+    j++;
+  }
+  return j;
+}
+
+let slotList = new Int32Array(4096);
+const pesHeaderScratch = Buffer.alloc(32);
+
+/**
+ * The clear TS fast path: writes the chosen PES of a segment into `out`, whose source region
+ * (the chosen samples' bytes) sits in the same buffer, source offset x at out[x + regionShift].
+ * Video samples' 4-byte NAL lengths become start codes in the region itself (it is this answer's
+ * own copy), then every packet's payload is copied from the region into place with copyWithin.
+ */
+function writePesFromRegion(out: Buffer, regionShift: number, plans: PesPlan[], chosen: number[], pktStart: number[], pkts: number, base: number, ccStart: number[], video: TrackIndex | null, audio: TrackIndex | null, vKeys: Set<number> | null): void {
+  let slot = 0;
+  let pos = 0;
+  let end = 0;
+  let pesAt = 0;
+  let put = 0;
+  const next = (): void => {
+    slot++;
+    pos = slotList[slot];
+    end = pesAt + (slot + 1) * PKT;
+  };
+  const putBytes = (b: Uint8Array, from: number, to: number): void => {
+    for (let i = from; i < to; i++) {
+      if (pos === end) next();
+      out[pos++] = b[i];
+    }
+    put += to - from;
+  };
+  const putRegion = (from: number, len: number): void => {
+    put += len;
+    while (len > 0) {
+      if (pos === end) next();
+      const n = Math.min(len, end - pos);
+      out.copyWithin(pos, from, from + n);
+      pos += n;
+      from += n;
+      len -= n;
+    }
+  };
+  const startCode = Buffer.from([0, 0, 0, 1]);
+  const adts = Buffer.alloc(7);
+  for (const k of chosen) {
+    const p = plans[k];
+    const endPkt = k + 1 < plans.length ? pktStart[k + 1] : pkts;
+    const hlen = writePesHeader(pesHeaderScratch, p);
+    const total = hlen + p.esBytes;
+    if (slotList.length < endPkt - pktStart[k]) slotList = new Int32Array((endPkt - pktStart[k]) * 2);
+    pesAt = pktStart[k] * PKT - base;
+    const n = writePesHeaders(out, pesAt, p, total, ccStart[k], Math.max(0, p.dts - 900), slotList);
+    if (n !== endPkt - pktStart[k]) throw new Error(`PES of ${n} packets, planned ${endPkt - pktStart[k]}`);
+    slot = 0;
+    pos = slotList[0];
+    end = pesAt + PKT;
+    put = 0;
+    putBytes(pesHeaderScratch, 0, hlen);
+    if (p.pid === PID_VIDEO) {
+      const t = video!;
+      if (isKey(t, vKeys, p.first)) {
+        for (const ps of t.parameterSets) {
+          putBytes(startCode, 0, 4);
+          putBytes(ps, 0, ps.length);
+        }
+      }
+      const at = t.offset[p.first] + regionShift;
+      const stop = at + t.size[p.first];
+      for (let q = at; q + 4 <= stop;) {
+        const len = out.readUInt32BE(q);
+        out.writeUInt32BE(1, q);
+        q += 4 + len;
+      }
+      putRegion(at, t.size[p.first]);
+    } else {
+      const t = audio!;
+      const profile = Math.max(0, Math.min(3, (t.aacObjectType || 2) - 1));
+      for (let i = p.first; i < p.end; i++) {
+        const size = t.size[i];
+        const len = size + 7;
+        adts[0] = 0xff;
+        adts[1] = 0xf1;
+        adts[2] = (profile << 6) | ((t.aacFreqIndex & 15) << 2) | ((t.aacChannelConfig >> 2) & 1);
+        adts[3] = ((t.aacChannelConfig & 3) << 6) | ((len >> 11) & 3);
+        adts[4] = (len >> 3) & 0xff;
+        adts[5] = ((len & 7) << 5) | 0x1f;
+        adts[6] = 0xfc;
+        putBytes(adts, 0, 7);
+        putRegion(t.offset[i] + regionShift, size);
+      }
+    }
+    if (put !== total || pos !== end || slot !== n - 1) throw new Error(`PES of ${put} bytes, planned ${total}`);
+  }
 }
 
 /** Writes a video access unit as Annex-B at `at` (parameter sets first on key frames); returns the end. */
@@ -372,6 +528,11 @@ export interface TsEncryption {
  * AES-128 (the whole segment) or SAMPLE-AES (H.264 and AAC samples).
  */
 export function tsSegment(tl: Timeline, segIndex: number, enc?: TsEncryption): MediaBody {
+  if (!enc) return cachedBody(answerKey(tl, 'ts', segIndex), () => tsSegmentBody(tl, segIndex));
+  return tsSegmentBody(tl, segIndex, enc);
+}
+
+function tsSegmentBody(tl: Timeline, segIndex: number, enc?: TsEncryption): MediaBody {
   if (enc) checkEncryption(enc.encryption);
   if (enc?.encryption.scheme === 'aes-128') return aes128Body(tsSegment(tl, segIndex), enc.encryption.key, hlsSegmentIv(enc.encryption, enc.sequence));
   if (enc && enc.encryption.scheme !== 'sample-aes') throw new MediaError('BAD_ENCRYPTION', `${enc.encryption.scheme} applies to fMP4, not MPEG-TS`);
@@ -416,18 +577,12 @@ export function tsSegment(tl: Timeline, segIndex: number, enc?: TsEncryption): M
       let fromPkt = Math.min(firstPkt, chosen.length ? pktStart[chosen[0]] : firstPkt);
       if (fromPkt < 2) fromPkt = 0;
       const toPkt = Math.max(fromPkt === 0 ? 2 : 0, lastPkt + 1, chosen.length ? (chosen[chosen.length - 1] + 1 < plans.length ? pktStart[chosen[chosen.length - 1] + 1] : pkts) : lastPkt + 1);
-      // every byte of every packet is written below (PSI fills, stuffing, payload)
-      const out = takeOutput((toPkt - fromPkt) * PKT);
-      const base = fromPkt * PKT;
-      if (fromPkt === 0) {
-        psiPacket(out, 0, 0, segIndex, patSection());
-        psiPacket(out, PKT, PID_PMT, segIndex, pmtSection(vTiming?.track ?? null, aTiming?.track ?? null, !!sampleAes));
-      }
       // one read covering the chosen samples when they sit together, as in any interleaved
       // file; otherwise per-sample reads
       let lo = Infinity;
       let hi = 0;
       let want = 0;
+      let samples = 0;
       for (const k of chosen) {
         const p = plans[k];
         const t = (p.pid === PID_VIDEO ? vTiming : aTiming)!.track;
@@ -435,9 +590,37 @@ export function tsSegment(tl: Timeline, segIndex: number, enc?: TsEncryption): M
           lo = Math.min(lo, t.offset[i]);
           hi = Math.max(hi, t.offset[i] + t.size[i]);
           want += t.size[i];
+          samples++;
         }
       }
-      const region = want > 0 && hi - lo <= Math.max(want * 2, 1 << 20) && hi - lo <= 64 << 20 ? await readRegion(source, lo, hi) : null;
+      const oneRead = want > 0 && (hi - lo <= Math.max(want * 2, 1 << 20) || worthOneRead(hi - lo, want, samples, 64 << 20)) && hi - lo <= 64 << 20;
+      const outBytes = (toPkt - fromPkt) * PKT;
+      const base = fromPkt * PKT;
+      const writePsi = (out: Buffer): void => {
+        if (fromPkt !== 0) return;
+        psiPacket(out, 0, 0, segIndex, patSection());
+        psiPacket(out, PKT, PID_PMT, segIndex, pmtSection(vTiming?.track ?? null, aTiming?.track ?? null, !!sampleAes));
+      };
+      if (oneRead && !sampleAes) {
+        // The source region is read into the same buffer, behind the answer, and each packet's
+        // payload is copied from it straight into place: one copy per byte, no scratch buffer.
+        const whole = takeOutput(outBytes + hi - lo);
+        try {
+          const got = await source.read(lo, hi - lo, whole.subarray(outBytes, outBytes + hi - lo));
+          if (got.length < hi - lo) throw new Error('source file is shorter than its index says');
+          writePsi(whole);
+          writePesFromRegion(whole, outBytes - lo, plans, chosen, pktStart, pkts, base, ccStart, vTiming?.track ?? null, aTiming?.track ?? null, vKeys);
+        } catch (err) {
+          releaseOutput(whole);
+          throw err;
+        }
+        yield whole.subarray(start - base, endInclusive + 1 - base);
+        return;
+      }
+      // every byte of every packet is written below (PSI fills, stuffing, payload)
+      const out = takeOutput(outBytes);
+      writePsi(out);
+      const region = oneRead ? await readRegion(source, lo, hi) : null;
       const inRegion = (t: TrackIndex, i: number): Buffer | null => (region ? region.subarray(t.offset[i] - lo, t.offset[i] - lo + t.size[i]) : null);
       const readSample = (t: TrackIndex, i: number): Promise<Buffer> => readSpan(source, t.offset[i], t.size[i]);
       // SAMPLE-AES: a PES's encrypted length is known once it is made, so it is assembled in a

@@ -1,0 +1,47 @@
+// The ClearKey licence endpoint of encrypted entries (W3C EME "Clear Key" JSON licences):
+//   POST /p/{pid}/sp/{sp}/clearKeyLicense/entryId/{eid}[/ks/{ks}]/license
+// The packager writes this URL, with the session's KS, into the MPDs and fMP4 playlists of an
+// encrypted entry. The KS may come in the path, the `ks` query value or X-Kaltura-Ks. A licence
+// goes only to a KS of the entry's partner that may play it, and only for the entry's key id
+// (src/drm). The HLS AES-128 key is served by the packager route (encryption.key).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { liveEntry } from '../src/access/entry-check.js';
+import { DeliveryError } from '../src/errors.js';
+import { routeParams } from '../src/request/path-params.js';
+import { clearKeyLicence, licenceRequestKids } from '../src/drm/clearkey.js';
+import { contentKeys } from '../src/drm/keys.js';
+import { isEncryptedEntry } from '../src/drm/policy.js';
+import { keySession } from '../src/drm/session.js';
+import type { RefusalLogConfig } from './common.js';
+import { requestEnv } from './http.js';
+
+const BODY_LIMIT = 16 * 1024;
+
+export default async function drmRoutes(app: FastifyInstance) {
+  // a CDM's licence request comes as JSON under whatever content type its player sets
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+
+  async function licence(request: FastifyRequest, reply: FastifyReply) {
+    const env = requestEnv(request);
+    const params = routeParams(env.http, 'clearKeyLicense');
+    const { pid } = request.params as { pid: string };
+    const entry = await liveEntry(env.catalog, params.get('entryId'), Number(pid));
+    if (!(await isEncryptedEntry(env.catalog, entry))) throw new DeliveryError('FILE_NOT_FOUND', `, ${entry.id} is not encrypted: it has no licence`);
+    const header = request.headers['x-kaltura-ks'];
+    await keySession(env, entry, (typeof header === 'string' && header) || params.get('ks'));
+    const kids = licenceRequestKids(request.body);
+    const answer = clearKeyLicence(await contentKeys(env, entry), kids);
+    request.log.info({ entryId: entry.id }, 'ClearKey licence given');
+    reply.code(200).headers({
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-store, private',
+      'Access-Control-Allow-Origin': '*',
+    });
+    return reply.send(JSON.stringify(answer));
+  }
+
+  for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid']) {
+    app.route({ method: 'POST', url: `${prefix}/clearKeyLicense/*`, handler: licence, config: { refusalLog: 'licence' } satisfies RefusalLogConfig });
+  }
+}

@@ -1,0 +1,42 @@
+// Content keys of entries (migration 9's entry_keys): a 16-byte key id and a 16-byte content key
+// per entry, random from crypto.randomBytes when an entry is created or imported without them,
+// never derived from ids. The packager encrypts with them (src/drm), the key and licence routes
+// hand them out; nothing logs them.
+import { randomBytes } from 'node:crypto';
+import type { Db } from './db.js';
+
+export interface EntryKeys {
+  /** 32 lower-case hex characters. */
+  keyId: string;
+  /** 32 lower-case hex characters. */
+  key: string;
+}
+
+const HEX16 = /^[0-9a-fA-F]{32}$/;
+
+/** What a library file may carry: the content key, and the key id or none (a random one is made). */
+export type GivenEntryKeys = { key: string; keyId?: string };
+
+/** True when the key (and the key id, if given) is 16 bytes of hex. */
+export const validEntryKeys = (k: unknown): k is GivenEntryKeys =>
+  !!k && typeof k === 'object' && HEX16.test(String((k as EntryKeys).key)) &&
+  ((k as EntryKeys).keyId === undefined || HEX16.test(String((k as EntryKeys).keyId)));
+
+export const newEntryKeys = (): EntryKeys => ({ keyId: randomBytes(16).toString('hex'), key: randomBytes(16).toString('hex') });
+
+/**
+ * Gives an entry its keys: `keys` when given (an import that carries them; they replace any), else
+ * new random ones unless it has some already.
+ */
+export function storeEntryKeys(db: Db, entryId: string, keys?: GivenEntryKeys, now = Math.floor(Date.now() / 1000)): void {
+  const k = keys ? { keyId: keys.keyId ?? newEntryKeys().keyId, key: keys.key } : newEntryKeys();
+  db.prepare(`INSERT INTO entry_keys (entry_id, key_id, content_key, created_at) VALUES (?, ?, ?, ?)
+    ON CONFLICT(entry_id) DO ${keys ? 'UPDATE SET key_id = excluded.key_id, content_key = excluded.content_key' : 'NOTHING'}`)
+    .run(entryId, k.keyId.toLowerCase(), k.key.toLowerCase(), now);
+}
+
+/** An entry's keys, or undefined when it has none yet. */
+export function readEntryKeys(db: Db, entryId: string): EntryKeys | undefined {
+  const r = db.prepare('SELECT key_id, content_key FROM entry_keys WHERE entry_id = ?').get(entryId) as { key_id: string; content_key: string } | undefined;
+  return r && { keyId: r.key_id, key: r.content_key };
+}

@@ -1,0 +1,95 @@
+// A read-only HTTP origin (nginx, a CDN, a NAS) answering byte-range GETs: HEAD for size and
+// ETag, ranged GET with If-Match for the bytes, over keep-alive connections. Every request is
+// bounded by the connect and whole-request timeouts.
+import http from 'node:http';
+import https from 'node:https';
+import { SourceError } from '../media/errors.js';
+import type { ObjectMeta, Origin, OriginTimeouts } from './origin.js';
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export function httpOrigin(base: string, t: OriginTimeouts): Origin {
+  const baseUrl = new URL(`${base}/`);
+  const lib = baseUrl.protocol === 'https:' ? https : http;
+  const agent = new lib.Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 1000 });
+  const describe = `http origin ${base}`;
+  const urlOf = (key: string) => new URL(key.split('/').map(encodeURIComponent).join('/'), baseUrl);
+  const where = (key: string) => `${describe} (${key})`;
+
+  function request(key: string, method: 'HEAD' | 'GET', headers: Record<string, string>, maxBody: number): Promise<Answer> {
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const fail = (e: SourceError) => {
+        if (done) return;
+        done = true;
+        clearTimeout(deadline);
+        req.destroy();
+        reject(e);
+      };
+      const req = lib.request(urlOf(key), { method, headers, agent }, (res) => {
+        const chunks: Buffer[] = [];
+        let got = 0;
+        res.on('data', (c: Buffer) => {
+          got += c.length;
+          if (got > maxBody) fail(new SourceError('status', where(key), `answered more than the ${maxBody} bytes asked for`));
+          else chunks.push(c);
+        });
+        res.on('end', () => {
+          if (done) return;
+          done = true;
+          clearTimeout(deadline);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+        });
+        res.on('aborted', () => fail(new SourceError('unreachable', where(key), 'closed the connection mid-answer')));
+        res.on('error', (e) => fail(new SourceError('unreachable', where(key), `broke off the answer (${(e as NodeJS.ErrnoException).code ?? e.message})`)));
+      });
+      const deadline = setTimeout(() => fail(new SourceError('timeout', where(key), `no complete answer within ${t.timeoutMs} ms`)), t.timeoutMs);
+      req.on('socket', (socket) => {
+        if (!socket.connecting) return;
+        const connectTimer = setTimeout(() => fail(new SourceError('timeout', where(key), `no connection within ${t.connectTimeoutMs} ms`)), t.connectTimeoutMs);
+        socket.once('connect', () => clearTimeout(connectTimer));
+        socket.once('close', () => clearTimeout(connectTimer));
+      });
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        const what = e.code === 'ECONNREFUSED' ? 'refused the connection' : e.code === 'ECONNRESET' ? 'reset the connection' : `could not be reached (${e.code ?? e.message})`;
+        fail(new SourceError('unreachable', where(key), what));
+      });
+      req.end();
+    });
+  }
+
+  const statusError = (key: string, a: Answer): SourceError => {
+    if (a.status === 404 || a.status === 410) return new SourceError('missing', where(key), `has no such object (${a.status})`);
+    if (a.status === 412) return new SourceError('changed', where(key), 'the object changed while it was read (412)');
+    return new SourceError('status', where(key), `answered ${a.status}`);
+  };
+
+  return {
+    describe,
+    async head(key) {
+      const a = await request(key, 'HEAD', {}, 0);
+      if (a.status !== 200) throw statusError(key, a);
+      const size = Number(a.headers['content-length']);
+      if (!Number.isSafeInteger(size) || size < 0) throw new SourceError('status', where(key), 'answered HEAD without a Content-Length');
+      const tag = typeof a.headers.etag === 'string' ? a.headers.etag : null;
+      const strong = tag && !tag.startsWith('W/') ? tag : null;
+      return { size, version: tag ?? `${size}-${a.headers['last-modified'] ?? ''}`, etag: strong };
+    },
+    async read(key, meta: ObjectMeta, offset, length) {
+      const headers: Record<string, string> = { Range: `bytes=${offset}-${offset + length - 1}` };
+      if (meta.etag) headers['If-Match'] = meta.etag;
+      const a = await request(key, 'GET', headers, length);
+      if (a.status === 200 && offset === 0 && length === meta.size && a.body.length === length) return a.body;
+      if (a.status === 200) throw new SourceError('status', where(key), 'ignored the byte range (answered 200, not 206)');
+      if (a.status !== 206) throw statusError(key, a);
+      if (a.body.length !== length) throw new SourceError('unreachable', where(key), `answered ${a.body.length} of ${length} bytes`);
+      return a.body;
+    },
+    ffmpegUrl: async (key) => urlOf(key).toString(),
+    close: () => agent.destroy(),
+  };
+}

@@ -1,0 +1,163 @@
+// Where media bytes are read from, chosen by KDELIVER_MEDIA_URL (src/config.ts): local disk under
+// the data directory (the default), an S3-compatible bucket, or a read-only HTTP origin. Every
+// reader (the packager's index cache and segment bodies, serveFlavor/raw/download, thumbnails,
+// captions) goes through one MediaStore: it names a catalog file path (relative to the media
+// root, the same under every backend), leases ByteSources for it (src/media/source.ts) and
+// streams spans of it. Remote objects are read through the block cache (block-cache.ts); their
+// size and version are looked at again at most once a second, so a replaced object is seen
+// within a second and never mixes old and new bytes (reads carry its ETag as a precondition).
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import type { Config } from '../config.js';
+import type { HandleCache } from '../media/file-handles.js';
+import type { ByteSource, VersionedSourceStore } from '../media/source.js';
+import { blockSource, createBlockCache, BLOCK_BYTES, type BlockCacheStats } from './block-cache.js';
+import { SourceError } from '../media/errors.js';
+import { httpOrigin } from './http-origin.js';
+import type { ObjectMeta, Origin } from './origin.js';
+import { mediaPath } from './paths.js';
+import { s3Origin } from './s3-origin.js';
+import { mediaWriteRefusal } from './write-refusal.js';
+import { DeliveryError } from '../errors.js';
+
+export interface StoredObject {
+  size: number;
+  /** Changes whenever the bytes do (mtime+size on disk, the ETag remotely). */
+  version: string;
+}
+
+export interface MediaStore extends VersionedSourceStore {
+  readonly kind: 'local' | 's3' | 'http';
+  /** The store for people and cache keys: the media folder or URL, never a credential. */
+  readonly describe: string;
+  /** Why this store refuses writes (ingest, upload, import of media), or null when it takes them. */
+  readonly readOnly: string | null;
+  /** The name readers use for a catalog file path; a path that would leave the media root is refused (404). */
+  locate(relative: string): string;
+  /** Size and version of a located name; null when there is none. */
+  version(name: string): Promise<StoredObject | null>;
+  /** Bytes start..endInclusive of a located name as a stream. */
+  stream(name: string, start: number, endInclusive: number): Readable;
+  /** A whole (small) object: captions, pictures. */
+  readAll(name: string): Promise<Buffer>;
+  /** What ffmpeg is given to read the object: a local path or a URL it reads with ranges. */
+  ffmpegInput(name: string): Promise<string>;
+  /** The block cache's counters; null for local disk. */
+  cacheStats(): BlockCacheStats | null;
+  close(): Promise<void>;
+}
+
+/** Local disk: names are absolute paths under the media root, leased from the handle cache. */
+export function localMediaStore(mediaRoot: string, handles: HandleCache): MediaStore {
+  return {
+    kind: 'local',
+    describe: mediaRoot,
+    readOnly: null,
+    locate: (relative) => mediaPath(mediaRoot, relative),
+    async version(name) {
+      const st = await stat(name).catch(() => null);
+      return st && st.isFile() ? { size: st.size, version: `${st.size}-${st.mtimeMs}` } : null;
+    },
+    acquire: (name) => handles.acquire(name),
+    stream: (name, start, end) => createReadStream(name, { start, end }),
+    readAll: (name) => readFile(name),
+    ffmpegInput: async (name) => name,
+    cacheStats: () => null,
+    close: () => handles.close(),
+  };
+}
+
+/** How long a remote object's size and version are trusted before it is looked at again. */
+const RECHECK_MS = 1000;
+
+/** A remote store: names are the catalog paths themselves (keys under the prefix or base URL). */
+export function remoteMediaStore(kind: 's3' | 'http', origin: Origin, opts: { cacheBytes: number; readOnly: string | null; now?: () => number }): MediaStore {
+  const now = opts.now ?? Date.now;
+  const cache = createBlockCache(opts.cacheBytes);
+  const metas = new Map<string, { meta: ObjectMeta; at: number }>();
+  const heads = new Map<string, Promise<ObjectMeta>>();
+
+  async function meta(key: string): Promise<ObjectMeta> {
+    const m = metas.get(key);
+    if (m && now() - m.at < RECHECK_MS) return m.meta;
+    let p = heads.get(key);
+    if (!p) {
+      p = origin.head(key).finally(() => heads.delete(key));
+      heads.set(key, p);
+      p.then((fresh) => {
+        if (metas.size > 10000) metas.clear();
+        metas.set(key, { meta: fresh, at: now() });
+      }, () => metas.delete(key));
+    }
+    return p;
+  }
+
+  function source(key: string, m: ObjectMeta): ByteSource {
+    return blockSource(cache, `${origin.describe}\0${key}`, m.version, m.size, async (offset, length) => {
+      try {
+        return await origin.read(key, m, offset, length);
+      } catch (e) {
+        // a changed object: the next request looks at it again instead of trusting the old version
+        if (e instanceof SourceError && e.failure === 'changed') metas.delete(key);
+        throw e;
+      }
+    });
+  }
+
+  return {
+    kind,
+    describe: origin.describe,
+    readOnly: opts.readOnly,
+    locate(relative) {
+      const parts = relative.split('/');
+      if (!relative || relative.includes('\0') || relative.includes('\\') || parts.some((p) => p === '' || p === '.' || p === '..')) {
+        throw new DeliveryError('FILE_NOT_FOUND', ', path outside the media folder');
+      }
+      return relative;
+    },
+    async version(key) {
+      try {
+        const m = await meta(key);
+        return { size: m.size, version: m.version };
+      } catch (e) {
+        if (e instanceof SourceError && e.failure === 'missing') return null;
+        throw e;
+      }
+    },
+    async acquire(key) {
+      return { source: source(key, await meta(key)), release: async () => undefined };
+    },
+    stream(key, start, endInclusive) {
+      return Readable.from((async function* () {
+        const src = source(key, await meta(key));
+        // block by block: a long download never holds more than one block beyond the cache
+        for (let pos = start; pos <= endInclusive;) {
+          const upTo = Math.min(endInclusive + 1, (Math.floor(pos / BLOCK_BYTES) + 1) * BLOCK_BYTES);
+          const chunk = await src.read(pos, upTo - pos);
+          if (chunk.length === 0) throw new SourceError('changed', `${origin.describe} (${key})`, 'the object is shorter than it was');
+          yield chunk;
+          pos += chunk.length;
+        }
+      })(), { objectMode: false });
+    },
+    async readAll(key) {
+      const m = await meta(key);
+      return Buffer.from(await source(key, m).read(0, m.size));
+    },
+    ffmpegInput: (key) => origin.ffmpegUrl(key),
+    cacheStats: () => cache.stats(),
+    close: async () => origin.close(),
+  };
+}
+
+/** The store KDELIVER_MEDIA_URL names. */
+export function openMediaStore(config: Pick<Config, 'media' | 'mediaRoot' | 'mediaCacheBytes' | 'mediaTimeoutMs' | 'mediaConnectTimeoutMs'>, handles: HandleCache): MediaStore {
+  const loc = config.media;
+  const timeouts = { timeoutMs: config.mediaTimeoutMs, connectTimeoutMs: config.mediaConnectTimeoutMs };
+  if (loc.kind === 'local') return localMediaStore(config.mediaRoot, handles);
+  if (loc.kind === 's3') {
+    return remoteMediaStore('s3', s3Origin(loc, timeouts), { cacheBytes: config.mediaCacheBytes, readOnly: mediaWriteRefusal(loc) });
+  }
+  return remoteMediaStore('http', httpOrigin(loc.base, timeouts), { cacheBytes: config.mediaCacheBytes, readOnly: mediaWriteRefusal(loc) });
+}

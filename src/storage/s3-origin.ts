@@ -1,0 +1,87 @@
+// An S3-compatible bucket through the AWS SDK: HeadObject for size and ETag, ranged GetObject
+// with IfMatch for the bytes. Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+// (src/config.ts); they are never in a message. Checksums are computed and checked only when an
+// operation requires them: recent SDKs otherwise send aws-chunked bodies with trailing checksums,
+// which some S3-compatible stores keep as the stored bytes.
+import http from 'node:http';
+import https from 'node:https';
+import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { MediaLocation } from '../config.js';
+import { SourceError } from '../media/errors.js';
+import type { Origin, OriginTimeouts } from './origin.js';
+
+type S3Location = Extract<MediaLocation, { kind: 's3' }>;
+
+/** The SDK client for a location: also used by the tests and tools that put objects there. */
+export function s3Client(loc: S3Location, t: OriginTimeouts): S3Client {
+  return new S3Client({
+    region: loc.region,
+    endpoint: loc.endpoint ?? undefined,
+    forcePathStyle: loc.forcePathStyle,
+    credentials: loc.accessKeyId && loc.secretAccessKey ? { accessKeyId: loc.accessKeyId, secretAccessKey: loc.secretAccessKey } : undefined,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 2,
+    // the SDK builds its Node HTTP handler from these options
+    requestHandler: {
+      connectionTimeout: t.connectTimeoutMs,
+      requestTimeout: t.timeoutMs,
+      httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }),
+      httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64 }),
+    },
+  });
+}
+
+/** What the SDK threw, as an origin failure. */
+function failure(e: unknown, where: string): SourceError {
+  const err = e as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; message?: string };
+  const status = err.$metadata?.httpStatusCode;
+  if (status === 404 || err.name === 'NoSuchKey' || err.name === 'NotFound') return new SourceError('missing', where, 'has no such object');
+  if (status === 412 || err.name === 'PreconditionFailed') return new SourceError('changed', where, 'the object changed while it was read (412)');
+  if (err.name === 'AbortError' || err.name === 'TimeoutError' || err.code === 'ETIMEDOUT' || /timed? ?out/i.test(err.message ?? '')) {
+    return new SourceError('timeout', where, 'no complete answer in time');
+  }
+  if (status) return new SourceError('status', where, `answered ${status}${err.name ? ` (${err.name})` : ''}`);
+  const code = err.code ?? err.name;
+  return new SourceError('unreachable', where, code === 'ECONNREFUSED' ? 'refused the connection' : `could not be reached (${code ?? 'connection failed'})`);
+}
+
+export function s3Origin(loc: S3Location, t: OriginTimeouts): Origin {
+  const client = s3Client(loc, t);
+  const describe = `s3 store ${loc.url}`;
+  const keyOf = (key: string) => (loc.prefix ? `${loc.prefix}/${key}` : key);
+  const where = (key: string) => `${describe} (${key})`;
+  const bounded = () => ({ abortSignal: AbortSignal.timeout(t.timeoutMs) });
+
+  return {
+    describe,
+    async head(key) {
+      try {
+        const r = await client.send(new HeadObjectCommand({ Bucket: loc.bucket, Key: keyOf(key) }), bounded());
+        const size = r.ContentLength ?? -1;
+        if (size < 0) throw new SourceError('status', where(key), 'answered HeadObject without a size');
+        const etag = r.ETag ?? null;
+        return { size, version: etag ?? `${size}-${r.LastModified?.toISOString() ?? ''}`, etag };
+      } catch (e) {
+        throw e instanceof SourceError ? e : failure(e, where(key));
+      }
+    },
+    async read(key, meta, offset, length) {
+      try {
+        const r = await client.send(new GetObjectCommand({
+          Bucket: loc.bucket, Key: keyOf(key), Range: `bytes=${offset}-${offset + length - 1}`, IfMatch: meta.etag ?? undefined,
+        }), bounded());
+        const bytes = await r.Body!.transformToByteArray();
+        if (bytes.length !== length) throw new SourceError('unreachable', where(key), `answered ${bytes.length} of ${length} bytes`);
+        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      } catch (e) {
+        throw e instanceof SourceError ? e : failure(e, where(key));
+      }
+    },
+    // ffmpeg reads a presigned URL with ranges like any HTTP file: no download to disk first, and
+    // it is handed a signature for one object for a quarter of an hour, never the credentials
+    ffmpegUrl: (key) => getSignedUrl(client, new GetObjectCommand({ Bucket: loc.bucket, Key: keyOf(key) }), { expiresIn: 900 }),
+    close: () => client.destroy(),
+  };
+}

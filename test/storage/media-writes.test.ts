@@ -1,0 +1,42 @@
+// Writes of media (ingest, upload, import) with KDELIVER_MEDIA_URL naming a store this build
+// cannot write (an HTTP origin, read-only by nature; S3, read-only until S3 writes land): the
+// CLI's writing commands stop at start with a message naming the variable, and the server's API
+// refuses its writing actions the same way, before reading anything.
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { binTarget, run } from '../helpers/command.js';
+import { startServer } from '../helpers/server.js';
+import { sampleFlavorFile, projectRoot } from '../helpers/media-tools.js';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-writes-'));
+t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+const stores = {
+  http: { KDELIVER_MEDIA_URL: 'http://127.0.0.1:9/media' },
+  s3: { KDELIVER_MEDIA_URL: 's3://media/lib', AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' },
+};
+const video = sampleFlavorFile('1_rcit0qgs', '1_f1rcit00');
+
+for (const [kind, env] of Object.entries(stores)) {
+  t.test(`${kind}: the CLI's writing commands refuse at start, naming KDELIVER_MEDIA_URL`, async (t) => {
+    for (const args of [['ingest', '--partner', '309', video], ['import', join(projectRoot, 'fixtures', 'sample-library.json')], ['import-kaltura', '--help']]) {
+      const r = await run(process.execPath, [binTarget(), ...args], { env: { KDELIVER_DATA_DIR: dataDir, ...env }, timeoutMs: 60_000 });
+      t.equal(r.code, 1, `kdeliver ${args[0]} exits 1`);
+      t.match(r.stderr, new RegExp(`^kdeliver ${args[0]}: KDELIVER_MEDIA_URL=${env.KDELIVER_MEDIA_URL.replace(/[/.]/g, '\\$&')} is .*ingest, upload and import of media are refused`), 'and says why');
+      t.notMatch(r.stderr, /at .*\.js/, 'no stack');
+    }
+  });
+
+  t.test(`${kind}: the API's writing actions are refused, naming KDELIVER_MEDIA_URL`, async (t) => {
+    const srv = await startServer(t, { env });
+    for (const [service, action] of [['uploadToken', 'upload'], ['media', 'addContent'], ['thumbAsset', 'setContent']]) {
+      const r = await fetch(`${srv.url}/api_v3/service/${service}/action/${action}?format=1`, { method: 'POST' });
+      const body = await r.json() as { code?: string; message?: string };
+      t.equal(body.code, 'UPLOAD_ERROR', `${service}.${action}`);
+      t.match(body.message, /KDELIVER_MEDIA_URL=\S+ is .*refused/);
+    }
+    const ping = await fetch(`${srv.url}/api_v3/service/system/action/ping?format=1`);
+    t.equal(await ping.text(), 'true', 'other actions answer');
+  });
+}
