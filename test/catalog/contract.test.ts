@@ -199,7 +199,7 @@ t.test('the sample library imported straight into PostgreSQL (its library store)
     t.same(await pg.library[m](), await (lite as any).library[m](), `library.${m}`);
   }
   // the contract's content keys arrive as given; every other entry has random ones of its own
-  for (const id of ['1_aeshls01', '1_cenc0001']) t.same(await pg.getEntryKeys(id), await lite.getEntryKeys(id), `getEntryKeys(${id})`);
+  for (const id of ['1_aeshls01', '1_cenc0001']) t.equal((await pg.getEntryKeys(id)).key, (await lite.getEntryKeys(id)).key, `getEntryKeys(${id}): the contract's key`);
   t.match(await pg.getEntryKeys('1_rcit0qgs'), { keyId: /^[0-9a-f]{32}$/, key: /^[0-9a-f]{32}$/ });
   t.notSame(await pg.getEntryKeys('1_rcit0qgs'), await lite.getEntryKeys('1_rcit0qgs'), 'random, not derived from the id');
   // a second import over the first changes nothing

@@ -98,7 +98,7 @@ t.test('a failed migration leaves the schema at the version before it', async (t
   const url = await pgDatabase(t);
   const db = openPgDatabase(url);
   const broken = [...migrations, 'CREATE TABLE extra (id INTEGER PRIMARY KEY);\nALTER TABLE no_such_table ADD COLUMN x TEXT;'];
-  await t.rejects(migratePostgres(db, broken), /catalog migration 9 failed/);
+  await t.rejects(migratePostgres(db, broken), new RegExp(`catalog migration ${migrations.length + 1} failed`));
   t.equal(await schemaVersion(db), migrations.length);
   t.same((await db.query("SELECT to_regclass('extra') IS NULL AS gone")).rows[0].gone, true, 'its first statement was rolled back too');
   await db.close();
