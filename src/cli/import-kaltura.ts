@@ -7,7 +7,9 @@
 // the admin secret and the session are never printed.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { importKaltura, openImportCatalog, type ImportReport } from '../import/run.js';
+import { importKaltura, type ImportReport } from '../import/run.js';
+import { openCatalog } from '../catalog/open.js';
+import { createImportStore } from '../catalog/kaltura-import.js';
 import { importProgress, formatBytes } from '../import/progress.js';
 import { openSource, SourceError } from '../import/source.js';
 
@@ -72,7 +74,9 @@ export async function main(args: string[]): Promise<number> {
     }
     throw e;
   }
-  const { catalog, store } = openImportCatalog(config);
+  // without the sample library: an import starts from what the data directory holds
+  const catalog = openCatalog({ ...config, sampleLibrary: false });
+  const store = createImportStore(catalog.db);
   const progress = importProgress(process.stderr);
   let report: ImportReport;
   try {

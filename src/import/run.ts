@@ -14,9 +14,8 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config.js';
-import { createCatalog, PartnerExistsError, type Catalog } from '../catalog/catalog.js';
-import { openDatabase } from '../catalog/db.js';
-import { createImportStore, ImportConflictError, type ImportStore } from '../catalog/kaltura-import.js';
+import { PartnerExistsError, type Catalog } from '../catalog/catalog.js';
+import type { ImportStore } from '../catalog/kaltura-import.js';
 import {
   AssetStatus, EntryStatus, EntryType, MediaType, type AccessControlProfile, type CaptionAsset, type Entry, type FlavorAsset,
   type FlavorParams, type Partner,
@@ -70,13 +69,6 @@ const intOf = (v: unknown, dflt = 0): number => {
 };
 const strOf = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
 const csv = (s: unknown): string[] => strOf(s).split(',').map((t) => t.trim()).filter(Boolean);
-
-/** Opens the catalog of the data directory without seeding the sample library (an import starts from what is there). */
-export function openImportCatalog(config: Config): { catalog: Catalog; store: ImportStore } {
-  const catalog = createCatalog(openDatabase(config.dbFile));
-  mkdirSync(config.mediaRoot, { recursive: true });
-  return { catalog, store: createImportStore(catalog.db) };
-}
 
 /** A refusal of a source entry that is not a failure of the run. */
 class Skip extends Error {
@@ -381,8 +373,9 @@ export async function importKaltura(
       outcome = await importEntry(await get());
     } catch (err) {
       if (err instanceof Skip) outcome = { id, result: err.result, reason: redact(err.message), warnings: [] };
-      else if (err instanceof SourceError || err instanceof DownloadError || err instanceof ImportConflictError || err instanceof Error) {
-        outcome = { id, result: 'failed', reason: redact((err as Error).message).replace(/\s+/g, ' ').slice(0, 400), warnings: [] };
+      else if (err instanceof Error) {
+        // the source's, a download's, an id conflict's or any other: the entry failed, the run goes on
+        outcome = { id, result: 'failed', reason: redact(err.message).replace(/\s+/g, ' ').slice(0, 400), warnings: [] };
       } else throw err;
     }
     for (const w of outcome.warnings) progress.line(`${id}: warning: ${w}`);
