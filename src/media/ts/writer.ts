@@ -579,7 +579,7 @@ function tsSegmentBody(tl: Timeline, segIndex: number, enc?: TsEncryption): Medi
           samples++;
         }
       }
-      const oneRead = want > 0 && (hi - lo <= Math.max(want * 2, 1 << 20) || worthOneRead(hi - lo, want, samples, 64 << 20)) && hi - lo <= 64 << 20;
+      const oneRead = want > 0 && worthOneRead(hi - lo, want, samples);
       const outBytes = (toPkt - fromPkt) * PKT;
       const base = fromPkt * PKT;
       const writePsi = (out: Buffer): void => {
