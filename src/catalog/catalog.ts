@@ -468,7 +468,7 @@ export function createCatalog(db: Db) {
     uploadTokenIdByV2Key: (key: string): string | undefined => (q.uploadByV2Key.get(key) as Row | undefined)?.id,
     /**
      * The entry's content key and key id; an entry made before keys existed (migration 9) gets
-     * random ones now. Cached like every read; only the drm stage and the export read them.
+     * random ones now. Cached like every read; the drm stage reads them here (export and import read the table itself).
      */
     getEntryKeys: (entryId: string): EntryKeys => cached(`keys:${entryId}`, () => {
       const k = readEntryKeys(db, entryId);

@@ -22,7 +22,7 @@ export const validEntryKeys = (k: unknown): k is GivenEntryKeys =>
   !!k && typeof k === 'object' && HEX16.test(String((k as EntryKeys).key)) &&
   ((k as EntryKeys).keyId === undefined || HEX16.test(String((k as EntryKeys).keyId)));
 
-export const newEntryKeys = (): EntryKeys => ({ keyId: randomBytes(16).toString('hex'), key: randomBytes(16).toString('hex') });
+const newEntryKeys = (): EntryKeys => ({ keyId: randomBytes(16).toString('hex'), key: randomBytes(16).toString('hex') });
 
 /**
  * Gives an entry its keys: `keys` when given (an import that carries them; they replace any), else

@@ -6,16 +6,11 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { Entry } from '../catalog/types.js';
 import type { Config } from '../config.js';
 import { SYSTEM_IDS, type DrmSystem, type Encryption } from '../media/crypto/encryption.js';
-import { serviceKeys } from './key-service.js';
+import { serviceKeys, type ServiceKeys } from './key-service.js';
 import { ksForPath } from '../access/ks.js';
 
-export interface ContentKeys {
-  key: Buffer;
-  keyId: Buffer;
-  iv?: Buffer;
-  /** pssh data per DRM system id, from a key service (Widevine, PlayReady); none from the catalog. */
-  pssh: Array<{ uuid: string; data: Buffer }>;
-}
+/** An entry's key, key id, and from a key service its IV and pssh data (none from the catalog). */
+export type ContentKeys = ServiceKeys;
 
 export interface KeyDeps {
   catalog: Catalog;
