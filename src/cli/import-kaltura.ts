@@ -12,12 +12,12 @@ import { openCatalog } from '../catalog/open.js';
 import { createImportStore } from '../catalog/kaltura-import.js';
 import { importProgress, formatBytes } from '../import/progress.js';
 import { openSource, SourceError } from '../import/source.js';
+import { isSafeId } from '../catalog/ids.js';
 
 const USAGE = `usage: kdeliver import-kaltura --service-url URL --partner-id N --admin-secret SECRET
                                [--entry-ids ID,ID… | --all] [--as-partner M] [--no-media] [--jobs N]
   --admin-secret -   reads the secret from the first line of standard input
 `;
-const ENTRY_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_ID = 2 ** 31 - 1;
 
 export async function main(args: string[]): Promise<number> {
@@ -54,7 +54,7 @@ export async function main(args: string[]): Promise<number> {
   let entryIds: string[] | null = null;
   if (values['entry-ids'] !== undefined) {
     entryIds = [...new Set(values['entry-ids'].split(',').map((s) => s.trim()).filter(Boolean))];
-    const bad = entryIds.find((x) => !ENTRY_ID.test(x));
+    const bad = entryIds.find((x) => !isSafeId(x));
     if (entryIds.length === 0 || bad !== undefined) return usage(`--entry-ids: ${bad === undefined ? 'no entry id given' : `${JSON.stringify(bad)} is not an entry id`}`);
   }
   const jobs = values.jobs === undefined ? 4 : Number(values.jobs);

@@ -27,6 +27,7 @@ import { limiter } from '../concurrency/limiter.js';
 import { mediaFacts } from './media-facts.js';
 import type { ImportProgress } from './progress.js';
 import { SourceError, type Source, type SourceCaption, type SourceEntry, type SourceFlavor } from './source.js';
+import { isSafeId } from '../catalog/ids.js';
 
 export interface ImportOptions {
   /** Only these entries; all of the partner's otherwise. */
@@ -61,7 +62,6 @@ const TYPE_NAMES = Object.fromEntries(Object.entries(EntryType).map(([k, v]) => 
 /** Kaltura's KalturaCaptionType → kdeliver's caption formats. */
 const CAPTION_FORMATS: Record<string, CaptionAsset['format']> = { 1: 'srt', 2: 'dfxp', 3: 'vtt' };
 const SAFE_EXT = /^[a-z0-9]{1,8}$/;
-const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 const intOf = (v: unknown, dflt = 0): number => {
   const n = typeof v === 'string' ? Number(v) : v;
@@ -198,7 +198,7 @@ export async function importKaltura(
   async function importEntry(e: SourceEntry): Promise<EntryOutcome> {
     const out: EntryOutcome = { id: e.id, result: 'imported', warnings: [] };
     // ids name folders and files here: only what an id may hold, never a path
-    if (!SAFE_ID.test(e.id)) throw new Error(`entry id ${JSON.stringify(String(e.id).slice(0, 80))} is not 1-64 characters of A-Z a-z 0-9 _ -`);
+    if (!isSafeId(e.id)) throw new Error(`entry id ${JSON.stringify(String(e.id).slice(0, 80))} is not 1-64 characters of A-Z a-z 0-9 _ -`);
     if (e.type === EntryType.LIVE_STREAM || e.type === EntryType.LIVE_CHANNEL) {
       throw new Skip('not imported', 'a live entry: kdeliver serves recorded media only');
     }
@@ -212,7 +212,7 @@ export async function importKaltura(
     const ready = sourceFlavors.filter((f) => intOf(f.status) === AssetStatus.READY);
     if (ready.length === 0) throw new Skip('undeliverable', `no READY flavor on the source (${sourceFlavors.length} flavors in other states)`);
     const sourceCaptions = (await source.captions(e.id)).filter((c) => intOf(c.status) === AssetStatus.READY);
-    const badId = [...ready, ...sourceCaptions].find((a) => !SAFE_ID.test(a.id));
+    const badId = [...ready, ...sourceCaptions].find((a) => !isSafeId(a.id));
     if (badId) throw new Error(`asset id ${JSON.stringify(String(badId.id).slice(0, 80))} is not 1-64 characters of A-Z a-z 0-9 _ -`);
     store.checkIds(e.id, partnerId, ready.map((f) => f.id), sourceCaptions.map((c) => c.id));
     const t = now();
