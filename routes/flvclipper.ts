@@ -11,8 +11,7 @@ import { openClippedMp4 } from '../src/media/progressive.js';
 import { routeParams } from '../src/request/path-params.js';
 import { planRange } from '../src/serve/file.js';
 import { mediaAccessCheck, requestEnv, sendPlanned } from './http.js';
-import { isEncryptedEntry } from '../src/drm/policy.js';
-import { adminSession, encryptedRefusal } from '../src/drm/session.js';
+import { checkClearMedia } from '../src/drm/session.js';
 import type { RefusalLogConfig } from './common.js';
 
 /** The flavor flvclipper plays when none is named: the largest ready web MP4, else the source. */
@@ -42,7 +41,7 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
     const denied = await mediaAccessCheck(env)(entry, flavor);
     if (denied) throw denied;
     // an encrypted entry's clip would be clear media: an admin's only
-    if (await isEncryptedEntry(env.catalog, entry) && !(await adminSession(env, entry, params.get('ks')))) throw encryptedRefusal(entry);
+    await checkClearMedia(env, entry, params.get('ks'));
     const from = parseMs('clip_from', params.get('clip_from') ?? params.get('seek_from')) ?? 0;
     const to = parseMs('clip_to', params.get('clip_to'));
     if (to !== undefined && to <= from) throw new DeliveryError('BAD_QUERY', `, clip_to ${to} is not after clip_from ${from}`);

@@ -12,8 +12,7 @@ import { ksHasPrivilege } from '../src/access/ks.js';
 import { downloadFile, previewBytes, rawFile, relocateName, safeName, type ServedFile } from '../src/serve/downloads.js';
 import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
 import { accessFacts, requestEnv, sendFile } from './http.js';
-import { isEncryptedEntry } from '../src/drm/policy.js';
-import { encryptedRefusal } from '../src/drm/session.js';
+import { checkClearMedia } from '../src/drm/session.js';
 
 type Params = Map<string, string>;
 
@@ -27,7 +26,7 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
       bypass: (ks) => ks.isAdmin || ksHasPrivilege(ks, 'download', entry.id) || ksHasPrivilege(ks, 'download', '*'),
     });
     // an encrypted entry's files are its clear media: an admin's only, whatever else the session may do
-    if (await isEncryptedEntry(env.catalog, entry) && !checked.ks?.isAdmin) throw encryptedRefusal(entry);
+    await checkClearMedia(env, entry, checked.ks);
     return { entry, ks: checked.ks, limit: checked.access?.limitFlavors ?? null, previewMs: checked.previewMs };
   }
 

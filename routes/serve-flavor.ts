@@ -9,8 +9,7 @@ import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/s
 import { parseMs } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { mediaAccessCheck, requestEnv, sendFile, sendPlanned } from './http.js';
-import { isEncryptedEntry } from '../src/drm/policy.js';
-import { adminSession, encryptedRefusal } from '../src/drm/session.js';
+import { checkClearMedia } from '../src/drm/session.js';
 
 /** format/download's fileName: an attachment under that name. */
 function setDisposition(headers: Record<string, string>, fileName: string | undefined) {
@@ -35,7 +34,7 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
     const denied = await mediaAccessCheck(env)(entry, flavor);
     if (denied) throw denied;
     // an encrypted entry's file is its clear media: an admin's only (its URL carries the KS, src/delivery)
-    if (await isEncryptedEntry(app.catalog, entry) && !(await adminSession(env, entry, params.get('ks')))) throw encryptedRefusal(entry);
+    await checkClearMedia(env, entry, params.get('ks'));
 
     const { name: file, size } = await mediaFile(media, flavor.filePath);
     const conditional = conditionalHeaders(request.headers);

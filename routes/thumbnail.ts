@@ -16,6 +16,7 @@ import { entryStoryboard } from '../src/thumbnail/source.js';
 import { imagePlaylist, storyboardVtt } from '../src/thumbnail/storyboard.js';
 import { headerValue } from '../src/request/http-facts.js';
 import { accessFacts, requestEnv } from './http.js';
+import { isSafeId } from '../src/catalog/ids.js';
 
 export default async function thumbnailRoutes(app: FastifyInstance) {
   /** The partner's live entry, if the THUMBNAIL rules let this request see its pictures. */
@@ -52,7 +53,7 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
     if (!/^\d{1,10}$/.test(request.params.pid)) throw new DeliveryError('BAD_QUERY', ', partner id must be a number');
     const entryId = params.get('entry_id') ?? params.get('entryId');
     if (!entryId) throw new DeliveryError('MISSING_PARAMETER', ', entry_id');
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(entryId)) throw new DeliveryError('BAD_QUERY', ', entry_id is not an entry id');
+    if (!isSafeId(entryId)) throw new DeliveryError('BAD_QUERY', ', entry_id is not an entry id');
     const sheet = /^sheet-(\d{1,6})\.jpg$/.exec(file);
     if (!sheet && file !== 'storyboard.vtt' && file !== 'images.m3u8') throw new DeliveryError('FILE_NOT_FOUND', `, no storyboard file ${JSON.stringify(file.slice(0, 60))} (storyboard.vtt, images.m3u8, sheet-{n}.jpg)`);
     const entry = await allowedEntry(env, Number(request.params.pid), entryId, params.get('ks') || null);

@@ -5,7 +5,7 @@
 // function over the request's environment; every decision is written to the trace so a person can
 // later see why (the console's "why" panel, src/console/trace.ts).
 import type { RequestEnv } from './env.js';
-import { EntryType, MediaType, ModerationStatus, PartnerStatus, type DeliveryProfile, type Entry, type FlavorAsset, type Partner } from './catalog/types.js';
+import { EntryType, MediaType, ModerationStatus, PartnerStatus, type Entry, type FlavorAsset, type Partner } from './catalog/types.js';
 import { isEncryptedEntry } from './drm/policy.js';
 import { PACKAGER_TYPES } from './delivery/urls.js';
 import type { AccessDecision } from './access/types.js';
@@ -14,7 +14,7 @@ import { DeliveryError, fail } from './errors.js';
 import type { Ks } from './access/ks.js';
 import { checkEntryAccess, initEntry, rulesOf } from './access/entry-check.js';
 import { dropRedundant, keepFirst, ONE_FLAVOR_FORMATS, selectFlavors, type Selection } from './selection/flavors.js';
-import { chooseProfile, mediaUrls, playerCaptions, signUrls } from './delivery/index.js';
+import { chooseProfile, mediaUrls, playerCaptions, servedHere, signUrls, type ChosenProfile } from './delivery/index.js';
 import { renderPlayback } from './render/index.js';
 import type { Rendered } from './render/types.js';
 import type { Playback, TraceStep } from './types/playback.js';
@@ -61,8 +61,8 @@ async function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[
   const { ks, access, clipTo, kalturaHeaders } = await accessStage(ctx, req, entry, partner, ktValid, step);
   const { sel, format, durationSec } = selectionStage(req, entry, partner, access, ks, await ctx.catalog.listFlavors(entry.id), step);
   const d = await deliveryStage(ctx, req, entry, partner, format, sel, access, hasRules, clipTo, durationSec, step);
-  const encrypted = await encryptedDelivery(ctx, req, entry, format, d.chosen.profile, ks, step);
-  const signed = await tokenizerStage(ctx, req, entry, d, hasRules, encrypted, step);
+  const encrypted = await encryptedDelivery(ctx, req, entry, format, d.chosen, ks, step);
+  const signed = await tokenizerStage(ctx, req, entry, d, hasRules, step);
   // an answer that depends on the time, the client or a session is not cached
   let cacheAge = signed.signed ? 0 : ctx.config.playManifestCacheAge;
   if ((hasRules && !ktValid) || (ks && ks.isAdmin)) cacheAge = 0;
@@ -162,8 +162,8 @@ async function deliveryStage(
 }
 
 /** tokenizer: the profile's CDN tokenizer or kdeliver's media signature, and the subtitle playlists that inherit it. */
-function tokenizerStage(ctx: PlaybackContext, req: PlayRequest, entry: Entry, d: Awaited<ReturnType<typeof deliveryStage>>, hasRules: boolean, encrypted: boolean, step: Step) {
-  return signUrls(ctx, { entry, req, chosen: d.chosen, urls: d.urls, captions: d.captions, durationSec: d.durationSec, hasRules, encrypted }, step);
+function tokenizerStage(ctx: PlaybackContext, req: PlayRequest, entry: Entry, d: Awaited<ReturnType<typeof deliveryStage>>, hasRules: boolean, step: Step) {
+  return signUrls(ctx, { entry, req, chosen: d.chosen, urls: d.urls, captions: d.captions, durationSec: d.durationSec, hasRules }, step);
 }
 
 /** The formats the built-in packager encrypts; an encrypted entry is played through them only. */
@@ -175,9 +175,11 @@ const PACKAGED_FORMATS = new Set(['applehttp', 'mpegdash', 'sl']);
  * there); progressive delivery, HDS and other servers' profiles would hand out clear media, so
  * they are refused with error 3 unless an admin KS asks (as Kaltura lets an admin download).
  */
-async function encryptedDelivery(ctx: PlaybackContext, req: PlayRequest, entry: Entry, format: string, profile: DeliveryProfile, ks: Ks | null, step: Step): Promise<boolean> {
+async function encryptedDelivery(ctx: PlaybackContext, req: PlayRequest, entry: Entry, format: string, chosen: ChosenProfile, ks: Ks | null, step: Step): Promise<boolean> {
   if (!(await isEncryptedEntry(ctx.catalog, entry))) return false;
-  const packaged = PACKAGED_FORMATS.has(format) && PACKAGER_TYPES.has(profile.type) && profile.url.startsWith('/') && !profile.tokenizer;
+  const profile = chosen.profile;
+  // an external storage's packager would not encrypt: only this server's own packager plays it
+  const packaged = PACKAGED_FORMATS.has(format) && PACKAGER_TYPES.has(profile.type) && servedHere(chosen) && !profile.tokenizer;
   if (packaged) {
     step('access', `encrypted entry: the packager encrypts${req.ks ? ', the URLs carry the KS its key and licence requests need' : ' (no KS: its key and licence will be refused)'}`);
     return true;

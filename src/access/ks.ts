@@ -58,6 +58,12 @@ const RESERVED_V2 = new Set(['_e', '_t', '_u', '_m', '_d']);
 const sha1 = (data: Buffer | string): Buffer => createHash('sha1').update(data).digest();
 const sha1Hex = (data: Buffer | string): string => createHash('sha1').update(data).digest('hex');
 
+/**
+ * A KS as it rides in a URL path pair: the URL-safe alphabet, a space (a "+" a query string
+ * decoded) as "-". decodeBase64 below reads it back to the same KS.
+ */
+export const ksForPath = (ks: string): string => ks.replace(/[+ ]/g, '-').replace(/\//g, '_');
+
 /** Strict base64 in either alphabet, with or without padding; non-canonical trailing bits refused. */
 function decodeBase64(ks: string): Buffer | null {
   // A space is a "+" that went through a query string unencoded ("+" means space there).

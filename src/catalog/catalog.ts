@@ -459,7 +459,7 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
     allAccessControlProfiles: (): AccessControlProfile[] => (q.allAcps.all() as Row[]).map(toAcp),
     /**
      * The entry's content key and key id; an entry made before keys existed (migration 9) gets
-     * random ones now. Cached like every read; only the drm stage and the export read them.
+     * random ones now. Cached like every read; the drm stage reads them here (export and import read the table itself).
      */
     getEntryKeys: (entryId: string): EntryKeys => cached(`keys:${entryId}`, () => {
       const k = readEntryKeys(db, entryId);

@@ -22,17 +22,21 @@ export const validEntryKeys = (k: unknown): k is GivenEntryKeys =>
   !!k && typeof k === 'object' && HEX16.test(String((k as EntryKeys).key)) &&
   ((k as EntryKeys).keyId === undefined || HEX16.test(String((k as EntryKeys).keyId)));
 
-export const newEntryKeys = (): EntryKeys => ({ keyId: randomBytes(16).toString('hex'), key: randomBytes(16).toString('hex') });
+/** The keys to store: the given ones (a random key id when none is given), else new random ones; lower-case hex. */
+export function keysToStore(keys: GivenEntryKeys | undefined): EntryKeys {
+  const random = () => randomBytes(16).toString('hex');
+  return { keyId: (keys?.keyId ?? random()).toLowerCase(), key: (keys?.key ?? random()).toLowerCase() };
+}
 
 /**
  * Gives an entry its keys: `keys` when given (an import that carries them; they replace any), else
  * new random ones unless it has some already.
  */
 export function storeEntryKeys(db: Db, entryId: string, keys?: GivenEntryKeys, now = Math.floor(Date.now() / 1000)): void {
-  const k = keys ? { keyId: keys.keyId ?? newEntryKeys().keyId, key: keys.key } : newEntryKeys();
+  const k = keysToStore(keys);
   db.prepare(`INSERT INTO entry_keys (entry_id, key_id, content_key, created_at) VALUES (?, ?, ?, ?)
     ON CONFLICT(entry_id) DO ${keys ? 'UPDATE SET key_id = excluded.key_id, content_key = excluded.content_key' : 'NOTHING'}`)
-    .run(entryId, k.keyId.toLowerCase(), k.key.toLowerCase(), now);
+    .run(entryId, k.keyId, k.key, now);
 }
 
 /** An entry's keys, or undefined when it has none yet. */

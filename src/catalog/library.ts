@@ -8,6 +8,7 @@ import type { Catalog, LibraryRow, LibraryTable, LibraryWrite } from './store.js
 import { normalizeAccessRules } from './legacy-rules.js';
 import { DEFAULT_STORYBOARD, STORYBOARD_LIMITS, type AccessRule, type StoryboardConfig } from './types.js';
 import { parseTtml, TtmlError } from '../media/ttml.js';
+import { isSafeId } from './ids.js';
 
 export interface LibraryFile {
   version: 1;
@@ -81,7 +82,6 @@ export interface LibEntry {
 
 export class LibraryError extends Error {}
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const SAFE_FILE = /^[A-Za-z0-9._-]{1,200}$/;
 
 function need(cond: unknown, where: string, what: string): asserts cond {
@@ -127,7 +127,7 @@ function validate(lib: LibraryFile, file: string, mediaDir: string): void {
   });
   lib.entries?.forEach((e, i) => {
     const w = `${file}: entries[${i}]`;
-    need(typeof e.id === 'string' && ID.test(e.id), w, 'id must be 1-64 characters of A-Z a-z 0-9 _ -');
+    need(typeof e.id === 'string' && isSafeId(e.id), w, 'id must be 1-64 characters of A-Z a-z 0-9 _ -');
     need(Number.isInteger(e.partnerId), w, 'partnerId must be an integer');
     const checkFile = (f: string, ww: string) => {
       need(typeof f === 'string' && SAFE_FILE.test(f) && f !== '.' && f !== '..', ww, 'file must be a plain file name inside the media folder');
@@ -135,7 +135,7 @@ function validate(lib: LibraryFile, file: string, mediaDir: string): void {
     };
     e.flavors?.forEach((f, j) => {
       const ww = `${w}.flavors[${j}]`;
-      need(typeof f.id === 'string' && ID.test(f.id), ww, 'id must be 1-64 characters of A-Z a-z 0-9 _ -');
+      need(typeof f.id === 'string' && isSafeId(f.id), ww, 'id must be 1-64 characters of A-Z a-z 0-9 _ -');
       need(Number.isInteger(f.flavorParamsId), ww, 'flavorParamsId must be an integer');
       checkFile(f.file, ww);
       for (const k of ['bitrate', 'width', 'height', 'frameRate', 'durationMs'] as const) {
@@ -144,7 +144,7 @@ function validate(lib: LibraryFile, file: string, mediaDir: string): void {
     });
     e.captions?.forEach((c, j) => {
       const ww = `${w}.captions[${j}]`;
-      need(typeof c.id === 'string' && ID.test(c.id), ww, 'id must be 1-64 characters of A-Z a-z 0-9 _ -');
+      need(typeof c.id === 'string' && isSafeId(c.id), ww, 'id must be 1-64 characters of A-Z a-z 0-9 _ -');
       need(c.format === 'srt' || c.format === 'vtt' || c.format === 'dfxp', ww, 'format must be "srt", "vtt" or "dfxp" (TTML)');
       checkFile(c.file, ww);
       // a broken caption file is refused here, with its line, rather than at playback

@@ -7,15 +7,16 @@
 // the admin secret and the session are never printed.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { importKaltura, openImportCatalog, type ImportReport } from '../import/run.js';
+import { importKaltura, type ImportReport } from '../import/run.js';
+import { openCatalog } from '../catalog/open.js';
 import { importProgress, formatBytes } from '../import/progress.js';
 import { openSource, SourceError } from '../import/source.js';
+import { isSafeId } from '../catalog/ids.js';
 
 const USAGE = `usage: kdeliver import-kaltura --service-url URL --partner-id N --admin-secret SECRET
                                [--entry-ids ID,ID… | --all] [--as-partner M] [--no-media] [--jobs N]
   --admin-secret -   reads the secret from the first line of standard input
 `;
-const ENTRY_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_ID = 2 ** 31 - 1;
 
 export async function main(args: string[]): Promise<number> {
@@ -52,7 +53,7 @@ export async function main(args: string[]): Promise<number> {
   let entryIds: string[] | null = null;
   if (values['entry-ids'] !== undefined) {
     entryIds = [...new Set(values['entry-ids'].split(',').map((s) => s.trim()).filter(Boolean))];
-    const bad = entryIds.find((x) => !ENTRY_ID.test(x));
+    const bad = entryIds.find((x) => !isSafeId(x));
     if (entryIds.length === 0 || bad !== undefined) return usage(`--entry-ids: ${bad === undefined ? 'no entry id given' : `${JSON.stringify(bad)} is not an entry id`}`);
   }
   const jobs = values.jobs === undefined ? 4 : Number(values.jobs);
@@ -72,7 +73,9 @@ export async function main(args: string[]): Promise<number> {
     }
     throw e;
   }
-  const { catalog, store } = await openImportCatalog(config);
+  // without the sample library: an import starts from what the data directory holds
+  const catalog = await openCatalog({ ...config, sampleLibrary: false });
+  const store = catalog.kalturaImport;
   const progress = importProgress(process.stderr);
   let report: ImportReport;
   try {

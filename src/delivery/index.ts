@@ -11,7 +11,6 @@ import { resolveDeliveryProfile } from './profiles.js';
 import { ProfileType, downloadFileName, flavorUrls, profileBase, subtitlePlaylists, type UrlOptions } from './urls.js';
 import { tokenizeUrls } from './tokenizers/index.js';
 import { signMediaUrl } from './tokenizers/kaltura.js';
-import { ksInPath } from '../drm/keys.js';
 
 export type DeliveryNote = (stage: 'delivery' | 'tokenizer' | 'selection', message: string) => void;
 
@@ -29,6 +28,9 @@ export interface ChosenProfile {
   /** The external storage the URLs are built on, or null for this server's own files. */
   storage: StorageProfile | null;
 }
+
+/** Whether the chosen profile's URLs come back to this server (its own paths, its own files). */
+export const servedHere = (chosen: ChosenProfile): boolean => chosen.profile.url.startsWith('/') && !chosen.storage;
 
 /**
  * The delivery profile for a (normalised) format: the requested ids, the partner's list or the
@@ -99,7 +101,7 @@ export async function mediaUrls(
  */
 export async function signUrls(
   env: Pick<RequestEnv, 'catalog' | 'config' | 'now' | 'baseUrl'>,
-  input: { entry: Entry; req: PlayRequest; chosen: ChosenProfile; urls: string[]; captions: CaptionAsset[]; durationSec: number | null; hasRules: boolean; encrypted?: boolean },
+  input: { entry: Entry; req: PlayRequest; chosen: ChosenProfile; urls: string[]; captions: CaptionAsset[]; durationSec: number | null; hasRules: boolean },
   note: DeliveryNote,
 ): Promise<{ urls: string[]; subtitleUrls: string[]; signed: boolean }> {
   const { entry, req, chosen } = input;
@@ -113,12 +115,10 @@ export async function signUrls(
     });
     note('tokenizer', `${profile.tokenizer.type} tokenizer applied`);
     signed = true;
-  } else if (input.hasRules && profile.url.startsWith('/') && !chosen.storage) {
-    // an encrypted entry's key and licence go to a session only: the KS under the signature is the
-    // one the packager writes into its key and licence URLs (src/packaging/packager.ts), so a KS
-    // in the standard base64 alphabet rides in the URL-safe one (the KS reader takes both)
-    const ks = input.encrypted && req.ks ? ksInPath(req.ks) : req.ks;
-    urls = urls.map((u) => signMediaUrl(u, env.config.mediaUrlSecret, env.now, undefined, ks));
+  } else if (input.hasRules && servedHere(chosen)) {
+    // the KS under the signature is also the one the packager writes into an encrypted entry's
+    // key and licence URLs (src/packaging/packager.ts)
+    urls = urls.map((u) => signMediaUrl(u, env.config.mediaUrlSecret, env.now, undefined, req.ks));
     note('tokenizer', 'kdeliver media signature applied (the entry has access-control rules)');
     signed = true;
   }

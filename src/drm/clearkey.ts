@@ -22,8 +22,8 @@ export function licenceRequestKids(body: unknown): string[] {
   if (!Array.isArray(kids) || kids.length === 0 || kids.length > 16 || !kids.every((k) => typeof k === 'string' && /^[A-Za-z0-9_-]{1,64}={0,2}$/.test(k))) {
     throw new DeliveryError('BAD_QUERY', ', a ClearKey licence request lists its key ids in "kids" (base64url)');
   }
-  // a CDM sends unpadded base64url; normalise whatever alphabet and padding came
-  return kids.map((k: string) => Buffer.from(k.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('base64url'));
+  // a CDM sends unpadded base64url; normalise whatever alphabet and padding came (Node's decoder reads both)
+  return kids.map((k: string) => Buffer.from(k, 'base64').toString('base64url'));
 }
 
 /** The licence: the entry's key for its key id, when asked for. Throws FILE_NOT_FOUND when it was not. */

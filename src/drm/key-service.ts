@@ -16,7 +16,7 @@ export interface ServiceKeys {
 }
 
 /** How long a good answer is used before the service is asked again. */
-export const KEY_CACHE_MS = 5 * 60 * 1000;
+const KEY_CACHE_MS = 5 * 60 * 1000;
 const TIMEOUT_MS = 5000;
 const MAX_ANSWER_BYTES = 64 * 1024;
 const MAX_CACHED = 10_000;
@@ -28,7 +28,7 @@ export class KeyServiceError extends DeliveryError {
   }
 }
 
-export function keyServiceUrl(template: string, entry: Entry): string {
+function keyServiceUrl(template: string, entry: Entry): string {
   const pid = encodeURIComponent(String(entry.partnerId));
   const eid = encodeURIComponent(entry.id);
   if (/\{(entryId|partnerId)\}/.test(template)) return template.replace(/\{partnerId\}/g, pid).replace(/\{entryId\}/g, eid);
@@ -37,13 +37,13 @@ export function keyServiceUrl(template: string, entry: Entry): string {
 
 const b64 = (v: unknown, what: string, len?: number): Buffer => {
   if (typeof v !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(v)) throw new KeyServiceError(`${what} is not base64`);
-  const b = Buffer.from(v.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  const b = Buffer.from(v, 'base64'); // Node's decoder reads both alphabets
   if (len !== undefined && b.length !== len) throw new KeyServiceError(`${what} is not ${len} bytes`);
   return b;
 };
 
 /** Reads the DRM JSON (the first element, as nginx-vod-module does). Throws KeyServiceError. */
-export function parseDrmJson(text: string): ServiceKeys {
+function parseDrmJson(text: string): ServiceKeys {
   let v: unknown;
   try {
     v = JSON.parse(text);

@@ -6,15 +6,11 @@ import type { Catalog } from '../catalog/store.js';
 import type { Entry } from '../catalog/types.js';
 import type { Config } from '../config.js';
 import { SYSTEM_IDS, type DrmSystem, type Encryption } from '../media/crypto/encryption.js';
-import { serviceKeys } from './key-service.js';
+import { serviceKeys, type ServiceKeys } from './key-service.js';
+import { ksForPath } from '../access/ks.js';
 
-export interface ContentKeys {
-  key: Buffer;
-  keyId: Buffer;
-  iv?: Buffer;
-  /** pssh data per DRM system id, from a key service (Widevine, PlayReady); none from the catalog. */
-  pssh: Array<{ uuid: string; data: Buffer }>;
-}
+/** An entry's key, key id, and from a key service its IV and pssh data (none from the catalog). */
+export type ContentKeys = ServiceKeys;
 
 export interface KeyDeps {
   catalog: Catalog;
@@ -64,10 +60,7 @@ export function encryptionOf(k: ContentKeys, packaging: Packaging, choice: Schem
   return { scheme, key: k.key, keyId: k.keyId, ...(k.iv ? { iv: k.iv } : {}), systems };
 }
 
-/** A KS as it rides in a URL path: the URL-safe base64 alphabet (the KS reader takes both). */
-export const ksInPath = (ks: string): string => ks.replace(/\+/g, '-').replace(/\//g, '_').replace(/ /g, '-');
-
 /** The ClearKey licence endpoint of an entry (routes/drm.ts), with the session that may use it. */
 export function licenseUrl(baseUrl: string, entry: Entry, ks: string | undefined): string {
-  return `${baseUrl}/p/${entry.partnerId}/sp/${entry.partnerId * 100}/clearKeyLicense/entryId/${entry.id}${ks ? `/ks/${ksInPath(ks)}` : ''}/license`;
+  return `${baseUrl}/p/${entry.partnerId}/sp/${entry.partnerId * 100}/clearKeyLicense/entryId/${entry.id}${ks ? `/ks/${ksForPath(ks)}` : ''}/license`;
 }

@@ -6,7 +6,8 @@ import type { Catalog } from '../catalog/store.js';
 import type { Entry } from '../catalog/types.js';
 import { partnerOf, readSession } from '../access/entry-check.js';
 import { ksHasPrivilege, type Ks } from '../access/ks.js';
-import { DeliveryError } from '../errors.js';
+import { asDeliveryError, DeliveryError } from '../errors.js';
+import { isEncryptedEntry } from './policy.js';
 
 export interface KeySessionEnv {
   catalog: Catalog;
@@ -18,25 +19,32 @@ export interface KeySessionEnv {
 export async function keySession(env: KeySessionEnv, entry: Entry, ks: string | undefined): Promise<Ks> {
   if (!ks) throw new DeliveryError('ACCESS_CONTROL_RESTRICTED', ', the key of an encrypted entry needs a KS of its partner that may play it');
   const partner = await partnerOf(env.catalog, entry, true);
-  const facts = { ks, clientIp: env.http.clientIp, rawUri: env.http.rawUrl } as Parameters<typeof readSession>[1];
-  const session = (await readSession({ catalog: env.catalog, now: env.now }, facts, entry, partner, true))!;
-  if (!session.isAdmin && !ksHasPrivilege(session, 'sview', entry.id) && !ksHasPrivilege(session, 'sview', '*')) {
+  const session = (await readSession({ catalog: env.catalog, now: env.now }, { ks, clientIp: env.http.clientIp, rawUri: env.http.rawUrl }, entry, partner, true))!;
+  // ksHasPrivilege grants sview:* for every entry
+  if (!session.isAdmin && !ksHasPrivilege(session, 'sview', entry.id)) {
     throw new DeliveryError('ACCESS_CONTROL_RESTRICTED', `, the KS may not play ${entry.id} (it needs sview:${entry.id}, sview:* or an admin KS)`);
   }
   return session;
 }
 
-/** An admin KS of the entry's partner, or null (progressive access to an encrypted entry). */
-export async function adminSession(env: KeySessionEnv, entry: Entry, ks: string | undefined): Promise<Ks | null> {
-  if (!ks) return null;
+/** Whether `ks` is a valid admin KS of the entry's partner; a KS that cannot be used is not one. */
+async function isAdminKs(env: KeySessionEnv, entry: Entry, ks: string | undefined): Promise<boolean> {
+  if (!ks) return false;
   try {
-    const s = await keySession(env, entry, ks);
-    return s.isAdmin ? s : null;
-  } catch {
-    return null;
+    return (await keySession(env, entry, ks)).isAdmin;
+  } catch (e) {
+    if (!asDeliveryError(e)) throw e;
+    return false;
   }
 }
 
-/** Progressive, raw or download access to an encrypted entry without an admin KS: error 3, as Kaltura's BLOCK. */
-export const encryptedRefusal = (entry: Entry): DeliveryError =>
-  new DeliveryError('ACCESS_CONTROL_RESTRICTED', `, ${entry.id} is encrypted: its files are served to an admin KS only; play it as HLS or DASH`);
+/**
+ * An encrypted entry's files (serveFlavor, flvclipper, raw, download) are its clear media: an
+ * admin KS's only, else error 3 as Kaltura's BLOCK. `ks`: the request's KS, or the session an
+ * access check already read from it.
+ */
+export async function checkClearMedia(env: KeySessionEnv, entry: Entry, ks: string | Ks | null | undefined): Promise<void> {
+  if (!(await isEncryptedEntry(env.catalog, entry))) return;
+  if (typeof ks === 'string' || ks === undefined ? await isAdminKs(env, entry, ks) : ks?.isAdmin) return;
+  throw new DeliveryError('ACCESS_CONTROL_RESTRICTED', `, ${entry.id} is encrypted: its files are served to an admin KS only; play it as HLS or DASH`);
+}

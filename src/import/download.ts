@@ -43,13 +43,6 @@ export interface DownloadRequest {
 
 interface PartState { validator?: string; total?: number; md5?: string }
 
-
-/** The path of a complete, verified download of `key`, if one is there. */
-export function completeDownload(dir: string, key: string): string | null {
-  const p = join(dir, key);
-  return existsSync(p) ? p : null;
-}
-
 /**
  * Downloads `url` to `{dir}/{key}` (resuming `{dir}/{key}.part` if an earlier attempt left one)
  * and returns that path with the file's size. Throws DownloadError with a one-line reason.

@@ -14,8 +14,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config.js';
-import { ImportConflictError, PartnerExistsError, type Catalog, type KalturaImportStore } from '../catalog/store.js';
-import { openCatalog } from '../catalog/open.js';
+import { PartnerExistsError, type Catalog, type KalturaImportStore } from '../catalog/store.js';
 import {
   AssetStatus, EntryStatus, EntryType, MediaType, type AccessControlProfile, type CaptionAsset, type Entry, type FlavorAsset,
   type FlavorParams, type Partner,
@@ -27,6 +26,7 @@ import { limiter } from '../concurrency/limiter.js';
 import { mediaFacts } from './media-facts.js';
 import type { ImportProgress } from './progress.js';
 import { SourceError, type Source, type SourceCaption, type SourceEntry, type SourceFlavor } from './source.js';
+import { isSafeId } from '../catalog/ids.js';
 
 export interface ImportOptions {
   /** Only these entries; all of the partner's otherwise. */
@@ -61,7 +61,6 @@ const TYPE_NAMES = Object.fromEntries(Object.entries(EntryType).map(([k, v]) => 
 /** Kaltura's KalturaCaptionType → kdeliver's caption formats. */
 const CAPTION_FORMATS: Record<string, CaptionAsset['format']> = { 1: 'srt', 2: 'dfxp', 3: 'vtt' };
 const SAFE_EXT = /^[a-z0-9]{1,8}$/;
-const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 const intOf = (v: unknown, dflt = 0): number => {
   const n = typeof v === 'string' ? Number(v) : v;
@@ -69,12 +68,6 @@ const intOf = (v: unknown, dflt = 0): number => {
 };
 const strOf = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
 const csv = (s: unknown): string[] => strOf(s).split(',').map((t) => t.trim()).filter(Boolean);
-
-/** Opens the catalog of the data directory without seeding the sample library (an import starts from what is there). */
-export async function openImportCatalog(config: Config): Promise<{ catalog: Catalog; store: KalturaImportStore }> {
-  const catalog = await openCatalog({ ...config, sampleLibrary: false });
-  return { catalog, store: catalog.kalturaImport };
-}
 
 /** A refusal of a source entry that is not a failure of the run. */
 class Skip extends Error {
@@ -204,7 +197,7 @@ export async function importKaltura(
   async function importEntry(e: SourceEntry): Promise<EntryOutcome> {
     const out: EntryOutcome = { id: e.id, result: 'imported', warnings: [] };
     // ids name folders and files here: only what an id may hold, never a path
-    if (!SAFE_ID.test(e.id)) throw new Error(`entry id ${JSON.stringify(String(e.id).slice(0, 80))} is not 1-64 characters of A-Z a-z 0-9 _ -`);
+    if (!isSafeId(e.id)) throw new Error(`entry id ${JSON.stringify(String(e.id).slice(0, 80))} is not 1-64 characters of A-Z a-z 0-9 _ -`);
     if (e.type === EntryType.LIVE_STREAM || e.type === EntryType.LIVE_CHANNEL) {
       throw new Skip('not imported', 'a live entry: kdeliver serves recorded media only');
     }
@@ -218,7 +211,7 @@ export async function importKaltura(
     const ready = sourceFlavors.filter((f) => intOf(f.status) === AssetStatus.READY);
     if (ready.length === 0) throw new Skip('undeliverable', `no READY flavor on the source (${sourceFlavors.length} flavors in other states)`);
     const sourceCaptions = (await source.captions(e.id)).filter((c) => intOf(c.status) === AssetStatus.READY);
-    const badId = [...ready, ...sourceCaptions].find((a) => !SAFE_ID.test(a.id));
+    const badId = [...ready, ...sourceCaptions].find((a) => !isSafeId(a.id));
     if (badId) throw new Error(`asset id ${JSON.stringify(String(badId.id).slice(0, 80))} is not 1-64 characters of A-Z a-z 0-9 _ -`);
     await store.checkIds(e.id, partnerId, ready.map((f) => f.id), sourceCaptions.map((c) => c.id));
     const t = now();
@@ -379,8 +372,9 @@ export async function importKaltura(
       outcome = await importEntry(await get());
     } catch (err) {
       if (err instanceof Skip) outcome = { id, result: err.result, reason: redact(err.message), warnings: [] };
-      else if (err instanceof SourceError || err instanceof DownloadError || err instanceof ImportConflictError || err instanceof Error) {
-        outcome = { id, result: 'failed', reason: redact((err as Error).message).replace(/\s+/g, ' ').slice(0, 400), warnings: [] };
+      else if (err instanceof Error) {
+        // the source's, a download's, an id conflict's or any other: the entry failed, the run goes on
+        outcome = { id, result: 'failed', reason: redact(err.message).replace(/\s+/g, ' ').slice(0, 400), warnings: [] };
       } else throw err;
     }
     for (const w of outcome.warnings) progress.line(`${id}: warning: ${w}`);

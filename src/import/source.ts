@@ -160,9 +160,6 @@ export async function openSource(o: SourceOptions): Promise<Source> {
     }
   }
 
-  const acpCache = new Map<number, Promise<SourceAccessControlProfile>>();
-  const fpCache = new Map<number, Promise<SourceFlavorParams>>();
-
   return {
     serviceUrl,
     partnerId: o.partnerId,
@@ -214,22 +211,14 @@ export async function openSource(o: SourceOptions): Promise<Source> {
       (pager) => kaltura.services.flavorAsset.listAction(new kaltura.objects.FlavorAssetFilter({ entryIdEqual: entryId }), pager),
       `flavorAsset.list of ${entryId}`,
     ),
-    flavorParams(id) {
-      let p = fpCache.get(id);
-      if (!p) fpCache.set(id, (p = call(kaltura.services.flavorParams.get(id), `flavorParams.get ${id}`, hasId<SourceFlavorParams>)));
-      return p;
-    },
+    flavorParams: (id) => call(kaltura.services.flavorParams.get(id), `flavorParams.get ${id}`, hasId<SourceFlavorParams>),
     flavorUrl: (id) => call(kaltura.services.flavorAsset.getUrl(id), `flavorAsset.getUrl ${id}`, isUrl),
     captions: (entryId) => all<SourceCaption>(
       (pager) => kaltura.services.captionAsset.listAction(new kaltura.objects.CaptionAssetFilter({ entryIdEqual: entryId }), pager),
       `captionAsset.list of ${entryId}`,
     ),
     captionUrl: (id) => call(kaltura.services.captionAsset.getUrl(id), `captionAsset.getUrl ${id}`, isUrl),
-    accessControlProfile(id) {
-      let p = acpCache.get(id);
-      if (!p) acpCache.set(id, (p = call(kaltura.services.accessControlProfile.get(id), `accessControlProfile.get ${id}`, hasId<SourceAccessControlProfile>)));
-      return p;
-    },
+    accessControlProfile: (id) => call(kaltura.services.accessControlProfile.get(id), `accessControlProfile.get ${id}`, hasId<SourceAccessControlProfile>),
   };
 }
 

@@ -12,6 +12,7 @@ import { DEFAULT_AUDIO_PARAMS, DEFAULT_LADDER_PARAMS, planLadder, type Rendition
 import { codecsOf, defaultTools, isWebPlayable, probeMedia, ProbeError, type MediaProbe, type Tools } from './probe.js';
 import { DEFAULT_LEASE_SECONDS, holdLease, newAttemptToken, stagingFolder, type JobClaim } from './lease.js';
 import type { IngestStore } from '../catalog/store.js';
+import { isSafeId } from '../catalog/ids.js';
 
 export interface IngestContext {
   catalog: Catalog;
@@ -115,7 +116,7 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
   if (existing && (existing.status === EntryStatus.PRECONVERT || existing.status === EntryStatus.IMPORT)) {
     throw new IngestError(`entry ${existing.id} is being converted: wait until it is READY or in ERROR before adding content again`);
   }
-  if (req.entryId && !/^[A-Za-z0-9_-]{1,64}$/.test(req.entryId)) throw new IngestError(`entry id ${JSON.stringify(req.entryId)}: use 1-64 characters of A-Z a-z 0-9 _ -`);
+  if (req.entryId && !isSafeId(req.entryId)) throw new IngestError(`entry id ${JSON.stringify(req.entryId)}: use 1-64 characters of A-Z a-z 0-9 _ -`);
   // The profile asked for, else the partner's default, else the system default (partner 0)
   const profiles = await catalog.listConversionProfiles(req.partnerId);
   if (req.conversionProfileId != null && !profiles.some((p) => p.id === req.conversionProfileId)) {

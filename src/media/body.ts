@@ -36,14 +36,18 @@ export function giveScratch(b: Buffer): void {
 
 const SHORT_SOURCE = 'source file is shorter than its index says';
 
+/** The largest region a segment's samples are read in at once. */
+const ONE_READ_MAX = 64 << 20;
+
 /**
  * Whether `pieces` spans of `wanted` bytes lying within `span` source bytes are better read in one
- * pread of the whole span than one pread each. A pread costs a thread-pool round trip and, for a
- * body, a socket write of its own (about what copying 64 KB more costs), so an audio fragment's
+ * pread of the whole span than one pread each: when the span is at most twice what is wanted (or
+ * 1 MiB), or when the pieces are many and short. A pread costs a thread-pool round trip and, for
+ * a body, a socket write of its own (about what copying 64 KB more costs), so an audio fragment's
  * 250 short runs between video chunks are read as one region of the interleaved file.
  */
-export function worthOneRead(span: number, wanted: number, pieces: number, max = REGION_MAX): boolean {
-  return span <= max && (span <= wanted * 2 + 65536 || span <= pieces * 65536);
+export function worthOneRead(span: number, wanted: number, pieces: number): boolean {
+  return span <= ONE_READ_MAX && (span <= Math.max(wanted * 2, 1 << 20) || span <= wanted * 2 + 65536 || span <= pieces * 65536);
 }
 
 /**

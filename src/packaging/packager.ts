@@ -15,7 +15,7 @@ import { initSegment, keyFrameFragments, mediaSegment } from '../media/fmp4/writ
 import { ttmlFragment, ttmlInitSegment } from '../media/fmp4/ttml-track.js';
 import { iframePlaylist, masterPlaylist, mediaPlaylist, subtitlePlaylist } from '../media/hls/playlists.js';
 import type { IndexCache } from '../media/index-cache.js';
-import { mssFragment, mssManifest } from '../media/mss/manifest.js';
+import { mssManifest } from '../media/mss/manifest.js';
 import { type FlavorUrl, type PackagerRequest, parseMs, parseTracks } from '../request/packager-url.js';
 import { type CaptionTrack, type DashSubtitleFormat, type Presentation, type Rendition, type ThumbnailTrack, locateSegment } from '../media/presentation.js';
 import { entryStoryboard } from '../thumbnail/source.js';
@@ -213,17 +213,15 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
     throw new DeliveryError('BAD_QUERY', ', an encrypted entry is packaged on its own, not in a sequence with others');
   }
   const packaging: Packaging = req.proto === 'hls' ? (req.container === 'ts' ? 'hls-ts' : 'hls-fmp4') : req.proto;
-  /** The request's encryption (the entry's keys, fetched once, only when a file needs them); undefined in the clear. */
-  let encryptionMemo: Promise<Encryption> | undefined;
-  const encryption = async (): Promise<Encryption | undefined> => {
-    if (!encrypted) return undefined;
-    encryptionMemo ??= contentKeys(deps, mainEntry).then((k) => encryptionOf(k, packaging, schemeChoice(pairs.get('encryption')), {
+  /** The request's encryption (the entry's keys, asked for only by the files that need them); undefined in the clear. */
+  const encryption = async (): Promise<Encryption | undefined> => encrypted
+    ? encryptionOf(await contentKeys(deps, mainEntry), packaging, schemeChoice(pairs.get('encryption')), {
       keyUri: 'encryption.key', licenseUrl: licenseUrl(deps.baseUrl, mainEntry, pairs.get('ks')),
-    }));
-    return encryptionMemo;
-  };
-  /** A segment or fragment of an encrypted entry: cenc/cbcs read the samples while describing it. */
+    })
+    : undefined;
+  /** An fMP4 segment or fragment; encrypted with cenc/cbcs, the samples are read while describing it. */
   const describe = async (tl: Timeline, seg: Segment, opts: FragmentOptions, path: string): Promise<MediaBody> => {
+    if (!opts.encryption) return mediaSegment(tl, seg, opts);
     const lease = await deps.media.acquire(path);
     try {
       return await describeMediaSegment(tl, seg, opts, lease.source);
@@ -325,7 +323,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       const enc = await encryption();
       const body = req.container === 'ts'
         ? tsSegment(tl, at.seg, enc ? { encryption: enc, sequence: file.n } : undefined)
-        : enc ? await describe(tl, tl.segments[at.seg], { sequence: file.n, dash: false, encryption: enc }, src.path) : mediaSegment(tl, tl.segments[at.seg], { sequence: file.n, dash: false });
+        : await describe(tl, tl.segments[at.seg], { sequence: file.n, dash: false, encryption: enc }, src.path);
       return { kind: 'media', body, filePath: src.path };
     }
     case 'init': {
@@ -348,7 +346,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       const enc = await encryption();
       const path = sourceOf(file.f, at.clip + 1).path;
       const opts: FragmentOptions = { sequence: file.n, dash: true, encryption: enc };
-      return { kind: 'media', body: enc ? await describe(tl, tl.segments[at.seg], opts, path) : mediaSegment(tl, tl.segments[at.seg], opts), filePath: path };
+      return { kind: 'media', body: await describe(tl, tl.segments[at.seg], opts, path), filePath: path };
     }
     case 'mpd': {
       const p: Presentation = { renditions: await all(), captions: await captions(), container: 'fmp4', thumbnails: await thumbnailTrack(deps, req, mainEntry), dashSubtitles: subtitleFormatOf(pairs.get('subtitleFormat'), deps.config.dashSubtitles) };
@@ -385,17 +383,10 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       return text('text/xml', mssManifest(p, await encryption()));
     }
     case 'mssFragment': {
-      const rs = await all();
-      const enc = await encryption();
-      if (enc) {
-        const at = mssLocate({ renditions: rs, captions: [], container: 'fmp4' }, file.bitrate, file.kind, file.time);
-        if (!at) throw notFound('no such MSS fragment');
-        const path = sourceOf(at.f, 1).path;
-        return { kind: 'media', body: await describe(at.timeline, at.segment, mssFragmentOptions(at.sequence, enc), path), filePath: path };
-      }
-      const frag = mssFragment({ renditions: rs, captions: [], container: 'fmp4' }, file.bitrate, file.kind, file.time);
-      if (!frag) throw notFound('no such MSS fragment');
-      return { kind: 'media', body: frag.body, filePath: sourceOf(frag.f, 1).path };
+      const at = mssLocate({ renditions: await all(), captions: [], container: 'fmp4' }, file.bitrate, file.kind, file.time);
+      if (!at) throw notFound('no such MSS fragment');
+      const path = sourceOf(at.f, 1).path;
+      return { kind: 'media', body: await describe(at.timeline, at.segment, mssFragmentOptions(at.sequence, await encryption()), path), filePath: path };
     }
   }
 }

@@ -1,6 +1,7 @@
 // The thumbnail URL's parameters (`/p/{pid}/sp/{sp}/thumbnail/entry_id/{id}/width/…`), read once
 // into one typed request, with every number checked: a bad value is a 400, never a surprise.
 import { DeliveryError } from '../errors.js';
+import { isSafeId } from '../catalog/ids.js';
 
 export interface ThumbnailRequest {
   partnerId: number;
@@ -62,7 +63,7 @@ export function parseThumbnailParams(partnerId: string, params: Map<string, stri
   if (!/^\d{1,10}$/.test(partnerId)) bad('partner id must be a number');
   const entryId = params.get('entry_id') ?? params.get('entryId');
   if (!entryId) throw new DeliveryError('MISSING_PARAMETER', ', entry_id');
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(entryId)) bad('entry_id is not an entry id');
+  if (!isSafeId(entryId)) bad('entry_id is not an entry id');
   const type = intParam(params, 'type', 1, 5) ?? 1;
   const bg = params.get('bgcolor') ?? '000000';
   if (!/^[0-9a-fA-F]{6}$/.test(bg)) bad('bgcolor must be six hex digits (RRGGBB)');

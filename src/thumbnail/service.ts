@@ -60,6 +60,7 @@ export async function getStoryboardSheet(ctx: ThumbnailContext, entry: Entry, la
   return cachedPicture(ctx, entry, key, async () => {
     const span = sheetSpan(layout, n);
     const file = await videoInput(ctx, video.filePath);
+    let still: string | Buffer | null = null;
     try {
       if (!file) throw new FrameError('the video file is missing');
       const png = await grabSheet(ctx.ffmpeg ?? 'ffmpeg', file, {
@@ -68,11 +69,11 @@ export async function getStoryboardSheet(ctx: ThumbnailContext, entry: Entry, la
       });
       return { data: await sharp(png).jpeg({ quality: layout.quality }).toBuffer(), source: 'storyboard' };
     } catch (e) {
-      if (!(e instanceof FrameError && e.missingTool) || !picture || !(await pictureInput(ctx, picture))) {
-        throw new DeliveryError('FILE_NOT_FOUND', ', no frames could be taken from the video for the storyboard');
-      }
+      // without ffmpeg, the entry's picture stands in for every tile (read once: remote media reads it whole)
+      if (e instanceof FrameError && e.missingTool && picture) still = await pictureInput(ctx, picture);
+      if (!still) throw new DeliveryError('FILE_NOT_FOUND', ', no frames could be taken from the video for the storyboard');
     }
-    const sheet = await repeatSheet((await pictureInput(ctx, picture))!, span.count, layout);
+    const sheet = await repeatSheet(still, span.count, layout);
     return { data: await sharp(sheet).jpeg({ quality: layout.quality }).toBuffer(), source: 'repeated-storyboard' };
   });
 }
@@ -152,9 +153,8 @@ async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest
   // the stretch of the clip that vid_slices spreads over
   const start = clamp(req.startSec ?? 0);
   const end = Math.min(duration, req.endSec ?? duration);
-  const videoOnDisk = videoFile !== null;
 
-  if (videoFile && (req.vidSec !== null || req.vidSlices !== null) && videoOnDisk) {
+  if (videoFile && (req.vidSec !== null || req.vidSlices !== null)) {
     try {
       if (sprite) {
         const png = await grabSprite(ffmpeg, videoFile, { startSec: start, endSec: Math.max(end, start + 0.04), slices: req.vidSlices!, sliceWidth, sliceHeight: req.height });
@@ -169,7 +169,7 @@ async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest
     }
   }
   let input: string | Buffer | null = picture ? await pictureInput(ctx, picture) : null;
-  if (!input && videoFile && videoOnDisk) {
+  if (!input && videoFile) {
     try {
       input = await grabFrame(ffmpeg, videoFile, Math.min(3, duration / 2));
     } catch { /* reported below */ }

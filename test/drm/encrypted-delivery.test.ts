@@ -15,7 +15,7 @@ import { buildServer, loggerOptions } from '../../src/server.js';
 import { generateKs } from '../../src/access/ks.js';
 import { signMediaUrl } from '../../src/delivery/tokenizers/kaltura.js';
 import { clearKeyServiceCache } from '../../src/drm/key-service.js';
-import { ksInPath } from '../../src/drm/keys.js';
+import { ksForPath } from '../../src/access/ks.js';
 import { requireCommands } from '../helpers/system.js';
 import { run } from '../helpers/media-tools.js';
 
@@ -212,7 +212,7 @@ t.test('CENC: the MPD names the key id and the licence; ffmpeg -decryption_key d
 
 t.test('fMP4 HLS and Smooth Streaming of an encrypted entry are CENC too', async (t) => {
   const now = Math.floor(Date.now() / 1000);
-  const sign = (path: string) => kd.url + signMediaUrl(path, kd.config.mediaUrlSecret, now, undefined, ksInPath(cencKs));
+  const sign = (path: string) => kd.url + signMediaUrl(path, kd.config.mediaUrlSecret, now, undefined, ksForPath(cencKs));
   const F = '/p/309/sp/30900/serveFlavor/entryId/1_cenc0001/v/1/flavorId/1_f1cenc00';
   const index = sign(`/hls/container/fmp4${F}/name/a.mp4/index.m3u8`);
   const idx = await text(index);
@@ -276,6 +276,22 @@ t.test('progressive, raw and download of an encrypted entry: admin KS only', asy
   await clip.text();
   // the clear entry is untouched
   t.equal((await fetch(pm(kd, '1_rcit0qgs', 'format/url/protocol/http/a.mp4'), { redirect: 'manual' })).status, 302);
+});
+
+t.test('an external storage\'s packager would not encrypt: the encrypted entry is not handed to it', async (t) => {
+  const kx = await start('storage');
+  const db = (kx.app.catalog as unknown as { db: import('better-sqlite3').Database }).db;
+  db.prepare(`INSERT INTO storage_profiles (id, partner_id, name, base_url, delivery_profile_ids) VALUES (601, 309, 'bucket', 'https://bucket.example/media', ?)`)
+    .run(JSON.stringify({ applehttp: [1001] }));
+  for (const f of kx.app.catalog.listFlavors('1_aeshls01')) {
+    db.prepare('INSERT INTO remote_files (flavor_asset_id, storage_profile_id, path) VALUES (?, 601, ?)').run(f.id, `/309/${f.id}.mp4`);
+  }
+  const viaStorage = await text(pm(kx, '1_aeshls01', `format/applehttp/protocol/http/storageId/601/ks/${aesKs}/a.m3u8`));
+  t.equal(viaStorage.status, 403, 'the storage\'s HLS is refused');
+  t.equal(errorCode(viaStorage.res), 'error-3');
+  t.notMatch(viaStorage.body, /bucket\.example/, 'no URL of the storage');
+  const here = await text(pm(kx, '1_aeshls01', `format/applehttp/protocol/http/ks/${aesKs}/a.m3u8`));
+  t.equal(here.status, 200, 'this server\'s own packager still plays it');
 });
 
 t.test('getPlaybackContext lists the DRM data of the DASH source and the DRM policy action', async (t) => {

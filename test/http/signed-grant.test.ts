@@ -116,3 +116,17 @@ t.test('a v1 KS in the standard base64 alphabet rides in the URL-safe one', asyn
   t.equal(r.status, 200, 'the admin\'s hidden flavor is served');
   await r.arrayBuffer();
 });
+
+t.test('a KS whose "+" a query string turned into a space still rides under the signature', async (t) => {
+  let v1 = '';
+  for (let i = 0; i < 200 && !v1.includes('+'); i++) {
+    v1 = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 2, userId: `plus-${i}>?`, expiry: 3600, privileges: '', version: 1, now: clock });
+  }
+  t.ok(v1.includes('+'), 'a v1 KS with a "+"');
+  // unencoded in the query: the server reads a space where the "+" was, and takes the KS as Kaltura does
+  const url = await redirectOf(`${PM}/format/url/flavorId/1_f3flim00/a.mp4?ks=${v1}`);
+  t.match(url, `/ks/${v1.replace(/\+/g, '-').replace(/\//g, '_')}/exp/`);
+  const r = await fetch(url);
+  t.equal(r.status, 200, 'the admin\'s hidden flavor is served');
+  await r.arrayBuffer();
+});

@@ -3,73 +3,27 @@
 // cached, operator endpoints are never cached. Only the upstream address, listen port and cache
 // directory are changed from the shipped file.
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startNginxWith } from '../helpers/nginx.js';
 import { startServer } from '../helpers/server.js';
-import { requireCommands } from '../helpers/system.js';
 import { generateKs } from '../../src/access/ks.js';
 
-const freePort = () => new Promise<number>((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const p = (s.address() as { port: number }).port;
-    s.close(() => resolve(p));
-  });
-});
-
 t.test('nginx caching proxy from docker/nginx.conf', async (t) => {
-  requireCommands(t, ['nginx'], 'nginx');
   const s = await startServer(t);
-  const dir = mkdtempSync(join(tmpdir(), 'kdeliver-nginx-'));
-  chmodSync(dir, 0o777); // nginx workers run as an unprivileged user
-  mkdirSync(join(dir, 'cache'), { mode: 0o777 });
-  mkdirSync(join(dir, 'tmp'), { mode: 0o777 });
-  const port = await freePort();
   const shipped = readFileSync(new URL('../../docker/nginx.conf', import.meta.url), 'utf8');
-  const site = shipped
-    .replace('server kdeliver:8080;', `server ${new URL(s.url).host};`)
-    .replace('listen 80;', `listen 127.0.0.1:${port};`)
-    .replace('/var/cache/nginx/kdeliver', join(dir, 'cache'));
-  t.not(site, shipped);
-  writeFileSync(join(dir, 'site.conf'), site);
-  writeFileSync(join(dir, 'nginx.conf'), `daemon off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/tmp/body;
-  proxy_temp_path ${dir}/tmp/proxy;
-  fastcgi_temp_path ${dir}/tmp/fastcgi;
-  uwsgi_temp_path ${dir}/tmp/uwsgi;
-  scgi_temp_path ${dir}/tmp/scgi;
-  include ${dir}/site.conf;
-}
-`);
-  const nginx = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let nginxOut = '';
-  nginx.stderr.on('data', (d) => (nginxOut += d));
-  t.teardown(async () => {
-    if (nginx.exitCode === null) {
-      nginx.kill('SIGQUIT');
-      await new Promise((r) => nginx.once('exit', r));
-    }
-    rmSync(dir, { recursive: true, force: true });
+  let site = '';
+  const nginx = await startNginxWith(t, (port, prefix) => {
+    mkdirSync(join(prefix, 'cache'));
+    site = shipped
+      .replace('server kdeliver:8080;', `server ${new URL(s.url).host};`)
+      .replace('listen 80;', `listen 127.0.0.1:${port};`)
+      .replace('/var/cache/nginx/kdeliver', join(prefix, 'cache'));
+    return site;
   });
-  const proxy = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (nginx.exitCode !== null) throw new Error(`nginx exited: ${nginxOut}${readFileSync(join(dir, 'error.log'), 'utf8')}`);
-    try {
-      await fetch(`${proxy}/healthz`);
-      break;
-    } catch {
-      if (i > 100) throw new Error('nginx did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  t.not(site, shipped);
+  const port = nginx.port;
+  const proxy = nginx.url;
   const get = (path: string, headers: Record<string, string> = {}) => fetch(proxy + path, { redirect: 'manual', headers });
 
   // progressive media through playManifest: the redirect points at the proxy, the file is cached

@@ -11,6 +11,7 @@
 // - kdeliver's own signature on protected media (signMediaUrl): the path before the file part.
 import { timingSafeEqual } from 'node:crypto';
 import type { TokenizerConfig } from '../../catalog/types.js';
+import { ksForPath } from '../../access/ks.js';
 import { b64urlNoPad, hmac, requireKey, splitQuery, windowOf, type TokenizeContext } from './common.js';
 
 /** Signs one path ("/a/b/file", optional query) valid until now + window. */
@@ -56,9 +57,8 @@ export function signMediaUrl(url: string, secret: string, now: number, window = 
   const cut = nameAt ? nameAt.index : path.lastIndexOf('/');
   // The session playManifest was answered for rides under the signature (checkMediaAccess reads it
   // back from there only), so the media routes evaluate the rules for the same caller: an admin
-  // KS that skipped them, a user KS that satisfied them. A KS in the standard base64 alphabet
-  // (v1) rides in the URL-safe one, which the KS reader takes as well: no slash in a path pair.
-  const safe = ks?.replace(/\+/g, '-').replace(/\//g, '_') ?? null;
+  // KS that skipped them, a user KS that satisfied them, in the URL-safe alphabet (ksForPath).
+  const safe = ks ? ksForPath(ks) : null;
   const grant = safe && /^[A-Za-z0-9_=.-]+$/.test(safe) ? `/ks/${safe}` : '';
   return origin + signExpSig(path.slice(0, cut) + grant, path.slice(cut), secret, now + window);
 }

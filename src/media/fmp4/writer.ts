@@ -207,7 +207,7 @@ async function readSamples(source: ByteSource, list: Array<{ offset: number; siz
     hi = Math.max(hi, s.offset + s.size);
     want += s.size;
   }
-  if (list.length && (hi - lo <= Math.max(want * 2, 1 << 20) || worthOneRead(hi - lo, want, list.length, 64 << 20)) && hi - lo <= 64 << 20) {
+  if (list.length && worthOneRead(hi - lo, want, list.length)) {
     const region = await readRegion(source, lo, hi);
     return { bytes: (k) => region.subarray(list[k].offset - lo, list[k].offset - lo + list[k].size), done: () => giveScratch(region) };
   }

@@ -4,12 +4,11 @@
 // clients build one from CodecPrivateData.
 // Encrypted (cenc only, as PlayReady plays it): the manifest ends with a Protection element when a
 // PlayReady header is given, and fragments carry PIFF sample encryption (fmp4/writer.ts, piff).
-import type { MediaBody } from '../body.js';
 import type { Encryption } from '../crypto/encryption.js';
 import { mssProtection } from '../crypto/signalling.js';
 import { MediaError } from '../errors.js';
 import { dashAudioRenditions } from '../dash/mpd.js';
-import { mediaSegment, type FragmentOptions } from '../fmp4/writer.js';
+import type { FragmentOptions } from '../fmp4/writer.js';
 import { type Presentation, type Rendition, averageBandwidth } from '../presentation.js';
 import { dtsAt } from '../mp4/index-types.js';
 import type { Segment, Timeline, TrackTiming } from '../segment.js';
@@ -111,9 +110,3 @@ export function mssLocate(p: Presentation, bitrate: number, kind: 'video' | 'aud
 
 /** Smooth Streaming's fragment options: times on the manifest's clock; encrypted, PIFF sample encryption. */
 export const mssFragmentOptions = (sequence: number, encryption?: Encryption): FragmentOptions => ({ sequence, dash: false, timescale: CLOCK, encryption, piff: !!encryption });
-
-/** Finds the clear fragment a QualityLevels/Fragments URL names; null when there is none (encrypted: mssLocate + describeMediaSegment). */
-export function mssFragment(p: Presentation, bitrate: number, kind: 'video' | 'audio', time: number): { f: number; body: MediaBody } | null {
-  const at = mssLocate(p, bitrate, kind, time);
-  return at ? { f: at.f, body: mediaSegment(at.timeline, at.segment, mssFragmentOptions(at.sequence)) } : null;
-}

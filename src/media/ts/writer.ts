@@ -207,6 +207,36 @@ function writePesHeader(h: Buffer, p: PesPlan): number {
 }
 
 /**
+ * A packet's 4-byte header and adaptation field (the PCR when `pcr`, then `stuff` bytes of
+ * stuffing) at `at`, for the packets that are not the common header-plus-184-bytes kind: a PES's
+ * first packet and its short last one. Returns where the packet's payload starts.
+ */
+function writePacketHead(out: Buffer, at: number, pidHi: number, pidLo: number, first: boolean, pcr: boolean, stuff: number, cc: number, pcrBase: number): number {
+  const adaptLen = (pcr ? 8 : 0) + stuff; // adaptation field bytes, its length byte included
+  out[at] = 0x47;
+  out[at + 1] = (first ? 0x40 : 0) | pidHi;
+  out[at + 2] = pidLo;
+  out[at + 3] = (adaptLen > 0 ? 0x30 : 0x10) | cc;
+  const o = at + 4;
+  if (adaptLen > 0) {
+    out[o] = adaptLen - 1;
+    if (adaptLen > 1) {
+      out[o + 1] = pcr ? 0x10 : 0;
+      let f = o + 2;
+      if (pcr) {
+        const base = pcrBase % 8589934592;
+        out.writeUInt32BE(Math.floor(base / 2), f);
+        out[f + 4] = ((base & 1) << 7) | 0x7e;
+        out[f + 5] = 0;
+        f += 6;
+      }
+      out.fill(0xff, f, o + adaptLen);
+    }
+  }
+  return o + adaptLen;
+}
+
+/**
  * Packetizes one PES (header + es) into out at `at`; returns the new position. With `packets`, the
  * payload fills exactly that many packets (shorter than planned: more stuffing in the last ones).
  */
@@ -235,32 +265,10 @@ function writePes(out: Buffer, at: number, p: PesPlan, payloadAt: number, payloa
       if (after > 0) after--;
       continue;
     }
-    const adaptMin = first && p.pcr ? 8 : 0;
-    const room = 184 - adaptMin;
+    const pcr = first && p.pcr;
+    const room = 184 - (pcr ? 8 : 0);
     const take = Math.min(room, left - after);
-    const stuff = room - take;
-    const adaptLen = adaptMin + stuff; // total adaptation field bytes, length byte included
-    out[at] = 0x47;
-    out[at + 1] = (first ? 0x40 : 0) | pidHi;
-    out[at + 2] = pidLo;
-    out[at + 3] = (adaptLen > 0 ? 0x30 : 0x10) | cc;
-    let o = at + 4;
-    if (adaptLen > 0) {
-      out[o] = adaptLen - 1;
-      if (adaptLen > 1) {
-        out[o + 1] = first && p.pcr ? 0x10 : 0;
-        let f = o + 2;
-        if (first && p.pcr) {
-          const base = pcrBase % 8589934592;
-          out.writeUInt32BE(Math.floor(base / 2), f);
-          out[f + 4] = ((base & 1) << 7) | 0x7e;
-          out[f + 5] = 0;
-          f += 6;
-        }
-        out.fill(0xff, f, o + adaptLen);
-      }
-      o += adaptLen;
-    }
+    const o = writePacketHead(out, at, pidHi, pidLo, first, pcr, room - take, cc, pcrBase);
     out.copyWithin(o, payloadAt + pos, payloadAt + pos + take);
     pos += take;
     at += PKT;
@@ -292,32 +300,10 @@ function writePesHeaders(out: Buffer, at: number, p: PesPlan, payloadLength: num
       slots[j] = at + 4;
       pos += 184;
     } else {
-      const first = j === 0;
-      const adaptMin = first && p.pcr ? 8 : 0;
-      const room = 184 - adaptMin;
+      const pcr = j === 0 && p.pcr;
+      const room = 184 - (pcr ? 8 : 0);
       const take = Math.min(room, left);
-      const adaptLen = adaptMin + room - take;
-      out[at] = 0x47;
-      out[at + 1] = (first ? 0x40 : 0) | pidHi;
-      out[at + 2] = pidLo;
-      out[at + 3] = (adaptLen > 0 ? 0x30 : 0x10) | cc;
-      const o = at + 4;
-      if (adaptLen > 0) {
-        out[o] = adaptLen - 1;
-        if (adaptLen > 1) {
-          out[o + 1] = first && p.pcr ? 0x10 : 0;
-          let f = o + 2;
-          if (first && p.pcr) {
-            const base = pcrBase % 8589934592;
-            out.writeUInt32BE(Math.floor(base / 2), f);
-            out[f + 4] = ((base & 1) << 7) | 0x7e;
-            out[f + 5] = 0;
-            f += 6;
-          }
-          out.fill(0xff, f, o + adaptLen);
-        }
-      }
-      slots[j] = o + adaptLen;
+      slots[j] = writePacketHead(out, at, pidHi, pidLo, j === 0, pcr, room - take, cc, pcrBase);
       pos += take;
     }
     at += PKT;
@@ -593,7 +579,7 @@ function tsSegmentBody(tl: Timeline, segIndex: number, enc?: TsEncryption): Medi
           samples++;
         }
       }
-      const oneRead = want > 0 && (hi - lo <= Math.max(want * 2, 1 << 20) || worthOneRead(hi - lo, want, samples, 64 << 20)) && hi - lo <= 64 << 20;
+      const oneRead = want > 0 && worthOneRead(hi - lo, want, samples);
       const outBytes = (toPkt - fromPkt) * PKT;
       const base = fromPkt * PKT;
       const writePsi = (out: Buffer): void => {
