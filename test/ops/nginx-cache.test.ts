@@ -1,27 +1,16 @@
 // docker/nginx.conf (the compose file's caching proxy) in front of the real server, run by the
 // machine's nginx: media is cached and served from the cache, requests carrying a KS are never
 // cached, operator endpoints are never cached. Only the upstream address, listen port and cache
-// directory are changed from the shipped file.
+// directory are changed from the shipped files (test/helpers/shipped-nginx.ts).
 import t from 'tap';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { startNginxWith } from '../helpers/nginx.js';
+import { shippedSite } from '../helpers/shipped-nginx.js';
 import { startServer } from '../helpers/server.js';
 import { generateKs } from '../../src/access/ks.js';
 
 t.test('nginx caching proxy from docker/nginx.conf', async (t) => {
   const s = await startServer(t);
-  const shipped = readFileSync(new URL('../../docker/nginx.conf', import.meta.url), 'utf8');
-  let site = '';
-  const nginx = await startNginxWith(t, (port, prefix) => {
-    mkdirSync(join(prefix, 'cache'));
-    site = shipped
-      .replace('server kdeliver:8080;', `server ${new URL(s.url).host};`)
-      .replace('listen 80;', `listen 127.0.0.1:${port};`)
-      .replace('/var/cache/nginx/kdeliver', join(prefix, 'cache'));
-    return site;
-  });
-  t.not(site, shipped);
+  const nginx = await startNginxWith(t, (port, prefix) => shippedSite('nginx.conf', prefix, port, { 'kdeliver:8080': new URL(s.url).host }));
   const port = nginx.port;
   const proxy = nginx.url;
   const get = (path: string, headers: Record<string, string> = {}) => fetch(proxy + path, { redirect: 'manual', headers });
