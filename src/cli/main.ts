@@ -13,6 +13,7 @@ const USAGE = `usage: kdeliver <command> [options]
   partner list [--json]          list partners (without their secrets)
   import <library.json>          import a library description (partners, profiles, entries, media)
   export [file]                  write the catalog as a library description
+  copy-catalog                   copy the data directory's SQLite catalog into KDELIVER_DATABASE_URL (PostgreSQL)
   import-kaltura --service-url <url> --partner-id <id> --admin-secret <secret> (--entry-ids <id,id> | --all)
                  [--as-partner <id>] [--no-media] [--jobs <n>]
                                  copy a Kaltura partner's entries, flavors, captions and rules through api_v3
@@ -127,6 +128,8 @@ export async function main(argv: string[]): Promise<number> {
         return refuseMediaWrites(command) ?? await (await import('./import-kaltura.js')).main(args);
       case 'export':
         return await (await import('./export.js')).main(args);
+      case 'copy-catalog':
+        return await (await import('./copy-catalog.js')).main(args);
       case 'ingest':
         return refuseMediaWrites(command) ?? await (await import('./ingest.js')).main(args);
       case 'entries':

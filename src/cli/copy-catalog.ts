@@ -1,0 +1,48 @@
+// `kdeliver copy-catalog`: moving a library's catalog from the data directory's SQLite file into
+// the PostgreSQL catalog named by KDELIVER_DATABASE_URL: every row of every table (partners with
+// their secrets, entries, flavors, profiles, jobs, KS revocations...), in one transaction
+// (src/catalog/pg/copy.ts). Media are not touched: a catalog path is the same key under every
+// media backend, so they move with any copy tool (README, "Moving a library").
+import { existsSync } from 'node:fs';
+import { loadConfig } from '../config.js';
+import { openDatabase } from '../catalog/db.js';
+import { openPgCatalog } from '../catalog/pg/catalog.js';
+import { copySqliteToPostgres } from '../catalog/pg/copy.js';
+import { redactUrl } from '../catalog/pg/pool.js';
+
+const USAGE = 'usage: KDELIVER_DATA_DIR=<dir> KDELIVER_DATABASE_URL=postgres://... kdeliver copy-catalog\n' +
+  '  copies {data dir}/catalog.sqlite into the PostgreSQL catalog (rows with the same key are replaced)\n';
+
+export async function main(args: string[]): Promise<number> {
+  if (args.length) {
+    const help = args[0] === '--help' || args[0] === '-h';
+    process.stderr.write(help ? USAGE : `unexpected ${args.join(' ')}\n${USAGE}`);
+    return help ? 0 : 2;
+  }
+  // the sample library is never seeded by this command: it copies what is there
+  const config = loadConfig({ ...process.env, KDELIVER_SAMPLE_LIBRARY: 'false' });
+  if (!config.databaseUrl) {
+    process.stderr.write(`kdeliver copy-catalog: KDELIVER_DATABASE_URL is not set: it names the PostgreSQL catalog to copy into\n${USAGE}`);
+    return 2;
+  }
+  if (!existsSync(config.dbFile)) {
+    process.stderr.write(`kdeliver copy-catalog: no SQLite catalog at ${config.dbFile} (set KDELIVER_DATA_DIR to the library's data directory)\n`);
+    return 2;
+  }
+  // both brought to the current schema first, as a server opening them would
+  const from = openDatabase(config.dbFile);
+  try {
+    const to = await openPgCatalog(config.databaseUrl);
+    try {
+      const counts = await copySqliteToPostgres(from, to.db);
+      const rows = Object.values(counts).reduce((a, b) => a + b, 0);
+      const listed = Object.entries(counts).filter(([, n]) => n > 0).map(([table, n]) => `${table} ${n}`).join(', ');
+      process.stdout.write(`copied ${rows} rows from ${config.dbFile} to ${redactUrl(config.databaseUrl)}: ${listed}\n`);
+      return 0;
+    } finally {
+      await to.close();
+    }
+  } finally {
+    from.close();
+  }
+}
