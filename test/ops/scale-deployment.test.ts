@@ -164,7 +164,7 @@ t.test('the scale topology, natively: PostgreSQL + S3 + two nodes + nginx.scale.
   const awsEnv = { AWS_CONFIG_FILE: join(dir, 'aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'), AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required',
     AWS_ENDPOINT_URL: s3env.AWS_ENDPOINT_URL, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: s3env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: s3env.AWS_SECRET_ACCESS_KEY };
   // (a child process of its own: s3rver answers from this process's event loop)
-  const sync = await run('aws', ['s3', 'sync', join(old, 'media'), 's3://kdeliver-media/media'], { env: awsEnv });
+  const sync = await run('aws', ['--endpoint-url', s3env.AWS_ENDPOINT_URL, 's3', 'sync', join(old, 'media'), 's3://kdeliver-media/media'], { env: awsEnv });
   t.equal(sync.code, 0, `aws s3 sync: ${sync.stderr}`);
   const local = filesUnder(join(old, 'media'));
   t.ok(local.length > 5, `${local.length} media files`);
