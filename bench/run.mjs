@@ -3,7 +3,7 @@
 // The whole output is also kept in bench/.work/runs/<time>.log; each benchmark records its
 // figures in bench/.work/results/.
 // Usage: node bench/run.mjs [index] [cold] [playmanifest] [api] [segments] [catalog] [soak]
-//          [encryption] [--with-nvm] [--rounds N] [--duration S] [--soak-minutes M] [--catalog-entries N] [--profile]
+//          [encryption] [remote-media] [pg-catalog] [nodes] [--with-nvm] [--rounds N] [--duration S] [--soak-minutes M] [--catalog-entries N] [--profile]
 // --with-nvm builds nginx-vod-module with the peer kit's build.sh when it is missing (root);
 // without it, the NVM parts run when the binary is already there and are skipped otherwise.
 import { spawn } from 'node:child_process';
@@ -24,6 +24,8 @@ const all = {
   soak: 'soak.mjs',
   encryption: 'encryption.mjs',
   'remote-media': 'remote-media.mjs',
+  'pg-catalog': 'pg-catalog.mjs',
+  nodes: 'nodes.mjs',
 };
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -44,7 +46,7 @@ function argsFor(name) {
   if (name === 'index') return a;
   if (values['with-nvm']) a.push('--with-nvm');
   if (values.rounds && name !== 'soak') a.push('--rounds', values.rounds);
-  if (values.duration && ['playmanifest', 'api', 'segments', 'catalog', 'encryption'].includes(name)) a.push('--duration', values.duration);
+  if (values.duration && ['playmanifest', 'api', 'segments', 'catalog', 'encryption', 'pg-catalog', 'nodes'].includes(name)) a.push('--duration', values.duration);
   if (name === 'soak' && values['soak-minutes']) a.push('--minutes', values['soak-minutes']);
   if (name === 'catalog' && values['catalog-entries']) a.push('--entries', values['catalog-entries']);
   if (name === 'segments' && values.profile) a.push('--profile');
