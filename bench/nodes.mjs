@@ -12,17 +12,15 @@
 // Cache-Control: private), so it passes all of them on. Segments are left out on purpose: after
 // the first request nginx answers them from its cache and no node is involved.
 // Usage: node bench/nodes.mjs [--connections 50] [--duration 10] [--rounds 3] [--no-build]
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startKdeliver } from './lib/kdeliver.mjs';
 import { loadOptions, median } from './lib/rounds.mjs';
 import { printMachine } from './lib/machine.mjs';
 import { projectRoot } from './lib/paths.mjs';
 import { startPostgres } from './lib/postgres.mjs';
-import { freePort, startProcess } from './lib/procs.mjs';
-import { requireCommands } from './lib/system.mjs';
+import { startNginxWith } from './lib/nginx.mjs';
 import { fmt, startReport } from './lib/results.mjs';
 import { printRows, runRounds } from './lib/versus-hello.mjs';
 import { kalturaParams, manifestPath, playSessionId, playbackSources } from './lib/player.mjs';
@@ -32,45 +30,22 @@ const { rounds, connections, duration, build } = opts;
 const PARTNER = 309;
 const PUBLIC_ENTRIES = ['1_rcit0qgs', '1_alt0audi', '1_audio001', '1_flavlim0'];
 const FORMATS = ['applehttp', 'mpegdash'];
-requireCommands(['nginx'], 'nginx');
 
 /** nginx with docker/nginx.scale.conf, its upstream lines naming `a` and `b` (host:port). */
 async function startScaleNginx(a, b) {
-  const prefix = mkdtempSync(join(tmpdir(), 'kdeliver-bench-lb-'));
-  chmodSync(prefix, 0o755);
-  for (const d of ['logs', 'tmp', 'cache', 'kdeliver']) mkdirSync(join(prefix, d));
   const docker = join(projectRoot, 'docker');
-  const port = await freePort();
   const swap = (text, from, to) => {
     if (!text.includes(from)) throw new Error(`docker/ nginx files no longer contain ${from}`);
     return text.replace(from, to);
   };
-  let site = readFileSync(join(docker, 'nginx.scale.conf'), 'utf8');
-  site = swap(swap(swap(site, 'listen 80;', `listen 127.0.0.1:${port};`), 'server node-a:8080', `server ${a}`), 'server node-b:8080', `server ${b}`);
-  writeFileSync(join(prefix, 'kdeliver', 'nginx-cache-zone.conf'), swap(readFileSync(join(docker, 'nginx-cache-zone.conf'), 'utf8'), '/var/cache/nginx/kdeliver', join(prefix, 'cache')));
-  copyFileSync(join(docker, 'nginx-cache-rules.conf'), join(prefix, 'kdeliver', 'nginx-cache-rules.conf'));
-  writeFileSync(join(prefix, 'nginx.conf'), `
-${process.getuid?.() === 0 ? 'user root;' : ''}
-worker_processes 1;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/tmp/body;
-  proxy_temp_path ${prefix}/tmp/proxy;
-  fastcgi_temp_path ${prefix}/tmp/fastcgi;
-  uwsgi_temp_path ${prefix}/tmp/uwsgi;
-  scgi_temp_path ${prefix}/tmp/scgi;
-  default_type application/octet-stream;
-  ${site}
-}
-`);
-  const url = `http://127.0.0.1:${port}`;
-  const proc = await startProcess('nginx', 'nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off; master_process on;'], {
-    probe: async () => (await fetch(`${url}/healthz`).catch(() => null)) !== null, timeoutMs: 15_000,
+  const nginx = await startNginxWith((port, prefix) => {
+    for (const d of ['cache', 'kdeliver']) mkdirSync(join(prefix, d));
+    writeFileSync(join(prefix, 'kdeliver', 'nginx-cache-zone.conf'), swap(readFileSync(join(docker, 'nginx-cache-zone.conf'), 'utf8'), '/var/cache/nginx/kdeliver', join(prefix, 'cache')));
+    copyFileSync(join(docker, 'nginx-cache-rules.conf'), join(prefix, 'kdeliver', 'nginx-cache-rules.conf'));
+    const site = readFileSync(join(docker, 'nginx.scale.conf'), 'utf8');
+    return swap(swap(swap(site, 'listen 80;', `listen 127.0.0.1:${port};`), 'server node-a:8080', `server ${a}`), 'server node-b:8080', `server ${b}`);
   });
-  return { ...proc, url, stop: async () => { await proc.stop(); rmSync(prefix, { recursive: true, force: true }); } };
+  return { ...nginx, stop: async () => { await nginx.stop(); rmSync(nginx.prefix, { recursive: true, force: true }); } };
 }
 
 const report = startReport('nodes', { rounds, connections, duration });
@@ -126,7 +101,7 @@ try {
     const rs = of(x).map((v, j) => v / of(y)[j]);
     report.ratio(label, median(rs), `rounds ${rs.map((v) => fmt(v, 2)).join(', ')}${detail ? `; ${detail}` : ''}`);
   };
-  ratio('two nodes behind nginx', 'one node, direct', 'two nodes behind nginx / one node direct', 'on 2 cores shared with the load generator, nginx and PostgreSQL: no spare core for a second node');
+  ratio('two nodes behind nginx', 'one node, direct', 'two nodes behind nginx / one node direct', 'the load generator, nginx, PostgreSQL and the nodes share this machine\'s cores');
   ratio('two nodes behind nginx', 'one node behind nginx', 'two nodes / one node, both behind nginx');
   ratio('one node behind nginx', 'one node, direct', 'one node behind nginx / direct (what the proxy hop costs)');
 } finally {
