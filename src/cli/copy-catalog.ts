@@ -5,9 +5,7 @@
 // media backend, so they move with any copy tool (README, "Moving a library").
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../config.js';
-import { openDatabase } from '../catalog/db.js';
-import { openPgCatalog } from '../catalog/pg/catalog.js';
-import { copySqliteToPostgres } from '../catalog/pg/copy.js';
+import { copyCatalogFile } from '../catalog/pg/copy.js';
 import { redactUrl } from '../catalog/pg/pool.js';
 
 const USAGE = 'usage: KDELIVER_DATA_DIR=<dir> KDELIVER_DATABASE_URL=postgres://... kdeliver copy-catalog\n' +
@@ -29,20 +27,9 @@ export async function main(args: string[]): Promise<number> {
     process.stderr.write(`kdeliver copy-catalog: no SQLite catalog at ${config.dbFile} (set KDELIVER_DATA_DIR to the library's data directory)\n`);
     return 2;
   }
-  // both brought to the current schema first, as a server opening them would
-  const from = openDatabase(config.dbFile);
-  try {
-    const to = await openPgCatalog(config.databaseUrl);
-    try {
-      const counts = await copySqliteToPostgres(from, to.db);
-      const rows = Object.values(counts).reduce((a, b) => a + b, 0);
-      const listed = Object.entries(counts).filter(([, n]) => n > 0).map(([table, n]) => `${table} ${n}`).join(', ');
-      process.stdout.write(`copied ${rows} rows from ${config.dbFile} to ${redactUrl(config.databaseUrl)}: ${listed}\n`);
-      return 0;
-    } finally {
-      await to.close();
-    }
-  } finally {
-    from.close();
-  }
+  const counts = await copyCatalogFile(config.dbFile, config.databaseUrl);
+  const rows = Object.values(counts).reduce((a, b) => a + b, 0);
+  const listed = Object.entries(counts).filter(([, n]) => n > 0).map(([table, n]) => `${table} ${n}`).join(', ');
+  process.stdout.write(`copied ${rows} rows from ${config.dbFile} to ${redactUrl(config.databaseUrl)}: ${listed}\n`);
+  return 0;
 }

@@ -2,7 +2,8 @@
 // transaction, in the SQLite file's insertion order (so that "insertion order" reads the same
 // afterwards). Rows whose key exists in PostgreSQL are replaced. Both schemas must be at the same
 // version (both are migrated from src/catalog/migrations.ts).
-import type { Db } from '../db.js';
+import { openDatabase, type Db } from '../db.js';
+import { openPgCatalog } from './catalog.js';
 import type { PgDb, Queryable } from './pool.js';
 import { run } from './sql.js';
 
@@ -46,4 +47,22 @@ export async function copySqliteToPostgres(from: Db, to: PgDb): Promise<Record<s
     await tx.query(`SELECT setval(pg_get_serial_sequence('ingest_jobs', 'id'), COALESCE((SELECT MAX(id) FROM ingest_jobs), 1), (SELECT COUNT(*) > 0 FROM ingest_jobs))`);
   });
   return counts;
+}
+
+/**
+ * The SQLite catalog file `dbFile` copied into the PostgreSQL catalog at `url`, both brought to
+ * the current schema first as a server opening them would (`kdeliver copy-catalog`).
+ */
+export async function copyCatalogFile(dbFile: string, url: string): Promise<Record<string, number>> {
+  const from = openDatabase(dbFile);
+  try {
+    const to = await openPgCatalog(url);
+    try {
+      return await copySqliteToPostgres(from, to.db);
+    } finally {
+      await to.close();
+    }
+  } finally {
+    from.close();
+  }
 }
