@@ -5,14 +5,16 @@
 // function over the request's environment; every decision is written to the trace so a person can
 // later see why (the console's "why" panel, src/console/trace.ts).
 import type { RequestEnv } from './env.js';
-import { EntryType, MediaType, ModerationStatus, PartnerStatus, type Entry, type FlavorAsset, type Partner } from './catalog/types.js';
+import { EntryType, MediaType, ModerationStatus, PartnerStatus, type AccessRule, type Condition, type Entry, type FlavorAsset, type Partner } from './catalog/types.js';
 import { isEncryptedEntry } from './drm/policy.js';
 import { PACKAGER_TYPES } from './delivery/urls.js';
 import type { AccessDecision } from './access/types.js';
 import { readPlayRequest, type PlayRequest } from './request/play-request.js';
 import { DeliveryError, fail } from './errors.js';
 import type { Ks } from './access/ks.js';
-import { checkEntryAccess, initEntry, rulesOf } from './access/entry-check.js';
+import { checkEntryAccess, initEntry, readSession, rulesOf } from './access/entry-check.js';
+import { referrerHost } from './access/evaluate.js';
+import type { DecisionStore } from './env.js';
 import { dropRedundant, keepFirst, ONE_FLAVOR_FORMATS, selectFlavors, type Selection } from './selection/flavors.js';
 import { chooseProfile, mediaUrls, playerCaptions, servedHere, signUrls, type ChosenProfile } from './delivery/index.js';
 import { renderPlayback } from './render/index.js';
@@ -31,20 +33,25 @@ export interface PlayAnswer {
   rendered: Rendered;
 }
 
-/** playManifest: parse → resolve → render. Refusals are thrown (DeliveryError, with the trace so far). */
-export async function answerPlayManifest(env: PlayManifestEnv): Promise<PlayAnswer> {
+/**
+ * playManifest: parse → resolve → render. Refusals are thrown (DeliveryError, with the trace so far).
+ * With `decisions`, a request whose shape was decided before (below) skips the stages up to the
+ * tokenizer: its session is still verified, and its URLs signed and its answer rendered, per request.
+ */
+export async function answerPlayManifest(env: PlayManifestEnv, decisions?: DecisionStore<unknown>): Promise<PlayAnswer> {
   const request = readPlayRequest(env.http);
-  const playback = await resolvePlayback(env, request);
+  const store = decisions as DecisionStore<KeptShape> | undefined;
+  const playback = (store && await fromKeptDecision(env, request, store)) || await resolvePlayback(env, request, store);
   return { request, playback, rendered: renderPlayback(playback, env.now) };
 }
 
 /** A DeliveryError with the decisions taken before it. */
 export type TracedError = DeliveryError & { trace?: TraceStep[] };
 
-export async function resolvePlayback(ctx: PlaybackContext, req: PlayRequest): Promise<Playback> {
+export async function resolvePlayback(ctx: PlaybackContext, req: PlayRequest, decisions?: DecisionStore<KeptShape>): Promise<Playback> {
   const trace: TraceStep[] = [];
   try {
-    return await resolve(ctx, req, trace);
+    return await resolve(ctx, req, trace, decisions);
   } catch (e) {
     if (e instanceof DeliveryError) (e as TracedError).trace = trace;
     throw e;
@@ -53,15 +60,42 @@ export async function resolvePlayback(ctx: PlaybackContext, req: PlayRequest): P
 
 type Step = (stage: TraceStep['stage'], message: string, data?: unknown) => void;
 
-async function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[]): Promise<Playback> {
+async function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[], decisions?: DecisionStore<KeptShape>): Promise<Playback> {
   const step: Step = (stage, message, data) => trace.push({ stage, message, ...(data === undefined ? {} : { data }) });
+  // the generation before the catalog is read: a decision made while it changes is kept under the
+  // older generation, and so never used after the change
+  const generation = ctx.catalog.generation();
   step('request', `format ${req.format}, protocol ${req.protocol}${req.responseFormat ? `, responseFormat ${req.responseFormat}` : ''}`);
   const { ktValid, entry, partner } = await entryStage(ctx, req, step);
-  const hasRules = (await rulesOf(ctx.catalog, entry)).length > 0;
+  const rules = await rulesOf(ctx.catalog, entry);
+  const hasRules = rules.length > 0;
   const { ks, access, clipTo, kalturaHeaders } = await accessStage(ctx, req, entry, partner, ktValid, step);
   const { sel, format, durationSec } = selectionStage(req, entry, partner, access, ks, await ctx.catalog.listFlavors(entry.id), step);
   const d = await deliveryStage(ctx, req, entry, partner, format, sel, access, hasRules, clipTo, durationSec, step);
   const encrypted = await encryptedDelivery(ctx, req, entry, format, d.chosen, ks, step);
+  const decided: Decided = { entry, partner, hasRules, ktValid, access, clipTo, kalturaHeaders, sel, format, d };
+  const playback = await finish(ctx, req, decided, ks, trace, step);
+  if (decisions && !encrypted) keepDecision(decisions, generation, req, ctx.baseUrl, rules, ktValid, ks, decided);
+  return playback;
+}
+
+/** What the stages before the tokenizer decided: everything finish() needs but the session and the time. */
+interface Decided {
+  entry: Entry;
+  partner: Partner;
+  hasRules: boolean;
+  ktValid: boolean;
+  access: AccessDecision | null;
+  clipTo: number;
+  kalturaHeaders: string[];
+  sel: Selection;
+  format: string;
+  d: Awaited<ReturnType<typeof deliveryStage>>;
+}
+
+/** tokenizer and render's inputs: what depends on the request's session and second. */
+async function finish(ctx: PlaybackContext, req: PlayRequest, x: Decided, ks: Ks | null, trace: TraceStep[], step: Step): Promise<Playback> {
+  const { entry, partner, hasRules, ktValid, access, clipTo, kalturaHeaders, sel, format, d } = x;
   const signed = await tokenizerStage(ctx, req, entry, d, hasRules, step);
   // an answer that depends on the time, the client or a session is not cached
   let cacheAge = signed.signed ? 0 : ctx.config.playManifestCacheAge;
@@ -74,6 +108,99 @@ async function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[
     captions: d.captions, profile: d.chosen.profile, access, ks, clipTo, seekFrom: req.seekFrom, durationSec: d.durationSec, urls: signed.urls, cacheAge,
     subtitleUrls: signed.subtitleUrls, kalturaHeaders, trace,
   };
+}
+
+/*
+ * The decision store. Most player requests are the same request as the last one but for facts
+ * that change every time and that the stages before the tokenizer never read: playSessionId,
+ * clientTag and `_` (analytics), the page URL in `referrer`, the KS's own text (its user, expiry,
+ * signature), the client's address and headers, the second. So what entry, access, selection and
+ * delivery decided is kept per request shape (every PlayRequest field those stages read, with the
+ * public base URL) and per the facts of this request the decision did read:
+ * - the session: none, or a verified non-admin KS's partner, type and privileges (all the rules,
+ *   selection and the preview read of a KS; src/access/evaluate.ts, selection's downloadasset);
+ * - the referrer's host, only when a rule has a site condition (the only thing a rule reads of it).
+ * It is kept only when nothing else could have decided differently: no kt or expiry in the URL, no
+ * schedule dates on the entry (the time), every rule's conditions among authenticated,
+ * sessionType, site and assetProperties (no IP, country, user agent, header, hash or time
+ * condition) and its actions among block, preview, limitFlavors and limitDeliveryProfiles, no
+ * admin KS, no encrypted entry; refusals are never kept. Per request, a kept decision still has
+ * its KS verified (signature, expiry, IP and URI restrictions, revocation; src/access/entry-check.ts
+ * readSession), its URLs signed or tokenized with the caller's own KS and the current second, and
+ * its answer rendered; a KS that does not verify sends the request through the whole pipeline, so
+ * the refusal is the pipeline's own. A catalog change (its generation) drops every kept decision.
+ */
+
+/** Per request shape: the entry, and a decision per session/referrer facet. */
+interface KeptShape {
+  entry: Entry;
+  partner: Partner;
+  hasRules: boolean;
+  readsSite: boolean;
+  byFacet: Map<string, Decided>;
+}
+
+/** Facets kept per shape; a shape asked with more (a KS per user with its own privileges) starts over. */
+const MAX_FACETS = 64;
+const KEPT_CONDITIONS = new Set(['authenticated', 'sessionType', 'site', 'assetProperties']);
+const KEPT_ACTIONS = new Set(['block', 'preview', 'limitFlavors', 'limitDeliveryProfiles']);
+
+/** The request shape: every field of the request but those the stages before the tokenizer do not read, or read only through a facet. */
+function shapeKey(baseUrl: string, req: PlayRequest): string | null {
+  if (req.kt !== null || req.expiry !== null) return null;
+  // rawUri (render: hdnetwork's footer), clientIp, country, userAgent, headers, hashes (rules this
+  // store does not keep; the KS's IP and URI checks, per request), ks and referrer (facets),
+  // params (traces), callback (render)
+  const { rawUri, clientIp, country, userAgent, headers, hashes, ks, referrer, params, callback, ...shape } = req;
+  return `${baseUrl} ${JSON.stringify(shape)}`;
+}
+
+function facetOf(ks: Ks | null, readsSite: boolean, referrer: string): string {
+  const session = ks ? `${ks.partnerId} ${ks.type} ${JSON.stringify([...ks.privileges])}` : '-';
+  return readsSite ? `${session} ${referrerHost(referrer) ?? ''}` : session;
+}
+
+function keptCondition(c: Condition): boolean {
+  return KEPT_CONDITIONS.has(c.type) || (c.type === 'or' && (c.conditions ?? []).every(keptCondition));
+}
+function readsSite(c: Condition): boolean {
+  return c.type === 'site' || (c.type === 'or' && (c.conditions ?? []).some(readsSite));
+}
+
+function keepDecision(store: DecisionStore<KeptShape>, generation: number, req: PlayRequest, baseUrl: string, rules: readonly AccessRule[], ktValid: boolean, ks: Ks | null, decided: Decided): void {
+  if (ktValid || (ks && ks.isAdmin) || decided.entry.startDate !== null || decided.entry.endDate !== null) return;
+  if (!rules.every((r) => (r.conditions ?? []).every(keptCondition) && (r.actions ?? []).every((a) => KEPT_ACTIONS.has(a.type)))) return;
+  const key = shapeKey(baseUrl, req);
+  if (key === null) return;
+  let shape = store.get(key, generation);
+  if (!shape || shape.entry !== decided.entry) {
+    shape = { entry: decided.entry, partner: decided.partner, hasRules: decided.hasRules, readsSite: rules.some((r) => (r.conditions ?? []).some(readsSite)), byFacet: new Map() };
+    store.put(key, generation, shape);
+  }
+  if (shape.byFacet.size >= MAX_FACETS) shape.byFacet.clear();
+  shape.byFacet.set(facetOf(ks, shape.readsSite, req.referrer), decided);
+}
+
+/** The request answered from a kept decision, or null (then the whole pipeline runs). */
+async function fromKeptDecision(env: PlaybackContext, req: PlayRequest, store: DecisionStore<KeptShape>): Promise<Playback | null> {
+  const key = shapeKey(env.baseUrl, req);
+  if (key === null) return null;
+  const shape = store.get(key, env.catalog.generation());
+  if (!shape) return null;
+  let ks: Ks | null;
+  try {
+    ks = await readSession(env, req, shape.entry, shape.partner, shape.hasRules);
+  } catch {
+    return null; // the pipeline refuses it, with its trace
+  }
+  if (ks && ks.isAdmin) return null;
+  const decided = shape.byFacet.get(facetOf(ks, shape.readsSite, req.referrer));
+  if (!decided) return null;
+  store.hit();
+  const trace: TraceStep[] = [];
+  const step: Step = (stage, message, data) => trace.push({ stage, message, ...(data === undefined ? {} : { data }) });
+  step('request', `format ${req.format}, protocol ${req.protocol}: entry ${decided.entry.id}, access, selection and delivery as decided for an earlier request of the same shape and session facts`);
+  return finish(env, req, decided, ks, trace, step);
 }
 
 /** entry: expiry and kt, then the entry and its partner (Kaltura's initEntry). */
