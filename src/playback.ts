@@ -40,18 +40,21 @@ export interface PlayAnswer {
  */
 export async function answerPlayManifest(env: PlayManifestEnv, decisions?: DecisionStore<unknown>): Promise<PlayAnswer> {
   const request = readPlayRequest(env.http);
-  const store = decisions as DecisionStore<KeptShape> | undefined;
-  const playback = (store && await fromKeptDecision(env, request, store)) || await resolvePlayback(env, request, store);
+  const playback = await resolvePlayback(env, request, decisions);
   return { request, playback, rendered: renderPlayback(playback, env.now) };
 }
 
 /** A DeliveryError with the decisions taken before it. */
 export type TracedError = DeliveryError & { trace?: TraceStep[] };
 
-export async function resolvePlayback(ctx: PlaybackContext, req: PlayRequest, decisions?: DecisionStore<KeptShape>): Promise<Playback> {
+/** With `decisions`, a request whose shape was decided before (below) is answered from that decision. */
+export async function resolvePlayback(ctx: PlaybackContext, req: PlayRequest, decisions?: DecisionStore<unknown>): Promise<Playback> {
+  const store = decisions as DecisionStore<KeptShape> | undefined;
+  const kept = store && await fromKeptDecision(ctx, req, store);
+  if (kept) return kept;
   const trace: TraceStep[] = [];
   try {
-    return await resolve(ctx, req, trace, decisions);
+    return await resolve(ctx, req, trace, store);
   } catch (e) {
     if (e instanceof DeliveryError) (e as TracedError).trace = trace;
     throw e;

@@ -44,9 +44,14 @@ export function playRequestFor(ctx: ApiContext, entry: Entry, pairs: string, ks:
   });
 }
 
-/** Runs the pipeline for one format, as if a client had asked playManifest. */
+/**
+ * Runs the pipeline for one format, as if a client had asked playManifest: through playManifest's
+ * kept decisions (src/playback.ts), so the player's getPlaybackContext and its playManifest
+ * requests share them (the session is verified and the URLs signed per call all the same).
+ */
 export function playFor(ctx: ApiContext, entry: Entry, pairs: string, ks: string | null, referrer?: string): Promise<Playback> {
-  return resolvePlayback(ctx, playRequestFor(ctx, entry, pairs, ks, referrer));
+  const decisions = ctx.config.manifestCacheEntries > 0 ? ctx.manifestCache?.decisions : undefined;
+  return resolvePlayback(ctx, playRequestFor(ctx, entry, pairs, ks, referrer), decisions);
 }
 
 const manifestBase = (ctx: ApiContext, e: Entry): string => `${ctx.baseUrl}/p/${e.partnerId}/sp/${e.partnerId}00/playManifest/entryId/${e.id}`;

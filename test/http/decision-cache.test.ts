@@ -153,6 +153,30 @@ t.test('a catalog change drops kept decisions', async (t) => {
   t.equal((await same(t, player('1_kssecure', 'applehttp'), 'the rule back, no KS')).status, 403);
 });
 
+t.test('getPlaybackContext shares the kept decisions: the same sources as without caches, each with its own KS', async (t) => {
+  const context = async (s: TestServer, k: string) => {
+    const r = await fetch(`${s.url}/api_v3/service/baseEntry/action/getPlaybackContext`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ format: 1, ks: k, entryId: '1_kssecure', contextDataParams: { objectType: 'KalturaPlaybackContextOptions' } }),
+    });
+    // the two servers seeded their catalogs a second apart
+    return (await r.text()).replace(/"(createdAt|updatedAt)":\d+/g, '"$1":0');
+  };
+  const a = ks({ userId: 'gina' });
+  const b = ks({ userId: 'hank' });
+  t.equal(await context(cached, a), await context(plain, a), 'gina: the answer a server without caches gives');
+  const before = hits();
+  const hers = await context(cached, b);
+  t.equal(hers, await context(plain, b), 'hank: the same');
+  t.ok(hits() > before, 'hank\'s sources came from kept decisions');
+  t.match(hers, /KalturaPlaybackSource/);
+  t.notOk(hers.includes(a), 'never gina\'s KS');
+  const ivan = ks({ userId: 'ivan', privileges: '' });
+  const none = await context(cached, ivan);
+  t.equal(none, await context(plain, ivan), 'ivan, no sview: the same');
+  t.notMatch(none, /KalturaPlaybackSource/, 'a KS without sview gets no sources');
+});
+
 t.test('the cache off keeps no decision; /metrics counts them', async (t) => {
   t.equal(plain.app.manifestCache.stats().decisionHits, 0);
   const text = await (await fetch(`${cached.url}/metrics`)).text();
