@@ -13,9 +13,7 @@ import { baseUrl, payloadOf, requestEnv, sendRendered } from './http.js';
 const ID = /^-?[0-9]+$/;
 
 export default async function playManifestRoutes(app: FastifyInstance) {
-  // the second tier, kept decisions (src/playback.ts), is off with the answer cache
-  const decisions = app.config.manifestCacheEntries > 0 ? app.manifestCache.decisions : undefined;
-  const answer = withAnswerCache(app.manifestCache, () => app.catalog.generation(), (env) => answerPlayManifest(env, decisions), payloadOf);
+  const answer = withAnswerCache(app.manifestCache, () => app.catalog.generation(), answerPlayManifest, payloadOf);
 
   // not async: a kept answer goes out without a promise per request; Fastify catches throws and
   // rejections of the promise a fresh answer returns

@@ -24,7 +24,7 @@ import type { Playback, TraceStep } from './types/playback.js';
 /** What resolving reads besides the request (the client's facts, country included, come in the PlayRequest). */
 export type PlaybackContext = Pick<RequestEnv, 'catalog' | 'config' | 'now' | 'baseUrl'>;
 /** What the whole call reads: the same, and the request's HTTP facts. */
-export type PlayManifestEnv = PlaybackContext & Pick<RequestEnv, 'http'>;
+export type PlayManifestEnv = PlaybackContext & Pick<RequestEnv, 'http'> & Partial<Pick<RequestEnv, 'manifestCache'>>;
 
 /** A playManifest answer: what was asked, what was decided, and the rendered reply. */
 export interface PlayAnswer {
@@ -35,13 +35,18 @@ export interface PlayAnswer {
 
 /**
  * playManifest: parse → resolve → render. Refusals are thrown (DeliveryError, with the trace so far).
- * With `decisions`, a request whose shape was decided before (below) skips the stages up to the
+ * A request whose shape was decided before (the decision store, below) skips the stages up to the
  * tokenizer: its session is still verified, and its URLs signed and its answer rendered, per request.
  */
-export async function answerPlayManifest(env: PlayManifestEnv, decisions?: DecisionStore<unknown>): Promise<PlayAnswer> {
+export async function answerPlayManifest(env: PlayManifestEnv): Promise<PlayAnswer> {
   const request = readPlayRequest(env.http);
-  const playback = await resolvePlayback(env, request, decisions);
+  const playback = await resolvePlayback(env, request, keptDecisions(env));
   return { request, playback, rendered: renderPlayback(playback, env.now) };
+}
+
+/** The decision store (below), unless the answer cache is off (KDELIVER_MANIFEST_CACHE_ENTRIES=0: both tiers off). */
+export function keptDecisions(env: Pick<RequestEnv, 'config'> & Partial<Pick<RequestEnv, 'manifestCache'>>): DecisionStore<unknown> | undefined {
+  return env.config.manifestCacheEntries > 0 ? env.manifestCache?.decisions : undefined;
 }
 
 /** A DeliveryError with the decisions taken before it. */

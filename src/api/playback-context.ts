@@ -6,7 +6,7 @@ import { checkEntryAccess, rulesOf } from '../access/entry-check.js';
 import { entryStoryboard } from '../thumbnail/source.js';
 import type { CaptionAsset, Entry, FlavorAsset } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
-import { resolvePlayback } from '../playback.js';
+import { keptDecisions, resolvePlayback } from '../playback.js';
 import type { Playback } from '../types/playback.js';
 import { parsePlayRequest, type PlayRequest } from '../request/play-request.js';
 import { ApiError } from './errors.js';
@@ -50,8 +50,7 @@ export function playRequestFor(ctx: ApiContext, entry: Entry, pairs: string, ks:
  * requests share them (the session is verified and the URLs signed per call all the same).
  */
 export function playFor(ctx: ApiContext, entry: Entry, pairs: string, ks: string | null, referrer?: string): Promise<Playback> {
-  const decisions = ctx.config.manifestCacheEntries > 0 ? ctx.manifestCache?.decisions : undefined;
-  return resolvePlayback(ctx, playRequestFor(ctx, entry, pairs, ks, referrer), decisions);
+  return resolvePlayback(ctx, playRequestFor(ctx, entry, pairs, ks, referrer), keptDecisions(ctx));
 }
 
 const manifestBase = (ctx: ApiContext, e: Entry): string => `${ctx.baseUrl}/p/${e.partnerId}/sp/${e.partnerId}00/playManifest/entryId/${e.id}`;
