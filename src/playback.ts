@@ -54,7 +54,7 @@ export type TracedError = DeliveryError & { trace?: TraceStep[] };
 
 /** With `decisions`, a request whose shape was decided before (below) is answered from that decision. */
 export async function resolvePlayback(ctx: PlaybackContext, req: PlayRequest, decisions?: DecisionStore<unknown>): Promise<Playback> {
-  const store = decisions as DecisionStore<KeptShape> | undefined;
+  const store = decisions as DecisionStore<Kept> | undefined;
   const kept = store && await fromKeptDecision(ctx, req, store);
   if (kept) return kept;
   const trace: TraceStep[] = [];
@@ -68,7 +68,7 @@ export async function resolvePlayback(ctx: PlaybackContext, req: PlayRequest, de
 
 type Step = (stage: TraceStep['stage'], message: string, data?: unknown) => void;
 
-async function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[], decisions?: DecisionStore<KeptShape>): Promise<Playback> {
+async function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[], decisions?: DecisionStore<Kept>): Promise<Playback> {
   const step: Step = (stage, message, data) => trace.push({ stage, message, ...(data === undefined ? {} : { data }) });
   // the generation before the catalog is read: a decision made while it changes is kept under the
   // older generation, and so never used after the change
@@ -139,17 +139,20 @@ async function finish(ctx: PlaybackContext, req: PlayRequest, x: Decided, ks: Ks
  * the refusal is the pipeline's own. A catalog change (its generation) drops every kept decision.
  */
 
-/** Per request shape: the entry, and a decision per session/referrer facet. */
+/**
+ * What the store holds: per request shape, what a request needs before its session is read (the
+ * entry, its partner, whether it has rules and reads the referrer), under the shape's key; and
+ * each decision under the shape's key and its session/referrer facet. Each is one entry of the
+ * store, so its bound (KDELIVER_MANIFEST_CACHE_ENTRIES) bounds them all.
+ */
 interface KeptShape {
+  kind: 'shape';
   entry: Entry;
   partner: Partner;
   hasRules: boolean;
   readsSite: boolean;
-  byFacet: Map<string, Decided>;
 }
-
-/** Facets kept per shape; a shape asked with more (a KS per user with its own privileges) starts over. */
-const MAX_FACETS = 64;
+type Kept = KeptShape | (Decided & { kind: 'decided' });
 const KEPT_CONDITIONS = new Set(['authenticated', 'sessionType', 'site', 'assetProperties']);
 const KEPT_ACTIONS = new Set(['block', 'preview', 'limitFlavors', 'limitDeliveryProfiles']);
 
@@ -175,26 +178,26 @@ function readsSite(c: Condition): boolean {
   return c.type === 'site' || (c.type === 'or' && (c.conditions ?? []).some(readsSite));
 }
 
-function keepDecision(store: DecisionStore<KeptShape>, generation: number, req: PlayRequest, baseUrl: string, rules: readonly AccessRule[], ktValid: boolean, ks: Ks | null, decided: Decided): void {
+function keepDecision(store: DecisionStore<Kept>, generation: number, req: PlayRequest, baseUrl: string, rules: readonly AccessRule[], ktValid: boolean, ks: Ks | null, decided: Decided): void {
   if (ktValid || (ks && ks.isAdmin) || decided.entry.startDate !== null || decided.entry.endDate !== null) return;
   if (!rules.every((r) => (r.conditions ?? []).every(keptCondition) && (r.actions ?? []).every((a) => KEPT_ACTIONS.has(a.type)))) return;
   const key = shapeKey(baseUrl, req);
   if (key === null) return;
   let shape = store.get(key, generation);
-  if (!shape || shape.entry !== decided.entry) {
-    shape = { entry: decided.entry, partner: decided.partner, hasRules: decided.hasRules, readsSite: rules.some((r) => (r.conditions ?? []).some(readsSite)), byFacet: new Map() };
+  if (shape?.kind !== 'shape' || shape.entry !== decided.entry) {
+    shape = { kind: 'shape', entry: decided.entry, partner: decided.partner, hasRules: decided.hasRules, readsSite: rules.some((r) => (r.conditions ?? []).some(readsSite)) };
     store.put(key, generation, shape);
   }
-  if (shape.byFacet.size >= MAX_FACETS) shape.byFacet.clear();
-  shape.byFacet.set(facetOf(ks, shape.readsSite, req.referrer), decided);
+  store.put(`${key}\n${facetOf(ks, shape.readsSite, req.referrer)}`, generation, { ...decided, kind: 'decided' });
 }
 
 /** The request answered from a kept decision, or null (then the whole pipeline runs). */
-async function fromKeptDecision(env: PlaybackContext, req: PlayRequest, store: DecisionStore<KeptShape>): Promise<Playback | null> {
+async function fromKeptDecision(env: PlaybackContext, req: PlayRequest, store: DecisionStore<Kept>): Promise<Playback | null> {
   const key = shapeKey(env.baseUrl, req);
   if (key === null) return null;
-  const shape = store.get(key, env.catalog.generation());
-  if (!shape) return null;
+  const generation = env.catalog.generation();
+  const shape = store.get(key, generation);
+  if (shape?.kind !== 'shape') return null;
   let ks: Ks | null;
   try {
     ks = await readSession(env, req, shape.entry, shape.partner, shape.hasRules);
@@ -202,8 +205,8 @@ async function fromKeptDecision(env: PlaybackContext, req: PlayRequest, store: D
     return null; // the pipeline refuses it, with its trace
   }
   if (ks && ks.isAdmin) return null;
-  const decided = shape.byFacet.get(facetOf(ks, shape.readsSite, req.referrer));
-  if (!decided) return null;
+  const decided = store.get(`${key}\n${facetOf(ks, shape.readsSite, req.referrer)}`, generation);
+  if (decided?.kind !== 'decided') return null;
   store.hit();
   const trace: TraceStep[] = [];
   const step: Step = (stage, message, data) => trace.push({ stage, message, ...(data === undefined ? {} : { data }) });
