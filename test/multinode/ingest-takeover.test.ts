@@ -20,7 +20,7 @@ requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
 
 // Short, so the test does not wait long for the takeover; long enough that A, renewing every
 // third of it, never loses its lease to a loaded machine while it is alive
-const LEASE = 3;
+const LEASE = 4;
 const cluster = await startPostgres(t);
 const dbUrl = await cluster.createDatabase();
 const nodes = kdeliverNodes(t, dbUrl, { KDELIVER_INGEST_LEASE_SECONDS: String(LEASE) });
