@@ -134,7 +134,7 @@ t.test('the MPD has ContentProtection for ClearKey, Widevine and PlayReady, each
   t.same(ids.sort(), [CLEARKEY, WIDEVINE, PLAYREADY].map((s) => s.replace(/-/g, '')).sort(), 'mp4box reads a pssh per system in the init segment');
 });
 
-t.test('fMP4 HLS: EXT-X-KEY for each system; FairPlay skd:// with cbcs only', async (t) => {
+t.test('HLS: EXT-X-KEY for each system; FairPlay skd:// with cbcs fMP4 and SAMPLE-AES MPEG-TS only', async (t) => {
   const cenc = (await get(sign(`/hls/container/fmp4${F}/name/a.mp4/index.m3u8`))).body.toString();
   t.match(cenc, /#EXT-X-KEY:METHOD=SAMPLE-AES-CTR,URI="data:text\/plain;base64,[A-Za-z0-9+/=]+",KEYID=0xb0eb8a17323924b6d8d36875aacb0b48,KEYFORMAT="urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed"/, 'Widevine (pssh as data URI)');
   t.match(cenc, /#EXT-X-KEY:METHOD=SAMPLE-AES-CTR,URI="data:text\/plain;charset=UTF-16;base64,[^"]+",KEYFORMAT="com.microsoft.playready"/, 'PlayReady');
@@ -149,6 +149,14 @@ t.test('fMP4 HLS: EXT-X-KEY for each system; FairPlay skd:// with cbcs only', as
   t.match(cbcs, /#EXT-X-KEY:METHOD=SAMPLE-AES,URI="data:text\/plain;base64,[^"]+",KEYID=0xb0eb8a17323924b6d8d36875aacb0b48,KEYFORMAT="urn:uuid:edef8ba9/, 'Widevine');
   const cbcsInit = (await get(new URL('init-v1-a1.mp4', cbcsIndex).href)).body;
   t.ok(cbcsInit.includes(Buffer.from('cbcs')), 'the cbcs init segment says cbcs');
+
+  // MPEG-TS: FairPlay's key with SAMPLE-AES, none with whole-segment AES-128
+  const tsIndex = sign(`/hls${F}/name/a.mp4/index.m3u8`);
+  const aes = (await get(tsIndex)).body.toString();
+  t.match(aes, '#EXT-X-KEY:METHOD=AES-128,URI="encryption.key"');
+  t.notMatch(aes, /skd:/);
+  const sampleAes = (await get(tsIndex.replace(/\/index\.m3u8$/, '/encryption/sample-aes/index.m3u8'))).body.toString();
+  t.match(sampleAes, /#EXT-X-KEY:METHOD=SAMPLE-AES,URI="encryption.key",IV=0x[0-9a-f]{32}\n#EXT-X-KEY:METHOD=SAMPLE-AES,URI="skd:\/\/entry-1_cenc0001",IV=0x[0-9a-f]{32},KEYFORMAT="com.apple.streamingkeydelivery",KEYFORMATVERSIONS="1"/, 'SAMPLE-AES: the key URI and FairPlay');
 });
 
 t.test('Smooth Streaming carries the PlayReady header with its licence URL', async (t) => {
