@@ -7,6 +7,7 @@
 import type { RequestEnv } from './env.js';
 import { EntryType, MediaType, ModerationStatus, PartnerStatus, type AccessRule, type Condition, type Entry, type FlavorAsset, type Partner } from './catalog/types.js';
 import { isEncryptedEntry } from './drm/policy.js';
+import { checkSmoothStreaming, drmProfile, drmSystemsOf } from './drm/profiles.js';
 import { PACKAGER_TYPES } from './delivery/urls.js';
 import type { AccessDecision } from './access/types.js';
 import { readPlayRequest, type PlayRequest } from './request/play-request.js';
@@ -80,7 +81,7 @@ async function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[
   const { ks, access, clipTo, kalturaHeaders } = await accessStage(ctx, req, entry, partner, ktValid, step);
   const { sel, format, durationSec } = selectionStage(req, entry, partner, access, ks, await ctx.catalog.listFlavors(entry.id), step);
   const d = await deliveryStage(ctx, req, entry, partner, format, sel, access, hasRules, clipTo, durationSec, step);
-  const encrypted = await encryptedDelivery(ctx, req, entry, format, d.chosen, ks, step);
+  const encrypted = await encryptedDelivery(ctx, req, entry, partner, format, d.chosen, ks, step);
   const decided: Decided = { entry, partner, hasRules, ktValid, access, clipTo, kalturaHeaders, sel, format, d };
   const playback = await finish(ctx, req, decided, ks, trace, step);
   if (decisions && !encrypted) keepDecision(decisions, generation, req, ctx.baseUrl, rules, ktValid, ks, decided);
@@ -313,13 +314,18 @@ const PACKAGED_FORMATS = new Set(['applehttp', 'mpegdash', 'sl']);
  * there); progressive delivery, HDS and other servers' profiles would hand out clear media, so
  * they are refused with error 3 unless an admin KS asks (as Kaltura lets an admin download).
  */
-async function encryptedDelivery(ctx: PlaybackContext, req: PlayRequest, entry: Entry, format: string, chosen: ChosenProfile, ks: Ks | null, step: Step): Promise<boolean> {
+async function encryptedDelivery(ctx: PlaybackContext, req: PlayRequest, entry: Entry, partner: Partner, format: string, chosen: ChosenProfile, ks: Ks | null, step: Step): Promise<boolean> {
   if (!(await isEncryptedEntry(ctx.catalog, entry))) return false;
   const profile = chosen.profile;
   // an external storage's packager would not encrypt: only this server's own packager plays it
   const packaged = PACKAGED_FORMATS.has(format) && PACKAGER_TYPES.has(profile.type) && servedHere(chosen) && !profile.tokenizer;
   if (packaged) {
+    if (format === 'sl' && !drmProfile(partner, 'playready')) {
+      step('access', `encrypted entry: Smooth Streaming signals PlayReady only and partner ${partner.id} has no PlayReady DRM profile`);
+      checkSmoothStreaming(partner, entry);
+    }
     step('access', `encrypted entry: the packager encrypts${req.ks ? ', the URLs carry the KS its key and licence requests need' : ' (no KS: its key and licence will be refused)'}`);
+    step('access', `encrypted entry: licences from ${drmSystemsOf(partner, format).join(', ')}`);
     return true;
   }
   if (ks?.isAdmin) {
