@@ -80,6 +80,21 @@ export interface ManifestCacheStats {
   bytes: number;
   hits: number;
   misses: number;
+  /** The decision store's (below): requests answered from a kept decision, and shapes kept. */
+  decisionHits: number;
+  decisionEntries: number;
+}
+
+/**
+ * playManifest's second tier (src/playback.ts): what the stages before the tokenizer decided for
+ * a request shape, kept per catalog generation. The value's type is playback.ts's; this file
+ * declares only the store, as for the answer cache.
+ */
+export interface DecisionStore<T> {
+  get(key: string, generation: number): T | undefined;
+  put(key: string, generation: number, value: T): void;
+  /** Counts a request answered from a kept decision (for /metrics). */
+  hit(): void;
 }
 
 export interface ManifestCache {
@@ -94,4 +109,6 @@ export interface ManifestCache {
   get(key: string, generation: number, rawUrl?: string): CachedAnswer | undefined;
   put(key: string, answer: CachedAnswer): void;
   stats(): ManifestCacheStats;
+  /** The decision store, bounded by the same number of entries (0: none). */
+  decisions: DecisionStore<unknown>;
 }

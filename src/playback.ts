@@ -5,14 +5,17 @@
 // function over the request's environment; every decision is written to the trace so a person can
 // later see why (the console's "why" panel, src/console/trace.ts).
 import type { RequestEnv } from './env.js';
-import { EntryType, MediaType, ModerationStatus, PartnerStatus, type Entry, type FlavorAsset, type Partner } from './catalog/types.js';
+import { EntryType, MediaType, ModerationStatus, PartnerStatus, type AccessRule, type Condition, type Entry, type FlavorAsset, type Partner } from './catalog/types.js';
 import { isEncryptedEntry } from './drm/policy.js';
+import { checkSmoothStreaming, drmProfile, drmSystemsOf } from './drm/profiles.js';
 import { PACKAGER_TYPES } from './delivery/urls.js';
 import type { AccessDecision } from './access/types.js';
 import { readPlayRequest, type PlayRequest } from './request/play-request.js';
 import { DeliveryError, fail } from './errors.js';
 import type { Ks } from './access/ks.js';
-import { checkEntryAccess, initEntry, rulesOf } from './access/entry-check.js';
+import { checkEntryAccess, initEntry, readSession, rulesOf } from './access/entry-check.js';
+import { referrerHost } from './access/evaluate.js';
+import type { DecisionStore } from './env.js';
 import { dropRedundant, keepFirst, ONE_FLAVOR_FORMATS, selectFlavors, type Selection } from './selection/flavors.js';
 import { chooseProfile, mediaUrls, playerCaptions, servedHere, signUrls, type ChosenProfile } from './delivery/index.js';
 import { renderPlayback } from './render/index.js';
@@ -22,7 +25,7 @@ import type { Playback, TraceStep } from './types/playback.js';
 /** What resolving reads besides the request (the client's facts, country included, come in the PlayRequest). */
 export type PlaybackContext = Pick<RequestEnv, 'catalog' | 'config' | 'now' | 'baseUrl'>;
 /** What the whole call reads: the same, and the request's HTTP facts. */
-export type PlayManifestEnv = PlaybackContext & Pick<RequestEnv, 'http'>;
+export type PlayManifestEnv = PlaybackContext & Pick<RequestEnv, 'http'> & Partial<Pick<RequestEnv, 'manifestCache'>>;
 
 /** A playManifest answer: what was asked, what was decided, and the rendered reply. */
 export interface PlayAnswer {
@@ -31,20 +34,33 @@ export interface PlayAnswer {
   rendered: Rendered;
 }
 
-/** playManifest: parse → resolve → render. Refusals are thrown (DeliveryError, with the trace so far). */
+/**
+ * playManifest: parse → resolve → render. Refusals are thrown (DeliveryError, with the trace so far).
+ * A request whose shape was decided before (the decision store, below) skips the stages up to the
+ * tokenizer: its session is still verified, and its URLs signed and its answer rendered, per request.
+ */
 export async function answerPlayManifest(env: PlayManifestEnv): Promise<PlayAnswer> {
   const request = readPlayRequest(env.http);
-  const playback = await resolvePlayback(env, request);
+  const playback = await resolvePlayback(env, request, keptDecisions(env));
   return { request, playback, rendered: renderPlayback(playback, env.now) };
+}
+
+/** The decision store (below), unless the answer cache is off (KDELIVER_MANIFEST_CACHE_ENTRIES=0: both tiers off). */
+export function keptDecisions(env: Pick<RequestEnv, 'config'> & Partial<Pick<RequestEnv, 'manifestCache'>>): DecisionStore<unknown> | undefined {
+  return env.config.manifestCacheEntries > 0 ? env.manifestCache?.decisions : undefined;
 }
 
 /** A DeliveryError with the decisions taken before it. */
 export type TracedError = DeliveryError & { trace?: TraceStep[] };
 
-export async function resolvePlayback(ctx: PlaybackContext, req: PlayRequest): Promise<Playback> {
+/** With `decisions`, a request whose shape was decided before (below) is answered from that decision. */
+export async function resolvePlayback(ctx: PlaybackContext, req: PlayRequest, decisions?: DecisionStore<unknown>): Promise<Playback> {
+  const store = decisions as DecisionStore<Kept> | undefined;
+  const kept = store && await fromKeptDecision(ctx, req, store);
+  if (kept) return kept;
   const trace: TraceStep[] = [];
   try {
-    return await resolve(ctx, req, trace);
+    return await resolve(ctx, req, trace, store);
   } catch (e) {
     if (e instanceof DeliveryError) (e as TracedError).trace = trace;
     throw e;
@@ -53,15 +69,42 @@ export async function resolvePlayback(ctx: PlaybackContext, req: PlayRequest): P
 
 type Step = (stage: TraceStep['stage'], message: string, data?: unknown) => void;
 
-async function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[]): Promise<Playback> {
+async function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[], decisions?: DecisionStore<Kept>): Promise<Playback> {
   const step: Step = (stage, message, data) => trace.push({ stage, message, ...(data === undefined ? {} : { data }) });
+  // the generation before the catalog is read: a decision made while it changes is kept under the
+  // older generation, and so never used after the change
+  const generation = ctx.catalog.generation();
   step('request', `format ${req.format}, protocol ${req.protocol}${req.responseFormat ? `, responseFormat ${req.responseFormat}` : ''}`);
   const { ktValid, entry, partner } = await entryStage(ctx, req, step);
-  const hasRules = (await rulesOf(ctx.catalog, entry)).length > 0;
+  const rules = await rulesOf(ctx.catalog, entry);
+  const hasRules = rules.length > 0;
   const { ks, access, clipTo, kalturaHeaders } = await accessStage(ctx, req, entry, partner, ktValid, step);
   const { sel, format, durationSec } = selectionStage(req, entry, partner, access, ks, await ctx.catalog.listFlavors(entry.id), step);
   const d = await deliveryStage(ctx, req, entry, partner, format, sel, access, hasRules, clipTo, durationSec, step);
-  const encrypted = await encryptedDelivery(ctx, req, entry, format, d.chosen, ks, step);
+  const encrypted = await encryptedDelivery(ctx, req, entry, partner, format, d.chosen, ks, step);
+  const decided: Decided = { entry, partner, hasRules, ktValid, access, clipTo, kalturaHeaders, sel, format, d };
+  const playback = await finish(ctx, req, decided, ks, trace, step);
+  if (decisions && !encrypted) keepDecision(decisions, generation, req, ctx.baseUrl, rules, ktValid, ks, decided);
+  return playback;
+}
+
+/** What the stages before the tokenizer decided: everything finish() needs but the session and the time. */
+interface Decided {
+  entry: Entry;
+  partner: Partner;
+  hasRules: boolean;
+  ktValid: boolean;
+  access: AccessDecision | null;
+  clipTo: number;
+  kalturaHeaders: string[];
+  sel: Selection;
+  format: string;
+  d: Awaited<ReturnType<typeof deliveryStage>>;
+}
+
+/** tokenizer and render's inputs: what depends on the request's session and second. */
+async function finish(ctx: PlaybackContext, req: PlayRequest, x: Decided, ks: Ks | null, trace: TraceStep[], step: Step): Promise<Playback> {
+  const { entry, partner, hasRules, ktValid, access, clipTo, kalturaHeaders, sel, format, d } = x;
   const signed = await tokenizerStage(ctx, req, entry, d, hasRules, step);
   // an answer that depends on the time, the client or a session is not cached
   let cacheAge = signed.signed ? 0 : ctx.config.playManifestCacheAge;
@@ -74,6 +117,102 @@ async function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[
     captions: d.captions, profile: d.chosen.profile, access, ks, clipTo, seekFrom: req.seekFrom, durationSec: d.durationSec, urls: signed.urls, cacheAge,
     subtitleUrls: signed.subtitleUrls, kalturaHeaders, trace,
   };
+}
+
+/*
+ * The decision store. Most player requests are the same request as the last one but for facts
+ * that change every time and that the stages before the tokenizer never read: playSessionId,
+ * clientTag and `_` (analytics), the page URL in `referrer`, the KS's own text (its user, expiry,
+ * signature), the client's address and headers, the second. So what entry, access, selection and
+ * delivery decided is kept per request shape (every PlayRequest field those stages read, with the
+ * public base URL) and per the facts of this request the decision did read:
+ * - the session: none, or a verified non-admin KS's partner, type and privileges (all the rules,
+ *   selection and the preview read of a KS; src/access/evaluate.ts, selection's downloadasset);
+ * - the referrer's host, only when a rule has a site condition (the only thing a rule reads of it).
+ * It is kept only when nothing else could have decided differently: no kt or expiry in the URL, no
+ * schedule dates on the entry (the time), every rule's conditions among authenticated,
+ * sessionType, site and assetProperties (no IP, country, user agent, header, hash or time
+ * condition) and its actions among block, preview, limitFlavors and limitDeliveryProfiles, no
+ * admin KS, no encrypted entry; refusals are never kept. Per request, a kept decision still has
+ * its KS verified (signature, expiry, IP and URI restrictions, revocation; src/access/entry-check.ts
+ * readSession), its URLs signed or tokenized with the caller's own KS and the current second, and
+ * its answer rendered; a KS that does not verify sends the request through the whole pipeline, so
+ * the refusal is the pipeline's own. A catalog change (its generation) drops every kept decision.
+ */
+
+/**
+ * What the store holds: per request shape, what a request needs before its session is read (the
+ * entry, its partner, whether it has rules and reads the referrer), under the shape's key; and
+ * each decision under the shape's key and its session/referrer facet. Each is one entry of the
+ * store, so its bound (KDELIVER_MANIFEST_CACHE_ENTRIES) bounds them all.
+ */
+interface KeptShape {
+  kind: 'shape';
+  entry: Entry;
+  partner: Partner;
+  hasRules: boolean;
+  readsSite: boolean;
+}
+type Kept = KeptShape | (Decided & { kind: 'decided' });
+const KEPT_CONDITIONS = new Set(['authenticated', 'sessionType', 'site', 'assetProperties']);
+const KEPT_ACTIONS = new Set(['block', 'preview', 'limitFlavors', 'limitDeliveryProfiles']);
+
+/** The request shape: every field of the request but those the stages before the tokenizer do not read, or read only through a facet. */
+function shapeKey(baseUrl: string, req: PlayRequest): string | null {
+  if (req.kt !== null || req.expiry !== null) return null;
+  // rawUri (render: hdnetwork's footer), clientIp, country, userAgent, headers, hashes (rules this
+  // store does not keep; the KS's IP and URI checks, per request), ks and referrer (facets),
+  // params (traces), callback (render)
+  const { rawUri, clientIp, country, userAgent, headers, hashes, ks, referrer, params, callback, ...shape } = req;
+  return `${baseUrl} ${JSON.stringify(shape)}`;
+}
+
+function facetOf(ks: Ks | null, readsSite: boolean, referrer: string): string {
+  const session = ks ? `${ks.partnerId} ${ks.type} ${JSON.stringify([...ks.privileges])}` : '-';
+  return readsSite ? `${session} ${referrerHost(referrer) ?? ''}` : session;
+}
+
+function keptCondition(c: Condition): boolean {
+  return KEPT_CONDITIONS.has(c.type) || (c.type === 'or' && (c.conditions ?? []).every(keptCondition));
+}
+function readsSite(c: Condition): boolean {
+  return c.type === 'site' || (c.type === 'or' && (c.conditions ?? []).some(readsSite));
+}
+
+function keepDecision(store: DecisionStore<Kept>, generation: number, req: PlayRequest, baseUrl: string, rules: readonly AccessRule[], ktValid: boolean, ks: Ks | null, decided: Decided): void {
+  if (ktValid || (ks && ks.isAdmin) || decided.entry.startDate !== null || decided.entry.endDate !== null) return;
+  if (!rules.every((r) => (r.conditions ?? []).every(keptCondition) && (r.actions ?? []).every((a) => KEPT_ACTIONS.has(a.type)))) return;
+  const key = shapeKey(baseUrl, req);
+  if (key === null) return;
+  let shape = store.get(key, generation);
+  if (shape?.kind !== 'shape' || shape.entry !== decided.entry) {
+    shape = { kind: 'shape', entry: decided.entry, partner: decided.partner, hasRules: decided.hasRules, readsSite: rules.some((r) => (r.conditions ?? []).some(readsSite)) };
+    store.put(key, generation, shape);
+  }
+  store.put(`${key}\n${facetOf(ks, shape.readsSite, req.referrer)}`, generation, { ...decided, kind: 'decided' });
+}
+
+/** The request answered from a kept decision, or null (then the whole pipeline runs). */
+async function fromKeptDecision(env: PlaybackContext, req: PlayRequest, store: DecisionStore<Kept>): Promise<Playback | null> {
+  const key = shapeKey(env.baseUrl, req);
+  if (key === null) return null;
+  const generation = env.catalog.generation();
+  const shape = store.get(key, generation);
+  if (shape?.kind !== 'shape') return null;
+  let ks: Ks | null;
+  try {
+    ks = await readSession(env, req, shape.entry, shape.partner, shape.hasRules);
+  } catch {
+    return null; // the pipeline refuses it, with its trace
+  }
+  if (ks && ks.isAdmin) return null;
+  const decided = store.get(`${key}\n${facetOf(ks, shape.readsSite, req.referrer)}`, generation);
+  if (decided?.kind !== 'decided') return null;
+  store.hit();
+  const trace: TraceStep[] = [];
+  const step: Step = (stage, message, data) => trace.push({ stage, message, ...(data === undefined ? {} : { data }) });
+  step('request', `format ${req.format}, protocol ${req.protocol}: entry ${decided.entry.id}, access, selection and delivery as decided for an earlier request of the same shape and session facts`);
+  return finish(env, req, decided, ks, trace, step);
 }
 
 /** entry: expiry and kt, then the entry and its partner (Kaltura's initEntry). */
@@ -175,13 +314,18 @@ const PACKAGED_FORMATS = new Set(['applehttp', 'mpegdash', 'sl']);
  * there); progressive delivery, HDS and other servers' profiles would hand out clear media, so
  * they are refused with error 3 unless an admin KS asks (as Kaltura lets an admin download).
  */
-async function encryptedDelivery(ctx: PlaybackContext, req: PlayRequest, entry: Entry, format: string, chosen: ChosenProfile, ks: Ks | null, step: Step): Promise<boolean> {
+async function encryptedDelivery(ctx: PlaybackContext, req: PlayRequest, entry: Entry, partner: Partner, format: string, chosen: ChosenProfile, ks: Ks | null, step: Step): Promise<boolean> {
   if (!(await isEncryptedEntry(ctx.catalog, entry))) return false;
   const profile = chosen.profile;
   // an external storage's packager would not encrypt: only this server's own packager plays it
   const packaged = PACKAGED_FORMATS.has(format) && PACKAGER_TYPES.has(profile.type) && servedHere(chosen) && !profile.tokenizer;
   if (packaged) {
+    if (format === 'sl' && !drmProfile(partner, 'playready')) {
+      step('access', `encrypted entry: Smooth Streaming signals PlayReady only and partner ${partner.id} has no PlayReady DRM profile`);
+      checkSmoothStreaming(partner, entry);
+    }
     step('access', `encrypted entry: the packager encrypts${req.ks ? ', the URLs carry the KS its key and licence requests need' : ' (no KS: its key and licence will be refused)'}`);
+    step('access', `encrypted entry: licences from ${drmSystemsOf(partner, format).join(', ')}`);
     return true;
   }
   if (ks?.isAdmin) {

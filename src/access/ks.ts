@@ -230,6 +230,29 @@ function openV2(p: ParsedKs, secrets: string[]): Fields {
   throw new KsError('BAD_SIGNATURE', 'KS does not decrypt with the partner secret');
 }
 
+/**
+ * What a KS's signature vouches for is a pure function of its text and the partner's secrets, so
+ * the decryption and parsing are done once per KS (a player sends its KS with every request, a
+ * multirequest in every sub-request). Only KSs that verified are kept, under their text, with the
+ * secrets they verified with: a changed secret opens them again. Expiry, IP and URI restrictions
+ * and revocation are checked on every use (verifyKs, refuseRevoked). Bounded; the oldest goes.
+ */
+const OPENED_MAX = 10_000;
+const opened = new Map<string, { secrets: string; f: Fields; privileges: Map<string, string[]> }>();
+
+function openKs(parsed: ParsedKs, secrets: string[]): { f: Fields; privileges: Map<string, string[]> } {
+  const key = `${parsed.partnerId} ${parsed.raw}`;
+  const joined = secrets.join('\n');
+  const kept = opened.get(key);
+  if (kept && kept.secrets === joined) return kept;
+  const f = parsed.version === 2 ? openV2(parsed, secrets) : openV1(parsed, secrets);
+  if (!Number.isFinite(f.expiry) || !Number.isFinite(f.type)) throw new KsError('MALFORMED', 'KS fields are not numbers');
+  const entry = { secrets: joined, f, privileges: parsePrivileges(f.privilegesString) };
+  if (opened.size >= OPENED_MAX) opened.delete(opened.keys().next().value as string);
+  opened.set(key, entry);
+  return entry;
+}
+
 /** Every revocation key of a KS: its hash, and the hash of its session id when it has one. */
 export function ksRevocationKeys(ks: Pick<Ks, 'hash' | 'partnerId' | 'sessionId'>): string[] {
   return ks.sessionId ? [ks.hash, sha1Hex(`${ks.partnerId}_${ks.sessionId}`)] : [ks.hash];
@@ -255,9 +278,7 @@ export function verifyKs(parsed: ParsedKs, partner: Pick<Partner, 'id' | 'adminS
   if (parsed.partnerId !== partner.id) throw new KsError('WRONG_PARTNER', `KS of partner ${parsed.partnerId}`);
   const secrets = [partner.adminSecret, ...(opts.extraAdminSecrets ?? [])].filter((s) => s !== '');
   if (secrets.length === 0) throw new KsError('BAD_SIGNATURE', 'partner has no admin secret');
-  const f = parsed.version === 2 ? openV2(parsed, secrets) : openV1(parsed, secrets);
-  if (!Number.isFinite(f.expiry) || !Number.isFinite(f.type)) throw new KsError('MALFORMED', 'KS fields are not numbers');
-  const privileges = parsePrivileges(f.privilegesString);
+  const { f, privileges } = openKs(parsed, secrets);
   const ks: Ks = {
     version: parsed.version, partnerId: parsed.partnerId, userId: f.userId, type: f.type, expiry: f.expiry,
     privileges, privilegesString: f.privilegesString, raw: parsed.raw, hash: f.hash,

@@ -7,6 +7,7 @@ import type { Params } from './params.js';
 import { readApiSession } from './session.js';
 import type { ActionSpec, ApiContext, ApiEnv, ServiceModule, UploadedFile } from './types.js';
 import type { Ks } from '../access/ks.js';
+import { CatalogUnavailableError } from '../catalog/errors.js';
 
 export interface Registry {
   services: Map<string, { module: ServiceModule; actions: Map<string, ActionSpec> }>;
@@ -77,6 +78,10 @@ export async function runCall(registry: Registry, env: ApiEnv, params: Params, f
   } catch (e) {
     if (isApiError(e)) return e;
     onUnexpected?.(e);
-    return new ApiError('INTERNAL_SERVERL_ERROR');
+    const err = new ApiError('INTERNAL_SERVERL_ERROR');
+    // the code clients know (Kaltura answers a lost database with it too), and a message saying
+    // that it is the database, not this call, and that trying again will do
+    if (e instanceof CatalogUnavailableError) err.message = `${err.message}: the catalog database does not answer; try again shortly`;
+    return err;
   }
 }

@@ -4,14 +4,15 @@
 // refuses the API reports as actions and messages (or as an error for getUrl).
 import { checkEntryAccess, rulesOf } from '../access/entry-check.js';
 import { entryStoryboard } from '../thumbnail/source.js';
-import type { CaptionAsset, Entry, FlavorAsset } from '../catalog/types.js';
+import type { CaptionAsset, Entry, FlavorAsset, Partner } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
-import { resolvePlayback } from '../playback.js';
+import { keptDecisions, resolvePlayback } from '../playback.js';
 import type { Playback } from '../types/playback.js';
 import { parsePlayRequest, type PlayRequest } from '../request/play-request.js';
 import { ApiError } from './errors.js';
 import { drmPolicyOf } from '../drm/policy.js';
 import { licenseUrl } from '../drm/keys.js';
+import { playbackDrmData } from '../drm/profiles.js';
 import { requestProtocol } from './lookup.js';
 import { captionTypeOf, flavorAssetObject } from './objects.js';
 import type { ApiContext, ApiObject } from './types.js';
@@ -44,9 +45,13 @@ export function playRequestFor(ctx: ApiContext, entry: Entry, pairs: string, ks:
   });
 }
 
-/** Runs the pipeline for one format, as if a client had asked playManifest. */
+/**
+ * Runs the pipeline for one format, as if a client had asked playManifest: through playManifest's
+ * kept decisions (src/playback.ts), so the player's getPlaybackContext and its playManifest
+ * requests share them (the session is verified and the URLs signed per call all the same).
+ */
 export function playFor(ctx: ApiContext, entry: Entry, pairs: string, ks: string | null, referrer?: string): Promise<Playback> {
-  return resolvePlayback(ctx, playRequestFor(ctx, entry, pairs, ks, referrer));
+  return resolvePlayback(ctx, playRequestFor(ctx, entry, pairs, ks, referrer), keptDecisions(ctx));
 }
 
 const manifestBase = (ctx: ApiContext, e: Entry): string => `${ctx.baseUrl}/p/${e.partnerId}/sp/${e.partnerId}00/playManifest/entryId/${e.id}`;
@@ -62,14 +67,20 @@ const SOURCE_FORMATS: SourceFormat[] = [
 ];
 
 /**
- * The DRM data of an encrypted entry's DASH source (Kaltura's KalturaDrmPlaybackPluginData:
- * scheme, licenseURL): kdeliver's own ClearKey licence endpoint, with the caller's KS. Kaltura
- * has no ClearKey scheme name; `kdeliver.CLEAR_KEY` is kdeliver's. The Kaltura web player knows
- * only Widevine, PlayReady and FairPlay, so it skips this DASH source and plays the HLS one,
- * whose AES-128 key URI is in the playlist (Kaltura lists no DRM data for HLS AES either).
+ * The DRM data of an encrypted entry's source (Kaltura's KalturaDrmPlaybackPluginData: scheme,
+ * licenseURL; FairPlay's adds certificate), each licence URL for the caller's KS:
+ * - DASH: kdeliver's own ClearKey licence endpoint as `kdeliver.CLEAR_KEY` (Kaltura has no
+ *   ClearKey scheme name; the Kaltura web player ignores it), then the partner's Widevine and
+ *   PlayReady licence servers as `drm.WIDEVINE_CENC` and `drm.PLAYREADY_CENC` (src/drm/profiles.ts).
+ * - HLS: the partner's FairPlay licence server as `fairplay.FAIRPLAY`. The AES-128 key URI of the
+ *   default playlists is in the playlist (Kaltura lists no DRM data for HLS AES either).
  */
-function drmOf(ctx: ApiContext, entry: Entry, ks: string | null): ApiObject[] {
-  return [{ objectType: 'KalturaDrmPlaybackPluginData', scheme: 'kdeliver.CLEAR_KEY', licenseURL: licenseUrl(ctx.baseUrl, entry, ks ?? undefined) }];
+function drmOf(ctx: ApiContext, partner: Partner | null, entry: Entry, format: SourceFormat['format'], ks: string | null): ApiObject[] {
+  if (format === 'url') return [];
+  const own: ApiObject[] = format === 'mpegdash'
+    ? [{ objectType: 'KalturaDrmPlaybackPluginData', scheme: 'kdeliver.CLEAR_KEY', licenseURL: licenseUrl(ctx.baseUrl, entry, ks ?? undefined) }]
+    : [];
+  return [...own, ...playbackDrmData(partner, entry, format, ks ?? undefined)];
 }
 
 /** Kaltura's RuleActionType numbers, as the player compares them. */
@@ -156,7 +167,7 @@ export async function playbackContext(ctx: ApiContext, entry: Entry, options: Pl
       protocols: pb.partner.enforceEncryption ? 'https' : 'http,https',
       flavorIds: ids,
       url,
-      drm: sf.format === 'mpegdash' && drmPolicy ? drmOf(ctx, entry, ks) : [],
+      drm: drmPolicy ? drmOf(ctx, pb.partner, entry, sf.format, ks) : [],
     });
   }
 

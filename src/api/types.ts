@@ -10,7 +10,7 @@ import type { Ks } from '../access/ks.js';
  * configuration as data, the HTTP facts of the call, which the playback context hands on to the
  * playManifest pipeline).
  */
-export type ApiEnv = Pick<RequestEnv, 'catalog' | 'config' | 'now' | 'baseUrl' | 'http'> & Partial<Pick<RequestEnv, 'media'>>;
+export type ApiEnv = Pick<RequestEnv, 'catalog' | 'config' | 'now' | 'baseUrl' | 'http'> & Partial<Pick<RequestEnv, 'media' | 'manifestCache'>>;
 
 /** A file part of a multipart body (uploads). */
 export interface UploadedFile {

@@ -10,7 +10,7 @@ import type { PlayAnswer, PlayManifestEnv } from '../playback.js';
 import type { Playback } from '../types/playback.js';
 import type { Rendered } from '../render/types.js';
 import { cachingHeaders } from '../render/caching.js';
-import type { CachedAnswer, ManifestCache } from '../env.js';
+import type { CachedAnswer, DecisionStore, ManifestCache } from '../env.js';
 
 /** Largest answer worth keeping; manifests are a few kB. */
 const MAX_ANSWER_BYTES = 256 * 1024;
@@ -19,10 +19,13 @@ const MAX_ANSWER_BYTES = 256 * 1024;
  * Query parameters left out of the key, as Kaltura's cacher leaves them out (its
  * playmanifest_ignore_params): they feed only analytics, and players make a fresh playSessionId
  * for every viewing. Kaltura also ignores `callback`, but kdeliver's JSONP body carries it, so it
- * stays in the key.
+ * stays in the key. `referrer` (the query parameter; the Referer header was never in the key) is
+ * read by access-control rules only (src/access/evaluate.ts, the site condition), and an answer
+ * is kept only when its entry has no rules (cache age > 0; with a kt, storableAnswer refuses it):
+ * so no kept answer depends on it. The player puts a new page URL in it for every viewing.
  */
-const IGNORED_PARAMS = new Set(['playSessionId', 'clientTag', '_']);
-const MAY_HOLD_IGNORED = /(?:^|&)(?:playSessionId|clientTag|_)(?:[=&]|$)/;
+const IGNORED_PARAMS = new Set(['playSessionId', 'clientTag', '_', 'referrer']);
+const MAY_HOLD_IGNORED = /(?:^|&)(?:playSessionId|clientTag|_|referrer)(?:[=&]|$)/;
 
 /** A kept answer, sent again as it is, or a fresh one with its payload (as the route sends it). */
 export type KeptOrFresh = Kept | Fresh;
@@ -125,6 +128,7 @@ export function answerHead(a: CachedAnswer, now: number): string[] {
 /** At most `maxEntries` answers (0: keep none); the oldest stored goes first. */
 export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1024): ManifestCache {
   const answers = new Map<string, CachedAnswer>();
+  const decisions = createDecisionStore(maxEntries);
   let bytes = 0;
   let hits = 0;
   let misses = 0;
@@ -162,6 +166,35 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
       answers.set(key, answer);
       bytes += size;
     },
-    stats: () => ({ entries: answers.size, bytes, hits, misses }),
+    stats: () => ({ entries: answers.size, bytes, hits, misses, decisionHits: decisions.hits, decisionEntries: decisions.size() }),
+    decisions,
+  };
+}
+
+/**
+ * At most `maxEntries` values (0: none), each valid for the catalog generation it was put with;
+ * the oldest put goes first. What a value is, and when one may be kept, is src/playback.ts's.
+ */
+export function createDecisionStore(maxEntries: number): DecisionStore<unknown> & { hits: number; size(): number } {
+  const kept = new Map<string, { generation: number; value: unknown }>();
+  return {
+    hits: 0,
+    size: () => kept.size,
+    get(key, generation) {
+      const k = kept.get(key);
+      if (!k) return undefined;
+      if (k.generation === generation) return k.value;
+      kept.delete(key);
+      return undefined;
+    },
+    put(key, generation, value) {
+      if (maxEntries <= 0) return;
+      kept.delete(key);
+      while (kept.size >= maxEntries) kept.delete(kept.keys().next().value as string);
+      kept.set(key, { generation, value });
+    },
+    hit() {
+      this.hits++;
+    },
   };
 }

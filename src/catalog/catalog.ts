@@ -28,7 +28,7 @@ const toPartner = (r: Row): Partner => ({
   id: r.id, name: r.name, adminSecret: r.admin_secret, userSecret: r.user_secret, status: r.status,
   enforceEncryption: !!r.enforce_encryption, disableFlavorsOptimization: !!r.disable_flavors_optimization, deliveryProfileIds: json(r.delivery_profile_ids, {}),
   storageServePriority: r.storage_serve_priority, defaultConversionProfileId: r.default_conversion_profile_id,
-  storyboard: json(r.storyboard, {}),
+  storyboard: json(r.storyboard, {}), drmProfiles: json(r.drm_profiles, []),
 });
 const toFlavorParams = (r: Row): FlavorParams => ({
   id: r.id, name: r.name, tags: csv(r.tags), format: r.format, videoCodec: r.video_codec, audioCodec: r.audio_codec,
@@ -178,6 +178,21 @@ export const ENTRY_ORDERS: Record<EntryOrder, string> = {
 /** The catalog's reads and writes over SQLite, synchronous; createCatalog wraps them into the Catalog interface. */
 function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
   const cached = reads.cached;
+  const MEMO_MAX = 50_000;
+  const revokedMemo = new Map<string, number>();
+  let revokedAt = -1;
+  // the statements listEntries builds from its filters, prepared once per SQL text (the player's
+  // baseEntry.list asks the same one every time; preparing costs more than running it)
+  const statements = new Map<string, ReturnType<Db['prepare']>>();
+  const statement = (sql: string) => {
+    let st = statements.get(sql);
+    if (!st) {
+      if (statements.size >= 256) statements.clear();
+      st = db.prepare(sql);
+      statements.set(sql, st);
+    }
+    return st;
+  };
   const q = {
     partner: db.prepare('SELECT * FROM partners WHERE id = ?'),
     partners: db.prepare('SELECT * FROM partners ORDER BY id'),
@@ -199,7 +214,7 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
     conversionProfile: db.prepare('SELECT * FROM conversion_profiles WHERE id = ?'),
     allConversionProfiles: db.prepare('SELECT * FROM conversion_profiles ORDER BY id'),
     allAcps: db.prepare('SELECT * FROM access_control_profiles ORDER BY id'),
-    revoked: db.prepare('SELECT 1 FROM revoked_sessions WHERE key = ? AND expires_at > ?'),
+    revokedUntil: db.prepare('SELECT MAX(expires_at) FROM revoked_sessions WHERE key = ?').pluck(),
     revoke: db.prepare('INSERT OR REPLACE INTO revoked_sessions (key, expires_at) VALUES (?, ?)'),
     purgeRevoked: db.prepare('DELETE FROM revoked_sessions WHERE expires_at <= ?'),
     entryCount: db.prepare('SELECT COUNT(*) AS n FROM entries'),
@@ -352,13 +367,28 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
       }
       if (f.createdAtGreaterThanOrEqual !== undefined) { where.push('created_at >= @since'); params.since = f.createdAtGreaterThanOrEqual; }
       const w = where.join(' AND ');
-      const totalCount = (db.prepare(`SELECT COUNT(*) AS n FROM entries WHERE ${w}`).get(params) as Row).n;
+      const totalCount = (statement(`SELECT COUNT(*) AS n FROM entries WHERE ${w}`).get(params) as Row).n;
       const size = Math.max(1, Math.min(500, pageSize));
       const offset = (Math.max(1, pageIndex) - 1) * size;
-      const rows = db.prepare(`SELECT * FROM entries WHERE ${w} ORDER BY ${ENTRY_ORDERS[f.orderBy ?? '-createdAt']} LIMIT ${size} OFFSET ${offset}`).all(params) as Row[];
+      const rows = statement(`SELECT * FROM entries WHERE ${w} ORDER BY ${ENTRY_ORDERS[f.orderBy ?? '-createdAt']} LIMIT ${size} OFFSET ${offset}`).all(params) as Row[];
       return { objects: rows.map(toEntry), totalCount };
     },
-    isRevoked: (key: string, now: number): boolean => !!q.revoked.get(key, now),
+    isRevoked: (key: string, now: number): boolean => {
+      // every KS-bearing request asks this: the revocation's end is read once per key and catalog
+      // generation (a revocation, by this process or another, is a change: the memo goes)
+      const generation = reads.generation();
+      if (generation !== revokedAt) {
+        revokedMemo.clear();
+        revokedAt = generation;
+      }
+      let until = revokedMemo.get(key);
+      if (until === undefined) {
+        until = (q.revokedUntil.get(key) as number | null) ?? 0;
+        if (revokedMemo.size >= MEMO_MAX) revokedMemo.clear();
+        revokedMemo.set(key, until);
+      }
+      return until > now;
+    },
     revokeSession: (key: string, expiresAt: number): void => {
       q.purgeRevoked.run(Math.floor(Date.now() / 1000));
       q.revoke.run(key, expiresAt);

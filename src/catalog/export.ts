@@ -45,6 +45,7 @@ export async function describeCatalog(catalog: Catalog, mediaRoot: string): Prom
       deliveryProfileIds: p.deliveryProfileIds, storageServePriority: p.storageServePriority,
       ...(p.defaultConversionProfileId !== null ? { defaultConversionProfileId: p.defaultConversionProfileId } : {}),
       ...(Object.keys(p.storyboard).length ? { storyboard: libraryStoryboard(p.storyboard) } : {}),
+      ...(p.drmProfiles.length ? { drmProfiles: p.drmProfiles } : {}),
     })),
     flavorParams: (await catalog.listFlavorParams()).map((fp) => ({
       id: fp.id, name: fp.name, tags: fp.tags.join(','), format: fp.format, videoCodec: fp.videoCodec, audioCodec: fp.audioCodec,

@@ -2,11 +2,12 @@
 // params, profiles and entries with their media (fixtures/README.md documents it). One loader
 // validates it and imports it into the catalog; the sample library is just such a file.
 import { validEntryKeys, type GivenEntryKeys } from './keys.js';
+import { drmProfilesProblem, normalDrmProfiles } from './drm-profiles.js';
 import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import type { Catalog, LibraryRow, LibraryTable, LibraryWrite } from './store.js';
 import { normalizeAccessRules } from './legacy-rules.js';
-import { DEFAULT_STORYBOARD, STORYBOARD_LIMITS, type AccessRule, type StoryboardConfig } from './types.js';
+import { DEFAULT_STORYBOARD, STORYBOARD_LIMITS, type AccessRule, type DrmProfile, type StoryboardConfig } from './types.js';
 import { parseTtml, TtmlError } from '../media/ttml.js';
 import { isSafeId } from './ids.js';
 
@@ -29,6 +30,8 @@ export interface LibPartner {
   defaultConversionProfileId?: number;
   /** Storyboard (thumbnail track) settings; each left out keeps its default. */
   storyboard?: { tileWidth?: number; columns?: number; rows?: number; intervalSec?: number; quality?: number };
+  /** Licence servers of Widevine, PlayReady and FairPlay (src/drm/profiles.ts); none: ClearKey only. */
+  drmProfiles?: DrmProfile[];
 }
 export interface LibFlavorParams {
   id: number; name: string; tags?: string; format?: string; videoCodec?: string; audioCodec?: string;
@@ -111,6 +114,10 @@ function validate(lib: LibraryFile, file: string, mediaDir: string): void {
     need(typeof p.adminSecret === 'string' && p.adminSecret.length >= 8, w, 'adminSecret must be a string of at least 8 characters');
     need(typeof p.userSecret === 'string' && p.userSecret.length >= 8, w, 'userSecret must be a string of at least 8 characters');
     if (p.storyboard !== undefined) checkStoryboard(p.storyboard, `${w}.storyboard`);
+    if (p.drmProfiles !== undefined) {
+      const problem = drmProfilesProblem(p.drmProfiles);
+      need(problem === null, `${w}.drmProfiles`, problem!);
+    }
   });
   lib.flavorParams?.forEach((fp, i) => need(Number.isInteger(fp.id) && fp.id >= 0, `${file}: flavorParams[${i}]`, 'id must be an integer ≥ 0'));
   lib.deliveryProfiles?.forEach((d, i) => {
@@ -244,6 +251,7 @@ function libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: stri
       delivery_profile_ids: JSON.stringify(p.deliveryProfileIds ?? {}),
       storage_serve_priority: p.storageServePriority ?? 1, default_conversion_profile_id: p.defaultConversionProfileId ?? null,
       storyboard: JSON.stringify(p.storyboard ? storyboardConfigOf(p.storyboard) : {}),
+      drm_profiles: JSON.stringify(normalDrmProfiles(p.drmProfiles ?? [])),
     });
   }
   for (const fp of lib.flavorParams ?? []) {

@@ -326,4 +326,11 @@ export const migrations: string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  // 10: reserved (another branch's, storage and uploads; whichever merges second renumbers)
+  ``,
+  // 11: per-partner DRM profiles (src/drm/profiles.ts): the licence servers of Widevine, PlayReady
+  // and FairPlay as a JSON array, [] = ClearKey only
+  `
+  ALTER TABLE partners ADD COLUMN drm_profiles TEXT NOT NULL DEFAULT '[]';
+  `,
 ];

@@ -36,6 +36,29 @@ export interface Partner {
   defaultConversionProfileId: number | null;
   /** Storyboard settings that differ from the defaults (DEFAULT_STORYBOARD below; the files are made by src/thumbnail/). */
   storyboard: Partial<StoryboardConfig>;
+  /** The licence servers of its encrypted entries, one per DRM system (src/drm/profiles.ts). */
+  drmProfiles: DrmProfile[];
+}
+
+/** A DRM system whose licence server a partner runs elsewhere (Kaltura's DRM provider plugins). */
+export type DrmProvider = 'widevine' | 'playready' | 'fairplay';
+
+/**
+ * A partner's DRM profile (Kaltura's KalturaDrmProfile, one per provider and partner): where the
+ * players of its encrypted entries get licences for one system. kdeliver runs none of these
+ * servers; it writes their signalling and lists them in the playback context.
+ */
+export interface DrmProfile {
+  provider: DrmProvider;
+  /**
+   * The licence URL players are given, used as written but for {partnerId}, {entryId} and {ks}
+   * (the caller's KS, URL-encoded; empty without one).
+   */
+  licenseServerUrl: string;
+  /** FairPlay: the application certificate, base64 (KalturaFairplayDrmProfile.publicCertificate). */
+  publicCertificate?: string;
+  /** FairPlay: the skd:// key URI of the playlists, with {entryId} and {keyId} (hex); default skd://{keyId}. */
+  keyUri?: string;
 }
 
 export interface FlavorParams {

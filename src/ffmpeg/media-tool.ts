@@ -3,6 +3,19 @@
 // it runs too long, is no longer wanted or writes more than expected. It never throws: each
 // caller turns the way the tool ended into its own error, in its own words.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/**
+ * util-linux's setpriv (in every Debian, Essential), which execs the tool with a parent-death
+ * signal: a tool must not outlive the process that started it. A server killed with SIGKILL
+ * mid-transcode would otherwise leave its ffmpeg running to the end, beside the attempt of the
+ * node (or the restarted server) that took the job over (test/multinode/ingest-takeover.test.ts).
+ * Without it (not Linux), tools are started as they are.
+ */
+const SETPRIV = process.platform === 'linux' && existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : null;
+/** setpriv's exit status when the tool could not be executed (EX_EXEC_ENOENT), and its message. */
+const SETPRIV_ENOENT = 127;
+const SETPRIV_FAILED_EXEC = /^setpriv: failed to execute .*No such file or directory/m;
 
 export interface MediaToolOptions {
   /** SIGKILL after this many milliseconds (none: no limit, as for a long transcode). */
@@ -29,7 +42,9 @@ const STDERR_TAIL = 8192;
 
 export function runMediaTool(command: string, args: string[], opts: MediaToolOptions = {}): Promise<MediaToolExit> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = SETPRIV
+      ? spawn(SETPRIV, ['--pdeathsig', 'KILL', '--', command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
     let size = 0;
     let stderr = '';
@@ -64,6 +79,14 @@ export function runMediaTool(command: string, args: string[], opts: MediaToolOpt
       resolve({ ...exit, stdout: Buffer.concat(chunks), stderr });
     };
     child.on('error', (err: NodeJS.ErrnoException) => settle({ code: null, signal: null, error: err }));
-    child.on('close', (code, signal) => settle({ code, signal, error: null }));
+    child.on('close', (code, signal) => {
+      // the tool is not installed: as spawn itself says it without setpriv
+      if (SETPRIV && code === SETPRIV_ENOENT && SETPRIV_FAILED_EXEC.test(stderr)) {
+        const err: NodeJS.ErrnoException = Object.assign(new Error(`spawn ${command} ENOENT`), { code: 'ENOENT', errno: -2, syscall: `spawn ${command}`, path: command });
+        settle({ code: null, signal: null, error: err });
+        return;
+      }
+      settle({ code, signal, error: null });
+    });
   });
 }

@@ -10,6 +10,9 @@ export interface CacheStats {
   entries: number;
   hits: number;
   misses: number;
+  /** playManifest's kept decisions (the answer cache's second tier) */
+  decisionHits?: number;
+  decisionEntries?: number;
 }
 
 export interface ResponseObservation {
@@ -70,6 +73,8 @@ export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; 
     ['kdeliver_playmanifest_cache_hits', 'playManifest answers sent from the answer cache since start.', opts.manifestCache, (s) => s.hits],
     ['kdeliver_playmanifest_cache_misses', 'playManifest requests the answer cache could not answer (the pipeline ran) since start.', opts.manifestCache, (s) => s.misses],
     ['kdeliver_playmanifest_cache_entries', 'playManifest answers held by the answer cache.', opts.manifestCache, (s) => s.entries],
+    ['kdeliver_playmanifest_decision_hits', 'playManifest requests answered from a kept decision (session verified, URLs signed and answer rendered per request) since start.', opts.manifestCache, (s) => s.decisionHits ?? 0],
+    ['kdeliver_playmanifest_decision_entries', 'playManifest request shapes whose decisions are kept.', opts.manifestCache, (s) => s.decisionEntries ?? 0],
   ];
   for (const [name, help, read, pick] of gauges) registry.gauge(name, help, stat(read, pick));
   // the remote media block cache (src/storage/block-cache.ts): no series with local media

@@ -27,6 +27,7 @@ import { describeMediaSegment, type FragmentOptions } from '../media/fmp4/writer
 import { mssFragmentOptions, mssLocate } from '../media/mss/manifest.js';
 import type { Timeline, Segment } from '../media/segment.js';
 import { isEncryptedEntry } from '../drm/policy.js';
+import { checkSmoothStreaming } from '../drm/profiles.js';
 import { contentKeys, DEFAULT_SCHEMES, encryptionOf, licenseUrl, type Packaging, type SchemeChoice } from '../drm/keys.js';
 
 export interface PackagerDeps {
@@ -217,7 +218,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
   const encryption = async (): Promise<Encryption | undefined> => encrypted
     ? encryptionOf(await contentKeys(deps, mainEntry), packaging, schemeChoice(pairs.get('encryption')), {
       keyUri: 'encryption.key', licenseUrl: licenseUrl(deps.baseUrl, mainEntry, pairs.get('ks')),
-    })
+    }, { partner: (await deps.catalog.getPartner(mainEntry.partnerId)) ?? null, entry: mainEntry, ks: pairs.get('ks') })
     : undefined;
   /** An fMP4 segment or fragment; encrypted with cenc/cbcs, the samples are read while describing it. */
   const describe = async (tl: Timeline, seg: Segment, opts: FragmentOptions, path: string): Promise<MediaBody> => {
@@ -379,10 +380,12 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       return { kind: 'key', body: Buffer.from((await encryption())!.key) };
     }
     case 'mssManifest': {
+      if (encrypted) checkSmoothStreaming(await deps.catalog.getPartner(mainEntry.partnerId), mainEntry);
       const p: Presentation = { renditions: await all(), captions: [], container: 'fmp4' };
       return text('text/xml', mssManifest(p, await encryption()));
     }
     case 'mssFragment': {
+      if (encrypted) checkSmoothStreaming(await deps.catalog.getPartner(mainEntry.partnerId), mainEntry);
       const at = mssLocate({ renditions: await all(), captions: [], container: 'fmp4' }, file.bitrate, file.kind, file.time);
       if (!at) throw notFound('no such MSS fragment');
       const path = sourceOf(at.f, 1).path;

@@ -17,10 +17,20 @@ const NOW = 1_780_000_000;
 // Both catalogs are driven through the same method names; SQLite's may answer synchronously.
 type AnyCatalog = Record<string, (...a: any[]) => any>;
 
+/** The sample library, with DRM profiles (migration 11) for partner 309 so both backends read them. */
+function sampleLibrary(): ReturnType<typeof readLibraryFile> {
+  const read = readLibraryFile(sampleLibraryPath());
+  read.library.partners!.find((p) => p.id === 309)!.drmProfiles = [
+    { provider: 'widevine', licenseServerUrl: 'https://wv.example.test/license?entry={entryId}' },
+    { provider: 'fairplay', licenseServerUrl: 'https://fps.example.test/license', publicCertificate: 'Y2VydA==', keyUri: 'skd://{keyId}' },
+  ];
+  return read;
+}
+
 async function backends(tt: Tap.Test) {
   const mediaRoot = mkdtempSync(join(tmpdir(), 'kdeliver-contract-'));
   const db = openDatabase(join(mediaRoot, 'catalog.sqlite'));
-  const { library, mediaDir } = readLibraryFile(sampleLibraryPath());
+  const { library, mediaDir } = sampleLibrary();
   const sqlite = createCatalog(db);
   await importLibrary(sqlite, library, mediaDir, mediaRoot, NOW);
   const lite = sqlite as unknown as AnyCatalog;
@@ -114,6 +124,7 @@ t.test('every read answers the same from SQLite and PostgreSQL', async (t) => {
   const { lite, pg } = await backends(t);
   const entries = (await pg.listEntries({ partnerId: 309, includeDeleted: true }, 500)).objects;
   t.ok(entries.length >= 10, 'the sample library is in PostgreSQL');
+  t.same((await pg.getPartner(309)).drmProfiles.map((p: { provider: string }) => p.provider), ['widevine', 'fairplay'], "partner 309's DRM profiles are in PostgreSQL");
   await compareAll(t, lite, pg, 'after import');
 });
 
@@ -192,7 +203,7 @@ t.test('the sample library imported straight into PostgreSQL (its library store)
     await pg.close();
     rmSync(mediaRoot, { recursive: true, force: true });
   });
-  const { library, mediaDir } = readLibraryFile(sampleLibraryPath());
+  const { library, mediaDir } = sampleLibrary();
   t.same(await importLibrary(pg, library, mediaDir, mediaRoot, NOW), { entries: library.entries!.length });
   await compareAll(t, lite, pg as unknown as AnyCatalog, 'after importLibrary into PostgreSQL');
   for (const m of ['allConversionProfiles', 'allAccessControlProfiles', 'allEntryIds'] as const) {

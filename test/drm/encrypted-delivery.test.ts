@@ -210,7 +210,7 @@ t.test('CENC: the MPD names the key id and the licence; ffmpeg -decryption_key d
   await header.text();
 });
 
-t.test('fMP4 HLS and Smooth Streaming of an encrypted entry are CENC too', async (t) => {
+t.test('fMP4 HLS of an encrypted entry is CENC too; Smooth Streaming without a PlayReady profile is refused', async (t) => {
   const now = Math.floor(Date.now() / 1000);
   const sign = (path: string) => kd.url + signMediaUrl(path, kd.config.mediaUrlSecret, now, undefined, ksForPath(cencKs));
   const F = '/p/309/sp/30900/serveFlavor/entryId/1_cenc0001/v/1/flavorId/1_f1cenc00';
@@ -230,12 +230,18 @@ t.test('fMP4 HLS and Smooth Streaming of an encrypted entry are CENC too', async
   // the key file is for MPEG-TS only
   t.equal((await fetch(new URL('encryption.key', index))).status, 404);
 
+  // Smooth Streaming signals PlayReady only: without a PlayReady DRM profile (the sample partner
+  // has none; test/drm/drm-profiles.test.ts configures one) it is refused, never served clear
   const manifest = sign(`/mss${F}/forceproxy/true/name/a.mp4/manifest`);
   const mss = await text(manifest);
-  t.equal(mss.status, 200);
-  const bitrate = /Type="video"[\s\S]*?Bitrate="(\d+)"/.exec(mss.body)![1];
-  const frag = Buffer.from(await (await fetch(new URL(`QualityLevels(${bitrate})/Fragments(video=0)`, manifest))).arrayBuffer());
-  t.ok(frag.includes(Buffer.from('a2394f525a9b4f14a2446c427c648df4', 'hex')), 'the MSS fragment carries PIFF sample encryption');
+  t.equal(mss.status, 403, 'the MSS manifest is refused');
+  t.equal(errorCode(mss.res), 'error-3');
+  t.match(mss.body, /Smooth Streaming signals PlayReady only: partner 309 has no PlayReady DRM profile/);
+  const frag = await text(new URL('QualityLevels(300000)/Fragments(video=0)', manifest).href);
+  t.equal(frag.status, 403, 'and so are its fragments');
+  const pmSl = await text(pm(kd, '1_cenc0001', `format/sl/protocol/http/ks/${cencKs}/manifest`));
+  t.equal(pmSl.status, 403, 'playManifest format/sl too');
+  t.equal(errorCode(pmSl.res), 'error-3');
 });
 
 t.test('progressive, raw and download of an encrypted entry: admin KS only', async (t) => {

@@ -29,7 +29,9 @@ t.test('Kaltura web player against kdeliver', async (t) => {
     const log: string[] = [];
     const foreign: string[] = [];
     const requests: string[] = [];
+    const api: Promise<string>[] = [];
     p.on('request', (r) => requests.push(r.url()));
+    p.on('response', (r) => { if (r.url().startsWith(`${s.url}/api_v3/`) && r.request().method() !== 'OPTIONS') api.push(r.text().catch(() => '')); });
     p.on('console', (m) => log.push(`${m.type()}: ${m.text()}`.slice(0, 300)));
     p.on('requestfailed', (r) => log.push(`request failed: ${r.url().slice(0, 200)} ${r.failure()?.errorText}`));
     p.on('response', (r) => { if (r.status() >= 400) log.push(`HTTP ${r.status()} ${r.url().slice(0, 200)}`); });
@@ -43,7 +45,7 @@ t.test('Kaltura web player against kdeliver', async (t) => {
     const q = new URLSearchParams({ serviceUrl: `${s.url}/api_v3`, cdnUrl: s.url, partnerId: '309', entryId, ...(ks ? { ks } : {}) });
     await p.goto(`${pageUrl}?${q}`);
     t.teardown(() => ctx.close());
-    return { p, log, foreign, requests };
+    return { p, log, foreign, requests, api };
   };
   const state = (p: Page) => p.evaluate(() => (window as unknown as { __state: PageState }).__state);
   const waitFor = async (p: Page, cond: (st: PageState) => boolean, ms: number): Promise<PageState> => {
@@ -94,8 +96,22 @@ t.test('Kaltura web player against kdeliver', async (t) => {
         method: 'POST', headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ format: 1, secret: 'sample-user-secret-309', partnerId: 309, type: 0, userId: 'viewer', privileges: `sview:${entryId}` }),
       })).json();
-      const { p, log, requests } = await open(entryId, ks);
+      const { p, log, requests, api } = await open(entryId, ks);
       const st = await waitFor(p, (x) => x.maxTime > 3 || x.errors.length > 0, 40_000);
+      if (entryId === '1_cenc0001') {
+        // the playback context the player was given lists the DASH source's DRM data and its licence URL
+        const found: any[] = [];
+        const walk = (v: unknown): void => {
+          if (Array.isArray(v)) v.forEach(walk);
+          else if (v && typeof v === 'object') {
+            if ((v as { objectType?: string }).objectType === 'KalturaPlaybackContext') found.push(v);
+            else Object.values(v).forEach(walk);
+          }
+        };
+        for (const body of await Promise.all(api)) { try { walk(JSON.parse(body)); } catch { /* not JSON */ } }
+        const dash = found[0]?.sources?.find((x: { format: string }) => x.format === 'mpegdash');
+        t.match(dash?.drm, [{ scheme: 'kdeliver.CLEAR_KEY', licenseURL: /\/p\/309\/sp\/30900\/clearKeyLicense\/entryId\/1_cenc0001\/ks\/.+\/license$/ }], '1_cenc0001: the player\'s playback context lists the DRM data and its licence URL');
+      }
       t.same(st.errors, [], `${entryId}: no player error`, diag(st, log));
       t.ok(st.maxTime > 3, `${entryId}: plays (reached ${st.maxTime.toFixed(2)} s)`, diag(st, log));
       t.ok(requests.some((u) => u.startsWith(`${s.url}/hls/`) && u.endsWith('/encryption.key')), `${entryId}: the key came from the key URI`);

@@ -68,6 +68,8 @@ export interface Served {
   stop: () => Promise<number | null>;
   /** SIGKILL (a crash, a pulled plug), once it has exited. */
   kill: () => Promise<void>;
+  /** The process id. */
+  pid: number;
 }
 
 export interface Installed {
@@ -105,7 +107,7 @@ export function installedCommand(t: Tap, dir: string): Installed {
             return out;
           };
           resolvePromise({
-            url: m[1], log: () => out, waitForLog,
+            url: m[1], log: () => out, waitForLog, pid: child.pid!,
             stop: () => { child.kill('SIGTERM'); return exited; },
             kill: async () => { child.kill('SIGKILL'); await exited; },
           });

@@ -1,9 +1,22 @@
 // Starts the real server on a loopback port, over a fresh data directory seeded with the sample
 // library, for HTTP-level tests. Every test file that needs a server uses this one helper.
-import { mkdtempSync, rmSync } from 'node:fs';
+//
+// The catalog and media backends the servers run on are chosen for the whole test run by
+// environment switches, so that the same HTTP suites run on every backend
+// (test/multinode/suites-on-postgres.test.ts runs a part of them so in CI):
+// - KDELIVER_TEST_CATALOG=postgres: each server on a database of its own in a throwaway PostgreSQL
+//   cluster (test/helpers/postgres.ts: one per test process, installed or refused with the command
+//   to run when PostgreSQL is missing), seeded with the sample library as the SQLite file is;
+//   unset or `sqlite`: the SQLite file in the data directory.
+// - KDELIVER_TEST_MEDIA=s3: each server's media in an s3rver bucket under a prefix of its own
+//   (test/helpers/media-origins.ts), holding the sample library's files, its local media folder
+//   removed; unset or `local`: the data directory's media folder.
+// A test that sets KDELIVER_DATABASE_URL or KDELIVER_MEDIA_URL itself keeps what it set.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import tap from 'tap';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildServer } from '../../src/server.js';
 
@@ -19,10 +32,55 @@ interface Tap {
   teardown(fn: () => unknown): void;
 }
 
+const CATALOGS = ['sqlite', 'postgres'] as const;
+const MEDIA = ['local', 's3'] as const;
+
+function choice<T extends string>(name: string, values: readonly T[]): T {
+  const v = process.env[name] || values[0];
+  if (!(values as readonly string[]).includes(v)) throw new Error(`${name}=${JSON.stringify(v)}: expected one of ${values.join(', ')} (or unset: ${values[0]})`);
+  return v as T;
+}
+
+/** The backends the servers of this test run use (KDELIVER_TEST_CATALOG, KDELIVER_TEST_MEDIA). */
+export const testBackends = { catalog: choice('KDELIVER_TEST_CATALOG', CATALOGS), media: choice('KDELIVER_TEST_MEDIA', MEDIA) };
+
+// a server started again on a data directory finds its catalog again, as with the SQLite file
+const databaseOf = new Map<string, string>();
+let s3: Promise<import('./media-origins.js').S3Store> | undefined;
+let servers = 0;
+
 export async function startServer(t: Tap, opts: { env?: Record<string, string>; now?: () => number } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-test-'));
-  const config = loadConfig({ KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'silent', ...opts.env });
+  const backend: Record<string, string> = {};
+  if (testBackends.catalog === 'postgres' && !opts.env?.KDELIVER_DATABASE_URL) {
+    const used = opts.env?.KDELIVER_DATA_DIR ?? dataDir;
+    let url = databaseOf.get(used);
+    if (!url) {
+      const { pgDatabase } = await import('./postgres.js');
+      // the root test's: the cluster outlives the subtest that happens to start it
+      url = await pgDatabase(tap);
+      databaseOf.set(used, url);
+    }
+    backend.KDELIVER_DATABASE_URL = url;
+  }
+  const onS3 = testBackends.media === 's3' && !opts.env?.KDELIVER_MEDIA_URL;
+  let prefix = '';
+  if (onS3) {
+    const { startS3 } = await import('./media-origins.js');
+    s3 ??= startS3(tap, 'suite-media');
+    prefix = `server-${process.pid}-${++servers}`;
+    Object.assign(backend, (await s3).env(prefix));
+  }
+  const config = loadConfig({ KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'silent', ...backend, ...opts.env });
   const app = await buildServer({ config, now: opts.now });
+  if (onS3) {
+    // the sample library was imported into the local media folder: it moves to the bucket, where
+    // the server reads it from (kdeliver export/import would do the same for a real library)
+    const { filesUnder } = await import('./media-origins.js');
+    const store = await s3!;
+    for (const f of filesUnder(config.mediaRoot)) await store.put(`${prefix}/${f}`, readFileSync(join(config.mediaRoot, f)));
+    rmSync(config.mediaRoot, { recursive: true, force: true });
+  }
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;

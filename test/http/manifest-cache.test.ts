@@ -77,8 +77,8 @@ t.test('a kept answer is the answer the pipeline gives, byte for byte, for every
   t.equal(plain.app.manifestCache.stats().entries, 0, 'KDELIVER_MANIFEST_CACHE_ENTRIES=0 keeps nothing');
 });
 
-t.test('playSessionId, clientTag and _ are left out of the key, as Kaltura\'s cacher leaves them out', async (t) => {
-  const base = `${PM}/1_rcit0qgs/format/applehttp/protocol/http/a.m3u8`;
+t.test('playSessionId, clientTag, _ and referrer are left out of the key (the first three as Kaltura\'s cacher leaves them out)', async (t) => {
+  const base = `${PM}/1_rcit0qgs/format/applehttp/protocol/http/viewings.m3u8`;
   const ref = Buffer.from('https://sample.example.com/page').toString('base64url');
   // as the Kaltura web player asks: a fresh playSessionId for every viewing
   const viewings = [
@@ -86,6 +86,9 @@ t.test('playSessionId, clientTag and _ are left out of the key, as Kaltura\'s ca
     `${base}?playSessionId=33333333-3333:44444444-4444&referrer=${ref}&clientTag=html5:v3.17.95`,
     `${base}?referrer=${ref}&playSessionId=55555555-5555:66666666-6666&clientTag=html5:v3.17.96&_=1700000000000`,
     `${base}?referrer=${ref}`,
+    // a kept answer's entry has no access-control rules, and nothing else reads the referrer
+    `${base}?playSessionId=77777777-7777:88888888-8888&referrer=${Buffer.from('https://other.example.org/x').toString('base64url')}&clientTag=html5:v3.17.95`,
+    base,
   ];
   const before = stats();
   for (const path of viewings) {

@@ -16,7 +16,7 @@ export const toPartner = (r: Row): Partner => ({
   id: r.id, name: r.name, adminSecret: r.admin_secret, userSecret: r.user_secret, status: r.status,
   enforceEncryption: !!r.enforce_encryption, disableFlavorsOptimization: !!r.disable_flavors_optimization, deliveryProfileIds: json(r.delivery_profile_ids, {}),
   storageServePriority: r.storage_serve_priority, defaultConversionProfileId: r.default_conversion_profile_id,
-  storyboard: json(r.storyboard, {}),
+  storyboard: json(r.storyboard, {}), drmProfiles: json(r.drm_profiles, []),
 });
 export const toFlavorParams = (r: Row): FlavorParams => ({
   id: r.id, name: r.name, tags: csv(r.tags), format: r.format, videoCodec: r.video_codec, audioCodec: r.audio_codec,

@@ -1,0 +1,44 @@
+// A partner's DRM profiles as a library file gives them (partners[].drmProfiles) and the catalog
+// keeps them (partners.drm_profiles, migration 11): which ones can be stored. What they mean for
+// delivery is src/drm/profiles.ts's.
+import type { DrmProfile, DrmProvider } from './types.js';
+
+export const DRM_PROVIDERS: readonly DrmProvider[] = ['widevine', 'playready', 'fairplay'];
+
+const MAX_URL = 2048;
+const MAX_CERTIFICATE = 16 * 1024;
+
+/** What is wrong with a library file's drmProfiles, or null when it can be stored. */
+export function drmProfilesProblem(v: unknown): string | null {
+  if (!Array.isArray(v)) return 'must be an array of { "provider", "licenseServerUrl" }';
+  const seen = new Set<string>();
+  for (const [i, p] of v.entries()) {
+    const w = `[${i}]`;
+    if (!p || typeof p !== 'object') return `${w} must be an object`;
+    const o = p as Record<string, unknown>;
+    if (!DRM_PROVIDERS.includes(o.provider as DrmProvider)) return `${w}.provider must be one of ${DRM_PROVIDERS.join(', ')}`;
+    if (seen.has(o.provider as string)) return `${w}: one profile per provider (${o.provider} is listed twice)`;
+    seen.add(o.provider as string);
+    if (typeof o.licenseServerUrl !== 'string' || o.licenseServerUrl.length > MAX_URL || !/^https?:\/\/[^\s"<>]+$/i.test(o.licenseServerUrl)) {
+      return `${w}.licenseServerUrl must be an http(s) URL without spaces, quotes or angle brackets (at most ${MAX_URL} characters)`;
+    }
+    if (o.provider === 'fairplay') {
+      if (typeof o.publicCertificate !== 'string' || o.publicCertificate.length === 0 || o.publicCertificate.length > MAX_CERTIFICATE || !/^[A-Za-z0-9+/]+={0,2}$/.test(o.publicCertificate)) {
+        return `${w}.publicCertificate must be the FairPlay application certificate in base64 (the player needs it)`;
+      }
+      if (o.keyUri !== undefined && (typeof o.keyUri !== 'string' || !/^skd:\/\/[^\s"]{1,500}$/.test(o.keyUri))) return `${w}.keyUri must be an skd:// URI`;
+    } else {
+      for (const k of ['publicCertificate', 'keyUri']) if (o[k] !== undefined) return `${w}.${k} is a FairPlay setting`;
+    }
+    for (const k of Object.keys(o)) if (!['provider', 'licenseServerUrl', 'publicCertificate', 'keyUri'].includes(k)) return `${w}.${k} is not a DRM profile field`;
+  }
+  return null;
+}
+
+/** The stored form of valid profiles: only their own fields, in the providers' order. */
+export const normalDrmProfiles = (v: DrmProfile[]): DrmProfile[] =>
+  DRM_PROVIDERS.flatMap((name) => v.filter((p) => p.provider === name).map((p) => ({
+    provider: p.provider, licenseServerUrl: p.licenseServerUrl,
+    ...(p.publicCertificate ? { publicCertificate: p.publicCertificate } : {}),
+    ...(p.keyUri ? { keyUri: p.keyUri } : {}),
+  })));
