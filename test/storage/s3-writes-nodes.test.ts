@@ -128,6 +128,17 @@ t.test('an upload whose chunks alternate between A and B is assembled, ingested,
   const source = flavors.find((f) => f.isOriginal)!;
   t.equal(sha256(await s3.get(`lib/${source.filePath}`)), sha256(video), 'the source object is the uploaded file, byte for byte');
   await playsFrom(t, b, entry.id);
+
+  // a caption set at A is an object of the store, served by B
+  const SRT = '1\n00:00:00,000 --> 00:00:01,000\nAcross nodes\n';
+  const cap = (await api(a, 'caption_captionAsset', 'add', { entryId: entry.id, captionAsset: { objectType: 'KalturaCaptionAsset', language: 'English' } })).body;
+  const set = (await api(a, 'caption_captionAsset', 'setContent', { id: cap.id, contentResource: { objectType: 'KalturaStringResource', content: SRT } })).body;
+  t.equal(set.status, 2, `captionAsset.setContent at A${set.message ? `: ${set.message}` : ''}`);
+  const served = await fetch(`${b.url}/api_v3/service/caption_captionAsset/action/serve`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ format: 1, ks, captionAssetId: cap.id }),
+  });
+  t.equal(await served.text(), SRT, 'served by B from the store');
+  t.ok((await keysUnder(`lib/309/${entry.id}/`)).some((k) => k.endsWith('.srt')), 'the caption is an object of the bucket');
 });
 
 t.test('`kdeliver ingest` with S3 media, on a node of its own: the entry plays from B', async (t) => {
