@@ -283,7 +283,7 @@ t.test('an external storage\'s packager would not encrypt: the encrypted entry i
   const db = (kx.app.catalog as unknown as { db: import('better-sqlite3').Database }).db;
   db.prepare(`INSERT INTO storage_profiles (id, partner_id, name, base_url, delivery_profile_ids) VALUES (601, 309, 'bucket', 'https://bucket.example/media', ?)`)
     .run(JSON.stringify({ applehttp: [1001] }));
-  for (const f of kx.app.catalog.listFlavors('1_aeshls01')) {
+  for (const f of await kx.app.catalog.listFlavors('1_aeshls01')) {
     db.prepare('INSERT INTO remote_files (flavor_asset_id, storage_profile_id, path) VALUES (?, 601, ?)').run(f.id, `/309/${f.id}.mp4`);
   }
   const viaStorage = await text(pm(kx, '1_aeshls01', `format/applehttp/protocol/http/storageId/601/ks/${aesKs}/a.m3u8`));
