@@ -14,11 +14,11 @@ export default async function ingestWorker(app: FastifyInstance) {
     return;
   }
   const worker = startIngestWorker(
-    { catalog: app.catalog, dataDir: app.config.dataDir, mediaRoot: app.config.mediaRoot, leaseSeconds: app.config.ingestLeaseSeconds },
+    { catalog: app.catalog, dataDir: app.config.dataDir, mediaRoot: app.config.mediaRoot, media: app.media.writer, leaseSeconds: app.config.ingestLeaseSeconds },
     { log: app.log },
   );
   const expire = async () => {
-    const n = await expireUploadTokens({ catalog: app.catalog, dataDir: app.config.dataDir, now: app.now() }, UPLOAD_MAX_AGE_SECONDS);
+    const n = await expireUploadTokens({ catalog: app.catalog, dataDir: app.config.dataDir, now: app.now(), media: app.media.writer }, UPLOAD_MAX_AGE_SECONDS);
     if (n) app.log.info({ uploadTokens: n }, 'abandoned uploads timed out');
   };
   app.addHook('onReady', async () => expire());

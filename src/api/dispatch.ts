@@ -38,8 +38,9 @@ function lookupAction(registry: Registry, service: unknown, action: unknown): { 
 
 /**
  * The actions that write media files (uploads, content, pictures, captions, reconversions). With
- * a media store this build cannot write (KDELIVER_MEDIA_URL: src/storage/write-refusal.ts) they
- * are refused before anything is read or stored, the reason naming the variable.
+ * a read-only media store (an HTTP origin: src/storage/write-refusal.ts) they are refused before
+ * anything is read or stored, the reason naming the variable. Local disk and S3 take them, through
+ * the store's writer (src/storage/media-writer.ts).
  */
 const MEDIA_WRITES = new Set([
   'uploadtoken.upload', 'media.addcontent', 'media.updatecontent', 'thumbasset.add', 'thumbasset.addfromimage',

@@ -86,12 +86,18 @@ export function allApiErrors(): [string, string][] {
 export class ApiError extends Error {
   readonly code: string;
   readonly args: ApiErrorArgs;
-  constructor(code: ApiErrorCode | (string & {}), args: ApiErrorArgs = {}) {
+  /**
+   * The HTTP status of a call answered with this error alone: 200 as Kaltura answers its errors,
+   * except a dependency that failed (the media store: 503, so a client or balancer retries).
+   */
+  readonly httpStatus: number;
+  constructor(code: ApiErrorCode | (string & {}), args: ApiErrorArgs = {}, opts: { httpStatus?: number } = {}) {
     const template = errorTemplate(code);
     // an undefined code is a programming error; it still reaches the client as a well-formed exception
     super(fillTemplate(template ?? API_ERRORS.INTERNAL_SERVERL_ERROR, args));
     this.code = template === undefined ? 'INTERNAL_SERVERL_ERROR' : code;
     this.args = template === undefined ? {} : args;
+    this.httpStatus = opts.httpStatus ?? 200;
   }
 }
 

@@ -97,5 +97,6 @@ export async function handleApiRequest(registry: Registry, env: ApiEnv, req: Api
     format, multi, callback, executionTime,
     ignoreNull: params.ignoreNull === '1' || params.ignoreNull === 1 || params.ignoreNull === true,
   });
-  return { status: 200, headers: { ...headers, 'content-type': out.contentType }, body: out.body };
+  if (!multi && isApiError(result) && result.httpStatus !== 200) headers['retry-after'] = '5';
+  return { status: !multi && isApiError(result) ? result.httpStatus : 200, headers: { ...headers, 'content-type': out.contentType }, body: out.body };
 }

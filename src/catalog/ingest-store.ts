@@ -4,7 +4,8 @@
 import type { Db } from './db.js';
 import { storeEntryKeys } from './keys.js';
 import { EntryStatus, type FlavorAsset } from './types.js';
-import type { IngestJob, IngestStore, JobOwner, NewEntry, SourceRegistration, UploadToken } from './store.js';
+import type { IngestJob, IngestStore, JobOwner, NewEntry, SourceRegistration, UploadPartOutcome, UploadToken } from './store.js';
+import { decideUploadPart } from './upload-parts.js';
 import { asyncMethods } from './async.js';
 
 type Row = Record<string, any>;
@@ -74,6 +75,10 @@ function syncIngestStore(db: Db) {
     token: db.prepare('SELECT * FROM upload_tokens WHERE id = ?'),
     updateToken: db.prepare(`UPDATE upload_tokens SET status = @status, uploaded_file_size = @uploadedFileSize, file_name = @fileName,
       entry_id = @entryId, updated_at = @now WHERE id = @id`),
+    insertPart: db.prepare('INSERT INTO upload_parts (token_id, at_byte, byte_length, object_key, created_at) VALUES (?, ?, ?, ?, ?)'),
+    partKeys: db.prepare('SELECT object_key FROM upload_parts WHERE token_id = ? ORDER BY id').pluck(),
+    deleteParts: db.prepare('DELETE FROM upload_parts WHERE token_id = ?'),
+    parts: db.prepare('SELECT at_byte, byte_length, object_key FROM upload_parts WHERE token_id = ? ORDER BY id'),
   };
 
   const unique = (exists: ReturnType<Db['prepare']>): string => {
@@ -201,6 +206,19 @@ function syncIngestStore(db: Db) {
       q.updateToken.run({ id: t.id, status: t.status, uploadedFileSize: t.uploadedFileSize, fileName: t.fileName, entryId: t.entryId, now });
     },
     closeUploadToken: (id: string, entryId: string, now: number): boolean => q.closeToken.run(entryId, now, id).changes === 1,
+    addUploadPart: (p: { tokenId: string; offset: number; length: number; objectKey: string; restart: boolean; final: boolean; now: number }): UploadPartOutcome =>
+      db.transaction(() => {
+        const token = s.getUploadToken(p.tokenId);
+        if (!token) return { outcome: 'status' as const, token: { id: p.tokenId, status: 5 } as UploadToken, offset: p.offset, dropped: [] };
+        const d = decideUploadPart(token, p);
+        if (!d.next) return { outcome: d.outcome, token, offset: d.offset, dropped: [] };
+        const dropped = p.restart ? q.partKeys.all(p.tokenId) as string[] : [];
+        if (p.restart) q.deleteParts.run(p.tokenId);
+        q.insertPart.run(p.tokenId, d.offset, p.length, p.objectKey, p.now);
+        s.updateUploadToken(d.next, p.now);
+        return { outcome: d.outcome, token: { ...d.next, updatedAt: p.now }, offset: d.offset, dropped };
+      }).immediate(),
+    uploadParts: (tokenId: string) => (q.parts.all(tokenId) as Row[]).map((r) => ({ offset: r.at_byte, length: r.byte_length, objectKey: r.object_key })),
     expireUploadTokens: (before: number, now: number): string[] => db.transaction(() => {
       const ids = q.staleTokens.all(before) as string[];
       for (const id of ids) q.expireToken.run(now, id);

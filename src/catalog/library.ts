@@ -205,12 +205,17 @@ function place(src: string, dest: string): void {
   }
 }
 
+/** A remote media store's writer (src/storage/media-writer.ts), as the library import uses it. */
+export interface MediaPut {
+  putFile(file: string, key: string): Promise<void>;
+}
+
 /**
  * Imports a validated library into the catalog. Media files are placed under
- * `{mediaRoot}/{partnerId}/{entryId}/`; records whose ids exist are replaced. The database
+ * `{partnerId}/{entryId}/` of the media root (a folder, or a remote store's writer); records whose ids exist are replaced. The database
  * work is one transaction, and files placed for a failed import are removed again.
  */
-export async function importLibrary(catalog: Pick<Catalog, 'library'>, lib: LibraryFile, mediaDir: string, mediaRoot: string, now = Math.floor(Date.now() / 1000)): Promise<{ entries: number }> {
+export async function importLibrary(catalog: Pick<Catalog, 'library'>, lib: LibraryFile, mediaDir: string, media: string | MediaPut, now = Math.floor(Date.now() / 1000)): Promise<{ entries: number }> {
   const placed: string[] = [];
   const rel = (e: LibEntry, f: string) => `${e.partnerId}/${e.id}/${f}`;
   try {
@@ -220,7 +225,13 @@ export async function importLibrary(catalog: Pick<Catalog, 'library'>, lib: Libr
         ...(e.dataFile ? [e.dataFile] : []), ...(e.thumbnail ? [e.thumbnail] : []),
       ];
       for (const f of new Set(files)) {
-        const dest = join(mediaRoot, rel(e, f));
+        if (typeof media !== 'string') {
+          // a remote store: each object whole or absent; one left by a failed import is unused, and a
+          // re-import may be replacing what the catalog names, so none is removed here
+          await media.putFile(join(mediaDir, f), rel(e, f));
+          continue;
+        }
+        const dest = join(media, rel(e, f));
         if (!existsSync(dest)) placed.push(dest);
         place(join(mediaDir, f), dest);
       }

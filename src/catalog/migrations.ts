@@ -326,8 +326,20 @@ export const migrations: string[] = [
     created_at INTEGER NOT NULL
   );
   `,
-  // 10: reserved (another branch's, storage and uploads; whichever merges second renumbers)
-  ``,
+  // 10: uploads across nodes (src/ingest/uploads.ts): with a shared media store (S3) each chunk of
+  // an upload token is staged as an object of the store, and recorded here in arrival order; the
+  // file is these parts laid over each other at their offsets (a later part wins where they overlap)
+  `
+  CREATE TABLE upload_parts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    token_id TEXT NOT NULL,
+    at_byte INTEGER NOT NULL,
+    byte_length INTEGER NOT NULL,
+    object_key TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX upload_parts_token ON upload_parts(token_id, id);
+  `,
   // 11: per-partner DRM profiles (src/drm/profiles.ts): the licence servers of Widevine, PlayReady
   // and FairPlay as a JSON array, [] = ClearKey only
   `

@@ -215,6 +215,27 @@ export interface UploadToken {
   updatedAt: number;
 }
 
+/** A chunk of an upload staged as an object of a shared media store (src/ingest/uploads.ts). */
+export interface UploadPart {
+  /** Byte offset of the chunk in the file. */
+  offset: number;
+  length: number;
+  /** Its key in the media store. */
+  objectKey: string;
+}
+
+/** What recording a staged chunk decided (IngestStore.addUploadPart). */
+export interface UploadPartOutcome {
+  /** ok; `status`: the token takes no chunk (not PENDING or PARTIAL_UPLOAD); `gap`: the chunk starts past what has arrived; `size`: a final chunk that leaves the file at another size than the token's. */
+  outcome: 'ok' | 'status' | 'gap' | 'size';
+  /** The token after the call (unchanged unless ok or size). */
+  token: UploadToken;
+  /** Where the chunk went (its resolved offset). */
+  offset: number;
+  /** Keys of parts no longer part of the file (a restart), for the caller to remove from the store. */
+  dropped: string[];
+}
+
 /** Kaltura's KalturaUploadTokenStatus. */
 export const UploadTokenStatus = { PENDING: 0, PARTIAL_UPLOAD: 1, FULL_UPLOAD: 2, CLOSED: 3, TIMED_OUT: 4, DELETED: 5 } as const;
 
@@ -345,6 +366,16 @@ export interface IngestStore {
    * moment. False when another request used it first (or it is not complete).
    */
   closeUploadToken(id: string, entryId: string, now: number): Promise<boolean>;
+  /**
+   * ATOMIC, and serialised per token across nodes: records a chunk already staged in the media
+   * store, if the token takes chunks (PENDING or PARTIAL_UPLOAD) and the chunk starts at most at
+   * the bytes arrived so far (`offset` -1: at that end). `restart` (resume=false) drops the parts
+   * before it. The uploaded size becomes max(size, offset + length), the status PARTIAL_UPLOAD,
+   * or with `final` FULL_UPLOAD when that size is the token's fileSize (or it has none).
+   */
+  addUploadPart(p: { tokenId: string; offset: number; length: number; objectKey: string; restart: boolean; final: boolean; now: number }): Promise<UploadPartOutcome>;
+  /** The staged parts of a token, in arrival order. */
+  uploadParts(tokenId: string): Promise<UploadPart[]>;
   /**
    * ATOMIC: tokens PENDING, PARTIAL_UPLOAD or FULL_UPLOAD not updated since `before` become
    * TIMED_OUT (updatedAt = now); returns their ids.

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { openCatalog } from '../catalog/open.js';
 import { deleteEntry } from '../ingest/delete.js';
+import { openMediaWriter } from '../storage/media-writer.js';
 import { AssetStatus, EntryStatus, type Entry } from '../catalog/types.js';
 
 const USAGE = 'usage: kdeliver entries list [--partner <id>] [--json]\n       kdeliver entries delete <entry id>\n';
@@ -46,7 +47,7 @@ export async function main(args: string[]): Promise<number> {
         process.stderr.write(`no entry ${id}${entry ? ' (already deleted)' : ''}\n`);
         return 1;
       }
-      const { removed } = await deleteEntry({ catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, now: Math.floor(Date.now() / 1000) }, id);
+      const { removed } = await deleteEntry({ catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, media: openMediaWriter(config), now: Math.floor(Date.now() / 1000) }, id);
       process.stdout.write(`deleted entry ${id} (partner ${entry.partnerId}); ${removed.length} file(s) removed\n`);
       return 0;
     }

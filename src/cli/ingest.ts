@@ -7,6 +7,7 @@ import { loadConfig, ConfigError } from '../config.js';
 import { openCatalog } from '../catalog/open.js';
 import { addSource, claimJob, defaultConcurrency, IngestError, leaseOf, nowOf, runJob, type IngestContext, type JobOutcome, type RunJobOptions } from '../ingest/pipeline.js';
 import { newAttemptToken } from '../ingest/lease.js';
+import { openMediaWriter } from '../storage/media-writer.js';
 import { EntryStatus } from '../catalog/types.js';
 import { progressReporter } from '../ingest/progress.js';
 
@@ -64,7 +65,8 @@ export async function main(args: string[]): Promise<number> {
     throw e;
   }
   const catalog = await openCatalog(config);
-  const ctx: IngestContext = { catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, concurrency: jobs, leaseSeconds: config.ingestLeaseSeconds };
+  // main.ts refused a store that takes no writes before this command started
+  const ctx: IngestContext = { catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, media: openMediaWriter(config), concurrency: jobs, leaseSeconds: config.ingestLeaseSeconds };
   try {
     let entryId: string;
     let jobId: number;

@@ -2,6 +2,7 @@
 // The `kdeliver` executable is ./kdeliver.ts; this module only dispatches, so tests can import it.
 import { ConfigError, loadConfig } from '../config.js';
 import { mediaWriteRefusal } from '../storage/write-refusal.js';
+import { openMediaWriter } from '../storage/media-writer.js';
 import { openCatalog } from '../catalog/open.js';
 import { importLibrary, LibraryError, readLibraryFile } from '../catalog/library.js';
 
@@ -99,7 +100,8 @@ async function importCommand(args: string[]): Promise<number> {
   const catalog = await openCatalog(config);
   try {
     const { library, mediaDir } = readLibraryFile(args[0]);
-    const { entries } = await importLibrary(catalog, library, mediaDir, config.mediaRoot);
+    const media = config.media.kind === 'local' ? config.mediaRoot : openMediaWriter(config)!;
+    const { entries } = await importLibrary(catalog, library, mediaDir, media);
     process.stdout.write(`imported ${args[0]}: ${entries} entr${entries === 1 ? 'y' : 'ies'}\n`);
     return 0;
   } finally {
@@ -109,7 +111,11 @@ async function importCommand(args: string[]): Promise<number> {
 
 /** The commands that write media stop here, before any work, when KDELIVER_MEDIA_URL names a store they cannot write. */
 function refuseMediaWrites(command: string): number | null {
-  const why = mediaWriteRefusal(loadConfig().media);
+  const loc = loadConfig().media;
+  // import-kaltura keeps resumable downloads and their checks against files in the media folder
+  const why = mediaWriteRefusal(loc) ?? (command === 'import-kaltura' && loc.kind === 's3'
+    ? `KDELIVER_MEDIA_URL=${loc.url} is an S3 store, which import-kaltura does not write to yet (ingest, upload and library import do): run import-kaltura with local media (KDELIVER_MEDIA_URL unset), then copy the media folder to the store`
+    : null);
   if (!why) return null;
   process.stderr.write(`kdeliver ${command}: ${why}\n`);
   return 1;

@@ -6,11 +6,14 @@ import { join } from 'node:path';
 import type { Catalog } from '../catalog/store.js';
 import { EntryStatus } from '../catalog/types.js';
 import { thumbnailCacheDir } from '../storage/paths.js';
+import { localMediaWriter, type MediaWriter } from '../storage/media-writer.js';
 
 export interface DeleteEnv {
   catalog: Catalog;
   dataDir: string;
   mediaRoot: string;
+  /** The media store's writer (KDELIVER_MEDIA_URL); local disk under mediaRoot when absent. */
+  media?: MediaWriter | null;
   now: number;
 }
 
@@ -32,7 +35,7 @@ export async function deleteEntry(env: DeleteEnv, entryId: string): Promise<{ re
   const removed: string[] = [];
   for (const f of files) {
     if (!f || !f.startsWith(own) || f.includes('..')) continue;
-    rmSync(join(env.mediaRoot, f), { force: true });
+    await (env.media ?? localMediaWriter(env.mediaRoot)).remove(f).catch(() => undefined);
     removed.push(f);
   }
   const dir = join(env.mediaRoot, String(entry.partnerId), entry.id);

@@ -2,7 +2,7 @@
 // (as a job) transcode the conversion profile's ladder into a staging folder, probe every output,
 // grab a default thumbnail, and only then move the files into place and commit the catalog in
 // one transaction. Any failure leaves the entry in ERROR with a reason and no stray file.
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import type { Catalog } from '../catalog/store.js';
@@ -13,12 +13,15 @@ import { codecsOf, defaultTools, isWebPlayable, probeMedia, ProbeError, type Med
 import { DEFAULT_LEASE_SECONDS, holdLease, newAttemptToken, stagingFolder, type JobClaim } from './lease.js';
 import type { IngestStore } from '../catalog/store.js';
 import { isSafeId } from '../catalog/ids.js';
+import { localMediaWriter, type MediaWriter } from '../storage/media-writer.js';
 
 export interface IngestContext {
   catalog: Catalog;
   /** Where staging folders live; on the same file system as mediaRoot so moves are renames. */
   dataDir: string;
   mediaRoot: string;
+  /** Where the source and the outputs are written (KDELIVER_MEDIA_URL); local disk under mediaRoot when absent. */
+  media?: MediaWriter | null;
   tools?: Tools;
   /** How many ffmpeg processes one job runs at once. */
   concurrency?: number;
@@ -37,6 +40,7 @@ export class IngestError extends Error {
 /** The context's clock, Unix seconds. */
 export const nowOf = (ctx: IngestContext) => (ctx.now ?? (() => Math.floor(Date.now() / 1000)))();
 const toolsOf = (ctx: IngestContext) => ctx.tools ?? defaultTools;
+const writerOf = (ctx: IngestContext) => ctx.media ?? localMediaWriter(ctx.mediaRoot);
 
 /** Default parallelism: leave a core for serving. */
 export const defaultConcurrency = () => Math.max(1, Math.min(3, availableParallelism() - 1));
@@ -145,16 +149,13 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
   const previousSources = existing ? (await catalog.listFlavors(existing.id)).filter((f) => f.isOriginal) : [];
   const ext = sourceExt(req.fileName ?? basename(req.file), probe);
   const rel = `${req.partnerId}/${entryId}/${flavorId}.${ext}`;
-  const dest = join(ctx.mediaRoot, rel);
   const now = nowOf(ctx);
-  // The file goes in under a temporary name first, so a crash never leaves a complete-looking file
-  const tmp = `${dest}.part`;
-  mkdirSync(join(ctx.mediaRoot, `${req.partnerId}`, entryId), { recursive: true });
+  const media = writerOf(ctx);
+  let put = false;
   try {
-    if (req.move) {
-      try { renameSync(req.file, tmp); } catch { copyFileSync(req.file, tmp); rmSync(req.file, { force: true }); }
-    } else copyFileSync(req.file, tmp);
-    renameSync(tmp, dest);
+    // The file is whole or absent under its key (media-writer.ts), and only then named by the catalog
+    await media.putFile(req.file, rel, { move: req.move });
+    put = true;
     const tags = isWebPlayable(probe) ? ['source', 'web'] : ['source'];
     let jobId = 0;
     const owner = req.claim ? newOwner(ctx) : undefined;
@@ -171,11 +172,10 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
       flavor: flavorRecord({ id: flavorId, entryId, partnerId: req.partnerId, flavorParamsId: 0, filePath: rel, tags, isOriginal: true, fileExt: ext, now }, probe),
       mediaType, duration: probe.durationSec, partnerId: req.partnerId, conversionProfileId: profileId, owner, now,
     });
-    for (const f of previousSources) if (f.filePath !== rel) rmSync(join(ctx.mediaRoot, f.filePath), { force: true });
+    for (const f of previousSources) if (f.filePath !== rel) await media.remove(f.filePath).catch(() => undefined);
     return { entryId, sourceFlavorId: flavorId, jobId, claim: owner ? { jobId, token: owner.token } : null, probe };
   } catch (e) {
-    rmSync(tmp, { force: true });
-    rmSync(dest, { force: true });
+    if (put) await media.remove(rel).catch(() => undefined);
     throw e instanceof IngestError ? e : new IngestError(`could not register the source: ${(e as Error).message}`);
   }
 }
@@ -303,7 +303,13 @@ export async function runJob(ctx: IngestContext, jobId: number, opts: RunJobOpti
     if (!entry || entry.status === EntryStatus.DELETED) throw new IngestError(`entry ${job.entryId} no longer exists`);
     const source = (await catalog.listFlavors(entry.id)).find((f) => f.isOriginal && f.status === AssetStatus.READY);
     if (!source) throw new IngestError(`entry ${entry.id} has no source file: upload one (media.addContent) and try again`);
-    const sourcePath = join(ctx.mediaRoot, source.filePath);
+    // With S3 media the source is copied into this attempt's staging folder on this node's disk,
+    // where ffmpeg's outputs go too: a job's intermediate files are this node's alone, and a node
+    // that takes the job over after a lost lease makes them again from the source in the store
+    const media = writerOf(ctx);
+    const sourcePath = await media.localFile(source.filePath, join(staging, `source${extname(source.filePath)}`)).catch((e: unknown) => {
+      throw new IngestError(`the source file ${source.filePath} could not be read (${(e as Error).message}): ingest the file again`);
+    });
     if (!existsSync(sourcePath)) throw new IngestError(`the source file ${source.filePath} is missing from the media folder: ingest the file again`);
     const probe = await probeMedia(sourcePath, toolsOf(ctx)).catch((e) => {
       throw new IngestError(e instanceof ProbeError ? e.message : String(e), EntryStatus.ERROR_IMPORTING);
@@ -354,25 +360,23 @@ export async function runJob(ctx: IngestContext, jobId: number, opts: RunJobOpti
       }
     }
 
-    // Commit: files into place first (renames within one file system), then one transaction, both
-    // only while this attempt still holds the job
+    // Commit: files into place first (renames within one file system, or uploads to the store,
+    // each whole or absent), then one transaction, both only while this attempt still holds the job
     if (!await store.holdsJob(jobId, token, nowOf(ctx))) throw new LostJob();
     const now = nowOf(ctx);
     const records: FlavorAsset[] = [];
     for (const o of outputs) {
       const rel = `${entry.partnerId}/${entry.id}/${o.flavorId}.mp4`;
-      const dest = join(ctx.mediaRoot, rel);
-      renameSync(o.file, dest);
-      moved.push(dest);
+      await media.putFile(o.file, rel, { move: true });
+      moved.push(rel);
       records.push(flavorRecord({
         id: o.flavorId, entryId: entry.id, partnerId: entry.partnerId, flavorParamsId: o.rendition.params.id, filePath: rel,
         tags: o.rendition.params.tags, isOriginal: false, fileExt: 'mp4', now,
       }, o.probe));
     }
     if (thumbRel) {
-      const dest = join(ctx.mediaRoot, thumbRel);
-      renameSync(thumbFile, dest);
-      moved.push(dest);
+      await media.putFile(thumbFile, thumbRel, { move: true });
+      moved.push(thumbRel);
     }
     const previous = (await catalog.listFlavors(entry.id)).filter((f) => !f.isOriginal);
     const previousThumb = (await catalog.getEntry(entry.id))?.thumbnailFile ?? null;
@@ -382,16 +386,16 @@ export async function runJob(ctx: IngestContext, jobId: number, opts: RunJobOpti
     if (!committed) throw new LostJob();
     moved.length = 0;
     // Files of an earlier run are removed only after the catalog no longer names them
-    for (const f of previous) if (!records.some((r) => r.filePath === f.filePath)) rmSync(join(ctx.mediaRoot, f.filePath), { force: true });
+    for (const f of previous) if (!records.some((r) => r.filePath === f.filePath)) await media.remove(f.filePath).catch(() => undefined);
     if (thumbRel && previousThumb && previousThumb !== thumbRel && previousThumb.startsWith(`${entry.partnerId}/${entry.id}/thumb-`)) {
-      rmSync(join(ctx.mediaRoot, previousThumb), { force: true });
+      await media.remove(previousThumb).catch(() => undefined);
     }
     opts.onProgress?.(1);
     outcome.ok = true;
     outcome.flavorIds = records.map((r) => r.id);
     return outcome;
   } catch (e) {
-    for (const f of moved) rmSync(f, { force: true });
+    for (const f of moved) await writerOf(ctx).remove(f).catch(() => undefined);
     const lost = async () => {
       // Another attempt may hold the job now: its entry and job are its to finish
       outcome.lost = true;

@@ -1,11 +1,20 @@
-// Upload tokens (Kaltura's uploadToken service): a file arrives in one or more chunks into
-// `{dataDir}/uploads/{tokenId}`, resumable, and is then handed to ingest exactly once.
-import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
+// Upload tokens (Kaltura's uploadToken service): a file arrives in one or more chunks, resumable,
+// and is then handed to ingest exactly once. Where the chunks go:
+// - local media: into `{dataDir}/uploads/{tokenId}`, one file written in place, as ever;
+// - a shared media store (S3): each chunk becomes an object of the store (`.uploads/{tokenId}/…`)
+//   recorded in the catalog (upload_parts), so the chunks of one upload may arrive at different
+//   nodes; the catalog serialises them per token. When the upload is used (claimUpload) the node
+//   that takes it streams the parts into one local file (ffprobe and ffmpeg need it there anyway),
+//   ingest puts that file in the store as the entry's source, and the parts are removed.
+import { createWriteStream, closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UploadTokenStatus, type Catalog, type UploadToken } from '../catalog/store.js';
+import { randomBytes } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { UploadTokenStatus, type Catalog, type UploadPart, type UploadToken } from '../catalog/store.js';
+import { MediaWriteError, type MediaWriter } from '../storage/media-writer.js';
 
-export type UploadErrorKind = 'NOT_FOUND' | 'INVALID_STATUS_FOR_UPLOAD' | 'OUT_OF_ORDER' | 'SIZE_MISMATCH' | 'INVALID_STATUS_FOR_ADD_ENTRY' | 'WRITE_FAILED';
+export type UploadErrorKind = 'NOT_FOUND' | 'INVALID_STATUS_FOR_UPLOAD' | 'OUT_OF_ORDER' | 'SIZE_MISMATCH' | 'INVALID_STATUS_FOR_ADD_ENTRY' | 'WRITE_FAILED' | 'STORE_FAILED';
 
 export class UploadError extends Error {
   constructor(readonly kind: UploadErrorKind, message: string, readonly details: Record<string, string | number> = {}) {
@@ -19,6 +28,20 @@ export interface UploadEnv {
   catalog: Catalog;
   dataDir: string;
   now: number;
+  /** The media store's writer: when it is shared (S3) chunks are staged there; else (or absent) in `{dataDir}/uploads`. */
+  media?: MediaWriter | null;
+}
+
+/** The writer of a shared media store, when chunks are staged there. */
+const sharedStore = (env: UploadEnv): MediaWriter | null => (env.media?.shared ? env.media : null);
+
+/** Where the staged parts of a token live in a shared store. */
+const partsPrefix = (tokenId: string) => `.uploads/${tokenId}/`;
+
+/** A store that failed under a chunk or an assembly: nothing was kept, and the same request may be sent again. */
+function storeFailed(e: unknown, retry: string): never {
+  if (e instanceof MediaWriteError) throw new UploadError('STORE_FAILED', `${e.message}; nothing was kept: ${retry}`);
+  throw e;
 }
 
 export async function createUploadToken(env: UploadEnv, t: { partnerId: number; userId: string; fileName: string; fileSize: number | null }): Promise<UploadToken> {
@@ -72,6 +95,8 @@ function refuseUnlessUploadable(token: UploadToken): void {
  * request of the server.
  */
 export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: string, data: Buffer, o: ChunkOptions): Promise<UploadToken> {
+  const shared = sharedStore(env);
+  if (shared) return stageChunk(env, shared, partnerId, tokenId, data, o);
   const file = uploadPath(env.dataDir, tokenId);
   return oneAtATime(file, async () => {
     const store = env.catalog.ingest;
@@ -131,6 +156,82 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
   });
 }
 
+/**
+ * A chunk of an upload on a shared store: the bytes go in as their own object first, then the
+ * catalog records the part, or refuses it (the token no longer takes chunks, or the chunk would
+ * leave a gap) and the object is removed again. The catalog decides under a lock of the token, so
+ * chunks that reach two nodes at once are ordered as one node would order them.
+ */
+async function stageChunk(env: UploadEnv, media: MediaWriter, partnerId: number, tokenId: string, data: Buffer, o: ChunkOptions): Promise<UploadToken> {
+  const store = env.catalog.ingest;
+  const token = await partnerUploadToken(env, partnerId, tokenId);
+  refuseUnlessUploadable(token);
+  const gap = (at: number, have: number) => new UploadError('OUT_OF_ORDER', `chunk out of order: it starts at byte ${at} but ${have} bytes have arrived; send the chunk that starts at byte ${have} first`, { RESUME_AT: at, UPLOADED_SIZE: have });
+  // refused before any byte is sent to the store; the catalog checks again in turn
+  if (o.resume && o.resumeAt > token.uploadedFileSize) throw gap(o.resumeAt, token.uploadedFileSize);
+  const key = `${partsPrefix(tokenId)}${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
+  await media.putBytes(key, data).catch((e: unknown) => storeFailed(e, `send this chunk again (the upload has ${token.uploadedFileSize} bytes)`));
+  let r;
+  try {
+    r = await store.addUploadPart({ tokenId, offset: o.resume ? o.resumeAt : 0, length: data.length, objectKey: key, restart: !o.resume, final: o.finalChunk, now: env.now });
+  } catch (e) {
+    await media.remove(key).catch(() => undefined);
+    throw e;
+  }
+  for (const k of r.dropped) await media.remove(k).catch(() => undefined);
+  if (r.outcome === 'status' || r.outcome === 'gap') {
+    await media.remove(key).catch(() => undefined);
+    if (r.outcome === 'gap') throw gap(r.offset, r.token.uploadedFileSize);
+    refuseUnlessUploadable(await partnerUploadToken(env, partnerId, tokenId));
+    throw new UploadError('INVALID_STATUS_FOR_UPLOAD', `upload token ${tokenId} takes no more chunks`);
+  }
+  if (r.outcome === 'size') {
+    const size = r.token.uploadedFileSize;
+    throw new UploadError('SIZE_MISMATCH', `${size} bytes have arrived but the token was created for ${token.fileSize}: send the missing bytes from byte ${size}`, { UPLOADED_SIZE: size, FILE_SIZE: token.fileSize ?? 0 });
+  }
+  return r.token;
+}
+
+/** The spans of staged parts that make the file's bytes 0..size, in order: where parts overlap, the later one's bytes. */
+export function layParts(parts: UploadPart[], size: number): { objectKey: string; offset: number; length: number }[] {
+  const cuts = [...new Set([0, size, ...parts.flatMap((p) => [p.offset, p.offset + p.length]).filter((c) => c > 0 && c < size)])].sort((a, b) => a - b);
+  const out: { objectKey: string; offset: number; length: number; part: number }[] = [];
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const [a, b] = [cuts[i], cuts[i + 1]];
+    let k = parts.length - 1;
+    while (k >= 0 && !(parts[k].offset <= a && parts[k].offset + parts[k].length >= b)) k--;
+    if (k < 0) throw new UploadError('WRITE_FAILED', `the upload has no bytes ${a}-${b - 1}: upload the file again with a new token`);
+    const last = out[out.length - 1];
+    if (last && last.part === k) last.length += b - a;
+    else out.push({ objectKey: parts[k].objectKey, offset: a - parts[k].offset, length: b - a, part: k });
+  }
+  return out.map(({ objectKey, offset, length }) => ({ objectKey, offset, length }));
+}
+
+/** Streams a token's staged parts into `file`, one span after another (never a whole part in memory). */
+async function assembleParts(env: UploadEnv, media: MediaWriter, token: UploadToken, file: string): Promise<void> {
+  const spans = layParts(await env.catalog.ingest.uploadParts(token.id), token.uploadedFileSize);
+  await mkdir(join(env.dataDir, 'uploads'), { recursive: true });
+  const out = createWriteStream(file);
+  try {
+    for (const s of spans) await pipeline(await media.readRange(s.objectKey, s.offset, s.length), out, { end: false });
+    await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+  } catch (e) {
+    out.destroy();
+    await rm(file, { force: true });
+    if (e instanceof UploadError) throw e;
+    const why = e instanceof MediaWriteError ? e.message : `${media.describe}: the parts of upload ${token.id} could not be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+    throw new UploadError('STORE_FAILED', `${why}; nothing was kept: use the upload token ${token.id} again (it is still complete)`);
+  }
+}
+
+/** Removes a token's staged parts from a shared store (the catalog's records of them stay, unread). */
+async function removeParts(env: UploadEnv, tokenId: string): Promise<void> {
+  const media = sharedStore(env);
+  if (!media) return;
+  for (const p of await env.catalog.ingest.uploadParts(tokenId)) await media.remove(p.objectKey).catch(() => undefined);
+}
+
 /** Refuses a token that is not a complete, unused upload (what claimUpload takes). */
 export function refuseUnlessComplete(token: UploadToken): void {
   if (token.status !== UploadTokenStatus.FULL_UPLOAD) {
@@ -147,6 +248,19 @@ export function refuseUnlessComplete(token: UploadToken): void {
  */
 export async function claimUpload(env: UploadEnv, token: UploadToken, entryId: string): Promise<string> {
   refuseUnlessComplete(token);
+  const shared = sharedStore(env);
+  if (shared) {
+    // assembled before the token is used up: a store that fails now leaves it complete, to use again
+    const file = `${uploadPath(env.dataDir, token.id)}.${randomBytes(4).toString('hex')}`;
+    await assembleParts(env, shared, token, file);
+    if (!(await env.catalog.ingest.closeUploadToken(token.id, entryId, env.now))) {
+      await rm(file, { force: true });
+      refuseUnlessComplete((await env.catalog.ingest.getUploadToken(token.id)) ?? { ...token, status: UploadTokenStatus.DELETED });
+      throw new UploadError('INVALID_STATUS_FOR_ADD_ENTRY', `upload token ${token.id} is not complete: send the final chunk (finalChunk=true) first`);
+    }
+    await removeParts(env, token.id);
+    return file;
+  }
   const file = uploadPath(env.dataDir, token.id);
   if (!(await env.catalog.ingest.closeUploadToken(token.id, entryId, env.now))) {
     // another request took it since `token` was read: refused as that request's use makes it
@@ -164,11 +278,15 @@ export async function claimUpload(env: UploadEnv, token: UploadToken, entryId: s
 export async function deleteUploadToken(env: UploadEnv, token: UploadToken): Promise<void> {
   await env.catalog.ingest.updateUploadToken({ ...token, status: UploadTokenStatus.DELETED }, env.now);
   rmSync(uploadPath(env.dataDir, token.id), { force: true });
+  await removeParts(env, token.id);
 }
 
 /** Upload tokens left unfinished for `maxAgeSeconds` are TIMED_OUT (4) and their partial files removed. */
 export async function expireUploadTokens(env: UploadEnv, maxAgeSeconds: number): Promise<number> {
   const stale = await env.catalog.ingest.expireUploadTokens(env.now - maxAgeSeconds, env.now);
-  for (const id of stale) rmSync(uploadPath(env.dataDir, id), { force: true });
+  for (const id of stale) {
+    rmSync(uploadPath(env.dataDir, id), { force: true });
+    await removeParts(env, id);
+  }
   return stale.length;
 }

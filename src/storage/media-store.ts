@@ -19,6 +19,7 @@ import type { ObjectMeta, Origin } from './origin.js';
 import { mediaPath } from './paths.js';
 import { s3Origin } from './s3-origin.js';
 import { mediaWriteRefusal } from './write-refusal.js';
+import { localMediaWriter, s3MediaWriter, type MediaWriter } from './media-writer.js';
 import { DeliveryError } from '../errors.js';
 
 export interface StoredObject {
@@ -33,6 +34,8 @@ export interface MediaStore extends VersionedSourceStore {
   readonly describe: string;
   /** Why this store refuses writes (ingest, upload, import of media), or null when it takes them. */
   readonly readOnly: string | null;
+  /** Where media is written (media-writer.ts); null exactly when readOnly says why not. */
+  readonly writer: MediaWriter | null;
   /** The name readers use for a catalog file path; a path that would leave the media root is refused (404). */
   locate(relative: string): string;
   /** Size and version of a located name; null when there is none. */
@@ -54,6 +57,7 @@ export function localMediaStore(mediaRoot: string, handles: HandleCache): MediaS
     kind: 'local',
     describe: mediaRoot,
     readOnly: null,
+    writer: localMediaWriter(mediaRoot),
     locate: (relative) => mediaPath(mediaRoot, relative),
     async version(name) {
       const st = await stat(name).catch(() => null);
@@ -72,7 +76,7 @@ export function localMediaStore(mediaRoot: string, handles: HandleCache): MediaS
 const RECHECK_MS = 1000;
 
 /** A remote store: names are the catalog paths themselves (keys under the prefix or base URL). */
-export function remoteMediaStore(kind: 's3' | 'http', origin: Origin, opts: { cacheBytes: number; readOnly: string | null; now?: () => number }): MediaStore {
+export function remoteMediaStore(kind: 's3' | 'http', origin: Origin, opts: { cacheBytes: number; readOnly: string | null; writer: MediaWriter | null; now?: () => number }): MediaStore {
   const now = opts.now ?? Date.now;
   const cache = createBlockCache(opts.cacheBytes);
   const metas = new Map<string, { meta: ObjectMeta; at: number }>();
@@ -109,6 +113,7 @@ export function remoteMediaStore(kind: 's3' | 'http', origin: Origin, opts: { ca
     kind,
     describe: origin.describe,
     readOnly: opts.readOnly,
+    writer: opts.writer,
     locate(relative) {
       const parts = relative.split('/');
       if (!relative || relative.includes('\0') || relative.includes('\\') || parts.some((p) => p === '' || p === '.' || p === '..')) {
@@ -157,7 +162,7 @@ export function openMediaStore(config: Pick<Config, 'media' | 'mediaRoot' | 'med
   const timeouts = { timeoutMs: config.mediaTimeoutMs, connectTimeoutMs: config.mediaConnectTimeoutMs };
   if (loc.kind === 'local') return localMediaStore(config.mediaRoot, handles);
   if (loc.kind === 's3') {
-    return remoteMediaStore('s3', s3Origin(loc, timeouts), { cacheBytes: config.mediaCacheBytes, readOnly: mediaWriteRefusal(loc) });
+    return remoteMediaStore('s3', s3Origin(loc, timeouts), { cacheBytes: config.mediaCacheBytes, readOnly: mediaWriteRefusal(loc), writer: s3MediaWriter(loc, timeouts) });
   }
-  return remoteMediaStore('http', httpOrigin(loc.base, timeouts), { cacheBytes: config.mediaCacheBytes, readOnly: mediaWriteRefusal(loc) });
+  return remoteMediaStore('http', httpOrigin(loc.base, timeouts), { cacheBytes: config.mediaCacheBytes, readOnly: mediaWriteRefusal(loc), writer: null });
 }

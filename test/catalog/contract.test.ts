@@ -187,6 +187,42 @@ t.test('the same writes through both leave the same catalog', async (t) => {
   await compareAll(t, lite, pg, 'after writes');
 });
 
+t.test('staged upload parts (S3 uploads across nodes): the same decisions on both, one at a time per token', async (t) => {
+  const { lite, pg } = await backends(t);
+  const both = async (method: string, ...args: unknown[]) => {
+    const a = await lite.ingest[method](...args);
+    const b = await pg.ingest[method](...args);
+    t.same(b, a, `${method} answers the same`);
+    return b;
+  };
+  const part = (objectKey: string, offset: number, length: number, o: { restart?: boolean; final?: boolean } = {}) =>
+    ({ tokenId: '0_tok00001', offset, length, objectKey, restart: !!o.restart, final: !!o.final, now: NOW + 1 });
+  await both('createUploadToken', { id: '0_tok00001', partnerId: 309, userId: 'u', fileName: 'f.mp4', fileSize: 30, now: NOW });
+  t.match(await both('addUploadPart', part('k1', 0, 10, { restart: true })), { outcome: 'ok', offset: 0, token: { uploadedFileSize: 10, status: 1 } });
+  t.match(await both('addUploadPart', part('k2', 20, 5)), { outcome: 'gap', offset: 20, token: { uploadedFileSize: 10 } });
+  t.match(await both('addUploadPart', part('k3', -1, 10)), { outcome: 'ok', offset: 10, token: { uploadedFileSize: 20 } });
+  t.match(await both('addUploadPart', part('k4', 5, 10)), { outcome: 'ok', offset: 5, token: { uploadedFileSize: 20 } }, 'a retry inside what arrived');
+  t.match(await both('addUploadPart', part('k5', -1, 5, { final: true })), { outcome: 'size', token: { uploadedFileSize: 25, status: 1 } });
+  t.same(await both('uploadParts', '0_tok00001'), [
+    { offset: 0, length: 10, objectKey: 'k1' }, { offset: 10, length: 10, objectKey: 'k3' }, { offset: 5, length: 10, objectKey: 'k4' },
+    { offset: 20, length: 5, objectKey: 'k5' },
+  ], 'the refused part is not recorded; the rest in arrival order');
+  t.match(await both('addUploadPart', part('k6', 0, 12, { restart: true })), { outcome: 'ok', token: { uploadedFileSize: 12 }, dropped: ['k1', 'k3', 'k4', 'k5'] });
+  t.match(await both('addUploadPart', part('k7', -1, 18, { final: true })), { outcome: 'ok', token: { uploadedFileSize: 30, status: 2 } });
+  t.match(await both('addUploadPart', part('k8', -1, 1)), { outcome: 'status', token: { status: 2 } }, 'a complete token takes no chunk');
+  t.match(await both('addUploadPart', { ...part('k9', 0, 1), tokenId: 'no_such_tok' }), { outcome: 'status' });
+
+  // PostgreSQL: twenty appends (-1) racing from two pools land one after another, none lost
+  const other = await openPgCatalog(pg.db.url, { nodeId: 'other' });
+  t.teardown(() => other.close());
+  await pg.ingest.createUploadToken({ id: '0_tok00002', partnerId: 309, userId: 'u', fileName: 'f', fileSize: null, now: NOW });
+  const nodes = [pg, other];
+  const results = await Promise.all(Array.from({ length: 20 }, (_, i) => nodes[i % nodes.length].ingest.addUploadPart(
+    { tokenId: '0_tok00002', offset: -1, length: 7, objectKey: `r${i}`, restart: false, final: false, now: NOW })));
+  t.same(results.map((r) => r.offset).sort((x, y) => x - y), Array.from({ length: 20 }, (_, i) => i * 7), 'each at its own offset');
+  t.equal((await pg.ingest.getUploadToken('0_tok00002')).uploadedFileSize, 140);
+});
+
 t.test('concurrent addPartner calls on PostgreSQL get distinct ids', async (t) => {
   const { pg } = await backends(t);
   const added = await Promise.all(Array.from({ length: 8 }, (_, i) => pg.addPartner({ name: `p${i}` })));

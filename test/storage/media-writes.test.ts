@@ -1,7 +1,7 @@
-// Writes of media (ingest, upload, import) with KDELIVER_MEDIA_URL naming a store this build
-// cannot write (an HTTP origin, read-only by nature; S3, read-only until S3 writes land): the
-// CLI's writing commands stop at start with a message naming the variable, and the server's API
-// refuses its writing actions the same way, before reading anything.
+// Writes of media (ingest, upload, import) with KDELIVER_MEDIA_URL naming an HTTP origin, read-only
+// by nature: the CLI's writing commands stop at start with a message naming the variable, and the
+// server's API refuses its writing actions the same way, before reading anything. S3 takes writes
+// (test/storage/s3-writes-nodes.test.ts), except import-kaltura's, which says so.
 import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,8 +14,8 @@ const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-writes-'));
 t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
 const stores = {
   http: { KDELIVER_MEDIA_URL: 'http://127.0.0.1:9/media' },
-  s3: { KDELIVER_MEDIA_URL: 's3://media/lib', AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' },
 };
+const s3 = { KDELIVER_MEDIA_URL: 's3://media/lib', AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' };
 const video = sampleFlavorFile('1_rcit0qgs', '1_f1rcit00');
 
 for (const [kind, env] of Object.entries(stores)) {
@@ -40,3 +40,16 @@ for (const [kind, env] of Object.entries(stores)) {
     t.equal(await ping.text(), 'true', 'other actions answer');
   });
 }
+
+t.test('s3: import-kaltura alone refuses at start, saying what to do instead', async (t) => {
+  const r = await run(process.execPath, [binTarget(), 'import-kaltura', '--help'], { env: { KDELIVER_DATA_DIR: dataDir, ...s3 }, timeoutMs: 60_000 });
+  t.equal(r.code, 1);
+  t.match(r.stderr, /^kdeliver import-kaltura: KDELIVER_MEDIA_URL=s3:\/\/media\/lib is an S3 store, which import-kaltura does not write to yet \(ingest, upload and library import do\): run import-kaltura with local media/);
+});
+
+t.test('s3: the API\'s writing actions are not refused for the store (they reach their own checks)', async (t) => {
+  const srv = await startServer(t, { env: s3 });
+  const r = await fetch(`${srv.url}/api_v3/service/uploadToken/action/upload?format=1`, { method: 'POST' });
+  const body = await r.json() as { code?: string };
+  t.equal(body.code, 'MISSING_KS', 'uploadToken.upload asks for a session, as on local disk');
+});

@@ -3,9 +3,7 @@
 // fetches these URLs directly, but an entry with access-control rules is checked like playback.
 // Adding and changing them (add, setContent, update, setAsDefault, delete) takes a session that
 // may edit the entry; content is kept only when it reads as SRT, WebVTT or TTML/DFXP.
-import { readFile } from 'node:fs/promises';
 import { checkEntryAccess, rulesOf } from '../../access/entry-check.js';
-import { mediaPath } from '../../storage/paths.js';
 import { AssetStatus, EntryStatus, MediaType, type CaptionAsset, type Entry } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
 import { captionToWebVtt, parseCues } from '../../media/captions.js';
@@ -20,7 +18,7 @@ import type { Params } from '../params.js';
 import { requireEntryEditor } from '../permissions.js';
 import { playRequestFor } from '../playback-context.js';
 import type { ApiContext, FileResult, ServiceModule } from '../types.js';
-import { removeEntryFile, writeMediaFile } from './thumb-asset.js';
+import { readMediaFile, removeEntryFile, writeMediaFile } from './thumb-asset.js';
 
 defineApiErrors({
   CAPTION_ASSET_PARSING_FAILED: 'Failed to parse caption asset "%ASSET_ID%": %REASON%',
@@ -113,15 +111,15 @@ async function storeCaptionContent(ctx: ApiContext, entry: Entry, c: CaptionAsse
   const { text, format } = readCaptionContent(c.id, data);
   const version = c.status === AssetStatus.QUEUED && !c.filePath ? c.version : c.version + 1;
   const rel = `${entry.partnerId}/${entry.id}/caption-${c.id}-v${version}.${format}`;
-  await writeMediaFile(ctx.config.mediaRoot, rel, text);
+  await writeMediaFile(ctx, rel, text);
   const next: CaptionAsset = { ...c, format, filePath: rel, size: Buffer.byteLength(text), status: AssetStatus.READY, version, updatedAt: ctx.now };
   try {
     await ctx.catalog.updateCaption(next);
   } catch (e) {
-    await removeEntryFile(ctx.config.mediaRoot, entry, rel);
+    await removeEntryFile(ctx, entry, rel);
     throw e;
   }
-  if (c.filePath && c.filePath !== rel) await removeEntryFile(ctx.config.mediaRoot, entry, c.filePath);
+  if (c.filePath && c.filePath !== rel) await removeEntryFile(ctx, entry, c.filePath);
   return (await ctx.catalog.getCaption(c.id))!;
 }
 
@@ -155,7 +153,7 @@ const SERVE_TYPES: Record<CaptionAsset['format'], string> = {
 
 async function readCaptionFile(ctx: ApiContext, c: CaptionAsset): Promise<string> {
   try {
-    return await readFile(mediaPath(ctx.config.mediaRoot, c.filePath), 'utf8');
+    return (await readMediaFile(ctx, c.filePath)).toString('utf8');
   } catch {
     throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: c.id });
   }
@@ -242,7 +240,7 @@ export const captionAssetService: ServiceModule = {
         const c = await partnerCaption(ctx, a.captionAssetId);
         const entry = await captionEntry(ctx, c.entryId);
         await ctx.catalog.deleteCaption(c.id);
-        await removeEntryFile(ctx.config.mediaRoot, entry, c.filePath);
+        await removeEntryFile(ctx, entry, c.filePath);
         return null;
       },
     },

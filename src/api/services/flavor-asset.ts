@@ -106,7 +106,7 @@ export const flavorAssetService: ServiceModule = {
         await ctx.catalog.deleteFlavor(f.id);
         // another flavor (a library's) may share the file: it stays while the catalog names it
         const shared = (await ctx.catalog.listFlavors(entry.id)).some((x) => x.filePath === f.filePath);
-        if (!shared) await removeEntryFile(ctx.config.mediaRoot, entry, f.filePath);
+        if (!shared) await removeEntryFile(ctx, entry, f.filePath);
         return null;
       },
     },
@@ -122,7 +122,7 @@ export const flavorAssetService: ServiceModule = {
         const entry = await partnerEntry(ctx, f.entryId);
         if (!(await ctx.catalog.listFlavors(entry.id)).some((x) => x.isOriginal && x.status === AssetStatus.READY)) throw new ApiError('ORIGINAL_FLAVOR_ASSET_IS_MISSING');
         try {
-          await queueReconversion({ catalog: ctx.catalog, dataDir: ctx.config.dataDir, mediaRoot: ctx.config.mediaRoot, now: () => ctx.now }, entry.id);
+          await queueReconversion({ catalog: ctx.catalog, dataDir: ctx.config.dataDir, mediaRoot: ctx.config.mediaRoot, media: ctx.media?.writer, now: () => ctx.now }, entry.id);
         } catch (e) {
           if (e instanceof IngestError) throw new ApiError('INGEST_FAILED', { ENTRY_ID: entry.id, REASON: e.message });
           throw e;

@@ -17,7 +17,7 @@ import { uploadApiError, uploadEnv } from './upload-token.js';
 import { requireAdminKs, requireIngestSession } from '../permissions.js';
 
 const ingestContext = (ctx: ApiContext): IngestContext => ({
-  catalog: ctx.catalog, dataDir: ctx.config.dataDir, mediaRoot: ctx.config.mediaRoot, now: () => ctx.now,
+  catalog: ctx.catalog, dataDir: ctx.config.dataDir, mediaRoot: ctx.config.mediaRoot, media: ctx.media?.writer, now: () => ctx.now,
 });
 
 /** A new entry from a KalturaMediaEntry / KalturaBaseEntry input object, waiting for content (NO_CONTENT). */
@@ -109,7 +109,7 @@ const deleteAction: ActionSpec = {
   async handler(ctx, a) {
     requireAdminKs(ctx);
     const e = await partnerEntry(ctx, a.entryId);
-    await deleteEntry({ catalog: ctx.catalog, dataDir: ctx.config.dataDir, mediaRoot: ctx.config.mediaRoot, now: ctx.now }, e.id);
+    await deleteEntry({ catalog: ctx.catalog, dataDir: ctx.config.dataDir, mediaRoot: ctx.config.mediaRoot, media: ctx.media?.writer, now: ctx.now }, e.id);
     return null;
   },
 };

@@ -3,14 +3,11 @@
 // new default changes the entry's version, so every thumbnail URL (and the rendered-thumbnail cache
 // keyed by it) moves on at once. media.updateThumbnail and updateThumbnailJpeg (entry-edit.ts) add
 // a default asset through the same functions.
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { checkEntryAccess } from '../../access/entry-check.js';
 import { AssetStatus, EntryStatus, type Entry, type ThumbAsset } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
-import { mediaPath } from '../../storage/paths.js';
+import { localMediaWriter, type MediaWriter } from '../../storage/media-writer.js';
 import { ID_ARG, listArgs, objString, pageOf } from '../args.js';
 import { CONTENT_RESOURCES, readContentResource } from '../content.js';
 import { ApiError, defineApiErrors } from '../errors.js';
@@ -53,24 +50,21 @@ export async function readPicture(data: Buffer): Promise<{ ext: string; width: n
   }
 }
 
-/** Writes a file under the media root by a temporary name and a rename: a reader sees all of it or nothing. */
-export async function writeMediaFile(mediaRoot: string, rel: string, data: Buffer | string): Promise<void> {
-  const dest = mediaPath(mediaRoot, rel);
-  const tmp = `${dest}.${randomBytes(4).toString('hex')}.part`;
-  await mkdir(dirname(dest), { recursive: true });
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, dest);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+/** Where the API writes media: the server's store (local disk or S3), else local disk under the media root. */
+export const mediaWriterOf = (ctx: Pick<ApiContext, 'media' | 'config'>): MediaWriter => ctx.media?.writer ?? localMediaWriter(ctx.config.mediaRoot);
+
+/** Writes a file of the media store: a reader sees all of it or nothing (src/storage/media-writer.ts). */
+export async function writeMediaFile(ctx: Pick<ApiContext, 'media' | 'config'>, rel: string, data: Buffer | string): Promise<void> {
+  await mediaWriterOf(ctx).putBytes(rel, data);
 }
 
+/** A whole (small) file of the media store: a picture, a caption. */
+export const readMediaFile = (ctx: Pick<ApiContext, 'media' | 'config'>, rel: string): Promise<Buffer> => mediaWriterOf(ctx).readAll(rel);
+
 /** Removes a file the catalog no longer names, if it is in the entry's own folder. */
-export async function removeEntryFile(mediaRoot: string, entry: Pick<Entry, 'partnerId' | 'id'>, rel: string): Promise<void> {
+export async function removeEntryFile(ctx: Pick<ApiContext, 'media' | 'config'>, entry: Pick<Entry, 'partnerId' | 'id'>, rel: string): Promise<void> {
   if (!rel || !rel.startsWith(`${entry.partnerId}/${entry.id}/`) || rel.includes('..')) return;
-  await rm(join(mediaRoot, rel), { force: true });
+  await mediaWriterOf(ctx).remove(rel).catch(() => undefined);
 }
 
 export function thumbAssetObject(t: ThumbAsset): ApiObject {
@@ -106,7 +100,7 @@ export async function storeThumbContent(ctx: ApiContext, entry: Entry, t: ThumbA
   const pic = await readPicture(data);
   const version = isNew ? t.version : t.version + 1;
   const rel = `${entry.partnerId}/${entry.id}/thumbasset-${t.id}-v${version}.${pic.ext}`;
-  await writeMediaFile(ctx.config.mediaRoot, rel, data);
+  await writeMediaFile(ctx, rel, data);
   const next: ThumbAsset = { ...t, filePath: rel, fileExt: pic.ext, width: pic.width, height: pic.height, size: data.length, status: AssetStatus.READY, version, updatedAt: ctx.now };
   try {
     if (makeDefault) await adoptEntryThumbnail(ctx, entry);
@@ -114,11 +108,11 @@ export async function storeThumbContent(ctx: ApiContext, entry: Entry, t: ThumbA
     else await ctx.catalog.updateThumbAsset(next);
     if (makeDefault || t.isDefault) await ctx.catalog.setDefaultThumbAsset(next, ctx.now);
   } catch (e) {
-    await removeEntryFile(ctx.config.mediaRoot, entry, rel);
+    await removeEntryFile(ctx, entry, rel);
     throw e;
   }
   // the catalog no longer names the old picture
-  if (!isNew && t.filePath && t.filePath !== rel) await removeEntryFile(ctx.config.mediaRoot, entry, t.filePath);
+  if (!isNew && t.filePath && t.filePath !== rel) await removeEntryFile(ctx, entry, t.filePath);
   return (await ctx.catalog.getThumbAsset(t.id))!;
 }
 
@@ -132,7 +126,7 @@ export async function adoptEntryThumbnail(ctx: ApiContext, entry: Entry): Promis
   if (!current || (await ctx.catalog.listThumbAssets(entry.id)).some((a) => a.filePath === current)) return;
   let data: Buffer;
   try {
-    data = await readFile(mediaPath(ctx.config.mediaRoot, current));
+    data = await readMediaFile(ctx, current);
   } catch {
     return; // a picture already gone from the disk: nothing to keep
   }
@@ -256,7 +250,7 @@ export const thumbAssetService: ServiceModule = {
         const entry = await editableEntryOf(ctx, t.entryId);
         if (t.isDefault) throw new ApiError('THUMB_ASSET_IS_DEFAULT', { ASSET: t.id });
         await ctx.catalog.deleteThumbAsset(t.id);
-        await removeEntryFile(ctx.config.mediaRoot, entry, t.filePath);
+        await removeEntryFile(ctx, entry, t.filePath);
         return null;
       },
     },
@@ -303,7 +297,7 @@ export const thumbAssetService: ServiceModule = {
         const { t } = await servedThumb(ctx, a.thumbAssetId);
         let body: Buffer;
         try {
-          body = await readFile(mediaPath(ctx.config.mediaRoot, t.filePath));
+          body = await readMediaFile(ctx, t.filePath);
         } catch {
           throw new ApiError('THUMB_ASSET_IS_NOT_READY');
         }

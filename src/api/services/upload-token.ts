@@ -10,7 +10,7 @@ import {
 } from '../../ingest/uploads.js';
 import type { UploadToken } from '../../catalog/store.js';
 
-export const uploadEnv = (ctx: ApiContext): UploadEnv => ({ catalog: ctx.catalog, dataDir: ctx.config.dataDir, now: ctx.now });
+export const uploadEnv = (ctx: ApiContext): UploadEnv => ({ catalog: ctx.catalog, dataDir: ctx.config.dataDir, now: ctx.now, media: ctx.media?.writer });
 
 export function uploadTokenObject(t: UploadToken): ApiObject {
   return {
@@ -30,6 +30,8 @@ export function uploadApiError(e: unknown): never {
     case 'INVALID_STATUS_FOR_ADD_ENTRY': throw new ApiError('UPLOAD_TOKEN_INVALID_STATUS_FOR_ADD_ENTRY', { REASON: e.message });
     case 'OUT_OF_ORDER': throw new ApiError('UPLOAD_TOKEN_CHUNK_OUT_OF_ORDER', { REASON: e.message });
     case 'SIZE_MISMATCH': throw new ApiError('UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE', { REASON: e.message });
+    // the media store failed: a 503 a client retries, the same request again
+    case 'STORE_FAILED': throw new ApiError('UPLOAD_ERROR', { REASON: e.message }, { httpStatus: 503 });
     default: throw new ApiError('UPLOAD_ERROR', { REASON: e.message });
   }
 }

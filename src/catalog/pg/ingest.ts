@@ -8,6 +8,7 @@
 //   one gets it, the other does not wait and gets false.
 import { kalturaId } from '../ids.js';
 import type { IngestStore, JobOwner, NewEntry, SourceRegistration, UploadToken } from '../store.js';
+import { decideUploadPart } from '../upload-parts.js';
 import type { FlavorAsset } from '../types.js';
 import type { WriteFn } from './catalog.js';
 import { storeEntryKeys } from './keys.js';
@@ -172,6 +173,23 @@ export function pgIngestStore(db: Queryable, write: WriteFn): IngestStore {
     { id: t.id, status: t.status, uploadedFileSize: t.uploadedFileSize, fileName: t.fileName, entryId: t.entryId, now }))),
     closeUploadToken: (id, entryId, now) => write(async (tx) => (await run(tx, `UPDATE upload_tokens SET status = ${CLOSED},
       entry_id = @entryId, updated_at = @now WHERE id = @id AND status = ${FULL_UPLOAD}`, { id, entryId, now })) === 1),
+    addUploadPart: (p) => write(async (tx) => {
+      // the token's row is locked until the transaction ends: chunks arriving at several nodes at once are recorded one after another
+      const r = await one(tx, 'SELECT * FROM upload_tokens WHERE id = @id FOR UPDATE', { id: p.tokenId });
+      if (!r) return { outcome: 'status' as const, token: { id: p.tokenId, status: 5 } as UploadToken, offset: p.offset, dropped: [] };
+      const token = toToken(r);
+      const d = decideUploadPart(token, p);
+      if (!d.next) return { outcome: d.outcome, token, offset: d.offset, dropped: [] };
+      const dropped = p.restart
+        ? (await all(tx, 'DELETE FROM upload_parts WHERE token_id = @tokenId RETURNING object_key', p)).map((x) => x.object_key as string) : [];
+      await run(tx, `INSERT INTO upload_parts (token_id, at_byte, byte_length, object_key, created_at)
+        VALUES (@tokenId, @offset, @length, @objectKey, @now)`, { ...p, offset: d.offset });
+      await run(tx, `UPDATE upload_tokens SET status = @status, uploaded_file_size = @uploadedFileSize, updated_at = @now WHERE id = @id`,
+        { id: token.id, status: d.next.status, uploadedFileSize: d.next.uploadedFileSize, now: p.now });
+      return { outcome: d.outcome, token: { ...d.next, updatedAt: p.now }, offset: d.offset, dropped };
+    }),
+    uploadParts: async (tokenId) => (await all(db, 'SELECT at_byte, byte_length, object_key FROM upload_parts WHERE token_id = @tokenId ORDER BY id', { tokenId }))
+      .map((r) => ({ offset: r.at_byte as number, length: r.byte_length as number, objectKey: r.object_key as string })),
     expireUploadTokens: (before, now) => write(async (tx) => (await all(tx, `UPDATE upload_tokens SET status = ${TIMED_OUT}, updated_at = @now
       WHERE status IN (0, 1, 2) AND updated_at < @before RETURNING id`, { before, now })).map((r) => r.id as string)),
   };
