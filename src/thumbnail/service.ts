@@ -121,7 +121,7 @@ const exists = (file: string): Promise<boolean> => access(file).then(() => true,
  * What ffmpeg reads a video from, or null when there is no such file: a local path, or (remote
  * media) a URL it reads with byte ranges: the origin's own, or a presigned S3 URL (no copy to disk).
  */
-async function videoInput(ctx: ThumbnailContext, relative: string): Promise<string | null> {
+export async function videoInput(ctx: Pick<ThumbnailContext, 'config' | 'media'>, relative: string): Promise<string | null> {
   if (!ctx.media || ctx.media.kind === 'local') {
     const file = join(ctx.config.mediaRoot, relative);
     return (await exists(file)) ? file : null;

@@ -139,6 +139,13 @@ t.test('an upload whose chunks alternate between A and B is assembled, ingested,
   });
   t.equal(await served.text(), SRT, 'served by B from the store');
   t.ok((await keysUnder(`lib/309/${entry.id}/`)).some((k) => k.endsWith('.srt')), 'the caption is an object of the bucket');
+
+  // a thumbnail grabbed from the video at a time offset: ffmpeg reads the video from the store
+  const thumbsBefore = (await keysUnder(`lib/309/${entry.id}/`)).filter((k) => /\.(jpg|jpeg|png)$/.test(k)).length;
+  const updated = (await api(b, 'media', 'updateThumbnail', { entryId: entry.id, timeOffset: 1 })).body;
+  t.equal(updated.id, entry.id, `media.updateThumbnail at B from the stored video${updated.message ? `: ${updated.message}` : ''}`);
+  const thumbsAfter = (await keysUnder(`lib/309/${entry.id}/`)).filter((k) => /\.(jpg|jpeg|png)$/.test(k)).length;
+  t.ok(thumbsAfter > thumbsBefore, 'the grabbed frame is a new picture object of the bucket');
 });
 
 t.test('`kdeliver ingest` with S3 media, on a node of its own: the entry plays from B', async (t) => {

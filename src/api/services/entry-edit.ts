@@ -2,11 +2,11 @@
 // approve/reject (moderation), and a new default thumbnail from a frame or a picture. Every write
 // goes through the catalog, whose generation playManifest's answer cache and the read cache follow,
 // so the next request sees the change: a rule assigned here refuses the next anonymous playManifest.
-import { join } from 'node:path';
 import sharp from 'sharp';
 import { EntryStatus, EntryType, MediaType, ModerationStatus, type Entry, type EntryChanges } from '../../catalog/types.js';
 import { FrameError, grabFrame } from '../../thumbnail/frames.js';
 import { frameSourceOf } from '../../thumbnail/source.js';
+import { videoInput } from '../../thumbnail/service.js';
 import { ID_ARG } from '../args.js';
 import { ApiError, defineApiErrors } from '../errors.js';
 import { callPartnerId, entryApiObject, partnerEntry } from '../lookup.js';
@@ -170,9 +170,12 @@ export async function frameAt(ctx: ApiContext, e: Entry, seconds: number): Promi
     throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: String(seconds), PARAMETER_NAME: 'timeOffset', ENUM_TYPE: `seconds from 0 to ${duration}` });
   }
   const at = Math.min(seconds, Math.max(0, duration - 0.04));
+  // the video where the media store keeps it: a local path, or a URL ffmpeg reads with ranges
+  const input = await videoInput(ctx, video.filePath);
+  if (!input) throw new ApiError('INTERNAL_SERVERL_ERROR');
   let png: Buffer;
   try {
-    png = await grabFrame('ffmpeg', join(ctx.config.mediaRoot, video.filePath), at);
+    png = await grabFrame('ffmpeg', input, at);
   } catch (e) {
     if (e instanceof FrameError) throw new ApiError('INTERNAL_SERVERL_ERROR');
     throw e;
