@@ -9,6 +9,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateKs, login } from '../src/console/auth.js';
 import { tracePlayManifest } from '../src/console/trace.js';
+import { isKeyRequestUrl, traceKeyRequest } from '../src/console/key-trace.js';
 import { partnerView } from '../src/console/views.js';
 import { headerValue } from '../src/request/http-facts.js';
 import { requestEnv } from './http.js';
@@ -102,18 +103,21 @@ export default async function consoleRoutes(app: FastifyInstance): Promise<void>
     return noStore(reply).send(await partnerView(app.catalog, auth.partner));
   });
 
-  const trace = async (req: FastifyRequest, reply: FastifyReply, url: unknown) => {
+  // a playManifest URL, or an encrypted entry's key URI or licence URL (with the licence request's kids, optional)
+  const trace = async (req: FastifyRequest, reply: FastifyReply, url: unknown, kids?: unknown) => {
     const auth = await admin(req, reply);
     if (!auth) return reply;
     noStore(reply);
-    if (typeof url !== 'string' || url === '') return reply.code(400).send({ message: 'url: expected the playManifest path and query to explain' });
+    if (typeof url !== 'string' || url === '') return reply.code(400).send({ message: 'url: expected the playManifest, key or licence path and query to explain' });
     const env = requestEnv(req);
-    const res = await tracePlayManifest({ ...env, partnerId: auth.partner.id }, { ...env.http, url });
+    const res = isKeyRequestUrl(url)
+      ? await traceKeyRequest({ ...env, partnerId: auth.partner.id }, { ...env.http, url, kids })
+      : await tracePlayManifest({ ...env, partnerId: auth.partner.id }, { ...env.http, url });
     if (res.status !== 200) return reply.code(res.status).send({ message: res.message });
     return reply.send(res);
   };
   app.get<{ Querystring: { url?: unknown } }>('/console/api/trace', api, async (req, reply) => trace(req, reply, req.query.url));
   // POST keeps a URL that carries a KS out of access logs and browser history
-  app.post<{ Body: { url?: unknown } }>('/console/api/trace', { ...api, bodyLimit: 16384 }, async (req, reply) =>
-    trace(req, reply, req.body && typeof req.body === 'object' ? req.body.url : undefined));
+  app.post<{ Body: { url?: unknown; kids?: unknown } }>('/console/api/trace', { ...api, bodyLimit: 16384 }, async (req, reply) =>
+    req.body && typeof req.body === 'object' ? trace(req, reply, req.body.url, req.body.kids) : trace(req, reply, undefined));
 }

@@ -5,13 +5,8 @@
 // goes only to a KS of the entry's partner that may play it, and only for the entry's key id
 // (src/drm). The HLS AES-128 key is served by the packager route (encryption.key).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { liveEntry } from '../src/access/entry-check.js';
-import { DeliveryError } from '../src/errors.js';
 import { routeParams } from '../src/request/path-params.js';
-import { clearKeyLicence, licenceRequestKids } from '../src/drm/clearkey.js';
-import { contentKeys } from '../src/drm/keys.js';
-import { isEncryptedEntry } from '../src/drm/policy.js';
-import { keySession } from '../src/drm/session.js';
+import { licenceDecision } from '../src/drm/licence.js';
 import type { RefusalLogConfig } from './common.js';
 import { requestEnv } from './http.js';
 
@@ -26,12 +21,10 @@ export default async function drmRoutes(app: FastifyInstance) {
     const env = requestEnv(request);
     const params = routeParams(env.http, 'clearKeyLicense');
     const { pid } = request.params as { pid: string };
-    const entry = await liveEntry(env.catalog, params.get('entryId'), Number(pid));
-    if (!(await isEncryptedEntry(env.catalog, entry))) throw new DeliveryError('FILE_NOT_FOUND', `, ${entry.id} is not encrypted: it has no licence`);
     const header = request.headers['x-kaltura-ks'];
-    await keySession(env, entry, (typeof header === 'string' && header) || params.get('ks'));
-    const kids = licenceRequestKids(request.body);
-    const answer = clearKeyLicence(await contentKeys(env, entry), kids);
+    const { entry, licence: answer } = await licenceDecision(env, {
+      partnerId: Number(pid), entryId: params.get('entryId'), ks: (typeof header === 'string' && header) || params.get('ks'), body: request.body ?? null,
+    });
     request.log.info({ entryId: entry.id }, 'ClearKey licence given');
     reply.code(200).headers({
       'Content-Type': 'application/json',

@@ -3,12 +3,11 @@
 // with ranges. HEAD and Range never build more than they must.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bodyStream } from '../src/media/body.js';
-import { answerPackager } from '../src/packaging/packager.js';
+import { answerPackager, packagerDeps } from '../src/packaging/packager.js';
 import { parsePackagerPath, type PackagerProtocol } from '../src/request/packager-url.js';
 import { planRange } from '../src/serve/file.js';
-import { keySession } from '../src/drm/session.js';
 import type { RefusalLogConfig } from './common.js';
-import { mediaAccessCheck, pathAfter, requestEnv, sendPlanned } from './http.js';
+import { pathAfter, requestEnv, sendPlanned } from './http.js';
 
 const CORS = {
   'Access-Control-Allow-Origin': '*',
@@ -23,15 +22,7 @@ export default async function packagerRoutes(app: FastifyInstance) {
   async function handle(proto: PackagerProtocol, request: FastifyRequest, reply: FastifyReply) {
     const req = parsePackagerPath(proto, pathAfter(request, proto));
     const env = requestEnv(request);
-    const answer = await answerPackager(req, {
-      catalog: env.catalog,
-      config: env.config,
-      cache: env.indexCache,
-      media: env.media,
-      baseUrl: env.baseUrl,
-      checkAccess: mediaAccessCheck(env),
-      checkKeySession: async (entry, ks) => void await keySession(env, entry, ks),
-    });
+    const answer = await answerPackager(req, packagerDeps(env));
     if (answer.kind === 'key') {
       // the content key: to this session only, kept by no cache
       reply.code(200).headers({ ...CORS, 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-store, private' });

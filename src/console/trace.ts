@@ -31,21 +31,26 @@ export type TraceResult =
 // Headers that carry the console's own credential must not grant the traced request anything.
 const CONSOLE_HEADERS = ['x-kaltura-ks', 'authorization', 'cookie', 'x-kdeliver-admin-secret'];
 
+/** The traced request's HTTP facts: the console caller's, for `input.url`, without the console's own credential. */
+export function tracedHttp(input: TraceInput, method: string): HttpFacts {
+  const headers = Object.fromEntries(Object.entries(input.headers).filter(([k]) => !CONSOLE_HEADERS.includes(k.toLowerCase())));
+  const q: Record<string, string> = {};
+  for (const [k, v] of new URLSearchParams(splitUrl(input.url).query)) if (!(k in q)) q[k] = v;
+  return { method, rawUrl: input.url, query: q, headers, isHttps: input.isHttps, clientIp: input.clientIp, country: input.country };
+}
+
 /**
  * `ctx.partnerId` is the console user's partner: a URL of another partner is refused (403) before
  * anything of it is looked up.
  */
 export async function tracePlayManifest(ctx: PlaybackContext & { partnerId: number }, input: TraceInput): Promise<TraceResult> {
   if (input.url.length > 8192) return { status: 400, message: 'url: too long' };
-  const { path, query } = splitUrl(input.url);
+  const { path } = splitUrl(input.url);
   const m = /^\/p\/(\d{1,10})\/(?:sp\/\d{1,12}\/)?playManifest(\/.*)?$/.exec(path);
   if (!m) return { status: 400, message: 'url: expected a playManifest path such as /p/309/sp/30900/playManifest/entryId/1_rcit0qgs/format/url/a.mp4' };
   const partnerId = Number(m[1]);
   if (partnerId !== ctx.partnerId) return { status: 403, message: `the URL names partner ${partnerId}; this KS is of partner ${ctx.partnerId}` };
-  const headers = Object.fromEntries(Object.entries(input.headers).filter(([k]) => !CONSOLE_HEADERS.includes(k.toLowerCase())));
-  const q: Record<string, string> = {};
-  for (const [k, v] of new URLSearchParams(query)) if (!(k in q)) q[k] = v;
-  const http: HttpFacts = { method: 'GET', rawUrl: input.url, query: q, headers, isHttps: input.isHttps, clientIp: input.clientIp, country: input.country };
+  const http = tracedHttp(input, 'GET');
 
   let trace: TraceStep[] = [];
   let error: DeliveryError | null = null;

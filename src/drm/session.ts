@@ -7,7 +7,12 @@ import type { Entry } from '../catalog/types.js';
 import { partnerOf, readSession } from '../access/entry-check.js';
 import { ksHasPrivilege, type Ks } from '../access/ks.js';
 import { asDeliveryError, DeliveryError } from '../errors.js';
+import type { TraceStep } from '../types/playback.js';
 import { isEncryptedEntry } from './policy.js';
+
+/** Records a step of a key decision (the console's trace, src/console/key-trace.ts); never given a key or a KS. */
+export type KeyNote = (stage: TraceStep['stage'], message: string, data?: unknown) => void;
+const silent: KeyNote = () => {};
 
 export interface KeySessionEnv {
   catalog: Catalog;
@@ -15,15 +20,31 @@ export interface KeySessionEnv {
   http: { clientIp: string; rawUrl: string };
 }
 
-/** The checked session, or throws a DeliveryError (403). */
-export async function keySession(env: KeySessionEnv, entry: Entry, ks: string | undefined): Promise<Ks> {
-  if (!ks) throw new DeliveryError('ACCESS_CONTROL_RESTRICTED', ', the key of an encrypted entry needs a KS of its partner that may play it');
+/** The checked session, or throws a DeliveryError (403). `note` records each step for the decision trace. */
+export async function keySession(env: KeySessionEnv, entry: Entry, ks: string | undefined, note: KeyNote = silent): Promise<Ks> {
+  if (!ks) {
+    note('session', 'no KS');
+    throw new DeliveryError('ACCESS_CONTROL_RESTRICTED', ', the key of an encrypted entry needs a KS of its partner that may play it');
+  }
   const partner = await partnerOf(env.catalog, entry, true);
-  const session = (await readSession({ catalog: env.catalog, now: env.now }, { ks, clientIp: env.http.clientIp, rawUri: env.http.rawUrl }, entry, partner, true))!;
+  note('entry', `partner ${partner.id} (active)`);
+  let session: Ks;
+  try {
+    session = (await readSession({ catalog: env.catalog, now: env.now }, { ks, clientIp: env.http.clientIp, rawUri: env.http.rawUrl }, entry, partner, true, note))!;
+  } catch (e) {
+    const err = asDeliveryError(e);
+    // INVALID_KS (unreadable, forged), EXPIRED_KS, INVALID_PARTNER (another partner's), a revoked or IP-bound KS
+    if (err) note('session', `KS refused: ${err.errorName}`);
+    throw e;
+  }
   // ksHasPrivilege grants sview:* for every entry
-  if (!session.isAdmin && !ksHasPrivilege(session, 'sview', entry.id)) {
+  const grant = session.isAdmin ? 'admin KS' : ksHasPrivilege(session, 'sview', entry.id)
+    ? (session.privileges.get('sview')?.includes(entry.id) ? `sview:${entry.id}` : 'sview:*') : null;
+  if (!grant) {
+    note('access', `the KS has no sview:${entry.id}, sview:* nor admin`);
     throw new DeliveryError('ACCESS_CONTROL_RESTRICTED', `, the KS may not play ${entry.id} (it needs sview:${entry.id}, sview:* or an admin KS)`);
   }
+  note('access', `may have the key: ${grant}`);
   return session;
 }
 

@@ -27,6 +27,9 @@ import { describeMediaSegment, type FragmentOptions } from '../media/fmp4/writer
 import { mssFragmentOptions, mssLocate } from '../media/mss/manifest.js';
 import type { Timeline, Segment } from '../media/segment.js';
 import { isEncryptedEntry } from '../drm/policy.js';
+import { keySession, type KeyNote } from '../drm/session.js';
+import { checkMediaAccess } from '../serve/media-access.js';
+import type { RequestEnv } from '../env.js';
 import { checkSmoothStreaming } from '../drm/profiles.js';
 import { contentKeys, DEFAULT_SCHEMES, encryptionOf, licenseUrl, type Packaging, type SchemeChoice } from '../drm/keys.js';
 
@@ -42,6 +45,29 @@ export interface PackagerDeps {
   checkAccess(entry: Entry, flavor?: FlavorAsset): Promise<DeliveryError | null>;
   /** May this KS (from the URL's ks pair) have the entry's key? Rejects with a DeliveryError when not (src/drm/session.ts). */
   checkKeySession(entry: Entry, ks: string | undefined): Promise<void>;
+}
+
+/**
+ * The deps of one request's environment: the route's and the console trace's (src/console/key-trace.ts),
+ * so both decide alike. `note` records the access and key steps for the trace.
+ */
+export function packagerDeps(env: RequestEnv, note?: KeyNote): PackagerDeps {
+  return {
+    catalog: env.catalog,
+    config: env.config,
+    cache: env.indexCache,
+    media: env.media,
+    baseUrl: env.baseUrl,
+    checkAccess: async (entry, flavor) => {
+      const refused = await checkMediaAccess(env, entry, flavor);
+      note?.('access', refused ? `media access refused: ${refused.errorName}` : `media access of ${entry.id}: signature and SERVE rules pass`);
+      return refused;
+    },
+    checkKeySession: async (entry, ks) => {
+      note?.('key', 'the entry is encrypted');
+      await keySession(env, entry, ks, note);
+    },
+  };
 }
 
 export type PackagerAnswer =

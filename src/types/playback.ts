@@ -6,8 +6,11 @@ import type { Ks } from '../access/ks.js';
 import type { CaptionAsset, DeliveryProfile, Entry, FlavorAsset, Partner } from '../catalog/types.js';
 import type { PlayRequest } from '../request/play-request.js';
 
-/** The stages of the decision trace, in the order they run; `request` is the parse, `render` the renderer's choice. */
-export const STAGES = ['request', 'entry', 'session', 'access', 'selection', 'delivery', 'tokenizer', 'render'] as const;
+/**
+ * The stages of the decision trace, in the order they run; `request` is the parse, `render` the
+ * renderer's choice, `key` an encrypted entry's key decision (the key URI, the licence).
+ */
+export const STAGES = ['request', 'entry', 'session', 'access', 'key', 'selection', 'delivery', 'tokenizer', 'render'] as const;
 
 export interface TraceStep {
   stage: typeof STAGES[number];
