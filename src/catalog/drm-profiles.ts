@@ -8,6 +8,10 @@ export const DRM_PROVIDERS: readonly DrmProvider[] = ['widevine', 'playready', '
 const MAX_URL = 2048;
 const MAX_CERTIFICATE = 16 * 1024;
 
+const FAIRPLAY_FIELDS = ['publicCertificate', 'certificateUrl', 'keyUri'];
+
+const isHttpUrl = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_URL && /^https?:\/\/[^\s"<>]+$/i.test(v);
+
 /** What is wrong with a library file's drmProfiles, or null when it can be stored. */
 export function drmProfilesProblem(v: unknown): string | null {
   if (!Array.isArray(v)) return 'must be an array of { "provider", "licenseServerUrl" }';
@@ -19,18 +23,23 @@ export function drmProfilesProblem(v: unknown): string | null {
     if (!DRM_PROVIDERS.includes(o.provider as DrmProvider)) return `${w}.provider must be one of ${DRM_PROVIDERS.join(', ')}`;
     if (seen.has(o.provider as string)) return `${w}: one profile per provider (${o.provider} is listed twice)`;
     seen.add(o.provider as string);
-    if (typeof o.licenseServerUrl !== 'string' || o.licenseServerUrl.length > MAX_URL || !/^https?:\/\/[^\s"<>]+$/i.test(o.licenseServerUrl)) {
+    if (!isHttpUrl(o.licenseServerUrl)) {
       return `${w}.licenseServerUrl must be an http(s) URL without spaces, quotes or angle brackets (at most ${MAX_URL} characters)`;
     }
     if (o.provider === 'fairplay') {
-      if (typeof o.publicCertificate !== 'string' || o.publicCertificate.length === 0 || o.publicCertificate.length > MAX_CERTIFICATE || !/^[A-Za-z0-9+/]+={0,2}$/.test(o.publicCertificate)) {
-        return `${w}.publicCertificate must be the FairPlay application certificate in base64 (the player needs it)`;
+      if (o.certificateUrl !== undefined && !isHttpUrl(o.certificateUrl)) {
+        return `${w}.certificateUrl must be an http(s) URL without spaces, quotes or angle brackets (at most ${MAX_URL} characters)`;
+      }
+      // the player needs the certificate: given here, or fetched from certificateUrl
+      if ((o.publicCertificate !== undefined || o.certificateUrl === undefined)
+        && (typeof o.publicCertificate !== 'string' || o.publicCertificate.length === 0 || o.publicCertificate.length > MAX_CERTIFICATE || !/^[A-Za-z0-9+/]+={0,2}$/.test(o.publicCertificate))) {
+        return `${w}.publicCertificate must be the FairPlay application certificate in base64 (the player needs it, unless certificateUrl names where to fetch it)`;
       }
       if (o.keyUri !== undefined && (typeof o.keyUri !== 'string' || !/^skd:\/\/[^\s"]{1,500}$/.test(o.keyUri))) return `${w}.keyUri must be an skd:// URI`;
     } else {
-      for (const k of ['publicCertificate', 'keyUri']) if (o[k] !== undefined) return `${w}.${k} is a FairPlay setting`;
+      for (const k of FAIRPLAY_FIELDS) if (o[k] !== undefined) return `${w}.${k} is a FairPlay setting`;
     }
-    for (const k of Object.keys(o)) if (!['provider', 'licenseServerUrl', 'publicCertificate', 'keyUri'].includes(k)) return `${w}.${k} is not a DRM profile field`;
+    for (const k of Object.keys(o)) if (!['provider', 'licenseServerUrl', ...FAIRPLAY_FIELDS].includes(k)) return `${w}.${k} is not a DRM profile field`;
   }
   return null;
 }
@@ -40,5 +49,6 @@ export const normalDrmProfiles = (v: DrmProfile[]): DrmProfile[] =>
   DRM_PROVIDERS.flatMap((name) => v.filter((p) => p.provider === name).map((p) => ({
     provider: p.provider, licenseServerUrl: p.licenseServerUrl,
     ...(p.publicCertificate ? { publicCertificate: p.publicCertificate } : {}),
+    ...(p.certificateUrl ? { certificateUrl: p.certificateUrl } : {}),
     ...(p.keyUri ? { keyUri: p.keyUri } : {}),
   })));

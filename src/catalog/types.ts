@@ -57,6 +57,11 @@ export interface DrmProfile {
   licenseServerUrl: string;
   /** FairPlay: the application certificate, base64 (KalturaFairplayDrmProfile.publicCertificate). */
   publicCertificate?: string;
+  /**
+   * FairPlay: where players fetch the application certificate (http(s), used as written); listed
+   * as `certificateURL` in the playback context. One of it and publicCertificate is required.
+   */
+  certificateUrl?: string;
   /** FairPlay: the skd:// key URI of the playlists, with {entryId} and {keyId} (hex); default skd://{keyId}. */
   keyUri?: string;
 }

@@ -4,7 +4,11 @@
 // lists them in getPlaybackContext's `drm` array under Kaltura's scheme names, which the Kaltura
 // web player maps to EME key systems:
 //   DASH sources: drm.WIDEVINE_CENC, drm.PLAYREADY_CENC (Kaltura's CENC provider gives both)
-//   HLS sources:  fairplay.FAIRPLAY, with `certificate`
+//   HLS sources:  fairplay.FAIRPLAY, with `certificate` (base64, the only certificate field the
+//                 player reads) and, when the profile has certificateUrl, `certificateURL`: a
+//                 kdeliver addition (Kaltura's KalturaFairPlayPlaybackPluginData has no such
+//                 field) for players configured to fetch it (Shaka's serverCertificateUri,
+//                 hls.js's drmSystems serverCertificateUrl)
 // kdeliver's own ClearKey licence (kdeliver.CLEAR_KEY) is always there as well.
 import type { DrmProfile, DrmProvider, Entry, Partner } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
@@ -33,7 +37,7 @@ export function fairPlayKeyUri(p: DrmProfile, entry: Entry, keyId: Uint8Array): 
   return (p.keyUri ?? 'skd://{keyId}').replace(/\{entryId\}/g, entry.id).replace(/\{keyId\}/g, Buffer.from(keyId).toString('hex'));
 }
 
-export type PlaybackDrmData = { objectType: string; scheme: string; licenseURL: string; certificate?: string };
+export type PlaybackDrmData = { objectType: string; scheme: string; licenseURL: string; certificate?: string; certificateURL?: string };
 
 /** KalturaDrmPlaybackPluginData (FairPlay: KalturaFairPlayPlaybackPluginData) of a source of this format. */
 export function playbackDrmData(partner: Pick<Partner, 'drmProfiles'> | null, entry: Entry, format: 'applehttp' | 'mpegdash', ks: string | undefined): PlaybackDrmData[] {
@@ -43,7 +47,10 @@ export function playbackDrmData(partner: Pick<Partner, 'drmProfiles'> | null, en
     const p = drmProfile(partner, provider);
     if (!p) continue;
     out.push(provider === 'fairplay'
-      ? { objectType: 'KalturaFairPlayPlaybackPluginData', scheme: DRM_SCHEME_NAMES.fairplay, licenseURL: profileLicenseUrl(p, entry, ks), certificate: p.publicCertificate ?? '' }
+      ? {
+        objectType: 'KalturaFairPlayPlaybackPluginData', scheme: DRM_SCHEME_NAMES.fairplay, licenseURL: profileLicenseUrl(p, entry, ks),
+        ...(p.publicCertificate ? { certificate: p.publicCertificate } : {}), ...(p.certificateUrl ? { certificateURL: p.certificateUrl } : {}),
+      }
       : { objectType: 'KalturaDrmPlaybackPluginData', scheme: DRM_SCHEME_NAMES[provider], licenseURL: profileLicenseUrl(p, entry, ks) });
   }
   return out;

@@ -15,6 +15,9 @@ import { buildServer, loggerOptions } from '../../src/server.js';
 import { generateKs, ksForPath } from '../../src/access/ks.js';
 import { signMediaUrl } from '../../src/delivery/tokenizers/kaltura.js';
 import { readPlayReadyHeader } from '../../src/media/crypto/pssh-data.js';
+import { drmProfilesProblem, normalDrmProfiles } from '../../src/catalog/drm-profiles.js';
+import { playbackDrmData } from '../../src/drm/profiles.js';
+import type { Entry } from '../../src/catalog/types.js';
 import { binTarget, run } from '../helpers/command.js';
 
 const mp4box = createRequire(import.meta.url)('mp4box') as { createFile(): any };
@@ -28,7 +31,7 @@ const CERT = Buffer.from('a FairPlay application certificate (DER in real life)'
 const PROFILES = [
   { provider: 'widevine', licenseServerUrl: 'https://wv.example.test/license?entry={entryId}&ks={ks}' },
   { provider: 'playready', licenseServerUrl: 'https://pr.example.test/rightsmanager.asmx?p={partnerId}' },
-  { provider: 'fairplay', licenseServerUrl: 'https://fps.example.test/fps/license', publicCertificate: CERT, keyUri: 'skd://entry-{entryId}' },
+  { provider: 'fairplay', licenseServerUrl: 'https://fps.example.test/fps/license', publicCertificate: CERT, certificateUrl: 'https://fps.example.test/fps/certificate.der', keyUri: 'skd://entry-{entryId}' },
 ];
 
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-drm-profiles-'));
@@ -185,7 +188,10 @@ t.test('getPlaybackContext lists the DRM data under Kaltura\'s scheme names, wit
   ]);
   t.equal(dash.drm.length, 3);
   const hls = pc.sources.find((s: { format: string }) => s.format === 'applehttp');
-  t.same(hls.drm, [{ objectType: 'KalturaFairPlayPlaybackPluginData', scheme: 'fairplay.FAIRPLAY', licenseURL: 'https://fps.example.test/fps/license', certificate: CERT }]);
+  t.same(hls.drm, [{
+    objectType: 'KalturaFairPlayPlaybackPluginData', scheme: 'fairplay.FAIRPLAY', licenseURL: 'https://fps.example.test/fps/license',
+    certificate: CERT, certificateURL: 'https://fps.example.test/fps/certificate.der',
+  }]);
   const clear = await (await fetch(`${url}/api_v3/service/baseEntry/action/getPlaybackContext`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ format: 1, ks, entryId: '1_rcit0qgs' }),
@@ -213,6 +219,28 @@ t.test('export keeps the profiles; a bad profile is refused by import with its p
   const r = await kdeliver(['import', again]);
   t.not(r.code, 0);
   t.match(r.stderr, /partners\[\d+\]\.drmProfiles: \[0\]\.publicCertificate must be the FairPlay application certificate/);
+  for (const [what, certificateUrl] of [['not http(s)', 'ftp://fps.example.test/cert.der'], ['with a space', 'https://fps.example.test/a cert.der'], ['not a string', 42]] as const) {
+    bad.partners.find((p: { id: number }) => p.id === 309).drmProfiles = [{ provider: 'fairplay', licenseServerUrl: 'https://fps.example.test/', certificateUrl }];
+    writeFileSync(again, JSON.stringify(bad));
+    const refused = await kdeliver(['import', again]);
+    t.not(refused.code, 0, `certificateUrl ${what}: refused`);
+    t.match(refused.stderr, /\[0\]\.certificateUrl must be an http\(s\) URL/, `certificateUrl ${what}: named`);
+  }
+  bad.partners.find((p: { id: number }) => p.id === 309).drmProfiles = [{ provider: 'widevine', licenseServerUrl: 'https://wv.example.test/', certificateUrl: 'https://wv.example.test/c' }];
+  writeFileSync(again, JSON.stringify(bad));
+  t.match((await kdeliver(['import', again])).stderr, /\[0\]\.certificateUrl is a FairPlay setting/);
+});
+
+t.test('a FairPlay profile with certificateUrl only: valid, and the playback context lists the URL without a certificate', async (t) => {
+  const profile = { provider: 'fairplay' as const, licenseServerUrl: 'https://fps.example.test/fps/license', certificateUrl: 'https://fps.example.test/fps/certificate.der' };
+  t.equal(drmProfilesProblem([profile]), null);
+  t.same(normalDrmProfiles([profile]), [profile]);
+  const entry = { id: '1_cenc0001', partnerId: 309 } as Entry;
+  t.same(playbackDrmData({ drmProfiles: [profile] }, entry, 'applehttp', undefined), [{
+    objectType: 'KalturaFairPlayPlaybackPluginData', scheme: 'fairplay.FAIRPLAY', licenseURL: 'https://fps.example.test/fps/license',
+    certificateURL: 'https://fps.example.test/fps/certificate.der',
+  }]);
+  t.match(drmProfilesProblem([{ provider: 'fairplay', licenseServerUrl: 'https://fps.example.test/' }]), /publicCertificate must be/, 'neither: refused');
 });
 
 t.test('neither the content key nor the KS reaches the log', async (t) => {
