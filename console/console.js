@@ -175,7 +175,11 @@ async function why() {
     return null;
   }
   const verdict = $('#why-verdict');
-  if (res.plays) {
+  if (res.plays && res.key) {
+    // a key URI or licence URL (the panel builds playManifest URLs; the API explains both)
+    verdict.className = 'verdict-plays';
+    verdict.textContent = `Key given: ${res.key.entryId}, key id(s) ${res.key.keyIds.join(', ')}.`;
+  } else if (res.plays) {
     verdict.className = 'verdict-plays';
     verdict.textContent = `Plays: ${res.result.flavors.length} flavor(s) [${res.result.flavors.join(', ')}] as ${res.result.format} through delivery profile ${res.result.profile.id} (${res.result.profile.name})` +
       `${res.result.profile.tokenizer ? `, tokenizer ${res.result.profile.tokenizer}` : ', no tokenizer'}${res.result.clipTo ? `, clipped to ${res.result.clipTo} ms` : ''}.`;
