@@ -14,7 +14,7 @@ import { pathAfter, routeParams, splitUrl } from '../request/path-params.js';
 import type { TraceStep } from '../types/playback.js';
 import { tracedHttp, type TraceInput } from './trace.js';
 
-const KEY_URI = /^\/hls\/p\/(\d{1,10})\/.*\/encryption\.key$/;
+const KEY_URI = /^\/hls\/(?:container\/\w{1,8}\/)?p\/(\d{1,10})\/.*\/encryption\.key$/;
 const LICENCE = /^\/p\/(\d{1,10})\/(?:sp\/\d{1,12}\/)?clearKeyLicense\/.*\/license$/;
 
 export interface KeyTraceInput extends TraceInput {

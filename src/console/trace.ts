@@ -47,7 +47,7 @@ export async function tracePlayManifest(ctx: PlaybackContext & { partnerId: numb
   if (input.url.length > 8192) return { status: 400, message: 'url: too long' };
   const { path } = splitUrl(input.url);
   const m = /^\/p\/(\d{1,10})\/(?:sp\/\d{1,12}\/)?playManifest(\/.*)?$/.exec(path);
-  if (!m) return { status: 400, message: 'url: expected a playManifest path such as /p/309/sp/30900/playManifest/entryId/1_rcit0qgs/format/url/a.mp4' };
+  if (!m) return { status: 400, message: 'url: expected a playManifest path such as /p/309/sp/30900/playManifest/entryId/1_rcit0qgs/format/url/a.mp4, an HLS key URI (…/encryption.key) or a ClearKey licence URL' };
   const partnerId = Number(m[1]);
   if (partnerId !== ctx.partnerId) return { status: 403, message: `the URL names partner ${partnerId}; this KS is of partner ${ctx.partnerId}` };
   const http = tracedHttp(input, 'GET');

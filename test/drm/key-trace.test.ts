@@ -146,6 +146,14 @@ t.test('the trace and the route agree on the same URLs', async (t) => {
 t.test('a URL of another partner is refused; a bad kids list is the route\'s BAD_QUERY', async (t) => {
   const r = await trace('/p/310/sp/31000/clearKeyLicense/entryId/1_cenc0001/license');
   t.equal(r.status, 403);
+  t.equal((await trace(keyPath(aesKs).replace('/p/309/', '/p/310/'))).status, 403, 'a key URI of another partner too');
+  // the fMP4 HLS of an encrypted entry has no key file: the route's 404, explained alike
+  const fmp4 = keyPath(aesKs).replace('/hls/', '/hls/container/fmp4/');
+  const route = await fetch(url + fmp4);
+  await route.arrayBuffer();
+  const traced = await trace(fmp4);
+  t.equal(traced.plays, false);
+  t.equal(`error-${traced.error?.code}`, route.headers.get('x-kaltura'), `fMP4 key file: the route's error (${route.status})`);
   const bad = await trace(licencePath(cencKs), ['not base64url!']);
   t.equal(bad.plays, false);
   t.equal(bad.error?.name, 'BAD_QUERY');
