@@ -17,7 +17,12 @@ const toolPids = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filte
   }
 }).map(Number);
 
-t.test('the tool dies with the process that started it', { skip: process.platform === 'linux' ? false : 'parent-death signals are Linux only' }, async (t) => {
+t.test('the tool dies with the process that started it', async (t) => {
+  // kdeliver's targets (Debian, its Docker image) are Linux; parent-death signals and /proc are too
+  if (process.platform !== 'linux' || !existsSync('/usr/bin/setpriv')) {
+    t.fail(`needs Linux with util-linux's /usr/bin/setpriv (as root: apt-get install -y util-linux); this is ${process.platform}`);
+    return;
+  }
   const module = new URL('../../src/ffmpeg/media-tool.ts', import.meta.url).pathname;
   const script = `import(${JSON.stringify(module)}).then((m) => { m.runMediaTool('sleep', [${JSON.stringify(MARK)}]); })`;
   const child = spawn(process.execPath, [...process.execArgv, '--input-type=module', '-e', script], { stdio: 'ignore' });
