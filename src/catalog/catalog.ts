@@ -19,68 +19,7 @@ import { sqliteLibraryStore } from './library-store.js';
 export { FIRST_PARTNER_ID, PartnerExistsError };
 export type { Catalog, EntryFilter, EntryOrder };
 
-type Row = Record<string, any>;
-
-const csv = (s: string): string[] => (s ? s.split(',').map((t) => t.trim()).filter(Boolean) : []);
-const json = <T>(s: string | null, fallback: T): T => (s ? (JSON.parse(s) as T) : fallback);
-
-const toPartner = (r: Row): Partner => ({
-  id: r.id, name: r.name, adminSecret: r.admin_secret, userSecret: r.user_secret, status: r.status,
-  enforceEncryption: !!r.enforce_encryption, disableFlavorsOptimization: !!r.disable_flavors_optimization, deliveryProfileIds: json(r.delivery_profile_ids, {}),
-  storageServePriority: r.storage_serve_priority, defaultConversionProfileId: r.default_conversion_profile_id,
-  storyboard: json(r.storyboard, {}), drmProfiles: json(r.drm_profiles, []),
-});
-const toFlavorParams = (r: Row): FlavorParams => ({
-  id: r.id, name: r.name, tags: csv(r.tags), format: r.format, videoCodec: r.video_codec, audioCodec: r.audio_codec,
-  width: r.width, height: r.height, videoBitrate: r.video_bitrate, audioBitrate: r.audio_bitrate, frameRate: r.frame_rate,
-});
-const toEntry = (r: Row): Entry => ({
-  id: r.id, partnerId: r.partner_id, name: r.name, description: r.description, type: r.type, mediaType: r.media_type,
-  status: r.status, duration: r.duration, moderationStatus: r.moderation_status, startDate: r.start_date,
-  endDate: r.end_date, accessControlProfileId: r.access_control_profile_id, tags: r.tags, adminTags: r.admin_tags,
-  userId: r.user_id, referenceId: r.reference_id, createdAt: r.created_at, updatedAt: r.updated_at, version: r.version,
-  dataFile: r.data_file, thumbnailFile: r.thumbnail_file, redirectEntryId: r.redirect_entry_id, partnerData: r.partner_data ?? '',
-});
-const toFlavor = (r: Row): FlavorAsset => ({
-  id: r.id, entryId: r.entry_id, partnerId: r.partner_id, flavorParamsId: r.flavor_params_id, filePath: r.file_path,
-  size: r.size, containerFormat: r.container_format, fileExt: r.file_ext, videoCodec: r.video_codec,
-  audioCodec: r.audio_codec, codecs: r.codecs, width: r.width, height: r.height, bitrate: r.bitrate,
-  frameRate: r.frame_rate, durationMs: r.duration_ms, language: r.language, label: r.label, isDefault: !!r.is_default,
-  tags: csv(r.tags), status: r.status, version: r.version, isOriginal: !!r.is_original, createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
-const toCaption = (r: Row): CaptionAsset => ({
-  id: r.id, entryId: r.entry_id, partnerId: r.partner_id, language: r.language, languageCode: r.language_code,
-  label: r.label, format: r.format, filePath: r.file_path, size: r.size, isDefault: !!r.is_default, status: r.status,
-  version: r.version, displayOnPlayer: !!r.display_on_player, createdAt: r.created_at, updatedAt: r.updated_at,
-});
-const toAcp = (r: Row): AccessControlProfile => ({
-  id: r.id, partnerId: r.partner_id, name: r.name, systemName: r.system_name, description: r.description,
-  isDefault: !!r.is_default, rules: json(r.rules, []), createdAt: r.created_at, updatedAt: r.updated_at,
-});
-const toThumb = (r: Row): ThumbAsset => ({
-  id: r.id, entryId: r.entry_id, partnerId: r.partner_id, filePath: r.file_path, fileExt: r.file_ext, width: r.width,
-  height: r.height, size: r.size, tags: r.tags, description: r.description, isDefault: !!r.is_default, status: r.status,
-  version: r.version, createdAt: r.created_at, updatedAt: r.updated_at,
-});
-const toUiConf = (r: Row): UiConf => ({
-  id: r.id, partnerId: r.partner_id, name: r.name, objType: r.obj_type, width: r.width, height: r.height,
-  confFile: r.conf_file, confVars: r.conf_vars, tags: r.tags, createdAt: r.created_at, updatedAt: r.updated_at,
-});
-const toDeliveryProfile = (r: Row): DeliveryProfile => ({
-  id: r.id, partnerId: r.partner_id, name: r.name, type: r.type, streamerType: r.streamer_type, url: r.url,
-  isDefault: !!r.is_default, priority: r.priority, active: !!r.active, mediaProtocols: csv(r.media_protocols),
-  tokenizer: json(r.tokenizer, null), enforceDeliveriesSupport: csv(r.enforce_deliveries_support),
-  maxSize: r.max_size, extraParams: json(r.extra_params, {}),
-});
-const toStorage = (r: Row): StorageProfile => ({
-  id: r.id, partnerId: r.partner_id, name: r.name, baseUrl: r.base_url,
-  deliveryProfileIds: json(r.delivery_profile_ids, {}), active: !!r.active,
-});
-const toConversionProfile = (r: Row): ConversionProfile => ({
-  id: r.id, partnerId: r.partner_id, name: r.name, systemName: r.system_name, isDefault: !!r.is_default,
-  flavorParamsIds: csv(r.flavor_params_ids).map(Number), createdAt: r.created_at,
-});
+import { toAcp, toCaption, toConversionProfile, toDeliveryProfile, toEntry, toFlavor, toFlavorParams, toPartner, toStorage, toThumb, toUiConf, type Row } from './rows.js';
 
 /**
  * Read results kept in memory until the catalog changes. Delivery answers read the same few

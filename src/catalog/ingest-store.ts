@@ -8,17 +8,7 @@ import type { IngestJob, IngestStore, JobOwner, NewEntry, SourceRegistration, Up
 import { decideUploadPart } from './upload-parts.js';
 import { asyncMethods } from './async.js';
 
-type Row = Record<string, any>;
-
-const toJob = (r: Row): IngestJob => ({
-  id: r.id, entryId: r.entry_id, partnerId: r.partner_id, conversionProfileId: r.conversion_profile_id, state: r.state,
-  progress: r.progress, attempts: r.attempts, error: r.error, ownerToken: r.owner_token, ownerPid: r.owner_pid, leaseUntil: r.lease_until,
-  createdAt: r.created_at, updatedAt: r.updated_at,
-});
-const toToken = (r: Row): UploadToken => ({
-  id: r.id, partnerId: r.partner_id, userId: r.user_id, status: r.status, fileName: r.file_name, fileSize: r.file_size,
-  uploadedFileSize: r.uploaded_file_size, entryId: r.entry_id, createdAt: r.created_at, updatedAt: r.updated_at,
-});
+import { toJob, toToken, type Row } from './rows.js';
 
 import { kalturaId } from './ids.js';
 

@@ -24,7 +24,7 @@ import { openPgDatabase, type PgDb, type PgOptions, type Queryable } from './poo
 import {
   toAcp, toCaption, toConversionProfile, toDeliveryProfile, toEntry, toFlavor, toFlavorParams, toPartner, toStorage, toThumb,
   toUiConf, type Row,
-} from './rows.js';
+} from '../rows.js';
 import { all, one, run } from './sql.js';
 
 export type { CatalogChange } from './listen.js';

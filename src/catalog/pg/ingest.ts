@@ -13,7 +13,7 @@ import type { FlavorAsset } from '../types.js';
 import type { WriteFn } from './catalog.js';
 import { storeEntryKeys } from './keys.js';
 import type { Queryable } from './pool.js';
-import { toJob, toToken } from './rows.js';
+import { toJob, toToken } from '../rows.js';
 import { DB_NOW, all, one, run } from './sql.js';
 
 const DELETED = 3;

@@ -5,7 +5,7 @@ import type { WriteFn } from './catalog.js';
 import type { Queryable } from './pool.js';
 import type { EntryKeys } from '../keys.js';
 import { readEntryKeys, storeEntryKeys } from './keys.js';
-import { toAcp, toConversionProfile } from './rows.js';
+import { toAcp, toConversionProfile } from '../rows.js';
 import { all, run } from './sql.js';
 
 /** The primary key of each table a library writes. */

@@ -2,7 +2,7 @@
 // $n positions. Booleans are bound as 0/1 (the catalog keeps flags as integers on both backends)
 // and undefined as NULL.
 import type { Queryable } from './pool.js';
-import type { Row } from './rows.js';
+import type { Row } from '../rows.js';
 
 const translated = new Map<string, { text: string; names: string[] }>();
 

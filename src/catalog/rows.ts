@@ -1,11 +1,11 @@
-// Catalog rows as records. PostgreSQL gives the same columns as SQLite (src/catalog/pg/dialect.ts:
-// integers as numbers, booleans as 0/1), so these are the SQLite catalog's mappers; keep the two
-// in step (test/catalog/contract.test.ts compares every read of both backends).
-import type { IngestJob, UploadToken } from '../store.js';
+// Catalog rows as records, for both backends: PostgreSQL gives the same columns as SQLite
+// (src/catalog/pg/dialect.ts: integers as numbers, booleans as 0/1), so one mapper per table
+// serves both (test/catalog/contract.test.ts compares every read of the two).
+import type { IngestJob, UploadToken } from './store.js';
 import type {
   AccessControlProfile, CaptionAsset, ConversionProfile, DeliveryProfile, Entry, FlavorAsset, FlavorParams, Partner,
   StorageProfile, ThumbAsset, UiConf,
-} from '../types.js';
+} from './types.js';
 
 export type Row = Record<string, any>;
 
