@@ -17,7 +17,7 @@ import { SourceError } from '../media/errors.js';
 import { httpOrigin } from './http-origin.js';
 import type { ObjectMeta, Origin } from './origin.js';
 import { mediaPath } from './paths.js';
-import { s3Origin } from './s3-origin.js';
+import { s3Client, s3Origin } from './s3-origin.js';
 import { mediaWriteRefusal } from './write-refusal.js';
 import { localMediaWriter, s3MediaWriter, type MediaWriter } from './media-writer.js';
 import { DeliveryError } from '../errors.js';
@@ -162,7 +162,9 @@ export function openMediaStore(config: Pick<Config, 'media' | 'mediaRoot' | 'med
   const timeouts = { timeoutMs: config.mediaTimeoutMs, connectTimeoutMs: config.mediaConnectTimeoutMs };
   if (loc.kind === 'local') return localMediaStore(config.mediaRoot, handles);
   if (loc.kind === 's3') {
-    return remoteMediaStore('s3', s3Origin(loc, timeouts), { cacheBytes: config.mediaCacheBytes, readOnly: mediaWriteRefusal(loc), writer: s3MediaWriter(loc, timeouts) });
+    // one SDK client (one pool of keep-alive connections) for the reads and the writes
+    const client = s3Client(loc, timeouts);
+    return remoteMediaStore('s3', s3Origin(loc, timeouts, client), { cacheBytes: config.mediaCacheBytes, readOnly: mediaWriteRefusal(loc), writer: s3MediaWriter(loc, timeouts, client) });
   }
   return remoteMediaStore('http', httpOrigin(loc.base, timeouts), { cacheBytes: config.mediaCacheBytes, readOnly: mediaWriteRefusal(loc), writer: null });
 }

@@ -51,8 +51,7 @@ function failure(e: unknown, where: string): SourceError {
   return new SourceError('unreachable', where, code === 'ECONNREFUSED' ? 'refused the connection' : `could not be reached (${code ?? 'connection failed'})`);
 }
 
-export function s3Origin(loc: S3Location, t: OriginTimeouts): Origin {
-  const client = s3Client(loc, t);
+export function s3Origin(loc: S3Location, t: OriginTimeouts, client: S3Client = s3Client(loc, t)): Origin {
   const describe = `s3 store ${loc.url}`;
   const keyOf = (key: string) => (loc.prefix ? `${loc.prefix}/${key}` : key);
   const where = (key: string) => `${describe} (${key})`;
