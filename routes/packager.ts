@@ -35,6 +35,12 @@ export default async function packagerRoutes(app: FastifyInstance) {
     const { body } = answer;
     const range = typeof request.headers.range === 'string' ? request.headers.range : undefined;
     const plan = planRange(body.length, range, { ...CORS, 'Content-Type': body.contentType, 'Cache-Control': IMMUTABLE });
+    if (body.bytes) {
+      // a kept answer (or an init segment): one buffer to the socket, no file opened, no stream
+      const bytes = body.bytes;
+      reply.code(plan.status).headers(plan.headers);
+      return request.method === 'HEAD' || !plan.range ? reply.send() : reply.send(bytes.subarray(plan.range.start, plan.range.end + 1));
+    }
     return sendPlanned(request, reply, plan, (start, end) => bodyStream(answer.filePath, body, start, end, media), media);
   }
 

@@ -12,6 +12,11 @@ export interface MediaBody {
   contentType: string;
   /** Yields bytes [start, endInclusive] of the body, reading what it needs of the source. */
   produce(source: ByteSource, start: number, endInclusive: number): AsyncGenerator<Uint8Array>;
+  /**
+   * The whole body, when it is already in memory (a kept answer, an init segment): the route
+   * sends it (or a range of it) as one buffer, with no source opened and no stream.
+   */
+  bytes?: Buffer;
 }
 
 const READ_CHUNK = 1 << 20;
@@ -178,11 +183,12 @@ export function answerKey(owner: object, ...parts: Array<string | number | boole
   return `${id}/${parts.join('/')}`;
 }
 
-/** A body answered from a kept answer (it holds the bytes: an eviction meanwhile does not matter). */
-function keptBody(bytes: Buffer, contentType: string): MediaBody {
+/** A body whose bytes are all in memory: a kept answer (it holds them, an eviction meanwhile does not matter), an init segment. */
+export function keptBody(bytes: Buffer, contentType: string): MediaBody {
   return {
     length: bytes.length,
     contentType,
+    bytes,
     async *produce(_source, start, endInclusive) {
       yield bytes.subarray(start, endInclusive + 1);
     },

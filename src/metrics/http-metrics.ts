@@ -3,6 +3,7 @@
 import { createRegistry, type Registry } from './registry.js';
 import type { RouteFamily } from './request-facts.js';
 import { segmentCacheStats } from '../media/body.js';
+import { keptPlaylistStats } from '../packaging/kept-playlists.js';
 
 /** What the packager's index cache and the playManifest answer cache report. */
 export interface CacheStats {
@@ -59,6 +60,15 @@ export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; 
     ['kdeliver_packager_segment_cache_entries', 'Segment answers held by the segment answer cache.', (c) => c.entries],
   ] as Array<[string, string, (c: ReturnType<typeof segmentCacheStats>) => number]>) {
     registry.gauge(name, help, () => [{ labels: {}, value: pick(segmentCacheStats()) }]);
+  }
+  // the packager's kept per-flavor playlists (src/packaging/kept-playlists.ts), one per process
+  for (const [name, help, pick] of [
+    ['kdeliver_packager_playlist_cache_hits', 'Per-flavor playlists sent from the kept playlists since start.', (c) => c.hits],
+    ['kdeliver_packager_playlist_cache_misses', 'Per-flavor playlists rendered (not found kept) since start.', (c) => c.misses],
+    ['kdeliver_packager_playlist_cache_bytes', 'Bytes of per-flavor playlists kept.', (c) => c.bytes],
+    ['kdeliver_packager_playlist_cache_entries', 'Per-flavor playlists kept.', (c) => c.entries],
+  ] as Array<[string, string, (c: ReturnType<typeof keptPlaylistStats>) => number]>) {
+    registry.gauge(name, help, () => [{ labels: {}, value: pick(keptPlaylistStats()) }]);
   }
   // a cache's statistics as gauges, read at scrape time; none before the cache exists
   const stat = (read: (() => CacheStats | null) | undefined, pick: (s: CacheStats) => number) => () => {

@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import { DeliveryError } from '../errors.js';
 import { languageCode, languageCode3 } from '../catalog/languages.js';
 import type { MediaStore } from '../storage/media-store.js';
-import type { MediaBody } from '../media/body.js';
+import { keptBody, type MediaBody } from '../media/body.js';
 import { captionToTtml, captionToWebVtt } from '../media/captions.js';
 import { buildMpd } from '../media/dash/mpd.js';
 import { initSegment, keyFrameFragments, mediaSegment } from '../media/fmp4/writer.js';
@@ -29,6 +29,7 @@ import type { Timeline, Segment } from '../media/segment.js';
 import { isEncryptedEntry } from '../drm/policy.js';
 import { keySession, type KeyNote } from '../drm/session.js';
 import { checkMediaAccess } from '../serve/media-access.js';
+import { keptPlaylist, playlistKey } from './kept-playlists.js';
 import type { RequestEnv } from '../env.js';
 import { checkSmoothStreaming } from '../drm/profiles.js';
 import { contentKeys, DEFAULT_SCHEMES, encryptionOf, licenseUrl, type Packaging, type SchemeChoice } from '../drm/keys.js';
@@ -232,6 +233,9 @@ function schemeChoice(asked: string | undefined): SchemeChoice {
 
 /** Answers one packager request. Throws DeliveryError (or MediaError) on refusal. */
 export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): Promise<PackagerAnswer> {
+  // before the catalog is read: a playlist rendered while it changes is kept under the older
+  // generation, and so never sent after the change
+  const generation = deps.catalog.generation();
   const { sets, mainEntry } = await resolveSources(req, deps, setsToCheck(req));
   const pairs = req.urls[0].pairs;
   let encrypted = false;
@@ -320,7 +324,12 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
     }
     case 'index': {
       const r = await one(file.f, file.video, file.audio);
-      return text('application/vnd.apple.mpegurl', mediaPlaylist(r, { container: req.container, video: !!r.clips[0].video, audio: !!r.clips[0].audio, f: file.f, encryption: await encryption() }));
+      const video = !!r.clips[0].video;
+      const audio = !!r.clips[0].audio;
+      if (encrypted) return text('application/vnd.apple.mpegurl', mediaPlaylist(r, { container: req.container, video, audio, f: file.f, encryption: await encryption() }));
+      // a clear playlist is the same text for the same timelines and names (src/packaging/kept-playlists.ts)
+      const key = playlistKey(r.clips, req.container, video, audio, file.f);
+      return text('application/vnd.apple.mpegurl', keptPlaylist(key, generation, () => mediaPlaylist(r, { container: req.container, video, audio, f: file.f })));
     }
     case 'iframes': {
       if (encrypted) throw notFound('an encrypted entry has no I-frame playlists');
@@ -361,7 +370,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       const tracks = [tl.video?.track, tl.audio?.track].filter((t) => t !== undefined);
       if (!tracks.length) throw notFound('no such track in this flavor');
       const bytes = initSegment(tracks, await encryption());
-      return { kind: 'media', body: { length: bytes.length, contentType: tl.video ? 'video/mp4' : 'audio/mp4', async *produce(_source, s, e) { yield bytes.subarray(s, e + 1); } }, filePath: sourceOf(file.f, file.clip).path };
+      return { kind: 'media', body: keptBody(bytes, tl.video ? 'video/mp4' : 'audio/mp4'), filePath: sourceOf(file.f, file.clip).path };
     }
     case 'fragment': {
       if (file.video && file.audio) throw notFound('DASH fragments carry one track: -v1 or -a1');
