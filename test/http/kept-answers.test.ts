@@ -1,0 +1,166 @@
+// The packager's kept answers over HTTP: per-flavor playlists kept per timeline and catalog
+// generation (src/packaging/kept-playlists.ts) and segments answered from the segment answer cache
+// as one buffer (routes/packager.ts). Every kept answer is byte for byte the one made with the
+// caches off, including HEAD and Range; a catalog change is never answered from a kept playlist;
+// an encrypted playlist is never kept; the bound holds; /metrics counts them.
+import t, { type Test } from 'tap';
+import { startServer } from '../helpers/server.js';
+import { generateKs } from '../../src/access/ks.js';
+import { clearKeptPlaylists, keptPlaylistStats, setKeptPlaylistBytes } from '../../src/packaging/kept-playlists.js';
+import { clearSegmentCache, segmentCacheStats, setSegmentCacheBytes } from '../../src/media/body.js';
+
+const srv = await startServer(t);
+const P = '/p/309/sp/30900/serveFlavor';
+const RCIT = `${P}/entryId/1_rcit0qgs/v/1/flavorId`;
+const INDEX_TS = `/hls${RCIT}/1_f1rcit00/name/a.mp4/index.m3u8`;
+const INDEX_FMP4 = `/hls/container/fmp4${RCIT}/1_f2rcit00/name/a.mp4/index.m3u8`;
+const INDEX_120 = `/hls${RCIT}/1_f3rcit00/name/a.mp4/index.m3u8`;
+
+interface Res { status: number; headers: Record<string, string>; body: Buffer }
+async function get(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Res> {
+  const r = await fetch(srv.url + path, { method, headers });
+  return { status: r.status, headers: Object.fromEntries(r.headers), body: Buffer.from(await r.arrayBuffer()) };
+}
+/** The answer made with every packager cache off (rendered, produced from the source). */
+async function made(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Res> {
+  const { maxBytes } = keptPlaylistStats();
+  const seg = segmentCacheStats().maxBytes;
+  setKeptPlaylistBytes(0);
+  setSegmentCacheBytes(0);
+  try {
+    return await get(path, headers, method);
+  } finally {
+    setKeptPlaylistBytes(maxBytes);
+    setSegmentCacheBytes(seg);
+  }
+}
+const sameAnswer = (t: Test, a: Res, b: Res, why: string): void => {
+  t.equal(a.status, b.status, `${why}: status`);
+  t.ok(a.body.equals(b.body), `${why}: the same ${b.body.length} bytes`);
+  for (const h of ['content-type', 'content-length', 'content-range', 'cache-control', 'access-control-allow-origin']) t.equal(a.headers[h], b.headers[h], `${why}: ${h}`);
+};
+
+t.test('a per-flavor playlist is rendered once, then sent from the kept playlists, byte-identical', async (t) => {
+  clearKeptPlaylists();
+  for (const path of [INDEX_TS, INDEX_FMP4]) {
+    const reference = await made(path);
+    t.equal(reference.status, 200);
+    const s0 = keptPlaylistStats();
+    const first = await get(path);
+    const s1 = keptPlaylistStats();
+    t.equal(s1.misses, s0.misses + 1, 'the first request renders');
+    t.equal(s1.entries, s0.entries + 1, 'and keeps it');
+    const again = await get(path);
+    t.equal(keptPlaylistStats().hits, s1.hits + 1, 'the second is sent from the kept playlists');
+    sameAnswer(t, first, reference, `${path}, first`);
+    sameAnswer(t, again, reference, `${path}, kept`);
+  }
+  const metrics = (await get('/metrics')).body.toString();
+  t.match(metrics, /kdeliver_packager_playlist_cache_hits \d+/);
+  t.match(metrics, new RegExp(`kdeliver_packager_playlist_cache_entries ${keptPlaylistStats().entries}\\b`));
+  t.match(metrics, /kdeliver_packager_playlist_cache_bytes [1-9]\d*/);
+});
+
+t.test('a catalog change is never answered from a kept playlist', async (t) => {
+  const db = srv.app.catalog.db;
+  const before = await get(INDEX_TS);
+  await get(INDEX_TS);
+  const audioFile = (db.prepare('SELECT file_path AS p FROM flavor_assets WHERE file_path LIKE ?').get('%audio-128k%') as { p: string }).p;
+  const own = (db.prepare('SELECT file_path AS p FROM flavor_assets WHERE id = ?').get('1_f1rcit00') as { p: string }).p;
+  db.prepare('UPDATE flavor_assets SET file_path = ? WHERE id = ?').run(audioFile, '1_f1rcit00');
+  try {
+    const misses = keptPlaylistStats().misses;
+    const after = await get(INDEX_TS);
+    t.equal(keptPlaylistStats().misses, misses + 1, 'rendered again after the change');
+    t.not(after.body.toString(), before.body.toString(), 'the flavor now points at an audio-only file: another playlist');
+    sameAnswer(t, after, await made(INDEX_TS), 'after the change');
+    sameAnswer(t, await get(INDEX_TS), await made(INDEX_TS), 'kept after the change');
+    // a rule change is a catalog change too: the entry is refused at once, not answered from the kept text
+    const profile = (db.prepare('SELECT id FROM access_control_profiles WHERE partner_id = 309 AND id IN (SELECT access_control_profile_id FROM entries WHERE id = ?)').get('1_kssecure') as { id: number }).id;
+    const old = (db.prepare('SELECT access_control_profile_id AS p FROM entries WHERE id = ?').get('1_rcit0qgs') as { p: number | null }).p;
+    db.prepare('UPDATE entries SET access_control_profile_id = ? WHERE id = ?').run(profile, '1_rcit0qgs');
+    try {
+      t.equal((await get(INDEX_TS)).status, 403, 'a rule that needs a KS refuses the kept playlist\'s URL');
+    } finally {
+      db.prepare('UPDATE entries SET access_control_profile_id = ? WHERE id = ?').run(old, '1_rcit0qgs');
+    }
+  } finally {
+    db.prepare('UPDATE flavor_assets SET file_path = ? WHERE id = ?').run(own, '1_f1rcit00');
+  }
+  sameAnswer(t, await get(INDEX_TS), before, 'restored');
+  // any catalog write: what was kept before it is not sent after it
+  await get(INDEX_TS);
+  const name = (db.prepare('SELECT name FROM entries WHERE id = ?').get('1_rcit0qgs') as { name: string }).name;
+  db.prepare('UPDATE entries SET name = ? WHERE id = ?').run(name, '1_rcit0qgs');
+  const m = keptPlaylistStats().misses;
+  sameAnswer(t, await get(INDEX_TS), before, 'after a catalog write');
+  t.equal(keptPlaylistStats().misses, m + 1, 'rendered again: a catalog write drops what was kept');
+});
+
+t.test('encrypted playlists are never kept', async (t) => {
+  clearKeptPlaylists();
+  const ks = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 0, userId: 'viewer', expiry: 3600, privileges: 'sview:1_aeshls01', version: 2, now: Math.floor(Date.now() / 1000) });
+  const master = await get(`/p/309/sp/30900/playManifest/entryId/1_aeshls01/format/applehttp/protocol/http/ks/${ks}/a.m3u8`);
+  t.equal(master.status, 200);
+  const variant = new URL(master.body.toString().split('\n').find((l) => l.startsWith('http'))!);
+  for (let i = 0; i < 2; i++) {
+    const idx = await get(variant.pathname + variant.search);
+    t.equal(idx.status, 200);
+    t.match(idx.body.toString(), /#EXT-X-KEY:METHOD=AES-128/, 'the encrypted variant playlist');
+  }
+  t.equal(keptPlaylistStats().entries, 0, 'is not kept');
+});
+
+t.test('the bound: at most the byte bound, no playlist over an eighth of it, 0 turns keeping off', async (t) => {
+  const { maxBytes } = keptPlaylistStats();
+  t.teardown(() => setKeptPlaylistBytes(maxBytes));
+  clearKeptPlaylists();
+  const one = (await get(INDEX_TS)).body.length;
+  await get(INDEX_FMP4);
+  await get(INDEX_120);
+  const { entries, bytes } = keptPlaylistStats();
+  t.equal(entries, 3);
+  setKeptPlaylistBytes(bytes - 1);
+  t.ok(keptPlaylistStats().bytes <= bytes - 1, 'lowering the bound evicts');
+  t.equal(keptPlaylistStats().entries, 2, 'the oldest');
+  const h = keptPlaylistStats().hits;
+  await get(INDEX_FMP4);
+  t.equal(keptPlaylistStats().hits, h + 1, 'a newer one is still kept');
+  setKeptPlaylistBytes(one * 8 - 8);
+  clearKeptPlaylists();
+  await get(INDEX_TS);
+  t.equal(keptPlaylistStats().entries, 0, 'a playlist over an eighth of the bound is not kept');
+  setKeptPlaylistBytes(0);
+  await get(INDEX_TS);
+  t.equal(keptPlaylistStats().entries, 0, 'off keeps nothing');
+});
+
+t.test('a kept segment goes out whole, by range and by HEAD exactly as a made one', async (t) => {
+  const { maxBytes } = segmentCacheStats();
+  t.teardown(() => setSegmentCacheBytes(maxBytes));
+  setSegmentCacheBytes(64 << 20);
+  for (const seg of [`/hls${RCIT}/1_f2rcit00/name/a.mp4/seg-2-v1-a1.ts`, `/hls/container/fmp4${RCIT}/1_f2rcit00/name/a.mp4/seg-2-v1-a1.m4s`, `/dash${RCIT}/1_f2rcit00/name/a.mp4/fragment-2-a1.m4s`, `/dash${RCIT}/1_f2rcit00/name/a.mp4/init-v1.mp4`]) {
+    clearSegmentCache();
+    const reference = await made(seg);
+    t.equal(reference.status, 200, seg);
+    const first = await get(seg);
+    const hits = segmentCacheStats().hits;
+    const kept = await get(seg);
+    if (!seg.includes('init')) t.equal(segmentCacheStats().hits, hits + 1, `${seg}: answered from the segment cache`);
+    sameAnswer(t, first, reference, `${seg}, made and kept`);
+    sameAnswer(t, kept, reference, `${seg}, from the cache`);
+    const n = reference.body.length;
+    for (const range of ['bytes=0-187', `bytes=100-${n - 1}`, 'bytes=-500', `bytes=${n - 1}-`]) {
+      const a = await get(seg, { range });
+      const b = await made(seg, { range });
+      t.equal(a.status, 206, `${range}`);
+      sameAnswer(t, a, b, `${seg} ${range}`);
+    }
+    const unsatisfiable = await get(seg, { range: `bytes=${n + 10}-` });
+    t.equal(unsatisfiable.status, 416);
+    const head = await get(seg, {}, 'HEAD');
+    t.equal(head.status, 200);
+    t.equal(head.headers['content-length'], String(n), 'HEAD says the length');
+    t.equal(head.body.length, 0, 'and sends no body');
+  }
+});
