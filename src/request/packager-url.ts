@@ -8,7 +8,7 @@ import { readPairs, splitPath } from './path-params.js';
 export type PackagerProtocol = 'hls' | 'dash' | 'mss';
 
 export interface FlavorUrl {
-  pairs: Map<string, string | undefined>;
+  readonly pairs: ReadonlyMap<string, string | undefined>;
 }
 
 export type PackagerFile =
@@ -28,14 +28,15 @@ export type PackagerFile =
   | { type: 'mssFragment'; bitrate: number; kind: 'video' | 'audio'; time: number }
   | { type: 'key' };
 
+/** Shared by every request for the same path (parsePackagerPath keeps it): read only. */
 export interface PackagerRequest {
-  proto: PackagerProtocol;
-  container: 'ts' | 'fmp4';
-  partnerId: number;
+  readonly proto: PackagerProtocol;
+  readonly container: 'ts' | 'fmp4';
+  readonly partnerId: number;
   /** One per flavor URL in the set (one without .urlset). */
-  urls: FlavorUrl[];
-  file: PackagerFile;
-  fileName: string;
+  readonly urls: readonly FlavorUrl[];
+  readonly file: Readonly<PackagerFile>;
+  readonly fileName: string;
 }
 
 const bad = (why: string): DeliveryError => new DeliveryError('BAD_QUERY', `, ${why}`);
@@ -90,11 +91,29 @@ export function expandUrlset(s: string): string[] {
   return out;
 }
 
+// A player asks for the same playlist and segment URLs again and again (every viewer of a popular
+// entry): a parsed path is kept and shared, read-only, by later requests for the same path. Only
+// paths that parse are kept (a refusal is thrown again each time); bounded, emptied when full.
+const parsed = new Map<string, PackagerRequest>();
+const PARSED_MAX = 4096;
+
 /**
  * Parses the raw path after "/{proto}" (still percent-encoded, query removed).
  * Unknown path pairs are kept and ignored (signatures and future parameters ride along).
+ * The answer is shared by every request for the same path: callers only read it.
  */
 export function parsePackagerPath(proto: PackagerProtocol, rawPath: string): PackagerRequest {
+  const key = `${proto}${rawPath}`;
+  let req = parsed.get(key);
+  if (req === undefined) {
+    req = parseUncached(proto, rawPath);
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    parsed.set(key, req);
+  }
+  return req;
+}
+
+function parseUncached(proto: PackagerProtocol, rawPath: string): PackagerRequest {
   let path = rawPath.replace(/%2c/gi, ',');
   let container: 'ts' | 'fmp4' = proto === 'hls' ? 'ts' : 'fmp4';
   const cm = /^\/container\/(fmp4|mpegts|ts)(?=\/)/.exec(path);

@@ -41,3 +41,13 @@ t.test('file names of the reference packager', async (t) => {
   t.same(parseTracks('a1'), { video: false, audio: true });
   t.throws(() => parseTracks('x'), { httpStatus: 400 });
 });
+
+t.test('a parsed path is kept and shared; a refused one is refused every time', async (t) => {
+  const path = '/p/309/sp/30900/serveFlavor/entryId/1_kept0001/v/1/flavorId/1_f1kept00/name/a.mp4/seg-3-v1-a1.ts';
+  const a = parsePackagerPath('hls', path);
+  t.equal(parsePackagerPath('hls', path), a, 'the same path: the same parsed request');
+  t.not(parsePackagerPath('dash', path.replace('seg-3-v1-a1.ts', 'fragment-3-v1.m4s')), a);
+  t.equal(parsePackagerPath('hls', path.replace('seg-3', 'seg-4')).file.type, 'segment');
+  t.equal((parsePackagerPath('hls', path.replace('seg-3', 'seg-4')).file as { n: number }).n, 4, 'another path parses on its own');
+  for (let i = 0; i < 2; i++) t.throws(() => parsePackagerPath('hls', path.replace('seg-3-v1-a1.ts', 'nothing.bin')), /unknown hls file name/);
+});
