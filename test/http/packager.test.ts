@@ -11,6 +11,7 @@ import { parse as parseMpd } from 'mpd-parser';
 import { startServer } from '../helpers/server.js';
 import { signMediaUrl } from '../../src/delivery/tokenizers/kaltura.js';
 import { mp4box } from '../media/helpers.js';
+import { clearSegmentCache } from '../../src/media/body.js';
 
 const srv = await startServer(t, { env: { KDELIVER_MAX_MOOV_MB: '1' } });
 const P = '/p/309/sp/30900/serveFlavor';
@@ -218,6 +219,8 @@ t.test('flvclipper: a real clipped MP4 with ranges', async (t) => {
 
 t.test('flvclipper, clipped serveFlavor and packager segments read a source through one handle cache', async (t) => {
   const handles = srv.app.handleCache;
+  // the segment was answered before: made again here, not sent from the segment answer cache
+  clearSegmentCache();
   const before = handles.stats();
   const answers = await Promise.all([
     get('/p/309/sp/30900/flvclipper/entry_id/1_rcit0qgs/flavor/1_f2rcit00/clip_from/3000/clip_to/7000/a.mp4'),
@@ -228,6 +231,10 @@ t.test('flvclipper, clipped serveFlavor and packager segments read a source thro
   const after = handles.stats();
   t.ok(after.opens - before.opens <= 1, `the file opened at most once (${after.opens - before.opens})`);
   t.equal(after.opens + after.hits - (before.opens + before.hits), 3, 'each of the three answers leased its source from the cache');
+  const kept = await get(`/hls${RCIT}/1_f2rcit00/name/a.mp4/seg-2-v1-a1.ts`);
+  t.ok(kept.body.equals(answers[2].body), 'the segment again, from the segment answer cache');
+  const last = handles.stats();
+  t.equal(last.opens + last.hits, after.opens + after.hits, 'a kept answer leases no source');
 });
 
 t.test('protected entries need the signature playManifest adds', async (t) => {
