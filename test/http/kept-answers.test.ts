@@ -164,3 +164,20 @@ t.test('a kept segment goes out whole, by range and by HEAD exactly as a made on
     t.equal(head.body.length, 0, 'and sends no body');
   }
 });
+
+t.test('answers sent past Fastify are still counted in /metrics, bytes included', async (t) => {
+  const served = async (): Promise<{ answers: number; bytes: number }> => {
+    const m = (await get('/metrics')).body.toString();
+    const sum = (re: RegExp): number => [...m.matchAll(re)].reduce((n, x) => n + Number(x[1]), 0);
+    return { answers: sum(/^kdeliver_http_requests_total\{[^}]*family="hls"[^}]*\} (\d+)/gm), bytes: sum(/^kdeliver_http_response_bytes_total\{[^}]*family="hls"[^}]*\} (\d+)/gm) };
+  };
+  await get(INDEX_TS);
+  const seg = `/hls${RCIT}/1_f2rcit00/name/a.mp4/seg-3-v1-a1.ts`;
+  await get(seg);
+  const before = await served();
+  const a = await get(INDEX_TS);
+  const b = await get(seg);
+  const after = await served();
+  t.equal(after.answers - before.answers, 2, 'two HLS answers counted');
+  t.equal(after.bytes - before.bytes, a.body.length + b.body.length, 'with their bytes');
+});
