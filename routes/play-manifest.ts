@@ -23,7 +23,7 @@ export default async function playManifestRoutes(app: FastifyInstance) {
       throw new DeliveryError('BAD_QUERY', ', partner and sub-partner ids in the path must be numbers');
     }
     const now = request.server.env.clock();
-    const facts = { method: request.method, isHttps: request.protocol === 'https', baseUrl: baseUrl(request), rawUrl: request.raw.url ?? request.url, ks: request.headers['x-kaltura-ks'] };
+    const facts = { method: request.method, isHttps: request.protocol === 'https', baseUrl: baseUrl(request), rawUrl: request.raw.url ?? request.url, ks: request.headers['x-kaltura-ks'], now };
     const a = answer(facts, () => requestEnv(request, now));
     // partnerId and entryId are bound to the request logger (routes/metrics.ts)
     if ('kept' in a) {
