@@ -109,6 +109,8 @@ export interface ManifestCache {
   keyOf(method: string, isHttps: boolean, baseUrl: string, rawUrl: string, ksHeader: string | string[] | undefined): string | null;
   /** The answer stored under `key` for this catalog generation that may answer `rawUrl` in second `now`, or undefined. */
   get(key: string, generation: number, rawUrl: string | undefined, now: number): CachedAnswer | undefined;
+  /** As get, but a miss is not counted: the request goes on to the route, which asks again. */
+  peek(key: string, generation: number, rawUrl: string, now: number): CachedAnswer | undefined;
   put(key: string, answer: CachedAnswer): void;
   stats(): ManifestCacheStats;
   /** The decision store, bounded by the same number of entries (0: none). */

@@ -146,21 +146,30 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
     answers.delete(key);
     bytes -= sizeOf(key, a);
   };
+  const find = (key: string, generation: number, rawUrl: string | undefined, now: number): CachedAnswer | undefined => {
+    const a = answers.get(key);
+    if (a === undefined) return undefined;
+    if (a.generation !== generation || (a.second !== undefined && a.second !== now)) {
+      remove(key);
+      return undefined;
+    }
+    return a.exactUrl === undefined || a.exactUrl === rawUrl ? a : undefined;
+  };
   return {
     keyOf(method, isHttps, baseUrl, rawUrl, ksHeader) {
       if (maxEntries <= 0 || ksHeader !== undefined) return null;
       return `${method} ${isHttps ? 's' : ''}${baseUrl} ${keyUrl(rawUrl)}`;
     },
     get(key, generation, rawUrl, now) {
-      const a = answers.get(key);
-      const current = a !== undefined && a.generation === generation && (a.second === undefined || a.second === now);
-      if (current && (a.exactUrl === undefined || a.exactUrl === rawUrl)) {
-        hits++;
-        return a;
-      }
-      if (a && !current) remove(key);
-      misses++;
-      return undefined;
+      const a = find(key, generation, rawUrl, now);
+      if (a) hits++;
+      else misses++;
+      return a;
+    },
+    peek(key, generation, rawUrl, now) {
+      const a = find(key, generation, rawUrl, now);
+      if (a) hits++;
+      return a;
     },
     put(key, answer) {
       if (maxEntries <= 0) return;
