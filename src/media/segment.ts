@@ -3,7 +3,7 @@
 // Video leads: each nominal boundary moves forward to the next key frame, and audio is cut at
 // the same presentation times so both tracks of a segment cover the same span.
 import { MediaError } from './errors.js';
-import { type MediaIndex, type TrackIndex, audioTrack, videoTrack, ptsOf, dtsAt, firstSampleWhere } from './mp4/index-types.js';
+import { type MediaIndex, type TrackIndex, audioTrack, videoTrack, ptsOf, dtsAt, firstSampleFrom } from './mp4/index-types.js';
 
 export interface SegmentPolicy {
   durationMs: number;
@@ -51,14 +51,14 @@ export interface Timeline {
   originMs: number;
 }
 
-// Decode times come from the stts runs (dtsAt, firstSampleWhere): a playlist never needs the
+// Decode times come from the stts runs (dtsAt, firstSampleFrom): a playlist never needs the
 // per-sample tables, so building a timeline does not decode them (src/media/mp4/track.ts).
 
 /** Index of the first sample whose presentation time is at or after t (track timescale). */
-const audioIndexAt = (a: TrackIndex, t: number): number => firstSampleWhere(a, (dts) => dts - a.mediaTimeOffset < t);
+const audioIndexAt = (a: TrackIndex, t: number): number => firstSampleFrom(a, t, a.mediaTimeOffset);
 
 /** Index of the first sample with dts >= t. */
-const dtsIndexAt = (v: TrackIndex, t: number): number => firstSampleWhere(v, (dts) => dts < t);
+const dtsIndexAt = (v: TrackIndex, t: number): number => firstSampleFrom(v, t);
 
 function nominalBoundaries(policy: SegmentPolicy, totalMs: number): number[] {
   const out: number[] = [];

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readMediaIndex } from '../../src/media/mp4/reader.js';
-import { dtsAt, firstSampleWhere, isKeyFrame, type MediaIndex, type TrackIndex } from '../../src/media/mp4/index-types.js';
+import { dtsAt, firstSampleFrom, isKeyFrame, type MediaIndex, type TrackIndex } from '../../src/media/mp4/index-types.js';
 import { createIndexCache } from '../../src/media/index-cache.js';
 import { buildTimeline, hlsPolicy, flatPolicy } from '../../src/media/segment.js';
 import { MediaError } from '../../src/media/errors.js';
@@ -70,8 +70,8 @@ function compareSearches(t: Test, name: string, idx: MediaIndex): void {
       // on a sample's time, just before and after it, and half-way (the segmenter's epsilons)
       for (const x of [d, d - 1e-6, d + 1e-6, d + 0.5, d - 1, -1, tr.endDts + 1]) {
         n++;
-        if (firstSampleWhere(tr, (v) => v < x) !== searchDecoded(tr, (v) => v < x)) bad++;
-        if (firstSampleWhere(tr, (v) => v - tr.mediaTimeOffset < x) !== searchDecoded(tr, (v) => v - tr.mediaTimeOffset < x)) bad++;
+        if (firstSampleFrom(tr, x) !== searchDecoded(tr, (v) => v < x)) bad++;
+        if (firstSampleFrom(tr, x, tr.mediaTimeOffset) !== searchDecoded(tr, (v) => v - tr.mediaTimeOffset < x)) bad++;
       }
     }
     t.equal(bad, 0, `${name}#${tr.id}: ${n} run searches agree with a search of the decoded table`);

@@ -35,7 +35,7 @@ export interface TrackIndex {
   aacFreqIndex: number;
   aacChannelConfig: number;
   count: number;
-  /** stts as runs: decode times without a per-sample table (dtsAt and firstSampleWhere read it). */
+  /** stts as runs: decode times without a per-sample table (dtsAt and firstSampleFrom read it). */
   stts: DecodeRuns;
   /** Decode times in track timescale (decoded on first use; 32-bit when the track's end fits). */
   readonly dts: Float64Array | Uint32Array;
@@ -81,6 +81,8 @@ export interface DecodeRuns {
   delta: Uint32Array;
   first: Float64Array;
   start: Float64Array;
+  /** The run dtsAt found last (where the next lookup looks first). */
+  hint: number;
 }
 
 export const isKeyFrame = (t: TrackIndex, i: number): boolean => {
@@ -110,6 +112,7 @@ function runOf(r: DecodeRuns, k: number): number {
     if (r.first[mid] <= k) lo = mid;
     else hi = mid - 1;
   }
+  r.hint = lo;
   return lo;
 }
 
@@ -120,35 +123,52 @@ function runOf(r: DecodeRuns, k: number): number {
 export function dtsAt(t: TrackIndex, k: number): number {
   if (k >= t.count) return t.endDts;
   const r = t.stts;
-  const run = r.first.length === 1 ? 0 : runOf(r, k);
+  // samples are mostly asked for in order: the run found last is looked at first
+  let run = r.hint;
+  const first = r.first[run];
+  if (k < first || k >= first + r.count[run]) run = runOf(r, k);
   return r.start[run] + (k - r.first[run]) * r.delta[run];
 }
 
 /**
- * The first sample whose decode time d makes before(d) false, or count when there is none;
- * `before` must be true up to some decode time and false after it (decode times never go back).
- * Searches the stts runs, then inside one run, so it costs a few dozen steps on any track.
+ * The first sample whose decode time minus `shift` is not below `time` (dts - shift >= time), or
+ * count when there is none. Searches the stts runs, then inside one run, so it costs a few dozen
+ * steps on any track and allocates nothing (a cold process runs it in the interpreter).
  */
-export function firstSampleWhere(t: TrackIndex, before: (dts: number) => boolean): number {
+export function firstSampleFrom(t: TrackIndex, time: number, shift = 0): number {
   const r = t.stts;
-  const runs = r.first.length;
-  // the first run whose last sample is not before
-  let lo = 0;
-  let hi = runs;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (before(r.start[mid] + (r.count[mid] - 1) * r.delta[mid])) lo = mid + 1;
-    else hi = mid;
+  const starts = r.start;
+  const counts = r.count;
+  const deltas = r.delta;
+  const runs = starts.length;
+  // the first run whose last sample is not before time: the segmenter asks in increasing time, so
+  // the run found last, or the one after it, is tried before a binary search
+  let run = r.hint;
+  const here = run < runs && !(starts[run] + (counts[run] - 1) * deltas[run] - shift < time);
+  const prevBefore = run === 0 || starts[run - 1] + (counts[run - 1] - 1) * deltas[run - 1] - shift < time;
+  if (here && prevBefore) {
+    // the hint
+  } else if (!here && run + 1 < runs && !(starts[run + 1] + (counts[run + 1] - 1) * deltas[run + 1] - shift < time)) run++;
+  else {
+    let lo = 0;
+    let hi = runs;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (starts[mid] + (counts[mid] - 1) * deltas[mid] - shift < time) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === runs) return t.count;
+    run = lo;
   }
-  if (lo === runs) return t.count;
-  const run = lo;
-  let a = 0;
-  let b = r.count[run] - 1;
-  while (a < b) {
-    const mid = (a + b) >>> 1;
-    if (before(r.start[run] + mid * r.delta[run])) a = mid + 1;
-    else b = mid;
-  }
+  r.hint = run;
+  const start = starts[run];
+  const delta = deltas[run];
+  const last = counts[run] - 1;
+  // inside the run: the quotient's estimate, then stepped to the exact answer of the comparison
+  // above (the estimate's rounding can be one sample off)
+  let a = delta === 0 ? 0 : Math.min(last, Math.max(0, Math.ceil((time + shift - start) / delta)));
+  while (a > 0 && !(start + (a - 1) * delta - shift < time)) a--;
+  while (a < last && start + a * delta - shift < time) a++;
   return r.first[run] + a;
 }
 

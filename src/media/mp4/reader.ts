@@ -347,7 +347,7 @@ function parseStts(dv: DataView, b: Uint8Array, stts: Box, count: number, id: nu
     runs++;
   }
   if (covered < count) throw new MediaError('NOT_MP4', `track ${id}: stts covers ${covered} of ${count} samples`);
-  const r: DecodeRuns = { count: new Uint32Array(runs), delta: new Uint32Array(runs), first: new Float64Array(runs), start: new Float64Array(runs) };
+  const r: DecodeRuns = { count: new Uint32Array(runs), delta: new Uint32Array(runs), first: new Float64Array(runs), start: new Float64Array(runs), hint: 0 };
   let t = 0;
   let i = 0;
   for (let e = 0, k = 0; k < runs; e++) {
