@@ -152,15 +152,20 @@ export function buildTimeline(index: MediaIndex, policy: SegmentPolicy, clip: Cl
     const aBase = a ? Math.round((originMs * a.timescale) / 1000) : 0;
     if (a) at = { track: a, dtsBase: aBase + a.mediaTimeOffset, ctoBase: 0 };
     const audioAt = (relMs: number): number => (a ? audioIndexAt(a, aBase + (relMs * a.timescale) / 1000 - 1e-6) : 0);
+    // a segment's end time is the next one's start: each is computed, and searched, once
+    let t0 = ((dtsAt(v, bounds[0]) - startDts) * 1000) / ts;
+    let aFirst = audio ? audioAt(t0) : 0;
     for (let s = 0; s + 1 < bounds.length; s++) {
-      const t0 = ((dtsAt(v, bounds[s]) - startDts) * 1000) / ts;
       const t1 = s + 2 < bounds.length ? ((dtsAt(v, bounds[s + 1]) - startDts) * 1000) / ts : relEnd;
+      const aEnd = audio ? (s + 2 < bounds.length ? audioAt(t1) : audioAt(endMs - originMs + 1e-3)) : 0;
       segments.push({
         startMs: t0,
         durationMs: t1 - t0,
         video: video ? { first: bounds[s], end: bounds[s + 1] } : null,
-        audio: audio ? { first: audioAt(t0), end: s + 2 < bounds.length ? audioAt(t1) : audioAt(endMs - originMs + 1e-3) } : null,
+        audio: audio ? { first: aFirst, end: aEnd } : null,
       });
+      t0 = t1;
+      aFirst = aEnd;
     }
   } else {
     const aa = a!;
