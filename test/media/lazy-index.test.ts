@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readMediaIndex } from '../../src/media/mp4/reader.js';
+import { parseMoov, readMediaIndex } from '../../src/media/mp4/reader.js';
 import { dtsAt, firstSampleFrom, isKeyFrame, type MediaIndex, type TrackIndex } from '../../src/media/mp4/index-types.js';
 import { createIndexCache } from '../../src/media/index-cache.js';
 import { buildTimeline, hlsPolicy, flatPolicy } from '../../src/media/segment.js';
@@ -144,24 +144,34 @@ t.test('the bytes an index counts are what a process holds for it, parsed and de
 });
 
 t.test('the index cache recounts an index whose tables are decoded, and evicts to its bound', async (t) => {
-  const one = await readMediaIndex(sample('h264-240p.mp4'), BIG);
-  const parsedBytes = one.bytes;
-  for (const tr of one.tracks) { void tr.offset; void tr.dts; void tr.cto; }
-  const decodedBytes = one.bytes;
-  t.ok(decodedBytes > parsedBytes, `decoding grows the index (${parsedBytes} -> ${decodedBytes})`);
-  // room for two parsed indexes, not for two decoded ones
-  const cache = createIndexCache({ maxBytes: parsedBytes + decodedBytes - 1, maxMoovBytes: BIG.maxMoovBytes });
-  const a = await cache.get(sample('h264-240p.mp4'));
-  const b = await cache.get(sample('h264-360p.mp4'));
-  t.equal(cache.stats().entries, 2);
-  t.equal(cache.stats().bytes, a.bytes + b.bytes, 'counted as parsed');
-  for (const tr of b.tracks) void tr.offset;
-  t.equal(cache.stats().bytes, a.bytes + b.bytes, 'recounted after the offsets were decoded');
-  for (const tr of a.tracks) { void tr.offset; void tr.dts; }
-  t.ok(cache.stats().bytes <= parsedBytes + decodedBytes - 1, `still within the bound: ${cache.stats().bytes}`);
-  t.equal(cache.stats().entries, 1, 'the least recently used index was evicted when the other grew');
-  const left = await cache.get(sample('h264-360p.mp4'));
-  t.equal(cache.stats().bytes, left.bytes, 'the count is what the remaining entry holds');
+  // room for everything: every decode step is recounted
+  const roomy = createIndexCache({ maxBytes: 64 << 20, maxMoovBytes: BIG.maxMoovBytes });
+  const a = await roomy.get(sample('h264-240p.mp4'));
+  const b = await roomy.get(sample('h264-360p.mp4'));
+  t.equal(roomy.stats().bytes, a.bytes + b.bytes, 'counted as parsed');
+  const steps: Array<[string, () => unknown]> = [
+    ['video offsets', () => b.tracks[0].offset],
+    ['audio offsets (the moov is let go)', () => b.tracks[1].offset],
+    ['decode times', () => b.tracks.map((tr) => tr.dts)],
+    ['composition offsets', () => a.tracks.map((tr) => tr.cto)],
+    ['fixed sizes and all of a', () => a.tracks.map((tr) => [tr.size, tr.offset, tr.dts])],
+  ];
+  for (const [what, step] of steps) {
+    const before = roomy.stats().bytes;
+    step();
+    t.equal(roomy.stats().bytes, a.bytes + b.bytes, `recounted after ${what} (${before} -> ${roomy.stats().bytes})`);
+  }
+  // room for the two parsed indexes only: the newer one growing evicts the older
+  const a2 = await readMediaIndex(sample('h264-240p.mp4'), BIG);
+  const b2 = await readMediaIndex(sample('h264-360p.mp4'), BIG);
+  const tight = createIndexCache({ maxBytes: a2.bytes + b2.bytes + 100, maxMoovBytes: BIG.maxMoovBytes });
+  await tight.get(sample('h264-240p.mp4'));
+  const newer = await tight.get(sample('h264-360p.mp4'));
+  t.equal(tight.stats().entries, 2);
+  for (const tr of newer.tracks) void tr.dts;
+  t.equal(tight.stats().entries, 1, 'the least recently used index was evicted when the other grew');
+  t.equal(tight.stats().bytes, newer.bytes, 'the count is what the remaining entry holds');
+  t.ok(tight.stats().bytes <= a2.bytes + b2.bytes + 100, 'within the bound');
 });
 
 t.test('a file cut inside its last chunk: the playlist is built, a segment is refused as TRUNCATED', async (t) => {
@@ -183,4 +193,18 @@ t.test('a file cut inside its last chunk: the playlist is built, a segment is re
     }
   });
   t.ok(refused.includes('TRUNCATED'), `the track whose samples run past the end is refused: ${refused.join(', ')}`);
+});
+
+t.test('parseMoov leaves a moov it was lent as it was; one given to it (own) is converted in place', async (t) => {
+  const whole = readFileSync(sample('source-720p.mp4'));
+  const at = whole.indexOf('moov') - 4;
+  const moov = whole.subarray(at + 8, at + whole.readUInt32BE(at));
+  const copy = Buffer.from(moov);
+  const lent = parseMoov(moov, whole.length);
+  t.ok(moov.equals(copy), 'the lent moov is unchanged');
+  const given = parseMoov(Buffer.from(moov), whole.length, { own: true });
+  for (const [k, tr] of given.tracks.entries()) {
+    const ref = lent.tracks[k];
+    t.same([Array.from(tr.size), Array.from(tr.offset), Array.from(tr.dts), tr.cto && Array.from(tr.cto)], [Array.from(ref.size), Array.from(ref.offset), Array.from(ref.dts), ref.cto && Array.from(ref.cto)], `track ${tr.id}: same tables either way`);
+  }
 });

@@ -1,8 +1,9 @@
 // One parsed track whose per-sample tables are decoded on first use. The reader (reader.ts) keeps
-// copies of just the moov tables a segment needs (stsz, stco/co64, stsc, ctts, in native byte
-// order) and the stts runs; a playlist reads only the runs and the sync samples, so a cold
-// playlist never walks every sample. The first segment decodes dts, cto and offsets, and the raw
-// stsc and chunk offsets are dropped once the offsets exist. `bytes` always says what is held.
+// the moov tables a segment needs (stsz, stco/co64, stsc, ctts, in native byte order: views of
+// the moov buffer the reader read, or copies) and the stts runs; a playlist reads only the runs
+// and the sync samples, so a cold playlist never walks every sample. The first segment decodes
+// dts, cto and offsets; then the raw stsc and chunk offsets are dropped and the sizes copied out,
+// so the moov buffer is let go. `bytes` always says what is held.
 import { MediaError } from '../errors.js';
 import type { DecodeRuns, MediaIndex, TrackIndex, TrackKind } from './index-types.js';
 
@@ -58,10 +59,14 @@ export class Mp4Track implements TrackIndex {
   /** Set by the index that owns the track: told after a table is decoded. */
   resized: (() => void) | null = null;
 
-  constructor(d: TrackDescription, raw: RawTables, fileSize: number) {
+  /** The moov buffer the raw tables may be views of (null when they are copies); weak, so that it goes once no view is left. */
+  private readonly moovRef: WeakRef<ArrayBufferLike> | null;
+
+  constructor(d: TrackDescription, raw: RawTables, fileSize: number, moov: ArrayBufferLike | null) {
     Object.assign(this, d);
     this.raw = raw;
     this.fileSize = fileSize;
+    this.moovRef = moov ? new WeakRef(moov) : null;
     this.decodedSize = raw.sizes;
   }
 
@@ -160,23 +165,38 @@ export class Mp4Track implements TrackIndex {
       if (i < count) throw new MediaError('NOT_MP4', `track ${this.id}: chunks hold ${i} of ${count} samples`);
       if (maxEnd > this.fileSize) throw new MediaError('TRUNCATED', `track ${this.id}: samples run to byte ${maxEnd} of a ${this.fileSize}-byte file`);
       this.decodedOffset = offset;
-      // the offsets replace stsc and the chunk offsets
+      // the offsets replace stsc and the chunk offsets; the sizes and ctts get their own copies,
+      // so that nothing of this track holds the moov buffer any more
       raw.stsc = new Uint32Array(0);
       raw.chunkOffsets = new Uint32Array(0);
+      const moov = this.moovRef?.deref();
+      if (this.decodedSize && this.decodedSize.buffer === moov) this.decodedSize = this.decodedSize.slice();
+      raw.sizes = null;
+      if (raw.ctts && raw.ctts.buffer === moov) raw.ctts = raw.ctts.slice();
       this.resized?.();
     }
     return this.decodedOffset;
   }
 
-  /** Bytes of typed arrays and copied boxes this track holds now. */
+  /** Does any table of this track still view the moov buffer? */
+  holdsMoov(): boolean {
+    const m = this.moovRef?.deref();
+    if (!m) return false;
+    const raw = this.raw;
+    return this.decodedSize?.buffer === m || (raw !== null && (raw.sizes?.buffer === m || raw.chunkOffsets.buffer === m || raw.stsc.buffer === m || raw.ctts?.buffer === m));
+  }
+
+  /** Bytes of typed arrays and copied boxes this track holds now, not counting views of the moov. */
   heldBytes(): number {
     const raw = this.raw;
     const r = this.stts;
-    let n = byteLength(this.decodedDts) + byteLength(this.decodedCto) + byteLength(this.decodedSize) + byteLength(this.decodedOffset) + byteLength(this.sync);
+    const moov = this.moovRef?.deref();
+    const own = (a: ArrayBufferView | null): number => (a && a.buffer !== moov ? a.byteLength : 0);
+    let n = byteLength(this.decodedDts) + byteLength(this.decodedCto) + own(this.decodedSize) + byteLength(this.decodedOffset) + byteLength(this.sync);
     n += r.count.byteLength + r.delta.byteLength + r.first.byteLength + r.start.byteLength;
     n += this.sampleEntry.byteLength + this.codecConfig.byteLength;
     for (const p of this.parameterSets) n += p.byteLength;
-    if (raw) n += byteLength(raw.chunkOffsets) + byteLength(raw.stsc) + byteLength(raw.ctts);
+    if (raw) n += own(raw.chunkOffsets) + own(raw.stsc) + own(raw.ctts);
     return n;
   }
 }
@@ -184,7 +204,10 @@ export class Mp4Track implements TrackIndex {
 /** What an index costs beyond its tracks' arrays: the objects themselves (a few hundred bytes). */
 const OBJECT_ALLOWANCE = 512;
 
-export function mediaIndex(fileSize: number, moovSize: number, durationMs: number, tracks: Mp4Track[]): MediaIndex {
+/** An index of tracks whose tables may view `moov` (counted whole while any of them does). */
+export function mediaIndex(fileSize: number, moovSize: number, durationMs: number, tracks: Mp4Track[], moov: ArrayBufferLike | null): MediaIndex {
+  // the size only: the index must not keep the buffer alive itself
+  const moovBytes = moov ? moov.byteLength : 0;
   const index: MediaIndex = {
     fileSize,
     moovSize,
@@ -193,6 +216,7 @@ export function mediaIndex(fileSize: number, moovSize: number, durationMs: numbe
     get bytes() {
       let n = OBJECT_ALLOWANCE;
       for (const t of tracks) n += t.heldBytes();
+      if (moovBytes && tracks.some((t) => t.holdsMoov())) n += moovBytes;
       return n;
     },
     onResize: null,
