@@ -109,6 +109,19 @@ t.test('encrypted playlists are never kept', async (t) => {
     t.match(idx.body.toString(), /#EXT-X-KEY:METHOD=AES-128/, 'the encrypted variant playlist');
   }
   t.equal(keptPlaylistStats().entries, 0, 'is not kept');
+  // its AES-128 segment wraps a kept clear answer: the clear bytes never go out, the second time either
+  const idx = (await get(variant.pathname + variant.search)).body.toString();
+  const seg = new URL(idx.split('\n').find((l) => l.endsWith('.ts'))!, variant);
+  const answers = [await get(seg.pathname + seg.search), await get(seg.pathname + seg.search)];
+  const hits = segmentCacheStats().hits;
+  const third = await get(seg.pathname + seg.search);
+  t.ok(segmentCacheStats().hits > hits, 'the clear answer under it is kept');
+  for (const a of [...answers, third]) {
+    t.equal(a.status, 200);
+    t.equal(a.body.length % 16, 0, 'whole AES blocks');
+    t.notOk([0, 188, 376, 564].every((at) => a.body[at] === 0x47), 'not clear MPEG-TS (no sync bytes every 188)');
+    t.ok(a.body.equals(answers[0].body), 'the same ciphertext each time');
+  }
 });
 
 t.test('the bound: at most the byte bound, no playlist over an eighth of it, 0 turns keeping off', async (t) => {
