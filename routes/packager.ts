@@ -8,6 +8,12 @@ import { parsePackagerPath, type PackagerProtocol } from '../src/request/package
 import { planRange } from '../src/serve/file.js';
 import type { RefusalLogConfig } from './common.js';
 import { pathAfter, requestEnv, sendPlanned } from './http.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { EarlyAnswer } from '../src/server.js';
+import { requestId } from '../src/log.js';
+import { routeFamily } from '../src/metrics/request-facts.js';
+import { keepForUrl, keptForUrl } from '../src/packaging/kept-playlists.js';
 
 const CORS = {
   'Access-Control-Allow-Origin': '*',
@@ -30,6 +36,7 @@ export default async function packagerRoutes(app: FastifyInstance) {
     }
     if (answer.kind === 'text') {
       const text = answer.body;
+      if (answer.byUrlGeneration !== undefined && typeof text === 'string' && request.raw.url) keepForUrl(request.raw.url, answer.byUrlGeneration, text, answer.contentType, performance.now());
       const length = String(typeof text === 'string' ? Buffer.byteLength(text) : text.length);
       return sendDirect(reply, 200, { ...CORS, 'Content-Type': answer.contentType, 'Cache-Control': MANIFEST_CACHE, 'Content-Length': length }, request.method === 'HEAD' ? undefined : text);
     }
@@ -57,8 +64,39 @@ export default async function packagerRoutes(app: FastifyInstance) {
     return reply;
   }
 
+  app.answerBeforeRouting(keptPlaylistBeforeRouting(app));
+
   for (const proto of ['hls', 'dash', 'mss'] as const) {
     // HEAD declared explicitly: Fastify's automatic HEAD route would reset Content-Length to 0
     app.route({ method: ['GET', 'HEAD'], url: `/${proto}/*`, handler: (request, reply) => handle(proto, request, reply), config: { refusalLog: 'packager' } satisfies RefusalLogConfig });
   }
+}
+
+/**
+ * A per-flavor playlist kept under its raw URL (src/packaging/kept-playlists.ts keepForUrl: clear,
+ * entries without rules, this catalog generation, within a second of the route's own answer),
+ * sent before Fastify routes the request, with the route's headers. Counted in /metrics and logged
+ * as Fastify logs a routed request (incoming request, request completed).
+ */
+function keptPlaylistBeforeRouting(app: FastifyInstance): EarlyAnswer {
+  const logs = (app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info') ?? false;
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    const { url, method } = req;
+    if (url === undefined || (method !== 'GET' && method !== 'HEAD') || !url.startsWith('/hls/') || !url.includes('.m3u8')) return false;
+    const started = performance.now();
+    const kept = keptForUrl(url, app.catalog.generation(), started);
+    if (!kept) return false;
+    const length = Buffer.byteLength(kept.text);
+    res.writeHead(200, { ...CORS, 'Content-Type': kept.contentType, 'Cache-Control': MANIFEST_CACHE, 'Content-Length': String(length) });
+    res.end(method === 'HEAD' ? undefined : kept.text);
+    const elapsed = performance.now() - started;
+    app.metrics.observe({ family: routeFamily(url), method, status: 200, seconds: elapsed / 1000, bytes: method === 'HEAD' ? 0 : length, errorCode: null });
+    if (logs) {
+      const id = requestId();
+      const log = app.log.child({ reqId: id });
+      log.info({ req: { method, url, id } }, 'incoming request');
+      log.info({ res: { statusCode: 200 }, responseTime: elapsed }, 'request completed');
+    }
+    return true;
+  };
 }

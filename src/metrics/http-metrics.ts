@@ -63,10 +63,10 @@ export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; 
   }
   // the packager's kept per-flavor playlists (src/packaging/kept-playlists.ts), one per process
   for (const [name, help, pick] of [
-    ['kdeliver_packager_playlist_cache_hits', 'Per-flavor playlists sent from the kept playlists since start.', (c) => c.hits],
+    ['kdeliver_packager_playlist_cache_hits', 'Per-flavor playlists sent from the kept playlists (by the route, or before routing) since start.', (c) => c.hits],
     ['kdeliver_packager_playlist_cache_misses', 'Per-flavor playlists rendered (not found kept) since start.', (c) => c.misses],
-    ['kdeliver_packager_playlist_cache_bytes', 'Bytes of per-flavor playlists kept.', (c) => c.bytes],
-    ['kdeliver_packager_playlist_cache_entries', 'Per-flavor playlists kept.', (c) => c.entries],
+    ['kdeliver_packager_playlist_cache_bytes', 'Bytes of per-flavor playlists kept (by timeline and by URL).', (c) => c.bytes + c.byUrlBytes],
+    ['kdeliver_packager_playlist_cache_entries', 'Per-flavor playlists kept (by timeline and by URL).', (c) => c.entries + c.byUrl],
   ] as Array<[string, string, (c: ReturnType<typeof keptPlaylistStats>) => number]>) {
     registry.gauge(name, help, () => [{ labels: {}, value: pick(keptPlaylistStats()) }]);
   }

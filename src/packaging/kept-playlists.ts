@@ -69,6 +69,10 @@ export function keptPlaylist(key: string, generation: number, render: () => stri
 /** Bounds the kept playlists in bytes (0 turns keeping off and empties it); tests. */
 export function setKeptPlaylistBytes(n: number): void {
   maxBytes = Math.max(0, n);
+  if (maxBytes === 0) {
+    byUrl.clear();
+    urlBytes = 0;
+  }
   for (const [old] of kept) {
     if (bytes <= maxBytes) break;
     drop(old);
@@ -79,9 +83,49 @@ export function setKeptPlaylistBytes(n: number): void {
 export function clearKeptPlaylists(): void {
   kept.clear();
   bytes = 0;
+  byUrl.clear();
+  urlBytes = 0;
 }
 
 /** Size and use, for /metrics and tests. */
-export function keptPlaylistStats(): { bytes: number; maxBytes: number; entries: number; hits: number; misses: number } {
-  return { bytes, maxBytes, entries: kept.size, hits, misses };
+export function keptPlaylistStats(): { bytes: number; maxBytes: number; entries: number; hits: number; misses: number; byUrl: number; byUrlBytes: number } {
+  return { bytes, maxBytes, entries: kept.size, hits, misses, byUrl: byUrl.size, byUrlBytes: urlBytes };
+}
+
+// ---- Kept playlists by URL, answered before routing ----
+// A clear playlist of entries without access rules depends on nothing of the request but its URL
+// (no signature, no rule reads the caller; media playlists name their segments relatively), so the
+// route may also keep it under its raw URL, to be sent before Fastify routes the next request for
+// it. Such a text stands for the route's whole decision, which also rests on the file's version:
+// the index cache looks at that again at most once a second (src/media/index-cache.ts), so a text
+// kept by URL is sent for at most VALID_MS after the route last made or found it, and then the
+// route runs again. Any catalog change (an entry, flavor or rule) drops it at once.
+const VALID_MS = 1000;
+const URL_MAX_BYTES = 4 << 20;
+let urlBytes = 0;
+const byUrl = new Map<string, { generation: number; text: string; contentType: string; until: number }>();
+
+/** Keeps the route's answer for this raw URL (see above); the caller has checked that it may. */
+export function keepForUrl(url: string, generation: number, text: string, contentType: string, nowMs: number): void {
+  if (maxBytes <= 0 || text.length > URL_MAX_BYTES / MAX_SHARE) return;
+  const old = byUrl.get(url);
+  if (old) {
+    byUrl.delete(url);
+    urlBytes -= old.text.length;
+  }
+  byUrl.set(url, { generation, text, contentType, until: nowMs + VALID_MS });
+  urlBytes += text.length;
+  for (const [k, v] of byUrl) {
+    if (urlBytes <= URL_MAX_BYTES) break;
+    byUrl.delete(k);
+    urlBytes -= v.text.length;
+  }
+}
+
+/** The text kept for this raw URL, when it is of this catalog generation and still within its second; counted as a hit. */
+export function keptForUrl(url: string, generation: number, nowMs: number): { text: string; contentType: string } | undefined {
+  const k = byUrl.get(url);
+  if (!k || k.generation !== generation || nowMs >= k.until || maxBytes <= 0) return undefined;
+  hits++;
+  return k;
 }

@@ -2,7 +2,7 @@
 // description). Loads entries and flavors from the catalog, checks access through the callback
 // the route gives, reads indexes through the cache, and calls the writers. No HTTP here.
 import type { Catalog } from '../catalog/store.js';
-import { liveEntry, readyFlavor } from '../access/entry-check.js';
+import { liveEntry, readyFlavor, rulesOf } from '../access/entry-check.js';
 import { AssetStatus, type CaptionAsset, type Entry, type FlavorAsset } from '../catalog/types.js';
 import type { Config } from '../config.js';
 import { DeliveryError } from '../errors.js';
@@ -72,7 +72,11 @@ export function packagerDeps(env: RequestEnv, note?: KeyNote): PackagerDeps {
 }
 
 export type PackagerAnswer =
-  | { kind: 'text'; contentType: string; body: string | Buffer }
+  /**
+   * `byUrlGeneration`: the text depends on the URL and the catalog alone, read at this catalog
+   * generation, so it may be kept by URL (src/packaging/kept-playlists.ts keepForUrl).
+   */
+  | { kind: 'text'; contentType: string; body: string | Buffer; byUrlGeneration?: number }
   | { kind: 'media'; body: MediaBody; filePath: string }
   /** An encrypted entry's content key: never cached by anyone, never logged. */
   | { kind: 'key'; body: Buffer };
@@ -329,7 +333,11 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       if (encrypted) return text('application/vnd.apple.mpegurl', mediaPlaylist(r, { container: req.container, video, audio, f: file.f, encryption: await encryption() }));
       // a clear playlist is the same text for the same timelines and names (src/packaging/kept-playlists.ts)
       const key = playlistKey(r.clips, req.container, video, audio, file.f);
-      return text('application/vnd.apple.mpegurl', keptPlaylist(key, generation, () => mediaPlaylist(r, { container: req.container, video, audio, f: file.f })));
+      const body = keptPlaylist(key, generation, () => mediaPlaylist(r, { container: req.container, video, audio, f: file.f }));
+      // no rule on any entry: the access check read nothing of the request (src/serve/media-access.ts)
+      let byUrl = true;
+      for (const src of sets.flat()) if ((await rulesOf(deps.catalog, src.entry)).length > 0) byUrl = false;
+      return { kind: 'text', contentType: 'application/vnd.apple.mpegurl', body, byUrlGeneration: byUrl ? generation : undefined };
     }
     case 'iframes': {
       if (encrypted) throw notFound('an encrypted entry has no I-frame playlists');

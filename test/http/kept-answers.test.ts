@@ -4,7 +4,14 @@
 // caches off, including HEAD and Range; a catalog change is never answered from a kept playlist;
 // an encrypted playlist is never kept; the bound holds; /metrics counts them.
 import t, { type Test } from 'tap';
+import { copyFileSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../src/config.js';
+import { buildServer, loggerOptions } from '../../src/server.js';
 import { startServer } from '../helpers/server.js';
+import { signMediaUrl } from '../../src/delivery/tokenizers/kaltura.js';
 import { generateKs } from '../../src/access/ks.js';
 import { clearKeptPlaylists, keptPlaylistStats, setKeptPlaylistBytes } from '../../src/packaging/kept-playlists.js';
 import { clearSegmentCache, segmentCacheStats, setSegmentCacheBytes } from '../../src/media/body.js';
@@ -57,7 +64,7 @@ t.test('a per-flavor playlist is rendered once, then sent from the kept playlist
   }
   const metrics = (await get('/metrics')).body.toString();
   t.match(metrics, /kdeliver_packager_playlist_cache_hits \d+/);
-  t.match(metrics, new RegExp(`kdeliver_packager_playlist_cache_entries ${keptPlaylistStats().entries}\\b`));
+  t.match(metrics, new RegExp(`kdeliver_packager_playlist_cache_entries ${keptPlaylistStats().entries + keptPlaylistStats().byUrl}\\b`));
   t.match(metrics, /kdeliver_packager_playlist_cache_bytes [1-9]\d*/);
 });
 
@@ -193,4 +200,78 @@ t.test('answers sent past Fastify are still counted in /metrics, bytes included'
   const after = await served();
   t.equal(after.answers - before.answers, 2, 'two HLS answers counted');
   t.equal(after.bytes - before.bytes, a.body.length + b.body.length, 'with their bytes');
+});
+
+t.test('a playlist kept by URL is sent before routing: identical, within its second, never for a protected entry', async (t) => {
+  clearKeptPlaylists();
+  const reference = await made(INDEX_120);
+  await get(INDEX_120);
+  t.equal(keptPlaylistStats().byUrl, 1, 'the route keeps a clear playlist of an entry without rules by URL');
+  const s0 = keptPlaylistStats();
+  const early = await get(INDEX_120);
+  const head = await get(INDEX_120, {}, 'HEAD');
+  const s1 = keptPlaylistStats();
+  t.equal(s1.hits, s0.hits + 2, 'both answered from the kept text');
+  sameAnswer(t, early, reference, 'before routing');
+  t.equal(head.status, 200);
+  t.equal(head.headers['content-length'], String(reference.body.length));
+  t.equal(head.body.length, 0);
+  t.same(Object.keys(early.headers).sort(), Object.keys(reference.headers).sort(), 'the same header names as the route');
+
+  // a protected entry (signed URL, rules): answered by the route each time, never kept by URL
+  const set = `${P}/entryId/1_kssecure/v/1/flavorId/1_f,1kssec0,2kssec0,3kssec0,/name/a.mp4.urlset`;
+  const signed = signMediaUrl(`/hls${set}/index-f1-v1-a1.m3u8`, srv.config.mediaUrlSecret, Math.floor(Date.now() / 1000));
+  for (let i = 0; i < 2; i++) t.equal((await get(signed)).status, 200, 'signed playlist');
+  t.equal(keptPlaylistStats().byUrl, 1, 'not kept by URL');
+  t.equal((await get(`/hls${set}/index-f1-v1-a1.m3u8`)).status, 403, 'and the unsigned URL is refused');
+
+  // the file replaced on disk (same path, no catalog change): noticed within the index cache's second
+  const db = srv.app.catalog.db;
+  const own = (db.prepare('SELECT file_path AS p FROM flavor_assets WHERE id = ?').get('1_f3rcit00') as { p: string }).p;
+  const path = srv.app.media.locate(own);
+  const audio = srv.app.media.locate((db.prepare('SELECT file_path AS p FROM flavor_assets WHERE file_path LIKE ?').get('%audio-128k%') as { p: string }).p);
+  const saved = `${path}.kept-test`;
+  renameSync(path, saved); // the sample media are hard links into fixtures: move, never write into them
+  try {
+    copyFileSync(audio, path);
+    await new Promise((r) => setTimeout(r, 1100));
+    const after = await get(INDEX_120);
+    t.not(after.body.toString(), reference.body.toString(), 'another file, another playlist');
+    sameAnswer(t, after, await made(INDEX_120), 'after the file changed');
+  } finally {
+    rmSync(path, { force: true });
+    renameSync(saved, path);
+  }
+  await new Promise((r) => setTimeout(r, 1100));
+  sameAnswer(t, await get(INDEX_120), reference, 'the file back');
+});
+
+t.test('before routing means before routing: Fastify sees the first request only, and the log still has each', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-kept-pl-'));
+  const config = loadConfig({ KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'info' });
+  let out = '';
+  const stream = new Writable({ write(chunk, _enc, cb) { out += chunk.toString(); cb(); } });
+  const app = await buildServer({ config, logger: { ...(loggerOptions(config) as object), stream } });
+  let routed = 0;
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.url.includes('.m3u8')) routed++;
+    done();
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  t.teardown(async () => {
+    await app.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const addr = app.server.address();
+  const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  clearKeptPlaylists();
+  const bodies = [];
+  for (let i = 0; i < 3; i++) bodies.push(Buffer.from(await (await fetch(base + INDEX_TS)).arrayBuffer()));
+  t.equal(routed, 1, 'the first request was routed; the two others went out before routing');
+  t.ok(bodies[1].equals(bodies[0]) && bodies[2].equals(bodies[0]), 'the same playlist');
+  const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { msg?: string; req?: { url?: string }; reqId?: string });
+  const incoming = lines.filter((l) => l.msg === 'incoming request' && l.req?.url === INDEX_TS);
+  t.equal(incoming.length, 3, 'each request is logged as coming in');
+  t.equal(new Set(incoming.map((l) => l.reqId)).size, 3, 'each with its own id');
+  t.equal(lines.filter((l) => l.msg === 'request completed').length >= 3, true, 'and as completed');
 });
