@@ -36,9 +36,10 @@ export default async function packagerRoutes(app: FastifyInstance) {
     }
     if (answer.kind === 'text') {
       const text = answer.body;
-      if (answer.byUrlGeneration !== undefined && typeof text === 'string' && request.raw.url) keepForUrl(request.raw.url, answer.byUrlGeneration, text, answer.contentType, performance.now());
       const length = String(typeof text === 'string' ? Buffer.byteLength(text) : text.length);
-      return sendDirect(reply, 200, { ...CORS, 'Content-Type': answer.contentType, 'Cache-Control': MANIFEST_CACHE, 'Content-Length': length }, request.method === 'HEAD' ? undefined : text);
+      const head = { ...CORS, 'Content-Type': answer.contentType, 'Cache-Control': MANIFEST_CACHE, 'Content-Length': length };
+      if (answer.byUrlGeneration !== undefined && request.raw.url) keepForUrl(request.raw.url, answer.byUrlGeneration, Buffer.from(text), head, performance.now());
+      return sendDirect(reply, 200, head, request.method === 'HEAD' ? undefined : text);
     }
     const { body } = answer;
     const range = typeof request.headers.range === 'string' ? request.headers.range : undefined;
@@ -86,11 +87,10 @@ function keptPlaylistBeforeRouting(app: FastifyInstance): EarlyAnswer {
     const started = performance.now();
     const kept = keptForUrl(url, app.catalog.generation(), started);
     if (!kept) return false;
-    const length = Buffer.byteLength(kept.text);
-    res.writeHead(200, { ...CORS, 'Content-Type': kept.contentType, 'Cache-Control': MANIFEST_CACHE, 'Content-Length': String(length) });
-    res.end(method === 'HEAD' ? undefined : kept.text);
+    res.writeHead(200, kept.head);
+    res.end(method === 'HEAD' ? undefined : kept.body);
     const elapsed = performance.now() - started;
-    app.metrics.observe({ family: routeFamily(url), method, status: 200, seconds: elapsed / 1000, bytes: method === 'HEAD' ? 0 : length, errorCode: null });
+    app.metrics.observe({ family: routeFamily(url), method, status: 200, seconds: elapsed / 1000, bytes: method === 'HEAD' ? 0 : kept.body.length, errorCode: null });
     if (logs) {
       const id = requestId();
       const log = app.log.child({ reqId: id });

@@ -103,27 +103,30 @@ export function keptPlaylistStats(): { bytes: number; maxBytes: number; entries:
 const VALID_MS = 1000;
 const URL_MAX_BYTES = 4 << 20;
 let urlBytes = 0;
-const byUrl = new Map<string, { generation: number; text: string; contentType: string; until: number }>();
+const byUrl = new Map<string, { generation: number; body: Buffer; head: Record<string, string>; until: number }>();
 
-/** Keeps the route's answer for this raw URL (see above); the caller has checked that it may. */
-export function keepForUrl(url: string, generation: number, text: string, contentType: string, nowMs: number): void {
-  if (maxBytes <= 0 || text.length > URL_MAX_BYTES / MAX_SHARE) return;
+/**
+ * Keeps the route's answer for this raw URL (see above), as the bytes and headers the route sent
+ * (Content-Length among them); the caller has checked that it may.
+ */
+export function keepForUrl(url: string, generation: number, body: Buffer, head: Record<string, string>, nowMs: number): void {
+  if (maxBytes <= 0 || body.length > URL_MAX_BYTES / MAX_SHARE) return;
   const old = byUrl.get(url);
   if (old) {
     byUrl.delete(url);
-    urlBytes -= old.text.length;
+    urlBytes -= old.body.length;
   }
-  byUrl.set(url, { generation, text, contentType, until: nowMs + VALID_MS });
-  urlBytes += text.length;
+  byUrl.set(url, { generation, body, head, until: nowMs + VALID_MS });
+  urlBytes += body.length;
   for (const [k, v] of byUrl) {
     if (urlBytes <= URL_MAX_BYTES) break;
     byUrl.delete(k);
-    urlBytes -= v.text.length;
+    urlBytes -= v.body.length;
   }
 }
 
-/** The text kept for this raw URL, when it is of this catalog generation and still within its second; counted as a hit. */
-export function keptForUrl(url: string, generation: number, nowMs: number): { text: string; contentType: string } | undefined {
+/** The answer kept for this raw URL, when it is of this catalog generation and still within its second; counted as a hit. */
+export function keptForUrl(url: string, generation: number, nowMs: number): { body: Buffer; head: Record<string, string> } | undefined {
   const k = byUrl.get(url);
   if (!k || k.generation !== generation || nowMs >= k.until || maxBytes <= 0) return undefined;
   hits++;
