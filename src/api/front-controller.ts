@@ -85,6 +85,8 @@ export async function handleApiRequest(registry: Registry, env: ApiEnv, req: Api
     }
   }
 
+  // an answer holding an error (a catalog that did not answer, say) is never kept
+  if (env.reads && (isApiError(result) || isFileResult(result) || (Array.isArray(result) && result.some((r) => isApiError(r) || isFileResult(r))))) env.reads.refused ??= 'an error or a file';
   if (isFileResult(result)) {
     return { status: 200, headers: { ...headers, 'content-type': result.contentType, ...(result.headers ?? {}) }, body: result.body };
   }
