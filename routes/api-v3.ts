@@ -88,7 +88,8 @@ export default async function apiV3Routes(app: FastifyInstance) {
     const key = cache.keyOf({ method: request.method, isHttps: request.protocol === 'https', baseUrl: baseUrl(request), path, query, contentType, body });
     // the generation before the catalog is read: an answer made while it changes is never kept
     const generation = app.catalog.generation();
-    const fact = (name: string) => factValue({ clientIp: request.ip, headers: request.headers, country: countryOnce(request.ip, app.env.countryOf) }, name);
+    let facts: Parameters<typeof factValue>[0] | undefined;
+    const fact = (name: string) => factValue(facts ??= { clientIp: request.ip, headers: request.headers, country: countryOnce(request.ip, app.env.countryOf) }, name);
     if (key !== null) {
       const kept = cache.get(key, generation, Date.now(), fact);
       if (kept) return sendKept(request, reply, kept);
@@ -106,17 +107,41 @@ export default async function apiV3Routes(app: FastifyInstance) {
     return kept ? send(request, reply, { ...res, body: kept.body }, async () => cache.gzipped(kept)) : send(request, reply, res);
   };
 
-  /** A kept answer: its headers and bytes as first sent, and Kaltura's X-Kaltura mark of a cache hit. */
+  /**
+   * A kept answer: its headers and bytes as first sent, and Kaltura's X-Kaltura mark of a cache
+   * hit. The headers were made when it was kept; they go straight to Node, past Fastify's send
+   * pipeline (its onResponse hooks, and so the metrics, still run), as playManifest's kept answers do.
+   */
   function sendKept(request: FastifyRequest, reply: FastifyReply, kept: KeptApiAnswer): FastifyReply {
-    const headers: Record<string, string> = { ...kept.headers, vary: 'Accept-Encoding', 'x-kaltura': kept.tag };
-    let body = kept.body;
-    if (acceptsGzip(request.headers['accept-encoding'])) {
-      body = cache.gzipped(kept);
-      headers['content-encoding'] = 'gzip';
-    }
-    reply.code(kept.status).headers(headers);
-    return reply.send(request.method === 'HEAD' ? undefined : body);
+    const gzip = gzipWanted(request.headers['accept-encoding']);
+    const body = gzip ? cache.gzipped(kept) : kept.body;
+    kept.head ??= keptHead(kept, false);
+    if (gzip) kept.gzipHead ??= keptHead(kept, true);
+    reply.hijack();
+    reply.raw.writeHead(kept.status, gzip ? kept.gzipHead! : kept.head);
+    reply.raw.end(request.method === 'HEAD' ? undefined : body);
+    return reply;
   }
+  const keptHead = (kept: KeptApiAnswer, gzip: boolean): string[] => {
+    const head: string[] = [];
+    for (const [k, v] of Object.entries(kept.headers)) head.push(k, v);
+    head.push('vary', 'Accept-Encoding', 'x-kaltura', kept.tag);
+    if (gzip) head.push('content-encoding', 'gzip');
+    head.push('content-length', String(gzip ? kept.gzipped!.length : kept.body.length));
+    return head;
+  };
+  // clients send a few Accept-Encoding texts, again and again
+  const gzipByHeader = new Map<string, boolean>();
+  const gzipWanted = (h: string | string[] | undefined): boolean => {
+    if (typeof h !== 'string') return acceptsGzip(h);
+    let yes = gzipByHeader.get(h);
+    if (yes === undefined) {
+      yes = acceptsGzip(h);
+      if (gzipByHeader.size >= 100) gzipByHeader.clear();
+      gzipByHeader.set(h, yes);
+    }
+    return yes;
+  };
   // secrets also travel as api_v3 path pairs and flattened keys: the access log gets a redacted URL
   const logSerializers = { req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: redactApiUrl(req.url), id: req.id }) };
   app.route({ method: ['GET', 'POST', 'HEAD'], url: '/api_v3', handler, logSerializers });

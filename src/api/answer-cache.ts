@@ -184,6 +184,9 @@ export interface KeptApiAnswer {
   untilMs: number;
   /** Its key in the cache (with the request facts). */
   key: string;
+  /** The route's flat header lists of a hit, plain and gzipped, made on the first hit of each. */
+  head?: string[];
+  gzipHead?: string[];
 }
 
 type Slot = { kind: 'facts'; facts: string[]; generation: number; untilMs: number } | (KeptApiAnswer & { kind: 'answer' });
