@@ -98,11 +98,9 @@ export default async function apiV3Routes(app: FastifyInstance) {
     const env = requestEnv(request);
     const res = await handleApiRequest(registry, reads ? { ...env, reads } : env, { path, query, contentType, body },
       { onUnexpected: (e) => request.log.error({ err: e }, 'api_v3 action failed') });
-    const kept = key !== null && reads && Buffer.isBuffer(res.body)
-      ? cache.put(key, generation, Date.now(), reads, fact, { status: res.status, headers: res.headers, body: res.body })
-      : key !== null && reads && typeof res.body === 'string'
-        ? cache.put(key, generation, Date.now(), reads, fact, { status: res.status, headers: res.headers, body: Buffer.from(res.body, 'utf8') })
-        : null;
+    const kept = key !== null && reads
+      ? cache.put(key, generation, Date.now(), env.now, reads, fact, { status: res.status, headers: res.headers, body: typeof res.body === 'string' ? Buffer.from(res.body, 'utf8') : res.body })
+      : null;
     // the first answer is the kept one's bytes: the same body, gzipped once
     return kept ? send(request, reply, { ...res, body: kept.body }, async () => cache.gzipped(kept)) : send(request, reply, res);
   };

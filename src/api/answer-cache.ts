@@ -123,7 +123,7 @@ export interface FactReads {
   facts: Set<string>;
   /** Why the answer may not be kept, or null. */
   refused: string | null;
-  /** Unix seconds after which the answer may not be sent (a KS it carries expires soon after). */
+  /** Unix seconds, of the request's clock, after which the answer may not be sent (a KS it carries expires soon after). */
   until: number;
 }
 
@@ -207,8 +207,11 @@ export interface ApiAnswerCache {
   keyOf(f: ApiKeyFacts): string | null;
   /** The kept answer for this key, generation and request facts (ms: Date.now()), or undefined. */
   get(key: string, generation: number, nowMs: number, fact: (name: string) => string): KeptApiAnswer | undefined;
-  /** Keeps an answer made under `generation` when what it read allows; returns it, or null. */
-  put(key: string, generation: number, nowMs: number, reads: FactReads, fact: (name: string) => string,
+  /**
+   * Keeps an answer made under `generation` when what it read allows; returns it, or null.
+   * `clock`: the request's second (RequestEnv.now), which `reads.until` counts in.
+   */
+  put(key: string, generation: number, nowMs: number, clock: number, reads: FactReads, fact: (name: string) => string,
     answer: { status: number; headers: Record<string, string>; body: Buffer; gzipped?: Buffer }): KeptApiAnswer | null;
   /** The gzipped body of a kept answer (made and counted once). */
   gzipped(a: KeptApiAnswer): Buffer;
@@ -304,10 +307,10 @@ export function createApiAnswerCache({ maxEntries, maxBytes, maxSeconds }: ApiCa
       misses++;
       return undefined;
     },
-    put(key, generation, nowMs, reads, fact, answer) {
+    put(key, generation, nowMs, clock, reads, fact, answer) {
       // made under another generation than the last lookup's: the catalog changed meanwhile
       if (maxEntries <= 0 || reads.refused !== null || answer.status !== 200 || generation !== generationSeen) return null;
-      const untilMs = Math.min(nowMs + maxSeconds * 1000, reads.until * 1000);
+      const untilMs = nowMs + Math.min(maxSeconds, reads.until - clock) * 1000;
       if (untilMs <= nowMs) return null;
       const facts = [...reads.facts].sort();
       let k = key;

@@ -203,6 +203,11 @@ t.test('bounds, expiry, the widget KS expiry and /metrics', async (t) => {
   await post(s2, long);
   t.match(mark(await post(s2, long)), /^cached-dispatcher,/);
 
+  // a server whose clock is not the wall clock (tests, a skewed host): the KS's remaining life counts
+  const past = await startServer(t, { now: () => 1_700_000_000 });
+  await post(past, playerCall(ENTRY));
+  t.match(mark(await post(past, playerCall(ENTRY))), /^cached-dispatcher,/, 'kept by the life its KS has left on the server clock');
+
   // off
   const off = await startServer(t, { env: { KDELIVER_API_CACHE_ENTRIES: '0' } });
   await post(off, playerCall(ENTRY));
