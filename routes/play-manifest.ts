@@ -1,14 +1,21 @@
 // playManifest: Kaltura's route forms → one call (src/playback.ts answerPlayManifest: parse →
 // resolve → render) through the answer cache (src/cache/manifest-cache.ts withAnswerCache), which
 // sends an answer that depends only on the URL and the catalog again without running it, or
-// building the request's environment.
+// building the request's environment. A kept answer even goes out before Fastify routes the
+// request (keptAnswerBeforeRouting, below).
 // Refusals are thrown and answered by routes/common.ts's error handler.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { performance } from 'node:perf_hooks';
+import { requestId } from '../src/log.js';
+import { playManifestFacts } from '../src/metrics/request-facts.js';
+import type { EarlyAnswer } from '../src/server.js';
 import { DeliveryError } from '../src/errors.js';
 import { answerPlayManifest } from '../src/playback.js';
 import { answerHead, withAnswerCache } from '../src/cache/manifest-cache.js';
 import type { CachedAnswer } from '../src/env.js';
-import { baseUrl, payloadOf, requestEnv, sendRendered } from './http.js';
+import { baseUrl, baseUrlOf, payloadOf, requestEnv, sendRendered } from './http.js';
 
 const ID = /^-?[0-9]+$/;
 
@@ -23,7 +30,7 @@ export default async function playManifestRoutes(app: FastifyInstance) {
       throw new DeliveryError('BAD_QUERY', ', partner and sub-partner ids in the path must be numbers');
     }
     const now = request.server.env.clock();
-    const facts = { method: request.method, isHttps: request.protocol === 'https', baseUrl: baseUrl(request), rawUrl: request.raw.url ?? request.url, ks: request.headers['x-kaltura-ks'] };
+    const facts = { method: request.method, isHttps: request.protocol === 'https', baseUrl: baseUrl(request), rawUrl: request.raw.url ?? request.url, ks: request.headers['x-kaltura-ks'], now };
     const a = answer(facts, () => requestEnv(request, now));
     // partnerId and entryId are bound to the request logger (routes/metrics.ts)
     if ('kept' in a) {
@@ -39,6 +46,47 @@ export default async function playManifestRoutes(app: FastifyInstance) {
     app.get(`${prefix}/playManifest`, handle);
     app.get(`${prefix}/playManifest/*`, handle);
   }
+  // Behind a trusted proxy the scheme and host come from forwarded headers, as Fastify reads them
+  // (request.protocol, request.host); there every request goes through the route.
+  if (!app.config.trustProxy) app.answerBeforeRouting(keptAnswerBeforeRouting(app));
+}
+
+/**
+ * A kept answer, sent before Fastify routes the request: its key is the one the route computes
+ * (same method, scheme, base URL, raw URL and X-Kaltura-Ks header), and only a request the route
+ * answered can have put an answer under it, so routing it again would decide nothing new. It is
+ * counted in /metrics and logged as the route does it (the three lines of a kept answer: incoming
+ * request, playManifest, request completed); the latency counted ends when the answer is handed
+ * to the socket.
+ */
+function keptAnswerBeforeRouting(app: FastifyInstance): EarlyAnswer {
+  const cache = app.manifestCache;
+  const logs = (app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info') ?? false;
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    const { url, method } = req;
+    if (url === undefined || (method !== 'GET' && method !== 'HEAD') || !url.includes('/playManifest')) return false;
+    const started = performance.now();
+    const isHttps = (req.socket as TLSSocket).encrypted === true;
+    const base = baseUrlOf(app.config.publicUrl, isHttps ? 'https' : 'http', req.headers.host ?? '');
+    const key = cache.keyOf(method, isHttps, base, url, req.headers['x-kaltura-ks']);
+    if (key === null) return false;
+    const now = app.env.clock();
+    const kept = cache.peek(key, app.catalog.generation(), url, now);
+    if (!kept) return false;
+    res.writeHead(kept.status, answerHead(kept, now));
+    res.end(method === 'HEAD' ? undefined : kept.body);
+    const elapsed = performance.now() - started;
+    app.metrics.observe({ family: 'playManifest', method, status: kept.status, seconds: elapsed / 1000, bytes: method === 'HEAD' ? 0 : kept.bytes, errorCode: null });
+    if (logs) {
+      const { partnerId, entryId } = playManifestFacts(url);
+      const id = requestId();
+      const log = app.log.child({ reqId: id, partnerId, entryId });
+      log.info({ req: { method, url, id } }, 'incoming request');
+      log.info({ format: kept.format, code: 0, cached: true }, 'playManifest');
+      log.info({ res: { statusCode: kept.status }, responseTime: elapsed, code: 0 }, 'request completed');
+    }
+    return true;
+  };
 }
 
 function sendKept(request: FastifyRequest, reply: FastifyReply, a: CachedAnswer, now: number): FastifyReply {
