@@ -214,3 +214,24 @@ t.test('bounds, expiry, the widget KS expiry and /metrics', async (t) => {
   t.equal(mark(await post(off, playerCall(ENTRY))), undefined, 'KDELIVER_API_CACHE_ENTRIES=0: nothing kept');
   t.equal(await metric(off, 'kdeliver_api_cache_hits'), 0);
 });
+
+t.test('the byte bound (the store itself)', async (t) => {
+  const { createApiAnswerCache, newFactReads } = await import('../../src/api/answer-cache.js');
+  const cache = createApiAnswerCache({ maxEntries: 1000, maxBytes: 20_000, maxSeconds: 600 });
+  const now = Date.now();
+  const fact = () => '';
+  cache.get('k0', 7, now, fact); // the generation seen
+  const body = Buffer.alloc(4000, 'x');
+  for (let i = 0; i < 10; i++) t.ok(cache.put(`k${i}`, 7, now, 0, newFactReads(), fact, { status: 200, headers: {}, body }), `answer ${i} kept`);
+  const s = cache.stats();
+  t.ok(s.bytes <= 20_000, `${s.bytes} bytes held, at most 20000`);
+  t.ok(s.entries < 10 && s.entries >= 3, `${s.entries} answers: the oldest went`);
+  t.equal(cache.get('k0', 7, now, fact), undefined, 'the first is gone');
+  const last = cache.get('k9', 7, now, fact)!;
+  t.ok(last);
+  cache.gzipped(last);
+  t.ok(cache.stats().bytes > s.bytes, 'a gzipped copy counts');
+  t.equal(cache.put('big', 7, now, 0, newFactReads(), fact, { status: 200, headers: {}, body: Buffer.alloc(10_000) }), null, 'an answer over a quarter of the bound is not kept');
+  t.equal(cache.get('k9', 8, now, fact), undefined, 'another generation: nothing');
+  t.equal(cache.stats().entries, 0, 'and everything dropped');
+});
