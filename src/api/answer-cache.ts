@@ -33,6 +33,7 @@ import type { AccessRule, Condition, Entry } from '../catalog/types.js';
 import { headerValue, type HttpFacts } from '../request/http-facts.js';
 import { subRequests, MAX_SUB_REQUESTS } from './multirequest.js';
 import { BodyError, mergeRequestParams, parseBody, pathPairs, queryParams, type Params } from './params.js';
+import type { ParsedApiRequest } from './front-controller.js';
 
 /** service.action (lower case) whose anonymous answers may be kept: they read and never write. */
 export const CACHEABLE_ACTIONS: ReadonlySet<string> = new Set([
@@ -87,31 +88,36 @@ function keyParams(params: Params): Params {
 
 /**
  * The key of an anonymous read-only request, or null when its answer may not be kept: a KS of its
- * own, an action outside CACHEABLE_ACTIONS, an upload, a body that does not parse.
+ * own, an action outside CACHEABLE_ACTIONS, an upload, a body that does not parse. With it the
+ * parameters as read (null for a body that does not parse), so the front controller need not
+ * read them again (src/api/front-controller.ts ApiHttpRequest.parsed).
  */
-export function anonymousReadKey(f: ApiKeyFacts): string | null {
-  if (f.method !== 'GET' && f.method !== 'POST') return null;
-  let params: Params;
+export interface ReadKey { key: string | null; parsed: ParsedApiRequest | null }
+const NO_KEY: ReadKey = { key: null, parsed: null };
+export function anonymousReadKey(f: ApiKeyFacts): ReadKey {
+  if (f.method !== 'GET' && f.method !== 'POST') return NO_KEY;
+  let parsed: ParsedApiRequest;
   try {
     const body = parseBody(f.contentType, f.body);
-    if (body.files.length) return null;
-    params = mergeRequestParams(pathPairs(f.path), queryParams(f.query), body.params);
+    parsed = { params: mergeRequestParams(pathPairs(f.path), queryParams(f.query), body.params), files: body.files };
   } catch (e) {
-    if (e instanceof BodyError) return null;
+    if (e instanceof BodyError) return NO_KEY;
     throw e;
   }
-  if (!isAnonymousKs(params.ks, false)) return null;
+  const { params } = parsed;
+  const none = { key: null, parsed };
+  if (parsed.files.length || !isAnonymousKs(params.ks, false)) return none;
   if (typeof params.service === 'string' && params.service.toLowerCase() === 'multirequest') {
     const subs = subRequests(params);
-    if (subs.length === 0 || subs.length > MAX_SUB_REQUESTS) return null;
+    if (subs.length === 0 || subs.length > MAX_SUB_REQUESTS) return none;
     for (const s of subs) {
       const a = actionOf(s);
-      if (a === null || !CACHEABLE_ACTIONS.has(a) || !isAnonymousKs(s.ks, true)) return null;
+      if (a === null || !CACHEABLE_ACTIONS.has(a) || !isAnonymousKs(s.ks, true)) return none;
     }
   } else if (!CACHEABLE_ACTIONS.has(actionOf(params) ?? '')) {
-    return null;
+    return none;
   }
-  return `${f.method} ${f.isHttps ? 's' : ''}${f.baseUrl} ${f.path}\n${JSON.stringify(keyParams(params))}`;
+  return { key: `${f.method} ${f.isHttps ? 's' : ''}${f.baseUrl} ${f.path}\n${JSON.stringify(keyParams(params))}`, parsed };
 }
 
 /**
@@ -204,7 +210,7 @@ export interface ApiAnswerCache {
    * viewer of an entry, and reading its parameters again would cost more than the answer's send.
    * null when the cache is off or the request may not be kept.
    */
-  keyOf(f: ApiKeyFacts): string | null;
+  keyOf(f: ApiKeyFacts): ReadKey;
   /** The kept answer for this key, generation and request facts (ms: Date.now()), or undefined. */
   get(key: string, generation: number, nowMs: number, fact: (name: string) => string): KeptApiAnswer | undefined;
   /**
@@ -272,24 +278,24 @@ export function createApiAnswerCache({ maxEntries, maxBytes, maxSeconds }: ApiCa
   };
   return {
     keyOf(f) {
-      if (maxEntries <= 0) return null;
+      if (maxEntries <= 0) return NO_KEY;
       const bodyBytes = f.body?.length ?? 0;
       if (bodyBytes + f.query.length + f.path.length > MAX_ALIASED) return anonymousReadKey(f);
       // latin1: one character per byte, so two different bodies never read as the same text
       const raw = `${f.method} ${f.isHttps ? 's' : ''}${f.baseUrl} ${f.path}?${f.query} ${f.contentType ?? ''}\n${f.body ? f.body.toString('latin1') : ''}`;
       const known = aliases.get(raw);
-      if (known !== undefined) return known;
-      const key = anonymousReadKey(f);
-      if (key === null) return null;
-      const size = (raw.length + key.length) * 2 + 100;
+      if (known !== undefined) return { key: known, parsed: null };
+      const read = anonymousReadKey(f);
+      if (read.key === null) return read;
+      const size = (raw.length + read.key.length) * 2 + 100;
       while (aliases.size > 0 && (aliases.size >= maxEntries || aliasBytes + size > maxBytes / 4)) {
         const oldest = aliases.keys().next().value as string;
         aliasBytes -= (oldest.length + aliases.get(oldest)!.length) * 2 + 100;
         aliases.delete(oldest);
       }
-      aliases.set(raw, key);
+      aliases.set(raw, read.key);
       aliasBytes += size;
-      return key;
+      return read;
     },
     get(key, generation, nowMs, fact) {
       if (maxEntries <= 0) return undefined;
