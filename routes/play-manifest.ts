@@ -46,15 +46,14 @@ export default async function playManifestRoutes(app: FastifyInstance) {
     app.get(`${prefix}/playManifest`, handle);
     app.get(`${prefix}/playManifest/*`, handle);
   }
-  // Behind a trusted proxy the scheme and host come from forwarded headers, as Fastify reads them
-  // (request.protocol, request.host); there every request goes through the route.
-  if (!app.config.trustProxy) app.answerBeforeRouting(keptAnswerBeforeRouting(app));
+  app.answerBeforeRouting(keptAnswerBeforeRouting(app));
 }
 
 /**
  * A kept answer, sent before Fastify routes the request: its key is the one the route computes
- * (same method, scheme, base URL, raw URL and X-Kaltura-Ks header), and only a request the route
- * answered can have put an answer under it, so routing it again would decide nothing new. It is
+ * (same method, scheme, base URL, raw URL and X-Kaltura-Ks header; the scheme and host read as
+ * Fastify reads request.protocol and request.host, below), and only a request the route answered
+ * can have put an answer under it, so routing it again would decide nothing new. It is
  * counted in /metrics and logged as the route does it (the three lines of a kept answer: incoming
  * request, playManifest, request completed); the latency counted ends when the answer is handed
  * to the socket.
@@ -66,9 +65,9 @@ function keptAnswerBeforeRouting(app: FastifyInstance): EarlyAnswer {
     const { url, method } = req;
     if (url === undefined || (method !== 'GET' && method !== 'HEAD') || !url.includes('/playManifest')) return false;
     const started = performance.now();
-    const isHttps = (req.socket as TLSSocket).encrypted === true;
-    const base = baseUrlOf(app.config.publicUrl, isHttps ? 'https' : 'http', req.headers.host ?? '');
-    const key = cache.keyOf(method, isHttps, base, url, req.headers['x-kaltura-ks']);
+    const { protocol, host } = schemeAndHost(req, app.config.trustProxy);
+    const base = baseUrlOf(app.config.publicUrl, protocol, host);
+    const key = cache.keyOf(method, protocol === 'https', base, url, req.headers['x-kaltura-ks']);
     if (key === null) return false;
     const now = app.env.clock();
     const kept = cache.peek(key, app.catalog.generation(), url, now);
@@ -96,4 +95,27 @@ function sendKept(request: FastifyRequest, reply: FastifyReply, a: CachedAnswer,
   reply.raw.writeHead(a.status, answerHead(a, now));
   reply.raw.end(request.method === 'HEAD' ? undefined : a.body);
   return reply;
+}
+
+/**
+ * request.protocol and request.host as Fastify makes them (lib/request.js of the fastify package),
+ * for kdeliver's two settings: without a trusted proxy, the socket's scheme and the Host header;
+ * with KDELIVER_TRUST_PROXY (every peer trusted), the last X-Forwarded-Proto and X-Forwarded-Host
+ * entries where they are present.
+ */
+function schemeAndHost(req: IncomingMessage, trustProxy: boolean): { protocol: string; host: string } {
+  const own = (req.socket as TLSSocket).encrypted === true ? 'https' : 'http';
+  const host = req.headers.host ?? '';
+  if (!trustProxy) return { protocol: own, host };
+  const proto = req.headers['x-forwarded-proto'];
+  const fwdHost = req.headers['x-forwarded-host'];
+  return {
+    protocol: typeof proto === 'string' && proto !== '' ? lastEntry(proto) : own,
+    host: typeof fwdHost === 'string' && fwdHost !== '' ? lastEntry(fwdHost) : host,
+  };
+}
+
+function lastEntry(value: string): string {
+  const comma = value.lastIndexOf(',');
+  return (comma < 0 ? value : value.slice(comma + 1)).trim();
 }

@@ -1,7 +1,7 @@
 // A kept playManifest answer goes out before Fastify routes the request (routes/play-manifest.ts
 // keptAnswerBeforeRouting): it must be the route's own answer, counted in /metrics and logged as
 // the route logs a kept answer, and never used where the route would decide otherwise (a KS
-// header, a trusted proxy's forwarded scheme and host, another host name).
+// header, another host name, other forwarded scheme and host behind a trusted proxy).
 import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -104,14 +104,24 @@ t.test('never where the route would decide otherwise', async (t) => {
   t.equal(post.status, 404, 'POST is not a playManifest method; the route table says so');
 });
 
-t.test('behind a trusted proxy every request goes through the route', async (t) => {
+t.test('behind a trusted proxy: the forwarded scheme and host, read as Fastify reads them', async (t) => {
   const { app, base, routed } = await serve(t, { KDELIVER_TRUST_PROXY: 'true' });
   const plain = await ask(base, `${PATH}?y=1`);
-  const forwarded = await ask(base, `${PATH}?y=1`, 'GET', { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'cdn.example.com' });
-  t.match(plain.body, /http:\/\/127\.0\.0\.1:/);
+  const fwd = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'cdn.example.com' };
+  const forwarded = await ask(base, `${PATH}?y=1`, 'GET', fwd);
+  t.match(plain.body, /\/\/127\.0\.0\.1:/);
   t.match(forwarded.body, /\/\/cdn\.example\.com\//, 'the forwarded host is the route\'s');
-  const again = await ask(base, `${PATH}?y=1`, 'GET', { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'cdn.example.com' });
-  t.same(again, forwarded, 'kept by the route for that scheme and host');
-  t.ok(app.manifestCache.stats().hits >= 1, 'a hit');
-  t.equal(routed(), 3, 'every request routed');
+  t.equal(routed(), 2, 'both routed: each its own key');
+  const hits = app.manifestCache.stats().hits;
+  const again = await ask(base, `${PATH}?y=1`, 'GET', fwd);
+  const listed = await ask(base, `${PATH}?y=1`, 'GET', { 'x-forwarded-proto': 'http, https', 'x-forwarded-host': 'edge.example.org, cdn.example.com' });
+  const again2 = await ask(base, `${PATH}?y=1`);
+  t.same(again, forwarded, 'the kept answer for that scheme and host');
+  t.same(listed, forwarded, 'the last entry of a forwarded list, as Fastify reads it');
+  t.same(again2, plain, 'and the one without forwarded headers for the socket\'s');
+  t.equal(app.manifestCache.stats().hits, hits + 3, 'three hits');
+  t.equal(routed(), 2, 'none of them routed');
+  const other = await ask(base, `${PATH}?y=1`, 'GET', { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'other.example.net' });
+  t.match(other.body, /\/\/other\.example\.net\//, 'another forwarded host: its own answer');
+  t.equal(routed(), 3, 'routed');
 });

@@ -164,6 +164,21 @@ t.test('an anonymous answer signed by kdeliver alone (1_flavlim0: a flavor limit
       clock = start;
     }
   }
+  // a rule changed within the second: the kept answer goes with the catalog's generation
+  const path = `${PM}/1_flavlim0/format/applehttp/protocol/http/a.m3u8`;
+  await ask(cached, `${path}?playSessionId=r:1`);
+  const rules = (cached.app.catalog.db.prepare('SELECT rules FROM access_control_profiles WHERE id = 5').pluck().get()) as string;
+  try {
+    for (const s of [cached, plain]) s.app.catalog.db.prepare("UPDATE access_control_profiles SET rules = '[]' WHERE id = 5").run();
+    const beforeChange = stats();
+    const changed = await ask(cached, `${path}?playSessionId=r:2`);
+    t.equal(stats().hits, beforeChange.hits, 'a changed rule in the same second: not answered from the kept answer');
+    t.same(changed, await ask(plain, path), 'but by the pipeline, under the new rule');
+    t.ok((changed.body.match(/EXT-X-STREAM-INF/g) ?? []).length > 1, 'every flavor, without the limit');
+  } finally {
+    for (const s of [cached, plain]) s.app.catalog.db.prepare('UPDATE access_control_profiles SET rules = ? WHERE id = 5').run(rules);
+  }
+
   const before = stats();
   for (let i = 0; i < 2; i++) {
     const path = `${PM}/1_flavlim0/ks/${ks()}/format/applehttp/protocol/http/a.m3u8`;
