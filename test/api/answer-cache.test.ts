@@ -213,6 +213,17 @@ t.test('bounds, expiry, the widget KS expiry and /metrics', async (t) => {
   await post(off, playerCall(ENTRY));
   t.equal(mark(await post(off, playerCall(ENTRY))), undefined, 'KDELIVER_API_CACHE_ENTRIES=0: nothing kept');
   t.equal(await metric(off, 'kdeliver_api_cache_hits'), 0);
+
+  // the widget session handed out again (the cache off: each call runs), and a new one once it is ended
+  const w1 = (await api(off, 'session', 'startWidgetSession', { widgetId: '_309' })).ks;
+  const w2 = (await api(off, 'session', 'startWidgetSession', { widgetId: '_309' })).ks;
+  t.equal(w2, w1, 'the same widget KS for the same partner and lifetime');
+  t.not((await api(off, 'session', 'startWidgetSession', { widgetId: '_309', expiry: 7200 })).ks, w1, 'another lifetime, another KS');
+  t.equal(await api(off, 'session', 'end', { ks: w1 }), null);
+  const w3 = (await api(off, 'session', 'startWidgetSession', { widgetId: '_309' })).ks;
+  t.not(w3, w1, 'an ended widget KS is not handed out again');
+  t.same(errorsOf(json(await post(off, playerCall(ENTRY, w3)))), [], 'the new one works');
+  t.same(errorsOf(json(await post(off, playerCall(ENTRY, w1)))), ['INVALID_KS', 'INVALID_KS', 'INVALID_KS'], 'the ended one is refused');
 });
 
 t.test('the byte bound (the store itself)', async (t) => {
