@@ -85,9 +85,17 @@ function readCache(db: Db) {
   return {
     cached<T>(key: string, load: () => T): T {
       sync();
-      if (memo.has(key)) return memo.get(key) as T;
+      if (memo.has(key)) {
+        // the least recently asked goes first when full: a hit moves to the end
+        const hit = memo.get(key) as T;
+        memo.delete(key);
+        memo.set(key, hit);
+        return hit;
+      }
       const value = deepFreeze(load());
-      if (memo.size >= MAX_ENTRIES) memo.clear();
+      // full: the least recently asked goes (emptying it all, as it did, dropped the entries asked
+      // again and again along with a million-entry catalog's once-asked ones)
+      if (memo.size >= MAX_ENTRIES) memo.delete(memo.keys().next().value!);
       memo.set(key, value);
       return value;
     },

@@ -98,11 +98,19 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
   /** A read kept until the next change; only while changes are heard, and only if none came during the read. */
   async function cached<T>(key: string, load: () => Promise<T>): Promise<T> {
     if (!listener.live) return load();
-    if (memo.has(key)) return memo.get(key) as T;
+    if (memo.has(key)) {
+      // the least recently asked goes first when full: a hit moves to the end
+      const hit = memo.get(key) as T;
+      memo.delete(key);
+      memo.set(key, hit);
+      return hit;
+    }
     const before = generation;
     const value = deepFreeze(await load());
     if (generation === before && listener.live) {
-      if (memo.size >= MAX_ENTRIES) memo.clear();
+      // full: the least recently asked goes (emptying it all, as it did, dropped the entries asked
+      // again and again along with a million-entry catalog's once-asked ones)
+      if (memo.size >= MAX_ENTRIES) memo.delete(memo.keys().next().value!);
       memo.set(key, value);
     }
     return value;
