@@ -25,7 +25,10 @@ const { readMediaIndex, parseMoov } = await import(distModule('src/media/mp4/rea
 const { long } = benchMedia();
 const MAX_MOOV = 256 * 1024 * 1024;
 const ms = (ns) => Number(ns) / 1e6;
-const mem = () => {
+// after a turn of the event loop: until then the last read's moov buffer is still referenced,
+// and a measurement taken before it would charge (or credit) one moov to the indexes
+const mem = async () => {
+  await new Promise((r) => setTimeout(r, 10));
   gc();
   gc();
   const m = process.memoryUsage();
@@ -73,24 +76,35 @@ const audio = index.tracks.find((t) => t.kind === 'audio');
 // 2. repeated: read + parse, and parse alone (moov already in memory)
 const readParse = [];
 const parseOnly = [];
+const decodeAll = [];
 for (let i = 0; i < 7; i++) {
   t0 = process.hrtime.bigint();
   await readMediaIndex(long, { maxMoovBytes: MAX_MOOV });
   readParse.push(ms(process.hrtime.bigint() - t0));
+  // a moov of its own, as the server's read gives the parser (its tables are converted in place)
+  const own = Buffer.from(payload);
   t0 = process.hrtime.bigint();
-  parseMoov(payload, fileSize);
+  const parsed = parseMoov(own, fileSize, { own: true });
   parseOnly.push(ms(process.hrtime.bigint() - t0));
+  // what the first segment adds: every per-sample table decoded (src/media/mp4/track.ts)
+  t0 = process.hrtime.bigint();
+  for (const t of parsed.tracks) { t.size[0]; t.offset[0]; t.dts[0]; t.cto?.[0]; }
+  decodeAll.push(ms(process.hrtime.bigint() - t0));
 }
 
 // 3. memory per cached index: hold several parsed indexes, divide the growth
 index = null;
 const K = 5;
-const before = mem();
+const before = await mem();
 const held = [];
 // through readMediaIndex, as the server's cache fills: whatever the index keeps alive counts
 for (let i = 0; i < K; i++) held.push(await readMediaIndex(long, { maxMoovBytes: MAX_MOOV }));
-const perIndex = (mem() - before) / K;
+const perIndex = (await mem() - before) / K;
 const selfReported = held[0].bytes;
+// then as segments are cut: every per-sample table decoded (src/media/mp4/track.ts)
+for (const idx of held) for (const t of idx.tracks) { t.size[0]; t.offset[0]; t.dts[0]; t.cto?.[0]; }
+const perIndexDecoded = (await mem() - before) / K;
+const selfReportedDecoded = held[0].bytes;
 // Views (Buffer.slice) into the moov read keep all of it alive with the index
 const keepsMoov = held[0].tracks.some((t) => [t.sampleEntry, t.codecConfig, ...t.parameterSets].some((a) => a.buffer.byteLength >= held[0].moovSize - 16));
 held.length = 0;
@@ -109,11 +123,11 @@ const mp4boxParse = () => {
   if (!ready) throw new Error('mp4box did not reach onReady');
   return f;
 };
-const boxBefore = mem();
+const boxBefore = await mem();
 t0 = process.hrtime.bigint();
 let boxFile = mp4boxParse();
 const boxFirst = ms(process.hrtime.bigint() - t0);
-const boxHeap = mem() - boxBefore;
+const boxHeap = (await mem()) - boxBefore;
 boxFile = null;
 t0 = process.hrtime.bigint();
 mp4boxParse();
@@ -126,13 +140,15 @@ console.log(`kdeliver index (src/media/mp4/reader.ts):`);
 console.log(`  cold parse, first in a fresh process (read moov + parse${dropped ? ', file dropped from the page cache' : ''}): ${firstMs.toFixed(1)} ms`);
 console.log(`  read + parse, median of 7 warm runs:                   ${median(readParse).toFixed(1)} ms (min ${Math.min(...readParse).toFixed(1)})`);
 console.log(`  parse only (moov in memory), median of 7:               ${median(parseOnly).toFixed(1)} ms (min ${Math.min(...parseOnly).toFixed(1)})`);
+console.log(`  decode every per-sample table (the first segment), median of 7: ${median(decodeAll).toFixed(1)} ms (min ${Math.min(...decodeAll).toFixed(1)})`);
 console.log(`  memory per cached index (heap + array buffers, ${K} held): ${mb(perIndex)} MB; index.bytes (what the LRU counts) says ${mb(selfReported)} MB`);
+console.log(`  ... once segments decoded every per-sample table:       ${mb(perIndexDecoded)} MB; index.bytes says ${mb(selfReportedDecoded)} MB`);
 if (keepsMoov) console.log(`  note: each cached index keeps its whole ${mb(moovSize)} MB moov buffer alive (sampleEntry/codecConfig are views into it)`);
 console.log(`mp4box.js ${JSON.parse((await import('node:fs')).readFileSync(new URL('../node_modules/mp4box/package.json', import.meta.url), 'utf8')).version} on the same moov:`);
 console.log(`  first ${boxFirst.toFixed(0)} ms, second ${boxSecond.toFixed(0)} ms, +${mb(boxHeap)} MB retained`);
-report.data = { fileSize, moovSize, coldMs: firstMs, dropped, readParseMs: readParse, parseOnlyMs: parseOnly, perIndexBytes: perIndex, selfReportedBytes: selfReported, keepsMoov, mp4box: { firstMs: boxFirst, secondMs: boxSecond, retainedBytes: boxHeap } };
+report.data = { fileSize, moovSize, coldMs: firstMs, dropped, readParseMs: readParse, parseOnlyMs: parseOnly, decodeAllMs: decodeAll, perIndexBytes: perIndex, selfReportedBytes: selfReported, perIndexDecodedBytes: perIndexDecoded, selfReportedDecodedBytes: selfReportedDecoded, keepsMoov, mp4box: { firstMs: boxFirst, secondMs: boxSecond, retainedBytes: boxHeap } };
 if (!dropped) report.note('the file could not be dropped from the page cache (dd iflag=nocache failed): the cold parse read it from memory');
 report.ratio('cold index parse of the 2-hour file, ms / 50 ms (the aim)', firstMs / 50, `${firstMs.toFixed(1)} ms; aim < 1.0`);
-report.ratio('memory per cached index, MB / 8 MB (the aim)', perIndex / 8e6, `${mb(perIndex)} MB measured, ${mb(selfReported)} MB counted by the LRU; aim <= 1.0`);
+report.ratio('memory per cached index, MB / 8 MB (the aim)', Math.max(perIndex, perIndexDecoded) / 8e6, `${mb(perIndex)} MB measured after a playlist (${mb(selfReported)} MB counted by the LRU), ${mb(perIndexDecoded)} MB with every table decoded (${mb(selfReportedDecoded)} MB counted); aim <= 1.0`);
 report.ratio('cold parse mp4box.js / kdeliver', boxFirst / firstMs, `kdeliver ${(boxFirst / firstMs).toFixed(1)}x faster, ${(boxHeap / perIndex).toFixed(1)}x less memory`);
 report.finish();

@@ -41,13 +41,17 @@ export function requestEnv(request: FastifyRequest, now = request.server.env.clo
 
 /** scheme://host[:port] for URLs this server emits: configured, else from the request (forwarded headers only when trusted). */
 export function baseUrl(request: FastifyRequest): string {
-  const configured = request.server.config.publicUrl;
+  return baseUrlOf(request.server.config.publicUrl, request.protocol, request.host);
+}
+
+/** The same from the configured URL (or null), the scheme and the Host the request came with. */
+export function baseUrlOf(configured: string | null | undefined, protocol: string, requestHost: string): string {
   if (configured) return configured;
-  const key = `${request.protocol} ${request.host}`;
+  const key = `${protocol} ${requestHost}`;
   let base = bases.get(key);
   if (base === undefined) {
-    const host = (request.host || 'localhost').replace(/[^A-Za-z0-9.:\-[\]]/g, '');
-    base = `${request.protocol}://${host}`;
+    const host = (requestHost || 'localhost').replace(/[^A-Za-z0-9.:\-[\]]/g, '');
+    base = `${protocol}://${host}`;
     // asked on every answer; a server is reached under a handful of names
     if (bases.size >= 1000) bases.clear();
     bases.set(key, base);

@@ -1,14 +1,21 @@
 // playManifest: Kaltura's route forms → one call (src/playback.ts answerPlayManifest: parse →
 // resolve → render) through the answer cache (src/cache/manifest-cache.ts withAnswerCache), which
 // sends an answer that depends only on the URL and the catalog again without running it, or
-// building the request's environment.
+// building the request's environment. A kept answer even goes out before Fastify routes the
+// request (keptAnswerBeforeRouting, below).
 // Refusals are thrown and answered by routes/common.ts's error handler.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { performance } from 'node:perf_hooks';
+import { requestId } from '../src/log.js';
+import { playManifestFacts } from '../src/metrics/request-facts.js';
+import type { EarlyAnswer } from '../src/server.js';
 import { DeliveryError } from '../src/errors.js';
 import { answerPlayManifest } from '../src/playback.js';
 import { answerHead, withAnswerCache } from '../src/cache/manifest-cache.js';
 import type { CachedAnswer } from '../src/env.js';
-import { baseUrl, payloadOf, requestEnv, sendRendered } from './http.js';
+import { baseUrl, baseUrlOf, payloadOf, requestEnv, sendRendered } from './http.js';
 
 const ID = /^-?[0-9]+$/;
 
@@ -23,7 +30,7 @@ export default async function playManifestRoutes(app: FastifyInstance) {
       throw new DeliveryError('BAD_QUERY', ', partner and sub-partner ids in the path must be numbers');
     }
     const now = request.server.env.clock();
-    const facts = { method: request.method, isHttps: request.protocol === 'https', baseUrl: baseUrl(request), rawUrl: request.raw.url ?? request.url, ks: request.headers['x-kaltura-ks'] };
+    const facts = { method: request.method, isHttps: request.protocol === 'https', baseUrl: baseUrl(request), rawUrl: request.raw.url ?? request.url, ks: request.headers['x-kaltura-ks'], now };
     const a = answer(facts, () => requestEnv(request, now));
     // partnerId and entryId are bound to the request logger (routes/metrics.ts)
     if ('kept' in a) {
@@ -39,6 +46,46 @@ export default async function playManifestRoutes(app: FastifyInstance) {
     app.get(`${prefix}/playManifest`, handle);
     app.get(`${prefix}/playManifest/*`, handle);
   }
+  app.answerBeforeRouting(keptAnswerBeforeRouting(app));
+}
+
+/**
+ * A kept answer, sent before Fastify routes the request: its key is the one the route computes
+ * (same method, scheme, base URL, raw URL and X-Kaltura-Ks header; the scheme and host read as
+ * Fastify reads request.protocol and request.host, below), and only a request the route answered
+ * can have put an answer under it, so routing it again would decide nothing new. It is
+ * counted in /metrics and logged as the route does it (the three lines of a kept answer: incoming
+ * request, playManifest, request completed); the latency counted ends when the answer is handed
+ * to the socket.
+ */
+function keptAnswerBeforeRouting(app: FastifyInstance): EarlyAnswer {
+  const cache = app.manifestCache;
+  const logs = (app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info') ?? false;
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    const { url, method } = req;
+    if (url === undefined || (method !== 'GET' && method !== 'HEAD') || !url.includes('/playManifest')) return false;
+    const started = performance.now();
+    const { protocol, host } = schemeAndHost(req, app.config.trustProxy);
+    const base = baseUrlOf(app.config.publicUrl, protocol, host);
+    const key = cache.keyOf(method, protocol === 'https', base, url, req.headers['x-kaltura-ks']);
+    if (key === null) return false;
+    const now = app.env.clock();
+    const kept = cache.peek(key, app.catalog.generation(), url, now);
+    if (!kept) return false;
+    res.writeHead(kept.status, answerHead(kept, now));
+    res.end(method === 'HEAD' ? undefined : kept.body);
+    const elapsed = performance.now() - started;
+    app.metrics.observe({ family: 'playManifest', method, status: kept.status, seconds: elapsed / 1000, bytes: method === 'HEAD' ? 0 : kept.bytes, errorCode: null });
+    if (logs) {
+      const { partnerId, entryId } = playManifestFacts(url);
+      const id = requestId();
+      const log = app.log.child({ reqId: id, partnerId, entryId });
+      log.info({ req: { method, url, id } }, 'incoming request');
+      log.info({ format: kept.format, code: 0, cached: true }, 'playManifest');
+      log.info({ res: { statusCode: kept.status }, responseTime: elapsed, code: 0 }, 'request completed');
+    }
+    return true;
+  };
 }
 
 function sendKept(request: FastifyRequest, reply: FastifyReply, a: CachedAnswer, now: number): FastifyReply {
@@ -48,4 +95,27 @@ function sendKept(request: FastifyRequest, reply: FastifyReply, a: CachedAnswer,
   reply.raw.writeHead(a.status, answerHead(a, now));
   reply.raw.end(request.method === 'HEAD' ? undefined : a.body);
   return reply;
+}
+
+/**
+ * request.protocol and request.host as Fastify makes them (lib/request.js of the fastify package),
+ * for kdeliver's two settings: without a trusted proxy, the socket's scheme and the Host header;
+ * with KDELIVER_TRUST_PROXY (every peer trusted), the last X-Forwarded-Proto and X-Forwarded-Host
+ * entries where they are present.
+ */
+function schemeAndHost(req: IncomingMessage, trustProxy: boolean): { protocol: string; host: string } {
+  const own = (req.socket as TLSSocket).encrypted === true ? 'https' : 'http';
+  const host = req.headers.host ?? '';
+  if (!trustProxy) return { protocol: own, host };
+  const proto = req.headers['x-forwarded-proto'];
+  const fwdHost = req.headers['x-forwarded-host'];
+  return {
+    protocol: typeof proto === 'string' && proto !== '' ? lastEntry(proto) : own,
+    host: typeof fwdHost === 'string' && fwdHost !== '' ? lastEntry(fwdHost) : host,
+  };
+}
+
+function lastEntry(value: string): string {
+  const comma = value.lastIndexOf(',');
+  return (comma < 0 ? value : value.slice(comma + 1)).trim();
 }

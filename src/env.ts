@@ -65,6 +65,8 @@ export interface CachedAnswer {
   body: string | Buffer;
   bytes: number;
   cacheAge: number;
+  /** The Unix second the answer holds for, when it holds for one second only (Playback.sameWithinSecond). */
+  second?: number;
   /** What the log line of a hit says (the client's format). */
   format: string;
   generation: number;
@@ -105,8 +107,10 @@ export interface ManifestCache {
    * carries a KS in the X-Kaltura-Ks header, the one input outside the URL a kept answer never saw.
    */
   keyOf(method: string, isHttps: boolean, baseUrl: string, rawUrl: string, ksHeader: string | string[] | undefined): string | null;
-  /** The answer stored under `key` for this catalog generation that may answer `rawUrl`, or undefined. */
-  get(key: string, generation: number, rawUrl?: string): CachedAnswer | undefined;
+  /** The answer stored under `key` for this catalog generation that may answer `rawUrl` in second `now`, or undefined. */
+  get(key: string, generation: number, rawUrl: string | undefined, now: number): CachedAnswer | undefined;
+  /** As get, but a miss is not counted: the request goes on to the route, which asks again. */
+  peek(key: string, generation: number, rawUrl: string, now: number): CachedAnswer | undefined;
   put(key: string, answer: CachedAnswer): void;
   stats(): ManifestCacheStats;
   /** The decision store, bounded by the same number of entries (0: none). */

@@ -15,3 +15,6 @@ export function redactUrl(url: string): string {
     .replace(encodedPathRe, '$1[redacted]')
     .replace(encodedQueryRe, '$1[redacted]');
 }
+
+/** A request's id on its log lines (Fastify's genReqId, and answers given before routing). */
+export const requestId = (): string => Math.random().toString(36).slice(2, 10);

@@ -82,9 +82,10 @@ async function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[
   const { sel, format, durationSec } = selectionStage(req, entry, partner, access, ks, await ctx.catalog.listFlavors(entry.id), step);
   const d = await deliveryStage(ctx, req, entry, partner, format, sel, access, hasRules, clipTo, durationSec, step);
   const encrypted = await encryptedDelivery(ctx, req, entry, partner, format, d.chosen, ks, step);
+  const keepable = !encrypted && keepableDecision(rules, ktValid, ks, entry);
   const decided: Decided = { entry, partner, hasRules, ktValid, access, clipTo, kalturaHeaders, sel, format, d };
-  const playback = await finish(ctx, req, decided, ks, trace, step);
-  if (decisions && !encrypted) keepDecision(decisions, generation, req, ctx.baseUrl, rules, ktValid, ks, decided);
+  const playback = await finish(ctx, req, decided, ks, keepable && !rules.some(ruleReadsSite), trace, step);
+  if (decisions && keepable) keepDecision(decisions, generation, req, ctx.baseUrl, rules, ks, decided);
   return playback;
 }
 
@@ -102,19 +103,26 @@ interface Decided {
   d: Awaited<ReturnType<typeof deliveryStage>>;
 }
 
-/** tokenizer and render's inputs: what depends on the request's session and second. */
-async function finish(ctx: PlaybackContext, req: PlayRequest, x: Decided, ks: Ks | null, trace: TraceStep[], step: Step): Promise<Playback> {
+/**
+ * tokenizer and render's inputs: what depends on the request's session and second.
+ * `decidedByUrl`: the decision could be kept (below) and no rule reads the referrer, so what was
+ * decided follows from the URL and the catalog alone.
+ */
+async function finish(ctx: PlaybackContext, req: PlayRequest, x: Decided, ks: Ks | null, decidedByUrl: boolean, trace: TraceStep[], step: Step): Promise<Playback> {
   const { entry, partner, hasRules, ktValid, access, clipTo, kalturaHeaders, sel, format, d } = x;
   const signed = await tokenizerStage(ctx, req, entry, d, hasRules, step);
   // an answer that depends on the time, the client or a session is not cached
   let cacheAge = signed.signed ? 0 : ctx.config.playManifestCacheAge;
   if ((hasRules && !ktValid) || (ks && ks.isAdmin)) cacheAge = 0;
+  // ... but without a session, and signed by kdeliver's own media signature (URL, secret and
+  // second; a CDN tokenizer may read the client's address), it is the same answer all that second
+  const sameWithinSecond = cacheAge <= 0 && decidedByUrl && !ks && !req.ks && !d.chosen.profile.tokenizer;
 
   const responseFormat = req.responseFormat ?? (format === 'url' || format === 'download' ? 'redirect' : null);
   step('render', `profile ${d.chosen.profile.id} (${d.chosen.profile.name}), ${responseFormat ? `responseFormat ${responseFormat}` : 'its default renderer'}`);
   return {
     request: { ...req, responseFormat }, baseUrl: ctx.baseUrl, entry, partner, format: d.normalised, requestedFormat: format, flavors: sel.flavors,
-    captions: d.captions, profile: d.chosen.profile, access, ks, clipTo, seekFrom: req.seekFrom, durationSec: d.durationSec, urls: signed.urls, cacheAge,
+    captions: d.captions, profile: d.chosen.profile, access, ks, clipTo, seekFrom: req.seekFrom, durationSec: d.durationSec, urls: signed.urls, cacheAge, sameWithinSecond,
     subtitleUrls: signed.subtitleUrls, kalturaHeaders, trace,
   };
 }
@@ -178,15 +186,22 @@ function keptCondition(c: Condition): boolean {
 function readsSite(c: Condition): boolean {
   return c.type === 'site' || (c.type === 'or' && (c.conditions ?? []).some(readsSite));
 }
+function ruleReadsSite(r: AccessRule): boolean {
+  return (r.conditions ?? []).some(readsSite);
+}
 
-function keepDecision(store: DecisionStore<Kept>, generation: number, req: PlayRequest, baseUrl: string, rules: readonly AccessRule[], ktValid: boolean, ks: Ks | null, decided: Decided): void {
-  if (ktValid || (ks && ks.isAdmin) || decided.entry.startDate !== null || decided.entry.endDate !== null) return;
-  if (!rules.every((r) => (r.conditions ?? []).every(keptCondition) && (r.actions ?? []).every((a) => KEPT_ACTIONS.has(a.type)))) return;
+/** Whether what the stages decided may be kept (the conditions above), the request's shape aside. */
+function keepableDecision(rules: readonly AccessRule[], ktValid: boolean, ks: Ks | null, entry: Entry): boolean {
+  if (ktValid || (ks && ks.isAdmin) || entry.startDate !== null || entry.endDate !== null) return false;
+  return rules.every((r) => (r.conditions ?? []).every(keptCondition) && (r.actions ?? []).every((a) => KEPT_ACTIONS.has(a.type)));
+}
+
+function keepDecision(store: DecisionStore<Kept>, generation: number, req: PlayRequest, baseUrl: string, rules: readonly AccessRule[], ks: Ks | null, decided: Decided): void {
   const key = shapeKey(baseUrl, req);
   if (key === null) return;
   let shape = store.get(key, generation);
   if (shape?.kind !== 'shape' || shape.entry !== decided.entry) {
-    shape = { kind: 'shape', entry: decided.entry, partner: decided.partner, hasRules: decided.hasRules, readsSite: rules.some((r) => (r.conditions ?? []).some(readsSite)) };
+    shape = { kind: 'shape', entry: decided.entry, partner: decided.partner, hasRules: decided.hasRules, readsSite: rules.some(ruleReadsSite) };
     store.put(key, generation, shape);
   }
   store.put(`${key}\n${facetOf(ks, shape.readsSite, req.referrer)}`, generation, { ...decided, kind: 'decided' });
@@ -212,7 +227,7 @@ async function fromKeptDecision(env: PlaybackContext, req: PlayRequest, store: D
   const trace: TraceStep[] = [];
   const step: Step = (stage, message, data) => trace.push({ stage, message, ...(data === undefined ? {} : { data }) });
   step('request', `format ${req.format}, protocol ${req.protocol}: entry ${decided.entry.id}, access, selection and delivery as decided for an earlier request of the same shape and session facts`);
-  return finish(env, req, decided, ks, trace, step);
+  return finish(env, req, decided, ks, !shape.readsSite, trace, step);
 }
 
 /** entry: expiry and kt, then the entry and its partner (Kaltura's initEntry). */

@@ -1,10 +1,11 @@
 // Assembles the Fastify server: the environment (src/env.ts) built once and decorated as `env`,
 // one encapsulated plugin per URL family from routes/. Nothing here knows about playManifest.
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Config } from './config.js';
 import type { Env } from './env.js';
 import { openCatalog } from './catalog/open.js';
-import { redactUrl } from './log.js';
+import { redactUrl, requestId } from './log.js';
 import { openCountryLookup } from './access/geo.js';
 import { createManifestCache } from './cache/manifest-cache.js';
 import { createHandleCache } from './media/file-handles.js';
@@ -38,8 +39,18 @@ declare module 'fastify' {
     indexCache: Env['indexCache'];
     handleCache: Env['handleCache'];
     media: Env['media'];
+    /** Adds an answerer that runs before Fastify routes each request (EarlyAnswer). */
+    answerBeforeRouting(answer: EarlyAnswer): void;
   }
 }
+
+/**
+ * An answer given before Fastify routes a request: true when it answered (and counted and logged
+ * the answer as the route would), false to let the request go on. Only for answers already made
+ * and checked by a route, such as playManifest's kept answers (routes/play-manifest.ts): they
+ * need no routing, hooks or request objects, which cost more than the answer itself.
+ */
+export type EarlyAnswer = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 export interface ServerOptions {
   config: Config;
@@ -62,13 +73,36 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
 
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
   const { config } = opts;
+  const early: EarlyAnswer[] = [];
+  let closing = false;
   const app = Fastify({
     logger: opts.logger ?? loggerOptions(config),
     trustProxy: config.trustProxy,
     // "//" must reach the path parser as it is (it drops empty segments itself)
     routerOptions: { ignoreDuplicateSlashes: false, maxParamLength: 8192 },
-    genReqId: () => Math.random().toString(36).slice(2, 10),
+    genReqId: requestId,
     requestTimeout: 60_000,
+    // Fastify's own HTTP/1 server, as it makes it (its server options), with the early answerers
+    // in front of its request handler; none while the server closes (Fastify then answers 503)
+    serverFactory: (handler, fastifyOptions) => {
+      const options = fastifyOptions as { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number; maxRequestsPerSocket?: number };
+      const server = createServer((req, res) => {
+        if (!closing) for (const answer of early) if (answer(req, res)) return;
+        handler(req, res);
+      });
+      server.keepAliveTimeout = options.keepAliveTimeout ?? 72_000;
+      server.requestTimeout = options.requestTimeout ?? 0;
+      server.setTimeout(options.connectionTimeout ?? 0);
+      if (options.maxRequestsPerSocket) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
+      return server;
+    },
+  });
+  app.decorate('answerBeforeRouting', (answer: EarlyAnswer) => {
+    early.push(answer);
+  });
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
   });
   const geo = config.geoIpFile ? openCountryLookup(config.geoIpFile) : null;
   const catalog = await openCatalog(config);

@@ -3,8 +3,11 @@
 // build the same bytes each time. Only answers that are a pure function of the URL and the
 // catalog are kept: no KS, kt or expiry in the request, no access-control rules, no tokenizer, no
 // schedule dates on the entry (the pipeline says so by giving them a cache age > 0, and
-// `storableAnswer` checks the rest). An answer is dropped when the catalog changes (its
-// generation). The route calls the pipeline through withAnswerCache.
+// `storableAnswer` checks the rest); and, for their second only, anonymous answers that differ
+// from one second to the next by kdeliver's own media signature alone (Playback.sameWithinSecond:
+// an entry whose rules only the URL and the catalog decide, such as a flavor limit). An answer is
+// dropped when the catalog changes (its generation). The route calls the pipeline through
+// withAnswerCache.
 import type { PlayRequest } from '../request/play-request.js';
 import type { PlayAnswer, PlayManifestEnv } from '../playback.js';
 import type { Playback } from '../types/playback.js';
@@ -39,6 +42,8 @@ export interface AnswerKeyFacts {
   baseUrl: string;
   rawUrl: string;
   ks: string | string[] | undefined;
+  /** The request's Unix second (an answer kept for its second answers in that second only). */
+  now: number;
 }
 
 /**
@@ -65,7 +70,7 @@ export function withAnswerCache(
     // the older generation, and so never served after the change
     const gen = generation();
     if (key !== null) {
-      const kept = cache.get(key, gen, facts.rawUrl);
+      const kept = cache.get(key, gen, facts.rawUrl, facts.now);
       if (kept) return { kept };
     }
     const env = makeEnv();
@@ -87,12 +92,13 @@ export function keyUrl(rawUrl: string): string {
 }
 
 /**
- * The answer to keep for this request, or null when it may depend on more than the URL and the
- * catalog: sessions, tokens and expiry (time), rules (client IP, referrer, country), tokenizers
- * (time, IP), schedule dates (time), extra X-Kaltura headers.
+ * The answer to keep for this request, or null when it may depend on more than the URL, the
+ * catalog and (for an answer the same within its second) the second: sessions, tokens and expiry
+ * (time), rules that read the client (IP, referrer, country), tokenizers (time, IP), schedule
+ * dates (time), extra X-Kaltura headers.
  */
 export function storableAnswer(req: PlayRequest, pb: Playback, rendered: Rendered, body: string | Buffer, now: number, generation: number): CachedAnswer | null {
-  if (pb.cacheAge <= 0 || (req.method !== 'GET' && req.method !== 'HEAD')) return null;
+  if ((pb.cacheAge <= 0 && !pb.sameWithinSecond) || (req.method !== 'GET' && req.method !== 'HEAD')) return null;
   if (req.ks || req.kt || req.expiry !== null || pb.ks || pb.kalturaHeaders.length) return null;
   if (pb.entry.startDate !== null || pb.entry.endDate !== null) return null;
   if (rendered.status !== 200 && rendered.status !== 302) return null;
@@ -113,6 +119,7 @@ export function storableAnswer(req: PlayRequest, pb: Playback, rendered: Rendere
   if (timedAt.length !== Object.keys(timed).length) return null;
   head.push('content-length', String(bytes));
   const answer: CachedAnswer = { status: rendered.status, head, timedAt, body, bytes, cacheAge: pb.cacheAge, format: pb.requestedFormat, generation };
+  if (pb.cacheAge <= 0) answer.second = now;
   if (rendered.quotesRequestUrl) answer.exactUrl = req.rawUri;
   return answer;
 }
@@ -139,20 +146,30 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
     answers.delete(key);
     bytes -= sizeOf(key, a);
   };
+  const find = (key: string, generation: number, rawUrl: string | undefined, now: number): CachedAnswer | undefined => {
+    const a = answers.get(key);
+    if (a === undefined) return undefined;
+    if (a.generation !== generation || (a.second !== undefined && a.second !== now)) {
+      remove(key);
+      return undefined;
+    }
+    return a.exactUrl === undefined || a.exactUrl === rawUrl ? a : undefined;
+  };
   return {
     keyOf(method, isHttps, baseUrl, rawUrl, ksHeader) {
       if (maxEntries <= 0 || ksHeader !== undefined) return null;
       return `${method} ${isHttps ? 's' : ''}${baseUrl} ${keyUrl(rawUrl)}`;
     },
-    get(key, generation, rawUrl) {
-      const a = answers.get(key);
-      if (a && a.generation === generation && (a.exactUrl === undefined || a.exactUrl === rawUrl)) {
-        hits++;
-        return a;
-      }
-      if (a && a.generation !== generation) remove(key);
-      misses++;
-      return undefined;
+    get(key, generation, rawUrl, now) {
+      const a = find(key, generation, rawUrl, now);
+      if (a) hits++;
+      else misses++;
+      return a;
+    },
+    peek(key, generation, rawUrl, now) {
+      const a = find(key, generation, rawUrl, now);
+      if (a) hits++;
+      return a;
     },
     put(key, answer) {
       if (maxEntries <= 0) return;

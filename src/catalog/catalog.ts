@@ -119,8 +119,13 @@ function deepFreeze<T>(v: T): T {
 function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
   const cached = reads.cached;
   const MEMO_MAX = 50_000;
+  /** Up to this many revocations are read in one statement per catalog generation. */
+  const REVOKED_READ_WHOLE = 10_000;
   const revokedMemo = new Map<string, number>();
   let revokedAt = -1;
+  // true while revokedMemo holds every revocation (few enough to read at once): a key it does not
+  // hold is not revoked, and a fresh KS per request costs no statement
+  let revokedAll = false;
   // the statements listEntries builds from its filters, prepared once per SQL text (the player's
   // baseEntry.list asks the same one every time; preparing costs more than running it)
   const statements = new Map<string, ReturnType<Db['prepare']>>();
@@ -155,6 +160,8 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
     allConversionProfiles: db.prepare('SELECT * FROM conversion_profiles ORDER BY id'),
     allAcps: db.prepare('SELECT * FROM access_control_profiles ORDER BY id'),
     revokedUntil: db.prepare('SELECT MAX(expires_at) FROM revoked_sessions WHERE key = ?').pluck(),
+    revokedCount: db.prepare('SELECT COUNT(*) FROM revoked_sessions').pluck(),
+    revokedAll: db.prepare('SELECT key, MAX(expires_at) AS until FROM revoked_sessions GROUP BY key'),
     revoke: db.prepare('INSERT OR REPLACE INTO revoked_sessions (key, expires_at) VALUES (?, ?)'),
     purgeRevoked: db.prepare('DELETE FROM revoked_sessions WHERE expires_at <= ?'),
     entryCount: db.prepare('SELECT COUNT(*) AS n FROM entries'),
@@ -322,8 +329,11 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
       if (generation !== revokedAt) {
         revokedMemo.clear();
         revokedAt = generation;
+        revokedAll = (q.revokedCount.get() as number) <= REVOKED_READ_WHOLE;
+        if (revokedAll) for (const r of q.revokedAll.all() as { key: string; until: number }[]) revokedMemo.set(r.key, r.until);
       }
       let until = revokedMemo.get(key);
+      if (until === undefined && revokedAll) return false;
       if (until === undefined) {
         until = (q.revokedUntil.get(key) as number | null) ?? 0;
         if (revokedMemo.size >= MEMO_MAX) revokedMemo.clear();

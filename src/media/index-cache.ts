@@ -1,6 +1,8 @@
 // A byte-bounded LRU of parsed media indexes, keyed by the source's store, name and version (a
 // local file's size and mtime, a remote object's ETag) so a replaced file is re-read. Concurrent
-// requests for the same cold file share one parse.
+// requests for the same cold file share one parse. An index grows when a segment first decodes
+// its per-sample tables (src/media/mp4/track.ts): it tells the cache, which recounts that entry
+// and evicts, so the byte count is what the entries hold now.
 import { MediaError } from './errors.js';
 import type { MediaIndex } from './mp4/index-types.js';
 import { readSourceIndex } from './mp4/reader.js';
@@ -18,7 +20,8 @@ const RECHECK_MS = 1000;
 export function createIndexCache(opts: { maxBytes: number; maxMoovBytes: number; now?: () => number; store?: VersionedSourceStore }): IndexCache {
   const now = opts.now ?? Date.now;
   const store = opts.store ?? localFiles;
-  const entries = new Map<string, MediaIndex>();
+  // each entry with the bytes counted for it
+  const entries = new Map<string, { index: MediaIndex; counted: number }>();
   // a segment request should not pay a stat call: the key of a path is reused for RECHECK_MS
   const recent = new Map<string, { key: string; at: number }>();
   const pending = new Map<string, Promise<MediaIndex>>();
@@ -30,8 +33,17 @@ export function createIndexCache(opts: { maxBytes: number; maxMoovBytes: number;
     for (const [k, v] of entries) {
       if (bytes <= opts.maxBytes) break;
       entries.delete(k);
-      bytes -= v.bytes;
+      bytes -= v.counted;
+      v.index.onResize = null;
     }
+  };
+  const recount = (key: string, index: MediaIndex): void => {
+    const e = entries.get(key);
+    if (!e || e.index !== index) return;
+    const now = index.bytes;
+    bytes += now - e.counted;
+    e.counted = now;
+    evict();
   };
 
   return {
@@ -43,7 +55,7 @@ export function createIndexCache(opts: { maxBytes: number; maxMoovBytes: number;
           hits++;
           entries.delete(r.key);
           entries.set(r.key, hit);
-          return hit;
+          return hit.index;
         }
       }
       const st = await store.version(path);
@@ -56,7 +68,7 @@ export function createIndexCache(opts: { maxBytes: number; maxMoovBytes: number;
         hits++;
         entries.delete(key); // move to the most-recent end
         entries.set(key, hit);
-        return hit;
+        return hit.index;
       }
       const inflight = pending.get(key);
       if (inflight) return inflight;
@@ -70,9 +82,11 @@ export function createIndexCache(opts: { maxBytes: number; maxMoovBytes: number;
           }
         })
         .then((idx) => {
-          if (idx.bytes <= opts.maxBytes) {
-            entries.set(key, idx);
-            bytes += idx.bytes;
+          const counted = idx.bytes;
+          if (counted <= opts.maxBytes) {
+            entries.set(key, { index: idx, counted });
+            bytes += counted;
+            idx.onResize = (i) => recount(key, i);
             evict();
           }
           return idx;

@@ -3,7 +3,7 @@
 // Video leads: each nominal boundary moves forward to the next key frame, and audio is cut at
 // the same presentation times so both tracks of a segment cover the same span.
 import { MediaError } from './errors.js';
-import { type MediaIndex, type TrackIndex, audioTrack, videoTrack, ptsOf, dtsAt } from './mp4/index-types.js';
+import { type MediaIndex, type TrackIndex, audioTrack, videoTrack, ptsOf, dtsAt, firstSampleFrom } from './mp4/index-types.js';
 
 export interface SegmentPolicy {
   durationMs: number;
@@ -51,29 +51,14 @@ export interface Timeline {
   originMs: number;
 }
 
+// Decode times come from the stts runs (dtsAt, firstSampleFrom): a playlist never needs the
+// per-sample tables, so building a timeline does not decode them (src/media/mp4/track.ts).
+
 /** Index of the first sample whose presentation time is at or after t (track timescale). */
-function audioIndexAt(a: TrackIndex, t: number): number {
-  let lo = 0;
-  let hi = a.count;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a.dts[mid] - a.mediaTimeOffset < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+const audioIndexAt = (a: TrackIndex, t: number): number => firstSampleFrom(a, t, a.mediaTimeOffset);
 
 /** Index of the first sample with dts >= t. */
-function dtsIndexAt(v: TrackIndex, t: number): number {
-  let lo = 0;
-  let hi = v.count;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (v.dts[mid] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+const dtsIndexAt = (v: TrackIndex, t: number): number => firstSampleFrom(v, t);
 
 function nominalBoundaries(policy: SegmentPolicy, totalMs: number): number[] {
   const out: number[] = [];
@@ -143,7 +128,7 @@ export function buildTimeline(index: MediaIndex, policy: SegmentPolicy, clip: Cl
     } else start = Math.max(0, dtsIndexAt(v, fromTs + v.mediaTimeOffset) - (fromTs > 0 ? 1 : 0));
     if (v.count === 0) throw new MediaError('UNSUPPORTED', 'empty video track');
     originMs = (ptsOf(v, start) * 1000) / ts;
-    const startDts = v.dts[start];
+    const startDts = dtsAt(v, start);
     const endIdx = endMs >= index.durationMs ? v.count : Math.max(start + 1, dtsIndexAt(v, startDts + ((endMs - originMs) * ts) / 1000 - 1e-6));
     const relEnd = (dtsAt(v, endIdx) - startDts) * 1000 / ts;
     durationMs = relEnd;
@@ -153,7 +138,7 @@ export function buildTimeline(index: MediaIndex, policy: SegmentPolicy, clip: Cl
     for (const nominal of nominalBoundaries(policy, relEnd).slice(1)) {
       const target = startDts + (nominal * ts) / 1000 - 1e-6;
       if (keys) {
-        while (ki < keys.length && (keys[ki] <= bounds[bounds.length - 1] || v.dts[keys[ki]] < target)) ki++;
+        while (ki < keys.length && (keys[ki] <= bounds[bounds.length - 1] || dtsAt(v, keys[ki]) < target)) ki++;
         if (ki >= keys.length || keys[ki] >= endIdx) break;
         bounds.push(keys[ki]);
       } else {
@@ -163,33 +148,38 @@ export function buildTimeline(index: MediaIndex, policy: SegmentPolicy, clip: Cl
       }
     }
     bounds.push(endIdx);
-    vt = { track: v, dtsBase: startDts, ctoBase: v.cto ? v.cto[start] : 0 };
+    vt = { track: v, dtsBase: startDts, ctoBase: v.ctoAt(start) };
     const aBase = a ? Math.round((originMs * a.timescale) / 1000) : 0;
     if (a) at = { track: a, dtsBase: aBase + a.mediaTimeOffset, ctoBase: 0 };
     const audioAt = (relMs: number): number => (a ? audioIndexAt(a, aBase + (relMs * a.timescale) / 1000 - 1e-6) : 0);
+    // a segment's end time is the next one's start: each is computed, and searched, once
+    let t0 = ((dtsAt(v, bounds[0]) - startDts) * 1000) / ts;
+    let aFirst = audio ? audioAt(t0) : 0;
     for (let s = 0; s + 1 < bounds.length; s++) {
-      const t0 = ((v.dts[bounds[s]] - startDts) * 1000) / ts;
-      const t1 = s + 2 < bounds.length ? ((v.dts[bounds[s + 1]] - startDts) * 1000) / ts : relEnd;
+      const t1 = s + 2 < bounds.length ? ((dtsAt(v, bounds[s + 1]) - startDts) * 1000) / ts : relEnd;
+      const aEnd = audio ? (s + 2 < bounds.length ? audioAt(t1) : audioAt(endMs - originMs + 1e-3)) : 0;
       segments.push({
         startMs: t0,
         durationMs: t1 - t0,
         video: video ? { first: bounds[s], end: bounds[s + 1] } : null,
-        audio: audio ? { first: audioAt(t0), end: s + 2 < bounds.length ? audioAt(t1) : audioAt(endMs - originMs + 1e-3) } : null,
+        audio: audio ? { first: aFirst, end: aEnd } : null,
       });
+      t0 = t1;
+      aFirst = aEnd;
     }
   } else {
     const aa = a!;
     const ts = aa.timescale;
     const fromTs = (clip.fromMs * ts) / 1000;
     let start = Math.max(0, audioIndexAt(aa, fromTs + 1e-6) - 1);
-    if (aa.dts[start] - aa.mediaTimeOffset < 0) start = audioIndexAt(aa, 0);
+    if (dtsAt(aa, start) - aa.mediaTimeOffset < 0) start = audioIndexAt(aa, 0);
     if (start >= aa.count) throw new MediaError('UNSUPPORTED', 'empty audio track');
-    const startPts = aa.dts[start] - aa.mediaTimeOffset;
+    const startPts = dtsAt(aa, start) - aa.mediaTimeOffset;
     originMs = (startPts * 1000) / ts;
     const endIdx = endMs >= index.durationMs ? aa.count : Math.max(start + 1, audioIndexAt(aa, (endMs * ts) / 1000 - 1e-6));
     const relEnd = ((dtsAt(aa, endIdx) - aa.mediaTimeOffset - startPts) * 1000) / ts;
     durationMs = relEnd;
-    at = { track: aa, dtsBase: aa.dts[start], ctoBase: 0 };
+    at = { track: aa, dtsBase: dtsAt(aa, start), ctoBase: 0 };
     const bounds: number[] = [start];
     for (const nominal of nominalBoundaries(policy, relEnd).slice(1)) {
       const i = audioIndexAt(aa, startPts + (nominal * ts) / 1000 - 1e-6);
@@ -198,8 +188,8 @@ export function buildTimeline(index: MediaIndex, policy: SegmentPolicy, clip: Cl
     }
     bounds.push(endIdx);
     for (let s = 0; s + 1 < bounds.length; s++) {
-      const t0 = ((aa.dts[bounds[s]] - aa.dts[start]) * 1000) / ts;
-      const t1 = s + 2 < bounds.length ? ((aa.dts[bounds[s + 1]] - aa.dts[start]) * 1000) / ts : relEnd;
+      const t0 = ((dtsAt(aa, bounds[s]) - dtsAt(aa, start)) * 1000) / ts;
+      const t1 = s + 2 < bounds.length ? ((dtsAt(aa, bounds[s + 1]) - dtsAt(aa, start)) * 1000) / ts : relEnd;
       segments.push({ startMs: t0, durationMs: t1 - t0, video: null, audio: { first: bounds[s], end: bounds[s + 1] } });
     }
   }

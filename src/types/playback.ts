@@ -40,6 +40,11 @@ export interface Playback {
   urls: string[];
   /** Seconds the answer may be cached (0: not at all). */
   cacheAge: number;
+  /**
+   * With cacheAge 0: the answer is still the same for every request of its URL within its second
+   * (src/playback.ts finish says when), so the answer cache may give it again in that second.
+   */
+  sameWithinSecond: boolean;
   /** HLS subtitle playlist of each caption, in the order of `captions`. */
   subtitleUrls: string[];
   /** Extra X-Kaltura header values, e.g. access-control messages. */

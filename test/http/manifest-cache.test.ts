@@ -142,6 +142,51 @@ t.test('the caching headers follow the clock on a hit', async (t) => {
   }
 });
 
+t.test('an anonymous answer signed by kdeliver alone (1_flavlim0: a flavor limit) is kept for its second only', async (t) => {
+  const base = `${PM}/1_flavlim0/format/applehttp/protocol/http/a.m3u8`;
+  const dash = `${PM}/1_flavlim0/format/mpegdash/protocol/http/a.mpd`;
+  for (const [path, method] of [[base, 'GET'], [dash, 'GET'], [base, 'HEAD']]) {
+    const start = clock;
+    try {
+      const before = stats();
+      const first = await ask(cached, `${path}?playSessionId=1:1`, { method });
+      const again = await ask(cached, `${path}?playSessionId=2:2&clientTag=html5:v3.17.78`, { method });
+      t.equal(first.status < 400, true, `${method} ${path} answers (${first.status})`);
+      t.same(first, await ask(plain, path, { method }), `${method} ${path}: the answer the pipeline gives`);
+      t.same(again, first, `${method} ${path}: the same second, the same answer`);
+      t.equal(stats().hits, before.hits + 1, `${method} ${path}: the second request of that second was a hit`);
+      clock += 1;
+      const next = await ask(cached, `${path}?playSessionId=3:3`, { method });
+      t.equal(stats().hits, before.hits + 1, `${method} ${path}: the next second is not answered from the kept one`);
+      t.same(next, await ask(plain, path, { method }), `${method} ${path}: the next second's answer is the pipeline's`);
+      if (method === 'GET') t.not(next.body + next.head.join(), first.body + first.head.join(), `${method} ${path}: and it differs (the signature's expiry moved)`);
+    } finally {
+      clock = start;
+    }
+  }
+  // a rule changed within the second: the kept answer goes with the catalog's generation
+  const path = `${PM}/1_flavlim0/format/applehttp/protocol/http/a.m3u8`;
+  await ask(cached, `${path}?playSessionId=r:1`);
+  const rules = (cached.app.catalog.db.prepare('SELECT rules FROM access_control_profiles WHERE id = 5').pluck().get()) as string;
+  try {
+    for (const s of [cached, plain]) s.app.catalog.db.prepare("UPDATE access_control_profiles SET rules = '[]' WHERE id = 5").run();
+    const beforeChange = stats();
+    const changed = await ask(cached, `${path}?playSessionId=r:2`);
+    t.equal(stats().hits, beforeChange.hits, 'a changed rule in the same second: not answered from the kept answer');
+    t.same(changed, await ask(plain, path), 'but by the pipeline, under the new rule');
+    t.ok((changed.body.match(/EXT-X-STREAM-INF/g) ?? []).length > 1, 'every flavor, without the limit');
+  } finally {
+    for (const s of [cached, plain]) s.app.catalog.db.prepare('UPDATE access_control_profiles SET rules = ? WHERE id = 5').run(rules);
+  }
+
+  const before = stats();
+  for (let i = 0; i < 2; i++) {
+    const path = `${PM}/1_flavlim0/ks/${ks()}/format/applehttp/protocol/http/a.m3u8`;
+    t.same(await ask(cached, path), await ask(plain, path), 'with a KS: the pipeline\'s answer');
+  }
+  t.equal(stats().hits, before.hits, 'an answer with a KS is never kept, even for its second');
+});
+
 t.test('answers that depend on more than the URL are never kept', async (t) => {
   const signed = signPlayManifestUrl(`${PM}/1_rcit0qgs/format/applehttp/protocol/http/a.m3u8`, cached.config.urlTokenSecret, clock + 600);
   const cases: [string, string, Record<string, string>?][] = [

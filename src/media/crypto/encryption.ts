@@ -117,7 +117,10 @@ function trackFingerprint(t: TrackIndex): Buffer {
   if (!f) {
     const h = createHash('sha256').update(t.kind).update(String(t.id)).update(String(t.timescale)).update(String(t.count)).update(t.sampleEntry);
     h.update(new Uint8Array(t.size.buffer, t.size.byteOffset, t.size.byteLength));
-    h.update(new Uint8Array(t.offset.buffer, t.offset.byteOffset, t.offset.byteLength));
+    // offsets hashed as 64-bit floats whatever width the index keeps them in, so IVs do not
+    // change with the index's representation (src/media/mp4/track.ts)
+    const offsets = t.offset instanceof Float64Array ? t.offset : Float64Array.from(t.offset);
+    h.update(new Uint8Array(offsets.buffer, offsets.byteOffset, offsets.byteLength));
     f = h.digest();
     fingerprints.set(t, f);
   }

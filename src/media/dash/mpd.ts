@@ -21,7 +21,7 @@ function timelineXml(tl: Timeline, timing: TrackTiming, kind: 'video' | 'audio')
   for (const s of tl.segments) {
     const range = kind === 'video' ? s.video : s.audio;
     if (!range || range.end <= range.first) continue;
-    const start = t.dts[range.first] - timing.dtsBase;
+    const start = dtsAt(t, range.first) - timing.dtsBase;
     const end = dtsAt(t, range.end) - timing.dtsBase;
     const d = end - start;
     const last = runs[runs.length - 1];

@@ -1,6 +1,9 @@
 // The parsed sample tables of one MP4 file: everything the segmenter and the writers need, held
-// in typed arrays (about 24 bytes a sample) rather than one object per sample, so that a 2-hour
-// file parses in tens of milliseconds and costs about 11 MB in the cache.
+// in typed arrays rather than one object per sample. A playlist needs only decode times (kept as
+// stts runs) and key frames, so the per-sample tables a segment needs (dts, cto, offset) are
+// decoded from the moov's own tables the first time a segment asks (src/media/mp4/track.ts):
+// a 2-hour file's first playlist parses in a few milliseconds, and its index holds about 12
+// bytes a sample once every table is decoded.
 
 export type TrackKind = 'video' | 'audio' | 'text' | 'other';
 
@@ -32,13 +35,17 @@ export interface TrackIndex {
   aacFreqIndex: number;
   aacChannelConfig: number;
   count: number;
-  /** Decode times in track timescale. */
-  dts: Float64Array;
-  /** Composition offsets (pts - dts), or null when the track has no ctts. */
-  cto: Int32Array | null;
-  size: Uint32Array;
-  /** Absolute file offsets of the samples. */
-  offset: Float64Array;
+  /** stts as runs: decode times without a per-sample table (dtsAt and firstSampleFrom read it). */
+  stts: DecodeRuns;
+  /** Decode times in track timescale (decoded on first use; 32-bit when the track's end fits). */
+  readonly dts: Float64Array | Uint32Array;
+  /** Composition offsets (pts - dts), or null when the track has no ctts (decoded on first use). */
+  readonly cto: Int32Array | null;
+  /** Composition offset of sample i, read from ctts's runs without decoding the table (0 without ctts). */
+  ctoAt(i: number): number;
+  readonly size: Uint32Array;
+  /** Absolute file offsets of the samples (decoded on first use; 32-bit when the file is under 4 GiB). */
+  readonly offset: Float64Array | Uint32Array;
   /** Indices of sync samples in ascending order; null means every sample is sync. */
   sync: Uint32Array | null;
   /** End of the last sample's decode time (sum of all stts deltas). */
@@ -56,8 +63,26 @@ export interface MediaIndex {
   /** Presentation duration in milliseconds (longest track). */
   durationMs: number;
   tracks: TrackIndex[];
-  /** Approximate memory held by the tables, for the cache bound. */
-  bytes: number;
+  /**
+   * Bytes the index holds now (its typed arrays and copied boxes, plus a small allowance for the
+   * objects), for the cache bound. It changes when a table is decoded on first use; onResize, when
+   * set (by the index cache), hears of each change.
+   */
+  readonly bytes: number;
+  onResize: ((index: MediaIndex) => void) | null;
+}
+
+/**
+ * A track's stts, one entry per run of equal sample durations: run r covers samples
+ * [first[r], first[r] + count[r]) starting at decode time start[r], each delta[r] long.
+ */
+export interface DecodeRuns {
+  count: Uint32Array;
+  delta: Uint32Array;
+  first: Float64Array;
+  start: Float64Array;
+  /** The run dtsAt found last (where the next lookup looks first). */
+  hint: number;
 }
 
 export const isKeyFrame = (t: TrackIndex, i: number): boolean => {
@@ -76,10 +101,76 @@ export const isKeyFrame = (t: TrackIndex, i: number): boolean => {
 };
 
 /** Presentation time of sample i, in track timescale, on the edit-list timeline. */
-export const ptsOf = (t: TrackIndex, i: number): number => t.dts[i] + (t.cto ? t.cto[i] : 0) - t.mediaTimeOffset;
+export const ptsOf = (t: TrackIndex, i: number): number => dtsAt(t, i) + t.ctoAt(i) - t.mediaTimeOffset;
 
-/** Decode time of sample k; for k = count, the track's end (where a sample after the last would start). */
-export const dtsAt = (t: TrackIndex, k: number): number => (k < t.count ? t.dts[k] : t.endDts);
+/** The run of stts that holds sample k (0 <= k < count). */
+function runOf(r: DecodeRuns, k: number): number {
+  let lo = 0;
+  let hi = r.first.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (r.first[mid] <= k) lo = mid;
+    else hi = mid - 1;
+  }
+  r.hint = lo;
+  return lo;
+}
+
+/**
+ * Decode time of sample k from the stts runs (no per-sample table needed); for k = count, the
+ * track's end (where a sample after the last would start).
+ */
+export function dtsAt(t: TrackIndex, k: number): number {
+  if (k >= t.count) return t.endDts;
+  const r = t.stts;
+  // samples are mostly asked for in order: the run found last is looked at first
+  let run = r.hint;
+  const first = r.first[run];
+  if (k < first || k >= first + r.count[run]) run = runOf(r, k);
+  return r.start[run] + (k - r.first[run]) * r.delta[run];
+}
+
+/**
+ * The first sample whose decode time minus `shift` is not below `time` (dts - shift >= time), or
+ * count when there is none. Searches the stts runs, then inside one run, so it costs a few dozen
+ * steps on any track and allocates nothing (a cold process runs it in the interpreter).
+ */
+export function firstSampleFrom(t: TrackIndex, time: number, shift = 0): number {
+  const r = t.stts;
+  const starts = r.start;
+  const counts = r.count;
+  const deltas = r.delta;
+  const runs = starts.length;
+  // the first run whose last sample is not before time: the segmenter asks in increasing time, so
+  // the run found last, or the one after it, is tried before a binary search
+  let run = r.hint;
+  const here = run < runs && !(starts[run] + (counts[run] - 1) * deltas[run] - shift < time);
+  const prevBefore = run === 0 || starts[run - 1] + (counts[run - 1] - 1) * deltas[run - 1] - shift < time;
+  if (here && prevBefore) {
+    // the hint
+  } else if (!here && run + 1 < runs && !(starts[run + 1] + (counts[run + 1] - 1) * deltas[run + 1] - shift < time)) run++;
+  else {
+    let lo = 0;
+    let hi = runs;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (starts[mid] + (counts[mid] - 1) * deltas[mid] - shift < time) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === runs) return t.count;
+    run = lo;
+  }
+  r.hint = run;
+  const start = starts[run];
+  const delta = deltas[run];
+  const last = counts[run] - 1;
+  // inside the run: the quotient's estimate, then stepped to the exact answer of the comparison
+  // above (the estimate's rounding can be one sample off)
+  let a = delta === 0 ? 0 : Math.min(last, Math.max(0, Math.ceil((time + shift - start) / delta)));
+  while (a > 0 && !(start + (a - 1) * delta - shift < time)) a--;
+  while (a < last && start + a * delta - shift < time) a++;
+  return r.first[run] + a;
+}
 
 export const videoTrack = (m: MediaIndex): TrackIndex | undefined => m.tracks.find((t) => t.kind === 'video');
 export const audioTrack = (m: MediaIndex): TrackIndex | undefined => m.tracks.find((t) => t.kind === 'audio');

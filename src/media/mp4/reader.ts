@@ -2,7 +2,8 @@
 // are walked by their headers only (faststart or not), and just the moov is read.
 import { MediaError } from '../errors.js';
 import { openFileSource, type ByteSource } from '../source.js';
-import type { MediaIndex, TrackIndex, TrackKind } from './index-types.js';
+import type { DecodeRuns, MediaIndex, TrackIndex, TrackKind } from './index-types.js';
+import { Mp4Track, mediaIndex } from './track.js';
 
 interface Box {
   type: string;
@@ -13,9 +14,18 @@ interface Box {
 
 /**
  * A big-endian u32 table as a native-endian Uint32Array, converted by Buffer#swap32 (native code):
- * a cold process parses a 2-hour moov before the JIT has warmed its loops.
+ * a cold process parses a 2-hour moov before the JIT has warmed its loops. In a moov the reader
+ * owns (`own`), the table is converted in place and the result is a view of it, saving a copy of
+ * ~6 MB for a 2-hour file; a table that does not start on a 4-byte boundary is first moved back
+ * by up to 3 bytes, over the end of its own box's entry count, which has been read by then.
  */
-function u32Table(b: Uint8Array, start: number, count: number): Uint32Array {
+function u32Table(b: Uint8Array, start: number, count: number, own = false): Uint32Array {
+  if (own && count > 0) {
+    const at = start - ((b.byteOffset + start) & 3);
+    if (at !== start) b.copyWithin(at, start, start + count * 4);
+    if (LITTLE_ENDIAN) Buffer.from(b.buffer, b.byteOffset + at, count * 4).swap32();
+    return new Uint32Array(b.buffer, b.byteOffset + at, count);
+  }
   const out = new Uint32Array(count);
   const bytes = Buffer.from(out.buffer, 0, count * 4);
   bytes.set(b.subarray(start, start + count * 4));
@@ -98,7 +108,7 @@ export async function readSourceIndex(source: ByteSource, opts: ReadOptions): Pr
       const moov = Buffer.allocUnsafe(size - header);
       const got = await source.read(pos + header, moov.length, moov);
       if (got.length < moov.length) throw new MediaError('TRUNCATED', 'file shorter than its moov');
-      return parseMoov(moov, fileSize);
+      return parseMoov(moov, fileSize, { own: true });
     }
     if (pos + size > fileSize) throw new MediaError('TRUNCATED', `box ${type} runs past the end of the file`);
     pos += size;
@@ -106,32 +116,32 @@ export async function readSourceIndex(source: ByteSource, opts: ReadOptions): Pr
   throw new MediaError(first ? 'NOT_MP4' : 'NO_MOOV', first ? 'empty file' : 'no moov box in the file');
 }
 
-/** Parses a moov payload (without its 8-byte header) into sample tables. */
-export function parseMoov(moov: Uint8Array, fileSize: number): MediaIndex {
+/**
+ * Parses a moov payload (without its 8-byte header) into an index. The stts runs, sync samples
+ * and sample entries are read now; the per-sample tables a segment needs are kept and decoded on
+ * first use (track.ts). With `own`, the buffer is given to the index: its tables are converted in
+ * place and kept as views (the moov is held until the first segment decodes them); otherwise
+ * they are copied and `moov` is left as it was.
+ */
+export function parseMoov(moov: Uint8Array, fileSize: number, opts: { own?: boolean } = {}): MediaIndex {
+  const own = opts.own === true;
   const dv = new DataView(moov.buffer, moov.byteOffset, moov.byteLength);
   const top = children(dv, moov, 0, moov.length);
   const mvhd = child(top, 'mvhd');
   const movieTimescale = mvhd ? dv.getUint32(mvhd.start + (moov[mvhd.start] === 1 ? 20 : 12)) || 1000 : 1000;
-  const tracks: TrackIndex[] = [];
+  const tracks: Mp4Track[] = [];
   for (const trak of top.filter((x) => x.type === 'trak')) {
-    const t = parseTrak(dv, moov, trak, fileSize, movieTimescale);
+    const t = parseTrak(dv, moov, trak, fileSize, movieTimescale, own);
     if (t) tracks.push(t);
   }
   if (!tracks.some((t) => t.kind === 'video' || t.kind === 'audio')) throw new MediaError('UNSUPPORTED', 'no audio or video track');
   let durationMs = 0;
-  let bytes = moov.length;
-  for (const t of tracks) {
-    if (t.kind !== 'video' && t.kind !== 'audio') continue;
-    durationMs = Math.max(durationMs, ((t.endDts - t.mediaTimeOffset) * 1000) / t.timescale);
-    bytes += t.dts.byteLength + t.size.byteLength + t.offset.byteLength + (t.cto?.byteLength ?? 0) + (t.sync?.byteLength ?? 0) + t.sampleEntry.byteLength;
-  }
-  // the tables are copies: drop the moov buffer from the estimate
-  bytes -= moov.length;
-  return { fileSize, moovSize: moov.length + 8, durationMs, tracks, bytes: bytes + 512 };
+  for (const t of tracks) durationMs = Math.max(durationMs, ((t.endDts - t.mediaTimeOffset) * 1000) / t.timescale);
+  return mediaIndex(fileSize, moov.length + 8, durationMs, tracks, own ? moov.buffer : null);
 }
 
 /** One trak: its header, media header and handler, then the sample table box by box. */
-function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, movieTimescale: number): TrackIndex | null {
+function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, movieTimescale: number, own: boolean): Mp4Track | null {
   const tk = children(dv, b, trak.start, trak.end);
   const tkhd = child(tk, 'tkhd');
   const mdia = child(tk, 'mdia');
@@ -155,38 +165,49 @@ function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, mov
     return x;
   };
 
-  const { sampleEntry, format, width, height, channels, sampleRate, codecConfig, nalLengthSize, parameterSets, codecString, aacObjectType, aacFreqIndex, aacChannelConfig } =
-    parseStsd(dv, b, need('stsd'), kind, id);
+  const description = parseStsd(dv, b, need('stsd'), kind, id);
   const stsz = child(st, 'stsz');
   const stz2 = child(st, 'stz2');
-  let sizes: { count: number; size: Uint32Array };
-  if (stsz) sizes = parseStsz(dv, b, stsz, id);
+  let sizes: { count: number; fixedSize: number; sizes: Uint32Array | null };
+  if (stsz) sizes = parseStsz(dv, b, stsz, id, own);
   else if (stz2) sizes = parseStz2(dv, b, stz2, id);
   else throw new MediaError('NOT_MP4', `track ${id}: no stsz`);
-  const { count, size } = sizes;
-  const { dts, endDts } = parseStts(dv, need('stts'), count, id);
-  const ctts = child(st, 'ctts');
-  const cto = ctts ? parseCtts(dv, b, ctts, count, id) : null;
+  const { count } = sizes;
+  const { stts, endDts } = parseStts(dv, b, need('stts'), count, id, own);
+  const cttsBox = child(st, 'ctts');
+  const ctts = cttsBox ? parseCtts(dv, b, cttsBox, id, own) : null;
   const stss = child(st, 'stss');
   const sync = stss ? parseStss(dv, b, stss, id) : null;
   const stco = child(st, 'stco');
   const co64 = child(st, 'co64');
-  let chunkOffsets: Float64Array;
-  if (stco) chunkOffsets = parseStco(dv, b, stco, id);
+  let chunkOffsets: Uint32Array | Float64Array;
+  if (stco) chunkOffsets = parseStco(dv, b, stco, id, own);
   else if (co64) chunkOffsets = parseCo64(dv, b, co64, id);
   else throw new MediaError('NOT_MP4', `track ${id}: no stco or co64`);
-  const offset = parseStsc(dv, need('stsc'), size, count, chunkOffsets, fileSize, id);
+  // a truncated file loses its last chunk: found now, without a walk over every chunk (a cold
+  // process runs such loops in the interpreter); any sample past the end is found when the
+  // offsets are decoded (track.ts)
+  const lastChunk = chunkOffsets.length ? chunkOffsets[chunkOffsets.length - 1] : 0;
+  if (count > 0 && lastChunk >= fileSize) throw new MediaError('TRUNCATED', `track ${id}: its last chunk starts at byte ${lastChunk} of a ${fileSize}-byte file`);
+  const stsc = parseStsc(dv, b, need('stsc'), id, own);
 
-  let mediaTimeOffset = cto && count ? cto[0] : 0;
+  // without an edit list, the first sample's composition offset is the start
+  let mediaTimeOffset = 0;
+  for (let e = 0; ctts && count && e + 1 < ctts.length; e += 2) {
+    if (ctts[e] === 0) continue;
+    mediaTimeOffset = ctts[e + 1] | 0;
+    break;
+  }
   const edts = child(tk, 'edts');
   const elst = edts ? child(children(dv, b, edts.start, edts.end), 'elst') : undefined;
   if (elst) mediaTimeOffset = parseElst(dv, b, elst, mediaTimeOffset, timescale, movieTimescale);
 
-  return {
-    id, kind, format, timescale, language, width, height, channels, sampleRate, sampleEntry, codecConfig,
-    nalLengthSize, parameterSets, codecString, aacObjectType, aacFreqIndex, aacChannelConfig,
-    count, dts, cto, size, offset, sync, endDts, mediaTimeOffset,
-  };
+  return new Mp4Track(
+    { id, kind, timescale, language, ...description, count, stts, sync, endDts, mediaTimeOffset },
+    { fixedSize: sizes.fixedSize, sizes: sizes.sizes, chunkOffsets, stsc, ctts },
+    fileSize,
+    own ? b.buffer : null,
+  );
 }
 
 /** tkhd: the track id. */
@@ -301,17 +322,17 @@ function parseEsds(b: Uint8Array, esds: Box, d: SampleDescription): void {
 }
 
 /** stsz: the sample count and sizes (one size for all, or a table). */
-function parseStsz(dv: DataView, b: Uint8Array, stsz: Box, id: number): { count: number; size: Uint32Array } {
+function parseStsz(dv: DataView, b: Uint8Array, stsz: Box, id: number, own: boolean): { count: number; fixedSize: number; sizes: Uint32Array | null } {
   const fixed = dv.getUint32(stsz.start + 4);
   const count = dv.getUint32(stsz.start + 8);
   if (fixed === 0 && stsz.start + 12 + count * 4 > stsz.end) throw new MediaError('NOT_MP4', `track ${id}: stsz too short`);
   // a constant-size table is not bounded by its box: bound it by what stts could describe
   if (count > MAX_SAMPLES) throw new MediaError('NOT_MP4', `track ${id}: implausible sample count ${count}`);
-  return { count, size: fixed ? new Uint32Array(count).fill(fixed) : u32Table(b, stsz.start + 12, count) };
+  return { count, fixedSize: fixed, sizes: fixed ? null : u32Table(b, stsz.start + 12, count, own) };
 }
 
 /** stz2: compact sample sizes of 4, 8 or 16 bits. */
-function parseStz2(dv: DataView, b: Uint8Array, stz2: Box, id: number): { count: number; size: Uint32Array } {
+function parseStz2(dv: DataView, b: Uint8Array, stz2: Box, id: number): { count: number; fixedSize: number; sizes: Uint32Array } {
   const field = b[stz2.start + 7];
   const count = dv.getUint32(stz2.start + 8);
   if (count > MAX_SAMPLES) throw new MediaError('NOT_MP4', `track ${id}: implausible sample count ${count}`);
@@ -323,38 +344,45 @@ function parseStz2(dv: DataView, b: Uint8Array, stz2: Box, id: number): { count:
     else if (field === 8) { size[i] = b[o]; o += 1; }
     else { size[i] = i % 2 === 0 ? b[o] >> 4 : b[o++] & 15; }
   }
-  return { count, size };
+  return { count, fixedSize: 0, sizes: size };
 }
 
-/** stts: each sample's decode time, and the time after the last one. */
-function parseStts(dv: DataView, stts: Box, count: number, id: number): { dts: Float64Array; endDts: number } {
-  const dts = new Float64Array(count);
+/** stts: the runs of equal sample durations covering the track's samples, and the time after the last one. */
+function parseStts(dv: DataView, b: Uint8Array, stts: Box, count: number, id: number, own: boolean): { stts: DecodeRuns; endDts: number } {
   const n = dv.getUint32(stts.start + 4);
   if (stts.start + 8 + n * 8 > stts.end) throw new MediaError('NOT_MP4', `track ${id}: stts too short`);
+  const table = u32Table(b, stts.start + 8, n * 2, own);
+  let runs = 0;
+  let covered = 0;
+  for (let e = 0; e < n && covered < count; e++) {
+    if (table[2 * e] === 0) continue;
+    covered += table[2 * e];
+    runs++;
+  }
+  if (covered < count) throw new MediaError('NOT_MP4', `track ${id}: stts covers ${covered} of ${count} samples`);
+  const r: DecodeRuns = { count: new Uint32Array(runs), delta: new Uint32Array(runs), first: new Float64Array(runs), start: new Float64Array(runs), hint: 0 };
   let t = 0;
   let i = 0;
-  for (let e = 0, o = stts.start + 8; e < n; e++, o += 8) {
-    const c = dv.getUint32(o);
-    const d = dv.getUint32(o + 4);
-    for (let k = 0; k < c && i < count; k++) { dts[i++] = t; t += d; }
+  for (let e = 0, k = 0; k < runs; e++) {
+    const c = Math.min(table[2 * e], count - i);
+    if (c === 0) continue;
+    const d = table[2 * e + 1];
+    r.count[k] = c;
+    r.delta[k] = d;
+    r.first[k] = i;
+    r.start[k] = t;
+    i += c;
+    t += c * d;
+    k++;
   }
-  if (i < count) throw new MediaError('NOT_MP4', `track ${id}: stts covers ${i} of ${count} samples`);
-  return { dts, endDts: t };
+  return { stts: r, endDts: t };
 }
 
-/** ctts: each sample's composition offset. */
-function parseCtts(dv: DataView, b: Uint8Array, ctts: Box, count: number, id: number): Int32Array {
-  const cto = new Int32Array(count);
+/** ctts: the composition offsets as (count, offset) pairs, expanded on first use (track.ts). */
+function parseCtts(dv: DataView, b: Uint8Array, ctts: Box, id: number, own: boolean): Uint32Array {
   const n = dv.getUint32(ctts.start + 4);
   if (ctts.start + 8 + n * 8 > ctts.end) throw new MediaError('NOT_MP4', `track ${id}: ctts too short`);
-  const table = u32Table(b, ctts.start + 8, n * 2);
-  let i = 0;
-  for (let e = 0; e < n && i < count; e++) {
-    const c = table[2 * e];
-    const v = table[2 * e + 1] | 0;
-    for (let k = 0; k < c && i < count; k++) cto[i++] = v;
-  }
-  return cto;
+  return u32Table(b, ctts.start + 8, n * 2, own);
 }
 
 /** stss: the sync samples, numbered from 0. */
@@ -367,10 +395,10 @@ function parseStss(dv: DataView, b: Uint8Array, stss: Box, id: number): Uint32Ar
 }
 
 /** stco: 32-bit chunk offsets. */
-function parseStco(dv: DataView, b: Uint8Array, stco: Box, id: number): Float64Array {
+function parseStco(dv: DataView, b: Uint8Array, stco: Box, id: number, own: boolean): Uint32Array {
   const n = dv.getUint32(stco.start + 4);
   if (stco.start + 8 + n * 4 > stco.end) throw new MediaError('NOT_MP4', `track ${id}: stco too short`);
-  return Float64Array.from(u32Table(b, stco.start + 8, n));
+  return u32Table(b, stco.start + 8, n, own);
 }
 
 /** co64: 64-bit chunk offsets. */
@@ -383,32 +411,11 @@ function parseCo64(dv: DataView, b: Uint8Array, co64: Box, id: number): Float64A
   return chunkOffsets;
 }
 
-/** stsc: samples to chunks, hence each sample's file offset; every sample must lie inside the file. */
-function parseStsc(dv: DataView, stsc: Box, size: Uint32Array, count: number, chunkOffsets: Float64Array, fileSize: number, id: number): Float64Array {
-  const offset = new Float64Array(count);
+/** stsc: samples to chunks, as triples; walked when the offsets are decoded (track.ts). */
+function parseStsc(dv: DataView, b: Uint8Array, stsc: Box, id: number, own: boolean): Uint32Array {
   const n = dv.getUint32(stsc.start + 4);
   if (stsc.start + 8 + n * 12 > stsc.end) throw new MediaError('NOT_MP4', `track ${id}: stsc too short`);
-  let i = 0;
-  let maxEnd = 0;
-  for (let e = 0; e < n && i < count; e++) {
-    const o = stsc.start + 8 + e * 12;
-    const firstChunk = dv.getUint32(o) - 1;
-    const perChunk = dv.getUint32(o + 4);
-    const lastChunk = e + 1 < n ? dv.getUint32(o + 12) - 1 : chunkOffsets.length;
-    for (let c = firstChunk; c < lastChunk && i < count; c++) {
-      if (c >= chunkOffsets.length) throw new MediaError('NOT_MP4', `track ${id}: stsc names chunk ${c + 1} of ${chunkOffsets.length}`);
-      let off = chunkOffsets[c];
-      for (let k = 0; k < perChunk && i < count; k++) {
-        offset[i] = off;
-        off += size[i];
-        i++;
-      }
-      if (off > maxEnd) maxEnd = off;
-    }
-  }
-  if (i < count) throw new MediaError('NOT_MP4', `track ${id}: chunks hold ${i} of ${count} samples`);
-  if (maxEnd > fileSize) throw new MediaError('TRUNCATED', `track ${id}: samples run to byte ${maxEnd} of a ${fileSize}-byte file`);
-  return offset;
+  return u32Table(b, stsc.start + 8, n * 3, own);
 }
 
 /**

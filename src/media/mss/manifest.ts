@@ -25,7 +25,7 @@ function chunkTimes(tl: Timeline, timing: TrackTiming, kind: 'video' | 'audio'):
   tl.segments.forEach((s, seg) => {
     const r = kind === 'video' ? s.video : s.audio;
     if (!r || r.end <= r.first) return;
-    const a = Math.round((t.dts[r.first] - timing.dtsBase) * k);
+    const a = Math.round((dtsAt(t, r.first) - timing.dtsBase) * k);
     const b = Math.round((dtsAt(t, r.end) - timing.dtsBase) * k);
     out.push({ t: Math.max(0, a), d: b - a, seg });
   });
