@@ -41,6 +41,8 @@ function readCache(db: Db) {
   // bumped whenever the catalog may have changed, so answers built from it can be dropped too
   let generation = 0;
   const MAX_ENTRIES = 50_000;
+  let hits = 0;
+  let misses = 0;
   const changed = () => {
     memo.clear();
     generation++;
@@ -86,12 +88,14 @@ function readCache(db: Db) {
     cached<T>(key: string, load: () => T): T {
       sync();
       if (memo.has(key)) {
+        hits++;
         // the least recently asked goes first when full: a hit moves to the end
         const hit = memo.get(key) as T;
         memo.delete(key);
         memo.set(key, hit);
         return hit;
       }
+      misses++;
       const value = deepFreeze(load());
       // full: the least recently asked goes (emptying it all, as it did, dropped the entries asked
       // again and again along with a million-entry catalog's once-asked ones)
@@ -99,6 +103,7 @@ function readCache(db: Db) {
       memo.set(key, value);
       return value;
     },
+    stats: () => ({ entries: memo.size, hits, misses }),
     /** A number that changes whenever the catalog may have changed (own writes, other processes). */
     generation(): number {
       sync();
@@ -472,6 +477,7 @@ export function createCatalog(db: Db): SqliteCatalog {
     ...asyncMethods(methods),
     db,
     generation: reads.generation,
+    readCacheStats: reads.stats,
     ingest: sqliteIngestStore(db),
     kalturaImport: sqliteImportStore(db),
     library: sqliteLibraryStore(db, { allConversionProfiles, allAccessControlProfiles }),

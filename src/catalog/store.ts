@@ -62,6 +62,8 @@ export interface Catalog {
    * never outlives a generation change.
    */
   generation(): number;
+  /** The read cache's size and its hits and misses since start (/metrics); absent where a catalog keeps none. */
+  readCacheStats?(): { entries: number; hits: number; misses: number };
 
   // ---- partners
   getPartner(id: number): Promise<Partner | undefined>;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createCatalog } from '../../src/catalog/catalog.js';
 import { openDatabase } from '../../src/catalog/db.js';
 import { importLibrary, readLibraryFile, sampleLibraryPath } from '../../src/catalog/library.js';
+import { startServer } from '../helpers/server.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-read-cache-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -36,4 +37,25 @@ t.test('a catalog asked for far more than the cache holds keeps what is asked of
   const again = await catalog.getEntry('1_alt0audi');
   t.not(again, cold, 'bounded: one asked once has gone, read from SQLite again');
   t.same(again, cold, 'the same values');
+  const stats = catalog.readCacheStats!();
+  t.equal(stats.entries, 50_000, 'the cache is full, not past its bound');
+  t.ok(stats.misses >= 120_000 && stats.hits >= 240, `hits ${stats.hits}, misses ${stats.misses}`);
+});
+
+t.test('/metrics counts the read cache: its size, hits and misses', async (t) => {
+  const server = await startServer(t);
+  const metric = async (name: string) => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+  };
+  const before = { hits: await metric('kdeliver_catalog_read_cache_hits'), misses: await metric('kdeliver_catalog_read_cache_misses') };
+  t.ok(Number.isFinite(before.hits) && Number.isFinite(before.misses), 'both reported');
+  await server.app.catalog.getEntry('1_rcit0qgs');
+  await server.app.catalog.getEntry('no_such_entry_1');
+  await server.app.catalog.getEntry('no_such_entry_1');
+  const stats = server.app.catalog.readCacheStats!();
+  t.equal(await metric('kdeliver_catalog_read_cache_entries'), stats.entries);
+  t.ok(stats.entries > 0 && stats.entries <= 50_000, `entries ${stats.entries}`);
+  t.ok(await metric('kdeliver_catalog_read_cache_misses') >= before.misses + 1, 'a new read is a miss');
+  t.ok(await metric('kdeliver_catalog_read_cache_hits') >= before.hits + 1, 'read again: a hit');
 });

@@ -77,6 +77,8 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
   const memo = new Map<string, unknown>();
   const subscribers = new Set<(c: CatalogChange) => void>();
   const MAX_ENTRIES = 50_000;
+  let hits = 0;
+  let misses = 0;
   let generation = 0;
   let closed = false;
   const changed = () => {
@@ -97,14 +99,19 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
 
   /** A read kept until the next change; only while changes are heard, and only if none came during the read. */
   async function cached<T>(key: string, load: () => Promise<T>): Promise<T> {
-    if (!listener.live) return load();
+    if (!listener.live) {
+      misses++;
+      return load();
+    }
     if (memo.has(key)) {
+      hits++;
       // the least recently asked goes first when full: a hit moves to the end
       const hit = memo.get(key) as T;
       memo.delete(key);
       memo.set(key, hit);
       return hit;
     }
+    misses++;
     const before = generation;
     const value = deepFreeze(await load());
     if (generation === before && listener.live) {
@@ -144,6 +151,7 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
       if (!listener.live) generation++;
       return generation;
     },
+    readCacheStats: () => ({ entries: memo.size, hits, misses }),
     subscribe(onChange) {
       subscribers.add(onChange);
       return () => void subscribers.delete(onChange);
