@@ -15,7 +15,9 @@ import { apiSchemaXml } from '../src/api/schema.js';
 import { readFormat, serialize } from '../src/api/serializers/index.js';
 import { SERVICES } from '../src/api/services/index.js';
 import { acceptsGzip } from '../src/request/accept-encoding.js';
-import { requestEnv } from './http.js';
+import { baseUrl, requestEnv } from './http.js';
+import { factValue, newFactReads, type KeptApiAnswer } from '../src/api/answer-cache.js';
+import { countryOnce } from '../src/request/http-facts.js';
 import { splitUrl } from '../src/request/path-params.js';
 
 /** Uploads come through here too (multipart), so the body limit is larger than Fastify's default. */
@@ -56,7 +58,11 @@ export default async function apiV3Routes(app: FastifyInstance) {
 
   // the front controller reads JSON, form and multipart bodies itself
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+  const asBytes = (_req: FastifyRequest, body: Buffer, done: (err: null, body: Buffer) => void) => done(null, body);
+  // the types clients send named too: Fastify remembers the parser of a named type, while the
+  // catch-all is looked for again (the header parsed) on every request
+  app.addContentTypeParser(['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'], { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, asBytes);
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, asBytes);
 
   // within api_v3 even a transport failure (an oversized body, say) is an API error with HTTP 200
   app.setErrorHandler(async (error: Error & { code?: string }, request, reply) => {
@@ -71,16 +77,68 @@ export default async function apiV3Routes(app: FastifyInstance) {
     return send(request, reply, { status: 200, headers: { 'content-type': 'text/xml; charset=utf-8', 'access-control-allow-origin': '*' }, body: schema }, gzippedSchema);
   });
 
+  const cache = app.apiCache;
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const raw = request.raw.url ?? request.url;
     const { path: rawPath, query } = splitUrl(raw);
     const path = rawPath.replace(/^\/api_v3/, '');
-    const res = await handleApiRequest(registry, requestEnv(request), {
-      path, query,
-      contentType: request.headers['content-type'],
-      body: Buffer.isBuffer(request.body) ? request.body : undefined,
-    }, { onUnexpected: (e) => request.log.error({ err: e }, 'api_v3 action failed') });
-    return send(request, reply, res);
+    const body = Buffer.isBuffer(request.body) ? request.body : undefined;
+    const contentType = request.headers['content-type'];
+    // an anonymous read-only request: its answer may be kept, and may already be (src/api/answer-cache.ts)
+    const { key, parsed } = cache.keyOf({ method: request.method, isHttps: request.protocol === 'https', baseUrl: baseUrl(request), path, query, contentType, body });
+    // the generation before the catalog is read: an answer made while it changes is never kept
+    const generation = app.catalog.generation();
+    let facts: Parameters<typeof factValue>[0] | undefined;
+    const fact = (name: string) => factValue(facts ??= { clientIp: request.ip, headers: request.headers, country: countryOnce(request.ip, app.env.countryOf) }, name);
+    if (key !== null) {
+      const kept = cache.get(key, generation, Date.now(), fact);
+      if (kept) return sendKept(request, reply, kept);
+    }
+    const reads = key !== null ? newFactReads() : undefined;
+    const env = requestEnv(request);
+    const res = await handleApiRequest(registry, reads ? { ...env, reads } : env, { path, query, contentType, body, parsed },
+      { onUnexpected: (e) => request.log.error({ err: e }, 'api_v3 action failed') });
+    const kept = key !== null && reads
+      ? cache.put(key, generation, Date.now(), env.now, reads, fact, { status: res.status, headers: res.headers, body: typeof res.body === 'string' ? Buffer.from(res.body, 'utf8') : res.body })
+      : null;
+    // the first answer is the kept one's bytes: the same body, gzipped once
+    return kept ? send(request, reply, { ...res, body: kept.body }, async () => cache.gzipped(kept)) : send(request, reply, res);
+  };
+
+  /**
+   * A kept answer: its headers and bytes as first sent, and Kaltura's X-Kaltura mark of a cache
+   * hit. The headers were made when it was kept; they go straight to Node, past Fastify's send
+   * pipeline (its onResponse hooks, and so the metrics, still run), as playManifest's kept answers do.
+   */
+  function sendKept(request: FastifyRequest, reply: FastifyReply, kept: KeptApiAnswer): FastifyReply {
+    const gzip = gzipWanted(request.headers['accept-encoding']);
+    const body = gzip ? cache.gzipped(kept) : kept.body;
+    kept.head ??= keptHead(kept, false);
+    if (gzip) kept.gzipHead ??= keptHead(kept, true);
+    reply.hijack();
+    reply.raw.writeHead(kept.status, gzip ? kept.gzipHead! : kept.head);
+    reply.raw.end(request.method === 'HEAD' ? undefined : body);
+    return reply;
+  }
+  const keptHead = (kept: KeptApiAnswer, gzip: boolean): string[] => {
+    const head: string[] = [];
+    for (const [k, v] of Object.entries(kept.headers)) head.push(k, v);
+    head.push('vary', 'Accept-Encoding', 'x-kaltura', kept.tag);
+    if (gzip) head.push('content-encoding', 'gzip');
+    head.push('content-length', String(gzip ? kept.gzipped!.length : kept.body.length));
+    return head;
+  };
+  // clients send a few Accept-Encoding texts, again and again
+  const gzipByHeader = new Map<string, boolean>();
+  const gzipWanted = (h: string | string[] | undefined): boolean => {
+    if (typeof h !== 'string') return acceptsGzip(h);
+    let yes = gzipByHeader.get(h);
+    if (yes === undefined) {
+      yes = acceptsGzip(h);
+      if (gzipByHeader.size >= 100) gzipByHeader.clear();
+      gzipByHeader.set(h, yes);
+    }
+    return yes;
   };
   // secrets also travel as api_v3 path pairs and flattened keys: the access log gets a redacted URL
   const logSerializers = { req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: redactApiUrl(req.url), id: req.id }) };

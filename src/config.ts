@@ -31,6 +31,12 @@ export interface Config {
   playManifestCacheAge: number;
   /** playManifest answers kept in memory (0: none), see src/cache/manifest-cache.ts. */
   manifestCacheEntries: number;
+  /** api_v3 answers to anonymous read-only requests kept in memory (0: none), see src/api/answer-cache.ts. */
+  apiCacheEntries: number;
+  /** Bytes those answers may take (bodies, their gzipped copies and keys). */
+  apiCacheBytes: number;
+  /** Longest time an api_v3 answer is kept, seconds (Kaltura's anonymous cache expiry is 600). */
+  apiCacheSeconds: number;
   hlsSegmentDurationMs: number;
   /** List I-frame playlists in packager HLS masters (nginx-vod-module's vod_hls_output_iframes_playlist). */
   hlsIframes: boolean;
@@ -250,6 +256,9 @@ export function loadConfig(processEnv: Env = process.env): Config {
     logLevel,
     playManifestCacheAge: int('KDELIVER_PLAYMANIFEST_CACHE_AGE', env.KDELIVER_PLAYMANIFEST_CACHE_AGE, 60, 0, 86400),
     manifestCacheEntries: int('KDELIVER_MANIFEST_CACHE_ENTRIES', env.KDELIVER_MANIFEST_CACHE_ENTRIES, 10000, 0, 1000000),
+    apiCacheEntries: int('KDELIVER_API_CACHE_ENTRIES', env.KDELIVER_API_CACHE_ENTRIES, 10000, 0, 1000000),
+    apiCacheBytes: int('KDELIVER_API_CACHE_MB', env.KDELIVER_API_CACHE_MB, 64, 1, 65536) * 1024 * 1024,
+    apiCacheSeconds: int('KDELIVER_API_CACHE_SECONDS', env.KDELIVER_API_CACHE_SECONDS, 600, 1, 600),
     hlsSegmentDurationMs: int('KDELIVER_HLS_SEGMENT_MS', env.KDELIVER_HLS_SEGMENT_MS, 10000, 1000, 60000),
     hlsIframes: bool('KDELIVER_HLS_IFRAMES', env.KDELIVER_HLS_IFRAMES, true),
     thumbnailTracks: bool('KDELIVER_THUMBNAIL_TRACKS', env.KDELIVER_THUMBNAIL_TRACKS, true),

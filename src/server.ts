@@ -8,6 +8,7 @@ import { openCatalog } from './catalog/open.js';
 import { redactUrl, requestId } from './log.js';
 import { openCountryLookup } from './access/geo.js';
 import { createManifestCache } from './cache/manifest-cache.js';
+import { createApiAnswerCache, type ApiAnswerCache } from './api/answer-cache.js';
 import { createHandleCache } from './media/file-handles.js';
 import { createIndexCache } from './media/index-cache.js';
 import { openMediaStore } from './storage/media-store.js';
@@ -36,6 +37,8 @@ declare module 'fastify' {
     /** Unix seconds (Env.clock). */
     now: Env['clock'];
     manifestCache: Env['manifestCache'];
+    /** api_v3 answers to anonymous read-only requests (src/api/answer-cache.ts). */
+    apiCache: ApiAnswerCache;
     indexCache: Env['indexCache'];
     handleCache: Env['handleCache'];
     media: Env['media'];
@@ -124,6 +127,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.decorate('catalog', env.catalog);
   app.decorate('now', env.clock);
   app.decorate('manifestCache', env.manifestCache);
+  app.decorate('apiCache', createApiAnswerCache({ maxEntries: config.apiCacheEntries, maxBytes: config.apiCacheBytes, maxSeconds: config.apiCacheSeconds }));
   app.decorate('indexCache', env.indexCache);
   app.decorate('handleCache', env.handleCache);
   app.decorate('media', env.media);

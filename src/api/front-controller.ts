@@ -7,7 +7,7 @@ import { BodyError, mergeRequestParams, parseBody, pathPairs, queryParams, type 
 import { runCall, type Registry } from './dispatch.js';
 import { runMultiRequest } from './multirequest.js';
 import { readFormat, serialize } from './serializers/index.js';
-import { isFileResult, type ApiEnv } from './types.js';
+import { isFileResult, type ApiEnv, type UploadedFile } from './types.js';
 
 export interface ApiHttpRequest {
   /** Path after `/api_v3`, e.g. `/service/baseentry/action/get` or `/index.php/service/...` or `/index.php`. */
@@ -16,6 +16,14 @@ export interface ApiHttpRequest {
   query: string;
   contentType?: string;
   body?: Buffer;
+  /** The parameters and files of path, query and body when the caller read them already (src/api/answer-cache.ts). */
+  parsed?: ParsedApiRequest | null;
+}
+
+/** What the request's path, query and body say: the merged parameters and the uploaded files. */
+export interface ParsedApiRequest {
+  params: Params;
+  files: UploadedFile[];
 }
 
 export interface ApiHttpResponse {
@@ -62,15 +70,19 @@ export async function handleApiRequest(registry: Registry, env: ApiEnv, req: Api
   let files: Awaited<ReturnType<typeof parseBody>>['files'] = [];
   let result: unknown;
   let multi = false;
-  try {
-    const body = parseBody(req.contentType, req.body);
-    files = body.files;
-    params = mergeRequestParams(path, query, body.params);
-  } catch (e) {
-    if (!(e instanceof BodyError)) throw e;
-    // the format can still come from the path or the query
-    params = mergeRequestParams(path, query, {});
-    result = new ApiError('INVALID_REQUEST_BODY', { REASON: e.message });
+  if (req.parsed) {
+    ({ params, files } = req.parsed);
+  } else {
+    try {
+      const body = parseBody(req.contentType, req.body);
+      files = body.files;
+      params = mergeRequestParams(path, query, body.params);
+    } catch (e) {
+      if (!(e instanceof BodyError)) throw e;
+      // the format can still come from the path or the query
+      params = mergeRequestParams(path, query, {});
+      result = new ApiError('INVALID_REQUEST_BODY', { REASON: e.message });
+    }
   }
   const format = readFormat(params.format);
 
@@ -85,6 +97,8 @@ export async function handleApiRequest(registry: Registry, env: ApiEnv, req: Api
     }
   }
 
+  // an answer holding an error (a catalog that did not answer, say) is never kept
+  if (env.reads && (isApiError(result) || isFileResult(result) || (Array.isArray(result) && result.some((r) => isApiError(r) || isFileResult(r))))) env.reads.refused ??= 'an error or a file';
   if (isFileResult(result)) {
     return { status: 200, headers: { ...headers, 'content-type': result.contentType, ...(result.headers ?? {}) }, body: result.body };
   }

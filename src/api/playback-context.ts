@@ -10,6 +10,7 @@ import { keptDecisions, resolvePlayback } from '../playback.js';
 import type { Playback } from '../types/playback.js';
 import { parsePlayRequest, type PlayRequest } from '../request/play-request.js';
 import { ApiError } from './errors.js';
+import { noteEntryReads } from './answer-cache.js';
 import { drmPolicyOf } from '../drm/policy.js';
 import { licenseUrl } from '../drm/keys.js';
 import { playbackDrmData } from '../drm/profiles.js';
@@ -50,8 +51,14 @@ export function playRequestFor(ctx: ApiContext, entry: Entry, pairs: string, ks:
  * kept decisions (src/playback.ts), so the player's getPlaybackContext and its playManifest
  * requests share them (the session is verified and the URLs signed per call all the same).
  */
-export function playFor(ctx: ApiContext, entry: Entry, pairs: string, ks: string | null, referrer?: string): Promise<Playback> {
+export async function playFor(ctx: ApiContext, entry: Entry, pairs: string, ks: string | null, referrer?: string): Promise<Playback> {
+  await noteRulesRead(ctx, entry);
   return resolvePlayback(ctx, playRequestFor(ctx, entry, pairs, ks, referrer), keptDecisions(ctx));
+}
+
+/** For an answer that may be kept (src/api/answer-cache.ts): the request facts this entry's rules read. */
+async function noteRulesRead(ctx: ApiContext, entry: Entry): Promise<void> {
+  if (ctx.reads) noteEntryReads(ctx.reads, await rulesOf(ctx.catalog, entry), entry);
 }
 
 const manifestBase = (ctx: ApiContext, e: Entry): string => `${ctx.baseUrl}/p/${e.partnerId}/sp/${e.partnerId}00/playManifest/entryId/${e.id}`;
@@ -207,6 +214,7 @@ async function storyboardsOf(ctx: ApiContext, entry: Entry, ks: string | null, r
   const sb = await entryStoryboard(ctx.catalog, entry);
   const partner = await ctx.catalog.getPartner(entry.partnerId);
   if (!sb || !partner) return [];
+  await noteRulesRead(ctx, entry);
   try {
     await checkEntryAccess(ctx, playRequestFor(ctx, entry, '/format/url', ks, referrer), entry, partner, 'THUMBNAIL', { playValidation: false });
   } catch (e) {

@@ -4,13 +4,17 @@
 import type { Partner } from '../catalog/types.js';
 import type { RequestEnv } from '../env.js';
 import type { Ks } from '../access/ks.js';
+import type { FactReads } from './answer-cache.js';
 
 /**
  * Everything a call needs from the outside world: the request's environment (the clock and
  * configuration as data, the HTTP facts of the call, which the playback context hands on to the
  * playManifest pipeline).
  */
-export type ApiEnv = Pick<RequestEnv, 'catalog' | 'config' | 'now' | 'baseUrl' | 'http'> & Partial<Pick<RequestEnv, 'media' | 'manifestCache'>>;
+export type ApiEnv = Pick<RequestEnv, 'catalog' | 'config' | 'now' | 'baseUrl' | 'http'> & Partial<Pick<RequestEnv, 'media' | 'manifestCache'>> & {
+  /** Set when the answer may be kept (src/api/answer-cache.ts): what making it reads of the request. */
+  reads?: FactReads;
+};
 
 /** A file part of a multipart body (uploads). */
 export interface UploadedFile {

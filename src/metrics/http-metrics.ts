@@ -43,7 +43,7 @@ export interface HttpMetrics {
 // Loopback manifests answer in well under a millisecond; segments read from disk take longer.
 const LATENCY_BOUNDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; manifestCache?: () => CacheStats | null; mediaCache?: () => MediaCacheStats | null; catalogCache?: () => { entries: number; hits: number; misses: number } | null; startedAt?: number } = {}): HttpMetrics {
+export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; manifestCache?: () => CacheStats | null; mediaCache?: () => MediaCacheStats | null; apiCache?: () => CacheStats | null; catalogCache?: () => { entries: number; hits: number; misses: number } | null; startedAt?: number } = {}): HttpMetrics {
   const registry = createRegistry();
   const requests = registry.counter('kdeliver_http_requests_total', 'HTTP answers by route family, method and status code.');
   const latency = registry.histogram('kdeliver_http_request_duration_seconds', 'Time from request arrival to the last byte of the answer, by route family.', LATENCY_BOUNDS);
@@ -75,6 +75,10 @@ export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; 
     ['kdeliver_playmanifest_cache_entries', 'playManifest answers held by the answer cache.', opts.manifestCache, (s) => s.entries],
     ['kdeliver_playmanifest_decision_hits', 'playManifest requests answered from a kept decision (session verified, URLs signed and answer rendered per request) since start.', opts.manifestCache, (s) => s.decisionHits ?? 0],
     ['kdeliver_playmanifest_decision_entries', 'playManifest request shapes whose decisions are kept.', opts.manifestCache, (s) => s.decisionEntries ?? 0],
+    ['kdeliver_api_cache_hits', 'api_v3 answers sent from the answer cache (anonymous read-only requests) since start.', opts.apiCache, (s) => s.hits],
+    ['kdeliver_api_cache_misses', 'Anonymous read-only api_v3 requests the answer cache could not answer since start.', opts.apiCache, (s) => s.misses],
+    ['kdeliver_api_cache_entries', 'api_v3 answers (and learned request-fact lists) held by the answer cache.', opts.apiCache, (s) => s.entries],
+    ['kdeliver_api_cache_bytes', 'Bytes of api_v3 answers held by the answer cache (bodies, gzipped copies, keys).', opts.apiCache, (s) => s.bytes],
   ];
   for (const [name, help, read, pick] of gauges) registry.gauge(name, help, stat(read, pick));
   // the catalog's read cache (src/catalog/catalog.ts, src/catalog/pg/catalog.ts): at most 50,000 reads

@@ -17,7 +17,9 @@ async function serve(t: Tap, env: Record<string, string>): Promise<{ app: Fastif
   const config = loadConfig({ KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'info', ...env });
   let out = '';
   const stream = new Writable({ write(chunk, _enc, cb) { out += chunk.toString(); cb(); } });
-  const app = await buildServer({ config, logger: { ...(loggerOptions(config) as object), stream } });
+  // a fixed second: a kept answer's Expires and Last-Modified follow the clock, and the test compares them
+  const second = Math.floor(Date.now() / 1000);
+  const app = await buildServer({ config, now: () => second, logger: { ...(loggerOptions(config) as object), stream } });
   // the playManifest requests Fastify routed (a kept answer sent before routing is not one)
   let routed = 0;
   app.addHook('onRequest', (request, _reply, done) => {

@@ -153,6 +153,31 @@ t.test('flavors added by a reconversion: the node that did not run the job sees 
   t.same(flavorsOf(b.body), flavorsOf(a.body), 'both list the same flavors');
 });
 
+t.test("the player's first call kept by B (api_v3 answer cache): an entry renamed through A shows on B within a second", async (t) => {
+  // the Kaltura web player's anonymous multirequest (test/api/answer-cache.test.ts has it whole)
+  const call = JSON.stringify({
+    1: { service: 'session', action: 'startWidgetSession', widgetId: '_309' },
+    2: { service: 'baseEntry', action: 'list', ks: '{1:result:ks}', filter: { redirectFromEntryId: '1_rcit0qgs' } },
+    3: { service: 'baseEntry', action: 'getPlaybackContext', entryId: '{2:result:objects:0:id}', ks: '{1:result:ks}', contextDataParams: { objectType: 'KalturaContextDataParams', flavorTags: 'all' } },
+    format: 1, ks: '', clientTag: 'html5:v3.17.78', partnerId: 309,
+  });
+  const ask = async () => {
+    const res = await fetch(`${B.url}/api_v3/service/multirequest`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: call, signal: AbortSignal.timeout(15_000) });
+    return { cached: res.headers.get('x-kaltura'), name: (await res.json())[1].objects[0].name as string };
+  };
+  await ask();
+  const before = await ask();
+  t.match(before.cached, /^cached-dispatcher,/, 'B keeps the answer');
+  await api(A, 'baseentry/action/update', { ks: adminKs(), entryId: '1_rcit0qgs', baseEntry: { objectType: 'KalturaBaseEntry', name: 'renamed on A' } });
+  const start = performance.now();
+  let last = before;
+  while (performance.now() - start < FRESH_MS && last.name !== 'renamed on A') {
+    await sleep(20);
+    last = await ask();
+  }
+  t.equal(last.name, 'renamed on A', `B answers the new name after ${Math.round(performance.now() - start)} ms`);
+});
+
 t.test('the database stops under both nodes: 503 with a clear body from each, then both serve again', async (t) => {
   cluster.kill();
   t.teardown(() => cluster.restart()); // when the test fails before its own restart

@@ -4,6 +4,7 @@ import { KsError, generateKs, ksRevocationKeys } from '../../access/ks.js';
 import { PartnerStatus } from '../../catalog/types.js';
 import { ApiError } from '../errors.js';
 import { readApiSession } from '../session.js';
+import { noteIssuedKs } from '../answer-cache.js';
 import type { ServiceModule } from '../types.js';
 
 const SESSION_TYPES = [0, 2] as const;
@@ -12,6 +13,35 @@ const DEFAULT_EXPIRY = 86400;
 const MAX_EXPIRY = 10 * 365 * 86400;
 
 const clampExpiry = (v: number | null): number => (v === null || v <= 0 ? DEFAULT_EXPIRY : Math.min(v, MAX_EXPIRY));
+
+/**
+ * Widget sessions handed out again: every anonymous player of a partner asks for one (the first
+ * sub-request of its first call), and they are all the same session (user 0, `view:*,widget:1`)
+ * but for their creation second. So one is made per partner and asked lifetime and handed out
+ * for at most a tenth of that lifetime and ten minutes (Kaltura's own cache hands out its
+ * startWidgetSession answers for ten minutes), and never past a catalog change (a revocation, a
+ * new secret: its generation). Per catalog, so servers sharing a process never share sessions.
+ */
+const WIDGET_KS_REUSE_SECONDS = 600;
+const MAX_KEPT_WIDGET_KS = 1000;
+interface KeptWidgetKs { ks: string; secret: string; createdAt: number; generation: number }
+const widgetSessions = new WeakMap<object, Map<string, KeptWidgetKs>>();
+
+function widgetKs(catalog: object & { generation(): number }, partner: { id: number; adminSecret: string }, expiry: number, now: number): { ks: string; validUntil: number } {
+  const generation = catalog.generation();
+  let kept = widgetSessions.get(catalog);
+  if (!kept) widgetSessions.set(catalog, (kept = new Map()));
+  const key = `${partner.id} ${expiry}`;
+  const k = kept.get(key);
+  const reuseFor = Math.min(WIDGET_KS_REUSE_SECONDS, Math.floor(expiry / 10));
+  if (k && k.generation === generation && k.secret === partner.adminSecret && now >= k.createdAt && now - k.createdAt < reuseFor) {
+    return { ks: k.ks, validUntil: k.createdAt + expiry };
+  }
+  const ks = generateKs({ partnerId: partner.id, secret: partner.adminSecret, type: 0, userId: '0', expiry, privileges: 'view:*,widget:1', version: 2, now });
+  if (kept.size >= MAX_KEPT_WIDGET_KS) kept.clear();
+  kept.set(key, { ks, secret: partner.adminSecret, createdAt: now, generation });
+  return { ks, validUntil: now + expiry };
+}
 
 export const sessionService: ServiceModule = {
   name: 'session',
@@ -62,10 +92,8 @@ export const sessionService: ServiceModule = {
         const m = /^_(\d{1,10})$/.exec(a.widgetId);
         const partner = m ? await ctx.catalog.getPartner(Number(m[1])) : undefined;
         if (!partner || partner.status !== PartnerStatus.ACTIVE) throw new ApiError('INVALID_WIDGET_ID', { WIDGET_ID: a.widgetId });
-        const ks = generateKs({
-          partnerId: partner.id, secret: partner.adminSecret, type: 0, userId: '0', expiry: clampExpiry(a.expiry),
-          privileges: 'view:*,widget:1', version: 2, now: ctx.now,
-        });
+        const { ks, validUntil } = widgetKs(ctx.catalog, partner, clampExpiry(a.expiry), ctx.now);
+        noteIssuedKs(ctx.reads, validUntil);
         return { objectType: 'KalturaStartWidgetSessionResponse', partnerId: partner.id, ks, userId: '0' };
       },
     },

@@ -1,0 +1,343 @@
+// The api_v3 answer cache: the answer to an anonymous, read-only request kept in memory and sent
+// again, as Kaltura's response cacher keeps its anonymous answers. The case it is for is the
+// player's first call: the Kaltura web player's multirequest (session.startWidgetSession,
+// baseEntry.list, baseEntry.getPlaybackContext, metadata_metadata.list) is the same bytes for
+// every viewer of an entry, and making it runs a KS generation, three KS verifications, the
+// playManifest pipeline three times and a serialisation.
+//
+// What is kept (anonymousReadKey says whether a request may be):
+// - anonymous requests only: no `ks`, an empty one, or (in a multirequest) a `{N:result...}`
+//   token, which names an earlier sub-request's result and so a session the answer itself made
+//   (the player's later calls carry `{1:result:ks}`). A request with any KS of its own, a widget
+//   KS included, is never answered from here: kdeliver's answers quote the caller's KS (caption,
+//   licence and storyboard URLs), so an answer made for one session is not another's answer, and
+//   a KS that does not verify must get its own refusal;
+// - read-only actions only (CACHEABLE_ACTIONS): never session.start, a write or an upload;
+// - answers without an API error in them, HTTP 200, not a file.
+// The key: method, scheme and public host, the path, and the parameters (path pairs, query and
+// body, as the front controller merges them) but for those no answer depends on (kalsig,
+// clientTag); and, learned on the first run as Kaltura learns its "extra fields", the request
+// facts that the access-control rules of the entries the answer was made from read: the client
+// address (and the forwarded header an IP condition trusts), its country, its user agent, the
+// referrer's host, a named header (FactReads, filled by src/api/playback-context.ts). A rule on
+// the time, the entry's schedule or a hash makes the answer unkept. An answer is kept under the
+// catalog generation it was made in (any change, on any node, drops every answer) for at most
+// KDELIVER_API_CACHE_SECONDS (600, Kaltura's anonymous expiry) and never past five minutes
+// before the expiry of the widget KS it carries. It is sent as it was made, its executionTime
+// included (Kaltura's cacher does the same), with `X-Kaltura: cached-dispatcher,…` (or
+// `cached-with-extra-fields,…` when request facts are in its key).
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { referrerHost } from '../access/evaluate.js';
+import type { AccessRule, Condition, Entry } from '../catalog/types.js';
+import { headerValue, type HttpFacts } from '../request/http-facts.js';
+import { subRequests, MAX_SUB_REQUESTS } from './multirequest.js';
+import { BodyError, mergeRequestParams, parseBody, pathPairs, queryParams, type Params } from './params.js';
+import type { ParsedApiRequest } from './front-controller.js';
+
+/** service.action (lower case) whose anonymous answers may be kept: they read and never write. */
+export const CACHEABLE_ACTIONS: ReadonlySet<string> = new Set([
+  'session.startwidgetsession',
+  'baseentry.get', 'baseentry.list', 'baseentry.getplaybackcontext',
+  'media.get', 'media.list',
+  'metadata_metadata.list',
+  'flavorasset.get', 'flavorasset.list', 'flavorasset.getbyentryid', 'flavorasset.getwebplayablebyentryid',
+  'flavorasset.getflavorassetswithparams', 'flavorasset.geturl',
+  'system.ping',
+]);
+
+/** Parameters no answer depends on, left out of the key (as Kaltura's cacher leaves them out). */
+const IGNORED_PARAMS = ['kalsig', 'clientTag'];
+/** A sub-request's ks that names an earlier result: not a session of the caller's. */
+const RESULT_TOKEN = /^\{\d+:result(?::[^{}:]+)*\}$/;
+/** A kept answer is never sent later than this before the expiry of a KS it carries. */
+export const KS_MARGIN_SECONDS = 300;
+
+/** What the key of a request is made of, read off the HTTP request without building its environment. */
+export interface ApiKeyFacts {
+  method: string;
+  isHttps: boolean;
+  baseUrl: string;
+  /** Path after /api_v3. */
+  path: string;
+  query: string;
+  contentType: string | undefined;
+  body: Buffer | undefined;
+}
+
+const isAnonymousKs = (ks: unknown, sub: boolean): boolean =>
+  ks === undefined || ks === null || ks === '' || (sub && typeof ks === 'string' && RESULT_TOKEN.test(ks));
+
+const actionOf = (p: Params): string | null =>
+  (typeof p.service === 'string' && typeof p.action === 'string' ? `${p.service.toLowerCase()}.${p.action.toLowerCase()}` : null);
+
+/** The parameters without the ignored ones (top level and each sub-request). */
+function keyParams(params: Params): Params {
+  const out: Params = { ...params };
+  for (const k of IGNORED_PARAMS) delete out[k];
+  for (const k of Object.keys(out)) {
+    const v = out[k];
+    if (/^\d+$/.test(k) && v && typeof v === 'object' && !Array.isArray(v)) {
+      const sub: Params = { ...(v as Params) };
+      for (const i of IGNORED_PARAMS) delete sub[i];
+      out[k] = sub;
+    }
+  }
+  return out;
+}
+
+/**
+ * The key of an anonymous read-only request, or null when its answer may not be kept: a KS of its
+ * own, an action outside CACHEABLE_ACTIONS, an upload, a body that does not parse. With it the
+ * parameters as read (null for a body that does not parse), so the front controller need not
+ * read them again (src/api/front-controller.ts ApiHttpRequest.parsed).
+ */
+export interface ReadKey { key: string | null; parsed: ParsedApiRequest | null }
+const NO_KEY: ReadKey = { key: null, parsed: null };
+export function anonymousReadKey(f: ApiKeyFacts): ReadKey {
+  if (f.method !== 'GET' && f.method !== 'POST') return NO_KEY;
+  let parsed: ParsedApiRequest;
+  try {
+    const body = parseBody(f.contentType, f.body);
+    parsed = { params: mergeRequestParams(pathPairs(f.path), queryParams(f.query), body.params), files: body.files };
+  } catch (e) {
+    if (e instanceof BodyError) return NO_KEY;
+    throw e;
+  }
+  const { params } = parsed;
+  const none = { key: null, parsed };
+  if (parsed.files.length || !isAnonymousKs(params.ks, false)) return none;
+  if (typeof params.service === 'string' && params.service.toLowerCase() === 'multirequest') {
+    const subs = subRequests(params);
+    if (subs.length === 0 || subs.length > MAX_SUB_REQUESTS) return none;
+    for (const s of subs) {
+      const a = actionOf(s);
+      if (a === null || !CACHEABLE_ACTIONS.has(a) || !isAnonymousKs(s.ks, true)) return none;
+    }
+  } else if (!CACHEABLE_ACTIONS.has(actionOf(params) ?? '')) {
+    return none;
+  }
+  return { key: `${f.method} ${f.isHttps ? 's' : ''}${f.baseUrl} ${f.path}\n${JSON.stringify(keyParams(params))}`, parsed };
+}
+
+/**
+ * What making one answer read besides its parameters and the catalog: filled while the answer is
+ * made (the rules of each entry it played, the KSs it issued, its errors), read when it is kept.
+ */
+export interface FactReads {
+  /** Request facts the answer depends on: 'ip', 'country', 'userAgent', 'site', 'header:<name>'. */
+  facts: Set<string>;
+  /** Why the answer may not be kept, or null. */
+  refused: string | null;
+  /** Unix seconds, of the request's clock, after which the answer may not be sent (a KS it carries expires soon after). */
+  until: number;
+}
+
+export const newFactReads = (): FactReads => ({ facts: new Set(), refused: null, until: Infinity });
+
+function noteCondition(reads: FactReads, c: Condition): void {
+  switch (c.type) {
+    case 'authenticated': case 'sessionType': case 'assetProperties': return; // the session, the catalog
+    case 'ip':
+      reads.facts.add('ip');
+      if (c.httpHeader || c.acceptInternalIps) reads.facts.add(`header:${(c.httpHeader || 'x-forwarded-for').toLowerCase()}`);
+      return;
+    case 'country': reads.facts.add('country'); return;
+    case 'site': reads.facts.add('site'); return;
+    case 'userAgent': reads.facts.add('userAgent'); return;
+    case 'httpHeader': reads.facts.add(`header:${c.headerName.toLowerCase()}`); return;
+    case 'or': for (const x of c.conditions ?? []) noteCondition(reads, x); return;
+    default: reads.refused ??= `a ${c.type} condition`; // the time, the schedule, a hash
+  }
+}
+
+/** An entry the answer was made from: what its rules read, and whether its schedule makes it time-dependent. */
+export function noteEntryReads(reads: FactReads | undefined, rules: readonly AccessRule[], entry: Pick<Entry, 'startDate' | 'endDate'>): void {
+  if (!reads) return;
+  if (entry.startDate !== null || entry.endDate !== null) reads.refused ??= 'a scheduled entry';
+  for (const r of rules) for (const c of r.conditions ?? []) noteCondition(reads, c);
+}
+
+/** A KS the answer carries, expiring at `expiry` (Unix seconds). */
+export function noteIssuedKs(reads: FactReads | undefined, expiry: number): void {
+  if (reads) reads.until = Math.min(reads.until, expiry - KS_MARGIN_SECONDS);
+}
+
+/** The value of a request fact, as the rules read it (src/request/play-request.ts, src/access/evaluate.ts). */
+export function factValue(http: Pick<HttpFacts, 'clientIp' | 'headers' | 'country'>, fact: string): string {
+  switch (fact) {
+    case 'ip': return http.clientIp;
+    case 'country': return http.country() ?? '';
+    case 'userAgent': return headerValue(http.headers, 'user-agent') ?? '';
+    case 'site': return referrerHost(headerValue(http.headers, 'referer') ?? '') ?? '';
+    default: {
+      const v = http.headers[fact.slice('header:'.length)];
+      return Array.isArray(v) ? v.join(', ') : v ?? '';
+    }
+  }
+}
+
+export interface KeptApiAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  /** The gzipped body, made once on the first answer to a client that takes gzip. */
+  gzipped?: Buffer;
+  /** The X-Kaltura header of a hit. */
+  tag: string;
+  generation: number;
+  /** Date.now() after which it is not sent. */
+  untilMs: number;
+  /** Its key in the cache (with the request facts). */
+  key: string;
+  /** The route's flat header lists of a hit, plain and gzipped, made on the first hit of each. */
+  head?: string[];
+  gzipHead?: string[];
+}
+
+type Slot = { kind: 'facts'; facts: string[]; generation: number; untilMs: number } | (KeptApiAnswer & { kind: 'answer' });
+
+export interface ApiCacheStats {
+  entries: number;
+  bytes: number;
+  hits: number;
+  misses: number;
+}
+
+export interface ApiAnswerCache {
+  /**
+   * anonymousReadKey, remembered per request bytes: the player sends the same bytes for every
+   * viewer of an entry, and reading its parameters again would cost more than the answer's send.
+   * null when the cache is off or the request may not be kept.
+   */
+  keyOf(f: ApiKeyFacts): ReadKey;
+  /** The kept answer for this key, generation and request facts (ms: Date.now()), or undefined. */
+  get(key: string, generation: number, nowMs: number, fact: (name: string) => string): KeptApiAnswer | undefined;
+  /**
+   * Keeps an answer made under `generation` when what it read allows; returns it, or null.
+   * `clock`: the request's second (RequestEnv.now), which `reads.until` counts in.
+   */
+  put(key: string, generation: number, nowMs: number, clock: number, reads: FactReads, fact: (name: string) => string,
+    answer: { status: number; headers: Record<string, string>; body: Buffer; gzipped?: Buffer }): KeptApiAnswer | null;
+  /** The gzipped body of a kept answer (made and counted once). */
+  gzipped(a: KeptApiAnswer): Buffer;
+  stats(): ApiCacheStats;
+}
+
+export interface ApiCacheLimits {
+  maxEntries: number;
+  maxBytes: number;
+  maxSeconds: number;
+}
+
+/** At most `maxEntries` answers and learned fact lists (0: none) in `maxBytes`; the oldest stored goes first. */
+export function createApiAnswerCache({ maxEntries, maxBytes, maxSeconds }: ApiCacheLimits): ApiAnswerCache {
+  const slots = new Map<string, Slot>();
+  // request bytes → key; only keys (never "may not be kept": a KS makes every request new), of requests up to 16 kB
+  const aliases = new Map<string, string>();
+  let aliasBytes = 0;
+  const MAX_ALIASED = 16 * 1024;
+  const sizes = new Map<string, number>();
+  let bytes = 0;
+  let hits = 0;
+  let misses = 0;
+  let generationSeen = -1;
+  const remove = (key: string) => {
+    if (!slots.delete(key)) return;
+    bytes -= sizes.get(key)!;
+    sizes.delete(key);
+  };
+  const sizeOf = (key: string, s: Slot) => key.length * 2 + 200 + (s.kind === 'answer' ? s.body.length + (s.gzipped?.length ?? 0) : s.facts.join().length * 2);
+  const store = (key: string, s: Slot): boolean => {
+    remove(key);
+    const size = sizeOf(key, s);
+    if (size > maxBytes / 4) return false;
+    while (slots.size > 0 && (slots.size >= maxEntries || bytes + size > maxBytes)) remove(slots.keys().next().value as string);
+    slots.set(key, s);
+    sizes.set(key, size);
+    bytes += size;
+    return true;
+  };
+  // a catalog change drops everything at once (the memory too, not only at the next lookup)
+  const sameGeneration = (generation: number) => {
+    if (generation === generationSeen) return;
+    slots.clear();
+    sizes.clear();
+    bytes = 0;
+    generationSeen = generation;
+  };
+  const extended = (key: string, facts: readonly string[], fact: (name: string) => string) => {
+    let k = key;
+    for (const f of facts) k += `\n${f}=${fact(f)}`;
+    return k;
+  };
+  const live = (s: Slot, key: string, generation: number, nowMs: number): boolean => {
+    if (s.generation === generation && nowMs < s.untilMs) return true;
+    remove(key);
+    return false;
+  };
+  return {
+    keyOf(f) {
+      if (maxEntries <= 0) return NO_KEY;
+      const bodyBytes = f.body?.length ?? 0;
+      if (bodyBytes + f.query.length + f.path.length > MAX_ALIASED) return anonymousReadKey(f);
+      // latin1: one character per byte, so two different bodies never read as the same text
+      const raw = `${f.method} ${f.isHttps ? 's' : ''}${f.baseUrl} ${f.path}?${f.query} ${f.contentType ?? ''}\n${f.body ? f.body.toString('latin1') : ''}`;
+      const known = aliases.get(raw);
+      if (known !== undefined) return { key: known, parsed: null };
+      const read = anonymousReadKey(f);
+      if (read.key === null) return read;
+      const size = (raw.length + read.key.length) * 2 + 100;
+      while (aliases.size > 0 && (aliases.size >= maxEntries || aliasBytes + size > maxBytes / 4)) {
+        const oldest = aliases.keys().next().value as string;
+        aliasBytes -= (oldest.length + aliases.get(oldest)!.length) * 2 + 100;
+        aliases.delete(oldest);
+      }
+      aliases.set(raw, read.key);
+      aliasBytes += size;
+      return read;
+    },
+    get(key, generation, nowMs, fact) {
+      if (maxEntries <= 0) return undefined;
+      sameGeneration(generation);
+      let k = key;
+      let slot = slots.get(k);
+      if (slot && live(slot, k, generation, nowMs) && slot.kind === 'facts') {
+        k = extended(key, slot.facts, fact);
+        slot = slots.get(k);
+      }
+      if (slot && slot.kind === 'answer' && live(slot, k, generation, nowMs)) {
+        hits++;
+        return slot;
+      }
+      misses++;
+      return undefined;
+    },
+    put(key, generation, nowMs, clock, reads, fact, answer) {
+      // made under another generation than the last lookup's: the catalog changed meanwhile
+      if (maxEntries <= 0 || reads.refused !== null || answer.status !== 200 || generation !== generationSeen) return null;
+      const untilMs = nowMs + Math.min(maxSeconds, reads.until - clock) * 1000;
+      if (untilMs <= nowMs) return null;
+      const facts = [...reads.facts].sort();
+      let k = key;
+      if (facts.length) {
+        if (!store(key, { kind: 'facts', facts, generation, untilMs: nowMs + maxSeconds * 1000 })) return null;
+        k = extended(key, facts, fact);
+      }
+      const digest = createHash('md5').update(k).digest('hex');
+      const tag = `${facts.length ? 'cached-with-extra-fields' : 'cached-dispatcher'},${digest}`;
+      const kept: KeptApiAnswer & { kind: 'answer' } = { kind: 'answer', ...answer, tag, generation, untilMs, key: k };
+      return store(k, kept) ? kept : null;
+    },
+    gzipped(a) {
+      if (a.gzipped) return a.gzipped;
+      a.gzipped = gzipSync(a.body);
+      if (slots.get(a.key) === a) {
+        sizes.set(a.key, sizes.get(a.key)! + a.gzipped.length);
+        bytes += a.gzipped.length;
+      }
+      return a.gzipped;
+    },
+    stats: () => ({ entries: slots.size, bytes: bytes + aliasBytes, hits, misses }),
+  };
+}
