@@ -57,9 +57,10 @@ function runTracked(cmd, args, env = {}) {
     const t0 = process.hrtime.bigint();
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
     let peak = 0;
     child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
     const poll = setInterval(() => {
       try {
         const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
@@ -68,7 +69,7 @@ function runTracked(cmd, args, env = {}) {
     }, 100);
     child.on('close', (code) => {
       clearInterval(poll);
-      resolve({ code, seconds: Number(process.hrtime.bigint() - t0) / 1e9, peakRss: peak, out: out.trim() });
+      resolve({ code, seconds: Number(process.hrtime.bigint() - t0) / 1e9, peakRss: peak, out: out.trim(), err: err.trim() });
     });
   });
 }
@@ -82,25 +83,26 @@ if (!opts.extra.reimport && existsSync(importRecord)) {
   if (!existsSync(join(libDir, 'manifest.json'))) {
     console.log(`generating ${ENTRIES.toLocaleString('en')} entries into ${libDir} ...`);
     const g = await runTracked(process.execPath, [join(projectRoot, 'scripts', 'make-big-library.mjs'), '--entries', String(ENTRIES), '--partners', String(PARTNERS), '--out', libDir]);
-    if (g.code !== 0) throw new Error(`make-big-library failed: ${g.out}`);
+    if (g.code !== 0) throw new Error(`make-big-library failed: ${g.err}`);
     console.log(`  ${g.out.split('\n').pop()}`);
   }
   const manifest = JSON.parse(readFileSync(join(libDir, 'manifest.json'), 'utf8'));
   rmSync(dataDir, { recursive: true, force: true });
-  const cli = join(projectRoot, 'dist', 'src', 'cli', 'main.js');
+  const cli = join(projectRoot, 'dist', 'src', 'cli', 'kdeliver.js');
   const env = { KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'silent' };
   const steps = [];
   const t0 = Date.now();
   let done = 0;
   for (const file of [SAMPLE_LIBRARY, ...manifest.files]) {
     const r = await runTracked(process.execPath, [cli, 'import', file], env);
-    if (r.code !== 0) throw new Error(`kdeliver import ${file} failed (${r.code}): ${r.out.slice(-1000)}`);
+    if (r.code !== 0) throw new Error(`kdeliver import ${file} failed (${r.code}): ${(r.out + r.err).slice(-1000)}`);
     const n = Number(/: (\d+) entr/.exec(r.out)?.[1] ?? NaN);
     if (file !== SAMPLE_LIBRARY) done += n;
-    steps.push({ file, entries: n, seconds: r.seconds, peakRss: r.peakRss, output: r.out, uptime: uptime() });
+    const progress = r.err ? r.err.split('\n') : [];
+    steps.push({ file, entries: n, seconds: r.seconds, peakRss: r.peakRss, output: r.out, progress, uptime: uptime() });
     const elapsed = (Date.now() - t0) / 1000;
     console.log(`  import ${file.split('/').pop()}: ${n.toLocaleString('en')} entries in ${fmt(r.seconds, 1)} s (${fmtInt(n / r.seconds)}/s), peak RSS ${mb(r.peakRss)} MB; `
-      + `${done.toLocaleString('en')} / ${ENTRIES.toLocaleString('en')} after ${fmt(elapsed / 60, 1)} min; the importer printed: "${r.out.split('\n').pop()}"; ${uptime().replace(/.*load/, 'load')}`);
+      + `${done.toLocaleString('en')} / ${ENTRIES.toLocaleString('en')} after ${fmt(elapsed / 60, 1)} min; the importer printed ${progress.length} progress lines, the last "${progress.at(-1) ?? ''}", and "${r.out.split('\n').pop()}"; ${uptime().replace(/.*load/, 'load')}`);
   }
   imported = { entries: done, seconds: (Date.now() - t0) / 1000, steps, finishedAt: new Date().toISOString() };
   writeFileSync(importRecord, JSON.stringify(imported, null, 2));
@@ -207,7 +209,7 @@ try {
   for (const s of Object.values(servers)) s.rssEnd = rssBytes(s.pid);
 
   // ---- report
-  console.log(`\nImport of ${imported.entries.toLocaleString('en')} entries with \`kdeliver import\` (${bigSteps.length} files after the sample library): ${fmt(imported.seconds / 60, 1)} min, ${fmtInt(imported.entries / imported.seconds)} entries/s; peak RSS of an import process ${mb(Math.max(...bigSteps.map((s) => s.peakRss)))} MB; the importer prints only "${bigSteps[0]?.output.split('\n').pop()}" at the end of each file (no progress while it runs)`);
+  console.log(`\nImport of ${imported.entries.toLocaleString('en')} entries with \`kdeliver import\` (${bigSteps.length} files after the sample library): ${fmt(imported.seconds / 60, 1)} min, ${fmtInt(imported.entries / imported.seconds)} entries/s; peak RSS of an import process ${mb(Math.max(...bigSteps.map((s) => s.peakRss)))} MB; the importer printed ${bigSteps[0]?.progress?.length ?? 0} progress lines on stderr for the first file (a line every 5 s on a pipe), then "${bigSteps[0]?.output.split('\n').pop()}"`);
   table([['file', 18], ['entries', 8], ['seconds', 8], ['entries/s', 9], ['peak RSS MB', 11]],
     bigSteps.map((s) => [s.file.split('/').pop(), fmtInt(s.entries), fmt(s.seconds, 1), fmtInt(s.entries / s.seconds), mb(s.peakRss)]));
   console.log('\nServers');
@@ -234,7 +236,7 @@ try {
     }
   }
   report.ratio('RSS of the big-catalog server / the sample-library server (as shipped, after the runs)', servers['big as shipped'].rssEnd / servers['sample as shipped'].rssEnd, `${mb(servers['big as shipped'].rssEnd)} MB / ${mb(servers['sample as shipped'].rssEnd)} MB`);
-  report.note(`import of ${imported.entries.toLocaleString('en')} entries: ${fmt(imported.seconds / 60, 1)} min (${fmtInt(imported.entries / imported.seconds)} entries/s; aim: minutes, with a progress bar: the importer has none)`);
+  report.note(`import of ${imported.entries.toLocaleString('en')} entries: ${fmt(imported.seconds / 60, 1)} min (${fmtInt(imported.entries / imported.seconds)} entries/s; aim: minutes, with a progress bar)`);
 } finally {
   for (const s of started) await s.stop().catch(() => {});
 }

@@ -14,7 +14,7 @@ declare module 'fastify' {
 
 async function metricsPlugin(app: FastifyInstance): Promise<void> {
   // the packager's media-index cache: one per configuration, shared with the packager routes
-  const metrics = createHttpMetrics({ indexCache: () => app.indexCache.stats(), manifestCache: () => app.manifestCache.stats(), mediaCache: () => app.media.cacheStats(), apiCache: () => app.apiCache.stats() });
+  const metrics = createHttpMetrics({ indexCache: () => app.indexCache.stats(), manifestCache: () => app.manifestCache.stats(), mediaCache: () => app.media.cacheStats(), apiCache: () => app.apiCache.stats(), catalogCache: () => app.catalog.readCacheStats?.() ?? null });
   app.decorate('metrics', metrics);
 
   // with logging off there is no line to bind them to: Fastify's own factory is the fastest

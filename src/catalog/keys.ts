@@ -3,6 +3,7 @@
 // never derived from ids. The packager encrypts with them (src/drm), the key and licence routes
 // hand them out; nothing logs them.
 import { randomBytes } from 'node:crypto';
+import type Database from 'better-sqlite3';
 import type { Db } from './db.js';
 
 export interface EntryKeys {
@@ -34,13 +35,29 @@ export function keysToStore(keys: GivenEntryKeys | undefined): EntryKeys {
  */
 export function storeEntryKeys(db: Db, entryId: string, keys?: GivenEntryKeys, now = Math.floor(Date.now() / 1000)): void {
   const k = keysToStore(keys);
-  db.prepare(`INSERT INTO entry_keys (entry_id, key_id, content_key, created_at) VALUES (?, ?, ?, ?)
-    ON CONFLICT(entry_id) DO ${keys ? 'UPDATE SET key_id = excluded.key_id, content_key = excluded.content_key' : 'NOTHING'}`)
-    .run(entryId, k.keyId, k.key, now);
+  statementsOf(db)[keys ? 'replace' : 'insert'].run(entryId, k.keyId, k.key, now);
 }
 
 /** An entry's keys, or undefined when it has none yet. */
 export function readEntryKeys(db: Db, entryId: string): EntryKeys | undefined {
-  const r = db.prepare('SELECT key_id, content_key FROM entry_keys WHERE entry_id = ?').get(entryId) as { key_id: string; content_key: string } | undefined;
+  const r = statementsOf(db).read.get(entryId) as { key_id: string; content_key: string } | undefined;
   return r && { keyId: r.key_id, key: r.content_key };
+}
+
+// prepared once per connection: a library import asks these once per entry, and preparing costs
+// more than running them
+type Statement = Database.Statement<unknown[]>;
+const prepared = new WeakMap<Db, { insert: Statement; replace: Statement; read: Statement }>();
+function statementsOf(db: Db) {
+  let s = prepared.get(db);
+  if (!s) {
+    const insert = 'INSERT INTO entry_keys (entry_id, key_id, content_key, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(entry_id) DO';
+    s = {
+      insert: db.prepare(`${insert} NOTHING`),
+      replace: db.prepare(`${insert} UPDATE SET key_id = excluded.key_id, content_key = excluded.content_key`),
+      read: db.prepare('SELECT key_id, content_key FROM entry_keys WHERE entry_id = ?'),
+    };
+    prepared.set(db, s);
+  }
+  return s;
 }

@@ -9,6 +9,9 @@ import { asyncMethods } from './async.js';
 
 type Row = Record<string, any>;
 
+/** How many entries between two progress calls of a write. */
+const PROGRESS_EVERY = 250;
+
 /** The primary key of each table a library writes. */
 const KEYS: Record<LibraryTable, string[]> = {
   partners: ['id'], flavor_params: ['id'], conversion_profiles: ['id'], delivery_profiles: ['id'], storage_profiles: ['id'],
@@ -17,17 +20,24 @@ const KEYS: Record<LibraryTable, string[]> = {
 };
 
 export function sqliteLibraryStore(db: Db, read: { allConversionProfiles(): ConversionProfile[]; allAccessControlProfiles(): AccessControlProfile[] }): LibraryStore {
-  // one statement per table and column set, prepared on first use and kept
+  // one statement per table and column set, prepared on first use and kept (a library's rows of
+  // one table share their columns, so an import of 100,000 entries prepares a handful)
   const upserts = new Map<string, ReturnType<Db['prepare']>>();
   const upsert = (table: LibraryTable, row: LibraryRow) => {
     const cols = Object.keys(row);
-    const key = KEYS[table];
-    const sql = `INSERT INTO ${table} (${cols.join(',')}) VALUES (${cols.map((c) => '@' + c).join(',')})
-      ON CONFLICT(${key.join(',')}) DO UPDATE SET ${cols.filter((c) => !key.includes(c)).map((c) => `${c}=excluded.${c}`).join(',')}`;
-    let st = upserts.get(sql);
-    if (!st) upserts.set(sql, (st = db.prepare(sql)));
+    const id = `${table}(${cols.join(',')})`;
+    let st = upserts.get(id);
+    if (!st) {
+      const key = KEYS[table];
+      st = db.prepare(`INSERT INTO ${table} (${cols.join(',')}) VALUES (${cols.map((c) => '@' + c).join(',')})
+        ON CONFLICT(${key.join(',')}) DO UPDATE SET ${cols.filter((c) => !key.includes(c)).map((c) => `${c}=excluded.${c}`).join(',')}`);
+      upserts.set(id, st);
+    }
     const bound: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(row)) bound[k] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
+    for (const c of cols) {
+      const v = row[c];
+      bound[c] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
+    }
     st.run(bound);
   };
   const q = {
@@ -35,16 +45,20 @@ export function sqliteLibraryStore(db: Db, read: { allConversionProfiles(): Conv
     entryIds: db.prepare('SELECT id FROM entries ORDER BY partner_id, created_at, id').pluck(),
   };
   return asyncMethods({
-    write: (writes: readonly LibraryWrite[]): void => db.transaction(() => {
+    write: (writes: Iterable<LibraryWrite>, onEntries?: (done: number) => void): void => db.transaction(() => {
       // the keys of entries this write deletes, for their entryKeys write
       const before = new Map<string, EntryKeys | undefined>();
+      let entries = 0;
       for (const w of writes) {
         if (w.op === 'deleteEntry') {
           if (!before.has(w.id)) before.set(w.id, readEntryKeys(db, w.id));
           q.deleteEntry.run(w.id);
-        } else if (w.op === 'entryKeys') storeEntryKeys(db, w.entryId, w.keys ?? before.get(w.entryId), w.now);
-        else upsert(w.table, w.row);
+        } else if (w.op === 'entryKeys') {
+          storeEntryKeys(db, w.entryId, w.keys ?? before.get(w.entryId), w.now);
+          if (onEntries && ++entries % PROGRESS_EVERY === 0) onEntries(entries);
+        } else upsert(w.table, w.row);
       }
+      onEntries?.(entries);
     })(),
     entryKeys: (entryId: string): EntryKeys | undefined => readEntryKeys(db, entryId),
     allConversionProfiles: (): ConversionProfile[] => read.allConversionProfiles(),

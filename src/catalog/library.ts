@@ -108,6 +108,13 @@ export function readLibraryFile(file: string): { library: LibraryFile; mediaDir:
 
 function validate(lib: LibraryFile, file: string, mediaDir: string): void {
   const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  // entries of a big library share a few media files: each is looked for once
+  const present = new Map<string, boolean>();
+  const exists = (p: string) => {
+    let yes = present.get(p);
+    if (yes === undefined) present.set(p, (yes = existsSync(p)));
+    return yes;
+  };
   lib.partners?.forEach((p, i) => {
     const w = `${file}: partners[${i}]`;
     need(Number.isInteger(p.id) && p.id > 0, w, 'id must be a positive integer');
@@ -138,7 +145,7 @@ function validate(lib: LibraryFile, file: string, mediaDir: string): void {
     need(Number.isInteger(e.partnerId), w, 'partnerId must be an integer');
     const checkFile = (f: string, ww: string) => {
       need(typeof f === 'string' && SAFE_FILE.test(f) && f !== '.' && f !== '..', ww, 'file must be a plain file name inside the media folder');
-      need(existsSync(join(mediaDir, f)), ww, `file ${join(mediaDir, f)} does not exist`);
+      need(exists(join(mediaDir, f)), ww, `file ${join(mediaDir, f)} does not exist`);
     };
     e.flavors?.forEach((f, j) => {
       const ww = `${w}.flavors[${j}]`;
@@ -194,14 +201,27 @@ function checkTtml(file: string, where: string): void {
   }
 }
 
-/** Places a file in the data directory: a hard link where possible (same file system), else a copy. */
-function place(src: string, dest: string): void {
-  mkdirSync(dirname(dest), { recursive: true });
-  if (existsSync(dest)) rmSync(dest);
+/**
+ * Places a file in the data directory: a hard link where possible (same file system), else a
+ * copy; a file already there is replaced. True when nothing was there before. The folder exists.
+ */
+function place(src: string, dest: string): boolean {
   try {
     linkSync(src, dest);
-  } catch {
+    return true;
+  } catch (e) {
+    const existed = (e as NodeJS.ErrnoException).code === 'EEXIST';
+    if (existed) {
+      rmSync(dest);
+      try {
+        linkSync(src, dest);
+        return false;
+      } catch {
+        // another file system, or the source has its most links: a copy
+      }
+    }
     copyFileSync(src, dest);
+    return !existed;
   }
 }
 
@@ -210,16 +230,33 @@ export interface MediaPut {
   putFile(file: string, key: string): Promise<void>;
 }
 
+/** Where an import is: placing the entries' media, then writing the catalog (one transaction). */
+export interface ImportProgress {
+  phase: 'media' | 'catalog';
+  /** Entries done in this phase, of `total`. */
+  done: number;
+  total: number;
+}
+
+/** How many entries between two progress calls while media are placed. */
+const PROGRESS_EVERY = 250;
+
 /**
  * Imports a validated library into the catalog. Media files are placed under
  * `{partnerId}/{entryId}/` of the media root (a folder, or a remote store's writer); records whose ids exist are replaced. The database
  * work is one transaction, and files placed for a failed import are removed again.
+ * `onProgress` hears each phase start (done 0), every few hundred entries, and each phase end.
  */
-export async function importLibrary(catalog: Pick<Catalog, 'library'>, lib: LibraryFile, mediaDir: string, media: string | MediaPut, now = Math.floor(Date.now() / 1000)): Promise<{ entries: number }> {
+export async function importLibrary(catalog: Pick<Catalog, 'library'>, lib: LibraryFile, mediaDir: string, media: string | MediaPut, now = Math.floor(Date.now() / 1000), onProgress?: (p: ImportProgress) => void): Promise<{ entries: number }> {
   const placed: string[] = [];
   const rel = (e: LibEntry, f: string) => `${e.partnerId}/${e.id}/${f}`;
+  const entries = lib.entries ?? [];
+  const total = entries.length;
   try {
-    for (const e of lib.entries ?? []) {
+    onProgress?.({ phase: 'media', done: 0, total });
+    const folders = new Set<string>();
+    for (let i = 0; i < total; i++) {
+      const e = entries[i];
       const files = [
         ...(e.flavors ?? []).map((f) => f.file), ...(e.captions ?? []).map((c) => c.file),
         ...(e.dataFile ? [e.dataFile] : []), ...(e.thumbnail ? [e.thumbnail] : []),
@@ -232,12 +269,20 @@ export async function importLibrary(catalog: Pick<Catalog, 'library'>, lib: Libr
           continue;
         }
         const dest = join(media, rel(e, f));
-        if (!existsSync(dest)) placed.push(dest);
-        place(join(mediaDir, f), dest);
+        const folder = dirname(dest);
+        if (!folders.has(folder)) {
+          mkdirSync(folder, { recursive: true });
+          folders.add(folder);
+        }
+        if (place(join(mediaDir, f), dest)) placed.push(dest);
       }
+      if (onProgress && (i + 1) % PROGRESS_EVERY === 0) onProgress({ phase: 'media', done: i + 1, total });
     }
-    await catalog.library.write(libraryWrites(lib, now, rel, mediaDir));
-    return { entries: lib.entries?.length ?? 0 };
+    onProgress?.({ phase: 'media', done: total, total });
+    const writes = libraryWrites(lib, now, rel, mediaDir);
+    onProgress?.({ phase: 'catalog', done: 0, total });
+    await catalog.library.write(writes, onProgress && ((done) => onProgress({ phase: 'catalog', done, total })));
+    return { entries: total };
   } catch (err) {
     for (const p of placed) rmSync(p, { force: true });
     throw err;
@@ -251,10 +296,21 @@ function row(r: Record<string, string | number | boolean | null | undefined>): L
   return out;
 }
 
-/** The catalog writes of a library, in order (src/catalog/store.ts LibraryWrite). */
-function libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: string) => string, mediaDir: string): LibraryWrite[] {
-  const writes: LibraryWrite[] = [];
+/**
+ * The catalog writes of a library, in order (src/catalog/store.ts LibraryWrite), made as they are
+ * written: an entry's rows at a time, so that a library of 100,000 entries does not hold its
+ * 600,000 rows in memory at once.
+ */
+function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: string) => string, mediaDir: string): Generator<LibraryWrite> {
+  let writes: LibraryWrite[] = [];
   const upsert = (table: LibraryTable, r: Parameters<typeof row>[0]) => writes.push({ op: 'upsert', table, row: row(r) });
+  // entries of a big library share a few media files: each is measured once
+  const sizes = new Map<string, number>();
+  const sizeOf = (f: string) => {
+    let n = sizes.get(f);
+    if (n === undefined) sizes.set(f, (n = statSync(join(mediaDir, f)).size));
+    return n;
+  };
   for (const p of lib.partners ?? []) {
     upsert('partners', {
       id: p.id, name: p.name ?? `Partner ${p.id}`, admin_secret: p.adminSecret, user_secret: p.userSecret,
@@ -306,7 +362,9 @@ function libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: stri
       created_at: now, updated_at: now,
     });
   }
+  yield* writes;
   for (const e of lib.entries ?? []) {
+    writes = [];
     // flavors, captions and keys go with it (ON DELETE CASCADE); an entry imported again without
     // keys keeps the ones it had (players may hold licences for them): see the entryKeys write
     writes.push({ op: 'deleteEntry', id: e.id });
@@ -325,7 +383,7 @@ function libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: stri
       const ext = (f.fileExt ?? extname(f.file).slice(1)).toLowerCase();
       upsert('flavor_assets', {
         id: f.id, entry_id: e.id, partner_id: e.partnerId, flavor_params_id: f.flavorParamsId, file_path: rel(e, f.file),
-        size: statSync(join(mediaDir, f.file)).size, container_format: f.containerFormat ?? (ext === '3gp' ? '3gp' : 'isom'),
+        size: sizeOf(f.file), container_format: f.containerFormat ?? (ext === '3gp' ? '3gp' : 'isom'),
         file_ext: ext, video_codec: f.videoCodec ?? '', audio_codec: f.audioCodec ?? '', codecs: f.codecs ?? '',
         width: f.width ?? 0, height: f.height ?? 0, bitrate: f.bitrate ?? 0, frame_rate: f.frameRate ?? 0,
         duration_ms: f.durationMs ?? Math.round(duration * 1000), language: f.language ?? '', label: f.label ?? '',
@@ -339,13 +397,13 @@ function libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: stri
     for (const c of e.captions ?? []) {
       upsert('caption_assets', {
         id: c.id, entry_id: e.id, partner_id: e.partnerId, language: c.language, language_code: c.languageCode,
-        label: c.label ?? c.language, format: c.format, file_path: rel(e, c.file), size: statSync(join(mediaDir, c.file)).size,
+        label: c.label ?? c.language, format: c.format, file_path: rel(e, c.file), size: sizeOf(c.file),
         is_default: !!c.isDefault, status: c.status ?? 2, version: 1, display_on_player: c.displayOnPlayer ?? true,
         created_at: now, updated_at: now,
       });
     }
+    yield* writes;
   }
-  return writes;
 }
 
 /** The sample library shipped in fixtures/. */

@@ -345,4 +345,14 @@ export const migrations: string[] = [
   `
   ALTER TABLE partners ADD COLUMN drm_profiles TEXT NOT NULL DEFAULT '[]';
   `,
+  // 12: lists of entries on a big catalog (baseEntry.list, src/api/services/base-entry.ts). A page
+  // in the default order (newest first, ties by id) of a partner's entries, with the filters players
+  // and consoles send (status, media type, type, a name substring), is found in this one index, in
+  // order, without visiting the table for the rows it skips or rejects; the list's count walks the
+  // same index rather than every row of the partner. entries_partner (partner_id, created_at) is
+  // its prefix, so it goes.
+  `
+  CREATE INDEX entries_list ON entries(partner_id, created_at DESC, id, status, media_type, type, name);
+  DROP INDEX entries_partner;
+  `,
 ];

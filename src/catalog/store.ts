@@ -62,6 +62,8 @@ export interface Catalog {
    * never outlives a generation change.
    */
   generation(): number;
+  /** The read cache's size and its hits and misses since start (/metrics); absent where a catalog keeps none. */
+  readCacheStats?(): { entries: number; hits: number; misses: number };
 
   // ---- partners
   getPartner(id: number): Promise<Partner | undefined>;
@@ -455,8 +457,11 @@ export type LibraryTable =
   | 'access_control_profiles' | 'ui_confs' | 'entries' | 'flavor_assets' | 'remote_files' | 'caption_assets';
 
 export interface LibraryStore {
-  /** All the writes in one transaction: all or nothing. */
-  write(writes: readonly LibraryWrite[]): Promise<void>;
+  /**
+   * All the writes in one transaction: all or nothing. `onEntries` hears how many entries (entryKeys
+   * writes) are written so far, every few hundred and once at the end, for a progress display.
+   */
+  write(writes: Iterable<LibraryWrite>, onEntries?: (done: number) => void): Promise<void>;
   /** Every conversion profile (every partner's and the system's), ordered by id. */
   allConversionProfiles(): Promise<ConversionProfile[]>;
   /** Every access-control profile of every partner, ordered by id. */

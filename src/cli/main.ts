@@ -5,6 +5,8 @@ import { mediaWriteRefusal } from '../storage/write-refusal.js';
 import { openMediaWriter } from '../storage/media-writer.js';
 import { openCatalog } from '../catalog/open.js';
 import { importLibrary, LibraryError, readLibraryFile } from '../catalog/library.js';
+import { importProgress } from './progress.js';
+import { basename } from 'node:path';
 
 const USAGE = `usage: kdeliver <command> [options]
 
@@ -101,7 +103,9 @@ async function importCommand(args: string[]): Promise<number> {
   try {
     const { library, mediaDir } = readLibraryFile(args[0]);
     const media = config.media.kind === 'local' ? config.mediaRoot : openMediaWriter(config)!;
-    const { entries } = await importLibrary(catalog, library, mediaDir, media);
+    // progress on stderr (a bar on a terminal, a line every few seconds otherwise); the result on stdout
+    const progress = importProgress(`import ${basename(args[0])}`, process.stderr);
+    const { entries } = await importLibrary(catalog, library, mediaDir, media, undefined, progress);
     process.stdout.write(`imported ${args[0]}: ${entries} entr${entries === 1 ? 'y' : 'ies'}\n`);
     return 0;
   } finally {

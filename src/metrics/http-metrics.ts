@@ -44,7 +44,7 @@ export interface HttpMetrics {
 // Loopback manifests answer in well under a millisecond; segments read from disk take longer.
 const LATENCY_BOUNDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; manifestCache?: () => CacheStats | null; mediaCache?: () => MediaCacheStats | null; apiCache?: () => CacheStats | null; startedAt?: number } = {}): HttpMetrics {
+export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; manifestCache?: () => CacheStats | null; mediaCache?: () => MediaCacheStats | null; apiCache?: () => CacheStats | null; catalogCache?: () => { entries: number; hits: number; misses: number } | null; startedAt?: number } = {}): HttpMetrics {
   const registry = createRegistry();
   const requests = registry.counter('kdeliver_http_requests_total', 'HTTP answers by route family, method and status code.');
   const latency = registry.histogram('kdeliver_http_request_duration_seconds', 'Time from request arrival to the last byte of the answer, by route family.', LATENCY_BOUNDS);
@@ -91,6 +91,17 @@ export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; 
     ['kdeliver_api_cache_bytes', 'Bytes of api_v3 answers held by the answer cache (bodies, gzipped copies, keys).', opts.apiCache, (s) => s.bytes],
   ];
   for (const [name, help, read, pick] of gauges) registry.gauge(name, help, stat(read, pick));
+  // the catalog's read cache (src/catalog/catalog.ts, src/catalog/pg/catalog.ts): at most 50,000 reads
+  for (const [name, help, pick] of [
+    ['kdeliver_catalog_read_cache_entries', 'Catalog reads (entries, flavors, profiles, list counts...) held by the read cache (at most 50,000).', (c) => c.entries],
+    ['kdeliver_catalog_read_cache_hits', 'Catalog reads answered from the read cache since start.', (c) => c.hits],
+    ['kdeliver_catalog_read_cache_misses', 'Catalog reads the read cache could not answer (the database was asked) since start.', (c) => c.misses],
+  ] as Array<[string, string, (c: { entries: number; hits: number; misses: number }) => number]>) {
+    registry.gauge(name, help, () => {
+      const c = opts.catalogCache?.();
+      return c ? [{ labels: {}, value: pick(c) }] : [];
+    });
+  }
   // the remote media block cache (src/storage/block-cache.ts): no series with local media
   const media: [string, string, (s: MediaCacheStats) => number][] = [
     ['kdeliver_media_cache_hits', 'Remote media blocks read from the block cache since start.', (s) => s.hits],

@@ -26,6 +26,7 @@ import {
   toUiConf, type Row,
 } from '../rows.js';
 import { all, one, run } from './sql.js';
+import { pageSql } from '../entry-list.js';
 
 export type { CatalogChange } from './listen.js';
 
@@ -41,13 +42,6 @@ export interface PgCatalog extends Catalog {
    */
   subscribe(onChange: (c: CatalogChange) => void): () => void;
 }
-
-const ENTRY_ORDERS: Record<EntryOrder, string> = {
-  '+createdAt': 'created_at ASC, id', '-createdAt': 'created_at DESC, id',
-  '+updatedAt': 'updated_at ASC, id', '-updatedAt': 'updated_at DESC, id',
-  '+name': 'name ASC, id', '-name': 'name DESC, id',
-  '+duration': 'duration ASC, id', '-duration': 'duration DESC, id',
-};
 
 const like = (s: string) => `%${s.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
 
@@ -83,6 +77,8 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
   const memo = new Map<string, unknown>();
   const subscribers = new Set<(c: CatalogChange) => void>();
   const MAX_ENTRIES = 50_000;
+  let hits = 0;
+  let misses = 0;
   let generation = 0;
   let closed = false;
   const changed = () => {
@@ -103,12 +99,25 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
 
   /** A read kept until the next change; only while changes are heard, and only if none came during the read. */
   async function cached<T>(key: string, load: () => Promise<T>): Promise<T> {
-    if (!listener.live) return load();
-    if (memo.has(key)) return memo.get(key) as T;
+    if (!listener.live) {
+      misses++;
+      return load();
+    }
+    if (memo.has(key)) {
+      hits++;
+      // the least recently asked goes first when full: a hit moves to the end
+      const hit = memo.get(key) as T;
+      memo.delete(key);
+      memo.set(key, hit);
+      return hit;
+    }
+    misses++;
     const before = generation;
     const value = deepFreeze(await load());
     if (generation === before && listener.live) {
-      if (memo.size >= MAX_ENTRIES) memo.clear();
+      // full: the least recently asked goes (emptying it all, as it did, dropped the entries asked
+      // again and again along with a million-entry catalog's once-asked ones)
+      if (memo.size >= MAX_ENTRIES) memo.delete(memo.keys().next().value!);
       memo.set(key, value);
     }
     return value;
@@ -142,6 +151,7 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
       if (!listener.live) generation++;
       return generation;
     },
+    readCacheStats: () => ({ entries: memo.size, hits, misses }),
     subscribe(onChange) {
       subscribers.add(onChange);
       return () => void subscribers.delete(onChange);
@@ -206,11 +216,13 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
       const w = where.join(' AND ');
       const size = Math.max(1, Math.min(500, Math.trunc(pageSize) || 1));
       const offset = (Math.max(1, Math.trunc(pageIndex) || 1) - 1) * size;
-      const [count, rows] = await Promise.all([
-        one(db, `SELECT COUNT(*) AS n FROM entries WHERE ${w}`, params),
-        all(db, `SELECT * FROM entries WHERE ${w} ORDER BY ${ENTRY_ORDERS[f.orderBy ?? '-createdAt']} LIMIT ${size} OFFSET ${offset}`, params),
+      // a list's count visits every matching row of the partner while its page reads 30: kept until
+      // the catalog changes (as every cached read), so paging through one list counts it once
+      const [totalCount, rows] = await Promise.all([
+        cached(`count:${w}:${JSON.stringify(params)}`, async () => (await one(db, `SELECT COUNT(*) AS n FROM entries WHERE ${w}`, params))!.n as number),
+        all(db, pageSql(w, f.orderBy ?? '-createdAt', size, offset), params),
       ]);
-      return { objects: rows.map(toEntry), totalCount: count!.n };
+      return { objects: rows.map(toEntry), totalCount };
     },
 
     getAccessControlProfile: (id) => cached(`acp:${id}`, () => get('SELECT * FROM access_control_profiles WHERE id = @id', toAcp)({ id })),

@@ -29,17 +29,21 @@ function upsert(tx: Queryable, table: LibraryTable, row: LibraryRow): Promise<nu
 
 export function pgLibraryStore(db: Queryable, write: WriteFn): LibraryStore {
   return {
-    write: (writes: readonly LibraryWrite[]) => write(async (tx) => {
+    write: (writes: Iterable<LibraryWrite>, onEntries?: (done: number) => void) => write(async (tx) => {
       // the keys of entries this write deletes, for their entryKeys write
       const before = new Map<string, EntryKeys | undefined>();
+      let entries = 0;
       for (const w of writes) {
         if (w.op === 'deleteEntry') {
           if (!before.has(w.id)) before.set(w.id, await readEntryKeys(tx, w.id));
           // flavors, captions and keys go with their entry (ON DELETE CASCADE)
           await run(tx, 'DELETE FROM entries WHERE id = @id', { id: w.id });
-        } else if (w.op === 'entryKeys') await storeEntryKeys(tx, w.entryId, w.keys ?? before.get(w.entryId), w.now);
-        else await upsert(tx, w.table, w.row);
+        } else if (w.op === 'entryKeys') {
+          await storeEntryKeys(tx, w.entryId, w.keys ?? before.get(w.entryId), w.now);
+          if (onEntries && ++entries % 250 === 0) onEntries(entries);
+        } else await upsert(tx, w.table, w.row);
       }
+      onEntries?.(entries);
     }),
     entryKeys: (entryId) => readEntryKeys(db, entryId),
     allConversionProfiles: async () => (await all(db, 'SELECT * FROM conversion_profiles ORDER BY id')).map(toConversionProfile),

@@ -1,0 +1,202 @@
+// Catalog.listEntries on a generated catalog (scripts/make-big-library.mjs, with deleted, audio and
+// same-second entries mixed in), on SQLite and on PostgreSQL: for every filter, order and pager the
+// same ids in the same order and the same totalCount as the list worked out here from the library
+// itself; again when the count is kept from an earlier call; and a write changes both at once
+// (the kept count goes with the change). Then migration 12 (the entries_list index) on a catalog
+// made before it: SQLite and PostgreSQL both come up with it and list the same.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCatalog } from '../../src/catalog/catalog.js';
+import { openDatabase } from '../../src/catalog/db.js';
+import { importLibrary, type LibEntry, type LibraryFile } from '../../src/catalog/library.js';
+import { migrations } from '../../src/catalog/migrations.js';
+import { openPgCatalog } from '../../src/catalog/pg/catalog.js';
+import { migratePostgres } from '../../src/catalog/pg/migrate.js';
+import { openPgDatabase } from '../../src/catalog/pg/pool.js';
+import type { Catalog, EntryFilter, EntryOrder } from '../../src/catalog/store.js';
+import { pgDatabase } from '../helpers/postgres.js';
+import { projectRoot } from '../helpers/media-tools.js';
+
+const NOW = 1_780_000_000;
+const work = mkdtempSync(join(tmpdir(), 'kdeliver-entry-list-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+const libDir = join(work, 'library');
+const gen = spawnSync(process.execPath, [join(projectRoot, 'scripts', 'make-big-library.mjs'), '--entries', '900', '--partners', '3', '--out', libDir], { encoding: 'utf8' });
+if (gen.status !== 0) throw new Error(`make-big-library failed: ${gen.stderr}`);
+
+/** The generated library with the cases a list must get right mixed in. */
+function library(): LibraryFile {
+  const lib = JSON.parse(readFileSync(join(libDir, 'library-000.json'), 'utf8')) as LibraryFile;
+  lib.entries!.forEach((e, n) => {
+    if (n % 7 === 0) e.mediaType = 5; // audio
+    if (n % 11 === 0) e.status = 3; // deleted
+    if (n % 13 === 0) e.createdAt = 1_600_000_000; // the same second: ties by id
+    if (n % 17 === 0) e.name = `Lecture ${n} 100%_done`; // case, and LIKE's own characters
+    if (n % 5 === 0) e.type = 2;
+    if (n % 19 === 0) e.userId = 'teacher';
+  });
+  return lib;
+}
+
+type Row = Required<Pick<LibEntry, 'id' | 'partnerId' | 'name' | 'status' | 'mediaType' | 'type' | 'createdAt' | 'duration' | 'tags' | 'referenceId' | 'userId'>>;
+const rowsOf = (lib: LibraryFile): Row[] => lib.entries!.map((e) => ({
+  id: e.id, partnerId: e.partnerId, name: e.name, status: e.status ?? 2, mediaType: e.mediaType ?? 1, type: e.type ?? 1,
+  createdAt: e.createdAt ?? NOW, duration: e.duration ?? 0, tags: e.tags ?? '', referenceId: e.referenceId ?? '', userId: e.userId ?? '',
+}));
+
+/** The list as the filter's documentation (src/catalog/store.ts EntryFilter) says it, worked out in memory. */
+function expected(rows: Row[], f: EntryFilter, pageSize = 30, pageIndex = 1): { ids: string[]; totalCount: number } {
+  const has = (hay: string, needle: string) => hay.toLowerCase().includes(needle.toLowerCase());
+  const match = rows.filter((r) => r.partnerId === f.partnerId
+    && (!f.idIn || f.idIn.includes(r.id))
+    && (f.referenceIdEqual === undefined || r.referenceId === f.referenceIdEqual)
+    && (f.nameLike === undefined || has(r.name, f.nameLike))
+    && (f.statusIn ? f.statusIn.includes(r.status) : f.includeDeleted || r.status !== 3)
+    && (f.mediaTypeEqual === undefined || r.mediaType === f.mediaTypeEqual)
+    && (!f.typeIn || f.typeIn.includes(r.type))
+    && (f.userIdEqual === undefined || r.userId === f.userIdEqual)
+    && (!f.mediaTypeIn || f.mediaTypeIn.includes(r.mediaType))
+    && (!f.tagsMultiLikeOr || f.tagsMultiLikeOr.some((w) => has(r.tags, w)))
+    && (f.createdAtGreaterThanOrEqual === undefined || r.createdAt >= f.createdAtGreaterThanOrEqual));
+  const order = f.orderBy ?? '-createdAt';
+  const key = ({ createdAt: 'createdAt', updatedAt: 'createdAt', name: 'name', duration: 'duration' } as const)[order.slice(1) as 'createdAt'];
+  // every entry of one import has the same updatedAt: that order is by id alone
+  const value = (r: Row) => (order.endsWith('updatedAt') ? 0 : r[key]);
+  const dir = order[0] === '-' ? -1 : 1;
+  match.sort((a, b) => {
+    const x = value(a), y = value(b);
+    if (x !== y) return (x < y ? -1 : 1) * dir;
+    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  });
+  const size = Math.max(1, Math.min(500, pageSize));
+  const start = (Math.max(1, pageIndex) - 1) * size;
+  return { ids: match.slice(start, start + size).map((r) => r.id), totalCount: match.length };
+}
+
+const ORDERS: EntryOrder[] = ['+createdAt', '-createdAt', '+updatedAt', '-updatedAt', '+name', '-name', '+duration', '-duration'];
+/** Filters and pagers: what players and consoles send, and the edges. */
+function cases(): [EntryFilter, number, number][] {
+  const out: [EntryFilter, number, number][] = [];
+  for (const partnerId of [5001, 5002, 5003, 4242]) {
+    const filters: Omit<EntryFilter, 'partnerId'>[] = [
+      {}, { mediaTypeEqual: 1 }, { mediaTypeEqual: 5 }, { nameLike: 'lecture' }, { nameLike: 'LECTURE' }, { nameLike: '100%_' },
+      { nameLike: '%' }, { nameLike: 'keynote review' }, { statusIn: [3] }, { statusIn: [2, 3] }, { includeDeleted: true },
+      { typeIn: [1] }, { typeIn: [2], mediaTypeEqual: 5 }, { mediaTypeIn: [1, 5] }, { userIdEqual: 'teacher' },
+      { tagsMultiLikeOr: ['lecture', 'DEMO'] }, { createdAtGreaterThanOrEqual: 1_650_000_000 }, { referenceIdEqual: 'ref-4' },
+      { idIn: ['0_00000000', '0_00000001', '0_00000004', '0_0000000a', 'nope'] }, { mediaTypeEqual: 1, nameLike: 'talk', statusIn: [2] },
+    ];
+    for (const f of filters) {
+      for (const [size, page] of [[30, 1], [30, 3], [7, 5], [500, 1], [30, 100], [0, 0]]) out.push([{ partnerId, ...f }, size, page]);
+    }
+    for (const orderBy of ORDERS) for (const [size, page] of [[30, 1], [13, 4]]) out.push([{ partnerId, orderBy }, size, page]);
+    out.push([{ partnerId, orderBy: '-createdAt', mediaTypeEqual: 1 }, 25, 7]);
+  }
+  return out;
+}
+
+async function check(t: Tap, name: string, c: Catalog, rows: Row[]) {
+  let bad = 0;
+  const list = cases();
+  // twice: the second time every count is the kept one
+  for (const pass of ['counted', 'count kept']) {
+    for (const [f, size, page] of list) {
+      const got = await c.listEntries(f, size, page);
+      const want = expected(rows, f, size, page);
+      const same = JSON.stringify({ ids: got.objects.map((e) => e.id), totalCount: got.totalCount }) === JSON.stringify(want);
+      if (!same && bad++ < 5) t.same({ ids: got.objects.map((e) => e.id), totalCount: got.totalCount }, want, `${name} (${pass}): ${JSON.stringify(f)} ${size}/${page}`);
+    }
+  }
+  t.equal(bad, 0, `${name}: ${list.length * 2} lists as worked out from the library`);
+}
+
+interface Tap {
+  same(a: unknown, b: unknown, m?: string): void;
+  equal(a: unknown, b: unknown, m?: string): void;
+}
+
+async function writesChangeLists(t: Tap, name: string, c: Catalog, rows: Row[]) {
+  const f: EntryFilter = { partnerId: 5001, nameLike: 'Renamed' };
+  const before = await c.listEntries(f, 30, 1);
+  t.equal(before.totalCount, 0, `${name}: nothing named so yet`);
+  const all = await c.listEntries({ partnerId: 5001 }, 30, 1);
+  // a rename (updateEntry) and a deletion (ingest) change the lists and their kept counts at once
+  const [a, b] = all.objects;
+  await c.updateEntry(a.id, { name: 'Renamed entry' }, NOW + 1);
+  await c.ingest.markEntryDeleted(b.id, NOW + 2);
+  rows.find((r) => r.id === a.id)!.name = 'Renamed entry';
+  rows.find((r) => r.id === b.id)!.status = 3;
+  for (const [ff, size, page] of [[f, 30, 1], [{ partnerId: 5001 }, 30, 1], [{ partnerId: 5001, statusIn: [3] }, 500, 1], [{ partnerId: 5001, mediaTypeEqual: 1 }, 30, 2]] as const) {
+    const got = await c.listEntries(ff, size, page);
+    t.same({ ids: got.objects.map((e) => e.id), totalCount: got.totalCount }, expected(rows, ff, size, page), `${name}: after the writes, ${JSON.stringify(ff)}`);
+  }
+}
+
+t.test('SQLite and PostgreSQL list what the library holds, for every filter, order and pager', async (t) => {
+  const lib = library();
+  const db = openDatabase(join(work, 'lists.sqlite'));
+  const sqlite = createCatalog(db);
+  await importLibrary(sqlite, lib, join(libDir, 'media'), join(work, 'media-sqlite'), NOW);
+  const pg = await openPgCatalog(await pgDatabase(t));
+  t.teardown(async () => {
+    await pg.close();
+    await sqlite.close();
+  });
+  await importLibrary(pg, lib, join(libDir, 'media'), join(work, 'media-pg'), NOW);
+  const sqliteRows = rowsOf(lib);
+  const pgRows = rowsOf(lib);
+  await check(t, 'SQLite', sqlite, sqliteRows);
+  await check(t, 'PostgreSQL', pg, pgRows);
+  await writesChangeLists(t, 'SQLite', sqlite, sqliteRows);
+  await writesChangeLists(t, 'PostgreSQL', pg, pgRows);
+  // the page is read from the index, not by sorting the partner's rows
+  const plan = db.prepare("EXPLAIN QUERY PLAN SELECT id FROM entries WHERE partner_id = 5001 AND status <> 3 AND media_type = 1 ORDER BY created_at DESC, id LIMIT 30 OFFSET 60").all() as { detail: string }[];
+  t.match(plan.map((p) => p.detail).join(' | '), /USING COVERING INDEX entries_list/, 'SQLite pages through entries_list');
+  t.notMatch(plan.map((p) => p.detail).join(' | '), /TEMP B-TREE/, 'without a sort');
+});
+
+t.test('migration 12 on a catalog made before it (SQLite data directory and PostgreSQL)', async (t) => {
+  const lib = library();
+  const rows = rowsOf(lib);
+  // SQLite: a data directory's catalog at version 11, with the generated library in it
+  const file = join(work, 'old', 'catalog.sqlite');
+  {
+    const Database = (await import('better-sqlite3')).default;
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(work, 'old'), { recursive: true });
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    for (let v = 0; v < 11; v++) db.transaction(() => { db.exec(migrations[v]); db.pragma(`user_version = ${v + 1}`); })();
+    const c = createCatalog(db);
+    await importLibrary(c, lib, join(libDir, 'media'), join(work, 'old', 'media'), NOW);
+    t.equal(db.pragma('user_version', { simple: true }), 11);
+    db.close();
+  }
+  const db = openDatabase(file);
+  t.equal(db.pragma('user_version', { simple: true }), migrations.length, 'brought up to date');
+  const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries'").pluck().all() as string[]).sort();
+  t.ok(indexes.includes('entries_list'), 'entries_list made');
+  t.notOk(indexes.includes('entries_partner'), 'entries_partner, its prefix, gone');
+  const sqlite = createCatalog(db);
+  await check(t, 'SQLite after migration 12', sqlite, rows);
+  await sqlite.close();
+
+  // PostgreSQL: a database at version 11 with the same library
+  const url = await pgDatabase(t);
+  const raw = openPgDatabase(url);
+  await migratePostgres(raw, migrations.slice(0, 11));
+  await raw.close();
+  const before = await openPgCatalog(url, { migrate: false });
+  await importLibrary(before, lib, join(libDir, 'media'), join(work, 'old-pg-media'), NOW);
+  await before.close();
+  const pg = await openPgCatalog(url);
+  t.teardown(() => pg.close());
+  const pgIndexes = (await pg.db.query("SELECT indexname FROM pg_indexes WHERE tablename = 'entries'")).rows.map((r) => r.indexname as string);
+  t.ok(pgIndexes.includes('entries_list'), 'PostgreSQL: entries_list made');
+  t.notOk(pgIndexes.includes('entries_partner'), 'PostgreSQL: entries_partner gone');
+  t.equal(Number((await pg.db.query('SELECT version FROM kdeliver_schema')).rows[0].version), migrations.length);
+  await check(t, 'PostgreSQL after migration 12', pg, rows);
+});

@@ -1,0 +1,61 @@
+// The SQLite catalog's read cache on a catalog bigger than it: it holds at most 50,000 reads, and
+// when full the least recently asked goes, so the entries asked again and again stay while a
+// million others pass through once. It used to empty itself whole at 50,000, dropping those too.
+// A kept read is the same frozen object (src/catalog/catalog.ts readCache); a read again from
+// SQLite is a new one.
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCatalog } from '../../src/catalog/catalog.js';
+import { openDatabase } from '../../src/catalog/db.js';
+import { importLibrary, readLibraryFile, sampleLibraryPath } from '../../src/catalog/library.js';
+import { startServer } from '../helpers/server.js';
+
+const work = mkdtempSync(join(tmpdir(), 'kdeliver-read-cache-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+
+t.test('a catalog asked for far more than the cache holds keeps what is asked often, and stays bounded', async (t) => {
+  const { library, mediaDir } = readLibraryFile(sampleLibraryPath());
+  const catalog = createCatalog(openDatabase(join(work, 'catalog.sqlite')));
+  t.teardown(() => catalog.close());
+  await importLibrary(catalog, library, mediaDir, join(work, 'media'));
+  const hot = await catalog.getEntry('1_rcit0qgs');
+  const hotFlavors = await catalog.listFlavors('1_rcit0qgs');
+  const cold = await catalog.getEntry('1_alt0audi');
+  t.ok(hot && Object.isFrozen(hot), 'a kept read is frozen');
+  t.equal(await catalog.getEntry('1_rcit0qgs'), hot, 'asked again: the same object');
+  // 120,000 other reads (ids no entry has: each one read and kept), the player's entry among them
+  for (let i = 0; i < 120_000; i++) {
+    await catalog.getEntry(`0_${i.toString(36).padStart(8, '0')}`);
+    if (i % 1000 === 0) {
+      t.equal(await catalog.getEntry('1_rcit0qgs'), hot, `still kept after ${i} other reads`);
+      await catalog.listFlavors('1_rcit0qgs');
+    }
+  }
+  t.equal(await catalog.listFlavors('1_rcit0qgs'), hotFlavors, 'its flavors too');
+  const again = await catalog.getEntry('1_alt0audi');
+  t.not(again, cold, 'bounded: one asked once has gone, read from SQLite again');
+  t.same(again, cold, 'the same values');
+  const stats = catalog.readCacheStats!();
+  t.equal(stats.entries, 50_000, 'the cache is full, not past its bound');
+  t.ok(stats.misses >= 120_000 && stats.hits >= 240, `hits ${stats.hits}, misses ${stats.misses}`);
+});
+
+t.test('/metrics counts the read cache: its size, hits and misses', async (t) => {
+  const server = await startServer(t);
+  const metric = async (name: string) => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+  };
+  const before = { hits: await metric('kdeliver_catalog_read_cache_hits'), misses: await metric('kdeliver_catalog_read_cache_misses') };
+  t.ok(Number.isFinite(before.hits) && Number.isFinite(before.misses), 'both reported');
+  await server.app.catalog.getEntry('1_rcit0qgs');
+  await server.app.catalog.getEntry('no_such_entry_1');
+  await server.app.catalog.getEntry('no_such_entry_1');
+  const stats = server.app.catalog.readCacheStats!();
+  t.equal(await metric('kdeliver_catalog_read_cache_entries'), stats.entries);
+  t.ok(stats.entries > 0 && stats.entries <= 50_000, `entries ${stats.entries}`);
+  t.ok(await metric('kdeliver_catalog_read_cache_misses') >= before.misses + 1, 'a new read is a miss');
+  t.ok(await metric('kdeliver_catalog_read_cache_hits') >= before.hits + 1, 'read again: a hit');
+});
