@@ -16,6 +16,7 @@ import { pageSql } from './entry-list.js';
 import { sqliteIngestStore } from './ingest-store.js';
 import { sqliteImportStore } from './kaltura-import.js';
 import { sqliteLibraryStore } from './library-store.js';
+import { createReadMemo, NOT_KEPT } from './read-memo.js';
 
 export { FIRST_PARTNER_ID, PartnerExistsError };
 export type { Catalog, EntryFilter, EntryOrder };
@@ -33,16 +34,13 @@ import { toAcp, toCaption, toConversionProfile, toDeliveryProfile, toEntry, toFl
  * Cached values are frozen: callers copy before they change anything.
  */
 function readCache(db: Db) {
-  const memo = new Map<string, unknown>();
+  const memo = createReadMemo();
   const dataVersion = db.prepare('SELECT data_version FROM pragma_data_version()').pluck();
   let version = dataVersion.get();
   let checked = false;
   let checkedAt = 0;
   // bumped whenever the catalog may have changed, so answers built from it can be dropped too
   let generation = 0;
-  const MAX_ENTRIES = 50_000;
-  let hits = 0;
-  let misses = 0;
   const changed = () => {
     memo.clear();
     generation++;
@@ -87,23 +85,13 @@ function readCache(db: Db) {
   return {
     cached<T>(key: string, load: () => T): T {
       sync();
-      if (memo.has(key)) {
-        hits++;
-        // the least recently asked goes first when full: a hit moves to the end
-        const hit = memo.get(key) as T;
-        memo.delete(key);
-        memo.set(key, hit);
-        return hit;
-      }
-      misses++;
+      const hit = memo.get(key);
+      if (hit !== NOT_KEPT) return hit as T;
       const value = deepFreeze(load());
-      // full: the least recently asked goes (emptying it all, as it did, dropped the entries asked
-      // again and again along with a million-entry catalog's once-asked ones)
-      if (memo.size >= MAX_ENTRIES) memo.delete(memo.keys().next().value!);
       memo.set(key, value);
       return value;
     },
-    stats: () => ({ entries: memo.size, hits, misses }),
+    stats: () => memo.stats(),
     /** A number that changes whenever the catalog may have changed (own writes, other processes). */
     generation(): number {
       sync();

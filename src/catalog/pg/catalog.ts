@@ -27,6 +27,7 @@ import {
 } from '../rows.js';
 import { all, one, run } from './sql.js';
 import { pageSql } from '../entry-list.js';
+import { createReadMemo, NOT_KEPT } from '../read-memo.js';
 
 export type { CatalogChange } from './listen.js';
 
@@ -74,11 +75,8 @@ export async function openPgCatalog(url: string, opts: PgCatalogOptions = {}): P
 }
 
 export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatalog> {
-  const memo = new Map<string, unknown>();
+  const memo = createReadMemo();
   const subscribers = new Set<(c: CatalogChange) => void>();
-  const MAX_ENTRIES = 50_000;
-  let hits = 0;
-  let misses = 0;
   let generation = 0;
   let closed = false;
   const changed = () => {
@@ -100,26 +98,14 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
   /** A read kept until the next change; only while changes are heard, and only if none came during the read. */
   async function cached<T>(key: string, load: () => Promise<T>): Promise<T> {
     if (!listener.live) {
-      misses++;
+      memo.missed();
       return load();
     }
-    if (memo.has(key)) {
-      hits++;
-      // the least recently asked goes first when full: a hit moves to the end
-      const hit = memo.get(key) as T;
-      memo.delete(key);
-      memo.set(key, hit);
-      return hit;
-    }
-    misses++;
+    const hit = memo.get(key);
+    if (hit !== NOT_KEPT) return hit as T;
     const before = generation;
     const value = deepFreeze(await load());
-    if (generation === before && listener.live) {
-      // full: the least recently asked goes (emptying it all, as it did, dropped the entries asked
-      // again and again along with a million-entry catalog's once-asked ones)
-      if (memo.size >= MAX_ENTRIES) memo.delete(memo.keys().next().value!);
-      memo.set(key, value);
-    }
+    if (generation === before && listener.live) memo.set(key, value);
     return value;
   }
   /** A write: its transaction announces itself to every node; this node's cache drops at once. */
@@ -151,7 +137,7 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
       if (!listener.live) generation++;
       return generation;
     },
-    readCacheStats: () => ({ entries: memo.size, hits, misses }),
+    readCacheStats: () => memo.stats(),
     subscribe(onChange) {
       subscribers.add(onChange);
       return () => void subscribers.delete(onChange);

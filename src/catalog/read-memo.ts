@@ -1,0 +1,49 @@
+// The catalog's read cache, for both backends (src/catalog/catalog.ts, src/catalog/pg/catalog.ts):
+// values kept by key until the catalog changes (the caller clears it), at most MAX_ENTRIES, the
+// least recently asked going first when full (emptying it all, as it once did, dropped the entries
+// asked again and again along with a million-entry catalog's once-asked ones). Counted for /metrics.
+
+const MAX_ENTRIES = 50_000;
+
+/** What get answers for a key not kept (a kept value may itself be undefined or null). */
+export const NOT_KEPT: unique symbol = Symbol('not kept');
+
+export interface ReadMemo {
+  /** The kept value, counted as a hit (and made the most recently asked), or NOT_KEPT, counted as a miss. */
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
+  /** A read that was not looked up (the cache could not be trusted), counted as a miss. */
+  missed(): void;
+  clear(): void;
+  stats(): { entries: number; hits: number; misses: number };
+}
+
+export function createReadMemo(maxEntries = MAX_ENTRIES): ReadMemo {
+  const memo = new Map<string, unknown>();
+  let hits = 0;
+  let misses = 0;
+  return {
+    get(key) {
+      if (!memo.has(key)) {
+        misses++;
+        return NOT_KEPT;
+      }
+      hits++;
+      const hit = memo.get(key);
+      memo.delete(key);
+      memo.set(key, hit);
+      return hit;
+    },
+    set(key, value) {
+      if (memo.size >= maxEntries) memo.delete(memo.keys().next().value!);
+      memo.set(key, value);
+    },
+    missed() {
+      misses++;
+    },
+    clear() {
+      memo.clear();
+    },
+    stats: () => ({ entries: memo.size, hits, misses }),
+  };
+}
