@@ -15,7 +15,7 @@ import { apiSchemaXml } from '../src/api/schema.js';
 import { readFormat, serialize } from '../src/api/serializers/index.js';
 import { SERVICES } from '../src/api/services/index.js';
 import { acceptsGzip } from '../src/request/accept-encoding.js';
-import { baseUrl, requestEnv } from './http.js';
+import { baseUrl, requestEnv, sendRaw } from './http.js';
 import { factValue, newFactReads, type KeptApiAnswer } from '../src/api/answer-cache.js';
 import { countryOnce } from '../src/request/http-facts.js';
 import { splitUrl } from '../src/request/path-params.js';
@@ -107,18 +107,14 @@ export default async function apiV3Routes(app: FastifyInstance) {
 
   /**
    * A kept answer: its headers and bytes as first sent, and Kaltura's X-Kaltura mark of a cache
-   * hit. The headers were made when it was kept; they go straight to Node, past Fastify's send
-   * pipeline (its onResponse hooks, and so the metrics, still run), as playManifest's kept answers do.
+   * hit. The headers were made when it was kept (routes/http.ts sendRaw).
    */
   function sendKept(request: FastifyRequest, reply: FastifyReply, kept: KeptApiAnswer): FastifyReply {
     const gzip = gzipWanted(request.headers['accept-encoding']);
     const body = gzip ? cache.gzipped(kept) : kept.body;
     kept.head ??= keptHead(kept, false);
     if (gzip) kept.gzipHead ??= keptHead(kept, true);
-    reply.hijack();
-    reply.raw.writeHead(kept.status, gzip ? kept.gzipHead! : kept.head);
-    reply.raw.end(request.method === 'HEAD' ? undefined : body);
-    return reply;
+    return sendRaw(request, reply, kept.status, gzip ? kept.gzipHead! : kept.head, body.length, body);
   }
   const keptHead = (kept: KeptApiAnswer, gzip: boolean): string[] => {
     const head: string[] = [];

@@ -1,7 +1,11 @@
 // Glue between Fastify and the stages: the request's environment and HTTP facts (built here, once,
 // for every route family), the public base URL, and sending a rendered answer. The only place
 // route plugins share code.
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { requestId } from '../src/log.js';
+import type { RouteFamily } from '../src/metrics/request-facts.js';
 import type { RequestEnv } from '../src/env.js';
 import { countryOnce, flatHeaders, type HttpFacts } from '../src/request/http-facts.js';
 import { referrerOf } from '../src/request/play-request.js';
@@ -127,4 +131,43 @@ export function accessFacts(http: HttpFacts, params: { ks?: string | null; refer
 /** The media routes' access check (signature, SERVE-context rules) for this request's environment. */
 export function mediaAccessCheck(env: RequestEnv): (entry: Entry, flavor?: FlavorAsset) => Promise<DeliveryError | null> {
   return (entry, flavor) => checkMediaAccess(env, entry, flavor);
+}
+
+/**
+ * An answer whose headers (Content-Length among them) and whole body are in hand: straight to
+ * Node, past Fastify's send pipeline (kept answers, where that pipeline costs more than the
+ * answer). Fastify's onResponse hooks still run; the metrics hook reads the length from Fastify's
+ * headers (Node keeps writeHead's own), so it is set there too.
+ */
+export function sendRaw(request: FastifyRequest, reply: FastifyReply, status: number, head: OutgoingHttpHeaders | string[], length: number, body: string | Buffer | undefined): FastifyReply {
+  reply.hijack();
+  reply.header('content-length', String(length));
+  reply.raw.writeHead(status, head);
+  reply.raw.end(request.method === 'HEAD' ? undefined : body);
+  return reply;
+}
+
+/**
+ * An answer given before routing (src/server.ts EarlyAnswer): sent, counted in /metrics and
+ * logged as Fastify logs a routed request, with the route's own line between (`line`) and its
+ * bindings on every line; the latency counted ends when the answer is handed to the socket.
+ */
+export function sendEarly(app: FastifyInstance, req: IncomingMessage, res: ServerResponse, a: {
+  family: RouteFamily; started: number; status: number; head: OutgoingHttpHeaders | string[]; body: string | Buffer; bytes: number;
+  log?: () => { bindings: Record<string, unknown>; line?: [Record<string, unknown>, string] };
+}): true {
+  const method = req.method ?? 'GET';
+  res.writeHead(a.status, a.head);
+  res.end(method === 'HEAD' ? undefined : a.body);
+  const elapsed = performance.now() - a.started;
+  app.metrics.observe({ family: a.family, method, status: a.status, seconds: elapsed / 1000, bytes: method === 'HEAD' ? 0 : a.bytes, errorCode: null });
+  if ((app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info')) {
+    const { bindings, line } = a.log?.() ?? { bindings: {} };
+    const id = requestId();
+    const log = app.log.child({ reqId: id, ...bindings });
+    log.info({ req: { method, url: req.url, id } }, 'incoming request');
+    if (line) log.info(line[0], line[1]);
+    log.info({ res: { statusCode: a.status }, responseTime: elapsed, ...(line ? { code: 0 } : {}) }, 'request completed');
+  }
+  return true;
 }

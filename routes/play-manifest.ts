@@ -8,14 +8,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
-import { requestId } from '../src/log.js';
 import { playManifestFacts } from '../src/metrics/request-facts.js';
 import type { EarlyAnswer } from '../src/server.js';
 import { DeliveryError } from '../src/errors.js';
 import { answerPlayManifest } from '../src/playback.js';
 import { answerHead, withAnswerCache } from '../src/cache/manifest-cache.js';
-import type { CachedAnswer } from '../src/env.js';
-import { baseUrl, baseUrlOf, payloadOf, requestEnv, sendRendered } from './http.js';
+import { baseUrl, baseUrlOf, payloadOf, requestEnv, sendEarly, sendRaw, sendRendered } from './http.js';
 
 const ID = /^-?[0-9]+$/;
 
@@ -35,7 +33,8 @@ export default async function playManifestRoutes(app: FastifyInstance) {
     // partnerId and entryId are bound to the request logger (routes/metrics.ts)
     if ('kept' in a) {
       request.log.info({ format: a.kept.format, code: 0, cached: true }, 'playManifest');
-      return sendKept(request, reply, a.kept, now);
+      // built and checked when first sent
+      return sendRaw(request, reply, a.kept.status, answerHead(a.kept, now), a.kept.bytes, a.kept.body);
     }
     return a.then((f) => {
       request.log.info({ format: f.fresh.playback.requestedFormat, code: 0 }, 'playManifest');
@@ -60,7 +59,6 @@ export default async function playManifestRoutes(app: FastifyInstance) {
  */
 function keptAnswerBeforeRouting(app: FastifyInstance): EarlyAnswer {
   const cache = app.manifestCache;
-  const logs = (app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info') ?? false;
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     const { url, method } = req;
     if (url === undefined || (method !== 'GET' && method !== 'HEAD') || !url.includes('/playManifest')) return false;
@@ -72,29 +70,11 @@ function keptAnswerBeforeRouting(app: FastifyInstance): EarlyAnswer {
     const now = app.env.clock();
     const kept = cache.peek(key, app.catalog.generation(), url, now);
     if (!kept) return false;
-    res.writeHead(kept.status, answerHead(kept, now));
-    res.end(method === 'HEAD' ? undefined : kept.body);
-    const elapsed = performance.now() - started;
-    app.metrics.observe({ family: 'playManifest', method, status: kept.status, seconds: elapsed / 1000, bytes: method === 'HEAD' ? 0 : kept.bytes, errorCode: null });
-    if (logs) {
-      const { partnerId, entryId } = playManifestFacts(url);
-      const id = requestId();
-      const log = app.log.child({ reqId: id, partnerId, entryId });
-      log.info({ req: { method, url, id } }, 'incoming request');
-      log.info({ format: kept.format, code: 0, cached: true }, 'playManifest');
-      log.info({ res: { statusCode: kept.status }, responseTime: elapsed, code: 0 }, 'request completed');
-    }
-    return true;
+    return sendEarly(app, req, res, {
+      family: 'playManifest', started, status: kept.status, head: answerHead(kept, now), body: kept.body, bytes: kept.bytes,
+      log: () => ({ bindings: { ...playManifestFacts(url) }, line: [{ format: kept.format, code: 0, cached: true }, 'playManifest'] }),
+    });
   };
-}
-
-function sendKept(request: FastifyRequest, reply: FastifyReply, a: CachedAnswer, now: number): FastifyReply {
-  // Headers and body were built and checked when the answer was first sent; they go straight
-  // to Node, past Fastify's send pipeline (its onResponse hooks, and so the metrics, still run).
-  reply.hijack();
-  reply.raw.writeHead(a.status, answerHead(a, now));
-  reply.raw.end(request.method === 'HEAD' ? undefined : a.body);
-  return reply;
 }
 
 /**
