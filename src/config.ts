@@ -84,7 +84,7 @@ export interface Config {
  */
 export type MediaLocation =
   | { kind: 'local' }
-  | { kind: 's3'; url: string; bucket: string; prefix: string; endpoint: string | null; region: string; forcePathStyle: boolean; accessKeyId: string | null; secretAccessKey: string | null }
+  | { kind: 's3'; url: string; bucket: string; prefix: string; endpoint: string | null; region: string; forcePathStyle: boolean; accessKeyId: string | null; secretAccessKey: string | null; sessionToken: string | null }
   | { kind: 'http'; url: string; base: string };
 
 export class ConfigError extends Error {}
@@ -100,7 +100,7 @@ const KEYS = [
   'KDELIVER_MANIFEST_CACHE_ENTRIES', 'KDELIVER_HLS_SEGMENT_MS', 'KDELIVER_HLS_IFRAMES', 'KDELIVER_THUMBNAIL_TRACKS', 'KDELIVER_DASH_SUBTITLES', 'KDELIVER_DASH_SEGMENT_MS', 'KDELIVER_INDEX_CACHE_MB', 'KDELIVER_MAX_MOOV_MB',
   'KDELIVER_GEOIP_FILE', 'KDELIVER_SHUTDOWN_GRACE_MS', 'KDELIVER_INGEST_LEASE_SECONDS', 'KDELIVER_DRM_KEY_SERVICE_URL',
   'KDELIVER_MEDIA_URL', 'KDELIVER_MEDIA_CACHE_MB', 'KDELIVER_MEDIA_TIMEOUT_MS', 'KDELIVER_MEDIA_CONNECT_TIMEOUT_MS', 'KDELIVER_S3_FORCE_PATH_STYLE',
-  'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY',
+  'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
   'KDELIVER_DATABASE_URL',
 ] as const;
 
@@ -125,6 +125,9 @@ function mediaLocation(env: Env): MediaLocation {
       region: env.AWS_REGION || 'us-east-1',
       forcePathStyle: bool('KDELIVER_S3_FORCE_PATH_STYLE', env.KDELIVER_S3_FORCE_PATH_STYLE, false),
       accessKeyId: env.AWS_ACCESS_KEY_ID || null, secretAccessKey: env.AWS_SECRET_ACCESS_KEY || null,
+      // temporary credentials (an assumed role, SSO) are a key pair and a token: without the
+      // token S3 refuses the pair, so it travels with them
+      sessionToken: env.AWS_SESSION_TOKEN || null,
     };
   }
   if (u.protocol === 'http:' || u.protocol === 'https:') {

@@ -1,5 +1,6 @@
 // An S3-compatible bucket through the AWS SDK: HeadObject for size and ETag, ranged GetObject
 // with IfMatch for the bytes. Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+// (with AWS_SESSION_TOKEN for temporary ones)
 // (src/config.ts); they are never in a message. Checksums are computed and checked only when an
 // operation requires them: recent SDKs otherwise send aws-chunked bodies with trailing checksums,
 // which some S3-compatible stores keep as the stored bytes.
@@ -23,7 +24,7 @@ export function s3Client(loc: S3Location, t: OriginTimeouts): S3Client {
     region: loc.region,
     endpoint: loc.endpoint ?? undefined,
     forcePathStyle: loc.forcePathStyle,
-    credentials: loc.accessKeyId && loc.secretAccessKey ? { accessKeyId: loc.accessKeyId, secretAccessKey: loc.secretAccessKey } : undefined,
+    credentials: loc.accessKeyId && loc.secretAccessKey ? { accessKeyId: loc.accessKeyId, secretAccessKey: loc.secretAccessKey, ...(loc.sessionToken ? { sessionToken: loc.sessionToken } : {}) } : undefined,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 2,

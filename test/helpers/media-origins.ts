@@ -55,7 +55,7 @@ export async function startS3(t: Tap, bucket = 'media'): Promise<S3Store> {
   await server.run();
   let running = true;
   const endpoint = `http://127.0.0.1:${port}`;
-  const loc = { kind: 's3' as const, url: `s3://${bucket}`, bucket, prefix: '', endpoint, region: 'us-east-1', forcePathStyle: true, accessKeyId: KEY_ID, secretAccessKey: SECRET };
+  const loc = { kind: 's3' as const, url: `s3://${bucket}`, bucket, prefix: '', endpoint, region: 'us-east-1', forcePathStyle: true, accessKeyId: KEY_ID, secretAccessKey: SECRET, sessionToken: null };
   const client = s3Client(loc, { timeoutMs: 30_000, connectTimeoutMs: 5_000 });
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
   const stop = async () => {

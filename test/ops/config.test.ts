@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, SAMPLE_MEDIA_URL_SECRET, SAMPLE_URL_TOKEN_SECRET } from '../../src/config.js';
+import { s3Client, s3Origin } from '../../src/storage/s3-origin.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-config-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -98,4 +99,21 @@ t.test('config file: same keys as the environment, environment wins, unknown key
   t.throws(() => loadConfig({ KDELIVER_CONFIG: join(dir, 'missing.json') }), { message: /missing\.json: not a readable JSON file/ });
   const badValue = file('bad-value.json', JSON.stringify({ PORT: 'http' }));
   t.throws(() => loadConfig({ KDELIVER_CONFIG: badValue }), { message: /^PORT="http": expected a whole number/, }, 'file values are validated like env values');
+});
+
+t.test('temporary S3 credentials keep their session token: the SDK client and its presigned URLs carry it', async (t) => {
+  const env = { KDELIVER_MEDIA_URL: 's3://media/lib', AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'ASIATEMPORARYKEY', AWS_SECRET_ACCESS_KEY: 'temporary-secret', AWS_SESSION_TOKEN: 'the-session-token' };
+  for (const [label, vars, token] of [['with AWS_SESSION_TOKEN', env, 'the-session-token'], ['a long-lived key pair', { ...env, AWS_SESSION_TOKEN: '' }, undefined]] as const) {
+    const loc = loadConfig(vars).media;
+    if (loc.kind !== 's3') throw new Error('expected an s3 location');
+    const timeouts = { timeoutMs: 1000, connectTimeoutMs: 1000 };
+    const client = s3Client(loc, timeouts);
+    t.teardown(() => client.destroy());
+    const creds = await client.config.credentials();
+    t.equal(creds.accessKeyId, 'ASIATEMPORARYKEY', `${label}: the key`);
+    t.equal(creds.sessionToken, token, `${label}: the token`);
+    // S3 refuses a temporary key signed without its token; the presigned URL ffmpeg reads names it
+    const url = new URL(await s3Origin(loc, timeouts, client).ffmpegUrl('a.mp4'));
+    t.equal(url.searchParams.get('X-Amz-Security-Token') ?? undefined, token, `${label}: the presigned URL`);
+  }
 });

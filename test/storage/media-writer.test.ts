@@ -15,7 +15,7 @@ import { sha256, startS3 } from '../helpers/media-origins.js';
 const s3 = await startS3(t);
 const loc = (endpoint: string) => ({
   kind: 's3' as const, url: 's3://media/lib', bucket: 'media', prefix: 'lib', endpoint, region: 'us-east-1', forcePathStyle: true,
-  accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER',
+  accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', sessionToken: null,
 });
 const timeouts = { timeoutMs: 30_000, connectTimeoutMs: 5_000 };
 const writer = s3MediaWriter(loc(s3.endpoint), timeouts);
