@@ -30,6 +30,13 @@ const MAX_ANSWER_BYTES = 256 * 1024;
 const IGNORED_PARAMS = new Set(['playSessionId', 'clientTag', '_', 'referrer']);
 const MAY_HOLD_IGNORED = /(?:^|&)(?:playSessionId|clientTag|_|referrer)(?:[=&]|$)/;
 
+/**
+ * A KS in the path or the query (src/request/play-request.ts reads it from either): an answer
+ * with a KS is never kept (storableAnswer), so such a request gets no key and is not looked up.
+ * Loose on purpose: a URL it matches without a KS only goes uncached.
+ */
+const CARRIES_KS = /\/ks\/|[?&]ks=/;
+
 /** A kept answer, sent again as it is, or a fresh one with its payload (as the route sends it). */
 export type KeptOrFresh = Kept | Fresh;
 export type Kept = { kept: CachedAnswer; fresh?: undefined; body?: undefined };
@@ -157,7 +164,7 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
   };
   return {
     keyOf(method, isHttps, baseUrl, rawUrl, ksHeader) {
-      if (maxEntries <= 0 || ksHeader !== undefined) return null;
+      if (maxEntries <= 0 || ksHeader !== undefined || CARRIES_KS.test(rawUrl)) return null;
       return `${method} ${isHttps ? 's' : ''}${baseUrl} ${keyUrl(rawUrl)}`;
     },
     get(key, generation, rawUrl, now) {

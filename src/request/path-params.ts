@@ -14,6 +14,12 @@ export function splitPath(rawPath: string): string[] {
   for (const raw of rawPath.split('/')) {
     if (raw === '') continue;
     if (raw.length > MAX_SEGMENT_LENGTH) throw new DeliveryError('BAD_QUERY', ', path segment too long');
+    // most segments have no escape at all: nothing to decode
+    if (!raw.includes('%')) {
+      if (raw.includes('\0')) throw new DeliveryError('BAD_QUERY', ', NUL byte in path');
+      out.push(raw);
+      continue;
+    }
     if (/%2f|%5c|%00/i.test(raw)) throw new DeliveryError('BAD_QUERY', ', encoded slash or NUL byte in path');
     let seg: string;
     try {

@@ -192,6 +192,7 @@ t.test('answers that depend on more than the URL are never kept', async (t) => {
   const cases: [string, string, Record<string, string>?][] = [
     ['a KS in the path', `${PM}/1_rcit0qgs/ks/${ks()}/format/applehttp/protocol/http/a.m3u8`],
     ['a KS in the header', `${PM}/1_rcit0qgs/format/applehttp/protocol/http/a.m3u8`, { 'X-Kaltura-Ks': ks() }],
+    ['a KS in the query', `${PM}/1_rcit0qgs/format/applehttp/protocol/http/a.m3u8?playSessionId=x&ks=${ks()}`],
     ['a kt token', signed],
     ['an expiry', `${PM}/1_rcit0qgs/expiry/${clock + 600}/format/applehttp/protocol/http/a.m3u8`],
     ['access-control rules', `${PM}/1_siteonly/format/applehttp/protocol/http/a.m3u8`, { Referer: 'https://sample.example.com/' }],
@@ -208,6 +209,8 @@ t.test('answers that depend on more than the URL are never kept', async (t) => {
     t.same(first, await ask(plain, path, { headers }), `${why}: the answer the pipeline gives`);
     t.equal(stats().entries, before.entries, `${why}: nothing kept`);
     t.equal(stats().hits, before.hits, `${why}: no hit`);
+    // a KS (path, query or header) is never kept, so such a request is not even looked up
+    if (why.includes('KS')) t.equal(stats().misses, before.misses, `${why}: not looked up`);
   }
 });
 
