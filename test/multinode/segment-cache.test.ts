@@ -1,9 +1,10 @@
 // The packager's kept answers across two real `kdeliver serve` nodes on one PostgreSQL catalog:
-// node B keeps a protected entry's segment (its segment answer cache, src/media/body.ts) and its
-// playManifest decision for a user KS (src/playback.ts); a change made through node A over HTTP
-// (any catalog write, a KS ended with session.end, a rule changed) reaches B within a second:
-// B's segment cache starts over, and B refuses the ended KS and applies the new rule though the
-// answer and the decision are kept. (test/multinode/freshness.test.ts does the same for the
+// node B keeps a protected entry's segment (its segment answer cache, src/media/body.ts), its
+// per-flavor playlist (src/packaging/kept-playlists.ts) and its playManifest decision for a user
+// KS (src/playback.ts); a change made through node A over HTTP (any catalog write, a KS ended with
+// session.end, a rule changed) reaches B within a second: B's segment cache and kept playlists
+// start over, and B refuses the ended KS and applies the new rule though the answer and the
+// decision are kept. (test/multinode/freshness.test.ts does the same for the
 // answer caches and the catalog's read cache.)
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,6 +16,7 @@ import type { Served } from '../helpers/command.js';
 
 const FRESH_MS = 1000;
 const SEGMENT = '/hls/p/309/sp/30900/serveFlavor/entryId/1_kssecure/v/1/flavorId/1_f2kssec0/name/a.mp4/seg-2-v1-a1.ts';
+const PLAYLIST = SEGMENT.replace('seg-2-v1-a1.ts', 'index.m3u8');
 const PLAY = '/p/309/sp/30900/playManifest/entryId/1_kssecure/protocol/http/format/applehttp';
 
 const cluster = await startPostgres(t);
@@ -30,7 +32,7 @@ const ksOf = (userId: string, type = 0) => generateKs({
   partnerId: 309, secret: 'sample-admin-secret-309', type, userId, expiry: 3600, privileges: type ? '' : 'sview:1_kssecure', version: 2, now: now(),
 });
 /** The segment URL playManifest gives this KS (signed with the nodes' shared secret). */
-const segmentFor = (ks: string) => signMediaUrl(SEGMENT, NODE_SECRETS.KDELIVER_MEDIA_URL_SECRET, now(), undefined, ks);
+const segmentFor = (ks: string, path = SEGMENT) => signMediaUrl(path, NODE_SECRETS.KDELIVER_MEDIA_URL_SECRET, now(), undefined, ks);
 
 async function get(node: Served, path: string): Promise<{ status: number; body: Buffer }> {
   const r = await fetch(node.url + path, { signal: AbortSignal.timeout(15_000) });
@@ -69,11 +71,16 @@ async function keptOnB(t: Test, ks: string): Promise<Buffer> {
 }
 type Test = typeof t;
 
-t.test('a catalog write through A: B\'s segment cache starts over within a second, the same bytes made again', async (t) => {
+t.test('a catalog write through A: B\'s segment cache and kept playlists start over within a second, the same bytes made again', async (t) => {
   const ks = ksOf('viewer');
   const bytes = await keptOnB(t, ks);
   const fromA = await get(A, segmentFor(ks));
   t.ok(fromA.body.equals(bytes), 'A makes the same bytes');
+  const playlist = await get(B, segmentFor(ks, PLAYLIST));
+  t.equal(playlist.status, 200, 'B renders the playlist');
+  const playlistHits = await metric(B, 'kdeliver_packager_playlist_cache_hits');
+  t.ok((await get(B, segmentFor(ks, PLAYLIST))).body.equals(playlist.body), 'the same playlist');
+  t.equal(await metric(B, 'kdeliver_packager_playlist_cache_hits'), playlistHits + 1, 'from its kept playlists');
   const misses = await metric(B, 'kdeliver_packager_segment_cache_misses');
   await api(A, 'baseentry/action/update', { ks: ksOf('admin', 2), entryId: '1_rcit0qgs', baseEntry: { objectType: 'KalturaBaseEntry', name: 'renamed on A' } });
   let last: Buffer = Buffer.alloc(0);
@@ -84,6 +91,10 @@ t.test('a catalog write through A: B\'s segment cache starts over within a secon
   t.ok(ms >= 0, `B makes the segment again ${ms} ms after the change`);
   t.ok(last.equals(bytes), 'the same bytes');
   t.equal(await metric(B, 'kdeliver_packager_segment_cache_entries'), 1, 'B\'s cache holds that one answer: it started over');
+  t.equal(await metric(B, 'kdeliver_packager_playlist_cache_entries'), 0, 'and its kept playlists are gone');
+  const rendered = await metric(B, 'kdeliver_packager_playlist_cache_misses');
+  t.ok((await get(B, segmentFor(ks, PLAYLIST))).body.equals(playlist.body), 'the playlist rendered again is the same');
+  t.equal(await metric(B, 'kdeliver_packager_playlist_cache_misses'), rendered + 1, 'rendered, not kept');
 });
 
 t.test('a KS ended on A: B refuses its kept segment and its kept decision within a second', async (t) => {
