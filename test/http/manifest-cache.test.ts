@@ -300,5 +300,6 @@ t.test('/metrics reports the answer cache', async (t) => {
   t.equal(value('kdeliver_playmanifest_cache_hits'), s.hits);
   t.equal(value('kdeliver_playmanifest_cache_misses'), s.misses);
   t.equal(value('kdeliver_playmanifest_cache_entries'), s.entries);
+  t.equal(value('kdeliver_playmanifest_cache_bytes'), s.bytes);
   t.ok(s.hits > 20 && s.entries > 10, `hits ${s.hits}, entries ${s.entries}`);
 });
