@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { generateKs } from '../../src/access/ks.js';
 import { signMediaUrl } from '../../src/delivery/tokenizers/kaltura.js';
 import { startPostgres } from '../helpers/postgres.js';
-import { kdeliverNodes, NODE_SECRETS } from '../helpers/nodes.js';
+import { NODE_SECRETS, twoNodes } from '../helpers/nodes.js';
 import type { Served } from '../helpers/command.js';
 
 const FRESH_MS = 1000;
@@ -20,12 +20,7 @@ const PLAYLIST = SEGMENT.replace('seg-2-v1-a1.ts', 'index.m3u8');
 const PLAY = '/p/309/sp/30900/playManifest/entryId/1_kssecure/protocol/http/format/applehttp';
 
 const cluster = await startPostgres(t);
-const nodes = kdeliverNodes(t, await cluster.createDatabase());
-const [A, B] = await Promise.all([nodes.start(), nodes.start()]);
-t.teardown(async () => {
-  await A.stop();
-  await B.stop();
-});
+const { A, B } = await twoNodes(t, cluster);
 
 const now = () => Math.floor(Date.now() / 1000);
 const ksOf = (userId: string, type = 0) => generateKs({
