@@ -3,6 +3,7 @@
 // just its slice.
 import { Readable } from 'node:stream';
 import { openFileSource, type ByteSource, type SourceStore } from './source.js';
+import { createByteLru, objectIds, type ByteLruStats } from './byte-lru.js';
 
 /** Bytes made in memory, or a span of the source file. */
 export type Part = Uint8Array | { offset: number; length: number };
@@ -136,51 +137,35 @@ export function recycleWhenSent<T extends Readable>(stream: T, response: { once(
 
 // ---- Segment answer cache ----
 // A popular segment is asked for by every viewer: its clear bytes are kept, up to a byte bound,
-// in one LRU shared by all files. An answer is keyed by the object it was made from (a timeline:
-// one parsed index, hence one version of one source file, plus the segment policy, clip and
-// tracks) and what the writer adds (format, segment number, options). A replaced file is parsed
-// into a new index and so a new timeline: its old answers are never found again and age out.
-// Only whole answers made without a key are kept (AES-128 wraps a cached clear answer; SAMPLE-AES
-// and cenc/cbcs are never kept). Access control is judged before a body is asked for: the cache
-// only saves making the same bytes again.
-let cacheMax = 64 << 20;
-let cacheBytes = 0;
-let cacheHits = 0;
-let cacheMisses = 0;
-const answers = new Map<string, { bytes: Buffer; contentType: string }>();
-const owners = new WeakMap<object, number>();
-let nextOwner = 1;
+// in one LRU shared by all files (src/media/byte-lru.ts). An answer is keyed by the object it was
+// made from (a timeline: one parsed index, hence one version of one source file, plus the segment
+// policy, clip and tracks) and what the writer adds (format, segment number, options). A replaced
+// file is parsed into a new index and so a new timeline: its old answers are never found again and
+// age out. Only whole answers made without a key are kept (AES-128 wraps a cached clear answer;
+// SAMPLE-AES and cenc/cbcs are never kept). Access control is judged before a body is asked for:
+// the cache only saves making the same bytes again. The packaging layer empties it when the
+// catalog changes (src/packaging/packager.ts); an answer being made across that is not kept.
+const answers = createByteLru<{ bytes: Buffer; contentType: string }>(64 << 20);
+const ownerId = objectIds();
 
 /** Bounds the segment answer cache (0 turns it off and empties it). */
 export function setSegmentCacheBytes(n: number): void {
-  cacheMax = Math.max(0, n);
-  evictAnswers();
+  answers.setMaxBytes(n);
 }
 
-/** Empties the segment answer cache (e.g. when the catalog says media changed). */
+/** Empties the segment answer cache (the packaging layer, when the catalog changed). */
 export function clearSegmentCache(): void {
   answers.clear();
-  cacheBytes = 0;
 }
 
 /** The segment answer cache's size and use, for metrics and tests. */
-export function segmentCacheStats(): { bytes: number; maxBytes: number; entries: number; hits: number; misses: number } {
-  return { bytes: cacheBytes, maxBytes: cacheMax, entries: answers.size, hits: cacheHits, misses: cacheMisses };
-}
-
-function evictAnswers(): void {
-  for (const [k, v] of answers) {
-    if (cacheBytes <= cacheMax) break;
-    answers.delete(k);
-    cacheBytes -= v.bytes.length;
-  }
+export function segmentCacheStats(): ByteLruStats {
+  return answers.stats();
 }
 
 /** A cache key for what `owner` (a timeline) makes, given the writer's own parts. */
 export function answerKey(owner: object, ...parts: Array<string | number | boolean | undefined>): string {
-  let id = owners.get(owner);
-  if (id === undefined) owners.set(owner, (id = nextOwner++));
-  return `${id}/${parts.join('/')}`;
+  return `${ownerId(owner)}/${parts.join('/')}`;
 }
 
 /** A body whose bytes are all in memory: a kept answer (it holds them, an eviction meanwhile does not matter), an init segment. */
@@ -195,15 +180,6 @@ export function keptBody(bytes: Buffer, contentType: string): MediaBody {
   };
 }
 
-function lookUp(key: string): { bytes: Buffer; contentType: string } | undefined {
-  const hit = answers.get(key);
-  if (!hit) return undefined;
-  cacheHits++;
-  answers.delete(key); // to the most recent end
-  answers.set(key, hit);
-  return hit;
-}
-
 /**
  * The body `make` describes, answered from the segment answer cache when its bytes are there (then
  * it is not even described: no planning, no boxes); a whole answer made through it is kept (one
@@ -211,22 +187,28 @@ function lookUp(key: string): { bytes: Buffer; contentType: string } | undefined
  * of an answer not kept is made as before, and not kept.
  */
 export function cachedBody(key: string, make: () => MediaBody): MediaBody {
-  if (cacheMax <= 0) return make();
-  const hit = lookUp(key);
-  if (hit) return keptBody(hit.bytes, hit.contentType);
+  if (answers.maxBytes <= 0) return make();
+  const hit = answers.peek(key);
+  if (hit) {
+    answers.get(key); // counted, and made the most recent
+    return keptBody(hit.bytes, hit.contentType);
+  }
+  // a clear from now on (the catalog changed) means this answer is not put back
+  const epoch = answers.epoch;
   const body = make();
-  if (body.length > cacheMax / 8 || body.length === 0) return body;
+  if (body.length > answers.maxBytes / 8 || body.length === 0) return body;
   return {
     length: body.length,
     contentType: body.contentType,
     async *produce(source, start, endInclusive) {
-      const hit = lookUp(key);
+      const hit = answers.peek(key);
       if (hit) {
+        answers.get(key);
         yield hit.bytes.subarray(start, endInclusive + 1);
         return;
       }
-      cacheMisses++;
-      if (start !== 0 || endInclusive !== body.length - 1 || cacheMax <= 0) {
+      answers.missed();
+      if (start !== 0 || endInclusive !== body.length - 1 || answers.maxBytes <= 0) {
         yield* body.produce(source, start, endInclusive);
         return;
       }
@@ -240,11 +222,7 @@ export function cachedBody(key: string, make: () => MediaBody): MediaBody {
         releaseOutput(chunk);
       }
       if (w !== body.length) throw new Error(`answer of ${w} bytes, described as ${body.length}`);
-      const old = answers.get(key);
-      if (old) cacheBytes -= old.bytes.length;
-      answers.set(key, { bytes: whole, contentType: body.contentType });
-      cacheBytes += whole.length;
-      evictAnswers();
+      answers.set(key, { bytes: whole, contentType: body.contentType }, whole.length, epoch);
       yield whole;
     },
   };

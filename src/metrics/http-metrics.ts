@@ -83,6 +83,7 @@ export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; 
     ['kdeliver_playmanifest_cache_hits', 'playManifest answers sent from the answer cache since start.', opts.manifestCache, (s) => s.hits],
     ['kdeliver_playmanifest_cache_misses', 'playManifest requests the answer cache could not answer (the pipeline ran) since start.', opts.manifestCache, (s) => s.misses],
     ['kdeliver_playmanifest_cache_entries', 'playManifest answers held by the answer cache.', opts.manifestCache, (s) => s.entries],
+    ['kdeliver_playmanifest_cache_bytes', 'Bytes of playManifest answers held by the answer cache (its bound is 64 MB).', opts.manifestCache, (s) => s.bytes],
     ['kdeliver_playmanifest_decision_hits', 'playManifest requests answered from a kept decision (session verified, URLs signed and answer rendered per request) since start.', opts.manifestCache, (s) => s.decisionHits ?? 0],
     ['kdeliver_playmanifest_decision_entries', 'playManifest request shapes whose decisions are kept.', opts.manifestCache, (s) => s.decisionEntries ?? 0],
     ['kdeliver_api_cache_hits', 'api_v3 answers sent from the answer cache (anonymous read-only requests) since start.', opts.apiCache, (s) => s.hits],

@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import { DeliveryError } from '../errors.js';
 import { languageCode, languageCode3 } from '../catalog/languages.js';
 import type { MediaStore } from '../storage/media-store.js';
-import { keptBody, type MediaBody } from '../media/body.js';
+import { clearSegmentCache, keptBody, type MediaBody } from '../media/body.js';
 import { captionToTtml, captionToWebVtt } from '../media/captions.js';
 import { buildMpd } from '../media/dash/mpd.js';
 import { initSegment, keyFrameFragments, mediaSegment } from '../media/fmp4/writer.js';
@@ -29,7 +29,7 @@ import type { Timeline, Segment } from '../media/segment.js';
 import { isEncryptedEntry } from '../drm/policy.js';
 import { keySession, type KeyNote } from '../drm/session.js';
 import { checkMediaAccess } from '../serve/media-access.js';
-import { keptPlaylist, playlistKey } from './kept-playlists.js';
+import { clearKeptPlaylists, keptPlaylist, playlistKey } from './kept-playlists.js';
 import type { RequestEnv } from '../env.js';
 import { checkSmoothStreaming } from '../drm/profiles.js';
 import { contentKeys, DEFAULT_SCHEMES, encryptionOf, licenseUrl, type Packaging, type SchemeChoice } from '../drm/keys.js';
@@ -235,11 +235,30 @@ function schemeChoice(asked: string | undefined): SchemeChoice {
   }
 }
 
+// The catalog generation each catalog was last seen at (a process may serve several: tests).
+const seenGeneration = new WeakMap<object, number>();
+
+/**
+ * Empties the packager's process-wide caches (segment answers, kept playlists) when a catalog has
+ * changed since the packager last looked (a write here, on another node, by another process): no
+ * answer made before a change is sent after it, whatever the change was. The media core's cache
+ * knows nothing of the catalog; this is where the two meet.
+ */
+function dropKeptOnCatalogChange(catalog: Catalog, generation: number): void {
+  const seen = seenGeneration.get(catalog);
+  if (seen === generation) return;
+  seenGeneration.set(catalog, generation);
+  if (seen === undefined) return;
+  clearSegmentCache();
+  clearKeptPlaylists();
+}
+
 /** Answers one packager request. Throws DeliveryError (or MediaError) on refusal. */
 export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): Promise<PackagerAnswer> {
   // before the catalog is read: a playlist rendered while it changes is kept under the older
   // generation, and so never sent after the change
   const generation = deps.catalog.generation();
+  dropKeptOnCatalogChange(deps.catalog, generation);
   const { sets, mainEntry } = await resolveSources(req, deps, setsToCheck(req));
   const pairs = req.urls[0].pairs;
   let encrypted = false;

@@ -147,9 +147,10 @@ t.test('a KS of the caller never comes from the cache', async (t) => {
     const top = await post(s, { ...playerCall(ENTRY), ks });
     t.equal(mark(top), undefined, `a ${name} KS at the top: not from the cache`);
   }
-  // a valid KS (user or widget) is the caller's own too: its answers quote it
+  // a valid KS (user, widget, or one for another entry) is the caller's own too: its answers quote it
   const widgetKs = (await api(s, 'session', 'startWidgetSession', { widgetId: '_309' })).ks;
-  for (const ks of [userKs, widgetKs]) {
+  const otherEntry = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 0, userId: 'y', expiry: 3600, privileges: 'sview:1_kssecure', version: 2, now });
+  for (const ks of [userKs, widgetKs, otherEntry]) {
     for (let i = 0; i < 2; i++) {
       const r = await post(s, playerCall(ENTRY, ks));
       t.equal(mark(r), undefined, 'a valid KS: made for it');

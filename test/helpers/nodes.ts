@@ -38,3 +38,17 @@ export function kdeliverNodes(t: Tap, databaseUrl: string, extra: Record<string,
   };
   return { dataDir, env, command, start: (more = {}) => command.serve({ ...env, ...more }) };
 }
+
+/**
+ * Two nodes A and B on a fresh database of `cluster`, started together (one seeds the sample
+ * library, the other waits for it: src/catalog/pg/open.ts), stopped when the test ends.
+ */
+export async function twoNodes(t: Tap, cluster: { createDatabase(): Promise<string> }): Promise<{ A: Served; B: Served; nodes: Nodes }> {
+  const nodes = kdeliverNodes(t, await cluster.createDatabase());
+  const [A, B] = await Promise.all([nodes.start(), nodes.start()]);
+  t.teardown(async () => {
+    await A.stop();
+    await B.stop();
+  });
+  return { A, B, nodes };
+}

@@ -224,6 +224,35 @@ t.test('a kept public answer never answers a request carrying a KS header', asyn
   t.not(bad.status, 200, 'a garbage KS is refused even though the URL is kept');
 });
 
+
+t.test('a kept public answer never answers a KS for another entry, an expired or a revoked KS', async (t) => {
+  const { ksRevocationKeys, parseKs, verifyKs } = await import('../../src/access/ks.js');
+  const path = `${PM}/1_rcit0qgs/format/applehttp/protocol/http/a.m3u8?kscases=1`;
+  const user = (o: { privileges?: string; expiry?: number; at?: number }) => generateKs({
+    partnerId: 309, secret: 'sample-admin-secret-309', type: 0, userId: 'viewer', expiry: o.expiry ?? 3600, privileges: o.privileges ?? '', version: 2, now: o.at ?? clock,
+  });
+  const other = user({ privileges: 'sview:1_kssecure' });
+  const expired = user({ expiry: 60, at: clock - 3600 });
+  const revoked = user({});
+  const v = verifyKs(parseKs(revoked), { id: 309, adminSecret: 'sample-admin-secret-309' }, { now: clock });
+  for (const s of [cached, plain]) for (const key of ksRevocationKeys(v)) await s.app.catalog.revokeSession(key, v.expiry);
+  t.equal((await ask(cached, path)).status, 200);
+  await ask(cached, path);
+  for (const [why, ks] of [['a KS for another entry', other], ['an expired KS', expired], ['a revoked KS', revoked]] as const) {
+    for (const [where, asked, headers] of [
+      ['header', path, { 'X-Kaltura-Ks': ks }],
+      ['path', path.replace('/format/', `/ks/${ks}/format/`), {}],
+      ['query', `${path}&ks=${ks}`, {}],
+    ] as const) {
+      const hits = stats().hits;
+      const a = await ask(cached, asked, { headers });
+      t.same(a, await ask(plain, asked, { headers }), `${why} (${where}): the answer a server without caches gives`);
+      t.equal(stats().hits, hits, `${why} (${where}): not from the cache`);
+      if (why !== 'a KS for another entry') t.not(a.status, 200, `${why} (${where}): refused`);
+      else t.equal(a.status, 200, `${why} (${where}): plays (the entry has no rules), made for it`);
+    }
+  }
+});
 t.test('a catalog change drops kept answers: own writes at once, other processes within a moment', async (t) => {
   const path = `${PM}/1_rcit0qgs/format/applehttp/protocol/http/a.m3u8?change=1`;
   const v720 = '1_f3rcit00';
@@ -274,5 +303,6 @@ t.test('/metrics reports the answer cache', async (t) => {
   t.equal(value('kdeliver_playmanifest_cache_hits'), s.hits);
   t.equal(value('kdeliver_playmanifest_cache_misses'), s.misses);
   t.equal(value('kdeliver_playmanifest_cache_entries'), s.entries);
+  t.equal(value('kdeliver_playmanifest_cache_bytes'), s.bytes);
   t.ok(s.hits > 20 && s.entries > 10, `hits ${s.hits}, entries ${s.entries}`);
 });

@@ -203,5 +203,15 @@ t.test('the segment answer cache: bounded, counted, keyed by the parsed file, ne
   const big = tsSegment(tl2, 0);
   await collect(big, src2.source, 0, big.length - 1);
   t.equal(segmentCacheStats().entries, 0, 'an answer over an eighth of the bound is not kept');
+
+  // emptied while an answer is being made (the packager saw the catalog change): it is not put back
+  setSegmentCacheBytes(64 << 20);
+  const during = tsSegment(tl2, 2);
+  clearSegmentCache();
+  const duringBytes = await collect(during, src2.source, 0, during.length - 1);
+  t.equal(segmentCacheStats().entries, 0, 'an answer described before a clear is not kept after it');
+  const after = tsSegment(tl2, 2);
+  t.ok((await collect(after, src2.source, 0, after.length - 1)).equals(duringBytes), 'made again, the same bytes');
+  t.equal(segmentCacheStats().entries, 1, 'and kept');
   await src2.close();
 });

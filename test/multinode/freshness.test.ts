@@ -9,20 +9,14 @@ import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateKs } from '../../src/access/ks.js';
 import { startPostgres } from '../helpers/postgres.js';
-import { kdeliverNodes } from '../helpers/nodes.js';
+import { twoNodes } from '../helpers/nodes.js';
 import type { Served } from '../helpers/command.js';
 
 const FRESH_MS = 1000;
 const PM = '/p/309/sp/0/playManifest/entryId';
 
 const cluster = await startPostgres(t);
-const nodes = kdeliverNodes(t, await cluster.createDatabase());
-// both at once: one seeds the sample library, the other waits for it (src/catalog/pg/open.ts)
-const [A, B] = await Promise.all([nodes.start(), nodes.start()]);
-t.teardown(async () => {
-  await A.stop();
-  await B.stop();
-});
+const { A, B } = await twoNodes(t, cluster);
 
 const adminKs = () => generateKs({
   partnerId: 309, secret: 'sample-admin-secret-309', type: 2, userId: 'multinode', expiry: 3600, privileges: '', version: 2,
