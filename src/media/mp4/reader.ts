@@ -126,7 +126,8 @@ export async function readSourceIndex(source: ByteSource, opts: ReadOptions): Pr
  * Parses a moov payload (without its 8-byte header) into an index. The stts runs, sync samples
  * and sample entries are read now; the per-sample tables a segment needs are kept and decoded on
  * first use (track.ts). With `own`, the buffer is given to the index: its tables are converted in
- * place and kept as views (the moov is held until the first segment decodes them); otherwise
+ * place (the big per-sample ones only when a segment first needs them) and kept as views (the
+ * moov is held until the first segment decodes them); otherwise
  * they are copied and `moov` is left as it was.
  */
 export function parseMoov(moov: Uint8Array, fileSize: number, opts: { own?: boolean } = {}): MediaIndex {
