@@ -12,6 +12,7 @@ import { createApiAnswerCache, type ApiAnswerCache } from './api/answer-cache.js
 import { createHandleCache } from './media/file-handles.js';
 import { createIndexCache } from './media/index-cache.js';
 import { openMediaStore } from './storage/media-store.js';
+import { warmUpMediaCode } from './media/warm-up.js';
 import metricsRoutes from '../routes/metrics.js';
 import healthRoutes from '../routes/health.js';
 import consoleRoutes from '../routes/console.js';
@@ -131,6 +132,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.decorate('indexCache', env.indexCache);
   app.decorate('handleCache', env.handleCache);
   app.decorate('media', env.media);
+  // before the first request: the packager's playlist code compiled on a shipped sample file, not
+  // on the first viewer's (src/media/warm-up.ts)
+  app.addHook('onReady', async () => {
+    await warmUpMediaCode({ hlsSegmentMs: config.hlsSegmentDurationMs, dashSegmentMs: config.dashSegmentDurationMs });
+  });
   app.addHook('onClose', async () => {
     await handleCache.close();
     await media.close();

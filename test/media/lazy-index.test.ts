@@ -208,3 +208,29 @@ t.test('parseMoov leaves a moov it was lent as it was; one given to it (own) is 
     t.same([Array.from(tr.size), Array.from(tr.offset), Array.from(tr.dts), tr.cto && Array.from(tr.cto)], [Array.from(ref.size), Array.from(ref.offset), Array.from(ref.dts), ref.cto && Array.from(ref.cto)], `track ${tr.id}: same tables either way`);
   }
 });
+
+t.test('a moov given to parseMoov (own): a playlist leaves stsz, stco, stsc and ctts as they lie; ctoAt reads them there', async (t) => {
+  for (const name of ['source-720p.mp4', 'h264-240p.mp4']) {
+    const whole = readFileSync(sample(name));
+    const at = whole.indexOf('moov') - 4;
+    const moov = whole.subarray(at + 8, at + whole.readUInt32BE(at));
+    const lent = parseMoov(moov, whole.length);
+    const given = Buffer.from(moov);
+    const idx = parseMoov(given, whole.length, { own: true });
+    buildTimeline(idx, hlsPolicy(10000));
+    // only the stts boxes (converted at parse: the playlist reads them) may differ from the file's bytes
+    const stts: Array<[number, number]> = [];
+    for (let o = moov.indexOf('stts'); o >= 4; o = moov.indexOf('stts', o + 4)) stts.push([o - 4, o - 4 + moov.readUInt32BE(o - 4)]);
+    let changed = 0;
+    for (let i = 0; i < moov.length; i++) if (given[i] !== moov[i] && !stts.some(([s, e]) => i >= s && i < e)) changed++;
+    t.equal(changed, 0, `${name}: no byte outside stts changed by parsing and a playlist`);
+    for (const [k, tr] of idx.tracks.entries()) {
+      const ref = lent.tracks[k];
+      let bad = 0;
+      for (let i = 0; i < tr.count; i++) if (tr.ctoAt(i) !== ref.ctoAt(i)) bad++;
+      t.equal(bad, 0, `${name}#${tr.id}: ctoAt on the tables as they lie is the converted tables' ctoAt`);
+      t.same([Array.from(tr.size), Array.from(tr.offset), tr.cto && Array.from(tr.cto)], [Array.from(ref.size), Array.from(ref.offset), ref.cto && Array.from(ref.cto)], `${name}#${tr.id}: then decoded, the same tables`);
+    }
+    t.ok(idx.tracks.some((tr) => tr.cto), `${name}: has a ctts`);
+  }
+});

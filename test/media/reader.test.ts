@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readMediaIndex } from '../../src/media/mp4/reader.js';
+import { parseMoov, readMediaIndex, readSourceIndex } from '../../src/media/mp4/reader.js';
+import type { ByteSource } from '../../src/media/source.js';
 import { isKeyFrame, ptsOf } from '../../src/media/mp4/index-types.js';
 import { createIndexCache } from '../../src/media/index-cache.js';
 import { buildTimeline, flatPolicy, hlsPolicy } from '../../src/media/segment.js';
@@ -75,6 +76,41 @@ t.test('moov at the end of the file, with co64 chunk offsets', async (t) => {
       let diff = 0;
       for (let i = 0; i < tr.count; i++) if (Buffer.compare(src.subarray(tr.offset[i], tr.offset[i] + tr.size[i]), orig.subarray(ft.offset[i], ft.offset[i] + ft.size[i])) !== 0) diff++;
       t.equal(diff, 0, `${file}#${tr.id}: every sample's bytes found at its offset`);
+    }
+  }
+});
+
+/** The bytes as a source that records each read (offset, length). */
+function countingSource(bytes: Buffer): ByteSource & { reads: Array<[number, number]> } {
+  const reads: Array<[number, number]> = [];
+  return {
+    size: bytes.length,
+    reads,
+    async read(offset, length, into) {
+      reads.push([offset, length]);
+      const part = bytes.subarray(offset, Math.min(bytes.length, offset + length));
+      const out = into ?? Buffer.alloc(length);
+      out.set(part);
+      return part.length === out.length ? out : out.subarray(0, part.length);
+    },
+  };
+}
+
+t.test('a faststart file is read in two reads (head, then the rest of the moov); moov last in three; same index', async (t) => {
+  requireCommands(t, ['ffmpeg'], 'ffmpeg');
+  const tail = join(dir, 'moov-last-reads.mp4');
+  const r = spawnSync('ffmpeg', ['-v', 'error', '-y', '-i', sample('h264-240p.mp4'), '-c', 'copy', tail]);
+  t.equal(r.status, 0, String(r.stderr));
+  for (const [file, reads] of [[sample('h264-240p.mp4'), 2], [sample('source-720p.mp4'), 2], [tail, 3]] as const) {
+    const bytes = readFileSync(file);
+    const src = countingSource(bytes);
+    const idx = await readSourceIndex(src, BIG);
+    t.equal(src.reads.length, reads, `${file}: ${reads} reads (${JSON.stringify(src.reads)})`);
+    const at = bytes.indexOf('moov') - 4;
+    const ref = parseMoov(bytes.subarray(at + 8, at + bytes.readUInt32BE(at)), bytes.length);
+    for (const [k, tr] of idx.tracks.entries()) {
+      const rt = ref.tracks[k];
+      t.same([tr.count, Array.from(tr.size), Array.from(tr.offset), Array.from(tr.dts), tr.cto && Array.from(tr.cto)], [rt.count, Array.from(rt.size), Array.from(rt.offset), Array.from(rt.dts), rt.cto && Array.from(rt.cto)], `${file}#${tr.id}: the tables of the moov read in place`);
     }
   }
 });

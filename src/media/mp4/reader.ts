@@ -3,7 +3,7 @@
 import { MediaError } from '../errors.js';
 import { openFileSource, type ByteSource } from '../source.js';
 import type { DecodeRuns, MediaIndex, TrackIndex, TrackKind } from './index-types.js';
-import { Mp4Track, mediaIndex } from './track.js';
+import { Mp4Track, mediaIndex, type PendingTables, type RawTables } from './track.js';
 
 interface Box {
   type: string;
@@ -64,6 +64,12 @@ function children(dv: DataView, b: Uint8Array, start: number, end: number): Box[
 
 const child = (boxes: Box[], type: string): Box | undefined => boxes.find((x) => x.type === type);
 
+/** A big-endian u32 table of the moov: where it starts and how many u32s it has. */
+interface TableAt {
+  at: number;
+  count: number;
+}
+
 export interface ReadOptions {
   maxMoovBytes: number;
 }
@@ -78,14 +84,30 @@ export async function readMediaIndex(path: string, opts: ReadOptions): Promise<M
   }
 }
 
+/**
+ * Bytes read at each top-level box the walk has no bytes for: enough for ftyp, the moov's header
+ * and the start of the moov, so that a faststart file is walked with this one read and its moov
+ * read with one more (two reads, as a C packager makes, rather than three).
+ */
+const HEAD_READ = 4096;
+
 /** Finds and reads the moov of a source, then parses it. */
 export async function readSourceIndex(source: ByteSource, opts: ReadOptions): Promise<MediaIndex> {
   const fileSize = source.size;
-  const head = Buffer.alloc(16);
+  const window = Buffer.alloc(HEAD_READ);
+  // window[0, windowLen) holds the source's bytes from windowPos
+  let windowPos = 0;
+  let windowLen = 0;
   let pos = 0;
   let first = true;
   while (pos + 8 <= fileSize) {
-    const bytesRead = (await source.read(pos, 16, head)).length;
+    if (pos < windowPos || pos + Math.min(16, fileSize - pos) > windowPos + windowLen) {
+      windowLen = (await source.read(pos, Math.min(HEAD_READ, fileSize - pos), window)).length;
+      windowPos = pos;
+    }
+    const at = pos - windowPos;
+    const head = window.subarray(at, Math.min(windowLen, at + 16));
+    const bytesRead = head.length;
     if (bytesRead < 8) throw new MediaError('TRUNCATED', `file ends inside a box header at ${pos}`);
     let size = head.readUInt32BE(0);
     const type = head.toString('latin1', 4, 8);
@@ -106,8 +128,13 @@ export async function readSourceIndex(source: ByteSource, opts: ReadOptions): Pr
       if (size > opts.maxMoovBytes) throw new MediaError('MOOV_TOO_LARGE', `moov of ${size} bytes is over the ${opts.maxMoovBytes}-byte limit`);
       if (pos + size > fileSize) throw new MediaError('TRUNCATED', `moov runs past the end of the file (${pos + size} > ${fileSize})`);
       const moov = Buffer.allocUnsafe(size - header);
-      const got = await source.read(pos + header, moov.length, moov);
-      if (got.length < moov.length) throw new MediaError('TRUNCATED', 'file shorter than its moov');
+      // the moov's first bytes are in the window already: only the rest is read
+      const have = Math.max(0, Math.min(moov.length, windowLen - at - header));
+      window.copy(moov, 0, at + header, at + header + have);
+      if (have < moov.length) {
+        const got = await source.read(pos + header + have, moov.length - have, moov.subarray(have));
+        if (got.length < moov.length - have) throw new MediaError('TRUNCATED', 'file shorter than its moov');
+      }
       return parseMoov(moov, fileSize, { own: true });
     }
     if (pos + size > fileSize) throw new MediaError('TRUNCATED', `box ${type} runs past the end of the file`);
@@ -120,7 +147,8 @@ export async function readSourceIndex(source: ByteSource, opts: ReadOptions): Pr
  * Parses a moov payload (without its 8-byte header) into an index. The stts runs, sync samples
  * and sample entries are read now; the per-sample tables a segment needs are kept and decoded on
  * first use (track.ts). With `own`, the buffer is given to the index: its tables are converted in
- * place and kept as views (the moov is held until the first segment decodes them); otherwise
+ * place (the big per-sample ones only when a segment first needs them) and kept as views (the
+ * moov is held until the first segment decodes them); otherwise
  * they are copied and `moov` is left as it was.
  */
 export function parseMoov(moov: Uint8Array, fileSize: number, opts: { own?: boolean } = {}): MediaIndex {
@@ -168,43 +196,65 @@ function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, mov
   const description = parseStsd(dv, b, need('stsd'), kind, id);
   const stsz = child(st, 'stsz');
   const stz2 = child(st, 'stz2');
-  let sizes: { count: number; fixedSize: number; sizes: Uint32Array | null };
-  if (stsz) sizes = parseStsz(dv, b, stsz, id, own);
-  else if (stz2) sizes = parseStz2(dv, b, stz2, id);
+  let sizes: { count: number; fixedSize: number; sizesAt: TableAt | null; sizes: Uint32Array | null };
+  if (stsz) sizes = { ...parseStsz(dv, stsz, id), sizes: null };
+  else if (stz2) sizes = { ...parseStz2(dv, b, stz2, id), sizesAt: null };
   else throw new MediaError('NOT_MP4', `track ${id}: no stsz`);
   const { count } = sizes;
   const { stts, endDts } = parseStts(dv, b, need('stts'), count, id, own);
   const cttsBox = child(st, 'ctts');
-  const ctts = cttsBox ? parseCtts(dv, b, cttsBox, id, own) : null;
+  const cttsAt = cttsBox ? parseCtts(dv, cttsBox, id) : null;
   const stss = child(st, 'stss');
   const sync = stss ? parseStss(dv, b, stss, id) : null;
   const stco = child(st, 'stco');
   const co64 = child(st, 'co64');
-  let chunkOffsets: Uint32Array | Float64Array;
-  if (stco) chunkOffsets = parseStco(dv, b, stco, id, own);
-  else if (co64) chunkOffsets = parseCo64(dv, b, co64, id);
+  let stcoAt: TableAt | null = null;
+  let co64Offsets: Float64Array | null = null;
+  if (stco) stcoAt = parseStco(dv, stco, id);
+  else if (co64) co64Offsets = parseCo64(dv, b, co64, id);
   else throw new MediaError('NOT_MP4', `track ${id}: no stco or co64`);
   // a truncated file loses its last chunk: found now, without a walk over every chunk (a cold
   // process runs such loops in the interpreter); any sample past the end is found when the
   // offsets are decoded (track.ts)
-  const lastChunk = chunkOffsets.length ? chunkOffsets[chunkOffsets.length - 1] : 0;
+  const chunks = stcoAt ? stcoAt.count : co64Offsets!.length;
+  const lastChunk = chunks === 0 ? 0 : stcoAt ? dv.getUint32(stcoAt.at + 4 * (chunks - 1)) : co64Offsets![chunks - 1];
   if (count > 0 && lastChunk >= fileSize) throw new MediaError('TRUNCATED', `track ${id}: its last chunk starts at byte ${lastChunk} of a ${fileSize}-byte file`);
-  const stsc = parseStsc(dv, b, need('stsc'), id, own);
+  const stscAt = parseStsc(dv, need('stsc'), id);
 
-  // without an edit list, the first sample's composition offset is the start
+  // without an edit list, the first sample's composition offset is the start (read big-endian
+  // where it lies: the table itself is converted only when a segment needs it)
   let mediaTimeOffset = 0;
-  for (let e = 0; ctts && count && e + 1 < ctts.length; e += 2) {
-    if (ctts[e] === 0) continue;
-    mediaTimeOffset = ctts[e + 1] | 0;
+  for (let e = 0; cttsAt && count && e + 1 < cttsAt.count; e += 2) {
+    if (dv.getUint32(cttsAt.at + 4 * e) === 0) continue;
+    mediaTimeOffset = dv.getInt32(cttsAt.at + 4 * e + 4);
     break;
   }
   const edts = child(tk, 'edts');
   const elst = edts ? child(children(dv, b, edts.start, edts.end), 'elst') : undefined;
   if (elst) mediaTimeOffset = parseElst(dv, b, elst, mediaTimeOffset, timescale, movieTimescale);
 
+  // the big tables in native byte order: copies now, or (in a moov the reader owns) converted in
+  // place when a segment first needs them, so that a playlist does not touch their pages
+  const convert = (t: TableAt): Uint32Array => u32Table(b, t.at, t.count, own);
+  const rawTables = (): RawTables => ({
+    fixedSize: sizes.fixedSize,
+    sizes: sizes.sizesAt ? convert(sizes.sizesAt) : sizes.sizes,
+    chunkOffsets: stcoAt ? convert(stcoAt) : co64Offsets!,
+    stsc: convert(stscAt),
+    ctts: cttsAt ? convert(cttsAt) : null,
+  });
+  let raw: RawTables | PendingTables;
+  if (own) {
+    let done: RawTables | null = null;
+    raw = {
+      convert: () => (done ??= rawTables()),
+      cttsAt: cttsAt ? (k: number) => dv.getUint32(cttsAt.at + 4 * k) : null,
+      cttsLength: cttsAt ? cttsAt.count : 0,
+    };
+  } else raw = rawTables();
   return new Mp4Track(
     { id, kind, timescale, language, ...description, count, stts, sync, endDts, mediaTimeOffset },
-    { fixedSize: sizes.fixedSize, sizes: sizes.sizes, chunkOffsets, stsc, ctts },
+    raw,
     fileSize,
     own ? b.buffer : null,
   );
@@ -322,13 +372,13 @@ function parseEsds(b: Uint8Array, esds: Box, d: SampleDescription): void {
 }
 
 /** stsz: the sample count and sizes (one size for all, or a table). */
-function parseStsz(dv: DataView, b: Uint8Array, stsz: Box, id: number, own: boolean): { count: number; fixedSize: number; sizes: Uint32Array | null } {
+function parseStsz(dv: DataView, stsz: Box, id: number): { count: number; fixedSize: number; sizesAt: TableAt | null } {
   const fixed = dv.getUint32(stsz.start + 4);
   const count = dv.getUint32(stsz.start + 8);
   if (fixed === 0 && stsz.start + 12 + count * 4 > stsz.end) throw new MediaError('NOT_MP4', `track ${id}: stsz too short`);
   // a constant-size table is not bounded by its box: bound it by what stts could describe
   if (count > MAX_SAMPLES) throw new MediaError('NOT_MP4', `track ${id}: implausible sample count ${count}`);
-  return { count, fixedSize: fixed, sizes: fixed ? null : u32Table(b, stsz.start + 12, count, own) };
+  return { count, fixedSize: fixed, sizesAt: fixed ? null : { at: stsz.start + 12, count } };
 }
 
 /** stz2: compact sample sizes of 4, 8 or 16 bits. */
@@ -379,10 +429,10 @@ function parseStts(dv: DataView, b: Uint8Array, stts: Box, count: number, id: nu
 }
 
 /** ctts: the composition offsets as (count, offset) pairs, expanded on first use (track.ts). */
-function parseCtts(dv: DataView, b: Uint8Array, ctts: Box, id: number, own: boolean): Uint32Array {
+function parseCtts(dv: DataView, ctts: Box, id: number): TableAt {
   const n = dv.getUint32(ctts.start + 4);
   if (ctts.start + 8 + n * 8 > ctts.end) throw new MediaError('NOT_MP4', `track ${id}: ctts too short`);
-  return u32Table(b, ctts.start + 8, n * 2, own);
+  return { at: ctts.start + 8, count: n * 2 };
 }
 
 /** stss: the sync samples, numbered from 0. */
@@ -395,10 +445,10 @@ function parseStss(dv: DataView, b: Uint8Array, stss: Box, id: number): Uint32Ar
 }
 
 /** stco: 32-bit chunk offsets. */
-function parseStco(dv: DataView, b: Uint8Array, stco: Box, id: number, own: boolean): Uint32Array {
+function parseStco(dv: DataView, stco: Box, id: number): TableAt {
   const n = dv.getUint32(stco.start + 4);
   if (stco.start + 8 + n * 4 > stco.end) throw new MediaError('NOT_MP4', `track ${id}: stco too short`);
-  return u32Table(b, stco.start + 8, n, own);
+  return { at: stco.start + 8, count: n };
 }
 
 /** co64: 64-bit chunk offsets. */
@@ -412,10 +462,10 @@ function parseCo64(dv: DataView, b: Uint8Array, co64: Box, id: number): Float64A
 }
 
 /** stsc: samples to chunks, as triples; walked when the offsets are decoded (track.ts). */
-function parseStsc(dv: DataView, b: Uint8Array, stsc: Box, id: number, own: boolean): Uint32Array {
+function parseStsc(dv: DataView, stsc: Box, id: number): TableAt {
   const n = dv.getUint32(stsc.start + 4);
   if (stsc.start + 8 + n * 12 > stsc.end) throw new MediaError('NOT_MP4', `track ${id}: stsc too short`);
-  return u32Table(b, stsc.start + 8, n * 3, own);
+  return { at: stsc.start + 8, count: n * 3 };
 }
 
 /**

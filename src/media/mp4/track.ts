@@ -4,6 +4,11 @@
 // and the sync samples, so a cold playlist never walks every sample. The first segment decodes
 // dts, cto and offsets; then the raw stsc and chunk offsets are dropped and the sizes copied out,
 // so the moov buffer is let go. `bytes` always says what is held.
+// In a moov the reader owns, the big tables (stsz, stco, stsc, ctts: nearly all of a long file's
+// moov) are left big-endian where they lie until a segment needs them (PendingTables): a playlist
+// then touches only the pages of stts, stss and the boxes' headers. The first touch of a page the
+// moov read just filled costs a page fault, and for a 2-hour moov those faults were most of a cold
+// playlist's parse (bench/README.md, target 4).
 import { MediaError } from '../errors.js';
 import type { DecodeRuns, MediaIndex, TrackIndex, TrackKind } from './index-types.js';
 
@@ -18,6 +23,17 @@ export interface RawTables {
   stsc: Uint32Array;
   /** ctts entries as (sample_count, sample_offset) pairs, or null without ctts. */
   ctts: Uint32Array | null;
+}
+
+/**
+ * The raw tables of a moov the reader owns, not yet converted to native byte order: `convert`
+ * converts them in place (once) and gives them; until then ctoAt reads ctts entry k through
+ * `cttsAt` (null without ctts), `cttsLength` being the ctts table's length in u32s.
+ */
+export interface PendingTables {
+  convert(): RawTables;
+  cttsAt: ((k: number) => number) | null;
+  cttsLength: number;
 }
 
 export type TrackDescription = Omit<TrackIndex, 'dts' | 'cto' | 'ctoAt' | 'size' | 'offset'>;
@@ -51,6 +67,8 @@ export class Mp4Track implements TrackIndex {
   mediaTimeOffset!: number;
 
   private raw: RawTables | null;
+  /** The tables still where the reader left them (converted on first use); null once `raw` holds them. */
+  private pending: PendingTables | null;
   private readonly fileSize: number;
   private decodedDts: Float64Array | Uint32Array | null = null;
   private decodedCto: Int32Array | null = null;
@@ -62,12 +80,29 @@ export class Mp4Track implements TrackIndex {
   /** The moov buffer the raw tables may be views of (null when they are copies); weak, so that it goes once no view is left. */
   private readonly moovRef: WeakRef<ArrayBufferLike> | null;
 
-  constructor(d: TrackDescription, raw: RawTables, fileSize: number, moov: ArrayBufferLike | null) {
+  constructor(d: TrackDescription, raw: RawTables | PendingTables, fileSize: number, moov: ArrayBufferLike | null) {
     Object.assign(this, d);
-    this.raw = raw;
     this.fileSize = fileSize;
     this.moovRef = moov ? new WeakRef(moov) : null;
-    this.decodedSize = raw.sizes;
+    if ('convert' in raw) {
+      this.raw = null;
+      this.pending = raw;
+    } else {
+      this.raw = raw;
+      this.pending = null;
+      this.decodedSize = raw.sizes;
+    }
+  }
+
+  /** The raw tables, converted now if they were still pending; null once every table is decoded. */
+  private tables(): RawTables | null {
+    if (this.pending) {
+      const raw = this.pending.convert();
+      this.pending = null;
+      this.raw = raw;
+      if (!this.decodedSize) this.decodedSize = raw.sizes;
+    }
+    return this.raw;
   }
 
   get dts(): Float64Array | Uint32Array {
@@ -88,8 +123,8 @@ export class Mp4Track implements TrackIndex {
   }
 
   get cto(): Int32Array | null {
-    const ctts = this.raw ? this.raw.ctts : null;
-    if (!this.decodedCto && ctts) {
+    const ctts = this.decodedCto ? null : this.tables()?.ctts ?? null;
+    if (ctts) {
       const out = new Int32Array(this.count);
       let i = 0;
       for (let e = 0; e + 1 < ctts.length && i < this.count; e += 2) {
@@ -110,24 +145,31 @@ export class Mp4Track implements TrackIndex {
 
   ctoAt(i: number): number {
     if (this.decodedCto) return this.decodedCto[i];
-    const ctts = this.raw ? this.raw.ctts : null;
-    if (!ctts) return 0;
+    // pending: read where it lies (a playlist asks one or two samples; converting ctts would touch all of it)
+    const pending = this.pending;
+    const ctts = pending ? null : this.raw ? this.raw.ctts : null;
+    const at = pending ? pending.cttsAt : null;
+    if (!ctts && !at) return 0;
+    const length = ctts ? ctts.length : pending!.cttsLength;
     if (i < this.ctsFirst) {
       this.ctsEntry = 0;
       this.ctsFirst = 0;
     }
     let e = this.ctsEntry;
     let first = this.ctsFirst;
-    while (e + 1 < ctts.length && i >= first + ctts[e]) {
-      first += ctts[e];
+    while (e + 1 < length) {
+      const n = ctts ? ctts[e] : at!(e);
+      if (i < first + n) break;
+      first += n;
       e += 2;
     }
     this.ctsEntry = e;
     this.ctsFirst = first;
-    return e + 1 < ctts.length ? ctts[e + 1] | 0 : 0;
+    return e + 1 < length ? (ctts ? ctts[e + 1] : at!(e + 1)) | 0 : 0;
   }
 
   get size(): Uint32Array {
+    if (!this.decodedSize) this.tables();
     if (!this.decodedSize) {
       this.decodedSize = new Uint32Array(this.count).fill(this.raw!.fixedSize);
       this.resized?.();
@@ -138,7 +180,7 @@ export class Mp4Track implements TrackIndex {
   /** stsc and the chunk offsets give each sample's offset; every sample must lie inside the file. */
   get offset(): Float64Array | Uint32Array {
     if (!this.decodedOffset) {
-      const raw = this.raw!;
+      const raw = this.tables()!;
       const size = this.size;
       const chunks = raw.chunkOffsets;
       const stsc = raw.stsc;
@@ -182,6 +224,7 @@ export class Mp4Track implements TrackIndex {
   holdsMoov(): boolean {
     const m = this.moovRef?.deref();
     if (!m) return false;
+    if (this.pending) return true;
     const raw = this.raw;
     return this.decodedSize?.buffer === m || (raw !== null && (raw.sizes?.buffer === m || raw.chunkOffsets.buffer === m || raw.stsc.buffer === m || raw.ctts?.buffer === m));
   }
