@@ -5,7 +5,7 @@
 import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { download, RefusedError, VerifyError } from '../../src/import/download.js';
@@ -50,7 +50,10 @@ const server = createServer((req: IncomingMessage, res: ServerResponse) => {
   if (b.cutAfter !== undefined) {
     const n = b.cutAfter;
     b.cutAfter = undefined;
-    res.write(part.subarray(0, n), () => setTimeout(() => res.destroy(), 20));
+    // the connection drops once the client has kept some of the bytes: a drop while they are
+    // still in its stream's buffer would lose them (the next attempt then starts again from zero,
+    // rightly, but what these tests check is the resumption)
+    res.write(part.subarray(0, n), () => void partKept().then(() => res.destroy()));
     return;
   }
   if (b.stallAfter !== undefined) {
@@ -60,6 +63,13 @@ const server = createServer((req: IncomingMessage, res: ServerResponse) => {
   }
   res.end(part);
 });
+/** Resolves once a part file in `dir` holds bytes (at most 5 s: a client that keeps none fails its test). */
+async function partKept(): Promise<void> {
+  for (let waited = 0; waited < 5000; waited += 5) {
+    if (readdirSync(dir).some((f) => f.endsWith('.part') && statSync(join(dir, f)).size > 0)) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 t.teardown(() => { server.closeAllConnections(); server.close(); });
 const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/file.mp4`;
