@@ -21,7 +21,7 @@ import { createReadMemo, NOT_KEPT } from './read-memo.js';
 export { FIRST_PARTNER_ID, PartnerExistsError };
 export type { Catalog, EntryFilter, EntryOrder };
 
-import { toAcp, toCaption, toConversionProfile, toDeliveryProfile, toEntry, toFlavor, toFlavorParams, toPartner, toStorage, toThumb, toUiConf, type Row } from './rows.js';
+import { byEntry, toAcp, toCaption, toConversionProfile, toDeliveryProfile, toEntry, toFlavor, toFlavorParams, toPartner, toStorage, toThumb, toUiConf, type Row } from './rows.js';
 
 /**
  * Read results kept in memory until the catalog changes. Delivery answers read the same few
@@ -91,6 +91,29 @@ function readCache(db: Db) {
       memo.set(key, value);
       return value;
     },
+    /**
+     * cached for several keys at once: load gets the positions of the keys not kept and answers
+     * their values in that order (one statement for a whole list page instead of one per key).
+     */
+    cachedEach<T>(keys: readonly string[], load: (missing: readonly number[]) => T[]): T[] {
+      sync();
+      const out = new Array<T>(keys.length);
+      const missing: number[] = [];
+      keys.forEach((key, i) => {
+        const hit = memo.get(key);
+        if (hit === NOT_KEPT) missing.push(i);
+        else out[i] = hit as T;
+      });
+      if (missing.length > 0) {
+        const values = load(missing);
+        missing.forEach((i, j) => {
+          const value = deepFreeze(values[j]);
+          memo.set(keys[i], value);
+          out[i] = value;
+        });
+      }
+      return out;
+    },
     stats: () => memo.stats(),
     /** A number that changes whenever the catalog may have changed (own writes, other processes). */
     generation(): number {
@@ -138,6 +161,8 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
     allFlavorParams: db.prepare('SELECT * FROM flavor_params ORDER BY id'),
     entry: db.prepare('SELECT * FROM entries WHERE id = ?'),
     flavorsOfEntry: db.prepare('SELECT rowid AS int_id, * FROM flavor_assets WHERE entry_id = ? ORDER BY bitrate, rowid'),
+    // the same rows for several entries (a JSON array of ids), in the same order within each entry
+    flavorsOfEntries: db.prepare('SELECT rowid AS int_id, * FROM flavor_assets WHERE entry_id IN (SELECT value FROM json_each(?)) ORDER BY bitrate, rowid'),
     flavor: db.prepare('SELECT * FROM flavor_assets WHERE id = ?'),
     captionsOfEntry: db.prepare('SELECT * FROM caption_assets WHERE entry_id = ? ORDER BY rowid'),
     caption: db.prepare('SELECT * FROM caption_assets WHERE id = ?'),
@@ -240,6 +265,9 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
     }),
     /** Every flavor asset of an entry, whatever its status, in ascending bitrate (ties: insertion order). */
     listFlavors: (entryId: string): readonly FlavorAsset[] => cached(`flavors:${entryId}`, () => (q.flavorsOfEntry.all(entryId) as Row[]).map(toFlavor)),
+    listFlavorsOfEntries: (entryIds: readonly string[]): (readonly FlavorAsset[])[] =>
+      reads.cachedEach(entryIds.map((id) => `flavors:${id}`), (missing) =>
+        byEntry(missing.map((i) => entryIds[i]), q.flavorsOfEntries.all(JSON.stringify(missing.map((i) => entryIds[i]))) as Row[], toFlavor)),
     getFlavor: (id: string): FlavorAsset | undefined => cached(`flavor:${id}`, () => {
       const r = q.flavor.get(id) as Row | undefined;
       return r && toFlavor(r);
