@@ -24,12 +24,13 @@ export function createReadMemo(maxEntries = MAX_ENTRIES): ReadMemo {
   let misses = 0;
   return {
     get(key) {
-      if (!memo.has(key)) {
+      // one lookup for a kept value; a second only to tell a kept undefined from nothing kept
+      const hit = memo.get(key);
+      if (hit === undefined && !memo.has(key)) {
         misses++;
         return NOT_KEPT;
       }
       hits++;
-      const hit = memo.get(key);
       memo.delete(key);
       memo.set(key, hit);
       return hit;
