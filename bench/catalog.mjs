@@ -10,7 +10,10 @@
 //   against the same mix over the sample library on a server holding only it; direct (the
 //   answer cache off, KDELIVER_MANIFEST_CACHE_ENTRIES=0) and as shipped;
 // - baseEntry.list with a filter and a pager (admin KS of the partner): mediaTypeEqual with a
-//   random page of 30, and nameLike with the first page of 30, one request at a time;
+//   random page of 30, and nameLike with the first page of 30, one request at a time; the sample
+//   library's lists answer fewer entries (12 and 3) than a page of 30, so each is also run on the
+//   big catalog with a page of as many entries as the sample's answer holds ("same answer size"):
+//   the catalog's size alone, not the answer's;
 // - RSS of each server after the runs.
 // The imported data directory is kept in bench/.work/big-data-<entries> (with a record of the
 // import) and reused by the next run; --reimport imports again.
@@ -157,7 +160,7 @@ try {
     return { path: manifestPath({ partnerId: 309, entryId: e, format, flavorIds: sampleSources[e][format], ks: e === '1_kssecure' ? sampleUserKs : undefined }) + kalturaParams({ sessionId: playSessionId(), pageUrl: page() }), ok: [200, 302] };
   };
   const WORDS = ['lecture', 'keynote', 'webinar', 'tutorial', 'interview', 'demo', 'review', 'trailer', 'recap', 'panel'];
-  const listBody = (ks, filter, pageIndex) => JSON.stringify({ format: 1, ks, filter: { objectType: 'KalturaBaseEntryFilter', ...filter }, pager: { objectType: 'KalturaFilterPager', pageSize: 30, pageIndex } });
+  const listBody = (ks, filter, pageIndex, pageSize = 30) => JSON.stringify({ format: 1, ks, filter: { objectType: 'KalturaBaseEntryFilter', ...filter }, pager: { objectType: 'KalturaFilterPager', pageSize, pageIndex } });
   const listReq = (body) => ({ method: 'POST', path: '/api_v3/service/baseEntry/action/list', headers: { 'content-type': 'application/json' }, body, ok: [200] });
   const bigList = {
     'mediaTypeEqual, random page': () => { const pid = shape.partnerIds[Math.floor(Math.random() * PARTNERS)]; return listReq(listBody(adminKs.get(pid), { mediaTypeEqual: 1 }, 1 + Math.floor(Math.random() * 100))); },
@@ -166,6 +169,13 @@ try {
   const sampleList = {
     'mediaTypeEqual, random page': () => listReq(listBody(sampleAdminKs, { mediaTypeEqual: 1 }, 1)),
     'nameLike, first page': () => listReq(listBody(sampleAdminKs, { nameLike: 'Sample' }, 1)),
+  };
+
+  // the same lists on the big catalog with pages as large as the sample library's answers (set below)
+  const sampleAnswerSize = {};
+  const sameSize = {
+    'mediaTypeEqual, random page': () => { const pid = shape.partnerIds[Math.floor(Math.random() * PARTNERS)]; return listReq(listBody(adminKs.get(pid), { mediaTypeEqual: 1 }, 1 + Math.floor(Math.random() * 100), sampleAnswerSize['mediaTypeEqual, random page'])); },
+    'nameLike, first page': () => { const pid = shape.partnerIds[Math.floor(Math.random() * PARTNERS)]; return listReq(listBody(adminKs.get(pid), { nameLike: WORDS[Math.floor(Math.random() * WORDS.length)] }, 1, sampleAnswerSize['nameLike, first page'])); },
   };
 
   // every kind of request answers as it should before anything is measured
@@ -182,8 +192,10 @@ try {
       const r = await request(agent, servers[s].url, { ...make(), keepBody: true });
       const j = JSON.parse(r.body.toString());
       if (r.status !== 200 || !Array.isArray(j.objects) || !(j.totalCount > 0)) throw new Error(`${s} baseEntry.list ${name}: ${r.status} ${r.body.toString().slice(0, 300)}`);
+      if (kinds === sampleList) sampleAnswerSize[name] = j.objects.length;
     }
   }
+  console.log(`the sample library's lists answer ${Object.entries(sampleAnswerSize).map(([n, c]) => `${c} entries (${n})`).join(' and ')}; the big catalog's, 30`);
   agent.destroy();
 
   // ---- 3. measure: interleaved rounds, steady rate
@@ -193,7 +205,7 @@ try {
   const oneAtATime = (url, next, seconds) => closedLoop(url, { seconds, next });
   const runs = [
     ...['direct', 'as shipped'].flatMap((m) => [[`playManifest, big catalog, ${m}`, `big ${m}`, bigManifest, steady(RATE)], [`playManifest, sample library, ${m}`, `sample ${m}`, sampleManifest, steady(RATE)]]),
-    ...Object.keys(bigList).flatMap((name) => [[`baseEntry.list ${name}, big catalog`, 'big as shipped', bigList[name], oneAtATime], [`baseEntry.list ${name}, sample library`, 'sample as shipped', sampleList[name], oneAtATime]]),
+    ...Object.keys(bigList).flatMap((name) => [[`baseEntry.list ${name}, big catalog`, 'big as shipped', bigList[name], oneAtATime], [`baseEntry.list ${name}, sample library`, 'sample as shipped', sampleList[name], oneAtATime], [`baseEntry.list ${name}, big catalog, same answer size`, 'big as shipped', sameSize[name], oneAtATime]]),
   ];
   for (const [, s, next, load] of runs) await load(servers[s].url, next, 2); // warm-up
   const rows = [];
@@ -215,7 +227,7 @@ try {
   console.log('\nServers');
   table([['server', 18], ['start ms', 8], ['RSS at start MB', 15], ['RSS at end MB', 13]], Object.entries(servers).map(([k2, s]) => [k2, fmt(s.startMs), mb(s.rssStart), mb(s.rssEnd)]));
   console.log(`\nRuns of ${duration} s (playManifest at a steady ${RATE}/s; baseEntry.list one request at a time), latencies in ms`);
-  table([['run', 52], ['round', 5], ['req/s', 6], ['p50', 7], ['p99', 7], ['bad', 4]], rows.map((r) => [r.name, r.round, fmt(r.achieved), fmt(r.p50, 2), fmt(r.p99, 2), r.bad + r.dropped]));
+  table([['run', 76], ['round', 5], ['req/s', 6], ['p50', 7], ['p99', 7], ['bad', 4]], rows.map((r) => [r.name, r.round, fmt(r.achieved), fmt(r.p50, 2), fmt(r.p99, 2), r.bad + r.dropped]));
   report.data.rows = rows;
   report.data.servers = Object.fromEntries(Object.entries(servers).map(([k2, s]) => [k2, { startMs: s.startMs, rssStart: s.rssStart, rssEnd: s.rssEnd }]));
   const ratioOf = (a, b, key) => {
@@ -233,6 +245,8 @@ try {
     for (const key of ['p50', 'p99']) {
       const q = ratioOf(`baseEntry.list ${name}, big catalog`, `baseEntry.list ${name}, sample library`, key);
       report.ratio(`baseEntry.list ${name} ${key}, big catalog / sample library`, q.value, `${fmt(q.a, 2)} ms / ${fmt(q.b, 2)} ms; rounds ${q.rounds}; aim <= 1.5`);
+      const s = ratioOf(`baseEntry.list ${name}, big catalog, same answer size`, `baseEntry.list ${name}, sample library`, key);
+      report.ratio(`baseEntry.list ${name} ${key}, big catalog / sample library, same answer size (${sampleAnswerSize[name]} entries)`, s.value, `${fmt(s.a, 2)} ms / ${fmt(s.b, 2)} ms; rounds ${s.rounds}; aim <= 1.5`);
     }
   }
   report.ratio('RSS of the big-catalog server / the sample-library server (as shipped, after the runs)', servers['big as shipped'].rssEnd / servers['sample as shipped'].rssEnd, `${mb(servers['big as shipped'].rssEnd)} MB / ${mb(servers['sample as shipped'].rssEnd)} MB`);

@@ -80,3 +80,10 @@ export async function partnerAssets<T extends { id: string; partnerId: number; s
 export async function entryApiObject(ctx: ApiContext, e: Entry): Promise<ApiObject> {
   return entryObject(e, { baseUrl: ctx.baseUrl, protocol: requestProtocol(ctx), flavors: await ctx.catalog.listFlavors(e.id) });
 }
+
+/** entryApiObject of each entry of a list page, their flavors read together (one statement, not one per entry). */
+export async function entryApiObjects(ctx: ApiContext, entries: readonly Entry[]): Promise<ApiObject[]> {
+  const flavors = await ctx.catalog.listFlavorsOfEntries(entries.map((e) => e.id));
+  const protocol = requestProtocol(ctx);
+  return entries.map((e, i) => entryObject(e, { baseUrl: ctx.baseUrl, protocol, flavors: flavors[i] }));
+}

@@ -12,7 +12,7 @@ import {
   FIRST_PARTNER_ID, PartnerExistsError, type Catalog, type EntryFilter, type EntryOrder,
 } from './store.js';
 import { asyncMethods } from './async.js';
-import { pageSql } from './entry-list.js';
+import { pageIdsSql } from './entry-list.js';
 import { sqliteIngestStore } from './ingest-store.js';
 import { sqliteImportStore } from './kaltura-import.js';
 import { sqliteLibraryStore } from './library-store.js';
@@ -21,7 +21,7 @@ import { createReadMemo, NOT_KEPT } from './read-memo.js';
 export { FIRST_PARTNER_ID, PartnerExistsError };
 export type { Catalog, EntryFilter, EntryOrder };
 
-import { toAcp, toCaption, toConversionProfile, toDeliveryProfile, toEntry, toFlavor, toFlavorParams, toPartner, toStorage, toThumb, toUiConf, type Row } from './rows.js';
+import { byEntry, toAcp, toCaption, toConversionProfile, toDeliveryProfile, toEntry, toFlavor, toFlavorParams, toPartner, toStorage, toThumb, toUiConf, type Row } from './rows.js';
 
 /**
  * Read results kept in memory until the catalog changes. Delivery answers read the same few
@@ -91,6 +91,29 @@ function readCache(db: Db) {
       memo.set(key, value);
       return value;
     },
+    /**
+     * cached for several keys at once: load gets the positions of the keys not kept and answers
+     * their values in that order (one statement for a whole list page instead of one per key).
+     */
+    cachedEach<T>(keys: readonly string[], load: (missing: readonly number[]) => T[]): T[] {
+      sync();
+      const out = new Array<T>(keys.length);
+      const missing: number[] = [];
+      keys.forEach((key, i) => {
+        const hit = memo.get(key);
+        if (hit === NOT_KEPT) missing.push(i);
+        else out[i] = hit as T;
+      });
+      if (missing.length > 0) {
+        const values = load(missing);
+        missing.forEach((i, j) => {
+          const value = deepFreeze(values[j]);
+          memo.set(keys[i], value);
+          out[i] = value;
+        });
+      }
+      return out;
+    },
     stats: () => memo.stats(),
     /** A number that changes whenever the catalog may have changed (own writes, other processes). */
     generation(): number {
@@ -137,7 +160,10 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
     flavorParams: db.prepare('SELECT * FROM flavor_params WHERE id = ?'),
     allFlavorParams: db.prepare('SELECT * FROM flavor_params ORDER BY id'),
     entry: db.prepare('SELECT * FROM entries WHERE id = ?'),
+    entriesByIds: db.prepare('SELECT * FROM entries WHERE id IN (SELECT value FROM json_each(?))'),
     flavorsOfEntry: db.prepare('SELECT rowid AS int_id, * FROM flavor_assets WHERE entry_id = ? ORDER BY bitrate, rowid'),
+    // the same rows for several entries (a JSON array of ids), in the same order within each entry
+    flavorsOfEntries: db.prepare('SELECT rowid AS int_id, * FROM flavor_assets WHERE entry_id IN (SELECT value FROM json_each(?)) ORDER BY bitrate, rowid'),
     flavor: db.prepare('SELECT * FROM flavor_assets WHERE id = ?'),
     captionsOfEntry: db.prepare('SELECT * FROM caption_assets WHERE entry_id = ? ORDER BY rowid'),
     caption: db.prepare('SELECT * FROM caption_assets WHERE id = ?'),
@@ -240,6 +266,9 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
     }),
     /** Every flavor asset of an entry, whatever its status, in ascending bitrate (ties: insertion order). */
     listFlavors: (entryId: string): readonly FlavorAsset[] => cached(`flavors:${entryId}`, () => (q.flavorsOfEntry.all(entryId) as Row[]).map(toFlavor)),
+    listFlavorsOfEntries: (entryIds: readonly string[]): (readonly FlavorAsset[])[] =>
+      reads.cachedEach(entryIds.map((id) => `flavors:${id}`), (missing) =>
+        byEntry(missing.map((i) => entryIds[i]), q.flavorsOfEntries.all(JSON.stringify(missing.map((i) => entryIds[i]))) as Row[], toFlavor)),
     getFlavor: (id: string): FlavorAsset | undefined => cached(`flavor:${id}`, () => {
       const r = q.flavor.get(id) as Row | undefined;
       return r && toFlavor(r);
@@ -312,8 +341,17 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
       const totalCount = cached(`count:${w}:${JSON.stringify(params)}`, () => (statement(`SELECT COUNT(*) AS n FROM entries WHERE ${w}`).get(params) as Row).n);
       const size = Math.max(1, Math.min(500, pageSize));
       const offset = (Math.max(1, pageIndex) - 1) * size;
-      const rows = statement(pageSql(w, f.orderBy ?? '-createdAt', size, offset)).all(params) as Row[];
-      return { objects: rows.map(toEntry), totalCount };
+      // the page's ids from the index, then its entries as getEntry keeps them: a page asked again,
+      // or entries a player just asked for, cost no read of their rows; those not kept are read in
+      // one statement
+      const ids = (statement(pageIdsSql(w, f.orderBy ?? '-createdAt', size, offset)).all(params) as Row[]).map((r) => r.id as string);
+      const objects = reads.cachedEach(ids.map((id) => `entry:${id}`), (missing) => {
+        const read = new Map((q.entriesByIds.all(JSON.stringify(missing.map((i) => ids[i]))) as Row[]).map((r) => [r.id as string, r]));
+        return missing.map((i) => { const r = read.get(ids[i]); return r && toEntry(r); });
+      });
+      // (an entry another process added within the millisecond the cache is trusted may be kept as
+      // absent: left out, as a read a moment earlier would have)
+      return { objects: objects.filter((e): e is Entry => e !== undefined), totalCount };
     },
     isRevoked: (key: string, now: number): boolean => {
       // every KS-bearing request asks this: the revocation's end is read once per key and catalog

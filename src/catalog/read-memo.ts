@@ -2,8 +2,14 @@
 // values kept by key until the catalog changes (the caller clears it), at most MAX_ENTRIES, the
 // least recently asked going first when full (emptying it all, as it once did, dropped the entries
 // asked again and again along with a million-entry catalog's once-asked ones). Counted for /metrics.
+// The counts of entry lists ("count:" keys) are kept apart, at most MAX_COUNTS of them: a count
+// visits every matching row of a partner (milliseconds on a big catalog) where an entry or its
+// flavors are one indexed read, so a sweep of once-read entries (random list pages, random
+// playManifest entries) must not push the counts out (bench/README.md, target 5 after i17-list).
 
 const MAX_ENTRIES = 50_000;
+const MAX_COUNTS = 1_000;
+const COUNT_PREFIX = 'count:';
 
 /** What get answers for a key not kept (a kept value may itself be undefined or null). */
 export const NOT_KEPT: unique symbol = Symbol('not kept');
@@ -18,32 +24,38 @@ export interface ReadMemo {
   stats(): { entries: number; hits: number; misses: number };
 }
 
-export function createReadMemo(maxEntries = MAX_ENTRIES): ReadMemo {
-  const memo = new Map<string, unknown>();
+export function createReadMemo(maxEntries = MAX_ENTRIES, maxCounts = MAX_COUNTS): ReadMemo {
+  const reads = new Map<string, unknown>();
+  const counts = new Map<string, unknown>();
+  const of = (key: string) => (key.startsWith(COUNT_PREFIX) ? counts : reads);
   let hits = 0;
   let misses = 0;
   return {
     get(key) {
-      if (!memo.has(key)) {
+      const memo = of(key);
+      // one lookup for a kept value; a second only to tell a kept undefined from nothing kept
+      const hit = memo.get(key);
+      if (hit === undefined && !memo.has(key)) {
         misses++;
         return NOT_KEPT;
       }
       hits++;
-      const hit = memo.get(key);
       memo.delete(key);
       memo.set(key, hit);
       return hit;
     },
     set(key, value) {
-      if (memo.size >= maxEntries) memo.delete(memo.keys().next().value!);
+      const memo = of(key);
+      if (memo.size >= (memo === counts ? maxCounts : maxEntries)) memo.delete(memo.keys().next().value!);
       memo.set(key, value);
     },
     missed() {
       misses++;
     },
     clear() {
-      memo.clear();
+      reads.clear();
+      counts.clear();
     },
-    stats: () => ({ entries: memo.size, hits, misses }),
+    stats: () => ({ entries: reads.size + counts.size, hits, misses }),
   };
 }

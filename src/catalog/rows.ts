@@ -78,3 +78,14 @@ export const toToken = (r: Row): UploadToken => ({
   id: r.id, partnerId: r.partner_id, userId: r.user_id, status: r.status, fileName: r.file_name, fileSize: r.file_size,
   uploadedFileSize: r.uploaded_file_size, entryId: r.entry_id, createdAt: r.created_at, updatedAt: r.updated_at,
 });
+
+/**
+ * The rows of several entries (read in one statement) as each entry's own list, in the order of
+ * `entryIds`: each keeps the rows' order, so a statement ordered as the one-entry read gives each
+ * entry what that read gives (an entry without rows gets an empty list).
+ */
+export function byEntry<T>(entryIds: readonly string[], rows: readonly Row[], map: (r: Row) => T): T[][] {
+  const of = new Map<string, T[]>(entryIds.map((id) => [id, []]));
+  for (const r of rows) of.get(r.entry_id)?.push(map(r));
+  return entryIds.map((id) => of.get(id)!);
+}

@@ -90,6 +90,11 @@ export interface Catalog {
   getEntry(id: string): Promise<Entry | undefined>;
   /** Every flavor asset of an entry, whatever its status, in ascending bitrate (ties: insertion order). */
   listFlavors(entryId: string): Promise<readonly FlavorAsset[]>;
+  /**
+   * listFlavors of each entry, in the order asked (a list page's entries): the same answers, and
+   * kept under the same keys, but those not kept are read in one statement, not one per entry.
+   */
+  listFlavorsOfEntries(entryIds: readonly string[]): Promise<(readonly FlavorAsset[])[]>;
   getFlavor(id: string): Promise<FlavorAsset | undefined>;
   /** Insertion order. */
   listCaptions(entryId: string): Promise<readonly CaptionAsset[]>;

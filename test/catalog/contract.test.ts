@@ -95,6 +95,10 @@ async function reads(c: AnyCatalog): Promise<[string, string, unknown[]][]> {
       ...['+createdAt', '-createdAt', '+updatedAt', '-updatedAt', '+name', '-name', '+duration', '-duration'].map((orderBy) => ({ orderBy })),
     ];
     for (const f of filters) add('listEntries', { partnerId: p.id, ...f });
+    // a page's flavors read together: every entry, an unknown id, one asked twice, none
+    const ids = all.objects.map((e) => e.id);
+    add('listFlavorsOfEntries', [...ids, 'nope', ids[0]]);
+    add('listFlavorsOfEntries', []);
     add('listEntries', { partnerId: p.id, orderBy: '+name' }, 3, 2);
     add('listEntries', { partnerId: p.id }, 0, 0);
     add('listEntries', { partnerId: p.id }, 1000, 1);

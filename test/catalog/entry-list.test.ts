@@ -3,7 +3,9 @@
 // same ids in the same order and the same totalCount as the list worked out here from the library
 // itself; again when the count is kept from an earlier call; and a write changes both at once
 // (the kept count goes with the change). Then migration 12 (the entries_list index) on a catalog
-// made before it: SQLite and PostgreSQL both come up with it and list the same.
+// made before it: SQLite and PostgreSQL both come up with it and list the same. And a page read
+// whole (its entries through the read cache, its flavors in one statement, src/api/lookup.ts
+// entryApiObjects) answers byte for byte what one read per entry answers, cold, warm and half kept.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,6 +19,8 @@ import { openPgCatalog } from '../../src/catalog/pg/catalog.js';
 import { migratePostgres } from '../../src/catalog/pg/migrate.js';
 import { openPgDatabase } from '../../src/catalog/pg/pool.js';
 import type { Catalog, EntryFilter, EntryOrder } from '../../src/catalog/store.js';
+import { entryApiObject, entryApiObjects } from '../../src/api/lookup.js';
+import type { ApiContext } from '../../src/api/types.js';
 import { pgDatabase } from '../helpers/postgres.js';
 import { projectRoot } from '../helpers/media-tools.js';
 
@@ -37,6 +41,8 @@ function library(): LibraryFile {
     if (n % 17 === 0) e.name = `Lecture ${n} 100%_done`; // case, and LIKE's own characters
     if (n % 5 === 0) e.type = 2;
     if (n % 19 === 0) e.userId = 'teacher';
+    if (n % 23 === 0) e.flavors = []; // an entry without flavors on a page
+    if (n % 29 === 0) for (const f of e.flavors ?? []) f.bitrate = 500; // equal bitrates: insertion order
   });
   return lib;
 }
@@ -199,4 +205,76 @@ t.test('migration 12 on a catalog made before it (SQLite data directory and Post
   t.notOk(pgIndexes.includes('entries_partner'), 'PostgreSQL: entries_partner gone');
   t.equal(Number((await pg.db.query('SELECT version FROM kdeliver_schema')).rows[0].version), migrations.length);
   await check(t, 'PostgreSQL after migration 12', pg, rows);
+});
+
+/** Drops every kept read (any write does): the next reads go to the database. */
+const forget = (c: Catalog) => c.updateEntry('0_nosuchentry', { name: 'x' }, NOW);
+
+async function pageReads(t: Tap, name: string, c: Catalog) {
+  let bad = 0;
+  let compared = 0;
+  let withoutFlavors = 0;
+  const ctx = (https: boolean) => ({ catalog: c, baseUrl: 'https://media.example.com', http: { isHttps: https } }) as unknown as ApiContext;
+  const list = cases();
+  for (const [n, [f, size, page]] of list.entries()) {
+    // the page read whole, cold (n even) or with the page's entries and every other entry's flavors kept (n odd)
+    await forget(c);
+    if (n % 2 === 1) {
+      const ids = (await c.listEntries(f, size, page)).objects.map((e) => e.id);
+      for (const id of ids.filter((_, i) => i % 2 === 0)) await c.listFlavors(id);
+    }
+    const got = await c.listEntries(f, size, page);
+    const ids = got.objects.map((e) => e.id);
+    const flavors = await c.listFlavorsOfEntries(ids);
+    const objects = await entryApiObjects(ctx(n % 3 === 0), got.objects);
+    // one read per entry, cold
+    await forget(c);
+    const entries = [];
+    const perEntry = [];
+    const perEntryObjects = [];
+    for (const id of ids) {
+      const e = (await c.getEntry(id))!;
+      entries.push(e);
+      perEntry.push(await c.listFlavors(id));
+      perEntryObjects.push(await entryApiObject(ctx(n % 3 === 0), e));
+    }
+    const a = JSON.stringify({ entries: got.objects, flavors, objects });
+    const b = JSON.stringify({ entries, flavors: perEntry, objects: perEntryObjects });
+    compared += ids.length;
+    withoutFlavors += flavors.filter((x) => x.length === 0).length;
+    if (a !== b && bad++ < 3) t.equal(a, b, `${name}: ${JSON.stringify(f)} ${size}/${page}`);
+  }
+  t.equal(bad, 0, `${name}: ${list.length} pages read whole as read entry by entry (${compared} entries, ${withoutFlavors} without flavors)`);
+  t.ok(withoutFlavors > 0, `${name}: pages hold entries without flavors`);
+  // the edges: nothing asked, an unknown id, an id asked twice, and a page of 500 (the pager's most)
+  t.same(await c.listFlavorsOfEntries([]), [], `${name}: no ids, no lists`);
+  const some = (await c.listEntries({ partnerId: 5001, includeDeleted: true }, 500, 1)).objects.map((e) => e.id);
+  t.equal(some.length, 300, `${name}: a page of 500 holds every entry of the partner`);
+  await forget(c);
+  const asked = ['nope', some[1], ...some, some[1]];
+  const together = await c.listFlavorsOfEntries(asked);
+  await forget(c);
+  const alone = [];
+  for (const id of asked) alone.push(await c.listFlavors(id));
+  t.equal(JSON.stringify(together), JSON.stringify(alone), `${name}: an unknown id (no flavors), an id twice, a whole partner`);
+  t.same(together[0], [], `${name}: an unknown id has no flavors`);
+  // a write between two reads of one page: the second answers the change, never the kept rows
+  const first = (await c.listEntries({ partnerId: 5002 }, 30, 1)).objects[0];
+  await c.listFlavorsOfEntries([first.id]);
+  await c.updateEntry(first.id, { name: 'Renamed on the page' }, NOW + 3);
+  t.equal((await c.listEntries({ partnerId: 5002 }, 30, 1)).objects.find((e) => e.id === first.id)?.name, 'Renamed on the page', `${name}: a kept page entry goes with a write`);
+}
+
+t.test('a page read whole answers what one read per entry answers (SQLite and PostgreSQL)', async (t) => {
+  const lib = library();
+  const sqlite = createCatalog(openDatabase(join(work, 'pages.sqlite')));
+  await importLibrary(sqlite, lib, join(libDir, 'media'), join(work, 'pages-media-sqlite'), NOW);
+  const pg = await openPgCatalog(await pgDatabase(t));
+  t.teardown(async () => {
+    await pg.close();
+    await sqlite.close();
+  });
+  await importLibrary(pg, lib, join(libDir, 'media'), join(work, 'pages-media-pg'), NOW);
+  await pageReads(t, 'SQLite', sqlite);
+  await pageReads(t, 'PostgreSQL', pg);
 });

@@ -2,7 +2,7 @@
 // when full the least recently asked goes, so the entries asked again and again stay while a
 // million others pass through once. It used to empty itself whole at 50,000, dropping those too.
 // A kept read is the same frozen object (src/catalog/catalog.ts readCache); a read again from
-// SQLite is a new one.
+// SQLite is a new one. The counts of entry lists are kept apart from the other reads (read-memo.ts).
 import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,4 +58,24 @@ t.test('/metrics counts the read cache: its size, hits and misses', async (t) =>
   t.ok(stats.entries > 0 && stats.entries <= 50_000, `entries ${stats.entries}`);
   t.ok(await metric('kdeliver_catalog_read_cache_misses') >= before.misses + 1, 'a new read is a miss');
   t.ok(await metric('kdeliver_catalog_read_cache_hits') >= before.hits + 1, 'read again: a hit');
+});
+
+t.test("the counts of lists are kept apart: a sweep of other reads does not push them out, and they are bounded too", async (t) => {
+  const { createReadMemo, NOT_KEPT } = await import('../../src/catalog/read-memo.js');
+  const memo = createReadMemo(1_000, 10);
+  memo.set('count:partner_id = @partnerId:{"partnerId":309}', 17);
+  memo.set('entry:hot', { id: 'hot' });
+  // 5,000 once-read entries pass through a cache of 1,000
+  for (let i = 0; i < 5_000; i++) memo.set(`entry:${i}`, { id: i });
+  t.equal(memo.get('count:partner_id = @partnerId:{"partnerId":309}'), 17, 'the count is still kept');
+  t.equal(memo.get('entry:hot'), NOT_KEPT, 'an entry asked once before the sweep has gone');
+  t.equal(memo.stats().entries, 1_001, 'the reads at their bound, and the one count');
+  // counts have their own bound, least recently asked out first
+  for (let i = 0; i < 20; i++) memo.set(`count:${i}`, i);
+  t.equal(memo.get('count:19'), 19, 'the latest count kept');
+  t.equal(memo.get('count:0'), NOT_KEPT, 'the oldest counts gone');
+  t.equal(memo.stats().entries, 1_010, 'at most 10 counts');
+  memo.clear();
+  t.equal(memo.get('count:19'), NOT_KEPT, 'a change drops the counts with the rest');
+  t.equal(memo.stats().entries, 0);
 });

@@ -4,7 +4,7 @@ import { ENTRY_ORDER_NAMES, type EntryFilter, type EntryOrder } from '../../cata
 import { EntryStatus, EntryType } from '../../catalog/types.js';
 import { ApiError } from '../errors.js';
 import { ID_ARG, listArgs, objInt, objList, objString, readPager } from '../args.js';
-import { callPartnerId, entryApiObject, partnerEntry } from '../lookup.js';
+import { callPartnerId, entryApiObject, entryApiObjects, partnerEntry } from '../lookup.js';
 import { listResponse } from '../objects.js';
 import type { Params } from '../params.js';
 import { playbackContext } from '../playback-context.js';
@@ -73,9 +73,7 @@ export async function entryFilter(ctx: ApiContext, f: Params | null, mediaOnly: 
 async function listEntries(ctx: ApiContext, a: Record<string, any>, mediaOnly: boolean, type: string): Promise<ApiObject> {
   const { pageSize, pageIndex } = readPager(a.pager);
   const { objects, totalCount } = await ctx.catalog.listEntries(await entryFilter(ctx, a.filter, mediaOnly), pageSize, pageIndex);
-  const items: ApiObject[] = [];
-  for (const e of objects) items.push(await entryApiObject(ctx, e));
-  return listResponse(type, items, totalCount);
+  return listResponse(type, await entryApiObjects(ctx, objects), totalCount);
 }
 
 const VERSION = { type: 'int', default: -1 } as const;

@@ -9,7 +9,7 @@ import { frameSourceOf } from '../../thumbnail/source.js';
 import { videoInput } from '../../thumbnail/service.js';
 import { ID_ARG } from '../args.js';
 import { ApiError, defineApiErrors } from '../errors.js';
-import { callPartnerId, entryApiObject, partnerEntry } from '../lookup.js';
+import { callPartnerId, entryApiObject, entryApiObjects, partnerEntry } from '../lookup.js';
 import type { Params } from '../params.js';
 import { isAdminSession, requireAdminKs, requireEntryEditor } from '../permissions.js';
 import type { ActionSpec, ApiContext, ApiObject, UploadedFile } from '../types.js';
@@ -203,12 +203,12 @@ const getByIds: ActionSpec = {
   async handler(ctx, a) {
     const pid = callPartnerId(ctx);
     const ids = [...new Set(String(a.entryIds).split(',').map((s) => s.trim()).filter(Boolean))].slice(0, 500);
-    const out: ApiObject[] = [];
+    const found: Entry[] = [];
     for (const id of ids) {
       const e = await ctx.catalog.getEntry(id);
-      if (e && e.partnerId === pid && e.status !== EntryStatus.DELETED) out.push(await entryApiObject(ctx, e));
+      if (e && e.partnerId === pid && e.status !== EntryStatus.DELETED) found.push(e);
     }
-    return out;
+    return entryApiObjects(ctx, found);
   },
 };
 

@@ -22,7 +22,7 @@ import { listenForChanges, type CatalogChange, type ChangeListener } from './lis
 import { migratePostgres } from './migrate.js';
 import { openPgDatabase, type PgDb, type PgOptions, type Queryable } from './pool.js';
 import {
-  toAcp, toCaption, toConversionProfile, toDeliveryProfile, toEntry, toFlavor, toFlavorParams, toPartner, toStorage, toThumb,
+  byEntry, toAcp, toCaption, toConversionProfile, toDeliveryProfile, toEntry, toFlavor, toFlavorParams, toPartner, toStorage, toThumb,
   toUiConf, type Row,
 } from '../rows.js';
 import { all, one, run } from './sql.js';
@@ -108,6 +108,31 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
     if (generation === before && listener.live) memo.set(key, value);
     return value;
   }
+  /**
+   * cached for several keys at once: load gets the positions of the keys not kept and answers their
+   * values in that order (one statement for a whole list page instead of one per key).
+   */
+  async function cachedEach<T>(keys: readonly string[], load: (missing: readonly number[]) => Promise<T[]>): Promise<T[]> {
+    const out = new Array<T>(keys.length);
+    const missing: number[] = [];
+    const live = listener.live;
+    keys.forEach((key, i) => {
+      const hit = live ? memo.get(key) : NOT_KEPT;
+      if (!live) memo.missed();
+      if (hit === NOT_KEPT) missing.push(i);
+      else out[i] = hit as T;
+    });
+    if (missing.length === 0) return out;
+    const before = generation;
+    const values = await load(missing);
+    const keep = live && generation === before && listener.live;
+    missing.forEach((i, j) => {
+      const value = deepFreeze(values[j]);
+      if (keep) memo.set(keys[i], value);
+      out[i] = value;
+    });
+    return out;
+  }
   /** A write: its transaction announces itself to every node; this node's cache drops at once. */
   async function write<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     try {
@@ -169,6 +194,10 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
     getEntry: (id) => cached(`entry:${id}`, () => entry({ id })),
     listFlavors: (entryId) => cached(`flavors:${entryId}`, async () =>
       (await all(db, 'SELECT * FROM flavor_assets WHERE entry_id = @entryId ORDER BY bitrate, rowid', { entryId })).map(toFlavor)),
+    listFlavorsOfEntries: (entryIds) => cachedEach(entryIds.map((id) => `flavors:${id}`), async (missing) => {
+      const ids = missing.map((i) => entryIds[i]);
+      return byEntry(ids, await all(db, 'SELECT * FROM flavor_assets WHERE entry_id = ANY(@ids) ORDER BY bitrate, rowid', { ids }), toFlavor);
+    }),
     getFlavor: (id) => cached(`flavor:${id}`, () => get('SELECT * FROM flavor_assets WHERE id = @id', toFlavor)({ id })),
     listCaptions: (entryId) => cached(`captions:${entryId}`, async () =>
       (await all(db, 'SELECT * FROM caption_assets WHERE entry_id = @entryId ORDER BY rowid', { entryId })).map(toCaption)),
