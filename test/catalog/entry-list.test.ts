@@ -6,7 +6,7 @@
 // made before it: SQLite and PostgreSQL both come up with it and list the same. And a page read
 // whole (its entries through the read cache, its flavors in one statement, src/api/lookup.ts
 // entryApiObjects) answers byte for byte what one read per entry answers, cold, warm and half kept.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -140,17 +140,23 @@ async function writesChangeLists(t: Tap, name: string, c: Catalog, rows: Row[]) 
   }
 }
 
-t.test('SQLite and PostgreSQL list what the library holds, for every filter, order and pager', async (t) => {
-  const lib = library();
-  const db = openDatabase(join(work, 'lists.sqlite'));
+/** The library imported into a new SQLite catalog and a new PostgreSQL one (closed at the test's end). */
+async function bothCatalogs(t: Test, lib: LibraryFile, name: string) {
+  const db = openDatabase(join(work, `${name}.sqlite`));
   const sqlite = createCatalog(db);
-  await importLibrary(sqlite, lib, join(libDir, 'media'), join(work, 'media-sqlite'), NOW);
+  await importLibrary(sqlite, lib, join(libDir, 'media'), join(work, `${name}-media-sqlite`), NOW);
   const pg = await openPgCatalog(await pgDatabase(t));
   t.teardown(async () => {
     await pg.close();
     await sqlite.close();
   });
-  await importLibrary(pg, lib, join(libDir, 'media'), join(work, 'media-pg'), NOW);
+  await importLibrary(pg, lib, join(libDir, 'media'), join(work, `${name}-media-pg`), NOW);
+  return { db, sqlite, pg };
+}
+
+t.test('SQLite and PostgreSQL list what the library holds, for every filter, order and pager', async (t) => {
+  const lib = library();
+  const { db, sqlite, pg } = await bothCatalogs(t, lib, 'lists');
   const sqliteRows = rowsOf(lib);
   const pgRows = rowsOf(lib);
   await check(t, 'SQLite', sqlite, sqliteRows);
@@ -266,15 +272,7 @@ async function pageReads(t: Tap, name: string, c: Catalog) {
 }
 
 t.test('a page read whole answers what one read per entry answers (SQLite and PostgreSQL)', async (t) => {
-  const lib = library();
-  const sqlite = createCatalog(openDatabase(join(work, 'pages.sqlite')));
-  await importLibrary(sqlite, lib, join(libDir, 'media'), join(work, 'pages-media-sqlite'), NOW);
-  const pg = await openPgCatalog(await pgDatabase(t));
-  t.teardown(async () => {
-    await pg.close();
-    await sqlite.close();
-  });
-  await importLibrary(pg, lib, join(libDir, 'media'), join(work, 'pages-media-pg'), NOW);
+  const { sqlite, pg } = await bothCatalogs(t, library(), 'pages');
   await pageReads(t, 'SQLite', sqlite);
   await pageReads(t, 'PostgreSQL', pg);
 });

@@ -3,7 +3,7 @@
 // as one buffer (routes/packager.ts). Every kept answer is byte for byte the one made with the
 // caches off, including HEAD and Range; a catalog change is never answered from a kept playlist;
 // an encrypted playlist is never kept; the bound holds; /metrics counts them.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { copyFileSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config.js';
 import { buildServer, loggerOptions } from '../../src/server.js';
 import { startServer } from '../helpers/server.js';
+import { fetchAnswer, sameAnswer, withPackagerCachesOff, type Res } from '../helpers/packager-answers.js';
 import { signMediaUrl } from '../../src/delivery/tokenizers/kaltura.js';
 import { generateKs } from '../../src/access/ks.js';
 import { clearKeptPlaylists, keptPlaylistStats, setKeptPlaylistBytes } from '../../src/packaging/kept-playlists.js';
@@ -23,29 +24,9 @@ const INDEX_TS = `/hls${RCIT}/1_f1rcit00/name/a.mp4/index.m3u8`;
 const INDEX_FMP4 = `/hls/container/fmp4${RCIT}/1_f2rcit00/name/a.mp4/index.m3u8`;
 const INDEX_120 = `/hls${RCIT}/1_f3rcit00/name/a.mp4/index.m3u8`;
 
-interface Res { status: number; headers: Record<string, string>; body: Buffer }
-async function get(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Res> {
-  const r = await fetch(srv.url + path, { method, headers });
-  return { status: r.status, headers: Object.fromEntries(r.headers), body: Buffer.from(await r.arrayBuffer()) };
-}
+const get = (path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Res> => fetchAnswer(srv.url + path, headers, method);
 /** The answer made with every packager cache off (rendered, produced from the source). */
-async function made(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Res> {
-  const { maxBytes } = keptPlaylistStats();
-  const seg = segmentCacheStats().maxBytes;
-  setKeptPlaylistBytes(0);
-  setSegmentCacheBytes(0);
-  try {
-    return await get(path, headers, method);
-  } finally {
-    setKeptPlaylistBytes(maxBytes);
-    setSegmentCacheBytes(seg);
-  }
-}
-const sameAnswer = (t: Test, a: Res, b: Res, why: string): void => {
-  t.equal(a.status, b.status, `${why}: status`);
-  t.ok(a.body.equals(b.body), `${why}: the same ${b.body.length} bytes`);
-  for (const h of ['content-type', 'content-length', 'content-range', 'cache-control', 'access-control-allow-origin']) t.equal(a.headers[h], b.headers[h], `${why}: ${h}`);
-};
+const made = (path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Res> => withPackagerCachesOff(() => get(path, headers, method));
 
 t.test('a per-flavor playlist is rendered once, then sent from the kept playlists, byte-identical', async (t) => {
   clearKeptPlaylists();

@@ -8,9 +8,10 @@
 import t, { type Test } from 'tap';
 import { generateKs } from '../../src/access/ks.js';
 import { signMediaUrl } from '../../src/delivery/tokenizers/kaltura.js';
-import { clearSegmentCache, segmentCacheStats, setSegmentCacheBytes } from '../../src/media/body.js';
-import { clearKeptPlaylists, keptPlaylistStats, setKeptPlaylistBytes } from '../../src/packaging/kept-playlists.js';
+import { clearSegmentCache, segmentCacheStats } from '../../src/media/body.js';
+import { clearKeptPlaylists, keptPlaylistStats } from '../../src/packaging/kept-playlists.js';
 import { startServer } from '../helpers/server.js';
+import { fetchAnswer, sameAnswer, withPackagerCachesOff, type Res } from '../helpers/packager-answers.js';
 
 let clock = Math.floor(Date.now() / 1000);
 const srv = await startServer(t, { now: () => clock });
@@ -36,29 +37,9 @@ const adminKs = (): string => generateKs({ partnerId: 309, secret: 'sample-admin
 /** The media URL playManifest gives this KS (src/delivery/index.ts signs it so, the KS under the signature). */
 const signed = (path: string, ks: string | null, at = clock): string => signMediaUrl(path, secret, at, undefined, ks);
 
-interface Res { status: number; headers: Record<string, string>; body: Buffer }
-async function get(path: string): Promise<Res> {
-  const r = await fetch(srv.url + path);
-  return { status: r.status, headers: Object.fromEntries(r.headers), body: Buffer.from(await r.arrayBuffer()) };
-}
+const get = (path: string): Promise<Res> => fetchAnswer(srv.url + path);
 /** The answer made with both packager caches off (which empties them). */
-async function made(path: string): Promise<Res> {
-  const seg = segmentCacheStats().maxBytes;
-  const pl = keptPlaylistStats().maxBytes;
-  setSegmentCacheBytes(0);
-  setKeptPlaylistBytes(0);
-  try {
-    return await get(path);
-  } finally {
-    setSegmentCacheBytes(seg);
-    setKeptPlaylistBytes(pl);
-  }
-}
-const sameAnswer = (t: Test, a: Res, b: Res, why: string): void => {
-  t.equal(a.status, b.status, `${why}: status`);
-  t.ok(a.body.equals(b.body), `${why}: the same ${b.body.length} bytes`);
-  for (const h of ['content-type', 'content-length', 'cache-control']) t.equal(a.headers[h], b.headers[h], `${why}: ${h}`);
-};
+const made = (path: string): Promise<Res> => withPackagerCachesOff(() => get(path));
 /** Asked for `path` when it is kept: refused, and not from the cache. */
 async function refused(t: Test, path: string, asked: string, why: string, code = /error-/): Promise<void> {
   const hits = keptHits(path);
