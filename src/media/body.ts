@@ -188,11 +188,8 @@ export function keptBody(bytes: Buffer, contentType: string): MediaBody {
  */
 export function cachedBody(key: string, make: () => MediaBody): MediaBody {
   if (answers.maxBytes <= 0) return make();
-  const hit = answers.peek(key);
-  if (hit) {
-    answers.get(key); // counted, and made the most recent
-    return keptBody(hit.bytes, hit.contentType);
-  }
+  const hit = answers.get(key);
+  if (hit) return keptBody(hit.bytes, hit.contentType);
   // a clear from now on (the catalog changed) means this answer is not put back
   const epoch = answers.epoch;
   const body = make();
@@ -201,9 +198,8 @@ export function cachedBody(key: string, make: () => MediaBody): MediaBody {
     length: body.length,
     contentType: body.contentType,
     async *produce(source, start, endInclusive) {
-      const hit = answers.peek(key);
+      const hit = answers.get(key);
       if (hit) {
-        answers.get(key);
         yield hit.bytes.subarray(start, endInclusive + 1);
         return;
       }

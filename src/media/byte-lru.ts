@@ -13,7 +13,11 @@ export interface ByteLruStats {
 }
 
 export interface ByteLru<V> {
-  /** The value kept under key, made the most recently used; counted as a hit, or (absent) a miss. */
+  /**
+   * The value kept under key, made the most recently used and counted as a hit. An absent key is
+   * not counted: what a miss is (a lookup made again later, a value refused) is its user's to say
+   * (`missed`).
+   */
   get(key: string): V | undefined;
   /** The value kept under key, uncounted and left where it is in the LRU order. */
   peek(key: string): V | undefined;
@@ -61,10 +65,7 @@ export function createByteLru<V>(maxBytes: number, maxShare = 1 / 8): ByteLru<V>
   return {
     get(key) {
       const k = kept.get(key);
-      if (!k) {
-        misses++;
-        return undefined;
-      }
+      if (!k) return undefined;
       hits++;
       kept.delete(key); // to the most recent end
       kept.set(key, k);
