@@ -49,9 +49,13 @@ function enforcedDeliveries(adminTags: string): string[] {
 async function storagesWithAllFlavors(input: ResolveInput): Promise<StorageProfile[]> {
   const { catalog, partner, flavors } = input;
   if (flavors.length === 0) return [];
+  // the partner's storages first (kept per partner): most partners have none, and then no
+  // flavor's copies need reading (one catalog read per flavor of an entry not read before)
+  const active = (await catalog.listStorageProfiles(partner.id)).filter((s) => s.active);
+  if (active.length === 0) return [];
   const remote = await Promise.all(flavors.map((f) => catalog.listRemoteFiles(f.id)));
   const sets = remote.map((files) => new Set(files.map((r) => r.storageProfileId)));
-  return (await catalog.listStorageProfiles(partner.id)).filter((s) => s.active && sets.every((set) => set.has(s.id)));
+  return active.filter((s) => sets.every((set) => set.has(s.id)));
 }
 
 async function pickStorage(input: ResolveInput, trace: string[]): Promise<{ storage: StorageProfile | null; refused: boolean }> {
