@@ -3,6 +3,7 @@
 // plain object. No other module reads process.env.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { totalmem } from 'node:os';
 import { dataDirSecretStore, randomSecret, SecretStoreError, SERVER_SECRET_NAMES, type ServerSecrets } from './catalog/secrets.js';
 
 export interface Config {
@@ -50,6 +51,11 @@ export interface Config {
   dashSegmentDurationMs: number;
   /** Byte bound of the packager's parsed-index cache. */
   indexCacheBytes: number;
+  /**
+   * The SQLite catalog file is read once into the page cache after start when it is at most this
+   * many bytes (0: never), see src/catalog/warm-file.ts.
+   */
+  catalogWarmBytes: number;
   /** Largest moov box the packager will parse. */
   maxMoovBytes: number;
   /** MaxMind-format country database for country conditions, or null. */
@@ -97,7 +103,7 @@ type Env = Record<string, string | undefined>;
 const KEYS = [
   'HOST', 'PORT', 'KDELIVER_DATA_DIR', 'KDELIVER_PUBLIC_URL', 'KDELIVER_TRUST_PROXY', 'KDELIVER_URL_TOKEN_SECRET',
   'KDELIVER_MEDIA_URL_SECRET', 'KDELIVER_SAMPLE_LIBRARY', 'NODE_ENV', 'KDELIVER_LOG_LEVEL', 'KDELIVER_PLAYMANIFEST_CACHE_AGE',
-  'KDELIVER_MANIFEST_CACHE_ENTRIES', 'KDELIVER_HLS_SEGMENT_MS', 'KDELIVER_HLS_IFRAMES', 'KDELIVER_THUMBNAIL_TRACKS', 'KDELIVER_DASH_SUBTITLES', 'KDELIVER_DASH_SEGMENT_MS', 'KDELIVER_INDEX_CACHE_MB', 'KDELIVER_MAX_MOOV_MB',
+  'KDELIVER_MANIFEST_CACHE_ENTRIES', 'KDELIVER_API_CACHE_ENTRIES', 'KDELIVER_API_CACHE_MB', 'KDELIVER_API_CACHE_SECONDS', 'KDELIVER_HLS_SEGMENT_MS', 'KDELIVER_HLS_IFRAMES', 'KDELIVER_THUMBNAIL_TRACKS', 'KDELIVER_DASH_SUBTITLES', 'KDELIVER_DASH_SEGMENT_MS', 'KDELIVER_INDEX_CACHE_MB', 'KDELIVER_MAX_MOOV_MB', 'KDELIVER_CATALOG_WARM_MB',
   'KDELIVER_GEOIP_FILE', 'KDELIVER_SHUTDOWN_GRACE_MS', 'KDELIVER_INGEST_LEASE_SECONDS', 'KDELIVER_DRM_KEY_SERVICE_URL',
   'KDELIVER_MEDIA_URL', 'KDELIVER_MEDIA_CACHE_MB', 'KDELIVER_MEDIA_TIMEOUT_MS', 'KDELIVER_MEDIA_CONNECT_TIMEOUT_MS', 'KDELIVER_S3_FORCE_PATH_STYLE',
   'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
@@ -137,6 +143,9 @@ function mediaLocation(env: Env): MediaLocation {
   }
   throw new ConfigError(`KDELIVER_MEDIA_URL=${JSON.stringify(raw)}: expected s3://bucket/prefix or an http(s):// URL (got ${u.protocol})`);
 }
+
+/** A quarter of the machine's memory, at most 4 GiB: the page cache keeps room for the media. */
+const defaultCatalogWarmMb = () => Math.min(4096, Math.floor(totalmem() / 4 / 1024 / 1024));
 
 function bool(key: string, v: string | undefined, dflt: boolean): boolean {
   if (v === undefined || v === '') return dflt;
@@ -268,6 +277,7 @@ export function loadConfig(processEnv: Env = process.env): Config {
     dashSubtitles: oneOf('KDELIVER_DASH_SUBTITLES', env.KDELIVER_DASH_SUBTITLES, ['webvtt', 'stpp'] as const, 'webvtt'),
     dashSegmentDurationMs: int('KDELIVER_DASH_SEGMENT_MS', env.KDELIVER_DASH_SEGMENT_MS, 4000, 1000, 60000),
     indexCacheBytes: int('KDELIVER_INDEX_CACHE_MB', env.KDELIVER_INDEX_CACHE_MB, 256, 1, 65536) * 1024 * 1024,
+    catalogWarmBytes: int('KDELIVER_CATALOG_WARM_MB', env.KDELIVER_CATALOG_WARM_MB, defaultCatalogWarmMb(), 0, 1048576) * 1024 * 1024,
     maxMoovBytes: int('KDELIVER_MAX_MOOV_MB', env.KDELIVER_MAX_MOOV_MB, 64, 1, 4096) * 1024 * 1024,
     geoIpFile: env.KDELIVER_GEOIP_FILE || null,
     shutdownGraceMs: int('KDELIVER_SHUTDOWN_GRACE_MS', env.KDELIVER_SHUTDOWN_GRACE_MS, 10000, 0, 600000),

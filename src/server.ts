@@ -13,6 +13,7 @@ import { createHandleCache } from './media/file-handles.js';
 import { createIndexCache } from './media/index-cache.js';
 import { openMediaStore } from './storage/media-store.js';
 import { warmUpMediaCode } from './media/warm-up.js';
+import { readIntoPageCache } from './catalog/warm-file.js';
 import metricsRoutes from '../routes/metrics.js';
 import healthRoutes from '../routes/health.js';
 import consoleRoutes from '../routes/console.js';
@@ -137,7 +138,21 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.addHook('onReady', async () => {
     await warmUpMediaCode({ hlsSegmentMs: config.hlsSegmentDurationMs, dashSegmentMs: config.dashSegmentDurationMs });
   });
+  // after start, in the background: the SQLite catalog file into the page cache, so the first
+  // viewer of each entry of a big catalog does not wait for the disk (src/catalog/warm-file.ts)
+  const stopWarm = new AbortController();
+  let catalogWarm: Promise<unknown> = Promise.resolve();
+  if (!config.databaseUrl && config.catalogWarmBytes > 0) {
+    app.addHook('onReady', async () => {
+      catalogWarm = readIntoPageCache([config.dbFile, `${config.dbFile}-wal`], { maxBytes: config.catalogWarmBytes, signal: stopWarm.signal }).then((r) => {
+        const mb = (r.bytes / 1048576).toFixed(1);
+        app.log.info({ catalogWarmBytes: r.bytes, ms: Math.round(r.ms) }, r.stopped ? `catalog file not read into the page cache (${r.stopped}); ${mb} MB read` : `catalog file read into the page cache: ${mb} MB in ${Math.round(r.ms)} ms`);
+      });
+    });
+  }
   app.addHook('onClose', async () => {
+    stopWarm.abort();
+    await catalogWarm;
     await handleCache.close();
     await media.close();
     await catalog.close();

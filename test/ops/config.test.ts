@@ -1,7 +1,7 @@
 // Configuration fails loudly: every bad value names its key and what is expected, and the sample
 // secrets are refused in production unless the sample library is asked for.
 import t from 'tap';
-import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, SAMPLE_MEDIA_URL_SECRET, SAMPLE_URL_TOKEN_SECRET } from '../../src/config.js';
@@ -99,6 +99,19 @@ t.test('config file: same keys as the environment, environment wins, unknown key
   t.throws(() => loadConfig({ KDELIVER_CONFIG: join(dir, 'missing.json') }), { message: /missing\.json: not a readable JSON file/ });
   const badValue = file('bad-value.json', JSON.stringify({ PORT: 'http' }));
   t.throws(() => loadConfig({ KDELIVER_CONFIG: badValue }), { message: /^PORT="http": expected a whole number/, }, 'file values are validated like env values');
+});
+
+t.test('config file: every variable of the README\'s configuration table is a key it takes', async (t) => {
+  // the file's keys are a list of their own in src/config.ts; a variable added to the
+  // environment but not to that list was refused in a file ("unknown key")
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const names = [...readme.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map((m) => m[1]);
+  t.ok(names.includes('KDELIVER_API_CACHE_MB') && names.includes('KDELIVER_CATALOG_WARM_MB'), `the table was read (${names.length} variables)`);
+  for (const name of new Set(names)) {
+    if (name === 'KDELIVER_CONFIG') continue;
+    const f = file(`key-${name}.json`, JSON.stringify({ [name]: '' }));
+    t.doesNotThrow(() => loadConfig({ KDELIVER_CONFIG: f }), `${name} in a config file (empty: its default)`);
+  }
 });
 
 t.test('temporary S3 credentials keep their session token: the SDK client and its presigned URLs carry it', async (t) => {
