@@ -7,6 +7,7 @@ import { openCatalog } from '../catalog/open.js';
 import { importLibrary, LibraryError, readLibraryFile } from '../catalog/library.js';
 import { importProgress } from './progress.js';
 import { basename } from 'node:path';
+import { statSync } from 'node:fs';
 
 const USAGE = `usage: kdeliver <command> [options]
 
@@ -101,10 +102,17 @@ async function importCommand(args: string[]): Promise<number> {
   const config = loadConfig();
   const catalog = await openCatalog(config);
   try {
+    const label = `import ${basename(args[0])}`;
+    // reading and checking a library file of 100,000 entries takes seconds in which nothing else
+    // shows that the command is alive: a line before and after (stderr; the result goes to stdout)
+    const size = statSync(args[0], { throwIfNoEntry: false })?.size;
+    const t0 = Date.now();
+    if (size !== undefined) process.stderr.write(`${label}: reading and checking the library file (${(size / 1048576).toFixed(1)} MB)\n`);
     const { library, mediaDir } = readLibraryFile(args[0]);
+    process.stderr.write(`${label}: library file read and checked in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     const media = config.media.kind === 'local' ? config.mediaRoot : openMediaWriter(config)!;
     // progress on stderr (a bar on a terminal, a line every few seconds otherwise); the result on stdout
-    const progress = importProgress(`import ${basename(args[0])}`, process.stderr);
+    const progress = importProgress(label, process.stderr);
     const { entries } = await importLibrary(catalog, library, mediaDir, media, undefined, progress);
     process.stdout.write(`imported ${args[0]}: ${entries} entr${entries === 1 ? 'y' : 'ies'}\n`);
     return 0;

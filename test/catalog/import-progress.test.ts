@@ -32,13 +32,15 @@ const entriesIn = (dir: string) => {
   }
 };
 
-t.test('on a pipe: a line when each phase starts and ends, the count at the end', async (t) => {
+t.test('on a pipe: a line when reading the file starts and ends and when each phase does, the count at the end', async (t) => {
   const r = await run(kdeliver, ['import', file], { env });
   t.equal(r.code, 0, r.stderr);
   t.equal(r.stdout, `imported ${file}: ${ENTRIES} entries\n`, 'stdout: only the result');
   const lines = r.stderr.trimEnd().split('\n');
   const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
   const steps = [
+    /^import library-000\.json: reading and checking the library file \(\d+\.\d MB\)$/,
+    /^import library-000\.json: library file read and checked in \d+\.\d s$/,
     /^import library-000\.json: placing media, 600 entries$/,
     /^import library-000\.json: placing media: 600 \/ 600 entries in \d+:\d\d( \([\d,]+ entries\/s\))?$/,
     /^import library-000\.json: writing the catalog, 600 entries$/,
@@ -47,7 +49,7 @@ t.test('on a pipe: a line when each phase starts and ends, the count at the end'
   const found = steps.map(at);
   t.ok(found.every((i) => i >= 0), `every phase reported:\n${r.stderr}`);
   t.same(found, [...found].sort((a, b) => a - b), 'in order');
-  t.equal(found[3], lines.length - 1, 'the last line is the catalog written, with its count');
+  t.equal(found[5], lines.length - 1, 'the last line is the catalog written, with its count');
   t.notMatch(r.stderr, /\r|\x1b\[/, 'no terminal codes on a pipe');
   t.equal(entriesIn(dataDir), ENTRIES, 'every entry is in the catalog');
 });
