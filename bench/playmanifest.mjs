@@ -13,8 +13,10 @@
 //   as session.start does): a KS per player session reused for its --session-requests requests
 //   (a player keeps its KS for the whole session), and a fresh KS on every request.
 // The URL form is checked against the one the real player sends in Chromium (when available).
+// --profile: afterwards, one more kdeliver under `node --cpu-prof` for one run of each KS target,
+// and where its samples went (bench/.work/profiles/).
 // Usage: node bench/playmanifest.mjs [--connections 50] [--pipelining 1] [--duration 10] [--rounds 3]
-//          [--session-requests 4] [--no-build]
+//          [--session-requests 4] [--profile] [--no-build]
 import { randomUUID } from 'node:crypto';
 import { startKdeliver } from './lib/kdeliver.mjs';
 import { distModule } from './lib/build.mjs';
@@ -22,9 +24,11 @@ import { loadOptions } from './lib/rounds.mjs';
 import { printMachine } from './lib/machine.mjs';
 import { startReport } from './lib/results.mjs';
 import { printRows, reportVsHello, runRounds, startHello } from './lib/versus-hello.mjs';
+import { cannon } from './lib/autocannon.mjs';
+import { printProfile, profileKdeliver } from './lib/cpuprofile.mjs';
 import { PLAYER_VERSION, capturePlayer, kalturaParams, manifestPath, playSessionId, playbackSources, urlShape } from './lib/player.mjs';
 
-const opts = loadOptions({ connections: 50, pipelining: 1 }, { 'session-requests': { type: 'string', default: '4' } });
+const opts = loadOptions({ connections: 50, pipelining: 1 }, { 'session-requests': { type: 'string', default: '4' }, profile: { type: 'boolean', default: false } });
 const { rounds, connections, pipelining, duration, build } = opts;
 const SESSION = Number(opts.extra['session-requests']);
 const PARTNER = 309;
@@ -106,6 +110,17 @@ try {
   printRows(rows, 26);
   report.data.rows = rows;
   reportVsHello(report, rows, [['player anon, as shipped', 0.6], [`player KS/session of ${SESSION}`, 0.5], ['player KS fresh each', 0.5], ['player anon, cache off', null], ['one URL, as shipped', null]]);
+
+  // where a KS answer's time goes: the same requests against a server under the profiler
+  if (opts.extra.profile) {
+    for (const t of targets.filter((x) => x.name.startsWith('player KS'))) {
+      const p = await profileKdeliver(t.name, {}, async (pk) => {
+        await cannon({ url: pk.url, connections, pipelining, duration: 2, requests: t.requests, ok: t.ok });
+        return cannon({ url: pk.url, connections, pipelining, duration, requests: t.requests, ok: t.ok });
+      });
+      printProfile(p, p.missing ? '' : `Profile of kdeliver, ${t.name} (${Math.round(p.run.rps)} req/s under the profiler)`);
+    }
+  }
 } finally {
   await kd.stop();
   await kdNoCache.stop();

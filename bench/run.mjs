@@ -49,7 +49,7 @@ function argsFor(name) {
   if (values.duration && ['playmanifest', 'api', 'segments', 'catalog', 'encryption', 'pg-catalog', 'nodes'].includes(name)) a.push('--duration', values.duration);
   if (name === 'soak' && values['soak-minutes']) a.push('--minutes', values['soak-minutes']);
   if (name === 'catalog' && values['catalog-entries']) a.push('--entries', values['catalog-entries']);
-  if (name === 'segments' && values.profile) a.push('--profile');
+  if (['segments', 'playmanifest'].includes(name) && values.profile) a.push('--profile');
   return a;
 }
 

@@ -28,8 +28,7 @@ import { loadAvg, printMachine, uptime } from './lib/machine.mjs';
 import { loadOptions, median } from './lib/rounds.mjs';
 import { fmt, startReport, table } from './lib/results.mjs';
 import { frameMd5s, matchFrames, probe, showMatch } from './lib/media-check.mjs';
-import { summarizeProfile } from './lib/cpuprofile.mjs';
-import { workDir } from './lib/paths.mjs';
+import { printProfile, profileKdeliver } from './lib/cpuprofile.mjs';
 
 const opts = loadOptions({ connections: 20 }, {
   containers: { type: 'string', default: 'ts,fmp4,dash' },
@@ -280,23 +279,13 @@ try {
 // ---- where kdeliver's segment time goes: node --cpu-prof on a server of its own
 let profiles = [];
 if (opts.extra.profile) {
-  const dir = join(workDir, 'profiles', new Date().toISOString().replace(/[:.]/g, '-'));
-  mkdirSync(dir, { recursive: true });
   for (const c of containers) {
-    const sub = join(dir, c);
-    mkdirSync(sub);
-    const kd = await startKdeliver({ build: false, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${sub}`], env: { KDELIVER_HLS_SEGMENT_MS: String(SEGMENT_MS), KDELIVER_DASH_SEGMENT_MS: String(SEGMENT_MS) } });
-    let r;
-    try {
+    const p = await profileKdeliver(c, { env: { KDELIVER_HLS_SEGMENT_MS: String(SEGMENT_MS), KDELIVER_DASH_SEGMENT_MS: String(SEGMENT_MS) } }, async (kd) => {
       const paths = c === 'dash' ? await dashSegments(kd.url, KD.mpd(BENCH_ENTRY)) : await hlsSegments(kd.url, KD.index(BENCH_ENTRY, c));
       await wrk(kd.url, paths, { connections, duration: 2 });
-      r = await measure({ ...kd, name: 'kdeliver' }, paths, connections, duration);
-    } finally {
-      await kd.stop();
-    }
-    const file = readdirSync(sub).find((f) => f.endsWith('.cpuprofile'));
-    if (!file) { console.log(`profile ${c}: no .cpuprofile written in ${sub}`); continue; }
-    profiles.push({ c, file: join(sub, file), run: r, ...summarizeProfile(join(sub, file)) });
+      return measure({ ...kd, name: 'kdeliver' }, paths, connections, duration);
+    });
+    profiles.push({ c, ...p });
   }
 }
 
@@ -320,9 +309,7 @@ if (mediaRows.length) {
     mediaRows.map((m) => [m.c, m.server, m.video ?? 0, m.audio ?? 0, m.vsFfmpeg, m.vsNvm]), 2);
 }
 for (const p of profiles) {
-  console.log(`\nProfile of kdeliver, ${p.c} segments (${p.file}; ${fmt(p.run.reqPerSec)} req/s, CPU ${fmt(p.run.cpuPct)} % = user ${fmt(p.run.userPct)} % + system ${fmt(p.run.systemPct)} %, ${fmt(p.run.userUsPerReq)} + ${fmt(p.run.systemUsPerReq)} us per segment):`);
-  console.log('  by area:     ' + p.areas.slice(0, 10).map((a) => `${a.name} ${fmt(a.pct, 1)}%`).join(', '));
-  console.log('  by function: ' + p.functions.slice(0, 12).map((a) => `${a.name} ${fmt(a.pct, 1)}%`).join(', '));
+  printProfile(p, p.missing ? '' : `Profile of kdeliver, ${p.c} segments (${fmt(p.run.reqPerSec)} req/s, CPU ${fmt(p.run.cpuPct)} % = user ${fmt(p.run.userPct)} % + system ${fmt(p.run.systemPct)} %, ${fmt(p.run.userUsPerReq)} + ${fmt(p.run.systemUsPerReq)} us per segment)`);
 }
 
 report.data.segments = rows.map(({ raw, ...r }) => r);

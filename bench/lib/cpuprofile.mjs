@@ -42,3 +42,39 @@ export function summarizeProfile(file, top = 15) {
   const sorted = (m) => [...m].sort((a, b) => b[1] - a[1]).map(([k, us]) => ({ name: k, pct: pct(us) }));
   return { seconds: total / 1e6, functions: sorted(fns).slice(0, top), areas: sorted(areas).slice(0, top) };
 }
+
+/**
+ * One more kdeliver under `node --cpu-prof` (its profile in bench/.work/profiles/<time>/<name>/;
+ * it includes the server's start and warm-up, a few per cent), `run(kd)` against it, then the
+ * summary: { name, file, run: what run answered, seconds, functions, areas }, or { name, missing }.
+ */
+export async function profileKdeliver(name, startOptions, run) {
+  const { startKdeliver } = await import('./kdeliver.mjs');
+  const { workDir } = await import('./paths.mjs');
+  const { join } = await import('node:path');
+  const { mkdirSync, readdirSync } = await import('node:fs');
+  profileKdeliver.dir ??= join(workDir, 'profiles', new Date().toISOString().replace(/[:.]/g, '-'));
+  const sub = join(profileKdeliver.dir, name.replace(/[^A-Za-z0-9._-]+/g, '-'));
+  mkdirSync(sub, { recursive: true });
+  const kd = await startKdeliver({ build: false, ...startOptions, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${sub}`] });
+  let r;
+  try {
+    r = await run(kd);
+  } finally {
+    await kd.stop();
+  }
+  const file = readdirSync(sub).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) return { name, missing: `no .cpuprofile written in ${sub}` };
+  return { name, file: join(sub, file), run: r, ...summarizeProfile(join(sub, file)) };
+}
+
+/** The summary's areas and functions, on two lines after a heading. */
+export function printProfile(p, heading) {
+  if (p.missing) {
+    console.log(`\nProfile ${p.name}: ${p.missing}`);
+    return;
+  }
+  console.log(`\n${heading} (${p.file}):`);
+  console.log('  by area:     ' + p.areas.slice(0, 10).map((a) => `${a.name} ${a.pct.toFixed(1)}%`).join(', '));
+  console.log('  by function: ' + p.functions.slice(0, 12).map((a) => `${a.name} ${a.pct.toFixed(1)}%`).join(', '));
+}
