@@ -7,7 +7,7 @@ import t from 'tap';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { startServer, testBackends, type TestServer } from '../helpers/server.js';
 import { thumbnailCache } from '../../src/thumbnail/disk-cache.js';
 import { thumbnailCacheRoot } from '../../src/storage/paths.js';
 
@@ -167,5 +167,7 @@ t.test('a restart scans what an earlier run left and trims it, oldest first, and
   t.equal(hit.source, 'cache', 'what an earlier run made is answered from the cache');
   t.equal((await metrics(b)).hits, 1);
   const gone = await picture(b, ENTRIES[1], shapes[0]);
-  t.equal(gone.source, 'default', 'what the restart removed is made again');
+  t.not(gone.source, 'cache', 'what the restart removed is not found');
+  // (on S3 the test helper gives the restarted server a fresh, empty media prefix: nothing to render from)
+  if (testBackends.media === 'local') t.equal(gone.source, 'default', 'and is made again');
 });
