@@ -5,6 +5,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHttpMetrics, kalturaErrorCode } from '../src/metrics/http-metrics.js';
 import { playManifestFacts, routeFamily } from '../src/metrics/request-facts.js';
+import { thumbnailCacheStats } from '../src/thumbnail/disk-cache.js';
+import { verifiedKsStats } from '../src/access/ks.js';
+import { widgetSessionStats } from '../src/api/services/session.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -14,7 +17,19 @@ declare module 'fastify' {
 
 async function metricsPlugin(app: FastifyInstance): Promise<void> {
   // the packager's media-index cache: one per configuration, shared with the packager routes
-  const metrics = createHttpMetrics({ indexCache: () => app.indexCache.stats(), manifestCache: () => app.manifestCache.stats(), mediaCache: () => app.media.cacheStats(), apiCache: () => app.apiCache.stats(), catalogCache: () => app.catalog.readCacheStats?.() ?? null });
+  const metrics = createHttpMetrics({
+    indexCache: () => app.indexCache.stats(),
+    manifestCache: () => app.manifestCache.stats(),
+    mediaCache: () => app.media.cacheStats(),
+    apiCache: () => app.apiCache.stats(),
+    catalogCache: () => app.catalog.readCacheStats?.() ?? null,
+    thumbnailCache: () => thumbnailCacheStats(app.config.dataDir),
+    memos: {
+      widgetSessions: () => widgetSessionStats(app.catalog),
+      verifiedKs: verifiedKsStats,
+      revocations: () => app.catalog.revocationMemoStats?.() ?? null,
+    },
+  });
   app.decorate('metrics', metrics);
 
   // with logging off there is no line to bind them to: Fastify's own factory is the fastest

@@ -12,6 +12,7 @@ import { routeParams } from '../src/request/path-params.js';
 import { checkEntryAccess, liveEntry, partnerOf, rulesOf } from '../src/access/entry-check.js';
 import { parseThumbnailParams } from '../src/thumbnail/params.js';
 import { getStoryboardSheet, getThumbnail, type Thumbnail } from '../src/thumbnail/service.js';
+import { holdThumbnailCache } from '../src/thumbnail/disk-cache.js';
 import { entryStoryboard } from '../src/thumbnail/source.js';
 import { imagePlaylist, storyboardVtt } from '../src/thumbnail/storyboard.js';
 import { headerValue } from '../src/request/http-facts.js';
@@ -19,6 +20,11 @@ import { accessFacts, requestEnv } from './http.js';
 import { isSafeId } from '../src/catalog/ids.js';
 
 export default async function thumbnailRoutes(app: FastifyInstance) {
+  // the disk cache's folder is scanned from start, in the background, so its bound holds over what
+  // an earlier run left (src/thumbnail/disk-cache.ts); /metrics reads it
+  const hold = holdThumbnailCache(app.config.dataDir, app.config.thumbnailCacheBytes);
+  app.addHook('onClose', async () => hold.release());
+
   /** The partner's live entry, if the THUMBNAIL rules let this request see its pictures. */
   async function allowedEntry(env: RequestEnv, partnerId: number, entryId: string, ks: string | null): Promise<Entry> {
     const entry = await liveEntry(env.catalog, entryId, partnerId);

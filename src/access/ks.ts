@@ -239,12 +239,23 @@ function openV2(p: ParsedKs, secrets: string[]): Fields {
  */
 const OPENED_MAX = 10_000;
 const opened = new Map<string, { secrets: string; f: Fields; privileges: Map<string, string[]> }>();
+let openedHits = 0;
+let openedMisses = 0;
+
+/** The kept verified KSs: how many, and how often a KS was (not) found kept since start (/metrics). */
+export function verifiedKsStats(): { entries: number; hits: number; misses: number } {
+  return { entries: opened.size, hits: openedHits, misses: openedMisses };
+}
 
 function openKs(parsed: ParsedKs, secrets: string[]): { f: Fields; privileges: Map<string, string[]> } {
   const key = `${parsed.partnerId} ${parsed.raw}`;
   const joined = secrets.join('\n');
   const kept = opened.get(key);
-  if (kept && kept.secrets === joined) return kept;
+  if (kept && kept.secrets === joined) {
+    openedHits++;
+    return kept;
+  }
+  openedMisses++;
   const f = parsed.version === 2 ? openV2(parsed, secrets) : openV1(parsed, secrets);
   if (!Number.isFinite(f.expiry) || !Number.isFinite(f.type)) throw new KsError('MALFORMED', 'KS fields are not numbers');
   const entry = { secrets: joined, f, privileges: parsePrivileges(f.privilegesString) };

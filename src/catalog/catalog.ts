@@ -139,6 +139,9 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
   const REVOKED_READ_WHOLE = 10_000;
   const revokedMemo = new Map<string, number>();
   let revokedAt = -1;
+  // answered from the memo (a kept end, or absent while it holds every revocation) / by a statement
+  let revokedHits = 0;
+  let revokedMisses = 0;
   // true while revokedMemo holds every revocation (few enough to read at once): a key it does not
   // hold is not revoked, and a fresh KS per request costs no statement
   let revokedAll = false;
@@ -357,21 +360,27 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
       // every KS-bearing request asks this: the revocation's end is read once per key and catalog
       // generation (a revocation, by this process or another, is a change: the memo goes)
       const generation = reads.generation();
+      // a hit: answered without a statement (a kept end, or absent while the memo holds every revocation)
+      let read = false;
       if (generation !== revokedAt) {
         revokedMemo.clear();
         revokedAt = generation;
         revokedAll = (q.revokedCount.get() as number) <= REVOKED_READ_WHOLE;
         if (revokedAll) for (const r of q.revokedAll.all() as { key: string; until: number }[]) revokedMemo.set(r.key, r.until);
+        read = true;
       }
       let until = revokedMemo.get(key);
-      if (until === undefined && revokedAll) return false;
-      if (until === undefined) {
+      if (until === undefined && !revokedAll) {
         until = (q.revokedUntil.get(key) as number | null) ?? 0;
         if (revokedMemo.size >= MEMO_MAX) revokedMemo.clear();
         revokedMemo.set(key, until);
+        read = true;
       }
-      return until > now;
+      if (read) revokedMisses++;
+      else revokedHits++;
+      return (until ?? 0) > now;
     },
+    revocationMemoStats: () => ({ entries: revokedMemo.size, hits: revokedHits, misses: revokedMisses }),
     revokeSession: (key: string, expiresAt: number): void => {
       q.purgeRevoked.run(Math.floor(Date.now() / 1000));
       q.revoke.run(key, expiresAt);
@@ -498,12 +507,13 @@ export function createCatalog(db: Db): SqliteCatalog {
   // prepared on first use: a catalog that cannot answer makes /readyz a 503, never stops a start
   let ping: { get(): unknown } | null = null;
   let closed = false;
-  const { allConversionProfiles, allAccessControlProfiles, ...methods } = sync;
+  const { allConversionProfiles, allAccessControlProfiles, revocationMemoStats, ...methods } = sync;
   return {
     ...asyncMethods(methods),
     db,
     generation: reads.generation,
     readCacheStats: reads.stats,
+    revocationMemoStats,
     ingest: sqliteIngestStore(db),
     kalturaImport: sqliteImportStore(db),
     library: sqliteLibraryStore(db, { allConversionProfiles, allAccessControlProfiles }),

@@ -64,6 +64,11 @@ export interface Catalog {
   generation(): number;
   /** The read cache's size and its hits and misses since start (/metrics); absent where a catalog keeps none. */
   readCacheStats?(): { entries: number; hits: number; misses: number };
+  /**
+   * The KS revocation memo's size and hits and misses since start (/metrics); absent where
+   * revocations are kept in the read cache (PostgreSQL) and counted there.
+   */
+  revocationMemoStats?(): { entries: number; hits: number; misses: number };
 
   // ---- partners
   getPartner(id: number): Promise<Partner | undefined>;

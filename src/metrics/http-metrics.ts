@@ -36,6 +36,32 @@ export interface MediaCacheStats {
   bytes: number;
 }
 
+/** The thumbnail disk cache's counters (src/thumbnail/disk-cache.ts ThumbnailCacheStats). */
+export interface ThumbnailCacheStats {
+  bytes: number;
+  entries: number;
+  hits: number;
+  misses: number;
+  evictions: number;
+}
+
+/** A memo's size and its hits and misses since start. */
+export interface MemoStats {
+  entries: number;
+  hits: number;
+  misses: number;
+}
+
+/** The memos of the session path: none of them holds an answer, each saves work on every request. */
+export interface MemoSources {
+  /** session.startWidgetSession's sessions handed out again (src/api/services/session.ts). */
+  widgetSessions?: () => MemoStats | null;
+  /** Verified KSs' decrypted fields (src/access/ks.ts). */
+  verifiedKs?: () => MemoStats | null;
+  /** The SQLite catalog's KS revocation memo (src/catalog/catalog.ts); none on PostgreSQL (the read cache keeps them). */
+  revocations?: () => MemoStats | null;
+}
+
 export interface HttpMetrics {
   registry: Registry;
   observe(o: ResponseObservation): void;
@@ -44,7 +70,7 @@ export interface HttpMetrics {
 // Loopback manifests answer in well under a millisecond; segments read from disk take longer.
 const LATENCY_BOUNDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; manifestCache?: () => CacheStats | null; mediaCache?: () => MediaCacheStats | null; apiCache?: () => CacheStats | null; catalogCache?: () => { entries: number; hits: number; misses: number } | null; startedAt?: number } = {}): HttpMetrics {
+export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; manifestCache?: () => CacheStats | null; mediaCache?: () => MediaCacheStats | null; apiCache?: () => CacheStats | null; catalogCache?: () => { entries: number; hits: number; misses: number } | null; thumbnailCache?: () => ThumbnailCacheStats | null; memos?: MemoSources; startedAt?: number } = {}): HttpMetrics {
   const registry = createRegistry();
   const requests = registry.counter('kdeliver_http_requests_total', 'HTTP answers by route family, method and status code.');
   const latency = registry.histogram('kdeliver_http_request_duration_seconds', 'Time from request arrival to the last byte of the answer, by route family.', LATENCY_BOUNDS);
@@ -115,6 +141,38 @@ export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; 
       const s = opts.mediaCache?.();
       return s ? [{ labels: {}, value: pick(s) }] : [];
     });
+  }
+
+  // the thumbnail disk cache under the data directory (src/thumbnail/disk-cache.ts)
+  for (const [name, help, pick] of [
+    ['kdeliver_thumbnail_cache_hits', 'Thumbnails and storyboard sheets read from the thumbnail disk cache since start.', (s) => s.hits],
+    ['kdeliver_thumbnail_cache_misses', 'Thumbnails and storyboard sheets not found in the thumbnail disk cache (rendered) since start.', (s) => s.misses],
+    ['kdeliver_thumbnail_cache_bytes', 'Bytes of the files held by the thumbnail disk cache (its bound is KDELIVER_THUMBNAIL_CACHE_MB).', (s) => s.bytes],
+    ['kdeliver_thumbnail_cache_entries', 'Files held by the thumbnail disk cache.', (s) => s.entries],
+    ['kdeliver_thumbnail_cache_evictions', 'Files the thumbnail disk cache removed to keep its bound since start.', (s) => s.evictions],
+  ] as Array<[string, string, (s: ThumbnailCacheStats) => number]>) {
+    registry.gauge(name, help, () => {
+      const s = opts.thumbnailCache?.();
+      return s ? [{ labels: {}, value: pick(s) }] : [];
+    });
+  }
+  // the memos of the session path: widget sessions handed out again, verified KSs, revocations
+  const memos: Array<[string, string, (() => MemoStats | null) | undefined]> = [
+    ['kdeliver_api_widget_session_cache', 'widget sessions (session.startWidgetSession) handed out again (at most 1,000 per catalog)', opts.memos?.widgetSessions],
+    ['kdeliver_ks_verified_cache', "verified KSs' decrypted fields (at most 10,000)", opts.memos?.verifiedKs],
+    ['kdeliver_catalog_revocation_cache', 'KS revocation ends kept by the SQLite catalog (at most 50,000)', opts.memos?.revocations],
+  ];
+  for (const [prefix, what, read] of memos) {
+    for (const [suffix, help, pick] of [
+      ['entries', `Held: ${what}.`, (s) => s.entries],
+      ['hits', `Answered from the memo since start: ${what}.`, (s) => s.hits],
+      ['misses', `Not found in the memo (made or read anew) since start: ${what}.`, (s) => s.misses],
+    ] as Array<[string, string, (s: MemoStats) => number]>) {
+      registry.gauge(`${prefix}_${suffix}`, help, () => {
+        const s = read?.();
+        return s ? [{ labels: {}, value: pick(s) }] : [];
+      });
+    }
   }
 
   // one bound set of series per family, method and status: an answer counts without building label keys

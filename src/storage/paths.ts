@@ -13,7 +13,12 @@ export function mediaPath(mediaRoot: string, relative: string): string {
   return full;
 }
 
+/** The folder of the thumbnail cache: {partnerId}/{entryId}/{key}.jpg under it, nothing else. */
+export function thumbnailCacheRoot(dataDir: string): string {
+  return join(dataDir, 'cache', 'thumbnails');
+}
+
 /** Where an entry's rendered thumbnails are kept. */
 export function thumbnailCacheDir(dataDir: string, partnerId: number, entryId: string): string {
-  return join(dataDir, 'cache', 'thumbnails', String(partnerId), entryId);
+  return join(thumbnailCacheRoot(dataDir), String(partnerId), entryId);
 }

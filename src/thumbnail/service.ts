@@ -1,7 +1,8 @@
 // A thumbnail for a request: the default thumbnail (or an image entry's picture) resized, a frame
 // grabbed at vid_sec, or a sprite of vid_slices frames, made once and then served from a disk
-// cache under the data directory. Concurrent requests for the same picture share one rendering,
-// and at most a few renderings run at once, so a burst of sprite requests cannot starve serving.
+// cache under the data directory, bounded in bytes (src/thumbnail/disk-cache.ts). Concurrent
+// requests for the same picture share one rendering, and at most a few renderings run at once,
+// so a burst of sprite requests cannot starve serving.
 import { createHash, randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import type { Env } from '../env.js';
 import { MediaType, type Entry, type FlavorAsset } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
 import { thumbnailCacheDir } from '../storage/paths.js';
+import { thumbnailCache, type ThumbnailDiskCache } from './disk-cache.js';
 import { FrameError, grabFrame, grabSheet, grabSprite } from './frames.js';
 import { renderImage, repeatSheet, repeatSprite } from './image.js';
 import { renditionKey, type ThumbnailRequest } from './params.js';
@@ -18,9 +20,9 @@ import { sheetSpan, type StoryboardLayout } from './storyboard.js';
 import { limiter } from '../concurrency/limiter.js';
 import type { MediaStore } from '../storage/media-store.js';
 
-/** The server's environment as thumbnails read it (the catalog; config.dataDir, config.mediaRoot). */
+/** The server's environment as thumbnails read it (the catalog; config.dataDir, config.mediaRoot, config.thumbnailCacheBytes). */
 export interface ThumbnailContext extends Pick<Env, 'catalog'> {
-  config: Pick<Env['config'], 'dataDir' | 'mediaRoot'>;
+  config: Pick<Env['config'], 'dataDir' | 'mediaRoot' | 'thumbnailCacheBytes'>;
   /**
    * Where the videos and pictures are read (KDELIVER_MEDIA_URL); local disk under
    * config.mediaRoot when absent. ffmpeg is handed a URL it reads with ranges for remote media.
@@ -84,15 +86,22 @@ async function cachedPicture(ctx: ThumbnailContext, entry: Entry, keyParts: unkn
   const dir = thumbnailCacheDir(ctx.config.dataDir, entry.partnerId, entry.id);
   const cached = join(dir, `${key}.jpg`);
   const etag = `"${key}"`;
+  const disk = thumbnailCache(ctx.config.dataDir, ctx.config.thumbnailCacheBytes);
   try {
-    return { data: await readFile(cached), etag, source: 'cache' };
-  } catch { /* not made yet (or removed meanwhile): render it */ }
+    const data = await readFile(cached);
+    disk.hit(cached, data.length);
+    return { data, etag, source: 'cache' };
+  } catch {
+    // not made yet, or removed meanwhile (evicted: a reader that had opened it still reads it whole)
+    disk.miss(cached);
+  }
   let pending = inFlight.get(cached);
   if (!pending) {
     pending = limited(ctx.concurrency ?? 2, make).then(async (r) => {
-      // Answered once the file is in place (or given up), so the next request finds it on disk;
-      // until then requests for it share this promise rather than rendering again
-      await keepInCache(dir, cached, r.data);
+      // Answered once the file is in place (or given up) and the bound holds again, so the next
+      // request finds it on disk; until then requests for it share this promise rather than
+      // rendering again
+      await keepInCache(disk, dir, cached, r.data);
       return { ...r, etag };
     }).finally(() => inFlight.delete(cached));
     inFlight.set(cached, pending);
@@ -103,16 +112,27 @@ async function cachedPicture(ctx: ThumbnailContext, entry: Entry, keyParts: unkn
 /**
  * Writes a rendering under a name of its own, then renames it into place: a reader sees the whole
  * file or none. A full disk costs the cache, not the answer, and leaves no temporary file behind.
+ * The cache's eviction removes an entry's folder once empty: made again when it went between
+ * mkdir and the write.
  */
-async function keepInCache(dir: string, cached: string, data: Buffer): Promise<void> {
+async function keepInCache(disk: ThumbnailDiskCache, dir: string, cached: string, data: Buffer): Promise<void> {
   const tmp = `${cached}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await mkdir(dir, { recursive: true });
-    await writeFile(tmp, data);
+    for (let attempt = 1; ; attempt++) {
+      await mkdir(dir, { recursive: true });
+      try {
+        await writeFile(tmp, data);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw e;
+      }
+    }
     await rename(tmp, cached);
   } catch {
     await rm(tmp, { force: true }).catch(() => {});
+    return;
   }
+  await disk.kept(cached, data.length);
 }
 
 const exists = (file: string): Promise<boolean> => access(file).then(() => true, () => false);

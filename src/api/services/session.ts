@@ -25,21 +25,35 @@ const clampExpiry = (v: number | null): number => (v === null || v <= 0 ? DEFAUL
 const WIDGET_KS_REUSE_SECONDS = 600;
 const MAX_KEPT_WIDGET_KS = 1000;
 interface KeptWidgetKs { ks: string; secret: string; createdAt: number; generation: number }
-const widgetSessions = new WeakMap<object, Map<string, KeptWidgetKs>>();
+interface WidgetSessions { kept: Map<string, KeptWidgetKs>; generation: number; hits: number; misses: number }
+const widgetSessions = new WeakMap<object, WidgetSessions>();
+
+/** A catalog's widget sessions handed out again: how many kept, and how often one was (not) reused since start (/metrics). */
+export function widgetSessionStats(catalog: object): { entries: number; hits: number; misses: number } {
+  const w = widgetSessions.get(catalog);
+  return { entries: w?.kept.size ?? 0, hits: w?.hits ?? 0, misses: w?.misses ?? 0 };
+}
 
 function widgetKs(catalog: object & { generation(): number }, partner: { id: number; adminSecret: string }, expiry: number, now: number): { ks: string; validUntil: number } {
   const generation = catalog.generation();
-  let kept = widgetSessions.get(catalog);
-  if (!kept) widgetSessions.set(catalog, (kept = new Map()));
+  let w = widgetSessions.get(catalog);
+  if (!w) widgetSessions.set(catalog, (w = { kept: new Map(), generation, hits: 0, misses: 0 }));
+  // a catalog change leaves the kept sessions unusable: they all go at once
+  if (w.generation !== generation) {
+    w.kept.clear();
+    w.generation = generation;
+  }
   const key = `${partner.id} ${expiry}`;
-  const k = kept.get(key);
+  const k = w.kept.get(key);
   const reuseFor = Math.min(WIDGET_KS_REUSE_SECONDS, Math.floor(expiry / 10));
   if (k && k.generation === generation && k.secret === partner.adminSecret && now >= k.createdAt && now - k.createdAt < reuseFor) {
+    w.hits++;
     return { ks: k.ks, validUntil: k.createdAt + expiry };
   }
+  w.misses++;
   const ks = generateKs({ partnerId: partner.id, secret: partner.adminSecret, type: 0, userId: '0', expiry, privileges: 'view:*,widget:1', version: 2, now });
-  if (kept.size >= MAX_KEPT_WIDGET_KS) kept.clear();
-  kept.set(key, { ks, secret: partner.adminSecret, createdAt: now, generation });
+  if (w.kept.size >= MAX_KEPT_WIDGET_KS) w.kept.clear();
+  w.kept.set(key, { ks, secret: partner.adminSecret, createdAt: now, generation });
   return { ks, validUntil: now + expiry };
 }
 
