@@ -4,6 +4,7 @@ import { createRegistry, type Registry } from './registry.js';
 import type { RouteFamily } from './request-facts.js';
 import { segmentCacheStats } from '../media/body.js';
 import { keptPlaylistStats } from '../packaging/kept-playlists.js';
+import type { ThumbnailCacheStats } from '../thumbnail/disk-cache.js';
 
 /** What the packager's index cache and the playManifest answer cache report. */
 export interface CacheStats {
@@ -34,15 +35,6 @@ export interface MediaCacheStats {
   misses: number;
   joined: number;
   bytes: number;
-}
-
-/** The thumbnail disk cache's counters (src/thumbnail/disk-cache.ts ThumbnailCacheStats). */
-export interface ThumbnailCacheStats {
-  bytes: number;
-  entries: number;
-  hits: number;
-  misses: number;
-  evictions: number;
 }
 
 /** A memo's size and its hits and misses since start. */
