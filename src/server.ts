@@ -13,6 +13,7 @@ import { createHandleCache } from './media/file-handles.js';
 import { createIndexCache } from './media/index-cache.js';
 import { openMediaStore } from './storage/media-store.js';
 import { warmUpMediaCode } from './media/warm-up.js';
+import { shippedFile } from './shipped.js';
 import { readIntoPageCache } from './catalog/warm-file.js';
 import metricsRoutes from '../routes/metrics.js';
 import healthRoutes from '../routes/health.js';
@@ -135,8 +136,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.decorate('media', env.media);
   // before the first request: the packager's playlist code compiled on a shipped sample file, not
   // on the first viewer's (src/media/warm-up.ts)
+  const WARM_UP_FILE = 'fixtures/media/h264-240p.mp4';
   app.addHook('onReady', async () => {
-    await warmUpMediaCode({ hlsSegmentMs: config.hlsSegmentDurationMs, dashSegmentMs: config.dashSegmentDurationMs });
+    await warmUpMediaCode({ hlsSegmentMs: config.hlsSegmentDurationMs, dashSegmentMs: config.dashSegmentDurationMs, file: shippedFile(WARM_UP_FILE) });
   });
   // after start, in the background: the SQLite catalog file into the page cache, so the first
   // viewer of each entry of a big catalog does not wait for the disk (src/catalog/warm-file.ts)

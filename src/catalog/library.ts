@@ -10,6 +10,7 @@ import { normalizeAccessRules } from './legacy-rules.js';
 import { DEFAULT_STORYBOARD, STORYBOARD_LIMITS, type AccessRule, type DrmProfile, type StoryboardConfig } from './types.js';
 import { parseTtml, TtmlError } from '../media/ttml.js';
 import { isSafeId } from './ids.js';
+import { shippedFile } from '../shipped.js';
 
 export interface LibraryFile {
   version: 1;
@@ -408,12 +409,8 @@ function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: str
 
 /** The sample library shipped in fixtures/. */
 export function sampleLibraryPath(): string {
-  // dist/src/catalog → project root, or src/catalog under ts loaders
-  const here = dirname(new URL(import.meta.url).pathname);
-  for (const up of ['../..', '../../..']) {
-    const p = resolve(here, up, 'fixtures', 'sample-library.json');
-    if (existsSync(p)) return p;
-  }
-  throw new LibraryError('fixtures/sample-library.json not found next to kdeliver');
+  const p = shippedFile('fixtures/sample-library.json');
+  if (p === null) throw new LibraryError('fixtures/sample-library.json not found next to kdeliver');
+  return p;
 }
 
