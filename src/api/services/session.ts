@@ -24,7 +24,8 @@ const clampExpiry = (v: number | null): number => (v === null || v <= 0 ? DEFAUL
  */
 const WIDGET_KS_REUSE_SECONDS = 600;
 const MAX_KEPT_WIDGET_KS = 1000;
-interface KeptWidgetKs { ks: string; secret: string; createdAt: number; generation: number }
+interface KeptWidgetKs { ks: string; secret: string; createdAt: number }
+// kept: the sessions made at catalog generation `generation` (all dropped when it moves)
 interface WidgetSessions { kept: Map<string, KeptWidgetKs>; generation: number; hits: number; misses: number }
 const widgetSessions = new WeakMap<object, WidgetSessions>();
 
@@ -46,14 +47,14 @@ function widgetKs(catalog: object & { generation(): number }, partner: { id: num
   const key = `${partner.id} ${expiry}`;
   const k = w.kept.get(key);
   const reuseFor = Math.min(WIDGET_KS_REUSE_SECONDS, Math.floor(expiry / 10));
-  if (k && k.generation === generation && k.secret === partner.adminSecret && now >= k.createdAt && now - k.createdAt < reuseFor) {
+  if (k && k.secret === partner.adminSecret && now >= k.createdAt && now - k.createdAt < reuseFor) {
     w.hits++;
     return { ks: k.ks, validUntil: k.createdAt + expiry };
   }
   w.misses++;
   const ks = generateKs({ partnerId: partner.id, secret: partner.adminSecret, type: 0, userId: '0', expiry, privileges: 'view:*,widget:1', version: 2, now });
   if (w.kept.size >= MAX_KEPT_WIDGET_KS) w.kept.clear();
-  w.kept.set(key, { ks, secret: partner.adminSecret, createdAt: now, generation });
+  w.kept.set(key, { ks, secret: partner.adminSecret, createdAt: now });
   return { ks, validUntil: now + expiry };
 }
 
