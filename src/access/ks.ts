@@ -122,6 +122,8 @@ export function parsePrivileges(s: string): Map<string, string[]> {
 
 /** PHP urldecode: "+" is a space, valid %XX decoded, anything else left as it is. */
 function phpUrlDecode(s: string): string {
+  // most names and values of a KS carry neither: they decode to themselves
+  if (!s.includes('%') && !s.includes('+')) return s;
   const bytes: number[] = [];
   const src = Buffer.from(s.replace(/\+/g, ' '), 'utf8');
   for (let i = 0; i < src.length; i++) {
@@ -161,7 +163,21 @@ export function phpUrlEncode(s: string): string {
     .replace(/%20/g, '+');
 }
 
-const aesKey = (secret: string): Buffer => sha1(secret).subarray(0, 16);
+/**
+ * The AES key of a secret, kept: every new KS of a partner is opened with the same few secrets
+ * (a player asks for a fresh KS per session). Bounded; emptied when full.
+ */
+const aesKeys = new Map<string, Buffer>();
+function aesKey(secret: string): Buffer {
+  let key = aesKeys.get(secret);
+  if (key === undefined) {
+    if (aesKeys.size >= 1000) aesKeys.clear();
+    key = sha1(secret).subarray(0, 16);
+    aesKeys.set(secret, key);
+  }
+  return key;
+}
+const ZERO_IV = Buffer.alloc(16);
 
 function zeroPad(b: Buffer): Buffer {
   const rem = b.length % 16;
@@ -169,7 +185,7 @@ function zeroPad(b: Buffer): Buffer {
 }
 
 function decryptV2(cipher: Buffer, secret: string): Buffer {
-  const d = createDecipheriv('aes-128-cbc', aesKey(secret), Buffer.alloc(16));
+  const d = createDecipheriv('aes-128-cbc', aesKey(secret), ZERO_IV);
   d.setAutoPadding(false);
   const plain = Buffer.concat([d.update(cipher), d.final()]);
   let end = plain.length;

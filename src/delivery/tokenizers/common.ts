@@ -88,4 +88,5 @@ export const phpUrlEncode = (s: string): string =>
 export const md5 = (data: Buffer | string): Buffer => createHash('md5').update(data).digest();
 export const md5Hex = (data: Buffer | string): string => createHash('md5').update(data).digest('hex');
 export const hmac = (alg: string, key: Buffer | string, data: string): Buffer => createHmac(alg, key).update(data, 'utf8').digest();
-export const b64urlNoPad = (b: Buffer): string => b.toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+/** base64 in the URL-safe alphabet, without padding (Node's own base64url). */
+export const b64urlNoPad = (b: Buffer): string => b.toString('base64url');
