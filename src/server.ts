@@ -13,6 +13,7 @@ import { createHandleCache } from './media/file-handles.js';
 import { createIndexCache } from './media/index-cache.js';
 import { openMediaStore } from './storage/media-store.js';
 import { warmUpMediaCode } from './media/warm-up.js';
+import { holdSpareMemory } from './media/spare-memory.js';
 import { shippedFile } from './shipped.js';
 import { readIntoPageCache } from './catalog/warm-file.js';
 import metricsRoutes from '../routes/metrics.js';
@@ -137,8 +138,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   // before the first request: the packager's playlist code compiled on a shipped sample file, not
   // on the first viewer's (src/media/warm-up.ts)
   const WARM_UP_FILE = 'fixtures/media/h264-240p.mp4';
+  // and, from then on, memory ready for the next long file's moov (src/media/spare-memory.ts)
+  let releaseSpare = (): void => undefined;
   app.addHook('onReady', async () => {
     await warmUpMediaCode({ hlsSegmentMs: config.hlsSegmentDurationMs, dashSegmentMs: config.dashSegmentDurationMs, file: shippedFile(WARM_UP_FILE) });
+    releaseSpare = holdSpareMemory();
   });
   // after start, in the background: the SQLite catalog file into the page cache, so the first
   // viewer of each entry of a big catalog does not wait for the disk (src/catalog/warm-file.ts)
@@ -153,6 +157,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     });
   }
   app.addHook('onClose', async () => {
+    releaseSpare();
     stopWarm.abort();
     await catalogWarm;
     await handleCache.close();

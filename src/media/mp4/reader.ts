@@ -4,6 +4,7 @@ import { MediaError } from '../errors.js';
 import { openFileSource, type ByteSource } from '../source.js';
 import type { DecodeRuns, MediaIndex, TrackIndex, TrackKind } from './index-types.js';
 import { Mp4Track, mediaIndex, type PendingTables, type RawTables } from './track.js';
+import { moovMemory } from '../spare-memory.js';
 
 interface Box {
   type: string;
@@ -127,7 +128,8 @@ export async function readSourceIndex(source: ByteSource, opts: ReadOptions): Pr
     if (type === 'moov') {
       if (size > opts.maxMoovBytes) throw new MediaError('MOOV_TOO_LARGE', `moov of ${size} bytes is over the ${opts.maxMoovBytes}-byte limit`);
       if (pos + size > fileSize) throw new MediaError('TRUNCATED', `moov runs past the end of the file (${pos + size} > ${fileSize})`);
-      const moov = Buffer.allocUnsafe(size - header);
+      // memory already in place when a server keeps a spare (src/media/spare-memory.ts)
+      const moov = moovMemory(size - header);
       // the moov's first bytes are in the window already: only the rest is read
       const have = Math.max(0, Math.min(moov.length, windowLen - at - header));
       window.copy(moov, 0, at + header, at + header + have);
