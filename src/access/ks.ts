@@ -4,6 +4,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Partner } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
+import { OrderedMap } from '../ordered-map.js';
 
 export type KsErrorReason = 'MALFORMED' | 'BAD_SIGNATURE' | 'EXPIRED' | 'IP' | 'URI' | 'REVOKED' | 'WRONG_PARTNER';
 
@@ -254,7 +255,9 @@ function openV2(p: ParsedKs, secrets: string[]): Fields {
  * and revocation are checked on every use (verifyKs, refuseRevoked). Bounded; the oldest goes.
  */
 const OPENED_MAX = 10_000;
-const opened = new Map<string, { secrets: string; f: Fields; privileges: Map<string, string[]> }>();
+// an OrderedMap: a fresh KS per player session means a new key, and the oldest going, on every
+// new session (src/ordered-map.ts says why not a plain Map)
+const opened = new OrderedMap<{ secrets: string; f: Fields; privileges: Map<string, string[]> }>();
 let openedHits = 0;
 let openedMisses = 0;
 
@@ -275,7 +278,7 @@ function openKs(parsed: ParsedKs, secrets: string[]): { f: Fields; privileges: M
   const f = parsed.version === 2 ? openV2(parsed, secrets) : openV1(parsed, secrets);
   if (!Number.isFinite(f.expiry) || !Number.isFinite(f.type)) throw new KsError('MALFORMED', 'KS fields are not numbers');
   const entry = { secrets: joined, f, privileges: parsePrivileges(f.privilegesString) };
-  if (opened.size >= OPENED_MAX) opened.delete(opened.keys().next().value as string);
+  if (!opened.has(key)) while (opened.size >= OPENED_MAX) opened.deleteOldest();
   opened.set(key, entry);
   return entry;
 }

@@ -34,6 +34,7 @@ import { headerValue, type HttpFacts } from '../request/http-facts.js';
 import { subRequests, MAX_SUB_REQUESTS } from './multirequest.js';
 import { BodyError, mergeRequestParams, parseBody, pathPairs, queryParams, type Params } from './params.js';
 import type { ParsedApiRequest } from './front-controller.js';
+import { OrderedMap } from '../ordered-map.js';
 
 /** service.action (lower case) whose anonymous answers may be kept: they read and never write. */
 export const CACHEABLE_ACTIONS: ReadonlySet<string> = new Set([
@@ -232,9 +233,10 @@ export interface ApiCacheLimits {
 
 /** At most `maxEntries` answers and learned fact lists (0: none) in `maxBytes`; the oldest stored goes first. */
 export function createApiAnswerCache({ maxEntries, maxBytes, maxSeconds }: ApiCacheLimits): ApiAnswerCache {
-  const slots = new Map<string, Slot>();
+  // OrderedMaps: the oldest goes for each new key (src/ordered-map.ts says why not a plain Map)
+  const slots = new OrderedMap<Slot>();
   // request bytes → key; only keys (never "may not be kept": a KS makes every request new), of requests up to 16 kB
-  const aliases = new Map<string, string>();
+  const aliases = new OrderedMap<string>();
   let aliasBytes = 0;
   const MAX_ALIASED = 16 * 1024;
   const sizes = new Map<string, number>();
@@ -252,7 +254,7 @@ export function createApiAnswerCache({ maxEntries, maxBytes, maxSeconds }: ApiCa
     remove(key);
     const size = sizeOf(key, s);
     if (size > maxBytes / 4) return false;
-    while (slots.size > 0 && (slots.size >= maxEntries || bytes + size > maxBytes)) remove(slots.keys().next().value as string);
+    while (slots.size > 0 && (slots.size >= maxEntries || bytes + size > maxBytes)) remove(slots.oldest()!);
     slots.set(key, s);
     sizes.set(key, size);
     bytes += size;
@@ -289,7 +291,7 @@ export function createApiAnswerCache({ maxEntries, maxBytes, maxSeconds }: ApiCa
       if (read.key === null) return read;
       const size = (raw.length + read.key.length) * 2 + 100;
       while (aliases.size > 0 && (aliases.size >= maxEntries || aliasBytes + size > maxBytes / 4)) {
-        const oldest = aliases.keys().next().value as string;
+        const oldest = aliases.oldest()!;
         aliasBytes -= (oldest.length + aliases.get(oldest)!.length) * 2 + 100;
         aliases.delete(oldest);
       }

@@ -14,6 +14,7 @@ import type { Playback } from '../types/playback.js';
 import type { Rendered } from '../render/types.js';
 import { cachingHeaders } from '../render/caching.js';
 import type { CachedAnswer, DecisionStore, ManifestCache } from '../env.js';
+import { OrderedMap } from '../ordered-map.js';
 
 /** Largest answer worth keeping; manifests are a few kB. */
 const MAX_ANSWER_BYTES = 256 * 1024;
@@ -141,7 +142,9 @@ export function answerHead(a: CachedAnswer, now: number): string[] {
 
 /** At most `maxEntries` answers (0: keep none); the oldest stored goes first. */
 export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1024): ManifestCache {
-  const answers = new Map<string, CachedAnswer>();
+  // OrderedMaps: on a big catalog nearly every answer is a new key, and the oldest goes for it
+  // (src/ordered-map.ts says why not a plain Map)
+  const answers = new OrderedMap<CachedAnswer>();
   const decisions = createDecisionStore(maxEntries);
   let bytes = 0;
   let hits = 0;
@@ -183,10 +186,7 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
       remove(key);
       const size = sizeOf(key, answer);
       if (size > maxBytes) return;
-      while (answers.size >= maxEntries || bytes + size > maxBytes) {
-        const oldest = answers.keys().next().value as string;
-        remove(oldest);
-      }
+      while (answers.size >= maxEntries || bytes + size > maxBytes) remove(answers.oldest()!);
       answers.set(key, answer);
       bytes += size;
     },
@@ -200,7 +200,7 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
  * the oldest put goes first. What a value is, and when one may be kept, is src/playback.ts's.
  */
 export function createDecisionStore(maxEntries: number): DecisionStore<unknown> & { hits: number; size(): number } {
-  const kept = new Map<string, { generation: number; value: unknown }>();
+  const kept = new OrderedMap<{ generation: number; value: unknown }>();
   return {
     hits: 0,
     size: () => kept.size,
@@ -214,7 +214,7 @@ export function createDecisionStore(maxEntries: number): DecisionStore<unknown> 
     put(key, generation, value) {
       if (maxEntries <= 0) return;
       kept.delete(key);
-      while (kept.size >= maxEntries) kept.delete(kept.keys().next().value as string);
+      while (kept.size >= maxEntries) kept.deleteOldest();
       kept.set(key, { generation, value });
     },
     hit() {
