@@ -14,6 +14,8 @@
 //   library's lists answer fewer entries (12 and 3) than a page of 30, so each is also run on the
 //   big catalog with a page of as many entries as the sample's answer holds ("same answer size"):
 //   the catalog's size alone, not the answer's;
+// - the server's CPU per answer in every run (its own, apart from the load generator's), and its
+//   big / sample ratio for playManifest;
 // - RSS of each server after the runs.
 // The imported data directory is kept in bench/.work/big-data-<entries> (with a record of the
 // import) and reused by the next run; --reimport imports again.
@@ -28,7 +30,7 @@ import { distModule, buildProject } from './lib/build.mjs';
 import { projectRoot, workDir } from './lib/paths.mjs';
 import { loadOptions, median, percentile } from './lib/rounds.mjs';
 import { printMachine, uptime } from './lib/machine.mjs';
-import { rssBytes } from './lib/cpu.mjs';
+import { cpuMeter, rssBytes } from './lib/cpu.mjs';
 import { closedLoop, steadyLoad } from './lib/load.mjs';
 import { fmt, fmtInt, startReport, table } from './lib/results.mjs';
 import { kalturaParams, manifestPath, playSessionId, playbackSources } from './lib/player.mjs';
@@ -211,11 +213,13 @@ try {
   const rows = [];
   for (let round = 1; round <= rounds; round++) {
     for (const [name, s, next, load] of runs) {
+      const meter = cpuMeter(servers[s].pid);
       const r = await load(servers[s].url, next, duration);
+      const cpu = meter(r.done);
       if (r.bad || r.dropped) console.log(`  ${name}: ${r.bad} bad answers, ${r.dropped} not sent (too many in flight): ${r.errors.join('; ')}`);
-      const row = { name, round, achieved: r.done / r.seconds, p50: percentile(r.latencies, 50), p99: percentile(r.latencies, 99), bad: r.bad, dropped: r.dropped, uptime: uptime() };
+      const row = { name, round, achieved: r.done / r.seconds, p50: percentile(r.latencies, 50), p99: percentile(r.latencies, 99), cpuUs: cpu.cpuUsPerReq, bad: r.bad, dropped: r.dropped, uptime: uptime() };
       rows.push(row);
-      console.log(`  round ${round} ${name}: ${fmt(row.achieved)} req/s, p50 ${fmt(row.p50, 2)} ms, p99 ${fmt(row.p99, 2)} ms${r.bad ? `, ${r.bad} bad` : ''}; ${uptime().replace(/.*load/, 'load')}`);
+      console.log(`  round ${round} ${name}: ${fmt(row.achieved)} req/s, p50 ${fmt(row.p50, 2)} ms, p99 ${fmt(row.p99, 2)} ms, server CPU ${fmtInt(row.cpuUs)} µs per answer${r.bad ? `, ${r.bad} bad` : ''}; ${uptime().replace(/.*load/, 'load')}`);
     }
   }
   for (const s of Object.values(servers)) s.rssEnd = rssBytes(s.pid);
@@ -227,7 +231,7 @@ try {
   console.log('\nServers');
   table([['server', 18], ['start ms', 8], ['RSS at start MB', 15], ['RSS at end MB', 13]], Object.entries(servers).map(([k2, s]) => [k2, fmt(s.startMs), mb(s.rssStart), mb(s.rssEnd)]));
   console.log(`\nRuns of ${duration} s (playManifest at a steady ${RATE}/s; baseEntry.list one request at a time), latencies in ms`);
-  table([['run', 76], ['round', 5], ['req/s', 6], ['p50', 7], ['p99', 7], ['bad', 4]], rows.map((r) => [r.name, r.round, fmt(r.achieved), fmt(r.p50, 2), fmt(r.p99, 2), r.bad + r.dropped]));
+  table([['run', 76], ['round', 5], ['req/s', 6], ['p50', 7], ['p99', 7], ['CPU µs', 7], ['bad', 4]], rows.map((r) => [r.name, r.round, fmt(r.achieved), fmt(r.p50, 2), fmt(r.p99, 2), fmtInt(r.cpuUs), r.bad + r.dropped]));
   report.data.rows = rows;
   report.data.servers = Object.fromEntries(Object.entries(servers).map(([k2, s]) => [k2, { startMs: s.startMs, rssStart: s.rssStart, rssEnd: s.rssEnd }]));
   const ratioOf = (a, b, key) => {
@@ -240,6 +244,11 @@ try {
       const q = ratioOf(`playManifest, big catalog, ${m}`, `playManifest, sample library, ${m}`, key);
       report.ratio(`playManifest ${key} ${m}, big catalog / sample library`, q.value, `${fmt(q.a, 2)} ms / ${fmt(q.b, 2)} ms; rounds ${q.rounds}; aim <= 1.2`);
     }
+    // the server's own CPU per answer: what the catalog's size costs, without the load
+    // generator's share of the two cores in the latencies (a steady rate's p50 swings by 2x
+    // between rounds on this VM; bench/README.md, target 5, session 8)
+    const c = ratioOf(`playManifest, big catalog, ${m}`, `playManifest, sample library, ${m}`, 'cpuUs');
+    report.ratio(`playManifest server CPU per answer ${m}, big catalog / sample library`, c.value, `${fmtInt(c.a)} µs / ${fmtInt(c.b)} µs; rounds ${c.rounds}`);
   }
   for (const name of Object.keys(bigList)) {
     for (const key of ['p50', 'p99']) {
