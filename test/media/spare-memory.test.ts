@@ -73,7 +73,7 @@ t.test('a started server holds a full-size spare from before it listens until it
   t.equal(spareMemoryStats().ready, false);
   const { app } = await startServer(t);
   t.equal(spareMemoryStats().ready, true, 'ready when the server is');
-  t.equal(SPARE_BYTES, 8 * 1024 * 1024);
+  t.ok(SPARE_BYTES >= 6.3e6 && SPARE_BYTES + 0.1e6 <= 8e6, 'room for the 2-hour file\'s moov, and an index holding it stays under 8 MB');
   await app.close();
   t.equal(spareMemoryStats().ready, false, 'dropped on close');
 });
