@@ -3,7 +3,10 @@
 // A V8 profile samples the JavaScript thread only: kernel time spent in a syscall shows up as the
 // native function that made it (writev, read) or as "(program)"/"(idle)", so the benchmarks print
 // it next to the process's user/system split from /proc.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startKdeliver } from './kdeliver.mjs';
+import { workDir } from './paths.mjs';
 
 function area(url, fn) {
   if (!url) {
@@ -49,10 +52,6 @@ export function summarizeProfile(file, top = 15) {
  * summary: { name, file, run: what run answered, seconds, functions, areas }, or { name, missing }.
  */
 export async function profileKdeliver(name, startOptions, run) {
-  const { startKdeliver } = await import('./kdeliver.mjs');
-  const { workDir } = await import('./paths.mjs');
-  const { join } = await import('node:path');
-  const { mkdirSync, readdirSync } = await import('node:fs');
   profileKdeliver.dir ??= join(workDir, 'profiles', new Date().toISOString().replace(/[:.]/g, '-'));
   const sub = join(profileKdeliver.dir, name.replace(/[^A-Za-z0-9._-]+/g, '-'));
   mkdirSync(sub, { recursive: true });
