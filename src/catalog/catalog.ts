@@ -21,7 +21,7 @@ import { createReadMemo, NOT_KEPT } from './read-memo.js';
 export { FIRST_PARTNER_ID, PartnerExistsError };
 export type { Catalog, EntryFilter, EntryOrder };
 
-import { byEntry, toAcp, toCaption, toConversionProfile, toDeliveryProfile, toEntry, toFlavor, toFlavorParams, toPartner, toStorage, toThumb, toUiConf, type Row } from './rows.js';
+import { byEntry, recordMaker, toAcp, toCaption, toConversionProfile, toDeliveryProfile, toEntry, toFlavor, toFlavorParams, toPartner, toStorage, toThumb, toUiConf, type Row } from './rows.js';
 
 /**
  * Read results kept in memory until the catalog changes. Delivery answers read the same few
@@ -114,6 +114,10 @@ function readCache(db: Db) {
       }
       return out;
     },
+    /** Keeps a value read along with another (under the same rules as cached's), without looking it up. */
+    keep(key: string, value: unknown): void {
+      memo.set(key, deepFreeze(value));
+    },
     stats: () => memo.stats(),
     /** A number that changes whenever the catalog may have changed (own writes, other processes). */
     generation(): number {
@@ -129,6 +133,22 @@ function deepFreeze<T>(v: T): T {
     for (const x of Object.values(v)) deepFreeze(x);
   }
   return v;
+}
+
+/**
+ * A reading statement whose rows come as records of one shape (rows.ts recordMaker) instead of
+ * better-sqlite3's row objects: for the reads every new entry costs (its row, flavors, captions).
+ */
+function recordStatement(db: Db, sql: string) {
+  const st = db.prepare(sql).raw();
+  const record = recordMaker(st.columns().map((c) => c.name));
+  return {
+    get(...params: unknown[]): Row | undefined {
+      const values = st.get(...params) as unknown[] | undefined;
+      return values && record(values);
+    },
+    all: (...params: unknown[]): Row[] => (st.all(...params) as unknown[][]).map(record),
+  };
 }
 
 /** The catalog's reads and writes over SQLite, synchronous; createCatalog wraps them into the Catalog interface. */
@@ -162,14 +182,14 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
     partners: db.prepare('SELECT * FROM partners ORDER BY id'),
     flavorParams: db.prepare('SELECT * FROM flavor_params WHERE id = ?'),
     allFlavorParams: db.prepare('SELECT * FROM flavor_params ORDER BY id'),
-    entry: db.prepare('SELECT * FROM entries WHERE id = ?'),
-    entriesByIds: db.prepare('SELECT * FROM entries WHERE id IN (SELECT value FROM json_each(?))'),
-    flavorsOfEntry: db.prepare('SELECT rowid AS int_id, * FROM flavor_assets WHERE entry_id = ? ORDER BY bitrate, rowid'),
+    entry: recordStatement(db, 'SELECT * FROM entries WHERE id = ?'),
+    entriesByIds: recordStatement(db, 'SELECT * FROM entries WHERE id IN (SELECT value FROM json_each(?))'),
+    flavorsOfEntry: recordStatement(db, 'SELECT rowid AS int_id, * FROM flavor_assets WHERE entry_id = ? ORDER BY bitrate, rowid'),
     // the same rows for several entries (a JSON array of ids), in the same order within each entry
-    flavorsOfEntries: db.prepare('SELECT rowid AS int_id, * FROM flavor_assets WHERE entry_id IN (SELECT value FROM json_each(?)) ORDER BY bitrate, rowid'),
-    flavor: db.prepare('SELECT * FROM flavor_assets WHERE id = ?'),
-    captionsOfEntry: db.prepare('SELECT * FROM caption_assets WHERE entry_id = ? ORDER BY rowid'),
-    caption: db.prepare('SELECT * FROM caption_assets WHERE id = ?'),
+    flavorsOfEntries: recordStatement(db, 'SELECT rowid AS int_id, * FROM flavor_assets WHERE entry_id IN (SELECT value FROM json_each(?)) ORDER BY bitrate, rowid'),
+    flavor: recordStatement(db, 'SELECT * FROM flavor_assets WHERE id = ?'),
+    captionsOfEntry: recordStatement(db, 'SELECT * FROM caption_assets WHERE entry_id = ? ORDER BY rowid'),
+    caption: recordStatement(db, 'SELECT * FROM caption_assets WHERE id = ?'),
     acp: db.prepare('SELECT * FROM access_control_profiles WHERE id = ?'),
     acpsOfPartner: db.prepare('SELECT * FROM access_control_profiles WHERE partner_id = ? ORDER BY id'),
     deliveryProfile: db.prepare('SELECT * FROM delivery_profiles WHERE id = ?'),
@@ -236,6 +256,19 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
   };
   const captionRow = (c: CaptionAsset) => ({ ...c, isDefault: c.isDefault ? 1 : 0, displayOnPlayer: c.displayOnPlayer ? 1 : 0 });
   const thumbRow = (t: ThumbAsset) => ({ ...t, isDefault: t.isDefault ? 1 : 0 });
+  /**
+   * An entry read for the first time, with its flavors and captions, which nearly every reader of
+   * an entry asks next (playManifest, getPlaybackContext, the media routes): the three statements
+   * in one read transaction. Each statement alone is its own transaction, and taking and leaving
+   * WAL's read locks costs more than an indexed read (bench/README.md, target 5, session 9).
+   */
+  const entryWithAssets = db.transaction((id: string): Entry | undefined => {
+    const r = q.entry.get(id) as Row | undefined;
+    if (!r) return undefined;
+    reads.keep(`flavors:${id}`, (q.flavorsOfEntry.all(id) as Row[]).map(toFlavor));
+    reads.keep(`captions:${id}`, (q.captionsOfEntry.all(id) as Row[]).map(toCaption));
+    return toEntry(r);
+  });
 
   return {
     getPartner: (id: number): Partner | undefined => cached(`partner:${id}`, () => {
@@ -263,10 +296,7 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
       return r && toFlavorParams(r);
     }),
     listFlavorParams: (): readonly FlavorParams[] => cached('fps', () => (q.allFlavorParams.all() as Row[]).map(toFlavorParams)),
-    getEntry: (id: string): Entry | undefined => cached(`entry:${id}`, () => {
-      const r = q.entry.get(id) as Row | undefined;
-      return r && toEntry(r);
-    }),
+    getEntry: (id: string): Entry | undefined => cached(`entry:${id}`, () => entryWithAssets(id)),
     /** Every flavor asset of an entry, whatever its status, in ascending bitrate (ties: insertion order). */
     listFlavors: (entryId: string): readonly FlavorAsset[] => cached(`flavors:${entryId}`, () => (q.flavorsOfEntry.all(entryId) as Row[]).map(toFlavor)),
     listFlavorsOfEntries: (entryIds: readonly string[]): (readonly FlavorAsset[])[] =>

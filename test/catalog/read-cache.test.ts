@@ -79,3 +79,55 @@ t.test("the counts of lists are kept apart: a sweep of other reads does not push
   t.equal(memo.get('count:19'), NOT_KEPT, 'a change drops the counts with the rest');
   t.equal(memo.stats().entries, 0);
 });
+
+t.test('an entry read for the first time brings its flavors and captions; a change by another process drops them', async (t) => {
+  const { library, mediaDir } = readLibraryFile(sampleLibraryPath());
+  const file = join(work, 'prefetch.sqlite');
+  const catalog = createCatalog(openDatabase(file));
+  t.teardown(() => catalog.close());
+  await importLibrary(catalog, library, mediaDir, join(work, 'media-prefetch'));
+  // what a catalog that has read nothing yet answers, asked in the other order
+  const other = createCatalog(openDatabase(file));
+  t.teardown(() => other.close());
+  const expected = { flavors: await other.listFlavors('1_alt0audi'), captions: await other.listCaptions('1_alt0audi'), entry: await other.getEntry('1_alt0audi') };
+  t.ok(expected.flavors.length > 1 && expected.captions.length > 0, 'an entry with several flavors and captions');
+
+  const before = catalog.readCacheStats!();
+  const entry = await catalog.getEntry('1_alt0audi');
+  const flavors = await catalog.listFlavors('1_alt0audi');
+  const captions = await catalog.listCaptions('1_alt0audi');
+  const after = catalog.readCacheStats!();
+  t.equal(after.misses - before.misses, 1, 'one read from SQLite: the entry');
+  t.equal(after.hits - before.hits, 2, 'its flavors and captions came with it');
+  t.same({ entry, flavors, captions }, expected, 'the same values as read one by one');
+  t.ok(Object.isFrozen(flavors) && Object.isFrozen(flavors[0]) && Object.isFrozen(captions[0]), 'kept frozen, as every kept read');
+  t.equal(await catalog.getEntry('no_such_entry_2'), undefined, 'an entry that does not exist');
+
+  // a CLI ingest (another connection) changes a flavor: the catalog sees it on its next turn
+  const writer = openDatabase(file);
+  t.teardown(() => writer.close());
+  writer.prepare('UPDATE flavor_assets SET bitrate = bitrate + 1 WHERE id = ?').run(flavors[0].id);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const changed = await catalog.listFlavors('1_alt0audi');
+  t.equal(changed.find((f) => f.id === flavors[0].id)?.bitrate, flavors[0].bitrate + 1, 'the changed flavor is read again');
+});
+
+t.test("records made from a statement's values equal better-sqlite3's own row objects", async (t) => {
+  const { recordMaker } = await import('../../src/catalog/rows.js');
+  const db = openDatabase(join(work, 'prefetch.sqlite'));
+  t.teardown(() => db.close());
+  for (const sql of [
+    'SELECT * FROM entries',
+    'SELECT rowid AS int_id, * FROM flavor_assets ORDER BY bitrate, rowid',
+    'SELECT * FROM caption_assets ORDER BY rowid',
+  ]) {
+    const objects = db.prepare(sql).all() as Record<string, unknown>[];
+    const st = db.prepare(sql).raw();
+    const record = recordMaker(st.columns().map((c) => c.name));
+    const records = (st.all() as unknown[][]).map(record);
+    t.ok(objects.length > 0, `${sql}: rows to compare`);
+    t.strictSame(records, objects, `${sql}: same values`);
+    t.same(records.map((r) => Object.keys(r)), objects.map((o) => Object.keys(o)), `${sql}: same columns, same order`);
+  }
+  t.same(recordMaker(['a"b', "c'd", 'e\\f'])([1, 2, 3]), { 'a"b': 1, "c'd": 2, 'e\\f': 3 }, 'a name with quotes or a backslash is a name, not code');
+});
