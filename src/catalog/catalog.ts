@@ -17,6 +17,7 @@ import { sqliteIngestStore } from './ingest-store.js';
 import { sqliteImportStore } from './kaltura-import.js';
 import { sqliteLibraryStore } from './library-store.js';
 import { createReadMemo, NOT_KEPT } from './read-memo.js';
+import { watchWal } from './wal-watch.js';
 
 export { FIRST_PARTNER_ID, PartnerExistsError };
 export type { Catalog, EntryFilter, EntryOrder };
@@ -29,12 +30,15 @@ import { byEntry, recordMaker, toAcp, toCaption, toConversionProfile, toDelivery
  * this connection drop the cache as they run (prepare and exec are wrapped); writes by other
  * processes (a CLI ingest) change SQLite's data_version, read at most once per millisecond and
  * per turn of the event loop (the promises of one answer's reads settle within one turn, as
- * SQLite answers at once). An answer that spans a change is kept under the generation it
+ * SQLite answers at once), and only while the kernel reports writes to the catalog's files, or
+ * once a second (src/catalog/wal-watch.ts). An answer that spans a change is kept under the generation it
  * started with, so it is never served after the change (src/cache/manifest-cache.ts).
  * Cached values are frozen: callers copy before they change anything.
  */
 function readCache(db: Db) {
   const memo = createReadMemo();
+  // before the first data_version: a write between the two is then reported
+  const wal = db.memory ? null : watchWal(db.name);
   const dataVersion = db.prepare('SELECT data_version FROM pragma_data_version()').pluck();
   let version = dataVersion.get();
   let checked = false;
@@ -70,15 +74,16 @@ function readCache(db: Db) {
   }) as typeof db.exec;
 
   const sync = () => {
-    if (!checked && Date.now() !== checkedAt) {
-      checked = true;
-      checkedAt = Date.now();
-      process.nextTick(() => (checked = false));
-      const now = dataVersion.get();
-      if (now !== version) {
-        version = now;
-        changed();
-      }
+    if (checked) return;
+    const at = Date.now();
+    if (at === checkedAt || (wal !== null && !wal.shouldCheck(at))) return;
+    checked = true;
+    checkedAt = at;
+    process.nextTick(() => (checked = false));
+    const now = dataVersion.get();
+    if (now !== version) {
+      version = now;
+      changed();
     }
   };
 
@@ -119,6 +124,9 @@ function readCache(db: Db) {
       memo.set(key, deepFreeze(value));
     },
     stats: () => memo.stats(),
+    close(): void {
+      wal?.close();
+    },
     /** A number that changes whenever the catalog may have changed (own writes, other processes). */
     generation(): number {
       sync();
@@ -554,6 +562,7 @@ export function createCatalog(db: Db): SqliteCatalog {
     async close() {
       if (closed) return;
       closed = true;
+      reads.close();
       db.close();
     },
   };
