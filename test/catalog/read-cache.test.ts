@@ -131,3 +131,27 @@ t.test("records made from a statement's values equal better-sqlite3's own row ob
   }
   t.same(recordMaker(['a"b', "c'd", 'e\\f'])([1, 2, 3]), { 'a"b': 1, "c'd": 2, 'e\\f': 3 }, 'a name with quotes or a backslash is a name, not code');
 });
+
+t.test("a list's page of ids is kept as reads are, and a change drops it", async (t) => {
+  const { library, mediaDir } = readLibraryFile(sampleLibraryPath());
+  const catalog = createCatalog(openDatabase(join(work, 'pages.sqlite')));
+  t.teardown(() => catalog.close());
+  await importLibrary(catalog, library, mediaDir, join(work, 'media-pages'));
+  // the player's baseEntry.list (redirectFromEntryId names the entry)
+  const filter = { partnerId: 309, idIn: ['1_kssecure'], includeDeleted: true };
+  const first = await catalog.listEntries(filter, 30, 1);
+  t.same(first.objects.map((e) => e.id), ['1_kssecure']);
+  const before = catalog.readCacheStats!();
+  const again = await catalog.listEntries(filter, 30, 1);
+  const after = catalog.readCacheStats!();
+  t.equal(after.misses, before.misses, 'asked again: no read from SQLite');
+  t.equal(after.hits - before.hits, 3, 'its count, its page of ids and its entry, each kept');
+  t.same(again, first);
+
+  const listed = async () => (await catalog.listEntries({ partnerId: 309 }, 30, 1)).objects.map((e) => e.id);
+  t.ok((await listed()).includes('1_alt0audi'), 'a partner list');
+  catalog.db.prepare('UPDATE entries SET status = 3 WHERE id = ?').run('1_alt0audi');
+  t.notOk((await listed()).includes('1_alt0audi'), 'a write drops the kept page: the deleted entry is gone at once');
+  catalog.db.prepare('UPDATE entries SET status = 2 WHERE id = ?').run('1_alt0audi');
+  t.ok((await listed()).includes('1_alt0audi'), 'and back');
+});
