@@ -31,8 +31,8 @@ import { byEntry, recordMaker, toAcp, toCaption, toConversionProfile, toDelivery
  * processes (a CLI ingest) change SQLite's data_version, read at most once per millisecond and
  * per turn of the event loop (the promises of one answer's reads settle within one turn, as
  * SQLite answers at once), and only while the kernel reports writes to the catalog's files, or
- * once a second (src/catalog/wal-watch.ts). An answer that spans a change is kept under the generation it
- * started with, so it is never served after the change (src/cache/manifest-cache.ts).
+ * once a second (src/catalog/wal-watch.ts). An answer that spans a change is kept under the
+ * generation it started with, so it is never served after the change (src/cache/manifest-cache.ts).
  * Cached values are frozen: callers copy before they change anything.
  */
 function readCache(db: Db) {

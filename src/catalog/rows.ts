@@ -13,7 +13,7 @@ export type Row = Record<string, any>;
  * Rows of one statement as records of one shape: an object literal with the statement's columns,
  * compiled once and filled from the row's values (better-sqlite3's `.raw()` arrays). better-sqlite3
  * builds each row object one property at a time from C++, which costs about as much as reading
- * the row: on a million-entry catalog, an entry with its flavors and captions read in 75 µs
+ * the row: on a million-entry catalog, an entry with its flavors and captions read in 72 µs
  * this way against 95 µs (bench/README.md, target 5, session 9). The names are the statement's
  * own column names (this schema's), each quoted as a JSON string.
  */

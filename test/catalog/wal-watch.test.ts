@@ -2,7 +2,7 @@
 // writes to its files (src/catalog/wal-watch.ts), and once a second in any case. These tests use
 // a real file and a second real connection, as `kdeliver ingest` or `kdeliver ks revoke` would.
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCatalog } from '../../src/catalog/catalog.js';
@@ -61,6 +61,30 @@ t.test('the catalog sees another process commit at once, also after a quiet seco
   other.prepare("INSERT INTO revoked_sessions (key, expires_at) VALUES ('k-other', ?)").run(Math.floor(Date.now() / 1000) + 600);
   await sleep(10);
   t.equal(await catalog.isRevoked('k-other', Math.floor(Date.now() / 1000)), true, 'a revocation by another process holds at once');
+});
+
+// the kernel's watches of this process: the "inotify wd:" lines of libuv's inotify descriptor
+function inotifyWatches(): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) !== 'anon_inode:inotify') continue;
+      n += readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').filter((l) => l.startsWith('inotify wd:')).length;
+    } catch {
+      // closed since it was listed
+    }
+  }
+  return n;
+}
+
+t.test("closing a catalog removes its watch: none is left behind", async (t) => {
+  const dir = join(work, 'closing');
+  mkdirSync(dir);
+  const before = inotifyWatches();
+  const catalog = createCatalog(openDatabase(join(dir, 'catalog.sqlite')));
+  t.equal(inotifyWatches(), before + 1, 'one watch on the catalog directory while it is open');
+  await catalog.close();
+  t.equal(inotifyWatches(), before, 'gone once it is closed');
 });
 
 t.test('an in-memory catalog has no files to watch and checks as before', async (t) => {
