@@ -39,6 +39,16 @@ export class OrderedMap<V> {
     this.compactIfStale();
   }
 
+  /**
+   * Sets the value as set does, first forgetting the oldest keys until a new key fits within
+   * `max` (a key kept already only moves to the end); with `max` 0 or less, keeps nothing.
+   */
+  setWithin(key: string, value: V, max: number): void {
+    if (max <= 0) return;
+    if (!this.values.has(key)) while (this.values.size >= max) this.deleteOldest();
+    this.set(key, value);
+  }
+
   delete(key: string): boolean {
     return this.values.delete(key);
   }

@@ -278,8 +278,7 @@ function openKs(parsed: ParsedKs, secrets: string[]): { f: Fields; privileges: M
   const f = parsed.version === 2 ? openV2(parsed, secrets) : openV1(parsed, secrets);
   if (!Number.isFinite(f.expiry) || !Number.isFinite(f.type)) throw new KsError('MALFORMED', 'KS fields are not numbers');
   const entry = { secrets: joined, f, privileges: parsePrivileges(f.privilegesString) };
-  if (!opened.has(key)) while (opened.size >= OPENED_MAX) opened.deleteOldest();
-  opened.set(key, entry);
+  opened.setWithin(key, entry, OPENED_MAX);
   return entry;
 }
 

@@ -212,10 +212,7 @@ export function createDecisionStore(maxEntries: number): DecisionStore<unknown> 
       return undefined;
     },
     put(key, generation, value) {
-      if (maxEntries <= 0) return;
-      kept.delete(key);
-      while (kept.size >= maxEntries) kept.deleteOldest();
-      kept.set(key, { generation, value });
+      kept.setWithin(key, { generation, value }, maxEntries);
     },
     hit() {
       this.hits++;

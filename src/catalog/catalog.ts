@@ -379,7 +379,8 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
       const w = where.join(' AND ');
       // a list's count visits every matching row of the partner (100,000 on a big catalog) while its
       // page reads 30: kept until the catalog changes, so paging through one list counts it once
-      const totalCount = cached(`count:${w}:${JSON.stringify(params)}`, () => (statement(`SELECT COUNT(*) AS n FROM entries WHERE ${w}`).get(params) as Row).n);
+      const args = JSON.stringify(params);
+      const totalCount = cached(`count:${w}:${args}`, () => (statement(`SELECT COUNT(*) AS n FROM entries WHERE ${w}`).get(params) as Row).n);
       const size = Math.max(1, Math.min(500, pageSize));
       const offset = (Math.max(1, pageIndex) - 1) * size;
       // the page's ids from the index (kept as reads are: the player's list, asked with a KS on
@@ -387,7 +388,7 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
       // a kept read), then its entries as getEntry keeps them: a page asked again, or entries a
       // player just asked for, cost no read of their rows; those not kept are read in one statement
       const sql = pageIdsSql(w, f.orderBy ?? '-createdAt', size, offset);
-      const ids = cached(`page:${sql}:${JSON.stringify(params)}`, () => (statement(sql).all(params) as Row[]).map((r) => r.id as string));
+      const ids = cached(`page:${sql}:${args}`, () => (statement(sql).all(params) as Row[]).map((r) => r.id as string));
       const objects = reads.cachedEach(ids.map((id) => `entry:${id}`), (missing) => {
         const read = new Map((q.entriesByIds.all(JSON.stringify(missing.map((i) => ids[i]))) as Row[]).map((r) => [r.id as string, r]));
         return missing.map((i) => { const r = read.get(ids[i]); return r && toEntry(r); });

@@ -50,10 +50,7 @@ export function createReadMemo(maxEntries = MAX_ENTRIES, maxCounts = MAX_COUNTS)
     },
     set(key, value) {
       const memo = of(key);
-      const max = memo === counts ? maxCounts : maxEntries;
-      if (max <= 0) return;
-      if (!memo.has(key)) while (memo.size >= max) memo.deleteOldest();
-      memo.set(key, value);
+      memo.setWithin(key, value, memo === counts ? maxCounts : maxEntries);
     },
     missed() {
       misses++;

@@ -9,17 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCatalog } from '../../src/catalog/catalog.js';
 import { openDatabase } from '../../src/catalog/db.js';
-import { importLibrary, readLibraryFile, sampleLibraryPath } from '../../src/catalog/library.js';
+import { sampleCatalog } from '../selection/fixtures/sample-catalog.js';
 import { startServer } from '../helpers/server.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-read-cache-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
 t.test('a catalog asked for far more than the cache holds keeps what is asked often, and stays bounded', async (t) => {
-  const { library, mediaDir } = readLibraryFile(sampleLibraryPath());
-  const catalog = createCatalog(openDatabase(join(work, 'catalog.sqlite')));
-  t.teardown(() => catalog.close());
-  await importLibrary(catalog, library, mediaDir, join(work, 'media'));
+  const catalog = await sampleCatalog(t, join(work, 'catalog.sqlite'));
   const hot = await catalog.getEntry('1_rcit0qgs');
   const hotFlavors = await catalog.listFlavors('1_rcit0qgs');
   const cold = await catalog.getEntry('1_alt0audi');
@@ -81,11 +78,8 @@ t.test("the counts of lists are kept apart: a sweep of other reads does not push
 });
 
 t.test('an entry read for the first time brings its flavors and captions; a change by another process drops them', async (t) => {
-  const { library, mediaDir } = readLibraryFile(sampleLibraryPath());
   const file = join(work, 'prefetch.sqlite');
-  const catalog = createCatalog(openDatabase(file));
-  t.teardown(() => catalog.close());
-  await importLibrary(catalog, library, mediaDir, join(work, 'media-prefetch'));
+  const catalog = await sampleCatalog(t, file);
   // what a catalog that has read nothing yet answers, asked in the other order
   const other = createCatalog(openDatabase(file));
   t.teardown(() => other.close());
@@ -133,10 +127,7 @@ t.test("records made from a statement's values equal better-sqlite3's own row ob
 });
 
 t.test("a list's page of ids is kept as reads are, and a change drops it", async (t) => {
-  const { library, mediaDir } = readLibraryFile(sampleLibraryPath());
-  const catalog = createCatalog(openDatabase(join(work, 'pages.sqlite')));
-  t.teardown(() => catalog.close());
-  await importLibrary(catalog, library, mediaDir, join(work, 'media-pages'));
+  const catalog = await sampleCatalog(t, join(work, 'pages.sqlite'));
   // the player's baseEntry.list (redirectFromEntryId names the entry)
   const filter = { partnerId: 309, idIn: ['1_kssecure'], includeDeleted: true };
   const first = await catalog.listEntries(filter, 30, 1);

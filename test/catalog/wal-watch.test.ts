@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCatalog } from '../../src/catalog/catalog.js';
 import { openDatabase } from '../../src/catalog/db.js';
-import { importLibrary, readLibraryFile, sampleLibraryPath } from '../../src/catalog/library.js';
+import { sampleCatalog } from '../selection/fixtures/sample-catalog.js';
 import { watchWal } from '../../src/catalog/wal-watch.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-wal-watch-'));
@@ -38,11 +38,8 @@ t.test('a write by another connection opens the window; quiet, only the once-a-s
 });
 
 t.test('the catalog sees another process commit at once, also after a quiet second', async (t) => {
-  const { library, mediaDir } = readLibraryFile(sampleLibraryPath());
   const file = join(work, 'catalog.sqlite');
-  const catalog = createCatalog(openDatabase(file));
-  t.teardown(() => catalog.close());
-  await importLibrary(catalog, library, mediaDir, join(work, 'media'));
+  const catalog = await sampleCatalog(t, file);
   const flavors = await catalog.listFlavors('1_rcit0qgs');
   const gen = catalog.generation();
   // past the window its own writes opened, then one read to use up the once-a-second check
