@@ -69,11 +69,22 @@ export function pathAfter(request: FastifyRequest, action: string): string {
   return pathAfterAction(request.raw.url ?? request.url, action);
 }
 
-/** Sends a rendered answer; `body` when the caller already made its payload (payloadOf). */
+/**
+ * Sends a rendered answer; `body` when the caller already made its payload (payloadOf). Its
+ * headers and whole body are in hand, so it goes straight to Node (sendRaw), with the header
+ * names in lower case as Fastify would send them.
+ */
 export function sendRendered(reply: FastifyReply, r: Rendered, body = payloadOf(r)): FastifyReply {
-  reply.code(r.status);
-  for (const [k, v] of Object.entries(r.headers)) reply.header(k, v);
-  return reply.send(body);
+  const head: string[] = [];
+  for (const [k, v] of Object.entries(r.headers)) {
+    const name = k.toLowerCase();
+    if (name === 'content-length') continue;
+    if (Array.isArray(v)) for (const x of v) head.push(name, x);
+    else head.push(name, v);
+  }
+  const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  head.push('content-length', String(bytes));
+  return sendRaw(reply.request, reply, r.status, head, bytes, body);
 }
 
 /**

@@ -1,7 +1,7 @@
 // KS (Kaltura Session) v1 and v2: parse, verify, generate, in Kaltura's two formats (below).
 // Parsing only reads the envelope (version, partner id); nothing a KS says is trusted until
 // verifyKs has checked it against the partner's admin secret(s). The user secret never verifies.
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual, type Decipher } from 'node:crypto';
 import type { Partner } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
 import { OrderedMap } from '../ordered-map.js';
@@ -165,30 +165,37 @@ export function phpUrlEncode(s: string): string {
 }
 
 /**
- * The AES key of a secret, kept: every new KS of a partner is opened with the same few secrets
- * (a player asks for a fresh KS per session). Bounded; emptied when full.
+ * The AES decryption of a secret's key, kept: every new KS of a partner is opened with the same
+ * few secrets (a player asks for a fresh KS per session). Bounded; emptied when full.
+ *
+ * KS v2 is AES-128-CBC with a zero IV. CBC decryption is each block's own (ECB) decryption XORed
+ * with the ciphertext block before it (the IV, zero, for the first), so one ECB decipher per key
+ * serves every KS: it holds no state between calls when given whole blocks without padding
+ * (parseKs refuses anything else), where a new CBC decipher per KS cost three times as much
+ * (bench/README.md, session 10).
  */
-const aesKeys = new Map<string, Buffer>();
-function aesKey(secret: string): Buffer {
-  let key = aesKeys.get(secret);
-  if (key === undefined) {
-    if (aesKeys.size >= 1000) aesKeys.clear();
-    key = sha1(secret).subarray(0, 16);
-    aesKeys.set(secret, key);
+const blockDeciphers = new Map<string, Decipher>();
+function blockDecipher(secret: string): Decipher {
+  let d = blockDeciphers.get(secret);
+  if (d === undefined) {
+    if (blockDeciphers.size >= 1000) blockDeciphers.clear();
+    d = createDecipheriv('aes-128-ecb', aesKey(secret), null);
+    d.setAutoPadding(false);
+    blockDeciphers.set(secret, d);
   }
-  return key;
+  return d;
 }
-const ZERO_IV = Buffer.alloc(16);
+const aesKey = (secret: string): Buffer => sha1(secret).subarray(0, 16);
 
 function zeroPad(b: Buffer): Buffer {
   const rem = b.length % 16;
   return rem === 0 ? b : Buffer.concat([b, Buffer.alloc(16 - rem)]);
 }
 
+/** `cipher`: whole 16-byte blocks. */
 function decryptV2(cipher: Buffer, secret: string): Buffer {
-  const d = createDecipheriv('aes-128-cbc', aesKey(secret), ZERO_IV);
-  d.setAutoPadding(false);
-  const plain = Buffer.concat([d.update(cipher), d.final()]);
+  const plain = blockDecipher(secret).update(cipher);
+  for (let i = plain.length - 1; i >= 16; i--) plain[i] ^= cipher[i - 16];
   let end = plain.length;
   while (end > 0 && plain[end - 1] === 0) end--;
   return plain.subarray(0, end);

@@ -78,6 +78,32 @@ t.test('v2 made with openssl verifies', async (t) => {
   }
 });
 
+
+t.test('v2 made with openssl, of many lengths and two partners, opened one after another', async (t) => {
+  // the decryption keeps one decipher per secret (src/access/ks.ts): what it opened before must
+  // not change what it opens next, whatever the lengths and secrets, and a KS that fails between
+  // two others must not either
+  const made = (p: typeof P309, user: string, i: number) => {
+    const key = dgst('sha1', p.adminSecret).slice(0, 32);
+    const body = Buffer.concat([Buffer.alloc(16, i), Buffer.from(`sview=1_kssecure&_e=${NOW + 100 + i}&_t=0&_u=${user}`)]);
+    let plain = Buffer.concat([dgstRaw('sha1', body), body]);
+    plain = Buffer.concat([plain, Buffer.alloc((16 - (plain.length % 16)) % 16)]);
+    return b64(Buffer.concat([Buffer.from(`v2|${p.id}|`), aes128cbc('enc', key, plain)]));
+  };
+  const cases = [1, 17, 40, 3, 90, 33].map((n, i) => ({ p: i % 2 ? P310 : P309, user: 'u'.repeat(n), i }));
+  const texts = cases.map((c) => made(c.p, c.user, c.i));
+  t.equal(new Set(texts.map((x) => unb64(x).length)).size > 3, true, 'ciphertexts of several block counts');
+  for (const [k, c] of cases.entries()) {
+    const ks = verify(texts[k], c.p);
+    t.equal(ks.userId, c.user, `KS ${k} opens`);
+    t.equal(ks.expiry, NOW + 100 + c.i);
+    // another partner's secret, then a flipped last block, between this KS and the next
+    t.equal(reason(() => verify(texts[k], c.p === P309 ? { ...P310, id: 309 } : { ...P309, id: 310 })), 'BAD_SIGNATURE');
+    const bytes = unb64(texts[k]);
+    bytes[bytes.length - 1] ^= 1;
+    t.equal(reason(() => verify(b64(bytes), c.p)), 'BAD_SIGNATURE');
+  }
+});
 t.test('v2 generated decrypts with openssl', async (t) => {
   const r = Buffer.alloc(16, 7);
   const ks = generateKs({ partnerId: 309, secret: P309.adminSecret, type: 0, userId: 'dave', expiry: 3600, privileges: '*', version: 2, now: NOW, rand: r });
