@@ -20,9 +20,9 @@
 import { randomUUID } from 'node:crypto';
 import { startKdeliver } from './lib/kdeliver.mjs';
 import { distModule } from './lib/build.mjs';
-import { loadOptions } from './lib/rounds.mjs';
+import { loadOptions, median } from './lib/rounds.mjs';
 import { printMachine } from './lib/machine.mjs';
-import { startReport } from './lib/results.mjs';
+import { fmt, startReport } from './lib/results.mjs';
 import { printRows, reportVsHello, runRounds, startHello } from './lib/versus-hello.mjs';
 import { cannon } from './lib/autocannon.mjs';
 import { printProfile, profileKdeliver } from './lib/cpuprofile.mjs';
@@ -48,6 +48,45 @@ const { generateKs } = await import(distModule('src/access/ks.js'));
 let n = 0;
 const userKs = () => generateKs({ partnerId: PARTNER, secret: SECRET, type: 0, userId: `viewer-${++n}`, expiry: 86400, privileges: `sview:${KS_ENTRY}`, version: 2, now: Math.floor(Date.now() / 1000) });
 const pageUrl = () => `https://www.example.com/watch/${randomUUID()}.html`;
+
+/**
+ * The work a fresh KS brings to an answer whatever else is kept, timed in this process with
+ * kdeliver's own functions: opening the KS (base64, AES, SHA-1, its fields) and the answer's media
+ * signatures (one HMAC-SHA256 per URL: three flavors in the HLS master, one in the DASH redirect;
+ * the benchmark alternates them). Added to the anonymous kept answer's server CPU in the same
+ * round, it is the least a KS answer could cost if everything else cost what a kept answer does,
+ * and so the most its ratio to the hello-world could be.
+ */
+async function ksOwnWork() {
+  const { parseKs, verifyKs } = await import(distModule('src/access/ks.js'));
+  const { signMediaUrl } = await import(distModule('src/delivery/tokenizers/kaltura.js'));
+  const partner = { id: PARTNER, adminSecret: SECRET };
+  const now = Math.floor(Date.now() / 1000);
+  const N = 20_000;
+  const kss = Array.from({ length: 2 * N }, userKs);
+  const url = (ks, k) => `http://127.0.0.1/hls/p/309/sp/30900/serveFlavor/entryId/${KS_ENTRY}/v/1/flavorId/1_f${k}kssec0/name/a.mp4/index.m3u8`;
+  const time = (from, fn) => {
+    const t0 = process.hrtime.bigint();
+    for (let i = from; i < from + N; i++) fn(kss[i], i);
+    return Number(process.hrtime.bigint() - t0) / N / 1000;
+  };
+  time(N, (ks) => verifyKs(parseKs(ks), partner, { now, clientIp: '127.0.0.1', uri: '/' })); // warm-up
+  const openUs = time(0, (ks) => verifyKs(parseKs(ks), partner, { now, clientIp: '127.0.0.1', uri: '/' }));
+  const signUs = time(0, (ks, i) => signMediaUrl(url(ks, i % 3), 'media-url-secret', now, undefined, ks));
+  return { openUs, signUs, perAnswerUs: openUs + 2 * signUs };
+}
+
+function ksCeiling(rows) {
+  return ksOwnWork().then(({ openUs, signUs, perAnswerUs }) => {
+    const of = (name) => rows.filter((r) => r.name === name).map((r) => r.cpuUsPerReq);
+    const hello = of('Fastify hello-world');
+    const ceilings = of('player anon, as shipped').map((kept, k) => hello[k] / (kept + perAnswerUs));
+    const text = `a fresh KS's own work, in-process: opening ${fmt(openUs, 1)} µs + 2 media signatures ${fmt(2 * signUs, 1)} µs = ${fmt(perAnswerUs, 1)} µs per answer; `
+      + `with the anonymous kept answer's server CPU that puts the KS ratio's ceiling at ${fmt(median(ceilings), 2)} of the hello-world (rounds ${ceilings.map((c) => fmt(c, 2)).join(', ')})`;
+    console.log(`\n${text}`);
+    report.note(text);
+  });
+}
 
 try {
   // the flavorIds each entry's sources carry, as the player reads them from getPlaybackContext
@@ -110,6 +149,7 @@ try {
   printRows(rows, 26);
   report.data.rows = rows;
   reportVsHello(report, rows, [['player anon, as shipped', 0.6], [`player KS/session of ${SESSION}`, 0.5], ['player KS fresh each', 0.5], ['player anon, cache off', null], ['one URL, as shipped', null]]);
+  await ksCeiling(rows);
 
   // where a KS answer's time goes: the same requests against a server under the profiler
   if (opts.extra.profile) {

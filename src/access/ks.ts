@@ -65,20 +65,34 @@ const sha1Hex = (data: Buffer | string): string => createHash('sha1').update(dat
  */
 export const ksForPath = (ks: string): string => ks.replace(/[+ ]/g, '-').replace(/\//g, '_');
 
-/** Strict base64 in either alphabet, with or without padding; non-canonical trailing bits refused. */
+/** A KS's characters: base64 in either alphabet (a space is a "+" a query string decoded), then up to two "=". */
+const BASE64_FORM = /^[A-Za-z0-9+/_ -]*={0,2}$/;
+
+/** The value of a base64 digit of either alphabet (a space counts as "+"). */
+function digitValue(c: number): number {
+  if (c >= 65 && c <= 90) return c - 65; // A-Z
+  if (c >= 97 && c <= 122) return c - 71; // a-z
+  if (c >= 48 && c <= 57) return c + 4; // 0-9
+  return c === 47 || c === 95 ? 63 : 62; // "/" "_" | "+" "-" " "
+}
+
+/**
+ * Strict base64 in either alphabet, with or without padding; non-canonical trailing bits refused.
+ * Checked in place rather than rewritten to one alphabet first: every request with a KS reads
+ * its envelope (Node's decoder reads both alphabets).
+ */
 function decodeBase64(ks: string): Buffer | null {
-  // A space is a "+" that went through a query string unencoded ("+" means space there).
-  const std = ks.replace(/-/g, '+').replace(/_/g, '/').replace(/ /g, '+');
-  const m = /^([A-Za-z0-9+/]*)(={0,2})$/.exec(std);
-  if (!m) return null;
-  const [, body, pad] = m;
-  if (body.length % 4 === 1) return null;
-  if (pad && (body.length + pad.length) % 4 !== 0) return null;
-  const bytes = Buffer.from(body, 'base64');
+  if (!BASE64_FORM.test(ks)) return null;
+  const eq = ks.indexOf('=');
+  const digits = eq < 0 ? ks.length : eq;
+  const rem = digits % 4;
+  if (rem === 1) return null;
+  if (eq >= 0 && ks.length % 4 !== 0) return null;
   // A changed character in the unused low bits would decode to the same bytes: refuse it, so
   // that each accepted KS has exactly one spelling per alphabet.
-  if (bytes.toString('base64').replace(/=+$/, '') !== body) return null;
-  return bytes;
+  if (rem !== 0 && (digitValue(ks.charCodeAt(digits - 1)) & (rem === 2 ? 0x0f : 0x03)) !== 0) return null;
+  // A space is a "+" that went through a query string unencoded ("+" means space there).
+  return Buffer.from(ks.includes(' ') ? ks.replace(/ /g, '+') : ks, 'base64');
 }
 
 /** Reads the envelope. Throws KsError('MALFORMED'). */
