@@ -46,6 +46,12 @@ export interface PgCatalog extends Catalog {
 
 const like = (s: string) => `%${s.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
 
+/** An entry's row, its flavors as listFlavors orders them and its captions as listCaptions does. */
+const ENTRY_WITH_ASSETS = `SELECT to_jsonb(e) AS entry,
+    (SELECT COALESCE(jsonb_agg(to_jsonb(f) ORDER BY f.bitrate, f.rowid), '[]'::jsonb) FROM flavor_assets f WHERE f.entry_id = e.id) AS flavors,
+    (SELECT COALESCE(jsonb_agg(to_jsonb(c) ORDER BY c.rowid), '[]'::jsonb) FROM caption_assets c WHERE c.entry_id = e.id) AS captions
+  FROM entries e WHERE e.id = @id`;
+
 function deepFreeze<T>(v: T): T {
   if (v && typeof v === 'object' && !Object.isFrozen(v)) {
     Object.freeze(v);
@@ -147,7 +153,25 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
   };
 
   const partner = get('SELECT * FROM partners WHERE id = @id', toPartner);
-  const entry = get('SELECT * FROM entries WHERE id = @id', toEntry);
+  /**
+   * An entry read for the first time, with its flavors and captions, which nearly every reader of
+   * an entry asks next (playManifest, getPlaybackContext, the media routes): one statement, so
+   * one round trip to the database instead of three (src/catalog/catalog.ts does the same for
+   * SQLite, where the cost is the read transaction rather than the network). The rows ride as
+   * JSON: these tables hold BIGINT, DOUBLE PRECISION and TEXT only, which JSON gives back as the
+   * same values (test/catalog/pg-read-cache.test.ts compares them with the rows read one by one).
+   * The flavors and captions are kept under their own keys, by the rule cached() keeps by.
+   */
+  const entry = async ({ id }: { id: string }) => {
+    const before = generation;
+    const r = await one(db, ENTRY_WITH_ASSETS, { id });
+    if (!r) return undefined;
+    if (generation === before && listener.live) {
+      memo.set(`flavors:${id}`, deepFreeze((r.flavors as Row[]).map(toFlavor)));
+      memo.set(`captions:${id}`, deepFreeze((r.captions as Row[]).map(toCaption)));
+    }
+    return toEntry(r.entry as Row);
+  };
   const assetIdTaken = `SELECT 1 FROM flavor_assets WHERE id = @id UNION ALL SELECT 1 FROM caption_assets WHERE id = @id
     UNION ALL SELECT 1 FROM thumb_assets WHERE id = @id`;
   const clearDefaultAcp = 'UPDATE access_control_profiles SET is_default = 0 WHERE partner_id = @partnerId AND id <> @id AND is_default <> 0';

@@ -31,7 +31,14 @@ export interface PgOptions {
 
 /** Anything a statement can be sent through: the pool, or one transaction's connection. */
 export interface Queryable {
-  query<R extends Record<string, any> = Record<string, any>>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+  /** `sql` as text with `params`, or as node-postgres's QueryConfig (a named, prepared statement: src/catalog/pg/sql.ts). */
+  query<R extends Record<string, any> = Record<string, any>>(sql: string | pg.QueryConfig, params?: unknown[]): Promise<pg.QueryResult<R>>;
+  /**
+   * Whether statements sent through it may be prepared under a name: the pool's, each a statement
+   * of its own that can be sent again when its prepared form fails; not a transaction's, where a
+   * failed statement fails the whole transaction.
+   */
+  readonly prepares?: boolean;
 }
 
 export interface PgDb extends Queryable {
@@ -103,7 +110,7 @@ export function openPgDatabase(url: string, opts: PgOptions = {}): PgDb {
 
   const query: Queryable['query'] = async (sql, params) => {
     try {
-      return await pool.query(sql, params as any[]);
+      return await (typeof sql === 'string' ? pool.query(sql, params as any[]) : pool.query(sql));
     } catch (e) {
       throw wrap(e, url);
     }
@@ -113,6 +120,7 @@ export function openPgDatabase(url: string, opts: PgOptions = {}): PgDb {
     pool,
     url,
     query,
+    prepares: true,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       let client: pg.PoolClient;
       try {
@@ -123,7 +131,7 @@ export function openPgDatabase(url: string, opts: PgOptions = {}): PgDb {
       const tx: Queryable = {
         query: async (sql, params) => {
           try {
-            return await client.query(sql, params as any[]);
+            return await (typeof sql === 'string' ? client.query(sql, params as any[]) : client.query(sql));
           } catch (e) {
             throw wrap(e, url);
           }
