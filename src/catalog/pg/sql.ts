@@ -19,10 +19,11 @@ const translated = new Map<string, Statement>();
 /**
  * How many distinct statements are prepared under a name. node-postgres prepares a named
  * statement once per connection and then only binds and executes it: PostgreSQL no longer parses
- * and plans it on every call, which was most of the cost of a catalog read on this machine
- * (bench/README.md, session 10: a new entry's read 320-370 µs → 150-190 µs on loopback). The
- * catalog's statements are a fixed set, but entry lists build their WHERE from the filter: past
- * this many, the rest go unnamed, so a connection holds a bounded number of prepared statements.
+ * and plans it on every call, which was most of the cost of a catalog read on this machine (with
+ * the one-statement entry read, a new entry's read went from 370-390 to 155-165 µs on loopback;
+ * bench/README.md, session 10). The catalog's statements are a fixed set, but entry lists build
+ * their WHERE from the filter: past this many, the rest go unnamed, so a connection holds a
+ * bounded number of prepared statements.
  */
 const MAX_NAMED = 256;
 let named = 0;
@@ -44,7 +45,11 @@ function positional(sql: string): Statement {
 
 const bind = (v: unknown) => (typeof v === 'boolean' ? (v ? 1 : 0) : v === undefined ? null : v);
 
-/** "cached plan must not change result type": the table a prepared `SELECT *` reads gained a column. */
+/**
+ * SQLSTATE feature_not_supported, which a prepared statement gets as "cached plan must not change
+ * result type" when the table its `SELECT *` reads gained a column. Any other such error fails
+ * again unprepared, and is thrown then.
+ */
 const PLAN_RESULT_CHANGED = '0A000';
 
 async function send(db: Queryable, sql: string, params: Record<string, unknown>) {
