@@ -79,6 +79,9 @@ export function sendRendered(reply: FastifyReply, r: Rendered, body = payloadOf(
   for (const [k, v] of Object.entries(r.headers)) {
     const name = k.toLowerCase();
     if (name === 'content-length') continue;
+    // the metrics hook reads a refusal's code from Fastify's headers (routes/metrics.ts), as it
+    // reads the length that sendRaw sets there
+    if (name === 'x-kaltura') reply.header(name, v);
     if (Array.isArray(v)) for (const x of v) head.push(name, x);
     else head.push(name, v);
   }
