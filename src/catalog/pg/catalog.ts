@@ -46,10 +46,13 @@ export interface PgCatalog extends Catalog {
 
 const like = (s: string) => `%${s.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
 
-/** An entry's row, its flavors as listFlavors orders them and its captions as listCaptions does. */
+/** The order of an entry's flavors (ascending bitrate, then insertion) and of its captions (insertion), wherever they are read. */
+const FLAVOR_ORDER = 'ORDER BY f.bitrate, f.rowid';
+const CAPTION_ORDER = 'ORDER BY c.rowid';
+/** An entry's row, its flavors and its captions, each list in its order. */
 const ENTRY_WITH_ASSETS = `SELECT to_jsonb(e) AS entry,
-    (SELECT COALESCE(jsonb_agg(to_jsonb(f) ORDER BY f.bitrate, f.rowid), '[]'::jsonb) FROM flavor_assets f WHERE f.entry_id = e.id) AS flavors,
-    (SELECT COALESCE(jsonb_agg(to_jsonb(c) ORDER BY c.rowid), '[]'::jsonb) FROM caption_assets c WHERE c.entry_id = e.id) AS captions
+    (SELECT COALESCE(jsonb_agg(to_jsonb(f) ${FLAVOR_ORDER}), '[]'::jsonb) FROM flavor_assets f WHERE f.entry_id = e.id) AS flavors,
+    (SELECT COALESCE(jsonb_agg(to_jsonb(c) ${CAPTION_ORDER}), '[]'::jsonb) FROM caption_assets c WHERE c.entry_id = e.id) AS captions
   FROM entries e WHERE e.id = @id`;
 
 function deepFreeze<T>(v: T): T {
@@ -217,14 +220,14 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
 
     getEntry: (id) => cached(`entry:${id}`, () => entry({ id })),
     listFlavors: (entryId) => cached(`flavors:${entryId}`, async () =>
-      (await all(db, 'SELECT * FROM flavor_assets WHERE entry_id = @entryId ORDER BY bitrate, rowid', { entryId })).map(toFlavor)),
+      (await all(db, `SELECT * FROM flavor_assets f WHERE entry_id = @entryId ${FLAVOR_ORDER}`, { entryId })).map(toFlavor)),
     listFlavorsOfEntries: (entryIds) => cachedEach(entryIds.map((id) => `flavors:${id}`), async (missing) => {
       const ids = missing.map((i) => entryIds[i]);
-      return byEntry(ids, await all(db, 'SELECT * FROM flavor_assets WHERE entry_id = ANY(@ids) ORDER BY bitrate, rowid', { ids }), toFlavor);
+      return byEntry(ids, await all(db, `SELECT * FROM flavor_assets f WHERE entry_id = ANY(@ids) ${FLAVOR_ORDER}`, { ids }), toFlavor);
     }),
     getFlavor: (id) => cached(`flavor:${id}`, () => get('SELECT * FROM flavor_assets WHERE id = @id', toFlavor)({ id })),
     listCaptions: (entryId) => cached(`captions:${entryId}`, async () =>
-      (await all(db, 'SELECT * FROM caption_assets WHERE entry_id = @entryId ORDER BY rowid', { entryId })).map(toCaption)),
+      (await all(db, `SELECT * FROM caption_assets c WHERE entry_id = @entryId ${CAPTION_ORDER}`, { entryId })).map(toCaption)),
     getCaption: (id) => cached(`caption:${id}`, () => get('SELECT * FROM caption_assets WHERE id = @id', toCaption)({ id })),
     listRemoteFiles: (flavorAssetId) => cached(`remote:${flavorAssetId}`, async () =>
       (await all(db, 'SELECT * FROM remote_files WHERE flavor_asset_id = @flavorAssetId ORDER BY storage_profile_id', { flavorAssetId })).map((r): RemoteFile => ({
