@@ -79,9 +79,6 @@ export function sendRendered(reply: FastifyReply, r: Rendered, body = payloadOf(
   for (const [k, v] of Object.entries(r.headers)) {
     const name = k.toLowerCase();
     if (name === 'content-length') continue;
-    // the metrics hook reads a refusal's code from Fastify's headers (routes/metrics.ts), as it
-    // reads the length that sendRaw sets there
-    if (name === 'x-kaltura') reply.header(name, v);
     if (Array.isArray(v)) for (const x of v) head.push(name, x);
     else head.push(name, v);
   }
@@ -149,16 +146,32 @@ export function mediaAccessCheck(env: RequestEnv): (entry: Entry, flavor?: Flavo
 
 /**
  * An answer whose headers (Content-Length among them) and whole body are in hand: straight to
- * Node, past Fastify's send pipeline (kept answers, where that pipeline costs more than the
- * answer). Fastify's onResponse hooks still run; the metrics hook reads the length from Fastify's
- * headers (Node keeps writeHead's own), so it is set there too.
+ * Node, past Fastify's send pipeline (kept and fresh answers, where that pipeline costs more than
+ * the answer). Fastify's onResponse hooks still run; the metrics hook reads the length, and a
+ * refusal's code (its X-Kaltura header), from Fastify's headers (Node keeps writeHead's own), so
+ * they are set there too.
  */
 export function sendRaw(request: FastifyRequest, reply: FastifyReply, status: number, head: OutgoingHttpHeaders | string[], length: number, body: string | Buffer | undefined): FastifyReply {
   reply.hijack();
   reply.header('content-length', String(length));
+  if (status >= 400) {
+    const code = headerIn(head, 'x-kaltura');
+    if (code !== undefined) reply.header('x-kaltura', code);
+  }
   reply.raw.writeHead(status, head);
   reply.raw.end(request.method === 'HEAD' ? undefined : body);
   return reply;
+}
+
+/** A header's value in writeHead's object or flat [name, value, ...] list, its name in any case. */
+function headerIn(head: OutgoingHttpHeaders | string[], name: string): string | string[] | number | undefined {
+  if (Array.isArray(head)) {
+    const values: string[] = [];
+    for (let i = 0; i < head.length; i += 2) if (head[i].toLowerCase() === name) values.push(head[i + 1]);
+    return values.length > 1 ? values : values[0];
+  }
+  for (const [k, v] of Object.entries(head)) if (k.toLowerCase() === name) return v;
+  return undefined;
 }
 
 /**

@@ -3,31 +3,18 @@
 // awkward values included, and the flavors and captions must then be answered from the read cache.
 // A real PostgreSQL (a throwaway cluster, test/helpers/postgres.ts) with the sample library.
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createCatalog } from '../../src/catalog/catalog.js';
-import { openDatabase } from '../../src/catalog/db.js';
-import { importLibrary, readLibraryFile, sampleLibraryPath } from '../../src/catalog/library.js';
 import { openPgCatalog, type PgCatalog } from '../../src/catalog/pg/catalog.js';
 import { copySqliteToPostgres } from '../../src/catalog/pg/copy.js';
 import { toCaption, toEntry, toFlavor } from '../../src/catalog/rows.js';
 import { pgDatabase } from '../helpers/postgres.js';
+import { sampleCatalog } from '../selection/fixtures/sample-catalog.js';
 
-const NOW = 1_780_000_000;
-
+/** The sample library in PostgreSQL, copied from the SQLite one. */
 async function samplePg(tt: typeof t): Promise<PgCatalog> {
-  const dir = mkdtempSync(join(tmpdir(), 'kdeliver-pg-read-'));
-  const db = openDatabase(join(dir, 'catalog.sqlite'));
-  const { library, mediaDir } = readLibraryFile(sampleLibraryPath());
-  await importLibrary(createCatalog(db), library, mediaDir, dir, NOW);
+  const lite = await sampleCatalog(tt);
   const pg = await openPgCatalog(await pgDatabase(tt));
-  await copySqliteToPostgres(db, pg.db);
-  db.close();
-  tt.teardown(async () => {
-    await pg.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  tt.teardown(() => pg.close());
+  await copySqliteToPostgres(lite.db, pg.db);
   return pg;
 }
 

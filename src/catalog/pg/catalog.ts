@@ -104,6 +104,8 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
   });
   await listener.ready;
 
+  /** Whether a read begun at generation `before` may be kept: changes are heard, and none came during it. */
+  const keepable = (before: number): boolean => generation === before && listener.live;
   /** A read kept until the next change; only while changes are heard, and only if none came during the read. */
   async function cached<T>(key: string, load: () => Promise<T>): Promise<T> {
     if (!listener.live) {
@@ -114,7 +116,7 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
     if (hit !== NOT_KEPT) return hit as T;
     const before = generation;
     const value = deepFreeze(await load());
-    if (generation === before && listener.live) memo.set(key, value);
+    if (keepable(before)) memo.set(key, value);
     return value;
   }
   /**
@@ -134,7 +136,7 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
     if (missing.length === 0) return out;
     const before = generation;
     const values = await load(missing);
-    const keep = live && generation === before && listener.live;
+    const keep = live && keepable(before);
     missing.forEach((i, j) => {
       const value = deepFreeze(values[j]);
       if (keep) memo.set(keys[i], value);
@@ -163,13 +165,13 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
    * SQLite, where the cost is the read transaction rather than the network). The rows ride as
    * JSON: these tables hold BIGINT, DOUBLE PRECISION and TEXT only, which JSON gives back as the
    * same values (test/catalog/pg-read-cache.test.ts compares them with the rows read one by one).
-   * The flavors and captions are kept under their own keys, by the rule cached() keeps by.
+   * The flavors and captions are kept under their own keys, by the rule cached() keeps by (keepable).
    */
   const entry = async ({ id }: { id: string }) => {
     const before = generation;
     const r = await one(db, ENTRY_WITH_ASSETS, { id });
     if (!r) return undefined;
-    if (generation === before && listener.live) {
+    if (keepable(before)) {
       memo.set(`flavors:${id}`, deepFreeze((r.flavors as Row[]).map(toFlavor)));
       memo.set(`captions:${id}`, deepFreeze((r.captions as Row[]).map(toCaption)));
     }

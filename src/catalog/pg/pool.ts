@@ -88,6 +88,11 @@ export function wrap(e: unknown, url: string): unknown {
   return e;
 }
 
+/** A statement to node-postgres: text with its parameters, or a QueryConfig (a named statement) as it is. */
+function sendTo(target: pg.Pool | pg.PoolClient, sql: string | pg.QueryConfig, params?: unknown[]) {
+  return typeof sql === 'string' ? target.query(sql, params as any[]) : target.query(sql);
+}
+
 export function openPgDatabase(url: string, opts: PgOptions = {}): PgDb {
   const statementTimeout = opts.statementTimeoutMs ?? 10_000;
   const config: pg.PoolConfig = {
@@ -110,7 +115,7 @@ export function openPgDatabase(url: string, opts: PgOptions = {}): PgDb {
 
   const query: Queryable['query'] = async (sql, params) => {
     try {
-      return await (typeof sql === 'string' ? pool.query(sql, params as any[]) : pool.query(sql));
+      return await sendTo(pool, sql, params);
     } catch (e) {
       throw wrap(e, url);
     }
@@ -131,7 +136,7 @@ export function openPgDatabase(url: string, opts: PgOptions = {}): PgDb {
       const tx: Queryable = {
         query: async (sql, params) => {
           try {
-            return await (typeof sql === 'string' ? client.query(sql, params as any[]) : client.query(sql));
+            return await sendTo(client, sql, params);
           } catch (e) {
             throw wrap(e, url);
           }
