@@ -4,15 +4,25 @@ import type { CaptionAsset, Entry, FlavorAsset, FlavorParams } from '../catalog/
 import { AssetStatus, EntryType, MediaType } from '../catalog/types.js';
 import type { ApiObject } from './types.js';
 
+/** Entries whose file is served by the raw action, not by playManifest: images, documents, data. */
+const servedRaw = (e: Entry): boolean => e.mediaType === MediaType.IMAGE || e.type === EntryType.DOCUMENT || e.type === EntryType.DATA;
+const rawUrl = (base: string, e: Entry): string => `${base}/p/${e.partnerId}/sp/${e.partnerId}00/raw/entry_id/${e.id}/version/${e.version}`;
+
 /** The public URLs of an entry, in the forms Kaltura emits. */
 export const entryUrls = {
   thumbnail: (base: string, e: Entry): string => `${base}/p/${e.partnerId}/sp/${e.partnerId}00/thumbnail/entry_id/${e.id}/version/${e.version}`,
-  /** The source flavor (params 0) when the entry has one, as Kaltura names it; else playManifest's own choice. */
+  /**
+   * Video and audio: playManifest's download of the source flavor (params 0) when the entry has
+   * one, as Kaltura names it, else of playManifest's own choice. Images, documents and data
+   * entries have no flavors to play: the raw action's URL (api-v2.md §4), which serves the file.
+   */
   download: (base: string, e: Entry, protocol: string, hasSource = true): string =>
-    `${base}/p/${e.partnerId}/sp/${e.partnerId}00/playManifest/entryId/${e.id}/format/download/protocol/${protocol}${hasSource ? '/flavorParamIds/0' : ''}`,
+    servedRaw(e)
+      ? rawUrl(base, e)
+      : `${base}/p/${e.partnerId}/sp/${e.partnerId}00/playManifest/entryId/${e.id}/format/download/protocol/${protocol}${hasSource ? '/flavorParamIds/0' : ''}`,
   data: (base: string, e: Entry, protocol: string): string =>
-    e.mediaType === MediaType.IMAGE || e.type === EntryType.DOCUMENT || e.type === EntryType.DATA
-      ? `${base}/p/${e.partnerId}/sp/${e.partnerId}00/raw/entry_id/${e.id}/version/${e.version}`
+    servedRaw(e)
+      ? rawUrl(base, e)
       : `${base}/p/${e.partnerId}/sp/${e.partnerId}00/playManifest/entryId/${e.id}/format/url/protocol/${protocol}`,
 };
 
@@ -76,7 +86,9 @@ export function entryObject(e: Entry, o: EntryObjectOptions): ApiObject {
   } else if (e.type === EntryType.DOCUMENT) {
     // KalturaDocumentType: DOCUMENT 11, SWF 12, PDF 13 (by the data file's extension)
     const ext = (e.dataFile ?? '').split('.').pop()?.toLowerCase();
-    Object.assign(obj, { documentType: ext === 'pdf' ? 13 : ext === 'swf' ? 12 : 11, downloadUrl: entryUrls.data(o.baseUrl, e, o.protocol) });
+    Object.assign(obj, { documentType: ext === 'pdf' ? 13 : ext === 'swf' ? 12 : 11, downloadUrl: entryUrls.download(o.baseUrl, e, o.protocol) });
+  } else if (e.type === EntryType.DATA) {
+    Object.assign(obj, { dataUrl: entryUrls.data(o.baseUrl, e, o.protocol), downloadUrl: entryUrls.download(o.baseUrl, e, o.protocol) });
   } else {
     Object.assign(obj, { dataUrl: entryUrls.data(o.baseUrl, e, o.protocol) });
   }
