@@ -243,14 +243,38 @@ function downloadError(e: DeliveryError, flavor: FlavorAsset, entry: Entry): Api
   return new ApiError('ACCESS_CONTROL_RESTRICTED', { ENTRY_ID: entry.id, REASON: e.message });
 }
 
+/** flavorAsset.getUrl's storageId, forceProxy and KalturaFlavorAssetUrlOptions. */
+export interface FlavorUrlOptions {
+  /** options[fileName]: the attachment's file name (the download action's `file_name`). */
+  fileName?: string;
+  /** options[referrer]: the referrer the DOWNLOAD rules judge; the URL carries it (`/referrer/{base64}`). */
+  referrer?: string;
+  /** storageId: the copy on that storage (playManifest's `storageId`). */
+  storageId?: number;
+}
+
 /**
  * flavorAsset.getUrl: a playManifest `format/download` URL for one flavor, checked in the DOWNLOAD
- * context first. The URL carries the caller's KS only when the download needs it.
+ * context first. The URL carries the caller's KS only when the download needs it, and the
+ * referrer the check was made with. With a file name (and no storage), the URL is Kaltura's
+ * getDownloadUrl form instead, the download action with `file_name`, since playManifest names the
+ * attachment itself; a storageId keeps the playManifest form (Kaltura's storage URL takes no file
+ * name for a plain file either).
  */
-export async function flavorDownloadUrl(ctx: ApiContext, entry: Entry, flavor: FlavorAsset): Promise<string> {
+export async function flavorDownloadUrl(ctx: ApiContext, entry: Entry, flavor: FlavorAsset, opts: FlavorUrlOptions = {}): Promise<string> {
   const proto = requestProtocol(ctx);
-  const pairs = `/flavorId/${flavor.id}/format/download/protocol/${proto}`;
-  const url = `${manifestBase(ctx, entry)}/flavorId/${flavor.id}/protocol/${proto}/format/download/a.${flavor.fileExt || 'mp4'}`;
+  const storage = opts.storageId !== undefined ? `/storageId/${opts.storageId}` : '';
+  const pairs = `/flavorId/${flavor.id}/format/download/protocol/${proto}${storage}`;
+  const referrer = opts.referrer ? `/referrer/${Buffer.from(opts.referrer).toString('base64url')}` : '';
+  const url = (ks: string | null): string => {
+    if (opts.fileName && !storage) {
+      const base = `${ctx.baseUrl}/p/${entry.partnerId}/sp/${entry.partnerId}00/download/entry_id/${entry.id}/flavor/${flavor.id}${referrer}`;
+      const name = `/file_name/${encodeURIComponent(opts.fileName)}`;
+      if (!ks) return `${base}${name}`;
+      return PATH_SAFE_KS.test(ks) ? `${base}/ks/${ks}${name}` : `${base}${name}?ks=${encodeURIComponent(ks)}`;
+    }
+    return withKs(`${manifestBase(ctx, entry)}/flavorId/${flavor.id}/protocol/${proto}${storage}/format/download${referrer}/a.${flavor.fileExt || 'mp4'}`, ks);
+  };
   // playManifest falls back to another flavor when the asked one is not allowed (a limit-flavors
   // rule): for getUrl that is a refusal, never a URL that downloads a different flavor
   const served = (p: Playback): void => {
@@ -258,8 +282,8 @@ export async function flavorDownloadUrl(ctx: ApiContext, entry: Entry, flavor: F
   };
   let first: DeliveryError;
   try {
-    served(await playFor(ctx, entry, pairs, null));
-    return url;
+    served(await playFor(ctx, entry, pairs, null, opts.referrer));
+    return url(null);
   } catch (e) {
     if (!(e instanceof DeliveryError)) throw e;
     first = e;
@@ -267,8 +291,8 @@ export async function flavorDownloadUrl(ctx: ApiContext, entry: Entry, flavor: F
   const ks = ctx.ks?.raw ?? null;
   if (!ks) throw downloadError(first, flavor, entry);
   try {
-    served(await playFor(ctx, entry, pairs, ks));
-    return withKs(url, ks);
+    served(await playFor(ctx, entry, pairs, ks, opts.referrer));
+    return url(ks);
   } catch (e) {
     if (!(e instanceof DeliveryError)) throw e;
     throw downloadError(e, flavor, entry);

@@ -17,6 +17,7 @@ import { nudgeIngestWorkers } from '../../ingest/queue.js';
 defineApiErrors({
   FLAVOR_ASSET_RECONVERT_ORIGINAL: 'Cannot reconvert original flavor asset',
   ORIGINAL_FLAVOR_ASSET_IS_MISSING: 'The original flavor asset is missing',
+  STORAGE_PROFILE_ID_NOT_FOUND: 'Storage profile id "%ID%" not found',
 });
 
 /** LIKE '%value%' on a comma-joined tags string, as Kaltura matches tagsLike (case-insensitive). */
@@ -132,7 +133,7 @@ export const flavorAssetService: ServiceModule = {
       },
     },
     getUrl: {
-      description: 'A download URL of the flavor (a playManifest format/download URL); the DOWNLOAD access rules apply',
+      description: 'A download URL of the flavor (a playManifest format/download URL; with options[fileName], the download action named so); the DOWNLOAD access rules apply, with options[referrer] as the referrer',
       params: {
         id: ID_ARG,
         storageId: { type: 'int' },
@@ -140,12 +141,22 @@ export const flavorAssetService: ServiceModule = {
         options: { type: 'object', kalturaType: 'KalturaFlavorAssetUrlOptions' },
       },
       returns: 'string',
-      throws: ['FLAVOR_ASSET_ID_NOT_FOUND', 'ENTRY_ID_NOT_FOUND', 'ACCESS_CONTROL_RESTRICTED', 'RESOURCE_NOT_READY'],
+      throws: ['FLAVOR_ASSET_ID_NOT_FOUND', 'ENTRY_ID_NOT_FOUND', 'ACCESS_CONTROL_RESTRICTED', 'RESOURCE_NOT_READY', 'STORAGE_PROFILE_ID_NOT_FOUND'],
       async handler(ctx, a) {
         const f = await partnerFlavor(ctx, a.id);
         if (f.status !== AssetStatus.READY) throw new ApiError('RESOURCE_NOT_READY', { ID: f.id });
         const e = await partnerEntry(ctx, f.entryId);
-        return await flavorDownloadUrl(ctx, e, f);
+        if (a.storageId !== undefined && a.storageId !== null) {
+          const storage = await ctx.catalog.getStorageProfile(a.storageId);
+          if (!storage || storage.partnerId !== e.partnerId || !storage.active) throw new ApiError('STORAGE_PROFILE_ID_NOT_FOUND', { ID: a.storageId });
+          if (!(await ctx.catalog.listRemoteFiles(f.id)).some((r) => r.storageProfileId === storage.id)) throw new ApiError('FLAVOR_ASSET_ID_NOT_FOUND', { ID: f.id });
+        }
+        // forceProxy is accepted without effect: the download is always served by this server (README)
+        return await flavorDownloadUrl(ctx, e, f, {
+          fileName: objString(a.options, 'fileName') || undefined,
+          referrer: objString(a.options, 'referrer') || undefined,
+          storageId: a.storageId ?? undefined,
+        });
       },
     },
   },

@@ -1,0 +1,79 @@
+// flavorAsset.getUrl's parameters over HTTP (doc 001 §6.1): options[fileName] names the download
+// (the URL becomes the download action's with file_name, as Kaltura's getDownloadUrl), and
+// options[referrer] is the referrer the DOWNLOAD rules judge and rides in the URL, so a
+// site-restricted flavor downloads with the URL it gives; storageId is playManifest's storageId,
+// forceProxy is accepted. Every URL returned is fetched and its answer checked.
+import t from 'tap';
+import { startServer } from '../helpers/server.js';
+
+t.test('flavorAsset.getUrl options', async (t) => {
+  const s = await startServer(t);
+  /** A form POST, as the documentation's curl lines send it. */
+  const getUrl = async (fields: Record<string, string>): Promise<any> => {
+    const res = await fetch(`${s.url}/api_v3/service/flavorAsset/action/getUrl`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ format: '1', ...fields }).toString(),
+    });
+    t.equal(res.status, 200);
+    return res.json();
+  };
+  const start = async (secret: string, type: number): Promise<string> =>
+    (await (await fetch(`${s.url}/api_v3/service/session/action/start?format=1&secret=${secret}&partnerId=309&type=${type}&userId=u1`)).json()) as string;
+  const adminKs = await start('sample-admin-secret-309', 2);
+  const userKs = await start('sample-user-secret-309', 0);
+  const OPTS = { 'options[objectType]': 'KalturaFlavorAssetUrlOptions' };
+  const sizeOf = async (id: string): Promise<number> => (await s.app.catalog.getFlavor(id))!.size;
+
+  await t.test('options[fileName] names the downloaded file', async (t) => {
+    const plain: string = await getUrl({ ks: adminKs, id: '1_f3rcit00' });
+    const named: string = await getUrl({ ks: adminKs, id: '1_f3rcit00', ...OPTS, 'options[fileName]': 'hd.mp4' });
+    t.type(named, 'string');
+    t.not(named, plain, 'not the URL given without options');
+    t.match(named, /\/p\/309\/sp\/30900\/download\/entry_id\/1_rcit0qgs\/flavor\/1_f3rcit00\/file_name\/hd\.mp4$/, "Kaltura's getDownloadUrl form");
+
+    const r = await fetch(named);
+    t.equal(r.status, 200, 'the URL downloads');
+    t.equal(r.headers.get('content-disposition'), 'attachment; filename="hd.mp4"', 'named as asked');
+    t.equal((await r.arrayBuffer()).byteLength, await sizeOf('1_f3rcit00'), 'the whole flavor');
+
+    const p = await fetch(plain);
+    t.equal(p.status, 200);
+    t.notMatch(p.headers.get('content-disposition') ?? '', 'hd.mp4', 'without the option the entry names it');
+    await p.arrayBuffer();
+
+    const bare: string = await getUrl({ ks: adminKs, id: '1_f3rcit00', ...OPTS, 'options[fileName]': 'report' });
+    const b = await fetch(bare);
+    t.equal(b.headers.get('content-disposition'), 'attachment; filename="report.mp4"', 'a name without extension gets the flavor\'s');
+    await b.arrayBuffer();
+  });
+
+  await t.test('options[referrer] is judged by the site rule and carried in the URL', async (t) => {
+    t.match(await getUrl({ ks: userKs, id: '1_f2site00' }), { code: 'ACCESS_CONTROL_RESTRICTED' }, 'no referrer: refused');
+    t.match(await getUrl({ ks: userKs, id: '1_f2site00', ...OPTS, 'options[referrer]': 'https://evil.example.net/page' }), { code: 'ACCESS_CONTROL_RESTRICTED' }, 'another site: refused');
+
+    const url: string = await getUrl({ ks: userKs, id: '1_f2site00', ...OPTS, 'options[referrer]': 'https://www.example.com/page' });
+    t.type(url, 'string', 'the allowed site gets a URL');
+    const ref = Buffer.from('https://www.example.com/page').toString('base64url');
+    t.match(url, `/referrer/${ref}/`, 'the URL carries the referrer');
+    const r = await fetch(url);
+    t.equal(r.status, 200, 'and plays');
+    t.equal((await r.arrayBuffer()).byteLength, await sizeOf('1_f2site00'));
+
+    const stripped = await fetch(url.replace(`/referrer/${ref}`, ''));
+    t.equal(stripped.status, 403, 'the same URL without the referrer is refused');
+    await stripped.arrayBuffer();
+
+    const named: string = await getUrl({ ks: userKs, id: '1_f2site00', ...OPTS, 'options[referrer]': 'https://www.example.com/page', 'options[fileName]': 'site.mp4' });
+    t.match(named, `/download/entry_id/1_siteonly/flavor/1_f2site00/referrer/${ref}/`);
+    const n = await fetch(named);
+    t.equal(n.status, 200, 'fileName and referrer together download');
+    t.equal(n.headers.get('content-disposition'), 'attachment; filename="site.mp4"');
+    t.equal((await n.arrayBuffer()).byteLength, await sizeOf('1_f2site00'));
+  });
+
+  await t.test('forceProxy is accepted; storageId asks for that storage', async (t) => {
+    const plain: string = await getUrl({ ks: adminKs, id: '1_f3rcit00' });
+    t.equal(await getUrl({ ks: adminKs, id: '1_f3rcit00', forceProxy: 'true' }), plain, 'forceProxy: the same URL');
+    const missing = await getUrl({ ks: adminKs, id: '1_f3rcit00', storageId: '999' });
+    t.match(missing, { objectType: 'KalturaAPIException', code: 'STORAGE_PROFILE_ID_NOT_FOUND' }, 'an unknown storage is named');
+  });
+});
