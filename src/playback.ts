@@ -80,10 +80,14 @@ async function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[
   const hasRules = rules.length > 0;
   const { ks, access, clipTo, kalturaHeaders } = await accessStage(ctx, req, entry, partner, ktValid, step);
   const { sel, format, durationSec } = selectionStage(req, entry, partner, access, ks, await ctx.catalog.listFlavors(entry.id), step);
-  const d = await deliveryStage(ctx, req, entry, partner, format, sel, access, hasRules, clipTo, durationSec, step);
+  const d = await deliveryStage(ctx, req, entry, partner, format, sel, access, hasRules, ktValid, clipTo, durationSec, step);
   const encrypted = await encryptedDelivery(ctx, req, entry, partner, format, d.chosen, ks, step);
-  const keepable = !encrypted && keepableDecision(rules, ktValid, ks, entry);
-  const decided: Decided = { entry, partner, hasRules, ktValid, access, clipTo, kalturaHeaders, sel, format, d };
+  // a sequence entry's rules were checked for this request alone (deliveryStage): not kept
+  const keepable = !encrypted && !d.sequenceHasRules && keepableDecision(rules, ktValid, ks, entry);
+  // the media of a sequence are its entries': signed, with the KS under the signature, when any
+  // of them has rules, as the main entry's are
+  const signs = hasRules || d.sequenceHasRules;
+  const decided: Decided = { entry, partner, hasRules: signs, ktValid, access, clipTo, kalturaHeaders, sel, format, d };
   const playback = await finish(ctx, req, decided, ks, keepable && !rules.some(ruleReadsSite), trace, step);
   if (decisions && keepable) keepDecision(decisions, generation, req, ctx.baseUrl, rules, ks, decided);
   return playback;
@@ -302,7 +306,7 @@ function selectionStage(req: PlayRequest, entry: Entry, partner: Partner, access
 /** delivery: the profile (src/delivery), the entry's media type, the captions offered, the media URLs. */
 async function deliveryStage(
   ctx: PlaybackContext, req: PlayRequest, entry: Entry, partner: Partner, format: string, sel: Selection,
-  access: AccessDecision | null, hasRules: boolean, clipTo: number, durationSec: number | null, step: Step,
+  access: AccessDecision | null, hasRules: boolean, ktValid: boolean, clipTo: number, durationSec: number | null, step: Step,
 ) {
   const normalised = format === 'url' || format === 'download' ? 'http' : format;
   const secured = isSecuredEntry(entry, hasRules, ctx.now);
@@ -312,7 +316,27 @@ async function deliveryStage(
   }
   const captions = await playerCaptions(ctx, entry, req.disableCaptions);
   const built = await mediaUrls(ctx, { entry, format: normalised, download: format === 'download', req, clipTo, flavors: sel.flavors, chosen, durationSec }, step);
-  return { normalised, chosen, captions, urls: built.urls, durationSec: built.durationSec };
+  const sequenceHasRules = await checkSequence(ctx, req, entry, partner, built.sequence, ktValid, step);
+  return { normalised, chosen, captions, urls: built.urls, durationSec: built.durationSec, sequenceHasRules };
+}
+
+/**
+ * A sequence's other entries with access-control rules are checked as the main entry was (PLAY
+ * context, the request's KS, referrer and address): the signed URLs the answer gives are what
+ * lets their media out (src/serve/media-access.ts). A preview cannot clip one entry of a
+ * sequence, so a session that would get only a preview of one is refused. True when any has rules.
+ */
+async function checkSequence(ctx: PlaybackContext, req: PlayRequest, main: Entry, partner: Partner, sequence: readonly Entry[], ktValid: boolean, step: Step): Promise<boolean> {
+  let any = false;
+  for (const e of sequence) {
+    if (e.id === main.id || (await rulesOf(ctx.catalog, e)).length === 0) continue;
+    any = true;
+    if (ktValid) continue; // a kt signed this very URL, sequence and all
+    const checked = await checkEntryAccess(ctx, req, e, partner, 'PLAY', { note: step });
+    if (checked.previewMs !== null) fail('ACCESS_CONTROL_RESTRICTED', `, entry ${e.id} of the sequence offers this session only a preview`);
+  }
+  if (any) step('access', 'entries of the sequence have access-control rules: checked, and the media URLs signed');
+  return any;
 }
 
 /** tokenizer: the profile's CDN tokenizer or kdeliver's media signature, and the subtitle playlists that inherit it. */

@@ -59,17 +59,19 @@ export async function chooseProfile(
 
 /**
  * The media URLs of the answer in the chosen profile's layout (one per flavor, or one manifest
- * URL for packager redirect profiles; none for hdnetwork), and the duration a sequence of
- * entries changes. `download`: the attachment's file name goes into the URL.
+ * URL for packager redirect profiles; none for hdnetwork), the duration a sequence of
+ * entries changes, and that sequence's entries (src/playback.ts checks each one's rules).
+ * `download`: the attachment's file name goes into the URL.
  */
 export async function mediaUrls(
   env: Pick<RequestEnv, 'catalog' | 'baseUrl'>,
   input: { entry: Entry; format: string; download: boolean; req: PlayRequest; clipTo: number; flavors: FlavorAsset[]; chosen: ChosenProfile; durationSec: number | null },
   note: DeliveryNote,
-): Promise<{ urls: string[]; durationSec: number | null }> {
+): Promise<{ urls: string[]; durationSec: number | null; sequence: Entry[] }> {
   const { catalog } = env;
   const { entry, req, flavors, chosen } = input;
   let durationSec = input.durationSec;
+  let sequence: Entry[] = [];
   const opts: UrlOptions = {
     entry, protocol: req.protocol, baseUrl: env.baseUrl, seekFrom: req.seekFrom, clipTo: input.clipTo, playbackRate: req.playbackRate,
     tracks: req.tracks, downloadName: input.download ? await downloadFileName(entry, flavors[0], catalog) : null,
@@ -79,18 +81,19 @@ export async function mediaUrls(
     const seq = (await Promise.all(req.sequence.map((id) => catalog.getEntry(id)))).filter((e): e is Entry =>
       !!e && e.partnerId === entry.partnerId && e.status === EntryStatus.READY && e.type === EntryType.MEDIA_CLIP);
     if (seq.length) {
+      sequence = seq;
       opts.sequence = seq.map((e) => e.id);
       durationSec = seq.reduce((sum, e) => sum + e.duration, 0);
       note('selection', `sequence of ${seq.length} entr${seq.length === 1 ? 'y' : 'ies'}: ${opts.sequence.join(', ')}; flavors matched by params ids`);
     }
   }
-  if (input.format === 'hdnetwork') return { urls: [], durationSec };
+  if (input.format === 'hdnetwork') return { urls: [], durationSec, sequence };
   const storage = chosen.storage;
   const external = storage
     ? { storage, paths: (await Promise.all(flavors.map((f) => catalog.listRemoteFiles(f.id)))).map((files) => files.find((r) => r.storageProfileId === storage.id)?.path ?? '') }
     : null;
   if (storage) note('delivery', `files served from external storage ${storage.id} (${storage.name})`);
-  return { urls: flavorUrls(flavors, chosen.profile, opts, external), durationSec };
+  return { urls: flavorUrls(flavors, chosen.profile, opts, external), durationSec, sequence };
 }
 
 /**

@@ -369,3 +369,43 @@ t.test('bad input never gives a 500', async (t) => {
     t.notMatch(await r.text(), /at .*\.(ts|js):\d+/, 'no stack trace');
   }
 });
+
+t.test('flavorParamId as a comma list plays exactly those flavors', async (t) => {
+  const two = await get(`${PM}/1_rcit0qgs/format/applehttp/protocol/http/flavorParamId/301961,301971/video.m3u8`);
+  t.equal(two.status, 200);
+  const variants = master(await two.text()).playlists;
+  t.same(variants.map((p: any) => p.attributes.RESOLUTION.height).sort((a: number, b: number) => a - b), [240, 720], 'the 240p and 720p flavors only');
+  const dash = await get(`${PM}/1_rcit0qgs/format/mpegdash/protocol/http/flavorParamId/301961,301971/manifest.mpd`);
+  t.equal(dash.status, 302);
+  t.notMatch(dash.headers.get('location') ?? '', /f2rcit00|,2,/, 'the DASH URL set leaves the 360p flavor out');
+});
+
+t.test('a sequence with a protected entry: each entry\'s rules are checked, its media URLs signed with the KS under the signature', async (t) => {
+  const seq = (k?: string, format = 'applehttp/protocol/http', tail = 'a.m3u8') => `${PM}/1_rcit0qgs/format/${format}/sequence/1_rcit0qgs,1_kssecure${k ? `/ks/${k}` : ''}/${tail}`;
+  for (let round = 1; round <= 2; round++) {
+    // twice: a second request of the same shape must not be answered from a kept decision
+    const withKs = await get(seq(ks({ privileges: 'sview:*' })));
+    t.equal(withKs.status, 200, `round ${round}: with a KS`);
+    const variants = master(await withKs.text()).playlists;
+    t.ok(variants.length > 0);
+    for (const v of variants) {
+      t.match(v.uri, /\/sequence\/1_rcit0qgs,1_kssecure\/.*\/exp\/\d+\/sig\//, 'signed');
+      const index = await get(new URL(v.uri, s.url).pathname);
+      t.equal(index.status, 200, 'the variant plays with the KS');
+      const text = await index.text();
+      t.match(text, /#EXT-X-DISCONTINUITY/, 'both entries, one after the other');
+      const segs = text.split('\n').filter((l) => l && !l.startsWith('#'));
+      const body = await get(new URL(segs[segs.length - 1], new URL(v.uri, s.url)).pathname);
+      t.equal(body.status, 200, 'a segment of the protected entry');
+      t.equal(Buffer.from(await body.arrayBuffer())[0], 0x47, 'MPEG-TS');
+    }
+    for (const [what, path] of [['HLS', seq()], ['DASH', seq(undefined, 'mpegdash/protocol/http', 'manifest.mpd')], ['a KS without sview', seq(ks())]] as const) {
+      const anon = await get(path);
+      t.equal(anon.status, 403, `round ${round}: ${what}`);
+      t.equal(errorCode(anon), '3', 'the protected entry\'s session rule');
+    }
+  }
+  const preview = await get(`${PM}/1_rcit0qgs/format/applehttp/protocol/http/sequence/1_rcit0qgs,1_preview1/a.m3u8`);
+  t.equal(preview.status, 403, 'an entry that would give only a preview');
+  t.match(await preview.text(), /1_preview1 of the sequence offers this session only a preview/);
+});
