@@ -128,7 +128,8 @@ export function parsePlayRequest(pathAfterAction: string, http: HttpFacts): Play
   const flavorId = get('flavorId');
   const flavorIds = flavorId ? [flavorId] : get('flavorIds') ? list(get('flavorIds')) : null;
   const fp = get('flavorParamId');
-  const fps = fp !== undefined && fp !== '' ? [fp] : get('flavorParamIds') ? list(get('flavorParamIds')) : null;
+  // flavorParamId may be a comma list too (the docs: "multiple flavors may be comma-separated")
+  const fps = fp !== undefined && fp !== '' ? list(fp) : get('flavorParamIds') ? list(get('flavorParamIds')) : null;
   const flavorParamIds = fps ? fps.map((s) => Number(s)).filter((n) => Number.isInteger(n)) : null;
 
   const tagsRaw = get('tags');
