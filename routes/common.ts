@@ -3,8 +3,8 @@
 // delivery error (or a media-core refusal, mapped by src/errors.ts) as render/error.ts renders
 // it; anything else never leaks a stack trace. (api_v3 and the console answer in their own
 // formats and catch their own errors.)
-import type { FastifyError, FastifyInstance } from 'fastify';
-import { asDeliveryError } from '../src/errors.js';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { asDeliveryError, DeliveryError } from '../src/errors.js';
 import { CatalogUnavailableError } from '../src/catalog/errors.js';
 import { sendError } from './http.js';
 
@@ -53,6 +53,17 @@ async function commonRoutes(app: FastifyInstance) {
       .send(status === 500 ? 'internal error: the server could not answer this request (see its log)\n' : `${error.message}\n`);
   });
 }
+/**
+ * Errors Fastify raises before any route is found (src/server.ts passes this as its
+ * `frameworkErrors`): a malformed %-escape in the path is a bad request in kdeliver's own form
+ * (error 25, X-Kaltura), not Fastify's JSON.
+ */
+export function frameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  request.log.info({ code: error.code }, 'refused: the URL cannot be decoded');
+  const why = error.code === 'FST_ERR_BAD_URL' ? ', the URL has a malformed %-escape' : ', the request cannot be routed';
+  sendError(request, reply, new DeliveryError('BAD_QUERY', why));
+}
+
 // Hooks and handlers above apply to the whole server, not only this plugin's scope.
 (commonRoutes as any)[Symbol.for('skip-override')] = true;
 export default commonRoutes;

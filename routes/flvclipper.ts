@@ -5,12 +5,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AssetStatus, type FlavorAsset } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
-import { liveEntry } from '../src/access/entry-check.js';
+import { checkEntryAccess, liveEntry, partnerOf } from '../src/access/entry-check.js';
+import { isFlavorAllowed } from '../src/access/evaluate.js';
+import { verifyKalturaToken } from '../src/delivery/tokenizers/kaltura.js';
 import { parseMs } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { routeParams } from '../src/request/path-params.js';
 import { planRange } from '../src/serve/file.js';
-import { mediaAccessCheck, requestEnv, sendPlanned } from './http.js';
+import { accessFacts, mediaAccessCheck, requestEnv, sendPlanned } from './http.js';
 import { checkClearMedia } from '../src/drm/session.js';
 import type { RefusalLogConfig } from './common.js';
 
@@ -38,12 +40,24 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
       flavor = flavors.find((f) => f.id === named) ?? (/^\d+$/.test(named) ? flavors.find((f) => String(f.flavorParamsId) === named && f.status === AssetStatus.READY) : undefined);
     } else flavor = defaultFlavor(flavors);
     if (!flavor || flavor.status !== AssetStatus.READY) throw new DeliveryError('FLAVOR_NOT_FOUND');
-    const denied = await mediaAccessCheck(env)(entry, flavor);
-    if (denied) throw denied;
+    // a URL kdeliver signed (its media signature) is checked as every signed media URL is; an
+    // unsigned one, as Kaltura's flvclipper does, by the PLAY rules with the request's own KS
+    // (ks parameter or X-Kaltura-Ks) and referrer: its preview clips the answer
+    let previewMs: number | null = null;
+    if (verifyKalturaToken(env.http.rawUrl.split('?')[0], '', env.now) !== 'missing') {
+      const denied = await mediaAccessCheck(env)(entry, flavor);
+      if (denied) throw denied;
+    } else {
+      const facts = accessFacts(env.http, { ks: params.get('ks'), referrer: params.get('referrer') });
+      const checked = await checkEntryAccess(env, facts, entry, await partnerOf(app.catalog, entry, true), 'PLAY');
+      if (!isFlavorAllowed(checked.access?.limitFlavors ?? null, flavor, checked.ks)) throw new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control');
+      previewMs = checked.previewMs;
+    }
     // an encrypted entry's clip would be clear media: an admin's only
     await checkClearMedia(env, entry, params.get('ks'));
     const from = parseMs('clip_from', params.get('clip_from') ?? params.get('seek_from')) ?? 0;
-    const to = parseMs('clip_to', params.get('clip_to'));
+    const asked = parseMs('clip_to', params.get('clip_to'));
+    const to = previewMs === null ? asked : Math.min(asked ?? previewMs, previewMs);
     if (to !== undefined && to <= from) throw new DeliveryError('BAD_QUERY', `, clip_to ${to} is not after clip_from ${from}`);
     const mp4 = await openClippedMp4(media.locate(flavor.filePath), from, to, cache, media);
     const range = typeof request.headers.range === 'string' ? request.headers.range : undefined;

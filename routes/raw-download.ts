@@ -18,8 +18,11 @@ type Params = Map<string, string>;
 
 export default async function rawDownloadRoutes(app: FastifyInstance) {
   /** Session and DOWNLOAD-context rules; an admin KS or download:* / download:{entry} skips them. */
-  async function authorize(env: RequestEnv, params: Params, entryId: string) {
-    const entry = await liveEntry(env.catalog, entryId);
+  async function authorize(request: FastifyRequest, env: RequestEnv, params: Params, entryId: string) {
+    // under /p/{pid} the entry must be that partner's, as on serveFlavor, the packager and
+    // flvclipper; the /extwidget forms name no partner
+    const { pid } = request.params as { pid?: string };
+    const entry = await liveEntry(env.catalog, entryId, pid !== undefined ? Number(pid) : undefined);
     const partner = await partnerOf(env.catalog, entry, true);
     const facts = accessFacts(env.http, { ks: params.get('ks'), referrer: params.get('referrer') });
     const checked = await checkEntryAccess(env, facts, entry, partner, 'DOWNLOAD', {
@@ -53,7 +56,7 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     const params = routeParams(env.http, 'raw');
     const entryId = params.get('entry_id') ?? params.get('entryId');
     if (!entryId) throw new DeliveryError('ENTRY_NOT_FOUND', ', entry_id is missing');
-    const { entry, limit } = await authorize(env, params, entryId);
+    const { entry, limit } = await authorize(request, env, params, entryId);
     const served = await rawFile(app.catalog, entry, {
       type: params.get('type') ?? null, format: params.get('format') ?? null, fileName: params.get('file_name') ?? null, limit,
     });
@@ -74,7 +77,7 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     const params = routeParams(env.http, 'download');
     const entryId = params.get('entry_id') ?? params.get('entryId');
     if (!entryId) throw new DeliveryError('ENTRY_NOT_FOUND', ', entry_id is missing');
-    const { entry, ks, limit, previewMs } = await authorize(env, params, entryId);
+    const { entry, ks, limit, previewMs } = await authorize(request, env, params, entryId);
     const served = await downloadFile(app.catalog, entry, {
       flavorId: params.get('flavor') ?? null, fileName: params.get('file_name') ?? null, limit,
       downloadAssetIds: ks?.privileges.get('downloadasset') ?? [],

@@ -19,7 +19,7 @@ import { readIntoPageCache } from './catalog/warm-file.js';
 import metricsRoutes from '../routes/metrics.js';
 import healthRoutes from '../routes/health.js';
 import consoleRoutes from '../routes/console.js';
-import commonRoutes from '../routes/common.js';
+import commonRoutes, { frameworkError } from '../routes/common.js';
 import playManifestRoutes from '../routes/play-manifest.js';
 import serveFlavorRoutes from '../routes/serve-flavor.js';
 import rawDownloadRoutes from '../routes/raw-download.js';
@@ -89,6 +89,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     routerOptions: { ignoreDuplicateSlashes: false, maxParamLength: 8192 },
     genReqId: requestId,
     requestTimeout: 60_000,
+    frameworkErrors: frameworkError,
     // Fastify's own HTTP/1 server, as it makes it (its server options), with the early answerers
     // in front of its request handler; none while the server closes (Fastify then answers 503)
     serverFactory: (handler, fastifyOptions) => {

@@ -185,3 +185,63 @@ t.test('format/url with seekFrom/clipTo: a real, smaller MP4 of just that span, 
   t.equal(bad.status, 400, 'clipTo before clipFrom');
   t.equal(errorCode(bad), '25');
 });
+
+t.test('raw and download: the partner in the path must be the entry\'s, as on serveFlavor', async (t) => {
+  t.equal((await get('/p/309/sp/30900/raw/entry_id/1_document', { method: 'HEAD' })).status, 200, 'raw through its own partner');
+  for (const p of ['/p/999/sp/99900/raw/entry_id/1_document', '/p/310/raw/entry_id/1_document', '/p/999/sp/99900/download/entry_id/1_audio001', '/p/abc/sp/0/raw/entry_id/1_document']) {
+    for (const method of ['GET', 'HEAD']) {
+      const r = await get(p, { method });
+      t.equal(r.status, 404, `${method} ${p}`);
+      t.equal(errorCode(r), '1', 'ENTRY_NOT_FOUND');
+    }
+  }
+  t.equal((await get('/index.php/extwidget/raw/entry_id/1_document', { method: 'HEAD' })).status, 200, 'the /extwidget form names no partner');
+});
+
+t.test('flvclipper: an unsigned URL is judged by the PLAY rules with its own KS and referrer', async (t) => {
+  const { requireCommands } = await import('../helpers/system.js');
+  const { ffprobeJson } = await import('../helpers/media-tools.js');
+  requireCommands(t, ['ffprobe'], 'ffmpeg');
+  const now = Math.floor(Date.now() / 1000);
+  const user = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 0, expiry: 600, privileges: 'sview:*', now, version: 2 });
+  const admin = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 2, expiry: 600, now, version: 2 });
+  const clip = '/p/309/sp/30900/flvclipper/entry_id/1_kssecure/clip_from/2000/clip_to/6000';
+  const anon = await get(clip);
+  t.equal(anon.status, 403, 'no KS: the entry\'s session rule refuses');
+  t.equal(errorCode(anon), '3');
+  t.not(anon.headers.get('content-type'), 'video/mp4');
+  const bad = await get(`${clip}/ks/not-a-ks`);
+  t.equal(errorCode(bad), '7', 'an unreadable KS');
+  for (const [what, path, init] of [
+    ['a user KS with sview:* in the path', `${clip}/ks/${user}`, {}],
+    ['an admin KS as ?ks=', `${clip}?ks=${admin}`, {}],
+    ['a user KS in X-Kaltura-Ks', clip, { headers: { 'X-Kaltura-Ks': user } }],
+  ] as const) {
+    const r = await get(path, init);
+    t.equal(r.status, 200, what);
+    t.equal(r.headers.get('content-type'), 'video/mp4', what);
+    await r.arrayBuffer();
+  }
+  const probed = await ffprobeJson(`${s.url}${clip}/ks/${user}`);
+  t.equal(probed.code, 0, probed.stderr);
+  t.ok(Math.abs(Number(probed.json.format.duration) - 4) < 0.2, `the clip decodes, ${probed.json.format.duration} s`);
+  const site = '/p/309/sp/30900/flvclipper/entry_id/1_siteonly';
+  t.equal(errorCode(await get(site)), '3', 'a site rule without a referrer');
+  t.equal((await get(`${site}/referrer/${Buffer.from('https://www.example.com/page').toString('base64url')}`, { method: 'HEAD' })).status, 200, 'with the allowed referrer');
+  // the 5 s preview of 1_preview1 clips an anonymous clip, not a session's
+  const preview = await ffprobeJson(`${s.url}/p/309/sp/30900/flvclipper/entry_id/1_preview1`);
+  t.equal(preview.code, 0, preview.stderr);
+  t.ok(Number(preview.json.format.duration) <= 5.1, `anonymous: the preview only, ${preview.json.format.duration} s`);
+  const whole = await ffprobeJson(`${s.url}/p/309/sp/30900/flvclipper/entry_id/1_preview1/ks/${user}`);
+  t.ok(Number(whole.json.format.duration) > 10, `with a KS: the whole entry, ${whole.json.format.duration} s`);
+});
+
+t.test('a malformed %-escape in the path is error 25 in kdeliver\'s form, not Fastify\'s JSON', async (t) => {
+  for (const p of ['/p/309/sp/0/playManifest/entryId/%zz/format/url/a.mp4', '/p/309/sp/30900/raw/entry_id/%e0%a4%a']) {
+    const r = await get(p);
+    t.equal(r.status, 400, p);
+    t.equal(errorCode(r), '25', p);
+    t.match(r.headers.get('content-type') ?? '', /^text\/plain/);
+    t.match(await r.text(), /malformed %-escape/);
+  }
+});
