@@ -40,7 +40,7 @@ export interface PackagerDeps {
   cache: IndexCache;
   /** Where the flavors' and captions' files are read (catalog paths are located in it). */
   media: MediaStore;
-  /** scheme://host[:port] for the absolute URLs manifests carry (the ClearKey licence endpoint). */
+  /** scheme://host[:port] for the absolute URLs manifests carry (the ClearKey licence endpoint, the MPD's segments). */
   baseUrl: string;
   /** The route's media-access check (signature, SERVE rules); null lets the request through. */
   checkAccess(entry: Entry, flavor?: FlavorAsset): Promise<DeliveryError | null>;
@@ -412,8 +412,11 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       return { kind: 'media', body: await describe(tl, tl.segments[at.seg], opts, path), filePath: path };
     }
     case 'mpd': {
-      const p: Presentation = { renditions: await all(), captions: await captions(), container: 'fmp4', thumbnails: await thumbnailTrack(deps, req, mainEntry), dashSubtitles: subtitleFormatOf(pairs.get('subtitleFormat'), deps.config.dashSubtitles) };
-      return text('application/dash+xml', buildMpd(p, await encryption()));
+      // absolute URLs, as nginx-vod-module's (vod_dash_absolute_manifest_urls): the public base URL
+      // and the MPD's own directory, its signature or KS segments with it (src/media/dash/mpd.ts)
+      const th = await thumbnailTrack(deps, req, mainEntry);
+      const p: Presentation = { renditions: await all(), captions: await captions(), container: 'fmp4', thumbnails: th && { ...th, base: deps.baseUrl + th.base }, dashSubtitles: subtitleFormatOf(pairs.get('subtitleFormat'), deps.config.dashSubtitles) };
+      return text('application/dash+xml', buildMpd(p, await encryption(), deps.baseUrl + req.directory));
     }
     case 'subtitlesPlaylist': {
       await captionTrack(file.n);

@@ -37,6 +37,12 @@ export interface PackagerRequest {
   readonly urls: readonly FlavorUrl[];
   readonly file: Readonly<PackagerFile>;
   readonly fileName: string;
+  /**
+   * The raw path of the directory the file is asked in, from "/{proto}" to its last "/" (signature
+   * and KS segments included, still percent-encoded): with the public base URL, the base of the
+   * absolute URLs the MPD names its segments by.
+   */
+  readonly directory: string;
 }
 
 const bad = (why: string): DeliveryError => new DeliveryError('BAD_QUERY', `, ${why}`);
@@ -158,7 +164,8 @@ function parseUncached(proto: PackagerProtocol, rawPath: string): PackagerReques
     if (action < 0 || action > 4) throw notFound('packager URLs name /serveFlavor/ after the partner');
     return { pairs: readPairs(segs.slice(action + 1)) };
   });
-  return { proto, container, partnerId, urls, file, fileName };
+  const directory = `/${proto}${rawPath.slice(0, rawPath.lastIndexOf('/') + 1)}`;
+  return { proto, container, partnerId, urls, file, fileName, directory };
 }
 
 function decodeSafe(s: string): string {

@@ -177,6 +177,17 @@ t.test('HLS playlists parse with m3u8-parser; DASH MPD with mpd-parser', async (
   t.same([audio.English.language, audio['Español'].language], ['en', 'es']);
   t.equal(mpd.mediaGroups.SUBTITLES.subs.English.playlists[0].resolvedUri, 'http://h/x/subtitles-1.vtt', 'WebVTT text adaptation set');
   t.equal(mpd.duration, 12);
+  // with a base (the packager's: public base URL and the MPD's directory) every URL is absolute,
+  // resolved the same wherever the MPD was fetched from
+  const abs = 'https://cdn.example.com/dash/p/1/ks/abc/name/a.mp4.urlset/';
+  const absMpd = parseMpd(buildMpd(dp, undefined, abs), { manifestUri: 'http://elsewhere.example/playManifest/a.mpd' });
+  t.same(absMpd.playlists[0].segments.map((s: any) => s.resolvedUri), [1, 2, 3].map((n) => `${abs}fragment-${n}-f1-v1.m4s`));
+  t.equal(absMpd.playlists[0].segments[0].map.resolvedUri, `${abs}init-f1-v1.mp4`);
+  t.equal(absMpd.mediaGroups.SUBTITLES.subs.English.playlists[0].resolvedUri, `${abs}subtitles-1.vtt`);
+  // a "$" of the base is written "$$" in SegmentTemplate attributes (templates), as is in a BaseURL
+  const dollar = buildMpd(dp, undefined, 'https://h/a$b/');
+  t.match(dollar, 'initialization="https://h/a$$b/init-f1-v1.mp4" media="https://h/a$$b/fragment-$Number$-f1-v1.m4s"');
+  t.match(dollar, '<BaseURL>https://h/a$b/subtitles-1.vtt</BaseURL>');
   const mss = mssManifest(dp);
   t.match(mss, /<StreamIndex Type="video"[^>]*Chunks="3" QualityLevels="2"/);
   t.match(mss, /FourCC="AACL"/);

@@ -3,6 +3,7 @@
 // cached, operator endpoints are never cached. Only the upstream address, listen port and cache
 // directory are changed from the shipped files (test/helpers/shipped-nginx.ts).
 import t from 'tap';
+import { request } from 'node:http';
 import { startNginxWith } from '../helpers/nginx.js';
 import { shippedSite } from '../helpers/shipped-nginx.js';
 import { startServer } from '../helpers/server.js';
@@ -35,6 +36,23 @@ t.test('nginx caching proxy from docker/nginx.conf', async (t) => {
   const range = await get(media.pathname + media.search, { range: 'bytes=100-199' });
   t.equal(range.status, 206);
   t.ok(Buffer.from(await range.arrayBuffer()).equals(direct.subarray(100, 200)), 'ranges are served from the cached slices');
+
+  // packager manifests are kept per Host: an MPD's segment URLs are absolute, on the Host it was asked with
+  const mpdUrl = new URL((await get('/p/309/sp/30900/playManifest/entryId/1_rcit0qgs/format/mpegdash/protocol/http/a.mpd')).headers.get('location')!, proxy);
+  const mpdVia = (host: string) => new Promise<{ cache: string; body: string }>((resolve, reject) => {
+    const req = request(`${proxy}${mpdUrl.pathname}`, { headers: { host }, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve({ cache: String(res.headers['x-cache-status']), body }));
+    });
+    req.on('error', reject).end();
+  });
+  const a1 = await mpdVia('a.example.com');
+  const a2 = await mpdVia('a.example.com');
+  const b1 = await mpdVia('b.example.com');
+  t.same([a1.cache, a2.cache, b1.cache], ['MISS', 'HIT', 'MISS'], 'the MPD is cached per Host');
+  t.match(a2.body, 'initialization="http://a.example.com/dash/');
+  t.match(b1.body, 'initialization="http://b.example.com/dash/');
+  t.notMatch(b1.body, 'a.example.com', 'no other Host\'s URLs');
 
   // per-viewer requests (a KS) are never cached
   const ks = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 0, expiry: 600, now: Math.floor(Date.now() / 1000), privileges: 'sview:*' });

@@ -289,8 +289,8 @@ t.test('the THUMBNAIL rules guard the storyboard, its sheets and the thumbnail t
   // a protected entry's packager URLs are signed: the manifest comes through playManifest
   const mpd = await (await fetch(srv.url + playManifest(SAMPLE.entryId, 'mpegdash', '', 'a.mpd'))).text();
   const media = /<SegmentTemplate media="([^"]+)"/.exec(mpd.slice(mpd.indexOf('contentType="image"')))?.[1];
-  t.equal(media, `${SB}/sheet-$Number$.jpg`);
-  t.equal((await fetch(srv.url + media!.replace('$Number$', '1'))).status, 403, 'the DASH track\'s sheet is refused without a session');
+  t.equal(media, `${srv.url}${SB}/sheet-$Number$.jpg`, 'an absolute URL, as every URL of the MPD');
+  t.equal((await fetch(media!.replace('$Number$', '1'))).status, 403, 'the DASH track\'s sheet is refused without a session');
 
   const api = (k: string) => fetch(`${srv.url}/api_v3/service/baseEntry/action/getPlaybackContext?format=1&entryId=${SAMPLE.entryId}&ks=${encodeURIComponent(k)}`).then((r) => r.json());
   const allowed = await api(ks);

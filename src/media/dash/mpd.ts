@@ -3,6 +3,10 @@
 // files, or TTML in fMP4 segments when asked: Presentation.dashSubtitles),
 // and SegmentTemplate + SegmentTimeline with exact durations in each track's own timescale.
 // Encrypted (cenc/cbcs): ContentProtection elements open every video and audio set.
+// Segment, init and caption URLs are absolute when given a base (the caller's public URL of the
+// MPD's directory), as nginx-vod-module's are by default (vod_dash_absolute_manifest_urls): some
+// clients (Debian 12's ffmpeg 5.1) resolve relative names against the URL they first asked for
+// (playManifest, before its 302), not the MPD's own.
 import { isCommonEncryption, type Encryption } from '../crypto/encryption.js';
 import { mpdContentProtection, mpdNamespaces } from '../crypto/signalling.js';
 import { MediaError } from '../errors.js';
@@ -39,7 +43,14 @@ export function dashAudioRenditions(p: Presentation): Rendition[] {
   return muxed ? [muxed] : [];
 }
 
-export function buildMpd(p: Presentation, encryption?: Encryption): string {
+/**
+ * `base`: the absolute URL of the MPD's directory (ending in "/") that every segment, init and
+ * caption name is prefixed with; '' leaves them relative to the MPD.
+ */
+export function buildMpd(p: Presentation, encryption?: Encryption, base = ''): string {
+  // SegmentTemplate attributes are templates: a literal "$" is written "$$"
+  const tpl = (name: string): string => esc(base.replace(/\$/g, '$$$$') + name);
+  const abs = (name: string): string => esc(base + name);
   if (encryption && !isCommonEncryption(encryption)) throw new MediaError('BAD_ENCRYPTION', `DASH is encrypted with cenc or cbcs, not ${encryption.scheme}`);
   const protection = encryption ? mpdContentProtection(encryption) : [];
   const video = p.renditions.filter((r) => r.hasVideo);
@@ -67,7 +78,7 @@ export function buildMpd(p: Presentation, encryption?: Encryption): string {
         if (!tl.video) continue;
         const tr = tl.video.track;
         out.push(`<Representation id="f${r.f}-v1" bandwidth="${averageBandwidth([tl], true, false)}" codecs="${esc(codecsOf(tl, true, false))}" width="${tr.width || r.width}" height="${tr.height || r.height}"${r.frameRate ? ` frameRate="${r.frameRate}"` : ''} sar="1:1">`);
-        out.push(`<SegmentTemplate timescale="${tr.timescale}" initialization="${init(r.f, 'v1')}" media="fragment-$Number$-f${r.f}-v1.m4s" startNumber="${firstNumber(r, c)}"><SegmentTimeline>${timelineXml(tl, tl.video, 'video')}</SegmentTimeline></SegmentTemplate>`);
+        out.push(`<SegmentTemplate timescale="${tr.timescale}" initialization="${tpl(init(r.f, 'v1'))}" media="${tpl(`fragment-$Number$-f${r.f}-v1.m4s`)}" startNumber="${firstNumber(r, c)}"><SegmentTimeline>${timelineXml(tl, tl.video, 'video')}</SegmentTimeline></SegmentTemplate>`);
         out.push('</Representation>');
       }
       out.push('</AdaptationSet>');
@@ -92,7 +103,7 @@ export function buildMpd(p: Presentation, encryption?: Encryption): string {
         const tr = tl.audio.track;
         out.push(`<Representation id="f${r.f}-a1" bandwidth="${averageBandwidth([tl], false, true)}" codecs="${esc(codecsOf(tl, false, true))}" audioSamplingRate="${tr.sampleRate || tr.timescale}">`);
         out.push(`<AudioChannelConfiguration schemeIdUri="urn:mpeg:dash:23003:3:audio_channel_configuration:2011" value="${tr.channels || 2}"/>`);
-        out.push(`<SegmentTemplate timescale="${tr.timescale}" initialization="${init(r.f, 'a1')}" media="fragment-$Number$-f${r.f}-a1.m4s" startNumber="${firstNumber(r, c)}"><SegmentTimeline>${timelineXml(tl, tl.audio, 'audio')}</SegmentTimeline></SegmentTemplate>`);
+        out.push(`<SegmentTemplate timescale="${tr.timescale}" initialization="${tpl(init(r.f, 'a1'))}" media="${tpl(`fragment-$Number$-f${r.f}-a1.m4s`)}" startNumber="${firstNumber(r, c)}"><SegmentTimeline>${timelineXml(tl, tl.audio, 'audio')}</SegmentTimeline></SegmentTemplate>`);
         out.push('</Representation>');
       }
       out.push('</AdaptationSet>');
@@ -105,8 +116,8 @@ export function buildMpd(p: Presentation, encryption?: Encryption): string {
         if (cap.label) out.push(`<Label>${esc(cap.label)}</Label>`);
         if (stpp) {
           // one TTML document for the whole clip: one segment (fmp4/ttml-track.ts)
-          out.push(`<Representation id="c${cap.n}" bandwidth="256"><SegmentTemplate timescale="1000" initialization="subtitles-${cap.n}-init.mp4" media="subtitles-${cap.n}-$Number$.m4s" startNumber="1"><SegmentTimeline><S t="0" d="${Math.max(1, Math.round(ref.durationMs))}"/></SegmentTimeline></SegmentTemplate></Representation>`);
-        } else out.push(`<Representation id="c${cap.n}" bandwidth="256"><BaseURL>subtitles-${cap.n}.vtt</BaseURL></Representation>`);
+          out.push(`<Representation id="c${cap.n}" bandwidth="256"><SegmentTemplate timescale="1000" initialization="${tpl(`subtitles-${cap.n}-init.mp4`)}" media="${tpl(`subtitles-${cap.n}-$Number$.m4s`)}" startNumber="1"><SegmentTimeline><S t="0" d="${Math.max(1, Math.round(ref.durationMs))}"/></SegmentTimeline></SegmentTemplate></Representation>`);
+        } else out.push(`<Representation id="c${cap.n}" bandwidth="256"><BaseURL>${abs(`subtitles-${cap.n}.vtt`)}</BaseURL></Representation>`);
         out.push('</AdaptationSet>');
       }
     }
@@ -115,7 +126,7 @@ export function buildMpd(p: Presentation, encryption?: Encryption): string {
       // DASH-IF IOP 6.2.6 thumbnail tiles, as dash.js reads them: the Representation's size is a
       // whole sheet, the essential property its grid, one SegmentTemplate "segment" per sheet
       out.push(`<AdaptationSet id="${setId++}" contentType="image" mimeType="image/jpeg">`);
-      out.push(`<SegmentTemplate media="${esc(th.base)}sheet-$Number$.jpg" timescale="1000" duration="${th.sheetDurationMs}" startNumber="1"/>`);
+      out.push(`<SegmentTemplate media="${esc(th.base.replace(/\$/g, '$$$$'))}sheet-$Number$.jpg" timescale="1000" duration="${th.sheetDurationMs}" startNumber="1"/>`);
       out.push(`<Representation id="thumbnails" bandwidth="${th.bandwidth}" width="${th.tileWidth * th.columns}" height="${th.tileHeight * th.rows}">`);
       out.push(`<EssentialProperty schemeIdUri="http://dashif.org/thumbnail_tile" value="${th.columns}x${th.rows}"/>`);
       out.push('</Representation>');
