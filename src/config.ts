@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { totalmem } from 'node:os';
+import { isSampleDataDir } from './catalog/sample-record.js';
 import { dataDirSecretStore, randomSecret, SecretStoreError, SERVER_SECRET_NAMES, type ServerSecrets } from './catalog/secrets.js';
 
 export interface Config {
@@ -24,7 +25,11 @@ export interface Config {
   urlTokenSecret: string;
   /** Secret of the signatures kdeliver puts on its own protected media URLs and checks on them. Never empty. */
   mediaUrlSecret: string;
-  /** Seed the sample library into an empty data directory. */
+  /**
+   * Seed the sample library into an empty catalog: KDELIVER_SAMPLE_LIBRARY (default: not in
+   * production), for a data directory that holds the sample library or is new (not one with its
+   * own secrets.json or catalog).
+   */
   sampleLibrary: boolean;
   production: boolean;
   logLevel: string;
@@ -204,7 +209,8 @@ export function loadConfig(processEnv: Env = process.env): Config {
   }
   const production = env.NODE_ENV === 'production';
   const dataDir = resolve(env.KDELIVER_DATA_DIR || 'storage');
-  const sampleLibrary = bool('KDELIVER_SAMPLE_LIBRARY', env.KDELIVER_SAMPLE_LIBRARY, !production);
+  // asked for (or the default): seed the sample library into a new data directory
+  const seedSample = bool('KDELIVER_SAMPLE_LIBRARY', env.KDELIVER_SAMPLE_LIBRARY, !production);
   let publicUrl: string | null = null;
   if (env.KDELIVER_PUBLIC_URL) {
     let u: URL;
@@ -223,7 +229,7 @@ export function loadConfig(processEnv: Env = process.env): Config {
     KDELIVER_MEDIA_URL_SECRET: env.KDELIVER_MEDIA_URL_SECRET || '',
   };
   if (production) {
-    if (!sampleLibrary && (configured.KDELIVER_URL_TOKEN_SECRET === SAMPLE_URL_TOKEN_SECRET || configured.KDELIVER_MEDIA_URL_SECRET === SAMPLE_MEDIA_URL_SECRET)) {
+    if (!seedSample && (configured.KDELIVER_URL_TOKEN_SECRET === SAMPLE_URL_TOKEN_SECRET || configured.KDELIVER_MEDIA_URL_SECRET === SAMPLE_MEDIA_URL_SECRET)) {
       throw new ConfigError('KDELIVER_URL_TOKEN_SECRET / KDELIVER_MEDIA_URL_SECRET: the sample secrets are refused in production unless KDELIVER_SAMPLE_LIBRARY=true');
     }
     for (const [key, value] of Object.entries(configured)) {
@@ -265,7 +271,6 @@ export function loadConfig(processEnv: Env = process.env): Config {
     mediaRoot: join(dataDir, 'media'),
     publicUrl,
     trustProxy: bool('KDELIVER_TRUST_PROXY', env.KDELIVER_TRUST_PROXY, false),
-    sampleLibrary,
     production,
     logLevel,
     playManifestCacheAge: int('KDELIVER_PLAYMANIFEST_CACHE_AGE', env.KDELIVER_PLAYMANIFEST_CACHE_AGE, 60, 0, 86400),
@@ -291,21 +296,29 @@ export function loadConfig(processEnv: Env = process.env): Config {
     mediaConnectTimeoutMs: int('KDELIVER_MEDIA_CONNECT_TIMEOUT_MS', env.KDELIVER_MEDIA_CONNECT_TIMEOUT_MS, 3000, 100, 600000),
     drmKeyServiceUrl,
   };
-  // last, once every value is valid: the only step that may write (generated secrets)
-  const secrets = serverSecrets(configured, sampleLibrary, dataDir);
-  return { ...config, urlTokenSecret: secrets.KDELIVER_URL_TOKEN_SECRET, mediaUrlSecret: secrets.KDELIVER_MEDIA_URL_SECRET };
+  // last, once every value is valid: the only steps that may write (the record of an older sample
+  // directory, generated secrets).
+  // Whether the data directory holds the sample library (or is new and gets it now) is the
+  // directory's own state (src/catalog/sample-record.ts), whatever NODE_ENV says: only then are the
+  // sample secrets its fallback, and only then is the sample library seeded into it.
+  const sampleDir = isSampleDataDir(dataDir, { sqlite: !config.databaseUrl, seed: seedSample });
+  if (production && sampleDir && !seedSample && !SERVER_SECRET_NAMES.every((n) => configured[n])) {
+    throw new ConfigError(`KDELIVER_DATA_DIR=${dataDir} holds the sample library, whose secrets are public: refused in production unless KDELIVER_SAMPLE_LIBRARY=true (or set KDELIVER_URL_TOKEN_SECRET and KDELIVER_MEDIA_URL_SECRET)`);
+  }
+  const secrets = serverSecrets(configured, sampleDir, dataDir);
+  return { ...config, sampleLibrary: seedSample && sampleDir, urlTokenSecret: secrets.KDELIVER_URL_TOKEN_SECRET, mediaUrlSecret: secrets.KDELIVER_MEDIA_URL_SECRET };
 }
 
 /**
- * The server-wide secrets, each never empty: the configured value; else, with the sample library,
- * the sample one; else the value generated once and kept in the secret store, which every
- * process on the same data directory reads. This is the only place they are decided, so what
+ * The server-wide secrets, each never empty: the configured value; else, in a data directory that
+ * holds the sample library (sampleDir), the sample one; else the value generated once and kept in
+ * the secret store, which every process on the same data directory reads. This is the only place they are decided, so what
  * playManifest signs with is what the media routes check with.
  */
-function serverSecrets(configured: ServerSecrets, sampleLibrary: boolean, dataDir: string): ServerSecrets {
+function serverSecrets(configured: ServerSecrets, sampleDir: boolean, dataDir: string): ServerSecrets {
   if (SERVER_SECRET_NAMES.every((n) => configured[n])) return configured;
   let fallback: ServerSecrets;
-  if (sampleLibrary) {
+  if (sampleDir) {
     fallback = { KDELIVER_URL_TOKEN_SECRET: SAMPLE_URL_TOKEN_SECRET, KDELIVER_MEDIA_URL_SECRET: SAMPLE_MEDIA_URL_SECRET };
   } else {
     const store = dataDirSecretStore(dataDir);

@@ -74,7 +74,9 @@ async function serve(): Promise<number> {
   const local = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const base = config.publicUrl ?? local;
   app.log.info(`kdeliver listening on ${local}`);
-  if (config.sampleLibrary) {
+  // the sample URLs only where the sample library is (not because it would be seeded into a new directory)
+  const sampleEntry = await app.catalog.getEntry('1_rcit0qgs');
+  if (sampleEntry?.partnerId === 309) {
     const e = '/p/309/sp/0/playManifest/entryId/1_rcit0qgs';
     process.stderr.write(
       `\nkdeliver listening on ${local} — try:\n` +
