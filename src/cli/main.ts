@@ -83,7 +83,7 @@ async function serve(): Promise<number> {
         `  ${base}${e}/format/url/flavorParamId/301971/video.mp4        (302 to the 720p file)\n` +
         `  ${base}${e}/format/applehttp/protocol/http/a.m3u8            (HLS master)\n` +
         `  ${base}${e}/format/mpegdash/protocol/http/manifest.mpd       (302 to the DASH manifest)\n` +
-        `  ${base}${e}/format/hdnetworkmanifest/protocol/http/a.f4m     (F4M)\n` +
+        `  ${base}${e}/format/applehttp/protocol/http/responseFormat/json (the flavors as JSON)\n` +
         `  ${base}/p/309/sp/0/playManifest/entryId/1_kssecure/format/url/a.mp4  (error 3: needs a KS)\n\n`,
     );
   } else if ((await app.catalog.listPartners()).length === 0) {
