@@ -14,10 +14,10 @@ import { readPlayRequest, type PlayRequest } from './request/play-request.js';
 import { DeliveryError, fail } from './errors.js';
 import type { Ks } from './access/ks.js';
 import { checkEntryAccess, initEntry, readSession, rulesOf } from './access/entry-check.js';
-import { referrerHost } from './access/evaluate.js';
+import { isFlavorAllowed, referrerHost } from './access/evaluate.js';
 import type { DecisionStore } from './env.js';
 import { dropRedundant, keepFirst, ONE_FLAVOR_FORMATS, selectFlavors, type Selection } from './selection/flavors.js';
-import { chooseProfile, mediaUrls, playerCaptions, servedHere, signUrls, type ChosenProfile } from './delivery/index.js';
+import { chooseProfile, mediaUrls, playerCaptions, sequenceEntries, servedHere, signUrls, type ChosenProfile } from './delivery/index.js';
 import { renderPlayback } from './render/index.js';
 import type { Rendered } from './render/types.js';
 import type { Playback, TraceStep } from './types/playback.js';
@@ -309,34 +309,56 @@ async function deliveryStage(
   access: AccessDecision | null, hasRules: boolean, ktValid: boolean, clipTo: number, durationSec: number | null, step: Step,
 ) {
   const normalised = format === 'url' || format === 'download' ? 'http' : format;
-  const secured = isSecuredEntry(entry, hasRules, ctx.now);
+  const sequence = await sequenceEntries(ctx, entry, normalised, req);
+  const seq = await checkSequence(ctx, req, entry, partner, sequence, sel.flavors, ktValid, step);
+  const secured = isSecuredEntry(entry, hasRules || seq.hasRules, ctx.now);
   const chosen = await chooseProfile(ctx, { partner, entry, format: normalised, req, flavors: sel.flavors, access, secured }, step);
+  for (const limit of seq.profileLimits) {
+    if (limit.deliveryProfileIds.includes(chosen.profile.id) === limit.isBlockedList) {
+      fail('ACCESS_CONTROL_RESTRICTED', `, an entry of the sequence does not allow delivery profile ${chosen.profile.id}`);
+    }
+  }
   if (entry.mediaType !== MediaType.VIDEO && entry.mediaType !== MediaType.AUDIO) {
     fail('INVALID_ENTRY_TYPE', `, media type ${entry.mediaType} cannot be played`);
   }
   const captions = await playerCaptions(ctx, entry, req.disableCaptions);
-  const built = await mediaUrls(ctx, { entry, format: normalised, download: format === 'download', req, clipTo, flavors: sel.flavors, chosen, durationSec }, step);
-  const sequenceHasRules = await checkSequence(ctx, req, entry, partner, built.sequence, ktValid, step);
-  return { normalised, chosen, captions, urls: built.urls, durationSec: built.durationSec, sequenceHasRules };
+  const built = await mediaUrls(ctx, { entry, format: normalised, download: format === 'download', req, clipTo, flavors: sel.flavors, chosen, durationSec, sequence }, step);
+  return { normalised, chosen, captions, urls: built.urls, durationSec: built.durationSec, sequenceHasRules: seq.hasRules };
 }
 
 /**
- * A sequence's other entries with access-control rules are checked as the main entry was (PLAY
- * context, the request's KS, referrer and address): the signed URLs the answer gives are what
- * lets their media out (src/serve/media-access.ts). A preview cannot clip one entry of a
- * sequence, so a session that would get only a preview of one is refused. True when any has rules.
+ * A sequence's other entries are checked as the main entry was (PLAY context, the request's KS,
+ * referrer and address; moderation and schedule): the signed URLs the answer gives are what lets
+ * their media out (src/serve/media-access.ts). The flavors come from the main entry's selection,
+ * so an entry whose rules would not allow one of them refuses the request, as does one that would
+ * give this session only a preview (one entry of a sequence cannot be clipped). Returns whether
+ * any has rules (then the URLs are signed) and the delivery-profile limits their rules set.
  */
-async function checkSequence(ctx: PlaybackContext, req: PlayRequest, main: Entry, partner: Partner, sequence: readonly Entry[], ktValid: boolean, step: Step): Promise<boolean> {
-  let any = false;
+async function checkSequence(
+  ctx: PlaybackContext, req: PlayRequest, main: Entry, partner: Partner, sequence: readonly Entry[], flavors: readonly FlavorAsset[], ktValid: boolean, step: Step,
+): Promise<{ hasRules: boolean; profileLimits: NonNullable<AccessDecision['limitDeliveryProfiles']>[] }> {
+  let hasRules = false;
+  const profileLimits: NonNullable<AccessDecision['limitDeliveryProfiles']>[] = [];
   for (const e of sequence) {
-    if (e.id === main.id || (await rulesOf(ctx.catalog, e)).length === 0) continue;
-    any = true;
+    if (e.id === main.id) continue;
+    if ((await rulesOf(ctx.catalog, e)).length > 0) hasRules = true;
     if (ktValid) continue; // a kt signed this very URL, sequence and all
     const checked = await checkEntryAccess(ctx, req, e, partner, 'PLAY', { note: step });
     if (checked.previewMs !== null) fail('ACCESS_CONTROL_RESTRICTED', `, entry ${e.id} of the sequence offers this session only a preview`);
+    const limit = checked.access?.limitFlavors ?? null;
+    if (limit) {
+      const own = await ctx.catalog.listFlavors(e.id);
+      for (const f of flavors) {
+        const match = own.find((x) => x.flavorParamsId === f.flavorParamsId);
+        if (!match || !isFlavorAllowed(limit, match, checked.ks)) {
+          fail('ACCESS_CONTROL_RESTRICTED', `, entry ${e.id} of the sequence does not allow flavor params ${f.flavorParamsId}`);
+        }
+      }
+    }
+    if (checked.access?.limitDeliveryProfiles) profileLimits.push(checked.access.limitDeliveryProfiles);
   }
-  if (any) step('access', 'entries of the sequence have access-control rules: checked, and the media URLs signed');
-  return any;
+  if (hasRules) step('access', 'entries of the sequence have access-control rules: checked, and the media URLs signed');
+  return { hasRules, profileLimits };
 }
 
 /** tokenizer: the profile's CDN tokenizer or kdeliver's media signature, and the subtitle playlists that inherit it. */

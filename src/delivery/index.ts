@@ -58,42 +58,45 @@ export async function chooseProfile(
 }
 
 /**
+ * The entries of a `sequence/{ids}` request that play (the partner's, READY media clips), in
+ * order; none when the format plays no sequence or none of the ids does.
+ */
+export async function sequenceEntries(env: Pick<RequestEnv, 'catalog'>, entry: Entry, format: string, req: PlayRequest): Promise<Entry[]> {
+  if (!req.sequence || !SEQUENCE_FORMATS.has(format)) return [];
+  return (await Promise.all(req.sequence.map((id) => env.catalog.getEntry(id)))).filter((e): e is Entry =>
+    !!e && e.partnerId === entry.partnerId && e.status === EntryStatus.READY && e.type === EntryType.MEDIA_CLIP);
+}
+
+/**
  * The media URLs of the answer in the chosen profile's layout (one per flavor, or one manifest
- * URL for packager redirect profiles; none for hdnetwork), the duration a sequence of
- * entries changes, and that sequence's entries (src/playback.ts checks each one's rules).
- * `download`: the attachment's file name goes into the URL.
+ * URL for packager redirect profiles; none for hdnetwork), and the duration a sequence of
+ * entries (sequenceEntries) changes. `download`: the attachment's file name goes into the URL.
  */
 export async function mediaUrls(
   env: Pick<RequestEnv, 'catalog' | 'baseUrl'>,
-  input: { entry: Entry; format: string; download: boolean; req: PlayRequest; clipTo: number; flavors: FlavorAsset[]; chosen: ChosenProfile; durationSec: number | null },
+  input: { entry: Entry; format: string; download: boolean; req: PlayRequest; clipTo: number; flavors: FlavorAsset[]; chosen: ChosenProfile; durationSec: number | null; sequence: readonly Entry[] },
   note: DeliveryNote,
-): Promise<{ urls: string[]; durationSec: number | null; sequence: Entry[] }> {
+): Promise<{ urls: string[]; durationSec: number | null }> {
   const { catalog } = env;
-  const { entry, req, flavors, chosen } = input;
+  const { entry, req, flavors, chosen, sequence } = input;
   let durationSec = input.durationSec;
-  let sequence: Entry[] = [];
   const opts: UrlOptions = {
     entry, protocol: req.protocol, baseUrl: env.baseUrl, seekFrom: req.seekFrom, clipTo: input.clipTo, playbackRate: req.playbackRate,
     tracks: req.tracks, downloadName: input.download ? await downloadFileName(entry, flavors[0], catalog) : null,
     sequence: null,
   };
-  if (req.sequence && SEQUENCE_FORMATS.has(input.format)) {
-    const seq = (await Promise.all(req.sequence.map((id) => catalog.getEntry(id)))).filter((e): e is Entry =>
-      !!e && e.partnerId === entry.partnerId && e.status === EntryStatus.READY && e.type === EntryType.MEDIA_CLIP);
-    if (seq.length) {
-      sequence = seq;
-      opts.sequence = seq.map((e) => e.id);
-      durationSec = seq.reduce((sum, e) => sum + e.duration, 0);
-      note('selection', `sequence of ${seq.length} entr${seq.length === 1 ? 'y' : 'ies'}: ${opts.sequence.join(', ')}; flavors matched by params ids`);
-    }
+  if (sequence.length) {
+    opts.sequence = sequence.map((e) => e.id);
+    durationSec = sequence.reduce((sum, e) => sum + e.duration, 0);
+    note('selection', `sequence of ${sequence.length} entr${sequence.length === 1 ? 'y' : 'ies'}: ${opts.sequence.join(', ')}; flavors matched by params ids`);
   }
-  if (input.format === 'hdnetwork') return { urls: [], durationSec, sequence };
+  if (input.format === 'hdnetwork') return { urls: [], durationSec };
   const storage = chosen.storage;
   const external = storage
     ? { storage, paths: (await Promise.all(flavors.map((f) => catalog.listRemoteFiles(f.id)))).map((files) => files.find((r) => r.storageProfileId === storage.id)?.path ?? '') }
     : null;
   if (storage) note('delivery', `files served from external storage ${storage.id} (${storage.name})`);
-  return { urls: flavorUrls(flavors, chosen.profile, opts, external), durationSec, sequence };
+  return { urls: flavorUrls(flavors, chosen.profile, opts, external), durationSec };
 }
 
 /**

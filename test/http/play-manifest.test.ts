@@ -383,7 +383,6 @@ t.test('flavorParamId as a comma list plays exactly those flavors', async (t) =>
 t.test('a sequence with a protected entry: each entry\'s rules are checked, its media URLs signed with the KS under the signature', async (t) => {
   const seq = (k?: string, format = 'applehttp/protocol/http', tail = 'a.m3u8') => `${PM}/1_rcit0qgs/format/${format}/sequence/1_rcit0qgs,1_kssecure${k ? `/ks/${k}` : ''}/${tail}`;
   for (let round = 1; round <= 2; round++) {
-    // twice: a second request of the same shape must not be answered from a kept decision
     const withKs = await get(seq(ks({ privileges: 'sview:*' })));
     t.equal(withKs.status, 200, `round ${round}: with a KS`);
     const variants = master(await withKs.text()).playlists;
@@ -408,4 +407,25 @@ t.test('a sequence with a protected entry: each entry\'s rules are checked, its 
   const preview = await get(`${PM}/1_rcit0qgs/format/applehttp/protocol/http/sequence/1_rcit0qgs,1_preview1/a.m3u8`);
   t.equal(preview.status, 403, 'an entry that would give only a preview');
   t.match(await preview.text(), /1_preview1 of the sequence offers this session only a preview/);
+});
+
+t.test('a sequence entry\'s own rules are not kept with the main entry\'s decision, and its limits, moderation and schedule hold', async (t) => {
+  // 1_rcit0qgs has no rules, 1_siteonly's rule reads the referrer: a decision kept for the allowed
+  // site must not answer the next request from another site
+  const seq = (ids: string, tail = '') => `${PM}/1_rcit0qgs/format/applehttp/protocol/http/sequence/${ids}${tail}/a.m3u8`;
+  const site = (host: string) => `?referrer=${Buffer.from(`https://${host}/page`).toString('base64')}`;
+  for (let round = 1; round <= 3; round++) {
+    t.equal((await get(seq('1_rcit0qgs,1_siteonly') + site('www.example.com'))).status, 200, `round ${round}: the allowed site`);
+    const other = await get(seq('1_rcit0qgs,1_siteonly') + site('evil.example.net'));
+    t.equal(other.status, 403, `round ${round}: another site`);
+    t.equal(errorCode(other), '3');
+    t.equal(errorCode(await get(seq('1_rcit0qgs,1_siteonly'))), '3', `round ${round}: no referrer`);
+  }
+  // 1_flavlim0 allows only params 301961: the main entry's three flavors are refused, 301961 alone plays
+  const limited = await get(seq('1_rcit0qgs,1_flavlim0'));
+  t.equal(limited.status, 403, 'a flavor the sequence entry does not allow');
+  t.match(await limited.text(), /1_flavlim0 of the sequence does not allow flavor params/);
+  t.equal((await get(seq('1_rcit0qgs,1_flavlim0', '/flavorParamIds/301961'))).status, 200, 'the flavor it allows');
+  t.equal(errorCode(await get(seq('1_rcit0qgs,1_moderat0'))), '13', 'an entry pending moderation');
+  t.equal(errorCode(await get(seq('1_rcit0qgs,1_sched000'))), '2', 'an entry out of its schedule');
 });
