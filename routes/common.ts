@@ -56,12 +56,19 @@ async function commonRoutes(app: FastifyInstance) {
 /**
  * Errors Fastify raises before any route is found (src/server.ts passes this as its
  * `frameworkErrors`): a malformed %-escape in the path is a bad request in kdeliver's own form
- * (error 25, X-Kaltura), not Fastify's JSON.
+ * (error 25, X-Kaltura), not Fastify's JSON; any other keeps its own status, in plain text.
  */
 export function frameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  request.log.info({ code: error.code }, 'refused: the URL cannot be decoded');
-  const why = error.code === 'FST_ERR_BAD_URL' ? ', the URL has a malformed %-escape' : ', the request cannot be routed';
-  sendError(request, reply, new DeliveryError('BAD_QUERY', why));
+  if (error.code === 'FST_ERR_BAD_URL') {
+    request.log.info({ code: error.code }, 'refused: the URL has a malformed %-escape');
+    sendError(request, reply, new DeliveryError('BAD_QUERY', ', the URL has a malformed %-escape'));
+    return;
+  }
+  const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+  if (status >= 500) request.log.error({ err: error }, 'request failed before routing');
+  else request.log.info({ code: error.code }, error.message);
+  reply.code(status).header('Content-Type', 'text/plain; charset=UTF-8')
+    .send(status >= 500 ? 'internal error: the server could not answer this request (see its log)\n' : `${error.message}\n`);
 }
 
 // Hooks and handlers above apply to the whole server, not only this plugin's scope.

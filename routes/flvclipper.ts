@@ -5,14 +5,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AssetStatus, type FlavorAsset } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
-import { checkEntryAccess, liveEntry, partnerOf } from '../src/access/entry-check.js';
+import { checkEntryAccess, liveEntry, partnerOf, rulesOf } from '../src/access/entry-check.js';
+import type { Ks } from '../src/access/ks.js';
 import { isFlavorAllowed } from '../src/access/evaluate.js';
-import { verifyKalturaToken } from '../src/delivery/tokenizers/kaltura.js';
+import { hasKalturaToken } from '../src/delivery/tokenizers/kaltura.js';
 import { parseMs } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { routeParams } from '../src/request/path-params.js';
 import { planRange } from '../src/serve/file.js';
-import { accessFacts, mediaAccessCheck, requestEnv, sendPlanned } from './http.js';
+import { accessFacts, mediaAccessCheck, pathPartner, PRIVATE_MEDIA, requestEnv, sendPlanned } from './http.js';
 import { checkClearMedia } from '../src/drm/session.js';
 import type { RefusalLogConfig } from './common.js';
 
@@ -29,10 +30,9 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
   const media = app.media;
 
   async function handle(request: FastifyRequest, reply: FastifyReply) {
-    const pid = Number((request.params as { pid?: string }).pid);
     const env = requestEnv(request);
     const params = routeParams(env.http, 'flvclipper');
-    const entry = await liveEntry(app.catalog, params.get('entry_id') ?? params.get('entryId'), pid);
+    const entry = await liveEntry(app.catalog, params.get('entry_id') ?? params.get('entryId'), pathPartner(request));
     const flavors = await app.catalog.listFlavors(entry.id);
     const named = params.get('flavor');
     let flavor: FlavorAsset | undefined;
@@ -40,21 +40,31 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
       flavor = flavors.find((f) => f.id === named) ?? (/^\d+$/.test(named) ? flavors.find((f) => String(f.flavorParamsId) === named && f.status === AssetStatus.READY) : undefined);
     } else flavor = defaultFlavor(flavors);
     if (!flavor || flavor.status !== AssetStatus.READY) throw new DeliveryError('FLAVOR_NOT_FOUND');
-    // a URL kdeliver signed (its media signature) is checked as every signed media URL is; an
-    // unsigned one, as Kaltura's flvclipper does, by the PLAY rules with the request's own KS
-    // (ks parameter or X-Kaltura-Ks) and referrer: its preview clips the answer
+    // a URL with kdeliver's media signature is checked as every signed media URL is; an unsigned
+    // one, as Kaltura's flvclipper is, by the entry's PLAY rules with the request's own KS (ks
+    // parameter or X-Kaltura-Ks) and referrer, a preview clipping the answer, and by its SERVE
+    // rules, as every media route applies them (README "Protected media stays protected")
     let previewMs: number | null = null;
-    if (verifyKalturaToken(env.http.rawUrl.split('?')[0], '', env.now) !== 'missing') {
+    let ks: Ks | string | null = params.get('ks') ?? null;
+    const signed = hasKalturaToken(env.http.rawUrl.split('?')[0]);
+    if (signed) {
       const denied = await mediaAccessCheck(env)(entry, flavor);
       if (denied) throw denied;
     } else {
       const facts = accessFacts(env.http, { ks: params.get('ks'), referrer: params.get('referrer') });
-      const checked = await checkEntryAccess(env, facts, entry, await partnerOf(app.catalog, entry, true), 'PLAY');
+      const partner = await partnerOf(app.catalog, entry, true);
+      const checked = await checkEntryAccess(env, facts, entry, partner, 'PLAY');
       if (!isFlavorAllowed(checked.access?.limitFlavors ?? null, flavor, checked.ks)) throw new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control');
+      const served = await checkEntryAccess(env, facts, entry, partner, 'SERVE', { playValidation: false });
+      if (!isFlavorAllowed(served.access?.limitFlavors ?? null, flavor, served.ks)) throw new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control');
       previewMs = checked.previewMs;
+      ks = checked.ks;
     }
     // an encrypted entry's clip would be clear media: an admin's only
-    await checkClearMedia(env, entry, params.get('ks'));
+    await checkClearMedia(env, entry, ks);
+    // judged by what the URL does not show (a header KS, the referrer, the address, a preview): no
+    // shared cache may keep it for the next client
+    const shared = signed || (await rulesOf(app.catalog, entry)).length === 0;
     const from = parseMs('clip_from', params.get('clip_from') ?? params.get('seek_from')) ?? 0;
     const asked = parseMs('clip_to', params.get('clip_to'));
     const to = previewMs === null ? asked : Math.min(asked ?? previewMs, previewMs);
@@ -65,7 +75,7 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
       'Content-Type': mp4.contentType,
       'Access-Control-Allow-Origin': '*',
       'Access-Control-Expose-Headers': 'Server,Content-Length,Content-Range',
-      'Cache-Control': 'public, max-age=8640000, max-stale=0',
+      'Cache-Control': shared ? 'public, max-age=8640000, max-stale=0' : PRIVATE_MEDIA,
     });
     return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end), media);
   }

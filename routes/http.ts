@@ -64,6 +64,15 @@ export function baseUrlOf(configured: string | null | undefined, protocol: strin
 }
 const bases = new Map<string, string>();
 
+/**
+ * The partner a media URL names (`/p/{pid}/...`), or undefined for the forms that name none
+ * (`/extwidget`): under /p/{pid} an entry must be that partner's, on every media route.
+ */
+export function pathPartner(request: FastifyRequest): number | undefined {
+  const { pid } = request.params as { pid?: string };
+  return pid !== undefined ? Number(pid) : undefined;
+}
+
 /** The raw path after the given action segment, e.g. after "/playManifest" (src/request/path-params.ts pathAfter on this request's URL). */
 export function pathAfter(request: FastifyRequest, action: string): string {
   return pathAfterAction(request.raw.url ?? request.url, action);
@@ -138,6 +147,12 @@ export function accessFacts(http: HttpFacts, params: { ks?: string | null; refer
     rawUri: http.rawUrl,
   };
 }
+
+/**
+ * Cache-Control of media judged by what its URL does not show (a header KS, the referrer, the
+ * client's address, a preview): no shared cache (the shipped nginx, a CDN) may keep it.
+ */
+export const PRIVATE_MEDIA = 'private, no-store';
 
 /** The media routes' access check (signature, SERVE-context rules) for this request's environment. */
 export function mediaAccessCheck(env: RequestEnv): (entry: Entry, flavor?: FlavorAsset) => Promise<DeliveryError | null> {

@@ -6,12 +6,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EntryType, MediaType } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
 import { routeParams } from '../src/request/path-params.js';
-import { checkEntryAccess, liveEntry, partnerOf } from '../src/access/entry-check.js';
+import { checkEntryAccess, liveEntry, partnerOf, rulesOf } from '../src/access/entry-check.js';
+import { isEncryptedEntry } from '../src/drm/policy.js';
 import type { RequestEnv } from '../src/env.js';
 import { ksHasPrivilege } from '../src/access/ks.js';
 import { downloadFile, previewBytes, rawFile, relocateName, safeName, type ServedFile } from '../src/serve/downloads.js';
 import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
-import { accessFacts, requestEnv, sendFile } from './http.js';
+import { accessFacts, pathPartner, PRIVATE_MEDIA, requestEnv, sendFile } from './http.js';
 import { checkClearMedia } from '../src/drm/session.js';
 
 type Params = Map<string, string>;
@@ -19,10 +20,7 @@ type Params = Map<string, string>;
 export default async function rawDownloadRoutes(app: FastifyInstance) {
   /** Session and DOWNLOAD-context rules; an admin KS or download:* / download:{entry} skips them. */
   async function authorize(request: FastifyRequest, env: RequestEnv, params: Params, entryId: string) {
-    // under /p/{pid} the entry must be that partner's, as on serveFlavor, the packager and
-    // flvclipper; the /extwidget forms name no partner
-    const { pid } = request.params as { pid?: string };
-    const entry = await liveEntry(env.catalog, entryId, pid !== undefined ? Number(pid) : undefined);
+    const entry = await liveEntry(env.catalog, entryId, pathPartner(request));
     const partner = await partnerOf(env.catalog, entry, true);
     const facts = accessFacts(env.http, { ks: params.get('ks'), referrer: params.get('referrer') });
     const checked = await checkEntryAccess(env, facts, entry, partner, 'DOWNLOAD', {
@@ -30,13 +28,16 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     });
     // an encrypted entry's files are its clear media: an admin's only, whatever else the session may do
     await checkClearMedia(env, entry, checked.ks);
-    return { entry, ks: checked.ks, limit: checked.access?.limitFlavors ?? null, previewMs: checked.previewMs };
+    // judged by the session and the rules (a header KS, the referrer, the address): no shared cache keeps it
+    const shared = (await rulesOf(env.catalog, entry)).length === 0 && !(await isEncryptedEntry(env.catalog, entry));
+    return { entry, ks: checked.ks, limit: checked.access?.limitFlavors ?? null, previewMs: checked.previewMs, shared };
   }
 
-  async function serve(request: FastifyRequest, reply: FastifyReply, served: ServedFile, opts: { attachment: boolean; byteLimit: number | null }) {
+  async function serve(request: FastifyRequest, reply: FastifyReply, served: ServedFile, opts: { attachment: boolean; byteLimit: number | null; shared: boolean }) {
     const { name: file, size: fullSize } = await mediaFile(app.media, served.path);
     const size = opts.byteLimit !== null ? Math.min(fullSize, opts.byteLimit) : fullSize;
     const plan = planFile(size, `"${served.path.replace(/[^A-Za-z0-9._-]/g, '')}-${size}"`, contentTypeOf(file), conditionalHeaders(request.headers));
+    if (!opts.shared) plan.headers['Cache-Control'] = PRIVATE_MEDIA;
     if (opts.attachment) plan.headers['Content-Disposition'] = `attachment; filename="${served.name.replace(/["\\\r\n]/g, '_')}"`;
     return sendFile(request, reply, app.media, file, plan);
   }
@@ -56,7 +57,7 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     const params = routeParams(env.http, 'raw');
     const entryId = params.get('entry_id') ?? params.get('entryId');
     if (!entryId) throw new DeliveryError('ENTRY_NOT_FOUND', ', entry_id is missing');
-    const { entry, limit } = await authorize(request, env, params, entryId);
+    const { entry, limit, shared } = await authorize(request, env, params, entryId);
     const served = await rawFile(app.catalog, entry, {
       type: params.get('type') ?? null, format: params.get('format') ?? null, fileName: params.get('file_name') ?? null, limit,
     });
@@ -69,7 +70,7 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
       reply.header('Access-Control-Allow-Origin', '*');
       return reply.redirect(relocated(request, `/${safeName(served.name.replace(/\.[^.]*$/, ''))}.${served.ext}`, 'relocate', `f.${served.ext}`), 302);
     }
-    return serve(request, reply, served, { attachment: !direct, byteLimit: null });
+    return serve(request, reply, served, { attachment: !direct, byteLimit: null, shared });
   }
 
   async function download(request: FastifyRequest, reply: FastifyReply) {
@@ -77,7 +78,7 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     const params = routeParams(env.http, 'download');
     const entryId = params.get('entry_id') ?? params.get('entryId');
     if (!entryId) throw new DeliveryError('ENTRY_NOT_FOUND', ', entry_id is missing');
-    const { entry, ks, limit, previewMs } = await authorize(request, env, params, entryId);
+    const { entry, ks, limit, previewMs, shared } = await authorize(request, env, params, entryId);
     const served = await downloadFile(app.catalog, entry, {
       flavorId: params.get('flavor') ?? null, fileName: params.get('file_name') ?? null, limit,
       downloadAssetIds: ks?.privileges.get('downloadasset') ?? [],
@@ -94,7 +95,7 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     const byteLimit = previewMs !== null
       ? previewBytes((await mediaFile(app.media, served.path)).size, previewMs / 1000, entry.duration)
       : null;
-    return serve(request, reply, served, { attachment: !direct, byteLimit });
+    return serve(request, reply, served, { attachment: !direct, byteLimit, shared });
   }
 
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/index.php/extwidget', '/extwidget']) {

@@ -8,7 +8,7 @@ import { liveEntry, readyFlavor } from '../src/access/entry-check.js';
 import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
 import { parseMs } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
-import { mediaAccessCheck, requestEnv, sendFile, sendPlanned } from './http.js';
+import { mediaAccessCheck, pathPartner, requestEnv, sendFile, sendPlanned } from './http.js';
 import { checkClearMedia } from '../src/drm/session.js';
 
 /** format/download's fileName: an attachment under that name. */
@@ -26,10 +26,7 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
     const params = routeParams(env.http, 'serveFlavor');
     const entryId = params.get('entryId');
     const flavorId = params.get('flavorId');
-    // under /p/{pid} the entry must be that partner's (as on the packager and flvclipper);
-    // the /extwidget forms name no partner
-    const { pid } = request.params as { pid?: string };
-    const entry = await liveEntry(app.catalog, entryId, pid !== undefined ? Number(pid) : undefined);
+    const entry = await liveEntry(app.catalog, entryId, pathPartner(request));
     const flavor = readyFlavor(flavorId ? await app.catalog.getFlavor(flavorId) : undefined, entry);
     const denied = await mediaAccessCheck(env)(entry, flavor);
     if (denied) throw denied;

@@ -220,8 +220,17 @@ t.test('flvclipper: an unsigned URL is judged by the PLAY rules with its own KS 
     const r = await get(path, init);
     t.equal(r.status, 200, what);
     t.equal(r.headers.get('content-type'), 'video/mp4', what);
+    t.equal(r.headers.get('cache-control'), 'private, no-store', `${what}: judged by the session, so no shared cache keeps it`);
     await r.arrayBuffer();
   }
+  t.match((await get('/p/309/sp/30900/flvclipper/entry_id/1_rcit0qgs/clip_to/2000', { method: 'HEAD' })).headers.get('cache-control'), /^public/, 'an entry without rules stays public');
+  const cenc = '/p/309/sp/30900/flvclipper/entry_id/1_cenc0001/clip_to/2000';
+  t.equal((await get(cenc, { headers: { 'X-Kaltura-Ks': admin } })).status, 200, 'an encrypted entry\'s clear clip for an admin KS in X-Kaltura-Ks');
+  t.equal(errorCode(await get(cenc, { headers: { 'X-Kaltura-Ks': user } })), '3', '... and not for a user KS');
+  const dl = await get(`/p/309/sp/30900/raw/entry_id/1_kssecure/ks/${admin}/relocate/a.mp4`, { method: 'HEAD' });
+  t.equal(dl.status, 200);
+  t.equal(dl.headers.get('cache-control'), 'private, no-store', 'raw of an entry with rules: private');
+  t.match((await get('/p/309/sp/30900/raw/entry_id/1_document', { method: 'HEAD' })).headers.get('cache-control'), /^public/, 'raw of an entry without rules: public');
   const probed = await ffprobeJson(`${s.url}${clip}/ks/${user}`);
   t.equal(probed.code, 0, probed.stderr);
   t.ok(Math.abs(Number(probed.json.format.duration) - 4) < 0.2, `the clip decodes, ${probed.json.format.duration} s`);

@@ -83,6 +83,11 @@ const RECOGNISE = /\/exp\/([^/]+)\/sig\/([^/]+)\//;
  * 'missing' when it carries no /exp/…/sig/…/, 'expired' when now > exp, 'invalid' when the
  * signature does not match.
  */
+/** Whether a path carries a Kaltura-tokenizer signature at all (valid or not: verifyKalturaToken says). */
+export function hasKalturaToken(path: string): boolean {
+  return RECOGNISE.test(path);
+}
+
 export function verifyKalturaToken(path: string, secret: string, now: number): KalturaTokenVerdict {
   const m = RECOGNISE.exec(path);
   if (!m) return 'missing';
