@@ -8,18 +8,25 @@ import type { ApiObject } from './types.js';
 const servedRaw = (e: Entry): boolean => e.mediaType === MediaType.IMAGE || e.type === EntryType.DOCUMENT || e.type === EntryType.DATA;
 const rawUrl = (base: string, e: Entry): string => `${base}/p/${e.partnerId}/sp/${e.partnerId}00/raw/entry_id/${e.id}/version/${e.version}`;
 
+/**
+ * An entry's downloadUrl, in api_v3's objects and API v2's entry alike (Kaltura's entry model
+ * makes it once for both). A video or audio media clip: playManifest's format/download of the
+ * source flavor (params 0) when the entry has one, as Kaltura names it, else of playManifest's own
+ * choice. Every other entry (images, documents, data entries, live entries) has no recorded
+ * flavors to play: the raw action's URL, which serves an image's, document's or data entry's file.
+ * README, "Entry URLs".
+ */
+export function entryDownloadUrl(base: string, e: Entry, protocol: string, hasSource = true): string {
+  const playable = e.type === EntryType.MEDIA_CLIP && (e.mediaType === MediaType.VIDEO || e.mediaType === MediaType.AUDIO);
+  return playable
+    ? `${base}/p/${e.partnerId}/sp/${e.partnerId}00/playManifest/entryId/${e.id}/format/download/protocol/${protocol}${hasSource ? '/flavorParamIds/0' : ''}`
+    : rawUrl(base, e);
+}
+
 /** The public URLs of an entry, in the forms Kaltura emits. */
 export const entryUrls = {
   thumbnail: (base: string, e: Entry): string => `${base}/p/${e.partnerId}/sp/${e.partnerId}00/thumbnail/entry_id/${e.id}/version/${e.version}`,
-  /**
-   * Video and audio: playManifest's download of the source flavor (params 0) when the entry has
-   * one, as Kaltura names it, else of playManifest's own choice. Images, documents and data
-   * entries have no flavors to play: the raw action's URL (api-v2.md §4), which serves the file.
-   */
-  download: (base: string, e: Entry, protocol: string, hasSource = true): string =>
-    servedRaw(e)
-      ? rawUrl(base, e)
-      : `${base}/p/${e.partnerId}/sp/${e.partnerId}00/playManifest/entryId/${e.id}/format/download/protocol/${protocol}${hasSource ? '/flavorParamIds/0' : ''}`,
+  download: entryDownloadUrl,
   data: (base: string, e: Entry, protocol: string): string =>
     servedRaw(e)
       ? rawUrl(base, e)

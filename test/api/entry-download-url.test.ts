@@ -1,10 +1,12 @@
-// An entry's downloadUrl over HTTP: entries with no flavors to play (images, documents, data
-// entries) get the raw action's URL, as the reference says (api-v2.md §4), in api_v3's objects and
-// in API v2's entry alike; video keeps playManifest's format/download. Each URL is fetched.
+// An entry's downloadUrl over HTTP: only a video or audio media clip gets playManifest's
+// format/download; every other entry (images, documents, data and live entries) gets the raw
+// action's URL, in api_v3's objects and in API v2's entry alike (one function makes both; README,
+// "Entry URLs"). Each URL that serves a file is fetched.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { EntryType, type Entry } from '../../src/catalog/types.js';
+import { EntryType, MediaType, type Entry } from '../../src/catalog/types.js';
 import { entryObject } from '../../src/api/objects.js';
+import { v2Entry } from '../../src/api/v2/objects.js';
 import { startServer } from '../helpers/server.js';
 
 t.test('downloadUrl of entries without flavors to play', async (t) => {
@@ -55,7 +57,7 @@ t.test('downloadUrl of entries without flavors to play', async (t) => {
     t.same(Buffer.from(await dl.arrayBuffer()), png);
   });
 
-  t.test('api_v3: a data entry gets the raw URL as its downloadUrl too', async (t) => {
+  await t.test('api_v3: a data entry gets the raw URL as its downloadUrl too', async (t) => {
     const data: Entry = {
       id: '1_data0000', partnerId: 309, name: 'notes', description: '', type: EntryType.DATA, mediaType: 0, status: 2,
       duration: 0, moderationStatus: 6, startDate: null, endDate: null, accessControlProfileId: null, tags: '', adminTags: '',
@@ -64,6 +66,19 @@ t.test('downloadUrl of entries without flavors to play', async (t) => {
     const o = entryObject(data, { baseUrl: 'http://h', protocol: 'http', flavors: [] });
     t.equal(o.objectType, 'KalturaDataEntry');
     t.equal(o.downloadUrl, 'http://h/p/309/sp/30900/raw/entry_id/1_data0000/version/3');
-    t.end();
+  });
+
+  await t.test('a live entry: api_v3 and API v2 give the same raw URL', async (t) => {
+    for (const type of [EntryType.LIVE_STREAM, EntryType.LIVE_CHANNEL]) {
+      const live: Entry = {
+        id: '1_live0000', partnerId: 309, name: 'live', description: '', type, mediaType: MediaType.VIDEO, status: 2,
+        duration: 0, moderationStatus: 6, startDate: null, endDate: null, accessControlProfileId: null, tags: '', adminTags: '',
+        userId: '', referenceId: '', createdAt: 0, updatedAt: 0, version: 2, dataFile: null, thumbnailFile: null, redirectEntryId: null, partnerData: '',
+      };
+      const v3 = entryObject(live, { baseUrl: 'http://h', protocol: 'http', flavors: [] });
+      const v2 = v2Entry(live, { baseUrl: 'http://h', protocol: 'http', size: null }, false);
+      t.equal(v3.downloadUrl, 'http://h/p/309/sp/30900/raw/entry_id/1_live0000/version/2', `type ${type}: api_v3's raw URL`);
+      t.equal(v2.fields.downloadUrl, v3.downloadUrl, `type ${type}: API v2 agrees`);
+    }
   });
 });

@@ -2,6 +2,7 @@
 // the catalog records and api_v3's objects: v2 never reads the catalog on its own for a decision,
 // only to show what an api_v3 action allowed it to see.
 import { EntryType, MediaType, type Entry, type UiConf } from '../../catalog/types.js';
+import { entryDownloadUrl } from '../objects.js';
 import { V2Object } from './render.js';
 
 const pad = (n: number): string => String(n).padStart(2, '0');
@@ -26,7 +27,8 @@ export function v2Entry(e: Entry, view: EntryView, detailed: boolean): V2Object 
   const manifest = `${root}/playManifest/entryId/${e.id}`;
   const dataUrl = playable ? `${manifest}/format/url/protocol/${view.protocol}`
     : e.mediaType === MediaType.IMAGE ? `${root}/thumbnail/entry_id/${e.id}/def_height/480/def_width/640/version/${e.version}/type/1` : undefined;
-  const downloadUrl = playable ? `${manifest}/format/download/protocol/${view.protocol}/flavorParamIds/0` : `${root}/raw/entry_id/${e.id}/version/${e.version}`;
+  // the reference's entry names the source flavor (params 0) whatever flavors the entry has
+  const downloadUrl = entryDownloadUrl(view.baseUrl, e, view.protocol, true);
   const fields: Record<string, unknown> = {
     id: e.id, name: e.name, partnerId: e.partnerId, subpId: sp,
     puserId: e.userId, tags: e.tags, status: e.status, type: e.type, mediaType: e.mediaType, kshowId: '',
