@@ -32,12 +32,16 @@ export function withKs(url: string, ks: string | null): string {
   return `${url}${url.includes('?') ? '&' : '?'}ks=${encodeURIComponent(ks)}`;
 }
 
+/** The `/referrer/{base64url}` pair of a playManifest or download URL; empty without a referrer. */
+const referrerPair = (referrer: string | undefined): string =>
+  referrer ? `/referrer/${Buffer.from(referrer).toString('base64url')}` : '';
+
 /**
  * The PlayRequest a client asking playManifest for this entry would make: the API call's own
  * HTTP facts (address, country, user agent, scheme) with a playManifest URL, the KS in the header.
  */
 export function playRequestFor(ctx: ApiContext, entry: Entry, pairs: string, ks: string | null, referrer?: string): PlayRequest {
-  const path = `/entryId/${entry.id}${pairs}${referrer ? `/referrer/${Buffer.from(referrer).toString('base64url')}` : ''}`;
+  const path = `/entryId/${entry.id}${pairs}${referrerPair(referrer)}`;
   const headers: Record<string, string | string[] | undefined> = { ...ctx.http.headers };
   delete headers['x-kaltura-ks'];
   if (ks) headers['x-kaltura-ks'] = ks;
@@ -265,7 +269,7 @@ export async function flavorDownloadUrl(ctx: ApiContext, entry: Entry, flavor: F
   const proto = requestProtocol(ctx);
   const storage = opts.storageId !== undefined ? `/storageId/${opts.storageId}` : '';
   const pairs = `/flavorId/${flavor.id}/format/download/protocol/${proto}${storage}`;
-  const referrer = opts.referrer ? `/referrer/${Buffer.from(opts.referrer).toString('base64url')}` : '';
+  const referrer = referrerPair(opts.referrer);
   const url = (ks: string | null): string => {
     if (opts.fileName && !storage) {
       const base = `${ctx.baseUrl}/p/${entry.partnerId}/sp/${entry.partnerId}00/download/entry_id/${entry.id}/flavor/${flavor.id}${referrer}`;
