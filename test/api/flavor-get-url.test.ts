@@ -1,8 +1,9 @@
-// flavorAsset.getUrl's parameters over HTTP (doc 001 §6.1): options[fileName] names the download
-// (the URL becomes the download action's with file_name, as Kaltura's getDownloadUrl), and
-// options[referrer] is the referrer the DOWNLOAD rules judge and rides in the URL, so a
-// site-restricted flavor downloads with the URL it gives; storageId is playManifest's storageId,
-// forceProxy is accepted. Every URL returned is fetched and its answer checked.
+// flavorAsset.getUrl's parameters over HTTP (README, "flavorAsset.getUrl"): options[fileName]
+// names the download (the URL becomes the download action's with file_name, as Kaltura's
+// getDownloadUrl), and options[referrer] is the referrer the DOWNLOAD rules judge and rides in the
+// URL, so a site-restricted flavor downloads with the URL it gives; storageId is playManifest's
+// storageId, whose format/download redirects to that storage's copy; forceProxy is accepted. Every
+// URL returned is fetched and its answer checked.
 import t from 'tap';
 import { startServer } from '../helpers/server.js';
 
@@ -75,5 +76,26 @@ t.test('flavorAsset.getUrl options', async (t) => {
     t.equal(await getUrl({ ks: adminKs, id: '1_f3rcit00', forceProxy: 'true' }), plain, 'forceProxy: the same URL');
     const missing = await getUrl({ ks: adminKs, id: '1_f3rcit00', storageId: '999' });
     t.match(missing, { objectType: 'KalturaAPIException', code: 'STORAGE_PROFILE_ID_NOT_FOUND' }, 'an unknown storage is named');
+  });
+
+  await t.test('storageId of a storage holding a copy of the flavor', async (t) => {
+    // a storage of partner 309 with copies of 1_f3rcit00 only, written as `kdeliver import` writes them
+    await s.app.catalog.library.write([
+      { op: 'upsert', table: 'storage_profiles', row: { id: 701, partner_id: 309, name: 'bucket', base_url: 'https://bucket.example/media', delivery_profile_ids: JSON.stringify({ http: [1004] }), active: true } },
+      { op: 'upsert', table: 'remote_files', row: { flavor_asset_id: '1_f3rcit00', storage_profile_id: 701, path: '/309/1_f3rcit00.mp4' } },
+    ]);
+    const url: string = await getUrl({ ks: adminKs, id: '1_f3rcit00', storageId: '701' });
+    t.type(url, 'string', 'a URL');
+    t.match(url, /\/playManifest\/entryId\/1_rcit0qgs\/flavorId\/1_f3rcit00\/protocol\/http\/storageId\/701\/format\/download\//, 'playManifest naming the storage');
+    // format/download is a 302 to the flavor's delivery URL; on a remote storage that is the
+    // storage's copy: its base URL (the scheme the URL's protocol names) and the copy's path
+    const r = await fetch(url, { redirect: 'manual' });
+    t.equal(r.status, 302, 'playManifest redirects');
+    t.equal(r.headers.get('location'), 'http://bucket.example/media/309/1_f3rcit00.mp4', 'to the copy on that storage');
+    await r.arrayBuffer();
+    const local = await fetch(await getUrl({ ks: adminKs, id: '1_f3rcit00' }), { redirect: 'manual' });
+    t.notMatch(local.headers.get('location') ?? '', 'bucket.example', 'without storageId: served here, not from the storage');
+    await local.arrayBuffer();
+    t.match(await getUrl({ ks: adminKs, id: '1_f1rcit00', storageId: '701' }), { code: 'FLAVOR_ASSET_ID_NOT_FOUND' }, 'a flavor with no copy there is refused');
   });
 });
