@@ -27,7 +27,8 @@ export async function main(args: string[]): Promise<number> {
     writeMedia(files, join(dirname(out), mediaName));
     library.mediaDir = mediaName;
     const tmp = `${out}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(library, null, 2)}\n`);
+    // it holds the partners' secrets (an import must give the same KSs): readable by its owner only
+    writeFileSync(tmp, `${JSON.stringify(library, null, 2)}\n`, { mode: 0o600 });
     renameSync(tmp, out);
     process.stdout.write(`exported ${library.entries?.length ?? 0} entries and ${files.size} media files to ${out} (media in ${mediaName}/)\n`);
     return 0;
