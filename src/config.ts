@@ -26,6 +26,12 @@ export interface Config {
   /** Secret of the signatures kdeliver puts on its own protected media URLs and checks on them. Never empty. */
   mediaUrlSecret: string;
   /**
+   * A secret fell back to the public sample one (the data directory looks like the sample
+   * library's): whatever uses the secrets opens the catalog first, which refuses to go on when it
+   * is not the sample library (src/catalog/sample-record.ts, confirmSampleCatalog).
+   */
+  sampleSecrets: boolean;
+  /**
    * Seed the sample library into an empty catalog: KDELIVER_SAMPLE_LIBRARY (default: not in
    * production), for a data directory that holds the sample library or is new (not one with its
    * own secrets.json or catalog).
@@ -300,13 +306,17 @@ export function loadConfig(processEnv: Env = process.env): Config {
   // directory, generated secrets).
   // Whether the data directory holds the sample library (or is new and gets it now) is the
   // directory's own state (src/catalog/sample-record.ts), whatever NODE_ENV says: only then are the
-  // sample secrets its fallback, and only then is the sample library seeded into it.
+  // sample secrets its fallback, and only then is the sample library seeded into it. Its own
+  // secrets.json always wins; the opened catalog confirms the rest (sampleSecrets).
   const sampleDir = isSampleDataDir(dataDir, { sqlite: !config.databaseUrl, seed: seedSample });
   if (production && sampleDir && !seedSample && !SERVER_SECRET_NAMES.every((n) => configured[n])) {
     throw new ConfigError(`KDELIVER_DATA_DIR=${dataDir} holds the sample library, whose secrets are public: refused in production unless KDELIVER_SAMPLE_LIBRARY=true (or set KDELIVER_URL_TOKEN_SECRET and KDELIVER_MEDIA_URL_SECRET)`);
   }
   const secrets = serverSecrets(configured, sampleDir, dataDir);
-  return { ...config, sampleLibrary: seedSample && sampleDir, urlTokenSecret: secrets.KDELIVER_URL_TOKEN_SECRET, mediaUrlSecret: secrets.KDELIVER_MEDIA_URL_SECRET };
+  return {
+    ...config, sampleLibrary: seedSample && sampleDir, urlTokenSecret: secrets.KDELIVER_URL_TOKEN_SECRET, mediaUrlSecret: secrets.KDELIVER_MEDIA_URL_SECRET,
+    sampleSecrets: sampleDir && !SERVER_SECRET_NAMES.every((n) => configured[n]),
+  };
 }
 
 /**

@@ -1,18 +1,33 @@
 // Whether a data directory holds the sample library. Its secrets are public (fixtures/README.md),
 // so only such a directory may fall back to them; every other one keeps generated secrets in
 // secrets.json (./secrets.ts). The answer comes from the directory itself, never from NODE_ENV,
-// so that every process on it (server and command line, with or without NODE_ENV) agrees:
+// so that every process on it (server and command line, with or without NODE_ENV) agrees.
+// Before the catalog is opened (isSampleDataDir, for src/config.ts):
+// - a directory with its own secrets.json keeps them, whatever else it holds;
 // - `{dataDir}/sample-library`: written when the sample library is seeded into the directory;
 // - a catalog file seeded by an older kdeliver, without that record and without secrets.json,
-//   counts when it holds the sample partner 309 with its sample admin secret;
+//   counts when it holds the sample partner;
 // - a directory without a catalog (nor secrets.json) is new: it is one when the sample library is
 //   to be seeded into it.
+// After the catalog is opened (confirmSampleCatalog, for src/catalog/open.ts): a process that fell
+// back to the sample secrets goes on only when the catalog, SQLite or PostgreSQL, holds the sample
+// partner; a record left over from another catalog (a restored catalog file, another
+// KDELIVER_DATABASE_URL) makes it refuse to start, it never signs for that catalog.
 import Database from 'better-sqlite3';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Catalog } from './store.js';
 
 const RECORD = 'sample-library';
-const SAMPLE_PARTNER = { id: 309, adminSecret: 'sample-admin-secret-309' };
+
+/** The sample library's partner (fixtures/sample-library.json), by which its catalog is known. */
+export const SAMPLE_PARTNER = { id: 309, adminSecret: 'sample-admin-secret-309' } as const;
+
+/** The partner read from a catalog is the sample library's. */
+export const isSamplePartner = (p: { adminSecret: string } | null | undefined): boolean => p?.adminSecret === SAMPLE_PARTNER.adminSecret;
+
+/** A process fell back to the public sample secrets for a catalog that is not the sample library. */
+export class SampleCatalogError extends Error {}
 
 export const sampleRecordFile = (dataDir: string): string => join(dataDir, RECORD);
 
@@ -26,13 +41,18 @@ export function removeSampleRecord(dataDir: string): void {
   rmSync(sampleRecordFile(dataDir), { force: true });
 }
 
-/** The catalog file was seeded with the sample library (by a kdeliver that wrote no record). */
+/**
+ * The catalog file was seeded with the sample library (by a kdeliver that wrote no record).
+ * Read-only SQL rather than the Catalog: this runs in the synchronous config loader, before the
+ * catalog is opened (opening it migrates, that is writes); confirmSampleCatalog reads it through
+ * the Catalog once it is open.
+ */
 function catalogHoldsSampleLibrary(dbFile: string): boolean {
   let db: Database.Database | undefined;
   try {
     db = new Database(dbFile, { readonly: true, fileMustExist: true });
     const row = db.prepare('SELECT admin_secret FROM partners WHERE id = ?').get(SAMPLE_PARTNER.id) as { admin_secret: string } | undefined;
-    return row?.admin_secret === SAMPLE_PARTNER.adminSecret;
+    return isSamplePartner(row && { adminSecret: row.admin_secret });
   } catch {
     return false; // unreadable or not a catalog: not known to hold the sample library
   } finally {
@@ -43,17 +63,39 @@ function catalogHoldsSampleLibrary(dbFile: string): boolean {
 /**
  * True when the data directory holds the sample library, or is new and `seed` (the sample library
  * is to be seeded into it). `sqlite`: the catalog is the directory's file (no KDELIVER_DATABASE_URL).
+ * Only a guess from the directory: confirmSampleCatalog checks it against the opened catalog.
  */
 export function isSampleDataDir(dataDir: string, opts: { sqlite: boolean; seed: boolean }): boolean {
+  // its own secrets always win over a record
+  if (existsSync(join(dataDir, 'secrets.json'))) return false;
   const dbFile = join(dataDir, 'catalog.sqlite');
   const hasCatalog = existsSync(dbFile);
   // without its catalog file a SQLite directory starts again: a record left behind does not count
   if ((hasCatalog || !opts.sqlite) && existsSync(sampleRecordFile(dataDir))) return true;
-  if (existsSync(join(dataDir, 'secrets.json'))) return false;
-  if (hasCatalog) {
+  if (hasCatalog && opts.sqlite) {
     if (!catalogHoldsSampleLibrary(dbFile)) return false;
     try { writeSampleRecord(dataDir); } catch { /* a read-only directory: found again by its catalog next time */ }
     return true;
   }
   return opts.seed;
+}
+
+/**
+ * The opened catalog of a process that fell back to the sample secrets must be the sample library
+ * (seeded now or before): else it is closed and SampleCatalogError says what to do. Records the
+ * sample library when it is found without a record (another node seeded the shared catalog).
+ */
+export async function confirmSampleCatalog(catalog: Catalog, dataDir: string, shared: boolean): Promise<void> {
+  if (isSamplePartner(await catalog.getPartner(SAMPLE_PARTNER.id))) {
+    if (!existsSync(sampleRecordFile(dataDir))) {
+      try { writeSampleRecord(dataDir); } catch { /* a read-only directory: confirmed again next time */ }
+    }
+    return;
+  }
+  await catalog.close();
+  const which = shared ? 'the catalog of KDELIVER_DATABASE_URL' : `its catalog ${join(dataDir, 'catalog.sqlite')}`;
+  const record = sampleRecordFile(dataDir);
+  throw new SampleCatalogError(existsSync(record)
+    ? `KDELIVER_DATA_DIR=${dataDir} is recorded as holding the sample library (${record}), but ${which} is not the sample library (no sample partner ${SAMPLE_PARTNER.id}): its public secrets are refused for it. Remove ${record} to have this data directory's own secrets generated, or set KDELIVER_URL_TOKEN_SECRET and KDELIVER_MEDIA_URL_SECRET`
+    : `KDELIVER_DATA_DIR=${dataDir} is new and ${which} is not the sample library: its public secrets are not for it. Set KDELIVER_SAMPLE_LIBRARY=false (or NODE_ENV=production) to have this data directory's own secrets generated, or set KDELIVER_URL_TOKEN_SECRET and KDELIVER_MEDIA_URL_SECRET`);
 }

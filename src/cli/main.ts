@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { mediaWriteRefusal } from '../storage/write-refusal.js';
 import { openMediaWriter } from '../storage/media-writer.js';
 import { openCatalog } from '../catalog/open.js';
+import { SampleCatalogError } from '../catalog/sample-record.js';
 import { importLibrary, LibraryError, readLibraryFile } from '../catalog/library.js';
 import { importProgress } from './progress.js';
 import { basename } from 'node:path';
@@ -171,7 +172,7 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof LibraryError) {
+    if (e instanceof ConfigError || e instanceof LibraryError || e instanceof SampleCatalogError) {
       process.stderr.write(`kdeliver: ${e.message}\n`);
       return 2;
     }

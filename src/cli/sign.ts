@@ -2,6 +2,7 @@
 // expiry it protects), signed with the server's URL-token secret (KDELIVER_URL_TOKEN_SECRET).
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
+import { openCatalog } from '../catalog/open.js';
 import { SignError, signPlayManifestUrl } from '../access/kt.js';
 import type { CliIo } from './ks.js';
 
@@ -25,6 +26,9 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
     if (!/^\d+$/.test(String(values.expiry))) { err('kdeliver sign: --expiry must be Unix seconds\n'); return 2; }
   }
   const config = loadConfig(io.env ?? process.env);
+  // the sample secrets sign only for the sample library: the catalog gives the same verdict here
+  // as to the server (SampleCatalogError otherwise, answered by ./main.ts)
+  if (config.sampleSecrets) await (await openCatalog(config)).close();
   try {
     out(`${signPlayManifestUrl(positionals[0], config.urlTokenSecret, expiry)}\n`);
     return 0;

@@ -8,8 +8,13 @@
 // - `npm start`'s data directory (seeded with the sample library) keeps the sample secrets
 //   whatever process opens it, also one seeded by an older kdeliver (no record of the seeding),
 //   and a production process refuses it unless KDELIVER_SAMPLE_LIBRARY=true;
+// - a data directory's own secrets.json wins over a `sample-library` record; a record left over
+//   from another catalog (a real catalog.sqlite restored into an old sample directory, a sample
+//   directory pointed at another KDELIVER_DATABASE_URL) makes every command that uses the secrets
+//   (serve, sign) and every command that opens the catalog refuse to start, never sign for it;
 // - on a shared PostgreSQL catalog, a new data directory refuses to take the sample secrets for a
-//   catalog that is not the sample library.
+//   catalog that is not the sample library, `kdeliver sign` (which does not otherwise open the
+//   catalog) included.
 import t from 'tap';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,6 +110,46 @@ t.test('the sample library\'s data directory keeps the sample secrets, whoever o
   t.same((JSON.parse(listed.stdout) as { id: number }[]).map((p) => p.id).sort(), [309, 310], 'its catalog, as it was');
 });
 
+t.test('a stale sample-library record does not bring the sample secrets to a catalog that is not the sample library', async (t) => {
+  // an old sample directory (npm start's, made by the previous subtest) into which the catalog of
+  // the production-made directory (partner 100) is restored
+  const dir = join(work, 'restored');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'sample-library'), readFileSync(join(work, 'storage', 'sample-library')));
+  for (const f of ['catalog.sqlite', 'catalog.sqlite-wal', 'catalog.sqlite-shm']) {
+    if (existsSync(join(work, 'media-data', f))) writeFileSync(join(dir, f), readFileSync(join(work, 'media-data', f)));
+  }
+  const env = { KDELIVER_DATA_DIR: dir };
+  const refused = /recorded as holding the sample library .*sample-library\), but its catalog .*catalog\.sqlite is not the sample library.*Remove .*sample-library/;
+  const listed = await cmd.kdeliver(['partner', 'list'], env);
+  t.equal(listed.code, 2, 'a command on the catalog is refused');
+  t.match(listed.stderr, refused);
+  t.equal(listed.stderr.trim().split('\n').length, 1, 'in one line');
+  const path = '/p/100/sp/10000/playManifest/entryId/0_mine0001/flavorParamId/301961/format/url/protocol/http/a.mp4';
+  const signed = await cmd.kdeliver(['sign', path, '--expiry', String(expiry())], env);
+  t.equal(signed.code, 2, `kdeliver sign refuses too, it does not sign with the sample secret: ${signed.stdout}`);
+  t.match(signed.stderr, refused);
+  await t.rejects(cmd.serve({ ...env, PORT: '0' }), /exited \(2\)[^]*recorded as holding the sample library/, 'the server does not start');
+  t.notOk(existsSync(join(dir, 'secrets.json')), 'nothing generated behind the operator\'s back');
+
+  // the way out the message names: without the record, the directory's own secrets
+  rmSync(join(dir, 'sample-library'));
+  const own = await cmd.kdeliver(['partner', 'list', '--json'], env);
+  t.equal(own.code, 0, own.stderr);
+  t.same((JSON.parse(own.stdout) as { id: number }[]).map((p) => p.id), [100]);
+  const stored = JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8')) as Record<string, string>;
+  t.not(stored.KDELIVER_URL_TOKEN_SECRET, SAMPLE_URL_TOKEN_SECRET, 'its own secrets, generated');
+
+  // a record written again (an old kdeliver, a copied directory) does not outweigh secrets.json
+  writeFileSync(join(dir, 'sample-library'), 'stale\n');
+  const loaded = loadConfig({ KDELIVER_DATA_DIR: dir, KDELIVER_LOG_LEVEL: 'silent' });
+  t.equal(loaded.urlTokenSecret, stored.KDELIVER_URL_TOKEN_SECRET, 'secrets.json wins over the record');
+  t.equal(loaded.mediaUrlSecret, stored.KDELIVER_MEDIA_URL_SECRET);
+  const again = await cmd.kdeliver(['sign', path, '--expiry', String(expiry())], env);
+  t.equal(again.code, 0, again.stderr);
+  t.ok(verifyKt(again.stdout.trim(), ktOf(again.stdout.trim()), stored.KDELIVER_URL_TOKEN_SECRET), 'kdeliver sign: secrets.json');
+});
+
 t.test('on a shared PostgreSQL catalog, a new data directory does not take the sample secrets for a catalog that is not the sample library', async (t) => {
   const { pgDatabase } = await import('../helpers/postgres.js');
   const url = await pgDatabase(t);
@@ -113,6 +158,10 @@ t.test('on a shared PostgreSQL catalog, a new data directory does not take the s
   const node = await cmd.kdeliver(['partner', 'list'], { KDELIVER_DATA_DIR: join(work, 'pg-new'), KDELIVER_DATABASE_URL: url });
   t.equal(node.code, 2, 'refused');
   t.match(node.stderr, /is new and the catalog of KDELIVER_DATABASE_URL is not the sample library/);
+  const path = '/p/100/sp/10000/playManifest/entryId/0_x/format/url/protocol/http/a.mp4';
+  const sign = await cmd.kdeliver(['sign', path, '--expiry', String(expiry())], { KDELIVER_DATA_DIR: join(work, 'pg-sign'), KDELIVER_DATABASE_URL: url });
+  t.equal(sign.code, 2, `kdeliver sign on a new data directory does not sign with the sample secret: ${sign.stdout}`);
+  t.match(sign.stderr, /is new and the catalog of KDELIVER_DATABASE_URL is not the sample library/);
   const own = await cmd.kdeliver(['partner', 'list'], { KDELIVER_DATA_DIR: join(work, 'pg-new'), KDELIVER_DATABASE_URL: url, KDELIVER_SAMPLE_LIBRARY: 'false' });
   t.equal(own.code, 0, own.stderr);
   t.ok(existsSync(join(work, 'pg-new', 'secrets.json')), 'its own secrets, generated');
@@ -124,4 +173,13 @@ t.test('on a shared PostgreSQL catalog, a new data directory does not take the s
   const b = await cmd.kdeliver(['partner', 'list'], { KDELIVER_DATA_DIR: join(work, 'pg-b'), KDELIVER_DATABASE_URL: sampleUrl });
   t.equal(b.code, 0, b.stderr);
   t.ok(existsSync(join(work, 'pg-b', 'sample-library')) && !existsSync(join(work, 'pg-b', 'secrets.json')), 'the other node finds the sample library: the sample secrets');
+
+  // a sample data directory (its record) pointed at the other, non-sample catalog
+  const moved = { KDELIVER_DATA_DIR: join(work, 'pg-a'), KDELIVER_DATABASE_URL: url };
+  const stale = await cmd.kdeliver(['partner', 'list'], moved);
+  t.equal(stale.code, 2, 'its record does not bring the sample secrets to that catalog');
+  t.match(stale.stderr, /recorded as holding the sample library .*but the catalog of KDELIVER_DATABASE_URL is not the sample library/);
+  const staleSign = await cmd.kdeliver(['sign', path, '--expiry', String(expiry())], moved);
+  t.equal(staleSign.code, 2, `nor does kdeliver sign sign for it: ${staleSign.stdout}`);
+  t.ok(existsSync(join(work, 'pg-a', 'sample-library')), 'the record stays, for the operator to remove (the message names it)');
 });
