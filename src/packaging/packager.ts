@@ -413,10 +413,12 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
     }
     case 'mpd': {
       // absolute URLs, as nginx-vod-module's (vod_dash_absolute_manifest_urls): the public base URL
-      // and the MPD's own directory, its signature or KS segments with it (src/media/dash/mpd.ts)
+      // and the MPD's own directory, its signature or KS segments with it (src/media/dash/mpd.ts);
+      // KDELIVER_DASH_ABSOLUTE_URLS=false keeps them relative (behind a CDN that sends the origin's Host)
+      const absolute = deps.config.dashAbsoluteUrls;
       const th = await thumbnailTrack(deps, req, mainEntry);
-      const p: Presentation = { renditions: await all(), captions: await captions(), container: 'fmp4', thumbnails: th && { ...th, base: deps.baseUrl + th.base }, dashSubtitles: subtitleFormatOf(pairs.get('subtitleFormat'), deps.config.dashSubtitles) };
-      return text('application/dash+xml', buildMpd(p, await encryption(), deps.baseUrl + req.directory));
+      const p: Presentation = { renditions: await all(), captions: await captions(), container: 'fmp4', thumbnails: th && (absolute ? { ...th, base: deps.baseUrl + th.base } : th), dashSubtitles: subtitleFormatOf(pairs.get('subtitleFormat'), deps.config.dashSubtitles) };
+      return text('application/dash+xml', buildMpd(p, await encryption(), absolute ? deps.baseUrl + req.directory : ''));
     }
     case 'subtitlesPlaylist': {
       await captionTrack(file.n);

@@ -99,8 +99,22 @@ t.test('DASH MPD segment URLs are absolute', async (t) => {
     t.equal(p.code, 0, 'ffprobe exits 0', { stderr: p.stderr });
     t.ok(p.types.includes('video') && p.types.includes('audio'), `video and audio (${p.types.join(',')})`);
     // without the signed directory the same segment is refused
-    const unsigned = urls[0].replace('$Number$', '1').replace(/\/exp\/\d+\/sig\/[^/]+/, '');
-    if (unsigned !== urls[0].replace('$Number$', '1')) t.equal((await fetch(unsigned)).status, 403, 'the unsigned segment URL is refused');
+    const first = urls[0].replace('$Number$', '1');
+    t.match(first, /\/exp\/\d+\/sig\//, 'the segment URL carries the signature');
+    t.equal((await fetch(first.replace(/\/exp\/\d+\/sig\/[^/]+/, ''))).status, 403, 'the unsigned segment URL is refused');
+  });
+
+  await t.test('KDELIVER_DASH_ABSOLUTE_URLS=false keeps them relative to the MPD, which still plays from its own URL', async (t) => {
+    const rel = await startServer(t, { env: { KDELIVER_DASH_ABSOLUTE_URLS: 'false' } });
+    const url = rel.url + playManifest(SAMPLE.entryId, 'mpegdash', '', 'manifest.mpd').replace('/sp/0/', '/sp/30900/');
+    const mpdUrl = (await fetch(url, { redirect: 'manual' })).headers.get('location')!;
+    const urls = urlsOf(await (await fetch(mpdUrl)).text());
+    t.ok(urls.length > 0);
+    // the storyboard's sheets are host-absolute paths, as before
+    for (const u of urls.filter((x) => !x.includes('/storyboard/'))) t.notMatch(u, /^https?:|^\//, `${u} is relative`);
+    const p = await probe(mpdUrl);
+    t.equal(p.code, 0, 'ffprobe exits 0 on the MPD\'s own URL', { stderr: p.stderr });
+    t.ok(p.types.includes('video') && p.types.includes('audio'), `video and audio (${p.types.join(',')})`);
   });
 
   await t.test('an encrypted entry (1_cenc0001) with a KS: ffprobe finds its streams', async (t) => {
