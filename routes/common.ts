@@ -46,17 +46,23 @@ async function commonRoutes(app: FastifyInstance) {
       else request.log.info({ code: refusal.code }, `refused: error ${refusal.code} ${refusal.errorName}`);
       return sendError(request, reply, refusal);
     }
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code: error.code }, error.message);
-    reply.code(status).header('Content-Type', 'text/plain; charset=UTF-8')
-      .send(status === 500 ? 'internal error: the server could not answer this request (see its log)\n' : `${error.message}\n`);
+    sendOtherError(request, reply, error);
   });
 }
+
+/** Any other failure, in plain text: a client's error (4xx) says what it is, anything else is a 500 that leaks nothing. */
+function sendOtherError(request: FastifyRequest, reply: FastifyReply, error: FastifyError): void {
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+  if (status === 500) request.log.error({ err: error }, 'request failed');
+  else request.log.info({ code: error.code }, error.message);
+  reply.code(status).header('Content-Type', 'text/plain; charset=UTF-8')
+    .send(status === 500 ? 'internal error: the server could not answer this request (see its log)\n' : `${error.message}\n`);
+}
+
 /**
  * Errors Fastify raises before any route is found (src/server.ts passes this as its
  * `frameworkErrors`): a malformed %-escape in the path is a bad request in kdeliver's own form
- * (error 25, X-Kaltura), not Fastify's JSON; any other keeps its own status, in plain text.
+ * (error 25, X-Kaltura), not Fastify's JSON; any other as the error handler answers it.
  */
 export function frameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (error.code === 'FST_ERR_BAD_URL') {
@@ -64,11 +70,7 @@ export function frameworkError(error: FastifyError, request: FastifyRequest, rep
     sendError(request, reply, new DeliveryError('BAD_QUERY', ', the URL has a malformed %-escape'));
     return;
   }
-  const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
-  if (status >= 500) request.log.error({ err: error }, 'request failed before routing');
-  else request.log.info({ code: error.code }, error.message);
-  reply.code(status).header('Content-Type', 'text/plain; charset=UTF-8')
-    .send(status >= 500 ? 'internal error: the server could not answer this request (see its log)\n' : `${error.message}\n`);
+  sendOtherError(request, reply, error);
 }
 
 // Hooks and handlers above apply to the whole server, not only this plugin's scope.

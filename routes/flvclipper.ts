@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AssetStatus, type FlavorAsset } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
-import { checkEntryAccess, liveEntry, partnerOf, rulesOf } from '../src/access/entry-check.js';
+import { checkEntryAccess, liveEntry, partnerOf } from '../src/access/entry-check.js';
 import type { Ks } from '../src/access/ks.js';
 import { isFlavorAllowed } from '../src/access/evaluate.js';
 import { hasKalturaToken } from '../src/delivery/tokenizers/kaltura.js';
@@ -13,7 +13,7 @@ import { parseMs } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { routeParams } from '../src/request/path-params.js';
 import { planRange } from '../src/serve/file.js';
-import { accessFacts, mediaAccessCheck, pathPartner, PRIVATE_MEDIA, requestEnv, sendPlanned } from './http.js';
+import { accessFacts, mediaAccessCheck, mediaCacheControl, pathPartner, requestEnv, sendPlanned } from './http.js';
 import { checkClearMedia } from '../src/drm/session.js';
 import type { RefusalLogConfig } from './common.js';
 
@@ -62,9 +62,6 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
     }
     // an encrypted entry's clip would be clear media: an admin's only
     await checkClearMedia(env, entry, ks);
-    // judged by what the URL does not show (a header KS, the referrer, the address, a preview): no
-    // shared cache may keep it for the next client
-    const shared = signed || (await rulesOf(app.catalog, entry)).length === 0;
     const from = parseMs('clip_from', params.get('clip_from') ?? params.get('seek_from')) ?? 0;
     const asked = parseMs('clip_to', params.get('clip_to'));
     const to = previewMs === null ? asked : Math.min(asked ?? previewMs, previewMs);
@@ -75,7 +72,7 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
       'Content-Type': mp4.contentType,
       'Access-Control-Allow-Origin': '*',
       'Access-Control-Expose-Headers': 'Server,Content-Length,Content-Range',
-      'Cache-Control': shared ? 'public, max-age=8640000, max-stale=0' : PRIVATE_MEDIA,
+      'Cache-Control': await mediaCacheControl(env, entry, signed),
     });
     return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end), media);
   }

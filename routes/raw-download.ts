@@ -3,16 +3,15 @@
 // flavor). The DOWNLOAD access-control context applies; an admin KS or a download privilege skips
 // it. Refusals are thrown to routes/common.ts's handler.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { EntryType, MediaType } from '../src/catalog/types.js';
+import { EntryType, MediaType, type Entry } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
 import { routeParams } from '../src/request/path-params.js';
-import { checkEntryAccess, liveEntry, partnerOf, rulesOf } from '../src/access/entry-check.js';
-import { isEncryptedEntry } from '../src/drm/policy.js';
+import { checkEntryAccess, liveEntry, partnerOf } from '../src/access/entry-check.js';
 import type { RequestEnv } from '../src/env.js';
 import { ksHasPrivilege } from '../src/access/ks.js';
 import { downloadFile, previewBytes, rawFile, relocateName, safeName, type ServedFile } from '../src/serve/downloads.js';
 import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
-import { accessFacts, pathPartner, PRIVATE_MEDIA, requestEnv, sendFile } from './http.js';
+import { accessFacts, mediaCacheControl, pathPartner, requestEnv, sendFile } from './http.js';
 import { checkClearMedia } from '../src/drm/session.js';
 
 type Params = Map<string, string>;
@@ -28,16 +27,14 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     });
     // an encrypted entry's files are its clear media: an admin's only, whatever else the session may do
     await checkClearMedia(env, entry, checked.ks);
-    // judged by the session and the rules (a header KS, the referrer, the address): no shared cache keeps it
-    const shared = (await rulesOf(env.catalog, entry)).length === 0 && !(await isEncryptedEntry(env.catalog, entry));
-    return { entry, ks: checked.ks, limit: checked.access?.limitFlavors ?? null, previewMs: checked.previewMs, shared };
+    return { entry, ks: checked.ks, limit: checked.access?.limitFlavors ?? null, previewMs: checked.previewMs };
   }
 
-  async function serve(request: FastifyRequest, reply: FastifyReply, served: ServedFile, opts: { attachment: boolean; byteLimit: number | null; shared: boolean }) {
+  async function serve(request: FastifyRequest, reply: FastifyReply, env: RequestEnv, entry: Entry, served: ServedFile, opts: { attachment: boolean; byteLimit: number | null }) {
     const { name: file, size: fullSize } = await mediaFile(app.media, served.path);
     const size = opts.byteLimit !== null ? Math.min(fullSize, opts.byteLimit) : fullSize;
     const plan = planFile(size, `"${served.path.replace(/[^A-Za-z0-9._-]/g, '')}-${size}"`, contentTypeOf(file), conditionalHeaders(request.headers));
-    if (!opts.shared) plan.headers['Cache-Control'] = PRIVATE_MEDIA;
+    plan.headers['Cache-Control'] = await mediaCacheControl(env, entry, false);
     if (opts.attachment) plan.headers['Content-Disposition'] = `attachment; filename="${served.name.replace(/["\\\r\n]/g, '_')}"`;
     return sendFile(request, reply, app.media, file, plan);
   }
@@ -57,7 +54,7 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     const params = routeParams(env.http, 'raw');
     const entryId = params.get('entry_id') ?? params.get('entryId');
     if (!entryId) throw new DeliveryError('ENTRY_NOT_FOUND', ', entry_id is missing');
-    const { entry, limit, shared } = await authorize(request, env, params, entryId);
+    const { entry, limit } = await authorize(request, env, params, entryId);
     const served = await rawFile(app.catalog, entry, {
       type: params.get('type') ?? null, format: params.get('format') ?? null, fileName: params.get('file_name') ?? null, limit,
     });
@@ -70,7 +67,7 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
       reply.header('Access-Control-Allow-Origin', '*');
       return reply.redirect(relocated(request, `/${safeName(served.name.replace(/\.[^.]*$/, ''))}.${served.ext}`, 'relocate', `f.${served.ext}`), 302);
     }
-    return serve(request, reply, served, { attachment: !direct, byteLimit: null, shared });
+    return serve(request, reply, env, entry, served, { attachment: !direct, byteLimit: null });
   }
 
   async function download(request: FastifyRequest, reply: FastifyReply) {
@@ -78,7 +75,7 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     const params = routeParams(env.http, 'download');
     const entryId = params.get('entry_id') ?? params.get('entryId');
     if (!entryId) throw new DeliveryError('ENTRY_NOT_FOUND', ', entry_id is missing');
-    const { entry, ks, limit, previewMs, shared } = await authorize(request, env, params, entryId);
+    const { entry, ks, limit, previewMs } = await authorize(request, env, params, entryId);
     const served = await downloadFile(app.catalog, entry, {
       flavorId: params.get('flavor') ?? null, fileName: params.get('file_name') ?? null, limit,
       downloadAssetIds: ks?.privileges.get('downloadasset') ?? [],
@@ -95,7 +92,7 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     const byteLimit = previewMs !== null
       ? previewBytes((await mediaFile(app.media, served.path)).size, previewMs / 1000, entry.duration)
       : null;
-    return serve(request, reply, served, { attachment: !direct, byteLimit, shared });
+    return serve(request, reply, env, entry, served, { attachment: !direct, byteLimit });
   }
 
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/index.php/extwidget', '/extwidget']) {

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { mediaWriteRefusal } from '../storage/write-refusal.js';
 import { openMediaWriter } from '../storage/media-writer.js';
 import { openCatalog } from '../catalog/open.js';
-import { SampleCatalogError } from '../catalog/sample-record.js';
+import { SAMPLE_PARTNER, SampleCatalogError } from '../catalog/sample-record.js';
 import { importLibrary, LibraryError, readLibraryFile } from '../catalog/library.js';
 import { importProgress } from './progress.js';
 import { basename } from 'node:path';
@@ -77,7 +77,7 @@ async function serve(): Promise<number> {
   app.log.info(`kdeliver listening on ${local}`);
   // the sample URLs only where the sample library is (not because it would be seeded into a new directory)
   const sampleEntry = await app.catalog.getEntry('1_rcit0qgs');
-  if (sampleEntry?.partnerId === 309) {
+  if (sampleEntry?.partnerId === SAMPLE_PARTNER.id) {
     const e = '/p/309/sp/0/playManifest/entryId/1_rcit0qgs';
     process.stderr.write(
       `\nkdeliver listening on ${local} — try:\n` +

@@ -81,6 +81,15 @@ export function planRange(size: number, range: string | undefined, headers: Reco
   return { status: 200, headers: { ...base, 'Content-Length': String(size) }, range: size > 0 ? { start: 0, end: size - 1 } : undefined };
 }
 
+/** Cache-Control of media any cache may keep (the reference's). */
+export const PUBLIC_MEDIA = 'public, max-age=8640000, max-stale=0';
+
+/**
+ * Cache-Control of media judged by what its URL does not show (a header KS, the referrer, the
+ * client's address, a preview): no shared cache (the shipped nginx, a CDN) may keep it.
+ */
+export const PRIVATE_MEDIA = 'private, no-store';
+
 /** A stored media file: the reference's cache headers, conditional requests (304), then ranges. */
 export function planFile(size: number, etag: string, contentType: string, h: ConditionalHeaders): FilePlan {
   const headers: Record<string, string> = {
@@ -88,7 +97,7 @@ export function planFile(size: number, etag: string, contentType: string, h: Con
     'Accept-Ranges': 'bytes',
     'Access-Control-Allow-Origin': '*',
     'Access-Control-Expose-Headers': 'Server,range,Content-Length,Content-Range',
-    'Cache-Control': 'public, max-age=8640000, max-stale=0',
+    'Cache-Control': PUBLIC_MEDIA,
     'Last-Modified': MEDIA_LAST_MODIFIED,
     ETag: etag,
   };

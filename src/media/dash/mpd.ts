@@ -43,13 +43,15 @@ export function dashAudioRenditions(p: Presentation): Rendition[] {
   return muxed ? [muxed] : [];
 }
 
+/** Text put into a SegmentTemplate attribute as it is: a template's literal "$" is written "$$". */
+const literalInTemplate = (text: string): string => text.replace(/\$/g, '$$$$');
+
 /**
  * `base`: the absolute URL of the MPD's directory (ending in "/") that every segment, init and
  * caption name is prefixed with; '' leaves them relative to the MPD.
  */
 export function buildMpd(p: Presentation, encryption?: Encryption, base = ''): string {
-  // SegmentTemplate attributes are templates: a literal "$" is written "$$"
-  const tpl = (name: string): string => esc(base.replace(/\$/g, '$$$$') + name);
+  const tpl = (name: string): string => esc(literalInTemplate(base) + name);
   const abs = (name: string): string => esc(base + name);
   if (encryption && !isCommonEncryption(encryption)) throw new MediaError('BAD_ENCRYPTION', `DASH is encrypted with cenc or cbcs, not ${encryption.scheme}`);
   const protection = encryption ? mpdContentProtection(encryption) : [];
@@ -126,7 +128,7 @@ export function buildMpd(p: Presentation, encryption?: Encryption, base = ''): s
       // DASH-IF IOP 6.2.6 thumbnail tiles, as dash.js reads them: the Representation's size is a
       // whole sheet, the essential property its grid, one SegmentTemplate "segment" per sheet
       out.push(`<AdaptationSet id="${setId++}" contentType="image" mimeType="image/jpeg">`);
-      out.push(`<SegmentTemplate media="${esc(th.base.replace(/\$/g, '$$$$'))}sheet-$Number$.jpg" timescale="1000" duration="${th.sheetDurationMs}" startNumber="1"/>`);
+      out.push(`<SegmentTemplate media="${esc(literalInTemplate(th.base))}sheet-$Number$.jpg" timescale="1000" duration="${th.sheetDurationMs}" startNumber="1"/>`);
       out.push(`<Representation id="thumbnails" bandwidth="${th.bandwidth}" width="${th.tileWidth * th.columns}" height="${th.tileHeight * th.rows}">`);
       out.push(`<EssentialProperty schemeIdUri="http://dashif.org/thumbnail_tile" value="${th.columns}x${th.rows}"/>`);
       out.push('</Representation>');
