@@ -12,7 +12,10 @@ const { buildTimeline, flatPolicy, hlsPolicy } = await import(distModule('src/me
 const { tsSegment } = await import(distModule('src/media/ts/writer.js'));
 const { describeMediaSegment } = await import(distModule('src/media/fmp4/writer.js'));
 const { openFileSource } = await import(distModule('src/media/source.js'));
-const { bodyStream, recycleWhenSent } = await import(distModule('src/media/body.js'));
+const { bodyStream, recycleWhenSent, setSegmentCacheBytes } = await import(distModule('src/media/body.js'));
+// clear and encrypted segments both made for each request: with the segment answer cache on, a
+// clear segment would be a kept copy (encrypted ones are never kept) and the ratio meaningless
+setSegmentCacheBytes(0);
 const { createHandleCache } = await import(distModule('src/media/file-handles.js'));
 const { benchCases } = await import('./encryption-cases.mjs');
 
