@@ -11,7 +11,9 @@
 // - the same call with a user KS on 1_kssecure (the player then leaves the session request out
 //   and puts the KS in every sub-request), a fresh KS per request: every request a first call;
 // - the CORS preflight (OPTIONS) the browser sends before it, as the page is on another origin.
-// Usage: node bench/api.mjs [--connections 50] [--duration 10] [--rounds 3] [--no-build]
+// --profile: afterwards, one more kdeliver under `node --cpu-prof` for one run of the KS target,
+// and where its samples went (bench/.work/profiles/).
+// Usage: node bench/api.mjs [--connections 50] [--duration 10] [--rounds 3] [--profile] [--no-build]
 import { isDeepStrictEqual } from 'node:util';
 import { startKdeliver } from './lib/kdeliver.mjs';
 import { distModule } from './lib/build.mjs';
@@ -20,8 +22,11 @@ import { printMachine } from './lib/machine.mjs';
 import { startReport } from './lib/results.mjs';
 import { printRows, reportVsHello, runRounds, startHello } from './lib/versus-hello.mjs';
 import { PLAYER_VERSION, capturePlayer, multirequestFromSource } from './lib/player.mjs';
+import { cannon } from './lib/autocannon.mjs';
+import { printProfile, profileKdeliver } from './lib/cpuprofile.mjs';
 
-const { rounds, connections, duration, build } = loadOptions({ connections: 50 });
+const opts = loadOptions({ connections: 50 }, { profile: { type: 'boolean', default: false } });
+const { rounds, connections, duration, build } = opts;
 const PARTNER = 309;
 const SECRET = 'sample-admin-secret-309'; // the sample library's (a contract), used only to issue test KSs
 const PUBLIC_ENTRIES = ['1_rcit0qgs', '1_alt0audi', '1_audio001', '1_flavlim0'];
@@ -89,6 +94,16 @@ try {
   printRows(rows, 31);
   report.data.rows = rows;
   reportVsHello(report, rows, [['player multirequest, anonymous', 0.3], ['the same with a user KS', null], ['CORS preflight (OPTIONS)', null]]);
+
+  // where a KS-bearing first call's time goes: the same requests against a server under the profiler
+  if (opts.extra.profile) {
+    const t = targets.find((x) => x.name === 'the same with a user KS');
+    const p = await profileKdeliver(t.name, {}, async (pk) => {
+      await cannon({ url: pk.url, connections, duration: 2, requests: t.requests });
+      return cannon({ url: pk.url, connections, duration, requests: t.requests });
+    });
+    printProfile(p, p.missing ? '' : `Profile of kdeliver, ${t.name} (${Math.round(p.run.rps)} req/s under the profiler)`);
+  }
 } finally {
   await kd.stop();
   await hello.stop();
