@@ -181,7 +181,9 @@ export function parsePlayRequest(pathAfterAction: string, http: HttpFacts): Play
     clipTo: clip !== null && clip > 0 ? Math.floor(clip) : 0,
     playbackRate: num(params.get('playbackRate')) ?? 0,
     tracks: params.get('tracks') ?? '',
-    storageId: num(get('storageId')),
+    // 0 is Kaltura's own data centre, which its playManifest reads as no storage asked for (a
+    // falsy id): here, the media this server holds
+    storageId: num(get('storageId')) || null,
     deliveryProfileIds,
     deliveryCode: get('deliveryCode') ?? '',
     playbackContext: get('playbackContext') ?? null,

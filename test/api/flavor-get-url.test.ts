@@ -76,6 +76,11 @@ t.test('flavorAsset.getUrl options', async (t) => {
     t.equal(await getUrl({ ks: adminKs, id: '1_f3rcit00', forceProxy: 'true' }), plain, 'forceProxy: the same URL');
     const missing = await getUrl({ ks: adminKs, id: '1_f3rcit00', storageId: '999' });
     t.match(missing, { objectType: 'KalturaAPIException', code: 'STORAGE_PROFILE_ID_NOT_FOUND' }, 'an unknown storage is named');
+    // Kaltura's own data centre is storage 0, which its getUrl and playManifest read as none asked for
+    t.equal(await getUrl({ ks: adminKs, id: '1_f3rcit00', storageId: '0' }), plain, 'storageId 0: the URL of the copy held here');
+    const here = await fetch(plain.replace('/format/download/', '/storageId/0/format/download/'), { redirect: 'manual' });
+    t.equal(here.status, 302, 'playManifest with storageId/0 serves the copy held here');
+    await here.arrayBuffer();
   });
 
   await t.test('storageId of a storage holding a copy of the flavor', async (t) => {

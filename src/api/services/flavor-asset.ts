@@ -146,7 +146,8 @@ export const flavorAssetService: ServiceModule = {
         const f = await partnerFlavor(ctx, a.id);
         if (f.status !== AssetStatus.READY) throw new ApiError('RESOURCE_NOT_READY', { ID: f.id });
         const e = await partnerEntry(ctx, f.entryId);
-        if (a.storageId !== undefined && a.storageId !== null) {
+        // storageId 0 (Kaltura's own data centre) asks for no storage, as playManifest reads it
+        if (a.storageId) {
           const storage = await ctx.catalog.getStorageProfile(a.storageId);
           if (!storage || storage.partnerId !== e.partnerId || !storage.active) throw new ApiError('STORAGE_PROFILE_ID_NOT_FOUND', { ID: a.storageId });
           if (!(await ctx.catalog.listRemoteFiles(f.id)).some((r) => r.storageProfileId === storage.id)) throw new ApiError('FLAVOR_ASSET_ID_NOT_FOUND', { ID: f.id });
@@ -155,7 +156,7 @@ export const flavorAssetService: ServiceModule = {
         return await flavorDownloadUrl(ctx, e, f, {
           fileName: objString(a.options, 'fileName') || undefined,
           referrer: objString(a.options, 'referrer') || undefined,
-          storageId: a.storageId ?? undefined,
+          storageId: a.storageId || undefined,
         });
       },
     },
