@@ -12,6 +12,7 @@ import { openCatalog } from '../catalog/open.js';
 import { importProgress, formatBytes } from '../import/progress.js';
 import { openSource, SourceError } from '../import/source.js';
 import { isSafeId } from '../catalog/ids.js';
+import { openMediaWriter } from '../storage/media-writer.js';
 
 const USAGE = `usage: kdeliver import-kaltura --service-url URL --partner-id N --admin-secret SECRET
                                [--entry-ids ID,ID… | --all] [--as-partner M] [--no-media] [--jobs N]
@@ -77,10 +78,12 @@ export async function main(args: string[]): Promise<number> {
   // it uses no server secret: no sample-library verdict to ask of the catalog
   const catalog = await openCatalog({ ...config, sampleLibrary: false, sampleSecrets: false });
   const store = catalog.kalturaImport;
+  // the media folder, or the S3 store of KDELIVER_MEDIA_URL (main.ts refused a read-only origin)
+  const media = openMediaWriter(config)!;
   const progress = importProgress(process.stderr);
   let report: ImportReport;
   try {
-    report = await importKaltura(source, config, catalog, store, { entryIds, asPartner, noMedia: !!values['no-media'], jobs }, progress);
+    report = await importKaltura(source, config, catalog, store, media, { entryIds, asPartner, noMedia: !!values['no-media'], jobs }, progress);
   } catch (e) {
     progress.close();
     if (e instanceof SourceError) {

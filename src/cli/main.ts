@@ -126,11 +126,7 @@ async function importCommand(args: string[]): Promise<number> {
 
 /** The commands that write media stop here, before any work, when KDELIVER_MEDIA_URL names a store they cannot write. */
 function refuseMediaWrites(command: string): number | null {
-  const loc = loadConfig().media;
-  // import-kaltura keeps resumable downloads and their checks against files in the media folder
-  const why = mediaWriteRefusal(loc) ?? (command === 'import-kaltura' && loc.kind === 's3'
-    ? `KDELIVER_MEDIA_URL=${loc.url} is an S3 store, which import-kaltura does not write to yet (ingest, upload and library import do): run import-kaltura with local media (KDELIVER_MEDIA_URL unset), then copy the media folder to the store`
-    : null);
+  const why = mediaWriteRefusal(loadConfig().media);
   if (!why) return null;
   process.stderr.write(`kdeliver ${command}: ${why}\n`);
   return 1;

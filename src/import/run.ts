@@ -5,14 +5,15 @@
 //
 // Order per entry, so that a failure or a kill -9 leaves nothing half-written in view:
 //   1. files download into {dataDir}/tmp/import (resumable partial files, verified, then renamed);
-//   2. when every file of the entry is complete, they move into the media root under names that
-//      carry the asset's version (so the files the catalog names now are never overwritten);
+//   2. when every file of the entry is complete, they go into the media store (the media root, or
+//      the S3 store of KDELIVER_MEDIA_URL, whole or not at all: src/storage/media-writer.ts) under
+//      names that carry the asset's version (so the files the catalog names now are never overwritten);
 //   3. the entry, its flavors and captions are written in one catalog transaction;
 //   4. files the entry named before and no longer names are removed.
 // An entry whose source updatedAt, flavor versions and caption versions are those of the last
 // import is left as it is, without a download.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { PartnerExistsError, type Catalog, type KalturaImportStore } from '../catalog/store.js';
 import {
@@ -27,6 +28,7 @@ import { mediaFacts } from './media-facts.js';
 import type { ImportProgress } from './progress.js';
 import { SourceError, type Source, type SourceCaption, type SourceEntry, type SourceFlavor } from './source.js';
 import { isSafeId } from '../catalog/ids.js';
+import type { MediaWriter } from '../storage/media-writer.js';
 
 export interface ImportOptions {
   /** Only these entries; all of the partner's otherwise. */
@@ -88,7 +90,7 @@ interface Planned<T> {
 }
 
 export async function importKaltura(
-  source: Source, config: Config, catalog: Catalog, store: KalturaImportStore, o: ImportOptions, progress: ImportProgress,
+  source: Source, config: Config, catalog: Catalog, store: KalturaImportStore, media: MediaWriter, o: ImportOptions, progress: ImportProgress,
   now: () => number = () => Math.floor(Date.now() / 1000),
 ): Promise<ImportReport> {
   const partnerId = o.asPartner ?? source.partnerId;
@@ -224,7 +226,7 @@ export async function importKaltura(
       if (!SAFE_EXT.test(ext)) throw new Error(`flavor ${f.id}: file extension ${JSON.stringify(ext)} is not one kdeliver can keep`);
       const name = `${f.id}-v${version}.${ext}`;
       const here = await catalog.getFlavor(f.id);
-      const have = here && here.status === AssetStatus.READY && here.filePath === `${dir}/${name}` && existsSync(join(config.mediaRoot, here.filePath));
+      const have = here && here.status === AssetStatus.READY && here.filePath === `${dir}/${name}` && await media.has(here.filePath);
       const size = f.sizeInBytes !== undefined ? intOf(f.sizeInBytes) : undefined;
       flavors.push({
         name, url: have || o.noMedia ? null : '', expectedSize: size, approxKb: size === undefined ? intOf(f.size) || undefined : undefined,
@@ -250,7 +252,7 @@ export async function importKaltura(
       const version = intOf(c.version, 1);
       const name = `${c.id}-v${version}.${format}`;
       const here = await catalog.getCaption(c.id);
-      const have = !!here && here.filePath === `${dir}/${name}` && existsSync(join(config.mediaRoot, here.filePath));
+      const have = !!here && here.filePath === `${dir}/${name}` && await media.has(here.filePath);
       captions.push({
         name, url: have ? null : '', expectedSize: c.sizeInBytes !== undefined ? intOf(c.sizeInBytes) : undefined, label: `${e.id} caption ${c.id}`,
         record: {
@@ -264,7 +266,7 @@ export async function importKaltura(
     const entryVersion = intOf(e.version, 1);
     const thumbName = `thumbnail-v${entryVersion}.jpg`;
     const hereEntry = await catalog.getEntry(e.id);
-    const haveThumb = !!hereEntry?.thumbnailFile && hereEntry.thumbnailFile === `${dir}/${thumbName}` && existsSync(join(config.mediaRoot, hereEntry.thumbnailFile));
+    const haveThumb = !!hereEntry?.thumbnailFile && hereEntry.thumbnailFile === `${dir}/${thumbName}` && await media.has(hereEntry.thumbnailFile);
 
     const sameIds = (a: readonly { id: string }[], b: readonly { id: string }[]) => a.length === b.length && a.every((x) => b.some((y) => y.id === x.id));
     const unchanged = record && record.sourceUpdatedAt === intOf(e.updatedAt) && hereEntry
@@ -342,9 +344,9 @@ export async function importKaltura(
     }
 
     for (const [p, file] of fetched) {
-      const dest = join(config.mediaRoot, dir, p.name);
-      mkdirSync(dirname(dest), { recursive: true });
-      renameSync(file, dest);
+      await media.putFile(file, `${dir}/${p.name}`, { move: true });
+      // a store that copied it (S3) leaves the download to its caller
+      rmSync(file, { force: true });
     }
     const entry: Entry = {
       id: e.id, partnerId, name: strOf(e.name) || e.id, description: strOf(e.description), type: e.type,
@@ -361,7 +363,9 @@ export async function importKaltura(
       source: { entryId: e.id, serviceUrl: source.serviceUrl, sourcePartnerId: source.partnerId, sourceUpdatedAt: intOf(e.updatedAt) },
     }, t);
     for (const p of stale) {
-      if (p.startsWith(`${dir}/`) && !p.includes('..')) rmSync(join(config.mediaRoot, p), { force: true });
+      if (!p.startsWith(`${dir}/`) || p.includes('..')) continue;
+      // the entry is imported: a file it no longer names that stays behind is only a leftover
+      await media.remove(p).catch((err: Error) => out.warnings.push(`${p} not removed: ${err.message}`));
     }
     return out;
   }

@@ -5,12 +5,12 @@
 // which S3 shows only once it is completed (an unfinished one is aborted, never shown). So the
 // catalog may name a key as soon as its put has returned, and never before.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
-import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Config, MediaLocation } from '../config.js';
 import { mediaPath } from './paths.js';
@@ -42,6 +42,8 @@ export interface MediaWriter {
   readRange(key: string, offset: number, length: number): Promise<Readable>;
   /** Removes the object; one that is not there is no error. */
   remove(key: string): Promise<void>;
+  /** Whether the object is there (a store that cannot say throws MediaWriteError: absent is never guessed). */
+  has(key: string): Promise<boolean>;
   /** A whole small object (a caption, a picture). */
   readAll(key: string): Promise<Buffer>;
 }
@@ -77,6 +79,7 @@ export function localMediaWriter(mediaRoot: string): MediaWriter {
     localFile: async (key) => mediaPath(mediaRoot, key),
     readRange: async (key, offset, length) => createReadStream(mediaPath(mediaRoot, key), { start: offset, end: offset + length - 1 }),
     remove: (key) => rm(mediaPath(mediaRoot, key), { force: true }),
+    has: (key) => access(mediaPath(mediaRoot, key)).then(() => true, () => false),
     readAll: (key) => readFile(mediaPath(mediaRoot, key)),
   };
 }
@@ -140,6 +143,15 @@ export function s3MediaWriter(loc: S3Location, t: OriginTimeouts, client: S3Clie
         await client.send(new DeleteObjectCommand({ Bucket: loc.bucket, Key: keyOf(key) }), { abortSignal: AbortSignal.timeout(t.timeoutMs) });
       } catch (e) {
         throw fail(key, 'the removal', e);
+      }
+    },
+    async has(key) {
+      try {
+        await client.send(new HeadObjectCommand({ Bucket: loc.bucket, Key: keyOf(key) }), { abortSignal: AbortSignal.timeout(t.timeoutMs) });
+        return true;
+      } catch (e) {
+        if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+        throw fail(key, 'the look-up', e);
       }
     },
     async readAll(key) {

@@ -1,7 +1,7 @@
 // Writes of media (ingest, upload, import) with KDELIVER_MEDIA_URL naming an HTTP origin, read-only
 // by nature: the CLI's writing commands stop at start with a message naming the variable, and the
 // server's API refuses its writing actions the same way, before reading anything. S3 takes writes
-// (test/storage/s3-writes-nodes.test.ts), except import-kaltura's, which says so.
+// (test/storage/s3-writes-nodes.test.ts, test/storage/import-kaltura-s3.test.ts).
 import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,12 +40,6 @@ for (const [kind, env] of Object.entries(stores)) {
     t.equal(await ping.text(), 'true', 'other actions answer');
   });
 }
-
-t.test('s3: import-kaltura alone refuses at start, saying what to do instead', async (t) => {
-  const r = await run(process.execPath, [binTarget(), 'import-kaltura', '--help'], { env: { KDELIVER_DATA_DIR: dataDir, ...s3 }, timeoutMs: 60_000 });
-  t.equal(r.code, 1);
-  t.match(r.stderr, /^kdeliver import-kaltura: KDELIVER_MEDIA_URL=s3:\/\/media\/lib is an S3 store, which import-kaltura does not write to yet \(ingest, upload and library import do\): run import-kaltura with local media/);
-});
 
 t.test('s3: the API\'s writing actions are not refused for the store (they reach their own checks)', async (t) => {
   const srv = await startServer(t, { env: s3 });
