@@ -7,10 +7,10 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../helpers/media-tools.js';
+import { freePort } from '../helpers/nginx.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-bench-server-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -61,13 +61,3 @@ t.test('the benchmark server imports its libraries into a new data directory and
   }
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
