@@ -8,7 +8,7 @@ import { ID_ARG, objInt, objString } from '../args.js';
 import { callPartnerId, entryApiObject, partnerEntry } from '../lookup.js';
 import type { ActionSpec, ApiContext } from '../types.js';
 import type { Params } from '../params.js';
-import { EntryStatus, MediaType, type Entry } from '../../catalog/types.js';
+import { EntryStatus, EntryType, MediaType, type Entry } from '../../catalog/types.js';
 import { addSource, IngestError, type IngestContext } from '../../ingest/pipeline.js';
 import { nudgeIngestWorkers } from '../../ingest/queue.js';
 import { claimUpload, partnerUploadToken, refuseUnlessComplete } from '../../ingest/uploads.js';
@@ -125,15 +125,16 @@ export const mediaIngestActions: Record<string, ActionSpec> = {
     description: 'Adds the content of an entry from a KalturaUploadedFileTokenResource; transcoding runs in the background',
     params: { entryId: ID_ARG, resource: { type: 'object', kalturaType: 'KalturaResource', required: true } },
     returns: 'KalturaMediaEntry',
-    throws: ['ENTRY_ID_NOT_FOUND', 'RESOURCE_TYPE_NOT_SUPPORTED', ...INGEST_ERRORS],
+    throws: ['ENTRY_ID_NOT_FOUND', 'ENTRY_ALREADY_WITH_CONTENT', 'RESOURCE_TYPE_NOT_SUPPORTED', ...INGEST_ERRORS],
     async handler(ctx, a) {
       requireAdminKs(ctx);
       const e = await partnerEntry(ctx, a.entryId);
-      const token = uploadedTokenOf(a.resource);
-      if (e.status === EntryStatus.PRECONVERT || e.status === EntryStatus.IMPORT) {
-        throw new ApiError('INGEST_FAILED', { ENTRY_ID: e.id, REASON: 'the entry is being converted; wait until it is READY or in ERROR' });
-      }
-      return await ingestUpload(ctx, e, token);
+      // Kaltura's rules, in its order, before the resource is looked at: only a media clip takes
+      // content, and only while it has none. A client resending addContent after a timeout reads
+      // ENTRY_ALREADY_WITH_CONTENT as "done"; replacing content is updateContent's, not done here.
+      if (e.type !== EntryType.MEDIA_CLIP) throw new ApiError('ENTRY_ID_NOT_FOUND', { ENTRY_ID: e.id });
+      if (e.status !== EntryStatus.NO_CONTENT) throw new ApiError('ENTRY_ALREADY_WITH_CONTENT');
+      return await ingestUpload(ctx, e, uploadedTokenOf(a.resource));
     },
   },
   addFromUploadedFile: addFromUploadedFile('mediaEntry', 'KalturaMediaEntry'),
