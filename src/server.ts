@@ -5,7 +5,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Config } from './config.js';
 import type { Env } from './env.js';
 import { openCatalog } from './catalog/open.js';
-import { redactUrl, requestId } from './log.js';
+import { requestId } from './log.js';
+import { redactApiUrl } from './api/redact.js';
 import { openCountryLookup } from './access/geo.js';
 import { createManifestCache } from './cache/manifest-cache.js';
 import { createApiAnswerCache, type ApiAnswerCache } from './api/answer-cache.js';
@@ -70,9 +71,11 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
   if (config.logLevel === 'silent') return false;
   return {
     level: config.logLevel,
-    // KS, kt and secrets travel in URLs and headers: never log them as they are
+    // KS, kt and secrets travel in URLs and headers: never log them as they are. The API's forms
+    // (/secret/… path pairs, 1:ks=…, request1_secret=…) are hidden on every URL, since a client may
+    // send them to one no route takes (API v2 reads no path pairs), which is logged all the same.
     serializers: {
-      req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: redactUrl(req.url), id: req.id }),
+      req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: redactApiUrl(req.url), id: req.id }),
     },
     redact: { paths: ['req.headers["x-kaltura-ks"]', 'req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
   };

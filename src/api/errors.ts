@@ -25,6 +25,7 @@ export const API_ERRORS = {
   PROPERTY_IS_NOT_DEFINED: 'The property "%PROP%" is not defined on type "%TYPE%"',
   INVALID_USER_ID: 'Invalid user id',
   ENTRY_ID_NOT_FOUND: 'Entry id "%ENTRY_ID%" not found',
+  ENTRY_ALREADY_WITH_CONTENT: 'Entry already associated with content',
   FLAVOR_ASSET_ID_NOT_FOUND: 'Flavor asset id "%ID%" not found',
   FLAVOR_PARAMS_ID_NOT_FOUND: 'Flavor params id "%ID%" not found',
   CAPTION_ASSET_ID_NOT_FOUND: 'Caption asset id "%ID%" not found',

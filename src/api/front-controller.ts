@@ -54,6 +54,28 @@ export function applyResponseProfile(result: unknown, profile: unknown): unknown
   return Array.isArray(result) ? result : trim(result);
 }
 
+/** KalturaDetachedResponseProfile's properties that applyResponseProfile applies (name is only a label). */
+const RESPONSE_PROFILE_PROPERTIES = ['objectType', 'name', 'type', 'fields'];
+
+/**
+ * The refusal of a responseProfile applyResponseProfile cannot apply (another type, a stored
+ * profile by id or systemName, related profiles), or null: answering every field instead would
+ * give more than was asked for. Checked before the action runs, so a refused call changes nothing.
+ */
+export function checkResponseProfile(profile: unknown): ApiError | null {
+  if (profile === undefined || profile === null || profile === '') return null;
+  if (typeof profile !== 'object' || Array.isArray(profile)) return new ApiError('INVALID_OBJECT_TYPE', { OBJECT_TYPE: 'responseProfile' });
+  const p = profile as Params;
+  for (const k of Object.keys(p)) {
+    if (!RESPONSE_PROFILE_PROPERTIES.includes(k)) return new ApiError('PROPERTY_IS_NOT_DEFINED', { PROP: k.slice(0, 64), TYPE: 'KalturaDetachedResponseProfile' });
+  }
+  if (p.type !== undefined && p.type !== null && String(p.type) !== '1' && String(p.type) !== '2') {
+    return new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: String(p.type).slice(0, 64), PARAMETER_NAME: 'responseProfile:type', ENUM_TYPE: 'KalturaResponseProfileType' });
+  }
+  if (p.fields !== undefined && p.fields !== null && typeof p.fields !== 'string') return new ApiError('INVALID_OBJECT_TYPE', { OBJECT_TYPE: 'responseProfile:fields' });
+  return null;
+}
+
 export interface FrontControllerOptions {
   /** Called with unexpected exceptions (they are answered as INTERNAL_SERVERL_ERROR). */
   onUnexpected?: (e: unknown) => void;
@@ -88,12 +110,13 @@ export async function handleApiRequest(registry: Registry, env: ApiEnv, req: Api
 
   if (result === undefined) {
     const service = typeof params.service === 'string' ? params.service.toLowerCase() : '';
+    const run = async (call: Params) =>
+      checkResponseProfile(call.responseProfile) ?? applyResponseProfile(await runCall(registry, env, call, files, opts.onUnexpected), call.responseProfile);
     if (service === 'multirequest') {
-      result = await runMultiRequest(params, async (sub) =>
-        applyResponseProfile(await runCall(registry, env, sub, files, opts.onUnexpected), sub.responseProfile));
+      result = await runMultiRequest(params, run);
       multi = Array.isArray(result);
     } else {
-      result = applyResponseProfile(await runCall(registry, env, params, files, opts.onUnexpected), params.responseProfile);
+      result = await run(params);
     }
   }
 

@@ -104,6 +104,18 @@ export interface AddSourceResult {
   probe: MediaProbe;
 }
 
+/** The partner's default conversion profile, else the system default (partner 0's), else none. */
+function defaultProfileOf(partner: { id: number; defaultConversionProfileId?: number | null }, profiles: Array<{ id: number; partnerId: number; isDefault: boolean }>): number | null {
+  return partner.defaultConversionProfileId
+    ?? profiles.find((p) => p.isDefault && p.partnerId === partner.id)?.id ?? profiles.find((p) => p.isDefault)?.id ?? null;
+}
+
+/** The conversion profile a partner's upload is transcoded with when none is named. */
+export async function defaultConversionProfileId(catalog: IngestContext['catalog'], partnerId: number): Promise<number | null> {
+  const partner = await catalog.getPartner(partnerId);
+  return partner ? defaultProfileOf(partner, await catalog.listConversionProfiles(partnerId)) : null;
+}
+
 /**
  * Probes the file and registers it as the entry's source flavor (creating the entry unless it
  * exists), queueing the transcoding job. A file that is not media is refused: a new entry is
@@ -126,8 +138,7 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
   if (req.conversionProfileId != null && !profiles.some((p) => p.id === req.conversionProfileId)) {
     throw new IngestError(`conversion profile ${req.conversionProfileId} does not exist for partner ${req.partnerId} (known: ${profiles.map((p) => p.id).join(', ') || 'none'})`);
   }
-  const profileId = req.conversionProfileId ?? partner.defaultConversionProfileId
-    ?? profiles.find((p) => p.isDefault && p.partnerId === req.partnerId)?.id ?? profiles.find((p) => p.isDefault)?.id ?? null;
+  const profileId = req.conversionProfileId ?? defaultProfileOf(partner, profiles);
 
   let probe: MediaProbe;
   try {

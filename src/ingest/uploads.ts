@@ -147,13 +147,24 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
     if (o.finalChunk) {
       if (token.fileSize !== null && token.fileSize > 0 && size !== token.fileSize) {
         await store.updateUploadToken(next, env.now);
-        throw new UploadError('SIZE_MISMATCH', `${size} bytes have arrived but the token was created for ${token.fileSize}: send the missing bytes from byte ${size}`, { UPLOADED_SIZE: size, FILE_SIZE: token.fileSize });
+        throw sizeMismatch(size, token.fileSize);
       }
       next.status = UploadTokenStatus.FULL_UPLOAD;
     }
     await store.updateUploadToken(next, env.now);
     return next;
   });
+}
+
+/**
+ * The final chunk left the upload another size than the token was made for. Too few bytes: the
+ * rest may follow. Too many: no resume can shrink what arrived, only a restart (resume=false).
+ */
+function sizeMismatch(size: number, fileSize: number): UploadError {
+  const what = size < fileSize
+    ? `${size} bytes have arrived but the token was created for ${fileSize}: send the missing bytes from byte ${size}`
+    : `${size} bytes have arrived, more than the ${fileSize} the token was created for: send the file again from byte 0 (resume=false)`;
+  return new UploadError('SIZE_MISMATCH', what, { UPLOADED_SIZE: size, FILE_SIZE: fileSize });
 }
 
 /**
@@ -187,7 +198,7 @@ async function stageChunk(env: UploadEnv, media: MediaWriter, partnerId: number,
   }
   if (r.outcome === 'size') {
     const size = r.token.uploadedFileSize;
-    throw new UploadError('SIZE_MISMATCH', `${size} bytes have arrived but the token was created for ${token.fileSize}: send the missing bytes from byte ${size}`, { UPLOADED_SIZE: size, FILE_SIZE: token.fileSize ?? 0 });
+    throw sizeMismatch(size, token.fileSize ?? 0);
   }
   return r.token;
 }

@@ -47,6 +47,18 @@ t.test('flavorAsset.getUrl options', async (t) => {
     await b.arrayBuffer();
   });
 
+  await t.test('a file name with a slash still gives a URL that downloads', async (t) => {
+    // a path segment cannot carry an encoded slash (the URL parser refuses %2F and %5C): they become _
+    for (const [name, saved] of [['AC/DC live.mp4', 'AC_DC live.mp4'], ['part 1\\2', 'part 1_2.mp4']]) {
+      const named: string = await getUrl({ ks: adminKs, id: '1_f1rcit00', ...OPTS, 'options[fileName]': name });
+      t.notMatch(named, /%2F|%5C/i, name);
+      const r = await fetch(named);
+      t.equal(r.status, 200, `${name}: the URL downloads`);
+      t.equal(r.headers.get('content-disposition'), `attachment; filename="${saved}"`);
+      await r.arrayBuffer();
+    }
+  });
+
   await t.test('options[referrer] is judged by the site rule and carried in the URL', async (t) => {
     t.match(await getUrl({ ks: userKs, id: '1_f2site00' }), { code: 'ACCESS_CONTROL_RESTRICTED' }, 'no referrer: refused');
     t.match(await getUrl({ ks: userKs, id: '1_f2site00', ...OPTS, 'options[referrer]': 'https://evil.example.net/page' }), { code: 'ACCESS_CONTROL_RESTRICTED' }, 'another site: refused');

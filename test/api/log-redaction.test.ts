@@ -42,3 +42,27 @@ t.test('the access log of api_v3 carries no secret', async (t) => {
   t.notOk(log.includes(secret), 'no admin secret in the log');
   t.notOk(log.includes(ks) || log.includes(encodeURIComponent(ks)), 'no KS in the log');
 });
+
+t.test('a secret sent to a URL no route takes is not logged either', async (t) => {
+  // API v2 reads no path pairs, so /startsession/secret/… is a 404: its log line still must not hold the secret
+  const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-api-log-'));
+  const config = loadConfig({ KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'info' });
+  let log = '';
+  const stream = new Writable({ write(chunk, _enc, done) { log += chunk.toString(); done(); } });
+  const app = await buildServer({ config, logger: { ...(loggerOptions(config) as object), stream } as never });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  t.teardown(async () => { await app.close(); rmSync(dataDir, { recursive: true, force: true }); });
+
+  const secret = 'sample-admin-secret-309';
+  const unrouted = [
+    `/index.php/partnerservices2/startsession/secret/${secret}?partner_id=309`,
+    `/index.php/partnerservices2/startsession/partner_id/309/adminSecret/${secret}`,
+    `/api/service/session/action/start/secret/${secret}/partnerId/309`,
+    `/nothing/here?request1_secret=${secret}`,
+  ];
+  for (const path of unrouted) t.equal((await fetch(url + path)).status, 404, path);
+  await new Promise((r) => setTimeout(r, 100));
+  t.ok((log.match(/startsession|\/nothing\//g) ?? []).length >= 3, 'the requests are logged');
+  t.notOk(log.includes(secret), 'no admin secret in the log');
+});

@@ -121,6 +121,13 @@ t.test('uploadToken.upload', async (t) => {
     t.same(readFileSync(fileOf(over)), b);
     const fresh = await newToken();
     t.match(await upload(fresh, b, { resume: true, resumeAt: -1, finalChunk: false }), { status: 1, uploadedFileSize: 2000 }, 'resuming a token with no file yet');
+
+    // more bytes than the token was made for: no byte is missing, and only a restart can help
+    const small = await newToken(b.length);
+    t.match(await upload(small, a, { finalChunk: true }), {
+      code: 'UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE', message: /3000 bytes have arrived, more than the 2000 the token was created for: send the file again from byte 0 \(resume=false\)/,
+    });
+    t.match(await upload(small, b, { resume: false, finalChunk: true }), { status: 2, uploadedFileSize: 2000 }, 'and that restart completes it');
   });
 
   await t.test('a chunk being written does not hold up other requests', async (t) => {

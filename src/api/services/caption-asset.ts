@@ -176,7 +176,8 @@ export const captionAssetService: ServiceModule = {
         const label = objString(a.captionAsset, 'label');
         const display = objInt(a.captionAsset, 'displayOnPlayer', 'bool');
         const c: CaptionAsset = {
-          id, entryId: entry.id, partnerId: entry.partnerId, ...lang, label: (label ?? lang.language).slice(0, 256),
+          // no label given: none is stored, so the caption is shown under its language even after that changes
+          id, entryId: entry.id, partnerId: entry.partnerId, ...lang, label: (label ?? '').slice(0, 256),
           format: declaredFormat(a.captionAsset) ?? 'vtt', filePath: '', size: 0, isDefault: isDefaultOf(a.captionAsset) ?? false,
           status: AssetStatus.QUEUED, version: 1, displayOnPlayer: display === undefined ? true : display !== 0,
           createdAt: ctx.now, updatedAt: ctx.now,
@@ -212,8 +213,10 @@ export const captionAssetService: ServiceModule = {
         const lang = languageFields(a.captionAsset, c);
         const label = objString(a.captionAsset, 'label');
         const display = objInt(a.captionAsset, 'displayOnPlayer', 'bool');
+        // a label that only repeated the old language (the library file's and older assets' default) follows the new one
+        const kept = c.label === c.language && lang.language !== c.language ? '' : c.label;
         await ctx.catalog.updateCaption({
-          ...c, ...lang, label: label !== undefined ? label.slice(0, 256) : c.label, isDefault: isDefaultOf(a.captionAsset) ?? c.isDefault,
+          ...c, ...lang, label: label !== undefined ? label.slice(0, 256) : kept, isDefault: isDefaultOf(a.captionAsset) ?? c.isDefault,
           displayOnPlayer: display === undefined ? c.displayOnPlayer : display !== 0, updatedAt: ctx.now,
         });
         return captionAssetObject((await ctx.catalog.getCaption(c.id))!);

@@ -65,19 +65,26 @@ function dateOf(input: Params, name: string): number | null {
   return n < 0 ? null : n;
 }
 
-/** The changes an update object asks for, checked as Kaltura checks them (permissions, lengths, the profile, the dates). */
-async function entryChanges(ctx: ApiContext, entry: Entry, input: Params): Promise<EntryChanges> {
+/**
+ * The changes an update object asks for, checked as Kaltura checks them (permissions, lengths, the
+ * profile, the dates). `insert` names the properties a new entry takes besides these, which the
+ * caller applies itself (media.add's mediaType, userId, ...).
+ */
+async function entryChanges(ctx: ApiContext, entry: Pick<Entry, 'partnerId' | 'startDate' | 'endDate'>, input: Params, insert?: ReadonlySet<string>): Promise<EntryChanges> {
   const changes: EntryChanges = {};
   const admin = isAdminSession(ctx);
   for (const [k, v] of Object.entries(input)) {
-    if (k === 'objectType') continue;
+    if (k === 'objectType' || insert?.has(k)) continue;
     const rule = UPDATABLE[k];
     if (!rule) {
       if (v === null) continue;
       if (NOT_UPDATABLE.has(k)) throw new ApiError('PROPERTY_VALIDATION_NOT_UPDATABLE', { PROPERTY_NAME: k });
       throw new ApiError('PROPERTY_IS_NOT_DEFINED', { PROP: k.slice(0, 64), TYPE: 'KalturaBaseEntry' });
     }
-    if (rule.admin && !admin) throw new ApiError('PROPERTY_VALIDATION_ADMIN_PROPERTY', { PROP_NAME: k });
+    // a new entry may start without a name (API v2's addentry makes one so)
+    if (insert && k === 'name' && (v === null || String(v) === '')) continue;
+    // API v2's addentry (a user KS, as v2 allows) has always set the new entry's referenceId
+    if (rule.admin && !admin && !(insert && k === 'referenceId')) throw new ApiError('PROPERTY_VALIDATION_ADMIN_PROPERTY', { PROP_NAME: k });
     if (k === 'startDate' || k === 'endDate') {
       changes[k] = dateOf(input, k);
       continue;
@@ -106,6 +113,15 @@ async function entryChanges(ctx: ApiContext, entry: Entry, input: Params): Promi
   const end = changes.endDate !== undefined ? changes.endDate : entry.endDate;
   if (start !== null && end !== null && start >= end) throw new ApiError('INVALID_ENTRY_SCHEDULE_DATES');
   return changes;
+}
+
+/**
+ * What a new entry's object (media.add, addFromUploadedFile) asks for besides the properties in
+ * `insert`, checked as an update of it would be, before the entry is made: a property that cannot
+ * be applied (an unknown rule, one not kept here) refuses the whole entry rather than being dropped.
+ */
+export function newEntryChanges(ctx: ApiContext, partnerId: number, input: Params, insert: ReadonlySet<string>): Promise<EntryChanges> {
+  return entryChanges(ctx, { partnerId, startDate: null, endDate: null }, input, insert);
 }
 
 const updateAction = (param: string, kalturaType: string, mediaOnly: boolean): ActionSpec => ({

@@ -8,39 +8,59 @@ import { ID_ARG, objInt, objString } from '../args.js';
 import { callPartnerId, entryApiObject, partnerEntry } from '../lookup.js';
 import type { ActionSpec, ApiContext } from '../types.js';
 import type { Params } from '../params.js';
-import { EntryStatus, MediaType, type Entry } from '../../catalog/types.js';
-import { addSource, IngestError, type IngestContext } from '../../ingest/pipeline.js';
+import { EntryStatus, EntryType, MediaType, type Entry } from '../../catalog/types.js';
+import { addSource, defaultConversionProfileId, IngestError, type IngestContext } from '../../ingest/pipeline.js';
 import { nudgeIngestWorkers } from '../../ingest/queue.js';
 import { claimUpload, partnerUploadToken, refuseUnlessComplete } from '../../ingest/uploads.js';
 import { deleteEntry } from '../../ingest/delete.js';
 import { uploadApiError, uploadEnv } from './upload-token.js';
-import { requireAdminKs, requireIngestSession } from '../permissions.js';
+import { isAdminSession, requireAdminKs, requireIngestSession } from '../permissions.js';
+import { newEntryChanges } from './entry-edit.js';
 
 const ingestContext = (ctx: ApiContext): IngestContext => ({
   catalog: ctx.catalog, dataDir: ctx.config.dataDir, mediaRoot: ctx.config.mediaRoot, media: ctx.media?.writer, now: () => ctx.now,
 });
 
-/** A new entry from a KalturaMediaEntry / KalturaBaseEntry input object, waiting for content (NO_CONTENT). */
-async function createEntry(ctx: ApiContext, input: Params | null): Promise<Entry> {
+/** Properties of a new entry's object that createEntry applies itself; the others are checked as an update's. */
+const INSERT_ONLY: ReadonlySet<string> = new Set(['mediaType', 'conversionProfileId', 'userId', 'type']);
+const MAX_USER_ID = 100;
+
+/**
+ * A new entry from a KalturaMediaEntry / KalturaBaseEntry input object, waiting for content
+ * (NO_CONTENT). Every property is applied or the entry is refused before anything is made: an
+ * accessControlId dropped would make public an entry meant to be behind a rule.
+ * `profileUsed` is whether the action transcodes with the entry's conversionProfileId
+ * (addFromUploadedFile); media.add keeps none for addContent, so there only the profile
+ * addContent would use anyway is taken, and any other is refused rather than forgotten.
+ */
+async function createEntry(ctx: ApiContext, input: Params | null, profileUsed: boolean): Promise<Entry> {
   requireIngestSession(ctx);
   const partnerId = callPartnerId(ctx);
   const mediaType = objInt(input, 'mediaType', 'KalturaMediaType') ?? MediaType.VIDEO;
   if (mediaType !== MediaType.VIDEO && mediaType !== MediaType.AUDIO) {
     throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: mediaType, PARAMETER_NAME: 'entry:mediaType', ENUM_TYPE: 'KalturaMediaType (1 video, 5 audio)' });
   }
+  const type = objInt(input, 'type', 'KalturaEntryType');
+  // AUTOMATIC (-1) lets the server choose: a media clip
+  if (type !== undefined && type !== EntryType.MEDIA_CLIP && type !== -1) throw new ApiError('ENTRY_TYPE_NOT_SUPPORTED', { ENTRY_TYPE: type });
   const profile = objInt(input, 'conversionProfileId');
   if (profile !== undefined && !(await ctx.catalog.listConversionProfiles(partnerId)).some((p) => p.id === profile)) {
     throw new ApiError('CONVERSION_PROFILE_ID_NOT_FOUND', { ID: profile });
   }
+  if (profile !== undefined && !profileUsed && profile !== await defaultConversionProfileId(ctx.catalog, partnerId)) {
+    throw new ApiError('PROPERTY_IS_NOT_DEFINED', { PROP: 'conversionProfileId', TYPE: 'KalturaMediaEntry' });
+  }
+  const owner = objString(input, 'userId');
+  if (owner !== undefined && owner !== (ctx.ks?.userId ?? '') && !isAdminSession(ctx)) throw new ApiError('PROPERTY_VALIDATION_ADMIN_PROPERTY', { PROP_NAME: 'userId' });
+  if (owner !== undefined && owner.length > MAX_USER_ID) throw new ApiError('PROPERTY_VALIDATION_MAX_LENGTH', { PROPERTY_NAME: 'userId', MAXIMUM_LENGTH: MAX_USER_ID });
+  const { name, description, tags, referenceId, ...rest } = await newEntryChanges(ctx, partnerId, input ?? {}, INSERT_ONLY);
   const store = ctx.catalog.ingest;
   const id = await store.newEntryId();
   await store.createEntry({
-    id, partnerId, name: (objString(input, 'name') ?? '').slice(0, 256), description: (objString(input, 'description') ?? '').slice(0, 4096),
-    tags: objString(input, 'tags') ?? '', referenceId: objString(input, 'referenceId') ?? '', userId: ctx.ks?.userId ?? '',
-    status: EntryStatus.NO_CONTENT, mediaType, now: ctx.now,
+    id, partnerId, name: name ?? '', description: description ?? '', tags: tags ?? '', referenceId: referenceId ?? '',
+    userId: owner ?? ctx.ks?.userId ?? '', status: EntryStatus.NO_CONTENT, mediaType, now: ctx.now,
   });
-  const partnerData = objString(input, 'partnerData');
-  if (partnerData) await ctx.catalog.updateEntry(id, { partnerData: partnerData.slice(0, 4096) }, ctx.now);
+  if (Object.keys(rest).length) await ctx.catalog.updateEntry(id, rest, ctx.now);
   return (await ctx.catalog.getEntry(id))!;
 }
 
@@ -81,13 +101,18 @@ function uploadedTokenOf(resource: Params | null): string {
   return token;
 }
 
+/** The refusals of a new entry's object (createEntry). */
+const NEW_ENTRY_ERRORS = [
+  'INVALID_ENUM_VALUE', 'ENTRY_TYPE_NOT_SUPPORTED', 'CONVERSION_PROFILE_ID_NOT_FOUND', 'PROPERTY_IS_NOT_DEFINED', 'PROPERTY_VALIDATION_NOT_UPDATABLE',
+  'PROPERTY_VALIDATION_ADMIN_PROPERTY', 'PROPERTY_VALIDATION_MAX_LENGTH', 'ACCESS_CONTROL_ID_NOT_FOUND', 'INVALID_ENTRY_SCHEDULE_DATES',
+];
 const INGEST_ERRORS = ['UPLOAD_TOKEN_NOT_FOUND', 'UPLOAD_TOKEN_INVALID_STATUS_FOR_ADD_ENTRY', 'INGEST_FAILED'];
 
 const addFromUploadedFile = (entryParam: string, kalturaType: string): ActionSpec => ({
   description: 'Creates an entry from a completed upload token; transcoding runs in the background',
   params: { [entryParam]: { type: 'object', kalturaType, required: true }, uploadTokenId: ID_ARG, type: { type: 'int', default: -1 } },
   returns: kalturaType,
-  throws: INGEST_ERRORS,
+  throws: [...NEW_ENTRY_ERRORS, ...INGEST_ERRORS],
   async handler(ctx, a) {
     // the token is checked before the entry is made: a refused upload leaves no empty entry behind
     requireIngestSession(ctx);
@@ -96,7 +121,7 @@ const addFromUploadedFile = (entryParam: string, kalturaType: string): ActionSpe
     } catch (e) {
       return uploadApiError(e);
     }
-    const entry = await createEntry(ctx, a[entryParam]);
+    const entry = await createEntry(ctx, a[entryParam], true);
     return await ingestUpload(ctx, entry, a.uploadTokenId, objInt(a[entryParam], 'conversionProfileId'));
   },
 });
@@ -119,21 +144,23 @@ export const mediaIngestActions: Record<string, ActionSpec> = {
     description: 'Creates a media entry without content (status NO_CONTENT, 7); add content with media.addContent',
     params: { entry: { type: 'object', kalturaType: 'KalturaMediaEntry', required: true } },
     returns: 'KalturaMediaEntry',
-    handler: async (ctx, a) => await entryApiObject(ctx, await createEntry(ctx, a.entry)),
+    throws: NEW_ENTRY_ERRORS,
+    handler: async (ctx, a) => await entryApiObject(ctx, await createEntry(ctx, a.entry, false)),
   },
   addContent: {
     description: 'Adds the content of an entry from a KalturaUploadedFileTokenResource; transcoding runs in the background',
     params: { entryId: ID_ARG, resource: { type: 'object', kalturaType: 'KalturaResource', required: true } },
     returns: 'KalturaMediaEntry',
-    throws: ['ENTRY_ID_NOT_FOUND', 'RESOURCE_TYPE_NOT_SUPPORTED', ...INGEST_ERRORS],
+    throws: ['ENTRY_ID_NOT_FOUND', 'ENTRY_ALREADY_WITH_CONTENT', 'RESOURCE_TYPE_NOT_SUPPORTED', ...INGEST_ERRORS],
     async handler(ctx, a) {
       requireAdminKs(ctx);
       const e = await partnerEntry(ctx, a.entryId);
-      const token = uploadedTokenOf(a.resource);
-      if (e.status === EntryStatus.PRECONVERT || e.status === EntryStatus.IMPORT) {
-        throw new ApiError('INGEST_FAILED', { ENTRY_ID: e.id, REASON: 'the entry is being converted; wait until it is READY or in ERROR' });
-      }
-      return await ingestUpload(ctx, e, token);
+      // Kaltura's rules, in its order, before the resource is looked at: only a media clip takes
+      // content, and only while it has none. A client resending addContent after a timeout reads
+      // ENTRY_ALREADY_WITH_CONTENT as "done"; replacing content is updateContent's, not done here.
+      if (e.type !== EntryType.MEDIA_CLIP) throw new ApiError('ENTRY_ID_NOT_FOUND', { ENTRY_ID: e.id });
+      if (e.status !== EntryStatus.NO_CONTENT) throw new ApiError('ENTRY_ALREADY_WITH_CONTENT');
+      return await ingestUpload(ctx, e, uploadedTokenOf(a.resource));
     },
   },
   addFromUploadedFile: addFromUploadedFile('mediaEntry', 'KalturaMediaEntry'),

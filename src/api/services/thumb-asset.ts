@@ -8,7 +8,7 @@ import { checkEntryAccess } from '../../access/entry-check.js';
 import { AssetStatus, EntryStatus, type Entry, type ThumbAsset } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
 import { localMediaWriter, type MediaWriter } from '../../storage/media-writer.js';
-import { ID_ARG, listArgs, objString, pageOf } from '../args.js';
+import { ID_ARG, listArgs, objInt, objString, pageOf } from '../args.js';
 import { CONTENT_RESOURCES, readContentResource } from '../content.js';
 import { ApiError, defineApiErrors } from '../errors.js';
 import { callPartnerId, partnerAssets, partnerEntry } from '../lookup.js';
@@ -16,7 +16,9 @@ import { listResponse } from '../objects.js';
 import type { Params } from '../params.js';
 import { requireEntryEditor } from '../permissions.js';
 import { playRequestFor } from '../playback-context.js';
-import type { ApiContext, ApiObject, FileResult, ServiceModule, UploadedFile } from '../types.js';
+import type { ApiContext, ApiObject, FileResult, ParamSpec, ServiceModule, UploadedFile } from '../types.js';
+import { renderImage, type ImageSpec } from '../../thumbnail/image.js';
+import { MAX_SIDE } from '../../thumbnail/params.js';
 
 defineApiErrors({
   THUMB_ASSET_ID_NOT_FOUND: 'The Thumbnail asset id "%ID%" not found',
@@ -164,8 +166,35 @@ async function servedThumb(ctx: ApiContext, id: string): Promise<{ t: ThumbAsset
   return { t, entry };
 }
 
-const serveUrl = (ctx: ApiContext, t: ThumbAsset): string =>
-  `${ctx.baseUrl}/api_v3/index.php/service/thumbAsset/action/serve/thumbAssetId/${t.id}/version/${t.version}`;
+/** The properties of a KalturaThumbParams that serve applies; any other is refused, not skipped. */
+const THUMB_PARAMS: ParamSpec = { type: 'object', kalturaType: 'KalturaThumbParams', properties: ['width', 'height', 'quality', 'cropType'] };
+
+/**
+ * The picture a KalturaThumbParams asks for, as /thumbnail makes it (cropType is its `type`: 1
+ * fit inside, 2 pad, 3 crop, 4 crop from the top, 5 stretch), or null for the picture as stored.
+ */
+function thumbParamsSpec(p: Params | null | undefined): ImageSpec | null {
+  if (!p) return null;
+  const int = (k: string, min: number, max: number): number | undefined => {
+    const v = objInt(p, k, `int from ${min} to ${max}`);
+    if (v !== undefined && (v < min || v > max)) throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: v, PARAMETER_NAME: `thumbParams:${k}`, ENUM_TYPE: `int from ${min} to ${max}` });
+    return v;
+  };
+  const width = int('width', 0, MAX_SIDE) ?? 0;
+  const height = int('height', 0, MAX_SIDE) ?? 0;
+  const quality = int('quality', 1, 100);
+  const cropType = int('cropType', 1, 5) ?? 1;
+  if (!width && !height && quality === undefined) return null;
+  return { width, height, type: cropType as ImageSpec['type'], quality: quality ?? 75, bgcolor: '000000', crop: null };
+}
+
+const serveUrl = (ctx: ApiContext, t: ThumbAsset, spec: ImageSpec | null = null): string => {
+  const url = `${ctx.baseUrl}/api_v3/index.php/service/thumbAsset/action/serve/thumbAssetId/${t.id}/version/${t.version}`;
+  if (!spec) return url;
+  // Kaltura's thumbAsset::getThumbnailUrl carries the params as a query string the same way
+  const q = [`thumbParams:width=${spec.width}`, `thumbParams:height=${spec.height}`, `thumbParams:quality=${spec.quality}`, `thumbParams:cropType=${spec.type}`];
+  return `${url}?thumbParams:objectType=KalturaThumbParams&${q.join('&')}`;
+};
 
 const downloadFailed = (url: string) => new ApiError('THUMB_ASSET_DOWNLOAD_FAILED', { URL_PATH: url });
 
@@ -278,30 +307,34 @@ export const thumbAssetService: ServiceModule = {
     },
     getUrl: {
       description: 'The URL of the picture (thumbAsset.serve); the THUMBNAIL access rules of the entry apply there',
-      params: { id: ID_ARG, storageId: { type: 'int' }, thumbParams: { type: 'object', kalturaType: 'KalturaThumbParams' } },
+      params: { id: ID_ARG, storageId: { type: 'int' }, thumbParams: THUMB_PARAMS },
       returns: 'string',
-      throws: ['THUMB_ASSET_ID_NOT_FOUND', 'THUMB_ASSET_IS_NOT_READY'],
+      throws: ['THUMB_ASSET_ID_NOT_FOUND', 'THUMB_ASSET_IS_NOT_READY', 'INVALID_ENUM_VALUE', 'PROPERTY_IS_NOT_DEFINED'],
       async handler(ctx, a) {
+        const spec = thumbParamsSpec(a.thumbParams as Params | null);
         const t = await partnerThumb(ctx, a.id);
         if (t.status !== AssetStatus.READY || !t.filePath) throw new ApiError('THUMB_ASSET_IS_NOT_READY');
-        return serveUrl(ctx, t);
+        return serveUrl(ctx, t, spec);
       },
     },
     serve: {
       description: 'The picture as stored; the THUMBNAIL access rules of the entry apply',
       auth: 'optional',
-      params: { thumbAssetId: ID_ARG, version: { type: 'int' }, thumbParams: { type: 'object', kalturaType: 'KalturaThumbParams' }, options: { type: 'object', kalturaType: 'KalturaThumbnailServeOptions' } },
+      params: { thumbAssetId: ID_ARG, version: { type: 'int' }, thumbParams: THUMB_PARAMS, options: { type: 'object', kalturaType: 'KalturaThumbnailServeOptions' } },
       returns: 'file',
-      throws: ['THUMB_ASSET_ID_NOT_FOUND', 'THUMB_ASSET_IS_NOT_READY', 'ACCESS_CONTROL_RESTRICTED'],
+      throws: ['THUMB_ASSET_ID_NOT_FOUND', 'THUMB_ASSET_IS_NOT_READY', 'ACCESS_CONTROL_RESTRICTED', 'INVALID_ENUM_VALUE', 'PROPERTY_IS_NOT_DEFINED'],
       async handler(ctx, a): Promise<FileResult> {
+        const spec = thumbParamsSpec(a.thumbParams as Params | null);
         const { t } = await servedThumb(ctx, a.thumbAssetId);
         let body: Buffer;
         try {
           body = await readMediaFile(ctx, t.filePath);
+          if (spec) body = await renderImage(body, spec);
         } catch {
           throw new ApiError('THUMB_ASSET_IS_NOT_READY');
         }
-        return { kind: 'file', contentType: THUMB_TYPES[t.fileExt] ?? 'application/octet-stream', body, headers: { 'content-disposition': `inline; filename="${t.id}.${t.fileExt}"` } };
+        const ext = spec ? 'jpg' : t.fileExt;
+        return { kind: 'file', contentType: THUMB_TYPES[ext] ?? 'application/octet-stream', body, headers: { 'content-disposition': `inline; filename="${t.id}.${ext}"` } };
       },
     },
   },
@@ -309,7 +342,7 @@ export const thumbAssetService: ServiceModule = {
     classes: [
       { name: 'KalturaThumbAsset', base: 'KalturaAsset', props: 'thumbParamsId:int,width:int,height:int,status:KalturaThumbAssetStatus' },
       { name: 'KalturaThumbAssetListResponse', base: 'KalturaListResponse', props: 'objects:array:KalturaThumbAsset' },
-      { name: 'KalturaThumbParams', base: 'KalturaObjectBase', props: 'width:int,height:int' },
+      { name: 'KalturaThumbParams', base: 'KalturaObjectBase', props: 'width:int,height:int,quality:int,cropType:int' },
       { name: 'KalturaThumbnailServeOptions', base: 'KalturaObjectBase', props: 'download:bool' },
     ],
     enums: [{ name: 'KalturaThumbAssetStatus', enumType: 'int', values: { ERROR: -1, QUEUED: 0, CAPTURING: 1, READY: 2, DELETED: 3, IMPORTING: 7, EXPORTING: 9 } }],

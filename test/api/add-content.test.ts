@@ -1,0 +1,49 @@
+// media.addContent only fills an entry that has no content yet (NO_CONTENT), as Kaltura's
+// MediaService::addContentAction does: any other entry answers ENTRY_ALREADY_WITH_CONTENT, and
+// an entry that is not a media clip is not found. A client that sends addContent again after a
+// timeout relies on that code; the refusal changes nothing, and the upload token stays usable.
+import t from 'tap';
+import { createRequire } from 'node:module';
+import { startServer } from '../helpers/server.js';
+
+const kaltura = createRequire(import.meta.url)('kaltura-client');
+
+t.test('media.addContent refuses an entry that already has content', async (t) => {
+  const srv = await startServer(t);
+  const cfg = new kaltura.Configuration();
+  cfg.serviceUrl = srv.url;
+  // the client logs every request with its KS: keep test output free of secrets
+  cfg.setLogger({ log() {}, error() {}, debug() {} });
+  const client = new kaltura.Client(cfg);
+  client.setKs(await kaltura.services.session.start('sample-admin-secret-309', 'editor', kaltura.enums.SessionType.ADMIN, 309).execute(client));
+  const call = (req: { execute(c: unknown): Promise<any> }) => req.execute(client);
+  const refusal = (req: { execute(c: unknown): Promise<any> }) => req.execute(client).then(() => null, (e: { code: string; message: string }) => e);
+
+  const token = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'again.mp4' })));
+  await call(kaltura.services.uploadToken.upload(token.id, Buffer.from('some bytes of a second file')));
+  const resource = new kaltura.objects.UploadedFileTokenResource({ token: token.id });
+
+  const flavorsBefore = await srv.app.catalog.listFlavors('1_rcit0qgs');
+  for (const entryId of ['1_rcit0qgs', '1_convert0']) {
+    const before = await call(kaltura.services.media.get(entryId));
+    const err = await refusal(kaltura.services.media.addContent(entryId, resource));
+    t.equal(err?.code, 'ENTRY_ALREADY_WITH_CONTENT', `${entryId} (status ${before.status})`);
+    t.equal(err?.message, 'Entry already associated with content');
+    const after = await call(kaltura.services.media.get(entryId));
+    t.same([after.status, after.version, after.updatedAt], [before.status, before.version, before.updatedAt], `${entryId} unchanged`);
+  }
+  t.same(await srv.app.catalog.listFlavors('1_rcit0qgs'), flavorsBefore, 'the READY entry keeps its flavors');
+
+  // not a media clip (a document entry, a deleted one): not found, as in Kaltura
+  for (const entryId of ['1_document', '1_deleted0']) {
+    const err = await refusal(kaltura.services.media.addContent(entryId, resource));
+    t.equal(err?.code, 'ENTRY_ID_NOT_FOUND', entryId);
+  }
+
+  // the status is checked before the resource, as Kaltura does: a resend with any resource gets the same answer
+  const urlResource = await refusal(kaltura.services.media.addContent('1_rcit0qgs', new kaltura.objects.UrlResource({ url: 'http://127.0.0.1:1/x.mp4' })));
+  t.equal(urlResource?.code, 'ENTRY_ALREADY_WITH_CONTENT');
+
+  const kept = await call(kaltura.services.uploadToken.get(token.id));
+  t.equal(Number(kept.status), 2, 'the upload token is still FULL_UPLOAD, for the entry it was meant for');
+});

@@ -1,0 +1,57 @@
+// thumbAsset.serve with a KalturaThumbParams gives the picture at that size (as Kaltura's serve
+// resizes it), and thumbAsset.getUrl with one answers a URL that does so; a property this server
+// does not apply is refused rather than answering the picture as stored.
+import t from 'tap';
+import sharp from 'sharp';
+import { createRequire } from 'node:module';
+import { startServer } from '../helpers/server.js';
+
+const kaltura = createRequire(import.meta.url)('kaltura-client');
+
+t.test('thumbAsset.serve and getUrl with thumbParams', async (t) => {
+  const srv = await startServer(t);
+  const cfg = new kaltura.Configuration();
+  cfg.serviceUrl = srv.url;
+  // the client logs every request with its KS: keep test output free of secrets
+  cfg.setLogger({ log() {}, error() {}, debug() {} });
+  const client = new kaltura.Client(cfg);
+  const ks: string = await kaltura.services.session.start('sample-admin-secret-309', 'editor', kaltura.enums.SessionType.ADMIN, 309).execute(client);
+  client.setKs(ks);
+  const call = (req: { execute(c: unknown): Promise<any> }) => req.execute(client);
+  const refusal = (req: { execute(c: unknown): Promise<any> }) => req.execute(client).then(() => null, (e: { code: string; message: string }) => e);
+
+  // a 640x360 picture as the entry's thumbnail asset
+  const picture = await sharp({ create: { width: 640, height: 360, channels: 3, background: '#3060c0' } }).jpeg().toBuffer();
+  const thumb = await call(kaltura.services.thumbAsset.addFromImage('1_rcit0qgs', picture));
+  const serve = (query: string) => fetch(`${srv.url}/api_v3/service/thumbAsset/action/serve?ks=${ks}&thumbAssetId=${thumb.id}${query}`);
+  const size = async (r: Response) => {
+    t.equal(r.headers.get('content-type'), 'image/jpeg');
+    const m = await sharp(Buffer.from(await r.arrayBuffer())).metadata();
+    return [m.width, m.height];
+  };
+
+  t.same(await size(await serve('')), [640, 360], 'as stored without thumbParams');
+  t.same(await size(await serve('&thumbParams:objectType=KalturaThumbParams&thumbParams:width=160')), [160, 90], 'width: the aspect ratio kept');
+  t.same(await size(await serve('&thumbParams:height=90')), [160, 90], 'height');
+  t.same(await size(await serve('&thumbParams:width=100&thumbParams:height=100&thumbParams:cropType=3')), [100, 100], 'cropType 3 crops to fill');
+  t.same(await size(await serve('&thumbParams:width=100&thumbParams:height=100')), [100, 56], 'by default it fits inside');
+
+  for (const [query, code] of [
+    ['&thumbParams:width=-5', 'INVALID_ENUM_VALUE'],
+    ['&thumbParams:width=99999', 'INVALID_ENUM_VALUE'],
+    ['&thumbParams:quality=0', 'INVALID_ENUM_VALUE'],
+    ['&thumbParams:cropType=9', 'INVALID_ENUM_VALUE'],
+    ['&thumbParams:density=300', 'PROPERTY_IS_NOT_DEFINED'],
+  ]) {
+    const r = await serve(`${query}&format=1`);
+    t.equal(r.status, 200);
+    t.equal((await r.json() as { code: string }).code, code, query);
+  }
+
+  const url: string = await call(kaltura.services.thumbAsset.getUrl(thumb.id, null, new kaltura.objects.ThumbParams({ width: 160 })));
+  t.match(url, /\/service\/thumbAsset\/action\/serve\//);
+  t.same(await size(await fetch(url)), [160, 90], 'getUrl: the URL serves the size asked for');
+  t.same(await size(await fetch(await call(kaltura.services.thumbAsset.getUrl(thumb.id)))), [640, 360], 'getUrl without thumbParams: as stored');
+  const bad = await refusal(kaltura.services.thumbAsset.getUrl(thumb.id, null, new kaltura.objects.ThumbParams({ density: 300 })));
+  t.equal(bad?.code, 'PROPERTY_IS_NOT_DEFINED');
+});
