@@ -3,7 +3,7 @@
 import { ConfigError, loadConfig } from '../config.js';
 import { mediaWriteRefusal } from '../storage/write-refusal.js';
 import { openMediaWriter } from '../storage/media-writer.js';
-import { openCatalog } from '../catalog/open.js';
+import { openConfiguredCatalog } from '../open-catalog.js';
 import { SAMPLE_PARTNER, SampleCatalogError } from '../catalog/sample-record.js';
 import { importLibrary, LibraryError, readLibraryFile } from '../catalog/library.js';
 import { importProgress } from './progress.js';
@@ -103,7 +103,7 @@ async function importCommand(args: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const catalog = await openCatalog(config);
+  const catalog = await openConfiguredCatalog(config);
   try {
     const label = `import ${basename(args[0])}`;
     // reading and checking a library file of 100,000 entries takes seconds in which nothing else
