@@ -168,3 +168,23 @@ export function openMediaStore(config: Pick<Config, 'media' | 'mediaRoot' | 'med
   }
   return remoteMediaStore('http', httpOrigin(loc.base, timeouts), { cacheBytes: config.mediaCacheBytes, readOnly: mediaWriteRefusal(loc), writer: null });
 }
+
+/** The object /readyz asks a remote store for: any answer, "no such object" included, is one. */
+const READY_PROBE = '.kdeliver-readyz';
+
+/**
+ * Why a remote store cannot be reached (it refuses or drops the connection, or does not answer
+ * within the media timeouts), or null when it answers. Local disk: null (the caller checks the
+ * folder). An error status is an answer: a store that answers 403 to the probe of a key it does
+ * not hold (a reader without ListBucket) is reachable, and its real reads say what is wrong.
+ */
+export async function storeUnreachable(store: MediaStore): Promise<string | null> {
+  if (store.kind === 'local') return null;
+  try {
+    await store.version(store.locate(READY_PROBE));
+    return null;
+  } catch (e) {
+    if (e instanceof SourceError && (e.failure === 'unreachable' || e.failure === 'timeout')) return e.message;
+    return null;
+  }
+}
