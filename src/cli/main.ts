@@ -6,6 +6,7 @@ import { openMediaWriter } from '../storage/media-writer.js';
 import { openConfiguredCatalog } from '../open-catalog.js';
 import { SAMPLE_PARTNER, SampleCatalogError } from '../catalog/sample-record.js';
 import { importLibrary, LibraryError, readLibraryFile } from '../catalog/library.js';
+import { CatalogSchemaTooNewError, CatalogUnavailableError } from '../catalog/errors.js';
 import { importProgress } from './progress.js';
 import { basename } from 'node:path';
 import { statSync } from 'node:fs';
@@ -175,6 +176,12 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof ConfigError || e instanceof LibraryError || e instanceof SampleCatalogError) {
       process.stderr.write(`kdeliver: ${e.message}\n`);
       return 2;
+    }
+    // the catalog's database cannot be used (down, refusing this node, a newer schema): the message
+    // names it (without its password) and says what is wrong; a stack would say nothing more
+    if (e instanceof CatalogUnavailableError || e instanceof CatalogSchemaTooNewError) {
+      process.stderr.write(`kdeliver: ${e.message}\n`);
+      return 1;
     }
     throw e;
   }
