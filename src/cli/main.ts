@@ -2,7 +2,7 @@
 // The `kdeliver` executable is ./kdeliver.ts; this module only dispatches, so tests can import it.
 import { ConfigError, loadConfig } from '../config.js';
 import { mediaWriteRefusal } from '../storage/write-refusal.js';
-import { openMediaWriter } from '../storage/media-writer.js';
+import { MediaWriteError, openMediaWriter } from '../storage/media-writer.js';
 import { openConfiguredCatalog } from '../open-catalog.js';
 import { SAMPLE_PARTNER, SampleCatalogError } from '../catalog/sample-record.js';
 import { importLibrary, LibraryError, readLibraryFile } from '../catalog/library.js';
@@ -178,8 +178,9 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     // the catalog's database cannot be used (down, refusing this node, a newer schema): the message
-    // names it (without its password) and says what is wrong; a stack would say nothing more
-    if (e instanceof CatalogUnavailableError || e instanceof CatalogSchemaTooNewError) {
+    // names it (without its password) and says what is wrong; a stack would say nothing more;
+    // the same for a media store that refused a write (the message names the store and the key)
+    if (e instanceof CatalogUnavailableError || e instanceof CatalogSchemaTooNewError || e instanceof MediaWriteError) {
       process.stderr.write(`kdeliver: ${e.message}\n`);
       return 1;
     }
