@@ -1,8 +1,9 @@
 // /readyz with media on S3 or behind an HTTP origin: "the catalog and storage are reachable"
 // (README, "Running it") means the store, not the node's local data directory. Before, the storage
 // check looked at {data dir}/media only, so a node whose S3 store was down said ready while every
-// segment answered 502. A store that refuses or does not answer in time: 503 naming the store
-// (never a credential); a store that answers (a missing probe object is an answer): ready.
+// segment answered 502. A store that refuses or does not answer in time, or an S3 bucket that does
+// not exist (a misspelled KDELIVER_MEDIA_URL, where every media file was a 404): 503 naming the
+// store (never a credential); a store that answers (a missing probe object is an answer): ready.
 // Real parts: s3rver through the real AWS SDK, a TCP server that accepts and never answers.
 import t from 'tap';
 import { createServer, type Socket } from 'node:net';
@@ -28,6 +29,15 @@ t.test('S3: ready while the store answers, 503 naming the store when it is down'
   t.equal(storage(down.body).ok, false);
   t.match(storage(down.body).error, /s3 store s3:\/\/media\/ready/, 'the error names the store');
   t.notMatch(JSON.stringify(down.body), /S3RVER/, 'no credential in the answer');
+});
+
+t.test('S3: a bucket that does not exist is not ready (every object would be "missing")', async (t) => {
+  const s3 = await startS3(t);
+  const env = { ...s3.env('lib'), KDELIVER_MEDIA_URL: 's3://no-such-bucket/lib', KDELIVER_SAMPLE_LIBRARY: 'false' };
+  const s = await startServer(t, { env });
+  const r = await readyz(s.url);
+  t.equal(r.status, 503, 'not ready');
+  t.match(storage(r.body).error, /s3 store s3:\/\/no-such-bucket\/lib: has no bucket no-such-bucket/, 'says the bucket is missing');
 });
 
 t.test('HTTP origin that never answers: 503 within the media timeouts, not a hang', async (t) => {
