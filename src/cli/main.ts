@@ -125,6 +125,18 @@ async function importCommand(args: string[]): Promise<number> {
   }
 }
 
+/**
+ * export copies media from the local media folder (src/catalog/export.ts): with media in a store it
+ * would find none of them and leave every flavor out of the description, so it stops here.
+ */
+function refuseRemoteExport(): number | null {
+  const loc = loadConfig().media;
+  if (loc.kind === 'local') return null;
+  process.stderr.write(`kdeliver export: KDELIVER_MEDIA_URL=${loc.url} is not the local media folder: export reads media from local disk only; ` +
+    'run it on the data directory whose media folder holds the files (before they moved to the store), or copy the objects back into {data dir}/media and run it with KDELIVER_MEDIA_URL unset\n');
+  return 2;
+}
+
 /** The commands that write media stop here, before any work, when KDELIVER_MEDIA_URL names a store they cannot write. */
 function refuseMediaWrites(command: string): number | null {
   const loc = loadConfig().media;
@@ -149,7 +161,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'import-kaltura':
         return refuseMediaWrites(command) ?? await (await import('./import-kaltura.js')).main(args);
       case 'export':
-        return await (await import('./export.js')).main(args);
+        return refuseRemoteExport() ?? await (await import('./export.js')).main(args);
       case 'copy-catalog':
         return await (await import('./copy-catalog.js')).main(args);
       case 'ingest':
