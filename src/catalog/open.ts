@@ -1,7 +1,7 @@
 // Opening the catalog as the server and the command-line tools do: the PostgreSQL catalog when
 // KDELIVER_DATABASE_URL names one (src/catalog/pg), else the database file of the data directory;
 // brought up to date, seeded with the sample library on first start when configured.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { openDatabase } from './db.js';
 import { createCatalog } from './catalog.js';
@@ -60,6 +60,9 @@ async function openFile(dataDir: string, config: SeedConfig & { dbFile: string }
       writeSampleRecord(dataDir);
     } catch (e) {
       await catalog.close();
+      // the file was made by this start and holds nothing yet: removed, so that the next start
+      // finds it fresh and seeds again (a media store that was down now fails the seed)
+      for (const f of [config.dbFile, `${config.dbFile}-wal`, `${config.dbFile}-shm`]) rmSync(f, { force: true });
       throw e;
     }
   } else if (fresh) {

@@ -1,7 +1,8 @@
 // The kdeliver commands that write media to an S3 store that is down: `kdeliver import` (a library
 // file's media) and `kdeliver serve` seeding the sample library into an empty catalog. Each says in
 // one line which store and key failed (no credential), exit code 1, never a stack trace. Before,
-// both printed the MediaWriteError's stack.
+// both printed the MediaWriteError's stack. A SQLite catalog whose seed failed so is seeded at the
+// next start (its file is not left behind empty, which no start would seed again).
 // Real parts: s3rver (started, then stopped), the built command, a throwaway PostgreSQL catalog.
 import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -40,6 +41,19 @@ t.test('kdeliver import with the store down', async (t) => {
 
 t.test('kdeliver serve seeding the sample library with the store down', async (t) => {
   oneLine(t, await kdeliver(['serve'], { KDELIVER_SAMPLE_LIBRARY: 'true' }), 'serve');
+});
+
+t.test('SQLite catalog: a seed that failed with the store down is made again at the next start', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-storedown-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const base = { KDELIVER_DATA_DIR: dataDir, KDELIVER_SAMPLE_LIBRARY: 'true', KDELIVER_MEDIA_TIMEOUT_MS: '2000', KDELIVER_LOG_LEVEL: 'silent' };
+  const down = await run(process.execPath, [binTarget(), 'partner', 'list'], { env: { ...env, ...base }, timeoutMs: 60_000 });
+  t.equal(down.code, 1, 'the first start fails with the store down');
+  const up = await startS3(t);
+  const again = await run(process.execPath, [binTarget(), 'partner', 'list'], { env: { ...up.env('again'), ...base }, timeoutMs: 60_000 });
+  t.equal(again.code, 0, `the next start, the store up (${again.stderr.slice(0, 200)})`);
+  t.match(again.stdout, /309/, 'the sample library was seeded');
+  t.ok((await up.get('again/309/1_rcit0qgs/h264-720p.mp4')).length > 0, 'its media are in the store');
 });
 
 namespace Tap {
