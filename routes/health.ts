@@ -1,8 +1,10 @@
 // Orchestrator probes. /healthz: the process answers. /readyz: the catalog answers a query and the
-// media storage is readable, so traffic may be routed here.
+// media storage is readable (the data directory, and with KDELIVER_MEDIA_URL the remote store
+// every read goes to), so traffic may be routed here.
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
+import { storeUnreachable } from '../src/storage/media-store.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -31,7 +33,9 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
     try {
       await access(app.config.mediaRoot, constants.R_OK | constants.X_OK);
       await access(app.config.dataDir, constants.R_OK | constants.W_OK);
-      checks.push({ name: 'storage', ok: true });
+      // with media on S3 or an HTTP origin the local media folder is not what players read
+      const unreachable = await storeUnreachable(app.media);
+      checks.push(unreachable === null ? { name: 'storage', ok: true } : { name: 'storage', ok: false, error: unreachable });
     } catch (e) {
       // the path is the operator's own configuration, not a secret, and helps them fix it
       checks.push({ name: 'storage', ok: false, error: (e as NodeJS.ErrnoException).code ?? 'unreachable' });

@@ -128,22 +128,29 @@ const KEYS = [
   'KDELIVER_DATABASE_URL',
 ] as const;
 
+/**
+ * A URL as a configuration error quotes it: a password (user:password@) and a query (a token,
+ * a signature) are never echoed, parseable or not.
+ */
+const shownUrl = (raw: string) => JSON.stringify(raw.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:?#]*):[^/@?#]*@/i, '$1:***@').replace(/\?[^#]*/, '?***'));
+
 /** KDELIVER_MEDIA_URL and, for s3://, the standard AWS variables. */
 function mediaLocation(env: Env): MediaLocation {
   const raw = env.KDELIVER_MEDIA_URL;
   if (!raw) return { kind: 'local' };
+  const shown = shownUrl(raw);
   let u: URL;
   try {
     u = new URL(raw);
   } catch {
-    throw new ConfigError(`KDELIVER_MEDIA_URL=${JSON.stringify(raw)}: expected s3://bucket/prefix or an http(s):// URL`);
+    throw new ConfigError(`KDELIVER_MEDIA_URL=${shown}: expected s3://bucket/prefix or an http(s):// URL`);
   }
   if (u.protocol === 's3:') {
-    if (!u.hostname) throw new ConfigError(`KDELIVER_MEDIA_URL=${JSON.stringify(raw)}: expected s3://bucket/prefix (no bucket)`);
-    if (u.search || u.hash || u.username || u.password) throw new ConfigError(`KDELIVER_MEDIA_URL=${JSON.stringify(raw)}: expected s3://bucket/prefix without query, fragment or credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)`);
+    if (!u.hostname) throw new ConfigError(`KDELIVER_MEDIA_URL=${shown}: expected s3://bucket/prefix (no bucket)`);
+    if (u.search || u.hash || u.username || u.password) throw new ConfigError(`KDELIVER_MEDIA_URL=${shown}: expected s3://bucket/prefix without query, fragment or credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)`);
     const prefix = decodeURIComponent(u.pathname).replace(/^\/+|\/+$/g, '');
     const endpoint = env.AWS_ENDPOINT_URL || null;
-    if (endpoint && !/^https?:\/\//.test(endpoint)) throw new ConfigError(`AWS_ENDPOINT_URL=${JSON.stringify(endpoint)}: expected an http(s):// URL`);
+    if (endpoint && !/^https?:\/\//.test(endpoint)) throw new ConfigError(`AWS_ENDPOINT_URL=${shownUrl(endpoint)}: expected an http(s):// URL`);
     return {
       kind: 's3', url: `s3://${u.hostname}${prefix ? `/${prefix}` : ''}`, bucket: u.hostname, prefix, endpoint,
       region: env.AWS_REGION || 'us-east-1',
@@ -155,11 +162,11 @@ function mediaLocation(env: Env): MediaLocation {
     };
   }
   if (u.protocol === 'http:' || u.protocol === 'https:') {
-    if (u.search || u.hash || u.username || u.password) throw new ConfigError(`KDELIVER_MEDIA_URL=${JSON.stringify(raw)}: expected an http(s) URL without query, fragment or credentials`);
+    if (u.search || u.hash || u.username || u.password) throw new ConfigError(`KDELIVER_MEDIA_URL=${shown}: expected an http(s) URL without query, fragment or credentials`);
     const base = u.toString().replace(/\/+$/, '');
     return { kind: 'http', url: base, base };
   }
-  throw new ConfigError(`KDELIVER_MEDIA_URL=${JSON.stringify(raw)}: expected s3://bucket/prefix or an http(s):// URL (got ${u.protocol})`);
+  throw new ConfigError(`KDELIVER_MEDIA_URL=${shown}: expected s3://bucket/prefix or an http(s):// URL (got ${u.protocol})`);
 }
 
 /** A quarter of the machine's memory, at most 4 GiB: the page cache keeps room for the media. */

@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Config } from './config.js';
 import type { Env } from './env.js';
-import { openCatalog } from './catalog/open.js';
+import { openConfiguredCatalog } from './open-catalog.js';
 import { requestId } from './log.js';
 import { redactApiUrl } from './api/redact.js';
 import { openCountryLookup } from './access/geo.js';
@@ -116,7 +116,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     done();
   });
   const geo = config.geoIpFile ? openCountryLookup(config.geoIpFile) : null;
-  const catalog = await openCatalog(config);
+  const catalog = await openConfiguredCatalog(config);
   const handleCache = createHandleCache();
   const media = openMediaStore(config, handleCache);
   const env: Env = {

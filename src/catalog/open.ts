@@ -1,12 +1,12 @@
 // Opening the catalog as the server and the command-line tools do: the PostgreSQL catalog when
 // KDELIVER_DATABASE_URL names one (src/catalog/pg), else the database file of the data directory;
 // brought up to date, seeded with the sample library on first start when configured.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { openDatabase } from './db.js';
 import { createCatalog } from './catalog.js';
 import type { Catalog } from './store.js';
-import { importLibrary, readLibraryFile, sampleLibraryPath } from './library.js';
+import { importLibrary, readLibraryFile, sampleLibraryPath, type MediaPut } from './library.js';
 import { openPostgresCatalog } from './pg/open.js';
 import { confirmSampleCatalog, removeSampleRecord, writeSampleRecord } from './sample-record.js';
 
@@ -18,7 +18,7 @@ import { confirmSampleCatalog, removeSampleRecord, writeSampleRecord } from './s
  */
 export async function openCatalog(config: {
   dataDir?: string; dbFile: string; databaseUrl?: string | null; mediaRoot: string; sampleLibrary: boolean; sampleSecrets?: boolean;
-}): Promise<Catalog> {
+} & SeedMedia): Promise<Catalog> {
   // seeding the sample library is recorded in the data directory: its processes then keep using
   // the sample secrets (src/catalog/sample-record.ts)
   const dataDir = config.dataDir ?? dirname(config.dbFile);
@@ -27,17 +27,28 @@ export async function openCatalog(config: {
   return catalog;
 }
 
-async function openShared(databaseUrl: string, dataDir: string, config: { mediaRoot: string; sampleLibrary: boolean }): Promise<Catalog> {
+/**
+ * sampleMedia: where a seeded sample library's media go when that is not the local media folder:
+ * the writer of the S3 store every node reads (src/open-catalog.ts gives it). Files left in this
+ * node's data directory would be read by no node, and the catalog would name objects the store
+ * does not have.
+ */
+interface SeedMedia { sampleMedia?: MediaPut | null }
+type SeedConfig = { mediaRoot: string; sampleLibrary: boolean } & SeedMedia;
+
+const sampleMediaDestination = (config: SeedConfig): string | MediaPut => config.sampleMedia ?? config.mediaRoot;
+
+async function openShared(databaseUrl: string, dataDir: string, config: SeedConfig): Promise<Catalog> {
   mkdirSync(config.mediaRoot, { recursive: true });
   // seeded when empty, by one node of those starting at once
   return openPostgresCatalog(databaseUrl, config.sampleLibrary ? async (c) => {
     const { library, mediaDir } = readLibraryFile(sampleLibraryPath());
-    await importLibrary(c, library, mediaDir, config.mediaRoot);
+    await importLibrary(c, library, mediaDir, sampleMediaDestination(config));
     writeSampleRecord(dataDir);
   } : null);
 }
 
-async function openFile(dataDir: string, config: { dbFile: string; mediaRoot: string; sampleLibrary: boolean }): Promise<Catalog> {
+async function openFile(dataDir: string, config: SeedConfig & { dbFile: string }): Promise<Catalog> {
   const fresh = !existsSync(config.dbFile);
   const catalog = createCatalog(openDatabase(config.dbFile));
   // media/ exists from the start, whatever the library: /readyz checks that it is readable
@@ -45,10 +56,13 @@ async function openFile(dataDir: string, config: { dbFile: string; mediaRoot: st
   if (fresh && config.sampleLibrary) {
     const { library, mediaDir } = readLibraryFile(sampleLibraryPath());
     try {
-      await importLibrary(catalog, library, mediaDir, config.mediaRoot);
+      await importLibrary(catalog, library, mediaDir, sampleMediaDestination(config));
       writeSampleRecord(dataDir);
     } catch (e) {
       await catalog.close();
+      // the file was made by this start and holds nothing yet: removed, so that the next start
+      // finds it fresh and seeds again (a media store that was down now fails the seed)
+      for (const f of [config.dbFile, `${config.dbFile}-wal`, `${config.dbFile}-shm`]) rmSync(f, { force: true });
       throw e;
     }
   } else if (fresh) {

@@ -2,7 +2,7 @@
 // library holds (with the reason of entries in ERROR), and removing an entry with its files.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { openCatalog } from '../catalog/open.js';
+import { openConfiguredCatalog } from '../open-catalog.js';
 import { deleteEntry } from '../ingest/delete.js';
 import { openMediaWriter } from '../storage/media-writer.js';
 import { AssetStatus, EntryStatus, type Entry } from '../catalog/types.js';
@@ -38,7 +38,7 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig(process.env);
-  const catalog = await openCatalog(config);
+  const catalog = await openConfiguredCatalog(config);
   try {
     if (sub === 'delete') {
       const id = parsed.positionals[0];

@@ -4,7 +4,7 @@
 import { writeFileSync, renameSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadConfig } from '../config.js';
-import { openCatalog } from '../catalog/open.js';
+import { openConfiguredCatalog } from '../open-catalog.js';
 import { describeCatalog, writeMedia } from '../catalog/export.js';
 
 export async function main(args: string[]): Promise<number> {
@@ -14,7 +14,7 @@ export async function main(args: string[]): Promise<number> {
     return args[0] === '--help' || args[0] === '-h' ? 0 : 2;
   }
   const config = loadConfig(process.env);
-  const catalog = await openCatalog(config);
+  const catalog = await openConfiguredCatalog(config);
   try {
     const { library, files } = await describeCatalog(catalog, config.mediaRoot);
     if (!args[0]) {

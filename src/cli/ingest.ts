@@ -4,7 +4,7 @@
 // `kdeliver ingest --retry <entry id>` transcodes an entry in ERROR again from its source.
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from '../config.js';
-import { openCatalog } from '../catalog/open.js';
+import { openConfiguredCatalog } from '../open-catalog.js';
 import { addSource, claimJob, defaultConcurrency, IngestError, leaseOf, nowOf, runJob, type IngestContext, type JobOutcome, type RunJobOptions } from '../ingest/pipeline.js';
 import { newAttemptToken } from '../ingest/lease.js';
 import { openMediaWriter } from '../storage/media-writer.js';
@@ -64,7 +64,7 @@ export async function main(args: string[]): Promise<number> {
     }
     throw e;
   }
-  const catalog = await openCatalog(config);
+  const catalog = await openConfiguredCatalog(config);
   // main.ts refused a store that takes no writes before this command started
   const ctx: IngestContext = { catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, media: openMediaWriter(config), concurrency: jobs, leaseSeconds: config.ingestLeaseSeconds };
   try {

@@ -2,7 +2,7 @@
 // Prints a KS signed with the partner's admin secret from the catalog (v2 unless --v1).
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { openCatalog } from '../catalog/open.js';
+import { openConfiguredCatalog } from '../open-catalog.js';
 import { KsError, generateKs } from '../access/ks.js';
 
 export interface CliIo {
@@ -38,7 +38,7 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
   const expiry = values.expiry === undefined ? 86400 : Number(values.expiry);
   if (!Number.isInteger(expiry) || expiry <= 0) { err('kdeliver ks: --expiry must be a positive number of seconds\n'); return 2; }
 
-  const catalog = await openCatalog(loadConfig(io.env ?? process.env));
+  const catalog = await openConfiguredCatalog(loadConfig(io.env ?? process.env));
   try {
     const partner = await catalog.getPartner(partnerId);
     if (!partner) { err(`kdeliver ks: no partner ${partnerId} in the catalog\n`); return 1; }

@@ -2,10 +2,11 @@
 // The `kdeliver` executable is ./kdeliver.ts; this module only dispatches, so tests can import it.
 import { ConfigError, loadConfig } from '../config.js';
 import { mediaWriteRefusal } from '../storage/write-refusal.js';
-import { openMediaWriter } from '../storage/media-writer.js';
-import { openCatalog } from '../catalog/open.js';
+import { MediaWriteError, openMediaWriter } from '../storage/media-writer.js';
+import { openConfiguredCatalog } from '../open-catalog.js';
 import { SAMPLE_PARTNER, SampleCatalogError } from '../catalog/sample-record.js';
 import { importLibrary, LibraryError, readLibraryFile } from '../catalog/library.js';
+import { CatalogSchemaTooNewError, CatalogUnavailableError } from '../catalog/errors.js';
 import { importProgress } from './progress.js';
 import { basename } from 'node:path';
 import { statSync } from 'node:fs';
@@ -103,7 +104,7 @@ async function importCommand(args: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const catalog = await openCatalog(config);
+  const catalog = await openConfiguredCatalog(config);
   try {
     const label = `import ${basename(args[0])}`;
     // reading and checking a library file of 100,000 entries takes seconds in which nothing else
@@ -122,6 +123,18 @@ async function importCommand(args: string[]): Promise<number> {
   } finally {
     await catalog.close();
   }
+}
+
+/**
+ * export copies media from the local media folder (src/catalog/export.ts): with media in a store it
+ * would find none of them and leave every flavor out of the description, so it stops here.
+ */
+function refuseRemoteExport(): number | null {
+  const loc = loadConfig().media;
+  if (loc.kind === 'local') return null;
+  process.stderr.write(`kdeliver export: KDELIVER_MEDIA_URL=${loc.url} is not the local media folder: export reads media from local disk only; ` +
+    'run it on the data directory whose media folder holds the files (before they moved to the store), or copy the objects back into {data dir}/media and run it with KDELIVER_MEDIA_URL unset\n');
+  return 2;
 }
 
 /** The commands that write media stop here, before any work, when KDELIVER_MEDIA_URL names a store they cannot write. */
@@ -144,7 +157,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'import-kaltura':
         return refuseMediaWrites(command) ?? await (await import('./import-kaltura.js')).main(args);
       case 'export':
-        return await (await import('./export.js')).main(args);
+        return refuseRemoteExport() ?? await (await import('./export.js')).main(args);
       case 'copy-catalog':
         return await (await import('./copy-catalog.js')).main(args);
       case 'ingest':
@@ -171,6 +184,13 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof ConfigError || e instanceof LibraryError || e instanceof SampleCatalogError) {
       process.stderr.write(`kdeliver: ${e.message}\n`);
       return 2;
+    }
+    // the catalog's database cannot be used (down, refusing this node, a newer schema): the message
+    // names it (without its password) and says what is wrong; a stack would say nothing more;
+    // the same for a media store that refused a write (the message names the store and the key)
+    if (e instanceof CatalogUnavailableError || e instanceof CatalogSchemaTooNewError || e instanceof MediaWriteError) {
+      process.stderr.write(`kdeliver: ${e.message}\n`);
+      return 1;
     }
     throw e;
   }

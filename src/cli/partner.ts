@@ -3,7 +3,7 @@
 // ladder and delivery profiles), with random secrets shown once; the list never shows secrets.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { openCatalog } from '../catalog/open.js';
+import { openConfiguredCatalog } from '../open-catalog.js';
 import { PartnerExistsError } from '../catalog/store.js';
 import { PartnerStatus } from '../catalog/types.js';
 
@@ -49,7 +49,7 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
 
-  const catalog = await openCatalog(loadConfig(process.env));
+  const catalog = await openConfiguredCatalog(loadConfig(process.env));
   try {
     if (sub === 'list') {
       const rows = [];

@@ -2,7 +2,7 @@
 // expiry it protects), signed with the server's URL-token secret (KDELIVER_URL_TOKEN_SECRET).
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { openCatalog } from '../catalog/open.js';
+import { openConfiguredCatalog } from '../open-catalog.js';
 import { SignError, signPlayManifestUrl } from '../access/kt.js';
 import type { CliIo } from './ks.js';
 
@@ -28,7 +28,7 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
   const config = loadConfig(io.env ?? process.env);
   // the sample secrets sign only for the sample library: the catalog gives the same verdict here
   // as to the server (SampleCatalogError otherwise, answered by ./main.ts)
-  if (config.sampleSecrets) await (await openCatalog(config)).close();
+  if (config.sampleSecrets) await (await openConfiguredCatalog(config)).close();
   try {
     out(`${signPlayManifestUrl(positionals[0], config.urlTokenSecret, expiry)}\n`);
     return 0;

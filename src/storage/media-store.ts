@@ -48,6 +48,8 @@ export interface MediaStore extends VersionedSourceStore {
   ffmpegInput(name: string): Promise<string>;
   /** The block cache's counters; null for local disk. */
   cacheStats(): BlockCacheStats | null;
+  /** Resolves when the store is there to be read (see storeUnreachable), else throws a SourceError. */
+  probe(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -68,12 +70,17 @@ export function localMediaStore(mediaRoot: string, handles: HandleCache): MediaS
     readAll: (name) => readFile(name),
     ffmpegInput: async (name) => name,
     cacheStats: () => null,
+    // the media folder is checked by /readyz itself (routes/health.ts)
+    probe: async () => undefined,
     close: () => handles.close(),
   };
 }
 
 /** How long a remote object's size and version are trusted before it is looked at again. */
 const RECHECK_MS = 1000;
+
+/** The object /readyz asks a store without a probe of its own for: any answer, "no such object" included, is one. */
+const READY_PROBE = '.kdeliver-readyz';
 
 /** A remote store: names are the catalog paths themselves (keys under the prefix or base URL). */
 export function remoteMediaStore(kind: 's3' | 'http', origin: Origin, opts: { cacheBytes: number; readOnly: string | null; writer: MediaWriter | null; now?: () => number }): MediaStore {
@@ -152,6 +159,14 @@ export function remoteMediaStore(kind: 's3' | 'http', origin: Origin, opts: { ca
     },
     ffmpegInput: (key) => origin.ffmpegUrl(key),
     cacheStats: () => cache.stats(),
+    async probe() {
+      if (origin.probe) return origin.probe();
+      try {
+        await meta(READY_PROBE);
+      } catch (e) {
+        if (!(e instanceof SourceError && e.failure === 'missing')) throw e;
+      }
+    },
     close: async () => origin.close(),
   };
 }
@@ -167,4 +182,20 @@ export function openMediaStore(config: Pick<Config, 'media' | 'mediaRoot' | 'med
     return remoteMediaStore('s3', s3Origin(loc, timeouts, client), { cacheBytes: config.mediaCacheBytes, readOnly: mediaWriteRefusal(loc), writer: s3MediaWriter(loc, timeouts, client) });
   }
   return remoteMediaStore('http', httpOrigin(loc.base, timeouts), { cacheBytes: config.mediaCacheBytes, readOnly: mediaWriteRefusal(loc), writer: null });
+}
+
+/**
+ * Why a remote store cannot be read (it refuses or drops the connection, does not answer within
+ * the media timeouts, or has no such bucket), or null when it is there. Local disk: null (the
+ * caller checks the folder). An error status is an answer: a store that answers 403 (a reader
+ * without ListBucket) is reachable, and its real reads say what is wrong.
+ */
+export async function storeUnreachable(store: MediaStore): Promise<string | null> {
+  try {
+    await store.probe();
+    return null;
+  } catch (e) {
+    if (e instanceof SourceError && e.failure !== 'status') return e.message;
+    return null;
+  }
 }

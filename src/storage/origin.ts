@@ -18,6 +18,12 @@ export interface Origin {
   read(key: string, meta: ObjectMeta, offset: number, length: number): Promise<Buffer>;
   /** A URL ffmpeg can read the object from with ranges (src/thumbnail/). */
   ffmpegUrl(key: string): Promise<string>;
+  /**
+   * /readyz: resolves when the store is there to be read (an error status that is an answer, such
+   * as a 403, counts as there), else throws a SourceError saying why. Without it, a HEAD of a probe
+   * key is the check.
+   */
+  probe?(): Promise<void>;
   close(): void;
 }
 

@@ -6,7 +6,7 @@
 // which some S3-compatible stores keep as the stored bytes.
 import http from 'node:http';
 import https from 'node:https';
-import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { MediaLocation } from '../config.js';
 import { SourceError } from '../media/errors.js';
@@ -86,6 +86,18 @@ export function s3Origin(loc: S3Location, t: OriginTimeouts, client: S3Client = 
     // ffmpeg reads a presigned URL with ranges like any HTTP file: no download to disk first, and
     // it is handed a signature for one object for a quarter of an hour, never the credentials
     ffmpegUrl: (key) => getSignedUrl(client, new GetObjectCommand({ Bucket: loc.bucket, Key: keyOf(key) }), { expiresIn: 900 }),
+    // a HEAD of a missing key and of a missing bucket look alike (404, no body), so the bucket
+    // itself is asked: a misspelled bucket makes every object "missing" and must not be ready
+    async probe() {
+      try {
+        await client.send(new HeadBucketCommand({ Bucket: loc.bucket }), bounded());
+      } catch (e) {
+        const f = failure(e, describe);
+        if (f.failure === 'missing') throw new SourceError('missing', describe, `has no bucket ${loc.bucket}`);
+        // 403: a reader allowed GetObject but not ListBucket (which HeadBucket needs) is reachable
+        if (f.failure !== 'status') throw f;
+      }
+    },
     close: () => client.destroy(),
   };
 }

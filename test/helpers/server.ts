@@ -9,10 +9,10 @@
 //   to run when PostgreSQL is missing), seeded with the sample library as the SQLite file is;
 //   unset or `sqlite`: the SQLite file in the data directory.
 // - KDELIVER_TEST_MEDIA=s3: each server's media in an s3rver bucket under a prefix of its own
-//   (test/helpers/media-origins.ts), holding the sample library's files, its local media folder
-//   removed; unset or `local`: the data directory's media folder.
+//   (test/helpers/media-origins.ts), holding the sample library's files (seeded there by the
+//   server, as any node on S3 seeds it); unset or `local`: the data directory's media folder.
 // A test that sets KDELIVER_DATABASE_URL or KDELIVER_MEDIA_URL itself keeps what it set.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -46,6 +46,7 @@ export const testBackends = { catalog: choice('KDELIVER_TEST_CATALOG', CATALOGS)
 
 // a server started again on a data directory finds its catalog again, as with the SQLite file
 const databaseOf = new Map<string, string>();
+const prefixOf = new Map<string, string>();
 let s3: Promise<import('./media-origins.js').S3Store> | undefined;
 let servers = 0;
 
@@ -64,23 +65,21 @@ export async function startServer(t: Tap, opts: { env?: Record<string, string>; 
     backend.KDELIVER_DATABASE_URL = url;
   }
   const onS3 = testBackends.media === 's3' && !opts.env?.KDELIVER_MEDIA_URL;
-  let prefix = '';
   if (onS3) {
     const { startS3 } = await import('./media-origins.js');
     s3 ??= startS3(tap, 'suite-media');
-    prefix = `server-${process.pid}-${++servers}`;
+    // on S3 the sample library is seeded into the bucket under the prefix (src/catalog/open.ts),
+    // where the server reads it from; a server started again on a data directory keeps its prefix
+    const used = opts.env?.KDELIVER_DATA_DIR ?? dataDir;
+    let prefix = prefixOf.get(used);
+    if (!prefix) {
+      prefix = `server-${process.pid}-${++servers}`;
+      prefixOf.set(used, prefix);
+    }
     Object.assign(backend, (await s3).env(prefix));
   }
   const config = loadConfig({ KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'silent', ...backend, ...opts.env });
   const app = await buildServer({ config, now: opts.now });
-  if (onS3) {
-    // the sample library was imported into the local media folder: it moves to the bucket, where
-    // the server reads it from (kdeliver export/import would do the same for a real library)
-    const { filesUnder } = await import('./media-origins.js');
-    const store = await s3!;
-    for (const f of filesUnder(config.mediaRoot)) await store.put(`${prefix}/${f}`, readFileSync(join(config.mediaRoot, f)));
-    rmSync(config.mediaRoot, { recursive: true, force: true });
-  }
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;

@@ -130,3 +130,18 @@ t.test('temporary S3 credentials keep their session token: the SDK client and it
     t.equal(url.searchParams.get('X-Amz-Security-Token') ?? undefined, token, `${label}: the presigned URL`);
   }
 });
+
+t.test('a media URL or S3 endpoint refused for its credentials or query does not echo them', async (t) => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ KDELIVER_MEDIA_URL: 'https://reader:origin-pw-1@nas.example/media' }, /^KDELIVER_MEDIA_URL="https:\/\/reader:\*\*\*@nas\.example\/media": expected an http\(s\) URL without query, fragment or credentials/],
+    [{ KDELIVER_MEDIA_URL: 's3://key:origin-pw-1@bucket/lib' }, /^KDELIVER_MEDIA_URL="s3:\/\/key:\*\*\*@bucket\/lib": expected s3:\/\/bucket\/prefix without query/],
+    [{ KDELIVER_MEDIA_URL: 'https://cdn.example/media?token=origin-pw-1' }, /^KDELIVER_MEDIA_URL="https:\/\/cdn\.example\/media\?\*\*\*": expected an http\(s\) URL without query/],
+    [{ KDELIVER_MEDIA_URL: 's3://bucket', AWS_ENDPOINT_URL: 'minio://key:origin-pw-1@minio:9000' }, /^AWS_ENDPOINT_URL="minio:\/\/key:\*\*\*@minio:9000": expected an http\(s\):\/\/ URL/],
+  ];
+  for (const [env, expected] of cases) {
+    const e = (() => { try { loadConfig(env); } catch (err) { return err as Error; } return null; })();
+    t.type(e, ConfigError, Object.values(env).join(' '));
+    t.match(e?.message ?? '', expected, 'names the key and what is expected');
+    t.notMatch(e?.message ?? '', 'origin-pw-1', 'the password or token is not echoed');
+  }
+});

@@ -43,8 +43,13 @@ export async function copySqliteToPostgres(from: Db, to: PgDb): Promise<Record<s
       for (const row of rows) await upsertRow(tx, table, key, row);
       counts[table] = rows.length;
     }
-    // the identity of ingest_jobs continues after the ids copied
-    await tx.query(`SELECT setval(pg_get_serial_sequence('ingest_jobs', 'id'), COALESCE((SELECT MAX(id) FROM ingest_jobs), 1), (SELECT COUNT(*) > 0 FROM ingest_jobs))`);
+    // every identity (ingest_jobs, upload_parts, and any a later migration adds) continues after
+    // the ids copied: the next row a node writes must not take a copied row's id
+    const identities = (await tx.query(`SELECT table_name, column_name FROM information_schema.columns
+      WHERE table_schema = current_schema() AND is_identity = 'YES'`)).rows as { table_name: string; column_name: string }[];
+    for (const { table_name: table, column_name: column } of identities) {
+      await tx.query(`SELECT setval(pg_get_serial_sequence($1, $2), COALESCE((SELECT MAX(${column}) FROM ${table}), 1), (SELECT COUNT(*) > 0 FROM ${table}))`, [table, column]);
+    }
   });
   return counts;
 }

@@ -56,8 +56,10 @@ export interface PgDb extends Queryable {
 }
 
 // SQLSTATE classes that mean "the database is not there": 08 connection exception, 57P0x
-// shutdown/crash, 53 insufficient resources; 57014 is a statement timeout or cancel.
-const UNAVAILABLE_CODES = /^(08|57P0|53)/;
+// shutdown/crash, 53 insufficient resources; 57014 is a statement timeout or cancel. The database
+// refusing this node is one too: 28 (a wrong password, a role that may not log in) and 3D000 (no
+// such database), so that a server answers 503 and a command says which database, not a stack.
+const UNAVAILABLE_CODES = /^(08|57P0|53|28|3D000)/;
 const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN']);
 
 /** Whether an error from node-postgres means the database is unavailable (rather than a bad statement). */

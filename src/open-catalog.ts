@@ -1,0 +1,12 @@
+// The catalog as the server and the commands open it (src/catalog/open.ts), with the sample
+// library's media, when it is seeded, written where every node reads media: into the S3 store
+// KDELIVER_MEDIA_URL names, else the local media folder. It sits here, above both src/catalog/
+// and src/storage/, because neither may import the other (test/architecture/import-rules.test.ts).
+import type { Config } from './config.js';
+import { openCatalog } from './catalog/open.js';
+import type { Catalog } from './catalog/store.js';
+import { openMediaWriter } from './storage/media-writer.js';
+
+export function openConfiguredCatalog(config: Config): Promise<Catalog> {
+  return openCatalog({ ...config, sampleMedia: config.media.kind === 's3' ? openMediaWriter(config) : null });
+}
