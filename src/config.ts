@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { totalmem } from 'node:os';
 import { isSampleDataDir } from './catalog/sample-record.js';
 import { dataDirSecretStore, randomSecret, SecretStoreError, SERVER_SECRET_NAMES, type ServerSecrets } from './catalog/secrets.js';
+import { withoutCredentials } from './log.js';
 
 export interface Config {
   host: string;
@@ -132,7 +133,7 @@ const KEYS = [
  * A URL as a configuration error quotes it: a password (user:password@) and a query (a token,
  * a signature) are never echoed, parseable or not.
  */
-const shownUrl = (raw: string) => JSON.stringify(raw.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:?#]*):[^/@?#]*@/i, '$1:***@').replace(/\?[^#]*/, '?***'));
+const shownUrl = (raw: string) => JSON.stringify(withoutCredentials(raw));
 
 /** KDELIVER_MEDIA_URL and, for s3://, the standard AWS variables. */
 function mediaLocation(env: Env): MediaLocation {
@@ -203,8 +204,7 @@ function databaseUrl(v: string | undefined): string | null {
     u = undefined;
   }
   if (!u || !/^postgres(ql)?:$/.test(u.protocol) || !u.hostname || u.pathname.length < 2) {
-    const shown = u ? (u.password ? v.replace(`:${u.password}@`, ':***@') : v) : '(not a URL)';
-    throw new ConfigError(`KDELIVER_DATABASE_URL=${shown}: expected postgres://user:password@host:port/database (unset: the SQLite catalog in the data directory)`);
+    throw new ConfigError(`KDELIVER_DATABASE_URL=${shownUrl(v)}: expected postgres://user:password@host:port/database (unset: the SQLite catalog in the data directory)`);
   }
   return v;
 }

@@ -16,5 +16,21 @@ export function redactUrl(url: string): string {
     .replace(encodedQueryRe, '$1[redacted]');
 }
 
+/**
+ * A configured URL as messages may show it: the user information (everything between `://` and
+ * the last `@` of the authority, a password with `/` in it included), the query and the fragment
+ * are hidden, as any of them may hold a credential or a token. Works on text that does not parse.
+ */
+export function withoutCredentials(raw: string): string {
+  let shown = raw;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(shown);
+  if (scheme) {
+    const rest = shown.slice(scheme[0].length);
+    const at = rest.lastIndexOf('@');
+    if (at >= 0) shown = `${scheme[0]}***@${rest.slice(at + 1)}`;
+  }
+  return shown.replace(/([?#])[\s\S]*$/, '$1***');
+}
+
 /** A request's id on its log lines (Fastify's genReqId, and answers given before routing). */
 export const requestId = (): string => Math.random().toString(36).slice(2, 10);

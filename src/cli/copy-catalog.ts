@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../config.js';
 import { copyCatalogFile } from '../catalog/pg/copy.js';
-import { redactUrl } from '../catalog/pg/pool.js';
+import { withoutCredentials } from '../log.js';
 
 const USAGE = 'usage: KDELIVER_DATA_DIR=<dir> KDELIVER_DATABASE_URL=postgres://... kdeliver copy-catalog\n' +
   '  copies {data dir}/catalog.sqlite into the PostgreSQL catalog (rows with the same key are replaced)\n';
@@ -30,6 +30,6 @@ export async function main(args: string[]): Promise<number> {
   const counts = await copyCatalogFile(config.dbFile, config.databaseUrl);
   const rows = Object.values(counts).reduce((a, b) => a + b, 0);
   const listed = Object.entries(counts).filter(([, n]) => n > 0).map(([table, n]) => `${table} ${n}`).join(', ');
-  process.stdout.write(`copied ${rows} rows from ${config.dbFile} to ${redactUrl(config.databaseUrl)}: ${listed}\n`);
+  process.stdout.write(`copied ${rows} rows from ${config.dbFile} to ${withoutCredentials(config.databaseUrl)}: ${listed}\n`);
   return 0;
 }

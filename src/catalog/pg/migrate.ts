@@ -5,7 +5,8 @@
 // The migrations are the SQLite ones (src/catalog/migrations.ts), translated (dialect.ts).
 import { migrations as sqliteMigrations } from '../migrations.js';
 import { sqliteToPostgres } from './dialect.js';
-import { CatalogSchemaTooNewError, redactUrl, wrap, type PgDb } from './pool.js';
+import { CatalogSchemaTooNewError, wrap, type PgDb } from './pool.js';
+import { withoutCredentials } from '../../log.js';
 
 /** The advisory lock key of migrations ('kdlv' as a number): any constant every kdeliver agrees on. */
 const MIGRATION_LOCK = 0x6b646c76;
@@ -61,7 +62,7 @@ async function migrateOnce(db: PgDb, migrations: readonly string[]): Promise<Mig
       if (rows.length === 0) await client.query('INSERT INTO kdeliver_schema (version) VALUES (0)');
       const from = Number(rows[0]?.version ?? 0);
       if (from > migrations.length) {
-        throw new CatalogSchemaTooNewError(`the catalog in ${redactUrl(db.url)} has schema version ${from}, newer than this kdeliver knows (${migrations.length}): upgrade kdeliver`);
+        throw new CatalogSchemaTooNewError(`the catalog in ${withoutCredentials(db.url)} has schema version ${from}, newer than this kdeliver knows (${migrations.length}): upgrade kdeliver`);
       }
       for (let v = from; v < migrations.length; v++) {
         await client.query('BEGIN');

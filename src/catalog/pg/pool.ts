@@ -5,6 +5,7 @@
 // timeouts.
 import pg from 'pg';
 import { CatalogUnavailableError } from '../errors.js';
+import { withoutCredentials } from '../../log.js';
 
 export { CatalogSchemaTooNewError, CatalogUnavailableError } from '../errors.js';
 
@@ -70,22 +71,12 @@ export function isUnavailable(e: unknown): boolean {
   return /timeout|Connection terminated|not queryable|Client has encountered a connection error|connect ECONNREFUSED/i.test(err.message ?? '');
 }
 
-/** The URL without its password, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'postgres://(unparseable URL)';
-  }
-}
 
 /** The error as the catalog reports it: CatalogUnavailableError when the database is not there. */
 export function wrap(e: unknown, url: string): unknown {
   if (e instanceof CatalogUnavailableError) return e;
   if (isUnavailable(e)) {
-    return new CatalogUnavailableError(`the catalog database ${redactUrl(url)} is unavailable: ${(e as Error).message}`, { cause: e });
+    return new CatalogUnavailableError(`the catalog database ${withoutCredentials(url)} is unavailable: ${(e as Error).message}`, { cause: e });
   }
   return e;
 }
