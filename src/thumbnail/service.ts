@@ -13,7 +13,7 @@ import { DeliveryError } from '../errors.js';
 import { thumbnailCacheDir } from '../storage/paths.js';
 import { thumbnailCache, type ThumbnailDiskCache } from './disk-cache.js';
 import { FrameError, grabFrame, grabSheet, grabSprite } from './frames.js';
-import { renderImage, repeatSheet, repeatSprite } from './image.js';
+import { renderImage, repeatSheet, repeatSprite, type ImageSpec } from './image.js';
 import { renditionKey, type ThumbnailRequest } from './params.js';
 import { frameSourceOf } from './source.js';
 import { sheetSpan, type StoryboardLayout } from './storyboard.js';
@@ -49,6 +49,15 @@ export async function getThumbnail(ctx: ThumbnailContext, entry: Entry, req: Thu
   const video = entry.mediaType === MediaType.IMAGE ? null : await frameSourceOf(ctx.catalog, entry);
   const picture = entry.thumbnailFile ?? (entry.mediaType === MediaType.IMAGE ? entry.dataFile : null);
   return cachedPicture(ctx, entry, [renditionKey(req), entry.id, entry.version, entry.updatedAt, picture, video?.id, video?.version], () => render(ctx, entry, req, video, picture));
+}
+
+/**
+ * A thumbnail asset's picture at the size a KalturaThumbParams asks for (thumbAsset.serve), made
+ * and cached as any thumbnail and within the same bound on renderings at once: the action needs no
+ * session, and a resize per request would let anyone keep the server's cores busy.
+ */
+export function getThumbAssetRendition(ctx: ThumbnailContext, entry: Entry, asset: { id: string; version: number; filePath: string }, spec: ImageSpec, read: () => Promise<Buffer>): Promise<Thumbnail> {
+  return cachedPicture(ctx, entry, ['thumbAsset', asset.id, asset.version, asset.filePath, spec], async () => ({ data: await renderImage(await read(), spec), source: 'thumb-asset' }));
 }
 
 /**

@@ -17,7 +17,8 @@ import type { Params } from '../params.js';
 import { requireEntryEditor } from '../permissions.js';
 import { playRequestFor } from '../playback-context.js';
 import type { ApiContext, ApiObject, FileResult, ParamSpec, ServiceModule, UploadedFile } from '../types.js';
-import { renderImage, type ImageSpec } from '../../thumbnail/image.js';
+import type { ImageSpec } from '../../thumbnail/image.js';
+import { getThumbAssetRendition } from '../../thumbnail/service.js';
 import { MAX_SIDE } from '../../thumbnail/params.js';
 
 defineApiErrors({
@@ -325,11 +326,11 @@ export const thumbAssetService: ServiceModule = {
       throws: ['THUMB_ASSET_ID_NOT_FOUND', 'THUMB_ASSET_IS_NOT_READY', 'ACCESS_CONTROL_RESTRICTED', 'INVALID_ENUM_VALUE', 'PROPERTY_IS_NOT_DEFINED'],
       async handler(ctx, a): Promise<FileResult> {
         const spec = thumbParamsSpec(a.thumbParams as Params | null);
-        const { t } = await servedThumb(ctx, a.thumbAssetId);
+        const { t, entry } = await servedThumb(ctx, a.thumbAssetId);
         let body: Buffer;
         try {
-          body = await readMediaFile(ctx, t.filePath);
-          if (spec) body = await renderImage(body, spec);
+          // resized through the thumbnail service: cached, and within its bound on renderings at once
+          body = spec ? (await getThumbAssetRendition(ctx, entry, t, spec, () => readMediaFile(ctx, t.filePath))).data : await readMediaFile(ctx, t.filePath);
         } catch {
           throw new ApiError('THUMB_ASSET_IS_NOT_READY');
         }
