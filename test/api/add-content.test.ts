@@ -4,7 +4,9 @@
 // timeout relies on that code; the refusal changes nothing, and the upload token stays usable.
 import t from 'tap';
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { startServer } from '../helpers/server.js';
+import { sampleFlavorFile } from '../helpers/media-tools.js';
 
 const kaltura = createRequire(import.meta.url)('kaltura-client');
 
@@ -46,4 +48,31 @@ t.test('media.addContent refuses an entry that already has content', async (t) =
 
   const kept = await call(kaltura.services.uploadToken.get(token.id));
   t.equal(Number(kept.status), 2, 'the upload token is still FULL_UPLOAD, for the entry it was meant for');
+});
+
+t.test('an entry whose first content was not media may be given content again', async (t) => {
+  const srv = await startServer(t);
+  const cfg = new kaltura.Configuration();
+  cfg.serviceUrl = srv.url;
+  cfg.setLogger({ log() {}, error() {}, debug() {} });
+  const client = new kaltura.Client(cfg);
+  client.setKs(await kaltura.services.session.start('sample-admin-secret-309', 'editor', kaltura.enums.SessionType.ADMIN, 309).execute(client));
+  const call = (req: { execute(c: unknown): Promise<any> }) => req.execute(client);
+  const refusal = (req: { execute(c: unknown): Promise<any> }) => req.execute(client).then(() => null, (e: { code: string; message: string }) => e);
+  const upload = async (name: string, bytes: Buffer) => {
+    const token = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: name })));
+    await call(kaltura.services.uploadToken.upload(token.id, bytes));
+    return new kaltura.objects.UploadedFileTokenResource({ token: token.id });
+  };
+
+  const entry = await call(kaltura.services.media.add(new kaltura.objects.MediaEntry({ name: 'second try', mediaType: 1 })));
+  const first = await refusal(kaltura.services.media.addContent(entry.id, await upload('notes.mp4', Buffer.from('not a video at all'))));
+  t.equal(first?.code, 'INGEST_FAILED', 'bytes that are not media fail the ingest');
+  t.equal(Number((await call(kaltura.services.media.get(entry.id))).status), -2, 'the entry is ERROR_IMPORTING, with no source');
+  const video = readFileSync(sampleFlavorFile('1_rcit0qgs', '1_f1rcit00'));
+  const second = await call(kaltura.services.media.addContent(entry.id, await upload('movie.mp4', video)));
+  t.not(Number(second.status), -2, 'the same entry takes the real file (Kaltura would need updateContent, which is not here)');
+  t.ok((await srv.app.catalog.listFlavors(entry.id)).some((f) => f.isOriginal), 'its source is kept');
+  const third = await refusal(kaltura.services.media.addContent(entry.id, await upload('again.mp4', video)));
+  t.equal(third?.code, 'ENTRY_ALREADY_WITH_CONTENT', 'and once it has content, no more');
 });
