@@ -59,10 +59,13 @@ async function openFile(dataDir: string, config: SeedConfig & { dbFile: string }
       await importLibrary(catalog, library, mediaDir, sampleMediaDestination(config));
       writeSampleRecord(dataDir);
     } catch (e) {
-      await catalog.close();
       // the file was made by this start and holds nothing yet: removed, so that the next start
-      // finds it fresh and seeds again (a media store that was down now fails the seed)
-      for (const f of [config.dbFile, `${config.dbFile}-wal`, `${config.dbFile}-shm`]) rmSync(f, { force: true });
+      // finds it fresh and seeds again (a media store that was down now fails the seed); but not
+      // when it holds a partner: another process starting on the same new directory seeded it
+      // meanwhile, and uses it
+      const empty = await catalog.listPartners().then((p) => p.length === 0, () => false);
+      await catalog.close();
+      if (empty) for (const f of [config.dbFile, `${config.dbFile}-wal`, `${config.dbFile}-shm`]) rmSync(f, { force: true });
       throw e;
     }
   } else if (fresh) {
