@@ -32,7 +32,8 @@ export type SourceFailure =
   | 'changed'; // the object changed while it was being read (its ETag no longer matched)
 
 export class SourceError extends Error {
-  constructor(readonly failure: SourceFailure, readonly source: string, detail: string) {
+  /** `httpStatus`: the error status a 'status' failure answered, when it was one. */
+  constructor(readonly failure: SourceFailure, readonly source: string, detail: string, readonly httpStatus?: number) {
     super(`${source}: ${detail}`);
   }
 }

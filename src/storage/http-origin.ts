@@ -65,7 +65,7 @@ export function httpOrigin(base: string, t: OriginTimeouts): Origin {
   const statusError = (key: string, a: Answer): SourceError => {
     if (a.status === 404 || a.status === 410) return new SourceError('missing', where(key), `has no such object (${a.status})`);
     if (a.status === 412) return new SourceError('changed', where(key), 'the object changed while it was read (412)');
-    return new SourceError('status', where(key), `answered ${a.status}`);
+    return new SourceError('status', where(key), `answered ${a.status}`, a.status);
   };
 
   return {

@@ -186,16 +186,31 @@ export function openMediaStore(config: Pick<Config, 'media' | 'mediaRoot' | 'med
 
 /**
  * Why a remote store cannot be read (it refuses or drops the connection, does not answer within
- * the media timeouts, or has no such bucket), or null when it is there. Local disk: null (the
- * caller checks the folder). An error status is an answer: a store that answers 403 (a reader
- * without ListBucket) is reachable, and its real reads say what is wrong.
+ * the media timeouts, answers a server error, or has no such bucket), or null when it is there.
+ * Local disk: null (the caller checks the folder). A client error status is an answer: a store
+ * that answers 403 (a reader without ListBucket) is reachable, and its real reads say what is
+ * wrong. One probe at a time per store, its verdict kept PROBE_KEEP_MS: /readyz needs no session,
+ * and each call must not become a request to the store.
  */
-export async function storeUnreachable(store: MediaStore): Promise<string | null> {
+export function storeUnreachable(store: MediaStore, nowMs = Date.now()): Promise<string | null> {
+  const kept = probes.get(store);
+  if (kept && (kept.until === null || nowMs < kept.until)) return kept.verdict;
+  const entry: { verdict: Promise<string | null>; until: number | null } = { verdict: probeVerdict(store), until: null };
+  probes.set(store, entry);
+  void entry.verdict.then(() => { entry.until = Date.now() + PROBE_KEEP_MS; });
+  return entry.verdict;
+}
+
+const PROBE_KEEP_MS = 2000;
+const probes = new WeakMap<MediaStore, { verdict: Promise<string | null>; until: number | null }>();
+
+async function probeVerdict(store: MediaStore): Promise<string | null> {
   try {
     await store.probe();
     return null;
   } catch (e) {
-    if (e instanceof SourceError && e.failure !== 'status') return e.message;
+    if (!(e instanceof SourceError)) return "the store could not be asked";
+    if (e.failure !== 'status' || (e.httpStatus !== undefined && e.httpStatus >= 500)) return e.message;
     return null;
   }
 }

@@ -47,7 +47,7 @@ function failure(e: unknown, where: string): SourceError {
   if (err.name === 'AbortError' || err.name === 'TimeoutError' || err.code === 'ETIMEDOUT' || /timed? ?out/i.test(err.message ?? '')) {
     return new SourceError('timeout', where, 'no complete answer in time');
   }
-  if (status) return new SourceError('status', where, `answered ${status}${err.name ? ` (${err.name})` : ''}`);
+  if (status) return new SourceError('status', where, `answered ${status}${err.name ? ` (${err.name})` : ''}`, status);
   const code = err.code ?? err.name;
   return new SourceError('unreachable', where, code === 'ECONNREFUSED' ? 'refused the connection' : `could not be reached (${code ?? 'connection failed'})`);
 }

@@ -7,6 +7,7 @@
 // Real parts: s3rver through the real AWS SDK, a TCP server that accepts and never answers.
 import t from 'tap';
 import { createServer, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { startServer } from '../helpers/server.js';
 import { startS3 } from '../helpers/media-origins.js';
 
@@ -24,6 +25,8 @@ t.test('S3: ready while the store answers, 503 naming the store when it is down'
   t.equal(up.status, 200, 'the store answers: ready');
   t.same(storage(up.body), { name: 'storage', ok: true });
   await s3.stop();
+  // a verdict stands two seconds (below)
+  await new Promise((r) => setTimeout(r, 2100));
   const down = await readyz(s.url);
   t.equal(down.status, 503, 'the store refuses connections: not ready');
   t.equal(storage(down.body).ok, false);
@@ -54,4 +57,27 @@ t.test('HTTP origin that never answers: 503 within the media timeouts, not a han
   t.equal(r.status, 503, 'not ready');
   t.match(storage(r.body).error, /http origin http:\/\/127\.0\.0\.1:\d+\/media/, 'the error names the origin');
   t.ok(r.ms < 5000, `answered within the media timeout (${r.ms.toFixed(0)} ms)`);
+});
+
+t.test('HTTP origin answering 503: not ready; one probe per two seconds, however often /readyz is asked', async (t) => {
+  let asked = 0;
+  let status = 503;
+  const origin = createHttpServer((req, res) => {
+    asked++;
+    res.writeHead(status, { 'content-length': '0' }).end();
+  });
+  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+  t.teardown(() => origin.close());
+  const port = (origin.address() as { port: number }).port;
+  const s = await startServer(t, { env: { KDELIVER_MEDIA_URL: `http://127.0.0.1:${port}/media`, KDELIVER_SAMPLE_LIBRARY: 'false' } });
+  asked = 0;
+  const answers = await Promise.all(Array.from({ length: 20 }, () => readyz(s.url)));
+  t.same([...new Set(answers.map((a) => a.status))], [503], 'a store answering 503 is not ready');
+  t.match(storage(answers[0].body).error, /answered 503/);
+  t.equal(asked, 1, 'twenty /readyz at once: one request to the store');
+  status = 403;
+  await new Promise((r) => setTimeout(r, 2100));
+  const r = await readyz(s.url);
+  t.equal(r.status, 200, 'a 403 is an answer: reachable (its reads say what is wrong)');
+  t.equal(asked, 2, 'asked again once the verdict is two seconds old');
 });
