@@ -83,8 +83,9 @@ async function entryChanges(ctx: ApiContext, entry: Pick<Entry, 'partnerId' | 's
     }
     // a new entry may start without a name (API v2's addentry makes one so)
     if (insert && k === 'name' && (v === null || String(v) === '')) continue;
-    // API v2's addentry (a user KS, as v2 allows) has always set the new entry's referenceId
-    if (rule.admin && !admin && !(insert && k === 'referenceId')) throw new ApiError('PROPERTY_VALIDATION_ADMIN_PROPERTY', { PROP_NAME: k });
+    // API v2's addentry (a user KS, as v2 allows: ctx.userMayIngest) has always set the new
+    // entry's referenceId; an api_v3 caller needs an admin KS for it, as for an update
+    if (rule.admin && !admin && !(insert && k === 'referenceId' && ctx.userMayIngest)) throw new ApiError('PROPERTY_VALIDATION_ADMIN_PROPERTY', { PROP_NAME: k });
     if (k === 'startDate' || k === 'endDate') {
       changes[k] = dateOf(input, k);
       continue;
