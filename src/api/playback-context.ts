@@ -274,8 +274,9 @@ export async function flavorDownloadUrl(ctx: ApiContext, entry: Entry, flavor: F
     if (opts.fileName && !storage) {
       const base = `${ctx.baseUrl}/p/${entry.partnerId}/sp/${entry.partnerId}00/download/entry_id/${entry.id}/flavor/${flavor.id}${referrer}`;
       // a path segment cannot carry a slash, even encoded (src/request/path-params.ts refuses %2F,
-      // %5C and %00): they become _, as the download's relocate name makes them anyway
-      const name = `/file_name/${encodeURIComponent(opts.fileName.replace(/[/\\\0]/g, '_'))}`;
+      // %5C and %00): they become _, as the download's relocate name makes them anyway; so does a
+      // name of only "." or "..", which URL normalisation would take for a path step
+      const name = `/file_name/${encodeURIComponent(opts.fileName.replace(/[/\\\0]/g, '_').replace(/^\.{1,2}$/, '_'))}`;
       if (!ks) return `${base}${name}`;
       return PATH_SAFE_KS.test(ks) ? `${base}/ks/${ks}${name}` : `${base}${name}?ks=${encodeURIComponent(ks)}`;
     }

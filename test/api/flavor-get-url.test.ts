@@ -49,7 +49,7 @@ t.test('flavorAsset.getUrl options', async (t) => {
 
   await t.test('a file name with a slash still gives a URL that downloads', async (t) => {
     // a path segment cannot carry an encoded slash (the URL parser refuses %2F and %5C): they become _
-    for (const [name, saved] of [['AC/DC live.mp4', 'AC_DC live.mp4'], ['part 1\\2', 'part 1_2.mp4']]) {
+    for (const [name, saved] of [['AC/DC live.mp4', 'AC_DC live.mp4'], ['part 1\\2', 'part 1_2.mp4'], ['..', '_.mp4'], ['.', '_.mp4']]) {
       const named: string = await getUrl({ ks: adminKs, id: '1_f1rcit00', ...OPTS, 'options[fileName]': name });
       t.notMatch(named, /%2F|%5C/i, name);
       const r = await fetch(named);
@@ -90,7 +90,9 @@ t.test('flavorAsset.getUrl options', async (t) => {
     t.match(missing, { objectType: 'KalturaAPIException', code: 'STORAGE_PROFILE_ID_NOT_FOUND' }, 'an unknown storage is named');
     // Kaltura's own data centre is storage 0, which its getUrl and playManifest read as none asked for
     t.equal(await getUrl({ ks: adminKs, id: '1_f3rcit00', storageId: '0' }), plain, 'storageId 0: the URL of the copy held here');
-    const here = await fetch(plain.replace('/format/download/', '/storageId/0/format/download/'), { redirect: 'manual' });
+    const withZero = plain.replace('/format/download/', '/storageId/0/format/download/');
+    t.not(withZero, plain, 'the URL names storageId 0');
+    const here = await fetch(withZero, { redirect: 'manual' });
     t.equal(here.status, 302, 'playManifest with storageId/0 serves the copy held here');
     await here.arrayBuffer();
   });
