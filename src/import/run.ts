@@ -343,10 +343,19 @@ export async function importKaltura(
       if (file) c.record.size = statSync(file).size;
     }
 
-    for (const [p, file] of fetched) {
-      await media.putFile(file, `${dir}/${p.name}`, { move: true });
-      // a store that copied it (S3) leaves the download to its caller
-      rmSync(file, { force: true });
+    const placed: string[] = [];
+    try {
+      for (const [p, file] of fetched) {
+        await media.putFile(file, `${dir}/${p.name}`, { move: true });
+        placed.push(`${dir}/${p.name}`);
+        // a store that copied it (S3) leaves the download to its caller
+        rmSync(file, { force: true });
+      }
+    } catch (e) {
+      // the entry fails and the catalog names none of them: the files already put go again
+      // (best effort; the next run puts them once more)
+      await Promise.all(placed.map((key) => media.remove(key).catch(() => undefined)));
+      throw e;
     }
     const entry: Entry = {
       id: e.id, partnerId, name: strOf(e.name) || e.id, description: strOf(e.description), type: e.type,
