@@ -11,6 +11,7 @@ const { loadConfig } = await import(distModule('src/config.js'));
 const { openCatalog } = await import(distModule('src/catalog/open.js'));
 const { importLibrary, readLibraryFile } = await import(distModule('src/catalog/library.js'));
 const { buildServer } = await import(distModule('src/server.js'));
+const { openMediaWriter } = await import(distModule('src/storage/media-writer.js'));
 
 const passed = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('KDELIVER_') || k.startsWith('AWS_')));
 const config = loadConfig({ ...passed, KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'silent', PORT: port, HOST: '127.0.0.1' });
@@ -21,7 +22,8 @@ if (libraries.length) {
   const catalog = await openCatalog({ ...config, sampleLibrary: false, sampleSecrets: false });
   for (const file of libraries) {
     const { library, mediaDir } = readLibraryFile(file);
-    await importLibrary(catalog, library, mediaDir, config.mediaRoot);
+    // into the store the server reads (KDELIVER_MEDIA_URL=s3://…), as the server's own seed does
+    await importLibrary(catalog, library, mediaDir, config.media.kind === 's3' ? openMediaWriter(config) : config.mediaRoot);
   }
   await catalog.close();
 }
