@@ -11,6 +11,7 @@ import { openCountryLookup } from './access/geo.js';
 import { createManifestCache } from './cache/manifest-cache.js';
 import { createApiAnswerCache, type ApiAnswerCache } from './api/answer-cache.js';
 import { createHandleCache } from './media/file-handles.js';
+import { setSegmentCacheBytes } from './media/body.js';
 import { createIndexCache } from './media/index-cache.js';
 import { openMediaStore } from './storage/media-store.js';
 import { warmUpMediaCode } from './media/warm-up.js';
@@ -117,6 +118,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   });
   const geo = config.geoIpFile ? openCountryLookup(config.geoIpFile) : null;
   const catalog = await openConfiguredCatalog(config);
+  // the segment answer cache is the process's (src/media/body.ts): its bound comes from here
+  setSegmentCacheBytes(config.segmentCacheBytes);
   const handleCache = createHandleCache();
   const media = openMediaStore(config, handleCache);
   const env: Env = {
