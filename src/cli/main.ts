@@ -157,7 +157,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'import-kaltura':
         return refuseMediaWrites(command) ?? await (await import('./import-kaltura.js')).main(args);
       case 'export':
-        return refuseRemoteExport() ?? await (await import('./export.js')).main(args);
+        // --help answers whatever the store
+        return (args.includes('--help') || args.includes('-h') ? null : refuseRemoteExport()) ?? await (await import('./export.js')).main(args);
       case 'copy-catalog':
         return await (await import('./copy-catalog.js')).main(args);
       case 'ingest':

@@ -178,6 +178,14 @@ t.test('API v2 (partnerservices2)', async (t) => {
     t.match(X((await get('addEntry', `ks=${KSU}&${add}`)).text).error.num_0, { code: 'INVALID_FILE_NAME' }, 'an upload is used once');
     const mine = X((await get('listmyentries', `ks=${KSU}`)).text).result;
     t.equal(mine.count, '1', 'listmyentries now finds it');
+
+    // a long file name as the name: cut to the entry's 256 characters, as v2 always did (api_v3 refuses it)
+    const long = `${'l'.repeat(300)}.mp4`;
+    const up2 = new FormData();
+    up2.set('Filedata', new Blob([readFileSync(`${FIXTURES}h264-240p.mp4`)]), long);
+    await (await fetch(`${P}/upload?ks=${KSU}&partner_id=309&subp_id=30900&uid=u1&filename=1700000000002`, { method: 'POST', body: up2 })).text();
+    const named = await get('addEntry', `ks=${KSU}&partner_id=309&uid=u1&kshow_id=-1&entry1_filename=1700000000002&entry1_realFilename=${long}&entry1_type=1&entry1_mediaType=1`);
+    t.equal(X(named.text).result?.entries?.entry1_?.name, long.slice(0, 256), `a 304-character realFilename names the entry, cut to 256: ${named.text.slice(0, 200)}`);
   });
 
   await t.test('an unknown action: the reference\'s plain text', async (t) => {

@@ -31,6 +31,9 @@ for (const [label, env] of [
       t.equal(r.stdout, '', 'no description printed');
       t.notOk(existsSync(join(dir, 'lib.json')), 'no library file written');
     }
+    const help = await kdeliver(['export', '--help'], env);
+    t.equal(help.code, 0, 'export --help answers whatever the store');
+    t.match(help.stdout + help.stderr, /usage/i);
   });
 }
 

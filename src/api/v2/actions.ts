@@ -244,7 +244,8 @@ export const V2_ACTIONS: Record<string, V2Action> = {
         const alias = ctx.params[`${p}filename`] ?? '';
         const tokenId = alias ? await ctx.env.catalog.uploadTokenIdByV2Key(uploadKey(ctx.ks!, alias)) : undefined;
         if (!tokenId) throw new V2Failure('INVALID_FILE_NAME', `Cannot find file ${alias}`);
-        const mediaEntry: Params = { name: ctx.params[`${p}name`] || ctx.params[`${p}realFilename`] };
+        // v2 has always cut a long name (a file name) to the entry's 256 characters; api_v3 refuses one
+        const mediaEntry: Params = { name: String(ctx.params[`${p}name`] || ctx.params[`${p}realFilename`]).slice(0, 256) };
         const mediaType = ctx.params[`${p}mediaType`];
         // passed on as given: api_v3 takes video (1) and audio (5) and refuses the others before it makes anything
         if (mediaType !== undefined && mediaType !== '') mediaEntry.mediaType = mediaType;
