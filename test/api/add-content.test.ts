@@ -3,23 +3,15 @@
 // an entry that is not a media clip is not found. A client that sends addContent again after a
 // timeout relies on that code; the refusal changes nothing, and the upload token stays usable.
 import t from 'tap';
-import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { startServer } from '../helpers/server.js';
+import { kaltura, sampleAdminClient } from '../helpers/kaltura-client.js';
 import { sampleFlavorFile } from '../helpers/media-tools.js';
 
-const kaltura = createRequire(import.meta.url)('kaltura-client');
 
 t.test('media.addContent refuses an entry that already has content', async (t) => {
   const srv = await startServer(t);
-  const cfg = new kaltura.Configuration();
-  cfg.serviceUrl = srv.url;
-  // the client logs every request with its KS: keep test output free of secrets
-  cfg.setLogger({ log() {}, error() {}, debug() {} });
-  const client = new kaltura.Client(cfg);
-  client.setKs(await kaltura.services.session.start('sample-admin-secret-309', 'editor', kaltura.enums.SessionType.ADMIN, 309).execute(client));
-  const call = (req: { execute(c: unknown): Promise<any> }) => req.execute(client);
-  const refusal = (req: { execute(c: unknown): Promise<any> }) => req.execute(client).then(() => null, (e: { code: string; message: string }) => e);
+  const { call, refusal } = await sampleAdminClient(srv.url);
 
   const token = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'again.mp4' })));
   await call(kaltura.services.uploadToken.upload(token.id, Buffer.from('some bytes of a second file')));
@@ -52,13 +44,7 @@ t.test('media.addContent refuses an entry that already has content', async (t) =
 
 t.test('an entry whose first content was not media may be given content again', async (t) => {
   const srv = await startServer(t);
-  const cfg = new kaltura.Configuration();
-  cfg.serviceUrl = srv.url;
-  cfg.setLogger({ log() {}, error() {}, debug() {} });
-  const client = new kaltura.Client(cfg);
-  client.setKs(await kaltura.services.session.start('sample-admin-secret-309', 'editor', kaltura.enums.SessionType.ADMIN, 309).execute(client));
-  const call = (req: { execute(c: unknown): Promise<any> }) => req.execute(client);
-  const refusal = (req: { execute(c: unknown): Promise<any> }) => req.execute(client).then(() => null, (e: { code: string; message: string }) => e);
+  const { call, refusal } = await sampleAdminClient(srv.url);
   const upload = async (name: string, bytes: Buffer) => {
     const token = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: name })));
     await call(kaltura.services.uploadToken.upload(token.id, bytes));

@@ -3,21 +3,13 @@
 // it: an entry meant to be behind a rule must never be made without it. A refusal makes no entry
 // and leaves the upload token as it was.
 import t from 'tap';
-import { createRequire } from 'node:module';
 import { startServer } from '../helpers/server.js';
+import { kaltura, sampleAdminClient } from '../helpers/kaltura-client.js';
 
-const kaltura = createRequire(import.meta.url)('kaltura-client');
 
 t.test('the entry object of media.add and addFromUploadedFile', async (t) => {
   const srv = await startServer(t);
-  const cfg = new kaltura.Configuration();
-  cfg.serviceUrl = srv.url;
-  // the client logs every request with its KS: keep test output free of secrets
-  cfg.setLogger({ log() {}, error() {}, debug() {} });
-  const client = new kaltura.Client(cfg);
-  client.setKs(await kaltura.services.session.start('sample-admin-secret-309', 'uploader', kaltura.enums.SessionType.ADMIN, 309).execute(client));
-  const call = (req: { execute(c: unknown): Promise<any> }) => req.execute(client);
-  const refusal = (req: { execute(c: unknown): Promise<any> }) => req.execute(client).then(() => null, (e: { code: string; message: string }) => e);
+  const { call, refusal } = await sampleAdminClient(srv.url, 'uploader');
   const count = async () => Number((await call(kaltura.services.baseEntry.listAction(null, new kaltura.objects.FilterPager({ pageSize: 1 })))).totalCount);
 
   const rule = await call(kaltura.services.accessControlProfile.add(new kaltura.objects.AccessControlProfile({

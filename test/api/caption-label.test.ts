@@ -2,20 +2,13 @@
 // NAME): changing the language later must rename it too, not leave a French track called "German".
 // A label that was given stays what it was.
 import t from 'tap';
-import { createRequire } from 'node:module';
 import { startServer } from '../helpers/server.js';
+import { kaltura, sampleAdminClient } from '../helpers/kaltura-client.js';
 
-const kaltura = createRequire(import.meta.url)('kaltura-client');
 
 t.test('a caption without a label follows its language', async (t) => {
   const srv = await startServer(t);
-  const cfg = new kaltura.Configuration();
-  cfg.serviceUrl = srv.url;
-  // the client logs every request with its KS: keep test output free of secrets
-  cfg.setLogger({ log() {}, error() {}, debug() {} });
-  const client = new kaltura.Client(cfg);
-  client.setKs(await kaltura.services.session.start('sample-admin-secret-309', 'editor', kaltura.enums.SessionType.ADMIN, 309).execute(client));
-  const call = (req: { execute(c: unknown): Promise<any> }) => req.execute(client);
+  const { call } = await sampleAdminClient(srv.url);
   const srt = new kaltura.objects.StringResource({ content: '1\n00:00:01,000 --> 00:00:02,000\nBonjour\n' });
   const subtitleNames = async () => {
     const m = await (await fetch(`${srv.url}/p/309/sp/0/playManifest/entryId/1_alt0audi/format/applehttp/protocol/http/a.m3u8`)).text();

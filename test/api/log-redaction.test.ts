@@ -1,6 +1,6 @@
 // Secrets sent to api_v3 (admin secrets, KS strings) in any of its URL forms never reach the log,
 // while the requests themselves are logged.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,14 +18,7 @@ t.test('redactApiUrl', async (t) => {
 });
 
 t.test('the access log of api_v3 carries no secret', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-api-log-'));
-  const config = loadConfig({ KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'info' });
-  let log = '';
-  const stream = new Writable({ write(chunk, _enc, done) { log += chunk.toString(); done(); } });
-  const app = await buildServer({ config, logger: { ...(loggerOptions(config) as object), stream } as never });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-  t.teardown(async () => { await app.close(); rmSync(dataDir, { recursive: true, force: true }); });
+  const { url, log } = await loggingServer(t);
 
   const secret = 'sample-admin-secret-309';
   const ks = await (await fetch(`${url}/api_v3/service/session/action/start/secret/${secret}/partnerId/309/type/2/format/1`)).json();
@@ -38,21 +31,14 @@ t.test('the access log of api_v3 carries no secret', async (t) => {
   await fetch(`${url}/api_v3/index.php?service=multirequest&1%5Bservice%5D=baseentry&1%5Baction%5D=get&1%5BentryId%5D=1_rcit0qgs&1%5Bks%5D=${encodeURIComponent(ks)}&format=1`);
   await fetch(`${url}/api_v3/service/baseentry/action/get`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ks, entryId: '1_rcit0qgs', format: 1 }) });
   await new Promise((r) => setTimeout(r, 100));
-  t.ok((log.match(/\/api_v3\//g) ?? []).length >= 6, 'the requests are logged');
-  t.notOk(log.includes(secret), 'no admin secret in the log');
-  t.notOk(log.includes(ks) || log.includes(encodeURIComponent(ks)), 'no KS in the log');
+  t.ok((log().match(/\/api_v3\//g) ?? []).length >= 6, 'the requests are logged');
+  t.notOk(log().includes(secret), 'no admin secret in the log');
+  t.notOk(log().includes(ks) || log().includes(encodeURIComponent(ks)), 'no KS in the log');
 });
 
 t.test('a secret sent to a URL no route takes is not logged either', async (t) => {
   // API v2 reads no path pairs, so /startsession/secret/… is a 404: its log line still must not hold the secret
-  const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-api-log-'));
-  const config = loadConfig({ KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'info' });
-  let log = '';
-  const stream = new Writable({ write(chunk, _enc, done) { log += chunk.toString(); done(); } });
-  const app = await buildServer({ config, logger: { ...(loggerOptions(config) as object), stream } as never });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-  t.teardown(async () => { await app.close(); rmSync(dataDir, { recursive: true, force: true }); });
+  const { url, log } = await loggingServer(t);
 
   const secret = 'sample-admin-secret-309';
   const unrouted = [
@@ -63,6 +49,18 @@ t.test('a secret sent to a URL no route takes is not logged either', async (t) =
   ];
   for (const path of unrouted) t.equal((await fetch(url + path)).status, 404, path);
   await new Promise((r) => setTimeout(r, 100));
-  t.ok((log.match(/startsession|\/nothing\//g) ?? []).length >= 3, 'the requests are logged');
-  t.notOk(log.includes(secret), 'no admin secret in the log');
+  t.ok((log().match(/startsession|\/nothing\//g) ?? []).length >= 3, 'the requests are logged');
+  t.notOk(log().includes(secret), 'no admin secret in the log');
 });
+
+/** A server with the production logger options, writing into a string the test reads (log()). */
+async function loggingServer(t: Test): Promise<{ url: string; log: () => string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-api-log-'));
+  const config = loadConfig({ KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'info' });
+  let log = '';
+  const stream = new Writable({ write(chunk, _enc, done) { log += chunk.toString(); done(); } });
+  const app = await buildServer({ config, logger: { ...(loggerOptions(config) as object), stream } as never });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  t.teardown(async () => { await app.close(); rmSync(dataDir, { recursive: true, force: true }); });
+  return { url: `http://127.0.0.1:${(app.server.address() as { port: number }).port}`, log: () => log };
+}

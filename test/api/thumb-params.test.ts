@@ -3,22 +3,13 @@
 // does not apply is refused rather than answering the picture as stored.
 import t from 'tap';
 import sharp from 'sharp';
-import { createRequire } from 'node:module';
 import { startServer } from '../helpers/server.js';
+import { kaltura, sampleAdminClient } from '../helpers/kaltura-client.js';
 
-const kaltura = createRequire(import.meta.url)('kaltura-client');
 
 t.test('thumbAsset.serve and getUrl with thumbParams', async (t) => {
   const srv = await startServer(t);
-  const cfg = new kaltura.Configuration();
-  cfg.serviceUrl = srv.url;
-  // the client logs every request with its KS: keep test output free of secrets
-  cfg.setLogger({ log() {}, error() {}, debug() {} });
-  const client = new kaltura.Client(cfg);
-  const ks: string = await kaltura.services.session.start('sample-admin-secret-309', 'editor', kaltura.enums.SessionType.ADMIN, 309).execute(client);
-  client.setKs(ks);
-  const call = (req: { execute(c: unknown): Promise<any> }) => req.execute(client);
-  const refusal = (req: { execute(c: unknown): Promise<any> }) => req.execute(client).then(() => null, (e: { code: string; message: string }) => e);
+  const { ks, call, refusal } = await sampleAdminClient(srv.url);
 
   // a 640x360 picture as the entry's thumbnail asset
   const picture = await sharp({ create: { width: 640, height: 360, channels: 3, background: '#3060c0' } }).jpeg().toBuffer();
