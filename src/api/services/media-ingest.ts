@@ -60,7 +60,16 @@ async function createEntry(ctx: ApiContext, input: Params | null, profileUsed: b
     id, partnerId, name: name ?? '', description: description ?? '', tags: tags ?? '', referenceId: referenceId ?? '',
     userId: owner ?? ctx.ks?.userId ?? '', status: EntryStatus.NO_CONTENT, mediaType, now: ctx.now,
   });
-  if (Object.keys(rest).length) await ctx.catalog.updateEntry(id, rest, ctx.now);
+  if (Object.keys(rest).length) {
+    try {
+      await ctx.catalog.updateEntry(id, rest, ctx.now);
+    } catch (e) {
+      // the caller is told the entry was not made: it must not stay without its rule or schedule
+      // (best effort: the catalog that failed the update may fail this too; the entry has no content)
+      await store.markEntryDeleted(id, ctx.now).catch(() => undefined);
+      throw e;
+    }
+  }
   return (await ctx.catalog.getEntry(id))!;
 }
 
