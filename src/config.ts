@@ -206,7 +206,8 @@ function databaseUrl(v: string | undefined): string | null {
     u = undefined;
   }
   if (!u || !/^postgres(ql)?:$/.test(u.protocol) || !u.hostname || u.pathname.length < 2) {
-    throw new ConfigError(`KDELIVER_DATABASE_URL=${shownUrl(v)}: expected postgres://user:password@host:port/database (unset: the SQLite catalog in the data directory)`);
+    // text that is not a URL at all may be anything (a password pasted in the wrong place): not shown
+    throw new ConfigError(`KDELIVER_DATABASE_URL=${u ? shownUrl(v) : '(not a URL)'}: expected postgres://user:password@host:port/database (unset: the SQLite catalog in the data directory)`);
   }
   return v;
 }

@@ -17,9 +17,11 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * A configured URL as messages may show it: the user information (everything between `://` and
- * the last `@` of the authority, a password with `/` in it included), the query and the fragment
- * are hidden, as any of them may hold a credential or a token. Works on text that does not parse.
+ * A configured URL as messages may show it: the password (everything between the user name's `:`
+ * and the last `@`, a password with `/` in it included) or, without a password, the whole user
+ * information (a token), the query and the fragment are hidden, as any of them may hold a
+ * credential. The user name stays: it tells an operator which account was refused. Works on text
+ * that does not parse.
  */
 export function withoutCredentials(raw: string): string {
   let shown = raw;
@@ -27,7 +29,11 @@ export function withoutCredentials(raw: string): string {
   if (scheme) {
     const rest = shown.slice(scheme[0].length);
     const at = rest.lastIndexOf('@');
-    if (at >= 0) shown = `${scheme[0]}***@${rest.slice(at + 1)}`;
+    if (at >= 0) {
+      const userInfo = rest.slice(0, at);
+      const colon = userInfo.indexOf(':');
+      shown = `${scheme[0]}${colon >= 0 ? `${userInfo.slice(0, colon)}:` : ''}***@${rest.slice(at + 1)}`;
+    }
   }
   return shown.replace(/([?#])[\s\S]*$/, '$1***');
 }

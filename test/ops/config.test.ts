@@ -132,17 +132,18 @@ t.test('temporary S3 credentials keep their session token: the SDK client and it
 });
 
 t.test('a media URL or S3 endpoint refused for its credentials or query does not echo them', async (t) => {
-  // the whole user information is hidden (a user name can be a token; an AWS secret key holds
-  // slashes, which end no password), and the query and fragment
+  // the password up to the last @ is hidden (an AWS secret key holds slashes), a user information
+  // without a password (a token) whole, and the query and fragment
   const cases: [Record<string, string>, RegExp][] = [
-    [{ KDELIVER_MEDIA_URL: 'https://reader:origin-pw-1@nas.example/media' }, /^KDELIVER_MEDIA_URL="https:\/\/\*\*\*@nas\.example\/media": expected an http\(s\) URL without query, fragment or credentials/],
-    [{ KDELIVER_MEDIA_URL: 's3://key:origin-pw-1@bucket/lib' }, /^KDELIVER_MEDIA_URL="s3:\/\/\*\*\*@bucket\/lib": expected s3:\/\/bucket\/prefix without query/],
-    [{ KDELIVER_MEDIA_URL: 's3://AKID:wJal/origin-pw-1/K7MD@bucket/lib' }, /^KDELIVER_MEDIA_URL="s3:\/\/\*\*\*@bucket\/lib": expected s3:\/\/bucket\/prefix/],
+    [{ KDELIVER_MEDIA_URL: 'https://reader:origin-pw-1@nas.example/media' }, /^KDELIVER_MEDIA_URL="https:\/\/reader:\*\*\*@nas\.example\/media": expected an http\(s\) URL without query, fragment or credentials/],
+    [{ KDELIVER_MEDIA_URL: 's3://key:origin-pw-1@bucket/lib' }, /^KDELIVER_MEDIA_URL="s3:\/\/key:\*\*\*@bucket\/lib": expected s3:\/\/bucket\/prefix without query/],
+    [{ KDELIVER_MEDIA_URL: 's3://AKID:wJal/origin-pw-1/K7MD@bucket/lib' }, /^KDELIVER_MEDIA_URL="s3:\/\/AKID:\*\*\*@bucket\/lib": expected s3:\/\/bucket\/prefix/],
     [{ KDELIVER_MEDIA_URL: 'https://origin-pw-1@nas.example/media' }, /^KDELIVER_MEDIA_URL="https:\/\/\*\*\*@nas\.example\/media": expected an http\(s\) URL without query, fragment or credentials/],
     [{ KDELIVER_MEDIA_URL: 'https://cdn.example/media?token=origin-pw-1' }, /^KDELIVER_MEDIA_URL="https:\/\/cdn\.example\/media\?\*\*\*": expected an http\(s\) URL without query/],
     [{ KDELIVER_MEDIA_URL: 'https://cdn.example/media#origin-pw-1' }, /^KDELIVER_MEDIA_URL="https:\/\/cdn\.example\/media#\*\*\*": expected an http\(s\) URL without query/],
-    [{ KDELIVER_MEDIA_URL: 's3://bucket', AWS_ENDPOINT_URL: 'minio://key:origin-pw-1@minio:9000' }, /^AWS_ENDPOINT_URL="minio:\/\/\*\*\*@minio:9000": expected an http\(s\):\/\/ URL/],
-    [{ KDELIVER_DATABASE_URL: 'mysql://kd:origin-pw-1/x@db/kdeliver' }, /^KDELIVER_DATABASE_URL="mysql:\/\/\*\*\*@db\/kdeliver": expected postgres:\/\//],
+    [{ KDELIVER_MEDIA_URL: 's3://bucket', AWS_ENDPOINT_URL: 'minio://key:origin-pw-1@minio:9000' }, /^AWS_ENDPOINT_URL="minio:\/\/key:\*\*\*@minio:9000": expected an http\(s\):\/\/ URL/],
+    [{ KDELIVER_DATABASE_URL: 'mysql://kd:origin-pw-1/x@db/kdeliver' }, /^KDELIVER_DATABASE_URL=\(not a URL\): expected postgres:\/\//],
+    [{ KDELIVER_DATABASE_URL: 'mysql://kd:origin-pw-1@db/kdeliver?password=origin-pw-1' }, /^KDELIVER_DATABASE_URL="mysql:\/\/kd:\*\*\*@db\/kdeliver\?\*\*\*": expected postgres:\/\//],
   ];
   for (const [env, expected] of cases) {
     const e = (() => { try { loadConfig(env); } catch (err) { return err as Error; } return null; })();
