@@ -5,15 +5,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AssetStatus, type FlavorAsset } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
-import { checkEntryAccess, liveEntry, partnerOf } from '../src/access/entry-check.js';
+import { liveEntry } from '../src/access/entry-check.js';
 import type { Ks } from '../src/access/ks.js';
-import { isFlavorAllowed } from '../src/access/evaluate.js';
 import { hasKalturaToken } from '../src/delivery/tokenizers/kaltura.js';
 import { parseMs } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { routeParams } from '../src/request/path-params.js';
 import { planRange } from '../src/serve/file.js';
-import { accessFacts, mediaAccessCheck, mediaCacheControl, pathPartner, requestEnv, sendPlanned } from './http.js';
+import { accessFacts, mediaAccessCheck, pathPartner, requestEnv, sendPlanned } from './http.js';
+import { checkUnsignedClip, mediaCacheControl } from '../src/serve/media-access.js';
 import { checkClearMedia } from '../src/drm/session.js';
 import type { RefusalLogConfig } from './common.js';
 
@@ -51,14 +51,7 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
       const denied = await mediaAccessCheck(env)(entry, flavor);
       if (denied) throw denied;
     } else {
-      const facts = accessFacts(env.http, { ks: params.get('ks'), referrer: params.get('referrer') });
-      const partner = await partnerOf(app.catalog, entry, true);
-      const checked = await checkEntryAccess(env, facts, entry, partner, 'PLAY');
-      if (!isFlavorAllowed(checked.access?.limitFlavors ?? null, flavor, checked.ks)) throw new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control');
-      const served = await checkEntryAccess(env, facts, entry, partner, 'SERVE', { playValidation: false });
-      if (!isFlavorAllowed(served.access?.limitFlavors ?? null, flavor, served.ks)) throw new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control');
-      previewMs = checked.previewMs;
-      ks = checked.ks;
+      ({ previewMs, ks } = await checkUnsignedClip(env, accessFacts(env.http, { ks: params.get('ks'), referrer: params.get('referrer') }), entry, flavor));
     }
     // an encrypted entry's clip would be clear media: an admin's only
     await checkClearMedia(env, entry, ks);

@@ -10,11 +10,11 @@ import type { RequestEnv } from '../src/env.js';
 import { countryOnce, flatHeaders, type HttpFacts } from '../src/request/http-facts.js';
 import { referrerOf } from '../src/request/play-request.js';
 import { pathAfter as pathAfterAction } from '../src/request/path-params.js';
-import { rulesOf, type RequestFacts } from '../src/access/entry-check.js';
+import type { RequestFacts } from '../src/access/entry-check.js';
 import type { Rendered } from '../src/render/types.js';
 import { DeliveryError } from '../src/errors.js';
 import { renderError } from '../src/render/error.js';
-import { PRIVATE_MEDIA, PUBLIC_MEDIA, type FilePlan } from '../src/serve/file.js';
+import type { FilePlan } from '../src/serve/file.js';
 import { checkMediaAccess } from '../src/serve/media-access.js';
 import { primed, recycleWhenSent } from '../src/media/body.js';
 import type { MediaStore } from '../src/storage/media-store.js';
@@ -146,15 +146,6 @@ export function accessFacts(http: HttpFacts, params: { ks?: string | null; refer
     hashes: {},
     rawUri: http.rawUrl,
   };
-}
-
-/**
- * Cache-Control of a media answer: any cache may keep it unless the entry's rules (an encrypted
- * entry's DRM policy among them) judged it by what its URL does not show; a URL with kdeliver's
- * media signature (`signed`) shows what it was judged by.
- */
-export async function mediaCacheControl(env: Pick<RequestEnv, 'catalog'>, entry: Entry, signed: boolean): Promise<string> {
-  return signed || (await rulesOf(env.catalog, entry)).length === 0 ? PUBLIC_MEDIA : PRIVATE_MEDIA;
 }
 
 /** The media routes' access check (signature, SERVE-context rules) for this request's environment. */

@@ -11,7 +11,8 @@ import type { RequestEnv } from '../src/env.js';
 import { ksHasPrivilege } from '../src/access/ks.js';
 import { downloadFile, previewBytes, rawFile, relocateName, safeName, type ServedFile } from '../src/serve/downloads.js';
 import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
-import { accessFacts, mediaCacheControl, pathPartner, requestEnv, sendFile } from './http.js';
+import { accessFacts, pathPartner, requestEnv, sendFile } from './http.js';
+import { mediaCacheControl } from '../src/serve/media-access.js';
 import { checkClearMedia } from '../src/drm/session.js';
 
 type Params = Map<string, string>;

@@ -8,5 +8,6 @@ import type { Catalog } from './catalog/store.js';
 import { openMediaWriter } from './storage/media-writer.js';
 
 export function openConfiguredCatalog(config: Config): Promise<Catalog> {
-  return openCatalog({ ...config, sampleMedia: config.media.kind === 's3' ? openMediaWriter(config) : null });
+  // a writer (an S3 client) only where a seed may use it
+  return openCatalog({ ...config, sampleMedia: config.media.kind === 's3' && config.sampleLibrary ? openMediaWriter(config) : null });
 }

@@ -9,8 +9,10 @@ import type { RequestEnv } from '../env.js';
 import { AssetStatus, type Entry, type FlavorAsset } from '../catalog/types.js';
 import { asDeliveryError, DeliveryError } from '../errors.js';
 import { accessBlockedError, evaluateAccessRules, isFlavorAllowed } from '../access/evaluate.js';
-import { partnerOf, readSession, rulesOf } from '../access/entry-check.js';
+import { checkEntryAccess, partnerOf, readSession, rulesOf, type EntryAccess, type RequestFacts } from '../access/entry-check.js';
+import type { Ks } from '../access/ks.js';
 import { signedMediaKs, verifyKalturaToken } from '../delivery/tokenizers/kaltura.js';
+import { PRIVATE_MEDIA, PUBLIC_MEDIA } from './file.js';
 import { flatHeaders, type HttpFacts } from '../request/http-facts.js';
 
 /**
@@ -71,4 +73,30 @@ export async function checkMediaAccess(
     return new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control');
   }
   return null;
+}
+
+/**
+ * An flvclipper URL without kdeliver's media signature, judged as Kaltura's flvclipper judges it:
+ * by the entry's PLAY rules with the request's own KS and referrer (`facts`), a preview clipping
+ * the answer (previewMs), and by its SERVE rules, as every media route applies them. Throws the
+ * refusal; returns the preview and the session the rules read.
+ */
+export async function checkUnsignedClip(env: Pick<RequestEnv, 'catalog' | 'now'>, facts: RequestFacts, entry: Entry, flavor: FlavorAsset): Promise<{ previewMs: number | null; ks: Ks | null }> {
+  const partner = await partnerOf(env.catalog, entry, true);
+  const allowed = (checked: EntryAccess): EntryAccess => {
+    if (!isFlavorAllowed(checked.access?.limitFlavors ?? null, flavor, checked.ks)) throw new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control');
+    return checked;
+  };
+  const played = allowed(await checkEntryAccess(env, facts, entry, partner, 'PLAY'));
+  allowed(await checkEntryAccess(env, facts, entry, partner, 'SERVE', { playValidation: false }));
+  return { previewMs: played.previewMs, ks: played.ks };
+}
+
+/**
+ * Cache-Control of a media answer: any cache may keep it unless the entry's rules (an encrypted
+ * entry's DRM policy among them) judged it by what its URL does not show; a URL with kdeliver's
+ * media signature (`signed`) shows what it was judged by.
+ */
+export async function mediaCacheControl(env: Pick<RequestEnv, 'catalog'>, entry: Entry, signed: boolean): Promise<string> {
+  return signed || (await rulesOf(env.catalog, entry)).length === 0 ? PUBLIC_MEDIA : PRIVATE_MEDIA;
 }

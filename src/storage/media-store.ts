@@ -48,7 +48,7 @@ export interface MediaStore extends VersionedSourceStore {
   ffmpegInput(name: string): Promise<string>;
   /** The block cache's counters; null for local disk. */
   cacheStats(): BlockCacheStats | null;
-  /** Resolves when the store is there to be read (see storeUnreachable), else throws a SourceError. */
+  /** Resolves when the store answered, else throws a SourceError (storeUnreachable judges it). */
   probe(): Promise<void>;
   close(): Promise<void>;
 }
@@ -192,9 +192,9 @@ export function openMediaStore(config: Pick<Config, 'media' | 'mediaRoot' | 'med
  * wrong. One probe at a time per store, its verdict kept PROBE_KEEP_MS: /readyz needs no session,
  * and each call must not become a request to the store.
  */
-export function storeUnreachable(store: MediaStore, nowMs = Date.now()): Promise<string | null> {
+export function storeUnreachable(store: MediaStore): Promise<string | null> {
   const kept = probes.get(store);
-  if (kept && (kept.until === null || nowMs < kept.until)) return kept.verdict;
+  if (kept && (kept.until === null || Date.now() < kept.until)) return kept.verdict;
   const entry: { verdict: Promise<string | null>; until: number | null } = { verdict: probeVerdict(store), until: null };
   probes.set(store, entry);
   void entry.verdict.then(() => { entry.until = Date.now() + PROBE_KEEP_MS; });
@@ -209,7 +209,7 @@ async function probeVerdict(store: MediaStore): Promise<string | null> {
     await store.probe();
     return null;
   } catch (e) {
-    if (!(e instanceof SourceError)) return "the store could not be asked";
+    if (!(e instanceof SourceError)) return 'the store could not be asked';
     if (e.failure !== 'status' || (e.httpStatus !== undefined && e.httpStatus >= 500)) return e.message;
     return null;
   }

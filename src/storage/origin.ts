@@ -19,9 +19,9 @@ export interface Origin {
   /** A URL ffmpeg can read the object from with ranges (src/thumbnail/). */
   ffmpegUrl(key: string): Promise<string>;
   /**
-   * /readyz: resolves when the store is there to be read (an error status that is an answer, such
-   * as a 403, counts as there), else throws a SourceError saying why. Without it, a HEAD of a probe
-   * key is the check.
+   * /readyz: resolves when the store answered, else throws a SourceError saying why (which error
+   * statuses still mean "there" is src/storage/media-store.ts storeUnreachable's decision). Without
+   * it, a HEAD of a probe key is the check.
    */
   probe?(): Promise<void>;
   close(): void;

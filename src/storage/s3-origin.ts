@@ -93,9 +93,9 @@ export function s3Origin(loc: S3Location, t: OriginTimeouts, client: S3Client = 
         await client.send(new HeadBucketCommand({ Bucket: loc.bucket }), bounded());
       } catch (e) {
         const f = failure(e, describe);
-        if (f.failure === 'missing') throw new SourceError('missing', describe, `has no bucket ${loc.bucket}`);
-        // 403: a reader allowed GetObject but not ListBucket (which HeadBucket needs) is reachable
-        if (f.failure !== 'status') throw f;
+        // which error statuses are an answer (a 403: a reader allowed GetObject but not ListBucket,
+        // which HeadBucket needs) is storeUnreachable's decision, for every store
+        throw f.failure === 'missing' ? new SourceError('missing', describe, `has no bucket ${loc.bucket}`) : f;
       }
     },
     close: () => client.destroy(),

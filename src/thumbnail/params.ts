@@ -34,6 +34,9 @@ export interface ThumbnailRequest {
 }
 
 export const MAX_SIDE = 4096;
+/** A picture's JPEG quality and padding colour when the request names none (/thumbnail, thumbAsset.serve). */
+export const DEFAULT_QUALITY = 75;
+export const DEFAULT_BGCOLOR = '000000';
 export const MAX_SLICES = 200;
 /** A sprite wider than this is refused: JPEG and browsers handle up to 65535, memory is the limit. */
 export const MAX_SPRITE_WIDTH = 32768;
@@ -65,7 +68,7 @@ export function parseThumbnailParams(partnerId: string, params: Map<string, stri
   if (!entryId) throw new DeliveryError('MISSING_PARAMETER', ', entry_id');
   if (!isSafeId(entryId)) bad('entry_id is not an entry id');
   const type = intParam(params, 'type', 1, 5) ?? 1;
-  const bg = params.get('bgcolor') ?? '000000';
+  const bg = params.get('bgcolor') ?? DEFAULT_BGCOLOR;
   if (!/^[0-9a-fA-F]{6}$/.test(bg)) bad('bgcolor must be six hex digits (RRGGBB)');
   const vidSlices = intParam(params, 'vid_slices', 1, MAX_SLICES);
   const vidSlice = intParam(params, 'vid_slice', 0, MAX_SLICES - 1);
@@ -87,7 +90,7 @@ export function parseThumbnailParams(partnerId: string, params: Map<string, stri
     version: intParam(params, 'version', 0, 1e9),
     width, height,
     type: type as ThumbnailRequest['type'],
-    quality: intParam(params, 'quality', 1, 100) ?? 75,
+    quality: intParam(params, 'quality', 1, 100) ?? DEFAULT_QUALITY,
     bgcolor: bg.toLowerCase(),
     vidSec: secParam(params, 'vid_sec'),
     vidSlices, vidSlice, startSec, endSec, crop,

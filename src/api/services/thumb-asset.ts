@@ -19,7 +19,7 @@ import { playRequestFor } from '../playback-context.js';
 import type { ApiContext, ApiObject, FileResult, ParamSpec, ServiceModule, UploadedFile } from '../types.js';
 import type { ImageSpec } from '../../thumbnail/image.js';
 import { getThumbAssetRendition } from '../../thumbnail/service.js';
-import { MAX_SIDE } from '../../thumbnail/params.js';
+import { DEFAULT_BGCOLOR, DEFAULT_QUALITY, MAX_SIDE } from '../../thumbnail/params.js';
 
 defineApiErrors({
   THUMB_ASSET_ID_NOT_FOUND: 'The Thumbnail asset id "%ID%" not found',
@@ -186,7 +186,7 @@ function thumbParamsSpec(p: Params | null | undefined): ImageSpec | null {
   const quality = int('quality', 1, 100);
   const cropType = int('cropType', 1, 5) ?? 1;
   if (!width && !height && quality === undefined) return null;
-  return { width, height, type: cropType as ImageSpec['type'], quality: quality ?? 75, bgcolor: '000000', crop: null };
+  return { width, height, type: cropType as ImageSpec['type'], quality: quality ?? DEFAULT_QUALITY, bgcolor: DEFAULT_BGCOLOR, crop: null };
 }
 
 const serveUrl = (ctx: ApiContext, t: ThumbAsset, spec: ImageSpec | null = null): string => {
