@@ -227,7 +227,11 @@ function stopPlayback() {
   v.pause();
   v.removeAttribute('src');
   v.load();
-  v.hidden = true;
+  // players add text tracks with addTextTrack, which has no remove: a fresh element, so that the
+  // next entry does not offer the captions of this one
+  const fresh = v.cloneNode(false);
+  fresh.hidden = true;
+  v.replaceWith(fresh);
   $('#kplayer').hidden = true;
   $('#kplayer').replaceChildren();
   setStatus('idle');

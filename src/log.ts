@@ -7,9 +7,15 @@ const queryRe = new RegExp(`([?&](?:${SECRET_PATH_KEYS.join('|')}|secret|adminSe
 const encodedPathRe = new RegExp(`(%2F(?:${SECRET_PATH_KEYS.join('|')})%2F)(?:(?!%2F)[^&#/?])+`, 'gi');
 const encodedQueryRe = new RegExp(`((?:%3F|%26)(?:${SECRET_PATH_KEYS.join('|')}|secret|adminSecret|userSecret)%3D)(?:(?!%26)[^&#])*`, 'gi');
 
+// A name may arrive percent-encoded (`k%73` is `ks`); servers decode it, so the log must see the
+// same name. Escapes of unreserved characters are decoded first: RFC 3986 (section 6.2.2.2) makes
+// that spelling the same URL, and it never joins or splits a path segment or a query pair.
+const unreservedEscape = /%(?:[46][1-9A-F]|[57][0-9A]|3[0-9]|2[DE]|5F|7E)/gi;
+
 /** A URL with every secret-bearing path pair and query value replaced by "[redacted]". */
 export function redactUrl(url: string): string {
   return url
+    .replace(unreservedEscape, (e) => String.fromCharCode(parseInt(e.slice(1), 16)))
     .replace(pathRe, '/$1/[redacted]')
     .replace(queryRe, '$1[redacted]')
     .replace(encodedPathRe, '$1[redacted]')

@@ -3,7 +3,9 @@
 // keys (?1:ks=…, ?1%3Aks=…, ?1[ks]=…, ?1%5Bks%5D=…), which are hidden here too.
 import { redactUrl } from '../log.js';
 
-const API_SECRET_NAMES = 'ks|secret|adminSecret|userSecret';
+// Kaltura's clients also send passwords (user.loginByLoginId's password, partner.getSecrets'
+// cmsPassword): hidden though kdeliver has neither action, as the URL is logged before the answer.
+const API_SECRET_NAMES = 'ks|secret|adminSecret|userSecret|[a-z]*password';
 const pathPair = new RegExp(`(/(?:[^/?]*?(?::|%3A|\\[|%5B))?(?:${API_SECRET_NAMES})(?:\\]|%5D|\\[|%5B)*/)[^/?]+`, 'gi');
 const queryPair = new RegExp(`([?&](?:[^=&]*?(?::|%3A|\\[|%5B))?(?:${API_SECRET_NAMES})(?:\\]|%5D|\\[|%5B)*=)[^&]*`, 'gi');
 

@@ -8,6 +8,7 @@ import { dirname, extname, join, resolve } from 'node:path';
 import type { Catalog, LibraryRow, LibraryTable, LibraryWrite } from './store.js';
 import { normalizeAccessRules } from './legacy-rules.js';
 import { DEFAULT_STORYBOARD, STORYBOARD_LIMITS, type AccessRule, type DrmProfile, type StoryboardConfig } from './types.js';
+import { captionText } from '../media/captions.js';
 import { parseTtml, TtmlError } from '../media/ttml.js';
 import { isSafeId } from './ids.js';
 import { shippedFile } from '../shipped.js';
@@ -195,7 +196,7 @@ function storyboardConfigOf(sb: NonNullable<LibPartner['storyboard']>): Partial<
 
 function checkTtml(file: string, where: string): void {
   try {
-    parseTtml(readFileSync(file, 'utf8'));
+    parseTtml(captionText(readFileSync(file)));
   } catch (e) {
     if (e instanceof TtmlError) throw new LibraryError(`${where}: ${file} is not usable TTML: ${e.message}`);
     throw e;

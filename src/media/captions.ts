@@ -4,6 +4,32 @@
 // document (fmp4/ttml-track.ts wraps it).
 import { parseTtml } from './ttml.js';
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+// Windows-1252's characters at 0x80-0x9F, where Latin-1 has C1 controls (0x81, 0x8D, 0x8F, 0x90
+// and 0x9D are unassigned and kept as those controls). Node 20's TextDecoder('windows-1252')
+// decodes these bytes as Latin-1, so they are mapped here.
+const WINDOWS_1252_HIGH = '\u20AC\u0081\u201A\u0192\u201E\u2026\u2020\u2021\u02C6\u2030\u0160\u2039\u0152\u008D\u017D\u008F'
+  + '\u0090\u2018\u2019\u201C\u201D\u2022\u2013\u2014\u02DC\u2122\u0161\u203A\u0153\u009D\u017E\u0178';
+const windows1252 = (data: Uint8Array): string => Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1')
+  .replace(/[\x80-\x9f]/g, (c) => WINDOWS_1252_HIGH[c.charCodeAt(0) - 0x80]);
+
+/**
+ * The text of a caption file's bytes. UTF-16 is known by its byte-order mark; UTF-8 (a mark or not)
+ * by decoding without error; anything else is read as Windows-1252, the encoding of captions saved
+ * by Windows tools (and a superset of Latin-1's printable characters), whose accented letters are
+ * almost never valid UTF-8 by chance. A UTF-8 or UTF-16 byte-order mark is not part of the text.
+ */
+export function captionText(data: Uint8Array): string {
+  if (data[0] === 0xff && data[1] === 0xfe) return new TextDecoder('utf-16le').decode(data);
+  if (data[0] === 0xfe && data[1] === 0xff) return new TextDecoder('utf-16be').decode(data);
+  try {
+    return utf8.decode(data);
+  } catch {
+    return windows1252(data);
+  }
+}
+
 export interface Cue {
   startMs: number;
   endMs: number;

@@ -9,7 +9,7 @@ import { DeliveryError } from '../errors.js';
 import { languageCode, languageCode3 } from '../catalog/languages.js';
 import type { MediaStore } from '../storage/media-store.js';
 import { clearSegmentCache, keptBody, type MediaBody } from '../media/body.js';
-import { captionToTtml, captionToWebVtt } from '../media/captions.js';
+import { captionText, captionToTtml, captionToWebVtt } from '../media/captions.js';
 import { buildMpd } from '../media/dash/mpd.js';
 import { initSegment, keyFrameFragments, mediaSegment } from '../media/fmp4/writer.js';
 import { ttmlFragment, ttmlInitSegment } from '../media/fmp4/ttml-track.js';
@@ -320,7 +320,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
     const cap = await captionTrack(n);
     const tl = (await one(1, null, null)).clips[0];
     try {
-      return { cap, raw: (await deps.media.readAll(deps.media.locate(cap.asset.filePath))).toString('utf8'), originMs: tl.originMs, durationMs: tl.durationMs };
+      return { cap, raw: captionText(await deps.media.readAll(deps.media.locate(cap.asset.filePath))), originMs: tl.originMs, durationMs: tl.durationMs };
     } catch {
       throw new DeliveryError('FILE_NOT_FOUND', ', caption file is missing');
     }

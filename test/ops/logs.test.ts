@@ -88,3 +88,41 @@ t.test('request logs: fields present, secrets absent', async (t) => {
   const completed = reqLines.filter((l) => pmIds.has(l.reqId) && l.msg === 'request completed');
   t.same(completed.map((l) => l.code).sort(), [0, 0, 0, 0, 27, 3, 3].sort(), 'codes: four served, one bad kt (27), two refused (3)');
 });
+
+// A key name may reach the server percent-encoded (`k%73` is `ks`, `s%65cret` is `secret`: RFC 3986
+// calls them the same name), and the server honours it so; the logged URL must hide its value as well.
+t.test('secret names spelled with percent-escapes are redacted too', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-logs-'));
+  const config = loadConfig({ KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'info' });
+  let out = '';
+  const stream = new Writable({ write(chunk, _enc, cb) { out += chunk.toString(); cb(); } });
+  const app = await buildServer({ config, logger: { ...(loggerOptions(config) as object), stream } });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address();
+  const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  t.teardown(async () => {
+    await app.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const now = Math.floor(Date.now() / 1000);
+  const adminKs = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 2, expiry: 3600, now, version: 2, privileges: 'sview:*' });
+  const pm = '/p/309/sp/30900/playManifest/entryId/1_kssecure/format/url/protocol/http';
+  const get = (path: string) => fetch(base + path, { redirect: 'manual' });
+
+  t.equal((await get(`${pm}/k%73/${adminKs}/a.mp4`)).status, 302, 'a KS under /k%73/ plays');
+  t.equal((await get(`${pm}/a.mp4?k%73=${encodeURIComponent(adminKs)}`)).status, 302, 'a KS as ?k%73= plays');
+  const listed = await get(`/api_v3/service/baseEntry/action/list?format=1&%6B%73=${encodeURIComponent(adminKs)}`);
+  t.equal(listed.status, 200);
+  t.type((await listed.json()).totalCount, 'number', 'api_v3 reads a KS as ?%6B%73=');
+  const started = await get('/api_v3/service/session/action/start?format=1&partnerId=309&type=2&s%65cret=sample-admin-secret-309');
+  const startedKs = await started.json();
+  t.match(startedKs, /^djJ8/, 'session.start takes the secret as ?s%65cret=');
+  t.equal((await get('/api_v3/service/user/action/loginByLoginId?format=1&partnerId=309&loginId=a@b.c&password=my-cms-password-1')).status, 200);
+  t.equal((await get('/api_v3/service/partner/action/getSecrets?format=1&partnerId=309&adminEmail=a@b.c&cmsPassword=my-cms-password-2')).status, 200);
+  await app.close();
+
+  for (const [name, value] of Object.entries({ adminKs, startedKs, 'admin secret': 'sample-admin-secret-309', 'password': 'my-cms-password-1', 'cmsPassword': 'my-cms-password-2' })) {
+    t.notOk(out.includes(value.slice(0, 24)), `${name} is not in the log`);
+  }
+  t.match(out, /\/k%73\/\[redacted\]|\/ks\/\[redacted\]/, 'the path pair is shown redacted');
+});

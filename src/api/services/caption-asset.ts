@@ -6,7 +6,7 @@
 import { checkEntryAccess, rulesOf } from '../../access/entry-check.js';
 import { AssetStatus, EntryStatus, MediaType, type CaptionAsset, type Entry } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
-import { captionToWebVtt, parseCues } from '../../media/captions.js';
+import { captionText, captionToWebVtt, parseCues } from '../../media/captions.js';
 import { parseTtml, TtmlError } from '../../media/ttml.js';
 import { languageCode, languageName } from '../../catalog/languages.js';
 import { ID_ARG, listArgs, objInt, objString, pageOf } from '../args.js';
@@ -47,8 +47,8 @@ function sniffFormat(text: string): CaptionAsset['format'] {
  */
 export function readCaptionContent(id: string, data: Buffer): { text: string; format: CaptionAsset['format'] } {
   const fail = (reason: string) => new ApiError('CAPTION_ASSET_PARSING_FAILED', { ASSET_ID: id, REASON: reason });
-  const text = data.toString('utf8');
-  if (data.includes(0) || text.includes('\uFFFD')) throw fail('not UTF-8 text (SRT, WebVTT or TTML/DFXP is expected)');
+  const text = captionText(data);
+  if (text.includes('\u0000')) throw fail('not text (SRT, WebVTT or TTML/DFXP is expected)');
   const format = sniffFormat(text);
   if (format === 'dfxp') {
     try {
@@ -153,7 +153,7 @@ const SERVE_TYPES: Record<CaptionAsset['format'], string> = {
 
 async function readCaptionFile(ctx: ApiContext, c: CaptionAsset): Promise<string> {
   try {
-    return (await readMediaFile(ctx, c.filePath)).toString('utf8');
+    return captionText(await readMediaFile(ctx, c.filePath));
   } catch {
     throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: c.id });
   }
