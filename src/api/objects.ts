@@ -73,6 +73,7 @@ export function entryObject(e: Entry, o: EntryObjectOptions): ApiObject {
     referenceId: e.referenceId || undefined,
     redirectEntryId: e.redirectEntryId ?? undefined,
     partnerData: e.partnerData || undefined,
+    conversionProfileId: e.conversionProfileId ?? undefined,
     rootEntryId: e.id,
     capabilities: '',
   };

@@ -25,7 +25,7 @@ const ENUMS: SchemaEnum[] = [
 // "name:type" lists; a type is a scalar, an enum or class name, or array:Class
 const CLASSES: SchemaClass[] = [
   { name: 'KalturaObjectBase', props: 'relatedObjects:map' },
-  { name: 'KalturaBaseEntry', base: 'KalturaObjectBase', props: 'id:string,name:string,description:string,partnerId:int,userId:string,creatorId:string,tags:string,adminTags:string,status:KalturaEntryStatus,moderationStatus:KalturaEntryModerationStatus,type:KalturaEntryType,createdAt:time,updatedAt:time,version:int,thumbnailUrl:string,accessControlId:int,startDate:time,endDate:time,referenceId:string,redirectEntryId:string,rootEntryId:string,capabilities:string,downloadUrl:string,dataUrl:string,partnerData:string' },
+  { name: 'KalturaBaseEntry', base: 'KalturaObjectBase', props: 'id:string,name:string,description:string,partnerId:int,userId:string,creatorId:string,tags:string,adminTags:string,status:KalturaEntryStatus,moderationStatus:KalturaEntryModerationStatus,type:KalturaEntryType,createdAt:time,updatedAt:time,version:int,thumbnailUrl:string,accessControlId:int,startDate:time,endDate:time,referenceId:string,redirectEntryId:string,rootEntryId:string,capabilities:string,downloadUrl:string,dataUrl:string,partnerData:string,conversionProfileId:int' },
   { name: 'KalturaPlayableEntry', base: 'KalturaBaseEntry', props: 'plays:int,views:int,width:int,height:int,duration:int,msDuration:int,durationType:string' },
   { name: 'KalturaMediaEntry', base: 'KalturaPlayableEntry', props: 'mediaType:KalturaMediaType,flavorParamsIds:string' },
   { name: 'KalturaDocumentEntry', base: 'KalturaBaseEntry', props: 'documentType:int' },

@@ -15,8 +15,8 @@ import { kalturaId } from './ids.js';
 function syncIngestStore(db: Db) {
   const q = {
     insertEntry: db.prepare(`INSERT INTO entries (id, partner_id, name, description, type, media_type, status, duration,
-      tags, user_id, reference_id, created_at, updated_at, version)
-      VALUES (@id, @partnerId, @name, @description, 1, @mediaType, @status, 0, @tags, @userId, @referenceId, @now, @now, 1)`),
+      tags, user_id, reference_id, created_at, updated_at, version, conversion_profile_id)
+      VALUES (@id, @partnerId, @name, @description, 1, @mediaType, @status, 0, @tags, @userId, @referenceId, @now, @now, 1, @conversionProfileId)`),
     entryExists: db.prepare('SELECT 1 FROM entries WHERE id = ?'),
     flavorExists: db.prepare('SELECT 1 FROM flavor_assets WHERE id = ?'),
     tokenExists: db.prepare('SELECT 1 FROM upload_tokens WHERE id = ?'),
@@ -87,6 +87,7 @@ function syncIngestStore(db: Db) {
       q.insertEntry.run({
         id: e.id, partnerId: e.partnerId, name: e.name, description: e.description ?? '', mediaType: e.mediaType,
         status: e.status, tags: e.tags ?? '', userId: e.userId ?? '', referenceId: e.referenceId ?? '', now: e.now,
+        conversionProfileId: e.conversionProfileId ?? null,
       });
       storeEntryKeys(db, e.id, undefined, e.now);
     },

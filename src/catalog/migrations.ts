@@ -355,4 +355,10 @@ export const migrations: string[] = [
   CREATE INDEX entries_list ON entries(partner_id, created_at DESC, id, status, media_type, type, name);
   DROP INDEX entries_partner;
   `,
+  // 13: the conversion profile an entry was made with (Kaltura's entry.conversionProfileId):
+  // media.add takes one, and media.addContent transcodes with it later (src/api/services/
+  // media-ingest.ts); null: the partner's default at the time content comes
+  `
+  ALTER TABLE entries ADD COLUMN conversion_profile_id INTEGER;
+  `,
 ];

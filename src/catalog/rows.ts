@@ -41,6 +41,7 @@ export const toEntry = (r: Row): Entry => ({
   endDate: r.end_date, accessControlProfileId: r.access_control_profile_id, tags: r.tags, adminTags: r.admin_tags,
   userId: r.user_id, referenceId: r.reference_id, createdAt: r.created_at, updatedAt: r.updated_at, version: r.version,
   dataFile: r.data_file, thumbnailFile: r.thumbnail_file, redirectEntryId: r.redirect_entry_id, partnerData: r.partner_data ?? '',
+  conversionProfileId: r.conversion_profile_id ?? null,
 });
 export const toFlavor = (r: Row): FlavorAsset => ({
   id: r.id, entryId: r.entry_id, partnerId: r.partner_id, flavorParamsId: r.flavor_params_id, filePath: r.file_path,

@@ -261,6 +261,8 @@ export interface JobOwner {
 export interface NewEntry {
   id: string; partnerId: number; name: string; description?: string; status: number; mediaType: number;
   userId?: string; tags?: string; referenceId?: string; now: number;
+  /** The conversion profile media.add was given (null or absent: the partner's default when content comes). */
+  conversionProfileId?: number | null;
 }
 
 /** addSource's catalog side (src/ingest/pipeline.ts): the source flavor of a new or existing entry, and its job. */

@@ -108,6 +108,8 @@ export interface Entry {
   redirectEntryId: string | null;
   /** Free text an integration keeps on the entry (Kaltura's partnerData). */
   partnerData: string;
+  /** The conversion profile its content is transcoded with (media.add); null: the partner's default. */
+  conversionProfileId: number | null;
 }
 
 export interface FlavorAsset {

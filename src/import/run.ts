@@ -366,6 +366,8 @@ export async function importKaltura(
       tags: strOf(e.tags), adminTags: strOf(e.adminTags), userId: strOf(e.userId), referenceId: strOf(e.referenceId),
       createdAt: intOf(e.createdAt, t), updatedAt: intOf(e.updatedAt, t), version: entryVersion, dataFile: null, thumbnailFile: thumbFile,
       redirectEntryId: e.redirectEntryId || null, partnerData: strOf(e.partnerData),
+      // the source's conversion profiles are not here: new content takes this partner's default
+      conversionProfileId: null,
     };
     const stale = await store.putEntry({
       entry, flavors: flavors.map((f) => f.record), captions: captions.map((c) => c.record),

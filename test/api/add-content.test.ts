@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { startServer } from '../helpers/server.js';
 import { kaltura, sampleAdminClient } from '../helpers/kaltura-client.js';
 import { sampleFlavorFile } from '../helpers/media-tools.js';
+import { importLibrary } from '../../src/catalog/library.js';
 
 
 t.test('media.addContent refuses an entry that already has content', async (t) => {
@@ -61,4 +62,31 @@ t.test('an entry whose first content was not media may be given content again', 
   t.ok((await srv.app.catalog.listFlavors(entry.id)).some((f) => f.isOriginal), 'its source is kept');
   const third = await refusal(kaltura.services.media.addContent(entry.id, await upload('again.mp4', video)));
   t.equal(third?.code, 'ENTRY_ALREADY_WITH_CONTENT', 'and once it has content, no more');
+});
+
+t.test('the conversion profile media.add names is the one addContent transcodes with', async (t) => {
+  const srv = await startServer(t);
+  const { call, refusal } = await sampleAdminClient(srv.url);
+  // a second ladder for partner 309: the source and the small rendition only
+  await importLibrary(srv.app.catalog, { version: 1, conversionProfiles: [{ id: 77, partnerId: 309, name: 'small only', flavorParamsIds: [0, 301961] }] }, srv.dataDir, srv.app.config.mediaRoot);
+  const entry = await call(kaltura.services.media.add(new kaltura.objects.MediaEntry({ name: 'small ladder', mediaType: 1, conversionProfileId: 77 })));
+  t.equal(entry.conversionProfileId, 77, 'media.add answers the profile');
+  t.equal((await call(kaltura.services.media.get(entry.id))).conversionProfileId, 77, 'and keeps it on the entry');
+
+  const token = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'movie.mp4' })));
+  await call(kaltura.services.uploadToken.upload(token.id, readFileSync(sampleFlavorFile('1_rcit0qgs', '1_f1rcit00'))));
+  await call(kaltura.services.media.addContent(entry.id, new kaltura.objects.UploadedFileTokenResource({ token: token.id })));
+  let status = 1;
+  for (const until = Date.now() + 120_000; Date.now() < until && (status === 1 || status === 4); await new Promise((r) => setTimeout(r, 250))) {
+    status = Number((await call(kaltura.services.media.get(entry.id))).status);
+  }
+  t.equal(status, 2, 'READY');
+  const flavors = await srv.app.catalog.listFlavors(entry.id);
+  t.same(flavors.map((f) => f.flavorParamsId).sort((a, b) => a - b), [0, 301961], 'the profile\'s ladder, not the default one');
+
+  // an entry made without one transcodes with the partner's default (the sample's ladder) and says none
+  const plain = await call(kaltura.services.media.add(new kaltura.objects.MediaEntry({ name: 'default ladder', mediaType: 1 })));
+  t.equal(plain.conversionProfileId, undefined);
+  const unknown = await refusal(kaltura.services.media.add(new kaltura.objects.MediaEntry({ name: 'x', mediaType: 1, conversionProfileId: 999 })));
+  t.equal(unknown?.code, 'CONVERSION_PROFILE_ID_NOT_FOUND');
 });

@@ -54,10 +54,9 @@ t.test('the entry object of media.add and addFromUploadedFile', async (t) => {
     t.equal(await count(), before, 'no entry was made');
   });
 
-  await t.test('the conversion profile addContent will use is taken', async (t) => {
-    // media.add keeps no profile for addContent: the default (the system ladder, 1, here) is the one it uses
+  await t.test('a conversion profile is kept for addContent (test/api/add-content.test.ts transcodes with one)', async (t) => {
     const added = await call(kaltura.services.media.add(new kaltura.objects.MediaEntry({ name: 'default ladder', mediaType: 1, conversionProfileId: 1 })));
-    t.equal(Number(added.status), 7);
+    t.same([Number(added.status), added.conversionProfileId], [7, 1]);
   });
 
   await t.test('addFromUploadedFile: the entry is checked before the upload is used', async (t) => {

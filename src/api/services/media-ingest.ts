@@ -9,7 +9,7 @@ import { callPartnerId, entryApiObject, partnerEntry } from '../lookup.js';
 import type { ActionSpec, ApiContext } from '../types.js';
 import type { Params } from '../params.js';
 import { EntryStatus, EntryType, MediaType, type Entry } from '../../catalog/types.js';
-import { addSource, defaultConversionProfileId, IngestError, type IngestContext } from '../../ingest/pipeline.js';
+import { addSource, IngestError, type IngestContext } from '../../ingest/pipeline.js';
 import { nudgeIngestWorkers } from '../../ingest/queue.js';
 import { claimUpload, partnerUploadToken, refuseUnlessComplete } from '../../ingest/uploads.js';
 import { deleteEntry } from '../../ingest/delete.js';
@@ -29,11 +29,10 @@ const MAX_USER_ID = 100;
  * A new entry from a KalturaMediaEntry / KalturaBaseEntry input object, waiting for content
  * (NO_CONTENT). Every property is applied or the entry is refused before anything is made: an
  * accessControlId dropped would make public an entry meant to be behind a rule.
- * `profileUsed` is whether the action transcodes with the entry's conversionProfileId
- * (addFromUploadedFile); media.add keeps none for addContent, so there only the profile
- * addContent would use anyway is taken, and any other is refused rather than forgotten.
+ * A conversionProfileId given is kept on the entry: media.addContent transcodes with it later, as
+ * addFromUploadedFile does at once.
  */
-async function createEntry(ctx: ApiContext, input: Params | null, profileUsed: boolean): Promise<Entry> {
+async function createEntry(ctx: ApiContext, input: Params | null): Promise<Entry> {
   requireIngestSession(ctx);
   const partnerId = callPartnerId(ctx);
   const mediaType = objInt(input, 'mediaType', 'KalturaMediaType') ?? MediaType.VIDEO;
@@ -47,9 +46,6 @@ async function createEntry(ctx: ApiContext, input: Params | null, profileUsed: b
   if (profile !== undefined && !(await ctx.catalog.listConversionProfiles(partnerId)).some((p) => p.id === profile)) {
     throw new ApiError('CONVERSION_PROFILE_ID_NOT_FOUND', { ID: profile });
   }
-  if (profile !== undefined && !profileUsed && profile !== await defaultConversionProfileId(ctx.catalog, partnerId)) {
-    throw new ApiError('PROPERTY_IS_NOT_DEFINED', { PROP: 'conversionProfileId', TYPE: 'KalturaMediaEntry' });
-  }
   const owner = objString(input, 'userId');
   if (owner !== undefined && owner !== (ctx.ks?.userId ?? '') && !isAdminSession(ctx)) throw new ApiError('PROPERTY_VALIDATION_ADMIN_PROPERTY', { PROP_NAME: 'userId' });
   if (owner !== undefined && owner.length > MAX_USER_ID) throw new ApiError('PROPERTY_VALIDATION_MAX_LENGTH', { PROPERTY_NAME: 'userId', MAXIMUM_LENGTH: MAX_USER_ID });
@@ -58,7 +54,7 @@ async function createEntry(ctx: ApiContext, input: Params | null, profileUsed: b
   const id = await store.newEntryId();
   await store.createEntry({
     id, partnerId, name: name ?? '', description: description ?? '', tags: tags ?? '', referenceId: referenceId ?? '',
-    userId: owner ?? ctx.ks?.userId ?? '', status: EntryStatus.NO_CONTENT, mediaType, now: ctx.now,
+    userId: owner ?? ctx.ks?.userId ?? '', status: EntryStatus.NO_CONTENT, mediaType, now: ctx.now, conversionProfileId: profile ?? null,
   });
   if (Object.keys(rest).length) {
     try {
@@ -73,8 +69,11 @@ async function createEntry(ctx: ApiContext, input: Params | null, profileUsed: b
   return (await ctx.catalog.getEntry(id))!;
 }
 
-/** Hands a completed upload to ingest as the entry's source; the token is used up either way. */
-async function ingestUpload(ctx: ApiContext, entry: Entry, tokenId: string, conversionProfileId?: number) {
+/**
+ * Hands a completed upload to ingest as the entry's source, transcoded with the entry's conversion
+ * profile (the partner's default when it has none); the token is used up either way.
+ */
+async function ingestUpload(ctx: ApiContext, entry: Entry, tokenId: string) {
   const env = uploadEnv(ctx);
   let file: string;
   let fileName: string;
@@ -88,7 +87,7 @@ async function ingestUpload(ctx: ApiContext, entry: Entry, tokenId: string, conv
   try {
     await addSource(ingestContext(ctx), {
       partnerId: entry.partnerId, file, fileName: fileName || undefined, move: true, entryId: entry.id,
-      userId: ctx.ks?.userId, conversionProfileId,
+      userId: ctx.ks?.userId, conversionProfileId: entry.conversionProfileId ?? undefined,
     });
     nudgeIngestWorkers();
   } catch (e) {
@@ -140,8 +139,8 @@ const addFromUploadedFile = (entryParam: string, kalturaType: string): ActionSpe
     } catch (e) {
       return uploadApiError(e);
     }
-    const entry = await createEntry(ctx, a[entryParam], true);
-    return await ingestUpload(ctx, entry, a.uploadTokenId, objInt(a[entryParam], 'conversionProfileId'));
+    const entry = await createEntry(ctx, a[entryParam]);
+    return await ingestUpload(ctx, entry, a.uploadTokenId);
   },
 });
 
@@ -164,7 +163,7 @@ export const mediaIngestActions: Record<string, ActionSpec> = {
     params: { entry: { type: 'object', kalturaType: 'KalturaMediaEntry', required: true } },
     returns: 'KalturaMediaEntry',
     throws: NEW_ENTRY_ERRORS,
-    handler: async (ctx, a) => await entryApiObject(ctx, await createEntry(ctx, a.entry, false)),
+    handler: async (ctx, a) => await entryApiObject(ctx, await createEntry(ctx, a.entry)),
   },
   addContent: {
     description: 'Adds the content of an entry from a KalturaUploadedFileTokenResource; transcoding runs in the background',

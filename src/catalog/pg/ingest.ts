@@ -26,8 +26,8 @@ const leaseLength = (leaseUntil: number, now: number) => Math.max(0, Math.round(
 
 const SQL = {
   insertEntry: `INSERT INTO entries (id, partner_id, name, description, type, media_type, status, duration,
-    tags, user_id, reference_id, created_at, updated_at, version)
-    VALUES (@id, @partnerId, @name, @description, 1, @mediaType, @status, 0, @tags, @userId, @referenceId, @now, @now, 1)`,
+    tags, user_id, reference_id, created_at, updated_at, version, conversion_profile_id)
+    VALUES (@id, @partnerId, @name, @description, 1, @mediaType, @status, 0, @tags, @userId, @referenceId, @now, @now, 1, @conversionProfileId)`,
   setEntryStatus: 'UPDATE entries SET status = @status, updated_at = @now WHERE id = @id',
   setEntryReady: `UPDATE entries SET status = 2, duration = @duration, media_type = @mediaType,
     thumbnail_file = COALESCE(@thumbnailFile, thumbnail_file), updated_at = @now, version = version + 1 WHERE id = @id`,
@@ -59,6 +59,7 @@ export function pgIngestStore(db: Queryable, write: WriteFn): IngestStore {
     await run(tx, SQL.insertEntry, {
       id: e.id, partnerId: e.partnerId, name: e.name, description: e.description ?? '', mediaType: e.mediaType,
       status: e.status, tags: e.tags ?? '', userId: e.userId ?? '', referenceId: e.referenceId ?? '', now: e.now,
+      conversionProfileId: e.conversionProfileId ?? null,
     });
     await storeEntryKeys(tx, e.id, undefined, e.now);
   };
