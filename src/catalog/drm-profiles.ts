@@ -12,6 +12,27 @@ const FAIRPLAY_FIELDS = ['publicCertificate', 'certificateUrl', 'keyUri'];
 
 const isHttpUrl = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_URL && /^https?:\/\/[^\s"<>]+$/i.test(v);
 
+// The placeholders src/drm/profiles.ts replaces in each field. Any other {name} (a wrong case, a
+// name kdeliver does not know) would reach every player as written and fail every licence request,
+// so it is refused here, where the operator sees it. Braces are not URL characters, so a real URL
+// never needs them literally.
+const PLACEHOLDERS: Record<string, readonly string[]> = {
+  licenseServerUrl: ['partnerId', 'entryId', 'ks'],
+  keyUri: ['entryId', 'keyId'],
+  certificateUrl: [],
+};
+
+function placeholderProblem(w: string, field: string, value: string): string | null {
+  const known = PLACEHOLDERS[field];
+  for (const [, name] of value.matchAll(/\{([^{}/?#&=]*)\}/g)) {
+    if (known.includes(name)) continue;
+    const names = known.map((n) => `{${n}}`);
+    const which = names.length === 0 ? 'it is used as written' : `the placeholders are ${names.length > 2 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : names.join(' and ')}`;
+    return `${w}.${field}: {${name}} is not replaced (${which})`;
+  }
+  return null;
+}
+
 /** What is wrong with a library file's drmProfiles, or null when it can be stored. */
 export function drmProfilesProblem(v: unknown): string | null {
   if (!Array.isArray(v)) return 'must be an array of { "provider", "licenseServerUrl" }';
@@ -40,6 +61,10 @@ export function drmProfilesProblem(v: unknown): string | null {
       for (const k of FAIRPLAY_FIELDS) if (o[k] !== undefined) return `${w}.${k} is a FairPlay setting`;
     }
     for (const k of Object.keys(o)) if (!['provider', 'licenseServerUrl', ...FAIRPLAY_FIELDS].includes(k)) return `${w}.${k} is not a DRM profile field`;
+    for (const k of Object.keys(PLACEHOLDERS)) {
+      const problem = typeof o[k] === 'string' ? placeholderProblem(w, k, o[k] as string) : null;
+      if (problem) return problem;
+    }
   }
   return null;
 }

@@ -89,15 +89,43 @@ export const clearKeyServiceCache = (): void => cache.clear();
 async function fetchKeys(url: string): Promise<ServiceKeys> {
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error', headers: { accept: 'application/json' } });
+    // a redirect is not followed (keys come from the configured host only), but it is answered as
+    // one, so an operator whose service moved to https or another path is told so
+    res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'manual', headers: { accept: 'application/json' } });
   } catch (e) {
     throw new KeyServiceError((e as Error).name === 'TimeoutError' ? `no answer in ${TIMEOUT_MS / 1000} s` : 'it cannot be reached');
   }
   if (res.status !== 200) {
     await res.body?.cancel().catch(() => {});
-    throw new KeyServiceError(`HTTP ${res.status}`);
+    // where a redirect points is not told: the message goes to the client too
+    throw new KeyServiceError(res.status >= 300 && res.status < 400
+      ? `HTTP ${res.status}, a redirect, which is not followed: configure the URL it points to`
+      : `HTTP ${res.status}`);
   }
-  const text = await res.text().catch(() => { throw new KeyServiceError('the answer was cut off'); });
-  if (text.length > MAX_ANSWER_BYTES) throw new KeyServiceError('the answer is too long');
-  return parseDrmJson(text);
+  return parseDrmJson(await boundedText(res));
+}
+
+/** The answer's text, refused as soon as it passes MAX_ANSWER_BYTES (not read to its end first). */
+async function boundedText(res: Response): Promise<string> {
+  const declared = Number(res.headers.get('content-length'));
+  if (declared > MAX_ANSWER_BYTES) {
+    await res.body?.cancel().catch(() => {});
+    throw new KeyServiceError('the answer is too long');
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res.body ?? []) {
+      size += chunk.byteLength;
+      if (size > MAX_ANSWER_BYTES) {
+        await res.body?.cancel().catch(() => {});
+        throw new KeyServiceError('the answer is too long');
+      }
+      chunks.push(chunk);
+    }
+  } catch (e) {
+    if (e instanceof KeyServiceError) throw e;
+    throw new KeyServiceError((e as Error).name === 'TimeoutError' ? `no answer in ${TIMEOUT_MS / 1000} s` : 'the answer was cut off');
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

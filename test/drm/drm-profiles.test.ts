@@ -243,6 +243,25 @@ t.test('a FairPlay profile with certificateUrl only: valid, and the playback con
   t.match(drmProfilesProblem([{ provider: 'fairplay', licenseServerUrl: 'https://fps.example.test/' }]), /publicCertificate must be/, 'neither: refused');
 });
 
+t.test('a placeholder kdeliver does not replace is refused, not given to players as written', async (t) => {
+  // {entryid} (a wrong case) or {flavorId} would reach every player literally, and every licence request would fail
+  const wv = (licenseServerUrl: string) => [{ provider: 'widevine', licenseServerUrl }];
+  t.match(drmProfilesProblem(wv('https://drm.example.test/wv?entry={entryid}&ks={ks}')), /\[0\]\.licenseServerUrl: \{entryid\} is not replaced \(the placeholders are \{partnerId\}, \{entryId\} and \{ks\}\)/);
+  t.match(drmProfilesProblem(wv('https://drm.example.test/{flavorId}/license')), /\{flavorId\} is not replaced/);
+  t.equal(drmProfilesProblem(wv('https://drm.example.test/{partnerId}/wv?entry={entryId}&ks={ks}')), null, 'the three placeholders: valid');
+  const fp = (o: Record<string, string>) => [{ provider: 'fairplay', licenseServerUrl: 'https://fps.example.test/', publicCertificate: 'AAAA', ...o }];
+  t.match(drmProfilesProblem(fp({ keyUri: 'skd://{entryID}' })), /\[0\]\.keyUri: \{entryID\} is not replaced \(the placeholders are \{entryId\} and \{keyId\}\)/);
+  t.equal(drmProfilesProblem(fp({ keyUri: 'skd://{entryId}/{keyId}' })), null);
+  t.match(drmProfilesProblem(fp({ certificateUrl: 'https://fps.example.test/{partnerId}/cert.der' })), /\[0\]\.certificateUrl: \{partnerId\} is not replaced \(it is used as written\)/);
+  const bad = JSON.parse(JSON.stringify(lib));
+  bad.partners.find((p: { id: number }) => p.id === 309).drmProfiles = wv('https://drm.example.test/wv?entry={entryid}');
+  const placeholder = join(work, 'placeholder.json');
+  writeFileSync(placeholder, JSON.stringify(bad));
+  const r = await kdeliver(['import', placeholder]);
+  t.not(r.code, 0, 'import refuses it');
+  t.match(r.stderr, /partners\[\d+\]\.drmProfiles: \[0\]\.licenseServerUrl: \{entryid\} is not replaced/, 'with its place in the file');
+});
+
 t.test('neither the content key nor the KS reaches the log', async (t) => {
   // a licence and a key request of this partner's entries, then the whole log
   const lic = await fetch(`${url}/p/309/sp/30900/clearKeyLicense/entryId/1_cenc0001/ks/${ksForPath(ks)}/license`, {
