@@ -1,0 +1,89 @@
+// Every `kdeliver` command answers a person the same way (src/cli/usage.ts): --help or -h anywhere
+// prints that command's usage on stdout and exits 0 without doing anything; an unknown option, a
+// missing or extra argument or a bad value is one line on stderr, `kdeliver <command>: ...`, then
+// the usage, exit 2, with no stack trace and nothing written. The installed command is run as a
+// child process (dist, through a symlink named kdeliver as npm makes it).
+import t, { type Test } from 'tap';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { linkBin, run } from '../helpers/command.js';
+import { projectRoot } from '../helpers/media-tools.js';
+
+const work = mkdtempSync(join(tmpdir(), 'kdeliver-usage-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+const binDir = join(work, 'bin');
+linkBin(binDir);
+const dataDir = join(work, 'data');
+// a port of its own: a command that wrongly started the server must not meet anyone else's
+const env = { PATH: `${binDir}:${process.env.PATH}`, KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'silent', PORT: '18541', HOST: '127.0.0.1' };
+// a wrongly started server is killed after this: a usage answer takes well under it
+const kdeliver = (args: string[], extra: Record<string, string> = {}) => run('kdeliver', args, { env: { ...env, ...extra }, timeoutMs: 20_000 });
+
+const noStack = (t: Test, stderr: string) => t.notMatch(stderr, /\n\s+at /, 'no stack trace');
+
+t.test('kdeliver serve --help prints what configures it, and starts nothing', async (t) => {
+  for (const flag of ['--help', '-h']) {
+    const r = await kdeliver(['serve', flag]);
+    t.equal(r.code, 0, `serve ${flag}: exit 0 (${r.stderr.slice(0, 200)})`);
+    t.match(r.stdout, /^usage: kdeliver serve\n/);
+    t.match(r.stdout, /PORT=/);
+    t.match(r.stdout, /KDELIVER_DATA_DIR=/);
+    t.match(r.stdout, /README\.md, "Configuration"/);
+    t.notMatch(r.stdout + r.stderr, /listening/, 'no server started');
+  }
+  t.notOk(existsSync(dataDir), 'no data directory made');
+});
+
+t.test('kdeliver serve refuses options and arguments instead of serving on another port', async (t) => {
+  const port = await kdeliver(['serve', '--port', '9']);
+  t.equal(port.code, 2);
+  t.match(port.stderr, /^kdeliver serve: unknown option --port: .*the port is set with PORT=, e.g\. PORT=9 kdeliver serve\nusage: kdeliver serve\n/);
+  t.notMatch(port.stdout + port.stderr, /listening/, 'no server started');
+  const eq = await kdeliver(['serve', '--port=9']);
+  t.equal(eq.code, 2);
+  t.match(eq.stderr, /PORT=9 kdeliver serve/);
+  const host = await kdeliver(['serve', '--host', '0.0.0.0']);
+  t.equal(host.code, 2);
+  t.match(host.stderr, /is set with HOST=, e\.g\. HOST=0\.0\.0\.0 kdeliver serve/);
+  const extra = await kdeliver(['serve', 'extra']);
+  t.equal(extra.code, 2);
+  t.match(extra.stderr, /^kdeliver serve: unexpected argument "extra": serve takes no options or arguments\nusage: kdeliver serve/);
+  t.notMatch(extra.stdout + extra.stderr, /listening/);
+  t.notOk(existsSync(dataDir), 'no data directory made');
+});
+
+t.test('kdeliver --version and version print the package version; help lists it', async (t) => {
+  const { version } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string };
+  for (const args of [['--version'], ['version']]) {
+    const r = await kdeliver(args);
+    t.equal(r.code, 0, args.join(' '));
+    t.equal(r.stdout, `kdeliver ${version}\n`);
+  }
+  const help = await kdeliver(['help']);
+  t.match(help.stdout, /\n {2}version {2,}print the version/);
+  const none = await kdeliver([]);
+  t.equal(none.code, 2, 'no command: a usage error');
+  t.equal(none.stdout, '', 'its usage on stderr, as every usage error');
+  t.match(none.stderr, /^usage: kdeliver <command>/);
+});
+
+t.test('kdeliver import --help, and a missing or extra file', async (t) => {
+  for (const flag of ['--help', '-h']) {
+    const r = await kdeliver(['import', flag]);
+    t.equal(r.code, 0, `import ${flag}`);
+    t.match(r.stdout, /^usage: kdeliver import <library\.json>\n/);
+    t.equal(r.stderr, '');
+  }
+  const none = await kdeliver(['import']);
+  t.equal(none.code, 2);
+  t.match(none.stderr, /^kdeliver import: missing <library\.json>\nusage: kdeliver import/);
+  const two = await kdeliver(['import', 'a.json', 'b.json']);
+  t.equal(two.code, 2);
+  t.match(two.stderr, /^kdeliver import: unexpected argument "b\.json"\n/);
+  const missing = await kdeliver(['import', join(work, 'nope.json')]);
+  t.equal(missing.code, 2);
+  t.match(missing.stderr, /nope\.json: not a readable JSON file/);
+  noStack(t, missing.stderr);
+  t.notOk(existsSync(dataDir), 'a library file that cannot be read makes no catalog in a new data directory');
+});
