@@ -87,3 +87,29 @@ t.test('kdeliver import --help, and a missing or extra file', async (t) => {
   noStack(t, missing.stderr);
   t.notOk(existsSync(dataDir), 'a library file that cannot be read makes no catalog in a new data directory');
 });
+
+t.test('kdeliver entries: --help anywhere, and each subcommand takes only its own options and arguments', async (t) => {
+  for (const args of [['entries', '--help'], ['entries', '-h'], ['entries', 'list', '--help'], ['entries', 'delete', '--help'], ['entries', 'delete', '1_abc', '-h']]) {
+    const r = await kdeliver(args);
+    t.equal(r.code, 0, args.join(' '));
+    t.match(r.stdout, /^usage: kdeliver entries list .*\n +kdeliver entries delete <entry id>/);
+  }
+  const wrong: [string[], RegExp][] = [
+    [['entries'], /^kdeliver entries: expected list or delete\n/],
+    [['entries', 'remove'], /^kdeliver entries: unknown command "remove": expected list or delete\n/],
+    [['entries', 'list', 'extra'], /^kdeliver entries list: unexpected argument "extra"/],
+    [['entries', 'list', '--partner', 'abc'], /^kdeliver entries list: --partner abc: expected a partner id, a whole number from 1 to 2147483647\n/],
+    [['entries', 'list', '--partner', '-1'], /^kdeliver entries list: --partner -1: expected a partner id/],
+    [['entries', 'list', '--bogus'], /^kdeliver entries list: unknown option --bogus\n/],
+    [['entries', 'delete'], /^kdeliver entries delete: missing <entry id>\n/],
+    [['entries', 'delete', 'a', 'b'], /^kdeliver entries delete: unexpected argument "b"\n/],
+    [['entries', 'delete', '--partner', '3', '1_abc'], /^kdeliver entries delete: unknown option --partner\n/],
+  ];
+  for (const [args, line] of wrong) {
+    const r = await kdeliver(args);
+    t.equal(r.code, 2, args.join(' '));
+    t.match(r.stderr, line);
+    t.match(r.stderr, /\nusage: kdeliver entries/);
+  }
+  t.notOk(existsSync(dataDir), 'nothing opened or made');
+});
