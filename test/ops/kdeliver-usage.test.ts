@@ -113,3 +113,80 @@ t.test('kdeliver entries: --help anywhere, and each subcommand takes only its ow
   }
   t.notOk(existsSync(dataDir), 'nothing opened or made');
 });
+
+t.test('every command: --help or -h anywhere is its usage on stdout and exit 0', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['partner', 'add', '--name', 'x', '--help'], /^usage: kdeliver partner add/],
+    [['partner', 'list', '-h'], /^usage: kdeliver partner add/],
+    [['export', '--help'], /^usage: kdeliver export \[library\.json\]/],
+    [['export', 'lib.json', '-h'], /^usage: kdeliver export/],
+    [['copy-catalog', '--help'], /^usage: KDELIVER_DATA_DIR=<dir> KDELIVER_DATABASE_URL=postgres:\/\/\.\.\. kdeliver copy-catalog/],
+    [['import-kaltura', '--all', '-h'], /^usage: kdeliver import-kaltura/],
+    [['ingest', 'movie.mp4', '--partner', '309', '--help'], /^usage: kdeliver ingest <file>/],
+    [['ks', '--partner', '309', '-h'], /^usage: kdeliver ks/],
+    [['sign', '/p/309/x', '--help'], /^usage: kdeliver sign/],
+  ];
+  for (const [args, usage] of cases) {
+    const r = await kdeliver(args);
+    t.equal(r.code, 0, args.join(' '));
+    t.match(r.stdout, usage, `${args.join(' ')}: usage on stdout`);
+    t.equal(r.stderr, '', `${args.join(' ')}: nothing on stderr`);
+  }
+  t.notOk(existsSync(dataDir), 'nothing opened or made');
+});
+
+t.test('every command: a wrong option, argument or value is one line naming it, then the usage, exit 2', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['partner'], /^kdeliver partner: expected add or list\n/],
+    [['partner', 'list', '--id', '5'], /^kdeliver partner list: unknown option --id\n/],
+    [['partner', 'add', '--id', '1e3'], /^kdeliver partner add: --id 1e3: expected a partner id/],
+    [['partner', 'add', '--name'], /^kdeliver partner add: --name needs a value\n/],
+    [['export', 'a.json', 'b.json'], /^kdeliver export: unexpected argument "b\.json"\n/],
+    [['export', '--bogus'], /^kdeliver export: unknown option --bogus\n/],
+    [['copy-catalog', 'extra'], /^kdeliver copy-catalog: unexpected argument "extra"/],
+    [['import-kaltura', '--service-url', 'x', '--partner-id', '1', '--admin-secret', 's', '--all', '--jobs', '-1'], /^kdeliver import-kaltura: --jobs -1: expected 1 to 32 parallel downloads\n/],
+    [['import-kaltura', '--service-url', 'x', '--partner-id', '1', '--admin-secret', 's', '--all', '--jobs', '0'], /^kdeliver import-kaltura: --jobs 0: expected 1 to 32/],
+    [['ingest'], /^kdeliver ingest: the media file is required\n/],
+    [['ingest', 'movie.mp4'], /^kdeliver ingest: --partner is required\n/],
+    [['ingest', 'movie.mp4', '--partner', 'abc'], /^kdeliver ingest: --partner abc: expected a partner id/],
+    [['ingest', 'movie.mp4', '--partner', '309', '--jobs', '0'], /^kdeliver ingest: --jobs 0: expected 1 to 16 parallel ffmpeg processes\n/],
+    [['ingest', 'movie.mp4', '--partner', '309', '--jobs', '-1'], /^kdeliver ingest: --jobs -1: expected 1 to 16 parallel ffmpeg processes\n/],
+    [['ingest', 'a.mp4', 'b.mp4', '--partner', '309'], /^kdeliver ingest: unexpected argument "b\.mp4"\n/],
+    [['ingest', '--retry', '1_abc', 'movie.mp4'], /^kdeliver ingest: --retry takes only --jobs besides the entry id \(not "movie\.mp4"\)\n/],
+    [['ingest', '--retry', '1_abc', '--partner', '4'], /^kdeliver ingest: --retry takes only --jobs besides the entry id \(not --partner\)\n/],
+    [['ks', '--partner', 'abc', '--type', 'admin'], /^kdeliver ks: --partner abc: expected a partner id, a whole number from 1 to 2147483647\n/],
+    [['ks', '--partner', '1e3', '--type', 'admin'], /^kdeliver ks: --partner 1e3: expected a partner id/],
+    [['ks', '--partner', '309', '--type', 'admin', '--expiry', 'abc'], /^kdeliver ks: --expiry abc: expected a number of seconds from 1 to 2147483647\n/],
+    [['ks', '--partner', '309', '--type', 'admin', '--expiry', '-1'], /^kdeliver ks: --expiry -1: expected a number of seconds/],
+    [['ks', '--partner', '309'], /^kdeliver ks: --type admin\|user is required\n/],
+    [['sign'], /^kdeliver sign: missing <playManifest URL or path>\n/],
+    [['sign', 'a', 'b'], /^kdeliver sign: unexpected argument "b"\n/],
+    [['sign', '/p/309/x', '--expiry', '-5'], /^kdeliver sign: --expiry -5: expected a time in Unix seconds\n/],
+    [['sign', '/p/309/x', '--bogus'], /^kdeliver sign: unknown option --bogus\n/],
+  ];
+  for (const [args, line] of cases) {
+    const r = await kdeliver(args);
+    t.equal(r.code, 2, args.join(' '));
+    t.match(r.stderr, line, args.join(' '));
+    t.match(r.stderr, /\nusage: /, `${args.join(' ')}: then the usage`);
+    t.equal(r.stderr.split('\n')[0].length < 200, true, 'one short line');
+    noStack(t, r.stderr);
+  }
+  t.notOk(existsSync(dataDir), 'nothing opened or made');
+});
+
+t.test('kdeliver export writes only into a folder that is there, and no half-written file', async (t) => {
+  const file = join(work, 'a-file');
+  writeFileSync(file, '');
+  for (const [target, line] of [
+    [join(work, 'no-such-folder', 'lib.json'), /^kdeliver export: .*no-such-folder\/lib\.json: no folder .*no-such-folder to write it in\n/],
+    [join(file, 'lib.json'), /^kdeliver export: .*: no folder .*a-file to write it in\n/],
+    [work, /^kdeliver export: .*: is a folder; give the name of the file to write\n/],
+  ] as const) {
+    const r = await kdeliver(['export', target]);
+    t.equal(r.code, 2, target);
+    t.match(r.stderr, line);
+  }
+  t.notOk(existsSync(join(work, 'no-such-folder')), 'the mistyped folder was not made');
+  t.notOk(existsSync(dataDir), 'nothing opened or made');
+});
