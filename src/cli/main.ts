@@ -122,8 +122,12 @@ async function serve(): Promise<number> {
     // The two a person meets (another server on the port, a port below 1024 without the right):
     // a sentence naming the setting, exit 2 as for other configuration errors, no stack
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw e;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL' && code !== 'ENOTFOUND' && code !== 'EAI_AGAIN') throw e;
     await app.close().catch(() => undefined);
+    // ENOTFOUND, EAI_AGAIN: HOST is a name the resolver does not know, or a mistyped address (999.1.1.1)
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      throw new ConfigError(`HOST=${JSON.stringify(config.host)}: no such address or host name; expected an IP address of this machine (0.0.0.0, ::, 127.0.0.1) or a name that resolves to one`);
+    }
     const why = code === 'EADDRINUSE' ? 'is already in use (another server runs there?)' : code === 'EACCES' ? 'may not be opened by this user' : 'is not an address of this machine';
     throw new ConfigError(`cannot listen on ${config.host}:${config.port}: it ${why}; choose another with PORT= (and HOST=)`);
   }

@@ -42,6 +42,8 @@ t.test('each bad value names its key and what is expected', async (t) => {
     [{ HOST: 'http://x' }, /^HOST="http:\/\/x": expected an IP address/],
     [{ KDELIVER_GEOIP_FILE: join(dir, 'nope.mmdb') }, /^KDELIVER_GEOIP_FILE=".*nope\.mmdb": expected a readable MaxMind-format/],
     [{ KDELIVER_DATA_DIR: file('not-a-dir', '') }, /^KDELIVER_DATA_DIR=".*not-a-dir": expected a directory/],
+    // a new data directory under a file: one line, not the catalog's mkdir failing with a stack
+    [{ KDELIVER_DATA_DIR: join(file('a-file', ''), 'data') }, /^KDELIVER_DATA_DIR=".*a-file\/data": cannot be made: .*a-file is a file, not a directory$/],
     [{ NODE_ENV: 'production', KDELIVER_URL_TOKEN_SECRET: 'short', KDELIVER_MEDIA_URL_SECRET: 'b'.repeat(32) }, /^KDELIVER_URL_TOKEN_SECRET: expected at least 16 characters in production/],
   );
   for (const host of ['0.0.0.0', '::', '[::1]', '127.0.0.1', 'localhost', 'media.example.com', 'fe80::1%eth0']) {
