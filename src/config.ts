@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { totalmem } from 'node:os';
 import { isSampleDataDir } from './catalog/sample-record.js';
 import { dataDirSecretStore, randomSecret, SecretStoreError, SERVER_SECRET_NAMES, type ServerSecrets } from './catalog/secrets.js';
-import { withoutCredentials } from './log.js';
+import { jsonReadProblem, withoutCredentials } from './log.js';
 
 export interface Config {
   host: string;
@@ -244,7 +244,7 @@ export function loadConfig(processEnv: Env = process.env): Config {
     try {
       fromFile = JSON.parse(readFileSync(processEnv.KDELIVER_CONFIG, 'utf8'));
     } catch (e) {
-      throw new ConfigError(`KDELIVER_CONFIG=${processEnv.KDELIVER_CONFIG}: not a readable JSON file (${(e as Error).message})`);
+      throw new ConfigError(`KDELIVER_CONFIG=${processEnv.KDELIVER_CONFIG}: not a readable JSON file (${jsonReadProblem(e)})`);
     }
     for (const [k, v] of Object.entries(fromFile)) {
       if (!(KEYS as readonly string[]).includes(k)) throw new ConfigError(`${processEnv.KDELIVER_CONFIG}: unknown key ${k} (known: ${KEYS.join(', ')})`);

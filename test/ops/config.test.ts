@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, SAMPLE_MEDIA_URL_SECRET, SAMPLE_URL_TOKEN_SECRET } from '../../src/config.js';
 import { s3Client, s3Origin } from '../../src/storage/s3-origin.js';
+import { LibraryError, readLibraryFile } from '../../src/catalog/library.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-config-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -153,4 +154,19 @@ t.test('a media URL or S3 endpoint refused for its credentials or query does not
     t.match(e?.message ?? '', expected, 'names the key and what is expected');
     t.notMatch(e?.message ?? '', 'origin-pw-1', 'the password or token is not echoed');
   }
+});
+
+t.test('a JSON file that does not parse is named, and the text around the mistake (a secret) is not echoed', async (t) => {
+  // node's JSON.parse message quotes the text near the error: here, the secret
+  const envFile = file('kdeliver.env', 'KDELIVER_URL_TOKEN_SECRET=origin-pw-1-long-enough\n');
+  const broken = file('broken-secret.json', '{"KDELIVER_URL_TOKEN_SECRET": origin-pw-1-long-enough}\n');
+  for (const f of [envFile, broken]) {
+    const e = (() => { try { loadConfig({ KDELIVER_CONFIG: f }); } catch (err) { return err as Error; } return null; })();
+    t.type(e, ConfigError, f);
+    t.match(e?.message ?? '', /^KDELIVER_CONFIG=.*: not a readable JSON file \(not valid JSON\)$/);
+    t.notMatch(e?.message ?? '', 'origin-pw', 'no part of the secret');
+  }
+  const lib = file('broken-library.json', '{"version": 1, "partners": [{"id": 5, "adminSecret": origin-pw-1-long-enough}]}');
+  t.throws(() => readLibraryFile(lib), { constructor: LibraryError, message: /^.*broken-library\.json: not a readable JSON file \(not valid JSON\)$/ });
+  try { readLibraryFile(lib); } catch (e) { t.notMatch((e as Error).message, 'origin-pw', 'a library file\'s secrets neither'); }
 });
