@@ -307,7 +307,7 @@ export function loadConfig(processEnv: Env = process.env): Config {
       const u = new URL(env.KDELIVER_DRM_KEY_SERVICE_URL.replace(/\{(entryId|partnerId)\}/g, 'x'));
       ok = /^https?:$/.test(u.protocol) && !u.hash;
     } catch { /* refused below */ }
-    if (!ok) throw new ConfigError(`KDELIVER_DRM_KEY_SERVICE_URL=${JSON.stringify(env.KDELIVER_DRM_KEY_SERVICE_URL)}: expected an absolute http(s) URL, e.g. http://keys.internal/drm/{partnerId}/{entryId}`);
+    if (!ok) throw new ConfigError(`KDELIVER_DRM_KEY_SERVICE_URL=${shownUrl(env.KDELIVER_DRM_KEY_SERVICE_URL)}: expected an absolute http(s) URL, e.g. http://keys.internal/drm/{partnerId}/{entryId}`);
     drmKeyServiceUrl = env.KDELIVER_DRM_KEY_SERVICE_URL;
   }
   const config = {

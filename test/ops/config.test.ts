@@ -147,6 +147,8 @@ t.test('a media URL or S3 endpoint refused for its credentials or query does not
     [{ KDELIVER_MEDIA_URL: 's3://bucket', AWS_ENDPOINT_URL: 'minio://key:origin-pw-1@minio:9000' }, /^AWS_ENDPOINT_URL="minio:\/\/key:\*\*\*@minio:9000": expected an http\(s\):\/\/ URL/],
     [{ KDELIVER_DATABASE_URL: 'mysql://kd:origin-pw-1/x@db/kdeliver' }, /^KDELIVER_DATABASE_URL=\(not a URL\): expected postgres:\/\//],
     [{ KDELIVER_DATABASE_URL: 'mysql://kd:origin-pw-1@db/kdeliver?password=origin-pw-1' }, /^KDELIVER_DATABASE_URL="mysql:\/\/kd:\*\*\*@db\/kdeliver\?\*\*\*": expected postgres:\/\//],
+    // the key service's URL is refused for its fragment; its password is not shown with it
+    [{ KDELIVER_DRM_KEY_SERVICE_URL: 'https://keys:origin-pw-1@drm.example/{entryId}#x' }, /^KDELIVER_DRM_KEY_SERVICE_URL="https:\/\/keys:\*\*\*@drm\.example\/\{entryId\}#\*\*\*": expected an absolute http\(s\) URL/],
   ];
   for (const [env, expected] of cases) {
     const e = (() => { try { loadConfig(env); } catch (err) { return err as Error; } return null; })();
