@@ -1,7 +1,7 @@
 // `kdeliver export [file.json]`: the catalog as a library description that `kdeliver import`
 // reads back. With a file, the media go beside it in `{file}-media/` (hard links or copies) and
 // the description names that folder; without one, the description alone is printed.
-import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadConfig } from '../config.js';
 import { openConfiguredCatalog } from '../open-catalog.js';
@@ -16,11 +16,15 @@ export async function main(args: string[]): Promise<number> {
   const parsed = cli.parse(args, {}, { optional: ['<library.json>'] });
   if (typeof parsed === 'number') return parsed;
   args = parsed.positionals;
-  // a mistyped folder is not made: the description and its media go only where one already is
+  // the folders of the path are made (writeMedia); a file where one of them should be, or a folder
+  // given as the file, is said before the catalog is opened
   if (args[0] !== undefined) {
     const out = resolve(args[0]);
-    if (!statSync(dirname(out), { throwIfNoEntry: false })?.isDirectory()) return cli.error(`${args[0]}: no folder ${dirname(out)} to write it in`);
-    if (statSync(out, { throwIfNoEntry: false })?.isDirectory()) return cli.error(`${args[0]}: is a folder; give the name of the file to write`);
+    let there = out;
+    while (!existsSync(there) && dirname(there) !== there) there = dirname(there);
+    const isFolder = statSync(there).isDirectory();
+    if (there === out && isFolder) return cli.error(`${args[0]}: is a folder; give the name of the file to write`);
+    if (there !== out && !isFolder) return cli.error(`${args[0]}: ${there} is a file, not a folder`);
   }
   const config = loadConfig(process.env);
   const catalog = await openConfiguredCatalog(config);
