@@ -1,12 +1,12 @@
 // Configuration: read once at start from the environment (and, when KDELIVER_CONFIG names one,
 // a JSON file whose keys are the same variable names), validated, then passed to everything as a
 // plain object. No other module reads process.env.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { totalmem } from 'node:os';
 import { isSampleDataDir } from './catalog/sample-record.js';
 import { dataDirSecretStore, randomSecret, SecretStoreError, SERVER_SECRET_NAMES, type ServerSecrets } from './catalog/secrets.js';
-import { withoutCredentials } from './log.js';
+import { jsonReadProblem, withoutCredentials } from './log.js';
 
 export interface Config {
   host: string;
@@ -172,6 +172,31 @@ function mediaLocation(env: Env): MediaLocation {
   throw new ConfigError(`KDELIVER_MEDIA_URL=${shown}: expected s3://bucket/prefix or an http(s):// URL (got ${u.protocol})`);
 }
 
+/**
+ * Why this user cannot use the data directory, in one line, or null: one that does not exist yet is
+ * made at the first start, so a file where a folder of its path should be or a parent this user may
+ * not write stops it now; an existing one must be writable when it holds the SQLite catalog
+ * (sqlite). Otherwise the catalog's mkdir or open fails later with a stack trace.
+ */
+function dataDirProblem(dir: string, sqlite: boolean): string | null {
+  const writable = (d: string) => {
+    try {
+      accessSync(d, constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (existsSync(dir)) {
+    return sqlite && !writable(dir) ? 'not writable by this user: the SQLite catalog (catalog.sqlite) is written there; make it writable, or choose another directory' : null;
+  }
+  let parent = dirname(dir);
+  while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
+  if (!statSync(parent).isDirectory()) return `cannot be made: ${parent} is a file, not a directory`;
+  if (!writable(parent)) return `cannot be made: ${parent} is not writable by this user (make the directory, or choose one this user may write)`;
+  return null;
+}
+
 /** A quarter of the machine's memory, at most 4 GiB: the page cache keeps room for the media. */
 const defaultCatalogWarmMb = () => Math.min(4096, Math.floor(totalmem() / 4 / 1024 / 1024));
 
@@ -219,7 +244,7 @@ export function loadConfig(processEnv: Env = process.env): Config {
     try {
       fromFile = JSON.parse(readFileSync(processEnv.KDELIVER_CONFIG, 'utf8'));
     } catch (e) {
-      throw new ConfigError(`KDELIVER_CONFIG=${processEnv.KDELIVER_CONFIG}: not a readable JSON file (${(e as Error).message})`);
+      throw new ConfigError(`KDELIVER_CONFIG=${processEnv.KDELIVER_CONFIG}: not a readable JSON file (${jsonReadProblem(e)})`);
     }
     for (const [k, v] of Object.entries(fromFile)) {
       if (!(KEYS as readonly string[]).includes(k)) throw new ConfigError(`${processEnv.KDELIVER_CONFIG}: unknown key ${k} (known: ${KEYS.join(', ')})`);
@@ -266,6 +291,8 @@ export function loadConfig(processEnv: Env = process.env): Config {
   if (env.KDELIVER_DATA_DIR && existsSync(dataDir) && !statSync(dataDir).isDirectory()) {
     throw new ConfigError(`KDELIVER_DATA_DIR=${JSON.stringify(env.KDELIVER_DATA_DIR)}: expected a directory (it is a file)`);
   }
+  const unusable = dataDirProblem(dataDir, !env.KDELIVER_DATABASE_URL);
+  if (unusable) throw new ConfigError(`KDELIVER_DATA_DIR=${JSON.stringify(env.KDELIVER_DATA_DIR || 'storage')}: ${unusable}`);
   if (env.KDELIVER_GEOIP_FILE && !(existsSync(env.KDELIVER_GEOIP_FILE) && statSync(env.KDELIVER_GEOIP_FILE).isFile())) {
     throw new ConfigError(`KDELIVER_GEOIP_FILE=${JSON.stringify(env.KDELIVER_GEOIP_FILE)}: expected a readable MaxMind-format (.mmdb) file`);
   }
@@ -280,7 +307,7 @@ export function loadConfig(processEnv: Env = process.env): Config {
       const u = new URL(env.KDELIVER_DRM_KEY_SERVICE_URL.replace(/\{(entryId|partnerId)\}/g, 'x'));
       ok = /^https?:$/.test(u.protocol) && !u.hash;
     } catch { /* refused below */ }
-    if (!ok) throw new ConfigError(`KDELIVER_DRM_KEY_SERVICE_URL=${JSON.stringify(env.KDELIVER_DRM_KEY_SERVICE_URL)}: expected an absolute http(s) URL, e.g. http://keys.internal/drm/{partnerId}/{entryId}`);
+    if (!ok) throw new ConfigError(`KDELIVER_DRM_KEY_SERVICE_URL=${shownUrl(env.KDELIVER_DRM_KEY_SERVICE_URL)}: expected an absolute http(s) URL, e.g. http://keys.internal/drm/{partnerId}/{entryId}`);
     drmKeyServiceUrl = env.KDELIVER_DRM_KEY_SERVICE_URL;
   }
   const config = {

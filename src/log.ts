@@ -46,3 +46,14 @@ export function withoutCredentials(raw: string): string {
 
 /** A request's id on its log lines (Fastify's genReqId, and answers given before routing). */
 export const requestId = (): string => Math.random().toString(36).slice(2, 10);
+
+/**
+ * Why a JSON file could not be read, as a message may say it: node's JSON.parse errors quote the
+ * text around the mistake (`..."adminSecret": "abc12"... is not valid JSON`), and a configuration
+ * or library file holds secrets there, so a syntax error is only named; a read error (no such
+ * file, not readable) is said as it is.
+ */
+export function jsonReadProblem(e: unknown): string {
+  if (e instanceof SyntaxError) return 'not valid JSON';
+  return e instanceof Error ? e.message : String(e);
+}

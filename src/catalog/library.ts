@@ -11,6 +11,7 @@ import { DEFAULT_STORYBOARD, STORYBOARD_LIMITS, type AccessRule, type DrmProfile
 import { captionText } from '../media/captions.js';
 import { parseTtml, TtmlError } from '../media/ttml.js';
 import { isSafeId } from './ids.js';
+import { jsonReadProblem } from '../log.js';
 import { shippedFile } from '../shipped.js';
 
 export interface LibraryFile {
@@ -99,7 +100,7 @@ export function readLibraryFile(file: string): { library: LibraryFile; mediaDir:
   try {
     library = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new LibraryError(`${file}: not a readable JSON file (${(e as Error).message})`);
+    throw new LibraryError(`${file}: not a readable JSON file (${jsonReadProblem(e)})`);
   }
   need(library && typeof library === 'object', file, 'the top level must be an object');
   need(library.version === 1, `${file}: version`, 'must be 1');

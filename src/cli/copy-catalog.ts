@@ -7,22 +7,18 @@ import { existsSync } from 'node:fs';
 import { loadConfig } from '../config.js';
 import { copyCatalogFile } from '../catalog/pg/copy.js';
 import { withoutCredentials } from '../log.js';
+import { commandLine } from './usage.js';
 
 const USAGE = 'usage: KDELIVER_DATA_DIR=<dir> KDELIVER_DATABASE_URL=postgres://... kdeliver copy-catalog\n' +
   '  copies {data dir}/catalog.sqlite into the PostgreSQL catalog (rows with the same key are replaced)\n';
 
 export async function main(args: string[]): Promise<number> {
-  if (args.length) {
-    const help = args[0] === '--help' || args[0] === '-h';
-    process.stderr.write(help ? USAGE : `unexpected ${args.join(' ')}\n${USAGE}`);
-    return help ? 0 : 2;
-  }
+  const cli = commandLine('copy-catalog', USAGE);
+  const parsed = cli.parse(args, {});
+  if (typeof parsed === 'number') return parsed;
   // the sample library is never seeded by this command: it copies what is there
   const config = loadConfig({ ...process.env, KDELIVER_SAMPLE_LIBRARY: 'false' });
-  if (!config.databaseUrl) {
-    process.stderr.write(`kdeliver copy-catalog: KDELIVER_DATABASE_URL is not set: it names the PostgreSQL catalog to copy into\n${USAGE}`);
-    return 2;
-  }
+  if (!config.databaseUrl) return cli.error('KDELIVER_DATABASE_URL is not set: it names the PostgreSQL catalog to copy into');
   if (!existsSync(config.dbFile)) {
     process.stderr.write(`kdeliver copy-catalog: no SQLite catalog at ${config.dbFile} (set KDELIVER_DATA_DIR to the library's data directory)\n`);
     return 2;

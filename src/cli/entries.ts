@@ -1,13 +1,14 @@
 // `kdeliver entries list [--partner <id>] [--json]` and `kdeliver entries delete <id>`: what the
 // library holds (with the reason of entries in ERROR), and removing an entry with its files.
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { openConfiguredCatalog } from '../open-catalog.js';
 import { deleteEntry } from '../ingest/delete.js';
 import { openMediaWriter } from '../storage/media-writer.js';
 import { AssetStatus, EntryStatus, type Entry } from '../catalog/types.js';
+import { asksForHelp, commandLine, partnerIdArg } from './usage.js';
 
-const USAGE = 'usage: kdeliver entries list [--partner <id>] [--json]\n       kdeliver entries delete <entry id>\n';
+const USAGE = 'usage: kdeliver entries list [--partner <id>] [--json]   the entries (every partner\'s without --partner)\n' +
+  '       kdeliver entries delete <entry id>          delete an entry, then its files\n';
 
 const STATUS_NAMES = new Map<number, string>(Object.entries(EntryStatus).map(([k, v]) => [v, k]));
 
@@ -17,25 +18,21 @@ export async function main(args: string[]): Promise<number> {
     if (e.code === 'EPIPE') process.exit(0);
   });
   const [sub, ...rest] = args;
-  let parsed;
-  try {
-    parsed = parseArgs({ args: rest, allowPositionals: true, options: { partner: { type: 'string' }, json: { type: 'boolean' } } });
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (sub !== 'list' && sub !== 'delete') {
-    process.stderr.write(sub ? `unknown entries command ${JSON.stringify(sub)}\n${USAGE}` : USAGE);
-    return 2;
-  }
-  const partner = parsed.values.partner !== undefined ? Number(parsed.values.partner) : undefined;
-  if (partner !== undefined && !Number.isInteger(partner)) {
-    process.stderr.write(`--partner ${parsed.values.partner}: expected a partner id\n`);
-    return 2;
-  }
-  if (sub === 'delete' && parsed.positionals.length !== 1) {
-    process.stderr.write(USAGE);
-    return 2;
+  const top = commandLine('entries', USAGE);
+  if (sub === 'help' || asksForHelp(args)) return top.help();
+  if (sub !== 'list' && sub !== 'delete') return top.error(sub ? `unknown command ${JSON.stringify(sub)}: expected list or delete` : 'expected list or delete');
+  const cli = commandLine(`entries ${sub}`, USAGE);
+  // each subcommand takes only its own options: `entries delete --partner 3 x` is refused, not
+  // taken for a delete of x whatever partner owns it
+  const parsed = sub === 'list'
+    ? cli.parse(rest, { partner: { type: 'string' }, json: { type: 'boolean' } })
+    : cli.parse(rest, {}, { required: ['<entry id>'] });
+  if (typeof parsed === 'number') return parsed;
+  let partner: number | undefined;
+  if (typeof parsed.values.partner === 'string') {
+    const id = partnerIdArg('--partner', parsed.values.partner);
+    if (typeof id !== 'number') return cli.error(id.problem);
+    partner = id;
   }
   const config = loadConfig(process.env);
   const catalog = await openConfiguredCatalog(config);
@@ -44,7 +41,7 @@ export async function main(args: string[]): Promise<number> {
       const id = parsed.positionals[0];
       const entry = await catalog.getEntry(id);
       if (!entry || entry.status === EntryStatus.DELETED) {
-        process.stderr.write(`no entry ${id}${entry ? ' (already deleted)' : ''}\n`);
+        process.stderr.write(`kdeliver entries delete: no entry ${id}${entry ? ' (already deleted)' : ''}\n`);
         return 1;
       }
       const { removed } = await deleteEntry({ catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, media: openMediaWriter(config), now: Math.floor(Date.now() / 1000) }, id);

@@ -1,17 +1,30 @@
 // `kdeliver export [file.json]`: the catalog as a library description that `kdeliver import`
 // reads back. With a file, the media go beside it in `{file}-media/` (hard links or copies) and
 // the description names that folder; without one, the description alone is printed.
-import { writeFileSync, renameSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadConfig } from '../config.js';
 import { openConfiguredCatalog } from '../open-catalog.js';
 import { describeCatalog, writeMedia } from '../catalog/export.js';
+import { commandLine } from './usage.js';
+
+const USAGE = 'usage: kdeliver export [library.json]\n' +
+  '  without a file: the description on stdout; with one: the description in it, and the media in library.json-media/ beside it\n';
 
 export async function main(args: string[]): Promise<number> {
-  if (args.length > 1 || args[0]?.startsWith('-')) {
-    process.stderr.write(args[0] === '--help' || args[0] === '-h' ? '' : `unexpected ${args.join(' ')}\n`);
-    process.stderr.write('usage: kdeliver export [library.json]   (media are written to library.json-media/ beside it)\n');
-    return args[0] === '--help' || args[0] === '-h' ? 0 : 2;
+  const cli = commandLine('export', USAGE);
+  const parsed = cli.parse(args, {}, { optional: ['<library.json>'] });
+  if (typeof parsed === 'number') return parsed;
+  args = parsed.positionals;
+  // the folders of the path are made (writeMedia); a file where one of them should be, or a folder
+  // given as the file, is said before the catalog is opened
+  if (args[0] !== undefined) {
+    const out = resolve(args[0]);
+    let there = out;
+    while (!existsSync(there) && dirname(there) !== there) there = dirname(there);
+    const isFolder = statSync(there).isDirectory();
+    if (there === out && isFolder) return cli.error(`${args[0]}: is a folder; give the name of the file to write`);
+    if (there !== out && !isFolder) return cli.error(`${args[0]}: ${there} is a file, not a folder`);
   }
   const config = loadConfig(process.env);
   const catalog = await openConfiguredCatalog(config);
@@ -24,12 +37,20 @@ export async function main(args: string[]): Promise<number> {
     }
     const out = resolve(args[0]);
     const mediaName = `${basename(out)}-media`;
-    writeMedia(files, join(dirname(out), mediaName));
-    library.mediaDir = mediaName;
     const tmp = `${out}.tmp`;
-    // it holds the partners' secrets (an import must give the same KSs): readable by its owner only
-    writeFileSync(tmp, `${JSON.stringify(library, null, 2)}\n`, { mode: 0o600 });
-    renameSync(tmp, out);
+    try {
+      writeMedia(files, join(dirname(out), mediaName));
+      library.mediaDir = mediaName;
+      // it holds the partners' secrets (an import must give the same KSs): readable by its owner only
+      writeFileSync(tmp, `${JSON.stringify(library, null, 2)}\n`, { mode: 0o600 });
+      renameSync(tmp, out);
+    } catch (e) {
+      // a folder this user may not write, a full disk: one line, and no half-written description
+      if (!(e as NodeJS.ErrnoException).code) throw e;
+      rmSync(tmp, { force: true });
+      process.stderr.write(`kdeliver export: cannot write ${out}: ${(e as Error).message}\n`);
+      return 1;
+    }
     process.stdout.write(`exported ${library.entries?.length ?? 0} entries and ${files.size} media files to ${out} (media in ${mediaName}/)\n`);
     return 0;
   } finally {

@@ -5,7 +5,6 @@
 // unchanged (entries the source cannot deliver are listed, with the reason), 1 when anything
 // failed or the source refused the session, 2 for a usage error. Problems are one line each;
 // the admin secret and the session are never printed.
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { importKaltura, type ImportReport } from '../import/run.js';
 import { openCatalog } from '../catalog/open.js';
@@ -13,43 +12,31 @@ import { importProgress, formatBytes } from '../import/progress.js';
 import { openSource, SourceError } from '../import/source.js';
 import { isSafeId } from '../catalog/ids.js';
 import { openMediaWriter } from '../storage/media-writer.js';
+import { commandLine, partnerIdArg, wholeNumberArg } from './usage.js';
 
 const USAGE = `usage: kdeliver import-kaltura --service-url URL --partner-id N --admin-secret SECRET
                                [--entry-ids ID,ID… | --all] [--as-partner M] [--no-media] [--jobs N]
   --admin-secret -   reads the secret from the first line of standard input
 `;
-const MAX_ID = 2 ** 31 - 1;
+
+const cli = commandLine('import-kaltura', USAGE);
+const usage = cli.error;
 
 export async function main(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args, allowPositionals: false, strict: true,
-      options: {
-        'service-url': { type: 'string' }, 'partner-id': { type: 'string' }, 'admin-secret': { type: 'string' },
-        'entry-ids': { type: 'string' }, all: { type: 'boolean' }, 'as-partner': { type: 'string' },
-        'no-media': { type: 'boolean' }, jobs: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    return usage((e as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = cli.parse(args, {
+    'service-url': { type: 'string' }, 'partner-id': { type: 'string' }, 'admin-secret': { type: 'string' },
+    'entry-ids': { type: 'string' }, all: { type: 'boolean' }, 'as-partner': { type: 'string' },
+    'no-media': { type: 'boolean' }, jobs: { type: 'string' },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const values = parsed.values as Record<string, string | undefined> & { all?: boolean; 'no-media'?: boolean };
   if (!values['service-url']) return usage('--service-url is required');
   if (!values['partner-id']) return usage('--partner-id is required');
   if (!values['admin-secret']) return usage('--admin-secret is required');
-  const id = (flag: string, v: string | undefined): number | null | string => {
-    if (v === undefined) return null;
-    const n = Number(v);
-    return /^\d+$/.test(v) && n >= 1 && n <= MAX_ID ? n : `${flag} ${v}: expected a partner id, a whole number from 1 to ${MAX_ID}`;
-  };
-  const partnerId = id('--partner-id', values['partner-id']);
-  if (typeof partnerId === 'string') return usage(partnerId);
-  const asPartner = id('--as-partner', values['as-partner']);
-  if (typeof asPartner === 'string') return usage(asPartner);
+  const partnerId = partnerIdArg('--partner-id', values['partner-id']);
+  if (typeof partnerId !== 'number') return usage(partnerId.problem);
+  const asPartner = values['as-partner'] === undefined ? null : partnerIdArg('--as-partner', values['as-partner']);
+  if (asPartner !== null && typeof asPartner !== 'number') return usage(asPartner.problem);
   if (!values.all === (values['entry-ids'] === undefined)) return usage('give either --entry-ids ID,ID… or --all');
   let entryIds: string[] | null = null;
   if (values['entry-ids'] !== undefined) {
@@ -57,8 +44,8 @@ export async function main(args: string[]): Promise<number> {
     const bad = entryIds.find((x) => !isSafeId(x));
     if (entryIds.length === 0 || bad !== undefined) return usage(`--entry-ids: ${bad === undefined ? 'no entry id given' : `${JSON.stringify(bad)} is not an entry id`}`);
   }
-  const jobs = values.jobs === undefined ? 4 : Number(values.jobs);
-  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 32) return usage(`--jobs ${values.jobs}: expected 1 to 32 parallel downloads`);
+  const jobs = values.jobs === undefined ? 4 : wholeNumberArg('--jobs', values.jobs, 1, 32, '1 to 32 parallel downloads');
+  if (typeof jobs !== 'number') return usage(jobs.problem);
 
   // `-`: the first line of standard input, so that the secret is not in the process list
   const adminSecret = values['admin-secret'] === '-' ? await firstLine(process.stdin) : values['admin-secret'];
@@ -66,7 +53,7 @@ export async function main(args: string[]): Promise<number> {
   const config = loadConfig(process.env);
   let source;
   try {
-    source = await openSource({ serviceUrl: values['service-url'], partnerId: partnerId!, adminSecret });
+    source = await openSource({ serviceUrl: values['service-url'], partnerId, adminSecret });
   } catch (e) {
     if (e instanceof SourceError) {
       process.stderr.write(`kdeliver import-kaltura: ${e.message}\n`);
@@ -95,7 +82,7 @@ export async function main(args: string[]): Promise<number> {
     await catalog.close();
   }
   progress.close();
-  return summarize(report, source.serviceUrl, partnerId!);
+  return summarize(report, source.serviceUrl, partnerId);
 }
 
 function summarize(r: ImportReport, serviceUrl: string, sourcePartner: number): number {
@@ -122,10 +109,6 @@ function summarize(r: ImportReport, serviceUrl: string, sourcePartner: number): 
   return failed.length ? 1 : 0;
 }
 
-function usage(problem: string): number {
-  process.stderr.write(`kdeliver import-kaltura: ${problem}\n${USAGE}`);
-  return 2;
-}
 
 async function firstLine(input: NodeJS.ReadableStream): Promise<string> {
   let text = '';

@@ -2,7 +2,6 @@
 // Registers a media file as an entry's source and transcodes its ladder in the foreground, with
 // progress; the entry is READY at the end, or in ERROR with the reason (exit status 1).
 // `kdeliver ingest --retry <entry id>` transcodes an entry in ERROR again from its source.
-import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from '../config.js';
 import { openConfiguredCatalog } from '../open-catalog.js';
 import { addSource, claimJob, defaultConcurrency, IngestError, leaseOf, nowOf, runJob, type IngestContext, type JobOutcome, type RunJobOptions } from '../ingest/pipeline.js';
@@ -10,56 +9,48 @@ import { newAttemptToken } from '../ingest/lease.js';
 import { openMediaWriter } from '../storage/media-writer.js';
 import { EntryStatus } from '../catalog/types.js';
 import { progressReporter } from '../ingest/progress.js';
+import { commandLine, MAX_PARTNER_ID, partnerIdArg, wholeNumberArg } from './usage.js';
 
 const USAGE = 'usage: kdeliver ingest <file> --partner <id> [--entry-id <id>] [--name <name>] [--conversion-profile <id>] [--jobs <n>] [--queue-only]\n       kdeliver ingest --retry <entry id> [--jobs <n>]';
 
 export async function main(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        partner: { type: 'string' }, 'entry-id': { type: 'string' }, name: { type: 'string' },
-        'conversion-profile': { type: 'string' }, jobs: { type: 'string' }, 'queue-only': { type: 'boolean' }, retry: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
-    return 2;
+  const cli = commandLine('ingest', USAGE);
+  const parsed = cli.parse(args, {
+    partner: { type: 'string' }, 'entry-id': { type: 'string' }, name: { type: 'string' },
+    'conversion-profile': { type: 'string' }, jobs: { type: 'string' }, 'queue-only': { type: 'boolean' }, retry: { type: 'string' },
+  }, { optional: ['<file>'] });
+  if (typeof parsed === 'number') return parsed;
+  const { positionals } = parsed;
+  const values = parsed.values as Record<string, string | undefined> & { 'queue-only'?: boolean };
+  let partnerId = 0;
+  let profile: number | undefined;
+  if (values.retry !== undefined) {
+    // a retry transcodes the entry as it was added: what would add one is refused, not ignored
+    const extra = positionals[0] !== undefined ? JSON.stringify(positionals[0])
+      : (['partner', 'entry-id', 'name', 'conversion-profile', 'queue-only'] as const).find((k) => values[k] !== undefined);
+    if (extra) return cli.error(`--retry takes only --jobs besides the entry id (not ${extra.startsWith('"') ? extra : `--${extra}`})`);
+  } else {
+    if (positionals.length === 0) return cli.error('the media file is required');
+    if (values.partner === undefined) return cli.error('--partner is required');
+    const given = partnerIdArg('--partner', values.partner);
+    if (typeof given !== 'number') return cli.error(given.problem);
+    partnerId = given;
+    if (values['conversion-profile'] !== undefined) {
+      const p = wholeNumberArg('--conversion-profile', values['conversion-profile'], 1, MAX_PARTNER_ID, 'a conversion profile id');
+      if (typeof p !== 'number') return cli.error(p.problem);
+      profile = p;
+    }
   }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (!values.retry && (positionals.length !== 1 || !values.partner)) {
-    process.stderr.write(`${positionals.length > 1 ? 'one file at a time' : !values.partner ? '--partner is required' : 'the media file is required'}\n${USAGE}\n`);
-    return 2;
-  }
-  const partnerId = Number(values.partner ?? 1);
-  if (!Number.isInteger(partnerId) || partnerId <= 0) {
-    process.stderr.write(`--partner ${values.partner}: expected a partner id (a positive whole number)\n`);
-    return 2;
-  }
-  const profile = values['conversion-profile'] !== undefined ? Number(values['conversion-profile']) : undefined;
-  if (profile !== undefined && !Number.isInteger(profile)) {
-    process.stderr.write(`--conversion-profile ${values['conversion-profile']}: expected a conversion profile id\n`);
-    return 2;
-  }
-  const jobs = values.jobs !== undefined ? Number(values.jobs) : defaultConcurrency();
-  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 16) {
-    process.stderr.write(`--jobs ${values.jobs}: expected 1 to 16 parallel ffmpeg processes\n`);
-    return 2;
-  }
+  const jobs = values.jobs !== undefined ? wholeNumberArg('--jobs', values.jobs, 1, 16, '1 to 16 parallel ffmpeg processes') : defaultConcurrency();
+  if (typeof jobs !== 'number') return cli.error(jobs.problem);
 
   let config;
   try {
     config = loadConfig(process.env);
   } catch (e) {
     if (e instanceof ConfigError) {
-      process.stderr.write(`${e.message}\n`);
+      // as ./main.ts says every configuration error
+      process.stderr.write(`kdeliver: ${e.message}\n`);
       return 2;
     }
     throw e;
@@ -131,7 +122,7 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof IngestError) {
-      process.stderr.write(`ingest failed: ${e.message}\n`);
+      process.stderr.write(`kdeliver ingest: ingest failed: ${e.message}\n`);
       return 1;
     }
     throw e;

@@ -1,9 +1,9 @@
 // kdeliver ks --partner <id> --type admin|user [--user X] [--privileges 'sview:*'] [--expiry 3600] [--v1]
 // Prints a KS signed with the partner's admin secret from the catalog (v2 unless --v1).
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { openConfiguredCatalog } from '../open-catalog.js';
 import { KsError, generateKs } from '../access/ks.js';
+import { commandLine, partnerIdArg, wholeNumberArg } from './usage.js';
 
 export interface CliIo {
   env?: Record<string, string | undefined>;
@@ -12,31 +12,27 @@ export interface CliIo {
   now?: () => number;
 }
 
+/** The largest --expiry taken: a signed 32-bit number of seconds, as Kaltura's session.start takes. */
+const MAX_EXPIRY = 2 ** 31 - 1;
+
 const USAGE = "usage: kdeliver ks --partner <id> --type admin|user [--user <id>] [--privileges 'sview:*'] [--expiry <seconds, default 86400>] [--v1]\n";
 
 export async function main(argv: string[], io: CliIo = {}): Promise<number> {
   const out = io.out ?? ((s: string) => void process.stdout.write(s));
   const err = io.err ?? ((s: string) => void process.stderr.write(s));
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        partner: { type: 'string' }, type: { type: 'string' }, user: { type: 'string' },
-        privileges: { type: 'string' }, expiry: { type: 'string' }, v1: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
-      strict: true, allowPositionals: false,
-    }));
-  } catch (e) {
-    err(`kdeliver ks: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) { out(USAGE); return 0; }
-  const partnerId = Number(values.partner);
-  if (!values.partner || !Number.isInteger(partnerId)) { err(`kdeliver ks: --partner <id> is required\n${USAGE}`); return 2; }
-  if (values.type !== 'admin' && values.type !== 'user') { err(`kdeliver ks: --type must be admin or user\n${USAGE}`); return 2; }
-  const expiry = values.expiry === undefined ? 86400 : Number(values.expiry);
-  if (!Number.isInteger(expiry) || expiry <= 0) { err('kdeliver ks: --expiry must be a positive number of seconds\n'); return 2; }
+  const cli = commandLine('ks', USAGE, { out, err });
+  const parsed = cli.parse(argv, {
+    partner: { type: 'string' }, type: { type: 'string' }, user: { type: 'string' },
+    privileges: { type: 'string' }, expiry: { type: 'string' }, v1: { type: 'boolean' },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
+  if (typeof values.partner !== 'string') return cli.error('--partner <id> is required');
+  const partnerId = partnerIdArg('--partner', values.partner);
+  if (typeof partnerId !== 'number') return cli.error(partnerId.problem);
+  if (values.type !== 'admin' && values.type !== 'user') return cli.error(values.type === undefined ? '--type admin|user is required' : `--type ${values.type}: expected admin or user`);
+  const expiry = values.expiry === undefined ? 86400 : wholeNumberArg('--expiry', String(values.expiry), 1, MAX_EXPIRY, `a number of seconds from 1 to ${MAX_EXPIRY}`);
+  if (typeof expiry !== 'number') return cli.error(expiry.problem);
 
   const catalog = await openConfiguredCatalog(loadConfig(io.env ?? process.env));
   try {

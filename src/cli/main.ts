@@ -8,8 +8,10 @@ import { SAMPLE_PARTNER, SampleCatalogError } from '../catalog/sample-record.js'
 import { importLibrary, LibraryError, readLibraryFile } from '../catalog/library.js';
 import { CatalogSchemaTooNewError, CatalogUnavailableError } from '../catalog/errors.js';
 import { importProgress } from './progress.js';
-import { basename } from 'node:path';
-import { statSync } from 'node:fs';
+import { asksForHelp, commandLine } from './usage.js';
+import { basename, dirname, join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const USAGE = `usage: kdeliver <command> [options]
 
@@ -32,7 +34,61 @@ const USAGE = `usage: kdeliver <command> [options]
   ks --partner <id> --type admin|user [--user X] [--privileges 'sview:*'] [--expiry 3600] [--v1]
                                  print a Kaltura session (KS) signed with the partner's admin secret
   sign <url> [--expiry <unix>]   print a playManifest URL signed with a kt token
+  version                        print the version of kdeliver (also --version)
+
+  kdeliver <command> --help      the options of a command
 `;
+
+const SERVE_USAGE = `usage: kdeliver serve
+  takes no options or arguments: it is configured by environment variables (or a JSON file named
+  by KDELIVER_CONFIG), among them
+    PORT=8080                  the port to listen on
+    HOST=127.0.0.1             the address to listen on (0.0.0.0: every interface)
+    KDELIVER_DATA_DIR=storage  the catalog, the media and the generated secrets
+    KDELIVER_PUBLIC_URL=...    the public base URL of the URLs it emits
+    NODE_ENV=production        no sample library unless KDELIVER_SAMPLE_LIBRARY=true
+  every variable and its default: README.md, "Configuration"
+  e.g. PORT=9000 HOST=0.0.0.0 kdeliver serve
+`;
+
+/** The version of package.json, found above this module (dist/src/cli in a checkout and the image, src/cli under tsx). */
+function packageVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'kdeliver' && pkg.version) return pkg.version;
+    }
+    if (dirname(dir) === dir) return 'unknown';
+  }
+}
+
+/**
+ * `serve` takes nothing on its command line: a person who typed `serve --port 9` must not believe
+ * the server is on port 9 while it listens on PORT (8080 by default).
+ */
+function serveArguments(args: string[]): number | null {
+  const cli = commandLine('serve', SERVE_USAGE);
+  if (asksForHelp(args)) return cli.help();
+  if (args.length === 0) return null;
+  // --port 9, --port=9, -p 9, --host ..., --data-dir ...: name the variable that does it
+  const option = /^--?([a-z-]+)(?:=(.*))?$/i.exec(args[0]);
+  const variable = option ? SERVE_SETTINGS[option[1].toLowerCase()] : undefined;
+  if (option && variable) {
+    const value = option[2] ?? (args[1] !== undefined && !args[1].startsWith('-') ? args[1] : '…');
+    return cli.error(`unknown option ${args[0].split('=')[0]}: serve takes no options; ${variable.what} is set with ${variable.name}=, e.g. ${variable.name}=${value} kdeliver serve`);
+  }
+  return cli.error(option ? `unknown option ${args[0].split('=')[0]}: serve takes no options or arguments` : `unexpected argument ${JSON.stringify(args[0])}: serve takes no options or arguments`);
+}
+
+/** What a person may try to give `serve` as an option, and the variable that sets it. */
+const SERVE_SETTINGS: Record<string, { name: string; what: string }> = {
+  port: { name: 'PORT', what: 'the port' },
+  p: { name: 'PORT', what: 'the port' },
+  host: { name: 'HOST', what: 'the address to listen on' },
+  'data-dir': { name: 'KDELIVER_DATA_DIR', what: 'the data directory' },
+  'public-url': { name: 'KDELIVER_PUBLIC_URL', what: 'the public base URL' },
+};
 
 async function serve(): Promise<number> {
   // loaded here, so the catalog commands do not pay for Fastify, the routes and sharp
@@ -66,8 +122,12 @@ async function serve(): Promise<number> {
     // The two a person meets (another server on the port, a port below 1024 without the right):
     // a sentence naming the setting, exit 2 as for other configuration errors, no stack
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw e;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL' && code !== 'ENOTFOUND' && code !== 'EAI_AGAIN') throw e;
     await app.close().catch(() => undefined);
+    // ENOTFOUND, EAI_AGAIN: HOST is a name the resolver does not know, or a mistyped address (999.1.1.1)
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      throw new ConfigError(`HOST=${JSON.stringify(config.host)}: no such address or host name; expected an IP address of this machine (0.0.0.0, ::, 127.0.0.1) or a name that resolves to one`);
+    }
     const why = code === 'EADDRINUSE' ? 'is already in use (another server runs there?)' : code === 'EACCES' ? 'may not be opened by this user' : 'is not an address of this machine';
     throw new ConfigError(`cannot listen on ${config.host}:${config.port}: it ${why}; choose another with PORT= (and HOST=)`);
   }
@@ -98,27 +158,28 @@ async function serve(): Promise<number> {
   return new Promise<number>(() => {}); // runs until a signal
 }
 
-async function importCommand(args: string[]): Promise<number> {
-  if (!args[0]) {
-    process.stderr.write('usage: kdeliver import <library.json>\n');
-    return 2;
-  }
+const IMPORT_USAGE = 'usage: kdeliver import <library.json>\n' +
+  '  adds the partners, profiles, entries and media a library description holds (format: fixtures/README.md)\n';
+
+async function importCommand(file: string): Promise<number> {
   const config = loadConfig();
+  const label = `import ${basename(file)}`;
+  // reading and checking a library file of 100,000 entries takes seconds in which nothing else
+  // shows that the command is alive: a line before and after (stderr; the result goes to stdout)
+  const size = statSync(file, { throwIfNoEntry: false })?.size;
+  const t0 = Date.now();
+  if (size !== undefined) process.stderr.write(`${label}: reading and checking the library file (${(size / 1048576).toFixed(1)} MB)\n`);
+  // read before the catalog is opened: a file that is missing or wrong leaves the data directory
+  // untouched (no new catalog, no sample library seeded into it)
+  const { library, mediaDir } = readLibraryFile(file);
+  process.stderr.write(`${label}: library file read and checked in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   const catalog = await openConfiguredCatalog(config);
   try {
-    const label = `import ${basename(args[0])}`;
-    // reading and checking a library file of 100,000 entries takes seconds in which nothing else
-    // shows that the command is alive: a line before and after (stderr; the result goes to stdout)
-    const size = statSync(args[0], { throwIfNoEntry: false })?.size;
-    const t0 = Date.now();
-    if (size !== undefined) process.stderr.write(`${label}: reading and checking the library file (${(size / 1048576).toFixed(1)} MB)\n`);
-    const { library, mediaDir } = readLibraryFile(args[0]);
-    process.stderr.write(`${label}: library file read and checked in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     const media = config.media.kind === 'local' ? config.mediaRoot : openMediaWriter(config)!;
     // progress on stderr (a bar on a terminal, a line every few seconds otherwise); the result on stdout
     const progress = importProgress(label, process.stderr);
     const { entries } = await importLibrary(catalog, library, mediaDir, media, undefined, progress);
-    process.stdout.write(`imported ${args[0]}: ${entries} entr${entries === 1 ? 'y' : 'ies'}\n`);
+    process.stdout.write(`imported ${file}: ${entries} entr${entries === 1 ? 'y' : 'ies'}\n`);
     return 0;
   } finally {
     await catalog.close();
@@ -137,8 +198,12 @@ function refuseRemoteExport(): number | null {
   return 2;
 }
 
-/** The commands that write media stop here, before any work, when KDELIVER_MEDIA_URL names a store they cannot write. */
-function refuseMediaWrites(command: string): number | null {
+/**
+ * The commands that write media stop here, before any work, when KDELIVER_MEDIA_URL names a store
+ * they cannot write; --help answers whatever the store.
+ */
+function refuseMediaWrites(command: string, args: string[] = []): number | null {
+  if (asksForHelp(args)) return null;
   const why = mediaWriteRefusal(loadConfig().media);
   if (!why) return null;
   process.stderr.write(`kdeliver ${command}: ${why}\n`);
@@ -151,18 +216,22 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'serve':
-        return await serve();
-      case 'import':
-        return refuseMediaWrites(command) ?? await importCommand(args);
+        return serveArguments(args) ?? await serve();
+      case 'import': {
+        // a usage error or --help answers whatever the store
+        const parsed = commandLine('import', IMPORT_USAGE).parse(args, {}, { required: ['<library.json>'] });
+        if (typeof parsed === 'number') return parsed;
+        return refuseMediaWrites(command) ?? await importCommand(parsed.positionals[0]);
+      }
       case 'import-kaltura':
-        return refuseMediaWrites(command) ?? await (await import('./import-kaltura.js')).main(args);
+        return refuseMediaWrites(command, args) ?? await (await import('./import-kaltura.js')).main(args);
       case 'export':
         // --help answers whatever the store
-        return (args.includes('--help') || args.includes('-h') ? null : refuseRemoteExport()) ?? await (await import('./export.js')).main(args);
+        return (asksForHelp(args) ? null : refuseRemoteExport()) ?? await (await import('./export.js')).main(args);
       case 'copy-catalog':
         return await (await import('./copy-catalog.js')).main(args);
       case 'ingest':
-        return refuseMediaWrites(command) ?? await (await import('./ingest.js')).main(args);
+        return refuseMediaWrites(command, args) ?? await (await import('./ingest.js')).main(args);
       case 'entries':
         return await (await import('./entries.js')).main(args);
       case 'partner':
@@ -171,12 +240,18 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./ks.js')).main(args);
       case 'sign':
         return await (await import('./sign.js')).main(args);
+      case 'version':
+      case '--version':
+        process.stdout.write(`kdeliver ${packageVersion()}\n`);
+        return 0;
       case undefined:
+        process.stderr.write(USAGE);
+        return 2;
       case 'help':
       case '--help':
       case '-h':
         process.stdout.write(USAGE);
-        return command ? 0 : 2;
+        return 0;
       default:
         process.stderr.write(`kdeliver: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
         return 2;

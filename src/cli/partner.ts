@@ -1,52 +1,35 @@
 // `kdeliver partner add [--id <id>] [--name <name>] [--json]` and `kdeliver partner list [--json]`:
 // a partner that can ingest and play at once (the catalog's system defaults give it the default
 // ladder and delivery profiles), with random secrets shown once; the list never shows secrets.
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { openConfiguredCatalog } from '../open-catalog.js';
 import { PartnerExistsError } from '../catalog/store.js';
 import { PartnerStatus } from '../catalog/types.js';
+import { asksForHelp, commandLine, partnerIdArg } from './usage.js';
 
 const USAGE = 'usage: kdeliver partner add [--id <id>] [--name <name>] [--json]\n       kdeliver partner list [--json]\n';
-const MAX_ID = 2 ** 31 - 1;
 
 export async function main(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest, allowPositionals: false, strict: true,
-      options: { id: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (e) {
-    process.stderr.write(`kdeliver partner: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  const { values } = parsed;
-  if (sub === 'help' || sub === '--help' || sub === '-h' || values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (sub !== 'add' && sub !== 'list') {
-    process.stderr.write(sub ? `kdeliver partner: unknown command ${JSON.stringify(sub)}\n${USAGE}` : USAGE);
-    return 2;
-  }
-  if (sub === 'list' && (values.id !== undefined || values.name !== undefined)) {
-    process.stderr.write(`kdeliver partner list: takes only --json\n${USAGE}`);
-    return 2;
-  }
+  const top = commandLine('partner', USAGE);
+  if (sub === 'help' || asksForHelp(args)) return top.help();
+  if (sub !== 'add' && sub !== 'list') return top.error(sub ? `unknown command ${JSON.stringify(sub)}: expected add or list` : 'expected add or list');
+  const cli = commandLine(`partner ${sub}`, USAGE);
+  // each subcommand takes only its own options
+  const parsed = cli.parse(rest, sub === 'add'
+    ? { id: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' } }
+    : { json: { type: 'boolean' } });
+  if (typeof parsed === 'number') return parsed;
+  const values = parsed.values as { id?: string; name?: string; json?: boolean };
   let id: number | undefined;
   if (values.id !== undefined) {
-    id = Number(values.id);
-    if (!/^\d+$/.test(values.id) || id < 1 || id > MAX_ID) {
-      process.stderr.write(`kdeliver partner add: --id ${values.id}: expected a partner id, a whole number from 1 to ${MAX_ID}\n`);
-      return 2;
-    }
+    const given = partnerIdArg('--id', values.id);
+    if (typeof given !== 'number') return cli.error(given.problem);
+    id = given;
   }
   const name = values.name?.trim();
   if (name !== undefined && (name.length === 0 || name.length > 256 || /[\u0000-\u001f\u007f]/.test(name))) {
-    process.stderr.write('kdeliver partner add: --name: expected 1 to 256 printable characters\n');
-    return 2;
+    return cli.error('--name: expected 1 to 256 printable characters');
   }
 
   const catalog = await openConfiguredCatalog(loadConfig(process.env));

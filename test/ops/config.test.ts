@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, SAMPLE_MEDIA_URL_SECRET, SAMPLE_URL_TOKEN_SECRET } from '../../src/config.js';
 import { s3Client, s3Origin } from '../../src/storage/s3-origin.js';
+import { LibraryError, readLibraryFile } from '../../src/catalog/library.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-config-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,6 +43,8 @@ t.test('each bad value names its key and what is expected', async (t) => {
     [{ HOST: 'http://x' }, /^HOST="http:\/\/x": expected an IP address/],
     [{ KDELIVER_GEOIP_FILE: join(dir, 'nope.mmdb') }, /^KDELIVER_GEOIP_FILE=".*nope\.mmdb": expected a readable MaxMind-format/],
     [{ KDELIVER_DATA_DIR: file('not-a-dir', '') }, /^KDELIVER_DATA_DIR=".*not-a-dir": expected a directory/],
+    // a new data directory under a file: one line, not the catalog's mkdir failing with a stack
+    [{ KDELIVER_DATA_DIR: join(file('a-file', ''), 'data') }, /^KDELIVER_DATA_DIR=".*a-file\/data": cannot be made: .*a-file is a file, not a directory$/],
     [{ NODE_ENV: 'production', KDELIVER_URL_TOKEN_SECRET: 'short', KDELIVER_MEDIA_URL_SECRET: 'b'.repeat(32) }, /^KDELIVER_URL_TOKEN_SECRET: expected at least 16 characters in production/],
   );
   for (const host of ['0.0.0.0', '::', '[::1]', '127.0.0.1', 'localhost', 'media.example.com', 'fe80::1%eth0']) {
@@ -144,6 +147,8 @@ t.test('a media URL or S3 endpoint refused for its credentials or query does not
     [{ KDELIVER_MEDIA_URL: 's3://bucket', AWS_ENDPOINT_URL: 'minio://key:origin-pw-1@minio:9000' }, /^AWS_ENDPOINT_URL="minio:\/\/key:\*\*\*@minio:9000": expected an http\(s\):\/\/ URL/],
     [{ KDELIVER_DATABASE_URL: 'mysql://kd:origin-pw-1/x@db/kdeliver' }, /^KDELIVER_DATABASE_URL=\(not a URL\): expected postgres:\/\//],
     [{ KDELIVER_DATABASE_URL: 'mysql://kd:origin-pw-1@db/kdeliver?password=origin-pw-1' }, /^KDELIVER_DATABASE_URL="mysql:\/\/kd:\*\*\*@db\/kdeliver\?\*\*\*": expected postgres:\/\//],
+    // the key service's URL is refused for its fragment; its password is not shown with it
+    [{ KDELIVER_DRM_KEY_SERVICE_URL: 'https://keys:origin-pw-1@drm.example/{entryId}#x' }, /^KDELIVER_DRM_KEY_SERVICE_URL="https:\/\/keys:\*\*\*@drm\.example\/\{entryId\}#\*\*\*": expected an absolute http\(s\) URL/],
   ];
   for (const [env, expected] of cases) {
     const e = (() => { try { loadConfig(env); } catch (err) { return err as Error; } return null; })();
@@ -151,4 +156,19 @@ t.test('a media URL or S3 endpoint refused for its credentials or query does not
     t.match(e?.message ?? '', expected, 'names the key and what is expected');
     t.notMatch(e?.message ?? '', 'origin-pw-1', 'the password or token is not echoed');
   }
+});
+
+t.test('a JSON file that does not parse is named, and the text around the mistake (a secret) is not echoed', async (t) => {
+  // node's JSON.parse message quotes the text near the error: here, the secret
+  const envFile = file('kdeliver.env', 'KDELIVER_URL_TOKEN_SECRET=origin-pw-1-long-enough\n');
+  const broken = file('broken-secret.json', '{"KDELIVER_URL_TOKEN_SECRET": origin-pw-1-long-enough}\n');
+  for (const f of [envFile, broken]) {
+    const e = (() => { try { loadConfig({ KDELIVER_CONFIG: f }); } catch (err) { return err as Error; } return null; })();
+    t.type(e, ConfigError, f);
+    t.match(e?.message ?? '', /^KDELIVER_CONFIG=.*: not a readable JSON file \(not valid JSON\)$/);
+    t.notMatch(e?.message ?? '', 'origin-pw', 'no part of the secret');
+  }
+  const lib = file('broken-library.json', '{"version": 1, "partners": [{"id": 5, "adminSecret": origin-pw-1-long-enough}]}');
+  t.throws(() => readLibraryFile(lib), { constructor: LibraryError, message: /^.*broken-library\.json: not a readable JSON file \(not valid JSON\)$/ });
+  try { readLibraryFile(lib); } catch (e) { t.notMatch((e as Error).message, 'origin-pw', 'a library file\'s secrets neither'); }
 });

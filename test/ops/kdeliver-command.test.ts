@@ -2,7 +2,7 @@
 // (node_modules/.bin, `npm link`, a global install): it runs the command asked for, and an
 // unknown command fails. The symlink used to make the command print nothing and exit 0.
 import t from 'tap';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { binTarget, linkBin, run } from '../helpers/command.js';
@@ -64,4 +64,48 @@ t.test('kdeliver serve on a port in use says so and exits', async (t) => {
   t.equal(r.code, 2, 'exit 2, as for other configuration errors');
   t.match(r.stderr, new RegExp(`kdeliver: cannot listen on 127\\.0\\.0\\.1:${port}: it is already in use .*PORT=`));
   t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+});
+
+// HOST that passes the syntax check but names nothing (a mistyped address, an unknown name): one
+// line naming HOST, exit 2 (it used to be a getaddrinfo ENOTFOUND stack trace, exit 1)
+t.test('kdeliver serve on a HOST that resolves to nothing says so and exits', async (t) => {
+  for (const host of ['999.1.1.1', 'no-such-host.invalid']) {
+    const r = await run('kdeliver', ['serve'], { env: { ...env, PATH: `${binDir}:${process.env.PATH}`, HOST: host, PORT: '18542' }, timeoutMs: 60_000 });
+    t.equal(r.code, 2, `HOST=${host}: exit 2`);
+    t.match(r.stderr, new RegExp(`^kdeliver: HOST="${host.replace(/\./g, '\\.')}": no such address or host name; expected an IP address of this machine`, 'm'));
+    t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
+// A data directory this user cannot use: one line naming KDELIVER_DATA_DIR, exit 2, before the
+// catalog's mkdir or open fails with a stack trace. Run as an unprivileged user (root may write anywhere).
+t.test('a data directory that cannot be made or written is one line naming KDELIVER_DATA_DIR', async (t) => {
+  const root = process.getuid?.() === 0;
+  const shared = mkdtempSync(join(tmpdir(), 'kdeliver-datadir-'));
+  t.teardown(() => rmSync(shared, { recursive: true, force: true }));
+  chmodSync(shared, 0o755);
+  const locked = join(shared, 'locked');
+  mkdirSync(locked, { mode: 0o555 });
+  chmodSync(locked, 0o555);
+  writeFileSync(join(shared, 'a-file'), '');
+  // the bin itself: the test's own folder, with its link, is not for other users
+  const bin = binTarget();
+  // as root: the same command as the user nobody (65534), who may read the checkout but not write `locked`
+  const asUser = (dataDir: string, args: string[]) => root
+    // env -i: only these variables (tap's process tracking adds its own to every child, writing where nobody may not)
+    ? run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', '-i', `KDELIVER_DATA_DIR=${dataDir}`, `HOME=${shared}`, process.execPath, bin, ...args])
+    : run(process.execPath, [bin, ...args], { env: { KDELIVER_DATA_DIR: dataDir } });
+  const cases: [string, RegExp][] = [
+    [join(locked, 'data'), /^kdeliver: KDELIVER_DATA_DIR=".*locked\/data": cannot be made: .*locked is not writable by this user/],
+    [locked, /^kdeliver: KDELIVER_DATA_DIR=".*locked": not writable by this user: the SQLite catalog \(catalog\.sqlite\) is written there/],
+    [join(shared, 'a-file', 'data'), /^kdeliver: KDELIVER_DATA_DIR=".*a-file\/data": cannot be made: .*a-file is a file, not a directory/],
+  ];
+  for (const [dataDir, line] of cases) {
+    for (const args of [['partner', 'list'], ['entries', 'list']]) {
+      const r = await asUser(dataDir, args);
+      t.equal(r.code, 2, `${args.join(' ')} with KDELIVER_DATA_DIR=${dataDir}: ${r.stderr.slice(0, 300)}`);
+      t.match(r.stderr, line);
+      t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    }
+  }
 });

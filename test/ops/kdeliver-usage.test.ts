@@ -1,0 +1,191 @@
+// Every `kdeliver` command answers a person the same way (src/cli/usage.ts): --help or -h anywhere
+// prints that command's usage on stdout and exits 0 without doing anything; an unknown option, a
+// missing or extra argument or a bad value is one line on stderr, `kdeliver <command>: ...`, then
+// the usage, exit 2, with no stack trace and nothing written. The installed command is run as a
+// child process (dist, through a symlink named kdeliver as npm makes it).
+import t, { type Test } from 'tap';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { linkBin, run } from '../helpers/command.js';
+import { projectRoot } from '../helpers/media-tools.js';
+
+const work = mkdtempSync(join(tmpdir(), 'kdeliver-usage-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+const binDir = join(work, 'bin');
+linkBin(binDir);
+const dataDir = join(work, 'data');
+// a port of its own: a command that wrongly started the server must not meet anyone else's
+const env = { PATH: `${binDir}:${process.env.PATH}`, KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'silent', PORT: '18541', HOST: '127.0.0.1' };
+// a wrongly started server is killed after this: a usage answer takes well under it
+const kdeliver = (args: string[], extra: Record<string, string> = {}) => run('kdeliver', args, { env: { ...env, ...extra }, timeoutMs: 20_000 });
+
+const noStack = (t: Test, stderr: string) => t.notMatch(stderr, /\n\s+at /, 'no stack trace');
+
+t.test('kdeliver serve --help prints what configures it, and starts nothing', async (t) => {
+  for (const flag of ['--help', '-h']) {
+    const r = await kdeliver(['serve', flag]);
+    t.equal(r.code, 0, `serve ${flag}: exit 0 (${r.stderr.slice(0, 200)})`);
+    t.match(r.stdout, /^usage: kdeliver serve\n/);
+    t.match(r.stdout, /PORT=/);
+    t.match(r.stdout, /KDELIVER_DATA_DIR=/);
+    t.match(r.stdout, /README\.md, "Configuration"/);
+    t.notMatch(r.stdout + r.stderr, /listening/, 'no server started');
+  }
+  t.notOk(existsSync(dataDir), 'no data directory made');
+});
+
+t.test('kdeliver serve refuses options and arguments instead of serving on another port', async (t) => {
+  const port = await kdeliver(['serve', '--port', '9']);
+  t.equal(port.code, 2);
+  t.match(port.stderr, /^kdeliver serve: unknown option --port: .*the port is set with PORT=, e.g\. PORT=9 kdeliver serve\nusage: kdeliver serve\n/);
+  t.notMatch(port.stdout + port.stderr, /listening/, 'no server started');
+  const eq = await kdeliver(['serve', '--port=9']);
+  t.equal(eq.code, 2);
+  t.match(eq.stderr, /PORT=9 kdeliver serve/);
+  const host = await kdeliver(['serve', '--host', '0.0.0.0']);
+  t.equal(host.code, 2);
+  t.match(host.stderr, /is set with HOST=, e\.g\. HOST=0\.0\.0\.0 kdeliver serve/);
+  const extra = await kdeliver(['serve', 'extra']);
+  t.equal(extra.code, 2);
+  t.match(extra.stderr, /^kdeliver serve: unexpected argument "extra": serve takes no options or arguments\nusage: kdeliver serve/);
+  t.notMatch(extra.stdout + extra.stderr, /listening/);
+  t.notOk(existsSync(dataDir), 'no data directory made');
+});
+
+t.test('kdeliver --version and version print the package version; help lists it', async (t) => {
+  const { version } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string };
+  for (const args of [['--version'], ['version']]) {
+    const r = await kdeliver(args);
+    t.equal(r.code, 0, args.join(' '));
+    t.equal(r.stdout, `kdeliver ${version}\n`);
+  }
+  const help = await kdeliver(['help']);
+  t.match(help.stdout, /\n {2}version {2,}print the version/);
+  const none = await kdeliver([]);
+  t.equal(none.code, 2, 'no command: a usage error');
+  t.equal(none.stdout, '', 'its usage on stderr, as every usage error');
+  t.match(none.stderr, /^usage: kdeliver <command>/);
+});
+
+t.test('kdeliver import --help, and a missing or extra file', async (t) => {
+  for (const flag of ['--help', '-h']) {
+    const r = await kdeliver(['import', flag]);
+    t.equal(r.code, 0, `import ${flag}`);
+    t.match(r.stdout, /^usage: kdeliver import <library\.json>\n/);
+    t.equal(r.stderr, '');
+  }
+  const none = await kdeliver(['import']);
+  t.equal(none.code, 2);
+  t.match(none.stderr, /^kdeliver import: missing <library\.json>\nusage: kdeliver import/);
+  const two = await kdeliver(['import', 'a.json', 'b.json']);
+  t.equal(two.code, 2);
+  t.match(two.stderr, /^kdeliver import: unexpected argument "b\.json"\n/);
+  const missing = await kdeliver(['import', join(work, 'nope.json')]);
+  t.equal(missing.code, 2);
+  t.match(missing.stderr, /nope\.json: not a readable JSON file/);
+  noStack(t, missing.stderr);
+  t.notOk(existsSync(dataDir), 'a library file that cannot be read makes no catalog in a new data directory');
+});
+
+t.test('kdeliver entries: --help anywhere, and each subcommand takes only its own options and arguments', async (t) => {
+  for (const args of [['entries', '--help'], ['entries', '-h'], ['entries', 'list', '--help'], ['entries', 'delete', '--help'], ['entries', 'delete', '1_abc', '-h']]) {
+    const r = await kdeliver(args);
+    t.equal(r.code, 0, args.join(' '));
+    t.match(r.stdout, /^usage: kdeliver entries list .*\n +kdeliver entries delete <entry id>/);
+  }
+  const wrong: [string[], RegExp][] = [
+    [['entries'], /^kdeliver entries: expected list or delete\n/],
+    [['entries', 'remove'], /^kdeliver entries: unknown command "remove": expected list or delete\n/],
+    [['entries', 'list', 'extra'], /^kdeliver entries list: unexpected argument "extra"/],
+    [['entries', 'list', '--partner', 'abc'], /^kdeliver entries list: --partner abc: expected a partner id, a whole number from 1 to 2147483647\n/],
+    [['entries', 'list', '--partner', '-1'], /^kdeliver entries list: --partner -1: expected a partner id/],
+    [['entries', 'list', '--bogus'], /^kdeliver entries list: unknown option --bogus\n/],
+    [['entries', 'delete'], /^kdeliver entries delete: missing <entry id>\n/],
+    [['entries', 'delete', 'a', 'b'], /^kdeliver entries delete: unexpected argument "b"\n/],
+    [['entries', 'delete', '--partner', '3', '1_abc'], /^kdeliver entries delete: unknown option --partner\n/],
+  ];
+  for (const [args, line] of wrong) {
+    const r = await kdeliver(args);
+    t.equal(r.code, 2, args.join(' '));
+    t.match(r.stderr, line);
+    t.match(r.stderr, /\nusage: kdeliver entries/);
+  }
+  t.notOk(existsSync(dataDir), 'nothing opened or made');
+});
+
+t.test('every command: --help or -h anywhere is its usage on stdout and exit 0', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['partner', 'add', '--name', 'x', '--help'], /^usage: kdeliver partner add/],
+    [['partner', 'list', '-h'], /^usage: kdeliver partner add/],
+    [['export', '--help'], /^usage: kdeliver export \[library\.json\]/],
+    [['export', 'lib.json', '-h'], /^usage: kdeliver export/],
+    [['copy-catalog', '--help'], /^usage: KDELIVER_DATA_DIR=<dir> KDELIVER_DATABASE_URL=postgres:\/\/\.\.\. kdeliver copy-catalog/],
+    [['import-kaltura', '--all', '-h'], /^usage: kdeliver import-kaltura/],
+    [['ingest', 'movie.mp4', '--partner', '309', '--help'], /^usage: kdeliver ingest <file>/],
+    [['ks', '--partner', '309', '-h'], /^usage: kdeliver ks/],
+    [['sign', '/p/309/x', '--help'], /^usage: kdeliver sign/],
+  ];
+  for (const [args, usage] of cases) {
+    const r = await kdeliver(args);
+    t.equal(r.code, 0, args.join(' '));
+    t.match(r.stdout, usage, `${args.join(' ')}: usage on stdout`);
+    t.equal(r.stderr, '', `${args.join(' ')}: nothing on stderr`);
+  }
+  t.notOk(existsSync(dataDir), 'nothing opened or made');
+});
+
+t.test('every command: a wrong option, argument or value is one line naming it, then the usage, exit 2', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['partner'], /^kdeliver partner: expected add or list\n/],
+    [['partner', 'list', '--id', '5'], /^kdeliver partner list: unknown option --id\n/],
+    [['partner', 'add', '--id', '1e3'], /^kdeliver partner add: --id 1e3: expected a partner id/],
+    [['partner', 'add', '--name'], /^kdeliver partner add: --name needs a value\n/],
+    [['export', 'a.json', 'b.json'], /^kdeliver export: unexpected argument "b\.json"\n/],
+    [['export', '--bogus'], /^kdeliver export: unknown option --bogus\n/],
+    [['copy-catalog', 'extra'], /^kdeliver copy-catalog: unexpected argument "extra"/],
+    [['import-kaltura', '--service-url', 'x', '--partner-id', '1', '--admin-secret', 's', '--all', '--jobs', '-1'], /^kdeliver import-kaltura: --jobs -1: expected 1 to 32 parallel downloads\n/],
+    [['import-kaltura', '--service-url', 'x', '--partner-id', '1', '--admin-secret', 's', '--all', '--jobs', '0'], /^kdeliver import-kaltura: --jobs 0: expected 1 to 32/],
+    [['ingest'], /^kdeliver ingest: the media file is required\n/],
+    [['ingest', 'movie.mp4'], /^kdeliver ingest: --partner is required\n/],
+    [['ingest', 'movie.mp4', '--partner', 'abc'], /^kdeliver ingest: --partner abc: expected a partner id/],
+    [['ingest', 'movie.mp4', '--partner', '309', '--jobs', '0'], /^kdeliver ingest: --jobs 0: expected 1 to 16 parallel ffmpeg processes\n/],
+    [['ingest', 'movie.mp4', '--partner', '309', '--jobs', '-1'], /^kdeliver ingest: --jobs -1: expected 1 to 16 parallel ffmpeg processes\n/],
+    [['ingest', 'a.mp4', 'b.mp4', '--partner', '309'], /^kdeliver ingest: unexpected argument "b\.mp4"\n/],
+    [['ingest', '--retry', '1_abc', 'movie.mp4'], /^kdeliver ingest: --retry takes only --jobs besides the entry id \(not "movie\.mp4"\)\n/],
+    [['ingest', '--retry', '1_abc', '--partner', '4'], /^kdeliver ingest: --retry takes only --jobs besides the entry id \(not --partner\)\n/],
+    [['ks', '--partner', 'abc', '--type', 'admin'], /^kdeliver ks: --partner abc: expected a partner id, a whole number from 1 to 2147483647\n/],
+    [['ks', '--partner', '1e3', '--type', 'admin'], /^kdeliver ks: --partner 1e3: expected a partner id/],
+    [['ks', '--partner', '309', '--type', 'admin', '--expiry', 'abc'], /^kdeliver ks: --expiry abc: expected a number of seconds from 1 to 2147483647\n/],
+    [['ks', '--partner', '309', '--type', 'admin', '--expiry', '-1'], /^kdeliver ks: --expiry -1: expected a number of seconds/],
+    [['ks', '--partner', '309'], /^kdeliver ks: --type admin\|user is required\n/],
+    [['sign'], /^kdeliver sign: missing <playManifest URL or path>\n/],
+    [['sign', 'a', 'b'], /^kdeliver sign: unexpected argument "b"\n/],
+    [['sign', '/p/309/x', '--expiry', '-5'], /^kdeliver sign: --expiry -5: expected a time in Unix seconds\n/],
+    [['sign', '/p/309/x', '--bogus'], /^kdeliver sign: unknown option --bogus\n/],
+  ];
+  for (const [args, line] of cases) {
+    const r = await kdeliver(args);
+    t.equal(r.code, 2, args.join(' '));
+    t.match(r.stderr, line, args.join(' '));
+    t.match(r.stderr, /\nusage: /, `${args.join(' ')}: then the usage`);
+    t.equal(r.stderr.split('\n')[0].length < 200, true, 'one short line');
+    noStack(t, r.stderr);
+  }
+  t.notOk(existsSync(dataDir), 'nothing opened or made');
+});
+
+t.test('kdeliver export: a file where a folder of the path should be, or a folder given as the file, before anything is opened', async (t) => {
+  const file = join(work, 'a-file');
+  writeFileSync(file, '');
+  for (const [target, line] of [
+    [join(file, 'sub', 'lib.json'), /^kdeliver export: .*a-file\/sub\/lib\.json: .*a-file is a file, not a folder\n/],
+    [work, /^kdeliver export: .*: is a folder; give the name of the file to write\n/],
+  ] as const) {
+    const r = await kdeliver(['export', target]);
+    t.equal(r.code, 2, target);
+    t.match(r.stderr, line);
+    noStack(t, r.stderr);
+  }
+  t.notOk(existsSync(dataDir), 'nothing opened or made');
+});
