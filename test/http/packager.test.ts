@@ -302,6 +302,10 @@ const BAD: Array<[string, number]> = [
   [`/hls/container/fmp4${P}/entryId/1_audio001/v/1/flavorId/1_f1audio0/name/a.mp4/seg-1-v1.m4s`, 404],
   [`/hls${P}/entryId/1_audio001/v/1/flavorId/1_f1audio0/tracks/v1/name/a.mp4/master.m3u8`, 404],
   [`/dash${P}/entryId/1_audio001/v/1/flavorId/1_f1audio0/tracks/v1/name/a.mp4/manifest.mpd`, 404],
+  // track 2 of a flavor: not packaged, so refused rather than answered with track 1
+  [`/hls${RCIT}/1_f1rcit00/name/a.mp4/seg-1-v2-a1.ts`, 404],
+  [`/dash${RCIT}/1_f1rcit00/name/a.mp4/fragment-1-v2.m4s`, 404],
+  [`/hls${RCIT}/1_f1rcit00/tracks/a2/name/a.mp4/index.m3u8`, 404],
   [`/hls/nothing`, 404],
 ];
 
