@@ -326,9 +326,12 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
     if (!cap) throw notFound(`no caption track ${n}`);
     return cap;
   };
-  const captionSource = async (n: number): Promise<{ cap: CaptionTrack & { asset: CaptionAsset }; raw: string; originMs: number; durationMs: number }> => {
+  const captionSource = async (n: number, clipNo = 1): Promise<{ cap: CaptionTrack & { asset: CaptionAsset }; raw: string; originMs: number; durationMs: number }> => {
     const cap = await captionTrack(n);
-    const tl = (await one(1, null, null)).clips[0];
+    const clips = (await one(1, null, null)).clips;
+    // subtitles-{n}-{clip}.vtt: a clip the presentation does not have is not clip 1's cues
+    if (clipNo < 1 || clipNo > clips.length) throw notFound(`caption clip ${clipNo} is out of range (1-${clips.length})`);
+    const tl = clips[clipNo - 1];
     try {
       return { cap, raw: captionText(await deps.media.readAll(deps.media.locate(cap.asset.filePath))), originMs: tl.originMs, durationMs: tl.durationMs };
     } catch {
@@ -437,7 +440,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       return text('application/vnd.apple.mpegurl', subtitlePlaylist(r.clips.map((c) => c.durationMs), file.n));
     }
     case 'subtitles': {
-      const { cap, raw, originMs, durationMs } = await captionSource(file.n);
+      const { cap, raw, originMs, durationMs } = await captionSource(file.n, file.clip);
       const mpegTs90k = req.proto === 'hls' ? (req.container === 'ts' ? TS_TIMESTAMP_OFFSET_90K : 0) : undefined;
       return { kind: 'text', contentType: 'text/vtt; charset=UTF-8', body: converted(() => captionToWebVtt(cap.asset.format, raw, { originMs, durationMs, mpegTs90k })) };
     }

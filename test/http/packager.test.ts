@@ -306,6 +306,9 @@ const BAD: Array<[string, number]> = [
   [`/hls${RCIT}/1_f1rcit00/name/a.mp4/seg-1-v2-a1.ts`, 404],
   [`/dash${RCIT}/1_f1rcit00/name/a.mp4/fragment-1-v2.m4s`, 404],
   [`/hls${RCIT}/1_f1rcit00/tracks/a2/name/a.mp4/index.m3u8`, 404],
+  // a caption clip past the presentation's clips: not clip 1's cues again
+  [`/hls${ALT}/1_f1alt000/name/a.mp4/subtitles-1-9.vtt`, 404],
+  [`/dash${ALT}/1_f1alt000/name/a.mp4/subtitles-2-2.vtt`, 404],
   [`/hls/nothing`, 404],
 ];
 
