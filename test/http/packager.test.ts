@@ -309,6 +309,8 @@ const BAD: Array<[string, number]> = [
   // a caption clip past the presentation's clips: not clip 1's cues again
   [`/hls${ALT}/1_f1alt000/name/a.mp4/subtitles-1-9.vtt`, 404],
   [`/dash${ALT}/1_f1alt000/name/a.mp4/subtitles-2-2.vtt`, 404],
+  // the HDS manifest an hdnetworkmanifest F4M names: not made here, said with Kaltura's code
+  [`/hds${RCIT}/1_,f1,f2,rcit00/forceproxy/true/name/a.mp4.urlset/manifest.f4m`, 404],
   [`/hls/nothing`, 404],
 ];
 
