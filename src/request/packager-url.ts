@@ -77,6 +77,13 @@ function onlyFirstTracks(names: string[]): void {
   if (other !== undefined) throw notFound(`track ${other.slice(0, 12)} is not packaged: kdeliver serves a flavor's first video and first audio track (v1, a1)`);
 }
 
+/** The files a URL of each protocol most often names, for a refusal that names none. */
+const FILE_HINT: Record<PackagerProtocol, string> = {
+  hls: 'master.m3u8, index.m3u8, seg-{n}-v1-a1.ts, ...',
+  dash: 'manifest.mpd, init-v1.mp4, fragment-{n}-v1.m4s, ...',
+  mss: 'manifest, QualityLevels({bitrate})/Fragments(video={t})',
+};
+
 function tracksOf(m: RegExpExecArray, at: number): { f: number | null; video: boolean | null; audio: boolean | null } {
   const f = m[at] !== undefined ? Number(m[at]) : null;
   const v = m[at + 1];
@@ -153,6 +160,7 @@ function parseUncached(proto: PackagerProtocol, rawPath: string): PackagerReques
     file = parseFileName(proto, fileName);
     path = path.slice(0, Math.max(0, slash));
   }
+  if (!file && fileName === '') throw notFound(`the URL ends with "/": it names no file (${FILE_HINT[proto]})`);
   if (!file) throw notFound(`unknown ${proto} file name ${JSON.stringify(fileName.slice(0, 100))}`);
 
   // ".urlset" ends the multi-URL; whatever follows it (signatures) applies to every URL

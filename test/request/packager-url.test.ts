@@ -61,4 +61,7 @@ t.test('a parsed path is kept and shared; a refused one is refused every time', 
   t.equal(parsePackagerPath('hls', path.replace('seg-3', 'seg-4')).file.type, 'segment');
   t.equal((parsePackagerPath('hls', path.replace('seg-3', 'seg-4')).file as { n: number }).n, 4, 'another path parses on its own');
   for (let i = 0; i < 2; i++) t.throws(() => parsePackagerPath('hls', path.replace('seg-3-v1-a1.ts', 'nothing.bin')), /unknown hls file name/);
+  // a trailing slash leaves the file name empty: said as such, with the names there are
+  t.throws(() => parsePackagerPath('hls', path.replace('seg-3-v1-a1.ts', 'index.m3u8/')), { httpStatus: 404, message: /ends with "\/".*index\.m3u8/ });
+  t.throws(() => parsePackagerPath('dash', path.replace('seg-3-v1-a1.ts', 'manifest.mpd/')), { httpStatus: 404, message: /ends with "\/".*manifest\.mpd/ });
 });
