@@ -7,6 +7,7 @@ import { answerPackager, packagerDeps } from '../src/packaging/packager.js';
 import { parsePackagerPath, type PackagerProtocol } from '../src/request/packager-url.js';
 import { planRange } from '../src/serve/file.js';
 import type { RefusalLogConfig } from './common.js';
+import { DeliveryError } from '../src/errors.js';
 import { pathAfter, requestEnv, sendEarly, sendPlanned, sendRaw } from './http.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -56,6 +57,14 @@ export default async function packagerRoutes(app: FastifyInstance) {
     // HEAD declared explicitly: Fastify's automatic HEAD route would reset Content-Length to 0
     app.route({ method: ['GET', 'HEAD'], url: `/${proto}/*`, handler: (request, reply) => handle(proto, request, reply), config: { refusalLog: 'packager' } satisfies RefusalLogConfig });
   }
+  // playManifest's hdnetworkmanifest F4M (delivery profile 1002) names /hds/... manifests: a player
+  // following one is told that HDS is not made here, with Kaltura's code, not that the URL is unknown
+  app.route({
+    method: ['GET', 'HEAD'], url: '/hds/*', config: { refusalLog: 'packager' } satisfies RefusalLogConfig,
+    handler: async () => {
+      throw new DeliveryError('FILE_NOT_FOUND', ', HDS (/hds) is not packaged by kdeliver: play format applehttp (HLS) or mpegdash (DASH)');
+    },
+  });
 }
 
 /**

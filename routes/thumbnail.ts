@@ -57,11 +57,13 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
     const env = requestEnv(request);
     const { params, file } = routeParams(env.http, 'storyboard', true);
     if (!/^\d{1,10}$/.test(request.params.pid)) throw new DeliveryError('BAD_QUERY', ', partner id must be a number');
+    // the file name first: a URL that leaves it off ends in the entry id, which would read as a
+    // missing entry_id
+    const sheet = /^sheet-(\d{1,6})\.jpg$/.exec(file);
+    if (!sheet && file !== 'storyboard.vtt' && file !== 'images.m3u8') throw new DeliveryError('FILE_NOT_FOUND', `, no storyboard file ${JSON.stringify(file.slice(0, 60))} (storyboard.vtt, images.m3u8, sheet-{n}.jpg)`);
     const entryId = params.get('entry_id') ?? params.get('entryId');
     if (!entryId) throw new DeliveryError('MISSING_PARAMETER', ', entry_id');
     if (!isSafeId(entryId)) throw new DeliveryError('BAD_QUERY', ', entry_id is not an entry id');
-    const sheet = /^sheet-(\d{1,6})\.jpg$/.exec(file);
-    if (!sheet && file !== 'storyboard.vtt' && file !== 'images.m3u8') throw new DeliveryError('FILE_NOT_FOUND', `, no storyboard file ${JSON.stringify(file.slice(0, 60))} (storyboard.vtt, images.m3u8, sheet-{n}.jpg)`);
     const entry = await allowedEntry(env, Number(request.params.pid), entryId, params.get('ks') || null);
     const sb = await entryStoryboard(app.catalog, entry);
     if (!sb) throw new DeliveryError('FILE_NOT_FOUND', ', the entry has no video to make a storyboard of');

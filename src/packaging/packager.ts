@@ -201,6 +201,13 @@ async function captionTracks(catalog: Catalog, entry: Entry): Promise<Array<Capt
     .map((c, i) => ({ n: i + 1, languageCode: c.languageCode || langCode(c.language), label: c.label || c.language, isDefault: c.isDefault, asset: c }));
 }
 
+/**
+ * A rendition whose file name (-v1, -a1) or tracks/ pair asks only for tracks its files lack (the
+ * video of an audio-only flavor): refused as not found, as nginx-vod-module refuses a request that
+ * selects no stream, rather than answered with a playlist of empty segments.
+ */
+const selectsNothing = (r: Rendition): boolean => r.clips.every((c) => !c.video && !c.audio);
+
 function pick<T>(list: T[], f: number | null, what: string): T {
   const i = (f ?? 1) - 1;
   if (i < 0 || i >= list.length) throw notFound(`${what} -f${f} is not in this set of ${list.length}`);
@@ -293,6 +300,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
   const defaultAudioLang = pairs.get('defaultAudioLang');
   const all = async (): Promise<Rendition[]> => {
     const rs = await Promise.all(sets.map((s, i) => rendition(i + 1, s, deps, policy, clip, tracks)));
+    if (rs.every(selectsNothing)) throw notFound('no such track in this flavor');
     if (defaultAudioLang) {
       // playManifest's defaultAudioLang picks the default audio by language (code or name)
       const want = langCode(defaultAudioLang, defaultAudioLang.toLowerCase());
@@ -303,7 +311,9 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
   };
   const one = async (f: number | null, video: boolean | null, audio: boolean | null): Promise<Rendition> => {
     const sources = pick(sets, f, 'flavor');
-    return rendition((f ?? 1), sources, deps, policy, clip, { video: tracks.video && (video ?? true), audio: tracks.audio && (audio ?? true) });
+    const r = await rendition((f ?? 1), sources, deps, policy, clip, { video: tracks.video && (video ?? true), audio: tracks.audio && (audio ?? true) });
+    if (selectsNothing(r)) throw notFound('no such track in this flavor');
+    return r;
   };
   let captionList: Promise<Array<CaptionTrack & { asset: CaptionAsset }>> | null = null;
   const captions = (): Promise<Array<CaptionTrack & { asset: CaptionAsset }>> =>
@@ -316,9 +326,12 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
     if (!cap) throw notFound(`no caption track ${n}`);
     return cap;
   };
-  const captionSource = async (n: number): Promise<{ cap: CaptionTrack & { asset: CaptionAsset }; raw: string; originMs: number; durationMs: number }> => {
+  const captionSource = async (n: number, clipNo = 1): Promise<{ cap: CaptionTrack & { asset: CaptionAsset }; raw: string; originMs: number; durationMs: number }> => {
     const cap = await captionTrack(n);
-    const tl = (await one(1, null, null)).clips[0];
+    const clips = (await one(1, null, null)).clips;
+    // subtitles-{n}-{clip}.vtt: a clip the presentation does not have is not clip 1's cues
+    if (clipNo < 1 || clipNo > clips.length) throw notFound(`caption clip ${clipNo} is out of range (1-${clips.length})`);
+    const tl = clips[clipNo - 1];
     try {
       return { cap, raw: captionText(await deps.media.readAll(deps.media.locate(cap.asset.filePath))), originMs: tl.originMs, durationMs: tl.durationMs };
     } catch {
@@ -382,6 +395,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       const at = locateSegment(r.clips, file.n);
       if (!at) throw notFound(`segment ${file.n} is out of range (1-${r.clips.reduce((n, c) => n + c.segments.length, 0)})`);
       const tl = r.clips[at.clip];
+      if (!tl.video && !tl.audio) throw notFound('no such track in this clip of the sequence');
       const src = sourceOf(file.f, at.clip + 1);
       const enc = await encryption();
       const body = req.container === 'ts'
@@ -426,7 +440,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       return text('application/vnd.apple.mpegurl', subtitlePlaylist(r.clips.map((c) => c.durationMs), file.n));
     }
     case 'subtitles': {
-      const { cap, raw, originMs, durationMs } = await captionSource(file.n);
+      const { cap, raw, originMs, durationMs } = await captionSource(file.n, file.clip);
       const mpegTs90k = req.proto === 'hls' ? (req.container === 'ts' ? TS_TIMESTAMP_OFFSET_90K : 0) : undefined;
       return { kind: 'text', contentType: 'text/vtt; charset=UTF-8', body: converted(() => captionToWebVtt(cap.asset.format, raw, { originMs, durationMs, mpegTs90k })) };
     }

@@ -67,11 +67,29 @@ const FILE_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => PackagerFile, Packag
   [/^encryption(?:-f\d+)?\.key$/, () => ({ type: 'key' }), ['hls']],
 ];
 
+/**
+ * kdeliver packages a flavor's first video and first audio track, and names them -v1 and -a1 (as
+ * nginx-vod-module numbers tracks from 1). Another number names a track that is never served:
+ * refused, so that it is not answered with track 1's bytes under another track's name.
+ */
+function onlyFirstTracks(names: string[]): void {
+  const other = names.find((n) => !/^[va]1$/.test(n));
+  if (other !== undefined) throw notFound(`track ${other.slice(0, 12)} is not packaged: kdeliver serves a flavor's first video and first audio track (v1, a1)`);
+}
+
+/** The files a URL of each protocol most often names, for a refusal that names none. */
+const FILE_HINT: Record<PackagerProtocol, string> = {
+  hls: 'master.m3u8, index.m3u8, seg-{n}-v1-a1.ts, ...',
+  dash: 'manifest.mpd, init-v1.mp4, fragment-{n}-v1.m4s, ...',
+  mss: 'manifest, QualityLevels({bitrate})/Fragments(video={t})',
+};
+
 function tracksOf(m: RegExpExecArray, at: number): { f: number | null; video: boolean | null; audio: boolean | null } {
   const f = m[at] !== undefined ? Number(m[at]) : null;
   const v = m[at + 1];
   const a = m[at + 2];
   if (v === undefined && a === undefined) return { f, video: null, audio: null };
+  onlyFirstTracks([v, a].filter((x) => x !== undefined).map((x) => x.slice(1)));
   return { f, video: v !== undefined, audio: a !== undefined };
 }
 
@@ -142,6 +160,7 @@ function parseUncached(proto: PackagerProtocol, rawPath: string): PackagerReques
     file = parseFileName(proto, fileName);
     path = path.slice(0, Math.max(0, slash));
   }
+  if (!file && fileName === '') throw notFound(`the URL ends with "/": it names no file (${FILE_HINT[proto]})`);
   if (!file) throw notFound(`unknown ${proto} file name ${JSON.stringify(fileName.slice(0, 100))}`);
 
   // ".urlset" ends the multi-URL; whatever follows it (signatures) applies to every URL
@@ -181,6 +200,7 @@ export function parseTracks(v: string | undefined): { video: boolean; audio: boo
   if (v === undefined) return null;
   if (!/^([va]\d+)(-[va]\d+)*$/.test(v)) throw bad(`tracks ${JSON.stringify(v.slice(0, 40))}: expected a form like v1-a1`);
   const parts = v.split('-');
+  onlyFirstTracks(parts);
   return { video: parts.some((p) => p.startsWith('v')), audio: parts.some((p) => p.startsWith('a')) };
 }
 

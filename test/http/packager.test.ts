@@ -295,6 +295,22 @@ const BAD: Array<[string, number]> = [
   [`/hls${RCIT}/1_f,1rcit00/name/a.mp4.urlset/master.m3u8`, 400],
   [`/hls${RCIT}/1_f1rcit00/tracks/zz/name/a.mp4/index.m3u8`, 400],
   [`/hls${RCIT}/1_f1rcit00/name/a.mp4/seg-1-v1-a1.m4s`, 404],
+  // the video track of an audio-only flavor: refused, as DASH refuses it, not a playlist of empty segments
+  [`/hls${P}/entryId/1_audio001/v/1/flavorId/1_f1audio0/name/a.mp4/index-v1.m3u8`, 404],
+  [`/hls${P}/entryId/1_audio001/v/1/flavorId/1_f1audio0/name/a.mp4/seg-1-v1.ts`, 404],
+  [`/hls/container/fmp4${P}/entryId/1_audio001/v/1/flavorId/1_f1audio0/name/a.mp4/index-v1.m3u8`, 404],
+  [`/hls/container/fmp4${P}/entryId/1_audio001/v/1/flavorId/1_f1audio0/name/a.mp4/seg-1-v1.m4s`, 404],
+  [`/hls${P}/entryId/1_audio001/v/1/flavorId/1_f1audio0/tracks/v1/name/a.mp4/master.m3u8`, 404],
+  [`/dash${P}/entryId/1_audio001/v/1/flavorId/1_f1audio0/tracks/v1/name/a.mp4/manifest.mpd`, 404],
+  // track 2 of a flavor: not packaged, so refused rather than answered with track 1
+  [`/hls${RCIT}/1_f1rcit00/name/a.mp4/seg-1-v2-a1.ts`, 404],
+  [`/dash${RCIT}/1_f1rcit00/name/a.mp4/fragment-1-v2.m4s`, 404],
+  [`/hls${RCIT}/1_f1rcit00/tracks/a2/name/a.mp4/index.m3u8`, 404],
+  // a caption clip past the presentation's clips: not clip 1's cues again
+  [`/hls${ALT}/1_f1alt000/name/a.mp4/subtitles-1-9.vtt`, 404],
+  [`/dash${ALT}/1_f1alt000/name/a.mp4/subtitles-2-2.vtt`, 404],
+  // the HDS manifest an hdnetworkmanifest F4M names: not made here, said with Kaltura's code
+  [`/hds${RCIT}/1_,f1,f2,rcit00/forceproxy/true/name/a.mp4.urlset/manifest.f4m`, 404],
   [`/hls/nothing`, 404],
 ];
 

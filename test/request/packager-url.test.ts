@@ -42,6 +42,17 @@ t.test('file names of the reference packager', async (t) => {
   t.throws(() => parseTracks('x'), { httpStatus: 400 });
 });
 
+t.test('a track number other than 1 names a track kdeliver does not package: 404, not track 1', async (t) => {
+  // kdeliver packages a flavor's first video and first audio track, named -v1 and -a1
+  for (const name of ['seg-1-v2-a1.ts', 'seg-1-v1-a3.ts', 'index-v0.m3u8', 'init-f1-a2.mp4', 'iframes-v9.m3u8']) {
+    t.throws(() => parseFileName('hls', name), { httpStatus: 404, message: /first video and first audio track/ }, name);
+  }
+  t.throws(() => parseFileName('dash', 'fragment-1-f2-v2.m4s'), { httpStatus: 404 }, 'fragment-1-f2-v2.m4s');
+  t.throws(() => parseTracks('v2'), { httpStatus: 404 }, 'tracks/v2');
+  t.throws(() => parseTracks('v1-a2'), { httpStatus: 404 }, 'tracks/v1-a2');
+  t.same(parseFileName('hls', 'seg-1-f2-v1-a1.ts'), { type: 'segment', n: 1, f: 2, video: true, audio: true, ext: 'ts' }, 'v1 and a1 as before');
+});
+
 t.test('a parsed path is kept and shared; a refused one is refused every time', async (t) => {
   const path = '/p/309/sp/30900/serveFlavor/entryId/1_kept0001/v/1/flavorId/1_f1kept00/name/a.mp4/seg-3-v1-a1.ts';
   const a = parsePackagerPath('hls', path);
@@ -50,4 +61,7 @@ t.test('a parsed path is kept and shared; a refused one is refused every time', 
   t.equal(parsePackagerPath('hls', path.replace('seg-3', 'seg-4')).file.type, 'segment');
   t.equal((parsePackagerPath('hls', path.replace('seg-3', 'seg-4')).file as { n: number }).n, 4, 'another path parses on its own');
   for (let i = 0; i < 2; i++) t.throws(() => parsePackagerPath('hls', path.replace('seg-3-v1-a1.ts', 'nothing.bin')), /unknown hls file name/);
+  // a trailing slash leaves the file name empty: said as such, with the names there are
+  t.throws(() => parsePackagerPath('hls', path.replace('seg-3-v1-a1.ts', 'index.m3u8/')), { httpStatus: 404, message: /ends with "\/".*index\.m3u8/ });
+  t.throws(() => parsePackagerPath('dash', path.replace('seg-3-v1-a1.ts', 'manifest.mpd/')), { httpStatus: 404, message: /ends with "\/".*manifest\.mpd/ });
 });

@@ -195,6 +195,13 @@ t.test('storyboard, sheets and thumbnail tracks from the server', async (t) => {
       t.equal(res.status, status, path);
       t.match(res.headers.get('x-kaltura'), /^error-\d+/, `${path}: a Kaltura error code`);
     }
+    // the file name left off (a trailing slash): it says which names there are, not that the entry id is missing
+    for (const path of ['/p/309/sp/30900/storyboard/entry_id/1_rcit0qgs/', '/p/309/sp/30900/storyboard/entry_id/1_rcit0qgs/version/1']) {
+      const res = await fetch(srv.url + path);
+      t.equal(res.status, 404, path);
+      t.equal(res.headers.get('x-kaltura'), 'error-5', `${path}: FILE_NOT_FOUND`);
+      t.match(await res.text(), /storyboard\.vtt, images\.m3u8, sheet-\{n\}\.jpg/, `${path}: names the files there are`);
+    }
   });
 
   const browser = await launchBrowser(t);
