@@ -23,14 +23,15 @@ t.test('Kaltura web player against kdeliver', async (t) => {
   const pageUrl = await servePlayerPage(t);
   const browser = await launchBrowser(t);
 
-  const open = async (entryId: string, ks?: string) => {
+  const open = async (entryId: string, ks?: string, extra: Record<string, string> = {}) => {
     const ctx = await browser.newContext();
     const p = await ctx.newPage();
     const log: string[] = [];
     const foreign: string[] = [];
     const requests: string[] = [];
     const api: Promise<string>[] = [];
-    p.on('request', (r) => requests.push(r.url()));
+    const headerKs: string[] = [];
+    p.on('request', (r) => { requests.push(r.url()); const h = r.headers()['x-kaltura-ks']; if (h) headerKs.push(r.url()); });
     p.on('response', (r) => { if (r.url().startsWith(`${s.url}/api_v3/`) && r.request().method() !== 'OPTIONS') api.push(r.text().catch(() => '')); });
     p.on('console', (m) => log.push(`${m.type()}: ${m.text()}`.slice(0, 300)));
     p.on('requestfailed', (r) => log.push(`request failed: ${r.url().slice(0, 200)} ${r.failure()?.errorText}`));
@@ -42,10 +43,10 @@ t.test('Kaltura web player against kdeliver', async (t) => {
       foreign.push(u.href);
       return route.abort();
     });
-    const q = new URLSearchParams({ serviceUrl: `${s.url}/api_v3`, cdnUrl: s.url, partnerId: '309', entryId, ...(ks ? { ks } : {}) });
+    const q = new URLSearchParams({ serviceUrl: `${s.url}/api_v3`, cdnUrl: s.url, partnerId: '309', entryId, ...(ks ? { ks } : {}), ...extra });
     await p.goto(`${pageUrl}?${q}`);
     t.teardown(() => ctx.close());
-    return { p, log, foreign, requests, api };
+    return { p, log, foreign, requests, api, headerKs };
   };
   const state = (p: Page) => p.evaluate(() => (window as unknown as { __state: PageState }).__state);
   const waitFor = async (p: Page, cond: (st: PageState) => boolean, ms: number): Promise<PageState> => {
@@ -183,5 +184,17 @@ t.test('Kaltura web player against kdeliver', async (t) => {
     t.equal(refused, 'error 2001', 'a third loadMedia to an entry that needs a KS fails with BLOCK_ACTION');
     st = await state(p);
     t.notOk(log.some((l) => /request failed(?!.*ERR_ABORTED)|HTTP [45]\d\d/.test(l)), 'no request failed (but those the player aborted itself when changing media) or was answered 4xx/5xx', diag(st, log));
+  });
+  await t.test('provider.useHeaderForKs: the KS goes as X-Kaltura-Ks, cross-origin, and 1_kssecure plays', async (t) => {
+    const ks = await (await fetch(`${s.url}/api_v3/service/session/action/start`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ format: 1, secret: 'sample-user-secret-309', partnerId: 309, type: 0, userId: 'viewer', privileges: 'sview:1_kssecure' }),
+    })).json();
+    const { p, log, requests, headerKs } = await open('1_kssecure', ks, { useHeaderForKs: '1' });
+    const st = await waitFor(p, (x) => x.maxTime > 2 || x.errors.length > 0, 40_000);
+    t.same(st.errors, [], 'no player error', diag(st, log));
+    t.ok(st.maxTime > 2, `plays (reached ${st.maxTime.toFixed(2)} s)`, diag(st, log));
+    t.ok(headerKs.some((u) => u.includes('/playManifest/entryId/1_kssecure/')), 'the playManifest request carried the KS in X-Kaltura-Ks');
+    t.notOk(requests.some((u) => u.includes('/playManifest/') && u.includes('/ks/')), 'and not in its URL');
   });
 });
