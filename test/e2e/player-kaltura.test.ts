@@ -23,14 +23,15 @@ t.test('Kaltura web player against kdeliver', async (t) => {
   const pageUrl = await servePlayerPage(t);
   const browser = await launchBrowser(t);
 
-  const open = async (entryId: string, ks?: string) => {
+  const open = async (entryId: string, ks?: string, extra: Record<string, string> = {}) => {
     const ctx = await browser.newContext();
     const p = await ctx.newPage();
     const log: string[] = [];
     const foreign: string[] = [];
     const requests: string[] = [];
     const api: Promise<string>[] = [];
-    p.on('request', (r) => requests.push(r.url()));
+    const headerKs: string[] = [];
+    p.on('request', (r) => { requests.push(r.url()); const h = r.headers()['x-kaltura-ks']; if (h) headerKs.push(r.url()); });
     p.on('response', (r) => { if (r.url().startsWith(`${s.url}/api_v3/`) && r.request().method() !== 'OPTIONS') api.push(r.text().catch(() => '')); });
     p.on('console', (m) => log.push(`${m.type()}: ${m.text()}`.slice(0, 300)));
     p.on('requestfailed', (r) => log.push(`request failed: ${r.url().slice(0, 200)} ${r.failure()?.errorText}`));
@@ -42,10 +43,10 @@ t.test('Kaltura web player against kdeliver', async (t) => {
       foreign.push(u.href);
       return route.abort();
     });
-    const q = new URLSearchParams({ serviceUrl: `${s.url}/api_v3`, cdnUrl: s.url, partnerId: '309', entryId, ...(ks ? { ks } : {}) });
+    const q = new URLSearchParams({ serviceUrl: `${s.url}/api_v3`, cdnUrl: s.url, partnerId: '309', entryId, ...(ks ? { ks } : {}), ...extra });
     await p.goto(`${pageUrl}?${q}`);
     t.teardown(() => ctx.close());
-    return { p, log, foreign, requests, api };
+    return { p, log, foreign, requests, api, headerKs };
   };
   const state = (p: Page) => p.evaluate(() => (window as unknown as { __state: PageState }).__state);
   const waitFor = async (p: Page, cond: (st: PageState) => boolean, ms: number): Promise<PageState> => {
@@ -127,5 +128,73 @@ t.test('Kaltura web player against kdeliver', async (t) => {
     t.ok(st.maxTime >= 4.5 && st.maxTime <= 5.6, `ended at the 5 s preview (${st.maxTime.toFixed(2)} s of a 12 s entry)`, diag(st, log));
     const duration = await p.evaluate(() => (window as unknown as { __player: { duration: number } }).__player.duration);
     t.ok(duration <= 5.6, `the player sees a ${duration.toFixed(2)} s media`);
+  });
+  await t.test('each refusal reaches the player as the error it maps Kaltura\'s answer to', async (t) => {
+    // [entry, the provider's code, what the error carries]: BLOCK_ACTION (2001) with the rule's
+    // message code, MEDIA_STATUS_NOT_READY (2002) from the entry's status, DELETED_ENTRY (2004)
+    const cases: [string, number, object][] = [
+      ['1_siteonly', 2001, { action: { type: 1 }, messages: [{ code: 'SITE_RESTRICTED' }] }],
+      ['1_iponly00', 2001, { action: { type: 1 }, messages: [{ code: 'IP_RESTRICTED' }] }],
+      ['1_sched000', 2001, { messages: [{ code: 'SCHEDULED_RESTRICTED' }] }],
+      ['1_moderat0', 2001, { messages: [{ code: 'ENTRY_MODERATION_ERROR' }] }],
+      ['1_convert0', 2002, {}],
+      ['1_deleted0', 2004, {}],
+    ];
+    for (const [entryId, code, data] of cases) {
+      const { p, log } = await open(entryId);
+      const st = await waitFor(p, (x) => x.loadError !== null || x.maxTime > 1, 30_000);
+      t.match(st.loadError, { category: 2, code, data }, `${entryId}: loadMedia fails with code ${code}`, diag(st, log));
+      t.equal(st.maxTime, 0, `${entryId}: nothing played`);
+      t.notOk(log.some((l) => /request failed|HTTP 5\d\d/.test(l)), `${entryId}: no network failure`, diag(st, log));
+    }
+  });
+
+  await t.test('loadMedia again: to 1_alt0audi, its captions and its second audio track, then to a refused entry', async (t) => {
+    const { p, log } = await open('1_rcit0qgs');
+    await waitFor(p, (x) => x.maxTime > 1 || x.errors.length > 0, 30_000);
+    type W = { __player: any; __state: PageState & { change?: string } };
+    await p.evaluate(() => { const w = window as unknown as W; w.__player.currentTime = 8; });
+    let st = await waitFor(p, (x) => x.maxTime > 8.5 || x.errors.length > 0, 20_000);
+    t.ok(st.maxTime > 8.5, `seeking to 8 s plays on (reached ${st.maxTime.toFixed(2)} s)`, diag(st, log));
+    const change = (entryId: string) => p.evaluate((id) => new Promise<string>((resolve) => {
+      const w = window as unknown as W;
+      w.__player.loadMedia({ entryId: id }).then(() => resolve('loaded'), (e: { code: number }) => resolve(`error ${e.code}`));
+    }), entryId);
+    t.equal(await change('1_alt0audi'), 'loaded', 'the second loadMedia loads 1_alt0audi');
+    const tracks = async (kind: string) => p.evaluate((k) => (window as unknown as W).__player.getTracks(k).map((x: { language: string; active: boolean }) => `${x.language}${x.active ? '*' : ''}`), kind);
+    let audio: string[] = [];
+    const until = Date.now() + 15_000;
+    while (Date.now() < until && (audio = await tracks('audio')).length < 2) await new Promise((r) => setTimeout(r, 250));
+    t.same(audio, ['en*', 'es'], 'two audio tracks, English active');
+    t.same(await tracks('text'), ['en', 'es', 'off*'], 'two caption tracks and off');
+    await p.evaluate(() => {
+      const pl = (window as unknown as W).__player;
+      pl.selectTrack(pl.getTracks('text').find((x: { language: string }) => x.language === 'es'));
+      pl.selectTrack(pl.getTracks('audio').find((x: { language: string }) => x.language === 'es'));
+    });
+    const until2 = Date.now() + 15_000;
+    let cues = 0;
+    while (Date.now() < until2 && !cues) {
+      cues = await p.evaluate(() => Array.from(document.querySelector('video')!.textTracks).filter((x) => x.language === 'es').reduce((n, x) => n + (x.cues?.length ?? 0), 0));
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    t.ok(cues > 0, `the Spanish captions were fetched and parsed (${cues} cues)`, diag(await state(p), log));
+    t.same(await tracks('audio'), ['en', 'es*'], 'the Spanish audio track is active');
+    const refused = await change('1_kssecure');
+    t.equal(refused, 'error 2001', 'a third loadMedia to an entry that needs a KS fails with BLOCK_ACTION');
+    st = await state(p);
+    t.notOk(log.some((l) => /request failed(?!.*ERR_ABORTED)|HTTP [45]\d\d/.test(l)), 'no request failed (but those the player aborted itself when changing media) or was answered 4xx/5xx', diag(st, log));
+  });
+  await t.test('provider.useHeaderForKs: the KS goes as X-Kaltura-Ks, cross-origin, and 1_kssecure plays', async (t) => {
+    const ks = await (await fetch(`${s.url}/api_v3/service/session/action/start`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ format: 1, secret: 'sample-user-secret-309', partnerId: 309, type: 0, userId: 'viewer', privileges: 'sview:1_kssecure' }),
+    })).json();
+    const { p, log, requests, headerKs } = await open('1_kssecure', ks, { useHeaderForKs: '1' });
+    const st = await waitFor(p, (x) => x.maxTime > 2 || x.errors.length > 0, 40_000);
+    t.same(st.errors, [], 'no player error', diag(st, log));
+    t.ok(st.maxTime > 2, `plays (reached ${st.maxTime.toFixed(2)} s)`, diag(st, log));
+    t.ok(headerKs.some((u) => u.includes('/playManifest/entryId/1_kssecure/')), 'the playManifest request carried the KS in X-Kaltura-Ks');
+    t.notOk(requests.some((u) => u.includes('/playManifest/') && u.includes('/ks/')), 'and not in its URL');
   });
 });
