@@ -102,15 +102,137 @@ export function readLibraryFile(file: string): { library: LibraryFile; mediaDir:
   } catch (e) {
     throw new LibraryError(`${file}: not a readable JSON file (${jsonReadProblem(e)})`);
   }
-  need(library && typeof library === 'object', file, 'the top level must be an object');
+  need(isObject(library), file, 'the top level must be an object');
   need(library.version === 1, `${file}: version`, 'must be 1');
+  need(library.mediaDir === undefined || typeof library.mediaDir === 'string', `${file}: mediaDir`, 'must be a string (a folder relative to the library file)');
   const mediaDir = resolve(dirname(file), library.mediaDir ?? 'media');
   validate(library, file, mediaDir);
   return { library, mediaDir };
 }
 
+/** The type of a field of a library record, as `fieldsProblem` checks it. */
+type FieldKind = 'int' | 'num' | 'str' | 'bool' | 'ints' | 'object';
+
+/**
+ * The fields each record may carry and their types, so that a mistyped value is refused with its
+ * place rather than failing in the database (or stored as something the server cannot read).
+ * Fields not named here are left to the checks in `validate`, or ignored (fixtures/README.md).
+ */
+const FIELDS: Record<string, Record<string, FieldKind>> = {
+  partner: {
+    id: 'int', name: 'str', status: 'int', enforceEncryption: 'bool', disableFlavorsOptimization: 'bool',
+    deliveryProfileIds: 'object', storageServePriority: 'int', defaultConversionProfileId: 'int',
+  },
+  flavorParams: {
+    id: 'int', name: 'str', tags: 'str', format: 'str', videoCodec: 'str', audioCodec: 'str', width: 'int', height: 'int',
+    videoBitrate: 'int', audioBitrate: 'int', frameRate: 'num',
+  },
+  conversionProfile: { id: 'int', partnerId: 'int', name: 'str', systemName: 'str', isDefault: 'bool', flavorParamsIds: 'ints' },
+  accessControlProfile: { id: 'int', partnerId: 'int', name: 'str', systemName: 'str', description: 'str', isDefault: 'bool' },
+  deliveryProfile: {
+    id: 'int', partnerId: 'int', name: 'str', type: 'int', streamerType: 'str', url: 'str', isDefault: 'bool', priority: 'int',
+    active: 'bool', mediaProtocols: 'str', enforceDeliveriesSupport: 'str', maxSize: 'int', extraParams: 'object',
+  },
+  storageProfile: { id: 'int', partnerId: 'int', name: 'str', baseUrl: 'str', deliveryProfileIds: 'object', active: 'bool' },
+  uiConf: { id: 'int', partnerId: 'int', name: 'str', objType: 'int', width: 'int', height: 'int', confFile: 'str', confVars: 'str', tags: 'str' },
+  entry: {
+    id: 'str', partnerId: 'int', name: 'str', description: 'str', type: 'int', mediaType: 'int', status: 'int', duration: 'num',
+    moderationStatus: 'int', startDate: 'int', endDate: 'int', accessControlProfileId: 'int', tags: 'str', adminTags: 'str',
+    userId: 'str', referenceId: 'str', createdAt: 'int', version: 'int', dataFile: 'str', thumbnail: 'str', redirectEntryId: 'str',
+  },
+  flavor: {
+    id: 'str', flavorParamsId: 'int', file: 'str', containerFormat: 'str', fileExt: 'str', videoCodec: 'str', audioCodec: 'str',
+    codecs: 'str', width: 'int', height: 'int', bitrate: 'num', frameRate: 'num', durationMs: 'num', language: 'str', label: 'str',
+    isDefault: 'bool', tags: 'str', status: 'int', version: 'int', isOriginal: 'bool', remoteFiles: 'object',
+  },
+  caption: {
+    id: 'str', language: 'str', languageCode: 'str', label: 'str', file: 'str', isDefault: 'bool', status: 'int', displayOnPlayer: 'bool',
+  },
+};
+/** Fields a record must have (the database has no default for them). */
+const REQUIRED: Record<string, string[]> = {
+  partner: ['id'], flavorParams: ['id', 'name'], conversionProfile: ['id', 'partnerId', 'name'],
+  accessControlProfile: ['id', 'partnerId', 'name'], deliveryProfile: ['id', 'name', 'type', 'streamerType', 'url'],
+  storageProfile: ['id', 'partnerId', 'name', 'baseUrl'], uiConf: ['id'], entry: ['id', 'partnerId'],
+  flavor: ['id', 'flavorParamsId', 'file'], caption: ['id', 'file'],
+};
+const KIND_SAYS: Record<FieldKind, string> = {
+  int: 'a whole number', num: 'a number', str: 'a string', bool: 'true or false', ints: 'a list of whole numbers', object: 'an object',
+};
+// whole numbers beyond 2^53 are not kept exactly by JSON.parse: 1e30 would become another id
+const isInt = (v: unknown) => Number.isSafeInteger(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const FIELD_CHECK: Record<FieldKind, (v: unknown) => boolean> = {
+  int: isInt,
+  num: (v) => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER,
+  str: (v) => typeof v === 'string',
+  bool: (v) => typeof v === 'boolean',
+  ints: (v) => Array.isArray(v) && v.every(isInt),
+  object: isObject,
+};
+
+/** Checks a record against FIELDS and REQUIRED; null stands for a field left out. */
+function checkFields(r: unknown, kind: string, where: string): asserts r is Record<string, unknown> {
+  need(isObject(r), where, 'must be an object');
+  for (const k of REQUIRED[kind]) need(r[k] !== undefined && r[k] !== null, where, `${k} is missing`);
+  for (const [k, t] of Object.entries(FIELDS[kind])) {
+    const v = r[k];
+    need(v === undefined || v === null || FIELD_CHECK[t](v), where, `${k} must be ${KIND_SAYS[t]} (got ${JSON.stringify(v)?.slice(0, 40)})`);
+  }
+}
+
+/** Each of the file's lists is a list (or absent). */
+function list<T>(lib: LibraryFile, key: keyof LibraryFile, file: string): T[] {
+  const v = lib[key];
+  if (v === undefined || v === null) return [];
+  need(Array.isArray(v), `${file}: ${key}`, 'must be a list ([...])');
+  return v as T[];
+}
+
 function validate(lib: LibraryFile, file: string, mediaDir: string): void {
   const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  const kinds = {
+    partners: 'partner', flavorParams: 'flavorParams', conversionProfiles: 'conversionProfile',
+    accessControlProfiles: 'accessControlProfile', deliveryProfiles: 'deliveryProfile', storageProfiles: 'storageProfile',
+    uiConfs: 'uiConf', entries: 'entry',
+  } as const;
+  for (const [key, kind] of Object.entries(kinds)) {
+    list(lib, key as keyof LibraryFile, file).forEach((r, i) => checkFields(r, kind, `${file}: ${key}[${i}]`));
+  }
+  lib.accessControlProfiles?.forEach((a, i) => {
+    for (const k of ['rules', 'restrictions'] as const) {
+      need(a[k] === undefined || a[k] === null || Array.isArray(a[k]), `${file}: accessControlProfiles[${i}]`, `${k} must be a list ([...])`);
+    }
+  });
+  // an id given twice would be written twice, the second silently replacing the first; flavor and
+  // caption ids are the catalog's keys across every entry
+  const seen = new Map<string, string>();
+  const once = (space: string, id: unknown, where: string) => {
+    const k = `${space} ${String(id)}`;
+    const first = seen.get(k);
+    need(first === undefined, where, `${space} id ${JSON.stringify(id)} is given twice (first at ${first})`);
+    seen.set(k, where.slice(file.length + 2));
+  };
+  for (const [key, kind] of Object.entries(kinds)) {
+    list<{ id: unknown }>(lib, key as keyof LibraryFile, file).forEach((r, i) => once(kind, r.id, `${file}: ${key}[${i}]`));
+  }
+  lib.entries?.forEach((e, i) => {
+    const flavors = e.flavors === undefined || e.flavors === null ? [] : e.flavors;
+    const captions = e.captions === undefined || e.captions === null ? [] : e.captions;
+    need(Array.isArray(flavors), `${file}: entries[${i}].flavors`, 'must be a list ([...])');
+    need(Array.isArray(captions), `${file}: entries[${i}].captions`, 'must be a list ([...])');
+    flavors.forEach((f, j) => {
+      checkFields(f, 'flavor', `${file}: entries[${i}].flavors[${j}]`);
+      for (const [sid, path] of Object.entries(f.remoteFiles ?? {})) {
+        need(/^[1-9][0-9]{0,15}$/.test(sid) && typeof path === 'string', `${file}: entries[${i}].flavors[${j}].remoteFiles`, 'must map storage profile ids to paths ({ "2": "path/file.mp4" })');
+      }
+      once('flavor', f.id, `${file}: entries[${i}].flavors[${j}]`);
+    });
+    captions.forEach((c, j) => {
+      checkFields(c, 'caption', `${file}: entries[${i}].captions[${j}]`);
+      once('caption', c.id, `${file}: entries[${i}].captions[${j}]`);
+    });
+  });
   // entries of a big library share a few media files: each is looked for once
   const present = new Map<string, boolean>();
   const exists = (p: string) => {
@@ -334,7 +456,7 @@ function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: str
   for (const cp of lib.conversionProfiles ?? []) {
     upsert('conversion_profiles', {
       id: cp.id, partner_id: cp.partnerId, name: cp.name, system_name: cp.systemName ?? '', is_default: !!cp.isDefault,
-      flavor_params_ids: cp.flavorParamsIds.join(','), created_at: now,
+      flavor_params_ids: (cp.flavorParamsIds ?? []).join(','), created_at: now,
     });
   }
   for (const d of lib.deliveryProfiles ?? []) {
@@ -400,7 +522,7 @@ function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: str
     for (const c of e.captions ?? []) {
       upsert('caption_assets', {
         id: c.id, entry_id: e.id, partner_id: e.partnerId, language: c.language, language_code: c.languageCode,
-        label: c.label ?? c.language, format: c.format, file_path: rel(e, c.file), size: sizeOf(c.file),
+        label: c.label ?? c.language ?? '', format: c.format, file_path: rel(e, c.file), size: sizeOf(c.file),
         is_default: !!c.isDefault, status: c.status ?? 2, version: 1, display_on_player: c.displayOnPlayer ?? true,
         created_at: now, updated_at: now,
       });

@@ -1,0 +1,72 @@
+// The library description file as people get it wrong: every mistake is refused by
+// `kdeliver import` with its place in the file (exit 2, one line, no stack), before the catalog
+// is opened, so the data directory is left as it was.
+import t from 'tap';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { binTarget, cleanEnv, run } from '../helpers/command.js';
+import { projectRoot } from '../helpers/media-tools.js';
+import { LibraryError, readLibraryFile } from '../../src/catalog/library.js';
+
+const work = mkdtempSync(join(tmpdir(), 'kdeliver-library-file-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+mkdirSync(join(work, 'media'));
+copyFileSync(join(projectRoot, 'fixtures/media/h264-240p.mp4'), join(work, 'media', 'movie.mp4'));
+
+const partner = { id: 500, name: 'Mine', adminSecret: 'admin-secret-500', userSecret: 'user-secret-500' };
+const flavor = (id = '0_fmine001') => ({ id, flavorParamsId: 0, file: 'movie.mp4', durationMs: 12000 });
+const entry = (over: Record<string, unknown> = {}) => ({ id: '0_mine0001', partnerId: 500, name: 'One', flavors: [flavor()], ...over });
+let n = 0;
+const write = (lib: unknown) => {
+  const file = join(work, `lib-${++n}.json`);
+  writeFileSync(file, JSON.stringify(lib));
+  return file;
+};
+
+const refusals: [string, unknown, RegExp][] = [
+  ['entries is an object', { version: 1, entries: { id: '0_x' } }, /: entries: must be a list/],
+  ['an entry is null', { version: 1, entries: [null] }, /entries\[0\]: must be an object/],
+  ['flavors is an object', { version: 1, entries: [entry({ flavors: {} })] }, /entries\[0\]\.flavors: must be a list/],
+  ['a flavor is a string', { version: 1, entries: [entry({ flavors: ['movie.mp4'] })] }, /entries\[0\]\.flavors\[0\]: must be an object/],
+  ['tags as a list', { version: 1, entries: [entry({ tags: ['a', 'b'] })] }, /entries\[0\]: tags must be a string \(got \["a","b"\]\)/],
+  ['a name that is a number', { version: 1, entries: [entry({ name: 5 })] }, /entries\[0\]: name must be a string/],
+  ['a partner id past 2^53', { version: 1, entries: [entry({ partnerId: 1e30 })] }, /entries\[0\]: partnerId must be a whole number/],
+  ['a bitrate of 1e300', { version: 1, entries: [entry({ flavors: [{ ...flavor(), bitrate: 1e300 }] })] }, /flavors\[0\]: bitrate must be a number/],
+  ['a status as text', { version: 1, entries: [entry({ status: 'ready' })] }, /entries\[0\]: status must be a whole number/],
+  ['a delivery profile without a name', { version: 1, deliveryProfiles: [{ id: 7, type: 61, streamerType: 'applehttp', url: '/hls' }] }, /deliveryProfiles\[0\]: name is missing/],
+  ['a conversion profile with ids as text', { version: 1, conversionProfiles: [{ id: 7, partnerId: 500, name: 'x', flavorParamsIds: '0,301961' }] }, /conversionProfiles\[0\]: flavorParamsIds must be a list of whole numbers/],
+  ['rules as an object', { version: 1, accessControlProfiles: [{ id: 7, partnerId: 500, name: 'x', rules: {} }] }, /accessControlProfiles\[0\]: rules must be a list/],
+  ['remoteFiles keyed by name', { version: 1, entries: [entry({ flavors: [{ ...flavor(), remoteFiles: { cdn: 'a.mp4' } }] })] }, /flavors\[0\]\.remoteFiles: must map storage profile ids/],
+  ['mediaDir as a list', { version: 1, mediaDir: ['media'] }, /: mediaDir: must be a string/],
+  ['the same entry id twice', { version: 1, entries: [entry(), entry({ name: 'Two', flavors: [flavor('0_fmine002')] })] },
+    /entries\[1\]: entry id "0_mine0001" is given twice \(first at entries\[0\]\)/],
+  ['the same flavor id in two entries', { version: 1, entries: [entry(), entry({ id: '0_mine0002' })] },
+    /entries\[1\]\.flavors\[0\]: flavor id "0_fmine001" is given twice \(first at entries\[0\]\.flavors\[0\]\)/],
+  ['the same partner twice', { version: 1, partners: [partner, partner] }, /partners\[1\]: partner id 500 is given twice/],
+];
+
+t.test('readLibraryFile refuses each mistake with its place', async (t) => {
+  for (const [what, lib, says] of refusals) {
+    t.throws(() => readLibraryFile(write(lib)), says, what);
+    try {
+      readLibraryFile(write(lib));
+    } catch (e) {
+      t.ok(e instanceof LibraryError, `${what}: a LibraryError, not ${(e as Error).name}`);
+    }
+  }
+  t.doesNotThrow(() => readLibraryFile(write({ version: 1, partners: [partner], entries: [entry({ startDate: null, tags: null })] })),
+    'null stands for a field left out');
+});
+
+t.test('kdeliver import says the mistake in one line, exit 2, and makes no catalog', async (t) => {
+  const bin = binTarget();
+  for (const [what, lib, says] of refusals.slice(0, 3).concat(refusals.slice(9, 11))) {
+    const data = join(work, `data-${++n}`);
+    const r = await run(process.execPath, [bin, 'import', write(lib)], { env: { ...cleanEnv, KDELIVER_DATA_DIR: data } });
+    t.equal(r.code, 2, `${what}: ${r.stderr}`);
+    t.match(r.stderr, says, what);
+    t.notMatch(r.stderr, /\n\s+at /, `${what}: no stack`);
+    t.notOk(existsSync(join(data, 'catalog.sqlite')), `${what}: no catalog made`);
+  }
+});
