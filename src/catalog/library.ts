@@ -372,11 +372,14 @@ const PROGRESS_EVERY = 250;
  * work is one transaction, and files placed for a failed import are removed again.
  * `onProgress` hears each phase start (done 0), every few hundred entries, and each phase end.
  */
-export async function importLibrary(catalog: Pick<Catalog, 'library'>, lib: LibraryFile, mediaDir: string, media: string | MediaPut, now = Math.floor(Date.now() / 1000), onProgress?: (p: ImportProgress) => void): Promise<{ entries: number }> {
+export async function importLibrary(catalog: LibraryCatalog, lib: LibraryFile, mediaDir: string, media: string | MediaPut, now = Math.floor(Date.now() / 1000), onProgress?: (p: ImportProgress) => void): Promise<{ entries: number }> {
   const placed: string[] = [];
   const rel = (e: LibEntry, f: string) => `${e.partnerId}/${e.id}/${f}`;
   const entries = lib.entries ?? [];
   const total = entries.length;
+  // before a file is placed: a record naming a partner or profile that is neither in the file nor
+  // in the catalog would otherwise fail deep in the write as a bare foreign-key error
+  await checkReferences(catalog, lib);
   try {
     onProgress?.({ phase: 'media', done: 0, total });
     const folders = new Set<string>();
@@ -411,6 +414,54 @@ export async function importLibrary(catalog: Pick<Catalog, 'library'>, lib: Libr
   } catch (err) {
     for (const p of placed) rmSync(p, { force: true });
     throw err;
+  }
+}
+
+/**
+ * Why a record of the file may not replace the catalog's record of the same id, or null: an entry
+ * id held by another partner, a flavor or caption id held by another entry. Kaltura's ids name one
+ * record across every partner, so such a clash is a mistake in the file, not a move.
+ */
+export function ownerProblem(what: 'entry' | 'flavor' | 'caption', id: string, heldBy: number | string | undefined, wants: number | string): string | null {
+  if (heldBy === undefined || heldBy === null || heldBy === wants) return null;
+  return what === 'entry'
+    ? `entry ${id} belongs to partner ${heldBy} in the catalog, not to partner ${wants}: an entry id names one entry across all partners`
+    : `${what} ${id} belongs to entry ${heldBy} in the catalog, not to entry ${wants}: give it another id, or delete entry ${heldBy} first`;
+}
+
+/** What an import reads of the catalog besides its library store. */
+export type LibraryCatalog = Pick<Catalog, 'library' | 'getPartner' | 'getAccessControlProfile' | 'getStorageProfile'>;
+
+/** Every partner, access-control profile and storage profile the file's records name exists. */
+async function checkReferences(catalog: LibraryCatalog, lib: LibraryFile): Promise<void> {
+  const inFile = (list: { id: number }[] | undefined) => new Set((list ?? []).map((r) => r.id));
+  const partners = inFile(lib.partners);
+  const acps = inFile(lib.accessControlProfiles);
+  const storages = inFile(lib.storageProfiles);
+  const known = new Map<string, boolean>();
+  const exists = async (what: string, id: number, look: (id: number) => Promise<unknown>) => {
+    const k = `${what} ${id}`;
+    let yes = known.get(k);
+    if (yes === undefined) known.set(k, (yes = (await look(id)) !== undefined));
+    return yes;
+  };
+  const partner = async (id: number, where: string) => {
+    if (!partners.has(id)) need(await exists('partner', id, (i) => catalog.getPartner(i)), where, `partner ${id} is neither in the file nor in the catalog`);
+  };
+  for (const [key, list] of [['accessControlProfiles', lib.accessControlProfiles], ['storageProfiles', lib.storageProfiles]] as const) {
+    for (const [i, r] of (list ?? []).entries()) await partner(r.partnerId, `${key}[${i}]`);
+  }
+  for (const [i, e] of (lib.entries ?? []).entries()) {
+    await partner(e.partnerId, `entries[${i}] (${e.id})`);
+    const acp = e.accessControlProfileId;
+    if (acp !== undefined && acp !== null && !acps.has(acp)) {
+      need(await exists('acp', acp, (id) => catalog.getAccessControlProfile(id)), `entries[${i}] (${e.id})`, `access-control profile ${acp} is neither in the file nor in the catalog`);
+    }
+    for (const f of e.flavors ?? []) {
+      for (const sid of Object.keys(f.remoteFiles ?? {}).map(Number)) {
+        if (!storages.has(sid)) need(await exists('storage', sid, (id) => catalog.getStorageProfile(id)), `entries[${i}] (${e.id}).flavors`, `storage profile ${sid} is neither in the file nor in the catalog`);
+      }
+    }
   }
 }
 
@@ -492,7 +543,7 @@ function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: str
     writes = [];
     // flavors, captions and keys go with it (ON DELETE CASCADE); an entry imported again without
     // keys keeps the ones it had (players may hold licences for them): see the entryKeys write
-    writes.push({ op: 'deleteEntry', id: e.id });
+    writes.push({ op: 'deleteEntry', id: e.id, partnerId: e.partnerId });
     const duration = e.duration ?? Math.max(0, ...(e.flavors ?? []).map((f) => (f.durationMs ?? 0) / 1000));
     upsert('entries', {
       id: e.id, partner_id: e.partnerId, name: e.name ?? e.id, description: e.description ?? '', type: e.type ?? 1,

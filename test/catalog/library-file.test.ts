@@ -70,3 +70,35 @@ t.test('kdeliver import says the mistake in one line, exit 2, and makes no catal
     t.notOk(existsSync(join(data, 'catalog.sqlite')), `${what}: no catalog made`);
   }
 });
+
+t.test('a record that clashes with the catalog is refused, and the catalog and media stay as they were', async (t) => {
+  const bin = binTarget();
+  const data = join(work, 'data-clash');
+  const env = { ...cleanEnv, KDELIVER_DATA_DIR: data };
+  const imp = (lib: unknown) => run(process.execPath, [bin, 'import', write(lib)], { env });
+  const first = await imp({ version: 1, partners: [partner], entries: [entry()] });
+  t.equal(first.code, 0, first.stderr);
+  const cases: [string, unknown, RegExp][] = [
+    ['the same entry id for partner 309', { version: 1, entries: [entry({ partnerId: 309, flavors: [flavor('0_fnew0001')] })] },
+      /entry 0_mine0001 belongs to partner 500 in the catalog, not to partner 309/],
+    ['another entry with the first one\'s flavor id', { version: 1, entries: [entry({ id: '0_other001' })] },
+      /flavor 0_fmine001 belongs to entry 0_mine0001 in the catalog, not to entry 0_other001/],
+    ['a partner that is nowhere', { version: 1, entries: [entry({ id: '0_other001', partnerId: 777, flavors: [flavor('0_fnew0001')] })] },
+      /entries\[0\] \(0_other001\): partner 777 is neither in the file nor in the catalog/],
+    ['an access-control profile that is nowhere', { version: 1, entries: [entry({ id: '0_other001', accessControlProfileId: 99, flavors: [flavor('0_fnew0001')] })] },
+      /access-control profile 99 is neither in the file nor in the catalog/],
+    ['a storage profile that is nowhere', { version: 1, entries: [entry({ id: '0_other001', flavors: [{ ...flavor('0_fnew0001'), remoteFiles: { 9: 'x.mp4' } }] })] },
+      /storage profile 9 is neither in the file nor in the catalog/],
+  ];
+  for (const [what, lib, says] of cases) {
+    const r = await imp(lib);
+    t.equal(r.code, 2, `${what}: ${r.stderr}`);
+    t.match(r.stderr, says, what);
+    t.notMatch(r.stderr, /\n\s+at |SqliteError/, `${what}: no stack`);
+  }
+  const list = await run(process.execPath, [bin, 'entries', 'list', '--partner', '500'], { env });
+  t.match(list.stdout, /0_mine0001/, 'the first entry is still partner 500\'s');
+  t.notMatch(list.stdout, /0_other001/, 'no other entry was written');
+  t.ok(existsSync(join(data, 'media', '500', '0_mine0001', 'movie.mp4')), 'its media is still there');
+  t.notOk(existsSync(join(data, 'media', '500', '0_other001', 'movie.mp4')), 'no media placed for a refused import');
+});
