@@ -3,7 +3,7 @@
 // validates it and imports it into the catalog; the sample library is just such a file.
 import { validEntryKeys, type GivenEntryKeys } from './keys.js';
 import { drmProfilesProblem, normalDrmProfiles } from './drm-profiles.js';
-import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import type { Catalog, LibraryRow, LibraryTable, LibraryWrite } from './store.js';
 import { normalizeAccessRules } from './legacy-rules.js';
@@ -380,6 +380,15 @@ export async function importLibrary(catalog: LibraryCatalog, lib: LibraryFile, m
   // before a file is placed: a record naming a partner or profile that is neither in the file nor
   // in the catalog would otherwise fail deep in the write as a bare foreign-key error
   await checkReferences(catalog, lib);
+  // the files this import places, listed before each is placed: an import killed before its
+  // commit (kill -9, Ctrl-C) cannot remove them itself, so the next import does
+  let journal: { path: string; fd: number } | null = null;
+  if (typeof media === 'string') {
+    await removeOrphans(catalog, media);
+    mkdirSync(media, { recursive: true });
+    const path = join(media, `${JOURNAL_PREFIX}${process.pid}`);
+    journal = { path, fd: openSync(path, 'w') };
+  }
   try {
     onProgress?.({ phase: 'media', done: 0, total });
     const folders = new Set<string>();
@@ -396,6 +405,8 @@ export async function importLibrary(catalog: LibraryCatalog, lib: LibraryFile, m
           await media.putFile(join(mediaDir, f), rel(e, f));
           continue;
         }
+        // listed before its folder is made, so that a kill at any point leaves nothing unlisted
+        writeSync(journal!.fd, rel(e, f) + '\n');
         const dest = join(media, rel(e, f));
         const folder = dirname(dest);
         if (!folders.has(folder)) {
@@ -414,6 +425,70 @@ export async function importLibrary(catalog: LibraryCatalog, lib: LibraryFile, m
   } catch (err) {
     for (const p of placed) rmSync(p, { force: true });
     throw err;
+  } finally {
+    if (journal) {
+      closeSync(journal.fd);
+      rmSync(journal.path, { force: true });
+    }
+  }
+}
+
+/** The journal of an import's placed files in the media folder: `.import-placing-{pid}`. */
+const JOURNAL_PREFIX = '.import-placing-';
+
+/**
+ * Removes what an import that died before its end placed (its journal is still there and its
+ * process is gone). A listed file is removed only when the catalog has no entry of that id: a
+ * killed import never committed, and a file of an entry the catalog holds may be one it names.
+ */
+async function removeOrphans(catalog: LibraryCatalog, media: string): Promise<void> {
+  let names: string[];
+  try {
+    names = readdirSync(media).filter((n) => n.startsWith(JOURNAL_PREFIX));
+  } catch {
+    return; // no media folder yet
+  }
+  for (const name of names) {
+    const pid = Number(name.slice(JOURNAL_PREFIX.length));
+    if (pid !== process.pid && running(pid)) continue; // an import at work
+    const journal = join(media, name);
+    const entryHeld = new Map<string, boolean>();
+    for (const line of readFileSync(journal, 'utf8').split('\n')) {
+      const [partner, entryId, file] = line.split('/');
+      if (!partner || !entryId || !file) continue;
+      let held = entryHeld.get(entryId);
+      if (held === undefined) entryHeld.set(entryId, (held = (await catalog.getEntry(entryId)) !== undefined));
+      if (!held) {
+        rmSync(join(media, partner, entryId, file), { force: true });
+        for (const dir of [join(media, partner, entryId), join(media, partner)]) {
+          try {
+            rmdirSync(dir); // only when empty
+          } catch {
+            break;
+          }
+        }
+      }
+    }
+    rmSync(journal, { force: true });
+  }
+}
+
+/** Whether the media folder holds the journal of an import that is no longer running. */
+export function interruptedImport(media: string): boolean {
+  try {
+    return readdirSync(media).some((n) => n.startsWith(JOURNAL_PREFIX) && !running(Number(n.slice(JOURNAL_PREFIX.length))));
+  } catch {
+    return false;
+  }
+}
+
+function running(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -430,7 +505,7 @@ export function ownerProblem(what: 'entry' | 'flavor' | 'caption', id: string, h
 }
 
 /** What an import reads of the catalog besides its library store. */
-export type LibraryCatalog = Pick<Catalog, 'library' | 'getPartner' | 'getAccessControlProfile' | 'getStorageProfile'>;
+export type LibraryCatalog = Pick<Catalog, 'library' | 'getEntry' | 'getPartner' | 'getAccessControlProfile' | 'getStorageProfile'>;
 
 /** Every partner, access-control profile and storage profile the file's records name exists. */
 async function checkReferences(catalog: LibraryCatalog, lib: LibraryFile): Promise<void> {

@@ -2,8 +2,9 @@
 // `kdeliver import` with its place in the file (exit 2, one line, no stack), before the catalog
 // is opened, so the data directory is left as it was.
 import t from 'tap';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { binTarget, cleanEnv, run } from '../helpers/command.js';
 import { projectRoot } from '../helpers/media-tools.js';
@@ -101,4 +102,28 @@ t.test('a record that clashes with the catalog is refused, and the catalog and m
   t.notMatch(list.stdout, /0_other001/, 'no other entry was written');
   t.ok(existsSync(join(data, 'media', '500', '0_mine0001', 'movie.mp4')), 'its media is still there');
   t.notOk(existsSync(join(data, 'media', '500', '0_other001', 'movie.mp4')), 'no media placed for a refused import');
+});
+
+t.test('kill -9 in the middle of placing media: the next import removes what it placed', async (t) => {
+  const data = join(work, 'data-killed');
+  const env = { ...cleanEnv, KDELIVER_DATA_DIR: data };
+  const first = await run(process.execPath, [binTarget(), 'import', write({ version: 1, partners: [partner], entries: [entry()] })], { env });
+  t.equal(first.code, 0, first.stderr);
+  // enough entries (one shared file each) for the media phase to last a few seconds
+  const many = Array.from({ length: 40000 }, (_, i) => entry({ id: `0_many${i}`, flavors: [flavor(`0_fmany${i}`)] }));
+  const big = write({ version: 1, entries: many });
+  const child = spawn(process.execPath, [binTarget(), 'import', big], { env, stdio: 'ignore' });
+  const partnerDir = join(data, 'media', '500');
+  for (let i = 0; i < 600 && readdirSync(partnerDir).length < 1000; i++) await new Promise((r) => setTimeout(r, 50));
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  const left = readdirSync(partnerDir).length;
+  t.ok(left > 1 && left < 40001, `killed while placing media (${left} entry folders)`);
+
+  const next = await run(process.execPath, [binTarget(), 'import', write({ version: 1, entries: [entry({ name: 'again' })] })], { env, timeoutMs: 120000 });
+  t.equal(next.code, 0, next.stderr);
+  t.match(next.stderr, /removing the media files an interrupted import left/);
+  t.same(readdirSync(partnerDir), ['0_mine0001'], 'only the catalog\'s entry keeps its folder');
+  t.same(readdirSync(join(data, 'media')).filter((n) => n.startsWith('.')), [], 'no journal is left');
+  t.ok(existsSync(join(partnerDir, '0_mine0001', 'movie.mp4')));
 });
