@@ -3,7 +3,7 @@
 // validates it and imports it into the catalog; the sample library is just such a file.
 import { validEntryKeys, type GivenEntryKeys } from './keys.js';
 import { drmProfilesProblem, normalDrmProfiles } from './drm-profiles.js';
-import { closeSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import type { Catalog, LibraryRow, LibraryTable, LibraryWrite } from './store.js';
 import { normalizeAccessRules } from './legacy-rules.js';
@@ -237,7 +237,8 @@ function validate(lib: LibraryFile, file: string, mediaDir: string): void {
   const present = new Map<string, boolean>();
   const exists = (p: string) => {
     let yes = present.get(p);
-    if (yes === undefined) present.set(p, (yes = existsSync(p)));
+    // a folder (or a device) named as a media file would fail only when placed
+    if (yes === undefined) present.set(p, (yes = statSync(p, { throwIfNoEntry: false })?.isFile() ?? false));
     return yes;
   };
   lib.partners?.forEach((p, i) => {
@@ -270,7 +271,7 @@ function validate(lib: LibraryFile, file: string, mediaDir: string): void {
     need(Number.isInteger(e.partnerId), w, 'partnerId must be an integer');
     const checkFile = (f: string, ww: string) => {
       need(typeof f === 'string' && SAFE_FILE.test(f) && f !== '.' && f !== '..', ww, 'file must be a plain file name inside the media folder');
-      need(exists(join(mediaDir, f)), ww, `file ${join(mediaDir, f)} does not exist`);
+      need(exists(join(mediaDir, f)), ww, `file ${join(mediaDir, f)} does not exist or is not a file`);
     };
     e.flavors?.forEach((f, j) => {
       const ww = `${w}.flavors[${j}]`;
@@ -330,7 +331,10 @@ function checkTtml(file: string, where: string): void {
  * Places a file in the data directory: a hard link where possible (same file system), else a
  * copy; a file already there is replaced. True when nothing was there before. The folder exists.
  */
-function place(src: string, dest: string): boolean {
+function place(given: string, dest: string): boolean {
+  // a symbolic link in the media folder is placed as the file it points to: a hard link to the
+  // link itself would leave the data directory pointing outside it (or nowhere, when relative)
+  const src = realpathSync(given);
   try {
     linkSync(src, dest);
     return true;

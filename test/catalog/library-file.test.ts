@@ -2,7 +2,7 @@
 // `kdeliver import` with its place in the file (exit 2, one line, no stack), before the catalog
 // is opened, so the data directory is left as it was.
 import t from 'tap';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -126,4 +126,29 @@ t.test('kill -9 in the middle of placing media: the next import removes what it 
   t.same(readdirSync(partnerDir), ['0_mine0001'], 'only the catalog\'s entry keeps its folder');
   t.same(readdirSync(join(data, 'media')).filter((n) => n.startsWith('.')), [], 'no journal is left');
   t.ok(existsSync(join(partnerDir, '0_mine0001', 'movie.mp4')));
+});
+
+t.test('a symbolic link in the media folder is placed as its file; a folder named as a file is refused', async (t) => {
+  const lib = join(work, 'linked');
+  mkdirSync(join(lib, 'media', 'a-folder'), { recursive: true });
+  symlinkSync(join(work, 'media', 'movie.mp4'), join(lib, 'media', 'absolute.mp4'));
+  symlinkSync('../../media/movie.mp4', join(lib, 'media', 'relative.mp4'));
+  const data = join(work, 'data-linked');
+  const env = { ...cleanEnv, KDELIVER_DATA_DIR: data };
+  const file = join(lib, 'lib.json');
+  writeFileSync(file, JSON.stringify({ version: 1, partners: [partner], entries: [
+    entry({ flavors: [{ ...flavor(), file: 'absolute.mp4' }, { ...flavor('0_fmine002'), file: 'relative.mp4' }] }),
+  ] }));
+  const r = await run(process.execPath, [binTarget(), 'import', file], { env });
+  t.equal(r.code, 0, r.stderr);
+  for (const name of ['absolute.mp4', 'relative.mp4']) {
+    const placed = join(data, 'media', '500', '0_mine0001', name);
+    t.notOk(lstatSync(placed).isSymbolicLink(), `${name}: the file itself, not a link pointing out of the data directory`);
+    t.equal(statSync(placed).size, statSync(join(work, 'media', 'movie.mp4')).size, `${name}: readable, the movie's bytes`);
+  }
+  writeFileSync(file, JSON.stringify({ version: 1, partners: [partner], entries: [entry({ id: '0_folder01', flavors: [{ ...flavor('0_ffolder1'), file: 'a-folder' }] })] }));
+  const folder = await run(process.execPath, [binTarget(), 'import', file], { env });
+  t.equal(folder.code, 2, folder.stderr);
+  t.match(folder.stderr, /entries\[0\]\.flavors\[0\]: file .*a-folder does not exist or is not a file/);
+  t.notMatch(folder.stderr, /\n\s+at /);
 });
