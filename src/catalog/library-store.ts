@@ -6,6 +6,7 @@ import { readEntryKeys, storeEntryKeys, type EntryKeys } from './keys.js';
 import type { AccessControlProfile, ConversionProfile } from './types.js';
 import type { LibraryRow, LibraryStore, LibraryTable, LibraryWrite } from './store.js';
 import { asyncMethods } from './async.js';
+import { LibraryError, ownerProblem } from './library.js';
 
 type Row = Record<string, any>;
 
@@ -42,6 +43,9 @@ export function sqliteLibraryStore(db: Db, read: { allConversionProfiles(): Conv
   };
   const q = {
     deleteEntry: db.prepare('DELETE FROM entries WHERE id = ?'),
+    entryPartner: db.prepare('SELECT partner_id FROM entries WHERE id = ?').pluck(),
+    flavorEntry: db.prepare('SELECT entry_id FROM flavor_assets WHERE id = ?').pluck(),
+    captionEntry: db.prepare('SELECT entry_id FROM caption_assets WHERE id = ?').pluck(),
     entryIds: db.prepare('SELECT id FROM entries ORDER BY partner_id, created_at, id').pluck(),
   };
   return asyncMethods({
@@ -51,12 +55,20 @@ export function sqliteLibraryStore(db: Db, read: { allConversionProfiles(): Conv
       let entries = 0;
       for (const w of writes) {
         if (w.op === 'deleteEntry') {
+          const owner = ownerProblem('entry', w.id, q.entryPartner.get(w.id) as number | undefined, w.partnerId);
+          if (owner) throw new LibraryError(owner);
           if (!before.has(w.id)) before.set(w.id, readEntryKeys(db, w.id));
           q.deleteEntry.run(w.id);
         } else if (w.op === 'entryKeys') {
           storeEntryKeys(db, w.entryId, w.keys ?? before.get(w.entryId), w.now);
           if (onEntries && ++entries % PROGRESS_EVERY === 0) onEntries(entries);
-        } else upsert(w.table, w.row);
+        } else {
+          // the entry's own flavors and captions went with its deleteEntry: one still here is another entry's
+          const held = w.table === 'flavor_assets' ? q.flavorEntry : w.table === 'caption_assets' ? q.captionEntry : null;
+          const owner = held && ownerProblem(w.table === 'flavor_assets' ? 'flavor' : 'caption', w.row.id as string, held.get(w.row.id) as string | undefined, w.row.entry_id as string);
+          if (owner) throw new LibraryError(owner);
+          upsert(w.table, w.row);
+        }
       }
       onEntries?.(entries);
     })(),

@@ -3,7 +3,7 @@
 // validates it and imports it into the catalog; the sample library is just such a file.
 import { validEntryKeys, type GivenEntryKeys } from './keys.js';
 import { drmProfilesProblem, normalDrmProfiles } from './drm-profiles.js';
-import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import type { Catalog, LibraryRow, LibraryTable, LibraryWrite } from './store.js';
 import { normalizeAccessRules } from './legacy-rules.js';
@@ -102,20 +102,143 @@ export function readLibraryFile(file: string): { library: LibraryFile; mediaDir:
   } catch (e) {
     throw new LibraryError(`${file}: not a readable JSON file (${jsonReadProblem(e)})`);
   }
-  need(library && typeof library === 'object', file, 'the top level must be an object');
+  need(isObject(library), file, 'the top level must be an object');
   need(library.version === 1, `${file}: version`, 'must be 1');
+  need(library.mediaDir === undefined || typeof library.mediaDir === 'string', `${file}: mediaDir`, 'must be a string (a folder relative to the library file)');
   const mediaDir = resolve(dirname(file), library.mediaDir ?? 'media');
   validate(library, file, mediaDir);
   return { library, mediaDir };
 }
 
+/** The type of a field of a library record, as `fieldsProblem` checks it. */
+type FieldKind = 'int' | 'num' | 'str' | 'bool' | 'ints' | 'object';
+
+/**
+ * The fields each record may carry and their types, so that a mistyped value is refused with its
+ * place rather than failing in the database (or stored as something the server cannot read).
+ * Fields not named here are left to the checks in `validate`, or ignored (fixtures/README.md).
+ */
+const FIELDS: Record<string, Record<string, FieldKind>> = {
+  partner: {
+    id: 'int', name: 'str', status: 'int', enforceEncryption: 'bool', disableFlavorsOptimization: 'bool',
+    deliveryProfileIds: 'object', storageServePriority: 'int', defaultConversionProfileId: 'int',
+  },
+  flavorParams: {
+    id: 'int', name: 'str', tags: 'str', format: 'str', videoCodec: 'str', audioCodec: 'str', width: 'int', height: 'int',
+    videoBitrate: 'int', audioBitrate: 'int', frameRate: 'num',
+  },
+  conversionProfile: { id: 'int', partnerId: 'int', name: 'str', systemName: 'str', isDefault: 'bool', flavorParamsIds: 'ints' },
+  accessControlProfile: { id: 'int', partnerId: 'int', name: 'str', systemName: 'str', description: 'str', isDefault: 'bool' },
+  deliveryProfile: {
+    id: 'int', partnerId: 'int', name: 'str', type: 'int', streamerType: 'str', url: 'str', isDefault: 'bool', priority: 'int',
+    active: 'bool', mediaProtocols: 'str', enforceDeliveriesSupport: 'str', maxSize: 'int', extraParams: 'object',
+  },
+  storageProfile: { id: 'int', partnerId: 'int', name: 'str', baseUrl: 'str', deliveryProfileIds: 'object', active: 'bool' },
+  uiConf: { id: 'int', partnerId: 'int', name: 'str', objType: 'int', width: 'int', height: 'int', confFile: 'str', confVars: 'str', tags: 'str' },
+  entry: {
+    id: 'str', partnerId: 'int', name: 'str', description: 'str', type: 'int', mediaType: 'int', status: 'int', duration: 'num',
+    moderationStatus: 'int', startDate: 'int', endDate: 'int', accessControlProfileId: 'int', tags: 'str', adminTags: 'str',
+    userId: 'str', referenceId: 'str', createdAt: 'int', version: 'int', dataFile: 'str', thumbnail: 'str', redirectEntryId: 'str',
+  },
+  flavor: {
+    id: 'str', flavorParamsId: 'int', file: 'str', containerFormat: 'str', fileExt: 'str', videoCodec: 'str', audioCodec: 'str',
+    codecs: 'str', width: 'int', height: 'int', bitrate: 'num', frameRate: 'num', durationMs: 'num', language: 'str', label: 'str',
+    isDefault: 'bool', tags: 'str', status: 'int', version: 'int', isOriginal: 'bool', remoteFiles: 'object',
+  },
+  caption: {
+    id: 'str', language: 'str', languageCode: 'str', label: 'str', file: 'str', isDefault: 'bool', status: 'int', displayOnPlayer: 'bool',
+  },
+};
+/** Fields a record must have (the database has no default for them). */
+const REQUIRED: Record<string, string[]> = {
+  partner: ['id'], flavorParams: ['id', 'name'], conversionProfile: ['id', 'partnerId', 'name'],
+  accessControlProfile: ['id', 'partnerId', 'name'], deliveryProfile: ['id', 'name', 'type', 'streamerType', 'url'],
+  storageProfile: ['id', 'partnerId', 'name', 'baseUrl'], uiConf: ['id'], entry: ['id', 'partnerId'],
+  flavor: ['id', 'flavorParamsId', 'file'], caption: ['id', 'file'],
+};
+const KIND_SAYS: Record<FieldKind, string> = {
+  int: 'a whole number', num: 'a number', str: 'a string', bool: 'true or false', ints: 'a list of whole numbers', object: 'an object',
+};
+// whole numbers beyond 2^53 are not kept exactly by JSON.parse: 1e30 would become another id
+const isInt = (v: unknown) => Number.isSafeInteger(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const FIELD_CHECK: Record<FieldKind, (v: unknown) => boolean> = {
+  int: isInt,
+  num: (v) => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER,
+  str: (v) => typeof v === 'string',
+  bool: (v) => typeof v === 'boolean',
+  ints: (v) => Array.isArray(v) && v.every(isInt),
+  object: isObject,
+};
+
+/** Checks a record against FIELDS and REQUIRED; null stands for a field left out. */
+function checkFields(r: unknown, kind: string, where: string): asserts r is Record<string, unknown> {
+  need(isObject(r), where, 'must be an object');
+  for (const k of REQUIRED[kind]) need(r[k] !== undefined && r[k] !== null, where, `${k} is missing`);
+  for (const [k, t] of Object.entries(FIELDS[kind])) {
+    const v = r[k];
+    need(v === undefined || v === null || FIELD_CHECK[t](v), where, `${k} must be ${KIND_SAYS[t]} (got ${JSON.stringify(v)?.slice(0, 40)})`);
+  }
+}
+
+/** Each of the file's lists is a list (or absent). */
+function list<T>(lib: LibraryFile, key: keyof LibraryFile, file: string): T[] {
+  const v = lib[key];
+  if (v === undefined || v === null) return [];
+  need(Array.isArray(v), `${file}: ${key}`, 'must be a list ([...])');
+  return v as T[];
+}
+
 function validate(lib: LibraryFile, file: string, mediaDir: string): void {
   const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  const kinds = {
+    partners: 'partner', flavorParams: 'flavorParams', conversionProfiles: 'conversionProfile',
+    accessControlProfiles: 'accessControlProfile', deliveryProfiles: 'deliveryProfile', storageProfiles: 'storageProfile',
+    uiConfs: 'uiConf', entries: 'entry',
+  } as const;
+  for (const [key, kind] of Object.entries(kinds)) {
+    list(lib, key as keyof LibraryFile, file).forEach((r, i) => checkFields(r, kind, `${file}: ${key}[${i}]`));
+  }
+  lib.accessControlProfiles?.forEach((a, i) => {
+    for (const k of ['rules', 'restrictions'] as const) {
+      need(a[k] === undefined || a[k] === null || Array.isArray(a[k]), `${file}: accessControlProfiles[${i}]`, `${k} must be a list ([...])`);
+    }
+  });
+  // an id given twice would be written twice, the second silently replacing the first; flavor and
+  // caption ids are the catalog's keys across every entry
+  const seen = new Map<string, string>();
+  const once = (space: string, id: unknown, where: string) => {
+    const k = `${space} ${String(id)}`;
+    const first = seen.get(k);
+    need(first === undefined, where, `${space} id ${JSON.stringify(id)} is given twice (first at ${first})`);
+    seen.set(k, where.slice(file.length + 2));
+  };
+  for (const [key, kind] of Object.entries(kinds)) {
+    list<{ id: unknown }>(lib, key as keyof LibraryFile, file).forEach((r, i) => once(kind, r.id, `${file}: ${key}[${i}]`));
+  }
+  lib.entries?.forEach((e, i) => {
+    const flavors = e.flavors === undefined || e.flavors === null ? [] : e.flavors;
+    const captions = e.captions === undefined || e.captions === null ? [] : e.captions;
+    need(Array.isArray(flavors), `${file}: entries[${i}].flavors`, 'must be a list ([...])');
+    need(Array.isArray(captions), `${file}: entries[${i}].captions`, 'must be a list ([...])');
+    flavors.forEach((f, j) => {
+      checkFields(f, 'flavor', `${file}: entries[${i}].flavors[${j}]`);
+      for (const [sid, path] of Object.entries(f.remoteFiles ?? {})) {
+        need(/^[1-9][0-9]{0,15}$/.test(sid) && typeof path === 'string', `${file}: entries[${i}].flavors[${j}].remoteFiles`, 'must map storage profile ids to paths ({ "2": "path/file.mp4" })');
+      }
+      once('flavor', f.id, `${file}: entries[${i}].flavors[${j}]`);
+    });
+    captions.forEach((c, j) => {
+      checkFields(c, 'caption', `${file}: entries[${i}].captions[${j}]`);
+      once('caption', c.id, `${file}: entries[${i}].captions[${j}]`);
+    });
+  });
   // entries of a big library share a few media files: each is looked for once
   const present = new Map<string, boolean>();
   const exists = (p: string) => {
     let yes = present.get(p);
-    if (yes === undefined) present.set(p, (yes = existsSync(p)));
+    // a folder (or a device) named as a media file would fail only when placed
+    if (yes === undefined) present.set(p, (yes = statSync(p, { throwIfNoEntry: false })?.isFile() ?? false));
     return yes;
   };
   lib.partners?.forEach((p, i) => {
@@ -148,7 +271,7 @@ function validate(lib: LibraryFile, file: string, mediaDir: string): void {
     need(Number.isInteger(e.partnerId), w, 'partnerId must be an integer');
     const checkFile = (f: string, ww: string) => {
       need(typeof f === 'string' && SAFE_FILE.test(f) && f !== '.' && f !== '..', ww, 'file must be a plain file name inside the media folder');
-      need(exists(join(mediaDir, f)), ww, `file ${join(mediaDir, f)} does not exist`);
+      need(exists(join(mediaDir, f)), ww, `file ${join(mediaDir, f)} does not exist or is not a file`);
     };
     e.flavors?.forEach((f, j) => {
       const ww = `${w}.flavors[${j}]`;
@@ -208,7 +331,10 @@ function checkTtml(file: string, where: string): void {
  * Places a file in the data directory: a hard link where possible (same file system), else a
  * copy; a file already there is replaced. True when nothing was there before. The folder exists.
  */
-function place(src: string, dest: string): boolean {
+function place(given: string, dest: string): boolean {
+  // a symbolic link in the media folder is placed as the file it points to: a hard link to the
+  // link itself would leave the data directory pointing outside it (or nowhere, when relative)
+  const src = realpathSync(given);
   try {
     linkSync(src, dest);
     return true;
@@ -250,11 +376,23 @@ const PROGRESS_EVERY = 250;
  * work is one transaction, and files placed for a failed import are removed again.
  * `onProgress` hears each phase start (done 0), every few hundred entries, and each phase end.
  */
-export async function importLibrary(catalog: Pick<Catalog, 'library'>, lib: LibraryFile, mediaDir: string, media: string | MediaPut, now = Math.floor(Date.now() / 1000), onProgress?: (p: ImportProgress) => void): Promise<{ entries: number }> {
+export async function importLibrary(catalog: LibraryCatalog, lib: LibraryFile, mediaDir: string, media: string | MediaPut, now = Math.floor(Date.now() / 1000), onProgress?: (p: ImportProgress) => void): Promise<{ entries: number }> {
   const placed: string[] = [];
   const rel = (e: LibEntry, f: string) => `${e.partnerId}/${e.id}/${f}`;
   const entries = lib.entries ?? [];
   const total = entries.length;
+  // before a file is placed: a record naming a partner or profile that is neither in the file nor
+  // in the catalog would otherwise fail deep in the write as a bare foreign-key error
+  await checkReferences(catalog, lib);
+  // the files this import places, listed before each is placed: an import killed before its
+  // commit (kill -9, Ctrl-C) cannot remove them itself, so the next import does
+  let journal: { path: string; fd: number } | null = null;
+  if (typeof media === 'string') {
+    await removeOrphans(catalog, media);
+    mkdirSync(media, { recursive: true });
+    const path = join(media, `${JOURNAL_PREFIX}${process.pid}`);
+    journal = { path, fd: openSync(path, 'w') };
+  }
   try {
     onProgress?.({ phase: 'media', done: 0, total });
     const folders = new Set<string>();
@@ -271,6 +409,8 @@ export async function importLibrary(catalog: Pick<Catalog, 'library'>, lib: Libr
           await media.putFile(join(mediaDir, f), rel(e, f));
           continue;
         }
+        // listed before its folder is made, so that a kill at any point leaves nothing unlisted
+        writeSync(journal!.fd, rel(e, f) + '\n');
         const dest = join(media, rel(e, f));
         const folder = dirname(dest);
         if (!folders.has(folder)) {
@@ -289,6 +429,118 @@ export async function importLibrary(catalog: Pick<Catalog, 'library'>, lib: Libr
   } catch (err) {
     for (const p of placed) rmSync(p, { force: true });
     throw err;
+  } finally {
+    if (journal) {
+      closeSync(journal.fd);
+      rmSync(journal.path, { force: true });
+    }
+  }
+}
+
+/** The journal of an import's placed files in the media folder: `.import-placing-{pid}`. */
+const JOURNAL_PREFIX = '.import-placing-';
+
+/**
+ * Removes what an import that died before its end placed (its journal is still there and its
+ * process is gone). A listed file is removed only when the catalog has no entry of that id: a
+ * killed import never committed, and a file of an entry the catalog holds may be one it names.
+ */
+async function removeOrphans(catalog: LibraryCatalog, media: string): Promise<void> {
+  let names: string[];
+  try {
+    names = readdirSync(media).filter((n) => n.startsWith(JOURNAL_PREFIX));
+  } catch {
+    return; // no media folder yet
+  }
+  for (const name of names) {
+    const pid = Number(name.slice(JOURNAL_PREFIX.length));
+    if (pid !== process.pid && running(pid)) continue; // an import at work
+    const journal = join(media, name);
+    const entryHeld = new Map<string, boolean>();
+    for (const line of readFileSync(journal, 'utf8').split('\n')) {
+      const [partner, entryId, file] = line.split('/');
+      if (!partner || !entryId || !file) continue;
+      let held = entryHeld.get(entryId);
+      if (held === undefined) entryHeld.set(entryId, (held = (await catalog.getEntry(entryId)) !== undefined));
+      if (!held) {
+        rmSync(join(media, partner, entryId, file), { force: true });
+        for (const dir of [join(media, partner, entryId), join(media, partner)]) {
+          try {
+            rmdirSync(dir); // only when empty
+          } catch {
+            break;
+          }
+        }
+      }
+    }
+    rmSync(journal, { force: true });
+  }
+}
+
+/** Whether the media folder holds the journal of an import that is no longer running. */
+export function interruptedImport(media: string): boolean {
+  try {
+    return readdirSync(media).some((n) => n.startsWith(JOURNAL_PREFIX) && !running(Number(n.slice(JOURNAL_PREFIX.length))));
+  } catch {
+    return false;
+  }
+}
+
+function running(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Why a record of the file may not replace the catalog's record of the same id, or null: an entry
+ * id held by another partner, a flavor or caption id held by another entry. Kaltura's ids name one
+ * record across every partner, so such a clash is a mistake in the file, not a move.
+ */
+export function ownerProblem(what: 'entry' | 'flavor' | 'caption', id: string, heldBy: number | string | undefined, wants: number | string): string | null {
+  if (heldBy === undefined || heldBy === null || heldBy === wants) return null;
+  return what === 'entry'
+    ? `entry ${id} belongs to partner ${heldBy} in the catalog, not to partner ${wants}: an entry id names one entry across all partners`
+    : `${what} ${id} belongs to entry ${heldBy} in the catalog, not to entry ${wants}: give it another id, or delete entry ${heldBy} first`;
+}
+
+/** What an import reads of the catalog besides its library store. */
+export type LibraryCatalog = Pick<Catalog, 'library' | 'getEntry' | 'getPartner' | 'getAccessControlProfile' | 'getStorageProfile'>;
+
+/** Every partner, access-control profile and storage profile the file's records name exists. */
+async function checkReferences(catalog: LibraryCatalog, lib: LibraryFile): Promise<void> {
+  const inFile = (list: { id: number }[] | undefined) => new Set((list ?? []).map((r) => r.id));
+  const partners = inFile(lib.partners);
+  const acps = inFile(lib.accessControlProfiles);
+  const storages = inFile(lib.storageProfiles);
+  const known = new Map<string, boolean>();
+  const exists = async (what: string, id: number, look: (id: number) => Promise<unknown>) => {
+    const k = `${what} ${id}`;
+    let yes = known.get(k);
+    if (yes === undefined) known.set(k, (yes = (await look(id)) !== undefined));
+    return yes;
+  };
+  const partner = async (id: number, where: string) => {
+    if (!partners.has(id)) need(await exists('partner', id, (i) => catalog.getPartner(i)), where, `partner ${id} is neither in the file nor in the catalog`);
+  };
+  for (const [key, list] of [['accessControlProfiles', lib.accessControlProfiles], ['storageProfiles', lib.storageProfiles]] as const) {
+    for (const [i, r] of (list ?? []).entries()) await partner(r.partnerId, `${key}[${i}]`);
+  }
+  for (const [i, e] of (lib.entries ?? []).entries()) {
+    await partner(e.partnerId, `entries[${i}] (${e.id})`);
+    const acp = e.accessControlProfileId;
+    if (acp !== undefined && acp !== null && !acps.has(acp)) {
+      need(await exists('acp', acp, (id) => catalog.getAccessControlProfile(id)), `entries[${i}] (${e.id})`, `access-control profile ${acp} is neither in the file nor in the catalog`);
+    }
+    for (const f of e.flavors ?? []) {
+      for (const sid of Object.keys(f.remoteFiles ?? {}).map(Number)) {
+        if (!storages.has(sid)) need(await exists('storage', sid, (id) => catalog.getStorageProfile(id)), `entries[${i}] (${e.id}).flavors`, `storage profile ${sid} is neither in the file nor in the catalog`);
+      }
+    }
   }
 }
 
@@ -334,7 +586,7 @@ function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: str
   for (const cp of lib.conversionProfiles ?? []) {
     upsert('conversion_profiles', {
       id: cp.id, partner_id: cp.partnerId, name: cp.name, system_name: cp.systemName ?? '', is_default: !!cp.isDefault,
-      flavor_params_ids: cp.flavorParamsIds.join(','), created_at: now,
+      flavor_params_ids: (cp.flavorParamsIds ?? []).join(','), created_at: now,
     });
   }
   for (const d of lib.deliveryProfiles ?? []) {
@@ -370,7 +622,7 @@ function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: str
     writes = [];
     // flavors, captions and keys go with it (ON DELETE CASCADE); an entry imported again without
     // keys keeps the ones it had (players may hold licences for them): see the entryKeys write
-    writes.push({ op: 'deleteEntry', id: e.id });
+    writes.push({ op: 'deleteEntry', id: e.id, partnerId: e.partnerId });
     const duration = e.duration ?? Math.max(0, ...(e.flavors ?? []).map((f) => (f.durationMs ?? 0) / 1000));
     upsert('entries', {
       id: e.id, partner_id: e.partnerId, name: e.name ?? e.id, description: e.description ?? '', type: e.type ?? 1,
@@ -400,7 +652,7 @@ function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: str
     for (const c of e.captions ?? []) {
       upsert('caption_assets', {
         id: c.id, entry_id: e.id, partner_id: e.partnerId, language: c.language, language_code: c.languageCode,
-        label: c.label ?? c.language, format: c.format, file_path: rel(e, c.file), size: sizeOf(c.file),
+        label: c.label ?? c.language ?? '', format: c.format, file_path: rel(e, c.file), size: sizeOf(c.file),
         is_default: !!c.isDefault, status: c.status ?? 2, version: 1, display_on_player: c.displayOnPlayer ?? true,
         created_at: now, updated_at: now,
       });

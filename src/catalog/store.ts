@@ -458,7 +458,11 @@ export type LibraryRow = Record<string, string | number | boolean | null>;
  */
 export type LibraryWrite =
   | { op: 'upsert'; table: LibraryTable; row: LibraryRow }
-  | { op: 'deleteEntry'; id: string }
+  /**
+   * Removes the entry before it is written again. An entry of this id held by another partner, or a
+   * flavor or caption id held by another entry, is refused (LibraryError) rather than taken over.
+   */
+  | { op: 'deleteEntry'; id: string; partnerId: number }
   /**
    * The entry's content keys: `keys` when given (they replace any), else the ones it had before a
    * deleteEntry of this same write removed them, else new random ones (src/catalog/keys.ts).

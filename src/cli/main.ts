@@ -5,7 +5,7 @@ import { mediaWriteRefusal } from '../storage/write-refusal.js';
 import { MediaWriteError, openMediaWriter } from '../storage/media-writer.js';
 import { openConfiguredCatalog } from '../open-catalog.js';
 import { SAMPLE_PARTNER, SampleCatalogError } from '../catalog/sample-record.js';
-import { importLibrary, LibraryError, readLibraryFile } from '../catalog/library.js';
+import { importLibrary, interruptedImport, LibraryError, readLibraryFile } from '../catalog/library.js';
 import { CatalogSchemaTooNewError, CatalogUnavailableError } from '../catalog/errors.js';
 import { importProgress } from './progress.js';
 import { asksForHelp, commandLine } from './usage.js';
@@ -176,6 +176,8 @@ async function importCommand(file: string): Promise<number> {
   const catalog = await openConfiguredCatalog(config);
   try {
     const media = config.media.kind === 'local' ? config.mediaRoot : openMediaWriter(config)!;
+    // importLibrary first removes what an import killed mid-way placed: it can take a while
+    if (typeof media === 'string' && interruptedImport(media)) process.stderr.write(`${label}: removing the media files an interrupted import left\n`);
     // progress on stderr (a bar on a terminal, a line every few seconds otherwise); the result on stdout
     const progress = importProgress(label, process.stderr);
     const { entries } = await importLibrary(catalog, library, mediaDir, media, undefined, progress);

@@ -7,6 +7,7 @@ import type { EntryKeys } from '../keys.js';
 import { readEntryKeys, storeEntryKeys } from './keys.js';
 import { toAcp, toConversionProfile } from '../rows.js';
 import { all, run } from './sql.js';
+import { LibraryError, ownerProblem } from '../library.js';
 
 /** The primary key of each table a library writes. */
 const KEYS: Record<LibraryTable, string[]> = {
@@ -35,13 +36,24 @@ export function pgLibraryStore(db: Queryable, write: WriteFn): LibraryStore {
       let entries = 0;
       for (const w of writes) {
         if (w.op === 'deleteEntry') {
+          const had = (await all(tx, 'SELECT partner_id FROM entries WHERE id = @id', { id: w.id }))[0];
+          const owner = ownerProblem('entry', w.id, had === undefined ? undefined : Number(had.partner_id), w.partnerId);
+          if (owner) throw new LibraryError(owner);
           if (!before.has(w.id)) before.set(w.id, await readEntryKeys(tx, w.id));
           // flavors, captions and keys go with their entry (ON DELETE CASCADE)
           await run(tx, 'DELETE FROM entries WHERE id = @id', { id: w.id });
         } else if (w.op === 'entryKeys') {
           await storeEntryKeys(tx, w.entryId, w.keys ?? before.get(w.entryId), w.now);
           if (onEntries && ++entries % 250 === 0) onEntries(entries);
-        } else await upsert(tx, w.table, w.row);
+        } else {
+          // the entry's own flavors and captions went with its deleteEntry: one still here is another entry's
+          if (w.table === 'flavor_assets' || w.table === 'caption_assets') {
+            const had = (await all(tx, `SELECT entry_id FROM ${w.table} WHERE id = @id`, { id: w.row.id }))[0];
+            const owner = ownerProblem(w.table === 'flavor_assets' ? 'flavor' : 'caption', w.row.id as string, had?.entry_id as string | undefined, w.row.entry_id as string);
+            if (owner) throw new LibraryError(owner);
+          }
+          await upsert(tx, w.table, w.row);
+        }
       }
       onEntries?.(entries);
     }),
