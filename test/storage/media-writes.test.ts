@@ -20,12 +20,15 @@ const video = sampleFlavorFile('1_rcit0qgs', '1_f1rcit00');
 
 for (const [kind, env] of Object.entries(stores)) {
   t.test(`${kind}: the CLI's writing commands refuse at start, naming KDELIVER_MEDIA_URL`, async (t) => {
-    for (const args of [['ingest', '--partner', '309', video], ['import', join(projectRoot, 'fixtures', 'sample-library.json')], ['import-kaltura', '--help']]) {
+    for (const args of [['ingest', '--partner', '309', video], ['import', join(projectRoot, 'fixtures', 'sample-library.json')], ['import-kaltura', '--service-url', 'http://127.0.0.1:9', '--partner-id', '1', '--admin-secret', 'x', '--all']]) {
       const r = await run(process.execPath, [binTarget(), ...args], { env: { KDELIVER_DATA_DIR: dataDir, ...env }, timeoutMs: 60_000 });
       t.equal(r.code, 1, `kdeliver ${args[0]} exits 1`);
       t.match(r.stderr, new RegExp(`^kdeliver ${args[0]}: KDELIVER_MEDIA_URL=${env.KDELIVER_MEDIA_URL.replace(/[/.]/g, '\\$&')} is .*ingest, upload and import of media are refused`), 'and says why');
       t.notMatch(r.stderr, /at .*\.js/, 'no stack');
     }
+    // asking for help is answered whatever the configuration (src/cli/usage.ts)
+    const help = await run(process.execPath, [binTarget(), 'import-kaltura', '--help'], { env: { KDELIVER_DATA_DIR: dataDir, ...env }, timeoutMs: 60_000 });
+    t.equal(help.code, 0, 'import-kaltura --help still answers');
   });
 
   t.test(`${kind}: the API's writing actions are refused, naming KDELIVER_MEDIA_URL`, async (t) => {
