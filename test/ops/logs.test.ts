@@ -3,6 +3,7 @@
 // request carries it. The server is the real one, with the production logger options, writing
 // into a buffer this test reads.
 import t from 'tap';
+import type { Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,8 @@ import { buildServer, loggerOptions } from '../../src/server.js';
 import { generateKs } from '../../src/access/ks.js';
 import { signPlayManifestUrl } from '../../src/access/kt.js';
 
-t.test('request logs: fields present, secrets absent', async (t) => {
+/** A real server with the production logger options, its log lines written to `log()`. */
+async function loggingServer(t: Test) {
   const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-logs-'));
   const config = loadConfig({ KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'info' });
   let out = '';
@@ -25,6 +27,11 @@ t.test('request logs: fields present, secrets absent', async (t) => {
     await app.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
+  return { app, config, base, log: () => out };
+}
+
+t.test('request logs: fields present, secrets absent', async (t) => {
+  const { app, config, base, log } = await loggingServer(t);
 
   const now = Math.floor(Date.now() / 1000);
   const adminKs = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 2, expiry: 3600, now, version: 2, privileges: 'sview:*' });
@@ -66,13 +73,13 @@ t.test('request logs: fields present, secrets absent', async (t) => {
     'url token secret': config.urlTokenSecret, 'media url secret': config.mediaUrlSecret,
   };
   for (const [name, value] of Object.entries(secrets)) {
-    t.notOk(out.includes(value), `${name} is not in the log`);
+    t.notOk(log().includes(value), `${name} is not in the log`);
     // also not in the url-encoded or url-safe/standard base64 respelling
-    t.notOk(out.includes(encodeURIComponent(value)), `${name} (url-encoded) is not in the log`);
-    t.notOk(out.includes(value.slice(0, 24)), `no 24-character prefix of ${name} in the log`);
+    t.notOk(log().includes(encodeURIComponent(value)), `${name} (url-encoded) is not in the log`);
+    t.notOk(log().includes(value.slice(0, 24)), `no 24-character prefix of ${name} in the log`);
   }
 
-  const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = log().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   t.ok(lines.length >= 20, `${lines.length} JSON log lines`);
   const reqLines = lines.filter((l) => l.reqId !== undefined);
   t.ok(reqLines.length >= 20, 'request lines carry a request id');
@@ -92,18 +99,7 @@ t.test('request logs: fields present, secrets absent', async (t) => {
 // A key name may reach the server percent-encoded (`k%73` is `ks`, `s%65cret` is `secret`: RFC 3986
 // calls them the same name), and the server honours it so; the logged URL must hide its value as well.
 t.test('secret names spelled with percent-escapes are redacted too', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-logs-'));
-  const config = loadConfig({ KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'info' });
-  let out = '';
-  const stream = new Writable({ write(chunk, _enc, cb) { out += chunk.toString(); cb(); } });
-  const app = await buildServer({ config, logger: { ...(loggerOptions(config) as object), stream } });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const addr = app.server.address();
-  const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  t.teardown(async () => {
-    await app.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const { app, base, log } = await loggingServer(t);
   const now = Math.floor(Date.now() / 1000);
   const adminKs = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 2, expiry: 3600, now, version: 2, privileges: 'sview:*' });
   const pm = '/p/309/sp/30900/playManifest/entryId/1_kssecure/format/url/protocol/http';
@@ -122,7 +118,7 @@ t.test('secret names spelled with percent-escapes are redacted too', async (t) =
   await app.close();
 
   for (const [name, value] of Object.entries({ adminKs, startedKs, 'admin secret': 'sample-admin-secret-309', 'password': 'my-cms-password-1', 'cmsPassword': 'my-cms-password-2' })) {
-    t.notOk(out.includes(value.slice(0, 24)), `${name} is not in the log`);
+    t.notOk(log().includes(value.slice(0, 24)), `${name} is not in the log`);
   }
-  t.match(out, /\/k%73\/\[redacted\]|\/ks\/\[redacted\]/, 'the path pair is shown redacted');
+  t.match(log(), /\/k%73\/\[redacted\]|\/ks\/\[redacted\]/, 'the path pair is shown redacted');
 });
