@@ -5,9 +5,8 @@
 import type { Config } from './config.js';
 import { openCatalog } from './catalog/open.js';
 import type { Catalog } from './catalog/store.js';
-import { openMediaWriter } from './storage/media-writer.js';
-
-export function openConfiguredCatalog(config: Config): Promise<Catalog> {
-  // a writer (an S3 client) only where a seed may use it
-  return openCatalog({ ...config, sampleMedia: config.media.kind === 's3' && config.sampleLibrary ? openMediaWriter(config) : null });
+export async function openConfiguredCatalog(config: Config): Promise<Catalog> {
+  // a writer (an S3 client) only where a seed may use it, and its module (the S3 SDK) loaded only then
+  const sampleMedia = config.media.kind === 's3' && config.sampleLibrary ? (await import('./storage/media-writer.js')).openMediaWriter(config) : null;
+  return openCatalog({ ...config, sampleMedia });
 }

@@ -7,7 +7,6 @@ import { openDatabase } from './db.js';
 import { createCatalog } from './catalog.js';
 import type { Catalog } from './store.js';
 import { importLibrary, readLibraryFile, sampleLibraryPath, type MediaPut } from './library.js';
-import { openPostgresCatalog } from './pg/open.js';
 import { confirmSampleCatalog, removeSampleRecord, writeSampleRecord } from './sample-record.js';
 
 /**
@@ -40,6 +39,8 @@ const sampleMediaDestination = (config: SeedConfig): string | MediaPut => config
 
 async function openShared(databaseUrl: string, dataDir: string, config: SeedConfig): Promise<Catalog> {
   mkdirSync(config.mediaRoot, { recursive: true });
+  // loaded here: a SQLite catalog, and every command's --help, need not load the PostgreSQL client
+  const { openPostgresCatalog } = await import('./pg/open.js');
   // seeded when empty, by one node of those starting at once
   return openPostgresCatalog(databaseUrl, config.sampleLibrary ? async (c) => {
     const { library, mediaDir } = readLibraryFile(sampleLibraryPath());

@@ -10,11 +10,9 @@ import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config, MediaLocation } from '../config.js';
 import { mediaPath } from './paths.js';
-import { s3Client } from './s3-origin.js';
 import type { OriginTimeouts } from './origin.js';
 
 /** A write (or the read of a staged object) the store refused or could not do; the message names the store and key, never a credential. */
@@ -91,7 +89,14 @@ export const PART_BYTES = 8 * 1024 * 1024;
 const PARTS_IN_FLIGHT = 4;
 
 /** An S3 bucket (under the location's prefix), through the client of s3-origin.ts (checksums only when required). */
-export function s3MediaWriter(loc: S3Location, t: OriginTimeouts, client: S3Client = s3Client(loc, t)): MediaWriter {
+export function s3MediaWriter(loc: S3Location, t: OriginTimeouts, given?: S3Client): MediaWriter {
+  // the S3 SDK is loaded at the first operation, not with this module: the ingest pipeline and the
+  // CLI import this module, and every command (its --help too) paid ~0.4 s for the SDK before
+  let sdk: Promise<{ client: S3Client; s3: typeof import('@aws-sdk/client-s3'); Upload: typeof import('@aws-sdk/lib-storage').Upload }> | undefined;
+  const loaded = () => (sdk ??= (async () => {
+    const [s3, storage, origin] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage'), import('./s3-origin.js')]);
+    return { client: given ?? origin.s3Client(loc, t), s3, Upload: storage.Upload };
+  })());
   const describe = `s3 store ${loc.url}`;
   const keyOf = (key: string) => (loc.prefix ? `${loc.prefix}/${key}` : key);
   const fail = (key: string, what: string, e: unknown): MediaWriteError => {
@@ -103,6 +108,7 @@ export function s3MediaWriter(loc: S3Location, t: OriginTimeouts, client: S3Clie
   const put = async (key: string, body: Buffer | string | Readable) => {
     // Upload sends one PutObject when the body fits in a part, else a multipart upload that it
     // aborts on failure (leavePartsOnError: false): the key shows nothing until it is complete
+    const { client, Upload } = await loaded();
     const upload = new Upload({
       client, params: { Bucket: loc.bucket, Key: keyOf(key), Body: body }, partSize: PART_BYTES, queueSize: PARTS_IN_FLIGHT, leavePartsOnError: false,
     });
@@ -115,7 +121,8 @@ export function s3MediaWriter(loc: S3Location, t: OriginTimeouts, client: S3Clie
   const get = async (key: string, range?: string) => {
     try {
       // no whole-request deadline: a source of gigabytes streams for longer; the client's socket timeout bounds a stall
-      const r = await client.send(new GetObjectCommand({ Bucket: loc.bucket, Key: keyOf(key), Range: range }));
+      const { client, s3 } = await loaded();
+      const r = await client.send(new s3.GetObjectCommand({ Bucket: loc.bucket, Key: keyOf(key), Range: range }));
       return r.Body as Readable;
     } catch (e) {
       throw fail(key, 'the read', e);
@@ -140,14 +147,16 @@ export function s3MediaWriter(loc: S3Location, t: OriginTimeouts, client: S3Clie
     readRange: (key, offset, length) => get(key, `bytes=${offset}-${offset + length - 1}`),
     async remove(key) {
       try {
-        await client.send(new DeleteObjectCommand({ Bucket: loc.bucket, Key: keyOf(key) }), { abortSignal: AbortSignal.timeout(t.timeoutMs) });
+        const { client, s3 } = await loaded();
+        await client.send(new s3.DeleteObjectCommand({ Bucket: loc.bucket, Key: keyOf(key) }), { abortSignal: AbortSignal.timeout(t.timeoutMs) });
       } catch (e) {
         throw fail(key, 'the removal', e);
       }
     },
     async has(key) {
       try {
-        await client.send(new HeadObjectCommand({ Bucket: loc.bucket, Key: keyOf(key) }), { abortSignal: AbortSignal.timeout(t.timeoutMs) });
+        const { client, s3 } = await loaded();
+        await client.send(new s3.HeadObjectCommand({ Bucket: loc.bucket, Key: keyOf(key) }), { abortSignal: AbortSignal.timeout(t.timeoutMs) });
         return true;
       } catch (e) {
         if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
