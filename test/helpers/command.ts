@@ -12,6 +12,12 @@ export const cleanEnv: Record<string, string> = Object.fromEntries(
     !['PORT', 'HOST', 'NODE_ENV', 'NODE_OPTIONS'].includes(k)),
 ) as Record<string, string>;
 
+/**
+ * The node arguments that run a TypeScript file from src/ without a build: the TypeScript loader
+ * tap gives this test (tsx, package.json's "tap" node-arg) and source maps.
+ */
+export const tsSourceArgs: string[] = process.execArgv.filter((a) => a === '--import=tsx' || a === '--enable-source-maps');
+
 /** Absolute path of package.json's bin for `kdeliver` in a checkout. */
 export function binTarget(root = projectRoot): string {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin?: Record<string, string> };

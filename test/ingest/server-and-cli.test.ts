@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tsSourceArgs } from '../helpers/command.js';
 import { requireCommands } from '../helpers/system.js';
 import { openDatabase } from '../../src/catalog/db.js';
 import { createCatalog } from '../../src/catalog/catalog.js';
@@ -19,16 +20,14 @@ requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
 // claimed the job again: a second attempt, which the assertions below count as a failure)
 const LEASE = 4;
 const root = new URL('../..', import.meta.url).pathname;
-// The TypeScript loader tap runs this file with, so both processes start from src/ without a build
-const loader = process.execArgv.filter((a) => a.includes('@tapjs/typescript') || a === '--enable-source-maps');
 const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KDELIVER_') && k !== 'PORT' && k !== 'HOST' && k !== 'NODE_ENV'));
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-ingest-beside-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 const dataDir = join(work, 'data');
-const env = { ...inherited, TS_NODE_TRANSPILE_ONLY: '1', KDELIVER_DATA_DIR: dataDir, KDELIVER_INGEST_LEASE_SECONDS: String(LEASE) };
+const env = { ...inherited, KDELIVER_DATA_DIR: dataDir, KDELIVER_INGEST_LEASE_SECONDS: String(LEASE) };
 
 function kdeliver(args: string[], extraEnv: Record<string, string> = {}): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [...loader, 'src/cli/kdeliver.ts', ...args], { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...tsSourceArgs, 'src/cli/kdeliver.ts', ...args], { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));

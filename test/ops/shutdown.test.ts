@@ -7,12 +7,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tsSourceArgs } from '../helpers/command.js';
 
-// The TypeScript loader tap runs this file with, so the server starts from src/ without a build.
-const loader = process.execArgv.filter((a) => a.includes('@tapjs/typescript') || a === '--enable-source-maps');
-
-// tap's loader settings, PATH and HOME; not the parent's KDELIVER_* configuration. The child only
-// transpiles (the typecheck is tsc's job), which halves its start time.
+// tap's loader settings, PATH and HOME; not the parent's KDELIVER_* configuration.
 const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KDELIVER_') && k !== 'PORT' && k !== 'HOST' && k !== 'NODE_ENV'));
 
 interface Running {
@@ -27,9 +24,9 @@ interface Running {
 async function startServe(t: Test, env: Record<string, string>): Promise<Running> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-shutdown-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const child = spawn(process.execPath, [...loader, 'src/cli/kdeliver.ts', 'serve'], {
+  const child = spawn(process.execPath, [...tsSourceArgs, 'src/cli/kdeliver.ts', 'serve'], {
     cwd: new URL('../..', import.meta.url).pathname,
-    env: { ...inherited, TS_NODE_TRANSPILE_ONLY: '1', KDELIVER_DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', KDELIVER_LOG_LEVEL: 'info', ...env },
+    env: { ...inherited, KDELIVER_DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', KDELIVER_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
