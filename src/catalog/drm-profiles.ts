@@ -12,19 +12,29 @@ const FAIRPLAY_FIELDS = ['publicCertificate', 'certificateUrl', 'keyUri'];
 
 const isHttpUrl = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_URL && /^https?:\/\/[^\s"<>]+$/i.test(v);
 
-// The placeholders src/drm/profiles.ts replaces in each field. Any other {name} (a wrong case, a
-// name kdeliver does not know) would reach every player as written and fail every licence request,
-// so it is refused here, where the operator sees it. Braces are not URL characters, so a real URL
-// never needs them literally.
-const PLACEHOLDERS: Record<string, readonly string[]> = {
+// The {placeholders} each profile URL field has replaced when delivered (fillDrmUrl, used by
+// src/drm/profiles.ts): one table, so a name is accepted here exactly when it is replaced there.
+// Any other {name} (a wrong case, a name kdeliver does not know) would reach every player as
+// written and fail every licence request, so it is refused at import, where the operator sees it.
+// Braces are not URL characters, so a real URL never needs them literally.
+export const DRM_URL_PLACEHOLDERS = {
   licenseServerUrl: ['partnerId', 'entryId', 'ks'],
   keyUri: ['entryId', 'keyId'],
   certificateUrl: [],
-};
+} as const satisfies Record<string, readonly string[]>;
 
-function placeholderProblem(w: string, field: string, value: string): string | null {
-  const known = PLACEHOLDERS[field];
-  for (const [, name] of value.matchAll(/\{([^{}/?#&=]*)\}/g)) {
+type UrlField = keyof typeof DRM_URL_PLACEHOLDERS;
+const PLACEHOLDER = /\{([^{}/?#&=]*)\}/g;
+
+/** A profile URL with its field's placeholders replaced by `values` (one value per name of the table). */
+export function fillDrmUrl<F extends UrlField>(field: F, template: string, values: Record<(typeof DRM_URL_PLACEHOLDERS)[F][number], string>): string {
+  const known: readonly string[] = DRM_URL_PLACEHOLDERS[field];
+  return template.replace(PLACEHOLDER, (whole, name: string) => (known.includes(name) ? (values as Record<string, string>)[name] : whole));
+}
+
+function placeholderProblem(w: string, field: UrlField, value: string): string | null {
+  const known: readonly string[] = DRM_URL_PLACEHOLDERS[field];
+  for (const [, name] of value.matchAll(PLACEHOLDER)) {
     if (known.includes(name)) continue;
     const names = known.map((n) => `{${n}}`);
     const which = names.length === 0 ? 'it is used as written' : `the placeholders are ${names.length > 2 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : names.join(' and ')}`;
@@ -61,7 +71,7 @@ export function drmProfilesProblem(v: unknown): string | null {
       for (const k of FAIRPLAY_FIELDS) if (o[k] !== undefined) return `${w}.${k} is a FairPlay setting`;
     }
     for (const k of Object.keys(o)) if (!['provider', 'licenseServerUrl', ...FAIRPLAY_FIELDS].includes(k)) return `${w}.${k} is not a DRM profile field`;
-    for (const k of Object.keys(PLACEHOLDERS)) {
+    for (const k of Object.keys(DRM_URL_PLACEHOLDERS) as UrlField[]) {
       const problem = typeof o[k] === 'string' ? placeholderProblem(w, k, o[k] as string) : null;
       if (problem) return problem;
     }

@@ -11,6 +11,7 @@
 //                 hls.js's drmSystems serverCertificateUrl)
 // kdeliver's own ClearKey licence (kdeliver.CLEAR_KEY) is always there as well.
 import type { DrmProfile, DrmProvider, Entry, Partner } from '../catalog/types.js';
+import { fillDrmUrl } from '../catalog/drm-profiles.js';
 import { DeliveryError } from '../errors.js';
 
 /** Kaltura's KalturaDrmSchemeName of each provider, as its playback context lists them. */
@@ -26,15 +27,14 @@ export const drmProfile = (partner: Pick<Partner, 'drmProfiles'> | null | undefi
 
 /** The licence URL of a profile for one entry and caller. */
 export function profileLicenseUrl(p: DrmProfile, entry: Entry, ks: string | undefined): string {
-  return p.licenseServerUrl
-    .replace(/\{partnerId\}/g, String(entry.partnerId))
-    .replace(/\{entryId\}/g, encodeURIComponent(entry.id))
-    .replace(/\{ks\}/g, ks ? encodeURIComponent(ks) : '');
+  return fillDrmUrl('licenseServerUrl', p.licenseServerUrl, {
+    partnerId: String(entry.partnerId), entryId: encodeURIComponent(entry.id), ks: ks ? encodeURIComponent(ks) : '',
+  });
 }
 
 /** FairPlay's EXT-X-KEY URI for an entry (the player takes the content id from it). */
 export function fairPlayKeyUri(p: DrmProfile, entry: Entry, keyId: Uint8Array): string {
-  return (p.keyUri ?? 'skd://{keyId}').replace(/\{entryId\}/g, entry.id).replace(/\{keyId\}/g, Buffer.from(keyId).toString('hex'));
+  return fillDrmUrl('keyUri', p.keyUri ?? 'skd://{keyId}', { entryId: entry.id, keyId: Buffer.from(keyId).toString('hex') });
 }
 
 export type PlaybackDrmData = { objectType: string; scheme: string; licenseURL: string; certificate?: string; certificateURL?: string };

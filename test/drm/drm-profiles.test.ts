@@ -15,8 +15,8 @@ import { buildServer, loggerOptions } from '../../src/server.js';
 import { generateKs, ksForPath } from '../../src/access/ks.js';
 import { signMediaUrl } from '../../src/delivery/tokenizers/kaltura.js';
 import { readPlayReadyHeader } from '../../src/media/crypto/pssh-data.js';
-import { drmProfilesProblem, normalDrmProfiles } from '../../src/catalog/drm-profiles.js';
-import { playbackDrmData } from '../../src/drm/profiles.js';
+import { DRM_URL_PLACEHOLDERS, drmProfilesProblem, normalDrmProfiles } from '../../src/catalog/drm-profiles.js';
+import { fairPlayKeyUri, playbackDrmData, profileLicenseUrl } from '../../src/drm/profiles.js';
 import type { Entry } from '../../src/catalog/types.js';
 import { binTarget, run } from '../helpers/command.js';
 
@@ -260,6 +260,30 @@ t.test('a placeholder kdeliver does not replace is refused, not given to players
   const r = await kdeliver(['import', placeholder]);
   t.not(r.code, 0, 'import refuses it');
   t.match(r.stderr, /partners\[\d+\]\.drmProfiles: \[0\]\.licenseServerUrl: \{entryid\} is not replaced/, 'with its place in the file');
+});
+
+// one table says what import accepts and what delivery replaces: every name accepted for a field is
+// gone from what a player receives (a name added for one and not the other reached players literally)
+t.test('every placeholder import accepts is replaced in what players receive', async (t) => {
+  const entry = { id: '1_cenc0001', partnerId: 309 } as Entry;
+  const keyId = Buffer.from(CENC_KID, 'hex');
+  const deliver: Record<keyof typeof DRM_URL_PLACEHOLDERS, ((url: string) => string) | null> = {
+    licenseServerUrl: (url) => profileLicenseUrl({ provider: 'widevine', licenseServerUrl: url }, entry, ks),
+    keyUri: (url) => fairPlayKeyUri({ provider: 'fairplay', licenseServerUrl: 'https://fps.example.test/', keyUri: url }, entry, keyId),
+    certificateUrl: null, // used as written: no names accepted
+  };
+  for (const [field, names] of Object.entries(DRM_URL_PLACEHOLDERS) as [keyof typeof DRM_URL_PLACEHOLDERS, readonly string[]][]) {
+    const query = names.map((n) => `${n}={${n}}`).join('&');
+    const url = field === 'keyUri' ? `skd://x?${query}` : `https://drm.example.test/x?${query}`;
+    const profile = field === 'licenseServerUrl' ? { provider: 'widevine', licenseServerUrl: url }
+      : { provider: 'fairplay', licenseServerUrl: 'https://fps.example.test/', publicCertificate: 'AAAA', [field]: url };
+    t.equal(drmProfilesProblem([profile]), null, `${field}: ${names.join(', ') || 'no placeholder'} accepted`);
+    if (names.length === 0) continue;
+    const out = deliver[field]!(url);
+    t.notMatch(out, /\{\w+\}/, `${field}: each of them replaced (${out.slice(0, 120)})`);
+  }
+  t.match(profileLicenseUrl({ provider: 'widevine', licenseServerUrl: 'https://d.test/{partnerId}/{entryId}' }, entry, undefined), 'https://d.test/309/1_cenc0001');
+  t.equal(fairPlayKeyUri({ provider: 'fairplay', licenseServerUrl: 'https://f.test/' }, entry, keyId), `skd://${CENC_KID.toLowerCase()}`, 'the default key URI');
 });
 
 t.test('neither the content key nor the KS reaches the log', async (t) => {

@@ -1,0 +1,38 @@
+// The data directory (and other folders kdeliver makes) on disk: what a path still to be made
+// would be made in, and making it.
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** A folder that cannot be made where the configuration says (the CLI answers it in one line). */
+export class DataDirError extends Error {}
+
+/**
+ * The path itself when it exists, else its nearest existing ancestor, and whether that is a folder:
+ * what a path that is still to be made will be made in (the data directory, an export's file).
+ */
+export function nearestExisting(path: string): { path: string; isFolder: boolean } {
+  let there = path;
+  while (!existsSync(there) && dirname(there) !== there) there = dirname(there);
+  return { path: there, isFolder: statSync(there).isDirectory() };
+}
+
+/**
+ * Makes `dir` and the folders above it that are missing, one level at a time. Node's recursive
+ * mkdir never returns for a path under /proc (it retries the kernel's ENOENT forever), and under
+ * /sys it fails with a bare EPERM: here the first level that cannot be made is named instead, with
+ * the setting that named the folder.
+ */
+export function makeDirectory(dir: string, setting = 'KDELIVER_DATA_DIR'): void {
+  const missing: string[] = [];
+  for (let p = dir; !existsSync(p) && dirname(p) !== p; p = dirname(p)) missing.push(p);
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue; // another process made it meanwhile
+      if (!code) throw e;
+      throw new DataDirError(`${setting}=${JSON.stringify(dir)}: cannot be made: making ${d} failed (${code}); choose a folder this user may create`);
+    }
+  }
+}
