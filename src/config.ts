@@ -7,6 +7,7 @@ import { totalmem } from 'node:os';
 import { isSampleDataDir } from './catalog/sample-record.js';
 import { dataDirSecretStore, randomSecret, SecretStoreError, SERVER_SECRET_NAMES, type ServerSecrets } from './catalog/secrets.js';
 import { jsonReadProblem, withoutCredentials } from './log.js';
+import { nearestExisting } from './data-dir.js';
 
 export interface Config {
   host: string;
@@ -187,13 +188,13 @@ function dataDirProblem(dir: string, sqlite: boolean): string | null {
       return false;
     }
   };
-  if (existsSync(dir)) {
+  const there = nearestExisting(dir);
+  if (there.path === dir) {
+    if (!there.isFolder) return 'expected a directory (it is a file)';
     return sqlite && !writable(dir) ? 'not writable by this user: the SQLite catalog (catalog.sqlite) is written there; make it writable, or choose another directory' : null;
   }
-  let parent = dirname(dir);
-  while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
-  if (!statSync(parent).isDirectory()) return `cannot be made: ${parent} is a file, not a directory`;
-  if (!writable(parent)) return `cannot be made: ${parent} is not writable by this user (make the directory, or choose one this user may write)`;
+  if (!there.isFolder) return `cannot be made: ${there.path} is a file, not a directory`;
+  if (!writable(there.path)) return `cannot be made: ${there.path} is not writable by this user (make the directory, or choose one this user may write)`;
   return null;
 }
 
@@ -287,9 +288,6 @@ export function loadConfig(processEnv: Env = process.env): Config {
   const host = env.HOST || '127.0.0.1';
   if (!/^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+(?:%[\w.]+)?\]?)$/.test(host)) {
     throw new ConfigError(`HOST=${JSON.stringify(host)}: expected an IP address (0.0.0.0, ::, 127.0.0.1) or a host name to listen on`);
-  }
-  if (env.KDELIVER_DATA_DIR && existsSync(dataDir) && !statSync(dataDir).isDirectory()) {
-    throw new ConfigError(`KDELIVER_DATA_DIR=${JSON.stringify(env.KDELIVER_DATA_DIR)}: expected a directory (it is a file)`);
   }
   const unusable = dataDirProblem(dataDir, !env.KDELIVER_DATABASE_URL);
   if (unusable) throw new ConfigError(`KDELIVER_DATA_DIR=${JSON.stringify(env.KDELIVER_DATA_DIR || 'storage')}: ${unusable}`);

@@ -2,6 +2,7 @@
 // KDELIVER_DATABASE_URL names one (src/catalog/pg), else the database file of the data directory;
 // brought up to date, seeded with the sample library on first start when configured.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { makeDirectory } from '../data-dir.js';
 import { dirname } from 'node:path';
 import { openDatabase } from './db.js';
 import { createCatalog } from './catalog.js';
@@ -21,6 +22,7 @@ export async function openCatalog(config: {
   // seeding the sample library is recorded in the data directory: its processes then keep using
   // the sample secrets (src/catalog/sample-record.ts)
   const dataDir = config.dataDir ?? dirname(config.dbFile);
+  makeDirectory(dataDir);
   const catalog = config.databaseUrl ? await openShared(config.databaseUrl, dataDir, config) : await openFile(dataDir, config);
   if (config.sampleSecrets) await confirmSampleCatalog(catalog, dataDir, !!config.databaseUrl);
   return catalog;

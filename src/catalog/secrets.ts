@@ -4,8 +4,9 @@
 // Today the store is a file in the data directory; a shared catalog (PostgreSQL) can implement
 // SecretStore so that every node of a cluster signs and checks with the same secrets.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeDirectory } from '../data-dir.js';
 
 export const SERVER_SECRET_NAMES = ['KDELIVER_URL_TOKEN_SECRET', 'KDELIVER_MEDIA_URL_SECRET'] as const;
 export type ServerSecretName = (typeof SERVER_SECRET_NAMES)[number];
@@ -75,7 +76,7 @@ export function dataDirSecretStore(dataDir: string): SecretStore {
     load(generate) {
       const existing = read();
       if (existing) return existing;
-      mkdirSync(dataDir, { recursive: true });
+      makeDirectory(dataDir);
       const values = Object.fromEntries(SERVER_SECRET_NAMES.map((n) => [n, generate()])) as ServerSecrets;
       const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
       const fd = openSync(tmp, 'wx', 0o600);

@@ -1,9 +1,10 @@
 // `kdeliver export [file.json]`: the catalog as a library description that `kdeliver import`
 // reads back. With a file, the media go beside it in `{file}-media/` (hard links or copies) and
 // the description names that folder; without one, the description alone is printed.
-import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadConfig } from '../config.js';
+import { nearestExisting } from '../data-dir.js';
 import { openConfiguredCatalog } from '../open-catalog.js';
 import { describeCatalog, writeMedia } from '../catalog/export.js';
 import { commandLine } from './usage.js';
@@ -20,11 +21,9 @@ export async function main(args: string[]): Promise<number> {
   // given as the file, is said before the catalog is opened
   if (args[0] !== undefined) {
     const out = resolve(args[0]);
-    let there = out;
-    while (!existsSync(there) && dirname(there) !== there) there = dirname(there);
-    const isFolder = statSync(there).isDirectory();
-    if (there === out && isFolder) return cli.error(`${args[0]}: is a folder; give the name of the file to write`);
-    if (there !== out && !isFolder) return cli.error(`${args[0]}: ${there} is a file, not a folder`);
+    const there = nearestExisting(out);
+    if (there.path === out && there.isFolder) return cli.error(`${args[0]}: is a folder; give the name of the file to write`);
+    if (there.path !== out && !there.isFolder) return cli.error(`${args[0]}: ${there.path} is a file, not a folder`);
   }
   const config = loadConfig(process.env);
   const catalog = await openConfiguredCatalog(config);

@@ -1,6 +1,7 @@
 // kdeliver: the command line. `serve` runs the server; the other commands work on the catalog.
 // The `kdeliver` executable is ./kdeliver.ts; this module only dispatches, so tests can import it.
 import { ConfigError, loadConfig } from '../config.js';
+import { DataDirError } from '../data-dir.js';
 import { mediaWriteRefusal } from '../storage/write-refusal.js';
 import { MediaWriteError, openMediaWriter } from '../storage/media-writer.js';
 import { openConfiguredCatalog } from '../open-catalog.js';
@@ -259,7 +260,7 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof LibraryError || e instanceof SampleCatalogError) {
+    if (e instanceof ConfigError || e instanceof LibraryError || e instanceof SampleCatalogError || e instanceof DataDirError) {
       process.stderr.write(`kdeliver: ${e.message}\n`);
       return 2;
     }

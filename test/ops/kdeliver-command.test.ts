@@ -109,3 +109,18 @@ t.test('a data directory that cannot be made or written is one line naming KDELI
     }
   }
 });
+
+// A data directory under /proc or /sys, where the kernel refuses new folders: Node's recursive
+// mkdir never returned under /proc (kdeliver hung before its first line) and under /sys was a bare
+// EPERM stack. Now one line naming the folder that cannot be made, exit 2, as the same user runs it.
+t.test('a data directory under /proc or /sys is refused in one line, not a hang', async (t) => {
+  for (const dataDir of ['/proc/kdeliver-nope/data', '/sys/kdeliver-nope']) {
+    for (const args of [['entries', 'list'], ['serve']]) {
+      const r = await run('kdeliver', args, { env: { ...env, PATH: `${binDir}:${process.env.PATH}`, KDELIVER_DATA_DIR: dataDir, PORT: '0' }, timeoutMs: 20_000 });
+      t.equal(r.code, 2, `${args.join(' ')} with KDELIVER_DATA_DIR=${dataDir}: exit 2 (${r.stderr.slice(0, 300)})`);
+      // as root the kernel refuses (ENOENT under /proc, EPERM under /sys); as a user, the check first
+      t.match(r.stderr, new RegExp(`^kdeliver: KDELIVER_DATA_DIR="${dataDir}": cannot be made: (making /(proc|sys)/kdeliver-nope failed \\(E[A-Z]+\\); choose a folder this user may create|/(proc|sys) is not writable by this user)`));
+      t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    }
+  }
+});
