@@ -116,6 +116,8 @@ export async function describeCatalog(catalog: Catalog, mediaRoot: string): Prom
       referenceId: e.referenceId, createdAt: e.createdAt, version: e.version,
       ...(dataFile ? { dataFile } : {}), ...(thumbnail ? { thumbnail } : {}),
       ...(e.redirectEntryId ? { redirectEntryId: e.redirectEntryId } : {}),
+      ...(e.conversionProfileId !== null ? { conversionProfileId: e.conversionProfileId } : {}),
+      ...(e.partnerData ? { partnerData: e.partnerData } : {}),
       ...(keys ? { keys } : {}),
       flavors, captions,
     };

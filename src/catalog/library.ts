@@ -5,7 +5,7 @@ import { validEntryKeys, type GivenEntryKeys } from './keys.js';
 import { drmProfilesProblem, normalDrmProfiles } from './drm-profiles.js';
 import { closeSync, copyFileSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
-import type { Catalog, LibraryRow, LibraryTable, LibraryWrite } from './store.js';
+import { OwnerConflictError, type Catalog, type LibraryRow, type LibraryTable, type LibraryWrite } from './store.js';
 import { normalizeAccessRules } from './legacy-rules.js';
 import { DEFAULT_STORYBOARD, STORYBOARD_LIMITS, type AccessRule, type DrmProfile, type StoryboardConfig } from './types.js';
 import { captionText } from '../media/captions.js';
@@ -81,6 +81,10 @@ export interface LibEntry {
   status?: number; duration?: number; moderationStatus?: number; startDate?: number | null; endDate?: number | null;
   accessControlProfileId?: number | null; tags?: string; adminTags?: string; userId?: string; referenceId?: string;
   createdAt?: number; version?: number; dataFile?: string; thumbnail?: string; redirectEntryId?: string;
+  /** The conversion profile media.addContent transcodes into (Kaltura's conversionProfileId). */
+  conversionProfileId?: number | null;
+  /** Free text an integration keeps on the entry (Kaltura's partnerData). */
+  partnerData?: string;
   flavors?: LibFlavor[]; captions?: LibCaption[];
   /** The entry's content key and key id (hex); random ones when absent (kept when the entry had some). */
   keys?: GivenEntryKeys;
@@ -139,6 +143,7 @@ const FIELDS: Record<string, Record<string, FieldKind>> = {
     id: 'str', partnerId: 'int', name: 'str', description: 'str', type: 'int', mediaType: 'int', status: 'int', duration: 'num',
     moderationStatus: 'int', startDate: 'int', endDate: 'int', accessControlProfileId: 'int', tags: 'str', adminTags: 'str',
     userId: 'str', referenceId: 'str', createdAt: 'int', version: 'int', dataFile: 'str', thumbnail: 'str', redirectEntryId: 'str',
+    conversionProfileId: 'int', partnerData: 'str',
   },
   flavor: {
     id: 'str', flavorParamsId: 'int', file: 'str', containerFormat: 'str', fileExt: 'str', videoCodec: 'str', audioCodec: 'str',
@@ -424,7 +429,11 @@ export async function importLibrary(catalog: LibraryCatalog, lib: LibraryFile, m
     onProgress?.({ phase: 'media', done: total, total });
     const writes = libraryWrites(lib, now, rel, mediaDir);
     onProgress?.({ phase: 'catalog', done: 0, total });
-    await catalog.library.write(writes, onProgress && ((done) => onProgress({ phase: 'catalog', done, total })));
+    try {
+      await catalog.library.write(writes, onProgress && ((done) => onProgress({ phase: 'catalog', done, total })));
+    } catch (e) {
+      throw e instanceof OwnerConflictError ? new LibraryError(ownerRefusal(e)) : e;
+    }
     return { entries: total };
   } catch (err) {
     for (const p of placed) rmSync(p, { force: true });
@@ -446,16 +455,7 @@ const JOURNAL_PREFIX = '.import-placing-';
  * killed import never committed, and a file of an entry the catalog holds may be one it names.
  */
 async function removeOrphans(catalog: LibraryCatalog, media: string): Promise<void> {
-  let names: string[];
-  try {
-    names = readdirSync(media).filter((n) => n.startsWith(JOURNAL_PREFIX));
-  } catch {
-    return; // no media folder yet
-  }
-  for (const name of names) {
-    const pid = Number(name.slice(JOURNAL_PREFIX.length));
-    if (pid !== process.pid && running(pid)) continue; // an import at work
-    const journal = join(media, name);
+  for (const journal of staleJournals(media)) {
     const entryHeld = new Map<string, boolean>();
     for (const line of readFileSync(journal, 'utf8').split('\n')) {
       const [partner, entryId, file] = line.split('/');
@@ -478,12 +478,27 @@ async function removeOrphans(catalog: LibraryCatalog, media: string): Promise<vo
 }
 
 /** Whether the media folder holds the journal of an import that is no longer running. */
-export function interruptedImport(media: string): boolean {
+export const interruptedImport = (media: string): boolean => staleJournals(media).length > 0;
+
+/**
+ * The journals in the media folder whose import is not running. This process's own pid counts as
+ * not running: its journal exists only while its import runs, and none runs when this is asked,
+ * so one of that name was left by an earlier process that had the same pid.
+ */
+function staleJournals(media: string): string[] {
+  let names: string[];
   try {
-    return readdirSync(media).some((n) => n.startsWith(JOURNAL_PREFIX) && !running(Number(n.slice(JOURNAL_PREFIX.length))));
+    names = readdirSync(media);
   } catch {
-    return false;
+    return []; // no media folder yet
   }
+  return names
+    .filter((n) => n.startsWith(JOURNAL_PREFIX))
+    .filter((n) => {
+      const pid = Number(n.slice(JOURNAL_PREFIX.length));
+      return pid === process.pid || !running(pid);
+    })
+    .map((n) => join(media, n));
 }
 
 function running(pid: number): boolean {
@@ -497,25 +512,25 @@ function running(pid: number): boolean {
 }
 
 /**
- * Why a record of the file may not replace the catalog's record of the same id, or null: an entry
- * id held by another partner, a flavor or caption id held by another entry. Kaltura's ids name one
+ * Why a record of the file may not replace the catalog's record of the same id: an entry id held by
+ * another partner, a flavor or caption id held by another entry. Kaltura's ids name one
  * record across every partner, so such a clash is a mistake in the file, not a move.
  */
-export function ownerProblem(what: 'entry' | 'flavor' | 'caption', id: string, heldBy: number | string | undefined, wants: number | string): string | null {
-  if (heldBy === undefined || heldBy === null || heldBy === wants) return null;
+function ownerRefusal({ what, id, heldBy, wants }: OwnerConflictError): string {
   return what === 'entry'
     ? `entry ${id} belongs to partner ${heldBy} in the catalog, not to partner ${wants}: an entry id names one entry across all partners`
     : `${what} ${id} belongs to entry ${heldBy} in the catalog, not to entry ${wants}: give it another id, or delete entry ${heldBy} first`;
 }
 
 /** What an import reads of the catalog besides its library store. */
-export type LibraryCatalog = Pick<Catalog, 'library' | 'getEntry' | 'getPartner' | 'getAccessControlProfile' | 'getStorageProfile'>;
+export type LibraryCatalog = Pick<Catalog, 'library' | 'getEntry' | 'getPartner' | 'getAccessControlProfile' | 'getConversionProfile' | 'getStorageProfile'>;
 
 /** Every partner, access-control profile and storage profile the file's records name exists. */
 async function checkReferences(catalog: LibraryCatalog, lib: LibraryFile): Promise<void> {
   const inFile = (list: { id: number }[] | undefined) => new Set((list ?? []).map((r) => r.id));
   const partners = inFile(lib.partners);
   const acps = inFile(lib.accessControlProfiles);
+  const conversions = inFile(lib.conversionProfiles);
   const storages = inFile(lib.storageProfiles);
   const known = new Map<string, boolean>();
   const exists = async (what: string, id: number, look: (id: number) => Promise<unknown>) => {
@@ -535,6 +550,10 @@ async function checkReferences(catalog: LibraryCatalog, lib: LibraryFile): Promi
     const acp = e.accessControlProfileId;
     if (acp !== undefined && acp !== null && !acps.has(acp)) {
       need(await exists('acp', acp, (id) => catalog.getAccessControlProfile(id)), `entries[${i}] (${e.id})`, `access-control profile ${acp} is neither in the file nor in the catalog`);
+    }
+    const cp = e.conversionProfileId;
+    if (cp !== undefined && cp !== null && !conversions.has(cp)) {
+      need(await exists('conversion', cp, (id) => catalog.getConversionProfile(id)), `entries[${i}] (${e.id})`, `conversion profile ${cp} is neither in the file nor in the catalog`);
     }
     for (const f of e.flavors ?? []) {
       for (const sid of Object.keys(f.remoteFiles ?? {}).map(Number)) {
@@ -631,7 +650,7 @@ function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: str
       tags: e.tags ?? '', admin_tags: e.adminTags ?? '', user_id: e.userId ?? '', reference_id: e.referenceId ?? '',
       created_at: e.createdAt ?? now, updated_at: now, version: e.version ?? 1,
       data_file: e.dataFile ? rel(e, e.dataFile) : null, thumbnail_file: e.thumbnail ? rel(e, e.thumbnail) : null,
-      redirect_entry_id: e.redirectEntryId ?? null,
+      redirect_entry_id: e.redirectEntryId ?? null, conversion_profile_id: e.conversionProfileId ?? null, partner_data: e.partnerData ?? '',
     });
     writes.push({ op: 'entryKeys', entryId: e.id, keys: e.keys ?? null, now });
     for (const f of e.flavors ?? []) {

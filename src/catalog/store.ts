@@ -472,6 +472,32 @@ export type LibraryTable =
   | 'partners' | 'flavor_params' | 'conversion_profiles' | 'delivery_profiles' | 'storage_profiles'
   | 'access_control_profiles' | 'ui_confs' | 'entries' | 'flavor_assets' | 'remote_files' | 'caption_assets';
 
+/** The primary key of each table a library writes (the stores' upserts conflict on it). */
+export const LIBRARY_KEYS: Record<LibraryTable, string[]> = {
+  partners: ['id'], flavor_params: ['id'], conversion_profiles: ['id'], delivery_profiles: ['id'], storage_profiles: ['id'],
+  access_control_profiles: ['id'], ui_confs: ['id'], entries: ['id'], flavor_assets: ['id'], caption_assets: ['id'],
+  remote_files: ['flavor_asset_id', 'storage_profile_id'],
+};
+
+/**
+ * The library tables whose rows belong to an entry, and what a row of each is. A write deletes an
+ * entry's rows with the entry before writing them again, so an id of these still there is another
+ * entry's: the stores' upserts then update nothing (their conflict clause keeps the row's entry),
+ * and the write is refused with OwnerConflictError, without a look-up before each row.
+ */
+export const ENTRY_OWNED: Partial<Record<LibraryTable, 'flavor' | 'caption'>> = { flavor_assets: 'flavor', caption_assets: 'caption' };
+
+/**
+ * A library write that would take over a record another owner holds (an entry id of another
+ * partner, a flavor or caption id of another entry): the write is rolled back, and
+ * src/catalog/library.ts words the refusal.
+ */
+export class OwnerConflictError extends Error {
+  constructor(readonly what: 'entry' | 'flavor' | 'caption', readonly id: string, readonly heldBy: number | string, readonly wants: number | string) {
+    super(`${what} ${id} is held by ${heldBy}, not ${wants}`);
+  }
+}
+
 export interface LibraryStore {
   /**
    * All the writes in one transaction: all or nothing. `onEntries` hears how many entries (entryKeys

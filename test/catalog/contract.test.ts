@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCatalog } from '../../src/catalog/catalog.js';
 import { openDatabase } from '../../src/catalog/db.js';
-import { importLibrary, readLibraryFile, sampleLibraryPath } from '../../src/catalog/library.js';
+import { importLibrary, LibraryError, readLibraryFile, sampleLibraryPath, type LibEntry as LibraryEntry } from '../../src/catalog/library.js';
 import { openPgCatalog, type PgCatalog } from '../../src/catalog/pg/catalog.js';
 import { copySqliteToPostgres } from '../../src/catalog/pg/copy.js';
 import type { AccessControlProfile, CaptionAsset, ThumbAsset } from '../../src/catalog/types.js';
@@ -256,4 +256,18 @@ t.test('the sample library imported straight into PostgreSQL (its library store)
   // a second import over the first changes nothing
   await importLibrary(pg, library, mediaDir, mediaRoot, NOW);
   await compareAll(t, lite, pg as unknown as AnyCatalog, 'after importing it again');
+  // a record another owner holds is refused, and the transaction leaves the catalog as it was
+  const first = library.entries![0];
+  const otherPartner = library.partners!.find((p) => p.id !== first.partnerId)!.id;
+  const flavored = library.entries!.find((e) => (e.flavors ?? []).length > 0 && e.id !== first.id)!;
+  const clashes: [string, LibraryEntry, RegExp][] = [
+    ['an entry id of another partner', { ...first, partnerId: otherPartner }, new RegExp(`entry ${first.id} belongs to partner ${first.partnerId} in the catalog, not to partner ${otherPartner}`)],
+    ['a flavor id of another entry', { ...flavored, id: '0_clash0001', flavors: [flavored.flavors![0]], captions: [] },
+      new RegExp(`flavor ${flavored.flavors![0].id} belongs to entry ${flavored.id} in the catalog, not to entry 0_clash0001`)],
+  ];
+  for (const [what, e, says] of clashes) {
+    await t.rejects(importLibrary(pg, { ...library, entries: [e] }, mediaDir, mediaRoot, NOW), { constructor: LibraryError, message: says }, what);
+  }
+  t.equal(await pg.getEntry('0_clash0001'), undefined, 'no entry written');
+  await compareAll(t, lite, pg as unknown as AnyCatalog, 'after the refused imports');
 });

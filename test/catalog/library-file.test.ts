@@ -88,6 +88,10 @@ t.test('a record that clashes with the catalog is refused, and the catalog and m
       /entries\[0\] \(0_other001\): partner 777 is neither in the file nor in the catalog/],
     ['an access-control profile that is nowhere', { version: 1, entries: [entry({ id: '0_other001', accessControlProfileId: 99, flavors: [flavor('0_fnew0001')] })] },
       /access-control profile 99 is neither in the file nor in the catalog/],
+    ['a conversion profile that is nowhere', { version: 1, entries: [entry({ id: '0_other001', conversionProfileId: 98, flavors: [flavor('0_fnew0001')] })] },
+      /entries\[0\] \(0_other001\): conversion profile 98 is neither in the file nor in the catalog/],
+    ['a conversion profile that is not a number', { version: 1, entries: [entry({ id: '0_other001', conversionProfileId: '1', flavors: [flavor('0_fnew0001')] })] },
+      /entries\[0\]: conversionProfileId must be a whole number \(got "1"\)/],
     ['a storage profile that is nowhere', { version: 1, entries: [entry({ id: '0_other001', flavors: [{ ...flavor('0_fnew0001'), remoteFiles: { 9: 'x.mp4' } }] })] },
       /storage profile 9 is neither in the file nor in the catalog/],
   ];

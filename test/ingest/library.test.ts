@@ -30,6 +30,8 @@ const added = await addSource(ctxA, { partnerId: 309, file: clip, entryId: '0_li
 const job = await runJob(ctxA, added.jobId);
 if (!job.ok) throw new Error(`the clip's ingest failed: ${JSON.stringify(job)}`);
 await deleteEntry({ ...ctxA, now: Math.floor(Date.now() / 1000) }, '1_flavlim0');
+// what media.add and media.update keep on an entry, which an export once left out
+catalogA.db.prepare("UPDATE entries SET conversion_profile_id = 1, partner_data = '{\"course\":42}' WHERE id = '0_libclip1'").run();
 catalogA.db.close();
 
 const sha = (f: string) => createHash('sha1').update(readFileSync(f)).digest('hex');
@@ -58,6 +60,8 @@ t.test('export then import gives the same catalog and the same media', async (t)
 
   const entry = (await catalogB.getEntry('0_libclip1'))!;
   t.equal(entry.status, 2);
+  t.equal(entry.conversionProfileId, 1, 'the conversion profile travels');
+  t.equal(entry.partnerData, '{"course":42}', 'and the integration\'s partnerData');
   t.equal((await catalogB.listFlavors('0_libclip1')).length, 2, 'source and 240p (360p would upscale)');
   t.ok(entry.thumbnailFile && existsSync(join(configB.mediaRoot, entry.thumbnailFile)));
   t.equal((await catalogB.getEntry('1_flavlim0'))!.status, 3, 'deleted entries travel as deleted');
