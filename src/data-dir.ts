@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-/** A folder that cannot be made where the configuration says (the CLI answers it in one line). */
+/** The data directory cannot be made where the configuration says (the CLI answers it in one line). */
 export class DataDirError extends Error {}
 
 /**
@@ -19,10 +19,9 @@ export function nearestExisting(path: string): { path: string; isFolder: boolean
 /**
  * Makes `dir` and the folders above it that are missing, one level at a time. Node's recursive
  * mkdir never returns for a path under /proc (it retries the kernel's ENOENT forever), and under
- * /sys it fails with a bare EPERM: here the first level that cannot be made is named instead, with
- * the setting that named the folder.
+ * /sys it fails with a bare EPERM: here the first level that cannot be made is named instead.
  */
-export function makeDirectory(dir: string, setting = 'KDELIVER_DATA_DIR'): void {
+export function makeDirectory(dir: string): void {
   const missing: string[] = [];
   for (let p = dir; !existsSync(p) && dirname(p) !== p; p = dirname(p)) missing.push(p);
   for (const d of missing.reverse()) {
@@ -32,7 +31,7 @@ export function makeDirectory(dir: string, setting = 'KDELIVER_DATA_DIR'): void 
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') continue; // another process made it meanwhile
       if (!code) throw e;
-      throw new DataDirError(`${setting}=${JSON.stringify(dir)}: cannot be made: making ${d} failed (${code}); choose a folder this user may create`);
+      throw new DataDirError(`KDELIVER_DATA_DIR=${JSON.stringify(dir)}: cannot be made: making ${d} failed (${code}); choose a folder this user may create`);
     }
   }
 }

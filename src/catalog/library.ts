@@ -525,7 +525,7 @@ function ownerRefusal({ what, id, heldBy, wants }: OwnerConflictError): string {
 /** What an import reads of the catalog besides its library store. */
 export type LibraryCatalog = Pick<Catalog, 'library' | 'getEntry' | 'getPartner' | 'getAccessControlProfile' | 'getConversionProfile' | 'getStorageProfile'>;
 
-/** Every partner, access-control profile and storage profile the file's records name exists. */
+/** Every partner, access-control, conversion and storage profile the file's records name exists. */
 async function checkReferences(catalog: LibraryCatalog, lib: LibraryFile): Promise<void> {
   const inFile = (list: { id: number }[] | undefined) => new Set((list ?? []).map((r) => r.id));
   const partners = inFile(lib.partners);
