@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { startIngestWorker } from '../src/ingest/queue.js';
 import { expireUploadTokens } from '../src/ingest/uploads.js';
+import { storeUnreachable } from '../src/storage/media-store.js';
 
 const UPLOAD_MAX_AGE_SECONDS = 24 * 3600;
 
@@ -15,7 +16,8 @@ export default async function ingestWorker(app: FastifyInstance) {
   }
   const worker = startIngestWorker(
     { catalog: app.catalog, dataDir: app.config.dataDir, mediaRoot: app.config.mediaRoot, media: app.media.writer, leaseSeconds: app.config.ingestLeaseSeconds },
-    { log: app.log },
+    // the check /readyz makes (a verdict kept 2 s): a node whose store is down takes no jobs
+    { log: app.log, storeProblem: () => storeUnreachable(app.media) },
   );
   const expire = async () => {
     const n = await expireUploadTokens({ catalog: app.catalog, dataDir: app.config.dataDir, now: app.now(), media: app.media.writer }, UPLOAD_MAX_AGE_SECONDS);

@@ -22,6 +22,13 @@ export interface WorkerOptions {
   /** Jobs run at once; each job runs up to ctx.concurrency ffmpeg processes. */
   maxJobs?: number;
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /**
+   * Why this process cannot reach the media store now, or null when it can; asked before each
+   * scan. A node cut off from a shared store (S3) would claim jobs only to fail them with the
+   * store's message, while a node that reaches the store could have finished them: it leaves
+   * them queued instead, and takes them again once the store answers.
+   */
+  storeProblem?: () => Promise<string | null>;
 }
 
 // Workers of this process, so that code which queues a job (api_v3 uploads) can wake them
@@ -39,6 +46,8 @@ export function startIngestWorker(ctx: IngestContext, opts: WorkerOptions = {}):
   let idleWaiters: (() => void)[] = [];
   let stopped = false;
   let scanning = false;
+  // the store problem last logged, so that a store that stays down is one line, not one per poll
+  let storeDown: string | null = null;
   const maxJobs = opts.maxJobs ?? 1;
 
   // Staging folders that no live lease holds are leftovers of a crash, or of a runner that lost its job
@@ -110,6 +119,13 @@ export function startIngestWorker(ctx: IngestContext, opts: WorkerOptions = {}):
     if (stopped || scanning) return;
     scanning = true;
     try {
+      const problem = opts.storeProblem ? await opts.storeProblem() : null;
+      if (problem !== storeDown) {
+        if (problem) opts.log?.warn({ reason: problem }, 'ingest jobs left in the queue: the media store does not answer');
+        else opts.log?.info({}, 'the media store answers again: ingest jobs are taken');
+        storeDown = problem;
+      }
+      if (problem) return;
       for (const j of await store.claimableJobs(now())) {
         if (stopped || active.size >= maxJobs) break;
         if (active.has(j.id)) continue;

@@ -1,0 +1,70 @@
+// A node whose media store (S3) does not answer leaves ingest jobs in the queue. Before, its
+// worker claimed every queued job and failed it with the store's message (the entry in ERROR,
+// `kdeliver ingest --retry` needed), although another node that reaches the store could have run
+// it. The worker now asks what /readyz asks (storeUnreachable, src/storage/media-store.ts) before
+// it claims, and takes jobs again once the store answers (routes/ingest-worker.ts).
+// Real parts: s3rver through the real AWS SDK, behind a TCP relay this test cuts and restores.
+import t from 'tap';
+import { createServer, connect, type Socket } from 'node:net';
+import { startServer } from '../helpers/server.js';
+import { startS3, freePort } from '../helpers/media-origins.js';
+import { nudgeIngestWorkers } from '../../src/ingest/queue.js';
+
+/** A TCP relay to `target` on its own port, which can be closed (connections refused) and opened again. */
+async function relay(t: { teardown(fn: () => unknown): void }, target: number) {
+  const port = await freePort();
+  const sockets = new Set<Socket>();
+  let server: ReturnType<typeof createServer> | null = null;
+  const up = () => new Promise<void>((resolve) => {
+    server = createServer((c) => {
+      const u = connect(target, '127.0.0.1');
+      sockets.add(c).add(u);
+      c.pipe(u).pipe(c);
+      const end = () => { c.destroy(); u.destroy(); sockets.delete(c); sockets.delete(u); };
+      c.on('error', end).on('close', end);
+      u.on('error', end).on('close', end);
+    });
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const down = () => new Promise<void>((resolve) => {
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+    if (!server) return resolve();
+    server.close(() => resolve());
+    server = null;
+  });
+  await up();
+  t.teardown(down);
+  return { endpoint: `http://127.0.0.1:${port}`, up, down };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+t.test('S3 down: queued jobs stay queued on this node; once the store answers they are taken', async (t) => {
+  const s3 = await startS3(t);
+  const link = await relay(t, Number(new URL(s3.endpoint).port));
+  const s = await startServer(t, { env: { ...s3.env('lib'), AWS_ENDPOINT_URL: link.endpoint } });
+  const ingest = s.app.catalog.ingest;
+  const now = () => Math.floor(Date.now() / 1000);
+
+  await link.down();
+  // a /readyz verdict stands two seconds; the worker polls every two
+  await sleep(2100);
+  const ready = await fetch(`${s.url}/readyz`);
+  t.equal(ready.status, 503, 'the node says its store is down');
+
+  const jobId = await ingest.enqueueJob('1_rcit0qgs', 309, null, now());
+  nudgeIngestWorkers();
+  await sleep(4500);
+  t.match(await ingest.getJob(jobId), { state: 'queued', attempts: 0 }, 'the job was left for a node that reaches the store');
+  t.equal((await s.app.catalog.getEntry('1_rcit0qgs'))!.status, 2, 'the entry is untouched (READY)');
+
+  await link.up();
+  let job = await ingest.getJob(jobId);
+  for (let i = 0; i < 50 && job?.state === 'queued'; i++) {
+    await sleep(200);
+    job = await ingest.getJob(jobId);
+  }
+  t.not(job?.state, 'queued', 'the store answers again: the job is taken');
+  t.equal(job?.attempts, 1);
+});
