@@ -1,4 +1,4 @@
-// The legacy API v2: /index.php/partnerservices2/{action}, GET or POST (form or multipart), every
+// The legacy API v2: /index.php/partnerservices2/{action} (and /api/{action}), GET or POST (form or multipart), every
 // answer HTTP 200 (src/api/v2/front.ts). Thin: the body is taken as bytes and src/api/v2 does the
 // rest, on the same service registry as api_v3, so v2 and api_v3 share every rule and error. KSs
 // and secrets travel in these URLs too: the access log gets the redacted URL.
@@ -39,4 +39,8 @@ export default async function partnerServices2Routes(app: FastifyInstance) {
   };
   const logSerializers = { req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: redactApiUrl(req.url), id: req.id }) };
   app.route({ method: ['GET', 'POST', 'HEAD'], url: '/index.php/partnerservices2/:action', handler, logSerializers });
+  // The same API at /api/{method}: the form the old API wiki page gives ("…/api/methodname"), which
+  // Kaltura's web server rewrote to partnerservices2 until 2015. Only a single path segment: api_v3
+  // lives at /api_v3, and nothing else of kdeliver's is under /api/.
+  app.route({ method: ['GET', 'POST', 'HEAD'], url: '/api/:action', handler, logSerializers });
 }
