@@ -1,4 +1,4 @@
-// The legacy API v2: /index.php/partnerservices2/{action}, GET or POST (form or multipart), every
+// The legacy API v2: /index.php/partnerservices2/{action} (and /api/{action}), GET or POST (form or multipart), every
 // answer HTTP 200 (src/api/v2/front.ts). Thin: the body is taken as bytes and src/api/v2 does the
 // rest, on the same service registry as api_v3, so v2 and api_v3 share every rule and error. KSs
 // and secrets travel in these URLs too: the access log gets the redacted URL.
@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createRegistry } from '../src/api/dispatch.js';
 import { redactApiUrl } from '../src/api/redact.js';
 import { SERVICES } from '../src/api/services/index.js';
-import { handleV2Request } from '../src/api/v2/front.js';
+import { handleV2Request, isV2Action } from '../src/api/v2/front.js';
 import { splitUrl } from '../src/request/path-params.js';
 import { requestEnv } from './http.js';
 
@@ -39,4 +39,13 @@ export default async function partnerServices2Routes(app: FastifyInstance) {
   };
   const logSerializers = { req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: redactApiUrl(req.url), id: req.id }) };
   app.route({ method: ['GET', 'POST', 'HEAD'], url: '/index.php/partnerservices2/:action', handler, logSerializers });
+  // The same API at /api/{method}: the form the old API wiki page gives ("…/api/methodname"), which
+  // Kaltura's web server rewrote to partnerservices2 until 2015 (it now sends /api/ to api_v3). So
+  // only the v2 actions kdeliver implements answer there, each in one path segment; any other name
+  // is kdeliver's plain 404, not v2's "Invalid service" (/api/service/... is never v2).
+  app.route({
+    method: ['GET', 'POST', 'HEAD'], url: '/api/:action', logSerializers,
+    handler: async (request: FastifyRequest<{ Params: { action: string } }>, reply: FastifyReply) =>
+      isV2Action(request.params.action) ? handler(request, reply) : reply.callNotFound(),
+  });
 }

@@ -9,7 +9,7 @@ import { routeParams } from '../src/request/path-params.js';
 import { checkEntryAccess, liveEntry, partnerOf } from '../src/access/entry-check.js';
 import type { RequestEnv } from '../src/env.js';
 import { ksHasPrivilege } from '../src/access/ks.js';
-import { downloadFile, previewBytes, rawFile, relocateName, safeName, type ServedFile } from '../src/serve/downloads.js';
+import { downloadFile, previewBytes, rawFile, relocateName, safeName, withoutExt, type ServedFile } from '../src/serve/downloads.js';
 import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
 import { accessFacts, pathPartner, requestEnv, sendFile } from './http.js';
 import { mediaCacheControl } from '../src/serve/media-access.js';
@@ -60,13 +60,13 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
       type: params.get('type') ?? null, format: params.get('format') ?? null, fileName: params.get('file_name') ?? null, limit,
     });
     const relocate = params.get('relocate');
-    if (relocate) served.name = `${served.name.replace(/\.[^.]*$/, '')}.${relocate.split('.').pop()}`;
+    if (relocate) served.name = `${withoutExt(served.name, served.ext)}.${relocate.split('.').pop()}`;
     const direct = params.has('direct_serve') && params.get('direct_serve') !== '0';
     const isDocument = entry.type === EntryType.DOCUMENT;
     const dumpDirectly = isDocument || entry.mediaType === MediaType.IMAGE || params.get('type') === 'download' || params.has('forceproxy') || !!relocate;
     if (!dumpDirectly) {
       reply.header('Access-Control-Allow-Origin', '*');
-      return reply.redirect(relocated(request, `/${safeName(served.name.replace(/\.[^.]*$/, ''))}.${served.ext}`, 'relocate', `f.${served.ext}`), 302);
+      return reply.redirect(relocated(request, `/${safeName(withoutExt(served.name, served.ext))}.${served.ext}`, 'relocate', `f.${served.ext}`), 302);
     }
     return serve(request, reply, env, entry, served, { attachment: !direct, byteLimit: null });
   }

@@ -38,6 +38,8 @@ export const API_ERRORS = {
   ACCESS_CONTROL_RESTRICTED: 'Access to entry "%ENTRY_ID%" is restricted: %REASON%',
   // Kaltura's answer to a JSONP callback outside [0-9_a-zA-Z.]: it names the field, not the value
   INVALID_FIELD_VALUE: 'value in field [%FIELD_NAME%] is not valid',
+  // and to a JSONP request without a callback: its own code, not MISSING_MANDATORY_PARAMETER's
+  MANDATORY_PARAMETER_MISSING: 'Mandatory parameter missing [%PARAM_NAME%]',
   RESOURCE_NOT_READY: 'Resource "%ID%" is not ready',
   INVALID_REQUEST_BODY: 'The request body could not be read: %REASON%',
   MULTIREQUEST_TOO_LARGE: 'A multirequest may hold at most %MAX_REQUESTS% requests',

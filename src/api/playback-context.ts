@@ -3,6 +3,7 @@
 // never disagree: what the API offers is what playManifest will serve, and what playManifest
 // refuses the API reports as actions and messages (or as an error for getUrl).
 import { checkEntryAccess, rulesOf } from '../access/entry-check.js';
+import { generateKs } from '../access/ks.js';
 import { entryStoryboard } from '../thumbnail/source.js';
 import type { CaptionAsset, Entry, FlavorAsset, Partner } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
@@ -257,31 +258,41 @@ export interface FlavorUrlOptions {
   storageId?: number;
 }
 
+/** How long the session of a getUrl download URL lasts: a day, as Kaltura's getUrl makes it. */
+const DOWNLOAD_KS_SECONDS = 86400;
+
 /**
  * flavorAsset.getUrl: a playManifest `format/download` URL for one flavor, checked in the DOWNLOAD
- * context first. The URL carries the caller's KS only when the download needs it, and the
- * referrer the check was made with. With a file name (and no storage), the URL is Kaltura's
- * getDownloadUrl form instead, the download action with `file_name`, since playManifest names the
- * attachment itself; a storageId keeps the playManifest form (Kaltura's storage URL takes no file
- * name for a plain file either).
+ * context first, with the referrer the check was made with. With a file name (and no storage),
+ * the URL is Kaltura's getDownloadUrl form instead, the download action with `file_name`, since
+ * playManifest names the attachment itself; a storageId keeps the playManifest form (Kaltura's
+ * storage URL takes no file name for a plain file either).
+ *
+ * When the download needs a session, the URL is the download action's with a KS made for it, as
+ * Kaltura's getUrl does: a user KS of the entry's partner whose only privilege is
+ * `download:{entryId}` (which passes that action's DOWNLOAD rules), for a day. The caller's own KS
+ * never goes into the URL: it is handed on to viewers ("Download HD"), and the documented recipe
+ * asks with an admin KS. Two cases keep the caller's KS, as nothing narrower would serve them: a
+ * storageId (playManifest's storage redirect reads no download privilege) and an encrypted entry
+ * (its clear files are an admin's only, src/drm/session.ts).
  */
 export async function flavorDownloadUrl(ctx: ApiContext, entry: Entry, flavor: FlavorAsset, opts: FlavorUrlOptions = {}): Promise<string> {
   const proto = requestProtocol(ctx);
   const storage = opts.storageId !== undefined ? `/storageId/${opts.storageId}` : '';
   const pairs = `/flavorId/${flavor.id}/format/download/protocol/${proto}${storage}`;
   const referrer = referrerPair(opts.referrer);
-  const url = (ks: string | null): string => {
-    if (opts.fileName && !storage) {
-      const base = `${ctx.baseUrl}/p/${entry.partnerId}/sp/${entry.partnerId}00/download/entry_id/${entry.id}/flavor/${flavor.id}${referrer}`;
-      // a path segment cannot carry a slash, even encoded (src/request/path-params.ts refuses %2F,
-      // %5C and %00): they become _, as the download's relocate name makes them anyway; so does a
-      // name of only "." or "..", which URL normalisation would take for a path step
-      const name = `/file_name/${encodeURIComponent(opts.fileName.replace(/[/\\\0]/g, '_').replace(/^\.{1,2}$/, '_'))}`;
-      if (!ks) return `${base}${name}`;
-      return PATH_SAFE_KS.test(ks) ? `${base}/ks/${ks}${name}` : `${base}${name}?ks=${encodeURIComponent(ks)}`;
-    }
-    return withKs(`${manifestBase(ctx, entry)}/flavorId/${flavor.id}/protocol/${proto}${storage}/format/download${referrer}/a.${flavor.fileExt || 'mp4'}`, ks);
+  const downloadAction = (ks: string | null): string => {
+    const base = `${ctx.baseUrl}/p/${entry.partnerId}/sp/${entry.partnerId}00/download/entry_id/${entry.id}/flavor/${flavor.id}${referrer}`;
+    // a path segment cannot carry a slash, even encoded (src/request/path-params.ts refuses %2F,
+    // %5C and %00): they become _, as the download's relocate name makes them anyway; so does a
+    // name of only "." or "..", which URL normalisation would take for a path step
+    const name = opts.fileName ? `/file_name/${encodeURIComponent(opts.fileName.replace(/[/\\\0]/g, '_').replace(/^\.{1,2}$/, '_'))}` : '';
+    if (!ks) return `${base}${name}`;
+    return PATH_SAFE_KS.test(ks) ? `${base}/ks/${ks}${name}` : `${base}${name}?ks=${encodeURIComponent(ks)}`;
   };
+  const url = (ks: string | null): string => (opts.fileName && !storage
+    ? downloadAction(ks)
+    : withKs(`${manifestBase(ctx, entry)}/flavorId/${flavor.id}/protocol/${proto}${storage}/format/download${referrer}/a.${flavor.fileExt || 'mp4'}`, ks));
   // playManifest falls back to another flavor when the asked one is not allowed (a limit-flavors
   // rule): for getUrl that is a refusal, never a URL that downloads a different flavor
   const served = (p: Playback): void => {
@@ -299,9 +310,15 @@ export async function flavorDownloadUrl(ctx: ApiContext, entry: Entry, flavor: F
   if (!ks) throw downloadError(first, flavor, entry);
   try {
     served(await playFor(ctx, entry, pairs, ks, opts.referrer));
-    return url(ks);
   } catch (e) {
     if (!(e instanceof DeliveryError)) throw e;
     throw downloadError(e, flavor, entry);
   }
+  if (storage || (await drmPolicyOf(ctx.catalog, entry)) !== null) return url(ks);
+  const partner = await ctx.catalog.getPartner(entry.partnerId);
+  if (!partner) throw downloadError(first, flavor, entry);
+  return downloadAction(generateKs({
+    partnerId: partner.id, secret: partner.adminSecret, type: 0, userId: '', expiry: DOWNLOAD_KS_SECONDS,
+    privileges: `download:${entry.id}`, version: 2, now: ctx.now,
+  }));
 }

@@ -15,6 +15,15 @@ export interface ServedFile {
   flavor?: FlavorAsset;
 }
 
+/**
+ * The attachment name: the base name and the file's extension, unless the base already ends with
+ * it. A dot elsewhere is part of the name ("Only from example.com", "talk.v2"): taken for an
+ * extension, it gave a saved mp4 the name of a .com file.
+ */
+export const withExt = (base: string, ext: string) => (!ext || base.toLowerCase().endsWith(`.${ext.toLowerCase()}`) ? base : `${base}.${ext}`);
+/** The name without the file's extension (withExt's inverse), for the relocate URLs. */
+export const withoutExt = (name: string, ext: string) => (ext && name.toLowerCase().endsWith(`.${ext.toLowerCase()}`) ? name.slice(0, -(ext.length + 1)) : name);
+
 const allowed = (f: FlavorAsset, limit: AccessDecision['limitFlavors'] | null) => isFlavorAllowed(limit, f, null);
 
 /** The first "web" flavor: mbr, else web, lowest bitrate first. */
@@ -30,8 +39,10 @@ export const safeName = (name: string) => name.replace(/ /g, '-').replace(/[^a-z
 export async function rawFile(catalog: Catalog, entry: Entry, opts: { type: string | null; format: string | null; fileName: string | null; limit: AccessDecision['limitFlavors'] | null }): Promise<ServedFile> {
   const flavors = (await catalog.listFlavors(entry.id)).filter((f) => f.status === AssetStatus.READY && allowed(f, opts.limit));
   const baseName = opts.fileName && opts.fileName !== 'name' ? opts.fileName : entry.name;
+  // an image keeps a name with any dot in it as it is, as Kaltura's raw does (image entries are
+  // often named after their file); other files get their extension unless the name ends with it
   const named = (path: string, ext: string, flavor?: FlavorAsset): ServedFile => ({
-    path, ext, flavor, name: baseName.includes('.') ? baseName : `${baseName}.${ext}`,
+    path, ext, flavor, name: entry.mediaType === MediaType.IMAGE && baseName.includes('.') ? baseName : withExt(baseName, ext),
   });
 
   if (opts.type === 'download' && opts.format && entry.type !== EntryType.DOCUMENT) {

@@ -141,7 +141,7 @@ t.test('serializers', async (t) => {
   t.equal(bad.contentType, 'application/json');
   t.same(JSON.parse(bad.body), { code: 'INVALID_FIELD_VALUE', message: 'value in field [callback] is not valid', objectType: 'KalturaAPIException', args: { FIELD_NAME: 'callback' } });
   t.notMatch(bad.body, 'alert', 'the rejected callback is not in the answer');
-  t.match(JSON.parse(serialize({}, { format: 9, multi: false, callback: null, executionTime: 0 }).body), { code: 'MISSING_MANDATORY_PARAMETER', args: { PARAMETER_NAME: 'callback' } });
+  t.match(JSON.parse(serialize({}, { format: 9, multi: false, callback: null, executionTime: 0 }).body), { code: 'MANDATORY_PARAMETER_MISSING', args: { PARAM_NAME: 'callback' } });
 });
 
 // a registry of services written for this test: the front controller and dispatcher are under test

@@ -97,6 +97,29 @@ t.test('flavorAsset.getUrl options', async (t) => {
     await here.arrayBuffer();
   });
 
+  await t.test("a URL that needs a session carries one made for it, never the caller's KS", async (t) => {
+    // the documentation's recipe: an admin KS asks, the URL goes to a viewer ("Download HD")
+    const session = async (ks: string) => (await (await fetch(`${s.url}/api_v3/service/session/action/get?format=1&ks=${encodeURIComponent(ks)}`)).json()) as any;
+    for (const [id, fields] of [['1_f1kssec0', {}], ['1_f1kssec0', { ...OPTS, 'options[fileName]': 'secure.mp4' }]] as const) {
+      const url: string = await getUrl({ ks: adminKs, id, ...fields });
+      t.type(url, 'string', `${id}: a URL`);
+      t.notOk(url.includes(adminKs), 'the admin KS is not in it');
+      t.match(url, /\/download\/entry_id\/1_kssecure\/flavor\/1_f1kssec0\/ks\/[^/]+/, "the download action's form");
+      const minted = /\/ks\/([^/?]+)/.exec(url)![1];
+      t.match(await session(minted), { sessionType: 0, partnerId: 309, privileges: /^download:1_kssecure(,|$)/ }, 'a user KS that may download this entry only');
+      const r = await fetch(url);
+      t.equal(r.status, 200, 'and it downloads');
+      t.equal((await r.arrayBuffer()).byteLength, await sizeOf(id));
+      if ('options[fileName]' in fields) t.equal(r.headers.get('content-disposition'), 'attachment; filename="secure.mp4"');
+      const other = await fetch(`${s.url}/p/309/sp/30900/download/entry_id/1_siteonly/ks/${minted}`, { redirect: 'manual' });
+      t.equal(other.status, 403, 'the KS opens no other entry');
+      await other.arrayBuffer();
+    }
+    const viewer = await (await fetch(`${s.url}/api_v3/service/session/action/start?format=1&secret=sample-user-secret-309&partnerId=309&type=0&privileges=sview:1_kssecure`)).json() as string;
+    const url: string = await getUrl({ ks: viewer, id: '1_f2kssec0' });
+    t.notOk(url.includes(viewer), "a user's KS is not put in the URL either");
+  });
+
   await t.test('storageId of a storage holding a copy of the flavor', async (t) => {
     // a storage of partner 309 with copies of 1_f3rcit00 only, written as `kdeliver import` writes them
     await s.app.catalog.library.write([

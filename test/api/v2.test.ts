@@ -196,6 +196,26 @@ t.test('API v2 (partnerservices2)', async (t) => {
     t.match(hostile.type, /^text\/plain/);
   });
 
+  await t.test("the old API wiki's URL form, /api/{method}, is the same API", async (t) => {
+    // the wiki page's "http://www.kaltura.com/api/methodname": with only the host changed, it must answer
+    const viaApi = async (path: string, init?: RequestInit) => {
+      const r = await fetch(`${s.url}/api/${path}`, init);
+      t.equal(r.status, 200, `/api/${path.split('?')[0]}: HTTP 200`);
+      return { type: r.headers.get('content-type'), text: await r.text() };
+    };
+    const started = JSON.parse((await viaApi('startsession', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'partner_id=309&secret=sample-admin-secret-309&admin=2&format=1' })).text);
+    t.match(await session(started.result.ks), { sessionType: 2, partnerId: 309 }, 'startsession: an admin KS');
+    const e = X((await viaApi(`getentry?ks=${KSA}&entry_id=1_rcit0qgs`)).text).result.entry;
+    t.match(e, { id: '1_rcit0qgs', partnerId: '309', status: '2' }, 'getentry: the entry, in the v2 envelope');
+    t.ok((await viaApi('list_entries?ks=' + KSA)).text.includes('<entries>'), 'any spelling of an action, as at partnerservices2');
+    // /api/ is api_v3's in today's Kaltura: only v2's own names are taken there
+    for (const path of ['nosuchaction', 'service', 'service/session/action/start']) {
+      const r = await fetch(`${s.url}/api/${path}`);
+      t.equal(r.status, 404, `/api/${path}: not v2, a 404`);
+      t.notMatch(await r.text(), /Invalid service/);
+    }
+  });
+
   await t.test('the other actions', async (t) => {
     const ui = X((await get('getuiconf', 'partner_id=309&ui_conf_id=48502')).text).result.ui_conf;
     t.match(ui, { id: '48502', objType: '2' });

@@ -119,6 +119,23 @@ t.test('raw: video redirects to a named URL then serves the original; image and 
   t.equal(errorCode(await get('/p/309/raw/entry_id/1_rcit0qgs/type/download/format/flv')), '6');
 });
 
+t.test('raw: a name with a dot in it still gets the file\'s extension, and keeps its dot', async (t) => {
+  // 1_siteonly is named "Only from example.com": ".com" is not its extension (the file is an mp4)
+  const referrer = Buffer.from('https://www.example.com/page').toString('base64');
+  const proxied = await get(`/p/309/raw/entry_id/1_siteonly/referrer/${referrer}/forceproxy/true`, { method: 'HEAD' });
+  t.equal(proxied.headers.get('content-disposition'), 'attachment; filename="Only from example.com.mp4"', 'forceproxy');
+  const r = await get(`/p/309/raw/entry_id/1_siteonly/referrer/${referrer}`);
+  const loc = r.headers.get('location')!;
+  t.equal(loc, `/p/309/raw/entry_id/1_siteonly/referrer/${referrer}/Only-from-examplecom.mp4?relocate=f.mp4`, 'the safe name of the whole name');
+  const relocated = await get(loc, { method: 'HEAD' });
+  t.equal(relocated.headers.get('content-disposition'), 'attachment; filename="Only from example.com.mp4"', 'after the relocate redirect');
+  const named = async (fileName: string) => (await get(`/p/309/raw/entry_id/1_rcit0qgs/file_name/${fileName}/forceproxy/true`, { method: 'HEAD' })).headers.get('content-disposition');
+  t.equal(await named('talk.v2'), 'attachment; filename="talk.v2.mp4"', 'file_name with a dot');
+  t.equal(await named('clip.mp4'), 'attachment; filename="clip.mp4"', 'file_name that has the extension already');
+  t.equal(await named('clip.MP4'), 'attachment; filename="clip.MP4"', 'in any case');
+  t.equal((await get('/p/309/raw/entry_id/1_image000', { method: 'HEAD' })).headers.get('content-disposition'), 'attachment; filename="Sample image.png"', 'an image as before');
+});
+
 t.test('raw and download honour access control in the DOWNLOAD context', async (t) => {
   t.equal(errorCode(await get('/p/309/sp/30900/raw/entry_id/1_kssecure')), '3');
   const admin = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 2, expiry: 600, now: Math.floor(Date.now() / 1000), version: 2 });

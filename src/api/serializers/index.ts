@@ -37,7 +37,7 @@ export function serialize(result: unknown, opts: { format: number; multi: boolea
       if (!JSONP_CALLBACK.test(cb)) {
         // without a usable callback the answer is a plain JSON error, never script built from
         // input, and it names the field, never the value: a rejected callback is not echoed back
-        const err = cb === '' ? new ApiError('MISSING_MANDATORY_PARAMETER', { PARAMETER_NAME: 'callback' }) : new ApiError('INVALID_FIELD_VALUE', { FIELD_NAME: 'callback' });
+        const err = cb === '' ? new ApiError('MANDATORY_PARAMETER_MISSING', { PARAM_NAME: 'callback' }) : new ApiError('INVALID_FIELD_VALUE', { FIELD_NAME: 'callback' });
         return { contentType: 'application/json', body: toJson(toExceptionObject(err)) };
       }
       return { contentType: 'application/javascript', body: `${cb}(${toJson(wireValue(result, opts.multi))});` };

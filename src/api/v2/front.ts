@@ -38,6 +38,12 @@ const notFound = () => new V2Failure('INTERNAL_SERVER_ERROR', 'Internal server e
 /** Action names as the reference matches them: `_` removed, lower-cased. */
 export const v2ActionName = (name: string): string => name.replace(/_/g, '').toLowerCase();
 
+/** Whether kdeliver implements this v2 action (multirequest included), under any of its spellings. */
+export const isV2Action = (name: string): boolean => {
+  const n = v2ActionName(name);
+  return n === 'multirequest' || Object.hasOwn(V2_ACTIONS, n);
+};
+
 /** Query, then body over it; every value a string (v2 has no nested parameters). */
 function readParams(req: V2HttpRequest): { params: Record<string, string>; files: UploadedFile[] } {
   const params: Record<string, string> = {};
