@@ -260,8 +260,6 @@ function validate(lib: LibraryFile, file: string, mediaDir: string): void {
   lib.flavorParams?.forEach((fp, i) => need(Number.isInteger(fp.id) && fp.id >= 0, `${file}: flavorParams[${i}]`, 'id must be an integer ≥ 0'));
   lib.deliveryProfiles?.forEach((d, i) => {
     const w = `${file}: deliveryProfiles[${i}]`;
-    need(Number.isInteger(d.id), w, 'id must be an integer');
-    need(typeof d.streamerType === 'string', w, 'streamerType must be a string');
     need(typeof d.url === 'string' && (d.url.startsWith('/') || /^[a-z]+:\/\//i.test(d.url)), w, 'url must be absolute (scheme://host/...) or a path on this server starting with "/"');
   });
   lib.uiConfs?.forEach((u, i) => {
@@ -273,7 +271,6 @@ function validate(lib: LibraryFile, file: string, mediaDir: string): void {
   lib.entries?.forEach((e, i) => {
     const w = `${file}: entries[${i}]`;
     need(typeof e.id === 'string' && isSafeId(e.id), w, 'id must be 1-64 characters of A-Z a-z 0-9 _ -');
-    need(Number.isInteger(e.partnerId), w, 'partnerId must be an integer');
     const checkFile = (f: string, ww: string) => {
       need(typeof f === 'string' && SAFE_FILE.test(f) && f !== '.' && f !== '..', ww, 'file must be a plain file name inside the media folder');
       need(exists(join(mediaDir, f)), ww, `file ${join(mediaDir, f)} does not exist or is not a file`);
@@ -281,7 +278,6 @@ function validate(lib: LibraryFile, file: string, mediaDir: string): void {
     e.flavors?.forEach((f, j) => {
       const ww = `${w}.flavors[${j}]`;
       need(typeof f.id === 'string' && isSafeId(f.id), ww, 'id must be 1-64 characters of A-Z a-z 0-9 _ -');
-      need(Number.isInteger(f.flavorParamsId), ww, 'flavorParamsId must be an integer');
       checkFile(f.file, ww);
       for (const k of ['bitrate', 'width', 'height', 'frameRate', 'durationMs'] as const) {
         need(f[k] === undefined || num(f[k]), ww, `${k} must be a number`);
