@@ -16,8 +16,9 @@ export default async function ingestWorker(app: FastifyInstance) {
   }
   const worker = startIngestWorker(
     { catalog: app.catalog, dataDir: app.config.dataDir, mediaRoot: app.config.mediaRoot, media: app.media.writer, leaseSeconds: app.config.ingestLeaseSeconds },
-    // the check /readyz makes (a verdict kept 2 s): a node whose store is down takes no jobs
-    { log: app.log, storeProblem: () => storeUnreachable(app.media) },
+    // the check /readyz makes (a verdict kept 2 s): a node whose store is down takes no jobs,
+    // and a job that fails while it is down goes back to the queue
+    { log: app.log, storeProblem: (opts) => storeUnreachable(app.media, opts) },
   );
   const expire = async () => {
     const n = await expireUploadTokens({ catalog: app.catalog, dataDir: app.config.dataDir, now: app.now(), media: app.media.writer }, UPLOAD_MAX_AGE_SECONDS);

@@ -248,6 +248,13 @@ export interface RunJobOptions {
   signal?: AbortSignal;
   /** The attempt token this process claimed the job with; without one, runJob claims the job itself. */
   token?: string;
+  /**
+   * Why the media store cannot be reached now, or null; asked when the attempt fails. A failure
+   * while the store is down (S3 went away mid-job: the source could not be copied, or the
+   * flavors could not be put) is the store's, not the media's: the job goes back to the queue,
+   * for this node or another to run once the store answers, and the entry is left as it was.
+   */
+  storeProblem?: () => Promise<string | null>;
 }
 
 export interface JobOutcome {
@@ -262,6 +269,8 @@ export interface JobOutcome {
    * was deleted): it left the job and the entry as they were for their new owner.
    */
   lost: boolean;
+  /** This attempt stopped (shutdown, or the media store went away) and handed the job back to the queue. */
+  requeued: boolean;
 }
 
 /** A signal that fires when any of `signals` does. */
@@ -306,7 +315,7 @@ export async function runJob(ctx: IngestContext, jobId: number, opts: RunJobOpti
   const stopped = opts.signal ?? new AbortController().signal;
   // ffmpeg stops when this process is stopped, and when it no longer holds the job
   const signal = eitherSignal(stopped, lease.lost);
-  const outcome: JobOutcome = { entryId: job.entryId, ok: false, error: null, flavorIds: [], skipped: [], lost: false };
+  const outcome: JobOutcome = { entryId: job.entryId, ok: false, error: null, flavorIds: [], skipped: [], lost: false, requeued: false };
   const moved: string[] = [];
   try {
     mkdirSync(staging, { recursive: true });
@@ -415,10 +424,13 @@ export async function runJob(ctx: IngestContext, jobId: number, opts: RunJobOpti
     };
     // A failure after the lease lapsed may only be the sweep removing this attempt's folder: not the media's fault
     if (e instanceof LostJob || lease.lost.aborted || !await store.holdsJob(jobId, token, nowOf(ctx))) return lost();
-    if (stopped.aborted) {
-      // Stopped by shutdown, not by the media: the job goes back to the queue for the next start
+    // Stopped by shutdown, or failed while the store is down: not the media's fault, so the job
+    // goes back to the queue (for the next start, or for whichever node reaches the store)
+    const storeDown = !stopped.aborted && opts.storeProblem ? await opts.storeProblem().catch(() => null) : null;
+    if (stopped.aborted || storeDown) {
       if (!await store.requeueJob(jobId, token, nowOf(ctx))) return lost();
-      outcome.error = 'interrupted by shutdown; queued again';
+      outcome.requeued = true;
+      outcome.error = storeDown ? `the media store does not answer (${storeDown}); queued again` : 'interrupted by shutdown; queued again';
       return outcome;
     }
     const reason = e instanceof Error ? e.message : String(e);

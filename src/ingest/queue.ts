@@ -26,9 +26,10 @@ export interface WorkerOptions {
    * Why this process cannot reach the media store now, or null when it can; asked before each
    * scan. A node cut off from a shared store (S3) would claim jobs only to fail them with the
    * store's message, while a node that reaches the store could have finished them: it leaves
-   * them queued instead, and takes them again once the store answers.
+   * them queued instead, and takes them again once the store answers. Asked again (`fresh`)
+   * when a running job fails: a job that failed because the store went away is queued again.
    */
-  storeProblem?: () => Promise<string | null>;
+  storeProblem?: (opts?: { fresh?: boolean }) => Promise<string | null>;
 }
 
 // Workers of this process, so that code which queues a job (api_v3 uploads) can wake them
@@ -107,8 +108,10 @@ export function startIngestWorker(ctx: IngestContext, opts: WorkerOptions = {}):
     };
     // stopped while claiming: runJob hands it straight back to the queue
     if (stopped) controller.abort();
-    const outcome = await runJob(ctx, j.id, { signal: controller.signal, onProgress, token });
+    const storeProblem = opts.storeProblem && (() => opts.storeProblem!({ fresh: true }));
+    const outcome = await runJob(ctx, j.id, { signal: controller.signal, onProgress, token, storeProblem });
     if (outcome.ok) opts.log?.info({ jobId: j.id, entryId: j.entryId }, 'ingest job done: entry READY');
+    else if (outcome.requeued) opts.log?.warn({ jobId: j.id, entryId: j.entryId, reason: outcome.error }, 'ingest job stopped and queued again');
     else if (outcome.lost) opts.log?.warn({ jobId: j.id, entryId: j.entryId, reason: outcome.error }, 'ingest job left to its new owner');
     else opts.log?.warn({ jobId: j.id, entryId: j.entryId, reason: outcome.error }, 'ingest job failed');
     waiters.get(j.id)?.forEach((f) => f(outcome));

@@ -190,11 +190,13 @@ export function openMediaStore(config: Pick<Config, 'media' | 'mediaRoot' | 'med
  * Local disk: null (the caller checks the folder). A client error status is an answer: a store
  * that answers 403 (a reader without ListBucket) is reachable, and its real reads say what is
  * wrong. One probe at a time per store, its verdict kept PROBE_KEEP_MS: /readyz needs no session,
- * and each call must not become a request to the store.
+ * and each call must not become a request to the store. `fresh` asks the store again unless a
+ * probe is under way: a caller that has just seen a read or write fail must not be told what the
+ * store answered before it failed.
  */
-export function storeUnreachable(store: MediaStore): Promise<string | null> {
+export function storeUnreachable(store: MediaStore, { fresh = false } = {}): Promise<string | null> {
   const kept = probes.get(store);
-  if (kept && (kept.until === null || Date.now() < kept.until)) return kept.verdict;
+  if (kept && (kept.until === null || (!fresh && Date.now() < kept.until))) return kept.verdict;
   const entry: { verdict: Promise<string | null>; until: number | null } = { verdict: probeVerdict(store), until: null };
   probes.set(store, entry);
   void entry.verdict.then(() => { entry.until = Date.now() + PROBE_KEEP_MS; });

@@ -2,7 +2,9 @@
 // worker claimed every queued job and failed it with the store's message (the entry in ERROR,
 // `kdeliver ingest --retry` needed), although another node that reaches the store could have run
 // it. The worker now asks what /readyz asks (storeUnreachable, src/storage/media-store.ts) before
-// it claims, and takes jobs again once the store answers (routes/ingest-worker.ts).
+// it claims, and takes jobs again once the store answers (routes/ingest-worker.ts). A job that
+// fails while the store is down goes back to the queue (src/ingest/pipeline.ts runJob) instead
+// of leaving its entry in ERROR.
 // Real parts: s3rver through the real AWS SDK, behind a TCP relay this test cuts and restores.
 import t from 'tap';
 import { createServer, connect, type Socket } from 'node:net';
@@ -67,4 +69,37 @@ t.test('S3 down: queued jobs stay queued on this node; once the store answers th
   }
   t.not(job?.state, 'queued', 'the store answers again: the job is taken');
   t.equal(job?.attempts, 1);
+});
+
+t.test('S3 goes down while a job runs: the job goes back to the queue, the entry is left as it was; it finishes once the store answers', async (t) => {
+  const s3 = await startS3(t);
+  const link = await relay(t, Number(new URL(s3.endpoint).port));
+  const s = await startServer(t, { env: { ...s3.env('lib'), AWS_ENDPOINT_URL: link.endpoint } });
+  const ingest = s.app.catalog.ingest;
+  const now = () => Math.floor(Date.now() / 1000);
+  const before = (await s.app.catalog.listFlavors('1_rcit0qgs')).map((f) => f.id).sort();
+
+  const jobId = await ingest.enqueueJob('1_rcit0qgs', 309, null, now());
+  nudgeIngestWorkers();
+  const until = async (state: string, seconds: number) => {
+    let job = await ingest.getJob(jobId);
+    for (let i = 0; i < seconds * 10 && job?.state !== state; i++) {
+      await sleep(100);
+      job = await ingest.getJob(jobId);
+    }
+    return job;
+  };
+  t.equal((await until('running', 20))?.state, 'running', 'the job started');
+  // cut while it reads its source or transcodes: whichever store call comes next fails
+  await link.down();
+  const back = await until('queued', 120);
+  t.match(back, { state: 'queued', attempts: 1, error: null }, 'the failure was the store\'s: the job is queued again, not failed');
+  const entry = (await s.app.catalog.getEntry('1_rcit0qgs'))!;
+  t.equal(entry.status, 2, 'the entry is untouched (READY, not ERROR_CONVERTING)');
+  t.same((await s.app.catalog.listFlavors('1_rcit0qgs')).map((f) => f.id).sort(), before, 'its flavors are the ones it had');
+
+  await link.up();
+  const done = await until('done', 180);
+  t.equal(done?.state, 'done', 'the store answers again: the job is run to its end');
+  t.equal((await s.app.catalog.getEntry('1_rcit0qgs'))!.status, 2, 'READY with its new flavors');
 });
