@@ -97,7 +97,7 @@ try {
   for (const { name, srv } of servers.slice(1)) {
     const m = await (await fetch(`${srv.url}/metrics`)).text();
     const v = (k) => Number(new RegExp(`^kdeliver_media_cache_${k} (\\d+)`, 'm').exec(m)?.[1]);
-    console.log(`  ${name} block cache: ${v('hits')} hits, ${v('misses')} misses, ${v('joined')} joined, ${fmt(v('bytes') / 1e6, 1)} MB held`);
+    console.log(`  ${name} block cache: ${v('hits_total')} hits, ${v('misses_total')} misses, ${v('joined_total')} joined, ${fmt(v('bytes') / 1e6, 1)} MB held`);
   }
   const med = (name, k) => median(results[name].map((r) => r[k]));
   const localRps = med('local disk', 'reqPerSec');

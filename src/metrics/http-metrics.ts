@@ -70,66 +70,69 @@ export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; 
   const pmErrors = registry.counter('kdeliver_playmanifest_errors_total', 'playManifest answers refused with a reference error code (X-Kaltura: error-N), by code.');
   const startedAt = opts.startedAt ?? Date.now() / 1000;
   registry.gauge('kdeliver_process_start_time_seconds', 'Start time of the process, Unix seconds.', () => [{ labels: {}, value: Math.floor(startedAt) }]);
+  // caches' figures read at scrape time: those counted since start (named _total) are counters
+  const scraped = (name: string, help: string, read: () => { labels: Record<string, string>; value: number }[]) =>
+    (name.endsWith('_total') ? registry.counterRead : registry.gauge)(name, help, read);
   // the packager's segment answer cache (src/media/body.ts), one per process
   for (const [name, help, pick] of [
-    ['kdeliver_packager_segment_cache_hits', 'Segments answered from the segment answer cache since start.', (c) => c.hits],
-    ['kdeliver_packager_segment_cache_misses', 'Segments the segment answer cache could not answer (made from the source) since start.', (c) => c.misses],
+    ['kdeliver_packager_segment_cache_hits_total', 'Segments answered from the segment answer cache since start.', (c) => c.hits],
+    ['kdeliver_packager_segment_cache_misses_total', 'Segments the segment answer cache could not answer (made from the source) since start.', (c) => c.misses],
     ['kdeliver_packager_segment_cache_bytes', 'Bytes of segment answers held by the segment answer cache.', (c) => c.bytes],
     ['kdeliver_packager_segment_cache_entries', 'Segment answers held by the segment answer cache.', (c) => c.entries],
   ] as Array<[string, string, (c: ReturnType<typeof segmentCacheStats>) => number]>) {
-    registry.gauge(name, help, () => [{ labels: {}, value: pick(segmentCacheStats()) }]);
+    scraped(name, help, () => [{ labels: {}, value: pick(segmentCacheStats()) }]);
   }
   // the packager's kept per-flavor playlists (src/packaging/kept-playlists.ts), one per process
   for (const [name, help, pick] of [
-    ['kdeliver_packager_playlist_cache_hits', 'Per-flavor playlists sent from the kept playlists (by the route, or before routing) since start.', (c) => c.hits],
-    ['kdeliver_packager_playlist_cache_misses', 'Per-flavor playlists rendered (not found kept) since start.', (c) => c.misses],
+    ['kdeliver_packager_playlist_cache_hits_total', 'Per-flavor playlists sent from the kept playlists (by the route, or before routing) since start.', (c) => c.hits],
+    ['kdeliver_packager_playlist_cache_misses_total', 'Per-flavor playlists rendered (not found kept) since start.', (c) => c.misses],
     ['kdeliver_packager_playlist_cache_bytes', 'Bytes of per-flavor playlists kept (by timeline and by URL).', (c) => c.bytes + c.byUrlBytes],
     ['kdeliver_packager_playlist_cache_entries', 'Per-flavor playlists kept (by timeline and by URL).', (c) => c.entries + c.byUrl],
   ] as Array<[string, string, (c: ReturnType<typeof keptPlaylistStats>) => number]>) {
-    registry.gauge(name, help, () => [{ labels: {}, value: pick(keptPlaylistStats()) }]);
+    scraped(name, help, () => [{ labels: {}, value: pick(keptPlaylistStats()) }]);
   }
-  // a cache's statistics as gauges, read at scrape time; none before the cache exists
+  // a cache's figures, read at scrape time; none before the cache exists
   const stat = (read: (() => CacheStats | null) | undefined, pick: (s: CacheStats) => number) => () => {
     const s = read?.();
     return s ? [{ labels: {}, value: pick(s) }] : [];
   };
-  const gauges: [string, string, (() => CacheStats | null) | undefined, (s: CacheStats) => number][] = [
-    ['kdeliver_packager_index_cache_hits', 'Packager media-index cache hits since start.', opts.indexCache, (s) => s.hits],
-    ['kdeliver_packager_index_cache_misses', 'Packager media-index cache misses (index parses) since start.', opts.indexCache, (s) => s.misses],
+  const figures: [string, string, (() => CacheStats | null) | undefined, (s: CacheStats) => number][] = [
+    ['kdeliver_packager_index_cache_hits_total', 'Packager media-index cache hits since start.', opts.indexCache, (s) => s.hits],
+    ['kdeliver_packager_index_cache_misses_total', 'Packager media-index cache misses (index parses) since start.', opts.indexCache, (s) => s.misses],
     ['kdeliver_packager_index_cache_bytes', 'Bytes of parsed media indexes held by the packager cache.', opts.indexCache, (s) => s.bytes],
     ['kdeliver_packager_index_cache_entries', 'Media indexes held by the packager cache.', opts.indexCache, (s) => s.entries],
-    ['kdeliver_playmanifest_cache_hits', 'playManifest answers sent from the answer cache since start.', opts.manifestCache, (s) => s.hits],
-    ['kdeliver_playmanifest_cache_misses', 'playManifest requests the answer cache could not answer (the pipeline ran) since start.', opts.manifestCache, (s) => s.misses],
+    ['kdeliver_playmanifest_cache_hits_total', 'playManifest answers sent from the answer cache since start.', opts.manifestCache, (s) => s.hits],
+    ['kdeliver_playmanifest_cache_misses_total', 'playManifest requests the answer cache could not answer (the pipeline ran) since start.', opts.manifestCache, (s) => s.misses],
     ['kdeliver_playmanifest_cache_entries', 'playManifest answers held by the answer cache.', opts.manifestCache, (s) => s.entries],
     ['kdeliver_playmanifest_cache_bytes', 'Bytes of playManifest answers held by the answer cache (its bound is 64 MB).', opts.manifestCache, (s) => s.bytes],
-    ['kdeliver_playmanifest_decision_hits', 'playManifest requests answered from a kept decision (session verified, URLs signed and answer rendered per request) since start.', opts.manifestCache, (s) => s.decisionHits ?? 0],
+    ['kdeliver_playmanifest_decision_hits_total', 'playManifest requests answered from a kept decision (session verified, URLs signed and answer rendered per request) since start.', opts.manifestCache, (s) => s.decisionHits ?? 0],
     ['kdeliver_playmanifest_decision_entries', 'playManifest request shapes whose decisions are kept.', opts.manifestCache, (s) => s.decisionEntries ?? 0],
-    ['kdeliver_api_cache_hits', 'api_v3 answers sent from the answer cache (anonymous read-only requests) since start.', opts.apiCache, (s) => s.hits],
-    ['kdeliver_api_cache_misses', 'Anonymous read-only api_v3 requests the answer cache could not answer since start.', opts.apiCache, (s) => s.misses],
+    ['kdeliver_api_cache_hits_total', 'api_v3 answers sent from the answer cache (anonymous read-only requests) since start.', opts.apiCache, (s) => s.hits],
+    ['kdeliver_api_cache_misses_total', 'Anonymous read-only api_v3 requests the answer cache could not answer since start.', opts.apiCache, (s) => s.misses],
     ['kdeliver_api_cache_entries', 'api_v3 answers (and learned request-fact lists) held by the answer cache.', opts.apiCache, (s) => s.entries],
     ['kdeliver_api_cache_bytes', 'Bytes of api_v3 answers held by the answer cache (bodies, gzipped copies, keys).', opts.apiCache, (s) => s.bytes],
   ];
-  for (const [name, help, read, pick] of gauges) registry.gauge(name, help, stat(read, pick));
+  for (const [name, help, read, pick] of figures) scraped(name, help, stat(read, pick));
   // the catalog's read cache (src/catalog/catalog.ts, src/catalog/pg/catalog.ts): at most 50,000 reads
   for (const [name, help, pick] of [
     ['kdeliver_catalog_read_cache_entries', 'Catalog reads (entries, flavors, profiles, list counts...) held by the read cache (at most 50,000).', (c) => c.entries],
-    ['kdeliver_catalog_read_cache_hits', 'Catalog reads answered from the read cache since start.', (c) => c.hits],
-    ['kdeliver_catalog_read_cache_misses', 'Catalog reads the read cache could not answer (the database was asked) since start.', (c) => c.misses],
+    ['kdeliver_catalog_read_cache_hits_total', 'Catalog reads answered from the read cache since start.', (c) => c.hits],
+    ['kdeliver_catalog_read_cache_misses_total', 'Catalog reads the read cache could not answer (the database was asked) since start.', (c) => c.misses],
   ] as Array<[string, string, (c: { entries: number; hits: number; misses: number }) => number]>) {
-    registry.gauge(name, help, () => {
+    scraped(name, help, () => {
       const c = opts.catalogCache?.();
       return c ? [{ labels: {}, value: pick(c) }] : [];
     });
   }
   // the remote media block cache (src/storage/block-cache.ts): no series with local media
   const media: [string, string, (s: MediaCacheStats) => number][] = [
-    ['kdeliver_media_cache_hits', 'Remote media blocks read from the block cache since start.', (s) => s.hits],
-    ['kdeliver_media_cache_misses', 'Remote media blocks fetched from the origin since start.', (s) => s.misses],
-    ['kdeliver_media_cache_joined', 'Remote media block reads that joined a fetch already under way since start.', (s) => s.joined],
+    ['kdeliver_media_cache_hits_total', 'Remote media blocks read from the block cache since start.', (s) => s.hits],
+    ['kdeliver_media_cache_misses_total', 'Remote media blocks fetched from the origin since start.', (s) => s.misses],
+    ['kdeliver_media_cache_joined_total', 'Remote media block reads that joined a fetch already under way since start.', (s) => s.joined],
     ['kdeliver_media_cache_bytes', 'Bytes of remote media blocks held in memory.', (s) => s.bytes],
   ];
   for (const [name, help, pick] of media) {
-    registry.gauge(name, help, () => {
+    scraped(name, help, () => {
       const s = opts.mediaCache?.();
       return s ? [{ labels: {}, value: pick(s) }] : [];
     });
@@ -137,13 +140,13 @@ export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; 
 
   // the thumbnail disk cache under the data directory (src/thumbnail/disk-cache.ts)
   for (const [name, help, pick] of [
-    ['kdeliver_thumbnail_cache_hits', 'Thumbnails and storyboard sheets read from the thumbnail disk cache since start.', (s) => s.hits],
-    ['kdeliver_thumbnail_cache_misses', 'Thumbnails and storyboard sheets not found in the thumbnail disk cache (rendered) since start.', (s) => s.misses],
+    ['kdeliver_thumbnail_cache_hits_total', 'Thumbnails and storyboard sheets read from the thumbnail disk cache since start.', (s) => s.hits],
+    ['kdeliver_thumbnail_cache_misses_total', 'Thumbnails and storyboard sheets not found in the thumbnail disk cache (rendered) since start.', (s) => s.misses],
     ['kdeliver_thumbnail_cache_bytes', 'Bytes of the files held by the thumbnail disk cache (its bound is KDELIVER_THUMBNAIL_CACHE_MB).', (s) => s.bytes],
     ['kdeliver_thumbnail_cache_entries', 'Files held by the thumbnail disk cache.', (s) => s.entries],
-    ['kdeliver_thumbnail_cache_evictions', 'Files the thumbnail disk cache removed to keep its bound since start.', (s) => s.evictions],
+    ['kdeliver_thumbnail_cache_evictions_total', 'Files the thumbnail disk cache removed to keep its bound since start.', (s) => s.evictions],
   ] as Array<[string, string, (s: ThumbnailCacheStats) => number]>) {
-    registry.gauge(name, help, () => {
+    scraped(name, help, () => {
       const s = opts.thumbnailCache?.();
       return s ? [{ labels: {}, value: pick(s) }] : [];
     });
@@ -157,10 +160,10 @@ export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; 
   for (const [prefix, what, read] of memos) {
     for (const [suffix, help, pick] of [
       ['entries', `Held: ${what}.`, (s) => s.entries],
-      ['hits', `Answered from the memo since start: ${what}.`, (s) => s.hits],
-      ['misses', `Not found in the memo (made or read anew) since start: ${what}.`, (s) => s.misses],
+      ['hits_total', `Answered from the memo since start: ${what}.`, (s) => s.hits],
+      ['misses_total', `Not found in the memo (made or read anew) since start: ${what}.`, (s) => s.misses],
     ] as Array<[string, string, (s: MemoStats) => number]>) {
-      registry.gauge(`${prefix}_${suffix}`, help, () => {
+      scraped(`${prefix}_${suffix}`, help, () => {
         const s = read?.();
         return s ? [{ labels: {}, value: pick(s) }] : [];
       });

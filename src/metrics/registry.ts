@@ -39,6 +39,11 @@ export interface Registry {
   histogram(name: string, help: string, bounds: number[]): Histogram;
   /** A gauge read at scrape time; `read` returns one value per label set. */
   gauge(name: string, help: string, read: () => Series[]): void;
+  /**
+   * A counter kept elsewhere (a cache's hits since start) and read at scrape time: typed as a
+   * counter, so that rate() and increase() treat a restart's drop to zero as a reset.
+   */
+  counterRead(name: string, help: string, read: () => Series[]): void;
   render(): string;
 }
 
@@ -59,15 +64,21 @@ const num = (n: number): string => (Number.isFinite(n) ? String(n) : n > 0 ? '+I
 export function createRegistry(): Registry {
   const metrics: Metric[] = [];
   const names = new Set<string>();
-  const claim = (name: string): void => {
+  const claim = (name: string, type: Metric['type']): void => {
     if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(name)) throw new Error(`bad metric name ${name}`);
+    // Prometheus's naming rule, which OpenMetrics parsers enforce: a counter's name ends in _total
+    if ((type === 'counter') !== name.endsWith('_total')) throw new Error(`metric ${name}: only a counter's name ends in _total`);
     if (names.has(name)) throw new Error(`metric ${name} registered twice`);
     names.add(name);
+  };
+  const read = (type: 'counter' | 'gauge') => (name: string, help: string, values: () => Series[]): void => {
+    claim(name, type);
+    metrics.push({ name, help, type, render: () => values().map((s) => `${name}${labelText(s.labels)} ${num(s.value)}`) });
   };
 
   return {
     counter(name, help) {
-      claim(name);
+      claim(name, 'counter');
       const series = new Map<string, Series>();
       metrics.push({
         name, help, type: 'counter',
@@ -90,7 +101,7 @@ export function createRegistry(): Registry {
       };
     },
     histogram(name, help, bounds) {
-      claim(name);
+      claim(name, 'histogram');
       const sorted = [...bounds].sort((a, b) => a - b);
       const series = new Map<string, HistogramSeries>();
       metrics.push({
@@ -127,13 +138,8 @@ export function createRegistry(): Registry {
         },
       };
     },
-    gauge(name, help, read) {
-      claim(name);
-      metrics.push({
-        name, help, type: 'gauge',
-        render: () => read().map((s) => `${name}${labelText(s.labels)} ${num(s.value)}`),
-      });
-    },
+    gauge: read('gauge'),
+    counterRead: read('counter'),
     render() {
       const out: string[] = [];
       for (const m of metrics) {

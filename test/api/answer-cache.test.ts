@@ -189,8 +189,8 @@ t.test('bounds, expiry, the widget KS expiry and /metrics', async (t) => {
   t.ok(await metric(s, 'kdeliver_api_cache_bytes') > 0);
   t.match(mark(await post(s, playerCall('1_audio001'))), /^cached-dispatcher,/, 'the newest is kept');
   t.equal(mark(await post(s, playerCall('1_rcit0qgs'))), undefined, 'the oldest went first');
-  t.equal(await metric(s, 'kdeliver_api_cache_hits'), 1);
-  t.equal(await metric(s, 'kdeliver_api_cache_misses'), 4);
+  t.equal(await metric(s, 'kdeliver_api_cache_hits_total'), 1);
+  t.equal(await metric(s, 'kdeliver_api_cache_misses_total'), 4);
   t.match(mark(await post(s, playerCall('1_rcit0qgs'))), /^cached-dispatcher,/);
   await new Promise((r) => setTimeout(r, 1100));
   t.equal(mark(await post(s, playerCall('1_rcit0qgs'))), undefined, 'KDELIVER_API_CACHE_SECONDS: expired');
@@ -213,7 +213,7 @@ t.test('bounds, expiry, the widget KS expiry and /metrics', async (t) => {
   const off = await startServer(t, { env: { KDELIVER_API_CACHE_ENTRIES: '0' } });
   await post(off, playerCall(ENTRY));
   t.equal(mark(await post(off, playerCall(ENTRY))), undefined, 'KDELIVER_API_CACHE_ENTRIES=0: nothing kept');
-  t.equal(await metric(off, 'kdeliver_api_cache_hits'), 0);
+  t.equal(await metric(off, 'kdeliver_api_cache_hits_total'), 0);
 
   // the widget session handed out again (the cache off: each call runs), and a new one once it is ended
   const w1 = (await api(off, 'session', 'startWidgetSession', { widgetId: '_309' })).ks;

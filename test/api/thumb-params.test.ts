@@ -27,7 +27,7 @@ t.test('thumbAsset.serve and getUrl with thumbParams', async (t) => {
   t.same(await size(await serve('&thumbParams:width=100&thumbParams:height=100&thumbParams:cropType=3')), [100, 100], 'cropType 3 crops to fill');
   t.same(await size(await serve('&thumbParams:width=100&thumbParams:height=100')), [100, 56], 'by default it fits inside');
   // the action needs no session: a resize is made once and then read from the thumbnail cache
-  const hits = async () => Number(/^kdeliver_thumbnail_cache_hits (\d+)/m.exec(await (await fetch(`${srv.url}/metrics`)).text())?.[1]);
+  const hits = async () => Number(/^kdeliver_thumbnail_cache_hits_total (\d+)/m.exec(await (await fetch(`${srv.url}/metrics`)).text())?.[1]);
   const before = await hits();
   t.same(await size(await serve('&thumbParams:width=160')), [160, 90], 'the same size asked again');
   t.equal(await hits(), before + 1, 'is read from the thumbnail cache, not resized again');

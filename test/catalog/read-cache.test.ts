@@ -45,7 +45,7 @@ t.test('/metrics counts the read cache: its size, hits and misses', async (t) =>
     const text = await (await fetch(`${server.url}/metrics`)).text();
     return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
   };
-  const before = { hits: await metric('kdeliver_catalog_read_cache_hits'), misses: await metric('kdeliver_catalog_read_cache_misses') };
+  const before = { hits: await metric('kdeliver_catalog_read_cache_hits_total'), misses: await metric('kdeliver_catalog_read_cache_misses_total') };
   t.ok(Number.isFinite(before.hits) && Number.isFinite(before.misses), 'both reported');
   await server.app.catalog.getEntry('1_rcit0qgs');
   await server.app.catalog.getEntry('no_such_entry_1');
@@ -53,8 +53,8 @@ t.test('/metrics counts the read cache: its size, hits and misses', async (t) =>
   const stats = server.app.catalog.readCacheStats!();
   t.equal(await metric('kdeliver_catalog_read_cache_entries'), stats.entries);
   t.ok(stats.entries > 0 && stats.entries <= 50_000, `entries ${stats.entries}`);
-  t.ok(await metric('kdeliver_catalog_read_cache_misses') >= before.misses + 1, 'a new read is a miss');
-  t.ok(await metric('kdeliver_catalog_read_cache_hits') >= before.hits + 1, 'read again: a hit');
+  t.ok(await metric('kdeliver_catalog_read_cache_misses_total') >= before.misses + 1, 'a new read is a miss');
+  t.ok(await metric('kdeliver_catalog_read_cache_hits_total') >= before.hits + 1, 'read again: a hit');
 });
 
 t.test("the counts of lists are kept apart: a sweep of other reads does not push them out, and they are bounded too", async (t) => {

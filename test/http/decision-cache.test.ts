@@ -183,6 +183,6 @@ t.test('the cache off keeps no decision; /metrics counts them', async (t) => {
   t.equal(plain.app.manifestCache.stats().decisionHits, 0);
   const text = await (await fetch(`${cached.url}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
-  t.equal(value('kdeliver_playmanifest_decision_hits'), hits());
+  t.equal(value('kdeliver_playmanifest_decision_hits_total'), hits());
   t.ok(value('kdeliver_playmanifest_decision_entries') > 0);
 });

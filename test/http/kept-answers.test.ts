@@ -44,7 +44,7 @@ t.test('a per-flavor playlist is rendered once, then sent from the kept playlist
     sameAnswer(t, again, reference, `${path}, kept`);
   }
   const metrics = (await get('/metrics')).body.toString();
-  t.match(metrics, /kdeliver_packager_playlist_cache_hits \d+/);
+  t.match(metrics, /kdeliver_packager_playlist_cache_hits_total \d+/);
   t.match(metrics, new RegExp(`kdeliver_packager_playlist_cache_entries ${keptPlaylistStats().entries + keptPlaylistStats().byUrl}\\b`));
   t.match(metrics, /kdeliver_packager_playlist_cache_bytes [1-9]\d*/);
 });

@@ -300,8 +300,8 @@ t.test('/metrics reports the answer cache', async (t) => {
   const text = await (await fetch(`${cached.url}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
   const s = stats();
-  t.equal(value('kdeliver_playmanifest_cache_hits'), s.hits);
-  t.equal(value('kdeliver_playmanifest_cache_misses'), s.misses);
+  t.equal(value('kdeliver_playmanifest_cache_hits_total'), s.hits);
+  t.equal(value('kdeliver_playmanifest_cache_misses_total'), s.misses);
   t.equal(value('kdeliver_playmanifest_cache_entries'), s.entries);
   t.equal(value('kdeliver_playmanifest_cache_bytes'), s.bytes);
   t.ok(s.hits > 20 && s.entries > 10, `hits ${s.hits}, entries ${s.entries}`);

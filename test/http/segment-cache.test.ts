@@ -83,7 +83,7 @@ t.test('another viewer, with a KS and signed URL of its own, is answered from th
   }
   const metrics = await (await fetch(`${srv.url}/metrics`)).text();
   t.match(metrics, new RegExp(`^kdeliver_packager_segment_cache_entries ${segmentCacheStats().entries}$`, 'm'), '/metrics counts the kept segments');
-  t.match(metrics, new RegExp(`^kdeliver_packager_segment_cache_hits ${segmentCacheStats().hits}$`, 'm'));
+  t.match(metrics, new RegExp(`^kdeliver_packager_segment_cache_hits_total ${segmentCacheStats().hits}$`, 'm'));
 });
 
 t.test('a KS for another entry never gets a kept answer', async (t) => {

@@ -58,9 +58,9 @@ async function within(ms: number, ask: () => Promise<boolean>): Promise<number> 
 async function keptOnB(t: Test, ks: string): Promise<Buffer> {
   const made = await get(B, segmentFor(ks));
   t.equal(made.status, 200, 'B serves the segment');
-  const hits = await metric(B, 'kdeliver_packager_segment_cache_hits');
+  const hits = await metric(B, 'kdeliver_packager_segment_cache_hits_total');
   const again = await get(B, segmentFor(ks));
-  t.equal(await metric(B, 'kdeliver_packager_segment_cache_hits'), hits + 1, 'from its segment cache');
+  t.equal(await metric(B, 'kdeliver_packager_segment_cache_hits_total'), hits + 1, 'from its segment cache');
   t.ok(again.body.equals(made.body), 'the same bytes');
   return made.body;
 }
@@ -73,23 +73,23 @@ t.test('a catalog write through A: B\'s segment cache and kept playlists start o
   t.ok(fromA.body.equals(bytes), 'A makes the same bytes');
   const playlist = await get(B, segmentFor(ks, PLAYLIST));
   t.equal(playlist.status, 200, 'B renders the playlist');
-  const playlistHits = await metric(B, 'kdeliver_packager_playlist_cache_hits');
+  const playlistHits = await metric(B, 'kdeliver_packager_playlist_cache_hits_total');
   t.ok((await get(B, segmentFor(ks, PLAYLIST))).body.equals(playlist.body), 'the same playlist');
-  t.equal(await metric(B, 'kdeliver_packager_playlist_cache_hits'), playlistHits + 1, 'from its kept playlists');
-  const misses = await metric(B, 'kdeliver_packager_segment_cache_misses');
+  t.equal(await metric(B, 'kdeliver_packager_playlist_cache_hits_total'), playlistHits + 1, 'from its kept playlists');
+  const misses = await metric(B, 'kdeliver_packager_segment_cache_misses_total');
   await api(A, 'baseentry/action/update', { ks: ksOf('admin', 2), entryId: '1_rcit0qgs', baseEntry: { objectType: 'KalturaBaseEntry', name: 'renamed on A' } });
   let last: Buffer = Buffer.alloc(0);
   const ms = await within(FRESH_MS, async () => {
     last = (await get(B, segmentFor(ks))).body;
-    return await metric(B, 'kdeliver_packager_segment_cache_misses') > misses;
+    return await metric(B, 'kdeliver_packager_segment_cache_misses_total') > misses;
   });
   t.ok(ms >= 0, `B makes the segment again ${ms} ms after the change`);
   t.ok(last.equals(bytes), 'the same bytes');
   t.equal(await metric(B, 'kdeliver_packager_segment_cache_entries'), 1, 'B\'s cache holds that one answer: it started over');
   t.equal(await metric(B, 'kdeliver_packager_playlist_cache_entries'), 0, 'and its kept playlists are gone');
-  const rendered = await metric(B, 'kdeliver_packager_playlist_cache_misses');
+  const rendered = await metric(B, 'kdeliver_packager_playlist_cache_misses_total');
   t.ok((await get(B, segmentFor(ks, PLAYLIST))).body.equals(playlist.body), 'the playlist rendered again is the same');
-  t.equal(await metric(B, 'kdeliver_packager_playlist_cache_misses'), rendered + 1, 'rendered, not kept');
+  t.equal(await metric(B, 'kdeliver_packager_playlist_cache_misses_total'), rendered + 1, 'rendered, not kept');
 });
 
 t.test('a KS ended on A: B refuses its kept segment and its kept decision within a second', async (t) => {
@@ -97,9 +97,9 @@ t.test('a KS ended on A: B refuses its kept segment and its kept decision within
   await keptOnB(t, ks);
   const play = `${PLAY}/ks/${ks}/a.m3u8`;
   t.equal((await get(B, play)).status, 200, 'B plays it');
-  const decisions = await metric(B, 'kdeliver_playmanifest_decision_hits');
+  const decisions = await metric(B, 'kdeliver_playmanifest_decision_hits_total');
   t.equal((await get(B, play)).status, 200);
-  t.equal(await metric(B, 'kdeliver_playmanifest_decision_hits'), decisions + 1, 'from a kept decision');
+  t.equal(await metric(B, 'kdeliver_playmanifest_decision_hits_total'), decisions + 1, 'from a kept decision');
   const url = segmentFor(ks);
   t.equal(await api(A, 'session/action/end', { ks }), null, 'session.end on A');
   const segment = await within(FRESH_MS, async () => (await get(B, url)).status === 403);

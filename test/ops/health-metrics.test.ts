@@ -77,8 +77,8 @@ t.test('health, readiness and metrics', async (t) => {
     if (metricValue(after, 'kdeliver_http_response_bytes_total{family="hls"}') === expectedHls) break;
     await new Promise((r) => setTimeout(r, 20));
   }
-  const misses = metricValue(after, 'kdeliver_packager_index_cache_misses')!;
-  const hits = metricValue(after, 'kdeliver_packager_index_cache_hits')!;
+  const misses = metricValue(after, 'kdeliver_packager_index_cache_misses_total')!;
+  const hits = metricValue(after, 'kdeliver_packager_index_cache_hits_total')!;
   t.ok(misses >= 1, `index parsed (${misses} misses)`);
   t.ok(hits >= 3, `later requests hit the cache (${hits} hits)`);
   t.ok(metricValue(after, 'kdeliver_packager_index_cache_bytes')! > 0, 'cache size in bytes');

@@ -16,7 +16,7 @@ const metricValue = (text: string, series: string): number | null => {
 
 async function memo(prefix: string): Promise<{ entries: number | null; hits: number | null; misses: number | null }> {
   const text = await (await fetch(`${s.url}/metrics`)).text();
-  return { entries: metricValue(text, `${prefix}_entries`), hits: metricValue(text, `${prefix}_hits`), misses: metricValue(text, `${prefix}_misses`) };
+  return { entries: metricValue(text, `${prefix}_entries`), hits: metricValue(text, `${prefix}_hits_total`), misses: metricValue(text, `${prefix}_misses_total`) };
 }
 
 async function api(service: string, action: string, params: Record<string, string>): Promise<unknown> {

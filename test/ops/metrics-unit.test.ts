@@ -27,6 +27,11 @@ t.test('registry renders the Prometheus text format', async (t) => {
   t.match(text, /# TYPE g gauge\ng 7\n$/);
   t.throws(() => r.counter('x_total', 'again'), /registered twice/);
   t.throws(() => r.counter('bad-name', 'x'), /bad metric name/);
+  // Prometheus's rule, enforced by OpenMetrics parsers: _total is a counter's suffix and only a counter's
+  t.throws(() => r.counter('things', 'x'), /only a counter's name ends in _total/);
+  t.throws(() => r.gauge('held_total', 'x', () => []), /only a counter's name ends in _total/);
+  r.counterRead('kept_hits_total', 'Hits since start, counted elsewhere.', () => [{ labels: {}, value: 4 }]);
+  t.match(r.render(), /# TYPE kept_hits_total counter\nkept_hits_total 4\n$/, 'a counter read at scrape time is typed a counter');
 });
 
 t.test('route families are a small fixed set', async (t) => {
@@ -79,11 +84,15 @@ t.test('http metrics: counters, histograms, playManifest errors and index-cache 
   t.match(text, /kdeliver_playmanifest_errors_total\{code="3"\} 1/);
   t.match(text, /kdeliver_http_response_bytes_total\{family="serveFlavor"\} 1234/);
   t.match(text, /kdeliver_http_request_duration_seconds_count\{family="playManifest"\} 2/);
-  t.notMatch(text, /kdeliver_packager_index_cache_hits \d/, 'no cache values before a packager exists');
+  t.notMatch(text, /kdeliver_packager_index_cache_hits_total \d/, 'no cache values before a packager exists');
   stats = { bytes: 4096, entries: 2, hits: 5, misses: 2 };
   text = m.registry.render();
-  t.match(text, /kdeliver_packager_index_cache_hits 5\n/);
-  t.match(text, /kdeliver_packager_index_cache_misses 2\n/);
+  t.match(text, /kdeliver_packager_index_cache_hits_total 5\n/);
+  t.match(text, /kdeliver_packager_index_cache_misses_total 2\n/);
   t.match(text, /kdeliver_packager_index_cache_bytes 4096\n/);
   t.match(text, /kdeliver_packager_index_cache_entries 2\n/);
+  // what a cache counted since start is a counter, what it holds now a gauge
+  const types = new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((x) => [x[1], x[2]]));
+  for (const [name, type] of types) t.equal(type, name.endsWith('_total') ? 'counter' : name.endsWith('_seconds') && name.includes('duration') ? 'histogram' : 'gauge', name);
+  for (const name of types.keys()) t.notMatch(name, /_(hits|misses|joined|evictions)$/, `${name}: a figure counted since start ends in _total`);
 });

@@ -145,8 +145,8 @@ t.test('a cold object read by many requests at once is fetched once per block', 
   const metrics = await text(`${srv.url}/metrics`);
   const value = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(metrics)?.[1]);
   const blocks = Math.ceil(file.length / (1024 * 1024));
-  t.equal(value('kdeliver_media_cache_misses'), blocks, `${blocks} blocks fetched from the origin, once each`);
-  t.equal(value('kdeliver_media_cache_hits') + value('kdeliver_media_cache_joined'), 6 * blocks - blocks, 'every other read shared them');
+  t.equal(value('kdeliver_media_cache_misses_total'), blocks, `${blocks} blocks fetched from the origin, once each`);
+  t.equal(value('kdeliver_media_cache_hits_total') + value('kdeliver_media_cache_joined_total'), 6 * blocks - blocks, 'every other read shared them');
 });
 
 t.test('http origin faults: 500 → 502, slow → 504, naming the source; other entries still served', async (t) => {

@@ -22,7 +22,7 @@ const metricValue = (text: string, series: string): number | null => {
 async function metrics(s: TestServer): Promise<Record<string, number | null>> {
   const text = await (await fetch(`${s.url}/metrics`)).text();
   const out: Record<string, number | null> = {};
-  for (const k of ['hits', 'misses', 'bytes', 'entries', 'evictions']) out[k] = metricValue(text, `kdeliver_thumbnail_cache_${k}`);
+  for (const k of ['hits', 'misses', 'bytes', 'entries', 'evictions']) out[k] = metricValue(text, `kdeliver_thumbnail_cache_${k}${k === 'bytes' || k === 'entries' ? '' : '_total'}`);
   return out;
 }
 
@@ -91,7 +91,7 @@ t.test('many different thumbnails stay under the bound; an evicted one is made a
   const disk = onDisk(dataDir);
   t.equal(m.bytes, total(disk), 'kdeliver_thumbnail_cache_bytes is what the folder holds');
   t.equal(m.entries, disk.size, 'kdeliver_thumbnail_cache_entries is its file count');
-  t.equal(m.evictions, 41 - disk.size, 'kdeliver_thumbnail_cache_evictions counts the removed files');
+  t.equal(m.evictions, 41 - disk.size, 'kdeliver_thumbnail_cache_evictions_total counts the removed files');
   t.equal(m.hits, 1, 'one hit');
   t.equal(m.misses, 41, 'every other request a miss');
 
