@@ -66,7 +66,8 @@ export function packagerDeps(env: RequestEnv, note?: KeyNote): PackagerDeps {
     },
     checkKeySession: async (entry, ks) => {
       note?.('key', 'the entry is encrypted');
-      await keySession(env, entry, ks, note);
+      // the key URI's KS is under the media signature checkAccess verified first
+      await keySession(env, entry, ks, note, true);
     },
   };
 }
