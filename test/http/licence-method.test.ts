@@ -1,6 +1,7 @@
 // The ClearKey licence URL opened with GET (a browser, curl without -X POST, a player set up for
 // the wrong method) says the licence is asked with POST, in kdeliver's error form (X-Kaltura code,
-// plain text, Allow), instead of "not a kdeliver URL"; it repeats no KS of the URL.
+// plain text, Allow), instead of "not a kdeliver URL"; it repeats no KS of the URL. A body over
+// the licence's limit is refused in the same form (413, error 25).
 import t from 'tap';
 import { generateKs, ksForPath } from '../../src/access/ks.js';
 import { startServer } from '../helpers/server.js';
@@ -30,4 +31,14 @@ t.test('POST still answers the licence', async (t) => {
   });
   t.equal(r.status, 200);
   t.match(await r.json(), { keys: [{ kty: 'oct' }] });
+});
+
+t.test('a body over the limit: 413 with error 25', async (t) => {
+  const r = await fetch(`${srv.url}/p/309/sp/30900/clearKeyLicense/entryId/1_cenc0001/ks/${ks}/license`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: 'a'.repeat(100 * 1024),
+  });
+  const body = await r.text();
+  t.equal(r.status, 413, body);
+  t.match(r.headers.get('x-kaltura') ?? '', /error-25/);
+  t.match(body, /error 25 BAD_QUERY: .*too large/);
 });
