@@ -38,10 +38,12 @@ async function commonRoutes(app: FastifyInstance) {
       return reply.code(503).header('Retry-After', '5').header('Content-Type', 'text/plain; charset=UTF-8')
         .header('Cache-Control', 'no-store').send('service unavailable: the catalog database does not answer; try again shortly\n');
     }
-    const refusal = asDeliveryError(error);
+    // media routes name themselves in route config (`refusalLog`): their refusals are warnings
+    const { refusalLog } = (request.routeOptions.config ?? {}) as RefusalLogConfig;
+    // a body over the route's limit (the licence's) is refused in the route's own form, with a code
+    const refusal = asDeliveryError(error) ?? (refusalLog && error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+      ? new DeliveryError('BAD_QUERY', ', the request body is too large', { httpStatus: 413 }) : null);
     if (refusal) {
-      // media routes name themselves in route config (`refusalLog`): their refusals are warnings
-      const { refusalLog } = (request.routeOptions.config ?? {}) as RefusalLogConfig;
       if (refusalLog) request.log.warn({ code: refusal.code, status: refusal.httpStatus }, `${refusalLog}: ${refusal.message}`);
       else request.log.info({ code: refusal.code }, `refused: error ${refusal.code} ${refusal.errorName}`);
       return sendError(request, reply, refusal);

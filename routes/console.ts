@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateKs, login } from '../src/console/auth.js';
-import { tracePlayManifest } from '../src/console/trace.js';
+import { tracePlayManifest, tracedUrl } from '../src/console/trace.js';
 import { isKeyRequestUrl, traceKeyRequest } from '../src/console/key-trace.js';
 import { partnerView } from '../src/console/views.js';
 import { headerValue } from '../src/request/http-facts.js';
@@ -109,10 +109,11 @@ export default async function consoleRoutes(app: FastifyInstance): Promise<void>
     if (!auth) return reply;
     noStore(reply);
     if (typeof url !== 'string' || url === '') return reply.code(400).send({ message: 'url: expected the playManifest, key or licence path and query to explain' });
+    const path = tracedUrl(url);
     const env = requestEnv(req);
-    const res = isKeyRequestUrl(url)
-      ? await traceKeyRequest({ ...env, partnerId: auth.partner.id }, { ...env.http, url, kids })
-      : await tracePlayManifest({ ...env, partnerId: auth.partner.id }, { ...env.http, url });
+    const res = isKeyRequestUrl(path)
+      ? await traceKeyRequest({ ...env, partnerId: auth.partner.id }, { ...env.http, url: path, kids })
+      : await tracePlayManifest({ ...env, partnerId: auth.partner.id }, { ...env.http, url: path });
     if (res.status !== 200) return reply.code(res.status).send({ message: res.message });
     return reply.send(res);
   };

@@ -7,8 +7,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { routeParams } from '../src/request/path-params.js';
 import { licenceDecision } from '../src/drm/licence.js';
+import { DeliveryError } from '../src/errors.js';
+import { renderError } from '../src/render/error.js';
 import type { RefusalLogConfig } from './common.js';
-import { requestEnv } from './http.js';
+import { requestEnv, sendRendered } from './http.js';
 
 const BODY_LIMIT = 16 * 1024;
 
@@ -34,7 +36,16 @@ export default async function drmRoutes(app: FastifyInstance) {
     return reply.send(JSON.stringify(answer));
   }
 
+  // the licence URL opened with GET (a browser, curl without -X POST) is kdeliver's, asked the wrong way
+  function wrongMethod(request: FastifyRequest, reply: FastifyReply) {
+    const refusal = new DeliveryError('BAD_QUERY', ', a ClearKey licence is asked with POST and a JSON body {"kids":["<base64url key id>"],"type":"temporary"}', { httpStatus: 405 });
+    request.log.info({ code: refusal.code }, `licence: ${request.method} instead of POST`);
+    const r = renderError(refusal, request.method, request.server.env.clock());
+    return sendRendered(reply, { ...r, headers: { ...r.headers, Allow: 'POST, OPTIONS' } });
+  }
+
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid']) {
     app.route({ method: 'POST', url: `${prefix}/clearKeyLicense/*`, handler: licence, config: { refusalLog: 'licence' } satisfies RefusalLogConfig });
+    app.route({ method: 'GET', url: `${prefix}/clearKeyLicense/*`, handler: wrongMethod });
   }
 }

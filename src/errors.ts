@@ -56,10 +56,15 @@ export class DeliveryError extends Error {
 
   constructor(name: ErrorName, extra = '', opts: { httpStatus?: number; headers?: string[] } = {}) {
     const k = kinds[name];
-    super(`${k.description}${extra}`);
+    // a description with a placeholder ("Request parameter [%s] is missing") takes the name the
+    // extra text gives (", entry_id"), as the reference formats it
+    const named = k.description.includes('%s') ? /^, (.+)$/s.exec(extra) : null;
+    const description = named ? k.description.replace('%s', named[1]) : k.description;
+    if (named) extra = '';
+    super(`${description}${extra}`);
     this.code = k.code;
     this.errorName = name;
-    this.description = k.description;
+    this.description = description;
     this.extra = extra;
     this.httpStatus = opts.httpStatus ?? k.httpStatus;
     this.headers = opts.headers ?? [];

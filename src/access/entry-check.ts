@@ -81,8 +81,12 @@ export async function rulesOf(catalog: Pick<Catalog, 'getAccessControlProfile'>,
   return entry.accessControlProfileId !== null ? (await catalog.getAccessControlProfile(entry.accessControlProfileId))?.rules ?? [] : [];
 }
 
-/** KS from the request, checked against the entry's partner; another partner's KS is ignored unless the entry has rules. */
-export async function readSession({ catalog, now }: AccessEnv, req: Pick<RequestFacts, 'ks' | 'clientIp' | 'rawUri'>, entry: Entry, partner: Partner, hasRules: boolean, note: Note = silent): Promise<Ks | null> {
+/**
+ * KS from the request, checked against the entry's partner; another partner's KS is ignored unless
+ * the entry has rules. `rawUri` null: the KS came under kdeliver's media signature (verifyKs: no
+ * urirestrict check).
+ */
+export async function readSession({ catalog, now }: AccessEnv, req: Pick<RequestFacts, 'ks' | 'clientIp'> & { rawUri: string | null }, entry: Entry, partner: Partner, hasRules: boolean, note: Note = silent): Promise<Ks | null> {
   if (!req.ks) return null;
   let parsed;
   try {

@@ -313,8 +313,12 @@ export interface VerifyOptions {
   now: number;
   /** When given, `iprestrict` is enforced against it; a KS with iprestrict and no IP fails. */
   clientIp?: string;
-  /** Path and query as requested; `urirestrict` is enforced against it (fails when absent). */
-  uri?: string;
+  /**
+   * Path and query as requested; `urirestrict` is enforced against it (fails when absent). null:
+   * the KS rides in a URL kdeliver signed after checking it where it was presented (a media URL
+   * playManifest made), so urirestrict, which names where a KS may be presented, is not applied again.
+   */
+  uri?: string | null;
   isRevoked?(key: string): boolean;
   /** Additional enabled admin secrets of the partner, tried after the main one. */
   extraAdminSecrets?: string[];
@@ -340,7 +344,7 @@ export function verifyKs(parsed: ParsedKs, partner: Pick<Partner, 'id' | 'adminS
   const ips = privileges.get('iprestrict');
   if (ips && (opts.clientIp === undefined || !ips.includes(opts.clientIp))) throw new KsError('IP', 'KS restricted to another IP');
   const uris = privileges.get('urirestrict');
-  if (uris && !uriAllowed(uris.join('/'), opts.uri)) throw new KsError('URI', 'KS restricted to other URIs');
+  if (uris && opts.uri !== null && !uriAllowed(uris.join('/'), opts.uri)) throw new KsError('URI', 'KS restricted to other URIs');
   if (ks.partnerId !== -1 && opts.isRevoked && ksRevocationKeys(ks).some((k) => opts.isRevoked!(k))) {
     throw new KsError('REVOKED', 'KS revoked');
   }

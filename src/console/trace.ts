@@ -10,6 +10,18 @@ import { parsePlayRequest } from '../request/play-request.js';
 import type { HttpFacts } from '../request/http-facts.js';
 import { splitUrl } from '../request/path-params.js';
 
+/**
+ * The path and query of the URL to explain: as given, or cut from a whole http(s) URL (what the
+ * console's URL field shows, the licence URL an MPD names). The trace reads the path only, so the
+ * host does not matter; nothing is fetched.
+ */
+export function tracedUrl(url: string): string {
+  const m = /^https?:\/\/[^/?#]*/i.exec(url);
+  if (!m) return url;
+  const rest = url.slice(m[0].length);
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}
+
 /** The console caller's HTTP facts (address, country, scheme, headers) and the URL to explain. */
 export interface TraceInput extends Pick<HttpFacts, 'clientIp' | 'isHttps' | 'headers' | 'country'> {
   /** A playManifest path with its query, e.g. /p/309/sp/30900/playManifest/entryId/x/format/url/a.mp4 */

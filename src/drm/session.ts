@@ -20,8 +20,12 @@ export interface KeySessionEnv {
   http: { clientIp: string; rawUrl: string };
 }
 
-/** The checked session, or throws a DeliveryError (403). `note` records each step for the decision trace. */
-export async function keySession(env: KeySessionEnv, entry: Entry, ks: string | undefined, note: KeyNote = silent): Promise<Ks> {
+/**
+ * The checked session, or throws a DeliveryError (403). `note` records each step for the decision
+ * trace. `signed`: the KS came in a URL under kdeliver's media signature (the HLS key URI), made by
+ * playManifest after it checked the KS's urirestrict, which is not applied to that URL again.
+ */
+export async function keySession(env: KeySessionEnv, entry: Entry, ks: string | undefined, note: KeyNote = silent, signed = false): Promise<Ks> {
   if (!ks) {
     note('session', 'no KS');
     throw new DeliveryError('ACCESS_CONTROL_RESTRICTED', ', the key of an encrypted entry needs a KS of its partner that may play it');
@@ -30,7 +34,7 @@ export async function keySession(env: KeySessionEnv, entry: Entry, ks: string | 
   note('entry', `partner ${partner.id} (active)`);
   let session: Ks;
   try {
-    session = (await readSession({ catalog: env.catalog, now: env.now }, { ks, clientIp: env.http.clientIp, rawUri: env.http.rawUrl }, entry, partner, true, note))!;
+    session = (await readSession({ catalog: env.catalog, now: env.now }, { ks, clientIp: env.http.clientIp, rawUri: signed ? null : env.http.rawUrl }, entry, partner, true, note))!;
   } catch (e) {
     const err = asDeliveryError(e);
     // INVALID_KS (unreadable, forged), EXPIRED_KS, INVALID_PARTNER (another partner's), a revoked or IP-bound KS

@@ -66,7 +66,8 @@ export function packagerDeps(env: RequestEnv, note?: KeyNote): PackagerDeps {
     },
     checkKeySession: async (entry, ks) => {
       note?.('key', 'the entry is encrypted');
-      await keySession(env, entry, ks, note);
+      // the key URI's KS is under the media signature checkAccess verified first
+      await keySession(env, entry, ks, note, true);
     },
   };
 }
@@ -112,7 +113,7 @@ async function resolveSources(req: PackagerRequest, deps: PackagerDeps, checked:
       const ids = sequence.split(',').filter(Boolean);
       const fpIds = paramIdsOf(u);
       if (!ids.length || ids.length > 32) throw new DeliveryError('BAD_QUERY', ', sequence lists 1 to 32 entries');
-      if (fpIds.length === 0) throw new DeliveryError('MISSING_PARAMETER', '', { httpStatus: 400 });
+      if (fpIds.length === 0) throw new DeliveryError('MISSING_PARAMETER', ', flavorParamIds', { httpStatus: 400 });
       if (fpIds.some((_, k) => checked(sets.length + k))) await check(entry);
       // a merged flavorParamIds list makes one rendition per params id
       for (const fp of fpIds) {

@@ -3,7 +3,8 @@
 // every media route checks that signature and the entry's SERVE-context rules before a byte goes
 // out, so a protected entry cannot be fetched by guessing a serveFlavor or packager URL. The rules
 // are evaluated for the caller playManifest answered: the KS it was given rides under the
-// signature (signMediaUrl), is checked again here (expiry, revocation, IP) and takes part in the
+// signature (signMediaUrl), is checked again here (expiry, revocation, IP; not urirestrict, which
+// playManifest checked) and takes part in the
 // rules as it did there; without one, the rules see an anonymous caller.
 import type { RequestEnv } from '../env.js';
 import { AssetStatus, type Entry, type FlavorAsset } from '../catalog/types.js';
@@ -43,9 +44,11 @@ export async function checkMediaAccess(
     try {
       // The signature's window, not the KS's own end, bounds how long the media URL plays (a
       // player keeps fetching segments of a long video after a short KS ends); so the KS is
-      // checked as of the signing (revocation included), and its IP restriction against this caller
+      // checked as of the signing (revocation included), and its IP restriction against this caller.
+      // Its URI restriction was checked where it was presented, at playManifest, which made this
+      // URL: a media URL is not a URI the KS is presented at (rawUri null)
       const at = Math.min(now, grant.signedAt);
-      ks = await readSession({ catalog, now: at }, { ks: grant.ks, clientIp: http.clientIp, rawUri: http.rawUrl }, entry, await partnerOf(catalog, entry), true);
+      ks = await readSession({ catalog, now: at }, { ks: grant.ks, clientIp: http.clientIp, rawUri: null }, entry, await partnerOf(catalog, entry), true);
     } catch (e) {
       const err = asDeliveryError(e);
       if (!err) throw e;

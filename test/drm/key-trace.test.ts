@@ -158,3 +158,27 @@ t.test('a URL of another partner is refused; a bad kids list is the route\'s BAD
   t.equal(bad.plays, false);
   t.equal(bad.error?.name, 'BAD_QUERY');
 });
+
+t.test('the licence URL as the MPD gives it (absolute), and an absolute key URI and playManifest URL, are explained', async (t) => {
+  const redirect = await fetch(`${url}/p/309/sp/30900/playManifest/entryId/1_cenc0001/format/mpegdash/protocol/http/ks/${cencKs}/a.mpd`, { redirect: 'manual' });
+  const mpd = await (await fetch(redirect.headers.get('location')!)).text();
+  const laurl = /<dashif:laurl>([^<]+)<\/dashif:laurl>/.exec(mpd)![1].replace(/&amp;/g, '&');
+  t.match(laurl, /^http:\/\/127\.0\.0\.1:\d+\/p\/309\/sp\/30900\/clearKeyLicense\//, 'the MPD names an absolute licence URL');
+  const lic = await trace(laurl);
+  t.equal(lic.status, 200, lic.raw);
+  t.equal(lic.kind, 'licence');
+  t.equal(lic.plays, true);
+  noSecrets(t, lic, [cencKs, consoleKs], 'absolute licence URL');
+
+  const key = await trace(url + keyPath(aesKs));
+  t.equal(key.status, 200, key.raw);
+  t.equal(key.kind, 'hlsKey');
+  t.equal(key.plays, true);
+
+  const pm = await trace(`${url}/p/309/sp/30900/playManifest/entryId/1_rcit0qgs/format/url/a.mp4`);
+  t.equal(pm.status, 200, pm.raw);
+  t.equal(pm.plays, true);
+
+  const other = await trace('ftp://example.com/p/309/sp/30900/playManifest/entryId/1_rcit0qgs/format/url/a.mp4');
+  t.equal(other.status, 400, 'a URL of another scheme is not one of this server\'s');
+});

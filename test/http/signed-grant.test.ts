@@ -130,3 +130,36 @@ t.test('a KS whose "+" a query string turned into a space still rides under the 
   t.equal(r.status, 200, 'the admin\'s hidden flavor is served');
   await r.arrayBuffer();
 });
+
+t.test('a KS restricted to playManifest URIs (urirestrict) plays the media URLs playManifest gave it', async (t) => {
+  // Kaltura checks urirestrict where the KS is presented; the media URLs that carry it under the
+  // signature were made by playManifest, which checked it, so they are not held to the pattern
+  const restricted = ks({ type: 0, privileges: 'sview:*,urirestrict:/p/309/sp/0/playManifest/*' });
+  const url = await redirectOf(`${PM}/format/url/flavorId/1_f1flim00/ks/${restricted}/a.mp4`);
+  const r = await fetch(url);
+  t.equal(r.status, 200, `the progressive file plays (${r.headers.get('x-kaltura-app')})`);
+  await r.arrayBuffer();
+
+  const master = await (await fetch(`${srv.url}${PM}/format/applehttp/ks/${restricted}/a.m3u8`)).text();
+  const variant = master.split('\n').find((l) => l.startsWith('http'))!;
+  const index = await fetch(variant);
+  t.equal(index.status, 200, `the HLS index plays (${index.headers.get('x-kaltura-app')})`);
+  const seg = (await index.text()).split('\n').find((l) => l && !l.startsWith('#'))!;
+  const s = await fetch(new URL(seg, variant));
+  t.equal(s.status, 200, 'its first segment plays');
+  await s.arrayBuffer();
+
+  // the encrypted entry's key URI, reached from the playlist, is such a URL too
+  const aes = ks({ type: 0, privileges: 'sview:1_aeshls01,urirestrict:/p/309/sp/0/playManifest/entryId/1_aeshls01/*' });
+  const aesMaster = await (await fetch(`${srv.url}/p/309/sp/0/playManifest/entryId/1_aeshls01/format/applehttp/protocol/http/ks/${aes}/a.m3u8`)).text();
+  const aesVariant = aesMaster.split('\n').find((l) => l.startsWith('http'))!;
+  const key = await fetch(aesVariant.replace(/index\.m3u8$/, 'encryption.key'));
+  t.equal(key.status, 200, `the key URI answers (${key.headers.get('x-kaltura-app')})`);
+  t.equal(Buffer.from(await key.arrayBuffer()).toString('hex'), '99a62b5ba79a2db6bfd1e25f616d3c88');
+
+  // presented elsewhere, the KS is still held to its pattern
+  const elsewhere = await fetch(`${srv.url}/p/309/sp/30900/playManifest/entryId/1_flavlim0/format/url/ks/${restricted}/a.mp4`, { redirect: 'manual' });
+  t.equal(elsewhere.status, 403, 'playManifest under another sub-partner path: refused');
+  t.equal(errorOf(elsewhere), '7');
+  await elsewhere.arrayBuffer();
+});

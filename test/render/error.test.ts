@@ -79,3 +79,11 @@ t.test('browsers may read why: CORS exposes the error headers', async (t) => {
   t.equal(h['Access-Control-Allow-Origin'], '*');
   t.same(String(h['Access-Control-Expose-Headers']).split(','), ['X-Kaltura', 'X-Kaltura-App']);
 });
+
+t.test('MISSING_PARAMETER names the parameter in its description, as the reference formats it', async (t) => {
+  const r = renderError(new DeliveryError('MISSING_PARAMETER', ', entry_id'), 'GET', NOW);
+  t.equal(r.headers['X-Kaltura-App'], 'exiting on error 20 - Request parameter [entry_id] is missing');
+  t.equal(r.body, 'error 20 MISSING_PARAMETER: Request parameter [entry_id] is missing\n');
+  const ks = renderError(new DeliveryError('MISSING_PARAMETER', ', ks user'), 'GET', NOW);
+  t.equal(ks.headers['X-Kaltura-App'], 'exiting on error 20 - Request parameter [ks user] is missing');
+});
