@@ -26,6 +26,21 @@ export const SAMPLE_PARTNER = { id: 309, adminSecret: 'sample-admin-secret-309' 
 /** The partner read from a catalog is the sample library's. */
 export const isSamplePartner = (p: { adminSecret: string } | null | undefined): boolean => p?.adminSecret === SAMPLE_PARTNER.adminSecret;
 
+/**
+ * A library file to import into a data directory that holds the sample library (or is new and
+ * gets it first) must not replace the sample partner with one of other secrets: the catalog would
+ * no longer be the sample library, and every process on the directory would then refuse it
+ * (confirmSampleCatalog), the import's own next run included. The problem, or null.
+ */
+export function sampleLibraryReplaced(partners: readonly { id: number; adminSecret: string }[] | undefined, dataDir: string): string | null {
+  const i = partners?.findIndex((p) => p.id === SAMPLE_PARTNER.id && !isSamplePartner(p)) ?? -1;
+  if (i < 0) return null;
+  return `partners[${i}]: partner ${SAMPLE_PARTNER.id} is the sample library's partner in KDELIVER_DATA_DIR=${dataDir}, ` +
+    'which holds the sample library (or gets it first, being new) and signs with its public secrets: this file would replace it with ' +
+    'a partner of other secrets, and the data directory would no longer open. Import it into a data directory without the sample ' +
+    'library (a new one with KDELIVER_SAMPLE_LIBRARY=false, or one with its own secrets.json)';
+}
+
 /** A process fell back to the public sample secrets for a catalog that is not the sample library. */
 export class SampleCatalogError extends Error {}
 

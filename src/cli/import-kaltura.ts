@@ -7,6 +7,7 @@
 // the admin secret and the session are never printed.
 import { loadConfig } from '../config.js';
 import { importKaltura, type ImportReport } from '../import/run.js';
+import type { Partner } from '../catalog/types.js';
 import { openCatalog } from '../catalog/open.js';
 import { importProgress, formatBytes } from '../import/progress.js';
 import { openSource, SourceError } from '../import/source.js';
@@ -70,7 +71,10 @@ export async function main(args: string[]): Promise<number> {
   const progress = importProgress(process.stderr);
   let report: ImportReport;
   try {
-    report = await importKaltura(source, config, catalog, store, media, { entryIds, asPartner, noMedia: !!values['no-media'], jobs }, progress);
+    // the new partner's secrets go out at once (before any download, so before any bar is drawn):
+    // a run stopped before its end has shown them
+    const onPartnerCreated = showSecrets;
+    report = await importKaltura(source, config, catalog, store, media, { entryIds, asPartner, noMedia: !!values['no-media'], jobs, onPartnerCreated }, progress);
   } catch (e) {
     progress.close();
     if (e instanceof SourceError) {
@@ -99,16 +103,19 @@ function summarize(r: ImportReport, serviceUrl: string, sourcePartner: number): 
     w(`${kind}:`);
     for (const e of list) w(`  ${e.id}: ${e.reason}`);
   }
-  if (r.createdPartner) {
-    w(`partner ${r.createdPartner.id} created here: ${r.createdPartner.name}`);
-    w(`  admin secret: ${r.createdPartner.adminSecret}`);
-    w(`  user secret:  ${r.createdPartner.userSecret}`);
-    w('The secrets are new (not the source\'s) and shown only now: keep them.');
-  }
+  if (r.createdPartner) w(`partner ${r.createdPartner.id} was created here by this run; its new secrets are printed above, once.`);
   if (failed.length) w('Run the same command again to retry the failed entries; finished files are not fetched again.');
   return failed.length ? 1 : 0;
 }
 
+/** The secrets of the partner this run made: printed once, on stdout, the moment it is made. */
+function showSecrets(p: Partner): void {
+  const w = (s: string) => process.stdout.write(`${s}\n`);
+  w(`partner ${p.id} created here: ${p.name}`);
+  w(`  admin secret: ${p.adminSecret}`);
+  w(`  user secret:  ${p.userSecret}`);
+  w('The secrets are new (not the source\'s) and shown only now: keep them.');
+}
 
 async function firstLine(input: NodeJS.ReadableStream): Promise<string> {
   let text = '';

@@ -5,7 +5,7 @@ import { DataDirError } from '../data-dir.js';
 import { mediaWriteRefusal } from '../storage/write-refusal.js';
 import { MediaWriteError, openMediaWriter } from '../storage/media-writer.js';
 import { openConfiguredCatalog } from '../open-catalog.js';
-import { SAMPLE_PARTNER, SampleCatalogError } from '../catalog/sample-record.js';
+import { SAMPLE_PARTNER, SampleCatalogError, sampleLibraryReplaced } from '../catalog/sample-record.js';
 import { importLibrary, interruptedImport, LibraryError, readLibraryFile } from '../catalog/library.js';
 import { CatalogSchemaTooNewError, CatalogUnavailableError } from '../catalog/errors.js';
 import { importProgress } from './progress.js';
@@ -174,6 +174,9 @@ async function importCommand(file: string): Promise<number> {
   // untouched (no new catalog, no sample library seeded into it)
   const { library, mediaDir } = readLibraryFile(file);
   process.stderr.write(`${label}: library file read and checked in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  // a sample data directory keeps the sample partner: refused before the catalog is opened (or seeded)
+  const replaced = config.sampleSecrets ? sampleLibraryReplaced(library.partners, config.dataDir) : null;
+  if (replaced) throw new LibraryError(`${file}: ${replaced}`);
   const catalog = await openConfiguredCatalog(config);
   try {
     const media = config.media.kind === 'local' ? config.mediaRoot : openMediaWriter(config)!;

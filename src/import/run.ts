@@ -39,6 +39,12 @@ export interface ImportOptions {
   noMedia: boolean;
   /** Parallel downloads. */
   jobs: number;
+  /**
+   * Called as soon as this run has made the partner, before anything is downloaded: its new secrets
+   * are shown once, and a run stopped before its end (Ctrl-C, kill -9) must have shown them, as
+   * the next run finds the partner made.
+   */
+  onPartnerCreated?: (partner: Partner) => void;
 }
 
 export interface EntryOutcome {
@@ -99,6 +105,7 @@ export async function importKaltura(
     const name = (await source.partnerName()) ?? `Partner ${partnerId}`;
     try {
       createdPartner = await catalog.addPartner({ id: partnerId, name });
+      o.onPartnerCreated?.(createdPartner);
     } catch (e) {
       if (!(e instanceof PartnerExistsError)) throw e; // another process made it meanwhile
     }

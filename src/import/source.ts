@@ -4,6 +4,7 @@
 // relies on; anything else becomes a SourceError with a one-line reason. The admin secret and
 // the session never leave this module except inside the URLs the source itself returns.
 import kaltura from 'kaltura-client';
+import { withoutCredentials } from '../log.js';
 
 /** A refusal or an unusable answer of the source, said in one line. */
 export class SourceError extends Error {
@@ -77,10 +78,10 @@ export function normalizeServiceUrl(raw: string): string {
   try {
     u = new URL(raw);
   } catch {
-    throw new SourceError(`--service-url ${JSON.stringify(raw)}: expected an http(s) URL such as https://www.kaltura.com`);
+    throw new SourceError(`--service-url ${JSON.stringify(withoutCredentials(raw))}: expected an http(s) URL such as https://www.kaltura.com`);
   }
   if (!/^https?:$/.test(u.protocol) || u.search || u.hash || u.username || u.password) {
-    throw new SourceError(`--service-url ${JSON.stringify(raw)}: expected an http(s) URL without query, fragment or credentials`);
+    throw new SourceError(`--service-url ${JSON.stringify(withoutCredentials(raw))}: expected an http(s) URL without query, fragment or credentials`);
   }
   return `${u.origin}${u.pathname.replace(/\/+$/, '').replace(/\/api_v3(\/index\.php)?(\/service)?$/i, '')}`;
 }

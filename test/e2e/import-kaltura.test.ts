@@ -99,7 +99,7 @@ t.test('import a partner from another kdeliver through api_v3', async (t) => {
   t.match(first.stdout, /\n {2}1_document: entry type DOCUMENT/, 'a document is listed as not imported');
   t.match(first.stderr, /1_rcit0qgs flavor 1_f3rcit00 \(params 301971\): 1\.9 MB\n/, 'a line per file (not a terminal)');
   const m = /partner 309 created here: .*\n {2}admin secret: ([0-9a-f]{32})\n {2}user secret: {2}([0-9a-f]{32})\n/.exec(first.stdout);
-  t.ok(m, `new secrets printed once:\n${first.stdout}`);
+  t.ok(m, `new secrets printed once, before the summary (as soon as the partner is made):\n${first.stdout}`);
   const [, adminSecret, userSecret] = m!;
   t.not(adminSecret, SOURCE_SECRET);
   t.not(userSecret, 'sample-user-secret-309');
@@ -115,7 +115,7 @@ t.test('import a partner from another kdeliver through api_v3', async (t) => {
   for (const id of ['1_rcit0qgs', '1_alt0audi', '1_audio001', '1_kssecure', '1_preview1', '1_siteonly', '1_iponly00', '1_sched000', '1_moderat0']) {
     t.ok(imported.includes(id), `${id} imported`);
   }
-  t.match(summary, new RegExp(`^import from .* partner 309 into partner 309: ${imported.length} imported, 0 unchanged`), 'the summary counts them');
+  t.match(summary, new RegExp(`^import from .* partner 309 into partner 309: ${imported.length} imported, 0 unchanged`, 'm'), 'the summary counts them');
 
   const dst = await cmd.serve(env);
   const D = await client(dst.url, adminSecret);
