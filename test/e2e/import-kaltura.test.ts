@@ -269,10 +269,11 @@ t.test('the source stops in the middle of a download: nothing half-written, the 
   const partial = () => filesUnder(tmp).filter((f) => f.endsWith('.part')).map((f) => statSync(join(tmp, f)).size);
   for (const end = Date.now() + 30_000; !partial().some((n) => n > 300_000) && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
   t.ok(partial().some((n) => n > 300_000), 'a download is under way');
-  // the source dies: its process, and with it the connections through which it was sending
-  // (the proxy's buffers would otherwise hand over what the source had written before)
-  await src.kill();
+  // the source dies: the connections through which it was sending drop at once, and nothing
+  // answers until it is back. Cut first, then kill: on a busy machine the kill takes long enough
+  // for the slow downloads to finish through a proxy still passing them on, leaving nothing to resume
   proxy.cut();
+  await src.kill();
   const stopped = await running;
   t.equal(stopped.code, 1, `the run fails:\n${stopped.stdout}\n${stopped.stderr}`);
   t.match(stopped.stdout, /\nfailed:\n {2}1_rcit0qgs: /, 'the entry is listed as failed, with the reason');
@@ -287,6 +288,7 @@ t.test('the source stops in the middle of a download: nothing half-written, the 
 
   src = await cmd.serve(srcEnv);
   proxy.upstream = src.url;
+  proxy.down = false;
   proxy.log.length = 0;
   const resumed = await cmd.kdeliver(args, env);
   t.equal(resumed.code, 0, `the next run completes:\n${resumed.stdout}\n${resumed.stderr}`);
@@ -406,16 +408,25 @@ t.test('refusals: one line, non-zero exit, no stack trace', async (t) => {
 });
 
 /** A proxy that sends media bodies at about 1 MB/s and records each request's Range and answer. */
-function slowProxy(): { server: Server; upstream: string; log: { path: string; range?: string; status: number }[]; cut: () => void } {
+function slowProxy(): { server: Server; upstream: string; down: boolean; log: { path: string; range?: string; status: number }[]; cut: () => void } {
   const open = new Set<ServerResponse>();
   const state = {
     upstream: '',
+    /** Cut: every new connection is dropped, as by a dead source, until this is set false. */
+    down: false,
     log: [] as { path: string; range?: string; status: number }[],
     server: null as unknown as Server,
-    /** Ends every answer under way as a dead source would: the connection drops. */
-    cut: () => { for (const r of open) r.destroy(); },
+    /** Ends every answer under way as a dead source would: the connection drops; so do later ones. */
+    cut: () => {
+      state.down = true;
+      for (const r of open) r.destroy();
+    },
   };
   state.server = createServer((req, res) => {
+    if (state.down) {
+      req.socket.destroy();
+      return;
+    }
     open.add(res);
     res.on('close', () => open.delete(res));
     const u = new URL(state.upstream);
