@@ -112,7 +112,7 @@ async function resolveSources(req: PackagerRequest, deps: PackagerDeps, checked:
       const ids = sequence.split(',').filter(Boolean);
       const fpIds = paramIdsOf(u);
       if (!ids.length || ids.length > 32) throw new DeliveryError('BAD_QUERY', ', sequence lists 1 to 32 entries');
-      if (fpIds.length === 0) throw new DeliveryError('MISSING_PARAMETER', '', { httpStatus: 400 });
+      if (fpIds.length === 0) throw new DeliveryError('MISSING_PARAMETER', ', flavorParamIds: a sequence URL names its renditions by flavor params id', { httpStatus: 400 });
       if (fpIds.some((_, k) => checked(sets.length + k))) await check(entry);
       // a merged flavorParamIds list makes one rendition per params id
       for (const fp of fpIds) {

@@ -177,6 +177,14 @@ t.test('sequence: HLS discontinuities and DASH periods, flavors matched by param
   t.match(mpd, /mediaPresentationDuration="PT24.000S"/);
 });
 
+t.test('a sequence URL without flavorParamIds says which parameter is missing', async (t) => {
+  for (const proto of ['hls', 'dash']) {
+    const r = await get(`/${proto}${P}/entryId/1_rcit0qgs/sequence/1_rcit0qgs/v/1/name/a.mp4/${proto === 'hls' ? 'index.m3u8' : 'manifest.mpd'}`);
+    t.equal(r.status, 400, `${proto}: 400`);
+    t.match(r.body.toString(), /^error 20 MISSING_PARAMETER: .*flavorParamIds/, `${proto}: error 20, naming flavorParamIds`);
+  }
+});
+
 t.test('HEAD and Range: exact lengths without a body', async (t) => {
   for (const path of [
     `/hls${RCIT}/1_f1rcit00/name/a.mp4/seg-2-v1-a1.ts`,
