@@ -311,6 +311,12 @@ async function deliveryStage(
   const normalised = format === 'url' || format === 'download' ? 'http' : format;
   const sequence = await sequenceEntries(ctx, entry, normalised, req);
   const seq = await checkSequence(ctx, req, entry, partner, sequence, sel.flavors, ktValid, step);
+  if (sequence.length > 1 && (clipTo > 0 || req.seekFrom > 0)) {
+    // the packager plays a sequence's entries whole: the main entry's preview refuses it as another
+    // entry's does (checkSequence), and a clip asked for is refused rather than ignored
+    if (clipTo !== req.clipTo) fail('ACCESS_CONTROL_RESTRICTED', `, entry ${entry.id} offers this session only a preview, and a sequence of several entries cannot be clipped`);
+    fail('BAD_QUERY', ', a sequence of several entries cannot be clipped (seekFrom/clipTo)');
+  }
   const secured = isSecuredEntry(entry, hasRules || seq.hasRules, ctx.now);
   const chosen = await chooseProfile(ctx, { partner, entry, format: normalised, req, flavors: sel.flavors, access, secured }, step);
   for (const limit of seq.profileLimits) {

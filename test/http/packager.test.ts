@@ -185,6 +185,18 @@ t.test('a sequence URL without flavorParamIds says which parameter is missing', 
   }
 });
 
+t.test('a sequence of several entries with clipFrom/clipTo is refused, not played whole', async (t) => {
+  for (const clip of ['clipTo/5000', 'clipFrom/3000']) {
+    for (const [proto, file] of [['hls', 'index.m3u8'], ['hls', 'seg-1-v1-a1.ts'], ['dash', 'manifest.mpd']]) {
+      const r = await get(`/${proto}${P}/entryId/1_rcit0qgs/${clip}/sequence/1_rcit0qgs,1_alt0audi/v/1/flavorParamIds/301961/name/a.mp4/${file}`);
+      t.equal(r.status, 400, `${clip} ${proto} ${file}: 400`);
+      t.match(r.body.toString(), /^error 25 BAD_QUERY: .*sequence of several entries cannot be clipped/);
+    }
+  }
+  const one = m3u8((await get(`/hls${P}/entryId/1_rcit0qgs/clipTo/5000/sequence/1_rcit0qgs/v/1/flavorParamIds/301961/name/a.mp4/index.m3u8`)).body.toString());
+  t.equal(one.segments.reduce((s: number, x: any) => s + x.duration, 0), 5, 'a sequence of one entry is clipped');
+});
+
 t.test('HEAD and Range: exact lengths without a body', async (t) => {
   for (const path of [
     `/hls${RCIT}/1_f1rcit00/name/a.mp4/seg-2-v1-a1.ts`,
