@@ -390,7 +390,8 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       if (file.audio) throw notFound('key-frame resources are video only (-v1)');
       const r = await one(file.f, true, false);
       const tl = r.clips[0];
-      if (r.clips.length !== 1 || !tl.video) throw notFound('no video track for key frames');
+      if (r.clips.length !== 1) throw notFound('key-frame resources are made for single clips, not sequences');
+      if (!tl.video) throw notFound('no video track for key frames');
       if (file.n < 1 || file.n > tl.segments.length) throw notFound(`segment ${file.n} is out of range (1-${tl.segments.length})`);
       return { kind: 'media', body: keyFrameFragments(tl, file.n - 1).body, filePath: sourceOf(file.f, 1).path };
     }

@@ -197,6 +197,12 @@ t.test('a sequence of several entries with clipFrom/clipTo is refused, not playe
   t.equal(one.segments.reduce((s: number, x: any) => s + x.duration, 0), 5, 'a sequence of one entry is clipped');
 });
 
+t.test('a sequence has no key-frame fragments, and says so rather than that it has no video', async (t) => {
+  const kf = await get(`/hls/container/fmp4${P}/entryId/1_rcit0qgs/sequence/1_rcit0qgs,1_alt0audi/v/1/flavorParamIds/301961/name/a.mp4/iframes-1-f1-v1.m4s`);
+  t.equal(kf.status, 404);
+  t.match(kf.body.toString(), /^error 5 FILE_NOT_FOUND: .*not sequences/);
+});
+
 t.test('HEAD and Range: exact lengths without a body', async (t) => {
   for (const path of [
     `/hls${RCIT}/1_f1rcit00/name/a.mp4/seg-2-v1-a1.ts`,
