@@ -120,7 +120,8 @@ async function finish(ctx: PlaybackContext, req: PlayRequest, x: Decided, ks: Ks
   if ((hasRules && !ktValid) || (ks && ks.isAdmin)) cacheAge = 0;
   // ... but without a session, and signed by kdeliver's own media signature (URL, secret and
   // second; a CDN tokenizer may read the client's address), it is the same answer all that second
-  const sameWithinSecond = cacheAge <= 0 && decidedByUrl && !ks && !req.ks && !d.chosen.profile.tokenizer;
+  // (unless KDELIVER_PLAYMANIFEST_CACHE_AGE=0 turned the answer cache off)
+  const sameWithinSecond = ctx.config.playManifestCacheAge > 0 && cacheAge <= 0 && decidedByUrl && !ks && !req.ks && !d.chosen.profile.tokenizer;
 
   const responseFormat = req.responseFormat ?? (format === 'url' || format === 'download' ? 'redirect' : null);
   step('render', `profile ${d.chosen.profile.id} (${d.chosen.profile.name}), ${responseFormat ? `responseFormat ${responseFormat}` : 'its default renderer'}`);
