@@ -120,7 +120,8 @@ async function finish(ctx: PlaybackContext, req: PlayRequest, x: Decided, ks: Ks
   if ((hasRules && !ktValid) || (ks && ks.isAdmin)) cacheAge = 0;
   // ... but without a session, and signed by kdeliver's own media signature (URL, secret and
   // second; a CDN tokenizer may read the client's address), it is the same answer all that second
-  const sameWithinSecond = cacheAge <= 0 && decidedByUrl && !ks && !req.ks && !d.chosen.profile.tokenizer;
+  // (unless KDELIVER_PLAYMANIFEST_CACHE_AGE=0 turned the answer cache off)
+  const sameWithinSecond = ctx.config.playManifestCacheAge > 0 && cacheAge <= 0 && decidedByUrl && !ks && !req.ks && !d.chosen.profile.tokenizer;
 
   const responseFormat = req.responseFormat ?? (format === 'url' || format === 'download' ? 'redirect' : null);
   step('render', `profile ${d.chosen.profile.id} (${d.chosen.profile.name}), ${responseFormat ? `responseFormat ${responseFormat}` : 'its default renderer'}`);
@@ -311,6 +312,12 @@ async function deliveryStage(
   const normalised = format === 'url' || format === 'download' ? 'http' : format;
   const sequence = await sequenceEntries(ctx, entry, normalised, req);
   const seq = await checkSequence(ctx, req, entry, partner, sequence, sel.flavors, ktValid, step);
+  if (sequence.length > 1 && (clipTo > 0 || req.seekFrom > 0)) {
+    // the packager plays a sequence's entries whole: the main entry's preview refuses it as another
+    // entry's does (checkSequence), and a clip asked for is refused rather than ignored
+    if (clipTo !== req.clipTo) fail('ACCESS_CONTROL_RESTRICTED', `, entry ${entry.id} offers this session only a preview, and a sequence of several entries cannot be clipped`);
+    fail('BAD_QUERY', ', a sequence of several entries cannot be clipped (seekFrom/clipTo)');
+  }
   const secured = isSecuredEntry(entry, hasRules || seq.hasRules, ctx.now);
   const chosen = await chooseProfile(ctx, { partner, entry, format: normalised, req, flavors: sel.flavors, access, secured }, step);
   for (const limit of seq.profileLimits) {

@@ -170,7 +170,7 @@ async function rendition(f: number, sources: Source[], deps: PackagerDeps, polic
     const index = await deps.cache.get(s.path);
     const hasV = index.tracks.some((t) => t.kind === 'video');
     const hasA = index.tracks.some((t) => t.kind === 'audio');
-    clips.push(timelineFor(index, policy, sources.length > 1 ? { fromMs: 0, toMs: Infinity } : clip, { video: use.video && hasV, audio: use.audio && hasA }));
+    clips.push(timelineFor(index, policy, clip, { video: use.video && hasV, audio: use.audio && hasA }));
   }
   const first = clips[0];
   const fl = sources[0].flavor;
@@ -294,6 +294,11 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
   const fromMs = parseMs('clipFrom', pairs.get('clipFrom')) ?? 0;
   const toMs = parseMs('clipTo', pairs.get('clipTo')) ?? Infinity;
   if (toMs <= fromMs) throw new DeliveryError('BAD_QUERY', `, clipTo ${toMs} is not after clipFrom ${fromMs}`);
+  // the clips of a sequence are played whole: a clip asked for (or a preview playManifest put in
+  // the URL) is refused rather than ignored
+  if ((fromMs > 0 || toMs !== Infinity) && sets.some((s) => s.length > 1)) {
+    throw new DeliveryError('BAD_QUERY', ', a sequence of several entries cannot be clipped (clipFrom/clipTo)');
+  }
   const clip: Clip = { fromMs, toMs };
   const tracks = parseTracks(pairs.get('tracks')) ?? { video: true, audio: true };
   const policy = req.proto === 'hls' ? hlsPolicy(deps.config.hlsSegmentDurationMs) : flatPolicy(deps.config.dashSegmentDurationMs);
@@ -386,7 +391,8 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       if (file.audio) throw notFound('key-frame resources are video only (-v1)');
       const r = await one(file.f, true, false);
       const tl = r.clips[0];
-      if (r.clips.length !== 1 || !tl.video) throw notFound('no video track for key frames');
+      if (r.clips.length !== 1) throw notFound('key-frame resources are made for single clips, not sequences');
+      if (!tl.video) throw notFound('no video track for key frames');
       if (file.n < 1 || file.n > tl.segments.length) throw notFound(`segment ${file.n} is out of range (1-${tl.segments.length})`);
       return { kind: 'media', body: keyFrameFragments(tl, file.n - 1).body, filePath: sourceOf(file.f, 1).path };
     }

@@ -306,3 +306,17 @@ t.test('/metrics reports the answer cache', async (t) => {
   t.equal(value('kdeliver_playmanifest_cache_bytes'), s.bytes);
   t.ok(s.hits > 20 && s.entries > 10, `hits ${s.hits}, entries ${s.entries}`);
 });
+
+t.test('KDELIVER_PLAYMANIFEST_CACHE_AGE=0 keeps no answer, not even for its second', async (t) => {
+  const ageless = await startServer(t, { now, env: { KDELIVER_PUBLIC_URL: PUBLIC, KDELIVER_PLAYMANIFEST_CACHE_AGE: '0' } });
+  for (const path of [`${PM}/1_rcit0qgs/format/applehttp/a.m3u8`, `${PM}/1_rcit0qgs/format/mpegdash/a.mpd`, `${PM}/1_flavlim0/format/applehttp/a.m3u8`]) {
+    const first = await ask(ageless, path);
+    const again = await ask(ageless, path);
+    t.equal(first.status, again.status, path);
+    t.equal(again.body, first.body, 'the same answer, made again');
+    t.match(again.head.join('\n'), /no-store/, 'sent as not cacheable');
+  }
+  const s = ageless.app.manifestCache.stats();
+  t.equal(s.entries, 0, 'nothing kept');
+  t.equal(s.hits, 0, 'nothing answered from the cache');
+});

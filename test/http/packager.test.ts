@@ -177,6 +177,32 @@ t.test('sequence: HLS discontinuities and DASH periods, flavors matched by param
   t.match(mpd, /mediaPresentationDuration="PT24.000S"/);
 });
 
+t.test('a sequence URL without flavorParamIds says which parameter is missing', async (t) => {
+  for (const proto of ['hls', 'dash']) {
+    const r = await get(`/${proto}${P}/entryId/1_rcit0qgs/sequence/1_rcit0qgs/v/1/name/a.mp4/${proto === 'hls' ? 'index.m3u8' : 'manifest.mpd'}`);
+    t.equal(r.status, 400, `${proto}: 400`);
+    t.match(r.body.toString(), /^error 20 MISSING_PARAMETER: .*flavorParamIds/, `${proto}: error 20, naming flavorParamIds`);
+  }
+});
+
+t.test('a sequence of several entries with clipFrom/clipTo is refused, not played whole', async (t) => {
+  for (const clip of ['clipTo/5000', 'clipFrom/3000']) {
+    for (const [proto, file] of [['hls', 'index.m3u8'], ['hls', 'seg-1-v1-a1.ts'], ['dash', 'manifest.mpd']]) {
+      const r = await get(`/${proto}${P}/entryId/1_rcit0qgs/${clip}/sequence/1_rcit0qgs,1_alt0audi/v/1/flavorParamIds/301961/name/a.mp4/${file}`);
+      t.equal(r.status, 400, `${clip} ${proto} ${file}: 400`);
+      t.match(r.body.toString(), /^error 25 BAD_QUERY: .*sequence of several entries cannot be clipped/);
+    }
+  }
+  const one = m3u8((await get(`/hls${P}/entryId/1_rcit0qgs/clipTo/5000/sequence/1_rcit0qgs/v/1/flavorParamIds/301961/name/a.mp4/index.m3u8`)).body.toString());
+  t.equal(one.segments.reduce((s: number, x: any) => s + x.duration, 0), 5, 'a sequence of one entry is clipped');
+});
+
+t.test('a sequence has no key-frame fragments, and says so rather than that it has no video', async (t) => {
+  const kf = await get(`/hls/container/fmp4${P}/entryId/1_rcit0qgs/sequence/1_rcit0qgs,1_alt0audi/v/1/flavorParamIds/301961/name/a.mp4/iframes-1-f1-v1.m4s`);
+  t.equal(kf.status, 404);
+  t.match(kf.body.toString(), /^error 5 FILE_NOT_FOUND: .*not sequences/);
+});
+
 t.test('HEAD and Range: exact lengths without a body', async (t) => {
   for (const path of [
     `/hls${RCIT}/1_f1rcit00/name/a.mp4/seg-2-v1-a1.ts`,

@@ -409,6 +409,26 @@ t.test('a sequence with a protected entry: each entry\'s rules are checked, its 
   t.match(await preview.text(), /1_preview1 of the sequence offers this session only a preview/);
 });
 
+t.test('a sequence is not clipped: the main entry\'s preview refuses it, as another entry\'s does, and seekFrom/clipTo are refused', async (t) => {
+  // the main entry's preview would put clipTo into the URLs of a sequence the packager plays whole
+  for (const format of ['applehttp/protocol/http/sequence/1_preview1,1_rcit0qgs/a.m3u8', 'mpegdash/protocol/http/sequence/1_preview1,1_rcit0qgs/manifest.mpd']) {
+    const r = await get(`${PM}/1_preview1/format/${format}`);
+    t.equal(r.status, 403, `${format}: anonymous, main entry a preview`);
+    t.equal(errorCode(r), '3');
+    t.match(await r.text(), /1_preview1 offers this session only a preview/);
+  }
+  const withKs = await get(`${PM}/1_preview1/format/applehttp/protocol/http/sequence/1_preview1,1_rcit0qgs/ks/${ks({ privileges: 'sview:*' })}/a.m3u8`);
+  t.equal(withKs.status, 200, 'with a KS: the whole entry, so the sequence plays');
+  for (const clip of ['seekFrom/3000', 'clipTo/5000']) {
+    const r = await get(`${PM}/1_rcit0qgs/format/applehttp/protocol/http/sequence/1_rcit0qgs,1_alt0audi/${clip}/a.m3u8`);
+    t.equal(r.status, 400, `${clip} on a sequence of two entries`);
+    t.equal(errorCode(r), '25');
+    t.match(await r.text(), /sequence of several entries cannot be clipped/);
+  }
+  const one = await get(`${PM}/1_rcit0qgs/format/applehttp/protocol/http/sequence/1_rcit0qgs/clipTo/5000/a.m3u8`);
+  t.equal(one.status, 200, 'a sequence of one entry is clipped as the entry would be');
+});
+
 t.test('a sequence entry\'s own rules are not kept with the main entry\'s decision, and its limits, moderation and schedule hold', async (t) => {
   // 1_rcit0qgs has no rules, 1_siteonly's rule reads the referrer: a decision kept for the allowed
   // site must not answer the next request from another site
