@@ -1,7 +1,7 @@
 // The catalog contract, both backends: the sample library in SQLite and the same rows in a real
 // PostgreSQL (a throwaway cluster, test/helpers/postgres.ts); every read method answers the same
 // on both, before and after the same writes through each.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +27,7 @@ function sampleLibrary(): ReturnType<typeof readLibraryFile> {
   return read;
 }
 
-async function backends(tt: Tap.Test) {
+async function backends(tt: Test) {
   const mediaRoot = mkdtempSync(join(tmpdir(), 'kdeliver-contract-'));
   const db = openDatabase(join(mediaRoot, 'catalog.sqlite'));
   const { library, mediaDir } = sampleLibrary();
@@ -42,10 +42,6 @@ async function backends(tt: Tap.Test) {
     rmSync(mediaRoot, { recursive: true, force: true });
   });
   return { lite, pg: pg as unknown as AnyCatalog & PgCatalog };
-}
-
-namespace Tap {
-  export type Test = typeof t;
 }
 
 /** Every read of the catalog, as [label, method, args]. */
@@ -112,7 +108,7 @@ async function reads(c: AnyCatalog): Promise<[string, string, unknown[]][]> {
   return calls;
 }
 
-async function compareAll(tt: Tap.Test, lite: AnyCatalog, pg: AnyCatalog, when: string) {
+async function compareAll(tt: Test, lite: AnyCatalog, pg: AnyCatalog, when: string) {
   const calls = await reads(lite);
   tt.ok(calls.length > 150, `${calls.length} reads compared ${when}`);
   let differing = 0;

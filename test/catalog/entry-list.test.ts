@@ -102,7 +102,7 @@ function cases(): [EntryFilter, number, number][] {
   return out;
 }
 
-async function check(t: Tap, name: string, c: Catalog, rows: Row[]) {
+async function check(t: Test, name: string, c: Catalog, rows: Row[]) {
   let bad = 0;
   const list = cases();
   // twice: the second time every count is the kept one
@@ -117,12 +117,7 @@ async function check(t: Tap, name: string, c: Catalog, rows: Row[]) {
   t.equal(bad, 0, `${name}: ${list.length * 2} lists as worked out from the library`);
 }
 
-interface Tap {
-  same(a: unknown, b: unknown, m?: string): void;
-  equal(a: unknown, b: unknown, m?: string): void;
-}
-
-async function writesChangeLists(t: Tap, name: string, c: Catalog, rows: Row[]) {
+async function writesChangeLists(t: Test, name: string, c: Catalog, rows: Row[]) {
   const f: EntryFilter = { partnerId: 5001, nameLike: 'Renamed' };
   const before = await c.listEntries(f, 30, 1);
   t.equal(before.totalCount, 0, `${name}: nothing named so yet`);
@@ -226,7 +221,7 @@ t.test('migration 12 on a catalog made before it (SQLite data directory and Post
 /** Drops every kept read (any write does): the next reads go to the database. */
 const forget = (c: Catalog) => c.updateEntry('0_nosuchentry', { name: 'x' }, NOW);
 
-async function pageReads(t: Tap, name: string, c: Catalog) {
+async function pageReads(t: Test, name: string, c: Catalog) {
   let bad = 0;
   let compared = 0;
   let withoutFlavors = 0;

@@ -4,7 +4,7 @@
 // sharp, and farther from the grab of another second); dash.js finds the DASH thumbnail track
 // (provideThumbnail gives the right sheet URL and rectangle), Shaka Player the HLS image playlist;
 // the THUMBNAIL access-control rules guard the storyboard, its sheets and the image playlist.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import sharp from 'sharp';
 import webvtt from 'webvtt-parser';
 import { requireCommands } from '../helpers/system.js';
@@ -25,7 +25,7 @@ interface Cue { startTime: number; endTime: number; text: string }
 const parseVtt = (text: string): { errors: unknown[]; cues: Cue[] } => new webvtt.WebVTTParser().parse(text, 'metadata') as any;
 
 /** Asserts a storyboard's cues run back to back from 0 to the end and each names a rectangle inside its sheet. */
-function checkCues(t: Tap, vtt: string, durationSec: number, sheet: { width: number; height: number; count: number }): Array<{ start: number; end: number; sheet: number; x: number; y: number; w: number; h: number }> {
+function checkCues(t: Test, vtt: string, durationSec: number, sheet: { width: number; height: number; count: number }): Array<{ start: number; end: number; sheet: number; x: number; y: number; w: number; h: number }> {
   const parsed = parseVtt(vtt);
   t.same(parsed.errors, [], 'webvtt-parser finds no error');
   const out = [];
@@ -49,12 +49,6 @@ function checkCues(t: Tap, vtt: string, durationSec: number, sheet: { width: num
   t.ok(Math.abs(at - durationSec) < 1e-6, `the last cue ends at the end (${at} s of ${durationSec})`);
   t.equal(outside, 0, 'every cue names a sheet that exists and a rectangle inside it');
   return out;
-}
-
-interface Tap {
-  equal(a: unknown, b: unknown, msg?: string, extra?: object): void;
-  same(a: unknown, b: unknown, msg?: string, extra?: object): void;
-  ok(v: unknown, msg?: string, extra?: object): void;
 }
 
 t.test('layouts: cues cover the duration without gaps and stay inside their sheets', async (t) => {
@@ -119,7 +113,7 @@ function grab(srv: TestServer, s: number, w: number, h: number): Promise<Buffer>
  * sample's frames share their colour bars and differ in a burnt-in clock and a moving line, so
  * the nearest grab is the test, with a bound on how far even that one may be (scaling and JPEG).
  */
-async function secondShown(t: Tap, srv: TestServer, pic: Buffer, w: number, h: number, expected: number, what: string): Promise<void> {
+async function secondShown(t: Test, srv: TestServer, pic: Buffer, w: number, h: number, expected: number, what: string): Promise<void> {
   const diffs: number[] = [];
   for (let s = 0; s < 12; s++) diffs.push(await mad(pic, await grab(srv, s, w, h)));
   const best = diffs.indexOf(Math.min(...diffs));
