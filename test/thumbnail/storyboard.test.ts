@@ -18,6 +18,7 @@ import { storyboardLayout, storyboardVtt, tile } from '../../src/thumbnail/story
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sqliteDb } from '../helpers/sqlite.js';
 
 requireCommands(t, ['ffmpeg'], 'ffmpeg');
 
@@ -153,7 +154,7 @@ t.test('storyboard, sheets and thumbnail tracks from the server', async (t) => {
     sheetOf.clear();
   });
 
-  srv.app.catalog.db.prepare('UPDATE partners SET storyboard = ? WHERE id = 309').run(JSON.stringify(CONFIG));
+  sqliteDb(srv.app.catalog).prepare('UPDATE partners SET storyboard = ? WHERE id = 309').run(JSON.stringify(CONFIG));
   const layout = storyboardLayout({ ...DEFAULT_STORYBOARD, ...CONFIG }, { width: 1280, height: 720 }, 12000);
 
   await t.test('each tile shows the frame a vid_sec grab of its second shows', async (t) => {
@@ -270,7 +271,7 @@ t.test('storyboard, sheets and thumbnail tracks from the server', async (t) => {
 
 t.test('the THUMBNAIL rules guard the storyboard, its sheets and the thumbnail tracks', async (t) => {
   const srv = await startServer(t);
-  const db = srv.app.catalog.db;
+  const db = sqliteDb(srv.app.catalog);
   const now = Math.floor(Date.now() / 1000);
   db.prepare(`INSERT INTO access_control_profiles (id, partner_id, name, rules, created_at, updated_at) VALUES (903, 309, 'thumbs need a session', ?, ?, ?)`)
     .run(JSON.stringify([{ message: 'thumbnails need a session', contexts: ['THUMBNAIL'], conditions: [{ type: 'authenticated', not: true }], actions: [{ type: 'block' }] }]), now, now);
