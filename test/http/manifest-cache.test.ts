@@ -286,11 +286,14 @@ t.test('the cache is bounded', async (t) => {
   const { createManifestCache } = await import('../../src/cache/manifest-cache.js');
   const c = createManifestCache(3);
   const answer = (n: number) => ({ status: 200, head: [], timedAt: [], body: 'x'.repeat(n), bytes: n, cacheAge: 60, format: 'applehttp', generation: 1 });
+  // the answers are not for one second only (no `second`) nor for one URL only (no `exactUrl`):
+  // any request URL and second finds them
+  const now = Math.floor(Date.now() / 1000);
   for (let i = 0; i < 5; i++) c.put(`k${i}`, answer(10));
   t.equal(c.stats().entries, 3, 'at most maxEntries');
-  t.equal(c.get('k0', 1), undefined, 'the oldest went first');
-  t.ok(c.get('k4', 1));
-  t.equal(c.get('k4', 2), undefined, 'another generation is a miss');
+  t.equal(c.get('k0', 1, '/k0', now), undefined, 'the oldest went first');
+  t.ok(c.get('k4', 1, '/k4', now));
+  t.equal(c.get('k4', 2, '/k4', now), undefined, 'another generation is a miss');
   t.equal(c.stats().entries, 2, 'and drops the stale answer');
   const small = createManifestCache(100, 1000);
   for (let i = 0; i < 10; i++) small.put(`k${i}`, answer(300));
