@@ -45,7 +45,7 @@ async function upload(s: TestServer, tokenId: string, data: Buffer, o: { resume:
   form.set('resume', o.resume ? '1' : '0');
   form.set('resumeAt', String(o.resumeAt));
   form.set('finalChunk', o.finalChunk ? '1' : '0');
-  form.set('fileData', new Blob([data]), 'chunk.bin');
+  form.set('fileData', new Blob([new Uint8Array(data)]), 'chunk.bin');
   const res = await fetch(`${s.url}/api_v3/service/uploadToken/action/upload`, { method: 'POST', body: form, signal: AbortSignal.timeout(60_000) });
   return { status: res.status, body: await res.json() as any };
 }
