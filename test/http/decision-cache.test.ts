@@ -4,7 +4,7 @@
 // site-restricted entry, fresh playSessionIds, and across catalog changes; and a kept decision is
 // really used (the hit counter moves) where it may be.
 import t, { type Test } from 'tap';
-import { generateKs, ksRevocationKeys, parseKs, verifyKs } from '../../src/access/ks.js';
+import { generateKs, ksRevocationKeys, parseKs, verifyKs, type GenerateKsOptions } from '../../src/access/ks.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { sqliteDb } from '../helpers/sqlite.js';
 
@@ -14,7 +14,7 @@ const env = { KDELIVER_MEDIA_URL_SECRET: 'decision-test-media-secret', KDELIVER_
 const cached = await startServer(t, { now, env });
 const plain = await startServer(t, { now, env: { ...env, KDELIVER_MANIFEST_CACHE_ENTRIES: '0' } });
 
-const ks = (o: { privileges?: string; userId?: string; expiry?: number; type?: number } = {}) => generateKs({
+const ks = (o: { privileges?: string; userId?: string; expiry?: number; type?: GenerateKsOptions['type'] } = {}) => generateKs({
   partnerId: 309, secret: 'sample-admin-secret-309', type: o.type ?? 0, userId: o.userId ?? 'viewer', expiry: o.expiry ?? 3600,
   privileges: o.privileges ?? 'sview:1_kssecure', version: 2, now: clock,
 });

@@ -23,7 +23,7 @@ const cluster = await startPostgres(t);
 const { A, B } = await twoNodes(t, cluster);
 
 const now = () => Math.floor(Date.now() / 1000);
-const ksOf = (userId: string, type = 0) => generateKs({
+const ksOf = (userId: string, type: GenerateKsOptions['type'] = 0) => generateKs({
   partnerId: 309, secret: 'sample-admin-secret-309', type, userId, expiry: 3600, privileges: type ? '' : 'sview:1_kssecure', version: 2, now: now(),
 });
 /** The segment URL playManifest gives this KS (signed with the nodes' shared secret). */
