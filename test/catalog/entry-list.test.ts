@@ -128,7 +128,8 @@ async function writesChangeLists(t: Test, name: string, c: Catalog, rows: Row[])
   await c.ingest.markEntryDeleted(b.id, NOW + 2);
   rows.find((r) => r.id === a.id)!.name = 'Renamed entry';
   rows.find((r) => r.id === b.id)!.status = 3;
-  for (const [ff, size, page] of [[f, 30, 1], [{ partnerId: 5001 }, 30, 1], [{ partnerId: 5001, statusIn: [3] }, 500, 1], [{ partnerId: 5001, mediaTypeEqual: 1 }, 30, 2]] as const) {
+  const after: [EntryFilter, number, number][] = [[f, 30, 1], [{ partnerId: 5001 }, 30, 1], [{ partnerId: 5001, statusIn: [3] }, 500, 1], [{ partnerId: 5001, mediaTypeEqual: 1 }, 30, 2]];
+  for (const [ff, size, page] of after) {
     const got = await c.listEntries(ff, size, page);
     t.same({ ids: got.objects.map((e) => e.id), totalCount: got.totalCount }, expected(rows, ff, size, page), `${name}: after the writes, ${JSON.stringify(ff)}`);
   }
