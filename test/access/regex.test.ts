@@ -1,5 +1,5 @@
 import t from 'tap';
-import { compileSafeRegex, regexValueMatches, RegexError } from '../../src/access/regex.js';
+import { compileSafeRegex, regexValueMatches } from '../../src/access/regex.js';
 
 const m = (p: string, s: string, ci = true) => compileSafeRegex(p, ci).test(s);
 
@@ -25,7 +25,7 @@ t.test('syntax', async (t) => {
 
 t.test('refused: what cannot run in linear time, and oversized patterns', async (t) => {
   for (const p of ['(a)\\1', '(?=a)', '(?!a)', '(?<=a)b', '(?i)a', '\\p{L}', 'a**', '(a', 'a)', '[a', '*a', '(a{1000}){1000}', 'x'.repeat(2000)]) {
-    t.throws(() => compileSafeRegex(p), RegexError.prototype.constructor === RegexError ? { name: 'RegexError' } : {}, p);
+    t.throws(() => compileSafeRegex(p), { name: 'RegexError' }, p);
   }
   t.ok(regexValueMatches('(a)\\1', '(a)\\1'), 'a refused value still matches by equality');
   t.notOk(regexValueMatches('(a)\\1', 'aa'));

@@ -10,6 +10,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { generateKs } from '../../src/access/ks.js';
 import { KS_MARGIN_SECONDS } from '../../src/api/answer-cache.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { sqliteDb } from '../helpers/sqlite.js';
 
 const ENTRY = '1_rcit0qgs';
 const PATH = '/api_v3/service/multirequest';
@@ -86,7 +87,7 @@ t.test('the player first call: kept, sent again byte for byte, dropped on a cata
 
 t.test('rules on the referrer or the client address: each its own answer', async (t) => {
   const s = await startServer(t, { env: { KDELIVER_TRUST_PROXY: 'true' } });
-  const db = s.app.catalog.db;
+  const db = sqliteDb(s.app.catalog);
   const rules = JSON.stringify([
     { message: 'only on example.com', conditions: [{ type: 'site', not: true, values: ['example.com'] }], actions: [{ type: 'block' }] },
   ]);

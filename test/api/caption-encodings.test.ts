@@ -24,7 +24,7 @@ t.test('captions in Windows-1252, UTF-16 and UTF-8 with a BOM are read as text',
     form.set('format', '1');
     form.set('ks', ks);
     form.set('uploadTokenId', token);
-    form.set('fileData', new Blob([bytes]), `${label}.srt`);
+    form.set('fileData', new Blob([new Uint8Array(bytes)]), `${label}.srt`);
     t.equal((await (await fetch(`${base}/uploadToken/action/upload`, { method: 'POST', body: form })).json()).status, 2, `${label}: uploaded`);
     return api('caption_captionAsset', 'setContent', { id: cap.id, contentResource: { objectType: 'KalturaUploadedFileTokenResource', token } });
   };

@@ -60,7 +60,7 @@ t.test('downloadUrl of entries without flavors to play', async (t) => {
   await t.test('api_v3: a data entry gets the raw URL as its downloadUrl too', async (t) => {
     const data: Entry = {
       id: '1_data0000', partnerId: 309, name: 'notes', description: '', type: EntryType.DATA, mediaType: 0, status: 2,
-      duration: 0, moderationStatus: 6, startDate: null, endDate: null, accessControlProfileId: null, tags: '', adminTags: '',
+      duration: 0, moderationStatus: 6, startDate: null, endDate: null, accessControlProfileId: null, conversionProfileId: null, tags: '', adminTags: '',
       userId: '', referenceId: '', createdAt: 0, updatedAt: 0, version: 3, dataFile: 'x.txt', thumbnailFile: null, redirectEntryId: null, partnerData: '',
     };
     const o = entryObject(data, { baseUrl: 'http://h', protocol: 'http', flavors: [] });
@@ -72,7 +72,7 @@ t.test('downloadUrl of entries without flavors to play', async (t) => {
     for (const type of [EntryType.LIVE_STREAM, EntryType.LIVE_CHANNEL]) {
       const live: Entry = {
         id: '1_live0000', partnerId: 309, name: 'live', description: '', type, mediaType: MediaType.VIDEO, status: 2,
-        duration: 0, moderationStatus: 6, startDate: null, endDate: null, accessControlProfileId: null, tags: '', adminTags: '',
+        duration: 0, moderationStatus: 6, startDate: null, endDate: null, accessControlProfileId: null, conversionProfileId: null, tags: '', adminTags: '',
         userId: '', referenceId: '', createdAt: 0, updatedAt: 0, version: 2, dataFile: null, thumbnailFile: null, redirectEntryId: null, partnerData: '',
       };
       const v3 = entryObject(live, { baseUrl: 'http://h', protocol: 'http', flavors: [] });

@@ -7,6 +7,7 @@ import { propertiesOf, INPUT_CLASSES } from '../../src/api/filters.js';
 import { startServer } from '../helpers/server.js';
 import { rawRequest, runShell } from '../helpers/raw-http.js';
 import { requireCommands } from '../helpers/system.js';
+import { sqliteDb } from '../helpers/sqlite.js';
 
 const ENTRY = '1_rcit0qgs';
 const ENTRY_FLAVORS = ['1_f0rcit00', '1_f1rcit00', '1_f2rcit00', '1_f3rcit00', '1_f4rcit00'];
@@ -201,7 +202,7 @@ t.test('bracket keys and closed filters over HTTP', async (t) => {
   });
 
   await t.test('redirectFromEntryId: the entry, or the READY entry it redirects to', async (t) => {
-    const db = s.app.catalog.db;
+    const db = sqliteDb(s.app.catalog);
     t.same(ids(await form('/service/baseEntry/action/list', `${ksq}&format=1&filter[redirectFromEntryId]=${ENTRY}`)), [ENTRY]);
     db.prepare('UPDATE entries SET redirect_entry_id = ? WHERE id = ?').run('1_audio001', ENTRY);
     t.same(ids(await form('/service/baseEntry/action/list', `${ksq}&format=1&filter[redirectFromEntryId]=${ENTRY}`)), ['1_audio001'], 'redirected');

@@ -85,7 +85,7 @@ t.test('uploadToken.upload', async (t) => {
     if (o.resume !== undefined) form.set('resume', o.resume ? '1' : '0');
     if (o.resumeAt !== undefined) form.set('resumeAt', String(o.resumeAt));
     if (o.finalChunk !== undefined) form.set('finalChunk', o.finalChunk ? '1' : '0');
-    form.set('fileData', new Blob([data]), 'chunk.bin');
+    form.set('fileData', new Blob([new Uint8Array(data)]), 'chunk.bin');
     return (await fetch(`${base}/uploadToken/action/upload`, { method: 'POST', body: form })).json();
   };
   const newToken = async (fileSize?: number) => (await api('uploadToken', 'add', { uploadToken: { objectType: 'KalturaUploadToken', fileName: 'clip.mp4', fileSize } })).id as string;
@@ -223,7 +223,7 @@ t.test('a chunk the disk cannot take leaves the file as it was before it', async
   const upload = async (tokenId: string, data: Buffer, resume: boolean, finalChunk: boolean): Promise<any> => {
     const form = new FormData();
     for (const [k, v] of Object.entries({ format: '1', ks, uploadTokenId: tokenId, resume: resume ? '1' : '0', resumeAt: '-1', finalChunk: finalChunk ? '1' : '0' })) form.set(k, v);
-    form.set('fileData', new Blob([data]), 'chunk.bin');
+    form.set('fileData', new Blob([new Uint8Array(data)]), 'chunk.bin');
     return (await fetch(`${base}/uploadToken/action/upload`, { method: 'POST', body: form })).json();
   };
   const id = (await api('uploadToken/action/add', { ks, uploadToken: { objectType: 'KalturaUploadToken', fileName: 'big.mp4' } })).id as string;

@@ -102,7 +102,7 @@ function cases(): [EntryFilter, number, number][] {
   return out;
 }
 
-async function check(t: Tap, name: string, c: Catalog, rows: Row[]) {
+async function check(t: Test, name: string, c: Catalog, rows: Row[]) {
   let bad = 0;
   const list = cases();
   // twice: the second time every count is the kept one
@@ -117,12 +117,7 @@ async function check(t: Tap, name: string, c: Catalog, rows: Row[]) {
   t.equal(bad, 0, `${name}: ${list.length * 2} lists as worked out from the library`);
 }
 
-interface Tap {
-  same(a: unknown, b: unknown, m?: string): void;
-  equal(a: unknown, b: unknown, m?: string): void;
-}
-
-async function writesChangeLists(t: Tap, name: string, c: Catalog, rows: Row[]) {
+async function writesChangeLists(t: Test, name: string, c: Catalog, rows: Row[]) {
   const f: EntryFilter = { partnerId: 5001, nameLike: 'Renamed' };
   const before = await c.listEntries(f, 30, 1);
   t.equal(before.totalCount, 0, `${name}: nothing named so yet`);
@@ -133,7 +128,8 @@ async function writesChangeLists(t: Tap, name: string, c: Catalog, rows: Row[]) 
   await c.ingest.markEntryDeleted(b.id, NOW + 2);
   rows.find((r) => r.id === a.id)!.name = 'Renamed entry';
   rows.find((r) => r.id === b.id)!.status = 3;
-  for (const [ff, size, page] of [[f, 30, 1], [{ partnerId: 5001 }, 30, 1], [{ partnerId: 5001, statusIn: [3] }, 500, 1], [{ partnerId: 5001, mediaTypeEqual: 1 }, 30, 2]] as const) {
+  const after: [EntryFilter, number, number][] = [[f, 30, 1], [{ partnerId: 5001 }, 30, 1], [{ partnerId: 5001, statusIn: [3] }, 500, 1], [{ partnerId: 5001, mediaTypeEqual: 1 }, 30, 2]];
+  for (const [ff, size, page] of after) {
     const got = await c.listEntries(ff, size, page);
     t.same({ ids: got.objects.map((e) => e.id), totalCount: got.totalCount }, expected(rows, ff, size, page), `${name}: after the writes, ${JSON.stringify(ff)}`);
   }
@@ -226,7 +222,7 @@ t.test('migration 12 on a catalog made before it (SQLite data directory and Post
 /** Drops every kept read (any write does): the next reads go to the database. */
 const forget = (c: Catalog) => c.updateEntry('0_nosuchentry', { name: 'x' }, NOW);
 
-async function pageReads(t: Tap, name: string, c: Catalog) {
+async function pageReads(t: Test, name: string, c: Catalog) {
   let bad = 0;
   let compared = 0;
   let withoutFlavors = 0;

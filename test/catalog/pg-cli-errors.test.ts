@@ -5,7 +5,7 @@
 // was node-postgres's bare message ("error: database "x" does not exist") naming no setting.
 // The same failures inside a running server are CatalogUnavailableError (503), not a 500.
 // Real parts: a throwaway PostgreSQL cluster with password authentication, the built command.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ async function kdeliver(args: string[], databaseUrl: string) {
   });
 }
 
-function oneLine(t: Tap.Test, r: { code: number | null; stderr: string }, expect: RegExp, what: string) {
+function oneLine(t: Test, r: { code: number | null; stderr: string }, expect: RegExp, what: string) {
   t.equal(r.code, 1, `${what}: exit code 1`);
   const lines = r.stderr.trim().split('\n');
   t.equal(lines.length, 1, `${what}: one line (${JSON.stringify(r.stderr.slice(0, 300))})`);
@@ -73,7 +73,3 @@ t.test('inside a server: a wrong password or a missing database is CatalogUnavai
     await db.close();
   }
 });
-
-namespace Tap {
-  export type Test = typeof t;
-}

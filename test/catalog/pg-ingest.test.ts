@@ -1,7 +1,7 @@
 // The ingest queue on a shared PostgreSQL catalog, driven by two "nodes" (two catalogs with their
 // own pools): a job is never held by two attempts at once, leases are kept by the database's
 // clock, and a lapsed lease is taken over and never revived.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openPgCatalog, type PgCatalog } from '../../src/catalog/pg/catalog.js';
 import type { JobOwner } from '../../src/catalog/store.js';
@@ -9,7 +9,7 @@ import { pgDatabase } from '../helpers/postgres.js';
 
 const NOW = 1_780_000_000;
 
-async function twoNodes(tt: typeof t): Promise<[PgCatalog, PgCatalog]> {
+async function twoNodes(tt: Test): Promise<[PgCatalog, PgCatalog]> {
   const url = await pgDatabase(tt);
   const a = await openPgCatalog(url, { nodeId: 'a' });
   const b = await openPgCatalog(url, { nodeId: 'b' });

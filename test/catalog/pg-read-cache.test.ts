@@ -2,7 +2,7 @@
 // as JSON (src/catalog/pg/catalog.ts): what it keeps must be what the rows read one by one give,
 // awkward values included, and the flavors and captions must then be answered from the read cache.
 // A real PostgreSQL (a throwaway cluster, test/helpers/postgres.ts) with the sample library.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { openPgCatalog, type PgCatalog } from '../../src/catalog/pg/catalog.js';
 import { copySqliteToPostgres } from '../../src/catalog/pg/copy.js';
 import { toCaption, toEntry, toFlavor } from '../../src/catalog/rows.js';
@@ -10,7 +10,7 @@ import { pgDatabase } from '../helpers/postgres.js';
 import { sampleCatalog } from '../selection/fixtures/sample-catalog.js';
 
 /** The sample library in PostgreSQL, copied from the SQLite one. */
-async function samplePg(tt: typeof t): Promise<PgCatalog> {
+async function samplePg(tt: Test): Promise<PgCatalog> {
   const lite = await sampleCatalog(tt);
   const pg = await openPgCatalog(await pgDatabase(tt));
   tt.teardown(() => pg.close());

@@ -2,14 +2,14 @@
 // (the HTTP layer's 503) within its timeouts, never hangs; while changes cannot be heard nothing
 // is served from the read cache and generation() moves on every call; when the database is back
 // the catalog answers again and says that anything may have changed.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { connect, createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openPgCatalog } from '../../src/catalog/pg/catalog.js';
 import { CatalogUnavailableError, openPgDatabase } from '../../src/catalog/pg/pool.js';
 import { startPostgres } from '../helpers/postgres.js';
 
-async function unavailable(t: Tap.Test, p: Promise<unknown>, withinMs: number, what: string) {
+async function unavailable(t: Test, p: Promise<unknown>, withinMs: number, what: string) {
   const start = performance.now();
   const e = await p.then(() => undefined, (e: Error) => e);
   const ms = performance.now() - start;
@@ -17,9 +17,6 @@ async function unavailable(t: Tap.Test, p: Promise<unknown>, withinMs: number, w
   t.equal((e as CatalogUnavailableError | undefined)?.httpStatus, 503);
   t.ok(ms < withinMs, `${what}: within ${withinMs} ms (${ms.toFixed(0)} ms)`);
   t.notMatch(e?.message ?? '', 'kdeliver-test-pw', 'no password in the message');
-}
-namespace Tap {
-  export type Test = typeof t;
 }
 
 t.test('a server that accepts connections and never answers: a timeout, not a hang', async (t) => {

@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { openCatalog } from '../../src/catalog/open.js';
 import { resolveDeliveryProfile, type ResolveInput } from '../../src/delivery/profiles.js';
+import { sqliteDb } from '../helpers/sqlite.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-profiles-'));
 const catalog = await openCatalog(loadConfig({ KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'silent' }));
-t.teardown(() => { catalog.db.close(); rmSync(dataDir, { recursive: true, force: true }); });
+t.teardown(() => { sqliteDb(catalog).close(); rmSync(dataDir, { recursive: true, force: true }); });
 
-const db = catalog.db;
+const db = sqliteDb(catalog);
 const addProfile = (p: Record<string, unknown>) => db.prepare(
   `INSERT INTO delivery_profiles (id, partner_id, name, type, streamer_type, url, is_default, priority, active, media_protocols, tokenizer, enforce_deliveries_support, max_size)
    VALUES (@id, @partner_id, @name, @type, @streamer_type, @url, @is_default, @priority, @active, @media_protocols, @tokenizer, @enforce, @max_size)`,

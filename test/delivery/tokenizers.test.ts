@@ -5,11 +5,12 @@ import { createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
-import { tokenizeUrls, verifyKalturaToken, TokenizerError, type TokenizeContext } from '../../src/delivery/tokenizers/index.js';
+import { tokenizeUrls, verifyKalturaToken, type TokenizeContext } from '../../src/delivery/tokenizers/index.js';
 import { kalturaSignPath } from '../../src/delivery/tokenizers/kaltura.js';
 import { generateKs, parseKs, verifyKs, ksHasPrivilege } from '../../src/access/ks.js';
 import { DeliveryError } from '../../src/errors.js';
 import { dgst, dgstRaw, hmacHex, hmacRaw, openssl } from '../access/openssl.js';
+import { errorWith } from '../helpers/errors.js';
 
 const EdgeAuth = createRequire(import.meta.url)('akamai-edgeauth');
 const NOW = 1_700_000_000;
@@ -140,8 +141,8 @@ t.test('KS tokenizer: a v2 KS limited to the entry and the URL', async (t) => {
   t.equal(v.userId, 'alice');
   t.equal(v.type, 0);
   t.ok(ksHasPrivilege(v, 'sview', '1_rcit0qgs'));
-  t.throws(() => verifyKs(parseKs(ks), { id: 309, adminSecret: secret }, { now: NOW, clientIp: '203.0.113.7', uri: '/hls/p/309/other' }), { reason: 'URI' });
-  t.throws(() => verifyKs(parseKs(ks), { id: 309, adminSecret: secret }, { now: NOW, clientIp: '198.51.100.1', uri: `/hls${P1}` }), { reason: 'IP' });
+  t.throws(() => verifyKs(parseKs(ks), { id: 309, adminSecret: secret }, { now: NOW, clientIp: '203.0.113.7', uri: '/hls/p/309/other' }), errorWith({ reason: 'URI' }));
+  t.throws(() => verifyKs(parseKs(ks), { id: 309, adminSecret: secret }, { now: NOW, clientIp: '198.51.100.1', uri: `/hls${P1}` }), errorWith({ reason: 'IP' }));
   const [inPath] = tokenizeUrls({ ...cfg, usePath: true }, [`${base}${P1}`], ctx({ baseUrl: base, ks: 'x', ksUserId: 'alice' }));
   t.match(inPath, /\/flavorId\/1_f1rcit00\/ks\/djJ8[^/]+\/name\/a\.mp4\/index\.m3u8$/);
   let err: unknown;
@@ -195,7 +196,7 @@ t.test('BitGravity', async (t) => {
 });
 
 t.test('unknown tokenizer, missing key', async (t) => {
-  t.throws(() => tokenizeUrls({ type: 'nope' }, ['/x'], ctx()), TokenizerError.prototype.constructor === TokenizerError ? { name: 'TokenizerError' } : {});
+  t.throws(() => tokenizeUrls({ type: 'nope' }, ['/x'], ctx()), { name: 'TokenizerError' });
   t.throws(() => tokenizeUrls({ type: 'cht' }, ['/x'], ctx()), { name: 'TokenizerError' });
   t.same(tokenizeUrls({ type: 'cht', key: 'k' }, [], ctx()), []);
   let err: unknown;

@@ -10,6 +10,7 @@ import { openCatalog } from '../../src/catalog/open.js';
 import { describeCatalog } from '../../src/catalog/export.js';
 import { importLibrary, readLibraryFile, sampleLibraryPath } from '../../src/catalog/library.js';
 import { readEntryKeys } from '../../src/catalog/keys.js';
+import { sqliteDb } from '../helpers/sqlite.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-keys-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -20,7 +21,7 @@ t.test('the sample library carries the contract keys', async (t) => {
   const c = await open('a');
   t.same((await c.getEntryKeys('1_aeshls01')).key, '99a62b5ba79a2db6bfd1e25f616d3c88');
   t.same(await c.getEntryKeys('1_cenc0001'), { keyId: 'b0eb8a17323924b6d8d36875aacb0b48', key: '2e12bc8bbc726374d07ee3626f50108f' });
-  c.db.close();
+  sqliteDb(c).close();
 });
 
 t.test('entries without keys get random ones, different per entry and per data directory', async (t) => {
@@ -36,10 +37,10 @@ t.test('entries without keys get random ones, different per entry and per data d
   t.same(await a.getEntryKeys('1_rcit0qgs'), ka, 'stable once made');
   // an entry created by ingest has keys from its creation
   await a.ingest.createEntry({ id: '0_newentry', partnerId: 309, name: 'new', status: 0, mediaType: 1, now: 1 });
-  const made = readEntryKeys(a.db, '0_newentry');
+  const made = readEntryKeys(sqliteDb(a), '0_newentry');
   t.ok(made && /^[0-9a-f]{32}$/.test(made.key) && made.key !== ka.key, 'created with random keys');
-  a.db.close();
-  b.db.close();
+  sqliteDb(a).close();
+  sqliteDb(b).close();
 });
 
 t.test('export and import carry the keys; re-import without keys keeps them', async (t) => {
@@ -49,7 +50,7 @@ t.test('export and import carry the keys; re-import without keys keeps them', as
   const exported = library.entries!.find((e) => e.id === '1_cenc0001');
   t.same(exported?.keys, { keyId: 'b0eb8a17323924b6d8d36875aacb0b48', key: '2e12bc8bbc726374d07ee3626f50108f' });
   t.same(library.entries!.find((e) => e.id === '1_rcit0qgs')?.keys, before);
-  a.db.close();
+  sqliteDb(a).close();
 
   // a library file as written, imported into an empty directory
   const b = await open('y', false);
@@ -63,5 +64,5 @@ t.test('export and import carry the keys; re-import without keys keeps them', as
   const bad = join(work, 'bad.json');
   writeFileSync(bad, JSON.stringify({ version: 1, entries: [{ id: '1_bad', partnerId: 309, name: 'bad', keys: { key: 'abc' } }] }));
   t.throws(() => readLibraryFile(bad), /keys must be/, 'a malformed key is refused by the library reader');
-  b.db.close();
+  sqliteDb(b).close();
 });

@@ -1,7 +1,7 @@
 // The external key service's answers that are not keys (src/drm/key-service.ts), asked over real
 // HTTP: each one is a KeyServiceError (502, code 5) whose reason tells the operator what is wrong,
 // and none costs the server more memory than the bound of an answer.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { clearKeyServiceCache, KeyServiceError, serviceKeys } from '../../src/drm/key-service.js';
 import type { Entry } from '../../src/catalog/types.js';
@@ -10,7 +10,7 @@ const entry = { id: '1_cenc0001', partnerId: 309 } as Entry;
 const KEY = Buffer.alloc(16, 7).toString('base64');
 const good = JSON.stringify([{ pssh: [], key: KEY, key_id: KEY }]);
 
-async function service(t: Tap.Test, answer: (res: ServerResponse) => void): Promise<{ url: string; sent: () => number }> {
+async function service(t: Test, answer: (res: ServerResponse) => void): Promise<{ url: string; sent: () => number }> {
   let sent = 0;
   const svc: Server = createServer((req, res) => {
     const write = res.write.bind(res);

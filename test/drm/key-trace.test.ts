@@ -2,7 +2,7 @@
 // 1_aeshls01 and the ClearKey licence of 1_cenc0001, through /console/api/trace as the console
 // asks it: each step (entry, partner, KS, privilege, encryption, key source, key ids) and the
 // outcome the real route answers, for the same URLs; never the content key nor the KS.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,7 +49,7 @@ async function trace(u: string, kids?: string[]): Promise<Trace> {
 }
 const steps = (r: Trace) => r.trace.map((s) => `${s.stage}: ${s.message}`).join('\n');
 /** Nothing secret: neither key (hex or base64url) nor a KS (as given or as in a path). */
-function noSecrets(t: Tap.Test, r: Trace, kss: string[], what: string) {
+function noSecrets(t: Test, r: Trace, kss: string[], what: string) {
   for (const k of [AES_KEY, CENC_KEY]) {
     t.notOk(r.raw.includes(k) || r.raw.includes(b64url(k)), `${what}: no content key in the trace`);
   }

@@ -257,7 +257,7 @@ t.test('bad input on every new action: the reference\'s error, HTTP 200, nothing
     if (file) {
       const form = new FormData();
       form.set('json', JSON.stringify({ ...(ks ? { ks } : {}), format: 1, ...body }));
-      form.set('fileData', new Blob([file]), 'file.bin');
+      form.set('fileData', new Blob([new Uint8Array(file)]), 'file.bin');
       res = await fetch(`${api}/service/${path}`, { method: 'POST', body: form });
     } else {
       res = await fetch(`${api}/service/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...(ks ? { ks } : {}), format: 1, ...body }) });

@@ -3,7 +3,7 @@
 // end without an error, and finds the duration of the source (or of the clip) to within one
 // frame. A clipFrom request must start on the picture of the key frame at or before clipFrom,
 // checked frame hash against frame hash with the source file decoded the same way.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Parser as M3u8Parser } from 'm3u8-parser';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { requireCommands } from '../helpers/system.js';
@@ -11,12 +11,6 @@ import { decodeAll, keyFrameTimes, sampleFlavorFile, streamOf, type DecodeResult
 import { ALT, SAMPLE, dashManifest, hlsIndex, playManifest, resolveUrl } from '../helpers/packager-urls.js';
 
 requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
-
-interface Tap {
-  equal(a: unknown, b: unknown, msg?: string, extra?: object): void;
-  ok(v: unknown, msg?: string, extra?: object): void;
-  comment(...args: unknown[]): void;
-}
 
 // Decoded sources, by file, so every comparison is against the same decoder's view of the source
 const sourceCache = new Map<string, Promise<DecodeResult>>();
@@ -46,7 +40,7 @@ function parseM3u8(text: string) {
 }
 
 /** Asserts a decode went to the end cleanly. */
-function assertClean(t: Tap, what: string, d: DecodeResult): void {
+function assertClean(t: Test, what: string, d: DecodeResult): void {
   t.equal(d.code, 0, `${what}: ffmpeg exits 0`, { stderr: d.stderr });
   t.equal(d.stderr, '', `${what}: no decoder error`);
 }
@@ -55,7 +49,7 @@ function assertClean(t: Tap, what: string, d: DecodeResult): void {
  * Asserts the decoded video and audio durations are within one video frame of the expected ones.
  * Audio is allowed one audio frame more: AAC can only be cut on its 1024-sample frames.
  */
-function assertDurations(t: Tap, what: string, got: DecodeResult, expect: { video?: number; audio?: number }, frame: number): void {
+function assertDurations(t: Test, what: string, got: DecodeResult, expect: { video?: number; audio?: number }, frame: number): void {
   const v = streamOf(got, 'video');
   const a = streamOf(got, 'audio');
   if (expect.video !== undefined) {

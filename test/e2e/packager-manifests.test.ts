@@ -2,7 +2,7 @@
 // MPD, and mp4box (npm) the fMP4 init and media segments, all fetched from the running server
 // over the packager's URL grammar. Checks are on what the players rely on: durations that add
 // up to the media's, segment URLs that resolve, byte counts that match the boxes.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Parser as M3u8Parser } from 'm3u8-parser';
 import { parse as parseMpd } from 'mpd-parser';
 import MP4Box from 'mp4box';
@@ -72,18 +72,12 @@ function readMp4(...parts: Buffer[]): Mp4Read {
   return { boxes: boxes.map((b) => b.type), codecs: info ? info.tracks.map((tr: any) => tr.codec) : [], error, trafs, mdatPayload };
 }
 
-interface Tap {
-  ok(v: unknown, msg?: string, extra?: object): void;
-  equal(a: unknown, b: unknown, msg?: string, extra?: object): void;
-  match(a: unknown, b: unknown, msg?: string): void;
-}
-
-function near(t: Tap, got: number, want: number, tol: number, msg: string): void {
+function near(t: Test, got: number, want: number, tol: number, msg: string): void {
   t.ok(Math.abs(got - want) <= tol + 1e-6, `${msg}: ${got.toFixed(3)} ≈ ${want.toFixed(3)} (± ${tol})`);
 }
 
 /** Parses a media playlist, checks its shape and fetches its init and first/last segments. */
-async function checkMediaPlaylist(t: Tap, url: string, container: 'ts' | 'fmp4', expectSeconds: number): Promise<void> {
+async function checkMediaPlaylist(t: Test, url: string, container: 'ts' | 'fmp4', expectSeconds: number): Promise<void> {
   const res = await get(url);
   t.equal(res.status, 200, `${container} playlist ${url} answers 200`);
   t.match(res.headers.get('content-type') ?? '', /mpegurl/i, 'playlist content type');

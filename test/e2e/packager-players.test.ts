@@ -2,20 +2,14 @@
 // from the running server, from playManifest or the packager's own URLs, until currentTime
 // passes 8 s with no error event. HLS over MPEG-TS and fMP4, DASH, and Smooth Streaming
 // through dash.js's MSS support. One browser for the file; playback at 2x to keep it short.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { launchBrowser, playUntil, startPlayerPageServer, type PlayerKind, type PlayResult } from '../helpers/browser.js';
 import { ALT, SAMPLE, hlsMaster, mssManifest, playManifest } from '../helpers/packager-urls.js';
 
 const UNTIL = 8;
 
-interface Tap {
-  ok(v: unknown, msg?: string, extra?: object): void;
-  same(a: unknown, b: unknown, msg?: string, extra?: object): void;
-  comment(...args: unknown[]): void;
-}
-
-function assertPlayed(t: Tap, what: string, r: PlayResult): void {
+function assertPlayed(t: Test, what: string, r: PlayResult): void {
   const diag = { events: r.events, console: r.console, failedRequests: r.failedRequests };
   t.same(r.errors, [], `${what}: no error event`, diag);
   t.ok(r.reached, `${what}: currentTime ${r.currentTime.toFixed(2)} s passes ${UNTIL} s`, diag);

@@ -4,8 +4,9 @@
 // site-restricted entry, fresh playSessionIds, and across catalog changes; and a kept decision is
 // really used (the hit counter moves) where it may be.
 import t, { type Test } from 'tap';
-import { generateKs, ksRevocationKeys, parseKs, verifyKs } from '../../src/access/ks.js';
+import { generateKs, ksRevocationKeys, parseKs, verifyKs, type GenerateKsOptions } from '../../src/access/ks.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { sqliteDb } from '../helpers/sqlite.js';
 
 let clock = 1_800_000_000;
 const now = () => clock;
@@ -13,7 +14,7 @@ const env = { KDELIVER_MEDIA_URL_SECRET: 'decision-test-media-secret', KDELIVER_
 const cached = await startServer(t, { now, env });
 const plain = await startServer(t, { now, env: { ...env, KDELIVER_MANIFEST_CACHE_ENTRIES: '0' } });
 
-const ks = (o: { privileges?: string; userId?: string; expiry?: number; type?: number } = {}) => generateKs({
+const ks = (o: { privileges?: string; userId?: string; expiry?: number; type?: GenerateKsOptions['type'] } = {}) => generateKs({
   partnerId: 309, secret: 'sample-admin-secret-309', type: o.type ?? 0, userId: o.userId ?? 'viewer', expiry: o.expiry ?? 3600,
   privileges: o.privileges ?? 'sview:1_kssecure', version: 2, now: clock,
 });
@@ -139,18 +140,18 @@ t.test('a limit-flavors entry: anonymous viewings share a decision, signed per r
 t.test('a catalog change drops kept decisions', async (t) => {
   const k = ks({ userId: 'frank' });
   t.equal((await same(t, player('1_kssecure', 'applehttp', { ks: k }), 'before')).status, 200);
-  for (const s of [cached, plain]) s.app.catalog.db.prepare('UPDATE flavor_assets SET status = 3 WHERE id = ?').run('1_f3kssec0');
+  for (const s of [cached, plain]) sqliteDb(s.app.catalog).prepare('UPDATE flavor_assets SET status = 3 WHERE id = ?').run('1_f3kssec0');
   const after = await same(t, player('1_kssecure', 'applehttp', { ks: k }), 'a flavor deleted');
   t.notMatch(after.body, /1_f3kssec0/, 'the deleted flavor is gone at once');
-  for (const s of [cached, plain]) s.app.catalog.db.prepare('UPDATE flavor_assets SET status = 2 WHERE id = ?').run('1_f3kssec0');
+  for (const s of [cached, plain]) sqliteDb(s.app.catalog).prepare('UPDATE flavor_assets SET status = 2 WHERE id = ?').run('1_f3kssec0');
   t.match((await same(t, player('1_kssecure', 'applehttp', { ks: k }), 'restored')).body, /1_f3kssec0/);
   // the rule goes: the entry's profile is taken away, anonymous viewers play
-  const profile = cached.app.catalog.db.prepare('SELECT access_control_profile_id AS p FROM entries WHERE id = ?').get('1_kssecure') as { p: number };
-  for (const s of [cached, plain]) s.app.catalog.db.prepare('UPDATE entries SET access_control_profile_id = NULL WHERE id = ?').run('1_kssecure');
+  const profile = sqliteDb(cached.app.catalog).prepare('SELECT access_control_profile_id AS p FROM entries WHERE id = ?').get('1_kssecure') as { p: number };
+  for (const s of [cached, plain]) sqliteDb(s.app.catalog).prepare('UPDATE entries SET access_control_profile_id = NULL WHERE id = ?').run('1_kssecure');
   try {
     t.equal((await same(t, player('1_kssecure', 'applehttp', { ks: k }), 'no rules any more')).status, 200);
   } finally {
-    for (const s of [cached, plain]) s.app.catalog.db.prepare('UPDATE entries SET access_control_profile_id = ? WHERE id = ?').run(profile.p, '1_kssecure');
+    for (const s of [cached, plain]) sqliteDb(s.app.catalog).prepare('UPDATE entries SET access_control_profile_id = ? WHERE id = ?').run(profile.p, '1_kssecure');
   }
   t.equal((await same(t, player('1_kssecure', 'applehttp'), 'the rule back, no KS')).status, 403);
 });

@@ -6,9 +6,10 @@ import t from 'tap';
 import { startServer } from '../helpers/server.js';
 import { importLibrary } from '../../src/catalog/library.js';
 import { describeCatalog } from '../../src/catalog/export.js';
+import { sqliteDb } from '../helpers/sqlite.js';
 
 const s = await startServer(t);
-const db = s.app.catalog.db;
+const db = sqliteDb(s.app.catalog);
 const PM = `${s.url}/p/309/sp/0/playManifest/entryId/1_rcit0qgs`;
 
 // a near twin of the 720p flavor (1335 kbps): same frame size, 1300 kbps, within 5 %

@@ -2,7 +2,7 @@
 // keptAnswerBeforeRouting): it must be the route's own answer, counted in /metrics and logged as
 // the route logs a kept answer, and never used where the route would decide otherwise (a KS
 // header, another host name, other forwarded scheme and host behind a trusted proxy).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/config.js';
 import { buildServer, loggerOptions } from '../../src/server.js';
 import type { FastifyInstance } from 'fastify';
 
-async function serve(t: Tap, env: Record<string, string>): Promise<{ app: FastifyInstance; base: string; log: () => Record<string, unknown>[]; routed: () => number }> {
+async function serve(t: Test, env: Record<string, string>): Promise<{ app: FastifyInstance; base: string; log: () => Record<string, unknown>[]; routed: () => number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-early-'));
   const config = loadConfig({ KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'info', ...env });
   let out = '';
@@ -34,7 +34,6 @@ async function serve(t: Tap, env: Record<string, string>): Promise<{ app: Fastif
   });
   return { app, base: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`, log: () => out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>), routed: () => routed };
 }
-type Tap = typeof t;
 
 interface Answer { status: number; head: string[]; body: string }
 function ask(base: string, path: string, method = 'GET', headers: Record<string, string> = {}): Promise<Answer> {

@@ -16,6 +16,7 @@ import { signMediaUrl } from '../../src/delivery/tokenizers/kaltura.js';
 import { generateKs } from '../../src/access/ks.js';
 import { clearKeptPlaylists, keptPlaylistStats, setKeptPlaylistBytes } from '../../src/packaging/kept-playlists.js';
 import { clearSegmentCache, segmentCacheStats, setSegmentCacheBytes } from '../../src/media/body.js';
+import { sqliteDb } from '../helpers/sqlite.js';
 
 const srv = await startServer(t);
 const P = '/p/309/sp/30900/serveFlavor';
@@ -50,7 +51,7 @@ t.test('a per-flavor playlist is rendered once, then sent from the kept playlist
 });
 
 t.test('a catalog change is never answered from a kept playlist', async (t) => {
-  const db = srv.app.catalog.db;
+  const db = sqliteDb(srv.app.catalog);
   const before = await get(INDEX_TS);
   await get(INDEX_TS);
   const audioFile = (db.prepare('SELECT file_path AS p FROM flavor_assets WHERE file_path LIKE ?').get('%audio-128k%') as { p: string }).p;
@@ -207,7 +208,7 @@ t.test('a playlist kept by URL is sent before routing: identical, within its sec
   t.equal((await get(`/hls${set}/index-f1-v1-a1.m3u8`)).status, 403, 'and the unsigned URL is refused');
 
   // the file replaced on disk (same path, no catalog change): noticed within the index cache's second
-  const db = srv.app.catalog.db;
+  const db = sqliteDb(srv.app.catalog);
   const own = (db.prepare('SELECT file_path AS p FROM flavor_assets WHERE id = ?').get('1_f3rcit00') as { p: string }).p;
   const path = srv.app.media.locate(own);
   const audio = srv.app.media.locate((db.prepare('SELECT file_path AS p FROM flavor_assets WHERE file_path LIKE ?').get('%audio-128k%') as { p: string }).p);

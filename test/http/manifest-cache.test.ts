@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { generateKs } from '../../src/access/ks.js';
 import { signPlayManifestUrl } from '../../src/access/kt.js';
+import { sqliteDb } from '../helpers/sqlite.js';
 
 let clock = 1_800_000_000;
 const now = () => clock;
@@ -167,16 +168,16 @@ t.test('an anonymous answer signed by kdeliver alone (1_flavlim0: a flavor limit
   // a rule changed within the second: the kept answer goes with the catalog's generation
   const path = `${PM}/1_flavlim0/format/applehttp/protocol/http/a.m3u8`;
   await ask(cached, `${path}?playSessionId=r:1`);
-  const rules = (cached.app.catalog.db.prepare('SELECT rules FROM access_control_profiles WHERE id = 5').pluck().get()) as string;
+  const rules = (sqliteDb(cached.app.catalog).prepare('SELECT rules FROM access_control_profiles WHERE id = 5').pluck().get()) as string;
   try {
-    for (const s of [cached, plain]) s.app.catalog.db.prepare("UPDATE access_control_profiles SET rules = '[]' WHERE id = 5").run();
+    for (const s of [cached, plain]) sqliteDb(s.app.catalog).prepare("UPDATE access_control_profiles SET rules = '[]' WHERE id = 5").run();
     const beforeChange = stats();
     const changed = await ask(cached, `${path}?playSessionId=r:2`);
     t.equal(stats().hits, beforeChange.hits, 'a changed rule in the same second: not answered from the kept answer');
     t.same(changed, await ask(plain, path), 'but by the pipeline, under the new rule');
     t.ok((changed.body.match(/EXT-X-STREAM-INF/g) ?? []).length > 1, 'every flavor, without the limit');
   } finally {
-    for (const s of [cached, plain]) s.app.catalog.db.prepare('UPDATE access_control_profiles SET rules = ? WHERE id = 5').run(rules);
+    for (const s of [cached, plain]) sqliteDb(s.app.catalog).prepare('UPDATE access_control_profiles SET rules = ? WHERE id = 5').run(rules);
   }
 
   const before = stats();
@@ -262,7 +263,7 @@ t.test('a catalog change drops kept answers: own writes at once, other processes
   t.equal((await ask(cached, path)).body, first.body, 'kept');
 
   // a write through the server's own connection (as api_v3 does)
-  cached.app.catalog.db.prepare('UPDATE flavor_assets SET status = 3 WHERE id = ?').run(v720);
+  sqliteDb(cached.app.catalog).prepare('UPDATE flavor_assets SET status = 3 WHERE id = ?').run(v720);
   const after = await ask(cached, path);
   t.notMatch(after.body, /RESOLUTION=1280x720/, 'the deleted flavor is gone at once');
 
@@ -285,11 +286,14 @@ t.test('the cache is bounded', async (t) => {
   const { createManifestCache } = await import('../../src/cache/manifest-cache.js');
   const c = createManifestCache(3);
   const answer = (n: number) => ({ status: 200, head: [], timedAt: [], body: 'x'.repeat(n), bytes: n, cacheAge: 60, format: 'applehttp', generation: 1 });
+  // the answers are not for one second only (no `second`) nor for one URL only (no `exactUrl`):
+  // any request URL and second finds them
+  const now = Math.floor(Date.now() / 1000);
   for (let i = 0; i < 5; i++) c.put(`k${i}`, answer(10));
   t.equal(c.stats().entries, 3, 'at most maxEntries');
-  t.equal(c.get('k0', 1), undefined, 'the oldest went first');
-  t.ok(c.get('k4', 1));
-  t.equal(c.get('k4', 2), undefined, 'another generation is a miss');
+  t.equal(c.get('k0', 1, '/k0', now), undefined, 'the oldest went first');
+  t.ok(c.get('k4', 1, '/k4', now));
+  t.equal(c.get('k4', 2, '/k4', now), undefined, 'another generation is a miss');
   t.equal(c.stats().entries, 2, 'and drops the stale answer');
   const small = createManifestCache(100, 1000);
   for (let i = 0; i < 10; i++) small.put(`k${i}`, answer(300));

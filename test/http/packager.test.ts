@@ -125,7 +125,7 @@ t.test('alternate audio and captions: HLS AUDIO/SUBTITLES groups, DASH audio and
   const text = await get(new URL(mpd.mediaGroups.SUBTITLES.subs.English.playlists[0].resolvedUri).pathname);
   t.match(text.body.toString(), /^WEBVTT\n\n00:00:00\.500/);
   const es = mpd.mediaGroups.AUDIO.audio['Español'].playlists[0];
-  const init = await get(new URL(es.segments[0].map.resolvedUri).pathname);
+  const init = await get(new URL(es.segments[0].map!.resolvedUri).pathname);
   const frags = await Promise.all(es.segments.map((s: any) => get(new URL(s.resolvedUri).pathname)));
   const view = mp4box(Buffer.concat([init.body, ...frags.map((f) => f.body)]));
   t.equal(view.info.tracks[0].codec, 'mp4a.40.2');

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { startServer } from '../helpers/server.js';
 import { writeMmdb } from '../access/mmdb-writer.js';
 import { signMediaUrl } from '../../src/delivery/tokenizers/kaltura.js';
+import { sqliteDb } from '../helpers/sqlite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-geo-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,7 +19,7 @@ const geoFile = join(dir, 'country.mmdb');
 // the tests' client is 127.0.0.1
 writeFileSync(geoFile, writeMmdb({ '127.0.0.0/8': { country: { iso_code: 'GB' } } }));
 const s = await startServer(t, { env: { KDELIVER_GEOIP_FILE: geoFile } });
-const db = s.app.catalog.db;
+const db = sqliteDb(s.app.catalog);
 const ENTRY = '1_rcit0qgs';
 
 // a rule of every context (PLAY, DOWNLOAD, SERVE, THUMBNAIL) on the client's country

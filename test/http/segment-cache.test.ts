@@ -12,6 +12,7 @@ import { clearSegmentCache, segmentCacheStats } from '../../src/media/body.js';
 import { clearKeptPlaylists, keptPlaylistStats } from '../../src/packaging/kept-playlists.js';
 import { startServer } from '../helpers/server.js';
 import { fetchAnswer, sameAnswer, withPackagerCachesOff, type Res } from '../helpers/packager-answers.js';
+import { sqliteDb } from '../helpers/sqlite.js';
 
 let clock = Math.floor(Date.now() / 1000);
 const srv = await startServer(t, { now: () => clock });
@@ -134,7 +135,7 @@ t.test('a revoked KS never gets a kept answer; other sessions still do', async (
 });
 
 t.test('a changed rule is applied to a kept answer at once', async (t) => {
-  const db = srv.app.catalog.db;
+  const db = sqliteDb(srv.app.catalog);
   const rules = db.prepare('SELECT rules FROM access_control_profiles WHERE id = 1').pluck().get() as string;
   for (const path of FILES) await keep(t, path, userKs('gina'));
   // a rule for every context (the media routes' SERVE among them) that blocks everyone

@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer } from '../helpers/server.js';
 import { generateKs } from '../../src/access/ks.js';
+import { sqliteDb } from '../helpers/sqlite.js';
 
 const s = await startServer(t);
 const get = (path: string, init: RequestInit = {}) => fetch(s.url + path, { redirect: 'manual', ...init });
@@ -84,8 +85,8 @@ t.test('serveFlavor: the partner in the path must be the entry\'s, as on the pac
 });
 
 t.test('serveFlavor: a catalog path pointing outside the media folder is refused', async (t) => {
-  s.app.catalog.db.prepare("UPDATE flavor_assets SET file_path = '../catalog.sqlite' WHERE id = '1_f4rcit00'").run();
-  t.teardown(() => s.app.catalog.db.prepare("UPDATE flavor_assets SET file_path = '309/1_rcit0qgs/mobile-144p.3gp' WHERE id = '1_f4rcit00'").run());
+  sqliteDb(s.app.catalog).prepare("UPDATE flavor_assets SET file_path = '../catalog.sqlite' WHERE id = '1_f4rcit00'").run();
+  t.teardown(() => sqliteDb(s.app.catalog).prepare("UPDATE flavor_assets SET file_path = '309/1_rcit0qgs/mobile-144p.3gp' WHERE id = '1_f4rcit00'").run());
   const r = await get(`${SF}/1_f4rcit00/name/a.3gp`);
   t.equal(r.status, 404);
   t.equal(errorCode(r), '5');

@@ -4,14 +4,14 @@
 // judged an anonymous caller), revoking the KS ends the grant, and the URL outlives a short KS
 // for the signature's window.
 import t from 'tap';
-import { generateKs } from '../../src/access/ks.js';
+import { generateKs, type GenerateKsOptions } from '../../src/access/ks.js';
 import { signMediaUrl } from '../../src/delivery/tokenizers/kaltura.js';
 import { startServer } from '../helpers/server.js';
 
 let clock = Math.floor(Date.now() / 1000);
 const srv = await startServer(t, { now: () => clock });
 const PM = '/p/309/sp/0/playManifest/entryId/1_flavlim0';
-const ks = (o: { type?: number; expiry?: number; privileges?: string } = {}) =>
+const ks = (o: { type?: GenerateKsOptions['type']; expiry?: number; privileges?: string } = {}) =>
   generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: o.type ?? 2, userId: 'tester', expiry: o.expiry ?? 3600, privileges: o.privileges ?? '', version: 2, now: clock });
 
 async function redirectOf(path: string): Promise<string> {

@@ -12,6 +12,7 @@ import { openCatalog } from '../../src/catalog/open.js';
 import { addSource, claimJob, runJob, type IngestContext } from '../../src/ingest/pipeline.js';
 import { startIngestWorker } from '../../src/ingest/queue.js';
 import { filesUnder, makeSource } from './helpers.js';
+import { sqliteDb } from '../helpers/sqlite.js';
 
 requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
 
@@ -19,7 +20,7 @@ const work = mkdtempSync(join(tmpdir(), 'kdeliver-ingest-fail-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 const config = loadConfig({ KDELIVER_DATA_DIR: join(work, 'data'), KDELIVER_LOG_LEVEL: 'silent' });
 const catalog = await openCatalog(config);
-t.teardown(() => catalog.db.close());
+t.teardown(() => sqliteDb(catalog).close());
 const base: IngestContext = { catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, concurrency: 2 };
 const src = join(work, 'clip.mp4');
 makeSource(src, { seconds: 4, width: 640, height: 360 });
@@ -103,7 +104,7 @@ function stagingLeftover(name: string): string {
 t.test('the queue survives a restart: a job left running by a dead process is taken over once its lease ran out', async (t) => {
   const added = await addSource(base, { partnerId: 309, file: src, entryId: '0_orphan01' });
   // Pretend a process that has since died was running it: its lease ran out unrenewed
-  catalog.db.prepare(`UPDATE ingest_jobs SET state = 'running', owner_token = 'deadattempt00000', owner_pid = 1, lease_until = ? WHERE id = ?`)
+  sqliteDb(catalog).prepare(`UPDATE ingest_jobs SET state = 'running', owner_token = 'deadattempt00000', owner_pid = 1, lease_until = ? WHERE id = ?`)
     .run(nowSec() - 1, added.jobId);
   // ... and left its staging folder behind (and one named as before attempt tokens)
   const leftover = stagingLeftover(`job-${added.jobId}-deadattempt00000`);
@@ -139,7 +140,7 @@ t.test('a job another process holds is left alone, staging folder and all, until
   t.equal((await catalog.getEntry('0_heldjob1'))!.status, 1, 'PRECONVERT');
 
   // The other process stops renewing: once its lease has run out, the job is taken over under a new attempt
-  catalog.db.prepare('UPDATE ingest_jobs SET lease_until = ? WHERE id = ?').run(nowSec() - 1, added.jobId);
+  sqliteDb(catalog).prepare('UPDATE ingest_jobs SET lease_until = ? WHERE id = ?').run(nowSec() - 1, added.jobId);
   worker.nudge();
   const outcome = await worker.waitFor(added.jobId);
   t.equal(outcome.ok, true, outcome.error ?? '');
@@ -155,7 +156,7 @@ t.test('a runner that lost its job stops and leaves the job and the entry to the
   const added = await addSource(base, { partnerId: 309, file: src, entryId: '0_lostjob1', claim: true });
   t.ok(added.claim);
   // Its lease lapses (the process stalled) and another process takes the job over
-  catalog.db.prepare('UPDATE ingest_jobs SET lease_until = ? WHERE id = ?').run(nowSec() - 1, added.jobId);
+  sqliteDb(catalog).prepare('UPDATE ingest_jobs SET lease_until = ? WHERE id = ?').run(nowSec() - 1, added.jobId);
   const taker = await claimJob(base, added.jobId);
   t.ok(taker, 'taken over');
   t.equal(await claimJob(base, added.jobId), null, 'a held job cannot be claimed twice');
@@ -190,15 +191,15 @@ t.test('a phone video recorded sideways (rotation metadata) comes out upright', 
 
 t.test('the conversion profile decides the ladder', async (t) => {
   const now = Math.floor(Date.now() / 1000);
-  catalog.db.prepare(`INSERT INTO conversion_profiles (id, partner_id, name, flavor_params_ids, created_at) VALUES (77, 309, 'small only', '0,301961', ?)`).run(now);
+  sqliteDb(catalog).prepare(`INSERT INTO conversion_profiles (id, partner_id, name, flavor_params_ids, created_at) VALUES (77, 309, 'small only', '0,301961', ?)`).run(now);
   const added = await addSource(base, { partnerId: 309, file: src, entryId: '0_profile1', conversionProfileId: 77 });
   t.equal((await runJob(base, added.jobId)).ok, true);
   t.same((await catalog.listFlavors('0_profile1')).map((f) => f.flavorParamsId).sort(), [0, 301961]);
   await t.rejects(addSource(base, { partnerId: 310, file: src, conversionProfileId: 77 }), { message: /conversion profile 77 does not exist for partner 310/ });
   // a partner's default profile is used when none is named
-  catalog.db.prepare('UPDATE partners SET default_conversion_profile_id = 77 WHERE id = 309').run();
+  sqliteDb(catalog).prepare('UPDATE partners SET default_conversion_profile_id = 77 WHERE id = 309').run();
   const dflt = await addSource(base, { partnerId: 309, file: src, entryId: '0_profile2' });
   t.equal((await runJob(base, dflt.jobId)).ok, true);
   t.same((await catalog.listFlavors('0_profile2')).map((f) => f.flavorParamsId).sort(), [0, 301961]);
-  catalog.db.prepare('UPDATE partners SET default_conversion_profile_id = NULL WHERE id = 309').run();
+  sqliteDb(catalog).prepare('UPDATE partners SET default_conversion_profile_id = NULL WHERE id = 309').run();
 });

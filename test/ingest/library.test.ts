@@ -13,6 +13,7 @@ import { deleteEntry } from '../../src/ingest/delete.js';
 import { describeCatalog } from '../../src/catalog/export.js';
 import { importLibrary, readLibraryFile } from '../../src/catalog/library.js';
 import { filesUnder, makeSource, runCliModule } from './helpers.js';
+import { sqliteDb } from '../helpers/sqlite.js';
 
 requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
 
@@ -31,8 +32,8 @@ const job = await runJob(ctxA, added.jobId);
 if (!job.ok) throw new Error(`the clip's ingest failed: ${JSON.stringify(job)}`);
 await deleteEntry({ ...ctxA, now: Math.floor(Date.now() / 1000) }, '1_flavlim0');
 // what media.add and media.update keep on an entry, which an export once left out
-catalogA.db.prepare("UPDATE entries SET conversion_profile_id = 1, partner_data = '{\"course\":42}' WHERE id = '0_libclip1'").run();
-catalogA.db.close();
+sqliteDb(catalogA).prepare("UPDATE entries SET conversion_profile_id = 1, partner_data = '{\"course\":42}' WHERE id = '0_libclip1'").run();
+sqliteDb(catalogA).close();
 
 const sha = (f: string) => createHash('sha1').update(readFileSync(f)).digest('hex');
 
@@ -45,13 +46,13 @@ t.test('export then import gives the same catalog and the same media', async (t)
 
   const configB = loadConfig({ KDELIVER_DATA_DIR: join(work, 'b'), KDELIVER_SAMPLE_LIBRARY: 'false', KDELIVER_LOG_LEVEL: 'silent' });
   const catalogB = await openCatalog(configB);
-  t.teardown(() => catalogB.db.close());
+  t.teardown(() => sqliteDb(catalogB).close());
   t.equal((await catalogB.listPartners()).length, 0, 'B starts empty');
   const { library, mediaDir } = readLibraryFile(out);
   await importLibrary(catalogB, library, mediaDir, configB.mediaRoot);
 
   const a = await openCatalog(configA);
-  t.teardown(() => a.db.close());
+  t.teardown(() => sqliteDb(a).close());
   const descA = await describeCatalog(a, configA.mediaRoot);
   const descB = await describeCatalog(catalogB, configB.mediaRoot);
   t.same(descB.library, descA.library, 'the re-exported description is identical');
@@ -83,7 +84,7 @@ t.test('kdeliver entries list and delete', async (t) => {
   t.match(del.stdout, /deleted entry 0_libclip1 \(partner 309\); 3 file\(s\) removed/);
   t.notOk(existsSync(join(configA.mediaRoot, '309', '0_libclip1')), 'the entry folder is gone');
   const c = await openCatalog(configA);
-  t.teardown(() => c.db.close());
+  t.teardown(() => sqliteDb(c).close());
   t.equal((await c.getEntry('0_libclip1'))!.status, 3);
   t.same(await c.listFlavors('0_libclip1'), []);
   t.equal((await c.getEntry('1_rcit0qgs'))!.status, 2, 'other entries untouched');

@@ -3,7 +3,7 @@
 // the stts-run lookups must agree with a search over the decoded table, a playlist must not
 // decode anything, and the bytes an index (and the index cache) says it holds must be what a
 // process really holds, measured after a forced GC in a child process.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,8 +15,6 @@ import { buildTimeline, hlsPolicy, flatPolicy } from '../../src/media/segment.js
 import { MediaError } from '../../src/media/errors.js';
 import { requireCommands } from '../helpers/system.js';
 import { mp4box, sample } from './helpers.js';
-
-type Test = typeof t;
 
 const BIG = { maxMoovBytes: 64 << 20 };
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-lazy-index-'));

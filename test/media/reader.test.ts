@@ -15,6 +15,7 @@ import { mediaSegment } from '../../src/media/fmp4/writer.js';
 import { tsSegment } from '../../src/media/ts/writer.js';
 import { requireCommands } from '../helpers/system.js';
 import { mp4boxFile, sample, stcoToCo64 } from './helpers.js';
+import { errorWith } from '../helpers/errors.js';
 
 const BIG = { maxMoovBytes: 64 << 20 };
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-media-'));
@@ -187,8 +188,8 @@ t.test('segmenter: Kaltura HLS bootstrap, DASH 4 s, key-frame starts, audio in s
   t.equal(clip.durationMs, 7000, 'ends at clipTo');
   t.same(clip.segments.map((s) => s.durationMs), [2000, 2000, 2000, 1000]);
   const tooLate = (): unknown => buildTimeline(idx, hlsPolicy(10000), { fromMs: 13000, toMs: Infinity });
-  t.throws(tooLate, { kind: 'BAD_CLIP' });
-  t.throws(() => buildTimeline(idx, hlsPolicy(10000), { fromMs: 5000, toMs: 4000 }), { kind: 'BAD_CLIP' });
+  t.throws(tooLate, errorWith({ kind: 'BAD_CLIP' }));
+  t.throws(() => buildTimeline(idx, hlsPolicy(10000), { fromMs: 5000, toMs: 4000 }), errorWith({ kind: 'BAD_CLIP' }));
   const audioOnly = buildTimeline(await readMediaIndex(sample('alt-audio-eng.mp4'), BIG), flatPolicy(4000));
   t.equal(audioOnly.segments.length, 3);
   t.ok(Math.abs(audioOnly.durationMs - 12000) < 30);

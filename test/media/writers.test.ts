@@ -171,7 +171,7 @@ t.test('HLS playlists parse with m3u8-parser; DASH MPD with mpd-parser', async (
   t.equal(mpd.playlists.length, 2, 'two video representations');
   t.same(mpd.playlists[0].segments.map((s: any) => s.uri), ['fragment-1-f1-v1.m4s', 'fragment-2-f1-v1.m4s', 'fragment-3-f1-v1.m4s']);
   t.same(mpd.playlists[0].segments.map((s: any) => s.duration), [4, 4, 4]);
-  t.equal(mpd.playlists[0].segments[0].map.uri, 'init-f1-v1.mp4');
+  t.equal(mpd.playlists[0].segments[0].map?.uri, 'init-f1-v1.mp4');
   const audio = mpd.mediaGroups.AUDIO.audio;
   t.same(Object.keys(audio).sort(), ['English', 'Español'], 'one audio adaptation set per language');
   t.same([audio.English.language, audio['Español'].language], ['en', 'es']);
@@ -182,7 +182,7 @@ t.test('HLS playlists parse with m3u8-parser; DASH MPD with mpd-parser', async (
   const abs = 'https://cdn.example.com/dash/p/1/ks/abc/name/a.mp4.urlset/';
   const absMpd = parseMpd(buildMpd(dp, undefined, abs), { manifestUri: 'http://elsewhere.example/playManifest/a.mpd' });
   t.same(absMpd.playlists[0].segments.map((s: any) => s.resolvedUri), [1, 2, 3].map((n) => `${abs}fragment-${n}-f1-v1.m4s`));
-  t.equal(absMpd.playlists[0].segments[0].map.resolvedUri, `${abs}init-f1-v1.mp4`);
+  t.equal(absMpd.playlists[0].segments[0].map?.resolvedUri, `${abs}init-f1-v1.mp4`);
   t.equal(absMpd.mediaGroups.SUBTITLES.subs.English.playlists[0].resolvedUri, `${abs}subtitles-1.vtt`);
   // a "$" of the base is written "$$" in SegmentTemplate attributes (templates), as is in a BaseURL
   const dollar = buildMpd(dp, undefined, 'https://h/a$b/');

@@ -6,9 +6,9 @@
 // start over, and B refuses the ended KS and applies the new rule though the answer and the
 // decision are kept. (test/multinode/freshness.test.ts does the same for the
 // answer caches and the catalog's read cache.)
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { generateKs } from '../../src/access/ks.js';
+import { generateKs, type GenerateKsOptions } from '../../src/access/ks.js';
 import { signMediaUrl } from '../../src/delivery/tokenizers/kaltura.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { NODE_SECRETS, twoNodes } from '../helpers/nodes.js';
@@ -23,7 +23,7 @@ const cluster = await startPostgres(t);
 const { A, B } = await twoNodes(t, cluster);
 
 const now = () => Math.floor(Date.now() / 1000);
-const ksOf = (userId: string, type = 0) => generateKs({
+const ksOf = (userId: string, type: GenerateKsOptions['type'] = 0) => generateKs({
   partnerId: 309, secret: 'sample-admin-secret-309', type, userId, expiry: 3600, privileges: type ? '' : 'sview:1_kssecure', version: 2, now: now(),
 });
 /** The segment URL playManifest gives this KS (signed with the nodes' shared secret). */
@@ -64,7 +64,6 @@ async function keptOnB(t: Test, ks: string): Promise<Buffer> {
   t.ok(again.body.equals(made.body), 'the same bytes');
   return made.body;
 }
-type Test = typeof t;
 
 t.test('a catalog write through A: B\'s segment cache and kept playlists start over within a second, the same bytes made again', async (t) => {
   const ks = ksOf('viewer');

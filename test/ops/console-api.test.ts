@@ -9,6 +9,7 @@ import { generateKs } from '../../src/access/ks.js';
 import { loadConfig } from '../../src/config.js';
 import { openCatalog } from '../../src/catalog/open.js';
 import { tracePlayManifest } from '../../src/console/trace.js';
+import { sqliteDb } from '../helpers/sqlite.js';
 
 t.test('console files and API', async (t) => {
   const s = await startServer(t);
@@ -181,9 +182,9 @@ t.test('another partner\'s URL is refused before the catalog is read', async (t)
   const config = loadConfig({ KDELIVER_DATA_DIR: dir, KDELIVER_LOG_LEVEL: 'silent' });
   const catalog = await openCatalog(config);
   // a closed catalog throws on any use: only a trace that never reaches it can answer
-  catalog.db.close();
+  sqliteDb(catalog).close();
   const ctx = { catalog, config, now: Math.floor(Date.now() / 1000), baseUrl: 'http://127.0.0.1', partnerId: 309 };
-  const input = (url: string) => ({ url, clientIp: '127.0.0.1', isHttps: false, headers: {} });
+  const input = (url: string) => ({ url, clientIp: '127.0.0.1', isHttps: false, headers: {}, country: () => null });
   t.same(await tracePlayManifest(ctx, input('/p/310/sp/31000/playManifest/entryId/1_secure01/format/url/a.mp4')),
     { status: 403, message: 'the URL names partner 310; this KS is of partner 309' });
   await t.rejects(tracePlayManifest(ctx, input('/p/309/sp/30900/playManifest/entryId/1_rcit0qgs/format/url/a.mp4')), 'the own partner\'s URL is traced (and meets the closed catalog)');

@@ -3,6 +3,7 @@
 import t from 'tap';
 import { renameSync } from 'node:fs';
 import { startServer } from '../helpers/server.js';
+import { sqliteDb } from '../helpers/sqlite.js';
 
 const metricValue = (text: string, series: string): number | null => {
   const line = text.split('\n').find((l) => l.startsWith(series + ' '));
@@ -97,16 +98,16 @@ t.test('health, readiness and metrics', async (t) => {
   t.equal((await get('/readyz')).status, 200);
 
   // catalog unusable (its partners table gone): not ready, and back
-  s.app.catalog.db.exec('ALTER TABLE partners RENAME TO partners_aside');
+  sqliteDb(s.app.catalog).exec('ALTER TABLE partners RENAME TO partners_aside');
   const noDb = await get('/readyz');
   t.equal(noDb.status, 503);
   t.match((await noDb.json()).checks[0], { name: 'catalog', ok: false, error: /no such table: partners/ });
   t.equal((await get('/healthz')).status, 200, 'the process is still up');
-  s.app.catalog.db.exec('ALTER TABLE partners_aside RENAME TO partners');
+  sqliteDb(s.app.catalog).exec('ALTER TABLE partners_aside RENAME TO partners');
   t.equal((await get('/readyz')).status, 200);
 
   // the readiness query is prepared once, not on every probe
-  const db = s.app.catalog.db;
+  const db = sqliteDb(s.app.catalog);
   const prepare = db.prepare;
   const prepared: string[] = [];
   db.prepare = ((sql: string) => {
@@ -127,10 +128,10 @@ t.test('health, readiness and metrics', async (t) => {
 
 t.test('readiness when the catalog cannot answer the very first probe', async (t) => {
   const s = await startServer(t);
-  s.app.catalog.db.exec('ALTER TABLE partners RENAME TO partners_aside');
+  sqliteDb(s.app.catalog).exec('ALTER TABLE partners RENAME TO partners_aside');
   const down = await fetch(s.url + '/readyz');
   t.equal(down.status, 503);
   t.match((await down.json()).checks[0], { name: 'catalog', ok: false, error: /no such table: partners/ });
-  s.app.catalog.db.exec('ALTER TABLE partners_aside RENAME TO partners');
+  sqliteDb(s.app.catalog).exec('ALTER TABLE partners_aside RENAME TO partners');
   t.equal((await fetch(s.url + '/readyz')).status, 200, 'ready once the catalog answers');
 });

@@ -48,8 +48,8 @@ t.test('the sample library carries the same records: seeding it over the default
   const after = await systemRecords(c);
   t.same(after.flavorParams, before.flavorParams, 'flavor params as the sample library has them');
   t.same(after.conversionProfiles, before.conversionProfiles);
-  t.same(after.deliveryProfiles.filter((d) => d.id < 2000), before.deliveryProfiles, 'delivery profiles 1001-1006 as the sample library has them');
-  t.same(after.deliveryProfiles.filter((d) => d.id >= 2000).map((d) => d.id), [2001, 2002], 'plus its CDN examples');
+  t.same(after.deliveryProfiles?.filter((d) => d.id < 2000), before.deliveryProfiles, 'delivery profiles 1001-1006 as the sample library has them');
+  t.same(after.deliveryProfiles?.filter((d) => d.id >= 2000).map((d) => d.id), [2001, 2002], 'plus its CDN examples');
   t.same((await c.listPartners()).map((p) => p.id), [309, 310]);
 });
 

@@ -2,10 +2,11 @@
 // aliases, KS sources and the parameter table (src/request/play-request.ts).
 import t from 'tap';
 import { DeliveryError } from '../../src/errors.js';
-import { decodeReferrer, parsePlayRequest, SHORT_NAMES, type HttpFacts } from '../../src/request/play-request.js';
+import type { HttpFacts } from '../../src/request/http-facts.js';
+import { decodeReferrer, parsePlayRequest, SHORT_NAMES } from '../../src/request/play-request.js';
 
 const facts = (over: Partial<HttpFacts> = {}): HttpFacts => ({
-  method: 'GET', rawUrl: '/p/309/sp/30900/playManifest/x', query: {}, headers: {}, isHttps: false, clientIp: '127.0.0.1', ...over,
+  method: 'GET', rawUrl: '/p/309/sp/30900/playManifest/x', query: {}, headers: {}, isHttps: false, clientIp: '127.0.0.1', country: () => null, ...over,
 });
 const parse = (path: string, over: Partial<HttpFacts> = {}) => parsePlayRequest(path, facts(over));
 /** What a parse throws, or undefined. */

@@ -14,11 +14,11 @@ const audio = await catalog.listFlavors('1_audio001');
 const converting = await catalog.listFlavors('1_convert0');
 const flavlim = await catalog.listFlavors('1_flavlim0');
 
-const input = (flavors: FlavorAsset[], over: Partial<SelectionInput> = {}): SelectionInput => ({
+const input = (flavors: readonly FlavorAsset[], over: Partial<SelectionInput> = {}): SelectionInput => ({
   flavors, format: 'applehttp', flavorIds: null, flavorParamIds: null, tags: null, minBitrate: null, maxBitrate: null,
   mediaPlaylist: false, limitFlavors: null, downloadAssetIds: [], ...over,
 });
-const ids = (s: Selection | FlavorAsset[]) => (Array.isArray(s) ? s : s.flavors).map((f) => f.id);
+const ids = (s: Selection | readonly FlavorAsset[]) => ('flavors' in s ? s.flavors : s).map((f) => f.id);
 
 t.test('the sample library has the records these cases assume', async (t) => {
   t.same(ids(rcit), ['1_f4rcit00', '1_f1rcit00', '1_f2rcit00', '1_f0rcit00', '1_f3rcit00'], 'ascending bitrate: 3gp 136, 240p 378, 360p 630, source 1136, 720p 1335');
@@ -132,7 +132,7 @@ t.test('alt audio joins applehttp, mpegdash and sl only, and not in media-playli
 });
 
 t.test('bitrate filters, audio never dropped, keep-if-empty', async (t) => {
-  const cases: [string, FlavorAsset[], Partial<SelectionInput>, string[]][] = [
+  const cases: [string, readonly FlavorAsset[], Partial<SelectionInput>, string[]][] = [
     ['max 700', rcit, { maxBitrate: 700 }, ['1_f1rcit00', '1_f2rcit00']],
     ['max equal to a bitrate keeps it', rcit, { maxBitrate: 630 }, ['1_f1rcit00', '1_f2rcit00']],
     ['max just under', rcit, { maxBitrate: 629 }, ['1_f1rcit00']],
@@ -157,7 +157,7 @@ t.test('bitrate filters, audio never dropped, keep-if-empty', async (t) => {
 t.test('access control LIMIT_FLAVORS, and downloadasset overriding it', async (t) => {
   const allow240 = { flavorParamsIds: [301961], isBlockedList: false };
   const block240 = { flavorParamsIds: [301961], isBlockedList: true };
-  const cases: [string, FlavorAsset[], Partial<SelectionInput>, string[]][] = [
+  const cases: [string, readonly FlavorAsset[], Partial<SelectionInput>, string[]][] = [
     ['allow-list (1_flavlim0, applehttp)', flavlim, { limitFlavors: allow240 }, ['1_f1flim00']],
     ['allow-list, url', flavlim, { format: 'url', limitFlavors: allow240 }, ['1_f1flim00']],
     ['allow-list, asked for 720p by params id: falls back to tags within the allowed', flavlim, { limitFlavors: allow240, flavorParamIds: [301971] }, ['1_f1flim00']],
@@ -173,7 +173,7 @@ t.test('access control LIMIT_FLAVORS, and downloadasset overriding it', async (t
 
 t.test('one-flavor formats keep the first (lowest-bitrate mbr, else web) flavor', async (t) => {
   t.same([...ONE_FLAVOR_FORMATS].sort(), ['download', 'http', 'rtsp', 'url']);
-  const cases: [string, FlavorAsset[], Partial<SelectionInput>, string[]][] = [
+  const cases: [string, readonly FlavorAsset[], Partial<SelectionInput>, string[]][] = [
     ['url, default tags', rcit, { format: 'url' }, ['1_f1rcit00']],
     ['download, params id', rcit, { format: 'download', flavorParamIds: [301971] }, ['1_f3rcit00']],
     ['http, two asset ids', rcit, { format: 'http', flavorIds: ['1_f3rcit00', '1_f2rcit00'] }, ['1_f2rcit00']],
@@ -190,8 +190,8 @@ t.test('one-flavor formats keep the first (lowest-bitrate mbr, else web) flavor'
 
 t.test('redundant-flavor optimisation', async (t) => {
   const v = (id: string, w: number, h: number, bitrate: number, tags: string[] = ['mbr']) => flavor(id, { width: w, height: h, bitrate, tags });
-  const sel = (flavors: FlavorAsset[]): Selection => ({ flavors, dropped: [], chosenBy: 'test' });
-  const cases: [string, FlavorAsset[], string[]][] = [
+  const sel = (flavors: readonly FlavorAsset[]): Selection => ({ flavors: [...flavors], dropped: [], chosenBy: 'test' });
+  const cases: [string, readonly FlavorAsset[], string[]][] = [
     ['the sample ladder: nothing redundant', selectFlavors(input(rcit)).flavors, ['1_f1rcit00', '1_f2rcit00', '1_f3rcit00']],
     ['the source vs the 720p (1136 vs 1335: 15 %)', [rcit[3], rcit[4]], ['1_f0rcit00', '1_f3rcit00']],
     ['same size, within 5 %', [v('a', 640, 360, 600), v('b', 640, 360, 620)], ['b']],

@@ -4,7 +4,7 @@
 // both printed the MediaWriteError's stack. A SQLite catalog whose seed failed so is seeded at the
 // next start (its file is not left behind empty, which no start would seed again).
 // Real parts: s3rver (started, then stopped), the built command, a throwaway PostgreSQL catalog.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +27,7 @@ async function kdeliver(args: string[], extra: Record<string, string>) {
   });
 }
 
-function oneLine(t: Tap.Test, r: { code: number | null; stderr: string }, what: string) {
+function oneLine(t: Test, r: { code: number | null; stderr: string }, what: string) {
   t.equal(r.code, 1, `${what}: exit code 1`);
   const errors = r.stderr.trim().split('\n').filter((l) => l.startsWith('kdeliver:') || /^\s+at /.test(l));
   t.equal(errors.length, 1, `${what}: one error line (${JSON.stringify(r.stderr.slice(-400))})`);
@@ -55,7 +55,3 @@ t.test('SQLite catalog: a seed that failed with the store down is made again at 
   t.match(again.stdout, /309/, 'the sample library was seeded');
   t.ok((await up.get('again/309/1_rcit0qgs/h264-720p.mp4')).length > 0, 'its media are in the store');
 });
-
-namespace Tap {
-  export type Test = typeof t;
-}

@@ -4,7 +4,7 @@
 // B; a `kdeliver ingest` run as its own process (a third node) makes an entry B plays; and a store
 // that fails under a chunk or an assembly answers 503 and leaves the upload to resume, nothing
 // half-visible. Real parts: PostgreSQL, s3rver through the real AWS SDK, ffmpeg decoding.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { readFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,7 +45,7 @@ async function upload(s: TestServer, tokenId: string, data: Buffer, o: { resume:
   form.set('resume', o.resume ? '1' : '0');
   form.set('resumeAt', String(o.resumeAt));
   form.set('finalChunk', o.finalChunk ? '1' : '0');
-  form.set('fileData', new Blob([data]), 'chunk.bin');
+  form.set('fileData', new Blob([new Uint8Array(data)]), 'chunk.bin');
   const res = await fetch(`${s.url}/api_v3/service/uploadToken/action/upload`, { method: 'POST', body: form, signal: AbortSignal.timeout(60_000) });
   return { status: res.status, body: await res.json() as any };
 }
@@ -68,7 +68,7 @@ async function waitReady(s: TestServer, entryId: string): Promise<any> {
 }
 
 /** playManifest HLS from a node: the master, a variant, its first segment decoded by ffmpeg. */
-async function playsFrom(t: Tap.Test, s: TestServer, entryId: string) {
+async function playsFrom(t: Test, s: TestServer, entryId: string) {
   const master = await fetch(`${s.url}${playManifest(entryId, 'applehttp')}`);
   t.equal(master.status, 200, 'the HLS master answers');
   const variantUri = (await master.text()).split('\n').find((l) => l && !l.startsWith('#'))!;
@@ -86,7 +86,7 @@ async function playsFrom(t: Tap.Test, s: TestServer, entryId: string) {
 }
 
 /** The entry's files are objects of the bucket, none on either node's disk. */
-async function filesInStore(t: Tap.Test, entryId: string) {
+async function filesInStore(t: Test, entryId: string) {
   const keys = await keysUnder(`lib/309/${entryId}/`);
   t.ok(keys.some((k) => k.endsWith('.mp4')), `the entry's files are in the bucket (${keys.length})`);
   const flavors = await a.app.catalog.listFlavors(entryId);

@@ -4,7 +4,7 @@
 // other node reads. Before, the seed wrote the files to {data dir}/media while every node read the
 // bucket: the server's own "try" URLs answered error 5 FILE_NOT_FOUND on every node.
 // Real parts: PostgreSQL, s3rver through the real AWS SDK, ffmpeg decoding.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ async function keysUnder(prefix: string): Promise<string[]> {
 }
 
 /** format/url of the sample's 720p flavor on `s`, followed to the file, decoded. */
-async function playsMp4(t: Tap.Test, s: TestServer, label: string) {
+async function playsMp4(t: Test, s: TestServer, label: string) {
   const pm = await fetch(`${s.url}/p/309/sp/0/playManifest/entryId/1_rcit0qgs/format/url/flavorParamId/301971/video.mp4`, { redirect: 'manual' });
   t.equal(pm.status, 302, `${label}: playManifest redirects to the file`);
   const res = await fetch(new URL(pm.headers.get('location')!, s.url));
@@ -66,7 +66,3 @@ t.test('SQLite catalog, media on S3: the seed goes to the store', async (t) => {
   t.same(existsSync(a.config.mediaRoot) ? filesUnder(a.config.mediaRoot) : [], [], 'nothing in the local media folder');
   await playsMp4(t, a, 'the node');
 });
-
-namespace Tap {
-  export type Test = typeof t;
-}

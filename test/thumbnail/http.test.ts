@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { requireCommands } from '../helpers/system.js';
 import { startServer } from '../helpers/server.js';
 import { generateKs } from '../../src/access/ks.js';
+import { sqliteDb } from '../helpers/sqlite.js';
 
 requireCommands(t, ['ffmpeg'], 'ffmpeg');
 
@@ -130,7 +131,7 @@ t.test('bad requests: 4xx with the reference codes, never a 500', async (t) => {
 });
 
 t.test('the THUMBNAIL access-control context', async (t) => {
-  const db = srv.app.catalog.db;
+  const db = sqliteDb(srv.app.catalog);
   const now = Math.floor(Date.now() / 1000);
   db.prepare(`INSERT INTO access_control_profiles (id, partner_id, name, rules, created_at, updated_at) VALUES (901, 309, 'thumbs need a KS', ?, ?, ?)`)
     .run(JSON.stringify([{ message: 'thumbnails need a session', contexts: ['THUMBNAIL'], conditions: [{ type: 'authenticated', not: true }], actions: [{ type: 'block' }] }]), now, now);

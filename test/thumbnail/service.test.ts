@@ -11,12 +11,13 @@ import { openCatalog } from '../../src/catalog/open.js';
 import { thumbnailCacheDir } from '../../src/storage/paths.js';
 import { getThumbnail } from '../../src/thumbnail/service.js';
 import { parseThumbnailParams } from '../../src/thumbnail/params.js';
+import { sqliteDb } from '../helpers/sqlite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-thumb-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const config = loadConfig({ KDELIVER_DATA_DIR: dir, KDELIVER_LOG_LEVEL: 'silent' });
 const catalog = await openCatalog(config);
-t.teardown(() => catalog.db.close());
+t.teardown(() => sqliteDb(catalog).close());
 const ctx = { catalog, config, ffmpeg: join(dir, 'no-such-ffmpeg') };
 const entry = (await catalog.getEntry('1_rcit0qgs'))!;
 const req = (o: Record<string, string>) => parseThumbnailParams('309', new Map(Object.entries({ entry_id: '1_rcit0qgs', ...o })));

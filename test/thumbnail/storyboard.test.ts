@@ -4,7 +4,7 @@
 // sharp, and farther from the grab of another second); dash.js finds the DASH thumbnail track
 // (provideThumbnail gives the right sheet URL and rectangle), Shaka Player the HLS image playlist;
 // the THUMBNAIL access-control rules guard the storyboard, its sheets and the image playlist.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import sharp from 'sharp';
 import webvtt from 'webvtt-parser';
 import { requireCommands } from '../helpers/system.js';
@@ -18,6 +18,7 @@ import { storyboardLayout, storyboardVtt, tile } from '../../src/thumbnail/story
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sqliteDb } from '../helpers/sqlite.js';
 
 requireCommands(t, ['ffmpeg'], 'ffmpeg');
 
@@ -25,7 +26,7 @@ interface Cue { startTime: number; endTime: number; text: string }
 const parseVtt = (text: string): { errors: unknown[]; cues: Cue[] } => new webvtt.WebVTTParser().parse(text, 'metadata') as any;
 
 /** Asserts a storyboard's cues run back to back from 0 to the end and each names a rectangle inside its sheet. */
-function checkCues(t: Tap, vtt: string, durationSec: number, sheet: { width: number; height: number; count: number }): Array<{ start: number; end: number; sheet: number; x: number; y: number; w: number; h: number }> {
+function checkCues(t: Test, vtt: string, durationSec: number, sheet: { width: number; height: number; count: number }): Array<{ start: number; end: number; sheet: number; x: number; y: number; w: number; h: number }> {
   const parsed = parseVtt(vtt);
   t.same(parsed.errors, [], 'webvtt-parser finds no error');
   const out = [];
@@ -49,12 +50,6 @@ function checkCues(t: Tap, vtt: string, durationSec: number, sheet: { width: num
   t.ok(Math.abs(at - durationSec) < 1e-6, `the last cue ends at the end (${at} s of ${durationSec})`);
   t.equal(outside, 0, 'every cue names a sheet that exists and a rectangle inside it');
   return out;
-}
-
-interface Tap {
-  equal(a: unknown, b: unknown, msg?: string, extra?: object): void;
-  same(a: unknown, b: unknown, msg?: string, extra?: object): void;
-  ok(v: unknown, msg?: string, extra?: object): void;
 }
 
 t.test('layouts: cues cover the duration without gaps and stay inside their sheets', async (t) => {
@@ -119,7 +114,7 @@ function grab(srv: TestServer, s: number, w: number, h: number): Promise<Buffer>
  * sample's frames share their colour bars and differ in a burnt-in clock and a moving line, so
  * the nearest grab is the test, with a bound on how far even that one may be (scaling and JPEG).
  */
-async function secondShown(t: Tap, srv: TestServer, pic: Buffer, w: number, h: number, expected: number, what: string): Promise<void> {
+async function secondShown(t: Test, srv: TestServer, pic: Buffer, w: number, h: number, expected: number, what: string): Promise<void> {
   const diffs: number[] = [];
   for (let s = 0; s < 12; s++) diffs.push(await mad(pic, await grab(srv, s, w, h)));
   const best = diffs.indexOf(Math.min(...diffs));
@@ -159,7 +154,7 @@ t.test('storyboard, sheets and thumbnail tracks from the server', async (t) => {
     sheetOf.clear();
   });
 
-  srv.app.catalog.db.prepare('UPDATE partners SET storyboard = ? WHERE id = 309').run(JSON.stringify(CONFIG));
+  sqliteDb(srv.app.catalog).prepare('UPDATE partners SET storyboard = ? WHERE id = 309').run(JSON.stringify(CONFIG));
   const layout = storyboardLayout({ ...DEFAULT_STORYBOARD, ...CONFIG }, { width: 1280, height: 720 }, 12000);
 
   await t.test('each tile shows the frame a vid_sec grab of its second shows', async (t) => {
@@ -276,7 +271,7 @@ t.test('storyboard, sheets and thumbnail tracks from the server', async (t) => {
 
 t.test('the THUMBNAIL rules guard the storyboard, its sheets and the thumbnail tracks', async (t) => {
   const srv = await startServer(t);
-  const db = srv.app.catalog.db;
+  const db = sqliteDb(srv.app.catalog);
   const now = Math.floor(Date.now() / 1000);
   db.prepare(`INSERT INTO access_control_profiles (id, partner_id, name, rules, created_at, updated_at) VALUES (903, 309, 'thumbs need a session', ?, ?, ?)`)
     .run(JSON.stringify([{ message: 'thumbnails need a session', contexts: ['THUMBNAIL'], conditions: [{ type: 'authenticated', not: true }], actions: [{ type: 'block' }] }]), now, now);
