@@ -6,7 +6,7 @@
 // fails while the store is down goes back to the queue (src/ingest/pipeline.ts runJob) instead
 // of leaving its entry in ERROR.
 // Real parts: s3rver through the real AWS SDK, behind a TCP relay this test cuts and restores.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createServer, connect, type Socket } from 'node:net';
 import { startServer } from '../helpers/server.js';
 import { startS3, freePort } from '../helpers/media-origins.js';
@@ -42,12 +42,16 @@ async function relay(t: { teardown(fn: () => unknown): void }, target: number) {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-t.test('S3 down: queued jobs stay queued on this node; once the store answers they are taken', async (t) => {
+/** A server whose media store is s3rver reached through a relay the test can cut. */
+async function nodeBehindRelay(t: Test) {
   const s3 = await startS3(t);
   const link = await relay(t, Number(new URL(s3.endpoint).port));
   const s = await startServer(t, { env: { ...s3.env('lib'), AWS_ENDPOINT_URL: link.endpoint } });
-  const ingest = s.app.catalog.ingest;
-  const now = () => Math.floor(Date.now() / 1000);
+  return { link, s, ingest: s.app.catalog.ingest, now: () => Math.floor(Date.now() / 1000) };
+}
+
+t.test('S3 down: queued jobs stay queued on this node; once the store answers they are taken', async (t) => {
+  const { link, s, ingest, now } = await nodeBehindRelay(t);
 
   await link.down();
   // a /readyz verdict stands two seconds; the worker polls every two
@@ -72,11 +76,7 @@ t.test('S3 down: queued jobs stay queued on this node; once the store answers th
 });
 
 t.test('S3 goes down while a job runs: the job goes back to the queue, the entry is left as it was; it finishes once the store answers', async (t) => {
-  const s3 = await startS3(t);
-  const link = await relay(t, Number(new URL(s3.endpoint).port));
-  const s = await startServer(t, { env: { ...s3.env('lib'), AWS_ENDPOINT_URL: link.endpoint } });
-  const ingest = s.app.catalog.ingest;
-  const now = () => Math.floor(Date.now() / 1000);
+  const { link, s, ingest, now } = await nodeBehindRelay(t);
   const before = (await s.app.catalog.listFlavors('1_rcit0qgs')).map((f) => f.id).sort();
 
   const jobId = await ingest.enqueueJob('1_rcit0qgs', 309, null, now());
