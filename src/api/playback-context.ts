@@ -12,7 +12,7 @@ import type { Playback } from '../types/playback.js';
 import { parsePlayRequest, type PlayRequest } from '../request/play-request.js';
 import { ApiError } from './errors.js';
 import { noteEntryReads } from './answer-cache.js';
-import { drmPolicyOf } from '../drm/policy.js';
+import { drmPolicyOf, isEncryptedEntry } from '../drm/policy.js';
 import { licenseUrl } from '../drm/keys.js';
 import { playbackDrmData } from '../drm/profiles.js';
 import { requestProtocol } from './lookup.js';
@@ -314,7 +314,7 @@ export async function flavorDownloadUrl(ctx: ApiContext, entry: Entry, flavor: F
     if (!(e instanceof DeliveryError)) throw e;
     throw downloadError(e, flavor, entry);
   }
-  if (storage || (await drmPolicyOf(ctx.catalog, entry)) !== null) return url(ks);
+  if (storage || await isEncryptedEntry(ctx.catalog, entry)) return url(ks);
   const partner = await ctx.catalog.getPartner(entry.partnerId);
   if (!partner) throw downloadError(first, flavor, entry);
   return downloadAction(generateKs({

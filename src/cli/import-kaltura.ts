@@ -73,8 +73,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     // the new partner's secrets go out at once (before any download, so before any bar is drawn):
     // a run stopped before its end has shown them
-    const onPartnerCreated = showSecrets;
-    report = await importKaltura(source, config, catalog, store, media, { entryIds, asPartner, noMedia: !!values['no-media'], jobs, onPartnerCreated }, progress);
+    report = await importKaltura(source, config, catalog, store, media, { entryIds, asPartner, noMedia: !!values['no-media'], jobs, onPartnerCreated: showSecrets }, progress);
   } catch (e) {
     progress.close();
     if (e instanceof SourceError) {

@@ -28,7 +28,7 @@ export async function licenceDecision(env: KeySessionEnv & KeyDeps, req: Licence
   const encrypted = await isEncryptedEntry(env.catalog, entry);
   note('key', encrypted ? 'the entry is encrypted' : 'the entry is in the clear');
   if (!encrypted) throw new DeliveryError('FILE_NOT_FOUND', `, ${entry.id} is not encrypted: it has no licence`);
-  await keySession(env, entry, req.ks, note);
+  await keySession(env, entry, req.ks, { note });
   const kids = req.body === undefined ? null : licenceRequestKids(req.body);
   note('key', `key source: ${env.config.drmKeyServiceUrl ? 'the key service' : 'the catalog'}`);
   const keys = await contentKeys(env, entry);

@@ -25,7 +25,7 @@ export interface KeySessionEnv {
  * trace. `signed`: the KS came in a URL under kdeliver's media signature (the HLS key URI), made by
  * playManifest after it checked the KS's urirestrict, which is not applied to that URL again.
  */
-export async function keySession(env: KeySessionEnv, entry: Entry, ks: string | undefined, note: KeyNote = silent, signed = false): Promise<Ks> {
+export async function keySession(env: KeySessionEnv, entry: Entry, ks: string | undefined, { note = silent, signed = false }: { note?: KeyNote; signed?: boolean } = {}): Promise<Ks> {
   if (!ks) {
     note('session', 'no KS');
     throw new DeliveryError('ACCESS_CONTROL_RESTRICTED', ', the key of an encrypted entry needs a KS of its partner that may play it');

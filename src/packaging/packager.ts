@@ -67,7 +67,7 @@ export function packagerDeps(env: RequestEnv, note?: KeyNote): PackagerDeps {
     checkKeySession: async (entry, ks) => {
       note?.('key', 'the entry is encrypted');
       // the key URI's KS is under the media signature checkAccess verified first
-      await keySession(env, entry, ks, note, true);
+      await keySession(env, entry, ks, { note, signed: true });
     },
   };
 }
