@@ -401,7 +401,9 @@ async function encryptedDelivery(ctx: PlaybackContext, req: PlayRequest, entry: 
     return true;
   }
   step('access', `encrypted entry: ${format} through profile ${profile.id} would be clear media`);
-  return fail('ACCESS_CONTROL_RESTRICTED', `, ${entry.id} is encrypted: it plays as HLS, DASH or Smooth Streaming from the built-in packager; ${format} needs an admin KS`);
+  // name only the formats this partner can play it in: Smooth Streaming signals PlayReady only
+  const formats = drmProfile(partner, 'playready') ? 'HLS, DASH or Smooth Streaming' : 'HLS or DASH';
+  return fail('ACCESS_CONTROL_RESTRICTED', `, ${entry.id} is encrypted: it plays as ${formats} from the built-in packager; ${format} needs an admin KS`);
 }
 
 /**
