@@ -10,7 +10,7 @@ import type { RequestEnv } from '../src/env.js';
 import { DeliveryError } from '../src/errors.js';
 import { routeParams } from '../src/request/path-params.js';
 import { checkEntryAccess, liveEntry, partnerOf, rulesOf } from '../src/access/entry-check.js';
-import { parseThumbnailParams } from '../src/thumbnail/params.js';
+import { parseThumbnailParams, versionParam } from '../src/thumbnail/params.js';
 import { getStoryboardSheet, getThumbnail, type Thumbnail } from '../src/thumbnail/service.js';
 import { holdThumbnailCache } from '../src/thumbnail/disk-cache.js';
 import { entryStoryboard } from '../src/thumbnail/source.js';
@@ -64,6 +64,7 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
     const entryId = params.get('entry_id') ?? params.get('entryId');
     if (!entryId) throw new DeliveryError('MISSING_PARAMETER', ', entry_id');
     if (!isSafeId(entryId)) throw new DeliveryError('BAD_QUERY', ', entry_id is not an entry id');
+    versionParam(params);
     const entry = await allowedEntry(env, Number(request.params.pid), entryId, params.get('ks') || null);
     const sb = await entryStoryboard(app.catalog, entry);
     if (!sb) throw new DeliveryError('FILE_NOT_FOUND', ', the entry has no video to make a storyboard of');

@@ -54,6 +54,14 @@ function intParam(params: Map<string, string>, key: string, min: number, max: nu
   return n;
 }
 
+/**
+ * The URL's cache-busting `version` (thumbnails and storyboards alike): a whole number or absent,
+ * so `/version/abc` is the same 400 on both routes.
+ */
+export function versionParam(params: Map<string, string>): number | null {
+  return intParam(params, 'version', 0, 1e9);
+}
+
 function secParam(params: Map<string, string>, key: string): number | null {
   const v = params.get(key);
   if (v === undefined || v === '') return null;
@@ -87,7 +95,7 @@ export function parseThumbnailParams(partnerId: string, params: Map<string, stri
   return {
     partnerId: Number(partnerId),
     entryId,
-    version: intParam(params, 'version', 0, 1e9),
+    version: versionParam(params),
     width, height,
     type: type as ThumbnailRequest['type'],
     quality: intParam(params, 'quality', 1, 100) ?? DEFAULT_QUALITY,

@@ -185,7 +185,7 @@ t.test('storyboard, sheets and thumbnail tracks from the server', async (t) => {
   });
 
   await t.test('errors', async (t) => {
-    for (const [path, status] of [[`${SB}/sheet-3.jpg`, 404], [`${SB}/sheet-0.jpg`, 404], [`${SB}/other.txt`, 404], ['/p/309/sp/30900/storyboard/entry_id/1_nosuch00/storyboard.vtt', 404], ['/p/309/sp/30900/storyboard/entry_id/1_document/storyboard.vtt', 404], ['/p/309/sp/30900/storyboard/storyboard.vtt', 400]] as const) {
+    for (const [path, status] of [[`${SB}/sheet-3.jpg`, 404], [`${SB}/sheet-0.jpg`, 404], [`${SB}/other.txt`, 404], ['/p/309/sp/30900/storyboard/entry_id/1_nosuch00/storyboard.vtt', 404], ['/p/309/sp/30900/storyboard/entry_id/1_document/storyboard.vtt', 404], ['/p/309/sp/30900/storyboard/storyboard.vtt', 400], [`/p/309/sp/30900/storyboard/entry_id/${SAMPLE.entryId}/version/abc/storyboard.vtt`, 400], [`/p/309/sp/30900/storyboard/entry_id/${SAMPLE.entryId}/version/-1/sheet-1.jpg`, 400]] as const) {
       const res = await fetch(srv.url + path);
       t.equal(res.status, status, path);
       t.match(res.headers.get('x-kaltura'), /^error-\d+/, `${path}: a Kaltura error code`);
