@@ -138,8 +138,11 @@ const KEYS = [
  */
 const shownUrl = (raw: string) => JSON.stringify(withoutCredentials(raw));
 
-/** KDELIVER_MEDIA_URL and, for s3://, the standard AWS variables. */
-function mediaLocation(env: Env): MediaLocation {
+/**
+ * KDELIVER_MEDIA_URL and, for s3://, the standard AWS variables. Reads the environment only, so a
+ * command can ask where media goes before loadConfig writes anything (the generated secrets).
+ */
+export function mediaLocation(env: Env): MediaLocation {
   const raw = env.KDELIVER_MEDIA_URL;
   if (!raw) return { kind: 'local' };
   const shown = shownUrl(raw);

@@ -1,6 +1,6 @@
 // kdeliver: the command line. `serve` runs the server; the other commands work on the catalog.
 // The `kdeliver` executable is ./kdeliver.ts; this module only dispatches, so tests can import it.
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, loadConfig, mediaLocation } from '../config.js';
 import { DataDirError } from '../data-dir.js';
 import { mediaWriteRefusal } from '../storage/write-refusal.js';
 import { MediaWriteError, openMediaWriter } from '../storage/media-writer.js';
@@ -163,7 +163,6 @@ const IMPORT_USAGE = 'usage: kdeliver import <library.json>\n' +
   '  adds the partners, profiles, entries and media a library description holds (format: fixtures/README.md)\n';
 
 async function importCommand(file: string): Promise<number> {
-  const config = loadConfig();
   const label = `import ${basename(file)}`;
   // reading and checking a library file of 100,000 entries takes seconds in which nothing else
   // shows that the command is alive: a line before and after (stderr; the result goes to stdout)
@@ -174,6 +173,9 @@ async function importCommand(file: string): Promise<number> {
   // untouched (no new catalog, no sample library seeded into it)
   const { library, mediaDir } = readLibraryFile(file);
   process.stderr.write(`${label}: library file read and checked in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  // the configuration only now: loadConfig keeps generated secrets in a new data directory, which a
+  // refused file must not leave behind
+  const config = loadConfig();
   // a sample data directory keeps the sample partner: refused before the catalog is opened (or seeded)
   const replaced = config.sampleSecrets ? sampleLibraryReplaced(library.partners, config.dataDir) : null;
   if (replaced) throw new LibraryError(`${file}: ${replaced}`);
@@ -197,7 +199,7 @@ async function importCommand(file: string): Promise<number> {
  * would find none of them and leave every flavor out of the description, so it stops here.
  */
 function refuseRemoteExport(): number | null {
-  const loc = loadConfig().media;
+  const loc = mediaLocation(process.env);
   if (loc.kind === 'local') return null;
   process.stderr.write(`kdeliver export: KDELIVER_MEDIA_URL=${loc.url} is not the local media folder: export reads media from local disk only; ` +
     'run it on the data directory whose media folder holds the files (before they moved to the store), or copy the objects back into {data dir}/media and run it with KDELIVER_MEDIA_URL unset\n');
@@ -210,7 +212,9 @@ function refuseRemoteExport(): number | null {
  */
 function refuseMediaWrites(command: string, args: string[] = []): number | null {
   if (asksForHelp(args)) return null;
-  const why = mediaWriteRefusal(loadConfig().media);
+  // the environment only: a refused command leaves a new data directory unmade (loadConfig would
+  // keep generated secrets there)
+  const why = mediaWriteRefusal(mediaLocation(process.env));
   if (!why) return null;
   process.stderr.write(`kdeliver ${command}: ${why}\n`);
   return 1;

@@ -61,3 +61,15 @@ t.test('without the sample library the same file imports', async (t) => {
   t.equal(list.code, 0, list.stderr);
   t.match(list.stdout, /1_mine0001/);
 });
+
+t.test('a wrong library file leaves a new data directory as it was: nothing made, no secrets kept', async (t) => {
+  const bad = join(work, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ version: 1, partners: [{ id: 'x' }] }));
+  for (const sample of ['true', 'false']) {
+    const dir = join(work, `untouched-${sample}`);
+    const r = await cmd.kdeliver(['import', bad], { KDELIVER_DATA_DIR: dir, KDELIVER_SAMPLE_LIBRARY: sample });
+    t.equal(r.code, 2, `refused (KDELIVER_SAMPLE_LIBRARY=${sample}):\n${r.stdout}${r.stderr}`);
+    t.match(r.stderr, /^kdeliver: .*bad\.json/m, 'names the file');
+    t.notOk(existsSync(dir), `KDELIVER_SAMPLE_LIBRARY=${sample}: the data directory was not made (no secrets.json, no catalog)`);
+  }
+});
