@@ -121,7 +121,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   // the segment answer cache is the process's (src/media/body.ts): its bound comes from here
   setSegmentCacheBytes(config.segmentCacheBytes);
   const handleCache = createHandleCache();
-  const media = openMediaStore(config, handleCache);
+  const media = await openMediaStore(config, handleCache);
   const env: Env = {
     catalog,
     config,

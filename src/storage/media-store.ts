@@ -17,7 +17,6 @@ import { SourceError } from '../media/errors.js';
 import { httpOrigin } from './http-origin.js';
 import type { ObjectMeta, Origin } from './origin.js';
 import { mediaPath } from './paths.js';
-import { s3Client, s3Origin } from './s3-origin.js';
 import { mediaWriteRefusal } from './write-refusal.js';
 import { localMediaWriter, s3MediaWriter, type MediaWriter } from './media-writer.js';
 import { DeliveryError } from '../errors.js';
@@ -172,11 +171,14 @@ export function remoteMediaStore(kind: 's3' | 'http', origin: Origin, opts: { ca
 }
 
 /** The store KDELIVER_MEDIA_URL names. */
-export function openMediaStore(config: Pick<Config, 'media' | 'mediaRoot' | 'mediaCacheBytes' | 'mediaTimeoutMs' | 'mediaConnectTimeoutMs'>, handles: HandleCache): MediaStore {
+export async function openMediaStore(config: Pick<Config, 'media' | 'mediaRoot' | 'mediaCacheBytes' | 'mediaTimeoutMs' | 'mediaConnectTimeoutMs'>, handles: HandleCache): Promise<MediaStore> {
   const loc = config.media;
   const timeouts = { timeoutMs: config.mediaTimeoutMs, connectTimeoutMs: config.mediaConnectTimeoutMs };
   if (loc.kind === 'local') return localMediaStore(config.mediaRoot, handles);
   if (loc.kind === 's3') {
+    // the AWS SDK only for an S3 store: loading it costs about a third of a second of CPU, which
+    // every server on local disk or an HTTP origin (and every test's) paid before
+    const { s3Client, s3Origin } = await import('./s3-origin.js');
     // one SDK client (one pool of keep-alive connections) for the reads and the writes
     const client = s3Client(loc, timeouts);
     return remoteMediaStore('s3', s3Origin(loc, timeouts, client), { cacheBytes: config.mediaCacheBytes, readOnly: mediaWriteRefusal(loc), writer: s3MediaWriter(loc, timeouts, client) });

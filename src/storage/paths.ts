@@ -1,7 +1,7 @@
 // Where things are in the data directory (KDELIVER_DATA_DIR): media files under media/, whose
 // paths the catalog stores relative to that root (none may lead outside it), and the thumbnails
-// rendered from them under cache/thumbnails/. Kept apart from the code that makes thumbnails
-// (it loads sharp), so that deleting an entry (`kdeliver entries delete`) does not pay for it.
+// rendered from them under cache/thumbnails/. Kept apart from the code that makes thumbnails, so
+// that deleting an entry (`kdeliver entries delete`) does not load it.
 import { join, resolve, sep } from 'node:path';
 import { DeliveryError } from '../errors.js';
 

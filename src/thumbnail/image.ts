@@ -1,10 +1,30 @@
 // Resizing and encoding with sharp (libvips): Kaltura's thumbnail types mapped onto sharp's fit
-// modes, and a sprite made by repeating one picture when no video decoder is at hand.
-import sharp from 'sharp';
+// modes, and a sprite made by repeating one picture when no video decoder is at hand. The only
+// module that calls sharp.
 import type { ThumbnailRequest } from './params.js';
 
 // A thumbnail request must not become a decompression bomb: refuse sources beyond 100 megapixels
-const LIMIT_INPUT_PIXELS = 100_000_000;
+export const LIMIT_INPUT_PIXELS = 100_000_000;
+
+type Sharp = (typeof import('sharp'))['default'];
+let sharpLoaded: Promise<Sharp> | undefined;
+/**
+ * sharp, loaded at the first picture rather than with the server: loading libvips costs about a
+ * quarter of a second of CPU, which every start (each command, each test's server) paid before.
+ */
+const loadSharp = (): Promise<Sharp> => (sharpLoaded ??= import('sharp').then((m) => m.default));
+
+/** A picture's format and size as sharp reads them; throws on anything it cannot decode. */
+export async function pictureMetadata(data: Buffer): Promise<{ format?: string; width?: number; height?: number }> {
+  const sharp = await loadSharp();
+  return sharp(data, { limitInputPixels: LIMIT_INPUT_PIXELS, failOn: 'error' }).metadata();
+}
+
+/** A picture (a frame grab, a sprite, a sheet) encoded as JPEG. */
+export async function encodeJpeg(input: Buffer, quality: number): Promise<Buffer> {
+  const sharp = await loadSharp();
+  return sharp(input).jpeg({ quality }).toBuffer();
+}
 
 export type ImageSpec = Pick<ThumbnailRequest, 'width' | 'height' | 'type' | 'quality' | 'bgcolor' | 'crop'>;
 
@@ -12,6 +32,7 @@ const FIT = { 1: 'inside', 2: 'contain', 3: 'cover', 4: 'cover', 5: 'fill' } as 
 
 /** Crops, resizes and encodes a picture as JPEG. */
 export async function renderImage(input: Buffer | string, spec: ImageSpec): Promise<Buffer> {
+  const sharp = await loadSharp();
   let img = sharp(input, { limitInputPixels: LIMIT_INPUT_PIXELS, failOn: 'error' }).rotate();
   if (spec.crop) {
     const meta = await sharp(input, { limitInputPixels: LIMIT_INPUT_PIXELS }).metadata();
@@ -35,6 +56,7 @@ export async function renderImage(input: Buffer | string, spec: ImageSpec): Prom
 
 /** A horizontal strip of `slices` copies of one picture, each `sliceWidth` wide: the sprite without ffmpeg. */
 export async function repeatSprite(input: Buffer | string, slices: number, sliceWidth: number, sliceHeight: number): Promise<Buffer> {
+  const sharp = await loadSharp();
   const one = await sharp(input, { limitInputPixels: LIMIT_INPUT_PIXELS })
     .resize({ width: sliceWidth, height: sliceHeight || undefined, fit: sliceHeight ? 'fill' : 'inside' })
     .png().toBuffer({ resolveWithObject: true });
@@ -46,6 +68,7 @@ export async function repeatSprite(input: Buffer | string, slices: number, slice
 
 /** A storyboard sheet without ffmpeg: the first `count` tiles all show one picture, the rest black. */
 export async function repeatSheet(input: Buffer | string, count: number, l: { tileWidth: number; tileHeight: number; columns: number; rows: number }): Promise<Buffer> {
+  const sharp = await loadSharp();
   const one = await sharp(input, { limitInputPixels: LIMIT_INPUT_PIXELS }).resize({ width: l.tileWidth, height: l.tileHeight, fit: 'fill' }).png().toBuffer();
   return sharp({ create: { width: l.tileWidth * l.columns, height: l.tileHeight * l.rows, channels: 3, background: '#000000' } })
     .composite(Array.from({ length: count }, (_, i) => ({ input: one, left: (i % l.columns) * l.tileWidth, top: Math.floor(i / l.columns) * l.tileHeight })))

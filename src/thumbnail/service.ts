@@ -6,14 +6,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import type { Env } from '../env.js';
 import { MediaType, type Entry, type FlavorAsset } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
 import { thumbnailCacheDir } from '../storage/paths.js';
 import { thumbnailCache, type ThumbnailDiskCache } from './disk-cache.js';
 import { FrameError, grabFrame, grabSheet, grabSprite } from './frames.js';
-import { renderImage, repeatSheet, repeatSprite, type ImageSpec } from './image.js';
+import { encodeJpeg, renderImage, repeatSheet, repeatSprite, type ImageSpec } from './image.js';
 import { renditionKey, type ThumbnailRequest } from './params.js';
 import { frameSourceOf } from './source.js';
 import { sheetSpan, type StoryboardLayout } from './storyboard.js';
@@ -78,14 +77,14 @@ export async function getStoryboardSheet(ctx: ThumbnailContext, entry: Entry, la
         startSec: span.startMs / 1000, spanSec: (span.endMs - span.startMs) / 1000, intervalSec: layout.intervalMs / 1000,
         tileWidth: layout.tileWidth, tileHeight: layout.tileHeight, columns: layout.columns, rows: layout.rows,
       });
-      return { data: await sharp(png).jpeg({ quality: layout.quality }).toBuffer(), source: 'storyboard' };
+      return { data: await encodeJpeg(png, layout.quality), source: 'storyboard' };
     } catch (e) {
       // without ffmpeg, the entry's picture stands in for every tile (read once: remote media reads it whole)
       if (e instanceof FrameError && e.missingTool && picture) still = await pictureInput(ctx, picture);
       if (!still) throw new DeliveryError('FILE_NOT_FOUND', ', no frames could be taken from the video for the storyboard');
     }
     const sheet = await repeatSheet(still, span.count, layout);
-    return { data: await sharp(sheet).jpeg({ quality: layout.quality }).toBuffer(), source: 'repeated-storyboard' };
+    return { data: await encodeJpeg(sheet, layout.quality), source: 'repeated-storyboard' };
   });
 }
 
@@ -187,7 +186,7 @@ async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest
     try {
       if (sprite) {
         const png = await grabSprite(ffmpeg, videoFile, { startSec: start, endSec: Math.max(end, start + 0.04), slices: req.vidSlices!, sliceWidth, sliceHeight: req.height });
-        return { data: await sharp(png).jpeg({ quality: req.quality }).toBuffer(), source: 'sprite' };
+        return { data: await encodeJpeg(png, req.quality), source: 'sprite' };
       }
       const at = req.vidSlices !== null ? start + ((end - start) * req.vidSlice!) / req.vidSlices : req.vidSec ?? 0;
       const png = await grabFrame(ffmpeg, videoFile, clamp(at));
@@ -207,7 +206,7 @@ async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest
   try {
     if (sprite) {
       const strip = await repeatSprite(input, req.vidSlices!, sliceWidth, req.height);
-      return { data: await sharp(strip).jpeg({ quality: req.quality }).toBuffer(), source: 'repeated-sprite' };
+      return { data: await encodeJpeg(strip, req.quality), source: 'repeated-sprite' };
     }
     return { data: await renderImage(input, spec), source: 'default' };
   } catch {

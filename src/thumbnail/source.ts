@@ -1,6 +1,6 @@
 // Which video an entry's pictures come from, and the storyboard layout of an entry: shared by the
 // thumbnail service, the storyboard route and the packager's thumbnail tracks, so that every
-// manifest and the sheets agree. No sharp here (service.ts loads it).
+// manifest and the sheets agree. No pictures are made here (image.ts does, with sharp).
 import type { Catalog } from '../catalog/store.js';
 import { AssetStatus, DEFAULT_STORYBOARD, MediaType, type Entry, type FlavorAsset } from '../catalog/types.js';
 import { storyboardLayout, type StoryboardLayout } from './storyboard.js';

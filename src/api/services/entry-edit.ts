@@ -2,10 +2,10 @@
 // approve/reject (moderation), and a new default thumbnail from a frame or a picture. Every write
 // goes through the catalog, whose generation playManifest's answer cache and the read cache follow,
 // so the next request sees the change: a rule assigned here refuses the next anonymous playManifest.
-import sharp from 'sharp';
 import { EntryStatus, EntryType, MediaType, ModerationStatus, type Entry, type EntryChanges } from '../../catalog/types.js';
 import { FrameError, grabFrame } from '../../thumbnail/frames.js';
 import { frameSourceOf } from '../../thumbnail/source.js';
+import { encodeJpeg } from '../../thumbnail/image.js';
 import { videoInput } from '../../thumbnail/service.js';
 import { ID_ARG } from '../args.js';
 import { ApiError, defineApiErrors } from '../errors.js';
@@ -197,7 +197,7 @@ export async function frameAt(ctx: ApiContext, e: Entry, seconds: number): Promi
     if (e instanceof FrameError) throw new ApiError('INTERNAL_SERVERL_ERROR');
     throw e;
   }
-  return sharp(png).jpeg({ quality: 85 }).toBuffer();
+  return encodeJpeg(png, 85);
 }
 
 const updateThumbnail: ActionSpec = {

@@ -3,7 +3,6 @@
 // new default changes the entry's version, so every thumbnail URL (and the rendered-thumbnail cache
 // keyed by it) moves on at once. media.updateThumbnail and updateThumbnailJpeg (entry-edit.ts) add
 // a default asset through the same functions.
-import sharp from 'sharp';
 import { checkEntryAccess } from '../../access/entry-check.js';
 import { AssetStatus, EntryStatus, type Entry, type ThumbAsset } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
@@ -17,7 +16,7 @@ import type { Params } from '../params.js';
 import { requireEntryEditor } from '../permissions.js';
 import { playRequestFor } from '../playback-context.js';
 import type { ApiContext, ApiObject, FileResult, ParamSpec, ServiceModule, UploadedFile } from '../types.js';
-import type { ImageSpec } from '../../thumbnail/image.js';
+import { LIMIT_INPUT_PIXELS, pictureMetadata, type ImageSpec } from '../../thumbnail/image.js';
 import { getThumbAssetRendition } from '../../thumbnail/service.js';
 import { DEFAULT_BGCOLOR, DEFAULT_QUALITY, MAX_SIDE } from '../../thumbnail/params.js';
 
@@ -32,16 +31,13 @@ defineApiErrors({
 
 /** Largest picture taken: a poster frame is a few hundred kB. */
 export const MAX_THUMB_BYTES = 20 * 1024 * 1024;
-/** Sources beyond 100 megapixels are refused, as the thumbnail renderer refuses them. */
-const LIMIT_INPUT_PIXELS = 100_000_000;
-
 const EXT: Record<string, string> = { jpeg: 'jpg', png: 'png', gif: 'gif', webp: 'webp' };
 export const THUMB_TYPES: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp' };
 
 /** What a picture is: its extension and size; anything sharp cannot read as JPEG, PNG, GIF or WebP is refused. */
 export async function readPicture(data: Buffer): Promise<{ ext: string; width: number; height: number }> {
   try {
-    const meta = await sharp(data, { limitInputPixels: LIMIT_INPUT_PIXELS, failOn: 'error' }).metadata();
+    const meta = await pictureMetadata(data);
     const ext = meta.format ? EXT[meta.format] : undefined;
     if (ext && meta.width && meta.height) return { ext, width: meta.width, height: meta.height };
     throw new ApiError('FILE_TYPE_NOT_SUPPORTED', { TYPE: meta.format ?? 'unknown' });
