@@ -36,7 +36,7 @@ export const API_ERRORS = {
   CAPTION_ASSET_ID_NOT_FOUND: 'Caption asset id "%ID%" not found',
   NO_FLAVORS_FOUND: 'No flavors found',
   START_SESSION_ERROR: 'Error while starting session for partner [%PID%]',
-  INVALID_WIDGET_ID: 'Invalid widget id [%WIDGET_ID%]',
+  INVALID_WIDGET_ID: 'Unknown widget [%WIDGET_ID%]',
   SERVICE_FORBIDDEN: 'The access to service [%SERVICE%] is forbidden',
   // Not in the documented table: raised when an entry's access control refuses a context
   // (DOWNLOAD for flavorAsset.getUrl); the message carries the rule's own text.

@@ -131,6 +131,8 @@ t.test('kaltura-client against kdeliver', async (t) => {
       { code: 'PROPERTY_VALIDATION_MAX_LENGTH', message: 'The property "entryId" cannot have more than 64 characters', objectType: 'KalturaAPIException', args: { PROP_NAME: 'entryId', MAX_LEN: '64' } });
     t.same(await fails(kaltura.services.media.listAction(new kaltura.objects.MediaEntryFilter({ mediaTypeEqual: 'video' }))),
       { code: 'INVALID_ENUM_VALUE', message: 'Invalid enumeration value "video" for parameter "mediaTypeEqual", expecting enumeration type "KalturaMediaType"', objectType: 'KalturaAPIException', args: { ENUM_VAL: 'video', PARAM_NAME: 'mediaTypeEqual', ENUM_TYPE: 'KalturaMediaType' } });
+    t.same(await fails(kaltura.services.session.startWidgetSession('_999'), anonymous),
+      { code: 'INVALID_WIDGET_ID', message: 'Unknown widget [_999]', objectType: 'KalturaAPIException', args: { WIDGET_ID: '_999' } });
     // the library always sends entryId; a raw call leaves it out
     const res = await fetch(`${s.url}/api_v3/service/baseEntry/action/get`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ks, format: 1 }) });
     t.same(await res.json(), { code: 'MISSING_MANDATORY_PARAMETER', message: 'Missing parameter "entryId"', objectType: 'KalturaAPIException', args: { PARAM_NAME: 'entryId' } });
