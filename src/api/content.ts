@@ -60,7 +60,7 @@ export async function readContentResource(ctx: ApiContext, resource: Params | nu
     case undefined:
       throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAM_NAME: 'contentResource' });
     default:
-      throw new ApiError('RESOURCE_TYPE_NOT_SUPPORTED', { RESOURCE_TYPE: kind });
+      throw new ApiError('RESOURCE_TYPE_NOT_SUPPORTED', { RES_TYPE: kind });
   }
 }
 

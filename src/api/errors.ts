@@ -55,7 +55,7 @@ export const API_ERRORS = {
   UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE: 'Uploaded file size does not match the expected file size: %REASON%',
   UPLOAD_TOKEN_CHUNK_OUT_OF_ORDER: 'Chunk out of order: %REASON%',
   UPLOAD_ERROR: 'Upload failed: %REASON%',
-  RESOURCE_TYPE_NOT_SUPPORTED: 'Resource type "%RESOURCE_TYPE%" is not supported',
+  RESOURCE_TYPE_NOT_SUPPORTED: 'Resource type "%RES_TYPE%" not supported',
   CONVERSION_PROFILE_ID_NOT_FOUND: 'Conversion profile id "%ID%" not found',
   INGEST_FAILED: 'Entry "%ENTRY_ID%" cannot be ingested: %REASON%',
 } as const;

@@ -133,6 +133,11 @@ t.test('kaltura-client against kdeliver', async (t) => {
       { code: 'INVALID_ENUM_VALUE', message: 'Invalid enumeration value "video" for parameter "mediaTypeEqual", expecting enumeration type "KalturaMediaType"', objectType: 'KalturaAPIException', args: { ENUM_VAL: 'video', PARAM_NAME: 'mediaTypeEqual', ENUM_TYPE: 'KalturaMediaType' } });
     t.same(await fails(kaltura.services.session.startWidgetSession('_999'), anonymous),
       { code: 'INVALID_WIDGET_ID', message: 'Unknown widget [_999]', objectType: 'KalturaAPIException', args: { WIDGET_ID: '_999' } });
+    t.same(await fails(kaltura.services.flavorAsset.getUrl('1_f3rcit00', 999)),
+      { code: 'STORAGE_PROFILE_ID_NOT_FOUND', message: 'Storage profile id 999 not found', objectType: 'KalturaAPIException', args: { ID: '999' } });
+    const captions = await kaltura.services.captionAsset.listAction(new kaltura.objects.AssetFilter({ entryIdEqual: '1_alt0audi' })).execute(client);
+    t.same(await fails(kaltura.services.captionAsset.setContent(captions.objects[0].id, new kaltura.objects.ServerFileResource({ localFilePath: '/etc/passwd' }))),
+      { code: 'RESOURCE_TYPE_NOT_SUPPORTED', message: 'Resource type "KalturaServerFileResource" not supported', objectType: 'KalturaAPIException', args: { RES_TYPE: 'KalturaServerFileResource' } });
     // the library always sends entryId; a raw call leaves it out
     const res = await fetch(`${s.url}/api_v3/service/baseEntry/action/get`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ks, format: 1 }) });
     t.same(await res.json(), { code: 'MISSING_MANDATORY_PARAMETER', message: 'Missing parameter "entryId"', objectType: 'KalturaAPIException', args: { PARAM_NAME: 'entryId' } });

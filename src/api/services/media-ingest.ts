@@ -102,7 +102,7 @@ async function ingestUpload(ctx: ApiContext, entry: Entry, tokenId: string) {
 function uploadedTokenOf(resource: Params | null): string {
   const type = objString(resource, 'objectType');
   if (type !== undefined && type !== 'KalturaUploadedFileTokenResource') {
-    throw new ApiError('RESOURCE_TYPE_NOT_SUPPORTED', { RESOURCE_TYPE: type });
+    throw new ApiError('RESOURCE_TYPE_NOT_SUPPORTED', { RES_TYPE: type });
   }
   const token = objString(resource, 'token');
   if (!token) throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAM_NAME: 'resource:token' });
