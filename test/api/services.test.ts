@@ -218,5 +218,8 @@ t.test('api_v3 services', async (t) => {
     const big = await fetch(`${s.url}/api_v3/service/system/action/ping?format=1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":"' + 'x'.repeat(70 * 1024 * 1024) + '"}' });
     t.equal(big.status, 200, 'an oversized body is still an API answer');
     t.match(await big.json(), { objectType: 'KalturaAPIException' });
+    // the format as a path pair (the player's form): the body that might say otherwise is not read
+    const bigPath = await fetch(`${s.url}/api_v3/service/system/action/ping/format/1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":"' + 'x'.repeat(70 * 1024 * 1024) + '"}' });
+    t.match(await bigPath.json(), { code: 'INTERNAL_SERVERL_ERROR', objectType: 'KalturaAPIException' }, 'in the format of the path');
   });
 });
