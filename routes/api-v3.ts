@@ -10,6 +10,7 @@ import { gzip, gzipSync } from 'node:zlib';
 import { handleApiRequest, type ApiHttpResponse } from '../src/api/front-controller.js';
 import { createRegistry } from '../src/api/dispatch.js';
 import { ApiError } from '../src/api/errors.js';
+import { pathPairs } from '../src/api/params.js';
 import { redactApiUrl } from '../src/api/redact.js';
 import { apiSchemaXml } from '../src/api/schema.js';
 import { readFormat, serialize } from '../src/api/serializers/index.js';
@@ -67,8 +68,11 @@ export default async function apiV3Routes(app: FastifyInstance) {
   // within api_v3 even a transport failure (an oversized body, say) is an API error with HTTP 200
   app.setErrorHandler(async (error: Error & { code?: string }, request, reply) => {
     request.log.info({ code: error.code }, `api_v3: ${error.message}`);
-    const q = new URLSearchParams(splitUrl(request.raw.url ?? '').query);
-    const out = serialize(new ApiError('INTERNAL_SERVERL_ERROR'), { format: readFormat(q.get('format')), multi: false, callback: q.get('callback'), executionTime: 0 });
+    const { path, query } = splitUrl(request.raw.url ?? '');
+    const q = new URLSearchParams(query);
+    // the format as the front controller reads it without a body: a path pair over the query
+    const format = pathPairs(path.replace(/^\/api_v3/, '')).format ?? q.get('format');
+    const out = serialize(new ApiError('INTERNAL_SERVERL_ERROR'), { format: readFormat(format), multi: false, callback: q.get('callback'), executionTime: 0 });
     return send(request, reply, { status: 200, headers: { 'content-type': out.contentType, 'access-control-allow-origin': '*' }, body: out.body });
   });
 

@@ -7,6 +7,7 @@ import { createRegistry } from '../src/api/dispatch.js';
 import { redactApiUrl } from '../src/api/redact.js';
 import { SERVICES } from '../src/api/services/index.js';
 import { handleV2Request, isV2Action } from '../src/api/v2/front.js';
+import { renderEnvelope, v2Format } from '../src/api/v2/render.js';
 import { splitUrl } from '../src/request/path-params.js';
 import { requestEnv } from './http.js';
 
@@ -22,8 +23,10 @@ export default async function partnerServices2Routes(app: FastifyInstance) {
   app.setErrorHandler(async (error: Error & { code?: string }, request, reply) => {
     request.log.info({ code: error.code }, `partnerservices2: ${error.message}`);
     const desc = error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `Internal server error the request body is over ${BODY_LIMIT} bytes` : 'Internal server error ';
-    const body = `<?xml version="1.0" encoding="ISO-8859-1"?><xml><result><serverTime>${request.server.env.clock()}</serverTime></result><error><num_0><code>INTERNAL_SERVER_ERROR</code><desc>${desc}</desc></num_0></error><debug></debug></xml>`;
-    return reply.code(200).headers({ 'content-type': 'text/xml; charset=utf-8', 'access-control-allow-origin': '*' }).send(body);
+    // in the format the query asks for (the PHP client's 3, JSON's 1): the body is not read
+    const format = v2Format(new URLSearchParams(splitUrl(request.raw.url ?? '').query).get('format') ?? undefined);
+    const out = renderEnvelope({ result: { serverTime: request.server.env.clock() }, error: [{ code: 'INTERNAL_SERVER_ERROR', desc }], debug: {} }, format);
+    return reply.code(200).headers({ 'content-type': out.contentType, 'access-control-allow-origin': '*' }).send(out.body);
   });
 
   const handler = async (request: FastifyRequest<{ Params: { action: string } }>, reply: FastifyReply) => {

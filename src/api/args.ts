@@ -16,7 +16,7 @@ function asBool(name: string, v: unknown, spec: ParamSpec): boolean {
   const s = String(v).trim().toLowerCase();
   if (s === '1' || s === 'true') return true;
   if (s === '0' || s === 'false' || s === '') return false;
-  throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: String(v), PARAMETER_NAME: name, ENUM_TYPE: spec.kalturaType ?? 'bool' });
+  throw new ApiError('INVALID_ENUM_VALUE', { ENUM_VAL: String(v), PARAM_NAME: name, ENUM_TYPE: spec.kalturaType ?? 'bool' });
 }
 
 function asNumber(name: string, v: unknown, spec: ParamSpec, integer: boolean): number {
@@ -27,22 +27,22 @@ function asNumber(name: string, v: unknown, spec: ParamSpec, integer: boolean): 
   const n = Number(s);
   const ok = s !== '' && Number.isFinite(n) && (!integer || Number.isSafeInteger(n));
   if (!ok || (spec.enumValues && !spec.enumValues.map(Number).includes(n))) {
-    throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: String(v).slice(0, 64), PARAMETER_NAME: name, ENUM_TYPE: spec.kalturaType ?? (integer ? 'int' : 'float') });
+    throw new ApiError('INVALID_ENUM_VALUE', { ENUM_VAL: String(v).slice(0, 64), PARAM_NAME: name, ENUM_TYPE: spec.kalturaType ?? (integer ? 'int' : 'float') });
   }
   return n;
 }
 
 function asString(name: string, v: unknown, spec: ParamSpec): string {
-  if (isPlainObject(v) || Array.isArray(v)) throw new ApiError('INVALID_OBJECT_TYPE', { OBJECT_TYPE: name });
+  if (isPlainObject(v) || Array.isArray(v)) throw new ApiError('INVALID_OBJECT_TYPE', { INVALID_OBJ_TYPE: name });
   const s = typeof v === 'string' ? v : String(v);
   if (spec.enumValues && !spec.enumValues.map(String).includes(s)) {
-    throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: s, PARAMETER_NAME: name, ENUM_TYPE: spec.kalturaType ?? 'string' });
+    throw new ApiError('INVALID_ENUM_VALUE', { ENUM_VAL: s, PARAM_NAME: name, ENUM_TYPE: spec.kalturaType ?? 'string' });
   }
   if (spec.maxLength !== undefined && s.length > spec.maxLength) {
-    throw new ApiError('PROPERTY_VALIDATION_MAX_LENGTH', { PROPERTY_NAME: name, MAXIMUM_LENGTH: spec.maxLength });
+    throw new ApiError('PROPERTY_VALIDATION_MAX_LENGTH', { PROP_NAME: name, MAX_LEN: spec.maxLength });
   }
   if (spec.minLength !== undefined && s.length < spec.minLength) {
-    throw new ApiError('PROPERTY_VALIDATION_MIN_LENGTH', { PROPERTY_NAME: name, MININUM_LENGTH: spec.minLength });
+    throw new ApiError('PROPERTY_VALIDATION_MIN_LENGTH', { PROP_NAME: name, MIN_LEN: spec.minLength });
   }
   return s;
 }
@@ -50,10 +50,10 @@ function asString(name: string, v: unknown, spec: ParamSpec): string {
 /** Objects arrive as nested params; `objectType` is optional and must at least look like a class name. */
 function asObject(name: string, v: unknown): Params {
   if (typeof v === 'string' && v === '') return {};
-  if (!isPlainObject(v)) throw new ApiError('INVALID_OBJECT_TYPE', { OBJECT_TYPE: typeof v === 'string' ? v : name });
+  if (!isPlainObject(v)) throw new ApiError('INVALID_OBJECT_TYPE', { INVALID_OBJ_TYPE: typeof v === 'string' ? v : name });
   const ot = v.objectType;
   if (ot !== undefined && (typeof ot !== 'string' || !IDENT.test(ot))) {
-    throw new ApiError('INVALID_OBJECT_TYPE', { OBJECT_TYPE: String(ot) });
+    throw new ApiError('INVALID_OBJECT_TYPE', { INVALID_OBJ_TYPE: String(ot) });
   }
   // name__null sets a property to null; it is dropped here so filters see "not set"
   const out: Params = {};
@@ -76,7 +76,7 @@ function checkProperties(name: string, o: Params, spec: ParamSpec): void {
 function asArray(name: string, v: unknown): unknown[] {
   if (Array.isArray(v)) return v;
   if (v === '' || v === undefined) return [];
-  if (!isPlainObject(v)) throw new ApiError('INVALID_OBJECT_TYPE', { OBJECT_TYPE: name });
+  if (!isPlainObject(v)) throw new ApiError('INVALID_OBJECT_TYPE', { INVALID_OBJ_TYPE: name });
   if ('-' in v) return [];
   return Object.keys(v).filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b)).map((k) => v[k]);
 }
@@ -108,17 +108,17 @@ export function readArgs(spec: ActionSpec, params: Params, files: UploadedFile[]
     const explicitNull = v === undefined && params[name + NULL_SUFFIX] !== undefined;
     if (p.type === 'file') {
       const f = files.find((file) => file.field === name);
-      if (!f && p.required) throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAMETER_NAME: name });
+      if (!f && p.required) throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAM_NAME: name });
       args[name] = f ?? null;
       continue;
     }
     if (explicitNull) {
-      if (p.required) throw new ApiError('PROPERTY_VALIDATION_CANNOT_BE_NULL', { PROPERTY_NAME: name });
+      if (p.required) throw new ApiError('PROPERTY_VALIDATION_CANNOT_BE_NULL', { PROP_NAME: name });
       args[name] = null;
       continue;
     }
     if (v === undefined || v === null) {
-      if (p.required) throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAMETER_NAME: name });
+      if (p.required) throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAM_NAME: name });
       args[name] = p.default ?? null;
       continue;
     }
@@ -151,7 +151,7 @@ export const listArgs = (filterType: string) => ({
 export function objString(o: Params | null | undefined, key: string): string | undefined {
   const v = o?.[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v === 'object') throw new ApiError('INVALID_OBJECT_TYPE', { OBJECT_TYPE: key });
+  if (typeof v === 'object') throw new ApiError('INVALID_OBJECT_TYPE', { INVALID_OBJ_TYPE: key });
   return String(v);
 }
 
@@ -161,7 +161,7 @@ export function objInt(o: Params | null | undefined, key: string, enumType = 'in
   if (s === undefined || s.trim() === '') return undefined;
   const n = Number(s === 'true' ? 1 : s === 'false' ? 0 : s);
   // past 2^53 a number no longer reads back as the integer sent (1e300 would be stored and answered as 1e+300)
-  if (!Number.isSafeInteger(n)) throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: s.slice(0, 64), PARAMETER_NAME: key, ENUM_TYPE: enumType });
+  if (!Number.isSafeInteger(n)) throw new ApiError('INVALID_ENUM_VALUE', { ENUM_VAL: s.slice(0, 64), PARAM_NAME: key, ENUM_TYPE: enumType });
   return n;
 }
 

@@ -29,7 +29,7 @@ export async function readContentResource(ctx: ApiContext, resource: Params | nu
   const kind = type ?? (token !== undefined ? 'KalturaUploadedFileTokenResource' : url !== undefined ? 'KalturaUrlResource' : content !== undefined ? 'KalturaStringResource' : undefined);
   switch (kind) {
     case 'KalturaUploadedFileTokenResource': {
-      if (!token) throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAMETER_NAME: 'contentResource:token' });
+      if (!token) throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAM_NAME: 'contentResource:token' });
       const env = uploadEnv(ctx);
       let file: string;
       try {
@@ -48,19 +48,19 @@ export async function readContentResource(ctx: ApiContext, resource: Params | nu
     case 'KalturaUrlResource': {
       // the server fetches it: only an admin may point the server at a URL (it may reach what the caller cannot)
       requireAdminKs(ctx);
-      if (!url) throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAMETER_NAME: 'contentResource:url' });
+      if (!url) throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAM_NAME: 'contentResource:url' });
       return fetchBounded(url, maxBytes, failed);
     }
     case 'KalturaStringResource': {
-      if (content === undefined) throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAMETER_NAME: 'contentResource:content' });
+      if (content === undefined) throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAM_NAME: 'contentResource:content' });
       const bytes = Buffer.from(content, 'utf8');
       if (bytes.length > maxBytes) throw new ApiError('UPLOAD_ERROR', { REASON: `the content is ${bytes.length} bytes; at most ${maxBytes} are taken here` });
       return bytes;
     }
     case undefined:
-      throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAMETER_NAME: 'contentResource' });
+      throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAM_NAME: 'contentResource' });
     default:
-      throw new ApiError('RESOURCE_TYPE_NOT_SUPPORTED', { RESOURCE_TYPE: kind });
+      throw new ApiError('RESOURCE_TYPE_NOT_SUPPORTED', { RES_TYPE: kind });
   }
 }
 

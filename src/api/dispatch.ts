@@ -29,7 +29,7 @@ export function createRegistry(modules: readonly ServiceModule[]): Registry {
 function lookupAction(registry: Registry, service: unknown, action: unknown): { spec: ActionSpec; service: string; action: string } {
   if (typeof service !== 'string' || service === '') throw new ApiError('SERVICE_NOT_SPECIFIED');
   const svc = registry.services.get(service.toLowerCase());
-  if (!svc) throw new ApiError('SERVICE_DOES_NOT_EXISTS', { SERVICE_NAME: service });
+  if (!svc) throw new ApiError('SERVICE_DOES_NOT_EXISTS', { SRV_NAME: service });
   if (typeof action !== 'string' || action === '') throw new ApiError('ACTION_NOT_SPECIFIED');
   const spec = svc.actions.get(action.toLowerCase());
   if (!spec) throw new ApiError('ACTION_DOES_NOT_EXISTS', { ACTION_NAME: action, SERVICE_NAME: service });
@@ -50,7 +50,7 @@ const MEDIA_WRITES = new Set([
 function readPartnerId(v: unknown): number | null {
   if (v === undefined || v === null || v === '') return null;
   const n = Number(v);
-  if (!Number.isInteger(n)) throw new ApiError('INVALID_PARTNER_ID', { PARTNER_ID: String(v).slice(0, 64) });
+  if (!Number.isInteger(n)) throw new ApiError('INVALID_PARTNER_ID', { PID: String(v).slice(0, 64) });
   return n;
 }
 
@@ -72,7 +72,7 @@ export async function runCall(registry: Registry, env: ApiEnv, params: Params, f
     if (auth === 'ks' && !ks) throw new ApiError('MISSING_KS');
     const partnerId = ks ? ks.partnerId : readPartnerId(params.partnerId ?? params.p);
     const partner = partnerId !== null ? (await env.catalog.getPartner(partnerId)) ?? null : null;
-    if (partnerId !== null && !partner && !ks && auth !== 'none') throw new ApiError('INVALID_PARTNER_ID', { PARTNER_ID: partnerId });
+    if (partnerId !== null && !partner && !ks && auth !== 'none') throw new ApiError('INVALID_PARTNER_ID', { PID: partnerId });
     const args = readArgs(spec, params, files);
     const ctx: ApiContext = { ...env, ks, partnerId, partner, service, action, files, ...grants };
     return await spec.handler(ctx, args);

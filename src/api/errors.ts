@@ -3,24 +3,29 @@
 // these, raised as an ApiError and serialised as a KalturaAPIException (always with HTTP 200,
 // because the web player never settles a request answered with another status).
 
-/** code → message template. Placeholder names are the arg names. */
+/**
+ * code → message template. Placeholder names are the arg names, and for Kaltura's own codes they
+ * are Kaltura's (INVALID_KS's KSID, ERR_CODE, ERR_DESC; PARAM_NAME; PROP_NAME; PID...), as are the
+ * texts: a client that reads `args` by name (the exception's args map, in every format) finds
+ * what it would find in Kaltura's answer (test/e2e/api-kaltura-client.test.ts asks for them).
+ */
 export const API_ERRORS = {
   INTERNAL_SERVERL_ERROR: 'Internal server error occurred',
   MISSING_KS: 'Missing KS, session not established',
-  INVALID_KS: 'Invalid KS "%KS%", Error "%KS_ERROR_CODE%,%KS_ERROR_DESCRIPTION%"',
+  INVALID_KS: 'Invalid KS "%KSID%", Error "%ERR_CODE%,%ERR_DESC%"',
   SERVICE_NOT_SPECIFIED: 'Service name was not specified, please specify one',
-  SERVICE_DOES_NOT_EXISTS: 'Service "%SERVICE_NAME%" does not exist',
+  SERVICE_DOES_NOT_EXISTS: 'Service "%SRV_NAME%" does not exists',
   ACTION_NOT_SPECIFIED: 'Action name was not specified, please specify one',
-  ACTION_DOES_NOT_EXISTS: 'Action "%ACTION_NAME%" does not exist for service "%SERVICE_NAME%"',
-  MISSING_MANDATORY_PARAMETER: 'Missing parameter "%PARAMETER_NAME%"',
-  INVALID_OBJECT_TYPE: 'Invalid object type "%OBJECT_TYPE%"',
-  INVALID_ENUM_VALUE: 'Invalid enumeration value "%GIVEN_VALUE%" for parameter "%PARAMETER_NAME%", expecting enumeration type "%ENUM_TYPE%"',
-  INVALID_PARTNER_ID: 'Invalid partner id "%PARTNER_ID%"',
-  INVALID_SERVICE_CONFIGURATION: 'Invalid service configuration. Unknown service [%SERVICE_NAME%:%ACTION_NAME%].',
-  PROPERTY_VALIDATION_CANNOT_BE_NULL: 'The property "%PROPERTY_NAME%" cannot be NULL',
-  PROPERTY_VALIDATION_MIN_LENGTH: 'The property "%PROPERTY_NAME%" must have a min length of %MININUM_LENGTH% characters',
-  PROPERTY_VALIDATION_MAX_LENGTH: 'The property "%PROPERTY_NAME%" cannot have more than %MAXIMUM_LENGTH% characters',
-  PROPERTY_VALIDATION_NOT_UPDATABLE: 'The property "%PROPERTY_NAME%" cannot be updated',
+  ACTION_DOES_NOT_EXISTS: 'Action "%ACTION_NAME%" does not exists for service "%SERVICE_NAME%"',
+  MISSING_MANDATORY_PARAMETER: 'Missing parameter "%PARAM_NAME%"',
+  INVALID_OBJECT_TYPE: 'Invalid object type "%INVALID_OBJ_TYPE%"',
+  INVALID_ENUM_VALUE: 'Invalid enumeration value "%ENUM_VAL%" for parameter "%PARAM_NAME%", expecting enumeration type "%ENUM_TYPE%"',
+  INVALID_PARTNER_ID: 'Invalid partner id "%PID%"',
+  INVALID_SERVICE_CONFIGURATION: 'Invalid service configuration. Unknown service [%SRV_NAME%:%ACTION_NAME%].',
+  PROPERTY_VALIDATION_CANNOT_BE_NULL: 'The property "%PROP_NAME%" cannot be null',
+  PROPERTY_VALIDATION_MIN_LENGTH: 'The property "%PROP_NAME%" must have a min length of %MIN_LEN% characters',
+  PROPERTY_VALIDATION_MAX_LENGTH: 'The property "%PROP_NAME%" cannot have more than %MAX_LEN% characters',
+  PROPERTY_VALIDATION_NOT_UPDATABLE: 'The property "%PROP_NAME%" cannot be updated',
   // Kaltura's own code and arguments: a filter or pager property this server does not apply
   PROPERTY_IS_NOT_DEFINED: 'The property "%PROP%" is not defined on type "%TYPE%"',
   INVALID_USER_ID: 'Invalid user id',
@@ -30,8 +35,8 @@ export const API_ERRORS = {
   FLAVOR_PARAMS_ID_NOT_FOUND: 'Flavor params id "%ID%" not found',
   CAPTION_ASSET_ID_NOT_FOUND: 'Caption asset id "%ID%" not found',
   NO_FLAVORS_FOUND: 'No flavors found',
-  START_SESSION_ERROR: 'Error while starting session for partner [%PARTNER_ID%]',
-  INVALID_WIDGET_ID: 'Invalid widget id [%WIDGET_ID%]',
+  START_SESSION_ERROR: 'Error while starting session for partner [%PID%]',
+  INVALID_WIDGET_ID: 'Unknown widget [%WIDGET_ID%]',
   SERVICE_FORBIDDEN: 'The access to service [%SERVICE%] is forbidden',
   // Not in the documented table: raised when an entry's access control refuses a context
   // (DOWNLOAD for flavorAsset.getUrl); the message carries the rule's own text.
@@ -50,7 +55,7 @@ export const API_ERRORS = {
   UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE: 'Uploaded file size does not match the expected file size: %REASON%',
   UPLOAD_TOKEN_CHUNK_OUT_OF_ORDER: 'Chunk out of order: %REASON%',
   UPLOAD_ERROR: 'Upload failed: %REASON%',
-  RESOURCE_TYPE_NOT_SUPPORTED: 'Resource type "%RESOURCE_TYPE%" is not supported',
+  RESOURCE_TYPE_NOT_SUPPORTED: 'Resource type "%RES_TYPE%" not supported',
   CONVERSION_PROFILE_ID_NOT_FOUND: 'Conversion profile id "%ID%" not found',
   INGEST_FAILED: 'Entry "%ENTRY_ID%" cannot be ingested: %REASON%',
 } as const;

@@ -64,15 +64,15 @@ const RESPONSE_PROFILE_PROPERTIES = ['objectType', 'name', 'type', 'fields'];
  */
 export function checkResponseProfile(profile: unknown): ApiError | null {
   if (profile === undefined || profile === null || profile === '') return null;
-  if (typeof profile !== 'object' || Array.isArray(profile)) return new ApiError('INVALID_OBJECT_TYPE', { OBJECT_TYPE: 'responseProfile' });
+  if (typeof profile !== 'object' || Array.isArray(profile)) return new ApiError('INVALID_OBJECT_TYPE', { INVALID_OBJ_TYPE: 'responseProfile' });
   const p = profile as Params;
   for (const k of Object.keys(p)) {
     if (!RESPONSE_PROFILE_PROPERTIES.includes(k)) return new ApiError('PROPERTY_IS_NOT_DEFINED', { PROP: k.slice(0, 64), TYPE: 'KalturaDetachedResponseProfile' });
   }
   if (p.type !== undefined && p.type !== null && String(p.type) !== '1' && String(p.type) !== '2') {
-    return new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: String(p.type).slice(0, 64), PARAMETER_NAME: 'responseProfile:type', ENUM_TYPE: 'KalturaResponseProfileType' });
+    return new ApiError('INVALID_ENUM_VALUE', { ENUM_VAL: String(p.type).slice(0, 64), PARAM_NAME: 'responseProfile:type', ENUM_TYPE: 'KalturaResponseProfileType' });
   }
-  if (p.fields !== undefined && p.fields !== null && typeof p.fields !== 'string') return new ApiError('INVALID_OBJECT_TYPE', { OBJECT_TYPE: 'responseProfile:fields' });
+  if (p.fields !== undefined && p.fields !== null && typeof p.fields !== 'string') return new ApiError('INVALID_OBJECT_TYPE', { INVALID_OBJ_TYPE: 'responseProfile:fields' });
   return null;
 }
 

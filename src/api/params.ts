@@ -135,6 +135,27 @@ export function queryParams(rawQuery: string): Params {
 
 export class BodyError extends Error {}
 
+/**
+ * Deepest nesting of a JSON body, objects and arrays counted alike. Kaltura's deepest objects (an
+ * access-control rule's nested or-conditions, which src/api/rules.ts stops at 8) sit well within
+ * it; a body past it is refused whole, before anything walks it: every reader of parameters
+ * (unflatten, the multirequest's token replacement, the answer cache's key, API v2's flattening)
+ * recurses, and a few hundred thousand brackets ran them out of stack.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** A parsed JSON value, or BodyError when it nests deeper than MAX_JSON_DEPTH (walked without recursion). */
+function withinDepth<T>(value: T, what: string): T {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > MAX_JSON_DEPTH) throw new BodyError(`${what} nests deeper than ${MAX_JSON_DEPTH} levels`);
+    for (const x of Array.isArray(v) ? v : Object.values(v)) if (x !== null && typeof x === 'object') stack.push([x, depth + 1]);
+  }
+  return value;
+}
+
 export interface ParsedBody {
   params: Params;
   files: UploadedFile[];
@@ -154,6 +175,7 @@ export function parseBody(contentType: string | undefined, body: Buffer | undefi
     if (!text.startsWith('{') || !text.endsWith('}')) return { params: {}, files: [] };
     let parsed: unknown;
     try { parsed = JSON.parse(text); } catch { throw new BodyError('the JSON body is not valid JSON'); }
+    withinDepth(parsed, 'the JSON body');
     return { params: isPlainObject(parsed) ? unflatten(parsed) : {}, files: [] };
   }
   if (mime === 'multipart/form-data') return parseMultipart(contentType ?? '', body);
@@ -187,10 +209,10 @@ function parseMultipart(contentType: string, body: Buffer): ParsedBody {
       if (name !== undefined) {
         if (fileName !== undefined) files.push({ field: name, fileName, contentType: type, data: Buffer.from(data) });
         else if (name === 'json') {
-          try {
-            const parsed = JSON.parse(data.toString('utf8'));
-            if (isPlainObject(parsed)) jsonField = unflatten(parsed);
-          } catch { throw new BodyError('the multipart "json" field is not valid JSON'); }
+          let parsed: unknown;
+          try { parsed = JSON.parse(data.toString('utf8')); } catch { throw new BodyError('the multipart "json" field is not valid JSON'); }
+          withinDepth(parsed, 'the multipart "json" field');
+          if (isPlainObject(parsed)) jsonField = unflatten(parsed);
         } else setFlat(fields, name, data.toString('utf8'));
       }
     }

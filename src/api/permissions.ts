@@ -38,5 +38,5 @@ export function requireEntryEditor(ctx: ApiContext, entry: Entry): void {
     if (entry.userId !== '' && ks.userId !== '' && entry.userId === ks.userId) return;
   }
   // Kaltura's answer: INVALID_KS with an empty KS and its INVALID_TYPE code
-  throw new ApiError('INVALID_KS', { KS: '', KS_ERROR_CODE: -4, KS_ERROR_DESCRIPTION: 'INVALID_TYPE' });
+  throw new ApiError('INVALID_KS', { KSID: '', ERR_CODE: -4, ERR_DESC: 'INVALID_TYPE' });
 }

@@ -5,8 +5,11 @@ import { redactUrl } from '../log.js';
 
 // Kaltura's clients also send passwords (user.loginByLoginId's password, partner.getSecrets'
 // cmsPassword): hidden though kdeliver has neither action, as the URL is logged before the answer.
-const API_SECRET_NAMES = 'ks|secret|adminSecret|userSecret|[a-z]*password';
-const pathPair = new RegExp(`(/(?:[^/?]*?(?::|%3A|\\[|%5B))?(?:${API_SECRET_NAMES})(?:\\]|%5D|\\[|%5B)*/)[^/?]+`, 'gi');
+// session.get's `session` is a whole KS too (the session to describe). In a path, the service of
+// that name (/service/session/..., /1:service/session/...) is a value, not a pair's name.
+const API_SECRET_NAMES = 'ks|secret|adminSecret|userSecret|[a-z]*password|session';
+const PATH_SECRET_NAMES = 'ks|secret|adminSecret|userSecret|[a-z]*password|(?<!service(?:\\]|%5D)?/)session';
+const pathPair = new RegExp(`(/(?:[^/?]*?(?::|%3A|\\[|%5B))?(?:${PATH_SECRET_NAMES})(?:\\]|%5D|\\[|%5B)*/)[^/?]+`, 'gi');
 const queryPair = new RegExp(`([?&](?:[^=&]*?(?::|%3A|\\[|%5B))?(?:${API_SECRET_NAMES})(?:\\]|%5D|\\[|%5B)*=)[^&]*`, 'gi');
 
 // API v2's multirequest names them request{N}_ks, global_ks, request{N}_secret

@@ -62,15 +62,15 @@ const isObj = (v: unknown): v is Params => typeof v === 'object' && v !== null &
 function listOf(v: unknown, where: string): unknown[] {
   if (v === undefined || v === null || v === '') return [];
   if (Array.isArray(v)) return v;
-  if (!isObj(v)) throw new ApiError('INVALID_OBJECT_TYPE', { OBJECT_TYPE: where });
+  if (!isObj(v)) throw new ApiError('INVALID_OBJECT_TYPE', { INVALID_OBJ_TYPE: where });
   if ('-' in v) return [];
   const keys = Object.keys(v).filter((k) => k !== 'objectType');
-  if (keys.some((k) => !/^\d+$/.test(k))) throw new ApiError('INVALID_OBJECT_TYPE', { OBJECT_TYPE: where });
+  if (keys.some((k) => !/^\d+$/.test(k))) throw new ApiError('INVALID_OBJECT_TYPE', { INVALID_OBJ_TYPE: where });
   return keys.sort((a, b) => Number(a) - Number(b)).map((k) => v[k]);
 }
 
 function objAt(v: unknown, where: string): Params {
-  if (!isObj(v)) throw new ApiError('INVALID_OBJECT_TYPE', { OBJECT_TYPE: where });
+  if (!isObj(v)) throw new ApiError('INVALID_OBJECT_TYPE', { INVALID_OBJ_TYPE: where });
   return v;
 }
 
@@ -78,20 +78,20 @@ function bool(v: unknown, where: string): boolean {
   if (v === undefined || v === null || v === '') return false;
   if (v === true || v === 1 || v === '1' || v === 'true') return true;
   if (v === false || v === 0 || v === '0' || v === 'false') return false;
-  throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: String(v).slice(0, 64), PARAMETER_NAME: where, ENUM_TYPE: 'bool' });
+  throw new ApiError('INVALID_ENUM_VALUE', { ENUM_VAL: String(v).slice(0, 64), PARAM_NAME: where, ENUM_TYPE: 'bool' });
 }
 
 function int(v: unknown, where: string, type = 'int', ok: (n: number) => boolean = () => true): number {
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || !ok(n)) throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: String(v).slice(0, 64), PARAMETER_NAME: where, ENUM_TYPE: type });
+  if (!Number.isSafeInteger(n) || !ok(n)) throw new ApiError('INVALID_ENUM_VALUE', { ENUM_VAL: String(v).slice(0, 64), PARAM_NAME: where, ENUM_TYPE: type });
   return n;
 }
 
 function str(v: unknown, where: string, max = 4096): string {
   if (v === undefined || v === null) return '';
-  if (typeof v === 'object') throw new ApiError('INVALID_OBJECT_TYPE', { OBJECT_TYPE: where });
+  if (typeof v === 'object') throw new ApiError('INVALID_OBJECT_TYPE', { INVALID_OBJ_TYPE: where });
   const s = String(v);
-  if (s.length > max) throw new ApiError('PROPERTY_VALIDATION_MAX_LENGTH', { PROPERTY_NAME: where, MAXIMUM_LENGTH: max });
+  if (s.length > max) throw new ApiError('PROPERTY_VALIDATION_MAX_LENGTH', { PROP_NAME: where, MAX_LEN: max });
   return s;
 }
 
@@ -111,7 +111,7 @@ function condition(raw: unknown, where: string, depth: number): Condition {
   const c = objAt(raw, where);
   const cls = typeof c.objectType === 'string' ? c.objectType : undefined;
   const type = cls !== undefined ? CONDITION_CLASSES[cls] : CONDITION_NUMBERS[String(c.type ?? '')];
-  if (!type) throw new ApiError('INVALID_OBJECT_TYPE', { OBJECT_TYPE: String(cls ?? c.type ?? where).slice(0, 64) });
+  if (!type) throw new ApiError('INVALID_OBJECT_TYPE', { INVALID_OBJ_TYPE: String(cls ?? c.type ?? where).slice(0, 64) });
   const not = bool(c.not, `${where}:not`);
   const values = () => stringValues(c.values, `${where}:values`);
   switch (type) {
@@ -130,12 +130,12 @@ function condition(raw: unknown, where: string, depth: number): Condition {
     }
     case 'httpHeader': {
       const headerName = str(c.headerName, `${where}:headerName`, 256);
-      if (!headerName) throw new ApiError('PROPERTY_VALIDATION_CANNOT_BE_NULL', { PROPERTY_NAME: `${where}:headerName` });
+      if (!headerName) throw new ApiError('PROPERTY_VALIDATION_CANNOT_BE_NULL', { PROP_NAME: `${where}:headerName` });
       return { type, not, headerName, values: values() };
     }
     case 'fieldCompare': {
       const field = isObj(c.field) ? c.field : {};
-      if (field.objectType !== undefined && field.objectType !== 'KalturaTimeContextField') throw new ApiError('INVALID_OBJECT_TYPE', { OBJECT_TYPE: String(field.objectType).slice(0, 64) });
+      if (field.objectType !== undefined && field.objectType !== 'KalturaTimeContextField') throw new ApiError('INVALID_OBJECT_TYPE', { INVALID_OBJ_TYPE: String(field.objectType).slice(0, 64) });
       const value = isObj(c.value) ? c.value.value : c.value;
       return {
         type, not, field: 'time', offset: field.offset === undefined || field.offset === null ? 0 : int(field.offset, `${where}:field:offset`),
@@ -151,13 +151,13 @@ function condition(raw: unknown, where: string, depth: number): Condition {
       return { type, not, properties };
     }
     case 'or': {
-      if (depth > 8) throw new ApiError('INVALID_OBJECT_TYPE', { OBJECT_TYPE: `${where} (nested too deep)` });
+      if (depth > 8) throw new ApiError('INVALID_OBJECT_TYPE', { INVALID_OBJ_TYPE: `${where} (nested too deep)` });
       return { type, not, conditions: listOf(c.conditions, `${where}:conditions`).map((x, i) => condition(x, `${where}:conditions:${i}`, depth + 1)) };
     }
     case 'hash': {
       const hashName = str(c.hashName, `${where}:hashName`, 256);
       const hashSecret = str(c.hashSecret, `${where}:hashSecret`, 1024);
-      if (!hashName || !hashSecret) throw new ApiError('PROPERTY_VALIDATION_CANNOT_BE_NULL', { PROPERTY_NAME: `${where}:${hashName ? 'hashSecret' : 'hashName'}` });
+      if (!hashName || !hashSecret) throw new ApiError('PROPERTY_VALIDATION_CANNOT_BE_NULL', { PROP_NAME: `${where}:${hashName ? 'hashSecret' : 'hashName'}` });
       return { type, not, hashName, hashSecret };
     }
     case 'entryScheduled': return { type, not };
@@ -169,9 +169,9 @@ function action(raw: unknown, where: string): RuleAction {
   const a = objAt(raw, where);
   const cls = typeof a.objectType === 'string' ? a.objectType : undefined;
   const type = cls !== undefined ? ACTION_CLASSES[cls] : ACTION_NUMBERS[String(a.type ?? '')];
-  if (!type) throw new ApiError('INVALID_OBJECT_TYPE', { OBJECT_TYPE: String(cls ?? a.type ?? where).slice(0, 64) });
+  if (!type) throw new ApiError('INVALID_OBJECT_TYPE', { INVALID_OBJ_TYPE: String(cls ?? a.type ?? where).slice(0, 64) });
   if (a.type !== undefined && a.type !== null && a.type !== '' && ACTION_NUMBERS[String(a.type)] !== type) {
-    throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: String(a.type).slice(0, 64), PARAMETER_NAME: `${where}:type`, ENUM_TYPE: 'KalturaRuleActionType' });
+    throw new ApiError('INVALID_ENUM_VALUE', { ENUM_VAL: String(a.type).slice(0, 64), PARAM_NAME: `${where}:type`, ENUM_TYPE: 'KalturaRuleActionType' });
   }
   switch (type) {
     case 'block': return { type };
@@ -185,11 +185,11 @@ function action(raw: unknown, where: string): RuleAction {
 
 /** KalturaRule[] as a client sends them → the catalog's rules; refused as a whole at the first thing that cannot be evaluated. */
 export function rulesFromApi(v: unknown): AccessRule[] {
-  if (typeof v === 'string' && v !== '') throw new ApiError('INVALID_OBJECT_TYPE', { OBJECT_TYPE: 'rules' });
+  if (typeof v === 'string' && v !== '') throw new ApiError('INVALID_OBJECT_TYPE', { INVALID_OBJ_TYPE: 'rules' });
   return listOf(v, 'rules').map((raw, i) => {
     const where = `rules:${i}`;
     const r = objAt(raw, where);
-    if (r.objectType !== undefined && r.objectType !== 'KalturaRule') throw new ApiError('INVALID_OBJECT_TYPE', { OBJECT_TYPE: String(r.objectType).slice(0, 64) });
+    if (r.objectType !== undefined && r.objectType !== 'KalturaRule') throw new ApiError('INVALID_OBJECT_TYPE', { INVALID_OBJ_TYPE: String(r.objectType).slice(0, 64) });
     const contexts = listOf(r.contexts, `${where}:contexts`).map((c, j) => {
       const n = int(isObj(c) ? c.type : c, `${where}:contexts:${j}:type`, 'KalturaContextType', (x) => x >= 1 && x <= CONTEXTS.length);
       return CONTEXTS[n - 1];

@@ -18,7 +18,7 @@ const KS_ERRORS: Record<KsErrorReason, { name: string; code: number }> = {
 export function invalidKs(reason: KsErrorReason): ApiError {
   const k = KS_ERRORS[reason];
   // KS names the failure rather than echoing the session string back
-  return new ApiError('INVALID_KS', { KS: k.name, KS_ERROR_CODE: k.code, KS_ERROR_DESCRIPTION: k.name });
+  return new ApiError('INVALID_KS', { KSID: k.name, ERR_CODE: k.code, ERR_DESC: k.name });
 }
 
 export interface SessionFacts {

@@ -172,7 +172,7 @@ t.test('front controller: URL forms, case, errors, formats', async (t) => {
   t.same(await json('/index.php/service/testEcho/action/say/word/path/format/1', 'word=query', { word: 'body' }), { objectType: 'KalturaEcho', said: 'path' });
   t.same(await json('/index.php', 'service=testEcho&action=say&word=q&format=1'), { objectType: 'KalturaEcho', said: 'q' });
   t.same(await json('/service/testEcho/action/say', '', 'word=form&format=1', 'application/x-www-form-urlencoded'), { objectType: 'KalturaEcho', said: 'form' });
-  t.match(await json('/service/nope/action/x', 'format=1'), { code: 'SERVICE_DOES_NOT_EXISTS', message: 'Service "nope" does not exist', objectType: 'KalturaAPIException', args: { SERVICE_NAME: 'nope' } });
+  t.match(await json('/service/nope/action/x', 'format=1'), { code: 'SERVICE_DOES_NOT_EXISTS', message: 'Service "nope" does not exists', objectType: 'KalturaAPIException', args: { SRV_NAME: 'nope' } });
   t.match(await json('/service/testEcho/action/nope', 'format=1'), { code: 'ACTION_DOES_NOT_EXISTS', args: { ACTION_NAME: 'nope', SERVICE_NAME: 'testEcho' } });
   t.match(await json('/index.php', 'format=1'), { code: 'SERVICE_NOT_SPECIFIED' });
   t.match(await json('/index.php', 'service=testEcho&format=1'), { code: 'ACTION_NOT_SPECIFIED' });

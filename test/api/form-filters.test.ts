@@ -186,7 +186,7 @@ t.test('bracket keys and closed filters over HTTP', async (t) => {
     const byName = await form('/service/baseEntry/action/list', `${ksq}&format=1&filter[orderBy]=%2Bname&pager[pageSize]=500`);
     const names = byName.objects.map((o: { name: string }) => o.name);
     t.same(names, [...names].sort((a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)), '+name');
-    t.match(await form('/service/baseEntry/action/list', `${ksq}&format=1&filter[orderBy]=%2Bviews`), { code: 'INVALID_ENUM_VALUE', args: { PARAMETER_NAME: 'filter:orderBy' } }, 'an order not kept is refused');
+    t.match(await form('/service/baseEntry/action/list', `${ksq}&format=1&filter[orderBy]=%2Bviews`), { code: 'INVALID_ENUM_VALUE', args: { PARAM_NAME: 'filter:orderBy' } }, 'an order not kept is refused');
   });
 
   await t.test('fields that apply together narrow together', async (t) => {

@@ -36,6 +36,25 @@ t.test('the access log of api_v3 carries no secret', async (t) => {
   t.notOk(log().includes(ks) || log().includes(encodeURIComponent(ks)), 'no KS in the log');
 });
 
+t.test("session.get's session, a whole KS, is not logged; the service named session still is", async (t) => {
+  t.equal(redactApiUrl('/api_v3/service/session/action/get/session/KKK/format/1'), '/api_v3/service/session/action/get/session/[redacted]/format/1');
+  t.equal(redactApiUrl('/api_v3/index.php?service=session&action=get&session=KKK&format=1'), '/api_v3/index.php?service=session&action=get&session=[redacted]&format=1');
+  t.equal(redactApiUrl('/api_v3/service/multirequest/1:service/session/1:action/get/1:session/KKK'), '/api_v3/service/multirequest/1:service/session/1:action/get/1:session/[redacted]');
+  t.equal(redactApiUrl('/api_v3/service/multirequest/1[service]/session/1[action]/get/1[session]/KKK'), '/api_v3/service/multirequest/1[service]/session/1[action]/get/1[session]/[redacted]');
+  t.equal(redactApiUrl('/api_v3/index.php?service=multirequest&1[session]=KKK&2%3Asession=LLL'), '/api_v3/index.php?service=multirequest&1[session]=[redacted]&2%3Asession=[redacted]');
+
+  const { url, log } = await loggingServer(t);
+  const start = (user: string) => fetch(`${url}/api_v3/service/session/action/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ secret: 'sample-admin-secret-309', partnerId: 309, type: 2, userId: user, format: 1 }) }).then((r) => r.json());
+  const ks: string = await start('caller');
+  const described: string = await start('described');
+  const q = `ks=${encodeURIComponent(ks)}&session=${encodeURIComponent(described)}&format=1`;
+  t.match(await (await fetch(`${url}/api_v3/service/session/action/get?${q}`)).json(), { objectType: 'KalturaSessionInfo', userId: 'described' });
+  await fetch(`${url}/api_v3/service/session/action/get/session/${described}/ks/${ks}/format/1`);
+  await new Promise((r) => setTimeout(r, 100));
+  t.ok((log().match(/\/api_v3\/service\/session\/action\/get/g) ?? []).length >= 2, 'the requests are logged, service and action named');
+  t.notOk(log().includes(described) || log().includes(encodeURIComponent(described)), 'no KS given as session in the log');
+});
+
 t.test('a secret sent to a URL no route takes is not logged either', async (t) => {
   // API v2 reads no path pairs, so /startsession/secret/… is a 404: its log line still must not hold the secret
   const { url, log } = await loggingServer(t);

@@ -36,8 +36,8 @@ t.test('api_v3 services', async (t) => {
     t.match(await api('session', 'start', { secret: 'x', partnerId: 309, type: 5 }), { code: 'INVALID_ENUM_VALUE', message: 'Invalid enumeration value "5" for parameter "type", expecting enumeration type "KalturaSessionType"' });
     t.match(await api('session', 'start', { partnerId: 309 }), { code: 'MISSING_MANDATORY_PARAMETER', message: 'Missing parameter "secret"' });
     t.match(await api('session', 'start', { secret: 'sample-admin-secret-309', partnerId: 'abc' }), { code: 'INVALID_PARTNER_ID', message: 'Invalid partner id "abc"' });
-    t.match(await api('session', 'start', { secret: 'sample-admin-secret-309', partnerId: 4242 }), { code: 'START_SESSION_ERROR', args: { PARTNER_ID: '4242' } });
-    t.match(await api('baseEntry', 'get', { entryId: '1_rcit0qgs', ks: 'not-a-ks' }), { code: 'INVALID_KS', message: 'Invalid KS "INVALID_STR", Error "-1,INVALID_STR"', args: { KS: 'INVALID_STR', KS_ERROR_CODE: '-1' } });
+    t.match(await api('session', 'start', { secret: 'sample-admin-secret-309', partnerId: 4242 }), { code: 'START_SESSION_ERROR', args: { PID: '4242' } });
+    t.match(await api('baseEntry', 'get', { entryId: '1_rcit0qgs', ks: 'not-a-ks' }), { code: 'INVALID_KS', message: 'Invalid KS "INVALID_STR", Error "-1,INVALID_STR"', args: { KSID: 'INVALID_STR', ERR_CODE: '-1' } });
     t.match(await api('baseEntry', 'get', { entryId: '1_rcit0qgs' }), { code: 'MISSING_KS', message: 'Missing KS, session not established', args: [] });
     t.match(await api('baseEntry', 'get', { entryId: '1_rcit0qgs', partnerId: 'x' }), { code: 'MISSING_KS' });
     t.equal(await api('system', 'ping'), true, 'ping needs nothing');
@@ -49,10 +49,10 @@ t.test('api_v3 services', async (t) => {
     t.match(await api('user', 'get', { ks: widgetKs, userId: 'someone-else' }), { code: 'INVALID_USER_ID', message: 'Invalid user id' });
     t.match(await api('user', 'get', { ks: adminKs, userId: 'someone-else' }), { code: 'INVALID_USER_ID' }, 'users are not stored: no other user is invented');
     const ks310: string = await api('session', 'start', { secret: 'sample-admin-secret-310', partnerId: 310, type: 2 });
-    t.match(await api('session', 'get', { ks: adminKs, session: ks310 }), { code: 'INVALID_KS', args: { KS: 'INVALID_PARTNER' } }, 'another partner\'s session is not inspectable');
+    t.match(await api('session', 'get', { ks: adminKs, session: ks310 }), { code: 'INVALID_KS', args: { KSID: 'INVALID_PARTNER' } }, 'another partner\'s session is not inspectable');
     t.match(await api('media', 'get', { ks: adminKs, entryId: '1_rcit0qgs', 'filter:x': 1 }), { id: '1_rcit0qgs' }, 'unknown params are ignored');
     t.match(await api('baseEntry', 'list', { ks: adminKs, filter: 'scalar' }), { code: 'INVALID_OBJECT_TYPE' });
-    t.match(await api('baseEntry', 'get', { ks: adminKs, entryId: 'x'.repeat(100) }), { code: 'PROPERTY_VALIDATION_MAX_LENGTH', args: { PROPERTY_NAME: 'entryId', MAXIMUM_LENGTH: '64' } });
+    t.match(await api('baseEntry', 'get', { ks: adminKs, entryId: 'x'.repeat(100) }), { code: 'PROPERTY_VALIDATION_MAX_LENGTH', args: { PROP_NAME: 'entryId', MAX_LEN: '64' } });
   });
 
   await t.test('entry objects carry what the player reads', async (t) => {
@@ -109,7 +109,7 @@ t.test('api_v3 services', async (t) => {
     t.equal(page1.objects.length, 3);
     t.equal(page1.totalCount, page2.totalCount);
     t.notOk(page2.objects.some((e: any) => page1.objects.some((f: any) => f.id === e.id)), 'pages do not overlap');
-    t.match(await api('baseEntry', 'list', { ks: adminKs, filter: { mediaTypeEqual: 'video' } }), { code: 'INVALID_ENUM_VALUE', args: { PARAMETER_NAME: 'mediaTypeEqual' } });
+    t.match(await api('baseEntry', 'list', { ks: adminKs, filter: { mediaTypeEqual: 'video' } }), { code: 'INVALID_ENUM_VALUE', args: { PARAM_NAME: 'mediaTypeEqual' } });
     const trimmed = await api('baseEntry', 'list', { ks: adminKs, filter: { idEqual: '1_rcit0qgs' }, responseProfile: { type: 1, fields: 'id,duration' } });
     t.same(trimmed.objects, [{ objectType: 'KalturaMediaEntry', id: '1_rcit0qgs', duration: 12 }], 'responseProfile include fields');
   });
@@ -218,5 +218,8 @@ t.test('api_v3 services', async (t) => {
     const big = await fetch(`${s.url}/api_v3/service/system/action/ping?format=1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":"' + 'x'.repeat(70 * 1024 * 1024) + '"}' });
     t.equal(big.status, 200, 'an oversized body is still an API answer');
     t.match(await big.json(), { objectType: 'KalturaAPIException' });
+    // the format as a path pair (the player's form): the body that might say otherwise is not read
+    const bigPath = await fetch(`${s.url}/api_v3/service/system/action/ping/format/1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":"' + 'x'.repeat(70 * 1024 * 1024) + '"}' });
+    t.match(await bigPath.json(), { code: 'INTERNAL_SERVERL_ERROR', objectType: 'KalturaAPIException' }, 'in the format of the path');
   });
 });

@@ -28,7 +28,7 @@ t.test('kaltura-client against kdeliver', async (t) => {
 
   await t.test('session.start refuses a bad secret and ADMIN with the user secret', async (t) => {
     const bad = await kaltura.services.session.start('wrong', '', 2, 309).execute(client).then(() => null, (e: any) => e);
-    t.match(bad, { code: 'START_SESSION_ERROR', objectType: 'KalturaAPIException', args: { PARTNER_ID: '309' } });
+    t.match(bad, { code: 'START_SESSION_ERROR', objectType: 'KalturaAPIException', args: { PID: '309' } });
     const userAdmin = await kaltura.services.session.start(USER_SECRET, '', 2, 309).execute(client).then(() => null, (e: any) => e);
     t.match(userAdmin, { code: 'START_SESSION_ERROR' }, 'the user secret gives USER sessions only');
     const userKs = await kaltura.services.session.start(USER_SECRET, 'u1', 0, 309).execute(client);
@@ -117,6 +117,34 @@ t.test('kaltura-client against kdeliver', async (t) => {
     t.equal(inBatch[2], true, 'later requests still run');
   });
 
+  await t.test("errors name their arguments as Kaltura's do, so args read by name are found", async (t) => {
+    const fails = (request: any, c = client) => request.execute(c).then(() => null, (e: any) => e);
+    const anonymous = new kaltura.Client(config);
+    const badKs = new kaltura.Client(config);
+    badKs.setKs('not-a-ks');
+    // Kaltura's KalturaErrors/APIErrors: INVALID_KS;KSID,ERR_CODE,ERR_DESC / START_SESSION_ERROR;PID / ...
+    t.same(await fails(kaltura.services.baseEntry.get('1_rcit0qgs'), badKs),
+      { code: 'INVALID_KS', message: 'Invalid KS "INVALID_STR", Error "-1,INVALID_STR"', objectType: 'KalturaAPIException', args: { KSID: 'INVALID_STR', ERR_CODE: '-1', ERR_DESC: 'INVALID_STR' } });
+    t.same(await fails(kaltura.services.session.start('wrong', '', 2, 309), anonymous),
+      { code: 'START_SESSION_ERROR', message: 'Error while starting session for partner [309]', objectType: 'KalturaAPIException', args: { PID: '309' } });
+    t.same(await fails(kaltura.services.baseEntry.get('x'.repeat(100))),
+      { code: 'PROPERTY_VALIDATION_MAX_LENGTH', message: 'The property "entryId" cannot have more than 64 characters', objectType: 'KalturaAPIException', args: { PROP_NAME: 'entryId', MAX_LEN: '64' } });
+    t.same(await fails(kaltura.services.media.listAction(new kaltura.objects.MediaEntryFilter({ mediaTypeEqual: 'video' }))),
+      { code: 'INVALID_ENUM_VALUE', message: 'Invalid enumeration value "video" for parameter "mediaTypeEqual", expecting enumeration type "KalturaMediaType"', objectType: 'KalturaAPIException', args: { ENUM_VAL: 'video', PARAM_NAME: 'mediaTypeEqual', ENUM_TYPE: 'KalturaMediaType' } });
+    t.same(await fails(kaltura.services.session.startWidgetSession('_999'), anonymous),
+      { code: 'INVALID_WIDGET_ID', message: 'Unknown widget [_999]', objectType: 'KalturaAPIException', args: { WIDGET_ID: '_999' } });
+    t.same(await fails(kaltura.services.flavorAsset.getUrl('1_f3rcit00', 999)),
+      { code: 'STORAGE_PROFILE_ID_NOT_FOUND', message: 'Storage profile id 999 not found', objectType: 'KalturaAPIException', args: { ID: '999' } });
+    const captions = await kaltura.services.captionAsset.listAction(new kaltura.objects.AssetFilter({ entryIdEqual: '1_alt0audi' })).execute(client);
+    t.same(await fails(kaltura.services.captionAsset.setContent(captions.objects[0].id, new kaltura.objects.ServerFileResource({ localFilePath: '/etc/passwd' }))),
+      { code: 'RESOURCE_TYPE_NOT_SUPPORTED', message: 'Resource type "KalturaServerFileResource" not supported', objectType: 'KalturaAPIException', args: { RES_TYPE: 'KalturaServerFileResource' } });
+    // the library always sends entryId; a raw call leaves it out
+    const res = await fetch(`${s.url}/api_v3/service/baseEntry/action/get`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ks, format: 1 }) });
+    t.same(await res.json(), { code: 'MISSING_MANDATORY_PARAMETER', message: 'Missing parameter "entryId"', objectType: 'KalturaAPIException', args: { PARAM_NAME: 'entryId' } });
+    const noService = await fetch(`${s.url}/api_v3/service/nosuch/action/get?format=1`);
+    t.same(await noService.json(), { code: 'SERVICE_DOES_NOT_EXISTS', message: 'Service "nosuch" does not exists', objectType: 'KalturaAPIException', args: { SRV_NAME: 'nosuch' } });
+  });
+
   await t.test('a KS of one partner never sees another partner\'s entries', async (t) => {
     const ks310: string = await kaltura.services.session.start('sample-admin-secret-310', '', 2, 310).execute(client);
     const c310 = new kaltura.Client(config);
@@ -155,7 +183,7 @@ t.test('kaltura-client against kdeliver', async (t) => {
     t.equal((await kaltura.services.baseEntry.get('1_rcit0qgs').execute(ct)).id, '1_rcit0qgs');
     await kaltura.services.session.end().execute(ct);
     const after = await kaltura.services.baseEntry.get('1_rcit0qgs').execute(ct).then(() => null, (e: any) => e);
-    t.match(after, { code: 'INVALID_KS', args: { KS: 'LOGOUT', KS_ERROR_CODE: '-6' } });
+    t.match(after, { code: 'INVALID_KS', args: { KSID: 'LOGOUT', ERR_CODE: '-6' } });
   });
 
   await t.test('the library asks for gzip and reads every answer gzipped, errors included', async (t) => {

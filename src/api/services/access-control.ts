@@ -41,22 +41,22 @@ const READONLY = new Set(['id', 'partnerId', 'createdAt', 'updatedAt', 'contains
 async function profileInput(ctx: ApiContext, input: Params, existing: AccessControlProfile | null): Promise<Omit<AccessControlProfile, 'id' | 'createdAt' | 'updatedAt'>> {
   for (const [k, v] of Object.entries(input)) {
     if (k === 'objectType' || WRITABLE.has(k) || v === null) continue;
-    if (READONLY.has(k)) throw new ApiError('PROPERTY_VALIDATION_NOT_UPDATABLE', { PROPERTY_NAME: k });
+    if (READONLY.has(k)) throw new ApiError('PROPERTY_VALIDATION_NOT_UPDATABLE', { PROP_NAME: k });
     throw new ApiError('PROPERTY_IS_NOT_DEFINED', { PROP: k.slice(0, 64), TYPE: 'KalturaAccessControlProfile' });
   }
   const partnerId = callPartnerId(ctx);
   const name = objString(input, 'name') ?? existing?.name;
-  if (name === undefined || name === '') throw new ApiError(existing ? 'PROPERTY_VALIDATION_MIN_LENGTH' : 'PROPERTY_VALIDATION_CANNOT_BE_NULL', existing ? { PROPERTY_NAME: 'name', MININUM_LENGTH: 1 } : { PROPERTY_NAME: 'name' });
-  if (name.length > 128) throw new ApiError('PROPERTY_VALIDATION_MAX_LENGTH', { PROPERTY_NAME: 'name', MAXIMUM_LENGTH: 128 });
+  if (name === undefined || name === '') throw new ApiError(existing ? 'PROPERTY_VALIDATION_MIN_LENGTH' : 'PROPERTY_VALIDATION_CANNOT_BE_NULL', existing ? { PROP_NAME: 'name', MIN_LEN: 1 } : { PROP_NAME: 'name' });
+  if (name.length > 128) throw new ApiError('PROPERTY_VALIDATION_MAX_LENGTH', { PROP_NAME: 'name', MAX_LEN: 128 });
   const systemName = objString(input, 'systemName') ?? existing?.systemName ?? '';
-  if (systemName.length > 128) throw new ApiError('PROPERTY_VALIDATION_MAX_LENGTH', { PROPERTY_NAME: 'systemName', MAXIMUM_LENGTH: 128 });
+  if (systemName.length > 128) throw new ApiError('PROPERTY_VALIDATION_MAX_LENGTH', { PROP_NAME: 'systemName', MAX_LEN: 128 });
   const clash = systemName ? await ctx.catalog.accessControlProfileBySystemName(partnerId, systemName) : undefined;
   if (clash !== undefined && clash !== existing?.id) throw new ApiError('SYSTEM_NAME_ALREADY_EXISTS', { SYS_NAME: systemName });
   const description = objString(input, 'description') ?? existing?.description ?? '';
-  if (description.length > 1024) throw new ApiError('PROPERTY_VALIDATION_MAX_LENGTH', { PROPERTY_NAME: 'description', MAXIMUM_LENGTH: 1024 });
+  if (description.length > 1024) throw new ApiError('PROPERTY_VALIDATION_MAX_LENGTH', { PROP_NAME: 'description', MAX_LEN: 1024 });
   // KalturaNullableBoolean: -1 is "not set"
   const def = objInt(input, 'isDefault', 'KalturaNullableBoolean');
-  if (def !== undefined && def !== -1 && def !== 0 && def !== 1) throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: def, PARAMETER_NAME: 'isDefault', ENUM_TYPE: 'KalturaNullableBoolean' });
+  if (def !== undefined && def !== -1 && def !== 0 && def !== 1) throw new ApiError('INVALID_ENUM_VALUE', { ENUM_VAL: def, PARAM_NAME: 'isDefault', ENUM_TYPE: 'KalturaNullableBoolean' });
   const isDefault = def === undefined || def === -1 ? existing?.isDefault ?? false : def === 1;
   const rules = 'rules' in input && input.rules !== null ? rulesFromApi(input.rules) : existing?.rules ?? [];
   return { partnerId, name, systemName, description, isDefault, rules };

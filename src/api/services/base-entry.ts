@@ -61,7 +61,7 @@ export async function entryFilter(ctx: ApiContext, f: Params | null, mediaOnly: 
   if (since !== undefined) filter.createdAtGreaterThanOrEqual = since;
   const order = objString(f, 'orderBy');
   if (order !== undefined && order !== '') {
-    if (!(ENTRY_ORDER_NAMES as readonly string[]).includes(order)) throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: order.slice(0, 64), PARAMETER_NAME: 'filter:orderBy', ENUM_TYPE: `KalturaBaseEntryOrderBy (${ENTRY_ORDER_NAMES.join(', ')})` });
+    if (!(ENTRY_ORDER_NAMES as readonly string[]).includes(order)) throw new ApiError('INVALID_ENUM_VALUE', { ENUM_VAL: order.slice(0, 64), PARAM_NAME: 'filter:orderBy', ENUM_TYPE: `KalturaBaseEntryOrderBy (${ENTRY_ORDER_NAMES.join(', ')})` });
     filter.orderBy = order as EntryOrder;
   }
   if (mediaOnly) filter.typeIn = (filter.typeIn ?? [EntryType.MEDIA_CLIP]).filter((t) => t === EntryType.MEDIA_CLIP);

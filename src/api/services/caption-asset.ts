@@ -86,11 +86,11 @@ function checkCaptionInput(input: Params | null, insert: boolean): void {
   for (const [k, v] of Object.entries(input ?? {})) {
     if (k === 'objectType' || v === null || WRITABLE_CAPTION.has(k)) continue;
     if (['id', 'entryId', 'partnerId', 'version', 'size', 'sizeInBytes', 'createdAt', 'updatedAt', 'status', 'languageCode'].includes(k)) {
-      throw new ApiError('PROPERTY_VALIDATION_NOT_UPDATABLE', { PROPERTY_NAME: k });
+      throw new ApiError('PROPERTY_VALIDATION_NOT_UPDATABLE', { PROP_NAME: k });
     }
     throw new ApiError('PROPERTY_IS_NOT_DEFINED', { PROP: k.slice(0, 64), TYPE: 'KalturaCaptionAsset' });
   }
-  if (!insert && input && input.format !== undefined && input.format !== null) throw new ApiError('PROPERTY_VALIDATION_NOT_UPDATABLE', { PROPERTY_NAME: 'format' });
+  if (!insert && input && input.format !== undefined && input.format !== null) throw new ApiError('PROPERTY_VALIDATION_NOT_UPDATABLE', { PROP_NAME: 'format' });
 }
 
 function declaredFormat(input: Params | null): CaptionAsset['format'] | undefined {

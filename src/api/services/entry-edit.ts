@@ -60,7 +60,7 @@ function dateOf(input: Params, name: string): number | null {
   if (v === null) return null;
   const n = Number(v);
   if (typeof v === 'object' || String(v).trim() === '' || !Number.isInteger(n) || n > LAST_TIME) {
-    throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: String(v).slice(0, 64), PARAMETER_NAME: `entry:${name}`, ENUM_TYPE: 'time' });
+    throw new ApiError('INVALID_ENUM_VALUE', { ENUM_VAL: String(v).slice(0, 64), PARAM_NAME: `entry:${name}`, ENUM_TYPE: 'time' });
   }
   return n < 0 ? null : n;
 }
@@ -78,7 +78,7 @@ async function entryChanges(ctx: ApiContext, entry: Pick<Entry, 'partnerId' | 's
     const rule = UPDATABLE[k];
     if (!rule) {
       if (v === null) continue;
-      if (NOT_UPDATABLE.has(k)) throw new ApiError('PROPERTY_VALIDATION_NOT_UPDATABLE', { PROPERTY_NAME: k });
+      if (NOT_UPDATABLE.has(k)) throw new ApiError('PROPERTY_VALIDATION_NOT_UPDATABLE', { PROP_NAME: k });
       throw new ApiError('PROPERTY_IS_NOT_DEFINED', { PROP: k.slice(0, 64), TYPE: 'KalturaBaseEntry' });
     }
     // a new entry may start without a name (API v2's addentry makes one so)
@@ -98,11 +98,11 @@ async function entryChanges(ctx: ApiContext, entry: Pick<Entry, 'partnerId' | 's
       changes.accessControlProfileId = acp.id;
       continue;
     }
-    if (typeof v === 'object' && v !== null) throw new ApiError('INVALID_OBJECT_TYPE', { OBJECT_TYPE: k });
+    if (typeof v === 'object' && v !== null) throw new ApiError('INVALID_OBJECT_TYPE', { INVALID_OBJ_TYPE: k });
     const s = v === null ? '' : String(v);
-    if (rule.max !== undefined && s.length > rule.max) throw new ApiError('PROPERTY_VALIDATION_MAX_LENGTH', { PROPERTY_NAME: k, MAXIMUM_LENGTH: rule.max });
+    if (rule.max !== undefined && s.length > rule.max) throw new ApiError('PROPERTY_VALIDATION_MAX_LENGTH', { PROP_NAME: k, MAX_LEN: rule.max });
     if (k === 'name') {
-      if (s.trim() === '') throw new ApiError('PROPERTY_VALIDATION_CANNOT_BE_NULL', { PROPERTY_NAME: 'name' });
+      if (s.trim() === '') throw new ApiError('PROPERTY_VALIDATION_CANNOT_BE_NULL', { PROP_NAME: 'name' });
       changes.name = s;
     } else if (k === 'description') changes.description = s;
     else if (k === 'tags') changes.tags = s;
@@ -184,7 +184,7 @@ export async function frameAt(ctx: ApiContext, e: Entry, seconds: number): Promi
   if (!video || e.status !== EntryStatus.READY) throw new ApiError('ENTRY_NOT_READY', { ENTRY_NAME: e.id });
   const duration = video.durationMs / 1000 || e.duration;
   if (!Number.isFinite(seconds) || seconds < 0 || (duration > 0 && seconds > duration)) {
-    throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: String(seconds), PARAMETER_NAME: 'timeOffset', ENUM_TYPE: `seconds from 0 to ${duration}` });
+    throw new ApiError('INVALID_ENUM_VALUE', { ENUM_VAL: String(seconds), PARAM_NAME: 'timeOffset', ENUM_TYPE: `seconds from 0 to ${duration}` });
   }
   const at = Math.min(seconds, Math.max(0, duration - 0.04));
   // the video where the media store keeps it: a local path, or a URL ffmpeg reads with ranges

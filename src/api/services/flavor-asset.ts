@@ -17,7 +17,7 @@ import { nudgeIngestWorkers } from '../../ingest/queue.js';
 defineApiErrors({
   FLAVOR_ASSET_RECONVERT_ORIGINAL: 'Cannot reconvert original flavor asset',
   ORIGINAL_FLAVOR_ASSET_IS_MISSING: 'The original flavor asset is missing',
-  STORAGE_PROFILE_ID_NOT_FOUND: 'Storage profile id "%ID%" not found',
+  STORAGE_PROFILE_ID_NOT_FOUND: 'Storage profile id %ID% not found',
 });
 
 /** LIKE '%value%' on a comma-joined tags string, as Kaltura matches tagsLike (case-insensitive). */

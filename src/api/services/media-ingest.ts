@@ -37,7 +37,7 @@ async function createEntry(ctx: ApiContext, input: Params | null): Promise<Entry
   const partnerId = callPartnerId(ctx);
   const mediaType = objInt(input, 'mediaType', 'KalturaMediaType') ?? MediaType.VIDEO;
   if (mediaType !== MediaType.VIDEO && mediaType !== MediaType.AUDIO) {
-    throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: mediaType, PARAMETER_NAME: 'entry:mediaType', ENUM_TYPE: 'KalturaMediaType (1 video, 5 audio)' });
+    throw new ApiError('INVALID_ENUM_VALUE', { ENUM_VAL: mediaType, PARAM_NAME: 'entry:mediaType', ENUM_TYPE: 'KalturaMediaType (1 video, 5 audio)' });
   }
   const type = objInt(input, 'type', 'KalturaEntryType');
   // AUTOMATIC (-1) lets the server choose: a media clip
@@ -48,7 +48,7 @@ async function createEntry(ctx: ApiContext, input: Params | null): Promise<Entry
   }
   const owner = objString(input, 'userId');
   if (owner !== undefined && owner !== (ctx.ks?.userId ?? '') && !isAdminSession(ctx)) throw new ApiError('PROPERTY_VALIDATION_ADMIN_PROPERTY', { PROP_NAME: 'userId' });
-  if (owner !== undefined && owner.length > MAX_USER_ID) throw new ApiError('PROPERTY_VALIDATION_MAX_LENGTH', { PROPERTY_NAME: 'userId', MAXIMUM_LENGTH: MAX_USER_ID });
+  if (owner !== undefined && owner.length > MAX_USER_ID) throw new ApiError('PROPERTY_VALIDATION_MAX_LENGTH', { PROP_NAME: 'userId', MAX_LEN: MAX_USER_ID });
   const { name, description, tags, referenceId, ...rest } = await newEntryChanges(ctx, partnerId, input ?? {}, INSERT_ONLY);
   const store = ctx.catalog.ingest;
   const id = await store.newEntryId();
@@ -102,10 +102,10 @@ async function ingestUpload(ctx: ApiContext, entry: Entry, tokenId: string) {
 function uploadedTokenOf(resource: Params | null): string {
   const type = objString(resource, 'objectType');
   if (type !== undefined && type !== 'KalturaUploadedFileTokenResource') {
-    throw new ApiError('RESOURCE_TYPE_NOT_SUPPORTED', { RESOURCE_TYPE: type });
+    throw new ApiError('RESOURCE_TYPE_NOT_SUPPORTED', { RES_TYPE: type });
   }
   const token = objString(resource, 'token');
-  if (!token) throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAMETER_NAME: 'resource:token' });
+  if (!token) throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAM_NAME: 'resource:token' });
   return token;
 }
 

@@ -97,7 +97,7 @@ export const partnerService: ServiceModule = {
       throws: ['INVALID_PARTNER_ID'],
       handler(ctx, a) {
         const pid = callPartnerId(ctx);
-        if (a.id !== null && a.id !== pid) throw new ApiError('INVALID_PARTNER_ID', { PARTNER_ID: a.id });
+        if (a.id !== null && a.id !== pid) throw new ApiError('INVALID_PARTNER_ID', { PID: a.id });
         return partnerObject(ctx.partner!);
       },
     },

@@ -77,19 +77,19 @@ export const sessionService: ServiceModule = {
       throws: ['START_SESSION_ERROR', 'INVALID_PARTNER_ID'],
       async handler(ctx, a) {
         const pid: number | null = a.partnerId ?? ctx.partnerId;
-        if (pid === null) throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAMETER_NAME: 'partnerId' });
+        if (pid === null) throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAM_NAME: 'partnerId' });
         const partner = await ctx.catalog.getPartner(pid);
-        if (!partner || partner.status !== PartnerStatus.ACTIVE) throw new ApiError('START_SESSION_ERROR', { PARTNER_ID: pid });
+        if (!partner || partner.status !== PartnerStatus.ACTIVE) throw new ApiError('START_SESSION_ERROR', { PID: pid });
         const isAdmin = partner.adminSecret !== '' && a.secret === partner.adminSecret;
         const isUser = partner.userSecret !== '' && a.secret === partner.userSecret;
-        if (!isAdmin && !(isUser && a.type === 0)) throw new ApiError('START_SESSION_ERROR', { PARTNER_ID: pid });
+        if (!isAdmin && !(isUser && a.type === 0)) throw new ApiError('START_SESSION_ERROR', { PID: pid });
         try {
           return generateKs({
             partnerId: pid, secret: partner.adminSecret, type: a.type, userId: a.userId ?? '', expiry: clampExpiry(a.expiry),
             privileges: a.privileges ?? '', version: 2, now: ctx.now,
           });
         } catch (e) {
-          if (e instanceof KsError) throw new ApiError('START_SESSION_ERROR', { PARTNER_ID: pid });
+          if (e instanceof KsError) throw new ApiError('START_SESSION_ERROR', { PID: pid });
           throw e;
         }
       },
@@ -121,7 +121,7 @@ export const sessionService: ServiceModule = {
       async handler(ctx, a) {
         const ks = a.session ? await readApiSession(ctx.catalog, a.session, { now: ctx.now, clientIp: ctx.http.clientIp, rawUrl: ctx.http.rawUrl }) : ctx.ks!;
         // a session of another partner is not this caller's to inspect, admin or not
-        if (ks.partnerId !== ctx.partnerId) throw new ApiError('INVALID_KS', { KS: 'INVALID_PARTNER', KS_ERROR_CODE: -2, KS_ERROR_DESCRIPTION: 'INVALID_PARTNER' });
+        if (ks.partnerId !== ctx.partnerId) throw new ApiError('INVALID_KS', { KSID: 'INVALID_PARTNER', ERR_CODE: -2, ERR_DESC: 'INVALID_PARTNER' });
         return {
           objectType: 'KalturaSessionInfo', ks: ks.raw, sessionType: ks.type, partnerId: ks.partnerId, userId: ks.userId,
           expiry: ks.expiry, privileges: ks.privilegesString,

@@ -174,7 +174,7 @@ function thumbParamsSpec(p: Params | null | undefined): ImageSpec | null {
   if (!p) return null;
   const int = (k: string, min: number, max: number): number | undefined => {
     const v = objInt(p, k, `int from ${min} to ${max}`);
-    if (v !== undefined && (v < min || v > max)) throw new ApiError('INVALID_ENUM_VALUE', { GIVEN_VALUE: v, PARAMETER_NAME: `thumbParams:${k}`, ENUM_TYPE: `int from ${min} to ${max}` });
+    if (v !== undefined && (v < min || v > max)) throw new ApiError('INVALID_ENUM_VALUE', { ENUM_VAL: v, PARAM_NAME: `thumbParams:${k}`, ENUM_TYPE: `int from ${min} to ${max}` });
     return v;
   };
   const width = int('width', 0, MAX_SIDE) ?? 0;

@@ -59,11 +59,11 @@ function failure(e: ApiError, what: { entryId?: string } = {}): V2Failure {
     case 'ENTRY_ID_NOT_FOUND': return new V2Failure('INVALID_ENTRY_ID', `Unknown entry [${what.entryId ?? e.args.ENTRY_ID ?? ''}]`);
     // an id too long to be one is, for v2, an entry it does not know (not repeated at length)
     case 'PROPERTY_VALIDATION_MAX_LENGTH':
-      if (e.args.PROPERTY_NAME === 'entryId' && what.entryId !== undefined) return new V2Failure('INVALID_ENTRY_ID', `Unknown entry [${what.entryId.slice(0, 64)}]`);
+      if (e.args.PROP_NAME === 'entryId' && what.entryId !== undefined) return new V2Failure('INVALID_ENTRY_ID', `Unknown entry [${what.entryId.slice(0, 64)}]`);
       return new V2Failure(e.code, e.message);
     case 'INVALID_WIDGET_ID': return new V2Failure('INVALID_WIDGET_ID', `Unknown widget [${e.args.WIDGET_ID ?? ''}]`);
     case 'UICONF_ID_NOT_FOUND': return new V2Failure('INVALID_UI_CONF_ID', `Unknown uiConf [${e.args.ID ?? ''}]`);
-    case 'START_SESSION_ERROR': return new V2Failure('START_SESSION_ERROR', `Error while starting session for partner [${e.args.PARTNER_ID ?? ''}]`);
+    case 'START_SESSION_ERROR': return new V2Failure('START_SESSION_ERROR', `Error while starting session for partner [${e.args.PID ?? ''}]`);
     case 'MISSING_KS': return new V2Failure('MISSING_KS', 'Missing KS. Session not established');
     case 'SERVICE_FORBIDDEN': return new V2Failure('SERVICE_FORBIDDEN', `The access to service [${e.args.SERVICE ?? ''}] is forbidden`);
     // api_v3 answers a session that may not change an entry with INVALID_KS; v2 with its privilege text
