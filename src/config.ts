@@ -241,11 +241,16 @@ function databaseUrl(v: string | undefined): string | null {
 export function loadConfig(processEnv: Env = process.env): Config {
   let env: Env = processEnv;
   if (processEnv.KDELIVER_CONFIG) {
-    let fromFile: Record<string, unknown>;
+    let fromFile: unknown;
     try {
       fromFile = JSON.parse(readFileSync(processEnv.KDELIVER_CONFIG, 'utf8'));
     } catch (e) {
       throw new ConfigError(`KDELIVER_CONFIG=${processEnv.KDELIVER_CONFIG}: not a readable JSON file (${jsonReadProblem(e)})`);
+    }
+    // a JSON text that is not an object (null, a list, a string) has no keys to read: said as such,
+    // not as a TypeError's stack (null) or an "unknown key 0" (a list or a string)
+    if (fromFile === null || typeof fromFile !== 'object' || Array.isArray(fromFile)) {
+      throw new ConfigError(`KDELIVER_CONFIG=${processEnv.KDELIVER_CONFIG}: expected a JSON object of variable names and values, e.g. {"PORT": 9000} (got ${Array.isArray(fromFile) ? 'a list' : fromFile === null ? 'null' : `a ${typeof fromFile}`})`);
     }
     for (const [k, v] of Object.entries(fromFile)) {
       if (!(KEYS as readonly string[]).includes(k)) throw new ConfigError(`${processEnv.KDELIVER_CONFIG}: unknown key ${k} (known: ${KEYS.join(', ')})`);

@@ -100,6 +100,12 @@ t.test('config file: same keys as the environment, environment wins, unknown key
   const broken = file('broken.json', '{ "PORT": ');
   t.throws(() => loadConfig({ KDELIVER_CONFIG: broken }), { message: /^KDELIVER_CONFIG=.*broken\.json: not a readable JSON file/ });
   t.throws(() => loadConfig({ KDELIVER_CONFIG: join(dir, 'missing.json') }), { message: /missing\.json: not a readable JSON file/ });
+  // a JSON text that is not an object: one line saying so (null was a TypeError's stack, a list
+  // or a string an "unknown key 0")
+  for (const [name, body, got] of [['null.json', 'null', 'null'], ['list.json', '[{"PORT": 9000}]', 'a list'], ['text.json', '"PORT=9000"', 'a string']]) {
+    t.throws(() => loadConfig({ KDELIVER_CONFIG: file(name, body) }),
+      { constructor: ConfigError, message: new RegExp(`^KDELIVER_CONFIG=.*${name.replace('.', '\\.')}: expected a JSON object of variable names and values, e\\.g\\. \\{"PORT": 9000\\} \\(got ${got}\\)$`) }, name);
+  }
   const badValue = file('bad-value.json', JSON.stringify({ PORT: 'http' }));
   t.throws(() => loadConfig({ KDELIVER_CONFIG: badValue }), { message: /^PORT="http": expected a whole number/, }, 'file values are validated like env values');
 });
