@@ -2,6 +2,7 @@
 // The `kdeliver` executable is ./kdeliver.ts; this module only dispatches, so tests can import it.
 import { ConfigError, loadConfig } from '../config.js';
 import { DataDirError } from '../data-dir.js';
+import { GeoError } from '../access/geo.js';
 import { mediaWriteRefusal } from '../storage/write-refusal.js';
 import { MediaWriteError, openMediaWriter } from '../storage/media-writer.js';
 import { openConfiguredCatalog } from '../open-catalog.js';
@@ -263,7 +264,9 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof LibraryError || e instanceof SampleCatalogError || e instanceof DataDirError) {
+    // GeoError: KDELIVER_GEOIP_FILE is a file but not a readable MaxMind database, found when the
+    // server opens it (src/access/geo.ts): a configuration error like the others, not a stack
+    if (e instanceof ConfigError || e instanceof LibraryError || e instanceof SampleCatalogError || e instanceof DataDirError || e instanceof GeoError) {
       process.stderr.write(`kdeliver: ${e.message}\n`);
       return 2;
     }
