@@ -117,6 +117,16 @@ export type MediaLocation =
 
 export class ConfigError extends Error {}
 
+/**
+ * The base URL of the address the server listens on, as a client writes it: an IPv6 address in
+ * brackets (HOST=:: is http://[::]:8080, never http://:::8080), one given with brackets not
+ * bracketed twice. The server's "listening on" line and the URLs `kdeliver ingest` prints use it.
+ */
+export function listenUrl(host: string, port: number): string {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  return `http://${bare.includes(':') ? `[${bare}]` : bare}:${port}`;
+}
+
 export const SAMPLE_URL_TOKEN_SECRET = 'sample-url-token-secret';
 export const SAMPLE_MEDIA_URL_SECRET = 'sample-media-url-secret';
 

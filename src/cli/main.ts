@@ -1,6 +1,6 @@
 // kdeliver: the command line. `serve` runs the server; the other commands work on the catalog.
 // The `kdeliver` executable is ./kdeliver.ts; this module only dispatches, so tests can import it.
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, listenUrl, loadConfig } from '../config.js';
 import { DataDirError } from '../data-dir.js';
 import { GeoError } from '../access/geo.js';
 import { mediaWriteRefusal } from '../storage/write-refusal.js';
@@ -135,7 +135,7 @@ async function serve(): Promise<number> {
   }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  const local = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const local = listenUrl(config.host, port);
   const base = config.publicUrl ?? local;
   app.log.info(`kdeliver listening on ${local}`);
   // the sample URLs only where the sample library is (not because it would be seeded into a new directory)
