@@ -300,10 +300,13 @@ export function loadConfig(processEnv: Env = process.env): Config {
       }
     }
   }
-  const host = env.HOST || '127.0.0.1';
-  if (!/^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+(?:%[\w.]+)?\]?)$/.test(host)) {
-    throw new ConfigError(`HOST=${JSON.stringify(host)}: expected an IP address (0.0.0.0, ::, 127.0.0.1) or a host name to listen on`);
+  const givenHost = env.HOST || '127.0.0.1';
+  if (!/^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+(?:%[\w.]+)?\]?)$/.test(givenHost)) {
+    throw new ConfigError(`HOST=${JSON.stringify(givenHost)}: expected an IP address (0.0.0.0, ::, 127.0.0.1) or a host name to listen on`);
   }
+  // an IPv6 address as URLs write it ([::1]) is taken, and listened on without its brackets: the
+  // resolver knows no name "[::1]", and the server used to refuse to start on it
+  const host = givenHost.replace(/^\[(.*)\]$/, '$1');
   const unusable = dataDirProblem(dataDir, !env.KDELIVER_DATABASE_URL);
   if (unusable) throw new ConfigError(`KDELIVER_DATA_DIR=${JSON.stringify(env.KDELIVER_DATA_DIR || 'storage')}: ${unusable}`);
   if (env.KDELIVER_GEOIP_FILE && !(existsSync(env.KDELIVER_GEOIP_FILE) && statSync(env.KDELIVER_GEOIP_FILE).isFile())) {
