@@ -100,10 +100,21 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       out: { type: 'string', default: join(root, 'bench', '.work', 'big-library') },
     },
   });
-  const ENTRIES = Number(values.entries);
-  const PER_FILE = Number(values['per-file']);
+  // whole numbers from 1: --per-file 0 looped forever writing empty library files, and a value
+  // that is not a number (--entries 1e6x) wrote nothing and said it had done so
+  const count = (name) => {
+    const v = values[name];
+    if (!/^\d+$/.test(v) || Number(v) < 1) {
+      process.stderr.write(`make-big-library: --${name} ${JSON.stringify(v)}: expected a whole number from 1\n`);
+      process.exit(2);
+    }
+    return Number(v);
+  };
+  const ENTRIES = count('entries');
+  const PER_FILE = count('per-file');
+  const PARTNERS = count('partners');
   const OUT = resolve(values.out);
-  const shape = catalogShape(Number(values.partners));
+  const shape = catalogShape(PARTNERS);
   const t0 = Date.now();
   const mediaDir = join(OUT, 'media');
   mkdirSync(mediaDir, { recursive: true });
@@ -125,9 +136,11 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     const file = join(OUT, `library-${String(k).padStart(3, '0')}.json`);
     writeFileSync(file, JSON.stringify(lib));
     files.push(file);
-    process.stderr.write(`\r${Math.min(ENTRIES, start + PER_FILE).toLocaleString('en')} / ${ENTRIES.toLocaleString('en')} entries written`);
+    // redrawn in place on a terminal; elsewhere (a pipe, a log) a line each, not one run-on line
+    const done = `${Math.min(ENTRIES, start + PER_FILE).toLocaleString('en')} / ${ENTRIES.toLocaleString('en')} entries written`;
+    process.stderr.write(process.stderr.isTTY ? `\r${done}` : `${done}\n`);
   }
-  process.stderr.write('\n');
+  if (process.stderr.isTTY) process.stderr.write('\n');
   const manifest = { entries: ENTRIES, partners: shape.partnerIds.length, perFile: PER_FILE, files, generatedAt: new Date().toISOString(), seconds: (Date.now() - t0) / 1000 };
   writeFileSync(join(OUT, 'manifest.json'), JSON.stringify(manifest, null, 2));
   console.log(`${files.length} library files of up to ${PER_FILE.toLocaleString('en')} entries in ${OUT} (${manifest.seconds.toFixed(1)} s)`);

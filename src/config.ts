@@ -117,6 +117,16 @@ export type MediaLocation =
 
 export class ConfigError extends Error {}
 
+/**
+ * The base URL of the address the server listens on, as a client writes it: an IPv6 address in
+ * brackets (HOST=:: is http://[::]:8080, never http://:::8080), one given with brackets not
+ * bracketed twice. The server's "listening on" line and the URLs `kdeliver ingest` prints use it.
+ */
+export function listenUrl(host: string, port: number): string {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  return `http://${bare.includes(':') ? `[${bare}]` : bare}:${port}`;
+}
+
 export const SAMPLE_URL_TOKEN_SECRET = 'sample-url-token-secret';
 export const SAMPLE_MEDIA_URL_SECRET = 'sample-media-url-secret';
 
@@ -244,11 +254,16 @@ function databaseUrl(v: string | undefined): string | null {
 export function loadConfig(processEnv: Env = process.env): Config {
   let env: Env = processEnv;
   if (processEnv.KDELIVER_CONFIG) {
-    let fromFile: Record<string, unknown>;
+    let fromFile: unknown;
     try {
       fromFile = JSON.parse(readFileSync(processEnv.KDELIVER_CONFIG, 'utf8'));
     } catch (e) {
       throw new ConfigError(`KDELIVER_CONFIG=${processEnv.KDELIVER_CONFIG}: not a readable JSON file (${jsonReadProblem(e)})`);
+    }
+    // a JSON text that is not an object (null, a list, a string) has no keys to read: said as such,
+    // not as a TypeError's stack (null) or an "unknown key 0" (a list or a string)
+    if (fromFile === null || typeof fromFile !== 'object' || Array.isArray(fromFile)) {
+      throw new ConfigError(`KDELIVER_CONFIG=${processEnv.KDELIVER_CONFIG}: expected a JSON object of variable names and values, e.g. {"PORT": 9000} (got ${Array.isArray(fromFile) ? 'a list' : fromFile === null ? 'null' : `a ${typeof fromFile}`})`);
     }
     for (const [k, v] of Object.entries(fromFile)) {
       if (!(KEYS as readonly string[]).includes(k)) throw new ConfigError(`${processEnv.KDELIVER_CONFIG}: unknown key ${k} (known: ${KEYS.join(', ')})`);
@@ -288,10 +303,13 @@ export function loadConfig(processEnv: Env = process.env): Config {
       }
     }
   }
-  const host = env.HOST || '127.0.0.1';
-  if (!/^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+(?:%[\w.]+)?\]?)$/.test(host)) {
-    throw new ConfigError(`HOST=${JSON.stringify(host)}: expected an IP address (0.0.0.0, ::, 127.0.0.1) or a host name to listen on`);
+  const givenHost = env.HOST || '127.0.0.1';
+  if (!/^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+(?:%[\w.]+)?\]?)$/.test(givenHost)) {
+    throw new ConfigError(`HOST=${JSON.stringify(givenHost)}: expected an IP address (0.0.0.0, ::, 127.0.0.1) or a host name to listen on`);
   }
+  // an IPv6 address as URLs write it ([::1]) is taken, and listened on without its brackets: the
+  // resolver knows no name "[::1]", and the server used to refuse to start on it
+  const host = givenHost.replace(/^\[(.*)\]$/, '$1');
   const unusable = dataDirProblem(dataDir, !env.KDELIVER_DATABASE_URL);
   if (unusable) throw new ConfigError(`KDELIVER_DATA_DIR=${JSON.stringify(env.KDELIVER_DATA_DIR || 'storage')}: ${unusable}`);
   if (env.KDELIVER_GEOIP_FILE && !(existsSync(env.KDELIVER_GEOIP_FILE) && statSync(env.KDELIVER_GEOIP_FILE).isFile())) {

@@ -8,7 +8,7 @@ import { openDatabase } from './db.js';
 import { createCatalog } from './catalog.js';
 import type { Catalog } from './store.js';
 import { importLibrary, readLibraryFile, sampleLibraryPath, type MediaPut } from './library.js';
-import { confirmSampleCatalog, removeSampleRecord, writeSampleRecord } from './sample-record.js';
+import { confirmSampleCatalog, removeSampleRecord, sampleRecordFile, writeSampleRecord } from './sample-record.js';
 
 /**
  * config: the server's configuration (src/config.ts), of which this reads the data directory's
@@ -52,10 +52,14 @@ async function openShared(databaseUrl: string, dataDir: string, config: SeedConf
 }
 
 async function openFile(dataDir: string, config: SeedConfig & { dbFile: string }): Promise<Catalog> {
-  const fresh = !existsSync(config.dbFile);
+  let fresh = !existsSync(config.dbFile);
   const catalog = createCatalog(openDatabase(config.dbFile));
-  // media/ exists from the start, whatever the library: /readyz checks that it is readable
+  // media/ exists from the start, whatever the library: /readyz checks that it is readable.
   mkdirSync(config.mediaRoot, { recursive: true });
+  // A first start killed while seeding (kill -9, Ctrl-C) leaves the file with no partner and no
+  // record of the seed: it is seeded now, as a new one would be (config.sampleLibrary is only
+  // true for a directory without its own secrets.json, src/catalog/sample-record.ts isSampleDataDir)
+  if (!fresh && config.sampleLibrary && !existsSync(sampleRecordFile(dataDir)) && (await catalog.listPartners()).length === 0) fresh = true;
   if (fresh && config.sampleLibrary) {
     const { library, mediaDir } = readLibraryFile(sampleLibraryPath());
     try {

@@ -7,8 +7,8 @@
 // - `{dataDir}/sample-library`: written when the sample library is seeded into the directory;
 // - a catalog file seeded by an older kdeliver, without that record and without secrets.json,
 //   counts when it holds the sample partner;
-// - a directory without a catalog (nor secrets.json) is new: it is one when the sample library is
-//   to be seeded into it.
+// - a directory without a catalog (nor secrets.json), or whose catalog has no partner (a first
+//   start killed while seeding), is new: it is one when the sample library is to be seeded into it.
 // After the catalog is opened (confirmSampleCatalog, for src/catalog/open.ts): a process that fell
 // back to the sample secrets goes on only when the catalog, SQLite or PostgreSQL, holds the sample
 // partner; a record left over from another catalog (a restored catalog file, another
@@ -76,6 +76,26 @@ function catalogHoldsSampleLibrary(dbFile: string): boolean {
 }
 
 /**
+ * The catalog file holds no partner: it is empty (0 bytes, no tables yet) or migrated but never
+ * given a partner. That is what a first start killed while it seeded the sample library leaves
+ * (the file is made before the seed's one transaction commits; Ctrl-C then kills the process, as
+ * kill -9 does): such a directory is still new, not one of its own. A file that cannot be read
+ * as SQLite is not known to be empty.
+ */
+export function catalogHasNoPartner(dbFile: string): boolean {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(dbFile, { readonly: true, fileMustExist: true });
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'partners'").all();
+    return tables.length === 0 || db.prepare('SELECT 1 FROM partners LIMIT 1').get() === undefined;
+  } catch {
+    return false;
+  } finally {
+    db?.close();
+  }
+}
+
+/**
  * True when the data directory holds the sample library, or is new and `seed` (the sample library
  * is to be seeded into it). `sqlite`: the catalog is the directory's file (no KDELIVER_DATABASE_URL).
  * Only a guess from the directory: confirmSampleCatalog checks it against the opened catalog.
@@ -88,6 +108,8 @@ export function isSampleDataDir(dataDir: string, opts: { sqlite: boolean; seed: 
   // without its catalog file a SQLite directory starts again: a record left behind does not count
   if ((hasCatalog || !opts.sqlite) && existsSync(sampleRecordFile(dataDir))) return true;
   if (hasCatalog && opts.sqlite) {
+    // a first start killed while seeding left the file without a partner: new, as without it
+    if (catalogHasNoPartner(dbFile)) return opts.seed;
     if (!catalogHoldsSampleLibrary(dbFile)) return false;
     try { writeSampleRecord(dataDir); } catch { /* a read-only directory: found again by its catalog next time */ }
     return true;

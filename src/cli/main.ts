@@ -1,7 +1,8 @@
 // kdeliver: the command line. `serve` runs the server; the other commands work on the catalog.
 // The `kdeliver` executable is ./kdeliver.ts; this module only dispatches, so tests can import it.
-import { ConfigError, loadConfig, mediaLocation } from '../config.js';
+import { ConfigError, listenUrl, loadConfig, mediaLocation } from '../config.js';
 import { DataDirError } from '../data-dir.js';
+import { GeoError } from '../access/geo.js';
 import { mediaWriteRefusal } from '../storage/write-refusal.js';
 import { MediaWriteError, openMediaWriter } from '../storage/media-writer.js';
 import { openConfiguredCatalog } from '../open-catalog.js';
@@ -134,7 +135,7 @@ async function serve(): Promise<number> {
   }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  const local = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const local = listenUrl(config.host, port);
   const base = config.publicUrl ?? local;
   app.log.info(`kdeliver listening on ${local}`);
   // the sample URLs only where the sample library is (not because it would be seeded into a new directory)
@@ -267,7 +268,9 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof LibraryError || e instanceof SampleCatalogError || e instanceof DataDirError) {
+    // GeoError: KDELIVER_GEOIP_FILE is a file but not a readable MaxMind database, found when the
+    // server opens it (src/access/geo.ts): a configuration error like the others, not a stack
+    if (e instanceof ConfigError || e instanceof LibraryError || e instanceof SampleCatalogError || e instanceof DataDirError || e instanceof GeoError) {
       process.stderr.write(`kdeliver: ${e.message}\n`);
       return 2;
     }

@@ -47,9 +47,12 @@ t.test('each bad value names its key and what is expected', async (t) => {
     [{ KDELIVER_DATA_DIR: join(file('a-file', ''), 'data') }, /^KDELIVER_DATA_DIR=".*a-file\/data": cannot be made: .*a-file is a file, not a directory$/],
     [{ NODE_ENV: 'production', KDELIVER_URL_TOKEN_SECRET: 'short', KDELIVER_MEDIA_URL_SECRET: 'b'.repeat(32) }, /^KDELIVER_URL_TOKEN_SECRET: expected at least 16 characters in production/],
   );
-  for (const host of ['0.0.0.0', '::', '[::1]', '127.0.0.1', 'localhost', 'media.example.com', 'fe80::1%eth0']) {
+  for (const host of ['0.0.0.0', '::', '127.0.0.1', 'localhost', 'media.example.com', 'fe80::1%eth0']) {
     t.equal(loadConfig({ HOST: host }).host, host, `HOST=${host} accepted`);
   }
+  // as URLs write it: listened on without the brackets (listen() resolved "[::1]" as a name, and
+  // serve refused to start with "no such address or host name")
+  t.equal(loadConfig({ HOST: '[::1]' }).host, '::1', 'HOST=[::1] accepted, as ::1');
   for (const [env, msg] of bad) t.throws(() => loadConfig(env), { constructor: ConfigError, message: msg }, JSON.stringify(env));
 });
 
@@ -100,6 +103,12 @@ t.test('config file: same keys as the environment, environment wins, unknown key
   const broken = file('broken.json', '{ "PORT": ');
   t.throws(() => loadConfig({ KDELIVER_CONFIG: broken }), { message: /^KDELIVER_CONFIG=.*broken\.json: not a readable JSON file/ });
   t.throws(() => loadConfig({ KDELIVER_CONFIG: join(dir, 'missing.json') }), { message: /missing\.json: not a readable JSON file/ });
+  // a JSON text that is not an object: one line saying so (null was a TypeError's stack, a list
+  // or a string an "unknown key 0")
+  for (const [name, body, got] of [['null.json', 'null', 'null'], ['list.json', '[{"PORT": 9000}]', 'a list'], ['text.json', '"PORT=9000"', 'a string']]) {
+    t.throws(() => loadConfig({ KDELIVER_CONFIG: file(name, body) }),
+      { constructor: ConfigError, message: new RegExp(`^KDELIVER_CONFIG=.*${name.replace('.', '\\.')}: expected a JSON object of variable names and values, e\\.g\\. \\{"PORT": 9000\\} \\(got ${got}\\)$`) }, name);
+  }
   const badValue = file('bad-value.json', JSON.stringify({ PORT: 'http' }));
   t.throws(() => loadConfig({ KDELIVER_CONFIG: badValue }), { message: /^PORT="http": expected a whole number/, }, 'file values are validated like env values');
 });

@@ -77,6 +77,19 @@ t.test('kdeliver serve on a HOST that resolves to nothing says so and exits', as
   }
 });
 
+// KDELIVER_GEOIP_FILE naming a file that is not a MaxMind database (a CSV export, a download
+// that failed to an HTML page): one line naming the variable, exit 2 as for other configuration
+// errors (it used to be a GeoError stack trace, exit 1)
+t.test('kdeliver serve with a KDELIVER_GEOIP_FILE that is not a MaxMind database says so and exits', async (t) => {
+  const notMmdb = join(work, 'GeoLite2-Country.csv');
+  writeFileSync(notMmdb, 'network,geoname_id\n1.0.0.0/24,2077456\n');
+  const r = await run('kdeliver', ['serve'], { env: { ...env, PATH: `${binDir}:${process.env.PATH}`, HOST: '127.0.0.1', PORT: '0', KDELIVER_GEOIP_FILE: notMmdb }, timeoutMs: 60_000 });
+  t.equal(r.code, 2, 'exit 2');
+  t.match(r.stderr, /^kdeliver: KDELIVER_GEOIP_FILE=.*GeoLite2-Country\.csv: not a MaxMind database/m);
+  t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  t.notMatch(r.stdout + r.stderr, /listening on/, 'the server never listened');
+});
+
 // A data directory this user cannot use: one line naming KDELIVER_DATA_DIR, exit 2, before the
 // catalog's mkdir or open fails with a stack trace. Run as an unprivileged user (root may write anywhere).
 t.test('a data directory that cannot be made or written is one line naming KDELIVER_DATA_DIR', async (t) => {
