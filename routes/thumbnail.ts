@@ -64,6 +64,8 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
     const entryId = params.get('entry_id') ?? params.get('entryId');
     if (!entryId) throw new DeliveryError('MISSING_PARAMETER', ', entry_id');
     if (!isSafeId(entryId)) throw new DeliveryError('BAD_QUERY', ', entry_id is not an entry id');
+    // read only to be checked: /version/abc is the 400 it is on /thumbnail (the storyboard's URLs
+    // carry the entry's version to bust caches; the pictures come from the current entry)
     versionParam(params);
     const entry = await allowedEntry(env, Number(request.params.pid), entryId, params.get('ks') || null);
     const sb = await entryStoryboard(app.catalog, entry);
