@@ -7,13 +7,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { promisify } from 'node:util';
 import { gzip, gzipSync } from 'node:zlib';
-import { handleApiRequest, type ApiHttpResponse } from '../src/api/front-controller.js';
+import { handleApiRequest, refusedBeforeBody, type ApiHttpResponse } from '../src/api/front-controller.js';
 import { createRegistry } from '../src/api/dispatch.js';
 import { ApiError } from '../src/api/errors.js';
-import { pathPairs } from '../src/api/params.js';
 import { redactApiUrl } from '../src/api/redact.js';
 import { apiSchemaXml } from '../src/api/schema.js';
-import { readFormat, serialize } from '../src/api/serializers/index.js';
 import { SERVICES } from '../src/api/services/index.js';
 import { acceptsGzip } from '../src/request/accept-encoding.js';
 import { baseUrl, requestEnv, sendRaw } from './http.js';
@@ -43,6 +41,12 @@ async function send(request: FastifyRequest, reply: FastifyReply, r: ApiHttpResp
   return reply.send(request.method === 'HEAD' ? undefined : body);
 }
 
+/** The path after /api_v3 and the raw query, as the front controller reads them. */
+function apiUrlParts(raw: string): { path: string; query: string } {
+  const { path, query } = splitUrl(raw);
+  return { path: path.replace(/^\/api_v3/, ''), query };
+}
+
 export default async function apiV3Routes(app: FastifyInstance) {
   const registry = createRegistry(SERVICES);
   const generatedDate = app.now();
@@ -68,11 +72,7 @@ export default async function apiV3Routes(app: FastifyInstance) {
   // within api_v3 even a transport failure (an oversized body, say) is an API error with HTTP 200
   app.setErrorHandler(async (error: Error & { code?: string }, request, reply) => {
     request.log.info({ code: error.code }, `api_v3: ${error.message}`);
-    const { path, query } = splitUrl(request.raw.url ?? '');
-    const q = new URLSearchParams(query);
-    // the format as the front controller reads it without a body: a path pair over the query
-    const format = pathPairs(path.replace(/^\/api_v3/, '')).format ?? q.get('format');
-    const out = serialize(new ApiError('INTERNAL_SERVERL_ERROR'), { format: readFormat(format), multi: false, callback: q.get('callback'), executionTime: 0 });
+    const out = refusedBeforeBody(apiUrlParts(request.raw.url ?? request.url), new ApiError('INTERNAL_SERVERL_ERROR'));
     return send(request, reply, { status: 200, headers: { 'content-type': out.contentType, 'access-control-allow-origin': '*' }, body: out.body });
   });
 
@@ -83,9 +83,7 @@ export default async function apiV3Routes(app: FastifyInstance) {
 
   const cache = app.apiCache;
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const raw = request.raw.url ?? request.url;
-    const { path: rawPath, query } = splitUrl(raw);
-    const path = rawPath.replace(/^\/api_v3/, '');
+    const { path, query } = apiUrlParts(request.raw.url ?? request.url);
     const body = Buffer.isBuffer(request.body) ? request.body : undefined;
     const contentType = request.headers['content-type'];
     // an anonymous read-only request: its answer may be kept, and may already be (src/api/answer-cache.ts)

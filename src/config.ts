@@ -123,9 +123,12 @@ export class ConfigError extends Error {}
  * bracketed twice. The server's "listening on" line and the URLs `kdeliver ingest` prints use it.
  */
 export function listenUrl(host: string, port: number): string {
-  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  const bare = unbracketed(host);
   return `http://${bare.includes(':') ? `[${bare}]` : bare}:${port}`;
 }
+
+/** An IPv6 address as URLs write it ([::1]) without its brackets; any other host as it is. */
+const unbracketed = (host: string): string => host.replace(/^\[(.*)\]$/, '$1');
 
 export const SAMPLE_URL_TOKEN_SECRET = 'sample-url-token-secret';
 export const SAMPLE_MEDIA_URL_SECRET = 'sample-media-url-secret';
@@ -309,7 +312,7 @@ export function loadConfig(processEnv: Env = process.env): Config {
   }
   // an IPv6 address as URLs write it ([::1]) is taken, and listened on without its brackets: the
   // resolver knows no name "[::1]", and the server used to refuse to start on it
-  const host = givenHost.replace(/^\[(.*)\]$/, '$1');
+  const host = unbracketed(givenHost);
   const unusable = dataDirProblem(dataDir, !env.KDELIVER_DATABASE_URL);
   if (unusable) throw new ConfigError(`KDELIVER_DATA_DIR=${JSON.stringify(env.KDELIVER_DATA_DIR || 'storage')}: ${unusable}`);
   if (env.KDELIVER_GEOIP_FILE && !(existsSync(env.KDELIVER_GEOIP_FILE) && statSync(env.KDELIVER_GEOIP_FILE).isFile())) {

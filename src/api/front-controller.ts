@@ -6,7 +6,7 @@ import { ApiError, isApiError } from './errors.js';
 import { BodyError, mergeRequestParams, parseBody, pathPairs, queryParams, type Params } from './params.js';
 import { runCall, type Registry } from './dispatch.js';
 import { runMultiRequest } from './multirequest.js';
-import { readFormat, serialize } from './serializers/index.js';
+import { readFormat, serialize, type Serialized } from './serializers/index.js';
 import { isFileResult, type ApiEnv, type UploadedFile } from './types.js';
 
 export interface ApiHttpRequest {
@@ -79,6 +79,17 @@ export function checkResponseProfile(profile: unknown): ApiError | null {
 export interface FrontControllerOptions {
   /** Called with unexpected exceptions (they are answered as INTERNAL_SERVERL_ERROR). */
   onUnexpected?: (e: unknown) => void;
+}
+
+/**
+ * A request refused before its body was read (over the body limit): the error in the format the
+ * path and query name, with the query's callback, as handleApiRequest reads them without a body.
+ */
+export function refusedBeforeBody(req: Pick<ApiHttpRequest, 'path' | 'query'>, error: ApiError): Serialized {
+  const query = queryParams(req.query);
+  const params = mergeRequestParams(pathPairs(req.path), query, {});
+  const callback = typeof query.callback === 'string' ? query.callback : null;
+  return serialize(error, { format: readFormat(params.format), multi: false, callback, executionTime: 0 });
 }
 
 export async function handleApiRequest(registry: Registry, env: ApiEnv, req: ApiHttpRequest, opts: FrontControllerOptions = {}): Promise<ApiHttpResponse> {
