@@ -35,6 +35,21 @@ export function httpFacts(request: FastifyRequest): HttpFacts {
 }
 
 /**
+ * In this plugin's scope, every request body comes to the route as its bytes (request.body, a
+ * Buffer), whatever its content type, up to `bodyLimit`: the route's own reader parses it (api_v3:
+ * src/api/params.ts), and answers what it cannot read in its
+ * own form instead of Fastify's. A body over the limit is Fastify's FST_ERR_CTP_BODY_TOO_LARGE.
+ */
+export function takeBodiesAsBytes(app: FastifyInstance, bodyLimit: number): void {
+  app.removeAllContentTypeParsers();
+  const asBytes = (_req: FastifyRequest, body: Buffer, done: (err: null, body: Buffer) => void) => done(null, body);
+  // the types clients send named too: Fastify remembers the parser of a named type, while the
+  // catch-all is looked for again (the header parsed) on every request
+  app.addContentTypeParser(['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'], { parseAs: 'buffer', bodyLimit }, asBytes);
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, asBytes);
+}
+
+/**
  * The environment of this request: the server's Env with the request's second (`now`, when the
  * caller already read the clock for it), its base URL and its HTTP facts. Every stage a route
  * calls gets this, or a view of it.
