@@ -14,7 +14,7 @@ import { redactApiUrl } from '../src/api/redact.js';
 import { apiSchemaXml } from '../src/api/schema.js';
 import { SERVICES } from '../src/api/services/index.js';
 import { acceptsGzip } from '../src/request/accept-encoding.js';
-import { baseUrl, requestEnv, sendRaw } from './http.js';
+import { baseUrl, requestEnv, sendRaw, takeBodiesAsBytes } from './http.js';
 import { factValue, newFactReads, type KeptApiAnswer } from '../src/api/answer-cache.js';
 import { countryOnce } from '../src/request/http-facts.js';
 import { splitUrl } from '../src/request/path-params.js';
@@ -62,12 +62,7 @@ export default async function apiV3Routes(app: FastifyInstance) {
   };
 
   // the front controller reads JSON, form and multipart bodies itself
-  app.removeAllContentTypeParsers();
-  const asBytes = (_req: FastifyRequest, body: Buffer, done: (err: null, body: Buffer) => void) => done(null, body);
-  // the types clients send named too: Fastify remembers the parser of a named type, while the
-  // catch-all is looked for again (the header parsed) on every request
-  app.addContentTypeParser(['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'], { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, asBytes);
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, asBytes);
+  takeBodiesAsBytes(app, BODY_LIMIT);
 
   // within api_v3 even a transport failure (an oversized body, say) is an API error with HTTP 200
   app.setErrorHandler(async (error: Error & { code?: string }, request, reply) => {

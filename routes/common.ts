@@ -11,6 +11,12 @@ import { sendError } from './http.js';
 /** Route config of a media route whose refusals are logged at warn, prefixed by this name. */
 export interface RefusalLogConfig {
   refusalLog?: string;
+  /**
+   * A route that reads its body as delivery parameters (playManifest's POST): a body over its
+   * limit is refused in the delivery form, as on a refusalLog route, and logged as its other
+   * refusals are (info).
+   */
+  deliveryBody?: boolean;
 }
 
 const PREFLIGHT_HEADERS = {
@@ -39,9 +45,9 @@ async function commonRoutes(app: FastifyInstance) {
         .header('Cache-Control', 'no-store').send('service unavailable: the catalog database does not answer; try again shortly\n');
     }
     // media routes name themselves in route config (`refusalLog`): their refusals are warnings
-    const { refusalLog } = (request.routeOptions.config ?? {}) as RefusalLogConfig;
-    // a body over the route's limit (the licence's) is refused in the route's own form, with a code
-    const refusal = asDeliveryError(error) ?? (refusalLog && error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+    const { refusalLog, deliveryBody } = (request.routeOptions.config ?? {}) as RefusalLogConfig;
+    // a body over the route's limit (the licence's, playManifest's) is refused in the route's own form, with a code
+    const refusal = asDeliveryError(error) ?? ((refusalLog || deliveryBody) && error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
       ? new DeliveryError('BAD_QUERY', ', the request body is too large', { httpStatus: 413 }) : null);
     if (refusal) {
       if (refusalLog) request.log.warn({ code: refusal.code, status: refusal.httpStatus }, `${refusalLog}: ${refusal.message}`);

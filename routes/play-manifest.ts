@@ -3,6 +3,9 @@
 // sends an answer that depends only on the URL and the catalog again without running it, or
 // building the request's environment. A kept answer even goes out before Fastify routes the
 // request (keptAnswerBeforeRouting, below).
+// POST takes the same URL forms, its body's parameters under the URL's (src/request/body.ts,
+// read into the request model by src/request/play-request.ts); its answer is never kept, nor
+// answered from a kept one (the body can change it: src/cache/manifest-cache.ts keyOf).
 // Refusals are thrown and answered by routes/common.ts's error handler.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -13,9 +16,15 @@ import type { EarlyAnswer } from '../src/server.js';
 import { DeliveryError } from '../src/errors.js';
 import { answerPlayManifest } from '../src/playback.js';
 import { answerHead, withAnswerCache } from '../src/cache/manifest-cache.js';
-import { baseUrl, baseUrlOf, payloadOf, requestEnv, sendEarly, sendRaw, sendRendered } from './http.js';
+import { baseUrl, baseUrlOf, payloadOf, requestEnv, sendEarly, sendRaw, sendRendered, takeBodiesAsBytes } from './http.js';
+import type { RefusalLogConfig } from './common.js';
 
 const ID = /^-?[0-9]+$/;
+/**
+ * A POST body's bound: parameters only (a KS is a few kB); a longer playManifest URL than this
+ * would be refused too (src/request/path-params.ts MAX_PATH_LENGTH).
+ */
+const BODY_LIMIT = 64 * 1024;
 
 export default async function playManifestRoutes(app: FastifyInstance) {
   const answer = withAnswerCache(app.manifestCache, () => app.catalog.generation(), answerPlayManifest, payloadOf);
@@ -41,9 +50,13 @@ export default async function playManifestRoutes(app: FastifyInstance) {
       return sendRendered(reply, f.fresh.rendered, f.body);
     });
   }
+  takeBodiesAsBytes(app, BODY_LIMIT);
+  const config: RefusalLogConfig = { deliveryBody: true };
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/s/p/:pid/sp/:sp', '/s/p/:pid', '/index.php/extwidget', '/extwidget']) {
-    app.get(`${prefix}/playManifest`, handle);
-    app.get(`${prefix}/playManifest/*`, handle);
+    for (const url of [`${prefix}/playManifest`, `${prefix}/playManifest/*`]) {
+      app.get(url, handle);
+      app.post(url, { config }, handle);
+    }
   }
   app.answerBeforeRouting(keptAnswerBeforeRouting(app));
 }

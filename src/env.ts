@@ -104,7 +104,8 @@ export interface ManifestCache {
    * The key of a request's answer: the raw URL (query included, but for the parameters no answer
    * depends on: keyUrl) and what outside it a storable answer depends on (method, scheme, public
    * host). null when nothing is kept, so callers skip building answers, or when the request
-   * carries a KS in the X-Kaltura-Ks header, the one input outside the URL a kept answer never saw.
+   * carries a KS in the X-Kaltura-Ks header, the one input outside the URL a kept answer never saw,
+   * or is not a GET or HEAD (a POST's body is part of the request).
    */
   keyOf(method: string, isHttps: boolean, baseUrl: string, rawUrl: string, ksHeader: string | string[] | undefined): string | null;
   /** The answer stored under `key` for this catalog generation that may answer `rawUrl` in second `now`, or undefined. */

@@ -4,6 +4,7 @@
 // `a[b][c]` (PHP's, which Kaltura gets from $_GET and $_POST for free), or a mix of both; path
 // pairs win over the query, which wins over the body.
 import type { UploadedFile } from './types.js';
+import { BodyError, multipartParts } from '../request/body.js';
 
 export type Params = Record<string, unknown>;
 
@@ -133,7 +134,8 @@ export function queryParams(rawQuery: string): Params {
   return out;
 }
 
-export class BodyError extends Error {}
+// BodyError is the request part's (src/request/body.ts), which splits multipart bodies for playManifest too
+export { BodyError };
 
 /**
  * Deepest nesting of a JSON body, objects and arrays counted alike. Kaltura's deepest objects (an
@@ -186,37 +188,17 @@ export function parseBody(contentType: string | undefined, body: Buffer | undefi
 }
 
 function parseMultipart(contentType: string, body: Buffer): ParsedBody {
-  const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
-  if (!m) throw new BodyError('multipart body without a boundary');
-  const boundary = Buffer.from(`--${(m[1] ?? m[2]).trim()}`);
   const fields: Params = {};
   const files: UploadedFile[] = [];
   let jsonField: Params | null = null;
-  let pos = body.indexOf(boundary);
-  while (pos >= 0) {
-    const start = pos + boundary.length;
-    if (body.subarray(start, start + 2).toString() === '--') break;
-    const next = body.indexOf(boundary, start);
-    if (next < 0) break;
-    const part = body.subarray(start + 2, next - 2); // skip CRLF after boundary and before the next
-    const headEnd = part.indexOf('\r\n\r\n');
-    if (headEnd >= 0) {
-      const head = part.subarray(0, headEnd).toString('utf8');
-      const data = part.subarray(headEnd + 4);
-      const name = /name="([^"]*)"/i.exec(head)?.[1];
-      const fileName = /filename="([^"]*)"/i.exec(head)?.[1];
-      const type = /content-type:\s*([^\r\n]+)/i.exec(head)?.[1] ?? 'application/octet-stream';
-      if (name !== undefined) {
-        if (fileName !== undefined) files.push({ field: name, fileName, contentType: type, data: Buffer.from(data) });
-        else if (name === 'json') {
-          let parsed: unknown;
-          try { parsed = JSON.parse(data.toString('utf8')); } catch { throw new BodyError('the multipart "json" field is not valid JSON'); }
-          withinDepth(parsed, 'the multipart "json" field');
-          if (isPlainObject(parsed)) jsonField = unflatten(parsed);
-        } else setFlat(fields, name, data.toString('utf8'));
-      }
-    }
-    pos = next;
+  for (const part of multipartParts(contentType, body)) {
+    if (part.fileName !== undefined) files.push({ field: part.name, fileName: part.fileName, contentType: part.contentType, data: Buffer.from(part.data) });
+    else if (part.name === 'json') {
+      let parsed: unknown;
+      try { parsed = JSON.parse(part.data.toString('utf8')); } catch { throw new BodyError('the multipart "json" field is not valid JSON'); }
+      withinDepth(parsed, 'the multipart "json" field');
+      if (isPlainObject(parsed)) jsonField = unflatten(parsed);
+    } else setFlat(fields, part.name, part.data.toString('utf8'));
   }
   return { params: jsonField ? deepMerge(toPlain(fields), jsonField) : toPlain(fields), files };
 }

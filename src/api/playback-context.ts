@@ -39,7 +39,8 @@ const referrerPair = (referrer: string | undefined): string =>
 
 /**
  * The PlayRequest a client asking playManifest for this entry would make: the API call's own
- * HTTP facts (address, country, user agent, scheme) with a playManifest URL, the KS in the header.
+ * HTTP facts (address, country, user agent, scheme) with a playManifest URL, the KS in the header
+ * (and not the API call's body).
  */
 export function playRequestFor(ctx: ApiContext, entry: Entry, pairs: string, ks: string | null, referrer?: string): PlayRequest {
   const path = `/entryId/${entry.id}${pairs}${referrerPair(referrer)}`;
@@ -47,7 +48,7 @@ export function playRequestFor(ctx: ApiContext, entry: Entry, pairs: string, ks:
   delete headers['x-kaltura-ks'];
   if (ks) headers['x-kaltura-ks'] = ks;
   return parsePlayRequest(path, {
-    ...ctx.http, method: 'GET', rawUrl: `/p/${entry.partnerId}/sp/${entry.partnerId}00/playManifest${path}`, query: {}, headers,
+    ...ctx.http, method: 'GET', rawUrl: `/p/${entry.partnerId}/sp/${entry.partnerId}00/playManifest${path}`, query: {}, headers, body: undefined,
   });
 }
 

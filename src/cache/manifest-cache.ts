@@ -167,7 +167,8 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
   };
   return {
     keyOf(method, isHttps, baseUrl, rawUrl, ksHeader) {
-      if (maxEntries <= 0 || ksHeader !== undefined || CARRIES_KS.test(rawUrl)) return null;
+      // a POST's body is part of its request (routes/play-manifest.ts): its URL alone names no answer
+      if (maxEntries <= 0 || (method !== 'GET' && method !== 'HEAD') || ksHeader !== undefined || CARRIES_KS.test(rawUrl)) return null;
       return `${method} ${isHttps ? 's' : ''}${baseUrl} ${keyUrl(rawUrl)}`;
     },
     get(key, generation, rawUrl, now) {

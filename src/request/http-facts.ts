@@ -19,6 +19,11 @@ export interface HttpFacts {
    * condition.
    */
   country: () => string | null;
+  /**
+   * A POST's body as received (routes take it as bytes: routes/http.ts takeBodiesAsBytes), for the
+   * routes that read parameters from it (playManifest: play-request.ts); absent for GET and HEAD.
+   */
+  body?: { contentType: string | undefined; bytes: Buffer };
 }
 
 export function headerValue(headers: HttpFacts['headers'], name: string): string | undefined {

@@ -44,9 +44,12 @@ export function readPairs(segments: string[]): Map<string, string | undefined> {
   return params;
 }
 
-/** Path pairs over query-string values: the merged view every route reads from. */
-export function mergeParams(pathParams: Map<string, string | undefined>, query: Record<string, unknown>): Map<string, string> {
-  const merged = new Map<string, string>();
+/**
+ * Path pairs over query-string values (over a POST body's, `body`, when the route reads one):
+ * the merged view every route reads from.
+ */
+export function mergeParams(pathParams: Map<string, string | undefined>, query: Record<string, unknown>, body?: ReadonlyMap<string, string>): Map<string, string> {
+  const merged = new Map<string, string>(body ?? []);
   for (const [k, v] of Object.entries(query ?? {})) {
     const val = Array.isArray(v) ? v[0] : v; // first occurrence, as PHP's $_GET keeps the last but clients never repeat
     if (typeof val === 'string') merged.set(k, val);
@@ -68,9 +71,9 @@ export function pathAfter(rawUrl: string, action: string): string {
   return i < 0 ? '' : raw.slice(i + action.length + 1);
 }
 
-/** Path pairs over query values, from a raw path: the merged view every route reads from. */
-export function pathParams(rawPath: string, query: Record<string, unknown>): Map<string, string> {
-  return mergeParams(readPairs(splitPath(rawPath)), query);
+/** Path pairs over query values (over body values), from a raw path: the merged view every route reads from. */
+export function pathParams(rawPath: string, query: Record<string, unknown>, body?: ReadonlyMap<string, string>): Map<string, string> {
+  return mergeParams(readPairs(splitPath(rawPath)), query, body);
 }
 
 /**

@@ -1,6 +1,6 @@
 // The one request model of playManifest: every parameter normalised once (aliases resolved,
 // numbers parsed, referrer decoded, KS taken from the header or the params), by one parser, from
-// the path pairs, the query string and the headers. Stages read this and nothing else.
+// the path pairs, the query string, a POST's body and the headers. Stages read this and nothing else.
 // Accepted and not modelled, because nothing in kdeliver's answer depends on them (README,
 // "Where kdeliver deliberately differs"): cdnHost/ch (no effect in Kaltura's code either),
 // uiConfId/ui/uiconf (Kaltura's ad-stitching play server only), muxedAudioLang (no muxed
@@ -8,6 +8,7 @@
 // the answer cache leaves them out of its key, src/cache/manifest-cache.ts).
 import { DeliveryError } from '../errors.js';
 import { pathAfter, pathParams } from './path-params.js';
+import { flatBodyParams } from './body.js';
 import { flatHeaders, headerValue, type HttpFacts } from './http-facts.js';
 
 export interface PlayRequest {
@@ -97,9 +98,14 @@ export function readPlayRequest(http: HttpFacts): PlayRequest {
   return parsePlayRequest(pathAfter(http.rawUrl, 'playManifest'), http);
 }
 
-/** The path after `playManifest` plus query and headers → PlayRequest. Throws DeliveryError 19/49/25. */
+/**
+ * The path after `playManifest` plus query, body and headers → PlayRequest. Throws DeliveryError
+ * 19/49/25. As in Kaltura, path pairs win over the query, which wins over a POST's body (a KS sent
+ * there stays out of URLs and logs); the JSONP callback is read from the query only.
+ */
 export function parsePlayRequest(pathAfterAction: string, http: HttpFacts): PlayRequest {
-  const params = pathParams(pathAfterAction, http.query);
+  const body = http.body && http.method.toUpperCase() === 'POST' ? flatBodyParams(http.body.contentType, http.body.bytes) : undefined;
+  const params = pathParams(pathAfterAction, http.query, body);
   const get = (name: string): string | undefined => {
     if (params.has(name)) return params.get(name);
     const short = SHORT_NAMES[name];
