@@ -363,7 +363,11 @@ export async function importKaltura(
         fetched.set(thumbPlan, (await fetchFile(thumbPlan, e.id, true)).path);
         thumbFile = `${dir}/${thumbName}`;
       } catch (err) {
-        out.warnings.push(`no default thumbnail: ${redact((err as Error).message)}`);
+        // An audio entry has no frame to make a picture of (Kaltura makes none at conversion; it
+        // has one only if someone uploaded it): the source's 404 says it has none, and nothing
+        // that could be here is missing. A video's, or any other refusal, is worth saying.
+        const noneToHave = err instanceof RefusedError && err.status === 404 && intOf(e.mediaType) === MediaType.AUDIO;
+        if (!noneToHave) out.warnings.push(`no default thumbnail: ${redact((err as Error).message)}`);
         thumbFile = hereEntry?.thumbnailFile ?? null;
       }
     }
