@@ -14,7 +14,6 @@
 // Rounds alternate clear and encrypted runs; ratios are medians of the per-round ratios
 // (aim >= 0.7 for AES-128 and CENC).
 // Usage: node bench/encryption.mjs [--duration 2] [--rounds 5] [--http] [--http-duration 5] [--no-build]
-import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { buildProject, distModule } from './lib/build.mjs';
 import { benchCases } from './lib/encryption-cases.mjs';
@@ -23,20 +22,22 @@ import { benchMedia } from './lib/media.mjs';
 import { benchDir } from './lib/paths.mjs';
 import { freePort, startProcess } from './lib/procs.mjs';
 import { median } from './lib/rounds.mjs';
+import { benchArgs, positiveNumber, usageOf, wholeNumber } from './lib/args.mjs';
 import { requireCommands } from './lib/system.mjs';
 import { wrk } from './lib/wrk.mjs';
 
-const { values } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '2' },
-    rounds: { type: 'string', default: '5' },
-    http: { type: 'boolean', default: false },
-    'http-duration': { type: 'string', default: '5' },
-    'no-build': { type: 'boolean', default: false },
-  },
-});
-const duration = Number(values.duration);
-const rounds = Number(values.rounds);
+const options = {
+  duration: { type: 'string', default: '2' },
+  rounds: { type: 'string', default: '5' },
+  http: { type: 'boolean', default: false },
+  'http-duration': { type: 'string', default: '5' },
+  'no-build': { type: 'boolean', default: false },
+};
+const usage = usageOf(options);
+const { values } = benchArgs({ options }, usage);
+const duration = positiveNumber('duration', values.duration, usage);
+const rounds = wholeNumber('rounds', values.rounds, usage);
+positiveNumber('http-duration', values['http-duration'], usage);
 if (!values['no-build']) buildProject({ required: ['src/media/fmp4/writer.js', 'src/media/ts/writer.js', 'src/media/crypto/cenc.js'] });
 if (values.http) requireCommands(['wrk'], 'wrk');
 

@@ -11,10 +11,13 @@ import { benchMedia } from './lib/media.mjs';
 import { median } from './lib/rounds.mjs';
 import { printMachine } from './lib/machine.mjs';
 import { startReport } from './lib/results.mjs';
+import { benchArgs } from './lib/args.mjs';
 
+// --no-build is its only option; anything else is a usage error before anything is made
+const { values } = benchArgs({ options: { 'no-build': { type: 'boolean', default: false } } });
 if (typeof globalThis.gc !== 'function') {
   benchMedia();
-  if (!process.argv.includes('--no-build')) buildProject({ required: ['src/media/mp4/reader.js'] });
+  if (!values['no-build']) buildProject({ required: ['src/media/mp4/reader.js'] });
   const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }

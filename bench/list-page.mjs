@@ -10,9 +10,16 @@ import { openDatabase } from '../dist/src/catalog/db.js';
 import { entryApiObject, entryApiObjects } from '../dist/src/api/lookup.js';
 import { toJson } from '../dist/src/api/serializers/json.js';
 import { catalogShape } from '../scripts/make-big-library.mjs';
+import { existsSync } from 'node:fs';
 import { printMachine } from './lib/machine.mjs';
-const [file, n = '150'] = process.argv.slice(2);
-if (!file) throw new Error('usage: node bench/list-page.mjs <catalog.sqlite> [pages]');
+import { benchArgs, usageError, wholeNumber } from './lib/args.mjs';
+const usage = 'usage: node bench/list-page.mjs <catalog.sqlite> [pages=150]';
+const { positionals } = benchArgs({ allowPositionals: true, options: {} }, usage);
+const [file, pages = '150'] = positionals;
+if (!file || positionals.length > 2) usageError(file ? `unexpected argument ${JSON.stringify(positionals[2])}` : 'the catalog file is missing', usage);
+// openDatabase would make an empty catalog of a path that names none
+if (!existsSync(file)) usageError(`${file}: no such file`, usage);
+const n = wholeNumber("pages", pages, usage);
 printMachine();
 const cat = createCatalog(openDatabase(file));
 const shape = catalogShape(10);

@@ -9,8 +9,8 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { benchDir, workDir } from './lib/paths.mjs';
+import { benchArgs, usageError, wholeNumber, positiveNumber } from './lib/args.mjs';
 import { buildProject } from './lib/build.mjs';
 import { printMachine, uptime } from './lib/machine.mjs';
 
@@ -27,7 +27,8 @@ const all = {
   'pg-catalog': 'pg-catalog.mjs',
   nodes: 'nodes.mjs',
 };
-const { values, positionals } = parseArgs({
+const usage = `usage: node bench/run.mjs [${Object.keys(all).join('] [')}] [--with-nvm] [--rounds N] [--duration S] [--soak-minutes M] [--catalog-entries N] [--profile]`;
+const { values, positionals } = benchArgs({
   allowPositionals: true,
   options: {
     'with-nvm': { type: 'boolean', default: false },
@@ -37,9 +38,14 @@ const { values, positionals } = parseArgs({
     'catalog-entries': { type: 'string' },
     profile: { type: 'boolean', default: false },
   },
-});
+}, usage);
 const names = positionals.length ? positionals : Object.keys(all);
-for (const n of names) if (!all[n]) throw new Error(`unknown benchmark ${n}; known: ${Object.keys(all).join(', ')}`);
+for (const n of names) if (!all[n]) usageError(`unknown benchmark ${JSON.stringify(n)} (known: ${Object.keys(all).join(', ')})`, usage);
+// checked here, not by each benchmark an hour into the run
+if (values.rounds !== undefined) wholeNumber('rounds', values.rounds, usage);
+if (values.duration !== undefined) wholeNumber('duration', values.duration, usage);
+if (values['soak-minutes'] !== undefined) positiveNumber('soak-minutes', values['soak-minutes'], usage);
+if (values['catalog-entries'] !== undefined) wholeNumber('catalog-entries', values['catalog-entries'], usage);
 
 function argsFor(name) {
   const a = ['--no-build'];

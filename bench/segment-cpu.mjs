@@ -7,15 +7,16 @@
 // pool as the server's recycleWhenSent does. The segment answer cache, when a build has one, is
 // off for the "made" figures (every answer is produced) and on for the "cached" row.
 // Usage: node bench/segment-cpu.mjs [--dist DIR]... [--rounds 5] [--seconds 2] [--kinds ts,fmp4,dash-video,dash-audio] [--skip-cached]
-import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadAvg } from './lib/machine.mjs';
 import { benchMedia } from './lib/media.mjs';
 import { projectRoot } from './lib/paths.mjs';
 import { median } from './lib/rounds.mjs';
+import { benchArgs, positiveNumber, usageError, wholeNumber } from './lib/args.mjs';
 
-const { values } = parseArgs({
+const usage = 'usage: node bench/segment-cpu.mjs [--dist DIR]... [--rounds 5] [--seconds 2] [--kinds ts,fmp4,dash-video,dash-audio] [--skip-cached]';
+const { values } = benchArgs({
   options: {
     dist: { type: 'string', multiple: true },
     rounds: { type: 'string', default: '5' },
@@ -23,11 +24,13 @@ const { values } = parseArgs({
     kinds: { type: 'string', default: 'ts,fmp4,dash-video,dash-audio' },
     'skip-cached': { type: 'boolean', default: false },
   },
-});
+}, usage);
 const dists = (values.dist ?? [join(projectRoot, 'dist')]).map((d) => resolve(d));
-const rounds = Number(values.rounds);
-const seconds = Number(values.seconds);
+const rounds = wholeNumber('rounds', values.rounds, usage);
+const seconds = positiveNumber('seconds', values.seconds, usage);
 const kinds = values.kinds.split(',');
+const knownKinds = ['ts', 'fmp4', 'dash-video', 'dash-audio'];
+for (const k of kinds) if (!knownKinds.includes(k)) usageError(`--kinds: unknown kind ${JSON.stringify(k)} (known: ${knownKinds.join(', ')})`, usage);
 
 const { segments: file } = benchMedia();
 

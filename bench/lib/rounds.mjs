@@ -1,5 +1,5 @@
 // What the load benchmarks share: their command-line options and the median they report.
-import { parseArgs } from 'node:util';
+import { benchArgs, usageOf, wholeNumber } from './args.mjs';
 
 /**
  * --connections, --duration, --rounds and --no-build, with this benchmark's defaults; --pipelining
@@ -9,22 +9,23 @@ import { parseArgs } from 'node:util';
  * their values come back under `extra`.
  */
 export function loadOptions({ connections, duration = 10, rounds = 3, pipelining }, extra = {}) {
-  const { values } = parseArgs({
-    options: {
-      connections: { type: 'string', default: String(connections) },
-      ...(pipelining === undefined ? {} : { pipelining: { type: 'string', default: String(pipelining) } }),
-      duration: { type: 'string', default: String(duration) },
-      rounds: { type: 'string', default: String(rounds) },
-      'no-build': { type: 'boolean', default: false },
-      'with-nvm': { type: 'boolean', default: false },
-      ...extra,
-    },
-  });
+  const options = {
+    connections: { type: 'string', default: String(connections) },
+    ...(pipelining === undefined ? {} : { pipelining: { type: 'string', default: String(pipelining) } }),
+    duration: { type: 'string', default: String(duration) },
+    rounds: { type: 'string', default: String(rounds) },
+    'no-build': { type: 'boolean', default: false },
+    'with-nvm': { type: 'boolean', default: false },
+    ...extra,
+  };
+  // a mistake is one line and the usage, exit 2 (./args.mjs)
+  const usage = usageOf(options);
+  const { values } = benchArgs({ options }, usage);
   return {
-    connections: Number(values.connections),
-    pipelining: Number(values.pipelining ?? 1),
-    duration: Number(values.duration),
-    rounds: Number(values.rounds),
+    connections: wholeNumber('connections', values.connections, usage),
+    pipelining: values.pipelining === undefined ? 1 : wholeNumber('pipelining', values.pipelining, usage),
+    duration: wholeNumber('duration', values.duration, usage),
+    rounds: wholeNumber('rounds', values.rounds, usage),
     build: !values['no-build'],
     withNvm: values['with-nvm'] || process.env.KDELIVER_BENCH_NVM === '1',
     extra: Object.fromEntries(Object.keys(extra).map((k) => [k, values[k]])),

@@ -5,6 +5,7 @@
 // unchanged (entries the source cannot deliver are listed, with the reason), 1 when anything
 // failed or the source refused the session, 2 for a usage error. Problems are one line each;
 // the admin secret and the session are never printed.
+import { join } from 'node:path';
 import { loadConfig } from '../config.js';
 import { importKaltura, type ImportReport } from '../import/run.js';
 import type { Partner } from '../catalog/types.js';
@@ -85,10 +86,10 @@ export async function main(args: string[]): Promise<number> {
     await catalog.close();
   }
   progress.close();
-  return summarize(report, source.serviceUrl, partnerId);
+  return summarize(report, source.serviceUrl, partnerId, join(config.dataDir, 'tmp', 'import'));
 }
 
-function summarize(r: ImportReport, serviceUrl: string, sourcePartner: number): number {
+function summarize(r: ImportReport, serviceUrl: string, sourcePartner: number, tmpDir: string): number {
   const by = (k: string) => r.entries.filter((e) => e.result === k);
   const imported = by('imported');
   const failed = by('failed');
@@ -103,6 +104,9 @@ function summarize(r: ImportReport, serviceUrl: string, sourcePartner: number): 
     for (const e of list) w(`  ${e.id}: ${e.reason}`);
   }
   if (r.createdPartner) w(`partner ${r.createdPartner.id} was created here by this run; its new secrets are printed above, once.`);
+  // the partner is made with the first entry written: a run that wrote none made nothing
+  if (!r.partnerHere) w(`No entry was written, so partner ${r.partnerId} was not created here (nor anything under it).`);
+  if (r.keptDownloads) w(`${r.keptDownloads} download${r.keptDownloads === 1 ? ' is' : 's are'} kept in ${tmpDir} for the next run, which resumes ${r.keptDownloads === 1 ? 'it' : 'them'}.`);
   if (failed.length) w('Run the same command again to retry the failed entries; finished files are not fetched again.');
   return failed.length ? 1 : 0;
 }

@@ -40,9 +40,9 @@ export interface ImportOptions {
   /** Parallel downloads. */
   jobs: number;
   /**
-   * Called as soon as this run has made the partner, before anything is downloaded: its new secrets
-   * are shown once, and a run stopped before its end (Ctrl-C, kill -9) must have shown them, as
-   * the next run finds the partner made.
+   * Called as soon as this run has made the partner (when its first entry is about to be written,
+   * before the next download): its new secrets are shown once, and a run stopped after that
+   * (Ctrl-C, kill -9) must have shown them, as the next run finds the partner made.
    */
   onPartnerCreated?: (partner: Partner) => void;
 }
@@ -59,6 +59,10 @@ export interface ImportReport {
   partnerId: number;
   /** Set when this run made the partner (its new secrets are shown once, by the caller). */
   createdPartner: Partner | null;
+  /** Whether the partner is here at the end (it is made only when an entry is written). */
+  partnerHere: boolean;
+  /** Downloads left in tmp/import for the next run (of entries that failed or were refused half-way). */
+  keptDownloads: number;
   entries: EntryOutcome[];
   files: number;
   bytes: number;
@@ -100,26 +104,44 @@ export async function importKaltura(
   now: () => number = () => Math.floor(Date.now() / 1000),
 ): Promise<ImportReport> {
   const partnerId = o.asPartner ?? source.partnerId;
-  let createdPartner: Partner | null = null;
-  if (!await catalog.getPartner(partnerId)) {
-    const name = (await source.partnerName()) ?? `Partner ${partnerId}`;
-    try {
-      createdPartner = await catalog.addPartner({ id: partnerId, name });
-      o.onPartnerCreated?.(createdPartner);
-    } catch (e) {
-      if (!(e instanceof PartnerExistsError)) throw e; // another process made it meanwhile
-    }
-  }
+  const report: ImportReport = { partnerId, createdPartner: null, partnerHere: !!await catalog.getPartner(partnerId), entries: [], files: 0, bytes: 0, keptDownloads: 0 };
+  let partnerMade: Promise<void> | null = null;
+  /**
+   * The partner here, made (with new secrets, shown at once) when the first entry is about to be
+   * written, not before: a run in which no entry comes over leaves no partner behind. Anything
+   * written under the partner (an access-control profile, an entry) waits for this.
+   */
+  const ensurePartner = (): Promise<void> => {
+    partnerMade ??= (async () => {
+      if (report.partnerHere) return;
+      const name = (await source.partnerName()) ?? `Partner ${partnerId}`;
+      try {
+        report.createdPartner = await catalog.addPartner({ id: partnerId, name });
+        o.onPartnerCreated?.(report.createdPartner);
+      } catch (e) {
+        if (!(e instanceof PartnerExistsError)) throw e; // another process made it meanwhile
+      }
+      report.partnerHere = true;
+    })();
+    // a failure (the catalog's) is the entry's; the next entry tries again
+    return partnerMade.catch((e) => {
+      partnerMade = null;
+      throw e;
+    });
+  };
   const tmpDir = join(config.dataDir, 'tmp', 'import');
   mkdirSync(tmpDir, { recursive: true });
   const limit = limiter();
-  const report: ImportReport = { partnerId, createdPartner, entries: [], files: 0, bytes: 0 };
+  const acpRead = new Map<number, Promise<AccessControlProfile>>();
   const acpDone = new Map<number, Promise<void>>();
   const fpDone = new Map<number, Promise<void>>();
 
-  /** The source's access-control profile, written here under its id (once per run). */
-  const importAcp = (id: number): Promise<void> => {
-    let p = acpDone.get(id);
+  /**
+   * The source's access-control profile as it will be here (read once per run): read before an
+   * entry's downloads, so that a rule kdeliver cannot evaluate fails the entry before them.
+   */
+  const readAcp = (id: number): Promise<AccessControlProfile> => {
+    let p = acpRead.get(id);
     if (!p) {
       p = (async () => {
         const a = await source.accessControlProfile(id);
@@ -131,10 +153,22 @@ export async function importKaltura(
           throw e;
         }
         const t = now();
-        const profile: AccessControlProfile = {
+        return {
           id, partnerId, name: strOf(a.name) || `Profile ${id}`, systemName: strOf(a.systemName), description: strOf(a.description),
           isDefault: !!a.isDefault, rules, createdAt: intOf(a.createdAt, t), updatedAt: intOf(a.updatedAt, t),
         };
+      })();
+      acpRead.set(id, p);
+    }
+    return p;
+  };
+  /** The profile written here under its id (once per run), when an entry that uses it is written. */
+  const importAcp = (id: number): Promise<void> => {
+    let p = acpDone.get(id);
+    if (!p) {
+      p = (async () => {
+        const profile = await readAcp(id);
+        await ensurePartner();
         await store.putAccessControlProfile(profile);
       })();
       acpDone.set(id, p);
@@ -281,11 +315,13 @@ export async function importKaltura(
       && sameIds(await catalog.listFlavors(e.id), flavors.map((f) => f.record)) && sameIds(await catalog.listCaptions(e.id), captions.map((c) => c.record))
       // a thumbnail the source refused is asked for again when the entry changes (its version)
       && (haveThumb || !e.thumbnailUrl || hereEntry.version === entryVersion);
+    const acpId = e.accessControlId !== undefined && e.accessControlId !== null ? intOf(e.accessControlId) : null;
     // a profile changes without its entries changing: it is read again on every run (once per run)
-    if (e.accessControlId !== undefined && e.accessControlId !== null) await importAcp(intOf(e.accessControlId));
-    if (unchanged) return { ...out, result: 'unchanged' };
-
-    await Promise.all(ready.map((f) => importFlavorParams(intOf(f.flavorParamsId), f)));
+    if (unchanged) {
+      if (acpId !== null) await importAcp(acpId);
+      return { ...out, result: 'unchanged' };
+    }
+    if (acpId !== null) await readAcp(acpId);
 
     // the source's URLs: a refusal of the admin session is the entry's own access control speaking
     for (const f of flavors) {
@@ -327,7 +363,11 @@ export async function importKaltura(
         fetched.set(thumbPlan, (await fetchFile(thumbPlan, e.id, true)).path);
         thumbFile = `${dir}/${thumbName}`;
       } catch (err) {
-        out.warnings.push(`no default thumbnail: ${redact((err as Error).message)}`);
+        // An audio entry has no frame to make a picture of (Kaltura makes none at conversion; it
+        // has one only if someone uploaded it): the source's 404 says it has none, and nothing
+        // that could be here is missing. A video's, or any other refusal, is worth saying.
+        const noneToHave = err instanceof RefusedError && err.status === 404 && intOf(e.mediaType) === MediaType.AUDIO;
+        if (!noneToHave) out.warnings.push(`no default thumbnail: ${redact((err as Error).message)}`);
         thumbFile = hereEntry?.thumbnailFile ?? null;
       }
     }
@@ -358,6 +398,11 @@ export async function importKaltura(
         // a store that copied it (S3) leaves the download to its caller
         rmSync(file, { force: true });
       }
+      // what the entry names is written only now that all of its files are in place: an entry
+      // that fails leaves no partner, profile or flavor params of its own behind
+      await ensurePartner();
+      await Promise.all(ready.map((f) => importFlavorParams(intOf(f.flavorParamsId), f)));
+      if (acpId !== null) await importAcp(acpId);
     } catch (e) {
       // the entry fails and the catalog names none of them: the files already put go again
       // (best effort; the next run puts them once more)
@@ -369,7 +414,7 @@ export async function importKaltura(
       mediaType: intOf(e.mediaType, MediaType.VIDEO), status: flavors.some((f) => f.record.status === AssetStatus.READY) ? EntryStatus.READY : EntryStatus.IMPORT,
       duration: e.msDuration !== undefined ? intOf(e.msDuration) / 1000 : intOf(e.duration), moderationStatus: intOf(e.moderationStatus, 6),
       startDate: e.startDate ?? null, endDate: e.endDate ?? null,
-      accessControlProfileId: e.accessControlId !== undefined && e.accessControlId !== null ? intOf(e.accessControlId) : null,
+      accessControlProfileId: acpId,
       tags: strOf(e.tags), adminTags: strOf(e.adminTags), userId: strOf(e.userId), referenceId: strOf(e.referenceId),
       createdAt: intOf(e.createdAt, t), updatedAt: intOf(e.updatedAt, t), version: entryVersion, dataFile: null, thumbnailFile: thumbFile,
       redirectEntryId: e.redirectEntryId || null, partnerData: strOf(e.partnerData),
@@ -430,5 +475,6 @@ function cleanTmp(tmpDir: string, report: ImportReport): void {
   const done = new Set(report.entries.filter((e) => e.result === 'imported' || e.result === 'unchanged' || e.result === 'not imported').map((e) => e.id));
   for (const f of readdirSync(tmpDir)) {
     if (done.has(f.split('__')[0])) rmSync(join(tmpDir, f), { force: true });
+    else if (!f.endsWith('.json')) report.keptDownloads++;
   }
 }

@@ -1,0 +1,68 @@
+// `kdeliver import-kaltura` of an audio entry that has no default thumbnail at the source (its
+// thumbnail URL answers 404, as an audio entry has no video frame to make one of) says nothing
+// about it, on the first run or on a later one that imports the entry again; a video entry whose
+// thumbnail the source does not give is still warned about. The source is a real kdeliver serving
+// the sample library, behind a proxy that answers 404 for 1_kssecure's thumbnail.
+import t from 'tap';
+import { createServer, request as httpRequest } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { installedCommand } from '../helpers/command.js';
+
+const SOURCE_SECRET = 'sample-admin-secret-309';
+const work = mkdtempSync(join(tmpdir(), 'kdeliver-import-audio-thumb-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+const cmd = installedCommand(t, work);
+
+t.test('an audio entry without a thumbnail is imported without a warning, every run', async (t) => {
+  const proxy = createServer((req, res) => {
+    if (/\/thumbnail\/entry_id\/1_kssecure\//.test(req.url ?? '')) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('no thumbnail');
+      return;
+    }
+    const u = new URL(upstream);
+    const up = httpRequest({ host: u.hostname, port: u.port, method: req.method, path: req.url, headers: { ...req.headers, host: u.host } }, (ur) => {
+      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      ur.pipe(res);
+    });
+    up.on('error', () => { if (!res.headersSent) res.writeHead(502).end(); else res.destroy(); });
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => { proxy.closeAllConnections(); proxy.close(() => r()); }));
+  const proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+  const src = await cmd.serve({ KDELIVER_DATA_DIR: join(work, 'source'), KDELIVER_SAMPLE_LIBRARY: 'true', KDELIVER_PUBLIC_URL: proxyUrl, KDELIVER_LOG_LEVEL: 'warn' });
+  t.teardown(() => src.stop());
+  const upstream = src.url;
+
+  const thumbnail = await fetch(`${src.url}/p/309/sp/30900/thumbnail/entry_id/1_audio001`);
+  t.equal(thumbnail.status, 404, 'the source has no thumbnail for the audio entry');
+  await thumbnail.arrayBuffer();
+
+  const env = { KDELIVER_DATA_DIR: join(work, 'imported'), KDELIVER_SAMPLE_LIBRARY: 'false' };
+  const args = ['import-kaltura', '--service-url', proxyUrl, '--partner-id', '309', '--admin-secret', SOURCE_SECRET, '--entry-ids', '1_audio001,1_kssecure'];
+  const first = await cmd.kdeliver(args, env);
+  t.equal(first.code, 0, `${first.stdout}\n${first.stderr}`);
+  t.match(first.stdout, /: 2 imported, /);
+  t.notMatch(first.stderr, /1_audio001: warning/, 'no warning for the audio entry');
+  t.match(first.stderr, /1_kssecure: warning: no default thumbnail: the source answered HTTP 404/, 'a video entry without one is warned about');
+  const db = new Database(join(env.KDELIVER_DATA_DIR, 'catalog.sqlite'), { readonly: true, fileMustExist: true });
+  t.equal(db.prepare("SELECT thumbnail_file FROM entries WHERE id = '1_audio001'").pluck().get(), null, 'the audio entry has no thumbnail here either');
+  db.close();
+
+  // the entries change at the source: the next run imports them again, and asks for the thumbnails again
+  const ks = (await (await fetch(`${src.url}/api_v3/service/session/action/start?format=1&secret=${SOURCE_SECRET}&partnerId=309&type=2`)).json()) as string;
+  for (const id of ['1_audio001', '1_kssecure']) {
+    const r = await fetch(`${src.url}/api_v3/service/baseEntry/action/update?format=1&ks=${ks}&entryId=${id}&baseEntry[name]=Renamed`);
+    t.equal(((await r.json()) as { name?: string }).name, 'Renamed');
+  }
+  const again = await cmd.kdeliver(args, env);
+  t.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+  t.match(again.stdout, /: 2 imported, /, 'both entries are imported again');
+  t.notMatch(again.stderr, /1_audio001: warning/, 'still no warning for the audio entry');
+  const unchanged = await cmd.kdeliver(args, env);
+  t.match(unchanged.stdout, /: 0 imported, 2 unchanged, /);
+  t.notMatch(unchanged.stderr, /warning/, 'a run that changes nothing says nothing');
+});
