@@ -9,7 +9,7 @@ export const INPUT_CLASSES: readonly SchemaClass[] = [
   { name: 'KalturaFilterPager', base: 'KalturaObjectBase', props: 'pageSize:int,pageIndex:int' },
   {
     name: 'KalturaBaseEntryFilter', base: 'KalturaObjectBase',
-    props: 'idEqual:string,idIn:string,redirectFromEntryId:string,referenceIdEqual:string,nameLike:string,statusEqual:KalturaEntryStatus,statusIn:string,mediaTypeEqual:KalturaMediaType,mediaTypeIn:string,typeEqual:KalturaEntryType,typeIn:string,userIdEqual:string,tagsMultiLikeOr:string,createdAtGreaterThanOrEqual:time,orderBy:string',
+    props: 'idEqual:string,idIn:string,redirectFromEntryId:string,referenceIdEqual:string,nameLike:string,statusEqual:KalturaEntryStatus,statusIn:string,statusNotEqual:KalturaEntryStatus,statusNotIn:string,moderationStatusEqual:KalturaEntryModerationStatus,moderationStatusIn:string,moderationStatusNotEqual:KalturaEntryModerationStatus,moderationStatusNotIn:string,mediaTypeEqual:KalturaMediaType,mediaTypeIn:string,typeEqual:KalturaEntryType,typeIn:string,userIdEqual:string,tagsMultiLikeOr:string,createdAtGreaterThanOrEqual:time,orderBy:string',
   },
   { name: 'KalturaMediaEntryFilter', base: 'KalturaBaseEntryFilter', props: '' },
   { name: 'KalturaAssetFilter', base: 'KalturaObjectBase', props: 'idEqual:string,idIn:string,entryIdEqual:string,entryIdIn:string' },

@@ -360,6 +360,18 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
         where.push(`status IN (${f.statusIn.map((_, i) => `@st${i}`).join(',') || 'NULL'})`);
         f.statusIn.forEach((s, i) => (params[`st${i}`] = s));
       } else if (!f.includeDeleted) where.push('status <> 3');
+      if (f.statusNotIn?.length) {
+        where.push(`status NOT IN (${f.statusNotIn.map((_, i) => `@stn${i}`).join(',')})`);
+        f.statusNotIn.forEach((s, i) => (params[`stn${i}`] = s));
+      }
+      if (f.moderationStatusIn) {
+        where.push(`moderation_status IN (${f.moderationStatusIn.map((_, i) => `@ms${i}`).join(',') || 'NULL'})`);
+        f.moderationStatusIn.forEach((s, i) => (params[`ms${i}`] = s));
+      }
+      if (f.moderationStatusNotIn?.length) {
+        where.push(`moderation_status NOT IN (${f.moderationStatusNotIn.map((_, i) => `@msn${i}`).join(',')})`);
+        f.moderationStatusNotIn.forEach((s, i) => (params[`msn${i}`] = s));
+      }
       if (f.mediaTypeEqual !== undefined) { where.push('media_type = @mt'); params.mt = f.mediaTypeEqual; }
       if (f.typeIn) {
         where.push(`type IN (${f.typeIn.map((_, i) => `@ty${i}`).join(',') || 'NULL'})`);

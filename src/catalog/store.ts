@@ -25,6 +25,11 @@ export interface EntryFilter {
   /** Substring of the name; `%`, `_` and `\` in it are literal. */
   nameLike?: string;
   statusIn?: number[];
+  /** Statuses left out (with deleted entries, which stay out unless statusIn or includeDeleted asks). */
+  statusNotIn?: number[];
+  /** Kaltura's entry.moderationStatus: only these, or all but these. */
+  moderationStatusIn?: number[];
+  moderationStatusNotIn?: number[];
   mediaTypeEqual?: number;
   typeIn?: number[];
   userIdEqual?: string;

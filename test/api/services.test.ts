@@ -104,6 +104,22 @@ t.test('api_v3 services', async (t) => {
     t.same(await ids({ statusIn: '3' }), ['1_deleted0']);
     t.notOk((await ids({})).includes('1_deleted0'), 'deleted entries are not listed by default');
     t.same(await ids({ redirectFromEntryId: '1_deleted0' }), ['1_deleted0'], 'a named entry is returned whatever its status, as Kaltura does');
+    // Kaltura's defaults: without a status field only READY entries, without a moderation field
+    // none pending moderation or rejected; idEqual and redirectFromEntryId skip them, idIn does not
+    const all = await ids({});
+    t.notOk(all.includes('1_convert0'), 'an entry still converting is not listed by default');
+    t.notOk(all.includes('1_moderat0'), 'an entry pending moderation is not listed by default');
+    t.ok(all.includes('1_rcit0qgs') && all.includes('1_sched000'), 'ready, approved entries are');
+    t.same(await ids({ idIn: '1_convert0,1_moderat0,1_rcit0qgs' }), ['1_rcit0qgs'], 'idIn keeps the defaults');
+    t.same(await ids({ idEqual: '1_convert0' }), ['1_convert0'], 'idEqual skips them');
+    t.same(await ids({ idEqual: '1_moderat0' }), ['1_moderat0']);
+    t.same(await ids({ moderationStatusEqual: 1 }), ['1_moderat0'], 'a moderation field replaces its default (the status default stays)');
+    t.same(await ids({ moderationStatusIn: '1,3', statusIn: '1,2' }), ['1_moderat0']);
+    t.ok((await ids({ moderationStatusNotIn: '3' })).includes('1_moderat0'));
+    t.same(await ids({ statusNotEqual: 2 }), ['1_convert0'], 'statusNotEqual: deleted entries still left out');
+    t.same(await ids({ statusNotIn: '2,1' }), []);
+    t.same((await api('media', 'list', { ks: adminKs, filter: { objectType: 'KalturaMediaEntryFilter', statusIn: '1,2' } })).objects.map((e: any) => e.id).includes('1_convert0'), true, 'media.list too');
+    t.match(await api('baseEntry', 'list', { ks: adminKs, filter: { moderationStatusEqual: 'pending' } }), { code: 'INVALID_ENUM_VALUE', args: { PARAM_NAME: 'moderationStatusEqual' } });
     const page1 = await api('media', 'list', { ks: adminKs, pager: { pageSize: 3, pageIndex: 1 } });
     const page2 = await api('media', 'list', { ks: adminKs, pager: { pageSize: 3, pageIndex: 2 } });
     t.equal(page1.objects.length, 3);

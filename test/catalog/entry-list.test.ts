@@ -2,7 +2,7 @@
 // same-second entries mixed in), on SQLite and on PostgreSQL: for every filter, order and pager the
 // same ids in the same order and the same totalCount as the list worked out here from the library
 // itself; again when the count is kept from an earlier call; and a write changes both at once
-// (the kept count goes with the change). Then migration 12 (the entries_list index) on a catalog
+// (the kept count goes with the change). Then migrations 12-14 (the entries_list index) on a catalog
 // made before it: SQLite and PostgreSQL both come up with it and list the same. And a page read
 // whole (its entries through the read cache, its flavors in one statement, src/api/lookup.ts
 // entryApiObjects) answers byte for byte what one read per entry answers, cold, warm and half kept.
@@ -42,13 +42,17 @@ function library(): LibraryFile {
     if (n % 19 === 0) e.userId = 'teacher';
     if (n % 23 === 0) e.flavors = []; // an entry without flavors on a page
     if (n % 29 === 0) for (const f of e.flavors ?? []) f.bitrate = 500; // equal bitrates: insertion order
+    if (n % 31 === 0) e.status = 1; // still converting
+    if (n % 3 === 0) e.moderationStatus = 1; // pending moderation
+    if (n % 37 === 0) e.moderationStatus = 3; // rejected
+    if (n % 41 === 0) e.moderationStatus = 2; // approved
   });
   return lib;
 }
 
-type Row = Required<Pick<LibEntry, 'id' | 'partnerId' | 'name' | 'status' | 'mediaType' | 'type' | 'createdAt' | 'duration' | 'tags' | 'referenceId' | 'userId'>>;
+type Row = Required<Pick<LibEntry, 'id' | 'partnerId' | 'name' | 'status' | 'moderationStatus' | 'mediaType' | 'type' | 'createdAt' | 'duration' | 'tags' | 'referenceId' | 'userId'>>;
 const rowsOf = (lib: LibraryFile): Row[] => lib.entries!.map((e) => ({
-  id: e.id, partnerId: e.partnerId, name: e.name, status: e.status ?? 2, mediaType: e.mediaType ?? 1, type: e.type ?? 1,
+  id: e.id, partnerId: e.partnerId, name: e.name, status: e.status ?? 2, moderationStatus: e.moderationStatus ?? 6, mediaType: e.mediaType ?? 1, type: e.type ?? 1,
   createdAt: e.createdAt ?? NOW, duration: e.duration ?? 0, tags: e.tags ?? '', referenceId: e.referenceId ?? '', userId: e.userId ?? '',
 }));
 
@@ -60,6 +64,9 @@ function expected(rows: Row[], f: EntryFilter, pageSize = 30, pageIndex = 1): { 
     && (f.referenceIdEqual === undefined || r.referenceId === f.referenceIdEqual)
     && (f.nameLike === undefined || has(r.name, f.nameLike))
     && (f.statusIn ? f.statusIn.includes(r.status) : f.includeDeleted || r.status !== 3)
+    && (!f.statusNotIn || !f.statusNotIn.includes(r.status))
+    && (!f.moderationStatusIn || f.moderationStatusIn.includes(r.moderationStatus))
+    && (!f.moderationStatusNotIn || !f.moderationStatusNotIn.includes(r.moderationStatus))
     && (f.mediaTypeEqual === undefined || r.mediaType === f.mediaTypeEqual)
     && (!f.typeIn || f.typeIn.includes(r.type))
     && (f.userIdEqual === undefined || r.userId === f.userIdEqual)
@@ -92,6 +99,10 @@ function cases(): [EntryFilter, number, number][] {
       { typeIn: [1] }, { typeIn: [2], mediaTypeEqual: 5 }, { mediaTypeIn: [1, 5] }, { userIdEqual: 'teacher' },
       { tagsMultiLikeOr: ['lecture', 'DEMO'] }, { createdAtGreaterThanOrEqual: 1_650_000_000 }, { referenceIdEqual: 'ref-4' },
       { idIn: ['0_00000000', '0_00000001', '0_00000004', '0_0000000a', 'nope'] }, { mediaTypeEqual: 1, nameLike: 'talk', statusIn: [2] },
+      // api_v3's default (src/api/services/base-entry.ts entryFilter), and the status and moderation filters
+      { statusIn: [2], moderationStatusNotIn: [1, 3] }, { statusIn: [2], moderationStatusNotIn: [1, 3], mediaTypeEqual: 1 },
+      { statusNotIn: [2] }, { statusNotIn: [1, 2], includeDeleted: true }, { moderationStatusIn: [1] }, { moderationStatusIn: [] },
+      { moderationStatusIn: [1, 3], statusIn: [1, 2] }, { moderationStatusNotIn: [6] },
     ];
     for (const f of filters) {
       for (const [size, page] of [[30, 1], [30, 3], [7, 5], [500, 1], [30, 100], [0, 0]]) out.push([{ partnerId, ...f }, size, page]);
@@ -162,16 +173,22 @@ t.test('SQLite and PostgreSQL list what the library holds, for every filter, ord
   const plan = db.prepare("EXPLAIN QUERY PLAN SELECT id FROM entries WHERE partner_id = 5001 AND status <> 3 AND media_type = 1 ORDER BY created_at DESC, id LIMIT 30 OFFSET 60").all() as { detail: string }[];
   t.match(plan.map((p) => p.detail).join(' | '), /USING COVERING INDEX entries_list/, 'SQLite pages through entries_list');
   t.notMatch(plan.map((p) => p.detail).join(' | '), /TEMP B-TREE/, 'without a sort');
+  // api_v3's default list (ready, not pending moderation or rejected) and its count stay in the index
+  const where = 'partner_id = 5001 AND status IN (2) AND moderation_status NOT IN (1, 3)';
+  for (const sql of [`SELECT id FROM entries WHERE ${where} ORDER BY created_at DESC, id LIMIT 30 OFFSET 60`, `SELECT COUNT(*) FROM entries WHERE ${where}`]) {
+    const steps = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((p) => p.detail).join(' | ');
+    t.match(steps, /USING COVERING INDEX entries_list/, `the default list's ${sql.startsWith('SELECT id') ? 'page' : 'count'} is read from entries_list alone`);
+  }
 });
 
-/** What migrations 12 and 13 changed, undone (src/catalog/migrations.ts). */
+/** What migrations 12 to 14 changed, undone (src/catalog/migrations.ts). */
 const BACK_TO_11 = [
   'ALTER TABLE entries DROP COLUMN conversion_profile_id',
   'DROP INDEX entries_list',
   'CREATE INDEX entries_partner ON entries(partner_id, created_at)',
 ];
 
-t.test('migration 12 on a catalog made before it (SQLite data directory and PostgreSQL)', async (t) => {
+t.test('migrations 12 to 14 on a catalog made before them (SQLite data directory and PostgreSQL)', async (t) => {
   const lib = library();
   const rows = rowsOf(lib);
   // SQLite: a data directory's catalog at version 11, with the generated library in it
@@ -197,8 +214,9 @@ t.test('migration 12 on a catalog made before it (SQLite data directory and Post
   const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries'").pluck().all() as string[]).sort();
   t.ok(indexes.includes('entries_list'), 'entries_list made');
   t.notOk(indexes.includes('entries_partner'), 'entries_partner, its prefix, gone');
+  t.ok((db.prepare("SELECT name FROM pragma_index_info('entries_list')").pluck().all() as string[]).includes('moderation_status'), 'entries_list holds moderation_status (migration 14)');
   const sqlite = createCatalog(db);
-  await check(t, 'SQLite after migration 12', sqlite, rows);
+  await check(t, 'SQLite after migrations 12-14', sqlite, rows);
   await sqlite.close();
 
   // PostgreSQL: a database at version 11 with the same library
@@ -215,8 +233,10 @@ t.test('migration 12 on a catalog made before it (SQLite data directory and Post
   const pgIndexes = (await pg.db.query("SELECT indexname FROM pg_indexes WHERE tablename = 'entries'")).rows.map((r) => r.indexname as string);
   t.ok(pgIndexes.includes('entries_list'), 'PostgreSQL: entries_list made');
   t.notOk(pgIndexes.includes('entries_partner'), 'PostgreSQL: entries_partner gone');
+  const pgIndexDef = (await pg.db.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'entries_list'")).rows[0].indexdef as string;
+  t.match(pgIndexDef, /moderation_status/, 'PostgreSQL: entries_list holds moderation_status (migration 14)');
   t.equal(Number((await pg.db.query('SELECT version FROM kdeliver_schema')).rows[0].version), migrations.length);
-  await check(t, 'PostgreSQL after migration 12', pg, rows);
+  await check(t, 'PostgreSQL after migrations 12-14', pg, rows);
 });
 
 /** Drops every kept read (any write does): the next reads go to the database. */

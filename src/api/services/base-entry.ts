@@ -1,7 +1,7 @@
 // baseEntry and media: get and list entries of the calling partner, and the playback context
 // the web player loads media with.
 import { ENTRY_ORDER_NAMES, type EntryFilter, type EntryOrder } from '../../catalog/store.js';
-import { EntryStatus, EntryType } from '../../catalog/types.js';
+import { EntryStatus, EntryType, ModerationStatus } from '../../catalog/types.js';
 import { ApiError } from '../errors.js';
 import { ID_ARG, listArgs, objInt, objList, objString, readPager } from '../args.js';
 import { callPartnerId, entryApiObject, entryApiObjects, partnerEntry } from '../lookup.js';
@@ -45,8 +45,15 @@ export async function entryFilter(ctx: ApiContext, f: Params | null, mediaOnly: 
   if (ref !== undefined) filter.referenceIdEqual = ref;
   const nameLike = objString(f, 'nameLike');
   if (nameLike !== undefined && nameLike !== '') filter.nameLike = nameLike;
-  const statuses = equalAndIn(objInt(f, 'statusEqual', 'KalturaEntryStatus'), objList(f, 'statusIn')?.map(Number).filter(Number.isInteger));
+  const ints = (name: string) => objList(f, name)?.map(Number).filter(Number.isInteger);
+  const statuses = equalAndIn(objInt(f, 'statusEqual', 'KalturaEntryStatus'), ints('statusIn'));
   if (statuses !== undefined) filter.statusIn = statuses;
+  const notStatuses = [objInt(f, 'statusNotEqual', 'KalturaEntryStatus'), ...(ints('statusNotIn') ?? [])].filter((s): s is number => s !== undefined);
+  if (notStatuses.length) filter.statusNotIn = notStatuses;
+  const moderation = equalAndIn(objInt(f, 'moderationStatusEqual', 'KalturaEntryModerationStatus'), ints('moderationStatusIn'));
+  if (moderation !== undefined) filter.moderationStatusIn = moderation;
+  const notModeration = [objInt(f, 'moderationStatusNotEqual', 'KalturaEntryModerationStatus'), ...(ints('moderationStatusNotIn') ?? [])].filter((s): s is number => s !== undefined);
+  if (notModeration.length) filter.moderationStatusNotIn = notModeration;
   const mediaType = objInt(f, 'mediaTypeEqual', 'KalturaMediaType');
   if (mediaType !== undefined) filter.mediaTypeEqual = mediaType;
   const types = equalAndIn(objInt(f, 'typeEqual', 'KalturaEntryType'), objList(f, 'typeIn')?.map(Number).filter(Number.isInteger));
@@ -65,8 +72,17 @@ export async function entryFilter(ctx: ApiContext, f: Params | null, mediaOnly: 
     filter.orderBy = order as EntryOrder;
   }
   if (mediaOnly) filter.typeIn = (filter.typeIn ?? [EntryType.MEDIA_CLIP]).filter((t) => t === EntryType.MEDIA_CLIP);
-  // Kaltura skips its default status filter when the entry is named (idEqual, redirectFromEntryId)
+  // Kaltura's own defaults for a list: without a status filter only ready entries, and without a
+  // moderation filter none pending moderation or rejected (README "api_v3"), so an
+  // entry still converting, or waiting for approval, is not listed until it can play. A named
+  // entry (idEqual, redirectFromEntryId) skips both, whatever its status, deleted included.
   if (idEqual !== undefined || redirect !== undefined) filter.includeDeleted = true;
+  else {
+    if (!filter.statusIn && !filter.statusNotIn) filter.statusIn = [EntryStatus.READY];
+    if (!filter.moderationStatusIn && !filter.moderationStatusNotIn) {
+      filter.moderationStatusNotIn = [ModerationStatus.PENDING_MODERATION, ModerationStatus.REJECTED];
+    }
+  }
   return filter;
 }
 
@@ -99,7 +115,7 @@ export const baseEntryService: ServiceModule = {
     ...baseEntryEditActions, // update, getByIds, approve, reject, updateThumbnailJpeg (entry-edit.ts)
     get: getAction(false, 'KalturaBaseEntry'),
     list: {
-      description: 'Lists entries (filters: idEqual, idIn, redirectFromEntryId, referenceIdEqual, nameLike, statusEqual, statusIn, mediaTypeEqual, mediaTypeIn, typeEqual, typeIn, userIdEqual, tagsMultiLikeOr, createdAtGreaterThanOrEqual, orderBy)',
+      description: 'Lists entries (filters: idEqual, idIn, redirectFromEntryId, referenceIdEqual, nameLike, statusEqual, statusIn, statusNotEqual, statusNotIn, moderationStatusEqual, moderationStatusIn, moderationStatusNotEqual, moderationStatusNotIn, mediaTypeEqual, mediaTypeIn, typeEqual, typeIn, userIdEqual, tagsMultiLikeOr, createdAtGreaterThanOrEqual, orderBy)',
       params: listArgs('KalturaBaseEntryFilter'),
       returns: 'KalturaBaseEntryListResponse',
       handler: (ctx, a) => listEntries(ctx, a, false, 'KalturaBaseEntryListResponse'),

@@ -248,6 +248,9 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
       if (f.nameLike !== undefined) { where.push("name ILIKE @name ESCAPE '\\'"); params.name = like(f.nameLike); }
       if (f.statusIn) where.push(`status IN (${list('st', f.statusIn, 'NULL')})`);
       else if (!f.includeDeleted) where.push('status <> 3');
+      if (f.statusNotIn?.length) where.push(`status NOT IN (${list('stn', f.statusNotIn, '')})`);
+      if (f.moderationStatusIn) where.push(`moderation_status IN (${list('ms', f.moderationStatusIn, 'NULL')})`);
+      if (f.moderationStatusNotIn?.length) where.push(`moderation_status NOT IN (${list('msn', f.moderationStatusNotIn, '')})`);
       if (f.mediaTypeEqual !== undefined) { where.push('media_type = @mt'); params.mt = f.mediaTypeEqual; }
       if (f.typeIn) where.push(`type IN (${list('ty', f.typeIn, 'NULL')})`);
       if (f.userIdEqual !== undefined) { where.push('user_id = @user'); params.user = f.userIdEqual; }
