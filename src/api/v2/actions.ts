@@ -133,11 +133,12 @@ async function listEntries(ctx: V2Context, forcedUser: string | null): Promise<R
     filter.userIdEqual = forcedUser;
     filter.typeIn = '1,2';
   }
-  // v2 lists every entry that is not deleted or rejected, whatever its status: a Canvas editor
-  // finds the entry it has just uploaded, still converting. api_v3's list defaults to READY and
-  // approved entries only (src/api/services/base-entry.ts entryFilter), so say it in full
+  // v2 lists every entry that is not deleted, whatever its status or moderation: a Canvas editor
+  // finds the entry it has just uploaded, still converting. api_v3's list defaults to READY
+  // entries not pending moderation or rejected (src/api/services/base-entry.ts entryFilter), so
+  // the filter says it in full
   if (filter.statusEqual === undefined && filter.statusIn === undefined) filter.statusNotIn = String(EntryStatus.DELETED);
-  filter.moderationStatusNotIn = String(ModerationStatus.REJECTED);
+  filter.moderationStatusIn = Object.values(ModerationStatus).join(',');
   // the reference's default page is 10 entries and it never gives more than 30
   const pageSize = Math.min(30, Math.max(1, Number.parseInt(ctx.params.page_size ?? '', 10) || 10));
   const page = Math.max(1, Number.parseInt(ctx.params.page ?? '', 10) || 1);
