@@ -69,13 +69,34 @@ function secParam(params: Map<string, string>, key: string): number | null {
   return Number(v);
 }
 
+/**
+ * The URL's values as the reference's thumbnail action reads them: without a trailing `.jpg`,
+ * `.gif` or `.png` (partners end the URL with one, `/height/200.jpg`, `/entry_id/1_abc.jpg`, for
+ * feeds and pages that want an image extension).
+ */
+function withoutImageExtension(params: Map<string, string>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, v] of params) out.set(k, v.replace(/^(.+)\.(jpg|gif|png)$/, '$1'));
+  return out;
+}
+
 /** Reads the merged path pairs and query of a thumbnail URL. */
-export function parseThumbnailParams(partnerId: string, params: Map<string, string>): ThumbnailRequest {
+export function parseThumbnailParams(partnerId: string, urlParams: Map<string, string>): ThumbnailRequest {
   if (!/^\d{1,10}$/.test(partnerId)) bad('partner id must be a number');
+  const params = withoutImageExtension(urlParams);
+  // KMS asks for a stretched picture with a width or height ending in "!" (the reference's type 5)
+  let stretch = false;
+  for (const key of ['width', 'height']) {
+    const v = params.get(key);
+    if (v !== undefined && /^\d+!$/.test(v)) {
+      params.set(key, v.slice(0, -1));
+      stretch = true;
+    }
+  }
   const entryId = params.get('entry_id') ?? params.get('entryId');
   if (!entryId) throw new DeliveryError('MISSING_PARAMETER', ', entry_id');
   if (!isSafeId(entryId)) bad('entry_id is not an entry id');
-  const type = intParam(params, 'type', 1, 5) ?? 1;
+  const type = stretch ? 5 : intParam(params, 'type', 1, 5) ?? 1;
   const bg = params.get('bgcolor') ?? DEFAULT_BGCOLOR;
   if (!/^[0-9a-fA-F]{6}$/.test(bg)) bad('bgcolor must be six hex digits (RRGGBB)');
   const vidSlices = intParam(params, 'vid_slices', 1, MAX_SLICES);

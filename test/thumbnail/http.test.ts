@@ -46,6 +46,11 @@ t.test('the default thumbnail, as stored and resized', async (t) => {
   t.equal(`${w.meta?.width}x${w.meta?.height}`, '320x180', 'width alone keeps the aspect ratio');
   const h = await image(`${srv.url}/p/309/thumbnail/entry_id/1_rcit0qgs/height/90`);
   t.equal(`${h.meta?.width}x${h.meta?.height}`, '160x90', 'the /p/{pid}/thumbnail form too');
+  const jpg = await image(`${srv.url}/p/309/sp/30900/thumbnail/entry_id/1_rcit0qgs.jpg/width/200/height/90.jpg`);
+  t.equal(jpg.res.status, 200, 'values ending in .jpg, as partners write them');
+  t.equal(`${jpg.meta?.width}x${jpg.meta?.height}`, '160x90');
+  const bang = await image(`${base}/width/200!/height/90`);
+  t.equal(`${bang.meta?.width}x${bang.meta?.height}`, '200x90', 'a width ending in ! stretches');
   const t1 = await image(`${base}/width/200/height/200/type/1`);
   t.equal(`${t1.meta?.width}x${t1.meta?.height}`, '200x113', 'type 1 fits inside');
   const t2 = await image(`${base}/width/200/height/200/type/2/bgcolor/ff0000`);

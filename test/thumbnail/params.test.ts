@@ -33,3 +33,19 @@ t.test('bad values are 400 errors with the reference code', async (t) => {
   t.match(errorOf(() => parseThumbnailParams('309', p({}))), { code: 20, httpStatus: 400 });
   t.match(errorOf(() => parseThumbnailParams('abc', p({ entry_id: 'x' }))), { code: 25, httpStatus: 400 });
 });
+
+t.test('a value ending in .jpg, .gif or .png is read without it, as the reference reads it', async (t) => {
+  // partners end thumbnail URLs with an image extension (feeds, og:image, <img> checkers):
+  // /width/300/height/200.jpg, /entry_id/1_abc.jpg
+  const r = parseThumbnailParams('309', p({ entry_id: '1_rcit0qgs.jpg', width: '300', height: '200.jpg', version: '7.png', type: '3.gif' }));
+  t.match(r, { entryId: '1_rcit0qgs', width: 300, height: 200, version: 7, type: 3 });
+  t.match(errorOf(() => parseThumbnailParams('309', p({ entry_id: 'x', width: '300.jpeg' }))), { code: 25 }, 'only those three');
+  t.match(errorOf(() => parseThumbnailParams('309', p({ entry_id: 'x', width: '.jpg' }))), { code: 25 }, 'nothing before it');
+});
+
+t.test('a width or height ending in ! stretches (type 5), as KMS asks for it', async (t) => {
+  t.match(parseThumbnailParams('309', p({ entry_id: 'x', width: '300!', height: '100' })), { width: 300, height: 100, type: 5 });
+  t.match(parseThumbnailParams('309', p({ entry_id: 'x', width: '300', height: '100!', type: '3' })), { width: 300, height: 100, type: 5 });
+  t.match(errorOf(() => parseThumbnailParams('309', p({ entry_id: 'x', width: '!' }))), { code: 25 });
+  t.match(errorOf(() => parseThumbnailParams('309', p({ entry_id: 'x', width: '3!0' }))), { code: 25 });
+});
