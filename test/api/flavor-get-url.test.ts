@@ -140,4 +140,26 @@ t.test('flavorAsset.getUrl options', async (t) => {
     await local.arrayBuffer();
     t.match(await getUrl({ ks: adminKs, id: '1_f1rcit00', storageId: '701' }), { code: 'FLAVOR_ASSET_ID_NOT_FOUND' }, 'a flavor with no copy there is refused');
   });
+
+  await t.test('getDownloadUrl, the older action the PHP5 and older clients call, answers as getUrl', async (t) => {
+    const call = async (fields: Record<string, string>): Promise<any> => {
+      const res = await fetch(`${s.url}/api_v3/service/flavorAsset/action/getDownloadUrl`, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ format: '1', ...fields }).toString(),
+      });
+      t.equal(res.status, 200);
+      return res.json();
+    };
+    const url = await call({ ks: adminKs, id: '1_f3rcit00', useCdn: 'true' });
+    t.equal(url, await getUrl({ ks: adminKs, id: '1_f3rcit00' }), 'the URL getUrl gives');
+    const r = await fetch(url);
+    t.equal(r.status, 200, 'and it downloads');
+    t.equal((await r.arrayBuffer()).byteLength, await sizeOf('1_f3rcit00'));
+    const secure: string = await call({ ks: adminKs, id: '1_f1kssec0' });
+    t.notOk(secure.includes(adminKs), 'a protected flavor: a download KS of its own, not the caller\'s');
+    t.equal((await fetch(secure, { method: 'HEAD' })).status, 200);
+    t.match(await call({ ks: adminKs, id: '1_nosuch00' }), { code: 'FLAVOR_ASSET_ID_NOT_FOUND' });
+    t.match(await call({ ks: adminKs, id: '1_f1conv00' }), { code: 'FLAVOR_ASSET_IS_NOT_READY', message: 'The flavor asset is not ready' });
+    t.match(await call({ ks: userKs, id: '1_f2site00' }), { code: 'ACCESS_CONTROL_RESTRICTED' }, 'the DOWNLOAD rules apply');
+    t.match(await call({ id: '1_f3rcit00' }), { code: 'MISSING_KS' });
+  });
 });
