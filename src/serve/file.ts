@@ -17,15 +17,17 @@ export const contentTypeOf = (file: string) => CONTENT_TYPES[extname(file).slice
 /**
  * `Content-Disposition: attachment` naming the file. A header carries bytes, not text: a name
  * outside printable ASCII ("Été ☃", an entry named in any script) goes in RFC 6266's
- * `filename*=UTF-8''…` (percent-encoded UTF-8, which browsers and curl -J prefer), after an ASCII
- * `filename` for older clients. Quotes, backslashes and control characters never reach the header.
+ * `filename*=UTF-8''…` (percent-encoded UTF-8, which browsers prefer), after an ASCII `filename`
+ * for clients that read only that one (curl -J): accents dropped ("Ete"), anything else "_".
+ * Quotes, backslashes and control characters never reach the header.
  */
 export function attachmentDisposition(name: string): string {
   // a lone surrogate (a broken name in the catalog) has no UTF-8 form: encodeURIComponent throws on it
   name = name.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '_');
   const ascii = name.replace(/["\\\x00-\x1f\x7f]/g, '_');
   if (/^[\x20-\x7e]*$/.test(ascii)) return `attachment; filename="${ascii}"`;
-  const fallback = ascii.replace(/[^\x20-\x7e]/gu, '_');
+  // (quotes again after NFKD: a fullwidth ＂ decomposes to ")
+  const fallback = ascii.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/["\\]/g, '_').replace(/[^\x20-\x7e]/gu, '_');
   // RFC 5987 attr-chars: encodeURIComponent leaves ' ( ) * as they are, which a value may not hold
   const encoded = encodeURIComponent(name.replace(/[\x00-\x1f\x7f]/g, '_')).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;

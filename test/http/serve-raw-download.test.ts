@@ -139,9 +139,10 @@ t.test('raw: a name with a dot in it still gets the file\'s extension, and keeps
 
 t.test('a name outside ASCII is the attachment\'s UTF-8 name (RFC 6266 filename*), never a 500', async (t) => {
   // "Été ☃": é fits a Latin-1 header byte but would be sent as one, and ☃ does not fit at all
-  // (Node refused the header and the download answered a 500)
+  // (Node refused the header and the download answered a 500); the ASCII name, for clients that
+  // read only that one (curl -J), drops the accents
   const utf8 = "filename*=UTF-8''%C3%89t%C3%A9%20%E2%98%83.mp4";
-  const fallback = 'filename="_t_ _.mp4"';
+  const fallback = 'filename="Ete _.mp4"';
   const expect = async (path: string, what: string) => {
     const r = await get(path, { method: 'HEAD' });
     t.equal(r.status, 200, what);
@@ -161,7 +162,7 @@ t.test('a name outside ASCII is the attachment\'s UTF-8 name (RFC 6266 filename*
   t.equal(first.status, 302);
   const file = await get(first.headers.get('location')!, { method: 'HEAD' });
   t.equal(file.status, 200, 'download of an entry with such a name');
-  t.match(file.headers.get('content-disposition'), /^attachment; filename="_t_ _ \(.*\)\.mp4"; filename\*=UTF-8''%C3%89t%C3%A9%20%E2%98%83%20%28.*%29\.mp4$/);
+  t.match(file.headers.get('content-disposition'), /^attachment; filename="Ete _ \(.*\)\.mp4"; filename\*=UTF-8''%C3%89t%C3%A9%20%E2%98%83%20%28.*%29\.mp4$/);
   // plain ASCII names are sent as before, without filename*
   const plain = await get(`${SF}/1_f1rcit00/fileName/it's%20(1).mp4/name/a.mp4`, { method: 'HEAD' });
   t.equal(plain.headers.get('content-disposition'), 'attachment; filename="it\'s (1).mp4"');
