@@ -162,4 +162,21 @@ t.test('flavorAsset.getUrl options', async (t) => {
     t.match(await call({ ks: userKs, id: '1_f2site00' }), { code: 'ACCESS_CONTROL_RESTRICTED' }, 'the DOWNLOAD rules apply');
     t.match(await call({ id: '1_f3rcit00' }), { code: 'MISSING_KS' });
   });
+
+  await t.test('a flavor anonymous callers get a preview of: the whole file for a session that may have it', async (t) => {
+    // 1_preview1: 5 s without a KS. The documented recipe (an admin KS asks for "a valid download
+    // URL") must not hand out a URL that downloads the truncated preview
+    const whole = await sizeOf('1_f1prev00');
+    for (const action of ['getUrl', 'getDownloadUrl']) {
+      const res = await fetch(`${s.url}/api_v3/service/flavorAsset/action/${action}?format=1&ks=${adminKs}&id=1_f1prev00`);
+      const url = await res.json() as string;
+      t.type(url, 'string', action);
+      t.notOk(url.includes(adminKs), `${action}: not the admin KS`);
+      const r = await fetch(url);
+      t.equal(r.status, 200, action);
+      t.equal((await r.arrayBuffer()).byteLength, whole, `${action}: the whole flavor for an admin`);
+    }
+    const anonymous = await fetch(await getUrl({ ks: userKs, id: '1_f1prev00' }));
+    t.ok((await anonymous.arrayBuffer()).byteLength < whole, 'a session the rule gives a preview: the preview, as before');
+  });
 });
