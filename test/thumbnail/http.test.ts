@@ -59,6 +59,15 @@ t.test('the default thumbnail, as stored and resized', async (t) => {
   t.ok(r > 200 && g < 60 && b < 60, `type 2 pads with bgcolor (${r},${g},${b})`);
   const t3 = await image(`${base}/width/200/height/200/type/3`);
   t.equal(`${t3.meta?.width}x${t3.meta?.height}`, '200x200', 'type 3 crops to fill');
+  // Kaltura's crop types take a missing side from the other: a square, where type 1 keeps the ratio
+  const sq = await image(`${base}/width/120/type/3`);
+  t.equal(`${sq.meta?.width}x${sq.meta?.height}`, '120x120', 'type 3 with a width only: a square crop');
+  const sqTop = await image(`${base}/height/90/type/4`);
+  t.equal(`${sqTop.meta?.width}x${sqTop.meta?.height}`, '90x90', 'type 4 with a height only: a square crop');
+  const frame = await image(`${base}/vid_sec/3/width/64/type/3`);
+  t.equal(`${frame.meta?.width}x${frame.meta?.height}`, '64x64', 'a frame grab too');
+  const one = await image(`${base}/width/120/type/5`);
+  t.equal(`${one.meta?.width}x${one.meta?.height}`, '120x68', 'type 5 with one side keeps the ratio, as Kaltura resizes it');
   const t5 = await image(`${base}/width/100/height/300/type/5`);
   t.equal(`${t5.meta?.width}x${t5.meta?.height}`, '100x300', 'type 5 stretches');
   const q = await image(`${base}/width/320/quality/10`);
