@@ -34,9 +34,12 @@ export interface ThumbnailRequest {
 }
 
 export const MAX_SIDE = 4096;
-/** A picture's JPEG quality and padding colour when the request names none (/thumbnail, thumbAsset.serve). */
+/**
+ * A picture's JPEG quality and padding colour when the request names none (/thumbnail,
+ * thumbAsset.serve); white, Kaltura's default bgcolor, pads type 2 and fills transparency.
+ */
 export const DEFAULT_QUALITY = 75;
-export const DEFAULT_BGCOLOR = '000000';
+export const DEFAULT_BGCOLOR = 'ffffff';
 export const MAX_SLICES = 200;
 /** A sprite wider than this is refused: JPEG and browsers handle up to 65535, memory is the limit. */
 export const MAX_SPRITE_WIDTH = 32768;

@@ -57,6 +57,9 @@ t.test('the default thumbnail, as stored and resized', async (t) => {
   t.equal(`${t2.meta?.width}x${t2.meta?.height}`, '200x200', 'type 2 pads');
   const [r, g, b] = await meanOf(t2.body, { left: 0, top: 0, width: 200, height: 30 });
   t.ok(r > 200 && g < 60 && b < 60, `type 2 pads with bgcolor (${r},${g},${b})`);
+  const white = await image(`${base}/width/200/height/200/type/2`);
+  const [wr, wg, wb] = await meanOf(white.body, { left: 0, top: 0, width: 200, height: 30 });
+  t.ok(wr > 240 && wg > 240 && wb > 240, `without bgcolor type 2 pads white, Kaltura's default (${wr},${wg},${wb})`);
   const t3 = await image(`${base}/width/200/height/200/type/3`);
   t.equal(`${t3.meta?.width}x${t3.meta?.height}`, '200x200', 'type 3 crops to fill');
   // Kaltura's crop types take a missing side from the other: a square, where type 1 keeps the ratio

@@ -15,7 +15,7 @@ const errorOf = (fn: () => unknown): DeliveryError | null => {
 
 t.test('defaults and the parameters the player sends', async (t) => {
   const r = parseThumbnailParams('309', p({ entry_id: '1_rcit0qgs', version: '100002', width: '164', vid_slices: '100' }));
-  t.match(r, { partnerId: 309, entryId: '1_rcit0qgs', version: 100002, width: 164, height: 0, type: 1, quality: 75, bgcolor: '000000', vidSlices: 100, vidSlice: null, vidSec: null, crop: null, ks: null });
+  t.match(r, { partnerId: 309, entryId: '1_rcit0qgs', version: 100002, width: 164, height: 0, type: 1, quality: 75, bgcolor: 'ffffff', vidSlices: 100, vidSlice: null, vidSec: null, crop: null, ks: null });
   const s = parseThumbnailParams('309', p({ entry_id: 'x', width: '10', height: '20', type: '3', quality: '90', vid_sec: '2.5', start_sec: '1', end_sec: '4', bgcolor: 'FF00aa', src_x: '5', src_w: '100', src_h: '50', ks: 'abc' }));
   t.match(s, { type: 3, quality: 90, vidSec: 2.5, startSec: 1, endSec: 4, bgcolor: 'ff00aa', crop: { x: 5, y: 0, w: 100, h: 50 }, ks: 'abc' });
 });
