@@ -90,9 +90,13 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
       return reply.redirect(target, 302);
     }
     const direct = params.has('direct_serve') && params.get('direct_serve') !== '0';
-    const byteLimit = previewMs !== null
+    const ruleLimit = previewMs !== null
       ? previewBytes((await mediaFile(app.media, served.path)).size, previewMs / 1000, entry.duration)
       : null;
+    // a KS's `preview:{bytes}` privilege limits the file too, as Kaltura's download reads it: the
+    // download KS flavorAsset.getUrl makes for a session that may have only a preview carries it
+    const ksLimit = Number(ks?.privileges.get('preview')?.[0]);
+    const byteLimit = Number.isSafeInteger(ksLimit) && ksLimit > 0 ? Math.min(ksLimit, ruleLimit ?? ksLimit) : ruleLimit;
     return serve(request, reply, env, entry, served, { attachment: !direct, byteLimit });
   }
 

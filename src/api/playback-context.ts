@@ -4,6 +4,7 @@
 // refuses the API reports as actions and messages (or as an error for getUrl).
 import { checkEntryAccess, rulesOf } from '../access/entry-check.js';
 import { generateKs } from '../access/ks.js';
+import { previewBytes } from '../serve/downloads.js';
 import { entryStoryboard } from '../thumbnail/source.js';
 import type { CaptionAsset, Entry, FlavorAsset, Partner } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
@@ -311,10 +312,12 @@ export async function flavorDownloadUrl(ctx: ApiContext, entry: Entry, flavor: F
     first = e;
   }
   if (!ks) throw downloadError(first ?? new DeliveryError('ENTRY_NOT_FOUND'), flavor, entry);
+  let previewMs = 0;
   try {
     const caller = await playFor(ctx, entry, pairs, ks, opts.referrer);
     served(caller);
     if (!first && caller.clipTo) return url(null);
+    previewMs = caller.clipTo;
   } catch (e) {
     if (!(e instanceof DeliveryError)) throw e;
     throw downloadError(e, flavor, entry);
@@ -322,8 +325,11 @@ export async function flavorDownloadUrl(ctx: ApiContext, entry: Entry, flavor: F
   if (storage || await isEncryptedEntry(ctx.catalog, entry)) return url(ks);
   const partner = await ctx.catalog.getPartner(entry.partnerId);
   if (!partner) throw downloadError(first ?? new DeliveryError('ENTRY_NOT_FOUND'), flavor, entry);
+  // a caller the rules give only a preview: the KS keeps it to the preview's bytes (its download
+  // privilege skips the rules, the preview privilege still cuts the file), as Kaltura's does
+  const preview = previewMs ? `,preview:${previewBytes(flavor.size, previewMs / 1000, entry.duration)}` : '';
   return downloadAction(generateKs({
     partnerId: partner.id, secret: partner.adminSecret, type: 0, userId: '', expiry: DOWNLOAD_KS_SECONDS,
-    privileges: `download:${entry.id}`, version: 2, now: ctx.now,
+    privileges: `download:${entry.id}${preview}`, version: 2, now: ctx.now,
   }));
 }
