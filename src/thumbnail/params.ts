@@ -103,8 +103,11 @@ export function parseThumbnailParams(partnerId: string, urlParams: Map<string, s
   const bg = params.get('bgcolor') ?? DEFAULT_BGCOLOR;
   if (!/^[0-9a-fA-F]{6}$/.test(bg)) bad('bgcolor must be six hex digits (RRGGBB)');
   const vidSlices = intParam(params, 'vid_slices', 1, MAX_SLICES);
-  const vidSlice = intParam(params, 'vid_slice', 0, MAX_SLICES - 1);
-  if (vidSlice !== null && (vidSlices === null || vidSlice >= vidSlices)) bad('vid_slice needs vid_slices and must be below it');
+  const askedSlice = intParam(params, 'vid_slice', 0, MAX_SLICES - 1);
+  if (askedSlice !== null && vidSlices === null) bad('vid_slice needs vid_slices');
+  // a slice past the last is the last, as Kaltura reads it (a player that computes
+  // floor(t / duration * n) asks for slice n at the very end)
+  const vidSlice = askedSlice === null ? null : Math.min(askedSlice, vidSlices! - 1);
   const startSec = secParam(params, 'start_sec');
   const endSec = secParam(params, 'end_sec');
   if (startSec !== null && endSec !== null && endSec <= startSec) bad('end_sec must be after start_sec');
@@ -122,7 +125,8 @@ export function parseThumbnailParams(partnerId: string, urlParams: Map<string, s
     version: versionParam(params),
     width, height,
     type: type as ThumbnailRequest['type'],
-    quality: intParam(params, 'quality', 1, 100) ?? DEFAULT_QUALITY,
+    // 0 is the default quality, as Kaltura reads it
+    quality: intParam(params, 'quality', 0, 100) || DEFAULT_QUALITY,
     bgcolor: bg.toLowerCase(),
     vidSec: secParam(params, 'vid_sec'),
     vidSlices, vidSlice, startSec, endSec, crop,

@@ -22,9 +22,9 @@ t.test('defaults and the parameters the player sends', async (t) => {
 
 t.test('bad values are 400 errors with the reference code', async (t) => {
   const bad: Record<string, string>[] = [
-    { width: 'abc' }, { width: '-1' }, { width: '5000' }, { height: '1e3' }, { type: '0' }, { type: '6' }, { quality: '0' },
+    { width: 'abc' }, { width: '-1' }, { width: '5000' }, { height: '1e3' }, { type: '0' }, { type: '6' },
     { quality: '101' }, { vid_sec: 'x' }, { vid_sec: '-2' }, { vid_slices: '0' }, { vid_slices: '1000' },
-    { vid_slices: '100', width: '400' }, { vid_slice: '3' }, { vid_slices: '3', vid_slice: '3' }, { start_sec: '5', end_sec: '2' },
+    { vid_slices: '100', width: '400' }, { vid_slice: '3' }, { vid_slices: '3', vid_slice: '200' }, { start_sec: '5', end_sec: '2' },
     { bgcolor: 'red' }, { entry_id: '../etc' },
   ];
   for (const extra of bad) {
@@ -48,4 +48,11 @@ t.test('a width or height ending in ! stretches (type 5), as KMS asks for it', a
   t.match(parseThumbnailParams('309', p({ entry_id: 'x', width: '300', height: '100!', type: '3' })), { width: 300, height: 100, type: 5 });
   t.match(errorOf(() => parseThumbnailParams('309', p({ entry_id: 'x', width: '!' }))), { code: 25 });
   t.match(errorOf(() => parseThumbnailParams('309', p({ entry_id: 'x', width: '3!0' }))), { code: 25 });
+});
+
+t.test("the reference's lenient readings: quality 0 is the default, a slice past the last is the last", async (t) => {
+  t.match(parseThumbnailParams('309', p({ entry_id: 'x', quality: '0' })), { quality: 75 }, 'quality/0: the default quality, as Kaltura reads 0');
+  // a player that computes slice = floor(t / duration * n) asks for slice n at the very end
+  t.match(parseThumbnailParams('309', p({ entry_id: 'x', vid_slices: '10', vid_slice: '10' })), { vidSlices: 10, vidSlice: 9 });
+  t.match(parseThumbnailParams('309', p({ entry_id: 'x', vid_slices: '10', vid_slice: '150' })), { vidSlices: 10, vidSlice: 9 });
 });
