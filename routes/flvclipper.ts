@@ -34,11 +34,15 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
     const params = routeParams(env.http, 'flvclipper');
     const entry = await liveEntry(app.catalog, params.get('entry_id') ?? params.get('entryId'), pathPartner(request));
     const flavors = await app.catalog.listFlavors(entry.id);
-    const named = params.get('flavor');
+    // as Kaltura's flvclipper reads them: flavor/1 is its old "the play flavor" (the default), and
+    // without a flavor, flavor_param_id names the flavor by its params
+    const named = params.get('flavor') === '1' ? undefined : params.get('flavor');
+    const byParams = params.get('flavor_param_id');
+    const ofParams = (id: string) => (/^\d+$/.test(id) ? flavors.find((f) => String(f.flavorParamsId) === id && f.status === AssetStatus.READY) : undefined);
     let flavor: FlavorAsset | undefined;
-    if (named) {
-      flavor = flavors.find((f) => f.id === named) ?? (/^\d+$/.test(named) ? flavors.find((f) => String(f.flavorParamsId) === named && f.status === AssetStatus.READY) : undefined);
-    } else flavor = defaultFlavor(flavors);
+    if (named) flavor = flavors.find((f) => f.id === named) ?? ofParams(named);
+    else if (byParams) flavor = ofParams(byParams);
+    else flavor = defaultFlavor(flavors);
     if (!flavor || flavor.status !== AssetStatus.READY) throw new DeliveryError('FLAVOR_NOT_FOUND');
     // a URL with kdeliver's media signature is checked as every signed media URL is; an unsigned
     // one, as Kaltura's flvclipper is, by the entry's PLAY rules with the request's own KS (ks
@@ -56,7 +60,8 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
     // an encrypted entry's clip would be clear media: an admin's only
     await checkClearMedia(env, entry, ks);
     const from = parseMs('clip_from', params.get('clip_from') ?? params.get('seek_from')) ?? 0;
-    const asked = parseMs('clip_to', params.get('clip_to'));
+    // clip_to 0 is no end, as Kaltura's flvclipper reads it
+    const asked = parseMs('clip_to', params.get('clip_to')) || undefined;
     const to = previewMs === null ? asked : Math.min(asked ?? previewMs, previewMs);
     if (to !== undefined && to <= from) throw new DeliveryError('BAD_QUERY', `, clip_to ${to} is not after clip_from ${from}`);
     const mp4 = await openClippedMp4(media.locate(flavor.filePath), from, to, cache, media);

@@ -10,7 +10,7 @@ import { checkEntryAccess, liveEntry, partnerOf } from '../src/access/entry-chec
 import type { RequestEnv } from '../src/env.js';
 import { ksHasPrivilege } from '../src/access/ks.js';
 import { downloadFile, previewBytes, rawFile, relocateName, safeName, withoutExt, type ServedFile } from '../src/serve/downloads.js';
-import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
+import { attachmentDisposition, conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
 import { accessFacts, pathPartner, requestEnv, sendFile } from './http.js';
 import { mediaCacheControl } from '../src/serve/media-access.js';
 import { checkClearMedia } from '../src/drm/session.js';
@@ -36,7 +36,7 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     const size = opts.byteLimit !== null ? Math.min(fullSize, opts.byteLimit) : fullSize;
     const plan = planFile(size, `"${served.path.replace(/[^A-Za-z0-9._-]/g, '')}-${size}"`, contentTypeOf(file), conditionalHeaders(request.headers));
     plan.headers['Cache-Control'] = await mediaCacheControl(env, entry, false);
-    if (opts.attachment) plan.headers['Content-Disposition'] = `attachment; filename="${served.name.replace(/["\\\r\n]/g, '_')}"`;
+    if (opts.attachment) plan.headers['Content-Disposition'] = attachmentDisposition(served.name);
     return sendFile(request, reply, app.media, file, plan);
   }
 
@@ -90,9 +90,13 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
       return reply.redirect(target, 302);
     }
     const direct = params.has('direct_serve') && params.get('direct_serve') !== '0';
-    const byteLimit = previewMs !== null
+    const ruleLimit = previewMs !== null
       ? previewBytes((await mediaFile(app.media, served.path)).size, previewMs / 1000, entry.duration)
       : null;
+    // a KS's `preview:{bytes}` privilege limits the file too, as Kaltura's download reads it: the
+    // download KS flavorAsset.getUrl makes for a session that may have only a preview carries it
+    const ksLimit = Number(ks?.privileges.get('preview')?.[0]);
+    const byteLimit = Number.isSafeInteger(ksLimit) && ksLimit > 0 ? Math.min(ksLimit, ruleLimit ?? ksLimit) : ruleLimit;
     return serve(request, reply, env, entry, served, { attachment: !direct, byteLimit });
   }
 

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DeliveryError } from '../src/errors.js';
 import { routeParams } from '../src/request/path-params.js';
 import { liveEntry, readyFlavor } from '../src/access/entry-check.js';
-import { conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
+import { attachmentDisposition, conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
 import { parseMs } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { mediaAccessCheck, pathPartner, requestEnv, sendFile, sendPlanned } from './http.js';
@@ -14,7 +14,7 @@ import { checkClearMedia } from '../src/drm/session.js';
 /** format/download's fileName: an attachment under that name. */
 function setDisposition(headers: Record<string, string>, fileName: string | undefined) {
   if (!fileName) return;
-  headers['Content-Disposition'] = `attachment; filename="${fileName.replace(/["\\\r\n]/g, '_')}"`;
+  headers['Content-Disposition'] = attachmentDisposition(fileName);
   headers['Content-Description'] = 'File Transfer';
 }
 

@@ -39,13 +39,13 @@ const silent: Note = () => {};
 
 /**
  * The live entry `id` names: not deleted and, when `partnerId` is given, that partner's (a URL
- * under /p/{pid} never reaches another partner's entry). ENTRY_NOT_FOUND otherwise; `deleted` is
- * the text a deleted entry's refusal adds.
+ * under /p/{pid} never reaches another partner's entry). ENTRY_NOT_FOUND otherwise; a deleted
+ * entry's refusal names ENTRY_DELETED_MODERATED, on every route (README "Errors").
  */
-export async function liveEntry(catalog: Pick<Catalog, 'getEntry'>, id: string | null | undefined, partnerId?: number, deleted = ''): Promise<Entry> {
+export async function liveEntry(catalog: Pick<Catalog, 'getEntry'>, id: string | null | undefined, partnerId?: number): Promise<Entry> {
   const entry = id ? await catalog.getEntry(id) : undefined;
   if (!entry || (partnerId !== undefined && entry.partnerId !== partnerId)) fail('ENTRY_NOT_FOUND');
-  if (entry.status === EntryStatus.DELETED) fail('ENTRY_NOT_FOUND', deleted);
+  if (entry.status === EntryStatus.DELETED) fail('ENTRY_NOT_FOUND', ', ENTRY_DELETED_MODERATED: the entry is deleted');
   return entry;
 }
 
@@ -73,7 +73,7 @@ export async function initEntry(env: Pick<RequestEnv, 'catalog' | 'config' | 'no
   const ktValid = checkPlayManifestToken({ ...req, method: req.method === 'HEAD' ? 'GET' : req.method }, env.config.urlTokenSecret, env.now);
   if (ktValid) note('session', 'valid kt: session and access control are not checked');
   if (!req.entryId) fail('ENTRY_NOT_FOUND', ', entryId is missing');
-  const entry = await liveEntry(env.catalog, req.entryId, undefined, ', ENTRY_DELETED_MODERATED: the entry is deleted');
+  const entry = await liveEntry(env.catalog, req.entryId);
   return { ktValid, entry, partner: await partnerOf(env.catalog, entry) };
 }
 

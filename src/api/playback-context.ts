@@ -4,6 +4,7 @@
 // refuses the API reports as actions and messages (or as an error for getUrl).
 import { checkEntryAccess, rulesOf } from '../access/entry-check.js';
 import { generateKs } from '../access/ks.js';
+import { previewBytes } from '../serve/downloads.js';
 import { entryStoryboard } from '../thumbnail/source.js';
 import type { CaptionAsset, Entry, FlavorAsset, Partner } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
@@ -299,27 +300,37 @@ export async function flavorDownloadUrl(ctx: ApiContext, entry: Entry, flavor: F
   const served = (p: Playback): void => {
     if (!p.flavors.some((f) => f.id === flavor.id)) throw new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control');
   };
-  let first: DeliveryError;
+  let first: DeliveryError | null = null;
+  const ks = ctx.ks?.raw ?? null;
   try {
-    served(await playFor(ctx, entry, pairs, null, opts.referrer));
-    return url(null);
+    const anonymous = await playFor(ctx, entry, pairs, null, opts.referrer);
+    served(anonymous);
+    // a URL anyone may open; unless it gives them only a preview (a truncated file) and the
+    // caller's session may have the whole one: then a URL with a session of its own, below
+    if (!anonymous.clipTo || !ks) return url(null);
   } catch (e) {
     if (!(e instanceof DeliveryError)) throw e;
     first = e;
   }
-  const ks = ctx.ks?.raw ?? null;
-  if (!ks) throw downloadError(first, flavor, entry);
+  if (!ks) throw downloadError(first ?? new DeliveryError('ENTRY_NOT_FOUND'), flavor, entry);
+  let previewMs = 0;
   try {
-    served(await playFor(ctx, entry, pairs, ks, opts.referrer));
+    const caller = await playFor(ctx, entry, pairs, ks, opts.referrer);
+    served(caller);
+    if (!first && caller.clipTo) return url(null);
+    previewMs = caller.clipTo;
   } catch (e) {
     if (!(e instanceof DeliveryError)) throw e;
     throw downloadError(e, flavor, entry);
   }
   if (storage || await isEncryptedEntry(ctx.catalog, entry)) return url(ks);
   const partner = await ctx.catalog.getPartner(entry.partnerId);
-  if (!partner) throw downloadError(first, flavor, entry);
+  if (!partner) throw downloadError(first ?? new DeliveryError('ENTRY_NOT_FOUND'), flavor, entry);
+  // a caller the rules give only a preview: the KS keeps it to the preview's bytes (its download
+  // privilege skips the rules, the preview privilege still cuts the file), as Kaltura's does
+  const preview = previewMs ? `,preview:${previewBytes(flavor.size, previewMs / 1000, entry.duration)}` : '';
   return downloadAction(generateKs({
     partnerId: partner.id, secret: partner.adminSecret, type: 0, userId: '', expiry: DOWNLOAD_KS_SECONDS,
-    privileges: `download:${entry.id}`, version: 2, now: ctx.now,
+    privileges: `download:${entry.id}${preview}`, version: 2, now: ctx.now,
   }));
 }

@@ -14,6 +14,25 @@ const CONTENT_TYPES: Record<string, string> = {
 /** Unknown extensions get application/octet-stream (the reference's image/{ext} guess is not kept). */
 export const contentTypeOf = (file: string) => CONTENT_TYPES[extname(file).slice(1).toLowerCase()] ?? 'application/octet-stream';
 
+/**
+ * `Content-Disposition: attachment` naming the file. A header carries bytes, not text: a name
+ * outside printable ASCII ("Été ☃", an entry named in any script) goes in RFC 6266's
+ * `filename*=UTF-8''…` (percent-encoded UTF-8, which browsers prefer), after an ASCII `filename`
+ * for clients that read only that one (curl -J): accents dropped ("Ete"), anything else "_".
+ * Quotes, backslashes and control characters never reach the header.
+ */
+export function attachmentDisposition(name: string): string {
+  // a lone surrogate (a broken name in the catalog) has no UTF-8 form: encodeURIComponent throws on it
+  name = name.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '_');
+  const ascii = name.replace(/["\\\x00-\x1f\x7f]/g, '_');
+  if (/^[\x20-\x7e]*$/.test(ascii)) return `attachment; filename="${ascii}"`;
+  // (quotes again after NFKD: a fullwidth ＂ decomposes to ")
+  const fallback = ascii.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/["\\]/g, '_').replace(/[^\x20-\x7e]/gu, '_');
+  // RFC 5987 attr-chars: encodeURIComponent leaves ' ( ) * as they are, which a value may not hold
+  const encoded = encodeURIComponent(name.replace(/[\x00-\x1f\x7f]/g, '_')).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
+}
+
 /** The reference's fixed Last-Modified of served media. */
 const MEDIA_LAST_MODIFIED = 'Sun, 19 Nov 2000 08:52:00 GMT';
 

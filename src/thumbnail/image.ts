@@ -44,10 +44,14 @@ export async function renderImage(input: Buffer | string, spec: ImageSpec): Prom
   }
   if (spec.width || spec.height) {
     const bg = `#${spec.bgcolor}`;
-    // With one side given, every type keeps the aspect ratio
-    const fit = spec.width && spec.height ? FIT[spec.type] : 'inside';
+    // With one side given, the crop types (3, 4) crop a square of that side, as Kaltura's do; the
+    // others keep the aspect ratio
+    const square = !(spec.width && spec.height) && (spec.type === 3 || spec.type === 4);
+    const width = spec.width || (square ? spec.height : 0);
+    const height = spec.height || (square ? spec.width : 0);
+    const fit = width && height ? FIT[spec.type] : 'inside';
     img = img.resize({
-      width: spec.width || undefined, height: spec.height || undefined, fit,
+      width: width || undefined, height: height || undefined, fit,
       position: spec.type === 4 ? 'top' : 'centre', background: bg,
     });
   }

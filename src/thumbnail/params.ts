@@ -34,9 +34,12 @@ export interface ThumbnailRequest {
 }
 
 export const MAX_SIDE = 4096;
-/** A picture's JPEG quality and padding colour when the request names none (/thumbnail, thumbAsset.serve). */
+/**
+ * A picture's JPEG quality and padding colour when the request names none (/thumbnail,
+ * thumbAsset.serve); white, Kaltura's default bgcolor, pads type 2 and fills transparency.
+ */
 export const DEFAULT_QUALITY = 75;
-export const DEFAULT_BGCOLOR = '000000';
+export const DEFAULT_BGCOLOR = 'ffffff';
 export const MAX_SLICES = 200;
 /** A sprite wider than this is refused: JPEG and browsers handle up to 65535, memory is the limit. */
 export const MAX_SPRITE_WIDTH = 32768;
@@ -69,18 +72,42 @@ function secParam(params: Map<string, string>, key: string): number | null {
   return Number(v);
 }
 
+/**
+ * The URL's values as the reference's thumbnail action reads them: without a trailing `.jpg`,
+ * `.gif` or `.png` (partners end the URL with one, `/height/200.jpg`, `/entry_id/1_abc.jpg`, for
+ * feeds and pages that want an image extension).
+ */
+function withoutImageExtension(params: Map<string, string>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, v] of params) out.set(k, v.replace(/^(.+)\.(jpg|gif|png)$/, '$1'));
+  return out;
+}
+
 /** Reads the merged path pairs and query of a thumbnail URL. */
-export function parseThumbnailParams(partnerId: string, params: Map<string, string>): ThumbnailRequest {
+export function parseThumbnailParams(partnerId: string, urlParams: Map<string, string>): ThumbnailRequest {
   if (!/^\d{1,10}$/.test(partnerId)) bad('partner id must be a number');
+  const params = withoutImageExtension(urlParams);
+  // KMS asks for a stretched picture with a width or height ending in "!" (the reference's type 5)
+  let stretch = false;
+  for (const key of ['width', 'height']) {
+    const v = params.get(key);
+    if (v !== undefined && /^\d+!$/.test(v)) {
+      params.set(key, v.slice(0, -1));
+      stretch = true;
+    }
+  }
   const entryId = params.get('entry_id') ?? params.get('entryId');
   if (!entryId) throw new DeliveryError('MISSING_PARAMETER', ', entry_id');
   if (!isSafeId(entryId)) bad('entry_id is not an entry id');
-  const type = intParam(params, 'type', 1, 5) ?? 1;
+  const type = stretch ? 5 : intParam(params, 'type', 1, 5) ?? 1;
   const bg = params.get('bgcolor') ?? DEFAULT_BGCOLOR;
   if (!/^[0-9a-fA-F]{6}$/.test(bg)) bad('bgcolor must be six hex digits (RRGGBB)');
   const vidSlices = intParam(params, 'vid_slices', 1, MAX_SLICES);
-  const vidSlice = intParam(params, 'vid_slice', 0, MAX_SLICES - 1);
-  if (vidSlice !== null && (vidSlices === null || vidSlice >= vidSlices)) bad('vid_slice needs vid_slices and must be below it');
+  const askedSlice = intParam(params, 'vid_slice', 0, MAX_SLICES - 1);
+  if (askedSlice !== null && vidSlices === null) bad('vid_slice needs vid_slices');
+  // a slice past the last is the last, as Kaltura reads it (a player that computes
+  // floor(t / duration * n) asks for slice n at the very end)
+  const vidSlice = askedSlice === null ? null : Math.min(askedSlice, vidSlices! - 1);
   const startSec = secParam(params, 'start_sec');
   const endSec = secParam(params, 'end_sec');
   if (startSec !== null && endSec !== null && endSec <= startSec) bad('end_sec must be after start_sec');
@@ -98,7 +125,8 @@ export function parseThumbnailParams(partnerId: string, params: Map<string, stri
     version: versionParam(params),
     width, height,
     type: type as ThumbnailRequest['type'],
-    quality: intParam(params, 'quality', 1, 100) ?? DEFAULT_QUALITY,
+    // 0 is the default quality, as Kaltura reads it
+    quality: intParam(params, 'quality', 0, 100) || DEFAULT_QUALITY,
     bgcolor: bg.toLowerCase(),
     vidSec: secParam(params, 'vid_sec'),
     vidSlices, vidSlice, startSec, endSec, crop,

@@ -140,4 +140,72 @@ t.test('flavorAsset.getUrl options', async (t) => {
     await local.arrayBuffer();
     t.match(await getUrl({ ks: adminKs, id: '1_f1rcit00', storageId: '701' }), { code: 'FLAVOR_ASSET_ID_NOT_FOUND' }, 'a flavor with no copy there is refused');
   });
+
+  await t.test('getDownloadUrl, the older action the PHP5 and older clients call, answers as getUrl', async (t) => {
+    const call = async (fields: Record<string, string>): Promise<any> => {
+      const res = await fetch(`${s.url}/api_v3/service/flavorAsset/action/getDownloadUrl`, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ format: '1', ...fields }).toString(),
+      });
+      t.equal(res.status, 200);
+      return res.json();
+    };
+    const url = await call({ ks: adminKs, id: '1_f3rcit00', useCdn: 'true' });
+    t.equal(url, await getUrl({ ks: adminKs, id: '1_f3rcit00' }), 'the URL getUrl gives');
+    const r = await fetch(url);
+    t.equal(r.status, 200, 'and it downloads');
+    t.equal((await r.arrayBuffer()).byteLength, await sizeOf('1_f3rcit00'));
+    const secure: string = await call({ ks: adminKs, id: '1_f1kssec0' });
+    t.notOk(secure.includes(adminKs), 'a protected flavor: a download KS of its own, not the caller\'s');
+    t.equal((await fetch(secure, { method: 'HEAD' })).status, 200);
+    t.match(await call({ ks: adminKs, id: '1_nosuch00' }), { code: 'FLAVOR_ASSET_ID_NOT_FOUND' });
+    t.match(await call({ ks: adminKs, id: '1_f1conv00' }), { code: 'FLAVOR_ASSET_IS_NOT_READY', message: 'The flavor asset is not ready' });
+    t.match(await call({ ks: userKs, id: '1_f2site00' }), { code: 'ACCESS_CONTROL_RESTRICTED' }, 'the DOWNLOAD rules apply');
+    t.match(await call({ id: '1_f3rcit00' }), { code: 'MISSING_KS' });
+  });
+
+  await t.test('a flavor anonymous callers get a preview of: the whole file for a session that may have it', async (t) => {
+    // 1_preview1: 5 s without a KS. The documented recipe (an admin KS asks for "a valid download
+    // URL") must not hand out a URL that downloads the truncated preview
+    const whole = await sizeOf('1_f1prev00');
+    for (const action of ['getUrl', 'getDownloadUrl']) {
+      const res = await fetch(`${s.url}/api_v3/service/flavorAsset/action/${action}?format=1&ks=${adminKs}&id=1_f1prev00`);
+      const url = await res.json() as string;
+      t.type(url, 'string', action);
+      t.notOk(url.includes(adminKs), `${action}: not the admin KS`);
+      const r = await fetch(url);
+      t.equal(r.status, 200, action);
+      t.equal((await r.arrayBuffer()).byteLength, whole, `${action}: the whole flavor for an admin`);
+    }
+    const anonymous = await fetch(await getUrl({ ks: userKs, id: '1_f1prev00' }));
+    t.ok((await anonymous.arrayBuffer()).byteLength < whole, 'a session the rule gives a preview: the preview, as before');
+  });
+
+  await t.test("a session that may download only a preview gets a URL of that preview, never the whole file", async (t) => {
+    // anonymous callers are blocked and user sessions get 3 s: the URL getUrl makes for such a
+    // session carries a KS of its own, which must keep the preview (Kaltura adds its preview privilege)
+    const { sqliteDb } = await import('../helpers/sqlite.js');
+    const db = sqliteDb(s.app.catalog);
+    const now = Math.floor(Date.now() / 1000);
+    db.prepare('INSERT INTO access_control_profiles (id, partner_id, name, rules, created_at, updated_at) VALUES (903, 309, ?, ?, ?, ?)').run('blocked, or a 3 s preview', JSON.stringify([
+      { contexts: ['DOWNLOAD', 'PLAY'], conditions: [{ type: 'authenticated', not: true }], actions: [{ type: 'block' }] },
+      { contexts: ['DOWNLOAD', 'PLAY'], conditions: [{ type: 'sessionType', sessionType: 0 }], actions: [{ type: 'preview', limit: 3 }] },
+    ]), now, now);
+    db.prepare('UPDATE entries SET access_control_profile_id = 903 WHERE id = ?').run('1_flavlim0');
+    t.teardown(() => db.prepare('UPDATE entries SET access_control_profile_id = 5 WHERE id = ?').run('1_flavlim0'));
+    const viewer = await (await fetch(`${s.url}/api_v3/service/session/action/start?format=1&secret=sample-user-secret-309&partnerId=309&type=0&privileges=sview:*`)).json() as string;
+    const whole = await sizeOf('1_f1flim00');
+    const own = await fetch(`${s.url}/p/309/sp/30900/download/entry_id/1_flavlim0/flavor/1_f1flim00/ks/${viewer}/relocate/x.mp4`);
+    const preview = (await own.arrayBuffer()).byteLength;
+    t.ok(preview < whole, `the viewer's own KS downloads the preview (${preview} of ${whole} bytes)`);
+    for (const action of ['getUrl', 'getDownloadUrl']) {
+      const url = await (await fetch(`${s.url}/api_v3/service/flavorAsset/action/${action}?format=1&ks=${viewer}&id=1_f1flim00`)).json() as string;
+      t.type(url, 'string', action);
+      t.notOk(url.includes(viewer), `${action}: not the viewer's KS`);
+      const r = await fetch(url);
+      t.equal(r.status, 200, action);
+      t.equal((await r.arrayBuffer()).byteLength, preview, `${action}: the preview, not the whole file`);
+    }
+    const admin = await (await fetch(`${s.url}/api_v3/service/flavorAsset/action/getUrl?format=1&ks=${adminKs}&id=1_f1flim00`)).json() as string;
+    t.equal((await (await fetch(admin)).arrayBuffer()).byteLength, whole, 'an admin KS: the whole file');
+  });
 });

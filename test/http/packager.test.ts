@@ -243,6 +243,21 @@ t.test('flvclipper: a real clipped MP4 with ranges', async (t) => {
   t.equal((await get('/p/309/sp/30900/flvclipper/entry_id/1_nosuch00')).status, 404);
 });
 
+t.test('flvclipper reads Kaltura\'s flavor_param_id, flavor/1 and clip_to/0', async (t) => {
+  const F = '/p/309/sp/30900/flvclipper/entry_id/1_rcit0qgs';
+  const byParams = await get(`${F}/flavor_param_id/301951/clip_to/2000`);
+  t.equal(byParams.status, 200);
+  t.ok(byParams.body.equals((await get(`${F}/flavor/1_f2rcit00/clip_to/2000`)).body), 'flavor_param_id: that params\' flavor (360p), not the default');
+  t.equal((await get(`${F}/flavor_param_id/301982`)).status, 404, 'params the entry has no flavor of: error 6');
+  const whole = await get(F);
+  const one = await get(`${F}/flavor/1`);
+  t.equal(one.status, 200, 'flavor/1 is the reference\'s "the default flavor"');
+  t.ok(one.body.equals(whole.body), 'the same answer as without flavor');
+  const to0 = await get(`${F}/clip_to/0`);
+  t.equal(to0.status, 200, 'clip_to/0 is no end, as the reference reads it');
+  t.ok(to0.body.equals(whole.body), 'the whole entry');
+});
+
 t.test('flvclipper, clipped serveFlavor and packager segments read a source through one handle cache', async (t) => {
   const handles = srv.app.handleCache;
   // the segment was answered before: made again here, not sent from the segment answer cache

@@ -137,6 +137,54 @@ t.test('raw: a name with a dot in it still gets the file\'s extension, and keeps
   t.equal((await get('/p/309/raw/entry_id/1_image000', { method: 'HEAD' })).headers.get('content-disposition'), 'attachment; filename="Sample image.png"', 'an image as before');
 });
 
+t.test('a name outside ASCII is the attachment\'s UTF-8 name (RFC 6266 filename*), never a 500', async (t) => {
+  // "Été ☃": é fits a Latin-1 header byte but would be sent as one, and ☃ does not fit at all
+  // (Node refused the header and the download answered a 500); the ASCII name, for clients that
+  // read only that one (curl -J), drops the accents
+  const utf8 = "filename*=UTF-8''%C3%89t%C3%A9%20%E2%98%83.mp4";
+  const fallback = 'filename="Ete _.mp4"';
+  const expect = async (path: string, what: string) => {
+    const r = await get(path, { method: 'HEAD' });
+    t.equal(r.status, 200, what);
+    t.equal(r.headers.get('content-disposition'), `attachment; ${fallback}; ${utf8}`, what);
+  };
+  await expect('/p/309/raw/entry_id/1_rcit0qgs/file_name/%C3%89t%C3%A9%20%E2%98%83/forceproxy/true', 'raw file_name');
+  await expect('/p/309/sp/30900/download/entry_id/1_rcit0qgs/file_name/%C3%89t%C3%A9%20%E2%98%83/relocate/x', 'download file_name');
+  await expect(`${SF}/1_f1rcit00/fileName/%C3%89t%C3%A9%20%E2%98%83.mp4/name/a.mp4`, 'serveFlavor fileName');
+  // an entry named so: raw after its relocate redirect, and download's own name for it
+  const db = sqliteDb(s.app.catalog);
+  db.prepare("UPDATE entries SET name = 'Été ☃' WHERE id = '1_alt0audi'").run();
+  t.teardown(() => db.prepare("UPDATE entries SET name = 'Video with alternate audio and captions' WHERE id = '1_alt0audi'").run());
+  const raw = await get('/p/309/raw/entry_id/1_alt0audi/forceproxy/true', { method: 'HEAD' });
+  t.equal(raw.status, 200, 'raw of an entry with such a name');
+  t.equal(raw.headers.get('content-disposition'), `attachment; ${fallback}; ${utf8}`);
+  const first = await get('/p/309/sp/30900/download/entry_id/1_alt0audi');
+  t.equal(first.status, 302);
+  const file = await get(first.headers.get('location')!, { method: 'HEAD' });
+  t.equal(file.status, 200, 'download of an entry with such a name');
+  t.match(file.headers.get('content-disposition'), /^attachment; filename="Ete _ \(.*\)\.mp4"; filename\*=UTF-8''%C3%89t%C3%A9%20%E2%98%83%20%28.*%29\.mp4$/);
+  // plain ASCII names are sent as before, without filename*
+  const plain = await get(`${SF}/1_f1rcit00/fileName/it's%20(1).mp4/name/a.mp4`, { method: 'HEAD' });
+  t.equal(plain.headers.get('content-disposition'), 'attachment; filename="it\'s (1).mp4"');
+});
+
+t.test('a deleted entry is error 1 naming ENTRY_DELETED_MODERATED on every media route, as on playManifest', async (t) => {
+  for (const path of [
+    '/p/309/sp/30900/raw/entry_id/1_deleted0', '/p/309/sp/30900/download/entry_id/1_deleted0',
+    '/p/309/sp/30900/serveFlavor/entryId/1_deleted0/v/1/flavorId/1_f1del000/name/a.mp4',
+    '/p/309/sp/30900/flvclipper/entry_id/1_deleted0', '/p/309/sp/30900/thumbnail/entry_id/1_deleted0',
+    '/p/309/sp/30900/storyboard/entry_id/1_deleted0/storyboard.vtt',
+  ]) {
+    const r = await get(path);
+    t.equal(r.status, 404, path);
+    t.equal(errorCode(r), '1', path);
+    t.match(r.headers.get('x-kaltura-app'), /ENTRY_DELETED_MODERATED/, path);
+    t.match(await r.text(), /ENTRY_DELETED_MODERATED: the entry is deleted/, path);
+  }
+  const missing = await get('/p/309/sp/30900/raw/entry_id/0_nosuch00');
+  t.notMatch(await missing.text(), /DELETED/, 'an entry that never was is only not found');
+});
+
 t.test('raw and download honour access control in the DOWNLOAD context', async (t) => {
   t.equal(errorCode(await get('/p/309/sp/30900/raw/entry_id/1_kssecure')), '3');
   const admin = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 2, expiry: 600, now: Math.floor(Date.now() / 1000), version: 2 });

@@ -18,6 +18,7 @@ defineApiErrors({
   FLAVOR_ASSET_RECONVERT_ORIGINAL: 'Cannot reconvert original flavor asset',
   ORIGINAL_FLAVOR_ASSET_IS_MISSING: 'The original flavor asset is missing',
   STORAGE_PROFILE_ID_NOT_FOUND: 'Storage profile id %ID% not found',
+  FLAVOR_ASSET_IS_NOT_READY: 'The flavor asset is not ready',
 });
 
 /** LIKE '%value%' on a comma-joined tags string, as Kaltura matches tagsLike (case-insensitive). */
@@ -158,6 +159,19 @@ export const flavorAssetService: ServiceModule = {
           referrer: objString(a.options, 'referrer') || undefined,
           storageId: a.storageId || undefined,
         });
+      },
+    },
+    getDownloadUrl: {
+      // Kaltura's older action (deprecated there for getUrl), which the PHP5 client and plugins
+      // built on it still call: the URL getUrl gives without options, after the same DOWNLOAD check
+      description: 'A download URL of the flavor, as getUrl gives it without options (deprecated: use getUrl); useCdn is accepted and has no effect',
+      params: { id: ID_ARG, useCdn: { type: 'bool', default: false } },
+      returns: 'string',
+      throws: ['FLAVOR_ASSET_ID_NOT_FOUND', 'FLAVOR_ASSET_IS_NOT_READY', 'ENTRY_ID_NOT_FOUND', 'ACCESS_CONTROL_RESTRICTED'],
+      async handler(ctx, a) {
+        const f = await partnerFlavor(ctx, a.id);
+        if (f.status !== AssetStatus.READY) throw new ApiError('FLAVOR_ASSET_IS_NOT_READY');
+        return await flavorDownloadUrl(ctx, await partnerEntry(ctx, f.entryId), f);
       },
     },
   },
