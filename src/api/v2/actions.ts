@@ -136,8 +136,12 @@ async function listEntries(ctx: V2Context, forcedUser: string | null): Promise<R
   // v2 lists every entry that is not deleted, whatever its status or moderation: a Canvas editor
   // finds the entry it has just uploaded, still converting. api_v3's list defaults to READY
   // entries not pending moderation or rejected (src/api/services/base-entry.ts entryFilter), so
-  // the filter says it in full
-  if (filter.statusEqual === undefined && filter.statusIn === undefined) filter.statusNotIn = String(EntryStatus.DELETED);
+  // the filter says it in full. display_deleted lets deleted entries in too, as the reference's
+  // listentries does (the API v2 facts §4.3); a status filter still decides which are listed
+  if (filter.statusEqual === undefined && filter.statusIn === undefined) {
+    if (bool(ctx.params.display_deleted)) filter.statusIn = Object.values(EntryStatus).join(',');
+    else filter.statusNotIn = String(EntryStatus.DELETED);
+  }
   filter.moderationStatusIn = Object.values(ModerationStatus).join(',');
   // the reference's default page is 10 entries and it never gives more than 30
   const pageSize = Math.min(30, Math.max(1, Number.parseInt(ctx.params.page_size ?? '', 10) || 10));
@@ -145,8 +149,8 @@ async function listEntries(ctx: V2Context, forcedUser: string | null): Promise<R
   const list = await v3(ctx, 'baseEntry', 'list', { filter, pager: { pageSize, pageIndex: page } });
   const detailed = bool(ctx.params.detailed);
   // count and entries come from one list, as in the reference's listentries (the API v2 facts
-  // §4.3): it leaves out deleted entries unless a status filter asks for them (api_v3's list does
-  // the same), and lists moderation-rejected ones (getentry's `visible` is not for lists)
+  // §4.3): it leaves out deleted entries unless a status filter or display_deleted asks for them
+  // (api_v3's list does the same), and lists moderation-rejected ones (getentry's `visible` is not for lists)
   const entries: V2Object[] = [];
   for (const o of list.objects as ApiObject[]) entries.push(await entryOf(ctx, o, detailed));
   return {
