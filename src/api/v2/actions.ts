@@ -91,10 +91,15 @@ async function entryOf(ctx: V2Context, obj: ApiObject, detailed: boolean): Promi
   return v2Entry(e, { baseUrl: ctx.env.baseUrl, protocol: protocolOf(ctx), size: width && height ? { width, height } : null }, detailed);
 }
 
-/** v2 shows no entry a moderator rejected (the reference's getentry answers INVALID_ENTRY_ID for it). */
-const visible = async (ctx: V2Context, obj: ApiObject): Promise<boolean> => {
+/**
+ * Whether v2 shows an entry api_v3 returned: never a deleted one; getentry (`rejected: false`) not
+ * one a moderator rejected either (the reference's getentry answers INVALID_ENTRY_ID for it), while
+ * getentries reads with the entry table's default filter, which leaves out deleted entries only
+ * (the API v2 facts §4.1, §4.2).
+ */
+const visible = async (ctx: V2Context, obj: ApiObject, o: { rejected: boolean }): Promise<boolean> => {
   const e: Entry | undefined = await ctx.env.catalog.getEntry(String(obj.id));
-  return !!e && e.status !== EntryStatus.DELETED && e.moderationStatus !== ModerationStatus.REJECTED;
+  return !!e && e.status !== EntryStatus.DELETED && (o.rejected || e.moderationStatus !== ModerationStatus.REJECTED);
 };
 
 /**
@@ -195,7 +200,7 @@ export const V2_ACTIONS: Record<string, V2Action> = {
       // without a session only Kaltura-Network entries are seen, and this server has none
       if (!ctx.ks) throw new V2Failure('INVALID_ENTRY_ID', `Unknown entry [${entryId}]`);
       const obj = await v3(ctx, 'baseEntry', 'get', { entryId }, { entryId });
-      if (!(await visible(ctx, obj))) throw new V2Failure('INVALID_ENTRY_ID', `Unknown entry [${entryId}]`);
+      if (!(await visible(ctx, obj, { rejected: false }))) throw new V2Failure('INVALID_ENTRY_ID', `Unknown entry [${entryId}]`);
       return { entry: await entryOf(ctx, obj, bool(ctx.params.detailed)) };
     },
   },
@@ -206,7 +211,7 @@ export const V2_ACTIONS: Record<string, V2Action> = {
       const sep = ctx.params.separator || ',';
       const ids = raw.split(sep).filter(Boolean).slice(0, 50);
       const found: ApiObject[] = [];
-      if (ctx.ks) for (const o of await v3(ctx, 'baseEntry', 'getByIds', { entryIds: ids.join(',') }) as ApiObject[]) if (await visible(ctx, o)) found.push(o);
+      if (ctx.ks) for (const o of await v3(ctx, 'baseEntry', 'getByIds', { entryIds: ids.join(',') }) as ApiObject[]) if (await visible(ctx, o, { rejected: true })) found.push(o);
       if (found.length === 0) throw new V2Failure('INVALID_ENTRY_IDS', `Unknown entry ids [${raw}]`);
       const detailed = bool(ctx.params.detailed);
       const entries: V2Object[] = [];
