@@ -1,10 +1,15 @@
 // Observability for the whole app: a Prometheus /metrics endpoint, the hooks that feed it, and the
-// request-log bindings that put partner, entry and error code on every playManifest log line.
+// request-log bindings that put partner, entry and error code on every playManifest log line (a
+// POST's entry, which may be in its body, from the request model once the body is read).
 // Registered before the other route plugins and not encapsulated (skip-override), because Fastify
 // attaches hooks and the child-logger factory to routes when they are registered.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHttpMetrics, kalturaErrorCode } from '../src/metrics/http-metrics.js';
-import { playManifestFacts, routeFamily } from '../src/metrics/request-facts.js';
+import { loggableId, playManifestFacts, routeFamily } from '../src/metrics/request-facts.js';
+import { readPlayRequest } from '../src/request/play-request.js';
+import { httpFacts } from './http.js';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyBaseLogger } from 'fastify';
 import { thumbnailCacheStats } from '../src/thumbnail/disk-cache.js';
 import { verifiedKsStats } from '../src/access/ks.js';
 import { widgetSessionStats } from '../src/api/services/session.js';
@@ -14,6 +19,9 @@ declare module 'fastify' {
     metrics: ReturnType<typeof createHttpMetrics>;
   }
 }
+
+/** For a playManifest POST's request: its logger made again with the entry its body names (below). */
+const rebinders = new WeakMap<IncomingMessage, (entryId: string | null) => FastifyBaseLogger>();
 
 async function metricsPlugin(app: FastifyInstance): Promise<void> {
   // the packager's media-index cache: one per configuration, shared with the packager routes
@@ -38,10 +46,28 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
     app.setChildLoggerFactory(function childLogger(logger, bindings, opts, rawReq) {
       const url = rawReq.url ?? '';
       if (url.includes('/playManifest') && routeFamily(url) === 'playManifest') {
-        const { partnerId, entryId } = playManifestFacts(url);
-        return logger.child({ ...bindings, partnerId, entryId }, opts);
+        const facts = playManifestFacts(url);
+        // a POST's entry may be in its body, read after this: the logger is made again with it
+        // then (pino's child bindings add keys, they do not replace them)
+        if (rawReq.method === 'POST') rebinders.set(rawReq, (entryId) => logger.child({ ...bindings, ...facts, entryId }, opts));
+        return logger.child({ ...bindings, ...facts }, opts);
       }
       return logger.child(bindings, opts);
+    });
+    app.addHook('preHandler', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      const rebind = rebinders.get(request.raw);
+      if (rebind && Buffer.isBuffer(request.body) && request.body.length > 0) {
+        // the entry the request model resolves (path over query over body, the aliases); a body
+        // it cannot read is refused by the route, logged with the URL's entry
+        let entryId: string | null | undefined;
+        try {
+          entryId = loggableId(readPlayRequest(httpFacts(request)).entryId);
+        } catch {
+          entryId = undefined;
+        }
+        if (entryId !== undefined && entryId !== playManifestFacts(request.raw.url ?? '').entryId) request.log = reply.log = rebind(entryId);
+      }
+      done();
     });
   }
 

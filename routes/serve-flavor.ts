@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DeliveryError } from '../src/errors.js';
 import { routeParams } from '../src/request/path-params.js';
-import { liveEntry, readyFlavor } from '../src/access/entry-check.js';
+import { checkFileVersion, liveEntry, readyFlavor } from '../src/access/entry-check.js';
 import { attachmentDisposition, conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
 import { parseMs } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
@@ -32,13 +32,8 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
     if (denied) throw denied;
     // an encrypted entry's file is its clear media: an admin's only (its URL carries the KS, src/delivery)
     await checkClearMedia(env, entry, params.get('ks'));
-    // /v/{n} names the version of the flavor's file the URL was made for (src/delivery/urls.ts
-    // writes the current one). Only the current version's file is kept here: any other is a file
-    // that does not exist, error 5, as in Kaltura's serveFlavor; none, empty or 0 is the current one.
-    const v = params.get('v');
-    if (v && v !== '0' && !(/^\d{1,10}$/.test(v) && Number(v) === flavor.version)) {
-      throw new DeliveryError('FILE_NOT_FOUND', `, flavor ${flavor.id} has no file of version ${/^\d{1,10}$/.test(v) ? v : '(not a number)'} (its file is version ${flavor.version})`);
-    }
+    // /v/{n}: only the current version's file is served (error 5 otherwise)
+    checkFileVersion(flavor, params.get('v'));
 
     const { name: file, size } = await mediaFile(media, flavor.filePath);
     const conditional = conditionalHeaders(request.headers);

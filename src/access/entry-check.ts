@@ -65,6 +65,21 @@ export function readyFlavor(f: FlavorAsset | undefined, entry: Entry): FlavorAss
 }
 
 /**
+ * A media URL's `v`: the version of the flavor's file it was made for (src/delivery/urls.ts writes
+ * the current one). Only the current version's file is kept, so any other names a file that does
+ * not exist: error 5 FILE_NOT_FOUND, as Kaltura's serveFlavor answers a version with no file sync
+ * (and its packager mapping, an empty one, is nginx-vod-module's 404). None, empty or 0 is the
+ * current version. serveFlavor (routes/serve-flavor.ts) and the packager (src/packaging/packager.ts)
+ * both ask here.
+ */
+export function checkFileVersion(f: FlavorAsset, v: string | undefined): void {
+  if (!v || v === '0') return;
+  const numeric = /^\d{1,10}$/.test(v);
+  if (numeric && Number(v) === f.version) return;
+  throw new DeliveryError('FILE_NOT_FOUND', `, flavor ${f.id} has no file of version ${numeric ? v : '(not a number)'} (its file is version ${f.version})`);
+}
+
+/**
  * playManifest's first checks, Kaltura's initEntry: an expiry, then a `kt` (HEAD counts as the
  * GET it mirrors), then the entry and its partner. `ktValid`: a valid kt signed this URL, so the
  * session and the access-control rules are not checked.

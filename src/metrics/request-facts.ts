@@ -79,7 +79,10 @@ export function playManifestFacts(url: string): PlayManifestFacts {
     const q = new URLSearchParams(query).get('partnerId');
     if (q && /^\d{1,10}$/.test(q)) partnerId = Number(q);
   }
-  // ids go into logs: keep them short and printable
-  if (entryId !== null && !/^[\w-]{1,64}$/.test(entryId)) entryId = entryId.slice(0, 64).replace(/[^\w-]/g, '?');
-  return { partnerId, entryId };
+  return { partnerId, entryId: loggableId(entryId) };
+}
+
+/** An id as it goes into logs: short and printable. */
+export function loggableId(id: string | null): string | null {
+  return id !== null && !/^[\w-]{1,64}$/.test(id) ? id.slice(0, 64).replace(/[^\w-]/g, '?') : id;
 }

@@ -2,7 +2,7 @@
 // description). Loads entries and flavors from the catalog, checks access through the callback
 // the route gives, reads indexes through the cache, and calls the writers. No HTTP here.
 import type { Catalog } from '../catalog/store.js';
-import { liveEntry, readyFlavor, rulesOf } from '../access/entry-check.js';
+import { checkFileVersion, liveEntry, readyFlavor, rulesOf } from '../access/entry-check.js';
 import { AssetStatus, type CaptionAsset, type Entry, type FlavorAsset } from '../catalog/types.js';
 import type { Config } from '../config.js';
 import { DeliveryError } from '../errors.js';
@@ -110,6 +110,9 @@ async function resolveSources(req: PackagerRequest, deps: PackagerDeps, checked:
     mainEntry ??= entry;
     const sequence = u.pairs.get('sequence');
     if (sequence) {
+      // a sequence URL's /v/ is the main entry's version (src/delivery/urls.ts), not a file's: its
+      // flavors are matched by params id and played at their current files, so it is not checked,
+      // as Kaltura's serveFlavor maps a sequence's flavors at their current versions whatever it says
       const ids = sequence.split(',').filter(Boolean);
       const fpIds = paramIdsOf(u);
       if (!ids.length || ids.length > 32) throw new DeliveryError('BAD_QUERY', ', sequence lists 1 to 32 entries');
@@ -132,6 +135,10 @@ async function resolveSources(req: PackagerRequest, deps: PackagerDeps, checked:
     }
     const flavor = readyFlavor(await catalog.getFlavor(u.pairs.get('flavorId') ?? ''), entry);
     if (checked(sets.length)) await check(entry, flavor);
+    // each URL's own /v/{n} (a .urlset may carry one per flavor): only the current file is
+    // packaged, as serveFlavor serves only it; checked before any index, kept playlist or kept
+    // segment is looked up, so no answer made for the current file goes out under another version
+    checkFileVersion(flavor, u.pairs.get('v'));
     sets.push([{ entry, flavor, path: deps.media.locate(flavor.filePath) }]);
   }
   if (!mainEntry || sets.length === 0) throw new DeliveryError('ENTRY_NOT_FOUND');

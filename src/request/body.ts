@@ -30,15 +30,82 @@ export function multipartParts(contentType: string, body: Buffer): BodyPart[] {
     const part = body.subarray(start + 2, next - 2); // skip CRLF after boundary and before the next
     const headEnd = part.indexOf('\r\n\r\n');
     if (headEnd >= 0) {
-      const head = part.subarray(0, headEnd).toString('utf8');
-      const name = /name="([^"]*)"/i.exec(head)?.[1];
-      const fileName = /filename="([^"]*)"/i.exec(head)?.[1];
-      const type = /content-type:\s*([^\r\n]+)/i.exec(head)?.[1] ?? 'application/octet-stream';
+      const headers = partHeaders(part.subarray(0, headEnd).toString('utf8'));
+      const disposition = headers.get('content-disposition');
+      const params = disposition === undefined ? undefined : dispositionParams(disposition);
+      const name = params?.get('name');
+      const fileName = params?.get('filename*') ?? params?.get('filename');
+      const type = headers.get('content-type') || 'application/octet-stream';
       if (name !== undefined) parts.push({ name, ...(fileName !== undefined ? { fileName } : {}), contentType: type, data: part.subarray(headEnd + 4) });
     }
     pos = next;
   }
   return parts;
+}
+
+/** A part's header fields, by lower-case name; one given twice is refused (which one counts is not known). */
+function partHeaders(head: string): Map<string, string> {
+  const headers = new Map<string, string>();
+  for (const line of head.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    if (name !== 'content-disposition' && name !== 'content-type') continue;
+    if (headers.has(name)) throw new BodyError(`a multipart part has two ${name} headers`);
+    headers.set(name, line.slice(colon + 1).trim());
+  }
+  return headers;
+}
+
+/**
+ * A part's Content-Disposition, `form-data; name="a"; filename="b"` (RFC 7578 §4.2, whose parameters
+ * are RFC 2183's): the parameters by lower-case name, values a token or a quoted string (a backslash
+ * quotes the character after it), in any order, so that `name` is never read out of `filename`.
+ * `filename*` (RFC 8187, `utf-8''%e2%82%ac.txt`) is decoded. A disposition other than form-data has
+ * none (the part is no field); a parameter given twice or a quoted string left open is refused.
+ */
+function dispositionParams(value: string): Map<string, string> {
+  const params = new Map<string, string>();
+  const type = /^\s*([^\s;]+)\s*/.exec(value);
+  if (!type || type[1].toLowerCase() !== 'form-data') return params;
+  let i = type[0].length;
+  while (i < value.length) {
+    if (value[i] !== ';') throw new BodyError('a multipart part\'s Content-Disposition is not "form-data; name=..."');
+    const p = /^;\s*([^\s=;"]+)\s*=\s*/.exec(value.slice(i));
+    if (!p) {
+      // a trailing ";" (with spaces) ends it
+      if (/^;\s*$/.test(value.slice(i))) break;
+      throw new BodyError('a multipart part\'s Content-Disposition has a parameter without a value');
+    }
+    const key = p[1].toLowerCase();
+    i += p[0].length;
+    let v = '';
+    if (value[i] === '"') {
+      let j = i + 1;
+      for (; j < value.length && value[j] !== '"'; j++) v += value[j] === '\\' && j + 1 < value.length ? value[++j] : value[j];
+      if (j >= value.length) throw new BodyError('a multipart part\'s Content-Disposition leaves a quoted value open');
+      i = j + 1;
+    } else {
+      const t = /^[^\s;]*/.exec(value.slice(i))![0];
+      v = t;
+      i += t.length;
+    }
+    while (value[i] === ' ' || value[i] === '\t') i++;
+    if (params.has(key)) throw new BodyError(`a multipart part's Content-Disposition gives ${QUOTABLE_NAME.test(key) ? `"${key}"` : 'a parameter'} twice`);
+    params.set(key, key.endsWith('*') ? extValue(v) : v);
+  }
+  return params;
+}
+
+/** An RFC 8187 ext-value, `charset'language'percent-encoded`: UTF-8 (or ASCII) text; another charset is refused. */
+function extValue(v: string): string {
+  const m = /^([^']*)'[^']*'(.*)$/.exec(v);
+  if (!m || !/^(utf-8|us-ascii)$/i.test(m[1])) throw new BodyError('a multipart part\'s filename* is not utf-8\'\'{percent-encoded}');
+  try {
+    return decodeURIComponent(m[2]);
+  } catch {
+    throw new BodyError('a multipart part\'s filename* has malformed percent-encoding');
+  }
 }
 
 /** The parameter names a refusal may quote (never a value: a KS may be anywhere in a body). */

@@ -4,6 +4,7 @@
 // them, and lists moderation-rejected ones, as the KMC's moderation queue needs). An entry a
 // moderator rejected used to be counted but left out of `entries`, so that a client paging by
 // `count` waited for entries that never came; a deleted one asked for with filter__eq_status=3 the same.
+// display_deleted was ignored: it lists deleted entries among the others (when no status filter narrows them).
 import t from 'tap';
 import { startServer } from '../helpers/server.js';
 
@@ -41,6 +42,16 @@ t.test('listentries: count and entries agree', async (t) => {
 
   const deleted = await v2('listentries', 'filter__eq_status=3');
   t.same(deleted, { count: 1, ids: ['1_deleted0'] }, 'asked for by its status, a deleted entry is counted and listed');
+
+  // display_deleted (the reference's listentries: deleted entries are no longer left out; a status
+  // filter still applies; "false", "0" and empty are off)
+  const withDeleted = await v2('listentries', 'page_size=30&display_deleted=1');
+  t.equal(withDeleted.count, all.count + 1, 'display_deleted: the deleted entry is counted too');
+  t.same([...withDeleted.ids].sort(), [...all.ids, '1_deleted0'].sort(), 'display_deleted: every entry and the deleted one are listed');
+  for (const off of ['false', '0', '']) t.same(await v2('listentries', `page_size=30&display_deleted=${off}`), all, `display_deleted=${off} is off`);
+  const readyOnly = await v2('listentries', 'page_size=30&filter__eq_status=2');
+  t.same(await v2('listentries', 'page_size=30&filter__eq_status=2&display_deleted=true'), readyOnly, 'display_deleted with a status filter: the filter decides');
+  t.same(await v2('listentries', 'filter__in_status=2,3&filter__eq_id=1_deleted0'), { count: 1, ids: ['1_deleted0'] }, 'a status list that names 3 lists it without display_deleted');
 
   const mine = await v2('listmyentries', '');
   t.equal(mine.ids.length, mine.count, 'listmyentries: count and entries agree too');

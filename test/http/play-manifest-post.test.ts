@@ -109,6 +109,31 @@ t.test('path pairs win over the query, which wins over the body; a multipart jso
   t.equal(errorCode(withHeader), '7', 'X-Kaltura-Ks wins over the body\'s ks, as over the path\'s');
 });
 
+t.test('a POST refusal is the GET refusal but for its caching headers: no-store, never kept', async (t) => {
+  // Kaltura sends its caching headers with a refusal of a GET only (the playManifest facts §8.1);
+  // a POST's refusal may rest on its body, which no cache key sees, so it says no-store
+  const cases: [string, string, Record<string, string>][] = [
+    ['unknown entry (1)', `${PM}/entryId/1_nosuch00/format/applehttp/protocol/http/a.m3u8`, {}],
+    ['a deleted entry (1)', `${PM}/entryId/1_deleted0/format/url/protocol/http/a.mp4`, {}],
+    ['bad format (25)', `${PM}/entryId/1_rcit0qgs/format/nosuch/a.m3u8`, {}],
+    ['access control (3), the KS in the body', `${PM}/entryId/1_kssecure/format/applehttp/protocol/http/a.m3u8`, { ks: ks('sview:1_rcit0qgs') }],
+  ];
+  const CACHING = ['cache-control', 'expires', 'last-modified', 'pragma'];
+  const rest = (r: RawAnswer) => {
+    const { headers, ...a } = answerOf(r);
+    return { ...a, headers: Object.fromEntries(Object.entries(headers).filter(([k]) => !CACHING.includes(k))) };
+  };
+  for (const [what, url, body] of cases) {
+    const g = Object.keys(body).length ? await get(url.replace('/a.m3u8', `/ks/${body.ks}/a.m3u8`)) : await get(url);
+    const p = await post(url, 'application/x-www-form-urlencoded', form(body));
+    t.ok(g.status >= 400, `${what}: refused (${g.status})`);
+    t.same(rest(p), rest(g), `${what}: status, X-Kaltura headers, CORS and body as the GET's`);
+    t.equal(p.headers['cache-control'], 'no-store', `${what}: POST no-store`);
+    t.equal(p.headers.expires, undefined, `${what}: POST no Expires`);
+    t.equal(p.headers['last-modified'], undefined, `${what}: POST no Last-Modified`);
+  }
+});
+
 t.test('a kt with POST is error 27, wherever it is, even a valid one', async (t) => {
   const signed = signPlayManifestUrl(`${PM}/entryId/1_rcit0qgs/format/url/a.mp4`, 'sample-url-token-secret');
   t.equal((await get(signed)).status, 302, 'the signed URL plays with GET');

@@ -122,3 +122,41 @@ t.test('secret names spelled with percent-escapes are redacted too', async (t) =
   }
   t.match(log(), /\/k%73\/\[redacted\]|\/ks\/\[redacted\]/, 'the path pair is shown redacted');
 });
+
+// A playManifest POST may name its entry in the body only (src/request/body.ts): the lines logged
+// once the body is read (the refusal, playManifest, request completed) carry the entry the request
+// model resolved, where they used to say entryId null; "incoming request" is logged before the body
+// is read, so it has only what the URL says.
+t.test('playManifest POST: the entry of the body on the request\'s lines', async (t) => {
+  const { app, base, log } = await loggingServer(t);
+  const pm = '/p/309/sp/30900/playManifest';
+  const post = (path: string, type: string, body: string) => fetch(base + path, { method: 'POST', redirect: 'manual', headers: { 'content-type': type }, body });
+  const b = 'kdeliverLogBoundary';
+  const cases: [string, Response, string, number][] = [
+    ['form', await post(`${pm}/a.m3u8`, 'application/x-www-form-urlencoded', 'entryId=1_rcit0qgs&format=applehttp&protocol=http'), '1_rcit0qgs', 0],
+    ['JSON, the short alias', await post(`${pm}/a.mp4`, 'application/json', '{"e":"1_audio001","f":"url"}'), '1_audio001', 0],
+    ['multipart, refused (3)', await post(`${pm}/format/url/a.mp4`, `multipart/form-data; boundary=${b}`, `--${b}\r\nContent-Disposition: form-data; name="entryId"\r\n\r\n1_kssecure\r\n--${b}--\r\n`), '1_kssecure', 3],
+    ['the URL\'s entry wins over the body\'s', await post(`${pm}/entryId/1_rcit0qgs/format/url/a.mp4`, 'application/x-www-form-urlencoded', 'entryId=1_audio001'), '1_rcit0qgs', 0],
+  ];
+  for (const [what, r] of cases) t.ok(r.status === 200 || r.status === 302 || r.status === 403, `${what}: answered (${r.status})`);
+  await app.close();
+  const lines = log().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const byReq = new Map<unknown, Record<string, unknown>[]>();
+  for (const l of lines) if (l.reqId !== undefined) byReq.set(l.reqId, [...(byReq.get(l.reqId) ?? []), l]);
+  const requests = [...byReq.values()].filter((ls) => ls.some((l) => l.msg === 'incoming request' && (l.req as { method?: string }).method === 'POST'));
+  t.equal(requests.length, cases.length, 'one set of lines per POST');
+  requests.forEach((ls, i) => {
+    const [what, , entry, code] = cases[i];
+    const incoming = ls.find((l) => l.msg === 'incoming request')!;
+    const after = ls.filter((l) => l.msg !== 'incoming request');
+    t.ok(after.some((l) => l.msg === 'request completed'), `${what}: completed`);
+    for (const l of after) {
+      t.equal(l.entryId, entry, `${what}: entry on "${l.msg}"`);
+      t.equal(l.partnerId, 309, `${what}: partner on "${l.msg}"`);
+    }
+    t.equal(after.find((l) => l.msg === 'request completed')!.code, code, `${what}: code ${code}`);
+    t.equal(incoming.entryId, what.startsWith('the URL') ? entry : null, `${what}: incoming request: the URL's entry only`);
+  });
+  // each key once per line: a rebound logger does not repeat entryId
+  for (const raw of log().trim().split('\n')) t.ok((raw.match(/"entryId":/g) ?? []).length <= 1, 'entryId once a line');
+});

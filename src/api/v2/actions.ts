@@ -91,10 +91,15 @@ async function entryOf(ctx: V2Context, obj: ApiObject, detailed: boolean): Promi
   return v2Entry(e, { baseUrl: ctx.env.baseUrl, protocol: protocolOf(ctx), size: width && height ? { width, height } : null }, detailed);
 }
 
-/** v2 shows no entry a moderator rejected (the reference's getentry answers INVALID_ENTRY_ID for it). */
-const visible = async (ctx: V2Context, obj: ApiObject): Promise<boolean> => {
+/**
+ * Whether v2 shows an entry api_v3 returned: never a deleted one; getentry (`rejected: false`) not
+ * one a moderator rejected either (the reference's getentry answers INVALID_ENTRY_ID for it), while
+ * getentries reads with the entry table's default filter, which leaves out deleted entries only
+ * (the API v2 facts §4.1, §4.2).
+ */
+const visible = async (ctx: V2Context, obj: ApiObject, o: { rejected: boolean }): Promise<boolean> => {
   const e: Entry | undefined = await ctx.env.catalog.getEntry(String(obj.id));
-  return !!e && e.status !== EntryStatus.DELETED && e.moderationStatus !== ModerationStatus.REJECTED;
+  return !!e && e.status !== EntryStatus.DELETED && (o.rejected || e.moderationStatus !== ModerationStatus.REJECTED);
 };
 
 /**
@@ -136,8 +141,12 @@ async function listEntries(ctx: V2Context, forcedUser: string | null): Promise<R
   // v2 lists every entry that is not deleted, whatever its status or moderation: a Canvas editor
   // finds the entry it has just uploaded, still converting. api_v3's list defaults to READY
   // entries not pending moderation or rejected (src/api/services/base-entry.ts entryFilter), so
-  // the filter says it in full
-  if (filter.statusEqual === undefined && filter.statusIn === undefined) filter.statusNotIn = String(EntryStatus.DELETED);
+  // the filter says it in full. display_deleted lets deleted entries in too, as the reference's
+  // listentries does (the API v2 facts §4.3); a status filter still decides which are listed
+  if (filter.statusEqual === undefined && filter.statusIn === undefined) {
+    if (bool(ctx.params.display_deleted)) filter.statusIn = Object.values(EntryStatus).join(',');
+    else filter.statusNotIn = String(EntryStatus.DELETED);
+  }
   filter.moderationStatusIn = Object.values(ModerationStatus).join(',');
   // the reference's default page is 10 entries and it never gives more than 30
   const pageSize = Math.min(30, Math.max(1, Number.parseInt(ctx.params.page_size ?? '', 10) || 10));
@@ -145,8 +154,8 @@ async function listEntries(ctx: V2Context, forcedUser: string | null): Promise<R
   const list = await v3(ctx, 'baseEntry', 'list', { filter, pager: { pageSize, pageIndex: page } });
   const detailed = bool(ctx.params.detailed);
   // count and entries come from one list, as in the reference's listentries (the API v2 facts
-  // §4.3): it leaves out deleted entries unless a status filter asks for them (api_v3's list does
-  // the same), and lists moderation-rejected ones (getentry's `visible` is not for lists)
+  // §4.3): it leaves out deleted entries unless a status filter or display_deleted asks for them
+  // (api_v3's list does the same), and lists moderation-rejected ones (getentry's `visible` is not for lists)
   const entries: V2Object[] = [];
   for (const o of list.objects as ApiObject[]) entries.push(await entryOf(ctx, o, detailed));
   return {
@@ -191,7 +200,7 @@ export const V2_ACTIONS: Record<string, V2Action> = {
       // without a session only Kaltura-Network entries are seen, and this server has none
       if (!ctx.ks) throw new V2Failure('INVALID_ENTRY_ID', `Unknown entry [${entryId}]`);
       const obj = await v3(ctx, 'baseEntry', 'get', { entryId }, { entryId });
-      if (!(await visible(ctx, obj))) throw new V2Failure('INVALID_ENTRY_ID', `Unknown entry [${entryId}]`);
+      if (!(await visible(ctx, obj, { rejected: false }))) throw new V2Failure('INVALID_ENTRY_ID', `Unknown entry [${entryId}]`);
       return { entry: await entryOf(ctx, obj, bool(ctx.params.detailed)) };
     },
   },
@@ -202,7 +211,7 @@ export const V2_ACTIONS: Record<string, V2Action> = {
       const sep = ctx.params.separator || ',';
       const ids = raw.split(sep).filter(Boolean).slice(0, 50);
       const found: ApiObject[] = [];
-      if (ctx.ks) for (const o of await v3(ctx, 'baseEntry', 'getByIds', { entryIds: ids.join(',') }) as ApiObject[]) if (await visible(ctx, o)) found.push(o);
+      if (ctx.ks) for (const o of await v3(ctx, 'baseEntry', 'getByIds', { entryIds: ids.join(',') }) as ApiObject[]) if (await visible(ctx, o, { rejected: true })) found.push(o);
       if (found.length === 0) throw new V2Failure('INVALID_ENTRY_IDS', `Unknown entry ids [${raw}]`);
       const detailed = bool(ctx.params.detailed);
       const entries: V2Object[] = [];
