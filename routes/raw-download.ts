@@ -8,7 +8,7 @@ import { DeliveryError } from '../src/errors.js';
 import { routeParams } from '../src/request/path-params.js';
 import { checkEntryAccess, liveEntry, partnerOf } from '../src/access/entry-check.js';
 import type { RequestEnv } from '../src/env.js';
-import { ksHasPrivilege } from '../src/access/ks.js';
+import { ksHasPrivilege, type Ks } from '../src/access/ks.js';
 import { downloadFile, previewBytes, rawFile, relocateName, safeName, withoutExt, type ServedFile } from '../src/serve/downloads.js';
 import { attachmentDisposition, conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
 import { accessFacts, pathPartner, requestEnv, sendFile } from './http.js';
@@ -16,6 +16,17 @@ import { mediaCacheControl } from '../src/serve/media-access.js';
 import { checkClearMedia } from '../src/drm/session.js';
 
 type Params = Map<string, string>;
+
+/**
+ * A KS's `preview:{bytes}` privilege: at most this many bytes of a file, as Kaltura's download
+ * reads it (null without one). flavorAsset.getUrl's download KS for a session that may have only a
+ * preview carries it beside `download:{entry}`, which skips the rules on raw as on download: both
+ * actions cut the file by it, or that KS would open the whole original on raw.
+ */
+function ksPreviewBytes(ks: Ks | null): number | null {
+  const bytes = Number(ks?.privileges.get('preview')?.[0]);
+  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : null;
+}
 
 export default async function rawDownloadRoutes(app: FastifyInstance) {
   /** Session and DOWNLOAD-context rules; an admin KS or download:* / download:{entry} skips them. */
@@ -55,7 +66,7 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     const params = routeParams(env.http, 'raw');
     const entryId = params.get('entry_id') ?? params.get('entryId');
     if (!entryId) throw new DeliveryError('ENTRY_NOT_FOUND', ', entry_id is missing');
-    const { entry, limit } = await authorize(request, env, params, entryId);
+    const { entry, ks, limit } = await authorize(request, env, params, entryId);
     const served = await rawFile(app.catalog, entry, {
       type: params.get('type') ?? null, format: params.get('format') ?? null, fileName: params.get('file_name') ?? null, limit,
     });
@@ -68,7 +79,7 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
       reply.header('Access-Control-Allow-Origin', '*');
       return reply.redirect(relocated(request, `/${safeName(withoutExt(served.name, served.ext))}.${served.ext}`, 'relocate', `f.${served.ext}`), 302);
     }
-    return serve(request, reply, env, entry, served, { attachment: !direct, byteLimit: null });
+    return serve(request, reply, env, entry, served, { attachment: !direct, byteLimit: ksPreviewBytes(ks) });
   }
 
   async function download(request: FastifyRequest, reply: FastifyReply) {
@@ -93,10 +104,9 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     const ruleLimit = previewMs !== null
       ? previewBytes((await mediaFile(app.media, served.path)).size, previewMs / 1000, entry.duration)
       : null;
-    // a KS's `preview:{bytes}` privilege limits the file too, as Kaltura's download reads it: the
-    // download KS flavorAsset.getUrl makes for a session that may have only a preview carries it
-    const ksLimit = Number(ks?.privileges.get('preview')?.[0]);
-    const byteLimit = Number.isSafeInteger(ksLimit) && ksLimit > 0 ? Math.min(ksLimit, ruleLimit ?? ksLimit) : ruleLimit;
+    // a KS's `preview:{bytes}` privilege limits the file too (ksPreviewBytes, above)
+    const ksLimit = ksPreviewBytes(ks);
+    const byteLimit = ksLimit !== null ? Math.min(ksLimit, ruleLimit ?? ksLimit) : ruleLimit;
     return serve(request, reply, env, entry, served, { attachment: !direct, byteLimit });
   }
 

@@ -204,6 +204,12 @@ t.test('flavorAsset.getUrl options', async (t) => {
       const r = await fetch(url);
       t.equal(r.status, 200, action);
       t.equal((await r.arrayBuffer()).byteLength, preview, `${action}: the preview, not the whole file`);
+      // the URL's KS (download:{entry} and preview:{bytes}) taken to the raw action, which honours
+      // the same download privilege: it must not open the whole original there either
+      const urlKs = /\/ks\/([^/]+)/.exec(url)![1];
+      const raw = await fetch(`${s.url}/p/309/sp/30900/raw/entry_id/1_flavlim0/ks/${urlKs}/relocate/a.mp4`);
+      t.equal(raw.status, 200, `${action}'s KS on raw`);
+      t.equal((await raw.arrayBuffer()).byteLength, preview, `${action}'s KS on raw: the preview's bytes, not the whole original`);
     }
     const admin = await (await fetch(`${s.url}/api_v3/service/flavorAsset/action/getUrl?format=1&ks=${adminKs}&id=1_f1flim00`)).json() as string;
     t.equal((await (await fetch(admin)).arrayBuffer()).byteLength, whole, 'an admin KS: the whole file');
