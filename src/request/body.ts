@@ -19,15 +19,23 @@ export interface BodyPart {
 export function multipartParts(contentType: string, body: Buffer): BodyPart[] {
   const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
   if (!m) throw new BodyError('multipart body without a boundary');
-  const boundary = Buffer.from(`--${(m[1] ?? m[2]).trim()}`);
+  const text = (m[1] ?? m[2]).trim();
+  // a delimiter is CRLF "--" boundary (RFC 2046): the boundary's text elsewhere in a value is data.
+  // The first one may open the body (no preamble), so it is looked for without the CRLF there
+  const dashes = Buffer.from(`--${text}`);
+  const delimiter = Buffer.from(`\r\n--${text}`);
   const parts: BodyPart[] = [];
-  let pos = body.indexOf(boundary);
+  let pos = 0;
+  if (!body.subarray(0, dashes.length).equals(dashes)) {
+    const d = body.indexOf(delimiter);
+    pos = d < 0 ? -1 : d + 2;
+  }
   while (pos >= 0) {
-    const start = pos + boundary.length;
+    const start = pos + dashes.length;
     if (body.subarray(start, start + 2).toString() === '--') break;
-    const next = body.indexOf(boundary, start);
+    const next = body.indexOf(delimiter, start);
     if (next < 0) break;
-    const part = body.subarray(start + 2, next - 2); // skip CRLF after boundary and before the next
+    const part = body.subarray(start + 2, next); // after the CRLF that ends the delimiter's line
     const headEnd = part.indexOf('\r\n\r\n');
     if (headEnd >= 0) {
       const headers = partHeaders(part.subarray(0, headEnd).toString('utf8'));
@@ -38,7 +46,7 @@ export function multipartParts(contentType: string, body: Buffer): BodyPart[] {
       const type = headers.get('content-type') || 'application/octet-stream';
       if (name !== undefined) parts.push({ name, ...(fileName !== undefined ? { fileName } : {}), contentType: type, data: part.subarray(headEnd + 4) });
     }
-    pos = next;
+    pos = next + 2;
   }
   return parts;
 }
