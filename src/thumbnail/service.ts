@@ -88,9 +88,17 @@ export async function getStoryboardSheet(ctx: ThumbnailContext, entry: Entry, la
   });
 }
 
+/**
+ * The renderer's generation, part of every cache key: raise it when the same request renders
+ * differently (2: types 3 and 4 with one side crop a square, src/thumbnail/image.ts). The disk
+ * cache outlives an upgrade, and a key that stayed the same would keep sending the earlier picture
+ * under the same ETag; files of an earlier generation are never read again and age out of the bound.
+ */
+const RENDERING = 2;
+
 /** A picture from the disk cache, or rendered once (concurrent asks share the rendering) and kept there. */
 async function cachedPicture(ctx: ThumbnailContext, entry: Entry, keyParts: unknown[], make: () => Promise<Omit<Thumbnail, 'etag'>>): Promise<Thumbnail> {
-  const key = createHash('sha1').update(JSON.stringify(keyParts)).digest('hex').slice(0, 32);
+  const key = createHash('sha1').update(JSON.stringify([RENDERING, ...keyParts])).digest('hex').slice(0, 32);
   const dir = thumbnailCacheDir(ctx.config.dataDir, entry.partnerId, entry.id);
   const cached = join(dir, `${key}.jpg`);
   const etag = `"${key}"`;
