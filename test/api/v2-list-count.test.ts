@@ -1,5 +1,5 @@
 // API v2 listentries / listmyentries: `count` is the number of entries the filter matches and
-// `entries` the page of them, from the same list (the API v2 facts §4.3: `count` (total); Kaltura's
+// `entries` the page of them, from the same list (`count` is the total, as in Kaltura, whose
 // listentries leaves out only deleted entries unless a status filter or display_deleted asks for
 // them, and lists moderation-rejected ones, as the KMC's moderation queue needs). An entry a
 // moderator rejected used to be counted but left out of `entries`, so that a client paging by
@@ -18,7 +18,7 @@ t.test('listentries: count and entries agree', async (t) => {
     t.equal(r.status, 200);
     const body = (await r.json()) as { result?: { count: number; entries?: Record<string, { id: string }> }; error?: unknown };
     t.notOk(body.error, `${action} ${query}: no error`);
-    // an empty value (a count of 0, no entries) is left out of the answer, as v2 does (§1 of the API v2 facts)
+    // an empty value (a count of 0, no entries) is left out of the answer, as Kaltura's v2 does (src/api/v2/render.ts)
     return { count: Number(body.result!.count ?? 0), ids: Object.values(body.result!.entries ?? {}).map((e) => e.id) };
   };
 

@@ -1,5 +1,5 @@
 // serveFlavor's /v/{n}: the version of the flavor's file the URL was made for (src/delivery/urls.ts
-// writes the current one). As in Kaltura's serveFlavor (the delivery URL reference §9.1: `v`
+// writes the current one). As in Kaltura's serveFlavor (`v`
 // defaults to the asset's version; a version with no file is error 5 FILE_NOT_FOUND), a version
 // this server has no file of is refused, where it used to be answered with the current file under
 // the old URL (so that a cache keyed on the URL kept the wrong bytes for it). No `v`, an empty one

@@ -153,9 +153,9 @@ async function listEntries(ctx: V2Context, forcedUser: string | null): Promise<R
   const page = Math.max(1, Number.parseInt(ctx.params.page ?? '', 10) || 1);
   const list = await v3(ctx, 'baseEntry', 'list', { filter, pager: { pageSize, pageIndex: page } });
   const detailed = bool(ctx.params.detailed);
-  // count and entries come from one list, as in the reference's listentries (the API v2 facts
-  // §4.3): it leaves out deleted entries unless a status filter or display_deleted asks for them
-  // (api_v3's list does the same), and lists moderation-rejected ones (getentry's `visible` is not for lists)
+  // count and entries come from one list, as in Kaltura's listentries (README "The legacy API v2"):
+  // it leaves out deleted entries unless a status filter or display_deleted asks for them, and
+  // lists moderation-rejected ones (getentry's `visible` is not for lists)
   const entries: V2Object[] = [];
   for (const o of list.objects as ApiObject[]) entries.push(await entryOf(ctx, o, detailed));
   return {
