@@ -39,3 +39,23 @@ t.test('access refusals and unknown flavors come first, as before', async (t) =>
   t.equal(r.headers.get('x-kaltura'), 'error-6', 'an unknown flavor is FLAVOR_NOT_FOUND whatever the version');
   await r.arrayBuffer();
 });
+
+t.test("the packager's URLs name the same version: another is error 5 there too", async (t) => {
+  // the packager's URLs are serveFlavor's path under /hls, /dash, /mss (src/delivery/urls.ts); its
+  // segments are sent immutable, so an old version's URL must not be answered with today's file
+  const hls = (v: string) => `${s.url}/hls/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs/v/${v}/flavorId/1_f1rcit00/name/a.mp4`;
+  for (const file of ['index.m3u8', 'seg-1-v1-a1.ts']) {
+    const ok = await fetch(`${hls('1')}/${file}`);
+    t.equal(ok.status, 200, `${file} of the current version`);
+    await ok.arrayBuffer();
+    for (const v of ['9', 'abc']) {
+      const r = await fetch(`${hls(v)}/${file}`);
+      t.equal(r.status, 404, `${file} of v ${v}`);
+      t.equal(r.headers.get('x-kaltura'), 'error-5', `${file} of v ${v}: FILE_NOT_FOUND`);
+      await r.arrayBuffer();
+    }
+  }
+  const dash = await fetch(`${s.url}/dash/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs/v/9/flavorId/1_f1rcit00/name/a.mp4/manifest.mpd`);
+  t.equal(dash.headers.get('x-kaltura'), 'error-5', 'DASH too');
+  await dash.arrayBuffer();
+});

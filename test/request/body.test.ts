@@ -21,3 +21,9 @@ t.test('a body that opens with a blank line before the first delimiter', async (
   const b = body('\n--XY\nContent-Disposition: form-data; name="a"\n\n1\n--XY--\n');
   t.same(multipartParts('multipart/form-data; boundary=XY', b).map((p) => [p.name, p.data.toString()]), [['a', '1']]);
 });
+
+t.test("a part's name is its name parameter, wherever filename stands", async (t) => {
+  const b = body('--XY\nContent-Disposition: form-data; filename="movie.mp4"; name="fileData"\nContent-Type: video/mp4\n\nDATA\n--XY--\n');
+  const [part] = multipartParts('multipart/form-data; boundary=XY', b);
+  t.same({ name: part.name, fileName: part.fileName, type: part.contentType }, { name: 'fileData', fileName: 'movie.mp4', type: 'video/mp4' });
+});

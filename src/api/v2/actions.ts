@@ -95,7 +95,7 @@ async function entryOf(ctx: V2Context, obj: ApiObject, detailed: boolean): Promi
  * Whether v2 shows an entry api_v3 returned: never a deleted one; getentry (`rejected: false`) not
  * one a moderator rejected either (the reference's getentry answers INVALID_ENTRY_ID for it), while
  * getentries reads with the entry table's default filter, which leaves out deleted entries only
- * (the API v2 facts §4.1, §4.2).
+ * (README "The legacy API v2").
  */
 const visible = async (ctx: V2Context, obj: ApiObject, o: { rejected: boolean }): Promise<boolean> => {
   const e: Entry | undefined = await ctx.env.catalog.getEntry(String(obj.id));
@@ -142,7 +142,7 @@ async function listEntries(ctx: V2Context, forcedUser: string | null): Promise<R
   // finds the entry it has just uploaded, still converting. api_v3's list defaults to READY
   // entries not pending moderation or rejected (src/api/services/base-entry.ts entryFilter), so
   // the filter says it in full. display_deleted lets deleted entries in too, as the reference's
-  // listentries does (the API v2 facts §4.3); a status filter still decides which are listed
+  // listentries does (README "The legacy API v2"); a status filter still decides which are listed
   if (filter.statusEqual === undefined && filter.statusIn === undefined) {
     if (bool(ctx.params.display_deleted)) filter.statusIn = Object.values(EntryStatus).join(',');
     else filter.statusNotIn = String(EntryStatus.DELETED);

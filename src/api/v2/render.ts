@@ -1,5 +1,5 @@
 // API v2's answers: the `result` / `error` / `debug` envelope in its three formats, with the
-// reference's rules (api-v2 facts: format 2 XML is the default; 1 JSON; 3 PHP serialize; any other
+// rules of Kaltura's API v2 (format 2 XML is the default; 1 JSON; 3 PHP serialize; any other
 // value, numeric or not, JSON). XML keeps every plain map value (null and false as empty elements)
 // but leaves out the empty fields of objects (an entry, a widget), integer 0 excepted; JSON and PHP
 // drop every empty value at every level, so a success carries no `error` key.
