@@ -5,6 +5,7 @@
 import { checkEntryAccess, rulesOf } from '../access/entry-check.js';
 import { generateKs } from '../access/ks.js';
 import { previewBytes } from '../serve/downloads.js';
+import { mediaFile } from '../serve/file.js';
 import { entryStoryboard } from '../thumbnail/source.js';
 import type { CaptionAsset, Entry, FlavorAsset, Partner } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
@@ -328,7 +329,10 @@ export async function flavorDownloadUrl(ctx: ApiContext, entry: Entry, flavor: F
   if (!partner) throw downloadError(first ?? new DeliveryError('ENTRY_NOT_FOUND'), flavor, entry);
   // a caller the rules give only a preview: the KS keeps it to the preview's bytes (its download
   // privilege skips the rules, the preview privilege still cuts the file), as Kaltura's does
-  const preview = previewMs ? `,preview:${previewBytes(flavor.size, previewMs / 1000, entry.duration)}` : '';
+  // (the file's own size where the catalog has none: a budget of 0 bytes would read as no budget
+  // at all, and at least one byte is granted so it never does)
+  const size = previewMs && !(flavor.size > 0) && ctx.media ? (await mediaFile(ctx.media, flavor.filePath)).size : flavor.size;
+  const preview = previewMs ? `,preview:${Math.max(1, previewBytes(size, previewMs / 1000, entry.duration))}` : '';
   return downloadAction(generateKs({
     partnerId: partner.id, secret: partner.adminSecret, type: 0, userId: '', expiry: DOWNLOAD_KS_SECONDS,
     privileges: `download:${entry.id}${preview}`, version: 2, now: ctx.now,

@@ -14,7 +14,7 @@ const ENUMS: SchemaEnum[] = [
   { name: 'KalturaEntryType', enumType: 'string', values: { AUTOMATIC: -1, MEDIA_CLIP: 1, MIX: 2, PLAYLIST: 5, DATA: 6, LIVE_STREAM: 7, LIVE_CHANNEL: 8, DOCUMENT: 10 } },
   { name: 'KalturaEntryStatus', enumType: 'string', values: { ERROR_IMPORTING: -2, ERROR_CONVERTING: -1, IMPORT: 0, PRECONVERT: 1, READY: 2, DELETED: 3, PENDING: 4, MODERATE: 5, BLOCKED: 6, NO_CONTENT: 7 } },
   { name: 'KalturaMediaType', enumType: 'int', values: { VIDEO: 1, IMAGE: 2, AUDIO: 5 } },
-  { name: 'KalturaEntryModerationStatus', enumType: 'int', values: { PENDING_MODERATION: 1, APPROVED: 2, REJECTED: 3, FLAGGED_FOR_REVIEW: 5, AUTO_APPROVED: 6 } },
+  { name: 'KalturaEntryModerationStatus', enumType: 'int', values: { PENDING_MODERATION: 1, APPROVED: 2, REJECTED: 3, DELETED: 4, FLAGGED_FOR_REVIEW: 5, AUTO_APPROVED: 6 } },
   { name: 'KalturaFlavorAssetStatus', enumType: 'int', values: { ERROR: -1, QUEUED: 0, CONVERTING: 1, READY: 2, DELETED: 3, NOT_APPLICABLE: 4, TEMP: 5, WAIT_FOR_CONVERT: 6, IMPORTING: 7, VALIDATING: 8, EXPORTING: 9 } },
   { name: 'KalturaCaptionType', enumType: 'string', values: { SRT: '1', DFXP: '2', WEBVTT: '3', CAP: '4' } },
   { name: 'KalturaRuleActionType', enumType: 'string', values: { BLOCK: 1, PREVIEW: 2, LIMIT_FLAVORS: 3, LIMIT_DELIVERY_PROFILES: 5, REQUEST_HOST_REGEX: 7, DRM_POLICY: 'drm.DRM_POLICY' } },

@@ -9,7 +9,7 @@ export const MediaType = { VIDEO: 1, IMAGE: 2, AUDIO: 5 } as const;
 /** Kaltura's entry.status (KalturaEntryStatus). */
 export const EntryStatus = { ERROR_IMPORTING: -2, ERROR_CONVERTING: -1, IMPORT: 0, PRECONVERT: 1, READY: 2, DELETED: 3, PENDING: 4, MODERATE: 5, BLOCKED: 6, NO_CONTENT: 7 } as const;
 /** Kaltura's moderationStatus (KalturaEntryModerationStatus). */
-export const ModerationStatus = { PENDING_MODERATION: 1, APPROVED: 2, REJECTED: 3, FLAGGED_FOR_REVIEW: 5, AUTO_APPROVED: 6 } as const;
+export const ModerationStatus = { PENDING_MODERATION: 1, APPROVED: 2, REJECTED: 3, DELETED: 4, FLAGGED_FOR_REVIEW: 5, AUTO_APPROVED: 6 } as const;
 /** Kaltura's flavorAsset.status (KalturaFlavorAssetStatus). */
 export const AssetStatus = { ERROR: -1, QUEUED: 0, CONVERTING: 1, READY: 2, DELETED: 3, NOT_APPLICABLE: 4, TEMP: 5, WAIT_FOR_CONVERT: 6, IMPORTING: 7, VALIDATING: 8, EXPORTING: 9 } as const;
 /** Kaltura's partner.status (KalturaPartnerStatus). */

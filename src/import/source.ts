@@ -185,7 +185,7 @@ export async function openSource(o: SourceOptions): Promise<Source> {
           // every status but deleted, and every moderation status: without them Kaltura lists only
           // ready entries that are not pending moderation or rejected
           statusIn: '-2,-1,0,1,2,4,5,6,7',
-          moderationStatusIn: '1,2,3,5,6',
+          moderationStatusIn: '1,2,3,4,5,6',
           ...(since !== undefined ? { createdAtGreaterThanOrEqual: since } : {}),
         });
         const pager = new kaltura.objects.FilterPager({ pageSize: PAGE_SIZE, pageIndex: page });

@@ -213,5 +213,12 @@ t.test('flavorAsset.getUrl options', async (t) => {
     }
     const admin = await (await fetch(`${s.url}/api_v3/service/flavorAsset/action/getUrl?format=1&ks=${adminKs}&id=1_f1flim00`)).json() as string;
     t.equal((await (await fetch(admin)).arrayBuffer()).byteLength, whole, 'an admin KS: the whole file');
+    // a flavor whose size the catalog does not know (0): the budget comes from the file itself; a
+    // budget of 0 bytes read as no budget and opened the whole file
+    const size = db.prepare('SELECT size FROM flavor_assets WHERE id = ?').pluck().get('1_f1flim00');
+    db.prepare('UPDATE flavor_assets SET size = 0 WHERE id = ?').run('1_f1flim00');
+    t.teardown(() => db.prepare('UPDATE flavor_assets SET size = ? WHERE id = ?').run(size, '1_f1flim00'));
+    const unsized = await (await fetch(`${s.url}/api_v3/service/flavorAsset/action/getUrl?format=1&ks=${viewer}&id=1_f1flim00`)).json() as string;
+    t.equal((await (await fetch(unsized)).arrayBuffer()).byteLength, preview, 'a flavor of unknown size: still the preview');
   });
 });

@@ -105,7 +105,7 @@ t.test('import a partner from another kdeliver through api_v3', async (t) => {
   t.not(userSecret, 'sample-user-secret-309');
 
   // which entries came over: every one the source lists, whatever its status or moderation, is accounted for
-  const every = new kaltura.objects.BaseEntryFilter({ statusIn: '-2,-1,0,1,2,4,5,6,7', moderationStatusIn: '1,2,3,5,6' });
+  const every = new kaltura.objects.BaseEntryFilter({ statusIn: '-2,-1,0,1,2,4,5,6,7', moderationStatusIn: '1,2,3,4,5,6' });
   const listed: Any[] = (await S.call(kaltura.services.baseEntry.listAction(every, new kaltura.objects.FilterPager({ pageSize: 500 })))).objects;
   const summary = first.stdout;
   const imported: string[] = [];
