@@ -160,6 +160,11 @@ t.test('console files and API', async (t) => {
     const other = await trace('/p/310/sp/31000/playManifest/entryId/1_secure01/format/url/a.mp4');
     t.equal(other.status, 403, 'a partner-309 KS cannot trace partner 310');
     t.same(other.body, { message: 'the URL names partner 310; this KS is of partner 309' });
+    // the partner's own URL prefix with another partner's entry: playManifest finds the entry by id
+    // alone, so the trace would show partner 310's entry, steps and rules to partner 309's admin
+    const foreign = await trace('/p/309/sp/30900/playManifest/entryId/1_secure01/format/url/a.mp4');
+    t.equal(foreign.status, 403, 'a partner-309 KS cannot trace partner 310\'s entry under /p/309');
+    t.same(foreign.body, { message: 'entry 1_secure01 is not of partner 309, whose KS this is' });
     const ks310 = await login(310);
     const secure = await trace('/p/310/sp/31000/playManifest/entryId/1_secure01/format/url/protocol/http/a.mp4', ks310);
     t.equal(secure.status, 200);
