@@ -1,0 +1,121 @@
+// The test console as a newcomer meets it, in headless Chromium: the page before login, the
+// login mistakes a user makes, a session that ends under the page, the Kaltura web player's
+// refusals, and formats a player cannot play. Each message must say what happened.
+import t from 'tap';
+import type { Page } from 'playwright-core';
+import { startServer } from '../helpers/server.js';
+import { launchBrowser } from '../helpers/browser.js';
+import { CONSOLE_KS_SECONDS } from '../../src/console/auth.js';
+
+// the server's clock, moved past the console KS's lifetime to end the session
+let offset = 0;
+const clock = () => Math.floor(Date.now() / 1000) + offset;
+
+const loggedIn = (page: Page) => page.waitForSelector('#entries tbody tr[data-entry-id="1_rcit0qgs"]');
+const loginError = async (page: Page) => {
+  await page.waitForFunction(() => document.querySelector('#login-error')!.textContent !== '');
+  return page.textContent('#login-error');
+};
+const playStatus = async (page: Page) => {
+  await page.waitForFunction(() => /playing ([1-9]|\d\d)\.\d s|failed/.test(document.querySelector('#play-status')!.textContent!), undefined, { timeout: 30_000 });
+  return page.textContent('#play-status');
+};
+
+t.test('console: what a newcomer meets', async (t) => {
+  const s = await startServer(t, { now: clock });
+  const browser = await launchBrowser(t);
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+
+  const login = async (partner: string, mode: 'secret' | 'ks', credential: string) => {
+    await page.fill('#login-partner', partner);
+    await page.check(`input[name=mode][value=${mode}]`);
+    await page.fill('#login-credential', credential);
+    await page.click('#login-submit');
+  };
+  const adminKs = async (partnerId: number) => {
+    const r = await fetch(`${s.url}/console/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ partnerId, secret: `sample-admin-secret-${partnerId}` }) });
+    return ((await r.json()) as { ks: string }).ks;
+  };
+
+  await page.goto(`${s.url}/console`);
+  t.ok(await page.isVisible('#login'), 'the login form');
+  t.notOk(await page.isVisible('#app'), 'and nothing of the console before login');
+  t.notOk(await page.isVisible('#play-button'), 'no Play button to press without a session');
+
+  await login('abc', 'secret', 'sample-admin-secret-309');
+  t.equal(await loginError(page), 'Partner id: a number, such as 309', 'a partner id that is not a number');
+
+  // an admin KS of partner 310 typed under partner id 309
+  await login('309', 'ks', await adminKs(310));
+  t.equal(await loginError(page), 'this KS is of partner 310, not 309', 'a KS of another partner than the one typed');
+  t.notOk(await page.isVisible('#app'), 'not logged in as partner 310');
+  t.equal(await page.evaluate(() => sessionStorage.getItem('kdeliver.console.ks')), null, 'that KS is not kept');
+
+  await login('309', 'secret', 'sample-admin-secret-309');
+  await loggedIn(page);
+  t.notOk(await page.isVisible('#login'), 'logged in: the login form is gone');
+
+  t.test('a player that cannot play the format says so', async (t) => {
+    await page.click('#entries tbody tr[data-entry-id="1_rcit0qgs"]');
+    await page.selectOption('#player-kind', 'auto');
+    await page.selectOption('#f-format', 'http');
+    await page.click('#play-button');
+    t.match(await playStatus(page), /^playback failed: format http answers an F4M manifest \(Flash HDS\), which no player in a browser plays/);
+    await page.selectOption('#player-kind', 'hlsjs');
+    await page.selectOption('#f-format', 'mpegdash');
+    await page.click('#play-button');
+    t.match(await playStatus(page), /^playback failed: hls\.js does not play format mpegdash: choose dash\.js or the Kaltura web player$/);
+    await page.selectOption('#player-kind', 'auto');
+    await page.selectOption('#f-format', 'applehttp');
+    await page.selectOption('#f-responseFormat', 'json');
+    await page.click('#play-button');
+    t.match(await playStatus(page), /^playback failed: responseFormat json answers a description of the media/);
+    await page.selectOption('#f-responseFormat', '');
+    // Smooth Streaming plays with dash.js and its MSS bundle
+    await page.selectOption('#f-format', 'sl');
+    await page.click('#play-button');
+    t.match(await playStatus(page), /^playing /, 'format sl plays with dash.js');
+    t.ok(await page.evaluate(() => (document.querySelector('#video') as HTMLVideoElement).currentTime > 1), 'currentTime advanced');
+    await page.click('#stop-button');
+  });
+
+  t.test('the Kaltura web player\'s refusals are spelled out', async (t) => {
+    await page.selectOption('#player-kind', 'kaltura');
+    for (const [entryId, said] of [
+      ['1_kssecure', /^playback failed: Kaltura player error \d+ .*: a session \(KS\) is required \(SESSION_RESTRICTED\)$/],
+      ['1_moderat0', /^playback failed: Kaltura player error \d+ .*the entry is pending moderation \(ENTRY_MODERATION_ERROR\)$/],
+    ] as const) {
+      await page.click(`#entries tbody tr[data-entry-id="${entryId}"]`);
+      await page.click('#play-button');
+      const status = await playStatus(page);
+      t.match(status, said, `${entryId}: ${status}`);
+      t.notMatch(status, /object Object/);
+      await page.waitForSelector('#why-verdict.verdict-refused');
+      await page.click('#stop-button');
+    }
+  });
+
+  t.test('a session that ends sends the page back to the login form', async (t) => {
+    offset = CONSOLE_KS_SECONDS + 60;
+    await page.click('#entries tbody tr[data-entry-id="1_rcit0qgs"]');
+    await page.click('#why-button');
+    t.equal(await loginError(page), 'Your session ended (KS refused: EXPIRED): log in again.');
+    t.ok(await page.isVisible('#login'), 'the login form');
+    t.notOk(await page.isVisible('#app'), 'the console is hidden');
+    t.equal(await page.evaluate(() => sessionStorage.getItem('kdeliver.console.ks')), null, 'the dead KS is dropped');
+    offset = 0;
+    await login('309', 'secret', 'sample-admin-secret-309');
+    await loggedIn(page);
+    t.equal(await page.textContent('#login-error'), '', 'logged in again');
+    // a KS stored in the tab that has expired since: the reload says so
+    offset = CONSOLE_KS_SECONDS + 60;
+    await page.reload();
+    t.equal(await loginError(page), 'Your session ended (KS refused: EXPIRED): log in again.', 'on reload too');
+    t.notOk(await page.isVisible('#app'));
+    offset = 0;
+  });
+
+  t.same(problems, [], 'no page errors');
+});
