@@ -3,6 +3,8 @@
 'use strict';
 
 const KS_KEY = 'kdeliver.console.ks';
+// set when the KS is the one this page got for the admin secret (not one the user brought)
+const MINTED_KEY = 'kdeliver.console.minted';
 const $ = (sel) => document.querySelector(sel);
 const el = (tag, props = {}, ...children) => {
   const n = document.createElement(tag);
@@ -38,6 +40,7 @@ async function api(path, opts = {}) {
 
 function showLogin(message) {
   sessionStorage.removeItem(KS_KEY);
+  sessionStorage.removeItem(MINTED_KEY);
   stopPlayback();
   Object.assign(state, { partnerId: null, catalog: null, entry: null });
   $('#app').hidden = true;
@@ -62,8 +65,10 @@ async function login(ev) {
     if (mode === 'secret') {
       const res = await api('/console/api/login', { body: { partnerId, secret: credential } });
       sessionStorage.setItem(KS_KEY, res.ks);
+      sessionStorage.setItem(MINTED_KEY, '1');
     } else {
       sessionStorage.setItem(KS_KEY, credential);
+      sessionStorage.removeItem(MINTED_KEY);
       // the KS names its partner: one of another partner than the one typed is a mistake
       const session = await api('/console/api/session');
       if (String(session.partnerId) !== partnerId) throw new Error(`this KS is of partner ${session.partnerId}, not ${partnerId}`);
@@ -72,13 +77,24 @@ async function login(ev) {
     await start();
   } catch (e) {
     sessionStorage.removeItem(KS_KEY);
+    sessionStorage.removeItem(MINTED_KEY);
     $('#login-error').textContent = e.message;
   }
 }
 
-function logout() {
+async function logout() {
+  const ks = sessionStorage.getItem(KS_KEY);
+  const minted = sessionStorage.getItem(MINTED_KEY) === '1';
   sessionStorage.removeItem(KS_KEY);
+  sessionStorage.removeItem(MINTED_KEY);
   stopPlayback();
+  // the 8-hour KS this page got for the secret ends on the server too (api_v3 session.end), so a
+  // copy of it is of no use after Log out; a KS the user brought is theirs and stays valid
+  if (ks && minted) {
+    await fetch('/api_v3/service/session/action/end?format=1', {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `ks=${encodeURIComponent(ks)}`,
+    }).catch(() => {});
+  }
   location.reload();
 }
 

@@ -117,5 +117,27 @@ t.test('console: what a newcomer meets', async (t) => {
     offset = 0;
   });
 
+  t.test('Log out ends the KS the page got for the secret, not a KS the user brought', async (t) => {
+    await page.goto(`${s.url}/console`);
+    await login('309', 'secret', 'sample-admin-secret-309');
+    await loggedIn(page);
+    const minted = (await page.evaluate(() => sessionStorage.getItem('kdeliver.console.ks')))!;
+    const session = (ks: string) => fetch(`${s.url}/console/api/session`, { headers: { 'x-kaltura-ks': ks } });
+    t.equal((await session(minted)).status, 200, 'valid while logged in');
+    await page.click('#logout');
+    await page.waitForSelector('#login');
+    t.notOk(await page.isVisible('#app'), 'logged out');
+    const after = await session(minted);
+    t.equal(after.status, 401, 'the console\'s KS no longer opens the console');
+    t.same(await after.json(), { message: 'KS refused: REVOKED' });
+
+    const own = await adminKs(309);
+    await login('309', 'ks', own);
+    await loggedIn(page);
+    await page.click('#logout');
+    await page.waitForSelector('#login');
+    t.equal((await session(own)).status, 200, 'a KS the user brought stays theirs');
+  });
+
   t.same(problems, [], 'no page errors');
 });
