@@ -196,7 +196,7 @@ function buildUrl() {
 function updateUrl() { $('#url').value = location.origin + buildUrl(); }
 
 // ---- why ------------------------------------------------------------------------------------------
-async function why() {
+async function why(url = buildUrl()) {
   const card = $('#why-card');
   card.hidden = false;
   $('#why-verdict').textContent = 'asking…';
@@ -204,7 +204,7 @@ async function why() {
   $('#why-steps').replaceChildren();
   let res;
   try {
-    res = await api('/console/api/trace', { body: { url: buildUrl() } });
+    res = await api('/console/api/trace', { body: { url } });
   } catch (e) {
     $('#why-verdict').className = 'verdict-refused';
     $('#why-verdict').textContent = `trace unavailable: ${e.message}`;
@@ -393,7 +393,11 @@ async function play() {
 $('#login-form').addEventListener('submit', login);
 $('#logout').addEventListener('click', logout);
 $('#entry-filter').addEventListener('input', renderEntries);
-$('#why-button').addEventListener('click', why);
+$('#why-button').addEventListener('click', () => why());
+$('#trace-button').addEventListener('click', () => {
+  const url = $('#trace-url').value.trim();
+  if (url) why(url);
+});
 $('#play-button').addEventListener('click', play);
 $('#stop-button').addEventListener('click', stopPlayback);
 $('#copy-url').addEventListener('click', () => navigator.clipboard && navigator.clipboard.writeText($('#url').value));

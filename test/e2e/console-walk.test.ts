@@ -6,6 +6,7 @@ import type { Page } from 'playwright-core';
 import { startServer } from '../helpers/server.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { CONSOLE_KS_SECONDS } from '../../src/console/auth.js';
+import { generateKs, KsType } from '../../src/access/ks.js';
 
 // the server's clock, moved past the console KS's lifetime to end the session
 let offset = 0;
@@ -79,6 +80,29 @@ t.test('console: what a newcomer meets', async (t) => {
     t.match(await playStatus(page), /^playing /, 'format sl plays with dash.js');
     t.ok(await page.evaluate(() => (document.querySelector('#video') as HTMLVideoElement).currentTime > 1), 'currentTime advanced');
     await page.click('#stop-button');
+  });
+
+  t.test('the why panel explains a pasted key URI, licence URL or mistake', async (t) => {
+    const ks = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: KsType.USER, userId: 'viewer', expiry: 3600, privileges: 'sview:*', version: 2, now: clock() });
+    const master = await (await fetch(`${s.url}/p/309/sp/30900/playManifest/entryId/1_aeshls01/format/applehttp/protocol/http/ks/${ks}/a.m3u8`)).text();
+    const variant = master.split('\n').find((l) => l.startsWith('http'))!;
+    const playlist = await (await fetch(variant)).text();
+    const keyUri = new URL(/URI="([^"]+)"/.exec(playlist)![1], variant).href;
+    const explain = async (url: string) => {
+      await page.fill('#trace-url', url);
+      await page.click('#trace-button');
+      await page.waitForFunction(() => !/asking/.test(document.querySelector('#why-verdict')!.textContent!));
+      return page.textContent('#why-verdict');
+    };
+    t.match(await explain(keyUri), /^Key given: 1_aeshls01, key id\(s\) [0-9a-f]{32}\.$/, 'the HLS key URI');
+    t.ok(await page.isVisible('#why-steps li[data-stage="key"]'), 'its steps');
+    t.match(await explain(keyUri.replace(/\/ks\/[^/]+/, '')), /^Refused: error 27 INVALID_TOKEN/, 'the key URI without its KS');
+    const licence = `${s.url}/p/309/sp/30900/clearKeyLicense/entryId/1_cenc0001/ks/${ks}/license`;
+    t.match(await explain(licence), /^Key given: 1_cenc0001, key id\(s\) b0eb8a17323924b6d8d36875aacb0b48\.$/, 'the ClearKey licence URL');
+    t.match(await explain('not a url at all'), /^trace unavailable: url: expected a playManifest path/, 'a mistake');
+    t.match(await explain('/p/310/sp/31000/playManifest/entryId/1_secure01/format/url/a.mp4'), /^trace unavailable: the URL names partner 310; this KS is of partner 309$/, 'another partner\'s URL');
+    t.ok(await page.isVisible('#app'), 'a refused trace is not a refused session');
+    await page.fill('#trace-url', '');
   });
 
   t.test('the Kaltura web player\'s refusals are spelled out', async (t) => {
