@@ -114,6 +114,14 @@ async function start() {
 
 // ---- catalog --------------------------------------------------------------------------------------
 const STATUS = { '-2': 'error importing', '-1': 'error converting', 0: 'import', 1: 'converting', 2: 'ready', 3: 'deleted', 4: 'pending', 5: 'moderate', 6: 'blocked', 7: 'no content' };
+const MODERATION = { 1: 'pending moderation', 3: 'rejected by moderation', 5: 'flagged for review' };
+
+// A ready entry may still be refused for its moderation or its schedule: say so where its status is
+function statusText(e) {
+  const now = Date.now() / 1000;
+  return [STATUS[e.status] ?? e.status, MODERATION[e.moderationStatus],
+    e.startDate && e.startDate > now ? 'scheduled later' : null, e.endDate && e.endDate < now ? 'schedule ended' : null].filter(Boolean).join(', ');
+}
 
 function renderEntries() {
   const { partner, entries } = state.catalog;
@@ -123,7 +131,7 @@ function renderEntries() {
   body.replaceChildren(...entries
     .filter((e) => !filter || e.id.toLowerCase().includes(filter) || e.name.toLowerCase().includes(filter))
     .map((e) => el('tr', { dataset: { entryId: e.id }, class: state.entry && state.entry.id === e.id ? 'selected' : '', onclick: () => selectEntry(e.id) },
-      el('td', {}, el('code', {}, e.id)), el('td', {}, e.name), el('td', {}, STATUS[e.status] ?? e.status),
+      el('td', {}, el('code', {}, e.id)), el('td', {}, e.name), el('td', {}, statusText(e)),
       el('td', {}, e.flavors.length), el('td', {}, e.accessControl ? e.accessControl.rules.length : ''))));
 }
 
@@ -134,7 +142,7 @@ function selectEntry(id) {
   $('#why-card').hidden = true; // a trace belongs to the URL it was asked for
   renderEntries();
   $('#entry-card').hidden = false;
-  $('#entry-title').textContent = `${e.id}: ${e.name} (type ${e.type}, mediaType ${e.mediaType}, ${STATUS[e.status] ?? e.status}, ${e.duration} s)`;
+  $('#entry-title').textContent = `${e.id}: ${e.name} (type ${e.type}, mediaType ${e.mediaType}, ${statusText(e)}, ${e.duration} s)`;
   $('#flavors tbody').replaceChildren(...e.flavors.map((f) => el('tr', {},
     el('td', {}, el('code', {}, f.id)), el('td', {}, `${f.flavorParamsId} ${f.paramsName}`), el('td', {}, f.width ? `${f.width}x${f.height}` : 'audio'),
     el('td', {}, f.bitrate), el('td', {}, f.codecs || f.fileExt), el('td', {}, f.language), el('td', {}, f.tags.join(',')), el('td', {}, f.status === 2 ? 'ready' : f.status))));

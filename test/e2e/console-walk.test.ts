@@ -57,6 +57,13 @@ t.test('console: what a newcomer meets', async (t) => {
   await login('309', 'secret', 'sample-admin-secret-309');
   await loggedIn(page);
   t.notOk(await page.isVisible('#login'), 'logged in: the login form is gone');
+  // a ready entry that playManifest refuses for its moderation or schedule says so in the list
+  const status = (id: string) => page.textContent(`#entries tbody tr[data-entry-id="${id}"] td:nth-child(3)`);
+  t.equal(await status('1_moderat0'), 'ready, pending moderation');
+  t.equal(await status('1_sched000'), 'ready, schedule ended');
+  t.equal(await status('1_rcit0qgs'), 'ready');
+  t.equal(await status('1_convert0'), 'converting');
+  t.equal(await status('1_deleted0'), 'deleted');
 
   t.test('a player that cannot play the format says so', async (t) => {
     await page.click('#entries tbody tr[data-entry-id="1_rcit0qgs"]');
