@@ -26,10 +26,11 @@ async function api(path, opts = {}) {
   const ks = sessionStorage.getItem(KS_KEY);
   if (ks) headers['x-kaltura-ks'] = ks;
   const res = await fetch(path, { method: opts.body ? 'POST' : 'GET', headers, body: opts.body ? JSON.stringify(opts.body) : undefined });
+  const text = await res.text();
   let data = null;
-  try { data = await res.json(); } catch { /* not JSON */ }
+  try { data = JSON.parse(text); } catch { /* the server's plain-text refusals (a body over its limit) */ }
   if (!res.ok) {
-    const err = new Error((data && data.message) || `HTTP ${res.status}`);
+    const err = new Error((data && data.message) || text.trim().slice(0, 300) || `HTTP ${res.status}`);
     err.status = res.status;
     // the KS expired, was revoked or its partner's secret changed: back to the login form
     if (res.status === 401 && path !== '/console/api/login' && ks) showLogin(`Your session ended (${err.message}): log in again.`);

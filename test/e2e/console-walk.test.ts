@@ -108,6 +108,7 @@ t.test('console: what a newcomer meets', async (t) => {
     t.match(await explain(licence), /^Key given: 1_cenc0001, key id\(s\) b0eb8a17323924b6d8d36875aacb0b48\.$/, 'the ClearKey licence URL');
     t.match(await explain('not a url at all'), /^trace unavailable: url: expected a playManifest path/, 'a mistake');
     t.match(await explain('/p/310/sp/31000/playManifest/entryId/1_secure01/format/url/a.mp4'), /^trace unavailable: the URL names partner 310; this KS is of partner 309$/, 'another partner\'s URL');
+    t.match(await explain(`/p/309/sp/30900/playManifest/entryId/${'x'.repeat(20_000)}/a.mp4`), /^trace unavailable: Request body is too large/, 'a huge URL: the server\'s plain-text refusal, not a bare status');
     t.ok(await page.isVisible('#app'), 'a refused trace is not a refused session');
     await page.fill('#trace-url', '');
   });
