@@ -148,6 +148,11 @@ function selectEntry(id) {
     el('td', {}, el('code', {}, f.id)), el('td', {}, `${f.flavorParamsId} ${f.paramsName}`), el('td', {}, f.width ? `${f.width}x${f.height}` : 'audio'),
     el('td', {}, f.bitrate), el('td', {}, f.codecs || f.fileExt), el('td', {}, f.language), el('td', {}, f.tags.join(',')), el('td', {}, f.status === 2 ? 'ready' : f.status))));
   $('#captions').textContent = e.captions.length ? `Captions: ${e.captions.map((c) => `${c.id} ${c.language} (${c.format})`).join(', ')}` : '';
+  // an image or a document has no flavors and no playManifest: its file is the raw URL
+  const raw = e.mediaType === 2 || e.type === 10;
+  $('#raw-file').hidden = !raw;
+  $('#raw-file').replaceChildren(...(raw ? [`${e.type === 10 ? 'A document' : 'An image'}: nothing to play; its file is `,
+    el('a', { href: `/p/${state.partnerId}/sp/${state.partnerId}00/raw/entry_id/${e.id}`, target: '_blank', rel: 'noopener' }, 'the raw URL')] : []));
   $('#rules-box').hidden = !e.accessControl;
   $('#rules').textContent = e.accessControl ? JSON.stringify(e.accessControl, null, 2) : '';
   const entryField = $('#f-entryId');

@@ -64,6 +64,17 @@ t.test('console: what a newcomer meets', async (t) => {
   t.equal(await status('1_rcit0qgs'), 'ready');
   t.equal(await status('1_convert0'), 'converting');
   t.equal(await status('1_deleted0'), 'deleted');
+  // an image and a document: no flavors to play, their file is the raw URL
+  for (const [id, type] of [['1_image000', 'image/png'], ['1_document', 'application/pdf']]) {
+    await page.click(`#entries tbody tr[data-entry-id="${id}"]`);
+    t.ok(await page.isVisible('#raw-file a'), `${id}: a link to its file`);
+    const href = await page.getAttribute('#raw-file a', 'href');
+    const r = await fetch(s.url + href!);
+    t.equal(r.headers.get('content-type'), type, `${id}: ${href} is its file`);
+    await r.arrayBuffer();
+  }
+  await page.click('#entries tbody tr[data-entry-id="1_rcit0qgs"]');
+  t.notOk(await page.isVisible('#raw-file'), 'a video has no such line');
 
   t.test('a player that cannot play the format says so', async (t) => {
     await page.click('#entries tbody tr[data-entry-id="1_rcit0qgs"]');
