@@ -415,4 +415,12 @@ $('#trace-button').addEventListener('click', () => {
 $('#play-button').addEventListener('click', play);
 $('#stop-button').addEventListener('click', stopPlayback);
 $('#copy-url').addEventListener('click', () => navigator.clipboard && navigator.clipboard.writeText($('#url').value));
-if (sessionStorage.getItem(KS_KEY)) start().catch((e) => showLogin(e.status === 401 ? $('#login-error').textContent : `Could not resume the session: ${e.message}`));
+if (sessionStorage.getItem(KS_KEY)) {
+  start().catch((e) => {
+    if (e.status === 401) return; // api() has shown the login form, saying why
+    // kdeliver did not answer (restarting?): the KS is kept, so a reload resumes the session
+    $('#app').hidden = true;
+    $('#login').hidden = false;
+    $('#login-error').textContent = `Could not reach kdeliver (${e.message}): reload the page to try again.`;
+  });
+}

@@ -96,7 +96,8 @@ t.test('console: what a newcomer meets', async (t) => {
     await page.selectOption('#f-format', 'sl');
     await page.click('#play-button');
     t.match(await playStatus(page), /^playing /, 'format sl plays with dash.js');
-    t.ok(await page.evaluate(() => (document.querySelector('#video') as HTMLVideoElement).currentTime > 1), 'currentTime advanced');
+    await page.waitForFunction(() => (document.querySelector('#video') as HTMLVideoElement).currentTime > 1.5 || /failed/.test(document.querySelector('#play-status')!.textContent!), undefined, { timeout: 30_000 });
+    t.ok(await page.evaluate(() => (document.querySelector('#video') as HTMLVideoElement).currentTime > 1.5), 'currentTime advanced');
     await page.click('#stop-button');
   });
 
@@ -158,6 +159,22 @@ t.test('console: what a newcomer meets', async (t) => {
     t.equal(await loginError(page), 'Your session ended (KS refused: EXPIRED): log in again.', 'on reload too');
     t.notOk(await page.isVisible('#app'));
     offset = 0;
+  });
+
+  t.test('a reload while kdeliver does not answer keeps the session for the next reload', async (t) => {
+    await page.goto(`${s.url}/console`);
+    await login('309', 'secret', 'sample-admin-secret-309');
+    await loggedIn(page);
+    // the network refuses the session check once, as while the server restarts
+    await page.route('**/console/api/session', (route) => route.abort('connectionrefused'), { times: 1 });
+    await page.reload();
+    t.match(await loginError(page), /^Could not reach kdeliver \(.+\): reload the page to try again\.$/);
+    t.notOk(await page.isVisible('#app'));
+    await page.reload();
+    await loggedIn(page);
+    t.match(await page.textContent('#who-text'), /^partner 309 /, 'the next reload resumes the session');
+    await page.click('#logout');
+    await page.waitForSelector('#login');
   });
 
   t.test('Log out ends the KS the page got for the secret, not a KS the user brought', async (t) => {
