@@ -126,7 +126,8 @@ function statusText(e) {
 
 function renderEntries() {
   const { partner, entries } = state.catalog;
-  $('#partner-title').textContent = `Entries of partner ${partner.id} (${partner.name})${partner.enforceEncryption ? ', HTTPS enforced' : ''}`;
+  const cut = state.catalog.entriesTotal > entries.length ? `: ${entries.length} of ${state.catalog.entriesTotal} listed` : '';
+  $('#partner-title').textContent = `Entries of partner ${partner.id} (${partner.name})${partner.enforceEncryption ? ', HTTPS enforced' : ''}${cut}`;
   const filter = $('#entry-filter').value.trim().toLowerCase();
   const body = $('#entries tbody');
   body.replaceChildren(...entries

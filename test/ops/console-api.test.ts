@@ -194,3 +194,17 @@ t.test('another partner\'s URL is refused before the catalog is read', async (t)
     { status: 403, message: 'the URL names partner 310; this KS is of partner 309' });
   await t.rejects(tracePlayManifest(ctx, input('/p/309/sp/30900/playManifest/entryId/1_rcit0qgs/format/url/a.mp4')), 'the own partner\'s URL is traced (and meets the closed catalog)');
 });
+
+t.test('a partner with more entries than the view lists is told how many there are', async (t) => {
+  const s = await startServer(t);
+  const now = Math.floor(Date.now() / 1000);
+  const before = (await s.app.catalog.listEntries({ partnerId: 309, includeDeleted: true }, 1, 1)).totalCount;
+  for (let i = 0; i < 500; i++) {
+    await s.app.catalog.ingest.createEntry({ id: `0_many${String(i).padStart(4, '0')}`, partnerId: 309, name: `many ${i}`, status: 2, mediaType: 1, now });
+  }
+  const ks = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 2, expiry: 600, now });
+  const r = await fetch(`${s.url}/console/api/catalog`, { headers: { 'x-kaltura-ks': ks } });
+  const view = (await r.json()) as { entries: unknown[]; entriesTotal: number };
+  t.equal(view.entries.length, 500, 'the view lists 500');
+  t.equal(view.entriesTotal, before + 500, 'and says how many there are');
+});
