@@ -3,6 +3,8 @@
 'use strict';
 
 const KS_KEY = 'kdeliver.console.ks';
+// set when the KS is the one this page got for the admin secret (not one the user brought)
+const MINTED_KEY = 'kdeliver.console.minted';
 const $ = (sel) => document.querySelector(sel);
 const el = (tag, props = {}, ...children) => {
   const n = document.createElement(tag);
@@ -16,7 +18,7 @@ const el = (tag, props = {}, ...children) => {
   return n;
 };
 
-const state = { partnerId: null, catalog: null, entry: null, hls: null, dash: null, kplayer: null };
+const state = { partnerId: null, catalog: null, entry: null, hls: null, dash: null, kplayer: null, attempt: 0, failed: -1 };
 
 // ---- API ------------------------------------------------------------------------------------------
 async function api(path, opts = {}) {
@@ -24,14 +26,29 @@ async function api(path, opts = {}) {
   const ks = sessionStorage.getItem(KS_KEY);
   if (ks) headers['x-kaltura-ks'] = ks;
   const res = await fetch(path, { method: opts.body ? 'POST' : 'GET', headers, body: opts.body ? JSON.stringify(opts.body) : undefined });
+  const text = await res.text();
   let data = null;
-  try { data = await res.json(); } catch { /* not JSON */ }
+  try { data = JSON.parse(text); } catch { /* the server's plain-text refusals (a body over its limit) */ }
   if (!res.ok) {
-    const err = new Error((data && data.message) || `HTTP ${res.status}`);
+    const err = new Error((data && data.message) || text.trim().slice(0, 300) || `HTTP ${res.status}`);
     err.status = res.status;
+    // the KS expired, was revoked or its partner's secret changed: back to the login form
+    if (res.status === 401 && path !== '/console/api/login' && ks) showLogin(`Your session ended (${err.message}): log in again.`);
     throw err;
   }
   return data;
+}
+
+function showLogin(message) {
+  sessionStorage.removeItem(KS_KEY);
+  sessionStorage.removeItem(MINTED_KEY);
+  stopPlayback();
+  Object.assign(state, { partnerId: null, catalog: null, entry: null });
+  $('#app').hidden = true;
+  $('#who').hidden = true;
+  $('#why-card').hidden = true;
+  $('#login').hidden = false;
+  $('#login-error').textContent = message;
 }
 
 // ---- login ----------------------------------------------------------------------------------------
@@ -41,24 +58,44 @@ async function login(ev) {
   const mode = document.querySelector('input[name=mode]:checked').value;
   const partnerId = $('#login-partner').value.trim();
   const credential = $('#login-credential').value.trim();
+  if (!/^\d{1,10}$/.test(partnerId)) {
+    $('#login-error').textContent = 'Partner id: a number, such as 309';
+    return;
+  }
   try {
     if (mode === 'secret') {
       const res = await api('/console/api/login', { body: { partnerId, secret: credential } });
       sessionStorage.setItem(KS_KEY, res.ks);
+      sessionStorage.setItem(MINTED_KEY, '1');
     } else {
       sessionStorage.setItem(KS_KEY, credential);
+      sessionStorage.removeItem(MINTED_KEY);
+      // the KS names its partner: one of another partner than the one typed is a mistake
+      const session = await api('/console/api/session');
+      if (String(session.partnerId) !== partnerId) throw new Error(`this KS is of partner ${session.partnerId}, not ${partnerId}`);
     }
     $('#login-credential').value = '';
     await start();
   } catch (e) {
     sessionStorage.removeItem(KS_KEY);
+    sessionStorage.removeItem(MINTED_KEY);
     $('#login-error').textContent = e.message;
   }
 }
 
-function logout() {
+async function logout() {
+  const ks = sessionStorage.getItem(KS_KEY);
+  const minted = sessionStorage.getItem(MINTED_KEY) === '1';
   sessionStorage.removeItem(KS_KEY);
+  sessionStorage.removeItem(MINTED_KEY);
   stopPlayback();
+  // the 8-hour KS this page got for the secret ends on the server too (api_v3 session.end), so a
+  // copy of it is of no use after Log out; a KS the user brought is theirs and stays valid
+  if (ks && minted) {
+    await fetch('/api_v3/service/session/action/end?format=1', {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `ks=${encodeURIComponent(ks)}`,
+    }).catch(() => {});
+  }
   location.reload();
 }
 
@@ -78,16 +115,25 @@ async function start() {
 
 // ---- catalog --------------------------------------------------------------------------------------
 const STATUS = { '-2': 'error importing', '-1': 'error converting', 0: 'import', 1: 'converting', 2: 'ready', 3: 'deleted', 4: 'pending', 5: 'moderate', 6: 'blocked', 7: 'no content' };
+const MODERATION = { 1: 'pending moderation', 3: 'rejected by moderation', 5: 'flagged for review' };
+
+// A ready entry may still be refused for its moderation or its schedule: say so where its status is
+function statusText(e) {
+  const now = Date.now() / 1000;
+  return [STATUS[e.status] ?? e.status, MODERATION[e.moderationStatus],
+    e.startDate && e.startDate > now ? 'scheduled later' : null, e.endDate && e.endDate < now ? 'schedule ended' : null].filter(Boolean).join(', ');
+}
 
 function renderEntries() {
   const { partner, entries } = state.catalog;
-  $('#partner-title').textContent = `Entries of partner ${partner.id} (${partner.name})${partner.enforceEncryption ? ', HTTPS enforced' : ''}`;
+  const cut = state.catalog.entriesTotal > entries.length ? `: ${entries.length} of ${state.catalog.entriesTotal} listed` : '';
+  $('#partner-title').textContent = `Entries of partner ${partner.id} (${partner.name})${partner.enforceEncryption ? ', HTTPS enforced' : ''}${cut}`;
   const filter = $('#entry-filter').value.trim().toLowerCase();
   const body = $('#entries tbody');
   body.replaceChildren(...entries
     .filter((e) => !filter || e.id.toLowerCase().includes(filter) || e.name.toLowerCase().includes(filter))
     .map((e) => el('tr', { dataset: { entryId: e.id }, class: state.entry && state.entry.id === e.id ? 'selected' : '', onclick: () => selectEntry(e.id) },
-      el('td', {}, el('code', {}, e.id)), el('td', {}, e.name), el('td', {}, STATUS[e.status] ?? e.status),
+      el('td', {}, el('code', {}, e.id)), el('td', {}, e.name), el('td', {}, statusText(e)),
       el('td', {}, e.flavors.length), el('td', {}, e.accessControl ? e.accessControl.rules.length : ''))));
 }
 
@@ -98,11 +144,16 @@ function selectEntry(id) {
   $('#why-card').hidden = true; // a trace belongs to the URL it was asked for
   renderEntries();
   $('#entry-card').hidden = false;
-  $('#entry-title').textContent = `${e.id}: ${e.name} (type ${e.type}, mediaType ${e.mediaType}, ${STATUS[e.status] ?? e.status}, ${e.duration} s)`;
+  $('#entry-title').textContent = `${e.id}: ${e.name} (type ${e.type}, mediaType ${e.mediaType}, ${statusText(e)}, ${e.duration} s)`;
   $('#flavors tbody').replaceChildren(...e.flavors.map((f) => el('tr', {},
     el('td', {}, el('code', {}, f.id)), el('td', {}, `${f.flavorParamsId} ${f.paramsName}`), el('td', {}, f.width ? `${f.width}x${f.height}` : 'audio'),
     el('td', {}, f.bitrate), el('td', {}, f.codecs || f.fileExt), el('td', {}, f.language), el('td', {}, f.tags.join(',')), el('td', {}, f.status === 2 ? 'ready' : f.status))));
   $('#captions').textContent = e.captions.length ? `Captions: ${e.captions.map((c) => `${c.id} ${c.language} (${c.format})`).join(', ')}` : '';
+  // an image or a document has no flavors and no playManifest: its file is the raw URL
+  const raw = e.mediaType === 2 || e.type === 10;
+  $('#raw-file').hidden = !raw;
+  $('#raw-file').replaceChildren(...(raw ? [`${e.type === 10 ? 'A document' : 'An image'}: nothing to play; its file is `,
+    el('a', { href: `/p/${state.partnerId}/sp/${state.partnerId}00/raw/entry_id/${e.id}`, target: '_blank', rel: 'noopener' }, 'the raw URL')] : []));
   $('#rules-box').hidden = !e.accessControl;
   $('#rules').textContent = e.accessControl ? JSON.stringify(e.accessControl, null, 2) : '';
   const entryField = $('#f-entryId');
@@ -160,7 +211,7 @@ function buildUrl() {
 function updateUrl() { $('#url').value = location.origin + buildUrl(); }
 
 // ---- why ------------------------------------------------------------------------------------------
-async function why() {
+async function why(url = buildUrl()) {
   const card = $('#why-card');
   card.hidden = false;
   $('#why-verdict').textContent = 'asking…';
@@ -168,7 +219,7 @@ async function why() {
   $('#why-steps').replaceChildren();
   let res;
   try {
-    res = await api('/console/api/trace', { body: { url: buildUrl() } });
+    res = await api('/console/api/trace', { body: { url } });
   } catch (e) {
     $('#why-verdict').className = 'verdict-refused';
     $('#why-verdict').textContent = `trace unavailable: ${e.message}`;
@@ -234,18 +285,63 @@ function stopPlayback() {
   v.replaceWith(fresh);
   $('#kplayer').hidden = true;
   $('#kplayer').replaceChildren();
+  state.attempt += 1;
   setStatus('idle');
 }
 
+// once per Play: a player reports one failure through several paths (an event and a rejection)
 async function playFailed(message) {
+  if (state.failed === state.attempt) return;
+  state.failed = state.attempt;
   setStatus(`playback failed: ${message}`, 'error');
   await why();
 }
 
-function watchVideo(v) {
+// The Kaltura player's errors are plain objects ({code, category, data}); a refused entry is
+// LOAD_FAILED wrapping the provider's error, whose data carries the server's messages.
+function kalturaError(err, fromEvent) {
+  if (!err || typeof err !== 'object') return `Kaltura player: ${err}`;
+  if (err instanceof Error) return `Kaltura player: ${err.message}`;
+  const core = window.KalturaPlayer && window.KalturaPlayer.core && window.KalturaPlayer.core.Error;
+  const nameOf = (table, v) => (table ? (Object.entries(table).find(([, x]) => x === v) || [])[0] : undefined);
+  const inner = err.data && typeof err.data === 'object' && typeof err.data.code === 'number' ? err.data : err;
+  const d = inner.data;
+  const messages = d && Array.isArray(d.messages) ? d.messages.map((m) => `${m.message}${m.code ? ` (${m.code})` : ''}`).join('; ')
+    : d && typeof d.messages === 'string' ? d.messages : typeof d === 'string' ? d : '';
+  // only the player's own event uses the core's tables (the provider's codes are numbered apart)
+  const names = fromEvent ? [nameOf(core && core.Code, err.code), nameOf(core && core.Category, err.category)].filter(Boolean) : [];
+  return `Kaltura player error ${err.code}${names.length ? ` ${names.join(', ')}` : ''}${messages ? `: ${messages}` : ''}`;
+}
+
+// Which player plays what a format answers; null when none in this page does.
+const FORMAT_PLAYERS = {
+  applehttp: ['hlsjs', 'native', 'kaltura'], hls: ['hlsjs', 'native', 'kaltura'], mpegdash: ['dashjs', 'kaltura'],
+  sl: ['dashjs', 'kaltura'], url: ['native', 'kaltura'], download: ['native', 'kaltura'],
+};
+const NO_PLAYER = {
+  http: 'an F4M manifest (Flash HDS)', hdnetworkmanifest: 'an F4M manifest (Flash HDS)', hdnetworksmil: 'a SMIL for Flash', hds: 'HDS (Flash)',
+  rtmp: 'an RTMP stream', rtsp: 'an RTSP stream',
+};
+const PLAYER_NAMES = { hlsjs: 'hls.js', dashjs: 'dash.js', native: 'the native <video>', kaltura: 'the Kaltura web player' };
+
+/** Why `kind` cannot play `format` here, or null. */
+function cannotPlay(kind, format, video) {
+  if (kind === 'kaltura') return null; // it asks api_v3 and picks its own format
+  const rf = $('#f-responseFormat') ? $('#f-responseFormat').value : '';
+  if (['json', 'jsonp', 'f4m', 'smil'].includes(rf)) return `responseFormat ${rf} answers a description of the media, not media: clear responseFormat to play`;
+  if (NO_PLAYER[format]) return `format ${format} answers ${NO_PLAYER[format]}, which no player in a browser plays; "Why?" shows what the server decides`;
+  const players = FORMAT_PLAYERS[format];
+  if (players && !players.includes(kind)) return `${PLAYER_NAMES[kind]} does not play format ${format}: choose ${players.map((k) => PLAYER_NAMES[k]).join(' or ')}`;
+  if (kind === 'native' && (format === 'applehttp' || format === 'hls') && !video.canPlayType('application/vnd.apple.mpegurl')) {
+    return 'this browser\'s <video> does not play HLS: choose hls.js';
+  }
+  return null;
+}
+
+function watchVideo(v, hint = '') {
   v.hidden = false;
   v.ontimeupdate = () => { if (v.currentTime > 0) setStatus(`playing ${v.currentTime.toFixed(1)} s`, 'ok'); };
-  v.onerror = () => playFailed(v.error ? `media error ${v.error.code} ${v.error.message || ''}` : 'media error');
+  v.onerror = () => playFailed(`${v.error ? `media error ${v.error.code} ${v.error.message || ''}` : 'media error'}${hint}`);
 }
 
 async function play() {
@@ -253,9 +349,11 @@ async function play() {
   const url = location.origin + buildUrl();
   const format = $('#f-format').value;
   let kind = $('#player-kind').value;
-  if (kind === 'auto') kind = format === 'applehttp' || format === 'hls' ? 'hlsjs' : format === 'mpegdash' ? 'dashjs' : 'native';
-  setStatus(`loading with ${kind}…`);
+  if (kind === 'auto') kind = (FORMAT_PLAYERS[format] || ['native'])[0];
   const v = $('#video');
+  const refusal = cannotPlay(kind, format, v);
+  if (refusal) return playFailed(refusal);
+  setStatus(`loading with ${kind}…`);
   try {
     if (kind === 'hlsjs') {
       await loadScript('/console/vendor/hls.js');
@@ -271,6 +369,8 @@ async function play() {
       await v.play().catch(() => {});
     } else if (kind === 'dashjs') {
       await loadScript('/console/vendor/dash.js');
+      // Smooth Streaming: dash.js's separate MSS bundle, picked up by MediaPlayer when created
+      if (format === 'sl') await loadScript('/console/vendor/dash.mss.js');
       const player = window.dashjs.MediaPlayer().create();
       state.dash = player;
       player.on(window.dashjs.MediaPlayer.events.ERROR, (e) => playFailed(`dash.js ${e.error && (e.error.message || e.error.code)}`));
@@ -280,7 +380,8 @@ async function play() {
       // a refused playManifest answers 403/404: learn it before handing the URL to the element
       const head = await fetch(url, { method: 'HEAD', redirect: 'follow' }).catch(() => null);
       if (head && !head.ok) return playFailed(`HTTP ${head.status}${head.headers.get('x-kaltura') ? ` (${head.headers.get('x-kaltura')})` : ''}`);
-      watchVideo(v);
+      // a browser may claim HLS (canPlayType) and still fail on a stream hls.js plays
+      watchVideo(v, format === 'applehttp' || format === 'hls' ? ' (the browser\'s own HLS support: try hls.js)' : '');
       v.src = url;
       await v.play().catch(() => {});
     } else if (kind === 'kaltura') {
@@ -295,8 +396,8 @@ async function play() {
       });
       state.kplayer = player;
       player.addEventListener('timeupdate', () => { if (player.currentTime > 0) setStatus(`playing ${player.currentTime.toFixed(1)} s (Kaltura player)`, 'ok'); });
-      player.addEventListener('error', (e) => { if (!e.payload || e.payload.severity === 2) playFailed(`Kaltura player: ${e.payload ? e.payload.code : 'error'}`); });
-      await player.loadMedia({ entryId: $('#f-entryId').value.trim() });
+      player.addEventListener('error', (e) => { if (!e.payload || e.payload.severity === 2) playFailed(kalturaError(e.payload, true)); });
+      await player.loadMedia({ entryId: $('#f-entryId').value.trim() }).catch((e) => playFailed(kalturaError(e, false)));
     }
   } catch (e) {
     playFailed(e.message || String(e));
@@ -307,8 +408,20 @@ async function play() {
 $('#login-form').addEventListener('submit', login);
 $('#logout').addEventListener('click', logout);
 $('#entry-filter').addEventListener('input', renderEntries);
-$('#why-button').addEventListener('click', why);
+$('#why-button').addEventListener('click', () => why());
+$('#trace-button').addEventListener('click', () => {
+  const url = $('#trace-url').value.trim();
+  if (url) why(url);
+});
 $('#play-button').addEventListener('click', play);
 $('#stop-button').addEventListener('click', stopPlayback);
 $('#copy-url').addEventListener('click', () => navigator.clipboard && navigator.clipboard.writeText($('#url').value));
-if (sessionStorage.getItem(KS_KEY)) start().catch(() => { sessionStorage.removeItem(KS_KEY); });
+if (sessionStorage.getItem(KS_KEY)) {
+  start().catch((e) => {
+    if (e.status === 401) return; // api() has shown the login form, saying why
+    // kdeliver did not answer (restarting?): the KS is kept, so a reload resumes the session
+    $('#app').hidden = true;
+    $('#login').hidden = false;
+    $('#login-error').textContent = `Could not reach kdeliver (${e.message}): reload the page to try again.`;
+  });
+}

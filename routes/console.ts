@@ -34,6 +34,8 @@ const PAGE_FILES: Record<string, string> = {
 const VENDOR_FILES: Record<string, string> = {
   'hls.js': 'hls.js/dist/hls.min.js',
   'dash.js': 'dashjs/dist/modern/umd/dash.all.min.js',
+  // Smooth Streaming (format sl): dash.js 5 ships it apart; it adds itself to the loaded dash.js
+  'dash.mss.js': 'dashjs/dist/modern/umd/dash.mss.min.js',
   'kaltura-ovp-player.js': '@playkit-js/kaltura-player-js/dist/kaltura-ovp-player.js',
 };
 

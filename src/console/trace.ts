@@ -53,7 +53,7 @@ export function tracedHttp(input: TraceInput, method: string): HttpFacts {
 
 /**
  * `ctx.partnerId` is the console user's partner: a URL of another partner is refused (403) before
- * anything of it is looked up.
+ * anything of it is looked up, and so is a URL of this partner that names another partner's entry.
  */
 export async function tracePlayManifest(ctx: PlaybackContext & { partnerId: number }, input: TraceInput): Promise<TraceResult> {
   if (input.url.length > 8192) return { status: 400, message: 'url: too long' };
@@ -71,6 +71,10 @@ export async function tracePlayManifest(ctx: PlaybackContext & { partnerId: numb
   try {
     const req = parsePlayRequest(m[2] ?? '/', http);
     entryId = req.entryId;
+    // playManifest finds the entry by id whatever partner the URL names (src/playback.ts's
+    // entryStage): the trace of another partner's entry would show that partner's catalog and rules
+    const named = entryId ? await ctx.catalog.getEntry(entryId) : undefined;
+    if (named && named.partnerId !== ctx.partnerId) return { status: 403, message: `entry ${named.id} is not of partner ${ctx.partnerId}, whose KS this is` };
     const pb = await resolvePlayback(ctx, req);
     trace = pb.trace;
     result = {

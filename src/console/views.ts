@@ -3,9 +3,12 @@
 import type { Catalog } from '../catalog/store.js';
 import type { AccessRule, Condition, Partner } from '../catalog/types.js';
 
+/** The most entries a console view lists (its page says how many there are in all). */
+export const CONSOLE_ENTRIES = 500;
+
 export async function partnerView(catalog: Catalog, partner: Partner) {
   const params = new Map((await catalog.listFlavorParams()).map((p) => [p.id, p]));
-  const { objects } = await catalog.listEntries({ partnerId: partner.id, includeDeleted: true }, 500, 1);
+  const { objects, totalCount } = await catalog.listEntries({ partnerId: partner.id, includeDeleted: true }, CONSOLE_ENTRIES, 1);
   const entries = [];
   for (const e of objects.sort((a, b) => a.id.localeCompare(b.id))) {
     const acp = e.accessControlProfileId !== null ? await catalog.getAccessControlProfile(e.accessControlProfileId) : undefined;
@@ -30,6 +33,8 @@ export async function partnerView(catalog: Catalog, partner: Partner) {
   return {
     partner: { id: partner.id, name: partner.name, enforceEncryption: partner.enforceEncryption, status: partner.status },
     entries,
+    /** All the partner's entries, deleted included: more than `entries` when the view is cut. */
+    entriesTotal: totalCount,
     deliveryProfiles,
   };
 }
