@@ -1,12 +1,7 @@
 // Secrets sent to api_v3 (admin secrets, KS strings) in any of its URL forms never reach the log,
 // while the requests themselves are logged.
-import t, { type Test } from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { loadConfig } from '../../src/config.js';
-import { buildServer, loggerOptions } from '../../src/server.js';
+import t from 'tap';
+import { startLoggingServer } from '../helpers/server.js';
 import { redactApiUrl } from '../../src/api/redact.js';
 
 t.test('redactApiUrl', async (t) => {
@@ -18,7 +13,7 @@ t.test('redactApiUrl', async (t) => {
 });
 
 t.test('the access log of api_v3 carries no secret', async (t) => {
-  const { url, log } = await loggingServer(t);
+  const { url, log } = await startLoggingServer(t);
 
   const secret = 'sample-admin-secret-309';
   const ks = await (await fetch(`${url}/api_v3/service/session/action/start/secret/${secret}/partnerId/309/type/2/format/1`)).json();
@@ -43,7 +38,7 @@ t.test("session.get's session, a whole KS, is not logged; the service named sess
   t.equal(redactApiUrl('/api_v3/service/multirequest/1[service]/session/1[action]/get/1[session]/KKK'), '/api_v3/service/multirequest/1[service]/session/1[action]/get/1[session]/[redacted]');
   t.equal(redactApiUrl('/api_v3/index.php?service=multirequest&1[session]=KKK&2%3Asession=LLL'), '/api_v3/index.php?service=multirequest&1[session]=[redacted]&2%3Asession=[redacted]');
 
-  const { url, log } = await loggingServer(t);
+  const { url, log } = await startLoggingServer(t);
   const start = (user: string) => fetch(`${url}/api_v3/service/session/action/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ secret: 'sample-admin-secret-309', partnerId: 309, type: 2, userId: user, format: 1 }) }).then((r) => r.json());
   const ks: string = await start('caller');
   const described: string = await start('described');
@@ -57,7 +52,7 @@ t.test("session.get's session, a whole KS, is not logged; the service named sess
 
 t.test('a secret sent to a URL no route takes is not logged either', async (t) => {
   // API v2 reads no path pairs, so /startsession/secret/… is a 404: its log line still must not hold the secret
-  const { url, log } = await loggingServer(t);
+  const { url, log } = await startLoggingServer(t);
 
   const secret = 'sample-admin-secret-309';
   const unrouted = [
@@ -71,15 +66,3 @@ t.test('a secret sent to a URL no route takes is not logged either', async (t) =
   t.ok((log().match(/startsession|\/nothing\//g) ?? []).length >= 3, 'the requests are logged');
   t.notOk(log().includes(secret), 'no admin secret in the log');
 });
-
-/** A server with the production logger options, writing into a string the test reads (log()). */
-async function loggingServer(t: Test): Promise<{ url: string; log: () => string }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-api-log-'));
-  const config = loadConfig({ KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'info' });
-  let log = '';
-  const stream = new Writable({ write(chunk, _enc, done) { log += chunk.toString(); done(); } });
-  const app = await buildServer({ config, logger: { ...(loggerOptions(config) as object), stream } as never });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  t.teardown(async () => { await app.close(); rmSync(dataDir, { recursive: true, force: true }); });
-  return { url: `http://127.0.0.1:${(app.server.address() as { port: number }).port}`, log: () => log };
-}

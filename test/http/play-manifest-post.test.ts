@@ -3,17 +3,13 @@
 // answer cache never crossing a POST and a GET of the same URL; bad bodies refused with error 25;
 // the body's KS never in the log. Real servers over the sample library.
 import t from 'tap';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { startServer } from '../helpers/server.js';
+import { startLoggingServer, startServer } from '../helpers/server.js';
 import { rawRequest, runShell, type RawAnswer } from '../helpers/raw-http.js';
 import { projectRoot } from '../helpers/media-tools.js';
 import { generateKs } from '../../src/access/ks.js';
 import { signPlayManifestUrl } from '../../src/access/kt.js';
-import { loadConfig } from '../../src/config.js';
-import { buildServer, loggerOptions } from '../../src/server.js';
 
 // one second for every answer: GET and POST answers carry Expires/Last-Modified and signed media
 // URLs made for the request's second, and must be compared byte for byte
@@ -243,14 +239,8 @@ t.test('the README\'s POST line runs as printed and answers the HLS master', asy
 });
 
 t.test('a KS in the body never reaches the log; the requests are logged', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-pm-post-log-'));
-  const config = loadConfig({ KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'info' });
-  let log = '';
-  const stream = new Writable({ write(chunk, _enc, done) { log += chunk.toString(); done(); } });
-  const app = await buildServer({ config, logger: { ...(loggerOptions(config) as object), stream } as never });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  t.teardown(async () => { await app.close(); rmSync(dataDir, { recursive: true, force: true }); });
-  const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const server = await startLoggingServer(t);
+  const url = server.url;
   const secret = ks();
   const P = `${url}${PM}/entryId/1_kssecure/format/applehttp/protocol/http/a.m3u8`;
   const mp = multipart([['ks', secret]]);
@@ -271,6 +261,7 @@ t.test('a KS in the body never reaches the log; the requests are logged', async 
     else t.ok(r.status >= 400 && r.status < 500, `${what}: refused (${r.status})`);
   }
   await new Promise((r) => setTimeout(r, 100));
+  const log = server.log();
   t.ok((log.match(/"method":"POST","url":"\/p\/309\/sp\/0\/playManifest\/entryId\/1_kssecure/g) ?? []).length >= sent.length, 'every POST is logged');
   t.match(log, /"msg":"playManifest"/);
   t.match(log, /refused: error 25/);
