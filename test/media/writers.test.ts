@@ -1,7 +1,7 @@
 // The writers, read back by parsers nobody here wrote: mp4box.js for fMP4 and the clipped MP4,
 // ffprobe/ffmpeg for MPEG-TS, m3u8-parser for HLS playlists, mpd-parser for the MPD.
 import t from 'tap';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -26,6 +26,8 @@ import { mp4box, sample } from './helpers.js';
 
 const BIG = { maxMoovBytes: 64 << 20 };
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-writers-'));
+// it holds the made sources (a 12 MB PCM .mov among them) and the outputs ffmpeg decodes
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const SRC = sample('h264-240p.mp4');
 const srcBytes = readFileSync(SRC);
 
