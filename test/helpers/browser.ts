@@ -64,7 +64,10 @@ window.startPlayer = (kind, src, rate) => {
   window.__state.started = true;
   video.playbackRate = rate;
   video.addEventListener('loadedmetadata', () => { video.playbackRate = rate; video.play().catch((e) => fail('play() ' + e)); });
-  if (kind === 'hls') {
+  if (kind === 'native') {
+    // the media element's own demuxers (Chromium plays HLS itself): no MSE, no player library
+    video.src = src;
+  } else if (kind === 'hls') {
     if (!Hls.isSupported()) return fail('hls.js: MSE not supported');
     const hls = new Hls({ enableWorker: true, debug: false });
     window.__player = hls;
@@ -136,7 +139,8 @@ export interface PlayResult {
   failedRequests: string[];
 }
 
-export type PlayerKind = 'hls' | 'dash' | 'mss';
+/** 'native': the URL set as the <video>'s src, played by the browser itself (Chromium's own HLS). */
+export type PlayerKind = 'hls' | 'dash' | 'mss' | 'native';
 
 /**
  * Opens the player page in a fresh page of `browser`, plays `src` with the chosen player and

@@ -1,7 +1,8 @@
 // Byte-for-byte pins of the writers' output on the sample media: the clipped progressive MP4, fMP4
 // (init, HLS segments, DASH fragments, MSS fragments) and MPEG-TS segments, whole and by range.
 // The parsers in writers.test.ts say the output is valid; these hashes say a refactor of the
-// shared box builders and region reads changed no byte of it.
+// shared box builders and region reads changed no byte of it. The video MPEG-TS pins were taken
+// again when every video PES gained an access unit delimiter (src/media/ts/writer.ts).
 import t from 'tap';
 import { createHash } from 'node:crypto';
 import { readMediaIndex } from '../../src/media/mp4/reader.js';
@@ -60,15 +61,15 @@ const EXPECTED: Record<string, string> = {
   'h264-240p.mp4 progressive 5000-Infinity': '387111:b333e10fceedad56:291c847f3aeb8899:09e4d151a6ffd4ed',
   'h264-240p.mp4 init': 'f8fb0c3a63994b14',
   'h264-240p.mp4 fmp4 hls 1': '80145:7e7b5d12961b6288:8a6443a44e7396dc:cdb67521106cdc6d',
-  'h264-240p.mp4 ts 1': '89300:8846fd32f9d0e2fe:1581df343bb8b1e2:329bcfda0c389b2a',
+  'h264-240p.mp4 ts 1': '89864:a6904c70e0ab6237:572850e0ef33268b:1542f6099170b778',
   'h264-240p.mp4 fmp4 hls 2': '100142:eba61f6ce24e8e1c:05070f91cab922fb:4898b2b46b9298f0',
-  'h264-240p.mp4 ts 2': '109416:5a73e1adb924bccd:6d55c1eb288d1ee1:f3347d0139445cf2',
+  'h264-240p.mp4 ts 2': '109980:e6fdfd79b9c6bb56:8f0b987700f0a0c3:9a1baade1d51bf7d',
   'h264-240p.mp4 fmp4 hls 3': '96100:612b762d7307a282:12ba6d1da1838d81:03c27309cf609d99',
-  'h264-240p.mp4 ts 3': '105280:f23243bbcb1ecb06:480c1150bd7f2a4b:495197884b528154',
+  'h264-240p.mp4 ts 3': '105468:995e1634abd94a98:0cecdeae68c54f6d:dac6114eeeaacc45',
   'h264-240p.mp4 fmp4 hls 4': '196183:c03fdbd0dcc39655:3433aa47f8316e00:fe0a3d9ba99efa1f',
-  'h264-240p.mp4 ts 4': '215072:acabecc50249000d:2cbbf76837077df3:9d2eee8b3a12ea61',
+  'h264-240p.mp4 ts 4': '215260:1e8d83fb7eefecdd:617850e6098aed07:43d288910f09cd57',
   'h264-240p.mp4 fmp4 hls 5': '94464:479b31c1d401f2fa:3aa70ddbcfe275b7:6448158b488e1b2c',
-  'h264-240p.mp4 ts 5': '103964:a72cc9b1e700df43:f8f6ace5c69203cc:f017d3d9f913a927',
+  'h264-240p.mp4 ts 5': '104340:a18be4ad2b153ea0:15902dcbdafca621:4821c8749be20e24',
   'h264-240p.mp4 dash video 1': '114469:3600283260167211:a95e2da2017f1582:f94f42035617461c',
   'h264-240p.mp4 mss video 1': '114393:52f7f0c5d40c0ade:13692237f61964de:f94f42035617461c',
   'h264-240p.mp4 dash video 2': '132028:75d56f1142f6065b:20734fc45a3702b8:2289019b07ff5a93',
@@ -86,15 +87,15 @@ const EXPECTED: Record<string, string> = {
   'h264-720p.mp4 progressive 5000-Infinity': '1328857:81e253286b4c0d11:c952330573a3c54a:40e834a9fb3fa8c1',
   'h264-720p.mp4 init': 'd62211e8187ff43e',
   'h264-720p.mp4 fmp4 hls 1': '323025:d7a3739d98c12f6a:e80859f3cecbd977:cdb67521106cdc6d',
-  'h264-720p.mp4 ts 1': '337084:5440a85dcfefc2d8:292d3ecc0a10122f:08a5850d7d356af0',
+  'h264-720p.mp4 ts 1': '337084:6d072fad613f9782:a98dc973107ce93b:a6db9ae2a799ba9e',
   'h264-720p.mp4 fmp4 hls 2': '350309:0e1693b4447a8199:4c8d0dab23eaa453:4898b2b46b9298f0',
-  'h264-720p.mp4 ts 2': '365096:6259f8bf881f4edb:7d79badebbc34a7c:8f223e31296e9a60',
+  'h264-720p.mp4 ts 2': '365284:a3771d2a66737c89:5f35f7a632108ce1:f690b93136af8fd3',
   'h264-720p.mp4 fmp4 hls 3': '324389:57ac3522bc807684:a02b0c5b37fc7a86:03c27309cf609d99',
-  'h264-720p.mp4 ts 3': '338588:5be316143eadbb7d:3523fa65b2997f2c:3167d63463ea8204',
+  'h264-720p.mp4 ts 3': '338588:c2bce24c632903cc:607530b8834af55a:b9dfa197552b7083',
   'h264-720p.mp4 fmp4 hls 4': '672656:04b2a9dc3385c600:d9c057b2a7946a36:fe0a3d9ba99efa1f',
-  'h264-720p.mp4 ts 4': '701052:0f8a07f0e5b0b734:9a75c29c9fa0a58c:c807089481f94b58',
+  'h264-720p.mp4 ts 4': '701428:664066f0094675cc:a93dc0deec9f6f1f:2cde40c5bd88450a',
   'h264-720p.mp4 fmp4 hls 5': '331300:a43b492900f6983c:e647253af42c7e71:6448158b488e1b2c',
-  'h264-720p.mp4 ts 5': '344980:8148e7dbf3652a02:46e51f7053569f92:ddea439c858eca3c',
+  'h264-720p.mp4 ts 5': '345544:139a1ce9e252f59a:24aa93c1047ae3b1:4b8b1242de8df440',
   'h264-720p.mp4 dash video 1': '607516:f7cade8c2248a118:80e054daa1823518:7a4d2d0dcac89b11',
   'h264-720p.mp4 mss video 1': '607440:a69df973af7369ec:2c2e43510338cf4f:7a4d2d0dcac89b11',
   'h264-720p.mp4 dash video 2': '607396:c2d74127703ac235:5fadfed9c03494b7:38572c775d3ed442',

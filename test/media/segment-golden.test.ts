@@ -1,8 +1,10 @@
 // Issue 17 (segment CPU): the packager's segments stay byte-identical to what main's writers made
 // before they were made cheaper (TS packets written straight from the source region, one read
 // per fragment, the segment answer cache). The hashes in fixtures/segment-golden.json were
-// computed by this file at commit d165245 (before those changes); print them again with
-// KDELIVER_PRINT_GOLDEN=1. Each case is hashed whole and over two ranges, with the segment
+// computed by this file at commit d165245 (before those changes), the MPEG-TS ones (ts,
+// ts-aes128, ts-sampleaes) again when every video PES gained an access unit delimiter
+// (src/media/ts/writer.ts; test/media/writers.test.ts proves the per-sample and one-read paths
+// still agree); print them again with KDELIVER_PRINT_GOLDEN=1. Each case is hashed whole and over two ranges, with the segment
 // answer cache off (every byte made) and on (made once, then answered from the cache), and the
 // TS segments of the cached run are decoded by ffmpeg.
 import t from 'tap';

@@ -1,10 +1,11 @@
 // The writers, read back by parsers nobody here wrote: mp4box.js for fMP4 and the clipped MP4,
 // ffprobe/ffmpeg for MPEG-TS, m3u8-parser for HLS playlists, mpd-parser for the MPD.
 import t from 'tap';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createDecipheriv } from 'node:crypto';
 import { Parser as M3u8Parser } from 'm3u8-parser';
 import { parse as parseMpd } from 'mpd-parser';
 import { readMediaIndex } from '../../src/media/mp4/reader.js';
@@ -12,6 +13,7 @@ import { buildTimeline, flatPolicy, hlsPolicy } from '../../src/media/segment.js
 import { initSegment, mediaSegment } from '../../src/media/fmp4/writer.js';
 import { tsSegment } from '../../src/media/ts/writer.js';
 import { readBody } from '../../src/media/body.js';
+import type { Encryption } from '../../src/media/crypto/encryption.js';
 import { masterPlaylist, mediaPlaylist, subtitlePlaylist } from '../../src/media/hls/playlists.js';
 import { buildMpd } from '../../src/media/dash/mpd.js';
 import { mssManifest } from '../../src/media/mss/manifest.js';
@@ -24,6 +26,8 @@ import { mp4box, sample } from './helpers.js';
 
 const BIG = { maxMoovBytes: 64 << 20 };
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-writers-'));
+// it holds the made sources (a 12 MB PCM .mov among them) and the outputs ffmpeg decodes
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const SRC = sample('h264-240p.mp4');
 const srcBytes = readFileSync(SRC);
 
@@ -118,6 +122,81 @@ t.test('MPEG-TS: 188-byte packets, continuous counters across segments, decoded 
   const probe = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,nb_read_frames', '-of', 'json', file], { encoding: 'utf8' });
   const streams = JSON.parse(probe.stdout).streams;
   t.same(streams.map((s: any) => [s.codec_name, Number(s.nb_read_frames)]), [['h264', 300], ['aac', 563]]);
+});
+
+/** The elementary-stream bytes of each PES on `pid` (PES header skipped), in order. */
+function pesPayloads(ts: Buffer, pid: number): Buffer[] {
+  const pes: Buffer[][] = [];
+  for (let o = 0; o + 188 <= ts.length; o += 188) {
+    if ((((ts[o + 1] & 0x1f) << 8) | ts[o + 2]) !== pid) continue;
+    const afc = (ts[o + 3] >> 4) & 3;
+    const from = afc === 3 ? o + 5 + ts[o + 4] : o + 4;
+    if (ts[o + 1] & 0x40) pes.push([]);
+    pes[pes.length - 1].push(ts.subarray(from, o + 188));
+  }
+  return pes.map((parts) => {
+    const b = Buffer.concat(parts);
+    return b.subarray(9 + b[8]);
+  });
+}
+
+t.test('MPEG-TS: every video PES starts with an access unit delimiter (clear, AES-128, SAMPLE-AES, HEVC)', async (t) => {
+  // Chromium's native HLS (its MPEG-2 TS demuxer) finds access units by their delimiters
+  // (test/e2e/native-hls-ts.test.ts plays the segments in its <video>)
+  const idx = await readMediaIndex(SRC, BIG);
+  const tl = buildTimeline(idx, hlsPolicy(10000));
+  const key = Buffer.from('2e12bc8bbc726374d07ee3626f50108f', 'hex');
+  const iv = Buffer.from('0123456789abcdef0123456789abcdef', 'hex');
+  const cases: [string, Encryption | undefined][] = [
+    ['clear', undefined],
+    ['AES-128', { scheme: 'aes-128', key, iv, keyUri: 'key.bin' } as Encryption],
+    ['SAMPLE-AES', { scheme: 'sample-aes', key, iv, keyUri: 'key.bin' } as Encryption],
+  ];
+  for (const [what, enc] of cases) {
+    let frames = 0;
+    let bad = 0;
+    for (let i = 0; i < tl.segments.length; i++) {
+      let bytes = await readBody(SRC, tsSegment(tl, i, enc ? { encryption: enc, sequence: i + 1 } : undefined));
+      if (enc?.scheme === 'aes-128') {
+        const d = createDecipheriv('aes-128-cbc', key, iv);
+        bytes = Buffer.concat([d.update(bytes), d.final()]);
+      }
+      for (const es of pesPayloads(bytes, 0x100)) {
+        frames++;
+        if (!es.subarray(0, 6).equals(Buffer.from([0, 0, 0, 1, 0x09, 0xf0]))) bad++;
+      }
+    }
+    t.equal(frames, 300, `${what}: one video PES per frame`);
+    t.equal(bad, 0, `${what}: each starts 00 00 00 01 09 f0 (H.264 AUD, any slice type)`);
+  }
+  // a Range answer builds the same bytes
+  const whole = await readBody(SRC, tsSegment(tl, 1));
+  t.same(await readBody(SRC, tsSegment(tl, 1), 376, 20000), whole.subarray(376, 20001), 'a range equals the same slice of the whole');
+  t.ok(pesPayloads(whole, 0x100).every((es) => es[4] === 0x09), 'segment 2 too');
+});
+
+t.test('MPEG-TS: samples read one by one (video far apart in the file) make the same bytes, delimiters included', async (t) => {
+  // Video samples between 8-channel 96 kHz PCM chunks are too sparse for one read of the region
+  // (body.ts worthOneRead), so the writer reads each sample on its own (writeAnnexB); the same
+  // video copied alone into a dense MP4 takes the one-read path. Both must give the same TS.
+  requireCommands(t, ['ffmpeg'], 'ffmpeg');
+  const sparse = join(dir, 'sparse.mov');
+  const dense = join(dir, 'dense.mp4');
+  const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=96000',
+    '-t', '4', '-ac', '8', '-c:v', 'libx264', '-g', '25', '-c:a', 'pcm_s32le', '-f', 'mov', sparse], { encoding: 'utf8' });
+  t.equal(made.status, 0, made.stderr);
+  const copied = spawnSync('ffmpeg', ['-v', 'error', '-y', '-i', sparse, '-map', '0:v', '-c', 'copy', dense], { encoding: 'utf8' });
+  t.equal(copied.status, 0, copied.stderr);
+  const videoOnly = { video: true, audio: false };
+  const a = buildTimeline(await readMediaIndex(sparse, BIG), hlsPolicy(2000), undefined, videoOnly);
+  const b = buildTimeline(await readMediaIndex(dense, BIG), hlsPolicy(2000), undefined, videoOnly);
+  t.equal(a.segments.length, b.segments.length, 'the same segments');
+  for (let i = 0; i < a.segments.length; i++) {
+    const one = await readBody(sparse, tsSegment(a, i));
+    t.same(one, await readBody(dense, tsSegment(b, i)), `segment ${i + 1}: identical`);
+    const heads = pesPayloads(one, 0x100);
+    t.ok(heads.length > 0 && heads.every((es) => es.subarray(0, 6).equals(Buffer.from([0, 0, 0, 1, 0x09, 0xf0]))), `segment ${i + 1}: ${heads.length} PES, each opened by an AUD`);
+  }
 });
 
 t.test('HLS playlists parse with m3u8-parser; DASH MPD with mpd-parser', async (t) => {
@@ -260,4 +339,7 @@ t.test('HEVC sources: fMP4 (and MPEG-TS) output decodes, codec string as mp4box.
     const probe = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v', '-show_entries', 'stream=codec_name,nb_read_frames', '-of', 'json', file], { encoding: 'utf8' });
     t.same(JSON.parse(probe.stdout).streams.map((s: any) => [s.codec_name, Number(s.nb_read_frames)]), [['hevc', 150]], `${name}: all 150 frames`);
   }
+  const heads = ts.flatMap((b) => pesPayloads(b, 0x100));
+  t.equal(heads.length, 150, 'MPEG-TS: one video PES per HEVC frame');
+  t.ok(heads.every((es) => es.subarray(0, 7).equals(Buffer.from([0, 0, 0, 1, 0x46, 0x01, 0x50]))), 'each starts with an HEVC access unit delimiter (type 35, any slice type)');
 });

@@ -1,5 +1,5 @@
-// MPEG-TS output for HLS: PAT/PMT, one PES per video access unit (Annex-B, SPS/PPS before key
-// frames, PCR on each video PES), AAC as ADTS frames grouped a few per PES. The byte length is
+// MPEG-TS output for HLS: PAT/PMT, one PES per video access unit (Annex-B, an access unit
+// delimiter first, SPS/PPS before key frames, PCR on each video PES), AAC as ADTS frames grouped a few per PES. The byte length is
 // computed from the index before any sample is read (it depends only on sample sizes when NAL
 // lengths are 4 bytes, the usual case), and continuity counters carry across segments so a
 // player that concatenates segments sees one continuous stream.
@@ -38,10 +38,26 @@ interface PesPlan {
 }
 
 const isHevc = (t: TrackIndex): boolean => t.format === 'hvc1' || t.format === 'hev1';
+
+// Access unit delimiters, written (start code included) at the head of every video PES.
+// Chromium's MPEG-2 TS demuxer (the one its <video> uses for native HLS) finds where an access
+// unit ends by the next AUD: without them the element fails with DEMUXER_ERROR_COULD_NOT_PARSE
+// (test/e2e/native-hls-ts.test.ts). H.264: NAL type 9, primary_pic_type 7 (any slice type) and
+// the stop bit; HEVC: NAL type 35, layer 0, temporal id 1, pic_type 2 (any) and the stop bit.
+// Samples are not searched for an AUD of their own: MP4 samples normally carry none, and the
+// segment's size must stay computable from the index alone.
+const AVC_AUD = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]);
+const HEVC_AUD = Buffer.from([0, 0, 0, 1, 0x46, 0x01, 0x50]);
+const NO_AUD = Buffer.alloc(0);
+function audOf(t: TrackIndex): Buffer {
+  if (isHevc(t)) return HEVC_AUD;
+  return t.format === 'avc1' || t.format === 'avc3' ? AVC_AUD : NO_AUD;
+}
+
 const to90k = (v: number, ts: number): number => Math.round((v * 90000) / ts);
 
 function videoEsSize(t: TrackIndex, i: number, key: boolean): number {
-  let n = t.size[i];
+  let n = audOf(t).length + t.size[i];
   if (key) for (const ps of t.parameterSets) n += 4 + ps.length;
   return n;
 }
@@ -369,6 +385,8 @@ function writePesFromRegion(out: Buffer, regionShift: number, plans: PesPlan[], 
     putBytes(pesHeaderScratch, 0, hlen);
     if (p.pid === PID_VIDEO) {
       const t = video!;
+      const aud = audOf(t);
+      putBytes(aud, 0, aud.length);
       if (isKey(t, vKeys, p.first)) {
         for (const ps of t.parameterSets) {
           putBytes(startCode, 0, 4);
@@ -404,8 +422,11 @@ function writePesFromRegion(out: Buffer, regionShift: number, plans: PesPlan[], 
   }
 }
 
-/** Writes a video access unit as Annex-B at `at` (parameter sets first on key frames); returns the end. */
+/** Writes a video access unit as Annex-B at `at` (its delimiter, then parameter sets on key frames); returns the end. */
 function writeAnnexB(dst: Buffer, at: number, t: TrackIndex, sample: Buffer, key: boolean): number {
+  const aud = audOf(t);
+  dst.set(aud, at);
+  at += aud.length;
   if (key) {
     for (const ps of t.parameterSets) {
       dst.writeUInt32BE(1, at);
@@ -626,7 +647,11 @@ function tsSegmentBody(tl: Timeline, segIndex: number, enc?: TsEncryption): Medi
             const sample = inRegion(t, p.first) ?? (await readSample(t, p.first));
             if (scratch.length < hdr.length + p.esBytes + p.slack) scratch = Buffer.allocUnsafe(hdr.length + p.esBytes + p.slack + 65536);
             hdr.copy(scratch, 0);
-            let w = hdr.length;
+            // the delimiter stays clear, as the parameter sets do: SAMPLE-AES encrypts slice NAL
+            // units only, each on its own (crypto/sample-aes.ts), so it shifts no pattern
+            const aud = audOf(t);
+            scratch.set(aud, hdr.length);
+            let w = hdr.length + aud.length;
             if (isKey(t, vKeys, p.first)) {
               for (const ps of t.parameterSets) {
                 scratch.writeUInt32BE(1, w);
