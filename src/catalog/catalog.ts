@@ -350,38 +350,23 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
       // Filters are optional and combined; built as one parameterised statement per call.
       const where: string[] = ['partner_id = @partnerId'];
       const params: Record<string, unknown> = { partnerId: f.partnerId };
-      if (f.idIn) {
-        where.push(`id IN (${f.idIn.map((_, i) => `@id${i}`).join(',') || "''"})`);
-        f.idIn.forEach((id, i) => (params[`id${i}`] = id));
-      }
+      // the placeholders of a list of values (their parameters set), or `empty` for none
+      const list = (prefix: string, values: unknown[], empty: string) => {
+        values.forEach((v, i) => (params[`${prefix}${i}`] = v));
+        return values.map((_, i) => `@${prefix}${i}`).join(',') || empty;
+      };
+      if (f.idIn) where.push(`id IN (${list('id', f.idIn, "''")})`);
       if (f.referenceIdEqual !== undefined) { where.push('reference_id = @ref'); params.ref = f.referenceIdEqual; }
       if (f.nameLike !== undefined) { where.push("name LIKE @name ESCAPE '\\'"); params.name = `%${f.nameLike.replace(/[\\%_]/g, (c) => '\\' + c)}%`; }
-      if (f.statusIn) {
-        where.push(`status IN (${f.statusIn.map((_, i) => `@st${i}`).join(',') || 'NULL'})`);
-        f.statusIn.forEach((s, i) => (params[`st${i}`] = s));
-      } else if (!f.includeDeleted) where.push('status <> 3');
-      if (f.statusNotIn?.length) {
-        where.push(`status NOT IN (${f.statusNotIn.map((_, i) => `@stn${i}`).join(',')})`);
-        f.statusNotIn.forEach((s, i) => (params[`stn${i}`] = s));
-      }
-      if (f.moderationStatusIn) {
-        where.push(`moderation_status IN (${f.moderationStatusIn.map((_, i) => `@ms${i}`).join(',') || 'NULL'})`);
-        f.moderationStatusIn.forEach((s, i) => (params[`ms${i}`] = s));
-      }
-      if (f.moderationStatusNotIn?.length) {
-        where.push(`moderation_status NOT IN (${f.moderationStatusNotIn.map((_, i) => `@msn${i}`).join(',')})`);
-        f.moderationStatusNotIn.forEach((s, i) => (params[`msn${i}`] = s));
-      }
+      if (f.statusIn) where.push(`status IN (${list('st', f.statusIn, 'NULL')})`);
+      else if (!f.includeDeleted) where.push('status <> 3');
+      if (f.statusNotIn?.length) where.push(`status NOT IN (${list('stn', f.statusNotIn, '')})`);
+      if (f.moderationStatusIn) where.push(`moderation_status IN (${list('ms', f.moderationStatusIn, 'NULL')})`);
+      if (f.moderationStatusNotIn?.length) where.push(`moderation_status NOT IN (${list('msn', f.moderationStatusNotIn, '')})`);
       if (f.mediaTypeEqual !== undefined) { where.push('media_type = @mt'); params.mt = f.mediaTypeEqual; }
-      if (f.typeIn) {
-        where.push(`type IN (${f.typeIn.map((_, i) => `@ty${i}`).join(',') || 'NULL'})`);
-        f.typeIn.forEach((s, i) => (params[`ty${i}`] = s));
-      }
+      if (f.typeIn) where.push(`type IN (${list('ty', f.typeIn, 'NULL')})`);
       if (f.userIdEqual !== undefined) { where.push('user_id = @user'); params.user = f.userIdEqual; }
-      if (f.mediaTypeIn) {
-        where.push(`media_type IN (${f.mediaTypeIn.map((_, i) => `@mti${i}`).join(',') || 'NULL'})`);
-        f.mediaTypeIn.forEach((s, i) => (params[`mti${i}`] = s));
-      }
+      if (f.mediaTypeIn) where.push(`media_type IN (${list('mti', f.mediaTypeIn, 'NULL')})`);
       if (f.tagsMultiLikeOr) {
         const likes = f.tagsMultiLikeOr.map((_, i) => `tags LIKE @tag${i} ESCAPE '\\'`);
         where.push(`(${likes.join(' OR ') || '0'})`);

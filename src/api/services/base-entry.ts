@@ -45,21 +45,24 @@ export async function entryFilter(ctx: ApiContext, f: Params | null, mediaOnly: 
   if (ref !== undefined) filter.referenceIdEqual = ref;
   const nameLike = objString(f, 'nameLike');
   if (nameLike !== undefined && nameLike !== '') filter.nameLike = nameLike;
+  // a comma list of integers (what is not one is dropped)
   const ints = (name: string) => objList(f, name)?.map(Number).filter(Number.isInteger);
   const statuses = equalAndIn(objInt(f, 'statusEqual', 'KalturaEntryStatus'), ints('statusIn'));
   if (statuses !== undefined) filter.statusIn = statuses;
-  const notStatuses = [objInt(f, 'statusNotEqual', 'KalturaEntryStatus'), ...(ints('statusNotIn') ?? [])].filter((s): s is number => s !== undefined);
+  // an xNotEqual and an xNotIn field leave out what either names
+  const notIn = (field: string, enumType: string) => [objInt(f, `${field}NotEqual`, enumType), ...(ints(`${field}NotIn`) ?? [])].filter((s): s is number => s !== undefined);
+  const notStatuses = notIn('status', 'KalturaEntryStatus');
   if (notStatuses.length) filter.statusNotIn = notStatuses;
   const moderation = equalAndIn(objInt(f, 'moderationStatusEqual', 'KalturaEntryModerationStatus'), ints('moderationStatusIn'));
   if (moderation !== undefined) filter.moderationStatusIn = moderation;
-  const notModeration = [objInt(f, 'moderationStatusNotEqual', 'KalturaEntryModerationStatus'), ...(ints('moderationStatusNotIn') ?? [])].filter((s): s is number => s !== undefined);
+  const notModeration = notIn('moderationStatus', 'KalturaEntryModerationStatus');
   if (notModeration.length) filter.moderationStatusNotIn = notModeration;
   const mediaType = objInt(f, 'mediaTypeEqual', 'KalturaMediaType');
   if (mediaType !== undefined) filter.mediaTypeEqual = mediaType;
-  const types = equalAndIn(objInt(f, 'typeEqual', 'KalturaEntryType'), objList(f, 'typeIn')?.map(Number).filter(Number.isInteger));
+  const types = equalAndIn(objInt(f, 'typeEqual', 'KalturaEntryType'), ints('typeIn'));
   if (types !== undefined) filter.typeIn = types;
-  const mediaTypes = objList(f, 'mediaTypeIn');
-  if (mediaTypes !== undefined) filter.mediaTypeIn = mediaTypes.map(Number).filter(Number.isInteger);
+  const mediaTypes = ints('mediaTypeIn');
+  if (mediaTypes !== undefined) filter.mediaTypeIn = mediaTypes;
   const user = objString(f, 'userIdEqual');
   if (user !== undefined) filter.userIdEqual = user;
   const tags = objList(f, 'tagsMultiLikeOr');
