@@ -4,7 +4,7 @@
 // for our plugin list only after it has read those loaders. So the first `npm test` after
 // `npm ci` loaded ts-node into every test process beside tsx, and took twice as long (202 s
 // against 100 s for 38 files). `pretest` runs `tap build` first; this file fails when a test
-// process is started with any plugin loader other than tap's own.
+// process is started with the TypeScript plugin's loader or ts-node.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 
