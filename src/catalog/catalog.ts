@@ -12,7 +12,7 @@ import {
   FIRST_PARTNER_ID, PartnerExistsError, type Catalog, type EntryFilter, type EntryOrder,
 } from './store.js';
 import { asyncMethods } from './async.js';
-import { pageIdsSql } from './entry-list.js';
+import { entryWhere, pageBounds, pageIdsSql, SQLITE_ENTRY_LIST } from './entry-list.js';
 import { sqliteIngestStore } from './ingest-store.js';
 import { sqliteImportStore } from './kaltura-import.js';
 import { sqliteLibraryStore } from './library-store.js';
@@ -347,39 +347,12 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
       return r && toConversionProfile(r);
     },
     listEntries: (f: EntryFilter, pageSize = 30, pageIndex = 1): { objects: Entry[]; totalCount: number } => {
-      // Filters are optional and combined; built as one parameterised statement per call.
-      const where: string[] = ['partner_id = @partnerId'];
-      const params: Record<string, unknown> = { partnerId: f.partnerId };
-      // the placeholders of a list of values (their parameters set), or `empty` for none
-      const list = (prefix: string, values: unknown[], empty: string) => {
-        values.forEach((v, i) => (params[`${prefix}${i}`] = v));
-        return values.map((_, i) => `@${prefix}${i}`).join(',') || empty;
-      };
-      if (f.idIn) where.push(`id IN (${list('id', f.idIn, "''")})`);
-      if (f.referenceIdEqual !== undefined) { where.push('reference_id = @ref'); params.ref = f.referenceIdEqual; }
-      if (f.nameLike !== undefined) { where.push("name LIKE @name ESCAPE '\\'"); params.name = `%${f.nameLike.replace(/[\\%_]/g, (c) => '\\' + c)}%`; }
-      if (f.statusIn) where.push(`status IN (${list('st', f.statusIn, 'NULL')})`);
-      else if (!f.includeDeleted) where.push('status <> 3');
-      if (f.statusNotIn?.length) where.push(`status NOT IN (${list('stn', f.statusNotIn, '')})`);
-      if (f.moderationStatusIn) where.push(`moderation_status IN (${list('ms', f.moderationStatusIn, 'NULL')})`);
-      if (f.moderationStatusNotIn?.length) where.push(`moderation_status NOT IN (${list('msn', f.moderationStatusNotIn, '')})`);
-      if (f.mediaTypeEqual !== undefined) { where.push('media_type = @mt'); params.mt = f.mediaTypeEqual; }
-      if (f.typeIn) where.push(`type IN (${list('ty', f.typeIn, 'NULL')})`);
-      if (f.userIdEqual !== undefined) { where.push('user_id = @user'); params.user = f.userIdEqual; }
-      if (f.mediaTypeIn) where.push(`media_type IN (${list('mti', f.mediaTypeIn, 'NULL')})`);
-      if (f.tagsMultiLikeOr) {
-        const likes = f.tagsMultiLikeOr.map((_, i) => `tags LIKE @tag${i} ESCAPE '\\'`);
-        where.push(`(${likes.join(' OR ') || '0'})`);
-        f.tagsMultiLikeOr.forEach((t, i) => (params[`tag${i}`] = `%${t.replace(/[\\%_]/g, (c) => '\\' + c)}%`));
-      }
-      if (f.createdAtGreaterThanOrEqual !== undefined) { where.push('created_at >= @since'); params.since = f.createdAtGreaterThanOrEqual; }
-      const w = where.join(' AND ');
+      const { where: w, params } = entryWhere(f, SQLITE_ENTRY_LIST);
       // a list's count visits every matching row of the partner (100,000 on a big catalog) while its
       // page reads 30: kept until the catalog changes, so paging through one list counts it once
       const args = JSON.stringify(params);
       const totalCount = cached(`count:${w}:${args}`, () => (statement(`SELECT COUNT(*) AS n FROM entries WHERE ${w}`).get(params) as Row).n);
-      const size = Math.max(1, Math.min(500, pageSize));
-      const offset = (Math.max(1, pageIndex) - 1) * size;
+      const { size, offset } = pageBounds(pageSize, pageIndex);
       // the page's ids from the index (kept as reads are: the player's list, asked with a KS on
       // every viewing, names one entry, and its statement cost ~50 µs in the server against ~1 for
       // a kept read), then its entries as getEntry keeps them: a page asked again, or entries a

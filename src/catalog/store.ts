@@ -112,8 +112,8 @@ export interface Catalog {
   /** The remote copies of a flavor on storage profiles. */
   listRemoteFiles(flavorAssetId: string): Promise<readonly RemoteFile[]>;
   /**
-   * One page of entries matching the filter and the total count of matches. pageSize is clamped
-   * to 1..500, pageIndex from 1.
+   * One page of entries matching the filter and the total count of matches. The pager is read
+   * by pageBounds (src/catalog/entry-list.ts): whole numbers, pageSize kept to 1..500, pageIndex from 1.
    */
   listEntries(f: EntryFilter, pageSize?: number, pageIndex?: number): Promise<{ objects: Entry[]; totalCount: number }>;
 

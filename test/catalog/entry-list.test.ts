@@ -169,6 +169,14 @@ t.test('SQLite and PostgreSQL list what the library holds, for every filter, ord
   await check(t, 'PostgreSQL', pg, pgRows);
   await writesChangeLists(t, 'SQLite', sqlite, sqliteRows);
   await writesChangeLists(t, 'PostgreSQL', pg, pgRows);
+  // a pager the API passes through as it came: fractions truncated, nothing usable read as 1, sizes kept to 1..500
+  const pagers: [number, number, number, number][] = [[2.7, 3.9, 2, 3], [NaN, NaN, 1, 1], [0, -4, 1, 1], [1e9, 1, 500, 1], [-3, 2.5, 1, 2]];
+  for (const [size, page, asSize, asPage] of pagers) {
+    for (const [name, c, rows] of [['SQLite', sqlite, sqliteRows], ['PostgreSQL', pg, pgRows]] as const) {
+      const got = await c.listEntries({ partnerId: 5001 }, size, page);
+      t.same({ ids: got.objects.map((e) => e.id), totalCount: got.totalCount }, expected(rows, { partnerId: 5001 }, asSize, asPage), `${name}: pager ${size} × ${page} reads as ${asSize} × ${asPage}`);
+    }
+  }
   // the page is read from the index, not by sorting the partner's rows
   const plan = db.prepare("EXPLAIN QUERY PLAN SELECT id FROM entries WHERE partner_id = 5001 AND status <> 3 AND media_type = 1 ORDER BY created_at DESC, id LIMIT 30 OFFSET 60").all() as { detail: string }[];
   t.match(plan.map((p) => p.detail).join(' | '), /USING COVERING INDEX entries_list/, 'SQLite pages through entries_list');

@@ -26,7 +26,7 @@ import {
   toUiConf, type Row,
 } from '../rows.js';
 import { all, one, run } from './sql.js';
-import { pageSql } from '../entry-list.js';
+import { entryWhere, pageBounds, pageSql, POSTGRES_ENTRY_LIST } from '../entry-list.js';
 import { createReadMemo, NOT_KEPT } from '../read-memo.js';
 
 export type { CatalogChange } from './listen.js';
@@ -43,8 +43,6 @@ export interface PgCatalog extends Catalog {
    */
   subscribe(onChange: (c: CatalogChange) => void): () => void;
 }
-
-const like = (s: string) => `%${s.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
 
 /** The order of an entry's flavors (ascending bitrate, then insertion) and of its captions (insertion), wherever they are read. */
 const FLAVOR_ORDER = 'ORDER BY f.bitrate, f.rowid';
@@ -236,33 +234,8 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
         flavorAssetId: r.flavor_asset_id, storageProfileId: r.storage_profile_id, path: r.path,
       }))),
     async listEntries(f: EntryFilter, pageSize = 30, pageIndex = 1) {
-      const where: string[] = ['partner_id = @partnerId'];
-      const params: Record<string, unknown> = { partnerId: f.partnerId };
-      const list = (prefix: string, values: unknown[], empty: string) => {
-        values.forEach((v, i) => (params[`${prefix}${i}`] = v));
-        return values.map((_, i) => `@${prefix}${i}`).join(',') || empty;
-      };
-      if (f.idIn) where.push(`id IN (${list('id', f.idIn, "''")})`);
-      if (f.referenceIdEqual !== undefined) { where.push('reference_id = @ref'); params.ref = f.referenceIdEqual; }
-      // SQLite's LIKE folds ASCII case only; so does ILIKE over COLLATE "C" text
-      if (f.nameLike !== undefined) { where.push("name ILIKE @name ESCAPE '\\'"); params.name = like(f.nameLike); }
-      if (f.statusIn) where.push(`status IN (${list('st', f.statusIn, 'NULL')})`);
-      else if (!f.includeDeleted) where.push('status <> 3');
-      if (f.statusNotIn?.length) where.push(`status NOT IN (${list('stn', f.statusNotIn, '')})`);
-      if (f.moderationStatusIn) where.push(`moderation_status IN (${list('ms', f.moderationStatusIn, 'NULL')})`);
-      if (f.moderationStatusNotIn?.length) where.push(`moderation_status NOT IN (${list('msn', f.moderationStatusNotIn, '')})`);
-      if (f.mediaTypeEqual !== undefined) { where.push('media_type = @mt'); params.mt = f.mediaTypeEqual; }
-      if (f.typeIn) where.push(`type IN (${list('ty', f.typeIn, 'NULL')})`);
-      if (f.userIdEqual !== undefined) { where.push('user_id = @user'); params.user = f.userIdEqual; }
-      if (f.mediaTypeIn) where.push(`media_type IN (${list('mti', f.mediaTypeIn, 'NULL')})`);
-      if (f.tagsMultiLikeOr) {
-        f.tagsMultiLikeOr.forEach((t, i) => (params[`tag${i}`] = like(t)));
-        where.push(`(${f.tagsMultiLikeOr.map((_, i) => `tags ILIKE @tag${i} ESCAPE '\\'`).join(' OR ') || 'false'})`);
-      }
-      if (f.createdAtGreaterThanOrEqual !== undefined) { where.push('created_at >= @since'); params.since = f.createdAtGreaterThanOrEqual; }
-      const w = where.join(' AND ');
-      const size = Math.max(1, Math.min(500, Math.trunc(pageSize) || 1));
-      const offset = (Math.max(1, Math.trunc(pageIndex) || 1) - 1) * size;
+      const { where: w, params } = entryWhere(f, POSTGRES_ENTRY_LIST);
+      const { size, offset } = pageBounds(pageSize, pageIndex);
       // a list's count visits every matching row of the partner while its page reads 30: kept until
       // the catalog changes (as every cached read), so paging through one list counts it once
       const [totalCount, rows] = await Promise.all([
