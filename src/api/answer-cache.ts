@@ -1,17 +1,23 @@
-// The api_v3 answer cache: the answer to an anonymous, read-only request kept in memory and sent
-// again, as Kaltura's response cacher keeps its anonymous answers. The case it is for is the
-// player's first call: the Kaltura web player's multirequest (session.startWidgetSession,
-// baseEntry.list, baseEntry.getPlaybackContext, metadata_metadata.list) is the same bytes for
-// every viewer of an entry, and making it runs a KS generation, three KS verifications, the
-// playManifest pipeline three times and a serialisation.
+// The api_v3 answer cache: the answer to a read-only request kept in memory and sent again, as
+// Kaltura's response cacher keeps its answers. The case it is first for is the player's first
+// call: the Kaltura web player's multirequest (session.startWidgetSession, baseEntry.list,
+// baseEntry.getPlaybackContext, metadata_metadata.list) is the same bytes for every viewer of an
+// entry, and making it runs a KS generation, three KS verifications, the playManifest pipeline
+// three times and a serialisation. The second is a caller that asks the same thing again under one
+// KS: a site's back end listing a gallery with its admin KS on every page view.
 //
-// What is kept (anonymousReadKey says whether a request may be):
-// - anonymous requests only: no `ks`, an empty one, or (in a multirequest) a `{N:result...}`
-//   token, which names an earlier sub-request's result and so a session the answer itself made
-//   (the player's later calls carry `{1:result:ks}`). A request with any KS of its own, a widget
-//   KS included, is never answered from here: kdeliver's answers quote the caller's KS (caption,
-//   licence and storyboard URLs), so an answer made for one session is not another's answer, and
-//   a KS that does not verify must get its own refusal;
+// What is kept (readKey says whether a request may be):
+// - anonymous requests: no `ks`, an empty one, or (in a multirequest) a `{N:result...}` token,
+//   which names an earlier sub-request's result and so a session the answer itself made (the
+//   player's later calls carry `{1:result:ks}`);
+// - requests with a KS of the caller's own, under that KS string only (it is in the key: the
+//   answers quote it, so one session's answer is never another's), while it verifies as it did:
+//   never past its expiry, dropped with everything else when any KS is revoked (a revocation is a
+//   catalog change), keyed on the client's address too when it is restricted to addresses, and
+//   never kept when it is restricted to URIs (its check reads the raw URL, whose ignored
+//   parameters are not in the key). A KS that does not verify gets an API error, which is never
+//   kept. Such an answer is kept on its second asking (FactReads.callerKs): a player's fresh KS
+//   per viewing asks once, and would only push the anonymous answers out;
 // - read-only actions only (CACHEABLE_ACTIONS): never session.start, a write or an upload;
 // - answers without an API error in them, HTTP 200, not a file.
 // The key: method, scheme and public host, the path, and the parameters (path pairs, query and
@@ -30,6 +36,7 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { referrerHost } from '../access/evaluate.js';
 import type { AccessRule, Condition, Entry } from '../catalog/types.js';
+import type { Ks } from '../access/ks.js';
 import { headerValue, type HttpFacts } from '../request/http-facts.js';
 import { subRequests, MAX_SUB_REQUESTS } from './multirequest.js';
 import { BodyError, mergeRequestParams, parseBody, pathPairs, queryParams, type Params } from './params.js';
@@ -66,8 +73,10 @@ export interface ApiKeyFacts {
   body: Buffer | undefined;
 }
 
-const isAnonymousKs = (ks: unknown, sub: boolean): boolean =>
-  ks === undefined || ks === null || ks === '' || (sub && typeof ks === 'string' && RESULT_TOKEN.test(ks));
+/** A ks parameter that is absent, empty, a result token or a KS string (any other shape is refused by the call, and not kept). */
+const isKsParam = (ks: unknown): boolean => ks === undefined || ks === null || typeof ks === 'string';
+/** A KS of the caller's own: not absent, empty or a result token. */
+const isCallerKs = (ks: unknown): boolean => typeof ks === 'string' && ks !== '' && !RESULT_TOKEN.test(ks);
 
 const actionOf = (p: Params): string | null =>
   (typeof p.service === 'string' && typeof p.action === 'string' ? `${p.service.toLowerCase()}.${p.action.toLowerCase()}` : null);
@@ -88,14 +97,20 @@ function keyParams(params: Params): Params {
 }
 
 /**
- * The key of an anonymous read-only request, or null when its answer may not be kept: a KS of its
- * own, an action outside CACHEABLE_ACTIONS, an upload, a body that does not parse. With it the
- * parameters as read (null for a body that does not parse), so the front controller need not
- * read them again (src/api/front-controller.ts ApiHttpRequest.parsed).
+ * The key of a read-only request, or null when its answer may not be kept: an action outside
+ * CACHEABLE_ACTIONS, an upload, a body that does not parse, a ks that is not a string. A KS is in
+ * the key as one of the parameters. With it the parameters as read (null for a body that does not
+ * parse), so the front controller need not read them again (src/api/front-controller.ts
+ * ApiHttpRequest.parsed).
  */
-export interface ReadKey { key: string | null; parsed: ParsedApiRequest | null }
-const NO_KEY: ReadKey = { key: null, parsed: null };
-export function anonymousReadKey(f: ApiKeyFacts): ReadKey {
+export interface ReadKey {
+  key: string | null;
+  parsed: ParsedApiRequest | null;
+  /** A KS of the caller's own is in the request (at the top or in a sub-request). */
+  callerKs: boolean;
+}
+const NO_KEY: ReadKey = { key: null, parsed: null, callerKs: false };
+export function readKey(f: ApiKeyFacts): ReadKey {
   if (f.method !== 'GET' && f.method !== 'POST') return NO_KEY;
   let parsed: ParsedApiRequest;
   try {
@@ -106,19 +121,21 @@ export function anonymousReadKey(f: ApiKeyFacts): ReadKey {
     throw e;
   }
   const { params } = parsed;
-  const none = { key: null, parsed };
-  if (parsed.files.length || !isAnonymousKs(params.ks, false)) return none;
+  const none = { key: null, parsed, callerKs: false };
+  if (parsed.files.length || !isKsParam(params.ks)) return none;
+  let callerKs = isCallerKs(params.ks);
   if (typeof params.service === 'string' && params.service.toLowerCase() === 'multirequest') {
     const subs = subRequests(params);
     if (subs.length === 0 || subs.length > MAX_SUB_REQUESTS) return none;
     for (const s of subs) {
       const a = actionOf(s);
-      if (a === null || !CACHEABLE_ACTIONS.has(a) || !isAnonymousKs(s.ks, true)) return none;
+      if (a === null || !CACHEABLE_ACTIONS.has(a) || !isKsParam(s.ks)) return none;
+      callerKs ||= isCallerKs(s.ks);
     }
   } else if (!CACHEABLE_ACTIONS.has(actionOf(params) ?? '')) {
     return none;
   }
-  return { key: `${f.method} ${f.isHttps ? 's' : ''}${f.baseUrl} ${f.path}\n${JSON.stringify(keyParams(params))}`, parsed };
+  return { key: `${f.method} ${f.isHttps ? 's' : ''}${f.baseUrl} ${f.path}\n${JSON.stringify(keyParams(params))}`, parsed, callerKs };
 }
 
 /**
@@ -130,11 +147,13 @@ export interface FactReads {
   facts: Set<string>;
   /** Why the answer may not be kept, or null. */
   refused: string | null;
-  /** Unix seconds, of the request's clock, after which the answer may not be sent (a KS it carries expires soon after). */
+  /** Unix seconds, of the request's clock, after which the answer may not be sent (a KS it carries or was asked with expires soon after). */
   until: number;
+  /** Asked with a KS of the caller's own (ReadKey.callerKs): kept on its second asking only. */
+  callerKs: boolean;
 }
 
-export const newFactReads = (): FactReads => ({ facts: new Set(), refused: null, until: Infinity });
+export const newFactReads = (callerKs = false): FactReads => ({ facts: new Set(), refused: null, until: Infinity, callerKs });
 
 function noteCondition(reads: FactReads, c: Condition): void {
   switch (c.type) {
@@ -162,6 +181,18 @@ export function noteEntryReads(reads: FactReads | undefined, rules: readonly Acc
 /** A KS the answer carries, expiring at `expiry` (Unix seconds). */
 export function noteIssuedKs(reads: FactReads | undefined, expiry: number): void {
   if (reads) reads.until = Math.min(reads.until, expiry - KS_MARGIN_SECONDS);
+}
+
+/**
+ * A KS a call ran under, verified (src/api/dispatch.ts): the answer is not sent once it has
+ * expired, depends on the client's address when the KS is restricted to addresses, and is not kept
+ * when it is restricted to URIs (verifyKs in src/access/ks.ts reads the raw URL).
+ */
+export function noteSessionKs(reads: FactReads | undefined, ks: Pick<Ks, 'expiry' | 'privileges'>): void {
+  if (!reads) return;
+  reads.until = Math.min(reads.until, ks.expiry - 1);
+  if (ks.privileges.has('iprestrict')) reads.facts.add('ip');
+  if (ks.privileges.has('urirestrict')) reads.refused ??= 'a KS restricted to URIs';
 }
 
 /** The value of a request fact, as the rules read it (src/request/play-request.ts, src/access/evaluate.ts). */
@@ -207,15 +238,16 @@ export interface ApiCacheStats {
 
 export interface ApiAnswerCache {
   /**
-   * anonymousReadKey, remembered per request bytes: the player sends the same bytes for every
-   * viewer of an entry, and reading its parameters again would cost more than the answer's send.
+   * readKey, remembered per request bytes: the player sends the same bytes for every viewer of an
+   * entry, and reading its parameters again would cost more than the answer's send.
    * null when the cache is off or the request may not be kept.
    */
   keyOf(f: ApiKeyFacts): ReadKey;
   /** The kept answer for this key, generation and request facts (ms: Date.now()), or undefined. */
   get(key: string, generation: number, nowMs: number, fact: (name: string) => string): KeptApiAnswer | undefined;
   /**
-   * Keeps an answer made under `generation` when what it read allows; returns it, or null.
+   * Keeps an answer made under `generation` when what it read allows; returns it, or null. An
+   * answer asked with a KS of the caller's own is kept the second time its key is put.
    * `clock`: the request's second (RequestEnv.now), which `reads.until` counts in.
    */
   put(key: string, generation: number, nowMs: number, clock: number, reads: FactReads, fact: (name: string) => string,
@@ -235,8 +267,13 @@ export interface ApiCacheLimits {
 export function createApiAnswerCache({ maxEntries, maxBytes, maxSeconds }: ApiCacheLimits): ApiAnswerCache {
   // OrderedMaps: the oldest goes for each new key (src/ordered-map.ts says why not a plain Map)
   const slots = new OrderedMap<Slot>();
-  // request bytes → key; only keys (never "may not be kept": a KS makes every request new), of requests up to 16 kB
-  const aliases = new OrderedMap<string>();
+  // request bytes → key; only keys (never "may not be kept"), of requests up to 16 kB
+  const aliases = new OrderedMap<{ key: string; callerKs: boolean }>();
+  // digests of keys asked with a caller's KS once, whose answer is kept when asked again: a
+  // player's fresh KS per viewing asks once, and keeping those would push out the answers asked
+  // again (a digest: 32 characters whatever the request's size; two keys sharing one would only
+  // keep an answer one asking early)
+  const askedOnce = new OrderedMap<true>();
   let aliasBytes = 0;
   const MAX_ALIASED = 16 * 1024;
   const sizes = new Map<string, number>();
@@ -282,20 +319,20 @@ export function createApiAnswerCache({ maxEntries, maxBytes, maxSeconds }: ApiCa
     keyOf(f) {
       if (maxEntries <= 0) return NO_KEY;
       const bodyBytes = f.body?.length ?? 0;
-      if (bodyBytes + f.query.length + f.path.length > MAX_ALIASED) return anonymousReadKey(f);
+      if (bodyBytes + f.query.length + f.path.length > MAX_ALIASED) return readKey(f);
       // latin1: one character per byte, so two different bodies never read as the same text
       const raw = `${f.method} ${f.isHttps ? 's' : ''}${f.baseUrl} ${f.path}?${f.query} ${f.contentType ?? ''}\n${f.body ? f.body.toString('latin1') : ''}`;
       const known = aliases.get(raw);
-      if (known !== undefined) return { key: known, parsed: null };
-      const read = anonymousReadKey(f);
+      if (known !== undefined) return { key: known.key, parsed: null, callerKs: known.callerKs };
+      const read = readKey(f);
       if (read.key === null) return read;
       const size = (raw.length + read.key.length) * 2 + 100;
       while (aliases.size > 0 && (aliases.size >= maxEntries || aliasBytes + size > maxBytes / 4)) {
         const oldest = aliases.oldest()!;
-        aliasBytes -= (oldest.length + aliases.get(oldest)!.length) * 2 + 100;
+        aliasBytes -= (oldest.length + aliases.get(oldest)!.key.length) * 2 + 100;
         aliases.delete(oldest);
       }
-      aliases.set(raw, read.key);
+      aliases.set(raw, { key: read.key, callerKs: read.callerKs });
       aliasBytes += size;
       return read;
     },
@@ -320,6 +357,13 @@ export function createApiAnswerCache({ maxEntries, maxBytes, maxSeconds }: ApiCa
       if (maxEntries <= 0 || reads.refused !== null || answer.status !== 200 || generation !== generationSeen) return null;
       const untilMs = nowMs + Math.min(maxSeconds, reads.until - clock) * 1000;
       if (untilMs <= nowMs) return null;
+      if (reads.callerKs) {
+        const asked = createHash('md5').update(key).digest('hex');
+        if (!askedOnce.delete(asked)) {
+          askedOnce.setWithin(asked, true, maxEntries);
+          return null;
+        }
+      }
       const facts = [...reads.facts].sort();
       let k = key;
       if (facts.length) {

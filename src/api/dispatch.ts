@@ -5,6 +5,7 @@ import { readArgs } from './args.js';
 import { ApiError, isApiError } from './errors.js';
 import type { Params } from './params.js';
 import { readApiSession } from './session.js';
+import { noteSessionKs } from './answer-cache.js';
 import type { ActionSpec, ApiContext, ApiEnv, ServiceModule, UploadedFile } from './types.js';
 import type { Ks } from '../access/ks.js';
 import { CatalogUnavailableError } from '../catalog/errors.js';
@@ -68,6 +69,7 @@ export async function runCall(registry: Registry, env: ApiEnv, params: Params, f
     // an empty ks is "no KS" (the player sends ks:"" at the top of its multirequest)
     if (ksString !== '' && auth !== 'none') {
       ks = await readApiSession(env.catalog, ksString, { now: env.now, clientIp: env.http.clientIp, rawUrl: env.http.rawUrl });
+      noteSessionKs(env.reads, ks);
     }
     if (auth === 'ks' && !ks) throw new ApiError('MISSING_KS');
     const partnerId = ks ? ks.partnerId : readPartnerId(params.partnerId ?? params.p);

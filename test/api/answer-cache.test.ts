@@ -1,9 +1,10 @@
 // The api_v3 answer cache (src/api/answer-cache.ts) over real HTTP: the Kaltura web player's
 // first call (its anonymous multirequest, as the player sends it) answered again byte for byte
 // with X-Kaltura: cached-dispatcher; a catalog change, an access-control rule on the referrer or
-// the client's address, a KS of the caller's own (revoked, expired, another partner's, forged,
-// or a valid widget KS), a write or session.start are never answered from it; its bounds, its
-// expiry (never past the carried widget KS's expiry minus the margin) and its /metrics.
+// the client's address, a KS that is refused (revoked, expired, another partner's, forged,
+// another address's), a write or session.start are never answered from it; a valid KS of the
+// caller's own is, under that KS, from its second asking, until it is revoked or expires; its
+// bounds, its expiry (never past the carried widget KS's expiry minus the margin) and its /metrics.
 import t from 'tap';
 import { request } from 'node:http';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -125,39 +126,87 @@ t.test('rules on the referrer or the client address: each its own answer', async
   t.equal(blocked(json(r)), false, 'the changed rule decides');
 });
 
-t.test('a KS of the caller never comes from the cache', async (t) => {
+t.test('a KS of the caller: a refused one never from the cache; a valid one kept under that KS only, from its second asking, while it verifies', async (t) => {
   const s = await startServer(t);
   t.equal(mark(await post(s, playerCall(ENTRY))), undefined);
   t.match(mark(await post(s, playerCall(ENTRY))), /^cached-dispatcher,/, 'the anonymous call is kept');
 
   const now = Math.floor(Date.now() / 1000);
-  const userKs = await api(s, 'session', 'start', { secret: 'sample-user-secret-309', partnerId: 309, type: 0, userId: 'viewer' });
+  const adminKs = (type: 0 | 2, userId: string, privileges = '', expiry = 3600) =>
+    generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type, userId, expiry, privileges, version: 2, now });
   const revoked = await api(s, 'session', 'start', { secret: 'sample-user-secret-309', partnerId: 309, type: 0, userId: 'leaver' });
   t.equal(await api(s, 'session', 'end', { ks: revoked }), null);
   const expired = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 0, userId: 'old', expiry: 10, privileges: '', version: 2, now: now - 3600 });
   const forged = generateKs({ partnerId: 309, secret: 'not-the-secret', type: 0, userId: 'x', expiry: 3600, privileges: '', version: 2, now });
   const foreign = generateKs({ partnerId: 310, secret: 'sample-admin-secret-310', type: 0, userId: 'x', expiry: 3600, privileges: '', version: 2, now });
-  for (const [name, ks, refusal] of [['revoked', revoked, 'INVALID_KS'], ['expired', expired, 'INVALID_KS'], ['forged', forged, 'INVALID_KS'], ['another partner\'s', foreign, 'ENTRY_ID_NOT_FOUND']] as const) {
-    for (let i = 0; i < 2; i++) {
+  const elsewhere = adminKs(0, 'roamer', 'iprestrict:10.1.2.3');
+  for (const [name, ks, refusal] of [['revoked', revoked, 'INVALID_KS'], ['expired', expired, 'INVALID_KS'], ['forged', forged, 'INVALID_KS'],
+    ['another partner\'s', foreign, 'ENTRY_ID_NOT_FOUND'], ['other address\'s', elsewhere, 'INVALID_KS']] as const) {
+    for (let i = 0; i < 3; i++) {
       const r = await post(s, playerCall(ENTRY, ks));
       t.equal(mark(r), undefined, `a ${name} KS: never from the cache`);
       const items = json(r);
       t.ok(errorsOf(items).includes(refusal) || (name === 'another partner\'s' && items[1].totalCount === 0), `a ${name} KS: refused (${errorsOf(items).join(',')})`);
     }
-    // also as the top-level ks the sub-requests inherit
-    const top = await post(s, { ...playerCall(ENTRY), ks });
-    t.equal(mark(top), undefined, `a ${name} KS at the top: not from the cache`);
-  }
-  // a valid KS (user, widget, or one for another entry) is the caller's own too: its answers quote it
-  const widgetKs = (await api(s, 'session', 'startWidgetSession', { widgetId: '_309' })).ks;
-  const otherEntry = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 0, userId: 'y', expiry: 3600, privileges: 'sview:1_kssecure', version: 2, now });
-  for (const ks of [userKs, widgetKs, otherEntry]) {
-    for (let i = 0; i < 2; i++) {
-      const r = await post(s, playerCall(ENTRY, ks));
-      t.equal(mark(r), undefined, 'a valid KS: made for it');
-      t.same(errorsOf(json(r)), []);
+    // also as the top-level ks the sub-requests inherit (they carry none of their own)
+    const inherited: Record<string | number, any> = { ...playerCall(ENTRY), ks };
+    for (const k of [2, 3, 4]) inherited[k] = { ...inherited[k], ks: undefined };
+    for (let i = 0; i < 3; i++) {
+      const r = await post(s, inherited);
+      t.equal(mark(r), undefined, `a ${name} KS at the top: not from the cache`);
+      t.ok(errorsOf(json(r)).length > 0, `a ${name} KS at the top: refused (${errorsOf(json(r)).join(',')})`);
     }
   }
+
+  // a valid KS: made on its first and second asking, then sent again under that KS only
+  const userKs = await api(s, 'session', 'start', { secret: 'sample-user-secret-309', partnerId: 309, type: 0, userId: 'viewer' });
+  const widgetKs = (await api(s, 'session', 'startWidgetSession', { widgetId: '_309' })).ks;
+  const sview = adminKs(0, 'y', 'sview:1_kssecure');
+  const here = adminKs(0, 'local', 'iprestrict:127.0.0.1');
+  for (const [name, ks] of [['user', userKs], ['widget', widgetKs], ['sview of another entry', sview], ['this address\'s', here]] as const) {
+    const made = [await post(s, playerCall(ENTRY, ks)), await post(s, playerCall(ENTRY, ks))];
+    t.same(made.map(mark), [undefined, undefined], `a ${name} KS: made on its first two askings`);
+    t.same(errorsOf(json(made[0])), []);
+    const third = await post(s, playerCall(ENTRY, ks));
+    t.match(mark(third), name === 'this address\'s' ? /^cached-with-extra-fields,/ : /^cached-dispatcher,/, `a ${name} KS: its third asking from the cache${name === 'this address\'s' ? ', keyed on the address' : ''}`);
+    t.equal(third.body.toString(), made[1].body.toString(), 'byte for byte the second answer');
+  }
+  // each KS its own answer: the user KS's kept answer is not the widget KS's
+  t.not((await post(s, playerCall(ENTRY, userKs))).body.toString(), (await post(s, playerCall(ENTRY, widgetKs))).body.toString(), 'answers quote their own KS');
+  // a KS restricted to URIs: its check reads the raw URL, which the key leaves clientTag out of
+  const uriKs = adminKs(0, 'pathy', 'urirestrict:/api_v3/*');
+  for (let i = 0; i < 3; i++) t.equal(mark(await post(s, playerCall(ENTRY, uriKs))), undefined, 'a URI-restricted KS: made each time');
+  // an admin KS's list, as a site's back end asks it on every page view
+  const admin = adminKs(2, 'backend');
+  const list = { format: 1, ks: admin, filter: { objectType: 'KalturaMediaEntryFilter', mediaTypeEqual: 1 }, pager: { pageSize: 5, pageIndex: 1 } };
+  const listed = [];
+  for (let i = 0; i < 3; i++) listed.push(await post(s, list, {}, '/api_v3/service/baseEntry/action/list'));
+  t.same(listed.map(mark).map((m) => m?.split(',')[0]), [undefined, undefined, 'cached-dispatcher'], 'an admin list: kept on its second asking');
+  t.ok(json(listed[2]).totalCount > 0);
+
+  // the kept user KS answer goes when the KS is revoked (a revocation is a catalog change)
+  t.equal(await api(s, 'session', 'end', { ks: userKs }), null);
+  const afterEnd = await post(s, playerCall(ENTRY, userKs));
+  t.equal(mark(afterEnd), undefined, 'a KS revoked after its answer was kept: not from the cache');
+  t.ok(errorsOf(json(afterEnd)).includes('INVALID_KS'), 'refused');
+  // and a changed catalog drops the rest: asked twice again before it is sent from the cache
+  const changed = await post(s, { format: 1, ks: admin, entryId: ENTRY, baseEntry: { objectType: 'KalturaBaseEntry', name: 'Renamed for the cache test' } }, {}, '/api_v3/service/baseEntry/action/update');
+  t.equal(json(changed).name, 'Renamed for the cache test');
+  const relisted = await post(s, list, {}, '/api_v3/service/baseEntry/action/list');
+  t.equal(mark(relisted), undefined, 'after a write, the admin list is made again');
+  t.ok(JSON.stringify(json(await post(s, playerCall(ENTRY, sview)))).includes('Renamed for the cache test'), 'and so is the sview KS\'s call, with the new name');
+
+  // a KS that expires while its answer is kept: refused from its expiry on, never sent from the cache
+  const brief = adminKs(0, 'brief', '', 3);
+  const briefMade = [await post(s, playerCall(ENTRY, brief)), await post(s, playerCall(ENTRY, brief))];
+  t.same(errorsOf(json(briefMade[1])), []);
+  const briefKept = await post(s, playerCall(ENTRY, brief));
+  // (its third asking may fall in its last second, when nothing is kept for it: made again then)
+  if (Math.floor(Date.now() / 1000) < now + 2) t.match(mark(briefKept), /^cached-dispatcher,/, 'a 3-second KS: kept while it lives');
+  await new Promise((r) => setTimeout(r, Math.max(0, (now + 3) * 1000 - Date.now() + 50)));
+  const late = await post(s, playerCall(ENTRY, brief));
+  t.equal(mark(late), undefined, 'an expired KS: not from the cache');
+  t.ok(errorsOf(json(late)).includes('INVALID_KS'), 'refused as expired');
 });
 
 t.test('writes, session.start and other actions are never kept', async (t) => {
