@@ -43,7 +43,7 @@ import { BodyError, mergeRequestParams, parseBody, pathPairs, queryParams, type 
 import type { ParsedApiRequest } from './front-controller.js';
 import { OrderedMap } from '../ordered-map.js';
 
-/** service.action (lower case) whose anonymous answers may be kept: they read and never write. */
+/** service.action (lower case) whose answers may be kept: they read and never write. */
 export const CACHEABLE_ACTIONS: ReadonlySet<string> = new Set([
   'session.startwidgetsession',
   'baseentry.get', 'baseentry.list', 'baseentry.getplaybackcontext',

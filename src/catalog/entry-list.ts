@@ -1,4 +1,5 @@
-// The SQL of a page of entries (Catalog.listEntries), the same text on SQLite and PostgreSQL.
+// The SQL of a page of entries (Catalog.listEntries), the same text on SQLite and PostgreSQL but
+// for the two words their dialects spell differently (EntryListDialect).
 import type { EntryFilter, EntryOrder } from './store.js';
 
 /** The SQL order of each EntryOrder; ties by id, so every order is total. */
@@ -27,10 +28,10 @@ export function pageSql(where: string, order: EntryOrder, size: number, offset: 
 }
 
 /** Where the two catalogs' SQL for an entry list differs: case-folding LIKE, and the false literal. */
-export interface EntryListDialect { like: 'LIKE' | 'ILIKE'; false: string }
+export interface EntryListDialect { like: 'LIKE' | 'ILIKE'; falseLiteral: '0' | 'false' }
 /** SQLite's LIKE folds ASCII case only; so does PostgreSQL's ILIKE over the COLLATE "C" text of its schema. */
-export const SQLITE_ENTRY_LIST: EntryListDialect = { like: 'LIKE', false: '0' };
-export const POSTGRES_ENTRY_LIST: EntryListDialect = { like: 'ILIKE', false: 'false' };
+export const SQLITE_ENTRY_LIST: EntryListDialect = { like: 'LIKE', falseLiteral: '0' };
+export const POSTGRES_ENTRY_LIST: EntryListDialect = { like: 'ILIKE', falseLiteral: 'false' };
 
 /** A LIKE pattern matching `s` anywhere, its own %, _ and \ taken literally under ESCAPE '\'. */
 const contains = (s: string) => `%${s.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
@@ -62,13 +63,13 @@ export function entryWhere(f: EntryFilter, dialect: EntryListDialect): { where: 
   if (f.mediaTypeIn) where.push(`media_type IN (${list('mti', f.mediaTypeIn, 'NULL')})`);
   if (f.tagsMultiLikeOr) {
     f.tagsMultiLikeOr.forEach((t, i) => (params[`tag${i}`] = contains(t)));
-    where.push(`(${f.tagsMultiLikeOr.map((_, i) => `tags ${dialect.like} @tag${i} ESCAPE '\\'`).join(' OR ') || dialect.false})`);
+    where.push(`(${f.tagsMultiLikeOr.map((_, i) => `tags ${dialect.like} @tag${i} ESCAPE '\\'`).join(' OR ') || dialect.falseLiteral})`);
   }
   if (f.createdAtGreaterThanOrEqual !== undefined) { where.push('created_at >= @since'); params.since = f.createdAtGreaterThanOrEqual; }
   return { where: where.join(' AND '), params };
 }
 
-/** A page's size (1 to 500) and the rows before it, from the API's pager (any number, or none). */
+/** A page's size (1 to 500) and the rows before it, from any numbers: fractions cut off, NaN and anything below 1 read as 1. */
 export function pageBounds(pageSize: number, pageIndex: number): { size: number; offset: number } {
   const size = Math.max(1, Math.min(500, Math.trunc(pageSize) || 1));
   return { size, offset: (Math.max(1, Math.trunc(pageIndex) || 1) - 1) * size };
