@@ -234,6 +234,8 @@ export interface ApiCacheStats {
   bytes: number;
   hits: number;
   misses: number;
+  /** Requests under a caller's KS asked once so far (digests), whose answer is kept at their second asking. */
+  firstAskings: number;
 }
 
 export interface ApiAnswerCache {
@@ -384,6 +386,6 @@ export function createApiAnswerCache({ maxEntries, maxBytes, maxSeconds }: ApiCa
       }
       return a.gzipped;
     },
-    stats: () => ({ entries: slots.size, bytes: bytes + aliasBytes, hits, misses }),
+    stats: () => ({ entries: slots.size, bytes: bytes + aliasBytes, hits, misses, firstAskings: askedOnce.size }),
   };
 }

@@ -15,6 +15,8 @@ export interface CacheStats {
   /** playManifest's kept decisions (the answer cache's second tier) */
   decisionHits?: number;
   decisionEntries?: number;
+  /** the api_v3 answer cache's first askings under a KS (src/api/answer-cache.ts) */
+  firstAskings?: number;
 }
 
 export interface ResponseObservation {
@@ -107,10 +109,11 @@ export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; 
     ['kdeliver_playmanifest_cache_bytes', 'Bytes of playManifest answers held by the answer cache (its bound is 64 MB).', opts.manifestCache, (s) => s.bytes],
     ['kdeliver_playmanifest_decision_hits_total', 'playManifest requests answered from a kept decision (session verified, URLs signed and answer rendered per request) since start.', opts.manifestCache, (s) => s.decisionHits ?? 0],
     ['kdeliver_playmanifest_decision_entries', 'playManifest request shapes whose decisions are kept.', opts.manifestCache, (s) => s.decisionEntries ?? 0],
-    ['kdeliver_api_cache_hits_total', 'api_v3 answers sent from the answer cache (anonymous read-only requests) since start.', opts.apiCache, (s) => s.hits],
-    ['kdeliver_api_cache_misses_total', 'Anonymous read-only api_v3 requests the answer cache could not answer since start.', opts.apiCache, (s) => s.misses],
+    ['kdeliver_api_cache_hits_total', 'api_v3 answers sent from the answer cache (read-only requests, anonymous or asked again under one KS) since start.', opts.apiCache, (s) => s.hits],
+    ['kdeliver_api_cache_misses_total', 'Read-only api_v3 requests the answer cache could not answer since start.', opts.apiCache, (s) => s.misses],
     ['kdeliver_api_cache_entries', 'api_v3 answers (and learned request-fact lists) held by the answer cache.', opts.apiCache, (s) => s.entries],
     ['kdeliver_api_cache_bytes', 'Bytes of api_v3 answers held by the answer cache (bodies, gzipped copies, keys).', opts.apiCache, (s) => s.bytes],
+    ['kdeliver_api_cache_first_askings', 'api_v3 requests under a caller\'s KS asked once so far, whose answer is kept if asked again (at most KDELIVER_API_CACHE_ENTRIES).', opts.apiCache, (s) => s.firstAskings ?? 0],
   ];
   for (const [name, help, read, pick] of figures) scraped(name, help, stat(read, pick));
   // the catalog's read cache (src/catalog/catalog.ts, src/catalog/pg/catalog.ts): at most 50,000 reads

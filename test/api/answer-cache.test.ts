@@ -243,6 +243,15 @@ t.test('bounds, expiry, the widget KS expiry and /metrics', async (t) => {
   t.equal(await metric(s, 'kdeliver_api_cache_hits_total'), 1);
   t.equal(await metric(s, 'kdeliver_api_cache_misses_total'), 4);
   t.match(mark(await post(s, playerCall('1_rcit0qgs'))), /^cached-dispatcher,/);
+  // requests under a KS asked once: counted, and bounded as the answers are
+  t.equal(await metric(s, 'kdeliver_api_cache_first_askings'), 0, 'no KS request asked yet');
+  const viewerKs = (userId: string) => generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 0, userId, expiry: 3600, privileges: '', version: 2, now: Math.floor(Date.now() / 1000) });
+  const viewers = ['v1', 'v2', 'v3'].map(viewerKs);
+  for (const ks of viewers) await post(s, playerCall(ENTRY, ks));
+  t.equal(await metric(s, 'kdeliver_api_cache_first_askings'), 2, 'three KSs asked once: at most KDELIVER_API_CACHE_ENTRIES remembered');
+  await post(s, playerCall(ENTRY, viewers[2]));
+  t.equal(await metric(s, 'kdeliver_api_cache_first_askings'), 1, 'a second asking: its answer kept, its first asking forgotten');
+  t.match(mark(await post(s, playerCall(ENTRY, viewers[2]))), /^cached-dispatcher,/);
   await new Promise((r) => setTimeout(r, 1100));
   t.equal(mark(await post(s, playerCall('1_rcit0qgs'))), undefined, 'KDELIVER_API_CACHE_SECONDS: expired');
 
