@@ -175,6 +175,121 @@ t.test('MPEG-TS: every video PES starts with an access unit delimiter (clear, AE
   t.ok(pesPayloads(whole, 0x100).every((es) => es[4] === 0x09), 'segment 2 too');
 });
 
+/** The NAL unit types of an Annex-B access unit, in order (H.264's 5-bit type, or HEVC's 6-bit one). */
+function nalTypes(es: Buffer, hevc = false): number[] {
+  const types: number[] = [];
+  for (let i = 0; i + 3 < es.length; i++) {
+    if (es[i] === 0 && es[i + 1] === 0 && es[i + 2] === 1) {
+      types.push(hevc ? (es[i + 3] >> 1) & 0x3f : es[i + 3] & 0x1f);
+      i += 2;
+    }
+  }
+  return types;
+}
+
+/** How many of a track's samples hold an AUD NAL unit of their own (4-byte NAL lengths), and how many open with one. */
+function ownAuds(file: string, track: { offset: ArrayLike<number>; size: ArrayLike<number> }, hevc = false): { holding: number; opening: number; samples: number } {
+  const bytes = readFileSync(file);
+  let holding = 0;
+  let opening = 0;
+  for (let i = 0; i < track.size.length; i++) {
+    const types: number[] = [];
+    for (let q = track.offset[i], stop = q + track.size[i]; q + 4 < stop; q += 4 + bytes.readUInt32BE(q)) types.push(hevc ? (bytes[q + 4] >> 1) & 0x3f : bytes[q + 4] & 0x1f);
+    if (types.includes(hevc ? 35 : 9)) holding++;
+    if (types[0] === (hevc ? 35 : 9)) opening++;
+  }
+  return { holding, opening, samples: track.size.length };
+}
+
+t.test('MPEG-TS: a source whose samples carry their own AUD (an MP4 remuxed from TS) gets one AUD per access unit, in every path', async (t) => {
+  requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
+  const run = (args: string[]) => spawnSync('ffmpeg', ['-v', 'error', '-y', ...args], { encoding: 'utf8' });
+  // H.264: the sample library's file with an AUD put at the head of every sample, as a TS remux keeps it
+  const avc = join(dir, 'own-aud.mp4');
+  t.equal(run(['-i', SRC, '-c', 'copy', '-bsf:v', 'h264_metadata=aud=insert', avc]).status, 0);
+  const idx = await readMediaIndex(avc, BIG);
+  const v = idx.tracks.find((x) => x.kind === 'video')!;
+  t.same(ownAuds(avc, v), { holding: 300, opening: 300, samples: 300 }, 'the premise: every sample opens with its own AUD');
+  const tl = buildTimeline(idx, hlsPolicy(10000));
+  const plain = buildTimeline(await readMediaIndex(SRC, BIG), hlsPolicy(10000));
+  const key = Buffer.from('2e12bc8bbc726374d07ee3626f50108f', 'hex');
+  const iv = Buffer.from('0123456789abcdef0123456789abcdef', 'hex');
+  const cases: [string, Encryption | undefined][] = [
+    ['clear', undefined],
+    ['AES-128', { scheme: 'aes-128', key, iv, keyUri: 'key.bin' } as Encryption],
+    ['SAMPLE-AES', { scheme: 'sample-aes', key, iv, keyUri: 'key.bin' } as Encryption],
+  ];
+  const clear: Buffer[] = [];
+  for (const [what, enc] of cases) {
+    let frames = 0;
+    let bad = 0;
+    for (let i = 0; i < tl.segments.length; i++) {
+      let bytes = await readBody(avc, tsSegment(tl, i, enc ? { encryption: enc, sequence: i + 1 } : undefined));
+      if (!enc) clear.push(bytes);
+      if (enc?.scheme === 'aes-128') {
+        const d = createDecipheriv('aes-128-cbc', key, iv);
+        bytes = Buffer.concat([d.update(bytes), d.final()]);
+      }
+      for (const es of pesPayloads(bytes, 0x100)) {
+        frames++;
+        const types = nalTypes(es);
+        if (types[0] !== 9 || types.filter((x) => x === 9).length !== 1) bad++;
+      }
+    }
+    t.equal(frames, 300, `${what}: one video PES per frame`);
+    t.equal(bad, 0, `${what}: each access unit opens with one AUD and has no second one`);
+  }
+  // the same pictures as the file without AUDs gives
+  const framesOf = (segments: Buffer[], name: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, Buffer.concat(segments));
+    const r = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:v', '-f', 'framemd5', '-'], { encoding: 'utf8' });
+    t.equal(r.status, 0, r.stderr);
+    return r.stdout.split('\n').filter((l) => /^\s*0,/.test(l)).map((l) => l.split(',').pop()!.trim());
+  };
+  const plainTs: Buffer[] = [];
+  for (let i = 0; i < plain.segments.length; i++) plainTs.push(await readBody(SRC, tsSegment(plain, i)));
+  const decoded = framesOf(clear, 'own-aud.ts');
+  t.equal(decoded.length, 300, 'every frame decodes');
+  t.same(decoded, framesOf(plainTs, 'no-aud.ts'), 'the same 300 pictures as from the file without AUDs');
+
+  // samples read one by one (video between 8-channel PCM chunks) and in one region: the same bytes
+  const sparse = join(dir, 'own-aud-sparse.mov');
+  const dense = join(dir, 'own-aud-dense.mp4');
+  t.equal(run(['-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=96000', '-t', '4', '-ac', '8',
+    '-c:v', 'libx264', '-x264-params', 'aud=1', '-g', '25', '-c:a', 'pcm_s32le', '-f', 'mov', sparse]).status, 0);
+  t.equal(run(['-i', sparse, '-map', '0:v', '-c', 'copy', dense]).status, 0);
+  const videoOnly = { video: true, audio: false };
+  const a = buildTimeline(await readMediaIndex(sparse, BIG), hlsPolicy(2000), undefined, videoOnly);
+  const b = buildTimeline(await readMediaIndex(dense, BIG), hlsPolicy(2000), undefined, videoOnly);
+  const x264 = ownAuds(dense, b.video!.track);
+  t.ok(x264.holding === x264.samples && x264.opening === x264.samples - 1, `the premise: x264 put an AUD in each of ${x264.samples} samples, after the SEI in the first (${JSON.stringify(x264)})`);
+  for (let i = 0; i < a.segments.length; i++) {
+    const one = await readBody(sparse, tsSegment(a, i));
+    t.same(one, await readBody(dense, tsSegment(b, i)), `segment ${i + 1}: sample by sample and in one region, identical`);
+    const heads = pesPayloads(one, 0x100);
+    t.ok(heads.length > 0 && heads.every((es) => nalTypes(es).filter((x) => x === 9).length === 1 && nalTypes(es)[0] === 9), `segment ${i + 1}: ${heads.length} PES, one AUD each`);
+  }
+
+  // HEVC: x265's own AUDs (type 35)
+  const hevc = join(dir, 'own-aud-hevc.mp4');
+  t.equal(run(['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25', '-t', '2', '-c:v', 'libx265', '-x265-params', 'aud=1:keyint=25:min-keyint=25:scenecut=0:log-level=error',
+    '-tag:v', 'hvc1', hevc]).status, 0);
+  const h = buildTimeline(await readMediaIndex(hevc, BIG), hlsPolicy(1000), undefined, videoOnly);
+  const x265 = ownAuds(hevc, h.video!.track, true);
+  t.ok(x265.holding >= x265.samples - 1, `the premise: x265 put an AUD in (nearly) every sample (${JSON.stringify(x265)})`);
+  const hts: Buffer[] = [];
+  for (let i = 0; i < h.segments.length; i++) hts.push(await readBody(hevc, tsSegment(h, i)));
+  const hheads = hts.flatMap((x) => pesPayloads(x, 0x100));
+  t.equal(hheads.length, 50);
+  t.ok(hheads.every((es) => nalTypes(es, true)[0] === 35 && nalTypes(es, true).filter((x) => x === 35).length === 1), 'HEVC: one AUD per access unit');
+  const hfile = join(dir, 'own-aud-hevc.ts');
+  writeFileSync(hfile, Buffer.concat(hts));
+  const dec = spawnSync('ffmpeg', ['-v', 'warning', '-i', hfile, '-f', 'null', '-'], { encoding: 'utf8' });
+  t.equal(dec.status, 0);
+  t.equal(dec.stderr.trim(), '', 'HEVC: decodes with no warning');
+});
+
 t.test('MPEG-TS: samples read one by one (video far apart in the file) make the same bytes, delimiters included', async (t) => {
   // Video samples between 8-channel 96 kHz PCM chunks are too sparse for one read of the region
   // (body.ts worthOneRead), so the writer reads each sample on its own (writeAnnexB); the same

@@ -44,14 +44,42 @@ const isHevc = (t: TrackIndex): boolean => t.format === 'hvc1' || t.format === '
 // unit ends by the next AUD: without them the element fails with DEMUXER_ERROR_COULD_NOT_PARSE
 // (test/e2e/native-hls-ts.test.ts). H.264: NAL type 9, primary_pic_type 7 (any slice type) and
 // the stop bit; HEVC: NAL type 35, layer 0, temporal id 1, pic_type 2 (any) and the stop bit.
-// Samples are not searched for an AUD of their own: MP4 samples normally carry none, and the
-// segment's size must stay computable from the index alone.
+// MP4 samples normally carry no AUD, but some keep their own: an MP4 remuxed from TS (an HLS
+// recording, `ffmpeg -c copy`) at the head of each sample, x264's `aud=1` after the first frame's
+// SEI. A second AUD would open a second, empty access unit, so a sample's own AUDs become zero
+// bytes right after kdeliver's (trailing zeros of that NAL unit, which H.264 and HEVC byte
+// streams allow): one AUD per access unit, and the segment's size still follows from the index
+// alone (SAMPLE-AES, whose sizes are made as it writes, leaves them out instead).
 const AVC_AUD = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]);
 const HEVC_AUD = Buffer.from([0, 0, 0, 1, 0x46, 0x01, 0x50]);
 const NO_AUD = Buffer.alloc(0);
 function audOf(t: TrackIndex): Buffer {
   if (isHevc(t)) return HEVC_AUD;
   return t.format === 'avc1' || t.format === 'avc3' ? AVC_AUD : NO_AUD;
+}
+
+/** Whether a NAL unit whose header starts with byte `h` is an AUD (H.264 type 9, HEVC 35). */
+const isAud = (t: TrackIndex, h: number): boolean => (isHevc(t) ? ((h >> 1) & 0x3f) === 35 : (h & 0x1f) === 9);
+
+/**
+ * Moves the AUDs of a video sample at b[at, stop) (4-byte NAL lengths, this answer's own copy) out
+ * of it: the other NAL units keep their order and end at `stop`, and the bytes freed are zeros at
+ * its head. Returns how many (0 for a sample without AUDs, or a track kdeliver adds none to).
+ */
+function gatherOwnAuds(b: Buffer, at: number, stop: number, t: TrackIndex): number {
+  if (audOf(t).length === 0) return 0;
+  let zeros = 0;
+  for (let q = at; q + 4 < stop;) {
+    const next = q + 4 + b.readUInt32BE(q);
+    if (next > stop) break;
+    if (next > q + 4 && isAud(t, b[q + 4])) {
+      b.copyWithin(at + zeros + (next - q), at + zeros, q);
+      zeros += next - q;
+      b.fill(0, at, at + zeros);
+    }
+    q = next;
+  }
+  return zeros;
 }
 
 const to90k = (v: number, ts: number): number => Math.round((v * 90000) / ts);
@@ -387,20 +415,23 @@ function writePesFromRegion(out: Buffer, regionShift: number, plans: PesPlan[], 
       const t = video!;
       const aud = audOf(t);
       putBytes(aud, 0, aud.length);
+      const at = t.offset[p.first] + regionShift;
+      const stop = at + t.size[p.first];
+      // the sample's own AUDs, as zeros after kdeliver's (see AVC_AUD above)
+      const own = gatherOwnAuds(out, at, stop, t);
+      putRegion(at, own);
       if (isKey(t, vKeys, p.first)) {
         for (const ps of t.parameterSets) {
           putBytes(startCode, 0, 4);
           putBytes(ps, 0, ps.length);
         }
       }
-      const at = t.offset[p.first] + regionShift;
-      const stop = at + t.size[p.first];
-      for (let q = at; q + 4 <= stop;) {
+      for (let q = at + own; q + 4 <= stop;) {
         const len = out.readUInt32BE(q);
         out.writeUInt32BE(1, q);
         q += 4 + len;
       }
-      putRegion(at, t.size[p.first]);
+      putRegion(at + own, t.size[p.first] - own);
     } else {
       const t = audio!;
       const profile = Math.max(0, Math.min(3, (t.aacObjectType || 2) - 1));
@@ -427,6 +458,14 @@ function writeAnnexB(dst: Buffer, at: number, t: TrackIndex, sample: Buffer, key
   const aud = audOf(t);
   dst.set(aud, at);
   at += aud.length;
+  // the sample goes after the parameter sets' room; its own AUDs, gathered there as zeros, then
+  // go right after kdeliver's (see AVC_AUD above), and the parameter sets after them
+  let psBytes = 0;
+  if (key) for (const ps of t.parameterSets) psBytes += 4 + ps.length;
+  dst.set(sample, at + psBytes);
+  const own = gatherOwnAuds(dst, at + psBytes, at + psBytes + sample.length, t);
+  dst.fill(0, at, at + own);
+  at += own;
   if (key) {
     for (const ps of t.parameterSets) {
       dst.writeUInt32BE(1, at);
@@ -436,8 +475,7 @@ function writeAnnexB(dst: Buffer, at: number, t: TrackIndex, sample: Buffer, key
   }
   // NAL lengths are 4 bytes (checked when planning): each becomes a start code in place
   const start = at;
-  dst.set(sample, at);
-  const end = at + sample.length;
+  const end = at + sample.length - own;
   while (at + 4 <= end) {
     const len = dst.readUInt32BE(at);
     dst.writeUInt32BE(1, at);
@@ -662,6 +700,11 @@ function tsSegmentBody(tl: Timeline, segIndex: number, enc?: TsEncryption): Medi
             for (let o = 0; o + 4 <= sample.length;) {
               const len = sample.readUInt32BE(o);
               if (o + 4 + len > sample.length) throw new MediaError('UNSUPPORTED', `sample ${p.first} has a NAL unit longer than the sample`);
+              // the sample's own AUDs are left out: this PES's size is made as it is written
+              if (len > 0 && aud.length > 0 && isAud(t, sample[o + 4])) {
+                o += 4 + len;
+                continue;
+              }
               scratch.writeUInt32BE(1, w);
               w = writeSampleAesNal(sample.subarray(o + 4, o + 4 + len), chain, scratch, w + 4);
               if (w > hdr.length + p.esBytes + p.slack) throw new MediaError('UNSUPPORTED', `sample ${p.first}: encryption added more emulation prevention bytes than planned`);
