@@ -344,7 +344,8 @@ export async function importKaltura(
     // every file of the entry, complete and verified, before anything moves into the media root
     const fetched = new Map<Planned<unknown>, string>();
     const thumbPlan: Planned<null> | null = e.thumbnailUrl && !haveThumb
-      ? { record: null, name: thumbName, url: withKs(e.thumbnailUrl, 'path'), label: `${e.id} thumbnail` }
+      // at its stored size: a thumbnail URL without a size answers Kaltura's 120 x 90
+      ? { record: null, name: thumbName, url: withKs(`${e.thumbnailUrl.replace(/\/+$/, '')}/width/0/height/0`, 'path'), label: `${e.id} thumbnail` }
       : null;
     const results = await Promise.allSettled([...flavors, ...captions].filter((p) => p.url !== null).map(async (p) => {
       fetched.set(p, (await fetchFile(p, e.id)).path);

@@ -26,11 +26,14 @@ export function grabFrame(ffmpeg: string, file: string, atSec: number, timeoutMs
 
 /**
  * `slices` frames evenly spread over [startSec, endSec), each scaled to `sliceWidth` wide (and
- * `sliceHeight` high when given, else keeping the aspect ratio), side by side in one PNG.
+ * `sliceHeight` high when given, else keeping the aspect ratio; with `fitInside`, within
+ * `sliceWidth` x `sliceHeight` keeping the aspect ratio), side by side in one PNG.
  */
-export function grabSprite(ffmpeg: string, file: string, o: { startSec: number; endSec: number; slices: number; sliceWidth: number; sliceHeight: number }, timeoutMs = 60_000): Promise<Buffer> {
+export function grabSprite(ffmpeg: string, file: string, o: { startSec: number; endSec: number; slices: number; sliceWidth: number; sliceHeight: number; fitInside?: boolean }, timeoutMs = 60_000): Promise<Buffer> {
   const span = Math.max(0.04, o.endSec - o.startSec);
-  const scale = o.sliceHeight > 0 ? `scale=${o.sliceWidth}:${o.sliceHeight}` : `scale=${o.sliceWidth}:-2`;
+  const scale = !(o.sliceHeight > 0) ? `scale=${o.sliceWidth}:-2`
+    : o.fitInside ? `scale=w=${o.sliceWidth}:h=${o.sliceHeight}:force_original_aspect_ratio=decrease:force_divisible_by=2`
+    : `scale=${o.sliceWidth}:${o.sliceHeight}`;
   return capture(ffmpeg, [
     ...base, '-ss', o.startSec.toFixed(3), '-t', span.toFixed(3), '-i', file,
     '-vf', `fps=${o.slices}/${span.toFixed(3)},${scale},setsar=1,tile=${o.slices}x1`,

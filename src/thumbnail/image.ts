@@ -58,11 +58,14 @@ export async function renderImage(input: Buffer | string, spec: ImageSpec): Prom
   return img.flatten({ background: `#${spec.bgcolor}` }).jpeg({ quality: spec.quality, mozjpeg: false }).toBuffer();
 }
 
-/** A horizontal strip of `slices` copies of one picture, each `sliceWidth` wide: the sprite without ffmpeg. */
-export async function repeatSprite(input: Buffer | string, slices: number, sliceWidth: number, sliceHeight: number): Promise<Buffer> {
+/**
+ * A horizontal strip of `slices` copies of one picture, each `sliceWidth` wide (and `sliceHeight`
+ * high when given; with `fitInside`, within both keeping the aspect ratio): the sprite without ffmpeg.
+ */
+export async function repeatSprite(input: Buffer | string, slices: number, sliceWidth: number, sliceHeight: number, fitInside = false): Promise<Buffer> {
   const sharp = await loadSharp();
   const one = await sharp(input, { limitInputPixels: LIMIT_INPUT_PIXELS })
-    .resize({ width: sliceWidth, height: sliceHeight || undefined, fit: sliceHeight ? 'fill' : 'inside' })
+    .resize({ width: sliceWidth, height: sliceHeight || undefined, fit: sliceHeight && !fitInside ? 'fill' : 'inside' })
     .png().toBuffer({ resolveWithObject: true });
   const { width, height } = one.info;
   return sharp({ create: { width: width * slices, height, channels: 3, background: '#000000' } })

@@ -8,7 +8,18 @@ export interface ThumbnailRequest {
   entryId: string;
   /** Cache-busting version from the URL (entries' thumbnailUrl carries one); not otherwise used. */
   version: number | null;
-  /** 0: not given. */
+  /**
+   * The width and height as the URL gives them: null where it leaves one out, 0 where it says 0
+   * (the source's size on that side). `width` and `height` below are what is made of them.
+   */
+  asked: { width: number | null; height: number | null };
+  /**
+   * The size of the picture, as Kaltura's thumbnail action settles it: when the URL names neither
+   * width nor height, its default (def_width x def_height where given, each else 120 x 90), made
+   * by `type` as any size is (type 1 fits inside it); else the sides given, a side left out being
+   * 0. A side of 0 takes the source's: both 0 is the picture at its stored size, one 0 follows the
+   * aspect ratio (or, for types 3 and 4, the other side: a square).
+   */
   width: number;
   height: number;
   /**
@@ -34,6 +45,9 @@ export interface ThumbnailRequest {
 }
 
 export const MAX_SIDE = 4096;
+/** Kaltura's thumbnail size when the URL names neither width nor height (nor def_width, def_height). */
+export const DEFAULT_WIDTH = 120;
+export const DEFAULT_HEIGHT = 90;
 /**
  * A picture's JPEG quality and padding colour when the request names none (/thumbnail,
  * thumbAsset.serve); white, Kaltura's default bgcolor, pads type 2 and fills transparency.
@@ -111,9 +125,15 @@ export function parseThumbnailParams(partnerId: string, urlParams: Map<string, s
   const startSec = secParam(params, 'start_sec');
   const endSec = secParam(params, 'end_sec');
   if (startSec !== null && endSec !== null && endSec <= startSec) bad('end_sec must be after start_sec');
-  const width = intParam(params, 'width', 0, MAX_SIDE) ?? 0;
-  const height = intParam(params, 'height', 0, MAX_SIDE) ?? 0;
-  if (vidSlices !== null && vidSlice === null && vidSlices * (width || 120) > MAX_SPRITE_WIDTH) bad(`a sprite of vid_slices x width must stay within ${MAX_SPRITE_WIDTH} pixels`);
+  const asked = { width: intParam(params, 'width', 0, MAX_SIDE), height: intParam(params, 'height', 0, MAX_SIDE) };
+  // the size when the URL names neither side (API v2's thumbnail URL of an image entry carries
+  // /def_height/480/def_width/640, src/api/v2/objects.ts); checked whether used or not
+  const defWidth = intParam(params, 'def_width', 0, MAX_SIDE);
+  const defHeight = intParam(params, 'def_height', 0, MAX_SIDE);
+  const defaultSize = asked.width === null && asked.height === null;
+  const width = defaultSize ? defWidth ?? DEFAULT_WIDTH : asked.width ?? 0;
+  const height = defaultSize ? defHeight ?? DEFAULT_HEIGHT : asked.height ?? 0;
+  if (vidSlices !== null && vidSlice === null && vidSlices * (width || DEFAULT_WIDTH) > MAX_SPRITE_WIDTH) bad(`a sprite of vid_slices x width must stay within ${MAX_SPRITE_WIDTH} pixels`);
   const sx = intParam(params, 'src_x', 0, 100000);
   const sy = intParam(params, 'src_y', 0, 100000);
   const sw = intParam(params, 'src_w', 1, 100000);
@@ -123,7 +143,7 @@ export function parseThumbnailParams(partnerId: string, urlParams: Map<string, s
     partnerId: Number(partnerId),
     entryId,
     version: versionParam(params),
-    width, height,
+    asked, width, height,
     type: type as ThumbnailRequest['type'],
     // 0 is the default quality, as Kaltura reads it
     quality: intParam(params, 'quality', 0, 100) || DEFAULT_QUALITY,
@@ -134,7 +154,18 @@ export function parseThumbnailParams(partnerId: string, urlParams: Map<string, s
   };
 }
 
-/** The parameters that change the picture, in a fixed order: the cache key's core. */
+/** Whether the URL names neither width nor height, so the picture has the default size. */
+export const hasDefaultSize = (r: Pick<ThumbnailRequest, 'asked'>): boolean => r.asked.width === null && r.asked.height === null;
+
+/**
+ * The parameters that change the picture, in a fixed order: the cache key's core. The default
+ * size is marked: a sprite of it fits its slices inside the size, where a sprite of a width and
+ * height the URL gives stretches them to it (src/thumbnail/service.ts). Requests that name a size
+ * keep the key they had before the default existed: /width/0/height/0 is the stored size, as a
+ * request without a size was then.
+ */
 export function renditionKey(r: ThumbnailRequest): string {
-  return JSON.stringify([r.width, r.height, r.type, r.quality, r.bgcolor, r.vidSec, r.vidSlices, r.vidSlice, r.startSec, r.endSec, r.crop]);
+  const key: unknown[] = [r.width, r.height, r.type, r.quality, r.bgcolor, r.vidSec, r.vidSlices, r.vidSlice, r.startSec, r.endSec, r.crop];
+  if (hasDefaultSize(r)) key.push('default size');
+  return JSON.stringify(key);
 }

@@ -13,7 +13,7 @@ import { thumbnailCacheDir } from '../storage/paths.js';
 import { thumbnailCache, type ThumbnailDiskCache } from './disk-cache.js';
 import { FrameError, grabFrame, grabSheet, grabSprite } from './frames.js';
 import { encodeJpeg, renderImage, repeatSheet, repeatSprite, type ImageSpec } from './image.js';
-import { renditionKey, type ThumbnailRequest } from './params.js';
+import { DEFAULT_WIDTH, hasDefaultSize, renditionKey, type ThumbnailRequest } from './params.js';
 import { frameSourceOf } from './source.js';
 import { sheetSpan, type StoryboardLayout } from './storyboard.js';
 import { limiter } from '../concurrency/limiter.js';
@@ -185,7 +185,12 @@ async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest
 
   const spec = { width: req.width, height: req.height, type: req.type, quality: req.quality, bgcolor: req.bgcolor, crop: req.crop };
   const sprite = req.vidSlices !== null && req.vidSlice === null;
-  const sliceWidth = req.width || 120;
+  // A sprite's slices: with a width alone (the player's /width/164/vid_slices/100) that wide,
+  // keeping the aspect ratio; with a width and height given, stretched to them; without a size,
+  // each fits inside the default size (120 x 90, or def_width x def_height), as Kaltura resizes
+  // each slice by type 1
+  const sliceWidth = req.width || DEFAULT_WIDTH;
+  const fitInside = hasDefaultSize(req);
   // the stretch of the clip that vid_slices spreads over
   const start = clamp(req.startSec ?? 0);
   const end = Math.min(duration, req.endSec ?? duration);
@@ -193,7 +198,7 @@ async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest
   if (videoFile && (req.vidSec !== null || req.vidSlices !== null)) {
     try {
       if (sprite) {
-        const png = await grabSprite(ffmpeg, videoFile, { startSec: start, endSec: Math.max(end, start + 0.04), slices: req.vidSlices!, sliceWidth, sliceHeight: req.height });
+        const png = await grabSprite(ffmpeg, videoFile, { startSec: start, endSec: Math.max(end, start + 0.04), slices: req.vidSlices!, sliceWidth, sliceHeight: req.height, fitInside });
         return { data: await encodeJpeg(png, req.quality), source: 'sprite' };
       }
       const at = req.vidSlices !== null ? start + ((end - start) * req.vidSlice!) / req.vidSlices : req.vidSec ?? 0;
@@ -213,7 +218,7 @@ async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest
   if (!input) throw new DeliveryError('FILE_NOT_FOUND', ', the entry has no thumbnail');
   try {
     if (sprite) {
-      const strip = await repeatSprite(input, req.vidSlices!, sliceWidth, req.height);
+      const strip = await repeatSprite(input, req.vidSlices!, sliceWidth, req.height, fitInside);
       return { data: await encodeJpeg(strip, req.quality), source: 'repeated-sprite' };
     }
     return { data: await renderImage(input, spec), source: 'default' };

@@ -162,10 +162,10 @@ t.test('kaltura-typescript-client against kdeliver', async (t) => {
     await client.request(new (type('ThumbAssetSetAsDefaultAction'))({ thumbAssetId: thumb.id }));
     const entry = await client.request(new (type('MediaGetAction'))({ entryId }));
     t.equal((await fetch(entry.thumbnailUrl)).status, 403, 'the profile\'s THUMBNAIL rule refuses the anonymous thumbnail');
-    const thumbRes = await fetch(`${entry.thumbnailUrl}/ks/${ks}`);
+    const thumbRes = await fetch(`${entry.thumbnailUrl}/width/0/height/0/ks/${ks}`);
     t.equal(thumbRes.status, 200, 'with the admin KS it is served');
     const pic = await sharp(Buffer.from(await thumbRes.arrayBuffer())).metadata();
-    t.same([pic.width, pic.height], [48, 32], '/thumbnail serves the new default');
+    t.same([pic.width, pic.height], [48, 32], '/thumbnail serves the new default (width and height 0: as stored)');
 
     t.ok(await client.request(new (type('PartnerGetAction'))({})) instanceof type('KalturaPartner'));
     t.ok(await client.request(new (type('UiConfGetAction'))({ id: 48502 })) instanceof type('KalturaUiConf'));

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import sharp from 'sharp';
 import { installedCommand } from '../helpers/command.js';
 
 const SOURCE_SECRET = 'sample-admin-secret-309';
@@ -65,4 +66,18 @@ t.test('an audio entry without a thumbnail is imported without a warning, every 
   const unchanged = await cmd.kdeliver(args, env);
   t.match(unchanged.stdout, /: 0 imported, 2 unchanged, /);
   t.notMatch(unchanged.stderr, /warning/, 'a run that changes nothing says nothing');
+
+  // a video entry's thumbnail comes at its stored size (the source's thumbnailUrl alone answers
+  // Kaltura's 120 x 90): 1_rcit0qgs's is 640x360
+  const videoEnv = { KDELIVER_DATA_DIR: join(work, 'imported-video'), KDELIVER_SAMPLE_LIBRARY: 'false' };
+  const video = await cmd.kdeliver(['import-kaltura', '--service-url', proxyUrl, '--partner-id', '309', '--admin-secret', SOURCE_SECRET, '--entry-ids', '1_rcit0qgs'], videoEnv);
+  t.equal(video.code, 0, `${video.stdout}\n${video.stderr}`);
+  const vdb = new Database(join(videoEnv.KDELIVER_DATA_DIR, 'catalog.sqlite'), { readonly: true, fileMustExist: true });
+  const thumbFile = vdb.prepare("SELECT thumbnail_file FROM entries WHERE id = '1_rcit0qgs'").pluck().get() as string | null;
+  vdb.close();
+  t.ok(thumbFile, 'the video entry has its thumbnail');
+  if (thumbFile) {
+    const meta = await sharp(join(videoEnv.KDELIVER_DATA_DIR, 'media', thumbFile)).metadata();
+    t.equal(`${meta.width}x${meta.height}`, '640x360', 'at its stored size');
+  }
 });

@@ -112,7 +112,8 @@ t.test('Canvas-style upload: getuiconf, multipart upload, addEntry, READY, plays
   const shown = (await v2(`${P}/getentry?${session}&entry_id=${entry.id}`)).entry;
   t.equal(framed.thumbnailUrl, shown.thumbnailUrl);
   t.not(shown.thumbnailUrl, entry.thumbnailUrl, 'a new thumbnail version');
-  const frame = await sharp(Buffer.from(await (await fetch(shown.thumbnailUrl)).arrayBuffer())).metadata();
+  // at its stored size: the thumbnailUrl alone answers Kaltura's 120 x 90
+  const frame = await sharp(Buffer.from(await (await fetch(`${shown.thumbnailUrl}/width/0/height/0`)).arrayBuffer())).metadata();
   t.same([frame.width, frame.height], [640, 360], 'the video\'s frame');
 
   // 6. reconvert through api_v3: the ladder runs again; the entry plays all along
@@ -126,7 +127,7 @@ t.test('Canvas-style upload: getuiconf, multipart upload, addEntry, READY, plays
   poster.set('fileData', new Blob([await sharp({ create: { width: 64, height: 48, channels: 3, background: '#0f0' } }).jpeg().toBuffer()]), 'poster.jpg');
   const withPoster = JSON.parse(await (await fetch(`${api}/service/media/action/updateThumbnailJpeg`, { method: 'POST', body: poster })).text());
   const posterSize = async () => {
-    const meta = await sharp(Buffer.from(await (await fetch(JSON.parse(await (await fetch(`${api}/service/media/action/get?format=1&ks=${admin}&entryId=${entry.id}`)).text()).thumbnailUrl)).arrayBuffer())).metadata();
+    const meta = await sharp(Buffer.from(await (await fetch(JSON.parse(await (await fetch(`${api}/service/media/action/get?format=1&ks=${admin}&entryId=${entry.id}`)).text()).thumbnailUrl + '/width/0/height/0')).arrayBuffer())).metadata();
     return `${meta.width}x${meta.height}`;
   };
   t.equal(await posterSize(), '64x48', `the chosen poster (${withPoster.thumbnailUrl})`);

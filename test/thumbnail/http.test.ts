@@ -40,7 +40,9 @@ t.test('the default thumbnail, as stored and resized', async (t) => {
   t.equal(a.res.headers.get('content-type'), 'image/jpeg');
   t.equal(a.res.headers.get('access-control-allow-origin'), '*');
   t.match(a.res.headers.get('cache-control'), /public, max-age=\d+/);
-  t.equal(`${a.meta?.width}x${a.meta?.height}`, '640x360');
+  t.equal(`${a.meta?.width}x${a.meta?.height}`, '120x68', "no size: Kaltura's 120 x 90, fitted (test/thumbnail/default-size.test.ts)");
+  const stored = await image(`${base}/width/0/height/0`);
+  t.equal(`${stored.meta?.width}x${stored.meta?.height}`, '640x360', 'width and height 0: as stored');
 
   const w = await image(`${base}/version/100002/width/320`);
   t.equal(`${w.meta?.width}x${w.meta?.height}`, '320x180', 'width alone keeps the aspect ratio');
@@ -92,8 +94,10 @@ t.test('frames at vid_sec come from the video, and are cached', async (t) => {
   t.equal(f1.res.headers.get('x-kdeliver-thumbnail'), 'frame');
   t.equal(`${f1.meta?.width}x${f1.meta?.height}`, '320x180');
   t.not(f1.body.equals(f9.body), true, 'different seconds, different frames');
-  const full = await image(`${base}/vid_sec/3`);
-  t.equal(`${full.meta?.width}x${full.meta?.height}`, '1280x720', 'no size: the source frame size');
+  const full = await image(`${base}/vid_sec/3/width/0/height/0`);
+  t.equal(`${full.meta?.width}x${full.meta?.height}`, '1280x720', 'width and height 0: the source frame size');
+  const small = await image(`${base}/vid_sec/3`);
+  t.equal(`${small.meta?.width}x${small.meta?.height}`, '120x68', 'no size: within 120 x 90');
   const cached = await image(`${base}/vid_sec/1/width/320`);
   t.equal(cached.res.headers.get('x-kdeliver-thumbnail'), 'cache');
   t.ok(cached.body.equals(f1.body));

@@ -1,6 +1,6 @@
 // The thumbnail URL parameters: every number checked, and the reference's names.
 import t from 'tap';
-import { parseThumbnailParams } from '../../src/thumbnail/params.js';
+import { parseThumbnailParams, renditionKey } from '../../src/thumbnail/params.js';
 import { DeliveryError } from '../../src/errors.js';
 
 const p = (o: Record<string, string>) => new Map(Object.entries(o));
@@ -15,7 +15,7 @@ const errorOf = (fn: () => unknown): DeliveryError | null => {
 
 t.test('defaults and the parameters the player sends', async (t) => {
   const r = parseThumbnailParams('309', p({ entry_id: '1_rcit0qgs', version: '100002', width: '164', vid_slices: '100' }));
-  t.match(r, { partnerId: 309, entryId: '1_rcit0qgs', version: 100002, width: 164, height: 0, type: 1, quality: 75, bgcolor: 'ffffff', vidSlices: 100, vidSlice: null, vidSec: null, crop: null, ks: null });
+  t.match(r, { partnerId: 309, entryId: '1_rcit0qgs', version: 100002, asked: { width: 164, height: null }, width: 164, height: 0, type: 1, quality: 75, bgcolor: 'ffffff', vidSlices: 100, vidSlice: null, vidSec: null, crop: null, ks: null });
   const s = parseThumbnailParams('309', p({ entry_id: 'x', width: '10', height: '20', type: '3', quality: '90', vid_sec: '2.5', start_sec: '1', end_sec: '4', bgcolor: 'FF00aa', src_x: '5', src_w: '100', src_h: '50', ks: 'abc' }));
   t.match(s, { type: 3, quality: 90, vidSec: 2.5, startSec: 1, endSec: 4, bgcolor: 'ff00aa', crop: { x: 5, y: 0, w: 100, h: 50 }, ks: 'abc' });
 });
@@ -55,4 +55,38 @@ t.test("the reference's lenient readings: quality 0 is the default, a slice past
   // a player that computes slice = floor(t / duration * n) asks for slice n at the very end
   t.match(parseThumbnailParams('309', p({ entry_id: 'x', vid_slices: '10', vid_slice: '10' })), { vidSlices: 10, vidSlice: 9 });
   t.match(parseThumbnailParams('309', p({ entry_id: 'x', vid_slices: '10', vid_slice: '150' })), { vidSlices: 10, vidSlice: 9 });
+});
+
+t.test("the size: Kaltura's 120 x 90 when the URL names neither side, the stored size for both 0", async (t) => {
+  const none = parseThumbnailParams('309', p({ entry_id: 'x' }));
+  t.match(none, { asked: { width: null, height: null }, width: 120, height: 90, type: 1 }, 'neither: 120 x 90, type 1 (fit inside)');
+  t.match(parseThumbnailParams('309', p({ entry_id: 'x', type: '3' })), { width: 120, height: 90, type: 3 }, "the request's type applies to it");
+  const zero = parseThumbnailParams('309', p({ entry_id: 'x', width: '0', height: '0' }));
+  t.match(zero, { asked: { width: 0, height: 0 }, width: 0, height: 0 }, 'both 0: the stored size');
+  t.match(parseThumbnailParams('309', p({ entry_id: 'x', width: '0' })), { asked: { width: 0, height: null }, width: 0, height: 0 }, 'width 0 alone: the stored size too');
+  t.match(parseThumbnailParams('309', p({ entry_id: 'x', height: '200' })), { asked: { width: null, height: 200 }, width: 0, height: 200 }, 'a height alone');
+  t.match(parseThumbnailParams('309', p({ entry_id: 'x', def_width: '640', def_height: '480' })), { width: 640, height: 480 }, 'def_width and def_height stand in for the default');
+  t.match(parseThumbnailParams('309', p({ entry_id: 'x', def_width: '640' })), { width: 640, height: 90 }, 'each on its own');
+  t.match(parseThumbnailParams('309', p({ entry_id: 'x', width: '300', def_width: '640', def_height: '480' })), { width: 300, height: 0 }, 'unused when a side is given');
+  t.match(parseThumbnailParams('309', p({ entry_id: 'x', vid_slices: '100' })), { width: 120, height: 90, vidSlices: 100 }, 'a sprite without a size');
+  t.match(errorOf(() => parseThumbnailParams('309', p({ entry_id: 'x', def_width: 'abc' }))), { code: 25, httpStatus: 400 }, 'def_width is checked as width is');
+
+  const key = (o: Record<string, string>) => renditionKey(parseThumbnailParams('309', p({ entry_id: 'x', ...o })));
+  t.not(key({}), key({ width: '0', height: '0' }), 'the default size and the stored size are kept apart in the cache');
+  t.not(key({}), key({ width: '120', height: '90' }), 'and the default apart from 120 x 90 asked for (their sprites differ)');
+  // the cache outlives an upgrade: a request that names a size keeps the key it had before the
+  // default size, so the player's sprites and resized pictures already made are found again
+  t.equal(key({ width: '164', vid_slices: '100' }), JSON.stringify([164, 0, 1, 75, 'ffffff', null, 100, null, null, null, null]), "the seek sprite's key is unchanged");
+  t.equal(key({ width: '0', height: '0' }), JSON.stringify([0, 0, 1, 75, 'ffffff', null, null, null, null, null, null]), 'both 0: the key the stored size had');
+});
+
+t.test('a bad width or height is still the 400 it was, with its message', async (t) => {
+  for (const [extra, message] of [
+    [{ width: 'abc' }, /width must be a whole number/],
+    [{ height: '-5' }, /height must be a whole number/],
+    [{ width: '4097' }, /width must be from 0 to 4096/],
+    [{ width: '10', height: '1.5' }, /height must be a whole number/],
+  ] as const) {
+    t.match(errorOf(() => parseThumbnailParams('309', p({ entry_id: 'x', ...extra }))), { code: 25, httpStatus: 400, message }, JSON.stringify(extra));
+  }
 });

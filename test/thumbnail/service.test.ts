@@ -29,6 +29,12 @@ t.test('no ffmpeg: vid_sec gives the default thumbnail, vid_slices a sprite of i
   const sprite = await getThumbnail(ctx, entry, req({ vid_slices: '5', width: '100' }));
   t.equal(sprite.source, 'repeated-sprite');
   t.match(await sharp(sprite.data).metadata(), { width: 500, height: 56 });
+  // without a size, each slice fits inside 120 x 90 (the 640x360 thumbnail: 120x68)
+  const small = await getThumbnail(ctx, entry, req({ vid_slices: '3' }));
+  t.equal(small.source, 'repeated-sprite');
+  t.match(await sharp(small.data).metadata(), { width: 360, height: 68 });
+  const tall = await getThumbnail(ctx, entry, req({ vid_slices: '3', def_width: '40', def_height: '90' }));
+  t.match(await sharp(tall.data).metadata(), { width: 120, height: 23 }, 'within def_width x def_height, keeping the ratio');
 });
 
 t.test('concurrent requests for one picture share one rendering, then the cache answers', async (t) => {

@@ -101,7 +101,7 @@ function grab(srv: TestServer, s: number, w: number, h: number): Promise<Buffer>
   let p = grabs.get(key);
   if (!p) {
     grabs.set(key, (p = (async () => {
-      const res = await fetch(`${srv.url}/p/309/sp/30900/thumbnail/entry_id/${SAMPLE.entryId}/vid_sec/${s}/quality/95`);
+      const res = await fetch(`${srv.url}/p/309/sp/30900/thumbnail/entry_id/${SAMPLE.entryId}/vid_sec/${s}/width/0/height/0/quality/95`);
       if (res.status !== 200) throw new Error(`vid_sec ${s}: HTTP ${res.status}`);
       return sharp(Buffer.from(await res.arrayBuffer())).resize({ width: w, height: h, fit: 'fill' }).png().toBuffer();
     })()));
