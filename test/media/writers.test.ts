@@ -140,34 +140,39 @@ function pesPayloads(ts: Buffer, pid: number): Buffer[] {
   });
 }
 
+/** The TS segments' encryptions the AUD tests go through: none, AES-128 (whole segment), SAMPLE-AES. */
+const TS_KEY = Buffer.from('2e12bc8bbc726374d07ee3626f50108f', 'hex');
+const TS_IV = Buffer.from('0123456789abcdef0123456789abcdef', 'hex');
+const TS_CASES: [string, Encryption | undefined][] = [
+  ['clear', undefined],
+  ['AES-128', { scheme: 'aes-128', key: TS_KEY, iv: TS_IV, keyUri: 'key.bin' } as Encryption],
+  ['SAMPLE-AES', { scheme: 'sample-aes', key: TS_KEY, iv: TS_IV, keyUri: 'key.bin' } as Encryption],
+];
+
+/** Every TS segment of `tl` made from `file` with `enc` (AES-128 decrypted again), and their video PES payloads. */
+async function tsVideoOf(file: string, tl: ReturnType<typeof buildTimeline>, enc: Encryption | undefined): Promise<{ segments: Buffer[]; video: Buffer[] }> {
+  const segments: Buffer[] = [];
+  const video: Buffer[] = [];
+  for (let i = 0; i < tl.segments.length; i++) {
+    let bytes = await readBody(file, tsSegment(tl, i, enc ? { encryption: enc, sequence: i + 1 } : undefined));
+    if (enc?.scheme === 'aes-128') {
+      const d = createDecipheriv('aes-128-cbc', TS_KEY, TS_IV);
+      bytes = Buffer.concat([d.update(bytes), d.final()]);
+    }
+    segments.push(bytes);
+    video.push(...pesPayloads(bytes, 0x100));
+  }
+  return { segments, video };
+}
+
 t.test('MPEG-TS: every video PES starts with an access unit delimiter (clear, AES-128, SAMPLE-AES, HEVC)', async (t) => {
   // Chromium's native HLS (its MPEG-2 TS demuxer) finds access units by their delimiters
   // (test/e2e/native-hls-ts.test.ts plays the segments in its <video>)
-  const idx = await readMediaIndex(SRC, BIG);
-  const tl = buildTimeline(idx, hlsPolicy(10000));
-  const key = Buffer.from('2e12bc8bbc726374d07ee3626f50108f', 'hex');
-  const iv = Buffer.from('0123456789abcdef0123456789abcdef', 'hex');
-  const cases: [string, Encryption | undefined][] = [
-    ['clear', undefined],
-    ['AES-128', { scheme: 'aes-128', key, iv, keyUri: 'key.bin' } as Encryption],
-    ['SAMPLE-AES', { scheme: 'sample-aes', key, iv, keyUri: 'key.bin' } as Encryption],
-  ];
-  for (const [what, enc] of cases) {
-    let frames = 0;
-    let bad = 0;
-    for (let i = 0; i < tl.segments.length; i++) {
-      let bytes = await readBody(SRC, tsSegment(tl, i, enc ? { encryption: enc, sequence: i + 1 } : undefined));
-      if (enc?.scheme === 'aes-128') {
-        const d = createDecipheriv('aes-128-cbc', key, iv);
-        bytes = Buffer.concat([d.update(bytes), d.final()]);
-      }
-      for (const es of pesPayloads(bytes, 0x100)) {
-        frames++;
-        if (!es.subarray(0, 6).equals(Buffer.from([0, 0, 0, 1, 0x09, 0xf0]))) bad++;
-      }
-    }
-    t.equal(frames, 300, `${what}: one video PES per frame`);
-    t.equal(bad, 0, `${what}: each starts 00 00 00 01 09 f0 (H.264 AUD, any slice type)`);
+  const tl = buildTimeline(await readMediaIndex(SRC, BIG), hlsPolicy(10000));
+  for (const [what, enc] of TS_CASES) {
+    const { video } = await tsVideoOf(SRC, tl, enc);
+    t.equal(video.length, 300, `${what}: one video PES per frame`);
+    t.equal(video.filter((es) => !es.subarray(0, 6).equals(Buffer.from([0, 0, 0, 1, 0x09, 0xf0]))).length, 0, `${what}: each starts 00 00 00 01 09 f0 (H.264 AUD, any slice type)`);
   }
   // a Range answer builds the same bytes
   const whole = await readBody(SRC, tsSegment(tl, 1));
@@ -212,32 +217,12 @@ t.test('MPEG-TS: a source whose samples carry their own AUD (an MP4 remuxed from
   t.same(ownAuds(avc, v), { holding: 300, opening: 300, samples: 300 }, 'the premise: every sample opens with its own AUD');
   const tl = buildTimeline(idx, hlsPolicy(10000));
   const plain = buildTimeline(await readMediaIndex(SRC, BIG), hlsPolicy(10000));
-  const key = Buffer.from('2e12bc8bbc726374d07ee3626f50108f', 'hex');
-  const iv = Buffer.from('0123456789abcdef0123456789abcdef', 'hex');
-  const cases: [string, Encryption | undefined][] = [
-    ['clear', undefined],
-    ['AES-128', { scheme: 'aes-128', key, iv, keyUri: 'key.bin' } as Encryption],
-    ['SAMPLE-AES', { scheme: 'sample-aes', key, iv, keyUri: 'key.bin' } as Encryption],
-  ];
-  const clear: Buffer[] = [];
-  for (const [what, enc] of cases) {
-    let frames = 0;
-    let bad = 0;
-    for (let i = 0; i < tl.segments.length; i++) {
-      let bytes = await readBody(avc, tsSegment(tl, i, enc ? { encryption: enc, sequence: i + 1 } : undefined));
-      if (!enc) clear.push(bytes);
-      if (enc?.scheme === 'aes-128') {
-        const d = createDecipheriv('aes-128-cbc', key, iv);
-        bytes = Buffer.concat([d.update(bytes), d.final()]);
-      }
-      for (const es of pesPayloads(bytes, 0x100)) {
-        frames++;
-        const types = nalTypes(es);
-        if (types[0] !== 9 || types.filter((x) => x === 9).length !== 1) bad++;
-      }
-    }
-    t.equal(frames, 300, `${what}: one video PES per frame`);
-    t.equal(bad, 0, `${what}: each access unit opens with one AUD and has no second one`);
+  let clear: Buffer[] = [];
+  for (const [what, enc] of TS_CASES) {
+    const { segments, video } = await tsVideoOf(avc, tl, enc);
+    if (!enc) clear = segments;
+    t.equal(video.length, 300, `${what}: one video PES per frame`);
+    t.equal(video.filter((es) => nalTypes(es)[0] !== 9 || nalTypes(es).filter((x) => x === 9).length !== 1).length, 0, `${what}: each access unit opens with one AUD and has no second one`);
   }
   // the same pictures as the file without AUDs gives
   const framesOf = (segments: Buffer[], name: string) => {
@@ -247,8 +232,7 @@ t.test('MPEG-TS: a source whose samples carry their own AUD (an MP4 remuxed from
     t.equal(r.status, 0, r.stderr);
     return r.stdout.split('\n').filter((l) => /^\s*0,/.test(l)).map((l) => l.split(',').pop()!.trim());
   };
-  const plainTs: Buffer[] = [];
-  for (let i = 0; i < plain.segments.length; i++) plainTs.push(await readBody(SRC, tsSegment(plain, i)));
+  const plainTs = (await tsVideoOf(SRC, plain, undefined)).segments;
   const decoded = framesOf(clear, 'own-aud.ts');
   t.equal(decoded.length, 300, 'every frame decodes');
   t.same(decoded, framesOf(plainTs, 'no-aud.ts'), 'the same 300 pictures as from the file without AUDs');
