@@ -110,6 +110,7 @@ export interface ReadKey {
   callerKs: boolean;
 }
 const NO_KEY: ReadKey = { key: null, parsed: null, callerKs: false };
+const digestOf = (text: string): string => createHash('md5').update(text).digest('hex');
 export function readKey(f: ApiKeyFacts): ReadKey {
   if (f.method !== 'GET' && f.method !== 'POST') return NO_KEY;
   let parsed: ParsedApiRequest;
@@ -359,10 +360,11 @@ export function createApiAnswerCache({ maxEntries, maxBytes, maxSeconds }: ApiCa
       if (maxEntries <= 0 || reads.refused !== null || answer.status !== 200 || generation !== generationSeen) return null;
       const untilMs = nowMs + Math.min(maxSeconds, reads.until - clock) * 1000;
       if (untilMs <= nowMs) return null;
-      if (reads.callerKs) {
-        const asked = createHash('md5').update(key).digest('hex');
-        if (!askedOnce.delete(asked)) {
-          askedOnce.setWithin(asked, true, maxEntries);
+      // the key's digest: the first-asking memo's entry, and the X-Kaltura tag when no request fact extends the key
+      const keyDigest = reads.callerKs ? digestOf(key) : null;
+      if (keyDigest !== null) {
+        if (!askedOnce.delete(keyDigest)) {
+          askedOnce.setWithin(keyDigest, true, maxEntries);
           return null;
         }
       }
@@ -372,7 +374,7 @@ export function createApiAnswerCache({ maxEntries, maxBytes, maxSeconds }: ApiCa
         if (!store(key, { kind: 'facts', facts, generation, untilMs: nowMs + maxSeconds * 1000 })) return null;
         k = extended(key, facts, fact);
       }
-      const digest = createHash('md5').update(k).digest('hex');
+      const digest = k === key && keyDigest !== null ? keyDigest : digestOf(k);
       const tag = `${facts.length ? 'cached-with-extra-fields' : 'cached-dispatcher'},${digest}`;
       const kept: KeptApiAnswer & { kind: 'answer' } = { kind: 'answer', ...answer, tag, generation, untilMs, key: k };
       return store(k, kept) ? kept : null;
