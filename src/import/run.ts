@@ -99,6 +99,11 @@ interface Planned<T> {
   label: string;
 }
 
+/** A Kaltura path-style URL with `/name/value` pairs added at its end (values URL-encoded). */
+function withPathPairs(url: string, ...pairs: Array<[string, string]>): string {
+  return url.replace(/\/+$/, '') + pairs.map(([k, v]) => `/${k}/${encodeURIComponent(v)}`).join('');
+}
+
 export async function importKaltura(
   source: Source, config: Config, catalog: Catalog, store: KalturaImportStore, media: MediaWriter, o: ImportOptions, progress: ImportProgress,
   now: () => number = () => Math.floor(Date.now() / 1000),
@@ -209,7 +214,7 @@ export async function importKaltura(
   const redact = (m: string): string => m.split(source.ks).join('[KS]').split(encodeURIComponent(source.ks)).join('[KS]');
 
   const withKs = (url: string, style: 'query' | 'path'): string => {
-    if (style === 'path') return `${url.replace(/\/+$/, '')}/ks/${encodeURIComponent(source.ks)}`;
+    if (style === 'path') return withPathPairs(url, ['ks', source.ks]);
     return url.includes('ks=') ? url : `${url}${url.includes('?') ? '&' : '?'}ks=${encodeURIComponent(source.ks)}`;
   };
 
@@ -345,7 +350,7 @@ export async function importKaltura(
     const fetched = new Map<Planned<unknown>, string>();
     const thumbPlan: Planned<null> | null = e.thumbnailUrl && !haveThumb
       // at its stored size: a thumbnail URL without a size answers Kaltura's 120 x 90
-      ? { record: null, name: thumbName, url: withKs(`${e.thumbnailUrl.replace(/\/+$/, '')}/width/0/height/0`, 'path'), label: `${e.id} thumbnail` }
+      ? { record: null, name: thumbName, url: withKs(withPathPairs(e.thumbnailUrl, ['width', '0'], ['height', '0']), 'path'), label: `${e.id} thumbnail` }
       : null;
     const results = await Promise.allSettled([...flavors, ...captions].filter((p) => p.url !== null).map(async (p) => {
       fetched.set(p, (await fetchFile(p, e.id)).path);
