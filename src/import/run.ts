@@ -348,7 +348,12 @@ export async function importKaltura(
 
     // every file of the entry, complete and verified, before anything moves into the media root
     const fetched = new Map<Planned<unknown>, string>();
-    const thumbPlan: Planned<null> | null = e.thumbnailUrl && !haveThumb
+    // An audio entry's thumbnail URL answers a picture even when it has none of its own (Kaltura's
+    // template, kdeliver's audio picture): only a picture of its own (a thumbnail asset) is
+    // brought here; a source that cannot list them is asked for the picture as before
+    const noPictureOfItsOwn = intOf(e.mediaType) === MediaType.AUDIO && !haveThumb && !!e.thumbnailUrl
+      && await source.thumbAssetCount(e.id).then((n) => n === 0, () => false);
+    const thumbPlan: Planned<null> | null = e.thumbnailUrl && !haveThumb && !noPictureOfItsOwn
       // at its stored size: a thumbnail URL without a size answers Kaltura's 120 x 90
       ? { record: null, name: thumbName, url: withKs(withPathPairs(e.thumbnailUrl, ['width', '0'], ['height', '0']), 'path'), label: `${e.id} thumbnail` }
       : null;

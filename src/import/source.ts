@@ -69,6 +69,8 @@ export interface Source {
   flavorUrl(id: string): Promise<string>;
   captions(entryId: string): Promise<SourceCaption[]>;
   captionUrl(id: string): Promise<string>;
+  /** How many pictures (thumbnail assets) the entry has of its own. */
+  thumbAssetCount(entryId: string): Promise<number>;
   accessControlProfile(id: number): Promise<SourceAccessControlProfile>;
 }
 
@@ -222,6 +224,11 @@ export async function openSource(o: SourceOptions): Promise<Source> {
       `captionAsset.list of ${entryId}`,
     ),
     captionUrl: (id) => call(kaltura.services.captionAsset.getUrl(id), `captionAsset.getUrl ${id}`, isUrl),
+    thumbAssetCount: async (entryId) => {
+      const pager = new kaltura.objects.FilterPager({ pageSize: 1, pageIndex: 1 });
+      const r = await call(kaltura.services.thumbAsset.listAction(new kaltura.objects.ThumbAssetFilter({ entryIdEqual: entryId }), pager), `thumbAsset.list of ${entryId}`, isList);
+      return r.totalCount;
+    },
     accessControlProfile: (id) => call(kaltura.services.accessControlProfile.get(id), `accessControlProfile.get ${id}`, hasId<SourceAccessControlProfile>),
   };
 }

@@ -58,6 +58,37 @@ export async function renderImage(input: Buffer | string, spec: ImageSpec): Prom
   return img.flatten({ background: `#${spec.bgcolor}` }).jpeg({ quality: spec.quality, mozjpeg: false }).toBuffer();
 }
 
+/** The audio picture's size: 16:9, as the player's poster box. */
+export const AUDIO_PICTURE_SIZE = { width: 640, height: 360 } as const;
+let audioPictureMade: Promise<Buffer> | undefined;
+/**
+ * The picture an audio entry without one of its own shows (a PNG, made once per process): bars of
+ * a waveform on a dark ground, kdeliver's own drawing. Kaltura shows a picture of its own there
+ * too (entry::getThumbnail in kaltura/server names a template), where a 404 would leave the
+ * player's poster empty. It is resized like any other picture.
+ */
+export function audioPicture(): Promise<Buffer> {
+  audioPictureMade ??= loadSharp().then((sharp) => {
+    const { width, height } = AUDIO_PICTURE_SIZE;
+    const px = Buffer.alloc(width * height * 3);
+    const paint = (x0: number, y0: number, w: number, h: number, rgb: readonly number[]) => {
+      for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) px.set(rgb, (y * width + x) * 3);
+    };
+    paint(0, 0, width, height, [0x1e, 0x29, 0x3b]);
+    // 40 bars, 8 wide with gaps of 4, centred; heights from two slow waves, tapered at both
+    // ends, the same every time
+    const bars = 40;
+    const left = (width - (bars * 12 - 4)) / 2;
+    for (let i = 0; i < bars; i++) {
+      const taper = Math.sin((Math.PI * (i + 0.5)) / bars);
+      const h = 2 * Math.round(4 + 72 * taper * Math.abs(Math.sin(i * 0.42 + 0.3) * Math.sin(i * 0.11 + 0.5)));
+      paint(left + i * 12, height / 2 - h / 2, 8, h, [0x94, 0xa3, 0xb8]);
+    }
+    return sharp(px, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  });
+  return audioPictureMade;
+}
+
 /**
  * A horizontal strip of `slices` copies of one picture, each `sliceWidth` wide (and `sliceHeight`
  * high when given; with `fitInside`, within both keeping the aspect ratio): the sprite without ffmpeg.

@@ -12,7 +12,7 @@ import { DeliveryError } from '../errors.js';
 import { thumbnailCacheDir } from '../storage/paths.js';
 import { thumbnailCache, type ThumbnailDiskCache } from './disk-cache.js';
 import { FrameError, grabFrame, grabSheet, grabSprite } from './frames.js';
-import { encodeJpeg, renderImage, repeatSheet, repeatSprite, type ImageSpec } from './image.js';
+import { audioPicture, encodeJpeg, renderImage, repeatSheet, repeatSprite, type ImageSpec } from './image.js';
 import { DEFAULT_WIDTH, hasDefaultSize, renditionKey, type ThumbnailRequest } from './params.js';
 import { frameSourceOf } from './source.js';
 import { sheetSpan, type StoryboardLayout } from './storyboard.js';
@@ -215,13 +215,16 @@ async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest
       input = await grabFrame(ffmpeg, videoFile, Math.min(3, duration / 2));
     } catch { /* reported below */ }
   }
+  // an audio entry without a picture of its own shows kdeliver's audio picture, as Kaltura shows its own
+  const audio = !input && !picture && entry.mediaType === MediaType.AUDIO;
+  if (audio) input = await audioPicture();
   if (!input) throw new DeliveryError('FILE_NOT_FOUND', ', the entry has no thumbnail');
   try {
     if (sprite) {
       const strip = await repeatSprite(input, req.vidSlices!, sliceWidth, req.height, fitInside);
-      return { data: await encodeJpeg(strip, req.quality), source: 'repeated-sprite' };
+      return { data: await encodeJpeg(strip, req.quality), source: audio ? 'audio-picture-sprite' : 'repeated-sprite' };
     }
-    return { data: await renderImage(input, spec), source: 'default' };
+    return { data: await renderImage(input, spec), source: audio ? 'audio-picture' : 'default' };
   } catch {
     throw new DeliveryError('FILE_NOT_FOUND', ', the thumbnail file cannot be read as a picture');
   }

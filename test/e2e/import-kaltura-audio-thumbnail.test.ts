@@ -1,8 +1,10 @@
-// `kdeliver import-kaltura` of an audio entry that has no default thumbnail at the source (its
-// thumbnail URL answers 404, as an audio entry has no video frame to make one of) says nothing
-// about it, on the first run or on a later one that imports the entry again; a video entry whose
-// thumbnail the source does not give is still warned about. The source is a real kdeliver serving
-// the sample library, behind a proxy that answers 404 for 1_kssecure's thumbnail.
+// `kdeliver import-kaltura` of an audio entry that has no picture of its own at the source (its
+// thumbnail URL answers the source's audio picture: Kaltura's template, kdeliver's drawing) brings
+// no thumbnail and says nothing about it, on the first run or on a later one that imports the
+// entry again; once the entry has a picture of its own at the source, the next run brings that.
+// A video entry whose thumbnail the source does not give is still warned about. The source is a
+// real kdeliver serving the sample library, behind a proxy that answers 404 for 1_kssecure's
+// thumbnail.
 import t from 'tap';
 import { createServer, request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +19,7 @@ const work = mkdtempSync(join(tmpdir(), 'kdeliver-import-audio-thumb-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 const cmd = installedCommand(t, work);
 
-t.test('an audio entry without a thumbnail is imported without a warning, every run', async (t) => {
+t.test('an audio entry without a picture of its own is imported without one and without a warning; with one, with it', async (t) => {
   const proxy = createServer((req, res) => {
     if (/\/thumbnail\/entry_id\/1_kssecure\//.test(req.url ?? '')) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('no thumbnail');
@@ -38,9 +40,9 @@ t.test('an audio entry without a thumbnail is imported without a warning, every 
   t.teardown(() => src.stop());
   const upstream = src.url;
 
-  const thumbnail = await fetch(`${src.url}/p/309/sp/30900/thumbnail/entry_id/1_audio001`);
-  t.equal(thumbnail.status, 404, 'the source has no thumbnail for the audio entry');
-  await thumbnail.arrayBuffer();
+  const thumbnail = await fetch(`${src.url}/p/309/sp/30900/thumbnail/entry_id/1_audio001/width/0/height/0`);
+  t.equal(thumbnail.status, 200, 'the source answers its audio picture for the audio entry');
+  const sourcePicture = Buffer.from(await thumbnail.arrayBuffer());
 
   const env = { KDELIVER_DATA_DIR: join(work, 'imported'), KDELIVER_SAMPLE_LIBRARY: 'false' };
   const args = ['import-kaltura', '--service-url', proxyUrl, '--partner-id', '309', '--admin-secret', SOURCE_SECRET, '--entry-ids', '1_audio001,1_kssecure'];
@@ -66,6 +68,38 @@ t.test('an audio entry without a thumbnail is imported without a warning, every 
   const unchanged = await cmd.kdeliver(args, env);
   t.match(unchanged.stdout, /: 0 imported, 2 unchanged, /);
   t.notMatch(unchanged.stderr, /warning/, 'a run that changes nothing says nothing');
+  // served here, the entry shows this server's own audio picture, the same drawing as the source's
+  const served = await cmd.serve(env);
+  try {
+    const here = await fetch(`${served.url}/p/309/sp/30900/thumbnail/entry_id/1_audio001/width/0/height/0`);
+    t.equal(here.status, 200, 'the imported audio entry shows a picture');
+    t.same(Buffer.from(await here.arrayBuffer()), sourcePicture, 'the audio picture, not a copy kept as the entry\'s own');
+  } finally {
+    await served.stop();
+  }
+
+  // a picture of its own at the source (uploaded, as a person gives an audio entry a cover): the
+  // next run brings it, at its stored size
+  const cover = await sharp({ create: { width: 300, height: 300, channels: 3, background: '#c03030' } }).jpeg().toBuffer();
+  const form = new FormData();
+  form.set('ks', ks);
+  form.set('format', '1');
+  form.set('entryId', '1_audio001');
+  form.set('fileData', new Blob([cover]), 'cover.jpg');
+  const up = (await (await fetch(`${src.url}/api_v3/service/media/action/updateThumbnailJpeg`, { method: 'POST', body: form })).json()) as { id?: string; code?: string };
+  t.equal(up.id, '1_audio001', `the source takes the cover (${up.code ?? 'ok'})`);
+  const withCover = await cmd.kdeliver(args, env);
+  t.equal(withCover.code, 0, `${withCover.stdout}\n${withCover.stderr}`);
+  t.match(withCover.stdout, /: 1 imported, 1 unchanged, /, 'the audio entry changed at the source: imported again');
+  t.notMatch(withCover.stderr, /warning/);
+  const cdb = new Database(join(env.KDELIVER_DATA_DIR, 'catalog.sqlite'), { readonly: true, fileMustExist: true });
+  const coverFile = cdb.prepare("SELECT thumbnail_file FROM entries WHERE id = '1_audio001'").pluck().get() as string | null;
+  cdb.close();
+  t.ok(coverFile, 'the audio entry now has its own thumbnail here');
+  if (coverFile) {
+    const meta = await sharp(join(env.KDELIVER_DATA_DIR, 'media', coverFile)).metadata();
+    t.equal(`${meta.width}x${meta.height}`, '300x300', 'the cover, at its stored size');
+  }
 
   // a video entry's thumbnail comes at its stored size (the source's thumbnailUrl alone answers
   // Kaltura's 120 x 90): 1_rcit0qgs's is 640x360

@@ -120,13 +120,24 @@ t.test('vid_slices: the seek-bar sprite the player asks for, and single slices',
   t.equal(`${one.meta?.width}x${one.meta?.height}`, '100x56');
 });
 
-t.test('image entries show their picture; entries without any picture get a 404', async (t) => {
+t.test('image entries show their picture; audio entries without one show the audio picture', async (t) => {
   const img = await image(`${srv.url}/p/309/sp/30900/thumbnail/entry_id/1_image000/width/160`);
   t.equal(img.res.status, 200);
   t.equal(`${img.meta?.width}x${img.meta?.height}`, '160x120');
-  const audio = await fetch(`${srv.url}/p/309/sp/30900/thumbnail/entry_id/1_audio001`);
-  t.equal(audio.status, 404);
-  t.equal(audio.headers.get('x-kaltura'), 'error-5');
+  // as Kaltura answers its template picture (entry::getThumbnail), resized as any other picture
+  const stored = await image(`${srv.url}/p/309/sp/30900/thumbnail/entry_id/1_audio001/width/0/height/0`);
+  t.equal(stored.res.status, 200);
+  t.equal(`${stored.meta?.width}x${stored.meta?.height}`, '640x360', 'the audio picture at its own size');
+  // dark ground at the corner, a light bar of the waveform at the centre
+  const corner = await pixels(stored.body, { left: 0, top: 0, width: 1, height: 1 });
+  const centre = await pixels(stored.body, { left: 325, top: 180, width: 1, height: 1 });
+  t.ok(corner[0] < 60 && centre[0] > 110, `a waveform on a dark ground (corner ${corner[0]}, centre ${centre[0]})`);
+  const small = await image(`${srv.url}/p/309/sp/30900/thumbnail/entry_id/1_audio001`);
+  t.equal(`${small.meta?.width}x${small.meta?.height}`, '120x68', 'without a size: within 120 x 90');
+  const square = await image(`${srv.url}/p/309/sp/30900/thumbnail/entry_id/1_audio001/width/100/height/100/type/3`);
+  t.equal(`${square.meta?.width}x${square.meta?.height}`, '100x100', 'cropped like any picture');
+  const sprite = await image(`${srv.url}/p/309/sp/30900/thumbnail/entry_id/1_audio001/width/164/vid_slices/4`);
+  t.equal(`${sprite.meta?.width}x${sprite.meta?.height}`, '656x92', 'a sprite repeats it');
 });
 
 t.test('bad requests: 4xx with the reference codes, never a 500', async (t) => {
