@@ -27,7 +27,8 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
 
   /** The partner's live entry, if the THUMBNAIL rules let this request see its pictures. */
   async function allowedEntry(env: RequestEnv, partnerId: number, entryId: string, ks: string | null): Promise<Entry> {
-    const entry = await liveEntry(env.catalog, entryId, partnerId);
+    // a deleted entry: error 9, as Kaltura's thumbnail action answers (it alone finds deleted entries)
+    const entry = await liveEntry(env.catalog, entryId, partnerId, 'ENTRY_DELETED_MODERATED');
     const partner = await partnerOf(env.catalog, entry);
     await checkEntryAccess(env, accessFacts(env.http, { ks }), entry, partner, 'THUMBNAIL', { playValidation: false });
     return entry;

@@ -40,12 +40,13 @@ const silent: Note = () => {};
 /**
  * The live entry `id` names: not deleted and, when `partnerId` is given, that partner's (a URL
  * under /p/{pid} never reaches another partner's entry). ENTRY_NOT_FOUND otherwise; a deleted
- * entry's refusal names ENTRY_DELETED_MODERATED, on every route (README "Errors").
+ * entry's refusal names ENTRY_DELETED_MODERATED, on every route (README "Errors"), and is that
+ * error itself (9) where Kaltura answers so (`deleted`: /thumbnail).
  */
-export async function liveEntry(catalog: Pick<Catalog, 'getEntry'>, id: string | null | undefined, partnerId?: number): Promise<Entry> {
+export async function liveEntry(catalog: Pick<Catalog, 'getEntry'>, id: string | null | undefined, partnerId?: number, deleted: 'ENTRY_NOT_FOUND' | 'ENTRY_DELETED_MODERATED' = 'ENTRY_NOT_FOUND'): Promise<Entry> {
   const entry = id ? await catalog.getEntry(id) : undefined;
   if (!entry || (partnerId !== undefined && entry.partnerId !== partnerId)) fail('ENTRY_NOT_FOUND');
-  if (entry.status === EntryStatus.DELETED) fail('ENTRY_NOT_FOUND', ', ENTRY_DELETED_MODERATED: the entry is deleted');
+  if (entry.status === EntryStatus.DELETED) fail(deleted, deleted === 'ENTRY_NOT_FOUND' ? ', ENTRY_DELETED_MODERATED: the entry is deleted' : ', the entry is deleted');
   return entry;
 }
 

@@ -168,18 +168,26 @@ t.test('a name outside ASCII is the attachment\'s UTF-8 name (RFC 6266 filename*
   t.equal(plain.headers.get('content-disposition'), 'attachment; filename="it\'s (1).mp4"');
 });
 
-t.test('a deleted entry is error 1 naming ENTRY_DELETED_MODERATED on every media route, as on playManifest', async (t) => {
+t.test('a deleted entry is error 1 naming ENTRY_DELETED_MODERATED on every media route, as on playManifest; /thumbnail (and the storyboard) answer 9 as Kaltura does', async (t) => {
   for (const path of [
     '/p/309/sp/30900/raw/entry_id/1_deleted0', '/p/309/sp/30900/download/entry_id/1_deleted0',
     '/p/309/sp/30900/serveFlavor/entryId/1_deleted0/v/1/flavorId/1_f1del000/name/a.mp4',
-    '/p/309/sp/30900/flvclipper/entry_id/1_deleted0', '/p/309/sp/30900/thumbnail/entry_id/1_deleted0',
-    '/p/309/sp/30900/storyboard/entry_id/1_deleted0/storyboard.vtt',
+    '/p/309/sp/30900/flvclipper/entry_id/1_deleted0',
   ]) {
     const r = await get(path);
     t.equal(r.status, 404, path);
     t.equal(errorCode(r), '1', path);
     t.match(r.headers.get('x-kaltura-app'), /ENTRY_DELETED_MODERATED/, path);
     t.match(await r.text(), /ENTRY_DELETED_MODERATED: the entry is deleted/, path);
+  }
+  // Kaltura's thumbnail action finds deleted entries and answers ENTRY_DELETED_MODERATED itself;
+  // the storyboard (pictures too, under the same THUMBNAIL rules) answers as /thumbnail does
+  for (const path of ['/p/309/sp/30900/thumbnail/entry_id/1_deleted0', '/p/309/sp/30900/storyboard/entry_id/1_deleted0/storyboard.vtt']) {
+    const r = await get(path);
+    t.equal(r.status, 404, path);
+    t.equal(errorCode(r), '9', path);
+    t.match(r.headers.get('x-kaltura-app'), /error 9 - requested entry is deleted or rejected/, path);
+    t.match(await r.text(), /the entry is deleted/, path);
   }
   const missing = await get('/p/309/sp/30900/raw/entry_id/0_nosuch00');
   t.notMatch(await missing.text(), /DELETED/, 'an entry that never was is only not found');

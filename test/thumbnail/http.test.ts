@@ -144,7 +144,9 @@ t.test('bad requests: 4xx with the reference codes, never a 500', async (t) => {
   const cases: [string, number, string][] = [
     ['/p/309/sp/30900/thumbnail/entry_id/0_nosuch00', 404, 'error-1'],
     ['/p/310/sp/31000/thumbnail/entry_id/1_rcit0qgs', 404, 'error-1'],
-    ['/p/309/sp/30900/thumbnail/entry_id/1_deleted0', 404, 'error-1'],
+    // as Kaltura's thumbnail action answers a deleted entry (KExternalErrors::ENTRY_DELETED_MODERATED)
+    ['/p/309/sp/30900/thumbnail/entry_id/1_deleted0', 404, 'error-9'],
+    ['/p/310/sp/31000/thumbnail/entry_id/1_deleted0', 404, 'error-1'],
     ['/p/309/sp/30900/thumbnail/entry_id/1_rcit0qgs/width/abc', 400, 'error-25'],
     ['/p/309/sp/30900/thumbnail/entry_id/1_rcit0qgs/width/99999', 400, 'error-25'],
     ['/p/309/sp/30900/thumbnail/entry_id/1_rcit0qgs/vid_slices/100/width/1000', 400, 'error-25'],
