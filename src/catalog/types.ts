@@ -8,6 +8,9 @@ export const EntryType = { MEDIA_CLIP: 1, MIX: 2, PLAYLIST: 5, DATA: 6, LIVE_STR
 export const MediaType = { VIDEO: 1, IMAGE: 2, AUDIO: 5 } as const;
 /** Kaltura's entry.status (KalturaEntryStatus). */
 export const EntryStatus = { ERROR_IMPORTING: -2, ERROR_CONVERTING: -1, IMPORT: 0, PRECONVERT: 1, READY: 2, DELETED: 3, PENDING: 4, MODERATE: 5, BLOCKED: 6, NO_CONTENT: 7 } as const;
+const ENTRY_STATUS_NAMES = new Map<number, string>(Object.entries(EntryStatus).map(([k, v]) => [v, k]));
+/** An entry status's name (READY, ERROR_CONVERTING, ...), or its number when it has none. */
+export const entryStatusName = (status: number): string => ENTRY_STATUS_NAMES.get(status) ?? String(status);
 /** Kaltura's moderationStatus (KalturaEntryModerationStatus). */
 export const ModerationStatus = { PENDING_MODERATION: 1, APPROVED: 2, REJECTED: 3, DELETED: 4, FLAGGED_FOR_REVIEW: 5, AUTO_APPROVED: 6 } as const;
 /** Kaltura's flavorAsset.status (KalturaFlavorAssetStatus). */

@@ -4,13 +4,12 @@ import { loadConfig } from '../config.js';
 import { openConfiguredCatalog } from '../open-catalog.js';
 import { deleteEntry } from '../ingest/delete.js';
 import { openMediaWriter } from '../storage/media-writer.js';
-import { AssetStatus, EntryStatus, type Entry } from '../catalog/types.js';
+import { AssetStatus, EntryStatus, entryStatusName, type Entry } from '../catalog/types.js';
 import { asksForHelp, commandLine, partnerIdArg } from './usage.js';
 
 const USAGE = 'usage: kdeliver entries list [--partner <id>] [--json]   the entries (every partner\'s without --partner)\n' +
   '       kdeliver entries delete <entry id>          delete an entry, then its files\n';
 
-const STATUS_NAMES = new Map<number, string>(Object.entries(EntryStatus).map(([k, v]) => [v, k]));
 
 export async function main(args: string[]): Promise<number> {
   // `kdeliver entries list | head` closes the pipe early: that is not an error
@@ -63,7 +62,7 @@ export async function main(args: string[]): Promise<number> {
       const flavors = await catalog.listFlavors(e.id);
       const job = await store.latestJob(e.id);
       rows.push({
-        id: e.id, partnerId: e.partnerId, status: e.status, statusName: STATUS_NAMES.get(e.status) ?? String(e.status),
+        id: e.id, partnerId: e.partnerId, status: e.status, statusName: entryStatusName(e.status),
         mediaType: e.mediaType, duration: e.duration, flavors: flavors.filter((f) => f.status === AssetStatus.READY).length, name: e.name,
         ...(job && job.state !== 'done' ? { job: job.state, progress: job.progress, reason: job.error } : {}),
       });

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { PartnerExistsError, type Catalog, type KalturaImportStore } from '../catalog/store.js';
 import {
-  AssetStatus, EntryStatus, EntryType, MediaType, type AccessControlProfile, type CaptionAsset, type Entry, type FlavorAsset,
+  AssetStatus, EntryStatus, EntryType, MediaType, entryStatusName, type AccessControlProfile, type CaptionAsset, type Entry, type FlavorAsset,
   type FlavorParams, type Partner,
 } from '../catalog/types.js';
 import { rulesFromApi } from '../api/rules.js';
@@ -68,7 +68,6 @@ export interface ImportReport {
   bytes: number;
 }
 
-const STATUS_NAMES = Object.fromEntries(Object.entries(EntryStatus).map(([k, v]) => [v, k])) as Record<number, string>;
 const TYPE_NAMES = Object.fromEntries(Object.entries(EntryType).map(([k, v]) => [v, k])) as Record<number, string>;
 /** Kaltura's KalturaCaptionType → kdeliver's caption formats. */
 const CAPTION_FORMATS: Record<string, CaptionAsset['format']> = { 1: 'srt', 2: 'dfxp', 3: 'vtt' };
@@ -251,7 +250,7 @@ export async function importKaltura(
     }
     if (e.type !== EntryType.MEDIA_CLIP) throw new Skip('not imported', `entry type ${TYPE_NAMES[e.type] ?? e.type}: only media clips (video and audio) are imported`);
     if (e.mediaType === MediaType.IMAGE) throw new Skip('not imported', 'an image entry: only video and audio are imported');
-    if (e.status !== EntryStatus.READY) throw new Skip('undeliverable', `not READY on the source (status ${STATUS_NAMES[e.status] ?? e.status})`);
+    if (e.status !== EntryStatus.READY) throw new Skip('undeliverable', `not READY on the source (status ${entryStatusName(e.status)})`);
 
     const dir = `${partnerId}/${e.id}`;
     const record = await store.importRecord(e.id);

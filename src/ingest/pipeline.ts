@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import type { Catalog } from '../catalog/store.js';
-import { AssetStatus, EntryStatus, MediaType, type FlavorAsset, type FlavorParams } from '../catalog/types.js';
+import { AssetStatus, EntryStatus, MediaType, entryStatusName, type Entry, type FlavorAsset, type FlavorParams } from '../catalog/types.js';
 import { frameGrabArgs, renditionArgs, runFfmpeg, TranscodeError } from './ffmpeg.js';
 import { DEFAULT_AUDIO_PARAMS, DEFAULT_LADDER_PARAMS, planLadder, type Rendition } from './ladder.js';
 import { codecsOf, defaultTools, isWebPlayable, probeMedia, ProbeError, type MediaProbe, type Tools } from './probe.js';
@@ -117,6 +117,16 @@ export async function defaultConversionProfileId(catalog: IngestContext['catalog
 }
 
 /**
+ * Whether an entry takes content: it has none (NO_CONTENT, as media.add leaves it), or its first
+ * content was refused before a source was kept (ERROR_IMPORTING without one), as Kaltura's
+ * addContent allows. Anything else already has content (ENTRY_ALREADY_WITH_CONTENT in the API).
+ */
+export async function takesContent(catalog: Pick<Catalog, 'listFlavors'>, e: Entry): Promise<boolean> {
+  if (e.status === EntryStatus.NO_CONTENT) return true;
+  return e.status === EntryStatus.ERROR_IMPORTING && !(await catalog.listFlavors(e.id)).some((f) => f.isOriginal);
+}
+
+/**
  * Probes the file and registers it as the entry's source flavor (creating the entry unless it
  * exists), queueing the transcoding job. A file that is not media is refused: a new entry is
  * then not created at all, and an existing one is put in ERROR_IMPORTING with the reason.
@@ -131,6 +141,11 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
   if (existing && existing.status === EntryStatus.DELETED) throw new IngestError(`entry ${req.entryId} is deleted`);
   if (existing && (existing.status === EntryStatus.PRECONVERT || existing.status === EntryStatus.IMPORT)) {
     throw new IngestError(`entry ${existing.id} is being converted: wait until it is READY or in ERROR before adding content again`);
+  }
+  // content goes only to an entry that has none, as Kaltura's addContent takes it: an entry that
+  // plays is never put at risk by a file that turns out not to be media, or replaced under its viewers
+  if (existing && !(await takesContent(catalog, existing))) {
+    throw new IngestError(`entry ${existing.id} already has content (${entryStatusName(existing.status)}): give another --entry-id, or none for a new entry${existing.status === EntryStatus.ERROR_CONVERTING ? `; to transcode it again from its source: kdeliver ingest --retry ${existing.id}` : ''}`);
   }
   if (req.entryId && !isSafeId(req.entryId)) throw new IngestError(`entry id ${JSON.stringify(req.entryId)}: use 1-64 characters of A-Z a-z 0-9 _ -`);
   // The profile asked for, else the partner's default, else the system default (partner 0)

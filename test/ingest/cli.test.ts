@@ -99,6 +99,23 @@ t.test('bad input leaves nothing behind and says what to do', async (t) => {
   t.equal(r.code, 2);
   t.match(r.stderr, /--partner is required\nusage: kdeliver ingest/);
 
+  // --entry-id of an entry that plays: refused before the file is read, whatever the file; the
+  // entry keeps its status, its flavors and its files (it was put in ERROR_IMPORTING by a file that
+  // was not media, or had its source replaced by one that was)
+  const c0 = openCatalog();
+  const flavorsBefore = JSON.stringify(await c0.listFlavors('1_rcit0qgs'));
+  const entryBefore = JSON.stringify(await c0.getEntry('1_rcit0qgs'));
+  c0.db.close();
+  for (const file of [text, join(work, 'clip.mp4')]) {
+    r = await runCliModule(CLI, [file, '--partner', '309', '--entry-id', '1_rcit0qgs'], env);
+    t.equal(r.code, 1, file);
+    t.match(r.stderr, /ingest failed: entry 1_rcit0qgs already has content \(READY\): give another --entry-id, or none for a new entry/, file);
+  }
+  const c1 = openCatalog();
+  t.equal(JSON.stringify(await c1.getEntry('1_rcit0qgs')), entryBefore, 'the entry is as it was');
+  t.equal(JSON.stringify(await c1.listFlavors('1_rcit0qgs')), flavorsBefore, 'its flavors are as they were');
+  c1.db.close();
+
 
   t.same(filesUnder(join(dataDir, 'media')), before, 'no file added or left behind');
   t.same(filesUnder(join(dataDir, 'tmp')), []);

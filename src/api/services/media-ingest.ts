@@ -9,7 +9,7 @@ import { callPartnerId, entryApiObject, partnerEntry } from '../lookup.js';
 import type { ActionSpec, ApiContext } from '../types.js';
 import type { Params } from '../params.js';
 import { EntryStatus, EntryType, MediaType, type Entry } from '../../catalog/types.js';
-import { addSource, IngestError, type IngestContext } from '../../ingest/pipeline.js';
+import { addSource, IngestError, takesContent, type IngestContext } from '../../ingest/pipeline.js';
 import { nudgeIngestWorkers } from '../../ingest/queue.js';
 import { claimUpload, partnerUploadToken, refuseUnlessComplete } from '../../ingest/uploads.js';
 import { deleteEntry } from '../../ingest/delete.js';
@@ -114,10 +114,6 @@ function uploadedTokenOf(resource: Params | null): string {
  * pipeline.ts recordFailedSource) still has no content, and may be given some: Kaltura would take
  * it through media.updateContent, which this server does not have, and nothing else could.
  */
-async function firstContentFailed(ctx: ApiContext, e: Entry): Promise<boolean> {
-  return e.status === EntryStatus.ERROR_IMPORTING && !(await ctx.catalog.listFlavors(e.id)).some((f) => f.isOriginal);
-}
-
 /** The refusals of a new entry's object (createEntry). */
 const NEW_ENTRY_ERRORS = [
   'INVALID_ENUM_VALUE', 'ENTRY_TYPE_NOT_SUPPORTED', 'CONVERSION_PROFILE_ID_NOT_FOUND', 'PROPERTY_IS_NOT_DEFINED', 'PROPERTY_VALIDATION_NOT_UPDATABLE',
@@ -177,7 +173,7 @@ export const mediaIngestActions: Record<string, ActionSpec> = {
       // content, and only while it has none. A client resending addContent after a timeout reads
       // ENTRY_ALREADY_WITH_CONTENT as "done"; replacing content is updateContent's, not done here.
       if (e.type !== EntryType.MEDIA_CLIP) throw new ApiError('ENTRY_ID_NOT_FOUND', { ENTRY_ID: e.id });
-      if (e.status !== EntryStatus.NO_CONTENT && !(await firstContentFailed(ctx, e))) throw new ApiError('ENTRY_ALREADY_WITH_CONTENT');
+      if (!(await takesContent(ctx.catalog, e))) throw new ApiError('ENTRY_ALREADY_WITH_CONTENT');
       return await ingestUpload(ctx, e, uploadedTokenOf(a.resource));
     },
   },
