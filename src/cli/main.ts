@@ -118,6 +118,16 @@ async function serve(): Promise<number> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // npx (and npm run without exec) start the command through `sh -c`, and Debian's sh (dash) does
+  // not hand its place to the command: a SIGTERM to npm ends npm and that shell, and would leave
+  // the server running with no one to stop it. Started so, it stops when the shell that started it
+  // is gone, as SIGTERM stops it. (Started any other way, a parent that exits changes nothing.)
+  if (process.env.npm_lifecycle_event !== undefined) {
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) shutdown('npm, which started kdeliver, has exited');
+    }, 1000).unref();
+  }
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (e) {

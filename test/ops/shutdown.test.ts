@@ -21,10 +21,12 @@ interface Running {
   dataDir: string;
 }
 
-async function startServe(t: Test, env: Record<string, string>): Promise<Running> {
+/** `kdeliver serve` from the source; with `shell`, through `sh -c` as npx starts it (the child is then the shell). */
+async function startServe(t: Test, env: Record<string, string>, { shell = false } = {}): Promise<Running> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-shutdown-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const child = spawn(process.execPath, [...tsSourceArgs, 'src/cli/kdeliver.ts', 'serve'], {
+  const args = [...tsSourceArgs, 'src/cli/kdeliver.ts', 'serve'];
+  const child = spawn(shell ? 'sh' : process.execPath, shell ? ['-c', [process.execPath, ...args].map((a) => `'${a}'`).join(' ')] : args, {
     cwd: new URL('../..', import.meta.url).pathname,
     env: { ...inherited, KDELIVER_DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', KDELIVER_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -116,4 +118,17 @@ t.test('a request that never finishes is cut at the grace bound; exit 0', async 
   t.ok(ms >= 900 && ms < 15000, `exited ${ms} ms after SIGTERM (grace 1000 ms)`);
   await stuck.response; // the server closed the connection
   t.pass('the stuck connection was closed');
+});
+
+t.test('started through npm (npx, npm run), it stops when the shell npm started it in is gone', async (t) => {
+  // npx runs `sh -c 'kdeliver serve'`; a SIGTERM to npm ends npm and that shell, and Debian's sh
+  // does not hand its place to the command: without the watch, the server would run on, orphaned
+  const s = await startServe(t, { npm_lifecycle_event: 'npx' }, { shell: true });
+  const closed = new Promise<void>((resolve) => s.child.stdout!.on('close', () => resolve()));
+  s.signalledAt.t = Date.now();
+  s.child.kill('SIGKILL'); // the shell, as npm's end takes it
+  const gone = await Promise.race([closed.then(() => true), sleep(10_000).then(() => false)]);
+  t.ok(gone, `the server exited ${Date.now() - s.signalledAt.t} ms after its shell`);
+  t.match(s.log(), /npm, which started kdeliver, has exited: no new connections/, 'and said why');
+  t.ok(await refused(s.port), 'the port is closed');
 });
