@@ -133,7 +133,7 @@ export function renderPlayback(pb: Playback, now: number): Rendered {
     case 'hdnetwork': {
       extra['Content-Disposition'] = 'inline; filename=manifest.xml';
       // the same request on this server's public URL, asking for the SMIL form
-      const footer = (pb.baseUrl + pb.request.rawUri).replaceAll('hdnetwork', 'hdnetworksmil').replaceAll('f4m', 'smil');
+      const footer = smilFormUrl(pb.baseUrl + pb.request.rawUri);
       quotesRequestUrl = true;
       body = renderF4m({ entryId: pb.entry.id, mimeType: 'video/x-flv', durationSec: pb.durationSec, flavors: [], urlOnly: true, footerUrl: footer });
       break;
@@ -166,4 +166,18 @@ export function renderPlayback(pb: Playback, now: number): Rendered {
   for (const [k, v] of Object.entries(headers)) if (typeof v === 'string' && v.includes('{deliveryCode}')) headers[k] = v.replace(/\{deliveryCode\}/g, () => deliveryCode);
   if (pb.kalturaHeaders.length) headers['X-Kaltura'] = pb.kalturaHeaders;
   return quotesRequestUrl ? { status, headers, body, quotesRequestUrl } : { status, headers, body };
+}
+
+/**
+ * The request's own URL asking for the SMIL form (hdnetwork's footer): the format named
+ * hdnetworksmil and a file name's .f4m made .smil. Kaltura replaces every "hdnetwork" and "f4m" in
+ * the URL, which also alters a KS, a playSessionId or a clientTag that happens to hold them; only
+ * the format and the extension change here.
+ */
+export function smilFormUrl(url: string): string {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const query = q < 0 ? '' : url.slice(q);
+  return path.replace(/\/format\/hdnetwork(?=\/|$)/, '/format/hdnetworksmil').replace(/\.f4m$/, '.smil')
+    + query.replace(/([?&]format=)hdnetwork(?=&|$)/, '$1hdnetworksmil');
 }

@@ -152,6 +152,13 @@ t.test('hdnetwork renders an F4M footer pointing at the SMIL form; rtsp and rtmp
   t.equal(r.status, 200);
   const doc: any = convert(await r.text(), { format: 'object' });
   t.match(doc.manifest.media['@url'], /format\/hdnetworksmil\/protocol\/http\/a\.smil$/);
+  // only the format and the extension change: values that hold "f4m" or "hdnetwork" (a KS can)
+  // are the request's own
+  const other = await get(`${PM}/1_rcit0qgs/format/hdnetwork/protocol/http/playSessionId/abc-f4m-hdnetwork/a.f4m?clientTag=f4m&format=x`);
+  const footer: any = convert(await other.text(), { format: 'object' });
+  t.match(footer.manifest.media['@url'], /\/format\/hdnetworksmil\/protocol\/http\/playSessionId\/abc-f4m-hdnetwork\/a\.smil\?clientTag=f4m&amp;format=x$/);
+  const query = await get(`${PM}/1_rcit0qgs/protocol/http/a.f4m?format=hdnetwork&clientTag=hdnetwork-f4m`);
+  t.match((convert(await query.text(), { format: 'object' }) as any).manifest.media['@url'], /\/protocol\/http\/a\.smil\?format=hdnetworksmil&amp;clientTag=hdnetwork-f4m$/, 'the format as a query parameter (convert leaves the attribute\'s &amp; as it is written)');
   for (const f of ['rtsp', 'rtmp', 'hds', 'auto', 'nonsense']) {
     const x = await get(`${PM}/1_rcit0qgs/format/${f}/protocol/http/a`);
     t.equal(x.status, 400, f);
