@@ -17,7 +17,7 @@ import { openMediaWriter } from '../storage/media-writer.js';
 import { commandLine, partnerIdArg, wholeNumberArg } from './usage.js';
 
 const USAGE = `usage: kdeliver import-kaltura --service-url URL --partner-id N --admin-secret SECRET
-                               [--entry-ids ID,ID… | --all] [--as-partner M] [--no-media] [--jobs N]
+                               (--entry-ids ID,ID… | --all) [--as-partner M] [--no-media] [--jobs N]
   --admin-secret -   reads the secret from the first line of standard input
 `;
 

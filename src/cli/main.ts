@@ -6,6 +6,7 @@ import { GeoError } from '../access/geo.js';
 import { mediaWriteRefusal } from '../storage/write-refusal.js';
 import { MediaWriteError, openMediaWriter } from '../storage/media-writer.js';
 import { openConfiguredCatalog } from '../open-catalog.js';
+import { shippedFile } from '../shipped.js';
 import { SAMPLE_PARTNER, SampleCatalogError, sampleLibraryReplaced } from '../catalog/sample-record.js';
 import { importLibrary, interruptedImport, LibraryError, readLibraryFile } from '../catalog/library.js';
 import { CatalogSchemaTooNewError, CatalogUnavailableError } from '../catalog/errors.js';
@@ -33,13 +34,16 @@ const USAGE = `usage: kdeliver <command> [options]
   entries list [--partner <id>] [--json]
                                  list entries (with the reason of those in ERROR)
   entries delete <id>            delete an entry and its files
-  ks --partner <id> --type admin|user [--user X] [--privileges 'sview:*'] [--expiry 3600] [--v1]
+  ks --partner <id> --type admin|user [--user X] [--privileges 'sview:*'] [--expiry 86400] [--v1]
                                  print a Kaltura session (KS) signed with the partner's admin secret
   sign <url> [--expiry <unix>]   print a playManifest URL signed with a kt token
   version                        print the version of kdeliver (also --version)
 
-  kdeliver <command> --help      the options of a command
+  kdeliver <command> --help      the options of a command (also kdeliver help <command>)
 `;
+
+/** The commands `help <command>` knows. */
+const COMMANDS = ['serve', 'partner', 'import', 'export', 'copy-catalog', 'import-kaltura', 'ingest', 'entries', 'ks', 'sign', 'version'];
 
 const SERVE_USAGE = `usage: kdeliver serve
   takes no options or arguments: it is configured by environment variables (or a JSON file named
@@ -231,6 +235,24 @@ function refuseMediaWrites(command: string, args: string[] = []): number | null 
   return 1;
 }
 
+/**
+ * The commands that read or change a library stop here when KDELIVER_DATA_DIR is not set and its
+ * default, storage/ in the current folder, does not exist: run from another folder (the command
+ * made a shell command with `npm link`), they would make a new data directory there, seed the
+ * sample library into it and answer from that, not from the library the server serves. `serve` and
+ * `import` make a new data directory as documented (their first start).
+ */
+function refuseNewDefaultDataDir(command: string, args: string[] = []): number | null {
+  const env = process.env;
+  if (asksForHelp(args) || env.KDELIVER_DATA_DIR || env.KDELIVER_DATABASE_URL || env.KDELIVER_CONFIG) return null;
+  const here = join(process.cwd(), 'storage');
+  if (existsSync(here)) return null;
+  const checkout = shippedFile('storage');
+  process.stderr.write(`kdeliver ${command}: KDELIVER_DATA_DIR is not set, and its default, storage/ in the current folder (${here}), does not exist: ` +
+    `run kdeliver in the folder you serve from${checkout ? ` (this kdeliver's own: ${dirname(checkout)})` : ''}, or set KDELIVER_DATA_DIR to the data directory\n`);
+  return 2;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   // every case awaits, so that a ConfigError or LibraryError of a command is answered below
@@ -245,24 +267,32 @@ export async function main(argv: string[]): Promise<number> {
         return refuseMediaWrites(command) ?? await importCommand(parsed.positionals[0]);
       }
       case 'import-kaltura':
-        return refuseMediaWrites(command, args) ?? await (await import('./import-kaltura.js')).main(args);
+        return refuseNewDefaultDataDir(command, args) ?? refuseMediaWrites(command, args) ?? await (await import('./import-kaltura.js')).main(args);
       case 'export':
         // --help answers whatever the store
-        return (asksForHelp(args) ? null : refuseRemoteExport()) ?? await (await import('./export.js')).main(args);
+        return refuseNewDefaultDataDir(command, args) ?? (asksForHelp(args) ? null : refuseRemoteExport()) ?? await (await import('./export.js')).main(args);
       case 'copy-catalog':
         return await (await import('./copy-catalog.js')).main(args);
       case 'ingest':
-        return refuseMediaWrites(command, args) ?? await (await import('./ingest.js')).main(args);
+        return refuseNewDefaultDataDir(command, args) ?? refuseMediaWrites(command, args) ?? await (await import('./ingest.js')).main(args);
       case 'entries':
-        return await (await import('./entries.js')).main(args);
+        return refuseNewDefaultDataDir(command, args) ?? await (await import('./entries.js')).main(args);
       case 'partner':
-        return await (await import('./partner.js')).main(args);
+        return refuseNewDefaultDataDir(command, args) ?? await (await import('./partner.js')).main(args);
       case 'ks':
-        return await (await import('./ks.js')).main(args);
+        return refuseNewDefaultDataDir(command, args) ?? await (await import('./ks.js')).main(args);
       case 'sign':
-        return await (await import('./sign.js')).main(args);
+        return refuseNewDefaultDataDir(command, args) ?? await (await import('./sign.js')).main(args);
       case 'version':
       case '--version':
+        if (asksForHelp(args)) {
+          process.stdout.write('usage: kdeliver version   (or kdeliver --version)\n  prints the version of kdeliver; takes no options or arguments\n');
+          return 0;
+        }
+        if (args.length) {
+          process.stderr.write(`kdeliver ${command}: ${args[0].startsWith('-') ? `unknown option ${args[0].split('=')[0]}` : `unexpected argument ${JSON.stringify(args[0])}`}: it takes no options or arguments\n${USAGE}`);
+          return 2;
+        }
         process.stdout.write(`kdeliver ${packageVersion()}\n`);
         return 0;
       case undefined:
@@ -271,6 +301,12 @@ export async function main(argv: string[]): Promise<number> {
       case 'help':
       case '--help':
       case '-h':
+        // `kdeliver help ks`: that command's own usage, as `kdeliver ks --help` prints it
+        if (command === 'help' && args.length === 1 && COMMANDS.includes(args[0])) return await main([args[0], '--help']);
+        if (args.length) {
+          process.stderr.write(`kdeliver help: ${JSON.stringify(args.join(' '))} is not a command (known: ${COMMANDS.join(', ')})\n${USAGE}`);
+          return 2;
+        }
         process.stdout.write(USAGE);
         return 0;
       default:

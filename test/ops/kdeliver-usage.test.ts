@@ -4,7 +4,7 @@
 // the usage, exit 2, with no stack trace and nothing written. The installed command is run as a
 // child process (dist, through a symlink named kdeliver as npm makes it).
 import t, { type Test } from 'tap';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { linkBin, run } from '../helpers/command.js';
@@ -188,4 +188,41 @@ t.test('kdeliver export: a file where a folder of the path should be, or a folde
     noStack(t, r.stderr);
   }
   t.notOk(existsSync(dataDir), 'nothing opened or made');
+});
+
+t.test('kdeliver version and help: an argument too many is a usage error; help <command> is its usage', async (t) => {
+  for (const args of [['version', 'extra'], ['--version', 'extra'], ['version', '--bogus'], ['help', 'nope']]) {
+    const r = await kdeliver(args);
+    t.equal(r.code, 2, `${args.join(' ')}: exit 2`);
+    t.match(r.stderr, /^kdeliver (version|--version|help): .*\nusage: kdeliver <command>/, `${args.join(' ')}: one line, then the usage`);
+    t.equal(r.stdout, '');
+  }
+  const ks = await kdeliver(['help', 'ks']);
+  t.equal(ks.code, 0);
+  t.equal(ks.stdout, (await kdeliver(['ks', '--help'])).stdout, 'help ks is ks --help');
+  const version = await kdeliver(['version', '--help']);
+  t.equal(version.code, 0);
+  t.match(version.stdout, /^usage: kdeliver version/);
+  t.match((await kdeliver(['help'])).stdout, /--expiry 86400/, 'the ks default the ks command has');
+  t.notOk(existsSync(dataDir), 'no data directory made');
+});
+
+t.test('run in a folder without storage/ and no KDELIVER_DATA_DIR, the library commands make no data directory there', async (t) => {
+  // as a person runs the command `npm link` made, from another folder: it would have made
+  // storage/ there, seeded the sample library into it and answered from that
+  const elsewhere = join(work, 'elsewhere');
+  mkdirSync(elsewhere);
+  const noDataDir = { ...env, KDELIVER_DATA_DIR: '' };
+  for (const args of [['ks', '--partner', '309', '--type', 'admin'], ['partner', 'list'], ['entries', 'list'], ['export', 'out.json'], ['sign', 'http://x/p/309/sp/0/playManifest/entryId/1_rcit0qgs/format/url/a.mp4'], ['ingest', 'movie.mp4', '--partner', '309']]) {
+    const r = await run('kdeliver', args, { env: noDataDir, cwd: elsewhere, timeoutMs: 20_000 });
+    t.equal(r.code, 2, `${args[0]}: exit 2`);
+    t.match(r.stderr, new RegExp(`^kdeliver ${args[0]}: KDELIVER_DATA_DIR is not set, and its default, storage/ in the current folder \\(${elsewhere}/storage\\), does not exist: run kdeliver in the folder you serve from \\(this kdeliver's own: ${projectRoot.replace(/\/$/, '')}\\), or set KDELIVER_DATA_DIR`), args[0]);
+    t.same(readdirSync(elsewhere), [], `${args[0]}: nothing made`);
+  }
+  // where storage/ is (a checkout), the same command answers from it
+  mkdirSync(join(elsewhere, 'storage'));
+  const here = await run('kdeliver', ['partner', 'list', '--json'], { env: noDataDir, cwd: elsewhere, timeoutMs: 60_000 });
+  t.equal(here.code, 0, here.stderr);
+  t.match(here.stdout, /"id": ?309/, 'the sample library, seeded into ./storage');
+  t.ok(existsSync(join(elsewhere, 'storage', 'catalog.sqlite')));
 });
