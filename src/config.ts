@@ -255,13 +255,40 @@ function databaseUrl(v: string | undefined): string | null {
 }
 
 export function loadConfig(processEnv: Env = process.env): Config {
+  try {
+    return readConfig(processEnv);
+  } catch (e) {
+    // a bad value that came from the KDELIVER_CONFIG file (not overridden by the environment):
+    // the message names the file as well, where a person looks for it
+    const file = processEnv.KDELIVER_CONFIG;
+    const key = e instanceof ConfigError ? /^([A-Z][A-Z0-9_]*)=/.exec(e.message)?.[1] : undefined;
+    if (file && key && key !== 'KDELIVER_CONFIG' && processEnv[key] === undefined && keysOfFile(file).includes(key)) {
+      throw new ConfigError(`${file}: ${(e as ConfigError).message}`);
+    }
+    throw e;
+  }
+}
+
+/** The keys of a KDELIVER_CONFIG file that parses as an object (none otherwise). */
+function keysOfFile(file: string): string[] {
+  try {
+    const v: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    return v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : [];
+  } catch {
+    return [];
+  }
+}
+
+function readConfig(processEnv: Env): Config {
   let env: Env = processEnv;
   if (processEnv.KDELIVER_CONFIG) {
     let fromFile: unknown;
+    let text: string | undefined;
     try {
-      fromFile = JSON.parse(readFileSync(processEnv.KDELIVER_CONFIG, 'utf8'));
+      text = readFileSync(processEnv.KDELIVER_CONFIG, 'utf8');
+      fromFile = JSON.parse(text);
     } catch (e) {
-      throw new ConfigError(`KDELIVER_CONFIG=${processEnv.KDELIVER_CONFIG}: not a readable JSON file (${jsonReadProblem(e)})`);
+      throw new ConfigError(`KDELIVER_CONFIG=${processEnv.KDELIVER_CONFIG}: not a readable JSON file (${jsonReadProblem(e, text)})`);
     }
     // a JSON text that is not an object (null, a list, a string) has no keys to read: said as such,
     // not as a TypeError's stack (null) or an "unknown key 0" (a list or a string)

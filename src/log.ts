@@ -48,12 +48,24 @@ export function withoutCredentials(raw: string): string {
 export const requestId = (): string => Math.random().toString(36).slice(2, 10);
 
 /**
- * Why a JSON file could not be read, as a message may say it: node's JSON.parse errors quote the
- * text around the mistake (`..."adminSecret": "abc12"... is not valid JSON`), and a configuration
- * or library file holds secrets there, so a syntax error is only named; a read error (no such
- * file, not readable) is said as it is.
+ * Why a JSON file could not be read, as a message may say it: node's JSON.parse errors may quote
+ * the text around the mistake (`..."adminSecret": "abc12"... is not valid JSON`), and a
+ * configuration or library file holds secrets there, so a syntax error is said without that text:
+ * where it is (line and column, given the file's `text` and an error that names the position) and
+ * what kind of mistake it is; a read error (no such file, not readable) is said
+ * as it is.
  */
-export function jsonReadProblem(e: unknown): string {
-  if (e instanceof SyntaxError) return 'not valid JSON';
-  return e instanceof Error ? e.message : String(e);
+export function jsonReadProblem(e: unknown, text?: string): string {
+  if (!(e instanceof SyntaxError)) return e instanceof Error ? e.message : String(e);
+  const at = / at position (\d+)/.exec(e.message);
+  if (at && text !== undefined) {
+    const before = text.slice(0, Number(at[1]));
+    const line = before.split('\n').length;
+    const column = before.length - before.lastIndexOf('\n');
+    return `not valid JSON: ${e.message.replace(/ in JSON at position \d+.*$/, '').replace(/^./, (c) => c.toLowerCase())} at line ${line}, column ${column}`;
+  }
+  if (/^Unexpected end of JSON input/.test(e.message)) return 'not valid JSON: it ends before its last value is closed';
+  // the character itself is not named: it may be the first of an unquoted secret
+  if (/^Unexpected token /.test(e.message)) return 'not valid JSON: a value that is not JSON where one is expected (a text without its quotes?)';
+  return 'not valid JSON';
 }

@@ -101,10 +101,12 @@ function need(cond: unknown, where: string, what: string): asserts cond {
 /** Reads and validates a library file; every problem names its place in the file. */
 export function readLibraryFile(file: string): { library: LibraryFile; mediaDir: string } {
   let library: LibraryFile;
+  let text: string | undefined;
   try {
-    library = JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
+    library = JSON.parse(text);
   } catch (e) {
-    throw new LibraryError(`${file}: not a readable JSON file (${jsonReadProblem(e)})`);
+    throw new LibraryError(`${file}: not a readable JSON file (${jsonReadProblem(e, text)})`);
   }
   need(isObject(library), file, 'the top level must be an object');
   need(library.version === 1, `${file}: version`, 'must be 1');

@@ -110,7 +110,7 @@ t.test('config file: same keys as the environment, environment wins, unknown key
       { constructor: ConfigError, message: new RegExp(`^KDELIVER_CONFIG=.*${name.replace('.', '\\.')}: expected a JSON object of variable names and values, e\\.g\\. \\{"PORT": 9000\\} \\(got ${got}\\)$`) }, name);
   }
   const badValue = file('bad-value.json', JSON.stringify({ PORT: 'http' }));
-  t.throws(() => loadConfig({ KDELIVER_CONFIG: badValue }), { message: /^PORT="http": expected a whole number/, }, 'file values are validated like env values');
+  t.throws(() => loadConfig({ KDELIVER_CONFIG: badValue }), { message: /bad-value\.json: PORT="http": expected a whole number/, }, 'file values are validated like env values');
 });
 
 t.test('config file: every variable of the README\'s configuration table is a key it takes', async (t) => {
@@ -174,10 +174,28 @@ t.test('a JSON file that does not parse is named, and the text around the mistak
   for (const f of [envFile, broken]) {
     const e = (() => { try { loadConfig({ KDELIVER_CONFIG: f }); } catch (err) { return err as Error; } return null; })();
     t.type(e, ConfigError, f);
-    t.match(e?.message ?? '', /^KDELIVER_CONFIG=.*: not a readable JSON file \(not valid JSON\)$/);
-    t.notMatch(e?.message ?? '', 'origin-pw', 'no part of the secret');
+    t.match(e?.message ?? '', /^KDELIVER_CONFIG=.*: not a readable JSON file \(not valid JSON: a value that is not JSON where one is expected \(a text without its quotes\?\)\)$/);
+    t.notMatch(e?.message ?? '', /origin-pw|'o'|"o"/, 'no part of the secret, not even its first character');
   }
   const lib = file('broken-library.json', '{"version": 1, "partners": [{"id": 5, "adminSecret": origin-pw-1-long-enough}]}');
-  t.throws(() => readLibraryFile(lib), { constructor: LibraryError, message: /^.*broken-library\.json: not a readable JSON file \(not valid JSON\)$/ });
+  t.throws(() => readLibraryFile(lib), { constructor: LibraryError, message: /^.*broken-library\.json: not a readable JSON file \(not valid JSON: a value that is not JSON/ });
   try { readLibraryFile(lib); } catch (e) { t.notMatch((e as Error).message, 'origin-pw', 'a library file\'s secrets neither'); }
+});
+
+t.test('a JSON mistake is placed by line and column where node names its position; a bad value from the file names the file', async (t) => {
+  const missingColon = file('missing-colon.json', '{\n  "PORT": 9000,\n  "HOST" "0.0.0.0"\n}\n');
+  t.throws(() => loadConfig({ KDELIVER_CONFIG: missingColon }), { constructor: ConfigError, message: /missing-colon\.json: not a readable JSON file \(not valid JSON: unexpected string at line 3, column 10\)$/ });
+  const trailingComma = file('trailing-comma.json', '{"PORT": 9000,}');
+  t.throws(() => loadConfig({ KDELIVER_CONFIG: trailingComma }), { message: /\(not valid JSON: expected double-quoted property name at line 1, column 15\)$/ });
+  const cut = file('cut.json', '{"PORT": 9000');
+  t.throws(() => loadConfig({ KDELIVER_CONFIG: cut }), { message: /\(not valid JSON: expected ',' or '\}' after property value at line 1, column 14\)$/ });
+  const unclosed = file('unclosed.json', '{"PORT": ');
+  t.throws(() => loadConfig({ KDELIVER_CONFIG: unclosed }), { message: /\(not valid JSON: it ends before its last value is closed\)$/ });
+  const lib = file('library-cut.json', '{"version": 1,\n "partners": [}');
+  t.throws(() => readLibraryFile(lib), { constructor: LibraryError, message: /library-cut\.json: not a readable JSON file \(not valid JSON: .* at line 2, column \d+\)|library-cut\.json: not a readable JSON file \(not valid JSON: a value/ });
+
+  // a value from the file: the file is named before the key; one from the environment is not
+  const port = file('port.json', JSON.stringify({ PORT: 70000, HOST: '127.0.0.1' }));
+  t.throws(() => loadConfig({ KDELIVER_CONFIG: port }), { constructor: ConfigError, message: new RegExp(`^${port.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: PORT="70000": expected a whole number from 0 to 65535$`) });
+  t.throws(() => loadConfig({ KDELIVER_CONFIG: port, PORT: '80000' }), { message: /^PORT="80000": expected a whole number/ }, 'the environment\'s own value: no file named');
 });
