@@ -61,7 +61,16 @@ export async function startS3(t: Tap, bucket = 'media'): Promise<S3Store> {
   const stop = async () => {
     if (!running) return;
     running = false;
-    await server.close();
+    // close() waits for every open connection to end; a client's pooled connection that is not
+    // idle at that moment would keep a stopped store running (and a test waiting for it), so after
+    // a moment the rest are cut, as a store going down cuts them
+    const closed = server.close();
+    const cut = setTimeout(() => (server as unknown as { httpServer?: { closeAllConnections(): void } }).httpServer?.closeAllConnections(), 2_000);
+    try {
+      await closed;
+    } finally {
+      clearTimeout(cut);
+    }
   };
   t.teardown(async () => {
     await stop();
