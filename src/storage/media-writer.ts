@@ -102,7 +102,9 @@ export function s3MediaWriter(loc: S3Location, t: OriginTimeouts, given?: S3Clie
   const fail = (key: string, what: string, e: unknown): MediaWriteError => {
     const err = e as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; message?: string };
     const why = err.$metadata?.httpStatusCode ? `answered ${err.$metadata.httpStatusCode}${err.name ? ` (${err.name})` : ''}`
-      : err.code === 'ECONNREFUSED' ? 'refused the connection' : `could not be reached (${err.code ?? err.name ?? 'connection failed'})`;
+      : err.code === 'ECONNREFUSED' ? 'refused the connection'
+        : err.name === 'TimeoutError' || err.name === 'AbortError' ? `did not answer within ${t.timeoutMs} ms (KDELIVER_MEDIA_TIMEOUT_MS)`
+          : `could not be reached (${err.code ?? err.name ?? 'connection failed'})`;
     return new MediaWriteError(`${describe} (${key}): ${what} failed: ${why}`);
   };
   const put = async (key: string, body: Buffer | string | Readable) => {
@@ -120,7 +122,8 @@ export function s3MediaWriter(loc: S3Location, t: OriginTimeouts, given?: S3Clie
   };
   const get = async (key: string, range?: string) => {
     try {
-      // no whole-request deadline: a source of gigabytes streams for longer; the client's socket timeout bounds a stall
+      // no whole-request deadline: a source of gigabytes streams for longer; the client's socket
+      // inactivity timeout (src/storage/s3-origin.ts) bounds a stall
       const { client, s3 } = await loaded();
       const r = await client.send(new s3.GetObjectCommand({ Bucket: loc.bucket, Key: keyOf(key), Range: range }));
       return r.Body as Readable;

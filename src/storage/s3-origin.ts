@@ -28,10 +28,13 @@ export function s3Client(loc: S3Location, t: OriginTimeouts): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 2,
-    // the SDK builds its Node HTTP handler from these options
+    // the SDK builds its Node HTTP handler from these options. A stall is bounded by the socket's
+    // inactivity (no byte either way for timeoutMs), which also holds while an upload's part is
+    // sent or a long source streams; the SDK's requestTimeout only logs a warning unless told to
+    // throw, and would then cut a large part on a slow link however well it moved
     requestHandler: {
       connectionTimeout: t.connectTimeoutMs,
-      requestTimeout: t.timeoutMs,
+      socketTimeout: t.timeoutMs,
       httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }),
       httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64 }),
     },

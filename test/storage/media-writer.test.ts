@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { PART_BYTES, s3MediaWriter, MediaWriteError } from '../../src/storage/media-writer.js';
 import { layParts } from '../../src/ingest/uploads.js';
@@ -68,6 +69,32 @@ t.test('a store that fails: a clear error naming the store and key, and nothing 
   await putting.catch(() => undefined);
   const listed = await s3.client.send(new ListMultipartUploadsCommand({ Bucket: 'media' })).catch(() => null);
   t.equal(listed?.Uploads?.length ?? 0, 0, 'no unfinished multipart upload left');
+});
+
+t.test('a store that takes the connection and never answers: every operation fails within its bound, naming the stall', async (t) => {
+  // as a paused store behaves (SIGSTOP, a hung proxy): the connection opens, nothing comes back
+  const sockets = new Set<Socket>();
+  const silent = createServer((sock) => { sockets.add(sock); sock.on('error', () => undefined); sock.resume(); });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  t.teardown(() => { for (const s of sockets) s.destroy(); silent.close(); });
+  const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  const stalled = s3MediaWriter(loc(endpoint), { timeoutMs: 700, connectTimeoutMs: 700 });
+  const ops: [string, () => Promise<unknown>][] = [
+    ['putBytes', () => stalled.putBytes('309/0_s/a.bin', randomBytes(200_000))],
+    ['readAll', () => stalled.readAll('309/0_s/a.bin')],
+    ['readRange', async () => { for await (const c of await stalled.readRange('309/0_s/a.bin', 0, 10)) void c; }],
+    ['has', () => stalled.has('309/0_s/a.bin')],
+    ['remove', () => stalled.remove('309/0_s/a.bin')],
+  ];
+  for (const [name, op] of ops) {
+    const t0 = Date.now();
+    const err = await op().then(() => null, (e: unknown) => e);
+    const ms = Date.now() - t0;
+    t.type(err, MediaWriteError, `${name}: a MediaWriteError`);
+    t.match((err as Error | null)?.message, /^s3 store s3:\/\/media\/lib \(309\/0_s\/a\.bin\): the [a-z -]+ failed: did not answer within 700 ms \(KDELIVER_MEDIA_TIMEOUT_MS\)$/, `${name}: says it stalled`);
+    // the SDK tries twice: two bounds and a little
+    t.ok(ms < 4_000, `${name}: gave up after ${ms} ms`);
+  }
 });
 
 t.test('staged upload parts laid out: later parts win where they overlap', async (t) => {
