@@ -9,6 +9,8 @@ import { noteSessionKs } from './answer-cache.js';
 import type { ActionSpec, ApiContext, ApiEnv, ServiceModule, UploadedFile } from './types.js';
 import type { Ks } from '../access/ks.js';
 import { CatalogUnavailableError } from '../catalog/errors.js';
+import { isSourceError } from '../media/errors.js';
+import { MediaWriteError } from '../storage/media-writer.js';
 
 export interface Registry {
   services: Map<string, { module: ServiceModule; actions: Map<string, ActionSpec> }>;
@@ -85,6 +87,9 @@ export async function runCall(registry: Registry, env: ApiEnv, params: Params, f
     // the code clients know (Kaltura answers a lost database with it too), and a message saying
     // that it is the database, not this call, and that trying again will do
     if (e instanceof CatalogUnavailableError) err.message = `${err.message}: the catalog database does not answer; try again shortly`;
+    // the media store failed under the call (refused, stalled, answered an error): said with the
+    // store's own words (its URL, never a credential), as the media routes' 502/504 say it
+    if (isSourceError(e) || e instanceof MediaWriteError) err.message = `${err.message}: the media store failed (${e.message}); try again shortly`;
     return err;
   }
 }

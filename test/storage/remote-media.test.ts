@@ -11,6 +11,7 @@ import { filesUnder, sha256, startNginx, startS3 } from '../helpers/media-origin
 import { decodeAll } from '../helpers/media-tools.js';
 import { requireCommands } from '../helpers/system.js';
 import { SAMPLE, playManifest } from '../helpers/packager-urls.js';
+import { generateKs } from '../../src/access/ks.js';
 
 requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
 
@@ -48,6 +49,7 @@ const get = async (url: string, headers: Record<string, string> = {}) => {
   return { status: r.status, headers: r.headers, body: Buffer.from(await r.arrayBuffer()) };
 };
 const text = async (url: string) => (await get(url)).body.toString('utf8');
+const adminKs = () => generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 2, expiry: 600, now: Math.floor(Date.now() / 1000), version: 2 });
 const uris = (playlist: string) => playlist.split('\n').filter((l) => l && !l.startsWith('#'));
 
 t.test('what the SDK puts in s3rver is byte-identical to the file (no aws-chunked framing stored)', async (t) => {
@@ -136,6 +138,17 @@ for (const [name, srv] of [['s3', onS3], ['http origin', onHttp]] as const) {
   });
 }
 
+t.test('api_v3 serves caption files from the store it is given: S3 and a read-only HTTP origin', async (t) => {
+  // captionAsset.serve and serveWebVTT read through the media store as the packager does (on an
+  // HTTP origin, which has no writer, they read an empty local folder and said "not found")
+  const local = await text(`${ref.url}/api_v3/service/caption_captionAsset/action/serve?captionAssetId=1_c1alt000&ks=${adminKs()}`);
+  t.match(local, /^WEBVTT/, 'the reference: the caption on local disk');
+  for (const [name, srv] of [['s3', onS3], ['http origin', onHttp]] as const) {
+    t.equal(await text(`${srv.url}/api_v3/service/caption_captionAsset/action/serve?captionAssetId=1_c1alt000&ks=${adminKs()}`), local, `${name}: serve`);
+    t.match(await text(`${srv.url}/api_v3/service/caption_captionAsset/action/serveWebVTT?captionAssetId=1_c1alt000&segmentIndex=1&ks=${adminKs()}`), /^WEBVTT/, `${name}: serveWebVTT`);
+  }
+});
+
 t.test('a cold object read by many requests at once is fetched once per block', async (t) => {
   const srv = await remoteServer({ KDELIVER_MEDIA_URL: `${nginx.url}/media` });
   const path = `/p/309/sp/30900/serveFlavor/entryId/${SAMPLE.entryId}/v/1/flavorId/${SAMPLE.p720}`;
@@ -209,6 +222,10 @@ t.test('the origin stopped: mid-answer and refused connections are 502s, nothing
   t.notMatch(s3down.body.toString(), /S3RVER/, 'no credential in the answer');
   const pm = await get(`${onS3.url}${playManifest(SAMPLE.entryId, 'applehttp')}`);
   t.equal(pm.status, 200, 'playManifest is still answered');
+  // a caption the store cannot give now: a store failure, not a missing asset (which a client stops asking for)
+  const caption = JSON.parse(await text(`${onS3.url}/api_v3/service/caption_captionAsset/action/serve?captionAssetId=1_c2alt000&format=1&ks=${adminKs()}`));
+  t.match(caption, { code: 'INTERNAL_SERVERL_ERROR', message: /the media store failed \(s3 store s3:\/\/media\/lib .*\); try again shortly/ }, 'captionAsset.serve with the store down');
+  t.notMatch(JSON.stringify(caption), /S3RVER/, 'no credential in the answer');
   await nginx.start();
   const back = await get(`${onHttp.url}/p/309/sp/30900/serveFlavor/entryId/${SAMPLE.entryId}/v/1/flavorId/1_f4rcit00`);
   t.equal(back.status, 200, 'served again once the origin is back');

@@ -6,6 +6,7 @@
 import { checkEntryAccess } from '../../access/entry-check.js';
 import { AssetStatus, EntryStatus, type Entry, type ThumbAsset } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
+import { isSourceError } from '../../media/errors.js';
 import { localMediaWriter, type MediaWriter } from '../../storage/media-writer.js';
 import { ID_ARG, listArgs, objInt, objString, pageOf } from '../args.js';
 import { CONTENT_RESOURCES, readContentResource } from '../content.js';
@@ -57,8 +58,16 @@ export async function writeMediaFile(ctx: Pick<ApiContext, 'media' | 'config'>, 
   await mediaWriterOf(ctx).putBytes(rel, data);
 }
 
-/** A whole (small) file of the media store: a picture, a caption. */
-export const readMediaFile = (ctx: Pick<ApiContext, 'media' | 'config'>, rel: string): Promise<Buffer> => mediaWriterOf(ctx).readAll(rel);
+/**
+ * A whole (small) file of the media store (a picture, a caption), read as every media reader reads
+ * it: through the server's store (local disk, S3, or a read-only HTTP origin, which has no writer).
+ */
+export function readMediaFile(ctx: Pick<ApiContext, 'media' | 'config'>, rel: string): Promise<Buffer> {
+  return ctx.media ? ctx.media.readAll(ctx.media.locate(rel)) : localMediaWriter(ctx.config.mediaRoot).readAll(rel);
+}
+
+/** Whether a read failed because the file is not there, not because the store failed. */
+export const isMissingFile = (e: unknown): boolean => (e as NodeJS.ErrnoException | null)?.code === 'ENOENT' || (isSourceError(e) && e.failure === 'missing');
 
 /** Removes a file the catalog no longer names, if it is in the entry's own folder. */
 export async function removeEntryFile(ctx: Pick<ApiContext, 'media' | 'config'>, entry: Pick<Entry, 'partnerId' | 'id'>, rel: string): Promise<void> {
