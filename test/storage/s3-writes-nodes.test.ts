@@ -148,6 +148,19 @@ t.test('an upload whose chunks alternate between A and B is assembled, ingested,
   t.ok(thumbsAfter > thumbsBefore, 'the grabbed frame is a new picture object of the bucket');
 });
 
+t.test('an upload whose token names no file: the source is named by its probed type, not by the staged file\'s suffix', async (t) => {
+  const token = (await api(a, 'uploadToken', 'add', { uploadToken: { objectType: 'KalturaUploadToken' } })).body.id as string;
+  const r = await upload(a, token, video, { resume: false, resumeAt: 0, finalChunk: true });
+  t.equal(r.body.status, 2, 'FULL_UPLOAD');
+  const entry = (await api(a, 'media', 'add', { entry: { objectType: 'KalturaMediaEntry', name: 'no file name', mediaType: 1 } })).body;
+  const added = await api(a, 'media', 'addContent', { entryId: entry.id, resource: { objectType: 'KalturaUploadedFileTokenResource', token } });
+  t.equal(added.body.status, 1, `addContent: PRECONVERT${added.body.message ? ` (${added.body.message})` : ''}`);
+  const source = (await a.app.catalog.listFlavors(entry.id)).find((f) => f.isOriginal)!;
+  t.equal(source.fileExt, 'mp4', 'the probed type');
+  t.match(source.filePath, /\.mp4$/, 'and the object\'s name');
+  t.equal((await waitReady(a, entry.id)).status, 2, 'READY');
+});
+
 t.test('`kdeliver ingest` with S3 media, on a node of its own: the entry plays from B', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-cli-node-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
