@@ -31,7 +31,7 @@ const PAGE_FILES: Record<string, string> = {
 };
 
 // Browser players, served from node_modules so the page needs no internet and no build step.
-const VENDOR_FILES: Record<string, string> = {
+export const VENDOR_FILES: Record<string, string> = {
   'hls.js': 'hls.js/dist/hls.min.js',
   'dash.js': 'dashjs/dist/modern/umd/dash.all.min.js',
   // Smooth Streaming (format sl): dash.js 5 ships it apart; it adds itself to the loaded dash.js

@@ -283,6 +283,13 @@ SIZE=$(stat -c %s "$WORK/logs/media.mp4")
 
 check_hls "$PM/format/applehttp/protocol/http/a.m3u8" sample
 
+# the console's players: every bundle routes/console.ts serves is in the image (the Dockerfile
+# copies them one by one from the build's development packages)
+for f in $(node -e 'const s=require("fs").readFileSync(process.argv[1],"utf8"); const m=/VENDOR_FILES[^{]*\{([^}]*)\}/.exec(s); for (const x of m[1].matchAll(/^\s*'"'"'([^'"'"']+)'"'"':/gm)) console.log(x[1])' "$ROOT/routes/console.ts"); do
+  check "  the console's /console/vendor/$f"
+  curl -fsS -o /dev/null "$BASEURL/console/vendor/$f" || die "GET /console/vendor/$f: $(curl -sS "$BASEURL/console/vendor/$f" | head -c 200)"; ok
+done
+
 check "the data volume holds the catalog, owned by $IMG_USER"
 [ -f "$WORK/data/catalog.sqlite" ] || die "no catalog.sqlite in /data"
 [ "$(stat -c %u:%g "$WORK/data/catalog.sqlite")" = "$UIDGID" ] || die "catalog.sqlite not owned by $UIDGID"; ok
