@@ -127,6 +127,16 @@ export function listenUrl(host: string, port: number): string {
   return `http://${bare.includes(':') ? `[${bare}]` : bare}:${port}`;
 }
 
+/**
+ * The base URL a person on this machine opens for a server listening on `host`: listenUrl, with
+ * an every-interface address (0.0.0.0, ::) replaced by the loopback one, which a browser, curl
+ * or a player can open (in a container, the published port on the host's localhost).
+ */
+export function openUrl(host: string, port: number): string {
+  const bare = unbracketed(host);
+  return listenUrl(bare === '0.0.0.0' || bare === '' ? '127.0.0.1' : bare === '::' ? '::1' : bare, port);
+}
+
 /** An IPv6 address as URLs write it ([::1]) without its brackets; any other host as it is. */
 const unbracketed = (host: string): string => host.replace(/^\[(.*)\]$/, '$1');
 

@@ -2,7 +2,7 @@
 // Registers a media file as an entry's source and transcodes its ladder in the foreground, with
 // progress; the entry is READY at the end, or in ERROR with the reason (exit status 1).
 // `kdeliver ingest --retry <entry id>` transcodes an entry in ERROR again from its source.
-import { listenUrl, loadConfig, ConfigError } from '../config.js';
+import { openUrl, loadConfig, ConfigError } from '../config.js';
 import { openConfiguredCatalog } from '../open-catalog.js';
 import { addSource, claimJob, defaultConcurrency, IngestError, leaseOf, nowOf, runJob, type IngestContext, type JobOutcome, type RunJobOptions } from '../ingest/pipeline.js';
 import { newAttemptToken } from '../ingest/lease.js';
@@ -115,7 +115,7 @@ export async function main(args: string[]): Promise<number> {
       return 1;
     }
     progress.done(`entry ${entryId} READY with ${(await catalog.listFlavors(entryId)).length} flavors`);
-    const base = config.publicUrl ?? listenUrl(config.host, config.port);
+    const base = config.publicUrl ?? openUrl(config.host, config.port);
     process.stdout.write(`  ${base}/p/${pid}/sp/${pid}00/playManifest/entryId/${entryId}/format/applehttp/protocol/http/a.m3u8\n`);
     process.stdout.write(`  ${base}/p/${pid}/sp/${pid}00/playManifest/entryId/${entryId}/format/url/protocol/http/a.mp4\n`);
     process.stdout.write(`  ${base}/p/${pid}/sp/${pid}00/thumbnail/entry_id/${entryId}/width/640\n`);

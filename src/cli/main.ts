@@ -1,6 +1,6 @@
 // kdeliver: the command line. `serve` runs the server; the other commands work on the catalog.
 // The `kdeliver` executable is ./kdeliver.ts; this module only dispatches, so tests can import it.
-import { ConfigError, listenUrl, loadConfig, mediaLocation } from '../config.js';
+import { ConfigError, listenUrl, loadConfig, mediaLocation, openUrl } from '../config.js';
 import { DataDirError } from '../data-dir.js';
 import { GeoError } from '../access/geo.js';
 import { mediaWriteRefusal } from '../storage/write-refusal.js';
@@ -150,7 +150,8 @@ async function serve(): Promise<number> {
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const local = listenUrl(config.host, port);
-  const base = config.publicUrl ?? local;
+  // the URLs to try: openable ones, not the every-interface address the server binds
+  const base = config.publicUrl ?? openUrl(config.host, port);
   app.log.info(`kdeliver listening on ${local}`);
   // the sample URLs only where the sample library is (not because it would be seeded into a new directory)
   const sampleEntry = await app.catalog.getEntry('1_rcit0qgs');
