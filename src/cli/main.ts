@@ -11,6 +11,7 @@ import { SAMPLE_PARTNER, SampleCatalogError, sampleLibraryReplaced } from '../ca
 import { importLibrary, interruptedImport, LibraryError, readLibraryFile } from '../catalog/library.js';
 import { CatalogSchemaTooNewError, CatalogUnavailableError } from '../catalog/errors.js';
 import { importProgress } from './progress.js';
+import { unsentBytesDrained } from './unsent-bytes.js';
 import { asksForHelp, commandLine } from './usage.js';
 import { basename, dirname, join } from 'node:path';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -105,6 +106,7 @@ async function serve(): Promise<number> {
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
+    const deadline = Date.now() + config.shutdownGraceMs;
     app.log.info(`${signal}: no new connections; finishing in-flight requests (at most ${config.shutdownGraceMs} ms)`);
     // close() waits for in-flight requests; the timer bounds that wait
     const timer = setTimeout(() => {
@@ -112,8 +114,15 @@ async function serve(): Promise<number> {
       app.server.closeAllConnections?.();
     }, config.shutdownGraceMs);
     timer.unref();
+    const addr = app.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : config.port;
     app.close().then(
-      () => process.exit(0),
+      // an answer is finished once the kernel has it; what the kernel still sends is waited for
+      // too, within the grace: in a container it is lost when the process exits (unsent-bytes.ts)
+      async () => {
+        if (!(await unsentBytesDrained(port, deadline).catch(() => true))) app.log.warn('answers were still being sent when the grace period ended');
+        process.exit(0);
+      },
       (err) => {
         app.log.error({ err }, 'error while closing');
         process.exit(1);

@@ -107,6 +107,36 @@ t.test('SIGTERM lets an in-flight request finish, then exits 0', async (t) => {
   t.notMatch(s.log(), /sample-admin-secret-309/, 'the login secret is not logged');
 });
 
+t.test('an answer the kernel still holds for a slow reader is waited for before the exit (a container\'s network goes with the process)', async (t) => {
+  // a download finished on the server's side (handed to the socket) but not yet read by the client:
+  // outside a container the kernel would deliver it after the exit; in one it is lost, so the
+  // server waits until it is sent (src/cli/unsent-bytes.ts), within the grace
+  const s = await startServe(t, { KDELIVER_SHUTDOWN_GRACE_MS: '20000' });
+  const path = '/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs/v/1/flavorId/1_f1rcit00/name/a.mp4';
+  const size = Number((await fetch(`http://127.0.0.1:${s.port}${path}`, { method: 'HEAD' })).headers.get('content-length'));
+  t.ok(size > 300_000, `a file of ${size} bytes`);
+  const sock = connect(s.port, '127.0.0.1');
+  await new Promise<void>((r) => sock.on('connect', () => r()));
+  sock.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+  // a client that does not read for a while: the answer waits in the kernel's buffers
+  sock.pause();
+  let got = 0;
+  sock.on('data', (d) => { got += d.length; });
+  sock.pause();
+  await sleep(800);
+  s.signalledAt.t = Date.now();
+  s.child.kill('SIGTERM');
+  await sleep(2_000);
+  t.equal(s.child.exitCode, null, `still running 2 s after SIGTERM while the client has not read it all (${got} of ${size} bytes read)`);
+  const closed = new Promise<void>((r) => sock.on('close', () => r()));
+  sock.resume();
+  await closed;
+  t.ok(got > size, `the client got the whole answer (${got} bytes with the head)`);
+  const { code, ms } = await s.exit;
+  t.equal(code, 0, 'exit code 0');
+  t.ok(ms < 20_000, `exited ${ms} ms after SIGTERM, once it was sent`);
+});
+
 t.test('a request that never finishes is cut at the grace bound; exit 0', async (t) => {
   const s = await startServe(t, { KDELIVER_SHUTDOWN_GRACE_MS: '1000' });
   const stuck = await startSlowPost(s.port, JSON.stringify({ partnerId: 309, secret: 'x'.repeat(40) }));
