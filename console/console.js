@@ -109,7 +109,10 @@ async function start() {
   state.catalog = await api('/console/api/catalog');
   renderEntries();
   renderBuilder();
-  const first = state.catalog.entries.find((e) => e.status === 2 && e.flavors.length) || state.catalog.entries[0];
+  // the first entry that plays as it is: ready, with flavors, and without access-control rules
+  // (one that needs a KS would greet a person with a 403 at their first Play)
+  const ready = state.catalog.entries.filter((e) => e.status === 2 && e.flavors.length);
+  const first = ready.find((e) => !e.accessControl || !e.accessControl.rules.length) || ready[0] || state.catalog.entries[0];
   if (first) selectEntry(first.id);
 }
 

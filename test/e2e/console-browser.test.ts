@@ -35,6 +35,11 @@ t.test('console: log in, play an entry, see why a blocked entry is refused', asy
   await page.click('#login-submit');
   await page.waitForSelector('#entries tbody tr[data-entry-id="1_rcit0qgs"]');
   t.match(await page.textContent('#who-text'), /partner 309 \(Sample Partner\)/);
+  // the entry it opens on plays as it is: ready and without access-control rules (the first in
+  // order, 1_aeshls01, needs a KS, and a first Play was a 403)
+  await page.waitForFunction(() => (document.querySelector('#f-entryId') as HTMLInputElement).value !== '');
+  const opened = await page.inputValue('#f-entryId');
+  t.equal(await page.locator(`#entries tbody tr[data-entry-id="${opened}"] td`).last().textContent(), '', `it opens on ${opened}, an entry without rules`);
   const stored = await page.evaluate(() => ({ ks: sessionStorage.getItem('kdeliver.console.ks'), local: JSON.stringify(localStorage) }));
   t.match(stored.ks, /^djJ8/, 'an admin KS in sessionStorage');
   t.notMatch(JSON.stringify(stored), /sample-admin-secret/, 'the secret itself is not kept');
