@@ -51,9 +51,7 @@ t.test('an audio entry without a picture of its own is imported without one and 
   t.match(first.stdout, /: 2 imported, /);
   t.notMatch(first.stderr, /1_audio001: warning/, 'no warning for the audio entry');
   t.match(first.stderr, /1_kssecure: warning: no default thumbnail: the source answered HTTP 404/, 'a video entry without one is warned about');
-  const db = new Database(join(env.KDELIVER_DATA_DIR, 'catalog.sqlite'), { readonly: true, fileMustExist: true });
-  t.equal(db.prepare("SELECT thumbnail_file FROM entries WHERE id = '1_audio001'").pluck().get(), null, 'the audio entry has no thumbnail here either');
-  db.close();
+  t.equal(await storedThumbnailSize(env.KDELIVER_DATA_DIR, '1_audio001'), null, 'the audio entry has no thumbnail here either');
 
   // the entries change at the source: the next run imports them again, and asks for the thumbnails again
   const ks = (await (await fetch(`${src.url}/api_v3/service/session/action/start?format=1&secret=${SOURCE_SECRET}&partnerId=309&type=2`)).json()) as string;
@@ -92,26 +90,22 @@ t.test('an audio entry without a picture of its own is imported without one and 
   t.equal(withCover.code, 0, `${withCover.stdout}\n${withCover.stderr}`);
   t.match(withCover.stdout, /: 1 imported, 1 unchanged, /, 'the audio entry changed at the source: imported again');
   t.notMatch(withCover.stderr, /warning/);
-  const cdb = new Database(join(env.KDELIVER_DATA_DIR, 'catalog.sqlite'), { readonly: true, fileMustExist: true });
-  const coverFile = cdb.prepare("SELECT thumbnail_file FROM entries WHERE id = '1_audio001'").pluck().get() as string | null;
-  cdb.close();
-  t.ok(coverFile, 'the audio entry now has its own thumbnail here');
-  if (coverFile) {
-    const meta = await sharp(join(env.KDELIVER_DATA_DIR, 'media', coverFile)).metadata();
-    t.equal(`${meta.width}x${meta.height}`, '300x300', 'the cover, at its stored size');
-  }
+  t.equal(await storedThumbnailSize(env.KDELIVER_DATA_DIR, '1_audio001'), '300x300', 'the audio entry now has its own thumbnail here: the cover, at its stored size');
 
   // a video entry's thumbnail comes at its stored size (the source's thumbnailUrl alone answers
   // Kaltura's 120 x 90): 1_rcit0qgs's is 640x360
   const videoEnv = { KDELIVER_DATA_DIR: join(work, 'imported-video'), KDELIVER_SAMPLE_LIBRARY: 'false' };
   const video = await cmd.kdeliver(['import-kaltura', '--service-url', proxyUrl, '--partner-id', '309', '--admin-secret', SOURCE_SECRET, '--entry-ids', '1_rcit0qgs'], videoEnv);
   t.equal(video.code, 0, `${video.stdout}\n${video.stderr}`);
-  const vdb = new Database(join(videoEnv.KDELIVER_DATA_DIR, 'catalog.sqlite'), { readonly: true, fileMustExist: true });
-  const thumbFile = vdb.prepare("SELECT thumbnail_file FROM entries WHERE id = '1_rcit0qgs'").pluck().get() as string | null;
-  vdb.close();
-  t.ok(thumbFile, 'the video entry has its thumbnail');
-  if (thumbFile) {
-    const meta = await sharp(join(videoEnv.KDELIVER_DATA_DIR, 'media', thumbFile)).metadata();
-    t.equal(`${meta.width}x${meta.height}`, '640x360', 'at its stored size');
-  }
+  t.equal(await storedThumbnailSize(videoEnv.KDELIVER_DATA_DIR, '1_rcit0qgs'), '640x360', 'the video entry has its thumbnail, at its stored size');
 });
+
+/** The size of the picture the imported catalog names as the entry's thumbnail ("WxH"), or null when it names none. */
+async function storedThumbnailSize(dataDir: string, entryId: string): Promise<string | null> {
+  const db = new Database(join(dataDir, 'catalog.sqlite'), { readonly: true, fileMustExist: true });
+  const file = db.prepare('SELECT thumbnail_file FROM entries WHERE id = ?').pluck().get(entryId) as string | null;
+  db.close();
+  if (!file) return null;
+  const meta = await sharp(join(dataDir, 'media', file)).metadata();
+  return `${meta.width}x${meta.height}`;
+}
