@@ -22,7 +22,8 @@ const kinds = {
   FILE_NOT_FOUND: { code: 5, description: 'required file was not found', httpStatus: 404 },
   FLAVOR_NOT_FOUND: { code: 6, description: 'requested flavor was not found', httpStatus: 404 },
   INVALID_KS: { code: 7, description: 'ks is not valid', httpStatus: 403 },
-  // /thumbnail's answer for a deleted entry of the partner (the other routes answer 1 for it)
+  // /thumbnail's (and the storyboard's) answer for a deleted entry of the partner; the other
+  // routes answer 1 naming it
   ENTRY_DELETED_MODERATED: { code: 9, description: 'requested entry is deleted or rejected', httpStatus: 404 },
   INVALID_ENTRY_TYPE: { code: 12, description: 'requested entry type is invalid for the requested format', httpStatus: 404 },
   ENTRY_MODERATION_ERROR: { code: 13, description: 'entry is restricted due to invalid moderation status', httpStatus: 403 },

@@ -52,8 +52,7 @@ export const requestId = (): string => Math.random().toString(36).slice(2, 10);
  * the text around the mistake (`..."adminSecret": "abc12"... is not valid JSON`), and a
  * configuration or library file holds secrets there, so a syntax error is said without that text:
  * where it is (line and column, given the file's `text` and an error that names the position) and
- * what kind of mistake it is; a read error (no such file, not readable) is said
- * as it is.
+ * what kind of mistake it is; a read error (no such file, not readable) is said as it is.
  */
 export function jsonReadProblem(e: unknown, text?: string): string {
   if (!(e instanceof SyntaxError)) return e instanceof Error ? e.message : String(e);

@@ -10,7 +10,6 @@ import { asksForHelp, commandLine, partnerIdArg } from './usage.js';
 const USAGE = 'usage: kdeliver entries list [--partner <id>] [--json]   the entries (every partner\'s without --partner)\n' +
   '       kdeliver entries delete <entry id>          delete an entry, then its files\n';
 
-
 export async function main(args: string[]): Promise<number> {
   // `kdeliver entries list | head` closes the pipe early: that is not an error
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {

@@ -114,13 +114,14 @@ async function serve(): Promise<number> {
       app.server.closeAllConnections?.();
     }, config.shutdownGraceMs);
     timer.unref();
-    const addr = app.server.address();
-    const port = typeof addr === 'object' && addr ? addr.port : config.port;
+    // the port is read before close(), after which the server has no address
+    const bound = app.server.address();
+    const boundPort = typeof bound === 'object' && bound ? bound.port : config.port;
     app.close().then(
       // an answer is finished once the kernel has it; what the kernel still sends is waited for
       // too, within the grace: in a container it is lost when the process exits (unsent-bytes.ts)
       async () => {
-        if (!(await unsentBytesDrained(port, deadline).catch(() => true))) app.log.warn('answers were still being sent when the grace period ended');
+        if (!(await unsentBytesDrained(boundPort, deadline).catch(() => true))) app.log.warn('answers were still being sent when the grace period ended');
         process.exit(0);
       },
       (err) => {

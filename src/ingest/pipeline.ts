@@ -118,8 +118,10 @@ export async function defaultConversionProfileId(catalog: IngestContext['catalog
 
 /**
  * Whether an entry takes content: it has none (NO_CONTENT, as media.add leaves it), or its first
- * content was refused before a source was kept (ERROR_IMPORTING without one), as Kaltura's
- * addContent allows. Anything else already has content (ENTRY_ALREADY_WITH_CONTENT in the API).
+ * content was not media and no source was kept (ERROR_IMPORTING without one: recordFailedSource),
+ * which still has no content: Kaltura would take it through media.updateContent, which this server
+ * does not have, and nothing else could. Anything else already has content
+ * (ENTRY_ALREADY_WITH_CONTENT in the API; `kdeliver ingest --entry-id` refuses it too).
  */
 export async function takesContent(catalog: Pick<Catalog, 'listFlavors'>, e: Entry): Promise<boolean> {
   if (e.status === EntryStatus.NO_CONTENT) return true;

@@ -174,7 +174,7 @@ export function renderPlayback(pb: Playback, now: number): Rendered {
  * the URL, which also alters a KS, a playSessionId or a clientTag that happens to hold them; only
  * the format and the extension change here.
  */
-export function smilFormUrl(url: string): string {
+function smilFormUrl(url: string): string {
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   const query = q < 0 ? '' : url.slice(q);

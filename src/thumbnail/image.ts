@@ -59,7 +59,7 @@ export async function renderImage(input: Buffer | string, spec: ImageSpec): Prom
 }
 
 /** The audio picture's size: 16:9, as the player's poster box. */
-export const AUDIO_PICTURE_SIZE = { width: 640, height: 360 } as const;
+const AUDIO_PICTURE_SIZE = { width: 640, height: 360 } as const;
 let audioPictureMade: Promise<Buffer> | undefined;
 /**
  * The picture an audio entry without one of its own shows (a PNG, made once per process): bars of

@@ -118,10 +118,9 @@ t.test('an answer the kernel still holds for a slow reader is waited for before 
   const sock = connect(s.port, '127.0.0.1');
   await new Promise<void>((r) => sock.on('connect', () => r()));
   sock.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
-  // a client that does not read for a while: the answer waits in the kernel's buffers
-  sock.pause();
   let got = 0;
   sock.on('data', (d) => { got += d.length; });
+  // a client that does not read for a while: the answer waits in the kernel's buffers
   sock.pause();
   await sleep(800);
   s.signalledAt.t = Date.now();

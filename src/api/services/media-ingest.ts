@@ -109,11 +109,6 @@ function uploadedTokenOf(resource: Params | null): string {
   return token;
 }
 
-/**
- * An entry whose first content was not media (ERROR_IMPORTING, no source flavor kept: src/ingest/
- * pipeline.ts recordFailedSource) still has no content, and may be given some: Kaltura would take
- * it through media.updateContent, which this server does not have, and nothing else could.
- */
 /** The refusals of a new entry's object (createEntry). */
 const NEW_ENTRY_ERRORS = [
   'INVALID_ENUM_VALUE', 'ENTRY_TYPE_NOT_SUPPORTED', 'CONVERSION_PROFILE_ID_NOT_FOUND', 'PROPERTY_IS_NOT_DEFINED', 'PROPERTY_VALIDATION_NOT_UPDATABLE',
