@@ -175,9 +175,7 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
   if (!existing && await store.entryExists(entryId)) throw new IngestError(`entry ${entryId} already exists: choose another --entry-id, or delete it first`);
   const flavorId = await store.newFlavorId();
   const previousSources = existing ? (await catalog.listFlavors(existing.id)).filter((f) => f.isOriginal) : [];
-  // an upload (moved here) whose name was not given has only a temporary name
-  // (src/ingest/uploads.ts), whose suffix says nothing of the file: the probe names its type
-  const ext = sourceExt(req.fileName ?? (req.move ? '' : basename(req.file)), probe);
+  const ext = sourceExt(req.fileName ?? basename(req.file), probe);
   const rel = `${req.partnerId}/${entryId}/${flavorId}.${ext}`;
   const now = nowOf(ctx);
   const media = writerOf(ctx);

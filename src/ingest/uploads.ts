@@ -261,8 +261,10 @@ export async function claimUpload(env: UploadEnv, token: UploadToken, entryId: s
   refuseUnlessComplete(token);
   const shared = sharedStore(env);
   if (shared) {
-    // assembled before the token is used up: a store that fails now leaves it complete, to use again
-    const file = `${uploadPath(env.dataDir, token.id)}.${randomBytes(4).toString('hex')}`;
+    // assembled before the token is used up: a store that fails now leaves it complete, to use
+    // again. Its name has no dot: like a local upload's, it says nothing of the file's type, which
+    // the ingest then probes (a `.1f0a…` suffix was taken for an extension)
+    const file = `${uploadPath(env.dataDir, token.id)}-${randomBytes(4).toString('hex')}`;
     await assembleParts(env, shared, token, file);
     if (!(await env.catalog.ingest.closeUploadToken(token.id, entryId, env.now))) {
       await rm(file, { force: true });
