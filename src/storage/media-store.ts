@@ -21,6 +21,12 @@ import { mediaWriteRefusal } from './write-refusal.js';
 import { localMediaWriter, s3MediaWriter, type MediaWriter } from './media-writer.js';
 import { DeliveryError } from '../errors.js';
 
+/**
+ * Whether a read failed because the object is not there (local disk's ENOENT, a remote store's
+ * 'missing'), not because the store failed.
+ */
+export const isMissingObject = (e: unknown): boolean => (e as NodeJS.ErrnoException | null)?.code === 'ENOENT' || (e instanceof SourceError && e.failure === 'missing');
+
 export interface StoredObject {
   size: number;
   /** Changes whenever the bytes do (mtime+size on disk, the ETag remotely). */
@@ -41,7 +47,7 @@ export interface MediaStore extends VersionedSourceStore {
   version(name: string): Promise<StoredObject | null>;
   /** Bytes start..endInclusive of a located name as a stream. */
   stream(name: string, start: number, endInclusive: number): Readable;
-  /** A whole (small) object: captions, pictures. */
+  /** A whole (small) object: captions, pictures. A missing one throws what isMissingObject knows. */
   readAll(name: string): Promise<Buffer>;
   /** What ffmpeg is given to read the object: a local path or a URL it reads with ranges. */
   ffmpegInput(name: string): Promise<string>;

@@ -18,7 +18,8 @@ import type { Params } from '../params.js';
 import { requireEntryEditor } from '../permissions.js';
 import { playRequestFor } from '../playback-context.js';
 import type { ApiContext, FileResult, ServiceModule } from '../types.js';
-import { isMissingFile, readMediaFile, removeEntryFile, writeMediaFile } from './thumb-asset.js';
+import { readMediaFile, removeEntryFile, writeMediaFile } from './thumb-asset.js';
+import { isMissingObject } from '../../storage/media-store.js';
 
 defineApiErrors({
   CAPTION_ASSET_PARSING_FAILED: 'Failed to parse caption asset "%ASSET_ID%": %REASON%',
@@ -158,7 +159,7 @@ async function readCaptionFile(ctx: ApiContext, c: CaptionAsset): Promise<string
   } catch (e) {
     // a file that is not there: the asset has no content to give; a store that failed is said
     // as such (src/api/dispatch.ts), not as a missing asset a client would stop asking for
-    if (isMissingFile(e)) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: c.id });
+    if (isMissingObject(e)) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: c.id });
     throw e;
   }
   return captionText(bytes);

@@ -6,7 +6,6 @@
 import { checkEntryAccess } from '../../access/entry-check.js';
 import { AssetStatus, EntryStatus, type Entry, type ThumbAsset } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
-import { isSourceError } from '../../media/errors.js';
 import { localMediaWriter, type MediaWriter } from '../../storage/media-writer.js';
 import { ID_ARG, listArgs, objInt, objString, pageOf } from '../args.js';
 import { CONTENT_RESOURCES, readContentResource } from '../content.js';
@@ -66,8 +65,6 @@ export function readMediaFile(ctx: Pick<ApiContext, 'media' | 'config'>, rel: st
   return ctx.media ? ctx.media.readAll(ctx.media.locate(rel)) : localMediaWriter(ctx.config.mediaRoot).readAll(rel);
 }
 
-/** Whether a read failed because the file is not there, not because the store failed. */
-export const isMissingFile = (e: unknown): boolean => (e as NodeJS.ErrnoException | null)?.code === 'ENOENT' || (isSourceError(e) && e.failure === 'missing');
 
 /** Removes a file the catalog no longer names, if it is in the entry's own folder. */
 export async function removeEntryFile(ctx: Pick<ApiContext, 'media' | 'config'>, entry: Pick<Entry, 'partnerId' | 'id'>, rel: string): Promise<void> {
