@@ -265,31 +265,20 @@ function databaseUrl(v: string | undefined): string | null {
 }
 
 export function loadConfig(processEnv: Env = process.env): Config {
+  // the keys whose values came from the KDELIVER_CONFIG file (not overridden by the environment)
+  const fromFile = new Set<string>();
   try {
-    return readConfig(processEnv);
+    return readConfig(processEnv, fromFile);
   } catch (e) {
-    // a bad value that came from the KDELIVER_CONFIG file (not overridden by the environment):
-    // the message names the file as well, where a person looks for it
-    const file = processEnv.KDELIVER_CONFIG;
+    // a bad value from the file: the message names the file as well, where a person looks for it
     const key = e instanceof ConfigError ? /^([A-Z][A-Z0-9_]*)=/.exec(e.message)?.[1] : undefined;
-    if (file && key && key !== 'KDELIVER_CONFIG' && processEnv[key] === undefined && keysOfFile(file).includes(key)) {
-      throw new ConfigError(`${file}: ${(e as ConfigError).message}`);
-    }
+    if (key && fromFile.has(key)) throw new ConfigError(`${processEnv.KDELIVER_CONFIG}: ${(e as ConfigError).message}`);
     throw e;
   }
 }
 
-/** The keys of a KDELIVER_CONFIG file that parses as an object (none otherwise). */
-function keysOfFile(file: string): string[] {
-  try {
-    const v: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    return v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : [];
-  } catch {
-    return [];
-  }
-}
-
-function readConfig(processEnv: Env): Config {
+/** loadConfig's work; fills `fileKeys` with the keys whose values come from the KDELIVER_CONFIG file. */
+function readConfig(processEnv: Env, fileKeys: Set<string>): Config {
   let env: Env = processEnv;
   if (processEnv.KDELIVER_CONFIG) {
     let fromFile: unknown;
@@ -311,6 +300,7 @@ function readConfig(processEnv: Env): Config {
     }
     // the environment wins over the file
     env = { ...Object.fromEntries(Object.entries(fromFile).map(([k, v]) => [k, String(v)])), ...processEnv };
+    for (const k of Object.keys(fromFile)) if (processEnv[k] === undefined) fileKeys.add(k);
   }
   const production = env.NODE_ENV === 'production';
   const dataDir = resolve(env.KDELIVER_DATA_DIR || 'storage');
