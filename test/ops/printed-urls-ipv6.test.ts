@@ -7,7 +7,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { binTarget, installedCommand } from '../helpers/command.js';
+import { binTarget, cleanEnv, installedCommand } from '../helpers/command.js';
 import { requireCommands } from '../helpers/system.js';
 import { projectRoot } from '../helpers/media-tools.js';
 import { listenUrl, openUrl } from '../../src/config.js';
@@ -51,7 +51,7 @@ t.test('kdeliver ingest with HOST=:: prints URLs that parse and open: the loopba
 });
 
 t.test('kdeliver serve with HOST=0.0.0.0 (as in the Docker image): the URLs to try are loopback ones', async (t) => {
-  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KDELIVER_'))), KDELIVER_DATA_DIR: join(work, 'sample'), HOST: '0.0.0.0', PORT: '0', NODE_ENV: 'development' };
+  const env = { ...cleanEnv, KDELIVER_DATA_DIR: join(work, 'sample'), HOST: '0.0.0.0', PORT: '0' };
   const child = spawn(process.execPath, [binTarget(), 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
   let log = '';
