@@ -99,7 +99,7 @@ export function remoteMediaStore(kind: 's3' | 'http', origin: Origin, opts: { ca
     if (m && now() - m.at < RECHECK_MS) return m.meta;
     let p = heads.get(key);
     if (!p) {
-      p = origin.head(key).finally(() => heads.delete(key));
+      p = origin.head(key).catch((e) => missingOrStoreGone(e, key)).finally(() => heads.delete(key));
       heads.set(key, p);
       p.then((fresh) => {
         if (metas.size > 10000) metas.clear();
@@ -107,6 +107,21 @@ export function remoteMediaStore(kind: 's3' | 'http', origin: Origin, opts: { ca
       }, () => metas.delete(key));
     }
     return p;
+  }
+
+  // An S3 HEAD of a missing key and of a missing bucket look alike (404, no body). A misspelled
+  // bucket would make every object a 404 "file missing", which a CDN keeps and a user reads as
+  // their media being gone; the store's own probe (kept two seconds, one at a time) tells the two
+  // apart, so a healthy store's misses cost at most one more request per two seconds.
+  async function missingOrStoreGone(e: unknown, key: string): Promise<never> {
+    if (e instanceof SourceError && e.failure === 'missing' && origin.probe) {
+      const verdict = await storeUnreachable(store);
+      if (verdict !== null) {
+        const prefix = `${origin.describe}: `;
+        throw new SourceError('unreachable', `${origin.describe} (${key})`, verdict.startsWith(prefix) ? verdict.slice(prefix.length) : verdict);
+      }
+    }
+    throw e;
   }
 
   function source(key: string, m: ObjectMeta): ByteSource {
@@ -121,7 +136,7 @@ export function remoteMediaStore(kind: 's3' | 'http', origin: Origin, opts: { ca
     });
   }
 
-  return {
+  const store: MediaStore = {
     kind,
     describe: origin.describe,
     readOnly: opts.readOnly,
@@ -174,6 +189,7 @@ export function remoteMediaStore(kind: 's3' | 'http', origin: Origin, opts: { ca
     },
     close: async () => origin.close(),
   };
+  return store;
 }
 
 /** The store KDELIVER_MEDIA_URL names. */

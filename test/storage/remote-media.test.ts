@@ -10,8 +10,9 @@ import { startServer, type TestServer } from '../helpers/server.js';
 import { filesUnder, sha256, startNginx, startS3 } from '../helpers/media-origins.js';
 import { decodeAll } from '../helpers/media-tools.js';
 import { requireCommands } from '../helpers/system.js';
-import { SAMPLE, playManifest } from '../helpers/packager-urls.js';
+import { SAMPLE, hlsIndex, playManifest } from '../helpers/packager-urls.js';
 import { generateKs } from '../../src/access/ks.js';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 
 requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
 
@@ -202,6 +203,31 @@ t.test('an object replaced under the same key: the new bytes and a new index are
     t.not(durations(after), durations(before[name]), `${name}: the index was read again`);
     t.equal(durations(after), durations(expected), `${name}: the new file's timeline`);
   }
+});
+
+t.test('S3: a missing bucket is a 502 naming it, a missing object in a bucket that is there a 404', async (t) => {
+  // a HEAD of either is a bare 404; before, a misspelled bucket made every file a 404 "file missing"
+  const flavor = `/p/309/sp/30900/serveFlavor/entryId/${SAMPLE.entryId}/v/1/flavorId/${SAMPLE.p240}`;
+  // the server seeds its library into a bucket of its own, which then goes away (deleted, or a
+  // configuration moved to another account): what a misspelled bucket looks like to the reads
+  await s3.client.send(new CreateBucketCommand({ Bucket: 'no-such-bucket' }));
+  const noBucket = await remoteServer({ ...s3.env('lib'), KDELIVER_MEDIA_URL: 's3://no-such-bucket/lib' });
+  const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: 'no-such-bucket' }));
+  for (const o of listed.Contents ?? []) await s3.client.send(new DeleteObjectCommand({ Bucket: 'no-such-bucket', Key: o.Key }));
+  await s3.client.send(new DeleteBucketCommand({ Bucket: 'no-such-bucket' }));
+  // what the store's probe said while the bucket was there stands two seconds (src/storage/media-store.ts)
+  await new Promise((r) => setTimeout(r, 2100));
+  for (const path of [flavor, hlsIndex({ entryId: SAMPLE.entryId, flavorId: SAMPLE.p240 })]) {
+    const r = await get(`${noBucket.url}${path}`);
+    t.equal(r.status, 502, `${path}: 502`);
+    t.match(r.body.toString(), /s3 store s3:\/\/no-such-bucket\/lib \(309\/.*\): has no bucket no-such-bucket/, 'names the store, the object and the missing bucket');
+    t.notMatch(r.body.toString(), /S3RVER/, 'no credential in the answer');
+  }
+  const other = await remoteServer(s3.env('other'));
+  await s3.client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: `other/309/${SAMPLE.entryId}/h264-240p.mp4` }));
+  const missing = await get(`${other.url}${flavor}`);
+  t.equal(missing.status, 404, 'the bucket is there, the object is not: 404');
+  t.equal(missing.body.toString(), 'error 5 FILE_NOT_FOUND: required file was not found\n', 'Kaltura\'s missing-file answer');
 });
 
 t.test('the origin stopped: mid-answer and refused connections are 502s, nothing hangs', async (t) => {
