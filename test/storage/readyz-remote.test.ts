@@ -59,6 +59,24 @@ t.test('HTTP origin that never answers: 503 within the media timeouts, not a han
   t.ok(r.ms < 5000, `answered within the media timeout (${r.ms.toFixed(0)} ms)`);
 });
 
+t.test('HTTP origin that never answers, default media timeout (10 s): /readyz still answers within its own 2 s', async (t) => {
+  // before, the answer took the whole media timeout: past what orchestrators' probes wait
+  const sockets: Socket[] = [];
+  const silent = createServer((c) => void sockets.push(c));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  t.teardown(() => {
+    for (const c of sockets) c.destroy();
+    silent.close();
+  });
+  const port = (silent.address() as { port: number }).port;
+  const s = await startServer(t, { env: { KDELIVER_MEDIA_URL: `http://127.0.0.1:${port}/media`, KDELIVER_SAMPLE_LIBRARY: 'false' } });
+  const r = await readyz(s.url);
+  t.equal(r.status, 503, 'not ready');
+  t.match(storage(r.body).error, /^http origin http:\/\/127\.0\.0\.1:\d+\/media did not answer within 2 s$/, 'says which store is slow');
+  t.same(r.body.checks.find((c: { name: string }) => c.name === 'catalog'), { name: 'catalog', ok: true }, 'the catalog check is not held up');
+  t.ok(r.ms >= 1900 && r.ms < 4000, `answered after the 2 s wait (${r.ms.toFixed(0)} ms)`);
+});
+
 t.test('HTTP origin answering 503: not ready; one probe per two seconds, however often /readyz is asked', async (t) => {
   let asked = 0;
   let status = 503;
