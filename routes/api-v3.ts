@@ -6,40 +6,22 @@
 // `Vary: Accept-Encoding` either way, so a cache keeps the two apart.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { promisify } from 'node:util';
-import { gzip, gzipSync } from 'node:zlib';
-import { handleApiRequest, refusedBeforeBody, type ApiHttpResponse } from '../src/api/front-controller.js';
+import { gzip } from 'node:zlib';
+import { handleApiRequest, refusedBeforeBody } from '../src/api/front-controller.js';
 import { createRegistry } from '../src/api/dispatch.js';
 import { ApiError } from '../src/api/errors.js';
 import { redactApiUrl } from '../src/api/redact.js';
 import { apiSchemaXml } from '../src/api/schema.js';
 import { SERVICES } from '../src/api/services/index.js';
 import { acceptsGzip } from '../src/request/accept-encoding.js';
-import { baseUrl, requestEnv, sendRaw, takeBodiesAsBytes } from './http.js';
+import { baseUrl, requestEnv, sendApiAnswer as send, sendRaw, takeBodiesAsBytes } from './http.js';
 import { factValue, newFactReads, type KeptApiAnswer } from '../src/api/answer-cache.js';
 import { countryOnce } from '../src/request/http-facts.js';
 import { splitUrl } from '../src/request/path-params.js';
 
 /** Uploads come through here too (multipart), so the body limit is larger than Fastify's default. */
 const BODY_LIMIT = 64 * 1024 * 1024;
-/**
- * Bodies from this size are compressed in zlib's thread pool: a long list compressed in the
- * request's own turn would hold up every other request. Smaller ones (most answers: a KS, an
- * entry, an error) take a few microseconds in place, less than the trip to the pool.
- */
-const GZIP_OFF_LOOP_BYTES = 16 * 1024;
 const gzipAsync = promisify(gzip);
-
-/** `gzipped` gives the compressed body when the caller keeps it (the schema), instead of compressing again. */
-async function send(request: FastifyRequest, reply: FastifyReply, r: ApiHttpResponse, gzipped?: () => Promise<Buffer>): Promise<FastifyReply> {
-  let body = typeof r.body === 'string' ? Buffer.from(r.body, 'utf8') : r.body;
-  const headers: Record<string, string> = { ...r.headers, vary: 'Accept-Encoding' };
-  if (acceptsGzip(request.headers['accept-encoding'])) {
-    body = gzipped ? await gzipped() : body.length >= GZIP_OFF_LOOP_BYTES ? await gzipAsync(body) : gzipSync(body);
-    headers['content-encoding'] = 'gzip';
-  }
-  reply.code(r.status).headers(headers);
-  return reply.send(request.method === 'HEAD' ? undefined : body);
-}
 
 /** The path after /api_v3 and the raw query, as the front controller reads them. */
 function apiUrlParts(raw: string): { path: string; query: string } {

@@ -4,6 +4,8 @@
 // with v2's error at HTTP 200 and nothing changed in the catalog.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { XMLParser } from 'fast-xml-parser';
 import { generateKs } from '../../src/access/ks.js';
@@ -287,5 +289,28 @@ t.test('API v2 (partnerservices2)', async (t) => {
       }
     }
     t.equal(snapshot(), before, 'the catalog is exactly as it was');
+  });
+
+  t.test('gzipped when the client accepts it, as the old API wiki page says; a trailing slash is the same URL', async (t) => {
+    const url = `${P}/getentry?ks=${KSA}&entry_id=1_rcit0qgs&format=1`;
+    const plain = await fetch(url, { headers: { 'accept-encoding': 'identity' } });
+    const plainBody = Buffer.from(await plain.arrayBuffer());
+    t.equal(plain.headers.get('content-encoding'), null, 'not asked: not gzipped');
+    t.equal(plain.headers.get('vary'), 'Accept-Encoding', 'Vary either way');
+    // node's fetch asks for gzip and undoes it; the raw bytes are read through node:http
+    const zipped = await new Promise<{ headers: import('node:http').IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      httpGet(url, { headers: { 'accept-encoding': 'gzip' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) })).on('error', reject);
+      }).on('error', reject);
+    });
+    t.equal(zipped.headers['content-encoding'], 'gzip', 'gzip asked: gzipped');
+    const entry = (b: Buffer) => JSON.parse(b.toString()).result.entry;
+    t.same(entry(gunzipSync(zipped.body)), entry(plainBody), 'the same answer');
+    for (const path of [`${P}/getentry/`, `${s.url}/api/getentry/`]) {
+      const r = await fetch(`${path}?ks=${KSA}&entry_id=1_rcit0qgs&format=1`);
+      t.equal(r.status, 200, `${path.slice(s.url.length)}: 200`);
+      t.same(entry(Buffer.from(await r.arrayBuffer())), entry(plainBody), `${path.slice(s.url.length)}: the entry`);
+    }
   });
 });
