@@ -76,7 +76,7 @@ function keptAnswerBeforeRouting(app: FastifyInstance): EarlyAnswer {
     const { url, method } = req;
     if (url === undefined || (method !== 'GET' && method !== 'HEAD') || !url.includes('/playManifest')) return false;
     const started = performance.now();
-    const { protocol, host } = schemeAndHost(req, app.config.trustProxy);
+    const { protocol, host } = schemeAndHost(req, app.config.trustProxy > 0);
     const base = baseUrlOf(app.config.publicUrl, protocol, host);
     const key = cache.keyOf(method, protocol === 'https', base, url, req.headers['x-kaltura-ks']);
     if (key === null) return false;
@@ -93,8 +93,8 @@ function keptAnswerBeforeRouting(app: FastifyInstance): EarlyAnswer {
 /**
  * request.protocol and request.host as Fastify makes them (lib/request.js of the fastify package),
  * for kdeliver's two settings: without a trusted proxy, the socket's scheme and the Host header;
- * with KDELIVER_TRUST_PROXY (every peer trusted), the last X-Forwarded-Proto and X-Forwarded-Host
- * entries where they are present.
+ * behind a trusted proxy (KDELIVER_TRUST_PROXY), the last X-Forwarded-Proto and X-Forwarded-Host
+ * entries where they are present: the ones the proxy nearest kdeliver set.
  */
 function schemeAndHost(req: IncomingMessage, trustProxy: boolean): { protocol: string; host: string } {
   const own = (req.socket as TLSSocket).encrypted === true ? 'https' : 'http';

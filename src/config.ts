@@ -21,8 +21,12 @@ export interface Config {
   mediaRoot: string;
   /** Public base URL of this server (scheme://host[:port]), or null to take it from each request. */
   publicUrl: string | null;
-  /** Trust X-Forwarded-* headers (only behind a proxy you control). */
-  trustProxy: boolean;
+  /**
+   * How many proxies in front of kdeliver are trusted to add to X-Forwarded-For (0: none, the
+   * socket's peer is the client). The client is the address the outermost trusted proxy saw, the
+   * entry that many places from the end: entries further left are the client's own words.
+   */
+  trustProxy: number;
   /** Server-wide secret of playManifest `kt` signed URLs. Never empty (see serverSecrets). */
   urlTokenSecret: string;
   /** Secret of the signatures kdeliver puts on its own protected media URLs and checks on them. Never empty. */
@@ -234,6 +238,21 @@ function bool(key: string, v: string | undefined, dflt: boolean): boolean {
   throw new ConfigError(`${key}=${JSON.stringify(v)}: expected true or false`);
 }
 
+/**
+ * KDELIVER_TRUST_PROXY: false (0), true (one proxy: the nginx or load balancer in front) or the
+ * number of proxies in the chain (a CDN before nginx: 2). "true" once meant every hop, so that a
+ * client's own X-Forwarded-For entry (left of what the proxy appends) chose its address for the IP
+ * rules.
+ */
+function proxyHops(v: string | undefined): number {
+  if (v !== undefined && /^\d+$/.test(v)) return int('KDELIVER_TRUST_PROXY', v, 0, 0, 10);
+  try {
+    return bool('KDELIVER_TRUST_PROXY', v, false) ? 1 : 0;
+  } catch {
+    throw new ConfigError(`KDELIVER_TRUST_PROXY=${JSON.stringify(v)}: expected true, false or the number of proxies in front (0 to 10)`);
+  }
+}
+
 function oneOf<T extends string>(key: string, v: string | undefined, values: readonly T[], dflt: T): T {
   if (v === undefined || v === '') return dflt;
   if ((values as readonly string[]).includes(v)) return v as T;
@@ -367,7 +386,7 @@ function readConfig(processEnv: Env, fileKeys: Set<string>): Config {
     databaseUrl: databaseUrl(env.KDELIVER_DATABASE_URL),
     mediaRoot: join(dataDir, 'media'),
     publicUrl,
-    trustProxy: bool('KDELIVER_TRUST_PROXY', env.KDELIVER_TRUST_PROXY, false),
+    trustProxy: proxyHops(env.KDELIVER_TRUST_PROXY),
     production,
     logLevel,
     playManifestCacheAge: int('KDELIVER_PLAYMANIFEST_CACHE_AGE', env.KDELIVER_PLAYMANIFEST_CACHE_AGE, 60, 0, 86400),

@@ -88,7 +88,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   let closing = false;
   const app = Fastify({
     logger: opts.logger ?? loggerOptions(config),
-    trustProxy: config.trustProxy,
+    // that many hops (the socket's peer is hop 0), never `true`, which trusts every X-Forwarded-For
+    // entry, the client's own too; Fastify takes a plain number as "trust none"
+    trustProxy: config.trustProxy > 0 ? (_address: string, hop: number) => hop < config.trustProxy : false,
     // "//" must reach the path parser as it is (it drops empty segments itself)
     routerOptions: { ignoreDuplicateSlashes: false, maxParamLength: 8192 },
     genReqId: requestId,

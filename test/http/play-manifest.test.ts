@@ -279,6 +279,19 @@ t.test('1_siteonly: referrer on example.com or a subdomain plays; others and non
 t.test('1_iponly00: from 127.0.0.1 error 3; from 10.x (trusted proxy) plays', async (t) => {
   t.equal(errorCode(await get(`${PM}/1_iponly00/format/url/a.mp4`)), '3');
   t.equal((await get(`${PM}/1_iponly00/format/url/a.mp4`, { headers: { 'X-Forwarded-For': '10.1.2.3' } })).status, 302);
+  // the proxy appends the address it saw ($proxy_add_x_forwarded_for): the entries left of it are
+  // the client's own words, and once chose the address (KDELIVER_TRUST_PROXY trusted every hop)
+  t.equal(errorCode(await get(`${PM}/1_iponly00/format/url/a.mp4`, { headers: { 'X-Forwarded-For': '10.1.2.3, 203.0.113.9' } })), '3', 'a client\'s own entry is not its address');
+  const restricted = ks({ privileges: 'sview:1_kssecure,iprestrict:198.51.100.7' });
+  t.equal(errorCode(await get(`${PM}/1_kssecure/format/url/ks/${restricted}/a.mp4`, { headers: { 'X-Forwarded-For': '198.51.100.7, 203.0.113.9' } })), '34', 'nor for a KS\'s iprestrict');
+  t.equal((await get(`${PM}/1_kssecure/format/url/ks/${restricted}/a.mp4`, { headers: { 'X-Forwarded-For': '203.0.113.9, 198.51.100.7' } })).status, 302, 'the proxy\'s entry is');
+});
+
+t.test('KDELIVER_TRUST_PROXY=2 (a CDN before the proxy): the address the outer proxy saw', async (t) => {
+  const two = await startServer(t, { env: { KDELIVER_TRUST_PROXY: '2' } });
+  const at = (xff: string) => fetch(`${two.url}${PM}/1_iponly00/format/url/a.mp4`, { headers: { 'X-Forwarded-For': xff }, redirect: 'manual' });
+  t.equal((await at('203.0.113.9, 10.1.2.3, 172.16.0.5')).status, 302, 'the second entry from the end');
+  t.equal(errorCode(await at('10.1.2.3, 203.0.113.9, 172.16.0.5')), '3', 'not the client\'s own');
 });
 
 t.test('1_flavlim0: every format offers only the 240p flavor', async (t) => {

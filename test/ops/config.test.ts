@@ -29,7 +29,8 @@ t.test('each bad value names its key and what is expected', async (t) => {
   const bad: [Record<string, string>, RegExp][] = [
     [{ PORT: 'eighty' }, /^PORT="eighty": expected a whole number from 0 to 65535$/],
     [{ PORT: '70000' }, /^PORT="70000": expected a whole number/],
-    [{ KDELIVER_TRUST_PROXY: 'maybe' }, /^KDELIVER_TRUST_PROXY="maybe": expected true or false$/],
+    [{ KDELIVER_TRUST_PROXY: 'maybe' }, /^KDELIVER_TRUST_PROXY="maybe": expected true, false or the number of proxies in front \(0 to 10\)$/],
+    [{ KDELIVER_TRUST_PROXY: '11' }, /^KDELIVER_TRUST_PROXY="11": expected a whole number from 0 to 10$/],
     [{ KDELIVER_SAMPLE_LIBRARY: 'perhaps' }, /^KDELIVER_SAMPLE_LIBRARY="perhaps": expected true or false$/],
     [{ KDELIVER_PUBLIC_URL: 'media.example.com' }, /^KDELIVER_PUBLIC_URL="media.example.com": expected an absolute http\(s\) URL/],
     [{ KDELIVER_PUBLIC_URL: 'ftp://media.example.com' }, /^KDELIVER_PUBLIC_URL=.*expected an http\(s\) URL without query or fragment/],
@@ -92,7 +93,7 @@ t.test('config file: same keys as the environment, environment wins, unknown key
   const good = file('good.json', JSON.stringify({ PORT: 9090, KDELIVER_LOG_LEVEL: 'warn', KDELIVER_TRUST_PROXY: true, HOST: '0.0.0.0' }));
   const c = loadConfig({ KDELIVER_CONFIG: good, KDELIVER_LOG_LEVEL: 'error' });
   t.equal(c.port, 9090);
-  t.equal(c.trustProxy, true);
+  t.equal(c.trustProxy, 1, 'true: one proxy');
   t.equal(c.host, '0.0.0.0');
   t.equal(c.logLevel, 'error', 'the environment wins over the file');
 
