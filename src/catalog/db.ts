@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrations } from './migrations.js';
 
@@ -7,7 +7,10 @@ export type Db = Database.Database;
 
 /** Opens (creating if needed) the catalog database and brings its schema up to date. */
 export function openDatabase(file: string): Db {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    mkdirSync(dirname(file), { recursive: true });
+    keepPrivate(file);
+  }
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
@@ -26,5 +29,29 @@ export function migrate(db: Db): void {
       db.exec(migrations[v]);
       db.pragma(`user_version = ${v + 1}`);
     })();
+  }
+}
+
+/**
+ * The catalog holds every partner's admin secret (an admin KS can be made from it) and the content
+ * keys of encrypted entries: readable by its owner only, as secrets.json is. A new catalog is made
+ * so (SQLite gives its -wal and -shm files the database's mode); an older one, made under the
+ * usual umask (0644), is made private when it is opened, where its owner opens it.
+ */
+function keepPrivate(file: string): void {
+  let mode: number;
+  try {
+    mode = statSync(file).mode;
+  } catch {
+    closeSync(openSync(file, 'a', 0o600));
+    return;
+  }
+  if ((mode & 0o077) === 0) return;
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      chmodSync(f, 0o600);
+    } catch {
+      // not ours (another user's catalog we may read), or no such file: left as it is
+    }
   }
 }

@@ -3,7 +3,8 @@
 // - the sample library off and no secrets configured: the signed media URLs of a protected entry
 //   play (they used to be refused with error 27: signed with an empty secret that the check refuses);
 // - production with nothing configured starts (it used to refuse), generates both secrets once,
-//   keeps them in the data directory (0600) across restarts, and `kdeliver sign` uses the same;
+//   keeps them in the data directory (0600) across restarts, and `kdeliver sign` uses the same; the
+//   catalog (partners' admin secrets, content keys) is private too;
 // - configured values win over the stored ones; the sample secrets are still refused in production.
 import t, { type Test } from 'tap';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -78,6 +79,10 @@ t.test('production with no secrets configured: starts, generates them once, keep
   const imported = await cmd.kdeliver(['import', SAMPLE], env);
   t.equal(imported.code, 0, imported.stderr);
   const server = await cmd.serve(env);
+  // the catalog holds the partners' admin secrets and the content keys: as private as secrets.json
+  // (its -wal and -shm files exist while a server has it open)
+  const catalogFiles = ['catalog.sqlite', 'catalog.sqlite-wal', 'catalog.sqlite-shm'].map((f) => join(dir, f));
+  for (const f of catalogFiles) t.equal(statSync(f).mode & 0o777, 0o600, `${f.slice(dir.length + 1)} is readable by its owner only`);
   const signed = a.stdout.trim();
   const kt = await get(server.url + signed);
   t.equal(kt.status, 302, `the CLI's kt is the server's: ${kt.headers.get('x-kaltura') ?? ''}`);
@@ -87,9 +92,12 @@ t.test('production with no secrets configured: starts, generates them once, keep
   t.equal(await server.stop(), 0);
 
   chmodSync(secretsFile(dir), 0o644);
+  // a catalog made by an older kdeliver under the usual umask
+  chmodSync(join(dir, 'catalog.sqlite'), 0o644);
   const again = await cmd.serve(env);
   t.same(JSON.parse(readFileSync(secretsFile(dir), 'utf8')), stored, 'the same secrets after a restart');
   t.equal(statSync(secretsFile(dir)).mode & 0o777, 0o600, 'made private again');
+  for (const f of catalogFiles) t.equal(statSync(f).mode & 0o777, 0o600, `${f.slice(dir.length + 1)} made private again`);
   await isMp4(t, await get(media.replace(server.url, again.url)), 'a media URL signed before the restart');
   t.equal((await get(again.url + signed)).status, 302, 'a kt signed before the restart');
   t.equal(await again.stop(), 0);
