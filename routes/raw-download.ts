@@ -51,6 +51,20 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     return sendFile(request, reply, app.media, file, plan);
   }
 
+  /**
+   * How much of the file a preview allows (null: all of it): a preview rule's seconds as bytes
+   * (previewBytes), and a KS's `preview:{bytes}` (ksPreviewBytes), the smaller. Kaltura's raw action
+   * reads neither, so an anonymous user allowed a 5-second preview took the whole original there
+   * while download cut it; kdeliver cuts both (README, "Downloads").
+   */
+  async function previewLimit(entry: Entry, ks: Ks | null, previewMs: number | null, served: ServedFile): Promise<number | null> {
+    const ruleLimit = previewMs !== null
+      ? previewBytes((await mediaFile(app.media, served.path)).size, previewMs / 1000, entry.duration)
+      : null;
+    const ksLimit = ksPreviewBytes(ks);
+    return ksLimit !== null ? Math.min(ksLimit, ruleLimit ?? ksLimit) : ruleLimit;
+  }
+
   /** The request URI with a path pair or query value added, for the relocate redirects. */
   function relocated(request: FastifyRequest, pathAddition: string, queryKey: string, queryValue: string): string {
     const raw = request.raw.url ?? request.url;
@@ -66,7 +80,7 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     const params = routeParams(env.http, 'raw');
     const entryId = params.get('entry_id') ?? params.get('entryId');
     if (!entryId) throw new DeliveryError('ENTRY_NOT_FOUND', ', entry_id is missing');
-    const { entry, ks, limit } = await authorize(request, env, params, entryId);
+    const { entry, ks, limit, previewMs } = await authorize(request, env, params, entryId);
     const served = await rawFile(app.catalog, entry, {
       type: params.get('type') ?? null, format: params.get('format') ?? null, fileName: params.get('file_name') ?? null, limit,
     });
@@ -79,7 +93,7 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
       reply.header('Access-Control-Allow-Origin', '*');
       return reply.redirect(relocated(request, `/${safeName(withoutExt(served.name, served.ext))}.${served.ext}`, 'relocate', `f.${served.ext}`), 302);
     }
-    return serve(request, reply, env, entry, served, { attachment: !direct, byteLimit: ksPreviewBytes(ks) });
+    return serve(request, reply, env, entry, served, { attachment: !direct, byteLimit: await previewLimit(entry, ks, previewMs, served) });
   }
 
   async function download(request: FastifyRequest, reply: FastifyReply) {
@@ -101,13 +115,7 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
       return reply.redirect(target, 302);
     }
     const direct = params.has('direct_serve') && params.get('direct_serve') !== '0';
-    const ruleLimit = previewMs !== null
-      ? previewBytes((await mediaFile(app.media, served.path)).size, previewMs / 1000, entry.duration)
-      : null;
-    // a KS's `preview:{bytes}` privilege limits the file too (ksPreviewBytes, above)
-    const ksLimit = ksPreviewBytes(ks);
-    const byteLimit = ksLimit !== null ? Math.min(ksLimit, ruleLimit ?? ksLimit) : ruleLimit;
-    return serve(request, reply, env, entry, served, { attachment: !direct, byteLimit });
+    return serve(request, reply, env, entry, served, { attachment: !direct, byteLimit: await previewLimit(entry, ks, previewMs, served) });
   }
 
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/index.php/extwidget', '/extwidget']) {

@@ -224,6 +224,16 @@ t.test('download: relocate redirect, then the web flavor as an attachment; previ
   const size = readFileSync('fixtures/media/h264-240p.mp4').length;
   t.equal(Number(preview.headers.get('content-length')), Math.floor(size * 5 / 12 * 1.2), 'size × preview / duration × 1.2');
   await preview.arrayBuffer();
+  // raw too (Kaltura's raw action reads no preview: the whole original went to anyone there)
+  const source = readFileSync('fixtures/media/source-720p.mp4').length;
+  const rawPreview = await get('/p/309/sp/30900/raw/entry_id/1_preview1/forceproxy/true');
+  t.equal(rawPreview.status, 200);
+  t.equal(Number(rawPreview.headers.get('content-length')), Math.floor(source * 5 / 12 * 1.2), 'raw: the original cut to the preview');
+  t.equal((await rawPreview.arrayBuffer()).byteLength, Math.floor(source * 5 / 12 * 1.2), 'raw: that many bytes');
+  const admin = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 2, expiry: 600, now: Math.floor(Date.now() / 1000), version: 2 });
+  const rawWhole = await get(`/p/309/sp/30900/raw/entry_id/1_preview1/forceproxy/true/ks/${admin}`);
+  t.equal(Number(rawWhole.headers.get('content-length')), source, 'raw with an admin KS: the whole original');
+  await rawWhole.arrayBuffer();
 });
 
 t.test('a file missing from disk gives error 5, not a crash', async (t) => {
