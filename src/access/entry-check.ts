@@ -98,8 +98,8 @@ export async function rulesOf(catalog: Pick<Catalog, 'getAccessControlProfile'>,
 }
 
 /**
- * KS from the request, checked against the entry's partner; another partner's KS is ignored unless
- * the entry has rules. `rawUri` null: the KS came under kdeliver's media signature (verifyKs: no
+ * KS from the request, checked against the entry's partner; another partner's KS (signed by that
+ * partner) is ignored unless the entry has rules. `rawUri` null: the KS came under kdeliver's media signature (verifyKs: no
  * urirestrict check).
  */
 export async function readSession({ catalog, now }: AccessEnv, req: Pick<RequestFacts, 'ks' | 'clientIp'> & { rawUri: string | null }, entry: Entry, partner: Partner, hasRules: boolean, note: Note = silent): Promise<Ks | null> {
@@ -111,6 +111,17 @@ export async function readSession({ catalog, now }: AccessEnv, req: Pick<Request
     return fail('INVALID_KS', ', the KS cannot be read');
   }
   if (parsed.partnerId !== entry.partnerId) {
+    // a KS is read with its own partner's secret before its partner is compared (Kaltura cannot
+    // even open a v2 KS otherwise): one that partner did not sign is INVALID_KS, as on the entry's
+    // own partner, not a KS to ignore or to call another partner's
+    const signer = await catalog.getPartner(parsed.partnerId);
+    if (!signer) fail('INVALID_KS', ', the KS names a partner that does not exist');
+    try {
+      verifyKs(parsed, signer!, { now });
+    } catch (e) {
+      if (!(e instanceof KsError)) throw e;
+      if (e.reason === 'MALFORMED' || e.reason === 'BAD_SIGNATURE') fail('INVALID_KS', ', the KS is not signed by its partner');
+    }
     if (hasRules) fail('INVALID_PARTNER', ', the KS belongs to another partner');
     note('session', 'KS of another partner ignored');
     return null;

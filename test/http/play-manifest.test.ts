@@ -250,6 +250,14 @@ t.test('KS errors: garbage 7, expired 31, another partner 32 on a protected entr
   const other = ks({ partnerId: 310, type: 2 });
   t.equal(errorCode(await get(`${PM}/1_kssecure/format/url/ks/${other}/a.mp4`)), '32');
   t.equal((await get(`${PM}/1_rcit0qgs/format/url/ks/${other}/a.mp4`)).status, 302, 'another partner\'s KS is ignored on an open entry');
+  // one that partner did not sign is read as a bad KS, not as another partner's (it was 32, or ignored)
+  const forged310 = Buffer.from('v2|310|0123456789abcdef0123456789abcdef').toString('base64');
+  const forged999 = generateKs({ partnerId: 999, secret: 'anything', type: 2, expiry: 3600, now: now(), version: 1 });
+  const forged310v1 = generateKs({ partnerId: 310, secret: 'not-310s-secret', type: 2, expiry: 3600, now: now(), version: 1 });
+  for (const [what, forged] of [['v2 garbage of 310', forged310], ['v1 of a partner that does not exist', forged999], ['v1 of 310, another secret', forged310v1]]) {
+    t.equal(errorCode(await get(`${PM}/1_kssecure/format/url/ks/${forged}/a.mp4`)), '7', `${what}, protected entry: 7`);
+    t.equal(errorCode(await get(`${PM}/1_rcit0qgs/format/url/ks/${forged}/a.mp4`)), '7', `${what}, open entry: 7`);
+  }
   const userSigned = generateKs({ partnerId: 309, secret: 'sample-user-secret-309', type: 2, expiry: 3600, now: now(), version: 2 });
   t.equal(errorCode(await get(`${PM}/1_rcit0qgs/format/url/ks/${userSigned}/a.mp4`)), '7', 'only the admin secret validates');
 });
