@@ -261,6 +261,11 @@ async function accessStage(ctx: PlaybackContext, req: PlayRequest, entry: Entry,
       clipTo = clipTo > 0 ? Math.min(clipTo, checked.previewMs) : checked.previewMs;
       step('access', `preview: clipped to ${clipTo} ms`);
     }
+    // a clip that ends where it starts or before: URLs the packager would refuse one by one
+    if (req.seekFrom > 0 && clipTo > 0 && req.seekFrom >= clipTo) {
+      if (clipTo !== req.clipTo) fail('ACCESS_CONTROL_RESTRICTED', `, this session may play only the first ${clipTo} ms (a preview), and seekFrom ${req.seekFrom} is past it`);
+      fail('BAD_QUERY', `, seekFrom ${req.seekFrom} is not before clipTo ${clipTo}`);
+    }
     for (const m of access?.messages ?? []) kalturaHeaders.push(`access-control: ${m}`);
   }
   if (partner.enforceEncryption) {
@@ -289,6 +294,11 @@ function selectionStage(req: PlayRequest, entry: Entry, partner: Partner, access
   }
   const firstDuration = sel.flavors[0].durationMs;
   const durationSec: number | null = firstDuration > 0 ? firstDuration / 1000 : entry.duration || null;
+  // the packager refuses a clip that starts past the media (src/request/packager-url.ts): said here,
+  // where the player asked, rather than handed out as URLs that all answer 400
+  if (req.seekFrom > 0 && durationSec !== null && durationSec > 0 && req.seekFrom >= durationSec * 1000) {
+    fail('BAD_QUERY', `, seekFrom ${req.seekFrom} is past the end of the entry (${Math.round(durationSec * 1000)} ms)`);
+  }
   if (format === 'hdnetworkmanifest' && durationSec !== null && durationSec > 0 && durationSec < 10) {
     format = 'http';
     sel = keepFirst(sel);

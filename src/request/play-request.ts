@@ -85,6 +85,12 @@ export function referrerOf(param: string | null | undefined, refererHeader: stri
 }
 
 // PHP's is_numeric: decimal only, so "0x10", "0b1", "Infinity" are not numbers (Number() takes them)
+/**
+ * The largest clip time the packager reads (twelve digits, src/request/packager-url.ts parseMs;
+ * 31 years): a larger one became a URL in exponent-free digits the packager refused, or one
+ * rounded past 2^53.
+ */
+const MAX_CLIP_MS = 999_999_999_999;
 const NUMERIC = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/;
 const num = (v: string | undefined): number | null => {
   if (v === undefined || !NUMERIC.test(v)) return null;
@@ -143,6 +149,9 @@ export function parsePlayRequest(pathAfterAction: string, http: HttpFacts): Play
 
   const seek = num(get('seekFrom'));
   const clip = num(get('clipTo'));
+  for (const [name, v] of [['seekFrom', seek], ['clipTo', clip]] as const) {
+    if (v !== null && v > MAX_CLIP_MS) throw new DeliveryError('BAD_QUERY', `, ${name} is milliseconds, at most ${MAX_CLIP_MS}`);
+  }
   const dps = get('deliveryProfileIds') || get('deliveryProfileId');
   const deliveryProfileIds = dps ? list(dps).map(Number).filter((n) => Number.isInteger(n)) : null;
 

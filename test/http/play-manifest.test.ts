@@ -480,3 +480,30 @@ t.test('a sequence entry\'s own rules are not kept with the main entry\'s decisi
   t.equal(errorCode(await get(seq('1_rcit0qgs,1_moderat0'))), '13', 'an entry pending moderation');
   t.equal(errorCode(await get(seq('1_rcit0qgs,1_sched000'))), '2', 'an entry out of its schedule');
 });
+
+t.test('seekFrom and clipTo that no packager URL could serve are refused where they are asked', async (t) => {
+  // before, each became media URLs that all answered 400 (clipTo/100000000000000000000, clipFrom
+  // past the end, a clip ending where it starts, a preview ending before the seek)
+  const refused = async (path: string, code: string, message: RegExp, what: string) => {
+    const r = await get(path);
+    t.equal(errorCode(r), code, `${what}: error ${code}`);
+    t.match(r.headers.get('x-kaltura-app') ?? '', message, `${what}: says why`);
+  };
+  await refused(`${PM}/1_rcit0qgs/format/url/clipTo/99999999999999999999/a.mp4`, '25', /clipTo is milliseconds, at most 999999999999/, 'a clipTo of 21 digits');
+  await refused(`${PM}/1_rcit0qgs/format/url/seekFrom/9007199254740993/a.mp4`, '25', /seekFrom is milliseconds/, 'a seekFrom past 2^53');
+  await refused(`${PM}/1_rcit0qgs/format/applehttp/protocol/http/seekFrom/1e5/a.m3u8`, '25', /seekFrom 100000 is past the end of the entry \(12\d\d\d ms\)/, 'a seekFrom past the end');
+  await refused(`${PM}/1_rcit0qgs/format/url/seekFrom/8000/clipTo/2000/a.mp4`, '25', /seekFrom 8000 is not before clipTo 2000/, 'a clip ending before it starts');
+  await refused(`${PM}/1_preview1/format/url/seekFrom/8000/a.mp4`, '3', /only the first 5000 ms \(a preview\), and seekFrom 8000 is past it/, 'a seek past an anonymous preview');
+  // what can be served still is, and its URL answers
+  const inPreview = await get(`${PM}/1_preview1/format/url/seekFrom/2000/a.mp4`);
+  t.equal(inPreview.status, 302, 'a seek inside the preview');
+  t.match(inPreview.headers.get('location'), /\/clipTo\/5000\/clipFrom\/2000\//);
+  const media = await fetch(inPreview.headers.get('location')!);
+  t.equal(media.status, 200, 'its media URL answers');
+  await media.arrayBuffer();
+  const near = await get(`${PM}/1_rcit0qgs/format/url/seekFrom/11000/a.mp4`);
+  t.equal(near.status, 302, 'a seek inside the entry');
+  const nearMedia = await fetch(near.headers.get('location')!);
+  t.equal(nearMedia.status, 200, 'its media URL answers');
+  await nearMedia.arrayBuffer();
+});
