@@ -13,7 +13,7 @@ import type { AccessDecision } from './access/types.js';
 import { readPlayRequest, type PlayRequest } from './request/play-request.js';
 import { DeliveryError, fail } from './errors.js';
 import type { Ks } from './access/ks.js';
-import { checkEntryAccess, initEntry, readSession, rulesOf } from './access/entry-check.js';
+import { checkEntryAccess, initEntry, isHeldBack, readSession, rulesOf } from './access/entry-check.js';
 import { isFlavorAllowed, referrerHost } from './access/evaluate.js';
 import type { DecisionStore } from './env.js';
 import { dropRedundant, keepFirst, ONE_FLAVOR_FORMATS, selectFlavors, type Selection } from './selection/flavors.js';
@@ -85,8 +85,9 @@ async function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[
   // a sequence entry's rules were checked for this request alone (deliveryStage): not kept
   const keepable = !encrypted && !d.sequenceHasRules && keepableDecision(rules, ktValid, ks, entry);
   // the media of a sequence are its entries': signed, with the KS under the signature, when any
-  // of them has rules, as the main entry's are
-  const signs = hasRules || d.sequenceHasRules;
+  // of them has rules, as the main entry's are; an entry held back by moderation or its schedule
+  // (which an admin or sview session plays) is signed too
+  const signs = hasRules || d.sequenceHasRules || isHeldBack(entry, ctx.now);
   const decided: Decided = { entry, partner, hasRules: signs, ktValid, access, clipTo, kalturaHeaders, sel, format, d };
   const playback = await finish(ctx, req, decided, ks, keepable && !rules.some(ruleReadsSite), trace, step);
   if (decisions && keepable) keepDecision(decisions, generation, req, ctx.baseUrl, rules, ks, decided);

@@ -140,6 +140,18 @@ export async function readSession({ catalog, now }: AccessEnv, req: Pick<Request
   }
 }
 
+const isInModeration = (entry: Entry): boolean =>
+  entry.moderationStatus === ModerationStatus.PENDING_MODERATION || entry.moderationStatus === ModerationStatus.REJECTED;
+const isScheduledNow = (entry: Entry, now: number): boolean =>
+  !((entry.startDate !== null && entry.startDate > now) || (entry.endDate !== null && entry.endDate < now));
+
+/**
+ * An entry held back by its status (in moderation, or outside its schedule): only an admin or an
+ * `sview` session plays it (checkEntryAccess), so its media URLs are signed and checked as a
+ * protected entry's are (src/serve/media-access.ts), or anyone holding a URL would fetch it.
+ */
+export const isHeldBack = (entry: Entry, now: number): boolean => isInModeration(entry) || !isScheduledNow(entry, now);
+
 export interface CheckOptions {
   note?: Note;
   /** A session that skips every check (download: an admin KS or a download privilege). */
@@ -179,7 +191,7 @@ export async function checkEntryAccess(env: AccessEnv, req: RequestFacts, entry:
     return { ks, access, previewMs: null };
   }
 
-  const inModeration = entry.moderationStatus === ModerationStatus.PENDING_MODERATION || entry.moderationStatus === ModerationStatus.REJECTED;
+  const inModeration = isInModeration(entry);
   let previewMs: number | null = null;
   if (access.previewSeconds !== null && !admin && !access.blocked && !inModeration) {
     // a preview skips the play validation (moderation, schedule), as the reference does
@@ -195,7 +207,7 @@ export async function checkEntryAccess(env: AccessEnv, req: RequestFacts, entry:
         ? ', ENTRY_DELETED_MODERATED: the entry was rejected in moderation'
         : ', the entry is pending moderation');
     }
-    if ((entry.startDate !== null && entry.startDate > now) || (entry.endDate !== null && entry.endDate < now)) {
+    if (!isScheduledNow(entry, now)) {
       fail('NOT_SCHEDULED_NOW', entry.endDate !== null && entry.endDate < now ? ', its schedule ended' : ', its schedule has not started');
     }
   }

@@ -1,16 +1,16 @@
-// Who may fetch an entry's media bytes around playManifest. Entries with access-control rules
-// get signed media URLs from playManifest (delivery/tokenizers/kaltura.ts signMediaUrl);
-// every media route checks that signature and the entry's SERVE-context rules before a byte goes
-// out, so a protected entry cannot be fetched by guessing a serveFlavor or packager URL. The rules
-// are evaluated for the caller playManifest answered: the KS it was given rides under the
-// signature (signMediaUrl), is checked again here (expiry, revocation, IP; not urirestrict, which
-// playManifest checked) and takes part in the
+// Who may fetch an entry's media bytes around playManifest. Entries with access-control rules, and
+// those held back by moderation or their schedule, get signed media URLs from playManifest
+// (delivery/tokenizers/kaltura.ts signMediaUrl); every media route checks that signature and the
+// entry's SERVE-context rules before a byte goes out, so a protected entry cannot be fetched by
+// guessing a serveFlavor or packager URL. The rules are evaluated for the caller playManifest
+// answered: the KS it was given rides under the signature (signMediaUrl), is checked again here
+// (expiry, revocation, IP; not urirestrict, which playManifest checked) and takes part in the
 // rules as it did there; without one, the rules see an anonymous caller.
 import type { RequestEnv } from '../env.js';
 import { AssetStatus, type Entry, type FlavorAsset } from '../catalog/types.js';
 import { asDeliveryError, DeliveryError } from '../errors.js';
 import { accessBlockedError, evaluateAccessRules, isFlavorAllowed } from '../access/evaluate.js';
-import { checkEntryAccess, partnerOf, readSession, rulesOf, type EntryAccess, type RequestFacts } from '../access/entry-check.js';
+import { checkEntryAccess, isHeldBack, partnerOf, readSession, rulesOf, type EntryAccess, type RequestFacts } from '../access/entry-check.js';
 import type { Ks } from '../access/ks.js';
 import { signedMediaKs, verifyKalturaToken } from '../delivery/tokenizers/kaltura.js';
 import { PRIVATE_MEDIA, PUBLIC_MEDIA } from './file.js';
@@ -26,7 +26,7 @@ export async function checkMediaAccess(
 ): Promise<DeliveryError | null> {
   const { catalog, config, now, http } = env;
   const rules = await rulesOf(catalog, entry);
-  if (rules.length === 0) return null;
+  if (rules.length === 0 && !isHeldBack(entry, now)) return null;
 
   const path = http.rawUrl.split('?')[0];
   const verdict = verifyKalturaToken(path, config.mediaUrlSecret, now);

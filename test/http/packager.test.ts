@@ -298,14 +298,15 @@ t.test('a protected set: a segment is refused unsigned, served signed, refused t
   }
 });
 
-// files made broken on disk: the sample media are hard links into fixtures, so unlink first
+// files made broken on disk: the sample media are hard links into fixtures, so unlink first. The
+// entry's schedule ended: its media URLs are signed, as playManifest gives them to an admin
 const sched = await srv.app.catalog.listFlavors('1_sched000');
 const brokenFile = (i: number, bytes: Buffer): string => {
   const f = sched[i];
   const file = join(srv.config.mediaRoot, f.filePath);
   rmSync(file);
   writeFileSync(file, bytes);
-  return `/hls${P}/entryId/1_sched000/v/1/flavorId/${f.id}/name/a.mp4/index.m3u8`;
+  return signMediaUrl(`/hls${P}/entryId/1_sched000/v/1/flavorId/${f.id}/name/a.mp4/index.m3u8`, srv.config.mediaUrlSecret, Math.floor(Date.now() / 1000));
 };
 const orig = readFileSync(join(srv.config.mediaRoot, sched[1].filePath));
 const moovAt = orig.indexOf('moov') - 4;

@@ -324,6 +324,32 @@ t.test('1_sched000: error 2; an admin KS plays. 1_moderat0: error 13; an admin K
   t.equal((await get(`${PM}/1_moderat0/format/url/ks/${ks({ type: 2 })}/a.mp4`)).status, 302);
 });
 
+t.test('1_sched000 and 1_moderat0: their media URLs are signed, and refused unsigned', async (t) => {
+  // only an admin or sview session plays them: before, anyone with a media URL fetched the file
+  for (const entry of ['1_sched000', '1_moderat0']) {
+    const fid = (await s.app.catalog.listFlavors(entry))[1].id;
+    for (const path of [`/p/309/sp/30900/serveFlavor/entryId/${entry}/v/1/flavorId/${fid}/name/a.mp4`, `/hls/p/309/sp/30900/serveFlavor/entryId/${entry}/v/1/flavorId/${fid}/name/a.mp4/index.m3u8`]) {
+      const r = await get(path);
+      t.equal(r.status, 403, `${entry}: ${path.split('/')[1]} unsigned: 403`);
+      t.equal(errorCode(r), '27', 'error 27 (the signed URL playManifest gives is needed)');
+    }
+    const admin = await get(`${PM}/${entry}/format/url/ks/${ks({ type: 2 })}/a.mp4`);
+    const media = admin.headers.get('location')!;
+    t.match(media, /\/exp\/\d+\/sig\//, `${entry}: the admin's media URL is signed`);
+    const file = await fetch(media);
+    t.equal(file.status, 200, `${entry}: and plays`);
+    await file.arrayBuffer();
+    const master = await (await get(`${PM}/${entry}/format/applehttp/protocol/http/ks/${ks({ type: 2 })}/a.m3u8`)).text();
+    const variant = master.split('\n').find((l) => l && !l.startsWith('#'))!;
+    const playlist = await fetch(variant);
+    t.equal(playlist.status, 200, `${entry}: its HLS playlist plays`);
+    const segment = (await playlist.text()).split('\n').find((l) => l && !l.startsWith('#'))!;
+    const seg = await fetch(new URL(segment, variant));
+    t.equal(seg.status, 200, `${entry}: and its segments`);
+    await seg.arrayBuffer();
+  }
+});
+
 t.test('missing entries, deleted, converting, image and document', async (t) => {
   const none = await get(`${PM}/1_nothere0/format/url/a.mp4`);
   t.equal(none.status, 404);
