@@ -262,12 +262,12 @@ async function accessStage(ctx: PlaybackContext, req: PlayRequest, entry: Entry,
       clipTo = clipTo > 0 ? Math.min(clipTo, checked.previewMs) : checked.previewMs;
       step('access', `preview: clipped to ${clipTo} ms`);
     }
-    // a clip that ends where it starts or before: URLs the packager would refuse one by one
-    if (req.seekFrom > 0 && clipTo > 0 && req.seekFrom >= clipTo) {
-      if (clipTo !== req.clipTo) fail('ACCESS_CONTROL_RESTRICTED', `, this session may play only the first ${clipTo} ms (a preview), and seekFrom ${req.seekFrom} is past it`);
-      fail('BAD_QUERY', `, seekFrom ${req.seekFrom} is not before clipTo ${clipTo}`);
-    }
     for (const m of access?.messages ?? []) kalturaHeaders.push(`access-control: ${m}`);
+  }
+  // a clip that ends where it starts or before: URLs the packager would refuse one by one
+  if (req.seekFrom > 0 && clipTo > 0 && req.seekFrom >= clipTo) {
+    if (clipTo !== req.clipTo) fail('ACCESS_CONTROL_RESTRICTED', `, this session may play only the first ${clipTo} ms (a preview), and seekFrom ${req.seekFrom} is past it`);
+    fail('BAD_QUERY', `, seekFrom ${req.seekFrom} is not before clipTo ${clipTo}`);
   }
   if (partner.enforceEncryption) {
     if (!req.isHttps) fail('ACCESS_CONTROL_RESTRICTED', ', unencrypted manifest request - forbidden');

@@ -99,8 +99,8 @@ export async function rulesOf(catalog: Pick<Catalog, 'getAccessControlProfile'>,
 
 /**
  * KS from the request, checked against the entry's partner; another partner's KS (signed by that
- * partner) is ignored unless the entry has rules. `rawUri` null: the KS came under kdeliver's media signature (verifyKs: no
- * urirestrict check).
+ * partner) is ignored unless the entry has rules. `rawUri` null: the KS came under kdeliver's
+ * media signature (verifyKs: no urirestrict check).
  */
 export async function readSession({ catalog, now }: AccessEnv, req: Pick<RequestFacts, 'ks' | 'clientIp'> & { rawUri: string | null }, entry: Entry, partner: Partner, hasRules: boolean, note: Note = silent): Promise<Ks | null> {
   if (!req.ks) return null;
