@@ -17,7 +17,7 @@ import { openMediaStore } from './storage/media-store.js';
 import { warmUpMediaCode } from './media/warm-up.js';
 import { holdSpareMemory } from './media/spare-memory.js';
 import { shippedFile } from './shipped.js';
-import { readIntoPageCache } from './catalog/warm-file.js';
+import { readIntoPageCache, type WarmResult } from './catalog/warm-file.js';
 import metricsRoutes from '../routes/metrics.js';
 import healthRoutes from '../routes/health.js';
 import consoleRoutes from '../routes/console.js';
@@ -156,22 +156,26 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   // after start, in the background: the SQLite catalog file into the page cache, so the first
   // viewer of each entry of a big catalog does not wait for the disk (src/catalog/warm-file.ts)
   const stopWarm = new AbortController();
-  let catalogWarm: Promise<unknown> = Promise.resolve();
+  let catalogWarm: Promise<WarmResult | null> = Promise.resolve(null);
   if (!config.databaseUrl && config.catalogWarmBytes > 0) {
     app.addHook('onReady', async () => {
       catalogWarm = readIntoPageCache([config.dbFile, `${config.dbFile}-wal`], { maxBytes: config.catalogWarmBytes, signal: stopWarm.signal }).then((r) => {
         const mb = (r.bytes / 1048576).toFixed(1);
         app.log.info({ catalogWarmBytes: r.bytes, ms: Math.round(r.ms) }, r.stopped ? `catalog file not read into the page cache (${r.stopped}); ${mb} MB read` : `catalog file read into the page cache: ${mb} MB in ${Math.round(r.ms)} ms`);
+        return r;
       });
     });
   }
   app.addHook('onClose', async () => {
     releaseSpare();
     stopWarm.abort();
-    await catalogWarm;
+    const warmed = await catalogWarm;
     await handleCache.close();
     await media.close();
     await catalog.close();
+    // the warm read's descriptors of the catalog file, closed only now: closing one drops SQLite's
+    // locks on the file (src/catalog/warm-file.ts)
+    await warmed?.release();
   });
 
   await app.register(metricsRoutes); // first: its hooks must see every route

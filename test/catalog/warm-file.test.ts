@@ -1,6 +1,6 @@
 // src/catalog/warm-file.ts: the catalog file read once into the page cache after start.
 import t from 'tap';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readIntoPageCache } from '../../src/catalog/warm-file.js';
@@ -15,8 +15,15 @@ t.test('reads every byte of the files that exist, a missing WAL is no error', as
   const r = await readIntoPageCache([main, wal], { maxBytes: 10 * 1048576 });
   t.equal(r.bytes, 3 * 1048576 + 17);
   t.equal(r.stopped, undefined);
+  // the files stay open until released (a close drops the process's locks on them: warm-file-locks.test.ts)
+  const open = () => readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`) === main; } catch { return false; } }).length;
+  t.equal(open(), 1, 'the catalog file is still open');
+  await r.release();
+  t.equal(open(), 0, 'and closed by release()');
   writeFileSync(wal, Buffer.alloc(5000));
-  t.equal((await readIntoPageCache([main, wal], { maxBytes: 10 * 1048576 })).bytes, 3 * 1048576 + 17 + 5000, 'the WAL too');
+  const both = await readIntoPageCache([main, wal], { maxBytes: 10 * 1048576 });
+  t.equal(both.bytes, 3 * 1048576 + 17 + 5000, 'the WAL too');
+  await both.release();
   rmSync(wal);
 });
 
