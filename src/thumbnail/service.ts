@@ -206,7 +206,10 @@ async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest
       return { data: await renderImage(png, spec), source: 'frame' };
     } catch (e) {
       // Without ffmpeg, the default thumbnail stands in for frames; any other failure is the file's
-      if (!(e instanceof FrameError && e.missingTool) && !picture) throw new DeliveryError('FILE_NOT_FOUND', ', no frame could be taken from the video');
+      // (or its store's), and is said, as Kaltura's capture failure is: the poster answered for the
+      // frame asked was kept a day under that frame's name, and was still served once the video
+      // could be read again
+      if (!(e instanceof FrameError && e.missingTool)) throw new DeliveryError('FILE_NOT_FOUND', ', no frame could be taken from the video');
     }
   }
   let input: string | Buffer | null = picture ? await pictureInput(ctx, picture) : null;

@@ -1,7 +1,7 @@
 // Thumbnails over HTTP against the real server and the sample library: default thumbnail,
 // resize types, frame grabs and sprites through ffmpeg, the disk cache, errors, THUMBNAIL access control.
 import t from 'tap';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { requireCommands } from '../helpers/system.js';
@@ -188,4 +188,30 @@ t.test('the THUMBNAIL access-control context', async (t) => {
   // the server still serves everything else
   t.equal((await fetch(`${base}/width/50`)).status, 200);
   t.ok(readdirSync(join(srv.dataDir, 'cache', 'thumbnails', '309')).length >= 2);
+});
+
+t.test('a frame that cannot be taken is an error, never the poster kept under the frame\'s name', async (t) => {
+  // Kaltura's capture failure is an error too. Before, an entry with a poster answered it for the
+  // frame asked, cached a day under that frame's key, and kept answering it once the video was back
+  const own = await startServer(t);
+  const dir = join(own.config.mediaRoot, '309', '1_rcit0qgs');
+  const videos = readdirSync(dir).filter((f) => /\.(mp4|3gp)$/.test(f));
+  const saved = new Map(videos.map((f) => [f, readFileSync(join(dir, f))]));
+  // the sample media are hard links into fixtures: unlinked before they are written
+  for (const f of videos) {
+    rmSync(join(dir, f));
+    writeFileSync(join(dir, f), Buffer.from('not a video, the origin answered something else'));
+  }
+  const url = `${own.url}/p/309/sp/30900/thumbnail/entry_id/1_rcit0qgs/vid_sec/4/width/200`;
+  const broken = await fetch(url);
+  t.equal(broken.status, 404, 'the frame cannot be taken: an error');
+  t.equal(broken.headers.get('x-kaltura'), 'error-5');
+  t.match(await broken.text(), /no frame could be taken from the video/);
+  for (const [f, bytes] of saved) {
+    rmSync(join(dir, f));
+    writeFileSync(join(dir, f), bytes);
+  }
+  const back = await image(url);
+  t.equal(back.res.status, 200, 'the video is back: the frame');
+  t.equal(back.res.headers.get('x-kdeliver-thumbnail'), 'frame', 'taken from the video, not a kept answer');
 });
