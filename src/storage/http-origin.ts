@@ -87,6 +87,15 @@ export function httpOrigin(base: string, t: OriginTimeouts): Origin {
       if (a.status === 200) throw new SourceError('status', where(key), 'ignored the byte range (answered 200, not 206)');
       if (a.status !== 206) throw statusError(key, a);
       if (a.body.length !== length) throw new SourceError('unreachable', where(key), `answered ${a.body.length} of ${length} bytes`);
+      // the bytes asked for, of the object as it was measured: a range of the right length from
+      // elsewhere in the file (or from a changed one) would be served as these, shifted
+      const asked = `bytes ${offset}-${offset + length - 1}/`;
+      const range = a.headers['content-range'];
+      if (typeof range !== 'string' || !range.startsWith(asked)) {
+        throw new SourceError('status', where(key), `answered ${typeof range === 'string' ? `Content-Range ${JSON.stringify(range.slice(0, 80))}` : 'no Content-Range'} for ${asked}${meta.size}`);
+      }
+      const total = range.slice(asked.length);
+      if (total !== '*' && Number(total) !== meta.size) throw new SourceError('changed', where(key), `is ${total} bytes now, not ${meta.size}`);
       return a.body;
     },
     ffmpegUrl: async (key) => urlOf(key).toString(),
