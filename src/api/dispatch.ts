@@ -8,7 +8,7 @@ import { readApiSession } from './session.js';
 import { noteSessionKs } from './answer-cache.js';
 import type { ActionSpec, ApiContext, ApiEnv, ServiceModule, UploadedFile } from './types.js';
 import type { Ks } from '../access/ks.js';
-import { CatalogUnavailableError } from '../catalog/errors.js';
+import { CatalogUnavailableError, dataDirWriteProblem } from '../catalog/errors.js';
 import { isSourceError } from '../media/errors.js';
 import { MediaWriteError } from '../storage/media-writer.js';
 
@@ -90,6 +90,8 @@ export async function runCall(registry: Registry, env: ApiEnv, params: Params, f
     // the media store failed under the call (refused, stalled, answered an error): said with the
     // store's own words (its URL, never a credential), as the media routes' 502/504 say it
     if (isSourceError(e) || e instanceof MediaWriteError) err.message = `${err.message}: the media store failed (${e.message}); try again shortly`;
+    const problem = dataDirWriteProblem(e);
+    if (problem) err.message = `${err.message}: the server's data directory cannot be written (${problem}: ${(e as Error).message})`;
     return err;
   }
 }

@@ -17,3 +17,16 @@ export class CatalogSchemaTooNewError extends Error {
     this.name = 'CatalogSchemaTooNewError';
   }
 }
+
+/**
+ * What is wrong with the data directory when a write to it failed for a reason its operator must
+ * mend (SQLite's or the file system's: a full disk, a read-only file system), or null for any
+ * other failure. The CLI says it in one line and api_v3 in its error message, instead of a stack
+ * trace or a bare "Internal server error".
+ */
+export function dataDirWriteProblem(e: unknown): string | null {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') return 'its disk is full';
+  if (code === 'SQLITE_READONLY' || code === 'EROFS') return 'it is read-only';
+  return null;
+}

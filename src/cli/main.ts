@@ -9,7 +9,7 @@ import { openConfiguredCatalog } from '../open-catalog.js';
 import { shippedFile } from '../shipped.js';
 import { SAMPLE_PARTNER, SampleCatalogError, sampleLibraryReplaced } from '../catalog/sample-record.js';
 import { importLibrary, interruptedImport, LibraryError, readLibraryFile } from '../catalog/library.js';
-import { CatalogSchemaTooNewError, CatalogUnavailableError } from '../catalog/errors.js';
+import { CatalogSchemaTooNewError, CatalogUnavailableError, dataDirWriteProblem } from '../catalog/errors.js';
 import { importProgress } from './progress.js';
 import { unsentBytesDrained } from './unsent-bytes.js';
 import { asksForHelp, commandLine } from './usage.js';
@@ -336,6 +336,12 @@ export async function main(argv: string[]): Promise<number> {
     // the same for a media store that refused a write (the message names the store and the key)
     if (e instanceof CatalogUnavailableError || e instanceof CatalogSchemaTooNewError || e instanceof MediaWriteError) {
       process.stderr.write(`kdeliver: ${e.message}\n`);
+      return 1;
+    }
+    // a full or read-only disk under the data directory: the operator's to mend, said in one line
+    const problem = dataDirWriteProblem(e);
+    if (problem) {
+      process.stderr.write(`kdeliver: cannot write: ${problem} (${(e as Error).message})\n`);
       return 1;
     }
     throw e;
