@@ -83,15 +83,25 @@ export async function runCall(registry: Registry, env: ApiEnv, params: Params, f
   } catch (e) {
     if (isApiError(e)) return e;
     onUnexpected?.(e);
-    const err = new ApiError('INTERNAL_SERVERL_ERROR');
-    // the code clients know (Kaltura answers a lost database with it too), and a message saying
-    // that it is the database, not this call, and that trying again will do
-    if (e instanceof CatalogUnavailableError) err.message = `${err.message}: the catalog database does not answer; try again shortly`;
-    // the media store failed under the call (refused, stalled, answered an error): said with the
-    // store's own words (its URL, never a credential), as the media routes' 502/504 say it
-    if (isSourceError(e) || e instanceof MediaWriteError) err.message = `${err.message}: the media store failed (${e.message}); try again shortly`;
-    const problem = dataDirWriteProblem(e);
-    if (problem) err.message = `${err.message}: the server's data directory cannot be written (${problem}: ${(e as Error).message})`;
-    return err;
+    return unexpectedApiError(e);
   }
+}
+
+/** The reason INTERNAL_SERVERL_ERROR gives (after its own words) for a failure that is not the call's. */
+export const INTERNAL_REASON = /^Internal server error occurred(?:: (.*))?$/s;
+
+/**
+ * An unexpected failure as api_v3 (and v2, src/api/v2/front.ts) answers it: the code clients know
+ * (Kaltura answers a lost database with it too), and, where the failure is a dependency's, a
+ * message saying which and that trying again will do.
+ */
+export function unexpectedApiError(e: unknown): ApiError {
+  const err = new ApiError('INTERNAL_SERVERL_ERROR');
+  if (e instanceof CatalogUnavailableError) err.message = `${err.message}: the catalog database does not answer; try again shortly`;
+  // the media store failed under the call (refused, stalled, answered an error): said with the
+  // store's own words (its URL, never a credential), as the media routes' 502/504 say it
+  if (isSourceError(e) || e instanceof MediaWriteError) err.message = `${err.message}: the media store failed (${e.message}); try again shortly`;
+  const problem = dataDirWriteProblem(e);
+  if (problem) err.message = `${err.message}: the server's data directory cannot be written (${problem}: ${(e as Error).message})`;
+  return err;
 }

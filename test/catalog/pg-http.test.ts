@@ -113,6 +113,9 @@ t.test('the database goes away: 503 with a clear body, then service again', asyn
   t.ok(Date.now() - started < 10_000, `answered in ${Date.now() - started} ms`);
   const ready = await get(b, '/readyz');
   t.equal(ready.status, 503, '/readyz says so');
+  // API v2 says why too, in its own words (it said "Internal server error " and nothing more)
+  const v2 = await get(b, '/index.php/partnerservices2/startsession?format=1&partner_id=309&secret=sample-admin-secret-309&admin=1');
+  t.match(JSON.parse(v2.body).error, [{ code: 'INTERNAL_SERVER_ERROR', desc: /^Internal server error the catalog database does not answer; try again shortly$/ }], 'API v2: the database');
   cluster.restart();
   const back = await within(10_000, async () => (await get(b, `${PM}/1_audio001/format/applehttp/protocol/http/a.m3u8`)).status === 200);
   t.ok(back >= 0, `plays again ${back} ms after the database is back`);

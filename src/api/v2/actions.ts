@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { EntryStatus, ModerationStatus, type Entry } from '../../catalog/types.js';
 import type { Ks } from '../../access/ks.js';
+import { INTERNAL_REASON } from '../dispatch.js';
 import { isApiError, type ApiError } from '../errors.js';
 import type { Params } from '../params.js';
 import type { ApiEnv, ApiObject, UploadedFile } from '../types.js';
@@ -69,7 +70,8 @@ function failure(e: ApiError, what: { entryId?: string } = {}): V2Failure {
     // api_v3 answers a session that may not change an entry with INVALID_KS; v2 with its privilege text
     case 'INVALID_KS': return new V2Failure('INTERNAL_SERVER_ERROR', 'Internal server error Did not match required privlieges');
     case 'INVALID_ENTRY_MEDIA_TYPE': case 'ENTRY_NOT_READY': return new V2Failure('INVALID_ENTRY_TYPE', 'source entry must be of type [1]');
-    case 'INTERNAL_SERVERL_ERROR': return new V2Failure('INTERNAL_SERVER_ERROR', 'Internal server error ');
+    // v2's words, then the reason api_v3 gives where it has one (the database, the media store)
+    case 'INTERNAL_SERVERL_ERROR': return new V2Failure('INTERNAL_SERVER_ERROR', `Internal server error ${INTERNAL_REASON.exec(e.message)?.[1] ?? ''}`);
     default: return new V2Failure(e.code, e.message);
   }
 }
