@@ -128,7 +128,7 @@ export function readKey(f: ApiKeyFacts): ReadKey {
   if (typeof params.service === 'string' && params.service.toLowerCase() === 'multirequest') {
     const subs = subRequests(params);
     if (subs.length === 0 || subs.length > MAX_SUB_REQUESTS) return none;
-    for (const s of subs) {
+    for (const { params: s } of subs) {
       const a = actionOf(s);
       if (a === null || !CACHEABLE_ACTIONS.has(a) || !isKsParam(s.ks)) return none;
       callerKs ||= isCallerKs(s.ks);

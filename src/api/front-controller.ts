@@ -5,7 +5,7 @@
 import { ApiError, isApiError } from './errors.js';
 import { BodyError, mergeRequestParams, parseBody, pathPairs, queryParams, type Params } from './params.js';
 import { runCall, type Registry } from './dispatch.js';
-import { runMultiRequest } from './multirequest.js';
+import { runMultiRequest, subRequestFiles } from './multirequest.js';
 import { readFormat, serialize, type Serialized } from './serializers/index.js';
 import { isFileResult, type ApiEnv, type UploadedFile } from './types.js';
 
@@ -121,8 +121,10 @@ export async function handleApiRequest(registry: Registry, env: ApiEnv, req: Api
 
   if (result === undefined) {
     const service = typeof params.service === 'string' ? params.service.toLowerCase() : '';
-    const run = async (call: Params) =>
-      checkResponseProfile(call.responseProfile) ?? applyResponseProfile(await runCall(registry, env, call, files, opts.onUnexpected), call.responseProfile);
+    // a sub-request of a multirequest is given its own files (`{key}:fileData`), the call itself all of them
+    const run = async (call: Params, key?: number) =>
+      checkResponseProfile(call.responseProfile)
+        ?? applyResponseProfile(await runCall(registry, env, call, key === undefined ? files : subRequestFiles(files, key), opts.onUnexpected), call.responseProfile);
     if (service === 'multirequest') {
       result = await runMultiRequest(params, run);
       multi = Array.isArray(result);

@@ -10,19 +10,32 @@ const PROPAGATED = ['ks', 'partnerId', 'clientTag'] as const;
 export const MAX_SUB_REQUESTS = 100;
 const TOKEN = /\{(\d+):result((?::[^{}:]+)*)\}/g;
 
-/** The sub-requests in execution order: from min(1, smallest key) up to the first key without service and action. */
-export function subRequests(params: Params): Params[] {
+/**
+ * The sub-requests in execution order, each with its key (the `N` of its `N:name` parameters and
+ * files): from min(1, smallest key) up to the first key without service and action.
+ */
+export function subRequests(params: Params): Array<{ key: number; params: Params }> {
   const keys = Object.keys(params).filter((k) => /^\d+$/.test(k)).map(Number);
   if (keys.length === 0) return [];
-  const out: Params[] = [];
+  const out: Array<{ key: number; params: Params }> = [];
   for (let i = Math.min(1, keys.reduce((a, b) => Math.min(a, b))); ; i++) {
     const r = params[String(i)];
     if (typeof r !== 'object' || r === null || Array.isArray(r)) break;
     const sub = r as Params;
     if (!sub.service || !sub.action) break;
-    out.push(sub);
+    out.push({ key: i, params: sub });
   }
   return out;
+}
+
+/**
+ * The files of sub-request `key`: the parts named `{key}:{name}`, under `{name}` (Kaltura's front
+ * controller splits file fields as it splits parameters). A part without a number is the
+ * multirequest's own, as a parameter without one is, and no sub-request's.
+ */
+export function subRequestFiles<F extends { field: string }>(files: readonly F[], key: number): F[] {
+  const prefix = `${key}:`;
+  return files.filter((f) => f.field.startsWith(prefix)).map((f) => ({ ...f, field: f.field.slice(prefix.length) }));
 }
 
 /** Walks a result along `a:b:0:c`; `_all:attr` comma-joins attr over an array (keeping the trailing comma). */
@@ -63,15 +76,15 @@ export function replaceTokens(v: unknown, results: unknown[]): unknown {
 }
 
 /** Runs every sub-request with `run`; the top level's ks/partnerId/clientTag pass down. */
-export async function runMultiRequest(params: Params, run: (sub: Params) => Promise<unknown>): Promise<unknown[] | ApiError> {
+export async function runMultiRequest(params: Params, run: (sub: Params, key: number) => Promise<unknown>): Promise<unknown[] | ApiError> {
   const results: unknown[] = [];
   const subs = subRequests(params);
   if (subs.length > MAX_SUB_REQUESTS) return new ApiError('MULTIREQUEST_TOO_LARGE', { MAX_REQUESTS: MAX_SUB_REQUESTS });
-  for (const raw of subs) {
+  for (const { key, params: raw } of subs) {
     const sub: Params = { ...(replaceTokens(raw, results) as Params) };
     delete sub.format; // only the top-level format picks the serializer
     for (const k of PROPAGATED) if (sub[k] === undefined && params[k] !== undefined) sub[k] = params[k];
-    results.push(await run(sub));
+    results.push(await run(sub, key));
   }
   return results;
 }

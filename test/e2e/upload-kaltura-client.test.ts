@@ -217,6 +217,36 @@ t.test('bad uploads end in a clear error; the entry in ERROR with the reason', a
   t.equal(sample.status, 302);
 });
 
+t.test('the whole upload in one multirequest: each sub-request gets its own file part', async (t) => {
+  // the client names a sub-request's file `{index}:fileData`, as its parameters; before, no
+  // sub-request found its file (MISSING_MANDATORY_PARAMETER fileData) and the entry stayed empty
+  const results = await kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'batch.mp4' }))
+    .add(kaltura.services.uploadToken.upload('{1:result:id}', video))
+    .add(kaltura.services.media.add(new kaltura.objects.MediaEntry({ name: 'uploaded in one batch', mediaType: 1 })))
+    .add(kaltura.services.media.addContent('{3:result:id}', new kaltura.objects.UploadedFileTokenResource({ token: '{1:result:id}' })))
+    .execute(client);
+  t.equal(results.length, 4);
+  for (const r of results) t.notOk(r && r.code && r.message, `no error: ${r?.code ?? 'ok'}`);
+  t.equal(Number(results[1].uploadedFileSize), bytes.length, 'the file reached uploadToken.upload');
+  const ready = await waitForStatus(results[2].id, (s) => s !== 1 && s !== 7 && s !== 0, 120_000);
+  t.equal(Number(ready.status), 2, 'and the entry is READY');
+
+  // a raw multipart body: numbered parts go to their sub-request only, 1-based keys as well
+  const token = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'raw.bin' })));
+  const form = new FormData();
+  form.append('ks', ks);
+  form.append('format', '1');
+  form.append('1:service', 'system');
+  form.append('1:action', 'ping');
+  form.append('2:service', 'uploadToken');
+  form.append('2:action', 'upload');
+  form.append('2:uploadTokenId', token.id);
+  form.append('2:fileData', new Blob([bytes.subarray(0, 1000)]), 'raw.bin');
+  const raw = await (await fetch(`${srv.url}/api_v3/service/multirequest`, { method: 'POST', body: form })).json();
+  t.equal(raw[0], true, 'the first sub-request, given no file');
+  t.equal(Number(raw[1].uploadedFileSize), 1000, 'the second, its part');
+});
+
 t.test('a restart in the middle of transcoding: the job is queued again and finishes', async (t) => {
   const long = join(work, 'long.mp4');
   makeSource(long, { seconds: 8, width: 1280, height: 720 });
