@@ -217,7 +217,7 @@ t.test('S3: a missing bucket is a 502 naming it, a missing object in a bucket th
   await s3.client.send(new DeleteBucketCommand({ Bucket: 'no-such-bucket' }));
   // what the store's probe said while the bucket was there stands two seconds (src/storage/media-store.ts)
   await new Promise((r) => setTimeout(r, 2100));
-  for (const path of [flavor, hlsIndex({ entryId: SAMPLE.entryId, flavorId: SAMPLE.p240 })]) {
+  for (const path of [flavor, hlsIndex({ entryId: SAMPLE.entryId, flavorId: SAMPLE.p240 }), `/p/309/sp/30900/thumbnail/entry_id/${SAMPLE.entryId}/width/100`]) {
     const r = await get(`${noBucket.url}${path}`);
     t.equal(r.status, 502, `${path}: 502`);
     t.match(r.body.toString(), /s3 store s3:\/\/no-such-bucket\/lib \(309\/.*\): has no bucket no-such-bucket/, 'names the store, the object and the missing bucket');
