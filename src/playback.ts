@@ -350,7 +350,8 @@ async function deliveryStage(
  * their media out (src/serve/media-access.ts). The flavors come from the main entry's selection,
  * so an entry whose rules would not allow one of them refuses the request, as does one that would
  * give this session only a preview (one entry of a sequence cannot be clipped). Returns whether
- * any has rules (then the URLs are signed) and the delivery-profile limits their rules set.
+ * any has rules or is held back by moderation or its schedule (then the URLs are signed) and the
+ * delivery-profile limits their rules set.
  */
 async function checkSequence(
   ctx: PlaybackContext, req: PlayRequest, main: Entry, partner: Partner, sequence: readonly Entry[], flavors: readonly FlavorAsset[], ktValid: boolean, step: Step,
@@ -359,7 +360,8 @@ async function checkSequence(
   const profileLimits: NonNullable<AccessDecision['limitDeliveryProfiles']>[] = [];
   for (const e of sequence) {
     if (e.id === main.id) continue;
-    if ((await rulesOf(ctx.catalog, e)).length > 0) hasRules = true;
+    // held back (moderation, schedule): its media is refused unsigned (src/serve/media-access.ts)
+    if ((await rulesOf(ctx.catalog, e)).length > 0 || isHeldBack(e, ctx.now)) hasRules = true;
     if (ktValid) continue; // a kt signed this very URL, sequence and all
     const checked = await checkEntryAccess(ctx, req, e, partner, 'PLAY', { note: step });
     if (checked.previewMs !== null) fail('ACCESS_CONTROL_RESTRICTED', `, entry ${e.id} of the sequence offers this session only a preview`);

@@ -505,6 +505,16 @@ t.test('a sequence entry\'s own rules are not kept with the main entry\'s decisi
   t.equal((await get(seq('1_rcit0qgs,1_flavlim0', '/flavorParamIds/301961'))).status, 200, 'the flavor it allows');
   t.equal(errorCode(await get(seq('1_rcit0qgs,1_moderat0'))), '13', 'an entry pending moderation');
   t.equal(errorCode(await get(seq('1_rcit0qgs,1_sched000'))), '2', 'an entry out of its schedule');
+  // an admin plays them: the sequence's media URLs are signed, as those entries' media needs
+  for (const held of ['1_moderat0', '1_sched000']) {
+    const master = await get(seq(`1_rcit0qgs,${held}`, `/ks/${ks({ type: 2 })}`));
+    t.equal(master.status, 200, `admin, a sequence with ${held}: the master`);
+    const variant = (await master.text()).split('\n').find((l) => l && !l.startsWith('#'))!;
+    t.match(variant, /\/exp\/\d+\/sig\//, 'its variant URL is signed');
+    const playlist = await fetch(variant);
+    t.equal(playlist.status, 200, `admin, a sequence with ${held}: the variant playlist plays`);
+    await playlist.arrayBuffer();
+  }
 });
 
 t.test('seekFrom and clipTo that no packager URL could serve are refused where they are asked', async (t) => {
