@@ -98,8 +98,12 @@ export async function checkUnsignedClip(env: Pick<RequestEnv, 'catalog' | 'now'>
 /**
  * Cache-Control of a media answer: any cache may keep it unless the entry's rules (an encrypted
  * entry's DRM policy among them) judged it by what its URL does not show; a URL with kdeliver's
- * media signature (`signed`) shows what it was judged by.
+ * media signature (`signed`) shows what it was judged by. An entry with a schedule, or held back
+ * by moderation, was judged by the session (a KS may ride in a header) and the hour: what it
+ * answers now is not an answer for everyone, for months.
  */
-export async function mediaCacheControl(env: Pick<RequestEnv, 'catalog'>, entry: Entry, signed: boolean): Promise<string> {
-  return signed || (await rulesOf(env.catalog, entry)).length === 0 ? PUBLIC_MEDIA : PRIVATE_MEDIA;
+export async function mediaCacheControl(env: Pick<RequestEnv, 'catalog' | 'now'>, entry: Entry, signed: boolean): Promise<string> {
+  if (signed) return PUBLIC_MEDIA;
+  if (entry.startDate !== null || entry.endDate !== null || isHeldBack(entry, env.now)) return PRIVATE_MEDIA;
+  return (await rulesOf(env.catalog, entry)).length === 0 ? PUBLIC_MEDIA : PRIVATE_MEDIA;
 }

@@ -315,6 +315,16 @@ t.test('flvclipper: an unsigned URL is judged by the PLAY rules with its own KS 
   t.equal(dl.status, 200);
   t.equal(dl.headers.get('cache-control'), 'private, no-store', 'raw of an entry with rules: private');
   t.match((await get('/p/309/sp/30900/raw/entry_id/1_document', { method: 'HEAD' })).headers.get('cache-control'), /^public/, 'raw of an entry without rules: public');
+  // entries without rules held back by moderation or their schedule: what an admin gets is private
+  for (const held of ['1_moderat0', '1_sched000']) {
+    for (const [what, init] of [['KS in X-Kaltura-Ks', { method: 'HEAD', headers: { 'X-Kaltura-Ks': admin } }], ['KS in the path', { method: 'HEAD' }]] as const) {
+      const r = await get(`/p/309/sp/30900/${what === 'KS in the path' ? `raw/entry_id/${held}/ks/${admin}` : `raw/entry_id/${held}`}/relocate/a.mp4`, init);
+      t.equal(r.status, 200, `raw of ${held}, ${what}`);
+      t.equal(r.headers.get('cache-control'), 'private, no-store', `raw of ${held}, ${what}: private`);
+    }
+    const clipped = await get(`/p/309/sp/30900/flvclipper/entry_id/${held}/clip_to/2000`, { method: 'HEAD', headers: { 'X-Kaltura-Ks': admin } });
+    t.equal(clipped.headers.get('cache-control'), 'private, no-store', `flvclipper of ${held}: private`);
+  }
   const probed = await ffprobeJson(`${s.url}${clip}/ks/${user}`);
   t.equal(probed.code, 0, probed.stderr);
   t.ok(Math.abs(Number(probed.json.format.duration) - 4) < 0.2, `the clip decodes, ${probed.json.format.duration} s`);
