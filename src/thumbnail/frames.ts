@@ -3,7 +3,8 @@
 import { runMediaTool } from '../ffmpeg/media-tool.js';
 
 export class FrameError extends Error {
-  constructor(message: string, readonly missingTool = false) {
+  /** `stopped`: ffmpeg was killed (its time ran out), so the same grab may well succeed later. */
+  constructor(message: string, readonly missingTool = false, readonly stopped = false) {
     super(message);
   }
 }
@@ -14,7 +15,7 @@ async function capture(ffmpeg: string, args: string[], timeoutMs: number): Promi
   const { code, signal, stdout, stderr, error } = await runMediaTool(ffmpeg, args, { timeoutMs, maxStdoutBytes: MAX_OUTPUT });
   if (error) throw new FrameError(error.code === 'ENOENT' ? 'ffmpeg is not installed' : error.message, error.code === 'ENOENT');
   if (code === 0 && stdout.length > 0) return stdout;
-  throw new FrameError(`ffmpeg could not grab frames (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').pop() ?? ''}`);
+  throw new FrameError(`ffmpeg could not grab frames (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').pop() ?? ''}`, false, signal !== null);
 }
 
 const base = ['-nostdin', '-hide_banner', '-loglevel', 'error'];

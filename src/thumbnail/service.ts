@@ -17,7 +17,7 @@ import { DEFAULT_WIDTH, hasDefaultSize, renditionKey, type ThumbnailRequest } fr
 import { frameSourceOf } from './source.js';
 import { sheetSpan, type StoryboardLayout } from './storyboard.js';
 import { limiter } from '../concurrency/limiter.js';
-import type { MediaStore } from '../storage/media-store.js';
+import { storeUnreachable, type MediaStore } from '../storage/media-store.js';
 
 /** The server's environment as thumbnails read it (the catalog; config.dataDir, config.mediaRoot, config.thumbnailCacheBytes). */
 export interface ThumbnailContext extends Pick<Env, 'catalog'> {
@@ -81,7 +81,7 @@ export async function getStoryboardSheet(ctx: ThumbnailContext, entry: Entry, la
     } catch (e) {
       // without ffmpeg, the entry's picture stands in for every tile (read once: remote media reads it whole)
       if (e instanceof FrameError && e.missingTool && picture) still = await pictureInput(ctx, picture);
-      if (!still) throw new DeliveryError('FILE_NOT_FOUND', ', no frames could be taken from the video for the storyboard');
+      if (!still) throw await frameFailure(ctx, e, 'no frames could be taken from the video for the storyboard');
     }
     const sheet = await repeatSheet(still, span.count, layout);
     return { data: await encodeJpeg(sheet, layout.quality), source: 'repeated-storyboard' };
@@ -166,6 +166,20 @@ export async function videoInput(ctx: Pick<ThumbnailContext, 'config' | 'media'>
   return (await ctx.media.version(name)) ? ctx.media.ffmpegInput(name) : null;
 }
 
+/**
+ * Why a frame could not be taken, as the answer says it: a grab cut off by its time limit, or a
+ * remote store that does not answer now, is a 5xx no cache keeps (the same grab may work in a
+ * moment); a video ffmpeg cannot read is the file's, error 5 (404).
+ */
+async function frameFailure(ctx: ThumbnailContext, e: unknown, what = 'no frame could be taken from the video'): Promise<DeliveryError> {
+  if (e instanceof FrameError && e.stopped) return new DeliveryError('FILE_NOT_FOUND', ', the frame could not be taken in time; try again', { httpStatus: 503 });
+  if (ctx.media && ctx.media.kind !== 'local') {
+    const unreachable = await storeUnreachable(ctx.media, { fresh: true });
+    if (unreachable !== null) return new DeliveryError('MEDIA_ORIGIN_FAILED', `, ${unreachable}`);
+  }
+  return new DeliveryError('FILE_NOT_FOUND', `, ${what}`);
+}
+
 /** A picture as sharp reads it (a local path, or a remote picture's bytes), or null when missing. */
 async function pictureInput(ctx: ThumbnailContext, relative: string): Promise<string | Buffer | null> {
   if (!ctx.media || ctx.media.kind === 'local') {
@@ -209,7 +223,7 @@ async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest
       // (or its store's), and is said, as Kaltura's capture failure is: the poster answered for the
       // frame asked was kept a day under that frame's name, and was still served once the video
       // could be read again
-      if (!(e instanceof FrameError && e.missingTool)) throw new DeliveryError('FILE_NOT_FOUND', ', no frame could be taken from the video');
+      if (!(e instanceof FrameError && e.missingTool)) throw await frameFailure(ctx, e);
     }
   }
   let input: string | Buffer | null = picture ? await pictureInput(ctx, picture) : null;

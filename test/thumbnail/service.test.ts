@@ -2,7 +2,7 @@
 // repeated), rather than failing; concurrent requests for one picture share one rendering; the
 // disk cache holds whole files only.
 import t from 'tap';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -12,6 +12,8 @@ import { thumbnailCacheDir } from '../../src/storage/paths.js';
 import { getThumbnail } from '../../src/thumbnail/service.js';
 import { parseThumbnailParams } from '../../src/thumbnail/params.js';
 import { sqliteDb } from '../helpers/sqlite.js';
+import type { DeliveryError } from '../../src/errors.js';
+import { renderError } from '../../src/render/error.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-thumb-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -69,4 +71,18 @@ t.test('a cache write that fails still answers, and leaves no temporary file', a
   const again = await getThumbnail(ctx, entry, r);
   t.equal(again.source, 'cache', 'kept once the way is clear');
   t.ok(again.data.equals(first.data));
+});
+
+t.test('a grab cut off (ffmpeg killed, as at its time limit) is a 503 no cache keeps; a video ffmpeg cannot read, a 404', async (t) => {
+  const killed = join(dir, 'killed-ffmpeg');
+  writeFileSync(killed, '#!/bin/sh\nkill -KILL $$\n', { mode: 0o755 });
+  const failing = join(dir, 'failing-ffmpeg');
+  writeFileSync(failing, '#!/bin/sh\necho "Invalid data found when processing input" >&2\nexit 1\n', { mode: 0o755 });
+  const cut = await getThumbnail({ ...ctx, ffmpeg: killed }, entry, req({ vid_sec: '7', width: '90' })).then(() => null, (e: DeliveryError) => e);
+  t.equal(cut?.httpStatus, 503, 'cut off: 503');
+  t.match(cut?.message, /the frame could not be taken in time; try again/);
+  const bad = await getThumbnail({ ...ctx, ffmpeg: failing }, entry, req({ vid_sec: '7', width: '90' })).then(() => null, (e: DeliveryError) => e);
+  t.equal(bad?.httpStatus, 404, 'unreadable: 404');
+  t.match(bad?.message, /no frame could be taken from the video/);
+  t.equal(renderError(cut!, 'GET', 0).headers['Cache-Control'], 'no-store', 'the 503 is kept nowhere');
 });
