@@ -15,8 +15,9 @@ export interface ReadinessCheck {
 /**
  * How long /readyz waits for a dependency. A store or database that takes the connection and never
  * answers is otherwise bounded only by its own timeouts (the media timeout, 10 s by default), past
- * what probes wait (Kubernetes' default is one second, Docker's thirty): the answer comes in time
- * and says what is slow, while the check it started goes on and its verdict is kept as usual.
+ * what a probe waits (Docker's thirty seconds; Kubernetes' default of one second needs raising,
+ * README): the answer says what is slow, while the check it started goes on and its verdict is
+ * kept as usual. Shorter, a loaded machine's healthy catalog would be called slow.
  */
 const READY_WAIT_MS = 2000;
 

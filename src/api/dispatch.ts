@@ -101,7 +101,8 @@ export function unexpectedApiError(e: unknown): ApiError {
   // the media store failed under the call (refused, stalled, answered an error): said with the
   // store's own words (its URL, never a credential), as the media routes' 502/504 say it
   if (isSourceError(e) || e instanceof MediaWriteError) err.message = `${err.message}: the media store failed (${e.message}); try again shortly`;
+  // the code only: the system's message names the server's paths, which are not the caller's to see
   const problem = dataDirWriteProblem(e);
-  if (problem) err.message = `${err.message}: the server's data directory cannot be written (${problem}: ${(e as Error).message})`;
+  if (problem) err.message = `${err.message}: the server's data directory cannot be written (${problem}: ${String((e as { code?: unknown }).code)})`;
   return err;
 }

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrations } from './migrations.js';
 
@@ -39,19 +39,15 @@ export function migrate(db: Db): void {
  * usual umask (0644), is made private when it is opened, where its owner opens it.
  */
 function keepPrivate(file: string): void {
-  let mode: number;
-  try {
-    mode = statSync(file).mode;
-  } catch {
+  if (!existsSync(file)) {
     closeSync(openSync(file, 'a', 0o600));
     return;
   }
-  if ((mode & 0o077) === 0) return;
   for (const f of [file, `${file}-wal`, `${file}-shm`]) {
     try {
-      chmodSync(f, 0o600);
+      if ((statSync(f).mode & 0o077) !== 0) chmodSync(f, 0o600);
     } catch {
-      // not ours (another user's catalog we may read), or no such file: left as it is
+      // no such file, or not ours (another user's catalog we may read): left as it is
     }
   }
 }
