@@ -16,6 +16,14 @@ import { signedMediaKs, verifyKalturaToken } from '../delivery/tokenizers/kaltur
 import { PRIVATE_MEDIA, PUBLIC_MEDIA } from './file.js';
 import { flatHeaders, type HttpFacts } from '../request/http-facts.js';
 
+/** Whether an entry's media is only for URLs playManifest signed: it has rules, or is held back. */
+export const needsSignature = (rules: readonly unknown[], entry: Entry, now: number): boolean => rules.length > 0 || isHeldBack(entry, now);
+
+/** needsSignature, reading the entry's rules from the catalog. */
+export async function mediaNeedsSignature(env: Pick<RequestEnv, 'catalog' | 'now'>, entry: Entry): Promise<boolean> {
+  return needsSignature(await rulesOf(env.catalog, entry), entry, env.now);
+}
+
 /**
  * The signature and SERVE-context rules for this request (its HTTP facts: the URL carries the
  * signature) and what it asks for, or null when it may have the bytes.
@@ -26,7 +34,7 @@ export async function checkMediaAccess(
 ): Promise<DeliveryError | null> {
   const { catalog, config, now, http } = env;
   const rules = await rulesOf(catalog, entry);
-  if (rules.length === 0 && !isHeldBack(entry, now)) return null;
+  if (!needsSignature(rules, entry, now)) return null;
 
   const path = http.rawUrl.split('?')[0];
   const verdict = verifyKalturaToken(path, config.mediaUrlSecret, now);
