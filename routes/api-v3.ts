@@ -49,7 +49,10 @@ export default async function apiV3Routes(app: FastifyInstance) {
   // within api_v3 even a transport failure (an oversized body, say) is an API error with HTTP 200
   app.setErrorHandler(async (error: Error & { code?: string }, request, reply) => {
     request.log.info({ code: error.code }, `api_v3: ${error.message}`);
-    const out = refusedBeforeBody(apiUrlParts(request.raw.url ?? request.url), new ApiError('INTERNAL_SERVERL_ERROR'));
+    const refusal = new ApiError('INTERNAL_SERVERL_ERROR');
+    // an upload of a whole big file in one request: said, with the way that works
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') refusal.message = `${refusal.message}: the request body is over ${BODY_LIMIT / 1048576} MB; upload a larger file in chunks (uploadToken.upload with resume and resumeAt)`;
+    const out = refusedBeforeBody(apiUrlParts(request.raw.url ?? request.url), refusal);
     return send(request, reply, { status: 200, headers: { 'content-type': out.contentType, 'access-control-allow-origin': '*' }, body: out.body });
   });
 

@@ -243,7 +243,7 @@ t.test('hostile input on the write actions and API v2', async (t) => {
     const huge = Buffer.alloc(65 * 1024 * 1024, 0x41);
     const v3 = await fetch(`${api}/service/baseentry/action/update?format=1&ks=${admin}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: huge });
     t.equal(v3.status, 200, 'api_v3: HTTP 200');
-    t.match(JSON.parse(await v3.text()), { objectType: 'KalturaAPIException' });
+    t.match(JSON.parse(await v3.text()), { objectType: 'KalturaAPIException', code: 'INTERNAL_SERVERL_ERROR', message: /: the request body is over 64 MB; upload a larger file in chunks \(uploadToken\.upload with resume and resumeAt\)$/ }, 'api_v3 says why, and what works');
     const big = await fetch(`${P}/updateentry?ks=${admin}&entry_id=${ENTRY}&entry_name=x`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: huge });
     t.equal(big.status, 200, 'v2: HTTP 200');
     t.match(await big.text(), /<code>INTERNAL_SERVER_ERROR<\/code><desc>Internal server error the request body is over \d+ bytes<\/desc>/);
