@@ -5,7 +5,7 @@
 // not exist (a misspelled KDELIVER_MEDIA_URL, where every media file was a 404): 503 naming the
 // store (never a credential); a store that answers (a missing probe object is an answer): ready.
 // Real parts: s3rver through the real AWS SDK, a TCP server that accepts and never answers.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createServer, type Socket } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { startServer } from '../helpers/server.js';
@@ -17,6 +17,18 @@ async function readyz(url: string): Promise<{ status: number; body: any; ms: num
   return { status: res.status, body: await res.json(), ms: performance.now() - t0 };
 }
 const storage = (body: any) => body.checks.find((c: { name: string }) => c.name === 'storage');
+
+/** A TCP server that takes connections and never answers; its port. */
+async function silentOrigin(t: Test): Promise<number> {
+  const sockets: Socket[] = [];
+  const silent = createServer((c) => void sockets.push(c));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  t.teardown(() => {
+    for (const c of sockets) c.destroy();
+    silent.close();
+  });
+  return (silent.address() as { port: number }).port;
+}
 
 t.test('S3: ready while the store answers, 503 naming the store when it is down', async (t) => {
   const s3 = await startS3(t);
@@ -44,14 +56,7 @@ t.test('S3: a bucket that does not exist is not ready (every object would be "mi
 });
 
 t.test('HTTP origin that never answers: 503 within the media timeouts, not a hang', async (t) => {
-  const sockets: Socket[] = [];
-  const silent = createServer((c) => void sockets.push(c));
-  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-  t.teardown(() => {
-    for (const c of sockets) c.destroy();
-    silent.close();
-  });
-  const port = (silent.address() as { port: number }).port;
+  const port = await silentOrigin(t);
   const s = await startServer(t, { env: { KDELIVER_MEDIA_URL: `http://127.0.0.1:${port}/media`, KDELIVER_MEDIA_TIMEOUT_MS: '800', KDELIVER_SAMPLE_LIBRARY: 'false' } });
   const r = await readyz(s.url);
   t.equal(r.status, 503, 'not ready');
@@ -61,14 +66,7 @@ t.test('HTTP origin that never answers: 503 within the media timeouts, not a han
 
 t.test('HTTP origin that never answers, default media timeout (10 s): /readyz still answers within its own 2 s', async (t) => {
   // before, the answer took the whole media timeout: past what orchestrators' probes wait
-  const sockets: Socket[] = [];
-  const silent = createServer((c) => void sockets.push(c));
-  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-  t.teardown(() => {
-    for (const c of sockets) c.destroy();
-    silent.close();
-  });
-  const port = (silent.address() as { port: number }).port;
+  const port = await silentOrigin(t);
   const s = await startServer(t, { env: { KDELIVER_MEDIA_URL: `http://127.0.0.1:${port}/media`, KDELIVER_SAMPLE_LIBRARY: 'false' } });
   const r = await readyz(s.url);
   t.equal(r.status, 503, 'not ready');
