@@ -36,6 +36,8 @@ export interface MediaToolExit {
   stderr: string;
   /** The process could not be started (code ENOENT: the tool is not installed) or controlled. */
   error: NodeJS.ErrnoException | null;
+  /** Killed because its `timeoutMs` ran out (not for its output, an abort, or a crash of its own). */
+  timedOut: boolean;
 }
 
 const STDERR_TAIL = 8192;
@@ -69,14 +71,18 @@ export function runMediaTool(command: string, args: string[], opts: MediaToolOpt
     }
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-STDERR_TAIL)));
     const kill = () => child.kill('SIGKILL');
-    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(kill, opts.timeoutMs);
+    let timedOut = false;
+    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, opts.timeoutMs);
     if (opts.signal?.aborted) kill();
     else opts.signal?.addEventListener('abort', kill, { once: true });
     // 'error' may come alone (a tool that never started) or before 'close': the first one settles
-    const settle = (exit: Omit<MediaToolExit, 'stdout' | 'stderr'>) => {
+    const settle = (exit: Omit<MediaToolExit, 'stdout' | 'stderr' | 'timedOut'>) => {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', kill);
-      resolve({ ...exit, stdout: Buffer.concat(chunks), stderr });
+      resolve({ ...exit, stdout: Buffer.concat(chunks), stderr, timedOut });
     };
     child.on('error', (err: NodeJS.ErrnoException) => settle({ code: null, signal: null, error: err }));
     child.on('close', (code, signal) => {

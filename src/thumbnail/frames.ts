@@ -3,7 +3,7 @@
 import { runMediaTool } from '../ffmpeg/media-tool.js';
 
 export class FrameError extends Error {
-  /** `stopped`: ffmpeg was killed (its time ran out), so the same grab may well succeed later. */
+  /** `stopped`: ffmpeg's time ran out, so the same grab may well succeed later (a crash would not). */
   constructor(message: string, readonly missingTool = false, readonly stopped = false) {
     super(message);
   }
@@ -12,10 +12,10 @@ export class FrameError extends Error {
 const MAX_OUTPUT = 256 * 1024 * 1024;
 
 async function capture(ffmpeg: string, args: string[], timeoutMs: number): Promise<Buffer> {
-  const { code, signal, stdout, stderr, error } = await runMediaTool(ffmpeg, args, { timeoutMs, maxStdoutBytes: MAX_OUTPUT });
+  const { code, signal, stdout, stderr, error, timedOut } = await runMediaTool(ffmpeg, args, { timeoutMs, maxStdoutBytes: MAX_OUTPUT });
   if (error) throw new FrameError(error.code === 'ENOENT' ? 'ffmpeg is not installed' : error.message, error.code === 'ENOENT');
   if (code === 0 && stdout.length > 0) return stdout;
-  throw new FrameError(`ffmpeg could not grab frames (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').pop() ?? ''}`, false, signal !== null);
+  throw new FrameError(`ffmpeg could not grab frames (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').pop() ?? ''}`, false, timedOut);
 }
 
 const base = ['-nostdin', '-hide_banner', '-loglevel', 'error'];

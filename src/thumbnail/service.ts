@@ -230,7 +230,11 @@ async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest
   if (!input && videoFile) {
     try {
       input = await grabFrame(ffmpeg, videoFile, Math.min(3, duration / 2));
-    } catch { /* reported below */ }
+    } catch (e) {
+      // a grab that may work in a moment is said so (5xx, kept nowhere); otherwise "no thumbnail" below
+      const failure = e instanceof FrameError && e.missingTool ? null : await frameFailure(ctx, e);
+      if (failure && failure.httpStatus >= 500) throw failure;
+    }
   }
   // an audio entry without a picture of its own shows kdeliver's audio picture, as Kaltura shows its own
   const audio = !input && !picture && entry.mediaType === MediaType.AUDIO;

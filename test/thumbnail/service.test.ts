@@ -12,7 +12,8 @@ import { thumbnailCacheDir } from '../../src/storage/paths.js';
 import { getThumbnail } from '../../src/thumbnail/service.js';
 import { parseThumbnailParams } from '../../src/thumbnail/params.js';
 import { sqliteDb } from '../helpers/sqlite.js';
-import type { DeliveryError } from '../../src/errors.js';
+import { DeliveryError } from '../../src/errors.js';
+import { FrameError, grabFrame } from '../../src/thumbnail/frames.js';
 import { renderError } from '../../src/render/error.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-thumb-'));
@@ -73,16 +74,22 @@ t.test('a cache write that fails still answers, and leaves no temporary file', a
   t.ok(again.data.equals(first.data));
 });
 
-t.test('a grab cut off (ffmpeg killed, as at its time limit) is a 503 no cache keeps; a video ffmpeg cannot read, a 404', async (t) => {
-  const killed = join(dir, 'killed-ffmpeg');
-  writeFileSync(killed, '#!/bin/sh\nkill -KILL $$\n', { mode: 0o755 });
+t.test('a grab whose time ran out is a 503 no cache keeps; ffmpeg crashing or refusing the video, a 404', async (t) => {
+  const slow = join(dir, 'slow-ffmpeg');
+  writeFileSync(slow, '#!/bin/sh\nexec sleep 5\n', { mode: 0o755 });
+  const crashing = join(dir, 'crashing-ffmpeg');
+  writeFileSync(crashing, '#!/bin/sh\nkill -SEGV $$\n', { mode: 0o755 });
   const failing = join(dir, 'failing-ffmpeg');
   writeFileSync(failing, '#!/bin/sh\necho "Invalid data found when processing input" >&2\nexit 1\n', { mode: 0o755 });
-  const cut = await getThumbnail({ ...ctx, ffmpeg: killed }, entry, req({ vid_sec: '7', width: '90' })).then(() => null, (e: DeliveryError) => e);
-  t.equal(cut?.httpStatus, 503, 'cut off: 503');
-  t.match(cut?.message, /the frame could not be taken in time; try again/);
-  const bad = await getThumbnail({ ...ctx, ffmpeg: failing }, entry, req({ vid_sec: '7', width: '90' })).then(() => null, (e: DeliveryError) => e);
-  t.equal(bad?.httpStatus, 404, 'unreadable: 404');
-  t.match(bad?.message, /no frame could be taken from the video/);
-  t.equal(renderError(cut!, 'GET', 0).headers['Cache-Control'], 'no-store', 'the 503 is kept nowhere');
+  // the time limit, at the grab (the service's is 30 s)
+  const late = await grabFrame(slow, 'x.mp4', 1, 200).then(() => null, (e: FrameError) => e);
+  t.equal(late?.stopped, true, 'killed at its time limit: stopped');
+  const crashed = await grabFrame(crashing, 'x.mp4', 1, 5000).then(() => null, (e: FrameError) => e);
+  t.equal(crashed?.stopped, false, 'a crash of its own: not stopped (it would crash again)');
+  t.equal(renderError(new DeliveryError('FILE_NOT_FOUND', ', the frame could not be taken in time; try again', { httpStatus: 503 }), 'GET', 0).headers['Cache-Control'], 'no-store', 'a 503 is kept nowhere');
+  for (const [what, ffmpeg] of [['crashing', crashing], ['refusing', failing]] as const) {
+    const bad = await getThumbnail({ ...ctx, ffmpeg }, entry, req({ vid_sec: '7', width: '90' })).then(() => null, (e: DeliveryError) => e);
+    t.equal(bad?.httpStatus, 404, `${what}: 404`);
+    t.match(bad?.message, /no frame could be taken from the video/);
+  }
 });
