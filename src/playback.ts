@@ -13,7 +13,7 @@ import type { AccessDecision } from './access/types.js';
 import { readPlayRequest, type PlayRequest } from './request/play-request.js';
 import { DeliveryError, fail } from './errors.js';
 import type { Ks } from './access/ks.js';
-import { checkEntryAccess, initEntry, isHeldBack, readSession, rulesOf } from './access/entry-check.js';
+import { checkEntryAccess, initEntry, isStatusBound, readSession, rulesOf } from './access/entry-check.js';
 import { isFlavorAllowed, referrerHost } from './access/evaluate.js';
 import type { DecisionStore } from './env.js';
 import { dropRedundant, keepFirst, ONE_FLAVOR_FORMATS, selectFlavors, type Selection } from './selection/flavors.js';
@@ -85,9 +85,9 @@ async function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[
   // a sequence entry's rules were checked for this request alone (deliveryStage): not kept
   const keepable = !encrypted && !d.sequenceHasRules && keepableDecision(rules, ktValid, ks, entry);
   // the media of a sequence are its entries': signed, with the KS under the signature, when any
-  // of them has rules, as the main entry's are; an entry held back by moderation or its schedule
-  // (which an admin or sview session plays) is signed too
-  const signs = hasRules || d.sequenceHasRules || isHeldBack(entry, ctx.now);
+  // of them has rules, as the main entry's are; an entry in moderation or with a schedule (which
+  // outside it an admin or sview session plays) is signed too
+  const signs = hasRules || d.sequenceHasRules || isStatusBound(entry);
   const decided: Decided = { entry, partner, hasRules: signs, ktValid, access, clipTo, kalturaHeaders, sel, format, d };
   const playback = await finish(ctx, req, decided, ks, keepable && !rules.some(ruleReadsSite), trace, step);
   if (decisions && keepable) keepDecision(decisions, generation, req, ctx.baseUrl, rules, ks, decided);
@@ -350,7 +350,7 @@ async function deliveryStage(
  * their media out (src/serve/media-access.ts). The flavors come from the main entry's selection,
  * so an entry whose rules would not allow one of them refuses the request, as does one that would
  * give this session only a preview (one entry of a sequence cannot be clipped). Returns whether
- * any has rules or is held back by moderation or its schedule (then the URLs are signed) and the
+ * any has rules, is in moderation or has a schedule (then the URLs are signed) and the
  * delivery-profile limits their rules set.
  */
 async function checkSequence(
@@ -360,8 +360,8 @@ async function checkSequence(
   const profileLimits: NonNullable<AccessDecision['limitDeliveryProfiles']>[] = [];
   for (const e of sequence) {
     if (e.id === main.id) continue;
-    // held back (moderation, schedule): its media is refused unsigned (src/serve/media-access.ts)
-    if ((await rulesOf(ctx.catalog, e)).length > 0 || isHeldBack(e, ctx.now)) hasRules = true;
+    // in moderation or with a schedule: its media is refused unsigned (src/serve/media-access.ts)
+    if ((await rulesOf(ctx.catalog, e)).length > 0 || isStatusBound(e)) hasRules = true;
     if (ktValid) continue; // a kt signed this very URL, sequence and all
     const checked = await checkEntryAccess(ctx, req, e, partner, 'PLAY', { note: step });
     if (checked.previewMs !== null) fail('ACCESS_CONTROL_RESTRICTED', `, entry ${e.id} of the sequence offers this session only a preview`);

@@ -146,11 +146,12 @@ const isScheduledNow = (entry: Entry, now: number): boolean =>
   !((entry.startDate !== null && entry.startDate > now) || (entry.endDate !== null && entry.endDate < now));
 
 /**
- * An entry held back by its status (in moderation, or outside its schedule): only an admin or an
- * `sview` session plays it (checkEntryAccess), so its media URLs are signed and checked as a
- * protected entry's are (src/serve/media-access.ts), or anyone holding a URL would fetch it.
+ * An entry whose playing depends on its status: in moderation, or with a schedule (outside it only
+ * an admin or an `sview` session plays it: checkEntryAccess). Its media URLs are signed and checked
+ * as a protected entry's are (src/serve/media-access.ts): otherwise anyone holding a URL fetched a
+ * held-back entry, and a shared cache kept a scheduled one's media past its end.
  */
-export const isHeldBack = (entry: Entry, now: number): boolean => isInModeration(entry) || !isScheduledNow(entry, now);
+export const isStatusBound = (entry: Entry): boolean => isInModeration(entry) || entry.startDate !== null || entry.endDate !== null;
 
 export interface CheckOptions {
   note?: Note;

@@ -1,5 +1,5 @@
 // Who may fetch an entry's media bytes around playManifest. Entries with access-control rules, and
-// those held back by moderation or their schedule, get signed media URLs from playManifest
+// those in moderation or with a schedule, get signed media URLs from playManifest
 // (delivery/tokenizers/kaltura.ts signMediaUrl); every media route checks that signature and the
 // entry's SERVE-context rules before a byte goes out, so a protected entry cannot be fetched by
 // guessing a serveFlavor or packager URL. The rules are evaluated for the caller playManifest
@@ -10,18 +10,18 @@ import type { RequestEnv } from '../env.js';
 import { AssetStatus, type Entry, type FlavorAsset } from '../catalog/types.js';
 import { asDeliveryError, DeliveryError } from '../errors.js';
 import { accessBlockedError, evaluateAccessRules, isFlavorAllowed } from '../access/evaluate.js';
-import { checkEntryAccess, isHeldBack, partnerOf, readSession, rulesOf, type EntryAccess, type RequestFacts } from '../access/entry-check.js';
+import { checkEntryAccess, isStatusBound, partnerOf, readSession, rulesOf, type EntryAccess, type RequestFacts } from '../access/entry-check.js';
 import type { Ks } from '../access/ks.js';
 import { signedMediaKs, verifyKalturaToken } from '../delivery/tokenizers/kaltura.js';
 import { PRIVATE_MEDIA, PUBLIC_MEDIA } from './file.js';
 import { flatHeaders, type HttpFacts } from '../request/http-facts.js';
 
-/** Whether an entry's media is only for URLs playManifest signed: it has rules, or is held back. */
-export const needsSignature = (rules: readonly unknown[], entry: Entry, now: number): boolean => rules.length > 0 || isHeldBack(entry, now);
+/** Whether an entry's media is only for URLs playManifest signed: it has rules, or its status limits it. */
+export const needsSignature = (rules: readonly unknown[], entry: Entry): boolean => rules.length > 0 || isStatusBound(entry);
 
 /** needsSignature, reading the entry's rules from the catalog. */
-export async function mediaNeedsSignature(env: Pick<RequestEnv, 'catalog' | 'now'>, entry: Entry): Promise<boolean> {
-  return needsSignature(await rulesOf(env.catalog, entry), entry, env.now);
+export async function mediaNeedsSignature(env: Pick<RequestEnv, 'catalog'>, entry: Entry): Promise<boolean> {
+  return needsSignature(await rulesOf(env.catalog, entry), entry);
 }
 
 /**
@@ -34,7 +34,7 @@ export async function checkMediaAccess(
 ): Promise<DeliveryError | null> {
   const { catalog, config, now, http } = env;
   const rules = await rulesOf(catalog, entry);
-  if (!needsSignature(rules, entry, now)) return null;
+  if (!needsSignature(rules, entry)) return null;
 
   const path = http.rawUrl.split('?')[0];
   const verdict = verifyKalturaToken(path, config.mediaUrlSecret, now);
@@ -110,8 +110,8 @@ export async function checkUnsignedClip(env: Pick<RequestEnv, 'catalog' | 'now'>
  * by moderation, was judged by the session (a KS may ride in a header) and the hour: what it
  * answers now is not an answer for everyone, for months.
  */
-export async function mediaCacheControl(env: Pick<RequestEnv, 'catalog' | 'now'>, entry: Entry, signed: boolean): Promise<string> {
+export async function mediaCacheControl(env: Pick<RequestEnv, 'catalog'>, entry: Entry, signed: boolean): Promise<string> {
   if (signed) return PUBLIC_MEDIA;
-  if (entry.startDate !== null || entry.endDate !== null || isHeldBack(entry, env.now)) return PRIVATE_MEDIA;
+  if (isStatusBound(entry)) return PRIVATE_MEDIA;
   return (await rulesOf(env.catalog, entry)).length === 0 ? PUBLIC_MEDIA : PRIVATE_MEDIA;
 }

@@ -517,6 +517,24 @@ t.test('a sequence entry\'s own rules are not kept with the main entry\'s decisi
   }
 });
 
+t.test('an entry playing now within its schedule: signed media URLs, refused unsigned (a cache would keep them past the end)', async (t) => {
+  const end = Math.floor(Date.now() / 1000) + 3600;
+  const upd = await (await fetch(`${s.url}/api_v3/service/baseEntry/action/update?format=1&ks=${ks({ type: 2 })}&entryId=1_audio001&baseEntry:objectType=KalturaBaseEntry&baseEntry:endDate=${end}`)).json();
+  t.equal(upd.endDate, end, 'the entry ends in an hour');
+  t.teardown(async () => {
+    await fetch(`${s.url}/api_v3/service/baseEntry/action/update?format=1&ks=${ks({ type: 2 })}&entryId=1_audio001&baseEntry:objectType=KalturaBaseEntry&baseEntry:endDate=-1`);
+  });
+  const anon = await get(`${PM}/1_audio001/format/url/a.mp4`);
+  t.equal(anon.status, 302, 'anyone plays it now');
+  const media = anon.headers.get('location')!;
+  t.match(media, /\/exp\/\d+\/sig\//, 'through a signed URL');
+  const played = await fetch(media);
+  t.equal(played.status, 200);
+  await played.arrayBuffer();
+  const unsigned = await get(media.replace(s.url, '').replace(/\/exp\/\d+\/sig\/[^/]+/, ''));
+  t.equal(errorCode(unsigned), '27', 'its media unsigned: refused');
+});
+
 t.test('seekFrom and clipTo that no packager URL could serve are refused where they are asked', async (t) => {
   // before, each became media URLs that all answered 400 (clipTo/100000000000000000000, clipFrom
   // past the end, a clip ending where it starts, a preview ending before the seek)

@@ -39,7 +39,7 @@ async function ask(proto: PackagerProtocol, base: string, file: string, opts: { 
       media: srv.app.media,
       baseUrl: 'http://127.0.0.1',
       checkKeySession: async () => {},
-      judgedByRequest: (entry) => mediaNeedsSignature({ catalog, now }, entry),
+      judgedByRequest: (entry) => mediaNeedsSignature({ catalog }, entry),
       checkAccess: async (entry, flavor) => {
         checked.push(flavor?.id ?? '-');
         return await checkMediaAccess({ catalog, config, now, http: { rawUrl: url, clientIp: '127.0.0.1', headers: {}, country: () => null } }, entry, flavor);

@@ -3,7 +3,7 @@
 // fetches these URLs directly, but an entry with access-control rules is checked like playback.
 // Adding and changing them (add, setContent, update, setAsDefault, delete) takes a session that
 // may edit the entry; content is kept only when it reads as SRT, WebVTT or TTML/DFXP.
-import { checkEntryAccess, isHeldBack, rulesOf } from '../../access/entry-check.js';
+import { checkEntryAccess, isStatusBound, rulesOf } from '../../access/entry-check.js';
 import { AssetStatus, EntryStatus, MediaType, type CaptionAsset, type Entry } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
 import { captionText, captionToWebVtt, parseCues } from '../../media/captions.js';
@@ -133,8 +133,8 @@ async function servedCaption(ctx: ApiContext, id: string): Promise<CaptionAsset>
   const entry = await ctx.catalog.getEntry(c.entryId);
   if (!entry || entry.status === EntryStatus.DELETED) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: id });
   const partner = await ctx.catalog.getPartner(entry.partnerId);
-  // an entry with rules, or held back by moderation or its schedule: its captions are its media's
-  if (partner && ((await rulesOf(ctx.catalog, entry)).length > 0 || isHeldBack(entry, ctx.now))) {
+  // an entry with rules, in moderation or with a schedule: its captions are its media's
+  if (partner && ((await rulesOf(ctx.catalog, entry)).length > 0 || isStatusBound(entry))) {
     try {
       // the PLAY checks of playManifest (session, rules, moderation, schedule), without its delivery stages
       const req = playRequestFor(ctx, entry, `/format/url/protocol/${requestProtocol(ctx)}`, ctx.ks?.raw ?? null);
