@@ -34,8 +34,13 @@ export function subRequests(params: Params): Array<{ key: number; params: Params
  * multirequest's own, as a parameter without one is, and no sub-request's.
  */
 export function subRequestFiles<F extends { field: string }>(files: readonly F[], key: number): F[] {
-  const prefix = `${key}:`;
-  return files.filter((f) => f.field.startsWith(prefix)).map((f) => ({ ...f, field: f.field.slice(prefix.length) }));
+  const out: F[] = [];
+  for (const f of files) {
+    // `2:fileData`, or PHP's `2[fileData]`, as the parameters are read
+    const m = /^(\d+)(?::(.+)|\[([^\]]+)\])$/.exec(f.field);
+    if (m && Number(m[1]) === key) out.push({ ...f, field: m[2] ?? m[3] });
+  }
+  return out;
 }
 
 /** Walks a result along `a:b:0:c`; `_all:attr` comma-joins attr over an array (keeping the trailing comma). */

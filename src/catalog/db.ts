@@ -39,10 +39,8 @@ export function migrate(db: Db): void {
  * usual umask (0644), is made private when it is opened, where its owner opens it.
  */
 function keepPrivate(file: string): void {
-  if (!existsSync(file)) {
-    closeSync(openSync(file, 'a', 0o600));
-    return;
-  }
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  // a -wal or -shm left beside it (a catalog moved away after a crash) is taken up by SQLite as is
   for (const f of [file, `${file}-wal`, `${file}-shm`]) {
     try {
       if ((statSync(f).mode & 0o077) !== 0) chmodSync(f, 0o600);

@@ -245,6 +245,17 @@ t.test('the whole upload in one multirequest: each sub-request gets its own file
   const raw = await (await fetch(`${srv.url}/api_v3/service/multirequest`, { method: 'POST', body: form })).json();
   t.equal(raw[0], true, 'the first sub-request, given no file');
   t.equal(Number(raw[1].uploadedFileSize), 1000, 'the second, its part');
+  // PHP's spelling of the same names
+  const token2 = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'php.bin' })));
+  const php = new FormData();
+  php.append('ks', ks);
+  php.append('format', '1');
+  php.append('1[service]', 'uploadToken');
+  php.append('1[action]', 'upload');
+  php.append('1[uploadTokenId]', token2.id);
+  php.append('1[fileData]', new Blob([bytes.subarray(0, 700)]), 'php.bin');
+  const phpAnswer = await (await fetch(`${srv.url}/api_v3/service/multirequest`, { method: 'POST', body: php })).json();
+  t.equal(Number(phpAnswer[0].uploadedFileSize), 700, '1[fileData]: its part too');
 });
 
 t.test('a restart in the middle of transcoding: the job is queued again and finishes', async (t) => {
