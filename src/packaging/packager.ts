@@ -382,7 +382,8 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       // a clear playlist is the same text for the same timelines and names (src/packaging/kept-playlists.ts)
       const key = playlistKey(r.clips, req.container, video, audio, file.f);
       const body = keptPlaylist(key, generation, () => mediaPlaylist(r, { container: req.container, video, audio, f: file.f }));
-      // no entry with rules or held back: the access check read nothing of the request (src/serve/media-access.ts)
+      // no entry with rules, in moderation or scheduled: the access check read nothing of the request
+      // (src/serve/media-access.ts needsSignature)
       let byUrl = true;
       for (const src of sets.flat()) if (await deps.judgedByRequest(src.entry)) byUrl = false;
       return { kind: 'text', contentType: 'application/vnd.apple.mpegurl', body, byUrlGeneration: byUrl ? generation : undefined };
