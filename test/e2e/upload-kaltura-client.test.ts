@@ -231,31 +231,22 @@ t.test('the whole upload in one multirequest: each sub-request gets its own file
   const ready = await waitForStatus(results[2].id, (s) => s !== 1 && s !== 7 && s !== 0, 120_000);
   t.equal(Number(ready.status), 2, 'and the entry is READY');
 
-  // a raw multipart body: numbered parts go to their sub-request only, 1-based keys as well
-  const token = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'raw.bin' })));
-  const form = new FormData();
-  form.append('ks', ks);
-  form.append('format', '1');
-  form.append('1:service', 'system');
-  form.append('1:action', 'ping');
-  form.append('2:service', 'uploadToken');
-  form.append('2:action', 'upload');
-  form.append('2:uploadTokenId', token.id);
-  form.append('2:fileData', new Blob([bytes.subarray(0, 1000)]), 'raw.bin');
-  const raw = await (await fetch(`${srv.url}/api_v3/service/multirequest`, { method: 'POST', body: form })).json();
+  // raw multipart bodies: numbered parts go to their sub-request only, 1-based keys as well
+  const multirequest = async (fields: Array<[string, string]>, file: [string, number]) => {
+    const form = new FormData();
+    form.append('ks', ks);
+    form.append('format', '1');
+    for (const [k, v] of fields) form.append(k, v);
+    form.append(file[0], new Blob([bytes.subarray(0, file[1])]), 'part.bin');
+    return (await fetch(`${srv.url}/api_v3/service/multirequest`, { method: 'POST', body: form })).json();
+  };
+  const newToken = async () => (await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'part.bin' })))).id as string;
+  const raw = await multirequest([['1:service', 'system'], ['1:action', 'ping'], ['2:service', 'uploadToken'], ['2:action', 'upload'], ['2:uploadTokenId', await newToken()]], ['2:fileData', 1000]);
   t.equal(raw[0], true, 'the first sub-request, given no file');
   t.equal(Number(raw[1].uploadedFileSize), 1000, 'the second, its part');
   // PHP's spelling of the same names
-  const token2 = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'php.bin' })));
-  const php = new FormData();
-  php.append('ks', ks);
-  php.append('format', '1');
-  php.append('1[service]', 'uploadToken');
-  php.append('1[action]', 'upload');
-  php.append('1[uploadTokenId]', token2.id);
-  php.append('1[fileData]', new Blob([bytes.subarray(0, 700)]), 'php.bin');
-  const phpAnswer = await (await fetch(`${srv.url}/api_v3/service/multirequest`, { method: 'POST', body: php })).json();
-  t.equal(Number(phpAnswer[0].uploadedFileSize), 700, '1[fileData]: its part too');
+  const php = await multirequest([['1[service]', 'uploadToken'], ['1[action]', 'upload'], ['1[uploadTokenId]', await newToken()]], ['1[fileData]', 700]);
+  t.equal(Number(php[0].uploadedFileSize), 700, '1[fileData]: its part too');
 });
 
 t.test('a restart in the middle of transcoding: the job is queued again and finishes', async (t) => {
