@@ -13,7 +13,7 @@ import type { AccessDecision } from './access/types.js';
 import { readPlayRequest, type PlayRequest } from './request/play-request.js';
 import { DeliveryError, fail } from './errors.js';
 import type { Ks } from './access/ks.js';
-import { checkEntryAccess, initEntry, isStatusBound, readSession, rulesOf } from './access/entry-check.js';
+import { checkEntryAccess, initEntry, needsSignature, readSession, rulesOf } from './access/entry-check.js';
 import { isFlavorAllowed, referrerHost } from './access/evaluate.js';
 import type { DecisionStore } from './env.js';
 import { dropRedundant, keepFirst, ONE_FLAVOR_FORMATS, selectFlavors, type Selection } from './selection/flavors.js';
@@ -83,11 +83,11 @@ async function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[
   const d = await deliveryStage(ctx, req, entry, partner, format, sel, access, hasRules, ktValid, clipTo, durationSec, step);
   const encrypted = await encryptedDelivery(ctx, req, entry, partner, format, d.chosen, ks, step);
   // a sequence entry's rules were checked for this request alone (deliveryStage): not kept
-  const keepable = !encrypted && !d.sequenceHasRules && keepableDecision(rules, ktValid, ks, entry);
+  const keepable = !encrypted && !d.sequenceSigns && keepableDecision(rules, ktValid, ks, entry);
   // the media of a sequence are its entries': signed, with the KS under the signature, when any
   // of them has rules, as the main entry's are; an entry in moderation or with a schedule (which
   // outside it an admin or sview session plays) is signed too
-  const signs = hasRules || d.sequenceHasRules || isStatusBound(entry);
+  const signs = needsSignature(rules, entry) || d.sequenceSigns;
   const decided: Decided = { entry, partner, hasRules: signs, ktValid, access, clipTo, kalturaHeaders, sel, format, d };
   const playback = await finish(ctx, req, decided, ks, keepable && !rules.some(ruleReadsSite), trace, step);
   if (decisions && keepable) keepDecision(decisions, generation, req, ctx.baseUrl, rules, ks, decided);
@@ -329,7 +329,7 @@ async function deliveryStage(
     if (clipTo !== req.clipTo) fail('ACCESS_CONTROL_RESTRICTED', `, entry ${entry.id} offers this session only a preview, and a sequence of several entries cannot be clipped`);
     fail('BAD_QUERY', ', a sequence of several entries cannot be clipped (seekFrom/clipTo)');
   }
-  const secured = isSecuredEntry(entry, hasRules || seq.hasRules, ctx.now);
+  const secured = isSecuredEntry(entry, hasRules || seq.signs, ctx.now);
   const chosen = await chooseProfile(ctx, { partner, entry, format: normalised, req, flavors: sel.flavors, access, secured }, step);
   for (const limit of seq.profileLimits) {
     if (limit.deliveryProfileIds.includes(chosen.profile.id) === limit.isBlockedList) {
@@ -341,7 +341,7 @@ async function deliveryStage(
   }
   const captions = await playerCaptions(ctx, entry, req.disableCaptions);
   const built = await mediaUrls(ctx, { entry, format: normalised, download: format === 'download', req, clipTo, flavors: sel.flavors, chosen, durationSec, sequence }, step);
-  return { normalised, chosen, captions, urls: built.urls, durationSec: built.durationSec, sequenceHasRules: seq.hasRules };
+  return { normalised, chosen, captions, urls: built.urls, durationSec: built.durationSec, sequenceSigns: seq.signs };
 }
 
 /**
@@ -355,13 +355,13 @@ async function deliveryStage(
  */
 async function checkSequence(
   ctx: PlaybackContext, req: PlayRequest, main: Entry, partner: Partner, sequence: readonly Entry[], flavors: readonly FlavorAsset[], ktValid: boolean, step: Step,
-): Promise<{ hasRules: boolean; profileLimits: NonNullable<AccessDecision['limitDeliveryProfiles']>[] }> {
-  let hasRules = false;
+): Promise<{ signs: boolean; profileLimits: NonNullable<AccessDecision['limitDeliveryProfiles']>[] }> {
+  let signs = false;
   const profileLimits: NonNullable<AccessDecision['limitDeliveryProfiles']>[] = [];
   for (const e of sequence) {
     if (e.id === main.id) continue;
-    // in moderation or with a schedule: its media is refused unsigned (src/serve/media-access.ts)
-    if ((await rulesOf(ctx.catalog, e)).length > 0 || isStatusBound(e)) hasRules = true;
+    // its media is refused unsigned (src/serve/media-access.ts)
+    if (needsSignature(await rulesOf(ctx.catalog, e), e)) signs = true;
     if (ktValid) continue; // a kt signed this very URL, sequence and all
     const checked = await checkEntryAccess(ctx, req, e, partner, 'PLAY', { note: step });
     if (checked.previewMs !== null) fail('ACCESS_CONTROL_RESTRICTED', `, entry ${e.id} of the sequence offers this session only a preview`);
@@ -377,8 +377,8 @@ async function checkSequence(
     }
     if (checked.access?.limitDeliveryProfiles) profileLimits.push(checked.access.limitDeliveryProfiles);
   }
-  if (hasRules) step('access', 'entries of the sequence have access-control rules: checked, and the media URLs signed');
-  return { hasRules, profileLimits };
+  if (signs) step('access', 'entries of the sequence have access-control rules, or are in moderation or scheduled: checked, and the media URLs signed');
+  return { signs, profileLimits };
 }
 
 /** tokenizer: the profile's CDN tokenizer or kdeliver's media signature, and the subtitle playlists that inherit it. */

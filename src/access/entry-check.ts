@@ -153,6 +153,12 @@ const isScheduledNow = (entry: Entry, now: number): boolean =>
  */
 export const isStatusBound = (entry: Entry): boolean => isInModeration(entry) || entry.startDate !== null || entry.endDate !== null;
 
+/**
+ * Whether an entry's media goes only to URLs playManifest signed, and its captions only to the
+ * sessions it plays for: it has access-control rules (`rules`, rulesOf's), or its status limits it.
+ */
+export const needsSignature = (rules: readonly unknown[], entry: Entry): boolean => rules.length > 0 || isStatusBound(entry);
+
 export interface CheckOptions {
   note?: Note;
   /** A session that skips every check (download: an admin KS or a download privilege). */

@@ -2,7 +2,7 @@
 // description). Loads entries and flavors from the catalog, checks access through the callback
 // the route gives, reads indexes through the cache, and calls the writers. No HTTP here.
 import type { Catalog } from '../catalog/store.js';
-import { checkFileVersion, liveEntry, readyFlavor } from '../access/entry-check.js';
+import { checkFileVersion, liveEntry, needsSignature, readyFlavor, rulesOf } from '../access/entry-check.js';
 import { AssetStatus, type CaptionAsset, type Entry, type FlavorAsset } from '../catalog/types.js';
 import type { Config } from '../config.js';
 import { DeliveryError } from '../errors.js';
@@ -28,7 +28,7 @@ import { mssFragmentOptions, mssLocate } from '../media/mss/manifest.js';
 import type { Timeline, Segment } from '../media/segment.js';
 import { isEncryptedEntry } from '../drm/policy.js';
 import { keySession, type KeyNote } from '../drm/session.js';
-import { checkMediaAccess, mediaNeedsSignature } from '../serve/media-access.js';
+import { checkMediaAccess } from '../serve/media-access.js';
 import { clearKeptPlaylists, keptPlaylist, playlistKey } from './kept-playlists.js';
 import type { RequestEnv } from '../env.js';
 import { checkSmoothStreaming } from '../drm/profiles.js';
@@ -44,8 +44,6 @@ export interface PackagerDeps {
   baseUrl: string;
   /** The route's media-access check (signature, SERVE rules); null lets the request through. */
   checkAccess(entry: Entry, flavor?: FlavorAsset): Promise<DeliveryError | null>;
-  /** Whether that check reads the request (a signature, rules) for this entry, not only its URL's path. */
-  judgedByRequest(entry: Entry): Promise<boolean>;
   /** May this KS (from the URL's ks pair) have the entry's key? Rejects with a DeliveryError when not (src/drm/session.ts). */
   checkKeySession(entry: Entry, ks: string | undefined): Promise<void>;
 }
@@ -66,7 +64,6 @@ export function packagerDeps(env: RequestEnv, note?: KeyNote): PackagerDeps {
       note?.('access', refused ? `media access refused: ${refused.errorName}` : `media access of ${entry.id}: signature and SERVE rules pass`);
       return refused;
     },
-    judgedByRequest: (entry) => mediaNeedsSignature(env, entry),
     checkKeySession: async (entry, ks) => {
       note?.('key', 'the entry is encrypted');
       // the key URI's KS is under the media signature checkAccess verified first
@@ -382,10 +379,10 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       // a clear playlist is the same text for the same timelines and names (src/packaging/kept-playlists.ts)
       const key = playlistKey(r.clips, req.container, video, audio, file.f);
       const body = keptPlaylist(key, generation, () => mediaPlaylist(r, { container: req.container, video, audio, f: file.f }));
-      // no entry with rules, in moderation or scheduled: the access check read nothing of the request
-      // (src/serve/media-access.ts needsSignature)
+      // no entry whose media needs a signature: the access check read nothing of the request
+      // (src/serve/media-access.ts)
       let byUrl = true;
-      for (const src of sets.flat()) if (await deps.judgedByRequest(src.entry)) byUrl = false;
+      for (const src of sets.flat()) if (needsSignature(await rulesOf(deps.catalog, src.entry), src.entry)) byUrl = false;
       return { kind: 'text', contentType: 'application/vnd.apple.mpegurl', body, byUrlGeneration: byUrl ? generation : undefined };
     }
     case 'iframes': {

@@ -10,19 +10,11 @@ import type { RequestEnv } from '../env.js';
 import { AssetStatus, type Entry, type FlavorAsset } from '../catalog/types.js';
 import { asDeliveryError, DeliveryError } from '../errors.js';
 import { accessBlockedError, evaluateAccessRules, isFlavorAllowed } from '../access/evaluate.js';
-import { checkEntryAccess, isStatusBound, partnerOf, readSession, rulesOf, type EntryAccess, type RequestFacts } from '../access/entry-check.js';
+import { checkEntryAccess, isStatusBound, needsSignature, partnerOf, readSession, rulesOf, type EntryAccess, type RequestFacts } from '../access/entry-check.js';
 import type { Ks } from '../access/ks.js';
 import { signedMediaKs, verifyKalturaToken } from '../delivery/tokenizers/kaltura.js';
 import { PRIVATE_MEDIA, PUBLIC_MEDIA } from './file.js';
 import { flatHeaders, type HttpFacts } from '../request/http-facts.js';
-
-/** Whether an entry's media is only for URLs playManifest signed: it has rules, or its status limits it. */
-export const needsSignature = (rules: readonly unknown[], entry: Entry): boolean => rules.length > 0 || isStatusBound(entry);
-
-/** needsSignature, reading the entry's rules from the catalog. */
-export async function mediaNeedsSignature(env: Pick<RequestEnv, 'catalog'>, entry: Entry): Promise<boolean> {
-  return needsSignature(await rulesOf(env.catalog, entry), entry);
-}
 
 /**
  * The signature and SERVE-context rules for this request (its HTTP facts: the URL carries the

@@ -6,7 +6,7 @@ import t from 'tap';
 import { asDeliveryError } from '../../src/errors.js';
 import { answerPackager } from '../../src/packaging/packager.js';
 import { parsePackagerPath, type PackagerProtocol } from '../../src/request/packager-url.js';
-import { checkMediaAccess, mediaNeedsSignature } from '../../src/serve/media-access.js';
+import { checkMediaAccess } from '../../src/serve/media-access.js';
 import { signMediaUrl } from '../../src/delivery/tokenizers/kaltura.js';
 import { startServer } from '../helpers/server.js';
 
@@ -39,7 +39,6 @@ async function ask(proto: PackagerProtocol, base: string, file: string, opts: { 
       media: srv.app.media,
       baseUrl: 'http://127.0.0.1',
       checkKeySession: async () => {},
-      judgedByRequest: (entry) => mediaNeedsSignature({ catalog }, entry),
       checkAccess: async (entry, flavor) => {
         checked.push(flavor?.id ?? '-');
         return await checkMediaAccess({ catalog, config, now, http: { rawUrl: url, clientIp: '127.0.0.1', headers: {}, country: () => null } }, entry, flavor);

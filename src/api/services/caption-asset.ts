@@ -3,7 +3,7 @@
 // fetches these URLs directly, but an entry with access-control rules is checked like playback.
 // Adding and changing them (add, setContent, update, setAsDefault, delete) takes a session that
 // may edit the entry; content is kept only when it reads as SRT, WebVTT or TTML/DFXP.
-import { checkEntryAccess, isStatusBound, rulesOf } from '../../access/entry-check.js';
+import { checkEntryAccess, needsSignature, rulesOf } from '../../access/entry-check.js';
 import { AssetStatus, EntryStatus, MediaType, type CaptionAsset, type Entry } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
 import { captionText, captionToWebVtt, parseCues } from '../../media/captions.js';
@@ -134,7 +134,7 @@ async function servedCaption(ctx: ApiContext, id: string): Promise<CaptionAsset>
   if (!entry || entry.status === EntryStatus.DELETED) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: id });
   const partner = await ctx.catalog.getPartner(entry.partnerId);
   // an entry with rules, in moderation or with a schedule: its captions are its media's
-  if (partner && ((await rulesOf(ctx.catalog, entry)).length > 0 || isStatusBound(entry))) {
+  if (partner && needsSignature(await rulesOf(ctx.catalog, entry), entry)) {
     try {
       // the PLAY checks of playManifest (session, rules, moderation, schedule), without its delivery stages
       const req = playRequestFor(ctx, entry, `/format/url/protocol/${requestProtocol(ctx)}`, ctx.ks?.raw ?? null);
