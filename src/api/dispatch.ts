@@ -87,22 +87,31 @@ export async function runCall(registry: Registry, env: ApiEnv, params: Params, f
   }
 }
 
-/** The reason INTERNAL_SERVERL_ERROR gives (after its own words) for a failure that is not the call's. */
+/** The unexpectedReason an INTERNAL_SERVERL_ERROR's message gives after its own words, for API v2's answer of a call's error. */
 export const INTERNAL_REASON = /^Internal server error occurred(?:: (.*))?$/s;
 
 /**
- * An unexpected failure as api_v3 (and v2, src/api/v2/front.ts) answers it: the code clients know
- * (Kaltura answers a lost database with it too), and, where the failure is a dependency's, a
- * message saying which and that trying again will do.
+ * An unexpected failure as api_v3 answers it: the code clients know (Kaltura answers a lost
+ * database with it too), and, where the failure is a dependency's, its unexpectedReason.
  */
 export function unexpectedApiError(e: unknown): ApiError {
   const err = new ApiError('INTERNAL_SERVERL_ERROR');
-  if (e instanceof CatalogUnavailableError) err.message = `${err.message}: the catalog database does not answer; try again shortly`;
+  const reason = unexpectedReason(e);
+  if (reason) err.message = `${err.message}: ${reason}`;
+  return err;
+}
+
+/**
+ * Which dependency an unexpected failure is, and whether trying again will do; null for any other
+ * failure (API v2 says it in its own words too: src/api/v2/front.ts).
+ */
+export function unexpectedReason(e: unknown): string | null {
+  if (e instanceof CatalogUnavailableError) return 'the catalog database does not answer; try again shortly';
   // the media store failed under the call (refused, stalled, answered an error): said with the
   // store's own words (its URL, never a credential), as the media routes' 502/504 say it
-  if (isSourceError(e) || e instanceof MediaWriteError) err.message = `${err.message}: the media store failed (${e.message}); try again shortly`;
+  if (isSourceError(e) || e instanceof MediaWriteError) return `the media store failed (${e.message}); try again shortly`;
   // the code only: the system's message names the server's paths, which are not the caller's to see
   const problem = dataDirWriteProblem(e);
-  if (problem) err.message = `${err.message}: the server's data directory cannot be written (${problem}: ${String((e as { code?: unknown }).code)})`;
-  return err;
+  if (problem) return `the server's data directory cannot be written (${problem}: ${String((e as { code?: unknown }).code)})`;
+  return null;
 }

@@ -5,7 +5,7 @@
 // There is no answer cache: the reference's v2 cache leaves the KS out of its key, so an admin's
 // answer could reach a caller without a session. Nothing here is kept between requests.
 import { KsError, parseKs, refuseRevoked, verifyKs, type Ks, type KsErrorReason } from '../../access/ks.js';
-import { INTERNAL_REASON, runCall, unexpectedApiError, type Registry } from '../dispatch.js';
+import { runCall, unexpectedReason, type Registry } from '../dispatch.js';
 import { BodyError, parseBody, type Params } from '../params.js';
 import type { ApiEnv, UploadedFile } from '../types.js';
 import { V2Failure, V2_ACTIONS, type V2Action, type V2Context } from './actions.js';
@@ -122,8 +122,7 @@ async function runAction(registry: Registry, env: ApiEnv, action: V2Action, para
   } catch (e) {
     if (e instanceof V2Failure) return { result: { ...e.result }, error: [{ code: e.code, desc: e.desc } satisfies V2Error] };
     onUnexpected?.(e);
-    const reason = INTERNAL_REASON.exec(unexpectedApiError(e).message)?.[1] ?? '';
-    return { result: {}, error: [{ code: 'INTERNAL_SERVER_ERROR', desc: `Internal server error ${reason}` }] };
+    return { result: {}, error: [{ code: 'INTERNAL_SERVER_ERROR', desc: `Internal server error ${unexpectedReason(e) ?? ''}` }] };
   }
 }
 
