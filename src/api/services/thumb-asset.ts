@@ -65,7 +65,6 @@ export function readMediaFile(ctx: Pick<ApiContext, 'media' | 'config'>, rel: st
   return ctx.media ? ctx.media.readAll(ctx.media.locate(rel)) : localMediaWriter(ctx.config.mediaRoot).readAll(rel);
 }
 
-
 /** Removes a file the catalog no longer names, if it is in the entry's own folder. */
 export async function removeEntryFile(ctx: Pick<ApiContext, 'media' | 'config'>, entry: Pick<Entry, 'partnerId' | 'id'>, rel: string): Promise<void> {
   if (!rel || !rel.startsWith(`${entry.partnerId}/${entry.id}/`) || rel.includes('..')) return;
