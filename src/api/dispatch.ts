@@ -109,7 +109,8 @@ export function unexpectedReason(e: unknown): string | null {
   if (e instanceof CatalogUnavailableError) return 'the catalog database does not answer; try again shortly';
   // the media store failed under the call (refused, stalled, answered an error): said with the
   // store's own words (its URL, never a credential), as the media routes' 502/504 say it
-  if (isSourceError(e) || e instanceof MediaWriteError) return `the media store failed (${e.message}); try again shortly`;
+  if (isSourceError(e)) return `the media store failed (${e.message}); try again shortly`;
+  if (e instanceof MediaWriteError) return `the media store failed (${e.shown}); try again shortly`;
   // the code only: the system's message names the server's paths, which are not the caller's to see
   const problem = dataDirWriteProblem(e);
   if (problem) return `the server's data directory cannot be written (${problem}: ${String((e as { code?: unknown }).code)})`;

@@ -40,7 +40,7 @@ const partsPrefix = (tokenId: string) => `.uploads/${tokenId}/`;
 
 /** A store that failed under a chunk or an assembly: nothing was kept, and the same request may be sent again. */
 function storeFailed(e: unknown, retry: string): never {
-  if (e instanceof MediaWriteError) throw new UploadError('STORE_FAILED', `${e.message}; nothing was kept: ${retry}`);
+  if (e instanceof MediaWriteError) throw new UploadError('STORE_FAILED', `${e.shown}; nothing was kept: ${retry}`);
   throw e;
 }
 
@@ -231,7 +231,7 @@ async function assembleParts(env: UploadEnv, media: MediaWriter, token: UploadTo
     out.destroy();
     await rm(file, { force: true });
     if (e instanceof UploadError) throw e;
-    const why = e instanceof MediaWriteError ? e.message : `${media.describe}: the parts of upload ${token.id} could not be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+    const why = e instanceof MediaWriteError ? e.shown : `${media.describe}: the parts of upload ${token.id} could not be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
     throw new UploadError('STORE_FAILED', `${why}; nothing was kept: use the upload token ${token.id} again (it is still complete)`);
   }
 }

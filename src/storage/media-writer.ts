@@ -15,8 +15,19 @@ import type { Config, MediaLocation } from '../config.js';
 import { mediaPath } from './paths.js';
 import type { OriginTimeouts } from './origin.js';
 
-/** A write (or the read of a staged object) the store refused or could not do; the message names the store and key, never a credential. */
-export class MediaWriteError extends Error {}
+/**
+ * A write (or the read of a staged object) the store refused or could not do. The message names
+ * the store and key, never a credential, for the log and the command line; `shown` is what an API
+ * caller may read: a local store's path on the server is not theirs to see, an S3 store's URL is
+ * (the media routes' 502s name it too).
+ */
+export class MediaWriteError extends Error {
+  readonly shown: string;
+  constructor(message: string, shown?: string) {
+    super(message);
+    this.shown = shown ?? message;
+  }
+}
 
 export interface MediaWriter {
   readonly kind: 'local' | 's3';
@@ -57,7 +68,8 @@ export function localMediaWriter(mediaRoot: string): MediaWriter {
       await rename(tmp, dest);
     } catch (e) {
       await rm(tmp, { force: true });
-      throw new MediaWriteError(`${mediaRoot} (${key}): could not be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw new MediaWriteError(`${mediaRoot} (${key}): could not be written (${why})`, `the media folder (${key}): could not be written (${(e as NodeJS.ErrnoException).code ?? 'failed'})`);
     }
   };
   return {

@@ -5,7 +5,7 @@
 // root, as the CI machine is), the installed `kdeliver` command, SQLite filling it.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installedCommand } from '../helpers/command.js';
@@ -66,5 +66,13 @@ t.test('an api_v3 write with the data directory full says so', async (t) => {
   t.equal(body.code, 'INTERNAL_SERVERL_ERROR', 'the code clients know');
   t.match(body.message, /the server's data directory cannot be written \(its disk is full: SQLITE_FULL\)$/, 'and why');
   t.notMatch(body.message, /\//, 'no path of the server\'s');
+
+  // a picture written to the media folder on that disk: the store's failure, without its path
+  const form = new FormData();
+  form.append('fileData', new Blob([readFileSync(join(projectRoot, 'fixtures', 'media', 'thumb-640x360.jpg'))], { type: 'image/jpeg' }), 'thumb.jpg');
+  const pic = await (await fetch(`${s.url}/api_v3/service/thumbAsset/action/addFromImage?format=1&ks=${admin}&entryId=1_rcit0qgs`, { method: 'POST', body: form })).json();
+  t.equal(pic.code, 'INTERNAL_SERVERL_ERROR', 'a media write: the code clients know');
+  t.match(pic.message, /the media store failed \(the media folder \(309\/1_rcit0qgs\/thumbasset-\S+\): could not be written \(ENOSPC\)\)/, 'and why');
+  t.notMatch(pic.message, new RegExp(dataDir), 'no path of the server\'s');
   t.equal(await s.stop(), 0);
 });
