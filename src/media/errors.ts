@@ -33,7 +33,7 @@ export type SourceFailure =
 
 export class SourceError extends Error {
   /** `httpStatus`: the error status a 'status' failure answered, when it was one. */
-  constructor(readonly failure: SourceFailure, readonly source: string, detail: string, readonly httpStatus?: number) {
+  constructor(readonly failure: SourceFailure, readonly source: string, readonly detail: string, readonly httpStatus?: number) {
     super(`${source}: ${detail}`);
   }
 }

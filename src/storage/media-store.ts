@@ -115,11 +115,10 @@ export function remoteMediaStore(kind: 's3' | 'http', origin: Origin, opts: { ca
   // apart, so a healthy store's misses cost at most one more request per two seconds.
   async function missingOrStoreGone(e: unknown, key: string): Promise<never> {
     if (e instanceof SourceError && e.failure === 'missing' && origin.probe) {
-      const verdict = await storeUnreachable(store);
-      if (verdict !== null) {
-        const prefix = `${origin.describe}: `;
-        throw new SourceError('unreachable', `${origin.describe} (${key})`, verdict.startsWith(prefix) ? verdict.slice(prefix.length) : verdict);
-      }
+      // the store's failure, said of this object: a probe that timed out is a 504 as a read's
+      // would be, anything else (a missing bucket too: not this object's absence) a 502
+      const gone = await storeFailure(store);
+      if (gone) throw new SourceError(gone.failure === 'timeout' ? 'timeout' : 'unreachable', `${origin.describe} (${key})`, gone.detail);
     }
     throw e;
   }
@@ -210,33 +209,36 @@ export async function openMediaStore(config: Pick<Config, 'media' | 'mediaRoot' 
 
 /**
  * Why a remote store cannot be read (it refuses or drops the connection, does not answer within
- * the media timeouts, answers a server error, or has no such bucket), or null when it is there.
- * Local disk: null (the caller checks the folder). A client error status is an answer: a store
- * that answers 403 (a reader without ListBucket) is reachable, and its real reads say what is
- * wrong. One probe at a time per store, its verdict kept PROBE_KEEP_MS: /readyz needs no session,
- * and each call must not become a request to the store. `fresh` asks the store again unless a
- * probe is under way: a caller that has just seen a read or write fail must not be told what the
- * store answered before it failed.
+ * the media timeouts, answers a server error, or has no such bucket), as the SourceError its probe
+ * ended with, or null when it is there. Local disk: null (the caller checks the folder). A client
+ * error status is an answer: a store that answers 403 (a reader without ListBucket) is reachable,
+ * and its real reads say what is wrong. One probe at a time per store, its verdict kept
+ * PROBE_KEEP_MS: /readyz needs no session, and each call must not become a request to the store.
+ * `fresh` asks the store again unless a probe is under way: a caller that has just seen a read or
+ * write fail must not be told what the store answered before it failed.
  */
-export function storeUnreachable(store: MediaStore, { fresh = false } = {}): Promise<string | null> {
+export function storeFailure(store: MediaStore, { fresh = false } = {}): Promise<SourceError | null> {
   const kept = probes.get(store);
   if (kept && (kept.until === null || (!fresh && Date.now() < kept.until))) return kept.verdict;
-  const entry: { verdict: Promise<string | null>; until: number | null } = { verdict: probeVerdict(store), until: null };
+  const entry: { verdict: Promise<SourceError | null>; until: number | null } = { verdict: probeVerdict(store), until: null };
   probes.set(store, entry);
   void entry.verdict.then(() => { entry.until = Date.now() + PROBE_KEEP_MS; });
   return entry.verdict;
 }
 
-const PROBE_KEEP_MS = 2000;
-const probes = new WeakMap<MediaStore, { verdict: Promise<string | null>; until: number | null }>();
+/** storeFailure said for people (/readyz, the ingest worker's log), or null when the store is there. */
+export const storeUnreachable = async (store: MediaStore, opts: { fresh?: boolean } = {}): Promise<string | null> => (await storeFailure(store, opts))?.message ?? null;
 
-async function probeVerdict(store: MediaStore): Promise<string | null> {
+const PROBE_KEEP_MS = 2000;
+const probes = new WeakMap<MediaStore, { verdict: Promise<SourceError | null>; until: number | null }>();
+
+async function probeVerdict(store: MediaStore): Promise<SourceError | null> {
   try {
     await store.probe();
     return null;
   } catch (e) {
-    if (!(e instanceof SourceError)) return 'the store could not be asked';
-    if (e.failure !== 'status' || (e.httpStatus !== undefined && e.httpStatus >= 500)) return e.message;
+    if (!(e instanceof SourceError)) return new SourceError('unreachable', store.describe, 'the store could not be asked');
+    if (e.failure !== 'status' || (e.httpStatus !== undefined && e.httpStatus >= 500)) return e;
     return null;
   }
 }

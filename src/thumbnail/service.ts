@@ -17,7 +17,7 @@ import { DEFAULT_WIDTH, hasDefaultSize, renditionKey, type ThumbnailRequest } fr
 import { frameSourceOf } from './source.js';
 import { sheetSpan, type StoryboardLayout } from './storyboard.js';
 import { limiter } from '../concurrency/limiter.js';
-import { storeUnreachable, type MediaStore } from '../storage/media-store.js';
+import { storeFailure, type MediaStore } from '../storage/media-store.js';
 
 /** The server's environment as thumbnails read it (the catalog; config.dataDir, config.mediaRoot, config.thumbnailCacheBytes). */
 export interface ThumbnailContext extends Pick<Env, 'catalog'> {
@@ -174,8 +174,8 @@ export async function videoInput(ctx: Pick<ThumbnailContext, 'config' | 'media'>
 async function frameFailure(ctx: ThumbnailContext, e: unknown, what = 'no frame could be taken from the video'): Promise<DeliveryError> {
   if (e instanceof FrameError && e.stopped) return new DeliveryError('FILE_NOT_FOUND', ', the frame could not be taken in time; try again', { httpStatus: 503 });
   if (ctx.media && ctx.media.kind !== 'local') {
-    const unreachable = await storeUnreachable(ctx.media, { fresh: true });
-    if (unreachable !== null) return new DeliveryError('MEDIA_ORIGIN_FAILED', `, ${unreachable}`);
+    const gone = await storeFailure(ctx.media, { fresh: true });
+    if (gone) return new DeliveryError(gone.failure === 'timeout' ? 'MEDIA_ORIGIN_TIMEOUT' : 'MEDIA_ORIGIN_FAILED', `, ${gone.message}`);
   }
   return new DeliveryError('FILE_NOT_FOUND', `, ${what}`);
 }
