@@ -14,6 +14,7 @@ import { createHandleCache } from './media/file-handles.js';
 import { setSegmentCacheBytes } from './media/body.js';
 import { createIndexCache } from './media/index-cache.js';
 import { openMediaStore } from './storage/media-store.js';
+import { sweepPartialWrites } from './storage/media-writer.js';
 import { warmUpMediaCode } from './media/warm-up.js';
 import { holdSpareMemory } from './media/spare-memory.js';
 import { shippedFile } from './shipped.js';
@@ -150,6 +151,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   // and, from then on, memory ready for the next long file's moov (src/media/spare-memory.ts)
   let releaseSpare = (): void => undefined;
   app.addHook('onReady', async () => {
+    // in the background: what a killed process left half-written in the media folder
+    // (src/storage/media-writer.ts); a write under way elsewhere is left alone
+    void sweepPartialWrites(config.mediaRoot).then((n) => {
+      if (n > 0) app.log.info({ removed: n }, `removed ${n} half-written media file(s) a stopped process left in the media folder`);
+    }, (e: unknown) => app.log.warn({ err: e }, 'the media folder\'s half-written files could not be removed'));
     await warmUpMediaCode({ hlsSegmentMs: config.hlsSegmentDurationMs, dashSegmentMs: config.dashSegmentDurationMs, file: shippedFile(WARM_UP_FILE) });
     releaseSpare = holdSpareMemory();
   });

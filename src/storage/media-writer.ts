@@ -5,14 +5,14 @@
 // which S3 shows only once it is completed (an unfinished one is aborted, never shown). So the
 // catalog may name a key as soon as its put has returned, and never before.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { access, copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config, MediaLocation } from '../config.js';
-import { mediaPath } from './paths.js';
+import { mediaPath, partialWritesDir } from './paths.js';
 import type { OriginTimeouts } from './origin.js';
 
 /**
@@ -57,12 +57,18 @@ export interface MediaWriter {
   readAll(key: string): Promise<Buffer>;
 }
 
-/** Local disk: `.part` files renamed into place, so a crash never leaves a complete-looking file. */
+/**
+ * Local disk: `.part` files in the media root's `.partial` folder renamed into place, so a crash
+ * never leaves a complete-looking file, and what it leaves is removed at the next start
+ * (sweepPartialWrites).
+ */
 export function localMediaWriter(mediaRoot: string): MediaWriter {
   const place = async (key: string, write: (tmp: string) => Promise<void>) => {
     const dest = mediaPath(mediaRoot, key);
+    const partial = partialWritesDir(mediaRoot);
     await mkdir(dirname(dest), { recursive: true });
-    const tmp = `${dest}.${randomBytes(4).toString('hex')}.part`;
+    await mkdir(partial, { recursive: true });
+    const tmp = join(partial, `${randomBytes(6).toString('hex')}-${basename(dest)}.part`);
     try {
       await write(tmp);
       await rename(tmp, dest);
@@ -92,6 +98,28 @@ export function localMediaWriter(mediaRoot: string): MediaWriter {
     has: (key) => access(mediaPath(mediaRoot, key)).then(() => true, () => false),
     readAll: (key) => readFile(mediaPath(mediaRoot, key)),
   };
+}
+
+/** A `.part` file untouched this long is no write under way (a copy touches its file as it goes). */
+export const PARTIAL_WRITE_MAX_AGE_MS = 60 * 60 * 1000;
+
+/**
+ * Removes the `.part` files of local writes that a killed or crashed process left (untouched for
+ * PARTIAL_WRITE_MAX_AGE_MS: another process's write under way, `kdeliver ingest` beside the
+ * server, is left alone); returns how many. A media root without the folder has none.
+ */
+export async function sweepPartialWrites(mediaRoot: string, now = Date.now()): Promise<number> {
+  const dir = partialWritesDir(mediaRoot);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  let removed = 0;
+  for (const name of names) {
+    if (!name.endsWith('.part')) continue;
+    const st = await stat(join(dir, name)).catch(() => null);
+    if (!st || now - st.mtimeMs < PARTIAL_WRITE_MAX_AGE_MS) continue;
+    await rm(join(dir, name), { force: true });
+    removed++;
+  }
+  return removed;
 }
 
 type S3Location = Extract<MediaLocation, { kind: 's3' }>;

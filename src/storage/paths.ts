@@ -13,6 +13,15 @@ export function mediaPath(mediaRoot: string, relative: string): string {
   return full;
 }
 
+/**
+ * Where local writes are made before they are renamed into place: one folder under the media root
+ * (the same file system, so the rename is atomic), so that what a killed process left half-written
+ * is found by listing it, not by walking every entry's folder (src/storage/media-writer.ts).
+ */
+export function partialWritesDir(mediaRoot: string): string {
+  return join(mediaRoot, '.partial');
+}
+
 /** The folder of the thumbnail cache: {partnerId}/{entryId}/{key}.jpg under it, nothing else. */
 export function thumbnailCacheRoot(dataDir: string): string {
   return join(dataDir, 'cache', 'thumbnails');
