@@ -107,7 +107,26 @@ export function toWebVtt(cues: Cue[], opts: VttOptions = {}): string {
 }
 
 /** SRT → WebVTT with no shift (for serving a caption asset as .vtt). */
-export const srtToWebVtt = (srt: string): string => toWebVtt(parseCues(srt));
+export const srtToWebVtt = (srt: string): string => captionToWebVtt('srt', srt);
+
+// the tags SRT files carry that WebVTT has too; <font ...> (colour, face) has no WebVTT form and
+// goes, keeping its text
+const SRT_KEPT_TAG = /^<\/?[biu]>$/i;
+const SRT_DROPPED_TAG = /^<\/?font(\s[^<>]*)?>$/i;
+
+/**
+ * An SRT cue's text as WebVTT cue text. SRT text is plain but for a few tags, where WebVTT reads
+ * "&" and "<" as markup and a line holding "-->" as the next cue's times: a player showed
+ * "if a < b" as "if a " and "ligne --> flèche" as nothing. So: <b>, <i>, <u> stay (lowercase),
+ * <font> goes, every other "<", ">" and "&" is escaped (an entity WebVTT knows is kept as written).
+ */
+export function srtCueText(text: string): string {
+  return text.split(/(<[^<>]*>)/).map((part) => {
+    if (SRT_KEPT_TAG.test(part)) return part.toLowerCase();
+    if (SRT_DROPPED_TAG.test(part)) return '';
+    return part.replace(/&(?!(?:amp|lt|gt|nbsp|lrm|rlm);)/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  }).join('');
+}
 
 export type CaptionFormat = 'srt' | 'vtt' | 'dfxp';
 
@@ -120,7 +139,8 @@ export function captionToWebVtt(format: CaptionFormat, text: string, opts: VttOp
 /** A caption file of any stored format as cues (and the CSS its TTML colours became). */
 function cuesOf(format: CaptionFormat, text: string): { cues: Cue[]; styles: string } {
   if (format === 'dfxp') return parseTtml(text);
-  return { cues: parseCues(text), styles: '' };
+  const cues = parseCues(text);
+  return { cues: format === 'srt' ? cues.map((c) => ({ ...c, text: srtCueText(c.text) })) : cues, styles: '' };
 }
 
 export interface TtmlOptions {
