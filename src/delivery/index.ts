@@ -83,7 +83,7 @@ export async function mediaUrls(
   const opts: UrlOptions = {
     entry, protocol: req.protocol, baseUrl: env.baseUrl, seekFrom: req.seekFrom, clipTo: input.clipTo, playbackRate: req.playbackRate,
     tracks: req.tracks, downloadName: input.download ? await downloadFileName(entry, flavors[0], catalog) : null,
-    sequence: null,
+    sequence: null, disableCaptions: req.disableCaptions,
   };
   if (sequence.length) {
     opts.sequence = sequence.map((e) => e.id);
@@ -100,10 +100,12 @@ export async function mediaUrls(
 }
 
 /**
- * The tokenizer stage: the profile's CDN tokenizer, or kdeliver's own signature on the media of
- * an entry with access-control rules (served by this server, not an external storage). Then the
- * HLS subtitle playlists, which inherit the first URL's signature. `cacheAge`: how long the
- * answer may be cached; 0 once anything in it depends on the time, the client or a session.
+ * The tokenizer stage. kdeliver's own signature goes on the media of an entry with access-control
+ * rules (or held back by moderation or a schedule) whenever the URLs lead to this server's files,
+ * whether they name it or a CDN in front of it (which forwards the path as it is): the media
+ * routes refuse such media unsigned (src/serve/media-access.ts). The HLS subtitle playlists sit
+ * beside the first flavor's playlist under that signature. Then the profile's CDN tokenizer signs
+ * every URL, the subtitle playlists each with their own token (a token is for its URL alone).
  */
 export async function signUrls(
   env: Pick<RequestEnv, 'catalog' | 'config' | 'now' | 'baseUrl'>,
@@ -114,21 +116,25 @@ export async function signUrls(
   const profile = chosen.profile;
   let urls = input.urls;
   let signed = false;
-  if (profile.tokenizer) {
-    urls = tokenizeUrls(profile.tokenizer, urls, {
-      now: env.now, ks: req.ks, clientIp: req.clientIp, entryId: entry.id, partnerId: entry.partnerId,
-      baseUrl: profileBase(profile, req.protocol, env.baseUrl),
-    });
-    note('tokenizer', `${profile.tokenizer.type} tokenizer applied`);
-    signed = true;
-  } else if (input.hasRules && servedHere(chosen)) {
+  if (input.hasRules && !chosen.storage) {
     // the KS under the signature is also the one the packager writes into an encrypted entry's
     // key and licence URLs (src/packaging/packager.ts)
     urls = urls.map((u) => signMediaUrl(u, env.config.mediaUrlSecret, env.now, undefined, req.ks));
     note('tokenizer', 'kdeliver media signature applied (the entry has access-control rules)');
     signed = true;
   }
-  return { urls, subtitleUrls: await subtitlePlaylists(env, urls, input.captions, profile, req.ks, input.durationSec), signed };
+  let subtitleUrls = await subtitlePlaylists(env, urls, input.captions, profile, req.ks, input.durationSec);
+  if (profile.tokenizer) {
+    const ctx = {
+      now: env.now, ks: req.ks, clientIp: req.clientIp, entryId: entry.id, partnerId: entry.partnerId,
+      baseUrl: profileBase(profile, req.protocol, env.baseUrl),
+    };
+    urls = tokenizeUrls(profile.tokenizer, urls, ctx);
+    subtitleUrls = tokenizeUrls(profile.tokenizer, subtitleUrls, ctx);
+    note('tokenizer', `${profile.tokenizer.type} tokenizer applied`);
+    signed = true;
+  }
+  return { urls, subtitleUrls, signed };
 }
 
 /** The captions a player is offered: READY, shown on the player, unless the request disables them. */

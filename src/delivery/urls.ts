@@ -29,6 +29,8 @@ export interface UrlOptions {
   downloadName: string | null;
   /** sequence/{ids}: entries played one after another, flavors matched by flavor params. */
   sequence: string[] | null;
+  /** disableCaptions: the packager's manifests (DASH, MSS, the HLS master it writes) leave the captions out. */
+  disableCaptions: boolean;
 }
 
 /** The profile's base URL with the request's protocol as scheme (VOD URLs never use the request scheme). */
@@ -126,7 +128,9 @@ export function packagerManifestUrl(flavors: FlavorAsset[], profile: DeliveryPro
   const joined = o.sequence
     ? perFlavor({ ...flavors[0] }).replace(/flavorParamIds\/\d+/, `flavorParamIds/${flavors.map((f) => f.flavorParamsId).join(',')}`)
     : multiUrl(flavors.map(perFlavor));
-  return `${base}${fmp4 ? '/container/fmp4' : ''}${joined}${tail}/${file}`;
+  // the packager adds the entry's captions itself (Kaltura adds them to the flavor list) unless told not to
+  const captions = o.disableCaptions ? '/disableCaptions/1' : '';
+  return `${base}${fmp4 ? '/container/fmp4' : ''}${joined}${captions}${tail}/${file}`;
 }
 
 /**

@@ -1,0 +1,113 @@
+// playManifest through delivery profiles whose URLs name a CDN in front of kdeliver, with the CDN's
+// URL tokenizer, and the packager's own manifests with disableCaptions. Three defects a CDN
+// operator and a front-end developer found:
+// - an entry with access-control rules did not play through any tokenized CDN profile: the URLs
+//   carried the CDN's token but not kdeliver's own signature, which the origin demands of
+//   protected media (403 error 27 on every playlist);
+// - the HLS master's subtitle playlists carried the first variant's token, valid for that URL only;
+// - disableCaptions left the captions in the manifests the packager writes (DASH, and the HLS
+//   master of the manifest-redirect profile), as the packager URLs never said it.
+// Real parts: nginx as the CDN (proxying to kdeliver, the path kept), ffprobe reading a segment;
+// the Akamai __gda__ tokens are recomputed here from Akamai's recipe (node:crypto md5).
+import t from 'tap';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer } from '../helpers/server.js';
+import { startNginx } from '../helpers/nginx.js';
+import { ffprobeJson } from '../helpers/media-tools.js';
+import { importLibrary, readLibraryFile } from '../../src/catalog/library.js';
+import { generateKs } from '../../src/access/ks.js';
+
+const srv = await startServer(t);
+const cdn = await startNginx(t, `location / { proxy_pass ${srv.url}; proxy_set_header Host $http_host; }`);
+const KEY = 'cdn-akamai-key';
+const akamai = { type: 'akamaiHttp', key: KEY, window: 300 };
+const work = mkdtempSync(join(tmpdir(), 'kdeliver-cdn-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+writeFileSync(join(work, 'profiles.json'), JSON.stringify({
+  version: 1,
+  deliveryProfiles: [
+    { id: 3901, partnerId: 309, name: 'CDN HLS', type: 61, streamerType: 'applehttp', url: `${cdn.url}/hls`, tokenizer: akamai },
+    { id: 3902, partnerId: 309, name: 'CDN HLS, no path', type: 61, streamerType: 'applehttp', url: 'https://cdn.example.com', tokenizer: akamai },
+    { id: 3903, partnerId: 309, name: 'CDN DASH', type: 68, streamerType: 'mpegdash', url: `${cdn.url}/dash`, tokenizer: akamai },
+  ],
+}));
+const { library, mediaDir } = readLibraryFile(join(work, 'profiles.json'));
+await importLibrary(srv.app.catalog, library, mediaDir, srv.config.mediaRoot);
+
+const viewer = () => generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 0, userId: 'viewer', expiry: 3600, privileges: 'sview:1_kssecure', version: 2, now: Math.floor(Date.now() / 1000) });
+const PM = (entry: string, format: string, extra: string, file: string) => `${srv.url}/p/309/sp/30900/playManifest/entryId/${entry}/format/${format}/protocol/http${extra}/${file}`;
+const text = async (url: string) => {
+  const r = await fetch(url, { redirect: 'manual' });
+  return { status: r.status, location: r.headers.get('location'), body: await r.text() };
+};
+const uris = (m3u8: string) => [...m3u8.matchAll(/URI="([^"]+)"/g)].map((m) => m[1]).concat(m3u8.split('\n').filter((l) => l && !l.startsWith('#')));
+
+/** Akamai's __gda__ for a path: {expires}_{md5hex(key + md5raw(le32(expires) + path + key))}. */
+function gda(path: string, expires: number): string {
+  const le = Buffer.alloc(4);
+  le.writeUInt32LE(expires);
+  const inner = createHash('md5').update(Buffer.concat([le, Buffer.from(path), Buffer.from(KEY)])).digest();
+  return `${expires}_${createHash('md5').update(Buffer.concat([Buffer.from(KEY), inner])).digest('hex')}`;
+}
+
+t.test('a protected entry plays through a tokenized CDN profile: the origin finds its signature under the token', async (t) => {
+  const ks = viewer();
+  const master = await text(PM('1_kssecure', 'applehttp', `/deliveryProfileId/3901/ks/${ks}`, 'a.m3u8'));
+  t.equal(master.status, 200, 'the master');
+  const variants = master.body.split('\n').filter((l) => l.startsWith('http'));
+  t.ok(variants.length > 0, 'variants');
+  for (const v of variants) {
+    t.match(v, new RegExp(`^${cdn.url}/hls/p/309/.*/exp/\\d+/sig/[^/]+/.*index\\.m3u8\\?__gda__=\\d+_[0-9a-f]{32}$`), 'the CDN\'s token over kdeliver\'s signature');
+    const playlist = await text(v);
+    t.equal(playlist.status, 200, `through the CDN (${playlist.body.slice(0, 80)})`);
+    t.match(playlist.body, /^#EXTM3U/);
+  }
+  const first = await text(variants[0]);
+  const segment = new URL(first.body.split('\n').find((l) => l && !l.startsWith('#'))!, variants[0]).href;
+  t.equal((await fetch(segment)).status, 200, 'a segment through the CDN');
+  const probed = await ffprobeJson(segment);
+  t.equal(probed.code, 0, probed.stderr);
+  t.ok(probed.json.streams.some((s: { codec_type: string }) => s.codec_type === 'video'), 'ffprobe reads video in it, through the CDN');
+
+  const dash = await text(PM('1_kssecure', 'mpegdash', `/deliveryProfileId/3903/ks/${ks}`, 'manifest.mpd'));
+  t.equal(dash.status, 302);
+  t.match(dash.location, /\/exp\/\d+\/sig\/.*\?__gda__=/);
+  const mpd = await text(dash.location!);
+  t.equal(mpd.status, 200, 'the DASH manifest through the CDN');
+  t.match(mpd.body, /<MPD/);
+
+  const unsigned = await text(`${cdn.url}${new URL(variants[0]).pathname.replace(/\/ks\/[^/]+\/exp\/\d+\/sig\/[^/]+/, '')}`);
+  t.equal(unsigned.status, 403, 'the same playlist without kdeliver\'s signature is still refused');
+});
+
+t.test('each subtitle playlist of the master carries a token for its own URL', async (t) => {
+  const master = await text(PM('1_alt0audi', 'applehttp', '/deliveryProfileId/3902', 'a.m3u8'));
+  t.equal(master.status, 200, 'the master');
+  const all = uris(master.body);
+  const subtitles = all.filter((u) => /subtitles-\d+\.m3u8/.test(u));
+  t.equal(subtitles.length, 2, 'two subtitle playlists');
+  for (const u of all) {
+    const url = new URL(u);
+    const token = url.searchParams.get('__gda__') ?? '';
+    t.equal(token, gda(url.pathname, Number(token.split('_')[0])), `${url.pathname.split('/').pop()}: Akamai's token for this path`);
+  }
+});
+
+t.test('disableCaptions reaches the packager: no captions in its DASH manifest or HLS master', async (t) => {
+  for (const [format, extra, file, captioned] of [
+    ['mpegdash', '/deliveryProfileId/1003', 'manifest.mpd', /contentType="text"/],
+    ['applehttp', '/deliveryProfileId/1006', 'a.m3u8', /TYPE=SUBTITLES/],
+  ] as const) {
+    const on = await text(PM('1_alt0audi', format, extra, file));
+    t.equal(on.status, 302);
+    t.match((await text(on.location!)).body, captioned, `${format}: captions by default`);
+    const off = await text(PM('1_alt0audi', format, `${extra}/disableCaptions/1`, file));
+    t.equal(off.status, 302);
+    const body = (await text(off.location!)).body;
+    t.notMatch(body, captioned, `${format}: none with disableCaptions`);
+    t.match(body, format === 'mpegdash' ? /<MPD/ : /^#EXTM3U/, 'still the manifest');
+  }
+});
