@@ -83,7 +83,7 @@ export async function mediaUrls(
   const opts: UrlOptions = {
     entry, protocol: req.protocol, baseUrl: env.baseUrl, seekFrom: req.seekFrom, clipTo: input.clipTo, playbackRate: req.playbackRate,
     tracks: req.tracks, downloadName: input.download ? await downloadFileName(entry, flavors[0], catalog) : null,
-    sequence: null, disableCaptions: req.disableCaptions,
+    sequence: null, disableCaptions: req.disableCaptions, defaultAudioLang: req.defaultAudioLang,
   };
   if (sequence.length) {
     opts.sequence = sequence.map((e) => e.id);

@@ -31,6 +31,8 @@ export interface UrlOptions {
   sequence: string[] | null;
   /** disableCaptions: the packager's manifests (DASH, MSS, the HLS master it writes) leave the captions out. */
   disableCaptions: boolean;
+  /** defaultAudioLang: the audio the packager's manifests mark as the default (a language code or name). */
+  defaultAudioLang: string | null;
 }
 
 /** The profile's base URL with the request's protocol as scheme (VOD URLs never use the request scheme). */
@@ -128,8 +130,9 @@ export function packagerManifestUrl(flavors: FlavorAsset[], profile: DeliveryPro
   const joined = o.sequence
     ? perFlavor({ ...flavors[0] }).replace(/flavorParamIds\/\d+/, `flavorParamIds/${flavors.map((f) => f.flavorParamsId).join(',')}`)
     : multiUrl(flavors.map(perFlavor));
-  // the packager adds the entry's captions itself (Kaltura adds them to the flavor list) unless told not to
-  const captions = o.disableCaptions ? '/disableCaptions/1' : '';
+  // what playManifest was asked that the packager's own manifests say: the entry's captions (which
+  // it adds itself, where Kaltura adds them to the flavor list) and the default audio
+  const captions = `${o.disableCaptions ? '/disableCaptions/1' : ''}${o.defaultAudioLang ? `/defaultAudioLang/${encodeURIComponent(o.defaultAudioLang)}` : ''}`;
   return `${base}${fmp4 ? '/container/fmp4' : ''}${joined}${captions}${tail}/${file}`;
 }
 

@@ -6,7 +6,7 @@ import { checkFileVersion, liveEntry, needsSignature, readyFlavor, rulesOf } fro
 import { AssetStatus, type CaptionAsset, type Entry, type FlavorAsset } from '../catalog/types.js';
 import type { Config } from '../config.js';
 import { DeliveryError } from '../errors.js';
-import { languageCode, languageCode3 } from '../catalog/languages.js';
+import { languageCode, languageCode3, languageName } from '../catalog/languages.js';
 import type { MediaStore } from '../storage/media-store.js';
 import { clearSegmentCache, keptBody, type MediaBody } from '../media/body.js';
 import { captionText, captionToTtml, captionToWebVtt } from '../media/captions.js';
@@ -209,6 +209,24 @@ async function captionTracks(catalog: Catalog, entry: Entry): Promise<Array<Capt
     .map((c, i) => ({ n: i + 1, languageCode: c.languageCode || langCode(c.language), label: c.label || c.language, isDefault: c.isDefault, asset: c }));
 }
 
+/** A path pair's value as written before playManifest percent-encoded it (a language name such as "Español"). */
+function decodedPair(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+}
+
+/**
+ * The tracks a manifest offers: not those the entry keeps off the player (displayOnPlayer false),
+ * as playManifest's own HLS master leaves them out (src/delivery/index.ts playerCaptions). Their
+ * files keep their numbers (n counts every READY caption), so subtitles-{n} names the same
+ * caption in every manifest.
+ */
+const offered = (tracks: Array<CaptionTrack & { asset: CaptionAsset }>): Array<CaptionTrack & { asset: CaptionAsset }> => tracks.filter((c) => c.asset.displayOnPlayer);
+
 /**
  * A rendition whose file name (-v1, -a1) or tracks/ pair asks only for tracks its files lack (the
  * video of an audio-only flavor): refused as not found, as nginx-vod-module refuses a request that
@@ -233,8 +251,11 @@ async function thumbnailTrack(deps: PackagerDeps, req: PackagerRequest, entry: E
   const sb = await entryStoryboard(deps.catalog, entry);
   if (!sb) return undefined;
   const l = sb.layout;
+  // the session playManifest signed this URL for (src/delivery/tokenizers/kaltura.ts signMediaUrl)
+  // goes on to the sheets, where the entry's THUMBNAIL rules judge it as /thumbnail does
+  const ks = pairs.get('ks');
   return {
-    base: `/p/${entry.partnerId}/sp/${entry.partnerId}00/storyboard/entry_id/${entry.id}/version/${entry.version}/`,
+    base: `/p/${entry.partnerId}/sp/${entry.partnerId}00/storyboard/entry_id/${entry.id}/version/${entry.version}/${ks ? `ks/${ks}/` : ''}`,
     tileWidth: l.tileWidth, tileHeight: l.tileHeight, columns: l.columns, rows: l.rows,
     sheetDurationMs: l.tilesPerSheet * l.intervalMs, sheets: l.sheets, bandwidth: imageBandwidth(l),
   };
@@ -310,15 +331,19 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
   const tracks = parseTracks(pairs.get('tracks')) ?? { video: true, audio: true };
   const policy = req.proto === 'hls' ? hlsPolicy(deps.config.hlsSegmentDurationMs) : flatPolicy(deps.config.dashSegmentDurationMs);
   const file = req.file;
-  const defaultAudioLang = pairs.get('defaultAudioLang');
+  const defaultAudioLang = decodedPair(pairs.get('defaultAudioLang'));
   const all = async (): Promise<Rendition[]> => {
     const rs = await Promise.all(sets.map((s, i) => rendition(i + 1, s, deps, policy, clip, tracks)));
     if (rs.every(selectsNothing)) throw notFound('no such track in this flavor');
     if (defaultAudioLang) {
-      // playManifest's defaultAudioLang picks the default audio by language (code or name)
-      const want = langCode(defaultAudioLang, defaultAudioLang.toLowerCase());
+      // playManifest's defaultAudioLang picks the default audio as playManifest's own HLS master
+      // does (src/render/index.ts flavorInfos): by code (2 or 3 letters), English name or label
+      const wanted = defaultAudioLang.toLowerCase();
+      const wantedCode = languageCode(wanted);
+      const named = (r: Rendition): boolean => (wantedCode !== 'und' && r.language === wantedCode)
+        || [r.language, r.language && languageName(r.language) !== 'Undefined' ? languageName(r.language).toLowerCase() : '', r.label.toLowerCase()].some((v) => v !== '' && v === wanted);
       const audio = rs.filter((r) => !r.hasVideo && r.hasAudio);
-      if (audio.some((r) => r.language === want)) for (const r of audio) r.isDefault = r.language === want;
+      if (audio.some(named)) for (const r of audio) r.isDefault = named(r);
     }
     return rs;
   };
@@ -368,7 +393,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
   switch (file.type) {
     case 'master': {
       // I-frame playlists point at clear key-frame bytes: none for an encrypted entry (as nginx-vod-module)
-      const p: Presentation = { renditions: await all(), captions: await captions(), container: req.container, iframes: deps.config.hlsIframes && !encrypted, thumbnails: await thumbnailTrack(deps, req, mainEntry) };
+      const p: Presentation = { renditions: await all(), captions: offered(await captions()), container: req.container, iframes: deps.config.hlsIframes && !encrypted, thumbnails: await thumbnailTrack(deps, req, mainEntry) };
       return text('application/vnd.apple.mpegurl', masterPlaylist(p));
     }
     case 'index': {
@@ -446,7 +471,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       // KDELIVER_DASH_ABSOLUTE_URLS=false keeps them relative (behind a CDN that sends the origin's Host)
       const absolute = deps.config.dashAbsoluteUrls;
       const th = await thumbnailTrack(deps, req, mainEntry);
-      const p: Presentation = { renditions: await all(), captions: await captions(), container: 'fmp4', thumbnails: th && (absolute ? { ...th, base: deps.baseUrl + th.base } : th), dashSubtitles: subtitleFormatOf(pairs.get('subtitleFormat'), deps.config.dashSubtitles) };
+      const p: Presentation = { renditions: await all(), captions: offered(await captions()), container: 'fmp4', thumbnails: th && (absolute ? { ...th, base: deps.baseUrl + th.base } : th), dashSubtitles: subtitleFormatOf(pairs.get('subtitleFormat'), deps.config.dashSubtitles) };
       return text('application/dash+xml', buildMpd(p, await encryption(), absolute ? deps.baseUrl + req.directory : ''));
     }
     case 'subtitlesPlaylist': {

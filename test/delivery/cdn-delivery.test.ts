@@ -1,12 +1,9 @@
 // playManifest through delivery profiles whose URLs name a CDN in front of kdeliver, with the CDN's
-// URL tokenizer, and the packager's own manifests with disableCaptions. Three defects a CDN
-// operator and a front-end developer found:
+// URL tokenizer. Two defects a CDN operator found:
 // - an entry with access-control rules did not play through any tokenized CDN profile: the URLs
 //   carried the CDN's token but not kdeliver's own signature, which the origin demands of
 //   protected media (403 error 27 on every playlist);
-// - the HLS master's subtitle playlists carried the first variant's token, valid for that URL only;
-// - disableCaptions left the captions in the manifests the packager writes (DASH, and the HLS
-//   master of the manifest-redirect profile), as the packager URLs never said it.
+// - the HLS master's subtitle playlists carried the first variant's token, valid for that URL only.
 // Real parts: nginx as the CDN (proxying to kdeliver, the path kept), ffprobe reading a segment;
 // the Akamai __gda__ tokens are recomputed here from Akamai's recipe (node:crypto md5).
 import t from 'tap';
@@ -93,21 +90,5 @@ t.test('each subtitle playlist of the master carries a token for its own URL', a
     const url = new URL(u);
     const token = url.searchParams.get('__gda__') ?? '';
     t.equal(token, gda(url.pathname, Number(token.split('_')[0])), `${url.pathname.split('/').pop()}: Akamai's token for this path`);
-  }
-});
-
-t.test('disableCaptions reaches the packager: no captions in its DASH manifest or HLS master', async (t) => {
-  for (const [format, extra, file, captioned] of [
-    ['mpegdash', '/deliveryProfileId/1003', 'manifest.mpd', /contentType="text"/],
-    ['applehttp', '/deliveryProfileId/1006', 'a.m3u8', /TYPE=SUBTITLES/],
-  ] as const) {
-    const on = await text(PM('1_alt0audi', format, extra, file));
-    t.equal(on.status, 302);
-    t.match((await text(on.location!)).body, captioned, `${format}: captions by default`);
-    const off = await text(PM('1_alt0audi', format, `${extra}/disableCaptions/1`, file));
-    t.equal(off.status, 302);
-    const body = (await text(off.location!)).body;
-    t.notMatch(body, captioned, `${format}: none with disableCaptions`);
-    t.match(body, format === 'mpegdash' ? /<MPD/ : /^#EXTM3U/, 'still the manifest');
   }
 });

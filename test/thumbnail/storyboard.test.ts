@@ -293,6 +293,21 @@ t.test('the THUMBNAIL rules guard the storyboard, its sheets and the thumbnail t
   const media = /<SegmentTemplate media="([^"]+)"/.exec(mpd.slice(mpd.indexOf('contentType="image"')))?.[1];
   t.equal(media, `${srv.url}${SB}/sheet-$Number$.jpg`, 'an absolute URL, as every URL of the MPD');
   t.equal((await fetch(media!.replace('$Number$', '1'))).status, 403, 'the DASH track\'s sheet is refused without a session');
+  // asked with a session the rules let see it, the tracks' URLs carry it (they came without it,
+  // so that session's player was refused every sheet)
+  const withKs = await (await fetch(srv.url + playManifest(SAMPLE.entryId, 'mpegdash', `/ks/${ks}`, 'a.mpd'))).text();
+  const sheets = /<SegmentTemplate media="([^"]+)"/.exec(withKs.slice(withKs.indexOf('contentType="image"')))?.[1] ?? '';
+  t.match(sheets, new RegExp(`^${srv.url}${SB}/ks/[^/]+/sheet-\\$Number\\$\\.jpg$`), 'the DASH track carries the session');
+  t.equal((await fetch(sheets.replace('$Number$', '1'))).status, 200, 'and its sheet is served to it');
+  const redirect = await fetch(srv.url + playManifest(SAMPLE.entryId, 'applehttp', `/deliveryProfileId/1006/ks/${ks}`, 'a.m3u8'), { redirect: 'manual' });
+  const master = await (await fetch(redirect.headers.get('location')!)).text();
+  const images = /#EXT-X-IMAGE-STREAM-INF:.*URI="([^"]+)"/.exec(master)?.[1] ?? '';
+  t.match(images, /\/ks\/[^/]+\/images\.m3u8$/, 'the HLS image stream carries the session');
+  const imagesUrl = new URL(images, redirect.headers.get('location')!).toString();
+  const imageList = await fetch(imagesUrl);
+  t.equal(imageList.status, 200, 'its image playlist is served to it');
+  const sheet = new URL(/^(sheet-\d+\.jpg)$/m.exec(await imageList.text())![1], imagesUrl).toString();
+  t.equal((await fetch(sheet)).status, 200, 'and the sheets it names');
 
   const api = (k: string) => fetch(`${srv.url}/api_v3/service/baseEntry/action/getPlaybackContext?format=1&entryId=${SAMPLE.entryId}&ks=${encodeURIComponent(k)}`).then((r) => r.json());
   const allowed = await api(ks);
