@@ -1,5 +1,6 @@
 // Each tokenizer against an independent check: openssl for the digests (step by step, fixed
-// clock), Akamai's EdgeAuth library, the public key and AWS's signer for CloudFront.
+// clock), Akamai's EdgeAuth library, the public key and AWS's signer for CloudFront. The profile
+// URLs have a path (/hls, /vod, ...): as in Kaltura, it is part of what every tokenizer signs.
 import t from 'tap';
 import { createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -23,17 +24,19 @@ const P1 = '/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs/v/1/flavorId/1_f1rcit
 const P2 = '/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs/v/1/flavorId/1_f2rcit00/name/a.mp4/index.m3u8';
 const b64url = (b: Buffer) => openssl(['base64', '-A'], b).toString().trim().replace(/\+/g, '-').replace(/\//g, '_');
 
-t.test('Akamai __gda__ (sample profile 2001)', async (t) => {
+t.test('Akamai __gda__ (sample profile 2001, https://cdn.example.com/hls)', async (t) => {
   const cfg = sampleTokenizer(2001);
   const [url] = tokenizeUrls(cfg, [`https://cdn.example.com/hls${P1}`], ctx());
   const expires = NOW + 300;
   const le = Buffer.from([expires & 255, (expires >> 8) & 255, (expires >> 16) & 255, (expires >>> 24) & 255]);
-  const inner = dgstRaw('md5', Buffer.concat([le, Buffer.from(P1), Buffer.from('sample-akamai-key')]));
+  // the URL path the CDN sees, from the host root: the profile's /hls included
+  const inner = dgstRaw('md5', Buffer.concat([le, Buffer.from('/hls' + P1), Buffer.from('sample-akamai-key')]));
   const token = dgst('md5', Buffer.concat([Buffer.from('sample-akamai-key'), inner]));
   t.equal(url, `https://cdn.example.com/hls${P1}?__gda__=${expires}_${token}`);
+  // rootDir goes before the whole path (Kaltura: rootDir + the URL with the prefix's path moved in)
   const [withQuery] = tokenizeUrls({ ...cfg, rootDir: 'root' }, [`https://cdn.example.com/hls${P1}?a=1`], ctx());
-  const inner2 = dgstRaw('md5', Buffer.concat([le, Buffer.from('/root' + P1), Buffer.from('sample-akamai-key')]));
-  t.equal(withQuery, `https://cdn.example.com/hls/root${P1}?a=1&__gda__=${expires}_${dgst('md5', Buffer.concat([Buffer.from('sample-akamai-key'), inner2]))}`);
+  const inner2 = dgstRaw('md5', Buffer.concat([le, Buffer.from('/root/hls' + P1), Buffer.from('sample-akamai-key')]));
+  t.equal(withQuery, `https://cdn.example.com/root/hls${P1}?a=1&__gda__=${expires}_${dgst('md5', Buffer.concat([Buffer.from('sample-akamai-key'), inner2]))}`);
   t.throws(() => tokenizeUrls({ ...cfg, paramName: 'abc' }, [P1], ctx()), 'paramName of 5-12 characters');
 });
 
@@ -41,7 +44,8 @@ t.test('Akamai EdgeAuth against Akamai\'s EdgeAuth library', async (t) => {
   const key = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
   const cfg = { type: 'akamaiSecureHd', key, window: 120, paramName: 'hdnts', aclPostfix: '*' };
   const urls = tokenizeUrls(cfg, [`https://cdn.example.com/hls${P1}`, `https://cdn.example.com/hls${P2}`], ctx());
-  const acl = '/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs/v/1/flavorId/1_f*';
+  // the ACL covers the path the CDN is asked for, /hls included
+  const acl = '/hls/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs/v/1/flavorId/1_f*';
   const ea = new EdgeAuth({ key, windowSeconds: 120, startTime: NOW, escapeEarly: false, tokenName: 'hdnts' });
   const expected = ea.generateACLToken(acl);
   t.equal(urls[0], `https://cdn.example.com/hls${P1}?hdnts=${expected}`);
@@ -81,9 +85,26 @@ t.test('CloudFront custom policy (sample profile 2002): public key and the AWS s
   t.throws(() => tokenizeUrls({ ...cfg, privateKeyFile: 'missing.pem' }, [u1], ctx({ baseUrl: base })), { name: 'TokenizerError' });
 });
 
+t.test('CloudFront on a profile URL with a path: the Resource covers it, rootDir before it', async (t) => {
+  const cfg = { ...sampleTokenizer(2002), rootDir: 'root' };
+  const base = 'https://d111111abcdef8.cloudfront.net/media';
+  const u1 = `${base}/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs/v/1/flavorId/1_f1rcit00/forceproxy/true/name/a.mp4`;
+  const [signed] = tokenizeUrls(cfg, [u1], ctx({ baseUrl: base }));
+  const unCf = (s: string) => Buffer.from(s.replace(/-/g, '+').replace(/_/g, '=').replace(/~/g, '/'), 'base64');
+  const policy = unCf(new RegExp('Policy=([^&]*)').exec(signed)![1]).toString();
+  const resource = JSON.parse(policy).Statement[0].Resource as string;
+  // Kaltura: rootDir + the URL with the prefix's path moved in
+  t.equal(new URL(signed).pathname, '/root/media/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs/v/1/flavorId/1_f1rcit00/forceproxy/true/name/a.mp4');
+  t.ok(signed.startsWith(resource.slice(0, -1)), 'the Resource (less its *) is a prefix of the signed URL');
+  t.ok(resource.startsWith('https://d111111abcdef8.cloudfront.net/root/media/p/309/'));
+  const pub = createPublicKey(readFileSync(new URL('../../fixtures/cloudfront-sample-key.pub.pem', import.meta.url)));
+  t.ok(verify('sha1', Buffer.from(policy), pub, unCf(new RegExp('Signature=([^&]*)').exec(signed)![1])));
+});
+
 t.test('Level3 (older): HMAC-SHA1, 20 hex characters, expiry in the signed query', async (t) => {
   const cfg = { type: 'level3', key: 'l3key', window: 60, paramName: 'token', expiryName: 'etime', gen: '1' };
-  const [u] = tokenizeUrls(cfg, ['https://l3.example/vod//mp4:clip.mp4?x=1'], ctx({ baseUrl: 'https://l3.example' }));
+  // the profile is https://l3.example/vod: its path is signed too
+  const [u] = tokenizeUrls(cfg, ['https://l3.example/vod//mp4:clip.mp4?x=1'], ctx({ baseUrl: 'https://l3.example/vod' }));
   // 1700000060 = 2023-11-14 22:14:20 UTC
   const signed = '/vod/clip.mp4?x=1&etime=20231114221420';
   t.equal(u, `https://l3.example${signed}&token=1${hmacHex('sha1', 'l3key', signed).slice(0, 20)}`);
@@ -91,18 +112,19 @@ t.test('Level3 (older): HMAC-SHA1, 20 hex characters, expiry in the signed query
 
 t.test('L3 (newer): path-prefix token over the common directory', async (t) => {
   const cfg = { type: 'l3', key: 'l3key', window: 60, paramName: 'token', gen: '0' };
-  const urls = tokenizeUrls(cfg, [`https://l3.example${P1}`, `https://l3.example${P2}`], ctx({ baseUrl: 'https://l3.example' }));
-  const path = '/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs/v/1/flavorId/';
-  const dirs = 10; // 11 slashes in the path, minus 1
+  const urls = tokenizeUrls(cfg, [`https://l3.example/hls${P1}`, `https://l3.example/hls${P2}`], ctx({ baseUrl: 'https://l3.example/hls' }));
+  const path = '/hls/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs/v/1/flavorId/';
+  const dirs = 11; // 12 slashes in the path, minus 1
   const signed = `${path}?nva=${NOW + 60}&dirs=${dirs}`;
   const token = `nva=${NOW + 60}~dirs=${dirs}~hash=0${hmacHex('sha1', 'l3key', signed).slice(0, 20)}`;
-  t.same(urls, [`https://l3.example/token=${token}${P1}`, `https://l3.example/token=${token}${P2}`]);
+  // the token is the first path part, before the profile's /hls
+  t.same(urls, [`https://l3.example/token=${token}/hls${P1}`, `https://l3.example/token=${token}/hls${P2}`]);
 });
 
 t.test('Limelight: fixed 120 s, md5(key + prefix + url)', async (t) => {
   const cfg = { type: 'limelight', key: 'llkey', urlPrefix: 'http://ll.example', window: 9999 };
-  const [u] = tokenizeUrls(cfg, ['http://ll.example/a/b.mp4?x=1&fs=300'], ctx({ baseUrl: 'http://ll.example' }));
-  const signed = `/a/b.mp4?x=1&e=${NOW + 120}`;
+  const [u] = tokenizeUrls(cfg, ['http://ll.example/vod/a/b.mp4?x=1&fs=300'], ctx({ baseUrl: 'http://ll.example/vod' }));
+  const signed = `/vod/a/b.mp4?x=1&e=${NOW + 120}`;
   t.equal(u, `http://ll.example${signed}&h=${dgst('md5', 'llkey' + 'http://ll.example' + signed)}&fs=300`);
 });
 
@@ -159,7 +181,8 @@ t.test('KS tokenizer: a v2 KS limited to the entry and the URL', async (t) => {
 
 t.test('Wowza SecureToken', async (t) => {
   const cfg = { type: 'wowza', key: 'mysharedsecret', window: 30, paramPrefix: 'wowzatoken', limitIpAddress: true };
-  const [u] = tokenizeUrls(cfg, ['http://w.example/vod/_definst_/mp4:clip.mp4/playlist.m3u8'], ctx({ baseUrl: 'http://w.example' }));
+  // the profile is http://w.example/vod: the application folder is part of the signed path
+  const [u] = tokenizeUrls(cfg, ['http://w.example/vod/_definst_/mp4:clip.mp4/playlist.m3u8'], ctx({ baseUrl: 'http://w.example/vod' }));
   // sorted keys: 203.0.113.7 < mysharedsecret < wowzatokenendtime < wowzatokenstarttime
   const input = `vod/_definst_/mp4:clip.mp4?203.0.113.7&mysharedsecret&wowzatokenendtime=${NOW + 30}&wowzatokenstarttime=${NOW}`;
   const hash = b64url(dgstRaw('sha256', input));
@@ -167,23 +190,22 @@ t.test('Wowza SecureToken', async (t) => {
 });
 
 t.test('CHT', async (t) => {
-  const [u] = tokenizeUrls({ type: 'cht', key: 'chtkey', window: 10 }, ['http://c.example/a/b/c.mp4'], ctx({ baseUrl: 'http://c.example' }));
+  const [u] = tokenizeUrls({ type: 'cht', key: 'chtkey', window: 10 }, ['http://c.example/a/b/c.mp4'], ctx({ baseUrl: 'http://c.example/a' }));
   const token = b64url(dgstRaw('md5', `/a/b/chtkey${NOW + 10}`)).replace(/=+$/, '');
   t.equal(u, `http://c.example/a/b/c.mp4?token=${token}&expires=${NOW + 10}`);
 });
 
-t.test('VNPT, three formats', async (t) => {
+t.test('VNPT', async (t) => {
   const url = 'http://v.example/vod/x/a.mp4';
   const run = (tokenizationFormat: number, ip = false) =>
-    tokenizeUrls({ type: 'vnpt', key: 'vk', window: 20, tokenizationFormat, shouldIncludeClientIp: ip }, [url], ctx({ baseUrl: 'http://v.example' }))[0];
+    tokenizeUrls({ type: 'vnpt', key: 'vk', window: 20, tokenizationFormat, shouldIncludeClientIp: ip }, [url], ctx({ baseUrl: 'http://v.example/vod' }))[0];
   const exp = NOW + 20;
-  t.equal(run(0), `http://v.example/${dgst('md5', `vk:${exp}:/vod/x`)}${exp}/vod/x/a.mp4`);
-  t.equal(run(2), `http://v.example/${dgst('md5', `vk:${exp}:/vod/x/a.mp4`)}${exp}/vod/x/a.mp4`);
+  // the profile is http://v.example/vod: /vod is part of the signed path, after the token
   t.equal(run(1, true), `http://v.example/${dgst('md5', `203.0.113.7:vk:${exp}:/vod/x`)}${exp}/vod/x/a.mp4`);
 });
 
 t.test('ChinaCache', async (t) => {
-  const [u] = tokenizeUrls({ type: 'chinacache', key: 'cck', keyId: 'k1', algorithmId: 1, window: 5 }, ['http://cc.example/a/b.mp4'], ctx({ baseUrl: 'http://cc.example' }));
+  const [u] = tokenizeUrls({ type: 'chinacache', key: 'cck', keyId: 'k1', algorithmId: 1, window: 5 }, ['http://cc.example/a/b.mp4'], ctx({ baseUrl: 'http://cc.example/a' }));
   const sig = openssl(['base64', '-A'], hmacRaw('sha1', 'cck', `/a/${NOW + 5}`)).toString().trim();
   t.equal(u, `http://cc.example/a/b.mp4?ACL=%2Fa%2F&P1=${NOW + 5}&P2=k1&P3=1&P4=${encodeURIComponent(sig)}`);
 });
@@ -193,6 +215,9 @@ t.test('BitGravity', async (t) => {
   t.equal(u, `http://bg.example/content/mp4:a/b.mp4?e=${NOW + 7}&h=${dgst('md5', `bgk//a/b.mp4?e=${NOW + 7}`)}`);
   const [d] = tokenizeUrls({ type: 'bitgravity', key: 'bgk', window: 7 }, ['http://bg.example/x.mp4'], ctx({ baseUrl: 'http://bg.example' }));
   t.equal(d, `http://bg.example/x.mp4?e=${NOW + 7}&h=${dgst('md5', `bgk/x.mp4?e=${NOW + 7}`)}`);
+  // the profile is http://bg.example/content: the pattern sees the path from the host root
+  const [c] = tokenizeUrls({ type: 'bitgravity', key: 'bgk', window: 7, hashPatternRegex: '/^\\/(content\\/.*)$/' }, ['http://bg.example/content/a/b.mp4'], ctx({ baseUrl: 'http://bg.example/content' }));
+  t.equal(c, `http://bg.example/content/a/b.mp4?e=${NOW + 7}&h=${dgst('md5', `bgk/content/a/b.mp4?e=${NOW + 7}`)}`);
 });
 
 t.test('unknown tokenizer, missing key', async (t) => {

@@ -1,6 +1,7 @@
 // Shared pieces of the CDN tokenizers: settings read with defaults, query appending, common
-// prefixes, PHP's dirname and urlencode. A tokenizer works on paths relative to the delivery
-// profile's base URL, each "/..." with an optional query.
+// prefixes, PHP's dirname and urlencode. A tokenizer works on paths from the host root, each
+// "/..." with an optional query: the path of the delivery profile's URL (e.g. /hls) is part of
+// them, as in Kaltura, where it moves from the URL prefix into the URL before signing.
 import { createHash, createHmac } from 'node:crypto';
 import type { TokenizerConfig } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
@@ -15,11 +16,14 @@ export interface TokenizeContext {
   clientIp: string;
   entryId: string;
   partnerId: number;
-  /** The profile's base URL (scheme://host[/path]), without a trailing slash. */
+  /**
+   * tokenizeUrls' caller: the profile's base URL (scheme://host[/path]), without a trailing
+   * slash. A tokenizer: the origin (scheme://host[:port]) of the URLs it signs.
+   */
   baseUrl: string;
 }
 
-/** A tokenizer: relative paths in, relative paths (or path prefixes) out. */
+/** A tokenizer: paths from the host root in, the same paths signed (or with a token path prefix) out. */
 export type Tokenizer = (paths: string[], cfg: TokenizerConfig, ctx: TokenizeContext) => string[];
 
 /**

@@ -1,6 +1,8 @@
-// URL tokenization for a delivery profile's CDN: the URLs are cut into the
-// profile's base URL and the path relative to it, the tokenizer signs the relative paths (all
-// together, so multi-rendition tokenizers sign their common ACL), and the base is put back.
+// URL tokenization for a delivery profile's CDN. As Kaltura does (kManifestRenderers.php
+// normalizeUrlPrefix), any path of the profile's base URL moves into the URLs before they are
+// signed: each URL is cut into its origin (scheme://host[:port]) and its path from the host root,
+// the tokenizer signs those paths (all URLs of one origin together, so multi-rendition tokenizers
+// sign their common ACL), and the origin is put back.
 import type { TokenizerConfig } from '../../catalog/types.js';
 import { akamaiHttp, akamaiSecureHd } from './akamai.js';
 import { bitgravity } from './bitgravity.js';
@@ -34,15 +36,26 @@ export function tokenizeUrls(config: TokenizerConfig, urls: string[], ctx: Token
   const tokenizer = TOKENIZERS[type];
   if (!tokenizer) throw new TokenizerError(`unknown tokenizer type ${JSON.stringify(config.type)} (known: ${Object.keys(TOKENIZERS).join(', ')})`);
   if (urls.length === 0) return urls;
-  const base = ctx.baseUrl.replace(/\/+$/, '');
-  const parts = urls.map((u) => {
-    if (u.startsWith(base) && (u.length === base.length || '/?'.includes(u[base.length]))) return { base, rel: u.slice(base.length) || '/' };
-    // not under the profile's base (another host): sign its path from the host root
-    const m = /^([a-z][a-z0-9+.-]*:\/\/[^/?#]*)(.*)$/i.exec(u);
-    if (m) return { base: m[1], rel: m[2] || '/' };
-    return { base: '', rel: u };
+  // URLs of one origin are signed together, as Kaltura signs the URLs sharing one prefix
+  const groups = new Map<string, number[]>();
+  const paths = urls.map((u, i) => {
+    const [origin, path] = splitOrigin(u);
+    const group = groups.get(origin);
+    if (group) group.push(i);
+    else groups.set(origin, [i]);
+    return path;
   });
-  const rel = parts.map((p) => (p.rel.startsWith('/') ? p.rel : `/${p.rel}`));
-  const signed = tokenizer(rel, config, { ...ctx, baseUrl: base });
-  return signed.map((s, i) => parts[i].base + s);
+  const out: string[] = new Array(urls.length);
+  for (const [origin, at] of groups) {
+    const signed = tokenizer(at.map((i) => paths[i]), config, { ...ctx, baseUrl: origin || splitOrigin(ctx.baseUrl)[0] });
+    at.forEach((i, k) => { out[i] = origin + signed[k]; });
+  }
+  return out;
+}
+
+/** `scheme://host[:port]` and the path from the host root ("/" when there is none); no origin for a bare path. */
+function splitOrigin(url: string): [string, string] {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/[^/?#]*)(.*)$/i.exec(url);
+  const [origin, rest] = m ? [m[1], m[2]] : ['', url];
+  return [origin, rest.startsWith('/') ? rest : `/${rest}`];
 }

@@ -5,9 +5,9 @@
 // inside a playlist resolve under ".../sig/<sig>/", so segments carry the same signature. Two
 // callers choose the prefix:
 // - the `kaltura` CDN tokenizer (kalturaSignPath), as Kaltura's kUrlTokenizer does: the whole
-//   path without /fileName/x and /dirFileName/x, from the host root (not from the profile's base
-//   path) because its recogniser checks the request URI as a whole; the moved parts and the file
-//   name follow the signature;
+//   path without /fileName/x and /dirFileName/x, from the host root (the profile's base path
+//   included, as for every tokenizer) because its recogniser checks the request URI as a whole;
+//   the moved parts and the file name follow the signature;
 // - kdeliver's own signature on protected media (signMediaUrl): the path before the file part.
 import { timingSafeEqual } from 'node:crypto';
 import type { TokenizerConfig } from '../../catalog/types.js';
@@ -102,7 +102,5 @@ export function verifyKalturaToken(path: string, secret: string, now: number): K
 
 export function kaltura(paths: string[], cfg: TokenizerConfig, ctx: TokenizeContext): string[] {
   const key = requireKey(cfg);
-  const basePath = new URL(ctx.baseUrl + '/').pathname.replace(/\/+$/, '');
-  // sign from the host root; the caller puts the base URL back, so strip its path again
-  return paths.map((p) => kalturaSignPath(basePath + p, key, ctx.now, windowOf(cfg)).slice(basePath.length));
+  return paths.map((p) => kalturaSignPath(p, key, ctx.now, windowOf(cfg)));
 }

@@ -20,12 +20,10 @@ export function ksTokenizer(paths: string[], cfg: TokenizerConfig, ctx: Tokenize
   const key = requireKey(cfg);
   const user = ctx.ksUserId ?? userOf(ctx, key);
   if (!ctx.ks || !user) throw new DeliveryError('MISSING_PARAMETER', ', ks user');
-  const basePath = new URL(ctx.baseUrl + '/').pathname.replace(/\/+$/, '');
   const extra = str(cfg, 'additionalUris');
   return paths.map((p) => {
-    // the URI the player will request: from the host root, up to the first comma
-    const full = basePath + splitQuery(p)[0];
-    const uri = full.split(',')[0];
+    // the URI the player will request (the path is from the host root), up to the first comma
+    const uri = splitQuery(p)[0].split(',')[0];
     const privileges = [
       `disableentitlementforentry:${ctx.entryId}`, `sview:${ctx.entryId}`,
       `urirestrict:${uri}*${extra ? `|${extra}` : ''}`,
