@@ -195,12 +195,17 @@ t.test('CHT', async (t) => {
   t.equal(u, `http://c.example/a/b/c.mp4?token=${token}&expires=${NOW + 10}`);
 });
 
-t.test('VNPT', async (t) => {
+t.test('VNPT, three formats, with and without the client IP', async (t) => {
   const url = 'http://v.example/vod/x/a.mp4';
   const run = (tokenizationFormat: number, ip = false) =>
     tokenizeUrls({ type: 'vnpt', key: 'vk', window: 20, tokenizationFormat, shouldIncludeClientIp: ip }, [url], ctx({ baseUrl: 'http://v.example/vod' }))[0];
   const exp = NOW + 20;
-  // the profile is http://v.example/vod: /vod is part of the signed path, after the token
+  // the profile is http://v.example/vod: /vod is part of the signed path, after the token.
+  // Kaltura's string is "<ip>" + ":<key>:<expiry>:<part>": without the IP it starts with ":"
+  t.equal(run(0), `http://v.example/${dgst('md5', `:vk:${exp}:/vod/x`)}${exp}/vod/x/a.mp4`);
+  t.equal(run(2), `http://v.example/${dgst('md5', `:vk:${exp}:/vod/x/a.mp4`)}${exp}/vod/x/a.mp4`);
+  t.equal(run(1), `http://v.example/${dgst('md5', `:vk:${exp}:/vod/x`)}${exp}/vod/x/a.mp4`);
+  t.equal(run(2, true), `http://v.example/${dgst('md5', `203.0.113.7:vk:${exp}:/vod/x/a.mp4`)}${exp}/vod/x/a.mp4`);
   t.equal(run(1, true), `http://v.example/${dgst('md5', `203.0.113.7:vk:${exp}:/vod/x`)}${exp}/vod/x/a.mp4`);
 });
 
