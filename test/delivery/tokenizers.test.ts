@@ -216,8 +216,20 @@ t.test('ChinaCache', async (t) => {
 });
 
 t.test('BitGravity', async (t) => {
-  const [u] = tokenizeUrls({ type: 'bitgravity', key: 'bgk', window: 7, hashPatternRegex: '/\\/content(\\/.*)$/' }, ['http://bg.example/content/mp4:a/b.mp4'], ctx({ baseUrl: 'http://bg.example' }));
-  t.equal(u, `http://bg.example/content/mp4:a/b.mp4?e=${NOW + 7}&h=${dgst('md5', `bgk//a/b.mp4?e=${NOW + 7}`)}`);
+  const bg = (hashPatternRegex: string | undefined, url: string, baseUrl: string) =>
+    tokenizeUrls({ type: 'bitgravity', key: 'bgk', window: 7, hashPatternRegex }, [url], ctx({ baseUrl }))[0];
+  const h = (part: string) => dgst('md5', `bgk/${part}?e=${NOW + 7}`);
+  // the profile is http://bg.example/content; group 1 starts with "/": Kaltura left-trims it (one
+  // "/" between the key and the part), and keeps "mp4:" that is not at the part's start
+  t.equal(bg('/\\/content(\\/.*)$/', 'http://bg.example/content/p/309/a.mp4', 'http://bg.example/content'),
+    `http://bg.example/content/p/309/a.mp4?e=${NOW + 7}&h=${h('p/309/a.mp4')}`);
+  t.equal(bg('/\\/content(\\/.*)$/', 'http://bg.example/content/mp4:a/b.mp4', 'http://bg.example/content'),
+    `http://bg.example/content/mp4:a/b.mp4?e=${NOW + 7}&h=${h('mp4:a/b.mp4')}`);
+  // a part starting with "mp4:" loses it
+  t.equal(bg('/\\/content\\/(.*)$/', 'http://bg.example/content/mp4:a/b.mp4', 'http://bg.example/content'),
+    `http://bg.example/content/mp4:a/b.mp4?e=${NOW + 7}&h=${h('a/b.mp4')}`);
+  // no pattern (kdeliver's default): the whole path, /content included
+  t.equal(bg(undefined, 'http://bg.example/content/a.mp4', 'http://bg.example/content'), `http://bg.example/content/a.mp4?e=${NOW + 7}&h=${h('content/a.mp4')}`);
   const [d] = tokenizeUrls({ type: 'bitgravity', key: 'bgk', window: 7 }, ['http://bg.example/x.mp4'], ctx({ baseUrl: 'http://bg.example' }));
   t.equal(d, `http://bg.example/x.mp4?e=${NOW + 7}&h=${dgst('md5', `bgk/x.mp4?e=${NOW + 7}`)}`);
   // the profile is http://bg.example/content: the pattern sees the path from the host root

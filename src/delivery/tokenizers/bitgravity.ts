@@ -1,5 +1,6 @@
-// BitGravity: h = md5(key + "/" + part + "?e=" + exp), where part is group 1
-// of hashPatternRegex (default: the whole path after its leading "/"), without "mp4:".
+// BitGravity: h = md5(key + "/" + part + "?e=" + exp), where part is group 1 of
+// hashPatternRegex (default: the whole path from the host root) without its leading slashes, and
+// without any "mp4:" when it starts with one (kBitGravityUrlTokenizer.php).
 import type { TokenizerConfig } from '../../catalog/types.js';
 import { TokenizerError, appendQuery, md5Hex, requireKey, splitQuery, str, windowOf, type TokenizeContext } from './common.js';
 
@@ -22,7 +23,9 @@ export function bitgravity(paths: string[], cfg: TokenizerConfig, ctx: TokenizeC
   return paths.map((p) => {
     const path = splitQuery(p)[0];
     const m = re ? re.exec(path) : null;
-    const part = (m && m[1] !== undefined ? m[1] : path.replace(/^\/+/, '')).replace(/mp4:/g, '');
+    let part = m && m[1] !== undefined ? m[1] : path;
+    if (part.startsWith('mp4:')) part = part.replace(/mp4:/g, '');
+    part = part.replace(/^\/+/, '');
     return appendQuery(p, `e=${exp}&h=${md5Hex(`${key}/${part}?e=${exp}`)}`);
   });
 }
