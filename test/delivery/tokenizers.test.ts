@@ -3,7 +3,10 @@
 // URLs have a path (/hls, /vod, ...): as in Kaltura, it is part of what every tokenizer signs.
 import t from 'tap';
 import { createPublicKey, verify } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { tokenizeUrls, verifyKalturaToken, type TokenizeContext } from '../../src/delivery/tokenizers/index.js';
@@ -70,7 +73,8 @@ t.test('CloudFront custom policy (sample profile 2002): public key and the AWS s
   t.equal(q.get('Key-Pair-Id'), 'K2SAMPLEKEYPAIR');
   const unCf = (s: string) => Buffer.from(s.replace(/-/g, '+').replace(/_/g, '=').replace(/~/g, '/'), 'base64');
   const policy = unCf(q.get('Policy')!).toString();
-  t.equal(policy, `{"Statement":[{"Resource":"${base}/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs/v/1/flavorId/*","Condition":{"DateLessThan":{"AWS:EpochTime":${NOW + 300}}}}]}`);
+  // cut before /flavorId/, as Kaltura (kCloudFrontUrlTokenizer::getAcl)
+  t.equal(policy, `{"Statement":[{"Resource":"${base}/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs/v/1*","Condition":{"DateLessThan":{"AWS:EpochTime":${NOW + 300}}}}]}`);
   const pub = createPublicKey(readFileSync(new URL('../../fixtures/cloudfront-sample-key.pub.pem', import.meta.url)));
   t.ok(verify('sha1', Buffer.from(policy), pub, unCf(q.get('Signature')!)), 'RSA-SHA1 signature verifies with the public key');
   t.notOk(verify('sha1', Buffer.from(policy.replace('300', '301')), pub, unCf(q.get('Signature')!)));
@@ -85,20 +89,28 @@ t.test('CloudFront custom policy (sample profile 2002): public key and the AWS s
   t.throws(() => tokenizeUrls({ ...cfg, privateKeyFile: 'missing.pem' }, [u1], ctx({ baseUrl: base })), { name: 'TokenizerError' });
 });
 
-t.test('CloudFront on a profile URL with a path: the Resource covers it, rootDir before it', async (t) => {
+t.test('CloudFront on a profile URL with a path: the Resource covers it (rootDir before it), cut before /flavorId/; openssl verifies', async (t) => {
   const cfg = { ...sampleTokenizer(2002), rootDir: 'root' };
   const base = 'https://d111111abcdef8.cloudfront.net/media';
-  const u1 = `${base}/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs/v/1/flavorId/1_f1rcit00/forceproxy/true/name/a.mp4`;
-  const [signed] = tokenizeUrls(cfg, [u1], ctx({ baseUrl: base }));
+  const flavorUrl = (f: string) => `${base}/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs/v/1/flavorId/${f}/forceproxy/true/name/a.mp4`;
+  const signed = tokenizeUrls(cfg, [flavorUrl('1_f1rcit00'), flavorUrl('1_f2rcit00')], ctx({ baseUrl: base }));
   const unCf = (s: string) => Buffer.from(s.replace(/-/g, '+').replace(/_/g, '=').replace(/~/g, '/'), 'base64');
-  const policy = unCf(new RegExp('Policy=([^&]*)').exec(signed)![1]).toString();
+  const raw = (u: string, name: string) => new RegExp(`[?&]${name}=([^&]*)`).exec(u)![1];
+  t.equal(raw(signed[0], 'Policy'), raw(signed[1], 'Policy'), 'one policy for both flavors');
+  const policy = unCf(raw(signed[0], 'Policy')).toString();
+  // Kaltura: rootDir + the URL with the prefix's path moved in; the Resource cut before /flavorId/
+  t.equal(policy, `{"Statement":[{"Resource":"https://d111111abcdef8.cloudfront.net/root/media/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs/v/1*","Condition":{"DateLessThan":{"AWS:EpochTime":${NOW + 300}}}}]}`);
   const resource = JSON.parse(policy).Statement[0].Resource as string;
-  // Kaltura: rootDir + the URL with the prefix's path moved in
-  t.equal(new URL(signed).pathname, '/root/media/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs/v/1/flavorId/1_f1rcit00/forceproxy/true/name/a.mp4');
-  t.ok(signed.startsWith(resource.slice(0, -1)), 'the Resource (less its *) is a prefix of the signed URL');
-  t.ok(resource.startsWith('https://d111111abcdef8.cloudfront.net/root/media/p/309/'));
-  const pub = createPublicKey(readFileSync(new URL('../../fixtures/cloudfront-sample-key.pub.pem', import.meta.url)));
-  t.ok(verify('sha1', Buffer.from(policy), pub, unCf(new RegExp('Signature=([^&]*)').exec(signed)![1])));
+  for (const u of signed) {
+    t.match(new URL(u).pathname, /^\/root\/media\/p\/309\/.*\/flavorId\/1_f\drcit00\/forceproxy\/true\/name\/a\.mp4$/);
+    // CloudFront's "*" matches any characters: the Resource less its "*" starts every URL
+    t.ok(u.startsWith(resource.slice(0, -1)), 'the URL is covered by the Resource');
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'kdeliver-cf-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'sig'), unCf(raw(signed[0], 'Signature')));
+  const pub = fileURLToPath(new URL('../../fixtures/cloudfront-sample-key.pub.pem', import.meta.url));
+  t.match(openssl(['dgst', '-sha1', '-verify', pub, '-signature', join(dir, 'sig')], policy).toString(), /Verified OK/, 'openssl: RSA-SHA1 over the policy verifies');
 });
 
 t.test('Level3 (older): HMAC-SHA1, 20 hex characters, expiry in the signed query', async (t) => {

@@ -40,19 +40,23 @@ function privateKeyOf(cfg: TokenizerConfig): KeyObject {
 export const cloudFrontBase64 = (b: Buffer | string): string =>
   Buffer.from(b).toString('base64').replace(/\+/g, '-').replace(/=/g, '_').replace(/\//g, '~');
 
-/** The signed Resource: base URL without port + the common directory of the URLs + "*". */
+/**
+ * The signed Resource (kCloudFrontUrlTokenizer::getAcl): the URLs' origin without its port, then
+ * the common prefix of the URLs' directories (each up to its last "/"), cut at the first ","
+ * and before "/flavorId/", then "*". The wildcard covers every flavor's URL below the cut.
+ */
 export function cloudFrontResource(paths: string[], baseUrl: string, rootDir: string): string {
   const dirs = paths.map((p) => {
-    let d = rootDir + splitQuery(p)[0];
-    d = d.slice(0, d.lastIndexOf('/') + 1);
-    const comma = d.indexOf(',');
-    if (comma >= 0) d = d.slice(0, comma);
-    const fl = d.indexOf('/flavorId/');
-    if (fl >= 0) d = d.slice(0, fl + '/flavorId/'.length);
-    return d;
+    const d = rootDir + splitQuery(p)[0];
+    return d.slice(0, d.lastIndexOf('/') + 1);
   });
+  let acl = commonPrefix(dirs);
+  const comma = acl.indexOf(',');
+  if (comma >= 0) acl = acl.slice(0, comma);
+  const fl = acl.indexOf('/flavorId/');
+  if (fl >= 0) acl = acl.slice(0, fl);
   const base = baseUrl.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:]+):\d+/i, '$1');
-  return `${base}${commonPrefix(dirs)}*`;
+  return `${base}${acl}*`;
 }
 
 export function cloudFrontPolicy(resource: string, expires: number, ip: string | null): string {
