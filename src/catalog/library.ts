@@ -3,6 +3,7 @@
 // validates it and imports it into the catalog; the sample library is just such a file.
 import { validEntryKeys, type GivenEntryKeys } from './keys.js';
 import { drmProfilesProblem, normalDrmProfiles } from './drm-profiles.js';
+import { createPrivateKey } from 'node:crypto';
 import { closeSync, copyFileSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { OwnerConflictError, type Catalog, type LibraryRow, type LibraryTable, type LibraryWrite } from './store.js';
@@ -113,7 +114,41 @@ export function readLibraryFile(file: string): { library: LibraryFile; mediaDir:
   need(library.mediaDir === undefined || typeof library.mediaDir === 'string', `${file}: mediaDir`, 'must be a string (a folder relative to the library file)');
   const mediaDir = resolve(dirname(file), library.mediaDir ?? 'media');
   validate(library, file, mediaDir);
+  resolveKeyFiles(library, file);
   return { library, mediaDir };
+}
+
+/** The tokenizer types (kdeliver's and Kaltura's spelling) whose `privateKeyFile` names a PEM file. */
+const KEY_FILE_TOKENIZERS = new Set(['cloudfront', 'cloudFront']);
+
+/**
+ * A CloudFront tokenizer's `privateKeyFile`: absolute, or relative to the library file's folder
+ * (as mediaDir). Read and checked here, so that a missing or wrong key refuses the library with
+ * its place instead of failing every signature; stored absolute, since the server reads it later
+ * and from its own working folder.
+ */
+function resolveKeyFiles(lib: LibraryFile, file: string): void {
+  lib.deliveryProfiles?.forEach((d, i) => {
+    const tk = d.tokenizer;
+    if (!tk || typeof tk !== 'object' || !KEY_FILE_TOKENIZERS.has(String(tk.type))) return;
+    const given = tk.privateKeyFile;
+    if (given === undefined || given === null || given === '') return;
+    const w = `${file}: deliveryProfiles[${i}].tokenizer.privateKeyFile`;
+    need(typeof given === 'string', w, 'must be a string (a PEM file, absolute or relative to the library file)');
+    const keyFile = resolve(dirname(file), given);
+    let pem: string;
+    try {
+      pem = readFileSync(keyFile, 'utf8');
+    } catch (e) {
+      throw new LibraryError(`${w}: cannot read ${keyFile} (${(e as NodeJS.ErrnoException).code ?? 'error'}); a relative path is taken from the library file's folder`);
+    }
+    try {
+      createPrivateKey(pem);
+    } catch {
+      throw new LibraryError(`${w}: ${keyFile} is not a PEM private key`);
+    }
+    d.tokenizer = { ...tk, privateKeyFile: keyFile };
+  });
 }
 
 /** The type of a field of a library record, as `fieldsProblem` checks it. */

@@ -1,6 +1,9 @@
 // Amazon CloudFront signed URLs with a custom policy: RSA-SHA1 over the
 // policy JSON, both in CloudFront's base64 variant (+ → -, = → _, / → ~). The private key is
-// `privateKey` (inline PEM) or `privateKeyFile` (absolute, or relative to the fixtures folder).
+// `privateKey` (inline PEM) or `privateKeyFile`, read at the first signature: an absolute path, as
+// the library import stores it (a relative one there is taken from the library file's folder and
+// checked: src/catalog/library.ts). A relative name still in a catalog imported before that rule
+// is looked for in kdeliver's shipped fixtures/ folder, where the sample library's key is.
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
