@@ -82,8 +82,9 @@ export interface VttOptions {
   originMs?: number;
   /** Output duration: cues after it are dropped, cues across it are cut. */
   durationMs?: number;
-  /** MPEG-TS timestamp of output time 0, for HLS's X-TIMESTAMP-MAP (omit for DASH). */
+  /** MPEG-TS timestamp of output time `mpegTsLocalMs` (default 0), for HLS's X-TIMESTAMP-MAP (omit for DASH). */
   mpegTs90k?: number;
+  mpegTsLocalMs?: number;
   /** CSS for a STYLE block before the cues (the classes TTML colours became). */
   styles?: string;
 }
@@ -93,7 +94,7 @@ export function toWebVtt(cues: Cue[], opts: VttOptions = {}): string {
   const origin = opts.originMs ?? 0;
   const limit = opts.durationMs ?? Infinity;
   const out: string[] = ['WEBVTT'];
-  if (opts.mpegTs90k !== undefined) out.push(`X-TIMESTAMP-MAP=MPEGTS:${opts.mpegTs90k},LOCAL:00:00:00.000`);
+  if (opts.mpegTs90k !== undefined) out.push(`X-TIMESTAMP-MAP=MPEGTS:${opts.mpegTs90k},LOCAL:${vttTimestamp(opts.mpegTsLocalMs ?? 0)}`);
   out.push('');
   // a STYLE block must come before the first cue, and its CSS may hold no blank line or "-->"
   if (opts.styles) out.push('STYLE', opts.styles.replace(/-->/g, '').replace(/\n\s*\n/g, '\n'), '');
@@ -134,6 +135,35 @@ export type CaptionFormat = 'srt' | 'vtt' | 'dfxp';
 export function captionToWebVtt(format: CaptionFormat, text: string, opts: VttOptions = {}): string {
   const { cues, styles } = cuesOf(format, text);
   return toWebVtt(cues, styles ? { ...opts, styles } : opts);
+}
+
+/**
+ * api_v3's segmented WebVTT (captionAsset.serveWebVTT with a segmentIndex, as the playlist of
+ * webVttPlaylist names them): the cues shown during segment `index` (from 1) of `segmentSec`
+ * seconds, at their own times, not shifted (Kaltura's leaves out a cue that spans the whole
+ * segment, which a player would then not show); with Kaltura's timestamp map (MPEG-TS 10 s at
+ * `localTimestampMs`) when a local timestamp other than its default 10000 is asked.
+ */
+export function captionSegmentToWebVtt(format: CaptionFormat, text: string, seg: { index: number; segmentSec: number; localTimestampMs: number }): string {
+  const { cues, styles } = cuesOf(format, text);
+  const from = (seg.index - 1) * seg.segmentSec * 1000;
+  const to = seg.index * seg.segmentSec * 1000;
+  const within = (ms: number) => ms >= from && ms < to;
+  const map = seg.localTimestampMs !== 10000 ? { mpegTs90k: 900000, mpegTsLocalMs: seg.localTimestampMs } : {};
+  return toWebVtt(cues.filter((c) => within(c.startMs) || within(c.endMs) || (c.startMs < from && c.endMs >= to)), { ...map, ...(styles ? { styles } : {}) });
+}
+
+/**
+ * The HLS subtitle playlist api_v3's serveWebVTT answers without a segmentIndex (Kaltura's form,
+ * CRLF lines): segments of `segmentSec` over the entry's whole seconds, each named
+ * `segmentIndex/{n}.vtt` relative to the playlist's own URL.
+ */
+export function webVttPlaylist(segmentSec: number, entrySec: number): string {
+  const count = Math.ceil(entrySec / segmentSec);
+  const lines = ['#EXTM3U', `#EXT-X-TARGETDURATION:${segmentSec}`, '#EXT-X-VERSION:3', '#EXT-X-MEDIA-SEQUENCE:1', '#EXT-X-PLAYLIST-TYPE:VOD'];
+  for (let i = 1; i <= count; i++) lines.push(`#EXTINF:${i === count ? entrySec - (count - 1) * segmentSec : segmentSec}.0,`, `segmentIndex/${i}.vtt`);
+  lines.push('#EXT-X-ENDLIST', '');
+  return lines.join('\r\n');
 }
 
 /** A caption file of any stored format as cues (and the CSS its TTML colours became). */

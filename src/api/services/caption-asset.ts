@@ -6,7 +6,7 @@
 import { checkEntryAccess, needsSignature, rulesOf } from '../../access/entry-check.js';
 import { AssetStatus, EntryStatus, MediaType, type CaptionAsset, type Entry } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
-import { captionText, captionToWebVtt, parseCues } from '../../media/captions.js';
+import { captionSegmentToWebVtt, captionText, captionToWebVtt, parseCues, webVttPlaylist } from '../../media/captions.js';
 import { parseTtml, TtmlError } from '../../media/ttml.js';
 import { languageCode, languageName } from '../../catalog/languages.js';
 import { ID_ARG, listArgs, objInt, objString, pageOf } from '../args.js';
@@ -127,6 +127,14 @@ async function storeCaptionContent(ctx: ApiContext, entry: Entry, c: CaptionAsse
 const downloadFailed = (url: string) => new ApiError('CAPTION_ASSET_DOWNLOAD_FAILED', { URL: url });
 
 /** The caption a serve call names: of the KS's partner, or (without a KS) of any partner, subject to the entry's rules. */
+/** serveWebVTT's segmentIndex: 0 (or none) for the playlist, -1 for the whole file, else a segment number. */
+function segmentIndexOf(v: string): number {
+  const m = /^\s*(-?\d{1,9})(?:\.vtt)?\s*$/.exec(v);
+  if (v.trim() === '') return 0;
+  if (!m || Number(m[1]) < -1) throw new ApiError('INVALID_ENUM_VALUE', { ENUM_VAL: v.slice(0, 64), PARAM_NAME: 'segmentIndex', ENUM_TYPE: 'int' });
+  return Number(m[1]);
+}
+
 async function servedCaption(ctx: ApiContext, id: string): Promise<CaptionAsset> {
   const c = ctx.ks ? await partnerCaption(ctx, id) : await ctx.catalog.getCaption(id);
   if (!c || c.status === AssetStatus.DELETED) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: id });
@@ -295,22 +303,33 @@ export const captionAssetService: ServiceModule = {
       },
     },
     serveWebVTT: {
-      description: 'The caption as WebVTT (SRT and DFXP are converted); segment parameters are accepted and the whole file is one segment',
+      description: 'The caption as WebVTT (SRT and DFXP are converted): without a segmentIndex (or 0), an HLS playlist of its segments; -1, the whole file; n, segment n',
       auth: 'optional',
       params: {
         captionAssetId: ID_ARG,
         segmentDuration: { type: 'int', default: 30 },
-        segmentIndex: { type: 'int', default: -1 },
+        // a string read as an int: the playlist names its segments segmentIndex/{n}.vtt, so the
+        // value arrives with the file name's extension (PHP's int cast reads past it)
+        segmentIndex: { type: 'string', kalturaType: 'int', default: '' },
         localTimestamp: { type: 'int', default: 10000 },
       },
       returns: 'file',
       throws: ['CAPTION_ASSET_ID_NOT_FOUND', 'ACCESS_CONTROL_RESTRICTED'],
       async handler(ctx, a): Promise<FileResult> {
+        const index = segmentIndexOf(a.segmentIndex as string);
+        const seconds = a.segmentDuration as number;
+        if (index !== -1 && seconds <= 0) throw new ApiError('INVALID_ENUM_VALUE', { ENUM_VAL: String(seconds), PARAM_NAME: 'segmentDuration', ENUM_TYPE: 'int' });
         const c = await servedCaption(ctx, a.captionAssetId);
+        if (index === 0) {
+          const entry = await ctx.catalog.getEntry(c.entryId);
+          return { kind: 'file', contentType: 'application/x-mpegurl', body: webVttPlaylist(seconds, Math.trunc(entry?.duration ?? 0)) };
+        }
         const text = await readCaptionFile(ctx, c);
         let body: string;
         try {
-          body = c.format === 'vtt' ? text : captionToWebVtt(c.format, text);
+          body = index === -1
+            ? (c.format === 'vtt' ? text : captionToWebVtt(c.format, text))
+            : captionSegmentToWebVtt(c.format, text, { index, segmentSec: seconds, localTimestampMs: a.localTimestamp as number });
         } catch {
           // TTML is checked at import: only a file changed on disk since then gets here
           throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: c.id });
