@@ -111,7 +111,8 @@ t.test('api_v3 write actions through kaltura-client', async (t) => {
     await call(kaltura.services.uploadToken.upload(token.id, Buffer.from(vtt)));
     const replaced = await call(kaltura.services.captionAsset.setContent(cap.id, new kaltura.objects.UploadedFileTokenResource({ token: token.id })));
     t.match(replaced, { format: '3', version: 2 });
-    const webvtt = await (await fetch(`${s.url}/api_v3/index.php/service/caption_captionasset/action/serveWebVTT/captionAssetId/${cap.id}`)).text();
+    // segmentIndex -1: the whole file (without one, serveWebVTT answers Kaltura's HLS playlist of its segments)
+    const webvtt = await (await fetch(`${s.url}/api_v3/index.php/service/caption_captionasset/action/serveWebVTT/captionAssetId/${cap.id}/segmentIndex/-1`)).text();
     t.match(webvtt, /Bonjour/);
 
     // TTML/DFXP from a URL resource (this server's own caption of another entry, as TTML text)
