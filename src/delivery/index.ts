@@ -10,6 +10,7 @@ import { fail } from '../errors.js';
 import { resolveDeliveryProfile } from './profiles.js';
 import { ProfileType, downloadFileName, flavorUrls, profileBase, subtitlePlaylists, type UrlOptions } from './urls.js';
 import { tokenizeUrls } from './tokenizers/index.js';
+import { TokenizerError } from './tokenizers/common.js';
 import { signMediaUrl } from './tokenizers/kaltura.js';
 
 export type DeliveryNote = (stage: 'delivery' | 'tokenizer' | 'selection', message: string) => void;
@@ -100,12 +101,39 @@ export async function mediaUrls(
 }
 
 /**
+ * Whether the chosen profile's URLs reach kdeliver's own media routes: its URL is a path on this
+ * server or names this server's own host, or the profile says that a CDN in front of kdeliver
+ * answers it (`extraParams.kdeliverOrigin: true`; the CDN passes the path on as it is). Only such
+ * URLs carry kdeliver's media signature, and the caller's KS under it: another host never sees
+ * either (a CDN's or a third party's logs keep URL paths).
+ */
+export function reachesKdeliver(chosen: ChosenProfile, baseUrl: string): boolean {
+  if (chosen.storage) return false;
+  const { url, extraParams } = chosen.profile;
+  if (url.startsWith('/') || extraParams?.kdeliverOrigin === true) return true;
+  try {
+    return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `http://${url}`).host === new URL(baseUrl).host;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The tokenizers that rewrite the part of the path kdeliver's signature covers (the `kaltura`
+ * tokenizer moves /fileName/ out of it and adds an /exp/…/sig/… of its own, which an edge would
+ * read as kdeliver's; the `ks` tokenizer with usePath puts /ks/… before /name/): they cannot carry
+ * a signed URL.
+ */
+const rewritesSignedPath = (t: NonNullable<DeliveryProfile['tokenizer']>): boolean =>
+  t.type === 'kaltura' || (t.type === 'ks' && (t.usePath === true || t.usePath === 'true' || t.usePath === 1));
+
+/**
  * The tokenizer stage. kdeliver's own signature goes on the media of an entry with access-control
- * rules (or held back by moderation or a schedule) whenever the URLs lead to this server's files,
- * whether they name it or a CDN in front of it (which forwards the path as it is): the media
- * routes refuse such media unsigned (src/serve/media-access.ts). The HLS subtitle playlists sit
- * beside the first flavor's playlist under that signature. Then the profile's CDN tokenizer signs
- * every URL, the subtitle playlists each with their own token (a token is for its URL alone).
+ * rules (or held back by moderation or a schedule) when the URLs reach kdeliver (reachesKdeliver):
+ * the media routes refuse such media unsigned (src/serve/media-access.ts). The HLS subtitle
+ * playlists sit beside the first flavor's playlist under that signature. Then the profile's CDN
+ * tokenizer signs every URL, the subtitle playlists each with their own token (a token is for its
+ * URL alone).
  */
 export async function signUrls(
   env: Pick<RequestEnv, 'catalog' | 'config' | 'now' | 'baseUrl'>,
@@ -116,7 +144,11 @@ export async function signUrls(
   const profile = chosen.profile;
   let urls = input.urls;
   let signed = false;
-  if (input.hasRules && !chosen.storage) {
+  if (input.hasRules && reachesKdeliver(chosen, env.baseUrl)) {
+    if (profile.tokenizer && rewritesSignedPath(profile.tokenizer)) {
+      note('tokenizer', `the ${profile.tokenizer.type} tokenizer rewrites the path kdeliver's signature covers`);
+      throw new TokenizerError(`delivery profile ${profile.id}: its ${profile.tokenizer.type} tokenizer${profile.tokenizer.type === 'ks' ? ' with usePath' : ''} rewrites the path kdeliver's media signature covers, so entry ${entry.id}'s protected media cannot be served through it; use another tokenizer${profile.tokenizer.type === 'ks' ? ' or usePath false' : ''}`);
+    }
     // the KS under the signature is also the one the packager writes into an encrypted entry's
     // key and licence URLs (src/packaging/packager.ts)
     urls = urls.map((u) => signMediaUrl(u, env.config.mediaUrlSecret, env.now, undefined, req.ks));

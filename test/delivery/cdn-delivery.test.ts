@@ -1,5 +1,5 @@
-// playManifest through delivery profiles whose URLs name a CDN in front of kdeliver, with the CDN's
-// URL tokenizer. Two defects a CDN operator found:
+// playManifest through delivery profiles whose URLs name a CDN in front of kdeliver (extraParams
+// kdeliverOrigin), with the CDN's URL tokenizer. Two defects a CDN operator found:
 // - an entry with access-control rules did not play through any tokenized CDN profile: the URLs
 //   carried the CDN's token but not kdeliver's own signature, which the origin demands of
 //   protected media (403 error 27 on every playlist);
@@ -26,9 +26,11 @@ t.teardown(() => rmSync(work, { recursive: true, force: true }));
 writeFileSync(join(work, 'profiles.json'), JSON.stringify({
   version: 1,
   deliveryProfiles: [
-    { id: 3901, partnerId: 309, name: 'CDN HLS', type: 61, streamerType: 'applehttp', url: `${cdn.url}/hls`, tokenizer: akamai },
+    { id: 3901, partnerId: 309, name: 'CDN HLS', type: 61, streamerType: 'applehttp', url: `${cdn.url}/hls`, tokenizer: akamai, extraParams: { kdeliverOrigin: true } },
     { id: 3902, partnerId: 309, name: 'CDN HLS, no path', type: 61, streamerType: 'applehttp', url: 'https://cdn.example.com', tokenizer: akamai },
-    { id: 3903, partnerId: 309, name: 'CDN DASH', type: 68, streamerType: 'mpegdash', url: `${cdn.url}/dash`, tokenizer: akamai },
+    { id: 3903, partnerId: 309, name: 'CDN DASH', type: 68, streamerType: 'mpegdash', url: `${cdn.url}/dash`, tokenizer: akamai, extraParams: { kdeliverOrigin: true } },
+    { id: 3904, partnerId: 309, name: 'another host', type: 4, streamerType: 'http', url: 'https://third-party.example.net' },
+    { id: 3905, partnerId: 309, name: 'CDN, kaltura tokenizer', type: 61, streamerType: 'applehttp', url: `${cdn.url}/hls`, tokenizer: { type: 'kaltura', key: 'edge-key', window: 300 }, extraParams: { kdeliverOrigin: true } },
   ],
 }));
 const { library, mediaDir } = readLibraryFile(join(work, 'profiles.json'));
@@ -78,6 +80,22 @@ t.test('a protected entry plays through a tokenized CDN profile: the origin find
 
   const unsigned = await text(`${cdn.url}${new URL(variants[0]).pathname.replace(/\/ks\/[^/]+\/exp\/\d+\/sig\/[^/]+/, '')}`);
   t.equal(unsigned.status, 403, 'the same playlist without kdeliver\'s signature is still refused');
+});
+
+t.test('a host that does not front kdeliver never sees its signature or the caller\'s KS', async (t) => {
+  const admin = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 2, expiry: 600, now: Math.floor(Date.now() / 1000) });
+  const r = await text(PM('1_kssecure', 'url', `/deliveryProfileId/3904/ks/${admin}`, 'a.mp4'));
+  t.equal(r.status, 302);
+  t.match(r.location, /^https?:\/\/third-party\.example\.net\/p\/309\//);
+  t.notMatch(r.location, /\/ks\/|\/sig\//, 'no KS, no kdeliver signature');
+});
+
+t.test('a tokenizer that rewrites the signed path cannot carry protected media: a clear 503, not URLs the origin refuses', async (t) => {
+  const r = await text(PM('1_kssecure', 'applehttp', `/deliveryProfileId/3905/ks/${viewer()}`, 'a.m3u8'));
+  t.equal(r.status, 503);
+  t.match(r.body, /delivery profile 3905: its kaltura tokenizer rewrites the path kdeliver's media signature covers/);
+  const open = await text(PM('1_rcit0qgs', 'applehttp', '/deliveryProfileId/3905', 'a.m3u8'));
+  t.equal(open.status, 200, 'an entry without rules plays through it');
 });
 
 t.test('each subtitle playlist of the master carries a token for its own URL', async (t) => {
