@@ -187,7 +187,8 @@ export function conditionFulfilled(c: Condition, s: AccessScope): boolean {
   return internalFulfilled(c, s) !== !!c.not;
 }
 
-function appliesTo(rule: AccessRule, contexts: AccessContext[]): boolean {
+/** Whether a rule is evaluated in any of `contexts` (a rule that names none is evaluated in all). */
+export function appliesTo(rule: AccessRule, contexts: AccessContext[]): boolean {
   if (!rule.contexts || rule.contexts.length === 0 || contexts.length === 0) return true;
   return rule.contexts.some((c) => contexts.includes(c));
 }

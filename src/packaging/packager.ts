@@ -3,6 +3,7 @@
 // the route gives, reads indexes through the cache, and calls the writers. No HTTP here.
 import type { Catalog } from '../catalog/store.js';
 import { checkFileVersion, liveEntry, needsSignature, readyFlavor, rulesOf } from '../access/entry-check.js';
+import { appliesTo } from '../access/evaluate.js';
 import { AssetStatus, type CaptionAsset, type Entry, type FlavorAsset } from '../catalog/types.js';
 import type { Config } from '../config.js';
 import { DeliveryError } from '../errors.js';
@@ -251,9 +252,13 @@ async function thumbnailTrack(deps: PackagerDeps, req: PackagerRequest, entry: E
   const sb = await entryStoryboard(deps.catalog, entry);
   if (!sb) return undefined;
   const l = sb.layout;
-  // the session playManifest signed this URL for (src/delivery/tokenizers/kaltura.ts signMediaUrl)
-  // goes on to the sheets, where the entry's THUMBNAIL rules judge it as /thumbnail does
-  const ks = pairs.get('ks');
+  // an entry whose THUMBNAIL rules judge who sees its sheets: the session playManifest signed this
+  // URL for (src/delivery/tokenizers/kaltura.ts signMediaUrl) goes on to them, where those rules
+  // judge it as /thumbnail does. Only then: the storyboard judges a KS as of now and its
+  // urirestrict, where the media routes judge it as of the signing, so a KS that plays would be
+  // refused sheets the entry shows anyone once it ends
+  const guarded = (await rulesOf(deps.catalog, entry)).some((r) => appliesTo(r, ['THUMBNAIL']));
+  const ks = guarded ? pairs.get('ks') : undefined;
   return {
     base: `/p/${entry.partnerId}/sp/${entry.partnerId}00/storyboard/entry_id/${entry.id}/version/${entry.version}/${ks ? `ks/${ks}/` : ''}`,
     tileWidth: l.tileWidth, tileHeight: l.tileHeight, columns: l.columns, rows: l.rows,

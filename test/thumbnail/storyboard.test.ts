@@ -308,6 +308,13 @@ t.test('the THUMBNAIL rules guard the storyboard, its sheets and the thumbnail t
   t.equal(imageList.status, 200, 'its image playlist is served to it');
   const sheet = new URL(/^(sheet-\d+\.jpg)$/m.exec(await imageList.text())![1], imagesUrl).toString();
   t.equal((await fetch(sheet)).status, 200, 'and the sheets it names');
+  // an entry whose rules do not guard its thumbnails (1_kssecure: PLAY and DOWNLOAD): the session
+  // stays off the tracks, whose sheets anyone may see (the storyboard would judge a KS as of now,
+  // and refuse the sheets once a short KS ends while the video plays on)
+  const viewer = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 0, expiry: 600, now, privileges: 'sview:1_kssecure' });
+  const open = await (await fetch(srv.url + playManifest('1_kssecure', 'mpegdash', `/ks/${viewer}`, 'a.mpd'))).text();
+  const openSheets = /<SegmentTemplate media="([^"]+)"/.exec(open.slice(open.indexOf('contentType="image"')))?.[1] ?? '';
+  t.match(openSheets, /\/storyboard\/entry_id\/1_kssecure\/version\/\d+\/sheet-\$Number\$\.jpg$/, 'no session on the tracks of an entry whose thumbnails are not guarded');
 
   const api = (k: string) => fetch(`${srv.url}/api_v3/service/baseEntry/action/getPlaybackContext?format=1&entryId=${SAMPLE.entryId}&ks=${encodeURIComponent(k)}`).then((r) => r.json());
   const allowed = await api(ks);
