@@ -33,3 +33,16 @@ export function languageCode3(language: string): string {
   const l = language.trim().toLowerCase();
   return THREE_TO_TWO[l] ? l : TWO_TO_THREE[languageCode(l)] ?? 'und';
 }
+
+/**
+ * Whether `wanted` (playManifest's defaultAudioLang: a 2- or 3-letter code, an English name, or
+ * a track's label) names an audio track of this language (a code or a name) and label. One rule
+ * for playManifest's own HLS master and the packager's manifests.
+ */
+export function namesAudioTrack(wanted: string, track: { language: string; label: string }): boolean {
+  const w = wanted.toLowerCase();
+  const code = languageCode(track.language);
+  if (code !== 'und' && languageCode(w) === code) return true;
+  const known = code !== 'und' ? [code, languageName(code).toLowerCase()] : [];
+  return [...known, track.label.toLowerCase(), track.language.toLowerCase()].some((v) => v !== '' && v !== 'und' && v !== 'undefined' && v === w);
+}

@@ -103,6 +103,9 @@ export function multiUrl(paths: string[]): string {
   return `${prefix},${middles.join(',')},${suffix}.urlset`;
 }
 
+/** A defaultAudioLang fit for a path segment: a code, a name or a label (no "/", no control characters). */
+const LANGUAGE_LIKE = /^[\p{L}\p{M}\p{N} ._()-]{1,60}$/u;
+
 /** Manifest URL of a packager redirect profile (DASH, MSS, HDS, HLS manifest). */
 export function packagerManifestUrl(flavors: FlavorAsset[], profile: DeliveryProfile, o: UrlOptions, fmp4 = false): string {
   const base = profileBase(profile, o.protocol, o.baseUrl);
@@ -132,7 +135,8 @@ export function packagerManifestUrl(flavors: FlavorAsset[], profile: DeliveryPro
     : multiUrl(flavors.map(perFlavor));
   // what playManifest was asked that the packager's own manifests say: the entry's captions (which
   // it adds itself, where Kaltura adds them to the flavor list) and the default audio
-  const captions = `${o.disableCaptions ? '/disableCaptions/1' : ''}${o.defaultAudioLang ? `/defaultAudioLang/${encodeURIComponent(o.defaultAudioLang)}` : ''}`;
+  const audio = o.defaultAudioLang && LANGUAGE_LIKE.test(o.defaultAudioLang) ? `/defaultAudioLang/${encodeURIComponent(o.defaultAudioLang)}` : '';
+  const captions = `${o.disableCaptions ? '/disableCaptions/1' : ''}${audio}`;
   return `${base}${fmp4 ? '/container/fmp4' : ''}${joined}${captions}${tail}/${file}`;
 }
 

@@ -7,7 +7,7 @@ import { appliesTo } from '../access/evaluate.js';
 import { AssetStatus, type CaptionAsset, type Entry, type FlavorAsset } from '../catalog/types.js';
 import type { Config } from '../config.js';
 import { DeliveryError } from '../errors.js';
-import { languageCode, languageCode3, languageName } from '../catalog/languages.js';
+import { languageCode, languageCode3, namesAudioTrack } from '../catalog/languages.js';
 import type { MediaStore } from '../storage/media-store.js';
 import { clearSegmentCache, keptBody, type MediaBody } from '../media/body.js';
 import { captionText, captionToTtml, captionToWebVtt } from '../media/captions.js';
@@ -210,16 +210,6 @@ async function captionTracks(catalog: Catalog, entry: Entry): Promise<Array<Capt
     .map((c, i) => ({ n: i + 1, languageCode: c.languageCode || langCode(c.language), label: c.label || c.language, isDefault: c.isDefault, asset: c }));
 }
 
-/** A path pair's value as written before playManifest percent-encoded it (a language name such as "Español"). */
-function decodedPair(v: string | undefined): string | undefined {
-  if (v === undefined) return undefined;
-  try {
-    return decodeURIComponent(v);
-  } catch {
-    return v;
-  }
-}
-
 /**
  * The tracks a manifest offers: not those the entry keeps off the player (displayOnPlayer false),
  * as playManifest's own HLS master leaves them out (src/delivery/index.ts playerCaptions). Their
@@ -336,19 +326,14 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
   const tracks = parseTracks(pairs.get('tracks')) ?? { video: true, audio: true };
   const policy = req.proto === 'hls' ? hlsPolicy(deps.config.hlsSegmentDurationMs) : flatPolicy(deps.config.dashSegmentDurationMs);
   const file = req.file;
-  const defaultAudioLang = decodedPair(pairs.get('defaultAudioLang'));
+  const defaultAudioLang = pairs.get('defaultAudioLang');
   const all = async (): Promise<Rendition[]> => {
     const rs = await Promise.all(sets.map((s, i) => rendition(i + 1, s, deps, policy, clip, tracks)));
     if (rs.every(selectsNothing)) throw notFound('no such track in this flavor');
     if (defaultAudioLang) {
-      // playManifest's defaultAudioLang picks the default audio as playManifest's own HLS master
-      // does (src/render/index.ts flavorInfos): by code (2 or 3 letters), English name or label
-      const wanted = defaultAudioLang.toLowerCase();
-      const wantedCode = languageCode(wanted);
-      const named = (r: Rendition): boolean => (wantedCode !== 'und' && r.language === wantedCode)
-        || [r.language, r.language && languageName(r.language) !== 'Undefined' ? languageName(r.language).toLowerCase() : '', r.label.toLowerCase()].some((v) => v !== '' && v === wanted);
+      // playManifest's defaultAudioLang picks the default audio as playManifest's own HLS master does
       const audio = rs.filter((r) => !r.hasVideo && r.hasAudio);
-      if (audio.some(named)) for (const r of audio) r.isDefault = named(r);
+      if (audio.some((r) => namesAudioTrack(defaultAudioLang, r))) for (const r of audio) r.isDefault = namesAudioTrack(defaultAudioLang, r);
     }
     return rs;
   };

@@ -4,7 +4,7 @@
 import type { Playback } from '../types/playback.js';
 import { DeliveryError } from '../errors.js';
 import { PACKAGER_TYPES, ProfileType } from '../delivery/urls.js';
-import { languageCode, languageName } from '../catalog/languages.js';
+import { languageCode, languageName, namesAudioTrack } from '../catalog/languages.js';
 import { renderM3u8 } from './m3u8.js';
 import { renderF4m, renderF4mV2, renderSilverlight, renderSmil } from './xml.js';
 import type { FlavorInfo, Rendered } from './types.js';
@@ -41,17 +41,12 @@ export function flavorInfos(pb: Playback): FlavorInfo[] {
   if (redirectProfile) {
     return pb.urls.map((url) => ({ url, ext: '', bitrate: 0, width: 0, height: 0, frameRate: 0, codecs: '', audioLanguage: null, audioLanguageName: null, audioLabel: null, audioCodec: null, defaultAudio: false }));
   }
-  const wanted = pb.request.defaultAudioLang?.toLowerCase() ?? null;
+  const wanted = pb.request.defaultAudioLang;
   return pb.flavors.map((f, i) => {
     const audioOnly = f.tags.includes('audio_only');
     const code = audioOnly ? languageCode(f.language) : null;
     const name = code ? (code === 'und' ? 'Undefined' : languageName(code)) : null;
-    const defaultAudio = audioOnly
-      ? wanted !== null
-        ? [code, name?.toLowerCase(), f.label.toLowerCase(), f.language.toLowerCase()].some((v) => v && v !== 'und' && v !== 'undefined' && v === wanted)
-          || (code !== 'und' && languageCode(wanted) === code) // a 3-letter code such as "spa" names the same language
-        : f.isDefault
-      : false;
+    const defaultAudio = audioOnly ? (wanted !== null ? namesAudioTrack(wanted, f) : f.isDefault) : false;
     return {
       url: pb.urls[i] ?? pb.urls[0], ext: f.fileExt, bitrate: f.bitrate, width: f.width, height: f.height,
       frameRate: f.frameRate, codecs: f.codecs,

@@ -42,6 +42,11 @@ t.test('defaultAudioLang marks the default audio in the packager\'s manifests', 
   const hls = await packaged(t, PM('1_alt0audi', HLS[0], `${HLS[1]}/defaultAudioLang/Espa%C3%B1ol`, HLS[2]));
   t.match(hls, /#EXT-X-MEDIA:TYPE=AUDIO[^\n]*LANGUAGE="es"[^\n]*DEFAULT=YES/, 'HLS: Spanish is the default (asked by its name)');
   t.match(hls, /#EXT-X-MEDIA:TYPE=AUDIO[^\n]*LANGUAGE="en"[^\n]*DEFAULT=NO/, 'HLS: English is not');
+  // a value no language has, with a "/": left out of the packager's URL, which it would break
+  const odd = await text(`${PM('1_alt0audi', ...DASH)}?defaultAudioLang=${encodeURIComponent('en/../x')}`);
+  t.equal(odd.status, 302);
+  t.notMatch(odd.location, /defaultAudioLang/);
+  t.equal((await fetch(odd.location!)).status, 200, 'the manifest is still served');
 });
 
 t.test('a caption kept off the player is in none of the packager\'s manifests', async (t) => {
