@@ -124,8 +124,10 @@ const KEY_FILE_TOKENIZERS = new Set(['cloudfront', 'cloudFront']);
 /**
  * A CloudFront tokenizer's `privateKeyFile`: absolute, or relative to the library file's folder
  * (as mediaDir). Read and checked here, so that a missing or wrong key refuses the library with
- * its place instead of failing every signature; stored absolute, since the server reads it later
- * and from its own working folder.
+ * its place instead of failing every signature; stored as the PEM itself (`privateKey`), so that
+ * the catalog signs wherever it is read: another node, another install folder, an export
+ * imported elsewhere (a stored path named this machine's file). The catalog keeps it as it keeps
+ * the partners' secrets (0600 on SQLite; never in an API answer).
  */
 function resolveKeyFiles(lib: LibraryFile, file: string): void {
   lib.deliveryProfiles?.forEach((d, i) => {
@@ -147,7 +149,8 @@ function resolveKeyFiles(lib: LibraryFile, file: string): void {
     } catch {
       throw new LibraryError(`${w}: ${keyFile} is not a PEM private key`);
     }
-    d.tokenizer = { ...tk, privateKeyFile: keyFile };
+    const { privateKeyFile: _file, ...rest } = tk;
+    d.tokenizer = { ...rest, privateKey: pem };
   });
 }
 

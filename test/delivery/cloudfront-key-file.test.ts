@@ -1,8 +1,8 @@
 // The CloudFront tokenizer's privateKeyFile in a library file: relative to the library file's
-// folder (as mediaDir), read and checked at import, stored absolute; the URLs playManifest then
+// folder (as mediaDir), read and checked at import, stored as the PEM itself (no path of this machine); the URLs playManifest then
 // signs with it verify with openssl and the public key. The sample library's own key keeps working.
 import t from 'tap';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,9 +43,10 @@ const opensslVerifies = (url: string): boolean => {
   }
 };
 
-t.test('a relative privateKeyFile is the file beside the library, stored absolute; playManifest signs with it', async (t) => {
+t.test('a relative privateKeyFile is the file beside the library, stored as the PEM itself; playManifest signs with it', async (t) => {
   const { library, mediaDir } = readLibraryFile(write({ privateKeyFile: 'key.pem' }));
-  t.equal(library.deliveryProfiles![0].tokenizer!.privateKeyFile, join(libDir, 'key.pem'), 'resolved against the library file\'s folder');
+  t.equal(library.deliveryProfiles![0].tokenizer!.privateKey, readFileSync(join(libDir, 'key.pem'), 'utf8'), 'the file beside the library file, read at import');
+  t.equal(library.deliveryProfiles![0].tokenizer!.privateKeyFile, undefined, 'no path of this machine is stored');
   const s = await startServer(t);
   await importLibrary(s.app.catalog, library, mediaDir, s.config.mediaRoot);
   const r = await fetch(`${s.url}/p/309/sp/0/playManifest/entryId/1_rcit0qgs/format/url/protocol/https/deliveryProfileId/3020/a.mp4`, { redirect: 'manual' });
@@ -68,16 +69,17 @@ t.test('a key file that is missing, not a key or not a string refuses the librar
   refused({ privateKeyFile: 7 }, /deliveryProfiles\[0\]\.tokenizer\.privateKeyFile: must be a string/, 'a number');
   // an absolute path is taken as it is; an inline key needs no file
   const abs = readLibraryFile(write({ privateKeyFile: join(libDir, 'key.pem') })).library;
-  t.equal(abs.deliveryProfiles![0].tokenizer!.privateKeyFile, join(libDir, 'key.pem'));
+  t.equal(abs.deliveryProfiles![0].tokenizer!.privateKey, readFileSync(join(libDir, 'key.pem'), 'utf8'));
   t.doesNotThrow(() => readLibraryFile(write({ privateKey: 'inline PEM, checked when used' })));
 });
 
 t.test('the sample library\'s key: resolved beside it; a relative name an older import stored still works', async (t) => {
   const { library } = readLibraryFile(sampleLibraryPath());
   const cfg = library.deliveryProfiles!.find((d) => d.id === 2002)!.tokenizer!;
-  t.equal(cfg.privateKeyFile, join(dirname(sampleLibraryPath()), 'cloudfront-sample-key.pem'));
+  t.equal(cfg.privateKey, readFileSync(join(dirname(sampleLibraryPath()), 'cloudfront-sample-key.pem'), 'utf8'), 'the key beside it, stored inline: the same wherever kdeliver is installed');
   const ctx = { now: 1_700_000_000, ks: null, clientIp: '203.0.113.7', entryId: 'e', partnerId: 309, baseUrl: 'https://d111111abcdef8.cloudfront.net' };
   const url = 'https://d111111abcdef8.cloudfront.net/p/309/sp/30900/serveFlavor/entryId/e/v/1/flavorId/f/name/a.mp4';
-  t.ok(opensslVerifies(tokenizeUrls(cfg, [url], ctx)[0]), 'stored absolute');
-  t.ok(opensslVerifies(tokenizeUrls({ ...cfg, privateKeyFile: 'cloudfront-sample-key.pem' }, [url], ctx)[0]), 'a relative name from an older import');
+  t.ok(opensslVerifies(tokenizeUrls(cfg, [url], ctx)[0]), 'stored inline');
+  const { privateKey: _inline, ...older } = cfg;
+  t.ok(opensslVerifies(tokenizeUrls({ ...older, privateKeyFile: 'cloudfront-sample-key.pem' }, [url], ctx)[0]), 'a relative name from an older import');
 });
