@@ -68,7 +68,11 @@ export function localMediaWriter(mediaRoot: string): MediaWriter {
     const partial = partialWritesDir(mediaRoot);
     await mkdir(dirname(dest), { recursive: true });
     await mkdir(partial, { recursive: true });
-    const tmp = join(partial, `${randomBytes(6).toString('hex')}-${basename(dest)}.part`);
+    // a folder under the media root that is another file system (a mount, a symlink to another
+    // volume) cannot take a rename from .partial (EXDEV): there the .part goes beside its file
+    const [here, there] = await Promise.all([stat(partial), stat(dirname(dest))]);
+    const name = `${randomBytes(6).toString('hex')}-${basename(dest)}.part`;
+    const tmp = here.dev === there.dev ? join(partial, name) : join(dirname(dest), `.${name}`);
     try {
       await write(tmp);
       await rename(tmp, dest);

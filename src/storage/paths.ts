@@ -15,8 +15,10 @@ export function mediaPath(mediaRoot: string, relative: string): string {
 
 /**
  * Where local writes are made before they are renamed into place: one folder under the media root
- * (the same file system, so the rename is atomic), so that what a killed process left half-written
- * is found by listing it, not by walking every entry's folder (src/storage/media-writer.ts).
+ * (the same file system as the media it is renamed to, so the rename is atomic; a folder that is a
+ * mount of its own gets its .part beside the file), so that what a killed process left
+ * half-written is found by listing it, not by walking every entry's folder
+ * (src/storage/media-writer.ts).
  */
 export function partialWritesDir(mediaRoot: string): string {
   return join(mediaRoot, '.partial');

@@ -5,8 +5,8 @@
 // as `kdeliver ingest` beside the server, is left alone). Real parts: a child process writing
 // through the compiled media writer, killed with SIGKILL mid-copy.
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, utimesSync, watch, writeSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, utimesSync, watch, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -74,4 +74,17 @@ t.test('kill -9 mid-copy leaves its .part in media/.partial only; the next start
   await until('the stale .part removed', () => !existsSync(join(partial, left[0])));
   t.pass('the next start removed the stale .part');
   t.ok(existsSync(live), 'a write under way is left alone');
+});
+
+t.test('a folder of the media root on another file system: the write lands, its .part made beside it', async (t) => {
+  if (process.getuid?.() !== 0) throw new Error('this test mounts a tmpfs inside the media folder: run it as root');
+  const root = join(work, 'mounted-media');
+  const entryDir = join(root, '309', '0_mounted1');
+  mkdirSync(entryDir, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', entryDir]);
+  t.teardown(() => execFileSync('umount', ['-l', entryDir]));
+  const { localMediaWriter } = await import(pathToFileURL(join(projectRoot, 'dist', 'src', 'storage', 'media-writer.js')).href);
+  await localMediaWriter(root).putBytes('309/0_mounted1/caption.vtt', 'WEBVTT\n');
+  t.equal(readFileSync(join(entryDir, 'caption.vtt'), 'utf8'), 'WEBVTT\n', 'written (a rename from .partial across file systems failed with EXDEV)');
+  t.same(readdirSync(entryDir), ['caption.vtt'], 'nothing else left beside it');
 });
