@@ -126,15 +126,15 @@ async function storeCaptionContent(ctx: ApiContext, entry: Entry, c: CaptionAsse
 
 const downloadFailed = (url: string) => new ApiError('CAPTION_ASSET_DOWNLOAD_FAILED', { URL: url });
 
-/** The caption a serve call names: of the KS's partner, or (without a KS) of any partner, subject to the entry's rules. */
 /** serveWebVTT's segmentIndex: 0 (or none) for the playlist, -1 for the whole file, else a segment number. */
 function segmentIndexOf(v: string): number {
-  const m = /^\s*(-?\d{1,9})(?:\.vtt)?\s*$/.exec(v);
   if (v.trim() === '') return 0;
+  const m = /^\s*(-?\d{1,9})(?:\.vtt)?\s*$/.exec(v);
   if (!m || Number(m[1]) < -1) throw new ApiError('INVALID_ENUM_VALUE', { ENUM_VAL: v.slice(0, 64), PARAM_NAME: 'segmentIndex', ENUM_TYPE: 'int' });
   return Number(m[1]);
 }
 
+/** The caption a serve call names: of the KS's partner, or (without a KS) of any partner, subject to the entry's rules. */
 async function servedCaption(ctx: ApiContext, id: string): Promise<CaptionAsset> {
   const c = ctx.ks ? await partnerCaption(ctx, id) : await ctx.catalog.getCaption(id);
   if (!c || c.status === AssetStatus.DELETED) throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: id });
