@@ -1,5 +1,5 @@
 // Frames of a video as PNG bytes, through ffmpeg: one frame at a time, or a horizontal sprite of
-// evenly spaced frames made in a single decoding pass (the player's seek-bar preview).
+// the frames at given seconds made in a single decoding pass (the player's seek-bar preview).
 import { runMediaTool } from '../ffmpeg/media-tool.js';
 
 export class FrameError extends Error {
@@ -26,18 +26,35 @@ export function grabFrame(ffmpeg: string, file: string, atSec: number, timeoutMs
 }
 
 /**
- * `slices` frames evenly spread over [startSec, endSec), each scaled to `sliceWidth` wide (and
- * `sliceHeight` high when given, else keeping the aspect ratio; with `fitInside`, within
+ * A horizontal sprite in one decoding pass: for each second of `times` (ascending), the frame a
+ * grabFrame of that second shows (the first frame at or after it), each scaled to `sliceWidth`
+ * wide (and `sliceHeight` high when given, else keeping the aspect ratio; with `fitInside`, within
  * `sliceWidth` x `sliceHeight` keeping the aspect ratio), side by side in one PNG.
+ *
+ * Each frame is retimed to the index of the first slice it can show: the number of slice seconds
+ * its predecessor reached (0 for the first frame); the fps filter then gives slot i the last frame
+ * retimed to i or before, which is the first frame at or after second i (a frame repeats when
+ * slices are closer than frames; the frames between slices are dropped before scaling). Seconds
+ * are compared in the stream's own ticks, as ffmpeg's seek in grabFrame compares them (`-ss`
+ * rounded to the tick, frames before it dropped), so that slice i and vid_slice i are one frame.
  */
-export function grabSprite(ffmpeg: string, file: string, o: { startSec: number; endSec: number; slices: number; sliceWidth: number; sliceHeight: number; fitInside?: boolean }, timeoutMs = 60_000): Promise<Buffer> {
-  const span = Math.max(0.04, o.endSec - o.startSec);
+export function grabSprite(ffmpeg: string, file: string, o: { times: number[]; sliceWidth: number; sliceHeight: number; fitInside?: boolean }, timeoutMs = 60_000): Promise<Buffer> {
+  const seconds = o.times.map((s) => s.toFixed(3));
+  const from = seconds[0];
+  const counts = new Map<string, number>();
+  for (const s of seconds) counts.set(s, (counts.get(s) ?? 0) + 1);
+  // PREV_INPTS is counted from the seek point; the seek point's tick brings it back to the stream's
+  const terms = [...counts].map(([s, k]) => `${k > 1 ? `${k}*` : ''}gte(PREV_INPTS+round(${from}/TB)\\,round(${s}/TB))`);
+  // in sums of at most 32 terms: ffmpeg's expression parser refuses a sum of about 100
+  const sums: string[] = [];
+  for (let i = 0; i < terms.length; i += 32) sums.push(`(${terms.slice(i, i + 32).join('+')})`);
+  const reached = sums.join('+');
   const scale = !(o.sliceHeight > 0) ? `scale=${o.sliceWidth}:-2`
     : o.fitInside ? `scale=w=${o.sliceWidth}:h=${o.sliceHeight}:force_original_aspect_ratio=decrease:force_divisible_by=2`
     : `scale=${o.sliceWidth}:${o.sliceHeight}`;
   return capture(ffmpeg, [
-    ...base, '-ss', o.startSec.toFixed(3), '-t', span.toFixed(3), '-i', file,
-    '-vf', `fps=${o.slices}/${span.toFixed(3)},${scale},setsar=1,tile=${o.slices}x1`,
+    ...base, '-ss', from, '-i', file, '-an',
+    '-vf', `setpts='if(N\\,${reached}\\,0)/TB',fps=1,${scale},setsar=1,tile=${seconds.length}x1`,
     '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', '-',
   ], timeoutMs);
 }

@@ -90,11 +90,12 @@ export async function getStoryboardSheet(ctx: ThumbnailContext, entry: Entry, la
 
 /**
  * The renderer's generation, part of every cache key: raise it when the same request renders
- * differently (2: types 3 and 4 with one side crop a square, src/thumbnail/image.ts). The disk
+ * differently (2: types 3 and 4 with one side crop a square, src/thumbnail/image.ts; 3: a sprite's
+ * slice i is vid_slice i's frame, src/thumbnail/frames.ts grabSprite). The disk
  * cache outlives an upgrade, and a key that stayed the same would keep sending the earlier picture
  * under the same ETag; files of an earlier generation are never read again and age out of the bound.
  */
-const RENDERING = 2;
+const RENDERING = 3;
 
 /** A picture from the disk cache, or rendered once (concurrent asks share the rendering) and kept there. */
 async function cachedPicture(ctx: ThumbnailContext, entry: Entry, keyParts: unknown[], make: () => Promise<Omit<Thumbnail, 'etag'>>): Promise<Thumbnail> {
@@ -205,18 +206,21 @@ async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest
   // each slice by type 1
   const sliceWidth = req.width || DEFAULT_WIDTH;
   const fitInside = hasDefaultSize(req);
-  // the stretch of the clip that vid_slices spreads over
+  // the stretch of the clip that vid_slices spreads over, and the second slice i shows: the
+  // sprite's slice i is the very frame vid_slice i is (src/thumbnail/frames.ts grabSprite)
   const start = clamp(req.startSec ?? 0);
   const end = Math.min(duration, req.endSec ?? duration);
+  const sliceAt = (i: number) => clamp(start + ((end - start) * i) / req.vidSlices!);
 
   if (videoFile && (req.vidSec !== null || req.vidSlices !== null)) {
     try {
       if (sprite) {
-        const png = await grabSprite(ffmpeg, videoFile, { startSec: start, endSec: Math.max(end, start + 0.04), slices: req.vidSlices!, sliceWidth, sliceHeight: req.height, fitInside });
+        const times = Array.from({ length: req.vidSlices! }, (_, i) => sliceAt(i));
+        const png = await grabSprite(ffmpeg, videoFile, { times, sliceWidth, sliceHeight: req.height, fitInside });
         return { data: await encodeJpeg(png, req.quality), source: 'sprite' };
       }
-      const at = req.vidSlices !== null ? start + ((end - start) * req.vidSlice!) / req.vidSlices : req.vidSec ?? 0;
-      const png = await grabFrame(ffmpeg, videoFile, clamp(at));
+      const at = req.vidSlices !== null ? sliceAt(req.vidSlice!) : clamp(req.vidSec ?? 0);
+      const png = await grabFrame(ffmpeg, videoFile, at);
       return { data: await renderImage(png, spec), source: 'frame' };
     } catch (e) {
       // Without ffmpeg, the default thumbnail stands in for frames; any other failure is the file's
