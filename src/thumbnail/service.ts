@@ -91,7 +91,8 @@ export async function getStoryboardSheet(ctx: ThumbnailContext, entry: Entry, la
 /**
  * The renderer's generation, part of every cache key: raise it when the same request renders
  * differently (2: types 3 and 4 with one side crop a square, src/thumbnail/image.ts; 3: a sprite's
- * slice i is vid_slice i's frame, src/thumbnail/frames.ts grabSprite). The disk
+ * slice i is vid_slice i's frame, src/thumbnail/frames.ts grabSprite; without start_sec and
+ * end_sec both at Kaltura's whole seconds). The disk
  * cache outlives an upgrade, and a key that stayed the same would keep sending the earlier picture
  * under the same ETag; files of an earlier generation are never read again and age out of the bound.
  */
@@ -206,11 +207,16 @@ async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest
   // each slice by type 1
   const sliceWidth = req.width || DEFAULT_WIDTH;
   const fitInside = hasDefaultSize(req);
-  // the stretch of the clip that vid_slices spreads over, and the second slice i shows: the
-  // sprite's slice i is the very frame vid_slice i is (src/thumbnail/frames.ts grabSprite)
+  // the stretch of the clip that vid_slices spreads over, and the second slice i shows, as
+  // Kaltura's thumbnail action computes it (myEntryUtils::resizeEntryImage in kaltura/server): with
+  // start_sec or end_sec, start + (end - start) * i / n; without either, the whole second
+  // floor(length in ms * i / n / 1000), so that 100 slices of a 12 s video show 0, 0 ... 1, 1 ...
+  // 11 s. The sprite's slice i is the very frame vid_slice i is (src/thumbnail/frames.ts grabSprite)
   const start = clamp(req.startSec ?? 0);
   const end = Math.min(duration, req.endSec ?? duration);
-  const sliceAt = (i: number) => clamp(start + ((end - start) * i) / req.vidSlices!);
+  const clipped = req.startSec !== null || req.endSec !== null;
+  const lengthMs = Math.round(duration * 1000);
+  const sliceAt = (i: number) => clamp(clipped ? start + ((end - start) * i) / req.vidSlices! : Math.floor((lengthMs * i) / (req.vidSlices! * 1000)));
 
   if (videoFile && (req.vidSec !== null || req.vidSlices !== null)) {
     try {

@@ -1,6 +1,7 @@
 // Which frames a vid_slices sprite shows, read from the pictures themselves: slice i of a sprite is
 // the frame vid_slice i answers alone (the sample video draws a clock and a frame counter, so one
-// frame apart is a visible difference), with or without start_sec and end_sec.
+// frame apart is a visible difference), with or without start_sec and end_sec, at the seconds
+// Kaltura's thumbnail action takes them.
 import t, { type Test } from 'tap';
 import sharp from 'sharp';
 import { requireCommands } from '../helpers/system.js';
@@ -73,9 +74,18 @@ t.test('a sprite over the whole video: slice i is vid_slice i', async (t) => {
     const d = difference(alone[i], await atSecond(sec));
     t.ok(d < SAME_FRAME, `vid_slice ${i} of 6 is the frame at ${sec} s (difference ${d.toFixed(2)})`);
   }
-  await slicesAreTheirVidSlice(t, '/vid_slices/7', 7);
-  // as many slices as the player's seek sprite asks
-  await slicesAreTheirVidSlice(t, '/vid_slices/100', 100, [0, 9, 17, 50, 91, 99]);
+  // without start_sec and end_sec, whole seconds, as Kaltura computes them: floor(12 * i / 7) s
+  const seventh = await slicesAreTheirVidSlice(t, '/vid_slices/7', 7);
+  for (const [i, sec] of [[1, 1], [2, 3], [6, 10]]) {
+    const d = difference(seventh[i], await atSecond(sec));
+    t.ok(d < SAME_FRAME, `vid_slice ${i} of 7 is the frame at ${sec} s, floor(12 * ${i} / 7) (difference ${d.toFixed(2)})`);
+  }
+  // as many slices as the player's seek sprite asks: slice 9 is 1 s (not 1.08), 91 is 10 s (not 10.92)
+  const hundredth = await slicesAreTheirVidSlice(t, '/vid_slices/100', 100, [0, 9, 17, 50, 91, 99]);
+  for (const [k, sec] of [[1, 1], [4, 10], [5, 11]]) {
+    const d = difference(hundredth[k], await atSecond(sec));
+    t.ok(d < SAME_FRAME, `vid_slice ${[0, 9, 17, 50, 91, 99][k]} of 100 is the frame at ${sec} s (difference ${d.toFixed(2)})`);
+  }
 });
 
 t.test('a sprite between start_sec and end_sec: slice i is vid_slice i, at start + (end - start) * i / n', async (t) => {
@@ -84,8 +94,11 @@ t.test('a sprite between start_sec and end_sec: slice i is vid_slice i, at start
     const d = difference(alone[i], await atSecond(2 + i));
     t.ok(d < SAME_FRAME, `vid_slice ${i} of start_sec 2, end_sec 6, 4 slices is the frame at ${2 + i} s (difference ${d.toFixed(2)})`);
   }
-  // seconds between frames (1.3 + 7.2 i / 7): each slice is still the frame its vid_slice is
-  await slicesAreTheirVidSlice(t, '/start_sec/1.3/end_sec/8.5/vid_slices/7', 7);
+  // seconds between frames (1.3 + 7.2 i / 7): each slice is still the frame its vid_slice is, and
+  // with start_sec the seconds are not made whole
+  const between = await slicesAreTheirVidSlice(t, '/start_sec/1.3/end_sec/8.5/vid_slices/7', 7);
+  const d = difference(between[1], await atSecond(2.329));
+  t.ok(d < SAME_FRAME, `vid_slice 1 of start_sec 1.3, end_sec 8.5, 7 slices is the frame at 2.329 s (difference ${d.toFixed(2)})`);
   // start_sec alone runs to the end of the video
   await slicesAreTheirVidSlice(t, '/start_sec/3.7/vid_slices/5', 5);
 });
