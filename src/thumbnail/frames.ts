@@ -34,7 +34,9 @@ export function grabFrame(ffmpeg: string, file: string, atSec: number, timeoutMs
  * Each frame is retimed to the index of the first slice it can show: the number of slice seconds
  * its predecessor reached (0 for the first frame); the fps filter then gives slot i the last frame
  * retimed to i or before, which is the first frame at or after second i (a frame repeats when
- * slices are closer than frames; the frames between slices are dropped before scaling). Seconds
+ * slices are closer than frames; the frames between slices are dropped before scaling). Slices
+ * past the video's last frame (a second clamped to the entry's length, where the video track ends
+ * sooner) show that last frame, repeated by tpad, where tile would leave them black. Seconds
  * are compared in the stream's own ticks, as ffmpeg's seek in grabFrame compares them (`-ss`
  * rounded to the tick, frames before it dropped), so that slice i and vid_slice i are one frame.
  */
@@ -54,7 +56,7 @@ export function grabSprite(ffmpeg: string, file: string, o: { times: number[]; s
     : `scale=${o.sliceWidth}:${o.sliceHeight}`;
   return capture(ffmpeg, [
     ...base, '-ss', from, '-i', file, '-an',
-    '-vf', `setpts='if(N\\,${reached}\\,0)/TB',fps=1,${scale},setsar=1,tile=${seconds.length}x1`,
+    '-vf', `setpts='if(N\\,${reached}\\,0)/TB',fps=1,${scale},setsar=1,tpad=stop_mode=clone:stop=${seconds.length},tile=${seconds.length}x1`,
     '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', '-',
   ], timeoutMs);
 }

@@ -3,9 +3,18 @@
 // frame apart is a visible difference), with or without start_sec and end_sec, at the seconds
 // Kaltura's thumbnail action takes them.
 import t, { type Test } from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { requireCommands } from '../helpers/system.js';
 import { startServer } from '../helpers/server.js';
+import { sqliteDb } from '../helpers/sqlite.js';
+import { loadConfig } from '../../src/config.js';
+import { openCatalog } from '../../src/catalog/open.js';
+import { getThumbnail, type ThumbnailContext } from '../../src/thumbnail/service.js';
+import { parseThumbnailParams } from '../../src/thumbnail/params.js';
 
 requireCommands(t, ['ffmpeg'], 'ffmpeg');
 
@@ -101,4 +110,66 @@ t.test('a sprite between start_sec and end_sec: slice i is vid_slice i, at start
   t.ok(d < SAME_FRAME, `vid_slice 1 of start_sec 1.3, end_sec 8.5, 7 slices is the frame at 2.329 s (difference ${d.toFixed(2)})`);
   // start_sec alone runs to the end of the video
   await slicesAreTheirVidSlice(t, '/start_sec/3.7/vid_slices/5', 5);
+});
+
+/** The mean grey level of each of the `count` slices of `w` x `h` side by side in a picture. */
+async function sliceMeans(body: Buffer, count: number, w: number, h: number): Promise<number[]> {
+  const px = await sharp(body).grayscale().raw().toBuffer();
+  const width = count * w;
+  const means: number[] = [];
+  for (let i = 0; i < count; i++) {
+    let sum = 0;
+    for (let y = 0; y < h; y++) for (let x = i * w; x < (i + 1) * w; x++) sum += px[y * width + x];
+    means.push(sum / (w * h));
+  }
+  return means;
+}
+
+// the sample's frames are colour bars, mean grey about 120-160; a black slice is below 20
+const NOT_BLACK = 40;
+
+t.test('sprites that end with the video: every slice is a frame, none black', async (t) => {
+  // 100 slices over the last 0.5 s: 5 ms apart, 8 to a frame; the last ones at or past 11.96 s, the last frame
+  const half = await get(`/start_sec/11.5/vid_slices/100${size}`);
+  t.same(await sharp(half).metadata().then((m) => [m.width, m.height]), [W * 100, H]);
+  const means = await sliceMeans(half, 100, W, H);
+  t.same(means.flatMap((m, i) => (m < NOT_BLACK ? [i] : [])), [], `no black slice among 100 from 11.5 s (lowest mean ${Math.min(...means).toFixed(0)})`);
+  await slicesAreTheirVidSlice(t, '/start_sec/11.5/vid_slices/100', 100, [0, 50, 84, 99]);
+  // 200 slices in the last 0.1 s, 0.5 ms apart: three frames (11.92, 11.96 and, past 11.96, the last one again)
+  const tenth = await get('/start_sec/11.9/end_sec/12/vid_slices/200/width/160');
+  const small = await sliceMeans(tenth, 200, 160, 90);
+  t.same(small.flatMap((m, i) => (m < NOT_BLACK ? [i] : [])), [], `no black slice among 200 from 11.9 to 12 s (lowest mean ${Math.min(...small).toFixed(0)})`);
+});
+
+t.test('a video track that ends before the entry: the slices past its last frame show that frame', async (t) => {
+  // 1.6 s of video in a 2 s file (the audio runs on): the entry lasts 2 s, slices are taken up to 1.96 s
+  const dir = mkdtempSync(join(tmpdir(), 'kdeliver-sprite-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const config = loadConfig({ KDELIVER_DATA_DIR: dir, KDELIVER_LOG_LEVEL: 'silent' });
+  const catalog = await openCatalog(config);
+  t.teardown(() => sqliteDb(catalog).close());
+  mkdirSync(join(config.mediaRoot, 'short'), { recursive: true });
+  const made = spawnSync('ffmpeg', ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y',
+    '-f', 'lavfi', '-t', '1.6', '-i', 'testsrc2=size=320x180:rate=25', '-f', 'lavfi', '-t', '2', '-i', 'sine=frequency=440:sample_rate=48000',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', join(config.mediaRoot, 'short', 'short.mp4')], { encoding: 'utf8' });
+  t.equal(made.status, 0, `the test video is made ${made.stderr}`);
+  const sample = (await catalog.getEntry('1_rcit0qgs'))!;
+  const source = (await catalog.listFlavors(sample.id)).find((f) => f.isOriginal)!;
+  const entry = { ...sample, id: '1_short0000', duration: 2 };
+  const flavor = { ...source, id: '1_fshort000', filePath: 'short/short.mp4', width: 320, height: 180, durationMs: 2000 };
+  const ctx = { catalog: { listFlavors: async () => [flavor] } as unknown as ThumbnailContext['catalog'], config, ffmpeg: 'ffmpeg' };
+  const req = parseThumbnailParams('309', new Map([['entry_id', entry.id], ['start_sec', '1'], ['vid_slices', '20'], ['width', '64']]));
+  const sprite = await getThumbnail(ctx, entry, req);
+  t.equal(sprite.source, 'sprite');
+  t.same(await sharp(sprite.data).metadata().then((m) => [m.width, m.height]), [64 * 20, 36]);
+  const means = await sliceMeans(sprite.data, 20, 64, 36);
+  t.same(means.flatMap((m, i) => (m < NOT_BLACK ? [i] : [])), [], `no black slice (means ${means.map((m) => m.toFixed(0)).join(' ')})`);
+  // slice 11 (1.55 s) is the last frame, 1.56 s; slices 12-19 (1.6-1.96 s) have none at or after them
+  const px = await sharp(sprite.data).grayscale().raw().toBuffer();
+  const sliceOf = (i: number) => Buffer.concat(Array.from({ length: 36 }, (_, y) => px.subarray(y * 64 * 20 + i * 64, y * 64 * 20 + (i + 1) * 64)));
+  for (const i of [12, 16, 19]) {
+    const d = difference(sliceOf(i), sliceOf(11));
+    t.ok(d < SAME_FRAME, `slice ${i} repeats the last frame, slice 11 (difference ${d.toFixed(2)})`);
+  }
+  t.ok(difference(sliceOf(0), sliceOf(11)) > SAME_FRAME, 'and slice 0 (1 s) is another frame');
 });
