@@ -29,7 +29,8 @@ export function grabFrame(ffmpeg: string, file: string, atSec: number, timeoutMs
  * A horizontal sprite in one decoding pass: for each second of `times` (ascending), the frame a
  * grabFrame of that second shows (the first frame at or after it), each scaled to `sliceWidth`
  * wide (and `sliceHeight` high when given, else keeping the aspect ratio; with `fitInside`, within
- * `sliceWidth` x `sliceHeight` keeping the aspect ratio), side by side in one PNG.
+ * `sliceWidth` x `sliceHeight` keeping the aspect ratio, even sides; with `heightAlone`, the same
+ * but with the width sharp would give a single frame, odd or even), side by side in one PNG.
  *
  * Each frame is retimed to the index of the first slice it can show: the number of slice seconds
  * its predecessor reached (0 for the first frame); the fps filter then gives slot i the last frame
@@ -40,7 +41,7 @@ export function grabFrame(ffmpeg: string, file: string, atSec: number, timeoutMs
  * are compared in the stream's own ticks, as ffmpeg's seek in grabFrame compares them (`-ss`
  * rounded to the tick, frames before it dropped), so that slice i and vid_slice i are one frame.
  */
-export function grabSprite(ffmpeg: string, file: string, o: { times: number[]; sliceWidth: number; sliceHeight: number; fitInside?: boolean }, timeoutMs = 60_000): Promise<Buffer> {
+export function grabSprite(ffmpeg: string, file: string, o: { times: number[]; sliceWidth: number; sliceHeight: number; fitInside?: boolean; heightAlone?: boolean }, timeoutMs = 60_000): Promise<Buffer> {
   const seconds = o.times.map((s) => s.toFixed(3));
   const from = seconds[0];
   const counts = new Map<string, number>();
@@ -52,6 +53,7 @@ export function grabSprite(ffmpeg: string, file: string, o: { times: number[]; s
   for (let i = 0; i < terms.length; i += 32) sums.push(`(${terms.slice(i, i + 32).join('+')})`);
   const reached = sums.join('+');
   const scale = !(o.sliceHeight > 0) ? `scale=${o.sliceWidth}:-2`
+    : o.heightAlone ? `scale=w=${o.sliceWidth}:h=${o.sliceHeight}:force_original_aspect_ratio=decrease`
     : o.fitInside ? `scale=w=${o.sliceWidth}:h=${o.sliceHeight}:force_original_aspect_ratio=decrease:force_divisible_by=2`
     : `scale=${o.sliceWidth}:${o.sliceHeight}`;
   return capture(ffmpeg, [

@@ -13,7 +13,7 @@ import { thumbnailCacheDir } from '../storage/paths.js';
 import { thumbnailCache, type ThumbnailDiskCache } from './disk-cache.js';
 import { FrameError, grabFrame, grabSheet, grabSprite } from './frames.js';
 import { audioPicture, encodeJpeg, renderImage, repeatSheet, repeatSprite, type ImageSpec } from './image.js';
-import { DEFAULT_WIDTH, hasDefaultSize, renditionKey, type ThumbnailRequest } from './params.js';
+import { DEFAULT_WIDTH, MAX_SIDE, MAX_SPRITE_WIDTH, hasDefaultSize, renditionKey, type ThumbnailRequest } from './params.js';
 import { frameSourceOf } from './source.js';
 import { sheetSpan, type StoryboardLayout } from './storyboard.js';
 import { limiter } from '../concurrency/limiter.js';
@@ -92,7 +92,7 @@ export async function getStoryboardSheet(ctx: ThumbnailContext, entry: Entry, la
  * The renderer's generation, part of every cache key: raise it when the same request renders
  * differently (2: types 3 and 4 with one side crop a square, src/thumbnail/image.ts; 3: a sprite's
  * slice i is vid_slice i's frame, src/thumbnail/frames.ts grabSprite; without start_sec and
- * end_sec both at Kaltura's whole seconds). The disk
+ * end_sec both at Kaltura's whole seconds; one of a height alone no longer squashed). The disk
  * cache outlives an upgrade, and a key that stayed the same would keep sending the earlier picture
  * under the same ETag; files of an earlier generation are never read again and age out of the bound.
  */
@@ -202,10 +202,13 @@ async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest
   const spec = { width: req.width, height: req.height, type: req.type, quality: req.quality, bgcolor: req.bgcolor, crop: req.crop };
   const sprite = req.vidSlices !== null && req.vidSlice === null;
   // A sprite's slices: with a width alone (the player's /width/164/vid_slices/100) that wide,
-  // keeping the aspect ratio; with a width and height given, stretched to them; without a size,
-  // each fits inside the default size (120 x 90, or def_width x def_height), as Kaltura resizes
-  // each slice by type 1
-  const sliceWidth = req.width || DEFAULT_WIDTH;
+  // keeping the aspect ratio; with a height alone that high, keeping it too (as wide as a single
+  // vid_slice of that height), within the widest slice the sprite's bound leaves (MAX_SPRITE_WIDTH
+  // / n, and MAX_SIDE: the width follows the video, which the URL's check could not know); with a width and
+  // height given, stretched to them; without a size, each fits inside the default size (120 x 90,
+  // or def_width x def_height), as Kaltura resizes each slice by type 1
+  const heightAlone = !req.width && req.height > 0;
+  const sliceWidth = heightAlone ? Math.min(MAX_SIDE, Math.floor(MAX_SPRITE_WIDTH / (req.vidSlices ?? 1))) : req.width || DEFAULT_WIDTH;
   const fitInside = hasDefaultSize(req);
   // the stretch of the clip that vid_slices spreads over, and the second slice i shows, as
   // Kaltura's thumbnail action computes it (myEntryUtils::resizeEntryImage in kaltura/server): with
@@ -222,7 +225,7 @@ async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest
     try {
       if (sprite) {
         const times = Array.from({ length: req.vidSlices! }, (_, i) => sliceAt(i));
-        const png = await grabSprite(ffmpeg, videoFile, { times, sliceWidth, sliceHeight: req.height, fitInside });
+        const png = await grabSprite(ffmpeg, videoFile, { times, sliceWidth, sliceHeight: req.height, fitInside, heightAlone });
         return { data: await encodeJpeg(png, req.quality), source: 'sprite' };
       }
       const at = req.vidSlices !== null ? sliceAt(req.vidSlice!) : clamp(req.vidSec ?? 0);
@@ -252,7 +255,7 @@ async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest
   if (!input) throw new DeliveryError('FILE_NOT_FOUND', ', the entry has no thumbnail');
   try {
     if (sprite) {
-      const strip = await repeatSprite(input, req.vidSlices!, sliceWidth, req.height, fitInside);
+      const strip = await repeatSprite(input, req.vidSlices!, sliceWidth, req.height, fitInside || heightAlone);
       return { data: await encodeJpeg(strip, req.quality), source: audio ? 'audio-picture-sprite' : 'repeated-sprite' };
     }
     return { data: await renderImage(input, spec), source: audio ? 'audio-picture' : 'default' };

@@ -56,7 +56,7 @@ const size = `/width/${W}/quality/100`;
  * Slice i of `sprite` against vid_slice i of the same request, for each i of `which` (default
  * every slice); the vid_slices asked, alone.
  */
-async function slicesAreTheirVidSlice(t: Test, sprite: string, slices: number, which = Array.from({ length: slices }, (_, i) => i)): Promise<Buffer[]> {
+async function slicesAreTheirVidSlice(t: Test, sprite: string, slices: number, which = Array.from({ length: slices }, (_, i) => i), size = `/width/${W}/quality/100`): Promise<Buffer[]> {
   const strip = await get(`${sprite}${size}`);
   t.same(await sharp(strip).metadata().then((m) => [m.width, m.height]), [W * slices, H], `${sprite}: ${slices} slices of ${W}x${H}`);
   const alone: Buffer[] = [];
@@ -172,4 +172,32 @@ t.test('a video track that ends before the entry: the slices past its last frame
     t.ok(d < SAME_FRAME, `slice ${i} repeats the last frame, slice 11 (difference ${d.toFixed(2)})`);
   }
   t.ok(difference(sliceOf(0), sliceOf(11)) > SAME_FRAME, 'and slice 0 (1 s) is another frame');
+});
+
+t.test('a sprite with a height alone: slices that high and as wide as the aspect ratio makes them', async (t) => {
+  for (const [n, h] of [[3, 100], [2, 50], [4, 90]]) {
+    const sprite = await sharp(await get(`/vid_slices/${n}/height/${h}`)).metadata();
+    const one = await sharp(await get(`/vid_slices/${n}/vid_slice/1/height/${h}`)).metadata();
+    t.equal(one.height, h);
+    t.same([sprite.width, sprite.height], [n * one.width!, h], `/vid_slices/${n}/height/${h}: ${n} slices of ${one.width}x${h}, as vid_slice/1 alone`);
+  }
+  t.same(await sharp(await get('/vid_slices/3/width/0/height/100')).metadata().then((m) => [m.width, m.height]), [534, 100], 'width 0 is a height alone too');
+  // the sprite's bound holds whatever the video's shape: 200 slices of 178 would be 35600 wide
+  const wide = await sharp(await get('/vid_slices/200/height/100')).metadata();
+  t.ok(wide.width! <= 32768 && wide.width! % 200 === 0, `200 slices 100 high stay within 32768 pixels (${wide.width}x${wide.height})`);
+
+  // without ffmpeg the default thumbnail is repeated at the same size
+  const dir = mkdtempSync(join(tmpdir(), 'kdeliver-sprite-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const config = loadConfig({ KDELIVER_DATA_DIR: dir, KDELIVER_LOG_LEVEL: 'silent' });
+  const catalog = await openCatalog(config);
+  t.teardown(() => sqliteDb(catalog).close());
+  const entry = (await catalog.getEntry('1_rcit0qgs'))!;
+  const ctx = { catalog, config, ffmpeg: join(dir, 'no-such-ffmpeg') };
+  const repeated = await getThumbnail(ctx, entry, parseThumbnailParams('309', new Map([['entry_id', entry.id], ['vid_slices', '3'], ['height', '100']])));
+  t.equal(repeated.source, 'repeated-sprite');
+  t.same(await sharp(repeated.data).metadata().then((m) => [m.width, m.height]), [534, 100], 'the 640x360 thumbnail, 3 slices of 178x100');
+
+  // 180 high: 320 wide, the whole frame as vid_slice of that height shows it (they were 120 wide, squashed)
+  await slicesAreTheirVidSlice(t, '/vid_slices/3', 3, [0, 1, 2], '/height/180/quality/100');
 });
