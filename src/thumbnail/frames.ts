@@ -44,14 +44,23 @@ export function grabFrame(ffmpeg: string, file: string, atSec: number, timeoutMs
 export function grabSprite(ffmpeg: string, file: string, o: { times: number[]; sliceWidth: number; sliceHeight: number; fitInside?: boolean; heightAlone?: boolean }, timeoutMs = 60_000): Promise<Buffer> {
   const seconds = o.times.map((s) => s.toFixed(3));
   const from = seconds[0];
-  const counts = new Map<string, number>();
-  for (const s of seconds) counts.set(s, (counts.get(s) ?? 0) + 1);
+  // the slices' distinct seconds, each with the number of slices at or before it
+  const steps: { at: string; count: number }[] = [];
+  for (const s of seconds) {
+    const last = steps.at(-1);
+    if (last?.at === s) last.count++;
+    else steps.push({ at: s, count: (last?.count ?? 0) + 1 });
+  }
   // PREV_INPTS is counted from the seek point; the seek point's tick brings it back to the stream's
-  const terms = [...counts].map(([s, k]) => `${k > 1 ? `${k}*` : ''}gte(PREV_INPTS+round(${from}/TB)\\,round(${s}/TB))`);
-  // in sums of at most 32 terms: ffmpeg's expression parser refuses a sum of about 100
-  const sums: string[] = [];
-  for (let i = 0; i < terms.length; i += 32) sums.push(`(${terms.slice(i, i + 32).join('+')})`);
-  const reached = sums.join('+');
+  const reachedAt = (s: string) => `gte(PREV_INPTS+round(${from}/TB)\\,round(${s}/TB))`;
+  // the count of slice seconds the predecessor reached, found by halving the steps: a few
+  // comparisons per decoded frame, where one per slice cost a fifth of the decoding of a long video
+  const count = (lo: number, hi: number): string => {
+    if (lo === hi) return String(lo === 0 ? 0 : steps[lo - 1].count);
+    const mid = Math.ceil((lo + hi) / 2);
+    return `if(${reachedAt(steps[mid - 1].at)}\\,${count(mid, hi)}\\,${count(lo, mid - 1)})`;
+  };
+  const reached = count(0, steps.length);
   const scale = !(o.sliceHeight > 0) ? `scale=${o.sliceWidth}:-2`
     : o.heightAlone ? `scale=w=${o.sliceWidth}:h=${o.sliceHeight}:force_original_aspect_ratio=decrease`
     : o.fitInside ? `scale=w=${o.sliceWidth}:h=${o.sliceHeight}:force_original_aspect_ratio=decrease:force_divisible_by=2`
