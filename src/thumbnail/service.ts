@@ -204,9 +204,9 @@ async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest
   // A sprite's slices: with a width alone (the player's /width/164/vid_slices/100) that wide,
   // keeping the aspect ratio; with a height alone that high, keeping it too (as wide as a single
   // vid_slice of that height), within the widest slice the sprite's bound leaves (MAX_SPRITE_WIDTH
-  // / n, and MAX_SIDE: the width follows the video, which the URL's check could not know); with a width and
-  // height given, stretched to them; without a size, each fits inside the default size (120 x 90,
-  // or def_width x def_height), as Kaltura resizes each slice by type 1
+  // / n, and MAX_SIDE: the width follows the video, which the URL's check could not know); with a
+  // width and height given, stretched to them; without a size, each fits inside the default size
+  // (120 x 90, or def_width x def_height), as Kaltura resizes each slice by type 1
   const heightAlone = !req.width && req.height > 0;
   const sliceWidth = heightAlone ? Math.min(MAX_SIDE, Math.floor(MAX_SPRITE_WIDTH / (req.vidSlices ?? 1))) : req.width || DEFAULT_WIDTH;
   const fitInside = hasDefaultSize(req);
