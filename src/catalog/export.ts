@@ -1,13 +1,14 @@
 // The catalog written back as a library description (the format src/catalog/library.ts imports),
 // with its media beside it, so that `kdeliver export` then `kdeliver import` on another machine
 // gives the same catalog. Reads only; the media files are hard-linked where possible, else copied.
-import { copyFileSync, existsSync, linkSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Catalog } from './store.js';
-import type { Entry, Partner } from './types.js';
+import type { DeliveryProfile, Entry, Partner } from './types.js';
 import type {
   LibCaption, LibEntry, LibFlavor, LibPartner, LibraryFile, LibStorageProfile,
 } from './library.js';
+import { storedKeyFile } from './library.js';
 
 export interface ExportResult {
   library: LibraryFile;
@@ -59,7 +60,7 @@ export async function describeCatalog(catalog: Catalog, mediaRoot: string): Prom
     )),
     deliveryProfiles: (await catalog.listDeliveryProfiles()).map((d) => ({
       id: d.id, partnerId: d.partnerId, name: d.name, type: d.type, streamerType: d.streamerType, url: d.url, isDefault: d.isDefault,
-      priority: d.priority, active: d.active, mediaProtocols: d.mediaProtocols.join(','), tokenizer: d.tokenizer,
+      priority: d.priority, active: d.active, mediaProtocols: d.mediaProtocols.join(','), tokenizer: portableTokenizer(d.tokenizer),
       enforceDeliveriesSupport: d.enforceDeliveriesSupport.join(','), ...(d.maxSize !== null ? { maxSize: d.maxSize } : {}),
       extraParams: d.extraParams,
     })),
@@ -144,4 +145,20 @@ export function writeMedia(files: Map<string, string>, mediaDir: string): void {
 function libraryStoryboard(sb: Partner['storyboard']): NonNullable<LibPartner['storyboard']> {
   const { intervalMs, ...rest } = sb;
   return { ...rest, ...(intervalMs !== undefined ? { intervalSec: intervalMs / 1000 } : {}) };
+}
+
+/**
+ * A tokenizer as another machine can use it: a key file an older import left in the catalog (a
+ * path on this machine) goes out as the PEM itself, as an import stores it now; one that cannot
+ * be read goes out as it is (the import there says which file it could not read).
+ */
+function portableTokenizer(t: DeliveryProfile['tokenizer']): DeliveryProfile['tokenizer'] {
+  if (!t || typeof t.privateKeyFile !== 'string' || t.privateKey || t.key) return t;
+  try {
+    const pem = readFileSync(storedKeyFile(t.privateKeyFile), 'utf8');
+    const { privateKeyFile: _file, ...rest } = t;
+    return { ...rest, privateKey: pem };
+  } catch {
+    return t;
+  }
 }

@@ -5,7 +5,7 @@ import { validEntryKeys, type GivenEntryKeys } from './keys.js';
 import { drmProfilesProblem, normalDrmProfiles } from './drm-profiles.js';
 import { createPrivateKey } from 'node:crypto';
 import { closeSync, copyFileSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
-import { dirname, extname, join, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { OwnerConflictError, type Catalog, type LibraryRow, type LibraryTable, type LibraryWrite } from './store.js';
 import { normalizeAccessRules } from './legacy-rules.js';
 import { DEFAULT_STORYBOARD, STORYBOARD_LIMITS, type AccessRule, type DrmProfile, type StoryboardConfig } from './types.js';
@@ -118,6 +118,13 @@ export function readLibraryFile(file: string): { library: LibraryFile; mediaDir:
   return { library, mediaDir };
 }
 
+/**
+ * Where a `privateKeyFile` stored in a catalog is: an absolute path as it is; a relative name (left
+ * by an import from before keys were stored inline) in kdeliver's own fixtures/ folder, where the
+ * sample library's key is. For the CloudFront tokenizer and for export, which inlines such a key.
+ */
+export const storedKeyFile = (name: string): string => (isAbsolute(name) ? name : resolve(dirname(sampleLibraryPath()), name));
+
 /** The tokenizer types (kdeliver's and Kaltura's spelling) whose `privateKeyFile` names a PEM file. */
 const KEY_FILE_TOKENIZERS = new Set(['cloudfront', 'cloudFront']);
 
@@ -137,6 +144,7 @@ function resolveKeyFiles(lib: LibraryFile, file: string): void {
     if (given === undefined || given === null || given === '') return;
     const w = `${file}: deliveryProfiles[${i}].tokenizer.privateKeyFile`;
     need(typeof given === 'string', w, 'must be a string (a PEM file, absolute or relative to the library file)');
+    need(!tk.privateKey && !tk.key, w, 'give the key once: privateKeyFile or privateKey, not both');
     const keyFile = resolve(dirname(file), given);
     let pem: string;
     try {

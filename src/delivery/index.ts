@@ -110,9 +110,12 @@ export async function mediaUrls(
 export function reachesKdeliver(chosen: ChosenProfile, baseUrl: string): boolean {
   if (chosen.storage) return false;
   const { url, extraParams } = chosen.profile;
-  if (url.startsWith('/') || extraParams?.kdeliverOrigin === true) return true;
+  const origin = extraParams?.kdeliverOrigin;
+  if (url.startsWith('/') || origin === true || origin === 'true' || origin === 1) return true;
+  // the same host name (its port aside: kdeliver behind a proxy on another port is still kdeliver)
+  const hostname = (u: string) => new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(u) ? u : `http://${u}`).hostname.replace(/\.$/, '').toLowerCase();
   try {
-    return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `http://${url}`).host === new URL(baseUrl).host;
+    return hostname(url) === hostname(baseUrl);
   } catch {
     return false;
   }
@@ -144,7 +147,11 @@ export async function signUrls(
   const profile = chosen.profile;
   let urls = input.urls;
   let signed = false;
-  if (input.hasRules && reachesKdeliver(chosen, env.baseUrl)) {
+  const reaches = reachesKdeliver(chosen, env.baseUrl);
+  if (input.hasRules && !reaches && !chosen.storage) {
+    note('tokenizer', `no kdeliver media signature: profile ${profile.id}'s host is not this server's (a CDN in front of kdeliver says so with extraParams.kdeliverOrigin); kdeliver refuses these URLs if they come back to it`);
+  }
+  if (input.hasRules && reaches) {
     if (profile.tokenizer && rewritesSignedPath(profile.tokenizer)) {
       note('tokenizer', `the ${profile.tokenizer.type} tokenizer rewrites the path kdeliver's signature covers`);
       throw new TokenizerError(`delivery profile ${profile.id}: its ${profile.tokenizer.type} tokenizer${profile.tokenizer.type === 'ks' ? ' with usePath' : ''} rewrites the path kdeliver's media signature covers, so entry ${entry.id}'s protected media cannot be served through it; use another tokenizer${profile.tokenizer.type === 'ks' ? ' or usePath false' : ''}`);
@@ -155,7 +162,8 @@ export async function signUrls(
     note('tokenizer', 'kdeliver media signature applied (the entry has access-control rules)');
     signed = true;
   }
-  let subtitleUrls = await subtitlePlaylists(env, urls, input.captions, profile, req.ks, input.durationSec);
+  // the KS goes into api_v3 subtitle URLs only where they reach kdeliver (another host's logs never see it)
+  let subtitleUrls = await subtitlePlaylists(env, urls, input.captions, profile, reaches ? req.ks : null, input.durationSec);
   if (profile.tokenizer) {
     const ctx = {
       now: env.now, ks: req.ks, clientIp: req.clientIp, entryId: entry.id, partnerId: entry.partnerId,

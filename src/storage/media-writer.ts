@@ -60,7 +60,8 @@ export interface MediaWriter {
 /**
  * Local disk: `.part` files in the media root's `.partial` folder renamed into place, so a crash
  * never leaves a complete-looking file, and what it leaves is removed at the next start
- * (sweepPartialWrites).
+ * (sweepPartialWrites); a folder on another mount gets its `.part` beside the file, which a
+ * crash leaves there until the entry is deleted.
  */
 export function localMediaWriter(mediaRoot: string): MediaWriter {
   const place = async (key: string, write: (tmp: string) => Promise<void>) => {
@@ -68,16 +69,23 @@ export function localMediaWriter(mediaRoot: string): MediaWriter {
     const partial = partialWritesDir(mediaRoot);
     await mkdir(dirname(dest), { recursive: true });
     await mkdir(partial, { recursive: true });
-    // a folder under the media root that is another file system (a mount, a symlink to another
-    // volume) cannot take a rename from .partial (EXDEV): there the .part goes beside its file
-    const [here, there] = await Promise.all([stat(partial), stat(dirname(dest))]);
     const name = `${randomBytes(6).toString('hex')}-${basename(dest)}.part`;
-    const tmp = here.dev === there.dev ? join(partial, name) : join(dirname(dest), `.${name}`);
+    const tmp = join(partial, name);
+    // a folder under the media root that is another mount (a volume, a bind mount of the same
+    // file system) cannot take a rename from .partial (EXDEV): there the file is copied to a
+    // .part beside it first (removed with its entry: src/ingest/delete.ts)
+    const beside = join(dirname(dest), `.${name}`);
     try {
       await write(tmp);
-      await rename(tmp, dest);
+      await rename(tmp, dest).catch(async (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EXDEV') throw e;
+        await copyFile(tmp, beside);
+        await rename(beside, dest);
+      });
+      await rm(tmp, { force: true });
     } catch (e) {
       await rm(tmp, { force: true });
+      await rm(beside, { force: true });
       const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
       throw new MediaWriteError(`${mediaRoot} (${key}): could not be written (${why})`, `the media folder (${key}): could not be written (${(e as NodeJS.ErrnoException).code ?? 'failed'})`);
     }

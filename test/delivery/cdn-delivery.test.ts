@@ -16,6 +16,7 @@ import { startNginx } from '../helpers/nginx.js';
 import { ffprobeJson } from '../helpers/media-tools.js';
 import { importLibrary, readLibraryFile } from '../../src/catalog/library.js';
 import { generateKs } from '../../src/access/ks.js';
+import { reachesKdeliver } from '../../src/delivery/index.js';
 
 const srv = await startServer(t);
 const cdn = await startNginx(t, `location / { proxy_pass ${srv.url}; proxy_set_header Host $http_host; }`);
@@ -30,6 +31,7 @@ writeFileSync(join(work, 'profiles.json'), JSON.stringify({
     { id: 3902, partnerId: 309, name: 'CDN HLS, no path', type: 61, streamerType: 'applehttp', url: 'https://cdn.example.com', tokenizer: akamai },
     { id: 3903, partnerId: 309, name: 'CDN DASH', type: 68, streamerType: 'mpegdash', url: `${cdn.url}/dash`, tokenizer: akamai, extraParams: { kdeliverOrigin: true } },
     { id: 3904, partnerId: 309, name: 'another host', type: 4, streamerType: 'http', url: 'https://third-party.example.net' },
+    { id: 3906, partnerId: 309, name: 'another host, HLS', type: 1, streamerType: 'applehttp', url: 'https://third-party.example.net/hls' },
     { id: 3905, partnerId: 309, name: 'CDN, kaltura tokenizer', type: 61, streamerType: 'applehttp', url: `${cdn.url}/hls`, tokenizer: { type: 'kaltura', key: 'edge-key', window: 300 }, extraParams: { kdeliverOrigin: true } },
   ],
 }));
@@ -88,6 +90,23 @@ t.test('a host that does not front kdeliver never sees its signature or the call
   t.equal(r.status, 302);
   t.match(r.location, /^https?:\/\/third-party\.example\.net\/p\/309\//);
   t.notMatch(r.location, /\/ks\/|\/sig\//, 'no KS, no kdeliver signature');
+  // its HLS master's subtitle playlists are api_v3 URLs on that host: without the KS either
+  const master = await text(PM('1_alt0audi', 'applehttp', `/deliveryProfileId/3906/ks/${admin}`, 'a.m3u8'));
+  t.equal(master.status, 200);
+  const subtitles = [...master.body.matchAll(/TYPE=SUBTITLES[^\n]*URI="([^"]+)"/g)].map((m) => m[1]);
+  t.equal(subtitles.length, 2, 'two subtitle playlists');
+  for (const u of subtitles) t.notMatch(u, /\/ks\//, `${u}: no KS`);
+});
+
+t.test('which profile URLs reach kdeliver', async (t) => {
+  const chosen = (url: string, extraParams: Record<string, unknown> = {}, storage = false) => ({ profile: { url, extraParams } as never, storage: storage ? ({ id: 1 } as never) : null });
+  const base = 'https://kd.example.com:8443';
+  t.ok(reachesKdeliver(chosen('/hls'), base), 'a path');
+  t.ok(reachesKdeliver(chosen('https://kd.example.com/hls'), base), 'its host name on another port (behind a proxy)');
+  t.ok(reachesKdeliver(chosen('KD.example.com./hls'), base), 'its host name in another case, with the root dot, without a scheme');
+  t.notOk(reachesKdeliver(chosen('https://cdn.example.com/hls'), base), 'another host');
+  for (const v of [true, 'true', 1]) t.ok(reachesKdeliver(chosen('https://cdn.example.com/hls', { kdeliverOrigin: v }), base), `another host marked kdeliverOrigin ${JSON.stringify(v)}`);
+  t.notOk(reachesKdeliver(chosen('/hls', {}, true), base), 'an external storage\'s files');
 });
 
 t.test('a tokenizer that rewrites the signed path cannot carry protected media: a clear 503, not URLs the origin refuses', async (t) => {

@@ -6,7 +6,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { importLibrary, LibraryError, readLibraryFile, sampleLibraryPath } from '../../src/catalog/library.js';
+import { importLibrary, LibraryError, readLibraryFile, sampleLibraryPath, type LibraryFile } from '../../src/catalog/library.js';
+import { describeCatalog } from '../../src/catalog/export.js';
 import { tokenizeUrls } from '../../src/delivery/tokenizers/index.js';
 import { openssl } from '../access/openssl.js';
 import { startServer } from '../helpers/server.js';
@@ -67,6 +68,7 @@ t.test('a key file that is missing, not a key or not a string refuses the librar
   refused({ privateKeyFile: 'nope.pem' }, /deliveryProfiles\[0\]\.tokenizer\.privateKeyFile: cannot read .*library\/nope\.pem \(ENOENT\)/, 'missing');
   refused({ privateKeyFile: 'not-a-key.pem' }, /deliveryProfiles\[0\]\.tokenizer\.privateKeyFile: .*not-a-key\.pem is not a PEM private key/, 'not a key');
   refused({ privateKeyFile: 7 }, /deliveryProfiles\[0\]\.tokenizer\.privateKeyFile: must be a string/, 'a number');
+  refused({ privateKeyFile: 'key.pem', privateKey: 'another key' }, /deliveryProfiles\[0\]\.tokenizer\.privateKeyFile: give the key once: privateKeyFile or privateKey, not both/, 'both');
   // an absolute path is taken as it is; an inline key needs no file
   const abs = readLibraryFile(write({ privateKeyFile: join(libDir, 'key.pem') })).library;
   t.equal(abs.deliveryProfiles![0].tokenizer!.privateKey, readFileSync(join(libDir, 'key.pem'), 'utf8'));
@@ -82,4 +84,15 @@ t.test('the sample library\'s key: resolved beside it; a relative name an older 
   t.ok(opensslVerifies(tokenizeUrls(cfg, [url], ctx)[0]), 'stored inline');
   const { privateKey: _inline, ...older } = cfg;
   t.ok(opensslVerifies(tokenizeUrls({ ...older, privateKeyFile: 'cloudfront-sample-key.pem' }, [url], ctx)[0]), 'a relative name from an older import');
+});
+
+t.test('an export carries a key file an older import left in the catalog as the PEM itself', async (t) => {
+  const s = await startServer(t);
+  // a catalog from before keys were stored inline: the tokenizer names this machine's file
+  const older = { version: 1, deliveryProfiles: [profile({ privateKeyFile: join(libDir, 'key.pem') })] } as LibraryFile;
+  await importLibrary(s.app.catalog, older, libDir, s.config.mediaRoot);
+  const { library } = await describeCatalog(s.app.catalog, s.config.mediaRoot);
+  const cfg = library.deliveryProfiles!.find((d) => d.id === 3020)!.tokenizer!;
+  t.equal(cfg.privateKey, readFileSync(join(libDir, 'key.pem'), 'utf8'), 'the PEM itself');
+  t.equal(cfg.privateKeyFile, undefined, 'not this machine\'s path');
 });

@@ -76,15 +76,22 @@ t.test('kill -9 mid-copy leaves its .part in media/.partial only; the next start
   t.ok(existsSync(live), 'a write under way is left alone');
 });
 
-t.test('a folder of the media root on another file system: the write lands, its .part made beside it', async (t) => {
-  if (process.getuid?.() !== 0) throw new Error('this test mounts a tmpfs inside the media folder: run it as root');
+t.test('a folder of the media root on another mount: the write lands, nothing left beside it', async (t) => {
+  if (process.getuid?.() !== 0) throw new Error('this test mounts folders inside the media folder: run it as root');
   const root = join(work, 'mounted-media');
-  const entryDir = join(root, '309', '0_mounted1');
-  mkdirSync(entryDir, { recursive: true });
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', entryDir]);
-  t.teardown(() => execFileSync('umount', ['-l', entryDir]));
   const { localMediaWriter } = await import(pathToFileURL(join(projectRoot, 'dist', 'src', 'storage', 'media-writer.js')).href);
-  await localMediaWriter(root).putBytes('309/0_mounted1/caption.vtt', 'WEBVTT\n');
-  t.equal(readFileSync(join(entryDir, 'caption.vtt'), 'utf8'), 'WEBVTT\n', 'written (a rename from .partial across file systems failed with EXDEV)');
-  t.same(readdirSync(entryDir), ['caption.vtt'], 'nothing else left beside it');
+  // a tmpfs (another file system) and a bind mount of this one (the same device number: a Docker
+  // -v volume of the host's disk); rename() refuses both from media/.partial (EXDEV)
+  const bound = join(work, 'bound-source');
+  mkdirSync(bound);
+  for (const [entry, mount] of [['0_tmpfs001', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs']], ['0_bindmnt1', ['--bind', bound]]] as const) {
+    const entryDir = join(root, '309', entry);
+    mkdirSync(entryDir, { recursive: true });
+    execFileSync('mount', [...mount, entryDir]);
+    t.teardown(() => execFileSync('umount', ['-l', entryDir]));
+    await localMediaWriter(root).putBytes(`309/${entry}/caption.vtt`, 'WEBVTT\n');
+    t.equal(readFileSync(join(entryDir, 'caption.vtt'), 'utf8'), 'WEBVTT\n', `${entry}: written`);
+    t.same(readdirSync(entryDir), ['caption.vtt'], `${entry}: nothing else left beside it`);
+  }
+  t.same(readdirSync(join(root, '.partial')), [], 'nor in media/.partial');
 });

@@ -1,14 +1,13 @@
 // Amazon CloudFront signed URLs with a custom policy: RSA-SHA1 over the
 // policy JSON, both in CloudFront's base64 variant (+ → -, = → _, / → ~). The private key is
-// `privateKey` (inline PEM) or `privateKeyFile`, read at the first signature: an absolute path, as
-// the library import stores it (a relative one there is taken from the library file's folder and
-// checked: src/catalog/library.ts). A relative name still in a catalog imported before that rule
-// is looked for in kdeliver's shipped fixtures/ folder, where the sample library's key is.
+// `privateKey` (inline PEM, as the library import stores a library file's privateKeyFile:
+// src/catalog/library.ts) or a `privateKeyFile` a catalog from before that still holds, read at
+// the first signature (src/catalog/library.ts storedKeyFile says where it is).
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { basename } from 'node:path';
 import type { TokenizerConfig } from '../../catalog/types.js';
-import { sampleLibraryPath } from '../../catalog/library.js';
+import { storedKeyFile } from '../../catalog/library.js';
 import { TokenizerError, appendQuery, bool, commonPrefix, splitQuery, str, windowOf, type TokenizeContext } from './common.js';
 
 const keys = new Map<string, KeyObject>();
@@ -22,7 +21,7 @@ function privateKeyOf(cfg: TokenizerConfig): KeyObject {
   let pem = inline;
   if (!pem) {
     if (!file) throw new TokenizerError('cloudfront tokenizer: set privateKey or privateKeyFile');
-    const path = isAbsolute(file) ? file : resolve(dirname(sampleLibraryPath()), file);
+    const path = storedKeyFile(file);
     try {
       pem = readFileSync(path, 'utf8');
     } catch (e) {
