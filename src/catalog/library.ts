@@ -12,6 +12,7 @@ import { DEFAULT_STORYBOARD, STORYBOARD_LIMITS, type AccessRule, type DrmProfile
 import { captionText } from '../media/captions.js';
 import { parseTtml, TtmlError } from '../media/ttml.js';
 import { isSafeId } from './ids.js';
+import { languageCode, languageName } from './languages.js';
 import { jsonReadProblem } from '../log.js';
 import { shippedFile } from '../shipped.js';
 
@@ -74,7 +75,8 @@ export interface LibFlavor {
   remoteFiles?: Record<string, string>;
 }
 export interface LibCaption {
-  id: string; language: string; languageCode: string; label?: string; format: 'srt' | 'vtt' | 'dfxp'; file: string;
+  /** Either may be left out (derived from the other); neither: "Undefined" / "und". */
+  id: string; language?: string; languageCode?: string; label?: string; format: 'srt' | 'vtt' | 'dfxp'; file: string;
   isDefault?: boolean; status?: number; displayOnPlayer?: boolean;
 }
 export interface LibEntry {
@@ -714,14 +716,26 @@ function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: str
     }
     for (const c of e.captions ?? []) {
       upsert('caption_assets', {
-        id: c.id, entry_id: e.id, partner_id: e.partnerId, language: c.language, language_code: c.languageCode,
-        label: c.label ?? c.language ?? '', format: c.format, file_path: rel(e, c.file), size: sizeOf(c.file),
+        // either may be left out: each is derived from the other (src/catalog/languages.ts), and
+        // neither makes an "Undefined" language ("und"), as Kaltura's own
+        id: c.id, entry_id: e.id, partner_id: e.partnerId, ...captionLanguage(c),
+        label: c.label ?? captionLanguage(c).language, format: c.format, file_path: rel(e, c.file), size: sizeOf(c.file),
         is_default: !!c.isDefault, status: c.status ?? 2, version: 1, display_on_player: c.displayOnPlayer ?? true,
         created_at: now, updated_at: now,
       });
     }
     yield* writes;
   }
+}
+
+/** A caption's language name and code, either derived from the other when left out. */
+function captionLanguage(c: LibCaption): { language: string; language_code: string } {
+  const name = c.language || null;
+  const code = c.languageCode || null;
+  return {
+    language: name ?? (code && code !== 'und' && languageName(code) === 'Undefined' ? code : languageName(code ?? 'und')),
+    language_code: code ?? (name ? languageCode(name) : 'und'),
+  };
 }
 
 /** The sample library shipped in fixtures/. */

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { binTarget, cleanEnv, run } from '../helpers/command.js';
 import { projectRoot } from '../helpers/media-tools.js';
+import Database from 'better-sqlite3';
 import { LibraryError, readLibraryFile } from '../../src/catalog/library.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-library-file-'));
@@ -155,4 +156,22 @@ t.test('a symbolic link in the media folder is placed as its file; a folder name
   t.equal(folder.code, 2, folder.stderr);
   t.match(folder.stderr, /entries\[0\]\.flavors\[0\]: file .*a-folder does not exist or is not a file/);
   t.notMatch(folder.stderr, /\n\s+at /);
+});
+
+t.test('a caption without language or languageCode imports: each is derived from the other, "und" when neither', async (t) => {
+  copyFileSync(join(projectRoot, 'fixtures/media/captions-eng.vtt'), join(work, 'media', 'eng.vtt'));
+  const data = join(work, 'data-captions');
+  const cap = (id: string, over: Record<string, unknown>) => ({ id, format: 'vtt', file: 'eng.vtt', ...over });
+  const r = await run(process.execPath, [binTarget(), 'import', write({ version: 1, partners: [partner], entries: [
+    entry({ captions: [cap('0_cneith01', {}), cap('0_cname001', { language: 'Spanish' }), cap('0_ccode001', { languageCode: 'fr' })] }),
+  ] })], { env: { ...cleanEnv, KDELIVER_DATA_DIR: data } });
+  t.equal(r.code, 0, r.stderr);
+  t.notMatch(r.stderr, /\n\s+at |NOT NULL/, 'no stack');
+  const db = new Database(join(data, 'catalog.sqlite'), { readonly: true });
+  t.teardown(() => db.close());
+  t.same(db.prepare('SELECT id, language, language_code AS code, label FROM caption_assets WHERE entry_id = ? ORDER BY id').all('0_mine0001'), [
+    { id: '0_ccode001', language: 'French', code: 'fr', label: 'French' },
+    { id: '0_cname001', language: 'Spanish', code: 'es', label: 'Spanish' },
+    { id: '0_cneith01', language: 'Undefined', code: 'und', label: 'Undefined' },
+  ]);
 });
