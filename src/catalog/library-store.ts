@@ -4,7 +4,7 @@
 import type { Db } from './db.js';
 import { readEntryKeys, storeEntryKeys, type EntryKeys } from './keys.js';
 import type { AccessControlProfile, ConversionProfile } from './types.js';
-import { ENTRY_OWNED, LIBRARY_KEYS, OwnerConflictError, type LibraryRow, type LibraryStore, type LibraryTable, type LibraryWrite } from './store.js';
+import { ENTRY_OWNED, LIBRARY_KEYS, OwnerConflictError, type LibraryRow, type HeldRecords, type LibraryStore, type LibraryTable, type LibraryWrite } from './store.js';
 import { asyncMethods } from './async.js';
 
 type Row = Record<string, any>;
@@ -39,6 +39,14 @@ export function sqliteLibraryStore(db: Db, read: { allConversionProfiles(): Conv
     flavorEntry: db.prepare('SELECT entry_id FROM flavor_assets WHERE id = ?').pluck(),
     captionEntry: db.prepare('SELECT entry_id FROM caption_assets WHERE id = ?').pluck(),
     entryIds: db.prepare('SELECT id FROM entries ORDER BY partner_id, created_at, id').pluck(),
+    heldEntries: db.prepare(`SELECT id, partner_id AS partnerId, version, data_file AS dataFile, thumbnail_file AS thumbnailFile
+      FROM entries WHERE id IN (SELECT value FROM json_each(?))`),
+    heldFlavors: db.prepare(`SELECT id, entry_id AS entryId, file_path AS filePath, size, version FROM flavor_assets
+      WHERE id IN (SELECT value FROM json_each(?)) OR entry_id IN (SELECT value FROM json_each(?))`),
+    heldCaptions: db.prepare(`SELECT id, entry_id AS entryId, file_path AS filePath FROM caption_assets
+      WHERE id IN (SELECT value FROM json_each(?)) OR entry_id IN (SELECT value FROM json_each(?))`),
+    heldThumbs: db.prepare(`SELECT entry_id AS entryId, file_path AS filePath FROM thumb_assets
+      WHERE entry_id IN (SELECT value FROM json_each(?)) AND file_path <> ''`),
   };
   return asyncMethods({
     write: (writes: Iterable<LibraryWrite>, onEntries?: (done: number) => void): void => db.transaction(() => {
@@ -67,5 +75,14 @@ export function sqliteLibraryStore(db: Db, read: { allConversionProfiles(): Conv
     allConversionProfiles: (): ConversionProfile[] => read.allConversionProfiles(),
     allAccessControlProfiles: (): AccessControlProfile[] => read.allAccessControlProfiles(),
     allEntryIds: (): string[] => q.entryIds.all() as string[],
+    held: ({ entries, flavors, captions }: { entries: string[]; flavors: string[]; captions: string[] }): HeldRecords => {
+      const e = JSON.stringify(entries);
+      return {
+        entries: q.heldEntries.all(e) as HeldRecords['entries'],
+        flavors: q.heldFlavors.all(JSON.stringify(flavors), e) as HeldRecords['flavors'],
+        captions: q.heldCaptions.all(JSON.stringify(captions), e) as HeldRecords['captions'],
+        thumbs: q.heldThumbs.all(e) as HeldRecords['thumbs'],
+      };
+    },
   });
 }

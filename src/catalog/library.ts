@@ -4,9 +4,9 @@
 import { validEntryKeys, type GivenEntryKeys } from './keys.js';
 import { drmProfilesProblem, normalDrmProfiles } from './drm-profiles.js';
 import { createPrivateKey } from 'node:crypto';
-import { closeSync, copyFileSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, rmdirSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { OwnerConflictError, type Catalog, type LibraryRow, type LibraryTable, type LibraryWrite } from './store.js';
+import { OwnerConflictError, type Catalog, type HeldRecords, type LibraryRow, type LibraryTable, type LibraryWrite } from './store.js';
 import { normalizeAccessRules } from './legacy-rules.js';
 import { DEFAULT_STORYBOARD, STORYBOARD_LIMITS, type AccessRule, type DrmProfile, type StoryboardConfig } from './types.js';
 import { captionText } from '../media/captions.js';
@@ -379,35 +379,74 @@ function checkTtml(file: string, where: string): void {
 }
 
 /**
- * Places a file in the data directory: a hard link where possible (same file system), else a
- * copy; a file already there is replaced. True when nothing was there before. The folder exists.
+ * Whether two paths hold the same media: one file (a hard link of the other); across file systems
+ * a copy an import made (same size and modification time: `place` keeps the source's); else two
+ * files of the same size and bytes (read only then: a re-import from the same library folder finds
+ * its hard links).
  */
-function place(given: string, dest: string): boolean {
+function sameMedia(a: string, b: string): boolean {
+  const sa = statSync(a, { throwIfNoEntry: false });
+  const sb = statSync(b, { throwIfNoEntry: false });
+  if (!sa?.isFile() || !sb?.isFile() || sa.size !== sb.size) return false;
+  if (sa.dev === sb.dev && sa.ino === sb.ino) return true;
+  if (sa.dev !== sb.dev && Math.trunc(sa.mtimeMs) === Math.trunc(sb.mtimeMs)) return true;
+  return sameBytes(a, b);
+}
+
+function sameBytes(a: string, b: string): boolean {
+  const fa = openSync(a, 'r');
+  const fb = openSync(b, 'r');
+  try {
+    const ba = Buffer.allocUnsafe(1 << 20);
+    const bb = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const na = readSync(fa, ba, 0, ba.length, null);
+      const nb = readSync(fb, bb, 0, bb.length, null);
+      if (na !== nb || !ba.subarray(0, na).equals(bb.subarray(0, nb))) return false;
+      if (na === 0) return true;
+    }
+  } finally {
+    closeSync(fa);
+    closeSync(fb);
+  }
+}
+
+/**
+ * Makes `dest` (absent) the given file: a hard link where possible (same file system), else a copy
+ * with the source's times. The folder exists.
+ */
+function place(given: string, dest: string): void {
   // a symbolic link in the media folder is placed as the file it points to: a hard link to the
   // link itself would leave the data directory pointing outside it (or nowhere, when relative)
   const src = realpathSync(given);
   try {
     linkSync(src, dest);
-    return true;
-  } catch (e) {
-    const existed = (e as NodeJS.ErrnoException).code === 'EEXIST';
-    if (existed) {
-      rmSync(dest);
-      try {
-        linkSync(src, dest);
-        return false;
-      } catch {
-        // another file system, or the source has its most links: a copy
-      }
-    }
+  } catch {
+    // another file system, or the source has its most links: a copy
     copyFileSync(src, dest);
-    return !existed;
+    const st = statSync(src);
+    utimesSync(dest, st.atimeMs / 1000, st.mtimeMs / 1000);
   }
+}
+
+/** Whether `path` is `name` numbered (`numbered`): 309/0_x/portrait.2.mp4 of 309/0_x/portrait.mp4. */
+function isNumbered(path: string, name: string): boolean {
+  const ext = extname(name);
+  const stem = ext ? name.slice(0, -ext.length) : name;
+  return path.startsWith(`${stem}.`) && path.endsWith(ext) && /^[1-9][0-9]*$/.test(path.slice(stem.length + 1, path.length - ext.length));
+}
+
+/** `name` with `.{n}` before its extension: portrait.mp4 → portrait.2.mp4. */
+function numbered(name: string, n: number): string {
+  const ext = extname(name);
+  return `${ext ? name.slice(0, -ext.length) : name}.${n}${ext}`;
 }
 
 /** A remote media store's writer (src/storage/media-writer.ts), as the library import uses it. */
 export interface MediaPut {
   putFile(file: string, key: string): Promise<void>;
+  /** Removes an object (a re-imported entry's media its new rows no longer name). */
+  remove?(key: string): Promise<void>;
 }
 
 /** Where an import is: placing the entries' media, then writing the catalog (one transaction). */
@@ -421,20 +460,80 @@ export interface ImportProgress {
 /** How many entries between two progress calls while media are placed. */
 const PROGRESS_EVERY = 250;
 
+/** How many entries an import looks up in the catalog at a time (LibraryStore.held). */
+const HELD_CHUNK = 500;
+
+function heldOf(catalog: LibraryCatalog, chunk: LibEntry[]): Promise<HeldRecords> {
+  return catalog.library.held({
+    entries: chunk.map((e) => e.id),
+    flavors: chunk.flatMap((e) => (e.flavors ?? []).map((f) => f.id)),
+    captions: chunk.flatMap((e) => (e.captions ?? []).map((c) => c.id)),
+  });
+}
+
+/**
+ * Refuses, before any file is placed, a record whose id the catalog holds for another owner: an
+ * entry of another partner, a flavor or caption of another entry. A flavor or caption of an entry
+ * this file writes before it may move (that entry's rows are deleted first); the store's write
+ * refuses what is left (OwnerConflictError).
+ */
+async function checkOwners(catalog: LibraryCatalog, entries: LibEntry[]): Promise<void> {
+  const index = new Map(entries.map((e, i) => [e.id, i]));
+  const freed = (holder: string, i: number) => (index.get(holder) ?? i) < i;
+  for (let start = 0; start < entries.length; start += HELD_CHUNK) {
+    const chunk = entries.slice(start, start + HELD_CHUNK);
+    const held = await heldOf(catalog, chunk);
+    const partnerOf = new Map(held.entries.map((r) => [r.id, r.partnerId]));
+    const owner = { flavor: new Map(held.flavors.map((r) => [r.id, r.entryId])), caption: new Map(held.captions.map((r) => [r.id, r.entryId])) };
+    chunk.forEach((e, k) => {
+      const i = start + k;
+      const w = `entries[${i}] (${e.id})`;
+      const had = partnerOf.get(e.id);
+      if (had !== undefined && had !== e.partnerId) throw new LibraryError(`${w}: ${ownerRefusal(new OwnerConflictError('entry', e.id, had, e.partnerId))}`);
+      for (const what of ['flavor', 'caption'] as const) {
+        ((what === 'flavor' ? e.flavors : e.captions) ?? []).forEach((a, j) => {
+          const h = owner[what].get(a.id);
+          if (h !== undefined && h !== e.id && !freed(h, i)) throw new LibraryError(`${w}.${what}s[${j}]: ${ownerRefusal(new OwnerConflictError(what, a.id, h, e.id))}`);
+        });
+      }
+    });
+  }
+}
+
+/** What the media phase decided for the catalog write: the placed names and the versions. */
+interface Placement {
+  /** `{entryId}/{file}` → the path the catalog row names (relative to the media root). */
+  paths: Map<string, string>;
+  flavorVersions: Map<LibFlavor, number>;
+  entryVersions: Map<LibEntry, number>;
+  /**
+   * Entries the catalog held before, with the files of their folder it named: after a successful
+   * write, the files it no longer names go.
+   */
+  reimported: { entry: LibEntry; named: string[] }[];
+}
+
 /**
  * Imports a validated library into the catalog. Media files are placed under
  * `{partnerId}/{entryId}/` of the media root (a folder, or a remote store's writer); records whose ids exist are replaced. The database
- * work is one transaction, and files placed for a failed import are removed again.
+ * work is one transaction, and files placed for a failed import are removed again. A file the
+ * catalog names is never replaced in place: changed content goes under a new name (portrait.2.mp4)
+ * that the written row names, so a failed import leaves the served media as they were, and a
+ * flavor whose content changed gets a new version (its URLs change: /v/{version}/), as does its entry.
  * `onProgress` hears each phase start (done 0), every few hundred entries, and each phase end.
  */
 export async function importLibrary(catalog: LibraryCatalog, lib: LibraryFile, mediaDir: string, media: string | MediaPut, now = Math.floor(Date.now() / 1000), onProgress?: (p: ImportProgress) => void): Promise<{ entries: number }> {
   const placed: string[] = [];
+  /** Folders this import made: [the entry's folder, the first one made], removed again on failure when empty. */
+  const made: [string, string][] = [];
   const rel = (e: LibEntry, f: string) => `${e.partnerId}/${e.id}/${f}`;
   const entries = lib.entries ?? [];
   const total = entries.length;
   // before a file is placed: a record naming a partner or profile that is neither in the file nor
-  // in the catalog would otherwise fail deep in the write as a bare foreign-key error
+  // in the catalog would otherwise fail deep in the write as a bare foreign-key error, and one whose
+  // id another owner holds would fail only in the write
   await checkReferences(catalog, lib);
+  await checkOwners(catalog, entries);
   // the files this import places, listed before each is placed: an import killed before its
   // commit (kill -9, Ctrl-C) cannot remove them itself, so the next import does
   let journal: { path: string; fd: number } | null = null;
@@ -444,50 +543,152 @@ export async function importLibrary(catalog: LibraryCatalog, lib: LibraryFile, m
     const path = join(media, `${JOURNAL_PREFIX}${process.pid}`);
     journal = { path, fd: openSync(path, 'w') };
   }
+  const plan: Placement = { paths: new Map(), flavorVersions: new Map(), entryVersions: new Map(), reimported: [] };
   try {
     onProgress?.({ phase: 'media', done: 0, total });
-    const folders = new Set<string>();
-    for (let i = 0; i < total; i++) {
-      const e = entries[i];
-      const files = [
-        ...(e.flavors ?? []).map((f) => f.file), ...(e.captions ?? []).map((c) => c.file),
-        ...(e.dataFile ? [e.dataFile] : []), ...(e.thumbnail ? [e.thumbnail] : []),
-      ];
-      for (const f of new Set(files)) {
-        if (typeof media !== 'string') {
-          // a remote store: each object whole or absent; one left by a failed import is unused, and a
-          // re-import may be replacing what the catalog names, so none is removed here
-          await media.putFile(join(mediaDir, f), rel(e, f));
-          continue;
+    for (let start = 0; start < total; start += HELD_CHUNK) {
+      const chunk = entries.slice(start, start + HELD_CHUNK);
+      const held = await heldOf(catalog, chunk);
+      const heldEntry = new Map(held.entries.map((r) => [r.id, r]));
+      const heldFlavor = new Map(held.flavors.map((r) => [r.id, r]));
+      // the files the catalog names, by entry
+      const named = new Map<string, Set<string>>();
+      const name = (entryId: string, p: string | null) => {
+        if (!p) return;
+        let set = named.get(entryId);
+        if (!set) named.set(entryId, (set = new Set()));
+        set.add(p);
+      };
+      for (const r of held.entries) { name(r.id, r.dataFile); name(r.id, r.thumbnailFile); }
+      for (const r of [...held.flavors, ...held.captions, ...held.thumbs]) name(r.entryId, r.filePath);
+      for (let k = 0; k < chunk.length; k++) {
+        const e = chunk[k];
+        const before = heldEntry.get(e.id);
+        const folder = `${e.partnerId}/${e.id}/`;
+        const names = [...(named.get(e.id) ?? [])].filter((p) => p.startsWith(folder));
+        if (before) plan.reimported.push({ entry: e, named: names });
+        const files = [...new Set([
+          ...(e.flavors ?? []).map((f) => f.file), ...(e.captions ?? []).map((c) => c.file),
+          ...(e.dataFile ? [e.dataFile] : []), ...(e.thumbnail ? [e.thumbnail] : []),
+        ])];
+        const taken = new Set([...names, ...files.map((f) => rel(e, f))]);
+        const fresh = (f: string) => {
+          for (let n = 2; ; n++) {
+            const p = rel(e, numbered(f, n));
+            if (!taken.has(p) && (typeof media !== 'string' || !existsSync(join(media, p)))) {
+              taken.add(p);
+              return p;
+            }
+          }
+        };
+        for (const f of files) {
+          const src = join(mediaDir, f);
+          let p = rel(e, f);
+          if (typeof media !== 'string') {
+            // a remote store: each object whole or absent, and not looked at; one the catalog names
+            // is not replaced (the import may fail), the file goes under a new key. One left by a
+            // failed import is unused.
+            if (names.includes(p)) p = fresh(f);
+            await media.putFile(src, p);
+            plan.paths.set(`${e.id}/${f}`, p);
+            continue;
+          }
+          // the same media the catalog names already (under this name, or the new one an earlier
+          // import gave changed content, portrait.2.mp4): kept
+          const same = [p, ...names.filter((q) => isNumbered(q, p))].find((q) => sameMedia(src, join(media, q)));
+          if (same !== undefined) {
+            plan.paths.set(`${e.id}/${f}`, same);
+            continue;
+          }
+          if (names.includes(p)) p = fresh(f);
+          const dest = join(media, p);
+          // listed before its folder is made, so that a kill at any point leaves nothing unlisted
+          writeSync(journal!.fd, p + '\n');
+          const dir = dirname(dest);
+          const first = mkdirSync(dir, { recursive: true });
+          if (first !== undefined) made.push([dir, first]);
+          // a file there that the catalog does not name (left by a failed or killed import): replaced
+          rmSync(dest, { force: true });
+          place(src, dest);
+          placed.push(dest);
+          plan.paths.set(`${e.id}/${f}`, p);
         }
-        // listed before its folder is made, so that a kill at any point leaves nothing unlisted
-        writeSync(journal!.fd, rel(e, f) + '\n');
-        const dest = join(media, rel(e, f));
-        const folder = dirname(dest);
-        if (!folders.has(folder)) {
-          mkdirSync(folder, { recursive: true });
-          folders.add(folder);
+        let changed = false;
+        for (const f of e.flavors ?? []) {
+          const row = heldFlavor.get(f.id);
+          if (!row || row.entryId !== e.id) {
+            plan.flavorVersions.set(f, f.version ?? 1);
+            continue;
+          }
+          // new content: another size, or another file than the one the row names
+          const differs = typeof media !== 'string' || row.size !== statSync(src(f)).size || !sameMedia(src(f), join(media, row.filePath));
+          if (differs) changed = true;
+          plan.flavorVersions.set(f, f.version ?? (differs ? row.version + 1 : row.version));
         }
-        if (place(join(mediaDir, f), dest)) placed.push(dest);
+        plan.entryVersions.set(e, e.version ?? (before ? before.version + (changed ? 1 : 0) : 1));
+        if (onProgress && (start + k + 1) % PROGRESS_EVERY === 0) onProgress({ phase: 'media', done: start + k + 1, total });
       }
-      if (onProgress && (i + 1) % PROGRESS_EVERY === 0) onProgress({ phase: 'media', done: i + 1, total });
     }
     onProgress?.({ phase: 'media', done: total, total });
-    const writes = libraryWrites(lib, now, rel, mediaDir);
+    const writes = libraryWrites(lib, now, (e, f) => plan.paths.get(`${e.id}/${f}`) ?? rel(e, f), mediaDir, plan);
     onProgress?.({ phase: 'catalog', done: 0, total });
     try {
       await catalog.library.write(writes, onProgress && ((done) => onProgress({ phase: 'catalog', done, total })));
     } catch (e) {
       throw e instanceof OwnerConflictError ? new LibraryError(ownerRefusal(e)) : e;
     }
-    return { entries: total };
   } catch (err) {
     for (const p of placed) rmSync(p, { force: true });
+    for (const [dir, first] of made.reverse()) {
+      for (let d = dir; d.length >= first.length; d = dirname(d)) {
+        try {
+          rmdirSync(d); // only when empty
+        } catch {
+          break;
+        }
+      }
+    }
     throw err;
   } finally {
     if (journal) {
       closeSync(journal.fd);
       rmSync(journal.path, { force: true });
+    }
+  }
+  await removeUnnamed(media, plan, rel);
+  return { entries: total };
+
+  function src(f: LibFlavor): string {
+    return join(mediaDir, f.file);
+  }
+}
+
+/**
+ * After a successful import: the files of a re-imported entry's folder that its new rows do not
+ * name (media a flavor no longer points at, a caption removed, changed content's old name).
+ */
+async function removeUnnamed(media: string | MediaPut, plan: Placement, rel: (e: LibEntry, f: string) => string): Promise<void> {
+  for (const { entry: e, named } of plan.reimported) {
+    const keep = new Set(
+      [...(e.flavors ?? []).map((f) => f.file), ...(e.captions ?? []).map((c) => c.file), ...(e.dataFile ? [e.dataFile] : []), ...(e.thumbnail ? [e.thumbnail] : [])]
+        .map((f) => plan.paths.get(`${e.id}/${f}`) ?? rel(e, f)),
+    );
+    if (typeof media !== 'string') {
+      // a store is not listed: the objects the catalog named before
+      for (const key of named) if (!keep.has(key)) await media.remove?.(key).catch(() => undefined);
+      continue;
+    }
+    const folder = join(media, String(e.partnerId), e.id);
+    let names: string[];
+    try {
+      names = readdirSync(folder);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const p = rel(e, n);
+      if (n.startsWith('.') || keep.has(p) || !statSync(join(folder, n), { throwIfNoEntry: false })?.isFile()) continue;
+      rmSync(join(folder, n), { force: true });
     }
   }
 }
@@ -621,7 +822,7 @@ function row(r: Record<string, string | number | boolean | null | undefined>): L
  * written: an entry's rows at a time, so that a library of 100,000 entries does not hold its
  * 600,000 rows in memory at once.
  */
-function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: string) => string, mediaDir: string): Generator<LibraryWrite> {
+function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: string) => string, mediaDir: string, plan: Pick<Placement, 'flavorVersions' | 'entryVersions'>): Generator<LibraryWrite> {
   let writes: LibraryWrite[] = [];
   const upsert = (table: LibraryTable, r: Parameters<typeof row>[0]) => writes.push({ op: 'upsert', table, row: row(r) });
   // entries of a big library share a few media files: each is measured once
@@ -694,7 +895,7 @@ function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: str
       media_type: e.mediaType ?? 1, status: e.status ?? 2, duration, moderation_status: e.moderationStatus ?? 6,
       start_date: e.startDate ?? null, end_date: e.endDate ?? null, access_control_profile_id: e.accessControlProfileId ?? null,
       tags: e.tags ?? '', admin_tags: e.adminTags ?? '', user_id: e.userId ?? '', reference_id: e.referenceId ?? '',
-      created_at: e.createdAt ?? now, updated_at: now, version: e.version ?? 1,
+      created_at: e.createdAt ?? now, updated_at: now, version: plan.entryVersions.get(e) ?? e.version ?? 1,
       data_file: e.dataFile ? rel(e, e.dataFile) : null, thumbnail_file: e.thumbnail ? rel(e, e.thumbnail) : null,
       redirect_entry_id: e.redirectEntryId ?? null, conversion_profile_id: e.conversionProfileId ?? null, partner_data: e.partnerData ?? '',
     });
@@ -707,7 +908,7 @@ function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: str
         file_ext: ext, video_codec: f.videoCodec ?? '', audio_codec: f.audioCodec ?? '', codecs: f.codecs ?? '',
         width: f.width ?? 0, height: f.height ?? 0, bitrate: f.bitrate ?? 0, frame_rate: f.frameRate ?? 0,
         duration_ms: f.durationMs ?? Math.round(duration * 1000), language: f.language ?? '', label: f.label ?? '',
-        is_default: !!f.isDefault, tags: f.tags ?? '', status: f.status ?? 2, version: f.version ?? 1,
+        is_default: !!f.isDefault, tags: f.tags ?? '', status: f.status ?? 2, version: plan.flavorVersions.get(f) ?? f.version ?? 1,
         is_original: f.isOriginal ?? f.flavorParamsId === 0, created_at: now, updated_at: now,
       });
       for (const [sid, path] of Object.entries(f.remoteFiles ?? {})) {

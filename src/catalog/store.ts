@@ -517,4 +517,18 @@ export interface LibraryStore {
   allEntryIds(): Promise<string[]>;
   /** The entry's content keys as stored, or undefined when it has none (never made here). */
   entryKeys(entryId: string): Promise<EntryKeys | undefined>;
+  /**
+   * What the catalog holds of these ids, read by an import before it places a file (owner
+   * conflicts, the files the catalog names, versions): the entries of these ids, and the flavor,
+   * caption and thumbnail assets whose id is given or whose entry is. Callers ask a few hundred at a time.
+   */
+  held(ids: { entries: string[]; flavors: string[]; captions: string[] }): Promise<HeldRecords>;
+}
+
+/** LibraryStore.held's answer. Paths are relative to the media root, as the catalog keeps them. */
+export interface HeldRecords {
+  entries: { id: string; partnerId: number; version: number; dataFile: string | null; thumbnailFile: string | null }[];
+  flavors: { id: string; entryId: string; filePath: string; size: number; version: number }[];
+  captions: { id: string; entryId: string; filePath: string }[];
+  thumbs: { entryId: string; filePath: string }[];
 }

@@ -1,6 +1,6 @@
 // The library store on PostgreSQL: the writes of `kdeliver import` (and the sample library on
 // first start) in one transaction, and the whole-catalog reads of `kdeliver export`.
-import { ENTRY_OWNED, LIBRARY_KEYS, OwnerConflictError, type LibraryRow, type LibraryStore, type LibraryTable, type LibraryWrite } from '../store.js';
+import { ENTRY_OWNED, LIBRARY_KEYS, OwnerConflictError, type LibraryRow, type HeldRecords, type LibraryStore, type LibraryTable, type LibraryWrite } from '../store.js';
 import type { WriteFn } from './catalog.js';
 import type { Queryable } from './pool.js';
 import type { EntryKeys } from '../keys.js';
@@ -51,5 +51,19 @@ export function pgLibraryStore(db: Queryable, write: WriteFn): LibraryStore {
     allConversionProfiles: async () => (await all(db, 'SELECT * FROM conversion_profiles ORDER BY id')).map(toConversionProfile),
     allAccessControlProfiles: async () => (await all(db, 'SELECT * FROM access_control_profiles ORDER BY id')).map(toAcp),
     allEntryIds: async () => (await all(db, 'SELECT id FROM entries ORDER BY partner_id, created_at, id')).map((r) => r.id as string),
+    held: async ({ entries, flavors, captions }): Promise<HeldRecords> => {
+      const [e, f, c, th] = await Promise.all([
+        all(db, 'SELECT id, partner_id, version, data_file, thumbnail_file FROM entries WHERE id = ANY(@e)', { e: entries }),
+        all(db, 'SELECT id, entry_id, file_path, size, version FROM flavor_assets WHERE id = ANY(@f) OR entry_id = ANY(@e)', { f: flavors, e: entries }),
+        all(db, 'SELECT id, entry_id, file_path FROM caption_assets WHERE id = ANY(@c) OR entry_id = ANY(@e)', { c: captions, e: entries }),
+        all(db, "SELECT entry_id, file_path FROM thumb_assets WHERE entry_id = ANY(@e) AND file_path <> ''", { e: entries }),
+      ]);
+      return {
+        entries: e.map((r) => ({ id: String(r.id), partnerId: Number(r.partner_id), version: Number(r.version), dataFile: (r.data_file as string | null) ?? null, thumbnailFile: (r.thumbnail_file as string | null) ?? null })),
+        flavors: f.map((r) => ({ id: String(r.id), entryId: String(r.entry_id), filePath: String(r.file_path), size: Number(r.size), version: Number(r.version) })),
+        captions: c.map((r) => ({ id: String(r.id), entryId: String(r.entry_id), filePath: String(r.file_path) })),
+        thumbs: th.map((r) => ({ entryId: String(r.entry_id), filePath: String(r.file_path) })),
+      };
+    },
   };
 }
