@@ -322,7 +322,8 @@ function validate(lib: LibraryFile, file: string, mediaDir: string): void {
     const w = `${file}: entries[${i}]`;
     need(typeof e.id === 'string' && isSafeId(e.id), w, 'id must be 1-64 characters of A-Z a-z 0-9 _ -');
     const checkFile = (f: string, ww: string) => {
-      need(typeof f === 'string' && SAFE_FILE.test(f) && f !== '.' && f !== '..', ww, 'file must be a plain file name inside the media folder');
+      need(typeof f === 'string' && SAFE_FILE.test(f) && f !== '.' && f !== '..', ww,
+        `file ${JSON.stringify(f)?.slice(0, 80)} must be a plain file name inside the media folder, 1-200 characters of A-Z a-z 0-9 . _ - (no space, no other letter, no folder): rename the file`);
       need(exists(join(mediaDir, f)), ww, `file ${join(mediaDir, f)} does not exist or is not a file`);
     };
     e.flavors?.forEach((f, j) => {

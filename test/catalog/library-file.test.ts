@@ -46,6 +46,9 @@ const refusals: [string, unknown, RegExp][] = [
   ['the same flavor id in two entries', { version: 1, entries: [entry(), entry({ id: '0_mine0002' })] },
     /entries\[1\]\.flavors\[0\]: flavor id "0_fmine001" is given twice \(first at entries\[0\]\.flavors\[0\]\)/],
   ['the same partner twice', { version: 1, partners: [partner, partner] }, /partners\[1\]: partner id 500 is given twice/],
+  ['a file name with a space', { version: 1, entries: [entry({ flavors: [{ ...flavor(), file: 'my movie.mp4' }] })] },
+    /flavors\[0\]: file "my movie\.mp4" must be a plain file name inside the media folder, 1-200 characters of A-Z a-z 0-9 \. _ - \(no space, no other letter, no folder\)/],
+  ['a file name with an accented letter', { version: 1, entries: [entry({ flavors: [{ ...flavor(), file: 'café.mp4' }] })] }, /file "café\.mp4" must be .*A-Z a-z 0-9 \. _ -/],
 ];
 
 t.test('readLibraryFile refuses each mistake with its place', async (t) => {
