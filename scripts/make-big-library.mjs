@@ -24,6 +24,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const USAGE = 'usage: node scripts/make-big-library.mjs [--entries 1000000] [--partners 10] [--per-file 100000] [--out DIR]\n' +
+  '  writes DIR/library-000.json, ... (--per-file entries each), DIR/media/ and DIR/manifest.json (default DIR: bench/.work/big-library);\n' +
+  '  import them after the sample library: for f in DIR/library-*.json; do kdeliver import "$f"; done\n';
 const LINKS_PER_COPY = 50_000;
 const FIRST_PARTNER = 5001;
 export const PROFILES = ['none', 'require KS', 'site example.com', 'IP 127/8 + 10/8', 'limit 240p'];
@@ -98,8 +101,22 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       partners: { type: 'string', default: '10' },
       'per-file': { type: 'string', default: '100000' },
       out: { type: 'string', default: join(root, 'bench', '.work', 'big-library') },
+      help: { type: 'boolean', short: 'h' },
     },
+    strict: false,
   });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  // an option it does not know, or one without its value: the usage, not a stack
+  const known = new Set(['entries', 'partners', 'per-file', 'out', 'help']);
+  for (const [name, v] of Object.entries(values)) {
+    if (!known.has(name) || (name !== 'help' && typeof v !== 'string')) {
+      process.stderr.write(`make-big-library: ${known.has(name) ? `--${name} needs a value` : `unknown option --${name}`}\n${USAGE}`);
+      process.exit(2);
+    }
+  }
   // whole numbers from 1: --per-file 0 looped forever writing empty library files, and a value
   // that is not a number (--entries 1e6x) wrote nothing and said it had done so
   const count = (name) => {

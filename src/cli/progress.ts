@@ -17,6 +17,8 @@ const TTY_EVERY_MS = 100;
 const PHASES: Record<ImportProgress['phase'], string> = { media: 'placing media', catalog: 'writing the catalog' };
 
 const int = (n: number) => Math.round(n).toLocaleString('en');
+/** "1 entry", "2 entries": the count of a phase's `total`. */
+const entries = (n: number) => `${int(n)} entr${Math.round(n) === 1 ? 'y' : 'ies'}`;
 
 /** "1:05" / "1:02:03" */
 function clock(seconds: number): string {
@@ -41,7 +43,7 @@ export function importProgress(label: string, out: ProgressStream, now: () => nu
       startedAt = t;
       shownAt = t;
       finished = false;
-      if (!tty) out.write(`${label}: ${PHASES[p.phase]}, ${int(p.total)} entries\n`);
+      if (!tty) out.write(`${label}: ${PHASES[p.phase]}, ${entries(p.total)}\n`);
     }
     const last = p.done >= p.total;
     if (last ? finished : t - shownAt < (tty ? TTY_EVERY_MS : PLAIN_EVERY_MS)) return;
@@ -51,8 +53,8 @@ export function importProgress(label: string, out: ProgressStream, now: () => nu
     const rate = seconds > 0 ? p.done / seconds : 0;
     const pct = p.total ? Math.floor((p.done * 100) / p.total) : 100;
     const tail = last
-      ? `${int(p.done)} / ${int(p.total)} entries in ${clock(seconds)}${rate ? ` (${int(rate)} entries/s)` : ''}`
-      : `${int(p.done)} / ${int(p.total)} entries (${pct} %), ${int(rate)} entries/s, ${rate ? `about ${clock((p.total - p.done) / rate)} left` : 'time left unknown'}`;
+      ? `${int(p.done)} / ${entries(p.total)} in ${clock(seconds)}${rate ? ` (${int(rate)} entries/s)` : ''}`
+      : `${int(p.done)} / ${entries(p.total)} (${pct} %), ${int(rate)} entries/s, ${rate ? `about ${clock((p.total - p.done) / rate)} left` : 'time left unknown'}`;
     if (!tty) {
       out.write(`${label}: ${PHASES[p.phase]}: ${tail}\n`);
       return;

@@ -88,3 +88,13 @@ t.test('plain lines between: entries done / total, rate and time left, every 5 s
   t.equal(out.at(-1), 'import x.json: writing the catalog: 10,000 / 10,000 entries in 0:20 (500 entries/s)\n');
   t.equal(out.length, 3, 'the end once');
 });
+
+t.test('one entry is "1 entry"', async (t) => {
+  const out: string[] = [];
+  let clock = 1_000_000;
+  const progress = importProgress('import x.json', { write: (s: string) => out.push(s) }, () => clock);
+  progress({ phase: 'media', done: 0, total: 1 });
+  clock += 1000;
+  progress({ phase: 'media', done: 1, total: 1 });
+  t.same(out, ['import x.json: placing media, 1 entry\n', 'import x.json: placing media: 1 / 1 entry in 0:01 (1 entries/s)\n']);
+});

@@ -34,3 +34,14 @@ t.test('progress on a pipe: a line per library file written', async (t) => {
   t.same(r.stderr.trim().split('\n'), ['5 / 12 entries written', '10 / 12 entries written', '12 / 12 entries written']);
   t.same(readdirSync(out).filter((f) => f.startsWith('library-')).sort(), ['library-000.json', 'library-001.json', 'library-002.json']);
 });
+
+t.test('--help says the usage (exit 0); an unknown option says it and the usage (exit 2), no stack', async (t) => {
+  const help = make(['--help']);
+  t.equal(help.status, 0, help.stderr);
+  t.match(help.stdout, /^usage: node scripts\/make-big-library\.mjs \[--entries 1000000\]/);
+  t.equal(help.stderr, '');
+  const bad = make(['--bogus']);
+  t.equal(bad.status, 2);
+  t.match(bad.stderr, /^make-big-library: unknown option --bogus\nusage: /);
+  t.notMatch(bad.stderr, /ERR_PARSE_ARGS|\n\s+at /);
+});
