@@ -68,21 +68,26 @@ t.test('on a terminal: a bar redrawn in place, ending on the count (and an impor
   t.ok(statSync(join(entryDir, 'h264-240p-0.mp4')).nlink > 1, 'hard links, not copies');
 });
 
-t.test('plain lines between: entries done / total, rate and time left, every 5 s', async (t) => {
+/** importProgress writing its lines into `out`, on a clock the test moves with `tick`. */
+function recorded(): { out: string[]; progress: ReturnType<typeof importProgress>; tick: (ms: number) => void } {
   const out: string[] = [];
   let clock = 1_000_000;
-  const progress = importProgress('import x.json', { write: (s: string) => out.push(s) }, () => clock);
+  return { out, progress: importProgress('import x.json', { write: (s: string) => out.push(s) }, () => clock), tick: (ms) => { clock += ms; } };
+}
+
+t.test('plain lines between: entries done / total, rate and time left, every 5 s', async (t) => {
+  const { out, progress, tick } = recorded();
   progress({ phase: 'catalog', done: 0, total: 10_000 });
-  clock += 1000;
+  tick(1000);
   progress({ phase: 'catalog', done: 1000, total: 10_000 });
   t.equal(out.length, 1, 'nothing new within 5 s');
-  clock += 4000;
+  tick(4000);
   progress({ phase: 'catalog', done: 2500, total: 10_000 });
   t.same(out, [
     'import x.json: writing the catalog, 10,000 entries\n',
     'import x.json: writing the catalog: 2,500 / 10,000 entries (25 %), 500 entries/s, about 0:15 left\n',
   ]);
-  clock += 15_000;
+  tick(15_000);
   progress({ phase: 'catalog', done: 10_000, total: 10_000 });
   progress({ phase: 'catalog', done: 10_000, total: 10_000 });
   t.equal(out.at(-1), 'import x.json: writing the catalog: 10,000 / 10,000 entries in 0:20 (500 entries/s)\n');
@@ -90,11 +95,9 @@ t.test('plain lines between: entries done / total, rate and time left, every 5 s
 });
 
 t.test('one entry is "1 entry"', async (t) => {
-  const out: string[] = [];
-  let clock = 1_000_000;
-  const progress = importProgress('import x.json', { write: (s: string) => out.push(s) }, () => clock);
+  const { out, progress, tick } = recorded();
   progress({ phase: 'media', done: 0, total: 1 });
-  clock += 1000;
+  tick(1000);
   progress({ phase: 'media', done: 1, total: 1 });
   t.same(out, ['import x.json: placing media, 1 entry\n', 'import x.json: placing media: 1 / 1 entry in 0:01 (1 entries/s)\n']);
 });
