@@ -622,7 +622,7 @@ export async function importLibrary(catalog: LibraryCatalog, lib: LibraryFile, m
             continue;
           }
           // new content: another size, or another file than the one the row names
-          const differs = typeof media !== 'string' || row.size !== statSync(src(f)).size || !sameMedia(src(f), join(media, row.filePath));
+          const differs = typeof media !== 'string' || row.size !== statSync(sourceOf(f)).size || !sameMedia(sourceOf(f), join(media, row.filePath));
           if (differs) changed = true;
           plan.flavorVersions.set(f, f.version ?? (differs ? row.version + 1 : row.version));
         }
@@ -659,7 +659,8 @@ export async function importLibrary(catalog: LibraryCatalog, lib: LibraryFile, m
   await removeUnnamed(media, plan, rel);
   return { entries: total };
 
-  function src(f: LibFlavor): string {
+  /** A flavor's file in the library's media folder. */
+  function sourceOf(f: LibFlavor): string {
     return join(mediaDir, f.file);
   }
 }
