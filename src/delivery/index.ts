@@ -10,7 +10,7 @@ import { fail } from '../errors.js';
 import { resolveDeliveryProfile } from './profiles.js';
 import { ProfileType, downloadFileName, flavorUrls, profileBase, subtitlePlaylists, type UrlOptions } from './urls.js';
 import { tokenizeUrls } from './tokenizers/index.js';
-import { TokenizerError } from './tokenizers/common.js';
+import { TokenizerError, bool } from './tokenizers/common.js';
 import { signMediaUrl } from './tokenizers/kaltura.js';
 
 export type DeliveryNote = (stage: 'delivery' | 'tokenizer' | 'selection', message: string) => void;
@@ -109,13 +109,11 @@ export async function mediaUrls(
  */
 export function reachesKdeliver(chosen: ChosenProfile, baseUrl: string): boolean {
   if (chosen.storage) return false;
-  const { url, extraParams } = chosen.profile;
-  const origin = extraParams?.kdeliverOrigin;
-  if (url.startsWith('/') || origin === true || origin === 'true' || origin === 1) return true;
+  if (chosen.profile.url.startsWith('/') || bool(chosen.profile.extraParams ?? {}, 'kdeliverOrigin')) return true;
   // the same host name (its port aside: kdeliver behind a proxy on another port is still kdeliver)
-  const hostname = (u: string) => new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(u) ? u : `http://${u}`).hostname.replace(/\.$/, '').toLowerCase();
+  const host = (u: string) => new URL(u).hostname.replace(/\.$/, '');
   try {
-    return hostname(url) === hostname(baseUrl);
+    return host(profileBase(chosen.profile, 'http', baseUrl)) === host(baseUrl);
   } catch {
     return false;
   }
@@ -127,8 +125,7 @@ export function reachesKdeliver(chosen: ChosenProfile, baseUrl: string): boolean
  * read as kdeliver's; the `ks` tokenizer with usePath puts /ks/… before /name/): they cannot carry
  * a signed URL.
  */
-const rewritesSignedPath = (t: NonNullable<DeliveryProfile['tokenizer']>): boolean =>
-  t.type === 'kaltura' || (t.type === 'ks' && (t.usePath === true || t.usePath === 'true' || t.usePath === 1));
+const rewritesSignedPath = (t: NonNullable<DeliveryProfile['tokenizer']>): boolean => t.type === 'kaltura' || (t.type === 'ks' && bool(t, 'usePath'));
 
 /**
  * The tokenizer stage. kdeliver's own signature goes on the media of an entry with access-control
@@ -147,7 +144,8 @@ export async function signUrls(
   const profile = chosen.profile;
   let urls = input.urls;
   let signed = false;
-  const reaches = reachesKdeliver(chosen, env.baseUrl);
+  // where the URLs lead matters only to an entry with rules (signed or not) or captions (their KS)
+  const reaches = (input.hasRules || input.captions.length > 0) && reachesKdeliver(chosen, env.baseUrl);
   if (input.hasRules && !reaches && !chosen.storage) {
     note('tokenizer', `no kdeliver media signature: profile ${profile.id}'s host is not this server's (a CDN in front of kdeliver says so with extraParams.kdeliverOrigin); kdeliver refuses these URLs if they come back to it`);
   }

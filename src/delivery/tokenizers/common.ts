@@ -45,7 +45,8 @@ export const num = (cfg: TokenizerConfig, name: string, dflt: number): number =>
   const v = Number(cfg[name]);
   return cfg[name] === undefined || cfg[name] === null || cfg[name] === '' || !Number.isFinite(v) ? dflt : v;
 };
-export const bool = (cfg: TokenizerConfig, name: string): boolean => {
+/** A yes/no setting as library files write it: true, 1, "1" or "true". */
+export const bool = (cfg: Readonly<Record<string, unknown>>, name: string): boolean => {
   const v = cfg[name];
   return v === true || v === 1 || v === '1' || v === 'true';
 };
