@@ -107,9 +107,6 @@ export function toWebVtt(cues: Cue[], opts: VttOptions = {}): string {
   return out.join('\n');
 }
 
-/** SRT → WebVTT with no shift (for serving a caption asset as .vtt). */
-export const srtToWebVtt = (srt: string): string => captionToWebVtt('srt', srt);
-
 // the tags SRT files carry that WebVTT has too; <font ...> (colour, face) has no WebVTT form and
 // goes, keeping its text
 const SRT_KEPT_TAG = /^<\/?[biu]>$/i;
@@ -121,7 +118,7 @@ const SRT_DROPPED_TAG = /^<\/?font(\s[^<>]*)?>$/i;
  * "if a < b" as "if a " and "ligne --> flèche" as nothing. So: <b>, <i>, <u> stay (lowercase),
  * <font> goes, every other "<", ">" and "&" is escaped (an entity WebVTT knows is kept as written).
  */
-export function srtCueText(text: string): string {
+function srtCueText(text: string): string {
   return text.split(/(<[^<>]*>)/).map((part) => {
     if (SRT_KEPT_TAG.test(part)) return part.toLowerCase();
     if (SRT_DROPPED_TAG.test(part)) return '';
@@ -148,9 +145,8 @@ export function captionSegmentToWebVtt(format: CaptionFormat, text: string, seg:
   const { cues, styles } = cuesOf(format, text);
   const from = (seg.index - 1) * seg.segmentSec * 1000;
   const to = seg.index * seg.segmentSec * 1000;
-  const within = (ms: number) => ms >= from && ms < to;
   const map = seg.localTimestampMs !== 10000 ? { mpegTs90k: 900000, mpegTsLocalMs: seg.localTimestampMs } : {};
-  return toWebVtt(cues.filter((c) => within(c.startMs) || within(c.endMs) || (c.startMs < from && c.endMs >= to)), { ...map, ...(styles ? { styles } : {}) });
+  return toWebVtt(cues.filter((c) => c.startMs < to && c.endMs >= from), { ...map, ...(styles ? { styles } : {}) });
 }
 
 /**

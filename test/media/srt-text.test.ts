@@ -6,7 +6,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import webvtt from 'webvtt-parser';
-import { captionToTtml, captionToWebVtt, srtToWebVtt } from '../../src/media/captions.js';
+import { captionToTtml, captionToWebVtt } from '../../src/media/captions.js';
 
 const ENTITIES = JSON.parse(readFileSync(new URL('../../node_modules/webvtt-parser/html-entities.json', import.meta.url), 'utf8'));
 const parseVtt = (vtt: string): { errors: unknown[]; cues: Array<{ startTime: number; text: string; tree: any }> } => new webvtt.WebVTTParser(ENTITIES).parse(vtt, 'subtitles') as any;
@@ -30,7 +30,7 @@ const WANT = [
 ];
 
 t.test('every SRT cue\'s text survives as WebVTT, styling tags kept', async (t) => {
-  for (const [what, vtt] of [['serveWebVTT', srtToWebVtt(SRT)], ['HLS subtitles, clipped', captionToWebVtt('srt', SRT, { originMs: 500, mpegTs90k: 126000 })]] as const) {
+  for (const [what, vtt] of [['serveWebVTT', captionToWebVtt('srt', SRT)], ['HLS subtitles, clipped', captionToWebVtt('srt', SRT, { originMs: 500, mpegTs90k: 126000 })]] as const) {
     const parsed = parseVtt(vtt);
     const shift = what === 'serveWebVTT' ? 0 : 0.5;
     const errors = parsed.errors.filter((e: any) => !(what !== 'serveWebVTT' && e.line === 2 && /blank line after the signature/.test(e.message)));

@@ -19,7 +19,7 @@ import { buildMpd } from '../../src/media/dash/mpd.js';
 import { mssManifest } from '../../src/media/mss/manifest.js';
 import { openClippedMp4 } from '../../src/media/progressive.js';
 import { createIndexCache } from '../../src/media/index-cache.js';
-import { parseCues, srtToWebVtt, toWebVtt } from '../../src/media/captions.js';
+import { captionToWebVtt, parseCues, toWebVtt } from '../../src/media/captions.js';
 import type { Presentation, Rendition } from '../../src/media/presentation.js';
 import { requireCommands } from '../helpers/system.js';
 import { mp4box, sample } from './helpers.js';
@@ -400,7 +400,7 @@ t.test('clipped progressive MP4: a real, smaller file read back by mp4box.js and
 
 t.test('captions: SRT to WebVTT, shifted and cut for clips, with the HLS timestamp map', async (t) => {
   const srt = readFileSync(sample('captions-spa.srt'), 'utf8');
-  const vtt = srtToWebVtt(srt);
+  const vtt = captionToWebVtt('srt', srt);
   t.match(vtt, /^WEBVTT\n/);
   t.match(vtt, /00:00:00\.500 --> 00:00:03\.000\nHola/);
   const cues = parseCues(readFileSync(sample('captions-eng.vtt'), 'utf8'));
