@@ -918,11 +918,12 @@ function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: str
       }
     }
     for (const c of e.captions ?? []) {
+      // either may be left out: each is derived from the other (src/catalog/languages.ts), and
+      // neither makes an "Undefined" language ("und"), as Kaltura's own
+      const lang = captionLanguage(c);
       upsert('caption_assets', {
-        // either may be left out: each is derived from the other (src/catalog/languages.ts), and
-        // neither makes an "Undefined" language ("und"), as Kaltura's own
-        id: c.id, entry_id: e.id, partner_id: e.partnerId, ...captionLanguage(c),
-        label: c.label ?? captionLanguage(c).language, format: c.format, file_path: rel(e, c.file), size: sizeOf(c.file),
+        id: c.id, entry_id: e.id, partner_id: e.partnerId, ...lang,
+        label: c.label ?? lang.language, format: c.format, file_path: rel(e, c.file), size: sizeOf(c.file),
         is_default: !!c.isDefault, status: c.status ?? 2, version: 1, display_on_player: c.displayOnPlayer ?? true,
         created_at: now, updated_at: now,
       });
