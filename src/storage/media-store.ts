@@ -115,10 +115,9 @@ export function remoteMediaStore(kind: 's3' | 'http', origin: Origin, opts: { ca
   // apart, so a healthy store's misses cost at most one more request per two seconds.
   async function missingOrStoreGone(e: unknown, key: string): Promise<never> {
     if (e instanceof SourceError && e.failure === 'missing' && origin.probe) {
-      // the store's failure, said of this object: a probe that timed out is a 504 as a read's
-      // would be, anything else (a missing bucket too: not this object's absence) a 502
+      // the store's failure, said of this object (a probe that timed out a 504, as a read's would be)
       const gone = await storeFailure(store);
-      if (gone) throw new SourceError(gone.failure === 'timeout' ? 'timeout' : 'unreachable', `${origin.describe} (${key})`, gone.detail);
+      if (gone) throw new SourceError(gone.failure, `${origin.describe} (${key})`, gone.detail, gone.httpStatus);
     }
     throw e;
   }
@@ -238,6 +237,9 @@ async function probeVerdict(store: MediaStore): Promise<SourceError | null> {
     return null;
   } catch (e) {
     if (!(e instanceof SourceError)) return new SourceError('unreachable', store.describe, 'the store could not be asked');
+    // a bucket that is not there is the store's failure, not an object's absence (a 502, never a
+    // 404 "file missing" a CDN keeps)
+    if (e.failure === 'missing') return new SourceError('unreachable', e.source, e.detail);
     if (e.failure !== 'status' || (e.httpStatus !== undefined && e.httpStatus >= 500)) return e;
     return null;
   }

@@ -8,7 +8,7 @@ import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import type { Env } from '../env.js';
 import { MediaType, type Entry, type FlavorAsset } from '../catalog/types.js';
-import { DeliveryError } from '../errors.js';
+import { DeliveryError, sourceErrorToDelivery } from '../errors.js';
 import { thumbnailCacheDir } from '../storage/paths.js';
 import { thumbnailCache, type ThumbnailDiskCache } from './disk-cache.js';
 import { FrameError, grabFrame, grabSheet, grabSprite } from './frames.js';
@@ -177,7 +177,7 @@ async function frameFailure(ctx: ThumbnailContext, e: unknown, what = 'no frame 
   if (e instanceof FrameError && e.stopped) return new DeliveryError('FILE_NOT_FOUND', ', the frame could not be taken in time; try again', { httpStatus: 503 });
   if (ctx.media && ctx.media.kind !== 'local') {
     const gone = await storeFailure(ctx.media, { fresh: true });
-    if (gone) return new DeliveryError(gone.failure === 'timeout' ? 'MEDIA_ORIGIN_TIMEOUT' : 'MEDIA_ORIGIN_FAILED', `, ${gone.message}`);
+    if (gone) return sourceErrorToDelivery(gone);
   }
   return new DeliveryError('FILE_NOT_FOUND', `, ${what}`);
 }
