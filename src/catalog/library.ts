@@ -11,6 +11,7 @@ import { normalizeAccessRules } from './legacy-rules.js';
 import { DEFAULT_STORYBOARD, STORYBOARD_LIMITS, type AccessRule, type DrmProfile, type StoryboardConfig } from './types.js';
 import { captionText } from '../media/captions.js';
 import { parseTtml, TtmlError } from '../media/ttml.js';
+import { mediaFacts, type MediaFacts } from '../media/facts.js';
 import { isSafeId } from './ids.js';
 import { languageCode, languageName } from './languages.js';
 import { jsonReadProblem } from '../log.js';
@@ -331,7 +332,7 @@ function validate(lib: LibraryFile, file: string, mediaDir: string): void {
       need(typeof f.id === 'string' && isSafeId(f.id), ww, 'id must be 1-64 characters of A-Z a-z 0-9 _ -');
       checkFile(f.file, ww);
       for (const k of ['bitrate', 'width', 'height', 'frameRate', 'durationMs'] as const) {
-        need(f[k] === undefined || num(f[k]), ww, `${k} must be a number`);
+        need(f[k] === undefined || f[k] === null || num(f[k]), ww, `${k} must be a number`);
       }
     });
     e.captions?.forEach((c, j) => {
@@ -512,7 +513,16 @@ interface Placement {
    * write, the files it no longer names go.
    */
   reimported: { entry: LibEntry; named: string[] }[];
+  /** What the files of flavors that leave media fields out say of themselves (src/media/facts.ts). */
+  facts: Map<LibFlavor, MediaFacts>;
+  /** The tags of the flavor params of flavors that leave `tags` out: the file's params, else the catalog's. */
+  paramsTags: Map<number, string>;
 }
+
+/** A flavor's fields its file can tell when the library leaves them out. */
+const FACT_FIELDS = ['codecs', 'videoCodec', 'audioCodec', 'width', 'height', 'frameRate', 'bitrate', 'durationMs'] as const;
+/** The moov a library's media may have at most, unless the caller says (KDELIVER_MAX_MOOV_MB's default). */
+const DEFAULT_MAX_MOOV_BYTES = 64 * 1024 * 1024;
 
 /**
  * Imports a validated library into the catalog. Media files are placed under
@@ -523,7 +533,10 @@ interface Placement {
  * flavor whose content changed gets a new version (its URLs change: /v/{version}/), as does its entry.
  * `onProgress` hears each phase start (done 0), every few hundred entries, and each phase end.
  */
-export async function importLibrary(catalog: LibraryCatalog, lib: LibraryFile, mediaDir: string, media: string | MediaPut, now = Math.floor(Date.now() / 1000), onProgress?: (p: ImportProgress) => void): Promise<{ entries: number }> {
+export async function importLibrary(
+  catalog: LibraryCatalog, lib: LibraryFile, mediaDir: string, media: string | MediaPut, now = Math.floor(Date.now() / 1000), onProgress?: (p: ImportProgress) => void,
+  maxMoovBytes = DEFAULT_MAX_MOOV_BYTES,
+): Promise<{ entries: number }> {
   const placed: string[] = [];
   /** Folders this import made: [the entry's folder, the first one made], removed again on failure when empty. */
   const made: [string, string][] = [];
@@ -544,7 +557,9 @@ export async function importLibrary(catalog: LibraryCatalog, lib: LibraryFile, m
     const path = join(media, `${JOURNAL_PREFIX}${process.pid}`);
     journal = { path, fd: openSync(path, 'w') };
   }
-  const plan: Placement = { paths: new Map(), flavorVersions: new Map(), entryVersions: new Map(), reimported: [] };
+  const plan: Placement = { paths: new Map(), flavorVersions: new Map(), entryVersions: new Map(), reimported: [], facts: new Map(), paramsTags: await paramsTagsOf(catalog, lib) };
+  // entries of a big library share a few media files: each is read once
+  const factsOfFile = new Map<string, MediaFacts | null>();
   try {
     onProgress?.({ phase: 'media', done: 0, total });
     for (let start = 0; start < total; start += HELD_CHUNK) {
@@ -616,6 +631,11 @@ export async function importLibrary(catalog: LibraryCatalog, lib: LibraryFile, m
         }
         let changed = false;
         for (const f of e.flavors ?? []) {
+          if (FACT_FIELDS.some((k) => f[k] === undefined || f[k] === null)) {
+            let facts = factsOfFile.get(f.file);
+            if (facts === undefined) factsOfFile.set(f.file, (facts = await mediaFacts(sourceOf(f), maxMoovBytes)));
+            if (facts) plan.facts.set(f, facts);
+          }
           const row = heldFlavor.get(f.id);
           if (!row || row.entryId !== e.id) {
             plan.flavorVersions.set(f, f.version ?? 1);
@@ -772,7 +792,21 @@ function ownerRefusal({ what, id, heldBy, wants }: OwnerConflictError): string {
 }
 
 /** What an import reads of the catalog besides its library store. */
-export type LibraryCatalog = Pick<Catalog, 'library' | 'getEntry' | 'getPartner' | 'getAccessControlProfile' | 'getConversionProfile' | 'getStorageProfile'>;
+export type LibraryCatalog = Pick<Catalog, 'library' | 'getEntry' | 'getPartner' | 'getAccessControlProfile' | 'getConversionProfile' | 'getStorageProfile' | 'getFlavorParams'>;
+
+/** The tags of the flavor params named by flavors that leave `tags` out: the file's params (which the import writes), else the catalog's. */
+async function paramsTagsOf(catalog: LibraryCatalog, lib: LibraryFile): Promise<Map<number, string>> {
+  const tags = new Map<number, string>();
+  for (const fp of lib.flavorParams ?? []) tags.set(fp.id, fp.tags ?? '');
+  for (const e of lib.entries ?? []) {
+    for (const f of e.flavors ?? []) {
+      if ((f.tags !== undefined && f.tags !== null) || tags.has(f.flavorParamsId)) continue;
+      const fp = await catalog.getFlavorParams(f.flavorParamsId);
+      tags.set(f.flavorParamsId, fp ? fp.tags.join(',') : '');
+    }
+  }
+  return tags;
+}
 
 /** Every partner, access-control, conversion and storage profile the file's records name exists. */
 async function checkReferences(catalog: LibraryCatalog, lib: LibraryFile): Promise<void> {
@@ -824,7 +858,7 @@ function row(r: Record<string, string | number | boolean | null | undefined>): L
  * written: an entry's rows at a time, so that a library of 100,000 entries does not hold its
  * 600,000 rows in memory at once.
  */
-function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: string) => string, mediaDir: string, plan: Pick<Placement, 'flavorVersions' | 'entryVersions'>): Generator<LibraryWrite> {
+function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: string) => string, mediaDir: string, plan: Pick<Placement, 'flavorVersions' | 'entryVersions' | 'facts' | 'paramsTags'>): Generator<LibraryWrite> {
   let writes: LibraryWrite[] = [];
   const upsert = (table: LibraryTable, r: Parameters<typeof row>[0]) => writes.push({ op: 'upsert', table, row: row(r) });
   // entries of a big library share a few media files: each is measured once
@@ -891,7 +925,9 @@ function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: str
     // flavors, captions and keys go with it (ON DELETE CASCADE); an entry imported again without
     // keys keeps the ones it had (players may hold licences for them): see the entryKeys write
     writes.push({ op: 'deleteEntry', id: e.id, partnerId: e.partnerId });
-    const duration = e.duration ?? Math.max(0, ...(e.flavors ?? []).map((f) => (f.durationMs ?? 0) / 1000));
+    // a field the library leaves out: what the flavor's file says (plan.facts), else empty
+    const told = (f: LibFlavor) => plan.facts.get(f);
+    const duration = e.duration ?? Math.max(0, ...(e.flavors ?? []).map((f) => (f.durationMs ?? told(f)?.durationMs ?? 0) / 1000));
     upsert('entries', {
       id: e.id, partner_id: e.partnerId, name: e.name ?? e.id, description: e.description ?? '', type: e.type ?? 1,
       media_type: e.mediaType ?? 1, status: e.status ?? 2, duration, moderation_status: e.moderationStatus ?? 6,
@@ -907,10 +943,12 @@ function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: str
       upsert('flavor_assets', {
         id: f.id, entry_id: e.id, partner_id: e.partnerId, flavor_params_id: f.flavorParamsId, file_path: rel(e, f.file),
         size: sizeOf(f.file), container_format: f.containerFormat ?? (ext === '3gp' ? '3gp' : 'isom'),
-        file_ext: ext, video_codec: f.videoCodec ?? '', audio_codec: f.audioCodec ?? '', codecs: f.codecs ?? '',
-        width: f.width ?? 0, height: f.height ?? 0, bitrate: f.bitrate ?? 0, frame_rate: f.frameRate ?? 0,
-        duration_ms: f.durationMs ?? Math.round(duration * 1000), language: f.language ?? '', label: f.label ?? '',
-        is_default: !!f.isDefault, tags: f.tags ?? '', status: f.status ?? 2, version: plan.flavorVersions.get(f) ?? f.version ?? 1,
+        file_ext: ext, video_codec: f.videoCodec ?? told(f)?.videoCodec ?? '', audio_codec: f.audioCodec ?? told(f)?.audioCodec ?? '',
+        codecs: f.codecs ?? told(f)?.codecs ?? '', width: f.width ?? told(f)?.width ?? 0, height: f.height ?? told(f)?.height ?? 0,
+        bitrate: f.bitrate ?? told(f)?.bitrate ?? 0, frame_rate: f.frameRate ?? told(f)?.frameRate ?? 0,
+        duration_ms: f.durationMs ?? told(f)?.durationMs ?? Math.round(duration * 1000), language: f.language ?? '', label: f.label ?? '',
+        // as Kaltura's flavor assets take their params' tags when they are made
+        is_default: !!f.isDefault, tags: f.tags ?? plan.paramsTags.get(f.flavorParamsId) ?? '', status: f.status ?? 2, version: plan.flavorVersions.get(f) ?? f.version ?? 1,
         is_original: f.isOriginal ?? f.flavorParamsId === 0, created_at: now, updated_at: now,
       });
       for (const [sid, path] of Object.entries(f.remoteFiles ?? {})) {

@@ -24,7 +24,7 @@ import { rulesFromApi } from '../api/rules.js';
 import { ApiError } from '../api/errors.js';
 import { download, DownloadError, RefusedError, VerifyError } from './download.js';
 import { limiter } from '../concurrency/limiter.js';
-import { mediaFacts } from './media-facts.js';
+import { mediaFacts } from '../media/facts.js';
 import type { ImportProgress } from './progress.js';
 import { SourceError, type Source, type SourceCaption, type SourceEntry, type SourceFlavor } from './source.js';
 import { isSafeId } from '../catalog/ids.js';

@@ -1,0 +1,55 @@
+// What a media file says of itself, read with the packager's own MP4 reader: the RFC 6381 codecs
+// (HLS masters list them), the codec names, the duration, the picture's size and frame rate, and
+// the overall bitrate. Both imports fill a flavor's record with these where their source gives
+// none: `kdeliver import-kaltura` (Kaltura's API gives no codecs per flavor, src/import/run.ts) and
+// a library file's flavors that leave them out (src/catalog/library.ts). A file the reader does not
+// understand (not MP4) has none.
+import { readMediaIndex } from './mp4/reader.js';
+import { audioTrack, videoTrack, type TrackIndex } from './mp4/index-types.js';
+
+export interface MediaFacts {
+  codecs: string;
+  videoCodec: string;
+  audioCodec: string;
+  durationMs: number;
+  /** The video track's picture; 0 × 0 without video. */
+  width: number;
+  height: number;
+  /** Frames per second of the video track (3 decimals); 0 without video. */
+  frameRate: number;
+  /** The whole file's bits over its duration, kbit/s (as a flavor's `bitrate`); 0 when it has no duration. */
+  bitrate: number;
+}
+
+/** Codec names as Kaltura's flavor records spell them. */
+const CODEC_NAMES: Record<string, string> = {
+  avc1: 'h264', avc3: 'h264', hvc1: 'h265', hev1: 'h265', av01: 'av1', vp09: 'vp9', mp4a: 'aac', 'ac-3': 'ac3', 'ec-3': 'eac3', Opus: 'opus',
+};
+
+export async function mediaFacts(path: string, maxMoovBytes: number): Promise<MediaFacts | null> {
+  try {
+    const index = await readMediaIndex(path, { maxMoovBytes });
+    const v = videoTrack(index);
+    const a = audioTrack(index);
+    const durationMs = Math.round(index.durationMs);
+    return {
+      codecs: [v?.codecString, a?.codecString].filter(Boolean).join(','),
+      videoCodec: v ? CODEC_NAMES[v.format] ?? v.format : '',
+      audioCodec: a ? CODEC_NAMES[a.format] ?? a.format : '',
+      durationMs,
+      width: v?.width ?? 0,
+      height: v?.height ?? 0,
+      frameRate: v ? frameRate(v) : 0,
+      bitrate: durationMs > 0 ? Math.round((index.fileSize * 8) / durationMs) : 0,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** Samples over the time they span (the decode-time runs), not the track header's duration, which an edit may change. */
+function frameRate(t: TrackIndex): number {
+  let ticks = 0;
+  for (let r = 0; r < t.stts.count.length; r++) ticks += t.stts.count[r] * t.stts.delta[r];
+  return ticks > 0 ? Math.round((t.count * t.timescale * 1000) / ticks) / 1000 : 0;
+}
