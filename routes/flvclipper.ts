@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AssetStatus, type FlavorAsset } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
-import { liveEntry } from '../src/access/entry-check.js';
+import { liveEntry, readyFlavor } from '../src/access/entry-check.js';
 import type { Ks } from '../src/access/ks.js';
 import { hasKalturaToken } from '../src/delivery/tokenizers/kaltura.js';
 import { parseMs } from '../src/request/packager-url.js';
@@ -39,23 +39,22 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
     const named = params.get('flavor') === '1' ? undefined : params.get('flavor');
     const byParams = params.get('flavor_param_id');
     const ofParams = (id: string) => (/^\d+$/.test(id) ? flavors.find((f) => String(f.flavorParamsId) === id && f.status === AssetStatus.READY) : undefined);
-    let flavor: FlavorAsset | undefined;
-    if (named) flavor = flavors.find((f) => f.id === named) ?? ofParams(named);
-    else if (byParams) flavor = ofParams(byParams);
-    else flavor = defaultFlavor(flavors);
-    if (!flavor || flavor.status !== AssetStatus.READY) throw new DeliveryError('FLAVOR_NOT_FOUND');
+    // the flavor named, else the default among those the rules let this caller have
+    const choose = (allowed: (f: FlavorAsset) => boolean) => (named ? flavors.find((f) => f.id === named) ?? ofParams(named) : byParams ? ofParams(byParams) : defaultFlavor(flavors.filter(allowed)));
     // a URL with kdeliver's media signature is checked as every signed media URL is; an unsigned
     // one, as Kaltura's flvclipper is, by the entry's PLAY rules with the request's own KS (ks
     // parameter or X-Kaltura-Ks) and referrer, a preview clipping the answer, and by its SERVE
     // rules, as every media route applies them (README "Protected media stays protected")
     let previewMs: number | null = null;
     let ks: Ks | string | null = params.get('ks') ?? null;
+    let flavor: FlavorAsset | undefined;
     const signed = hasKalturaToken(env.http.rawUrl.split('?')[0]);
     if (signed) {
+      flavor = readyFlavor(choose(() => true), entry);
       const denied = await mediaAccessCheck(env)(entry, flavor);
       if (denied) throw denied;
     } else {
-      ({ previewMs, ks } = await checkUnsignedClip(env, accessFacts(env.http, { ks: params.get('ks'), referrer: params.get('referrer') }), entry, flavor));
+      ({ flavor, previewMs, ks } = await checkUnsignedClip(env, accessFacts(env.http, { ks: params.get('ks'), referrer: params.get('referrer') }), entry, choose));
     }
     // an encrypted entry's clip would be clear media: an admin's only
     await checkClearMedia(env, entry, ks);

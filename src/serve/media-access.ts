@@ -10,7 +10,7 @@ import type { RequestEnv } from '../env.js';
 import { AssetStatus, type Entry, type FlavorAsset } from '../catalog/types.js';
 import { asDeliveryError, DeliveryError } from '../errors.js';
 import { accessBlockedError, evaluateAccessRules, isFlavorAllowed } from '../access/evaluate.js';
-import { checkEntryAccess, isStatusBound, needsSignature, partnerOf, readSession, rulesOf, type EntryAccess, type RequestFacts } from '../access/entry-check.js';
+import { checkEntryAccess, isStatusBound, readyFlavor, needsSignature, partnerOf, readSession, rulesOf, type EntryAccess, type RequestFacts } from '../access/entry-check.js';
 import type { Ks } from '../access/ks.js';
 import { signedMediaKs, verifyKalturaToken } from '../delivery/tokenizers/kaltura.js';
 import { PRIVATE_MEDIA, PUBLIC_MEDIA } from './file.js';
@@ -81,18 +81,22 @@ export async function checkMediaAccess(
 /**
  * An flvclipper URL without kdeliver's media signature, judged as Kaltura's flvclipper judges it:
  * by the entry's PLAY rules with the request's own KS and referrer (`facts`), a preview clipping
- * the answer (previewMs), and by its SERVE rules, as every media route applies them. Throws the
- * refusal; returns the preview and the session the rules read.
+ * the answer (previewMs), and by its SERVE rules, as every media route applies them. `choose`
+ * names the flavor given what both contexts allow (a URL naming none gets the best one the rules
+ * allow, as every format of playManifest offers only those). Throws the refusal; returns the
+ * flavor, the preview and the session the rules read.
  */
-export async function checkUnsignedClip(env: Pick<RequestEnv, 'catalog' | 'now'>, facts: RequestFacts, entry: Entry, flavor: FlavorAsset): Promise<{ previewMs: number | null; ks: Ks | null }> {
+export async function checkUnsignedClip(
+  env: Pick<RequestEnv, 'catalog' | 'now'>, facts: RequestFacts, entry: Entry,
+  choose: (allowed: (f: FlavorAsset) => boolean) => FlavorAsset | undefined,
+): Promise<{ flavor: FlavorAsset; previewMs: number | null; ks: Ks | null }> {
   const partner = await partnerOf(env.catalog, entry, true);
-  const allowed = (checked: EntryAccess): EntryAccess => {
-    if (!isFlavorAllowed(checked.access?.limitFlavors ?? null, flavor, checked.ks)) throw new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control');
-    return checked;
-  };
-  const played = allowed(await checkEntryAccess(env, facts, entry, partner, 'PLAY'));
-  allowed(await checkEntryAccess(env, facts, entry, partner, 'SERVE', { playValidation: false }));
-  return { previewMs: played.previewMs, ks: played.ks };
+  const played = await checkEntryAccess(env, facts, entry, partner, 'PLAY');
+  const served = await checkEntryAccess(env, facts, entry, partner, 'SERVE', { playValidation: false });
+  const allowed = (f: FlavorAsset) => [played, served].every((c) => isFlavorAllowed(c.access?.limitFlavors ?? null, f, c.ks));
+  const flavor = readyFlavor(choose(allowed), entry);
+  if (!allowed(flavor)) throw new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control');
+  return { flavor, previewMs: played.previewMs, ks: played.ks };
 }
 
 /**
