@@ -73,6 +73,10 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
     });
     return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end), media);
   }
-  // HEAD declared explicitly: Fastify's automatic HEAD route would reset Content-Length to 0
-  for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid']) app.route({ method: ['GET', 'HEAD'], url: `${prefix}/flvclipper/*`, handler: handle, config: { refusalLog: 'flvclipper' } satisfies RefusalLogConfig });
+  // HEAD declared explicitly: Fastify's automatic HEAD route would reset Content-Length to 0. The
+  // URL forms Kaltura's web server routes to flvclipper: under /p/{pid}[/sp/{sp}] (that partner's
+  // entries only, as on every media route), the same behind /s (its secure-link prefix), at the
+  // root and /s/flvclipper (any partner's entry, as /index.php/keditorservices/flvclipper, the
+  // action's own path), which old feeds and embeds wrote
+  for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/s/p/:pid/sp/:sp', '/s/p/:pid', '', '/s', '/index.php/keditorservices']) app.route({ method: ['GET', 'HEAD'], url: `${prefix}/flvclipper/*`, handler: handle, config: { refusalLog: 'flvclipper' } satisfies RefusalLogConfig });
 }

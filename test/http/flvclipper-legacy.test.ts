@@ -31,3 +31,27 @@ t.test('without a flavor, flvclipper plays the best flavor the entry\'s rules al
   const plain = await ffprobeJson(`${s.url}/p/309/sp/30900/flvclipper/entry_id/1_rcit0qgs/clip_to/2000`);
   t.equal(plain.json.streams.find((x: { codec_type: string }) => x.codec_type === 'video')?.height, 720);
 });
+
+t.test('every URL form Kaltura routes to flvclipper answers the clip', async (t) => {
+  const tail = 'flvclipper/entry_id/1_rcit0qgs/clip_to/2000';
+  const ref = await get(`/p/309/sp/30900/${tail}`, { method: 'HEAD' });
+  t.equal(ref.status, 200);
+  for (const prefix of ['/s/p/309/sp/30900', '/s/p/309', '', '/s', '/index.php/keditorservices']) {
+    for (const method of ['HEAD', 'GET']) {
+      const r = await get(`${prefix}/${tail}`, { method });
+      t.equal(r.status, 200, `${method} ${prefix}/${tail}`);
+      t.equal(r.headers.get('content-type'), 'video/mp4');
+      t.equal(r.headers.get('content-length'), ref.headers.get('content-length'), 'the same clip');
+      await r.arrayBuffer();
+    }
+  }
+  // under a partner, still only that partner's entries (1_secure01 is partner 310's)
+  for (const p of ['/s/p/309/sp/30900', '/s/p/309']) {
+    const r = await get(`${p}/flvclipper/entry_id/1_secure01`);
+    t.equal(r.status, 404, p);
+    t.equal(errorCode(r), '1');
+  }
+  // without one, the entry's own partner
+  t.equal((await get('/flvclipper/entry_id/1_secure01/clip_to/2000', { method: 'HEAD' })).status, 200);
+  t.equal(errorCode(await get('/flvclipper/entry_id/1_nosuch00')), '1');
+});
