@@ -1,9 +1,10 @@
 // The legacy flvclipper service: /p/{pid}/sp/{sp}/flvclipper/entry_id/{eid}[/flavor/{id}]
 // [/clip_from/{ms}][/clip_to/{ms}]... answers with a real MP4 of just that span, written on the
-// fly from the flavor's file (src/media/progressive.ts), with byte ranges. Refusals are thrown to
-// routes/common.ts's handler, which logs them at warn.
+// fly from the flavor's file (src/media/progressive.ts), with byte ranges; an image entry, with
+// its picture (routes/thumbnail.ts). Refusals are thrown to routes/common.ts's handler, which
+// logs them at warn.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AssetStatus, type FlavorAsset } from '../src/catalog/types.js';
+import { AssetStatus, MediaType, type FlavorAsset } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
 import { liveEntry, readyFlavor } from '../src/access/entry-check.js';
 import type { Ks } from '../src/access/ks.js';
@@ -16,6 +17,9 @@ import { accessFacts, mediaAccessCheck, pathPartner, requestEnv, sendPlanned } f
 import { checkUnsignedClip, mediaCacheControl } from '../src/serve/media-access.js';
 import { checkClearMedia } from '../src/drm/session.js';
 import type { RefusalLogConfig } from './common.js';
+import { allowedPictureEntry, sendPicture } from './thumbnail.js';
+import { parseThumbnailParams } from '../src/thumbnail/params.js';
+import { getThumbnail } from '../src/thumbnail/service.js';
 
 /** The flavor flvclipper plays when none is named: the largest ready web MP4, else the source. */
 function defaultFlavor(flavors: readonly FlavorAsset[]): FlavorAsset | undefined {
@@ -33,6 +37,15 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
     const env = requestEnv(request);
     const params = routeParams(env.http, 'flvclipper');
     const entry = await liveEntry(app.catalog, params.get('entry_id') ?? params.get('entryId'), pathPartner(request));
+    // an image entry's clip is its picture, as Kaltura's flvclipper answers one: made as its
+    // thumbnail action makes it, 640 x 480 when the URL names no size, under the THUMBNAIL rules
+    if (entry.mediaType === MediaType.IMAGE) {
+      const asked = new Map(params);
+      for (const [key, side] of [['def_width', '640'], ['def_height', '480']]) if (!asked.has(key)) asked.set(key, side);
+      const req = parseThumbnailParams(String(entry.partnerId), asked);
+      const pictured = await allowedPictureEntry(env, entry.partnerId, entry.id, req.ks ?? null);
+      return sendPicture(request, reply, pictured, await getThumbnail(env, pictured, req));
+    }
     const flavors = await app.catalog.listFlavors(entry.id);
     // as Kaltura's flvclipper reads them: flavor/1 is its old "the play flavor" (the default), and
     // without a flavor, flavor_param_id names the flavor by its params

@@ -19,38 +19,39 @@ import { headerValue } from '../src/request/http-facts.js';
 import { accessFacts, requestEnv } from './http.js';
 import { isSafeId } from '../src/catalog/ids.js';
 
+/** The partner's live entry, if the THUMBNAIL rules let this request see its pictures. */
+export async function allowedPictureEntry(env: RequestEnv, partnerId: number, entryId: string, ks: string | null): Promise<Entry> {
+  // a deleted entry: error 9, as Kaltura's thumbnail action answers (it alone finds deleted entries)
+  const entry = await liveEntry(env.catalog, entryId, partnerId, 'ENTRY_DELETED_MODERATED');
+  const partner = await partnerOf(env.catalog, entry);
+  await checkEntryAccess(env, accessFacts(env.http, { ks }), entry, partner, 'THUMBNAIL', { playValidation: false });
+  return entry;
+}
+
+/** A picture of the entry as JPEG: kept privately for an entry with rules, 304 for its ETag. */
+export async function sendPicture(request: FastifyRequest, reply: FastifyReply, entry: Entry, thumb: Thumbnail) {
+  const protectedEntry = (await rulesOf(requestEnv(request).catalog, entry)).length > 0;
+  reply.header('Access-Control-Allow-Origin', '*');
+  reply.header('Cache-Control', protectedEntry ? 'private, max-age=3600' : 'public, max-age=86400');
+  reply.header('ETag', thumb.etag);
+  reply.header('X-Kdeliver-Thumbnail', thumb.source);
+  if (headerValue(request.headers, 'if-none-match') === thumb.etag) return reply.code(304).send();
+  reply.header('Content-Type', 'image/jpeg');
+  reply.header('Content-Length', String(thumb.data.length));
+  return reply.code(200).send(thumb.data);
+}
+
 export default async function thumbnailRoutes(app: FastifyInstance) {
   // the disk cache's folder is scanned from start, in the background, so its bound holds over what
   // an earlier run left (src/thumbnail/disk-cache.ts); /metrics reads it
   const hold = holdThumbnailCache(app.config.dataDir, app.config.thumbnailCacheBytes);
   app.addHook('onClose', async () => hold.release());
 
-  /** The partner's live entry, if the THUMBNAIL rules let this request see its pictures. */
-  async function allowedEntry(env: RequestEnv, partnerId: number, entryId: string, ks: string | null): Promise<Entry> {
-    // a deleted entry: error 9, as Kaltura's thumbnail action answers (it alone finds deleted entries)
-    const entry = await liveEntry(env.catalog, entryId, partnerId, 'ENTRY_DELETED_MODERATED');
-    const partner = await partnerOf(env.catalog, entry);
-    await checkEntryAccess(env, accessFacts(env.http, { ks }), entry, partner, 'THUMBNAIL', { playValidation: false });
-    return entry;
-  }
-
-  async function sendPicture(request: FastifyRequest, reply: FastifyReply, entry: Entry, thumb: Thumbnail) {
-    const protectedEntry = (await rulesOf(app.catalog, entry)).length > 0;
-    reply.header('Access-Control-Allow-Origin', '*');
-    reply.header('Cache-Control', protectedEntry ? 'private, max-age=3600' : 'public, max-age=86400');
-    reply.header('ETag', thumb.etag);
-    reply.header('X-Kdeliver-Thumbnail', thumb.source);
-    if (headerValue(request.headers, 'if-none-match') === thumb.etag) return reply.code(304).send();
-    reply.header('Content-Type', 'image/jpeg');
-    reply.header('Content-Length', String(thumb.data.length));
-    return reply.code(200).send(thumb.data);
-  }
-
   async function handle(request: FastifyRequest<{ Params: { pid: string } }>, reply: FastifyReply) {
     const env = requestEnv(request);
     const params = routeParams(env.http, 'thumbnail');
     const req = parseThumbnailParams(request.params.pid, params);
-    const entry = await allowedEntry(env, req.partnerId, req.entryId, req.ks ?? null);
+    const entry = await allowedPictureEntry(env, req.partnerId, req.entryId, req.ks ?? null);
     return sendPicture(request, reply, entry, await getThumbnail(env, entry, req));
   }
 
@@ -68,7 +69,7 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
     // read only to be checked: /version/abc is the 400 it is on /thumbnail (the storyboard's URLs
     // carry the entry's version to bust caches; the pictures come from the current entry)
     versionParam(params);
-    const entry = await allowedEntry(env, Number(request.params.pid), entryId, params.get('ks') || null);
+    const entry = await allowedPictureEntry(env, Number(request.params.pid), entryId, params.get('ks') || null);
     const sb = await entryStoryboard(app.catalog, entry);
     if (!sb) throw new DeliveryError('FILE_NOT_FOUND', ', the entry has no video to make a storyboard of');
     if (sheet) {

@@ -55,3 +55,33 @@ t.test('every URL form Kaltura routes to flvclipper answers the clip', async (t)
   t.equal((await get('/flvclipper/entry_id/1_secure01/clip_to/2000', { method: 'HEAD' })).status, 200);
   t.equal(errorCode(await get('/flvclipper/entry_id/1_nosuch00')), '1');
 });
+
+t.test('an image entry\'s flvclipper URL answers its picture, as its thumbnail would', async (t) => {
+  const jpegSize = (b: Buffer) => {
+    // the first SOFn segment's height and width
+    for (let i = 2; i + 9 < b.length;) {
+      const marker = b[i + 1];
+      if (marker >= 0xc0 && marker <= 0xc3) return [b.readUInt16BE(i + 7), b.readUInt16BE(i + 5)];
+      i += 2 + b.readUInt16BE(i + 2);
+    }
+    return null;
+  };
+  for (const [path, size] of [
+    ['/p/309/sp/30900/flvclipper/entry_id/1_image000', [640, 480]],
+    ['/flvclipper/entry_id/1_image000/width/100', [100, 75]],
+    ['/p/309/flvclipper/entry_id/1_image000/width/100/height/100/type/2', [100, 100]],
+  ] as const) {
+    const r = await get(path);
+    t.equal(r.status, 200, path);
+    t.equal(r.headers.get('content-type'), 'image/jpeg', path);
+    const body = Buffer.from(await r.arrayBuffer());
+    t.same(jpegSize(body), size, `${path}: ${size.join('x')}`);
+    const head = await get(path, { method: 'HEAD' });
+    t.equal(head.headers.get('content-length'), String(body.length), 'HEAD: the same length');
+    t.equal((await get(path, { headers: { 'If-None-Match': r.headers.get('etag')! } })).status, 304);
+  }
+  const bad = await get('/p/309/sp/30900/flvclipper/entry_id/1_image000/width/abc');
+  t.equal(bad.status, 400);
+  t.equal(errorCode(bad), '25');
+  t.equal(errorCode(await get('/p/309/sp/30900/flvclipper/entry_id/1_image000/ks/garbage')), '7');
+});
