@@ -19,8 +19,11 @@ import { headerValue } from '../src/request/http-facts.js';
 import { accessFacts, requestEnv } from './http.js';
 import { isSafeId } from '../src/catalog/ids.js';
 
-/** The partner's live entry, if the THUMBNAIL rules let this request see its pictures. */
-export async function allowedPictureEntry(env: RequestEnv, partnerId: number, entryId: string, ks: string | null): Promise<Entry> {
+/**
+ * The partner's live entry (any partner's when the URL names none), if the THUMBNAIL rules let
+ * this request see its pictures.
+ */
+export async function allowedPictureEntry(env: RequestEnv, partnerId: number | undefined, entryId: string, ks: string | null): Promise<Entry> {
   // a deleted entry: error 9, as Kaltura's thumbnail action answers (it alone finds deleted entries)
   const entry = await liveEntry(env.catalog, entryId, partnerId, 'ENTRY_DELETED_MODERATED');
   const partner = await partnerOf(env.catalog, entry);
@@ -47,7 +50,7 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
   const hold = holdThumbnailCache(app.config.dataDir, app.config.thumbnailCacheBytes);
   app.addHook('onClose', async () => hold.release());
 
-  async function handle(request: FastifyRequest<{ Params: { pid: string } }>, reply: FastifyReply) {
+  async function handle(request: FastifyRequest<{ Params: { pid?: string } }>, reply: FastifyReply) {
     const env = requestEnv(request);
     const params = routeParams(env.http, 'thumbnail');
     const req = parseThumbnailParams(request.params.pid, params);
@@ -90,4 +93,7 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
     app.get(`${prefix}/thumbnail/*`, handle);
     app.get(`${prefix}/storyboard/*`, storyboard);
   }
+  // the thumbnail action's own path, as raw, download and serveFlavor answer theirs: it names no
+  // partner, so any partner's entry, as Kaltura's thumbnail action finds it
+  for (const prefix of ['/index.php/extwidget', '/extwidget']) app.get(`${prefix}/thumbnail/*`, handle);
 }

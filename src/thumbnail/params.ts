@@ -4,7 +4,8 @@ import { DeliveryError } from '../errors.js';
 import { isSafeId } from '../catalog/ids.js';
 
 export interface ThumbnailRequest {
-  partnerId: number;
+  /** The partner the URL names (/p/{pid}); undefined on the action's own path, which names none. */
+  partnerId: number | undefined;
   entryId: string;
   /** Cache-busting version from the URL (entries' thumbnailUrl carries one); not otherwise used. */
   version: number | null;
@@ -98,8 +99,8 @@ function withoutImageExtension(params: Map<string, string>): Map<string, string>
 }
 
 /** Reads the merged path pairs and query of a thumbnail URL. */
-export function parseThumbnailParams(partnerId: string, urlParams: Map<string, string>): ThumbnailRequest {
-  if (!/^\d{1,10}$/.test(partnerId)) bad('partner id must be a number');
+export function parseThumbnailParams(partnerId: string | undefined, urlParams: Map<string, string>): ThumbnailRequest {
+  if (partnerId !== undefined && !/^\d{1,10}$/.test(partnerId)) bad('partner id must be a number');
   const params = withoutImageExtension(urlParams);
   // KMS asks for a stretched picture with a width or height ending in "!" (the reference's type 5)
   let stretch = false;
@@ -140,7 +141,7 @@ export function parseThumbnailParams(partnerId: string, urlParams: Map<string, s
   const sh = intParam(params, 'src_h', 1, 100000);
   const crop = sw !== null && sh !== null ? { x: sx ?? 0, y: sy ?? 0, w: sw, h: sh } : null;
   return {
-    partnerId: Number(partnerId),
+    partnerId: partnerId === undefined ? undefined : Number(partnerId),
     entryId,
     version: versionParam(params),
     asked, width, height,
