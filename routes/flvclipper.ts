@@ -9,7 +9,7 @@ import { DeliveryError } from '../src/errors.js';
 import { liveEntry, readyFlavor } from '../src/access/entry-check.js';
 import type { Ks } from '../src/access/ks.js';
 import { hasKalturaToken } from '../src/delivery/tokenizers/kaltura.js';
-import { parseMs } from '../src/request/packager-url.js';
+import { parseClipEnd, parseMs, parseSeek } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { routeParams } from '../src/request/path-params.js';
 import { planRange } from '../src/serve/file.js';
@@ -71,9 +71,8 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
     }
     // an encrypted entry's clip would be clear media: an admin's only
     await checkClearMedia(env, entry, ks);
-    const from = parseMs('clip_from', params.get('clip_from') ?? params.get('seek_from')) ?? 0;
-    // clip_to 0 is no end, as Kaltura's flvclipper reads it
-    const asked = parseMs('clip_to', params.get('clip_to')) || undefined;
+    const from = (params.has('clip_from') ? parseMs('clip_from', params.get('clip_from')) : parseSeek('seek_from', params.get('seek_from'))) ?? 0;
+    const asked = parseClipEnd('clip_to', params.get('clip_to'));
     const to = previewMs === null ? asked : Math.min(asked ?? previewMs, previewMs);
     if (to !== undefined && to <= from) throw new DeliveryError('BAD_QUERY', `, clip_to ${to} is not after clip_from ${from}`);
     const mp4 = await openClippedMp4(media.locate(flavor.filePath), from, to, cache, media);

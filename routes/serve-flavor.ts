@@ -6,7 +6,7 @@ import { DeliveryError } from '../src/errors.js';
 import { routeParams } from '../src/request/path-params.js';
 import { checkFileVersion, liveEntry, readyFlavor } from '../src/access/entry-check.js';
 import { attachmentDisposition, conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
-import { parseMs } from '../src/request/packager-url.js';
+import { parseClipEnd, parseMs, parseSeek } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { mediaAccessCheck, pathPartner, requestEnv, sendFile, sendPlanned } from './http.js';
 import { checkClearMedia } from '../src/drm/session.js';
@@ -38,8 +38,8 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
     const { name: file, size } = await mediaFile(media, flavor.filePath);
     const conditional = conditionalHeaders(request.headers);
     // clipTo / clipFrom (from playManifest seekFrom/clipTo or a preview): a real, smaller MP4 written on the fly
-    const clipTo = parseMs('clipTo', params.get('clipTo'));
-    const clipFrom = parseMs('clipFrom', params.get('clipFrom') ?? params.get('seekFrom')) ?? 0;
+    const clipTo = parseClipEnd('clipTo', params.get('clipTo'));
+    const clipFrom = (params.has('clipFrom') ? parseMs('clipFrom', params.get('clipFrom')) : parseSeek('seekFrom', params.get('seekFrom'))) ?? 0;
     if (clipTo !== undefined || clipFrom > 0) {
       if (clipTo !== undefined && clipTo <= clipFrom) throw new DeliveryError('BAD_QUERY', `, clipTo ${clipTo} is not after clipFrom ${clipFrom}`);
       const mp4 = await openClippedMp4(file, clipFrom, clipTo, cache, media);

@@ -210,3 +210,15 @@ export function parseMs(name: string, v: string | undefined): number | undefined
   if (!/^\d{1,12}$/.test(v)) throw bad(`${name} ${JSON.stringify(v.slice(0, 40))}: expected whole milliseconds`);
   return Number(v);
 }
+
+/**
+ * The progressive actions' clip times as Kaltura's serveFlavor and flvclipper read them: an end
+ * (clipTo, clip_to) of 0 is no end, and a seek (seekFrom, seek_from) of 0 or less (its own "no
+ * seek", -1) none; undefined for none. Anything else is parseMs's.
+ */
+export function parseClipEnd(name: string, v: string | undefined): number | undefined {
+  return parseMs(name, v) || undefined;
+}
+export function parseSeek(name: string, v: string | undefined): number | undefined {
+  return v !== undefined && /^-\d{1,12}$/.test(v) ? undefined : parseMs(name, v) || undefined;
+}
