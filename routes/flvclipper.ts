@@ -89,6 +89,9 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
   // URL forms Kaltura's web server routes to flvclipper: under /p/{pid}[/sp/{sp}] (that partner's
   // entries only, as on every media route), the same behind /s (its secure-link prefix), at the
   // root and /s/flvclipper (any partner's entry, as /index.php/keditorservices/flvclipper, the
-  // action's own path), which old feeds and embeds wrote
-  for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/s/p/:pid/sp/:sp', '/s/p/:pid', '', '/s', '/index.php/keditorservices']) app.route({ method: ['GET', 'HEAD'], url: `${prefix}/flvclipper/*`, handler: handle, config: { refusalLog: 'flvclipper' } satisfies RefusalLogConfig });
+  // action's own path), which old feeds and embeds wrote; the bare action (…/flvclipper?entry_id=…)
+  // reads its parameters from the query
+  for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/s/p/:pid/sp/:sp', '/s/p/:pid', '', '/s', '/index.php/keditorservices']) {
+    for (const url of [`${prefix}/flvclipper`, `${prefix}/flvclipper/*`]) app.route({ method: ['GET', 'HEAD'], url, handler: handle, config: { refusalLog: 'flvclipper' } satisfies RefusalLogConfig });
+  }
 }

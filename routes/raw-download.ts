@@ -119,8 +119,9 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
   }
 
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/index.php/extwidget', '/extwidget']) {
-    // HEAD is routed here too (not to Fastify's automatic HEAD), so it keeps the file's Content-Length
-    app.route({ method: ['GET', 'HEAD'], url: `${prefix}/raw/*`, handler: raw });
-    app.route({ method: ['GET', 'HEAD'], url: `${prefix}/download/*`, handler: download });
+    // HEAD is routed here too (not to Fastify's automatic HEAD), so it keeps the file's Content-Length;
+    // the bare action (/index.php/extwidget/raw?entry_id=…) reads its parameters from the query
+    for (const url of [`${prefix}/raw`, `${prefix}/raw/*`]) app.route({ method: ['GET', 'HEAD'], url, handler: raw });
+    for (const url of [`${prefix}/download`, `${prefix}/download/*`]) app.route({ method: ['GET', 'HEAD'], url, handler: download });
   }
 }

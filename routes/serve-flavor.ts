@@ -52,7 +52,8 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
     return sendFile(request, reply, media, file, plan);
   }
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/index.php/extwidget', '/extwidget']) {
-    // HEAD is routed here too (not to Fastify's automatic HEAD), so it keeps the file's Content-Length
-    app.route({ method: ['GET', 'HEAD'], url: `${prefix}/serveFlavor/*`, handler: handle });
+    // HEAD is routed here too (not to Fastify's automatic HEAD), so it keeps the file's Content-Length;
+    // the bare action (…/serveFlavor?entryId=…) reads its parameters from the query
+    for (const url of [`${prefix}/serveFlavor`, `${prefix}/serveFlavor/*`]) app.route({ method: ['GET', 'HEAD'], url, handler: handle });
   }
 }

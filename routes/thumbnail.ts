@@ -89,11 +89,13 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
     return reply.code(200).send(file === 'images.m3u8' ? imagePlaylist(sb.layout) : storyboardVtt(sb.layout));
   }
 
+  // the bare action (…/thumbnail?entry_id=…) reads its parameters from the query
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid']) {
+    app.get(`${prefix}/thumbnail`, handle);
     app.get(`${prefix}/thumbnail/*`, handle);
     app.get(`${prefix}/storyboard/*`, storyboard);
   }
   // the thumbnail action's own path, as raw, download and serveFlavor answer theirs: it names no
   // partner, so any partner's entry, as Kaltura's thumbnail action finds it
-  for (const prefix of ['/index.php/extwidget', '/extwidget']) app.get(`${prefix}/thumbnail/*`, handle);
+  for (const prefix of ['/index.php/extwidget', '/extwidget']) for (const url of [`${prefix}/thumbnail`, `${prefix}/thumbnail/*`]) app.get(url, handle);
 }
