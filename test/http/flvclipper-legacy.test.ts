@@ -85,3 +85,29 @@ t.test('an image entry\'s flvclipper URL answers its picture, as its thumbnail w
   t.equal(errorCode(bad), '25');
   t.equal(errorCode(await get('/p/309/sp/30900/flvclipper/entry_id/1_image000/ks/garbage')), '7');
 });
+
+t.test('a clip has validators: conditional requests get 304, a stale If-Range the whole clip', async (t) => {
+  const clip = '/p/309/sp/30900/flvclipper/entry_id/1_rcit0qgs/clip_from/2000/clip_to/6000';
+  const r = await get(clip);
+  const body = Buffer.from(await r.arrayBuffer());
+  const etag = r.headers.get('etag');
+  t.ok(etag, 'an ETag');
+  t.equal(r.headers.get('last-modified'), 'Sun, 19 Nov 2000 08:52:00 GMT', 'the media Last-Modified');
+  t.equal(r.headers.get('accept-ranges'), 'bytes');
+  for (const [what, headers] of [
+    ['If-None-Match', { 'If-None-Match': etag! }],
+    ['If-None-Match, weak', { 'If-None-Match': `W/${etag}` }],
+    ['If-Modified-Since', { 'If-Modified-Since': r.headers.get('last-modified')! }],
+  ] as const) {
+    const c = await get(clip, { headers });
+    t.equal(c.status, 304, what);
+    t.equal((await c.arrayBuffer()).byteLength, 0);
+  }
+  t.not((await get('/p/309/sp/30900/flvclipper/entry_id/1_rcit0qgs/clip_from/2000/clip_to/8000', { method: 'HEAD' })).headers.get('etag'), etag, 'another span, another ETag');
+  const range = await get(clip, { headers: { Range: 'bytes=0-99', 'If-Range': etag! } });
+  t.equal(range.status, 206, 'If-Range with the ETag: the range');
+  t.same(Buffer.from(await range.arrayBuffer()), body.subarray(0, 100));
+  const stale = await get(clip, { headers: { Range: 'bytes=0-99', 'If-Range': '"stale"' } });
+  t.equal(stale.status, 200, 'a stale If-Range: the whole clip');
+  t.equal(Buffer.from(await stale.arrayBuffer()).length, body.length);
+});
