@@ -16,6 +16,7 @@ import { holdThumbnailCache } from '../src/thumbnail/disk-cache.js';
 import { entryStoryboard } from '../src/thumbnail/source.js';
 import { imagePlaylist, storyboardVtt } from '../src/thumbnail/storyboard.js';
 import { headerValue } from '../src/request/http-facts.js';
+import { etagMatches } from '../src/serve/file.js';
 import { accessFacts, requestEnv } from './http.js';
 import { isSafeId } from '../src/catalog/ids.js';
 
@@ -38,7 +39,8 @@ export async function sendPicture(request: FastifyRequest, reply: FastifyReply, 
   reply.header('Cache-Control', protectedEntry ? 'private, max-age=3600' : 'public, max-age=86400');
   reply.header('ETag', thumb.etag);
   reply.header('X-Kdeliver-Thumbnail', thumb.source);
-  if (headerValue(request.headers, 'if-none-match') === thumb.etag) return reply.code(304).send();
+  const ifNoneMatch = headerValue(request.headers, 'if-none-match');
+  if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, thumb.etag)) return reply.code(304).send();
   reply.header('Content-Type', 'image/jpeg');
   reply.header('Content-Length', String(thumb.data.length));
   return reply.code(200).send(thumb.data);

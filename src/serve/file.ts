@@ -109,6 +109,10 @@ export const PUBLIC_MEDIA = 'public, max-age=8640000, max-stale=0';
  */
 export const PRIVATE_MEDIA = 'private, no-store';
 
+/** Whether an If-None-Match value names this ETag (weakly, as RFC 9110 compares them) or is "*". */
+export const etagMatches = (ifNoneMatch: string, etag: string): boolean =>
+  ifNoneMatch.split(',').map((s) => s.trim()).some((t) => t === etag || t === '*' || t === `W/${etag}`);
+
 /** A stored media file: the reference's cache headers, conditional requests (304), then ranges. */
 export function planFile(size: number, etag: string, contentType: string, h: ConditionalHeaders): FilePlan {
   const headers: Record<string, string> = {
@@ -121,7 +125,7 @@ export function planFile(size: number, etag: string, contentType: string, h: Con
     ETag: etag,
   };
   const notModified = h.ifNoneMatch !== undefined
-    ? h.ifNoneMatch.split(',').map((s) => s.trim()).some((t) => t === etag || t === '*' || t === `W/${etag}`)
+    ? etagMatches(h.ifNoneMatch, etag)
     : h.ifModifiedSince !== undefined && Date.parse(h.ifModifiedSince) >= Date.parse(MEDIA_LAST_MODIFIED);
   if (notModified) return { status: 304, headers };
   const rangeApplies = h.range !== undefined && (h.ifRange === undefined || h.ifRange === etag || h.ifRange === MEDIA_LAST_MODIFIED);

@@ -1,6 +1,6 @@
 // The thumbnail action's own path, /index.php/extwidget/thumbnail/... (and /extwidget/...), which
 // names no partner: old pages and feeds wrote it beside /p/{pid}/sp/{sp}/thumbnail/..., as they
-// wrote raw's and download's.
+// wrote raw's and download's. And a picture's ETag, compared as every media answer's.
 import t from 'tap';
 import sharp from 'sharp';
 import { startServer } from '../helpers/server.js';
@@ -41,5 +41,18 @@ t.test('the action path refuses as /p/{pid} does', async (t) => {
     t.equal(errorCode(r), code, path);
     t.ok(r.status >= 400 && r.status < 500, `${path}: ${r.status}`);
     t.not(r.headers.get('content-type'), 'image/jpeg');
+  }
+});
+
+t.test('a picture\'s ETag is compared as every media answer\'s: weak forms and lists get 304', async (t) => {
+  for (const path of ['/p/309/sp/30900/thumbnail/entry_id/1_rcit0qgs/width/64', '/p/309/sp/30900/flvclipper/entry_id/1_image000/width/64']) {
+    const r = await get(path);
+    await r.arrayBuffer();
+    const etag = r.headers.get('etag')!;
+    for (const inm of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+      const c = await get(path, { headers: { 'If-None-Match': inm } });
+      t.equal(c.status, 304, `${path}: If-None-Match ${inm}`);
+    }
+    t.equal((await get(path, { headers: { 'If-None-Match': '"other"' } })).status, 200, `${path}: another ETag`);
   }
 });
