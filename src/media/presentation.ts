@@ -1,7 +1,9 @@
 // What a packager manifest describes, independent of the protocol: renditions (one per flavor in
 // the set), each a list of clips (one per sequence entry, usually one), plus caption tracks.
 // File-name conventions of the reference packager live here too, shared by every writer.
-import type { Timeline } from './segment.js';
+import { fragmentLength } from './fmp4/writer.js';
+import type { Segment, Timeline } from './segment.js';
+import { tsSegmentLength } from './ts/writer.js';
 
 export interface Rendition {
   /** 1-based position in the URL set: the "-f{n}" of file names. */
@@ -92,38 +94,57 @@ const stable = (clips: Timeline[]): Timeline[] => {
   return c;
 };
 
-/** Peak bit rate over the segments, in bits/s, counting the chosen tracks. */
-export function peakBandwidth(clips: Timeline[], video: boolean, audio: boolean): number {
-  return remembered(stable(clips), `peak${video ? 'v' : ''}${audio ? 'a' : ''}`, () => computePeak(clips, video, audio));
+/**
+ * How a bit rate weighs a segment: by its samples' bytes alone (DASH and MSS, whose bitrates name
+ * their quality levels and fragment URLs), or as the file a player downloads in that container
+ * (HLS): an MPEG-TS segment's PAT, PMT, PES and ADTS headers, access unit delimiters, parameter
+ * sets and packet stuffing, an fMP4 segment's moof, are bits the link carries too. RFC 8216 makes
+ * BANDWIDTH the peak and AVERAGE-BANDWIDTH the average bit rate of the segments themselves, and
+ * players (AVPlayer, ExoPlayer) pick variants by them.
+ */
+export type Weighing = 'samples' | 'ts' | 'fmp4';
+
+/** Bytes of one segment with the chosen tracks, weighed as asked. */
+function segmentBytes(tl: Timeline, s: Segment, video: boolean, audio: boolean, weighing: Weighing): number {
+  if (weighing !== 'samples') {
+    // only the chosen tracks, as a -v1, -a1 or -v1-a1 file carries them
+    const view: Timeline = { ...tl, video: video ? tl.video : null, audio: audio ? tl.audio : null };
+    const seg: Segment = { ...s, video: video ? s.video : null, audio: audio ? s.audio : null };
+    if (!(view.video && seg.video) && !(view.audio && seg.audio)) return 0;
+    return weighing === 'ts' ? tsSegmentLength(view, seg) : fragmentLength(view, seg);
+  }
+  let bytes = 0;
+  if (video && tl.video && s.video) for (let i = s.video.first; i < s.video.end; i++) bytes += tl.video.track.size[i];
+  if (audio && tl.audio && s.audio) for (let i = s.audio.first; i < s.audio.end; i++) bytes += tl.audio.track.size[i];
+  return bytes;
 }
 
-function computePeak(clips: Timeline[], video: boolean, audio: boolean): number {
+/** Peak bit rate over the segments, in bits/s, counting the chosen tracks. */
+export function peakBandwidth(clips: Timeline[], video: boolean, audio: boolean, weighing: Weighing): number {
+  return remembered(stable(clips), `peak${video ? 'v' : ''}${audio ? 'a' : ''}/${weighing}`, () => computePeak(clips, video, audio, weighing));
+}
+
+function computePeak(clips: Timeline[], video: boolean, audio: boolean, weighing: Weighing): number {
   let peak = 0;
   for (const tl of clips) {
     for (const s of tl.segments) {
-      let bytes = 0;
-      if (video && tl.video && s.video) for (let i = s.video.first; i < s.video.end; i++) bytes += tl.video.track.size[i];
-      if (audio && tl.audio && s.audio) for (let i = s.audio.first; i < s.audio.end; i++) bytes += tl.audio.track.size[i];
-      if (s.durationMs > 0) peak = Math.max(peak, (bytes * 8 * 1000) / s.durationMs);
+      if (s.durationMs > 0) peak = Math.max(peak, (segmentBytes(tl, s, video, audio, weighing) * 8 * 1000) / s.durationMs);
     }
   }
   return Math.max(1000, Math.round(peak));
 }
 
 /** Average bit rate, bits/s. */
-export function averageBandwidth(clips: Timeline[], video: boolean, audio: boolean): number {
-  return remembered(stable(clips), `avg${video ? 'v' : ''}${audio ? 'a' : ''}`, () => computeAverage(clips, video, audio));
+export function averageBandwidth(clips: Timeline[], video: boolean, audio: boolean, weighing: Weighing): number {
+  return remembered(stable(clips), `avg${video ? 'v' : ''}${audio ? 'a' : ''}/${weighing}`, () => computeAverage(clips, video, audio, weighing));
 }
 
-function computeAverage(clips: Timeline[], video: boolean, audio: boolean): number {
+function computeAverage(clips: Timeline[], video: boolean, audio: boolean, weighing: Weighing): number {
   let bytes = 0;
   let ms = 0;
   for (const tl of clips) {
     ms += tl.durationMs;
-    for (const s of tl.segments) {
-      if (video && tl.video && s.video) for (let i = s.video.first; i < s.video.end; i++) bytes += tl.video.track.size[i];
-      if (audio && tl.audio && s.audio) for (let i = s.audio.first; i < s.audio.end; i++) bytes += tl.audio.track.size[i];
-    }
+    for (const s of tl.segments) bytes += segmentBytes(tl, s, video, audio, weighing);
   }
   return ms > 0 ? Math.max(1000, Math.round((bytes * 8 * 1000) / ms)) : 1000;
 }

@@ -79,7 +79,7 @@ export function buildMpd(p: Presentation, encryption?: Encryption, base = ''): s
         const tl = r.clips[c];
         if (!tl.video) continue;
         const tr = tl.video.track;
-        out.push(`<Representation id="f${r.f}-v1" bandwidth="${averageBandwidth([tl], true, false)}" codecs="${esc(codecsOf(tl, true, false))}" width="${tr.width || r.width}" height="${tr.height || r.height}"${r.frameRate ? ` frameRate="${r.frameRate}"` : ''} sar="1:1">`);
+        out.push(`<Representation id="f${r.f}-v1" bandwidth="${averageBandwidth([tl], true, false, 'samples')}" codecs="${esc(codecsOf(tl, true, false))}" width="${tr.width || r.width}" height="${tr.height || r.height}"${r.frameRate ? ` frameRate="${r.frameRate}"` : ''} sar="1:1">`);
         out.push(`<SegmentTemplate timescale="${tr.timescale}" initialization="${tpl(init(r.f, 'v1'))}" media="${tpl(`fragment-$Number$-f${r.f}-v1.m4s`)}" startNumber="${firstNumber(r, c)}"><SegmentTimeline>${timelineXml(tl, tl.video, 'video')}</SegmentTimeline></SegmentTemplate>`);
         out.push('</Representation>');
       }
@@ -103,7 +103,7 @@ export function buildMpd(p: Presentation, encryption?: Encryption, base = ''): s
         const tl = r.clips[c];
         if (!tl.audio) continue;
         const tr = tl.audio.track;
-        out.push(`<Representation id="f${r.f}-a1" bandwidth="${averageBandwidth([tl], false, true)}" codecs="${esc(codecsOf(tl, false, true))}" audioSamplingRate="${tr.sampleRate || tr.timescale}">`);
+        out.push(`<Representation id="f${r.f}-a1" bandwidth="${averageBandwidth([tl], false, true, 'samples')}" codecs="${esc(codecsOf(tl, false, true))}" audioSamplingRate="${tr.sampleRate || tr.timescale}">`);
         out.push(`<AudioChannelConfiguration schemeIdUri="urn:mpeg:dash:23003:3:audio_channel_configuration:2011" value="${tr.channels || 2}"/>`);
         out.push(`<SegmentTemplate timescale="${tr.timescale}" initialization="${tpl(init(r.f, 'a1'))}" media="${tpl(`fragment-$Number$-f${r.f}-a1.m4s`)}" startNumber="${firstNumber(r, c)}"><SegmentTimeline>${timelineXml(tl, tl.audio, 'audio')}</SegmentTimeline></SegmentTemplate>`);
         out.push('</Representation>');

@@ -134,6 +134,9 @@ export function keyFrameFragments(tl: Timeline, segIndex: number): { body: Media
   return { body: partsBody(parts, 'video/mp4'), ranges };
 }
 
+/** Bytes of a clear HLS fMP4 segment (moof and mdat), from the index alone: what HLS bit rates weigh. */
+export const fragmentLength = (tl: Timeline, seg: Segment): number => fragmentParts(tl, seg, { sequence: 1, dash: false }).reduce((n, p) => n + p.length, 0);
+
 /** A clear fragment as parts: made boxes, then the samples' spans in the source. */
 function fragmentParts(tl: Timeline, seg: Segment, opts: FragmentOptions): Part[] {
   const { plans, spans, keySets } = planTrafs(tl, seg);

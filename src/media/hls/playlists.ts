@@ -21,11 +21,14 @@ export function masterPlaylist(p: Presentation): string {
   const lines = ['#EXTM3U', '#EXT-X-INDEPENDENT-SEGMENTS'];
   const audioGroup = audio.length > 0;
   const subs = p.captions.length > 0;
+  // the group's heaviest rendition: a variant must carry whichever one the viewer picks
   let audioPeak = 0;
+  let audioAverage = 0;
   if (audioGroup) {
     const anyDefault = audio.some((r) => r.isDefault);
     audio.forEach((r, i) => {
-      audioPeak = Math.max(audioPeak, peakBandwidth(r.clips, false, true));
+      audioPeak = Math.max(audioPeak, peakBandwidth(r.clips, false, true, p.container));
+      audioAverage = Math.max(audioAverage, averageBandwidth(r.clips, false, true, p.container));
       const isDefault = anyDefault ? r.isDefault : i === 0;
       const name = r.label || r.language || `Audio ${i + 1}`;
       lines.push(`#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME=${q(name)},${r.language ? `LANGUAGE=${q(r.language)},` : ''}AUTOSELECT=YES,DEFAULT=${isDefault ? 'YES' : 'NO'},CHANNELS="2",URI=${q(`index-f${r.f}${trackSuffix(false, true)}.m3u8`)}`);
@@ -44,8 +47,8 @@ export function masterPlaylist(p: Presentation): string {
     const tl = r.clips[0];
     const codecs = [codecsOf(tl, v, a), audioGroup ? codecsOf(audio[0].clips[0], false, true) : ''].filter(Boolean).join(',');
     const attrs = [
-      `BANDWIDTH=${peakBandwidth(r.clips, v, a) + audioPeak}`,
-      `AVERAGE-BANDWIDTH=${averageBandwidth(r.clips, v, a) + (audioGroup ? averageBandwidth(audio[0].clips, false, true) : 0)}`,
+      `BANDWIDTH=${peakBandwidth(r.clips, v, a, p.container) + audioPeak}`,
+      `AVERAGE-BANDWIDTH=${averageBandwidth(r.clips, v, a, p.container) + audioAverage}`,
     ];
     if (v && r.width && r.height) attrs.push(`RESOLUTION=${r.width}x${r.height}`);
     if (v && r.frameRate) attrs.push(`FRAME-RATE=${r.frameRate.toFixed(3)}`);

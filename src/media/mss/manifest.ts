@@ -41,7 +41,7 @@ interface Level {
 function levels(rs: Rendition[], kind: 'video' | 'audio'): Level[] {
   const used = new Set<number>();
   return rs.map((r) => {
-    let b = averageBandwidth(r.clips.slice(0, 1), kind === 'video', kind === 'audio');
+    let b = averageBandwidth(r.clips.slice(0, 1), kind === 'video', kind === 'audio', 'samples');
     while (used.has(b)) b++;
     used.add(b);
     return { r, bitrate: b };

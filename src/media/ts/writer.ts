@@ -536,6 +536,9 @@ function packetLayout(plans: PesPlan[]): { pktStart: number[]; pkts: number } {
   return { pktStart, pkts };
 }
 
+/** Bytes of a clear segment (PAT, PMT and its PES packets), from the index alone: what HLS bit rates weigh. */
+export const tsSegmentLength = (tl: Timeline, seg: Segment): number => packetLayout(planSegment(tl, seg)).pkts * PKT;
+
 /** Bytes of the PAT and PMT that open every segment: a segment's Media Initialization Section. */
 export const TS_INIT_BYTES = 2 * PKT;
 
