@@ -31,7 +31,10 @@ export function masterPlaylist(p: Presentation): string {
       audioAverage = Math.max(audioAverage, averageBandwidth(r.clips, false, true, p.container));
       const isDefault = anyDefault ? r.isDefault : i === 0;
       const name = r.label || r.language || `Audio ${i + 1}`;
-      lines.push(`#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME=${q(name)},${r.language ? `LANGUAGE=${q(r.language)},` : ''}AUTOSELECT=YES,DEFAULT=${isDefault ? 'YES' : 'NO'},CHANNELS="2",URI=${q(`index-f${r.f}${trackSuffix(false, true)}.m3u8`)}`);
+      // the track's own channel count (as the MPD's AudioChannelConfiguration): AVPlayer picks a
+      // stereo or a surround rendition by it
+      const channels = r.clips[0].audio?.track.channels;
+      lines.push(`#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME=${q(name)},${r.language ? `LANGUAGE=${q(r.language)},` : ''}AUTOSELECT=YES,DEFAULT=${isDefault ? 'YES' : 'NO'},${channels ? `CHANNELS="${channels}",` : ''}URI=${q(`index-f${r.f}${trackSuffix(false, true)}.m3u8`)}`);
     });
   }
   if (subs) {

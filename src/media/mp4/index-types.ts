@@ -18,6 +18,7 @@ export interface TrackIndex {
   language: string;
   width: number;
   height: number;
+  /** Audio channels: the AAC configuration's where it names them, else the sample entry's channelcount. */
   channels: number;
   sampleRate: number;
   /** The whole first stsd entry box (header included), copied verbatim into init segments. */

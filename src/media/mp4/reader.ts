@@ -368,6 +368,11 @@ function parseEsds(b: Uint8Array, esds: Box, d: SampleDescription): void {
       d.aacChannelConfig = (dec.asc[1] >> 3) & 15;
       if (aacObjectType === 31 && dec.asc.length >= 3) aacObjectType = 32 + (((dec.asc[0] & 7) << 3) | (dec.asc[1] >> 5));
       d.aacObjectType = aacObjectType;
+      // The AudioSpecificConfig says how many channels the decoder gives; the sample entry's
+      // channelcount does not (ffmpeg writes 2 for mono and 5.1 AAC alike). Configuration 7 is
+      // 7.1 (8 channels); parametric stereo (object type 29) makes stereo of a mono core.
+      const cfg = d.aacChannelConfig;
+      if (cfg >= 1 && cfg <= 7) d.channels = cfg === 7 ? 8 : cfg === 1 && aacObjectType === 29 ? 2 : cfg;
     }
     d.codecString = `mp4a.40.${aacObjectType || 2}`;
   } else d.codecString = `mp4a.${hex2(dec.oti)}`;
