@@ -2,7 +2,8 @@
 // (init, HLS segments, DASH fragments, MSS fragments) and MPEG-TS segments, whole and by range.
 // The parsers in writers.test.ts say the output is valid; these hashes say a refactor of the
 // shared box builders and region reads changed no byte of it. The video MPEG-TS pins were taken
-// again when every video PES gained an access unit delimiter (src/media/ts/writer.ts).
+// again when every video PES gained an access unit delimiter (src/media/ts/writer.ts), the
+// audio-only ones when their PES became short enough to carry a PCR every 100 ms.
 import t from 'tap';
 import { createHash } from 'node:crypto';
 import { readMediaIndex } from '../../src/media/mp4/reader.js';
@@ -113,15 +114,15 @@ const EXPECTED: Record<string, string> = {
   'audio-128k.mp4 progressive 5000-Infinity': '115611:0146eb65a728fe3b:d2c17756ddcd5cba:f5ffd312f8be350e',
   'audio-128k.mp4 init': 'dfc0e49986c65565',
   'audio-128k.mp4 fmp4 hls 1': '32958:7db27c7444e0218f:f3c694d5cedcfab1:603d429622e442bd',
-  'audio-128k.mp4 ts 1': '35720:98c21c1f89bac1b2:b765354dfa7a4b55:57b09134666bf488',
+  'audio-128k.mp4 ts 1': '35908:6c7a6bc934756ad5:896688bff9c6172d:32fca53c0540d519',
   'audio-128k.mp4 fmp4 hls 2': '32976:8fec4d8dc506bb7b:d29a9d0ea240f813:451f570325503401',
-  'audio-128k.mp4 ts 2': '35720:fe752c6423e3d2f3:ae57d3acbe50d7f0:075a04dbe981a065',
+  'audio-128k.mp4 ts 2': '35720:c9f625a40888fbe6:f834a83126751372:7a97a57815fcb1cd',
   'audio-128k.mp4 fmp4 hls 3': '32964:32383fc29f674de3:36da9d4e43d3ccc8:5c8312fb1e0abcbc',
-  'audio-128k.mp4 ts 3': '35720:7d2d485538202cd6:d81925e58da72624:3d8aa6c84ffd0239',
+  'audio-128k.mp4 ts 3': '35720:8c37eabc39537a69:44440c64d1d7ddc5:430e525f0c7b08f0',
   'audio-128k.mp4 fmp4 hls 4': '65424:8c389a4fd7ae9743:c1a4bae69d6984dc:38f493f977e2dc8c',
-  'audio-128k.mp4 ts 4': '70688:4393fa80185af836:78b66c576bf55768:fbc69acc40c43260',
+  'audio-128k.mp4 ts 4': '70688:65e36f3b3a36d223:d8385f603f48b800:e2c98b944649ba6d',
   'audio-128k.mp4 fmp4 hls 5': '32924:bf633dc362a43547:5b07d18e1abe2b16:f5ffd312f8be350e',
-  'audio-128k.mp4 ts 5': '35720:18921f8e57cca1bd:bfdc702fc1b50ee1:d5ca1faa9a875a8d',
+  'audio-128k.mp4 ts 5': '35720:b89be1908fa787e4:f7f2525a2049666e:8eb238f68f078429',
   'audio-128k.mp4 dash audio 1': '65914:4a97c4e29726a390:58cd21dcc545bd00:451f570325503401',
   'audio-128k.mp4 mss audio 1': '65838:67a44e09457825ad:be14f8db581b4897:451f570325503401',
   'audio-128k.mp4 dash audio 2': '65527:106927c311f33a6b:c01230ebb2001fcb:b103f8a64e033af4',
@@ -133,15 +134,15 @@ const EXPECTED: Record<string, string> = {
   'alt-audio-spa.mp4 progressive 5000-Infinity': '87601:3869757b1b0f19bc:c38fc9f97ad2706f:ca0ff873eeca550f',
   'alt-audio-spa.mp4 init': 'c471f6333136f1ff',
   'alt-audio-spa.mp4 fmp4 hls 1': '24955:e44cee7efa17ba14:97662db417d2d503:2b9e3c77451cf548',
-  'alt-audio-spa.mp4 ts 1': '26884:780f3de4fe9838e3:0b9821b7a63f5441:c8e72a851ca30ce8',
+  'alt-audio-spa.mp4 ts 1': '27260:6ae54ef8b76ad82c:9d74032c8ce191c8:e807033f0dc7b7bf',
   'alt-audio-spa.mp4 fmp4 hls 2': '24965:5c077ad99cf67bed:3ad4797387887eb9:c240f740de7845ea',
-  'alt-audio-spa.mp4 ts 2': '26884:70c2aacb5ba84939:35847b954067fd4c:05122668000baf25',
+  'alt-audio-spa.mp4 ts 2': '27072:b2611d3e9ed5db1e:d157d5da26c25ed5:133b05671dd71bc1',
   'alt-audio-spa.mp4 fmp4 hls 3': '24940:12a569211a8bfb8c:9a5529cbf529e1b1:16905b0d6cb286fc',
-  'alt-audio-spa.mp4 ts 3': '26884:1e83b53162891756:2b433c93dd1b77d5:76cf5bc4693b82f1',
+  'alt-audio-spa.mp4 ts 3': '26884:0863382452f88bc6:20ac1b8195b4aa0e:e05f7aeb0c5a7317',
   'alt-audio-spa.mp4 fmp4 hls 4': '49499:4f8e6911c5e510bb:3b8defc087689d99:aefe0944f6b959e0',
-  'alt-audio-spa.mp4 ts 4': '53204:1af022a8fd5f5a1f:35281961ed083edf:b3d0844f4c7723d6',
+  'alt-audio-spa.mp4 ts 4': '53204:5ba59742b994ff65:6959da7fedab9367:05ccd413a18a18c0',
   'alt-audio-spa.mp4 fmp4 hls 5': '24948:966f5ee05207cf2c:764e30a17ab96343:ca0ff873eeca550f',
-  'alt-audio-spa.mp4 ts 5': '26884:34217b5d4757fb3a:776bfec9f265610f:53857d9dd517c103',
+  'alt-audio-spa.mp4 ts 5': '27448:329197cb562c314c:b14b61b5dc9aeaab:d01463e2617d5955',
   'alt-audio-spa.mp4 dash audio 1': '49900:4393cea78a46643d:9f984eddba524263:c240f740de7845ea',
   'alt-audio-spa.mp4 mss audio 1': '49824:55e9a544eb4a5096:189341abb4f6b481:c240f740de7845ea',
   'alt-audio-spa.mp4 dash audio 2': '49564:272bf0984f3d0ba3:2244a241c7382ae9:64635adfe5a77f86',

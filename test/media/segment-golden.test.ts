@@ -4,7 +4,8 @@
 // computed by this file at commit d165245 (before those changes), the MPEG-TS ones (ts,
 // ts-aes128, ts-sampleaes) again when every video PES gained an access unit delimiter
 // (src/media/ts/writer.ts; test/media/writers.test.ts proves the per-sample and one-read paths
-// still agree); print them again with KDELIVER_PRINT_GOLDEN=1. Each case is hashed whole and over two ranges, with the segment
+// still agree), and the audio-only MPEG-TS ones when their PES became short enough to carry a
+// PCR every 100 ms (test/media/ts-pcr.test.ts); print them again with KDELIVER_PRINT_GOLDEN=1. Each case is hashed whole and over two ranges, with the segment
 // answer cache off (every byte made) and on (made once, then answered from the cache), and the
 // TS segments of the cached run are decoded by ffmpeg.
 import t from 'tap';

@@ -12,7 +12,7 @@ import { aes128Body, CbcRestarts } from '../crypto/cipher.js';
 import { checkEncryption, hlsSegmentIv, type Encryption } from '../crypto/encryption.js';
 import { encryptAdtsPayload, sampleAesDescriptors, STREAM_TYPE_AAC_SAMPLE_AES, STREAM_TYPE_AVC_SAMPLE_AES, sampleAesSlack, writeSampleAesNal } from '../crypto/sample-aes.js';
 import { MediaError } from '../errors.js';
-import type { TrackIndex } from '../mp4/index-types.js';
+import { dtsAt, type TrackIndex } from '../mp4/index-types.js';
 import type { Segment, Timeline, TrackTiming } from '../segment.js';
 
 const PKT = 188;
@@ -22,6 +22,11 @@ const PID_AUDIO = 0x101;
 /** Timestamps start 1.4 s in, as ffmpeg's muxer does, leaving room for B-frame reordering. */
 export const TS_TIMESTAMP_OFFSET_90K = 126000;
 const AUDIO_FRAMES_PER_PES = 8;
+/**
+ * Where the audio PES carry the PCR (a segment without video), each spans at most this long:
+ * ISO/IEC 13818-1 (2.7.2) wants a PCR at least every 100 ms, and eight 48 kHz AAC frames are 171.
+ */
+const PCR_INTERVAL_S = 0.1;
 
 interface PesPlan {
   pid: number;
@@ -133,12 +138,17 @@ function planSegment(tl: Timeline, seg: Segment, sampleAes = false): PesPlan[] {
   if (a && seg.audio) {
     const t = a.track;
     const audio: PesPlan[] = [];
-    for (let i = seg.audio.first; i < seg.audio.end; i += AUDIO_FRAMES_PER_PES) {
-      const end = Math.min(seg.audio.end, i + AUDIO_FRAMES_PER_PES);
+    const pcr = !v || !seg.video;
+    const span = pcr ? PCR_INTERVAL_S * t.timescale : Infinity;
+    for (let i = seg.audio.first; i < seg.audio.end;) {
+      // the next PES (and PCR) starts where this one's last frame ends
+      let end = i + 1;
+      while (end < seg.audio.end && end - i < AUDIO_FRAMES_PER_PES && dtsAt(t, end + 1) - t.dts[i] <= span) end++;
       let bytes = 0;
       for (let k = i; k < end; k++) bytes += 7 + t.size[k];
       const pts = TS_TIMESTAMP_OFFSET_90K + to90k(Math.max(0, t.dts[i] - a.dtsBase), t.timescale);
-      audio.push({ pid: PID_AUDIO, first: i, end, pts, dts: pts, esBytes: bytes, pcr: !v || !seg.video, slack: 0 });
+      audio.push({ pid: PID_AUDIO, first: i, end, pts, dts: pts, esBytes: bytes, pcr, slack: 0 });
+      i = end;
     }
     // interleave by decode time so a demuxer never waits long on one stream
     const merged: PesPlan[] = [];
