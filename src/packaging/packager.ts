@@ -172,13 +172,48 @@ const langCode = (language: string, fallback = ''): string => {
   return /^[a-z]{2,3}$/.test(l) ? l : fallback;
 };
 
-async function rendition(f: number, sources: Source[], deps: PackagerDeps, policy: SegmentPolicy, clip: Clip, use: { video: boolean; audio: boolean }): Promise<Rendition> {
+/**
+ * Where a clipped entry's video starts (src/media/segment.ts: at the key frame at or before
+ * clipFrom), in ms of the source: the request's first video flavor of the entry, else the entry's
+ * first ready one (an audio URL of playManifest's HLS master names no video); clipFrom itself for
+ * an entry without video. Remembered per request.
+ */
+type VideoStart = (entry: Entry) => Promise<number>;
+
+function videoStartOf(sets: Source[][], deps: PackagerDeps, policy: SegmentPolicy, clip: Clip): VideoStart {
+  const memo = new Map<string, Promise<number>>();
+  const find = async (entry: Entry): Promise<number> => {
+    const asked = sets.flat().filter((s) => s.entry.id === entry.id).map((s) => s.flavor);
+    const others = (await deps.catalog.listFlavors(entry.id)).filter((f) => f.status === AssetStatus.READY && f.filePath && !asked.some((a) => a.id === f.id));
+    for (const f of [...asked, ...others]) {
+      try {
+        const index = await deps.cache.get(deps.media.locate(f.filePath));
+        if (index.tracks.some((t) => t.kind === 'video')) return timelineFor(index, policy, clip, { video: true, audio: false }).originMs;
+      } catch {
+        // a flavor the packager cannot read (not MP4, clip past its end) starts nothing
+      }
+    }
+    return clip.fromMs;
+  };
+  return (entry) => {
+    let p = memo.get(entry.id);
+    if (!p) memo.set(entry.id, (p = find(entry)));
+    return p;
+  };
+}
+
+async function rendition(f: number, sources: Source[], deps: PackagerDeps, policy: SegmentPolicy, clip: Clip, use: { video: boolean; audio: boolean }, videoStart: VideoStart): Promise<Rendition> {
   const clips = [];
   for (const s of sources) {
     const index = await deps.cache.get(s.path);
     const hasV = index.tracks.some((t) => t.kind === 'video');
     const hasA = index.tracks.some((t) => t.kind === 'audio');
-    clips.push(timelineFor(index, policy, clip, { video: use.video && hasV, audio: use.audio && hasA }));
+    // A flavor without video (alternate audio) starts where the entry's video does, not at
+    // clipFrom: every rendition's time 0 is then the same moment of the source, as the audio of a
+    // muxed flavor is cut (src/media/segment.ts). Cut at clipFrom, it played ahead of the pictures
+    // by up to a GOP.
+    const own = !hasV && clip.fromMs > 0 ? { ...clip, fromMs: await videoStart(s.entry) } : clip;
+    clips.push(timelineFor(index, policy, own, { video: use.video && hasV, audio: use.audio && hasA }));
   }
   const first = clips[0];
   const fl = sources[0].flavor;
@@ -327,8 +362,9 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
   const policy = req.proto === 'hls' ? hlsPolicy(deps.config.hlsSegmentDurationMs) : flatPolicy(deps.config.dashSegmentDurationMs);
   const file = req.file;
   const defaultAudioLang = pairs.get('defaultAudioLang');
+  const videoStart = videoStartOf(sets, deps, policy, clip);
   const all = async (): Promise<Rendition[]> => {
-    const rs = await Promise.all(sets.map((s, i) => rendition(i + 1, s, deps, policy, clip, tracks)));
+    const rs = await Promise.all(sets.map((s, i) => rendition(i + 1, s, deps, policy, clip, tracks, videoStart)));
     if (rs.every(selectsNothing)) throw notFound('no such track in this flavor');
     if (defaultAudioLang) {
       // playManifest's defaultAudioLang picks the default audio as playManifest's own HLS master does
@@ -339,7 +375,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
   };
   const one = async (f: number | null, video: boolean | null, audio: boolean | null): Promise<Rendition> => {
     const sources = pick(sets, f, 'flavor');
-    const r = await rendition((f ?? 1), sources, deps, policy, clip, { video: tracks.video && (video ?? true), audio: tracks.audio && (audio ?? true) });
+    const r = await rendition((f ?? 1), sources, deps, policy, clip, { video: tracks.video && (video ?? true), audio: tracks.audio && (audio ?? true) }, videoStart);
     if (selectsNothing(r)) throw notFound('no such track in this flavor');
     return r;
   };
