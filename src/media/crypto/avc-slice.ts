@@ -4,76 +4,7 @@
 // from the track's avcC. Anything not understood gives null, and the caller keeps a generous
 // clear leader instead.
 
-/** Reads bits of a NAL unit's payload, skipping emulation prevention bytes. */
-class Bits {
-  private byte = 0;
-  private bit = 0;
-  private zeros = 0;
-  /** Escaped bytes consumed so far (emulation prevention bytes included). */
-  consumed = 0;
-
-  constructor(private readonly b: Uint8Array, start: number) {
-    this.byte = start;
-    this.consumed = start;
-  }
-
-  private next(): number {
-    if (this.byte >= this.b.length) throw new RangeError('past the end');
-    let v = this.b[this.byte];
-    if (this.zeros >= 2 && v === 3) {
-      this.byte++;
-      this.zeros = 0;
-      if (this.byte >= this.b.length) throw new RangeError('past the end');
-      v = this.b[this.byte];
-    }
-    this.zeros = v === 0 ? this.zeros + 1 : 0;
-    return v;
-  }
-
-  u1(): number {
-    const v = (this.peekByte() >> (7 - this.bit)) & 1;
-    if (++this.bit === 8) {
-      this.bit = 0;
-      this.byte++;
-      this.current = -1;
-    }
-    this.consumed = this.byte + (this.bit > 0 ? 1 : 0);
-    return v;
-  }
-
-  private current = -1;
-  private peekByte(): number {
-    if (this.current < 0) this.current = this.next();
-    return this.current;
-  }
-
-  u(n: number): number {
-    let v = 0;
-    for (let i = 0; i < n; i++) v = v * 2 + this.u1();
-    return v;
-  }
-
-  ue(): number {
-    let lead = 0;
-    while (this.u1() === 0) if (++lead > 31) throw new RangeError('exp-Golomb code too long');
-    return lead === 0 ? 0 : 2 ** lead - 1 + this.u(lead);
-  }
-
-  se(): number {
-    const k = this.ue();
-    return k & 1 ? (k + 1) / 2 : -k / 2;
-  }
-}
-
-interface Sps {
-  chromaArrayType: number;
-  log2MaxFrameNum: number;
-  pocType: number;
-  log2MaxPocLsb: number;
-  deltaPicOrderAlwaysZero: boolean;
-  frameMbsOnly: boolean;
-  separateColourPlane: boolean;
-}
+import { Bits, readSps, type Sps } from '../mp4/avc-sps.js';
 
 interface Pps {
   sps: Sps;
@@ -89,52 +20,6 @@ interface Pps {
 
 export interface AvcParams {
   pps: Map<number, Pps>;
-}
-
-const HIGH_PROFILES = new Set([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135]);
-
-function skipScalingList(r: Bits, size: number): void {
-  let last = 8;
-  let next = 8;
-  for (let j = 0; j < size; j++) {
-    if (next !== 0) next = (last + r.se() + 256) % 256;
-    last = next === 0 ? last : next;
-  }
-}
-
-function parseSps(nal: Uint8Array): [number, Sps] {
-  const r = new Bits(nal, 1);
-  const profile = r.u(8);
-  r.u(16); // constraint flags, level
-  const id = r.ue();
-  let chromaFormat = 1;
-  let separate = false;
-  if (HIGH_PROFILES.has(profile)) {
-    chromaFormat = r.ue();
-    if (chromaFormat === 3) separate = r.u1() === 1;
-    r.ue(); // bit depth luma
-    r.ue(); // bit depth chroma
-    r.u1(); // qpprime_y_zero_transform_bypass
-    if (r.u1()) for (let i = 0; i < (chromaFormat !== 3 ? 8 : 12); i++) if (r.u1()) skipScalingList(r, i < 6 ? 16 : 64);
-  }
-  const log2MaxFrameNum = r.ue() + 4;
-  const pocType = r.ue();
-  let log2MaxPocLsb = 0;
-  let deltaPicOrderAlwaysZero = false;
-  if (pocType === 0) log2MaxPocLsb = r.ue() + 4;
-  else if (pocType === 1) {
-    deltaPicOrderAlwaysZero = r.u1() === 1;
-    r.se();
-    r.se();
-    const n = r.ue();
-    for (let i = 0; i < n; i++) r.se();
-  }
-  r.ue(); // max_num_ref_frames
-  r.u1(); // gaps
-  r.ue(); // width
-  r.ue(); // height
-  const frameMbsOnly = r.u1() === 1;
-  return [id, { chromaArrayType: separate ? 0 : chromaFormat, log2MaxFrameNum, pocType, log2MaxPocLsb, deltaPicOrderAlwaysZero, frameMbsOnly, separateColourPlane: separate }];
 }
 
 function parsePps(nal: Uint8Array, spsById: Map<number, Sps>): [number, Pps] | null {
@@ -163,7 +48,7 @@ export function avcParams(parameterSets: Uint8Array[]): AvcParams | null {
   const sps = new Map<number, Sps>();
   const pps = new Map<number, Pps>();
   try {
-    for (const ps of parameterSets) if ((ps[0] & 0x1f) === 7) { const [id, s] = parseSps(ps); sps.set(id, s); }
+    for (const ps of parameterSets) if ((ps[0] & 0x1f) === 7) { const [id, s] = readSps(ps); sps.set(id, s); }
     for (const ps of parameterSets) {
       if ((ps[0] & 0x1f) !== 8) continue;
       const got = parsePps(ps, sps);

@@ -18,6 +18,10 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 
 const isoDuration = (ms: number): string => `PT${(ms / 1000).toFixed(3)}S`;
 
+const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+/** A ratio in lowest terms, "w:h" (the track's sample aspect ratio: 640:639 for the sample's 426x240). */
+const ratio = ([w, h]: [number, number]): string => `${w / gcd(w, h)}:${h / gcd(w, h)}`;
+
 /** SegmentTimeline entries (t, d, r) of one track over a clip's segments. */
 function timelineXml(tl: Timeline, timing: TrackTiming, kind: 'video' | 'audio'): string {
   const t = timing.track;
@@ -79,7 +83,7 @@ export function buildMpd(p: Presentation, encryption?: Encryption, base = ''): s
         const tl = r.clips[c];
         if (!tl.video) continue;
         const tr = tl.video.track;
-        out.push(`<Representation id="f${r.f}-v1" bandwidth="${averageBandwidth([tl], true, false, 'samples')}" codecs="${esc(codecsOf(tl, true, false))}" width="${tr.width || r.width}" height="${tr.height || r.height}"${r.frameRate ? ` frameRate="${r.frameRate}"` : ''} sar="1:1">`);
+        out.push(`<Representation id="f${r.f}-v1" bandwidth="${averageBandwidth([tl], true, false, 'samples')}" codecs="${esc(codecsOf(tl, true, false))}" width="${tr.width || r.width}" height="${tr.height || r.height}"${r.frameRate ? ` frameRate="${r.frameRate}"` : ''} sar="${ratio(tr.sar)}">`);
         out.push(`<SegmentTemplate timescale="${tr.timescale}" initialization="${tpl(init(r.f, 'v1'))}" media="${tpl(`fragment-$Number$-f${r.f}-v1.m4s`)}" startNumber="${firstNumber(r, c)}"><SegmentTimeline>${timelineXml(tl, tl.video, 'video')}</SegmentTimeline></SegmentTemplate>`);
         out.push('</Representation>');
       }

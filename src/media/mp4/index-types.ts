@@ -18,6 +18,8 @@ export interface TrackIndex {
   language: string;
   width: number;
   height: number;
+  /** Sample (pixel) aspect ratio of video: the sample entry's pasp, else the H.264 SPS's VUI, else 1:1. */
+  sar: [number, number];
   /** Audio channels: the AAC configuration's where it names them, else the sample entry's channelcount. */
   channels: number;
   sampleRate: number;

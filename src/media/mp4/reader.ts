@@ -5,6 +5,7 @@ import { openFileSource, type ByteSource } from '../source.js';
 import type { DecodeRuns, MediaIndex, TrackIndex, TrackKind } from './index-types.js';
 import { Mp4Track, mediaIndex, type PendingTables, type RawTables } from './track.js';
 import { moovMemory } from '../spare-memory.js';
+import { readSps } from './avc-sps.js';
 
 interface Box {
   type: string;
@@ -281,7 +282,7 @@ function parseHdlr(b: Uint8Array, hdlr: Box): TrackKind {
 }
 
 type SampleDescription = Pick<TrackIndex,
-  'sampleEntry' | 'format' | 'width' | 'height' | 'channels' | 'sampleRate' | 'codecConfig' | 'nalLengthSize' | 'parameterSets' | 'codecString' | 'aacObjectType' | 'aacFreqIndex' | 'aacChannelConfig'>;
+  'sampleEntry' | 'format' | 'width' | 'height' | 'sar' | 'channels' | 'sampleRate' | 'codecConfig' | 'nalLengthSize' | 'parameterSets' | 'codecString' | 'aacObjectType' | 'aacFreqIndex' | 'aacChannelConfig'>;
 
 /** stsd: the first sample entry, kept whole, and what the writers need from it. */
 function parseStsd(dv: DataView, b: Uint8Array, stsd: Box, kind: 'video' | 'audio', id: number): SampleDescription {
@@ -290,7 +291,7 @@ function parseStsd(dv: DataView, b: Uint8Array, stsd: Box, kind: 'video' | 'audi
   const entry = entries[0];
   const entryHeaderStart = entry.start - 8;
   const d: SampleDescription = {
-    sampleEntry: copyBytes(b, entryHeaderStart, entry.end), format: entry.type, width: 0, height: 0, channels: 0, sampleRate: 0,
+    sampleEntry: copyBytes(b, entryHeaderStart, entry.end), format: entry.type, width: 0, height: 0, sar: [1, 1], channels: 0, sampleRate: 0,
     codecConfig: new Uint8Array(0), nalLengthSize: 0, parameterSets: [], codecString: '', aacObjectType: 0, aacFreqIndex: 0, aacChannelConfig: 0,
   };
   if (kind === 'video') {
@@ -302,6 +303,19 @@ function parseStsd(dv: DataView, b: Uint8Array, stsd: Box, kind: 'video' | 'audi
     if (avcC && avcC.end - avcC.start >= 7) parseAvcC(b, avcC, d);
     else if (hvcC && hvcC.end - hvcC.start >= 23) parseHvcC(b, hvcC, d);
     else d.codecString = d.format;
+    // the container's word first (pasp), else the H.264 stream's own (its first SPS's VUI)
+    const pasp = child(kids, 'pasp');
+    const sps = avcC ? d.parameterSets.find((ps) => (ps[0] & 0x1f) === 7) : undefined;
+    let sar: [number, number] | null = null;
+    if (pasp && pasp.end - pasp.start >= 8) sar = [dv.getUint32(pasp.start), dv.getUint32(pasp.start + 4)];
+    else if (sps) {
+      try {
+        sar = readSps(sps)[1].sar;
+      } catch {
+        // an SPS this reader cannot follow says nothing of its pixels
+      }
+    }
+    if (sar && sar[0] > 0 && sar[1] > 0) d.sar = sar;
   } else {
     const soundVersion = dv.getUint16(entry.start + 8);
     d.channels = dv.getUint16(entry.start + 16);

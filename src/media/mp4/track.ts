@@ -50,6 +50,7 @@ export class Mp4Track implements TrackIndex {
   language!: string;
   width!: number;
   height!: number;
+  sar!: [number, number];
   channels!: number;
   sampleRate!: number;
   sampleEntry!: Uint8Array;
