@@ -19,6 +19,18 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 const isoDuration = (ms: number): string => `PT${(ms / 1000).toFixed(3)}S`;
 
 const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+/**
+ * A frame rate as the MPD's FrameRateType writes it: a whole number or a fraction (ISO/IEC 23009-1
+ * 5.3.12.2), never a decimal, which ExoPlayer and schema validators reject ("29.97"). The NTSC
+ * family (the catalog keeps 29.97, 23.976, 59.94) is n*1000/1001; any other rate to 1/1000.
+ */
+function frameRateOf(fps: number): string {
+  if (Math.abs(fps - Math.round(fps)) < 0.0005) return String(Math.round(fps));
+  const ntsc = Math.round(fps * 1.001);
+  if (Math.abs((ntsc * 1000) / 1001 - fps) < 0.0015) return `${ntsc * 1000}/1001`;
+  return ratio([Math.round(fps * 1000), 1000]).replace(':', '/');
+}
+
 /** A ratio in lowest terms, "w:h" (the track's sample aspect ratio: 640:639 for the sample's 426x240). */
 const ratio = ([w, h]: [number, number]): string => `${w / gcd(w, h)}:${h / gcd(w, h)}`;
 
@@ -83,7 +95,7 @@ export function buildMpd(p: Presentation, encryption?: Encryption, base = ''): s
         const tl = r.clips[c];
         if (!tl.video) continue;
         const tr = tl.video.track;
-        out.push(`<Representation id="f${r.f}-v1" bandwidth="${averageBandwidth([tl], true, false, 'samples')}" codecs="${esc(codecsOf(tl, true, false))}" width="${tr.width || r.width}" height="${tr.height || r.height}"${r.frameRate ? ` frameRate="${r.frameRate}"` : ''} sar="${ratio(tr.sar)}">`);
+        out.push(`<Representation id="f${r.f}-v1" bandwidth="${averageBandwidth([tl], true, false, 'samples')}" codecs="${esc(codecsOf(tl, true, false))}" width="${tr.width || r.width}" height="${tr.height || r.height}"${r.frameRate ? ` frameRate="${frameRateOf(r.frameRate)}"` : ''} sar="${ratio(tr.sar)}">`);
         out.push(`<SegmentTemplate timescale="${tr.timescale}" initialization="${tpl(init(r.f, 'v1'))}" media="${tpl(`fragment-$Number$-f${r.f}-v1.m4s`)}" startNumber="${firstNumber(r, c)}"><SegmentTimeline>${timelineXml(tl, tl.video, 'video')}</SegmentTimeline></SegmentTemplate>`);
         out.push('</Representation>');
       }
