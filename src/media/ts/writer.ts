@@ -444,7 +444,7 @@ function writePesFromRegion(out: Buffer, regionShift: number, plans: PesPlan[], 
       putRegion(at + own, t.size[p.first] - own);
     } else {
       const t = audio!;
-      const profile = Math.max(0, Math.min(3, (t.aacObjectType || 2) - 1));
+      const profile = adtsProfile(t);
       for (let i = p.first; i < p.end; i++) {
         const size = t.size[i];
         const len = size + 7;
@@ -494,10 +494,21 @@ function writeAnnexB(dst: Buffer, at: number, t: TrackIndex, sample: Buffer, key
   return Math.max(end, start);
 }
 
+/**
+ * The ADTS header's profile (object type - 1, two bits). HE-AAC (SBR, 5) and HE-AAC v2 (PS, 29)
+ * signalled explicitly in the AudioSpecificConfig are an AAC-LC core whose extension ADTS cannot
+ * name: the header says LC, at the core's sampling rate (the config's first index, which the
+ * reader keeps), and decoders find the SBR data in the frames. 5 - 1 made it 3, AAC-LTP.
+ */
+function adtsProfile(t: TrackIndex): number {
+  const core = t.aacObjectType === 5 || t.aacObjectType === 29 ? 2 : t.aacObjectType || 2;
+  return Math.max(0, Math.min(3, core - 1));
+}
+
 /** Writes one AAC frame with its ADTS header at `at`; returns the end. */
 function writeAdts(dst: Buffer, at: number, t: TrackIndex, frame: Buffer): number {
   const len = frame.length + 7;
-  const profile = Math.max(0, Math.min(3, (t.aacObjectType || 2) - 1));
+  const profile = adtsProfile(t);
   dst[at] = 0xff;
   dst[at + 1] = 0xf1;
   dst[at + 2] = (profile << 6) | ((t.aacFreqIndex & 15) << 2) | ((t.aacChannelConfig >> 2) & 1);
