@@ -16,6 +16,24 @@ function masterLayout(p: Presentation): { variants: Rendition[]; audio: Renditio
   return { variants: video, audio: audioOnly, muxedAudio: audioOnly.length === 0 };
 }
 
+/**
+ * NAME and DEFAULT of each member of one EXT-X-MEDIA group, as RFC 8216 (4.3.4.1.1) wants them:
+ * names unique in the group (a repeated one, two "English" captions or an English stereo and 5.1
+ * track, gets " (2)", " (3)"; m3u8 parsers key renditions by NAME and lose the others), and at
+ * most one DEFAULT=YES: the first member marked default, else the first.
+ */
+function groupMembers<T>(items: T[], nameOf: (x: T, i: number) => string, isDefault: (x: T) => boolean): Array<{ name: string; isDefault: boolean }> {
+  const first = Math.max(0, items.findIndex(isDefault));
+  const used = new Set<string>();
+  return items.map((x, i) => {
+    const base = nameOf(x, i);
+    let name = base;
+    for (let k = 2; used.has(name); k++) name = `${base} (${k})`;
+    used.add(name);
+    return { name, isDefault: i === first };
+  });
+}
+
 export function masterPlaylist(p: Presentation): string {
   const { variants, audio, muxedAudio } = masterLayout(p);
   const lines = ['#EXTM3U', '#EXT-X-INDEPENDENT-SEGMENTS'];
@@ -25,12 +43,11 @@ export function masterPlaylist(p: Presentation): string {
   let audioPeak = 0;
   let audioAverage = 0;
   if (audioGroup) {
-    const anyDefault = audio.some((r) => r.isDefault);
+    const members = groupMembers(audio, (r, i) => r.label || r.language || `Audio ${i + 1}`, (r) => r.isDefault);
     audio.forEach((r, i) => {
       audioPeak = Math.max(audioPeak, peakBandwidth(r.clips, false, true, p.container));
       audioAverage = Math.max(audioAverage, averageBandwidth(r.clips, false, true, p.container));
-      const isDefault = anyDefault ? r.isDefault : i === 0;
-      const name = r.label || r.language || `Audio ${i + 1}`;
+      const { name, isDefault } = members[i];
       // the track's own channel count (as the MPD's AudioChannelConfiguration): AVPlayer picks a
       // stereo or a surround rendition by it
       const channels = r.clips[0].audio?.track.channels;
@@ -38,10 +55,10 @@ export function masterPlaylist(p: Presentation): string {
     });
   }
   if (subs) {
-    const anyDefault = p.captions.some((c) => c.isDefault);
+    const members = groupMembers(p.captions, (c) => c.label || c.languageCode || `Subtitles ${c.n}`, (c) => c.isDefault);
     p.captions.forEach((c: CaptionTrack, i) => {
-      const isDefault = anyDefault ? c.isDefault : i === 0;
-      lines.push(`#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME=${q(c.label || c.languageCode || `Subtitles ${c.n}`)},${c.languageCode ? `LANGUAGE=${q(c.languageCode)},` : ''}AUTOSELECT=YES,DEFAULT=${isDefault ? 'YES' : 'NO'},FORCED=NO,URI=${q(`subtitles-${c.n}.m3u8`)}`);
+      const { name, isDefault } = members[i];
+      lines.push(`#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME=${q(name)},${c.languageCode ? `LANGUAGE=${q(c.languageCode)},` : ''}AUTOSELECT=YES,DEFAULT=${isDefault ? 'YES' : 'NO'},FORCED=NO,URI=${q(`subtitles-${c.n}.m3u8`)}`);
     });
   }
   for (const r of variants) {
