@@ -65,7 +65,9 @@ export function masterPlaylist(p: Presentation): string {
     const v = r.hasVideo;
     const a = r.hasAudio && muxedAudio;
     const tl = r.clips[0];
-    const codecs = [codecsOf(tl, v, a), audioGroup ? codecsOf(audio[0].clips[0], false, true) : ''].filter(Boolean).join(',');
+    // every format the variant may play: its own, and each one of the AUDIO group (RFC 8216
+    // 4.3.4.2), so a player that checks CODECS before choosing an AC-3 or HE-AAC rendition finds it
+    const codecs = [...new Set([codecsOf(tl, v, a), ...audio.map((r) => codecsOf(r.clips[0], false, true))].filter(Boolean))].join(',');
     const attrs = [
       `BANDWIDTH=${peakBandwidth(r.clips, v, a, p.container) + audioPeak}`,
       `AVERAGE-BANDWIDTH=${averageBandwidth(r.clips, v, a, p.container) + audioAverage}`,
