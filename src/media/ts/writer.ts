@@ -30,6 +30,8 @@ const PCR_INTERVAL_S = 0.1;
 
 interface PesPlan {
   pid: number;
+  /** PES stream_id: 0xE0 video, the audio's own (audioCarriage). */
+  sid: number;
   /** Sample range (audio: several frames). */
   first: number;
   end: number;
@@ -95,6 +97,39 @@ function videoEsSize(t: TrackIndex, i: number, key: boolean): number {
   return n;
 }
 
+/**
+ * How an audio track travels in MPEG-TS: its PMT stream type and descriptors, its PES stream_id,
+ * and the header each frame gains. AAC as ADTS frames (ISO/IEC 13818-7); MPEG-1/2 audio (MP3)
+ * and AC-3 / E-AC-3 as their own self-synchronising frames, AC-3 family in private stream 1
+ * with stream types 0x81 / 0x87 and the registration descriptor ATSC A/52 gives them, as HLS
+ * asks. Anything else has no carriage here: fMP4 carries it.
+ */
+interface AudioCarriage {
+  streamType: number;
+  streamId: number;
+  descriptors: number[];
+  /** Bytes written before each frame (ADTS: 7). */
+  header: number;
+}
+
+const AAC_CARRIAGE: AudioCarriage = { streamType: 0x0f, streamId: 0xc0, descriptors: [], header: 7 };
+const registration = (id: string): number[] => [0x05, 4, ...Buffer.from(id, 'latin1')];
+
+function audioCarriage(t: TrackIndex): AudioCarriage {
+  switch (t.format) {
+    case 'ac-3': return { streamType: 0x81, streamId: 0xbd, descriptors: registration('AC-3'), header: 0 };
+    case 'ec-3': return { streamType: 0x87, streamId: 0xbd, descriptors: registration('EAC3'), header: 0 };
+    case '.mp3': return { streamType: 0x03, streamId: 0xc0, descriptors: [], header: 0 };
+    case 'mp4a':
+      // the esds object type: 0x6b MPEG-1 audio, 0x69 MPEG-2 audio (MP3 at the half rates); else AAC
+      if (t.codecString === 'mp4a.6b') return { streamType: 0x03, streamId: 0xc0, descriptors: [], header: 0 };
+      if (t.codecString === 'mp4a.69') return { streamType: 0x04, streamId: 0xc0, descriptors: [], header: 0 };
+      return AAC_CARRIAGE;
+    default:
+      throw new MediaError('UNSUPPORTED', `MPEG-TS carries AAC, MP3, AC-3 and E-AC-3 audio, not ${t.codecString || t.format}; fMP4 (/container/fmp4/) carries it`);
+  }
+}
+
 function pesHeaderSize(p: PesPlan): number {
   return 9 + (p.dts !== p.pts ? 10 : 5);
 }
@@ -131,13 +166,14 @@ function planSegment(tl: Timeline, seg: Segment, sampleAes = false): PesPlan[] {
       const dtsRel = t.dts[i] - v.dtsBase;
       const pts = TS_TIMESTAMP_OFFSET_90K + to90k(dtsRel + (t.cto ? t.cto[i] : 0) - v.ctoBase, t.timescale);
       const dts = TS_TIMESTAMP_OFFSET_90K + to90k(dtsRel - v.ctoBase, t.timescale);
-      out.push({ pid: PID_VIDEO, first: i, end: i + 1, pts, dts, esBytes: videoEsSize(t, i, isKey(t, keys, i)), pcr: true, slack: 0 });
+      out.push({ pid: PID_VIDEO, sid: 0xe0, first: i, end: i + 1, pts, dts, esBytes: videoEsSize(t, i, isKey(t, keys, i)), pcr: true, slack: 0 });
       if (sampleAes) out[out.length - 1].slack = sampleAesSlack(out[out.length - 1].esBytes);
     }
   }
   if (a && seg.audio) {
     const t = a.track;
     const audio: PesPlan[] = [];
+    const carriage = audioCarriage(t);
     const pcr = !v || !seg.video;
     const span = pcr ? PCR_INTERVAL_S * t.timescale : Infinity;
     for (let i = seg.audio.first; i < seg.audio.end;) {
@@ -145,9 +181,9 @@ function planSegment(tl: Timeline, seg: Segment, sampleAes = false): PesPlan[] {
       let end = i + 1;
       while (end < seg.audio.end && end - i < AUDIO_FRAMES_PER_PES && dtsAt(t, end + 1) - t.dts[i] <= span) end++;
       let bytes = 0;
-      for (let k = i; k < end; k++) bytes += 7 + t.size[k];
+      for (let k = i; k < end; k++) bytes += carriage.header + t.size[k];
       const pts = TS_TIMESTAMP_OFFSET_90K + to90k(Math.max(0, t.dts[i] - a.dtsBase), t.timescale);
-      audio.push({ pid: PID_AUDIO, first: i, end, pts, dts: pts, esBytes: bytes, pcr, slack: 0 });
+      audio.push({ pid: PID_AUDIO, sid: carriage.streamId, first: i, end, pts, dts: pts, esBytes: bytes, pcr, slack: 0 });
       i = end;
     }
     // interleave by decode time so a demuxer never waits long on one stream
@@ -216,7 +252,10 @@ function pmtSection(video: TrackIndex | null, audio: TrackIndex | null, sampleAe
     streams.push(type, 0xe0 | (pid >> 8), pid & 0xff, 0xf0 | (descriptors.length >> 8), descriptors.length & 0xff, ...descriptors);
   };
   if (video) es(sampleAes ? STREAM_TYPE_AVC_SAMPLE_AES : isHevc(video) ? 0x24 : 0x1b, PID_VIDEO, sampleAes ? sampleAesDescriptors(video) : []);
-  if (audio) es(sampleAes ? STREAM_TYPE_AAC_SAMPLE_AES : 0x0f, PID_AUDIO, sampleAes ? sampleAesDescriptors(audio) : []);
+  if (audio) {
+    const c = sampleAes ? null : audioCarriage(audio);
+    es(c ? c.streamType : STREAM_TYPE_AAC_SAMPLE_AES, PID_AUDIO, c ? c.descriptors : sampleAesDescriptors(audio));
+  }
   const pcrPid = video ? PID_VIDEO : PID_AUDIO;
   const len = 9 + streams.length + 4;
   return [0x02, 0xb0 | (len >> 8), len & 0xff, 0x00, 0x01, 0xc1, 0x00, 0x00, 0xe0 | (pcrPid >> 8), pcrPid & 0xff, 0xf0, 0x00, ...streams];
@@ -249,7 +288,7 @@ function writePesHeader(h: Buffer, p: PesPlan): number {
   h[0] = 0;
   h[1] = 0;
   h[2] = 1;
-  h[3] = p.pid === PID_VIDEO ? 0xe0 : 0xc0;
+  h[3] = p.sid;
   const len = p.pid === PID_VIDEO ? 0 : n - 6 + p.esBytes;
   h.writeUInt16BE(len > 0xffff ? 0 : len, 4);
   h[6] = 0x80;
@@ -445,8 +484,13 @@ function writePesFromRegion(out: Buffer, regionShift: number, plans: PesPlan[], 
     } else {
       const t = audio!;
       const profile = adtsProfile(t);
+      const withAdts = audioCarriage(t).header > 0;
       for (let i = p.first; i < p.end; i++) {
         const size = t.size[i];
+        if (!withAdts) {
+          putRegion(t.offset[i] + regionShift, size);
+          continue;
+        }
         const len = size + 7;
         adts[0] = 0xff;
         adts[1] = 0xf1;
@@ -505,8 +549,12 @@ function adtsProfile(t: TrackIndex): number {
   return Math.max(0, Math.min(3, core - 1));
 }
 
-/** Writes one AAC frame with its ADTS header at `at`; returns the end. */
-function writeAdts(dst: Buffer, at: number, t: TrackIndex, frame: Buffer): number {
+/** Writes one audio frame at `at` as MPEG-TS carries it (AAC behind its ADTS header); returns the end. */
+function writeAudioFrame(dst: Buffer, at: number, t: TrackIndex, frame: Buffer): number {
+  if (audioCarriage(t).header === 0) {
+    dst.set(frame, at);
+    return at + frame.length;
+  }
   const len = frame.length + 7;
   const profile = adtsProfile(t);
   dst[at] = 0xff;
@@ -745,7 +793,7 @@ function tsSegmentBody(tl: Timeline, segIndex: number, enc?: TsEncryption): Medi
             let w = payloadAt + hdr.length;
             for (let i = p.first; i < p.end; i++) {
               const frameAt = w;
-              w = writeAdts(out, w, t, inRegion(t, i) ?? (await readSample(t, i)));
+              w = writeAudioFrame(out, w, t, inRegion(t, i) ?? (await readSample(t, i)));
               encryptAdtsPayload(out.subarray(frameAt + 7, w), chain);
             }
           }
@@ -774,7 +822,7 @@ function tsSegmentBody(tl: Timeline, segIndex: number, enc?: TsEncryption): Medi
             w = writeAnnexB(out, w, t, inRegion(t, p.first) ?? (await readSample(t, p.first)), isKey(t, vKeys, p.first));
           } else {
             const t = aTiming!.track;
-            for (let i = p.first; i < p.end; i++) w = writeAdts(out, w, t, inRegion(t, i) ?? (await readSample(t, i)));
+            for (let i = p.first; i < p.end; i++) w = writeAudioFrame(out, w, t, inRegion(t, i) ?? (await readSample(t, i)));
           }
           if (w !== payloadAt + total) throw new Error(`PES of ${w - payloadAt} bytes, planned ${total}`);
           const r = writePes(out, pktStart[k] * PKT - base, p, payloadAt, total, ccStart[k], Math.max(0, p.dts - 900));
