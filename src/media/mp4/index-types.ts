@@ -20,7 +20,7 @@ export interface TrackIndex {
   height: number;
   /** Sample (pixel) aspect ratio of video: the sample entry's pasp, else the H.264 SPS's VUI, else 1:1. */
   sar: [number, number];
-  /** Audio channels: the AAC configuration's where it names them, else the sample entry's channelcount. */
+  /** Audio channels: the codec configuration's (AAC's AudioSpecificConfig, dac3, dec3) where it names them, else the sample entry's channelcount. */
   channels: number;
   sampleRate: number;
   /** The whole first stsd entry box (header included), copied verbatim into init segments. */

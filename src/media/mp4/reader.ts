@@ -327,8 +327,34 @@ function parseStsd(dv: DataView, b: Uint8Array, stsd: Box, kind: 'video' | 'audi
     if (!esds && wave) esds = child(children(dv, b, wave.start, wave.end), 'esds');
     if (esds) parseEsds(b, esds, d);
     else d.codecString = d.format;
+    // AC-3 and E-AC-3 say their channels in dac3 / dec3, as AAC does in its config
+    const dolby = child(kids, 'dac3') ?? child(kids, 'dec3');
+    const channels = dolby ? dolbyChannels(b, dolby) : 0;
+    if (channels) d.channels = channels;
   }
   return d;
+}
+
+/** Channels of an audio coding mode (acmod, ETSI TS 102 366 Table 4.3), before the LFE. */
+const ACMOD_CHANNELS = [2, 1, 2, 3, 3, 4, 4, 5];
+/**
+ * Channels of a dac3 (fscod, bsid, bsmod, acmod, lfeon, ...) or dec3 box (data_rate, num_ind_sub,
+ * then per independent substream fscod, bsid, asvc, bsmod, acmod, lfeon, ...), ETSI TS 102 366
+ * annex F: the (first independent) stream's acmod channels and its LFE. The channels an E-AC-3
+ * dependent substream adds (7.1) are not counted. 0 when the box is too short.
+ */
+function dolbyChannels(b: Uint8Array, box: Box): number {
+  const bits = (from: number, n: number): number => {
+    let v = 0;
+    for (let i = 0; i < n; i++) {
+      const at = box.start * 8 + from + i;
+      v = v * 2 + ((b[at >> 3] >> (7 - (at & 7))) & 1);
+    }
+    return v;
+  };
+  const len = box.end - box.start;
+  if (box.type === 'dac3') return len >= 3 ? ACMOD_CHANNELS[bits(10, 3)] + bits(13, 1) : 0;
+  return len >= 4 ? ACMOD_CHANNELS[bits(28, 3)] + bits(31, 1) : 0;
 }
 
 /** avcC: H.264's configuration, NAL length size, codec string and SPS/PPS. */
