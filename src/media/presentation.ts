@@ -77,11 +77,11 @@ export function locateSegment(clips: Timeline[], n: number): { clip: number; seg
 }
 
 // Bit rates walk every sample: remembered per (cached) timeline, so manifests of long files stay cheap
-const rateMemo = new WeakMap<Timeline[], Map<string, number>>();
-function remembered(clips: Timeline[], key: string, compute: () => number): number {
+const rateMemo = new WeakMap<Timeline[], Map<string, unknown>>();
+function remembered<T>(clips: Timeline[], key: string, compute: () => T): T {
   let m = rateMemo.get(clips);
   if (!m) rateMemo.set(clips, (m = new Map()));
-  let v = m.get(key);
+  let v = m.get(key) as T | undefined;
   if (v === undefined) m.set(key, (v = compute()));
   return v;
 }
@@ -125,13 +125,20 @@ export function peakBandwidth(clips: Timeline[], video: boolean, audio: boolean,
 }
 
 function computePeak(clips: Timeline[], video: boolean, audio: boolean, weighing: Weighing): number {
+  const sizes = segmentSizes(clips, video, audio, weighing);
   let peak = 0;
-  for (const tl of clips) {
-    for (const s of tl.segments) {
-      if (s.durationMs > 0) peak = Math.max(peak, (segmentBytes(tl, s, video, audio, weighing) * 8 * 1000) / s.durationMs);
-    }
-  }
+  clips.forEach((tl, c) => tl.segments.forEach((s, k) => {
+    if (s.durationMs > 0) peak = Math.max(peak, (sizes[c][k] * 8 * 1000) / s.durationMs);
+  }));
   return Math.max(1000, Math.round(peak));
+}
+
+/**
+ * Each clip's segment sizes, weighed as asked: worked out once for both the peak and the average
+ * (an MPEG-TS weighing lays out every segment's packets).
+ */
+function segmentSizes(clips: Timeline[], video: boolean, audio: boolean, weighing: Weighing): number[][] {
+  return remembered(stable(clips), `sizes${video ? 'v' : ''}${audio ? 'a' : ''}/${weighing}`, () => clips.map((tl) => tl.segments.map((s) => segmentBytes(tl, s, video, audio, weighing))));
 }
 
 /** Average bit rate, bits/s. */
@@ -140,11 +147,12 @@ export function averageBandwidth(clips: Timeline[], video: boolean, audio: boole
 }
 
 function computeAverage(clips: Timeline[], video: boolean, audio: boolean, weighing: Weighing): number {
+  const sizes = segmentSizes(clips, video, audio, weighing);
   let bytes = 0;
   let ms = 0;
-  for (const tl of clips) {
+  clips.forEach((tl, c) => {
     ms += tl.durationMs;
-    for (const s of tl.segments) bytes += segmentBytes(tl, s, video, audio, weighing);
-  }
+    for (const n of sizes[c]) bytes += n;
+  });
   return ms > 0 ? Math.max(1000, Math.round((bytes * 8 * 1000) / ms)) : 1000;
 }

@@ -145,9 +145,19 @@ function isKey(t: TrackIndex, keys: Set<number> | null, i: number): boolean {
 }
 
 function keySet(t: TrackIndex, first: number, end: number): Set<number> | null {
-  if (!t.sync) return null;
+  const sync = t.sync;
+  if (!sync) return null;
+  // from the first sync sample at or after `first` (sync is ascending): a walk over the whole list
+  // for every segment made a 2-hour file's HLS master, which weighs every segment, take seconds
+  let lo = 0;
+  let hi = sync.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sync[mid] < first) lo = mid + 1;
+    else hi = mid;
+  }
   const s = new Set<number>();
-  for (const k of t.sync) if (k >= first && k < end) s.add(k);
+  for (let k = lo; k < sync.length && sync[k] < end; k++) s.add(sync[k]);
   return s;
 }
 
