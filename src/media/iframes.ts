@@ -8,7 +8,7 @@
 import { type TrackIndex, ptsOf } from './mp4/index-types.js';
 import { keyFrameFragments } from './fmp4/writer.js';
 import type { Timeline } from './segment.js';
-import { tsKeyFrameRanges } from './ts/writer.js';
+import { tsKeyFrameLength, tsKeyFrameRanges } from './ts/writer.js';
 
 export interface IFrame {
   /** 0-based segment of the timeline that holds the key frame (n - 1 in file names). */
@@ -35,7 +35,26 @@ export function iframesOf(tl: Timeline, container: 'ts' | 'fmp4'): IFrame[] {
   return list;
 }
 
-function computeIframes(tl: Timeline, container: 'ts' | 'fmp4'): IFrame[] {
+/**
+ * The I-frame stream's peak and average bit rate (what a master says of it), or null when it has
+ * no frame. An MPEG-TS key frame's bytes are its own PES's packets wherever it sits in its
+ * segment, so they are counted without laying every segment out (the offsets iframesOf gives
+ * need that: on a 2-hour file, most of a first master's time).
+ */
+export function iframeRates(tl: Timeline, container: 'ts' | 'fmp4'): { peak: number; average: number } | null {
+  let m = rates.get(tl);
+  if (!m) rates.set(tl, (m = new Map()));
+  let r = m.get(container);
+  if (r === undefined) {
+    const frames = container === 'ts' ? computeIframes(tl, container, false) : iframesOf(tl, container);
+    m.set(container, (r = frames.length ? iframeBandwidth(frames) : null));
+  }
+  return r;
+}
+const rates = new WeakMap<Timeline, Map<string, { peak: number; average: number } | null>>();
+
+/** `withOffsets` false (MPEG-TS only): offsets left at 0, lengths from tsKeyFrameLength. */
+function computeIframes(tl: Timeline, container: 'ts' | 'fmp4', withOffsets = true): IFrame[] {
   const v = tl.video;
   if (!v) return [];
   const t = v.track;
@@ -43,10 +62,10 @@ function computeIframes(tl: Timeline, container: 'ts' | 'fmp4'): IFrame[] {
   const out: IFrame[] = [];
   tl.segments.forEach((seg, s) => {
     if (!seg.video) return;
-    const ranges = container === 'ts' ? tsKeyFrameRanges(tl, s) : keyFrameFragments(tl, s).ranges;
+    const ranges = !withOffsets ? null : container === 'ts' ? tsKeyFrameRanges(tl, s) : keyFrameFragments(tl, s).ranges;
     for (let i = seg.video.first; i < seg.video.end; i++) {
       if (!isSync(t, keys, i)) continue;
-      const r = ranges.get(i);
+      const r = ranges ? ranges.get(i) : { offset: 0, length: tsKeyFrameLength(tl, i) };
       if (!r) continue;
       const startMs = Math.max(0, (ptsOf(t, i) * 1000) / t.timescale - tl.originMs);
       out.push({ seg: s, sample: i, startMs, durationMs: 0, offset: r.offset, length: r.length });

@@ -3,7 +3,7 @@
 // Encrypted renditions carry EXT-X-KEY lines in every media playlist (crypto/signalling.ts).
 import type { Encryption } from '../crypto/encryption.js';
 import { hlsKeyLines } from '../crypto/signalling.js';
-import { iframeBandwidth, iframesOf } from '../iframes.js';
+import { iframeRates, iframesOf } from '../iframes.js';
 import { type CaptionTrack, type Presentation, type Rendition, averageBandwidth, codecsOf, peakBandwidth, trackSuffix } from '../presentation.js';
 
 const q = (s: string): string => `"${s.replace(/["\r\n]/g, '')}"`;
@@ -84,9 +84,8 @@ export function masterPlaylist(p: Presentation): string {
     for (const r of variants) {
       const tl = r.clips[0];
       if (!r.hasVideo || r.clips.length !== 1 || !tl.video) continue;
-      const frames = iframesOf(tl, p.container);
-      if (!frames.length) continue;
-      const bw = iframeBandwidth(frames);
+      const bw = iframeRates(tl, p.container);
+      if (!bw) continue;
       const attrs = [`BANDWIDTH=${bw.peak}`, `AVERAGE-BANDWIDTH=${bw.average}`];
       if (r.width && r.height) attrs.push(`RESOLUTION=${r.width}x${r.height}`);
       const codecs = codecsOf(tl, true, false);

@@ -131,8 +131,10 @@ function audioCarriage(t: TrackIndex): AudioCarriage {
 }
 
 function pesHeaderSize(p: PesPlan): number {
-  return 9 + (p.dts !== p.pts ? 10 : 5);
+  return pesHeaderBytes(p.dts !== p.pts);
 }
+/** A PES header with a PTS, and a DTS too when they differ. */
+const pesHeaderBytes = (withDts: boolean): number => 9 + (withDts ? 10 : 5);
 
 /** TS packets needed for one PES of payloadBytes (PES header included). */
 function packetsFor(payloadBytes: number, pcr: boolean): number {
@@ -161,41 +163,36 @@ function keySet(t: TrackIndex, first: number, end: number): Set<number> | null {
   return s;
 }
 
+function checkNalLengths(t: TrackIndex): void {
+  if (t.kind === 'video' && t.nalLengthSize !== 4 && t.nalLengthSize !== 0) {
+    // sizes would depend on NAL counts; not worth a second code path for a rare layout
+    throw new MediaError('UNSUPPORTED', `MPEG-TS output needs 4-byte NAL lengths (this file uses ${t.nalLengthSize})`);
+  }
+}
+
 function planSegment(tl: Timeline, seg: Segment, sampleAes = false): PesPlan[] {
   const out: PesPlan[] = [];
   const v = tl.video;
   const a = tl.audio;
   if (v && seg.video) {
     const t = v.track;
-    if (t.kind === 'video' && t.nalLengthSize !== 4 && t.nalLengthSize !== 0) {
-      // sizes would depend on NAL counts; not worth a second code path for a rare layout
-      throw new MediaError('UNSUPPORTED', `MPEG-TS output needs 4-byte NAL lengths (this file uses ${t.nalLengthSize})`);
-    }
+    checkNalLengths(t);
     const keys = keySet(t, seg.video.first, seg.video.end);
     for (let i = seg.video.first; i < seg.video.end; i++) {
-      const dtsRel = t.dts[i] - v.dtsBase;
-      const pts = TS_TIMESTAMP_OFFSET_90K + to90k(dtsRel + (t.cto ? t.cto[i] : 0) - v.ctoBase, t.timescale);
-      const dts = TS_TIMESTAMP_OFFSET_90K + to90k(dtsRel - v.ctoBase, t.timescale);
-      out.push({ pid: PID_VIDEO, sid: 0xe0, first: i, end: i + 1, pts, dts, esBytes: videoEsSize(t, i, isKey(t, keys, i)), pcr: true, slack: 0 });
-      if (sampleAes) out[out.length - 1].slack = sampleAesSlack(out[out.length - 1].esBytes);
+      const pes = videoPes(v, i, isKey(t, keys, i));
+      if (sampleAes) pes.slack = sampleAesSlack(pes.esBytes);
+      out.push(pes);
     }
   }
   if (a && seg.audio) {
     const t = a.track;
     const audio: PesPlan[] = [];
-    const carriage = audioCarriage(t);
+    const sid = audioCarriage(t).streamId;
     const pcr = !v || !seg.video;
-    const span = pcr ? PCR_INTERVAL_S * t.timescale : Infinity;
-    for (let i = seg.audio.first; i < seg.audio.end;) {
-      // the next PES (and PCR) starts where this one's last frame ends
-      let end = i + 1;
-      while (end < seg.audio.end && end - i < AUDIO_FRAMES_PER_PES && dtsAt(t, end + 1) - t.dts[i] <= span) end++;
-      let bytes = 0;
-      for (let k = i; k < end; k++) bytes += carriage.header + t.size[k];
-      const pts = TS_TIMESTAMP_OFFSET_90K + to90k(Math.max(0, t.dts[i] - a.dtsBase), t.timescale);
-      audio.push({ pid: PID_AUDIO, sid: carriage.streamId, first: i, end, pts, dts: pts, esBytes: bytes, pcr, slack: 0 });
-      i = end;
-    }
+    forEachAudioPes(tl, seg, (first, end, esBytes) => {
+      const pts = TS_TIMESTAMP_OFFSET_90K + to90k(Math.max(0, t.dts[first] - a.dtsBase), t.timescale);
+      audio.push({ pid: PID_AUDIO, sid, first, end, pts, dts: pts, esBytes, pcr, slack: 0 });
+    });
     // interleave by decode time so a demuxer never waits long on one stream
     const merged: PesPlan[] = [];
     let vi = 0;
@@ -207,6 +204,51 @@ function planSegment(tl: Timeline, seg: Segment, sampleAes = false): PesPlan[] {
     return merged;
   }
   return out;
+}
+
+/**
+ * The audio PES of a segment, in order: `frames` frames from `first` to `end` each, at most
+ * AUDIO_FRAMES_PER_PES, and when audio carries the PCR (no video) at most PCR_INTERVAL_S of it,
+ * since the next PES (and PCR) starts where one's last frame ends. `esBytes`: the frames with the
+ * header the carriage gives each.
+ */
+function forEachAudioPes(tl: Timeline, seg: Segment, pes: (first: number, end: number, esBytes: number) => void): void {
+  const t = tl.audio!.track;
+  const header = audioCarriage(t).header;
+  const span = !tl.video || !seg.video ? PCR_INTERVAL_S * t.timescale : Infinity;
+  for (let i = seg.audio!.first; i < seg.audio!.end;) {
+    let end = i + 1;
+    while (end < seg.audio!.end && end - i < AUDIO_FRAMES_PER_PES && dtsAt(t, end + 1) - t.dts[i] <= span) end++;
+    let bytes = 0;
+    for (let k = i; k < end; k++) bytes += header + t.size[k];
+    pes(i, end, bytes);
+    i = end;
+  }
+}
+
+/** Video sample i's PES timestamps, 90 kHz: its presentation and its decode time. */
+function videoPts(v: NonNullable<Timeline['video']>, i: number): number {
+  const t = v.track;
+  return TS_TIMESTAMP_OFFSET_90K + to90k(t.dts[i] - v.dtsBase + (t.cto ? t.cto[i] : 0) - v.ctoBase, t.timescale);
+}
+function videoDts(v: NonNullable<Timeline['video']>, i: number): number {
+  const t = v.track;
+  return TS_TIMESTAMP_OFFSET_90K + to90k(t.dts[i] - v.dtsBase - v.ctoBase, t.timescale);
+}
+
+/** The PES of video sample i (one frame per PES; a key frame carries the parameter sets before it). */
+function videoPes(v: NonNullable<Timeline['video']>, i: number, key: boolean): PesPlan {
+  return { pid: PID_VIDEO, sid: 0xe0, first: i, end: i + 1, pts: videoPts(v, i), dts: videoDts(v, i), esBytes: videoEsSize(v.track, i, key), pcr: true, slack: 0 };
+}
+
+/**
+ * Bytes of the packets that carry key frame i in a clear segment: its own PES, which is never
+ * interleaved, so the count does not depend on what comes before it in the segment (the length
+ * tsKeyFrameRanges gives, without laying the segment out).
+ */
+export function tsKeyFrameLength(tl: Timeline, i: number): number {
+  const p = videoPes(tl.video!, i, true);
+  return packetsFor(pesHeaderSize(p) + p.esBytes + p.slack, p.pcr) * PKT;
 }
 
 function segmentPacketCounts(plans: PesPlan[]): { video: number; audio: number } {
@@ -615,8 +657,31 @@ function packetLayout(plans: PesPlan[]): { pktStart: number[]; pkts: number } {
   return { pktStart, pkts };
 }
 
-/** Bytes of a clear segment (PAT, PMT and its PES packets), from the index alone: what HLS bit rates weigh. */
-export const tsSegmentLength = (tl: Timeline, seg: Segment): number => packetLayout(planSegment(tl, seg)).pkts * PKT;
+/**
+ * Bytes of a clear segment (PAT, PMT and its PES packets), from the index alone: what HLS bit
+ * rates weigh. The packets planSegment's PES need, counted without making its plan (an HLS master
+ * weighs every segment of a file: 550,000 plans for a 2-hour one); the order of the PES does not
+ * change how many packets each needs.
+ */
+export function tsSegmentLength(tl: Timeline, seg: Segment): number {
+  let pkts = 2; // PAT, PMT
+  const v = tl.video;
+  if (v && seg.video) {
+    const t = v.track;
+    checkNalLengths(t);
+    const keys = keySet(t, seg.video.first, seg.video.end);
+    for (let i = seg.video.first; i < seg.video.end; i++) {
+      pkts += packetsFor(pesHeaderBytes(videoPts(v, i) !== videoDts(v, i)) + videoEsSize(t, i, isKey(t, keys, i)), true);
+    }
+  }
+  if (tl.audio && seg.audio) {
+    const pcr = !v || !seg.video;
+    forEachAudioPes(tl, seg, (_first, _end, esBytes) => {
+      pkts += packetsFor(pesHeaderBytes(false) + esBytes, pcr);
+    });
+  }
+  return pkts * PKT;
+}
 
 /** Bytes of the PAT and PMT that open every segment: a segment's Media Initialization Section. */
 export const TS_INIT_BYTES = 2 * PKT;
