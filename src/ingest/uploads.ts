@@ -108,7 +108,10 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
       if (e.code === 'ENOENT') return null;
       throw e;
     }) : null;
-    const have = existing ? existing.size : 0;
+    // What the catalog recorded is what has arrived: bytes past it in the file are a chunk whose
+    // process was killed before it answered (or before it recorded the chunk), which the client
+    // was never told of and sends again. They are cut off below, never built on.
+    const have = existing ? Math.min(existing.size, token.uploadedFileSize) : 0;
     const at = o.resume ? (o.resumeAt < 0 ? have : o.resumeAt) : 0;
     if (at > have) {
       throw new UploadError('OUT_OF_ORDER', `chunk out of order: it starts at byte ${at} but ${have} bytes have arrived; send the chunk that starts at byte ${have} first`, { RESUME_AT: at, UPLOADED_SIZE: have });
@@ -128,6 +131,7 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
     let size = have;
     let failure: UploadError | null = null;
     try {
+      if (existing && existing.size > have) await handle.truncate(have);
       let off = 0;
       while (off < data.length) off += (await handle.write(data, off, data.length - off, at + off)).bytesWritten;
       size = Math.max(have, at + data.length);
