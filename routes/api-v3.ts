@@ -14,13 +14,15 @@ import { redactApiUrl } from '../src/api/redact.js';
 import { apiSchemaXml } from '../src/api/schema.js';
 import { SERVICES } from '../src/api/services/index.js';
 import { acceptsGzip } from '../src/request/accept-encoding.js';
-import { baseUrl, requestEnv, sendApiAnswer as send, sendRaw, takeBodiesAsBytes } from './http.js';
+import { baseUrl, drainRefusedBody, requestEnv, sendApiAnswer as send, sendRaw, takeBodiesAsBytes } from './http.js';
 import { factValue, newFactReads, type KeptApiAnswer } from '../src/api/answer-cache.js';
 import { countryOnce } from '../src/request/http-facts.js';
 import { splitUrl } from '../src/request/path-params.js';
 
 /** Uploads come through here too (multipart), so the body limit is larger than Fastify's default. */
 const BODY_LIMIT = 64 * 1024 * 1024;
+/** Of a body over the limit, the bytes read for the fields sent before the file (the `json` field with `format`). */
+const BODY_HEAD_KEPT = 64 * 1024;
 const gzipAsync = promisify(gzip);
 
 /** The path after /api_v3 and the raw query, as the front controller reads them. */
@@ -50,9 +52,13 @@ export default async function apiV3Routes(app: FastifyInstance) {
   app.setErrorHandler(async (error: Error & { code?: string }, request, reply) => {
     request.log.info({ code: error.code }, `api_v3: ${error.message}`);
     const refusal = new ApiError('INTERNAL_SERVERL_ERROR');
+    let bodyHead: Buffer | undefined;
     // an upload of a whole big file in one request: said, with the way that works
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') refusal.message = `${refusal.message}: the request body is over ${BODY_LIMIT / 1048576} MB; upload a larger file in chunks (uploadToken.upload with resume and resumeAt)`;
-    const out = refusedBeforeBody(apiUrlParts(request.raw.url ?? request.url), refusal);
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      refusal.message = `${refusal.message}: the request body is over ${BODY_LIMIT / 1048576} MB; upload a larger file in chunks (uploadToken.upload with resume and resumeAt)`;
+      bodyHead = await drainRefusedBody(request, BODY_HEAD_KEPT);
+    }
+    const out = refusedBeforeBody({ ...apiUrlParts(request.raw.url ?? request.url), contentType: request.headers['content-type'], bodyHead }, refusal);
     return send(request, reply, { status: 200, headers: { 'content-type': out.contentType, 'access-control-allow-origin': '*' }, body: out.body });
   });
 

@@ -83,13 +83,26 @@ export interface FrontControllerOptions {
 
 /**
  * A request refused before its body was read (over the body limit): the error in the format the
- * path and query name, with the query's callback, as handleApiRequest reads them without a body.
+ * path and query name, with the query's callback, as handleApiRequest reads them without a body;
+ * `bodyHead`, the body's first bytes where the caller kept them, adds the fields of a multipart
+ * body that arrived whole before the file (the Node client sends `format` in its leading `json`
+ * field, and takes an answer in another format for a result).
  */
-export function refusedBeforeBody(req: Pick<ApiHttpRequest, 'path' | 'query'>, error: ApiError): Serialized {
+export function refusedBeforeBody(req: Pick<ApiHttpRequest, 'path' | 'query' | 'contentType'> & { bodyHead?: Buffer }, error: ApiError): Serialized {
   const query = queryParams(req.query);
-  const params = mergeRequestParams(pathPairs(req.path), query, {});
+  const params = mergeRequestParams(pathPairs(req.path), query, leadingMultipartFields(req.contentType, req.bodyHead));
   const callback = typeof query.callback === 'string' ? query.callback : null;
   return serialize(error, { format: readFormat(params.format), multi: false, callback, executionTime: 0 });
+}
+
+/** The fields of a multipart body's first bytes that arrived whole; none of any other body, whose cut text would be misread. */
+function leadingMultipartFields(contentType: string | undefined, head: Buffer | undefined): Params {
+  if (!head || (contentType ?? '').split(';')[0].trim().toLowerCase() !== 'multipart/form-data') return {};
+  try {
+    return parseBody(contentType, head).params;
+  } catch {
+    return {};
+  }
 }
 
 export async function handleApiRequest(registry: Registry, env: ApiEnv, req: ApiHttpRequest, opts: FrontControllerOptions = {}): Promise<ApiHttpResponse> {

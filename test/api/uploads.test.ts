@@ -271,3 +271,17 @@ t.test('bytes a killed server wrote past what it recorded are never built on', a
   t.match(await call(kaltura.services.uploadToken.upload(other.id, rest.subarray(0, 500), true, true, 3000)), { status: 2, uploadedFileSize: 3500 });
   t.same(readFileSync(join(s.dataDir, 'uploads', other.id)), Buffer.concat([first, rest.subarray(0, 500)]));
 });
+
+t.test('a chunk over the body limit is refused with an answer the client reads', async (t) => {
+  // The Node client (axios) writes the whole body before it reads: a server that answered at
+  // once and closed the connection left it with EPIPE and no error code at all.
+  const s = await startServer(t);
+  const { call, refusal } = await sampleAdminClient(s.url);
+  const token = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'movie.mp4' })));
+  const tooBig = Buffer.alloc(65 * 1024 * 1024, 1);
+  t.match(await refusal(kaltura.services.uploadToken.upload(token.id, tooBig, false, false)), {
+    code: 'INTERNAL_SERVERL_ERROR', message: /the request body is over 64 MB; upload a larger file in chunks/,
+  });
+  t.match(await call(kaltura.services.uploadToken.get(token.id)), { status: 0, uploadedFileSize: 0 }, 'nothing was kept');
+  t.match(await call(kaltura.services.uploadToken.upload(token.id, Buffer.alloc(1000, 2), false, true)), { status: 2, uploadedFileSize: 1000 }, 'and the token takes smaller chunks');
+});
