@@ -20,6 +20,16 @@ export async function pictureMetadata(data: Buffer): Promise<{ format?: string; 
   return sharp(data, { limitInputPixels: LIMIT_INPUT_PIXELS, failOn: 'error' }).metadata();
 }
 
+/**
+ * Decodes every pixel of a picture, failing as drawing it would. Its header (pictureMetadata)
+ * says nothing of the rest: a JPEG or PNG cut off after its header reads with its full size there,
+ * and fails only when a thumbnail is made of it.
+ */
+export async function decodePicture(data: Buffer): Promise<void> {
+  const sharp = await loadSharp();
+  await sharp(data, { limitInputPixels: LIMIT_INPUT_PIXELS, failOn: 'error' }).stats();
+}
+
 /** A picture (a frame grab, a sprite, a sheet) encoded as JPEG. */
 export async function encodeJpeg(input: Buffer, quality: number): Promise<Buffer> {
   const sharp = await loadSharp();

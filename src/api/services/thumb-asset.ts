@@ -16,7 +16,7 @@ import type { Params } from '../params.js';
 import { requireEntryEditor } from '../permissions.js';
 import { playRequestFor } from '../playback-context.js';
 import type { ApiContext, ApiObject, FileResult, ParamSpec, ServiceModule, UploadedFile } from '../types.js';
-import { LIMIT_INPUT_PIXELS, pictureMetadata, type ImageSpec } from '../../thumbnail/image.js';
+import { decodePicture, LIMIT_INPUT_PIXELS, pictureMetadata, type ImageSpec } from '../../thumbnail/image.js';
 import { getThumbAssetRendition } from '../../thumbnail/service.js';
 import { DEFAULT_BGCOLOR, DEFAULT_QUALITY, MAX_SIDE } from '../../thumbnail/params.js';
 
@@ -34,13 +34,17 @@ export const MAX_THUMB_BYTES = 20 * 1024 * 1024;
 const EXT: Record<string, string> = { jpeg: 'jpg', png: 'png', gif: 'gif', webp: 'webp' };
 export const THUMB_TYPES: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp' };
 
-/** What a picture is: its extension and size; anything sharp cannot read as JPEG, PNG, GIF or WebP is refused. */
+/** What a picture is: its extension and size; anything sharp cannot read whole as JPEG, PNG, GIF or WebP is refused. */
 export async function readPicture(data: Buffer): Promise<{ ext: string; width: number; height: number }> {
   try {
     const meta = await pictureMetadata(data);
     const ext = meta.format ? EXT[meta.format] : undefined;
-    if (ext && meta.width && meta.height) return { ext, width: meta.width, height: meta.height };
-    throw new ApiError('FILE_TYPE_NOT_SUPPORTED', { TYPE: meta.format ?? 'unknown' });
+    if (!ext || !meta.width || !meta.height) throw new ApiError('FILE_TYPE_NOT_SUPPORTED', { TYPE: meta.format ?? 'unknown' });
+    // kept, a picture that stops short would be READY (the default, perhaps) and draw as a 404
+    await decodePicture(data).catch(() => {
+      throw new ApiError('FILE_TYPE_NOT_SUPPORTED', { TYPE: `${meta.format!.toUpperCase()} (the picture is cut off or damaged: upload the whole file)` });
+    });
+    return { ext, width: meta.width, height: meta.height };
   } catch (e) {
     if (e instanceof ApiError) throw e;
     // a real picture too large to decode is said to be so, not called something else
