@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { UploadTokenStatus, type Catalog, type UploadPart, type UploadToken } from '../catalog/store.js';
 import { MediaWriteError, type MediaWriter } from '../storage/media-writer.js';
+import { oneAtATime } from '../concurrency/one-at-a-time.js';
 
 export type UploadErrorKind = 'NOT_FOUND' | 'INVALID_STATUS_FOR_UPLOAD' | 'OUT_OF_ORDER' | 'SIZE_MISMATCH' | 'INVALID_STATUS_FOR_ADD_ENTRY' | 'WRITE_FAILED' | 'STORE_FAILED';
 
@@ -67,19 +68,8 @@ export interface ChunkOptions {
   finalChunk: boolean;
 }
 
-/** The tail of each upload file's chain of chunk writes. */
-const chunkWrites = new Map<string, Promise<unknown>>();
-
 /** Runs the writes of one upload file one after another: two chunks at once must not interleave their bytes. */
-function oneAtATime<T>(file: string, write: () => Promise<T>): Promise<T> {
-  const run = (chunkWrites.get(file) ?? Promise.resolve()).then(write);
-  const tail = run.then(() => undefined, () => undefined);
-  chunkWrites.set(file, tail);
-  void tail.then(() => {
-    if (chunkWrites.get(file) === tail) chunkWrites.delete(file);
-  });
-  return run;
-}
+const chunkWrites = oneAtATime();
 
 function refuseUnlessUploadable(token: UploadToken): void {
   if (token.status !== UploadTokenStatus.PENDING && token.status !== UploadTokenStatus.PARTIAL_UPLOAD) {
@@ -98,7 +88,7 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
   const shared = sharedStore(env);
   if (shared) return stageChunk(env, shared, partnerId, tokenId, data, o);
   const file = uploadPath(env.dataDir, tokenId);
-  return oneAtATime(file, async () => {
+  return chunkWrites(file, async () => {
     const store = env.catalog.ingest;
     // read again in turn: the chunk before this one may have completed the token
     const token = await partnerUploadToken(env, partnerId, tokenId);

@@ -90,3 +90,39 @@ t.test('the conversion profile media.add names is the one addContent transcodes 
   const unknown = await refusal(kaltura.services.media.add(new kaltura.objects.MediaEntry({ name: 'x', mediaType: 1, conversionProfileId: 999 })));
   t.equal(unknown?.code, 'CONVERSION_PROFILE_ID_NOT_FOUND');
 });
+
+t.test('addContent sent several times at once to one entry: one takes it, the others change nothing', async (t) => {
+  // A client retrying on a timeout, or two editors at once: each request found the entry empty,
+  // used up its token and queued a source; the jobs then removed each other's files, the entry
+  // showed ERROR_CONVERTING (-2) in between, and every caller was told it had worked.
+  const srv = await startServer(t);
+  const { call, refusal } = await sampleAdminClient(srv.url);
+  const video = readFileSync(sampleFlavorFile('1_rcit0qgs', '1_f1rcit00'));
+  const tokens: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const token = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: `take-${i}.mp4` })));
+    await call(kaltura.services.uploadToken.upload(token.id, video));
+    tokens.push(token.id);
+  }
+  const entry = await call(kaltura.services.media.add(new kaltura.objects.MediaEntry({ name: 'one content', mediaType: 1 })));
+  const answers = await Promise.all(tokens.map((token) => refusal(kaltura.services.media.addContent(entry.id, new kaltura.objects.UploadedFileTokenResource({ token })))));
+  t.equal(answers.filter((a) => a === null).length, 1, 'one request gives the entry its content');
+  t.same(answers.filter((a) => a !== null).map((a) => a!.code), ['ENTRY_ALREADY_WITH_CONTENT', 'ENTRY_ALREADY_WITH_CONTENT'], 'the others are told it has some');
+  const statuses = [];
+  for (const token of tokens) statuses.push(Number((await call(kaltura.services.uploadToken.get(token))).status));
+  t.same(statuses.sort(), [2, 2, 3], 'one token used; the others still FULL_UPLOAD, for another entry');
+
+  const seen = new Set<number>();
+  let status = 1;
+  for (const until = Date.now() + 120_000; Date.now() < until && (status === 1 || status === 4); await new Promise((r) => setTimeout(r, 100))) {
+    status = Number((await call(kaltura.services.media.get(entry.id))).status);
+    seen.add(status);
+  }
+  t.equal(status, 2, 'READY');
+  t.notOk(seen.has(-2), 'never ERROR_CONVERTING on the way');
+  const flavors = await srv.app.catalog.listFlavors(entry.id);
+  t.equal(flavors.filter((f) => f.isOriginal).length, 1, 'one source');
+  const other = await call(kaltura.services.media.add(new kaltura.objects.MediaEntry({ name: 'the other take', mediaType: 1 })));
+  const refusedToken = (await Promise.all(tokens.map(async (token) => ({ token, status: Number((await call(kaltura.services.uploadToken.get(token))).status) })))).find((x) => x.status === 2)!.token;
+  t.match(await call(kaltura.services.media.addContent(other.id, new kaltura.objects.UploadedFileTokenResource({ token: refusedToken }))), { status: 1 }, 'a refused token still gives another entry its content');
+});

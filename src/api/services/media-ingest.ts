@@ -11,6 +11,7 @@ import type { Params } from '../params.js';
 import { EntryStatus, EntryType, MediaType, type Entry } from '../../catalog/types.js';
 import { addSource, IngestError, takesContent, type IngestContext } from '../../ingest/pipeline.js';
 import { nudgeIngestWorkers } from '../../ingest/queue.js';
+import { oneAtATime } from '../../concurrency/one-at-a-time.js';
 import { claimUpload, partnerUploadToken, refuseUnlessComplete } from '../../ingest/uploads.js';
 import { deleteEntry } from '../../ingest/delete.js';
 import { uploadApiError, uploadEnv } from './upload-token.js';
@@ -148,6 +149,9 @@ const deleteAction: ActionSpec = {
   },
 };
 
+/** media.addContent's requests for one entry, one after another (src/concurrency/one-at-a-time.ts). */
+const contentTurns = oneAtATime();
+
 export const mediaIngestActions: Record<string, ActionSpec> = {
   add: {
     description: 'Creates a media entry without content (status NO_CONTENT, 7); add content with media.addContent',
@@ -163,13 +167,18 @@ export const mediaIngestActions: Record<string, ActionSpec> = {
     throws: ['ENTRY_ID_NOT_FOUND', 'ENTRY_ALREADY_WITH_CONTENT', 'RESOURCE_TYPE_NOT_SUPPORTED', ...INGEST_ERRORS],
     async handler(ctx, a) {
       requireAdminKs(ctx);
-      const e = await partnerEntry(ctx, a.entryId);
-      // Kaltura's rules, in its order, before the resource is looked at: only a media clip takes
-      // content, and only while it has none. A client resending addContent after a timeout reads
-      // ENTRY_ALREADY_WITH_CONTENT as "done"; replacing content is updateContent's, not done here.
-      if (e.type !== EntryType.MEDIA_CLIP) throw new ApiError('ENTRY_ID_NOT_FOUND', { ENTRY_ID: e.id });
-      if (!(await takesContent(ctx.catalog, e))) throw new ApiError('ENTRY_ALREADY_WITH_CONTENT');
-      return await ingestUpload(ctx, e, uploadedTokenOf(a.resource));
+      const { id } = await partnerEntry(ctx, a.entryId);
+      // One entry's content is judged and given one request at a time: two at once both found it
+      // empty, both used up their tokens, and queued two sources whose jobs removed each other's files
+      return await contentTurns(id, async () => {
+        const e = await partnerEntry(ctx, id);
+        // Kaltura's rules, in its order, before the resource is looked at: only a media clip takes
+        // content, and only while it has none. A client resending addContent after a timeout reads
+        // ENTRY_ALREADY_WITH_CONTENT as "done"; replacing content is updateContent's, not done here.
+        if (e.type !== EntryType.MEDIA_CLIP) throw new ApiError('ENTRY_ID_NOT_FOUND', { ENTRY_ID: e.id });
+        if (!(await takesContent(ctx.catalog, e))) throw new ApiError('ENTRY_ALREADY_WITH_CONTENT');
+        return await ingestUpload(ctx, e, uploadedTokenOf(a.resource));
+      });
     },
   },
   addFromUploadedFile: addFromUploadedFile('mediaEntry', 'KalturaMediaEntry'),
