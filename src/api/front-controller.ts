@@ -3,7 +3,7 @@
 // result by responseProfile, and serialises it in the requested format. Every answer is HTTP 200,
 // errors included, because that is what the clients expect.
 import { ApiError, isApiError } from './errors.js';
-import { BodyError, mergeRequestParams, parseBody, pathPairs, queryParams, type Params } from './params.js';
+import { BodyError, leadingMultipartParams, mergeRequestParams, parseBody, pathPairs, queryParams, type Params } from './params.js';
 import { runCall, type Registry } from './dispatch.js';
 import { runMultiRequest, subRequestFiles } from './multirequest.js';
 import { readFormat, serialize, type Serialized } from './serializers/index.js';
@@ -90,19 +90,9 @@ export interface FrontControllerOptions {
  */
 export function refusedBeforeBody(req: Pick<ApiHttpRequest, 'path' | 'query' | 'contentType'> & { bodyHead?: Buffer }, error: ApiError): Serialized {
   const query = queryParams(req.query);
-  const params = mergeRequestParams(pathPairs(req.path), query, leadingMultipartFields(req.contentType, req.bodyHead));
+  const params = mergeRequestParams(pathPairs(req.path), query, leadingMultipartParams(req.contentType, req.bodyHead));
   const callback = typeof query.callback === 'string' ? query.callback : null;
   return serialize(error, { format: readFormat(params.format), multi: false, callback, executionTime: 0 });
-}
-
-/** The fields of a multipart body's first bytes that arrived whole; none of any other body, whose cut text would be misread. */
-function leadingMultipartFields(contentType: string | undefined, head: Buffer | undefined): Params {
-  if (!head || (contentType ?? '').split(';')[0].trim().toLowerCase() !== 'multipart/form-data') return {};
-  try {
-    return parseBody(contentType, head).params;
-  } catch {
-    return {};
-  }
 }
 
 export async function handleApiRequest(registry: Registry, env: ApiEnv, req: ApiHttpRequest, opts: FrontControllerOptions = {}): Promise<ApiHttpResponse> {
@@ -125,8 +115,8 @@ export async function handleApiRequest(registry: Registry, env: ApiEnv, req: Api
       params = mergeRequestParams(path, query, body.params);
     } catch (e) {
       if (!(e instanceof BodyError)) throw e;
-      // the format can still come from the path or the query
-      params = mergeRequestParams(path, query, {});
+      // the format can still come from the path, the query, or the fields before what broke
+      params = mergeRequestParams(path, query, leadingMultipartParams(req.contentType, req.body));
       result = new ApiError('INVALID_REQUEST_BODY', { REASON: e.message });
     }
   }

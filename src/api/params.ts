@@ -187,11 +187,27 @@ export function parseBody(contentType: string | undefined, body: Buffer | undefi
   return { params: {}, files: [] };
 }
 
-function parseMultipart(contentType: string, body: Buffer): ParsedBody {
+/**
+ * The fields of a multipart body that can be read before the first that cannot, or before the
+ * body breaks off (a body refused for its size, kept only in part): none of any other body,
+ * whose cut or broken text would be misread. A refusal of the body answers in the format they
+ * name: the Node client sends `format` in its leading `json` field, and takes an answer in
+ * another format for a result.
+ */
+export function leadingMultipartParams(contentType: string | undefined, body: Buffer | undefined): Params {
+  if (!body || (contentType ?? '').split(';')[0].trim().toLowerCase() !== 'multipart/form-data') return {};
+  try {
+    return parseMultipart(contentType!, body, true).params;
+  } catch {
+    return {};
+  }
+}
+
+function parseMultipart(contentType: string, body: Buffer, leading = false): ParsedBody {
   const fields: Params = {};
   const files: UploadedFile[] = [];
   let jsonField: Params | null = null;
-  for (const part of multipartParts(contentType, body)) {
+  for (const part of multipartParts(contentType, body, { leading })) {
     if (part.fileName !== undefined) files.push({ field: part.name, fileName: part.fileName, contentType: part.contentType, data: Buffer.from(part.data) });
     else if (part.name === 'json') {
       let parsed: unknown;

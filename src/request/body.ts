@@ -15,8 +15,12 @@ export interface BodyPart {
   data: Buffer;
 }
 
-/** The named parts of a multipart/form-data body, in order (parts without a name are skipped). */
-export function multipartParts(contentType: string, body: Buffer): BodyPart[] {
+/**
+ * The named parts of a multipart/form-data body, in order (parts without a name are skipped).
+ * `leading`: the parts up to the first that cannot be read, without refusing it (what a refusal of
+ * the body may still learn from the fields sent before, such as the answer's format).
+ */
+export function multipartParts(contentType: string, body: Buffer, o: { leading?: boolean } = {}): BodyPart[] {
   const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
   if (!m) throw new BodyError('multipart body without a boundary');
   const text = (m[1] ?? m[2]).trim();
@@ -38,9 +42,16 @@ export function multipartParts(contentType: string, body: Buffer): BodyPart[] {
     const part = body.subarray(start + 2, next); // after the CRLF that ends the delimiter's line
     const headEnd = part.indexOf('\r\n\r\n');
     if (headEnd >= 0) {
-      const headers = partHeaders(part.subarray(0, headEnd).toString('utf8'));
-      const disposition = headers.get('content-disposition');
-      const params = disposition === undefined ? undefined : dispositionParams(disposition);
+      let headers: Map<string, string>;
+      let params: Map<string, string> | undefined;
+      try {
+        headers = partHeaders(part.subarray(0, headEnd).toString('utf8'));
+        const disposition = headers.get('content-disposition');
+        params = disposition === undefined ? undefined : dispositionParams(disposition);
+      } catch (e) {
+        if (o.leading && e instanceof BodyError) break;
+        throw e;
+      }
       const name = params?.get('name');
       const fileName = params?.get('filename*') ?? params?.get('filename');
       const type = headers.get('content-type') || 'application/octet-stream';

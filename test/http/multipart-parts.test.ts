@@ -47,6 +47,15 @@ t.test('api_v3: a file part whose filename comes first is its field\'s file', as
   t.match(json(bad), { objectType: 'KalturaAPIException', code: 'INVALID_REQUEST_BODY', message: /leaves a quoted value open/ });
   const twice = await post('/api_v3/service/uploadToken/action/upload?format=1', body([['form-data; name="fileData"; name="other"', data]]));
   t.match(json(twice), { code: 'INVALID_REQUEST_BODY', message: /gives "name" twice/ });
+  // The Node client sends `format` in a leading json field, not in the URL: a refusal in XML was
+  // taken by it for a result (its upload "succeeded"). The fields read before the broken part say the format.
+  const nodeClient = await post('/api_v3/service/uploadtoken/action/upload', body([
+    ['form-data; name="json"', JSON.stringify({ format: 1, ks, uploadTokenId: '0_whatever', resume: false, finalChunk: true, resumeAt: -1 })],
+    ['form-data; name="fileData"; filename="open.bin', data, 'Content-Type: application/octet-stream\r\n'],
+  ]));
+  t.match(json(nodeClient), { objectType: 'KalturaAPIException', code: 'INVALID_REQUEST_BODY', message: /leaves a quoted value open/ }, 'JSON, as the leading json field asks');
+  const formField = await post('/api_v3/service/uploadtoken/action/upload', body([['form-data; name="format"', '1'], ['form-data; name="fileData"; name="other"', data]]));
+  t.match(json(formField), { code: 'INVALID_REQUEST_BODY' }, 'a plain format field before the broken part likewise');
 });
 
 t.test('playManifest POST: parameters in any Content-Disposition form; a file part named by its name', async (t) => {
