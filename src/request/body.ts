@@ -79,9 +79,10 @@ function partHeaders(head: string): Map<string, string> {
 /**
  * A part's Content-Disposition, `form-data; name="a"; filename="b"` (RFC 7578 §4.2, whose parameters
  * are RFC 2183's): the parameters by lower-case name, values a token or a quoted string (a backslash
- * quotes the character after it), in any order, so that `name` is never read out of `filename`.
- * `filename*` (RFC 8187, `utf-8''%e2%82%ac.txt`) is decoded. A disposition other than form-data has
- * none (the part is no field); a parameter given twice or a quoted string left open is refused.
+ * quotes the character after it; a quote not followed by ";" or the end is part of it), in any
+ * order, so that `name` is never read out of `filename`. `filename*` (RFC 8187,
+ * `utf-8''%e2%82%ac.txt`) is decoded. A disposition other than form-data has none (the part is
+ * no field); a parameter given twice or a quoted string left open is refused.
  */
 function dispositionParams(value: string): Map<string, string> {
   const params = new Map<string, string>();
@@ -100,8 +101,12 @@ function dispositionParams(value: string): Map<string, string> {
     i += p[0].length;
     let v = '';
     if (value[i] === '"') {
+      // A quote ends the value only where the value can end (before a ";" or the end): the Node
+      // Kaltura client writes a file name as it is, `filename="My "best" take.mp4"`, as browsers
+      // do not; read so, that is the name, where a strict reading had only a broken header
+      const closes = (at: number) => /^[ \t]*(;|$)/.test(value.slice(at + 1));
       let j = i + 1;
-      for (; j < value.length && value[j] !== '"'; j++) v += value[j] === '\\' && j + 1 < value.length ? value[++j] : value[j];
+      for (; j < value.length && !(value[j] === '"' && closes(j)); j++) v += value[j] === '\\' && j + 1 < value.length ? value[++j] : value[j];
       if (j >= value.length) throw new BodyError('a multipart part\'s Content-Disposition leaves a quoted value open');
       i = j + 1;
     } else {

@@ -10,7 +10,7 @@
 import t from 'tap';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -284,4 +284,21 @@ t.test('a chunk over the body limit is refused with an answer the client reads',
   });
   t.match(await call(kaltura.services.uploadToken.get(token.id)), { status: 0, uploadedFileSize: 0 }, 'nothing was kept');
   t.match(await call(kaltura.services.uploadToken.upload(token.id, Buffer.alloc(1000, 2), false, true)), { status: 2, uploadedFileSize: 1000 }, 'and the token takes smaller chunks');
+});
+
+t.test('a file whose name holds double quotes uploads through the Node client', async (t) => {
+  // The client writes the name into the part's header as it is (filename="take "2".mp4"); the
+  // body was refused as unreadable, so such a file could not be uploaded at all.
+  const s = await startServer(t);
+  const { call } = await sampleAdminClient(s.url);
+  const dir = mkdtempSync(join(tmpdir(), 'kdeliver-names-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const bytes = Buffer.alloc(3000, 5);
+  for (const name of ['take "2".mp4', '"quoted".mp4']) {
+    const file = join(dir, name);
+    writeFileSync(file, bytes);
+    const token = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'movie.mp4' })));
+    t.match(await call(kaltura.services.uploadToken.upload(token.id, file)), { objectType: 'KalturaUploadToken', status: 2, uploadedFileSize: 3000 }, name);
+    t.same(readFileSync(join(s.dataDir, 'uploads', token.id)), bytes);
+  }
 });
