@@ -104,7 +104,7 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
     const have = existing ? Math.min(existing.size, token.uploadedFileSize) : 0;
     const at = o.resume ? (o.resumeAt < 0 ? have : o.resumeAt) : 0;
     if (at > have) {
-      throw new UploadError('OUT_OF_ORDER', `chunk out of order: it starts at byte ${at} but ${have} bytes have arrived; send the chunk that starts at byte ${have} first`, { RESUME_AT: at, UPLOADED_SIZE: have });
+      throw outOfOrder(at, have);
     }
     // Deletion and expiry remove the file at any time, perhaps before this write recreated it:
     // their answer stands, and their removal is done again
@@ -150,6 +150,11 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
   });
 }
 
+/** A chunk that would leave a gap; api_v3's UPLOAD_TOKEN_CHUNK_OUT_OF_ORDER already says "Chunk out of order: ". */
+function outOfOrder(at: number, have: number): UploadError {
+  return new UploadError('OUT_OF_ORDER', `it starts at byte ${at} but ${have} bytes have arrived; send the chunk that starts at byte ${have} first`, { RESUME_AT: at, UPLOADED_SIZE: have });
+}
+
 /**
  * The final chunk left the upload another size than the token was made for. Too few bytes: the
  * rest may follow. Too many: no resume can shrink what arrived, only a restart (resume=false).
@@ -171,9 +176,8 @@ async function stageChunk(env: UploadEnv, media: MediaWriter, partnerId: number,
   const store = env.catalog.ingest;
   const token = await partnerUploadToken(env, partnerId, tokenId);
   refuseUnlessUploadable(token);
-  const gap = (at: number, have: number) => new UploadError('OUT_OF_ORDER', `chunk out of order: it starts at byte ${at} but ${have} bytes have arrived; send the chunk that starts at byte ${have} first`, { RESUME_AT: at, UPLOADED_SIZE: have });
   // refused before any byte is sent to the store; the catalog checks again in turn
-  if (o.resume && o.resumeAt > token.uploadedFileSize) throw gap(o.resumeAt, token.uploadedFileSize);
+  if (o.resume && o.resumeAt > token.uploadedFileSize) throw outOfOrder(o.resumeAt, token.uploadedFileSize);
   const key = `${partsPrefix(tokenId)}${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
   await media.putBytes(key, data).catch((e: unknown) => storeFailed(e, `send this chunk again (the upload has ${token.uploadedFileSize} bytes)`));
   let r;
@@ -186,7 +190,7 @@ async function stageChunk(env: UploadEnv, media: MediaWriter, partnerId: number,
   for (const k of r.dropped) await media.remove(k).catch(() => undefined);
   if (r.outcome === 'status' || r.outcome === 'gap') {
     await media.remove(key).catch(() => undefined);
-    if (r.outcome === 'gap') throw gap(r.offset, r.token.uploadedFileSize);
+    if (r.outcome === 'gap') throw outOfOrder(r.offset, r.token.uploadedFileSize);
     refuseUnlessUploadable(await partnerUploadToken(env, partnerId, tokenId));
     throw new UploadError('INVALID_STATUS_FOR_UPLOAD', `upload token ${tokenId} takes no more chunks`);
   }

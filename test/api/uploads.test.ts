@@ -104,7 +104,7 @@ t.test('uploadToken.upload', async (t) => {
     t.match(await upload(id, a, { finalChunk: false }), { objectType: 'KalturaUploadToken', status: 1, uploadedFileSize: 3000 });
     t.match(await upload(id, a, { resume: true, resumeAt: 0, finalChunk: false }), { status: 1, uploadedFileSize: 3000 }, 'a retried chunk is harmless');
     t.match(await upload(id, b, { resume: true, resumeAt: 4000, finalChunk: false }), {
-      code: 'UPLOAD_TOKEN_CHUNK_OUT_OF_ORDER', message: /starts at byte 4000 but 3000 bytes have arrived; send the chunk that starts at byte 3000 first/,
+      code: 'UPLOAD_TOKEN_CHUNK_OUT_OF_ORDER', message: 'Chunk out of order: it starts at byte 4000 but 3000 bytes have arrived; send the chunk that starts at byte 3000 first',
     });
     t.match(await upload(id, b.subarray(0, 1000), { resume: true, resumeAt: -1, finalChunk: true }), {
       code: 'UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE', message: /4000 bytes have arrived but the token was created for 5000: send the missing bytes from byte 4000/,
