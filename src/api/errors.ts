@@ -53,7 +53,6 @@ export const API_ERRORS = {
   UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD: 'Upload token is in an invalid status for uploading a file: %REASON%',
   UPLOAD_TOKEN_INVALID_STATUS_FOR_ADD_ENTRY: 'Upload token is in an invalid status for adding entry: %REASON%',
   UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE: 'Uploaded file size does not match the expected file size: %REASON%',
-  UPLOAD_TOKEN_CHUNK_OUT_OF_ORDER: 'Chunk out of order: %REASON%',
   UPLOAD_ERROR: 'Upload failed: %REASON%',
   RESOURCE_TYPE_NOT_SUPPORTED: 'Resource type "%RES_TYPE%" not supported',
   CONVERSION_PROFILE_ID_NOT_FOUND: 'Conversion profile id "%ID%" not found',

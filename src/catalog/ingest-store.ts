@@ -201,7 +201,7 @@ function syncIngestStore(db: Db) {
       db.transaction(() => {
         const token = s.getUploadToken(p.tokenId);
         if (!token) return { outcome: 'status' as const, token: { id: p.tokenId, status: 5 } as UploadToken, offset: p.offset, dropped: [] };
-        const d = decideUploadPart(token, p);
+        const d = decideUploadPart(token, s.uploadParts(p.tokenId), p);
         if (!d.next) return { outcome: d.outcome, token, offset: d.offset, dropped: [] };
         const dropped = p.restart ? q.partKeys.all(p.tokenId) as string[] : [];
         if (p.restart) q.deleteParts.run(p.tokenId);

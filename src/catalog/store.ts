@@ -243,7 +243,7 @@ export interface UploadPart {
 
 /** What recording a staged chunk decided (IngestStore.addUploadPart). */
 export interface UploadPartOutcome {
-  /** ok; `status`: the token takes no chunk (not PENDING or PARTIAL_UPLOAD); `gap`: the chunk starts past what has arrived; `size`: a final chunk that leaves the file at another size than the token's. */
+  /** ok (a chunk past what has arrived is kept for later); `status`: the token takes no chunk (not PENDING or PARTIAL_UPLOAD); `gap`: a final chunk that starts past what has arrived; `size`: a final chunk that leaves the file at another size than the token's. */
   outcome: 'ok' | 'status' | 'gap' | 'size';
   /** The token after the call (unchanged unless ok or size). */
   token: UploadToken;

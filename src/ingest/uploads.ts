@@ -7,7 +7,7 @@
 //   that takes it streams the parts into one local file (ffprobe and ffmpeg need it there anyway),
 //   ingest puts that file in the store as the entry's source, and the parts are removed.
 import { createWriteStream, closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
-import { mkdir, open, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
@@ -15,7 +15,7 @@ import { UploadTokenStatus, type Catalog, type UploadPart, type UploadToken } fr
 import { MediaWriteError, type MediaWriter } from '../storage/media-writer.js';
 import { oneAtATime } from '../concurrency/one-at-a-time.js';
 
-export type UploadErrorKind = 'NOT_FOUND' | 'INVALID_STATUS_FOR_UPLOAD' | 'OUT_OF_ORDER' | 'SIZE_MISMATCH' | 'INVALID_STATUS_FOR_ADD_ENTRY' | 'WRITE_FAILED' | 'STORE_FAILED';
+export type UploadErrorKind = 'NOT_FOUND' | 'INVALID_STATUS_FOR_UPLOAD' | 'SIZE_MISMATCH' | 'INVALID_STATUS_FOR_ADD_ENTRY' | 'WRITE_FAILED' | 'STORE_FAILED';
 
 export class UploadError extends Error {
   constructor(readonly kind: UploadErrorKind, message: string, readonly details: Record<string, string | number> = {}) {
@@ -79,10 +79,11 @@ function refuseUnlessUploadable(token: UploadToken): void {
 
 /**
  * Writes one chunk of a partner's upload token. A chunk may repeat bytes already received (a
- * retry) but never leave a gap: one that starts past the end is refused with the offset to send
- * instead. A failed write is cut back to what had arrived before it. The file work is
- * asynchronous: a chunk is up to 64 MB, and a synchronous write of it would hold up every other
- * request of the server.
+ * retry); one that starts past the end is kept aside until the chunks before it arrive, as
+ * Kaltura's parallel chunked upload sends them (src/catalog/upload-parts.ts decides the same for a
+ * shared store), except the final chunk, refused until every byte before it is in. A failed write
+ * is cut back to what had arrived before it. The file work is asynchronous: a chunk is up to
+ * 64 MB, and a synchronous write of it would hold up every other request of the server.
  */
 export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: string, data: Buffer, o: ChunkOptions): Promise<UploadToken> {
   const shared = sharedStore(env);
@@ -94,6 +95,9 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
     const token = await partnerUploadToken(env, partnerId, tokenId);
     refuseUnlessUploadable(token);
     await mkdir(join(env.dataDir, 'uploads'), { recursive: true });
+    const early = earlyChunksPath(env.dataDir, tokenId);
+    // starting over: what was kept for later belongs to the old file
+    if (!o.resume) await rm(early, { recursive: true, force: true });
     const existing = o.resume ? await stat(file).catch((e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') return null;
       throw e;
@@ -103,35 +107,49 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
     // was never told of and sends again. They are cut off below, never built on.
     const have = existing ? Math.min(existing.size, token.uploadedFileSize) : 0;
     const at = o.resume ? (o.resumeAt < 0 ? have : o.resumeAt) : 0;
-    if (at > have) {
-      throw outOfOrder(at, have);
-    }
+    if (at > have && o.finalChunk) throw finalBeforeTheRest(at, have);
     // Deletion and expiry remove the file at any time, perhaps before this write recreated it:
     // their answer stands, and their removal is done again
     const refuseIfGoneMeanwhile = async () => {
       const current = await store.getUploadToken(tokenId);
       if (current && current.status !== UploadTokenStatus.DELETED && current.status !== UploadTokenStatus.TIMED_OUT) return;
       await rm(file, { force: true });
+      await rm(early, { recursive: true, force: true });
       refuseUnlessUploadable(await partnerUploadToken(env, partnerId, tokenId));
     };
+    if (at > have) {
+      // whole under its name or absent (a killed server leaves no half of it to be appended)
+      await mkdir(early, { recursive: true });
+      const part = join(early, `${at}.${randomBytes(4).toString('hex')}.part`);
+      try {
+        await writeFile(part, data);
+        await rename(part, join(early, String(at)));
+      } catch (e) {
+        await rm(part, { force: true });
+        await refuseIfGoneMeanwhile();
+        throw writeFailed(e, have);
+      }
+      await refuseIfGoneMeanwhile();
+      const next: UploadToken = { ...token, status: UploadTokenStatus.PARTIAL_UPLOAD };
+      await store.updateUploadToken(next, env.now);
+      return next;
+    }
     const handle = await open(file, o.resume ? (existing ? 'r+' : 'w+') : 'w').catch(async (e: unknown) => {
       await refuseIfGoneMeanwhile();
       throw e;
     });
     let size = have;
+    let appended: string[] = [];
     let failure: UploadError | null = null;
     try {
       if (existing && existing.size > have) await handle.truncate(have);
-      let off = 0;
-      while (off < data.length) off += (await handle.write(data, off, data.length - off, at + off)).bytesWritten;
-      size = Math.max(have, at + data.length);
+      await writeAt(handle, data, at);
+      // the chunks kept for later that now follow on, each removed once the catalog counts it
+      ({ size, appended } = await appendEarlyChunks(handle, early, Math.max(have, at + data.length)));
     } catch (e) {
       // A full disk must not leave a torn chunk that a resume would build on
       try { await handle.truncate(have); } catch { /* nothing more to do */ }
-      const code = (e as NodeJS.ErrnoException).code;
-      failure = new UploadError('WRITE_FAILED', code === 'ENOSPC' || code === 'EFBIG'
-        ? `the server's disk is full (${code}); the chunk was not kept: try again later from byte ${have}`
-        : `the chunk could not be written (${code ?? (e as Error).message}); try again from byte ${have}`);
+      failure = writeFailed(e, have);
     } finally {
       await handle.close();
     }
@@ -146,13 +164,56 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
       next.status = UploadTokenStatus.FULL_UPLOAD;
     }
     await store.updateUploadToken(next, env.now);
+    for (const f of appended) await rm(f, { force: true });
     return next;
   });
 }
 
-/** A chunk that would leave a gap; api_v3's UPLOAD_TOKEN_CHUNK_OUT_OF_ORDER already says "Chunk out of order: ". */
-function outOfOrder(at: number, have: number): UploadError {
-  return new UploadError('OUT_OF_ORDER', `it starts at byte ${at} but ${have} bytes have arrived; send the chunk that starts at byte ${have} first`, { RESUME_AT: at, UPLOADED_SIZE: have });
+/** Where a token's chunks that arrived before the ones they follow wait, one file per offset. */
+const earlyChunksPath = (dataDir: string, tokenId: string) => `${uploadPath(dataDir, tokenId)}.early`;
+
+async function writeAt(handle: FileHandle, data: Buffer, at: number): Promise<void> {
+  let off = 0;
+  while (off < data.length) off += (await handle.write(data, off, data.length - off, at + off)).bytesWritten;
+}
+
+/**
+ * Appends, in offset order, the kept chunks that start within the `size` bytes the file has;
+ * returns the new size and their files (removed by the caller once the catalog records the size:
+ * a server killed before that finds them again).
+ */
+async function appendEarlyChunks(handle: FileHandle, dir: string, size: number): Promise<{ size: number; appended: string[] }> {
+  const names = await readdir(dir).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return [] as string[];
+    throw e;
+  });
+  const appended: string[] = [];
+  for (const offset of names.filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b)) {
+    if (offset > size) break;
+    const f = join(dir, String(offset));
+    const bytes = await readFile(f);
+    if (offset + bytes.length > size) {
+      await writeAt(handle, bytes.subarray(size - offset), size);
+      size = offset + bytes.length;
+    }
+    appended.push(f);
+  }
+  return { size, appended };
+}
+
+function writeFailed(e: unknown, have: number): UploadError {
+  const code = (e as NodeJS.ErrnoException).code;
+  return new UploadError('WRITE_FAILED', code === 'ENOSPC' || code === 'EFBIG'
+    ? `the server's disk is full (${code}); the chunk was not kept: try again later from byte ${have}`
+    : `the chunk could not be written (${code ?? (e as Error).message}); try again from byte ${have}`);
+}
+
+/**
+ * A final chunk whose bytes before it are not all in: as Kaltura's, the client sends it again
+ * (UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE) once the chunks before it have arrived.
+ */
+function finalBeforeTheRest(at: number, have: number): UploadError {
+  return new UploadError('SIZE_MISMATCH', `the final chunk starts at byte ${at} but the bytes before it have arrived only up to byte ${have}: send it again once the chunks before it are in`, { RESUME_AT: at, UPLOADED_SIZE: have });
 }
 
 /**
@@ -177,7 +238,7 @@ async function stageChunk(env: UploadEnv, media: MediaWriter, partnerId: number,
   const token = await partnerUploadToken(env, partnerId, tokenId);
   refuseUnlessUploadable(token);
   // refused before any byte is sent to the store; the catalog checks again in turn
-  if (o.resume && o.resumeAt > token.uploadedFileSize) throw outOfOrder(o.resumeAt, token.uploadedFileSize);
+  if (o.resume && o.finalChunk && o.resumeAt > token.uploadedFileSize) throw finalBeforeTheRest(o.resumeAt, token.uploadedFileSize);
   const key = `${partsPrefix(tokenId)}${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
   await media.putBytes(key, data).catch((e: unknown) => storeFailed(e, `send this chunk again (the upload has ${token.uploadedFileSize} bytes)`));
   let r;
@@ -190,7 +251,7 @@ async function stageChunk(env: UploadEnv, media: MediaWriter, partnerId: number,
   for (const k of r.dropped) await media.remove(k).catch(() => undefined);
   if (r.outcome === 'status' || r.outcome === 'gap') {
     await media.remove(key).catch(() => undefined);
-    if (r.outcome === 'gap') throw outOfOrder(r.offset, r.token.uploadedFileSize);
+    if (r.outcome === 'gap') throw finalBeforeTheRest(r.offset, r.token.uploadedFileSize);
     refuseUnlessUploadable(await partnerUploadToken(env, partnerId, tokenId));
     throw new UploadError('INVALID_STATUS_FOR_UPLOAD', `upload token ${tokenId} takes no more chunks`);
   }
@@ -278,6 +339,8 @@ export async function claimUpload(env: UploadEnv, token: UploadToken, entryId: s
     refuseUnlessComplete((await env.catalog.ingest.getUploadToken(token.id)) ?? { ...token, status: UploadTokenStatus.DELETED });
     throw new UploadError('INVALID_STATUS_FOR_ADD_ENTRY', `upload token ${token.id} is not complete: send the final chunk (finalChunk=true) first`);
   }
+  // chunks kept past the final size are no part of the file
+  rmSync(earlyChunksPath(env.dataDir, token.id), { recursive: true, force: true });
   // A zero-byte upload may have had no chunk to create the file
   if (!existsSync(file)) {
     mkdirSync(join(env.dataDir, 'uploads'), { recursive: true });
@@ -289,6 +352,7 @@ export async function claimUpload(env: UploadEnv, token: UploadToken, entryId: s
 export async function deleteUploadToken(env: UploadEnv, token: UploadToken): Promise<void> {
   await env.catalog.ingest.updateUploadToken({ ...token, status: UploadTokenStatus.DELETED }, env.now);
   rmSync(uploadPath(env.dataDir, token.id), { force: true });
+  rmSync(earlyChunksPath(env.dataDir, token.id), { recursive: true, force: true });
   await removeParts(env, token.id);
 }
 
@@ -297,6 +361,7 @@ export async function expireUploadTokens(env: UploadEnv, maxAgeSeconds: number):
   const stale = await env.catalog.ingest.expireUploadTokens(env.now - maxAgeSeconds, env.now);
   for (const id of stale) {
     rmSync(uploadPath(env.dataDir, id), { force: true });
+    rmSync(earlyChunksPath(env.dataDir, id), { recursive: true, force: true });
     await removeParts(env, id);
   }
   return stale.length;

@@ -103,9 +103,10 @@ t.test('uploadToken.upload', async (t) => {
     const id = await newToken(a.length + b.length);
     t.match(await upload(id, a, { finalChunk: false }), { objectType: 'KalturaUploadToken', status: 1, uploadedFileSize: 3000 });
     t.match(await upload(id, a, { resume: true, resumeAt: 0, finalChunk: false }), { status: 1, uploadedFileSize: 3000 }, 'a retried chunk is harmless');
-    t.match(await upload(id, b, { resume: true, resumeAt: 4000, finalChunk: false }), {
-      code: 'UPLOAD_TOKEN_CHUNK_OUT_OF_ORDER', message: 'Chunk out of order: it starts at byte 4000 but 3000 bytes have arrived; send the chunk that starts at byte 3000 first',
-    });
+    t.match(await upload(id, b, { resume: true, resumeAt: 4000, finalChunk: true }), {
+      code: 'UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE', message: /the final chunk starts at byte 4000 but the bytes before it have arrived only up to byte 3000: send it again once the chunks before it are in/,
+    }, 'a final chunk before the rest is refused');
+    t.notOk(existsSync(`${fileOf(id)}.early`), 'and not kept');
     t.match(await upload(id, b.subarray(0, 1000), { resume: true, resumeAt: -1, finalChunk: true }), {
       code: 'UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE', message: /4000 bytes have arrived but the token was created for 5000: send the missing bytes from byte 4000/,
     });
@@ -301,4 +302,46 @@ t.test('a file whose name holds double quotes uploads through the Node client', 
     t.match(await call(kaltura.services.uploadToken.upload(token.id, file)), { objectType: 'KalturaUploadToken', status: 2, uploadedFileSize: 3000 }, name);
     t.same(readFileSync(join(s.dataDir, 'uploads', token.id)), bytes);
   }
+});
+
+t.test("Kaltura's parallel chunked upload: chunks in any order, a final chunk sent again until the rest is in", async (t) => {
+  // As Kaltura's uploadToken.upload documents it: one chunk with resume=false, the others at once
+  // with resume=true at their resumeAt, then a final chunk (maybe empty) sent again on
+  // UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE until every chunk before it is in. Chunks past the end
+  // were refused (UPLOAD_TOKEN_CHUNK_OUT_OF_ORDER, a code Kaltura does not have).
+  const s = await startServer(t);
+  const { call, refusal } = await sampleAdminClient(s.url);
+  const file = Buffer.from(Array.from({ length: 50_000 }, (_, i) => (i * 31 + (i >> 8)) & 0xff));
+  const size = 10_000;
+  const token = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'movie.mp4', fileSize: file.length })));
+  t.match(await call(kaltura.services.uploadToken.upload(token.id, file.subarray(0, size), false, false, 0)), { uploadedFileSize: size });
+  // chunks 5, 3 and 4 (by offset) arrive before chunk 2
+  for (const at of [4 * size, 2 * size, 3 * size]) {
+    t.match(await call(kaltura.services.uploadToken.upload(token.id, file.subarray(at, at + size), true, false, at)), { status: 1, uploadedFileSize: size }, `chunk at ${at} kept until the ones before it arrive`);
+  }
+  t.match(await refusal(kaltura.services.uploadToken.upload(token.id, Buffer.alloc(0), true, true, file.length)), { code: 'UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE' }, 'the final chunk, too early');
+  t.match(await call(kaltura.services.uploadToken.upload(token.id, file.subarray(size, 2 * size), true, false, size)), { status: 1, uploadedFileSize: file.length }, 'chunk 2: every chunk counts now');
+  t.match(await call(kaltura.services.uploadToken.upload(token.id, Buffer.alloc(0), true, true, file.length)), { status: 2, uploadedFileSize: file.length }, 'the final chunk again: complete');
+  t.same(readFileSync(join(s.dataDir, 'uploads', token.id)), file, 'the file, byte for byte');
+  t.notOk(existsSync(join(s.dataDir, 'uploads', `${token.id}.early`)) && readdirSync(join(s.dataDir, 'uploads', `${token.id}.early`)).length > 0, 'nothing left aside');
+
+  // all at once, in parallel, as a client does it
+  const other = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'movie.mp4', fileSize: file.length })));
+  await call(kaltura.services.uploadToken.upload(other.id, file.subarray(0, size), false, false, 0));
+  const answers = await Promise.all([4, 3, 2, 1].map((i) => call(kaltura.services.uploadToken.upload(other.id, file.subarray(i * size, (i + 1) * size), true, false, i * size))));
+  t.equal(Math.max(...answers.map((a) => Number(a.uploadedFileSize))), file.length, 'the last answer counts every chunk');
+  t.match(await call(kaltura.services.uploadToken.upload(other.id, Buffer.alloc(0), true, true, file.length)), { status: 2 });
+  const entry = await call(kaltura.services.media.add(new kaltura.objects.MediaEntry({ name: 'parallel', mediaType: 1 })));
+  t.match(await refusal(kaltura.services.media.addContent(entry.id, new kaltura.objects.UploadedFileTokenResource({ token: other.id }))), { code: 'INGEST_FAILED' }, 'used (the bytes are no media, as meant here)');
+  t.same(readdirSync(join(s.dataDir, 'uploads')).filter((n) => n.startsWith(other.id)), [], 'its files are gone once used');
+
+  // restarting drops what was kept aside
+  const third = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'movie.mp4' })));
+  await call(kaltura.services.uploadToken.upload(third.id, file.subarray(0, size), false, false, 0));
+  await call(kaltura.services.uploadToken.upload(third.id, Buffer.alloc(size, 9), true, false, 2 * size));
+  await call(kaltura.services.uploadToken.upload(third.id, file.subarray(0, 2 * size), false, false, 0));
+  t.match(await call(kaltura.services.uploadToken.upload(third.id, file.subarray(2 * size, 3 * size), true, true, -1)), { status: 2, uploadedFileSize: 3 * size });
+  t.same(readFileSync(join(s.dataDir, 'uploads', third.id)), file.subarray(0, 3 * size), 'nothing of the chunk sent before the restart');
+  const fourth = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'movie.mp4' })));
+  t.match(await refusal(kaltura.services.uploadToken.upload(fourth.id, file, true, false, 2 ** 60)), { code: 'UPLOAD_ERROR', message: /resumeAt must be -1 or a byte offset/ }, 'an offset past what a number holds exactly');
 });

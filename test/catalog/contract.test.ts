@@ -201,15 +201,16 @@ t.test('staged upload parts (S3 uploads across nodes): the same decisions on bot
     ({ tokenId: '0_tok00001', offset, length, objectKey, restart: !!o.restart, final: !!o.final, now: NOW + 1 });
   await both('createUploadToken', { id: '0_tok00001', partnerId: 309, userId: 'u', fileName: 'f.mp4', fileSize: 30, now: NOW });
   t.match(await both('addUploadPart', part('k1', 0, 10, { restart: true })), { outcome: 'ok', offset: 0, token: { uploadedFileSize: 10, status: 1 } });
-  t.match(await both('addUploadPart', part('k2', 20, 5)), { outcome: 'gap', offset: 20, token: { uploadedFileSize: 10 } });
-  t.match(await both('addUploadPart', part('k3', -1, 10)), { outcome: 'ok', offset: 10, token: { uploadedFileSize: 20 } });
-  t.match(await both('addUploadPart', part('k4', 5, 10)), { outcome: 'ok', offset: 5, token: { uploadedFileSize: 20 } }, 'a retry inside what arrived');
-  t.match(await both('addUploadPart', part('k5', -1, 5, { final: true })), { outcome: 'size', token: { uploadedFileSize: 25, status: 1 } });
+  t.match(await both('addUploadPart', part('k2', 20, 5, { final: true })), { outcome: 'gap', offset: 20, token: { uploadedFileSize: 10 } }, 'a final chunk before the rest');
+  t.match(await both('addUploadPart', part('k2b', 20, 3)), { outcome: 'ok', offset: 20, token: { uploadedFileSize: 10 } }, 'a chunk past the end is kept for later');
+  t.match(await both('addUploadPart', part('k3', -1, 10)), { outcome: 'ok', offset: 10, token: { uploadedFileSize: 23 } }, 'the chunk before it makes both count');
+  t.match(await both('addUploadPart', part('k4', 5, 10)), { outcome: 'ok', offset: 5, token: { uploadedFileSize: 23 } }, 'a retry inside what arrived');
+  t.match(await both('addUploadPart', part('k5', -1, 2, { final: true })), { outcome: 'size', token: { uploadedFileSize: 25, status: 1 } });
   t.same(await both('uploadParts', '0_tok00001'), [
-    { offset: 0, length: 10, objectKey: 'k1' }, { offset: 10, length: 10, objectKey: 'k3' }, { offset: 5, length: 10, objectKey: 'k4' },
-    { offset: 20, length: 5, objectKey: 'k5' },
+    { offset: 0, length: 10, objectKey: 'k1' }, { offset: 20, length: 3, objectKey: 'k2b' }, { offset: 10, length: 10, objectKey: 'k3' },
+    { offset: 5, length: 10, objectKey: 'k4' }, { offset: 23, length: 2, objectKey: 'k5' },
   ], 'the refused part is not recorded; the rest in arrival order');
-  t.match(await both('addUploadPart', part('k6', 0, 12, { restart: true })), { outcome: 'ok', token: { uploadedFileSize: 12 }, dropped: ['k1', 'k3', 'k4', 'k5'] });
+  t.match(await both('addUploadPart', part('k6', 0, 12, { restart: true })), { outcome: 'ok', token: { uploadedFileSize: 12 }, dropped: ['k1', 'k2b', 'k3', 'k4', 'k5'] });
   t.match(await both('addUploadPart', part('k7', -1, 18, { final: true })), { outcome: 'ok', token: { uploadedFileSize: 30, status: 2 } });
   t.match(await both('addUploadPart', part('k8', -1, 1)), { outcome: 'status', token: { status: 2 } }, 'a complete token takes no chunk');
   t.match(await both('addUploadPart', { ...part('k9', 0, 1), tokenId: 'no_such_tok' }), { outcome: 'status' });

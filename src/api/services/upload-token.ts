@@ -28,7 +28,6 @@ export function uploadApiError(e: unknown): never {
     case 'NOT_FOUND': throw new ApiError('UPLOAD_TOKEN_NOT_FOUND');
     case 'INVALID_STATUS_FOR_UPLOAD': throw new ApiError('UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD', { REASON: e.message });
     case 'INVALID_STATUS_FOR_ADD_ENTRY': throw new ApiError('UPLOAD_TOKEN_INVALID_STATUS_FOR_ADD_ENTRY', { REASON: e.message });
-    case 'OUT_OF_ORDER': throw new ApiError('UPLOAD_TOKEN_CHUNK_OUT_OF_ORDER', { REASON: e.message });
     case 'SIZE_MISMATCH': throw new ApiError('UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE', { REASON: e.message });
     // the media store failed: a 503 a client retries, the same request again
     case 'STORE_FAILED': throw new ApiError('UPLOAD_ERROR', { REASON: e.message }, { httpStatus: 503 });
@@ -58,7 +57,7 @@ export const uploadTokenService: ServiceModule = {
       },
     },
     upload: {
-      description: 'Uploads a chunk: resume=false starts over; resume=true writes at resumeAt (-1: at the end); finalChunk=true completes the upload',
+      description: 'Uploads a chunk: resume=false starts over; resume=true writes at resumeAt (-1: at the end; past the end: kept until the chunks before it arrive); finalChunk=true completes the upload',
       params: {
         uploadTokenId: ID_ARG,
         fileData: { type: 'file', required: true },
@@ -67,7 +66,7 @@ export const uploadTokenService: ServiceModule = {
         resumeAt: { type: 'float', default: -1 },
       },
       returns: 'KalturaUploadToken',
-      throws: ['UPLOAD_TOKEN_NOT_FOUND', 'UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD', 'UPLOAD_TOKEN_CHUNK_OUT_OF_ORDER', 'UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE', 'UPLOAD_ERROR'],
+      throws: ['UPLOAD_TOKEN_NOT_FOUND', 'UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD', 'UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE', 'UPLOAD_ERROR'],
       async handler(ctx, a) {
         requireIngestSession(ctx);
         const env = uploadEnv(ctx);
@@ -76,7 +75,7 @@ export const uploadTokenService: ServiceModule = {
           // an unknown token is refused before a bad resumeAt, as ever; the chunk's turn reads it again
           await partnerUploadToken(env, partnerId, a.uploadTokenId);
           const resumeAt = Math.floor(Number(a.resumeAt));
-          if (!Number.isFinite(resumeAt) || resumeAt < -1) throw new ApiError('UPLOAD_ERROR', { REASON: 'resumeAt must be -1 or a byte offset' });
+          if (!Number.isSafeInteger(resumeAt) || resumeAt < -1) throw new ApiError('UPLOAD_ERROR', { REASON: 'resumeAt must be -1 or a byte offset' });
           const file = a.fileData as UploadedFile;
           return uploadTokenObject(await writeChunk(env, partnerId, a.uploadTokenId, file.data, { resume: !!a.resume, resumeAt, finalChunk: !!a.finalChunk }));
         } catch (e) {

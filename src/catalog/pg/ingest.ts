@@ -179,7 +179,9 @@ export function pgIngestStore(db: Queryable, write: WriteFn): IngestStore {
       const r = await one(tx, 'SELECT * FROM upload_tokens WHERE id = @id FOR UPDATE', { id: p.tokenId });
       if (!r) return { outcome: 'status' as const, token: { id: p.tokenId, status: 5 } as UploadToken, offset: p.offset, dropped: [] };
       const token = toToken(r);
-      const d = decideUploadPart(token, p);
+      const parts = (await all(tx, 'SELECT at_byte, byte_length FROM upload_parts WHERE token_id = @tokenId', p))
+        .map((x) => ({ offset: x.at_byte as number, length: x.byte_length as number }));
+      const d = decideUploadPart(token, parts, p);
       if (!d.next) return { outcome: d.outcome, token, offset: d.offset, dropped: [] };
       const dropped = p.restart
         ? (await all(tx, 'DELETE FROM upload_parts WHERE token_id = @tokenId RETURNING object_key', p)).map((x) => x.object_key as string) : [];
