@@ -21,6 +21,8 @@ function syncIngestStore(db: Db) {
     flavorExists: db.prepare('SELECT 1 FROM flavor_assets WHERE id = ?'),
     tokenExists: db.prepare('SELECT 1 FROM upload_tokens WHERE id = ?'),
     setEntryStatus: db.prepare('UPDATE entries SET status = ?, updated_at = ? WHERE id = ?'),
+    // takesContent (src/ingest/pipeline.ts) in SQL
+    setStatusIfTakesContent: db.prepare('UPDATE entries SET status = ?, updated_at = ? WHERE id = ? AND (status = 7 OR (status = -2 AND NOT EXISTS (SELECT 1 FROM flavor_assets WHERE entry_id = entries.id AND is_original = 1)))'),
     setEntryReady: db.prepare(`UPDATE entries SET status = 2, duration = @duration, media_type = @mediaType,
       thumbnail_file = COALESCE(@thumbnailFile, thumbnail_file), updated_at = @now, version = version + 1 WHERE id = @id`),
     insertFlavor: db.prepare(`INSERT INTO flavor_assets (id, entry_id, partner_id, flavor_params_id, file_path, size,
@@ -145,20 +147,24 @@ function syncIngestStore(db: Db) {
     /** Hands a job back to the queue (shutdown), if the attempt `token` still holds it. */
     requeueJob: (id: number, token: string, now: number): boolean => q.requeue.run(now, id, token, now).changes === 1,
 
-    registerSource: (r: SourceRegistration): number => db.transaction(() => {
+    registerSource: (r: SourceRegistration): number | null => db.transaction(() => {
       if (r.newEntry) {
         s.createEntry(r.newEntry);
       } else {
+        if (r.ifTakesContent) {
+          if (q.setStatusIfTakesContent.run(r.status, r.now, r.entryId).changes !== 1) return null;
+        } else q.setEntryStatus.run(r.status, r.now, r.entryId);
         for (const id of r.replaceFlavorIds) q.deleteFlavor.run(id);
-        q.setEntryStatus.run(r.status, r.now, r.entryId);
       }
       s.insertFlavor(r.flavor);
       q.setEntrySource.run(r.mediaType, r.duration, r.entryId);
       return s.enqueueJob(r.entryId, r.partnerId, r.conversionProfileId, r.now, r.owner);
     })(),
-    recordFailedSource: (entryId: string, partnerId: number, conversionProfileId: number | null, status: number, reason: string, now: number): number =>
+    recordFailedSource: (entryId: string, partnerId: number, conversionProfileId: number | null, status: number, reason: string, now: number, ifTakesContent?: boolean): number | null =>
       db.transaction(() => {
-        q.setEntryStatus.run(status, now, entryId);
+        if (ifTakesContent) {
+          if (q.setStatusIfTakesContent.run(status, now, entryId).changes !== 1) return null;
+        } else q.setEntryStatus.run(status, now, entryId);
         const job = s.enqueueJob(entryId, partnerId, conversionProfileId, now);
         s.finishJob(job, null, 'failed', reason, 0, now);
         return job;

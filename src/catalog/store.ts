@@ -279,6 +279,12 @@ export interface SourceRegistration {
   entryId: string;
   /** Existing entry only: the status it takes (PRECONVERT). A new entry has newEntry.status. */
   status: number;
+  /**
+   * Existing entry only: write only if it still takes content (NO_CONTENT, or ERROR_IMPORTING
+   * without a source: src/ingest/pipeline.ts takesContent), as when it was judged to; when another
+   * request or process gave it content meanwhile, nothing is written.
+   */
+  ifTakesContent?: boolean;
   /** The source flavor asset to insert. */
   flavor: FlavorAsset;
   /** What the probe says: stored as the entry's media type and duration. */
@@ -314,13 +320,14 @@ export interface IngestStore {
   /** Before a (re-)transcode: the non-source flavors make way for the new ones. */
   deleteRenditions(entryId: string): Promise<void>;
 
-  /** One transaction: see SourceRegistration. Returns the job id. */
-  registerSource(r: SourceRegistration): Promise<number>;
+  /** One transaction: see SourceRegistration. Returns the job id; null when `ifTakesContent` and the entry no longer does. */
+  registerSource(r: SourceRegistration): Promise<number | null>;
   /**
    * One transaction: an existing entry whose new content could not be read goes to `status`
-   * (ERROR_IMPORTING) with a job recorded as failed with `reason` (never claimed). Returns the job id.
+   * (ERROR_IMPORTING) with a job recorded as failed with `reason` (never claimed). Returns the job
+   * id; null, with nothing written, when `ifTakesContent` and the entry no longer takes content.
    */
-  recordFailedSource(entryId: string, partnerId: number, conversionProfileId: number | null, status: number, reason: string, now: number): Promise<number>;
+  recordFailedSource(entryId: string, partnerId: number, conversionProfileId: number | null, status: number, reason: string, now: number, ifTakesContent?: boolean): Promise<number | null>;
   /**
    * One transaction (`kdeliver ingest --retry`): the entry goes to `status` (PRECONVERT) and a job
    * is created claimed by `owner`, with the conversion profile of the entry's latest job (or null).

@@ -37,6 +37,13 @@ export class IngestError extends Error {
   }
 }
 
+/**
+ * The entry was given content by another request or process while this one's was probed: the
+ * first one to register wins (the catalog compares the entry's status), and this file is not kept.
+ */
+export class ContentTakenError extends IngestError {}
+const contentTaken = (entryId: string) => new ContentTakenError(`entry ${entryId} was given content by another request meanwhile: this file was not kept`);
+
 /** The context's clock, Unix seconds. */
 export const nowOf = (ctx: IngestContext) => (ctx.now ?? (() => Math.floor(Date.now() / 1000)))();
 const toolsOf = (ctx: IngestContext) => ctx.tools ?? defaultTools;
@@ -121,7 +128,8 @@ export async function defaultConversionProfileId(catalog: IngestContext['catalog
  * content was not media and no source was kept (ERROR_IMPORTING without one: recordFailedSource),
  * which still has no content: Kaltura would take it through media.updateContent, which this server
  * does not have, and nothing else could. Anything else already has content
- * (ENTRY_ALREADY_WITH_CONTENT in the API; `kdeliver ingest --entry-id` refuses it too).
+ * (ENTRY_ALREADY_WITH_CONTENT in the API; `kdeliver ingest --entry-id` refuses it too). The
+ * catalog writes a source only while this holds, asked again in SQL (SourceRegistration.ifTakesContent).
  */
 export async function takesContent(catalog: Pick<Catalog, 'listFlavors'>, e: Entry): Promise<boolean> {
   if (e.status === EntryStatus.NO_CONTENT) return true;
@@ -164,8 +172,10 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
     const reason = e instanceof ProbeError ? e.message : `cannot read the file: ${(e as Error).message}`;
     if (existing) {
       const now = nowOf(ctx);
-      await store.recordFailedSource(existing.id, existing.partnerId, profileId, EntryStatus.ERROR_IMPORTING, reason, now);
+      const recorded = await store.recordFailedSource(existing.id, existing.partnerId, profileId, EntryStatus.ERROR_IMPORTING, reason, now, true);
       if (req.move) rmSync(req.file, { force: true });
+      // another request's content (perhaps being transcoded) is not put in ERROR for this file
+      if (recorded === null) throw contentTaken(existing.id);
       throw new IngestError(reason, EntryStatus.ERROR_IMPORTING);
     }
     throw new IngestError(reason);
@@ -185,21 +195,21 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
     await media.putFile(req.file, rel, { move: req.move });
     put = true;
     const tags = isWebPlayable(probe) ? ['source', 'web'] : ['source'];
-    let jobId = 0;
     const owner = req.claim ? newOwner(ctx) : undefined;
     const mediaType = probe.video ? MediaType.VIDEO : MediaType.AUDIO;
     // one transaction: a new entry, or (new content replacing the old source, whose file goes once
     // the catalog no longer names it) the old source flavors out; then the source flavor and the job
-    jobId = await store.registerSource({
+    const jobId = await store.registerSource({
       newEntry: existing ? undefined : {
         id: entryId, partnerId: req.partnerId, name: req.name ?? basename(req.fileName ?? req.file, extname(req.fileName ?? req.file)),
         status: EntryStatus.PRECONVERT, mediaType, userId: req.userId, now,
       },
       replaceFlavorIds: previousSources.map((f) => f.id),
-      entryId, status: EntryStatus.PRECONVERT,
+      entryId, status: EntryStatus.PRECONVERT, ifTakesContent: !!existing,
       flavor: flavorRecord({ id: flavorId, entryId, partnerId: req.partnerId, flavorParamsId: 0, filePath: rel, tags, isOriginal: true, fileExt: ext, now }, probe),
       mediaType, duration: probe.durationSec, partnerId: req.partnerId, conversionProfileId: profileId, owner, now,
     });
+    if (jobId === null) throw contentTaken(entryId);
     for (const f of previousSources) if (f.filePath !== rel) await media.remove(f.filePath).catch(() => undefined);
     return { entryId, sourceFlavorId: flavorId, jobId, claim: owner ? { jobId, token: owner.token } : null, probe };
   } catch (e) {

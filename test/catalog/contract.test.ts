@@ -270,3 +270,29 @@ t.test('the sample library imported straight into PostgreSQL (its library store)
   t.equal(await pg.getEntry('0_clash0001'), undefined, 'no entry written');
   await compareAll(t, lite, pg as unknown as AnyCatalog, 'after the refused imports');
 });
+
+t.test('a source registered only while the entry takes content: the same on both', async (t) => {
+  const { lite, pg } = await backends(t);
+  const [liteIngest, pgIngest] = [lite.ingest, pg.ingest] as unknown as AnyCatalog[];
+  const both = async (method: string, ...args: unknown[]) => {
+    const a = await liteIngest[method](...args);
+    const b = await pgIngest[method](...args);
+    t.same(b, a, `${method} answers the same`);
+    return b;
+  };
+  const flavor = (id: string) => ({
+    id, entryId: '0_takes001', partnerId: 309, flavorParamsId: 0, filePath: `309/0_takes001/${id}.mp4`, size: 100,
+    containerFormat: 'isom', fileExt: 'mp4', videoCodec: 'avc1', audioCodec: 'mp4a', codecs: '', width: 640, height: 360,
+    bitrate: 800, frameRate: 25, durationMs: 10_000, language: '', label: '', isDefault: false, tags: ['source'], status: 2,
+    version: 1, isOriginal: true, createdAt: NOW, updatedAt: NOW,
+  });
+  const register = (id: string) => ({ replaceFlavorIds: [], entryId: '0_takes001', status: 1, ifTakesContent: true, flavor: flavor(id),
+    mediaType: 1, duration: 10, partnerId: 309, conversionProfileId: null, now: NOW + 1 });
+  await both('createEntry', { id: '0_takes001', partnerId: 309, name: 'empty', status: 7, mediaType: 1, now: NOW });
+  t.equal(await both('recordFailedSource', '0_takes001', 309, null, -2, 'not media', NOW + 1, true) === null, false, 'an empty entry takes a failed content');
+  t.equal(typeof await both('registerSource', register('0_src00001')), 'number', 'ERROR_IMPORTING without a source takes content');
+  t.equal(await both('registerSource', register('0_src00002')), null, 'once it has a source, no second one');
+  t.equal(await both('recordFailedSource', '0_takes001', 309, null, -2, 'not media', NOW + 2, true), null, 'nor an error over it');
+  t.same((await pg.listFlavors('0_takes001')).map((f: { id: string }) => f.id), ['0_src00001']);
+  t.equal((await pg.getEntry('0_takes001'))?.status, 1);
+});

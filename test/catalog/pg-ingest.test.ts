@@ -102,10 +102,10 @@ t.test('jobs and entries through the whole ingest store', async (t) => {
     bitrate: 800, frameRate: 25, durationMs: 10_000, language: '', label: '', isDefault: false, tags: ['source'], status: 2,
     version: 1, isOriginal: true, createdAt: NOW, updatedAt: NOW,
   };
-  const job = await a.ingest.registerSource({
+  const job = (await a.ingest.registerSource({
     newEntry: { id: entryId, partnerId: 500, name: 'up', status: 1, mediaType: 1, now: NOW }, replaceFlavorIds: [], entryId,
     status: 1, flavor: source, mediaType: 1, duration: 10, partnerId: 500, conversionProfileId: 1, now: NOW,
-  });
+  }))!;
   t.match(await b.ingest.getJob(job), { state: 'queued', entryId, conversionProfileId: 1, attempts: 0 });
   t.same((await b.listFlavors(entryId)).map((f) => f.id), [flavorId], 'node B sees the source flavor');
   t.ok(await b.ingest.claimJob(job, owner('t1'), NOW));
@@ -114,7 +114,7 @@ t.test('jobs and entries through the whole ingest store', async (t) => {
   t.equal((await a.getEntry(entryId))!.status, -1);
   const retry = await a.ingest.retryEntry(entryId, 500, 1, owner('t2'), NOW + 2);
   t.match(await a.ingest.getJob(retry), { state: 'running', attempts: 1, ownerToken: 't2', conversionProfileId: 1 });
-  const failed = await a.ingest.recordFailedSource(entryId, 500, null, -2, 'unreadable', NOW + 3);
+  const failed = (await a.ingest.recordFailedSource(entryId, 500, null, -2, 'unreadable', NOW + 3))!;
   t.match(await a.ingest.getJob(failed), { state: 'failed', error: 'unreadable', ownerToken: null });
 
   const token = await a.ingest.newUploadTokenId();

@@ -9,7 +9,7 @@ import { callPartnerId, entryApiObject, partnerEntry } from '../lookup.js';
 import type { ActionSpec, ApiContext } from '../types.js';
 import type { Params } from '../params.js';
 import { EntryStatus, EntryType, MediaType, type Entry } from '../../catalog/types.js';
-import { addSource, IngestError, takesContent, type IngestContext } from '../../ingest/pipeline.js';
+import { addSource, ContentTakenError, IngestError, takesContent, type IngestContext } from '../../ingest/pipeline.js';
 import { nudgeIngestWorkers } from '../../ingest/queue.js';
 import { oneAtATime } from '../../concurrency/one-at-a-time.js';
 import { claimUpload, partnerUploadToken, refuseUnlessComplete } from '../../ingest/uploads.js';
@@ -92,6 +92,8 @@ async function ingestUpload(ctx: ApiContext, entry: Entry, tokenId: string) {
     });
     nudgeIngestWorkers();
   } catch (e) {
+    // given content by another process (or node) meanwhile: what a second addContent is told
+    if (e instanceof ContentTakenError) throw new ApiError('ENTRY_ALREADY_WITH_CONTENT');
     if (e instanceof IngestError) throw new ApiError('INGEST_FAILED', { ENTRY_ID: entry.id, REASON: e.message });
     throw e;
   } finally {

@@ -29,6 +29,8 @@ const SQL = {
     tags, user_id, reference_id, created_at, updated_at, version, conversion_profile_id)
     VALUES (@id, @partnerId, @name, @description, 1, @mediaType, @status, 0, @tags, @userId, @referenceId, @now, @now, 1, @conversionProfileId)`,
   setEntryStatus: 'UPDATE entries SET status = @status, updated_at = @now WHERE id = @id',
+  // takesContent (src/ingest/pipeline.ts) in SQL
+  setStatusIfTakesContent: 'UPDATE entries SET status = @status, updated_at = @now WHERE id = @id AND (status = 7 OR (status = -2 AND NOT EXISTS (SELECT 1 FROM flavor_assets WHERE entry_id = entries.id AND is_original = 1)))',
   setEntryReady: `UPDATE entries SET status = 2, duration = @duration, media_type = @mediaType,
     thumbnail_file = COALESCE(@thumbnailFile, thumbnail_file), updated_at = @now, version = version + 1 WHERE id = @id`,
   insertFlavor: `INSERT INTO flavor_assets (id, entry_id, partner_id, flavor_params_id, file_path, size,
@@ -97,15 +99,19 @@ export function pgIngestStore(db: Queryable, write: WriteFn): IngestStore {
       if (r.newEntry) {
         await createEntry(tx, r.newEntry);
       } else {
+        if (r.ifTakesContent) {
+          if ((await run(tx, SQL.setStatusIfTakesContent, { id: r.entryId, status: r.status, now: r.now })) !== 1) return null;
+        } else await run(tx, SQL.setEntryStatus, { id: r.entryId, status: r.status, now: r.now });
         for (const id of r.replaceFlavorIds) await run(tx, 'DELETE FROM flavor_assets WHERE id = @id', { id });
-        await run(tx, SQL.setEntryStatus, { id: r.entryId, status: r.status, now: r.now });
       }
       await insertFlavor(tx, r.flavor);
       await run(tx, SQL.setEntrySource, { id: r.entryId, mediaType: r.mediaType, duration: r.duration });
       return enqueue(tx, r.entryId, r.partnerId, r.conversionProfileId, r.now, r.owner);
     }),
-    recordFailedSource: (entryId, partnerId, conversionProfileId, status, reason, now) => write(async (tx) => {
-      await run(tx, SQL.setEntryStatus, { id: entryId, status, now });
+    recordFailedSource: (entryId, partnerId, conversionProfileId, status, reason, now, ifTakesContent) => write(async (tx) => {
+      if (ifTakesContent) {
+        if ((await run(tx, SQL.setStatusIfTakesContent, { id: entryId, status, now })) !== 1) return null;
+      } else await run(tx, SQL.setEntryStatus, { id: entryId, status, now });
       const job = await enqueue(tx, entryId, partnerId, conversionProfileId, now);
       await finish(tx, job, null, 'failed', reason, 0, now);
       return job;
