@@ -124,7 +124,9 @@ function condition(raw: unknown, where: string, depth: number): Condition {
     case 'userAgent': return { type, not, values: values() };
     case 'ip': {
       const v = values();
-      for (const r of v) if (!parseIpRange(r)) throw new ApiError('PROPERTY_VALIDATION_WRONG_FORMAT', { PROP_NAME: `${where}:values`, FORMAT: 'an IP address, CIDR, address/netmask or a-b range' });
+      // a value may hold several ranges separated by commas, as Kaltura's kIpAddressCondition reads
+      // it (and src/access/evaluate.ts tests it); each one must be a range this server can test
+      for (const r of v) if (r.split(',').some((part) => part.trim() !== '' && !parseIpRange(part))) throw new ApiError('PROPERTY_VALIDATION_WRONG_FORMAT', { PROP_NAME: `${where}:values`, FORMAT: 'an IP address, CIDR, address/netmask or a-b range' });
       const header = str(c.httpHeader, `${where}:httpHeader`, 256);
       return { type, not, values: v, ...(header ? { httpHeader: header } : {}), ...(c.acceptInternalIps !== undefined ? { acceptInternalIps: bool(c.acceptInternalIps, `${where}:acceptInternalIps`) } : {}) };
     }

@@ -1,0 +1,39 @@
+// A partner administrator authoring access-control profiles with the official Node client
+// (npm kaltura-client), assigning them to an entry and checking what a viewer then gets from
+// playManifest and getPlaybackContext: rule values Kaltura accepts are accepted and enforced as
+// written, and the actions a rule carries reach the player as Kaltura hands them over.
+import t from 'tap';
+import { kaltura, sampleAdminClient } from '../helpers/kaltura-client.js';
+import { startServer } from '../helpers/server.js';
+
+const ENTRY = '1_rcit0qgs';
+const { objects } = kaltura;
+const value = (v: string) => new objects.StringValue({ value: v });
+
+t.test('access-control profiles authored through kaltura-client', async (t) => {
+  const s = await startServer(t);
+  const admin = await sampleAdminClient(s.url);
+  const guard = async (rules: unknown[]) => {
+    const p = await admin.call(kaltura.services.accessControlProfile.add(new objects.AccessControlProfile({ name: `p${Math.random()}`, rules })));
+    await admin.call(kaltura.services.baseEntry.update(ENTRY, new objects.BaseEntry({ accessControlId: p.id })));
+    return p;
+  };
+  const manifest = (tail: string, init: RequestInit = {}) =>
+    fetch(`${s.url}/p/309/sp/0/playManifest/entryId/${ENTRY}/${tail}`, { redirect: 'manual', ...init });
+
+  await t.test('an IP value holding several comma-separated ranges, as Kaltura reads it', async (t) => {
+    // the test client comes from 127.0.0.1: the second range of the value names it
+    const p = await guard([new objects.Rule({
+      conditions: [new objects.IpAddressCondition({ values: [value('10.0.0.0/8, 127.0.0.1-127.0.0.9')] })],
+      actions: [new objects.AccessControlBlockAction()],
+    })]);
+    t.same(p.rules[0].conditions[0].values.map((v: { value: string }) => v.value), ['10.0.0.0/8, 127.0.0.1-127.0.0.9'], 'kept as written');
+    const res = await manifest('format/applehttp/protocol/http/a.m3u8');
+    t.equal(res.status, 403, 'the viewer inside the second range is blocked');
+    t.equal(res.headers.get('x-kaltura'), 'error-3');
+    const bad = await admin.refusal(kaltura.services.accessControlProfile.update(p.id, new objects.AccessControlProfile({
+      rules: [new objects.Rule({ conditions: [new objects.IpAddressCondition({ values: [value('10.0.0.0/8,10.1.2.300')] })], actions: [new objects.AccessControlBlockAction()] })],
+    })));
+    t.match(bad, { code: 'PROPERTY_VALIDATION_WRONG_FORMAT' }, 'a list with one range that is none is still refused');
+  });
+});
