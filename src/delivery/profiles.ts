@@ -3,8 +3,11 @@
 //   1. a remote storage, chosen by the partner's storageServePriority and where the flavors'
 //      files are: that storage's profiles for the format, in its order;
 //   2. otherwise the requested ids, else the partner's per-format list, ordered by the
-//      partner's list; else the default profiles of the format, ordered host first, tokenizer
-//      null first (not-null first for a "secured" entry), the partner's own first, priority;
+//      partner's list; else the default profiles of the format (with a LIMIT_DELIVERY_PROFILES
+//      allow list: the listed profiles of partner 0 or the entry's partner, default or not, as
+//      Kaltura's DeliveryProfilePeer::getDefaultDelivery drops its is_default filter for one),
+//      ordered host first, tokenizer null first (not-null first for a "secured" entry), the
+//      partner's own first, priority;
 //   3. filters: inactive, media protocols, enforce_delivery admin tags, maxSize, and the
 //      LIMIT_DELIVERY_PROFILES allow or block list;
 //   4. the first that is left. None: the caller answers error 25.
@@ -121,14 +124,14 @@ export async function resolveDeliveryProfile(input: ResolveInput): Promise<Resol
     } else {
       const whitelist = limit && !limit.isBlockedList;
       candidates = (await catalog.listDeliveryProfiles())
-        .filter((p) => p.isDefault && p.streamerType === format && (p.partnerId === 0 || (whitelist && p.partnerId === entry.partnerId)))
+        .filter((p) => p.streamerType === format && (whitelist ? p.partnerId === 0 || p.partnerId === entry.partnerId : p.isDefault && p.partnerId === 0))
         .sort((a, b) =>
           Number(hasHost(b)) - Number(hasHost(a))
           || (secured ? Number(!!b.tokenizer) - Number(!!a.tokenizer) : Number(!!a.tokenizer) - Number(!!b.tokenizer))
           || Number(b.partnerId === entry.partnerId) - Number(a.partnerId === entry.partnerId)
           || a.priority - b.priority
           || a.id - b.id);
-      trace.push(`default profiles for ${format}${secured ? ' (secured entry: tokenized first)' : ''}: ${candidates.map((p) => p.id).join(',') || 'none'}`);
+      trace.push(`${whitelist ? `profiles of partner 0 and ${entry.partnerId} (an access-control allow list)` : 'default profiles'} for ${format}${secured ? ' (secured entry: tokenized first)' : ''}: ${candidates.map((p) => p.id).join(',') || 'none'}`);
     }
   }
 

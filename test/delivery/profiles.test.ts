@@ -51,6 +51,8 @@ t.test('default ordering: host first, tokenizer null first (or first when secure
   t.equal(await pick({ format: 'ord', limit: { deliveryProfileIds: [9001, 9005], isBlockedList: false } }), 9005, 'a whitelist admits the partner\'s own, ordered first');
   t.equal(await pick({ format: 'ord', limit: { deliveryProfileIds: [9002], isBlockedList: true } }), 9004, 'block list');
   t.equal(await pick({ format: 'ord', limit: { deliveryProfileIds: [], isBlockedList: false } }), null, 'an empty allow list leaves nothing');
+  t.equal(await pick({ format: 'ord', limit: { deliveryProfileIds: [9006], isBlockedList: false } }), 9006, 'an allow list admits a profile that is not a default (Kaltura drops is_default for one)');
+  t.equal(await pick({ format: 'ord', limit: { deliveryProfileIds: [9006], isBlockedList: true } }), 9002, 'a block list does not');
 });
 
 t.test('filters: protocol, enforce_delivery, maxSize, inactive, partner', async (t) => {

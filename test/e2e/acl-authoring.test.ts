@@ -36,4 +36,18 @@ t.test('access-control profiles authored through kaltura-client', async (t) => {
     })));
     t.match(bad, { code: 'PROPERTY_VALIDATION_WRONG_FORMAT' }, 'a list with one range that is none is still refused');
   });
+
+  await t.test('a limit-delivery-profiles allow list naming a profile that is no default', async (t) => {
+    // 1006 (the packager's HLS master by redirect) and 2001 (HLS on a CDN) are partner 0's
+    // applehttp profiles that no request gets by default: an allow list is what picks them
+    await guard([new objects.Rule({ actions: [new objects.AccessControlLimitDeliveryProfilesAction({ deliveryProfileIds: '2001' })] })]);
+    const json = await manifest('format/applehttp/protocol/http/responseFormat/json');
+    t.equal(json.status, 200, 'plays');
+    const body = await json.text();
+    const flavors: { url: string }[] = json.status === 200 ? JSON.parse(body).flavors : [];
+    t.ok(flavors.length > 0 && flavors.every((f) => /^https?:\/\/cdn\.example\.com\/hls\//.test(f.url)), 'on the allowed profile 2001');
+    await guard([new objects.Rule({ actions: [new objects.AccessControlLimitDeliveryProfilesAction({ deliveryProfileIds: '1001', isBlockedList: true })] })]);
+    const blocked = await manifest('format/applehttp/protocol/http/a.m3u8');
+    t.equal(blocked.headers.get('x-kaltura'), 'error-25', 'a block list of the only default leaves no profile (error 25)');
+  });
 });
