@@ -255,7 +255,9 @@ function applyAction(d: AccessDecision, a: RuleAction): void {
     }
     case 'limitFlavors': d.limitFlavors ??= { flavorParamsIds: [...a.flavorParamsIds], isBlockedList: !!a.isBlockedList }; break;
     case 'limitDeliveryProfiles': d.limitDeliveryProfiles ??= { deliveryProfileIds: [...a.deliveryProfileIds], isBlockedList: !!a.isBlockedList }; break;
-    case 'requestHostRegex': d.requestHostRegex ??= { pattern: a.pattern, replacement: a.replacement }; break;
+    case 'requestHostRegex':
+      d.requestHostRegex ??= { pattern: a.pattern, replacement: a.replacement, ...(a.checkAliveTimeoutMs !== undefined ? { checkAliveTimeoutMs: a.checkAliveTimeoutMs } : {}) };
+      break;
     case 'drmPolicy': break; // read from d.actions (src/drm/policy.ts)
   }
 }

@@ -14,7 +14,7 @@ export interface AccessDecision {
   previewSeconds: number | null;
   limitFlavors: { flavorParamsIds: number[]; isBlockedList: boolean } | null;
   limitDeliveryProfiles: { deliveryProfileIds: number[]; isBlockedList: boolean } | null;
-  requestHostRegex: { pattern: string; replacement: string } | null;
+  requestHostRegex: { pattern: string; replacement: string; checkAliveTimeoutMs?: number } | null;
   /** Every fulfilled action, in order, for clients (playback context) and traces. */
   actions: RuleAction[];
 }

@@ -99,7 +99,7 @@ function drmOf(ctx: ApiContext, partner: Partner | null, entry: Entry, format: S
 }
 
 /** Kaltura's RuleActionType numbers, as the player compares them. */
-const ActionType = { BLOCK: 1, PREVIEW: 2, LIMIT_FLAVORS: 3 } as const;
+const ActionType = { BLOCK: 1, PREVIEW: 2, LIMIT_FLAVORS: 3, LIMIT_DELIVERY_PROFILES: 5, REQUEST_HOST_REGEX: 7 } as const;
 
 /** A refusal of the pipeline → the messages a client shows (rule codes where the rule has one). */
 async function refusalMessages(e: DeliveryError, entry: Entry, ctx: ApiContext): Promise<ApiObject[]> {
@@ -198,6 +198,21 @@ export async function playbackContext(ctx: ApiContext, entry: Entry, options: Pl
       actions.push({
         objectType: 'KalturaAccessControlLimitFlavorsAction', type: ActionType.LIMIT_FLAVORS,
         flavorParamsIds: limit.limitFlavors.flavorParamsIds.join(','), isBlockedList: limit.limitFlavors.isBlockedList,
+      });
+    }
+    if (limit?.limitDeliveryProfiles) {
+      actions.push({
+        objectType: 'KalturaAccessControlLimitDeliveryProfilesAction', type: ActionType.LIMIT_DELIVERY_PROFILES,
+        deliveryProfileIds: limit.limitDeliveryProfiles.deliveryProfileIds.join(','), isBlockedList: limit.limitDeliveryProfiles.isBlockedList,
+      });
+    }
+    // the player rewrites its media, caption and poster URLs with it (its regex-action handler):
+    // a rule's action that exists only for clients, so it must reach them
+    if (limit?.requestHostRegex) {
+      const { pattern, replacement, checkAliveTimeoutMs } = limit.requestHostRegex;
+      actions.push({
+        objectType: 'KalturaAccessControlModifyRequestHostRegexAction', type: ActionType.REQUEST_HOST_REGEX,
+        pattern, replacement, ...(checkAliveTimeoutMs !== undefined ? { checkAliveTimeoutMs } : {}),
       });
     }
   }

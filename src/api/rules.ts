@@ -180,7 +180,11 @@ function action(raw: unknown, where: string): RuleAction {
     case 'preview': return { type, limit: int(a.limit, `${where}:limit`, 'int (seconds, 0 or more)', (n) => n >= 0) };
     case 'limitFlavors': return { type, flavorParamsIds: intList(a.flavorParamsIds, `${where}:flavorParamsIds`), isBlockedList: bool(a.isBlockedList, `${where}:isBlockedList`) };
     case 'limitDeliveryProfiles': return { type, deliveryProfileIds: intList(a.deliveryProfileIds, `${where}:deliveryProfileIds`), isBlockedList: bool(a.isBlockedList, `${where}:isBlockedList`) };
-    case 'requestHostRegex': return { type, pattern: str(a.pattern, `${where}:pattern`, 1024), replacement: str(a.replacement, `${where}:replacement`, 1024) };
+    case 'requestHostRegex': {
+      const timeout = a.checkAliveTimeoutMs === undefined || a.checkAliveTimeoutMs === null || a.checkAliveTimeoutMs === '' ? undefined
+        : int(a.checkAliveTimeoutMs, `${where}:checkAliveTimeoutMs`, 'int (milliseconds, 0 or more)', (n) => n >= 0);
+      return { type, pattern: str(a.pattern, `${where}:pattern`, 1024), replacement: str(a.replacement, `${where}:replacement`, 1024), ...(timeout !== undefined ? { checkAliveTimeoutMs: timeout } : {}) };
+    }
     case 'drmPolicy': return { type, policyId: int(a.policyId ?? 0, `${where}:policyId`, 'int (0 or more)', (n) => n >= 0) };
   }
 }
@@ -238,7 +242,7 @@ function actionObject(a: RuleAction): ApiObject {
     case 'preview': return { ...base, limit: a.limit };
     case 'limitFlavors': return { ...base, flavorParamsIds: a.flavorParamsIds.join(','), isBlockedList: a.isBlockedList };
     case 'limitDeliveryProfiles': return { ...base, deliveryProfileIds: a.deliveryProfileIds.join(','), isBlockedList: a.isBlockedList };
-    case 'requestHostRegex': return { ...base, pattern: a.pattern, replacement: a.replacement };
+    case 'requestHostRegex': return { ...base, pattern: a.pattern, replacement: a.replacement, ...(a.checkAliveTimeoutMs !== undefined ? { checkAliveTimeoutMs: a.checkAliveTimeoutMs } : {}) };
     case 'drmPolicy': return { ...base, policyId: a.policyId };
   }
 }
@@ -282,7 +286,7 @@ export const RULE_SCHEMA: { classes: SchemaClass[]; enums: SchemaEnum[] } = {
     { name: 'KalturaEntryScheduledCondition', base: 'KalturaCondition', props: '' },
     { name: 'KalturaSessionTypeCondition', base: 'KalturaCondition', props: 'sessionType:KalturaSessionType' },
     { name: 'KalturaAccessControlLimitDeliveryProfilesAction', base: 'KalturaRuleAction', props: 'deliveryProfileIds:string,isBlockedList:bool' },
-    { name: 'KalturaAccessControlModifyRequestHostRegexAction', base: 'KalturaRuleAction', props: 'pattern:string,replacement:string' },
+    { name: 'KalturaAccessControlModifyRequestHostRegexAction', base: 'KalturaRuleAction', props: 'pattern:string,replacement:string,checkAliveTimeoutMs:int' },
     { name: 'KalturaAccessControlDrmPolicyAction', base: 'KalturaRuleAction', props: 'policyId:int' },
   ],
   enums: [

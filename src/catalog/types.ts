@@ -193,7 +193,9 @@ export type RuleAction =
   | { type: 'preview'; limit: number }
   | { type: 'limitFlavors'; flavorParamsIds: number[]; isBlockedList: boolean }
   | { type: 'limitDeliveryProfiles'; deliveryProfileIds: number[]; isBlockedList: boolean }
-  | { type: 'requestHostRegex'; pattern: string; replacement: string }
+  // handed to clients in the playback context; checkAliveTimeoutMs: the player pings the new host
+  // first, within that many ms, and keeps the old one when it does not answer
+  | { type: 'requestHostRegex'; pattern: string; replacement: string; checkAliveTimeoutMs?: number }
   // the DRM plugin's DRM_POLICY action ("drm.DRM_POLICY"): the entry is delivered encrypted
   // (src/drm); policyId names the reference's DRM policy, kept for clients, not evaluated
   | { type: 'drmPolicy'; policyId: number };

@@ -50,4 +50,28 @@ t.test('access-control profiles authored through kaltura-client', async (t) => {
     const blocked = await manifest('format/applehttp/protocol/http/a.m3u8');
     t.equal(blocked.headers.get('x-kaltura'), 'error-25', 'a block list of the only default leaves no profile (error 25)');
   });
+
+  await t.test('a request-host-regex action reaches the player in the playback context', async (t) => {
+    // the action exists only for clients: the player's providers rewrite the media, caption and
+    // poster URLs with it (pinging the new host first when checkAliveTimeoutMs is above 0)
+    const p = await guard([new objects.Rule({
+      actions: [new objects.AccessControlModifyRequestHostRegexAction({ pattern: '^https?://[^/]+/(.*)$', replacement: 'https://ecdn.example.net/$1', checkAliveTimeoutMs: 1500 })],
+    })]);
+    t.match(p.rules[0].actions[0], { pattern: '^https?://[^/]+/(.*)$', replacement: 'https://ecdn.example.net/$1', checkAliveTimeoutMs: 1500 }, 'kept as written');
+    const widget = await admin.call(kaltura.services.session.startWidgetSession('_309'));
+    const viewer = new kaltura.Client(Object.assign(new kaltura.Configuration(), { serviceUrl: s.url }));
+    viewer.setKs(widget.ks);
+    const ctx = await kaltura.services.baseEntry.getPlaybackContext(ENTRY, new objects.PlaybackContextOptions({})).execute(viewer);
+    t.ok(ctx.sources.length > 0, 'plays');
+    // type 7 as a number: the player compares it with ===
+    const regex = ctx.actions.find((a: { type: unknown }) => a.type === 7);
+    t.match(regex, { objectType: 'KalturaAccessControlModifyRequestHostRegexAction', pattern: '^https?://[^/]+/(.*)$', replacement: 'https://ecdn.example.net/$1', checkAliveTimeoutMs: 1500 });
+    await admin.call(kaltura.services.accessControlProfile.update(p.id, new objects.AccessControlProfile({
+      rules: [new objects.Rule({ actions: [new objects.AccessControlLimitDeliveryProfilesAction({ deliveryProfileIds: '1001', isBlockedList: true })] })],
+    })));
+    const limited = await kaltura.services.baseEntry.getPlaybackContext(ENTRY, new objects.PlaybackContextOptions({})).execute(viewer);
+    t.notOk(limited.actions.some((a: { type: unknown }) => a.type === 7), 'gone with the rule that held it');
+    t.match(limited.actions.find((a: { type: unknown }) => a.type === 5), { deliveryProfileIds: '1001', isBlockedList: true }, 'the limit-delivery-profiles action is listed as Kaltura lists every fulfilled action');
+    t.notOk(limited.sources.some((x: { deliveryProfileId: string }) => x.deliveryProfileId === '1001'), 'and applied');
+  });
 });
