@@ -1,5 +1,5 @@
 import t from 'tap';
-import { compileSafeRegex, regexValueMatches } from '../../src/access/regex.js';
+import { compileSafeRegex, regexValueMatches, RegexBudgetError } from '../../src/access/regex.js';
 
 const m = (p: string, s: string, ci = true) => compileSafeRegex(p, ci).test(s);
 
@@ -41,4 +41,17 @@ t.test('catastrophic patterns run in linear time', async (t) => {
   }
   t.ok(m('(a+)+$', 'x' + 'a'.repeat(50_000)), 'a 50 KB input is tested whole');
   t.notOk(m('a', 'a'.repeat(70_000)), 'past 64 KB nothing matches');
+});
+
+t.test('a budget bounds what tests cost together', async (t) => {
+  // linear, but pattern size × input: 900 states active at every character of a long input
+  const big = compileSafeRegex('[a-z]{0,900}q');
+  const budget = { left: 1_000_000 };
+  t.throws(() => big.test('a'.repeat(8000), budget), RegexBudgetError, 'a test past the budget gives up');
+  t.ok(budget.left < 0);
+  const small = { left: 1_000_000 };
+  t.ok(compileSafeRegex('googlebot|bingbot').test('x'.repeat(5000) + 'Googlebot/2.1', small), 'an ordinary pattern over a long input stays within it');
+  t.ok(small.left > 900_000, `${1_000_000 - small.left} steps`);
+  t.ok(regexValueMatches('[a-z]{0,900}q', 'aq', { left: 1_000_000 }), 'regexValueMatches passes the budget on');
+  t.throws(() => regexValueMatches('[a-z]{0,900}q', 'a'.repeat(5000), { left: 1000 }), RegexBudgetError);
 });

@@ -74,4 +74,20 @@ t.test('access-control profiles authored through kaltura-client', async (t) => {
     t.match(limited.actions.find((a: { type: unknown }) => a.type === 5), { deliveryProfileIds: '1001', isBlockedList: true }, 'the limit-delivery-profiles action is listed as Kaltura lists every fulfilled action');
     t.notOk(limited.sources.some((x: { deliveryProfileId: string }) => x.deliveryProfileId === '1001'), 'and applied');
   });
+
+  await t.test('user-agent patterns a long user agent would make costly: refused at once, never a stalled server', async (t) => {
+    // each pattern keeps 900 states active at every character: over an 8 KB user agent, twenty of
+    // them were some 5 s of the event loop for one anonymous request
+    const values = Array.from({ length: 20 }, (_, i) => value(`[a-z]{0,900}q${i}`));
+    await guard([new objects.Rule({ conditions: [new objects.UserAgentCondition({ values })], actions: [new objects.AccessControlBlockAction()] })]);
+    const ordinary = await manifest('format/applehttp/protocol/http/a.m3u8', { headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64)' } });
+    t.equal(ordinary.status, 200, 'an ordinary user agent is judged and plays');
+    const t0 = Date.now();
+    const long = await manifest('format/applehttp/protocol/http/a.m3u8', { headers: { 'user-agent': 'a'.repeat(8000) } });
+    const ms = Date.now() - t0;
+    t.equal(long.status, 403, 'too costly to judge: refused (fail closed), as a broken rule is');
+    t.match(long.headers.get('x-kaltura-app') ?? '', /^exiting on error 3 - /);
+    t.match(long.headers.get('x-kaltura') ?? '', /access-control: the request is too long for the access-control rules to judge/);
+    t.ok(ms < 1500, `answered in ${ms} ms`);
+  });
 });
