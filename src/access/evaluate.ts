@@ -126,7 +126,10 @@ function internalFulfilled(c: Condition, s: AccessScope, work: RegexBudget): boo
     case 'ip': {
       let text: string | null = s.clientIp;
       if (c.httpHeader || c.acceptInternalIps) {
-        const h = s.headers[(c.httpHeader || 'x-forwarded-for').toLowerCase()];
+        // the first acceptable address of the header the rule names. acceptInternalIps alone
+        // names none: the field is empty, as in the reference, never a header the client writes
+        // (X-Forwarded-For's left entries), which would let anyone claim an allowed address
+        const h = c.httpHeader ? s.headers[c.httpHeader.toLowerCase()] : undefined;
         text = h === undefined ? null : firstAcceptableIp(h, !!c.acceptInternalIps);
       }
       const ip = text === null ? null : parseIp(text);

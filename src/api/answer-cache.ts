@@ -161,7 +161,7 @@ function noteCondition(reads: FactReads, c: Condition): void {
     case 'authenticated': case 'sessionType': case 'assetProperties': return; // the session, the catalog
     case 'ip':
       reads.facts.add('ip');
-      if (c.httpHeader || c.acceptInternalIps) reads.facts.add(`header:${(c.httpHeader || 'x-forwarded-for').toLowerCase()}`);
+      if (c.httpHeader) reads.facts.add(`header:${c.httpHeader.toLowerCase()}`);
       return;
     case 'country': reads.facts.add('country'); return;
     case 'site': reads.facts.add('site'); return;

@@ -102,6 +102,9 @@ t.test('IP from a header: first public address, private ones only when accepted'
   t.ok(blocked(block(cond({ values: ['10.0.0.0/8'], acceptInternalIps: true })), xff('10.1.1.1, 198.51.100.1')));
   t.notOk(blocked(block(cond({})), {}), 'no header: field null, not fulfilled');
   t.ok(blocked(block({ ...cond({}), not: true }), {}), '... so an allow-list blocks');
+  const internalOnly: Condition = { type: 'ip', not: true, values: ['10.0.0.0/8'], acceptInternalIps: true };
+  t.ok(blocked(block(internalOnly), { clientIp: '8.8.8.8', ...xff('10.1.1.1, 8.8.8.8') }), 'acceptInternalIps without httpHeader names no header: an X-Forwarded-For entry the client wrote is never the field');
+  t.ok(blocked(block(internalOnly), { clientIp: '10.1.1.1', ...xff('10.1.1.1') }), '... the field is empty, as in the reference, so the allow list blocks');
   const huge = Array.from({ length: 200_000 }, (_, i) => `10.0.${(i >> 8) & 255}.${i & 255}`).join(', ') + ', 203.0.113.1';
   const t0 = process.hrtime.bigint();
   t.notOk(blocked(block(cond({ values: ['203.0.113.0/24'] })), xff(huge)), 'only the first items of a huge header are read');

@@ -91,3 +91,23 @@ t.test('access-control profiles authored through kaltura-client', async (t) => {
     t.ok(ms < 1500, `answered in ${ms} ms`);
   });
 });
+
+t.test('behind a trusted proxy, an IP allow list with acceptInternalIps is not fooled by X-Forwarded-For', async (t) => {
+  const s = await startServer(t, { env: { KDELIVER_TRUST_PROXY: 'true' } });
+  const admin = await sampleAdminClient(s.url);
+  // only the office network may play; acceptInternalIps (private addresses accepted) names no header
+  const p = await admin.call(kaltura.services.accessControlProfile.add(new objects.AccessControlProfile({
+    name: 'office only',
+    rules: [new objects.Rule({
+      conditions: [new objects.IpAddressCondition({ not: true, acceptInternalIps: true, values: [value('10.0.0.0/8')] })],
+      actions: [new objects.AccessControlBlockAction()],
+    })],
+  })));
+  await admin.call(kaltura.services.baseEntry.update(ENTRY, new objects.BaseEntry({ accessControlId: p.id })));
+  const play = (xff: string) => fetch(`${s.url}/p/309/sp/0/playManifest/entryId/${ENTRY}/format/applehttp/protocol/http/a.m3u8`, { headers: { 'x-forwarded-for': xff } });
+  // the proxy appends the address it saw (8.8.8.8); what is left of it is whatever the client sent
+  const forged = await play('10.1.1.1, 8.8.8.8');
+  t.equal(forged.status, 403, 'a client writing an office address into X-Forwarded-For is still outside');
+  t.equal(forged.headers.get('x-kaltura'), 'error-3');
+  t.equal((await play('8.8.8.8')).status, 403, 'and so is one that does not');
+});
