@@ -9,6 +9,7 @@ import { renderM3u8 } from './m3u8.js';
 import { renderF4m, renderF4mV2, renderSilverlight, renderSmil } from './xml.js';
 import type { FlavorInfo, Rendered } from './types.js';
 import { cachingHeaders } from './caching.js';
+import { headerText } from './error.js';
 
 export type { Rendered } from './types.js';
 
@@ -159,7 +160,7 @@ export function renderPlayback(pb: Playback, now: number): Rendered {
     ...extra,
   };
   for (const [k, v] of Object.entries(headers)) if (typeof v === 'string' && v.includes('{deliveryCode}')) headers[k] = v.replace(/\{deliveryCode\}/g, () => deliveryCode);
-  if (pb.kalturaHeaders.length) headers['X-Kaltura'] = pb.kalturaHeaders;
+  if (pb.kalturaHeaders.length) headers['X-Kaltura'] = pb.kalturaHeaders.map(headerText);
   return quotesRequestUrl ? { status, headers, body, quotesRequestUrl } : { status, headers, body };
 }
 

@@ -90,6 +90,20 @@ t.test('access-control profiles authored through kaltura-client', async (t) => {
     t.match(long.headers.get('x-kaltura') ?? '', /access-control: the request is too long for the access-control rules to judge/);
     t.ok(ms < 1500, `answered in ${ms} ms`);
   });
+  await t.test('a rule message in any language: the viewer still gets an answer', async (t) => {
+    // the message goes into X-Kaltura headers: text past ASCII (or a line break) there made Node
+    // refuse the header and the request got no answer at all
+    await guard([new objects.Rule({ message: 'Доступ запрещён — café', code: 'SITE_RESTRICTED', actions: [new objects.AccessControlBlockAction()] })]);
+    const refused = await manifest('format/applehttp/protocol/http/a.m3u8', { signal: AbortSignal.timeout(10_000) });
+    t.equal(refused.status, 403);
+    t.same(refused.headers.get('x-kaltura')?.split(', '), ['access-control: %D0%94%D0%BE%D1%81%D1%82%D1%83%D0%BF %D0%B7%D0%B0%D0%BF%D1%80%D0%B5%D1%89%D1%91%D0%BD %E2%80%94 caf%C3%A9', 'error-3'], 'percent-encoded UTF-8 in the headers');
+    t.match(await refused.text(), 'Доступ запрещён — café', 'as written in the body');
+    await guard([new objects.Rule({ message: 'HD only for members\r\nSet-Cookie: x=1', actions: [new objects.AccessControlLimitFlavorsAction({ flavorParamsIds: '301961' })] })]);
+    const limited = await manifest('format/applehttp/protocol/http/a.m3u8', { signal: AbortSignal.timeout(10_000) });
+    t.equal(limited.status, 200, 'a message on a rule that does not block rides on the answer too');
+    t.equal(limited.headers.get('x-kaltura'), 'access-control: HD only for members Set-Cookie: x=1', 'a line break is a space');
+    t.equal(limited.headers.get('set-cookie'), null);
+  });
 });
 
 t.test('behind a trusted proxy, an IP allow list with acceptInternalIps is not fooled by X-Forwarded-For', async (t) => {
