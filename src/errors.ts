@@ -56,8 +56,10 @@ export class DeliveryError extends Error {
   readonly extra: string;
   /** Extra X-Kaltura header values, e.g. "access-control: <rule message>". */
   readonly headers: string[];
+  /** An access-control refusal's rule messages, each with its rule's code (the playback context's messages). */
+  readonly ruleMessages: { code: string; message: string }[];
 
-  constructor(name: ErrorName, extra = '', opts: { httpStatus?: number; headers?: string[] } = {}) {
+  constructor(name: ErrorName, extra = '', opts: { httpStatus?: number; headers?: string[]; ruleMessages?: { code: string; message: string }[] } = {}) {
     const k = kinds[name];
     // a description with a placeholder ("Request parameter [%s] is missing") takes the name the
     // extra text gives (", entry_id"), as the reference formats it
@@ -71,6 +73,7 @@ export class DeliveryError extends Error {
     this.extra = extra;
     this.httpStatus = opts.httpStatus ?? k.httpStatus;
     this.headers = opts.headers ?? [];
+    this.ruleMessages = opts.ruleMessages ?? [];
   }
 }
 

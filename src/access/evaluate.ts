@@ -297,10 +297,20 @@ export function isFlavorAllowed(
 /** A header-safe rule message (messages come from the catalog, but never trust a header value). */
 const headerSafe = (m: string): string => m.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 512);
 
-/** BLOCK → error 3 with one `X-Kaltura: access-control: <message>` value per rule message. */
+/**
+ * BLOCK → error 3 with one `X-Kaltura: access-control: <message>` value per rule message, and the
+ * rules' messages with their codes for the playback context: each coded rule's own code (a rule
+ * with a code and no message too, as Kaltura lists it), ACCESS_CONTROL_RESTRICTED for the others.
+ */
 export function accessBlockedError(d: AccessDecision): DeliveryError {
   const msgs = d.messages.map(headerSafe);
+  const uncoded = [...d.messages];
+  for (const c of d.codedMessages) {
+    const i = uncoded.indexOf(c.message);
+    if (i >= 0) uncoded.splice(i, 1);
+  }
   return new DeliveryError('ACCESS_CONTROL_RESTRICTED', msgs.length ? `, ${msgs.join('; ')}` : '', {
     headers: msgs.map((m) => `access-control: ${m}`),
+    ruleMessages: [...d.codedMessages, ...uncoded.map((message) => ({ code: 'ACCESS_CONTROL_RESTRICTED', message }))],
   });
 }

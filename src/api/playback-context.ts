@@ -101,12 +101,10 @@ function drmOf(ctx: ApiContext, partner: Partner | null, entry: Entry, format: S
 /** Kaltura's RuleActionType numbers, as the player compares them. */
 const ActionType = { BLOCK: 1, PREVIEW: 2, LIMIT_FLAVORS: 3, LIMIT_DELIVERY_PROFILES: 5, REQUEST_HOST_REGEX: 7 } as const;
 
-/** A refusal of the pipeline → the messages a client shows (rule codes where the rule has one). */
-async function refusalMessages(e: DeliveryError, entry: Entry, ctx: ApiContext): Promise<ApiObject[]> {
-  const texts = e.headers.filter((h) => h.startsWith('access-control: ')).map((h) => h.slice('access-control: '.length));
-  const rules = await rulesOf(ctx.catalog, entry);
-  if (e.errorName === 'ACCESS_CONTROL_RESTRICTED' && texts.length) {
-    return texts.map((m) => ({ objectType: 'KalturaAccessControlMessage', message: m, code: rules.find((r) => r.message === m)?.code ?? 'ACCESS_CONTROL_RESTRICTED' }));
+/** A refusal of the pipeline → the messages a client shows (each rule's own code where it has one). */
+function refusalMessages(e: DeliveryError): ApiObject[] {
+  if (e.errorName === 'ACCESS_CONTROL_RESTRICTED' && e.ruleMessages.length) {
+    return e.ruleMessages.map(({ code, message }) => ({ objectType: 'KalturaAccessControlMessage', message, code }));
   }
   const code = e.errorName === 'NOT_SCHEDULED_NOW' ? 'SCHEDULED_RESTRICTED'
     : e.errorName === 'INVALID_KS' || e.errorName === 'KS_EXPIRED' || e.errorName === 'INVALID_KS_SRT' || e.errorName === 'INVALID_PARTNER' ? 'INVALID_KS'
@@ -189,7 +187,7 @@ export async function playbackContext(ctx: ApiContext, entry: Entry, options: Pl
   const messages: ApiObject[] = [];
   if (sources.length === 0 && refusal) {
     actions.push({ objectType: 'KalturaAccessControlBlockAction', type: ActionType.BLOCK });
-    messages.push(...await refusalMessages(refusal, entry, ctx));
+    messages.push(...refusalMessages(refusal));
   } else {
     if (previewMs > 0) actions.push({ objectType: 'KalturaAccessControlPreviewAction', type: ActionType.PREVIEW, limit: Math.round(previewMs / 1000) });
     // the matched DRM policy action, as Kaltura lists it (the player reads only BLOCK and REQUEST_HOST_REGEX)

@@ -104,6 +104,27 @@ t.test('access-control profiles authored through kaltura-client', async (t) => {
     t.equal(limited.headers.get('x-kaltura'), 'access-control: HD only for members Set-Cookie: x=1', 'a line break is a space');
     t.equal(limited.headers.get('set-cookie'), null);
   });
+  await t.test('a refusal in the playback context names each rule by its own code', async (t) => {
+    // the player's BLOCK_ACTION error carries these codes (SESSION_RESTRICTED, SITE_RESTRICTED, ...)
+    const widget = await admin.call(kaltura.services.session.startWidgetSession('_309'));
+    const viewer = new kaltura.Client(Object.assign(new kaltura.Configuration(), { serviceUrl: s.url }));
+    viewer.setKs(widget.ks);
+    const messages = async (rules: unknown[]) => {
+      await guard(rules);
+      const ctx = await kaltura.services.baseEntry.getPlaybackContext(ENTRY, new objects.PlaybackContextOptions({})).execute(viewer);
+      t.equal(ctx.sources.length, 0, 'blocked');
+      return ctx.messages.map(({ code, message }: { code: string; message: string }) => ({ code, message }));
+    };
+    t.same(await messages([new objects.Rule({ code: 'SESSION_RESTRICTED', actions: [new objects.AccessControlBlockAction()] })]),
+      [{ code: 'SESSION_RESTRICTED', message: '' }], 'a rule with a code and no message');
+    t.same(await messages([
+      new objects.Rule({ code: 'SITE_RESTRICTED', message: 'not here', actions: [new objects.AccessControlBlockAction()] }),
+      new objects.Rule({ code: 'IP_RESTRICTED', message: 'not here' }),
+    ]), [{ code: 'SITE_RESTRICTED', message: 'not here' }, { code: 'IP_RESTRICTED', message: 'not here' }], 'two rules with the same message keep their own codes');
+    const long = 'Sorry, this video is not available '.repeat(20);
+    t.same(await messages([new objects.Rule({ code: 'COUNTRY_RESTRICTED', message: long, actions: [new objects.AccessControlBlockAction()] })]),
+      [{ code: 'COUNTRY_RESTRICTED', message: long }], 'a long message whole, with its code');
+  });
 });
 
 t.test('behind a trusted proxy, an IP allow list with acceptInternalIps is not fooled by X-Forwarded-For', async (t) => {
