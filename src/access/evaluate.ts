@@ -47,7 +47,8 @@ export interface EvaluatedDecision extends AccessDecision {
   trace: string[];
 }
 
-const MAX_VALUES = 10_000;
+/** The values of one condition that are tested; the API refuses a condition with more (src/api/rules.ts). */
+export const MAX_VALUES = 10_000;
 
 /**
  * The regex work (./regex.ts RegexBudget) one evaluation of a profile may spend on the client's

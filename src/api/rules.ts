@@ -4,6 +4,7 @@
 // client writes is exactly what it reads back and what playManifest enforces. Anything this server
 // would not evaluate (an unknown condition or action class, a malformed IP range, a context number
 // Kaltura does not have) is refused, never stored to be skipped.
+import { MAX_VALUES } from '../access/evaluate.js';
 import { parseIpRange } from '../access/ip.js';
 import type { AccessContext, AccessRule, Condition, RuleAction } from '../catalog/types.js';
 import { ApiError, defineApiErrors } from './errors.js';
@@ -12,6 +13,8 @@ import type { ApiObject, SchemaClass, SchemaEnum } from './types.js';
 
 defineApiErrors({
   PROPERTY_VALIDATION_WRONG_FORMAT: 'The property "%PROP_NAME%" must match format %FORMAT%',
+  // kdeliver's: Kaltura has no such bound
+  PROPERTY_VALIDATION_MAX_ITEMS: 'The property "%PROP_NAME%" cannot have more than %MAX_ITEMS% items',
 });
 
 const CONTEXTS: AccessContext[] = ['PLAY', 'DOWNLOAD', 'THUMBNAIL', 'METADATA', 'EXPORT', 'SERVE'];
@@ -95,9 +98,14 @@ function str(v: unknown, where: string, max = 4096): string {
   return s;
 }
 
-/** KalturaStringValue[] (or plain strings) → strings. */
+/**
+ * KalturaStringValue[] (or plain strings) → strings; at most the MAX_VALUES the evaluation tests,
+ * so that no value is stored to be skipped.
+ */
 function stringValues(v: unknown, where: string): string[] {
-  return listOf(v, where).map((x, i) => (isObj(x) ? str(x.value, `${where}:${i}:value`) : str(x, `${where}:${i}`))).filter((s) => s !== '');
+  const list = listOf(v, where).map((x, i) => (isObj(x) ? str(x.value, `${where}:${i}:value`) : str(x, `${where}:${i}`))).filter((s) => s !== '');
+  if (list.length > MAX_VALUES) throw new ApiError('PROPERTY_VALIDATION_MAX_ITEMS', { PROP_NAME: where, MAX_ITEMS: MAX_VALUES });
+  return list;
 }
 
 /** A comma list of integers ("301961,301951"). */

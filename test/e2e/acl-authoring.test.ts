@@ -125,6 +125,15 @@ t.test('access-control profiles authored through kaltura-client', async (t) => {
     t.same(await messages([new objects.Rule({ code: 'COUNTRY_RESTRICTED', message: long, actions: [new objects.AccessControlBlockAction()] })]),
       [{ code: 'COUNTRY_RESTRICTED', message: long }], 'a long message whole, with its code');
   });
+  await t.test('an IP block list longer than the values a condition tests is refused, not cut', async (t) => {
+    const list = (n: number) => [...Array.from({ length: n - 1 }, (_, i) => value(`10.${(i >> 8) & 255}.${i & 255}.1`)), value('127.0.0.1')];
+    const block = (n: number) => new objects.Rule({ conditions: [new objects.IpAddressCondition({ values: list(n) })], actions: [new objects.AccessControlBlockAction()] });
+    // the client (127.0.0.1) is the last value: with 10 001 values it was stored, echoed, and never tested
+    const refused = await admin.refusal(kaltura.services.accessControlProfile.add(new objects.AccessControlProfile({ name: 'too long', rules: [block(10_001)] })));
+    t.match(refused, { code: 'PROPERTY_VALIDATION_MAX_ITEMS', message: 'The property "rules:0:conditions:0:values" cannot have more than 10000 items' });
+    await guard([block(10_000)]);
+    t.equal((await manifest('format/applehttp/protocol/http/a.m3u8')).status, 403, 'the last of 10 000 values is tested');
+  });
 });
 
 t.test('behind a trusted proxy, an IP allow list with acceptInternalIps is not fooled by X-Forwarded-For', async (t) => {
