@@ -14,9 +14,11 @@ import { kalturaId } from './ids.js';
 
 function syncIngestStore(db: Db) {
   const q = {
+    // a new entry is behind the partner's default access-control profile (IngestStore.createEntry)
     insertEntry: db.prepare(`INSERT INTO entries (id, partner_id, name, description, type, media_type, status, duration,
-      tags, user_id, reference_id, created_at, updated_at, version, conversion_profile_id)
-      VALUES (@id, @partnerId, @name, @description, 1, @mediaType, @status, 0, @tags, @userId, @referenceId, @now, @now, 1, @conversionProfileId)`),
+      tags, user_id, reference_id, created_at, updated_at, version, conversion_profile_id, access_control_profile_id)
+      VALUES (@id, @partnerId, @name, @description, 1, @mediaType, @status, 0, @tags, @userId, @referenceId, @now, @now, 1, @conversionProfileId,
+        (SELECT id FROM access_control_profiles WHERE partner_id = @partnerId AND is_default <> 0 ORDER BY id LIMIT 1))`),
     entryExists: db.prepare('SELECT 1 FROM entries WHERE id = ?'),
     flavorExists: db.prepare('SELECT 1 FROM flavor_assets WHERE id = ?'),
     tokenExists: db.prepare('SELECT 1 FROM upload_tokens WHERE id = ?'),

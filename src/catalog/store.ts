@@ -303,7 +303,12 @@ export interface IngestStore {
   newFlavorId(): Promise<string>;
   newUploadTokenId(): Promise<string>;
   entryExists(id: string): Promise<boolean>;
-  /** Inserts an entry (type 1, duration 0, version 1, created/updated now). */
+  /**
+   * Inserts an entry (type 1, duration 0, version 1, created/updated now) behind the partner's
+   * default access-control profile when it has one, as Kaltura's entry gets it on creation: a
+   * default holding rules (a KS required) protects what is uploaded next. media.add's
+   * accessControlId replaces it afterwards.
+   */
   createEntry(e: NewEntry): Promise<void>;
   setEntryStatus(id: string, status: number, now: number): Promise<void>;
   /** Status READY (2), duration, media type, thumbnail (when not null), version + 1. */

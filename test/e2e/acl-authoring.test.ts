@@ -155,3 +155,20 @@ t.test('behind a trusted proxy, an IP allow list with acceptInternalIps is not f
   t.equal(forged.headers.get('x-kaltura'), 'error-3');
   t.equal((await play('8.8.8.8')).status, 403, 'and so is one that does not');
 });
+
+t.test("a new entry is behind the partner's default profile, as in Kaltura", async (t) => {
+  const s = await startServer(t);
+  const admin = await sampleAdminClient(s.url);
+  const add = () => admin.call(kaltura.services.media.add(new objects.MediaEntry({ name: 'next upload', mediaType: kaltura.enums.MediaType.VIDEO })));
+  t.equal((await add()).accessControlId, undefined, 'no default profile: none');
+  const needsKs = await admin.call(kaltura.services.accessControlProfile.add(new objects.AccessControlProfile({
+    name: 'KS required', isDefault: 1,
+    rules: [new objects.Rule({ conditions: [new objects.AuthenticatedCondition({ not: true })], actions: [new objects.AccessControlBlockAction()] })],
+  })));
+  const made = await add();
+  t.equal(made.accessControlId, needsKs.id, 'the default, rules and all');
+  t.equal((await admin.call(kaltura.services.baseEntry.get(made.id))).accessControlId, needsKs.id, 'read back');
+  const open = await admin.call(kaltura.services.accessControlProfile.add(new objects.AccessControlProfile({ name: 'open' })));
+  const chosen = await admin.call(kaltura.services.media.add(new objects.MediaEntry({ name: 'public', mediaType: kaltura.enums.MediaType.VIDEO, accessControlId: open.id })));
+  t.equal(chosen.accessControlId, open.id, 'an accessControlId given wins');
+});

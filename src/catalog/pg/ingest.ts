@@ -25,9 +25,11 @@ const TIMED_OUT = 4;
 const leaseLength = (leaseUntil: number, now: number) => Math.max(0, Math.round(leaseUntil - now));
 
 const SQL = {
+  // a new entry is behind the partner's default access-control profile (IngestStore.createEntry)
   insertEntry: `INSERT INTO entries (id, partner_id, name, description, type, media_type, status, duration,
-    tags, user_id, reference_id, created_at, updated_at, version, conversion_profile_id)
-    VALUES (@id, @partnerId, @name, @description, 1, @mediaType, @status, 0, @tags, @userId, @referenceId, @now, @now, 1, @conversionProfileId)`,
+    tags, user_id, reference_id, created_at, updated_at, version, conversion_profile_id, access_control_profile_id)
+    VALUES (@id, @partnerId, @name, @description, 1, @mediaType, @status, 0, @tags, @userId, @referenceId, @now, @now, 1, @conversionProfileId,
+      (SELECT id FROM access_control_profiles WHERE partner_id = @partnerId AND is_default <> 0 ORDER BY id LIMIT 1))`,
   setEntryStatus: 'UPDATE entries SET status = @status, updated_at = @now WHERE id = @id',
   // takesContent (src/ingest/pipeline.ts) in SQL
   setStatusIfTakesContent: 'UPDATE entries SET status = @status, updated_at = @now WHERE id = @id AND (status = 7 OR (status = -2 AND NOT EXISTS (SELECT 1 FROM flavor_assets WHERE entry_id = entries.id AND is_original = 1)))',
