@@ -14,6 +14,10 @@
 
 export class RegexError extends Error {
   override name = 'RegexError';
+  /** NFA states built before the refusal (what it cost). */
+  constructor(message: string, readonly states = 0) {
+    super(message);
+  }
 }
 
 /**
@@ -21,7 +25,9 @@ export class RegexError extends Error {
  * Linear time is still pattern size × input length: a pattern of 2000 states over a 16 KB user
  * agent is 32 million steps, a fraction of a second, and a condition may hold many such values,
  * all run on the event loop for an anonymous request. A test that would go past the budget throws
- * RegexBudgetError instead of finishing (as PCRE gives up at its backtrack limit).
+ * RegexBudgetError instead of finishing (as PCRE gives up at its backtrack limit). Compiling a
+ * pattern the cache does not hold is charged too (COMPILE_STEPS_PER_STATE): a condition of more
+ * values than the cache keeps is compiled again on every request.
  */
 export interface RegexBudget {
   left: number;
@@ -247,7 +253,7 @@ interface Nfa {
 function compile(node: Node): Nfa {
   const nfa: Nfa = { kind: [], out1: [], out2: [], test: [], assertion: [], start: 0 };
   const add = (kind: number, test: CharTest | null = null, a: Assertion | null = null): number => {
-    if (nfa.kind.length >= MAX_STATES) throw new RegexError('pattern too large');
+    if (nfa.kind.length >= MAX_STATES) throw new RegexError('pattern too large', nfa.kind.length);
     nfa.kind.push(kind); nfa.out1.push(-1); nfa.out2.push(-1); nfa.test.push(test); nfa.assertion.push(a);
     return nfa.kind.length - 1;
   };
@@ -320,6 +326,8 @@ function assertionHolds(a: Assertion, s: string, i: number): boolean {
 
 export interface SafeRegex {
   source: string;
+  /** Its NFA's size. */
+  states: number;
   /** Unanchored search, as preg_match: true when the pattern matches anywhere in the input. */
   test(input: string, budget?: RegexBudget): boolean;
 }
@@ -330,6 +338,7 @@ export function compileSafeRegex(pattern: string, caseInsensitive = true): SafeR
   const n = nfa.kind.length;
   return {
     source: pattern,
+    states: n,
     test(input: string, budget?: RegexBudget): boolean {
       if (input.length > MAX_REGEX_INPUT) return false;
       const s = input;
@@ -376,14 +385,27 @@ export function compileSafeRegex(pattern: string, caseInsensitive = true): SafeR
 
 const cache = new Map<string, SafeRegex | null>();
 
+/** What compiling costs against a RegexBudget, per NFA state (and per pattern character): measured, some ten test steps. */
+const COMPILE_STEPS_PER_STATE = 20;
+
 /** The reference's regex condition value test: exact equality, or `/value/i` matches (within `budget`, when given). */
 export function regexValueMatches(value: string, input: string, budget?: RegexBudget): boolean {
   if (value === input) return true;
   let re = cache.get(value);
   if (re === undefined) {
-    try { re = compileSafeRegex(value, true); } catch { re = null; }
+    let states: number;
+    try {
+      re = compileSafeRegex(value, true);
+      states = re.states;
+    } catch (e) {
+      re = null;
+      states = e instanceof RegexError ? e.states : 0;
+    }
     if (cache.size > 1000) cache.clear();
     cache.set(value, re);
+    if (budget && (budget.left -= (states + value.length) * COMPILE_STEPS_PER_STATE) < 0) {
+      throw new RegexBudgetError('the regular expressions of the rules cost too much to compile');
+    }
   }
   return re !== null && re.test(input, budget);
 }
