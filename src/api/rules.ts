@@ -85,6 +85,8 @@ function bool(v: unknown, where: string): boolean {
 }
 
 function int(v: unknown, where: string, type = 'int', ok: (n: number) => boolean = () => true): number {
+  // a number the rule needs and was not given (a preview's limit, a time condition's value)
+  if (v === undefined || v === null || v === '') throw new ApiError('PROPERTY_VALIDATION_CANNOT_BE_NULL', { PROP_NAME: where });
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
   if (!Number.isSafeInteger(n) || !ok(n)) throw new ApiError('INVALID_ENUM_VALUE', { ENUM_VAL: String(v).slice(0, 64), PARAM_NAME: where, ENUM_TYPE: type });
   return n;

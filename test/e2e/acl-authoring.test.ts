@@ -134,6 +134,15 @@ t.test('access-control profiles authored through kaltura-client', async (t) => {
     await guard([block(10_000)]);
     t.equal((await manifest('format/applehttp/protocol/http/a.m3u8')).status, 403, 'the last of 10 000 values is tested');
   });
+  await t.test('a number a rule needs and was not given is named as missing', async (t) => {
+    const add = (rule: unknown) => admin.refusal(kaltura.services.accessControlProfile.add(new objects.AccessControlProfile({ name: 'incomplete', rules: [rule] })));
+    t.match(await add(new objects.Rule({ actions: [new objects.AccessControlPreviewAction({})] })),
+      { code: 'PROPERTY_VALIDATION_CANNOT_BE_NULL', message: 'The property "rules:0:actions:0:limit" cannot be null' }, 'a preview without its limit');
+    t.match(await add(new objects.Rule({ conditions: [new objects.FieldCompareCondition({ field: new objects.TimeContextField(), comparison: 2 })], actions: [new objects.AccessControlBlockAction()] })),
+      { code: 'PROPERTY_VALIDATION_CANNOT_BE_NULL', message: 'The property "rules:0:conditions:0:value" cannot be null' }, 'a time condition without its time');
+    t.match(await add(new objects.Rule({ conditions: [new objects.SessionTypeCondition({})], actions: [new objects.AccessControlBlockAction()] })),
+      { code: 'PROPERTY_VALIDATION_CANNOT_BE_NULL' }, 'a session-type condition without its type');
+  });
 });
 
 t.test('behind a trusted proxy, an IP allow list with acceptInternalIps is not fooled by X-Forwarded-For', async (t) => {
