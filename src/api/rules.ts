@@ -119,6 +119,12 @@ function intList(v: unknown, where: string): number[] {
 
 function condition(raw: unknown, where: string, depth: number): Condition {
   const c = objAt(raw, where);
+  const body = conditionBody(c, where, depth);
+  const description = str(c.description, `${where}:description`, 1024);
+  return description ? { ...body, description } : body;
+}
+
+function conditionBody(c: Params, where: string, depth: number): Condition {
   const cls = typeof c.objectType === 'string' ? c.objectType : undefined;
   const type = cls !== undefined ? CONDITION_CLASSES[cls] : CONDITION_NUMBERS[String(c.type ?? '')];
   if (!type) throw new ApiError('INVALID_OBJECT_TYPE', { INVALID_OBJ_TYPE: String(cls ?? c.type ?? where).slice(0, 64) });
@@ -230,7 +236,7 @@ export function rulesFromApi(v: unknown): AccessRule[] {
 const stringValue = (value: string): ApiObject => ({ objectType: 'KalturaStringValue', value });
 
 function conditionObject(c: Condition): ApiObject {
-  const base: ApiObject = { objectType: conditionClass[c.type], type: conditionNumber[c.type], not: !!c.not };
+  const base: ApiObject = { objectType: conditionClass[c.type], type: conditionNumber[c.type], not: !!c.not, ...(c.description ? { description: c.description } : {}) };
   switch (c.type) {
     case 'authenticated': return { ...base, privileges: (c.privileges ?? ['sview', 'sviewplaylist']).map(stringValue) };
     case 'country': case 'site': case 'userAgent': return { ...base, values: c.values.map(stringValue) };

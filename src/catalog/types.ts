@@ -174,7 +174,9 @@ export interface CaptionAsset {
 /** Kaltura ContextType: where a request is evaluated. */
 export type AccessContext = 'PLAY' | 'DOWNLOAD' | 'THUMBNAIL' | 'METADATA' | 'EXPORT' | 'SERVE';
 
-export type Condition =
+/** Every condition may carry the partner's `description` (kept and shown, not evaluated). */
+export type Condition = ConditionOf & { description?: string };
+type ConditionOf =
   | { type: 'authenticated'; not?: boolean; privileges?: string[] }
   | { type: 'ip'; not?: boolean; values: string[]; httpHeader?: string; acceptInternalIps?: boolean }
   | { type: 'country'; not?: boolean; values: string[] }

@@ -143,6 +143,18 @@ t.test('access-control profiles authored through kaltura-client', async (t) => {
     t.match(await add(new objects.Rule({ conditions: [new objects.SessionTypeCondition({})], actions: [new objects.AccessControlBlockAction()] })),
       { code: 'PROPERTY_VALIDATION_CANNOT_BE_NULL' }, 'a session-type condition without its type');
   });
+  await t.test("a condition's description is kept as the partner wrote it", async (t) => {
+    const p = await guard([new objects.Rule({
+      description: 'office only',
+      conditions: [new objects.OrCondition({ description: 'either office', conditions: [new objects.IpAddressCondition({ description: 'Paris', not: true, values: [value('192.0.2.0/24')] })] })],
+      actions: [new objects.AccessControlBlockAction()],
+    })]);
+    const got = await admin.call(kaltura.services.accessControlProfile.get(p.id));
+    t.equal(got.rules[0].description, 'office only');
+    t.equal(got.rules[0].conditions[0].description, 'either office');
+    t.equal(got.rules[0].conditions[0].conditions[0].description, 'Paris', 'inside an or condition too');
+    t.equal((await manifest('format/applehttp/protocol/http/a.m3u8')).status, 403, 'and the rule is what it was');
+  });
 });
 
 t.test('behind a trusted proxy, an IP allow list with acceptInternalIps is not fooled by X-Forwarded-For', async (t) => {
