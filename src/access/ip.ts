@@ -85,6 +85,39 @@ export function ipInRange(ip: Ip, r: IpRange): boolean {
   return ip.v === r.v && ip.n >= r.lo && ip.n <= r.hi;
 }
 
+/** Ranges made searchable: per family, sorted and merged, so one address is a binary search. */
+export interface IpRangeSet {
+  v4: IpRange[];
+  v6: IpRange[];
+}
+
+export function ipRangeSet(ranges: Iterable<IpRange>): IpRangeSet {
+  const merge = (list: IpRange[]): IpRange[] => {
+    list.sort((a, b) => (a.lo < b.lo ? -1 : a.lo > b.lo ? 1 : 0));
+    const out: IpRange[] = [];
+    for (const r of list) {
+      const last = out[out.length - 1];
+      if (last && r.lo <= last.hi + 1n) { if (r.hi > last.hi) out[out.length - 1] = { ...last, hi: r.hi }; }
+      else out.push(r);
+    }
+    return out;
+  };
+  const all = [...ranges];
+  return { v4: merge(all.filter((r) => r.v === 4)), v6: merge(all.filter((r) => r.v === 6)) };
+}
+
+export function ipInRangeSet(ip: Ip, set: IpRangeSet): boolean {
+  const list = ip.v === 4 ? set.v4 : set.v6;
+  let lo = 0, hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid].hi < ip.n) lo = mid + 1;
+    else if (list[mid].lo > ip.n) hi = mid - 1;
+    else return true;
+  }
+  return false;
+}
+
 const PRIVATE_V4 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '127.0.0.0/8', '169.254.0.0/16', '100.64.0.0/10', '0.0.0.0/8']
   .map((r) => parseIpRange(r)!);
 

@@ -247,3 +247,18 @@ t.test('rule messages are header-safe', async (t) => {
   const d = evaluateAccessRules([{ message: 'bad\r\nX-Evil: 1', actions: [{ type: 'block' }] }], scope());
   t.same(accessBlockedError(d).headers, ['access-control: bad X-Evil: 1']);
 });
+
+t.test('long IP lists are parsed once per profile the catalog keeps, not on every request', async (t) => {
+  // 20 rules of 10 000 values (two ranges each) were some 650 ms of every request that matched none
+  const values = Array.from({ length: 10_000 }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.0/24,2001:db8:${i.toString(16)}::/48`);
+  const rules: AccessRule[] = Array.from({ length: 20 }, () => ({ conditions: [{ type: 'ip', values: [...values] }], actions: [{ type: 'block' }] }));
+  t.notOk(blocked(rules, { clientIp: '198.51.100.1' }), 'the first request parses them');
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < 10; i++) blocked(rules, { clientIp: '198.51.100.1' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  t.ok(ms < 100, `ten more requests: ${ms.toFixed(1)} ms`);
+  t.ok(blocked(rules, { clientIp: '10.39.15.7' }), 'an address of the list (10.39.15.0/24, the 10 000th value)');
+  t.ok(blocked(rules, { clientIp: '2001:db8:270f::1' }), 'and of its IPv6 ranges');
+  t.notOk(blocked(rules, { clientIp: '10.39.16.7' }), 'just past it');
+  t.ok(blocked([{ conditions: [{ type: 'ip', values: ['1.1.1.0-1.1.1.9', '1.1.1.5/32', '1.1.1.10-1.1.1.20'] }], actions: [{ type: 'block' }] }], { clientIp: '1.1.1.15' }), 'overlapping and adjacent ranges merged');
+});
