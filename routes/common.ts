@@ -6,7 +6,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { asDeliveryError, DeliveryError } from '../src/errors.js';
 import { CatalogUnavailableError } from '../src/catalog/errors.js';
-import { sendError } from './http.js';
+import { INTERNAL_ERROR_TEXT, sendError } from './http.js';
 
 /** Route config of a media route whose refusals are logged at warn, prefixed by this name. */
 export interface RefusalLogConfig {
@@ -64,7 +64,7 @@ function sendOtherError(request: FastifyRequest, reply: FastifyReply, error: Fas
   if (status === 500) request.log.error({ err: error }, 'request failed');
   else request.log.info({ code: error.code }, error.message);
   reply.code(status).header('Content-Type', 'text/plain; charset=UTF-8')
-    .send(status === 500 ? 'internal error: the server could not answer this request (see its log)\n' : `${error.message}\n`);
+    .send(status === 500 ? INTERNAL_ERROR_TEXT : `${error.message}\n`);
 }
 
 /**

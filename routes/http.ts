@@ -215,9 +215,30 @@ export function sendRaw(request: FastifyRequest, reply: FastifyReply, status: nu
     const code = headerIn(head, 'x-kaltura');
     if (code !== undefined) reply.header('x-kaltura', code);
   }
-  reply.raw.writeHead(status, head);
-  reply.raw.end(request.method === 'HEAD' ? undefined : body);
+  if (writeHeadOr500(reply.raw, status, head, request.log)) reply.raw.end(request.method === 'HEAD' ? undefined : body);
   return reply;
+}
+
+/** The body of a 500: it says nothing of the failure (that is in the log). */
+export const INTERNAL_ERROR_TEXT = 'internal error: the server could not answer this request (see its log)\n';
+
+/**
+ * writeHead, or where Node refuses a header (a character HTTP does not allow in a value, which a
+ * stored text such as a rule's message could bring): a plain 500 with routes/common.ts's words,
+ * and the failure logged. A hijacked reply cannot be answered by Fastify's error handler any
+ * more, so the request would be left without an answer; before routing the throw would leave the
+ * server's request listener.
+ */
+function writeHeadOr500(res: ServerResponse, status: number, head: OutgoingHttpHeaders | string[], log: { error(o: object, msg: string): void }): boolean {
+  try {
+    res.writeHead(status, head);
+    return true;
+  } catch (err) {
+    log.error({ err }, 'the answer\'s headers were refused: answered 500');
+    res.writeHead(500, { 'content-type': 'text/plain; charset=UTF-8', 'content-length': Buffer.byteLength(INTERNAL_ERROR_TEXT) });
+    res.end(INTERNAL_ERROR_TEXT);
+    return false;
+  }
 }
 
 /**
@@ -265,7 +286,7 @@ export function sendEarly(app: FastifyInstance, req: IncomingMessage, res: Serve
   log?: () => { bindings: Record<string, unknown>; line?: [Record<string, unknown>, string] };
 }): true {
   const method = req.method ?? 'GET';
-  res.writeHead(a.status, a.head);
+  if (!writeHeadOr500(res, a.status, a.head, app.log)) return true;
   res.end(method === 'HEAD' ? undefined : a.body);
   const elapsed = performance.now() - a.started;
   app.metrics.observe({ family: a.family, method, status: a.status, seconds: elapsed / 1000, bytes: method === 'HEAD' ? 0 : a.bytes, errorCode: null });
