@@ -27,9 +27,13 @@ t.test('without a flavor, flvclipper plays the best flavor the entry\'s rules al
   t.equal(named.status, 404);
   t.equal(errorCode(named), '6');
   t.match(named.headers.get('x-kaltura-app') ?? '', /not allowed by access control/);
-  // an entry without rules still gets its largest web flavor
-  const plain = await ffprobeJson(`${s.url}/p/309/sp/30900/flvclipper/entry_id/1_rcit0qgs/clip_to/2000`);
-  t.equal(plain.json.streams.find((x: { codec_type: string }) => x.codec_type === 'video')?.height, 720);
+  // an entry without rules gets Kaltura's play flavor: the lowest bitrate tagged mbr (its 240p),
+  // as assetPeer::retrieveBestPlayByEntryId picks it; flavor/0 and flavor/edit the edit flavor,
+  // which without an `edit` tag is the same one (flavor/0 is not the source)
+  for (const flavor of ['', '/flavor/1', '/flavor/0', '/flavor/edit']) {
+    const plain = await ffprobeJson(`${s.url}/p/309/sp/30900/flvclipper/entry_id/1_rcit0qgs${flavor}/clip_to/2000`);
+    t.equal(plain.json.streams.find((x: { codec_type: string }) => x.codec_type === 'video')?.height, 240, `${flavor || 'no flavor'}: the 240p flavor`);
+  }
 });
 
 t.test('every URL form Kaltura routes to flvclipper answers the clip', async (t) => {
