@@ -57,27 +57,37 @@ export function takeBodiesAsBytes(app: FastifyInstance, bodyLimit: number): void
  * Reads and drops the rest of a body refused for its size before answering, and gives its first
  * `keepBytes` bytes (for the fields sent before a file). Node closes the connection under a
  * client still sending such a body, and a client that writes its whole body before reading (the
- * Node Kaltura client, on axios) then sees EPIPE instead of the answer that says what to do.
- * Bounded: past 1 GiB more, or a minute, the answer goes anyway.
+ * Node Kaltura client, on axios) then sees EPIPE instead of the answer that says what to do. A
+ * client that declared a length it does not send is answered once it has been quiet for
+ * `idleMs`. Bounded: past 1 GiB more, or a minute, the answer goes anyway.
  */
-export function drainRefusedBody(request: FastifyRequest, keepBytes = 0, maxBytes = 1 << 30, maxMs = 60_000): Promise<Buffer> {
+export function drainRefusedBody(request: FastifyRequest, keepBytes = 0, maxBytes = 1 << 30, maxMs = 60_000, idleMs = 1000): Promise<Buffer> {
   const raw = request.raw;
   if (raw.readableEnded || raw.destroyed) return Promise.resolve(Buffer.alloc(0));
   return new Promise((resolve) => {
     const kept: Buffer[] = [];
     let seen = 0;
-    const done = () => {
-      clearTimeout(timer);
-      raw.off('data', onData).off('end', done).off('error', done).off('close', done);
+    let answered = false;
+    const answer = () => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(idle);
       resolve(Buffer.concat(kept));
+    };
+    const stop = () => {
+      clearTimeout(timer);
+      raw.off('data', onData).off('end', stop).off('error', stop).off('close', stop);
+      answer();
     };
     const onData = (chunk: Buffer) => {
       if (seen < keepBytes) kept.push(chunk.subarray(0, keepBytes - seen));
       seen += chunk.length;
-      if (seen > maxBytes) done();
+      idle.refresh();
+      if (seen > maxBytes) stop();
     };
-    const timer = setTimeout(done, maxMs);
-    raw.on('data', onData).once('end', done).once('error', done).once('close', done);
+    const timer = setTimeout(stop, maxMs);
+    const idle = setTimeout(answer, idleMs);
+    raw.on('data', onData).once('end', stop).once('error', stop).once('close', stop);
     raw.resume();
   });
 }
