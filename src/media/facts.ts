@@ -35,7 +35,7 @@ export async function mediaFacts(path: string, maxMoovBytes: number): Promise<Me
     return {
       codecs: [v?.codecString, a?.codecString].filter(Boolean).join(','),
       videoCodec: v ? CODEC_NAMES[v.format] ?? v.format : '',
-      audioCodec: a ? CODEC_NAMES[a.format] ?? a.format : '',
+      audioCodec: a ? audioCodecName(a) : '',
       durationMs,
       width: v?.width ?? 0,
       height: v?.height ?? 0,
@@ -45,6 +45,12 @@ export async function mediaFacts(path: string, maxMoovBytes: number): Promise<Me
   } catch {
     return null;
   }
+}
+
+/** MP3 may travel in an `mp4a` sample entry too (esds object type 0x6b or 0x69: mp4a.6b, mp4a.69). */
+function audioCodecName(t: TrackIndex): string {
+  if (t.format === '.mp3' || t.codecString === 'mp4a.6b' || t.codecString === 'mp4a.69') return 'mp3';
+  return CODEC_NAMES[t.format] ?? t.format;
 }
 
 /** Samples over the time they span (the decode-time runs), not the track header's duration, which an edit may change. */

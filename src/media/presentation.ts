@@ -3,7 +3,7 @@
 // File-name conventions of the reference packager live here too, shared by every writer.
 import { fragmentLength } from './fmp4/writer.js';
 import type { Segment, Timeline } from './segment.js';
-import { tsSegmentLength } from './ts/writer.js';
+import { tsCarries, tsSegmentLength } from './ts/writer.js';
 
 export interface Rendition {
   /** 1-based position in the URL set: the "-f{n}" of file names. */
@@ -111,7 +111,8 @@ function segmentBytes(tl: Timeline, s: Segment, video: boolean, audio: boolean, 
     const view: Timeline = { ...tl, video: video ? tl.video : null, audio: audio ? tl.audio : null };
     const seg: Segment = { ...s, video: video ? s.video : null, audio: audio ? s.audio : null };
     if (!(view.video && seg.video) && !(view.audio && seg.audio)) return 0;
-    return weighing === 'ts' ? tsSegmentLength(view, seg) : fragmentLength(view, seg);
+    if (weighing === 'fmp4') return fragmentLength(view, seg);
+    if (tsCarries(view)) return tsSegmentLength(view, seg);
   }
   let bytes = 0;
   if (video && tl.video && s.video) for (let i = s.video.first; i < s.video.end; i++) bytes += tl.video.track.size[i];
@@ -135,7 +136,7 @@ function computePeak(clips: Timeline[], video: boolean, audio: boolean, weighing
 
 /**
  * Each clip's segment sizes, weighed as asked: worked out once for both the peak and the average
- * (an MPEG-TS weighing lays out every segment's packets).
+ * (a container's weighing counts every segment's packets or boxes).
  */
 function segmentSizes(clips: Timeline[], video: boolean, audio: boolean, weighing: Weighing): number[][] {
   return remembered(stable(clips), `sizes${video ? 'v' : ''}${audio ? 'a' : ''}/${weighing}`, () => clips.map((tl) => tl.segments.map((s) => segmentBytes(tl, s, video, audio, weighing))));

@@ -11,7 +11,7 @@ import { encryptTraf, planTrafEncryption, protectedSampleEntry, psshBoxes, remem
 import { aes128Body } from '../crypto/cipher.js';
 import { checkEncryption, hlsSegmentIv, isCommonEncryption, type Encryption } from '../crypto/encryption.js';
 import { MediaError } from '../errors.js';
-import { dtsAt, isKeyFrame, type TrackIndex } from '../mp4/index-types.js';
+import { dtsAt, isKeyFrame, syncSamplesIn, type TrackIndex } from '../mp4/index-types.js';
 import type { Segment, Timeline, TrackTiming } from '../segment.js';
 import { mdatHeader, mdiaBox, mvhdBox, stsdBox, tkhdBox } from './track-boxes.js';
 import { box, fullBox, u16, u32, u64 } from './boxes.js';
@@ -134,8 +134,23 @@ export function keyFrameFragments(tl: Timeline, segIndex: number): { body: Media
   return { body: partsBody(parts, 'video/mp4'), ranges };
 }
 
-/** Bytes of a clear HLS fMP4 segment (moof and mdat), from the index alone: what HLS bit rates weigh. */
-export const fragmentLength = (tl: Timeline, seg: Segment): number => fragmentParts(tl, seg, { sequence: 1, dash: false }).reduce((n, p) => n + p.length, 0);
+/**
+ * Bytes of a clear HLS fMP4 segment (moof and mdat), from the index alone: what HLS bit rates
+ * weigh. The sizes fragmentParts plans (trafSize, the mdat header), without making its boxes or
+ * spans: an HLS master weighs every segment of a file.
+ */
+export function fragmentLength(tl: Timeline, seg: Segment): number {
+  let moof = 8 + 16;
+  let data = 0;
+  for (const [timing, range] of [[tl.video, seg.video], [tl.audio, seg.audio]] as const) {
+    if (!timing || !range || range.end <= range.first) continue;
+    let bytes = 0;
+    for (let i = range.first; i < range.end; i++) bytes += timing.track.size[i];
+    moof += trafSize({ timing, first: range.first, end: range.end, dataBytes: bytes });
+    data += bytes;
+  }
+  return moof + mdatHeader(data).length + data;
+}
 
 /** A clear fragment as parts: made boxes, then the samples' spans in the source. */
 function fragmentParts(tl: Timeline, seg: Segment, opts: FragmentOptions): Part[] {
@@ -190,11 +205,8 @@ function planTrafs(tl: Timeline, seg: Segment): { plans: TrafPlan[]; spans: Part
       else if (size > 0) spans.push((last = { offset, length: size }));
     }
     plans.push({ timing, first: range.first, end: range.end, dataBytes: bytes });
-    if (t.sync) {
-      const s = new Set<number>();
-      for (const k of t.sync) if (k >= range.first && k < range.end) s.add(k);
-      keySets.set(t, (i) => s.has(i));
-    } else keySets.set(t, () => true);
+    const s = syncSamplesIn(t, range.first, range.end);
+    keySets.set(t, s ? (i) => s.has(i) : () => true);
   }
   return { plans, spans, keySets };
 }

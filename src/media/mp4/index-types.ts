@@ -103,6 +103,26 @@ export const isKeyFrame = (t: TrackIndex, i: number): boolean => {
   return false;
 };
 
+/**
+ * The sync samples of [first, end), or null when every sample is one. Found from the first at or
+ * after `first` by binary search: a walk over the whole list for every segment made the HLS
+ * master of a 2-hour file, which weighs every segment, take seconds.
+ */
+export function syncSamplesIn(t: TrackIndex, first: number, end: number): Set<number> | null {
+  const sync = t.sync;
+  if (!sync) return null;
+  let lo = 0;
+  let hi = sync.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sync[mid] < first) lo = mid + 1;
+    else hi = mid;
+  }
+  const s = new Set<number>();
+  for (let k = lo; k < sync.length && sync[k] < end; k++) s.add(sync[k]);
+  return s;
+}
+
 /** Presentation time of sample i, in track timescale, on the edit-list timeline. */
 export const ptsOf = (t: TrackIndex, i: number): number => dtsAt(t, i) + t.ctoAt(i) - t.mediaTimeOffset;
 

@@ -12,7 +12,7 @@ import { aes128Body, CbcRestarts } from '../crypto/cipher.js';
 import { checkEncryption, hlsSegmentIv, type Encryption } from '../crypto/encryption.js';
 import { encryptAdtsPayload, sampleAesDescriptors, STREAM_TYPE_AAC_SAMPLE_AES, STREAM_TYPE_AVC_SAMPLE_AES, sampleAesSlack, writeSampleAesNal } from '../crypto/sample-aes.js';
 import { MediaError } from '../errors.js';
-import { dtsAt, type TrackIndex } from '../mp4/index-types.js';
+import { dtsAt, syncSamplesIn, type TrackIndex } from '../mp4/index-types.js';
 import type { Segment, Timeline, TrackTiming } from '../segment.js';
 
 const PKT = 188;
@@ -25,6 +25,8 @@ const AUDIO_FRAMES_PER_PES = 8;
 /**
  * Where the audio PES carry the PCR (a segment without video), each spans at most this long:
  * ISO/IEC 13818-1 (2.7.2) wants a PCR at least every 100 ms, and eight 48 kHz AAC frames are 171.
+ * A PES holds at least one frame, so a frame longer than this (AAC at 8 or 11.025 kHz: 128 or
+ * 93-116 ms) still leaves that long between two PCRs; not mended (it would take PCR-only packets).
  */
 const PCR_INTERVAL_S = 0.1;
 
@@ -115,18 +117,40 @@ interface AudioCarriage {
 const AAC_CARRIAGE: AudioCarriage = { streamType: 0x0f, streamId: 0xc0, descriptors: [], header: 7 };
 const registration = (id: string): number[] => [0x05, 4, ...Buffer.from(id, 'latin1')];
 
+const AC3_CARRIAGE: AudioCarriage = { streamType: 0x81, streamId: 0xbd, descriptors: registration('AC-3'), header: 0 };
+const EAC3_CARRIAGE: AudioCarriage = { streamType: 0x87, streamId: 0xbd, descriptors: registration('EAC3'), header: 0 };
+const MPEG1_AUDIO_CARRIAGE: AudioCarriage = { streamType: 0x03, streamId: 0xc0, descriptors: [], header: 0 };
+const MPEG2_AUDIO_CARRIAGE: AudioCarriage = { streamType: 0x04, streamId: 0xc0, descriptors: [], header: 0 };
+
+/** Asked for every frame written: constants, not made anew. */
 function audioCarriage(t: TrackIndex): AudioCarriage {
   switch (t.format) {
-    case 'ac-3': return { streamType: 0x81, streamId: 0xbd, descriptors: registration('AC-3'), header: 0 };
-    case 'ec-3': return { streamType: 0x87, streamId: 0xbd, descriptors: registration('EAC3'), header: 0 };
-    case '.mp3': return { streamType: 0x03, streamId: 0xc0, descriptors: [], header: 0 };
+    case 'ac-3': return AC3_CARRIAGE;
+    case 'ec-3': return EAC3_CARRIAGE;
+    case '.mp3': return MPEG1_AUDIO_CARRIAGE;
     case 'mp4a':
       // the esds object type: 0x6b MPEG-1 audio, 0x69 MPEG-2 audio (MP3 at the half rates); else AAC
-      if (t.codecString === 'mp4a.6b') return { streamType: 0x03, streamId: 0xc0, descriptors: [], header: 0 };
-      if (t.codecString === 'mp4a.69') return { streamType: 0x04, streamId: 0xc0, descriptors: [], header: 0 };
+      if (t.codecString === 'mp4a.6b') return MPEG1_AUDIO_CARRIAGE;
+      if (t.codecString === 'mp4a.69') return MPEG2_AUDIO_CARRIAGE;
       return AAC_CARRIAGE;
     default:
       throw new MediaError('UNSUPPORTED', `MPEG-TS carries AAC, MP3, AC-3 and E-AC-3 audio, not ${t.codecString || t.format}; fMP4 (/container/fmp4/) carries it`);
+  }
+}
+
+/**
+ * Whether MPEG-TS can carry the timeline's tracks (video with 4-byte NAL lengths; AAC, MP3, AC-3
+ * or E-AC-3 audio). An HLS master still lists a rendition it cannot (weighed by its samples), as
+ * it did before it weighed TS segments; that rendition's own playlist and segments refuse it.
+ */
+export function tsCarries(tl: Timeline): boolean {
+  try {
+    if (tl.video) checkNalLengths(tl.video.track);
+    if (tl.audio) audioCarriage(tl.audio.track);
+    return true;
+  } catch (e) {
+    if (e instanceof MediaError) return false;
+    throw e;
   }
 }
 
@@ -146,23 +170,6 @@ function isKey(t: TrackIndex, keys: Set<number> | null, i: number): boolean {
   return !keys || keys.has(i);
 }
 
-function keySet(t: TrackIndex, first: number, end: number): Set<number> | null {
-  const sync = t.sync;
-  if (!sync) return null;
-  // from the first sync sample at or after `first` (sync is ascending): a walk over the whole list
-  // for every segment made a 2-hour file's HLS master, which weighs every segment, take seconds
-  let lo = 0;
-  let hi = sync.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sync[mid] < first) lo = mid + 1;
-    else hi = mid;
-  }
-  const s = new Set<number>();
-  for (let k = lo; k < sync.length && sync[k] < end; k++) s.add(sync[k]);
-  return s;
-}
-
 function checkNalLengths(t: TrackIndex): void {
   if (t.kind === 'video' && t.nalLengthSize !== 4 && t.nalLengthSize !== 0) {
     // sizes would depend on NAL counts; not worth a second code path for a rare layout
@@ -177,7 +184,7 @@ function planSegment(tl: Timeline, seg: Segment, sampleAes = false): PesPlan[] {
   if (v && seg.video) {
     const t = v.track;
     checkNalLengths(t);
-    const keys = keySet(t, seg.video.first, seg.video.end);
+    const keys = syncSamplesIn(t, seg.video.first, seg.video.end);
     for (let i = seg.video.first; i < seg.video.end; i++) {
       const pes = videoPes(v, i, isKey(t, keys, i));
       if (sampleAes) pes.slack = sampleAesSlack(pes.esBytes);
@@ -669,7 +676,7 @@ export function tsSegmentLength(tl: Timeline, seg: Segment): number {
   if (v && seg.video) {
     const t = v.track;
     checkNalLengths(t);
-    const keys = keySet(t, seg.video.first, seg.video.end);
+    const keys = syncSamplesIn(t, seg.video.first, seg.video.end);
     for (let i = seg.video.first; i < seg.video.end; i++) {
       pkts += packetsFor(pesHeaderBytes(videoPts(v, i) !== videoDts(v, i)) + videoEsSize(t, i, isKey(t, keys, i)), true);
     }
@@ -700,7 +707,7 @@ export function tsKeyFrameRanges(tl: Timeline, segIndex: number): Map<number, { 
   if (!v || !seg?.video) return out;
   const plans = planSegment(tl, seg);
   const { pktStart, pkts } = packetLayout(plans);
-  const keys = keySet(v.track, seg.video.first, seg.video.end);
+  const keys = syncSamplesIn(v.track, seg.video.first, seg.video.end);
   plans.forEach((p, k) => {
     if (p.pid !== PID_VIDEO || !isKey(v.track, keys, p.first)) return;
     const end = k + 1 < plans.length ? pktStart[k + 1] : pkts;
@@ -732,7 +739,7 @@ function tsSegmentBody(tl: Timeline, segIndex: number, enc?: TsEncryption): Medi
   if (sampleAes) {
     for (const t of [tl.video?.track, tl.audio?.track]) {
       if (t && t.kind === 'video' && (isHevc(t) || t.nalLengthSize === 0)) throw new MediaError('UNSUPPORTED', `SAMPLE-AES MPEG-TS carries H.264 only (this video is ${t.format}); use fMP4 with cbcs`);
-      if (t && t.kind === 'audio' && t.format !== 'mp4a') throw new MediaError('UNSUPPORTED', `SAMPLE-AES MPEG-TS carries AAC only (this audio is ${t.format})`);
+      if (t && t.kind === 'audio' && audioCarriage(t) !== AAC_CARRIAGE) throw new MediaError('UNSUPPORTED', `SAMPLE-AES MPEG-TS carries AAC only (this audio is ${t.codecString || t.format})`);
     }
   }
   const seg = tl.segments[segIndex];
@@ -752,7 +759,7 @@ function tsSegmentBody(tl: Timeline, segIndex: number, enc?: TsEncryption): Medi
     else ac = (ac + n) & 15;
   });
   const length = pkts * PKT;
-  const vKeys = vTiming && seg.video ? keySet(vTiming.track, seg.video.first, seg.video.end) : null;
+  const vKeys = vTiming && seg.video ? syncSamplesIn(vTiming.track, seg.video.first, seg.video.end) : null;
 
   return {
     length,
