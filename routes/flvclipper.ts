@@ -12,7 +12,7 @@ import { hasKalturaToken } from '../src/delivery/tokenizers/kaltura.js';
 import { parseClipEnd, parseMs, parseSeek } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { routeParams } from '../src/request/path-params.js';
-import { conditionalHeaders, planFile } from '../src/serve/file.js';
+import { clipEtag, conditionalHeaders, planFile } from '../src/serve/file.js';
 import { accessFacts, mediaAccessCheck, pathPartner, requestEnv, sendPlanned } from './http.js';
 import { checkUnsignedClip, mediaCacheControl } from '../src/serve/media-access.js';
 import { checkClearMedia } from '../src/drm/session.js';
@@ -83,7 +83,7 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
     if (to !== undefined && to <= from) throw new DeliveryError('BAD_QUERY', `, clip_to ${to} is not after clip_from ${from}`);
     const mp4 = await openClippedMp4(media.locate(flavor.filePath), from, to, cache, media);
     // validators, conditional requests and ranges as serveFlavor's clip of the same span has them
-    const plan = planFile(mp4.size, `"${flavor.id}-${flavor.version}-${from}-${to ?? ''}-${mp4.size}"`, mp4.contentType, conditionalHeaders(request.headers));
+    const plan = planFile(mp4.size, clipEtag(flavor, from, to, mp4.size), mp4.contentType, conditionalHeaders(request.headers));
     plan.headers['Cache-Control'] = await mediaCacheControl(env, entry, signed);
     return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end), media);
   }

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DeliveryError } from '../src/errors.js';
 import { routeParams } from '../src/request/path-params.js';
 import { checkFileVersion, liveEntry, readyFlavor } from '../src/access/entry-check.js';
-import { attachmentDisposition, conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
+import { attachmentDisposition, clipEtag, conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
 import { parseClipEnd, parseMs, parseSeek } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { mediaAccessCheck, pathPartner, requestEnv, sendFile, sendPlanned } from './http.js';
@@ -43,7 +43,7 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
     if (clipTo !== undefined || clipFrom > 0) {
       if (clipTo !== undefined && clipTo <= clipFrom) throw new DeliveryError('BAD_QUERY', `, clipTo ${clipTo} is not after clipFrom ${clipFrom}`);
       const mp4 = await openClippedMp4(file, clipFrom, clipTo, cache, media);
-      const plan = planFile(mp4.size, `"${flavor.id}-${flavor.version}-${clipFrom}-${clipTo ?? ''}-${mp4.size}"`, mp4.contentType, conditional);
+      const plan = planFile(mp4.size, clipEtag(flavor, clipFrom, clipTo, mp4.size), mp4.contentType, conditional);
       setDisposition(plan.headers, params.get('fileName'));
       return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end), media);
     }

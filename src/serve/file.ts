@@ -114,6 +114,13 @@ export const etagMatches = (ifNoneMatch: string, etag: string): boolean =>
   ifNoneMatch.split(',').map((s) => s.trim()).some((t) => t === etag || t === '*' || t === `W/${etag}`);
 
 /** A stored media file: the reference's cache headers, conditional requests (304), then ranges. */
+/**
+ * The ETag of a clip cut from a flavor (serveFlavor's clipFrom/clipTo, flvclipper's clip_from/
+ * clip_to): the same span of the same flavor version is the same bytes on either route.
+ */
+export const clipEtag = (flavor: { id: string; version: number }, fromMs: number, toMs: number | null | undefined, size: number): string =>
+  `"${flavor.id}-${flavor.version}-${fromMs}-${toMs ?? ''}-${size}"`;
+
 export function planFile(size: number, etag: string, contentType: string, h: ConditionalHeaders): FilePlan {
   const headers: Record<string, string> = {
     'Content-Type': contentType,
