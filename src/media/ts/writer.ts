@@ -542,23 +542,10 @@ function writePesFromRegion(out: Buffer, regionShift: number, plans: PesPlan[], 
       putRegion(at + own, t.size[p.first] - own);
     } else {
       const t = audio!;
-      const profile = adtsProfile(t);
       const withAdts = audioCarriage(t).header > 0;
       for (let i = p.first; i < p.end; i++) {
         const size = t.size[i];
-        if (!withAdts) {
-          putRegion(t.offset[i] + regionShift, size);
-          continue;
-        }
-        const len = size + 7;
-        adts[0] = 0xff;
-        adts[1] = 0xf1;
-        adts[2] = (profile << 6) | ((t.aacFreqIndex & 15) << 2) | ((t.aacChannelConfig >> 2) & 1);
-        adts[3] = ((t.aacChannelConfig & 3) << 6) | ((len >> 11) & 3);
-        adts[4] = (len >> 3) & 0xff;
-        adts[5] = ((len & 7) << 5) | 0x1f;
-        adts[6] = 0xfc;
-        putBytes(adts, 0, 7);
+        if (withAdts) putBytes(adts, 0, writeAdtsHeader(adts, 0, t, size));
         putRegion(t.offset[i] + regionShift, size);
       }
     }
@@ -608,23 +595,24 @@ function adtsProfile(t: TrackIndex): number {
   return Math.max(0, Math.min(3, core - 1));
 }
 
-/** Writes one audio frame at `at` as MPEG-TS carries it (AAC behind its ADTS header); returns the end. */
-function writeAudioFrame(dst: Buffer, at: number, t: TrackIndex, frame: Buffer): number {
-  if (audioCarriage(t).header === 0) {
-    dst.set(frame, at);
-    return at + frame.length;
-  }
-  const len = frame.length + 7;
-  const profile = adtsProfile(t);
+/** The 7-byte ADTS header of an AAC frame of `frameBytes`, at `at` of `dst`; returns its length. */
+function writeAdtsHeader(dst: Buffer, at: number, t: TrackIndex, frameBytes: number): number {
+  const len = frameBytes + 7;
   dst[at] = 0xff;
   dst[at + 1] = 0xf1;
-  dst[at + 2] = (profile << 6) | ((t.aacFreqIndex & 15) << 2) | ((t.aacChannelConfig >> 2) & 1);
+  dst[at + 2] = (adtsProfile(t) << 6) | ((t.aacFreqIndex & 15) << 2) | ((t.aacChannelConfig >> 2) & 1);
   dst[at + 3] = ((t.aacChannelConfig & 3) << 6) | ((len >> 11) & 3);
   dst[at + 4] = (len >> 3) & 0xff;
   dst[at + 5] = ((len & 7) << 5) | 0x1f;
   dst[at + 6] = 0xfc;
-  dst.set(frame, at + 7);
-  return at + len;
+  return 7;
+}
+
+/** Writes one audio frame at `at` as MPEG-TS carries it (AAC behind its ADTS header); returns the end. */
+function writeAudioFrame(dst: Buffer, at: number, t: TrackIndex, frame: Buffer): number {
+  const header = audioCarriage(t).header > 0 ? writeAdtsHeader(dst, at, t, frame.length) : 0;
+  dst.set(frame, at + header);
+  return at + header + frame.length;
 }
 
 /**
