@@ -92,7 +92,7 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
   return chunkWrites(file, async () => {
     const store = env.catalog.ingest;
     // read again in turn: the chunk before this one may have completed the token
-    const token = await partnerUploadToken(env, partnerId, tokenId);
+    let token = await partnerUploadToken(env, partnerId, tokenId);
     refuseUnlessUploadable(token);
     await mkdir(join(env.dataDir, 'uploads'), { recursive: true });
     const early = earlyChunksPath(env.dataDir, tokenId);
@@ -106,6 +106,14 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
     // process was killed before it answered (or before it recorded the chunk), which the client
     // was never told of and sends again. They are cut off below, never built on.
     const have = existing ? Math.min(existing.size, token.uploadedFileSize) : 0;
+    // Fewer bytes in the file than recorded (a crash lost what was not yet on disk, or the file is
+    // not on this node): what is in the file is what has arrived. Recorded first, so that
+    // uploadToken.get and this chunk's answer (or refusal) say where to resume, and resumeAt -1
+    // goes on from there; a chunk at the old size is then kept aside like any early chunk.
+    if (o.resume && have < token.uploadedFileSize) {
+      token = { ...token, uploadedFileSize: have };
+      await store.updateUploadToken(token, env.now);
+    }
     const at = o.resume ? (o.resumeAt < 0 ? have : o.resumeAt) : 0;
     if (at > have && o.finalChunk) throw finalBeforeTheRest(at, have);
     // Deletion and expiry remove the file at any time, perhaps before this write recreated it:

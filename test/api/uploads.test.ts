@@ -10,7 +10,7 @@
 import t from 'tap';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -344,4 +344,41 @@ t.test("Kaltura's parallel chunked upload: chunks in any order, a final chunk se
   t.same(readFileSync(join(s.dataDir, 'uploads', third.id)), file.subarray(0, 3 * size), 'nothing of the chunk sent before the restart');
   const fourth = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'movie.mp4' })));
   t.match(await refusal(kaltura.services.uploadToken.upload(fourth.id, file, true, false, 2 ** 60)), { code: 'UPLOAD_ERROR', message: /resumeAt must be -1 or a byte offset/ }, 'an offset past what a number holds exactly');
+});
+
+t.test('a file shorter than the catalog recorded: the upload goes on from what the file holds', async (t) => {
+  // A crash that lost bytes not yet on disk (or an upload file missing on this node) leaves fewer
+  // bytes in the file than uploadedFileSize says. A chunk at the recorded size was set aside as
+  // early and answered with the old size, and every final chunk was then refused ("arrived only
+  // up to byte 1000") while uploadToken.get said 3000: a parallel-upload client looped forever.
+  const s = await startServer(t);
+  const { call, refusal } = await sampleAdminClient(s.url);
+  const file = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7 + (i >> 8)) & 0xff));
+  const token = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'clip.mp4', fileSize: 5000 })));
+  for (const at of [0, 1000, 2000]) await call(kaltura.services.uploadToken.upload(token.id, file.subarray(at, at + 1000), at > 0, false, at));
+  t.match(await call(kaltura.services.uploadToken.get(token.id)), { status: 1, uploadedFileSize: 3000 });
+  const path = join(s.dataDir, 'uploads', token.id);
+  truncateSync(path, 1000);
+
+  t.match(await call(kaltura.services.uploadToken.upload(token.id, file.subarray(3000, 4000), true, false, 3000)), { status: 1, uploadedFileSize: 1000 },
+    'the answer says where the upload really ends');
+  t.match(await call(kaltura.services.uploadToken.get(token.id)), { status: 1, uploadedFileSize: 1000 }, 'and so does uploadToken.get');
+  t.match(await refusal(kaltura.services.uploadToken.upload(token.id, file.subarray(4000), true, true, 4000)), {
+    code: 'UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE', message: /arrived only up to byte 1000/,
+  }, 'a final chunk too early names the same size uploadToken.get does');
+  t.match(await call(kaltura.services.uploadToken.upload(token.id, file.subarray(1000, 3000), true, false, -1)), { status: 1, uploadedFileSize: 4000 },
+    'resumeAt -1 goes on from the real end, and the chunk kept aside follows on');
+  t.match(await call(kaltura.services.uploadToken.upload(token.id, file.subarray(4000), true, true, 4000)), { status: 2, uploadedFileSize: 5000 });
+  t.same(readFileSync(path), file, 'the file, byte for byte');
+
+  // the file missing altogether: the upload goes on from byte 0
+  const other = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'clip.mp4' })));
+  await call(kaltura.services.uploadToken.upload(other.id, file.subarray(0, 2000), false, false));
+  rmSync(join(s.dataDir, 'uploads', other.id));
+  t.match(await refusal(kaltura.services.uploadToken.upload(other.id, file.subarray(2000), true, true, 2000)), {
+    code: 'UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE', message: /arrived only up to byte 0/,
+  });
+  t.match(await call(kaltura.services.uploadToken.get(other.id)), { status: 1, uploadedFileSize: 0 });
+  t.match(await call(kaltura.services.uploadToken.upload(other.id, file, true, true, -1)), { status: 2, uploadedFileSize: 5000 });
+  t.same(readFileSync(join(s.dataDir, 'uploads', other.id)), file);
 });
