@@ -94,7 +94,8 @@ t.test('the conversion profile media.add names is the one addContent transcodes 
 t.test('addContent sent several times at once to one entry: one takes it, the others change nothing', async (t) => {
   // A client retrying on a timeout, or two editors at once: each request found the entry empty,
   // used up its token and queued a source; the jobs then removed each other's files, the entry
-  // showed ERROR_CONVERTING (-2) in between, and every caller was told it had worked.
+  // showed an error status in between (-2, ERROR_IMPORTING, as a source ffmpeg cannot read sets
+  // it; ERROR_CONVERTING is -1), and every caller was told it had worked.
   const srv = await startServer(t);
   const { call, refusal } = await sampleAdminClient(srv.url);
   const video = readFileSync(sampleFlavorFile('1_rcit0qgs', '1_f1rcit00'));
@@ -119,7 +120,8 @@ t.test('addContent sent several times at once to one entry: one takes it, the ot
     seen.add(status);
   }
   t.equal(status, 2, 'READY');
-  t.notOk(seen.has(-2), 'never ERROR_CONVERTING on the way');
+  t.notOk(seen.has(-1), 'never ERROR_CONVERTING (-1) on the way');
+  t.notOk(seen.has(-2), 'never ERROR_IMPORTING (-2) on the way');
   const flavors = await srv.app.catalog.listFlavors(entry.id);
   t.equal(flavors.filter((f) => f.isOriginal).length, 1, 'one source');
   const other = await call(kaltura.services.media.add(new kaltura.objects.MediaEntry({ name: 'the other take', mediaType: 1 })));
