@@ -69,6 +69,8 @@ function syncIngestStore(db: Db) {
     token: db.prepare('SELECT * FROM upload_tokens WHERE id = ?'),
     updateToken: db.prepare(`UPDATE upload_tokens SET status = @status, uploaded_file_size = @uploadedFileSize, file_name = @fileName,
       entry_id = @entryId, updated_at = @now WHERE id = @id`),
+    updateUploadingToken: db.prepare(`UPDATE upload_tokens SET status = @status, uploaded_file_size = @uploadedFileSize, file_name = @fileName,
+      entry_id = @entryId, updated_at = @now WHERE id = @id AND status IN (0, 1)`),
     insertPart: db.prepare('INSERT INTO upload_parts (token_id, at_byte, byte_length, object_key, created_at) VALUES (?, ?, ?, ?, ?)'),
     partKeys: db.prepare('SELECT object_key FROM upload_parts WHERE token_id = ? ORDER BY id').pluck(),
     deleteParts: db.prepare('DELETE FROM upload_parts WHERE token_id = ?'),
@@ -204,6 +206,8 @@ function syncIngestStore(db: Db) {
     updateUploadToken(t: UploadToken, now: number): void {
       q.updateToken.run({ id: t.id, status: t.status, uploadedFileSize: t.uploadedFileSize, fileName: t.fileName, entryId: t.entryId, now });
     },
+    updateUploadingToken: (t: UploadToken, now: number): boolean => q.updateUploadingToken.run(
+      { id: t.id, status: t.status, uploadedFileSize: t.uploadedFileSize, fileName: t.fileName, entryId: t.entryId, now }).changes === 1,
     closeUploadToken: (id: string, entryId: string, now: number): boolean => q.closeToken.run(entryId, now, id).changes === 1,
     addUploadPart: (p: { tokenId: string; offset: number; length: number; objectKey: string; restart: boolean; final: boolean; now: number }): UploadPartOutcome =>
       db.transaction(() => {

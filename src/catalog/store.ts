@@ -393,6 +393,12 @@ export interface IngestStore {
   /** Writes status, uploadedFileSize, fileName and entryId of the token; updatedAt = now. */
   updateUploadToken(t: UploadToken, now: number): Promise<void>;
   /**
+   * ATOMIC: what a chunk writes (status, uploadedFileSize, fileName, entryId; updatedAt = now),
+   * only if the token is PENDING or PARTIAL_UPLOAD at that moment: false when a delete, an expiry
+   * or another use came first, which then stands.
+   */
+  updateUploadingToken(t: UploadToken, now: number): Promise<boolean>;
+  /**
    * ATOMIC: marks a FULL_UPLOAD token CLOSED for `entryId`, only if it is FULL_UPLOAD at that
    * moment. False when another request used it first (or it is not complete).
    */

@@ -96,6 +96,22 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
     refuseUnlessUploadable(token);
     await mkdir(join(env.dataDir, 'uploads'), { recursive: true });
     const early = earlyChunksPath(env.dataDir, tokenId);
+    // Deletion and expiry remove the file at any time, perhaps before this write recreated it:
+    // their answer stands, and their removal is done again
+    const refuseIfGoneMeanwhile = async () => {
+      const current = await store.getUploadToken(tokenId);
+      if (current && current.status !== UploadTokenStatus.DELETED && current.status !== UploadTokenStatus.TIMED_OUT) return;
+      await rm(file, { force: true });
+      await rm(early, { recursive: true, force: true });
+      refuseUnlessUploadable(await partnerUploadToken(env, partnerId, tokenId));
+    };
+    // A chunk's record is written only while the token still takes chunks (updateUploadingToken):
+    // one deleted or expired after the checks above stays so, answered as such, its files gone.
+    const goneMeanwhile = async (): Promise<never> => {
+      await refuseIfGoneMeanwhile();
+      refuseUnlessUploadable((await store.getUploadToken(tokenId)) ?? { ...token, status: UploadTokenStatus.DELETED });
+      throw new UploadError('INVALID_STATUS_FOR_UPLOAD', `upload token ${tokenId} takes no more chunks`);
+    };
     // starting over: what was kept for later belongs to the old file
     if (!o.resume) await rm(early, { recursive: true, force: true });
     const existing = o.resume ? await stat(file).catch((e: NodeJS.ErrnoException) => {
@@ -112,19 +128,10 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
     // goes on from there; a chunk at the old size is then kept aside like any early chunk.
     if (o.resume && have < token.uploadedFileSize) {
       token = { ...token, uploadedFileSize: have };
-      await store.updateUploadToken(token, env.now);
+      if (!(await store.updateUploadingToken(token, env.now))) await goneMeanwhile();
     }
     const at = o.resume ? (o.resumeAt < 0 ? have : o.resumeAt) : 0;
     if (at > have && o.finalChunk) throw finalBeforeTheRest(at, have);
-    // Deletion and expiry remove the file at any time, perhaps before this write recreated it:
-    // their answer stands, and their removal is done again
-    const refuseIfGoneMeanwhile = async () => {
-      const current = await store.getUploadToken(tokenId);
-      if (current && current.status !== UploadTokenStatus.DELETED && current.status !== UploadTokenStatus.TIMED_OUT) return;
-      await rm(file, { force: true });
-      await rm(early, { recursive: true, force: true });
-      refuseUnlessUploadable(await partnerUploadToken(env, partnerId, tokenId));
-    };
     if (at > have) {
       // whole under its name or absent (a killed server leaves no half of it to be appended)
       await mkdir(early, { recursive: true });
@@ -139,7 +146,7 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
       }
       await refuseIfGoneMeanwhile();
       const next: UploadToken = { ...token, status: UploadTokenStatus.PARTIAL_UPLOAD };
-      await store.updateUploadToken(next, env.now);
+      if (!(await store.updateUploadingToken(next, env.now))) await goneMeanwhile();
       return next;
     }
     const handle = await open(file, o.resume ? (existing ? 'r+' : 'w+') : 'w').catch(async (e: unknown) => {
@@ -166,12 +173,12 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
     const next: UploadToken = { ...token, uploadedFileSize: size, status: UploadTokenStatus.PARTIAL_UPLOAD };
     if (o.finalChunk) {
       if (token.fileSize !== null && token.fileSize > 0 && size !== token.fileSize) {
-        await store.updateUploadToken(next, env.now);
+        if (!(await store.updateUploadingToken(next, env.now))) await goneMeanwhile();
         throw sizeMismatch(size, token.fileSize);
       }
       next.status = UploadTokenStatus.FULL_UPLOAD;
     }
-    await store.updateUploadToken(next, env.now);
+    if (!(await store.updateUploadingToken(next, env.now))) await goneMeanwhile();
     for (const f of appended) await rm(f, { force: true });
     return next;
   });

@@ -382,3 +382,34 @@ t.test('a file shorter than the catalog recorded: the upload goes on from what t
   t.match(await call(kaltura.services.uploadToken.upload(other.id, file, true, true, -1)), { status: 2, uploadedFileSize: 5000 });
   t.same(readFileSync(join(s.dataDir, 'uploads', other.id)), file);
 });
+
+t.test('a token deleted after its chunk was checked and before it was recorded stays deleted', async (t) => {
+  // The chunk's record was written whatever the token had become: a delete landing between the
+  // chunk's last check and that write was turned back into PARTIAL_UPLOAD, its files gone. Here
+  // the delete is made to land there: right after the chunk's second read of the token.
+  const s = await startServer(t);
+  const { call, refusal } = await sampleAdminClient(s.url);
+  const ingest = s.app.catalog.ingest;
+  const read = ingest.getUploadToken.bind(ingest);
+  let deleteAfter: { id: string; reads: number } | null = null;
+  ingest.getUploadToken = async (id: string) => {
+    const answer = await read(id);
+    if (deleteAfter?.id === id && --deleteAfter.reads === 0) {
+      deleteAfter = null;
+      await call(kaltura.services.uploadToken.deleteAction(id));
+    }
+    return answer;
+  };
+  t.teardown(() => { ingest.getUploadToken = read; });
+
+  for (const [what, resumeAt] of [['a chunk at the end', 1000], ['a chunk kept aside for later', 5000]] as const) {
+    const token = await call(kaltura.services.uploadToken.add(new kaltura.objects.UploadToken({ fileName: 'clip.mp4' })));
+    await call(kaltura.services.uploadToken.upload(token.id, Buffer.alloc(1000, 1), false, false));
+    deleteAfter = { id: token.id, reads: 2 };
+    t.match(await refusal(kaltura.services.uploadToken.upload(token.id, Buffer.alloc(1000, 2), true, false, resumeAt)), { code: 'UPLOAD_TOKEN_NOT_FOUND' }, `${what}: answered as a deleted token`);
+    t.equal(deleteAfter, null, `${what}: the delete landed inside the chunk`);
+    t.match(await refusal(kaltura.services.uploadToken.get(token.id)), { code: 'UPLOAD_TOKEN_NOT_FOUND' }, `${what}: still deleted`);
+    t.equal((await read(token.id))?.status, 5, `${what}: DELETED (5) in the catalog`);
+    t.same(readdirSync(join(s.dataDir, 'uploads')).filter((n) => n.startsWith(token.id)), [], `${what}: its files gone`);
+  }
+});

@@ -226,6 +226,29 @@ t.test('staged upload parts (S3 uploads across nodes): the same decisions on bot
   t.equal((await pg.ingest.getUploadToken('0_tok00002'))?.uploadedFileSize, 140);
 });
 
+t.test("a chunk's record is written only while the token takes chunks: the same on both", async (t) => {
+  const { lite, pg } = await backends(t);
+  const [liteIngest, pgIngest] = [lite.ingest, pg.ingest] as unknown as AnyCatalog[];
+  const both = async (method: string, ...args: unknown[]) => {
+    const a = await liteIngest[method](...args);
+    const b = await pgIngest[method](...args);
+    t.same(b, a, `${method} answers the same`);
+    return b;
+  };
+  await both('createUploadToken', { id: '0_tok00003', partnerId: 309, userId: 'u', fileName: 'f.mp4', fileSize: null, now: NOW });
+  const token = await both('getUploadToken', '0_tok00003');
+  t.equal(await both('updateUploadingToken', { ...token, status: 1, uploadedFileSize: 10 }, NOW + 1), true, 'PENDING takes a chunk');
+  t.equal(await both('updateUploadingToken', { ...token, status: 2, uploadedFileSize: 20 }, NOW + 2), true, 'PARTIAL_UPLOAD takes the final one');
+  t.equal(await both('updateUploadingToken', { ...token, status: 1, uploadedFileSize: 30 }, NOW + 3), false, 'FULL_UPLOAD takes none');
+  await both('updateUploadToken', { ...token, status: 5 }, NOW + 4);
+  t.equal(await both('updateUploadingToken', { ...token, status: 1, uploadedFileSize: 40 }, NOW + 5), false, 'a deleted token takes none');
+  t.match(await both('getUploadToken', '0_tok00003'), { status: 5, updatedAt: NOW + 4 }, 'and stays deleted');
+  await both('createUploadToken', { id: '0_tok00004', partnerId: 309, userId: 'u', fileName: 'f.mp4', fileSize: null, now: NOW });
+  t.same(await both('expireUploadTokens', NOW + 1, NOW + 6), ['0_tok00004']);
+  t.equal(await both('updateUploadingToken', { ...token, id: '0_tok00004', status: 1 }, NOW + 7), false, 'an expired one takes none');
+  t.match(await both('getUploadToken', '0_tok00004'), { status: 4 });
+});
+
 t.test('concurrent addPartner calls on PostgreSQL get distinct ids', async (t) => {
   const { pg } = await backends(t);
   const added = await Promise.all(Array.from({ length: 8 }, (_, i) => pg.addPartner({ name: `p${i}` })));

@@ -17,6 +17,8 @@ import { toJob, toToken } from '../rows.js';
 import { DB_NOW, all, one, run } from './sql.js';
 
 const DELETED = 3;
+const PENDING = 0;
+const PARTIAL_UPLOAD = 1;
 const FULL_UPLOAD = 2;
 const CLOSED = 3;
 const TIMED_OUT = 4;
@@ -180,6 +182,10 @@ export function pgIngestStore(db: Queryable, write: WriteFn): IngestStore {
     updateUploadToken: (t: UploadToken, now: number) => write(async (tx) => void (await run(tx, `UPDATE upload_tokens SET status = @status,
       uploaded_file_size = @uploadedFileSize, file_name = @fileName, entry_id = @entryId, updated_at = @now WHERE id = @id`,
     { id: t.id, status: t.status, uploadedFileSize: t.uploadedFileSize, fileName: t.fileName, entryId: t.entryId, now }))),
+    updateUploadingToken: (t: UploadToken, now: number) => write(async (tx) => (await run(tx, `UPDATE upload_tokens SET status = @status,
+      uploaded_file_size = @uploadedFileSize, file_name = @fileName, entry_id = @entryId, updated_at = @now
+      WHERE id = @id AND status IN (${PENDING}, ${PARTIAL_UPLOAD})`,
+    { id: t.id, status: t.status, uploadedFileSize: t.uploadedFileSize, fileName: t.fileName, entryId: t.entryId, now })) === 1),
     closeUploadToken: (id, entryId, now) => write(async (tx) => (await run(tx, `UPDATE upload_tokens SET status = ${CLOSED},
       entry_id = @entryId, updated_at = @now WHERE id = @id AND status = ${FULL_UPLOAD}`, { id, entryId, now })) === 1),
     addUploadPart: (p) => write(async (tx) => {
