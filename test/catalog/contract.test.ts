@@ -27,6 +27,17 @@ function sampleLibrary(): ReturnType<typeof readLibraryFile> {
   return read;
 }
 
+/** Calls `method` on both (SQLite first), checks that they answer the same, and gives the answer. */
+function onBoth(t: Test, lite: unknown, pg: unknown) {
+  const [l, p] = [lite, pg] as AnyCatalog[];
+  return async (method: string, ...args: unknown[]) => {
+    const a = await l[method](...args);
+    const b = await p[method](...args);
+    t.same(b, a, `${method} answers the same`);
+    return b;
+  };
+}
+
 async function backends(tt: Test) {
   const mediaRoot = mkdtempSync(join(tmpdir(), 'kdeliver-contract-'));
   const db = openDatabase(join(mediaRoot, 'catalog.sqlite'));
@@ -130,12 +141,7 @@ t.test('every read answers the same from SQLite and PostgreSQL', async (t) => {
 
 t.test('the same writes through both leave the same catalog', async (t) => {
   const { lite, pg } = await backends(t);
-  const both = async (method: string, ...args: unknown[]) => {
-    const a = await lite[method](...args);
-    const b = await pg[method](...args);
-    t.same(b, a, `${method} answers the same`);
-    return b;
-  };
+  const both = onBoth(t, lite, pg);
   await both('updateEntry', '1_rcit0qgs', { name: 'Renamed', tags: 'x,Y', partnerData: '{"a":1}', startDate: NOW - 5 }, NOW + 1);
   await both('updateEntry', 'no_such_entry', { name: 'x' }, NOW + 1);
   await both('setEntryThumbnail', '1_alt0audi', '309/1_alt0audi/t.jpg', NOW + 2);
@@ -190,13 +196,7 @@ t.test('the same writes through both leave the same catalog', async (t) => {
 t.test('staged upload parts (S3 uploads across nodes): the same decisions on both, one at a time per token', async (t) => {
   const { lite, pg } = await backends(t);
   // both ingest stores driven through the same method names, as the catalogs are (AnyCatalog)
-  const [liteIngest, pgIngest] = [lite.ingest, pg.ingest] as unknown as AnyCatalog[];
-  const both = async (method: string, ...args: unknown[]) => {
-    const a = await liteIngest[method](...args);
-    const b = await pgIngest[method](...args);
-    t.same(b, a, `${method} answers the same`);
-    return b;
-  };
+  const both = onBoth(t, lite.ingest, pg.ingest);
   const part = (objectKey: string, offset: number, length: number, o: { restart?: boolean; final?: boolean } = {}) =>
     ({ tokenId: '0_tok00001', offset, length, objectKey, restart: !!o.restart, final: !!o.final, now: NOW + 1 });
   await both('createUploadToken', { id: '0_tok00001', partnerId: 309, userId: 'u', fileName: 'f.mp4', fileSize: 30, now: NOW });
@@ -228,13 +228,7 @@ t.test('staged upload parts (S3 uploads across nodes): the same decisions on bot
 
 t.test("a chunk's record is written only while the token takes chunks: the same on both", async (t) => {
   const { lite, pg } = await backends(t);
-  const [liteIngest, pgIngest] = [lite.ingest, pg.ingest] as unknown as AnyCatalog[];
-  const both = async (method: string, ...args: unknown[]) => {
-    const a = await liteIngest[method](...args);
-    const b = await pgIngest[method](...args);
-    t.same(b, a, `${method} answers the same`);
-    return b;
-  };
+  const both = onBoth(t, lite.ingest, pg.ingest);
   await both('createUploadToken', { id: '0_tok00003', partnerId: 309, userId: 'u', fileName: 'f.mp4', fileSize: null, now: NOW });
   const token = await both('getUploadToken', '0_tok00003');
   t.equal(await both('updateUploadingToken', { ...token, status: 1, uploadedFileSize: 10 }, NOW + 1), true, 'PENDING takes a chunk');
@@ -296,13 +290,7 @@ t.test('the sample library imported straight into PostgreSQL (its library store)
 
 t.test('a source registered only while the entry takes content: the same on both', async (t) => {
   const { lite, pg } = await backends(t);
-  const [liteIngest, pgIngest] = [lite.ingest, pg.ingest] as unknown as AnyCatalog[];
-  const both = async (method: string, ...args: unknown[]) => {
-    const a = await liteIngest[method](...args);
-    const b = await pgIngest[method](...args);
-    t.same(b, a, `${method} answers the same`);
-    return b;
-  };
+  const both = onBoth(t, lite.ingest, pg.ingest);
   const flavor = (id: string) => ({
     id, entryId: '0_takes001', partnerId: 309, flavorParamsId: 0, filePath: `309/0_takes001/${id}.mp4`, size: 100,
     containerFormat: 'isom', fileExt: 'mp4', videoCodec: 'avc1', audioCodec: 'mp4a', codecs: '', width: 640, height: 360,
