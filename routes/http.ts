@@ -11,6 +11,8 @@ import { countryOnce, flatHeaders, type HttpFacts } from '../src/request/http-fa
 import { referrerOf } from '../src/request/play-request.js';
 import { pathAfter as pathAfterAction } from '../src/request/path-params.js';
 import type { RequestFacts } from '../src/access/entry-check.js';
+import { newRegexBudget } from '../src/access/evaluate.js';
+import type { RegexBudget } from '../src/access/regex.js';
 import type { Rendered } from '../src/render/types.js';
 import { DeliveryError } from '../src/errors.js';
 import { renderError } from '../src/render/error.js';
@@ -34,8 +36,20 @@ export function httpFacts(request: FastifyRequest): HttpFacts {
     isHttps: request.protocol === 'https',
     clientIp: request.ip,
     country: countryOnce(request.ip, request.server.env.countryOf),
+    regexBudget: regexBudgetOf(request),
     ...(Buffer.isBuffer(request.body) ? { body: { contentType: request.headers['content-type'], bytes: request.body } } : {}),
   };
+}
+
+/**
+ * The request's one regex budget: httpFacts may be called more than once for a request (requestEnv,
+ * the metrics hook), and every call must hand out the same budget.
+ */
+const regexBudgets = new WeakMap<object, RegexBudget>();
+function regexBudgetOf(request: FastifyRequest): RegexBudget {
+  let budget = regexBudgets.get(request.raw);
+  if (!budget) regexBudgets.set(request.raw, (budget = newRegexBudget()));
+  return budget;
 }
 
 /**
@@ -203,6 +217,7 @@ export function accessFacts(http: HttpFacts, params: { ks?: string | null; refer
     headers,
     hashes: {},
     rawUri: http.rawUrl,
+    regexBudget: http.regexBudget,
   };
 }
 

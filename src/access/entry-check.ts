@@ -20,7 +20,7 @@ import type { AccessDecision } from './types.js';
  * parameters, routes/http.ts accessFacts): what the rules see, the KS as sent, the URI its
  * urirestrict is checked against.
  */
-export type RequestFacts = Pick<PlayRequest, 'ks' | 'rawUri' | 'clientIp' | 'referrer' | 'userAgent' | 'headers' | 'hashes' | 'country'>;
+export type RequestFacts = Pick<PlayRequest, 'ks' | 'rawUri' | 'clientIp' | 'referrer' | 'userAgent' | 'headers' | 'hashes' | 'country' | 'regexBudget'>;
 
 /** What the checks read besides the request: the catalog and the request's second. */
 export type AccessEnv = Pick<RequestEnv, 'catalog' | 'now'>;
@@ -185,6 +185,7 @@ export async function checkEntryAccess(env: AccessEnv, req: RequestFacts, entry:
     contexts: [context], ks, ksString: req.ks, clientIp: req.clientIp, referrer: req.referrer, userAgent: req.userAgent,
     headers: req.headers, hashes: req.hashes, entryId: entry.id, entry,
     readyAssets: flavors.filter((f) => f.status === AssetStatus.READY), now, country: req.country,
+    regexBudget: req.regexBudget,
   });
   if (hasRules) {
     note('access', `access-control profile ${entry.accessControlProfileId}: ${access.firedRules.length ? `rule(s) ${access.firedRules.join(',')} fired` : 'no rule fired'}${admin ? ' (admin KS: only forced rules run)' : ''}`, {

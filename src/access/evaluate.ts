@@ -40,6 +40,13 @@ export interface AccessScope {
   now: number;
   /** The client's country (ISO 3166-1 alpha-2), asked only by country conditions; absent or null: unknown. */
   country?(): string | null;
+  /**
+   * The regex work the whole HTTP request may still spend (newRegexBudget, made once per request
+   * by routes/http.ts httpFacts): every evaluation the request makes (each source format and
+   * THUMBNAIL of a playback context, every sub-request of a multirequest, flvclipper's two
+   * contexts, each entry of a sequence) draws on the same one. Absent: this evaluation's own.
+   */
+  regexBudget?: RegexBudget;
 }
 
 export interface EvaluatedDecision extends AccessDecision {
@@ -51,14 +58,17 @@ export interface EvaluatedDecision extends AccessDecision {
 export const MAX_VALUES = 10_000;
 
 /**
- * The regex work (./regex.ts RegexBudget) one evaluation of a profile may spend on the client's
- * user agent and headers: some 70 ms of the event loop on this engine (about 35 ns a step), far
+ * The regex work (./regex.ts RegexBudget) one HTTP request may spend on the client's user agent
+ * and headers, over every evaluation it makes: some 70 ms of the event loop on this engine (about 35 ns a step), far
  * above what real rules cost (a few states active per character: a list of a hundred bot names
  * over a 300-character user agent is some 30 000 steps), far below what a rule of many large
  * patterns costs on a long user agent (seconds). A request that would spend more is refused as a
  * broken rule is (fail closed).
  */
 const REGEX_WORK = 2_000_000;
+
+/** A request's regex budget (AccessScope.regexBudget): one per HTTP request, shared by all it evaluates. */
+export const newRegexBudget = (): RegexBudget => ({ left: REGEX_WORK });
 
 const md5Hex = (s: string): string => createHash('md5').update(s, 'utf8').digest('hex');
 
@@ -210,7 +220,7 @@ export class AccessRuleError extends Error {
   override name = 'AccessRuleError';
 }
 
-export function conditionFulfilled(c: Condition, s: AccessScope, work: RegexBudget = { left: REGEX_WORK }): boolean {
+export function conditionFulfilled(c: Condition, s: AccessScope, work: RegexBudget = s.regexBudget ?? newRegexBudget()): boolean {
   if (c.type === 'sessionType' && (!s.ks || ksHasPrivilege(s.ks, 'disablesessiontypecheck'))) return false;
   return internalFulfilled(c, s, work) !== !!c.not;
 }
@@ -227,7 +237,7 @@ export function evaluateAccessRules(rules: AccessRule[], scope: AccessScope): Ev
     limitFlavors: null, limitDeliveryProfiles: null, requestHostRegex: null, actions: [], trace: [],
   };
   const admin = !!scope.ks && scope.ks.type >= 1;
-  const work: RegexBudget = { left: REGEX_WORK };
+  const work = scope.regexBudget ?? newRegexBudget();
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i];
     if (admin && !rule.forceAdminValidation) {
@@ -238,6 +248,11 @@ export function evaluateAccessRules(rules: AccessRule[], scope: AccessScope): Ev
       d.trace.push(`rule ${i}: not for context ${scope.contexts.join(',')}`);
       continue;
     }
+    if (work.left < 0) {
+      // an earlier evaluation of this request spent its regex work: refused at once, as it was
+      d.trace.push(`rule ${i}: the request's regex work is spent; treated as a block`);
+      return refusedForRegexWork(d, i);
+    }
     let fulfilled = true;
     for (const c of Array.isArray(rule.conditions) ? rule.conditions : []) {
       let ok: boolean;
@@ -247,12 +262,9 @@ export function evaluateAccessRules(rules: AccessRule[], scope: AccessScope): Ev
         // A broken rule blocks rather than silently letting a request through; so does a request
         // the rules' regular expressions would take too long to judge (and nothing more is judged)
         d.trace.push(`rule ${i}: ${(e as Error).message}; treated as a block`);
+        if (e instanceof RegexBudgetError) return refusedForRegexWork(d, i);
         d.blocked = true;
         d.firedRules.push(i);
-        if (e instanceof RegexBudgetError) {
-          d.messages.push('the request is too long for the access-control rules to judge');
-          return d;
-        }
         d.messages.push('invalid access-control rule');
         fulfilled = false;
         break;
@@ -275,6 +287,13 @@ export function evaluateAccessRules(rules: AccessRule[], scope: AccessScope): Ev
       break;
     }
   }
+  return d;
+}
+
+function refusedForRegexWork(d: EvaluatedDecision, rule: number): EvaluatedDecision {
+  d.blocked = true;
+  d.firedRules.push(rule);
+  d.messages.push('the request is too long for the access-control rules to judge');
   return d;
 }
 

@@ -9,6 +9,7 @@ import { publicRule } from './views.js';
 import { parsePlayRequest } from '../request/play-request.js';
 import type { HttpFacts } from '../request/http-facts.js';
 import { splitUrl } from '../request/path-params.js';
+import { newRegexBudget } from '../access/evaluate.js';
 
 /**
  * The path and query of the URL to explain: as given, or cut from a whole http(s) URL (what the
@@ -48,7 +49,9 @@ export function tracedHttp(input: TraceInput, method: string): HttpFacts {
   const headers = Object.fromEntries(Object.entries(input.headers).filter(([k]) => !CONSOLE_HEADERS.includes(k.toLowerCase())));
   const q: Record<string, string> = {};
   for (const [k, v] of new URLSearchParams(splitUrl(input.url).query)) if (!(k in q)) q[k] = v;
-  return { method, rawUrl: input.url, query: q, headers, isHttps: input.isHttps, clientIp: input.clientIp, country: input.country };
+  return { method, rawUrl: input.url, query: q, headers, isHttps: input.isHttps, clientIp: input.clientIp, country: input.country,
+    // the trace judges one URL for the console caller: a budget of its own, as that request's would be
+    regexBudget: newRegexBudget() };
 }
 
 /**

@@ -24,6 +24,13 @@ export interface HttpFacts {
    * routes that read parameters from it (playManifest: play-request.ts); absent for GET and HEAD.
    */
   body?: { contentType: string | undefined; bytes: Buffer };
+  /**
+   * The regex work this HTTP request may still spend on access rules (src/access/regex.ts
+   * RegexBudget; made by src/access/evaluate.ts newRegexBudget): one object for the whole request,
+   * carried by everything derived from these facts, so a multirequest of a hundred playback
+   * contexts spends one budget, not a hundred. Declared by shape: request/ does not import access/.
+   */
+  regexBudget: { left: number };
 }
 
 export function headerValue(headers: HttpFacts['headers'], name: string): string | undefined {

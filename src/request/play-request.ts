@@ -18,6 +18,8 @@ export interface PlayRequest {
   clientIp: string;
   /** The client's country (HttpFacts.country), looked up on first use. */
   country: () => string | null;
+  /** HttpFacts.regexBudget: the one regex budget of the HTTP request. */
+  regexBudget: { left: number };
   userAgent: string;
   headers: Record<string, string>;
   entryId: string | null;
@@ -180,6 +182,7 @@ export function parsePlayRequest(pathAfterAction: string, http: HttpFacts): Play
     isHttps: http.isHttps,
     clientIp: http.clientIp,
     country: http.country,
+    regexBudget: http.regexBudget,
     userAgent: headers['user-agent'] ?? '',
     headers,
     entryId: get('entryId') || null,

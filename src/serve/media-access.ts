@@ -21,7 +21,7 @@ import { flatHeaders, type HttpFacts } from '../request/http-facts.js';
  * signature) and what it asks for, or null when it may have the bytes.
  */
 export async function checkMediaAccess(
-  env: Pick<RequestEnv, 'catalog' | 'config' | 'now'> & { http: Pick<HttpFacts, 'rawUrl' | 'clientIp' | 'headers' | 'country'> },
+  env: Pick<RequestEnv, 'catalog' | 'config' | 'now'> & { http: Pick<HttpFacts, 'rawUrl' | 'clientIp' | 'headers' | 'country' | 'regexBudget'> },
   entry: Entry, flavor?: FlavorAsset,
 ): Promise<DeliveryError | null> {
   const { catalog, config, now, http } = env;
@@ -70,6 +70,7 @@ export async function checkMediaAccess(
     readyAssets: flavors.filter((f) => f.status === AssetStatus.READY),
     now,
     country: http.country,
+    regexBudget: http.regexBudget,
   });
   if (decision.blocked) return accessBlockedError(decision);
   if (flavor && !isFlavorAllowed(decision.limitFlavors, flavor, ks)) {

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { accessBlockedError, evaluateAccessRules, isFlavorAllowed, referrerHost, type AccessScope } from '../../src/access/evaluate.js';
+import { accessBlockedError, evaluateAccessRules, isFlavorAllowed, newRegexBudget, referrerHost, type AccessScope } from '../../src/access/evaluate.js';
+import { regexStepsTaken } from '../../src/access/regex.js';
 import { countryLookupFromBuffer, openCountryLookup } from '../../src/access/geo.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -261,4 +262,19 @@ t.test('long IP lists are parsed once per profile the catalog keeps, not on ever
   t.ok(blocked(rules, { clientIp: '2001:db8:270f::1' }), 'and of its IPv6 ranges');
   t.notOk(blocked(rules, { clientIp: '10.39.16.7' }), 'just past it');
   t.ok(blocked([{ conditions: [{ type: 'ip', values: ['1.1.1.0-1.1.1.9', '1.1.1.5/32', '1.1.1.10-1.1.1.20'] }], actions: [{ type: 'block' }] }], { clientIp: '1.1.1.15' }), 'overlapping and adjacent ranges merged');
+});
+
+t.test('one regex budget per request: once spent, every later evaluation of the request is refused at once', async (t) => {
+  const rules: AccessRule[] = [{ conditions: [{ type: 'userAgent', values: Array.from({ length: 20 }, (_, i) => `[a-z]{0,900}q${i}`) }], actions: [{ type: 'block' }] }];
+  const regexBudget = newRegexBudget();
+  const s = scope({ userAgent: 'a'.repeat(8000), regexBudget });
+  const first = evaluateAccessRules(rules, s);
+  t.ok(first.blocked && /too long/.test(first.messages[0]), 'the first evaluation spends the budget and is refused');
+  const before = regexStepsTaken();
+  for (let i = 0; i < 50; i++) {
+    const d = evaluateAccessRules(rules, s);
+    t.ok(d.blocked && /too long/.test(d.messages[0]));
+  }
+  t.equal(regexStepsTaken() - before, 0, 'the later ones test nothing');
+  t.ok(!evaluateAccessRules(rules, scope({ userAgent: 'Mozilla/5.0' })).blocked, 'another request has its own budget');
 });

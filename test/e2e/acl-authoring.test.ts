@@ -5,6 +5,7 @@
 import t from 'tap';
 import { kaltura, sampleAdminClient } from '../helpers/kaltura-client.js';
 import { startServer } from '../helpers/server.js';
+import { regexStepsTaken } from '../../src/access/regex.js';
 
 const ENTRY = '1_rcit0qgs';
 const { objects } = kaltura;
@@ -90,6 +91,30 @@ t.test('access-control profiles authored through kaltura-client', async (t) => {
     t.match(long.headers.get('x-kaltura') ?? '', /access-control: the request is too long for the access-control rules to judge/);
     t.ok(ms < 1500, `answered in ${ms} ms`);
   });
+  await t.test('a multirequest of playback contexts spends one regex budget in all, not one per evaluation', async (t) => {
+    // each getPlaybackContext evaluates the rules once per format and for THUMBNAIL: with a budget
+    // per evaluation, 100 of them in one multirequest were some 44 s of the event loop
+    const values = Array.from({ length: 20 }, (_, i) => value(`[a-z]{0,900}q${i}`));
+    await guard([new objects.Rule({ conditions: [new objects.UserAgentCondition({ values })], actions: [new objects.AccessControlBlockAction()] })]);
+    const widget = await admin.call(kaltura.services.session.startWidgetSession('_309'));
+    const body: Record<string, unknown> = { format: 1, ks: widget.ks };
+    const calls = 25;
+    for (let i = 1; i <= calls; i++) body[i] = { service: 'baseEntry', action: 'getPlaybackContext', entryId: ENTRY, contextDataParams: { objectType: 'KalturaPlaybackContextOptions' } };
+    const before = regexStepsTaken();
+    const res = await fetch(`${s.url}/api_v3/service/multirequest`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'a'.repeat(8000) }, body: JSON.stringify(body),
+    });
+    const steps = regexStepsTaken() - before;
+    t.equal(res.status, 200);
+    const results = await res.json() as { sources?: unknown[]; messages?: { message: string }[] }[];
+    t.equal(results.length, calls);
+    t.ok(results.every((r) => r.sources?.length === 0 && r.messages?.some((m) => /too long for the access-control rules to judge/.test(m.message))),
+      'every sub-request refused, as a broken rule is');
+    // one budget (src/access/evaluate.ts REGEX_WORK, 2 000 000 steps) and the last row of states
+    // that went past it (at most 2000 states of a pattern)
+    t.ok(steps <= 2_000_000 + 2_001, `${steps} NFA steps for the whole multirequest`);
+  });
+
   await t.test('a rule message in any language: the viewer still gets an answer', async (t) => {
     // the message goes into X-Kaltura headers: text past ASCII (or a line break) there made Node
     // refuse the header and the request got no answer at all

@@ -41,7 +41,7 @@ async function ask(proto: PackagerProtocol, base: string, file: string, opts: { 
       checkKeySession: async () => {},
       checkAccess: async (entry, flavor) => {
         checked.push(flavor?.id ?? '-');
-        return await checkMediaAccess({ catalog, config, now, http: { rawUrl: url, clientIp: '127.0.0.1', headers: {}, country: () => null } }, entry, flavor);
+        return await checkMediaAccess({ catalog, config, now, http: { rawUrl: url, clientIp: '127.0.0.1', headers: {}, country: () => null, regexBudget: { left: 2_000_000 } } }, entry, flavor);
       },
     });
     return { checked, kind: answer.kind };

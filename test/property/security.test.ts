@@ -83,7 +83,7 @@ t.test('playManifest URL parser: a PlayRequest or a DeliveryError', async (t) =>
   const headers = fc.record({ referer: fc.option(fc.string({ maxLength: 100 }), { nil: undefined }), 'x-kaltura-ks': fc.option(fc.string({ maxLength: 50 }), { nil: undefined }), 'user-agent': fc.option(fc.string(), { nil: undefined }) });
   fc.assert(fc.property(path, query, headers, fc.constantFrom('GET', 'POST', 'HEAD'), (p, q, h, method) =>
     expectOnly(() => {
-      const r = parsePlayRequest(p, { method, rawUrl: `/p/309/playManifest${p}`, query: q, headers: h, isHttps: false, clientIp: '127.0.0.1', country: () => null });
+      const r = parsePlayRequest(p, { method, rawUrl: `/p/309/playManifest${p}`, query: q, headers: h, isHttps: false, clientIp: '127.0.0.1', country: () => null, regexBudget: { left: 2_000_000 } });
       if (/[\r\n]/.test(r.referrer)) throw new Error('CR/LF reached the referrer');
     }, DeliveryError)), { numRuns: 3000 });
   t.pass('3000 cases');

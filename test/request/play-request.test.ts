@@ -6,7 +6,7 @@ import type { HttpFacts } from '../../src/request/http-facts.js';
 import { decodeReferrer, parsePlayRequest, SHORT_NAMES } from '../../src/request/play-request.js';
 
 const facts = (over: Partial<HttpFacts> = {}): HttpFacts => ({
-  method: 'GET', rawUrl: '/p/309/sp/30900/playManifest/x', query: {}, headers: {}, isHttps: false, clientIp: '127.0.0.1', country: () => null, ...over,
+  method: 'GET', rawUrl: '/p/309/sp/30900/playManifest/x', query: {}, headers: {}, isHttps: false, clientIp: '127.0.0.1', country: () => null, regexBudget: { left: 2_000_000 }, ...over,
 });
 const parse = (path: string, over: Partial<HttpFacts> = {}) => parsePlayRequest(path, facts(over));
 /** What a parse throws, or undefined. */

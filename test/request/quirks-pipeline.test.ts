@@ -10,7 +10,7 @@ import { sampleCatalog } from '../selection/fixtures/sample-catalog.js';
 const catalog = await sampleCatalog(t);
 const config = loadConfig({ KDELIVER_DATA_DIR: '/nonexistent-kdeliver-unit', KDELIVER_LOG_LEVEL: 'silent' });
 const play = async (path: string) => {
-  const req = parsePlayRequest(path, { method: 'GET', rawUrl: `/p/309/sp/30900/playManifest${path}`, query: {}, headers: {}, isHttps: false, clientIp: '127.0.0.1', country: () => null });
+  const req = parsePlayRequest(path, { method: 'GET', rawUrl: `/p/309/sp/30900/playManifest${path}`, query: {}, headers: {}, isHttps: false, clientIp: '127.0.0.1', country: () => null, regexBudget: { left: 2_000_000 } });
   try {
     const pb = await resolvePlayback({ catalog, config, now: 1_700_000_000, baseUrl: 'http://127.0.0.1:8080' }, req);
     return { format: pb.requestedFormat, flavors: pb.flavors.map((f) => f.id) };
