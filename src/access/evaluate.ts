@@ -14,7 +14,7 @@ import type { AccessContext, AccessRule, Condition, Entry, RuleAction } from '..
 import { DeliveryError } from '../errors.js';
 import { firstAcceptableIp, ipInRangeSet, ipRangeSet, parseIp, parseIpRange, type IpRange, type IpRangeSet } from './ip.js';
 import { ksHasPrivilege, type Ks } from './ks.js';
-import { RegexBudgetError, regexValueMatches, type RegexBudget } from './regex.js';
+import { compileValue, RegexBudgetError, type RegexBudget, type SafeRegex } from './regex.js';
 import type { AccessDecision } from './types.js';
 
 export interface AccessScope {
@@ -139,6 +139,50 @@ function ipRangesOf(c: { values?: unknown }): IpRangeSet {
   return set;
 }
 
+/**
+ * A user-agent or header condition's values, compiled once per condition object and lazily (a
+ * request stops at its first match): as for ipRangesOf, the catalog keeps its profiles between
+ * requests and replaces the objects when a profile changes. Compiling is not charged to request
+ * budgets: a kept list of thousands of plain names was compiled again on every request once it
+ * outgrew a shared cache, and that cost alone refused every viewer. Only testing is charged.
+ */
+const patternsKept = new WeakMap<object, { values: string[]; compiled: (SafeRegex | null | undefined)[] }>();
+
+/**
+ * What a condition answered on an input, per request budget: one request evaluates the same
+ * conditions on the same user agent many times (each format and THUMBNAIL of a playback context,
+ * every sub-request of a multirequest), and with one budget per request, testing a long list of
+ * names again each time would spend it on ordinary viewers.
+ */
+const judged = new WeakMap<RegexBudget, WeakMap<object, Map<string, boolean>>>();
+
+function anyPatternMatches(c: { values?: unknown }, input: string, work: RegexBudget): boolean {
+  let byCondition = judged.get(work);
+  if (!byCondition) judged.set(work, (byCondition = new WeakMap()));
+  let answers = byCondition.get(c);
+  if (!answers) byCondition.set(c, (answers = new Map()));
+  let answer = answers.get(input);
+  if (answer === undefined) answers.set(input, (answer = testPatterns(c, input, work)));
+  return answer;
+}
+
+function testPatterns(c: { values?: unknown }, input: string, work: RegexBudget): boolean {
+  let kept = patternsKept.get(c);
+  if (!kept) {
+    const vs = values(c.values);
+    kept = { values: vs, compiled: new Array(vs.length) };
+    patternsKept.set(c, kept);
+  }
+  const { values: vs, compiled } = kept;
+  for (let i = 0; i < vs.length; i++) {
+    if (vs[i] === input) return true;
+    let re = compiled[i];
+    if (re === undefined) re = compiled[i] = compileValue(vs[i]);
+    if (re !== null && re.test(input, work)) return true;
+  }
+  return false;
+}
+
 /** Match conditions (kMatchCondition): no values configured is fulfilled; a null field is not. */
 const MATCH_TYPES = new Set(['ip', 'country', 'site', 'userAgent', 'httpHeader']);
 
@@ -176,11 +220,11 @@ function internalFulfilled(c: Condition, s: AccessScope, work: RegexBudget): boo
       return values(c.values).some((v) => siteMatches(host, v));
     }
     case 'userAgent':
-      return values(c.values).some((v) => regexValueMatches(v, s.userAgent, work));
+      return anyPatternMatches(c, s.userAgent, work);
     case 'httpHeader': {
       const h = s.headers[String(c.headerName ?? '').toLowerCase()];
       if (h === undefined) return false;
-      return values(c.values).some((v) => regexValueMatches(v, h, work));
+      return anyPatternMatches(c, h, work);
     }
     case 'sessionType':
       // handled in conditionFulfilled: never true without a KS, whatever `not` says

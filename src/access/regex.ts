@@ -25,9 +25,9 @@ export class RegexError extends Error {
  * Linear time is still pattern size × input length: a pattern of 2000 states over a 16 KB user
  * agent is 32 million steps, a fraction of a second, and a condition may hold many such values,
  * all run on the event loop for an anonymous request. A test that would go past the budget throws
- * RegexBudgetError instead of finishing (as PCRE gives up at its backtrack limit). Compiling a
- * pattern the cache does not hold is charged too (COMPILE_STEPS_PER_STATE): a condition of more
- * values than the cache keeps is compiled again on every request.
+ * RegexBudgetError instead of finishing (as PCRE gives up at its backtrack limit). Only testing is
+ * charged: compiling is done once per kept condition (src/access/evaluate.ts), not per request, so
+ * a long list of plain names costs a viewer nothing but its test.
  */
 export interface RegexBudget {
   left: number;
@@ -392,29 +392,21 @@ export function compileSafeRegex(pattern: string, caseInsensitive = true): SafeR
   };
 }
 
-const cache = new Map<string, SafeRegex | null>();
-
-/** What compiling costs against a RegexBudget, per NFA state (and per pattern character): measured, some ten test steps. */
-const COMPILE_STEPS_PER_STATE = 20;
-
-/** The reference's regex condition value test: exact equality, or `/value/i` matches (within `budget`, when given). */
-export function regexValueMatches(value: string, input: string, budget?: RegexBudget): boolean {
-  if (value === input) return true;
-  let re = cache.get(value);
-  if (re === undefined) {
-    let states: number;
-    try {
-      re = compileSafeRegex(value, true);
-      states = re.states;
-    } catch (e) {
-      re = null;
-      states = e instanceof RegexError ? e.states : 0;
-    }
-    if (cache.size > 1000) cache.clear();
-    cache.set(value, re);
-    if (budget && (budget.left -= (states + value.length) * COMPILE_STEPS_PER_STATE) < 0) {
-      throw new RegexBudgetError('the regular expressions of the rules cost too much to compile');
-    }
+/** A condition value as the reference runs it, `/value/i`; null when it does not compile (it then only matches by equality). */
+export function compileValue(value: string): SafeRegex | null {
+  try {
+    return compileSafeRegex(value, true);
+  } catch {
+    return null;
   }
+}
+
+/**
+ * The reference's regex condition value test: exact equality, or `/value/i` matches (within `budget`,
+ * when given). `re` is the value compiled (compileValue): src/access/evaluate.ts keeps a condition's
+ * compiled values with the condition, so a kept profile is compiled once, not once per request.
+ */
+export function regexValueMatches(value: string, input: string, budget?: RegexBudget, re: SafeRegex | null = compileValue(value)): boolean {
+  if (value === input) return true;
   return re !== null && re.test(input, budget);
 }

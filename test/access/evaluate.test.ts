@@ -278,3 +278,16 @@ t.test('one regex budget per request: once spent, every later evaluation of the 
   t.equal(regexStepsTaken() - before, 0, 'the later ones test nothing');
   t.ok(!evaluateAccessRules(rules, scope({ userAgent: 'Mozilla/5.0' })).blocked, 'another request has its own budget');
 });
+
+t.test('a kept list of 3000 names: an ordinary user agent fits one budget, evaluation after evaluation', async (t) => {
+  const rules: AccessRule[] = [{ conditions: [{ type: 'userAgent', values: Array.from({ length: 3000 }, (_, i) => `crawler${i}bot`) }], actions: [{ type: 'block' }] }];
+  const chrome = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 Edg/124.0.2478.51';
+  for (let i = 0; i < 5; i++) t.notOk(evaluateAccessRules(rules, scope({ userAgent: chrome, regexBudget: newRegexBudget() })).blocked, `request ${i + 1} plays`);
+  // a playback context evaluates the same rules per format: the same answer, tested once
+  const regexBudget = newRegexBudget();
+  evaluateAccessRules(rules, scope({ userAgent: chrome, regexBudget }));
+  const left = regexBudget.left;
+  for (let i = 0; i < 100; i++) t.notOk(evaluateAccessRules(rules, scope({ userAgent: chrome, regexBudget })).blocked);
+  t.equal(regexBudget.left, left, 'the request tests the condition on its user agent once');
+  t.ok(evaluateAccessRules(rules, scope({ userAgent: 'Crawler2999Bot/1.0' })).blocked, 'a listed bot is blocked');
+});

@@ -56,18 +56,11 @@ t.test('a budget bounds what tests cost together', async (t) => {
   t.throws(() => regexValueMatches('[a-z]{0,900}q', 'a'.repeat(5000), { left: 1000 }), RegexBudgetError);
 });
 
-t.test('compiling counts against the budget too', async (t) => {
-  // a condition of more values than the compiled-pattern cache keeps is compiled on every request:
-  // 3000 patterns of 900-state repetitions were some 1.5 s each time, whatever the input
-  const budget = { left: 2_000_000 };
-  const t0 = process.hrtime.bigint();
-  t.throws(() => {
-    for (let i = 0; i < 3000; i++) regexValueMatches(`x${i}[a-z]{0,900}`, 'Mozilla/5.0 (X11; Linux x86_64)', budget);
-  }, RegexBudgetError);
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  t.ok(ms < 500, `gave up after ${ms.toFixed(0)} ms`);
-  const names = { left: 2_000_000 };
-  for (let i = 0; i < 3000; i++) regexValueMatches(`crawler-${i}`, 'Mozilla/5.0 (X11; Linux x86_64)', names);
-  t.ok(names.left > 0, 'a list of 3000 plain names compiles within it');
+t.test('compiling is not charged to a budget, only testing is', async (t) => {
+  // a condition's values are compiled once and kept with the condition (src/access/evaluate.ts):
+  // charging that to each request refused every viewer of a long list of plain names
+  const names = { left: 1_000 };
+  t.notOk(regexValueMatches('crawler1bot', 'Mozilla/5.0', names), 'a name that does not match');
+  t.ok(names.left >= 1_000 - 3 * 12, `${1_000 - names.left} steps for an 11-character input (a few states a character)`);
   t.ok(compileSafeRegex('[a-z]{0,900}').states > 900, 'a compiled pattern tells its size');
 });

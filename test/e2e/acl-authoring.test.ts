@@ -115,6 +115,29 @@ t.test('access-control profiles authored through kaltura-client', async (t) => {
     t.ok(steps <= 2_000_000 + 2_001, `${steps} NFA steps for the whole multirequest`);
   });
 
+  await t.test('a list of 3000 bot names: ordinary browsers play on every request, a bot is blocked', async (t) => {
+    // compiled once with the kept profile: compiling the list again on every request, charged to
+    // the request, refused every viewer whose user agent was of an ordinary length
+    const values = Array.from({ length: 3000 }, (_, i) => value(`crawler${i}bot`));
+    await guard([new objects.Rule({ conditions: [new objects.UserAgentCondition({ values })], actions: [new objects.AccessControlBlockAction()] })]);
+    const chrome = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 Edg/124.0.2478.51';
+    t.equal(chrome.length, 129);
+    for (let i = 0; i < 5; i++) {
+      const res = await manifest('format/applehttp/protocol/http/a.m3u8', { headers: { 'user-agent': chrome } });
+      t.equal(res.status, 200, `request ${i + 1} plays`);
+    }
+    const widget = await admin.call(kaltura.services.session.startWidgetSession('_309'));
+    const ctx = await fetch(`${s.url}/api_v3/service/baseEntry/action/getPlaybackContext?format=1`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': chrome },
+      body: JSON.stringify({ ks: widget.ks, entryId: ENTRY, contextDataParams: { objectType: 'KalturaPlaybackContextOptions' } }),
+    });
+    const played = await ctx.json() as { sources?: unknown[] };
+    t.ok((played.sources?.length ?? 0) > 0, 'the playback context lists sources');
+    const bot = await manifest('format/applehttp/protocol/http/a.m3u8', { headers: { 'user-agent': 'Mozilla/5.0 (compatible; Crawler2999Bot/1.0)' } });
+    t.equal(bot.status, 403, 'a listed bot is blocked');
+    t.equal(bot.headers.get('x-kaltura'), 'error-3');
+  });
+
   await t.test('a rule message in any language: the viewer still gets an answer', async (t) => {
     // the message goes into X-Kaltura headers: text past ASCII (or a line break) there made Node
     // refuse the header and the request got no answer at all
