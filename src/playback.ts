@@ -176,8 +176,8 @@ function shapeKey(baseUrl: string, req: PlayRequest): string | null {
   if (req.kt !== null || req.expiry !== null) return null;
   // rawUri (render: hdnetwork's footer), clientIp, country, userAgent, headers, hashes (rules this
   // store does not keep; the KS's IP and URI checks, per request), ks and referrer (facets),
-  // params (traces), callback (render)
-  const { rawUri, clientIp, country, userAgent, headers, hashes, ks, referrer, params, callback, ...shape } = req;
+  // params (traces), callback (render), regexBudget (the request's own, spent as its rules run)
+  const { rawUri, clientIp, country, userAgent, headers, hashes, ks, referrer, params, callback, regexBudget, ...shape } = req;
   return `${baseUrl} ${JSON.stringify(shape)}`;
 }
 
