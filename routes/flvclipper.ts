@@ -13,7 +13,7 @@ import { parseClipEnd, parseMs, parseSeek } from '../src/request/packager-url.js
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { routeParams } from '../src/request/path-params.js';
 import { clipEtag, conditionalHeaders, planFile } from '../src/serve/file.js';
-import { accessFacts, mediaAccessCheck, pathPartner, requestEnv, sendPlanned } from './http.js';
+import { accessFacts, actionUrls, mediaAccessCheck, pathPartner, requestEnv, sendPlanned } from './http.js';
 import { checkUnsignedClip, mediaCacheControl } from '../src/serve/media-access.js';
 import { checkClearMedia } from '../src/drm/session.js';
 import type { RefusalLogConfig } from './common.js';
@@ -94,6 +94,6 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
   // action's own path), which old feeds and embeds wrote; the bare action (…/flvclipper?entry_id=…)
   // reads its parameters from the query
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/s/p/:pid/sp/:sp', '/s/p/:pid', '', '/s', '/index.php/keditorservices']) {
-    for (const url of [`${prefix}/flvclipper`, `${prefix}/flvclipper/*`]) app.route({ method: ['GET', 'HEAD'], url, handler: handle, config: { refusalLog: 'flvclipper' } satisfies RefusalLogConfig });
+    for (const url of actionUrls(prefix, 'flvclipper')) app.route({ method: ['GET', 'HEAD'], url, handler: handle, config: { refusalLog: 'flvclipper' } satisfies RefusalLogConfig });
   }
 }

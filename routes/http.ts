@@ -107,6 +107,13 @@ export function drainRefusedBody(request: FastifyRequest, keepBytes = 0, maxByte
 }
 
 /**
+ * The URLs of a Kaltura action under `prefix`: its path-pair form (`…/raw/entry_id/x`) and its
+ * bare form (`…/raw?entry_id=x`, the parameters in the query; src/request/path-params.ts
+ * routeParams reads either), as Kaltura's Symfony actions take both.
+ */
+export const actionUrls = (prefix: string, action: string): string[] => [`${prefix}/${action}`, `${prefix}/${action}/*`];
+
+/**
  * The environment of this request: the server's Env with the request's second (`now`, when the
  * caller already read the clock for it), its base URL and its HTTP facts. Every stage a route
  * calls gets this, or a view of it.

@@ -16,7 +16,7 @@ import type { EarlyAnswer } from '../src/server.js';
 import { DeliveryError } from '../src/errors.js';
 import { answerPlayManifest } from '../src/playback.js';
 import { answerHead, withAnswerCache } from '../src/cache/manifest-cache.js';
-import { baseUrl, baseUrlOf, payloadOf, requestEnv, sendEarly, sendRaw, sendRendered, takeBodiesAsBytes } from './http.js';
+import { actionUrls, baseUrl, baseUrlOf, payloadOf, requestEnv, sendEarly, sendRaw, sendRendered, takeBodiesAsBytes } from './http.js';
 import type { RefusalLogConfig } from './common.js';
 
 const ID = /^-?[0-9]+$/;
@@ -53,7 +53,7 @@ export default async function playManifestRoutes(app: FastifyInstance) {
   takeBodiesAsBytes(app, BODY_LIMIT);
   const config: RefusalLogConfig = { deliveryBody: true };
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/s/p/:pid/sp/:sp', '/s/p/:pid', '/index.php/extwidget', '/extwidget']) {
-    for (const url of [`${prefix}/playManifest`, `${prefix}/playManifest/*`]) {
+    for (const url of actionUrls(prefix, 'playManifest')) {
       app.get(url, handle);
       app.post(url, { config }, handle);
     }

@@ -11,7 +11,7 @@ import type { RequestEnv } from '../src/env.js';
 import { ksHasPrivilege, type Ks } from '../src/access/ks.js';
 import { downloadFile, previewBytes, rawFile, relocateName, safeName, withoutExt, type ServedFile } from '../src/serve/downloads.js';
 import { attachmentDisposition, conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
-import { accessFacts, pathPartner, requestEnv, sendFile } from './http.js';
+import { accessFacts, actionUrls, pathPartner, requestEnv, sendFile } from './http.js';
 import { mediaCacheControl } from '../src/serve/media-access.js';
 import { checkClearMedia } from '../src/drm/session.js';
 
@@ -121,7 +121,7 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/index.php/extwidget', '/extwidget']) {
     // HEAD is routed here too (not to Fastify's automatic HEAD), so it keeps the file's Content-Length;
     // the bare action (/index.php/extwidget/raw?entry_id=…) reads its parameters from the query
-    for (const url of [`${prefix}/raw`, `${prefix}/raw/*`]) app.route({ method: ['GET', 'HEAD'], url, handler: raw });
-    for (const url of [`${prefix}/download`, `${prefix}/download/*`]) app.route({ method: ['GET', 'HEAD'], url, handler: download });
+    for (const url of actionUrls(prefix, 'raw')) app.route({ method: ['GET', 'HEAD'], url, handler: raw });
+    for (const url of actionUrls(prefix, 'download')) app.route({ method: ['GET', 'HEAD'], url, handler: download });
   }
 }

@@ -8,7 +8,7 @@ import { checkFileVersion, liveEntry, readyFlavor } from '../src/access/entry-ch
 import { attachmentDisposition, clipEtag, conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
 import { parseClipEnd, parseMs, parseSeek } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
-import { mediaAccessCheck, pathPartner, requestEnv, sendFile, sendPlanned } from './http.js';
+import { actionUrls, mediaAccessCheck, pathPartner, requestEnv, sendFile, sendPlanned } from './http.js';
 import { checkClearMedia } from '../src/drm/session.js';
 
 /** format/download's fileName: an attachment under that name. */
@@ -54,6 +54,6 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/index.php/extwidget', '/extwidget']) {
     // HEAD is routed here too (not to Fastify's automatic HEAD), so it keeps the file's Content-Length;
     // the bare action (…/serveFlavor?entryId=…) reads its parameters from the query
-    for (const url of [`${prefix}/serveFlavor`, `${prefix}/serveFlavor/*`]) app.route({ method: ['GET', 'HEAD'], url, handler: handle });
+    for (const url of actionUrls(prefix, 'serveFlavor')) app.route({ method: ['GET', 'HEAD'], url, handler: handle });
   }
 }

@@ -17,7 +17,7 @@ import { entryStoryboard } from '../src/thumbnail/source.js';
 import { imagePlaylist, storyboardVtt } from '../src/thumbnail/storyboard.js';
 import { headerValue } from '../src/request/http-facts.js';
 import { etagMatches } from '../src/serve/file.js';
-import { accessFacts, requestEnv } from './http.js';
+import { accessFacts, actionUrls, requestEnv } from './http.js';
 import { isSafeId } from '../src/catalog/ids.js';
 
 /**
@@ -93,11 +93,10 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
 
   // the bare action (…/thumbnail?entry_id=…) reads its parameters from the query
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid']) {
-    app.get(`${prefix}/thumbnail`, handle);
-    app.get(`${prefix}/thumbnail/*`, handle);
+    for (const url of actionUrls(prefix, 'thumbnail')) app.get(url, handle);
     app.get(`${prefix}/storyboard/*`, storyboard);
   }
   // the thumbnail action's own path, as raw, download and serveFlavor answer theirs: it names no
   // partner, so any partner's entry, as Kaltura's thumbnail action finds it
-  for (const prefix of ['/index.php/extwidget', '/extwidget']) for (const url of [`${prefix}/thumbnail`, `${prefix}/thumbnail/*`]) app.get(url, handle);
+  for (const prefix of ['/index.php/extwidget', '/extwidget']) for (const url of actionUrls(prefix, 'thumbnail')) app.get(url, handle);
 }
