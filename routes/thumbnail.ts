@@ -34,7 +34,7 @@ export async function allowedPictureEntry(env: RequestEnv, partnerId: number | u
 
 /** A picture of the entry as JPEG: kept privately for an entry with rules, 304 for its ETag. */
 export async function sendPicture(request: FastifyRequest, reply: FastifyReply, entry: Entry, thumb: Thumbnail) {
-  const protectedEntry = (await rulesOf(requestEnv(request).catalog, entry)).length > 0;
+  const protectedEntry = (await rulesOf(request.server.catalog, entry)).length > 0;
   reply.header('Access-Control-Allow-Origin', '*');
   reply.header('Cache-Control', protectedEntry ? 'private, max-age=3600' : 'public, max-age=86400');
   reply.header('ETag', thumb.etag);
