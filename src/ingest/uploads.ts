@@ -366,18 +366,19 @@ export async function claimUpload(env: UploadEnv, token: UploadToken, entryId: s
 
 export async function deleteUploadToken(env: UploadEnv, token: UploadToken): Promise<void> {
   await env.catalog.ingest.updateUploadToken({ ...token, status: UploadTokenStatus.DELETED }, env.now);
-  rmSync(uploadPath(env.dataDir, token.id), { force: true });
-  rmSync(earlyChunksPath(env.dataDir, token.id), { recursive: true, force: true });
-  await removeParts(env, token.id);
+  await removeUploadFiles(env, token.id);
+}
+
+/** What an upload leaves: its file, the chunks kept for later, its staged parts (S3). */
+async function removeUploadFiles(env: UploadEnv, id: string): Promise<void> {
+  rmSync(uploadPath(env.dataDir, id), { force: true });
+  rmSync(earlyChunksPath(env.dataDir, id), { recursive: true, force: true });
+  await removeParts(env, id);
 }
 
 /** Upload tokens left unfinished for `maxAgeSeconds` are TIMED_OUT (4) and their partial files removed. */
 export async function expireUploadTokens(env: UploadEnv, maxAgeSeconds: number): Promise<number> {
   const stale = await env.catalog.ingest.expireUploadTokens(env.now - maxAgeSeconds, env.now);
-  for (const id of stale) {
-    rmSync(uploadPath(env.dataDir, id), { force: true });
-    rmSync(earlyChunksPath(env.dataDir, id), { recursive: true, force: true });
-    await removeParts(env, id);
-  }
+  for (const id of stale) await removeUploadFiles(env, id);
   return stale.length;
 }
