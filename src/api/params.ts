@@ -208,7 +208,10 @@ function parseMultipart(contentType: string, body: Buffer, leading = false): Par
   const files: UploadedFile[] = [];
   let jsonField: Params | null = null;
   for (const part of multipartParts(contentType, body, { leading })) {
-    if (part.fileName !== undefined) files.push({ field: part.name, fileName: part.fileName, contentType: part.contentType, data: Buffer.from(part.data) });
+    if (part.fileName !== undefined) {
+      // the leading fields of a refused body are read for its answer's format: its files are not kept
+      if (!leading) files.push({ field: part.name, fileName: part.fileName, contentType: part.contentType, data: Buffer.from(part.data) });
+    }
     else if (part.name === 'json') {
       let parsed: unknown;
       try { parsed = JSON.parse(part.data.toString('utf8')); } catch { throw new BodyError('the multipart "json" field is not valid JSON'); }
