@@ -67,15 +67,20 @@ export function takeBodiesAsBytes(app: FastifyInstance, bodyLimit: number): void
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, asBytes);
 }
 
+/** drainRefusedBody's bounds: the bytes and time it reads for, and the quiet that ends its wait. */
+const DRAIN_MAX_BYTES = 1 << 30;
+const DRAIN_MAX_MS = 60_000;
+const DRAIN_IDLE_MS = 1000;
+
 /**
  * Reads and drops the rest of a body refused for its size before answering, and gives its first
  * `keepBytes` bytes (for the fields sent before a file). Node closes the connection under a
  * client still sending such a body, and a client that writes its whole body before reading (the
  * Node Kaltura client, on axios) then sees EPIPE instead of the answer that says what to do. A
- * client that declared a length it does not send is answered once it has been quiet for
- * `idleMs`. Bounded: past 1 GiB more, or a minute, the answer goes anyway.
+ * client that declared a length it does not send is answered once it has been quiet a second.
+ * Bounded: past 1 GiB more, or a minute, the answer goes anyway.
  */
-export function drainRefusedBody(request: FastifyRequest, keepBytes = 0, maxBytes = 1 << 30, maxMs = 60_000, idleMs = 1000): Promise<Buffer> {
+export function drainRefusedBody(request: FastifyRequest, keepBytes: number): Promise<Buffer> {
   const raw = request.raw;
   if (raw.readableEnded || raw.destroyed) return Promise.resolve(Buffer.alloc(0));
   return new Promise((resolve) => {
@@ -97,10 +102,10 @@ export function drainRefusedBody(request: FastifyRequest, keepBytes = 0, maxByte
       if (seen < keepBytes) kept.push(chunk.subarray(0, keepBytes - seen));
       seen += chunk.length;
       idle.refresh();
-      if (seen > maxBytes) stop();
+      if (seen > DRAIN_MAX_BYTES) stop();
     };
-    const timer = setTimeout(stop, maxMs);
-    const idle = setTimeout(answer, idleMs);
+    const timer = setTimeout(stop, DRAIN_MAX_MS);
+    const idle = setTimeout(answer, DRAIN_IDLE_MS);
     raw.on('data', onData).once('end', stop).once('error', stop).once('close', stop);
     raw.resume();
   });
