@@ -104,8 +104,9 @@ async function newThumb(ctx: ApiContext, entry: Entry, input: Params | null): Pr
 }
 
 /** Gives an asset its picture (a new file, a new version), and makes it the default when asked or when it already is. */
-export async function storeThumbContent(ctx: ApiContext, entry: Entry, t: ThumbAsset, data: Buffer, makeDefault: boolean, isNew: boolean): Promise<ThumbAsset> {
-  const pic = await readPicture(data);
+export async function storeThumbContent(ctx: ApiContext, entry: Entry, t: ThumbAsset, data: Buffer, makeDefault: boolean, isNew: boolean, read?: Awaited<ReturnType<typeof readPicture>>): Promise<ThumbAsset> {
+  // `read`: the caller's reading of the same bytes (every pixel decoded: not done twice)
+  const pic = read ?? await readPicture(data);
   const version = isNew ? t.version : t.version + 1;
   const rel = `${entry.partnerId}/${entry.id}/thumbasset-${t.id}-v${version}.${pic.ext}`;
   await writeMediaFile(ctx, rel, data);
@@ -241,10 +242,10 @@ export const thumbAssetService: ServiceModule = {
         const t = await partnerThumb(ctx, a.id);
         const entry = await editableEntryOf(ctx, t.entryId);
         const data = await readContentResource(ctx, a.contentResource, t.id, MAX_THUMB_BYTES, downloadFailed);
-        await readPicture(data);
+        const pic = await readPicture(data);
         const current = await ctx.catalog.getThumbAsset(t.id);
         if (!current) throw new ApiError('THUMB_ASSET_ID_NOT_FOUND', { ID: a.id });
-        return thumbAssetObject(await storeThumbContent(ctx, entry, current, data, false, false));
+        return thumbAssetObject(await storeThumbContent(ctx, entry, current, data, false, false, pic));
       },
     },
     setAsDefault: {
