@@ -12,7 +12,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AccessContext, AccessRule, Condition, Entry, RuleAction } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
-import { firstAcceptableIp, ipInRangeSet, ipRangeSet, parseIp, parseIpRange, type IpRange, type IpRangeSet } from './ip.js';
+import { firstAcceptableIp, ipInRangeSet, ipRangeSet, parseIp, parseIpRangeList, type IpRange, type IpRangeSet } from './ip.js';
 import { ksHasPrivilege, type Ks } from './ks.js';
 import { compileValue, RegexBudgetError, type RegexBudget, type SafeRegex } from './regex.js';
 import type { AccessDecision } from './types.js';
@@ -135,7 +135,7 @@ export const ipRangeSetsParsed = (): number => ipRangeSetsMade;
 function ipRangesOf(c: { values?: unknown }): IpRangeSet {
   let set = ipRangesKept.get(c);
   if (!set) {
-    const ranges = values(c.values).flatMap((v) => v.split(',').map((r) => parseIpRange(r)).filter((r): r is IpRange => r !== null));
+    const ranges = values(c.values).flatMap((v) => parseIpRangeList(v).filter((r): r is IpRange => r !== null));
     set = ipRangeSet(ranges);
     ipRangesKept.set(c, set);
     ipRangeSetsMade++;

@@ -49,6 +49,15 @@ const maskOf = (v: 4 | 6, prefix: number): bigint => {
 };
 
 /** One range in any accepted form; null when it is none of them. */
+/**
+ * The ranges of an IP condition's value, which may list several separated by commas (as Kaltura's
+ * kIpAddressCondition reads it); empty parts are skipped, one this server cannot read is null.
+ * The API refuses a value with a null (src/api/rules.ts); the evaluation tests the others.
+ */
+export function parseIpRangeList(value: string): (IpRange | null)[] {
+  return value.split(',').filter((part) => part.trim() !== '').map(parseIpRange);
+}
+
 export function parseIpRange(text: string): IpRange | null {
   const s = text.trim();
   const dash = s.indexOf('-');

@@ -5,7 +5,7 @@
 // would not evaluate (an unknown condition or action class, a malformed IP range, a context number
 // Kaltura does not have) is refused, never stored to be skipped.
 import { MAX_VALUES } from '../access/evaluate.js';
-import { parseIpRange } from '../access/ip.js';
+import { parseIpRangeList } from '../access/ip.js';
 import type { AccessContext, AccessRule, Condition, RuleAction } from '../catalog/types.js';
 import { ApiError, defineApiErrors } from './errors.js';
 import type { Params } from './params.js';
@@ -140,9 +140,8 @@ function conditionBody(c: Params, where: string, depth: number): Condition {
     case 'userAgent': return { type, not, values: values() };
     case 'ip': {
       const v = values();
-      // a value may hold several ranges separated by commas, as Kaltura's kIpAddressCondition reads
-      // it (and src/access/evaluate.ts tests it); each one must be a range this server can test
-      for (const r of v) if (r.split(',').some((part) => part.trim() !== '' && !parseIpRange(part))) throw new ApiError('PROPERTY_VALIDATION_WRONG_FORMAT', { PROP_NAME: `${where}:values`, FORMAT: 'an IP address, CIDR, address/netmask or a-b range' });
+      // a value may hold several ranges separated by commas; each one must be a range this server can test
+      for (const r of v) if (parseIpRangeList(r).includes(null)) throw new ApiError('PROPERTY_VALIDATION_WRONG_FORMAT', { PROP_NAME: `${where}:values`, FORMAT: 'an IP address, CIDR, address/netmask or a-b range' });
       const header = str(c.httpHeader, `${where}:httpHeader`, 256);
       return { type, not, values: v, ...(header ? { httpHeader: header } : {}), ...(c.acceptInternalIps !== undefined ? { acceptInternalIps: bool(c.acceptInternalIps, `${where}:acceptInternalIps`) } : {}) };
     }
