@@ -6,7 +6,7 @@ import type { Partner } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
 import { OrderedMap } from '../ordered-map.js';
 
-export type KsErrorReason = 'MALFORMED' | 'BAD_SIGNATURE' | 'EXPIRED' | 'IP' | 'URI' | 'REVOKED' | 'WRONG_PARTNER';
+export type KsErrorReason = 'MALFORMED' | 'BAD_SIGNATURE' | 'EXPIRED' | 'IP' | 'URI' | 'REVOKED' | 'WRONG_PARTNER' | 'ACTIONS_LIMIT';
 
 export class KsError extends Error {
   readonly reason: KsErrorReason;
@@ -359,6 +359,38 @@ export function verifyKs(parsed: ParsedKs, partner: Pick<Partner, 'id' | 'adminS
 export async function refuseRevoked(ks: Ks, isRevoked: (key: string) => Promise<boolean>): Promise<void> {
   if (ks.partnerId === -1) return;
   for (const k of ksRevocationKeys(ks)) if (await isRevoked(k)) throw new KsError('REVOKED', 'KS revoked');
+}
+
+/** A KS whose `actionslimit` privilege is not a positive whole number (Kaltura's INVALID_ACTIONS_LIMIT). */
+export class InvalidActionsLimitError extends Error {}
+
+/**
+ * How many API actions a KS may make in all: its first `actionslimit` privilege (Kaltura's
+ * ks::isSetLimitAction reads the first pair of that name), or null when it has none. A value
+ * that is not a positive whole number throws InvalidActionsLimitError.
+ */
+export function ksActionsLimit(ks: Pick<Ks, 'privileges' | 'privilegesString'>): number | null {
+  if (!ks.privileges.has('actionslimit')) return null;
+  for (const item of ks.privilegesString.split(',')) {
+    const [name, value] = item.split(':');
+    if (name !== 'actionslimit') continue;
+    const n = /^[0-9]{1,9}$/.test(value ?? '') ? Number(value) : 0;
+    if (n <= 0) throw new InvalidActionsLimitError(`actionslimit ${String(value).slice(0, 16)}`);
+    return n;
+  }
+  return null;
+}
+
+/**
+ * Counts one API action of a KS that sets `actionslimit:N` (Kaltura's invalid_session row): the
+ * first N actions under it pass, the next throws KsError ACTIONS_LIMIT. `take` is the catalog's
+ * shared counter (Catalog.takeKsAction), so every process and node counts against one number.
+ * Batch sessions (partner -1) are not counted, as they are not checked for revocation either.
+ */
+export async function countKsAction(ks: Ks, take: (key: string, limit: number, expiresAt: number) => Promise<boolean>): Promise<void> {
+  const limit = ksActionsLimit(ks);
+  if (limit === null || ks.partnerId === -1) return;
+  if (!(await take(ks.hash, limit, ks.expiry))) throw new KsError('ACTIONS_LIMIT', 'KS made all the actions it may');
 }
 
 function uriAllowed(patterns: string, uri: string | undefined): boolean {

@@ -15,7 +15,8 @@
 //   never past its expiry, dropped with everything else when any KS is revoked (a revocation is a
 //   catalog change), keyed on the client's address too when it is restricted to addresses, and
 //   never kept when it is restricted to URIs (its check reads the raw URL, whose ignored
-//   parameters are not in the key). A KS that does not verify gets an API error, which is never
+//   parameters are not in the key) or to a number of actions (each call must be counted). A KS
+//   that does not verify gets an API error, which is never
 //   kept. Such an answer is kept on its second asking (FactReads.callerKs): a player's fresh KS
 //   per viewing asks once, and would only push the anonymous answers out;
 // - read-only actions only (CACHEABLE_ACTIONS): never session.start, a write or an upload;
@@ -187,13 +188,16 @@ export function noteIssuedKs(reads: FactReads | undefined, expiry: number): void
 /**
  * A KS a call ran under, verified (src/api/dispatch.ts): the answer is not sent once it has
  * expired, depends on the client's address when the KS is restricted to addresses, and is not kept
- * when it is restricted to URIs (verifyKs in src/access/ks.ts reads the raw URL).
+ * when it is restricted to URIs (verifyKs in src/access/ks.ts reads the raw URL) or to a number of
+ * actions.
  */
 export function noteSessionKs(reads: FactReads | undefined, ks: Pick<Ks, 'expiry' | 'privileges'>): void {
   if (!reads) return;
   reads.until = Math.min(reads.until, ks.expiry - 1);
   if (ks.privileges.has('iprestrict')) reads.facts.add('ip');
   if (ks.privileges.has('urirestrict')) reads.refused ??= 'a KS restricted to URIs';
+  // every call under it must be counted (src/api/session.ts), so none is answered from memory
+  if (ks.privileges.has('actionslimit')) reads.refused ??= 'a KS limited to a number of actions';
 }
 
 /** The value of a request fact, as the rules read it (src/request/play-request.ts, src/access/evaluate.ts). */

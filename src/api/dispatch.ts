@@ -57,8 +57,14 @@ function readPartnerId(v: unknown): number | null {
   return n;
 }
 
-/** What a caller other than api_v3's front controller may grant a call (API v2: see ApiContext.userMayIngest). */
-export type CallGrants = Pick<ApiContext, 'userMayIngest'>;
+/** What a caller other than api_v3's front controller (API v2) may grant a call. */
+export interface CallGrants extends Pick<ApiContext, 'userMayIngest'> {
+  /**
+   * The call is part of an action the caller has already counted against its KS's `actionslimit`
+   * (an API v2 action counts once, however many calls it makes here).
+   */
+  actionCounted?: boolean;
+}
 
 /** Runs one call; returns its result or an ApiError (unexpected failures become INTERNAL_SERVERL_ERROR). */
 export async function runCall(registry: Registry, env: ApiEnv, params: Params, files: UploadedFile[], onUnexpected?: (e: unknown) => void, grants: CallGrants = {}): Promise<unknown> {
@@ -70,7 +76,7 @@ export async function runCall(registry: Registry, env: ApiEnv, params: Params, f
     let ks: Ks | null = null;
     // an empty ks is "no KS" (the player sends ks:"" at the top of its multirequest)
     if (ksString !== '' && auth !== 'none') {
-      ks = await readApiSession(env.catalog, ksString, { now: env.now, clientIp: env.http.clientIp, rawUrl: env.http.rawUrl });
+      ks = await readApiSession(env.catalog, ksString, { now: env.now, clientIp: env.http.clientIp, rawUrl: env.http.rawUrl }, !grants.actionCounted);
       noteSessionKs(env.reads, ks);
     }
     if (auth === 'ks' && !ks) throw new ApiError('MISSING_KS');
@@ -78,7 +84,7 @@ export async function runCall(registry: Registry, env: ApiEnv, params: Params, f
     const partner = partnerId !== null ? (await env.catalog.getPartner(partnerId)) ?? null : null;
     if (partnerId !== null && !partner && !ks && auth !== 'none') throw new ApiError('INVALID_PARTNER_ID', { PID: partnerId });
     const args = readArgs(spec, params, files);
-    const ctx: ApiContext = { ...env, ks, partnerId, partner, service, action, files, ...grants };
+    const ctx: ApiContext = { ...env, ks, partnerId, partner, service, action, files, userMayIngest: grants.userMayIngest };
     return await spec.handler(ctx, args);
   } catch (e) {
     if (isApiError(e)) return e;

@@ -13,6 +13,7 @@ export const API_ERRORS = {
   INTERNAL_SERVERL_ERROR: 'Internal server error occurred',
   MISSING_KS: 'Missing KS, session not established',
   INVALID_KS: 'Invalid KS "%KSID%", Error "%ERR_CODE%,%ERR_DESC%"',
+  INVALID_ACTIONS_LIMIT: 'Invalid actions limit',
   SERVICE_NOT_SPECIFIED: 'Service name was not specified, please specify one',
   SERVICE_DOES_NOT_EXISTS: 'Service "%SRV_NAME%" does not exists',
   ACTION_NOT_SPECIFIED: 'Action name was not specified, please specify one',

@@ -504,6 +504,29 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
   };
 }
 
+/**
+ * The API actions left to KSs with `actionslimit` (Catalog.takeKsAction). Prepared before readCache
+ * wraps db.prepare: an action taken is no catalog change, so this process drops nothing it keeps.
+ * (Another process on the same file sees a write, and checks; rare, as such KSs are.) One
+ * statement, so two processes taking the last action cannot both have it.
+ */
+function ksActionCounts(db: Db) {
+  const take = db.prepare(`INSERT INTO ks_action_counts (key, remaining, expires_at) VALUES (?, ?, ?)
+    ON CONFLICT (key) DO UPDATE SET remaining = remaining - 1 WHERE remaining > 0 RETURNING remaining`).pluck();
+  const purge = db.prepare('DELETE FROM ks_action_counts WHERE expires_at <= ?');
+  let purgedAt = 0;
+  return {
+    take(key: string, limit: number, expiresAt: number): boolean {
+      const now = Math.floor(Date.now() / 1000);
+      if (now >= purgedAt + 60) {
+        purgedAt = now;
+        purge.run(now);
+      }
+      return take.get(key, limit - 1, expiresAt) !== undefined;
+    },
+  };
+}
+
 /** The SQLite catalog: the Catalog interface, plus the database for SQLite-only code (migrations, tests). */
 export type SqliteCatalog = Catalog & { readonly db: Db };
 
@@ -513,6 +536,7 @@ export type SqliteCatalog = Catalog & { readonly db: Db };
  * multi-row write is one SQLite transaction inside one method.
  */
 export function createCatalog(db: Db): SqliteCatalog {
+  const actions = ksActionCounts(db);
   const reads = readCache(db);
   const sync = sqliteCatalog(db, reads);
   // prepared on first use: a catalog that cannot answer makes /readyz a 503, never stops a start
@@ -525,6 +549,7 @@ export function createCatalog(db: Db): SqliteCatalog {
     generation: reads.generation,
     readCacheStats: reads.stats,
     revocationMemoStats,
+    takeKsAction: async (key, limit, expiresAt) => actions.take(key, limit, expiresAt),
     ingest: sqliteIngestStore(db),
     kalturaImport: sqliteImportStore(db),
     library: sqliteLibraryStore(db, { allConversionProfiles, allAccessControlProfiles }),

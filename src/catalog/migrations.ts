@@ -369,4 +369,16 @@ export const migrations: string[] = [
   DROP INDEX entries_list;
   CREATE INDEX entries_list ON entries(partner_id, created_at DESC, id, status, moderation_status, media_type, type, name);
   `,
+  // 15: the API actions a KS with `actionslimit:N` has left (Kaltura's invalid_session.actions_limit;
+  // src/access/ks.ts countKsAction), keyed like a revocation by the KS's hash; a row goes once its
+  // KS has expired. Not a catalog table for caching: PostgreSQL announces no change of it
+  // (src/catalog/pg/migrate.ts)
+  `
+  CREATE TABLE ks_action_counts (
+    key TEXT PRIMARY KEY,
+    remaining INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX ks_action_counts_expiry ON ks_action_counts(expires_at);
+  `,
 ];

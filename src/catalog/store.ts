@@ -136,6 +136,13 @@ export interface Catalog {
   isRevoked(key: string, now: number): Promise<boolean>;
   /** Revokes a key until expiresAt (insert or replace); drops revocations expired by the wall clock. */
   revokeSession(key: string, expiresAt: number): Promise<void>;
+  /**
+   * Takes one of the API actions a KS with `actionslimit:limit` may make (src/access/ks.ts
+   * countKsAction), under its revocation key, kept until expiresAt: true while one was left, in one
+   * atomic statement whatever the number of processes and nodes. Not a catalog change: nothing
+   * kept is dropped for it (on PostgreSQL nothing is announced either).
+   */
+  takeKsAction(key: string, limit: number, expiresAt: number): Promise<boolean>;
 
   // ---- library management (api_v3, API v2). Each call keeps the catalog whole on its own.
   /** Changes an entry's editable fields (the others stay); no-op when the entry does not exist. */

@@ -307,3 +307,39 @@ t.test('a source registered only while the entry takes content: the same on both
   t.same((await pg.listFlavors('0_takes001')).map((f: { id: string }) => f.id), ['0_src00001']);
   t.equal((await pg.getEntry('0_takes001'))?.status, 1);
 });
+
+t.test("a KS's limited actions (actionslimit): counted alike on both, exactly under concurrency, expired ones purged", async (t) => {
+  const { lite, pg } = await backends(t);
+  const both = onBoth(t, lite, pg);
+  const until = Math.floor(Date.now() / 1000) + 3600;
+  const generation = lite.generation();
+  t.same([await both('takeKsAction', 'ks-a', 2, until), await both('takeKsAction', 'ks-a', 2, until), await both('takeKsAction', 'ks-a', 2, until)],
+    [true, true, false], 'a limit of 2: two actions, then none');
+  t.same([await both('takeKsAction', 'ks-b', 1, until), await both('takeKsAction', 'ks-b', 1, until)], [true, false], "another KS's count is its own");
+  // (PostgreSQL announces none: test/catalog/pg-freshness.test.ts)
+  t.equal(lite.generation(), generation, 'SQLite: no catalog change, nothing kept is dropped for a count');
+
+  // many at once: exactly the limit pass, on PostgreSQL's pool of connections and on two SQLite
+  // connections to one file (two processes)
+  const onPg = await Promise.all(Array.from({ length: 30 }, () => pg.takeKsAction('ks-many', 7, until)));
+  t.equal(onPg.filter(Boolean).length, 7, 'PostgreSQL: 7 of 30 concurrent actions');
+  const other = createCatalog(openDatabase((lite.db as unknown as { name: string }).name));
+  t.teardown(() => other.close());
+  const onLite = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? other : lite as never as typeof other).takeKsAction('ks-many', 7, until)));
+  t.equal(onLite.filter(Boolean).length, 7, 'SQLite, two connections: 7 of 30');
+
+  // an expired KS's count goes (its KS can no longer verify): the next catalog to count purges it
+  await both('takeKsAction', 'ks-old', 1, Math.floor(Date.now() / 1000) - 10);
+  const rows = async () => [
+    (lite.db as unknown as { prepare(s: string): { pluck(): { get(): unknown } } }).prepare("SELECT COUNT(*) FROM ks_action_counts WHERE key = 'ks-old'").pluck().get(),
+    Number((await pg.db.query("SELECT COUNT(*) AS n FROM ks_action_counts WHERE key = 'ks-old'")).rows[0].n),
+  ];
+  t.same(await rows(), [1, 1], 'kept while no one purged');
+  const fresh = createCatalog(openDatabase((lite.db as unknown as { name: string }).name));
+  t.teardown(() => fresh.close());
+  const pgFresh = await openPgCatalog(pg.db.url);
+  t.teardown(() => pgFresh.close());
+  await fresh.takeKsAction('ks-c', 1, until);
+  await pgFresh.takeKsAction('ks-c', 1, until);
+  t.same(await rows(), [0, 0], 'purged by the first count of a catalog opened since');
+});

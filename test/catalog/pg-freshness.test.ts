@@ -81,6 +81,29 @@ t.test('a change through node A is seen by node B within one second', async (t) 
   await t.rejects(nothing, /no matching change/);
 });
 
+t.test("a KS's action counted on one node is no change the others hear; the count is shared", async (t) => {
+  const url = await pgDatabase(t);
+  const a = await openPgCatalog(url, { nodeId: 'node-a' });
+  const b = await openPgCatalog(url, { nodeId: 'node-b' });
+  t.teardown(async () => {
+    await a.close();
+    await b.close();
+  });
+  const until = Math.floor(Date.now() / 1000) + 3600;
+  const tables: string[] = [];
+  const off = b.subscribe((c) => tables.push(c.table));
+  t.teardown(off);
+  // alternating nodes, 6 actions of a KS that may make 4
+  const taken = [];
+  for (let i = 0; i < 6; i++) taken.push(await (i % 2 ? b : a).takeKsAction('ks-limited', 4, until));
+  t.same(taken, [true, true, true, true, false, false], 'one count across the nodes');
+  // a change announced after them arrives after anything they announced (commit order)
+  const marker = heard(b, (c) => c.table === 'revoked_sessions' && c.key === 'marker');
+  await a.revokeSession('marker', until);
+  await marker;
+  t.notOk(tables.includes('ks_action_counts'), `B heard no count (heard: ${[...new Set(tables)].join(', ')})`);
+});
+
 t.test('a subscriber that throws does not stop the others; unsubscribe stops delivery', async (t) => {
   const url = await pgDatabase(t);
   const a = await openPgCatalog(url);

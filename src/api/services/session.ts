@@ -119,7 +119,7 @@ export const sessionService: ServiceModule = {
       returns: 'KalturaSessionInfo',
       throws: ['INVALID_KS'],
       async handler(ctx, a) {
-        const ks = a.session ? await readApiSession(ctx.catalog, a.session, { now: ctx.now, clientIp: ctx.http.clientIp, rawUrl: ctx.http.rawUrl }) : ctx.ks!;
+        const ks = a.session ? await readApiSession(ctx.catalog, a.session, { now: ctx.now, clientIp: ctx.http.clientIp, rawUrl: ctx.http.rawUrl }, false) : ctx.ks!;
         // a session of another partner is not this caller's to inspect, admin or not
         if (ks.partnerId !== ctx.partnerId) throw new ApiError('INVALID_KS', { KSID: 'INVALID_PARTNER', ERR_CODE: -2, ERR_DESC: 'INVALID_PARTNER' });
         return {

@@ -4,7 +4,7 @@
 // without a KS, the partner), runs the action, which calls api_v3 for the work, and renders.
 // There is no answer cache: the reference's v2 cache leaves the KS out of its key, so an admin's
 // answer could reach a caller without a session. Nothing here is kept between requests.
-import { KsError, parseKs, refuseRevoked, verifyKs, type Ks, type KsErrorReason } from '../../access/ks.js';
+import { countKsAction, InvalidActionsLimitError, KsError, parseKs, refuseRevoked, verifyKs, type Ks, type KsErrorReason } from '../../access/ks.js';
 import { runCall, unexpectedReason, type Registry } from '../dispatch.js';
 import { BodyError, parseBody, type Params } from '../params.js';
 import type { ApiEnv, UploadedFile } from '../types.js';
@@ -30,6 +30,7 @@ export interface V2HttpResponse {
 const KS_CODES: Record<KsErrorReason, [number, string]> = {
   MALFORMED: [-1, 'INVALID_STR'], BAD_SIGNATURE: [-1, 'INVALID_STR'], WRONG_PARTNER: [-2, 'INVALID_PARTNER'],
   EXPIRED: [-5, 'EXPIRED'], REVOKED: [-6, 'LOGOUT'], IP: [-9, 'EXCEEDED_RESTRICTED_IP'], URI: [-11, 'EXCEEDED_RESTRICTED_URI'],
+  ACTIONS_LIMIT: [-8, 'EXCEEDED_ACTIONS_LIMIT'],
 };
 // the KS is not repeated back in the text (the reference quotes it): it is a credential
 const invalidKs = (code: number, name: string) => new V2Failure('INVALID_KS', `Invalid KS []. Error [${code},${name}]`);
@@ -80,8 +81,12 @@ async function readSession(env: ApiEnv, raw: string | undefined, ticketed: boole
   try {
     const ks = verifyKs(parsed, partner, { now: env.now, clientIp: env.http.clientIp, uri: env.http.rawUrl });
     await refuseRevoked(ks, (key) => env.catalog.isRevoked(key, env.now));
+    // an action that needs a ticket validates the session, and is one of its `actionslimit`
+    // (once: the api_v3 calls it makes are not counted again, see runAction)
+    if (ticketed) await countKsAction(ks, env.catalog.takeKsAction);
     return ks;
   } catch (e) {
+    if (e instanceof InvalidActionsLimitError) throw new V2Failure('INVALID_ACTIONS_LIMIT', 'Invalid actions limit');
     if (!(e instanceof KsError)) throw e;
     if (e.reason === 'MALFORMED' || e.reason === 'BAD_SIGNATURE') throw notFound();
     if (!ticketed) return null;
@@ -116,7 +121,7 @@ async function runAction(registry: Registry, env: ApiEnv, action: V2Action, para
       env, params, files, ks, partnerId: partnerId ?? 0,
       v3: (service, act, args, grants) => runCall(registry, env, {
         ...args, service, action: act, format: 1, ...(ks ? { ks: ks.raw } : partnerId !== null ? { partnerId } : {}),
-      }, v3files, onUnexpected, grants),
+      }, v3files, onUnexpected, { ...grants, actionCounted: true }),
     };
     return { result: await action.run(ctx), error: [] };
   } catch (e) {

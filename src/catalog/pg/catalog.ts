@@ -180,6 +180,8 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
   const clearDefaultAcp = 'UPDATE access_control_profiles SET is_default = 0 WHERE partner_id = @partnerId AND id <> @id AND is_default <> 0';
   const clearDefaultCaption = 'UPDATE caption_assets SET is_default = 0 WHERE entry_id = @entryId AND id <> @id AND is_default <> 0';
   const setEntryThumbnail = 'UPDATE entries SET thumbnail_file = @file, version = version + 1, updated_at = @now WHERE id = @id';
+  // when this node last dropped the action counts of expired KSs (at most once a minute)
+  let actionCountsPurgedAt = 0;
 
   const catalog: PgCatalog = {
     nodeId,
@@ -268,6 +270,18 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
       await run(tx, `INSERT INTO revoked_sessions (key, expires_at) VALUES (@key, @expiresAt)
         ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at`, { key, expiresAt });
     }),
+    // one statement, atomic under concurrent nodes: the first action makes the row with the
+    // actions left after it, each later one takes one while any is left (no row back: none was)
+    takeKsAction: async (key, limit, expiresAt) => {
+      const now = Math.floor(Date.now() / 1000);
+      if (now >= actionCountsPurgedAt + 60) {
+        actionCountsPurgedAt = now;
+        await run(db, 'DELETE FROM ks_action_counts WHERE expires_at <= @now', { now });
+      }
+      return (await one(db, `INSERT INTO ks_action_counts (key, remaining, expires_at) VALUES (@key, @left, @expiresAt)
+        ON CONFLICT (key) DO UPDATE SET remaining = ks_action_counts.remaining - 1 WHERE ks_action_counts.remaining > 0
+        RETURNING remaining`, { key, left: limit - 1, expiresAt })) !== undefined;
+    },
 
     updateEntry: (id: string, changes: EntryChanges, now: number) => write(async (tx) => {
       const r = await one(tx, 'SELECT * FROM entries WHERE id = @id FOR UPDATE', { id });

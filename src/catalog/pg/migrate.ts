@@ -85,10 +85,14 @@ async function migrateOnce(db: PgDb, migrations: readonly string[]): Promise<Mig
   }
 }
 
-/** One trigger per catalog table (the tables a migration made since, too); idempotent. */
+/**
+ * One trigger per catalog table (the tables a migration made since, too); idempotent. Not on
+ * ks_action_counts: a KS's action count changes on every action it makes and is read fresh each
+ * time, so announcing it would only make every node drop what it keeps.
+ */
 async function installNotifyTriggers(client: { query(sql: string): Promise<{ rows: any[] }> }): Promise<void> {
   await client.query(NOTIFY_FUNCTION);
-  const tables = (await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'kdeliver_schema'`)).rows;
+  const tables = (await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename NOT IN ('kdeliver_schema', 'ks_action_counts')`)).rows;
   for (const { tablename } of tables) {
     // created where missing (PostgreSQL 11+: no CREATE OR REPLACE TRIGGER before 14)
     const exists = (await client.query(`SELECT 1 FROM pg_trigger WHERE tgname = 'kdeliver_notify' AND tgrelid = '"${tablename}"'::regclass`)).rows.length > 0;
