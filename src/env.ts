@@ -28,8 +28,9 @@ export interface Env {
   /** Unix seconds now; tests fix it. */
   clock: () => number;
   /**
-   * Country (ISO 3166-1 alpha-2) of an IP from KDELIVER_GEOIP_FILE; null when unknown or when no
-   * database is configured. Requests read it through their HTTP facts (`country()`), never here.
+   * Country (ISO 3166-1 alpha-2) of an IP from KDELIVER_GEOIP_FILE; null when unknown; throws
+   * NoCountryDatabaseError when no database is configured (src/access/geo.ts). Requests read it
+   * through their HTTP facts (`country()`), never here.
    */
   countryOf: (ip: string) => string | null;
   /** Rendered playManifest answers that depend only on their URL and the catalog. */

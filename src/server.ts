@@ -7,7 +7,7 @@ import type { Env } from './env.js';
 import { openConfiguredCatalog } from './open-catalog.js';
 import { requestId } from './log.js';
 import { redactApiUrl } from './api/redact.js';
-import { openCountryLookup } from './access/geo.js';
+import { noCountryDatabase, openCountryLookup, rulesReadCountry } from './access/geo.js';
 import { createManifestCache } from './cache/manifest-cache.js';
 import { createApiAnswerCache, type ApiAnswerCache } from './api/answer-cache.js';
 import { createHandleCache } from './media/file-handles.js';
@@ -129,7 +129,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     catalog,
     config,
     clock: opts.now ?? (() => Math.floor(Date.now() / 1000)),
-    countryOf: geo ? (ip) => geo.countryOf(ip) : () => null,
+    countryOf: geo ? (ip) => geo.countryOf(ip) : noCountryDatabase,
     manifestCache: createManifestCache(config.manifestCacheEntries),
     indexCache: createIndexCache({ maxBytes: config.indexCacheBytes, maxMoovBytes: config.maxMoovBytes, store: media }),
     handleCache,
@@ -159,6 +159,22 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     await warmUpMediaCode({ hlsSegmentMs: config.hlsSegmentDurationMs, dashSegmentMs: config.dashSegmentDurationMs, file: shippedFile(WARM_UP_FILE) });
     releaseSpare = holdSpareMemory();
   });
+  // without a country database, a country condition blocks every request it is asked for
+  // (src/access/geo.ts): said at start, naming the profiles, in the background (a catalog that
+  // cannot answer yet is /readyz's to report, not a reason to stop)
+  if (!geo) {
+    app.addHook('onReady', async () => {
+      void (async () => {
+        const named: string[] = [];
+        for (const p of await catalog.listPartners()) {
+          for (const acp of await catalog.listAccessControlProfiles(p.id)) if (rulesReadCountry(acp.rules)) named.push(`${acp.id} (partner ${p.id})`);
+        }
+        if (named.length > 0) {
+          app.log.warn({ accessControlProfiles: named }, `access-control profile(s) ${named.join(', ')} have country conditions and no country database is configured (KDELIVER_GEOIP_FILE): their rules block every request they are asked for`);
+        }
+      })().catch(() => undefined);
+    });
+  }
   // after start, in the background: the SQLite catalog file into the page cache, so the first
   // viewer of each entry of a big catalog does not wait for the disk (src/catalog/warm-file.ts)
   const stopWarm = new AbortController();

@@ -12,6 +12,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AccessContext, AccessRule, Condition, Entry, RuleAction } from '../catalog/types.js';
 import { DeliveryError } from '../errors.js';
+import { NoCountryDatabaseError } from './geo.js';
 import { firstAcceptableIp, ipInRangeSet, ipRangeSet, parseIp, parseIpRangeList, type IpRange, type IpRangeSet } from './ip.js';
 import { ksHasPrivilege, type Ks } from './ks.js';
 import { compileValue, RegexBudgetError, type RegexBudget, type SafeRegex } from './regex.js';
@@ -38,7 +39,10 @@ export interface AccessScope {
   readyAssets?: readonly object[];
   /** Unix seconds. */
   now: number;
-  /** The client's country (ISO 3166-1 alpha-2), asked only by country conditions; absent or null: unknown. */
+  /**
+   * The client's country (ISO 3166-1 alpha-2), asked only by country conditions; absent or null:
+   * unknown. Throws NoCountryDatabaseError where no database is configured: the rule then blocks.
+   */
   country?(): string | null;
   /**
    * The regex work the whole HTTP request may still spend (newRegexBudget, made once per request
@@ -307,13 +311,14 @@ export function evaluateAccessRules(rules: AccessRule[], scope: AccessScope): Ev
       try {
         ok = conditionFulfilled(c, scope, work);
       } catch (e) {
-        // A broken rule blocks rather than silently letting a request through; so does a request
+        // A broken rule blocks rather than silently letting a request through; so does a country
+        // condition on a server without a country database (src/access/geo.ts), and a request
         // the rules' regular expressions would take too long to judge (and nothing more is judged)
         d.trace.push(`rule ${i}: ${(e as Error).message}; treated as a block`);
         if (e instanceof RegexBudgetError) return refusedForRegexWork(d, i);
         d.blocked = true;
         d.firedRules.push(i);
-        d.messages.push('invalid access-control rule');
+        d.messages.push(e instanceof NoCountryDatabaseError ? 'country rules cannot be decided on this server' : 'invalid access-control rule');
         fulfilled = false;
         break;
       }

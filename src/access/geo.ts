@@ -3,10 +3,35 @@
 // The file is read once into memory; lookups are a tree walk.
 import { readFileSync } from 'node:fs';
 import { Reader } from 'mmdb-lib';
+import type { AccessRule, Condition } from '../catalog/types.js';
 import { parseIp } from './ip.js';
 
 export class GeoError extends Error {
   override name = 'GeoError';
+}
+
+/**
+ * A client's country asked where no country database is configured (KDELIVER_GEOIP_FILE). Kaltura
+ * always has its geocoder; without one a country condition cannot be decided, and answering
+ * "unknown" would let everyone past a block list. So the question throws, and the rule that asked
+ * it blocks, as a broken rule does (src/access/evaluate.ts evaluateAccessRules).
+ */
+export class NoCountryDatabaseError extends Error {
+  override name = 'NoCountryDatabaseError';
+  constructor() {
+    super('a country condition, and no country database is configured (KDELIVER_GEOIP_FILE)');
+  }
+}
+
+/** The country lookup of a server without a country database (Env.countryOf). */
+export const noCountryDatabase = (): never => {
+  throw new NoCountryDatabaseError();
+};
+
+/** Whether any condition of these rules, within `or` conditions too, reads the client's country. */
+export function rulesReadCountry(rules: readonly AccessRule[]): boolean {
+  const reads = (c: Condition): boolean => c.type === 'country' || (c.type === 'or' && (c.conditions ?? []).some(reads));
+  return rules.some((r) => (Array.isArray(r.conditions) ? r.conditions : []).some(reads));
 }
 
 export interface CountryLookup {

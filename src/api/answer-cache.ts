@@ -36,6 +36,7 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { referrerHost } from '../access/evaluate.js';
+import { NoCountryDatabaseError } from '../access/geo.js';
 import type { AccessRule, Condition, Entry } from '../catalog/types.js';
 import type { Ks } from '../access/ks.js';
 import { headerValue, type HttpFacts } from '../request/http-facts.js';
@@ -200,11 +201,21 @@ export function noteSessionKs(reads: FactReads | undefined, ks: Pick<Ks, 'expiry
   if (ks.privileges.has('actionslimit')) reads.refused ??= 'a KS limited to a number of actions';
 }
 
+/** The client's country as a key part: '' when unknown, and where no database is configured (every such answer is the same refusal). */
+function countryFact(http: Pick<HttpFacts, 'country'>): string {
+  try {
+    return http.country() ?? '';
+  } catch (e) {
+    if (e instanceof NoCountryDatabaseError) return '';
+    throw e;
+  }
+}
+
 /** The value of a request fact, as the rules read it (src/request/play-request.ts, src/access/evaluate.ts). */
 export function factValue(http: Pick<HttpFacts, 'clientIp' | 'headers' | 'country'>, fact: string): string {
   switch (fact) {
     case 'ip': return http.clientIp;
-    case 'country': return http.country() ?? '';
+    case 'country': return countryFact(http);
     case 'userAgent': return headerValue(http.headers, 'user-agent') ?? '';
     case 'site': return referrerHost(headerValue(http.headers, 'referer') ?? '') ?? '';
     default: {

@@ -15,8 +15,8 @@ export interface HttpFacts {
   clientIp: string;
   /**
    * ISO 3166-1 alpha-2 country of `clientIp` from the configured country database, null when
-   * unknown or when none is configured. Looked up on first use: most requests meet no country
-   * condition.
+   * unknown; throws NoCountryDatabaseError when none is configured (src/access/geo.ts). Looked up
+   * on first use: most requests meet no country condition.
    */
   country: () => string | null;
   /**

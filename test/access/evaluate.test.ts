@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { accessBlockedError, evaluateAccessRules, ipRangeSetsParsed, isFlavorAllowed, newRegexBudget, referrerHost, type AccessScope } from '../../src/access/evaluate.js';
 import { regexStepsTaken } from '../../src/access/regex.js';
-import { countryLookupFromBuffer, openCountryLookup } from '../../src/access/geo.js';
+import { countryLookupFromBuffer, noCountryDatabase, openCountryLookup, rulesReadCountry } from '../../src/access/geo.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,7 +131,17 @@ t.test('country from a MaxMind database built here', async (t) => {
   t.notOk(blocked(rules, from('81.2.69.142')));
   t.ok(blocked(rules, from('2a02:cf40::5')));
   t.ok(blocked(rules, from('1.1.1.1')), 'unknown country fails an allow-list');
-  t.ok(blocked(rules, { clientIp: '81.2.69.142' }), 'no database: unknown');
+  t.ok(blocked(rules, { clientIp: '81.2.69.142' }), 'a scope without a country: unknown');
+  // a server without a database: the lookup throws, and a block list blocks as an allow list does
+  // (answering "unknown" let everyone past a block list)
+  const noDatabase = { clientIp: '81.2.69.142', country: noCountryDatabase };
+  t.ok(blocked(block({ type: 'country', values: ['US'] }), noDatabase), 'no database: a block list blocks');
+  t.ok(blocked(rules, noDatabase), 'no database: an allow list blocks');
+  t.ok(blocked([{ conditions: [{ type: 'or', not: true, conditions: [{ type: 'country', values: ['US'] }] }], actions: [{ type: 'block' }] }], noDatabase),
+    'no database: under a negated or too');
+  t.same(evaluateAccessRules(block({ type: 'country', values: ['US'] }), { ...scope(), ...noDatabase }).messages, ['country rules cannot be decided on this server']);
+  t.ok(rulesReadCountry([{ conditions: [{ type: 'or', conditions: [{ type: 'country', values: ['US'] }] }], actions: [] }]), 'rulesReadCountry looks into or');
+  t.notOk(rulesReadCountry(block({ type: 'site', values: ['example.com'] })));
   t.throws(() => countryLookupFromBuffer(Buffer.from('not a database')));
   const dir = mkdtempSync(join(tmpdir(), 'kdeliver-geo-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -97,18 +97,21 @@ export async function startServer(t: Tap, opts: { env?: Record<string, string>; 
 
 /**
  * A server with the production logger options at level info, writing its log into a string the
- * test reads (`log()`), over a fresh data directory with the sample library: for tests of what is
- * and is not logged (a KS, a secret).
+ * test reads (`log()`), over a fresh data directory with the sample library (or `dataDir`, another
+ * server's, which stays the caller's): for tests of what is and is not logged (a KS, a secret).
  */
-export async function startLoggingServer(t: Tap): Promise<{ url: string; log: () => string }> {
+export async function startLoggingServer(t: Tap, opts: { dataDir?: string } = {}): Promise<{ url: string; log: () => string }> {
   const { Writable } = await import('node:stream');
   const { loggerOptions } = await import('../../src/server.js');
-  const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-log-'));
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'kdeliver-log-'));
   const config = loadConfig({ KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'info' });
   let log = '';
   const stream = new Writable({ write(chunk, _enc, done) { log += chunk.toString(); done(); } });
   const app = await buildServer({ config, logger: { ...(loggerOptions(config) as object), stream } as never });
   await app.listen({ host: '127.0.0.1', port: 0 });
-  t.teardown(async () => { await app.close(); rmSync(dataDir, { recursive: true, force: true }); });
+  t.teardown(async () => {
+    await app.close();
+    if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
   return { url: `http://127.0.0.1:${(app.server.address() as { port: number }).port}`, log: () => log };
 }
