@@ -1,7 +1,7 @@
 // Cross-node freshness on PostgreSQL: two catalogs (two nodes) on one database; a change made
 // through A reaches B by LISTEN/NOTIFY within a second, B's read cache drops it, and B's
 // generation() moves (what the answer cache keys on). A rolled-back write announces nothing.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { openPgCatalog, type CatalogChange, type PgCatalog } from '../../src/catalog/pg/catalog.js';
 import { pgDatabase } from '../helpers/postgres.js';
 
@@ -24,7 +24,8 @@ function heard(c: PgCatalog, pred: (ch: CatalogChange) => boolean, ms = 1000): P
   });
 }
 
-t.test('a change through node A is seen by node B within one second', async (t) => {
+/** Two catalogs (nodes A and B) on one new database, closed when the test ends. */
+async function twoNodes(t: Test): Promise<{ a: PgCatalog; b: PgCatalog }> {
   const url = await pgDatabase(t);
   const a = await openPgCatalog(url, { nodeId: 'node-a' });
   const b = await openPgCatalog(url, { nodeId: 'node-b' });
@@ -32,6 +33,11 @@ t.test('a change through node A is seen by node B within one second', async (t) 
     await a.close();
     await b.close();
   });
+  return { a, b };
+}
+
+t.test('a change through node A is seen by node B within one second', async (t) => {
+  const { a, b } = await twoNodes(t);
   await a.addPartner({ id: 700, name: 'fresh' });
   await a.ingest.createEntry({ id: '0_fresh001', partnerId: 700, name: 'before', status: 2, mediaType: 1, now: NOW });
 
@@ -82,13 +88,7 @@ t.test('a change through node A is seen by node B within one second', async (t) 
 });
 
 t.test("a KS's action counted on one node is no change the others hear; the count is shared", async (t) => {
-  const url = await pgDatabase(t);
-  const a = await openPgCatalog(url, { nodeId: 'node-a' });
-  const b = await openPgCatalog(url, { nodeId: 'node-b' });
-  t.teardown(async () => {
-    await a.close();
-    await b.close();
-  });
+  const { a, b } = await twoNodes(t);
   const until = Math.floor(Date.now() / 1000) + 3600;
   const tables: string[] = [];
   const off = b.subscribe((c) => tables.push(c.table));
