@@ -3,7 +3,7 @@
 // the same path are routes/packager.ts. Refusals are thrown to routes/common.ts's handler.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DeliveryError } from '../src/errors.js';
-import { routeParams } from '../src/request/path-params.js';
+import { routeParams, serveFlavorUnderPrefix } from '../src/request/path-params.js';
 import { checkFileVersion, liveEntry, readyFlavor } from '../src/access/entry-check.js';
 import { attachmentDisposition, clipEtag, conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
 import { parseClipEnd, parseMs, parseSeek } from '../src/request/packager-url.js';
@@ -21,12 +21,12 @@ function setDisposition(headers: Record<string, string>, fileName: string | unde
 export default async function serveFlavorRoutes(app: FastifyInstance) {
   const cache = app.indexCache;
   const media = app.media;
-  async function handle(request: FastifyRequest, reply: FastifyReply) {
+  async function handle(request: FastifyRequest, reply: FastifyReply, partnerId = pathPartner(request)) {
     const env = requestEnv(request);
     const params = routeParams(env.http, 'serveFlavor');
     const entryId = params.get('entryId');
     const flavorId = params.get('flavorId');
-    const entry = await liveEntry(app.catalog, entryId, pathPartner(request));
+    const entry = await liveEntry(app.catalog, entryId, partnerId);
     const flavor = readyFlavor(flavorId ? await app.catalog.getFlavor(flavorId) : undefined, entry);
     const denied = await mediaAccessCheck(env)(entry, flavor);
     if (denied) throw denied;
@@ -54,6 +54,21 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/index.php/extwidget', '/extwidget']) {
     // HEAD is routed here too (not to Fastify's automatic HEAD), so it keeps the file's Content-Length;
     // the bare action (…/serveFlavor?entryId=…) reads its parameters from the query
-    for (const url of actionUrls(prefix, 'serveFlavor')) app.route({ method: ['GET', 'HEAD'], url, handler: handle });
+    for (const url of actionUrls(prefix, 'serveFlavor')) app.route({ method: ['GET', 'HEAD'], url, handler: (request, reply) => handle(request, reply) });
   }
+  // Any other path holding /serveFlavor/ is serveFlavor too, as Kaltura's web server routes it
+  // (src/request/path-params.ts serveFlavorUnderPrefix): `/s/p/{pid}/sp/{sp}/serveFlavor/…`, a
+  // folder a CDN or proxy puts in front, nothing at all. Fastify tries this wildcard only when no
+  // other route matches, so every route above, the packager's /hls, /dash, /mss and every other
+  // family keep their URLs. The same checks run: the media signature covers the path from its
+  // start (src/serve/media-access.ts), so a prefix put in front of a signed URL breaks it.
+  app.route({
+    method: ['GET', 'HEAD'], url: '/*',
+    handler: (request, reply) => {
+      const under = serveFlavorUnderPrefix(request.raw.url ?? request.url);
+      if (under) return handle(request, reply, under.partnerId);
+      reply.callNotFound();
+      return reply;
+    },
+  });
 }

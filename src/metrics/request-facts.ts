@@ -1,7 +1,7 @@
 // What ops needs to know about a request from its URL alone: the route family it belongs to (a
 // small fixed set, so metric label cardinality stays bounded) and, for playManifest, the partner
 // and entry it names. Read before any route runs, so they work for refused and malformed requests.
-import { readPairs, splitPath, splitUrl } from '../request/path-params.js';
+import { readPairs, serveFlavorUnderPrefix, splitPath, splitUrl } from '../request/path-params.js';
 
 export const ROUTE_FAMILIES = [
   'playManifest', 'serveFlavor', 'raw', 'download', 'flvclipper', 'thumbnail', 'hls', 'dash', 'hds', 'mss',
@@ -48,6 +48,8 @@ export function routeFamily(url: string): RouteFamily {
   }
   if (first === null) return 'other';
   if (`${path}/`.includes('/api_v3/')) return 'api_v3';
+  // serveFlavor under a deeper prefix (routes/serve-flavor.ts routes any)
+  if (serveFlavorUnderPrefix(path)) return 'serveFlavor';
   return 'other';
 }
 

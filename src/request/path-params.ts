@@ -71,6 +71,22 @@ export function pathAfter(rawUrl: string, action: string): string {
   return i < 0 ? '' : raw.slice(i + action.length + 1);
 }
 
+/**
+ * serveFlavor under any path prefix, as Kaltura's web server routes it (README "What it answers"):
+ * a path holding `/serveFlavor/` not right after `extwidget` is that action, whatever comes before
+ * (`/s/p/1/sp/100/…`, a CDN's or proxy's folder, nothing). Null when the path is no such URL, and
+ * when its first `/serveFlavor` is not that occurrence (routeParams reads the pairs after the
+ * first one, so the two could disagree). `partnerId`: a prefix ending with `/p/{pid}[/sp/{sp}]`
+ * names a partner, as the `/p/{pid}` routes do; any other prefix names none.
+ */
+export function serveFlavorUnderPrefix(rawUrl: string): { partnerId: number | undefined } | null {
+  const path = splitUrl(rawUrl).path;
+  const i = path.indexOf('/serveFlavor');
+  if (i < 0 || !path.startsWith('/serveFlavor/', i) || path.slice(Math.max(0, i - 9), i) === 'extwidget') return null;
+  const named = /(?:^|\/)p\/([^/]+)(?:\/sp\/[^/]+)?$/.exec(path.slice(0, i));
+  return { partnerId: named ? Number(named[1]) : undefined };
+}
+
 /** Path pairs over query values (over body values), from a raw path: the merged view every route reads from. */
 export function pathParams(rawPath: string, query: Record<string, unknown>, body?: ReadonlyMap<string, string>): Map<string, string> {
   return mergeParams(readPairs(splitPath(rawPath)), query, body);

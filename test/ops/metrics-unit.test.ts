@@ -41,6 +41,9 @@ t.test('route families are a small fixed set', async (t) => {
     ['/index.php/extwidget/playManifest/entryId/x', 'playManifest'],
     ['/playManifest?entryId=x', 'playManifest'],
     ['/p/309/sp/30900/serveFlavor/entryId/x/flavorId/y/name/a.mp4', 'serveFlavor'],
+    // serveFlavor under any prefix (routes/serve-flavor.ts), however deep
+    ['/a/b/c/d/e/f/p/309/sp/30900/serveFlavor/entryId/x/flavorId/y/name/a.mp4', 'serveFlavor'],
+    ['/a/b/c/d/e/f/extwidget/serveFlavor/entryId/x', 'other'],
     ['/p/309/sp/30900/raw/entry_id/x', 'raw'],
     ['/p/309/sp/30900/download/entry_id/x', 'download'],
     ['/p/309/sp/30900/thumbnail/entry_id/x', 'thumbnail'],
