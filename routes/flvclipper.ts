@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AssetStatus, MediaType, type FlavorAsset } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
-import { liveEntry, readyFlavor } from '../src/access/entry-check.js';
+import { crackKs, liveEntry, readyFlavor } from '../src/access/entry-check.js';
 import type { Ks } from '../src/access/ks.js';
 import { hasKalturaToken } from '../src/delivery/tokenizers/kaltura.js';
 import { parseClipEnd, parseMs, parseSeek } from '../src/request/packager-url.js';
@@ -40,6 +40,8 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
   async function handle(request: FastifyRequest, reply: FastifyReply) {
     const env = requestEnv(request);
     const params = routeParams(env.http, 'flvclipper');
+    const facts = accessFacts(env.http, { ks: params.get('ks'), referrer: params.get('referrer') });
+    await crackKs(env, facts.ks);
     const entry = await liveEntry(app.catalog, params.get('entry_id') ?? params.get('entryId'), pathPartner(request));
     // an image entry's clip is its picture, as Kaltura's flvclipper answers one: made as its
     // thumbnail action makes it, 640 x 480 when the URL names no size, under the THUMBNAIL rules
@@ -73,7 +75,7 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
       const denied = await mediaAccessCheck(env)(entry, flavor);
       if (denied) throw denied;
     } else {
-      ({ flavor, previewMs, ks } = await checkUnsignedClip(env, accessFacts(env.http, { ks: params.get('ks'), referrer: params.get('referrer') }), entry, choose));
+      ({ flavor, previewMs, ks } = await checkUnsignedClip(env, facts, entry, choose));
     }
     // an encrypted entry's clip would be clear media: an admin's only
     await checkClearMedia(env, entry, ks);

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EntryType, MediaType, type Entry } from '../src/catalog/types.js';
 import { DeliveryError } from '../src/errors.js';
 import { routeParams } from '../src/request/path-params.js';
-import { checkEntryAccess, liveEntry, partnerOf } from '../src/access/entry-check.js';
+import { checkEntryAccess, crackKs, liveEntry, partnerOf } from '../src/access/entry-check.js';
 import type { RequestEnv } from '../src/env.js';
 import { ksHasPrivilege, type Ks } from '../src/access/ks.js';
 import { downloadFile, previewBytes, rawFile, relocateName, safeName, withoutExt, type ServedFile } from '../src/serve/downloads.js';
@@ -31,9 +31,10 @@ function ksPreviewBytes(ks: Ks | null): number | null {
 export default async function rawDownloadRoutes(app: FastifyInstance) {
   /** Session and DOWNLOAD-context rules; an admin KS or download:* / download:{entry} skips them. */
   async function authorize(request: FastifyRequest, env: RequestEnv, params: Params, entryId: string) {
+    const facts = accessFacts(env.http, { ks: params.get('ks'), referrer: params.get('referrer') });
+    await crackKs(env, facts.ks);
     const entry = await liveEntry(env.catalog, entryId, pathPartner(request));
     const partner = await partnerOf(env.catalog, entry, true);
-    const facts = accessFacts(env.http, { ks: params.get('ks'), referrer: params.get('referrer') });
     const checked = await checkEntryAccess(env, facts, entry, partner, 'DOWNLOAD', {
       bypass: (ks) => ks.isAdmin || ksHasPrivilege(ks, 'download', entry.id) || ksHasPrivilege(ks, 'download', '*'),
     });

@@ -88,9 +88,37 @@ export function checkFileVersion(f: FlavorAsset, v: string | undefined): void {
 export async function initEntry(env: Pick<RequestEnv, 'catalog' | 'config' | 'now'>, req: PlayRequest, note: Note = silent): Promise<{ ktValid: boolean; entry: Entry; partner: Partner }> {
   const ktValid = checkPlayManifestToken({ ...req, method: req.method === 'HEAD' ? 'GET' : req.method }, env.config.urlTokenSecret, env.now);
   if (ktValid) note('session', 'valid kt: session and access control are not checked');
+  // without a kt, a KS is read before the entry is looked for, as Kaltura's initEntry does
+  if (!ktValid) await crackKs(env, req.ks);
   if (!req.entryId) fail('ENTRY_NOT_FOUND', ', entryId is missing');
   const entry = await liveEntry(env.catalog, req.entryId);
   return { ktValid, entry, partner: await partnerOf(env.catalog, entry) };
+}
+
+/**
+ * The first look at a request's KS, before its entry is looked for (playManifest, raw, download,
+ * flvclipper, as Kaltura's actions crack the KS first): one that cannot be read, names no partner
+ * or is not signed by its partner is INVALID_KS (7) whatever the entry, so a garbage KS on a
+ * missing entry is 7, not 1. Nothing else is judged here: expiry, restrictions, revocation and
+ * the partner's match come later (readSession), after the entry, as in Kaltura; a KS that passes
+ * here leaves a missing entry ENTRY_NOT_FOUND.
+ */
+export async function crackKs({ catalog, now }: AccessEnv, ks: string | null | undefined): Promise<void> {
+  if (!ks) return;
+  let parsed;
+  try {
+    parsed = parseKs(ks);
+  } catch {
+    return fail('INVALID_KS', ', the KS cannot be read');
+  }
+  const signer = await catalog.getPartner(parsed.partnerId);
+  if (!signer) fail('INVALID_KS', ', the KS names a partner that does not exist');
+  try {
+    verifyKs(parsed, signer!, { now, uri: null });
+  } catch (e) {
+    if (!(e instanceof KsError)) throw e;
+    if (e.reason === 'MALFORMED' || e.reason === 'BAD_SIGNATURE') fail('INVALID_KS', ', the KS is not signed by its partner');
+  }
 }
 
 export async function rulesOf(catalog: Pick<Catalog, 'getAccessControlProfile'>, entry: Entry) {
