@@ -4,8 +4,9 @@
 // its picture (routes/thumbnail.ts). Refusals are thrown to routes/common.ts's handler, which
 // logs them at warn.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AssetStatus, MediaType, type FlavorAsset } from '../src/catalog/types.js';
-import { DeliveryError } from '../src/errors.js';
+import { AssetStatus, MediaType, type Entry, type FlavorAsset } from '../src/catalog/types.js';
+import { DeliveryError, withAcp } from '../src/errors.js';
+import type { RequestEnv } from '../src/env.js';
 import { crackKs, liveEntry, readyFlavor } from '../src/access/entry-check.js';
 import type { Ks } from '../src/access/ks.js';
 import { hasKalturaToken } from '../src/delivery/tokenizers/kaltura.js';
@@ -49,7 +50,7 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
       const asked = new Map(params);
       for (const [key, side] of [['def_width', '640'], ['def_height', '480']]) if (!asked.has(key)) asked.set(key, side);
       const req = parseThumbnailParams(String(entry.partnerId), asked);
-      const pictured = await allowedPictureEntry(env, entry.partnerId, entry.id, req.ks ?? null);
+      const pictured = await allowedPictureEntry(env, reply, entry.partnerId, entry.id, req.ks ?? null);
       return sendPicture(request, reply, pictured, await getThumbnail(env, pictured, req));
     }
     const flavors = await app.catalog.listFlavors(entry.id);
@@ -69,14 +70,25 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
     let previewMs: number | null = null;
     let ks: Ks | string | null = params.get('ks') ?? null;
     let flavor: FlavorAsset | undefined;
+    // the X-Kaltura-ACP of the evaluation the clip was judged by (SERVE or PLAY rules)
+    let acp: string | null;
     const signed = hasKalturaToken(env.http.rawUrl.split('?')[0]);
     if (signed) {
       flavor = readyFlavor(choose(() => true), entry);
-      const denied = await mediaAccessCheck(env)(entry, flavor);
-      if (denied) throw denied;
+      const checked = await mediaAccessCheck(env)(entry, flavor);
+      if (checked.refusal) throw checked.refusal;
+      acp = checked.acp;
     } else {
-      ({ flavor, previewMs, ks } = await checkUnsignedClip(env, facts, entry, choose));
+      ({ flavor, previewMs, ks, acp } = await checkUnsignedClip(env, facts, entry, choose));
     }
+    try {
+      return await clip(request, reply, env, params, entry, flavor, ks, previewMs, signed, acp);
+    } catch (e) {
+      throw withAcp(e, acp);
+    }
+  }
+
+  async function clip(request: FastifyRequest, reply: FastifyReply, env: RequestEnv, params: Map<string, string>, entry: Entry, flavor: FlavorAsset, ks: Ks | string | null, previewMs: number | null, signed: boolean, acp: string | null) {
     // an encrypted entry's clip would be clear media: an admin's only
     await checkClearMedia(env, entry, ks);
     const from = (params.has('clip_from') ? parseMs('clip_from', params.get('clip_from')) : parseSeek('seek_from', params.get('seek_from'))) ?? 0;
@@ -87,6 +99,7 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
     // validators, conditional requests and ranges as serveFlavor's clip of the same span has them
     const plan = planFile(mp4.size, clipEtag(flavor, from, to, mp4.size), mp4.contentType, conditionalHeaders(request.headers));
     plan.headers['Cache-Control'] = await mediaCacheControl(env, entry, signed);
+    if (acp !== null) plan.headers['X-Kaltura-ACP'] = acp;
     return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end), media);
   }
   // HEAD declared explicitly: Fastify's automatic HEAD route would reset Content-Length to 0. The

@@ -4,7 +4,7 @@
 // it. Refusals are thrown to routes/common.ts's handler.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EntryType, MediaType, type Entry } from '../src/catalog/types.js';
-import { DeliveryError } from '../src/errors.js';
+import { DeliveryError, withAcp } from '../src/errors.js';
 import { routeParams } from '../src/request/path-params.js';
 import { checkEntryAccess, crackKs, liveEntry, partnerOf } from '../src/access/entry-check.js';
 import type { RequestEnv } from '../src/env.js';
@@ -39,8 +39,23 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
       bypass: (ks) => ks.isAdmin || ksHasPrivilege(ks, 'download', entry.id) || ksHasPrivilege(ks, 'download', '*'),
     });
     // an encrypted entry's files are its clear media: an admin's only, whatever else the session may do
-    await checkClearMedia(env, entry, checked.ks);
-    return { entry, ks: checked.ks, limit: checked.access?.limitFlavors ?? null, previewMs: checked.previewMs };
+    await checkClearMedia(env, entry, checked.ks).catch((e: unknown) => {
+      throw withAcp(e, checked.acp);
+    });
+    return { entry, ks: checked.ks, limit: checked.access?.limitFlavors ?? null, previewMs: checked.previewMs, acp: checked.acp };
+  }
+
+  /**
+   * The rest of an answer after the DOWNLOAD rules ran: it, its redirect or its refusal carries
+   * their X-Kaltura-ACP (src/access/evaluate.ts acpHeader), as Kaltura's raw and download send it.
+   */
+  async function afterRules(reply: FastifyReply, acp: string | null, answer: () => Promise<FastifyReply>): Promise<FastifyReply> {
+    if (acp !== null) reply.header('X-Kaltura-ACP', acp);
+    try {
+      return await answer();
+    } catch (e) {
+      throw withAcp(e, acp);
+    }
   }
 
   async function serve(request: FastifyRequest, reply: FastifyReply, env: RequestEnv, entry: Entry, served: ServedFile, opts: { attachment: boolean; byteLimit: number | null }) {
@@ -81,20 +96,22 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     const params = routeParams(env.http, 'raw');
     const entryId = params.get('entry_id') ?? params.get('entryId');
     if (!entryId) throw new DeliveryError('ENTRY_NOT_FOUND', ', entry_id is missing');
-    const { entry, ks, limit, previewMs } = await authorize(request, env, params, entryId);
-    const served = await rawFile(app.catalog, entry, {
-      type: params.get('type') ?? null, format: params.get('format') ?? null, fileName: params.get('file_name') ?? null, limit,
+    const { entry, ks, limit, previewMs, acp } = await authorize(request, env, params, entryId);
+    return afterRules(reply, acp, async () => {
+      const served = await rawFile(app.catalog, entry, {
+        type: params.get('type') ?? null, format: params.get('format') ?? null, fileName: params.get('file_name') ?? null, limit,
+      });
+      const relocate = params.get('relocate');
+      if (relocate) served.name = `${withoutExt(served.name, served.ext)}.${relocate.split('.').pop()}`;
+      const direct = params.has('direct_serve') && params.get('direct_serve') !== '0';
+      const isDocument = entry.type === EntryType.DOCUMENT;
+      const dumpDirectly = isDocument || entry.mediaType === MediaType.IMAGE || params.get('type') === 'download' || params.has('forceproxy') || !!relocate;
+      if (!dumpDirectly) {
+        reply.header('Access-Control-Allow-Origin', '*');
+        return reply.redirect(relocated(request, `/${safeName(withoutExt(served.name, served.ext))}.${served.ext}`, 'relocate', `f.${served.ext}`), 302);
+      }
+      return serve(request, reply, env, entry, served, { attachment: !direct, byteLimit: await previewLimit(entry, ks, previewMs, served) });
     });
-    const relocate = params.get('relocate');
-    if (relocate) served.name = `${withoutExt(served.name, served.ext)}.${relocate.split('.').pop()}`;
-    const direct = params.has('direct_serve') && params.get('direct_serve') !== '0';
-    const isDocument = entry.type === EntryType.DOCUMENT;
-    const dumpDirectly = isDocument || entry.mediaType === MediaType.IMAGE || params.get('type') === 'download' || params.has('forceproxy') || !!relocate;
-    if (!dumpDirectly) {
-      reply.header('Access-Control-Allow-Origin', '*');
-      return reply.redirect(relocated(request, `/${safeName(withoutExt(served.name, served.ext))}.${served.ext}`, 'relocate', `f.${served.ext}`), 302);
-    }
-    return serve(request, reply, env, entry, served, { attachment: !direct, byteLimit: await previewLimit(entry, ks, previewMs, served) });
   }
 
   async function download(request: FastifyRequest, reply: FastifyReply) {
@@ -102,21 +119,23 @@ export default async function rawDownloadRoutes(app: FastifyInstance) {
     const params = routeParams(env.http, 'download');
     const entryId = params.get('entry_id') ?? params.get('entryId');
     if (!entryId) throw new DeliveryError('ENTRY_NOT_FOUND', ', entry_id is missing');
-    const { entry, ks, limit, previewMs } = await authorize(request, env, params, entryId);
-    const served = await downloadFile(app.catalog, entry, {
-      flavorId: params.get('flavor') ?? null, fileName: params.get('file_name') ?? null, limit,
-      downloadAssetIds: ks?.privileges.get('downloadasset') ?? [],
+    const { entry, ks, limit, previewMs, acp } = await authorize(request, env, params, entryId);
+    return afterRules(reply, acp, async () => {
+      const served = await downloadFile(app.catalog, entry, {
+        flavorId: params.get('flavor') ?? null, fileName: params.get('file_name') ?? null, limit,
+        downloadAssetIds: ks?.privileges.get('downloadasset') ?? [],
+      });
+      if (!params.get('relocate')) {
+        reply.header('Access-Control-Allow-Origin', '*');
+        const raw = request.raw.url ?? request.url;
+        const target = raw.includes('?')
+          ? `${raw}&relocate=${encodeURIComponent(relocateName(served.name))}`
+          : `${raw.replace(/\/+$/, '')}/relocate/${encodeURIComponent(relocateName(served.name))}`;
+        return reply.redirect(target, 302);
+      }
+      const direct = params.has('direct_serve') && params.get('direct_serve') !== '0';
+      return serve(request, reply, env, entry, served, { attachment: !direct, byteLimit: await previewLimit(entry, ks, previewMs, served) });
     });
-    if (!params.get('relocate')) {
-      reply.header('Access-Control-Allow-Origin', '*');
-      const raw = request.raw.url ?? request.url;
-      const target = raw.includes('?')
-        ? `${raw}&relocate=${encodeURIComponent(relocateName(served.name))}`
-        : `${raw.replace(/\/+$/, '')}/relocate/${encodeURIComponent(relocateName(served.name))}`;
-      return reply.redirect(target, 302);
-    }
-    const direct = params.has('direct_serve') && params.get('direct_serve') !== '0';
-    return serve(request, reply, env, entry, served, { attachment: !direct, byteLimit: await previewLimit(entry, ks, previewMs, served) });
   }
 
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/index.php/extwidget', '/extwidget']) {

@@ -2,7 +2,9 @@
 // serves it (src/delivery/urls.ts builds these URLs). The packager's /hls, /dash, /mss forms of
 // the same path are routes/packager.ts. Refusals are thrown to routes/common.ts's handler.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DeliveryError } from '../src/errors.js';
+import { DeliveryError, withAcp } from '../src/errors.js';
+import type { Entry, FlavorAsset } from '../src/catalog/types.js';
+import type { RequestEnv } from '../src/env.js';
 import { routeParams, serveFlavorUnderPrefix } from '../src/request/path-params.js';
 import { checkFileVersion, liveEntry, readyFlavor } from '../src/access/entry-check.js';
 import { attachmentDisposition, clipEtag, conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
@@ -18,6 +20,11 @@ function setDisposition(headers: Record<string, string>, fileName: string | unde
   headers['Content-Description'] = 'File Transfer';
 }
 
+/** The access-control evaluation the answer came after (src/serve/media-access.ts mediaAccess). */
+function setAcp(headers: Record<string, string>, acp: string | null) {
+  if (acp !== null) headers['X-Kaltura-ACP'] = acp;
+}
+
 export default async function serveFlavorRoutes(app: FastifyInstance) {
   const cache = app.indexCache;
   const media = app.media;
@@ -28,8 +35,17 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
     const flavorId = params.get('flavorId');
     const entry = await liveEntry(app.catalog, entryId, partnerId);
     const flavor = readyFlavor(flavorId ? await app.catalog.getFlavor(flavorId) : undefined, entry);
-    const denied = await mediaAccessCheck(env)(entry, flavor);
-    if (denied) throw denied;
+    const { refusal, acp } = await mediaAccessCheck(env)(entry, flavor);
+    if (refusal) throw refusal;
+    try {
+      return await serve(request, reply, env, params, entry, flavor, acp);
+    } catch (e) {
+      // refused after the SERVE rules ran: with their X-Kaltura-ACP, as the answer would have been
+      throw withAcp(e, acp);
+    }
+  }
+
+  async function serve(request: FastifyRequest, reply: FastifyReply, env: RequestEnv, params: Map<string, string>, entry: Entry, flavor: FlavorAsset, acp: string | null) {
     // an encrypted entry's file is its clear media: an admin's only (its URL carries the KS, src/delivery)
     await checkClearMedia(env, entry, params.get('ks'));
     // /v/{n}: only the current version's file is served (error 5 otherwise)
@@ -45,10 +61,12 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
       const mp4 = await openClippedMp4(file, clipFrom, clipTo, cache, media);
       const plan = planFile(mp4.size, clipEtag(flavor, clipFrom, clipTo, mp4.size), mp4.contentType, conditional);
       setDisposition(plan.headers, params.get('fileName'));
+      setAcp(plan.headers, acp);
       return sendPlanned(request, reply, plan, (start, end) => mp4.read(start, end), media);
     }
     const plan = planFile(size, `"${flavor.id}-${flavor.version}-${size}"`, contentTypeOf(file), conditional);
     setDisposition(plan.headers, params.get('fileName'));
+    setAcp(plan.headers, acp);
     return sendFile(request, reply, media, file, plan);
   }
   for (const prefix of ['/p/:pid/sp/:sp', '/p/:pid', '/index.php/extwidget', '/extwidget']) {

@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Entry } from '../src/catalog/types.js';
 import type { RequestEnv } from '../src/env.js';
-import { DeliveryError } from '../src/errors.js';
+import { DeliveryError, withAcp } from '../src/errors.js';
 import { routeParams } from '../src/request/path-params.js';
 import { checkEntryAccess, liveEntry, partnerOf, rulesOf } from '../src/access/entry-check.js';
 import { parseThumbnailParams, versionParam } from '../src/thumbnail/params.js';
@@ -22,14 +22,24 @@ import { isSafeId } from '../src/catalog/ids.js';
 
 /**
  * The partner's live entry (any partner's when the URL names none), if the THUMBNAIL rules let
- * this request see its pictures.
+ * this request see its pictures; `reply` gets their X-Kaltura-ACP (src/access/evaluate.ts
+ * acpHeader), as Kaltura's thumbnail action sends it.
  */
-export async function allowedPictureEntry(env: RequestEnv, partnerId: number | undefined, entryId: string, ks: string | null): Promise<Entry> {
+export async function allowedPictureEntry(env: RequestEnv, reply: FastifyReply, partnerId: number | undefined, entryId: string, ks: string | null): Promise<Entry> {
   // a deleted entry: error 9, as Kaltura's thumbnail action answers (it alone finds deleted entries)
   const entry = await liveEntry(env.catalog, entryId, partnerId, 'ENTRY_DELETED_MODERATED');
   const partner = await partnerOf(env.catalog, entry);
-  await checkEntryAccess(env, accessFacts(env.http, { ks }), entry, partner, 'THUMBNAIL', { playValidation: false });
+  const { acp } = await checkEntryAccess(env, accessFacts(env.http, { ks }), entry, partner, 'THUMBNAIL', { playValidation: false });
+  if (acp !== null) reply.header('X-Kaltura-ACP', acp);
   return entry;
+}
+
+/** A refusal after allowedPictureEntry: with the X-Kaltura-ACP it set, as the answer would have been. */
+function refusedAfterRules(reply: FastifyReply) {
+  return (e: unknown): never => {
+    const acp = reply.getHeader('X-Kaltura-ACP');
+    throw withAcp(e, typeof acp === 'string' ? acp : null);
+  };
 }
 
 /** A picture of the entry as JPEG: kept privately for an entry with rules, 304 for its ETag. */
@@ -56,8 +66,8 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
     const env = requestEnv(request);
     const params = routeParams(env.http, 'thumbnail');
     const req = parseThumbnailParams(request.params.pid, params);
-    const entry = await allowedPictureEntry(env, req.partnerId, req.entryId, req.ks ?? null);
-    return sendPicture(request, reply, entry, await getThumbnail(env, entry, req));
+    const entry = await allowedPictureEntry(env, reply, req.partnerId, req.entryId, req.ks ?? null);
+    return sendPicture(request, reply, entry, await getThumbnail(env, entry, req).catch(refusedAfterRules(reply)));
   }
 
   async function storyboard(request: FastifyRequest<{ Params: { pid: string } }>, reply: FastifyReply) {
@@ -74,7 +84,7 @@ export default async function thumbnailRoutes(app: FastifyInstance) {
     // read only to be checked: /version/abc is the 400 it is on /thumbnail (the storyboard's URLs
     // carry the entry's version to bust caches; the pictures come from the current entry)
     versionParam(params);
-    const entry = await allowedPictureEntry(env, Number(request.params.pid), entryId, params.get('ks') || null);
+    const entry = await allowedPictureEntry(env, reply, Number(request.params.pid), entryId, params.get('ks') || null);
     const sb = await entryStoryboard(app.catalog, entry);
     if (!sb) throw new DeliveryError('FILE_NOT_FOUND', ', the entry has no video to make a storyboard of');
     if (sheet) {

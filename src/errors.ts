@@ -58,6 +58,12 @@ export class DeliveryError extends Error {
   readonly headers: string[];
   /** An access-control refusal's rule messages, each with its rule's code (the playback context's messages). */
   readonly ruleMessages: { code: string; message: string }[];
+  /**
+   * The X-Kaltura-ACP value (src/access/evaluate.ts acpHeader) when the refusal came after the
+   * entry's access-control profile was evaluated, as Kaltura's header is set then and stays on
+   * whatever answer follows; set once, by withAcp.
+   */
+  acp: string | null = null;
 
   constructor(name: ErrorName, extra = '', opts: { httpStatus?: number; headers?: string[]; ruleMessages?: { code: string; message: string }[] } = {}) {
     const k = kinds[name];
@@ -75,6 +81,15 @@ export class DeliveryError extends Error {
     this.headers = opts.headers ?? [];
     this.ruleMessages = opts.ruleMessages ?? [];
   }
+}
+
+/**
+ * Marks a refusal made after an access-control evaluation with that evaluation's X-Kaltura-ACP
+ * value (`acp`, null: none was made); a refusal already marked keeps its own. Returns `e`.
+ */
+export function withAcp<E>(e: E, acp: string | null): E {
+  if (acp !== null && e instanceof DeliveryError && e.acp === null) e.acp = acp;
+  return e;
 }
 
 /** Throws the named error: for stages that refuse in the middle of an expression. */

@@ -11,7 +11,7 @@ import { checkSmoothStreaming, drmProfile, drmSystemsOf } from './drm/profiles.j
 import { PACKAGER_TYPES } from './delivery/urls.js';
 import type { AccessDecision } from './access/types.js';
 import { readPlayRequest, type PlayRequest } from './request/play-request.js';
-import { DeliveryError, fail } from './errors.js';
+import { DeliveryError, fail, withAcp } from './errors.js';
 import type { Ks } from './access/ks.js';
 import { checkEntryAccess, initEntry, needsSignature, readSession, rulesOf } from './access/entry-check.js';
 import { isFlavorAllowed, referrerHost } from './access/evaluate.js';
@@ -77,8 +77,21 @@ async function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[
   step('request', `format ${req.format}, protocol ${req.protocol}${req.responseFormat ? `, responseFormat ${req.responseFormat}` : ''}`);
   const { ktValid, entry, partner } = await entryStage(ctx, req, step);
   const rules = await rulesOf(ctx.catalog, entry);
+  const { ks, access, clipTo, kalturaHeaders, acp } = await accessStage(ctx, req, entry, partner, ktValid, step);
+  // a refusal after the rules were evaluated carries their X-Kaltura-ACP, as Kaltura's does
+  try {
+    return await decide(ctx, req, trace, step, decisions, generation, { entry, partner, rules, ktValid, ks, access, clipTo, kalturaHeaders, acp });
+  } catch (e) {
+    throw withAcp(e, acp);
+  }
+}
+
+/** resolve() past the rules: selection, delivery, encryption, then the tokenizer and render's inputs. */
+async function decide(
+  ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[], step: Step, decisions: DecisionStore<Kept> | undefined, generation: number,
+  { entry, partner, rules, ktValid, ks, access, clipTo, kalturaHeaders, acp }: { entry: Entry; partner: Partner; rules: AccessRule[]; ktValid: boolean; ks: Ks | null; access: AccessDecision | null; clipTo: number; kalturaHeaders: string[]; acp: string | null },
+): Promise<Playback> {
   const hasRules = rules.length > 0;
-  const { ks, access, clipTo, kalturaHeaders } = await accessStage(ctx, req, entry, partner, ktValid, step);
   const { sel, format, durationSec } = selectionStage(req, entry, partner, access, ks, await ctx.catalog.listFlavors(entry.id), step);
   const d = await deliveryStage(ctx, req, entry, partner, format, sel, access, hasRules, ktValid, clipTo, durationSec, step);
   const encrypted = await encryptedDelivery(ctx, req, entry, partner, format, d.chosen, ks, step);
@@ -88,7 +101,7 @@ async function resolve(ctx: PlaybackContext, req: PlayRequest, trace: TraceStep[
   // of them has rules, as the main entry's are; an entry in moderation or with a schedule (which
   // outside it an admin or sview session plays) is signed too
   const signs = needsSignature(rules, entry) || d.sequenceSigns;
-  const decided: Decided = { entry, partner, hasRules: signs, ktValid, access, clipTo, kalturaHeaders, sel, format, d };
+  const decided: Decided = { entry, partner, hasRules: signs, ktValid, access, clipTo, kalturaHeaders, acp, sel, format, d };
   const playback = await finish(ctx, req, decided, ks, keepable && !rules.some(ruleReadsSite), trace, step);
   if (decisions && keepable) keepDecision(decisions, generation, req, ctx.baseUrl, rules, ks, decided);
   return playback;
@@ -103,6 +116,8 @@ interface Decided {
   access: AccessDecision | null;
   clipTo: number;
   kalturaHeaders: string[];
+  /** X-Kaltura-ACP of the rules' evaluation, null when none was made (a kt, no profile). */
+  acp: string | null;
   sel: Selection;
   format: string;
   d: Awaited<ReturnType<typeof deliveryStage>>;
@@ -114,7 +129,7 @@ interface Decided {
  * decided follows from the URL and the catalog alone.
  */
 async function finish(ctx: PlaybackContext, req: PlayRequest, x: Decided, ks: Ks | null, decidedByUrl: boolean, trace: TraceStep[], step: Step): Promise<Playback> {
-  const { entry, partner, hasRules, ktValid, access, clipTo, kalturaHeaders, sel, format, d } = x;
+  const { entry, partner, hasRules, ktValid, access, clipTo, kalturaHeaders, acp, sel, format, d } = x;
   const signed = await tokenizerStage(ctx, req, entry, d, hasRules, step);
   // an answer that depends on the time, the client or a session is not cached
   let cacheAge = signed.signed ? 0 : ctx.config.playManifestCacheAge;
@@ -129,7 +144,7 @@ async function finish(ctx: PlaybackContext, req: PlayRequest, x: Decided, ks: Ks
   return {
     request: { ...req, responseFormat }, baseUrl: ctx.baseUrl, entry, partner, format: d.normalised, requestedFormat: format, flavors: sel.flavors,
     captions: d.captions, profile: d.chosen.profile, access, ks, clipTo, seekFrom: req.seekFrom, durationSec: d.durationSec, urls: signed.urls, cacheAge, sameWithinSecond,
-    subtitleUrls: signed.subtitleUrls, kalturaHeaders, trace,
+    subtitleUrls: signed.subtitleUrls, kalturaHeaders, acp, trace,
   };
 }
 
@@ -254,27 +269,33 @@ async function accessStage(ctx: PlaybackContext, req: PlayRequest, entry: Entry,
   let access: AccessDecision | null = null;
   let clipTo = req.clipTo;
   const kalturaHeaders: string[] = [];
+  let acp: string | null = null;
   if (!ktValid) {
     if (partner.status !== PartnerStatus.ACTIVE) fail('PARTNER_NOT_ACTIVE');
     const checked = await checkEntryAccess(ctx, req, entry, partner, req.format === 'download' ? 'DOWNLOAD' : 'PLAY', { note: step });
-    ({ ks, access } = checked);
+    ({ ks, access, acp } = checked);
     if (checked.previewMs !== null) {
       clipTo = clipTo > 0 ? Math.min(clipTo, checked.previewMs) : checked.previewMs;
       step('access', `preview: clipped to ${clipTo} ms`);
     }
     for (const m of access?.messages ?? []) kalturaHeaders.push(`access-control: ${m}`);
   }
-  // a clip that ends where it starts or before: URLs the packager would refuse one by one
-  if (req.seekFrom > 0 && clipTo > 0 && req.seekFrom >= clipTo) {
-    if (clipTo !== req.clipTo) fail('ACCESS_CONTROL_RESTRICTED', `, this session may play only the first ${clipTo} ms (a preview), and seekFrom ${req.seekFrom} is past it`);
-    fail('BAD_QUERY', `, seekFrom ${req.seekFrom} is not before clipTo ${clipTo}`);
+  try {
+    // refusals past the rules carry their X-Kaltura-ACP (resolve); a clip that ends where it
+    // starts or before: URLs the packager would refuse one by one
+    if (req.seekFrom > 0 && clipTo > 0 && req.seekFrom >= clipTo) {
+      if (clipTo !== req.clipTo) fail('ACCESS_CONTROL_RESTRICTED', `, this session may play only the first ${clipTo} ms (a preview), and seekFrom ${req.seekFrom} is past it`);
+      fail('BAD_QUERY', `, seekFrom ${req.seekFrom} is not before clipTo ${clipTo}`);
+    }
+    if (partner.enforceEncryption) {
+      if (!req.isHttps) fail('ACCESS_CONTROL_RESTRICTED', ', unencrypted manifest request - forbidden');
+      if (!['https', 'rtmpe', 'rtmpte'].includes(req.protocol)) fail('ACCESS_CONTROL_RESTRICTED', ', unencrypted playback protocol - forbidden');
+    }
+    if (entry.type !== EntryType.MEDIA_CLIP) fail('INVALID_ENTRY_TYPE', `, entry type ${entry.type} cannot be played`);
+  } catch (e) {
+    throw withAcp(e, acp);
   }
-  if (partner.enforceEncryption) {
-    if (!req.isHttps) fail('ACCESS_CONTROL_RESTRICTED', ', unencrypted manifest request - forbidden');
-    if (!['https', 'rtmpe', 'rtmpte'].includes(req.protocol)) fail('ACCESS_CONTROL_RESTRICTED', ', unencrypted playback protocol - forbidden');
-  }
-  if (entry.type !== EntryType.MEDIA_CLIP) fail('INVALID_ENTRY_TYPE', `, entry type ${entry.type} cannot be played`);
-  return { ks, access, clipTo, kalturaHeaders };
+  return { ks, access, clipTo, kalturaHeaders, acp };
 }
 
 /**

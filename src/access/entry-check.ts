@@ -9,8 +9,8 @@ import type { RequestEnv } from '../env.js';
 import { AssetStatus, EntryStatus, ModerationStatus, PartnerStatus, type AccessContext, type Entry, type FlavorAsset, type Partner } from '../catalog/types.js';
 import type { PlayRequest } from '../request/play-request.js';
 import { checkPlayManifestToken } from './kt.js';
-import { DeliveryError, fail } from '../errors.js';
-import { accessBlockedError, evaluateAccessRules } from './evaluate.js';
+import { DeliveryError, fail, withAcp } from '../errors.js';
+import { accessBlockedError, acpHeader, evaluateAccessRules } from './evaluate.js';
 import { KsError, ksHasPrivilege, parseKs, playManifestKsError, refuseRevoked, verifyKs, type Ks } from './ks.js';
 import type { AccessDecision } from './types.js';
 
@@ -31,6 +31,8 @@ export interface EntryAccess {
   access: AccessDecision | null;
   /** PREVIEW limit in ms when a preview applies and is shorter than the entry, else null. */
   previewMs: number | null;
+  /** The X-Kaltura-ACP value of the evaluation (evaluate.ts acpHeader), null when none was made. */
+  acp: string | null;
 }
 
 /** Where the checks say what they decided, as they decide it (so a refusal's trace has it too). */
@@ -203,7 +205,7 @@ export async function checkEntryAccess(env: AccessEnv, req: RequestFacts, entry:
   const ks = await readSession(env, req, entry, partner, hasRules, note);
   if (ks && opts.bypass?.(ks)) {
     note('session', 'the session skips access control');
-    return { ks, access: null, previewMs: null };
+    return { ks, access: null, previewMs: null, acp: null };
   }
   const admin = ks !== null && ks.isAdmin;
   const sview = ks !== null && (ksHasPrivilege(ks, 'sview', entry.id) || ksHasPrivilege(ks, 'sview', '*'));
@@ -222,9 +224,20 @@ export async function checkEntryAccess(env: AccessEnv, req: RequestFacts, entry:
     });
   }
 
+  // every refusal from here on came after the evaluation: it carries its X-Kaltura-ACP
+  const acp = acpHeader(entry.accessControlProfileId, access);
+  try {
+    return afterRules(entry, access, ks, admin, sview, now, opts, note, acp);
+  } catch (e) {
+    throw withAcp(e, acp);
+  }
+}
+
+/** checkEntryAccess past the rules: preview, then moderation and schedule, then a block. */
+function afterRules(entry: Entry, access: AccessDecision, ks: Ks | null, admin: boolean, sview: boolean, now: number, opts: CheckOptions, note: Note, acp: string | null): EntryAccess {
   if (opts.playValidation === false) {
     if (access.blocked) throw accessBlockedError(access);
-    return { ks, access, previewMs: null };
+    return { ks, access, previewMs: null, acp };
   }
 
   const inModeration = isInModeration(entry);
@@ -235,7 +248,7 @@ export async function checkEntryAccess(env: AccessEnv, req: RequestFacts, entry:
       previewMs = access.previewSeconds * 1000;
       note('access', `preview of ${access.previewSeconds} s`);
     }
-    return { ks, access, previewMs };
+    return { ks, access, previewMs, acp };
   }
   if (!admin && !sview) {
     if (inModeration) {
@@ -248,5 +261,5 @@ export async function checkEntryAccess(env: AccessEnv, req: RequestFacts, entry:
     }
   }
   if (access.blocked) throw accessBlockedError(access);
-  return { ks, access, previewMs };
+  return { ks, access, previewMs, acp };
 }

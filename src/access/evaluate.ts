@@ -381,6 +381,19 @@ export function isFlavorAllowed(
   return limit.isBlockedList ? !listed : listed;
 }
 
+/**
+ * The `X-Kaltura-ACP` value Kaltura's accessControl::applyContext sends each time it evaluates an
+ * entry's profile: the profile's id, a space and the zero-based indexes of the rules fulfilled
+ * (skipped ones, e.g. for an admin KS, are not), comma-separated; just the id when none was (PHP
+ * drops the trailing space). Null without a profile or without an evaluation (`d` null: a session
+ * that skips the rules, a refusal before them), when Kaltura sends none either. Only the profile's
+ * id and rule positions: never a rule's contents.
+ */
+export function acpHeader(profileId: number | null, d: Pick<AccessDecision, 'firedRules'> | null): string | null {
+  if (profileId === null || d === null) return null;
+  return d.firedRules.length ? `${profileId} ${d.firedRules.join(',')}` : String(profileId);
+}
+
 /** A header-safe rule message (messages come from the catalog, but never trust a header value). */
 const headerSafe = (m: string): string => m.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 512);
 

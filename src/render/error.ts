@@ -30,6 +30,8 @@ export function renderError(err: DeliveryError, method: string, now: number): Re
     'Access-Control-Allow-Origin': '*',
     'Access-Control-Expose-Headers': 'X-Kaltura,X-Kaltura-App',
   };
+  // the access-control evaluation the refusal came after (src/access/evaluate.ts acpHeader)
+  if (err.acp !== null) headers['X-Kaltura-ACP'] = err.acp;
   // a failing media origin is not the entry's answer: nothing in front may keep it
   if (method === 'GET' && !UNCACHED_CODES.has(err.code) && err.httpStatus < 500) {
     Object.assign(headers, formatCaching(60, now));

@@ -161,6 +161,7 @@ export function renderPlayback(pb: Playback, now: number): Rendered {
   };
   for (const [k, v] of Object.entries(headers)) if (typeof v === 'string' && v.includes('{deliveryCode}')) headers[k] = v.replace(/\{deliveryCode\}/g, () => deliveryCode);
   if (pb.kalturaHeaders.length) headers['X-Kaltura'] = pb.kalturaHeaders.map(headerText);
+  if (pb.acp) headers['X-Kaltura-ACP'] = pb.acp;
   return quotesRequestUrl ? { status, headers, body, quotesRequestUrl } : { status, headers, body };
 }
 

@@ -8,32 +8,44 @@
 // rules as it did there; without one, the rules see an anonymous caller.
 import type { RequestEnv } from '../env.js';
 import { AssetStatus, type Entry, type FlavorAsset } from '../catalog/types.js';
-import { asDeliveryError, DeliveryError } from '../errors.js';
-import { accessBlockedError, evaluateAccessRules, isFlavorAllowed } from '../access/evaluate.js';
+import { asDeliveryError, DeliveryError, withAcp } from '../errors.js';
+import { accessBlockedError, acpHeader, evaluateAccessRules, isFlavorAllowed } from '../access/evaluate.js';
 import { checkEntryAccess, isStatusBound, readyFlavor, needsSignature, partnerOf, readSession, rulesOf, type EntryAccess, type RequestFacts } from '../access/entry-check.js';
 import type { Ks } from '../access/ks.js';
 import { signedMediaKs, verifyKalturaToken } from '../delivery/tokenizers/kaltura.js';
 import { PRIVATE_MEDIA, PUBLIC_MEDIA } from './file.js';
 import { flatHeaders, type HttpFacts } from '../request/http-facts.js';
 
+type MediaAccessEnv = Pick<RequestEnv, 'catalog' | 'config' | 'now'> & { http: Pick<HttpFacts, 'rawUrl' | 'clientIp' | 'headers' | 'country' | 'regexBudget'> };
+
 /**
  * The signature and SERVE-context rules for this request (its HTTP facts: the URL carries the
  * signature) and what it asks for, or null when it may have the bytes.
  */
-export async function checkMediaAccess(
-  env: Pick<RequestEnv, 'catalog' | 'config' | 'now'> & { http: Pick<HttpFacts, 'rawUrl' | 'clientIp' | 'headers' | 'country' | 'regexBudget'> },
-  entry: Entry, flavor?: FlavorAsset,
-): Promise<DeliveryError | null> {
+export async function checkMediaAccess(env: MediaAccessEnv, entry: Entry, flavor?: FlavorAsset): Promise<DeliveryError | null> {
+  return (await mediaAccess(env, entry, flavor)).refusal;
+}
+
+/**
+ * checkMediaAccess's refusal (null: the bytes may go), with the X-Kaltura-ACP value of the SERVE
+ * evaluation (src/access/evaluate.ts acpHeader), as Kaltura's serveFlavor sends it from its
+ * SERVE-context check (null: no profile, or refused before the rules ran). The refusal carries it too.
+ */
+export async function mediaAccess(env: MediaAccessEnv, entry: Entry, flavor?: FlavorAsset): Promise<{ refusal: DeliveryError | null; acp: string | null }> {
   const { catalog, config, now, http } = env;
   const rules = await rulesOf(catalog, entry);
-  if (!needsSignature(rules, entry)) return null;
+  // an entry whose profile has no rules (none to evaluate): Kaltura's header names the profile alone
+  if (!needsSignature(rules, entry)) return { refusal: null, acp: acpHeader(entry.accessControlProfileId, NO_RULE_FIRED) };
 
   const path = http.rawUrl.split('?')[0];
   const verdict = verifyKalturaToken(path, config.mediaUrlSecret, now);
   if (verdict !== 'valid') {
-    return verdict === 'expired'
-      ? new DeliveryError('EXPIRED_TOKEN', ', media URL signature has expired; ask playManifest again')
-      : new DeliveryError('INVALID_TOKEN', ', protected media needs the signed URL that playManifest gives');
+    return {
+      refusal: verdict === 'expired'
+        ? new DeliveryError('EXPIRED_TOKEN', ', media URL signature has expired; ask playManifest again')
+        : new DeliveryError('INVALID_TOKEN', ', protected media needs the signed URL that playManifest gives'),
+      acp: null,
+    };
   }
 
   const headers = flatHeaders(http.headers);
@@ -52,7 +64,7 @@ export async function checkMediaAccess(
     } catch (e) {
       const err = asDeliveryError(e);
       if (!err) throw e;
-      return err;
+      return { refusal: err, acp: null };
     }
   }
   const flavors = await catalog.listFlavors(entry.id);
@@ -72,12 +84,15 @@ export async function checkMediaAccess(
     country: http.country,
     regexBudget: http.regexBudget,
   });
-  if (decision.blocked) return accessBlockedError(decision);
+  const acp = acpHeader(entry.accessControlProfileId, decision);
+  if (decision.blocked) return { refusal: withAcp(accessBlockedError(decision), acp), acp };
   if (flavor && !isFlavorAllowed(decision.limitFlavors, flavor, ks)) {
-    return new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control');
+    return { refusal: withAcp(new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control'), acp), acp };
   }
-  return null;
+  return { refusal: null, acp };
 }
+
+const NO_RULE_FIRED = { firedRules: [] };
 
 /**
  * An flvclipper URL without kdeliver's media signature, judged as Kaltura's flvclipper judges it:
@@ -90,14 +105,24 @@ export async function checkMediaAccess(
 export async function checkUnsignedClip(
   env: Pick<RequestEnv, 'catalog' | 'now'>, facts: RequestFacts, entry: Entry,
   choose: (allowed: (f: FlavorAsset) => boolean) => FlavorAsset | undefined,
-): Promise<{ flavor: FlavorAsset; previewMs: number | null; ks: Ks | null }> {
+): Promise<{ flavor: FlavorAsset; previewMs: number | null; ks: Ks | null; acp: string | null }> {
   const partner = await partnerOf(env.catalog, entry, true);
   const played = await checkEntryAccess(env, facts, entry, partner, 'PLAY');
   const served = await checkEntryAccess(env, facts, entry, partner, 'SERVE', { playValidation: false });
   const allowed = (f: FlavorAsset) => [played, served].every((c) => isFlavorAllowed(c.access?.limitFlavors ?? null, f, c.ks));
-  const flavor = readyFlavor(choose(allowed), entry);
-  if (!allowed(flavor)) throw new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control');
-  return { flavor, previewMs: played.previewMs, ks: played.ks };
+  // the PLAY evaluation's X-Kaltura-ACP, as Kaltura's flvclipper evaluates its rules in that context
+  const acp = played.acp;
+  const flavor = withAcpOnThrow(() => readyFlavor(choose(allowed), entry), acp);
+  if (!allowed(flavor)) throw withAcp(new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control'), acp);
+  return { flavor, previewMs: played.previewMs, ks: played.ks, acp };
+}
+
+function withAcpOnThrow<T>(f: () => T, acp: string | null): T {
+  try {
+    return f();
+  } catch (e) {
+    throw withAcp(e, acp);
+  }
 }
 
 /**

@@ -49,5 +49,7 @@ export interface Playback {
   subtitleUrls: string[];
   /** Extra X-Kaltura header values, e.g. access-control messages. */
   kalturaHeaders: string[];
+  /** X-Kaltura-ACP: the entry's profile and the rules fulfilled (src/access/evaluate.ts acpHeader); absent or null: none. */
+  acp?: string | null;
   trace: TraceStep[];
 }
