@@ -76,7 +76,7 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
     if (signed) {
       flavor = readyFlavor(choose(() => true), entry);
       const checked = await mediaAccessCheck(env)(entry, flavor);
-      if (checked.refusal) throw checked.refusal;
+      if (checked.refusal) throw withAcp(checked.refusal, checked.acp);
       acp = checked.acp;
     } else {
       ({ flavor, previewMs, ks, acp } = await checkUnsignedClip(env, facts, entry, choose));

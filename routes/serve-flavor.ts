@@ -36,7 +36,7 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
     const entry = await liveEntry(app.catalog, entryId, partnerId);
     const flavor = readyFlavor(flavorId ? await app.catalog.getFlavor(flavorId) : undefined, entry);
     const { refusal, acp } = await mediaAccessCheck(env)(entry, flavor);
-    if (refusal) throw refusal;
+    if (refusal) throw withAcp(refusal, acp);
     try {
       return await serve(request, reply, env, params, entry, flavor, acp);
     } catch (e) {

@@ -28,8 +28,10 @@ export async function checkMediaAccess(env: MediaAccessEnv, entry: Entry, flavor
 
 /**
  * checkMediaAccess's refusal (null: the bytes may go), with the X-Kaltura-ACP value of the SERVE
- * evaluation (src/access/evaluate.ts acpHeader), as Kaltura's serveFlavor sends it from its
- * SERVE-context check (null: no profile, or refused before the rules ran). The refusal carries it too.
+ * evaluation (src/access/evaluate.ts acpHeader), which Kaltura's serveFlavor sends from its
+ * SERVE-context check (null: no profile, or refused before the rules ran). The caller decides
+ * whether the answer or the refusal carries it: serveFlavor's do, the packager's do not (Kaltura's
+ * packager asks serveFlavor for its mapping, which evaluates nothing).
  */
 export async function mediaAccess(env: MediaAccessEnv, entry: Entry, flavor?: FlavorAsset): Promise<{ refusal: DeliveryError | null; acp: string | null }> {
   const { catalog, config, now, http } = env;
@@ -85,9 +87,9 @@ export async function mediaAccess(env: MediaAccessEnv, entry: Entry, flavor?: Fl
     regexBudget: http.regexBudget,
   });
   const acp = acpHeader(entry.accessControlProfileId, decision);
-  if (decision.blocked) return { refusal: withAcp(accessBlockedError(decision), acp), acp };
+  if (decision.blocked) return { refusal: accessBlockedError(decision), acp };
   if (flavor && !isFlavorAllowed(decision.limitFlavors, flavor, ks)) {
-    return { refusal: withAcp(new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control'), acp), acp };
+    return { refusal: new DeliveryError('FLAVOR_NOT_FOUND', ', flavor not allowed by access control'), acp };
   }
   return { refusal: null, acp };
 }

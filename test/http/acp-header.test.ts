@@ -122,4 +122,7 @@ t.test('serveFlavor, raw, download, thumbnail, flvclipper', async (t) => {
   const packaged = await ask(s, new URL(variant).pathname);
   t.equal(packaged.status, 200, 'the packager answers');
   t.equal(packaged.acp, null, "the packager's answers carry none, as Kaltura's packager's");
+  const packagedHidden = await ask(s, signMediaUrl(new URL(variant).pathname.replace(/\/exp\/\d+\/sig\/[^/]+/, '').replace(/flavorId\/[^/]+/, 'flavorId/1_f3flim00'), env.KDELIVER_MEDIA_URL_SECRET, clock));
+  t.equal(packagedHidden.code, '6', 'the packager refuses the flavor the rule hides');
+  t.equal(packagedHidden.acp, null, 'and its refusal carries none either');
 });
