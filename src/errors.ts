@@ -61,9 +61,9 @@ export class DeliveryError extends Error {
   /**
    * The X-Kaltura-ACP value (src/access/evaluate.ts acpHeader) when the refusal came after the
    * entry's access-control profile was evaluated, as Kaltura's header is set then and stays on
-   * whatever answer follows; set once, by withAcp.
+   * whatever answer follows; given by withAcp, on a copy.
    */
-  acp: string | null = null;
+  readonly acp: string | null = null;
 
   constructor(name: ErrorName, extra = '', opts: { httpStatus?: number; headers?: string[]; ruleMessages?: { code: string; message: string }[] } = {}) {
     const k = kinds[name];
@@ -84,12 +84,16 @@ export class DeliveryError extends Error {
 }
 
 /**
- * Marks a refusal made after an access-control evaluation with that evaluation's X-Kaltura-ACP
- * value (`acp`, null: none was made); a refusal already marked keeps its own. Returns `e`.
+ * A refusal made after an access-control evaluation, with that evaluation's X-Kaltura-ACP value
+ * (`acp`; null: none was made, `e` as it is). A copy: one refusal may be thrown to several
+ * requests (a shared in-flight promise), and each has its own evaluation. A refusal already
+ * marked keeps its own (the evaluation nearest to it); anything else is returned as it is.
  */
 export function withAcp<E>(e: E, acp: string | null): E {
-  if (acp !== null && e instanceof DeliveryError && e.acp === null) e.acp = acp;
-  return e;
+  if (acp === null || !(e instanceof DeliveryError) || e.acp !== null) return e;
+  const copy = Object.create(Object.getPrototypeOf(e), Object.getOwnPropertyDescriptors(e)) as E;
+  Object.defineProperty(copy, 'acp', { value: acp, enumerable: true, writable: false, configurable: false });
+  return copy;
 }
 
 /** Throws the named error: for stages that refuse in the middle of an expression. */

@@ -87,3 +87,23 @@ t.test('MISSING_PARAMETER names the parameter in its description, as the referen
   const ks = renderError(new DeliveryError('MISSING_PARAMETER', ', ks user'), 'GET', NOW);
   t.equal(ks.headers['X-Kaltura-App'], 'exiting on error 20 - Request parameter [ks user] is missing');
 });
+
+t.test('X-Kaltura-ACP: on a refusal marked after an evaluation, on a copy, the first mark kept', async (t) => {
+  const { withAcp } = await import('../../src/errors.js');
+  const { acpHeader } = await import('../../src/access/evaluate.js');
+  t.equal(acpHeader(5, { firedRules: [0, 2] }), '5 0,2', 'the profile, a space, the rules fulfilled');
+  t.equal(acpHeader(5, { firedRules: [] }), '5', 'none fulfilled: the profile alone (PHP drops the trailing space)');
+  t.equal(acpHeader(null, { firedRules: [0] }), null, 'no profile: none');
+  t.equal(acpHeader(5, null), null, 'no evaluation: none');
+
+  const shared = new DeliveryError('ACCESS_CONTROL_RESTRICTED', ', blocked', { headers: ['access-control: blocked'] });
+  const marked = withAcp(shared, '5 0');
+  t.equal(marked.acp, '5 0');
+  t.equal(shared.acp, null, 'a refusal thrown to several requests is not changed');
+  t.ok(marked instanceof DeliveryError);
+  t.equal(marked.message, shared.message);
+  t.equal(withAcp(marked, '7 1').acp, '5 0', 'the evaluation nearest the refusal wins');
+  t.equal(withAcp(shared, null), shared, 'no evaluation: the refusal as it is');
+  t.equal(renderError(marked, 'GET', NOW).headers['X-Kaltura-ACP'], '5 0', 'rendered');
+  t.notOk('X-Kaltura-ACP' in renderError(shared, 'GET', NOW).headers, 'an unmarked refusal has none');
+});
