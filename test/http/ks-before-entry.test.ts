@@ -5,6 +5,7 @@
 // not (its expiry is judged after the entry, as in Kaltura).
 import t from 'tap';
 import { generateKs } from '../../src/access/ks.js';
+import { signPlayManifestUrl } from '../../src/access/kt.js';
 import { startServer } from '../helpers/server.js';
 
 const s = await startServer(t);
@@ -53,4 +54,14 @@ t.test('an existing entry answers as before', async (t) => {
   const ok = await fetch(s.url + routes('1_audio001', ks()).playManifest, { redirect: 'manual' });
   t.equal(ok.status, 302, 'a good KS plays');
   await ok.arrayBuffer();
+});
+
+t.test('with a valid kt, a KS is not read at all (as in Kaltura): the entry decides', async (t) => {
+  const signed = (id: string) => new URL(signPlayManifestUrl(`${s.url}/p/309/sp/30900/playManifest/entryId/${id}/format/url/ks/garbage/a.mp4`, s.config.urlTokenSecret));
+  const missing = signed('1_nosuch00');
+  t.equal(await codeOf(missing.pathname + missing.search), 'error-1', 'a missing entry: error 1, the garbage KS unread');
+  const there = signed('1_audio001');
+  const r = await fetch(s.url + there.pathname + there.search, { redirect: 'manual' });
+  t.equal(r.status, 302, 'an existing entry plays on the kt alone');
+  await r.arrayBuffer();
 });
