@@ -429,6 +429,43 @@ export interface GenerateKsOptions {
   rand?: Buffer | string;
 }
 
+/** How far a `downloadasset` KS's expiry is rounded up (below). */
+export const DOWNLOAD_ASSET_KS_STEP = 300;
+
+/**
+ * A KS carrying `downloadasset` (a download URL's session, handed to a browser or a CDN) is made
+ * the same for everyone who asks within one 5-minute window, so the URL it rides in can be cached:
+ * as Kaltura's generateSession does, the expiry is rounded up to the next multiple of 5 minutes
+ * and the random part is derived from it (v1: the rand field is the expiry; v2: the 16 bytes are
+ * the low bytes of the first 16 outputs of MT19937 seeded with it, which is what PHP's
+ * srand(expiry) then rand(0, 255) give). The name is looked for anywhere in the privileges, as
+ * Kaltura's strpos does.
+ */
+const isDownloadAssetKs = (privileges: string): boolean => privileges.includes('downloadasset');
+
+/** The first `n` outputs of MT19937 seeded with `seed` (init_genrand), each masked to a byte. */
+export function mt19937Bytes(seed: number, n: number): Buffer {
+  const mt = new Uint32Array(624);
+  mt[0] = seed >>> 0;
+  for (let i = 1; i < 624; i++) {
+    mt[i] = Math.imul(1812433253, mt[i - 1] ^ (mt[i - 1] >>> 30)) + i;
+  }
+  for (let i = 0; i < 624; i++) {
+    const y = (mt[i] & 0x80000000) | (mt[(i + 1) % 624] & 0x7fffffff);
+    mt[i] = mt[(i + 397) % 624] ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
+  }
+  const out = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) {
+    let y = mt[i];
+    y ^= y >>> 11;
+    y ^= (y << 7) & 0x9d2c5680;
+    y ^= (y << 15) & 0xefc60000;
+    y ^= y >>> 18;
+    out[i] = y & 0xff;
+  }
+  return out;
+}
+
 /** Issues a KS the way the reference server does (v1: all 9 fields, standard base64; v2: url-safe). */
 export function generateKs(o: GenerateKsOptions): string {
   const userId = o.userId ?? '';
@@ -439,15 +476,21 @@ export function generateKs(o: GenerateKsOptions): string {
   }
   if (!Number.isInteger(o.partnerId)) throw new KsError('MALFORMED', 'partner id must be an integer');
   if (!Number.isFinite(o.expiry) || !Number.isFinite(o.now)) throw new KsError('MALFORMED', 'expiry must be a number');
-  const validUntil = Math.floor(o.now + o.expiry);
-  if (o.version === 2) return generateV2(o, userId, privileges, validUntil);
-  const rand = typeof o.rand === 'string' ? o.rand : `${Math.floor(o.now)}.${randomBytes(2).readUInt16BE(0) % 10000}`;
+  let validUntil = Math.floor(o.now + o.expiry);
+  const downloadAsset = isDownloadAssetKs(privileges);
+  if (downloadAsset) validUntil = Math.ceil(validUntil / DOWNLOAD_ASSET_KS_STEP) * DOWNLOAD_ASSET_KS_STEP;
+  if (o.version === 2) {
+    const rand = Buffer.isBuffer(o.rand) ? o.rand : downloadAsset ? mt19937Bytes(validUntil, 16) : randomBytes(16);
+    return generateV2(o, userId, privileges, validUntil, rand);
+  }
+  const rand = typeof o.rand === 'string' ? o.rand
+    : downloadAsset ? String(validUntil) : `${Math.floor(o.now)}.${randomBytes(2).readUInt16BE(0) % 10000}`;
   const info = [o.partnerId, o.partnerId, validUntil, o.type, rand, userId, privileges,
     o.masterPartnerId ?? '', o.additionalData ?? ''].join(';');
   return Buffer.from(`${sha1Hex(o.secret + info)}|${info}`, 'utf8').toString('base64');
 }
 
-function generateV2(o: GenerateKsOptions, userId: string, privileges: string, validUntil: number): string {
+function generateV2(o: GenerateKsOptions, userId: string, privileges: string, validUntil: number, r: Buffer): string {
   // A keyed array in the reference: a repeated name keeps its first position and its last value.
   const fields = new Map<string, string>();
   if (privileges.trim() === '*') fields.set('all', '*');
@@ -464,7 +507,6 @@ function generateV2(o: GenerateKsOptions, userId: string, privileges: string, va
   if (o.masterPartnerId !== undefined && o.masterPartnerId !== null) fields.set('_m', String(o.masterPartnerId));
   if (o.additionalData !== undefined && o.additionalData !== null) fields.set('_d', o.additionalData);
   const f = [...fields].map(([k, v]) => `${phpUrlEncode(k)}=${phpUrlEncode(v)}`).join('&');
-  const r = Buffer.isBuffer(o.rand) ? o.rand : randomBytes(16);
   const body = Buffer.concat([r, Buffer.from(f, 'utf8')]);
   const plain = zeroPad(Buffer.concat([sha1(body), body]));
   const c = createCipheriv('aes-128-cbc', aesKey(o.secret), Buffer.alloc(16));

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
 import {
-  KsError, generateKs, ksHasPrivilege, ksRevocationKeys, parseKs, phpParseStr, playManifestKsError, verifyKs,
+  KsError, generateKs, ksHasPrivilege, mt19937Bytes, ksRevocationKeys, parseKs, phpParseStr, playManifestKsError, verifyKs,
 } from '../../src/access/ks.js';
 import { aes128cbc, b64, dgst, dgstRaw, unb64 } from './openssl.js';
 
@@ -149,6 +149,38 @@ t.test('only the admin secret of the KS partner validates', async (t) => {
     t.equal(reason(() => verify(forged)), 'BAD_SIGNATURE', 'another partner\'s secret');
     t.equal(verify(forged, P309, { extraAdminSecrets: [P310.adminSecret] }).partnerId, 309, 'an additional admin secret is tried');
   }
+});
+
+t.test('a downloadasset KS is the same within a 5-minute window: expiry rounded up, random part from it', async (t) => {
+  const base = Math.ceil(NOW / 300) * 300; // a window boundary
+  for (const version of [1, 2] as const) {
+    const at = (now: number, privileges = 'downloadasset:1_f1') =>
+      generateKs({ partnerId: 309, secret: P309.adminSecret, type: 0, userId: 'u', expiry: 600, privileges, version, now });
+    const first = at(base + 1);
+    t.equal(at(base + 299), first, `v${version}: the same KS later in the window`);
+    t.equal(at(base + 150), first);
+    const ks = verify(first, P309, { now: base + 1 });
+    t.equal(ks.expiry, base + 900, 'expiry rounded up to the next multiple of 300 s');
+    t.equal(ks.privilegesString, 'downloadasset:1_f1');
+    t.not(at(base + 301), first, 'the next window: another KS');
+    t.equal(verify(at(base + 301), P309, { now: base + 301 }).expiry, base + 1200);
+    t.equal(verify(at(base + 300), P309, { now: base + 300 }).expiry, base + 900, 'on a boundary, not rounded further');
+    t.not(at(base + 1, 'download:1_f1'), at(base + 1, 'download:1_f1'), 'without downloadasset every KS is new');
+    t.equal(verify(at(base + 1, 'download:1_f1'), P309, { now: base + 1 }).expiry, base + 601, 'and its expiry is as asked');
+    t.equal(at(base + 1, 'sview:1_a,downloadasset'), at(base + 2, 'sview:1_a,downloadasset'), 'the name anywhere, with or without a value');
+  }
+  // v1 carries the rounded expiry as its rand field, as Kaltura's server writes it
+  const v1 = Buffer.from(generateKs({ partnerId: 309, secret: P309.adminSecret, type: 0, expiry: 10, privileges: 'downloadasset:x', version: 1, now: base + 1 }), 'base64').toString();
+  t.equal(v1.split('|')[1].split(';')[4], String(base + 300));
+});
+
+t.test('the v2 random part of a downloadasset KS is MT19937 of the expiry (PHP srand + rand(0, 255))', async (t) => {
+  // MT19937's published first outputs for seed 5489: 3499211612, 581869302, 3890346734, 3586334585
+  t.same([...mt19937Bytes(5489, 4)], [3499211612, 581869302, 3890346734, 3586334585].map((n) => n & 0xff));
+  const exp = 1_700_000_100;
+  const ks = generateKs({ partnerId: 309, secret: P309.adminSecret, type: 0, expiry: 100, privileges: 'downloadasset:1_f1', version: 2, now: exp - 100 });
+  const plain = aes128cbc('dec', dgst('sha1', P309.adminSecret).slice(0, 32), unb64(ks.replace(/-/g, '+').replace(/_/g, '/')).subarray('v2|309|'.length));
+  t.same(plain.subarray(20, 36), mt19937Bytes(exp, 16), 'the 16 bytes after the SHA1');
 });
 
 t.test('expiry: valid_until <= now is expired', async (t) => {
