@@ -320,17 +320,41 @@ export interface VerifyOptions {
    */
   uri?: string | null;
   isRevoked?(key: string): boolean;
-  /** Additional enabled admin secrets of the partner, tried after the main one. */
-  extraAdminSecrets?: string[];
+}
+
+/**
+ * Whose secrets verify a KS: the partner's admin secret, then its additional ones (a rotation's
+ * old or new secret, `kdeliver partner secret`), as Kaltura tries every enabled admin secret.
+ */
+export type KsSigner = Pick<Partner, 'id' | 'adminSecret'> & { additionalAdminSecrets?: readonly string[] };
+
+const secretDigest = (s: string): Buffer => createHash('sha256').update(s).digest();
+/** Equal secrets, compared in a time that does not tell how much of a guess was right. */
+export const sameSecret = (a: string, b: string): boolean => a !== '' && b !== '' && timingSafeEqual(secretDigest(a), secretDigest(b));
+
+/**
+ * The secret that signs a session started with `given` (session.start, API v2's startsession
+ * through it, the console's login), or null when `given` may not start a session of `type`. Any
+ * admin secret starts any session, the user secret only USER ones. As in Kaltura, an ADMIN session
+ * started with an additional admin secret is signed with that secret (so removing the secret ends
+ * the sessions it started); every other session with the admin secret.
+ */
+export function sessionSigningSecret(partner: KsSigner & Pick<Partner, 'userSecret'>, given: string, type: number): string | null {
+  if (sameSecret(given, partner.adminSecret)) return partner.adminSecret;
+  const additional = (partner.additionalAdminSecrets ?? []).find((s) => sameSecret(given, s));
+  if (additional !== undefined) return type === KsType.ADMIN ? additional : partner.adminSecret;
+  return type === KsType.USER && sameSecret(given, partner.userSecret) ? partner.adminSecret : null;
 }
 
 /**
  * Checks, in the reference's order: partner, signature, expiry (valid_until <= now is expired),
  * iprestrict, urirestrict, revocation. Throws KsError; returns the trusted session.
  */
-export function verifyKs(parsed: ParsedKs, partner: Pick<Partner, 'id' | 'adminSecret'>, opts: VerifyOptions): Ks {
+export function verifyKs(parsed: ParsedKs, partner: KsSigner, opts: VerifyOptions): Ks {
   if (parsed.partnerId !== partner.id) throw new KsError('WRONG_PARTNER', `KS of partner ${parsed.partnerId}`);
-  const secrets = [partner.adminSecret, ...(opts.extraAdminSecrets ?? [])].filter((s) => s !== '');
+  // the secrets tried are part of the kept KS's key (openKs): a secret removed stops the KSs it
+  // signed at their next use, not when they drop out of the memo
+  const secrets = [partner.adminSecret, ...(partner.additionalAdminSecrets ?? [])].filter((s) => s !== '');
   if (secrets.length === 0) throw new KsError('BAD_SIGNATURE', 'partner has no admin secret');
   const { f, privileges } = openKs(parsed, secrets);
   const ks: Ks = {

@@ -11,6 +11,7 @@ import type {
 import {
   FIRST_PARTNER_ID, PartnerExistsError, type Catalog, type EntryFilter, type EntryOrder,
 } from './store.js';
+import { adminSecretsAdding, adminSecretsRemoving, AdminSecretError, newSecret } from './admin-secrets.js';
 import { asyncMethods } from './async.js';
 import { entryWhere, pageBounds, pageIdsSql, SQLITE_ENTRY_LIST } from './entry-list.js';
 import { sqliteIngestStore } from './ingest-store.js';
@@ -261,6 +262,13 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
     entryCountOfPartner: db.prepare('SELECT COUNT(*) AS n FROM entries WHERE partner_id = ? AND status <> 3'),
     maxPartnerId: db.prepare('SELECT MAX(id) AS id FROM partners'),
     insertPartner: db.prepare('INSERT INTO partners (id, name, admin_secret, user_secret) VALUES (?, ?, ?, ?)'),
+    setAdminSecrets: db.prepare('UPDATE partners SET admin_secret = ?, additional_admin_secrets = ? WHERE id = ?'),
+  };
+  /** The partner as it is now, read in the write's transaction (never the read cache's copy). */
+  const partnerToChange = (id: number): Partner => {
+    const r = q.partner.get(id) as Row | undefined;
+    if (!r) throw new AdminSecretError(`no partner ${id}`);
+    return toPartner(r);
   };
   const captionRow = (c: CaptionAsset) => ({ ...c, isDefault: c.isDefault ? 1 : 0, displayOnPlayer: c.displayOnPlayer ? 1 : 0 });
   const thumbRow = (t: ThumbAsset) => ({ ...t, isDefault: t.isDefault ? 1 : 0 });
@@ -298,6 +306,16 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
       if (existing) throw new PartnerExistsError(`partner ${id} exists (${existing.name})`);
       q.insertPartner.run(id, p.name ?? `Partner ${id}`, randomBytes(16).toString('hex'), randomBytes(16).toString('hex'));
       return toPartner(q.partner.get(id) as Row);
+    }).immediate(),
+    addAdminSecret: (partnerId: number, o: { secret?: string; primary?: boolean } = {}): string => db.transaction(() => {
+      const secret = o.secret ?? newSecret();
+      const next = adminSecretsAdding(partnerToChange(partnerId), secret, !!o.primary);
+      q.setAdminSecrets.run(next.adminSecret, JSON.stringify(next.additional), partnerId);
+      return secret;
+    }).immediate(),
+    removeAdminSecret: (partnerId: number, secret: string): void => db.transaction(() => {
+      const p = partnerToChange(partnerId);
+      q.setAdminSecrets.run(p.adminSecret, JSON.stringify(adminSecretsRemoving(p, secret)), partnerId);
     }).immediate(),
     getFlavorParams: (id: number): FlavorParams | undefined => cached(`fp:${id}`, () => {
       const r = q.flavorParams.get(id) as Row | undefined;

@@ -381,4 +381,11 @@ export const migrations: string[] = [
   );
   CREATE INDEX ks_action_counts_expiry ON ks_action_counts(expires_at);
   `,
+  // 16: a partner's admin secrets besides admin_secret (Kaltura's enabled additional admin
+  // secrets), a JSON array of strings: every one verifies a KS and starts an admin session, so a
+  // secret can be rotated without a moment in which the old or the new one fails
+  // (`kdeliver partner secret`, src/cli/partner.ts)
+  `
+  ALTER TABLE partners ADD COLUMN additional_admin_secrets TEXT NOT NULL DEFAULT '[]';
+  `,
 ];

@@ -26,7 +26,7 @@ const csv = (s: string): string[] => (s ? s.split(',').map((t) => t.trim()).filt
 const json = <T>(s: string | null, fallback: T): T => (s ? (JSON.parse(s) as T) : fallback);
 
 export const toPartner = (r: Row): Partner => ({
-  id: r.id, name: r.name, adminSecret: r.admin_secret, userSecret: r.user_secret, status: r.status,
+  id: r.id, name: r.name, adminSecret: r.admin_secret, additionalAdminSecrets: json(r.additional_admin_secrets, []), userSecret: r.user_secret, status: r.status,
   enforceEncryption: !!r.enforce_encryption, disableFlavorsOptimization: !!r.disable_flavors_optimization, deliveryProfileIds: json(r.delivery_profile_ids, {}),
   storageServePriority: r.storage_serve_priority, defaultConversionProfileId: r.default_conversion_profile_id,
   storyboard: json(r.storyboard, {}), drmProfiles: json(r.drm_profiles, []),

@@ -87,6 +87,19 @@ export interface Catalog {
    * PartnerExistsError when the id is taken.
    */
   addPartner(p: { id?: number; name?: string }): Promise<Partner>;
+  /**
+   * Gives the partner another admin secret, `secret` or 32 random hex characters, and answers it.
+   * Without `primary` it is an additional one; with it, it becomes the admin secret and the old
+   * admin secret an additional one (an additional secret given so is promoted). Rejects with
+   * AdminSecretError (src/catalog/admin-secrets.ts): no such partner, a secret it has already,
+   * its user secret, or one too short.
+   */
+  addAdminSecret(partnerId: number, o?: { secret?: string; primary?: boolean }): Promise<string>;
+  /**
+   * Takes one of the partner's additional admin secrets away: the KSs it signed fail from then on.
+   * Rejects with AdminSecretError: no such partner or secret, or the admin secret itself.
+   */
+  removeAdminSecret(partnerId: number, secret: string): Promise<void>;
 
   // ---- flavor params, conversion profiles
   getFlavorParams(id: number): Promise<FlavorParams | undefined>;

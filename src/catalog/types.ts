@@ -22,6 +22,11 @@ export interface Partner {
   id: number;
   name: string;
   adminSecret: string;
+  /**
+   * Admin secrets besides adminSecret (Kaltura's enabled additional admin secrets): each verifies
+   * a KS and starts an admin session, which it then signs; adminSecret signs every other KS.
+   */
+  additionalAdminSecrets: string[];
   userSecret: string;
   /** PartnerStatus. */
   status: number;

@@ -1,10 +1,9 @@
 // Who may use the test console: a partner's admin, proven by an admin KS (X-Kaltura-Ks) or, at
 // login, by the partner's admin secret, which is exchanged for a short-lived admin KS so the page
 // never keeps the secret. Plain functions over the catalog; no Fastify.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Catalog } from '../catalog/store.js';
 import type { Partner } from '../catalog/types.js';
-import { KsError, KsType, generateKs, parseKs, refuseRevoked, verifyKs } from '../access/ks.js';
+import { KsError, KsType, generateKs, parseKs, refuseRevoked, sessionSigningSecret, verifyKs } from '../access/ks.js';
 
 export type ConsoleAuth =
   | { ok: true; partner: Partner; userId: string; expiry: number }
@@ -13,8 +12,6 @@ export type ConsoleAuth =
 /** KS lifetime issued by a console login. */
 export const CONSOLE_KS_SECONDS = 8 * 3600;
 
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
-const sameSecret = (a: string, b: string): boolean => a !== '' && b !== '' && timingSafeEqual(digest(a), digest(b));
 
 /** Checks an admin KS sent by the console page. */
 export async function authenticateKs(catalog: Catalog, ks: string | undefined, now: number, clientIp: string): Promise<ConsoleAuth> {
@@ -40,10 +37,12 @@ export async function login(catalog: Catalog, partnerId: unknown, secret: unknow
     return { status: 400, message: 'expected JSON {"partnerId": number, "secret": "the partner admin secret"}' };
   }
   const partner = await catalog.getPartner(pid);
-  // same answer for an unknown partner and a wrong secret
-  if (!partner || !sameSecret(secret, partner.adminSecret)) return { status: 401, message: 'wrong partner id or admin secret' };
+  // same answer for an unknown partner and a wrong secret; any of its admin secrets logs in, and
+  // signs the console's KS as session.start would
+  const signer = partner && sessionSigningSecret(partner, secret, KsType.ADMIN);
+  if (!partner || !signer) return { status: 401, message: 'wrong partner id or admin secret' };
   const ks = generateKs({
-    partnerId: partner.id, secret: partner.adminSecret, type: KsType.ADMIN, userId: 'kdeliver-console',
+    partnerId: partner.id, secret: signer, type: KsType.ADMIN, userId: 'kdeliver-console',
     expiry: CONSOLE_KS_SECONDS, privileges: 'disableentitlement', version: 2, now,
   });
   return { ks, partnerId: partner.id, expiry: now + CONSOLE_KS_SECONDS };

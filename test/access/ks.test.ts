@@ -2,13 +2,14 @@ import t from 'tap';
 import { createHash } from 'node:crypto';
 import {
   KsError, generateKs, ksHasPrivilege, mt19937Bytes, ksRevocationKeys, parseKs, phpParseStr, playManifestKsError, verifyKs,
+  type KsSigner,
 } from '../../src/access/ks.js';
 import { aes128cbc, b64, dgst, dgstRaw, unb64 } from './openssl.js';
 
 const P309 = { id: 309, adminSecret: 'sample-admin-secret-309', userSecret: 'sample-user-secret-309' };
 const P310 = { id: 310, adminSecret: 'sample-admin-secret-310', userSecret: 'sample-user-secret-310' };
 const NOW = 1_700_000_000;
-const verify = (ks: string, p = P309, opts: Partial<Parameters<typeof verifyKs>[2]> = {}) =>
+const verify = (ks: string, p: KsSigner = P309, opts: Partial<Parameters<typeof verifyKs>[2]> = {}) =>
   verifyKs(parseKs(ks), p, { now: NOW, ...opts });
 const reason = (fn: () => unknown): string | undefined => {
   try { fn(); } catch (e) { return e instanceof KsError ? e.reason : `not a KsError: ${e}`; }
@@ -147,7 +148,23 @@ t.test('only the admin secret of the KS partner validates', async (t) => {
     t.equal(verify(other, P310).partnerId, 310);
     const forged = generateKs({ partnerId: 309, secret: P310.adminSecret, type: 2, expiry: 60, version, now: NOW });
     t.equal(reason(() => verify(forged)), 'BAD_SIGNATURE', 'another partner\'s secret');
-    t.equal(verify(forged, P309, { extraAdminSecrets: [P310.adminSecret] }).partnerId, 309, 'an additional admin secret is tried');
+    t.equal(verify(forged, { ...P309, additionalAdminSecrets: [P310.adminSecret] }).partnerId, 309, 'an additional admin secret is tried');
+  }
+});
+
+t.test('a removed additional admin secret stops the KSs it signed at once, though they were verified and kept', async (t) => {
+  const second = 'second-admin-secret-309';
+  for (const version of [1, 2] as const) {
+    const withBoth = { ...P309, additionalAdminSecrets: [second] };
+    const bySecond = generateKs({ partnerId: 309, secret: second, type: 2, expiry: 60, version, now: NOW });
+    const byMain = generateKs({ partnerId: 309, secret: P309.adminSecret, type: 2, expiry: 60, version, now: NOW });
+    t.equal(verify(bySecond, withBoth).type, 2, `v${version}: the additional secret verifies`);
+    t.equal(verify(bySecond, withBoth).type, 2, 'again, from the kept verification');
+    t.equal(verify(byMain, withBoth).type, 2);
+    const without = { ...P309, additionalAdminSecrets: [] };
+    t.equal(reason(() => verify(bySecond, without)), 'BAD_SIGNATURE', 'the secret removed: its KS is refused');
+    t.equal(verify(byMain, without).type, 2, 'the main secret\'s KS still verifies');
+    t.equal(reason(() => verify(bySecond, withBoth)), undefined, 'put back, it verifies again');
   }
 });
 

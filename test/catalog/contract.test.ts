@@ -188,6 +188,17 @@ t.test('the same writes through both leave the same catalog', async (t) => {
     t.equal(e?.constructor.name, 'PartnerExistsError');
     t.match(e?.message, 'partner 309 exists');
   }
+  // a rotation: a new primary admin secret, the old one additional; another added, then removed
+  await both('addAdminSecret', 309, { secret: 'rotated-admin-secret-309', primary: true });
+  await both('addAdminSecret', 309, { secret: 'another-admin-secret-309' });
+  await both('removeAdminSecret', 309, 'another-admin-secret-309');
+  t.same((await pg.getPartner(309))?.additionalAdminSecrets, ['sample-admin-secret-309'], 'PostgreSQL holds the old primary as additional');
+  for (const c of [lite, pg]) {
+    const refused = async (f: () => Promise<unknown>) => f().then(() => undefined, (e: Error) => `${e.constructor.name}: ${e.message}`);
+    t.match(await refused(() => c.removeAdminSecret(309, 'rotated-admin-secret-309')), /^AdminSecretError: that is partner 309's primary admin secret/);
+    t.equal(await refused(() => c.addAdminSecret(4242, {})), 'AdminSecretError: no partner 4242');
+    t.equal(await refused(() => c.addAdminSecret(309, { secret: 'sample-admin-secret-309' })), 'AdminSecretError: partner 309 has that admin secret already');
+  }
   // the secrets differ: give PostgreSQL's partner SQLite's, so the full comparison can include it
   await pg.db.query('UPDATE partners SET admin_secret = $1, user_secret = $2 WHERE id = $3', [pa.adminSecret, pa.userSecret, pa.id]);
   await compareAll(t, lite, pg, 'after writes');

@@ -1,6 +1,6 @@
 // session: start (secret → KS), startWidgetSession (anonymous player sessions), get, end.
 // Every KS is signed with the partner's admin secret; the user secret only opens USER sessions.
-import { KsError, generateKs, ksRevocationKeys } from '../../access/ks.js';
+import { KsError, generateKs, ksRevocationKeys, sessionSigningSecret } from '../../access/ks.js';
 import { PartnerStatus } from '../../catalog/types.js';
 import { ApiError } from '../errors.js';
 import { readApiSession } from '../session.js';
@@ -80,12 +80,11 @@ export const sessionService: ServiceModule = {
         if (pid === null) throw new ApiError('MISSING_MANDATORY_PARAMETER', { PARAM_NAME: 'partnerId' });
         const partner = await ctx.catalog.getPartner(pid);
         if (!partner || partner.status !== PartnerStatus.ACTIVE) throw new ApiError('START_SESSION_ERROR', { PID: pid });
-        const isAdmin = partner.adminSecret !== '' && a.secret === partner.adminSecret;
-        const isUser = partner.userSecret !== '' && a.secret === partner.userSecret;
-        if (!isAdmin && !(isUser && a.type === 0)) throw new ApiError('START_SESSION_ERROR', { PID: pid });
+        const secret = sessionSigningSecret(partner, a.secret, a.type);
+        if (secret === null) throw new ApiError('START_SESSION_ERROR', { PID: pid });
         try {
           return generateKs({
-            partnerId: pid, secret: partner.adminSecret, type: a.type, userId: a.userId ?? '', expiry: clampExpiry(a.expiry),
+            partnerId: pid, secret, type: a.type, userId: a.userId ?? '', expiry: clampExpiry(a.expiry),
             privileges: a.privileges ?? '', version: 2, now: ctx.now,
           });
         } catch (e) {

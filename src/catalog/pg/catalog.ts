@@ -13,7 +13,8 @@ import { kalturaId } from '../ids.js';
 import {
   FIRST_PARTNER_ID, PartnerExistsError, type Catalog, type EntryFilter, type EntryOrder,
 } from '../store.js';
-import type { AccessControlProfile, CaptionAsset, EntryChanges, RemoteFile, ThumbAsset } from '../types.js';
+import type { AccessControlProfile, CaptionAsset, EntryChanges, Partner, RemoteFile, ThumbAsset } from '../types.js';
+import { adminSecretsAdding, adminSecretsRemoving, AdminSecretError, newSecret } from '../admin-secrets.js';
 import { pgIngestStore } from './ingest.js';
 import { pgImportStore } from './kaltura-import.js';
 import { pgLibraryStore } from './library.js';
@@ -179,6 +180,13 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
     UNION ALL SELECT 1 FROM thumb_assets WHERE id = @id`;
   const clearDefaultAcp = 'UPDATE access_control_profiles SET is_default = 0 WHERE partner_id = @partnerId AND id <> @id AND is_default <> 0';
   const clearDefaultCaption = 'UPDATE caption_assets SET is_default = 0 WHERE entry_id = @entryId AND id <> @id AND is_default <> 0';
+  const setAdminSecrets = 'UPDATE partners SET admin_secret = @admin, additional_admin_secrets = @additional WHERE id = @id';
+  /** The partner's row locked in the write's transaction: two changes of its secrets do not lose one. */
+  const partnerToChange = async (tx: Queryable, id: number): Promise<Partner> => {
+    const r = await one(tx, 'SELECT * FROM partners WHERE id = @id FOR UPDATE', { id });
+    if (!r) throw new AdminSecretError(`no partner ${id}`);
+    return toPartner(r);
+  };
   const setEntryThumbnail = 'UPDATE entries SET thumbnail_file = @file, version = version + 1, updated_at = @now WHERE id = @id';
   // when this node last dropped the action counts of expired KSs (at most once a minute)
   let actionCountsPurgedAt = 0;
@@ -212,6 +220,16 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
         id, name: p.name ?? `Partner ${id}`, admin: randomBytes(16).toString('hex'), user: randomBytes(16).toString('hex'),
       });
       return toPartner((await one(tx, 'SELECT * FROM partners WHERE id = @id', { id }))!);
+    }),
+    addAdminSecret: (partnerId, o = {}) => write(async (tx) => {
+      const secret = o.secret ?? newSecret();
+      const next = adminSecretsAdding(await partnerToChange(tx, partnerId), secret, !!o.primary);
+      await run(tx, setAdminSecrets, { id: partnerId, admin: next.adminSecret, additional: JSON.stringify(next.additional) });
+      return secret;
+    }),
+    removeAdminSecret: (partnerId, secret) => write(async (tx) => {
+      const p = await partnerToChange(tx, partnerId);
+      await run(tx, setAdminSecrets, { id: partnerId, admin: p.adminSecret, additional: JSON.stringify(adminSecretsRemoving(p, secret)) });
     }),
 
     getFlavorParams: (id) => cached(`fp:${id}`, get('SELECT * FROM flavor_params WHERE id = @id', toFlavorParams).bind(null, { id })),
