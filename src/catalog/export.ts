@@ -41,6 +41,7 @@ export async function describeCatalog(catalog: Catalog, mediaRoot: string): Prom
     mediaDir: 'media',
     partners: partners.map((p) => ({
       id: p.id, name: p.name, adminSecret: p.adminSecret, userSecret: p.userSecret, status: p.status,
+      ...(p.additionalAdminSecrets.length ? { additionalAdminSecrets: [...p.additionalAdminSecrets] } : {}),
       enforceEncryption: p.enforceEncryption,
       ...(p.disableFlavorsOptimization ? { disableFlavorsOptimization: true } : {}),
       deliveryProfileIds: p.deliveryProfileIds, storageServePriority: p.storageServePriority,

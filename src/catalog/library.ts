@@ -32,6 +32,8 @@ export interface LibraryFile {
 }
 export interface LibPartner {
   id: number; name: string; adminSecret: string; userSecret: string; status?: number;
+  /** Admin secrets besides adminSecret, each as good for KSs and admin sessions (`kdeliver partner secret`). */
+  additionalAdminSecrets?: string[];
   enforceEncryption?: boolean; disableFlavorsOptimization?: boolean; deliveryProfileIds?: Record<string, number[]>; storageServePriority?: number;
   defaultConversionProfileId?: number;
   /** Storyboard (thumbnail track) settings; each left out keeps its default. */
@@ -302,6 +304,12 @@ function validate(lib: LibraryFile, file: string, mediaDir: string): void {
     need(Number.isInteger(p.id) && p.id > 0, w, 'id must be a positive integer');
     need(typeof p.adminSecret === 'string' && p.adminSecret.length >= 8, w, 'adminSecret must be a string of at least 8 characters');
     need(typeof p.userSecret === 'string' && p.userSecret.length >= 8, w, 'userSecret must be a string of at least 8 characters');
+    if (p.additionalAdminSecrets !== undefined) {
+      const list = p.additionalAdminSecrets as unknown;
+      need(Array.isArray(list) && list.every((s) => typeof s === 'string' && s.length >= 8 && s !== p.adminSecret && s !== p.userSecret)
+        && new Set(list).size === list.length, `${w}.additionalAdminSecrets`,
+        'must be a list of different strings of at least 8 characters, none the adminSecret or the userSecret');
+    }
     if (p.storyboard !== undefined) checkStoryboard(p.storyboard, `${w}.storyboard`);
     if (p.drmProfiles !== undefined) {
       const problem = drmProfilesProblem(p.drmProfiles);
@@ -871,6 +879,7 @@ function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: str
   for (const p of lib.partners ?? []) {
     upsert('partners', {
       id: p.id, name: p.name ?? `Partner ${p.id}`, admin_secret: p.adminSecret, user_secret: p.userSecret,
+      additional_admin_secrets: JSON.stringify(p.additionalAdminSecrets ?? []),
       status: p.status ?? 1, enforce_encryption: !!p.enforceEncryption, disable_flavors_optimization: !!p.disableFlavorsOptimization,
       delivery_profile_ids: JSON.stringify(p.deliveryProfileIds ?? {}),
       storage_serve_priority: p.storageServePriority ?? 1, default_conversion_profile_id: p.defaultConversionProfileId ?? null,

@@ -14,7 +14,7 @@ import { importProgress, formatBytes } from '../import/progress.js';
 import { openSource, SourceError } from '../import/source.js';
 import { isSafeId } from '../catalog/ids.js';
 import { openMediaWriter } from '../storage/media-writer.js';
-import { commandLine, partnerIdArg, wholeNumberArg } from './usage.js';
+import { commandLine, firstLine, partnerIdArg, wholeNumberArg } from './usage.js';
 
 const USAGE = `usage: kdeliver import-kaltura --service-url URL --partner-id N --admin-secret SECRET
                                (--entry-ids ID,ID… | --all) [--as-partner M] [--no-media] [--jobs N]
@@ -118,13 +118,4 @@ function showSecrets(p: Partner): void {
   w(`  admin secret: ${p.adminSecret}`);
   w(`  user secret:  ${p.userSecret}`);
   w('The secrets are new (not the source\'s) and shown only now: keep them.');
-}
-
-async function firstLine(input: NodeJS.ReadableStream): Promise<string> {
-  let text = '';
-  for await (const chunk of input) {
-    text += chunk.toString();
-    if (text.includes('\n')) break;
-  }
-  return text.split(/\r?\n/)[0].trim();
 }

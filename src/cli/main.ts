@@ -23,6 +23,11 @@ const USAGE = `usage: kdeliver <command> [options]
   partner add [--id <id>] [--name <name>] [--json]
                                  create a partner with random admin and user secrets (printed once)
   partner list [--json]          list partners (without their secrets)
+  partner secret add --partner <id> [--primary] [--secret <secret>|-] [--json]
+                                 give a partner another admin secret (random unless given; printed once);
+                                 --primary: sign with it from now on, the old one still accepted
+  partner secret remove --partner <id> --secret <secret>|-
+                                 take an additional admin secret away: its KSs are refused at once
   import <library.json>          import a library description (partners, profiles, entries, media)
   export [file]                  write the catalog as a library description
   copy-catalog                   copy the data directory's SQLite catalog into KDELIVER_DATABASE_URL (PostgreSQL)

@@ -126,3 +126,13 @@ export function wholeNumberArg(flag: string, value: string, min: number, max: nu
   if (/^-?\d+$/.test(value) && n >= min && n <= max) return n;
   return { problem: `${flag} ${value}: expected ${meaning}` };
 }
+
+/** The first line of `input`, trimmed (`--admin-secret -`, `--secret -`: a secret kept out of the process list). */
+export async function firstLine(input: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of input) {
+    text += chunk.toString();
+    if (text.includes('\n')) break;
+  }
+  return text.split(/\r?\n/)[0].trim();
+}

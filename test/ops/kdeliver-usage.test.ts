@@ -137,7 +137,7 @@ t.test('every command: --help or -h anywhere is its usage on stdout and exit 0',
 
 t.test('every command: a wrong option, argument or value is one line naming it, then the usage, exit 2', async (t) => {
   const cases: [string[], RegExp][] = [
-    [['partner'], /^kdeliver partner: expected add or list\n/],
+    [['partner'], /^kdeliver partner: expected add, list or secret\n/],
     [['partner', 'list', '--id', '5'], /^kdeliver partner list: unknown option --id\n/],
     [['partner', 'add', '--id', '1e3'], /^kdeliver partner add: --id 1e3: expected a partner id/],
     [['partner', 'add', '--name'], /^kdeliver partner add: --name needs a value\n/],
