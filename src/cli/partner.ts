@@ -43,16 +43,20 @@ export async function main(args: string[]): Promise<number> {
     if (sub === 'list') {
       const rows = [];
       for (const p of await catalog.listPartners()) {
-        rows.push({ id: p.id, name: p.name, status: p.status, enforceEncryption: p.enforceEncryption, entries: await catalog.countEntries(p.id) });
+        // how many admin secrets, never which: a rotation whose old secret is still there shows 2
+        rows.push({
+          id: p.id, name: p.name, status: p.status, enforceEncryption: p.enforceEncryption, entries: await catalog.countEntries(p.id),
+          adminSecrets: 1 + p.additionalAdminSecrets.length,
+        });
       }
       if (values.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return 0;
       }
-      process.stdout.write(`${'PARTNER'.padEnd(10)} ${'STATUS'.padEnd(8)} ${'ENTRIES'.padStart(7)} NAME\n`);
+      process.stdout.write(`${'PARTNER'.padEnd(10)} ${'STATUS'.padEnd(8)} ${'ENTRIES'.padStart(7)} ${'ADMIN SECRETS'.padStart(13)} NAME\n`);
       for (const r of rows) {
         const status = r.status === PartnerStatus.ACTIVE ? 'active' : String(r.status);
-        process.stdout.write(`${String(r.id).padEnd(10)} ${status.padEnd(8)} ${String(r.entries).padStart(7)} ${r.name}${r.enforceEncryption ? ' (HTTPS only)' : ''}\n`);
+        process.stdout.write(`${String(r.id).padEnd(10)} ${status.padEnd(8)} ${String(r.entries).padStart(7)} ${String(r.adminSecrets).padStart(13)} ${r.name}${r.enforceEncryption ? ' (HTTPS only)' : ''}\n`);
       }
       return 0;
     }

@@ -103,6 +103,11 @@ t.test('rotating a partner\'s admin secret with kdeliver partner secret', async 
   }
   p = await partnerOf(100);
   t.same([p.adminSecret, ...p.additionalAdminSecrets], [fresh, old.adminSecret, 'an-operator-chosen-secret'], 'nothing changed by the mistakes');
+  const listed = await kdeliver(['partner', 'list', '--json']);
+  t.match(JSON.parse(listed.out), [{ id: 100, adminSecrets: 3 }], 'partner list counts the admin secrets');
+  const table = await kdeliver(['partner', 'list']);
+  t.match(table.out, /^PARTNER +STATUS +ENTRIES +ADMIN SECRETS NAME\n100 +active +0 +3 Rotating\n$/, '... in its table too');
+  for (const s of [fresh!, old.adminSecret, old.userSecret]) t.notOk(listed.out.includes(s) || table.out.includes(s), 'and shows none');
 
   // export and import carry the additional secrets
   const lib = join(work, 'lib.json');
