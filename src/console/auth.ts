@@ -1,6 +1,6 @@
 // Who may use the test console: a partner's admin, proven by an admin KS (X-Kaltura-Ks) or, at
-// login, by the partner's admin secret, which is exchanged for a short-lived admin KS so the page
-// never keeps the secret. Plain functions over the catalog; no Fastify.
+// login, by one of the partner's admin secrets, which is exchanged for a short-lived admin KS so
+// the page never keeps the secret. Plain functions over the catalog; no Fastify.
 import type { Catalog } from '../catalog/store.js';
 import type { Partner } from '../catalog/types.js';
 import { KsError, KsType, generateKs, parseKs, refuseRevoked, sessionSigningSecret, verifyKs } from '../access/ks.js';
@@ -11,7 +11,6 @@ export type ConsoleAuth =
 
 /** KS lifetime issued by a console login. */
 export const CONSOLE_KS_SECONDS = 8 * 3600;
-
 
 /** Checks an admin KS sent by the console page. */
 export async function authenticateKs(catalog: Catalog, ks: string | undefined, now: number, clientIp: string): Promise<ConsoleAuth> {

@@ -1,5 +1,7 @@
 // session: start (secret → KS), startWidgetSession (anonymous player sessions), get, end.
-// Every KS is signed with the partner's admin secret; the user secret only opens USER sessions.
+// Every KS is signed with the partner's primary admin secret, but an ADMIN session started with
+// an additional admin secret, which that one signs (sessionSigningSecret in src/access/ks.ts); the
+// user secret only opens USER sessions.
 import { KsError, generateKs, ksRevocationKeys, sessionSigningSecret } from '../../access/ks.js';
 import { PartnerStatus } from '../../catalog/types.js';
 import { ApiError } from '../errors.js';
