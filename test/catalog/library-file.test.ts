@@ -49,6 +49,10 @@ const refusals: [string, unknown, RegExp][] = [
   ['a file name with a space', { version: 1, entries: [entry({ flavors: [{ ...flavor(), file: 'my movie.mp4' }] })] },
     /flavors\[0\]: file "my movie\.mp4" must be a plain file name inside the media folder, 1-200 characters of A-Z a-z 0-9 \. _ - \(no space, no other letter, no folder\)/],
   ['a file name with an accented letter', { version: 1, entries: [entry({ flavors: [{ ...flavor(), file: 'café.mp4' }] })] }, /file "café\.mp4" must be .*A-Z a-z 0-9 \. _ -/],
+  ['an additional admin secret that is the admin secret', { version: 1, partners: [{ ...partner, additionalAdminSecrets: [partner.adminSecret] }] },
+    /partners\[0\]\.additionalAdminSecrets: must be a list of different strings of at least 8 characters, none the adminSecret or the userSecret/],
+  ['additional admin secrets as one string', { version: 1, partners: [{ ...partner, additionalAdminSecrets: 'another-admin-secret' }] },
+    /partners\[0\]\.additionalAdminSecrets: must be a list/],
 ];
 
 t.test('readLibraryFile refuses each mistake with its place', async (t) => {
