@@ -139,13 +139,13 @@ function audioCarriage(t: TrackIndex): AudioCarriage {
 }
 
 /**
- * Whether MPEG-TS can carry the timeline's tracks (video with 4-byte NAL lengths; AAC, MP3, AC-3
+ * Whether MPEG-TS can carry the timeline's tracks (H.264 or HEVC video with 4-byte NAL lengths; AAC, MP3, AC-3
  * or E-AC-3 audio). An HLS master still lists a rendition it cannot (weighed by its samples), as
  * it did before it weighed TS segments; that rendition's own playlist and segments refuse it.
  */
 export function tsCarries(tl: Timeline): boolean {
   try {
-    if (tl.video) checkNalLengths(tl.video.track);
+    if (tl.video) checkVideoCarriage(tl.video.track);
     if (tl.audio) audioCarriage(tl.audio.track);
     return true;
   } catch (e) {
@@ -170,8 +170,17 @@ function isKey(t: TrackIndex, keys: Set<number> | null, i: number): boolean {
   return !keys || keys.has(i);
 }
 
-function checkNalLengths(t: TrackIndex): void {
-  if (t.kind === 'video' && t.nalLengthSize !== 4 && t.nalLengthSize !== 0) {
+/**
+ * MPEG-TS carries H.264 (stream type 0x1b) and HEVC (0x24) video here, as HLS asks; any other
+ * sample entry (VP9, AV1, MPEG-4 Part 2) would go out under H.264's stream type and decode as
+ * garbage, so it is refused and fMP4 carries it. H.264 and HEVC need 4-byte NAL lengths.
+ */
+function checkVideoCarriage(t: TrackIndex): void {
+  if (t.kind !== 'video') return;
+  if (t.format !== 'avc1' && t.format !== 'avc3' && !isHevc(t)) {
+    throw new MediaError('UNSUPPORTED', `MPEG-TS carries H.264 and HEVC video, not ${t.codecString || t.format}; fMP4 (/container/fmp4/) carries it`);
+  }
+  if (t.nalLengthSize !== 4 && t.nalLengthSize !== 0) {
     // sizes would depend on NAL counts; not worth a second code path for a rare layout
     throw new MediaError('UNSUPPORTED', `MPEG-TS output needs 4-byte NAL lengths (this file uses ${t.nalLengthSize})`);
   }
@@ -183,7 +192,7 @@ function planSegment(tl: Timeline, seg: Segment, sampleAes = false): PesPlan[] {
   const a = tl.audio;
   if (v && seg.video) {
     const t = v.track;
-    checkNalLengths(t);
+    checkVideoCarriage(t);
     const keys = syncSamplesIn(t, seg.video.first, seg.video.end);
     for (let i = seg.video.first; i < seg.video.end; i++) {
       const pes = videoPes(v, i, isKey(t, keys, i));
@@ -663,7 +672,7 @@ export function tsSegmentLength(tl: Timeline, seg: Segment): number {
   const v = tl.video;
   if (v && seg.video) {
     const t = v.track;
-    checkNalLengths(t);
+    checkVideoCarriage(t);
     const keys = syncSamplesIn(t, seg.video.first, seg.video.end);
     for (let i = seg.video.first; i < seg.video.end; i++) {
       pkts += packetsFor(pesHeaderBytes(videoPts(v, i) !== videoDts(v, i)) + videoEsSize(t, i, isKey(t, keys, i)), true);
