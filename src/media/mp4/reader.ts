@@ -300,8 +300,14 @@ function parseStsd(dv: DataView, b: Uint8Array, stsd: Box, kind: 'video' | 'audi
     const kids = entry.start + 78 <= entry.end ? children(dv, b, entry.start + 78, entry.end) : [];
     const avcC = child(kids, 'avcC');
     const hvcC = child(kids, 'hvcC');
+    const vpcC = child(kids, 'vpcC');
+    const av1C = child(kids, 'av1C');
+    const esds = child(kids, 'esds');
     if (avcC && avcC.end - avcC.start >= 7) parseAvcC(b, avcC, d);
     else if (hvcC && hvcC.end - hvcC.start >= 23) parseHvcC(b, hvcC, d);
+    else if (vpcC && vpcC.end - vpcC.start >= 12) d.codecString = vp9CodecString(b, vpcC);
+    else if (av1C && av1C.end - av1C.start >= 4) d.codecString = av1CodecString(b, av1C);
+    else if (esds && d.format === 'mp4v') d.codecString = mp4vCodecString(b, esds);
     else d.codecString = d.format;
     // the container's word first (pasp), else the H.264 stream's own (its first SPS's VUI)
     const pasp = child(kids, 'pasp');
@@ -326,7 +332,8 @@ function parseStsd(dv: DataView, b: Uint8Array, stsd: Box, kind: 'video' | 'audi
     const wave = child(kids, 'wave');
     if (!esds && wave) esds = child(children(dv, b, wave.start, wave.end), 'esds');
     if (esds) parseEsds(b, esds, d);
-    else d.codecString = d.format;
+    // Opus in ISOBMFF is named "opus" in CODECS (its sample entry is "Opus"); MSE refuses "Opus"
+    else d.codecString = d.format === 'Opus' ? 'opus' : d.format;
     // AC-3 and E-AC-3 say their channels in dac3 / dec3, as AAC does in its config
     const dolby = child(kids, 'dac3') ?? child(kids, 'dec3');
     const channels = dolby ? dolbyChannels(b, dolby) : 0;
@@ -536,6 +543,46 @@ function parseElst(dv: DataView, b: Uint8Array, elst: Box, start: number, timesc
 }
 
 const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
+const dec2 = (n: number): string => String(n).padStart(2, '0');
+
+/**
+ * vpcC (VP Codec ISO Media File Format Binding, a full box): the full codec string
+ * vp09.PP.LL.DD.CC.cp.tc.mc.FF. A bare "vp09" is refused by MSE's isTypeSupported, so players
+ * (hls.js, dash.js) would drop the rendition.
+ */
+function vp9CodecString(b: Uint8Array, vpcC: Box): string {
+  const o = vpcC.start + 4;
+  const profile = b[o];
+  const level = b[o + 1];
+  const bitDepth = b[o + 2] >> 4;
+  const chroma = (b[o + 2] >> 1) & 7;
+  const fullRange = b[o + 2] & 1;
+  return `vp09.${[profile, level, bitDepth, chroma, b[o + 3], b[o + 4], b[o + 5], fullRange].map(dec2).join('.')}`;
+}
+
+/** av1C (AV1 Codec ISO Media File Format Binding): av01.P.LLT.DD, as MSE and HLS name AV1. */
+function av1CodecString(b: Uint8Array, av1C: Box): string {
+  const o = av1C.start;
+  const profile = b[o + 1] >> 5;
+  const level = b[o + 1] & 31;
+  const tier = b[o + 2] & 0x80 ? 'H' : 'M';
+  const highBitDepth = (b[o + 2] >> 6) & 1;
+  const twelveBit = (b[o + 2] >> 5) & 1;
+  const bitDepth = highBitDepth ? (twelveBit ? 12 : 10) : 8;
+  return `av01.${profile}.${dec2(level)}${tier}.${dec2(bitDepth)}`;
+}
+
+/**
+ * MPEG-4 Part 2 video: mp4v.{object type, hex}.{profile_and_level_indication, decimal} (RFC 6381),
+ * the level from the visual object sequence header (00 00 01 B0) of the decoder config.
+ */
+function mp4vCodecString(b: Uint8Array, esds: Box): string {
+  const dec = readEsds(b, esds.start + 4, esds.end);
+  if (!dec) return 'mp4v';
+  const c = dec.asc;
+  const vos = c.length >= 5 && c[0] === 0 && c[1] === 0 && c[2] === 1 && c[3] === 0xb0;
+  return `mp4v.${hex2(dec.oti)}${vos ? `.${c[4]}` : ''}`;
+}
 
 function readEsds(b: Uint8Array, start: number, end: number): { oti: number; asc: Uint8Array } | null {
   let o = start;
