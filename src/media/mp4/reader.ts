@@ -158,6 +158,12 @@ export function parseMoov(moov: Uint8Array, fileSize: number, opts: { own?: bool
   const own = opts.own === true;
   const dv = new DataView(moov.buffer, moov.byteOffset, moov.byteLength);
   const top = children(dv, moov, 0, moov.length);
+  // A fragmented MP4 (ffmpeg's -movflags frag_keyframe, OBS's fragmented recordings) keeps its
+  // samples in moof boxes after the moov, which this reader does not walk: its moov alone would
+  // read as an empty file (or as its first fragment only), so say why instead.
+  if (child(top, 'mvex')) {
+    throw new MediaError('UNSUPPORTED', 'a fragmented MP4 (samples in moof boxes) is not packaged; remux it first: ffmpeg -i in.mp4 -c copy -movflags +faststart out.mp4');
+  }
   const mvhd = child(top, 'mvhd');
   const movieTimescale = mvhd ? dv.getUint32(mvhd.start + (moov[mvhd.start] === 1 ? 20 : 12)) || 1000 : 1000;
   const tracks: Mp4Track[] = [];
