@@ -16,10 +16,15 @@ export const packedLanguage = (language: string): number => {
 export const mvhdBox = (durationMs: number, nextTrackId: number): Buffer =>
   fullBox('mvhd', 0, 0, u32(0), u32(0), u32(1000), u32(durationMs), u32(0x10000), u16(0x0100), zeros(10), MATRIX, zeros(24), u32(nextTrackId));
 
-/** Track header (enabled, in movie and preview), duration in the movie's milliseconds. */
+/**
+ * Track header (enabled, in movie and preview), duration in the movie's milliseconds. A video
+ * keeps the source's matrix, so a phone's portrait video still plays upright (browsers turn an
+ * fMP4 or MP4 picture by it; MPEG-TS has no place for it).
+ */
 export function tkhdBox(t: TrackIndex, id: number, durationMs: number): Buffer {
   const video = t.kind === 'video';
-  return fullBox('tkhd', 0, 3, u32(0), u32(0), u32(id), u32(0), u32(durationMs), zeros(8), u16(0), u16(0), u16(video ? 0 : 0x0100), u16(0), MATRIX,
+  const matrix = video && t.matrix.length === 36 ? t.matrix : MATRIX;
+  return fullBox('tkhd', 0, 3, u32(0), u32(0), u32(id), u32(0), u32(durationMs), zeros(8), u16(0), u16(0), u16(video ? 0 : 0x0100), u16(0), matrix,
     u32(video ? t.width << 16 : 0), u32(video ? t.height << 16 : 0));
 }
 

@@ -18,6 +18,11 @@ export interface TrackIndex {
   language: string;
   width: number;
   height: number;
+  /**
+   * tkhd's transformation matrix, its 36 bytes as stored: how the picture is turned on screen (a
+   * phone's portrait video is stored landscape with a 90° matrix). Identity for audio.
+   */
+  matrix: Uint8Array;
   /** Sample (pixel) aspect ratio of video: the sample entry's pasp, else the H.264 SPS's VUI, else 1:1. */
   sar: [number, number];
   /** Audio channels: the codec configuration's (AAC's AudioSpecificConfig, dac3, dec3) where it names them, else the sample entry's channelcount. */

@@ -184,6 +184,7 @@ function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, mov
   const mdia = child(tk, 'mdia');
   if (!tkhd || !mdia) throw new MediaError('NOT_MP4', 'trak without tkhd or mdia');
   const id = parseTkhd(dv, b, tkhd);
+  const matrix = copyBytes(b, tkhd.start + (b[tkhd.start] === 1 ? 52 : 40), tkhd.start + (b[tkhd.start] === 1 ? 88 : 76));
   const md = children(dv, b, mdia.start, mdia.end);
   const mdhd = child(md, 'mdhd');
   const hdlr = child(md, 'hdlr');
@@ -262,7 +263,7 @@ function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, mov
     };
   } else raw = rawTables();
   return new Mp4Track(
-    { id, kind, timescale, language, ...description, count, stts, sync, endDts, mediaTimeOffset },
+    { id, kind, timescale, language, matrix, ...description, count, stts, sync, endDts, mediaTimeOffset },
     raw,
     fileSize,
     own ? b.buffer : null,

@@ -50,6 +50,7 @@ export class Mp4Track implements TrackIndex {
   language!: string;
   width!: number;
   height!: number;
+  matrix!: Uint8Array;
   sar!: [number, number];
   channels!: number;
   sampleRate!: number;
