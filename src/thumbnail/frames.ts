@@ -3,8 +3,11 @@
 import { runMediaTool } from '../ffmpeg/media-tool.js';
 
 export class FrameError extends Error {
-  /** `stopped`: ffmpeg's time ran out, so the same grab may well succeed later (a crash would not). */
-  constructor(message: string, readonly missingTool = false, readonly stopped = false) {
+  /**
+   * `stopped`: ffmpeg's time ran out, so the same grab may well succeed later (a crash would not).
+   * `empty`: ffmpeg ended well but gave no frame (the second asked is past the video's last frame).
+   */
+  constructor(message: string, readonly missingTool = false, readonly stopped = false, readonly empty = false) {
     super(message);
   }
 }
@@ -15,14 +18,25 @@ async function capture(ffmpeg: string, args: string[], timeoutMs: number): Promi
   const { code, signal, stdout, stderr, error, timedOut } = await runMediaTool(ffmpeg, args, { timeoutMs, maxStdoutBytes: MAX_OUTPUT });
   if (error) throw new FrameError(error.code === 'ENOENT' ? 'ffmpeg is not installed' : error.message, error.code === 'ENOENT');
   if (code === 0 && stdout.length > 0) return stdout;
-  throw new FrameError(`ffmpeg could not grab frames (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').pop() ?? ''}`, false, timedOut);
+  throw new FrameError(`ffmpeg could not grab frames (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').pop() ?? ''}`, false, timedOut, code === 0 && !timedOut);
 }
 
 const base = ['-nostdin', '-hide_banner', '-loglevel', 'error'];
 
-/** One frame at `atSec` (clamped by the caller into the clip), as PNG. */
-export function grabFrame(ffmpeg: string, file: string, atSec: number, timeoutMs = 30_000): Promise<Buffer> {
-  return capture(ffmpeg, [...base, '-ss', atSec.toFixed(3), '-i', file, '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', '-'], timeoutMs);
+/**
+ * One frame at `atSec` (clamped by the caller into the clip), as PNG. A second past the video's
+ * last frame gives none: the entry's duration is its longest track's, and a file whose audio
+ * runs on after its pictures (or a vid_sec near the end) asks for one. Then the first frame is
+ * taken, as Kaltura's capture does for a clip too short for the second asked.
+ */
+export async function grabFrame(ffmpeg: string, file: string, atSec: number, timeoutMs = 30_000): Promise<Buffer> {
+  const at = (sec: number) => capture(ffmpeg, [...base, '-ss', sec.toFixed(3), '-i', file, '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', '-'], timeoutMs);
+  try {
+    return await at(atSec);
+  } catch (e) {
+    if (!(e instanceof FrameError && e.empty) || atSec <= 0) throw e;
+    return at(0);
+  }
 }
 
 /**
