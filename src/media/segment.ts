@@ -152,12 +152,21 @@ export function buildTimeline(index: MediaIndex, policy: SegmentPolicy, clip: Cl
     const aBase = a ? Math.round((originMs * a.timescale) / 1000) : 0;
     if (a) at = { track: a, dtsBase: aBase + a.mediaTimeOffset, ctoBase: 0 };
     const audioAt = (relMs: number): number => (a ? audioIndexAt(a, aBase + (relMs * a.timescale) / 1000 - 1e-6) : 0);
+    // Audio that runs on past the last picture (a screen recording stopped late, a music bed under
+    // a short clip) gets segments of its own after the video's, cut where the policy cuts, so that
+    // each segment's duration says what it holds and the stream lasts as the entry does (its
+    // longest track). It was all put in the last video segment, whose duration did not count it.
+    // Less than a second over (the usual few milliseconds of audio frames against video frames,
+    // an encoder's flush) stays in the last segment, as before, rather than make a sliver of a
+    // segment. A video-only view (no audio used) ends with its video.
+    const audioEndMs = audio ? Math.min(endMs, ((audio.endDts - audio.mediaTimeOffset) * 1000) / audio.timescale) - originMs : 0;
+    const tail = audio !== null && endIdx === v.count && audioEndMs - relEnd >= 1000;
     // a segment's end time is the next one's start: each is computed, and searched, once
     let t0 = ((dtsAt(v, bounds[0]) - startDts) * 1000) / ts;
     let aFirst = audio ? audioAt(t0) : 0;
     for (let s = 0; s + 1 < bounds.length; s++) {
       const t1 = s + 2 < bounds.length ? ((dtsAt(v, bounds[s + 1]) - startDts) * 1000) / ts : relEnd;
-      const aEnd = audio ? (s + 2 < bounds.length ? audioAt(t1) : audioAt(endMs - originMs + 1e-3)) : 0;
+      const aEnd = audio ? (s + 2 < bounds.length || tail ? audioAt(t1) : audioAt(endMs - originMs + 1e-3)) : 0;
       segments.push({
         startMs: t0,
         durationMs: t1 - t0,
@@ -166,6 +175,20 @@ export function buildTimeline(index: MediaIndex, policy: SegmentPolicy, clip: Cl
       });
       t0 = t1;
       aFirst = aEnd;
+    }
+    if (tail) {
+      // the policy's boundaries after the video's end; one within a second of the previous start
+      // would make a sliver of a segment, so it is skipped
+      const starts = nominalBoundaries(policy, audioEndMs).filter((b) => b >= relEnd + 1000);
+      for (let s = 0; s <= starts.length; s++) {
+        const last = s === starts.length;
+        const t1 = last ? audioEndMs : starts[s];
+        const aEnd = last ? audioAt(endMs - originMs + 1e-3) : audioAt(t1);
+        segments.push({ startMs: t0, durationMs: t1 - t0, video: null, audio: { first: aFirst, end: aEnd } });
+        t0 = t1;
+        aFirst = aEnd;
+      }
+      durationMs = audioEndMs;
     }
   } else {
     const aa = a!;
