@@ -10,7 +10,7 @@ import { MediaError } from '../errors.js';
 import { dashAudioRenditions } from '../dash/mpd.js';
 import type { FragmentOptions } from '../fmp4/writer.js';
 import { type Presentation, type Rendition, averageBandwidth } from '../presentation.js';
-import { dtsAt } from '../mp4/index-types.js';
+import { dtsAt, type TrackIndex } from '../mp4/index-types.js';
 import type { Segment, Timeline, TrackTiming } from '../segment.js';
 
 const CLOCK = 10_000_000;
@@ -35,6 +35,24 @@ function chunkTimes(tl: Timeline, timing: TrackTiming, kind: 'video' | 'audio'):
 interface Level {
   r: Rendition;
   bitrate: number;
+}
+
+/**
+ * The FourCC a quality level names its codec by: H264 and HEVC video; AACL, and Dolby's AC-3 and
+ * EC-3 (as Smooth Streaming's Dolby profiles name them), audio. Every video was announced as
+ * H264 and every audio as AACL, so a client fed VP9, AV1, Opus or MP3 to the wrong decoder; a
+ * track with no name here is refused, saying so.
+ */
+function fourCC(t: TrackIndex): string {
+  if (t.kind === 'video') {
+    if (t.format === 'avc1' || t.format === 'avc3') return 'H264';
+    if (t.format === 'hvc1' || t.format === 'hev1') return 'HEVC';
+    throw new MediaError('UNSUPPORTED', `Smooth Streaming carries H.264 and HEVC video, not ${t.codecString || t.format}; DASH carries it`);
+  }
+  if (t.format === 'mp4a' && t.codecString.startsWith('mp4a.40.')) return 'AACL';
+  if (t.format === 'ac-3') return 'AC-3';
+  if (t.format === 'ec-3') return 'EC-3';
+  throw new MediaError('UNSUPPORTED', `Smooth Streaming carries AAC, AC-3 and E-AC-3 audio, not ${t.codecString || t.format}; DASH carries it`);
 }
 
 /** Bitrates name the quality levels in fragment URLs, so they are made unique per stream. */
@@ -69,7 +87,7 @@ export function mssManifest(p: Presentation, encryption?: Encryption): string {
     video.forEach((l, i) => {
       const t = l.r.clips[0].video!.track;
       const cpd = t.parameterSets.map((ps) => '00000001' + hex(ps)).join('');
-      out.push(`<QualityLevel Index="${i}" Bitrate="${l.bitrate}" FourCC="${t.format.startsWith('hv') || t.format.startsWith('he') ? 'HEVC' : 'H264'}" MaxWidth="${t.width}" MaxHeight="${t.height}" CodecPrivateData="${cpd}"/>`);
+      out.push(`<QualityLevel Index="${i}" Bitrate="${l.bitrate}" FourCC="${fourCC(t)}" MaxWidth="${t.width}" MaxHeight="${t.height}" CodecPrivateData="${cpd}"/>`);
     });
     chunks.forEach((c, i) => out.push(i === 0 ? `<c t="${c.t}" d="${c.d}"/>` : `<c d="${c.d}"/>`));
     out.push('</StreamIndex>');
@@ -82,7 +100,7 @@ export function mssManifest(p: Presentation, encryption?: Encryption): string {
     out.push(`<StreamIndex Type="audio" Name="audio${lang ? '_' + esc(lang) : ''}"${lang ? ` Language="${esc(lang)}"` : ''} Chunks="${chunks.length}" QualityLevels="${ls.length}" Url="QualityLevels({bitrate})/Fragments(audio={start time})">`);
     ls.forEach((l, i) => {
       const t = l.r.clips[0].audio!.track;
-      out.push(`<QualityLevel Index="${i}" Bitrate="${l.bitrate}" FourCC="AACL" SamplingRate="${t.sampleRate || t.timescale}" Channels="${t.channels || 2}" BitsPerSample="16" PacketSize="4" AudioTag="255" CodecPrivateData="${hex(t.codecConfig)}"/>`);
+      out.push(`<QualityLevel Index="${i}" Bitrate="${l.bitrate}" FourCC="${fourCC(t)}" SamplingRate="${t.sampleRate || t.timescale}" Channels="${t.channels || 2}" BitsPerSample="16" PacketSize="4" AudioTag="255" CodecPrivateData="${hex(t.codecConfig)}"/>`);
     });
     chunks.forEach((c, i) => out.push(i === 0 ? `<c t="${c.t}" d="${c.d}"/>` : `<c d="${c.d}"/>`));
     out.push('</StreamIndex>');
