@@ -11,7 +11,7 @@ import { normalizeAccessRules } from './legacy-rules.js';
 import { DEFAULT_STORYBOARD, STORYBOARD_LIMITS, type AccessRule, type DrmProfile, type StoryboardConfig } from './types.js';
 import { captionText } from '../media/captions.js';
 import { parseTtml, TtmlError } from '../media/ttml.js';
-import { mediaFacts, type MediaFacts } from '../media/facts.js';
+import { readMediaFacts, type MediaFacts } from '../media/facts.js';
 import { isSafeId } from './ids.js';
 import { languageCode, languageName } from './languages.js';
 import { jsonReadProblem } from '../log.js';
@@ -544,8 +544,10 @@ const DEFAULT_MAX_MOOV_BYTES = 64 * 1024 * 1024;
 export async function importLibrary(
   catalog: LibraryCatalog, lib: LibraryFile, mediaDir: string, media: string | MediaPut, now = Math.floor(Date.now() / 1000), onProgress?: (p: ImportProgress) => void,
   maxMoovBytes = DEFAULT_MAX_MOOV_BYTES,
-): Promise<{ entries: number }> {
+): Promise<{ entries: number; warnings: string[] }> {
   const placed: string[] = [];
+  // flavors whose MP4 the packager refuses (fragmented, truncated): imported, served as files, said
+  const warnings: string[] = [];
   /** Folders this import made: [the entry's folder, the first one made], removed again on failure when empty. */
   const made: [string, string][] = [];
   const rel = (e: LibEntry, f: string) => `${e.partnerId}/${e.id}/${f}`;
@@ -567,7 +569,7 @@ export async function importLibrary(
   }
   const plan: Placement = { paths: new Map(), flavorVersions: new Map(), entryVersions: new Map(), reimported: [], facts: new Map(), paramsTags: await paramsTagsOf(catalog, lib) };
   // entries of a big library share a few media files: each is read once
-  const factsOfFile = new Map<string, MediaFacts | null>();
+  const factsOfFile = new Map<string, { facts: MediaFacts | null; refused: string | null }>();
   try {
     onProgress?.({ phase: 'media', done: 0, total });
     for (let start = 0; start < total; start += HELD_CHUNK) {
@@ -640,9 +642,10 @@ export async function importLibrary(
         let changed = false;
         for (const f of e.flavors ?? []) {
           if (FACT_FIELDS.some((k) => f[k] === undefined || f[k] === null)) {
-            let facts = factsOfFile.get(f.file);
-            if (facts === undefined) factsOfFile.set(f.file, (facts = await mediaFacts(sourceOf(f), maxMoovBytes)));
-            if (facts) plan.facts.set(f, facts);
+            let read = factsOfFile.get(f.file);
+            if (read === undefined) factsOfFile.set(f.file, (read = await readMediaFacts(sourceOf(f), maxMoovBytes)));
+            if (read.facts) plan.facts.set(f, read.facts);
+            if (read.refused) warnings.push(`entries[${start + k}] (${e.id}) flavor ${f.id} (${f.file}): not packaged for HLS, DASH or Smooth Streaming, only served as a file: ${read.refused}`);
           }
           const row = heldFlavor.get(f.id);
           if (!row || row.entryId !== e.id) {
@@ -685,7 +688,7 @@ export async function importLibrary(
     }
   }
   await removeUnnamed(media, plan, rel);
-  return { entries: total };
+  return { entries: total, warnings };
 
   /** A flavor's file in the library's media folder. */
   function sourceOf(f: LibFlavor): string {

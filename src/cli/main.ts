@@ -217,7 +217,8 @@ async function importCommand(file: string): Promise<number> {
     if (typeof media === 'string' && interruptedImport(media)) process.stderr.write(`${label}: removing the media files an interrupted import left\n`);
     // progress on stderr (a bar on a terminal, a line every few seconds otherwise); the result on stdout
     const progress = importProgress(label, process.stderr);
-    const { entries } = await importLibrary(catalog, library, mediaDir, media, undefined, progress, config.maxMoovBytes);
+    const { entries, warnings } = await importLibrary(catalog, library, mediaDir, media, undefined, progress, config.maxMoovBytes);
+    for (const w of warnings) process.stderr.write(`${label}: ${w}\n`);
     process.stdout.write(`imported ${file}: ${entries} entr${entries === 1 ? 'y' : 'ies'}\n`);
     return 0;
   } finally {

@@ -4,6 +4,7 @@
 // none: `kdeliver import-kaltura` (Kaltura's API gives no codecs per flavor, src/import/run.ts) and
 // a library file's flavors that leave them out (src/catalog/library.ts). A file the reader does not
 // understand (not MP4) has none.
+import { MediaError } from './errors.js';
 import { readMediaIndex } from './mp4/reader.js';
 import { audioTrack, videoTrack, type TrackIndex } from './mp4/index-types.js';
 
@@ -27,24 +28,43 @@ const CODEC_NAMES: Record<string, string> = {
 };
 
 export async function mediaFacts(path: string, maxMoovBytes: number): Promise<MediaFacts | null> {
+  return (await readMediaFacts(path, maxMoovBytes)).facts;
+}
+
+/** Names of the ISO BMFF family, which the packager is meant to read. */
+const MP4_NAME = /\.(mp4|m4v|m4a|mov|3gp|3g2|f4v)$/i;
+
+/**
+ * mediaFacts, and why the packager refuses the file when it is an MP4 it will not package (a
+ * fragmented MP4, a truncated or damaged one, a moov over the limit): such a file is served only
+ * as a file, which the person importing it should hear of. A file that is neither MP4 by its
+ * boxes nor by its name (a WebM, an FLV) has no facts and no reason: it is meant for progressive
+ * download.
+ */
+export async function readMediaFacts(path: string, maxMoovBytes: number): Promise<{ facts: MediaFacts | null; refused: string | null }> {
   try {
-    const index = await readMediaIndex(path, { maxMoovBytes });
-    const v = videoTrack(index);
-    const a = audioTrack(index);
-    const durationMs = Math.round(index.durationMs);
-    return {
-      codecs: [v?.codecString, a?.codecString].filter(Boolean).join(','),
-      videoCodec: v ? CODEC_NAMES[v.format] ?? v.format : '',
-      audioCodec: a ? audioCodecName(a) : '',
-      durationMs,
-      width: v?.width ?? 0,
-      height: v?.height ?? 0,
-      frameRate: v ? frameRate(v) : 0,
-      bitrate: durationMs > 0 ? Math.round((index.fileSize * 8) / durationMs) : 0,
-    };
-  } catch {
-    return null;
+    return { facts: await factsOf(path, maxMoovBytes), refused: null };
+  } catch (e) {
+    const said = e instanceof MediaError && (e.kind !== 'NOT_MP4' || MP4_NAME.test(path));
+    return { facts: null, refused: said ? e.message : null };
   }
+}
+
+async function factsOf(path: string, maxMoovBytes: number): Promise<MediaFacts> {
+  const index = await readMediaIndex(path, { maxMoovBytes });
+  const v = videoTrack(index);
+  const a = audioTrack(index);
+  const durationMs = Math.round(index.durationMs);
+  return {
+    codecs: [v?.codecString, a?.codecString].filter(Boolean).join(','),
+    videoCodec: v ? CODEC_NAMES[v.format] ?? v.format : '',
+    audioCodec: a ? audioCodecName(a) : '',
+    durationMs,
+    width: v?.width ?? 0,
+    height: v?.height ?? 0,
+    frameRate: v ? frameRate(v) : 0,
+    bitrate: durationMs > 0 ? Math.round((index.fileSize * 8) / durationMs) : 0,
+  };
 }
 
 /** MP3 may travel in an `mp4a` sample entry too (esds object type 0x6b or 0x69: mp4a.6b, mp4a.69). */
