@@ -46,12 +46,15 @@ export async function readMediaFacts(path: string, maxMoovBytes: number): Promis
     return { facts: await factsOf(path, maxMoovBytes), refused: null };
   } catch (e) {
     const said = e instanceof MediaError && (e.kind !== 'NOT_MP4' || MP4_NAME.test(path));
-    return { facts: null, refused: said ? e.message : null };
+    // a fragmented MP4's moov still names its codecs and picture (thumbnails are taken from a
+    // flavor with a picture size; its duration, in the fragments, stays unknown)
+    const facts = e instanceof MediaError && e.kind === 'UNSUPPORTED' ? await factsOf(path, maxMoovBytes, true).catch(() => null) : null;
+    return { facts, refused: said ? e.message : null };
   }
 }
 
-async function factsOf(path: string, maxMoovBytes: number): Promise<MediaFacts> {
-  const index = await readMediaIndex(path, { maxMoovBytes });
+async function factsOf(path: string, maxMoovBytes: number, fragmented = false): Promise<MediaFacts> {
+  const index = await readMediaIndex(path, { maxMoovBytes, fragmented });
   const v = videoTrack(index);
   const a = audioTrack(index);
   const durationMs = Math.round(index.durationMs);

@@ -3,7 +3,7 @@
 // the import recorded it with a duration of 0, and every HLS and DASH URL answered error 25
 // "clipFrom 0 is past the end of the media (0 ms)", as if the URL were wrong. The reader now
 // refuses it, and the packager answers error 5 saying what the file is and how to remux it; the
-// file itself is still served as a file (progressive, raw).
+// file itself is still served as a file (progressive, raw), and its thumbnails are still made.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -56,6 +56,15 @@ t.test('imported, its HLS and DASH URLs answer error 5 naming the cause; the fil
     t.equal(r.status, 404, url);
     t.equal(r.headers.get('x-kaltura'), 'error-5', 'error 5');
     t.match(body, /fragmented MP4.*ffmpeg -i in\.mp4 -c copy -movflags \+faststart/, 'the body says why and how to remux');
+  }
+  // the moov still says what the file holds: the flavor keeps its codecs and picture, and so its
+  // thumbnails (taken by ffmpeg, which reads fragments) are still made
+  const flavor = (await s.app.catalog.listFlavors('1_fragment'))[0];
+  t.match({ codecs: flavor.codecs, width: flavor.width, height: flavor.height }, { codecs: /^avc1\.[0-9a-f]{6},mp4a\.40\.2$/, width: 160, height: 96 }, 'codecs and picture size recorded');
+  for (const path of ['/width/80', '/vid_sec/1/width/80']) {
+    const thumb = await fetch(`${s.url}/p/309/sp/30900/thumbnail/entry_id/1_fragment${path}`);
+    t.equal(thumb.status, 200, `thumbnail ${path}`);
+    t.equal(thumb.headers.get('content-type'), 'image/jpeg');
   }
   const file = await fetch(`${pm}/format/url/protocol/http/a.mp4`);
   t.equal(file.status, 200, 'progressive');

@@ -74,6 +74,12 @@ interface TableAt {
 
 export interface ReadOptions {
   maxMoovBytes: number;
+  /**
+   * Describe a fragmented MP4 by its moov alone (its tracks' sample entries: codecs, picture size;
+   * no samples) instead of refusing it: what an import records of such a file, which the packager
+   * still refuses.
+   */
+  fragmented?: boolean;
 }
 
 /** Finds and reads the moov of the local file at path, then parses it. */
@@ -138,7 +144,7 @@ export async function readSourceIndex(source: ByteSource, opts: ReadOptions): Pr
         const got = await source.read(pos + header + have, moov.length - have, moov.subarray(have));
         if (got.length < moov.length - have) throw new MediaError('TRUNCATED', 'file shorter than its moov');
       }
-      return parseMoov(moov, fileSize, { own: true });
+      return parseMoov(moov, fileSize, { own: true, fragmented: opts.fragmented });
     }
     if (pos + size > fileSize) throw new MediaError('TRUNCATED', `box ${type} runs past the end of the file`);
     pos += size;
@@ -154,14 +160,14 @@ export async function readSourceIndex(source: ByteSource, opts: ReadOptions): Pr
  * moov is held until the first segment decodes them); otherwise
  * they are copied and `moov` is left as it was.
  */
-export function parseMoov(moov: Uint8Array, fileSize: number, opts: { own?: boolean } = {}): MediaIndex {
+export function parseMoov(moov: Uint8Array, fileSize: number, opts: { own?: boolean; fragmented?: boolean } = {}): MediaIndex {
   const own = opts.own === true;
   const dv = new DataView(moov.buffer, moov.byteOffset, moov.byteLength);
   const top = children(dv, moov, 0, moov.length);
   // A fragmented MP4 (ffmpeg's -movflags frag_keyframe, OBS's fragmented recordings) keeps its
   // samples in moof boxes after the moov, which this reader does not walk: its moov alone would
   // read as an empty file (or as its first fragment only), so say why instead.
-  if (child(top, 'mvex')) {
+  if (child(top, 'mvex') && !opts.fragmented) {
     throw new MediaError('UNSUPPORTED', 'a fragmented MP4 (samples in moof boxes) is not packaged; remux it first: ffmpeg -i in.mp4 -c copy -movflags +faststart out.mp4');
   }
   const mvhd = child(top, 'mvhd');
