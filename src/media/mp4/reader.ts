@@ -149,7 +149,8 @@ export async function readSourceIndex(source: ByteSource, opts: ReadOptions): Pr
     if (pos + size > fileSize) throw new MediaError('TRUNCATED', `box ${type} runs past the end of the file`);
     pos += size;
   }
-  throw new MediaError(first ? 'NOT_MP4' : 'NO_MOOV', first ? 'empty file' : 'no moov box in the file');
+  // a file too short for one box header is empty only when it has no byte at all
+  throw new MediaError(first ? 'NOT_MP4' : 'NO_MOOV', !first ? 'no moov box in the file' : fileSize === 0 ? 'empty file' : `not an MP4 file (${fileSize} bytes, too short for a box)`);
 }
 
 /**
