@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrations } from './migrations.js';
+import { CatalogSchemaTooNewError } from './errors.js';
 
 export type Db = Database.Database;
 
@@ -19,16 +20,44 @@ export function openDatabase(file: string): Db {
   return db;
 }
 
-export function migrate(db: Db): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > migrations.length) {
-    throw new Error(`catalog schema version ${current} is newer than this kdeliver (${migrations.length}); upgrade kdeliver`);
-  }
-  for (let v = current; v < migrations.length; v++) {
-    db.transaction(() => {
-      db.exec(migrations[v]);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
+/**
+ * How long a process opening the catalog waits for another one's migration (its write lock) before
+ * giving up: a new index over a big catalog's entries may take minutes (README, "A big catalog"),
+ * and a server started beside a migrating `kdeliver` command must wait for it, not fail.
+ */
+const MIGRATION_WAIT_MS = 10 * 60_000;
+
+/**
+ * Brings the schema up to date, one migration per transaction. Several processes may open one
+ * data directory at the same moment (a server and a `kdeliver` command started together after an
+ * upgrade): each migration's transaction takes the write lock first (BEGIN IMMEDIATE) and reads
+ * the version under it, so a process that waited for another's migration finds it done instead of
+ * running it a second time ("table ... already exists"). A schema newer than this kdeliver knows
+ * is refused with CatalogSchemaTooNewError (one line from the command, as on PostgreSQL), and
+ * nothing is written to it.
+ */
+export function migrate(db: Db, file = db.name): void {
+  const tooNew = (current: number) => new CatalogSchemaTooNewError(`the catalog ${file} has schema version ${current}, newer than this kdeliver knows (${migrations.length}): upgrade kdeliver`);
+  const version = () => db.pragma('user_version', { simple: true }) as number;
+  const current = version();
+  if (current > migrations.length) throw tooNew(current);
+  if (current === migrations.length) return;
+  const busy = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma(`busy_timeout = ${MIGRATION_WAIT_MS}`);
+  try {
+    for (;;) {
+      const done = db.transaction(() => {
+        const v = version();
+        if (v > migrations.length) throw tooNew(v);
+        if (v === migrations.length) return true;
+        db.exec(migrations[v]);
+        db.pragma(`user_version = ${v + 1}`);
+        return false;
+      }).immediate();
+      if (done) return;
+    }
+  } finally {
+    db.pragma(`busy_timeout = ${busy}`);
   }
 }
 
