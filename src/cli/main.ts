@@ -102,6 +102,9 @@ const SERVE_SETTINGS: Record<string, { name: string; what: string }> = {
   'public-url': { name: 'KDELIVER_PUBLIC_URL', what: 'the public base URL' },
 };
 
+/** How long closing (the catalog, the ingest worker) may take after the shutdown grace before the process leaves without it. */
+const CLOSE_AFTER_GRACE_MS = 2000;
+
 async function serve(): Promise<number> {
   // loaded here, so the catalog commands do not pay for Fastify, the routes and sharp
   const { buildServer } = await import('../server.js');
@@ -117,6 +120,15 @@ async function serve(): Promise<number> {
     const timer = setTimeout(() => {
       app.log.warn('in-flight requests did not finish in time; closing them');
       app.server.closeAllConnections?.();
+      // What close() may still wait for once every connection is gone is the catalog and the
+      // ingest worker: a database or media store that does not answer holds them until its own
+      // timeouts (a statement's 10 s, src/catalog/pg/pool.ts), past the grace an operator set
+      // (and past `docker stop`'s 10 s). Nothing is lost by leaving without them: PostgreSQL
+      // rolls back a transaction whose connection ends, SQLite one its process left unfinished.
+      setTimeout(() => {
+        app.log.error(`closing did not finish ${CLOSE_AFTER_GRACE_MS} ms after the grace period (the catalog database or the media store does not answer?); exiting without it`);
+        process.exit(1);
+      }, CLOSE_AFTER_GRACE_MS).unref();
     }, config.shutdownGraceMs);
     timer.unref();
     // the port is read before close(), after which the server has no address

@@ -161,3 +161,30 @@ t.test('started through npm (npx, npm run), it stops when the shell npm started 
   t.match(s.log(), /npm, which started kdeliver, has exited: no new connections/, 'and said why');
   t.ok(await refused(s.port), 'the port is closed');
 });
+
+// A catalog database that stops answering (a network partition, a frozen host) holds the requests
+// that read it until the statement timeout (10 s), and close() waits for the pool's connections:
+// the process used to exit about 10 s after the grace ended. Now the grace is the bound, and a
+// close still unfinished 2 s after it is given up (exit 1, with a line saying why).
+t.test('a catalog database that stops answering does not hold the exit past the grace', async (t) => {
+  const { startPostgres } = await import('../helpers/postgres.js');
+  const { spawnSync } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const cluster = await startPostgres(t);
+  const s = await startServe(t, { KDELIVER_DATABASE_URL: await cluster.createDatabase(), KDELIVER_SHUTDOWN_GRACE_MS: '500' });
+  // every process of the cluster stopped: connections stay open, nothing answers
+  const postmaster = readFileSync(join(cluster.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0].trim();
+  const pids = [postmaster, ...spawnSync('pgrep', ['-P', postmaster], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)].map(Number);
+  t.teardown(() => { for (const pid of pids) { try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ } } });
+  for (const pid of pids) process.kill(pid, 'SIGSTOP');
+  // requests for entries never read: each waits on the database
+  const waiting = [1, 2, 3, 4].map((i) => fetch(`http://127.0.0.1:${s.port}/p/309/sp/0/playManifest/entryId/0_stalled${i}/format/url/a.mp4`).catch(() => null));
+  await sleep(500);
+  s.signalledAt.t = Date.now();
+  s.child.kill('SIGTERM');
+  const { code, ms } = await s.exit;
+  t.ok(ms < 8000, `exited ${ms} ms after SIGTERM (grace 500 ms; the database's statement timeout is 10 s)`);
+  t.equal(code, 1, 'exit code 1: the catalog was not closed');
+  t.match(s.log(), /closing did not finish 2000 ms after the grace period/, 'and a line saying so');
+  await Promise.all(waiting);
+});
