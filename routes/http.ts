@@ -336,7 +336,7 @@ export function sendEarly(app: FastifyInstance, req: IncomingMessage, res: Serve
     const log = app.log.child({ reqId: id, ...bindings });
     log.info({ req: { method, url: req.url, id } }, 'incoming request');
     if (line) log.info(line[0], line[1]);
-    log.info({ res: { statusCode: a.status }, responseTime: elapsed, ...(line ? { code: 0 } : {}) }, 'request completed');
+    log.info({ res: { statusCode: a.status, method, url: req.url }, responseTime: elapsed, ...(line ? { code: 0 } : {}) }, 'request completed');
   }
   return true;
 }

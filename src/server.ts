@@ -69,6 +69,13 @@ export interface ServerOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
+/** What the "request completed" line says of its answer: the status, and the method and URL (secrets hidden) it answered. */
+export function completedAnswer(res: { statusCode?: number; request?: { method?: string; url?: string }; method?: string; url?: string }): Record<string, unknown> {
+  const method = res.request?.method ?? res.method;
+  const url = res.request?.url ?? res.url;
+  return method === undefined || url === undefined ? { statusCode: res.statusCode } : { statusCode: res.statusCode, method, url: redactApiUrl(url) };
+}
+
 export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
   if (config.logLevel === 'silent') return false;
   return {
@@ -78,6 +85,10 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
     // send them to one no route takes (API v2 reads no path pairs), which is logged all the same.
     serializers: {
       req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: redactApiUrl(req.url), id: req.id }),
+      // the completion line names its request too (Fastify passes the reply, which knows it; an
+      // answer given before routing passes them itself, routes/http.ts sendEarly): a line found by
+      // its status or time says what was asked without a search for its request id
+      res: completedAnswer,
     },
     redact: { paths: ['req.headers["x-kaltura-ks"]', 'req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
   };

@@ -160,3 +160,35 @@ t.test('playManifest POST: the entry of the body on the request\'s lines', async
   // each key once per line: a rebound logger does not repeat entryId
   for (const raw of log().trim().split('\n')) t.ok((raw.match(/"entryId":/g) ?? []).length <= 1, 'entryId once a line');
 });
+
+// The completion line names the request it completes (method and URL, secrets hidden as on the
+// incoming line): an operator who finds it by its status (a 500, a 403) or its time sees what was
+// asked without looking up its request id. It used to carry the status and the time only.
+t.test('the completion line says which request it completes, without its secrets', async (t) => {
+  const { base, log } = await loggingServer(t);
+  const now = Math.floor(Date.now() / 1000);
+  const adminKs = generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 2, expiry: 3600, now, version: 2, privileges: 'sview:*' });
+  const pm = '/p/309/sp/30900/playManifest/entryId';
+  const asked: [string, string][] = [
+    ['GET', `${pm}/1_kssecure/format/url/protocol/http/ks/${adminKs}/a.mp4`],
+    ['GET', `${pm}/1_kssecure/format/url/protocol/http/a.mp4`],
+    // asked twice: the second is answered from the kept answers, before routing (routes/http.ts sendEarly)
+    ['GET', `${pm}/1_rcit0qgs/format/applehttp/protocol/http/a.m3u8`],
+    ['GET', `${pm}/1_rcit0qgs/format/applehttp/protocol/http/a.m3u8`],
+    ['HEAD', `/api_v3/service/baseEntry/action/list?format=1&ks=${encodeURIComponent(adminKs)}`],
+    ['GET', `/no/such/route/secret/sample-admin-secret-309`],
+  ];
+  for (const [method, path] of asked) await (await fetch(base + path, { method, redirect: 'manual' })).arrayBuffer();
+  const lines = log().trim().split('\n').map((l) => JSON.parse(l) as { msg: string; reqId?: string; req?: { method: string; url: string }; res?: { statusCode: number; method?: string; url?: string } });
+  const incoming = new Map(lines.filter((l) => l.msg === 'incoming request').map((l) => [l.reqId, l.req!]));
+  const completed = lines.filter((l) => l.msg === 'request completed');
+  t.equal(completed.length, asked.length, 'one completion line per request');
+  for (const l of completed) {
+    const req = incoming.get(l.reqId)!;
+    t.ok(req, `${l.reqId}: its incoming line`);
+    t.same({ method: l.res!.method, url: l.res!.url }, { method: req.method, url: req.url }, `${req.method} ${req.url} (${l.res!.statusCode}): the same method and URL on its completion line`);
+  }
+  t.same(completed.map((l) => l.res!.statusCode), [302, 403, 200, 200, 200, 404], 'the statuses of the requests asked');
+  t.notOk(log().includes(adminKs.slice(0, 24)), 'the KS is not in the log');
+  t.notOk(log().includes('sample-admin-secret-309'), 'the secret is not in the log');
+});
