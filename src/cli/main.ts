@@ -180,6 +180,10 @@ async function serve(): Promise<number> {
   // the URLs to try: openable ones, not the every-interface address the server binds
   const base = config.publicUrl ?? openUrl(config.host, port);
   app.log.info(`kdeliver listening on ${local}`);
+  // a log level above info (KDELIVER_LOG_LEVEL=warn) would leave no line saying the server is up
+  // and where, which supervisors, scripts and people wait for: said on stderr then, as the
+  // sample URLs are (silent stays silent)
+  if (config.logLevel !== 'silent' && !['info', 'debug', 'trace'].includes(config.logLevel)) process.stderr.write(`kdeliver listening on ${local}\n`);
   // the sample URLs only where the sample library is (not because it would be seeded into a new directory)
   const sampleEntry = await app.catalog.getEntry('1_rcit0qgs');
   if (sampleEntry?.partnerId === SAMPLE_PARTNER.id) {
