@@ -541,9 +541,22 @@ const DEFAULT_MAX_MOOV_BYTES = 64 * 1024 * 1024;
  * flavor whose content changed gets a new version (its URLs change: /v/{version}/), as does its entry.
  * `onProgress` hears each phase start (done 0), every few hundred entries, and each phase end.
  */
+/** An import stopped by its caller (`kdeliver import` given SIGINT or SIGTERM) before its catalog write. */
+export class ImportInterrupted extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ImportInterrupted';
+  }
+}
+
+/**
+ * `signal`: aborted, the import stops before its next entry's files, or before its catalog write,
+ * and fails as any failed import does: the catalog as it was, the files it placed removed. Once the
+ * catalog write has begun it finishes (one transaction, its progress said as it goes).
+ */
 export async function importLibrary(
   catalog: LibraryCatalog, lib: LibraryFile, mediaDir: string, media: string | MediaPut, now = Math.floor(Date.now() / 1000), onProgress?: (p: ImportProgress) => void,
-  maxMoovBytes = DEFAULT_MAX_MOOV_BYTES,
+  maxMoovBytes = DEFAULT_MAX_MOOV_BYTES, signal?: AbortSignal,
 ): Promise<{ entries: number; warnings: string[] }> {
   const placed: string[] = [];
   // flavors whose MP4 the packager refuses (fragmented, truncated): imported, served as files, said
@@ -573,6 +586,9 @@ export async function importLibrary(
   try {
     onProgress?.({ phase: 'media', done: 0, total });
     for (let start = 0; start < total; start += HELD_CHUNK) {
+      // placing a local library's files never waits for I/O (links, SQLite reads): without a turn
+      // of the event loop now and then, a signal's handler would run only once the import is done
+      if (signal) await new Promise((resolve) => setImmediate(resolve));
       const chunk = entries.slice(start, start + HELD_CHUNK);
       const held = await heldOf(catalog, chunk);
       const heldEntry = new Map(held.entries.map((r) => [r.id, r]));
@@ -588,6 +604,7 @@ export async function importLibrary(
       for (const r of held.entries) { name(r.id, r.dataFile); name(r.id, r.thumbnailFile); }
       for (const r of [...held.flavors, ...held.captions, ...held.thumbs]) name(r.entryId, r.filePath);
       for (let k = 0; k < chunk.length; k++) {
+        signal?.throwIfAborted();
         const e = chunk[k];
         const before = heldEntry.get(e.id);
         const folder = `${e.partnerId}/${e.id}/`;
@@ -662,6 +679,8 @@ export async function importLibrary(
       }
     }
     onProgress?.({ phase: 'media', done: total, total });
+    if (signal) await new Promise((resolve) => setImmediate(resolve));
+    signal?.throwIfAborted();
     const writes = libraryWrites(lib, now, (e, f) => plan.paths.get(`${e.id}/${f}`) ?? rel(e, f), mediaDir, plan);
     onProgress?.({ phase: 'catalog', done: 0, total });
     try {

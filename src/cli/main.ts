@@ -8,7 +8,7 @@ import { MediaWriteError, openMediaWriter } from '../storage/media-writer.js';
 import { openConfiguredCatalog } from '../open-catalog.js';
 import { shippedFile } from '../shipped.js';
 import { SAMPLE_PARTNER, SampleCatalogError, sampleLibraryReplaced } from '../catalog/sample-record.js';
-import { importLibrary, interruptedImport, LibraryError, readLibraryFile } from '../catalog/library.js';
+import { ImportInterrupted, importLibrary, interruptedImport, LibraryError, readLibraryFile } from '../catalog/library.js';
 import { CatalogSchemaTooNewError, CatalogUnavailableError, dataDirWriteProblem } from '../catalog/errors.js';
 import { importProgress } from './progress.js';
 import { unsentBytesDrained } from './unsent-bytes.js';
@@ -233,10 +233,31 @@ async function importCommand(file: string): Promise<number> {
     if (typeof media === 'string' && interruptedImport(media)) process.stderr.write(`${label}: removing the media files an interrupted import left\n`);
     // progress on stderr (a bar on a terminal, a line every few seconds otherwise); the result on stdout
     const progress = importProgress(label, process.stderr);
-    const { entries, warnings } = await importLibrary(catalog, library, mediaDir, media, undefined, progress, config.maxMoovBytes);
-    for (const w of warnings) process.stderr.write(`${label}: ${w}\n`);
-    process.stdout.write(`imported ${file}: ${entries} entr${entries === 1 ? 'y' : 'ies'}\n`);
-    return 0;
+    // Ctrl-C (or a supervisor's SIGTERM) while media are placed: the import stops as a failed one
+    // does, removing the files it placed, rather than leaving thousands of unnamed ones behind
+    // until the next import (objects put in a media store stay, unused, as after any failed
+    // import: src/catalog/library.ts); a second signal ends the process at once
+    const stop = new AbortController();
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (stop.signal.aborted) process.exit(130);
+      process.stderr.write(`\n${label}: ${sig}: stopping; removing the media files it placed (again to quit at once)\n`);
+      stop.abort(new ImportInterrupted(`${label}: interrupted (${sig}): the catalog is as it was, and the media files it placed were removed`));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const { entries, warnings } = await importLibrary(catalog, library, mediaDir, media, undefined, progress, config.maxMoovBytes, stop.signal);
+      for (const w of warnings) process.stderr.write(`${label}: ${w}\n`);
+      process.stdout.write(`imported ${file}: ${entries} entr${entries === 1 ? 'y' : 'ies'}\n`);
+      return 0;
+    } catch (e) {
+      if (!(e instanceof ImportInterrupted)) throw e;
+      process.stderr.write(`${e.message}\n`);
+      return 130;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   } finally {
     await catalog.close();
   }
