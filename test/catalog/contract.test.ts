@@ -271,7 +271,7 @@ t.test('the sample library imported straight into PostgreSQL (its library store)
     rmSync(mediaRoot, { recursive: true, force: true });
   });
   const { library, mediaDir } = sampleLibrary();
-  t.same(await importLibrary(pg, library, mediaDir, mediaRoot, NOW), { entries: library.entries!.length });
+  t.same(await importLibrary(pg, library, mediaDir, mediaRoot, NOW), { entries: library.entries!.length, warnings: [] });
   await compareAll(t, lite, pg as unknown as AnyCatalog, 'after importLibrary into PostgreSQL');
   for (const m of ['allConversionProfiles', 'allAccessControlProfiles', 'allEntryIds'] as const) {
     t.same(await pg.library[m](), await (lite as any).library[m](), `library.${m}`);
