@@ -59,7 +59,7 @@ t.test('empty data directory, production: partner add, ingest, serve, and the HL
 
   const listed = await cmd.kdeliver(['partner', 'list'], env);
   t.equal(listed.code, 0);
-  t.match(listed.stdout, /^100\s+active\s+0 My media$/m);
+  t.match(listed.stdout, /^100\s+active\s+0\s+1 My media$/m);
   t.notOk(listed.stdout.includes(adminSecret) || listed.stdout.includes(userSecret), 'partner list shows no secret');
 
   const ks = await cmd.kdeliver(['ks', '--partner', pid, '--type', 'admin'], env);
