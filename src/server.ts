@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import type { Env } from './env.js';
 import { openConfiguredCatalog } from './open-catalog.js';
 import { requestId } from './log.js';
+import { stdoutLogOutput } from './log-output.js';
 import { redactApiUrl } from './api/redact.js';
 import { noCountryDatabase, openCountryLookup, rulesReadCountry } from './access/geo.js';
 import { createManifestCache } from './cache/manifest-cache.js';
@@ -94,12 +95,18 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
   };
 }
 
+/** The production logger: loggerOptions, written to standard output by a LogOutput (src/log-output.ts says why). */
+function serverLogger(config: Config): FastifyServerOptions['logger'] {
+  const options = loggerOptions(config);
+  return options ? { ...(options as object), stream: stdoutLogOutput() } : options;
+}
+
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
   const { config } = opts;
   const early: EarlyAnswer[] = [];
   let closing = false;
   const app = Fastify({
-    logger: opts.logger ?? loggerOptions(config),
+    logger: opts.logger ?? serverLogger(config),
     // that many hops (the socket's peer is hop 0), never `true`, which trusts every X-Forwarded-For
     // entry, the client's own too; Fastify takes a plain number as "trust none"
     trustProxy: config.trustProxy > 0 ? (_address: string, hop: number) => hop < config.trustProxy : false,
