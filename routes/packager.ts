@@ -48,7 +48,7 @@ export default async function packagerRoutes(app: FastifyInstance) {
       // a kept answer (or an init segment): one buffer to the socket, no file opened, no stream
       return sendRaw(request, reply, plan.status, plan.headers, Number(plan.headers['Content-Length']), plan.range ? body.bytes.subarray(plan.range.start, plan.range.end + 1) : undefined);
     }
-    return sendPlanned(request, reply, plan, (start, end) => bodyStream(answer.filePath, body, start, end, media), media);
+    return sendPlanned(request, reply, plan, (start, end) => bodyStream(answer.filePath, body, start, end, media, answer.index), media);
   }
 
   app.answerBeforeRouting(keptPlaylistBeforeRouting(app));

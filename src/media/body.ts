@@ -4,6 +4,8 @@
 import { Readable } from 'node:stream';
 import { openFileSource, type ByteSource, type SourceStore } from './source.js';
 import { createByteLru, objectIds, type ByteLruStats } from './byte-lru.js';
+import { SourceError } from './errors.js';
+import type { MediaIndex } from './mp4/index-types.js';
 
 /** Bytes made in memory, or a span of the source file. */
 export type Part = Uint8Array | { offset: number; length: number };
@@ -40,7 +42,11 @@ export function giveScratch(b: Buffer): void {
   if (scratchPool.length < SCRATCH_KEEP && b.length <= REGION_MAX) scratchPool.push(b);
 }
 
-const SHORT_SOURCE = 'source file is shorter than its index says';
+/**
+ * The source ended before a span its index names: the file was cut or rewritten in place since
+ * the index was read. The index cache reads it again once it looks at the file (a second at most).
+ */
+export const shortSource = (): SourceError => new SourceError('changed', 'the media file', 'it is shorter than its index says: it changed on disk since it was read; ask again');
 
 /** The largest region a segment's samples are read in at once. */
 const ONE_READ_MAX = 64 << 20;
@@ -64,7 +70,7 @@ export async function readRegion(source: ByteSource, lo: number, hi: number): Pr
   const region = takeScratch(hi - lo);
   try {
     const got = await source.read(lo, hi - lo, region);
-    if (got.length < hi - lo) throw new Error(SHORT_SOURCE);
+    if (got.length < hi - lo) throw shortSource();
   } catch (err) {
     giveScratch(region);
     throw err;
@@ -76,7 +82,7 @@ export async function readRegion(source: ByteSource, lo: number, hi: number): Pr
 export async function readSpan(source: ByteSource, offset: number, length: number): Promise<Buffer> {
   const b = Buffer.allocUnsafe(length);
   const got = await source.read(offset, length, b);
-  if (got.length < length) throw new Error(SHORT_SOURCE);
+  if (got.length < length) throw shortSource();
   return b;
 }
 
@@ -331,20 +337,53 @@ export function partsBody(parts: Part[], contentType: string): MediaBody {
 }
 
 /**
- * Streams a body range from the source named filePath, leased from `handles` or else opened for
- * this stream as a local file; the lease is released (or the file closed) however the stream ends.
+ * The source named filePath, leased from `handles` or else opened as a local file, holding the
+ * bytes `index` was read from. Two caches decide what a name holds, each looking at the file at
+ * most once a second: the index cache (which index) and the store's open handles (which bytes).
+ * Right after a file is replaced (renamed over, or rewritten), they may disagree for up to a
+ * second, and a segment cut from the new file by the old file's sample offsets (or the reverse)
+ * is garbage that a player, a CDN and the segment answer cache would keep. So a lease whose
+ * version is not the index's is looked at again now; if the name no longer holds the index's
+ * bytes, the index is marked replaced (the next request reads the file anew) and the answer is
+ * the store's "changed" error, never mixed bytes.
  */
-export function bodyStream(filePath: string, body: MediaBody, start = 0, endInclusive = body.length - 1, handles?: SourceStore): Readable {
+export async function leaseFor(filePath: string, handles: SourceStore | undefined, index?: MediaIndex): Promise<{ source: ByteSource; release(): Promise<void> }> {
+  const take = async (recheck: boolean) => {
+    if (handles) return handles.acquire(filePath, { recheck });
+    const { source, close } = await openFileSource(filePath);
+    return { source, release: close };
+  };
+  const want = index?.sourceVersion;
+  let lease = await take(false);
+  if (want === undefined || lease.source.version === undefined || lease.source.version === want) return lease;
+  await lease.release();
+  lease = await take(true);
+  if (lease.source.version === want) return lease;
+  await lease.release();
+  index!.replaced = true;
+  throw new SourceError('changed', 'the media file', 'it was replaced on disk after its index was read; ask again');
+}
+
+/**
+ * Streams a body range from the source named filePath (leaseFor: from `handles` or opened for
+ * this stream, and holding the bytes `index` was read from when it is given); the lease is
+ * released however the stream ends. A source that turns out shorter than the body's spans marks
+ * the index replaced as well.
+ */
+export function bodyStream(filePath: string, body: MediaBody, start = 0, endInclusive = body.length - 1, handles?: SourceStore, index?: MediaIndex): Readable {
   const produced = new Set<ArrayBufferLike>();
   async function* gen(): AsyncGenerator<Uint8Array> {
-    const lease = handles ? await handles.acquire(filePath) : await openFileSource(filePath);
+    const lease = await leaseFor(filePath, handles, index);
     try {
       for await (const chunk of body.produce(lease.source, start, endInclusive)) {
         if (ours.has(chunk.buffer)) produced.add(chunk.buffer);
         yield chunk;
       }
+    } catch (err) {
+      if (index && err instanceof SourceError && err.failure === 'changed') index.replaced = true;
+      throw err;
     } finally {
-      await ('release' in lease ? lease.release() : lease.close());
+      await lease.release();
     }
   }
   const stream = Readable.from(gen(), { objectMode: false });

@@ -4,7 +4,7 @@
 // positional), closed when evicted, idle, replaced on disk, or when the server closes — and only
 // once no request holds it.
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { fileSource, type ByteSource, type SourceStore } from './source.js';
+import { fileSource, localVersion, type ByteSource, type SourceStore } from './source.js';
 
 export interface HandleLease {
   fh: FileHandle;
@@ -14,7 +14,8 @@ export interface HandleLease {
 }
 
 export interface HandleCache extends SourceStore {
-  acquire(path: string): Promise<HandleLease>;
+  /** `recheck`: compare a kept handle with the file at the path now, however recently it was. */
+  acquire(path: string, opts?: { recheck?: boolean }): Promise<HandleLease>;
   /** Closes every idle handle now and the busy ones when their requests end; later leases are uncached. */
   close(): Promise<void>;
   stats(): { open: number; opens: number; hits: number };
@@ -101,18 +102,18 @@ export function createHandleCache(opts: HandleCacheOptions = {}): HandleCache {
       throw err;
     }
     const t = now();
-    return { path, fh, source: fileSource(fh, st.size), refs: 0, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, checkedAt: t, usedAt: t, retired: false, closing: null };
+    return { path, fh, source: fileSource(fh, st.size, localVersion(st)), refs: 0, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, checkedAt: t, usedAt: t, retired: false, closing: null };
   }
 
   return {
-    async acquire(path) {
+    async acquire(path, { recheck = false } = {}) {
       if (closed) {
         const e = await openEntry(path);
         e.retired = true;
         return lease(e);
       }
       const have = entries.get(path);
-      if (have && now() - have.checkedAt < recheckMs) {
+      if (have && !recheck && now() - have.checkedAt < recheckMs) {
         hits++;
         entries.delete(path); // most recent at the end
         entries.set(path, have);

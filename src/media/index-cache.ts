@@ -51,7 +51,8 @@ export function createIndexCache(opts: { maxBytes: number; maxMoovBytes: number;
       const r = recent.get(path);
       if (r && now() - r.at < RECHECK_MS) {
         const hit = entries.get(r.key);
-        if (hit) {
+        // an index whose file a body found replaced is not trusted for the rest of the second
+        if (hit && !hit.index.replaced) {
           hits++;
           entries.delete(r.key);
           entries.set(r.key, hit);
@@ -63,7 +64,13 @@ export function createIndexCache(opts: { maxBytes: number; maxMoovBytes: number;
       const key = `${store.describe}\0${path}\0${st.version}`;
       if (recent.size > 10000) recent.clear();
       recent.set(path, { key, at: now() });
-      const hit = entries.get(key);
+      let hit = entries.get(key);
+      if (hit?.index.replaced) {
+        entries.delete(key);
+        bytes -= hit.counted;
+        hit.index.onResize = null;
+        hit = undefined;
+      }
       if (hit) {
         hits++;
         entries.delete(key); // move to the most-recent end
@@ -73,17 +80,25 @@ export function createIndexCache(opts: { maxBytes: number; maxMoovBytes: number;
       const inflight = pending.get(key);
       if (inflight) return inflight;
       misses++;
-      const p = store.acquire(path)
+      // the file as it is now: a handle kept open may still be the file the name held before
+      const p = store.acquire(path, { recheck: true })
         .then(async (lease) => {
           try {
-            return await readSourceIndex(lease.source, { maxMoovBytes: opts.maxMoovBytes });
+            const idx = await readSourceIndex(lease.source, { maxMoovBytes: opts.maxMoovBytes });
+            // the bytes it was read from, which may already differ from the version in its key:
+            // bodies check this one (body.ts leaseFor)
+            idx.sourceVersion = lease.source.version;
+            return idx;
           } finally {
             await lease.release();
           }
         })
         .then((idx) => {
           const counted = idx.bytes;
-          if (counted <= opts.maxBytes) {
+          // replaced again between the look and the read: this index is not the key's, and is
+          // used by this request alone (its bodies read the bytes it was read from)
+          const ofKey = idx.sourceVersion === undefined || idx.sourceVersion === st.version;
+          if (ofKey && counted <= opts.maxBytes) {
             entries.set(key, { index: idx, counted });
             bytes += counted;
             idx.onResize = (i) => recount(key, i);

@@ -144,6 +144,6 @@ export async function openClippedMp4(filePath: string, fromMs: number, toMs: num
     durationMs,
     startMs,
     body,
-    read: (start = 0, endInclusive = body.length - 1) => bodyStream(filePath, body, start, endInclusive, handles),
+    read: (start = 0, endInclusive = body.length - 1) => bodyStream(filePath, body, start, endInclusive, handles, index),
   };
 }

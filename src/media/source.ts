@@ -3,10 +3,18 @@
 // one (fileSource, below: positional reads of an open handle); media on object storage will be
 // another, with the same two members, and nothing else in src/media/ changes.
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 
 export interface ByteSource {
   /** Bytes in the source. */
   readonly size: number;
+  /**
+   * Which bytes these are, when the source can say: it changes whenever the file or object is
+   * replaced or rewritten (a local file's device, inode, size and modification time when it was
+   * opened or last looked at; a remote object's ETag). An index records the version it was read
+   * from, so a body described from it is never cut from other bytes (body.ts leaseFor).
+   */
+  readonly version?: string;
   /**
    * Reads length bytes at offset, into `into` (from its start) when given, else into a buffer of
    * its own. Resolves to the bytes read: fewer than length only at the end of the source.
@@ -19,8 +27,15 @@ export interface ByteSource {
  * the server's media store (src/storage/media-store.ts: local disk, S3, an HTTP origin).
  */
 export interface SourceStore {
-  acquire(name: string): Promise<{ source: ByteSource; release(): Promise<void> }>;
+  /** `recheck`: compare a source kept open with what the name holds now, whenever it was last looked at. */
+  acquire(name: string, opts?: { recheck?: boolean }): Promise<{ source: ByteSource; release(): Promise<void> }>;
 }
+
+/**
+ * A local file's version: device and inode (a file renamed over the name is another file, even
+ * with the same size and modification time, as rsync and `cp -p` leave them), size and mtime.
+ */
+export const localVersion = (st: Pick<Stats, 'dev' | 'ino' | 'size' | 'mtimeMs'>): string => `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
 
 /** A source store that also says what a name's current bytes are: the index cache's key. */
 export interface VersionedSourceStore extends SourceStore {
@@ -35,7 +50,7 @@ export const localFiles: VersionedSourceStore = {
   describe: 'local',
   async version(path) {
     const st = await stat(path).catch(() => null);
-    return st && st.isFile() ? { size: st.size, version: `${st.size}\0${st.mtimeMs}` } : null;
+    return st && st.isFile() ? { size: st.size, version: localVersion(st) } : null;
   },
   async acquire(path) {
     const { source, close } = await openFileSource(path);
@@ -44,9 +59,10 @@ export const localFiles: VersionedSourceStore = {
 };
 
 /** A local file's open handle as a source; the caller keeps the handle open while it reads. */
-export function fileSource(fh: FileHandle, size: number): ByteSource {
+export function fileSource(fh: FileHandle, size: number, version?: string): ByteSource {
   return {
     size,
+    version,
     async read(offset, length, into) {
       const buf = into ?? Buffer.allocUnsafe(length);
       const { bytesRead } = await fh.read(buf, 0, length, offset);
@@ -59,8 +75,8 @@ export function fileSource(fh: FileHandle, size: number): ByteSource {
 export async function openFileSource(path: string): Promise<{ source: ByteSource; close(): Promise<void> }> {
   const fh = await open(path, 'r');
   try {
-    const { size } = await fh.stat();
-    return { source: fileSource(fh, size), close: () => fh.close() };
+    const st = await fh.stat();
+    return { source: fileSource(fh, st.size, localVersion(st)), close: () => fh.close() };
   } catch (err) {
     await fh.close().catch(() => undefined);
     throw err;

@@ -9,7 +9,8 @@ import type { Config } from '../config.js';
 import { DeliveryError } from '../errors.js';
 import { languageCode, languageCode3, namesAudioTrack } from '../catalog/languages.js';
 import type { MediaStore } from '../storage/media-store.js';
-import { clearSegmentCache, keptBody, type MediaBody } from '../media/body.js';
+import { clearSegmentCache, keptBody, leaseFor, type MediaBody } from '../media/body.js';
+import type { MediaIndex } from '../media/mp4/index-types.js';
 import { captionText, captionToTtml, captionToWebVtt } from '../media/captions.js';
 import { buildMpd } from '../media/dash/mpd.js';
 import { initSegment, keyFrameFragments, mediaSegment } from '../media/fmp4/writer.js';
@@ -79,7 +80,8 @@ export type PackagerAnswer =
    * generation, so it may be kept by URL (src/packaging/kept-playlists.ts keepForUrl).
    */
   | { kind: 'text'; contentType: string; body: string | Buffer; byUrlGeneration?: number }
-  | { kind: 'media'; body: MediaBody; filePath: string }
+  /** `index`: the index the body was described from; its bytes are read from that version of the file only (body.ts leaseFor). */
+  | { kind: 'media'; body: MediaBody; filePath: string; index?: MediaIndex }
   /** An encrypted entry's content key: never cached by anyone, never logged. */
   | { kind: 'key'; body: Buffer };
 
@@ -342,7 +344,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
   /** An fMP4 segment or fragment; encrypted with cenc/cbcs, the samples are read while describing it. */
   const describe = async (tl: Timeline, seg: Segment, opts: FragmentOptions, path: string): Promise<MediaBody> => {
     if (!opts.encryption) return mediaSegment(tl, seg, opts);
-    const lease = await deps.media.acquire(path);
+    const lease = await leaseFor(path, deps.media, tl.index);
     try {
       return await describeMediaSegment(tl, seg, opts, lease.source);
     } finally {
@@ -453,7 +455,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       if (r.clips.length !== 1) throw notFound('key-frame resources are made for single clips, not sequences');
       if (!tl.video) throw notFound('no video track for key frames');
       if (file.n < 1 || file.n > tl.segments.length) throw notFound(`segment ${file.n} is out of range (1-${tl.segments.length})`);
-      return { kind: 'media', body: keyFrameFragments(tl, file.n - 1).body, filePath: sourceOf(file.f, 1).path };
+      return { kind: 'media', body: keyFrameFragments(tl, file.n - 1).body, filePath: sourceOf(file.f, 1).path, index: tl.index };
     }
     case 'segment': {
       if ((file.ext === 'ts') !== (req.container === 'ts')) throw notFound(`.${file.ext} segments are not in this ${req.container === 'ts' ? 'MPEG-TS' : 'fMP4'} stream`);
@@ -467,7 +469,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       const body = req.container === 'ts'
         ? tsSegment(tl, at.seg, enc ? { encryption: enc, sequence: file.n } : undefined)
         : await describe(tl, tl.segments[at.seg], { sequence: file.n, dash: false, encryption: enc }, src.path);
-      return { kind: 'media', body, filePath: src.path };
+      return { kind: 'media', body, filePath: src.path, index: tl.index };
     }
     case 'init': {
       if (req.proto === 'hls' && req.container !== 'fmp4') throw notFound('init segments exist only for fMP4 (/container/fmp4/)');
@@ -489,7 +491,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       const enc = await encryption();
       const path = sourceOf(file.f, at.clip + 1).path;
       const opts: FragmentOptions = { sequence: file.n, dash: true, encryption: enc };
-      return { kind: 'media', body: await describe(tl, tl.segments[at.seg], opts, path), filePath: path };
+      return { kind: 'media', body: await describe(tl, tl.segments[at.seg], opts, path), filePath: path, index: tl.index };
     }
     case 'mpd': {
       // absolute URLs, as nginx-vod-module's (vod_dash_absolute_manifest_urls): the public base URL
@@ -536,7 +538,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
       const at = mssLocate({ renditions: await all(), captions: [], container: 'fmp4' }, file.bitrate, file.kind, file.time);
       if (!at) throw notFound('no such MSS fragment');
       const path = sourceOf(at.f, 1).path;
-      return { kind: 'media', body: await describe(at.timeline, at.segment, mssFragmentOptions(at.sequence, await encryption()), path), filePath: path };
+      return { kind: 'media', body: await describe(at.timeline, at.segment, mssFragmentOptions(at.sequence, await encryption()), path), filePath: path, index: at.timeline.index };
     }
   }
 }

@@ -74,6 +74,7 @@ export function blockSource(cache: BlockCache, object: string, version: string, 
   const block = (i: number) => cache.get(object, version, i, () => fetchRange(i * BLOCK_BYTES, Math.min(BLOCK_BYTES, size - i * BLOCK_BYTES)));
   return {
     size,
+    version,
     async read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
       const end = Math.min(size, offset + length);
       const n = Math.max(0, end - offset);

@@ -11,7 +11,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Config } from '../config.js';
 import type { HandleCache } from '../media/file-handles.js';
-import type { ByteSource, VersionedSourceStore } from '../media/source.js';
+import { localVersion, type ByteSource, type VersionedSourceStore } from '../media/source.js';
 import { blockSource, createBlockCache, BLOCK_BYTES, type BlockCacheStats } from './block-cache.js';
 import { SourceError } from '../media/errors.js';
 import { httpOrigin } from './http-origin.js';
@@ -68,9 +68,9 @@ export function localMediaStore(mediaRoot: string, handles: HandleCache): MediaS
     locate: (relative) => mediaPath(mediaRoot, relative),
     async version(name) {
       const st = await stat(name).catch(() => null);
-      return st && st.isFile() ? { size: st.size, version: `${st.size}-${st.mtimeMs}` } : null;
+      return st && st.isFile() ? { size: st.size, version: localVersion(st) } : null;
     },
-    acquire: (name) => handles.acquire(name),
+    acquire: (name, opts) => handles.acquire(name, opts),
     stream: (name, start, end) => createReadStream(name, { start, end }),
     readAll: (name) => readFile(name),
     ffmpegInput: async (name) => name,

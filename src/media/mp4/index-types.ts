@@ -78,6 +78,10 @@ export interface MediaIndex {
    */
   readonly bytes: number;
   onResize: ((index: MediaIndex) => void) | null;
+  /** The version of the source it was read from (ByteSource.version), when the source says. */
+  sourceVersion?: string;
+  /** Its source was found replaced since (body.ts leaseFor): the index cache reads the file again. */
+  replaced?: boolean;
 }
 
 /**

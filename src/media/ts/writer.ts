@@ -6,7 +6,7 @@
 // Encrypted: HLS AES-128 wraps the whole segment (crypto/cipher.ts); SAMPLE-AES encrypts inside the
 // PES payloads as they are assembled (crypto/sample-aes.ts), with a few bytes of stuffing planned
 // per video PES for the emulation prevention bytes encryption may add.
-import { answerKey, cachedBody, giveScratch, readRegion, readSpan, releaseOutput, takeOutput, worthOneRead, type MediaBody } from '../body.js';
+import { answerKey, cachedBody, giveScratch, readRegion, readSpan, releaseOutput, shortSource, takeOutput, worthOneRead, type MediaBody } from '../body.js';
 import type { ByteSource } from '../source.js';
 import { aes128Body, CbcRestarts } from '../crypto/cipher.js';
 import { checkEncryption, hlsSegmentIv, type Encryption } from '../crypto/encryption.js';
@@ -803,7 +803,7 @@ function tsSegmentBody(tl: Timeline, segIndex: number, enc?: TsEncryption): Medi
         const whole = takeOutput(outBytes + hi - lo);
         try {
           const got = await source.read(lo, hi - lo, whole.subarray(outBytes, outBytes + hi - lo));
-          if (got.length < hi - lo) throw new Error('source file is shorter than its index says');
+          if (got.length < hi - lo) throw shortSource();
           writePsi(whole);
           writePesFromRegion(whole, outBytes - lo, plans, chosen, pktStart, pkts, base, ccStart, vTiming?.track ?? null, aTiming?.track ?? null, vKeys);
         } catch (err) {
