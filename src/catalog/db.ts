@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrations } from './migrations.js';
-import { CatalogSchemaTooNewError } from './errors.js';
+import { CatalogSchemaTooNewError, CatalogUnavailableError } from './errors.js';
 
 export type Db = Database.Database;
 
@@ -12,12 +12,25 @@ export function openDatabase(file: string): Db {
     mkdirSync(dirname(file), { recursive: true });
     keepPrivate(file);
   }
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
-  return db;
+  let db: Db | null = null;
+  try {
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return db;
+  } catch (e) {
+    db?.close();
+    // A catalog file whose header or pages were overwritten: one line naming the file and what
+    // to do (it was SQLite's bare "file is not a database" with a stack). Nothing has been
+    // written to it: SQLite refuses before its first change.
+    const code = (e as { code?: unknown }).code;
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+      throw new CatalogUnavailableError(`the catalog ${file} cannot be read (${code}: ${(e as Error).message}): it is damaged; restore it from a backup, or move it away (with its -wal and -shm files) to start a new, empty catalog`, { cause: e });
+    }
+    throw e;
+  }
 }
 
 /**
