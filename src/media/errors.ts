@@ -29,7 +29,8 @@ export type SourceFailure =
   | 'status' // the origin answered an error status
   | 'unreachable' // connection refused, reset or closed mid-answer
   | 'timeout' // no complete answer within the configured time
-  | 'changed'; // the object changed while it was being read (its ETag no longer matched)
+  | 'changed' // the object changed while it was being read (its ETag no longer matched)
+  | 'unreadable'; // the store cannot read it (a local file this user may not read, a failing disk)
 
 export class SourceError extends Error {
   /** `httpStatus`: the error status a 'status' failure answered, when it was one. */

@@ -8,7 +8,8 @@
 // within a second and never mixes old and new bytes (reads carry its ETag as a precondition).
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { relative } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
 import type { Config } from '../config.js';
 import type { HandleCache } from '../media/file-handles.js';
 import { localVersion, type ByteSource, type VersionedSourceStore } from '../media/source.js';
@@ -58,8 +59,25 @@ export interface MediaStore extends VersionedSourceStore {
   close(): Promise<void>;
 }
 
+/**
+ * A local file the server could not open or read, as the store's failure: a missing one is
+ * 'missing' (error 5, 404); one this user may not read (EACCES, EPERM: a file copied in by root
+ * with mode 600), a failing disk (EIO) or any other is 'unreadable' (502, code 5). They were
+ * Node's bare errors: a 500 and a stack in the log. Named under the media folder, never by the
+ * server's own path.
+ */
+function localReadFailure(e: unknown, mediaRoot: string, name: string): unknown {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return e;
+  const where = `the media folder (${relative(mediaRoot, name)})`;
+  return code === 'ENOENT' ? new SourceError('missing', where, 'no such file') : new SourceError('unreadable', where, `cannot be read by this server (${code})`);
+}
+
 /** Local disk: names are absolute paths under the media root, leased from the handle cache. */
 export function localMediaStore(mediaRoot: string, handles: HandleCache): MediaStore {
+  const failed = (name: string) => (e: unknown): never => {
+    throw localReadFailure(e, mediaRoot, name);
+  };
   return {
     kind: 'local',
     describe: mediaRoot,
@@ -70,9 +88,14 @@ export function localMediaStore(mediaRoot: string, handles: HandleCache): MediaS
       const st = await stat(name).catch(() => null);
       return st && st.isFile() ? { size: st.size, version: localVersion(st) } : null;
     },
-    acquire: (name, opts) => handles.acquire(name, opts),
-    stream: (name, start, end) => createReadStream(name, { start, end }),
-    readAll: (name) => readFile(name),
+    acquire: (name, opts) => handles.acquire(name, opts).catch(failed(name)),
+    stream(name, start, end) {
+      const out = new PassThrough();
+      const file = createReadStream(name, { start, end });
+      file.on('error', (e) => out.destroy(localReadFailure(e, mediaRoot, name) as Error));
+      return file.pipe(out);
+    },
+    readAll: (name) => readFile(name).catch(failed(name)),
     ffmpegInput: async (name) => name,
     cacheStats: () => null,
     // the media folder is checked by /readyz itself (routes/health.ts)
