@@ -65,20 +65,34 @@ export async function main(args: string[]): Promise<number> {
     if (values.retry) {
       const entry = await catalog.getEntry(values.retry);
       if (!entry || entry.status === EntryStatus.DELETED) throw new IngestError(`no entry ${values.retry}`);
-      if (entry.status !== EntryStatus.ERROR_CONVERTING && entry.status !== EntryStatus.ERROR_IMPORTING) {
-        throw new IngestError(`entry ${entry.id} is not in ERROR (status ${entry.status}); only a failed entry is retried`);
+      const store = catalog.ingest;
+      const failed = entry.status === EntryStatus.ERROR_CONVERTING || entry.status === EntryStatus.ERROR_IMPORTING;
+      // An entry whose transcoding no process holds: its runner was killed, or stopped where its
+      // failure could not be recorded (its data directory's disk full). It is no failed entry, and
+      // it was refused here, so without a server on the data directory nothing ever finished it.
+      // Its own job is run, as a server's worker would take it over.
+      const job = failed ? undefined : await store.latestJob(entry.id);
+      const unheld = job && job.state !== 'done' && job.state !== 'failed' && (await store.claimableJobs(nowOf(ctx))).some((j) => j.id === job.id);
+      if (!failed && !unheld) {
+        const running = job && job.state === 'running' ? ` (its job ${job.id} is held by a runner until ${new Date(job.leaseUntil! * 1000).toISOString()}; a runner that is gone lets go of it then)` : '';
+        throw new IngestError(`entry ${entry.id} is not in ERROR (status ${entry.status}); only a failed entry is retried${running}`);
       }
       if (!(await catalog.listFlavors(entry.id)).some((f) => f.isOriginal)) {
         throw new IngestError(`entry ${entry.id} has no source file to transcode: ingest the file again`);
       }
-      const store = catalog.ingest;
-      const now = nowOf(ctx);
       entryId = entry.id;
-      token = newAttemptToken();
-      const owner = { token, pid: process.pid, leaseUntil: now + leaseOf(ctx) };
-      // one transaction: the entry back to PRECONVERT, and a job claimed by this process with its last job's profile
-      jobId = await store.retryEntry(entry.id, entry.partnerId, EntryStatus.PRECONVERT, owner, now);
-      process.stdout.write(`entry ${entryId}: transcoding again from its source\n`);
+      if (unheld) {
+        // claimed by runJob itself (runToEnd), as any runner claims a job no one holds
+        jobId = job.id;
+        process.stdout.write(`entry ${entryId}: its transcoding (job ${job.id}) was left unfinished; running it\n`);
+      } else {
+        const now = nowOf(ctx);
+        token = newAttemptToken();
+        const owner = { token, pid: process.pid, leaseUntil: now + leaseOf(ctx) };
+        // one transaction: the entry back to PRECONVERT, and a job claimed by this process with its last job's profile
+        jobId = await store.retryEntry(entry.id, entry.partnerId, EntryStatus.PRECONVERT, owner, now);
+        process.stdout.write(`entry ${entryId}: transcoding again from its source\n`);
+      }
     } else {
       const added = await addSource(ctx, {
         partnerId, file: positionals[0], entryId: values['entry-id'], name: values.name, conversionProfileId: profile,
