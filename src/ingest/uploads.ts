@@ -94,7 +94,11 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
     // read again in turn: the chunk before this one may have completed the token
     let token = await partnerUploadToken(env, partnerId, tokenId);
     refuseUnlessUploadable(token);
-    await mkdir(join(env.dataDir, 'uploads'), { recursive: true });
+    // an uploads folder this user may not write (EACCES), or on a full or read-only disk: the
+    // reference's upload error saying why, as for a failed write (it was a bare internal error)
+    await mkdir(join(env.dataDir, 'uploads'), { recursive: true }).catch((e: unknown) => {
+      throw writeFailed(e, token.uploadedFileSize);
+    });
     const early = earlyChunksPath(env.dataDir, tokenId);
     // Deletion and expiry remove the file at any time, perhaps before this write recreated it:
     // their answer stands, and their removal is done again
@@ -134,9 +138,9 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
     if (at > have && o.finalChunk) throw finalBeforeTheRest(at, have);
     if (at > have) {
       // whole under its name or absent (a killed server leaves no half of it to be appended)
-      await mkdir(early, { recursive: true });
       const part = join(early, `${at}.${randomBytes(4).toString('hex')}.part`);
       try {
+        await mkdir(early, { recursive: true });
         await writeFile(part, data);
         await rename(part, join(early, String(at)));
       } catch (e) {
@@ -151,7 +155,7 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
     }
     const handle = await open(file, o.resume ? (existing ? 'r+' : 'w+') : 'w').catch(async (e: unknown) => {
       await refuseIfGoneMeanwhile();
-      throw e;
+      throw writeFailed(e, have);
     });
     let size = have;
     let appended: string[] = [];
