@@ -93,6 +93,9 @@ export function localMediaStore(mediaRoot: string, handles: HandleCache): MediaS
       const out = new PassThrough();
       const file = createReadStream(name, { start, end });
       file.on('error', (e) => out.destroy(localReadFailure(e, mediaRoot, name) as Error));
+      // the answer's stream is `out`, which is what is destroyed when the client goes away: pipe()
+      // alone would leave the file open for good (one descriptor per aborted download)
+      out.on('close', () => file.destroy());
       return file.pipe(out);
     },
     readAll: (name) => readFile(name).catch(failed(name)),

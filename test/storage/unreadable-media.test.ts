@@ -6,7 +6,7 @@
 // with runuser (so the test needs root, as the CI machine is), the sample library.
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { cleanEnv, linkBin, run } from '../helpers/command.js';
@@ -27,14 +27,25 @@ async function serveAsNobody(t: Test): Promise<{ base: string; log: () => string
   t.equal(seeded.code, 0, `seeded: ${seeded.stderr}`);
   const nobody = Number((await run('id', ['-u', 'nobody'])).stdout.trim());
   t.not(userInfo().uid, nobody, 'the test runs as another user than the server');
+  // the seeded media are hard links to the repository's fixtures/media files: each is made a copy
+  // of its own first, or the owner and mode set below would be the fixtures' too (one inode)
   const chownAll = (p: string): void => {
+    const st = statSync(p);
+    if (st.isFile() && st.nlink > 1) {
+      copyFileSync(p, `${p}.own`);
+      renameSync(`${p}.own`, p);
+    }
     chownSync(p, nobody, -1);
-    if (statSync(p).isDirectory()) for (const f of readdirSync(p)) chownAll(join(p, f));
+    if (st.isDirectory()) for (const f of readdirSync(p)) chownAll(join(p, f));
   };
+  const fixture = new URL('../../fixtures/media/h264-720p.mp4', import.meta.url).pathname;
+  const was = statSync(fixture);
   chownAll(dataDir);
   const locked = join(dataDir, 'media', '309', '1_rcit0qgs', 'h264-720p.mp4');
   chownSync(locked, 0, 0);
   chmodSync(locked, 0o600);
+  const now = statSync(fixture);
+  t.same([now.uid, now.mode], [was.uid, was.mode], "the repository's fixture keeps its owner and mode");
   const child = spawn('runuser', ['-u', 'nobody', '--', 'env', ...Object.entries({ ...cleanEnv, ...env, HOST: '127.0.0.1', PORT: '0' }).map(([k, v]) => `${k}=${v}`), 'kdeliver', 'serve'], {
     stdio: ['ignore', 'pipe', 'pipe'], detached: true,
   });
