@@ -177,7 +177,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     await warmUpMediaCode({ hlsSegmentMs: config.hlsSegmentDurationMs, dashSegmentMs: config.dashSegmentDurationMs, file: shippedFile(WARM_UP_FILE) });
     releaseSpare = holdSpareMemory();
   });
-  // without a country database, a country condition blocks every request it is asked for
+  // without a country database, a country condition holds for every request it is asked for
   // (src/access/geo.ts): said at start, naming the profiles, in the background (a catalog that
   // cannot answer yet is /readyz's to report, not a reason to stop)
   if (!geo) {
@@ -188,7 +188,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
           for (const acp of await catalog.listAccessControlProfiles(p.id)) if (rulesReadCountry(acp.rules)) named.push(`${acp.id} (partner ${p.id})`);
         }
         if (named.length > 0) {
-          app.log.warn({ accessControlProfiles: named }, `access-control profile(s) ${named.join(', ')} have country conditions and no country database is configured (KDELIVER_GEOIP_FILE): their rules block every request they are asked for`);
+          app.log.warn({ accessControlProfiles: named }, `access-control profile(s) ${named.join(', ')} have country conditions and no country database is configured (KDELIVER_GEOIP_FILE): their rules apply to every request they are asked for`);
         }
       })().catch(() => undefined);
     });

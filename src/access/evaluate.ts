@@ -311,9 +311,17 @@ export function evaluateAccessRules(rules: AccessRule[], scope: AccessScope): Ev
       try {
         ok = conditionFulfilled(c, scope, work);
       } catch (e) {
+        if (e instanceof NoCountryDatabaseError && c.type === 'country') {
+          // A country condition on a server without a country database (src/access/geo.ts) holds,
+          // whichever way it is written: the rule applies its own actions (a block list and an
+          // allow list both block, a preview previews), never letting a viewer past it
+          d.trace.push(`rule ${i}: ${e.message}; the condition is taken as fulfilled`);
+          continue;
+        }
         // A broken rule blocks rather than silently letting a request through; so does a country
-        // condition on a server without a country database (src/access/geo.ts), and a request
-        // the rules' regular expressions would take too long to judge (and nothing more is judged)
+        // condition within an `or` on a server without a country database (its `not` could turn
+        // "fulfilled" into "let through"), and a request the rules' regular expressions would
+        // take too long to judge (and nothing more is judged)
         d.trace.push(`rule ${i}: ${(e as Error).message}; treated as a block`);
         if (e instanceof RegexBudgetError) return refusedForRegexWork(d, i);
         d.blocked = true;

@@ -14,7 +14,7 @@ export class GeoError extends Error {
  * A client's country asked where no country database is configured (KDELIVER_GEOIP_FILE). Kaltura
  * always has its geocoder; without one a country condition cannot be decided, and answering
  * "unknown" would let everyone past a block list. So the question throws, and the rule that asked
- * it blocks, as a broken rule does (src/access/evaluate.ts evaluateAccessRules).
+ * it applies (src/access/evaluate.ts evaluateAccessRules).
  */
 export class NoCountryDatabaseError extends Error {
   override name = 'NoCountryDatabaseError';

@@ -139,7 +139,13 @@ t.test('country from a MaxMind database built here', async (t) => {
   t.ok(blocked(rules, noDatabase), 'no database: an allow list blocks');
   t.ok(blocked([{ conditions: [{ type: 'or', not: true, conditions: [{ type: 'country', values: ['US'] }] }], actions: [{ type: 'block' }] }], noDatabase),
     'no database: under a negated or too');
-  t.same(evaluateAccessRules(block({ type: 'country', values: ['US'] }), { ...scope(), ...noDatabase }).messages, ['country rules cannot be decided on this server']);
+  // the rule applies with its own actions and message; within an `or` (whose `not` could turn it
+  // round) the rule blocks as a broken one does
+  t.same(evaluateAccessRules(block({ type: 'country', values: ['US'] }), { ...scope(), ...noDatabase }).messages, ['no']);
+  const preview = evaluateAccessRules([{ conditions: [{ type: 'country', values: ['DE'] }], actions: [{ type: 'preview', limit: 30 }] }], { ...scope(), ...noDatabase });
+  t.same([preview.blocked, preview.previewSeconds], [false, 30], 'no database: a preview rule previews, it does not block');
+  t.same(evaluateAccessRules([{ conditions: [{ type: 'or', conditions: [{ type: 'country', values: ['US'] }] }], actions: [{ type: 'preview', limit: 30 }] }], { ...scope(), ...noDatabase }).messages,
+    ['country rules cannot be decided on this server'], 'no database, within an or: blocked, saying why');
   t.ok(rulesReadCountry([{ conditions: [{ type: 'or', conditions: [{ type: 'country', values: ['US'] }] }], actions: [] }]), 'rulesReadCountry looks into or');
   t.notOk(rulesReadCountry(block({ type: 'site', values: ['example.com'] })));
   t.throws(() => countryLookupFromBuffer(Buffer.from('not a database')));

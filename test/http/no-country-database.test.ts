@@ -1,10 +1,11 @@
 // A country condition on a server without a country database (no KDELIVER_GEOIP_FILE). Kaltura
 // always has its geocoder; kdeliver without one cannot tell a viewer's country, and answering
 // "unknown" let everyone past a block list ("not in the US") while an allow list refused everyone.
-// Now the rule blocks, whichever way it is written, with a message that says why, on every route
-// that evaluates it; the server says at start which profiles have such conditions. A rule whose
-// other conditions already fail is not affected (its AND cannot hold), and entries without country
-// rules play as before.
+// Now the condition is taken as fulfilled, whichever way it is written: the rule applies its own
+// actions (a block list and an allow list both block; a preview rule previews, it does not block),
+// on every route that evaluates it; the server says at start which profiles have such conditions.
+// A rule whose other conditions already fail is not affected (its AND cannot hold), and entries
+// without country rules play as before.
 import t from 'tap';
 import { kaltura, sampleAdminClient } from '../helpers/kaltura-client.js';
 import { startLoggingServer, startServer } from '../helpers/server.js';
@@ -20,6 +21,10 @@ const countryRule = (not: boolean, extra: object[] = []) => new kaltura.objects.
 const profile = async (name: string, rules: unknown[]) =>
   (await call(kaltura.services.accessControlProfile.add(new kaltura.objects.AccessControlProfile({ name, rules })))).id as number;
 const blockList = await profile('block the US', [countryRule(false)]);
+const previewInDe = await profile('a preview in Germany', [new kaltura.objects.Rule({
+  conditions: [new kaltura.objects.CountryCondition({ not: false, values: [new kaltura.objects.StringValue({ value: 'DE' })] })],
+  actions: [new kaltura.objects.AccessControlPreviewAction({ limit: 5 })],
+})]);
 const allowList = await profile('only the US', [countryRule(true)]);
 // an AND whose first condition fails for an anonymous viewer: never fires, country or not
 const adminsInUs = await profile('admins in the US', [countryRule(false, [new kaltura.objects.AuthenticatedCondition({ not: false })])]);
@@ -40,17 +45,25 @@ const playbackContext = (entryId: string) =>
 const setProfile = (entryId: string, accessControlId: number) =>
   call(kaltura.services.media.update(entryId, new kaltura.objects.MediaEntry({ accessControlId })));
 
-t.test('a block list and an allow list of countries both block, saying why', async (t) => {
-  for (const id of [blockList, allowList]) {
+t.test('a block list and an allow list of countries both block, with their messages', async (t) => {
+  for (const [id, says] of [[blockList, 'not in the US'], [allowList, 'only in the US']] as const) {
     await setProfile('1_rcit0qgs', id);
     const r = await playManifest('1_rcit0qgs');
     t.equal(r.status, 403, `profile ${id}: refused`);
     t.match(r.error, /error-3$/, 'ACCESS_CONTROL_RESTRICTED');
-    t.match(r.app, /country rules cannot be decided on this server/);
+    t.match(r.app, says);
     const pc = await playbackContext('1_rcit0qgs');
     t.same(pc.sources, [], 'getPlaybackContext: no sources');
-    t.ok(pc.messages.some((m: { message: string }) => /country rules cannot be decided/.test(m.message)), 'getPlaybackContext says why');
+    t.ok(pc.messages.some((m: { message: string }) => m.message === says), 'getPlaybackContext gives the rule\'s message');
   }
+});
+
+t.test('a preview rule on a country previews, it does not block', async (t) => {
+  await setProfile('1_rcit0qgs', previewInDe);
+  t.equal((await playManifest('1_rcit0qgs')).status, 200, 'playManifest plays');
+  const pc = await playbackContext('1_rcit0qgs');
+  t.ok(pc.sources.length > 0, 'getPlaybackContext has sources');
+  t.ok(pc.actions.some((a: { type: number; limit?: number }) => a.type === 2 && a.limit === 5), 'and the preview action');
 });
 
 t.test("a rule whose other condition fails does not fire; entries without country rules play", async (t) => {
@@ -68,6 +81,6 @@ t.test('the server names the profiles at start', async (t) => {
   }
   const entry = JSON.parse(line || '{}');
   t.equal(entry.level, 40, 'a warning');
-  for (const id of [blockList, allowList, adminsInUs]) t.ok(entry.accessControlProfiles?.includes(`${id} (partner 309)`), `profile ${id} named`);
+  for (const id of [blockList, allowList, adminsInUs, previewInDe]) t.ok(entry.accessControlProfiles?.includes(`${id} (partner 309)`), `profile ${id} named`);
   t.match(entry.msg, /KDELIVER_GEOIP_FILE/);
 });
