@@ -89,6 +89,14 @@ t.test('a KS with actionslimit makes that many API actions', async (t) => {
     t.match(second.error?.[0]?.desc, /-8,EXCEEDED_ACTIONS_LIMIT/);
   });
 
+  await t.test('an API v2 action that needs no ticket is counted too: its api_v3 calls run under the KS', async (t) => {
+    const ks = await limitedKs('actionslimit:2', kaltura.enums.SessionType.ADMIN);
+    // getuiconf (no ticket) reads a uiConf through api_v3 under the KS it is given
+    for (let i = 0; i < 3; i++) await fetch(`${srv.url}/index.php/partnerservices2/getuiconf?format=1&partner_id=309&ui_conf_id=1&ks=${encodeURIComponent(ks)}`).then((r) => r.text());
+    const use = clientWith(ks);
+    t.match(await use(kaltura.services.baseEntry.get('1_rcit0qgs')), { code: 'INVALID_KS' }, 'its two actions were taken by getuiconf');
+  });
+
   await t.test('playManifest does not count, as Kaltura does not', async (t) => {
     const ks = await limitedKs('sview:1_kssecure,actionslimit:1');
     t.same(await clientWith(ks)(kaltura.services.baseEntry.get('1_kssecure')), { ok: '1_kssecure' }, 'its one API action');

@@ -81,9 +81,11 @@ async function readSession(env: ApiEnv, raw: string | undefined, ticketed: boole
   try {
     const ks = verifyKs(parsed, partner, { now: env.now, clientIp: env.http.clientIp, uri: env.http.rawUrl });
     await refuseRevoked(ks, (key) => env.catalog.isRevoked(key, env.now));
-    // an action that needs a ticket validates the session, and is one of its `actionslimit`
-    // (once: the api_v3 calls it makes are not counted again, see runAction)
-    if (ticketed) await countKsAction(ks, env.catalog.takeKsAction);
+    // an action under a verified KS is one of its `actionslimit`, counted here once: the api_v3
+    // calls it makes run under the KS and are not counted again (runAction). One that needs no
+    // ticket counts too, as it runs those calls under the KS (an action past the limit runs
+    // without it, as under any KS that does not verify)
+    await countKsAction(ks, env.catalog.takeKsAction);
     return ks;
   } catch (e) {
     if (e instanceof InvalidActionsLimitError) throw new V2Failure('INVALID_ACTIONS_LIMIT', 'Invalid actions limit');
