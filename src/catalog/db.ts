@@ -15,9 +15,11 @@ export function openDatabase(file: string): Db {
   let db: Db | null = null;
   try {
     db = new Database(file);
+    // first: two processes making a new catalog at once wait for each other's switch to WAL
+    // rather than fail with SQLITE_BUSY
+    db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
     migrate(db);
     return db;
   } catch (e) {
