@@ -11,7 +11,7 @@ import type { PlayRequest } from '../request/play-request.js';
 import { checkPlayManifestToken } from './kt.js';
 import { DeliveryError, fail, withAcp } from '../errors.js';
 import { accessBlockedError, acpHeader, evaluateAccessRules } from './evaluate.js';
-import { KsError, ksHasPrivilege, parseKs, playManifestKsError, refuseRevoked, verifyKs, type Ks } from './ks.js';
+import { KsError, ksHasPrivilege, parseKs, playManifestKsError, refuseRevoked, verifyKs, type Ks, type ParsedKs } from './ks.js';
 import type { AccessDecision } from './types.js';
 
 /**
@@ -106,13 +106,24 @@ export async function initEntry(env: Pick<RequestEnv, 'catalog' | 'config' | 'no
  * here leaves a missing entry ENTRY_NOT_FOUND.
  */
 export async function crackKs({ catalog, now }: AccessEnv, ks: string | null | undefined): Promise<void> {
-  if (!ks) return;
-  let parsed;
+  if (ks) await refuseUnsigned(catalog, parseOrRefuse(ks), now);
+}
+
+/** The KS's envelope, or INVALID_KS when it cannot be read. */
+function parseOrRefuse(ks: string): ParsedKs {
   try {
-    parsed = parseKs(ks);
+    return parseKs(ks);
   } catch {
     return fail('INVALID_KS', ', the KS cannot be read');
   }
+}
+
+/**
+ * INVALID_KS for a KS that names no partner or that its partner did not sign (a KS is opened with
+ * its own partner's secret before anything else is judged: Kaltura cannot even open a v2 KS
+ * otherwise). Its expiry and restrictions are not judged here.
+ */
+async function refuseUnsigned(catalog: AccessEnv['catalog'], parsed: ParsedKs, now: number): Promise<void> {
   const signer = await catalog.getPartner(parsed.partnerId);
   if (!signer) fail('INVALID_KS', ', the KS names a partner that does not exist');
   try {
@@ -134,24 +145,11 @@ export async function rulesOf(catalog: Pick<Catalog, 'getAccessControlProfile'>,
  */
 export async function readSession({ catalog, now }: AccessEnv, req: Pick<RequestFacts, 'ks' | 'clientIp'> & { rawUri: string | null }, entry: Entry, partner: Partner, hasRules: boolean, note: Note = silent): Promise<Ks | null> {
   if (!req.ks) return null;
-  let parsed;
-  try {
-    parsed = parseKs(req.ks);
-  } catch {
-    return fail('INVALID_KS', ', the KS cannot be read');
-  }
+  const parsed = parseOrRefuse(req.ks);
   if (parsed.partnerId !== entry.partnerId) {
-    // a KS is read with its own partner's secret before its partner is compared (Kaltura cannot
-    // even open a v2 KS otherwise): one that partner did not sign is INVALID_KS, as on the entry's
-    // own partner, not a KS to ignore or to call another partner's
-    const signer = await catalog.getPartner(parsed.partnerId);
-    if (!signer) fail('INVALID_KS', ', the KS names a partner that does not exist');
-    try {
-      verifyKs(parsed, signer!, { now });
-    } catch (e) {
-      if (!(e instanceof KsError)) throw e;
-      if (e.reason === 'MALFORMED' || e.reason === 'BAD_SIGNATURE') fail('INVALID_KS', ', the KS is not signed by its partner');
-    }
+    // one its partner did not sign is INVALID_KS, as on the entry's own partner, not a KS to
+    // ignore or to call another partner's
+    await refuseUnsigned(catalog, parsed, now);
     if (hasRules) fail('INVALID_PARTNER', ', the KS belongs to another partner');
     note('session', 'KS of another partner ignored');
     return null;
