@@ -8,7 +8,8 @@ import { openConfiguredCatalog } from './open-catalog.js';
 import { requestId } from './log.js';
 import { stdoutLogOutput } from './log-output.js';
 import { redactApiUrl } from './api/redact.js';
-import { noCountryDatabase, openCountryLookup, rulesReadCountry } from './access/geo.js';
+import { rulesRead } from './access/evaluate.js';
+import { noCountryDatabase, openCountryLookup } from './access/geo.js';
 import { createManifestCache } from './cache/manifest-cache.js';
 import { createApiAnswerCache, type ApiAnswerCache } from './api/answer-cache.js';
 import { createHandleCache } from './media/file-handles.js';
@@ -185,7 +186,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       void (async () => {
         const named: string[] = [];
         for (const p of await catalog.listPartners()) {
-          for (const acp of await catalog.listAccessControlProfiles(p.id)) if (rulesReadCountry(acp.rules)) named.push(`${acp.id} (partner ${p.id})`);
+          for (const acp of await catalog.listAccessControlProfiles(p.id)) if (rulesRead(acp.rules, 'country')) named.push(`${acp.id} (partner ${p.id})`);
         }
         if (named.length > 0) {
           app.log.warn({ accessControlProfiles: named }, `access-control profile(s) ${named.join(', ')} have country conditions and no country database is configured (KDELIVER_GEOIP_FILE): their rules apply to every request they are asked for`);

@@ -3,7 +3,6 @@
 // The file is read once into memory; lookups are a tree walk.
 import { readFileSync } from 'node:fs';
 import { Reader } from 'mmdb-lib';
-import type { AccessRule, Condition } from '../catalog/types.js';
 import { parseIp } from './ip.js';
 
 export class GeoError extends Error {
@@ -27,12 +26,6 @@ export class NoCountryDatabaseError extends Error {
 export const noCountryDatabase = (): never => {
   throw new NoCountryDatabaseError();
 };
-
-/** Whether any condition of these rules, within `or` conditions too, reads the client's country. */
-export function rulesReadCountry(rules: readonly AccessRule[]): boolean {
-  const reads = (c: Condition): boolean => c.type === 'country' || (c.type === 'or' && (c.conditions ?? []).some(reads));
-  return rules.some((r) => (Array.isArray(r.conditions) ? r.conditions : []).some(reads));
-}
 
 export interface CountryLookup {
   /** ISO 3166-1 alpha-2 code in upper case, or null when unknown. */

@@ -1,9 +1,9 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { accessBlockedError, evaluateAccessRules, ipRangeSetsParsed, isFlavorAllowed, newRegexBudget, referrerHost, type AccessScope } from '../../src/access/evaluate.js';
+import { accessBlockedError, evaluateAccessRules, rulesRead, ipRangeSetsParsed, isFlavorAllowed, newRegexBudget, referrerHost, type AccessScope } from '../../src/access/evaluate.js';
 import { regexStepsTaken } from '../../src/access/regex.js';
-import { countryLookupFromBuffer, noCountryDatabase, openCountryLookup, rulesReadCountry } from '../../src/access/geo.js';
+import { countryLookupFromBuffer, noCountryDatabase, openCountryLookup } from '../../src/access/geo.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,8 +146,8 @@ t.test('country from a MaxMind database built here', async (t) => {
   t.same([preview.blocked, preview.previewSeconds], [false, 30], 'no database: a preview rule previews, it does not block');
   t.same(evaluateAccessRules([{ conditions: [{ type: 'or', conditions: [{ type: 'country', values: ['US'] }] }], actions: [{ type: 'preview', limit: 30 }] }], { ...scope(), ...noDatabase }).messages,
     ['country rules cannot be decided on this server'], 'no database, within an or: blocked, saying why');
-  t.ok(rulesReadCountry([{ conditions: [{ type: 'or', conditions: [{ type: 'country', values: ['US'] }] }], actions: [] }]), 'rulesReadCountry looks into or');
-  t.notOk(rulesReadCountry(block({ type: 'site', values: ['example.com'] })));
+  t.ok(rulesRead([{ conditions: [{ type: 'or', conditions: [{ type: 'country', values: ['US'] }] }], actions: [] }], 'country'), 'rulesRead looks into or');
+  t.notOk(rulesRead(block({ type: 'site', values: ['example.com'] }), 'country'));
   t.throws(() => countryLookupFromBuffer(Buffer.from('not a database')));
   const dir = mkdtempSync(join(tmpdir(), 'kdeliver-geo-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
