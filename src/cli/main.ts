@@ -232,7 +232,14 @@ async function importCommand(file: string): Promise<number> {
     // importLibrary first removes what an import killed mid-way placed: it can take a while
     if (typeof media === 'string' && interruptedImport(media)) process.stderr.write(`${label}: removing the media files an interrupted import left\n`);
     // progress on stderr (a bar on a terminal, a line every few seconds otherwise); the result on stdout
-    const progress = importProgress(label, process.stderr);
+    const bar = importProgress(label, process.stderr);
+    // once the catalog is being written a signal no longer stops the import (its write is one
+    // transaction, and the files are in place for it): said so, rather than promise a removal
+    let writing = false;
+    const progress: typeof bar = (p) => {
+      if (p.phase === 'catalog') writing = true;
+      bar(p);
+    };
     // Ctrl-C (or a supervisor's SIGTERM) while media are placed: the import stops as a failed one
     // does, removing the files it placed, rather than leaving thousands of unnamed ones behind
     // until the next import (objects put in a media store stay, unused, as after any failed
@@ -240,6 +247,11 @@ async function importCommand(file: string): Promise<number> {
     const stop = new AbortController();
     const onSignal = (sig: NodeJS.Signals) => {
       if (stop.signal.aborted) process.exit(130);
+      if (writing) {
+        process.stderr.write(`\n${label}: ${sig}: the catalog is being written; the import finishes (again to quit at once)\n`);
+        stop.abort();
+        return;
+      }
       process.stderr.write(`\n${label}: ${sig}: stopping; removing the media files it placed (again to quit at once)\n`);
       stop.abort(new ImportInterrupted(`${label}: interrupted (${sig}): the catalog is as it was, and the media files it placed were removed`));
     };
