@@ -8,30 +8,12 @@
 import t from 'tap';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { adminApiSession } from '../helpers/api-session.js';
 import { startServer } from '../helpers/server.js';
 
 t.test('uploadToken.upload into a path that cannot be written: UPLOAD_ERROR with the reason, then the upload goes on', async (t) => {
   const s = await startServer(t);
-  const base = `${s.url}/api_v3/service`;
-  const api = async (service: string, action: string, params: Record<string, unknown> = {}): Promise<any> => {
-    const res = await fetch(`${base}/${service}/action/${action}`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ format: 1, ks, ...params }),
-    });
-    return res.json();
-  };
-  let ks = '';
-  ks = await api('session', 'start', { secret: 'sample-admin-secret-309', partnerId: 309, type: 2, userId: 'uploader' });
-  const upload = async (tokenId: string, data: Buffer, o: { resume: boolean; resumeAt: number; finalChunk: boolean }): Promise<any> => {
-    const form = new FormData();
-    form.set('format', '1');
-    form.set('ks', ks);
-    form.set('uploadTokenId', tokenId);
-    form.set('resume', o.resume ? '1' : '0');
-    form.set('resumeAt', String(o.resumeAt));
-    form.set('finalChunk', o.finalChunk ? '1' : '0');
-    form.set('fileData', new Blob([new Uint8Array(data)]), 'chunk.bin');
-    return (await fetch(`${base}/uploadToken/action/upload`, { method: 'POST', body: form })).json();
-  };
+  const { ks, api, upload } = await adminApiSession(s.url);
   const token = (await api('uploadToken', 'add', { uploadToken: { objectType: 'KalturaUploadToken', fileName: 'clip.mp4', fileSize: 2000 } })).id as string;
   const uploads = join(s.dataDir, 'uploads');
   const chunk = Buffer.alloc(1000, 7);

@@ -14,6 +14,7 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { adminApiSession } from '../helpers/api-session.js';
 import { startServer } from '../helpers/server.js';
 import { requireCommands } from '../helpers/system.js';
 import { kaltura, sampleAdminClient } from '../helpers/kaltura-client.js';
@@ -69,26 +70,7 @@ async function holdLease(t: { teardown(fn: () => unknown): void }, file: string,
 
 t.test('uploadToken.upload', async (t) => {
   const s = await startServer(t);
-  const base = `${s.url}/api_v3/service`;
-  const api = async (service: string, action: string, params: Record<string, unknown> = {}): Promise<any> => {
-    const res = await fetch(`${base}/${service}/action/${action}`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ format: 1, ks, ...params }),
-    });
-    return res.json();
-  };
-  let ks = '';
-  ks = await api('session', 'start', { secret: 'sample-admin-secret-309', partnerId: 309, type: 2, userId: 'uploader' });
-  const upload = async (tokenId: string, data: Buffer, o: { resume?: boolean; resumeAt?: number; finalChunk?: boolean } = {}): Promise<any> => {
-    const form = new FormData();
-    form.set('format', '1');
-    form.set('ks', ks);
-    form.set('uploadTokenId', tokenId);
-    if (o.resume !== undefined) form.set('resume', o.resume ? '1' : '0');
-    if (o.resumeAt !== undefined) form.set('resumeAt', String(o.resumeAt));
-    if (o.finalChunk !== undefined) form.set('finalChunk', o.finalChunk ? '1' : '0');
-    form.set('fileData', new Blob([new Uint8Array(data)]), 'chunk.bin');
-    return (await fetch(`${base}/uploadToken/action/upload`, { method: 'POST', body: form })).json();
-  };
+  const { ks, api, upload } = await adminApiSession(s.url);
   const newToken = async (fileSize?: number) => (await api('uploadToken', 'add', { uploadToken: { objectType: 'KalturaUploadToken', fileName: 'clip.mp4', fileSize } })).id as string;
   const fileOf = (id: string) => join(s.dataDir, 'uploads', id);
   const bytes = (n: number, seed: number) => {
@@ -145,7 +127,7 @@ t.test('uploadToken.upload', async (t) => {
     });
     await lease.broken;
     const sent = performance.now();
-    const pong = await (await fetch(`${base}/system/action/ping?format=1`)).json();
+    const pong = await (await fetch(`${s.url}/api_v3/service/system/action/ping?format=1`)).json();
     const pingAnsweredAt = performance.now();
     t.equal(pong, true);
     t.notOk(lease.released, 'the ping was answered while the chunk was still being written');
