@@ -14,7 +14,7 @@ import { readPlayRequest, type PlayRequest } from './request/play-request.js';
 import { DeliveryError, fail, withAcp } from './errors.js';
 import type { Ks } from './access/ks.js';
 import { checkEntryAccess, initEntry, needsSignature, readSession, rulesOf } from './access/entry-check.js';
-import { isFlavorAllowed, referrerHost, rulesRead } from './access/evaluate.js';
+import { isFlavorAllowed, referrerHost } from './access/evaluate.js';
 import type { DecisionStore } from './env.js';
 import { dropRedundant, keepFirst, ONE_FLAVOR_FORMATS, selectFlavors, type Selection } from './selection/flavors.js';
 import { chooseProfile, mediaUrls, playerCaptions, sequenceEntries, servedHere, signUrls, type ChosenProfile } from './delivery/index.js';
@@ -102,7 +102,7 @@ async function decide(
   // outside it an admin or sview session plays) is signed too
   const signs = needsSignature(rules, entry) || d.sequenceSigns;
   const decided: Decided = { entry, partner, hasRules: signs, ktValid, access, clipTo, kalturaHeaders, acp, sel, format, d };
-  const playback = await finish(ctx, req, decided, ks, keepable && !rulesRead(rules, 'site'), trace, step);
+  const playback = await finish(ctx, req, decided, ks, keepable && !rules.some(ruleReadsSite), trace, step);
   if (decisions && keepable) keepDecision(decisions, generation, req, ctx.baseUrl, rules, ks, decided);
   return playback;
 }
@@ -204,6 +204,14 @@ function facetOf(ks: Ks | null, readsSite: boolean, referrer: string): string {
 function keptCondition(c: Condition): boolean {
   return KEPT_CONDITIONS.has(c.type) || (c.type === 'or' && (c.conditions ?? []).every(keptCondition));
 }
+// here, not src/access/evaluate.ts's rulesRead: asked after delivery, and a playManifest request
+// is followed through its files once, in order (test/ops/request-walk.test.ts)
+function readsSite(c: Condition): boolean {
+  return c.type === 'site' || (c.type === 'or' && (c.conditions ?? []).some(readsSite));
+}
+function ruleReadsSite(r: AccessRule): boolean {
+  return (r.conditions ?? []).some(readsSite);
+}
 
 /** Whether what the stages decided may be kept (the conditions above), the request's shape aside. */
 function keepableDecision(rules: readonly AccessRule[], ktValid: boolean, ks: Ks | null, entry: Entry): boolean {
@@ -216,7 +224,7 @@ function keepDecision(store: DecisionStore<Kept>, generation: number, req: PlayR
   if (key === null) return;
   let shape = store.get(key, generation);
   if (shape?.kind !== 'shape' || shape.entry !== decided.entry) {
-    shape = { kind: 'shape', entry: decided.entry, partner: decided.partner, hasRules: decided.hasRules, readsSite: rulesRead(rules, 'site') };
+    shape = { kind: 'shape', entry: decided.entry, partner: decided.partner, hasRules: decided.hasRules, readsSite: rules.some(ruleReadsSite) };
     store.put(key, generation, shape);
   }
   store.put(`${key}\n${facetOf(ks, shape.readsSite, req.referrer)}`, generation, { ...decided, kind: 'decided' });

@@ -268,7 +268,7 @@ function internalFulfilled(c: Condition, s: AccessScope, work: RegexBudget): boo
   }
 }
 
-/** Whether any condition of these rules is of `type`, within `or` conditions too. */
+/** Whether any condition of these rules is of `type`, within `or` conditions too (the start-up warning of src/server.ts). */
 export function rulesRead(rules: readonly AccessRule[], type: Condition['type']): boolean {
   const reads = (c: Condition): boolean => c.type === type || (c.type === 'or' && (c.conditions ?? []).some(reads));
   return rules.some((r) => (Array.isArray(r.conditions) ? r.conditions : []).some(reads));
