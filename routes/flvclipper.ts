@@ -14,7 +14,8 @@ import { parseClipEnd, parseMs, parseSeek } from '../src/request/packager-url.js
 import { openClippedMp4 } from '../src/media/progressive.js';
 import { routeParams } from '../src/request/path-params.js';
 import { clipEtag, conditionalHeaders, planFile } from '../src/serve/file.js';
-import { accessFacts, actionUrls, mediaAccessCheck, pathPartner, requestEnv, sendPlanned } from './http.js';
+import { accessFacts, actionUrls, pathPartner, requestEnv, sendPlanned } from './http.js';
+import { mediaAccess } from '../src/serve/media-access.js';
 import { checkUnsignedClip, mediaCacheControl } from '../src/serve/media-access.js';
 import { checkClearMedia } from '../src/drm/session.js';
 import type { RefusalLogConfig } from './common.js';
@@ -75,7 +76,7 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
     const signed = hasKalturaToken(env.http.rawUrl.split('?')[0]);
     if (signed) {
       flavor = readyFlavor(choose(() => true), entry);
-      const checked = await mediaAccessCheck(env)(entry, flavor);
+      const checked = await mediaAccess(env, entry, flavor);
       if (checked.refusal) throw withAcp(checked.refusal, checked.acp);
       acp = checked.acp;
     } else {

@@ -17,10 +17,8 @@ import type { Rendered } from '../src/render/types.js';
 import { DeliveryError } from '../src/errors.js';
 import { renderError } from '../src/render/error.js';
 import type { FilePlan } from '../src/serve/file.js';
-import { mediaAccess } from '../src/serve/media-access.js';
 import { primed, recycleWhenSent } from '../src/media/body.js';
 import type { MediaStore } from '../src/storage/media-store.js';
-import type { Entry, FlavorAsset } from '../src/catalog/types.js';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gzip, gzipSync } from 'node:zlib';
@@ -233,13 +231,6 @@ export function accessFacts(http: HttpFacts, params: { ks?: string | null; refer
   };
 }
 
-/**
- * The media routes' access check (signature, SERVE-context rules) for this request's environment:
- * the refusal to throw (null: serve), and the X-Kaltura-ACP value to send with the answer.
- */
-export function mediaAccessCheck(env: RequestEnv): (entry: Entry, flavor?: FlavorAsset) => Promise<{ refusal: DeliveryError | null; acp: string | null }> {
-  return (entry, flavor) => mediaAccess(env, entry, flavor);
-}
 
 /**
  * An answer whose headers (Content-Length among them) and whole body are in hand: straight to

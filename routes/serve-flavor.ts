@@ -10,7 +10,8 @@ import { checkFileVersion, liveEntry, readyFlavor } from '../src/access/entry-ch
 import { attachmentDisposition, clipEtag, conditionalHeaders, contentTypeOf, mediaFile, planFile } from '../src/serve/file.js';
 import { parseClipEnd, parseMs, parseSeek } from '../src/request/packager-url.js';
 import { openClippedMp4 } from '../src/media/progressive.js';
-import { actionUrls, mediaAccessCheck, pathPartner, requestEnv, sendFile, sendPlanned } from './http.js';
+import { actionUrls, pathPartner, requestEnv, sendFile, sendPlanned } from './http.js';
+import { mediaAccess } from '../src/serve/media-access.js';
 import { checkClearMedia } from '../src/drm/session.js';
 
 /** format/download's fileName: an attachment under that name. */
@@ -35,7 +36,7 @@ export default async function serveFlavorRoutes(app: FastifyInstance) {
     const flavorId = params.get('flavorId');
     const entry = await liveEntry(app.catalog, entryId, partnerId);
     const flavor = readyFlavor(flavorId ? await app.catalog.getFlavor(flavorId) : undefined, entry);
-    const { refusal, acp } = await mediaAccessCheck(env)(entry, flavor);
+    const { refusal, acp } = await mediaAccess(env, entry, flavor);
     if (refusal) throw withAcp(refusal, acp);
     try {
       return await serve(request, reply, env, params, entry, flavor, acp);

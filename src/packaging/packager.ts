@@ -30,7 +30,7 @@ import { mssFragmentOptions, mssLocate } from '../media/mss/manifest.js';
 import type { Timeline, Segment } from '../media/segment.js';
 import { isEncryptedEntry } from '../drm/policy.js';
 import { keySession, type KeyNote } from '../drm/session.js';
-import { checkMediaAccess } from '../serve/media-access.js';
+import { mediaAccess } from '../serve/media-access.js';
 import { clearKeptPlaylists, keptPlaylist, playlistKey } from './kept-playlists.js';
 import type { RequestEnv } from '../env.js';
 import { checkSmoothStreaming } from '../drm/profiles.js';
@@ -62,7 +62,7 @@ export function packagerDeps(env: RequestEnv, note?: KeyNote): PackagerDeps {
     media: env.media,
     baseUrl: env.baseUrl,
     checkAccess: async (entry, flavor) => {
-      const refused = await checkMediaAccess(env, entry, flavor);
+      const refused = (await mediaAccess(env, entry, flavor)).refusal;
       note?.('access', refused ? `media access refused: ${refused.errorName}` : `media access of ${entry.id}: signature and SERVE rules pass`);
       return refused;
     },

@@ -20,14 +20,7 @@ type MediaAccessEnv = Pick<RequestEnv, 'catalog' | 'config' | 'now'> & { http: P
 
 /**
  * The signature and SERVE-context rules for this request (its HTTP facts: the URL carries the
- * signature) and what it asks for, or null when it may have the bytes.
- */
-export async function checkMediaAccess(env: MediaAccessEnv, entry: Entry, flavor?: FlavorAsset): Promise<DeliveryError | null> {
-  return (await mediaAccess(env, entry, flavor)).refusal;
-}
-
-/**
- * checkMediaAccess's refusal (null: the bytes may go), with the X-Kaltura-ACP value of the SERVE
+ * signature) and what it asks for: the refusal (null: the bytes may go), with the X-Kaltura-ACP value of the SERVE
  * evaluation (src/access/evaluate.ts acpHeader), which Kaltura's serveFlavor sends from its
  * SERVE-context check (null: no profile, or refused before the rules ran). The caller decides
  * whether the answer or the refusal carries it: serveFlavor's do, the packager's do not (Kaltura's

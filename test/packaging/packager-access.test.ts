@@ -1,12 +1,12 @@
 // Which flavors of a URL set a packager request is access-checked for: every one for a manifest,
 // only the segment's own for a segment, init segment or DASH fragment. The check is the real
-// checkMediaAccess (signature and SERVE rules) the route gives answerPackager; the test only
+// mediaAccess (signature and SERVE rules) the route gives answerPackager; the test only
 // counts the calls and records which flavors they were for.
 import t from 'tap';
 import { asDeliveryError } from '../../src/errors.js';
 import { answerPackager } from '../../src/packaging/packager.js';
 import { parsePackagerPath, type PackagerProtocol } from '../../src/request/packager-url.js';
-import { checkMediaAccess } from '../../src/serve/media-access.js';
+import { mediaAccess } from '../../src/serve/media-access.js';
 import { signMediaUrl } from '../../src/delivery/tokenizers/kaltura.js';
 import { startServer } from '../helpers/server.js';
 
@@ -41,7 +41,7 @@ async function ask(proto: PackagerProtocol, base: string, file: string, opts: { 
       checkKeySession: async () => {},
       checkAccess: async (entry, flavor) => {
         checked.push(flavor?.id ?? '-');
-        return await checkMediaAccess({ catalog, config, now, http: { rawUrl: url, clientIp: '127.0.0.1', headers: {}, country: () => null, regexBudget: { left: 2_000_000 } } }, entry, flavor);
+        return (await mediaAccess({ catalog, config, now, http: { rawUrl: url, clientIp: '127.0.0.1', headers: {}, country: () => null, regexBudget: { left: 2_000_000 } } }, entry, flavor)).refusal;
       },
     });
     return { checked, kind: answer.kind };

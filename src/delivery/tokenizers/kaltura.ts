@@ -47,7 +47,7 @@ export const MEDIA_URL_WINDOW_SECONDS = 24 * 3600;
  * serveFlavor URL, before the last segment on a packager URL.
  */
 export function signMediaUrl(url: string, secret: string, now: number, window = MEDIA_URL_WINDOW_SECONDS, ks: string | null = null): string {
-  // checkMediaAccess refuses every signature when the secret is empty; never emit URLs it refuses
+  // mediaAccess refuses every signature when the secret is empty; never emit URLs it refuses
   if (!secret) throw new Error('signMediaUrl: no media URL secret (loadConfig always provides one)');
   const m = /^([a-z][a-z0-9+.-]*:\/\/[^/]+)?(\/.*)$/i.exec(url);
   if (!m) return url;
@@ -55,7 +55,7 @@ export function signMediaUrl(url: string, secret: string, now: number, window = 
   const path = m[2];
   const nameAt = /\/name\/[^/]+$/.exec(path);
   const cut = nameAt ? nameAt.index : path.lastIndexOf('/');
-  // The session playManifest was answered for rides under the signature (checkMediaAccess reads it
+  // The session playManifest was answered for rides under the signature (mediaAccess reads it
   // back from there only), so the media routes evaluate the rules for the same caller: an admin
   // KS that skipped them, a user KS that satisfied them, in the URL-safe alphabet (ksForPath).
   const safe = ks ? ksForPath(ks) : null;
