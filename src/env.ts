@@ -83,9 +83,12 @@ export interface ManifestCacheStats {
   bytes: number;
   hits: number;
   misses: number;
-  /** The decision store's (below): requests answered from a kept decision, and shapes kept. */
+  /** Keys asked once so far, whose answer is kept if asked again (src/cache/asked-once.ts). */
+  firstAskings: number;
+  /** The decision store's (below): requests answered from a kept decision, shapes kept, shapes asked once. */
   decisionHits: number;
   decisionEntries: number;
+  decisionFirstAskings: number;
 }
 
 /**
@@ -96,6 +99,8 @@ export interface ManifestCacheStats {
 export interface DecisionStore<T> {
   get(key: string, generation: number): T | undefined;
   put(key: string, generation: number, value: T): void;
+  /** Whether a decision for this request shape was made once before; if not, it is not kept (src/cache/asked-once.ts). */
+  askedBefore(key: string): boolean;
   /** Counts a request answered from a kept decision (for /metrics). */
   hit(): void;
 }
@@ -113,6 +118,8 @@ export interface ManifestCache {
   get(key: string, generation: number, rawUrl: string | undefined, now: number): CachedAnswer | undefined;
   /** As get, but a miss is not counted: the request goes on to the route, which asks again. */
   peek(key: string, generation: number, rawUrl: string, now: number): CachedAnswer | undefined;
+  /** Whether `key` was asked once before; an answer is kept (put) only then (src/cache/asked-once.ts). */
+  askedBefore(key: string): boolean;
   put(key: string, answer: CachedAnswer): void;
   stats(): ManifestCacheStats;
   /** The decision store, bounded by the same number of entries (0: none). */

@@ -221,7 +221,8 @@ function keepableDecision(rules: readonly AccessRule[], ktValid: boolean, ks: Ks
 
 function keepDecision(store: DecisionStore<Kept>, generation: number, req: PlayRequest, baseUrl: string, rules: readonly AccessRule[], ks: Ks | null, decided: Decided): void {
   const key = shapeKey(baseUrl, req);
-  if (key === null) return;
+  // kept from the shape's second asking: most shapes of a big catalog are asked once
+  if (key === null || !store.askedBefore(key)) return;
   let shape = store.get(key, generation);
   if (shape?.kind !== 'shape' || shape.entry !== decided.entry) {
     shape = { kind: 'shape', entry: decided.entry, partner: decided.partner, hasRules: decided.hasRules, readsSite: rules.some(ruleReadsSite) };

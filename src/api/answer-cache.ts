@@ -44,6 +44,7 @@ import { subRequests, MAX_SUB_REQUESTS } from './multirequest.js';
 import { BodyError, mergeRequestParams, parseBody, pathPairs, queryParams, type Params } from './params.js';
 import type { ParsedApiRequest } from './front-controller.js';
 import { OrderedMap } from '../ordered-map.js';
+import { createAskedOnce } from '../cache/asked-once.js';
 
 /** service.action (lower case) whose answers may be kept: they read and never write. */
 export const CACHEABLE_ACTIONS: ReadonlySet<string> = new Set([
@@ -287,11 +288,9 @@ export function createApiAnswerCache({ maxEntries, maxBytes, maxSeconds }: ApiCa
   const slots = new OrderedMap<Slot>();
   // request bytes → key; only keys (never "may not be kept"), of requests up to 16 kB
   const aliases = new OrderedMap<{ key: string; callerKs: boolean }>();
-  // digests of keys asked with a caller's KS once, whose answer is kept when asked again: a
-  // player's fresh KS per viewing asks once, and keeping those would push out the answers asked
-  // again (a digest: 32 characters whatever the request's size; two keys sharing one would only
-  // keep an answer one asking early)
-  const askedOnce = new OrderedMap<true>();
+  // keys asked with a caller's KS once, whose answer is kept when asked again: a player's fresh KS
+  // per viewing asks once, and keeping those would push out the answers asked again
+  const askedOnce = createAskedOnce(maxEntries);
   let aliasBytes = 0;
   const MAX_ALIASED = 16 * 1024;
   const sizes = new Map<string, number>();
@@ -375,22 +374,14 @@ export function createApiAnswerCache({ maxEntries, maxBytes, maxSeconds }: ApiCa
       if (maxEntries <= 0 || reads.refused !== null || answer.status !== 200 || generation !== generationSeen) return null;
       const untilMs = nowMs + Math.min(maxSeconds, reads.until - clock) * 1000;
       if (untilMs <= nowMs) return null;
-      // the key's digest: the first-asking memo's entry, and the X-Kaltura tag when no request fact extends the key
-      const keyDigest = reads.callerKs ? digestOf(key) : null;
-      if (keyDigest !== null) {
-        if (!askedOnce.delete(keyDigest)) {
-          askedOnce.setWithin(keyDigest, true, maxEntries);
-          return null;
-        }
-      }
+      if (reads.callerKs && !askedOnce.askedBefore(key)) return null;
       const facts = [...reads.facts].sort();
       let k = key;
       if (facts.length) {
         if (!store(key, { kind: 'facts', facts, generation, untilMs: nowMs + maxSeconds * 1000 })) return null;
         k = extended(key, facts, fact);
       }
-      const digest = k === key && keyDigest !== null ? keyDigest : digestOf(k);
-      const tag = `${facts.length ? 'cached-with-extra-fields' : 'cached-dispatcher'},${digest}`;
+      const tag = `${facts.length ? 'cached-with-extra-fields' : 'cached-dispatcher'},${digestOf(k)}`;
       const kept: KeptApiAnswer & { kind: 'answer' } = { kind: 'answer', ...answer, tag, generation, untilMs, key: k };
       return store(k, kept) ? kept : null;
     },

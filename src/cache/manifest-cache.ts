@@ -7,7 +7,8 @@
 // from one second to the next by kdeliver's own media signature alone (Playback.sameWithinSecond:
 // an entry whose rules only the URL and the catalog decide, such as a flavor limit). An answer is
 // dropped when the catalog changes (its generation). The route calls the pipeline through
-// withAnswerCache.
+// withAnswerCache. Both this cache and the decision store keep an answer from its key's second
+// asking (src/cache/asked-once.ts says why).
 import type { PlayRequest } from '../request/play-request.js';
 import type { PlayAnswer, PlayManifestEnv } from '../playback.js';
 import type { Playback } from '../types/playback.js';
@@ -15,6 +16,7 @@ import type { Rendered } from '../render/types.js';
 import { cachingHeaders } from '../render/caching.js';
 import type { CachedAnswer, DecisionStore, ManifestCache } from '../env.js';
 import { OrderedMap } from '../ordered-map.js';
+import { createAskedOnce } from './asked-once.js';
 
 /** Largest answer worth keeping; manifests are a few kB. */
 const MAX_ANSWER_BYTES = 256 * 1024;
@@ -68,7 +70,8 @@ export function withAnswerCache(
   const keepFresh = async (key: string | null, gen: number, env: PlayManifestEnv, pending: Promise<PlayAnswer>): Promise<Fresh> => {
     const fresh = await pending;
     const body = payloadOf(fresh.rendered);
-    const keep = key !== null ? storableAnswer(fresh.request, fresh.playback, fresh.rendered, body, env.now, gen) : null;
+    const keep = key !== null && mayKeep(fresh.request, fresh.playback) && cache.askedBefore(key)
+      ? storableAnswer(fresh.request, fresh.playback, fresh.rendered, body, env.now, gen) : null;
     if (keep) cache.put(key!, keep);
     return { fresh, body };
   };
@@ -106,9 +109,7 @@ export function keyUrl(rawUrl: string): string {
  * dates (time), extra X-Kaltura headers.
  */
 export function storableAnswer(req: PlayRequest, pb: Playback, rendered: Rendered, body: string | Buffer, now: number, generation: number): CachedAnswer | null {
-  if ((pb.cacheAge <= 0 && !pb.sameWithinSecond) || (req.method !== 'GET' && req.method !== 'HEAD')) return null;
-  if (req.ks || req.kt || req.expiry !== null || pb.ks || pb.kalturaHeaders.length) return null;
-  if (pb.entry.startDate !== null || pb.entry.endDate !== null) return null;
+  if (!mayKeep(req, pb)) return null;
   if (rendered.status !== 200 && rendered.status !== 302) return null;
   const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
   if (bytes > MAX_ANSWER_BYTES) return null;
@@ -132,6 +133,13 @@ export function storableAnswer(req: PlayRequest, pb: Playback, rendered: Rendere
   return answer;
 }
 
+/** storableAnswer's checks of what the answer depends on, before it is built: cheap, asked first. */
+function mayKeep(req: PlayRequest, pb: Playback): boolean {
+  if ((pb.cacheAge <= 0 && !pb.sameWithinSecond) || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
+  if (req.ks || req.kt || req.expiry !== null || pb.ks || pb.kalturaHeaders.length) return false;
+  return pb.entry.startDate === null && pb.entry.endDate === null;
+}
+
 /** The kept answer's headers as of `now` (Unix seconds). */
 export function answerHead(a: CachedAnswer, now: number): string[] {
   const timed = cachingHeaders(a.cacheAge, now);
@@ -146,6 +154,7 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
   // (src/ordered-map.ts says why not a plain Map)
   const answers = new OrderedMap<CachedAnswer>();
   const decisions = createDecisionStore(maxEntries);
+  const askedOnce = createAskedOnce(maxEntries);
   let bytes = 0;
   let hits = 0;
   let misses = 0;
@@ -182,6 +191,7 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
       if (a) hits++;
       return a;
     },
+    askedBefore: (key) => askedOnce.askedBefore(key),
     put(key, answer) {
       if (maxEntries <= 0) return;
       remove(key);
@@ -191,7 +201,10 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
       answers.set(key, answer);
       bytes += size;
     },
-    stats: () => ({ entries: answers.size, bytes, hits, misses, decisionHits: decisions.hits, decisionEntries: decisions.size() }),
+    stats: () => ({
+      entries: answers.size, bytes, hits, misses, firstAskings: askedOnce.size,
+      decisionHits: decisions.hits, decisionEntries: decisions.size(), decisionFirstAskings: decisions.firstAskings(),
+    }),
     decisions,
   };
 }
@@ -200,11 +213,14 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
  * At most `maxEntries` values (0: none), each valid for the catalog generation it was put with;
  * the oldest put goes first. What a value is, and when one may be kept, is src/playback.ts's.
  */
-export function createDecisionStore(maxEntries: number): DecisionStore<unknown> & { hits: number; size(): number } {
+export function createDecisionStore(maxEntries: number): DecisionStore<unknown> & { hits: number; size(): number; firstAskings(): number } {
   const kept = new OrderedMap<{ generation: number; value: unknown }>();
+  const askedOnce = createAskedOnce(maxEntries);
   return {
     hits: 0,
     size: () => kept.size,
+    firstAskings: () => askedOnce.size,
+    askedBefore: (key) => askedOnce.askedBefore(key),
     get(key, generation) {
       const k = kept.get(key);
       if (!k) return undefined;

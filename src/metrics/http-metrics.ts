@@ -15,7 +15,8 @@ export interface CacheStats {
   /** playManifest's kept decisions (the answer cache's second tier) */
   decisionHits?: number;
   decisionEntries?: number;
-  /** the api_v3 answer cache's first askings under a KS (src/api/answer-cache.ts) */
+  decisionFirstAskings?: number;
+  /** keys asked once so far, kept if asked again (src/cache/asked-once.ts): playManifest answers, api_v3 answers under a KS */
   firstAskings?: number;
 }
 
@@ -108,7 +109,9 @@ export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; 
     ['kdeliver_playmanifest_cache_entries', 'playManifest answers held by the answer cache.', opts.manifestCache, (s) => s.entries],
     ['kdeliver_playmanifest_cache_bytes', 'Bytes of playManifest answers held by the answer cache (its bound is 64 MB).', opts.manifestCache, (s) => s.bytes],
     ['kdeliver_playmanifest_decision_hits_total', 'playManifest requests answered from a kept decision (session verified, URLs signed and answer rendered per request) since start.', opts.manifestCache, (s) => s.decisionHits ?? 0],
+    ['kdeliver_playmanifest_cache_first_askings', 'playManifest answers asked once so far, kept if asked again (at most KDELIVER_MANIFEST_CACHE_ENTRIES).', opts.manifestCache, (s) => s.firstAskings ?? 0],
     ['kdeliver_playmanifest_decision_entries', 'playManifest request shapes whose decisions are kept.', opts.manifestCache, (s) => s.decisionEntries ?? 0],
+    ['kdeliver_playmanifest_decision_first_askings', 'playManifest request shapes decided once so far, kept if asked again (at most KDELIVER_MANIFEST_CACHE_ENTRIES).', opts.manifestCache, (s) => s.decisionFirstAskings ?? 0],
     ['kdeliver_api_cache_hits_total', 'api_v3 answers sent from the answer cache (read-only requests, anonymous or asked again under one KS) since start.', opts.apiCache, (s) => s.hits],
     ['kdeliver_api_cache_misses_total', 'Read-only api_v3 requests the answer cache could not answer since start.', opts.apiCache, (s) => s.misses],
     ['kdeliver_api_cache_entries', 'api_v3 answers (and learned request-fact lists) held by the answer cache.', opts.apiCache, (s) => s.entries],

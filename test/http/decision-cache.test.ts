@@ -42,6 +42,8 @@ t.test('a KS-protected entry: a kept decision serves other KSs of the same privi
   const a = ks({ userId: 'alice' });
   const b = ks({ userId: 'bob' });
   for (const format of ['applehttp', 'mpegdash'] as const) {
+    // a decision is kept at its shape's second asking (src/cache/asked-once.ts)
+    await same(t, player('1_kssecure', format, { ks: a }), `${format}, alice, the first asking`);
     const first = await same(t, player('1_kssecure', format, { ks: a }), `${format}, alice`);
     t.ok(first.status === 200 || first.status === 302, `${format} plays (${first.status})`);
     const before = hits();
@@ -104,6 +106,7 @@ t.test('a revoked, an expired or a forged KS is refused even when its decision i
 });
 
 t.test('a site-restricted entry keys on the referrer\'s host', async (t) => {
+  await same(t, player('1_siteonly', 'applehttp', { referrer: 'https://www.example.com/page/0' }), 'allowed site, the first asking');
   const ok = await same(t, player('1_siteonly', 'applehttp', { referrer: 'https://www.example.com/page/1' }), 'allowed site');
   t.equal(ok.status, 200);
   const before = hits();
@@ -121,6 +124,7 @@ t.test('a site-restricted entry keys on the referrer\'s host', async (t) => {
 t.test('a limit-flavors entry: anonymous viewings share a decision, signed per request', async (t) => {
   const answerHits = () => cached.app.manifestCache.stats().hits;
   for (const format of ['applehttp', 'mpegdash'] as const) {
+    await same(t, player('1_flavlim0', format, { referrer: 'https://0.example.net/' }), `${format}, the first asking`);
     const first = await same(t, player('1_flavlim0', format, { referrer: 'https://a.example.net/' }), format);
     const before = { decisions: hits(), answers: answerHits() };
     await same(t, player('1_flavlim0', format, { referrer: 'https://b.example.net/' }), `${format}, another viewing`);

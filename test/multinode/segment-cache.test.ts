@@ -96,6 +96,7 @@ t.test('a KS ended on A: B refuses its kept segment and its kept decision within
   await keptOnB(t, ks);
   const play = `${PLAY}/ks/${ks}/a.m3u8`;
   t.equal((await get(B, play)).status, 200, 'B plays it');
+  t.equal((await get(B, play)).status, 200, 'and again: its decision kept at this second asking (src/cache/asked-once.ts)');
   const decisions = await metric(B, 'kdeliver_playmanifest_decision_hits_total');
   t.equal((await get(B, play)).status, 200);
   t.equal(await metric(B, 'kdeliver_playmanifest_decision_hits_total'), decisions + 1, 'from a kept decision');

@@ -1,0 +1,64 @@
+// playManifest's caches keep an answer (and a decision) from its key's second asking
+// (src/cache/asked-once.ts): a long tail of URLs asked once each is never kept, so it cannot push
+// out an answer that is asked again, and costs its requests no storing.
+import t from 'tap';
+import { createAskedOnce } from '../../src/cache/asked-once.js';
+import { createDecisionStore } from '../../src/cache/manifest-cache.js';
+import { generateKs } from '../../src/access/ks.js';
+import { startServer } from '../helpers/server.js';
+
+t.test('asked once, asked before: the second asking says so, and is forgotten', async (t) => {
+  const asked = createAskedOnce(3);
+  t.equal(asked.askedBefore('a'), false, 'first asking');
+  t.equal(asked.askedBefore('a'), true, 'second asking');
+  t.equal(asked.askedBefore('a'), false, 'forgotten once it said so (the caller keeps the answer then)');
+  for (const k of ['b', 'c', 'd']) asked.askedBefore(k);
+  t.equal(asked.size, 3, 'at most its bound');
+  t.equal(asked.askedBefore('a'), false, 'the oldest first asking went first');
+  t.equal(createAskedOnce(0).askedBefore('x') || createAskedOnce(0).askedBefore('x'), false, 'a bound of 0 remembers nothing');
+  const decisions = createDecisionStore(10);
+  t.equal(decisions.askedBefore('shape'), false);
+  t.equal(decisions.firstAskings(), 1);
+  t.equal(decisions.askedBefore('shape'), true);
+  t.equal(decisions.firstAskings(), 0);
+});
+
+const PM = '/p/309/sp/0/playManifest/entryId';
+const server = await startServer(t, { env: { KDELIVER_MANIFEST_CACHE_ENTRIES: '4' } });
+const stats = () => server.app.manifestCache.stats();
+const ask = async (path: string) => {
+  const r = await fetch(server.url + path, { redirect: 'manual' });
+  await r.arrayBuffer();
+  return r.status;
+};
+
+t.test('URLs asked once each do not push out an answer asked again', async (t) => {
+  const popular = `${PM}/1_rcit0qgs/format/applehttp/protocol/http/a.m3u8`;
+  for (let i = 0; i < 2; i++) t.equal(await ask(`${popular}?playSessionId=${i}`), 200);
+  t.equal(stats().entries, 1, 'kept at its second asking');
+  // more one-off URLs than the cache holds (another query parameter is another key)
+  for (let i = 0; i < 12; i++) t.equal(await ask(`${popular}?v=${i}`), 200);
+  t.equal(stats().entries, 1, 'none of the one-off answers was kept');
+  t.ok(stats().firstAskings > 0 && stats().firstAskings <= 4, `their first askings are remembered, at most the bound (${stats().firstAskings})`);
+  const before = stats().hits;
+  t.equal(await ask(`${popular}?playSessionId=9`), 200);
+  t.equal(stats().hits, before + 1, 'the popular answer is still a hit');
+});
+
+t.test('a decision asked once is not kept; asked again, it is', async (t) => {
+  const ks = (user: string) => generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 0, userId: user, expiry: 3600, privileges: 'sview:1_kssecure', version: 2, now: Math.floor(Date.now() / 1000) });
+  const path = (user: string) => `${PM}/1_kssecure/ks/${ks(user)}/format/applehttp/protocol/http/a.m3u8`;
+  const entries = stats().decisionEntries;
+  t.equal(await ask(path('one')), 200);
+  t.equal(stats().decisionEntries, entries, 'the first asking keeps nothing');
+  t.ok(stats().decisionFirstAskings > 0, 'it is remembered');
+  t.equal(await ask(path('two')), 200);
+  t.ok(stats().decisionEntries > entries, 'the second asking (another viewer, same privileges) keeps the decision');
+  const hits = stats().decisionHits;
+  t.equal(await ask(path('three')), 200);
+  t.equal(stats().decisionHits, hits + 1, 'the third is answered from it');
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+  t.equal(value('kdeliver_playmanifest_cache_first_askings'), stats().firstAskings);
+  t.equal(value('kdeliver_playmanifest_decision_first_askings'), stats().decisionFirstAskings);
+});
