@@ -99,7 +99,7 @@ export interface ManifestCacheStats {
 export interface DecisionStore<T> {
   get(key: string, generation: number): T | undefined;
   put(key: string, generation: number, value: T): void;
-  /** Whether a decision for this request shape was made once before; if not, it is not kept (src/cache/asked-once.ts). */
+  /** Whether a decision under this key (shape and session/referrer facts) was made before; if not, it is not kept (src/cache/asked-once.ts). */
   askedBefore(key: string): boolean;
   /** Counts a request answered from a kept decision (for /metrics). */
   hit(): void;

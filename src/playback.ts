@@ -221,14 +221,17 @@ function keepableDecision(rules: readonly AccessRule[], ktValid: boolean, ks: Ks
 
 function keepDecision(store: DecisionStore<Kept>, generation: number, req: PlayRequest, baseUrl: string, rules: readonly AccessRule[], ks: Ks | null, decided: Decided): void {
   const key = shapeKey(baseUrl, req);
-  // kept from the shape's second asking: most shapes of a big catalog are asked once
-  if (key === null || !store.askedBefore(key)) return;
+  if (key === null) return;
+  const siteFacet = rules.some(ruleReadsSite);
+  const decidedKey = `${key}\n${facetOf(ks, siteFacet, req.referrer)}`;
+  // kept from its second asking (shape and session facts): most shapes of a big catalog are asked once
+  if (!store.askedBefore(decidedKey)) return;
   let shape = store.get(key, generation);
   if (shape?.kind !== 'shape' || shape.entry !== decided.entry) {
-    shape = { kind: 'shape', entry: decided.entry, partner: decided.partner, hasRules: decided.hasRules, readsSite: rules.some(ruleReadsSite) };
+    shape = { kind: 'shape', entry: decided.entry, partner: decided.partner, hasRules: decided.hasRules, readsSite: siteFacet };
     store.put(key, generation, shape);
   }
-  store.put(`${key}\n${facetOf(ks, shape.readsSite, req.referrer)}`, generation, { ...decided, kind: 'decided' });
+  store.put(decidedKey, generation, { ...decided, kind: 'decided' });
 }
 
 /** The request answered from a kept decision, or null (then the whole pipeline runs). */

@@ -14,6 +14,11 @@ export interface AskedOnce {
    * keeps its answer; else it is remembered (the oldest of `max` goes first) and the caller does not.
    */
   askedBefore(key: string): boolean;
+  /**
+   * Remembers `key` as asked, so that its next asking keeps: for a key whose kept answer has just
+   * gone stale (its second passed, the catalog changed), which has shown it is asked again.
+   */
+  note(key: string): void;
   readonly size: number;
 }
 
@@ -22,12 +27,15 @@ export function createAskedOnce(max: number): AskedOnce {
   const asked = new OrderedMap<true>();
   return {
     askedBefore(key) {
-      // a fingerprint, a few characters whatever the key's size: two keys sharing one only keep
-      // an answer one asking early, and every kept answer is still found by its whole key
+      // a fingerprint, a few characters whatever the key's size: two keys sharing one keep an
+      // answer one asking early or late, and every kept answer is still found by its whole key
       const print = fingerprint(key);
       if (asked.delete(print)) return true;
       asked.setWithin(print, true, max);
       return false;
+    },
+    note(key) {
+      asked.setWithin(fingerprint(key), true, max);
     },
     get size() {
       return asked.size;

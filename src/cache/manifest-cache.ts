@@ -153,8 +153,8 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
   // OrderedMaps: on a big catalog nearly every answer is a new key, and the oldest goes for it
   // (src/ordered-map.ts says why not a plain Map)
   const answers = new OrderedMap<CachedAnswer>();
-  const decisions = createDecisionStore(maxEntries);
   const askedOnce = createAskedOnce(maxEntries);
+  const decisions = createDecisionStore(maxEntries);
   let bytes = 0;
   let hits = 0;
   let misses = 0;
@@ -170,6 +170,8 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
     if (a === undefined) return undefined;
     if (a.generation !== generation || (a.second !== undefined && a.second !== now)) {
       remove(key);
+      // asked again after it was kept: its fresh answer is kept at once
+      askedOnce.note(key);
       return undefined;
     }
     return a.exactUrl === undefined || a.exactUrl === rawUrl ? a : undefined;
@@ -220,12 +222,15 @@ export function createDecisionStore(maxEntries: number): DecisionStore<unknown> 
     hits: 0,
     size: () => kept.size,
     firstAskings: () => askedOnce.size,
-    askedBefore: (key) => askedOnce.askedBefore(key),
+    // a key holding a value of an older generation (not looked up since the catalog changed)
+    // was kept before: asked again, it keeps at once
+    askedBefore: (key) => kept.has(key) || askedOnce.askedBefore(key),
     get(key, generation) {
       const k = kept.get(key);
       if (!k) return undefined;
       if (k.generation === generation) return k.value;
       kept.delete(key);
+      askedOnce.note(key);
       return undefined;
     },
     put(key, generation, value) {

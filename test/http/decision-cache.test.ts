@@ -172,6 +172,8 @@ t.test('getPlaybackContext shares the kept decisions: the same sources as withou
   const a = ks({ userId: 'gina' });
   const b = ks({ userId: 'hank' });
   t.equal(await context(cached, a), await context(plain, a), 'gina: the answer a server without caches gives');
+  // her second asking keeps the decisions (src/cache/asked-once.ts), whatever the tests before kept
+  t.equal(await context(cached, a), await context(plain, a), 'gina again: the same');
   const before = hits();
   const hers = await context(cached, b);
   t.equal(hers, await context(plain, b), 'hank: the same');

@@ -100,6 +100,9 @@ t.test('never where the route would decide otherwise', async (t) => {
   await ask(base, `${PATH}?x=1`); // kept at its second asking
   const hits = () => app.manifestCache.stats().hits;
   let h = hits();
+  await ask(base, `${PATH}?x=1`);
+  t.equal(hits(), h + 1, 'kept: the same request again is a hit');
+  h = hits();
   const other = await ask(base, `${PATH}?x=1`, 'GET', { host: 'other.example.com' });
   t.equal(hits(), h, 'another Host: another key, the route answers');
   t.match(other.body, /http:\/\/other\.example\.com\//, 'with that host in its URLs');
