@@ -85,7 +85,7 @@ export interface ManifestCacheStats {
   misses: number;
   /** Keys asked once so far, whose answer is kept if asked again (src/cache/asked-once.ts). */
   firstAskings: number;
-  /** The decision store's (below): requests answered from a kept decision, shapes kept, shapes asked once. */
+  /** The decision store's (below): requests answered from a kept decision, shapes and decisions kept, decisions made once so far. */
   decisionHits: number;
   decisionEntries: number;
   decisionFirstAskings: number;

@@ -42,7 +42,7 @@ t.test('a KS-protected entry: a kept decision serves other KSs of the same privi
   const a = ks({ userId: 'alice' });
   const b = ks({ userId: 'bob' });
   for (const format of ['applehttp', 'mpegdash'] as const) {
-    // a decision is kept at its shape's second asking (src/cache/asked-once.ts)
+    // a decision is kept at the second asking of its shape and session facts (src/cache/asked-once.ts)
     await same(t, player('1_kssecure', format, { ks: a }), `${format}, alice, the first asking`);
     const first = await same(t, player('1_kssecure', format, { ks: a }), `${format}, alice`);
     t.ok(first.status === 200 || first.status === 302, `${format} plays (${first.status})`);

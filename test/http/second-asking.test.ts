@@ -27,8 +27,8 @@ t.test('asked once, asked before: the second asking says so, and is forgotten', 
 });
 
 const PM = '/p/309/sp/0/playManifest/entryId';
-const ks = (user: string, privileges = 'sview:1_kssecure') => generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 0, userId: user, expiry: 3600, privileges, version: 2, now: clock });
 let clock = Math.floor(Date.now() / 1000);
+const ks = (user: string, privileges = 'sview:1_kssecure') => generateKs({ partnerId: 309, secret: 'sample-admin-secret-309', type: 0, userId: user, expiry: 3600, privileges, version: 2, now: clock });
 const server = await startServer(t, { now: () => clock, env: { KDELIVER_MANIFEST_CACHE_ENTRIES: '4' } });
 const stats = () => server.app.manifestCache.stats();
 const ask = async (path: string) => {
