@@ -231,7 +231,6 @@ export function accessFacts(http: HttpFacts, params: { ks?: string | null; refer
   };
 }
 
-
 /**
  * An answer whose headers (Content-Length among them) and whole body are in hand: straight to
  * Node, past Fastify's send pipeline (kept and fresh answers, where that pipeline costs more than
