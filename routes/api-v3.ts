@@ -73,7 +73,7 @@ export default async function apiV3Routes(app: FastifyInstance) {
     const body = Buffer.isBuffer(request.body) ? request.body : undefined;
     const contentType = request.headers['content-type'];
     // a read-only request: its answer may be kept, and may already be (src/api/answer-cache.ts)
-    const { key, parsed, callerKs } = cache.keyOf({ method: request.method, isHttps: request.protocol === 'https', baseUrl: baseUrl(request), path, query, contentType, body });
+    const { key, parsed } = cache.keyOf({ method: request.method, isHttps: request.protocol === 'https', baseUrl: baseUrl(request), path, query, contentType, body });
     // the generation before the catalog is read: an answer made while it changes is never kept
     const generation = app.catalog.generation();
     let facts: Parameters<typeof factValue>[0] | undefined;
@@ -82,7 +82,7 @@ export default async function apiV3Routes(app: FastifyInstance) {
       const kept = cache.get(key, generation, Date.now(), fact);
       if (kept) return sendKept(request, reply, kept);
     }
-    const reads = key !== null ? newFactReads(callerKs) : undefined;
+    const reads = key !== null ? newFactReads() : undefined;
     const env = requestEnv(request);
     const res = await handleApiRequest(registry, reads ? { ...env, reads } : env, { path, query, contentType, body, parsed },
       { onUnexpected: (e) => request.log.error({ err: e }, 'api_v3 action failed') });

@@ -16,11 +16,15 @@
 //   catalog change), keyed on the client's address too when it is restricted to addresses, and
 //   never kept when it is restricted to URIs (its check reads the raw URL, whose ignored
 //   parameters are not in the key) or to a number of actions (each call must be counted). A KS
-//   that does not verify gets an API error, which is never
-//   kept. Such an answer is kept on its second asking (FactReads.callerKs): a player's fresh KS
-//   per viewing asks once, and would only push the anonymous answers out;
+//   that does not verify gets an API error, which is never kept;
 // - read-only actions only (CACHEABLE_ACTIONS): never session.start, a write or an upload;
-// - answers without an API error in them, HTTP 200, not a file.
+// - answers without an API error in them, HTTP 200, not a file;
+// - from their second asking (src/cache/asked-once.ts): the first asking of a key (with its
+//   request facts) leaves a fingerprint, the second keeps the answer, the third is a hit. A big
+//   catalog's first calls are a long tail of entries asked once in a long while, and a player's
+//   fresh KS per viewing asks once: keeping those would cost each its storing and push out the
+//   answers asked again. An answer that expires is kept again at its next asking; after a catalog
+//   change, at its second.
 // The key: method, scheme and public host, the path, and the parameters (path pairs, query and
 // body, as the front controller merges them) but for those no answer depends on (kalsig,
 // clientTag); and, learned on the first run as Kaltura learns its "extra fields", the request
@@ -59,8 +63,6 @@ export const CACHEABLE_ACTIONS: ReadonlySet<string> = new Set([
 
 /** Parameters no answer depends on, left out of the key (as Kaltura's cacher leaves them out). */
 const IGNORED_PARAMS = ['kalsig', 'clientTag'];
-/** A sub-request's ks that names an earlier result: not a session of the caller's. */
-const RESULT_TOKEN = /^\{\d+:result(?::[^{}:]+)*\}$/;
 /** A kept answer is never sent later than this before the expiry of a KS it carries. */
 export const KS_MARGIN_SECONDS = 300;
 
@@ -78,8 +80,6 @@ export interface ApiKeyFacts {
 
 /** A ks parameter that is absent, empty, a result token or a KS string (any other shape is refused by the call, and not kept). */
 const isKsParam = (ks: unknown): boolean => ks === undefined || ks === null || typeof ks === 'string';
-/** A KS of the caller's own: not absent, empty or a result token. */
-const isCallerKs = (ks: unknown): boolean => typeof ks === 'string' && ks !== '' && !RESULT_TOKEN.test(ks);
 
 const actionOf = (p: Params): string | null =>
   (typeof p.service === 'string' && typeof p.action === 'string' ? `${p.service.toLowerCase()}.${p.action.toLowerCase()}` : null);
@@ -109,10 +109,8 @@ function keyParams(params: Params): Params {
 export interface ReadKey {
   key: string | null;
   parsed: ParsedApiRequest | null;
-  /** A KS of the caller's own is in the request (at the top or in a sub-request). */
-  callerKs: boolean;
 }
-const NO_KEY: ReadKey = { key: null, parsed: null, callerKs: false };
+const NO_KEY: ReadKey = { key: null, parsed: null };
 const digestOf = (text: string): string => createHash('md5').update(text).digest('hex');
 export function readKey(f: ApiKeyFacts): ReadKey {
   if (f.method !== 'GET' && f.method !== 'POST') return NO_KEY;
@@ -125,21 +123,19 @@ export function readKey(f: ApiKeyFacts): ReadKey {
     throw e;
   }
   const { params } = parsed;
-  const none = { key: null, parsed, callerKs: false };
+  const none = { key: null, parsed };
   if (parsed.files.length || !isKsParam(params.ks)) return none;
-  let callerKs = isCallerKs(params.ks);
   if (typeof params.service === 'string' && params.service.toLowerCase() === 'multirequest') {
     const subs = subRequests(params);
     if (subs.length === 0 || subs.length > MAX_SUB_REQUESTS) return none;
     for (const { params: s } of subs) {
       const a = actionOf(s);
       if (a === null || !CACHEABLE_ACTIONS.has(a) || !isKsParam(s.ks)) return none;
-      callerKs ||= isCallerKs(s.ks);
     }
   } else if (!CACHEABLE_ACTIONS.has(actionOf(params) ?? '')) {
     return none;
   }
-  return { key: `${f.method} ${f.isHttps ? 's' : ''}${f.baseUrl} ${f.path}\n${JSON.stringify(keyParams(params))}`, parsed, callerKs };
+  return { key: `${f.method} ${f.isHttps ? 's' : ''}${f.baseUrl} ${f.path}\n${JSON.stringify(keyParams(params))}`, parsed };
 }
 
 /**
@@ -153,11 +149,9 @@ export interface FactReads {
   refused: string | null;
   /** Unix seconds, of the request's clock, after which the answer may not be sent (a KS it carries or was asked with expires soon after). */
   until: number;
-  /** Asked with a KS of the caller's own (ReadKey.callerKs): kept on its second asking only. */
-  callerKs: boolean;
 }
 
-export const newFactReads = (callerKs = false): FactReads => ({ facts: new Set(), refused: null, until: Infinity, callerKs });
+export const newFactReads = (): FactReads => ({ facts: new Set(), refused: null, until: Infinity });
 
 function noteCondition(reads: FactReads, c: Condition): void {
   switch (c.type) {
@@ -251,22 +245,22 @@ export interface ApiCacheStats {
   bytes: number;
   hits: number;
   misses: number;
-  /** Requests under a caller's KS asked once so far (digests), whose answer is kept at their second asking. */
+  /** Requests asked once so far (fingerprints), whose answer is kept at their second asking. */
   firstAskings: number;
 }
 
 export interface ApiAnswerCache {
   /**
-   * readKey, remembered per request bytes: the player sends the same bytes for every viewer of an
-   * entry, and reading its parameters again would cost more than the answer's send.
-   * null when the cache is off or the request may not be kept.
+   * readKey, remembered per request bytes once its answer is kept: the player sends the same
+   * bytes for every viewer of an entry, and reading its parameters again would cost more than the
+   * answer's send. null when the cache is off or the request may not be kept.
    */
   keyOf(f: ApiKeyFacts): ReadKey;
   /** The kept answer for this key, generation and request facts (ms: Date.now()), or undefined. */
   get(key: string, generation: number, nowMs: number, fact: (name: string) => string): KeptApiAnswer | undefined;
   /**
-   * Keeps an answer made under `generation` when what it read allows; returns it, or null. An
-   * answer asked with a KS of the caller's own is kept the second time its key is put.
+   * Keeps an answer made under `generation` when what it read allows and its key (with the
+   * request facts it read) was put once before; returns it, or null.
    * `clock`: the request's second (RequestEnv.now), which `reads.until` counts in.
    */
   put(key: string, generation: number, nowMs: number, clock: number, reads: FactReads, fact: (name: string) => string,
@@ -286,10 +280,9 @@ export interface ApiCacheLimits {
 export function createApiAnswerCache({ maxEntries, maxBytes, maxSeconds }: ApiCacheLimits): ApiAnswerCache {
   // OrderedMaps: the oldest goes for each new key (src/ordered-map.ts says why not a plain Map)
   const slots = new OrderedMap<Slot>();
-  // request bytes → key; only keys (never "may not be kept"), of requests up to 16 kB
-  const aliases = new OrderedMap<{ key: string; callerKs: boolean }>();
-  // keys asked with a caller's KS once, whose answer is kept when asked again: a player's fresh KS
-  // per viewing asks once, and keeping those would push out the answers asked again
+  // request bytes → key, of requests up to 16 kB whose answer (or its facts) is kept
+  const aliases = new OrderedMap<string>();
+  // keys asked once, whose answer is kept when asked again (the header says why)
   const askedOnce = createAskedOnce(maxEntries);
   let aliasBytes = 0;
   const MAX_ALIASED = 16 * 1024;
@@ -330,6 +323,8 @@ export function createApiAnswerCache({ maxEntries, maxBytes, maxSeconds }: ApiCa
   const live = (s: Slot, key: string, generation: number, nowMs: number): boolean => {
     if (s.generation === generation && nowMs < s.untilMs) return true;
     remove(key);
+    // an answer that expired was asked again: its next asking keeps it
+    if (s.kind === 'answer') askedOnce.note(key);
     return false;
   };
   return {
@@ -340,16 +335,18 @@ export function createApiAnswerCache({ maxEntries, maxBytes, maxSeconds }: ApiCa
       // latin1: one character per byte, so two different bodies never read as the same text
       const raw = `${f.method} ${f.isHttps ? 's' : ''}${f.baseUrl} ${f.path}?${f.query} ${f.contentType ?? ''}\n${f.body ? f.body.toString('latin1') : ''}`;
       const known = aliases.get(raw);
-      if (known !== undefined) return { key: known.key, parsed: null, callerKs: known.callerKs };
+      if (known !== undefined) return { key: known, parsed: null };
       const read = readKey(f);
-      if (read.key === null) return read;
+      // remembered from the third asking, the first after the answer was kept (or the kept answer
+      // of another request with the same key): a request asked once costs no alias
+      if (read.key === null || !slots.has(read.key)) return read;
       const size = (raw.length + read.key.length) * 2 + 100;
       while (aliases.size > 0 && (aliases.size >= maxEntries || aliasBytes + size > maxBytes / 4)) {
         const oldest = aliases.oldest()!;
-        aliasBytes -= (oldest.length + aliases.get(oldest)!.key.length) * 2 + 100;
+        aliasBytes -= (oldest.length + aliases.get(oldest)!.length) * 2 + 100;
         aliases.delete(oldest);
       }
-      aliases.set(raw, { key: read.key, callerKs: read.callerKs });
+      aliases.set(raw, read.key);
       aliasBytes += size;
       return read;
     },
@@ -374,13 +371,10 @@ export function createApiAnswerCache({ maxEntries, maxBytes, maxSeconds }: ApiCa
       if (maxEntries <= 0 || reads.refused !== null || answer.status !== 200 || generation !== generationSeen) return null;
       const untilMs = nowMs + Math.min(maxSeconds, reads.until - clock) * 1000;
       if (untilMs <= nowMs) return null;
-      if (reads.callerKs && !askedOnce.askedBefore(key)) return null;
       const facts = [...reads.facts].sort();
-      let k = key;
-      if (facts.length) {
-        if (!store(key, { kind: 'facts', facts, generation, untilMs: nowMs + maxSeconds * 1000 })) return null;
-        k = extended(key, facts, fact);
-      }
+      const k = facts.length ? extended(key, facts, fact) : key;
+      if (!askedOnce.askedBefore(k)) return null;
+      if (facts.length && !store(key, { kind: 'facts', facts, generation, untilMs: nowMs + maxSeconds * 1000 })) return null;
       const tag = `${facts.length ? 'cached-with-extra-fields' : 'cached-dispatcher'},${digestOf(k)}`;
       const kept: KeptApiAnswer & { kind: 'answer' } = { kind: 'answer', ...answer, tag, generation, untilMs, key: k };
       return store(k, kept) ? kept : null;

@@ -5,7 +5,7 @@
 // keep an answer only when its key was asked once before, as nginx's `proxy_cache_min_uses 2`
 // does: the first asking costs a fingerprint in this memo, the second keeps the answer, the third
 // is a hit. Used by playManifest's answer cache and decision store (src/cache/manifest-cache.ts)
-// and by the api_v3 answer cache for a caller's own KS (src/api/answer-cache.ts).
+// and by the api_v3 answer cache (src/api/answer-cache.ts).
 import { OrderedMap } from '../ordered-map.js';
 
 export interface AskedOnce {
