@@ -27,7 +27,7 @@
 //   change, at its second.
 // The key: method, scheme and public host, the path, and the parameters (path pairs, query and
 // body, as the front controller merges them) but for those no answer depends on (kalsig,
-// clientTag); and, learned on the first run as Kaltura learns its "extra fields", the request
+// clientTag); and, learned when the answer is made, as Kaltura learns its "extra fields", the request
 // facts that the access-control rules of the entries the answer was made from read: the client
 // address (and the forwarded header an IP condition trusts), its country, its user agent, the
 // referrer's host, a named header (FactReads, filled by src/api/playback-context.ts). A rule on
@@ -355,8 +355,11 @@ export function createApiAnswerCache({ maxEntries, maxBytes, maxSeconds }: ApiCa
       sameGeneration(generation);
       let k = key;
       let slot = slots.get(k);
-      if (slot && live(slot, k, generation, nowMs) && slot.kind === 'facts') {
+      if (slot?.kind === 'facts') {
+        // followed even when it has expired (it never expires before the answers it leads to): an
+        // expired answer under it is then noted as asked (live), and kept again at its next asking
         k = extended(key, slot.facts, fact);
+        live(slot, key, generation, nowMs);
         slot = slots.get(k);
       }
       if (slot && slot.kind === 'answer' && live(slot, k, generation, nowMs)) {

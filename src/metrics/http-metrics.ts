@@ -16,7 +16,7 @@ export interface CacheStats {
   decisionHits?: number;
   decisionEntries?: number;
   decisionFirstAskings?: number;
-  /** keys asked once so far, kept if asked again (src/cache/asked-once.ts): playManifest answers, api_v3 answers under a KS */
+  /** keys asked once so far (or whose kept answer went stale), kept if asked again (src/cache/asked-once.ts): playManifest and api_v3 answers */
   firstAskings?: number;
 }
 
@@ -116,7 +116,7 @@ export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; 
     ['kdeliver_api_cache_misses_total', 'Read-only api_v3 requests the answer cache could not answer since start.', opts.apiCache, (s) => s.misses],
     ['kdeliver_api_cache_entries', 'api_v3 answers (and learned request-fact lists) held by the answer cache.', opts.apiCache, (s) => s.entries],
     ['kdeliver_api_cache_bytes', 'Bytes of api_v3 answers held by the answer cache (bodies, gzipped copies, keys).', opts.apiCache, (s) => s.bytes],
-    ['kdeliver_api_cache_first_askings', 'api_v3 requests asked once so far, whose answer is kept if asked again (at most KDELIVER_API_CACHE_ENTRIES).', opts.apiCache, (s) => s.firstAskings ?? 0],
+    ['kdeliver_api_cache_first_askings', 'api_v3 requests asked once so far (or whose kept answer expired), whose answer is kept if asked again (at most KDELIVER_API_CACHE_ENTRIES).', opts.apiCache, (s) => s.firstAskings ?? 0],
   ];
   for (const [name, help, read, pick] of figures) scraped(name, help, stat(read, pick));
   // the catalog's read cache (src/catalog/catalog.ts, src/catalog/pg/catalog.ts): at most 50,000 reads
