@@ -19,12 +19,10 @@
 //   that does not verify gets an API error, which is never kept;
 // - read-only actions only (CACHEABLE_ACTIONS): never session.start, a write or an upload;
 // - answers without an API error in them, HTTP 200, not a file;
-// - from their second asking (src/cache/asked-once.ts): the first asking of a key (with its
-//   request facts) leaves a fingerprint, the second keeps the answer, the third is a hit. A big
-//   catalog's first calls are a long tail of entries asked once in a long while, and a player's
-//   fresh KS per viewing asks once: keeping those would cost each its storing and push out the
-//   answers asked again. An answer that expires is kept again at its next asking; after a catalog
-//   change, at its second.
+// - from the second asking of its key with its request facts, as playManifest's answers
+//   (src/cache/asked-once.ts says why; here a player's fresh KS per viewing is one more request
+//   asked once). An answer that expires is kept again at its next asking; after a catalog change,
+//   which drops every answer at once, at its second.
 // The key: method, scheme and public host, the path, and the parameters (path pairs, query and
 // body, as the front controller merges them) but for those no answer depends on (kalsig,
 // clientTag); and, learned when the answer is made, as Kaltura learns its "extra fields", the request
