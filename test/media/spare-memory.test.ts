@@ -1,7 +1,8 @@
 // The spare memory a server keeps for the next long file's moov (src/media/spare-memory.ts): a
 // moov read into it gives the same index as one read into new memory; only a moov of at least
 // the smallest size it is made for, and no bigger than it, takes it; the index that takes it
-// counts all of it; the next spare is made after; it is kept while any holder holds it, and a
+// counts all of it; the next spare is made a moment after, not beside the request that took it;
+// it is kept while any holder holds it, and a
 // started server holds it from before it listens until it closes.
 // The spare here is small (the fixture moovs are about 10 KB), through the options tests have.
 import t from 'tap';
@@ -15,7 +16,7 @@ import { startServer } from '../helpers/server.js';
 import { sample } from './helpers.js';
 
 const OPTS = { maxMoovBytes: 1 << 20 };
-const SMALL = { bytes: 64 * 1024, minTakeBytes: 4 * 1024 };
+const SMALL = { bytes: 64 * 1024, minTakeBytes: 4 * 1024, nextAfterMs: 200 };
 
 /** What a packager makes of an index: its TS playlist, and every sample's decoded values. */
 function made(index: MediaIndex) {
@@ -38,6 +39,9 @@ t.test('a moov read into the spare gives the index new memory gives, and counts 
   t.equal(spareMemoryStats().taken, 1, 'the moov took the spare');
   t.ok(spared.bytes >= SMALL.bytes, `the index counts the whole spare it holds (${spared.bytes} bytes)`);
   t.same(made(spared), made(fresh), 'same playlist, same decoded samples');
+  // a spare this small is written in one step: made at once, it would be ready by now
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(spareMemoryStats().ready, false, 'the next spare is not made while the request that took it may still be answering');
   await spareMemoryReady();
   t.equal(spareMemoryStats().ready, true, 'the next spare was made in the background');
   // a second file straight after: it takes the new spare
