@@ -8,6 +8,7 @@ import { createHttpMetrics, kalturaErrorCode } from '../src/metrics/http-metrics
 import { loggableId, playManifestFacts, routeFamily } from '../src/metrics/request-facts.js';
 import { readPlayRequest } from '../src/request/play-request.js';
 import { httpFacts } from './http.js';
+import { isWarmUpRequest } from './warm-up.js';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { thumbnailCacheStats } from '../src/thumbnail/disk-cache.js';
@@ -42,9 +43,13 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
 
   // with logging off there is no line to bind them to: Fastify's own factory is the fastest
   const logs = (app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info') ?? false;
-  if (logs) {
+  const anyLogs = (app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('fatal') ?? false;
+  if (anyLogs) {
     app.setChildLoggerFactory(function childLogger(logger, bindings, opts, rawReq) {
+      // the server's own warm-up request (routes/warm-up.ts) says nothing
+      if (isWarmUpRequest(rawReq)) return logger.child(bindings, { ...opts, level: 'silent' });
       const url = rawReq.url ?? '';
+      if (!logs) return logger.child(bindings, opts);
       if (url.includes('/playManifest') && routeFamily(url) === 'playManifest') {
         const facts = playManifestFacts(url);
         // a POST's entry may be in its body, read after this: the logger is made again with it
@@ -54,6 +59,8 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
       }
       return logger.child(bindings, opts);
     });
+  }
+  if (logs) {
     app.addHook('preHandler', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
       const rebind = rebinders.get(request.raw);
       if (rebind && Buffer.isBuffer(request.body) && request.body.length > 0) {
@@ -72,6 +79,8 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
   }
 
   app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    // the server's own warm-up request (routes/warm-up.ts) is no one's
+    if (isWarmUpRequest(request.raw)) return done();
     const family = routeFamily(request.url);
     const status = reply.statusCode;
     // error codes ride only on refusals; answers may carry other X-Kaltura lines

@@ -24,6 +24,7 @@ import { readIntoPageCache, type WarmResult } from './catalog/warm-file.js';
 import metricsRoutes from '../routes/metrics.js';
 import healthRoutes from '../routes/health.js';
 import consoleRoutes from '../routes/console.js';
+import warmUpRoutes from '../routes/warm-up.js';
 import commonRoutes, { frameworkError } from '../routes/common.js';
 import playManifestRoutes from '../routes/play-manifest.js';
 import serveFlavorRoutes from '../routes/serve-flavor.js';
@@ -233,5 +234,6 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(thumbnailRoutes);
   await app.register(ingestWorker);
   await app.register(consoleRoutes);
+  await app.register(warmUpRoutes); // last: its request goes through every hook above
   return app;
 }
