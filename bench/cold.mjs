@@ -2,7 +2,9 @@
 // per-flavor playlist of the 2-hour benchmark file (lib/media.mjs: 6.2 MB moov, 216,000 video
 // samples) with the file dropped from the page cache, kdeliver against nginx-vod-module (NVM,
 // as Kaltura ships its configuration; lib/nvm.mjs), two ways:
-// - fresh server: a server just started (nothing parsed, no JIT warm-up, no open files);
+// - fresh server: a server just started (nothing parsed, no JIT warm-up, no open files) over a
+//   data directory another process imported the libraries into beforehand, as `kdeliver serve`
+//   starts over an existing library (the import's own code never runs in the measured process);
 // - running server: a server that has already answered other requests (the 120 s file's
 //   playlist and segments), asked for the 2-hour file for the first time.
 // The file's pages are dropped with GNU dd's nocache flag (posix_fadvise DONTNEED on the whole
@@ -77,11 +79,15 @@ if (nvm.skip) {
   console.log(`nginx-vod-module: SKIPPED: ${nvm.skip}`);
   report.note(`nginx-vod-module skipped: ${nvm.skip}`);
 }
+if (build) (await import('./lib/build.mjs')).buildProject();
+// the library imported once, by a server process of its own that is then stopped
+const kdData = mkdtempSync(join(tmpdir(), 'kdeliver-bench-cold-'));
+process.on('exit', () => rmSync(kdData, { recursive: true, force: true }));
+await (await startKdeliver({ build: false, dataDir: kdData })).stop();
 const servers = [
-  { name: 'kdeliver', start: () => startKdeliver({ build: false }), long: kdIndex(LONG_ENTRY), other: kdIndex(BENCH_ENTRY) },
+  { name: 'kdeliver', start: () => startKdeliver({ build: false, dataDir: kdData, libraries: [] }), long: kdIndex(LONG_ENTRY), other: kdIndex(BENCH_ENTRY) },
   ...(nvm.skip ? [] : [{ name: 'NVM', start: () => startNvm(nvm, { name: 'NVM', mediaDir }), long: nvmIndex(basename(media.long)), other: nvmIndex(basename(media.segments)) }]),
 ];
-if (build) (await import('./lib/build.mjs')).buildProject();
 
 const rows = [];
 for (let rep = 1; rep <= rounds; rep++) {
