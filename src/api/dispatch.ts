@@ -39,17 +39,6 @@ function lookupAction(registry: Registry, service: unknown, action: unknown): { 
   return { spec, service: service.toLowerCase(), action: action.toLowerCase() };
 }
 
-/**
- * The actions that write media files (uploads, content, pictures, captions, reconversions). With
- * a read-only media store (an HTTP origin: src/storage/write-refusal.ts) they are refused before
- * anything is read or stored, the reason naming the variable. Local disk and S3 take them, through
- * the store's writer (src/storage/media-writer.ts).
- */
-const MEDIA_WRITES = new Set([
-  'uploadtoken.upload', 'media.addcontent', 'media.updatecontent', 'thumbasset.add', 'thumbasset.addfromimage',
-  'thumbasset.setcontent', 'captionasset.setcontent', 'flavorasset.reconvert',
-]);
-
 function readPartnerId(v: unknown): number | null {
   if (v === undefined || v === null || v === '') return null;
   const n = Number(v);
@@ -70,7 +59,11 @@ export interface CallGrants extends Pick<ApiContext, 'userMayIngest'> {
 export async function runCall(registry: Registry, env: ApiEnv, params: Params, files: UploadedFile[], onUnexpected?: (e: unknown) => void, grants: CallGrants = {}): Promise<unknown> {
   try {
     const { spec, service, action } = lookupAction(registry, params.service, params.action);
-    if (env.media?.readOnly && MEDIA_WRITES.has(`${service}.${action}`)) throw new ApiError('UPLOAD_ERROR', { REASON: env.media.readOnly });
+    // The actions that write media files are marked so in their definitions (ActionSpec.writesMedia),
+    // which every name of their service reaches. With a read-only media store (an HTTP origin:
+    // src/storage/write-refusal.ts) they are refused before anything is read or stored, the reason
+    // naming the variable. Local disk and S3 take them, through the store's writer.
+    if (env.media?.readOnly && spec.writesMedia) throw new ApiError('UPLOAD_ERROR', { REASON: env.media.readOnly });
     const auth = spec.auth ?? 'ks';
     const ksString = typeof params.ks === 'string' ? params.ks : '';
     let ks: Ks | null = null;

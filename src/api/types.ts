@@ -78,6 +78,13 @@ export interface ActionSpec {
   auth?: AuthMode;
   /** Error codes the action may raise, for the schema. */
   throws?: string[];
+  /**
+   * The action writes media files (an upload, an entry's content, a picture, a caption, a
+   * reconversion's renditions). With a read-only media store (an HTTP origin:
+   * src/storage/write-refusal.ts) the dispatcher refuses it with UPLOAD_ERROR before anything else,
+   * under whatever name its service is called by (src/api/dispatch.ts).
+   */
+  writesMedia?: boolean;
   handler(ctx: ApiContext, args: Record<string, any>): unknown | Promise<unknown>;
 }
 

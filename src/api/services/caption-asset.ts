@@ -203,6 +203,7 @@ export const captionAssetService: ServiceModule = {
     },
     setContent: {
       description: `Sets a caption's content (${CONTENT_RESOURCES.join(', ')}): SRT, WebVTT or TTML/DFXP, checked before it is kept; anything else is refused with CAPTION_ASSET_PARSING_FAILED`,
+      writesMedia: true,
       params: { id: ID_ARG, contentResource: { type: 'object', kalturaType: 'KalturaContentResource', required: true } },
       returns: 'KalturaCaptionAsset',
       throws: ['CAPTION_ASSET_ID_NOT_FOUND', 'RESOURCE_TYPE_NOT_SUPPORTED', 'UPLOAD_TOKEN_NOT_FOUND', 'CAPTION_ASSET_DOWNLOAD_FAILED', 'CAPTION_ASSET_PARSING_FAILED'],

@@ -163,6 +163,7 @@ async function thumbnailEntry(ctx: ApiContext, id: string): Promise<Entry> {
 
 const updateThumbnailJpeg: ActionSpec = {
   description: "Makes a picture (JPEG, PNG, GIF or WebP, multipart fileData) the entry's default thumbnail, as a new thumbnail asset",
+  writesMedia: true,
   params: { entryId: ID_ARG, fileData: { type: 'file', required: true } },
   returns: 'KalturaBaseEntry',
   throws: ['ENTRY_ID_NOT_FOUND', 'INVALID_KS', 'FILE_TYPE_NOT_SUPPORTED'],
@@ -202,6 +203,7 @@ export async function frameAt(ctx: ApiContext, e: Entry, seconds: number): Promi
 
 const updateThumbnail: ActionSpec = {
   description: "Makes the video's frame at timeOffset seconds the entry's default thumbnail, as a new thumbnail asset (ffmpeg grabs it)",
+  writesMedia: true,
   params: { entryId: ID_ARG, timeOffset: { type: 'int', required: true }, flavorParamsId: { type: 'int' } },
   returns: 'KalturaMediaEntry',
   throws: ['ENTRY_ID_NOT_FOUND', 'INVALID_KS', 'INVALID_ENTRY_MEDIA_TYPE', 'ENTRY_NOT_READY'],

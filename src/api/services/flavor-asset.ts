@@ -114,6 +114,7 @@ export const flavorAssetService: ServiceModule = {
     },
     reconvert: {
       description: "Queues the entry's conversion ladder again from its source flavor (the background ingest queue); the entry keeps playing its current flavors until the new ones replace them",
+      writesMedia: true,
       params: { id: ID_ARG },
       returns: 'void',
       throws: ['FLAVOR_ASSET_ID_NOT_FOUND', 'FLAVOR_ASSET_RECONVERT_ORIGINAL', 'ORIGINAL_FLAVOR_ASSET_IS_MISSING', 'INGEST_FAILED'],

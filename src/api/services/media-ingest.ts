@@ -122,6 +122,7 @@ const INGEST_ERRORS = ['UPLOAD_TOKEN_NOT_FOUND', 'UPLOAD_TOKEN_INVALID_STATUS_FO
 
 const addFromUploadedFile = (entryParam: string, kalturaType: string): ActionSpec => ({
   description: 'Creates an entry from a completed upload token; transcoding runs in the background',
+  writesMedia: true,
   params: { [entryParam]: { type: 'object', kalturaType, required: true }, uploadTokenId: ID_ARG, type: { type: 'int', default: -1 } },
   returns: kalturaType,
   throws: [...NEW_ENTRY_ERRORS, ...INGEST_ERRORS],
@@ -164,6 +165,7 @@ export const mediaIngestActions: Record<string, ActionSpec> = {
   },
   addContent: {
     description: 'Adds the content of an entry from a KalturaUploadedFileTokenResource; transcoding runs in the background',
+    writesMedia: true,
     params: { entryId: ID_ARG, resource: { type: 'object', kalturaType: 'KalturaResource', required: true } },
     returns: 'KalturaMediaEntry',
     throws: ['ENTRY_ID_NOT_FOUND', 'ENTRY_ALREADY_WITH_CONTENT', 'RESOURCE_TYPE_NOT_SUPPORTED', ...INGEST_ERRORS],

@@ -53,8 +53,17 @@ export async function readPicture(data: Buffer): Promise<{ ext: string; width: n
   }
 }
 
-/** Where the API writes media: the server's store (local disk or S3), else local disk under the media root. */
-export const mediaWriterOf = (ctx: Pick<ApiContext, 'media' | 'config'>): MediaWriter => ctx.media?.writer ?? localMediaWriter(ctx.config.mediaRoot);
+/**
+ * Where the API writes media: the server's store (local disk or S3); local disk under the media
+ * root only where the call has no store at all. A read-only store (an HTTP origin) is refused as
+ * the dispatcher refuses an action marked `writesMedia`: never a file in a local folder that the
+ * server does not read.
+ */
+export function mediaWriterOf(ctx: Pick<ApiContext, 'media' | 'config'>): MediaWriter {
+  if (!ctx.media) return localMediaWriter(ctx.config.mediaRoot);
+  if (ctx.media.writer) return ctx.media.writer;
+  throw new ApiError('UPLOAD_ERROR', { REASON: ctx.media.readOnly ?? `the media store ${ctx.media.describe} takes no writes` });
+}
 
 /** Writes a file of the media store: a reader sees all of it or nothing (src/storage/media-writer.ts). */
 export async function writeMediaFile(ctx: Pick<ApiContext, 'media' | 'config'>, rel: string, data: Buffer | string): Promise<void> {
@@ -72,6 +81,8 @@ export function readMediaFile(ctx: Pick<ApiContext, 'media' | 'config'>, rel: st
 /** Removes a file the catalog no longer names, if it is in the entry's own folder. */
 export async function removeEntryFile(ctx: Pick<ApiContext, 'media' | 'config'>, entry: Pick<Entry, 'partnerId' | 'id'>, rel: string): Promise<void> {
   if (!rel || !rel.startsWith(`${entry.partnerId}/${entry.id}/`) || rel.includes('..')) return;
+  // a read-only store's files (an HTTP origin's) are not the server's to remove
+  if (ctx.media && !ctx.media.writer) return;
   await mediaWriterOf(ctx).remove(rel).catch(() => undefined);
 }
 
@@ -211,6 +222,8 @@ export const thumbAssetService: ServiceModule = {
   actions: {
     add: {
       description: 'Adds a thumbnail asset without content (status QUEUED); give it a picture with setContent',
+      // writes no file itself, but makes an asset only a media write can complete
+      writesMedia: true,
       params: { entryId: ID_ARG, thumbAsset: { type: 'object', kalturaType: 'KalturaThumbAsset' } },
       returns: 'KalturaThumbAsset',
       throws: ['ENTRY_ID_NOT_FOUND'],
@@ -223,6 +236,7 @@ export const thumbAssetService: ServiceModule = {
     },
     addFromImage: {
       description: 'Adds a READY thumbnail asset from a picture (JPEG, PNG, GIF or WebP) sent as multipart fileData',
+      writesMedia: true,
       params: { entryId: ID_ARG, fileData: { type: 'file', required: true } },
       returns: 'KalturaThumbAsset',
       throws: ['ENTRY_ID_NOT_FOUND', 'FILE_TYPE_NOT_SUPPORTED'],
@@ -235,6 +249,7 @@ export const thumbAssetService: ServiceModule = {
     },
     setContent: {
       description: `Gives a thumbnail asset its picture (${CONTENT_RESOURCES.join(', ')}); a default asset stays the default with the new picture`,
+      writesMedia: true,
       params: { id: ID_ARG, contentResource: { type: 'object', kalturaType: 'KalturaContentResource', required: true } },
       returns: 'KalturaThumbAsset',
       throws: ['THUMB_ASSET_ID_NOT_FOUND', 'RESOURCE_TYPE_NOT_SUPPORTED', 'UPLOAD_TOKEN_NOT_FOUND', 'THUMB_ASSET_DOWNLOAD_FAILED', 'FILE_TYPE_NOT_SUPPORTED'],

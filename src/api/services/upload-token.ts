@@ -58,6 +58,7 @@ export const uploadTokenService: ServiceModule = {
     },
     upload: {
       description: 'Uploads a chunk: resume=false starts over; resume=true writes at resumeAt (-1: at the end; past the end: kept until the chunks before it arrive); finalChunk=true completes the upload',
+      writesMedia: true,
       params: {
         uploadTokenId: ID_ARG,
         fileData: { type: 'file', required: true },
