@@ -6,7 +6,7 @@
 import { checkEntryAccess, needsSignature, rulesOf } from '../../access/entry-check.js';
 import { AssetStatus, EntryStatus, MediaType, type CaptionAsset, type Entry } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
-import { CaptionContentError, captionSegmentToWebVtt, captionText, captionToWebVtt, readCaptions, webVttPlaylist } from '../../media/captions.js';
+import { CaptionContentError, captionFormatOf, captionSegmentToWebVtt, captionText, captionToWebVtt, readCaptions, webVttPlaylist } from '../../media/captions.js';
 import { languageCode, languageName } from '../../catalog/languages.js';
 import { ID_ARG, listArgs, objInt, objString, pageOf } from '../args.js';
 import { CONTENT_RESOURCES, readContentResource } from '../content.js';
@@ -308,11 +308,14 @@ export const captionAssetService: ServiceModule = {
           return { kind: 'file', contentType: 'application/x-mpegurl', body: webVttPlaylist(seconds, Math.trunc(entry?.duration ?? 0)) };
         }
         const text = await readCaptionFile(ctx, c);
+        // converted from what the file holds, not what the record says: an import before imports
+        // read their captions recorded an SRT file declared "vtt" as vtt
+        const format = captionFormatOf(text);
         let body: string;
         try {
           body = index === -1
-            ? (c.format === 'vtt' ? text : captionToWebVtt(c.format, text))
-            : captionSegmentToWebVtt(c.format, text, { index, segmentSec: seconds, localTimestampMs: a.localTimestamp as number });
+            ? (format === 'vtt' ? text : captionToWebVtt(format, text))
+            : captionSegmentToWebVtt(format, text, { index, segmentSec: seconds, localTimestampMs: a.localTimestamp as number });
         } catch {
           // TTML is checked at import: only a file changed on disk since then gets here
           throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: c.id });
