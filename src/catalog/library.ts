@@ -9,8 +9,7 @@ import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { OwnerConflictError, type Catalog, type HeldRecords, type LibraryRow, type LibraryTable, type LibraryWrite } from './store.js';
 import { normalizeAccessRules } from './legacy-rules.js';
 import { DEFAULT_STORYBOARD, STORYBOARD_LIMITS, type AccessRule, type DrmProfile, type StoryboardConfig } from './types.js';
-import { captionText } from '../media/captions.js';
-import { parseTtml, TtmlError } from '../media/ttml.js';
+import { CaptionContentError, readCaptions, type CaptionFormat } from '../media/captions.js';
 import { readMediaFacts, type MediaFacts } from '../media/facts.js';
 import { isSafeId } from './ids.js';
 import { languageCode, languageName } from './languages.js';
@@ -348,8 +347,9 @@ function validate(lib: LibraryFile, file: string, mediaDir: string): void {
       need(typeof c.id === 'string' && isSafeId(c.id), ww, 'id must be 1-64 characters of A-Z a-z 0-9 _ -');
       need(c.format === 'srt' || c.format === 'vtt' || c.format === 'dfxp', ww, 'format must be "srt", "vtt" or "dfxp" (TTML)');
       checkFile(c.file, ww);
-      // a broken caption file is refused here, with its line, rather than at playback
-      if (c.format === 'dfxp') checkTtml(join(mediaDir, c.file), ww);
+      // a caption file that is not captions is refused here, with its place (a broken TTML's
+      // line), rather than at playback; one that is another format than declared is recorded as such
+      checkCaption(c, join(mediaDir, c.file), ww);
     });
     need(e.keys === undefined || validEntryKeys(e.keys), w, 'keys must be { "key": 32 hex characters[, "keyId": 32 hex characters] }');
     if (e.dataFile) checkFile(e.dataFile, `${w}.dataFile`);
@@ -379,13 +379,23 @@ function storyboardConfigOf(sb: NonNullable<LibPartner['storyboard']>): Partial<
   return { ...rest, ...(intervalSec !== undefined ? { intervalMs: Math.round(intervalSec * 1000) } : {}) };
 }
 
-function checkTtml(file: string, where: string): void {
+/** The format a caption file really is, where it is not the one the library declares (written instead). */
+const captionFormats = new WeakMap<LibCaption, CaptionFormat>();
+
+/**
+ * Reads a caption file as captionAsset.setContent reads content (src/media/captions.ts): text that
+ * is SRT, WebVTT or TTML/DFXP with cues, else refused; a WebVTT file declared "srt" (or any other
+ * mismatch) is recorded as the format it is, as setContent stores it.
+ */
+function checkCaption(c: LibCaption, file: string, where: string): void {
+  let format: CaptionFormat;
   try {
-    parseTtml(captionText(readFileSync(file)));
+    ({ format } = readCaptions(readFileSync(file)));
   } catch (e) {
-    if (e instanceof TtmlError) throw new LibraryError(`${where}: ${file} is not usable TTML: ${e.message}`);
+    if (e instanceof CaptionContentError) throw new LibraryError(`${where}: ${file} is ${e.message}`);
     throw e;
   }
+  if (format !== c.format) captionFormats.set(c, format);
 }
 
 /**
@@ -992,7 +1002,7 @@ function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: str
       const lang = captionLanguage(c);
       upsert('caption_assets', {
         id: c.id, entry_id: e.id, partner_id: e.partnerId, ...lang,
-        label: c.label ?? lang.language, format: c.format, file_path: rel(e, c.file), size: sizeOf(c.file),
+        label: c.label ?? lang.language, format: captionFormats.get(c) ?? c.format, file_path: rel(e, c.file), size: sizeOf(c.file),
         is_default: !!c.isDefault, status: c.status ?? 2, version: 1, display_on_player: c.displayOnPlayer ?? true,
         created_at: now, updated_at: now,
       });

@@ -2,7 +2,7 @@
 // clips, and the X-TIMESTAMP-MAP header HLS needs to place cues against the media's timestamps.
 // For DASH players that read TTML in fMP4 (stpp), any stored format is also written as one TTML
 // document (fmp4/ttml-track.ts wraps it).
-import { parseTtml } from './ttml.js';
+import { parseTtml, TtmlError } from './ttml.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -127,6 +127,40 @@ function srtCueText(text: string): string {
 }
 
 export type CaptionFormat = 'srt' | 'vtt' | 'dfxp';
+
+/** What a caption file's text is, by its first characters: WebVTT by its header, TTML by its XML, SRT otherwise. */
+export function captionFormatOf(text: string): CaptionFormat {
+  const head = text.replace(/^\uFEFF/, '').trimStart();
+  if (/^WEBVTT(?:[ \t\r\n]|$)/.test(head)) return 'vtt';
+  if (head.startsWith('<')) return 'dfxp';
+  return 'srt';
+}
+
+/** Caption bytes that are not SRT, WebVTT or TTML/DFXP the packager can serve; the message says why ("not text ..."). */
+export class CaptionContentError extends Error {}
+
+/**
+ * Checks that caption bytes are SRT, WebVTT or TTML/DFXP that the packager can serve; returns the
+ * text and the format it is, whatever it was declared as (captionAsset.setContent and the library
+ * import both read captions here). TTML is read by src/media/ttml.ts, which names the line of a
+ * malformed file.
+ */
+export function readCaptions(data: Uint8Array): { text: string; format: CaptionFormat } {
+  const text = captionText(data);
+  if (text.includes('\u0000')) throw new CaptionContentError('not text (SRT, WebVTT or TTML/DFXP is expected)');
+  const format = captionFormatOf(text);
+  if (format === 'dfxp') {
+    try {
+      parseTtml(text);
+    } catch (e) {
+      if (e instanceof TtmlError) throw new CaptionContentError(`not usable TTML: ${e.message}`);
+      throw e;
+    }
+  } else if (parseCues(text).length === 0) {
+    throw new CaptionContentError(format === 'vtt' ? 'a WebVTT file without a single cue' : 'neither SRT (numbered cues with "00:00:01,000 --> 00:00:02,000" times), WebVTT (a WEBVTT header) nor TTML/DFXP (XML)');
+  }
+  return { text, format };
+}
 
 /** A caption file of any stored format as WebVTT, shifted and cut as `opts` says. */
 export function captionToWebVtt(format: CaptionFormat, text: string, opts: VttOptions = {}): string {

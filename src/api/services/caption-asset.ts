@@ -6,8 +6,7 @@
 import { checkEntryAccess, needsSignature, rulesOf } from '../../access/entry-check.js';
 import { AssetStatus, EntryStatus, MediaType, type CaptionAsset, type Entry } from '../../catalog/types.js';
 import { DeliveryError } from '../../errors.js';
-import { captionSegmentToWebVtt, captionText, captionToWebVtt, parseCues, webVttPlaylist } from '../../media/captions.js';
-import { parseTtml, TtmlError } from '../../media/ttml.js';
+import { CaptionContentError, captionFormatOf, captionSegmentToWebVtt, captionText, captionToWebVtt, readCaptions, webVttPlaylist } from '../../media/captions.js';
 import { languageCode, languageName } from '../../catalog/languages.js';
 import { ID_ARG, listArgs, objInt, objString, pageOf } from '../args.js';
 import { CONTENT_RESOURCES, readContentResource } from '../content.js';
@@ -34,34 +33,18 @@ const MAX_CAPTION_BYTES = 10 * 1024 * 1024;
 /** Kaltura's KalturaCaptionType → the stored format; CAP (4) and the others are not taken. */
 const FORMAT_OF: Record<string, CaptionAsset['format']> = { 1: 'srt', 2: 'dfxp', 3: 'vtt' };
 
-/** What a caption file is, by its first characters: WebVTT by its header, TTML by its XML, SRT otherwise. */
-function sniffFormat(text: string): CaptionAsset['format'] {
-  const head = text.replace(/^\uFEFF/, '').trimStart();
-  if (/^WEBVTT(?:[ \t\r\n]|$)/.test(head)) return 'vtt';
-  if (head.startsWith('<')) return 'dfxp';
-  return 'srt';
-}
-
 /**
- * Checks that caption bytes are SRT, WebVTT or TTML/DFXP that the packager can serve; returns the
- * text and its format. TTML is read by src/media/ttml.ts, which names the line of a malformed file.
+ * Checks that caption bytes are SRT, WebVTT or TTML/DFXP that the packager can serve
+ * (src/media/captions.ts's readCaptions, which the library import uses too); returns the text and
+ * the format it is, refusing anything else with CAPTION_ASSET_PARSING_FAILED.
  */
 export function readCaptionContent(id: string, data: Buffer): { text: string; format: CaptionAsset['format'] } {
-  const fail = (reason: string) => new ApiError('CAPTION_ASSET_PARSING_FAILED', { ASSET_ID: id, REASON: reason });
-  const text = captionText(data);
-  if (text.includes('\u0000')) throw fail('not text (SRT, WebVTT or TTML/DFXP is expected)');
-  const format = sniffFormat(text);
-  if (format === 'dfxp') {
-    try {
-      parseTtml(text);
-    } catch (e) {
-      if (e instanceof TtmlError) throw fail(`not usable TTML: ${e.message}`);
-      throw e;
-    }
-  } else if (parseCues(text).length === 0) {
-    throw fail(format === 'vtt' ? 'a WebVTT file without a single cue' : 'neither SRT (numbered cues with "00:00:01,000 --> 00:00:02,000" times), WebVTT (a WEBVTT header) nor TTML/DFXP (XML)');
+  try {
+    return readCaptions(data);
+  } catch (e) {
+    if (e instanceof CaptionContentError) throw new ApiError('CAPTION_ASSET_PARSING_FAILED', { ASSET_ID: id, REASON: e.message });
+    throw e;
   }
-  return { text, format };
 }
 
 /** The entry a caption is written for: of the partner, a video or audio entry, editable by the session. */
@@ -326,11 +309,14 @@ export const captionAssetService: ServiceModule = {
           return { kind: 'file', contentType: 'application/x-mpegurl', body: webVttPlaylist(seconds, Math.trunc(entry?.duration ?? 0)) };
         }
         const text = await readCaptionFile(ctx, c);
+        // converted from what the file holds, not what the record says: an import before imports
+        // read their captions recorded an SRT file declared "vtt" as vtt
+        const format = captionFormatOf(text);
         let body: string;
         try {
           body = index === -1
-            ? (c.format === 'vtt' ? text : captionToWebVtt(c.format, text))
-            : captionSegmentToWebVtt(c.format, text, { index, segmentSec: seconds, localTimestampMs: a.localTimestamp as number });
+            ? (format === 'vtt' ? text : captionToWebVtt(format, text))
+            : captionSegmentToWebVtt(format, text, { index, segmentSec: seconds, localTimestampMs: a.localTimestamp as number });
         } catch {
           // TTML is checked at import: only a file changed on disk since then gets here
           throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: c.id });
