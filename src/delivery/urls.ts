@@ -5,6 +5,7 @@
 // these URLs.
 import type { Catalog } from '../catalog/store.js';
 import { AssetStatus, type CaptionAsset, type DeliveryProfile, type Entry, type FlavorAsset, type StorageProfile } from '../catalog/types.js';
+import { tsCarriesCodecName, tsCarriesCodecs } from '../media/codecs.js';
 import { hasHost } from './profiles.js';
 
 /** Kaltura's DeliveryProfileType values kdeliver knows how to render. */
@@ -165,6 +166,19 @@ export function externalUrls(paths: string[], profile: DeliveryProfile, storage:
 }
 
 /**
+ * Whether a flavor's HLS goes as fMP4 (/container/fmp4/) rather than MPEG-TS: when MPEG-TS cannot
+ * carry one of its codecs (VP9, AV1, MPEG-4 Part 2 video; Opus, FLAC audio), by the media core's
+ * own table of what its TS writer carries (src/media/codecs.ts), whose TS segments would be
+ * refused with error 5; and HEVC, which TS carries but Apple's HLS players play from fMP4 only.
+ * Its RFC 6381 codecs decide; a flavor without them is judged by its codec names.
+ */
+export function needsFmp4(f: Pick<FlavorAsset, 'codecs' | 'videoCodec' | 'audioCodec'>): boolean {
+  if (/^(h265|hevc)/i.test(f.videoCodec) || /(^|,)\s*(hvc1|hev1)/.test(f.codecs)) return true;
+  if (f.codecs.trim()) return !tsCarriesCodecs(f.codecs);
+  return !tsCarriesCodecName(f.videoCodec) || !tsCarriesCodecName(f.audioCodec);
+}
+
+/**
  * The media URLs of a playManifest answer, in the layout of the chosen profile: per-flavor HLS
  * playlists for HLS packager profiles, one manifest URL for the other packager profiles, one
  * progressive URL per flavor otherwise, or the files' copies on an external storage.
@@ -174,7 +188,7 @@ export function flavorUrls(
   external: { storage: StorageProfile; paths: string[] } | null,
 ): string[] {
   if (external) return externalUrls(external.paths, profile, external.storage, o.protocol);
-  const fmp4 = flavors.some((f) => /^(h265|hevc|av1)/i.test(f.videoCodec) || /^(hvc1|hev1|av01)/.test(f.codecs));
+  const fmp4 = flavors.some(needsFmp4);
   if (profile.type === ProfileType.VOD_PACKAGER_HLS || profile.type === ProfileType.APPLE_HTTP) {
     return flavors.map((f) => packagerHlsIndexUrl(f, profile, o, fmp4));
   }

@@ -4,6 +4,7 @@
 // none: `kdeliver import-kaltura` (Kaltura's API gives no codecs per flavor, src/import/run.ts) and
 // a library file's flavors that leave them out (src/catalog/library.ts). A file the reader does not
 // understand (not MP4) has none.
+import { CODEC_NAMES } from './codecs.js';
 import { MediaError } from './errors.js';
 import { readMediaIndex } from './mp4/reader.js';
 import { audioTrack, videoTrack, type TrackIndex } from './mp4/index-types.js';
@@ -22,10 +23,6 @@ export interface MediaFacts {
   bitrate: number;
 }
 
-/** Codec names as Kaltura's flavor records spell them. */
-const CODEC_NAMES: Record<string, string> = {
-  avc1: 'h264', avc3: 'h264', hvc1: 'h265', hev1: 'h265', av01: 'av1', vp09: 'vp9', mp4a: 'aac', 'ac-3': 'ac3', 'ec-3': 'eac3', Opus: 'opus',
-};
 
 export async function mediaFacts(path: string, maxMoovBytes: number): Promise<MediaFacts | null> {
   return (await readMediaFacts(path, maxMoovBytes)).facts;

@@ -134,6 +134,12 @@ t.test('src/ keeps its import rules', async (t) => {
   t.same(broken, [], broken.join('\n'));
 });
 
+// README, "Project layout": of the media core, the delivery stage reads only its codec table.
+t.test('src/delivery imports of src/media only codecs.ts', async (t) => {
+  const media = importsOf(repo).filter((i) => i.file.startsWith('src/delivery/') && i.target?.startsWith('src/media/'));
+  t.same([...new Set(media.map((i) => i.target))], ['src/media/codecs.ts'], media.map((i) => `${i.file} imports ${i.spec}`).join('\n'));
+});
+
 // The rules on small made-up trees: each one is really checked.
 t.test('each rule fails on a tree that breaks it', async (t) => {
   const make = (files: Record<string, string>): string => {

@@ -11,6 +11,7 @@ import type { ByteSource } from '../source.js';
 import { aes128Body, CbcRestarts } from '../crypto/cipher.js';
 import { checkEncryption, hlsSegmentIv, type Encryption } from '../crypto/encryption.js';
 import { encryptAdtsPayload, sampleAesDescriptors, STREAM_TYPE_AAC_SAMPLE_AES, STREAM_TYPE_AVC_SAMPLE_AES, sampleAesSlack, writeSampleAesNal } from '../crypto/sample-aes.js';
+import { TS_AUDIO_ENTRIES, TS_VIDEO_ENTRIES } from '../codecs.js';
 import { MediaError } from '../errors.js';
 import { dtsAt, syncSamplesIn, type TrackIndex } from '../mp4/index-types.js';
 import type { Segment, Timeline, TrackTiming } from '../segment.js';
@@ -122,8 +123,9 @@ const EAC3_CARRIAGE: AudioCarriage = { streamType: 0x87, streamId: 0xbd, descrip
 const MPEG1_AUDIO_CARRIAGE: AudioCarriage = { streamType: 0x03, streamId: 0xc0, descriptors: [], header: 0 };
 const MPEG2_AUDIO_CARRIAGE: AudioCarriage = { streamType: 0x04, streamId: 0xc0, descriptors: [], header: 0 };
 
-/** Asked for every frame written: constants, not made anew. */
+/** Asked for every frame written: constants, not made anew. What it refuses is what ../codecs.ts says. */
 function audioCarriage(t: TrackIndex): AudioCarriage {
+  if (!TS_AUDIO_ENTRIES.has(t.format)) throw noAudioCarriage(t);
   switch (t.format) {
     case 'ac-3': return AC3_CARRIAGE;
     case 'ec-3': return EAC3_CARRIAGE;
@@ -134,9 +136,12 @@ function audioCarriage(t: TrackIndex): AudioCarriage {
       if (t.codecString === 'mp4a.69') return MPEG2_AUDIO_CARRIAGE;
       return AAC_CARRIAGE;
     default:
-      throw new MediaError('UNSUPPORTED', `MPEG-TS carries AAC, MP3, AC-3 and E-AC-3 audio, not ${t.codecString || t.format}; fMP4 (/container/fmp4/) carries it`);
+      throw noAudioCarriage(t);
   }
 }
+
+const noAudioCarriage = (t: TrackIndex): MediaError =>
+  new MediaError('UNSUPPORTED', `MPEG-TS carries AAC, MP3, AC-3 and E-AC-3 audio, not ${t.codecString || t.format}; fMP4 (/container/fmp4/) carries it`);
 
 /**
  * Whether MPEG-TS can carry the timeline's tracks (H.264 or HEVC video with 4-byte NAL lengths; AAC, MP3, AC-3
@@ -173,11 +178,12 @@ function isKey(t: TrackIndex, keys: Set<number> | null, i: number): boolean {
 /**
  * MPEG-TS carries H.264 (stream type 0x1b) and HEVC (0x24) video here, as HLS asks; any other
  * sample entry (VP9, AV1, MPEG-4 Part 2) would go out under H.264's stream type and decode as
- * garbage, so it is refused and fMP4 carries it. H.264 and HEVC need 4-byte NAL lengths.
+ * garbage, so it is refused and fMP4 carries it (the sample entries are ../codecs.ts's, which the
+ * delivery stage reads to choose fMP4 URLs). H.264 and HEVC need 4-byte NAL lengths.
  */
 function checkVideoCarriage(t: TrackIndex): void {
   if (t.kind !== 'video') return;
-  if (t.format !== 'avc1' && t.format !== 'avc3' && !isHevc(t)) {
+  if (!TS_VIDEO_ENTRIES.has(t.format)) {
     throw new MediaError('UNSUPPORTED', `MPEG-TS carries H.264 and HEVC video, not ${t.codecString || t.format}; fMP4 (/container/fmp4/) carries it`);
   }
   if (t.nalLengthSize !== 4 && t.nalLengthSize !== 0) {
