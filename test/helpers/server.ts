@@ -50,7 +50,7 @@ const prefixOf = new Map<string, string>();
 let s3: Promise<import('./media-origins.js').S3Store> | undefined;
 let servers = 0;
 
-export async function startServer(t: Tap, opts: { env?: Record<string, string>; now?: () => number; port?: number } = {}): Promise<TestServer> {
+export async function startServer(t: Tap, opts: { env?: Record<string, string>; now?: () => number } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-test-'));
   const backend: Record<string, string> = {};
   if (testBackends.catalog === 'postgres' && !opts.env?.KDELIVER_DATABASE_URL) {
@@ -80,7 +80,7 @@ export async function startServer(t: Tap, opts: { env?: Record<string, string>; 
   }
   const config = loadConfig({ KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'silent', ...backend, ...opts.env });
   const app = await buildServer({ config, now: opts.now });
-  await app.listen({ host: '127.0.0.1', port: opts.port ?? 0 });
+  await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   t.teardown(async () => {

@@ -37,8 +37,7 @@ const cases = [
   { id: '1_h264aac0', name: 'H.264 + AAC', file: make('h264-aac', H264, AAC), fmp4: false },
 ];
 
-const port = Number(process.env.KDELIVER_TEST_PORT) || 0;
-const s = await startServer(t, { port });
+const s = await startServer(t);
 await importLibrary(s.app.catalog, {
   version: 1,
   entries: cases.map((c, i) => ({ id: c.id, partnerId: 309, name: c.name, flavors: [{ id: `${c.id.slice(0, 8)}f${i}`, flavorParamsId: 301951, file: c.file }] })),
