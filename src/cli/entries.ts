@@ -46,6 +46,11 @@ export async function main(args: string[]): Promise<number> {
       process.stdout.write(`deleted entry ${id} (partner ${entry.partnerId}); ${removed.length} file(s) removed\n`);
       return 0;
     }
+    // a partner that is not here is said, as `kdeliver ingest --partner` says it, not listed as an empty table
+    if (partner !== undefined && !(await catalog.getPartner(partner))) {
+      process.stderr.write(`kdeliver entries ${sub}: partner ${partner} does not exist (kdeliver partner list shows the partners)\n`);
+      return 1;
+    }
     const store = catalog.ingest;
     const partners = partner !== undefined ? [partner] : (await catalog.listPartners()).map((p) => p.id);
     const entries: Entry[] = [];

@@ -76,6 +76,13 @@ t.test('kdeliver entries list and delete', async (t) => {
   const rows = JSON.parse(list.stdout) as { id: string; status: number; flavors: number }[];
   t.match(rows.find((x) => x.id === '0_libclip1'), { status: 2, flavors: 2 });
   t.match(rows.find((x) => x.id === '1_flavlim0'), { status: 3, flavors: 0 });
+  // a partner that is not in the catalog is said in one line, exit 1, as `kdeliver ingest --partner` says it (it was an empty table, exit 0)
+  for (const args of [['list', '--partner', '99999'], ['list', '--partner', '99999', '--json']]) {
+    const none = await runCliModule(cli, args, envA);
+    t.equal(none.code, 1, `${args.join(' ')}: exit 1`);
+    t.equal(none.stdout, '', 'no table');
+    t.equal(none.stderr, 'kdeliver entries list: partner 99999 does not exist (kdeliver partner list shows the partners)\n');
+  }
 
   const before = filesUnder(join(configA.mediaRoot, '309', '0_libclip1'));
   t.equal(before.length, 3);
