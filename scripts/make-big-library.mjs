@@ -154,11 +154,11 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     writeFileSync(file, JSON.stringify(lib));
     files.push(file);
     // redrawn in place on a terminal; elsewhere (a pipe, a log) a line each, not one run-on line
-    const done = `${Math.min(ENTRIES, start + PER_FILE).toLocaleString('en')} / ${ENTRIES.toLocaleString('en')} entries written`;
+    const done = `${Math.min(ENTRIES, start + PER_FILE).toLocaleString('en')} / ${ENTRIES.toLocaleString('en')} ${ENTRIES === 1 ? 'entry' : 'entries'} written`;
     process.stderr.write(process.stderr.isTTY ? `\r${done}` : `${done}\n`);
   }
   if (process.stderr.isTTY) process.stderr.write('\n');
   const manifest = { entries: ENTRIES, partners: shape.partnerIds.length, perFile: PER_FILE, files, generatedAt: new Date().toISOString(), seconds: (Date.now() - t0) / 1000 };
   writeFileSync(join(OUT, 'manifest.json'), JSON.stringify(manifest, null, 2));
-  console.log(`${files.length} library files of up to ${PER_FILE.toLocaleString('en')} entries in ${OUT} (${manifest.seconds.toFixed(1)} s)`);
+  console.log(`${files.length} library file${files.length === 1 ? '' : 's'} of up to ${PER_FILE.toLocaleString('en')} ${PER_FILE === 1 ? 'entry' : 'entries'} in ${OUT} (${manifest.seconds.toFixed(1)} s)`);
 }

@@ -42,9 +42,26 @@ export async function main(args: string[]): Promise<number> {
         process.stderr.write(`kdeliver entries delete: no entry ${id}${entry ? ' (already deleted)' : ''}\n`);
         return 1;
       }
-      const { removed } = await deleteEntry({ catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, media: openMediaWriter(config), now: Math.floor(Date.now() / 1000) }, id);
-      process.stdout.write(`deleted entry ${id} (partner ${entry.partnerId}); ${removed.length} file(s) removed\n`);
+      const { removed, failed, leftReadOnly } = await deleteEntry({ catalog, dataDir: config.dataDir, mediaRoot: config.mediaRoot, media: openMediaWriter(config), now: Math.floor(Date.now() / 1000) }, id);
+      const files = (n: number) => `${n} file${n === 1 ? '' : 's'}`;
+      const done = `deleted entry ${id} (partner ${entry.partnerId})`;
+      if (leftReadOnly.length > 0 && config.media.kind === 'http') {
+        // the catalog no longer names them; the origin is not this server's to write
+        process.stdout.write(`${done}; no file removed: KDELIVER_MEDIA_URL=${config.media.url} is a read-only HTTP origin; ${files(leftReadOnly.length)} left there (remove ${leftReadOnly.length === 1 ? 'it' : 'them'} on the origin):\n`);
+        for (const f of leftReadOnly) process.stdout.write(`  ${f}\n`);
+        return 0;
+      }
+      process.stdout.write(`${done}; ${files(removed.length)} removed\n`);
+      if (failed.length > 0) {
+        process.stderr.write(`kdeliver entries delete: ${files(failed.length)} could not be removed (unused now; remove ${failed.length === 1 ? 'it' : 'them'} by hand):\n`);
+        for (const f of failed) process.stderr.write(`  ${f.file}: ${f.reason}\n`);
+      }
       return 0;
+    }
+    // a partner that is not here is said, as `kdeliver ingest --partner` says it, not listed as an empty table
+    if (partner !== undefined && !(await catalog.getPartner(partner))) {
+      process.stderr.write(`kdeliver entries ${sub}: partner ${partner} does not exist (kdeliver partner list shows the partners)\n`);
+      return 1;
     }
     const store = catalog.ingest;
     const partners = partner !== undefined ? [partner] : (await catalog.listPartners()).map((p) => p.id);

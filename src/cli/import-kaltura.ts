@@ -89,14 +89,14 @@ export async function main(args: string[]): Promise<number> {
   return summarize(report, source.serviceUrl, partnerId, join(config.dataDir, 'tmp', 'import'));
 }
 
-function summarize(r: ImportReport, serviceUrl: string, sourcePartner: number, tmpDir: string): number {
+/** The run's summary on stdout (`w`); returns the exit status. */
+export function summarize(r: ImportReport, serviceUrl: string, sourcePartner: number, tmpDir: string, w: (s: string) => void = (s) => void process.stdout.write(`${s}\n`)): number {
   const by = (k: string) => r.entries.filter((e) => e.result === k);
   const imported = by('imported');
   const failed = by('failed');
-  const w = (s: string) => process.stdout.write(`${s}\n`);
   w(`import from ${serviceUrl} partner ${sourcePartner} into partner ${r.partnerId}: ` +
     `${imported.length} imported, ${by('unchanged').length} unchanged, ${by('undeliverable').length} undeliverable, ` +
-    `${by('not imported').length} not imported, ${failed.length} failed; ${r.files} files, ${formatBytes(r.bytes)} downloaded`);
+    `${by('not imported').length} not imported, ${failed.length} failed; ${r.files} file${r.files === 1 ? '' : 's'}, ${formatBytes(r.bytes)} downloaded`);
   for (const kind of ['undeliverable', 'not imported', 'failed'] as const) {
     const list = by(kind);
     if (list.length === 0) continue;
@@ -107,7 +107,7 @@ function summarize(r: ImportReport, serviceUrl: string, sourcePartner: number, t
   // the partner is made with the first entry written: a run that wrote none made nothing
   if (!r.partnerHere) w(`No entry was written, so partner ${r.partnerId} was not created here (nor anything under it).`);
   if (r.keptDownloads) w(`${r.keptDownloads} download${r.keptDownloads === 1 ? ' is' : 's are'} kept in ${tmpDir} for the next run, which resumes ${r.keptDownloads === 1 ? 'it' : 'them'}.`);
-  if (failed.length) w('Run the same command again to retry the failed entries; finished files are not fetched again.');
+  if (failed.length) w(`Run the same command again to retry the failed ${failed.length === 1 ? 'entry' : 'entries'}; finished files are not fetched again.`);
   return failed.length ? 1 : 0;
 }
 

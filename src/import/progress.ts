@@ -53,7 +53,7 @@ export function importProgress(out: Out): ImportProgress {
     const f = bytes + tot > 0 ? (bytes + rec) / (bytes + tot) : 0;
     const full = Math.round(f * width);
     const current = [...active.values()].map((a) => a.label).join(', ');
-    const text = `[${'#'.repeat(full)}${'-'.repeat(width - full)}] ${finished} files, ${formatBytes(bytes + rec)}${failed ? `, ${failed} failed` : ''}${current ? `  ${current}` : ''}`;
+    const text = `[${'#'.repeat(full)}${'-'.repeat(width - full)}] ${finished} file${finished === 1 ? '' : 's'}, ${formatBytes(bytes + rec)}${failed ? `, ${failed} failed` : ''}${current ? `  ${current}` : ''}`;
     const cols = Math.max(40, (out.columns ?? 100) - 1);
     out.write(`\r${text.slice(0, cols).padEnd(cols)}`);
     drawn = true;

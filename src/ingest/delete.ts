@@ -6,22 +6,36 @@ import { join } from 'node:path';
 import type { Catalog } from '../catalog/store.js';
 import { EntryStatus } from '../catalog/types.js';
 import { thumbnailCacheDir } from '../storage/paths.js';
-import { localMediaWriter, type MediaWriter } from '../storage/media-writer.js';
+import { localMediaWriter, MediaWriteError, type MediaWriter } from '../storage/media-writer.js';
 
 export interface DeleteEnv {
   catalog: Catalog;
   dataDir: string;
   mediaRoot: string;
-  /** The media store's writer (KDELIVER_MEDIA_URL); local disk under mediaRoot when absent. */
+  /**
+   * The media store's writer (KDELIVER_MEDIA_URL); local disk under mediaRoot when absent
+   * (undefined); null for a store that takes no writes (an HTTP origin), whose files are left there.
+   */
   media?: MediaWriter | null;
   now: number;
 }
 
-/** Deletes an entry; returns the files removed (relative to the media root). */
-export async function deleteEntry(env: DeleteEnv, entryId: string): Promise<{ removed: string[] }> {
+/** What deleting an entry did to its files (keys relative to the media root). */
+export interface DeleteOutcome {
+  /** The files the store removed. */
+  removed: string[];
+  /** The files the store could not remove, with why (they stay, unused; the entry is deleted all the same). */
+  failed: { file: string; reason: string }[];
+  /** The files left on a store that takes no writes (an HTTP origin): removing them is the origin's owner's to do. */
+  leftReadOnly: string[];
+}
+
+/** Deletes an entry; says which of its files were removed, and which were not. */
+export async function deleteEntry(env: DeleteEnv, entryId: string): Promise<DeleteOutcome> {
   const { catalog } = env;
+  const out: DeleteOutcome = { removed: [], failed: [], leftReadOnly: [] };
   const entry = await catalog.getEntry(entryId);
-  if (!entry || entry.status === EntryStatus.DELETED) return { removed: [] };
+  if (!entry || entry.status === EntryStatus.DELETED) return out;
   const files = new Set<string>();
   for (const f of await catalog.listFlavors(entryId)) files.add(f.filePath);
   for (const c of await catalog.listCaptions(entryId)) files.add(c.filePath);
@@ -32,17 +46,29 @@ export async function deleteEntry(env: DeleteEnv, entryId: string): Promise<{ re
   await catalog.ingest.markEntryDeleted(entryId, env.now);
   // Only files in the entry's own folder: another entry's (or a library's) files are not ours to remove
   const own = `${entry.partnerId}/${entry.id}/`;
-  const removed: string[] = [];
+  // A store that takes no writes keeps them all: nothing is removed, neither there nor from the
+  // local media folder, which is not where this configuration's media is (it may be what the origin serves)
+  const writer = env.media === null ? null : (env.media ?? localMediaWriter(env.mediaRoot));
   for (const f of files) {
     if (!f || !f.startsWith(own) || f.includes('..')) continue;
-    await (env.media ?? localMediaWriter(env.mediaRoot)).remove(f).catch(() => undefined);
-    removed.push(f);
+    if (!writer) {
+      out.leftReadOnly.push(f);
+      continue;
+    }
+    try {
+      await writer.remove(f);
+      out.removed.push(f);
+    } catch (e) {
+      out.failed.push({ file: f, reason: e instanceof MediaWriteError ? e.shown : (e as Error).message });
+    }
   }
-  const dir = join(env.mediaRoot, String(entry.partnerId), entry.id);
-  try {
-    for (const name of readdirSync(dir)) if (name.endsWith('.part')) rmSync(join(dir, name), { force: true });
-    rmdirSync(dir);
-  } catch { /* not empty (files of a running job) or already gone */ }
+  if (writer) {
+    const dir = join(env.mediaRoot, String(entry.partnerId), entry.id);
+    try {
+      for (const name of readdirSync(dir)) if (name.endsWith('.part')) rmSync(join(dir, name), { force: true });
+      rmdirSync(dir);
+    } catch { /* not empty (files of a running job) or already gone */ }
+  }
   rmSync(thumbnailCacheDir(env.dataDir, entry.partnerId, entry.id), { recursive: true, force: true });
-  return { removed };
+  return out;
 }

@@ -148,7 +148,8 @@ export async function addSource(ctx: IngestContext, req: AddSourceRequest): Prom
   if (!partner) throw new IngestError(`partner ${req.partnerId} does not exist: create it with \`kdeliver partner add --id ${req.partnerId}\` (or describe it in a library file and \`kdeliver import\` it)`);
   const existing = req.entryId ? await catalog.getEntry(req.entryId) : undefined;
   if (existing && existing.partnerId !== req.partnerId) throw new IngestError(`entry ${req.entryId} belongs to another partner`);
-  if (existing && existing.status === EntryStatus.DELETED) throw new IngestError(`entry ${req.entryId} is deleted`);
+  // a deleted entry stays in the catalog (status DELETED) under its id, which is not used again
+  if (existing && existing.status === EntryStatus.DELETED) throw new IngestError(`entry ${req.entryId} is deleted: give another --entry-id, or none for a new entry`);
   if (existing && (existing.status === EntryStatus.PRECONVERT || existing.status === EntryStatus.IMPORT)) {
     throw new IngestError(`entry ${existing.id} is being converted: wait until it is READY or in ERROR before adding content again`);
   }

@@ -151,7 +151,8 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
       await refuseIfGoneMeanwhile();
       const next: UploadToken = { ...token, status: UploadTokenStatus.PARTIAL_UPLOAD };
       if (!(await store.updateUploadingToken(next, env.now))) await goneMeanwhile();
-      return next;
+      // the token as stored: the write set its updatedAt
+      return { ...next, updatedAt: env.now };
     }
     const handle = await open(file, o.resume ? (existing ? 'r+' : 'w+') : 'w').catch(async (e: unknown) => {
       await refuseIfGoneMeanwhile();
@@ -184,7 +185,7 @@ export async function writeChunk(env: UploadEnv, partnerId: number, tokenId: str
     }
     if (!(await store.updateUploadingToken(next, env.now))) await goneMeanwhile();
     for (const f of appended) await rm(f, { force: true });
-    return next;
+    return { ...next, updatedAt: env.now };
   });
 }
 

@@ -197,13 +197,13 @@ t.test('import a partner from another kdeliver through api_v3', async (t) => {
   await t.test('a second run fetches only what changed', async (t) => {
     const again = await cmd.kdeliver(args, env);
     t.equal(again.code, 0, again.stderr);
-    t.match(again.stdout, new RegExp(`: 0 imported, ${imported.length} unchanged, .*; \\d+ files, 0 B downloaded`), `nothing fetched again:\n${again.stdout}`);
+    t.match(again.stdout, new RegExp(`: 0 imported, ${imported.length} unchanged, .*; \\d+ files?, 0 B downloaded`), `nothing fetched again:\n${again.stdout}`);
     t.notMatch(again.stdout, /created here/, 'the partner and its secrets stay');
     await S.call(kaltura.services.baseEntry.update('1_rcit0qgs', new kaltura.objects.BaseEntry({ name: 'Renamed at the source' })));
     const changed = await cmd.kdeliver(args, env);
     t.equal(changed.code, 0, changed.stderr);
     t.match(changed.stdout, /: 1 imported, /, 'the renamed entry is imported again');
-    t.match(changed.stdout, /; \d+ files, 0 B downloaded/, 'without downloading its unchanged flavors');
+    t.match(changed.stdout, /; \d+ files?, 0 B downloaded/, 'without downloading its unchanged flavors');
     t.equal((await D.call(kaltura.services.baseEntry.get('1_rcit0qgs'))).name, 'Renamed at the source');
     // a flavor deleted and a caption replaced at the source: the next run follows, and removes the files no longer named
     await S.call(kaltura.services.flavorAsset.deleteAction('1_f4rcit00'));

@@ -157,5 +157,5 @@ t.test('progress: a bar on a terminal, a line per file elsewhere, never a URL', 
   g.done(100);
   bar.close();
   t.ok(tty.every((s) => s.startsWith('\r')), 'redrawn in place');
-  t.match(tty.join(''), /\[#+-*\] 1 files, 100 B/);
+  t.match(tty.join(''), /\[#+-*\] 1 file, 100 B/);
 });

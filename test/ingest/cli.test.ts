@@ -111,6 +111,10 @@ t.test('bad input leaves nothing behind and says what to do', async (t) => {
     t.equal(r.code, 1, file);
     t.match(r.stderr, /ingest failed: entry 1_rcit0qgs already has content \(READY\): give another --entry-id, or none for a new entry/, file);
   }
+  // a deleted entry's id (as `kdeliver entries delete` leaves it) is not taken again: said with the same hint (it had none)
+  r = await runCliModule(CLI, [join(work, 'clip.mp4'), '--partner', '309', '--entry-id', '1_deleted0'], env);
+  t.equal(r.code, 1);
+  t.equal(r.stderr, 'kdeliver ingest: ingest failed: entry 1_deleted0 is deleted: give another --entry-id, or none for a new entry\n');
   const c1 = openCatalog();
   t.equal(JSON.stringify(await c1.getEntry('1_rcit0qgs')), entryBefore, 'the entry is as it was');
   t.equal(JSON.stringify(await c1.listFlavors('1_rcit0qgs')), flavorsBefore, 'its flavors are as they were');

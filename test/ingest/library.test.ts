@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config.js';
 import { openCatalog } from '../../src/catalog/open.js';
 import { addSource, runJob } from '../../src/ingest/pipeline.js';
 import { deleteEntry } from '../../src/ingest/delete.js';
+import { MediaWriteError, type MediaWriter } from '../../src/storage/media-writer.js';
 import { describeCatalog } from '../../src/catalog/export.js';
 import { importLibrary, readLibraryFile } from '../../src/catalog/library.js';
 import { filesUnder, makeSource, runCliModule } from './helpers.js';
@@ -76,12 +77,19 @@ t.test('kdeliver entries list and delete', async (t) => {
   const rows = JSON.parse(list.stdout) as { id: string; status: number; flavors: number }[];
   t.match(rows.find((x) => x.id === '0_libclip1'), { status: 2, flavors: 2 });
   t.match(rows.find((x) => x.id === '1_flavlim0'), { status: 3, flavors: 0 });
+  // a partner that is not in the catalog is said in one line, exit 1, as `kdeliver ingest --partner` says it (it was an empty table, exit 0)
+  for (const args of [['list', '--partner', '99999'], ['list', '--partner', '99999', '--json']]) {
+    const none = await runCliModule(cli, args, envA);
+    t.equal(none.code, 1, `${args.join(' ')}: exit 1`);
+    t.equal(none.stdout, '', 'no table');
+    t.equal(none.stderr, 'kdeliver entries list: partner 99999 does not exist (kdeliver partner list shows the partners)\n');
+  }
 
   const before = filesUnder(join(configA.mediaRoot, '309', '0_libclip1'));
   t.equal(before.length, 3);
   const del = await runCliModule(cli, ['delete', '0_libclip1'], envA);
   t.equal(del.code, 0, del.stderr);
-  t.match(del.stdout, /deleted entry 0_libclip1 \(partner 309\); 3 file\(s\) removed/);
+  t.equal(del.stdout, 'deleted entry 0_libclip1 (partner 309); 3 files removed\n');
   t.notOk(existsSync(join(configA.mediaRoot, '309', '0_libclip1')), 'the entry folder is gone');
   const c = await openCatalog(configA);
   t.teardown(() => sqliteDb(c).close());
@@ -89,4 +97,30 @@ t.test('kdeliver entries list and delete', async (t) => {
   t.same(await c.listFlavors('0_libclip1'), []);
   t.equal((await c.getEntry('1_rcit0qgs'))!.status, 2, 'other entries untouched');
   t.ok(existsSync(join(configA.mediaRoot, (await c.listFlavors('1_rcit0qgs'))[0].filePath)));
+
+  // Media on a read-only HTTP origin (nothing is read from it here): the catalog deletion stands,
+  // and no file is said removed. It used to say "7 file(s) removed" and remove the local media
+  // folder's copies, which are not this configuration's media (perhaps what the origin serves).
+  const local = filesUnder(join(configA.mediaRoot, '309', '1_alt0audi'));
+  t.equal(local.length, 7);
+  const ro = await runCliModule(cli, ['delete', '1_alt0audi'], { ...envA, KDELIVER_MEDIA_URL: 'http://127.0.0.1:8700/media' });
+  t.equal(ro.code, 0, ro.stderr);
+  const [first, ...listed] = ro.stdout.trimEnd().split('\n');
+  t.equal(first, 'deleted entry 1_alt0audi (partner 309); no file removed: KDELIVER_MEDIA_URL=http://127.0.0.1:8700/media is a read-only HTTP origin; 7 files left there (remove them on the origin):');
+  t.same(listed.map((l) => l.trim()).sort(), local.map((f) => `309/1_alt0audi/${f}`).sort(), 'each file named');
+  t.same(filesUnder(join(configA.mediaRoot, '309', '1_alt0audi')), local, 'nothing removed from the local media folder');
+  t.equal((await c.getEntry('1_alt0audi'))!.status, 3, 'the entry is deleted all the same');
+});
+
+t.test('deleteEntry counts only the files the store removed', async (t) => {
+  const c = await openCatalog(configA);
+  t.teardown(() => sqliteDb(c).close());
+  const flavors = (await c.listFlavors('1_secure01')).map((f) => f.filePath);
+  t.ok(flavors.length > 0);
+  const failing = { remove: async (key: string) => { throw new MediaWriteError(`store down for ${key}`, `s3://media (${key}): answered 503`); } } as unknown as MediaWriter;
+  const r = await deleteEntry({ catalog: c, dataDir: configA.dataDir, mediaRoot: configA.mediaRoot, media: failing, now: Math.floor(Date.now() / 1000) }, '1_secure01');
+  t.same(r.removed, [], 'none counted as removed (they all used to be)');
+  t.ok(flavors.every((f) => r.failed.some((x) => x.file === f)), 'each flavor file said not removed');
+  t.match(r.failed[0].reason, /answered 503/, 'the store\'s own words');
+  t.equal((await c.getEntry('1_secure01'))!.status, 3, 'the catalog deletion stands');
 });

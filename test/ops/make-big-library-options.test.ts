@@ -35,6 +35,17 @@ t.test('progress on a pipe: a line per library file written', async (t) => {
   t.same(readdirSync(out).filter((f) => f.startsWith('library-')).sort(), ['library-000.json', 'library-001.json', 'library-002.json']);
 });
 
+t.test('one file, one entry: said in the singular (it was "1 library files of up to 1 entries")', async (t) => {
+  const out = join(work, 'one');
+  const r = make(['--entries', '1', '--per-file', '1', '--partners', '1', '--out', out]);
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stderr.trim(), '1 / 1 entry written');
+  t.match(r.stdout, /^1 library file of up to 1 entry in .*one \(\d+\.\d s\)\n$/);
+  const two = make(['--entries', '3', '--per-file', '2', '--partners', '1', '--out', join(work, 'two')]);
+  t.equal(two.status, 0, two.stderr);
+  t.match(two.stdout, /^2 library files of up to 2 entries in /, 'and the plural for more');
+});
+
 t.test('--help says the usage (exit 0); an unknown option says it and the usage (exit 2), no stack', async (t) => {
   const help = make(['--help']);
   t.equal(help.status, 0, help.stderr);
