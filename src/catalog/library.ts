@@ -9,7 +9,7 @@ import { open } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { OwnerConflictError, type Catalog, type HeldRecords, type LibraryRow, type LibraryTable, type LibraryWrite } from './store.js';
 import { normalizeAccessRules } from './legacy-rules.js';
-import { DEFAULT_STORYBOARD, STORYBOARD_LIMITS, type AccessRule, type DrmProfile, type StoryboardConfig } from './types.js';
+import { DEFAULT_STORYBOARD, EntryStatus, STORYBOARD_LIMITS, type AccessRule, type DrmProfile, type StoryboardConfig } from './types.js';
 import { captionText } from '../media/captions.js';
 import { parseTtml, TtmlError } from '../media/ttml.js';
 import { readMediaFacts, type MediaFacts } from '../media/facts.js';
@@ -782,18 +782,31 @@ const JOURNAL_PREFIX = '.import-placing-';
 
 /**
  * Removes what an import that died before its end placed (its journal is still there and its
- * process is gone). A listed file is removed only when the catalog has no entry of that id: a
- * killed import never committed, and a file of an entry the catalog holds may be one it names.
+ * process is gone). A killed import never committed. A listed file is kept when the catalog has a
+ * live entry of that id (a file of it may be one it names); a deleted entry (status 3, `kdeliver
+ * entries delete`) keeps only a file its rows still name (a library may import an entry as
+ * deleted, with its flavors): its id alone protects nothing, else the files would stay for good.
  */
 async function removeOrphans(catalog: LibraryCatalog, media: string): Promise<void> {
   for (const journal of staleJournals(media)) {
-    const entryHeld = new Map<string, boolean>();
+    // per entry: true, its every file is kept; else the files its rows name (none: no entry)
+    const entryKeeps = new Map<string, true | Set<string>>();
+    const keepsOf = async (entryId: string): Promise<true | Set<string>> => {
+      const entry = await catalog.getEntry(entryId);
+      if (entry === undefined) return new Set();
+      if (entry.status !== EntryStatus.DELETED) return true;
+      const held = await catalog.library.held({ entries: [entryId], flavors: [], captions: [] });
+      const named = new Set<string>();
+      for (const r of held.entries) for (const p of [r.dataFile, r.thumbnailFile]) if (p) named.add(p);
+      for (const r of [...held.flavors, ...held.captions, ...held.thumbs]) if (r.entryId === entryId && r.filePath) named.add(r.filePath);
+      return named;
+    };
     for (const line of readFileSync(journal, 'utf8').split('\n')) {
       const [partner, entryId, file] = line.split('/');
       if (!partner || !entryId || !file) continue;
-      let held = entryHeld.get(entryId);
-      if (held === undefined) entryHeld.set(entryId, (held = (await catalog.getEntry(entryId)) !== undefined));
-      if (!held) {
+      let keeps = entryKeeps.get(entryId);
+      if (keeps === undefined) entryKeeps.set(entryId, (keeps = await keepsOf(entryId)));
+      if (keeps !== true && !keeps.has(line)) {
         rmSync(join(media, partner, entryId, file), { force: true });
         for (const dir of [join(media, partner, entryId), join(media, partner)]) {
           try {
