@@ -883,13 +883,14 @@ async function paramsTagsOf(catalog: LibraryCatalog, lib: LibraryFile): Promise<
   return tags;
 }
 
-/** Every partner, access-control, conversion and storage profile the file's records name exists. */
+/** Every partner, access-control, conversion and storage profile and flavor params the file's records name exists. */
 async function checkReferences(catalog: LibraryCatalog, lib: LibraryFile): Promise<void> {
   const inFile = (list: { id: number }[] | undefined) => new Set((list ?? []).map((r) => r.id));
   const partners = inFile(lib.partners);
   const acps = inFile(lib.accessControlProfiles);
   const conversions = inFile(lib.conversionProfiles);
   const storages = inFile(lib.storageProfiles);
+  const flavorParams = inFile(lib.flavorParams);
   const known = new Map<string, boolean>();
   const exists = async (what: string, id: number, look: (id: number) => Promise<unknown>) => {
     const k = `${what} ${id}`;
@@ -914,6 +915,12 @@ async function checkReferences(catalog: LibraryCatalog, lib: LibraryFile): Promi
       need(await exists('conversion', cp, (id) => catalog.getConversionProfile(id)), `entries[${i}] (${e.id})`, `conversion profile ${cp} is neither in the file nor in the catalog`);
     }
     for (const f of e.flavors ?? []) {
+      // as in Kaltura, a flavor asset's params exist: their tags decide the formats it plays in, and
+      // a flavor of params that are nowhere would be imported only to answer error 6 in every one
+      if (!flavorParams.has(f.flavorParamsId)) {
+        need(await exists('flavorParams', f.flavorParamsId, (id) => catalog.getFlavorParams(id)), `entries[${i}] (${e.id}) flavor ${f.id}`,
+          `flavor params ${f.flavorParamsId} are neither in the file (flavorParams) nor in the catalog`);
+      }
       for (const sid of Object.keys(f.remoteFiles ?? {}).map(Number)) {
         if (!storages.has(sid)) need(await exists('storage', sid, (id) => catalog.getStorageProfile(id)), `entries[${i}] (${e.id}).flavors`, `storage profile ${sid} is neither in the file nor in the catalog`);
       }
