@@ -1,7 +1,7 @@
 // `kdeliver import` of a library whose media are on another file system (so each file is copied,
-// not hard-linked), stopped by Ctrl-C (SIGINT) while it copies: it stops at once, as a failed
-// import does (README, "Your own library"): exit 130, the catalog as it was, no file of it left,
-// not even the one it was copying half-way, and no journal. It used to copy with copyFileSync and
+// not hard-linked), stopped by Ctrl-C (SIGINT) while it copies: it stops once the file under way
+// is copied, as a failed import does (README, "Your own library"): exit 130, the catalog as it
+// was, no file of it left (the one it was copying included), and no journal. It used to copy with copyFileSync and
 // turn the event loop only once per 500 entries, so a library of a few big files never heard the
 // signal: it copied everything and exited 0.
 import t from 'tap';
