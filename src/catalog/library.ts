@@ -4,11 +4,12 @@
 import { validEntryKeys, type GivenEntryKeys } from './keys.js';
 import { drmProfilesProblem, normalDrmProfiles } from './drm-profiles.js';
 import { createPrivateKey } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, rmdirSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, rmdirSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { OwnerConflictError, type Catalog, type HeldRecords, type LibraryRow, type LibraryTable, type LibraryWrite } from './store.js';
 import { normalizeAccessRules } from './legacy-rules.js';
-import { DEFAULT_STORYBOARD, STORYBOARD_LIMITS, type AccessRule, type DrmProfile, type StoryboardConfig } from './types.js';
+import { DEFAULT_STORYBOARD, EntryStatus, STORYBOARD_LIMITS, type AccessRule, type DrmProfile, type StoryboardConfig } from './types.js';
 import { CaptionContentError, readCaptions, type CaptionFormat } from '../media/captions.js';
 import { readMediaFacts, type MediaFacts } from '../media/facts.js';
 import { isSafeId } from './ids.js';
@@ -433,20 +434,24 @@ function sameBytes(a: string, b: string): boolean {
 
 /**
  * Makes `dest` (absent) the given file: a hard link where possible (same file system), else a copy
- * with the source's times. The folder exists.
+ * with the source's times. The folder exists. The copy is made off the main thread (the kernel's
+ * copy, as fast as copyFileSync), so that a signal's handler runs while it is made: Ctrl-C stops the
+ * import once the file under way is copied (the caller then removes it, as every file it placed).
+ * A copy in pieces could stop sooner but took twice as long.
  */
-function place(given: string, dest: string): void {
+async function place(given: string, dest: string): Promise<void> {
   // a symbolic link in the media folder is placed as the file it points to: a hard link to the
   // link itself would leave the data directory pointing outside it (or nowhere, when relative)
   const src = realpathSync(given);
   try {
     linkSync(src, dest);
+    return;
   } catch {
     // another file system, or the source has its most links: a copy
-    copyFileSync(src, dest);
-    const st = statSync(src);
-    utimesSync(dest, st.atimeMs / 1000, st.mtimeMs / 1000);
   }
+  await copyFile(src, dest);
+  const st = statSync(src);
+  utimesSync(dest, st.atimeMs / 1000, st.mtimeMs / 1000);
 }
 
 /** Whether `path` is `name` numbered (`numbered`): 309/0_x/portrait.2.mp4 of 309/0_x/portrait.mp4. */
@@ -635,6 +640,8 @@ export async function importLibrary(
           }
         };
         for (const f of files) {
+          // between two files too: one entry's copies may take long
+          signal?.throwIfAborted();
           const src = join(mediaDir, f);
           let p = rel(e, f);
           if (typeof media !== 'string') {
@@ -662,8 +669,9 @@ export async function importLibrary(
           if (first !== undefined) made.push([dir, first]);
           // a file there that the catalog does not name (left by a failed or killed import): replaced
           rmSync(dest, { force: true });
-          place(src, dest);
+          // counted as placed before it is whole: one whose copy failed half-way is removed too
           placed.push(dest);
+          await place(src, dest);
           plan.paths.set(`${e.id}/${f}`, p);
         }
         let changed = false;
@@ -760,18 +768,31 @@ const JOURNAL_PREFIX = '.import-placing-';
 
 /**
  * Removes what an import that died before its end placed (its journal is still there and its
- * process is gone). A listed file is removed only when the catalog has no entry of that id: a
- * killed import never committed, and a file of an entry the catalog holds may be one it names.
+ * process is gone). A killed import never committed. A listed file is kept when the catalog has a
+ * live entry of that id (a file of it may be one it names); a deleted entry (status 3, `kdeliver
+ * entries delete`) keeps only a file its rows still name (a library may import an entry as
+ * deleted, with its flavors): its id alone protects nothing, else the files would stay for good.
  */
 async function removeOrphans(catalog: LibraryCatalog, media: string): Promise<void> {
   for (const journal of staleJournals(media)) {
-    const entryHeld = new Map<string, boolean>();
+    // per entry: true, its every file is kept; else the files its rows name (none: no entry)
+    const entryKeeps = new Map<string, true | Set<string>>();
+    const keepsOf = async (entryId: string): Promise<true | Set<string>> => {
+      const entry = await catalog.getEntry(entryId);
+      if (entry === undefined) return new Set();
+      if (entry.status !== EntryStatus.DELETED) return true;
+      const held = await catalog.library.held({ entries: [entryId], flavors: [], captions: [] });
+      const named = new Set<string>();
+      for (const r of held.entries) for (const p of [r.dataFile, r.thumbnailFile]) if (p) named.add(p);
+      for (const r of [...held.flavors, ...held.captions, ...held.thumbs]) if (r.entryId === entryId && r.filePath) named.add(r.filePath);
+      return named;
+    };
     for (const line of readFileSync(journal, 'utf8').split('\n')) {
       const [partner, entryId, file] = line.split('/');
       if (!partner || !entryId || !file) continue;
-      let held = entryHeld.get(entryId);
-      if (held === undefined) entryHeld.set(entryId, (held = (await catalog.getEntry(entryId)) !== undefined));
-      if (!held) {
+      let keeps = entryKeeps.get(entryId);
+      if (keeps === undefined) entryKeeps.set(entryId, (keeps = await keepsOf(entryId)));
+      if (keeps !== true && !keeps.has(line)) {
         rmSync(join(media, partner, entryId, file), { force: true });
         for (const dir of [join(media, partner, entryId), join(media, partner)]) {
           try {
@@ -848,13 +869,14 @@ async function paramsTagsOf(catalog: LibraryCatalog, lib: LibraryFile): Promise<
   return tags;
 }
 
-/** Every partner, access-control, conversion and storage profile the file's records name exists. */
+/** Every partner, access-control, conversion and storage profile and flavor params the file's records name exists. */
 async function checkReferences(catalog: LibraryCatalog, lib: LibraryFile): Promise<void> {
   const inFile = (list: { id: number }[] | undefined) => new Set((list ?? []).map((r) => r.id));
   const partners = inFile(lib.partners);
   const acps = inFile(lib.accessControlProfiles);
   const conversions = inFile(lib.conversionProfiles);
   const storages = inFile(lib.storageProfiles);
+  const flavorParams = inFile(lib.flavorParams);
   const known = new Map<string, boolean>();
   const exists = async (what: string, id: number, look: (id: number) => Promise<unknown>) => {
     const k = `${what} ${id}`;
@@ -879,6 +901,12 @@ async function checkReferences(catalog: LibraryCatalog, lib: LibraryFile): Promi
       need(await exists('conversion', cp, (id) => catalog.getConversionProfile(id)), `entries[${i}] (${e.id})`, `conversion profile ${cp} is neither in the file nor in the catalog`);
     }
     for (const f of e.flavors ?? []) {
+      // as in Kaltura, a flavor asset's params exist: their tags decide the formats it plays in, and
+      // a flavor of params that are nowhere would be imported only to answer error 6 in every one
+      if (!flavorParams.has(f.flavorParamsId)) {
+        need(await exists('flavorParams', f.flavorParamsId, (id) => catalog.getFlavorParams(id)), `entries[${i}] (${e.id}) flavor ${f.id}`,
+          `flavor params ${f.flavorParamsId} are neither in the file (flavorParams) nor in the catalog`);
+      }
       for (const sid of Object.keys(f.remoteFiles ?? {}).map(Number)) {
         if (!storages.has(sid)) need(await exists('storage', sid, (id) => catalog.getStorageProfile(id)), `entries[${i}] (${e.id}).flavors`, `storage profile ${sid} is neither in the file nor in the catalog`);
       }
