@@ -41,7 +41,8 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
   });
   app.decorate('metrics', metrics);
 
-  // with logging off there is no line to bind them to: Fastify's own factory is the fastest
+  // with logging off there is nothing to silence or bind: Fastify's own factory is the fastest;
+  // at warn or error, only the warm-up request's logger differs; at info, playManifest's bindings
   const logs = (app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info') ?? false;
   const anyLogs = (app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('fatal') ?? false;
   if (anyLogs) {

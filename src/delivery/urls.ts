@@ -170,12 +170,12 @@ export function externalUrls(paths: string[], profile: DeliveryProfile, storage:
  * carry one of its codecs (VP9, AV1, MPEG-4 Part 2 video; Opus, FLAC audio), by the media core's
  * own table of what its TS writer carries (src/media/codecs.ts), whose TS segments would be
  * refused with error 5; and HEVC, which TS carries but Apple's HLS players play from fMP4 only.
- * Its RFC 6381 codecs decide; a flavor without them is judged by its codec names.
+ * Its RFC 6381 codecs and its codec names both count (a library file may give `codecs` for the
+ * video alone and name an Opus audio); a name or codec this does not know says nothing against TS.
  */
 export function needsFmp4(f: Pick<FlavorAsset, 'codecs' | 'videoCodec' | 'audioCodec'>): boolean {
-  if (/^(h265|hevc)/i.test(f.videoCodec) || /(^|,)\s*(hvc1|hev1)/.test(f.codecs)) return true;
-  if (f.codecs.trim()) return !tsCarriesCodecs(f.codecs);
-  return !tsCarriesCodecName(f.videoCodec) || !tsCarriesCodecName(f.audioCodec);
+  if (/^(h265|hevc)/i.test(f.videoCodec) || /(^|,)\s*(hvc1|hev1)/i.test(f.codecs)) return true;
+  return !tsCarriesCodecs(f.codecs) || !tsCarriesCodecName(f.videoCodec) || !tsCarriesCodecName(f.audioCodec);
 }
 
 /**

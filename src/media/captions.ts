@@ -162,9 +162,9 @@ export function readCaptions(data: Uint8Array): { text: string; format: CaptionF
   return { text, format };
 }
 
-/** A caption file of any stored format as WebVTT, shifted and cut as `opts` says. */
-export function captionToWebVtt(format: CaptionFormat, text: string, opts: VttOptions = {}): string {
-  const { cues, styles } = cuesOf(format, text);
+/** A caption file of any format as WebVTT, shifted and cut as `opts` says. */
+export function captionToWebVtt(text: string, opts: VttOptions = {}): string {
+  const { cues, styles } = cuesOf(text);
   return toWebVtt(cues, styles ? { ...opts, styles } : opts);
 }
 
@@ -175,8 +175,8 @@ export function captionToWebVtt(format: CaptionFormat, text: string, opts: VttOp
  * segment, which a player would then not show); with Kaltura's timestamp map (MPEG-TS 10 s at
  * `localTimestampMs`) when a local timestamp other than its default 10000 is asked.
  */
-export function captionSegmentToWebVtt(format: CaptionFormat, text: string, seg: { index: number; segmentSec: number; localTimestampMs: number }): string {
-  const { cues, styles } = cuesOf(format, text);
+export function captionSegmentToWebVtt(text: string, seg: { index: number; segmentSec: number; localTimestampMs: number }): string {
+  const { cues, styles } = cuesOf(text);
   const from = (seg.index - 1) * seg.segmentSec * 1000;
   const to = seg.index * seg.segmentSec * 1000;
   const map = seg.localTimestampMs !== 10000 ? { mpegTs90k: 900000, mpegTsLocalMs: seg.localTimestampMs } : {};
@@ -196,8 +196,13 @@ export function webVttPlaylist(segmentSec: number, entrySec: number): string {
   return lines.join('\r\n');
 }
 
-/** A caption file of any stored format as cues (and the CSS its TTML colours became). */
-function cuesOf(format: CaptionFormat, text: string): { cues: Cue[]; styles: string } {
+/**
+ * A caption file as cues (and the CSS its TTML colours became), read as what its text is, never as
+ * what a record says: an import before imports read their captions recorded an SRT file declared
+ * "vtt" as vtt, and SRT's text needs its own escaping.
+ */
+function cuesOf(text: string): { cues: Cue[]; styles: string } {
+  const format = captionFormatOf(text);
   if (format === 'dfxp') return parseTtml(text);
   const cues = parseCues(text);
   return { cues: format === 'srt' ? cues.map((c) => ({ ...c, text: srtCueText(c.text) })) : cues, styles: '' };
@@ -259,4 +264,4 @@ export function toTtml(cues: Cue[], opts: TtmlOptions = {}): string {
 }
 
 /** A caption file of any stored format as one TTML document, shifted and cut as `opts` says. */
-export const captionToTtml = (format: CaptionFormat, text: string, opts: TtmlOptions = {}): string => toTtml(cuesOf(format, text).cues, opts);
+export const captionToTtml = (text: string, opts: TtmlOptions = {}): string => toTtml(cuesOf(text).cues, opts);

@@ -43,7 +43,9 @@ const tsCarriesEntry = (entry: string): boolean => TS_VIDEO_ENTRIES.has(entry) |
  * as a flavor record's name (`mp3`, `h264`) is read as that name.
  */
 export function tsCarriesCodec(codec: string): boolean {
-  if (tsCarriesEntry(sampleEntryOfCodec(codec))) return true;
+  const entry = sampleEntryOfCodec(codec);
+  // a codecs value written by hand may be upper case (AVC1.64001F)
+  if (tsCarriesEntry(entry) || tsCarriesEntry(entry.toLowerCase())) return true;
   const named = ENTRY_OF_NAME[codec.trim().toLowerCase()];
   return named !== undefined && tsCarriesEntry(named);
 }

@@ -74,7 +74,8 @@ export function moovMemory(length: number): Buffer {
     const spare = ready;
     ready = null;
     taken++;
-    // (a server closing lets go of its spare, which clears this timer: src/server.ts)
+    // (kept only while a holder holds the spare: the last one letting go, a server closing,
+    // clears this timer: src/server.ts)
     next = setTimeout(makeSpare, nextAfter);
     return spare.subarray(0, length);
   }

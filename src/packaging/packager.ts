@@ -510,7 +510,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
     case 'subtitles': {
       const { cap, raw, originMs, durationMs } = await captionSource(file.n, file.clip);
       const mpegTs90k = req.proto === 'hls' ? (req.container === 'ts' ? TS_TIMESTAMP_OFFSET_90K : 0) : undefined;
-      return { kind: 'text', contentType: 'text/vtt; charset=UTF-8', body: converted(() => captionToWebVtt(cap.asset.format, raw, { originMs, durationMs, mpegTs90k })) };
+      return { kind: 'text', contentType: 'text/vtt; charset=UTF-8', body: converted(() => captionToWebVtt(raw, { originMs, durationMs, mpegTs90k })) };
     }
     case 'subtitlesInit': {
       const cap = await captionTrack(file.n);
@@ -519,7 +519,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
     case 'subtitlesFragment': {
       if (file.seq !== 1) throw notFound(`caption segment ${file.seq} is out of range (1-1)`);
       const { cap, raw, originMs, durationMs } = await captionSource(file.n);
-      const ttml = converted(() => captionToTtml(cap.asset.format, raw, { originMs, durationMs, language: cap.languageCode === 'und' ? '' : cap.languageCode }));
+      const ttml = converted(() => captionToTtml(raw, { originMs, durationMs, language: cap.languageCode === 'und' ? '' : cap.languageCode }));
       return text('application/mp4', ttmlFragment(ttml, durationMs, file.seq));
     }
     case 'key': {

@@ -4,28 +4,13 @@
 // not found) in every format. Params given in the file or held by the catalog (the system
 // defaults, an earlier import's) are fine.
 import t from 'tap';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { binTarget, cleanEnv, run } from '../helpers/command.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { libraryFolder } from '../helpers/library-folder.js';
 
-const work = mkdtempSync(join(tmpdir(), 'kdeliver-import-flavor-params-'));
-t.teardown(() => rmSync(work, { recursive: true, force: true }));
-mkdirSync(join(work, 'media'));
-const movie = join(work, 'media', 'movie.mp4');
-copyFileSync(join(projectRoot, 'fixtures/media/h264-240p.mp4'), movie);
-
-const partner = { id: 600, name: 'Mine', adminSecret: 'admin-secret-600', userSecret: 'user-secret-600' };
-const flavor = (id: string, over: Record<string, unknown> = {}) => ({ id, flavorParamsId: 0, file: 'movie.mp4', durationMs: 12000, ...over });
-const entry = (id: string, over: Record<string, unknown> = {}) => ({ id, partnerId: 600, name: id, flavors: [flavor(`${id}f`)], ...over });
-let n = 0;
-const write = (lib: unknown) => {
-  const file = join(work, `lib-${++n}.json`);
-  writeFileSync(file, JSON.stringify({ version: 1, ...(lib as object) }));
-  return file;
-};
+const { work, partner, flavor, entry, write } = libraryFolder(t, 'import-flavor-params');
 
 t.test('a flavor whose flavor params are nowhere is refused with its place, before anything is written', async (t) => {
   const data = join(work, 'data-params');

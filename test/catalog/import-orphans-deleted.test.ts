@@ -4,27 +4,12 @@
 // them. A live entry's files stay, and so does a file a deleted entry's rows still name.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { binTarget, cleanEnv, run } from '../helpers/command.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { libraryFolder } from '../helpers/library-folder.js';
 
-const work = mkdtempSync(join(tmpdir(), 'kdeliver-import-orphans-deleted-'));
-t.teardown(() => rmSync(work, { recursive: true, force: true }));
-mkdirSync(join(work, 'media'));
-const movie = join(work, 'media', 'movie.mp4');
-copyFileSync(join(projectRoot, 'fixtures/media/h264-240p.mp4'), movie);
-
-const partner = { id: 600, name: 'Mine', adminSecret: 'admin-secret-600', userSecret: 'user-secret-600' };
-const flavor = (id: string, over: Record<string, unknown> = {}) => ({ id, flavorParamsId: 0, file: 'movie.mp4', durationMs: 12000, ...over });
-const entry = (id: string, over: Record<string, unknown> = {}) => ({ id, partnerId: 600, name: id, flavors: [flavor(`${id}f`)], ...over });
-let n = 0;
-const write = (lib: unknown) => {
-  const file = join(work, `lib-${++n}.json`);
-  writeFileSync(file, JSON.stringify({ version: 1, ...(lib as object) }));
-  return file;
-};
+const { work, movie, partner, entry, write } = libraryFolder(t, 'import-orphans-deleted');
 
 t.test('an interrupted import\'s files in a deleted entry\'s folder are removed; a live entry\'s stay', async (t) => {
   const data = join(work, 'data-deleted');

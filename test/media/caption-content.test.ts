@@ -104,4 +104,12 @@ t.test('a row an older import recorded as vtt over an SRT file is served as WebV
   const seg = parseVtt(await (await fetch(`${api}/segmentIndex/1`)).text());
   t.same(seg.errors, [], 'a segment: valid WebVTT');
   t.same(seg.cues.map((c) => c.text), CUES.map((c) => c.text), 'a segment: the same cues');
+  // the packager's subtitle track of the same caption (HLS WebVTT, DASH's fMP4-wrapped TTML)
+  const flavor = `${server.url}/hls/p/309/sp/30900/serveFlavor/entryId/1_capcont0/v/1/flavorId/1_capcontf/name/a.mp4`;
+  // (its X-TIMESTAMP-MAP header line, HLS's, is not the strict parser's WebVTT)
+  const hls = parseVtt((await (await fetch(`${flavor}/subtitles-1.vtt`)).text()).replace(/^X-TIMESTAMP-MAP=.*\n/m, ''));
+  t.same(hls.errors, [], 'the HLS subtitle track: valid WebVTT');
+  t.same(hls.cues.map((c) => c.text), CUES.map((c) => c.text), 'the HLS subtitle track: SRT text escaped as WebVTT');
+  const dash = Buffer.from(await (await fetch(`${flavor.replace('/hls/', '/dash/')}/subtitles-1-1.m4s`)).arrayBuffer()).toString('utf8');
+  t.match(dash, /Hello from SRT &amp; co/, 'DASH\'s TTML: the SRT text escaped as XML');
 });

@@ -57,4 +57,7 @@ t.test('the delivery stage sends as fMP4 what MPEG-TS does not carry, and HEVC',
   t.ok(needsFmp4(f('avc1.64001f,fLaC')), 'H.264 + FLAC');
   t.ok(needsFmp4(f('', 'vp9', 'opus')), 'VP9 by name');
   t.ok(needsFmp4(f('', 'h264', 'opus')), 'Opus by name');
+  t.ok(needsFmp4(f('avc1.64001f', 'h264', 'opus')), 'codecs for the video alone, Opus named: fMP4');
+  t.notOk(needsFmp4(f('AVC1.64001F,MP4A.40.2', 'h264', 'aac')), 'codecs written in capitals: TS, as before');
+  t.ok(needsFmp4(f('HVC1.1.6.L93.B0')), 'HEVC in capitals: fMP4');
 });

@@ -30,7 +30,7 @@ const WANT = [
 ];
 
 t.test('every SRT cue\'s text survives as WebVTT, styling tags kept', async (t) => {
-  for (const [what, vtt] of [['serveWebVTT', captionToWebVtt('srt', SRT)], ['HLS subtitles, clipped', captionToWebVtt('srt', SRT, { originMs: 500, mpegTs90k: 126000 })]] as const) {
+  for (const [what, vtt] of [['serveWebVTT', captionToWebVtt(SRT)], ['HLS subtitles, clipped', captionToWebVtt(SRT, { originMs: 500, mpegTs90k: 126000 })]] as const) {
     const parsed = parseVtt(vtt);
     const shift = what === 'serveWebVTT' ? 0 : 0.5;
     const errors = parsed.errors.filter((e: any) => !(what !== 'serveWebVTT' && e.line === 2 && /blank line after the signature/.test(e.message)));
@@ -41,7 +41,7 @@ t.test('every SRT cue\'s text survives as WebVTT, styling tags kept', async (t) 
 });
 
 t.test('the TTML made from the same SRT (DASH stpp) says the same text', async (t) => {
-  const ttml = captionToTtml('srt', SRT);
+  const ttml = captionToTtml(SRT);
   t.match(ttml, /ligne --&gt; flèche/);
   t.match(ttml, /if a &lt; b then c/);
   t.match(ttml, /Tom &amp; Jerry &amp; friends/);

@@ -62,7 +62,7 @@ t.test('a styled DFXP with regions and unknown elements becomes valid WebVTT wit
   t.match(doc.warnings.join('\n'), /line 24: <note>/, 'the unknown block element is reported with its line (dropped)');
 
   for (const [what, opts] of [['plain', {}], ['HLS, clipped to 1-8.5 s', { originMs: 1000, durationMs: 7500, mpegTs90k: 126000 }]] as const) {
-    const vtt = captionToWebVtt('dfxp', STYLED, opts);
+    const vtt = captionToWebVtt(STYLED, opts);
     const parsed = parseVtt(vtt);
     const errors = parsed.errors.filter((e: any) => !('mpegTs90k' in opts && e.line === 2 && /blank line after the signature/.test(e.message)));
     t.same(errors, [], `${what}: webvtt-parser finds no error (but HLS's X-TIMESTAMP-MAP header line)`, { vtt });
@@ -74,11 +74,11 @@ t.test('a styled DFXP with regions and unknown elements becomes valid WebVTT wit
     t.same(parsed.cues.map((c) => ({ start: +c.startTime.toFixed(3), end: +c.endTime.toFixed(3), text: plain(c.tree) })), want, `${what}: same text at the same times`);
   }
 
-  const cues = parseVtt(captionToWebVtt('dfxp', STYLED)).cues;
+  const cues = parseVtt(captionToWebVtt(STYLED)).cues;
   t.match(cues[0].text, /<b>kdeliver<\/b>/, 'bold span → <b>');
   t.match(cues[1].text, /^<c\.(\w+)>Yellow <i>and italic<\/i> text<\/c>$/, 'chained style colour → a class, italic span → <i>');
   t.match(cues[3].text, /^<u>/, 'underline → <u>');
-  const styles = parseVtt(captionToWebVtt('dfxp', STYLED)).styles.join('\n');
+  const styles = parseVtt(captionToWebVtt(STYLED)).styles.join('\n');
   const yellowClass = /^<c\.(\w+)>/.exec(cues[1].text)![1];
   t.match(styles, new RegExp(`::cue\\(\\.${yellowClass}\\) \\{ color: #ffff00; \\}`), 'the class is styled in a STYLE block');
   t.match(styles, /color: rgb\(0,255,255\)/, 'rgb() colours are kept');

@@ -400,7 +400,7 @@ t.test('clipped progressive MP4: a real, smaller file read back by mp4box.js and
 
 t.test('captions: SRT to WebVTT, shifted and cut for clips, with the HLS timestamp map', async (t) => {
   const srt = readFileSync(sample('captions-spa.srt'), 'utf8');
-  const vtt = captionToWebVtt('srt', srt);
+  const vtt = captionToWebVtt(srt);
   t.match(vtt, /^WEBVTT\n/);
   t.match(vtt, /00:00:00\.500 --> 00:00:03\.000\nHola/);
   const cues = parseCues(readFileSync(sample('captions-eng.vtt'), 'utf8'));

@@ -309,14 +309,12 @@ export const captionAssetService: ServiceModule = {
           return { kind: 'file', contentType: 'application/x-mpegurl', body: webVttPlaylist(seconds, Math.trunc(entry?.duration ?? 0)) };
         }
         const text = await readCaptionFile(ctx, c);
-        // converted from what the file holds, not what the record says: an import before imports
-        // read their captions recorded an SRT file declared "vtt" as vtt
-        const format = captionFormatOf(text);
         let body: string;
         try {
+          // a WebVTT file as it is; any other converted from what it holds (src/media/captions.ts)
           body = index === -1
-            ? (format === 'vtt' ? text : captionToWebVtt(format, text))
-            : captionSegmentToWebVtt(format, text, { index, segmentSec: seconds, localTimestampMs: a.localTimestamp as number });
+            ? (captionFormatOf(text) === 'vtt' ? text : captionToWebVtt(text))
+            : captionSegmentToWebVtt(text, { index, segmentSec: seconds, localTimestampMs: a.localTimestamp as number });
         } catch {
           // TTML is checked at import: only a file changed on disk since then gets here
           throw new ApiError('CAPTION_ASSET_ID_NOT_FOUND', { ID: c.id });
