@@ -18,6 +18,13 @@ export const TS_VIDEO_ENTRIES: ReadonlySet<string> = new Set(['avc1', 'avc3', 'h
  */
 export const TS_AUDIO_ENTRIES: ReadonlySet<string> = new Set(['mp4a', 'ac-3', 'ec-3', '.mp3']);
 
+/**
+ * The esds object types of an `mp4a` entry that MPEG-TS carries, as the MP4 reader writes them
+ * after `mp4a.` (src/media/mp4/reader.ts): AAC (40: the reader writes 0x66 and 0x67 so too), MPEG-1
+ * and MPEG-2 audio (6b, 69). Another (AC-3 as a5, DTS as a9, ...) would be sent as AAC's ADTS.
+ */
+export const TS_MP4A_OBJECT_TYPES: ReadonlySet<string> = new Set(['40', '6b', '69']);
+
 /** The sample entry of a codec named as flavor records name it (`h264` → avc1, `opus` → Opus). */
 const ENTRY_OF_NAME: Readonly<Record<string, string>> = Object.fromEntries([
   ...Object.entries(CODEC_NAMES).map(([entry, name]) => [name, entry]).reverse(),
@@ -38,12 +45,19 @@ export function sampleEntryOfCodec(codec: string): string {
 
 const tsCarriesEntry = (entry: string): boolean => TS_VIDEO_ENTRIES.has(entry) || TS_AUDIO_ENTRIES.has(entry);
 
+/** For an `mp4a` codec: whether its object type is one MPEG-TS carries (a bare `mp4a` is taken as AAC). */
+const tsCarriesMp4a = (codec: string): boolean => {
+  const oti = codec.trim().split('.')[1];
+  return oti === undefined || TS_MP4A_OBJECT_TYPES.has(oti.toLowerCase());
+};
+
 /**
  * Whether MPEG-TS carries one RFC 6381 codec (video or audio). A codecs value a library file gave
  * as a flavor record's name (`mp3`, `h264`) is read as that name.
  */
 export function tsCarriesCodec(codec: string): boolean {
   const entry = sampleEntryOfCodec(codec);
+  if (entry.toLowerCase() === 'mp4a') return tsCarriesMp4a(codec);
   // a codecs value written by hand may be upper case (AVC1.64001F)
   if (tsCarriesEntry(entry) || tsCarriesEntry(entry.toLowerCase())) return true;
   const named = ENTRY_OF_NAME[codec.trim().toLowerCase()];

@@ -13,7 +13,7 @@ const VIDEO: Array<[string, string]> = [
   ['vp09', 'vp09.00.10.08.01.02.02.02.00'], ['vp08', 'vp08'], ['av01', 'av01.0.04M.08'], ['mp4v', 'mp4v.20.3'],
 ];
 const AUDIO: Array<[string, string]> = [
-  ['mp4a', 'mp4a.40.2'], ['mp4a', 'mp4a.40.5'], ['mp4a', 'mp4a.6b'], ['mp4a', 'mp4a.69'], ['.mp3', '.mp3'], ['ac-3', 'ac-3'], ['ec-3', 'ec-3'],
+  ['mp4a', 'mp4a.40.2'], ['mp4a', 'mp4a.40.5'], ['mp4a', 'mp4a.6b'], ['mp4a', 'mp4a.69'], ['mp4a', 'mp4a.a5'], ['mp4a', 'mp4a.a9'], ['.mp3', '.mp3'], ['ac-3', 'ac-3'], ['ec-3', 'ec-3'],
   ['Opus', 'opus'], ['fLaC', 'fLaC'], ['alac', 'alac'],
 ];
 
@@ -27,6 +27,7 @@ t.test('the table and the TS writer agree, codec by codec', async (t) => {
       t.equal(tsCarriesCodec(codec), writer, `${kind} ${codec}: the writer ${writer ? 'carries' : 'refuses'} it, and the table says so`);
     }
   }
+  for (const codec of ['mp4a.a5', 'mp4a.a6', 'mp4a.a9']) t.notOk(tsCarries(timeline('audio', 'mp4a', codec)), `${codec} in an mp4a entry: refused, never sent as AAC's ADTS`);
   t.same([...TS_VIDEO_ENTRIES].sort(), ['avc1', 'avc3', 'hev1', 'hvc1']);
   t.same([...TS_AUDIO_ENTRIES].sort(), ['.mp3', 'ac-3', 'ec-3', 'mp4a']);
 });
@@ -60,4 +61,6 @@ t.test('the delivery stage sends as fMP4 what MPEG-TS does not carry, and HEVC',
   t.ok(needsFmp4(f('avc1.64001f', 'h264', 'opus')), 'codecs for the video alone, Opus named: fMP4');
   t.notOk(needsFmp4(f('AVC1.64001F,MP4A.40.2', 'h264', 'aac')), 'codecs written in capitals: TS, as before');
   t.ok(needsFmp4(f('HVC1.1.6.L93.B0')), 'HEVC in capitals: fMP4');
+  t.ok(needsFmp4(f('avc1.64001f,mp4a.a5')), 'AC-3 in an mp4a entry: fMP4 (TS would send it as AAC)');
+  t.notOk(needsFmp4(f('avc1.64001f,MP4A.40.2')), 'AAC in capitals: TS');
 });

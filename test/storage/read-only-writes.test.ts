@@ -59,7 +59,7 @@ t.test('every action marked as writing media is refused under every name of its 
   const { ks } = await sampleAdminClient(srv.url);
   const writers = SERVICES.flatMap((s) => Object.entries(s.actions).filter(([, a]) => a.writesMedia).map(([name]) => [s.name, name] as const));
   for (const expected of ['caption_captionAsset.setContent', 'media.updateThumbnail', 'media.updateThumbnailJpeg', 'baseEntry.updateThumbnailJpeg',
-    'thumbAsset.add', 'thumbAsset.addFromImage', 'thumbAsset.setContent', 'uploadToken.upload', 'media.addContent', 'flavorAsset.reconvert']) {
+    'thumbAsset.add', 'caption_captionAsset.add', 'thumbAsset.addFromImage', 'thumbAsset.setContent', 'uploadToken.upload', 'media.addContent', 'flavorAsset.reconvert']) {
     t.ok(writers.some(([s, a]) => `${s}.${a}` === expected), `${expected} is marked as writing media`);
   }
   for (const [service, action] of writers) {

@@ -163,6 +163,8 @@ export const captionAssetService: ServiceModule = {
   actions: {
     add: {
       description: 'Adds a caption asset to a video or audio entry, without content (status QUEUED) until setContent; language is a name ("English"), format 1 SRT, 2 DFXP/TTML, 3 WebVTT',
+      // writes no file itself, but makes an asset only a media write can complete (as thumbAsset.add)
+      writesMedia: true,
       params: { entryId: ID_ARG, captionAsset: { type: 'object', kalturaType: 'KalturaCaptionAsset', required: true } },
       returns: 'KalturaCaptionAsset',
       throws: ['ENTRY_ID_NOT_FOUND', 'CAPTION_ASSET_UNSUPPORTED_FORMAT'],

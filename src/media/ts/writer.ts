@@ -11,7 +11,7 @@ import type { ByteSource } from '../source.js';
 import { aes128Body, CbcRestarts } from '../crypto/cipher.js';
 import { checkEncryption, hlsSegmentIv, type Encryption } from '../crypto/encryption.js';
 import { encryptAdtsPayload, sampleAesDescriptors, STREAM_TYPE_AAC_SAMPLE_AES, STREAM_TYPE_AVC_SAMPLE_AES, sampleAesSlack, writeSampleAesNal } from '../crypto/sample-aes.js';
-import { TS_AUDIO_ENTRIES, TS_VIDEO_ENTRIES } from '../codecs.js';
+import { TS_AUDIO_ENTRIES, TS_VIDEO_ENTRIES, tsCarriesCodec } from '../codecs.js';
 import { MediaError } from '../errors.js';
 import { dtsAt, syncSamplesIn, type TrackIndex } from '../mp4/index-types.js';
 import type { Segment, Timeline, TrackTiming } from '../segment.js';
@@ -131,9 +131,11 @@ function audioCarriage(t: TrackIndex): AudioCarriage {
     case 'ec-3': return EAC3_CARRIAGE;
     case '.mp3': return MPEG1_AUDIO_CARRIAGE;
     case 'mp4a':
-      // the esds object type: 0x6b MPEG-1 audio, 0x69 MPEG-2 audio (MP3 at the half rates); else AAC
+      // the esds object type: 0x6b MPEG-1 audio, 0x69 MPEG-2 audio (MP3 at the half rates), AAC;
+      // another (AC-3 as 0xa5, DTS, ...) is refused, never sent as AAC (../codecs.ts)
       if (t.codecString === 'mp4a.6b') return MPEG1_AUDIO_CARRIAGE;
       if (t.codecString === 'mp4a.69') return MPEG2_AUDIO_CARRIAGE;
+      if (!tsCarriesCodec(t.codecString || 'mp4a')) throw noAudioCarriage(t);
       return AAC_CARRIAGE;
     default:
       throw noAudioCarriage(t);
