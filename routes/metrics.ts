@@ -43,8 +43,9 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
 
   // with logging off there is nothing to silence or bind: Fastify's own factory is the fastest;
   // at warn or error, only the warm-up request's logger differs; at info, playManifest's bindings
-  const logs = (app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info') ?? false;
-  const anyLogs = (app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('fatal') ?? false;
+  const enabled = (level: string): boolean => (app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.(level) ?? false;
+  const logs = enabled('info');
+  const anyLogs = enabled('fatal');
   if (anyLogs) {
     app.setChildLoggerFactory(function childLogger(logger, bindings, opts, rawReq) {
       // the server's own warm-up request (routes/warm-up.ts) says nothing

@@ -11,7 +11,7 @@ import type { ByteSource } from '../source.js';
 import { aes128Body, CbcRestarts } from '../crypto/cipher.js';
 import { checkEncryption, hlsSegmentIv, type Encryption } from '../crypto/encryption.js';
 import { encryptAdtsPayload, sampleAesDescriptors, STREAM_TYPE_AAC_SAMPLE_AES, STREAM_TYPE_AVC_SAMPLE_AES, sampleAesSlack, writeSampleAesNal } from '../crypto/sample-aes.js';
-import { TS_AUDIO_ENTRIES, TS_VIDEO_ENTRIES, tsCarriesCodec } from '../codecs.js';
+import { TS_VIDEO_ENTRIES, tsCarriesCodec } from '../codecs.js';
 import { MediaError } from '../errors.js';
 import { dtsAt, syncSamplesIn, type TrackIndex } from '../mp4/index-types.js';
 import type { Segment, Timeline, TrackTiming } from '../segment.js';
@@ -123,9 +123,11 @@ const EAC3_CARRIAGE: AudioCarriage = { streamType: 0x87, streamId: 0xbd, descrip
 const MPEG1_AUDIO_CARRIAGE: AudioCarriage = { streamType: 0x03, streamId: 0xc0, descriptors: [], header: 0 };
 const MPEG2_AUDIO_CARRIAGE: AudioCarriage = { streamType: 0x04, streamId: 0xc0, descriptors: [], header: 0 };
 
-/** Asked for every frame written: constants, not made anew. What it refuses is what ../codecs.ts says. */
+/**
+ * Asked for every frame written: constants, not made anew, and AAC found first. Its cases are
+ * ../codecs.ts's TS_AUDIO_ENTRIES (test/media/codecs-ts-carriage.test.ts holds them together).
+ */
 function audioCarriage(t: TrackIndex): AudioCarriage {
-  if (!TS_AUDIO_ENTRIES.has(t.format)) throw noAudioCarriage(t);
   switch (t.format) {
     case 'ac-3': return AC3_CARRIAGE;
     case 'ec-3': return EAC3_CARRIAGE;
@@ -133,6 +135,7 @@ function audioCarriage(t: TrackIndex): AudioCarriage {
     case 'mp4a':
       // the esds object type: 0x6b MPEG-1 audio, 0x69 MPEG-2 audio (MP3 at the half rates), AAC;
       // another (AC-3 as 0xa5, DTS, ...) is refused, never sent as AAC (../codecs.ts)
+      if (t.codecString.startsWith('mp4a.40.')) return AAC_CARRIAGE;
       if (t.codecString === 'mp4a.6b') return MPEG1_AUDIO_CARRIAGE;
       if (t.codecString === 'mp4a.69') return MPEG2_AUDIO_CARRIAGE;
       if (!tsCarriesCodec(t.codecString || 'mp4a')) throw noAudioCarriage(t);
