@@ -6,6 +6,9 @@ import https from 'node:https';
 import { SourceError } from '../media/errors.js';
 import type { ObjectMeta, Origin, OriginTimeouts } from './origin.js';
 
+/** attempt()'s rejection when the origin reset a reused connection before answering (request() asks again). */
+class ResetOnReuse extends Error {}
+
 interface Answer {
   status: number;
   headers: http.IncomingHttpHeaders;
@@ -20,7 +23,23 @@ export function httpOrigin(base: string, t: OriginTimeouts): Origin {
   const urlOf = (key: string) => new URL(key.split('/').map(encodeURIComponent).join('/'), baseUrl);
   const where = (key: string) => `${describe} (${key})`;
 
-  function request(key: string, method: 'HEAD' | 'GET', headers: Record<string, string>, maxBody: number): Promise<Answer> {
+  /**
+   * One request, asked again once on a new connection when the origin reset the kept-alive one it
+   * went out on before answering: a server closes an idle connection after its own keep-alive
+   * timeout (Node's is 5 s, Apache's 5 s, nginx's 75 s), and a request sent as the close crosses it
+   * is reset though the origin is well (the reuse case of Node's http.ClientRequest.reusedSocket).
+   * A reset on a new connection, or after answer bytes came, is the origin's failure.
+   */
+  async function request(key: string, method: 'HEAD' | 'GET', headers: Record<string, string>, maxBody: number): Promise<Answer> {
+    try {
+      return await attempt(key, method, headers, maxBody);
+    } catch (e) {
+      if (!(e instanceof ResetOnReuse)) throw e;
+      return attempt(key, method, headers, maxBody, false);
+    }
+  }
+
+  function attempt(key: string, method: 'HEAD' | 'GET', headers: Record<string, string>, maxBody: number, mayRetry = true): Promise<Answer> {
     return new Promise((resolve, reject) => {
       let done = false;
       const fail = (e: SourceError) => {
@@ -30,7 +49,9 @@ export function httpOrigin(base: string, t: OriginTimeouts): Origin {
         req.destroy();
         reject(e);
       };
+      let answered = false;
       const req = lib.request(urlOf(key), { method, headers, agent }, (res) => {
+        answered = true;
         const chunks: Buffer[] = [];
         let got = 0;
         res.on('data', (c: Buffer) => {
@@ -55,6 +76,13 @@ export function httpOrigin(base: string, t: OriginTimeouts): Origin {
         socket.once('close', () => clearTimeout(connectTimer));
       });
       req.on('error', (e: NodeJS.ErrnoException) => {
+        if (mayRetry && !answered && req.reusedSocket && e.code === 'ECONNRESET' && !done) {
+          done = true;
+          clearTimeout(deadline);
+          req.destroy();
+          reject(new ResetOnReuse(where(key)));
+          return;
+        }
         const what = e.code === 'ECONNREFUSED' ? 'refused the connection' : e.code === 'ECONNRESET' ? 'reset the connection' : `could not be reached (${e.code ?? e.message})`;
         fail(new SourceError('unreachable', where(key), what));
       });
