@@ -82,6 +82,9 @@ export async function openPgCatalog(url: string, opts: PgCatalogOptions = {}): P
   }
 }
 
+/** Up to this many revocations are read in one statement per catalog generation (isRevoked). */
+const REVOKED_READ_WHOLE = 10_000;
+
 export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatalog> {
   const memo = createReadMemo();
   const subscribers = new Set<(c: CatalogChange) => void>();
@@ -276,10 +279,18 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
     getUiConf: (id) => cached(`uiconf:${id}`, () => get('SELECT * FROM ui_confs WHERE id = @id', toUiConf)({ id })),
     listUiConfs: async () => (await all(db, 'SELECT * FROM ui_confs ORDER BY id')).map(toUiConf),
 
-    // asked on every request with a KS: the key's revocation end is kept like any read, dropped
-    // when any node revokes a session (the change is announced like every write)
+    // asked on every request with a KS, and a player's KS is new with each viewing. While every
+    // revocation fits in one read (sessions ended before their KSs expired: few, as revokeSession
+    // drops the expired ones), one statement per catalog generation answers every key, a new KS's
+    // without a round trip, as the SQLite catalog does; past that, one per key. Either is kept like
+    // any read, dropped when any node revokes a session (announced like every write); while
+    // changes are not heard nothing is kept, so then only the key's own row is read
     isRevoked: async (key, now) => {
-      const until = await cached(`revoked:${key}`, async () =>
+      const every = listener.live ? await cached('revoked:every', async () => {
+        const rows = await all(db, 'SELECT key, expires_at FROM revoked_sessions LIMIT @limit', { limit: REVOKED_READ_WHOLE + 1 });
+        return rows.length > REVOKED_READ_WHOLE ? null : new Map(rows.map((r) => [r.key as string, r.expires_at as number]));
+      }) : null;
+      const until = every ? every.get(key) ?? null : await cached(`revoked:${key}`, async () =>
         ((await one(db, 'SELECT expires_at FROM revoked_sessions WHERE key = @key', { key }))?.expires_at ?? null) as number | null);
       return until !== null && until > now;
     },
