@@ -42,7 +42,7 @@ export function httpOrigin(base: string, t: OriginTimeouts): Origin {
   function attempt(key: string, method: 'HEAD' | 'GET', headers: Record<string, string>, maxBody: number, mayRetry = true): Promise<Answer> {
     return new Promise((resolve, reject) => {
       let done = false;
-      const fail = (e: SourceError) => {
+      const fail = (e: SourceError | ResetOnReuse) => {
         if (done) return;
         done = true;
         clearTimeout(deadline);
@@ -76,13 +76,7 @@ export function httpOrigin(base: string, t: OriginTimeouts): Origin {
         socket.once('close', () => clearTimeout(connectTimer));
       });
       req.on('error', (e: NodeJS.ErrnoException) => {
-        if (mayRetry && !answered && req.reusedSocket && e.code === 'ECONNRESET' && !done) {
-          done = true;
-          clearTimeout(deadline);
-          req.destroy();
-          reject(new ResetOnReuse(where(key)));
-          return;
-        }
+        if (mayRetry && !answered && req.reusedSocket && e.code === 'ECONNRESET') return fail(new ResetOnReuse(where(key)));
         const what = e.code === 'ECONNREFUSED' ? 'refused the connection' : e.code === 'ECONNRESET' ? 'reset the connection' : `could not be reached (${e.code ?? e.message})`;
         fail(new SourceError('unreachable', where(key), what));
       });
