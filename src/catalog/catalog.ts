@@ -9,7 +9,7 @@ import type {
   FlavorParams, Partner, RemoteFile, StorageProfile, ThumbAsset, UiConf,
 } from './types.js';
 import {
-  FIRST_PARTNER_ID, PartnerExistsError, type Catalog, type EntryFilter, type EntryOrder,
+  FIRST_PARTNER_ID, PartnerExistsError, REVOCATIONS_READ_WHOLE, type Catalog, type EntryFilter, type EntryOrder,
 } from './store.js';
 import { adminSecretsAdding, adminSecretsRemoving, AdminSecretError, newSecret } from './admin-secrets.js';
 import { asyncMethods } from './async.js';
@@ -164,8 +164,6 @@ function recordStatement(db: Db, sql: string) {
 function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
   const cached = reads.cached;
   const MEMO_MAX = 50_000;
-  /** Up to this many revocations are read in one statement per catalog generation. */
-  const REVOKED_READ_WHOLE = 10_000;
   const revokedMemo = new Map<string, number>();
   let revokedAt = -1;
   // answered from the memo (a kept end, or absent while it holds every revocation) / by a statement
@@ -394,7 +392,7 @@ function sqliteCatalog(db: Db, reads: ReturnType<typeof readCache>) {
       if (generation !== revokedAt) {
         revokedMemo.clear();
         revokedAt = generation;
-        revokedAll = (q.revokedCount.get() as number) <= REVOKED_READ_WHOLE;
+        revokedAll = (q.revokedCount.get() as number) <= REVOCATIONS_READ_WHOLE;
         if (revokedAll) for (const r of q.revokedAll.all() as { key: string; until: number }[]) revokedMemo.set(r.key, r.until);
         read = true;
       }

@@ -52,6 +52,13 @@ export type EntryOrder = (typeof ENTRY_ORDER_NAMES)[number];
 /** Partner ids below are Kaltura's system and template partners. */
 export const FIRST_PARTNER_ID = 100;
 
+/**
+ * Up to this many KS revocations, both catalogs read them all in one statement per catalog
+ * generation (isRevoked), so a new KS, one per player session, is answered without a database
+ * read; past it, each key's row is read by itself.
+ */
+export const REVOCATIONS_READ_WHOLE = 10_000;
+
 /** addPartner: the id asked for is taken. */
 export class PartnerExistsError extends Error {}
 

@@ -2,27 +2,10 @@
 // through A reaches B by LISTEN/NOTIFY within a second, B's read cache drops it, and B's
 // generation() moves (what the answer cache keys on). A rolled-back write announces nothing.
 import t, { type Test } from 'tap';
-import { openPgCatalog, type CatalogChange, type PgCatalog } from '../../src/catalog/pg/catalog.js';
-import { pgDatabase } from '../helpers/postgres.js';
+import { openPgCatalog, type PgCatalog } from '../../src/catalog/pg/catalog.js';
+import { heard, pgDatabase } from '../helpers/postgres.js';
 
 const NOW = 1_780_000_000;
-
-/** Resolves with the first change matching `pred` that B hears, or rejects after `ms`. */
-function heard(c: PgCatalog, pred: (ch: CatalogChange) => boolean, ms = 1000): Promise<{ change: CatalogChange; afterMs: number }> {
-  const start = performance.now();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`no matching change within ${ms} ms`));
-    }, ms);
-    const off = c.subscribe((change) => {
-      if (!pred(change)) return;
-      clearTimeout(timer);
-      off();
-      resolve({ change, afterMs: performance.now() - start });
-    });
-  });
-}
 
 /** Two catalogs (nodes A and B) on one new database, closed when the test ends. */
 async function twoNodes(t: Test): Promise<{ a: PgCatalog; b: PgCatalog }> {

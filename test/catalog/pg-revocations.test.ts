@@ -5,8 +5,8 @@
 // the answers are the table's, and a revocation made by another node is heard. A real PostgreSQL
 // (a throwaway cluster, test/helpers/postgres.ts).
 import t, { type Test } from 'tap';
-import { openPgCatalog, type CatalogChange, type PgCatalog } from '../../src/catalog/pg/catalog.js';
-import { pgDatabase } from '../helpers/postgres.js';
+import { openPgCatalog, type PgCatalog } from '../../src/catalog/pg/catalog.js';
+import { heard, pgDatabase } from '../helpers/postgres.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -14,21 +14,6 @@ async function node(t: Test, url: string, nodeId: string): Promise<PgCatalog> {
   const c = await openPgCatalog(url, { nodeId });
   t.teardown(() => c.close());
   return c;
-}
-
-function heard(c: PgCatalog, key: string, ms = 2000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`no revocation of ${key} heard within ${ms} ms`));
-    }, ms);
-    const off = c.subscribe((change: CatalogChange) => {
-      if (change.table !== 'revoked_sessions' || change.key !== key) return;
-      clearTimeout(timer);
-      off();
-      resolve();
-    });
-  });
 }
 
 t.test('a new key is answered without a database read; revoked, expired and other nodes\' revocations as the table says', async (t) => {
@@ -48,7 +33,7 @@ t.test('a new key is answered without a database read; revoked, expired and othe
   t.equal(after.hits, before.hits + 200);
 
   // revoked on node A: node B hears it and answers it from its next read
-  const change = heard(b, 'fresh-7');
+  const change = heard(b, (c) => c.table === 'revoked_sessions' && c.key === 'fresh-7', 2000);
   await a.revokeSession('fresh-7', now() + 3600);
   await change;
   t.ok(await b.isRevoked('fresh-7', now()), "another node's revocation");

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import tap from 'tap';
 import { requirePackage } from './system.js';
+import type { CatalogChange, PgCatalog } from '../../src/catalog/pg/catalog.js';
 
 interface Tap {
   comment(...args: unknown[]): void;
@@ -170,4 +171,21 @@ async function makeCluster(t: Tap): Promise<PgCluster> {
     remove();
   });
   return c;
+}
+
+/** Resolves with the first change matching `pred` that catalog `c` hears (LISTEN/NOTIFY), or rejects after `ms`. */
+export function heard(c: PgCatalog, pred: (ch: CatalogChange) => boolean, ms = 1000): Promise<{ change: CatalogChange; afterMs: number }> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no matching change within ${ms} ms`));
+    }, ms);
+    const off = c.subscribe((change) => {
+      if (!pred(change)) return;
+      clearTimeout(timer);
+      off();
+      resolve({ change, afterMs: performance.now() - start });
+    });
+  });
 }

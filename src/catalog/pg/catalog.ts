@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { kalturaId } from '../ids.js';
 import {
-  FIRST_PARTNER_ID, PartnerExistsError, type Catalog, type EntryFilter, type EntryOrder,
+  FIRST_PARTNER_ID, PartnerExistsError, REVOCATIONS_READ_WHOLE, type Catalog, type EntryFilter, type EntryOrder,
 } from '../store.js';
 import type { AccessControlProfile, CaptionAsset, EntryChanges, Partner, RemoteFile, ThumbAsset } from '../types.js';
 import { adminSecretsAdding, adminSecretsRemoving, AdminSecretError, newSecret } from '../admin-secrets.js';
@@ -81,9 +81,6 @@ export async function openPgCatalog(url: string, opts: PgCatalogOptions = {}): P
     throw e;
   }
 }
-
-/** Up to this many revocations are read in one statement per catalog generation (isRevoked). */
-const REVOKED_READ_WHOLE = 10_000;
 
 export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatalog> {
   const memo = createReadMemo();
@@ -287,8 +284,8 @@ export async function createPgCatalog(db: PgDb, nodeId: string): Promise<PgCatal
     // changes are not heard nothing is kept, so then only the key's own row is read
     isRevoked: async (key, now) => {
       const every = listener.live ? await cached('revoked:every', async () => {
-        const rows = await all(db, 'SELECT key, expires_at FROM revoked_sessions LIMIT @limit', { limit: REVOKED_READ_WHOLE + 1 });
-        return rows.length > REVOKED_READ_WHOLE ? null : new Map(rows.map((r) => [r.key as string, r.expires_at as number]));
+        const rows = await all(db, 'SELECT key, expires_at FROM revoked_sessions LIMIT @limit', { limit: REVOCATIONS_READ_WHOLE + 1 });
+        return rows.length > REVOCATIONS_READ_WHOLE ? null : new Map(rows.map((r) => [r.key as string, r.expires_at as number]));
       }) : null;
       const until = every ? every.get(key) ?? null : await cached(`revoked:${key}`, async () =>
         ((await one(db, 'SELECT expires_at FROM revoked_sessions WHERE key = @key', { key }))?.expires_at ?? null) as number | null);
