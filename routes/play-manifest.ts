@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { playManifestFacts } from '../src/metrics/request-facts.js';
 import type { EarlyAnswer } from '../src/server.js';
 import { DeliveryError } from '../src/errors.js';
-import { answerPlayManifest } from '../src/playback.js';
+import { answerPlayManifest, keptSessionFacet } from '../src/playback.js';
 import { answerHead, withAnswerCache } from '../src/cache/manifest-cache.js';
 import { actionUrls, baseUrl, baseUrlOf, payloadOf, requestEnv, sendEarly, sendRaw, sendRendered, takeBodiesAsBytes } from './http.js';
 import type { RefusalLogConfig } from './common.js';
@@ -27,7 +27,11 @@ const ID = /^-?[0-9]+$/;
 const BODY_LIMIT = 64 * 1024;
 
 export default async function playManifestRoutes(app: FastifyInstance) {
-  const answer = withAnswerCache(app.manifestCache, () => app.catalog.generation(), answerPlayManifest, payloadOf);
+  const answer = withAnswerCache(app.manifestCache, () => app.catalog.generation(), answerPlayManifest, payloadOf, {
+    enabled: app.config.manifestCacheEntries > 0,
+    secret: app.config.mediaUrlSecret,
+    facetOf: (ks, clientIp, rawUri, now, kept) => keptSessionFacet({ catalog: app.catalog, now }, { ks, clientIp, rawUri }, kept),
+  });
 
   // not async: a kept answer goes out without a promise per request; Fastify catches throws and
   // rejections of the promise a fresh answer returns
@@ -37,7 +41,7 @@ export default async function playManifestRoutes(app: FastifyInstance) {
       throw new DeliveryError('BAD_QUERY', ', partner and sub-partner ids in the path must be numbers');
     }
     const now = request.server.env.clock();
-    const facts = { method: request.method, isHttps: request.protocol === 'https', baseUrl: baseUrl(request), rawUrl: request.raw.url ?? request.url, ks: request.headers['x-kaltura-ks'], now };
+    const facts = { method: request.method, isHttps: request.protocol === 'https', baseUrl: baseUrl(request), rawUrl: request.raw.url ?? request.url, ks: request.headers['x-kaltura-ks'], now, clientIp: request.ip };
     const a = answer(facts, () => requestEnv(request, now));
     // partnerId and entryId are bound to the request logger (routes/metrics.ts)
     if ('kept' in a) {
@@ -46,6 +50,10 @@ export default async function playManifestRoutes(app: FastifyInstance) {
       return sendRaw(request, reply, a.kept.status, answerHead(a.kept, now), a.kept.bytes, a.kept.body);
     }
     return a.then((f) => {
+      if (f.kept) {
+        request.log.info({ format: f.kept.format, code: 0, cached: true }, 'playManifest');
+        return sendRaw(request, reply, f.kept.status, answerHead(f.kept, now), f.kept.bytes, f.kept.body);
+      }
       request.log.info({ format: f.fresh.playback.requestedFormat, code: 0 }, 'playManifest');
       return sendRendered(reply, f.fresh.rendered, f.body);
     });

@@ -89,6 +89,9 @@ export interface ManifestCacheStats {
   decisionHits: number;
   decisionEntries: number;
   decisionFirstAskings: number;
+  /** The session answer store's (src/cache/session-answers.ts): requests answered from it, answers kept. */
+  sessionHits: number;
+  sessionEntries: number;
 }
 
 /**
@@ -102,6 +105,22 @@ export interface DecisionStore<T> {
   /** Whether a decision under this key (shape and session/referrer facts) was made before; if not, it is not kept (src/cache/asked-once.ts). */
   askedBefore(key: string): boolean;
   /** Counts a request answered from a kept decision (for /metrics). */
+  hit(): void;
+}
+
+/**
+ * playManifest's third tier (src/cache/session-answers.ts): answers of requests that carry a KS,
+ * kept per URL without its KS and per session facts. What a session and an answer are is that
+ * file's; this file declares only the store, as for the decision store.
+ */
+export interface SessionAnswerStore<S, A> {
+  /** What a request's KS is verified against, when an answer of this URL (without its KS) is kept. */
+  session(key: string, generation: number): S | undefined;
+  answer(key: string, facet: string, generation: number): A | undefined;
+  /** Whether this URL and session facts were asked once before; if not, nothing is kept (src/cache/asked-once.ts). */
+  askedBefore(key: string, facet: string): boolean;
+  put(key: string, facet: string, session: S, generation: number, answer: A): void;
+  /** Counts a request answered from a kept session answer (for /metrics). */
   hit(): void;
 }
 
@@ -124,4 +143,6 @@ export interface ManifestCache {
   stats(): ManifestCacheStats;
   /** The decision store, bounded by the same number of entries (0: none). */
   decisions: DecisionStore<unknown>;
+  /** The kept answers of KS-bearing requests, bounded by the same number of entries (0: none). */
+  sessions: SessionAnswerStore<unknown, unknown>;
 }

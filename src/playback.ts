@@ -20,7 +20,7 @@ import { dropRedundant, keepFirst, ONE_FLAVOR_FORMATS, selectFlavors, type Selec
 import { chooseProfile, mediaUrls, playerCaptions, sequenceEntries, servedHere, signUrls, type ChosenProfile } from './delivery/index.js';
 import { renderPlayback } from './render/index.js';
 import type { Rendered } from './render/types.js';
-import type { Playback, TraceStep } from './types/playback.js';
+import type { KeptSession, Playback, TraceStep } from './types/playback.js';
 
 /** What resolving reads besides the request (the client's facts, country included, come in the PlayRequest). */
 export type PlaybackContext = Pick<RequestEnv, 'catalog' | 'config' | 'now' | 'baseUrl'>;
@@ -138,12 +138,17 @@ async function finish(ctx: PlaybackContext, req: PlayRequest, x: Decided, ks: Ks
   // second; a CDN tokenizer may read the client's address), it is the same answer all that second
   // (unless KDELIVER_PLAYMANIFEST_CACHE_AGE=0 turned the answer cache off)
   const sameWithinSecond = ctx.config.playManifestCacheAge > 0 && cacheAge <= 0 && decidedByUrl && !ks && !req.ks && !d.chosen.profile.tokenizer;
+  // ... and with a user KS it is the same answer for every KS of the same session facts but for
+  // what kdeliver's own signature makes of the KS's text and the second (a CDN tokenizer may read
+  // the client's address; a kt or an expiry, the time): src/cache/session-answers.ts keeps it so
+  const keptSession = ctx.config.manifestCacheEntries > 0 && decidedByUrl && ks && !ks.isAdmin && req.ks && req.kt === null && req.expiry === null && !d.chosen.profile.tokenizer
+    ? { entry, partner, hasRules, facet: facetOf(ks, false, '') } : null;
 
   const responseFormat = req.responseFormat ?? (format === 'url' || format === 'download' ? 'redirect' : null);
   step('render', `profile ${d.chosen.profile.id} (${d.chosen.profile.name}), ${responseFormat ? `responseFormat ${responseFormat}` : 'its default renderer'}`);
   return {
     request: { ...req, responseFormat }, baseUrl: ctx.baseUrl, entry, partner, format: d.normalised, requestedFormat: format, flavors: sel.flavors,
-    captions: d.captions, profile: d.chosen.profile, access, ks, clipTo, seekFrom: req.seekFrom, durationSec: d.durationSec, urls: signed.urls, cacheAge, sameWithinSecond,
+    captions: d.captions, profile: d.chosen.profile, access, ks, clipTo, seekFrom: req.seekFrom, durationSec: d.durationSec, urls: signed.urls, cacheAge, sameWithinSecond, keptSession,
     subtitleUrls: signed.subtitleUrls, kalturaHeaders, acp, trace,
   };
 }
@@ -255,6 +260,22 @@ async function fromKeptDecision(env: PlaybackContext, req: PlayRequest, store: D
   const step: Step = (stage, message, data) => trace.push({ stage, message, ...(data === undefined ? {} : { data }) });
   step('request', `format ${req.format}, protocol ${req.protocol}: entry ${decided.entry.id}, access, selection and delivery as decided for an earlier request of the same shape and session facts`);
   return finish(env, req, decided, ks, !shape.readsSite, trace, step);
+}
+
+/**
+ * The session facts of a request's KS, for a kept session answer (src/cache/session-answers.ts):
+ * the KS checked as a kept decision checks it (readSession: signature, expiry, IP and URI
+ * restrictions, revocation), and its facts as the decision keyed them; null when it does not
+ * verify, is an admin's or is another partner's: then the whole pipeline answers, or refuses.
+ */
+export async function keptSessionFacet(ctx: Pick<PlaybackContext, 'catalog' | 'now'>, req: { ks: string; clientIp: string; rawUri: string }, kept: KeptSession): Promise<string | null> {
+  let ks: Ks | null;
+  try {
+    ks = await readSession(ctx, req, kept.entry, kept.partner, kept.hasRules);
+  } catch {
+    return null;
+  }
+  return ks && !ks.isAdmin ? facetOf(ks, false, '') : null;
 }
 
 /** entry: expiry and kt, then the entry and its partner (Kaltura's initEntry). */

@@ -8,15 +8,18 @@
 // an entry whose rules only the URL and the catalog decide, such as a flavor limit). An answer is
 // dropped when the catalog changes (its generation). The route calls the pipeline through
 // withAnswerCache. Both this cache and the decision store keep an answer from its key's second
-// asking (src/cache/asked-once.ts says why).
+// asking (src/cache/asked-once.ts says why). A request with a KS in its URL is answered, once its
+// KS is verified, from the kept answers of KS-bearing requests (src/cache/session-answers.ts, the
+// third tier) when the pipeline said its answer may be kept so (Playback.keptSession).
 import type { PlayRequest } from '../request/play-request.js';
 import type { PlayAnswer, PlayManifestEnv } from '../playback.js';
-import type { Playback } from '../types/playback.js';
+import type { KeptSession, Playback } from '../types/playback.js';
 import type { Rendered } from '../render/types.js';
 import { cachingHeaders } from '../render/caching.js';
-import type { CachedAnswer, DecisionStore, ManifestCache } from '../env.js';
+import type { CachedAnswer, DecisionStore, ManifestCache, SessionAnswerStore } from '../env.js';
 import { OrderedMap } from '../ordered-map.js';
 import { createAskedOnce } from './asked-once.js';
+import { createSessionAnswerStore, fillSessionAnswer, makeSessionAnswer, sessionKeyOf, type SessionAnswer, type SessionKey } from './session-answers.js';
 
 /** Largest answer worth keeping; manifests are a few kB. */
 const MAX_ANSWER_BYTES = 256 * 1024;
@@ -54,6 +57,8 @@ export interface AnswerKeyFacts {
   ks: string | string[] | undefined;
   /** The request's Unix second (an answer kept for its second answers in that second only). */
   now: number;
+  /** The client's address (a KS's IP restriction is checked against it before a kept session answer). */
+  clientIp: string;
 }
 
 /**
@@ -66,27 +71,58 @@ export interface AnswerKeyFacts {
  */
 export function withAnswerCache(
   cache: ManifestCache, generation: () => number, answer: (env: PlayManifestEnv) => Promise<PlayAnswer>, payloadOf: (r: Rendered) => string | Buffer,
-): (facts: AnswerKeyFacts, env: () => PlayManifestEnv) => Kept | Promise<Fresh> {
-  const keepFresh = async (key: string | null, gen: number, env: PlayManifestEnv, pending: Promise<PlayAnswer>): Promise<Fresh> => {
+  session: SessionCheck,
+): (facts: AnswerKeyFacts, env: () => PlayManifestEnv) => Kept | Promise<Kept | Fresh> {
+  const keepFresh = async (key: string | null, sk: SessionKey | null, gen: number, env: PlayManifestEnv, pending: Promise<PlayAnswer>): Promise<Fresh> => {
     const fresh = await pending;
     const body = payloadOf(fresh.rendered);
     const keep = key !== null && mayKeep(fresh.request, fresh.playback) && cache.askedBefore(key)
       ? storableAnswer(fresh.request, fresh.playback, fresh.rendered, body, env.now, gen) : null;
     if (keep) cache.put(key!, keep);
+    if (sk) keepForSession(cache, sk, fresh, body, env.now, gen, session.secret);
     return { fresh, body };
+  };
+  const sessions = cache.sessions as SessionAnswerStore<KeptSession, SessionAnswer>;
+  // a kept session answer once the request's KS is verified, else the pipeline
+  const forSession = async (facts: AnswerKeyFacts, sk: SessionKey, kept: KeptSession, gen: number, makeEnv: () => PlayManifestEnv): Promise<Kept | Fresh> => {
+    const facet = await session.facetOf(sk.ks, facts.clientIp, facts.rawUrl, facts.now, kept);
+    const a = facet === null ? undefined : sessions.answer(sk.key, facet, gen);
+    if (a) {
+      sessions.hit();
+      return { kept: fillSessionAnswer(a, sk.ks, facts.now, session.secret, gen) };
+    }
+    const env = makeEnv();
+    return keepFresh(null, sk, gen, env, answer(env));
   };
   return function cachedAnswer(facts, makeEnv) {
     const key = cache.keyOf(facts.method, facts.isHttps, facts.baseUrl, facts.rawUrl, facts.ks);
     // the generation before the catalog is read: an answer built while it changes is kept under
     // the older generation, and so never served after the change
     const gen = generation();
+    let sk: SessionKey | null = null;
     if (key !== null) {
       const kept = cache.get(key, gen, facts.rawUrl, facts.now);
       if (kept) return { kept };
+    } else if (session.enabled) {
+      sk = sessionKeyOf(facts.method, facts.isHttps, facts.baseUrl, facts.rawUrl, facts.ks, keyUrl);
+      const kept = sk && sessions.session(sk.key, gen);
+      if (kept) return forSession(facts, sk!, kept, gen, makeEnv);
     }
     const env = makeEnv();
-    return keepFresh(key, gen, env, answer(env));
+    return keepFresh(key, sk, gen, env, answer(env));
   };
+}
+
+/**
+ * What the answer cache needs to give a kept session answer: whether it keeps any, the secret of
+ * kdeliver's media signatures, and the session check (src/playback.ts keptSessionFacet): the
+ * session facts of a verified, non-admin KS of the entry's partner, or null (the pipeline then
+ * answers, or refuses, the request).
+ */
+export interface SessionCheck {
+  enabled: boolean;
+  secret: string;
+  facetOf(ks: string, clientIp: string, rawUrl: string, now: number, kept: KeptSession): Promise<string | null>;
 }
 
 /** The raw URL without the query parameters no answer depends on. */
@@ -110,9 +146,24 @@ export function keyUrl(rawUrl: string): string {
  */
 export function storableAnswer(req: PlayRequest, pb: Playback, rendered: Rendered, body: string | Buffer, now: number, generation: number): CachedAnswer | null {
   if (!mayKeep(req, pb)) return null;
-  if (rendered.status !== 200 && rendered.status !== 302) return null;
+  const kept = keptHead(pb, rendered, now);
+  if (!kept) return null;
   const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
   if (bytes > MAX_ANSWER_BYTES) return null;
+  const head = [...kept.head, 'content-length', String(bytes)];
+  const answer: CachedAnswer = { status: rendered.status, head, timedAt: kept.timedAt, body, bytes, cacheAge: pb.cacheAge, format: pb.requestedFormat, generation };
+  if (pb.cacheAge <= 0) answer.second = now;
+  if (rendered.quotesRequestUrl) answer.exactUrl = req.rawUri;
+  return answer;
+}
+
+/**
+ * A kept answer's status and headers (content-length aside: the caller adds it), with where its
+ * time-dependent caching headers sit; null when the answer is not one to keep (not a 200 or 302,
+ * or headers the kept answer could not remake).
+ */
+function keptHead(pb: Playback, rendered: Rendered, now: number): { status: number; head: string[]; timedAt: [string, number][] } | null {
+  if (rendered.status !== 200 && rendered.status !== 302) return null;
   // the caching headers must be exactly the ones remade on a hit
   const timed = cachingHeaders(pb.cacheAge, now);
   const head: string[] = [];
@@ -126,11 +177,23 @@ export function storableAnswer(req: PlayRequest, pb: Playback, rendered: Rendere
     for (const x of Array.isArray(v) ? v : [v]) head.push(k.toLowerCase(), x);
   }
   if (timedAt.length !== Object.keys(timed).length) return null;
-  head.push('content-length', String(bytes));
-  const answer: CachedAnswer = { status: rendered.status, head, timedAt, body, bytes, cacheAge: pb.cacheAge, format: pb.requestedFormat, generation };
-  if (pb.cacheAge <= 0) answer.second = now;
-  if (rendered.quotesRequestUrl) answer.exactUrl = req.rawUri;
-  return answer;
+  return { status: rendered.status, head, timedAt };
+}
+
+/**
+ * A fresh answer of a KS-bearing request kept as a session answer (src/cache/session-answers.ts),
+ * when its playback says it may be (Playback.keptSession), its KS is the one in its URL, and its
+ * URL and session facts were asked before.
+ */
+function keepForSession(cache: ManifestCache, sk: SessionKey, fresh: PlayAnswer, body: string | Buffer, now: number, generation: number, secret: string): void {
+  const session = fresh.playback.keptSession;
+  if (!session || fresh.request.ks !== sk.ks || fresh.rendered.quotesRequestUrl) return;
+  const sessions = cache.sessions as SessionAnswerStore<KeptSession, SessionAnswer>;
+  if (!sessions.askedBefore(sk.key, session.facet)) return;
+  const kept = keptHead(fresh.playback, fresh.rendered, now);
+  if (!kept || (typeof body === 'string' ? body.length : body.length) > MAX_ANSWER_BYTES) return;
+  const answer = makeSessionAnswer(fresh, kept, body, sk.ks, now, secret);
+  if (answer) sessions.put(sk.key, session.facet, session, generation, answer);
 }
 
 /** storableAnswer's checks of what the answer depends on, before it is built: cheap, asked first. */
@@ -155,6 +218,8 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
   const answers = new OrderedMap<CachedAnswer>();
   const askedOnce = createAskedOnce(maxEntries);
   const decisions = createDecisionStore(maxEntries);
+  // a session answer is a manifest too: the same bound of entries, and a quarter of the bytes
+  const sessions = createSessionAnswerStore(maxEntries, maxBytes / 4);
   let bytes = 0;
   let hits = 0;
   let misses = 0;
@@ -206,8 +271,10 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
     stats: () => ({
       entries: answers.size, bytes, hits, misses, firstAskings: askedOnce.size,
       decisionHits: decisions.hits, decisionEntries: decisions.size(), decisionFirstAskings: decisions.firstAskings(),
+      sessionHits: sessions.stats().hits, sessionEntries: sessions.stats().entries,
     }),
     decisions,
+    sessions,
   };
 }
 

@@ -16,6 +16,9 @@ export interface CacheStats {
   decisionHits?: number;
   decisionEntries?: number;
   decisionFirstAskings?: number;
+  /** playManifest's kept answers of KS-bearing requests (src/cache/session-answers.ts) */
+  sessionHits?: number;
+  sessionEntries?: number;
   /** keys asked once so far (or whose kept answer went stale), kept if asked again (src/cache/asked-once.ts): playManifest and api_v3 answers */
   firstAskings?: number;
 }
@@ -112,6 +115,8 @@ export function createHttpMetrics(opts: { indexCache?: () => CacheStats | null; 
     ['kdeliver_playmanifest_cache_first_askings', 'playManifest answers asked once so far, kept if asked again (at most KDELIVER_MANIFEST_CACHE_ENTRIES).', opts.manifestCache, (s) => s.firstAskings ?? 0],
     ['kdeliver_playmanifest_decision_entries', 'playManifest request shapes whose decisions are kept.', opts.manifestCache, (s) => s.decisionEntries ?? 0],
     ['kdeliver_playmanifest_decision_first_askings', 'playManifest decisions (request shape and session facts) made once so far, kept if made again (at most KDELIVER_MANIFEST_CACHE_ENTRIES).', opts.manifestCache, (s) => s.decisionFirstAskings ?? 0],
+    ['kdeliver_playmanifest_session_hits_total', 'playManifest requests with a KS answered from a kept session answer (KS verified, signatures made per request) since start.', opts.manifestCache, (s) => s.sessionHits ?? 0],
+    ['kdeliver_playmanifest_session_entries', 'playManifest answers of KS-bearing requests kept (per URL without its KS and session facts).', opts.manifestCache, (s) => s.sessionEntries ?? 0],
     ['kdeliver_api_cache_hits_total', 'api_v3 answers sent from the answer cache (read-only requests, anonymous or asked again under one KS) since start.', opts.apiCache, (s) => s.hits],
     ['kdeliver_api_cache_misses_total', 'Read-only api_v3 requests the answer cache could not answer since start.', opts.apiCache, (s) => s.misses],
     ['kdeliver_api_cache_entries', 'api_v3 answers (and learned request-fact lists) held by the answer cache.', opts.apiCache, (s) => s.entries],

@@ -18,6 +18,16 @@ export interface TraceStep {
   data?: unknown;
 }
 
+/** What a KS of a later request is verified against before a kept session answer is given to it. */
+export interface KeptSession {
+  entry: Entry;
+  partner: Partner;
+  /** As the decision store passes it to the session check: the media are signed. */
+  hasRules: boolean;
+  /** The session facts the decision read (src/playback.ts facetOf). */
+  facet: string;
+}
+
 export interface Playback {
   request: PlayRequest;
   /** scheme://host[:port] of this server, as in the context. */
@@ -45,6 +55,13 @@ export interface Playback {
    * (src/playback.ts finish says when), so the answer cache may give it again in that second.
    */
   sameWithinSecond: boolean;
+  /**
+   * Set when the answer is the same for every KS of the same session facts (partner, type,
+   * privileges) asking the same URL, but for the KS's own text, the second and the signatures
+   * made of them (src/playback.ts finish says when): the facts, and what a later request's KS is
+   * checked against (src/cache/session-answers.ts keeps such answers).
+   */
+  keptSession?: KeptSession | null;
   /** HLS subtitle playlist of each caption, in the order of `captions`. */
   subtitleUrls: string[];
   /** Extra X-Kaltura header values, e.g. access-control messages. */
