@@ -15,7 +15,8 @@ import { playManifestFacts } from '../src/metrics/request-facts.js';
 import type { EarlyAnswer } from '../src/server.js';
 import { DeliveryError } from '../src/errors.js';
 import { answerPlayManifest, keptSessionFacet } from '../src/playback.js';
-import { answerHead, withAnswerCache } from '../src/cache/manifest-cache.js';
+import { answerHead, withAnswerCache, type AnswerCache } from '../src/cache/manifest-cache.js';
+import type { CachedAnswer } from '../src/env.js';
 import { actionUrls, baseUrl, baseUrlOf, payloadOf, requestEnv, sendEarly, sendRaw, sendRendered, takeBodiesAsBytes } from './http.js';
 import type { RefusalLogConfig } from './common.js';
 
@@ -27,7 +28,7 @@ const ID = /^-?[0-9]+$/;
 const BODY_LIMIT = 64 * 1024;
 
 export default async function playManifestRoutes(app: FastifyInstance) {
-  const answer = withAnswerCache(app.manifestCache, () => app.catalog.generation(), answerPlayManifest, payloadOf, {
+  const answers = withAnswerCache(app.manifestCache, () => app.catalog.generation(), answerPlayManifest, payloadOf, {
     enabled: app.config.manifestCacheEntries > 0,
     secret: app.config.mediaUrlSecret,
     facetOf: (ks, clientIp, rawUri, now, kept) => keptSessionFacet({ catalog: app.catalog, now }, { ks, clientIp, rawUri }, kept),
@@ -42,7 +43,7 @@ export default async function playManifestRoutes(app: FastifyInstance) {
     }
     const now = request.server.env.clock();
     const facts = { method: request.method, isHttps: request.protocol === 'https', baseUrl: baseUrl(request), rawUrl: request.raw.url ?? request.url, ks: request.headers['x-kaltura-ks'], now, clientIp: request.ip };
-    const a = answer(facts, () => requestEnv(request, now));
+    const a = answers.cachedAnswer(facts, () => requestEnv(request, now));
     // partnerId and entryId are bound to the request logger (routes/metrics.ts)
     if ('kept' in a) {
       request.log.info({ format: a.kept.format, code: 0, cached: true }, 'playManifest');
@@ -66,35 +67,37 @@ export default async function playManifestRoutes(app: FastifyInstance) {
       app.post(url, { config }, handle);
     }
   }
-  app.answerBeforeRouting(keptAnswerBeforeRouting(app));
+  app.answerBeforeRouting(keptAnswerBeforeRouting(app, answers));
 }
 
 /**
  * A kept answer, sent before Fastify routes the request: its key is the one the route computes
  * (same method, scheme, base URL, raw URL and X-Kaltura-Ks header; the scheme and host read as
  * Fastify reads request.protocol and request.host, below), and only a request the route answered
- * can have put an answer under it, so routing it again would decide nothing new. It is
- * counted in /metrics and logged as the route does it (the three lines of a kept answer: incoming
- * request, playManifest, request completed); the latency counted ends when the answer is handed
- * to the socket.
+ * can have put an answer under it, so routing it again would decide nothing new. A KS-bearing
+ * answer is given once its KS is verified against the client's address as Fastify reads
+ * request.ip without a trusted proxy (the socket's peer); behind one, the route gives it. It is
+ * counted in /metrics and logged as the route does it (the three lines of a kept answer:
+ * incoming request, playManifest, request completed); the latency counted ends when the answer
+ * is handed to the socket.
  */
-function keptAnswerBeforeRouting(app: FastifyInstance): EarlyAnswer {
-  const cache = app.manifestCache;
-  return (req: IncomingMessage, res: ServerResponse): boolean => {
+function keptAnswerBeforeRouting(app: FastifyInstance, answers: AnswerCache): EarlyAnswer {
+  const trustProxy = app.config.trustProxy > 0;
+  return (req: IncomingMessage, res: ServerResponse): boolean | Promise<boolean> => {
     const { url, method } = req;
     if (url === undefined || (method !== 'GET' && method !== 'HEAD') || !url.includes('/playManifest')) return false;
     const started = performance.now();
-    const { protocol, host } = schemeAndHost(req, app.config.trustProxy > 0);
-    const base = baseUrlOf(app.config.publicUrl, protocol, host);
-    const key = cache.keyOf(method, protocol === 'https', base, url, req.headers['x-kaltura-ks']);
-    if (key === null) return false;
+    const { protocol, host } = schemeAndHost(req, trustProxy);
     const now = app.env.clock();
-    const kept = cache.peek(key, app.catalog.generation(), url, now);
-    if (!kept) return false;
-    return sendEarly(app, req, res, {
-      family: 'playManifest', started, status: kept.status, head: answerHead(kept, now), body: kept.body, bytes: kept.bytes,
-      log: () => ({ bindings: { ...playManifestFacts(url) }, line: [{ format: kept.format, code: 0, cached: true }, 'playManifest'] }),
+    const kept = answers.keptOnly({
+      method, isHttps: protocol === 'https', baseUrl: baseUrlOf(app.config.publicUrl, protocol, host), rawUrl: url, ks: req.headers['x-kaltura-ks'], now,
+      clientIp: trustProxy ? null : req.socket.remoteAddress ?? null,
     });
+    const send = (a: CachedAnswer | null): boolean => a !== null && sendEarly(app, req, res, {
+      family: 'playManifest', started, status: a.status, head: answerHead(a, now), body: a.body, bytes: a.bytes,
+      log: () => ({ bindings: { ...playManifestFacts(url) }, line: [{ format: a.format, code: 0, cached: true }, 'playManifest'] }),
+    });
+    return kept instanceof Promise ? kept.then(send) : send(kept);
   };
 }
 

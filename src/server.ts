@@ -59,11 +59,13 @@ declare module 'fastify' {
 
 /**
  * An answer given before Fastify routes a request: true when it answered (and counted and logged
- * the answer as the route would), false to let the request go on. Only for answers already made
- * and checked by a route, such as playManifest's kept answers (routes/play-manifest.ts): they
- * need no routing, hooks or request objects, which cost more than the answer itself.
+ * the answer as the route would), false to let the request go on; a promise of either when the
+ * answerer must ask first (a KS-bearing answer verifies the KS against the catalog's
+ * revocations). Only for answers already made and checked by a route, such as playManifest's kept
+ * answers (routes/play-manifest.ts): they need no routing, hooks or request objects, which cost
+ * more than the answer itself.
  */
-export type EarlyAnswer = (req: IncomingMessage, res: ServerResponse) => boolean;
+export type EarlyAnswer = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
 export interface ServerOptions {
   config: Config;
@@ -121,10 +123,23 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     // in front of its request handler; none while the server closes (Fastify then answers 503)
     serverFactory: (handler, fastifyOptions) => {
       const options = fastifyOptions as { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number; maxRequestsPerSocket?: number };
-      const server = createServer((req, res) => {
-        if (!closing) for (const answer of early) if (answer(req, res)) return;
+      // the early answerers in turn, then Fastify; one that must ask first holds the rest until it has
+      const answerFrom = (i: number, req: IncomingMessage, res: ServerResponse): void => {
+        for (; !closing && i < early.length; i++) {
+          const answered = early[i](req, res);
+          if (answered instanceof Promise) {
+            const next = i + 1;
+            answered.then((done) => done || answerFrom(next, req, res), (e) => {
+              app.log.error({ err: e }, 'an early answerer failed; the route answers');
+              answerFrom(next, req, res);
+            });
+            return;
+          }
+          if (answered) return;
+        }
         handler(req, res);
-      });
+      };
+      const server = createServer((req, res) => answerFrom(0, req, res));
       server.keepAliveTimeout = options.keepAliveTimeout ?? 72_000;
       server.requestTimeout = options.requestTimeout ?? 0;
       server.setTimeout(options.connectionTimeout ?? 0);

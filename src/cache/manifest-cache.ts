@@ -61,18 +61,33 @@ export interface AnswerKeyFacts {
   clientIp: string;
 }
 
+/** The answer cache around playManifest's one call, as the route and its before-routing answerer use it. */
+export interface AnswerCache {
+  /**
+   * The route's call: the kept answer for this URL and catalog generation when there is one (a
+   * KS-bearing request's once its KS is verified); else the call, whose answer is kept when it
+   * may be. A kept answer comes back synchronously when no KS is to be verified (no promise per
+   * request), a fresh answer as a promise (the catalog is asynchronous).
+   */
+  cachedAnswer(facts: AnswerKeyFacts, env: () => PlayManifestEnv): Kept | Promise<Kept | Fresh>;
+  /**
+   * A kept answer only, before the request is routed, or null when the route must answer (a miss
+   * is not counted: the route asks again). `facts.clientIp` null: the client's address is not
+   * known yet (behind a trusted proxy it is Fastify's to read), so no KS-bearing answer.
+   */
+  keptOnly(facts: Omit<AnswerKeyFacts, 'clientIp'> & { clientIp: string | null }): CachedAnswer | null | Promise<CachedAnswer | null>;
+}
+
 /**
- * The answer cache around playManifest's one call (src/playback.ts answerPlayManifest): the kept
- * answer for this URL and catalog generation when there is one; else the call, whose answer is
- * kept when it may be. `payloadOf` makes the body as the route will send it, so a kept answer is
- * that body byte for byte. The request's environment is built only when the call runs: a kept
- * answer is the hot path of a popular entry, and needs only the key's few facts; it comes back
- * synchronously (no promise per request), a fresh answer as a promise (the catalog is asynchronous).
+ * The answer cache around playManifest's one call (src/playback.ts answerPlayManifest).
+ * `payloadOf` makes the body as the route will send it, so a kept answer is that body byte for
+ * byte. The request's environment is built only when the call runs: a kept answer is the hot
+ * path of a popular entry, and needs only the key's few facts.
  */
 export function withAnswerCache(
   cache: ManifestCache, generation: () => number, answer: (env: PlayManifestEnv) => Promise<PlayAnswer>, payloadOf: (r: Rendered) => string | Buffer,
   session: SessionCheck,
-): (facts: AnswerKeyFacts, env: () => PlayManifestEnv) => Kept | Promise<Kept | Fresh> {
+): AnswerCache {
   const keepFresh = async (key: string | null, sk: SessionKey | null, gen: number, env: PlayManifestEnv, pending: Promise<PlayAnswer>): Promise<Fresh> => {
     const fresh = await pending;
     const body = payloadOf(fresh.rendered);
@@ -83,34 +98,47 @@ export function withAnswerCache(
     return { fresh, body };
   };
   const sessions = cache.sessions as SessionAnswerStore<KeptSession, SessionAnswer>;
-  // a kept session answer once the request's KS is verified, else the pipeline
-  const forSession = async (facts: AnswerKeyFacts, sk: SessionKey, kept: KeptSession, gen: number, makeEnv: () => PlayManifestEnv): Promise<Kept | Fresh> => {
+  /** The request's key without its KS, when its URL carries one and such answers are kept. */
+  const sessionKey = (facts: Omit<AnswerKeyFacts, 'clientIp'>) => (session.enabled ? sessionKeyOf(facts.method, facts.isHttps, facts.baseUrl, facts.rawUrl, facts.ks, keyUrl) : null);
+  /** The kept answer of a KS-bearing request, once its KS is verified and its session facts found kept. */
+  const forSession = async (facts: AnswerKeyFacts, sk: SessionKey, kept: KeptSession, gen: number): Promise<CachedAnswer | null> => {
     const facet = await session.facetOf(sk.ks, facts.clientIp, facts.rawUrl, facts.now, kept);
     const a = facet === null ? undefined : sessions.answer(sk.key, facet, gen);
-    if (a) {
-      sessions.hit();
-      return { kept: fillSessionAnswer(a, sk.ks, facts.now, session.secret, gen) };
-    }
-    const env = makeEnv();
-    return keepFresh(null, sk, gen, env, answer(env));
+    if (!a) return null;
+    sessions.hit();
+    return fillSessionAnswer(a, sk.ks, facts.now, session.secret, gen);
   };
-  return function cachedAnswer(facts, makeEnv) {
+  function cachedAnswer(facts: AnswerKeyFacts, makeEnv: () => PlayManifestEnv): Kept | Promise<Kept | Fresh> {
     const key = cache.keyOf(facts.method, facts.isHttps, facts.baseUrl, facts.rawUrl, facts.ks);
     // the generation before the catalog is read: an answer built while it changes is kept under
     // the older generation, and so never served after the change
     const gen = generation();
-    let sk: SessionKey | null = null;
     if (key !== null) {
       const kept = cache.get(key, gen, facts.rawUrl, facts.now);
       if (kept) return { kept };
-    } else if (session.enabled) {
-      sk = sessionKeyOf(facts.method, facts.isHttps, facts.baseUrl, facts.rawUrl, facts.ks, keyUrl);
-      const kept = sk && sessions.session(sk.key, gen);
-      if (kept) return forSession(facts, sk!, kept, gen, makeEnv);
+    }
+    const sk = key === null ? sessionKey(facts) : null;
+    const kept = sk && sessions.session(sk.key, gen);
+    if (kept) {
+      return forSession(facts, sk!, kept, gen).then<Kept | Fresh>((a) => {
+        if (a) return { kept: a };
+        const env = makeEnv();
+        return keepFresh(null, sk, gen, env, answer(env));
+      });
     }
     const env = makeEnv();
     return keepFresh(key, sk, gen, env, answer(env));
-  };
+  }
+  function keptOnly(facts: Parameters<AnswerCache['keptOnly']>[0]): CachedAnswer | null | Promise<CachedAnswer | null> {
+    const key = cache.keyOf(facts.method, facts.isHttps, facts.baseUrl, facts.rawUrl, facts.ks);
+    const gen = generation();
+    if (key !== null) return cache.peek(key, gen, facts.rawUrl, facts.now) ?? null;
+    if (facts.clientIp === null) return null;
+    const sk = sessionKey(facts);
+    const kept = sk && sessions.session(sk.key, gen);
+    return kept ? forSession({ ...facts, clientIp: facts.clientIp }, sk!, kept, gen) : null;
+  }
+  return { cachedAnswer, keptOnly };
 }
 
 /**
