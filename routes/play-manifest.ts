@@ -29,7 +29,6 @@ const BODY_LIMIT = 64 * 1024;
 
 export default async function playManifestRoutes(app: FastifyInstance) {
   const answers = withAnswerCache(app.manifestCache, () => app.catalog.generation(), answerPlayManifest, payloadOf, {
-    enabled: app.config.manifestCacheEntries > 0,
     secret: app.config.mediaUrlSecret,
     facetOf: (ks, clientIp, rawUri, now, kept) => keptSessionFacet({ catalog: app.catalog, now }, { ks, clientIp, rawUri }, kept),
   });

@@ -141,7 +141,7 @@ async function finish(ctx: PlaybackContext, req: PlayRequest, x: Decided, ks: Ks
   // ... and with a user KS it is the same answer for every KS of the same session facts but for
   // what kdeliver's own signature makes of the KS's text and the second (a CDN tokenizer may read
   // the client's address; a kt or an expiry, the time): src/cache/session-answers.ts keeps it so
-  const keptSession = ctx.config.manifestCacheEntries > 0 && decidedByUrl && ks && !ks.isAdmin && req.ks && req.kt === null && req.expiry === null && !d.chosen.profile.tokenizer
+  const keptSession = decidedByUrl && ks && !ks.isAdmin && req.ks && req.kt === null && req.expiry === null && !d.chosen.profile.tokenizer
     ? { entry, partner, hasRules, facet: facetOf(ks, false, '') } : null;
 
   const responseFormat = req.responseFormat ?? (format === 'url' || format === 'download' ? 'redirect' : null);
@@ -246,13 +246,9 @@ async function fromKeptDecision(env: PlaybackContext, req: PlayRequest, store: D
   const generation = env.catalog.generation();
   const shape = store.get(key, generation);
   if (shape?.kind !== 'shape') return null;
-  let ks: Ks | null;
-  try {
-    ks = await readSession(env, req, shape.entry, shape.partner, shape.hasRules);
-  } catch {
-    return null; // the pipeline refuses it, with its trace
-  }
-  if (ks && ks.isAdmin) return null;
+  const session = await keptDecisionSession(env, req, shape);
+  if (!session) return null;
+  const { ks } = session;
   const decided = store.get(`${key}\n${facetOf(ks, shape.readsSite, req.referrer)}`, generation);
   if (decided?.kind !== 'decided') return null;
   store.hit();
@@ -263,19 +259,28 @@ async function fromKeptDecision(env: PlaybackContext, req: PlayRequest, store: D
 }
 
 /**
- * The session facts of a request's KS, for a kept session answer (src/cache/session-answers.ts):
- * the KS checked as a kept decision checks it (readSession: signature, expiry, IP and URI
- * restrictions, revocation), and its facts as the decision keyed them; null when it does not
- * verify, is an admin's or is another partner's: then the whole pipeline answers, or refuses.
+ * A kept decision's session check: the request's KS verified as the pipeline verifies it
+ * (readSession: signature, expiry, IP and URI restrictions, revocation; `ks` null without one);
+ * null when it does not verify or is an admin's (never kept): then the whole pipeline answers, or
+ * refuses it with its trace.
  */
-export async function keptSessionFacet(ctx: Pick<PlaybackContext, 'catalog' | 'now'>, req: { ks: string; clientIp: string; rawUri: string }, kept: KeptSession): Promise<string | null> {
-  let ks: Ks | null;
+async function keptDecisionSession(ctx: Pick<PlaybackContext, 'catalog' | 'now'>, req: Pick<PlayRequest, 'ks' | 'clientIp' | 'rawUri'>, kept: Pick<KeptSession, 'entry' | 'partner' | 'hasRules'>): Promise<{ ks: Ks | null } | null> {
   try {
-    ks = await readSession(ctx, req, kept.entry, kept.partner, kept.hasRules);
+    const ks = await readSession(ctx, req, kept.entry, kept.partner, kept.hasRules);
+    return ks && ks.isAdmin ? null : { ks };
   } catch {
     return null;
   }
-  return ks && !ks.isAdmin ? facetOf(ks, false, '') : null;
+}
+
+/**
+ * The session facts of a request's KS, for a kept answer of a KS-bearing request
+ * (src/cache/session-answers.ts): its KS checked as a kept decision checks it, and its facts as
+ * the decision keyed them; null when it does not verify, is an admin's or is another partner's.
+ */
+export async function keptSessionFacet(ctx: Pick<PlaybackContext, 'catalog' | 'now'>, req: { ks: string; clientIp: string; rawUri: string }, kept: KeptSession): Promise<string | null> {
+  const session = await keptDecisionSession(ctx, req, kept);
+  return session?.ks ? facetOf(session.ks, false, '') : null;
 }
 
 /** entry: expiry and kt, then the entry and its partner (Kaltura's initEntry). */

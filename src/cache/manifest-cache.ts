@@ -99,7 +99,7 @@ export function withAnswerCache(
   };
   const sessions = cache.sessions as SessionAnswerStore<KeptSession, SessionAnswer>;
   /** The request's key without its KS, when its URL carries one and such answers are kept. */
-  const sessionKey = (facts: Omit<AnswerKeyFacts, 'clientIp'>) => (session.enabled ? sessionKeyOf(facts.method, facts.isHttps, facts.baseUrl, facts.rawUrl, facts.ks, keyUrl) : null);
+  const sessionKey = (facts: Omit<AnswerKeyFacts, 'clientIp'>) => sessionKeyOf(facts.method, facts.isHttps, facts.baseUrl, facts.rawUrl, facts.ks, keyUrl);
   /** The kept answer of a KS-bearing request, once its KS is verified and its session facts found kept. */
   const forSession = async (facts: AnswerKeyFacts, sk: SessionKey, kept: KeptSession, gen: number): Promise<CachedAnswer | null> => {
     const facet = await session.facetOf(sk.ks, facts.clientIp, facts.rawUrl, facts.now, kept);
@@ -142,13 +142,12 @@ export function withAnswerCache(
 }
 
 /**
- * What the answer cache needs to give a kept session answer: whether it keeps any, the secret of
+ * What the answer cache needs to give a kept answer of a KS-bearing request: the secret of
  * kdeliver's media signatures, and the session check (src/playback.ts keptSessionFacet): the
  * session facts of a verified, non-admin KS of the entry's partner, or null (the pipeline then
  * answers, or refuses, the request).
  */
 export interface SessionCheck {
-  enabled: boolean;
   secret: string;
   facetOf(ks: string, clientIp: string, rawUrl: string, now: number, kept: KeptSession): Promise<string | null>;
 }

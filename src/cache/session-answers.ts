@@ -75,6 +75,7 @@ export interface SessionAnswer {
   expAhead: number;
   cacheAge: number;
   format: string;
+  /** The body's text length, what the store's byte bound counts it as. */
   bytes: number;
 }
 

@@ -11,6 +11,8 @@ import { request } from 'node:http';
 import t, { type Test } from 'tap';
 import { generateKs, ksRevocationKeys, parseKs, verifyKs, type GenerateKsOptions } from '../../src/access/ks.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { keyUrl } from '../../src/cache/manifest-cache.js';
+import { sessionKeyOf } from '../../src/cache/session-answers.js';
 import { sqliteDb } from '../helpers/sqlite.js';
 
 let clock = 1_800_000_000;
@@ -48,6 +50,20 @@ function ask(s: TestServer, path: string, from: From = {}): Promise<Answer> {
 
 let user = 0;
 const anyone = () => ks({ userId: `viewer-${++user}${'x'.repeat(user % 5)}` });
+
+t.test('which requests have a key without their KS', async (t) => {
+  const key = (rawUrl: string, o: { method?: string; header?: string } = {}) => sessionKeyOf(o.method ?? 'GET', false, 'http://h', rawUrl, o.header, keyUrl);
+  const a = key('/p/1/playManifest/entryId/x/ks/AAA-_=.b/format/applehttp/a.m3u8?playSessionId=1');
+  t.same(a, { key: 'GET http://h /p/1/playManifest/entryId/x/ks/\u0000/format/applehttp/a.m3u8', ks: 'AAA-_=.b' }, 'a path KS, the session id left out');
+  t.equal(key('/p/1/playManifest/entryId/x/ks/BBB/format/applehttp/a.m3u8?playSessionId=2')?.key, a?.key, 'another KS, the same key');
+  t.same(key('/p/1/playManifest/entryId/x/a.m3u8?x=1&ks=CCC&clientTag=y'), { key: 'GET http://h /p/1/playManifest/entryId/x/a.m3u8?x=1&ks=\u0000', ks: 'CCC' }, 'a query KS');
+  t.equal(key('/p/1/playManifest/entryId/x/ks/AAA/a.m3u8?ks=BBB'), null, 'two KSs: none');
+  t.equal(key('/p/1/playManifest/entryId/x/ks/AAA/ks/BBB/a.m3u8'), null, 'two in the path: none');
+  for (const odd of ['A%2FB', 'A+B', 'A%3D', '']) t.equal(key(`/p/1/playManifest/entryId/x/a.m3u8?ks=${odd}`), null, `a KS the parsers could read otherwise (${JSON.stringify(odd)}): none`);
+  t.equal(key('/p/1/playManifest/entryId/x/ks/AAA/a.m3u8', { header: 'BBB' }), null, 'with an X-Kaltura-Ks header: none');
+  t.equal(key('/p/1/playManifest/entryId/x/ks/AAA/a.m3u8', { method: 'POST' }), null, 'a POST: none');
+  t.equal(key('/p/1/playManifest/entryId/x/a.m3u8'), null, 'no KS: none');
+});
 
 for (const proxied of [false, true]) {
   t.test(proxied ? 'behind a trusted proxy (the route answers)' : 'reached directly (answered before routing)', async (t) => {
