@@ -19,11 +19,12 @@ import { OrderedMap } from '../ordered-map.js';
 import { createAskedOnce } from './asked-once.js';
 
 /**
- * The KS text a kept answer may be given to: what a KS looks like in a URL (base64url, `=`, `.`),
- * with no character the URL parsers would read differently (`%`, `+`, `/`, `&`), so that two URLs
- * that differ only in it are the same request for every other parameter.
+ * The KS text a kept answer may be given to: what a KS looks like in a URL (base64url and `=`),
+ * with no character the URL parsers would read differently (`%`, `+`, `/`, `&`) and no `.` (a
+ * file name's), so that two URLs that differ only in it are the same request for every other
+ * parameter.
  */
-const KS_TEXT = /^[A-Za-z0-9_=.-]{1,8192}$/;
+const KS_TEXT = /^[A-Za-z0-9_=-]{1,8192}$/;
 const PATH_KS = /\/ks\/([^/?#]*)/g;
 const QUERY_KS = /[?&]ks=([^&#]*)/g;
 
