@@ -15,7 +15,7 @@ import { playManifestFacts } from '../src/metrics/request-facts.js';
 import type { EarlyAnswer } from '../src/server.js';
 import { DeliveryError } from '../src/errors.js';
 import { answerPlayManifest, keptSessionFacet } from '../src/playback.js';
-import { answerHead, withAnswerCache, type AnswerCache } from '../src/cache/manifest-cache.js';
+import { answerHead, withAnswerCache, type AnswerCache, type Fresh, type Kept } from '../src/cache/manifest-cache.js';
 import type { CachedAnswer } from '../src/env.js';
 import { actionUrls, baseUrl, baseUrlOf, payloadOf, requestEnv, sendEarly, sendRaw, sendRendered, takeBodiesAsBytes } from './http.js';
 import type { RefusalLogConfig } from './common.js';
@@ -44,19 +44,16 @@ export default async function playManifestRoutes(app: FastifyInstance) {
     const facts = { method: request.method, isHttps: request.protocol === 'https', baseUrl: baseUrl(request), rawUrl: request.raw.url ?? request.url, ks: request.headers['x-kaltura-ks'], now, clientIp: request.ip };
     const a = answers.cachedAnswer(facts, () => requestEnv(request, now));
     // partnerId and entryId are bound to the request logger (routes/metrics.ts)
-    if ('kept' in a) {
-      request.log.info({ format: a.kept.format, code: 0, cached: true }, 'playManifest');
-      // built and checked when first sent
-      return sendRaw(request, reply, a.kept.status, answerHead(a.kept, now), a.kept.bytes, a.kept.body);
-    }
-    return a.then((f) => {
+    const send = (f: Kept | Fresh): FastifyReply => {
       if (f.kept) {
         request.log.info({ format: f.kept.format, code: 0, cached: true }, 'playManifest');
+        // built and checked when first sent
         return sendRaw(request, reply, f.kept.status, answerHead(f.kept, now), f.kept.bytes, f.kept.body);
       }
       request.log.info({ format: f.fresh.playback.requestedFormat, code: 0 }, 'playManifest');
       return sendRendered(reply, f.fresh.rendered, f.body);
-    });
+    };
+    return a instanceof Promise ? a.then(send) : send(a);
   }
   takeBodiesAsBytes(app, BODY_LIMIT);
   const config: RefusalLogConfig = { deliveryBody: true };

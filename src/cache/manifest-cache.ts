@@ -101,42 +101,47 @@ export function withAnswerCache(
   /** The request's key without its KS, when its URL carries one and such answers are kept. */
   const sessionKey = (facts: Omit<AnswerKeyFacts, 'clientIp'>) => sessionKeyOf(facts.method, facts.isHttps, facts.baseUrl, facts.rawUrl, facts.ks, keyUrl);
   /** The kept answer of a KS-bearing request, once its KS is verified and its session facts found kept. */
-  const forSession = async (facts: AnswerKeyFacts, sk: SessionKey, kept: KeptSession, gen: number): Promise<CachedAnswer | null> => {
-    const facet = await session.facetOf(sk.ks, facts.clientIp, facts.rawUrl, facts.now, kept);
+  const forSession = async (facts: Omit<AnswerKeyFacts, 'clientIp'>, clientIp: string, sk: SessionKey, kept: KeptSession, gen: number): Promise<CachedAnswer | null> => {
+    const facet = await session.facetOf(sk.ks, clientIp, facts.rawUrl, facts.now, kept);
     const a = facet === null ? undefined : sessions.answer(sk.key, facet, gen);
     if (!a) return null;
     sessions.hit();
     return fillSessionAnswer(a, sk.ks, facts.now, session.secret, gen);
   };
-  function cachedAnswer(facts: AnswerKeyFacts, makeEnv: () => PlayManifestEnv): Kept | Promise<Kept | Fresh> {
+  /**
+   * The kept answer for these facts (a KS-bearing one as a promise, its KS verified first), or
+   * null; with the key, the key without the KS and the generation the pipeline keeps under.
+   * `counted`: a miss is counted (the route's asking; before routing, the route asks again).
+   */
+  function lookup(facts: Parameters<AnswerCache['keptOnly']>[0], counted: boolean) {
     const key = cache.keyOf(facts.method, facts.isHttps, facts.baseUrl, facts.rawUrl, facts.ks);
     // the generation before the catalog is read: an answer built while it changes is kept under
     // the older generation, and so never served after the change
     const gen = generation();
     if (key !== null) {
-      const kept = cache.get(key, gen, facts.rawUrl, facts.now);
-      if (kept) return { kept };
+      const kept = counted ? cache.get(key, gen, facts.rawUrl, facts.now) : cache.peek(key, gen, facts.rawUrl, facts.now);
+      return { key, sk: null, gen, kept: kept ?? null };
     }
-    const sk = key === null ? sessionKey(facts) : null;
-    const kept = sk && sessions.session(sk.key, gen);
-    if (kept) {
-      return forSession(facts, sk!, kept, gen).then<Kept | Fresh>((a) => {
+    const sk = sessionKey(facts);
+    const ip = facts.clientIp;
+    const kept = sk && ip !== null ? sessions.session(sk.key, gen) : undefined;
+    return { key, sk, gen, kept: sk && ip !== null && kept ? forSession(facts, ip, sk, kept, gen) : null };
+  }
+  function cachedAnswer(facts: AnswerKeyFacts, makeEnv: () => PlayManifestEnv): Kept | Promise<Kept | Fresh> {
+    const { key, sk, gen, kept } = lookup(facts, true);
+    if (kept instanceof Promise) {
+      return kept.then<Kept | Fresh>((a) => {
         if (a) return { kept: a };
         const env = makeEnv();
-        return keepFresh(null, sk, gen, env, answer(env));
+        return keepFresh(key, sk, gen, env, answer(env));
       });
     }
+    if (kept) return { kept };
     const env = makeEnv();
     return keepFresh(key, sk, gen, env, answer(env));
   }
   function keptOnly(facts: Parameters<AnswerCache['keptOnly']>[0]): CachedAnswer | null | Promise<CachedAnswer | null> {
-    const key = cache.keyOf(facts.method, facts.isHttps, facts.baseUrl, facts.rawUrl, facts.ks);
-    const gen = generation();
-    if (key !== null) return cache.peek(key, gen, facts.rawUrl, facts.now) ?? null;
-    if (facts.clientIp === null) return null;
-    const sk = sessionKey(facts);
-    const kept = sk && sessions.session(sk.key, gen);
-    return kept ? forSession({ ...facts, clientIp: facts.clientIp }, sk!, kept, gen) : null;
+    return lookup(facts, false).kept;
   }
   return { cachedAnswer, keptOnly };
 }
