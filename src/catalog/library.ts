@@ -574,7 +574,7 @@ export async function importLibrary(
   maxMoovBytes = DEFAULT_MAX_MOOV_BYTES, signal?: AbortSignal,
 ): Promise<{ entries: number; warnings: string[] }> {
   const placed: string[] = [];
-  // flavors whose MP4 the packager refuses (fragmented, truncated): imported, served as files, said
+  // flavors whose MP4 the packager refuses (cut short, damaged): imported, served as files, said
   const warnings: string[] = [];
   /** Folders this import made: [the entry's folder, the first one made], removed again on failure when empty. */
   const made: [string, string][] = [];

@@ -33,7 +33,7 @@ const MP4_NAME = /\.(mp4|m4v|m4a|mov|3gp|3g2|f4v)$/i;
 
 /**
  * mediaFacts, and why the packager refuses the file when it is an MP4 it will not package (a
- * fragmented MP4, a truncated or damaged one, a moov over the limit): such a file is served only
+ * truncated or damaged one, a moov over the limit): such a file is served only
  * as a file, which the person importing it should hear of. A file that is neither MP4 by its
  * boxes nor by its name (a WebM, an FLV) has no facts and no reason: it is meant for progressive
  * download.
@@ -43,15 +43,12 @@ export async function readMediaFacts(path: string, maxMoovBytes: number): Promis
     return { facts: await factsOf(path, maxMoovBytes), refused: null };
   } catch (e) {
     const said = e instanceof MediaError && (e.kind !== 'NOT_MP4' || MP4_NAME.test(path));
-    // a fragmented MP4's moov still names its codecs and picture (thumbnails are taken from a
-    // flavor with a picture size; its duration, in the fragments, stays unknown)
-    const facts = e instanceof MediaError && e.kind === 'UNSUPPORTED' ? await factsOf(path, maxMoovBytes, true).catch(() => null) : null;
-    return { facts, refused: said ? e.message : null };
+    return { facts: null, refused: said ? e.message : null };
   }
 }
 
-async function factsOf(path: string, maxMoovBytes: number, fragmented = false): Promise<MediaFacts> {
-  const index = await readMediaIndex(path, { maxMoovBytes, fragmented });
+async function factsOf(path: string, maxMoovBytes: number): Promise<MediaFacts> {
+  const index = await readMediaIndex(path, { maxMoovBytes });
   const v = videoTrack(index);
   const a = audioTrack(index);
   const durationMs = Math.round(index.durationMs);

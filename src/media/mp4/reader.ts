@@ -1,9 +1,11 @@
-// Reads the moov of a progressive MP4 into typed sample tables. The top-level boxes of the source
-// are walked by their headers only (faststart or not), and just the moov is read.
+// Reads the moov of an MP4 into typed sample tables. The top-level boxes of the source are walked
+// by their headers only (faststart or not), and just the moov is read; of a fragmented MP4, the
+// moov and every moof after it (fragments.ts).
 import { MediaError } from '../errors.js';
 import { openFileSource, type ByteSource } from '../source.js';
 import type { DecodeRuns, MediaIndex, TrackIndex, TrackKind } from './index-types.js';
 import { Mp4Track, mediaIndex, type PendingTables, type RawTables } from './track.js';
+import { appendFragments, fragmentSamples, trackDefaults, type FragmentSamples, type Moof } from './fragments.js';
 import { moovMemory } from '../spare-memory.js';
 import { readSps } from './avc-sps.js';
 
@@ -73,13 +75,8 @@ interface TableAt {
 }
 
 export interface ReadOptions {
+  /** The most bytes of moov (and, in a fragmented MP4, of its moofs) read. */
   maxMoovBytes: number;
-  /**
-   * Describe a fragmented MP4 by its moov alone (its tracks' sample entries: codecs, picture size;
-   * no samples) instead of refusing it: what an import records of such a file, which the packager
-   * still refuses.
-   */
-  fragmented?: boolean;
 }
 
 /** Finds and reads the moov of the local file at path, then parses it. */
@@ -131,7 +128,7 @@ export async function readSourceIndex(source: ByteSource, opts: ReadOptions): Pr
       header = 16;
     } else if (size === 0) size = fileSize - pos;
     if (size < header) throw new MediaError('NOT_MP4', `box ${type} at ${pos} has an impossible size ${size}`);
-    if (type === 'moof') throw new MediaError('UNSUPPORTED', 'fragmented MP4 input is not supported');
+    if (type === 'moof') throw new MediaError('UNSUPPORTED', 'a fragmented MP4 whose first moof comes before its moov is not packaged; remux it first: ffmpeg -i in.mp4 -c copy -movflags +faststart out.mp4');
     if (type === 'moov') {
       if (size > opts.maxMoovBytes) throw new MediaError('MOOV_TOO_LARGE', `moov of ${size} bytes is over the ${opts.maxMoovBytes}-byte limit`);
       if (pos + size > fileSize) throw new MediaError('TRUNCATED', `moov runs past the end of the file (${pos + size} > ${fileSize})`);
@@ -144,13 +141,60 @@ export async function readSourceIndex(source: ByteSource, opts: ReadOptions): Pr
         const got = await source.read(pos + header + have, moov.length - have, moov.subarray(have));
         if (got.length < moov.length - have) throw new MediaError('TRUNCATED', 'file shorter than its moov');
       }
-      return parseMoov(moov, fileSize, { own: true, fragmented: opts.fragmented });
+      if (!hasMvex(moov)) return parseMoov(moov, fileSize, { own: true });
+      const moofs = await readMoofs(source, pos + size, opts.maxMoovBytes, size);
+      return parseMoov(moov, fileSize, { own: true, moofs });
     }
     if (pos + size > fileSize) throw new MediaError('TRUNCATED', `box ${type} runs past the end of the file`);
     pos += size;
   }
   // a file too short for one box header is empty only when it has no byte at all
   throw new MediaError(first ? 'NOT_MP4' : 'NO_MOOV', !first ? 'no moov box in the file' : fileSize === 0 ? 'empty file' : `not an MP4 file (${fileSize} bytes, too short for a box)`);
+}
+
+/** Does the moov (its payload) have an mvex, saying samples follow in moofs? */
+function hasMvex(moov: Uint8Array): boolean {
+  const dv = new DataView(moov.buffer, moov.byteOffset, moov.byteLength);
+  return child(children(dv, moov, 0, moov.length), 'mvex') !== undefined;
+}
+
+/**
+ * Every moof from `pos` to the end of the source (the mdat boxes between them are skipped by their
+ * headers), at most `limit` bytes of them with the moov's: a 2-hour file of 2-second fragments has about 3,600,
+ * a few hundred bytes each. A box cut short or unreadable ends the walk: a recording stopped
+ * mid-write keeps the fragments it wrote whole (fragments.ts drops samples past the end).
+ */
+async function readMoofs(source: ByteSource, pos: number, limit: number, moovBytes: number): Promise<Moof[]> {
+  const fileSize = source.size;
+  const moofs: Moof[] = [];
+  let held = moovBytes;
+  // one read per box: its header and, for a moof, usually all of it
+  const window = Buffer.alloc(HEAD_READ);
+  while (pos + 8 <= fileSize) {
+    const got = await source.read(pos, Math.min(HEAD_READ, fileSize - pos), window);
+    if (got.length < 8) break;
+    const head = Buffer.from(got.buffer, got.byteOffset, got.length);
+    let size = head.readUInt32BE(0);
+    const type = head.toString('latin1', 4, 8);
+    let header = 8;
+    if (size === 1) {
+      if (got.length < 16) break;
+      size = Number(head.readBigUInt64BE(8));
+      header = 16;
+    } else if (size === 0) size = fileSize - pos;
+    if (!isPrintable(type) || size < header || pos + size > fileSize) break;
+    if (type === 'moof') {
+      held += size;
+      if (held > limit) throw new MediaError('MOOV_TOO_LARGE', `the moov and moof boxes of this fragmented MP4 are over the ${limit}-byte limit`);
+      const payload = new Uint8Array(size - header);
+      const have = Math.min(got.length - header, payload.length);
+      payload.set(got.subarray(header, header + have));
+      if (have < payload.length && (await source.read(pos + header + have, payload.length - have, payload.subarray(have))).length < payload.length - have) break;
+      moofs.push({ at: pos, payload });
+    }
+    pos += size;
+  }
+  return moofs;
 }
 
 /**
@@ -161,21 +205,20 @@ export async function readSourceIndex(source: ByteSource, opts: ReadOptions): Pr
  * moov is held until the first segment decodes them); otherwise
  * they are copied and `moov` is left as it was.
  */
-export function parseMoov(moov: Uint8Array, fileSize: number, opts: { own?: boolean; fragmented?: boolean } = {}): MediaIndex {
+export function parseMoov(moov: Uint8Array, fileSize: number, opts: { own?: boolean; moofs?: Moof[] } = {}): MediaIndex {
   const own = opts.own === true;
   const dv = new DataView(moov.buffer, moov.byteOffset, moov.byteLength);
   const top = children(dv, moov, 0, moov.length);
-  // A fragmented MP4 (ffmpeg's -movflags frag_keyframe, OBS's fragmented recordings) keeps its
-  // samples in moof boxes after the moov, which this reader does not walk: its moov alone would
-  // read as an empty file (or as its first fragment only), so say why instead.
-  if (child(top, 'mvex') && !opts.fragmented) {
-    throw new MediaError('UNSUPPORTED', 'a fragmented MP4 (samples in moof boxes) is not packaged; remux it first: ffmpeg -i in.mp4 -c copy -movflags +faststart out.mp4');
-  }
+  // A fragmented MP4 keeps its samples in moof boxes after the moov (readMoofs reads them): its
+  // moov alone would read as an empty file, or as its first fragment only
+  const mvex = child(top, 'mvex');
+  if (mvex && !opts.moofs) throw new MediaError('UNSUPPORTED', 'a fragmented MP4 whose moof boxes were not read');
+  const fragments = mvex && opts.moofs ? fragmentSamples(opts.moofs, trackDefaults(dv, moov, mvex.start, mvex.end), fileSize) : null;
   const mvhd = child(top, 'mvhd');
   const movieTimescale = mvhd ? dv.getUint32(mvhd.start + (moov[mvhd.start] === 1 ? 20 : 12)) || 1000 : 1000;
   const tracks: Mp4Track[] = [];
   for (const trak of top.filter((x) => x.type === 'trak')) {
-    const t = parseTrak(dv, moov, trak, fileSize, movieTimescale, own);
+    const t = parseTrak(dv, moov, trak, fileSize, movieTimescale, own, fragments);
     if (t) tracks.push(t);
   }
   if (!tracks.some((t) => t.kind === 'video' || t.kind === 'audio')) throw new MediaError('UNSUPPORTED', 'no audio or video track');
@@ -185,7 +228,7 @@ export function parseMoov(moov: Uint8Array, fileSize: number, opts: { own?: bool
 }
 
 /** One trak: its header, media header and handler, then the sample table box by box. */
-function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, movieTimescale: number, own: boolean): Mp4Track | null {
+function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, movieTimescale: number, own: boolean, fragments: Map<number, FragmentSamples> | null): Mp4Track | null {
   const tk = children(dv, b, trak.start, trak.end);
   const tkhd = child(tk, 'tkhd');
   const mdia = child(tk, 'mdia');
@@ -269,12 +312,16 @@ function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, mov
       cttsLength: cttsAt ? cttsAt.count : 0,
     };
   } else raw = rawTables();
-  return new Mp4Track(
+  const track = new Mp4Track(
     { id, kind, timescale, language, matrix, ...description, count, stts, sync, endDts, mediaTimeOffset },
     raw,
     fileSize,
     own ? b.buffer : null,
   );
+  const more = fragments?.get(id);
+  if (!more || more.size.length === 0) return track;
+  // the start, as above: the first sample's composition offset, or the edit list's
+  return appendFragments(track, more, fileSize, (firstCto) => (elst ? parseElst(dv, b, elst, firstCto, timescale, movieTimescale) : firstCto));
 }
 
 /** tkhd: the track id. */
