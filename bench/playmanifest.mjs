@@ -13,8 +13,9 @@
 //   as session.start does): a KS per player session reused for its --session-requests requests
 //   (a player keeps its KS for the whole session), and a fresh KS on every request.
 // The URL form is checked against the one the real player sends in Chromium (when available).
-// --profile: afterwards, one more kdeliver under `node --cpu-prof` for one run of each KS target,
-// and where its samples went (bench/.work/profiles/).
+// --profile: afterwards, one more kdeliver under `node --cpu-prof` for one run of each KS target
+// and of the anonymous kept answer (what a KS answer adds shows against it), and where its
+// samples went (bench/.work/profiles/).
 // Usage: node bench/playmanifest.mjs [--connections 50] [--pipelining 1] [--duration 10] [--rounds 3]
 //          [--session-requests 4] [--profile] [--no-build]
 import { randomUUID } from 'node:crypto';
@@ -153,7 +154,7 @@ try {
 
   // where a KS answer's time goes: the same requests against a server under the profiler
   if (opts.extra.profile) {
-    for (const t of targets.filter((x) => x.name.startsWith('player KS'))) {
+    for (const t of targets.filter((x) => x.name.startsWith('player KS') || x.name === 'player anon, as shipped')) {
       const p = await profileKdeliver(t.name, {}, async (pk) => {
         await cannon({ url: pk.url, connections, pipelining, duration: 2, requests: t.requests, ok: t.ok });
         return cannon({ url: pk.url, connections, pipelining, duration, requests: t.requests, ok: t.ok });
