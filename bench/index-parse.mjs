@@ -1,6 +1,7 @@
 // Cold index parse time and memory per cached index, for a 2-hour MP4 (lib/media.mjs says how
 // it is made), using the packager's own moov reader (src/media/mp4/reader.ts, compiled), with
-// mp4box.js on the same moov for comparison. Method of the reference (§6): time with
+// mp4box.js on the same moov for comparison; then the same file fragmented (its moofs read by
+// src/media/mp4/fragments.ts), for which no aim is set. Method of the reference (§6): time with
 // process.hrtime.bigint(), memory as heapUsed + arrayBuffers after a forced GC.
 // Usage: node bench/index-parse.mjs   (re-runs itself with --expose-gc)
 import { spawnSync } from 'node:child_process';
@@ -25,7 +26,7 @@ if (typeof globalThis.gc !== 'function') {
 const report = startReport('index');
 printMachine();
 const { readMediaIndex, parseMoov } = await import(distModule('src/media/mp4/reader.js'));
-const { long } = benchMedia();
+const { long, longFragmented } = benchMedia();
 const MAX_MOOV = 256 * 1024 * 1024;
 const ms = (ns) => Number(ns) / 1e6;
 // after a turn of the event loop: until then the last read's moov buffer is still referenced,
@@ -136,6 +137,30 @@ t0 = process.hrtime.bigint();
 mp4boxParse();
 const boxSecond = ms(process.hrtime.bigint() - t0);
 
+// 5. the same samples, fragmented: the moov and 3,600 moofs, cold in a fresh process and warm here
+const fragmentedCold = () => {
+  const code = `const { readMediaIndex } = await import(${JSON.stringify(distModule('src/media/mp4/reader.js'))});
+    const t0 = process.hrtime.bigint(); await readMediaIndex(${JSON.stringify(longFragmented)}, { maxMoovBytes: ${MAX_MOOV} });
+    console.log(Number(process.hrtime.bigint() - t0) / 1e6);`;
+  spawnSync('dd', [`if=${longFragmented}`, 'iflag=nocache', 'count=0', 'status=none']);
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`fragmented cold parse: ${r.stderr}`);
+  return Number(r.stdout.trim());
+};
+const fragCold = [fragmentedCold(), fragmentedCold(), fragmentedCold()];
+const fragWarm = [];
+for (let i = 0; i < 5; i++) {
+  t0 = process.hrtime.bigint();
+  await readMediaIndex(longFragmented, { maxMoovBytes: MAX_MOOV });
+  fragWarm.push(ms(process.hrtime.bigint() - t0));
+}
+const fragBefore = await mem();
+const fragHeld = [];
+for (let i = 0; i < K; i++) fragHeld.push(await readMediaIndex(longFragmented, { maxMoovBytes: MAX_MOOV }));
+const fragPerIndex = (await mem() - fragBefore) / K;
+const fragSelf = fragHeld[0].bytes;
+fragHeld.length = 0;
+
 const mb = (b) => (b / 1e6).toFixed(1);
 console.log(`2-hour file: ${long}`);
 console.log(`  ${mb(fileSize)} MB, moov ${moovSize.toLocaleString('en')} bytes, ${video.count.toLocaleString('en')} video samples (${video.sync ? video.sync.length.toLocaleString('en') : 'all'} sync), ${audio.count.toLocaleString('en')} audio samples`);
@@ -149,6 +174,12 @@ console.log(`  ... once segments decoded every per-sample table:       ${mb(perI
 if (keepsMoov) console.log(`  note: each cached index keeps its whole ${mb(moovSize)} MB moov buffer alive (sampleEntry/codecConfig are views into it)`);
 console.log(`mp4box.js ${JSON.parse((await import('node:fs')).readFileSync(new URL('../node_modules/mp4box/package.json', import.meta.url), 'utf8')).version} on the same moov:`);
 console.log(`  first ${boxFirst.toFixed(0)} ms, second ${boxSecond.toFixed(0)} ms, +${mb(boxHeap)} MB retained`);
+console.log(`the same samples fragmented (${longFragmented}, ${mb(statSync(longFragmented).size)} MB):`);
+console.log(`  cold parse, a fresh process each (moov + every moof + parse), median of 3: ${median(fragCold).toFixed(1)} ms (${fragCold.map((x) => x.toFixed(1)).join(', ')})`);
+console.log(`  read + parse, median of 5 warm runs:                   ${median(fragWarm).toFixed(1)} ms (min ${Math.min(...fragWarm).toFixed(1)})`);
+console.log(`  memory per cached index (${K} held): ${mb(fragPerIndex)} MB; index.bytes says ${mb(fragSelf)} MB`);
+report.data.fragmented = { coldMs: fragCold, warmMs: fragWarm, perIndexBytes: fragPerIndex, selfReportedBytes: fragSelf };
+report.note(`the 2-hour file fragmented: cold parse ${median(fragCold).toFixed(1)} ms (median of 3 fresh processes), warm ${median(fragWarm).toFixed(1)} ms, ${mb(fragPerIndex)} MB per cached index; no aim`);
 Object.assign(report.data, { fileSize, moovSize, coldMs: firstMs, dropped, readParseMs: readParse, parseOnlyMs: parseOnly, decodeAllMs: decodeAll, perIndexBytes: perIndex, selfReportedBytes: selfReported, perIndexDecodedBytes: perIndexDecoded, selfReportedDecodedBytes: selfReportedDecoded, keepsMoov, mp4box: { firstMs: boxFirst, secondMs: boxSecond, retainedBytes: boxHeap } });
 if (!dropped) report.note('the file could not be dropped from the page cache (dd iflag=nocache failed): the cold parse read it from memory');
 report.ratio('cold index parse of the 2-hour file, ms / 50 ms (the aim)', firstMs / 50, `${firstMs.toFixed(1)} ms; aim < 1.0`);

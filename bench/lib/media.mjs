@@ -4,6 +4,8 @@
 // - long-2h.mp4: a 60 s 320x180 30 fps H.264 + 48 kHz AAC clip looped 120 times with stream
 //   copy (7,200 s, faststart): 216,000 video and ~337,500 audio samples, a ~6.2 MB moov, the
 //   shape of the reference's 2-hour parse test at a tiny resolution.
+// - long-2h-fragmented.mp4: the same samples as long-2h.mp4, fragmented at each keyframe as OBS
+//   and ffmpeg's frag_keyframe write them (3,600 moofs, each traf's data counted from its moof).
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mediaDir, projectRoot } from './paths.mjs';
@@ -28,7 +30,8 @@ export function benchMedia() {
     '-c:a', 'aac', '-b:a', '32k', '-ac', '2',
   ]);
   const long = make('long-2h.mp4', ['-stream_loop', '119', '-i', base, '-c', 'copy', '-movflags', '+faststart']);
-  return { segments, long };
+  const longFragmented = make('long-2h-fragmented.mp4', ['-i', long, '-c', 'copy', '-movflags', 'frag_keyframe+empty_moov+default_base_moof']);
+  return { segments, long, longFragmented };
 }
 
 export const BENCH_ENTRY = { entryId: '1_bench0001', flavorId: '1_fbench720' };

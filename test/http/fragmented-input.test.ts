@@ -16,6 +16,7 @@ import { readMediaIndex } from '../../src/media/mp4/reader.js';
 import { MediaError } from '../../src/media/errors.js';
 import type { MediaIndex } from '../../src/media/mp4/index-types.js';
 import { requireCommands } from '../helpers/system.js';
+import { launchBrowser, playUntil, startPlayerPageServer, type PlayerKind } from '../helpers/browser.js';
 
 requireCommands(t, ['ffmpeg'], 'ffmpeg');
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-fragmented-'));
@@ -107,6 +108,56 @@ t.test('a fragmented recording cut short keeps the samples it wrote whole', asyn
   }
 });
 
+t.test('a damaged moof is refused with what is wrong, not read past its box', async (t) => {
+  const bytes = readFileSync(files['empty-moov.mp4']);
+  const trun = bytes.indexOf('trun', bytes.indexOf('moof'));
+  // the first trun claims 2^31 samples, its box holds a few hundred
+  const damaged = Buffer.from(bytes);
+  damaged.writeUInt32BE(0x7fffffff, trun + 8);
+  writeFileSync(join(dir, 'damaged.mp4'), damaged);
+  const e = await read(join(dir, 'damaged.mp4')).then(() => null, (x: unknown) => x);
+  t.ok(e instanceof MediaError && e.kind === 'NOT_MP4' && /a trun too short for its 2147483647 samples/.test(e.message), String(e));
+});
+
+/** The positions of every tfdt of track `id` (version 0 or 1), in file order. */
+function tfdts(bytes: Buffer, id: number): { at: number; v: number }[] {
+  const out: { at: number; v: number }[] = [];
+  for (let i = bytes.indexOf('tfhd'); i >= 0; i = bytes.indexOf('tfhd', i + 4)) {
+    if (bytes.readUInt32BE(i + 8) !== id) continue;
+    const d = bytes.indexOf('tfdt', i);
+    out.push({ at: d + 4, v: bytes[d + 4] });
+  }
+  return out;
+}
+const readTfdt = (b: Buffer, x: { at: number; v: number }) => (x.v === 1 ? Number(b.readBigUInt64BE(x.at + 4)) : b.readUInt32BE(x.at + 4));
+const writeTfdt = (b: Buffer, x: { at: number; v: number }, t: number) => (x.v === 1 ? b.writeBigUInt64BE(BigInt(t), x.at + 4) : b.writeUInt32BE(t, x.at + 4));
+
+t.test('fragment decode times (tfdt): a gap is kept, a late start moves the track', async (t) => {
+  const bytes = readFileSync(files['empty-moov.mp4']);
+  const whole = await read(files['empty-moov.mp4']);
+  const video = whole.tracks.find((x) => x.kind === 'video')!;
+  const at = tfdts(bytes, video.id);
+  t.ok(at.length >= 4, `${at.length} video fragments`);
+  // a gap of one second before the third fragment: its samples start a second later, the last
+  // sample before it lasts a second longer, and nothing else moves
+  const gap = Buffer.from(bytes);
+  for (const x of at.slice(2)) writeTfdt(gap, x, readTfdt(gap, x) + video.timescale);
+  writeFileSync(join(dir, 'gap.mp4'), gap);
+  const g = (await read(join(dir, 'gap.mp4'))).tracks.find((x) => x.kind === 'video')!;
+  const third = Array.from(video.dts).indexOf(readTfdt(bytes, at[2]));
+  t.ok(third > 0, `the third fragment starts at sample ${third}`);
+  t.same(Array.from(g.dts.subarray(0, third)), Array.from(video.dts.subarray(0, third)), 'samples before the gap keep their times');
+  t.same(Array.from(g.dts.subarray(third)), Array.from(video.dts.subarray(third), (d) => d + video.timescale), 'samples after it are a second later');
+  t.equal(g.endDts, video.endDts + video.timescale, 'the track a second longer');
+  // every fragment a second later: the track starts a second later (its start moves back by as much)
+  const late = Buffer.from(bytes);
+  for (const x of at) writeTfdt(late, x, readTfdt(late, x) + video.timescale);
+  writeFileSync(join(dir, 'late.mp4'), late);
+  const l = (await read(join(dir, 'late.mp4'))).tracks.find((x) => x.kind === 'video')!;
+  t.same(Array.from(l.dts), Array.from(video.dts), 'decode times counted from the first sample');
+  t.equal(l.mediaTimeOffset, video.mediaTimeOffset - video.timescale, 'the start a second later');
+});
+
 t.test('the moofs count against the moov limit', async (t) => {
   const e = await read(files['empty-moov.mp4'], 4096).then(() => null, (x: unknown) => x);
   t.ok(e instanceof MediaError && e.kind === 'MOOV_TOO_LARGE' && /moov and moof boxes .* over the 4096-byte limit/.test(e.message), String(e));
@@ -186,4 +237,21 @@ t.test('imported, it is packaged: HLS (TS and fMP4) and DASH carry every frame, 
   const file = await fetch(`${pm}/format/url/protocol/http/a.mp4`);
   t.equal(file.status, 200, 'progressive');
   t.same(Buffer.from(await file.arrayBuffer()), readFileSync(files['empty-moov.mp4']), 'the file as it is');
+});
+
+t.test('hls.js and dash.js play it in Chromium', async (t) => {
+  const s = await startServer(t);
+  await importLibrary(s.app.catalog, {
+    version: 1,
+    entries: [{ id: '1_fragobs0', partnerId: 309, name: 'fragmented, base moof', flavors: [{ id: '1_fragobsf', flavorParamsId: 301951, file: 'base-moof.mp4' }] }],
+  }, dir, s.config.mediaRoot);
+  const browser = await launchBrowser(t);
+  const page = await startPlayerPageServer(t);
+  const pm = `${s.url}/p/309/sp/30900/playManifest/entryId/1_fragobs0`;
+  for (const [kind, src] of [['hls', `${pm}/format/applehttp/protocol/http/a.m3u8`], ['dash', `${pm}/format/mpegdash/protocol/http/a.mpd`]] as [PlayerKind, string][]) {
+    const r = await playUntil(browser, page.url, kind, src, { untilSec: 6 });
+    const diag = { events: r.events, console: r.console, failedRequests: r.failedRequests };
+    t.same(r.errors, [], `${kind}: no error event`, diag);
+    t.ok(r.reached, `${kind}: currentTime ${r.currentTime.toFixed(2)} s passes 6 s`, diag);
+  }
 });

@@ -21,17 +21,26 @@ interface TrackDefaults {
   flags: number;
 }
 
-/** The samples the moofs give one track, in decode order. */
+/** The samples the moofs give one track, in decode order: the first `count` of each array. */
 export interface FragmentSamples {
-  size: number[];
-  offset: number[];
-  duration: number[];
-  cto: number[];
-  sync: boolean[];
+  count: number;
+  size: Uint32Array;
+  offset: Float64Array;
+  duration: Uint32Array;
+  cto: Int32Array;
+  /** 1 for a sync sample. */
+  sync: Uint8Array;
   /** The first fragment's base media decode time (tfdt), or null when it has none. */
   firstDecodeTime: number | null;
   /** Decode time reached so far (the tfdt of a later fragment may jump ahead of it: a gap). */
   end: number;
+  /** A sample ran past the end of the file: the track ends before it. */
+  ended: boolean;
+}
+
+/** Room for `n` samples, allocated once: every trun's sample count is known before one is read. */
+function newSamples(n: number): FragmentSamples {
+  return { count: 0, size: new Uint32Array(n), offset: new Float64Array(n), duration: new Uint32Array(n), cto: new Int32Array(n), sync: new Uint8Array(n), firstDecodeTime: null, end: 0, ended: false };
 }
 
 interface Box {
@@ -69,14 +78,17 @@ export function trackDefaults(dv: DataView, b: Uint8Array, mvexStart: number, mv
 
 /** A sample's flags say it is not a sync sample (sample_is_non_sync_sample). */
 const NON_SYNC = 0x10000;
+/** 100 million samples: a week of 120 fps video; beyond it the boxes are corrupt, not long (as reader.ts says). */
+const MAX_SAMPLES = 100_000_000;
 
 /**
  * The samples of every track the moofs describe, by track id. A sample whose bytes run past the
- * end of the file ends its track there: a recording cut short keeps what it wrote whole.
+ * end of the file (or start before it) ends its track there: a recording cut short keeps what it
+ * wrote whole.
  */
 export function fragmentSamples(moofs: Moof[], defaults: Map<number, TrackDefaults>, fileSize: number): Map<number, FragmentSamples> {
   const out = new Map<number, FragmentSamples>();
-  const ended = new Set<number>();
+  const counts = sampleCounts(moofs);
   for (const moof of moofs) {
     const b = moof.payload;
     const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -109,59 +121,97 @@ export function fragmentSamples(moofs: Moof[], defaults: Map<number, TrackDefaul
       if (flags & 0x10000) continue;
       let s = out.get(id);
       if (!s) {
-        s = { size: [], offset: [], duration: [], cto: [], sync: [], firstDecodeTime: null, end: 0 };
+        s = newSamples(counts.get(id) ?? 0);
         out.set(id, s);
       }
       const tfdt = kids.find((x) => x.type === 'tfdt');
       if (tfdt) {
         const t = b[tfdt.start] === 1 ? Number(dv.getBigUint64(tfdt.start + 4)) : dv.getUint32(tfdt.start + 4);
-        if (s.firstDecodeTime === null && s.size.length === 0) {
+        if (s.firstDecodeTime === null && s.count === 0) {
           s.firstDecodeTime = t;
           s.end = t;
-        } else if (t > s.end && s.duration.length > 0) {
+        } else if (t > s.end && s.count > 0 && !s.ended) {
           // a gap: the last sample lasts until this fragment starts, so later samples keep their times
-          s.duration[s.duration.length - 1] += t - s.end;
+          s.duration[s.count - 1] += t - s.end;
           s.end = t;
         }
       }
       let next = base;
       for (const trun of kids) {
         if (trun.type !== 'trun') continue;
-        const v = b[trun.start];
+        const signedCto = b[trun.start] !== 0;
         const tf = dv.getUint32(trun.start) & 0xffffff;
         const n = dv.getUint32(trun.start + 4);
         let p = trun.start + 8;
         if (tf & 0x1) { next = base + dv.getInt32(p); p += 4; }
-        let firstFlags: number | null = null;
+        let firstFlags = defFlags;
         if (tf & 0x4) { firstFlags = dv.getUint32(p); p += 4; }
-        const per = ((tf & 0x100 ? 1 : 0) + (tf & 0x200 ? 1 : 0) + (tf & 0x400 ? 1 : 0) + (tf & 0x800 ? 1 : 0)) * 4;
+        const hasDuration = (tf & 0x100) !== 0;
+        const hasSize = (tf & 0x200) !== 0;
+        const hasFlags = (tf & 0x400) !== 0;
+        const hasCto = (tf & 0x800) !== 0;
+        const per = ((hasDuration ? 1 : 0) + (hasSize ? 1 : 0) + (hasFlags ? 1 : 0) + (hasCto ? 1 : 0)) * 4;
         if (p + n * per > trun.end) throw new MediaError('NOT_MP4', `moof at ${moof.at}: trun of track ${id} too short for its ${n} samples`);
+        // (a traf naming its track twice could count its samples to another track)
+        if (s.count + n > s.size.length) throw new MediaError('NOT_MP4', `moof at ${moof.at}: traf of track ${id} does not say its track once`);
         for (let k = 0; k < n; k++) {
-          const duration = tf & 0x100 ? dv.getUint32(p) : defDuration;
-          if (tf & 0x100) p += 4;
-          const size = tf & 0x200 ? dv.getUint32(p) : defSize;
-          if (tf & 0x200) p += 4;
-          let sampleFlags = k === 0 && firstFlags !== null ? firstFlags : defFlags;
-          if (tf & 0x400) { sampleFlags = dv.getUint32(p); p += 4; }
+          let duration = defDuration;
+          if (hasDuration) { duration = dv.getUint32(p); p += 4; }
+          let size = defSize;
+          if (hasSize) { size = dv.getUint32(p); p += 4; }
+          let sampleFlags = k === 0 ? firstFlags : defFlags;
+          if (hasFlags) { sampleFlags = dv.getUint32(p); p += 4; }
           let cto = 0;
-          if (tf & 0x800) { cto = v === 0 ? dv.getUint32(p) : dv.getInt32(p); p += 4; }
-          if (next + size > fileSize) ended.add(id);
-          if (!ended.has(id)) {
-            s.size.push(size);
-            s.offset.push(next);
-            s.duration.push(duration);
-            s.cto.push(cto);
-            s.sync.push((sampleFlags & NON_SYNC) === 0);
+          if (hasCto) { cto = signedCto ? dv.getInt32(p) : dv.getUint32(p) | 0; p += 4; }
+          if (next < 0 || next + size > fileSize) s.ended = true;
+          if (!s.ended) {
+            const i = s.count++;
+            s.size[i] = size;
+            s.offset[i] = next;
+            s.duration[i] = duration;
+            s.cto[i] = cto;
+            s.sync[i] = (sampleFlags & NON_SYNC) === 0 ? 1 : 0;
             s.end += duration;
           }
           next += size;
         }
-        if (s.size.length > 100_000_000) throw new MediaError('NOT_MP4', `track ${id}: more samples than a file holds`);
       }
       dataEnd = next;
     }
   }
   return out;
+}
+
+/** A trun's sample count, once its box is seen to hold that many samples' fields. */
+function trunCount(dv: DataView, trun: Box, moofAt: number): number {
+  const tf = dv.getUint32(trun.start) & 0xffffff;
+  const n = dv.getUint32(trun.start + 4);
+  const head = 8 + (tf & 0x1 ? 4 : 0) + (tf & 0x4 ? 4 : 0);
+  const per = ((tf & 0x100 ? 1 : 0) + (tf & 0x200 ? 1 : 0) + (tf & 0x400 ? 1 : 0) + (tf & 0x800 ? 1 : 0)) * 4;
+  if (trun.start + head + n * per > trun.end) throw new MediaError('NOT_MP4', `moof at ${moofAt}: a trun too short for its ${n} samples`);
+  return n;
+}
+
+/** How many samples the truns give each track, by track id (what the arrays are allocated for). */
+function sampleCounts(moofs: Moof[]): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const moof of moofs) {
+    const b = moof.payload;
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    for (const traf of boxes(dv, b, 0, b.length)) {
+      if (traf.type !== 'traf') continue;
+      let id = -1;
+      let n = 0;
+      for (const x of boxes(dv, b, traf.start, traf.end)) {
+        if (x.type === 'tfhd' && x.end - x.start >= 8) id = dv.getUint32(x.start + 4);
+        else if (x.type === 'trun' && x.end - x.start >= 8) n += trunCount(dv, x, moof.at);
+      }
+      const total = (counts.get(id) ?? 0) + n;
+      if (total > MAX_SAMPLES) throw new MediaError('NOT_MP4', `track ${id}: more samples than a file holds`);
+      counts.set(id, total);
+    }
+  }
+  return counts;
 }
 
 /** What of a track describes it, besides its sample tables. */
@@ -178,12 +228,12 @@ function descriptionOf(t: Mp4Track): Omit<TrackDescription, 'count' | 'stts' | '
  */
 export function appendFragments(t: Mp4Track, f: FragmentSamples, fileSize: number, startOf: (firstCto: number) => number): Mp4Track {
   const n0 = t.count;
-  const count = n0 + f.size.length;
+  const count = n0 + f.count;
   const size = new Uint32Array(count);
   const offset = new Float64Array(count);
   const duration = new Uint32Array(count);
   const cto = new Int32Array(count);
-  const syncList: number[] = [];
+  const isSync = new Uint8Array(count);
   if (n0 > 0) {
     size.set(t.size);
     offset.set(t.offset);
@@ -191,51 +241,59 @@ export function appendFragments(t: Mp4Track, f: FragmentSamples, fileSize: numbe
     for (let i = 0; i < n0; i++) {
       duration[i] = (i + 1 < n0 ? dts[i + 1] : t.endDts) - dts[i];
       cto[i] = t.ctoAt(i);
-      if (!t.sync) syncList.push(i);
     }
-    if (t.sync) syncList.push(...t.sync);
+    if (t.sync) for (const i of t.sync) isSync[i] = 1;
+    else isSync.fill(1, 0, n0);
     // the first fragment starting after the moov's samples end: the last of them lasts until then
     if (f.firstDecodeTime !== null && f.firstDecodeTime > t.endDts) duration[n0 - 1] += f.firstDecodeTime - t.endDts;
   }
-  for (let k = 0; k < f.size.length; k++) {
-    const i = n0 + k;
-    size[i] = f.size[k];
-    offset[i] = f.offset[k];
-    duration[i] = f.duration[k];
-    cto[i] = f.cto[k];
-    if (f.sync[k]) syncList.push(i);
-  }
-  const runs: { count: number; delta: number }[] = [];
-  for (let i = 0; i < count; i++) {
-    const last = runs[runs.length - 1];
-    if (last && last.delta === duration[i]) last.count++;
-    else runs.push({ count: 1, delta: duration[i] });
-  }
-  const stts: DecodeRuns = { count: new Uint32Array(runs.length), delta: new Uint32Array(runs.length), first: new Float64Array(runs.length), start: new Float64Array(runs.length), hint: 0 };
-  let first = 0;
+  size.set(f.size.subarray(0, f.count), n0);
+  offset.set(f.offset.subarray(0, f.count), n0);
+  duration.set(f.duration.subarray(0, f.count), n0);
+  cto.set(f.cto.subarray(0, f.count), n0);
+  isSync.set(f.sync.subarray(0, f.count), n0);
+
+  // stts runs, ctts pairs and the sync list, each at most one entry per sample
+  let runs = 0;
+  for (let i = 0; i < count; i++) if (i === 0 || duration[i] !== duration[i - 1]) runs++;
+  const stts: DecodeRuns = { count: new Uint32Array(runs), delta: new Uint32Array(runs), first: new Float64Array(runs), start: new Float64Array(runs), hint: 0 };
   let time = 0;
-  runs.forEach((r, k) => {
-    stts.count[k] = r.count;
-    stts.delta[k] = r.delta;
-    stts.first[k] = first;
-    stts.start[k] = time;
-    first += r.count;
-    time += r.count * r.delta;
-  });
-  const ctts: number[] = [];
-  for (let i = 0; i < count; i++) {
-    if (ctts.length && ctts[ctts.length - 1] === cto[i]) ctts[ctts.length - 2]++;
-    else ctts.push(1, cto[i]);
+  for (let i = 0, k = -1; i < count; i++) {
+    if (i === 0 || duration[i] !== duration[i - 1]) {
+      k++;
+      stts.delta[k] = duration[i];
+      stts.first[k] = i;
+      stts.start[k] = time;
+    }
+    stts.count[k]++;
+    time += duration[i];
   }
-  const hasCto = cto.some((c) => c !== 0);
+  const ctts = new Uint32Array(2 * count);
+  let pairs = 0;
+  let anyCto = false;
+  for (let i = 0; i < count; i++) {
+    if (cto[i] !== 0) anyCto = true;
+    if (pairs > 0 && ctts[2 * pairs - 1] === cto[i] >>> 0) ctts[2 * pairs - 2]++;
+    else {
+      ctts[2 * pairs] = 1;
+      ctts[2 * pairs + 1] = cto[i] >>> 0;
+      pairs++;
+    }
+  }
+  let syncs = 0;
+  for (let i = 0; i < count; i++) syncs += isSync[i];
+  let sync: Uint32Array | null = null;
+  if (syncs < count) {
+    sync = new Uint32Array(syncs);
+    for (let i = 0, k = 0; i < count; i++) if (isSync[i]) sync[k++] = i;
+  }
   return new Mp4Track(
     {
       // decode times here start at 0; a first fragment that starts later (its tfdt; a cut of a
       // live recording) moves the start the edit list names, or the first sample's, by as much
-      ...descriptionOf(t), count, stts, endDts: time, mediaTimeOffset: startOf(count > 0 ? cto[0] : 0) - (n0 === 0 ? f.firstDecodeTime ?? 0 : 0),
-      sync: syncList.length === count ? null : Uint32Array.from(syncList),
+      ...descriptionOf(t), count, stts, endDts: time, mediaTimeOffset: startOf(count > 0 ? cto[0] : 0) - (n0 === 0 ? f.firstDecodeTime ?? 0 : 0), sync,
     },
-    { fixedSize: 0, sizes: size, chunkOffsets: offset, stsc: Uint32Array.of(1, 1, 1), ctts: hasCto ? Uint32Array.from(ctts, (x) => x >>> 0) : null },
+    { fixedSize: 0, sizes: size, chunkOffsets: offset, stsc: Uint32Array.of(1, 1, 1), ctts: anyCto ? ctts.slice(0, 2 * pairs) : null },
     fileSize,
     null,
   );

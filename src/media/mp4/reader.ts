@@ -159,27 +159,40 @@ function hasMvex(moov: Uint8Array): boolean {
 }
 
 /**
+ * Bytes read at a time while walking a fragmented MP4's boxes after its moov: a fragment of a
+ * low-rate file is a few kB (moof and mdat together), so one read covers many; of a high-rate one,
+ * one read covers a moof and the next read starts at the next moof.
+ */
+const FRAGMENT_WALK_READ = 256 * 1024;
+
+/**
  * Every moof from `pos` to the end of the source (the mdat boxes between them are skipped by their
- * headers), at most `limit` bytes of them with the moov's: a 2-hour file of 2-second fragments has about 3,600,
- * a few hundred bytes each. A box cut short or unreadable ends the walk: a recording stopped
- * mid-write keeps the fragments it wrote whole (fragments.ts drops samples past the end).
+ * headers), at most `limit` bytes of them with the moov's: a 2-hour file of 2-second fragments
+ * has about 3,600, a few hundred bytes each. A box cut short or unreadable ends the walk: a
+ * recording stopped mid-write keeps the fragments it wrote whole (fragments.ts drops samples past
+ * the end).
  */
 async function readMoofs(source: ByteSource, pos: number, limit: number, moovBytes: number): Promise<Moof[]> {
   const fileSize = source.size;
   const moofs: Moof[] = [];
   let held = moovBytes;
-  // one read per box: its header and, for a moof, usually all of it
-  const window = Buffer.alloc(HEAD_READ);
+  // window[0, windowLen) holds the source's bytes from windowPos
+  const window = Buffer.alloc(FRAGMENT_WALK_READ);
+  let windowPos = 0;
+  let windowLen = 0;
   while (pos + 8 <= fileSize) {
-    const got = await source.read(pos, Math.min(HEAD_READ, fileSize - pos), window);
-    if (got.length < 8) break;
-    const head = Buffer.from(got.buffer, got.byteOffset, got.length);
-    let size = head.readUInt32BE(0);
-    const type = head.toString('latin1', 4, 8);
+    if (pos < windowPos || pos + Math.min(16, fileSize - pos) > windowPos + windowLen) {
+      windowLen = (await source.read(pos, Math.min(FRAGMENT_WALK_READ, fileSize - pos), window)).length;
+      windowPos = pos;
+      if (windowLen < 8) break;
+    }
+    const at = pos - windowPos;
+    let size = window.readUInt32BE(at);
+    const type = window.toString('latin1', at + 4, at + 8);
     let header = 8;
     if (size === 1) {
-      if (got.length < 16) break;
-      size = Number(head.readBigUInt64BE(8));
+      if (at + 16 > windowLen) break;
+      size = Number(window.readBigUInt64BE(at + 8));
       header = 16;
     } else if (size === 0) size = fileSize - pos;
     if (!isPrintable(type) || size < header || pos + size > fileSize) break;
@@ -187,8 +200,8 @@ async function readMoofs(source: ByteSource, pos: number, limit: number, moovByt
       held += size;
       if (held > limit) throw new MediaError('MOOV_TOO_LARGE', `the moov and moof boxes of this fragmented MP4 are over the ${limit}-byte limit`);
       const payload = new Uint8Array(size - header);
-      const have = Math.min(got.length - header, payload.length);
-      payload.set(got.subarray(header, header + have));
+      const have = Math.max(0, Math.min(windowLen - at - header, payload.length));
+      payload.set(window.subarray(at + header, at + header + have));
       if (have < payload.length && (await source.read(pos + header + have, payload.length - have, payload.subarray(have))).length < payload.length - have) break;
       moofs.push({ at: pos, payload });
     }
@@ -319,7 +332,7 @@ function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, mov
     own ? b.buffer : null,
   );
   const more = fragments?.get(id);
-  if (!more || more.size.length === 0) return track;
+  if (!more || more.count === 0) return track;
   // the start, as above: the first sample's composition offset, or the edit list's
   return appendFragments(track, more, fileSize, (firstCto) => (elst ? parseElst(dv, b, elst, firstCto, timescale, movieTimescale) : firstCto));
 }
