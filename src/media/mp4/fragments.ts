@@ -253,12 +253,30 @@ export function appendFragments(t: Mp4Track, f: FragmentSamples, fileSize: numbe
   cto.set(f.cto.subarray(0, f.count), n0);
   isSync.set(f.sync.subarray(0, f.count), n0);
 
-  // stts runs, ctts pairs and the sync list, each at most one entry per sample
+  // one pass counts the stts runs and sync samples and writes the ctts pairs (each at most one
+  // entry per sample); a second writes the runs and the sync list (a cold process runs these
+  // loops before the JIT has warmed them: two, not five)
+  const ctts = new Uint32Array(2 * count);
+  let pairs = 0;
+  let anyCto = false;
   let runs = 0;
-  for (let i = 0; i < count; i++) if (i === 0 || duration[i] !== duration[i - 1]) runs++;
+  let syncs = 0;
+  for (let i = 0; i < count; i++) {
+    if (i === 0 || duration[i] !== duration[i - 1]) runs++;
+    syncs += isSync[i];
+    const c = cto[i] >>> 0;
+    if (c !== 0) anyCto = true;
+    if (pairs > 0 && ctts[2 * pairs - 1] === c) ctts[2 * pairs - 2]++;
+    else {
+      ctts[2 * pairs] = 1;
+      ctts[2 * pairs + 1] = c;
+      pairs++;
+    }
+  }
   const stts: DecodeRuns = { count: new Uint32Array(runs), delta: new Uint32Array(runs), first: new Float64Array(runs), start: new Float64Array(runs), hint: 0 };
+  const sync = syncs < count ? new Uint32Array(syncs) : null;
   let time = 0;
-  for (let i = 0, k = -1; i < count; i++) {
+  for (let i = 0, k = -1, s = 0; i < count; i++) {
     if (i === 0 || duration[i] !== duration[i - 1]) {
       k++;
       stts.delta[k] = duration[i];
@@ -267,25 +285,7 @@ export function appendFragments(t: Mp4Track, f: FragmentSamples, fileSize: numbe
     }
     stts.count[k]++;
     time += duration[i];
-  }
-  const ctts = new Uint32Array(2 * count);
-  let pairs = 0;
-  let anyCto = false;
-  for (let i = 0; i < count; i++) {
-    if (cto[i] !== 0) anyCto = true;
-    if (pairs > 0 && ctts[2 * pairs - 1] === cto[i] >>> 0) ctts[2 * pairs - 2]++;
-    else {
-      ctts[2 * pairs] = 1;
-      ctts[2 * pairs + 1] = cto[i] >>> 0;
-      pairs++;
-    }
-  }
-  let syncs = 0;
-  for (let i = 0; i < count; i++) syncs += isSync[i];
-  let sync: Uint32Array | null = null;
-  if (syncs < count) {
-    sync = new Uint32Array(syncs);
-    for (let i = 0, k = 0; i < count; i++) if (isSync[i]) sync[k++] = i;
+    if (sync && isSync[i]) sync[s++] = i;
   }
   return new Mp4Track(
     {

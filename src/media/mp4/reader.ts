@@ -160,8 +160,9 @@ function hasMvex(moov: Uint8Array): boolean {
 
 /**
  * Bytes read at a time while walking a fragmented MP4's boxes after its moov: a fragment of a
- * low-rate file is a few kB (moof and mdat together), so one read covers many; of a high-rate one,
- * one read covers a moof and the next read starts at the next moof.
+ * low-rate file is a few kB (moof and mdat together), so one read covers many. Past an mdat
+ * longer than this, the next read is only as long as the last moof and the next box's header:
+ * a high-rate file's media is not read to find its moofs.
  */
 const FRAGMENT_WALK_READ = 256 * 1024;
 
@@ -180,9 +181,10 @@ async function readMoofs(source: ByteSource, pos: number, limit: number, moovByt
   const window = Buffer.alloc(FRAGMENT_WALK_READ);
   let windowPos = 0;
   let windowLen = 0;
+  let want = FRAGMENT_WALK_READ;
   while (pos + 8 <= fileSize) {
     if (pos < windowPos || pos + Math.min(16, fileSize - pos) > windowPos + windowLen) {
-      windowLen = (await source.read(pos, Math.min(FRAGMENT_WALK_READ, fileSize - pos), window)).length;
+      windowLen = (await source.read(pos, Math.min(want, fileSize - pos), window)).length;
       windowPos = pos;
       if (windowLen < 8) break;
     }
@@ -204,7 +206,9 @@ async function readMoofs(source: ByteSource, pos: number, limit: number, moovByt
       payload.set(window.subarray(at + header, at + header + have));
       if (have < payload.length && (await source.read(pos + header + have, payload.length - have, payload.subarray(have))).length < payload.length - have) break;
       moofs.push({ at: pos, payload });
-    }
+      // enough for the next moof, if it is as long, and the box after it
+      want = Math.min(FRAGMENT_WALK_READ, Math.max(HEAD_READ, size + 64));
+    } else if (size <= FRAGMENT_WALK_READ) want = FRAGMENT_WALK_READ;
     pos += size;
   }
   return moofs;
