@@ -130,8 +130,9 @@ export function fragmentSamples(moofs: Moof[], defaults: Map<number, TrackDefaul
         if (s.firstDecodeTime === null && s.count === 0) {
           s.firstDecodeTime = t;
           s.end = t;
-        } else if (t > s.end && s.count > 0 && !s.ended) {
-          // a gap: the last sample lasts until this fragment starts, so later samples keep their times
+        } else if (t > s.end && s.count > 0 && !s.ended && s.duration[s.count - 1] + (t - s.end) <= 0xffffffff) {
+          // a gap: the last sample lasts until this fragment starts, so later samples keep their
+          // times (a gap longer than a sample can last is a damaged tfdt, and is not followed)
           s.duration[s.count - 1] += t - s.end;
           s.end = t;
         }
