@@ -5,7 +5,7 @@ export type MediaErrorKind =
   | 'TRUNCATED' // the file ends inside a box the index needs
   | 'NO_MOOV'
   | 'MOOV_TOO_LARGE'
-  | 'UNSUPPORTED' // a codec or layout the packager does not handle (a moof before the moov, no tracks)
+  | 'UNSUPPORTED' // a codec or layout the packager does not handle (no audio or video track)
   | 'OUT_OF_RANGE' // a segment number or clip outside the media
   | 'BAD_CLIP'
   | 'BAD_ENCRYPTION'; // an encryption description the writers cannot use (key sizes, a missing key id or URI)

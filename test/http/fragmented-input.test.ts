@@ -93,6 +93,25 @@ t.test('the reader reads every fragment: the samples of ffmpeg\'s progressive re
   }
 });
 
+t.test('a moov after the fragments (written at the end) is read with every moof before it', async (t) => {
+  // base-moof.mp4's boxes reordered: ftyp, the moofs and mdats, then the moov; each traf's data is
+  // counted from its own moof, so moving the boxes moves nothing they point at
+  const bytes = readFileSync(files['base-moof.mp4']);
+  const boxes: { type: string; data: Buffer }[] = [];
+  for (let o = 0; o + 8 <= bytes.length;) {
+    const size = bytes.readUInt32BE(o);
+    boxes.push({ type: bytes.toString('latin1', o + 4, o + 8), data: bytes.subarray(o, o + size) });
+    o += size;
+  }
+  const of = (type: string) => boxes.filter((b) => b.type === type).map((b) => b.data);
+  const fragments = boxes.filter((b) => b.type === 'moof' || b.type === 'mdat').map((b) => b.data);
+  const file = join(dir, 'moov-at-end.mp4');
+  writeFileSync(file, Buffer.concat([...of('ftyp'), ...fragments, ...of('moov')]));
+  const got = samplesOf(await read(file), file);
+  const want = samplesOf(await read(files['base-moof.mp4']), files['base-moof.mp4']);
+  t.same(got, want, 'the same samples, bytes, times and sync flags as the file with its moov first');
+});
+
 t.test('a fragmented recording cut short keeps the samples it wrote whole', async (t) => {
   const cut = join(dir, 'cut.mp4');
   copyFileSync(files['empty-moov.mp4'], cut);

@@ -1,6 +1,6 @@
 // Reads the moov of an MP4 into typed sample tables. The top-level boxes of the source are walked
 // by their headers only (faststart or not), and just the moov is read; of a fragmented MP4, the
-// moov and every moof after it (fragments.ts).
+// moov and every moof (fragments.ts), before or after it.
 import { MediaError } from '../errors.js';
 import { openFileSource, type ByteSource } from '../source.js';
 import type { DecodeRuns, MediaIndex, TrackIndex, TrackKind } from './index-types.js';
@@ -105,6 +105,7 @@ export async function readSourceIndex(source: ByteSource, opts: ReadOptions): Pr
   let windowLen = 0;
   let pos = 0;
   let first = true;
+  let firstMoof: number | null = null;
   while (pos + 8 <= fileSize) {
     if (pos < windowPos || pos + Math.min(16, fileSize - pos) > windowPos + windowLen) {
       windowLen = (await source.read(pos, Math.min(HEAD_READ, fileSize - pos), window)).length;
@@ -128,7 +129,8 @@ export async function readSourceIndex(source: ByteSource, opts: ReadOptions): Pr
       header = 16;
     } else if (size === 0) size = fileSize - pos;
     if (size < header) throw new MediaError('NOT_MP4', `box ${type} at ${pos} has an impossible size ${size}`);
-    if (type === 'moof') throw new MediaError('UNSUPPORTED', 'a fragmented MP4 whose first moof comes before its moov is not packaged; remux it first: ffmpeg -i in.mp4 -c copy -movflags +faststart out.mp4');
+    // fragments before the moov (a moov written at the end): read from here if the moov says so
+    if (type === 'moof' && firstMoof === null) firstMoof = pos;
     if (type === 'moov') {
       if (size > opts.maxMoovBytes) throw new MediaError('MOOV_TOO_LARGE', `moov of ${size} bytes is over the ${opts.maxMoovBytes}-byte limit`);
       if (pos + size > fileSize) throw new MediaError('TRUNCATED', `moov runs past the end of the file (${pos + size} > ${fileSize})`);
@@ -141,8 +143,10 @@ export async function readSourceIndex(source: ByteSource, opts: ReadOptions): Pr
         const got = await source.read(pos + header + have, moov.length - have, moov.subarray(have));
         if (got.length < moov.length - have) throw new MediaError('TRUNCATED', 'file shorter than its moov');
       }
+      // a moov without mvex describes every sample itself, moofs or not (a recording whose
+      // fragments were finalised into a moov at the end)
       if (!hasMvex(moov)) return parseMoov(moov, fileSize, { own: true });
-      const moofs = await readMoofs(source, pos + size, opts.maxMoovBytes, size);
+      const moofs = await readMoofs(source, firstMoof ?? pos + size, opts.maxMoovBytes, size);
       return parseMoov(moov, fileSize, { own: true, moofs });
     }
     if (pos + size > fileSize) throw new MediaError('TRUNCATED', `box ${type} runs past the end of the file`);
@@ -167,8 +171,8 @@ function hasMvex(moov: Uint8Array): boolean {
 const FRAGMENT_WALK_READ = 256 * 1024;
 
 /**
- * Every moof from `pos` to the end of the source (the mdat boxes between them are skipped by their
- * headers), at most `limit` bytes of them with the moov's: a 2-hour file of 2-second fragments
+ * Every moof from `pos` to the end of the source (the mdat boxes between them, and the moov, are
+ * skipped by their headers), at most `limit` bytes of them with the moov's: a 2-hour file of 2-second fragments
  * has about 3,600, a few hundred bytes each. A box cut short or unreadable ends the walk: a
  * recording stopped mid-write keeps the fragments it wrote whole (fragments.ts drops samples past
  * the end).
