@@ -1,12 +1,14 @@
 // A fragmented MP4 (ffmpeg's -movflags frag_keyframe, OBS's fragmented recordings, CMAF files)
-// keeps its samples in moof boxes after the moov, each describing the mdat that follows it. The
-// reader (reader.ts) reads every moof, and the samples they describe are appended here to the
-// moov's own (none with empty_moov; the first fragment's without it), so the packager sees one
-// track with whole sample tables, as it sees a progressive MP4's. Box layouts: ISO/IEC 14496-12,
+// keeps its samples in moof boxes, each describing the mdat that follows it (usually after the
+// moov; a recorder may write the moov last). The reader (reader.ts) reads every moof, and the
+// samples they describe are appended here to the moov's own (none with empty_moov; the first
+// fragment's without it), so the packager sees one track with whole sample tables, as it sees a
+// progressive MP4's. Box layouts: ISO/IEC 14496-12,
 // 8.8 (mvex, trex, moof, traf, tfhd, tfdt, trun).
 import { MediaError } from '../errors.js';
 import type { DecodeRuns } from './index-types.js';
 import { Mp4Track, type TrackDescription } from './track.js';
+import { MAX_SAMPLES, children, type Box } from './boxes.js';
 
 /** One moof as read: its payload (after its header) and where its box starts in the file. */
 export interface Moof {
@@ -43,33 +45,10 @@ function newSamples(n: number): FragmentSamples {
   return { count: 0, size: new Uint32Array(n), offset: new Float64Array(n), duration: new Uint32Array(n), cto: new Int32Array(n), sync: new Uint8Array(n), firstDecodeTime: null, end: 0, ended: false };
 }
 
-interface Box {
-  type: string;
-  start: number;
-  end: number;
-}
-
-function boxes(dv: DataView, b: Uint8Array, start: number, end: number): Box[] {
-  const out: Box[] = [];
-  for (let o = start; o + 8 <= end;) {
-    let size = dv.getUint32(o);
-    let header = 8;
-    if (size === 1) {
-      if (o + 16 > end) break;
-      size = Number(dv.getBigUint64(o + 8));
-      header = 16;
-    } else if (size === 0) size = end - o;
-    if (size < header || o + size > end) throw new MediaError('NOT_MP4', `fragment box at ${o}: size ${size} does not fit its parent`);
-    out.push({ type: String.fromCharCode(b[o + 4], b[o + 5], b[o + 6], b[o + 7]), start: o + header, end: o + size });
-    o += size;
-  }
-  return out;
-}
-
 /** mvex's trex boxes: each track's sample defaults, by track id. */
 export function trackDefaults(dv: DataView, b: Uint8Array, mvexStart: number, mvexEnd: number): Map<number, TrackDefaults> {
   const out = new Map<number, TrackDefaults>();
-  for (const x of boxes(dv, b, mvexStart, mvexEnd)) {
+  for (const x of children(dv, b, mvexStart, mvexEnd)) {
     if (x.type !== 'trex' || x.end - x.start < 24) continue;
     out.set(dv.getUint32(x.start + 4), { duration: dv.getUint32(x.start + 12), size: dv.getUint32(x.start + 16), flags: dv.getUint32(x.start + 20) });
   }
@@ -78,8 +57,6 @@ export function trackDefaults(dv: DataView, b: Uint8Array, mvexStart: number, mv
 
 /** A sample's flags say it is not a sync sample (sample_is_non_sync_sample). */
 const NON_SYNC = 0x10000;
-/** 100 million samples: a week of 120 fps video; beyond it the boxes are corrupt, not long (as reader.ts says). */
-const MAX_SAMPLES = 100_000_000;
 
 /**
  * The samples of every track the moofs describe, by track id. A sample whose bytes run past the
@@ -95,9 +72,9 @@ export function fragmentSamples(moofs: Moof[], defaults: Map<number, TrackDefaul
     // without a base-data-offset, a traf's data starts where the previous traf's ended (the first
     // traf's: at the moof), unless default-base-is-moof says at the moof for every traf
     let dataEnd = moof.at;
-    for (const traf of boxes(dv, b, 0, b.length)) {
+    for (const traf of children(dv, b, 0, b.length)) {
       if (traf.type !== 'traf') continue;
-      const kids = boxes(dv, b, traf.start, traf.end);
+      const kids = children(dv, b, traf.start, traf.end);
       const tfhd = kids.find((x) => x.type === 'tfhd');
       if (!tfhd || tfhd.end - tfhd.start < 8) throw new MediaError('NOT_MP4', `moof at ${moof.at}: traf without tfhd`);
       const flags = dv.getUint32(tfhd.start) & 0xffffff;
@@ -199,11 +176,11 @@ function sampleCounts(moofs: Moof[]): Map<number, number> {
   for (const moof of moofs) {
     const b = moof.payload;
     const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    for (const traf of boxes(dv, b, 0, b.length)) {
+    for (const traf of children(dv, b, 0, b.length)) {
       if (traf.type !== 'traf') continue;
       let id = -1;
       let n = 0;
-      for (const x of boxes(dv, b, traf.start, traf.end)) {
+      for (const x of children(dv, b, traf.start, traf.end)) {
         if (x.type === 'tfhd' && x.end - x.start >= 8) id = dv.getUint32(x.start + 4);
         else if (x.type === 'trun' && x.end - x.start >= 8) n += trunCount(dv, x, moof.at);
       }

@@ -6,15 +6,9 @@ import { openFileSource, type ByteSource } from '../source.js';
 import type { DecodeRuns, MediaIndex, TrackIndex, TrackKind } from './index-types.js';
 import { Mp4Track, mediaIndex, type PendingTables, type RawTables } from './track.js';
 import { appendFragments, fragmentSamples, trackDefaults, type FragmentSamples, type Moof } from './fragments.js';
+import { MAX_SAMPLES, child, children, fourcc, type Box } from './boxes.js';
 import { moovMemory } from '../spare-memory.js';
 import { readSps } from './avc-sps.js';
-
-interface Box {
-  type: string;
-  /** Start of the box payload (after the header), relative to the buffer. */
-  start: number;
-  end: number;
-}
 
 /**
  * A big-endian u32 table as a native-endian Uint32Array, converted by Buffer#swap32 (native code):
@@ -36,37 +30,13 @@ function u32Table(b: Uint8Array, start: number, count: number, own = false): Uin
   if (LITTLE_ENDIAN && count > 0) bytes.swap32();
   return out;
 }
-/** 100 million samples: a week of 120 fps video; beyond it a table is corrupt, not long. */
-const MAX_SAMPLES = 100_000_000;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** A copy (Buffer#slice would be a view that keeps the whole moov alive in the cache). */
 const copyBytes = (b: Uint8Array, start: number, end: number): Uint8Array => Uint8Array.prototype.slice.call(b, start, end);
 
-const fourcc = (b: Uint8Array, o: number): string => String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3]);
 const isPrintable = (s: string): boolean => /^[\x20-\x7e]{4}$/.test(s) || s === '\xa9too';
 
-/** Lists the child boxes of buf[start, end). Throws on a structure that does not fit. */
-function children(dv: DataView, b: Uint8Array, start: number, end: number): Box[] {
-  const out: Box[] = [];
-  let o = start;
-  while (o + 8 <= end) {
-    let size = dv.getUint32(o);
-    const type = fourcc(b, o + 4);
-    let header = 8;
-    if (size === 1) {
-      if (o + 16 > end) throw new MediaError('NOT_MP4', `box ${type}: truncated 64-bit size`);
-      size = Number(dv.getBigUint64(o + 8));
-      header = 16;
-    } else if (size === 0) size = end - o;
-    if (size < header || o + size > end) throw new MediaError('NOT_MP4', `box ${JSON.stringify(type)} at ${o}: size ${size} does not fit its parent`);
-    out.push({ type, start: o + header, end: o + size });
-    o += size;
-  }
-  return out;
-}
-
-const child = (boxes: Box[], type: string): Box | undefined => boxes.find((x) => x.type === type);
 
 /** A big-endian u32 table of the moov: where it starts and how many u32s it has. */
 interface TableAt {
