@@ -5,7 +5,7 @@
 // The reader now reads every moof (src/media/mp4/fragments.ts), and such a file is packaged as a
 // progressive one is: the same samples, byte for byte, at the same times as ffmpeg's own remux of
 // it, and every frame of it, in order, in what kdeliver serves.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, truncateSync, copyFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -185,12 +185,18 @@ t.test('the moofs count against the moov limit', async (t) => {
 /** Every decoded video frame's digest, in order. */
 const frames = (file: string): string[] => ffmpeg(['-i', file, '-map', '0:v:0', '-f', 'framemd5', '-']).toString().split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',').pop()!.trim());
 
-t.test('imported, it is packaged: HLS (TS and fMP4) and DASH carry every frame, in order', async (t) => {
+/** A server with one entry of partner 309 whose one flavor is `file`. */
+async function serving(t: Test, entryId: string, flavorId: string, file: string) {
   const s = await startServer(t);
   await importLibrary(s.app.catalog, {
     version: 1,
-    entries: [{ id: '1_fragment', partnerId: 309, name: 'fragmented', flavors: [{ id: '1_fragfl01', flavorParamsId: 301951, file: 'empty-moov.mp4' }] }],
+    entries: [{ id: entryId, partnerId: 309, name: file, flavors: [{ id: flavorId, flavorParamsId: 301951, file }] }],
   }, dir, s.config.mediaRoot);
+  return s;
+}
+
+t.test('imported, it is packaged: HLS (TS and fMP4) and DASH carry every frame, in order', async (t) => {
+  const s = await serving(t, '1_fragment', '1_fragfl01', 'empty-moov.mp4');
   const flavor = (await s.app.catalog.listFlavors('1_fragment'))[0];
   t.match({ codecs: flavor.codecs, width: flavor.width, height: flavor.height }, { codecs: /^avc1\.[0-9a-f]{6},mp4a\.40\.2$/, width: 160, height: 96 }, 'codecs and picture size recorded');
   t.ok(flavor.bitrate > 0, `bitrate recorded: ${flavor.bitrate} kbit/s`);
@@ -259,11 +265,7 @@ t.test('imported, it is packaged: HLS (TS and fMP4) and DASH carry every frame, 
 });
 
 t.test('hls.js and dash.js play it in Chromium', async (t) => {
-  const s = await startServer(t);
-  await importLibrary(s.app.catalog, {
-    version: 1,
-    entries: [{ id: '1_fragobs0', partnerId: 309, name: 'fragmented, base moof', flavors: [{ id: '1_fragobsf', flavorParamsId: 301951, file: 'base-moof.mp4' }] }],
-  }, dir, s.config.mediaRoot);
+  const s = await serving(t, '1_fragobs0', '1_fragobsf', 'base-moof.mp4');
   const browser = await launchBrowser(t);
   const page = await startPlayerPageServer(t);
   const pm = `${s.url}/p/309/sp/30900/playManifest/entryId/1_fragobs0`;
