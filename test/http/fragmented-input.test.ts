@@ -151,7 +151,7 @@ function tfdts(bytes: Buffer, id: number): { at: number; v: number }[] {
 const readTfdt = (b: Buffer, x: { at: number; v: number }) => (x.v === 1 ? Number(b.readBigUInt64BE(x.at + 4)) : b.readUInt32BE(x.at + 4));
 const writeTfdt = (b: Buffer, x: { at: number; v: number }, t: number) => (x.v === 1 ? b.writeBigUInt64BE(BigInt(t), x.at + 4) : b.writeUInt32BE(t, x.at + 4));
 
-t.test('fragment decode times (tfdt): a gap is kept, a late start moves the track', async (t) => {
+t.test('fragment decode times (tfdt): a gap is kept, a late track starts later, a live cut starts at 0', async (t) => {
   const bytes = readFileSync(files['empty-moov.mp4']);
   const whole = await read(files['empty-moov.mp4']);
   const video = whole.tracks.find((x) => x.kind === 'video')!;
@@ -175,6 +175,13 @@ t.test('fragment decode times (tfdt): a gap is kept, a late start moves the trac
   const l = (await read(join(dir, 'late.mp4'))).tracks.find((x) => x.kind === 'video')!;
   t.same(Array.from(l.dts), Array.from(video.dts), 'decode times counted from the first sample');
   t.equal(l.mediaTimeOffset, video.mediaTimeOffset - video.timescale, 'the start a second later');
+  // every track ten hours in (a cut of a live recording): nothing moves, the file starts at 0
+  const live = Buffer.from(bytes);
+  for (const tr of whole.tracks) for (const x of tfdts(bytes, tr.id)) writeTfdt(live, x, readTfdt(live, x) + 36_000 * tr.timescale);
+  writeFileSync(join(dir, 'live.mp4'), live);
+  const cut = await read(join(dir, 'live.mp4'));
+  t.same(cut.tracks.map((x) => [x.mediaTimeOffset, x.endDts]), whole.tracks.map((x) => [x.mediaTimeOffset, x.endDts]), 'each track starts and ends where the whole file\'s does');
+  t.equal(cut.durationMs, whole.durationMs, `duration ${cut.durationMs} ms, not ten hours more`);
 });
 
 t.test('the moofs count against the moov limit', async (t) => {

@@ -128,9 +128,8 @@ export function fragmentSamples(moofs: Moof[], defaults: Map<number, TrackDefaul
         const hasSize = (tf & 0x200) !== 0;
         const hasFlags = (tf & 0x400) !== 0;
         const hasCto = (tf & 0x800) !== 0;
-        const per = ((hasDuration ? 1 : 0) + (hasSize ? 1 : 0) + (hasFlags ? 1 : 0) + (hasCto ? 1 : 0)) * 4;
-        if (p + n * per > trun.end) throw new MediaError('NOT_MP4', `moof at ${moof.at}: trun of track ${id} too short for its ${n} samples`);
-        // (a traf naming its track twice could count its samples to another track)
+        // (trunCount saw the box hold its samples; a traf naming its track twice could count
+        // them to another track)
         if (s.count + n > s.size.length) throw new MediaError('NOT_MP4', `moof at ${moof.at}: traf of track ${id} does not say its track once`);
         for (let k = 0; k < n; k++) {
           let duration = defDuration;
@@ -223,7 +222,7 @@ export function appendFragments(t: Mp4Track, f: FragmentSamples, fileSize: numbe
     if (t.sync) for (const i of t.sync) isSync[i] = 1;
     else isSync.fill(1, 0, n0);
     // the first fragment starting after the moov's samples end: the last of them lasts until then
-    if (f.firstDecodeTime !== null && f.firstDecodeTime > t.endDts) duration[n0 - 1] += f.firstDecodeTime - t.endDts;
+    if (f.firstDecodeTime !== null && f.firstDecodeTime > t.endDts && duration[n0 - 1] + (f.firstDecodeTime - t.endDts) <= 0xffffffff) duration[n0 - 1] += f.firstDecodeTime - t.endDts;
   }
   size.set(f.size.subarray(0, f.count), n0);
   offset.set(f.offset.subarray(0, f.count), n0);
@@ -267,12 +266,28 @@ export function appendFragments(t: Mp4Track, f: FragmentSamples, fileSize: numbe
   }
   return new Mp4Track(
     {
-      // decode times here start at 0; a first fragment that starts later (its tfdt; a cut of a
-      // live recording) moves the start the edit list names, or the first sample's, by as much
-      ...descriptionOf(t), count, stts, endDts: time, mediaTimeOffset: startOf(count > 0 ? cto[0] : 0) - (n0 === 0 ? f.firstDecodeTime ?? 0 : 0), sync,
+      // decode times here start at 0, where the first fragment may start later (alignStarts)
+      ...descriptionOf(t), count, stts, endDts: time, mediaTimeOffset: startOf(count > 0 ? cto[0] : 0), sync,
     },
     { fixedSize: 0, sizes: size, chunkOffsets: offset, stsc: Uint32Array.of(1, 1, 1), ctts: anyCto ? ctts.slice(0, 2 * pairs) : null },
     fileSize,
     null,
   );
+}
+
+/**
+ * Decode times of a track made of fragments alone start at 0 here, where its first fragment may
+ * start later (its tfdt): an audio track a priming delay after the video, or every track hours
+ * in (a cut of a live recording). The tracks keep their starts relative to each other, the
+ * earliest at 0, so a late track starts as much later and a live cut does not start with hours
+ * of nothing.
+ */
+export function alignStarts(tracks: Mp4Track[], fragments: Map<number, FragmentSamples>): void {
+  const alone = tracks.flatMap((t) => {
+    const f = fragments.get(t.id);
+    return f && f.count > 0 && f.count === t.count ? [{ t, start: f.firstDecodeTime ?? 0 }] : [];
+  });
+  if (alone.length === 0) return;
+  const earliest = Math.min(...alone.map(({ t, start }) => start / t.timescale));
+  for (const { t, start } of alone) t.mediaTimeOffset -= Math.round(start - earliest * t.timescale);
 }

@@ -5,7 +5,7 @@ import { MediaError } from '../errors.js';
 import { openFileSource, type ByteSource } from '../source.js';
 import type { DecodeRuns, MediaIndex, TrackIndex, TrackKind } from './index-types.js';
 import { Mp4Track, mediaIndex, type PendingTables, type RawTables } from './track.js';
-import { appendFragments, fragmentSamples, trackDefaults, type FragmentSamples, type Moof } from './fragments.js';
+import { alignStarts, appendFragments, fragmentSamples, trackDefaults, type FragmentSamples, type Moof } from './fragments.js';
 import { MAX_SAMPLES, child, children, fourcc, type Box } from './boxes.js';
 import { moovMemory } from '../spare-memory.js';
 import { readSps } from './avc-sps.js';
@@ -36,7 +36,6 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const copyBytes = (b: Uint8Array, start: number, end: number): Uint8Array => Uint8Array.prototype.slice.call(b, start, end);
 
 const isPrintable = (s: string): boolean => /^[\x20-\x7e]{4}$/.test(s) || s === '\xa9too';
-
 
 /** A big-endian u32 table of the moov: where it starts and how many u32s it has. */
 interface TableAt {
@@ -133,7 +132,7 @@ function hasMvex(moov: Uint8Array): boolean {
 }
 
 /**
- * Bytes read at a time while walking a fragmented MP4's boxes after its moov: a fragment of a
+ * Bytes read at a time while walking a fragmented MP4's boxes for its moofs: a fragment of a
  * low-rate file is a few kB (moof and mdat together), so one read covers many. Past an mdat
  * longer than this, the next read is only as long as the last moof and the next box's header:
  * a high-rate file's media is not read to find its moofs.
@@ -142,10 +141,10 @@ const FRAGMENT_WALK_READ = 256 * 1024;
 
 /**
  * Every moof from `pos` to the end of the source (the mdat boxes between them, and the moov, are
- * skipped by their headers), at most `limit` bytes of them with the moov's: a 2-hour file of 2-second fragments
- * has about 3,600, a few hundred bytes each. A box cut short or unreadable ends the walk: a
- * recording stopped mid-write keeps the fragments it wrote whole (fragments.ts drops samples past
- * the end).
+ * skipped by their headers), at most `limit` bytes of them with the moov's: a 2-hour file of
+ * 2-second fragments has about 3,600, a few hundred bytes each. A box cut short or unreadable
+ * ends the walk: a recording stopped mid-write keeps the fragments it wrote whole (fragments.ts
+ * drops samples past the end).
  */
 async function readMoofs(source: ByteSource, pos: number, limit: number, moovBytes: number): Promise<Moof[]> {
   const fileSize = source.size;
@@ -200,8 +199,8 @@ export function parseMoov(moov: Uint8Array, fileSize: number, opts: { own?: bool
   const own = opts.own === true;
   const dv = new DataView(moov.buffer, moov.byteOffset, moov.byteLength);
   const top = children(dv, moov, 0, moov.length);
-  // A fragmented MP4 keeps its samples in moof boxes after the moov (readMoofs reads them): its
-  // moov alone would read as an empty file, or as its first fragment only
+  // A fragmented MP4 keeps its samples in moof boxes (readMoofs reads them): its moov alone
+  // would read as an empty file, or as its first fragment only
   const mvex = child(top, 'mvex');
   if (mvex && !opts.moofs) throw new MediaError('UNSUPPORTED', 'a fragmented MP4 whose moof boxes were not read');
   const fragments = mvex && opts.moofs ? fragmentSamples(opts.moofs, trackDefaults(dv, moov, mvex.start, mvex.end), fileSize) : null;
@@ -213,6 +212,7 @@ export function parseMoov(moov: Uint8Array, fileSize: number, opts: { own?: bool
     if (t) tracks.push(t);
   }
   if (!tracks.some((t) => t.kind === 'video' || t.kind === 'audio')) throw new MediaError('UNSUPPORTED', 'no audio or video track');
+  if (fragments) alignStarts(tracks, fragments);
   let durationMs = 0;
   for (const t of tracks) durationMs = Math.max(durationMs, ((t.endDts - t.mediaTimeOffset) * 1000) / t.timescale);
   return mediaIndex(fileSize, moov.length + 8, durationMs, tracks, own ? moov.buffer : null);
