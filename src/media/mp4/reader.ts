@@ -65,53 +65,75 @@ export async function readMediaIndex(path: string, opts: ReadOptions): Promise<M
  */
 const HEAD_READ = 4096;
 
+/** A top-level box's header: its type, its whole size (-1: the source ends inside its 64-bit size) and its header's length. */
+interface BoxHeader {
+  type: string;
+  size: number;
+  header: number;
+}
+
+/**
+ * The source's top-level boxes read through one buffer: a read covers the headers of the boxes in
+ * it (and the payloads it holds), so a box is read again only where the buffer does not reach.
+ */
+function boxWindow(source: ByteSource, capacity: number) {
+  const buf = Buffer.alloc(capacity);
+  // buf[0, len) holds the source's bytes from `from`
+  let from = 0;
+  let len = 0;
+  return {
+    /** The header of the box at `pos`, reading `readLen` bytes from there unless the buffer holds it; null when the source ends inside it. */
+    async header(pos: number, readLen: number): Promise<BoxHeader | null> {
+      const fileSize = source.size;
+      if (pos < from || pos + Math.min(16, fileSize - pos) > from + len) {
+        len = (await source.read(pos, Math.min(readLen, capacity, fileSize - pos), buf)).length;
+        from = pos;
+      }
+      const at = pos - from;
+      const have = Math.min(len - at, 16);
+      if (have < 8) return null;
+      const type = buf.toString('latin1', at + 4, at + 8);
+      const size = buf.readUInt32BE(at);
+      if (size === 1) return { type, size: have < 16 ? -1 : Number(buf.readBigUInt64BE(at + 8)), header: 16 };
+      return { type, size: size === 0 ? fileSize - pos : size, header: 8 };
+    },
+    /** The payload of the box at `pos` (the last header asked) into `into`: what the buffer holds of it, then the rest read; false when the source ends first. */
+    async payload(pos: number, header: number, into: Uint8Array): Promise<boolean> {
+      const at = pos - from + header;
+      const have = Math.max(0, Math.min(into.length, len - at));
+      into.set(buf.subarray(at, at + have));
+      return have === into.length || (await source.read(pos + header + have, into.length - have, into.subarray(have))).length === into.length - have;
+    },
+  };
+}
+
 /** Finds and reads the moov of a source, then parses it. */
 export async function readSourceIndex(source: ByteSource, opts: ReadOptions): Promise<MediaIndex> {
   const fileSize = source.size;
-  const window = Buffer.alloc(HEAD_READ);
-  // window[0, windowLen) holds the source's bytes from windowPos
-  let windowPos = 0;
-  let windowLen = 0;
+  const boxes = boxWindow(source, HEAD_READ);
   let pos = 0;
   let first = true;
   let firstMoof: number | null = null;
   while (pos + 8 <= fileSize) {
-    if (pos < windowPos || pos + Math.min(16, fileSize - pos) > windowPos + windowLen) {
-      windowLen = (await source.read(pos, Math.min(HEAD_READ, fileSize - pos), window)).length;
-      windowPos = pos;
-    }
-    const at = pos - windowPos;
-    const head = window.subarray(at, Math.min(windowLen, at + 16));
-    const bytesRead = head.length;
-    if (bytesRead < 8) throw new MediaError('TRUNCATED', `file ends inside a box header at ${pos}`);
-    let size = head.readUInt32BE(0);
-    const type = head.toString('latin1', 4, 8);
+    const box = await boxes.header(pos, HEAD_READ);
+    if (!box) throw new MediaError('TRUNCATED', `file ends inside a box header at ${pos}`);
+    const { type, size, header } = box;
     if (!isPrintable(type)) throw new MediaError('NOT_MP4', first ? 'not an MP4 file (no box structure)' : `unreadable box at ${pos}`);
     if (first && !['ftyp', 'moov', 'mdat', 'free', 'skip', 'wide', 'pdin', 'styp'].includes(type)) {
       throw new MediaError('NOT_MP4', `not an MP4 file (starts with ${JSON.stringify(type)})`);
     }
     first = false;
-    let header = 8;
-    if (size === 1) {
-      if (bytesRead < 16) throw new MediaError('TRUNCATED', `file ends inside a box header at ${pos}`);
-      size = Number(head.readBigUInt64BE(8));
-      header = 16;
-    } else if (size === 0) size = fileSize - pos;
+    if (size < 0) throw new MediaError('TRUNCATED', `file ends inside a box header at ${pos}`);
     if (size < header) throw new MediaError('NOT_MP4', `box ${type} at ${pos} has an impossible size ${size}`);
     // fragments before the moov (a moov written at the end): read from here if the moov says so
     if (type === 'moof' && firstMoof === null) firstMoof = pos;
     if (type === 'moov') {
       if (size > opts.maxMoovBytes) throw new MediaError('MOOV_TOO_LARGE', `moov of ${size} bytes is over the ${opts.maxMoovBytes}-byte limit`);
       if (pos + size > fileSize) throw new MediaError('TRUNCATED', `moov runs past the end of the file (${pos + size} > ${fileSize})`);
-      // memory already in place when a server keeps a spare (src/media/spare-memory.ts)
+      // memory already in place when a server keeps a spare (src/media/spare-memory.ts); the
+      // moov's first bytes are in the window already: only the rest is read
       const moov = moovMemory(size - header);
-      // the moov's first bytes are in the window already: only the rest is read
-      const have = Math.max(0, Math.min(moov.length, windowLen - at - header));
-      window.copy(moov, 0, at + header, at + header + have);
-      if (have < moov.length) {
-        const got = await source.read(pos + header + have, moov.length - have, moov.subarray(have));
-        if (got.length < moov.length - have) throw new MediaError('TRUNCATED', 'file shorter than its moov');
-      }
+      if (!(await boxes.payload(pos, header, moov))) throw new MediaError('TRUNCATED', 'file shorter than its moov');
       // a moov without mvex describes every sample itself, moofs or not (a recording whose
       // fragments were finalised into a moov at the end)
       if (!hasMvex(moov)) return parseMoov(moov, fileSize, { own: true });
@@ -150,34 +172,17 @@ async function readMoofs(source: ByteSource, pos: number, limit: number, moovByt
   const fileSize = source.size;
   const moofs: Moof[] = [];
   let held = moovBytes;
-  // window[0, windowLen) holds the source's bytes from windowPos
-  const window = Buffer.alloc(FRAGMENT_WALK_READ);
-  let windowPos = 0;
-  let windowLen = 0;
+  const boxes = boxWindow(source, FRAGMENT_WALK_READ);
   let want = FRAGMENT_WALK_READ;
   while (pos + 8 <= fileSize) {
-    if (pos < windowPos || pos + Math.min(16, fileSize - pos) > windowPos + windowLen) {
-      windowLen = (await source.read(pos, Math.min(want, fileSize - pos), window)).length;
-      windowPos = pos;
-      if (windowLen < 8) break;
-    }
-    const at = pos - windowPos;
-    let size = window.readUInt32BE(at);
-    const type = window.toString('latin1', at + 4, at + 8);
-    let header = 8;
-    if (size === 1) {
-      if (at + 16 > windowLen) break;
-      size = Number(window.readBigUInt64BE(at + 8));
-      header = 16;
-    } else if (size === 0) size = fileSize - pos;
-    if (!isPrintable(type) || size < header || pos + size > fileSize) break;
+    const box = await boxes.header(pos, want);
+    if (!box || !isPrintable(box.type) || box.size < box.header || pos + box.size > fileSize) break;
+    const { type, size, header } = box;
     if (type === 'moof') {
       held += size;
       if (held > limit) throw new MediaError('MOOV_TOO_LARGE', `the moov and moof boxes of this fragmented MP4 are over the ${limit}-byte limit`);
       const payload = new Uint8Array(size - header);
-      const have = Math.max(0, Math.min(windowLen - at - header, payload.length));
-      payload.set(window.subarray(at + header, at + header + have));
-      if (have < payload.length && (await source.read(pos + header + have, payload.length - have, payload.subarray(have))).length < payload.length - have) break;
+      if (!(await boxes.payload(pos, header, payload))) break;
       moofs.push({ at: pos, payload });
       // enough for the next moof, if it is as long, and the box after it
       want = Math.min(FRAGMENT_WALK_READ, Math.max(HEAD_READ, size + 64));
