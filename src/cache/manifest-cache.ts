@@ -88,16 +88,16 @@ export function withAnswerCache(
   cache: ManifestCache, generation: () => number, answer: (env: PlayManifestEnv) => Promise<PlayAnswer>, payloadOf: (r: Rendered) => string | Buffer,
   session: SessionCheck,
 ): AnswerCache {
+  const sessions = cache.sessions as SessionAnswerStore<KeptSession, SessionAnswer>;
   const keepFresh = async (key: string | null, sk: SessionKey | null, gen: number, env: PlayManifestEnv, pending: Promise<PlayAnswer>): Promise<Fresh> => {
     const fresh = await pending;
     const body = payloadOf(fresh.rendered);
     const keep = key !== null && mayKeep(fresh.request, fresh.playback) && cache.askedBefore(key)
       ? storableAnswer(fresh.request, fresh.playback, fresh.rendered, body, env.now, gen) : null;
     if (keep) cache.put(key!, keep);
-    if (sk) keepForSession(cache, sk, fresh, body, env.now, gen, session.secret);
+    if (sk) keepForSession(sessions, sk, fresh, body, env.now, gen, session.secret);
     return { fresh, body };
   };
-  const sessions = cache.sessions as SessionAnswerStore<KeptSession, SessionAnswer>;
   /** The request's key without its KS, when its URL carries one and such answers are kept. */
   const sessionKey = (facts: Omit<AnswerKeyFacts, 'clientIp'>) => sessionKeyOf(facts.method, facts.isHttps, facts.baseUrl, facts.rawUrl, facts.ks, keyUrl);
   /** The kept answer of a KS-bearing request, once its KS is verified and its session facts found kept. */
@@ -217,13 +217,12 @@ function keptHead(pb: Playback, rendered: Rendered, now: number): { status: numb
  * when its playback says it may be (Playback.keptSession), its KS is the one in its URL, and its
  * URL and session facts were asked before.
  */
-function keepForSession(cache: ManifestCache, sk: SessionKey, fresh: PlayAnswer, body: string | Buffer, now: number, generation: number, secret: string): void {
+function keepForSession(sessions: SessionAnswerStore<KeptSession, SessionAnswer>, sk: SessionKey, fresh: PlayAnswer, body: string | Buffer, now: number, generation: number, secret: string): void {
   const session = fresh.playback.keptSession;
   if (!session || fresh.request.ks !== sk.ks || fresh.rendered.quotesRequestUrl) return;
-  const sessions = cache.sessions as SessionAnswerStore<KeptSession, SessionAnswer>;
   if (!sessions.askedBefore(sk.key, session.facet)) return;
   const kept = keptHead(fresh.playback, fresh.rendered, now);
-  if (!kept || (typeof body === 'string' ? body.length : body.length) > MAX_ANSWER_BYTES) return;
+  if (!kept || body.length > MAX_ANSWER_BYTES) return;
   const answer = makeSessionAnswer(fresh, kept, body, sk.ks, now, secret);
   if (answer) sessions.put(sk.key, session.facet, session, generation, answer);
 }
