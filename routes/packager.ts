@@ -38,7 +38,7 @@ export default async function packagerRoutes(app: FastifyInstance) {
       const text = answer.body;
       const length = String(typeof text === 'string' ? Buffer.byteLength(text) : text.length);
       const head = { ...CORS, 'Content-Type': answer.contentType, 'Cache-Control': MANIFEST_CACHE, 'Content-Length': length };
-      if (answer.byUrlGeneration !== undefined && request.raw.url) keepForUrl(request.raw.url, answer.byUrlGeneration, Buffer.from(text), head, performance.now());
+      if (answer.byUrlGeneration !== undefined && request.raw.url) keepForUrl(request.raw.url, app.catalog, answer.byUrlGeneration, Buffer.from(text), head, performance.now());
       return sendRaw(request, reply, 200, head, Number(length), text);
     }
     const { body } = answer;
@@ -78,7 +78,7 @@ function keptPlaylistBeforeRouting(app: FastifyInstance): EarlyAnswer {
     const { url, method } = req;
     if (url === undefined || (method !== 'GET' && method !== 'HEAD') || !url.startsWith('/hls/') || !url.includes('.m3u8')) return false;
     const started = performance.now();
-    const kept = keptForUrl(url, app.catalog.generation(), started);
+    const kept = keptForUrl(url, app.catalog, app.catalog.generation(), started);
     if (!kept) return false;
     return sendEarly(app, req, res, { family: routeFamily(url), started, status: 200, head: kept.head, body: kept.body, bytes: kept.body.length });
   };

@@ -64,25 +64,27 @@ export function keptPlaylistStats(): { bytes: number; maxBytes: number; entries:
 // it. Such a text stands for the route's whole decision, which also rests on the file's version:
 // the index cache looks at that again at most once a second (src/media/index-cache.ts), so a text
 // kept by URL is sent for at most VALID_MS after the route last made or found it, and then the
-// route runs again. Any catalog change (an entry, flavor or rule) drops it at once.
+// route runs again. Any catalog change (an entry, flavor or rule) drops it at once. A URL names a
+// playlist of one catalog: a text is sent again only for the catalog it was kept for (another
+// server in the same process, as tests start them, has its own media at the same URLs).
 const VALID_MS = 1000;
 const URL_MAX_BYTES = 4 << 20;
 // looked up with peek: a text kept by URL lives for its second, in the order it was kept
-const byUrl = createByteLru<{ generation: number; body: Buffer; head: Record<string, string>; until: number }>(URL_MAX_BYTES);
+const byUrl = createByteLru<{ catalog: object; generation: number; body: Buffer; head: Record<string, string>; until: number }>(URL_MAX_BYTES);
 
 /**
- * Keeps the route's answer for this raw URL (see above), as the bytes and headers the route sent
- * (Content-Length among them); the caller has checked that it may.
+ * Keeps the route's answer for this raw URL of `catalog` at `generation` (see above), as the bytes
+ * and headers the route sent (Content-Length among them); the caller has checked that it may.
  */
-export function keepForUrl(url: string, generation: number, body: Buffer, head: Record<string, string>, nowMs: number): void {
+export function keepForUrl(url: string, catalog: object, generation: number, body: Buffer, head: Record<string, string>, nowMs: number): void {
   if (kept.maxBytes <= 0) return;
-  byUrl.set(url, { generation, body, head, until: nowMs + VALID_MS }, body.length);
+  byUrl.set(url, { catalog, generation, body, head, until: nowMs + VALID_MS }, body.length);
 }
 
-/** The answer kept for this raw URL, when it is of this catalog generation and still within its second; counted as a hit. */
-export function keptForUrl(url: string, generation: number, nowMs: number): { body: Buffer; head: Record<string, string> } | undefined {
+/** The answer kept for this raw URL, when it is of this catalog and generation and still within its second; counted as a hit. */
+export function keptForUrl(url: string, catalog: object, generation: number, nowMs: number): { body: Buffer; head: Record<string, string> } | undefined {
   const k = byUrl.peek(url);
-  if (!k || k.generation !== generation || nowMs >= k.until || kept.maxBytes <= 0) return undefined;
+  if (!k || k.catalog !== catalog || k.generation !== generation || nowMs >= k.until || kept.maxBytes <= 0) return undefined;
   kept.hit();
   return k;
 }

@@ -258,3 +258,23 @@ t.test('before routing means before routing: Fastify sees the first request only
   t.equal(new Set(incoming.map((l) => l.reqId)).size, 3, 'each with its own id');
   t.equal(lines.filter((l) => l.msg === 'request completed').length >= 3, true, 'and as completed');
 });
+
+t.test('a playlist kept by URL is sent only for the catalog it was kept for, not another server\'s in the same process', async (t) => {
+  // two fresh servers (their catalogs at the same generation), the second's 1_f3rcit00 another
+  // file: the same URL, another playlist (the second once got the first's kept text)
+  const [one, two] = [await startServer(t), await startServer(t)];
+  const db = sqliteDb(two.app.catalog);
+  const own = two.app.media.locate((db.prepare('SELECT file_path AS p FROM flavor_assets WHERE id = ?').get('1_f3rcit00') as { p: string }).p);
+  const audio = two.app.media.locate((db.prepare('SELECT file_path AS p FROM flavor_assets WHERE file_path LIKE ?').get('%audio-128k%') as { p: string }).p);
+  rmSync(own); // a hard link into fixtures: unlinked, never written into
+  copyFileSync(audio, own);
+  t.equal(one.app.catalog.generation(), two.app.catalog.generation(), 'both catalogs at the same generation');
+  clearKeptPlaylists();
+  await fetchAnswer(one.url + INDEX_120, {}, 'GET');
+  const kept = await fetchAnswer(one.url + INDEX_120, {}, 'GET');
+  t.equal(keptPlaylistStats().byUrl, 1, 'the first server\'s playlist kept by URL');
+  const theirs = await fetchAnswer(two.url + INDEX_120, {}, 'GET');
+  t.equal(theirs.status, 200);
+  t.not(theirs.body.toString(), kept.body.toString(), 'the other server answers its own file\'s playlist');
+  sameAnswer(t, theirs, await withPackagerCachesOff(() => fetchAnswer(two.url + INDEX_120, {}, 'GET')), 'as made with the caches off');
+});
