@@ -6,6 +6,8 @@
 //   shape of the reference's 2-hour parse test at a tiny resolution.
 // - long-2h-fragmented.mp4: the same samples as long-2h.mp4, fragmented at each keyframe as OBS
 //   and ffmpeg's frag_keyframe write them (3,600 moofs, each traf's data counted from its moof).
+// - bench-720p-10min-fragmented.mp4: bench-720p-120s.mp4 looped five times, fragmented so (300
+//   moofs about 330 kB apart, 100 MB): a recording of a higher rate.
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mediaDir, projectRoot } from './paths.mjs';
@@ -31,7 +33,8 @@ export function benchMedia() {
   ]);
   const long = make('long-2h.mp4', ['-stream_loop', '119', '-i', base, '-c', 'copy', '-movflags', '+faststart']);
   const longFragmented = make('long-2h-fragmented.mp4', ['-i', long, '-c', 'copy', '-movflags', 'frag_keyframe+empty_moov+default_base_moof']);
-  return { segments, long, longFragmented };
+  const tenMinFragmented = make('bench-720p-10min-fragmented.mp4', ['-stream_loop', '4', '-i', segments, '-c', 'copy', '-movflags', 'frag_keyframe+empty_moov+default_base_moof']);
+  return { segments, long, longFragmented, tenMinFragmented };
 }
 
 export const BENCH_ENTRY = { entryId: '1_bench0001', flavorId: '1_fbench720' };

@@ -20,6 +20,13 @@ export interface ByteSource {
    * its own. Resolves to the bytes read: fewer than length only at the end of the source.
    */
   read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Reads a span the reader will not come back to: a remote source reads whole blocks to keep
+   * them (src/storage/block-cache.ts), which for small spans spread across an object (a
+   * fragmented MP4's moofs, one before each fragment's media) would fetch the media between them,
+   * so a short span is read alone. Absent where `read` is as cheap (a local file).
+   */
+  readSpan?(offset: number, length: number): Promise<Uint8Array>;
 }
 
 /**

@@ -7,6 +7,9 @@
 
 export const BLOCK_BYTES = 1024 * 1024;
 
+/** A span asked with readSpan at least this long is read through the blocks. */
+const SPAN_THROUGH_BLOCKS = BLOCK_BYTES / 8;
+
 export interface BlockCacheStats {
   bytes: number;
   blocks: number;
@@ -72,7 +75,7 @@ export function createBlockCache(maxBytes: number): BlockCache {
  */
 export function blockSource(cache: BlockCache, object: string, version: string, size: number, fetchRange: (offset: number, length: number) => Promise<Buffer>) {
   const block = (i: number) => cache.get(object, version, i, () => fetchRange(i * BLOCK_BYTES, Math.min(BLOCK_BYTES, size - i * BLOCK_BYTES)));
-  return {
+  const source = {
     size,
     version,
     async read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
@@ -93,5 +96,14 @@ export function blockSource(cache: BlockCache, object: string, version: string, 
       }
       return at === buf.length ? buf : buf.subarray(0, at);
     },
+    // a short span just from the origin, not kept (a fragmented MP4's moof, read once for the
+    // index the index cache keeps, between blocks of media); a long one through the blocks (a
+    // low-rate file's moofs lie a few kB apart, and its segments read the same blocks next)
+    async readSpan(offset: number, length: number): Promise<Uint8Array> {
+      if (length >= SPAN_THROUGH_BLOCKS) return source.read(offset, length);
+      const n = Math.max(0, Math.min(size, offset + length) - offset);
+      return n === 0 ? new Uint8Array(0) : fetchRange(offset, n);
+    },
   };
+  return source;
 }

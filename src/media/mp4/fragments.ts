@@ -291,3 +291,27 @@ export function alignStarts(tracks: Mp4Track[], fragments: Map<number, FragmentS
   const earliest = Math.min(...alone.map(({ t, start }) => start / t.timescale));
   for (const { t, start } of alone) t.mediaTimeOffset -= Math.round(start - earliest * t.timescale);
 }
+
+/**
+ * Where the moofs are, as a finished recording's mfra says (its payload, after the box header):
+ * every offset its tfra boxes name, once each, in file order; empty when it names none. ffmpeg
+ * names each fragment of each track; a muxer may name only the fragments that start with a sync
+ * sample, so these are where to read, not every moof (reader.ts walks the boxes between them).
+ */
+export function mfraMoofOffsets(mfra: Uint8Array): number[] {
+  const dv = new DataView(mfra.buffer, mfra.byteOffset, mfra.byteLength);
+  const offsets = new Set<number>();
+  for (const tfra of children(dv, mfra, 0, mfra.length)) {
+    if (tfra.type !== 'tfra' || tfra.end - tfra.start < 16) continue;
+    const wide = mfra[tfra.start] === 1;
+    const lengths = dv.getUint32(tfra.start + 8);
+    const entries = dv.getUint32(tfra.start + 12);
+    // time and moof_offset, then traf_number, trun_number and sample_number of 1-4 bytes each
+    const entryBytes = (wide ? 16 : 8) + ((lengths >> 4) & 3) + ((lengths >> 2) & 3) + (lengths & 3) + 3;
+    if (tfra.start + 16 + entries * entryBytes > tfra.end) throw new MediaError('NOT_MP4', `tfra of track ${dv.getUint32(tfra.start + 4)}: ${entries} entries do not fit its box`);
+    for (let k = 0, o = tfra.start + 16; k < entries; k++, o += entryBytes) {
+      offsets.add(wide ? Number(dv.getBigUint64(o + 8)) : dv.getUint32(o + 4));
+    }
+  }
+  return [...offsets].sort((a, b) => a - b);
+}

@@ -5,7 +5,7 @@ import { MediaError } from '../errors.js';
 import { openFileSource, type ByteSource } from '../source.js';
 import type { DecodeRuns, MediaIndex, TrackIndex, TrackKind } from './index-types.js';
 import { Mp4Track, mediaIndex, type PendingTables, type RawTables } from './track.js';
-import { alignStarts, appendFragments, fragmentSamples, trackDefaults, type FragmentSamples, type Moof } from './fragments.js';
+import { alignStarts, appendFragments, fragmentSamples, mfraMoofOffsets, trackDefaults, type FragmentSamples, type Moof } from './fragments.js';
 import { MAX_SAMPLES, child, children, fourcc, type Box } from './boxes.js';
 import { moovMemory } from '../spare-memory.js';
 import { readSps } from './avc-sps.js';
@@ -137,7 +137,7 @@ export async function readSourceIndex(source: ByteSource, opts: ReadOptions): Pr
       // a moov without mvex describes every sample itself, moofs or not (a recording whose
       // fragments were finalised into a moov at the end)
       if (!hasMvex(moov)) return parseMoov(moov, fileSize, { own: true });
-      const moofs = await readMoofs(source, firstMoof ?? pos + size, opts.maxMoovBytes, size);
+      const moofs = await readFragments(source, firstMoof ?? pos + size, opts.maxMoovBytes, size);
       return parseMoov(moov, fileSize, { own: true, moofs });
     }
     if (pos + size > fileSize) throw new MediaError('TRUNCATED', `box ${type} runs past the end of the file`);
@@ -161,26 +161,188 @@ function hasMvex(moov: Uint8Array): boolean {
  */
 const FRAGMENT_WALK_READ = 256 * 1024;
 
+/** The moov's and the moofs' bytes held so far, against the limit (`KDELIVER_MAX_MOOV_MB`). */
+interface MoofBudget {
+  held: number;
+  readonly limit: number;
+}
+
+function hold(budget: MoofBudget, size: number): void {
+  budget.held += size;
+  if (budget.held > budget.limit) throw new MediaError('MOOV_TOO_LARGE', `the moov and moof boxes of this fragmented MP4 are over the ${budget.limit}-byte limit`);
+}
+
 /**
- * Every moof from `pos` to the end of the source (the mdat boxes between them, and the moov, are
- * skipped by their headers), at most `limit` bytes of them with the moov's: a 2-hour file of
- * 2-second fragments has about 3,600, a few hundred bytes each. A box cut short or unreadable
- * ends the walk: a recording stopped mid-write keeps the fragments it wrote whole (fragments.ts
- * drops samples past the end).
+ * Every moof of a fragmented MP4 from `start` (the first moof, or the end of the moov) to the end
+ * of the source. A finished recording ends with an mfra naming its moofs (fragments.ts
+ * mfraMoofOffsets): they are read a few at a time, each with little more than its own bytes (a
+ * low-rate file's, a few kB apart, several in one read), where walking the file box by box reads
+ * one after another and, on S3 or an HTTP origin (whose reads are whole blocks,
+ * src/storage/block-cache.ts), fetches all of its media. What they give is what the walk would
+ * give: the boxes between them are walked, and an mfra that does not match the file's boxes is
+ * set aside for the walk.
  */
-async function readMoofs(source: ByteSource, pos: number, limit: number, moovBytes: number): Promise<Moof[]> {
+async function readFragments(source: ByteSource, start: number, limit: number, moovBytes: number): Promise<Moof[]> {
+  const mfra = await readMfra(source, start, limit);
+  if (mfra && mfra.offsets.length > 0) {
+    const moofs = await readListedMoofs(source, start, mfra, { held: moovBytes, limit });
+    if (moofs) return moofs;
+  }
+  return (await walkMoofs(source, start, source.size, { held: moovBytes, limit })).moofs;
+}
+
+/** A read of just these bytes: the source's own (a remote one's, not its blocks') when it has one. */
+const readSpan = (source: ByteSource, offset: number, length: number): Promise<Uint8Array> =>
+  source.readSpan ? source.readSpan(offset, length) : source.read(offset, length);
+
+/** What a finished recording's mfra says: where it starts, and the moof offsets from `start` on it names. */
+interface Mfra {
+  at: number;
+  offsets: number[];
+}
+
+/** The mfra at the end of the source, when there is one that parses. */
+async function readMfra(source: ByteSource, start: number, limit: number): Promise<Mfra | null> {
+  const fileSize = source.size;
+  if (fileSize < 16) return null;
+  // the mfra's last box, mfro, says how long the mfra is
+  const mfro = await readSpan(source, fileSize - 16, 16);
+  const tail = new DataView(mfro.buffer, mfro.byteOffset, mfro.byteLength);
+  if (mfro.length < 16 || tail.getUint32(0) !== 16 || fourcc(mfro, 4) !== 'mfro') return null;
+  const mfraSize = tail.getUint32(12);
+  if (mfraSize < 24 || mfraSize > fileSize - start || mfraSize > limit) return null;
+  const at = fileSize - mfraSize;
+  const mfra = await readSpan(source, at, mfraSize);
+  if (mfra.length < mfraSize || new DataView(mfra.buffer, mfra.byteOffset).getUint32(0) !== mfraSize || fourcc(mfra, 4) !== 'mfra') return null;
+  try {
+    return { at, offsets: mfraMoofOffsets(mfra.subarray(8)).filter((o) => o >= start && o + 8 <= at) };
+  } catch (e) {
+    // an mfra that does not parse is no guide: the walk reads the moofs themselves
+    if (e instanceof MediaError) return null;
+    throw e;
+  }
+}
+
+/** Reads of listed moofs under way at once. */
+const READS_AT_ONCE = 16;
+
+/** A moof read where the mfra said, and where the box after its mdat starts (just after the moof when no mdat follows it). */
+interface ListedMoof {
+  moof: Moof;
+  next: number;
+}
+
+/**
+ * The moofs at `listed` and those the walk finds between them, in file order; null when the file
+ * does not agree with the list (an offset that is no moof, a walk that does not land on the next
+ * one), for the caller to walk the file instead.
+ */
+async function readListedMoofs(source: ByteSource, start: number, mfra: Mfra, budget: MoofBudget): Promise<Moof[] | null> {
+  const listed = mfra.offsets;
+  const found: (ListedMoof | null)[] = new Array(listed.length);
+  // the list is read before it is checked against the file: past the limit it is set aside, and
+  // the walk counts the moofs really there (a moof is at least its header and an mfhd, 24 bytes)
+  let held = budget.held + listed.length * 24;
+  const take = (k: number, f: ListedMoof | null) => {
+    if (f) held += f.moof.payload.length + 8 - 24;
+    found[k] = f;
+  };
+  // the first moof's size tells how much to read for each of the others (one read for most)
+  take(0, await readListedMoof(source, listed[0], await readSpan(source, listed[0], Math.min(HEAD_READ * 4, source.size - listed[0])), listed[0]));
+  if (!found[0]) return null;
+  const guess = Math.min(FRAGMENT_WALK_READ, 2 * found[0].moof.payload.length + HEAD_READ);
+  // moofs close together (a low-rate file's) are read together, as the walk's window reads them
+  const groups: number[][] = [];
+  for (let k = 1; k < listed.length; k++) {
+    const last = groups[groups.length - 1];
+    if (last && listed[k] + guess - listed[last[0]] <= FRAGMENT_WALK_READ) last.push(k);
+    else groups.push([k]);
+  }
+  let next = 0;
+  const reader = async () => {
+    while (next < groups.length && held <= budget.limit) {
+      const group = groups[next++];
+      const from = listed[group[0]];
+      const bytes = await readSpan(source, from, Math.min(listed[group[group.length - 1]] + guess, source.size) - from);
+      for (const k of group) take(k, await readListedMoof(source, listed[k], bytes, from));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READS_AT_ONCE, groups.length) }, reader));
+  if (held > budget.limit) return null;
+  const moofs: Moof[] = [];
+  let pos = start;
+  for (const f of found) {
+    if (!f || f.moof.at < pos) return null;
+    if (f.moof.at > pos) {
+      // boxes the mfra does not name (a moof of a fragment without a sync sample, a free box)
+      const between = await walkMoofs(source, pos, f.moof.at, budget, guess);
+      if (between.pos !== f.moof.at) return null;
+      for (const m of between.moofs) moofs.push(m);
+    }
+    hold(budget, f.moof.payload.length + 8);
+    moofs.push(f.moof);
+    pos = f.next;
+  }
+  // the boxes after the last one named, up to the mfra (which the walk would pass over too)
+  const after = await walkMoofs(source, pos, mfra.at, budget, guess);
+  if (after.pos !== mfra.at) return null;
+  for (const m of after.moofs) moofs.push(m);
+  return moofs;
+}
+
+/**
+ * The moof at `at`, from `read` (the source's bytes from `readFrom`; the rest read when the moof
+ * is longer), and the end of the mdat after it; null when no moof is there.
+ */
+async function readListedMoof(source: ByteSource, at: number, read: Uint8Array, readFrom: number): Promise<ListedMoof | null> {
+  const fileSize = source.size;
+  let bytes = read.subarray(at - readFrom);
+  let dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 16 || fourcc(bytes, 4) !== 'moof') return null;
+  const size = dv.getUint32(0);
+  if (size < 16 || at + size > fileSize) return null;
+  // the moof and the next box's header (16 bytes, for a 64-bit size)
+  const want = Math.min(size + 16, fileSize - at);
+  if (bytes.length < want) {
+    const rest = await readSpan(source, at + bytes.length, want - bytes.length);
+    if (rest.length < want - bytes.length) return null;
+    const whole = new Uint8Array(want);
+    whole.set(bytes);
+    whole.set(rest, bytes.length);
+    bytes = whole;
+    dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  // a copy: the read's buffer is larger than the moof
+  const moof = { at, payload: copyBytes(bytes, 8, size) };
+  let next = at + size;
+  if (want - size >= 8 && fourcc(bytes, size + 4) === 'mdat') {
+    const small = dv.getUint32(size);
+    const mdat = small === 1 ? (want - size >= 16 ? Number(dv.getBigUint64(size + 8)) : 0) : small === 0 ? fileSize - next : small;
+    if (mdat >= 8 && next + mdat <= fileSize) next += mdat;
+  }
+  return { moof, next };
+}
+
+/**
+ * The moofs among the boxes from `pos` to `end` (the mdat boxes between them, and the moov, are
+ * skipped by their headers), and where the walk stopped: at or past `end`, or before it at a box
+ * cut short or unreadable, which ends the walk: a recording stopped mid-write keeps the fragments
+ * it wrote whole (fragments.ts drops samples past the end). A 2-hour file of 2-second fragments
+ * has about 3,600 moofs, a few hundred bytes each.
+ */
+async function walkMoofs(source: ByteSource, pos: number, end: number, budget: MoofBudget, firstRead = FRAGMENT_WALK_READ): Promise<{ moofs: Moof[]; pos: number }> {
   const fileSize = source.size;
   const moofs: Moof[] = [];
-  let held = moovBytes;
+  // through the source's own reads: a remote source's blocks hold the moofs of a few fragments
+  // each, fetched one after another (a walk cannot know where the next moof is until it gets there)
   const boxes = boxWindow(source, FRAGMENT_WALK_READ);
-  let want = FRAGMENT_WALK_READ;
-  while (pos + 8 <= fileSize) {
+  let want = firstRead;
+  while (pos < end && pos + 8 <= fileSize) {
     const box = await boxes.header(pos, want);
     if (!box || !isPrintable(box.type) || box.size < box.header || pos + box.size > fileSize) break;
     const { type, size, header } = box;
     if (type === 'moof') {
-      held += size;
-      if (held > limit) throw new MediaError('MOOV_TOO_LARGE', `the moov and moof boxes of this fragmented MP4 are over the ${limit}-byte limit`);
+      hold(budget, size);
       const payload = new Uint8Array(size - header);
       if (!(await boxes.payload(pos, header, payload))) break;
       moofs.push({ at: pos, payload });
@@ -189,7 +351,7 @@ async function readMoofs(source: ByteSource, pos: number, limit: number, moovByt
     } else if (size <= FRAGMENT_WALK_READ) want = FRAGMENT_WALK_READ;
     pos += size;
   }
-  return moofs;
+  return { moofs, pos };
 }
 
 /**
@@ -204,7 +366,7 @@ export function parseMoov(moov: Uint8Array, fileSize: number, opts: { own?: bool
   const own = opts.own === true;
   const dv = new DataView(moov.buffer, moov.byteOffset, moov.byteLength);
   const top = children(dv, moov, 0, moov.length);
-  // A fragmented MP4 keeps its samples in moof boxes (readMoofs reads them): its moov alone
+  // A fragmented MP4 keeps its samples in moof boxes (readFragments reads them): its moov alone
   // would read as an empty file, or as its first fragment only
   const mvex = child(top, 'mvex');
   if (mvex && !opts.moofs) throw new MediaError('UNSUPPORTED', 'a fragmented MP4 whose moof boxes were not read');

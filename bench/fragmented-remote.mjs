@@ -1,0 +1,118 @@
+// A fragmented recording's first index read from an HTTP origin (nginx, behind a delay standing
+// for an object store's time to first byte), through the server's own remote store and block
+// cache (src/storage/, compiled), by the packager's reader (src/media/mp4/reader.ts). Each file as
+// ffmpeg finished it (its mfra names every moof: they are read a few at a time, just their bytes)
+// against the same file with its mfra hidden (a recording cut before its end, or a muxer writing
+// none: the moofs are walked to one after another, through the blocks). No peer:
+// nginx-vod-module does not read fragmented MP4. Printed: time, bytes fetched, requests.
+//
+// Usage: node bench/fragmented-remote.mjs [--rounds 3] [--delay 20] [--no-build]
+import { copyFileSync, existsSync, mkdirSync, openSync, writeSync, closeSync, renameSync, statSync, symlinkSync } from 'node:fs';
+import http from 'node:http';
+import { basename, join } from 'node:path';
+import { benchMedia } from './lib/media.mjs';
+import { startNginx } from './lib/nginx.mjs';
+import { buildProject, distModule } from './lib/build.mjs';
+import { workDir } from './lib/paths.mjs';
+import { requireCommands } from './lib/system.mjs';
+import { loadAvg, printMachine } from './lib/machine.mjs';
+import { loadOptions, median } from './lib/rounds.mjs';
+import { positiveNumber, usageOf } from './lib/args.mjs';
+import { fmt, startReport, table } from './lib/results.mjs';
+
+const extra = { delay: { type: 'string', default: '20' } };
+const opts = loadOptions({ connections: 1, duration: 1, rounds: 3 }, extra);
+const delay = positiveNumber('delay', opts.extra.delay, usageOf(extra));
+requireCommands(['nginx'], 'nginx');
+if (opts.build) buildProject({ required: ['src/storage/media-store.js'] });
+const report = startReport('fragmented-remote', { rounds: opts.rounds, delay });
+printMachine();
+const { longFragmented, tenMinFragmented } = benchMedia();
+
+// the origin's folder: each file, and a copy whose mfra is hidden (its mfro box renamed)
+const root = join(workDir, 'fragmented-remote');
+mkdirSync(root, { recursive: true });
+const files = [];
+for (const src of [tenMinFragmented, longFragmented]) {
+  const name = basename(src);
+  const listed = join(root, name);
+  if (!existsSync(listed)) symlinkSync(src, listed);
+  const hidden = join(root, name.replace('.mp4', '-no-mfra.mp4'));
+  if (!existsSync(hidden) || statSync(hidden).size !== statSync(src).size) {
+    copyFileSync(src, `${hidden}.part`);
+    const fd = openSync(`${hidden}.part`, 'r+');
+    writeSync(fd, Buffer.from('free'), 0, 4, statSync(src).size - 12);
+    closeSync(fd);
+    renameSync(`${hidden}.part`, hidden);
+  }
+  files.push({ name, size: statSync(src).size, keys: { listed: name, walked: basename(hidden) } });
+}
+
+const nginx = await startNginx(root);
+// the delay: every request waits `delay` ms, then goes on to nginx
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+const front = http.createServer((req, res) => {
+  setTimeout(() => {
+    const up = http.request(`${nginx.url}${req.url}`, { method: req.method, headers: req.headers, agent }, (r) => {
+      res.writeHead(r.statusCode, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    up.end();
+  }, delay);
+});
+await new Promise((r) => front.listen(0, '127.0.0.1', r));
+const frontUrl = `http://127.0.0.1:${front.address().port}`;
+
+try {
+  const { httpOrigin } = await import(distModule('src/storage/http-origin.js'));
+  const { remoteMediaStore } = await import(distModule('src/storage/media-store.js'));
+  const { readSourceIndex } = await import(distModule('src/media/mp4/reader.js'));
+  /** One cold index read: a new store, its block cache empty. */
+  async function coldIndex(key) {
+    const origin = httpOrigin(frontUrl, { timeoutMs: 120_000, connectTimeoutMs: 5_000 });
+    let bytes = 0;
+    let requests = 0;
+    const read = origin.read.bind(origin);
+    origin.read = (k, m, offset, length) => {
+      requests++;
+      bytes += length;
+      return read(k, m, offset, length);
+    };
+    const store = remoteMediaStore('http', origin, { cacheBytes: 256 << 20, readOnly: null, writer: null });
+    const t0 = performance.now();
+    const { source, release } = await store.acquire(key);
+    const index = await readSourceIndex(source, { maxMoovBytes: 256 << 20 });
+    const ms = performance.now() - t0;
+    await release();
+    await store.close?.();
+    return { ms, bytes, requests, samples: index.tracks.reduce((n, t) => n + t.count, 0) };
+  }
+
+  const results = {};
+  for (let round = 1; round <= opts.rounds; round++) {
+    for (const f of files) {
+      for (const [how, key] of Object.entries(f.keys)) {
+        const r = await coldIndex(key);
+        (results[`${f.name} ${how}`] ??= []).push(r);
+        console.log(`  round ${round} ${f.name} ${how}: ${fmt(r.ms)} ms, ${fmt(r.bytes / 1e6, 2)} MB in ${r.requests} requests, ${r.samples} samples, load ${loadAvg().split(' ')[0]}`);
+      }
+    }
+  }
+  const med = (k, field) => median(results[k].map((r) => r[field]));
+  console.log(`\nmedians of ${opts.rounds} rounds, ${delay} ms per request:`);
+  table([['file', 44], ['ms', 7], ['MB fetched', 11], ['requests', 9], ['of the file', 12]],
+    files.flatMap((f) => Object.keys(f.keys).map((how) => {
+      const k = `${f.name} ${how}`;
+      return [`${f.name} ${how === 'listed' ? '(mfra)' : '(no mfra)'}`, fmt(med(k, 'ms')), fmt(med(k, 'bytes') / 1e6, 2), fmt(med(k, 'requests')), `${fmt((100 * med(k, 'bytes')) / f.size, 1)} %`];
+    })));
+  report.data.results = results;
+  for (const f of files) {
+    report.ratio(`${f.name}: cold index time without mfra / with`, med(`${f.name} walked`, 'ms') / med(`${f.name} listed`, 'ms'), `median of ${opts.rounds} rounds, ${delay} ms per request; no aim, no peer`);
+  }
+  report.finish();
+} finally {
+  front.close();
+  agent.destroy();
+  await nginx.stop();
+}
