@@ -191,9 +191,9 @@ async function readFragments(source: ByteSource, start: number, limit: number, m
   return (await walkMoofs(source, start, source.size, { held: moovBytes, limit })).moofs;
 }
 
-/** A read of just these bytes: the source's own (a remote one's, not its blocks') when it has one. */
-const readSpan = (source: ByteSource, offset: number, length: number): Promise<Uint8Array> =>
-  source.readSpan ? source.readSpan(offset, length) : source.read(offset, length);
+/** A read of just these bytes: the source's own (a remote one's, not its blocks') when it has one, else into `into` when given. */
+const readSpan = (source: ByteSource, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> =>
+  source.readSpan ? source.readSpan(offset, length) : source.read(offset, length, into);
 
 /** What a finished recording's mfra says: where it starts, and the moof offsets from `start` on it names. */
 interface Mfra {
@@ -260,10 +260,12 @@ async function readListedMoofs(source: ByteSource, start: number, mfra: Mfra, bu
   }
   let next = 0;
   const reader = async () => {
+    // a group spans at most FRAGMENT_WALK_READ; its moofs are copied out of it
+    const into = new Uint8Array(FRAGMENT_WALK_READ);
     while (next < groups.length && held <= budget.limit) {
       const group = groups[next++];
       const from = listed[group[0]];
-      const bytes = await readSpan(source, from, Math.min(listed[group[group.length - 1]] + guess, source.size) - from);
+      const bytes = await readSpan(source, from, Math.min(listed[group[group.length - 1]] + guess, source.size) - from, into);
       for (const k of group) take(k, await readListedMoof(source, listed[k], bytes, from));
     }
   };
