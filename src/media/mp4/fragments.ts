@@ -18,6 +18,8 @@ export interface Moof {
 
 /** A track's sample defaults (trex), which a traf's tfhd may override. */
 interface TrackDefaults {
+  /** default_sample_description_index (1-based) */
+  description: number;
   duration: number;
   size: number;
   flags: number;
@@ -38,11 +40,13 @@ export interface FragmentSamples {
   end: number;
   /** A sample ran past the end of the file: the track ends before it. */
   ended: boolean;
+  /** The sample descriptions other than the first that fragments with samples name (tfhd, or trex's default). */
+  otherDescriptions: Set<number>;
 }
 
 /** Room for `n` samples, allocated once: every trun's sample count is known before one is read. */
 function newSamples(n: number): FragmentSamples {
-  return { count: 0, size: new Uint32Array(n), offset: new Float64Array(n), duration: new Uint32Array(n), cto: new Int32Array(n), sync: new Uint8Array(n), firstDecodeTime: null, end: 0, ended: false };
+  return { count: 0, size: new Uint32Array(n), offset: new Float64Array(n), duration: new Uint32Array(n), cto: new Int32Array(n), sync: new Uint8Array(n), firstDecodeTime: null, end: 0, ended: false, otherDescriptions: new Set() };
 }
 
 /** mvex's trex boxes: each track's sample defaults, by track id. */
@@ -50,7 +54,7 @@ export function trackDefaults(dv: DataView, b: Uint8Array, mvexStart: number, mv
   const out = new Map<number, TrackDefaults>();
   for (const x of children(dv, b, mvexStart, mvexEnd)) {
     if (x.type !== 'trex' || x.end - x.start < 24) continue;
-    out.set(dv.getUint32(x.start + 4), { duration: dv.getUint32(x.start + 12), size: dv.getUint32(x.start + 16), flags: dv.getUint32(x.start + 20) });
+    out.set(dv.getUint32(x.start + 4), { description: dv.getUint32(x.start + 8), duration: dv.getUint32(x.start + 12), size: dv.getUint32(x.start + 16), flags: dv.getUint32(x.start + 20) });
   }
   return out;
 }
@@ -79,14 +83,18 @@ export function fragmentSamples(moofs: Moof[], defaults: Map<number, TrackDefaul
       if (!tfhd || tfhd.end - tfhd.start < 8) throw new MediaError('NOT_MP4', `moof at ${moof.at}: traf without tfhd`);
       const flags = dv.getUint32(tfhd.start) & 0xffffff;
       const id = dv.getUint32(tfhd.start + 4);
-      const trex = defaults.get(id) ?? { duration: 0, size: 0, flags: 0 };
+      const trex = defaults.get(id) ?? { description: 1, duration: 0, size: 0, flags: 0 };
       let o = tfhd.start + 8;
       let base = flags & 0x20000 ? moof.at : dataEnd;
       if (flags & 0x1) {
         base = Number(dv.getBigUint64(o));
         o += 8;
       }
-      if (flags & 0x2) o += 4;
+      let description = trex.description;
+      if (flags & 0x2) {
+        description = dv.getUint32(o);
+        o += 4;
+      }
       let defDuration = trex.duration;
       let defSize = trex.size;
       let defFlags = trex.flags;
@@ -115,6 +123,7 @@ export function fragmentSamples(moofs: Moof[], defaults: Map<number, TrackDefaul
         }
       }
       let next = base;
+      const before = s.count;
       for (const trun of kids) {
         if (trun.type !== 'trun') continue;
         const signedCto = b[trun.start] !== 0;
@@ -153,6 +162,7 @@ export function fragmentSamples(moofs: Moof[], defaults: Map<number, TrackDefaul
           next += size;
         }
       }
+      if (description !== 1 && s.count > before) s.otherDescriptions.add(description);
       dataEnd = next;
     }
   }

@@ -413,7 +413,8 @@ function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, mov
     return x;
   };
 
-  const description = parseStsd(dv, b, need('stsd'), kind, id);
+  const stsd = need('stsd');
+  const description = parseStsd(dv, b, stsd, kind, id);
   const stsz = child(st, 'stsz');
   const stz2 = child(st, 'stz2');
   let sizes: { count: number; fixedSize: number; sizesAt: TableAt | null; sizes: Uint32Array | null };
@@ -440,6 +441,8 @@ function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, mov
   const lastChunk = chunks === 0 ? 0 : stcoAt ? dv.getUint32(stcoAt.at + 4 * (chunks - 1)) : co64Offsets![chunks - 1];
   if (count > 0 && lastChunk >= fileSize) throw new MediaError('TRUNCATED', `track ${id}: its last chunk starts at byte ${lastChunk} of a ${fileSize}-byte file`);
   const stscAt = parseStsc(dv, need('stsc'), id);
+  const more = fragments?.get(id);
+  refuseOtherDescriptions(dv, b, stsd, stscAt, more?.otherDescriptions, id);
 
   // without an edit list, the first sample's composition offset is the start (read big-endian
   // where it lies: the table itself is converted only when a segment needs it)
@@ -478,7 +481,6 @@ function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, mov
     fileSize,
     own ? b.buffer : null,
   );
-  const more = fragments?.get(id);
   if (!more || more.count === 0) return track;
   // the start, as above: the first sample's composition offset, or the edit list's
   return appendFragments(track, more, fileSize, (firstCto) => (elst ? parseElst(dv, b, elst, firstCto, timescale, movieTimescale) : firstCto));
@@ -500,6 +502,35 @@ function parseMdhd(dv: DataView, b: Uint8Array, mdhd: Box): { timescale: number;
 function parseHdlr(b: Uint8Array, hdlr: Box): TrackKind {
   const handler = fourcc(b, hdlr.start + 8);
   return handler === 'vide' ? 'video' : handler === 'soun' ? 'audio' : handler === 'text' || handler === 'sbtl' || handler === 'subt' ? 'text' : 'other';
+}
+
+/** Sample entries whose samples carry their own parameter sets. */
+const IN_BAND_PARAMETER_SETS = new Set(['avc3', 'avc4', 'hev1', 'dvhe']);
+
+/**
+ * Every sample is written with the track's first sample description (its codec configuration:
+ * parameter sets, the AAC config, the picture size), so a track whose samples name another one
+ * that differs (a recorder's setting changed mid-file) is refused rather than sent under the
+ * wrong configuration, which a player decodes as a broken picture. Copies of the first entry, as
+ * some muxers write, are the same description. `fragmentsName`: what the moofs name (fragments.ts).
+ */
+function refuseOtherDescriptions(dv: DataView, b: Uint8Array, stsd: Box, stsc: TableAt, fragmentsName: Set<number> | undefined, id: number): void {
+  const entries = children(dv, b, stsd.start + 8, stsd.end);
+  // avc3 and hev1 samples carry their own parameter sets, which decoders follow
+  if (entries.length < 2 || entries.every((e) => IN_BAND_PARAMETER_SETS.has(e.type))) return;
+  const bytes = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  const first = bytes.subarray(entries[0].start, entries[0].end);
+  const differs = (index: number): boolean => {
+    const e = entries[index - 1];
+    return e !== undefined && (e.type !== entries[0].type || !first.equals(bytes.subarray(e.start, e.end)));
+  };
+  const named = new Set(fragmentsName);
+  for (let k = 2; k < stsc.count; k += 3) named.add(dv.getUint32(stsc.at + 4 * k));
+  for (const index of named) {
+    if (index !== 1 && differs(index)) {
+      throw new MediaError('UNSUPPORTED', `track ${id}: its samples change sample description (entry ${index} of ${entries.length}: the codec configuration changes within the file); kdeliver packages a track of one: re-encode it, or cut it where it changes`);
+    }
+  }
 }
 
 type SampleDescription = Pick<TrackIndex,
