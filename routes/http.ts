@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import type { Socket } from 'node:net';
 import { requestId } from '../src/log.js';
 import type { RouteFamily } from '../src/metrics/request-facts.js';
 import type { RequestEnv } from '../src/env.js';
@@ -94,6 +95,7 @@ export function drainRefusedBody(request: FastifyRequest, keepBytes: number): Pr
     const stop = () => {
       clearTimeout(timer);
       raw.off('data', onData).off('end', stop).off('error', stop).off('close', stop);
+      socket?.off('close', stop);
       answer();
     };
     const onData = (chunk: Buffer) => {
@@ -102,9 +104,14 @@ export function drainRefusedBody(request: FastifyRequest, keepBytes: number): Pr
       idle.refresh();
       if (seen > DRAIN_MAX_BYTES) stop();
     };
+    // once the answer is sent, Node no longer tells the request that its connection closed: the
+    // connection's own close ends the drain (else its listeners and this timer stayed a minute,
+    // and held a process that was stopping)
+    const socket = raw.socket as Socket | null;
     const timer = setTimeout(stop, DRAIN_MAX_MS);
     const idle = setTimeout(answer, DRAIN_IDLE_MS);
     raw.on('data', onData).once('end', stop).once('error', stop).once('close', stop);
+    socket?.once('close', stop);
     raw.resume();
   });
 }
