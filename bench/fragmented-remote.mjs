@@ -16,16 +16,25 @@ import { buildProject, distModule } from './lib/build.mjs';
 import { workDir } from './lib/paths.mjs';
 import { requireCommands } from './lib/system.mjs';
 import { loadAvg, printMachine } from './lib/machine.mjs';
-import { loadOptions, median } from './lib/rounds.mjs';
-import { positiveNumber, usageOf } from './lib/args.mjs';
+import { median } from './lib/rounds.mjs';
+import { benchArgs, positiveNumber, usageOf, wholeNumber } from './lib/args.mjs';
 import { fmt, startReport, table } from './lib/results.mjs';
 
-const extra = { delay: { type: 'string', default: '20' } };
-const opts = loadOptions({ connections: 1, duration: 1, rounds: 3 }, extra);
-const delay = positiveNumber('delay', opts.extra.delay, usageOf(extra));
+// its own options (no load generator: no --connections or --duration); --with-nvm, which `npm run
+// bench -- --with-nvm` passes to every benchmark, is taken and has nothing to do here
+const options = {
+  rounds: { type: 'string', default: '3' },
+  delay: { type: 'string', default: '20' },
+  'no-build': { type: 'boolean', default: false },
+  'with-nvm': { type: 'boolean', default: false },
+};
+const usage = usageOf(options);
+const { values } = benchArgs({ options }, usage);
+const rounds = wholeNumber('rounds', values.rounds, usage);
+const delay = positiveNumber('delay', values.delay, usage);
 requireCommands(['nginx'], 'nginx');
-if (opts.build) buildProject({ required: ['src/storage/media-store.js'] });
-const report = startReport('fragmented-remote', { rounds: opts.rounds, delay });
+if (!values['no-build']) buildProject({ required: ['src/storage/media-store.js'] });
+const report = startReport('fragmented-remote', { rounds, delay });
 printMachine();
 const { longFragmented, tenMinFragmented } = benchMedia();
 
@@ -90,7 +99,7 @@ try {
   }
 
   const results = {};
-  for (let round = 1; round <= opts.rounds; round++) {
+  for (let round = 1; round <= rounds; round++) {
     for (const f of files) {
       for (const [how, key] of Object.entries(f.keys)) {
         const r = await coldIndex(key);
@@ -100,7 +109,7 @@ try {
     }
   }
   const med = (k, field) => median(results[k].map((r) => r[field]));
-  console.log(`\nmedians of ${opts.rounds} rounds, ${delay} ms per request:`);
+  console.log(`\nmedians of ${rounds} rounds, ${delay} ms per request:`);
   table([['file', 44], ['ms', 7], ['MB fetched', 11], ['requests', 9], ['of the file', 12]],
     files.flatMap((f) => Object.keys(f.keys).map((how) => {
       const k = `${f.name} ${how}`;
@@ -108,7 +117,7 @@ try {
     })));
   report.data.results = results;
   for (const f of files) {
-    report.ratio(`${f.name}: cold index time without mfra / with`, med(`${f.name} walked`, 'ms') / med(`${f.name} listed`, 'ms'), `median of ${opts.rounds} rounds, ${delay} ms per request; no aim, no peer`);
+    report.ratio(`${f.name}: cold index time without mfra / with`, med(`${f.name} walked`, 'ms') / med(`${f.name} listed`, 'ms'), `median of ${rounds} rounds, ${delay} ms per request; no aim, no peer`);
   }
   report.finish();
 } finally {

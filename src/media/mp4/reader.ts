@@ -191,7 +191,10 @@ async function readFragments(source: ByteSource, start: number, limit: number, m
   return (await walkMoofs(source, start, source.size, { held: moovBytes, limit })).moofs;
 }
 
-/** A read of just these bytes: the source's own (a remote one's, not its blocks') when it has one, else into `into` when given. */
+/**
+ * A read of a span the reader will not come back to (ByteSource.readSpan: a remote source fetches
+ * a short one alone, not its block); from a source without one, its own read, into `into` when given.
+ */
 const readSpan = (source: ByteSource, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> =>
   source.readSpan ? source.readSpan(offset, length) : source.read(offset, length, into);
 
@@ -258,12 +261,12 @@ async function readListedMoofs(source: ByteSource, start: number, mfra: Mfra, bu
     if (last && listed[k] + guess - listed[last[0]] <= FRAGMENT_WALK_READ) last.push(k);
     else groups.push([k]);
   }
-  let next = 0;
+  let nextGroup = 0;
   const reader = async () => {
     // a group spans at most FRAGMENT_WALK_READ; its moofs are copied out of it
     const into = new Uint8Array(FRAGMENT_WALK_READ);
-    while (next < groups.length && held <= budget.limit) {
-      const group = groups[next++];
+    while (nextGroup < groups.length && held <= budget.limit) {
+      const group = groups[nextGroup++];
       const from = listed[group[0]];
       const bytes = await readSpan(source, from, Math.min(listed[group[group.length - 1]] + guess, source.size) - from, into);
       for (const k of group) take(k, await readListedMoof(source, listed[k], bytes, from));
@@ -293,12 +296,12 @@ async function readListedMoofs(source: ByteSource, start: number, mfra: Mfra, bu
 }
 
 /**
- * The moof at `at`, from `read` (the source's bytes from `readFrom`; the rest read when the moof
+ * The moof at `at`, from `span` (the source's bytes from `spanFrom`; the rest read when the moof
  * is longer), and the end of the mdat after it; null when no moof is there.
  */
-async function readListedMoof(source: ByteSource, at: number, read: Uint8Array, readFrom: number): Promise<ListedMoof | null> {
+async function readListedMoof(source: ByteSource, at: number, span: Uint8Array, spanFrom: number): Promise<ListedMoof | null> {
   const fileSize = source.size;
-  let bytes = read.subarray(at - readFrom);
+  let bytes = span.subarray(at - spanFrom);
   let dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 16 || fourcc(bytes, 4) !== 'moof') return null;
   const size = dv.getUint32(0);
