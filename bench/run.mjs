@@ -3,7 +3,7 @@
 // The whole output is also kept in bench/.work/runs/<time>.log; each benchmark records its
 // figures in bench/.work/results/.
 // Usage: node bench/run.mjs [index] [cold] [playmanifest] [api] [segments] [catalog] [soak]
-//          [encryption] [remote-media] [fragmented-remote] [pg-catalog] [nodes] [--with-nvm] [--rounds N] [--duration S] [--soak-minutes M] [--catalog-entries N] [--profile]
+//          [encryption] [remote-media] [origin-latency] [pg-catalog] [nodes] [--with-nvm] [--rounds N] [--duration S] [--soak-minutes M] [--catalog-entries N] [--profile]
 // --with-nvm builds nginx-vod-module with the peer kit's build.sh when it is missing (root);
 // without it, the NVM parts run when the binary is already there and are skipped otherwise.
 import { spawn } from 'node:child_process';
@@ -24,7 +24,7 @@ const all = {
   soak: 'soak.mjs',
   encryption: 'encryption.mjs',
   'remote-media': 'remote-media.mjs',
-  'fragmented-remote': 'fragmented-remote.mjs',
+  'origin-latency': 'origin-latency.mjs',
   'pg-catalog': 'pg-catalog.mjs',
   nodes: 'nodes.mjs',
 };

@@ -22,6 +22,8 @@ export interface BlockCacheStats {
 export interface BlockCache {
   /** The block `index` of `object` at `version`, from the cache or from `fetch` (called once per missing block). */
   get(object: string, version: string, index: number, fetch: () => Promise<Buffer>): Promise<Buffer>;
+  /** Starts `fetch` for that block when it is neither kept nor being fetched (a miss); counts no hit or join, and leaves a failure to the read that comes for it. */
+  fetchAhead(object: string, version: string, index: number, fetch: () => Promise<Buffer>): void;
   stats(): BlockCacheStats;
 }
 
@@ -32,6 +34,25 @@ export function createBlockCache(maxBytes: number): BlockCache {
   let hits = 0;
   let misses = 0;
   let joined = 0;
+
+  /** Fetches a missing block once, keeps it (within the bound) and lets readers join it meanwhile. */
+  const start = (key: string, fetch: () => Promise<Buffer>): Promise<Buffer> => {
+    misses++;
+    const p = fetch().then((buf) => {
+      if (buf.length <= maxBytes) {
+        blocks.set(key, buf);
+        bytes += buf.length;
+        for (const [k, v] of blocks) {
+          if (bytes <= maxBytes) break;
+          blocks.delete(k);
+          bytes -= v.length;
+        }
+      }
+      return buf;
+    }).finally(() => inflight.delete(key));
+    inflight.set(key, p);
+    return p;
+  };
 
   return {
     get(object, version, index, fetch) {
@@ -48,21 +69,11 @@ export function createBlockCache(maxBytes: number): BlockCache {
         joined++;
         return running;
       }
-      misses++;
-      const p = fetch().then((buf) => {
-        if (buf.length <= maxBytes) {
-          blocks.set(key, buf);
-          bytes += buf.length;
-          for (const [k, v] of blocks) {
-            if (bytes <= maxBytes) break;
-            blocks.delete(k);
-            bytes -= v.length;
-          }
-        }
-        return buf;
-      }).finally(() => inflight.delete(key));
-      inflight.set(key, p);
-      return p;
+      return start(key, fetch);
+    },
+    fetchAhead(object, version, index, fetch) {
+      const key = `${object}\0${version}\0${index}`;
+      if (!blocks.has(key) && !inflight.has(key)) start(key, fetch).catch(() => undefined);
     },
     stats: () => ({ bytes, blocks: blocks.size, hits, misses, joined }),
   };
@@ -73,8 +84,12 @@ export function createBlockCache(maxBytes: number): BlockCache {
  * into aligned blocks served by the cache; `fetchRange` reads the origin (offset, length) and
  * must answer exactly those bytes of that version.
  */
+/** A remote object read through the block cache: a ByteSource that can also fetch blocks ahead of its reader. */
+export type BlockSource = ReturnType<typeof blockSource>;
+
 export function blockSource(cache: BlockCache, object: string, version: string, size: number, fetchRange: (offset: number, length: number) => Promise<Buffer>) {
-  const block = (i: number) => cache.get(object, version, i, () => fetchRange(i * BLOCK_BYTES, Math.min(BLOCK_BYTES, size - i * BLOCK_BYTES)));
+  const fetchBlock = (i: number) => () => fetchRange(i * BLOCK_BYTES, Math.min(BLOCK_BYTES, size - i * BLOCK_BYTES));
+  const block = (i: number) => cache.get(object, version, i, fetchBlock(i));
   const source = {
     size,
     version,
@@ -103,6 +118,12 @@ export function blockSource(cache: BlockCache, object: string, version: string, 
       if (length >= SPAN_THROUGH_BLOCKS) return source.read(offset, length);
       const n = Math.max(0, Math.min(size, offset + length) - offset);
       return n === 0 ? new Uint8Array(0) : fetchRange(offset, n);
+    },
+    /** Starts fetching the blocks of [offset, offset + length) not yet kept, for a read to come; a failure is left to that read. */
+    prefetch(offset: number, length: number): void {
+      const end = Math.min(size, offset + length);
+      if (end <= offset) return;
+      for (let i = Math.floor(offset / BLOCK_BYTES); i <= Math.floor((end - 1) / BLOCK_BYTES); i++) cache.fetchAhead(object, version, i, fetchBlock(i));
     },
   };
   return source;

@@ -12,8 +12,8 @@ import { relative } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import type { Config } from '../config.js';
 import type { HandleCache } from '../media/file-handles.js';
-import { localVersion, type ByteSource, type VersionedSourceStore } from '../media/source.js';
-import { blockSource, createBlockCache, BLOCK_BYTES, type BlockCacheStats } from './block-cache.js';
+import { localVersion, type VersionedSourceStore } from '../media/source.js';
+import { blockSource, createBlockCache, BLOCK_BYTES, type BlockCacheStats, type BlockSource } from './block-cache.js';
 import { SourceError } from '../media/errors.js';
 import { httpOrigin } from './http-origin.js';
 import type { ObjectMeta, Origin } from './origin.js';
@@ -107,6 +107,9 @@ export function localMediaStore(mediaRoot: string, handles: HandleCache): MediaS
   };
 }
 
+/** Blocks a stream (serveFlavor, raw, download) fetches ahead of the one it sends. */
+const STREAM_READ_AHEAD = 4;
+
 /** How long a remote object's size and version are trusted before it is looked at again. */
 const RECHECK_MS = 1000;
 
@@ -148,7 +151,7 @@ export function remoteMediaStore(kind: 's3' | 'http', origin: Origin, opts: { ca
     throw e;
   }
 
-  function source(key: string, m: ObjectMeta): ByteSource {
+  function source(key: string, m: ObjectMeta): BlockSource {
     return blockSource(cache, `${origin.describe}\0${key}`, m.version, m.size, async (offset, length) => {
       try {
         return await origin.read(key, m, offset, length);
@@ -187,9 +190,13 @@ export function remoteMediaStore(kind: 's3' | 'http', origin: Origin, opts: { ca
     stream(key, start, endInclusive) {
       return Readable.from((async function* () {
         const src = source(key, await meta(key));
-        // block by block: a long download never holds more than one block beyond the cache
+        // block by block: a long download never holds more than one block beyond the cache; the
+        // next few are fetched while this one is sent (in the cache, when it has room for them),
+        // so a download is not one origin round trip per block
+        const ahead = STREAM_READ_AHEAD * BLOCK_BYTES <= opts.cacheBytes / 4 ? STREAM_READ_AHEAD * BLOCK_BYTES : 0;
         for (let pos = start; pos <= endInclusive;) {
           const upTo = Math.min(endInclusive + 1, (Math.floor(pos / BLOCK_BYTES) + 1) * BLOCK_BYTES);
+          if (ahead > 0) src.prefetch(upTo, Math.min(ahead, endInclusive + 1 - upTo));
           const chunk = await src.read(pos, upTo - pos);
           if (chunk.length === 0) throw new SourceError('changed', `${origin.describe} (${key})`, 'the object is shorter than it was');
           yield chunk;

@@ -160,7 +160,10 @@ t.test('a cold object read by many requests at once is fetched once per block', 
   const value = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(metrics)?.[1]);
   const blocks = Math.ceil(file.length / (1024 * 1024));
   t.equal(value('kdeliver_media_cache_misses_total'), blocks, `${blocks} blocks fetched from the origin, once each`);
-  t.equal(value('kdeliver_media_cache_hits_total') + value('kdeliver_media_cache_joined_total'), 6 * blocks - blocks, 'every other read shared them');
+  // 6 * blocks reads: those that did not fetch shared a fetch (a block fetched ahead of its first
+  // read, src/storage/media-store.ts stream, is a fetch no read made)
+  const shared = value('kdeliver_media_cache_hits_total') + value('kdeliver_media_cache_joined_total');
+  t.ok(shared >= 6 * blocks - blocks && shared <= 6 * blocks, `every other read shared them (${shared} of ${6 * blocks})`);
 });
 
 t.test('http origin faults: 500 → 502, slow → 504, naming the source; other entries still served', async (t) => {
