@@ -2,7 +2,8 @@
 // protocol server from npm (s3rver) driven through the real AWS SDK, and nginx (./nginx.ts)
 // serving a media folder with byte ranges.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -89,4 +90,27 @@ export async function startS3(t: Tap, bucket = 'media'): Promise<S3Store> {
     get: async (key) => Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray()),
     stop,
   };
+}
+
+/**
+ * What a node:http origin serving the files under `root` (its URLs /media/<path>) answers itself:
+ * 404 for no such file, the whole file (or its headers, for HEAD) without a `bytes=a-b` range.
+ * For a range it answers nothing and gives the file and the range, for the test to answer (as
+ * itself, late, or wrongly).
+ */
+export function originRange(req: IncomingMessage, res: ServerResponse, root: string): { file: string; size: number; start: number; end: number } | null {
+  const file = join(root, decodeURIComponent(new URL(req.url!, 'http://x').pathname.replace(/^\/media\//, '')));
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    res.writeHead(404, { 'content-length': '0' }).end();
+    return null;
+  }
+  const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+  if (req.method === 'HEAD' || !m) {
+    res.writeHead(200, { 'content-length': String(size), etag: '"v1"' }).end(req.method === 'HEAD' ? undefined : readFileSync(file));
+    return null;
+  }
+  return { file, size, start: Number(m[1]), end: Math.min(Number(m[2]), size - 1) };
 }

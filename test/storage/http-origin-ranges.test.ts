@@ -6,31 +6,20 @@
 // media is read from a node:http origin serving the sample library's files.
 import t from 'tap';
 import { createServer } from 'node:http';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer } from '../helpers/server.js';
 import { SAMPLE } from '../helpers/packager-urls.js';
-import { sha256 } from '../helpers/media-origins.js';
+import { originRange, sha256 } from '../helpers/media-origins.js';
 
 const ref = await startServer(t);
 type Mode = 'right' | 'shifted' | 'no-content-range' | 'other-total';
 let mode: Mode = 'right';
 
 const origin = createServer((req, res) => {
-  const file = join(ref.config.mediaRoot, decodeURIComponent(new URL(req.url!, 'http://x').pathname.replace(/^\/media\//, '')));
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch {
-    res.writeHead(404, { 'content-length': '0' }).end();
-    return;
-  }
-  const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
-  if (req.method === 'HEAD' || !m) {
-    res.writeHead(200, { 'content-length': String(size), etag: '"v1"' }).end(req.method === 'HEAD' ? undefined : readFileSync(file));
-    return;
-  }
-  const [start, end] = [Number(m[1]), Math.min(Number(m[2]), size - 1)];
+  const asked = originRange(req, res, ref.config.mediaRoot);
+  if (!asked) return;
+  const { file, size, start, end } = asked;
   const shift = mode === 'shifted' ? 7 : 0;
   // of the right length, whatever the shift (padded past the end), as a proxy's wrong range is
   const bytes = readFileSync(file);

@@ -6,35 +6,24 @@
 // a few milliseconds late, as an object store answers.
 import t from 'tap';
 import { createServer } from 'node:http';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer } from '../helpers/server.js';
 import { SAMPLE } from '../helpers/packager-urls.js';
-import { sha256 } from '../helpers/media-origins.js';
+import { originRange, sha256 } from '../helpers/media-origins.js';
 
 const ref = await startServer(t);
 let running = 0;
 let atOnce = 0;
 let ranges = 0;
 const origin = createServer((req, res) => {
-  const file = join(ref.config.mediaRoot, decodeURIComponent(new URL(req.url!, 'http://x').pathname.replace(/^\/media\//, '')));
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch {
-    res.writeHead(404, { 'content-length': '0' }).end();
-    return;
-  }
-  const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
-  if (req.method === 'HEAD' || !m) {
-    res.writeHead(200, { 'content-length': String(size), etag: '"v1"' }).end(req.method === 'HEAD' ? undefined : readFileSync(file));
-    return;
-  }
+  const asked = originRange(req, res, ref.config.mediaRoot);
+  if (!asked) return;
   ranges++;
   atOnce = Math.max(atOnce, ++running);
   setTimeout(() => {
     running--;
-    const [start, end] = [Number(m[1]), Math.min(Number(m[2]), size - 1)];
+    const { file, size, start, end } = asked;
     res.writeHead(206, { 'content-length': String(end + 1 - start), 'content-range': `bytes ${start}-${end}/${size}`, etag: '"v1"' }).end(readFileSync(file).subarray(start, end + 1));
   }, 20);
 });
