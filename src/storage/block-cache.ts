@@ -79,14 +79,14 @@ export function createBlockCache(maxBytes: number): BlockCache {
   };
 }
 
+/** A remote object read through the block cache: a ByteSource that can also fetch blocks ahead of its reader. */
+export type BlockSource = ReturnType<typeof blockSource>;
+
 /**
  * A remote object at one version read as a ByteSource (src/media/source.ts): every span is cut
  * into aligned blocks served by the cache; `fetchRange` reads the origin (offset, length) and
  * must answer exactly those bytes of that version.
  */
-/** A remote object read through the block cache: a ByteSource that can also fetch blocks ahead of its reader. */
-export type BlockSource = ReturnType<typeof blockSource>;
-
 export function blockSource(cache: BlockCache, object: string, version: string, size: number, fetchRange: (offset: number, length: number) => Promise<Buffer>) {
   const fetchBlock = (i: number) => () => fetchRange(i * BLOCK_BYTES, Math.min(BLOCK_BYTES, size - i * BLOCK_BYTES));
   const block = (i: number) => cache.get(object, version, i, fetchBlock(i));
