@@ -73,6 +73,21 @@ interface BoxHeader {
 }
 
 /**
+ * The header of the box at `b[at]`, from the bytes `b` holds there (16 for a 64-bit size); null
+ * when it holds fewer than 8. `toEnd`: the source's bytes from the box on (a size of 0 says "to
+ * the end").
+ */
+function boxHeaderAt(b: Uint8Array, at: number, toEnd: number): BoxHeader | null {
+  const have = Math.min(b.length - at, 16);
+  if (have < 8) return null;
+  const dv = new DataView(b.buffer, b.byteOffset + at, have);
+  const type = fourcc(b, at + 4);
+  const size = dv.getUint32(0);
+  if (size === 1) return { type, size: have < 16 ? -1 : Number(dv.getBigUint64(8)), header: 16 };
+  return { type, size: size === 0 ? toEnd : size, header: 8 };
+}
+
+/**
  * The source's top-level boxes read through one buffer: a read covers the headers of the boxes in
  * it (and the payloads it holds), so a box is read again only where the buffer does not reach.
  */
@@ -89,13 +104,7 @@ function boxWindow(source: ByteSource, capacity: number) {
         len = (await source.read(pos, Math.min(readLen, capacity, fileSize - pos), buf)).length;
         from = pos;
       }
-      const at = pos - from;
-      const have = Math.min(len - at, 16);
-      if (have < 8) return null;
-      const type = buf.toString('latin1', at + 4, at + 8);
-      const size = buf.readUInt32BE(at);
-      if (size === 1) return { type, size: have < 16 ? -1 : Number(buf.readBigUInt64BE(at + 8)), header: 16 };
-      return { type, size: size === 0 ? fileSize - pos : size, header: 8 };
+      return boxHeaderAt(buf.subarray(0, len), pos - from, fileSize - pos);
     },
     /** The payload of the box at `pos` (the last header asked) into `into`: what the buffer holds of it, then the rest read; false when the source ends first. */
     async payload(pos: number, header: number, into: Uint8Array): Promise<boolean> {
@@ -232,6 +241,8 @@ const READS_AT_ONCE = 16;
 /** A moof read where the mfra said, and where the box after its mdat starts (just after the moof when no mdat follows it). */
 interface ListedMoof {
   moof: Moof;
+  /** The moof box's whole size. */
+  size: number;
   next: number;
 }
 
@@ -247,7 +258,7 @@ async function readListedMoofs(source: ByteSource, start: number, mfra: Mfra, bu
   // the walk counts the moofs really there (a moof is at least its header and an mfhd, 24 bytes)
   let held = budget.held + listed.length * 24;
   const take = (k: number, f: ListedMoof | null) => {
-    if (f) held += f.moof.payload.length + 8 - 24;
+    if (f) held += f.size - 24;
     found[k] = f;
   };
   // the first moof's size tells how much to read for each of the others (one read for most)
@@ -284,7 +295,7 @@ async function readListedMoofs(source: ByteSource, start: number, mfra: Mfra, bu
       if (between.pos !== f.moof.at) return null;
       for (const m of between.moofs) moofs.push(m);
     }
-    hold(budget, f.moof.payload.length + 8);
+    hold(budget, f.size);
     moofs.push(f.moof);
     pos = f.next;
   }
@@ -302,10 +313,9 @@ async function readListedMoofs(source: ByteSource, start: number, mfra: Mfra, bu
 async function readListedMoof(source: ByteSource, at: number, span: Uint8Array, spanFrom: number): Promise<ListedMoof | null> {
   const fileSize = source.size;
   let bytes = span.subarray(at - spanFrom);
-  let dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 16 || fourcc(bytes, 4) !== 'moof') return null;
-  const size = dv.getUint32(0);
-  if (size < 16 || at + size > fileSize) return null;
+  const box = boxHeaderAt(bytes, 0, fileSize - at);
+  if (!box || box.type !== 'moof' || box.size < box.header + 8 || at + box.size > fileSize) return null;
+  const { size, header } = box;
   // the moof and the next box's header (16 bytes, for a 64-bit size)
   const want = Math.min(size + 16, fileSize - at);
   if (bytes.length < want) {
@@ -315,17 +325,13 @@ async function readListedMoof(source: ByteSource, at: number, span: Uint8Array, 
     whole.set(bytes);
     whole.set(rest, bytes.length);
     bytes = whole;
-    dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   // a copy: the read's buffer is larger than the moof
-  const moof = { at, payload: copyBytes(bytes, 8, size) };
+  const moof = { at, payload: copyBytes(bytes, header, size) };
   let next = at + size;
-  if (want - size >= 8 && fourcc(bytes, size + 4) === 'mdat') {
-    const small = dv.getUint32(size);
-    const mdat = small === 1 ? (want - size >= 16 ? Number(dv.getBigUint64(size + 8)) : 0) : small === 0 ? fileSize - next : small;
-    if (mdat >= 8 && next + mdat <= fileSize) next += mdat;
-  }
-  return { moof, next };
+  const mdat = boxHeaderAt(bytes, size, fileSize - next);
+  if (mdat && mdat.type === 'mdat' && mdat.size >= mdat.header && next + mdat.size <= fileSize) next += mdat.size;
+  return { moof, size, next };
 }
 
 /**
