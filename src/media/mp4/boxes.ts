@@ -14,22 +14,38 @@ export const MAX_SAMPLES = 100_000_000;
 
 export const fourcc = (b: Uint8Array, o: number): string => String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3]);
 
-/** Lists the child boxes of buf[start, end). Throws on a structure that does not fit. */
-export function children(dv: DataView, b: Uint8Array, start: number, end: number): Box[] {
+/** A box's header: its type, its whole size (-1: the source ends inside its 64-bit size) and its header's length. */
+export interface BoxHeader {
+  type: string;
+  size: number;
+  header: number;
+}
+
+/**
+ * The header of the box at `b[at]`, from the bytes `b` holds there (16 for a 64-bit size); null
+ * when it holds fewer than 8. `toEnd`: the source's bytes from the box on (a size of 0 says "to
+ * the end").
+ */
+export function boxHeaderAt(b: Uint8Array, at: number, toEnd: number): BoxHeader | null {
+  const have = Math.min(b.length - at, 16);
+  if (have < 8) return null;
+  const dv = new DataView(b.buffer, b.byteOffset + at, have);
+  const type = fourcc(b, at + 4);
+  const size = dv.getUint32(0);
+  if (size === 1) return { type, size: have < 16 ? -1 : Number(dv.getBigUint64(8)), header: 16 };
+  return { type, size: size === 0 ? toEnd : size, header: 8 };
+}
+
+/** Lists the child boxes of b[start, end). Throws on a structure that does not fit. */
+export function children(b: Uint8Array, start: number, end: number): Box[] {
   const out: Box[] = [];
-  let o = start;
-  while (o + 8 <= end) {
-    let size = dv.getUint32(o);
-    const type = fourcc(b, o + 4);
-    let header = 8;
-    if (size === 1) {
-      if (o + 16 > end) throw new MediaError('NOT_MP4', `box ${type}: truncated 64-bit size`);
-      size = Number(dv.getBigUint64(o + 8));
-      header = 16;
-    } else if (size === 0) size = end - o;
-    if (size < header || o + size > end) throw new MediaError('NOT_MP4', `box ${JSON.stringify(type)} at ${o}: size ${size} does not fit its parent`);
-    out.push({ type, start: o + header, end: o + size });
-    o += size;
+  const within = b.subarray(0, end);
+  for (let o = start; o + 8 <= end; ) {
+    const h = boxHeaderAt(within, o, end - o)!;
+    if (h.size === -1) throw new MediaError('NOT_MP4', `box ${h.type}: truncated 64-bit size`);
+    if (h.size < h.header || o + h.size > end) throw new MediaError('NOT_MP4', `box ${JSON.stringify(h.type)} at ${o}: size ${h.size} does not fit its parent`);
+    out.push({ type: h.type, start: o + h.header, end: o + h.size });
+    o += h.size;
   }
   return out;
 }

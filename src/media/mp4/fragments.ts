@@ -52,7 +52,7 @@ function newSamples(n: number): FragmentSamples {
 /** mvex's trex boxes: each track's sample defaults, by track id. */
 export function trackDefaults(dv: DataView, b: Uint8Array, mvexStart: number, mvexEnd: number): Map<number, TrackDefaults> {
   const out = new Map<number, TrackDefaults>();
-  for (const x of children(dv, b, mvexStart, mvexEnd)) {
+  for (const x of children(b, mvexStart, mvexEnd)) {
     if (x.type !== 'trex' || x.end - x.start < 24) continue;
     out.set(dv.getUint32(x.start + 4), { description: dv.getUint32(x.start + 8), duration: dv.getUint32(x.start + 12), size: dv.getUint32(x.start + 16), flags: dv.getUint32(x.start + 20) });
   }
@@ -76,9 +76,9 @@ export function fragmentSamples(moofs: Moof[], defaults: Map<number, TrackDefaul
     // without a base-data-offset, a traf's data starts where the previous traf's ended (the first
     // traf's: at the moof), unless default-base-is-moof says at the moof for every traf
     let dataEnd = moof.at;
-    for (const traf of children(dv, b, 0, b.length)) {
+    for (const traf of children(b, 0, b.length)) {
       if (traf.type !== 'traf') continue;
-      const kids = children(dv, b, traf.start, traf.end);
+      const kids = children(b, traf.start, traf.end);
       const tfhd = kids.find((x) => x.type === 'tfhd');
       if (!tfhd || tfhd.end - tfhd.start < 8) throw new MediaError('NOT_MP4', `moof at ${moof.at}: traf without tfhd`);
       const flags = dv.getUint32(tfhd.start) & 0xffffff;
@@ -185,11 +185,11 @@ function sampleCounts(moofs: Moof[]): Map<number, number> {
   for (const moof of moofs) {
     const b = moof.payload;
     const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    for (const traf of children(dv, b, 0, b.length)) {
+    for (const traf of children(b, 0, b.length)) {
       if (traf.type !== 'traf') continue;
       let id = -1;
       let n = 0;
-      for (const x of children(dv, b, traf.start, traf.end)) {
+      for (const x of children(b, traf.start, traf.end)) {
         if (x.type === 'tfhd' && x.end - x.start >= 8) id = dv.getUint32(x.start + 4);
         else if (x.type === 'trun' && x.end - x.start >= 8) n += trunCount(dv, x, moof.at);
       }
@@ -311,7 +311,7 @@ export function alignStarts(tracks: Mp4Track[], fragments: Map<number, FragmentS
 export function mfraMoofOffsets(mfra: Uint8Array): number[] {
   const dv = new DataView(mfra.buffer, mfra.byteOffset, mfra.byteLength);
   const offsets = new Set<number>();
-  for (const tfra of children(dv, mfra, 0, mfra.length)) {
+  for (const tfra of children(mfra, 0, mfra.length)) {
     if (tfra.type !== 'tfra' || tfra.end - tfra.start < 16) continue;
     const wide = mfra[tfra.start] === 1;
     const lengths = dv.getUint32(tfra.start + 8);

@@ -6,7 +6,7 @@ import { openFileSource, type ByteSource } from '../source.js';
 import type { DecodeRuns, MediaIndex, TrackIndex, TrackKind } from './index-types.js';
 import { Mp4Track, mediaIndex, type PendingTables, type RawTables } from './track.js';
 import { alignStarts, appendFragments, fragmentSamples, mfraMoofOffsets, trackDefaults, type FragmentSamples, type Moof } from './fragments.js';
-import { MAX_SAMPLES, child, children, fourcc, type Box } from './boxes.js';
+import { MAX_SAMPLES, boxHeaderAt, child, children, fourcc, type Box, type BoxHeader } from './boxes.js';
 import { moovMemory } from '../spare-memory.js';
 import { readSps } from './avc-sps.js';
 
@@ -64,28 +64,6 @@ export async function readMediaIndex(path: string, opts: ReadOptions): Promise<M
  * read with one more (two reads, as a C packager makes, rather than three).
  */
 const HEAD_READ = 4096;
-
-/** A top-level box's header: its type, its whole size (-1: the source ends inside its 64-bit size) and its header's length. */
-interface BoxHeader {
-  type: string;
-  size: number;
-  header: number;
-}
-
-/**
- * The header of the box at `b[at]`, from the bytes `b` holds there (16 for a 64-bit size); null
- * when it holds fewer than 8. `toEnd`: the source's bytes from the box on (a size of 0 says "to
- * the end").
- */
-function boxHeaderAt(b: Uint8Array, at: number, toEnd: number): BoxHeader | null {
-  const have = Math.min(b.length - at, 16);
-  if (have < 8) return null;
-  const dv = new DataView(b.buffer, b.byteOffset + at, have);
-  const type = fourcc(b, at + 4);
-  const size = dv.getUint32(0);
-  if (size === 1) return { type, size: have < 16 ? -1 : Number(dv.getBigUint64(8)), header: 16 };
-  return { type, size: size === 0 ? toEnd : size, header: 8 };
-}
 
 /**
  * The source's top-level boxes read through one buffer: a read covers the headers of the boxes in
@@ -158,8 +136,7 @@ export async function readSourceIndex(source: ByteSource, opts: ReadOptions): Pr
 
 /** Does the moov (its payload) have an mvex, saying samples follow in moofs? */
 function hasMvex(moov: Uint8Array): boolean {
-  const dv = new DataView(moov.buffer, moov.byteOffset, moov.byteLength);
-  return child(children(dv, moov, 0, moov.length), 'mvex') !== undefined;
+  return child(children(moov, 0, moov.length), 'mvex') !== undefined;
 }
 
 /**
@@ -376,7 +353,7 @@ async function walkMoofs(source: ByteSource, pos: number, end: number, budget: M
 export function parseMoov(moov: Uint8Array, fileSize: number, opts: { own?: boolean; moofs?: Moof[] } = {}): MediaIndex {
   const own = opts.own === true;
   const dv = new DataView(moov.buffer, moov.byteOffset, moov.byteLength);
-  const top = children(dv, moov, 0, moov.length);
+  const top = children(moov, 0, moov.length);
   // A fragmented MP4 keeps its samples in moof boxes (readFragments reads them): its moov alone
   // would read as an empty file, or as its first fragment only
   const mvex = child(top, 'mvex');
@@ -398,13 +375,13 @@ export function parseMoov(moov: Uint8Array, fileSize: number, opts: { own?: bool
 
 /** One trak: its header, media header and handler, then the sample table box by box. */
 function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, movieTimescale: number, own: boolean, fragments: Map<number, FragmentSamples> | null): Mp4Track | null {
-  const tk = children(dv, b, trak.start, trak.end);
+  const tk = children(b, trak.start, trak.end);
   const tkhd = child(tk, 'tkhd');
   const mdia = child(tk, 'mdia');
   if (!tkhd || !mdia) throw new MediaError('NOT_MP4', 'trak without tkhd or mdia');
   const id = parseTkhd(dv, b, tkhd);
   const matrix = copyBytes(b, tkhd.start + (b[tkhd.start] === 1 ? 52 : 40), tkhd.start + (b[tkhd.start] === 1 ? 88 : 76));
-  const md = children(dv, b, mdia.start, mdia.end);
+  const md = children(b, mdia.start, mdia.end);
   const mdhd = child(md, 'mdhd');
   const hdlr = child(md, 'hdlr');
   const minf = child(md, 'minf');
@@ -413,9 +390,9 @@ function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, mov
   const kind = parseHdlr(b, hdlr);
   if (kind !== 'video' && kind !== 'audio') return null;
   if (!timescale) throw new MediaError('NOT_MP4', `track ${id}: timescale 0`);
-  const stblBox = child(children(dv, b, minf.start, minf.end), 'stbl');
+  const stblBox = child(children(b, minf.start, minf.end), 'stbl');
   if (!stblBox) throw new MediaError('NOT_MP4', `track ${id}: no stbl`);
-  const st = children(dv, b, stblBox.start, stblBox.end);
+  const st = children(b, stblBox.start, stblBox.end);
   const need = (type: string): Box => {
     const x = child(st, type);
     if (!x) throw new MediaError('NOT_MP4', `track ${id}: no ${type}`);
@@ -462,7 +439,7 @@ function parseTrak(dv: DataView, b: Uint8Array, trak: Box, fileSize: number, mov
     break;
   }
   const edts = child(tk, 'edts');
-  const elst = edts ? child(children(dv, b, edts.start, edts.end), 'elst') : undefined;
+  const elst = edts ? child(children(b, edts.start, edts.end), 'elst') : undefined;
   if (elst) mediaTimeOffset = parseElst(dv, b, elst, mediaTimeOffset, timescale, movieTimescale);
 
   // the big tables in native byte order: copies now, or (in a moov the reader owns) converted in
@@ -524,7 +501,7 @@ const IN_BAND_PARAMETER_SETS = new Set(['avc3', 'avc4', 'hev1', 'dvhe']);
  * some muxers write, are the same description. `fragmentsName`: what the moofs name (fragments.ts).
  */
 function refuseOtherDescriptions(dv: DataView, b: Uint8Array, stsd: Box, stsc: TableAt, fragmentsName: Set<number> | undefined, id: number): void {
-  const entries = children(dv, b, stsd.start + 8, stsd.end);
+  const entries = children(b, stsd.start + 8, stsd.end);
   // avc3 and hev1 samples carry their own parameter sets, which decoders follow
   if (entries.length < 2 || entries.every((e) => IN_BAND_PARAMETER_SETS.has(e.type))) return;
   const bytes = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -547,7 +524,7 @@ type SampleDescription = Pick<TrackIndex,
 
 /** stsd: the first sample entry, kept whole, and what the writers need from it. */
 function parseStsd(dv: DataView, b: Uint8Array, stsd: Box, kind: 'video' | 'audio', id: number): SampleDescription {
-  const entries = children(dv, b, stsd.start + 8, stsd.end);
+  const entries = children(b, stsd.start + 8, stsd.end);
   if (!entries.length) throw new MediaError('NOT_MP4', `track ${id}: empty stsd`);
   const entry = entries[0];
   const entryHeaderStart = entry.start - 8;
@@ -558,7 +535,7 @@ function parseStsd(dv: DataView, b: Uint8Array, stsd: Box, kind: 'video' | 'audi
   if (kind === 'video') {
     d.width = dv.getUint16(entry.start + 24);
     d.height = dv.getUint16(entry.start + 26);
-    const kids = entry.start + 78 <= entry.end ? children(dv, b, entry.start + 78, entry.end) : [];
+    const kids = entry.start + 78 <= entry.end ? children(b, entry.start + 78, entry.end) : [];
     const avcC = child(kids, 'avcC');
     const hvcC = child(kids, 'hvcC');
     const vpcC = child(kids, 'vpcC');
@@ -588,10 +565,10 @@ function parseStsd(dv: DataView, b: Uint8Array, stsd: Box, kind: 'video' | 'audi
     d.channels = dv.getUint16(entry.start + 16);
     d.sampleRate = dv.getUint32(entry.start + 24) >>> 16;
     const kidsStart = entry.start + 28 + (soundVersion === 1 ? 16 : soundVersion === 2 ? 36 : 0);
-    const kids = kidsStart <= entry.end ? children(dv, b, kidsStart, entry.end) : [];
+    const kids = kidsStart <= entry.end ? children(b, kidsStart, entry.end) : [];
     let esds = child(kids, 'esds');
     const wave = child(kids, 'wave');
-    if (!esds && wave) esds = child(children(dv, b, wave.start, wave.end), 'esds');
+    if (!esds && wave) esds = child(children(b, wave.start, wave.end), 'esds');
     if (esds) parseEsds(b, esds, d);
     // Opus in ISOBMFF is named "opus" in CODECS (its sample entry is "Opus"); MSE refuses "Opus"
     else d.codecString = d.format === 'Opus' ? 'opus' : d.format;
