@@ -5,7 +5,7 @@
 // function over the request's environment; every decision is written to the trace so a person can
 // later see why (the console's "why" panel, src/console/trace.ts).
 import type { RequestEnv } from './env.js';
-import { EntryType, MediaType, ModerationStatus, PartnerStatus, type AccessRule, type Condition, type Entry, type FlavorAsset, type Partner } from './catalog/types.js';
+import { AssetStatus, EntryType, MediaType, ModerationStatus, PartnerStatus, type AccessRule, type Condition, type Entry, type FlavorAsset, type Partner } from './catalog/types.js';
 import { isEncryptedEntry } from './drm/policy.js';
 import { checkSmoothStreaming, drmProfile, drmSystemsOf } from './drm/profiles.js';
 import { PACKAGER_TYPES } from './delivery/urls.js';
@@ -16,7 +16,7 @@ import type { Ks } from './access/ks.js';
 import { checkEntryAccess, initEntry, needsSignature, readSession, rulesOf } from './access/entry-check.js';
 import { isFlavorAllowed, referrerHost } from './access/evaluate.js';
 import type { DecisionStore } from './env.js';
-import { dropRedundant, keepFirst, ONE_FLAVOR_FORMATS, selectFlavors, type Selection } from './selection/flavors.js';
+import { dropRedundant, keepFirst, ONE_FLAVOR_FORMATS, PACKAGED_FORMATS, selectFlavors, type Selection } from './selection/flavors.js';
 import { chooseProfile, mediaUrls, playerCaptions, sequenceEntries, servedHere, signUrls, type ChosenProfile } from './delivery/index.js';
 import { renderPlayback } from './render/index.js';
 import type { Rendered } from './render/types.js';
@@ -344,7 +344,9 @@ function selectionStage(req: PlayRequest, entry: Entry, partner: Partner, access
   });
   if (sel.flavors.length === 0) {
     step('selection', `no usable flavor (${sel.chosenBy})`, { dropped: sel.dropped });
-    fail('FLAVOR_NOT_FOUND');
+    // said, as the import said it (src/catalog/library.ts), rather than a bare "not found"
+    const unpackaged = PACKAGED_FORMATS.has(format) ? all.find((f) => f.status === AssetStatus.READY && f.packagingRefusal !== '') : undefined;
+    fail('FLAVOR_NOT_FOUND', unpackaged ? `, the packager refuses the file of flavor ${unpackaged.id}: ${unpackaged.packagingRefusal}` : '');
   }
   const firstDuration = sel.flavors[0].durationMs;
   const durationSec: number | null = firstDuration > 0 ? firstDuration / 1000 : entry.duration || null;
@@ -438,9 +440,6 @@ async function checkSequence(
 function tokenizerStage(ctx: PlaybackContext, req: PlayRequest, entry: Entry, d: Awaited<ReturnType<typeof deliveryStage>>, hasRules: boolean, step: Step) {
   return signUrls(ctx, { entry, req, chosen: d.chosen, urls: d.urls, captions: d.captions, durationSec: d.durationSec, hasRules }, step);
 }
-
-/** The formats the built-in packager encrypts; an encrypted entry is played through them only. */
-const PACKAGED_FORMATS = new Set(['applehttp', 'mpegdash', 'sl']);
 
 /**
  * access, encrypted entries: an entry whose access-control profile has a DRM policy action (src/drm/policy.ts) is

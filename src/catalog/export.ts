@@ -8,7 +8,7 @@ import type { DeliveryProfile, Entry, Partner } from './types.js';
 import type {
   LibCaption, LibEntry, LibFlavor, LibPartner, LibraryFile, LibStorageProfile,
 } from './library.js';
-import { storedKeyFile } from './library.js';
+import { FACT_FIELDS, storedKeyFile } from './library.js';
 
 export interface ExportResult {
   library: LibraryFile;
@@ -88,13 +88,17 @@ export async function describeCatalog(catalog: Catalog, mediaRoot: string): Prom
       const name = file(f.filePath);
       if (!name) continue;
       const remote = await catalog.listRemoteFiles(f.id);
-      flavors.push({
+      const flavor: LibFlavor = {
         id: f.id, flavorParamsId: f.flavorParamsId, file: name, containerFormat: f.containerFormat, fileExt: f.fileExt,
         videoCodec: f.videoCodec, audioCodec: f.audioCodec, codecs: f.codecs, width: f.width, height: f.height, bitrate: f.bitrate,
         frameRate: f.frameRate, durationMs: f.durationMs, language: f.language, label: f.label, isDefault: f.isDefault,
         tags: f.tags.join(','), status: f.status, version: f.version, isOriginal: f.isOriginal,
         ...(remote.length ? { remoteFiles: Object.fromEntries(remote.map((r) => [String(r.storageProfileId), r.path])) } : {}),
-      });
+      };
+      // a file the packager refuses, as the import found when it read it: the media fields the file
+      // could not tell are left out, so that importing this library reads it again and finds the same
+      if (f.packagingRefusal) for (const k of FACT_FIELDS) if (!flavor[k]) delete flavor[k];
+      flavors.push(flavor);
     }
     const captions: LibCaption[] = [];
     for (const c of await catalog.listCaptions(e.id)) {

@@ -538,12 +538,14 @@ interface Placement {
   reimported: { entry: LibEntry; named: string[] }[];
   /** What the files of flavors that leave media fields out say of themselves (src/media/facts.ts). */
   facts: Map<LibFlavor, MediaFacts>;
+  /** Why the packager refuses the files of such flavors, for those it refuses (src/media/facts.ts). */
+  refusals: Map<LibFlavor, string>;
   /** The tags of the flavor params of flavors that leave `tags` out: the file's params, else the catalog's. */
   paramsTags: Map<number, string>;
 }
 
 /** A flavor's fields its file can tell when the library leaves them out. */
-const FACT_FIELDS = ['codecs', 'videoCodec', 'audioCodec', 'width', 'height', 'frameRate', 'bitrate', 'durationMs'] as const;
+export const FACT_FIELDS = ['codecs', 'videoCodec', 'audioCodec', 'width', 'height', 'frameRate', 'bitrate', 'durationMs'] as const;
 /** The moov a library's media may have at most, unless the caller says (KDELIVER_MAX_MOOV_MB's default). */
 const DEFAULT_MAX_MOOV_BYTES = 64 * 1024 * 1024;
 
@@ -595,7 +597,7 @@ export async function importLibrary(
     const path = join(media, `${JOURNAL_PREFIX}${process.pid}`);
     journal = { path, fd: openSync(path, 'w') };
   }
-  const plan: Placement = { paths: new Map(), flavorVersions: new Map(), entryVersions: new Map(), reimported: [], facts: new Map(), paramsTags: await paramsTagsOf(catalog, lib) };
+  const plan: Placement = { paths: new Map(), flavorVersions: new Map(), entryVersions: new Map(), reimported: [], facts: new Map(), refusals: new Map(), paramsTags: await paramsTagsOf(catalog, lib) };
   // entries of a big library share a few media files: each is read once
   const factsOfFile = new Map<string, { facts: MediaFacts | null; refused: string | null }>();
   try {
@@ -680,7 +682,10 @@ export async function importLibrary(
             let read = factsOfFile.get(f.file);
             if (read === undefined) factsOfFile.set(f.file, (read = await readMediaFacts(sourceOf(f), maxMoovBytes)));
             if (read.facts) plan.facts.set(f, read.facts);
-            if (read.refused) warnings.push(`entries[${start + k}] (${e.id}) flavor ${f.id} (${f.file}): not packaged for HLS, DASH or Smooth Streaming, only served as a file: ${read.refused}`);
+            if (read.refused) {
+              plan.refusals.set(f, read.refused);
+              warnings.push(`entries[${start + k}] (${e.id}) flavor ${f.id} (${f.file}): not packaged for HLS, DASH or Smooth Streaming, only served as a file: ${read.refused}`);
+            }
           }
           const row = heldFlavor.get(f.id);
           if (!row || row.entryId !== e.id) {
@@ -926,7 +931,7 @@ function row(r: Record<string, string | number | boolean | null | undefined>): L
  * written: an entry's rows at a time, so that a library of 100,000 entries does not hold its
  * 600,000 rows in memory at once.
  */
-function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: string) => string, mediaDir: string, plan: Pick<Placement, 'flavorVersions' | 'entryVersions' | 'facts' | 'paramsTags'>): Generator<LibraryWrite> {
+function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: string) => string, mediaDir: string, plan: Pick<Placement, 'flavorVersions' | 'entryVersions' | 'facts' | 'refusals' | 'paramsTags'>): Generator<LibraryWrite> {
   let writes: LibraryWrite[] = [];
   const upsert = (table: LibraryTable, r: Parameters<typeof row>[0]) => writes.push({ op: 'upsert', table, row: row(r) });
   // entries of a big library share a few media files: each is measured once
@@ -1019,6 +1024,7 @@ function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: str
         // as Kaltura's flavor assets take their params' tags when they are made
         is_default: !!f.isDefault, tags: f.tags ?? plan.paramsTags.get(f.flavorParamsId) ?? '', status: f.status ?? 2, version: plan.flavorVersions.get(f) ?? f.version ?? 1,
         is_original: f.isOriginal ?? f.flavorParamsId === 0, created_at: now, updated_at: now,
+        packaging_refusal: plan.refusals.get(f) ?? '',
       });
       for (const [sid, path] of Object.entries(f.remoteFiles ?? {})) {
         upsert('remote_files', { flavor_asset_id: f.id, storage_profile_id: Number(sid), path });

@@ -388,4 +388,11 @@ export const migrations: string[] = [
   `
   ALTER TABLE partners ADD COLUMN additional_admin_secrets TEXT NOT NULL DEFAULT '[]';
   `,
+  // 17: why the packager refuses a flavor's file, as `kdeliver import` found when it read the file
+  // ('' when it packages it, or the import did not read it): playManifest leaves such a flavor out
+  // of HLS, DASH and Smooth Streaming (src/selection/flavors.ts), where a player would pick a
+  // rendition that cannot play, and still offers it as a file
+  `
+  ALTER TABLE flavor_assets ADD COLUMN packaging_refusal TEXT NOT NULL DEFAULT '';
+  `,
 ];

@@ -149,6 +149,11 @@ export interface FlavorAsset {
   isOriginal: boolean;
   createdAt: number;
   updatedAt: number;
+  /**
+   * Why the packager refuses the file (a recording cut short, no MP4), as `kdeliver import` found
+   * when it read it; '' when it packages it or the file was not read (its media fields given).
+   */
+  packagingRefusal: string;
 }
 
 export interface CaptionAsset {

@@ -283,7 +283,7 @@ export async function importKaltura(
           width: intOf(f.width), height: intOf(f.height), bitrate: intOf(f.bitrate), frameRate: intOf(f.frameRate),
           durationMs: here?.durationMs ?? intOf(e.msDuration, intOf(e.duration) * 1000), language: strOf(f.language), label: strOf(f.label),
           isDefault: !!f.isDefault, tags: csv(f.tags), status: have || !o.noMedia ? AssetStatus.READY : AssetStatus.IMPORTING, version,
-          isOriginal: !!f.isOriginal, createdAt: intOf(f.createdAt, t), updatedAt: intOf(f.updatedAt, t),
+          isOriginal: !!f.isOriginal, createdAt: intOf(f.createdAt, t), updatedAt: intOf(f.updatedAt, t), packagingRefusal: '',
         },
       });
     }

@@ -33,6 +33,9 @@ export interface Selection {
   chosenBy: string;
 }
 
+/** The formats kdeliver's packager makes from a flavor's file: HLS, DASH and Smooth Streaming. */
+export const PACKAGED_FORMATS = new Set(['applehttp', 'mpegdash', 'sl']);
+
 /** Formats that deliver one progressive file (oneOnly in the reference). */
 export const ONE_FLAVOR_FORMATS = new Set(['http', 'rtsp', 'url', 'download']);
 
@@ -55,15 +58,21 @@ const isAudioOnly = (f: FlavorAsset) => f.tags.includes('audio_only') || f.tags.
 
 export function selectFlavors(input: SelectionInput): Selection {
   const dropped: Dropped[] = [];
-  const drop = (list: readonly FlavorAsset[], keep: (f: FlavorAsset) => boolean, reason: string) =>
+  const drop = (list: readonly FlavorAsset[], keep: (f: FlavorAsset) => boolean, reason: string | ((f: FlavorAsset) => string)) =>
     list.filter((f) => {
       if (keep(f)) return true;
-      dropped.push({ id: f.id, reason });
+      dropped.push({ id: f.id, reason: typeof reason === 'string' ? reason : reason(f) });
       return false;
     });
 
   // 1. READY flavors, ascending bitrate
   let candidates = drop(input.flavors, (f) => f.status === AssetStatus.READY, 'not READY');
+
+  // a file the packager refuses (a recording cut short, no MP4; found at import) is no rendition:
+  // listed, it is one a player may pick and fail on. It is still delivered as a file.
+  if (PACKAGED_FORMATS.has(input.format)) {
+    candidates = drop(candidates, (f) => f.packagingRefusal === '', (f) => `the packager refuses its file: ${f.packagingRefusal}`);
+  }
 
   // 2. access control LIMIT_FLAVORS; a downloadasset privilege lets its asset through
   const limit = input.limitFlavors;
@@ -98,7 +107,7 @@ export function selectFlavors(input: SelectionInput): Selection {
   for (const f of ready) if (!selected.includes(f)) dropped.push({ id: f.id, reason: `not chosen (${chosenBy})` });
 
   // 5. alternate audio joins adaptive formats
-  if (['applehttp', 'mpegdash', 'sl'].includes(input.format) && !input.mediaPlaylist) {
+  if (PACKAGED_FORMATS.has(input.format) && !input.mediaPlaylist) {
     for (const f of ready) {
       if (f.tags.includes('alt_audio') && !selected.includes(f)) {
         selected.push(f);

@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { binTarget, cleanEnv, run } from '../helpers/command.js';
 import { projectRoot } from '../helpers/media-tools.js';
 import { requireCommands } from '../helpers/system.js';
+import { pgDatabase } from '../helpers/postgres.js';
+import { startServer } from '../helpers/server.js';
 
 requireCommands(t, ['ffmpeg'], 'ffmpeg');
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-import-warning-'));
@@ -51,3 +53,75 @@ t.test('import names the flavors that will not be packaged, and imports them', a
   t.match(warned[1], /^import lib\.json: entries\[4\] \(0_warn0005\) flavor 0_warnf005 \(notes\.mp4\): not packaged.*: not an MP4 file \(6 bytes, too short for a box\)$/);
   t.notMatch(r.stderr, /good\.mp4|clip\.webm|fragmented\.mp4/, 'a good MP4, a WebM and a fragmented MP4 are not warned of');
 });
+
+// What the import found is kept (flavor_assets.packaging_refusal): playManifest leaves such a
+// flavor out of HLS and DASH, where a player would pick a rendition that cannot play (it listed
+// it with BANDWIDTH=0, and its playlist answered error 5), and still offers it as a file. On
+// both catalogs: the column is a migration of each.
+const both = join(work, 'both.json');
+writeFileSync(both, JSON.stringify({
+  version: 1,
+  partners: [{ id: 7002, name: 'Mine', adminSecret: 'mine-admin-secret', userSecret: 'mine-user-secret' }],
+  entries: [
+    { id: '0_mixed001', partnerId: 7002, name: 'one good, one cut', flavors: [
+      { id: '0_mixedf01', flavorParamsId: 301951, file: 'good.mp4' },
+      { id: '0_mixedf02', flavorParamsId: 301971, file: 'cut.mp4' }] },
+    { id: '0_notmp401', partnerId: 7002, name: 'only notes', flavors: [{ id: '0_notmpf01', flavorParamsId: 301951, file: 'notes.mp4' }] },
+  ],
+}));
+
+for (const catalog of ['sqlite', 'postgres'] as const) {
+  t.test(`${catalog}: a flavor the packager refuses is no HLS or DASH rendition, and still a file`, async (t) => {
+    const dataDir = join(work, `data-${catalog}`);
+    const env: Record<string, string> = { KDELIVER_DATA_DIR: dataDir, KDELIVER_SAMPLE_LIBRARY: 'false' };
+    if (catalog === 'postgres') env.KDELIVER_DATABASE_URL = await pgDatabase(t);
+    const imported = await run(process.execPath, [binTarget(), 'import', both], { env: { ...cleanEnv, ...env } });
+    t.equal(imported.code, 0, imported.stderr);
+    const server = await startServer(t, { env });
+    const play = (entry: string, format: string, extra = '') => fetch(`${server.url}/p/7002/sp/700200/playManifest/entryId/${entry}${extra}/format/${format}/protocol/http/a.${format === 'mpegdash' ? 'mpd' : format === 'url' ? 'mp4' : 'm3u8'}`);
+
+    const hls = await play('0_mixed001', 'applehttp');
+    t.equal(hls.status, 200);
+    const master = await hls.text();
+    t.equal(master.match(/#EXT-X-STREAM-INF/g)?.length, 1, master);
+    t.match(master, /0_mixedf01/, 'the good flavor is listed');
+    t.notMatch(master, /0_mixedf02|BANDWIDTH=0\b/, 'the cut one is not');
+
+    const dash = await play('0_mixed001', 'mpegdash');
+    t.equal(dash.status, 200);
+    const mpd = await dash.text();
+    t.match(mpd, /0_mixedf01/);
+    t.notMatch(mpd, /0_mixedf02/, 'nor in DASH');
+
+    // asked by name: as any flavorIds that name no usable flavor, the entry's others (the reference's fallback)
+    const named = await (await play('0_mixed001', 'applehttp', '/flavorIds/0_mixedf02')).text();
+    t.match(named, /0_mixedf01/);
+    t.notMatch(named, /0_mixedf02/);
+    // none left: not found, saying why, as the import did
+    const only = await play('0_notmp401', 'mpegdash');
+    t.equal(only.status, 404);
+    t.equal(only.headers.get('x-kaltura'), 'error-6');
+    t.match(await only.text(), /the packager refuses the file of flavor 0_notmpf01: not an MP4 file \(6 bytes, too short for a box\)/);
+
+    // as a file it is served
+    const file = await play('0_notmp401', 'url');
+    t.ok(file.status === 200 || file.status === 302, `progressive: ${file.status}`);
+    const bytes = file.status === 302 ? await fetch(new URL(file.headers.get('location')!, server.url)) : file;
+    t.equal(await bytes.text(), 'notes\n', 'the file itself');
+    if (catalog === 'postgres') return;
+
+    // exported and imported elsewhere, it is found again (the export leaves out the fields the
+    // file could not tell, so the import reads it)
+    const exported = join(work, 'exported', 'library.json');
+    const out = await run(process.execPath, [binTarget(), 'export', exported], { env: { ...cleanEnv, ...env } });
+    t.equal(out.code, 0, out.stderr);
+    const elsewhere = { KDELIVER_DATA_DIR: join(work, 'data-elsewhere'), KDELIVER_SAMPLE_LIBRARY: 'false' };
+    const again = await run(process.execPath, [binTarget(), 'import', exported], { env: { ...cleanEnv, ...elsewhere } });
+    t.equal(again.code, 0, again.stderr);
+    t.match(again.stderr, /flavor 0_mixedf02 \(.*\): not packaged/, 'the import says so again');
+    const there = await startServer(t, { env: elsewhere });
+    const relisted = await (await fetch(`${there.url}/p/7002/sp/700200/playManifest/entryId/0_mixed001/format/applehttp/protocol/http/a.m3u8`)).text();
+    t.match(relisted, /0_mixedf01/);
+    t.notMatch(relisted, /0_mixedf02/, 'and leaves it out of HLS');
+  });
+}

@@ -41,6 +41,19 @@ t.test('candidates: READY flavors only', async (t) => {
   t.same(sel.dropped.find((d) => d.id === '1_f2rcit00'), { id: '1_f2rcit00', reason: 'not READY' }, 'the drop is recorded');
 });
 
+t.test('a flavor whose file the packager refuses is left out of the packaged formats only', async (t) => {
+  const cut = flavor('0_cut00000', { bitrate: 300, packagingRefusal: 'track 1: its last chunk starts past the file' });
+  const good = flavor('0_good0000', { bitrate: 600 });
+  for (const format of ['applehttp', 'mpegdash', 'sl']) {
+    const sel = selectFlavors(input([cut, good], { format, tags: [['mbr']] }));
+    t.same(ids(sel), ['0_good0000'], format);
+    t.same(sel.dropped, [{ id: '0_cut00000', reason: 'the packager refuses its file: track 1: its last chunk starts past the file' }], `${format}: said why`);
+  }
+  for (const format of ['url', 'http', 'download', 'hdnetworkmanifest']) {
+    t.same(ids(selectFlavors(input([cut, good], { format, tags: [['mbr']] }))), ['0_cut00000', '0_good0000'], `${format}: a file still`);
+  }
+});
+
 t.test('explicit ids, with the silent fallback to tags', async (t) => {
   const cases: [string, Partial<SelectionInput>, string[]][] = [
     ['one asset id', { flavorIds: ['1_f3rcit00'] }, ['1_f3rcit00']],
