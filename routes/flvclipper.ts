@@ -18,6 +18,7 @@ import { accessFacts, actionUrls, pathPartner, requestEnv, sendPlanned } from '.
 import { checkUnsignedClip, mediaAccess, mediaCacheControl } from '../src/serve/media-access.js';
 import { checkClearMedia } from '../src/drm/session.js';
 import type { RefusalLogConfig } from './common.js';
+import { playableFirst } from '../src/selection/flavors.js';
 import { allowedPictureEntry, sendPicture } from './thumbnail.js';
 import { parseThumbnailParams } from '../src/thumbnail/params.js';
 import { getThumbnail } from '../src/thumbnail/service.js';
@@ -26,10 +27,10 @@ import { getThumbnail } from '../src/thumbnail/service.js';
  * The flavor flvclipper plays when none is named, as Kaltura's flvclipper picks it
  * (assetPeer::retrieveBestPlayByEntryId): the ready flavor of lowest bitrate tagged `mbr`, else
  * tagged `web`; `edit` (flavor/0 or flavor/edit: retrieveBestEditByEntryId) first looks among
- * those tagged `edit`. Of the flavors an MP4 clip can be cut from.
+ * those tagged `edit`. Of the flavors an MP4 clip can be cut from, a playable one first (playableFirst).
  */
 function defaultFlavor(flavors: readonly FlavorAsset[], edit = false): FlavorAsset | undefined {
-  const ready = flavors.filter((f) => f.status === AssetStatus.READY && /^(mp4|m4v|mov|m4a)$/i.test(f.fileExt || 'mp4')).sort((a, b) => a.bitrate - b.bitrate);
+  const ready = playableFirst(flavors.filter((f) => f.status === AssetStatus.READY && /^(mp4|m4v|mov|m4a)$/i.test(f.fileExt || 'mp4')).sort((a, b) => a.bitrate - b.bitrate));
   const tagged = (tag: string) => ready.find((f) => f.tags.includes(tag));
   return (edit ? tagged('edit') : undefined) ?? tagged('mbr') ?? tagged('web');
 }

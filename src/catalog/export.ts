@@ -96,8 +96,12 @@ export async function describeCatalog(catalog: Catalog, mediaRoot: string): Prom
         ...(remote.length ? { remoteFiles: Object.fromEntries(remote.map((r) => [String(r.storageProfileId), r.path])) } : {}),
       };
       // a file the packager refuses, as the import found when it read it: the media fields the file
-      // could not tell are left out, so that importing this library reads it again and finds the same
-      if (f.packagingRefusal) for (const k of FACT_FIELDS) if (!flavor[k]) delete flavor[k];
+      // could not tell are left out (empty, and the duration the import took from the entry), so
+      // that importing this library reads it again, finds the same, and fills in the same
+      if (f.packagingRefusal) {
+        for (const k of FACT_FIELDS) if (!flavor[k]) delete flavor[k];
+        if (flavor.durationMs === Math.round(e.duration * 1000)) delete flavor.durationMs;
+      }
       flavors.push(flavor);
     }
     const captions: LibCaption[] = [];

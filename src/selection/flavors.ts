@@ -130,10 +130,19 @@ export function selectFlavors(input: SelectionInput): Selection {
   return { flavors: selected, dropped, chosenBy };
 }
 
-/** One-flavor formats keep the first (lowest-bitrate) flavor. */
+/**
+ * The flavors whose file the packager does not refuse first, each part in its order: where one
+ * flavor is picked for the entry (progressive play, download, a clip), a file cut short or no MP4
+ * at all is picked only when the entry has no other. Its unknown bitrate (0) would otherwise make
+ * it the lowest, the one picked.
+ */
+export const playableFirst = <T extends Pick<FlavorAsset, 'packagingRefusal'>>(flavors: readonly T[]): T[] =>
+  [...flavors.filter((f) => f.packagingRefusal === ''), ...flavors.filter((f) => f.packagingRefusal !== '')];
+
+/** One-flavor formats keep the first (lowest-bitrate) flavor, a playable one first (playableFirst). */
 export function keepFirst(sel: Selection): Selection {
   if (sel.flavors.length <= 1) return sel;
-  const [first, ...rest] = sel.flavors;
+  const [first, ...rest] = playableFirst(sel.flavors);
   return { ...sel, flavors: [first], dropped: [...sel.dropped, ...rest.map((f) => ({ id: f.id, reason: 'format delivers one flavor' }))] };
 }
 

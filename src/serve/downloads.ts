@@ -5,6 +5,7 @@ import { AssetStatus, EntryType, MediaType, type Entry, type FlavorAsset } from 
 import type { AccessDecision } from '../access/types.js';
 import { DeliveryError } from '../errors.js';
 import { isFlavorAllowed } from '../access/evaluate.js';
+import { playableFirst } from '../selection/flavors.js';
 
 export interface ServedFile {
   /** Relative to the media root. */
@@ -26,9 +27,10 @@ export const withoutExt = (name: string, ext: string) => (ext && name.toLowerCas
 
 const allowed = (f: FlavorAsset, limit: AccessDecision['limitFlavors'] | null) => isFlavorAllowed(limit, f, null);
 
-/** The first "web" flavor: mbr, else web, lowest bitrate first. */
+/** The first "web" flavor: mbr, else web, lowest bitrate first, a playable one first (playableFirst). */
 function webFlavor(flavors: FlavorAsset[]): FlavorAsset | undefined {
-  return flavors.find((f) => f.tags.includes('mbr')) ?? flavors.find((f) => f.tags.includes('web'));
+  const playable = playableFirst(flavors);
+  return playable.find((f) => f.tags.includes('mbr')) ?? playable.find((f) => f.tags.includes('web'));
 }
 
 const extOf = (path: string) => (/\.([A-Za-z0-9]+)$/.exec(path)?.[1] ?? '').toLowerCase();

@@ -7,7 +7,7 @@
 // which is packaged since its moofs are read (test/http/fragmented-input.test.ts).
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binTarget, cleanEnv, run } from '../helpers/command.js';
@@ -57,7 +57,10 @@ t.test('import names the flavors that will not be packaged, and imports them', a
 // What the import found is kept (flavor_assets.packaging_refusal): playManifest leaves such a
 // flavor out of HLS and DASH, where a player would pick a rendition that cannot play (it listed
 // it with BANDWIDTH=0, and its playlist answered error 5), and still offers it as a file. On
-// both catalogs: the column is a migration of each.
+// both catalogs: the column is a migration of each. Where one flavor is picked for the entry
+// (progressive play, download, flvclipper), the refused one is picked only when named: its
+// unknown bitrate (0) made it the lowest, the one picked.
+writeFileSync(join(media, 'junk.mp4'), 'not a video\n');
 const both = join(work, 'both.json');
 writeFileSync(both, JSON.stringify({
   version: 1,
@@ -67,6 +70,7 @@ writeFileSync(both, JSON.stringify({
       { id: '0_mixedf01', flavorParamsId: 301951, file: 'good.mp4' },
       { id: '0_mixedf02', flavorParamsId: 301971, file: 'cut.mp4' }] },
     { id: '0_notmp401', partnerId: 7002, name: 'only notes', flavors: [{ id: '0_notmpf01', flavorParamsId: 301951, file: 'notes.mp4' }] },
+    { id: '0_junk0001', partnerId: 7002, name: 'text', flavors: [{ id: '0_junkf001', flavorParamsId: 301951, file: 'junk.mp4' }] },
   ],
 }));
 
@@ -77,6 +81,8 @@ for (const catalog of ['sqlite', 'postgres'] as const) {
     if (catalog === 'postgres') env.KDELIVER_DATABASE_URL = await pgDatabase(t);
     const imported = await run(process.execPath, [binTarget(), 'import', both], { env: { ...cleanEnv, ...env } });
     t.equal(imported.code, 0, imported.stderr);
+    // it quoted bytes 4-7 as what the file "starts with"
+    t.match(imported.stderr, /flavor 0_junkf001 \(junk\.mp4\): not packaged.*: not an MP4 file \(bytes 4-7 read "a vi" where an MP4 names its first box, ftyp in most\)\n/);
     const server = await startServer(t, { env });
     const play = (entry: string, format: string, extra = '') => fetch(`${server.url}/p/7002/sp/700200/playManifest/entryId/${entry}${extra}/format/${format}/protocol/http/a.${format === 'mpegdash' ? 'mpd' : format === 'url' ? 'mp4' : 'm3u8'}`);
 
@@ -108,6 +114,20 @@ for (const catalog of ['sqlite', 'postgres'] as const) {
     t.ok(file.status === 200 || file.status === 302, `progressive: ${file.status}`);
     const bytes = file.status === 302 ? await fetch(new URL(file.headers.get('location')!, server.url)) : file;
     t.equal(await bytes.text(), 'notes\n', 'the file itself');
+
+    // one flavor picked for the entry: the good one, unless the cut one is named
+    const goodSize = statSync(join(media, 'good.mp4')).size;
+    const base = `${server.url}/p/7002/sp/700200`;
+    const progressive = await play('0_mixed001', 'url');
+    t.equal((await progressive.arrayBuffer()).byteLength, goodSize, 'format/url plays the good file');
+    const download = await fetch(`${base}/download/entry_id/0_mixed001`);
+    t.equal(download.status, 200);
+    t.equal((await download.arrayBuffer()).byteLength, goodSize, 'download: the good file');
+    const clip = await fetch(`${base}/flvclipper/entry_id/0_mixed001`);
+    t.equal(clip.status, 200, 'flvclipper: the good file (the cut one answered error 5)');
+    await clip.arrayBuffer();
+    const namedFile = await play('0_mixed001', 'url', '/flavorIds/0_mixedf02');
+    t.equal((await namedFile.arrayBuffer()).byteLength, 20000, 'named, the cut file is served as it is');
     if (catalog === 'postgres') return;
 
     // exported and imported elsewhere, it is found again (the export leaves out the fields the
@@ -115,6 +135,8 @@ for (const catalog of ['sqlite', 'postgres'] as const) {
     const exported = join(work, 'exported', 'library.json');
     const out = await run(process.execPath, [binTarget(), 'export', exported], { env: { ...cleanEnv, ...env } });
     t.equal(out.code, 0, out.stderr);
+    const cut = (JSON.parse(readFileSync(exported, 'utf8')) as { entries: { flavors: Record<string, unknown>[] }[] }).entries.flatMap((e) => e.flavors).find((f) => f.id === '0_mixedf02')!;
+    t.same(['codecs', 'videoCodec', 'audioCodec', 'width', 'height', 'frameRate', 'bitrate', 'durationMs'].filter((k) => k in cut), [], 'no media field the file did not tell');
     const elsewhere = { KDELIVER_DATA_DIR: join(work, 'data-elsewhere'), KDELIVER_SAMPLE_LIBRARY: 'false' };
     const again = await run(process.execPath, [binTarget(), 'import', exported], { env: { ...cleanEnv, ...elsewhere } });
     t.equal(again.code, 0, again.stderr);

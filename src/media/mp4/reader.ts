@@ -107,7 +107,7 @@ export async function readSourceIndex(source: ByteSource, opts: ReadOptions): Pr
     const { type, size, header } = box;
     if (!isPrintable(type)) throw new MediaError('NOT_MP4', first ? 'not an MP4 file (no box structure)' : `unreadable box at ${pos}`);
     if (first && !['ftyp', 'moov', 'mdat', 'free', 'skip', 'wide', 'pdin', 'styp'].includes(type)) {
-      throw new MediaError('NOT_MP4', `not an MP4 file (starts with ${JSON.stringify(type)})`);
+      throw new MediaError('NOT_MP4', `not an MP4 file (bytes 4-7 read ${JSON.stringify(type)} where an MP4 names its first box, ftyp in most)`);
     }
     first = false;
     if (size < 0) throw new MediaError('TRUNCATED', `file ends inside a box header at ${pos}`);
