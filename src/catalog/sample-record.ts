@@ -35,7 +35,7 @@ export const isSamplePartner = (p: { adminSecret: string } | null | undefined): 
 export function sampleLibraryReplaced(partners: readonly { id: number; adminSecret: string }[] | undefined, dataDir: string): string | null {
   const i = partners?.findIndex((p) => p.id === SAMPLE_PARTNER.id && !isSamplePartner(p)) ?? -1;
   if (i < 0) return null;
-  return `partners[${i}]: partner ${SAMPLE_PARTNER.id} is the sample library's partner in KDELIVER_DATA_DIR=${dataDir}, ` +
+  return `partners[${i}]: partner ${SAMPLE_PARTNER.id} is the sample library's partner in the data directory ${dataDir}, ` +
     'which holds the sample library (or gets it first, being new) and signs with its public secrets: this file would replace it with ' +
     'a partner of other secrets, and the data directory would no longer open. Import it into a data directory without the sample ' +
     'library (a new one with KDELIVER_SAMPLE_LIBRARY=false, or one with its own secrets.json)';

@@ -25,7 +25,7 @@ writeFileSync(lib, JSON.stringify({
   entries: [{ id: '1_mine0001', partnerId: 309, name: 'mine', type: 1, mediaType: 1, status: 2, duration: 12,
     flavors: [{ id: '1_fmine001', flavorParamsId: 301961, file: 'h264-240p.mp4', width: 426, height: 240, bitrate: 378, tags: 'web,mbr' }] }],
 }));
-const refusal = /^kdeliver: .*lib\.json: partners\[0\]: partner 309 is the sample library's partner in KDELIVER_DATA_DIR=.*KDELIVER_SAMPLE_LIBRARY=false.*\n$/;
+const refusal = /^kdeliver: .*lib\.json: partners\[0\]: partner 309 is the sample library's partner in the data directory \/.*KDELIVER_SAMPLE_LIBRARY=false.*\n$/;
 
 t.test('a new data directory (the sample library would be seeded first)', async (t) => {
   const env = { KDELIVER_DATA_DIR: join(work, 'new') };
