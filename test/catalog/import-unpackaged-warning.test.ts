@@ -15,6 +15,7 @@ import { projectRoot } from '../helpers/media-tools.js';
 import { requireCommands } from '../helpers/system.js';
 import { pgDatabase } from '../helpers/postgres.js';
 import { startServer } from '../helpers/server.js';
+import { launchBrowser } from '../helpers/browser.js';
 
 requireCommands(t, ['ffmpeg'], 'ffmpeg');
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-import-warning-'));
@@ -129,6 +130,20 @@ for (const catalog of ['sqlite', 'postgres'] as const) {
     const namedFile = await play('0_mixed001', 'url', '/flavorIds/0_mixedf02');
     t.equal((await namedFile.arrayBuffer()).byteLength, 20000, 'named, the cut file is served as it is');
     if (catalog === 'postgres') return;
+
+    // the console's flavor table says it, with why (it showed the cut video as "audio", ready)
+    const browser = await launchBrowser(t);
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/console`);
+    await page.fill('#login-partner', '7002');
+    await page.fill('#login-credential', 'mine-admin-secret');
+    await page.click('#login-submit');
+    await page.click('#entries tbody tr[data-entry-id="0_mixed001"]');
+    await page.waitForSelector('#flavors tbody tr:nth-child(2)');
+    const rows = await page.locator('#flavors tbody tr').allTextContents();
+    t.match(rows.find((r) => r.includes('0_mixedf02')), /\?.*ready, a file only: not packaged \(.+\)$/, 'the cut flavor');
+    t.match(rows.find((r) => r.includes('0_mixedf01')), /426x240.*ready$/, 'the good one as before');
+    await page.close();
 
     // exported and imported elsewhere, it is found again (the export leaves out the fields the
     // file could not tell, so the import reads it)
