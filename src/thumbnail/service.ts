@@ -196,6 +196,10 @@ async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest
   const ffmpeg = ctx.ffmpeg ?? 'ffmpeg';
   // asynchronous checks: a miss must not hold up the server's other requests on the disk
   const videoFile = video ? await videoInput(ctx, video.filePath) : null;
+  // a video whose file is missing is the file's error 5, as one ffmpeg cannot read: the poster
+  // answered for the frame asked was kept a day under that frame's name
+  const missing = video && !videoFile ? `, the video file of flavor ${video.id} is missing` : '';
+  if (missing && (req.vidSec !== null || req.vidSlices !== null)) throw new DeliveryError('FILE_NOT_FOUND', missing);
   const duration = Math.max(0.04, entry.duration || (video ? video.durationMs / 1000 : 0));
   const clamp = (s: number) => Math.min(Math.max(0, s), Math.max(0, duration - 0.04));
 
@@ -252,7 +256,7 @@ async function render(ctx: ThumbnailContext, entry: Entry, req: ThumbnailRequest
   // an audio entry without a picture of its own shows kdeliver's audio picture, as Kaltura shows its own
   const audio = !input && !picture && entry.mediaType === MediaType.AUDIO;
   if (audio) input = await audioPicture();
-  if (!input) throw new DeliveryError('FILE_NOT_FOUND', ', the entry has no thumbnail');
+  if (!input) throw new DeliveryError('FILE_NOT_FOUND', missing || ', the entry has no thumbnail');
   try {
     if (sprite) {
       const strip = await repeatSprite(input, req.vidSlices!, sliceWidth, req.height, fitInside || heightAlone);

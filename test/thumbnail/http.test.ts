@@ -1,7 +1,7 @@
 // Thumbnails over HTTP against the real server and the sample library: default thumbnail,
 // resize types, frame grabs and sprites through ffmpeg, the disk cache, errors, THUMBNAIL access control.
 import t from 'tap';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { requireCommands } from '../helpers/system.js';
@@ -214,4 +214,17 @@ t.test('a frame that cannot be taken is an error, never the poster kept under th
   const back = await image(url);
   t.equal(back.res.status, 200, 'the video is back: the frame');
   t.equal(back.res.headers.get('x-kdeliver-thumbnail'), 'frame', 'taken from the video, not a kept answer');
+
+  // the video's files gone: the same error, naming the file, not the poster (it answered 200, kept a day)
+  const moved = join(own.dataDir, 'moved');
+  mkdirSync(moved);
+  for (const f of videos) renameSync(join(dir, f), join(moved, f));
+  for (const asked of [`${own.url}/p/309/sp/30900/thumbnail/entry_id/1_rcit0qgs/vid_sec/11/width/75`, `${own.url}/p/309/sp/30900/thumbnail/entry_id/1_rcit0qgs/vid_slices/4/width/75`]) {
+    const gone = await fetch(asked);
+    t.equal(gone.status, 404, `${asked}: an error`);
+    t.equal(gone.headers.get('x-kaltura'), 'error-5');
+    t.match(await gone.text(), /the video file of flavor 1_f\w+ is missing/);
+  }
+  t.equal((await fetch(`${own.url}/p/309/sp/30900/thumbnail/entry_id/1_rcit0qgs/width/75`)).status, 200, 'the poster still answers for itself');
+  for (const f of videos) renameSync(join(moved, f), join(dir, f));
 });
