@@ -296,8 +296,18 @@ export function loadConfig(processEnv: Env = process.env): Config {
   }
 }
 
-/** loadConfig's work; fills `fileKeys` with the keys whose values come from the KDELIVER_CONFIG file. */
-function readConfig(processEnv: Env, fileKeys: Set<string>): Config {
+/**
+ * The data directory loadConfig would use, found without writing anything (loadConfig makes the
+ * directory's secrets when it has none): for a command that must refuse a missing catalog first.
+ */
+export function configuredDataDir(processEnv: Env = process.env): string {
+  return dataDirOf(withConfigFile(processEnv, new Set()));
+}
+
+const dataDirOf = (env: Env): string => resolve(env.KDELIVER_DATA_DIR || 'storage');
+
+/** The environment over the KDELIVER_CONFIG file's keys; fills `fileKeys` with the keys whose values come from the file. */
+function withConfigFile(processEnv: Env, fileKeys: Set<string>): Env {
   let env: Env = processEnv;
   if (processEnv.KDELIVER_CONFIG) {
     let fromFile: unknown;
@@ -321,8 +331,14 @@ function readConfig(processEnv: Env, fileKeys: Set<string>): Config {
     env = { ...Object.fromEntries(Object.entries(fromFile).map(([k, v]) => [k, String(v)])), ...processEnv };
     for (const k of Object.keys(fromFile)) if (processEnv[k] === undefined) fileKeys.add(k);
   }
+  return env;
+}
+
+/** loadConfig's work; fills `fileKeys` with the keys whose values come from the KDELIVER_CONFIG file. */
+function readConfig(processEnv: Env, fileKeys: Set<string>): Config {
+  const env = withConfigFile(processEnv, fileKeys);
   const production = env.NODE_ENV === 'production';
-  const dataDir = resolve(env.KDELIVER_DATA_DIR || 'storage');
+  const dataDir = dataDirOf(env);
   // asked for (or the default): seed the sample library into a new data directory
   const seedSample = bool('KDELIVER_SAMPLE_LIBRARY', env.KDELIVER_SAMPLE_LIBRARY, !production);
   let publicUrl: string | null = null;

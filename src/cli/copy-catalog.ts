@@ -4,7 +4,8 @@
 // (src/catalog/pg/copy.ts). Media are not touched: a catalog path is the same key under every
 // media backend, so they move with any copy tool (README, "Moving a library").
 import { existsSync } from 'node:fs';
-import { loadConfig } from '../config.js';
+import { join } from 'node:path';
+import { configuredDataDir, loadConfig } from '../config.js';
 import { copyCatalogFile } from '../catalog/pg/copy.js';
 import { withoutCredentials } from '../log.js';
 import { commandLine } from './usage.js';
@@ -16,13 +17,16 @@ export async function main(args: string[]): Promise<number> {
   const cli = commandLine('copy-catalog', USAGE);
   const parsed = cli.parse(args, {});
   if (typeof parsed === 'number') return parsed;
+  // looked for before the configuration is read: reading it makes a data directory's secrets, and
+  // a wrong KDELIVER_DATA_DIR would be left holding new ones
+  const dbFile = join(configuredDataDir(), 'catalog.sqlite');
+  if (!existsSync(dbFile)) {
+    process.stderr.write(`kdeliver copy-catalog: no SQLite catalog at ${dbFile} (set KDELIVER_DATA_DIR to the library's data directory)\n`);
+    return 2;
+  }
   // the sample library is never seeded by this command: it copies what is there
   const config = loadConfig({ ...process.env, KDELIVER_SAMPLE_LIBRARY: 'false' });
   if (!config.databaseUrl) return cli.error('KDELIVER_DATABASE_URL is not set: it names the PostgreSQL catalog to copy into');
-  if (!existsSync(config.dbFile)) {
-    process.stderr.write(`kdeliver copy-catalog: no SQLite catalog at ${config.dbFile} (set KDELIVER_DATA_DIR to the library's data directory)\n`);
-    return 2;
-  }
   const counts = await copyCatalogFile(config.dbFile, config.databaseUrl);
   const rows = Object.values(counts).reduce((a, b) => a + b, 0);
   const listed = Object.entries(counts).filter(([, n]) => n > 0).map(([table, n]) => `${table} ${n}`).join(', ');

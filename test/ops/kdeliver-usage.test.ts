@@ -207,6 +207,22 @@ t.test('kdeliver version and help: an argument too many is a usage error; help <
   t.notOk(existsSync(dataDir), 'no data directory made');
 });
 
+t.test('kdeliver copy-catalog: a data directory without a SQLite catalog is refused with nothing written there', async (t) => {
+  // it read the configuration first, which made the directory and new secrets in it
+  const wrong = join(work, 'no-catalog-here');
+  const url = { KDELIVER_DATABASE_URL: 'postgres://kdeliver@127.0.0.1:1/none' };
+  const r = await kdeliver(['copy-catalog'], { ...url, KDELIVER_DATA_DIR: wrong });
+  t.equal(r.code, 2);
+  t.equal(r.stderr, `kdeliver copy-catalog: no SQLite catalog at ${wrong}/catalog.sqlite (set KDELIVER_DATA_DIR to the library's data directory)\n`);
+  t.notOk(existsSync(wrong), 'no data directory made');
+  const elsewhere = join(work, 'copy-elsewhere');
+  mkdirSync(elsewhere);
+  const unset = await run('kdeliver', ['copy-catalog'], { env: { ...env, ...url, KDELIVER_DATA_DIR: '' }, cwd: elsewhere, timeoutMs: 20_000 });
+  t.equal(unset.code, 2);
+  t.match(unset.stderr, /no SQLite catalog at .*copy-elsewhere\/storage\/catalog\.sqlite/);
+  t.same(readdirSync(elsewhere), [], 'nothing made in the current folder');
+});
+
 t.test('run in a folder without storage/ and no KDELIVER_DATA_DIR, the library commands make no data directory there', async (t) => {
   // as a person runs the command `npm link` made, from another folder: it would have made
   // storage/ there, seeded the sample library into it and answered from that
