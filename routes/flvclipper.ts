@@ -18,22 +18,10 @@ import { accessFacts, actionUrls, pathPartner, requestEnv, sendPlanned } from '.
 import { checkUnsignedClip, mediaAccess, mediaCacheControl } from '../src/serve/media-access.js';
 import { checkClearMedia } from '../src/drm/session.js';
 import type { RefusalLogConfig } from './common.js';
-import { playableFirst } from '../src/selection/flavors.js';
+import { clipFlavor } from '../src/serve/downloads.js';
 import { allowedPictureEntry, sendPicture } from './thumbnail.js';
 import { parseThumbnailParams } from '../src/thumbnail/params.js';
 import { getThumbnail } from '../src/thumbnail/service.js';
-
-/**
- * The flavor flvclipper plays when none is named, as Kaltura's flvclipper picks it
- * (assetPeer::retrieveBestPlayByEntryId): the ready flavor of lowest bitrate tagged `mbr`, else
- * tagged `web`; `edit` (flavor/0 or flavor/edit: retrieveBestEditByEntryId) first looks among
- * those tagged `edit`. Of the flavors an MP4 clip can be cut from, a playable one first (playableFirst).
- */
-function defaultFlavor(flavors: readonly FlavorAsset[], edit = false): FlavorAsset | undefined {
-  const ready = playableFirst(flavors.filter((f) => f.status === AssetStatus.READY && /^(mp4|m4v|mov|m4a)$/i.test(f.fileExt || 'mp4')).sort((a, b) => a.bitrate - b.bitrate));
-  const tagged = (tag: string) => ready.find((f) => f.tags.includes(tag));
-  return (edit ? tagged('edit') : undefined) ?? tagged('mbr') ?? tagged('web');
-}
 
 export default async function flvclipperRoutes(app: FastifyInstance) {
   const cache = app.indexCache;
@@ -63,7 +51,7 @@ export default async function flvclipperRoutes(app: FastifyInstance) {
     const byParams = params.get('flavor_param_id');
     const ofParams = (id: string) => (/^\d+$/.test(id) ? flavors.find((f) => String(f.flavorParamsId) === id && f.status === AssetStatus.READY) : undefined);
     // the flavor named, else the default among those the rules let this caller have
-    const choose = (allowed: (f: FlavorAsset) => boolean) => (edit ? defaultFlavor(flavors.filter(allowed), true) : named ? flavors.find((f) => f.id === named) ?? ofParams(named) : byParams ? ofParams(byParams) : defaultFlavor(flavors.filter(allowed)));
+    const choose = (allowed: (f: FlavorAsset) => boolean) => (edit ? clipFlavor(flavors.filter(allowed), true) : named ? flavors.find((f) => f.id === named) ?? ofParams(named) : byParams ? ofParams(byParams) : clipFlavor(flavors.filter(allowed)));
     // a URL with kdeliver's media signature is checked as every signed media URL is; an unsigned
     // one, as Kaltura's flvclipper is, by the entry's PLAY rules with the request's own KS (ks
     // parameter or X-Kaltura-Ks) and referrer, a preview clipping the answer, and by its SERVE

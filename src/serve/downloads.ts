@@ -1,5 +1,5 @@
-// The raw and download actions: which file of an entry they serve,
-// under which name, and whether the answer is the file or a redirect to the relocated URL.
+// The raw, download and flvclipper actions: which file of an entry they serve (raw and download
+// also under which name, and whether the answer is the file or a redirect to the relocated URL).
 import type { Catalog } from '../catalog/store.js';
 import { AssetStatus, EntryType, MediaType, type Entry, type FlavorAsset } from '../catalog/types.js';
 import type { AccessDecision } from '../access/types.js';
@@ -27,10 +27,21 @@ export const withoutExt = (name: string, ext: string) => (ext && name.toLowerCas
 
 const allowed = (f: FlavorAsset, limit: AccessDecision['limitFlavors'] | null) => isFlavorAllowed(limit, f, null);
 
-/** The first "web" flavor: mbr, else web, lowest bitrate first, a playable one first (playableFirst). */
-function webFlavor(flavors: FlavorAsset[]): FlavorAsset | undefined {
+/** The first "web" flavor of a list in ascending bitrate: mbr, else web, a playable one first (playableFirst). */
+function webFlavor(flavors: readonly FlavorAsset[]): FlavorAsset | undefined {
   const playable = playableFirst(flavors);
   return playable.find((f) => f.tags.includes('mbr')) ?? playable.find((f) => f.tags.includes('web'));
+}
+
+/**
+ * The flavor flvclipper plays when none is named, as Kaltura's flvclipper picks it
+ * (assetPeer::retrieveBestPlayByEntryId): the ready web flavor of lowest bitrate (webFlavor);
+ * `edit` (flavor/0 or flavor/edit: retrieveBestEditByEntryId) first looks among those tagged
+ * `edit`. Of the flavors an MP4 clip can be cut from.
+ */
+export function clipFlavor(flavors: readonly FlavorAsset[], edit = false): FlavorAsset | undefined {
+  const ready = flavors.filter((f) => f.status === AssetStatus.READY && /^(mp4|m4v|mov|m4a)$/i.test(f.fileExt || 'mp4')).sort((a, b) => a.bitrate - b.bitrate);
+  return (edit ? playableFirst(ready).find((f) => f.tags.includes('edit')) : undefined) ?? webFlavor(ready);
 }
 
 const extOf = (path: string) => (/\.([A-Za-z0-9]+)$/.exec(path)?.[1] ?? '').toLowerCase();
