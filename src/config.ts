@@ -7,7 +7,7 @@ import { totalmem } from 'node:os';
 import { isSampleDataDir } from './catalog/sample-record.js';
 import { dataDirSecretStore, randomSecret, SecretStoreError, SERVER_SECRET_NAMES, type ServerSecrets } from './catalog/secrets.js';
 import { jsonReadProblem, withoutCredentials } from './log.js';
-import { nearestExisting } from './data-dir.js';
+import { catalogFile, nearestExisting } from './data-dir.js';
 
 export interface Config {
   host: string;
@@ -398,7 +398,7 @@ function readConfig(processEnv: Env, fileKeys: Set<string>): Config {
     host,
     port: int('PORT', env.PORT, 8080, 0, 65535),
     dataDir,
-    dbFile: join(dataDir, 'catalog.sqlite'),
+    dbFile: catalogFile(dataDir),
     databaseUrl: databaseUrl(env.KDELIVER_DATABASE_URL),
     mediaRoot: join(dataDir, 'media'),
     publicUrl,

@@ -1,10 +1,13 @@
 // The data directory (and other folders kdeliver makes) on disk: what a path still to be made
 // would be made in, and making it.
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** The data directory cannot be made where the configuration says (the CLI answers it in one line). */
 export class DataDirError extends Error {}
+
+/** The data directory's SQLite catalog file (when KDELIVER_DATABASE_URL names no PostgreSQL one). */
+export const catalogFile = (dataDir: string): string => join(dataDir, 'catalog.sqlite');
 
 /**
  * The path itself when it exists, else its nearest existing ancestor, and whether that is a folder:

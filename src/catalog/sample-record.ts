@@ -17,6 +17,7 @@ import Database from 'better-sqlite3';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Catalog } from './store.js';
+import { catalogFile } from '../data-dir.js';
 
 const RECORD = 'sample-library';
 
@@ -103,7 +104,7 @@ export function catalogHasNoPartner(dbFile: string): boolean {
 export function isSampleDataDir(dataDir: string, opts: { sqlite: boolean; seed: boolean }): boolean {
   // its own secrets always win over a record
   if (existsSync(join(dataDir, 'secrets.json'))) return false;
-  const dbFile = join(dataDir, 'catalog.sqlite');
+  const dbFile = catalogFile(dataDir);
   const hasCatalog = existsSync(dbFile);
   // without its catalog file a SQLite directory starts again: a record left behind does not count
   if ((hasCatalog || !opts.sqlite) && existsSync(sampleRecordFile(dataDir))) return true;
@@ -130,7 +131,7 @@ export async function confirmSampleCatalog(catalog: Catalog, dataDir: string, sh
     return;
   }
   await catalog.close();
-  const which = shared ? 'the catalog of KDELIVER_DATABASE_URL' : `its catalog ${join(dataDir, 'catalog.sqlite')}`;
+  const which = shared ? 'the catalog of KDELIVER_DATABASE_URL' : `its catalog ${catalogFile(dataDir)}`;
   const record = sampleRecordFile(dataDir);
   throw new SampleCatalogError(existsSync(record)
     ? `KDELIVER_DATA_DIR=${dataDir} is recorded as holding the sample library (${record}), but ${which} is not the sample library (no sample partner ${SAMPLE_PARTNER.id}): its public secrets are refused for it. Remove ${record} to have this data directory's own secrets generated, or set KDELIVER_URL_TOKEN_SECRET and KDELIVER_MEDIA_URL_SECRET`

@@ -4,8 +4,8 @@
 // (src/catalog/pg/copy.ts). Media are not touched: a catalog path is the same key under every
 // media backend, so they move with any copy tool (README, "Moving a library").
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { configuredDataDir, loadConfig } from '../config.js';
+import { catalogFile } from '../data-dir.js';
 import { copyCatalogFile } from '../catalog/pg/copy.js';
 import { withoutCredentials } from '../log.js';
 import { commandLine } from './usage.js';
@@ -19,7 +19,7 @@ export async function main(args: string[]): Promise<number> {
   if (typeof parsed === 'number') return parsed;
   // looked for before the configuration is read: reading it makes a data directory's secrets, and
   // a wrong KDELIVER_DATA_DIR would be left holding new ones
-  const dbFile = join(configuredDataDir(), 'catalog.sqlite');
+  const dbFile = catalogFile(configuredDataDir());
   if (!existsSync(dbFile)) {
     process.stderr.write(`kdeliver copy-catalog: no SQLite catalog at ${dbFile} (set KDELIVER_DATA_DIR to the library's data directory)\n`);
     return 2;
