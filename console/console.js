@@ -152,8 +152,7 @@ function selectEntry(id) {
     el('td', {}, el('code', {}, f.id)), el('td', {}, `${f.flavorParamsId} ${f.paramsName}`), el('td', {}, f.width ? `${f.width}x${f.height}` : f.packagingRefusal ? '?' : 'audio'),
     el('td', {}, f.bitrate), el('td', {}, f.codecs || f.fileExt), el('td', {}, f.language), el('td', {}, f.tags.join(',')),
     // a file the packager refuses (src/selection/flavors.ts leaves it out of HLS, DASH and Smooth Streaming): said, with why
-    f.packagingRefusal ? el('td', { title: f.packagingRefusal }, `${f.status === 2 ? 'ready' : f.status}, a file only: not packaged (${f.packagingRefusal})`)
-      : el('td', {}, f.status === 2 ? 'ready' : f.status))));
+    el('td', f.packagingRefusal ? { title: f.packagingRefusal } : {}, `${f.status === 2 ? 'ready' : f.status}${f.packagingRefusal ? `, a file only: not packaged (${f.packagingRefusal})` : ''}`))));
   $('#captions').textContent = e.captions.length ? `Captions: ${e.captions.map((c) => `${c.id} ${c.language} (${c.format})`).join(', ')}` : '';
   // an image or a document has no flavors and no playManifest: its file is the raw URL
   const raw = e.mediaType === 2 || e.type === 10;
