@@ -11,6 +11,7 @@ import { generateKs, parseKs, verifyKs, type Ks } from '../../src/access/ks.js';
 import { normalizeAccessRules } from '../../src/catalog/legacy-rules.js';
 import type { AccessRule, Condition } from '../../src/catalog/types.js';
 import { writeMmdb } from './mmdb-writer.js';
+import { repoPath } from '../helpers/repo.js';
 
 const NOW = 1_700_000_000;
 const P = { id: 309, adminSecret: 'sample-admin-secret-309' };
@@ -23,7 +24,7 @@ const scope = (over: Partial<AccessScope> = {}): AccessScope => ({
 const block = (...conditions: Condition[]): AccessRule[] => [{ message: 'no', conditions, actions: [{ type: 'block' }] }];
 const blocked = (rules: AccessRule[], s: Partial<AccessScope> = {}) => evaluateAccessRules(rules, scope(s)).blocked;
 
-const library = JSON.parse(readFileSync(new URL('../../fixtures/sample-library.json', import.meta.url), 'utf8'));
+const library = JSON.parse(readFileSync(repoPath('fixtures/sample-library.json'), 'utf8'));
 const profile = (id: number): AccessRule[] => {
   const p = library.accessControlProfiles.find((x: { id: number }) => x.id === id);
   return normalizeAccessRules(p.rules ?? [], p.restrictions ?? []);

@@ -8,6 +8,7 @@ import { EntryType, MediaType, type Entry } from '../../src/catalog/types.js';
 import { entryObject } from '../../src/api/objects.js';
 import { v2Entry } from '../../src/api/v2/objects.js';
 import { startServer } from '../helpers/server.js';
+import { repoPath } from '../helpers/repo.js';
 
 t.test('downloadUrl of entries without flavors to play', async (t) => {
   const s = await startServer(t);
@@ -18,7 +19,7 @@ t.test('downloadUrl of entries without flavors to play', async (t) => {
     return res.json();
   };
   const adminKs: string = await api('session', 'start', { secret: 'sample-admin-secret-309', partnerId: 309, type: 2, userId: 'admin' });
-  const png = readFileSync(new URL('../../fixtures/media/image-320x240.png', import.meta.url));
+  const png = readFileSync(repoPath('fixtures/media/image-320x240.png'));
 
   await t.test('api_v3: an image entry downloads from raw, as its dataUrl does', async (t) => {
     for (const [service, action] of [['baseEntry', 'get'], ['media', 'get']]) {

@@ -11,8 +11,9 @@ import { Parser as M3u8Parser } from 'm3u8-parser';
 import webvtt from 'webvtt-parser';
 import { startServer } from '../helpers/server.js';
 import { generateKs } from '../../src/access/ks.js';
+import { repoPath } from '../helpers/repo.js';
 
-const ENTITIES = JSON.parse(readFileSync(new URL('../../node_modules/webvtt-parser/html-entities.json', import.meta.url), 'utf8'));
+const ENTITIES = JSON.parse(readFileSync(repoPath('node_modules/webvtt-parser/html-entities.json'), 'utf8'));
 const parseVtt = (vtt: string) => new webvtt.WebVTTParser(ENTITIES).parse(vtt, 'subtitles') as { errors: unknown[]; cues: Array<{ startTime: number; endTime: number; text: string }> };
 const srv = await startServer(t);
 const API = `${srv.url}/api_v3/index.php/service/caption_captionasset/action/serveWebVTT`;

@@ -18,6 +18,7 @@ import { adminApiSession } from '../helpers/api-session.js';
 import { startServer } from '../helpers/server.js';
 import { requireCommands } from '../helpers/system.js';
 import { kaltura, sampleAdminClient } from '../helpers/kaltura-client.js';
+import { runnableModule } from '../helpers/repo.js';
 
 requireCommands(t, ['python3', 'bash'], 'python3');
 
@@ -175,8 +176,8 @@ t.test('a chunk the disk cannot take leaves the file as it was before it', async
   // with EFBIG, as on a full disk (Node ignores SIGXFSZ)
   const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-test-'));
   const script = `
-    const { loadConfig } = await import(${JSON.stringify(new URL('../../src/config.ts', import.meta.url).pathname)});
-    const { buildServer } = await import(${JSON.stringify(new URL('../../src/server.ts', import.meta.url).pathname)});
+    const { loadConfig } = await import(${JSON.stringify(runnableModule('src/config.ts'))});
+    const { buildServer } = await import(${JSON.stringify(runnableModule('src/server.ts'))});
     const app = await buildServer({ config: loadConfig(process.env) });
     await app.listen({ host: '127.0.0.1', port: 0 });
     console.log('port ' + app.server.address().port);

@@ -10,8 +10,9 @@ import Database from 'better-sqlite3';
 import { XMLParser } from 'fast-xml-parser';
 import { generateKs } from '../../src/access/ks.js';
 import { startServer } from '../helpers/server.js';
+import { repoPath } from '../helpers/repo.js';
 
-const FIXTURES = new URL('../../fixtures/media/', import.meta.url).pathname;
+const FIXTURES = repoPath('fixtures/media/');
 const xml = new XMLParser({ parseTagValue: false, trimValues: false, processEntities: true });
 
 /** PHP's unserialize, for the format=3 answers (strings, integers, floats, booleans, null, arrays). */

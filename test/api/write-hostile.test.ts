@@ -14,9 +14,10 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import sharp from 'sharp';
 import { startServer } from '../helpers/server.js';
 import { requireCommands } from '../helpers/system.js';
+import { repoPath } from '../helpers/repo.js';
 
 const ENTRY = '1_rcit0qgs';
-const FIXTURES = new URL('../../fixtures/media/', import.meta.url).pathname;
+const FIXTURES = repoPath('fixtures/media/');
 const SRT = '1\n00:00:01,000 --> 00:00:03,000\nFrom a URL\n';
 const xml = new XMLParser({ parseTagValue: false });
 

@@ -12,9 +12,9 @@
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import ts from 'typescript';
+import { projectRoot } from '../helpers/repo.js';
 
 const STAGES = ['request', 'access', 'selection', 'delivery', 'render', 'catalog', 'media', 'packaging'];
 /** The SQLite implementation of the catalog: only src/catalog/ imports these. */
@@ -124,7 +124,7 @@ export function importRuleViolations(root: string): string[] {
   return broken;
 }
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const repo = projectRoot;
 
 t.test('src/ keeps its import rules', async (t) => {
   const files = sourceFiles(join(repo, 'src'));

@@ -6,10 +6,10 @@
 // marked `void` (or ends in .catch/.then with a rejection handler).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative, resolve } from 'node:path';
 import t from 'tap';
 import ts from 'typescript';
+import { projectRoot } from '../helpers/repo.js';
 
 /** Each misuse as "file:line: what: code". */
 export function promiseMisuses(root: string, fileNames: string[]): string[] {
@@ -76,7 +76,7 @@ function tsFiles(dir: string): string[] {
   return ts.sys.readDirectory(dir, ['.ts'], ['**/*.d.ts']).map((f) => resolve(f));
 }
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const repo = projectRoot;
 
 t.test('src/ and routes/ use no promise as a value and leave none floating', async (t) => {
   const files = [...tsFiles(join(repo, 'src')), ...tsFiles(join(repo, 'routes'))];

@@ -5,14 +5,14 @@ import t from 'tap';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { importLibrary, LibraryError, readLibraryFile, sampleLibraryPath, type LibraryFile } from '../../src/catalog/library.js';
 import { describeCatalog } from '../../src/catalog/export.js';
 import { tokenizeUrls } from '../../src/delivery/tokenizers/index.js';
 import { openssl } from '../access/openssl.js';
 import { startServer } from '../helpers/server.js';
+import { repoPath } from '../helpers/repo.js';
 
-const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url));
+const fixture = (name: string) => repoPath(`fixtures/${name}`);
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-cf-key-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 const libDir = join(work, 'library');

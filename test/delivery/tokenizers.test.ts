@@ -6,7 +6,6 @@ import { createPublicKey, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { tokenizeUrls, verifyKalturaToken, type TokenizeContext } from '../../src/delivery/tokenizers/index.js';
@@ -15,13 +14,14 @@ import { generateKs, parseKs, verifyKs, ksHasPrivilege } from '../../src/access/
 import { DeliveryError } from '../../src/errors.js';
 import { dgst, dgstRaw, hmacHex, hmacRaw, openssl } from '../access/openssl.js';
 import { errorWith } from '../helpers/errors.js';
+import { repoPath } from '../helpers/repo.js';
 
 const EdgeAuth = createRequire(import.meta.url)('akamai-edgeauth');
 const NOW = 1_700_000_000;
 const ctx = (over: Partial<TokenizeContext> = {}): TokenizeContext => ({
   now: NOW, ks: null, clientIp: '203.0.113.7', entryId: '1_rcit0qgs', partnerId: 309, baseUrl: 'https://cdn.example.com/hls', ...over,
 });
-const library = JSON.parse(readFileSync(new URL('../../fixtures/sample-library.json', import.meta.url), 'utf8'));
+const library = JSON.parse(readFileSync(repoPath('fixtures/sample-library.json'), 'utf8'));
 const sampleTokenizer = (id: number) => library.deliveryProfiles.find((p: { id: number }) => p.id === id).tokenizer;
 const P1 = '/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs/v/1/flavorId/1_f1rcit00/name/a.mp4/index.m3u8';
 const P2 = '/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs/v/1/flavorId/1_f2rcit00/name/a.mp4/index.m3u8';
@@ -75,10 +75,10 @@ t.test('CloudFront custom policy (sample profile 2002): public key and the AWS s
   const policy = unCf(q.get('Policy')!).toString();
   // cut before /flavorId/, as Kaltura (kCloudFrontUrlTokenizer::getAcl)
   t.equal(policy, `{"Statement":[{"Resource":"${base}/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs/v/1*","Condition":{"DateLessThan":{"AWS:EpochTime":${NOW + 300}}}}]}`);
-  const pub = createPublicKey(readFileSync(new URL('../../fixtures/cloudfront-sample-key.pub.pem', import.meta.url)));
+  const pub = createPublicKey(readFileSync(repoPath('fixtures/cloudfront-sample-key.pub.pem')));
   t.ok(verify('sha1', Buffer.from(policy), pub, unCf(q.get('Signature')!)), 'RSA-SHA1 signature verifies with the public key');
   t.notOk(verify('sha1', Buffer.from(policy.replace('300', '301')), pub, unCf(q.get('Signature')!)));
-  const aws = new URL(getSignedUrl({ url: u1, keyPairId: 'K2SAMPLEKEYPAIR', privateKey: readFileSync(new URL('../../fixtures/cloudfront-sample-key.pem', import.meta.url), 'utf8'), policy }));
+  const aws = new URL(getSignedUrl({ url: u1, keyPairId: 'K2SAMPLEKEYPAIR', privateKey: readFileSync(repoPath('fixtures/cloudfront-sample-key.pem'), 'utf8'), policy }));
   const raw = (u: string, name: string) => new RegExp(`[?&]${name}=([^&]*)`).exec(u)![1];
   t.equal(raw(signed, 'Policy'), raw(aws.toString(), 'Policy'), 'same policy encoding as @aws-sdk/cloudfront-signer');
   t.equal(raw(signed, 'Signature'), raw(aws.toString(), 'Signature'), 'same signature');
@@ -109,7 +109,7 @@ t.test('CloudFront on a profile URL with a path: the Resource covers it (rootDir
   const dir = mkdtempSync(join(tmpdir(), 'kdeliver-cf-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'sig'), unCf(raw(signed[0], 'Signature')));
-  const pub = fileURLToPath(new URL('../../fixtures/cloudfront-sample-key.pub.pem', import.meta.url));
+  const pub = repoPath('fixtures/cloudfront-sample-key.pub.pem');
   t.match(openssl(['dgst', '-sha1', '-verify', pub, '-signature', join(dir, 'sig')], policy).toString(), /Verified OK/, 'openssl: RSA-SHA1 over the policy verifies');
 });
 

@@ -11,11 +11,12 @@ import sharp from 'sharp';
 import kaltura from 'kaltura-client';
 import { startServer } from '../helpers/server.js';
 import { requireCommands } from '../helpers/system.js';
+import { repoPath } from '../helpers/repo.js';
 
 const ADMIN_SECRET = 'sample-admin-secret-309';
 const ENTRY = '1_rcit0qgs';
-const FIXTURES = new URL('../../fixtures/media/', import.meta.url).pathname;
-const TTML = new URL('../media/fixtures/', import.meta.url).pathname;
+const FIXTURES = repoPath('fixtures/media/');
+const TTML = repoPath('test/media/fixtures/');
 
 const SRT = '1\n00:00:01,000 --> 00:00:03,000\nHello from kdeliver\n\n2\n00:00:04,000 --> 00:00:06,000\nSecond line\n';
 

@@ -18,6 +18,7 @@ import { startServer } from '../helpers/server.js';
 import { requireCommands } from '../helpers/system.js';
 import { launchBrowser, startPlayerPageServer } from '../helpers/browser.js';
 import { ALT, dashManifest } from '../helpers/packager-urls.js';
+import { repoPath } from '../helpers/repo.js';
 
 requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-stpp-'));
@@ -27,7 +28,7 @@ const FLAVORS = [ALT.p240, ALT.p360];
 const base = (mpd: string) => mpd.slice(0, mpd.lastIndexOf('/') + 1);
 /** The MPD path with key/value pairs before /v/ (where the packager reads them). */
 const withPairs = (path: string, pairs: string) => path.replace('/v/', `${pairs}/v/`);
-const ENTITIES = JSON.parse(readFileSync(new URL('../../node_modules/webvtt-parser/html-entities.json', import.meta.url), 'utf8'));
+const ENTITIES = JSON.parse(readFileSync(repoPath('node_modules/webvtt-parser/html-entities.json'), 'utf8'));
 
 interface Shown { start: number; end: number; text: string }
 
@@ -118,7 +119,7 @@ t.test('DASH captions as TTML in fMP4 (stpp)', async (t) => {
     config.setLogger({ log() {}, error() {}, debug() {} });
     const client = new kaltura.Client(config);
     client.setKs(await kaltura.services.session.start('sample-admin-secret-309', 'editor', kaltura.enums.SessionType.ADMIN, 309).execute(client));
-    const dfxp = readFileSync(new URL('../media/fixtures/styled.dfxp', import.meta.url), 'utf8');
+    const dfxp = readFileSync(repoPath('test/media/fixtures/styled.dfxp'), 'utf8');
     const cap = await kaltura.services.captionAsset.add(ALT.entryId, new kaltura.objects.CaptionAsset({ language: 'German', label: 'Deutsch', format: '2' })).execute(client);
     await kaltura.services.captionAsset.setContent(cap.id, new kaltura.objects.StringResource({ content: dfxp })).execute(client);
     const mpd = await (await fetch(s.url + stppPath)).text();

@@ -13,8 +13,9 @@ export const cleanEnv: Record<string, string> = Object.fromEntries(
 ) as Record<string, string>;
 
 /**
- * The node arguments that run a TypeScript file from src/ without a build: the TypeScript loader
- * tap gives this test (tsx, package.json's "tap" node-arg) and source maps.
+ * The node arguments a child running one of the project's modules (`runnableModule` in
+ * test/helpers/repo.ts) gets from this test: source maps (package.json's "tap" node-arg), and tsx
+ * when this file was started through it from test/ rather than built.
  */
 export const tsSourceArgs: string[] = process.execArgv.filter((a) => a === '--import=tsx' || a === '--enable-source-maps');
 

@@ -4,8 +4,7 @@
 // matched, picture for picture, against the source frame it should start with).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoPath } from './repo.js';
 
 export interface DecodedFrame {
   /** Presentation time, seconds, as the decoder saw it (-copyts: the stream's own timestamps). */
@@ -139,7 +138,6 @@ export async function ffprobeJson(input: string, entries = 'format:stream'): Pro
 
 // --- the sample library, read from its own description file --------------------------------
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 interface LibraryFlavor {
   id: string;
@@ -158,7 +156,7 @@ interface LibraryEntry {
 let library: { mediaDir: string; entries: LibraryEntry[] } | undefined;
 
 export function sampleEntry(entryId: string): LibraryEntry {
-  library ??= JSON.parse(readFileSync(join(root, 'fixtures', 'sample-library.json'), 'utf8'));
+  library ??= JSON.parse(readFileSync(repoPath('fixtures', 'sample-library.json'), 'utf8'));
   const entry = library!.entries.find((e) => e.id === entryId);
   if (!entry) throw new Error(`no entry ${entryId} in fixtures/sample-library.json`);
   return entry;
@@ -169,7 +167,7 @@ export function sampleFlavorFile(entryId: string, flavorId: string): string {
   const entry = sampleEntry(entryId);
   const flavor = entry.flavors?.find((f) => f.id === flavorId);
   if (!flavor) throw new Error(`no flavor ${flavorId} in ${entryId}`);
-  return join(root, 'fixtures', library!.mediaDir, flavor.file);
+  return repoPath('fixtures', library!.mediaDir, flavor.file);
 }
 
-export const projectRoot = root;
+export { projectRoot } from './repo.js';

@@ -4,9 +4,9 @@
 // the listen port and the cache directory. Everything else is the shipped text.
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { repoPath } from './repo.js';
 
-const dockerDir = new URL('../../docker/', import.meta.url);
-export const shipped = (name: string) => readFileSync(new URL(name, dockerDir), 'utf8');
+export const shipped = (name: string) => readFileSync(repoPath('docker', name), 'utf8');
 
 function replaceOnce(text: string, from: string, to: string, file: string): string {
   if (!text.includes(from)) throw new Error(`docker/${file} no longer contains ${JSON.stringify(from)}: update the test's substitution`);
@@ -26,6 +26,6 @@ export function shippedSite(file: string, prefix: string, port: number, upstream
   mkdirSync(join(prefix, 'cache'), { recursive: true });
   writeFileSync(join(prefix, 'kdeliver', 'nginx-cache-zone.conf'),
     replaceOnce(shipped('nginx-cache-zone.conf'), '/var/cache/nginx/kdeliver', join(prefix, 'cache'), 'nginx-cache-zone.conf'));
-  copyFileSync(new URL('nginx-cache-rules.conf', dockerDir), join(prefix, 'kdeliver', 'nginx-cache-rules.conf'));
+  copyFileSync(repoPath('docker', 'nginx-cache-rules.conf'), join(prefix, 'kdeliver', 'nginx-cache-rules.conf'));
   return site;
 }

@@ -8,10 +8,11 @@ import { openDatabase } from '../../src/catalog/db.js';
 import { createCatalog } from '../../src/catalog/catalog.js';
 import { probeMedia } from '../../src/ingest/probe.js';
 import { filesUnder, keyFrameTimes, makeSource, runCliModule } from './helpers.js';
+import { runnableModule } from '../helpers/repo.js';
 
 requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
 
-const CLI = new URL('../../src/cli/ingest.ts', import.meta.url).pathname;
+const CLI = runnableModule('src/cli/ingest.ts');
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-ingest-cli-'));
 const dataDir = join(work, 'data');
 const env = { KDELIVER_DATA_DIR: dataDir };

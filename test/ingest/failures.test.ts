@@ -13,6 +13,7 @@ import { addSource, claimJob, runJob, type IngestContext } from '../../src/inges
 import { startIngestWorker } from '../../src/ingest/queue.js';
 import { filesUnder, makeSource } from './helpers.js';
 import { sqliteDb } from '../helpers/sqlite.js';
+import { repoPath } from '../helpers/repo.js';
 
 requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
 
@@ -83,7 +84,7 @@ t.test('ffmpeg killed half-way: ERROR saying so, nothing half-written', async (t
 
 t.test('a file that is not video or audio is refused before any entry exists', async (t) => {
   const png = join(work, 'still.png');
-  writeFileSync(png, readFileSync(new URL('../../fixtures/media/image-320x240.png', import.meta.url)));
+  writeFileSync(png, readFileSync(repoPath('fixtures/media/image-320x240.png')));
   await t.rejects(addSource(base, { partnerId: 309, file: png, entryId: '0_stillpng' }), { message: /not a video or audio file/ });
   t.equal(await catalog.getEntry('0_stillpng'), undefined);
   t.same(entryFiles('0_stillpng'), []);

@@ -15,6 +15,7 @@ import { describeCatalog } from '../../src/catalog/export.js';
 import { importLibrary, readLibraryFile } from '../../src/catalog/library.js';
 import { filesUnder, makeSource, runCliModule } from './helpers.js';
 import { sqliteDb } from '../helpers/sqlite.js';
+import { runnableModule } from '../helpers/repo.js';
 
 requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
 
@@ -40,7 +41,7 @@ const sha = (f: string) => createHash('sha1').update(readFileSync(f)).digest('he
 
 t.test('export then import gives the same catalog and the same media', async (t) => {
   const out = join(work, 'export', 'lib.json');
-  const r = await runCliModule(new URL('../../src/cli/export.ts', import.meta.url).pathname, [out], envA);
+  const r = await runCliModule(runnableModule('src/cli/export.ts'), [out], envA);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /exported 18 entries and \d+ media files to .*lib\.json \(media in lib\.json-media\/\)/);
   t.equal(statSync(out).mode & 0o777, 0o600, 'the file holds partner secrets: its owner\'s only');
@@ -71,7 +72,7 @@ t.test('export then import gives the same catalog and the same media', async (t)
 });
 
 t.test('kdeliver entries list and delete', async (t) => {
-  const cli = new URL('../../src/cli/entries.ts', import.meta.url).pathname;
+  const cli = runnableModule('src/cli/entries.ts');
   const list = await runCliModule(cli, ['list', '--partner', '309', '--json'], envA);
   t.equal(list.code, 0, list.stderr);
   const rows = JSON.parse(list.stdout) as { id: string; status: number; flavors: number }[];

@@ -6,6 +6,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runnableModule } from '../helpers/repo.js';
 
 // a duration no other process on the machine sleeps for: how the tool is found in /proc
 const MARK = `${600 + (process.pid % 1000) / 1000}`;
@@ -23,7 +24,7 @@ t.test('the tool dies with the process that started it', async (t) => {
     t.fail(`needs Linux with util-linux's /usr/bin/setpriv (as root: apt-get install -y util-linux); this is ${process.platform}`);
     return;
   }
-  const module = new URL('../../src/ffmpeg/media-tool.ts', import.meta.url).pathname;
+  const module = runnableModule('src/ffmpeg/media-tool.ts');
   const script = `import(${JSON.stringify(module)}).then((m) => { m.runMediaTool('sleep', [${JSON.stringify(MARK)}]); })`;
   const child = spawn(process.execPath, [...process.execArgv, '--input-type=module', '-e', script], { stdio: 'ignore' });
   t.teardown(() => {

@@ -12,6 +12,7 @@ import { requireCommands } from '../helpers/system.js';
 import { openDatabase } from '../../src/catalog/db.js';
 import { createCatalog } from '../../src/catalog/catalog.js';
 import { makeSource } from './helpers.js';
+import { runnableModule, projectRoot } from '../helpers/repo.js';
 
 requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
 
@@ -19,7 +20,7 @@ requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
 // full load does not starve the CLI past its lease (at 2 s it once did, and the CLI rightly
 // claimed the job again: a second attempt, which the assertions below count as a failure)
 const LEASE = 4;
-const root = new URL('../..', import.meta.url).pathname;
+const root = projectRoot;
 const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KDELIVER_') && k !== 'PORT' && k !== 'HOST' && k !== 'NODE_ENV'));
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-ingest-beside-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -27,7 +28,7 @@ const dataDir = join(work, 'data');
 const env = { ...inherited, KDELIVER_DATA_DIR: dataDir, KDELIVER_INGEST_LEASE_SECONDS: String(LEASE) };
 
 function kdeliver(args: string[], extraEnv: Record<string, string> = {}): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [...tsSourceArgs, 'src/cli/kdeliver.ts', ...args], { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...tsSourceArgs, runnableModule('src/cli/kdeliver.ts'), ...args], { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));

@@ -13,13 +13,14 @@ import { importLibrary, readLibraryFile, type LibraryFile } from '../../src/cata
 import { startServer } from '../helpers/server.js';
 import { runCliModule } from '../ingest/helpers.js';
 import { sample } from './helpers.js';
+import { repoPath, runnableModule } from '../helpers/repo.js';
 
-const ENTITIES = JSON.parse(readFileSync(new URL('../../node_modules/webvtt-parser/html-entities.json', import.meta.url), 'utf8'));
+const ENTITIES = JSON.parse(readFileSync(repoPath('node_modules/webvtt-parser/html-entities.json'), 'utf8'));
 const parseVtt = (vtt: string) => new webvtt.WebVTTParser(ENTITIES).parse(vtt, 'subtitles') as { errors: unknown[]; cues: Array<{ startTime: number; endTime: number; text: string }> };
-const JPEG = new URL('../../fixtures/media/thumb-640x360.jpg', import.meta.url).pathname;
+const JPEG = repoPath('fixtures/media/thumb-640x360.jpg');
 const SRT = '1\r\n00:00:01,000 --> 00:00:02,500\r\nHello from SRT & co\r\n\r\n2\r\n00:00:03,000 --> 00:00:04,000\r\nSecond line\r\n';
 const CUES = [{ startTime: 1, endTime: 2.5, text: 'Hello from SRT &amp; co' }, { startTime: 3, endTime: 4, text: 'Second line' }];
-const cli = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+const cli = runnableModule('src/cli/main.ts');
 
 /**
  * A library folder with one entry whose one caption is `caption` (bytes) declared `format` in

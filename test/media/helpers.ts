@@ -4,9 +4,9 @@
 import MP4Box from 'mp4box';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoPath } from '../helpers/repo.js';
 
-export const MEDIA = join(fileURLToPath(new URL('../../fixtures/media', import.meta.url)));
+export const MEDIA = join(repoPath('fixtures/media'));
 export const sample = (name: string): string => join(MEDIA, name);
 
 export interface Mp4boxView {

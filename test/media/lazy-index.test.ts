@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseMoov, readMediaIndex } from '../../src/media/mp4/reader.js';
 import { dtsAt, firstSampleFrom, isKeyFrame, type MediaIndex, type TrackIndex } from '../../src/media/mp4/index-types.js';
 import { createIndexCache } from '../../src/media/index-cache.js';
@@ -15,6 +16,7 @@ import { buildTimeline, hlsPolicy, flatPolicy } from '../../src/media/segment.js
 import { MediaError } from '../../src/media/errors.js';
 import { requireCommands } from '../helpers/system.js';
 import { mp4box, sample } from './helpers.js';
+import { repoPath, runnableModule } from '../helpers/repo.js';
 
 const BIG = { maxMoovBytes: 64 << 20 };
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-lazy-index-'));
@@ -22,7 +24,7 @@ const dir = mkdtempSync(join(tmpdir(), 'kdeliver-lazy-index-'));
 /** The benchmark's media (bench/lib/media.mjs makes it with ffmpeg when missing). */
 async function benchFiles(t: Test): Promise<{ long: string; segments: string; base: string }> {
   requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
-  const { benchMedia } = await import('../../bench/lib/media.mjs' as string);
+  const { benchMedia } = await import(pathToFileURL(repoPath('bench/lib/media.mjs')).href);
   return benchMedia();
 }
 
@@ -122,7 +124,7 @@ console.log(JSON.stringify({ parsed, counted, decoded, countedDecoded: held[0].b
 
 t.test('the bytes an index counts are what a process holds for it, parsed and decoded', async (t) => {
   const media = await benchFiles(t);
-  const reader = new URL('../../src/media/mp4/reader.ts', import.meta.url).href;
+  const reader = pathToFileURL(runnableModule('src/media/mp4/reader.ts')).href;
   const script = join(dir, 'measure.mjs');
   writeFileSync(script, MEASURE);
   // the test runner's TypeScript loader, in a child that can force a GC

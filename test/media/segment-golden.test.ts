@@ -23,8 +23,9 @@ import { openFileSource } from '../../src/media/source.js';
 import type { Encryption } from '../../src/media/crypto/encryption.js';
 import { requireCommands } from '../helpers/system.js';
 import { sample } from './helpers.js';
+import { repoPath } from '../helpers/repo.js';
 
-const GOLDEN = new URL('./fixtures/segment-golden.json', import.meta.url);
+const GOLDEN = repoPath('test/media/fixtures/segment-golden.json');
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex').slice(0, 20);
 const key = Buffer.from('2e12bc8bbc726374d07ee3626f50108f', 'hex');
 const keyId = Buffer.from('b0eb8a17323924b6d8d36875aacb0b48', 'hex');

@@ -7,8 +7,9 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import webvtt from 'webvtt-parser';
 import { captionToTtml, captionToWebVtt } from '../../src/media/captions.js';
+import { repoPath } from '../helpers/repo.js';
 
-const ENTITIES = JSON.parse(readFileSync(new URL('../../node_modules/webvtt-parser/html-entities.json', import.meta.url), 'utf8'));
+const ENTITIES = JSON.parse(readFileSync(repoPath('node_modules/webvtt-parser/html-entities.json'), 'utf8'));
 const parseVtt = (vtt: string): { errors: unknown[]; cues: Array<{ startTime: number; text: string; tree: any }> } => new webvtt.WebVTTParser(ENTITIES).parse(vtt, 'subtitles') as any;
 const plain = (node: any): string => (node.type === 'text' ? node.value : (node.children ?? []).map(plain).join(''));
 const tags = (node: any): string[] => (node.type === 'text' ? [] : [...(node.name ? [node.name] : []), ...(node.children ?? []).flatMap(tags)]);

@@ -15,8 +15,9 @@ import { importLibrary, LibraryError, readLibraryFile } from '../../src/catalog/
 import { startServer } from '../helpers/server.js';
 import { runCliModule } from '../ingest/helpers.js';
 import { sample } from './helpers.js';
+import { repoPath, runnableModule } from '../helpers/repo.js';
 
-const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
+const FIXTURES = repoPath('test/media/fixtures/');
 const STYLED = readFileSync(join(FIXTURES, 'styled.dfxp'), 'utf8');
 
 /** What the styled fixture says, read by hand from the file: times in seconds and the plain text. */
@@ -37,7 +38,7 @@ function plain(node: any): string {
 }
 
 // the parser decodes only a few entities unless given the whole HTML table (its README says so)
-const ENTITIES = JSON.parse(readFileSync(new URL('../../node_modules/webvtt-parser/html-entities.json', import.meta.url), 'utf8'));
+const ENTITIES = JSON.parse(readFileSync(repoPath('node_modules/webvtt-parser/html-entities.json'), 'utf8'));
 function parseVtt(vtt: string): { errors: unknown[]; cues: VttCue[]; styles: string[] } {
   return new webvtt.WebVTTParser(ENTITIES).parse(vtt, 'subtitles') as any;
 }
@@ -124,7 +125,7 @@ t.test('kdeliver import takes a DFXP caption and refuses a broken one with its l
     }));
     return lib;
   };
-  const cli = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+  const cli = runnableModule('src/cli/main.ts');
   const env = { KDELIVER_DATA_DIR: join(work, 'data'), KDELIVER_SAMPLE_LIBRARY: 'false' };
 
   const bad = await runCliModule(cli, ['import', make(readFileSync(join(FIXTURES, 'broken.dfxp'), 'utf8'))], env);

@@ -4,12 +4,13 @@
 // PostgreSQL catalog (KDELIVER_TEST_CATALOG=postgres) and, for the second group, reads its media
 // from an s3rver bucket through the AWS SDK (KDELIVER_TEST_MEDIA=s3). This test fails when any of
 // them fails, with the child's failures in its output. The whole suite can be run so by hand:
-//   KDELIVER_TEST_CATALOG=postgres npx tap            (or with KDELIVER_TEST_MEDIA=s3 as well)
+//   KDELIVER_TEST_CATALOG=postgres npm test           (or with KDELIVER_TEST_MEDIA=s3 as well)
 //
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { projectRoot } from '../helpers/media-tools.js';
 import { startPostgres } from '../helpers/postgres.js';
+import { childTapArgs } from '../helpers/repo.js';
 
 // The files, chosen for what they cover per second (together under 4 minutes on 2 cores, measured
 // at a load average of 17; more files would multiply that):
@@ -46,7 +47,7 @@ function childTap(files: string[], env: Record<string, string>): Promise<{ code:
   return new Promise((resolve, reject) => {
     // tap's own TAP_* variables describe this file's run, not the child's
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TAP') && !k.startsWith('KDELIVER_')));
-    const child = spawn(process.execPath, [`${projectRoot}/node_modules/.bin/tap`, '--jobs=2', '--disable-coverage', ...files], {
+    const child = spawn(process.execPath, [`${projectRoot}/node_modules/.bin/tap`, '--jobs=2', '--disable-coverage', ...childTapArgs(files)], {
       cwd: projectRoot, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM'); });

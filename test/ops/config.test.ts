@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig, SAMPLE_MEDIA_URL_SECRET, SAMPLE_URL_TOKEN_SECRET } from '../../src/config.js';
 import { s3Client, s3Origin } from '../../src/storage/s3-origin.js';
 import { LibraryError, readLibraryFile } from '../../src/catalog/library.js';
+import { repoPath } from '../helpers/repo.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-config-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -117,7 +118,7 @@ t.test('config file: same keys as the environment, environment wins, unknown key
 t.test('config file: every variable of the README\'s configuration table is a key it takes', async (t) => {
   // the file's keys are a list of their own in src/config.ts; a variable added to the
   // environment but not to that list was refused in a file ("unknown key")
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const readme = readFileSync(repoPath('README.md'), 'utf8');
   const names = [...readme.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map((m) => m[1]);
   t.ok(names.includes('KDELIVER_API_CACHE_MB') && names.includes('KDELIVER_CATALOG_WARM_MB'), `the table was read (${names.length} variables)`);
   for (const name of new Set(names)) {

@@ -5,8 +5,9 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { VENDOR_FILES } from '../../routes/console.js';
+import { repoPath } from '../helpers/repo.js';
 
-const dockerfile = readFileSync(new URL('../../docker/Dockerfile', import.meta.url), 'utf8');
+const dockerfile = readFileSync(repoPath('docker/Dockerfile'), 'utf8');
 const copied = dockerfile.split('\n').filter((l) => /^COPY --from=build \/app\/node_modules\//.test(l))
   .flatMap((l) => l.split(/\s+/).filter((w) => w.startsWith('/app/node_modules/')).map((w) => w.slice('/app/node_modules/'.length)));
 

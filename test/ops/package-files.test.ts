@@ -5,14 +5,14 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { repoPath, projectRoot } from '../helpers/repo.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = projectRoot;
 // --ignore-scripts: the listing only (the build is `npm run build`'s, which the suite runs on)
 const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as [{ files: Array<{ path: string }> }];
 const files = new Set(pack.files.map((f) => f.path));
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { bin: Record<string, string> };
-const library = JSON.parse(readFileSync(new URL('../../fixtures/sample-library.json', import.meta.url), 'utf8'));
+const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { bin: Record<string, string> };
+const library = JSON.parse(readFileSync(repoPath('fixtures/sample-library.json'), 'utf8'));
 
 t.test('the package has what the installed command runs on', async (t) => {
   t.ok(files.has(pkg.bin.kdeliver), `the command ${pkg.bin.kdeliver}`);

@@ -24,6 +24,7 @@ import { startNginxWith } from '../helpers/nginx.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { shipped, shippedSite } from '../helpers/shipped-nginx.js';
 import { requireCommands } from '../helpers/system.js';
+import { repoPath } from '../helpers/repo.js';
 
 type Service = {
   image?: string;
@@ -104,10 +105,10 @@ t.test('compose.scale.yaml: services and variables agree with src/config.ts and 
   for (const inc of [...conf.matchAll(/^\s*include\s+([^;]+);/gm)].map((m) => m[1])) {
     t.ok(mounts[`/etc/nginx/${inc}`], `${inc} is mounted where nginx reads it (/etc/nginx/${inc})`);
   }
-  for (const [, from] of Object.entries(mounts)) if (from.startsWith('./')) t.ok(existsSync(new URL(`../../docker/${from.slice(2)}`, import.meta.url)), `docker/${from.slice(2)} exists`);
+  for (const [, from] of Object.entries(mounts)) if (from.startsWith('./')) t.ok(existsSync(repoPath(`docker/${from.slice(2)}`)), `docker/${from.slice(2)} exists`);
   const upstreams = [...conf.matchAll(/^\s*server\s+([\w.-]+):(\d+)/gm)].map((m) => `${m[1]}:${m[2]}`);
   t.same(upstreams, ['node-a:8080', 'node-b:8080'], 'nginx balances over both nodes, on the port the image listens on (PORT=8080)');
-  t.match(readFileSync(new URL('../../docker/Dockerfile', import.meta.url), 'utf8'), /PORT=8080/);
+  t.match(readFileSync(repoPath('docker/Dockerfile'), 'utf8'), /PORT=8080/);
   t.same(Object.keys(s.nginx.depends_on!).sort(), ['node-a', 'node-b']);
   const named = new Set(Object.keys(c.volumes ?? {}));
   for (const svc of Object.values(s)) {

@@ -10,6 +10,7 @@ import { chmodSync, chownSync, copyFileSync, mkdtempSync, readdirSync, renameSyn
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { cleanEnv, linkBin, run } from '../helpers/command.js';
+import { repoPath } from '../helpers/repo.js';
 
 if (process.getuid?.() !== 0) throw new Error('this test runs the server as the user nobody over a root-owned media file: run it as root');
 
@@ -38,7 +39,7 @@ async function serveAsNobody(t: Test): Promise<{ base: string; log: () => string
     chownSync(p, nobody, -1);
     if (st.isDirectory()) for (const f of readdirSync(p)) chownAll(join(p, f));
   };
-  const fixture = new URL('../../fixtures/media/h264-720p.mp4', import.meta.url).pathname;
+  const fixture = repoPath('fixtures/media/h264-720p.mp4');
   const was = statSync(fixture);
   chownAll(dataDir);
   const locked = join(dataDir, 'media', '309', '1_rcit0qgs', 'h264-720p.mp4');

@@ -6,10 +6,10 @@
 // stored files' sizes read the same way, not with numbers written here.
 import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { requireCommands } from '../helpers/system.js';
 import { startServer } from '../helpers/server.js';
+import { repoPath } from '../helpers/repo.js';
 
 requireCommands(t, ['ffmpeg'], 'ffmpeg');
 
@@ -37,7 +37,7 @@ function pngSize(b: Buffer): { width: number; height: number } {
   return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
 }
 
-const media = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'media');
+const media = repoPath('fixtures', 'media');
 const stored = jpegSize(readFileSync(join(media, 'thumb-640x360.jpg'))); // 1_rcit0qgs's default thumbnail
 const storedImage = pngSize(readFileSync(join(media, 'image-320x240.png'))); // 1_image000's picture
 
