@@ -550,6 +550,16 @@ export function playManifestKsError(e: KsError, entryHasRules: boolean): Deliver
     case 'EXPIRED': return new DeliveryError('KS_EXPIRED', ', This URL is expired');
     case 'IP': return new DeliveryError('EXCEEDED_RESTRICTED_IP');
     case 'WRONG_PARTNER': return entryHasRules ? new DeliveryError('INVALID_PARTNER') : null;
-    default: return new DeliveryError('INVALID_KS');
+    default: return new DeliveryError('INVALID_KS', INVALID_KS_WHY[e.reason]);
   }
 }
+
+/** Why a KS answered with error 7 was refused, said after Kaltura's own "ks is not valid". */
+const INVALID_KS_WHY: Record<KsErrorReason, string> = {
+  MALFORMED: ', the KS cannot be read',
+  BAD_SIGNATURE: ', the KS is not signed by its partner',
+  URI: ', the KS may be used only at other URLs (its urirestrict privilege)',
+  REVOKED: ', the KS was ended (session.end) or revoked',
+  ACTIONS_LIMIT: ', the KS made all the actions its actionslimit allows',
+  EXPIRED: '', IP: '', WRONG_PARTNER: '',
+};
