@@ -294,11 +294,17 @@ async function thumbnailTrack(deps: PackagerDeps, req: PackagerRequest, entry: E
 }
 
 /** The URL's `encryption` pair: SAMPLE-AES for MPEG-TS, cbcs for fMP4, where asked; the defaults otherwise. */
-function schemeChoice(asked: string | undefined): SchemeChoice {
+function schemeChoice(asked: string | undefined, packaging: Packaging): SchemeChoice {
+  // a scheme the output cannot carry is refused, not ignored: the caller would get another one
+  const ts = packaging === 'hls-ts';
   switch (asked) {
-    case undefined: case 'aes-128': case 'cenc': return DEFAULT_SCHEMES;
-    case 'sample-aes': return { ...DEFAULT_SCHEMES, ts: 'sample-aes' };
-    case 'cbcs': return { ...DEFAULT_SCHEMES, common: 'cbcs' };
+    case undefined: return DEFAULT_SCHEMES;
+    case 'aes-128': case 'sample-aes':
+      if (!ts) throw new DeliveryError('BAD_QUERY', `, encryption ${asked} is HLS over MPEG-TS's; ${packaging === 'hls-fmp4' ? 'fMP4 HLS' : packaging === 'mss' ? 'Smooth Streaming' : 'DASH'} takes cenc or cbcs`);
+      return asked === 'sample-aes' ? { ...DEFAULT_SCHEMES, ts: 'sample-aes' } : DEFAULT_SCHEMES;
+    case 'cenc': case 'cbcs':
+      if (ts) throw new DeliveryError('BAD_QUERY', `, encryption ${asked} is for fMP4 HLS, DASH and Smooth Streaming; HLS over MPEG-TS takes aes-128 or sample-aes (for fMP4 HLS, /container/fmp4/ before it)`);
+      return asked === 'cbcs' ? { ...DEFAULT_SCHEMES, common: 'cbcs' } : DEFAULT_SCHEMES;
     default: throw new DeliveryError('BAD_QUERY', `, encryption ${asked.slice(0, 40)} is not aes-128, sample-aes, cenc or cbcs`);
   }
 }
@@ -337,7 +343,7 @@ export async function answerPackager(req: PackagerRequest, deps: PackagerDeps): 
   const packaging: Packaging = req.proto === 'hls' ? (req.container === 'ts' ? 'hls-ts' : 'hls-fmp4') : req.proto;
   /** The request's encryption (the entry's keys, asked for only by the files that need them); undefined in the clear. */
   const encryption = async (): Promise<Encryption | undefined> => encrypted
-    ? encryptionOf(await contentKeys(deps, mainEntry), packaging, schemeChoice(pairs.get('encryption')), {
+    ? encryptionOf(await contentKeys(deps, mainEntry), packaging, schemeChoice(pairs.get('encryption'), packaging), {
       keyUri: 'encryption.key', licenseUrl: licenseUrl(deps.baseUrl, mainEntry, pairs.get('ks')),
     }, { partner: (await deps.catalog.getPartner(mainEntry.partnerId)) ?? null, entry: mainEntry, ks: pairs.get('ks') })
     : undefined;

@@ -1,5 +1,6 @@
 // The reference packager's URL grammar, as Kaltura deploys it behind /hls, /dash and /mss:
 //   /{proto}[/container/fmp4]/p/{pid}[/sp/{sp}]/serveFlavor/{key/value...}/{file}
+// (kdeliver also reads /container/{fmp4|mpegts}/ among the key/value pairs, after a signature)
 // with the multi-URL form "prefix,a,b,suffix.urlset" cut at characters (not path segments), and
 // file names carrying "-f{n}" (position in the set), "-v1"/"-a1" (tracks) and numbers.
 import { DeliveryError } from '../errors.js';
@@ -183,6 +184,15 @@ function parseUncached(proto: PackagerProtocol, rawPath: string): PackagerReques
     if (action < 0 || action > 4) throw notFound('packager URLs name /serveFlavor/ after the partner');
     return { pairs: readPairs(segs.slice(action + 1)) };
   });
+  // the container may also be switched after the path's pairs, as /encryption/ is: a media
+  // signature covers the path before it, the /container/ prefix included, so an fMP4 HLS of an
+  // entry playManifest gave MPEG-TS URLs is asked as /sig/{sig}/container/fmp4/index.m3u8
+  const switched = urls[0].pairs.get('container');
+  if (switched !== undefined) {
+    if (!/^(fmp4|mpegts|ts)$/.test(switched)) throw bad(`container ${JSON.stringify(switched.slice(0, 40))} is not fmp4, mpegts or ts`);
+    container = switched === 'fmp4' ? 'fmp4' : 'ts';
+    if (proto !== 'hls' && container !== 'fmp4') throw bad(`${proto} supports only fMP4`);
+  }
   const directory = `/${proto}${rawPath.slice(0, rawPath.lastIndexOf('/') + 1)}`;
   return { proto, container, partnerId, urls, file, fileName, directory };
 }

@@ -244,6 +244,47 @@ t.test('fMP4 HLS of an encrypted entry is CENC too; Smooth Streaming without a P
   t.equal(errorCode(pmSl.res), 'error-3');
 });
 
+t.test('fMP4 HLS from the MPEG-TS URLs playManifest gives: /container/fmp4/ after the signature; a scheme the output cannot carry is refused', async (t) => {
+  // playManifest gives an H.264 entry MPEG-TS variants, signed up to /sig/: the container and
+  // the scheme are switched after it (a change before it is refused, error 27)
+  const v = await firstVariant('1_cenc0001', cencKs);
+  t.match(v, /\/sig\/[^/]+\/index\.m3u8$/);
+  const switched = (tail: string) => v.replace(/\/index\.m3u8$/, `/${tail}`);
+  const fmp4 = await text(switched('container/fmp4/index.m3u8'));
+  t.equal(fmp4.status, 200, fmp4.body.slice(0, 200));
+  t.match(fmp4.body, /#EXT-X-MAP:URI="init-v1-a1\.mp4"/, 'an fMP4 playlist');
+  t.match(fmp4.body, /#EXT-X-KEY:METHOD=SAMPLE-AES-CTR,.*KEYFORMAT="org.w3.clearkey"/, 'CENC');
+  const index = switched('container/fmp4/index.m3u8');
+  const init = Buffer.from(await (await fetch(new URL('init-v1-a1.mp4', index))).arrayBuffer());
+  const seg = Buffer.from(await (await fetch(new URL(/seg-1-v1-a1\.m4s/.exec(fmp4.body)![0], index))).arrayBuffer());
+  const file = join(work, 'switched-fmp4.mp4');
+  writeFileSync(file, Buffer.concat([init, seg]));
+  const dec = await framecrc(file, ['-decryption_key', CENC_KEY]);
+  t.equal(dec.code, 0, dec.stderr);
+  t.ok(dec.frames.length > 20, `ffmpeg decodes ${dec.frames.length} frames of its first segment with the key`);
+  const cbcs = await text(switched('container/fmp4/encryption/cbcs/index.m3u8'));
+  t.equal(cbcs.status, 200);
+  t.match(cbcs.body, /#EXT-X-MAP:URI="init-v1-a1\.mp4"/);
+  t.match(cbcs.body, /#EXT-X-KEY:METHOD=SAMPLE-AES,/, 'cbcs');
+
+  const refused: Array<[string, RegExp]> = [
+    ['encryption/cbcs/index.m3u8', /encryption cbcs is for fMP4 HLS, DASH and Smooth Streaming; HLS over MPEG-TS takes aes-128 or sample-aes \(for fMP4 HLS, \/container\/fmp4\/ before it\)/],
+    ['encryption/cenc/index.m3u8', /encryption cenc is for fMP4 HLS/],
+    ['container/fmp4/encryption/sample-aes/index.m3u8', /encryption sample-aes is HLS over MPEG-TS's; fMP4 HLS takes cenc or cbcs/],
+    ['container/mkv/index.m3u8', /container "mkv" is not fmp4, mpegts or ts/],
+  ];
+  for (const [tail, why] of refused) {
+    const r = await text(switched(tail));
+    t.equal(r.status, 400, `${tail}: 400`);
+    t.match(r.body, why, `${tail}: ${r.body.slice(0, 200)}`);
+  }
+  const dash = (await fetch(pm(kd, '1_cenc0001', `format/mpegdash/protocol/http/ks/${cencKs}/a.mpd`), { redirect: 'manual' })).headers.get('location')!;
+  const dashRefused = await text(dash.replace(/\/manifest\.mpd$/, '/encryption/sample-aes/manifest.mpd'));
+  t.equal(dashRefused.status, 400, 'sample-aes on DASH: 400');
+  t.match(dashRefused.body, /encryption sample-aes is HLS over MPEG-TS's; DASH takes cenc or cbcs/);
+  t.equal((await text(dash.replace(/\/manifest\.mpd$/, '/container/mpegts/manifest.mpd'))).status, 400, 'DASH in MPEG-TS: 400');
+});
+
 t.test('progressive, raw and download of an encrypted entry: admin KS only', async (t) => {
   const user = await fetch(pm(kd, '1_cenc0001', `format/url/protocol/http/ks/${cencKs}/a.mp4`), { redirect: 'manual' });
   t.equal(user.status, 403);
