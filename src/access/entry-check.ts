@@ -11,7 +11,7 @@ import type { PlayRequest } from '../request/play-request.js';
 import { checkPlayManifestToken } from './kt.js';
 import { DeliveryError, fail, withAcp } from '../errors.js';
 import { accessBlockedError, acpHeader, evaluateAccessRules } from './evaluate.js';
-import { KsError, ksHasPrivilege, parseKs, playManifestKsError, refuseRevoked, verifyKs, type Ks, type ParsedKs } from './ks.js';
+import { INVALID_KS_WHY, KsError, ksHasPrivilege, parseKs, playManifestKsError, refuseRevoked, verifyKs, type Ks, type ParsedKs } from './ks.js';
 import type { AccessDecision } from './types.js';
 
 /**
@@ -114,7 +114,7 @@ function parseOrRefuse(ks: string): ParsedKs {
   try {
     return parseKs(ks);
   } catch {
-    return fail('INVALID_KS', ', the KS cannot be read');
+    return fail('INVALID_KS', INVALID_KS_WHY.MALFORMED);
   }
 }
 
@@ -130,7 +130,7 @@ async function refuseUnsigned(catalog: AccessEnv['catalog'], parsed: ParsedKs, n
     verifyKs(parsed, signer!, { now, uri: null });
   } catch (e) {
     if (!(e instanceof KsError)) throw e;
-    if (e.reason === 'MALFORMED' || e.reason === 'BAD_SIGNATURE') fail('INVALID_KS', ', the KS is not signed by its partner');
+    if (e.reason === 'MALFORMED' || e.reason === 'BAD_SIGNATURE') fail('INVALID_KS', INVALID_KS_WHY.BAD_SIGNATURE);
   }
 }
 

@@ -555,7 +555,7 @@ export function playManifestKsError(e: KsError, entryHasRules: boolean): Deliver
 }
 
 /** Why a KS answered with error 7 was refused, said after Kaltura's own "ks is not valid". */
-const INVALID_KS_WHY: Record<KsErrorReason, string> = {
+export const INVALID_KS_WHY: Record<KsErrorReason, string> = {
   MALFORMED: ', the KS cannot be read',
   BAD_SIGNATURE: ', the KS is not signed by its partner',
   URI: ', the KS may be used only at other URLs (its urirestrict privilege)',

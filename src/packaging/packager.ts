@@ -293,14 +293,19 @@ async function thumbnailTrack(deps: PackagerDeps, req: PackagerRequest, entry: E
   };
 }
 
-/** The URL's `encryption` pair: SAMPLE-AES for MPEG-TS, cbcs for fMP4, where asked; the defaults otherwise. */
+/** The outputs' names, as a refused encryption scheme names them. */
+const OUTPUT_NAMES: Record<Packaging, string> = { 'hls-ts': 'HLS over MPEG-TS', 'hls-fmp4': 'fMP4 HLS', dash: 'DASH', mss: 'Smooth Streaming' };
+
+/**
+ * The URL's `encryption` pair: SAMPLE-AES for MPEG-TS, cbcs for fMP4, where asked; the defaults
+ * otherwise. A scheme the output cannot carry is refused, not ignored: the caller would get another.
+ */
 function schemeChoice(asked: string | undefined, packaging: Packaging): SchemeChoice {
-  // a scheme the output cannot carry is refused, not ignored: the caller would get another one
   const ts = packaging === 'hls-ts';
   switch (asked) {
     case undefined: return DEFAULT_SCHEMES;
     case 'aes-128': case 'sample-aes':
-      if (!ts) throw new DeliveryError('BAD_QUERY', `, encryption ${asked} is HLS over MPEG-TS's; ${packaging === 'hls-fmp4' ? 'fMP4 HLS' : packaging === 'mss' ? 'Smooth Streaming' : 'DASH'} takes cenc or cbcs`);
+      if (!ts) throw new DeliveryError('BAD_QUERY', `, encryption ${asked} is HLS over MPEG-TS's; ${OUTPUT_NAMES[packaging]} takes cenc or cbcs`);
       return asked === 'sample-aes' ? { ...DEFAULT_SCHEMES, ts: 'sample-aes' } : DEFAULT_SCHEMES;
     case 'cenc': case 'cbcs':
       if (ts) throw new DeliveryError('BAD_QUERY', `, encryption ${asked} is for fMP4 HLS, DASH and Smooth Streaming; HLS over MPEG-TS takes aes-128 or sample-aes (for fMP4 HLS, /container/fmp4/ before it)`);

@@ -140,13 +140,8 @@ export function parsePackagerPath(proto: PackagerProtocol, rawPath: string): Pac
 
 function parseUncached(proto: PackagerProtocol, rawPath: string): PackagerRequest {
   let path = rawPath.replace(/%2c/gi, ',');
-  let container: 'ts' | 'fmp4' = proto === 'hls' ? 'ts' : 'fmp4';
   const cm = /^\/container\/(fmp4|mpegts|ts)(?=\/)/.exec(path);
-  if (cm) {
-    container = cm[1] === 'fmp4' ? 'fmp4' : 'ts';
-    if (proto !== 'hls' && container !== 'fmp4') throw bad(`${proto} supports only fMP4`);
-    path = path.slice(cm[0].length);
-  }
+  if (cm) path = path.slice(cm[0].length);
   // MSS fragments are two segments: QualityLevels(b)/Fragments(video=t)
   const mss = /\/QualityLevels\((\d+)\)\/Fragments\((video|audio)=(\d+)\)$/.exec(path);
   let fileName: string;
@@ -184,17 +179,20 @@ function parseUncached(proto: PackagerProtocol, rawPath: string): PackagerReques
     if (action < 0 || action > 4) throw notFound('packager URLs name /serveFlavor/ after the partner');
     return { pairs: readPairs(segs.slice(action + 1)) };
   });
-  // the container may also be switched after the path's pairs, as /encryption/ is: a media
-  // signature covers the path before it, the /container/ prefix included, so an fMP4 HLS of an
-  // entry playManifest gave MPEG-TS URLs is asked as /sig/{sig}/container/fmp4/index.m3u8
-  const switched = urls[0].pairs.get('container');
-  if (switched !== undefined) {
-    if (!/^(fmp4|mpegts|ts)$/.test(switched)) throw bad(`container ${JSON.stringify(switched.slice(0, 40))} is not fmp4, mpegts or ts`);
-    container = switched === 'fmp4' ? 'fmp4' : 'ts';
-    if (proto !== 'hls' && container !== 'fmp4') throw bad(`${proto} supports only fMP4`);
-  }
+  // the container is named before /p/ (Kaltura's form) or among the pairs, as /encryption/ is: a
+  // media signature covers the path before it, the /container/ prefix included, so an fMP4 HLS of
+  // an entry playManifest gave MPEG-TS URLs is asked as /sig/{sig}/container/fmp4/index.m3u8
+  const container = containerOf(proto, cm?.[1] ?? urls[0].pairs.get('container'));
   const directory = `/${proto}${rawPath.slice(0, rawPath.lastIndexOf('/') + 1)}`;
   return { proto, container, partnerId, urls, file, fileName, directory };
+}
+
+/** The segments' container: the protocol's own unless asked (MPEG-TS or fMP4 for HLS, fMP4 only otherwise). */
+function containerOf(proto: PackagerProtocol, asked: string | undefined): 'ts' | 'fmp4' {
+  if (asked === undefined) return proto === 'hls' ? 'ts' : 'fmp4';
+  if (!/^(fmp4|mpegts|ts)$/.test(asked)) throw bad(`container ${JSON.stringify(asked.slice(0, 40))} is not fmp4, mpegts or ts`);
+  if (proto !== 'hls' && asked !== 'fmp4') throw bad(`${proto} supports only fMP4`);
+  return asked === 'fmp4' ? 'fmp4' : 'ts';
 }
 
 function decodeSafe(s: string): string {

@@ -21,7 +21,7 @@ import type { Catalog, EntryFilter, EntryOrder } from '../../src/catalog/store.j
 import { entryApiObject, entryApiObjects } from '../../src/api/lookup.js';
 import type { ApiContext } from '../../src/api/types.js';
 import { pgDatabase } from '../helpers/postgres.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 
 const NOW = 1_780_000_000;
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-entry-list-'));

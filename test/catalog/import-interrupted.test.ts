@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { binTarget, cleanEnv } from '../helpers/command.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-import-interrupted-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { linkBin, run } from '../helpers/command.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 import { importProgress } from '../../src/cli/progress.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-import-progress-'));

@@ -11,7 +11,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, t
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binTarget, cleanEnv, run } from '../helpers/command.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 import { requireCommands } from '../helpers/system.js';
 import { pgDatabase } from '../helpers/postgres.js';
 import { startServer } from '../helpers/server.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { binTarget, cleanEnv, run } from '../helpers/command.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 import Database from 'better-sqlite3';
 import { LibraryError, readLibraryFile } from '../../src/catalog/library.js';
 

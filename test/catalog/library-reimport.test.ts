@@ -13,7 +13,7 @@ import { openDatabase } from '../../src/catalog/db.js';
 import { importLibrary, LibraryError, readLibraryFile, type LibraryCatalog, type MediaPut } from '../../src/catalog/library.js';
 import type { Catalog } from '../../src/catalog/store.js';
 import { openPgCatalog } from '../../src/catalog/pg/catalog.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 import { pgDatabase } from '../helpers/postgres.js';
 
 const fixture = (name: string) => join(projectRoot, 'fixtures/media', name);

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer } from '../helpers/server.js';
 import { launchBrowser } from '../helpers/browser.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 
 const artifacts = join(projectRoot, 'test-artifacts');
 

@@ -19,7 +19,7 @@ import type { Page } from 'playwright-core';
 import { cleanEnv, installedCommand, run, type Served } from '../helpers/command.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { servePlayerPage } from '../helpers/kaltura-player.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 import { readLibraryFile } from '../../src/catalog/library.js';
 
 const SOURCE_SECRET = 'sample-admin-secret-309';

@@ -14,7 +14,7 @@ import { startServer } from '../helpers/server.js';
 import { launchBrowser, playUntil, startPlayerPageServer } from '../helpers/browser.js';
 import { SAMPLE, playManifest } from '../helpers/packager-urls.js';
 import { installedCommand } from '../helpers/command.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 import { requireCommands } from '../helpers/system.js';
 
 const UNTIL = 2;

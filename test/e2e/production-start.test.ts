@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireCommands } from '../helpers/system.js';
 import { installedCommand, run } from '../helpers/command.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 import { makeSource } from '../ingest/helpers.js';
 import { parseKs, verifyKs } from '../../src/access/ks.js';
 

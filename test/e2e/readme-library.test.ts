@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import sharp from 'sharp';
 import { installedCommand, run } from '../helpers/command.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 import { requireCommands } from '../helpers/system.js';
 
 requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { requireCommands } from './system.js';
-import { projectRoot } from './media-tools.js';
+import { projectRoot } from './repo.js';
 
 interface Tap {
   comment(...args: unknown[]): void;

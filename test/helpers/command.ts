@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { projectRoot } from './media-tools.js';
+import { projectRoot } from './repo.js';
 
 /** The environment of a command a person starts: PATH and HOME, none of the test's KDELIVER_* settings. */
 export const cleanEnv: Record<string, string> = Object.fromEntries(

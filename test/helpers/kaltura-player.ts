@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from './media-tools.js';
+import { projectRoot } from './repo.js';
 
 interface Tap {
   teardown(fn: () => unknown): void;

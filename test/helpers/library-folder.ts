@@ -4,7 +4,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from './media-tools.js';
+import { projectRoot } from './repo.js';
 
 export function libraryFolder(t: { teardown(fn: () => unknown): void }, name: string) {
   const work = mkdtempSync(join(tmpdir(), `kdeliver-${name}-`));

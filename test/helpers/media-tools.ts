@@ -138,7 +138,6 @@ export async function ffprobeJson(input: string, entries = 'format:stream'): Pro
 
 // --- the sample library, read from its own description file --------------------------------
 
-
 interface LibraryFlavor {
   id: string;
   file: string;
@@ -169,5 +168,3 @@ export function sampleFlavorFile(entryId: string, flavorId: string): string {
   if (!flavor) throw new Error(`no flavor ${flavorId} in ${entryId}`);
   return repoPath('fixtures', library!.mediaDir, flavor.file);
 }
-
-export { projectRoot } from './repo.js';

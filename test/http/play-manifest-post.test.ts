@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLoggingServer, startServer } from '../helpers/server.js';
 import { rawRequest, runShell, type RawAnswer } from '../helpers/raw-http.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 import { generateKs } from '../../src/access/ks.js';
 import { signPlayManifestUrl } from '../../src/access/kt.js';
 

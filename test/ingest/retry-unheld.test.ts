@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installedCommand } from '../helpers/command.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 import { requireCommands } from '../helpers/system.js';
 
 if (process.getuid?.() !== 0) throw new Error('this test mounts a small tmpfs as the data directory: run it as root');

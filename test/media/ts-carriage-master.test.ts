@@ -16,7 +16,7 @@ import type { Presentation, Rendition } from '../../src/media/presentation.js';
 import { tsSegment } from '../../src/media/ts/writer.js';
 import { fragmentLength, mediaSegment } from '../../src/media/fmp4/writer.js';
 import { mediaFacts } from '../../src/media/facts.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 import { requireCommands } from '../helpers/system.js';
 
 requireCommands(t, ['ffmpeg'], 'ffmpeg');

@@ -9,7 +9,7 @@ import { readMediaIndex } from '../../src/media/mp4/reader.js';
 import { buildTimeline, hlsPolicy, type Timeline } from '../../src/media/segment.js';
 import { tsSegment, tsSegmentLength } from '../../src/media/ts/writer.js';
 import { iframeBandwidth, iframeRates, iframesOf } from '../../src/media/iframes.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 
 const FILES = ['h264-240p.mp4', 'h264-720p.mp4', 'source-720p.mp4', 'audio-128k.mp4', 'alt-audio-spa.mp4', 'mobile-144p.3gp'];
 const BIG = { maxMoovBytes: 64 << 20 };

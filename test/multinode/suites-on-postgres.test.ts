@@ -8,7 +8,7 @@
 //
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { childTapArgs } from '../helpers/repo.js';
 

@@ -8,7 +8,7 @@ import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 
 const benchDir = join(projectRoot, 'bench');
 const bench = (script: string, args: string[]) =>

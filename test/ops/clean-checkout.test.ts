@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { requireCommands } from '../helpers/system.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 import { binTarget, run } from '../helpers/command.js';
 import { parseKs, verifyKs } from '../../src/access/ks.js';
 

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installedCommand } from '../helpers/command.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 import { generateKs } from '../../src/access/ks.js';
 
 if (process.getuid?.() !== 0) throw new Error('this test mounts a small tmpfs as a full disk: run it as root');

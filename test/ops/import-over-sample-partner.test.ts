@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installedCommand } from '../helpers/command.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-import-over-sample-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));

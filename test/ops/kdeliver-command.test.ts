@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { binTarget, linkBin, run } from '../helpers/command.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 import { parseKs, verifyKs } from '../../src/access/ks.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-command-'));

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-make-big-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));

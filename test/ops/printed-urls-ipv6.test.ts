@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { binTarget, cleanEnv, installedCommand } from '../helpers/command.js';
 import { requireCommands } from '../helpers/system.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 import { listenUrl, openUrl } from '../../src/config.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-printed-urls-'));

@@ -11,7 +11,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installedCommand, run } from '../helpers/command.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 import { signPlayManifestUrl } from '../../src/access/kt.js';
 import { signMediaUrl } from '../../src/delivery/tokenizers/kaltura.js';
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startS3, freePort } from '../helpers/media-origins.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { binTarget, run } from '../helpers/command.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 
 const s3 = await startS3(t);
 const env = s3.env('down');

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binTarget, run } from '../helpers/command.js';
 import { startServer } from '../helpers/server.js';
-import { sampleFlavorFile, projectRoot } from '../helpers/media-tools.js';
+import { sampleFlavorFile } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-writes-'));
 t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startServer } from '../helpers/server.js';
-import { projectRoot } from '../helpers/media-tools.js';
+import { projectRoot } from '../helpers/repo.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kdeliver-partial-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
