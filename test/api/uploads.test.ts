@@ -18,7 +18,7 @@ import { adminApiSession } from '../helpers/api-session.js';
 import { startServer } from '../helpers/server.js';
 import { requireCommands } from '../helpers/system.js';
 import { kaltura, sampleAdminClient } from '../helpers/kaltura-client.js';
-import { runnableModule } from '../helpers/repo.js';
+import { runnableArgs, runnableModule } from '../helpers/repo.js';
 
 requireCommands(t, ['python3', 'bash'], 'python3');
 
@@ -183,11 +183,9 @@ t.test('a chunk the disk cannot take leaves the file as it was before it', async
     console.log('port ' + app.server.address().port);
     process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
   `;
-  // tap's process-info hook (in this process's execArgv; test/helpers/tap-children.ts keeps it
-  // out of NODE_OPTIONS) would answer SIGXFSZ by killing the process with it: the child gets the
-  // other node arguments only
-  const loaders = process.execArgv.filter((a) => !a.includes('processinfo'));
-  const child = spawn('bash', ['-c', 'unset NODE_OPTIONS; ulimit -f 16384 && exec "$@"', 'bash', process.execPath, ...loaders, '--input-type=module', '-e', script], {
+  // tap's process-info hook (in this process's arguments and NODE_OPTIONS) would answer SIGXFSZ by
+  // killing the process with it: the child gets only the arguments its modules need
+  const child = spawn('bash', ['-c', 'unset NODE_OPTIONS; ulimit -f 16384 && exec "$@"', 'bash', process.execPath, ...runnableArgs, '--input-type=module', '-e', script], {
     env: { ...process.env, KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -12,13 +12,6 @@ export const cleanEnv: Record<string, string> = Object.fromEntries(
     !['PORT', 'HOST', 'NODE_ENV', 'NODE_OPTIONS'].includes(k)),
 ) as Record<string, string>;
 
-/**
- * The node arguments a child running one of the project's modules (`runnableModule` in
- * test/helpers/repo.ts) gets from this test: source maps (package.json's "tap" node-arg), and tsx
- * when this file was started through it from test/ rather than built.
- */
-export const tsSourceArgs: string[] = process.execArgv.filter((a) => a === '--import=tsx' || a === '--enable-source-maps');
-
 /** Absolute path of package.json's bin for `kdeliver` in a checkout. */
 export function binTarget(root = projectRoot): string {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin?: Record<string, string> };

@@ -20,11 +20,18 @@ export function repoPath(...parts: string[]): string {
 /**
  * The module a child process runs for `rel`, a TypeScript file of src/ or routes/ such as
  * `src/cli/main.ts`: its build under dist/ when the tests run built, the file itself under tsx
- * (whose loader `tsSourceArgs` in test/helpers/command.ts passes on).
+ * (with `runnableArgs`).
  */
 export function runnableModule(rel: string): string {
   return builtTests ? repoPath('dist', rel.replace(/\.ts$/, '.js')) : repoPath(rel);
 }
+
+/**
+ * The node arguments of a child that runs `runnableModule`'s modules: source maps, and tsx when
+ * the tests run from test/. Not this process's own arguments: under tap they carry tap's hooks
+ * (test/helpers/tap-children.ts), and `node --import tsx` gives tsx's as two arguments.
+ */
+export const runnableArgs: readonly string[] = builtTests ? ['--enable-source-maps'] : ['--import=tsx', '--enable-source-maps'];
 
 /**
  * tap's arguments to run other test files (`test/http/packager.test.ts`) in a child tap, the way

@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { runnableArgs } from '../helpers/repo.js';
 
 /** Makes a synthetic clip: a moving test pattern and/or a tone. */
 export function makeSource(file: string, opts: { seconds: number; width?: number; height?: number; video?: boolean; audio?: boolean }): void {
@@ -23,7 +24,7 @@ export function makeSource(file: string, opts: { seconds: number; width?: number
 export function runCliModule(modulePath: string, argv: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const script = `import(${JSON.stringify(modulePath)}).then((m) => m.main(process.argv.slice(1))).then((c) => { process.exitCode = c; })`;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, '--input-type=module', '-e', script, '--', ...argv], {
+    const child = spawn(process.execPath, [...runnableArgs, '--input-type=module', '-e', script, '--', ...argv], {
       env: { ...process.env, KDELIVER_LOG_LEVEL: 'silent', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -6,7 +6,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runnableModule } from '../helpers/repo.js';
+import { runnableArgs, runnableModule } from '../helpers/repo.js';
 
 // a duration no other process on the machine sleeps for: how the tool is found in /proc
 const MARK = `${600 + (process.pid % 1000) / 1000}`;
@@ -26,7 +26,7 @@ t.test('the tool dies with the process that started it', async (t) => {
   }
   const module = runnableModule('src/ffmpeg/media-tool.ts');
   const script = `import(${JSON.stringify(module)}).then((m) => { m.runMediaTool('sleep', [${JSON.stringify(MARK)}]); })`;
-  const child = spawn(process.execPath, [...process.execArgv, '--input-type=module', '-e', script], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [...runnableArgs, '--input-type=module', '-e', script], { stdio: 'ignore' });
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     for (const p of toolPids()) process.kill(p, 'SIGKILL');

@@ -7,12 +7,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tsSourceArgs } from '../helpers/command.js';
 import { requireCommands } from '../helpers/system.js';
 import { openDatabase } from '../../src/catalog/db.js';
 import { createCatalog } from '../../src/catalog/catalog.js';
 import { makeSource } from './helpers.js';
-import { runnableModule, projectRoot } from '../helpers/repo.js';
+import { runnableArgs, runnableModule, projectRoot } from '../helpers/repo.js';
 
 requireCommands(t, ['ffmpeg', 'ffprobe'], 'ffmpeg');
 
@@ -28,7 +27,7 @@ const dataDir = join(work, 'data');
 const env = { ...inherited, KDELIVER_DATA_DIR: dataDir, KDELIVER_INGEST_LEASE_SECONDS: String(LEASE) };
 
 function kdeliver(args: string[], extraEnv: Record<string, string> = {}): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [...tsSourceArgs, runnableModule('src/cli/kdeliver.ts'), ...args], { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...runnableArgs, runnableModule('src/cli/kdeliver.ts'), ...args], { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));

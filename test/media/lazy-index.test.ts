@@ -16,7 +16,7 @@ import { buildTimeline, hlsPolicy, flatPolicy } from '../../src/media/segment.js
 import { MediaError } from '../../src/media/errors.js';
 import { requireCommands } from '../helpers/system.js';
 import { mp4box, sample } from './helpers.js';
-import { repoPath, runnableModule } from '../helpers/repo.js';
+import { repoPath, runnableArgs, runnableModule } from '../helpers/repo.js';
 
 const BIG = { maxMoovBytes: 64 << 20 };
 const dir = mkdtempSync(join(tmpdir(), 'kdeliver-lazy-index-'));
@@ -127,10 +127,9 @@ t.test('the bytes an index counts are what a process holds for it, parsed and de
   const reader = pathToFileURL(runnableModule('src/media/mp4/reader.ts')).href;
   const script = join(dir, 'measure.mjs');
   writeFileSync(script, MEASURE);
-  // the test runner's TypeScript loader, in a child that can force a GC
-  const loaderArgs = process.execArgv.filter((a) => !a.startsWith('--inspect'));
+  // a child that can force a GC
   for (const file of [media.long, media.segments]) {
-    const r = spawnSync(process.execPath, [...loaderArgs, '--expose-gc', script, reader, file], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [...runnableArgs, '--expose-gc', script, reader, file], { encoding: 'utf8' });
     t.equal(r.status, 0, r.stderr);
     const m = JSON.parse(r.stdout.trim().split('\n').pop()!);
     const near = (a: number, b: number): boolean => Math.abs(a - b) <= Math.max(0.05 * b, 64 * 1024);

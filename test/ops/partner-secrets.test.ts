@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { KsError, parseKs, verifyKs } from '../../src/access/ks.js';
 import { loadConfig } from '../../src/config.js';
 import { openConfiguredCatalog } from '../../src/open-catalog.js';
-import { tsSourceArgs } from '../helpers/command.js';
-import { runnableModule, projectRoot } from '../helpers/repo.js';
+import { runnableArgs, runnableModule, projectRoot } from '../helpers/repo.js';
 
 const root = projectRoot;
 const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KDELIVER_') && k !== 'PORT' && k !== 'HOST' && k !== 'NODE_ENV')) as Record<string, string>;
@@ -23,7 +22,7 @@ const env = { ...inherited, KDELIVER_DATA_DIR: join(work, 'data'), KDELIVER_SAMP
 /** `kdeliver ...args` from the sources, `input` on its standard input. */
 function kdeliver(args: string[], input = '', extraEnv: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...tsSourceArgs, runnableModule('src/cli/kdeliver.ts'), ...args], { cwd: root, env: { ...env, ...extraEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...runnableArgs, runnableModule('src/cli/kdeliver.ts'), ...args], { cwd: root, env: { ...env, ...extraEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));

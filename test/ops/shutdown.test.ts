@@ -7,8 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tsSourceArgs } from '../helpers/command.js';
-import { runnableModule, projectRoot } from '../helpers/repo.js';
+import { runnableArgs, runnableModule, projectRoot } from '../helpers/repo.js';
 
 // tap's loader settings, PATH and HOME; not the parent's KDELIVER_* configuration.
 const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KDELIVER_') && k !== 'PORT' && k !== 'HOST' && k !== 'NODE_ENV'));
@@ -26,7 +25,7 @@ interface Running {
 async function startServe(t: Test, env: Record<string, string>, { shell = false } = {}): Promise<Running> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kdeliver-shutdown-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const args = [...tsSourceArgs, runnableModule('src/cli/kdeliver.ts'), 'serve'];
+  const args = [...runnableArgs, runnableModule('src/cli/kdeliver.ts'), 'serve'];
   const child = spawn(shell ? 'sh' : process.execPath, shell ? ['-c', [process.execPath, ...args].map((a) => `'${a}'`).join(' ')] : args, {
     cwd: projectRoot,
     env: { ...inherited, KDELIVER_DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', KDELIVER_LOG_LEVEL: 'info', ...env },
