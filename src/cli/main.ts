@@ -116,10 +116,18 @@ async function serve(): Promise<number> {
     closing = true;
     const deadline = Date.now() + config.shutdownGraceMs;
     app.log.info(`${signal}: no new connections; finishing in-flight requests (at most ${config.shutdownGraceMs} ms)`);
+    // the HTTP server's 'close' comes once its last connection has ended: after it, what close()
+    // still waits for is the catalog and the ingest worker, and the warning must not blame requests
+    let connectionsEnded = false;
+    app.server.once('close', () => { connectionsEnded = true; });
     // close() waits for in-flight requests; the timer bounds that wait
     const timer = setTimeout(() => {
-      app.log.warn('in-flight requests did not finish in time; closing them');
-      app.server.closeAllConnections?.();
+      if (!connectionsEnded) {
+        app.log.warn('in-flight requests did not finish in time; closing them');
+        app.server.closeAllConnections?.();
+      } else {
+        app.log.warn('every request has finished, but closing the catalog and storage has not finished in time');
+      }
       // What close() may still wait for once every connection is gone is the catalog and the
       // ingest worker: a database or media store that does not answer holds them until its own
       // timeouts (a statement's 10 s, src/catalog/pg/pool.ts), past the grace an operator set

@@ -188,3 +188,30 @@ t.test('a catalog database that stops answering does not hold the exit past the 
   t.match(s.log(), /closing did not finish 2000 ms after the grace period/, 'and a line saying so');
   await Promise.all(waiting);
 });
+
+// With every request finished, close() may still wait for the catalog: the warning at the grace's
+// end used to say "in-flight requests did not finish" then too, sending an operator to look for
+// requests that were not there.
+t.test('a catalog that hangs after every request has finished is named, not the requests', async (t) => {
+  const { startPostgres } = await import('../helpers/postgres.js');
+  const { spawnSync } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const cluster = await startPostgres(t);
+  const s = await startServe(t, { KDELIVER_DATABASE_URL: await cluster.createDatabase(), KDELIVER_SHUTDOWN_GRACE_MS: '500' });
+  const res = await fetch(`http://127.0.0.1:${s.port}/p/309/sp/0/playManifest/entryId/0_nothing1/format/url/a.mp4`);
+  t.equal(res.status, 404, 'a request answered before the database stops');
+  await res.arrayBuffer();
+  const postmaster = readFileSync(join(cluster.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0].trim();
+  const pids = [postmaster, ...spawnSync('pgrep', ['-P', postmaster], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)].map(Number);
+  t.teardown(() => { for (const pid of pids) { try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ } } });
+  for (const pid of pids) process.kill(pid, 'SIGSTOP');
+  s.signalledAt.t = Date.now();
+  s.child.kill('SIGTERM');
+  const { code, ms } = await s.exit;
+  t.ok(ms < 8000, `exited ${ms} ms after SIGTERM`);
+  t.equal(code, 1, 'exit code 1: the catalog was not closed');
+  t.notMatch(s.log(), /in-flight requests did not finish/, 'no request is blamed');
+  t.match(s.log(), /every request has finished, but closing the catalog and storage has not finished in time/, 'the catalog is');
+  t.match(s.log(), /closing did not finish 2000 ms after the grace period/, 'and the exit says why');
+});
+
