@@ -81,6 +81,19 @@ export class OrderedMap<V> {
     return key;
   }
 
+  /**
+   * Deletes every entry `drop` picks, telling `dropped` of each: one walk over the map, for a
+   * change that ends most of its entries at once (a catalog change ends every kept answer).
+   */
+  deleteWhere(drop: (value: V) => boolean, dropped: (key: string, value: V) => void): void {
+    for (const [key, value] of this.entries()) {
+      if (!drop(value)) continue;
+      this.values.delete(key);
+      dropped(key, value);
+    }
+    this.compactIfStale();
+  }
+
   /** Live keys, oldest first. */
   *entries(): IterableIterator<[string, V]> {
     for (let i = this.head; i < this.keys.length; i++) {

@@ -18,7 +18,7 @@ import type { Rendered } from '../render/types.js';
 import { cachingHeaders } from '../render/caching.js';
 import type { CachedAnswer, DecisionStore, ManifestCache, SessionAnswerStore } from '../env.js';
 import { OrderedMap } from '../ordered-map.js';
-import { createAskedOnce } from './asked-once.js';
+import { createAskedOnce, generationGate } from './asked-once.js';
 import { createSessionAnswerStore, fillSessionAnswer, makeSessionAnswer, sessionKeyOf, type SessionAnswer, type SessionKey } from './session-answers.js';
 
 /** Largest answer worth keeping; manifests are a few kB. */
@@ -261,7 +261,13 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
     answers.delete(key);
     bytes -= sizeOf(key, a);
   };
+  // a stale answer's key is remembered as asked, as find does: asked again, it keeps at once
+  const current = generationGate((newest) => answers.deleteWhere((a) => a.generation < newest, (key, a) => {
+    bytes -= sizeOf(key, a);
+    askedOnce.note(key);
+  }));
   const find = (key: string, generation: number, rawUrl: string | undefined, now: number): CachedAnswer | undefined => {
+    if (!current(generation)) return undefined;
     const a = answers.get(key);
     if (a === undefined) return undefined;
     if (a.generation !== generation || (a.second !== undefined && a.second !== now)) {
@@ -291,7 +297,7 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
     },
     askedBefore: (key) => askedOnce.askedBefore(key),
     put(key, answer) {
-      if (maxEntries <= 0) return;
+      if (maxEntries <= 0 || !current(answer.generation)) return;
       remove(key);
       const size = sizeOf(key, answer);
       if (size > maxBytes) return;
@@ -316,6 +322,8 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
 export function createDecisionStore(maxEntries: number): DecisionStore<unknown> & { hits: number; size(): number; firstAskings(): number } {
   const kept = new OrderedMap<{ generation: number; value: unknown }>();
   const askedOnce = createAskedOnce(maxEntries);
+  // a stale decision's shape is remembered as asked, as get does: asked again, it keeps at once
+  const current = generationGate((newest) => kept.deleteWhere((k) => k.generation < newest, (key) => askedOnce.note(key)));
   return {
     hits: 0,
     size: () => kept.size,
@@ -324,6 +332,7 @@ export function createDecisionStore(maxEntries: number): DecisionStore<unknown> 
     // was kept before: asked again, it keeps at once
     askedBefore: (key) => kept.has(key) || askedOnce.askedBefore(key),
     get(key, generation) {
+      if (!current(generation)) return undefined;
       const k = kept.get(key);
       if (!k) return undefined;
       if (k.generation === generation) return k.value;
@@ -332,7 +341,7 @@ export function createDecisionStore(maxEntries: number): DecisionStore<unknown> 
       return undefined;
     },
     put(key, generation, value) {
-      kept.setWithin(key, { generation, value }, maxEntries);
+      if (current(generation)) kept.setWithin(key, { generation, value }, maxEntries);
     },
     hit() {
       this.hits++;

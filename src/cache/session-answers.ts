@@ -16,7 +16,7 @@ import type { CachedAnswer, SessionAnswerStore } from '../env.js';
 import type { PlayAnswer } from '../playback.js';
 import type { KeptSession } from '../types/playback.js';
 import { OrderedMap } from '../ordered-map.js';
-import { createAskedOnce } from './asked-once.js';
+import { createAskedOnce, generationGate } from './asked-once.js';
 
 /**
  * The KS text a kept answer may be given to: what a KS looks like in a URL (base64url and `=`),
@@ -205,8 +205,17 @@ export function createSessionAnswerStore(maxEntries: number, maxBytes: number): 
     answers.delete(key);
     bytes -= sizeOf(key, a.answer);
   };
+  // a stale answer's key is remembered as asked, as answer() does: asked again, it keeps at once
+  const current = generationGate((newest) => {
+    sessions.deleteWhere((s) => s.generation < newest, () => {});
+    answers.deleteWhere((a) => a.generation < newest, (k, a) => {
+      bytes -= sizeOf(k, a.answer);
+      askedOnce.note(k);
+    });
+  });
   return {
     session(key, generation) {
+      if (!current(generation)) return undefined;
       const s = sessions.get(key);
       if (s === undefined) return undefined;
       if (s.generation === generation) return s.session;
@@ -214,6 +223,7 @@ export function createSessionAnswerStore(maxEntries: number, maxBytes: number): 
       return undefined;
     },
     answer(key, facet, generation) {
+      if (!current(generation)) return undefined;
       const k = `${key}\n${facet}`;
       const a = answers.get(k);
       if (a === undefined) return undefined;
@@ -225,7 +235,7 @@ export function createSessionAnswerStore(maxEntries: number, maxBytes: number): 
     },
     askedBefore: (key, facet) => askedOnce.askedBefore(`${key}\n${facet}`),
     put(key, facet, session, generation, answer) {
-      if (maxEntries <= 0) return;
+      if (maxEntries <= 0 || !current(generation)) return;
       const k = `${key}\n${facet}`;
       const size = sizeOf(k, answer);
       if (size > maxBytes) return;

@@ -1,6 +1,6 @@
 // When another process may have written to the SQLite catalog, told by the kernel instead of
 // asked of SQLite on every request. The read cache (src/catalog/catalog.ts readCache) must drop
-// what it keeps when another process (a CLI ingest, `kdeliver ks revoke`) commits. Asking SQLite
+// what it keeps when another process (a CLI ingest, `kdeliver partner secret add`) commits. Asking SQLite
 // (data_version) takes and leaves a WAL read transaction: about 20 µs when warm, and 75-100 µs
 // on a request that comes after the process was idle, which is nearly every request at a few
 // hundred a second (bench/README.md, session 9). Every commit in WAL mode writes to the -wal

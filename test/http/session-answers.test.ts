@@ -197,11 +197,18 @@ async function suite(t: Test, cached: TestServer, plain: TestServer, proxied: bo
   t.test('a catalog change or a changed rule drops the kept answers', async (t) => {
     const db = (s: TestServer) => sqliteDb(s.app.catalog);
     const before = await keep(t, '1_kssecure', 'applehttp', anyone);
+    await keep(t, '1_kssecure', 'mpegdash', anyone);
+    const kept = cached.app.manifestCache.stats();
+    t.ok(kept.sessionEntries >= 2 && kept.decisionEntries >= 4, `kept before the change: ${kept.sessionEntries} answers, ${kept.decisionEntries} request shapes and decisions`);
     for (const s of [cached, plain]) db(s).prepare('UPDATE flavor_assets SET status = 3 WHERE id = ?').run('1_f3kssec0');
     try {
       const hits = sessionHits();
       const after = await same(t, player('1_kssecure', 'applehttp', anyone()), 'a flavor deleted');
       t.equal(sessionHits(), hits, 'not from the kept answer');
+      // what the change ended is gone from the counts at the first request after it: what is
+      // counted is this request's shape, decision and answer, kept again at once (asked before)
+      t.equal(cached.app.manifestCache.stats().sessionEntries, 1, '/metrics counts no answer kept before the change');
+      t.equal(cached.app.manifestCache.stats().decisionEntries, 2, 'nor any request shape or decision');
       t.match(before.body, /1_f3kssec0/);
       t.notMatch(after.body, /1_f3kssec0/, 'the deleted flavor is gone at once');
     } finally {
