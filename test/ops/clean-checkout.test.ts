@@ -8,7 +8,7 @@
 // as it would download it, instead of compiling SQLite for minutes. npx runs with a cache of its
 // own, removed at the end. Uncommitted changes are not in the clone: commit before running this.
 import t from 'tap';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -63,10 +63,24 @@ t.test('npm ci in a clean checkout builds dist/, and `npx --no kdeliver` runs th
     cwd: checkout, timeoutMs: 120_000,
     env: { KDELIVER_DATA_DIR: join(work, 'data'), npm_config_cache: join(work, 'npx-cache'), npm_config_offline: 'true', npm_config_update_notifier: 'false' },
   });
+  const built = readFileSync(bin, 'utf8');
+  const builtAt = statSync(bin).mtimeMs;
   const ks = await npx(['ks', '--partner', '309', '--type', 'admin', '--user', 'newcomer']);
+  // npm links the checkout into npx's cache at the first npx and runs its `prepare` there: the
+  // build npm ci made stands (scripts/build-if-stale.mjs), where it was a whole tsc build again
+  t.equal(statSync(bin).mtimeMs, builtAt, 'the first npx did not build again');
+  t.equal(readFileSync(bin, 'utf8'), built);
   t.equal(ks.code, 0, ks.stderr);
   const parsed = verifyKs(parseKs(ks.stdout.trim()), { id: 309, adminSecret: 'sample-admin-secret-309' }, { now: Math.floor(Date.now() / 1000) });
   t.equal(parsed.userId, 'newcomer');
+
+  // a source newer than the build: built again (as `npm start` would, through its prestart)
+  const edited = join(checkout, 'src', 'cli', 'kdeliver.ts');
+  const later = new Date();
+  utimesSync(edited, later, later);
+  const again = await run(process.execPath, [join(checkout, 'scripts', 'build-if-stale.mjs')], { cwd: checkout, timeoutMs: 300_000 });
+  t.equal(again.code, 0, again.stderr);
+  t.ok(statSync(bin).mtimeMs > builtAt, 'a changed source is built again');
 
   const unknown = await npx(['nosuchcommand']);
   t.not(unknown.code, 0, 'an unknown command fails');

@@ -1,0 +1,38 @@
+// package.json's `prepare` and `prestart`: builds dist/ (as `npm run build` does) unless it was
+// built here from these very sources.
+//
+// Why: npm runs `prepare` after `npm ci`, and again when `npx kdeliver` is first typed in the
+// checkout (npm 11 links a package's own command into npx's cache, which runs the package's
+// `prepare`), and `prestart` before every `npm start`: each was a whole tsc build (15-30 s on two
+// cores) of sources built a moment before. A build here leaves a stamp in dist/; the next one is
+// skipped while no file of src/, routes/, tsconfig.json or package-lock.json is newer than the
+// stamp (a git checkout or an edit gives a file the current time). `npm run build` always builds.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const stamp = join(root, 'dist', '.built-from-sources');
+const bin = join(root, 'dist', 'src', 'cli', 'kdeliver.js');
+
+/** The newest modification time of a file, or of any file under a folder (0 when missing). */
+function newest(path) {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let latest = st.mtimeMs; // a file removed changes its folder's time
+  for (const name of readdirSync(path)) latest = Math.max(latest, newest(join(path, name)));
+  return latest;
+}
+
+const sources = Math.max(...['src', 'routes', 'tsconfig.json', 'package-lock.json'].map((p) => newest(join(root, p))));
+if (existsSync(stamp) && existsSync(bin) && statSync(stamp).mtimeMs > sources) {
+  console.log('kdeliver: dist/ is built from the current sources (npm run build builds it again)');
+  process.exit(0);
+}
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const build = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+writeFileSync(stamp, 'dist/ was built from the sources older than this file (scripts/build-if-stale.mjs)\n');
