@@ -193,8 +193,10 @@ async function serve(): Promise<number> {
   // sample URLs are (silent stays silent)
   if (config.logLevel !== 'silent' && !['info', 'debug', 'trace'].includes(config.logLevel)) process.stderr.write(`kdeliver listening on ${local}\n`);
   // the sample URLs only where the sample library is (not because it would be seeded into a new directory)
-  const sampleEntry = await app.catalog.getEntry('1_rcit0qgs');
-  if (sampleEntry?.partnerId === SAMPLE_PARTNER.id) {
+  const sampleEntry = config.logLevel === 'silent' ? null : await app.catalog.getEntry('1_rcit0qgs');
+  if (config.logLevel === 'silent') {
+    // KDELIVER_LOG_LEVEL=silent: nothing on standard output or error
+  } else if (sampleEntry?.partnerId === SAMPLE_PARTNER.id) {
     const e = '/p/309/sp/0/playManifest/entryId/1_rcit0qgs';
     process.stderr.write(
       `\nkdeliver listening on ${local} — try:\n` +

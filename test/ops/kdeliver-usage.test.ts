@@ -16,7 +16,8 @@ const binDir = join(work, 'bin');
 linkBin(binDir);
 const dataDir = join(work, 'data');
 // a port of its own: a command that wrongly started the server must not meet anyone else's
-const env = { PATH: `${binDir}:${process.env.PATH}`, KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'silent', PORT: '18541', HOST: '127.0.0.1' };
+// at `warn` a server that wrongly started says `listening on` on stderr (and nothing else is logged)
+const env = { PATH: `${binDir}:${process.env.PATH}`, KDELIVER_DATA_DIR: dataDir, KDELIVER_LOG_LEVEL: 'warn', PORT: '18541', HOST: '127.0.0.1' };
 // a wrongly started server is killed after this: a usage answer takes well under it
 const kdeliver = (args: string[], extra: Record<string, string> = {}) => run('kdeliver', args, { env: { ...env, ...extra }, timeoutMs: 20_000 });
 
@@ -242,3 +243,29 @@ t.test('run in a folder without storage/ and no KDELIVER_DATA_DIR, the library c
   t.match(here.stdout, /"id": ?309/, 'the sample library, seeded into ./storage');
   t.ok(existsSync(join(elsewhere, 'storage', 'catalog.sqlite')));
 });
+
+// KDELIVER_LOG_LEVEL=silent is for servers run by other programs (tests, benchmarks, a supervisor
+// that logs elsewhere): the sample URLs and the empty-catalog hints are not written either.
+t.test('kdeliver serve with KDELIVER_LOG_LEVEL=silent writes nothing, the sample library\'s URLs included', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { freePort } = await import('../helpers/nginx.js');
+  const port = await freePort();
+  const silentDir = join(work, 'silent-data');
+  const child = spawn('kdeliver', ['serve'], { env: { ...process.env, ...env, KDELIVER_DATA_DIR: silentDir, KDELIVER_LOG_LEVEL: 'silent', PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  t.teardown(async () => { child.kill('SIGTERM'); await exited; });
+  let up = false;
+  for (let i = 0; i < 300 && !up; i++) {
+    up = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    if (!up) await new Promise((r) => setTimeout(r, 100));
+  }
+  t.ok(up, 'the server answers');
+  // the sample library is there (its first start seeded it), so the URLs to try would be written now
+  t.equal((await fetch(`http://127.0.0.1:${port}/p/309/sp/0/playManifest/entryId/1_rcit0qgs/format/applehttp/protocol/http/a.m3u8`)).status, 200);
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(out, '', 'nothing on standard output or error');
+});
+
