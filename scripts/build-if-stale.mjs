@@ -9,7 +9,6 @@
 // stamp (a git checkout or an edit gives a file the current time). `npm run build` always builds.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,7 +31,9 @@ if (existsSync(stamp) && existsSync(bin) && statSync(stamp).mtimeMs > sources) {
   console.log('kdeliver: dist/ is built from the current sources (npm run build builds it again)');
   process.exit(0);
 }
-const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-const build = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { cwd: root, stdio: 'inherit' });
+// package.json's `build`: tsc, then the command made executable (tsc writes a new file without
+// the bit, and npm sets it only when it links the bin: not again for an npx cache that has the
+// checkout linked already, nor after `rm -rf dist`)
+const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 writeFileSync(stamp, 'dist/ was built from the sources older than this file (scripts/build-if-stale.mjs)\n');

@@ -157,6 +157,10 @@ async function serve(): Promise<number> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // a closed terminal's SIGHUP: Node's default ends the process at once, cutting in-flight
+  // answers. (nohup cannot keep a Node process running: Node sets every signal back to its
+  // default at start, so the hang-up nohup ignores is not ignored here; README "Running it".)
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
   // npx (and npm run without exec) start the command through `sh -c`, and Debian's sh (dash) does
   // not hand its place to the command: a SIGTERM to npm ends npm and that shell, and would leave
   // the server running with no one to stop it. Started so, it stops when the shell that started it

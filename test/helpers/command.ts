@@ -2,7 +2,7 @@
 // named `kdeliver`, made the way npm makes node_modules/.bin and global links, run as a real
 // child process. The bin is the built file (dist/), which `npm test` builds first.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { projectRoot } from './repo.js';
 
@@ -24,11 +24,13 @@ export function binTarget(root = projectRoot): string {
 
 /**
  * Makes `dir/kdeliver`, a symlink to the bin, as npm's bin-links does for node_modules/.bin and
- * global installs (it also makes the target executable). Returns the link's path.
+ * global installs. npm also makes the target executable when it links it, but not when a link is
+ * there already (an npx cache holding the checkout, a rebuilt dist/): the build does
+ * (package.json's build and build:tests), and this does not, so a bin left without the bit fails
+ * the tests as it fails a user. Returns the link's path.
  */
 export function linkBin(dir: string, target = binTarget()): string {
   mkdirSync(dir, { recursive: true });
-  chmodSync(target, 0o755);
   const link = join(dir, 'kdeliver');
   symlinkSync(target, link);
   return link;

@@ -58,6 +58,8 @@ t.test('npm ci in a clean checkout builds dist/, and `npx --no kdeliver` runs th
   t.equal(ci.code, 0, `npm ci --offline (if a package is not in npm's cache, run \`npm ci\` once with the registry reachable):\n${ci.stderr.slice(-3000)}`);
   const bin = binTarget(checkout);
   t.ok(existsSync(bin), `npm ci built the bin ${bin}`);
+  // npm sets the bit when it links the bin, not again where an npx cache links this folder already
+  t.equal(statSync(bin).mode & 0o111, 0o111, 'the build made it executable');
 
   const npx = (args: string[]) => run('npx', ['--no', 'kdeliver', ...args], {
     cwd: checkout, timeoutMs: 120_000,

@@ -269,3 +269,18 @@ t.test('kdeliver serve with KDELIVER_LOG_LEVEL=silent writes nothing, the sample
   t.equal(out, '', 'nothing on standard output or error');
 });
 
+
+// `kdeliver partner list | head -2`: the reader closes the pipe before the command has written
+// everything; the command's next write fails with EPIPE, which used to end it with a stack trace.
+t.test('a reader that closes the pipe early (| head) ends the command quietly', async (t) => {
+  const { spawn } = await import('node:child_process');
+  for (const args of [['partner', 'list'], ['help']]) {
+    const child = spawn('kdeliver', args, { env: { ...process.env, ...env, KDELIVER_DATA_DIR: join(work, 'silent-data') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the read end closed before the command writes
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    t.equal(code, 0, `kdeliver ${args.join(' ')}: exit 0`);
+    t.equal(stderr, '', 'nothing on stderr');
+  }
+});

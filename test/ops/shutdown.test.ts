@@ -76,7 +76,8 @@ const refused = (port: number) => new Promise<boolean>((resolve) => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-t.test('SIGTERM lets an in-flight request finish, then exits 0', async (t) => {
+// SIGHUP (a closing terminal) as SIGTERM: Node's default would end the process at once
+for (const sig of ['SIGTERM', 'SIGHUP'] as const) t.test(`${sig} lets an in-flight request finish, then exits 0`, async (t) => {
   const s = await startServe(t, { KDELIVER_SHUTDOWN_GRACE_MS: '10000' });
   t.equal((await fetch(`http://127.0.0.1:${s.port}/healthz`)).status, 200, 'serving');
   const body = JSON.stringify({ partnerId: 309, secret: 'sample-admin-secret-309' });
@@ -84,14 +85,14 @@ t.test('SIGTERM lets an in-flight request finish, then exits 0', async (t) => {
   const slow = await startSlowPost(s.port, body);
   await sleep(200); // the request is in the server now, its body incomplete
   s.signalledAt.t = Date.now();
-  s.child.kill('SIGTERM');
-  for (let i = 0; i < 100 && !/SIGTERM: no new connections/.test(s.log()); i++) await sleep(50);
+  s.child.kill(sig);
+  for (let i = 0; i < 100 && !s.log().includes(`${sig}: no new connections`); i++) await sleep(50);
   let isRefused = false;
   for (let i = 0; i < 50 && !isRefused; i++) {
     isRefused = await refused(s.port);
     if (!isRefused) await sleep(100);
   }
-  t.ok(isRefused, 'new connections are refused after SIGTERM');
+  t.ok(isRefused, `new connections are refused after ${sig}`);
   t.equal(s.child.exitCode, null, 'still running while a request is in flight');
   slow.finish();
   const res = await slow.response;
@@ -102,8 +103,8 @@ t.test('SIGTERM lets an in-flight request finish, then exits 0', async (t) => {
   t.notOk(existsSync(join(s.dataDir, 'catalog.sqlite-wal')), 'the catalog was closed (no WAL file left)');
   t.equal(signal, null);
   t.equal(code, 0, 'exit code 0');
-  t.ok(ms < 10000, `exited ${ms} ms after SIGTERM, inside the grace period`);
-  t.match(s.log(), /SIGTERM: no new connections/);
+  t.ok(ms < 10000, `exited ${ms} ms after ${sig}, inside the grace period`);
+  t.match(s.log(), `${sig}: no new connections`);
   t.notMatch(s.log(), /sample-admin-secret-309/, 'the login secret is not logged');
 });
 
