@@ -3,6 +3,10 @@ const SECRET_PATH_KEYS = ['ks', 'kt', 'sig', 'hdnts', 'hdnea', 'token', '__gda__
 const pathRe = new RegExp(`/(${SECRET_PATH_KEYS.join('|')})/[^/?]+`, 'g');
 const queryRe = new RegExp(`([?&](?:${SECRET_PATH_KEYS.join('|')}|secret|adminSecret|userSecret)=)[^&]*`, 'gi');
 
+// A secret's name with brackets (`ks[0]=…`, `ks%5B%5D=…`) or its `=` percent-encoded (`ks%3D…`):
+// no name kdeliver reads, but a client's way of sending a KS all the same, so its value is hidden.
+const looseQueryRe = new RegExp(`([?&](?:${SECRET_PATH_KEYS.join('|')}|secret|adminSecret|userSecret)(?:(?:\\[|%5B)[^=&]*=|%3D))[^&]*`, 'gi');
+
 // The same secrets inside a percent-encoded URL carried as a parameter (the console's trace?url=...).
 const encodedPathRe = new RegExp(`(%2F(?:${SECRET_PATH_KEYS.join('|')})%2F)(?:(?!%2F)[^&#/?])+`, 'gi');
 const encodedQueryRe = new RegExp(`((?:%3F|%26)(?:${SECRET_PATH_KEYS.join('|')}|secret|adminSecret|userSecret)%3D)(?:(?!%26)[^&#])*`, 'gi');
@@ -18,6 +22,7 @@ export function redactUrl(url: string): string {
     .replace(unreservedEscape, (e) => String.fromCharCode(parseInt(e.slice(1), 16)))
     .replace(pathRe, '/$1/[redacted]')
     .replace(queryRe, '$1[redacted]')
+    .replace(looseQueryRe, '$1[redacted]')
     .replace(encodedPathRe, '$1[redacted]')
     .replace(encodedQueryRe, '$1[redacted]');
 }

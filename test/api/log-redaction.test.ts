@@ -66,3 +66,19 @@ t.test('a secret sent to a URL no route takes is not logged either', async (t) =
   t.ok((log().match(/startsession|\/nothing\//g) ?? []).length >= 3, 'the requests are logged');
   t.notOk(log().includes(secret), 'no admin secret in the log');
 });
+
+// Spellings no route reads as a KS (a name with brackets, an `=` percent-encoded) still carry one
+// a client sent: the delivery URLs' log hides them too.
+t.test("a KS under a name kdeliver does not read (ks[0]=, ks%3D) is not logged either", async (t) => {
+  const { redactUrl } = await import('../../src/log.js');
+  t.equal(redactUrl('/p/309/a.m3u8?x=1&ks%3DdjJ8MzA5&y=2'), '/p/309/a.m3u8?x=1&ks%3D[redacted]&y=2');
+  t.equal(redactUrl('/p/309/a.m3u8?ks[0]=djJ8&kt%5B%5D=abc&kss=1'), '/p/309/a.m3u8?ks[0]=[redacted]&kt%5B%5D=[redacted]&kss=1');
+  const { url, log } = await startLoggingServer(t);
+  const ks = await (await fetch(`${url}/api_v3/service/session/action/start/secret/sample-admin-secret-309/partnerId/309/type/0/format/1`)).json();
+  const pm = `${url}/p/309/sp/0/playManifest/entryId/1_rcit0qgs/format/applehttp/protocol/http/a.m3u8`;
+  await fetch(`${pm}?playSessionId=1&ks%3D${ks}`);
+  await fetch(`${pm}?ks[0]=${ks}`);
+  await new Promise((r) => setTimeout(r, 100));
+  t.ok((log().match(/playManifest/g) ?? []).length >= 2, 'the requests are logged');
+  t.notOk(log().includes(ks), 'no KS in the log');
+});
