@@ -22,6 +22,11 @@ export function usageError(problem, usage) {
 
 /** parseArgs(config), with its errors told as usage errors (usage: the script's, else made from the options). */
 export function benchArgs(config, usage = usageOf(config.options ?? {})) {
+  // --help or -h anywhere: the usage on stdout, exit 0, nothing started (as kdeliver's commands)
+  if ((config.args ?? process.argv.slice(2)).some((a) => a === '--help' || a === '-h')) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(0);
+  }
   try {
     return parseArgs(config);
   } catch (e) {

@@ -47,3 +47,14 @@ t.test('values and names that are not right are refused the same way', async (t)
   refused(t, 'list-page.mjs', [], 'the catalog file is missing');
   refused(t, 'list-page.mjs', [join(projectRoot, 'no-such-catalog.sqlite')], `${join(projectRoot, 'no-such-catalog.sqlite')}: no such file`);
 });
+
+t.test('every benchmark answers --help and -h with its usage on stdout, exit 0, nothing run', async (t) => {
+  for (const script of readdirSync(benchDir).filter((f) => f.endsWith('.mjs'))) {
+    for (const flag of ['--help', '-h']) {
+      const r = bench(script, [flag]);
+      t.equal(r.status, 0, `${script} ${flag}: exit 0 (${r.signal ?? 'no signal'}; ${r.stderr.slice(0, 200)})`);
+      t.match(r.stdout, new RegExp(`^usage: node bench/${script.replace('.', '\\.')} `), `${script} ${flag}: the usage`);
+      t.equal(r.stderr, '', `${script} ${flag}: nothing on stderr`);
+    }
+  }
+});
