@@ -1,9 +1,10 @@
 // Opening the catalog as the server and the command-line tools do: the PostgreSQL catalog when
 // KDELIVER_DATABASE_URL names one (src/catalog/pg), else the database file of the data directory;
 // brought up to date, seeded with the sample library on first start when configured.
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { makeDirectory } from '../data-dir.js';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { DataDirError, makeDirectory } from '../data-dir.js';
+import { dirname, join } from 'node:path';
+import { withoutCredentials } from '../log.js';
 import { openDatabase } from './db.js';
 import { createCatalog } from './catalog.js';
 import type { Catalog } from './store.js';
@@ -24,6 +25,7 @@ export async function openCatalog(config: {
   const dataDir = config.dataDir ?? dirname(config.dbFile);
   makeDirectory(dataDir);
   const catalog = config.databaseUrl ? await openShared(config.databaseUrl, dataDir, config) : await openFile(dataDir, config);
+  if (config.databaseUrl) notePostgresCatalog(dataDir, config.databaseUrl);
   if (config.sampleSecrets) await confirmSampleCatalog(catalog, dataDir, !!config.databaseUrl);
   return catalog;
 }
@@ -51,7 +53,29 @@ async function openShared(databaseUrl: string, dataDir: string, config: SeedConf
   } : null);
 }
 
+/**
+ * A data directory a node of a PostgreSQL catalog uses says so in this file. A command run on it
+ * without KDELIVER_DATABASE_URL (forgotten in one shell) would otherwise make a SQLite catalog
+ * there, seed it, and act on that one: `kdeliver entries delete` then deleted an entry no server
+ * reads, and the media file the PostgreSQL catalog's servers serve.
+ */
+export const postgresNoteFile = (dataDir: string): string => join(dataDir, 'postgresql-catalog');
+
+function notePostgresCatalog(dataDir: string, databaseUrl: string): void {
+  const file = postgresNoteFile(dataDir);
+  const text = `${withoutCredentials(databaseUrl)}\n`;
+  if (existsSync(file) && readFileSync(file, 'utf8') === text) return;
+  // written whole or not at all: processes starting together may each write it
+  const part = `${file}.${process.pid}.part`;
+  writeFileSync(part, text);
+  renameSync(part, file);
+}
+
 async function openFile(dataDir: string, config: SeedConfig & { dbFile: string }): Promise<Catalog> {
+  const pgNote = postgresNoteFile(dataDir);
+  if (!existsSync(config.dbFile) && existsSync(pgNote)) {
+    throw new DataDirError(`${dataDir} is the data directory of a node of the PostgreSQL catalog ${readFileSync(pgNote, 'utf8').trim()} (its file postgresql-catalog says so), and KDELIVER_DATABASE_URL is not set: set it to act on that catalog; to start a SQLite catalog in this directory instead, remove ${pgNote}`);
+  }
   let fresh = !existsSync(config.dbFile);
   const catalog = createCatalog(openDatabase(config.dbFile));
   // media/ exists from the start, whatever the library: /readyz checks that it is readable.

@@ -73,3 +73,24 @@ t.test('inside a server: a wrong password or a missing database is CatalogUnavai
     await db.close();
   }
 });
+
+// A command run on a PostgreSQL node's data directory with KDELIVER_DATABASE_URL forgotten made a
+// SQLite catalog there, seeded it, and acted on it (`entries delete` removed a media file the
+// PostgreSQL catalog's servers serve). The node's directory now says which catalog it belongs to.
+t.test('a PostgreSQL node\'s data directory refuses a command without KDELIVER_DATABASE_URL', async (t) => {
+  const { existsSync, readFileSync } = await import('node:fs');
+  const nodeDir = mkdtempSync(join(tmpdir(), 'kdeliver-pgnode-'));
+  t.teardown(() => rmSync(nodeDir, { recursive: true, force: true }));
+  const url = await cluster.createDatabase();
+  const env = { KDELIVER_DATA_DIR: nodeDir, KDELIVER_LOG_LEVEL: 'silent' };
+  const onPg = await run(process.execPath, [binTarget(), 'entries', 'list'], { env: { ...env, KDELIVER_DATABASE_URL: url }, timeoutMs: 60_000 });
+  t.equal(onPg.code, 0, onPg.stderr);
+  t.match(readFileSync(join(nodeDir, 'postgresql-catalog'), 'utf8'), /^postgres:\/\/kdeliver:\*\*\*@127\.0\.0\.1:\d+\/\w+\n$/, 'the directory names its catalog, without the password');
+  const forgotten = await run(process.execPath, [binTarget(), 'entries', 'delete', '1_audio001'], { env, timeoutMs: 60_000 });
+  t.equal(forgotten.code, 2, 'refused');
+  t.match(forgotten.stderr, /^kdeliver: .* is the data directory of a node of the PostgreSQL catalog postgres:\/\/kdeliver:\*\*\*@.*KDELIVER_DATABASE_URL is not set: set it/, forgotten.stderr);
+  t.equal(forgotten.stderr.trim().split('\n').length, 1, 'in one line');
+  t.notOk(existsSync(join(nodeDir, 'catalog.sqlite')), 'no SQLite catalog made');
+  const stillThere = await run(process.execPath, [binTarget(), 'entries', 'list'], { env: { ...env, KDELIVER_DATABASE_URL: url }, timeoutMs: 60_000 });
+  t.match(stillThere.stdout, /1_audio001/, 'the entry is still in the PostgreSQL catalog');
+});
