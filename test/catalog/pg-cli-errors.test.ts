@@ -94,3 +94,27 @@ t.test('a PostgreSQL node\'s data directory refuses a command without KDELIVER_D
   const stillThere = await run(process.execPath, [binTarget(), 'entries', 'list'], { env: { ...env, KDELIVER_DATABASE_URL: url }, timeoutMs: 60_000 });
   t.match(stillThere.stdout, /1_audio001/, 'the entry is still in the PostgreSQL catalog');
 });
+
+// Two ways a connection never becomes one, as a network gives them: something at the address that
+// closes the connection (another service, a firewall's reset), and nothing that answers (a host
+// dropping packets). node-postgres's words for them ("Connection terminated unexpectedly",
+// "read ECONNRESET", "timeout expired") name no cause: the line says what to check.
+t.test('a database address that closes the connection, or never answers: the line says what to check', async (t) => {
+  const net = await import('node:net');
+  const listen = (onConnection: (s: import('node:net').Socket) => void) => new Promise<import('node:net').Server>((resolve) => {
+    const server = net.createServer(onConnection).listen(0, '127.0.0.1', () => resolve(server));
+    t.teardown(() => server.close());
+  });
+  const held: import('node:net').Socket[] = [];
+  t.teardown(() => held.forEach((s) => s.destroy()));
+  const closing = await listen((s) => s.destroy());
+  const silent = await listen((s) => { held.push(s); });
+  const at = (server: import('node:net').Server) => `postgres://kdeliver:secret-pw@127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/kdeliver`;
+  const closed = await kdeliver(['entries', 'list'], at(closing));
+  t.equal(closed.code, 1);
+  t.match(closed.stderr, /^kdeliver: the catalog database postgres:\/\/kdeliver:\*\*\*@127\.0\.0\.1:\d+\/kdeliver is unavailable: .* \(the connection was closed before PostgreSQL answered: is it PostgreSQL that listens at that address and port/, closed.stderr);
+  const unanswered = await kdeliver(['entries', 'list'], at(silent));
+  t.equal(unanswered.code, 1);
+  t.match(unanswered.stderr, /is unavailable: .* \(no answer in time: is the host reachable, and PostgreSQL listening at that address and port\?\)/, unanswered.stderr);
+  t.notMatch(closed.stderr + unanswered.stderr, /secret-pw/, 'no password');
+});

@@ -72,11 +72,26 @@ export function isUnavailable(e: unknown): boolean {
 }
 
 
+/**
+ * What an operator can do about node-postgres's words for a connection that never became one:
+ * "timeout expired" and "Connection terminated unexpectedly" name no cause (a README walk's
+ * unreachable host read as the latter).
+ */
+function connectionHint(e: { code?: string; message?: string }): string {
+  const m = e.message ?? '';
+  if (/^timeout expired$|connection timeout/i.test(m)) return ' (no answer in time: is the host reachable, and PostgreSQL listening at that address and port?)';
+  if (/^Connection terminated unexpectedly$/.test(m) || e.code === 'ECONNRESET' || e.code === 'EPIPE') {
+    return ' (the connection was closed before PostgreSQL answered: is it PostgreSQL that listens at that address and port, and does it accept this host?)';
+  }
+  return '';
+}
+
 /** The error as the catalog reports it: CatalogUnavailableError when the database is not there. */
 export function wrap(e: unknown, url: string): unknown {
   if (e instanceof CatalogUnavailableError) return e;
   if (isUnavailable(e)) {
-    return new CatalogUnavailableError(`the catalog database ${withoutCredentials(url)} is unavailable: ${(e as Error).message}`, { cause: e });
+    const err = e as Error & { code?: string };
+    return new CatalogUnavailableError(`the catalog database ${withoutCredentials(url)} is unavailable: ${err.message}${connectionHint(err)}`, { cause: e });
   }
   return e;
 }
