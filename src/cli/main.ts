@@ -6,6 +6,7 @@ import { GeoError } from '../access/geo.js';
 import { mediaWriteRefusal } from '../storage/write-refusal.js';
 import { MediaWriteError, openMediaWriter } from '../storage/media-writer.js';
 import { openConfiguredCatalog } from '../open-catalog.js';
+import type { Catalog } from '../catalog/store.js';
 import { shippedFile } from '../shipped.js';
 import { SAMPLE_PARTNER, SampleCatalogError, sampleLibraryReplaced } from '../catalog/sample-record.js';
 import { ImportInterrupted, importLibrary, interruptedImport, LibraryError, readLibraryFile } from '../catalog/library.js';
@@ -196,11 +197,16 @@ async function serve(): Promise<number> {
   // and where, which supervisors, scripts and people wait for: said on stderr then, as the
   // sample URLs are (silent stays silent)
   if (config.logLevel !== 'silent' && !['info', 'debug', 'trace'].includes(config.logLevel)) process.stderr.write(`kdeliver listening on ${local}\n`);
+  // KDELIVER_LOG_LEVEL=silent: nothing on standard output or error, these hints included
+  if (config.logLevel !== 'silent') await writeStartHints(app.catalog, local, base);
+  return new Promise<number>(() => {}); // runs until a signal
+}
+
+/** What a person who just started the server can do next: URLs to try on the sample library, or how to begin an empty catalog. */
+async function writeStartHints(catalog: Pick<Catalog, 'getEntry' | 'listPartners'>, local: string, base: string): Promise<void> {
   // the sample URLs only where the sample library is (not because it would be seeded into a new directory)
-  const sampleEntry = config.logLevel === 'silent' ? null : await app.catalog.getEntry('1_rcit0qgs');
-  if (config.logLevel === 'silent') {
-    // KDELIVER_LOG_LEVEL=silent: nothing on standard output or error
-  } else if (sampleEntry?.partnerId === SAMPLE_PARTNER.id) {
+  const sampleEntry = await catalog.getEntry('1_rcit0qgs');
+  if (sampleEntry?.partnerId === SAMPLE_PARTNER.id) {
     const e = '/p/309/sp/0/playManifest/entryId/1_rcit0qgs';
     process.stderr.write(
       `\nkdeliver listening on ${local} — try:\n` +
@@ -210,14 +216,13 @@ async function serve(): Promise<number> {
         `  ${base}${e}/format/applehttp/protocol/http/responseFormat/json (the flavors as JSON)\n` +
         `  ${base}/p/309/sp/0/playManifest/entryId/1_kssecure/format/url/a.mp4  (error 3: needs a KS)\n\n`,
     );
-  } else if ((await app.catalog.listPartners()).length === 0) {
+  } else if ((await catalog.listPartners()).length === 0) {
     process.stderr.write(
       `\nkdeliver listening on ${local}. The catalog has no partner yet:\n` +
         '  kdeliver partner add --name "My media"        (prints its id and secrets)\n' +
         '  kdeliver ingest movie.mp4 --partner <id>      (prints the URLs to play)\n\n',
     );
   }
-  return new Promise<number>(() => {}); // runs until a signal
 }
 
 const IMPORT_USAGE = 'usage: kdeliver import <library.json>\n' +
