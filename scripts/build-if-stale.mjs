@@ -6,9 +6,10 @@
 // `prepare`), and `prestart` before every `npm start`: each was a whole tsc build (15-30 s on two
 // cores) of sources built a moment before. A build here leaves a stamp in dist/; the next one is
 // skipped while no file of src/, routes/, tsconfig.json or package-lock.json is newer than the
-// stamp (a git checkout or an edit gives a file the current time). `npm run build` always builds.
+// stamp (a git checkout or an edit gives a file the current time). `npm run build` always builds,
+// and leaves the stamp too (package.json's `build`: after tsc succeeds).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,7 +34,7 @@ if (existsSync(stamp) && existsSync(bin) && statSync(stamp).mtimeMs > sources) {
 }
 // package.json's `build`: tsc, then the command made executable (tsc writes a new file without
 // the bit, and npm sets it only when it links the bin: not again for an npx cache that has the
-// checkout linked already, nor after `rm -rf dist`)
+// checkout linked already, nor after `rm -rf dist`), then the stamp
+console.log(existsSync(bin) ? 'kdeliver: building dist/ (a source is newer than the last build; 15-30 s)' : 'kdeliver: building dist/ (15-30 s)');
 const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
-if (build.status !== 0) process.exit(build.status ?? 1);
-writeFileSync(stamp, 'dist/ was built from the sources older than this file (scripts/build-if-stale.mjs)\n');
+process.exit(build.status ?? 1);

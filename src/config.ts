@@ -210,21 +210,25 @@ export function mediaLocation(env: Env): MediaLocation {
  * (sqlite). Otherwise the catalog's mkdir or open fails later with a stack trace.
  */
 function dataDirProblem(dir: string, sqlite: boolean): string | null {
-  const writable = (d: string) => {
+  // why a folder may not be written: its file system mounted read-only (EROFS) is not this user's
+  // permission, and is not made right by changing the folder's mode
+  const notWritable = (d: string): string | null => {
     try {
       accessSync(d, constants.W_OK);
-      return true;
-    } catch {
-      return false;
+      return null;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'EROFS' ? 'on a read-only file system' : 'not writable by this user';
     }
   };
   const there = nearestExisting(dir);
   if (there.path === dir) {
     if (!there.isFolder) return 'expected a directory (it is a file)';
-    return sqlite && !writable(dir) ? 'not writable by this user: the SQLite catalog (catalog.sqlite) is written there; make it writable, or choose another directory' : null;
+    const why = sqlite ? notWritable(dir) : null;
+    return why ? `${why}: the SQLite catalog (catalog.sqlite) is written there; make it writable, or choose another directory` : null;
   }
   if (!there.isFolder) return `cannot be made: ${there.path} is a file, not a directory`;
-  if (!writable(there.path)) return `cannot be made: ${there.path} is not writable by this user (make the directory, or choose one this user may write)`;
+  const why = notWritable(there.path);
+  if (why) return `cannot be made: ${there.path} is ${why} (make the directory, or choose one this user may write)`;
   return null;
 }
 

@@ -13,7 +13,7 @@ import { ImportInterrupted, importLibrary, interruptedImport, LibraryError, read
 import { CatalogSchemaTooNewError, CatalogUnavailableError, dataDirWriteProblem } from '../catalog/errors.js';
 import { importProgress } from './progress.js';
 import { unsentBytesDrained } from './unsent-bytes.js';
-import { asksForHelp, commandLine } from './usage.js';
+import { asksForHelp, commandLine, typedCommand } from './usage.js';
 import { basename, dirname, join } from 'node:path';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -219,8 +219,8 @@ async function writeStartHints(catalog: Pick<Catalog, 'getEntry' | 'listPartners
   } else if ((await catalog.listPartners()).length === 0) {
     process.stderr.write(
       `\nkdeliver listening on ${local}. The catalog has no partner yet:\n` +
-        '  kdeliver partner add --name "My media"        (prints its id and secrets)\n' +
-        '  kdeliver ingest movie.mp4 --partner <id>      (prints the URLs to play)\n\n',
+        `  ${typedCommand()} partner add --name "My media"        (prints its id and secrets)\n` +
+        `  ${typedCommand()} ingest movie.mp4 --partner <id>      (prints the URLs to play)\n\n`,
     );
   }
 }

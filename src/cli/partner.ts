@@ -8,7 +8,7 @@ import { openConfiguredCatalog } from '../open-catalog.js';
 import { AdminSecretError } from '../catalog/admin-secrets.js';
 import { PartnerExistsError } from '../catalog/store.js';
 import { PartnerStatus } from '../catalog/types.js';
-import { asksForHelp, commandLine, firstLine, partnerIdArg } from './usage.js';
+import { asksForHelp, commandLine, firstLine, partnerIdArg, typedCommand } from './usage.js';
 
 const USAGE = 'usage: kdeliver partner add [--id <id>] [--name <name>] [--json]\n       kdeliver partner list [--json]\n' +
   '       kdeliver partner secret add --partner <id> [--primary] [--secret <secret> | --secret -] [--json]\n' +
@@ -78,8 +78,8 @@ export async function main(args: string[]): Promise<number> {
       `partner ${partner.id} created: ${partner.name}\n` +
         `  admin secret: ${partner.adminSecret}\n` +
         `  user secret:  ${partner.userSecret}\n` +
-        'The secrets are shown only now: keep them (kdeliver partner list does not show them).\n' +
-        `Next: kdeliver ingest movie.mp4 --partner ${partner.id}\n`,
+        `The secrets are shown only now: keep them (${typedCommand()} partner list does not show them).\n` +
+        `Next: ${typedCommand()} ingest movie.mp4 --partner ${partner.id}\n`,
     );
     return 0;
   } finally {

@@ -136,3 +136,11 @@ export async function firstLine(input: NodeJS.ReadableStream): Promise<string> {
   }
   return text.split(/\r?\n/)[0].trim();
 }
+
+/**
+ * The command as the person who ran this one types it, for a "next, run …" hint: started by npm
+ * (`npx kdeliver`, `npm start` in a checkout; npm sets npm_command) the command is not on their
+ * PATH, so the hint says `npx kdeliver`; otherwise (a global install, npm link, the Docker image)
+ * `kdeliver`.
+ */
+export const typedCommand = (env: NodeJS.ProcessEnv = process.env): string => (env.npm_command ? 'npx kdeliver' : 'kdeliver');

@@ -8,7 +8,9 @@ import { projectRoot } from './repo.js';
 
 /** The environment of a command a person starts: PATH and HOME, none of the test's KDELIVER_* settings. */
 export const cleanEnv: Record<string, string> = Object.fromEntries(
-  Object.entries(process.env).filter(([k, v]) => v !== undefined && !k.startsWith('KDELIVER_') && !k.startsWith('TAP') &&
+  // npm's own variables (npm_command, npm_lifecycle_event) too: `npm test` sets them, a person's
+  // shell does not, and the command reads them (the hints' `npx kdeliver`, the npm parent's watch)
+  Object.entries(process.env).filter(([k, v]) => v !== undefined && !k.startsWith('KDELIVER_') && !k.startsWith('TAP') && !k.startsWith('npm_') &&
     !['PORT', 'HOST', 'NODE_ENV', 'NODE_OPTIONS'].includes(k)),
 ) as Record<string, string>;
 

@@ -82,7 +82,11 @@ t.test('npm ci in a clean checkout builds dist/, and `npx --no kdeliver` runs th
   utimesSync(edited, later, later);
   const again = await run(process.execPath, [join(checkout, 'scripts', 'build-if-stale.mjs')], { cwd: checkout, timeoutMs: 300_000 });
   t.equal(again.code, 0, again.stderr);
+  t.match(again.stdout, /building dist\/ \(a source is newer than the last build/, 'saying so while it builds');
   t.ok(statSync(bin).mtimeMs > builtAt, 'a changed source is built again');
+  // the stamp is package.json's build's: `npm run build` by hand counts as much as prepare's
+  const current = await run(process.execPath, [join(checkout, 'scripts', 'build-if-stale.mjs')], { cwd: checkout, timeoutMs: 300_000 });
+  t.match(current.stdout, /dist\/ is built from the current sources/, 'and the next one is skipped');
 
   const unknown = await npx(['nosuchcommand']);
   t.not(unknown.code, 0, 'an unknown command fails');

@@ -123,6 +123,31 @@ t.test('a data directory that cannot be made or written is one line naming KDELI
   }
 });
 
+// A data directory on a file system mounted read-only (a volume mounted :ro, a read-only root):
+// root may not write it either, and no mode makes it writable, so it is said as what it is, not
+// "not writable by this user". A mount namespace of the test's own (unshare, as root) mounts it so.
+t.test('a data directory on a read-only file system is said so, in one line', async (t) => {
+  if (process.getuid?.() !== 0) {
+    t.fail('run as root: the test mounts a folder read-only in a mount namespace of its own (unshare -m)');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'kdeliver-rofs-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dataDir = join(dir, 'data');
+  mkdirSync(dataDir);
+  const bin = binTarget();
+  const script = `mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" "$0" && exec "$@"`;
+  for (const [dataDirOf, line] of [
+    [dataDir, /^kdeliver: KDELIVER_DATA_DIR=".*data": on a read-only file system: the SQLite catalog \(catalog\.sqlite\) is written there/],
+    [join(dataDir, 'new'), /^kdeliver: KDELIVER_DATA_DIR=".*data\/new": cannot be made: .*data is on a read-only file system/],
+  ] as const) {
+    const r = await run('unshare', ['-m', 'sh', '-c', script, dataDir, process.execPath, bin, 'partner', 'list'], { env: { KDELIVER_DATA_DIR: dataDirOf } });
+    t.equal(r.code, 2, `partner list with KDELIVER_DATA_DIR=${dataDirOf}: exit 2 (${r.stderr.slice(0, 300)})`);
+    t.match(r.stderr, line);
+    t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
 // A data directory under /proc or /sys, where the kernel refuses new folders: Node's recursive
 // mkdir never returned under /proc (kdeliver hung before its first line) and under /sys was a bare
 // EPERM stack. Now one line naming the folder that cannot be made, exit 2, as the same user runs it.
@@ -132,7 +157,7 @@ t.test('a data directory under /proc or /sys is refused in one line, not a hang'
       const r = await run('kdeliver', args, { env: { ...env, PATH: `${binDir}:${process.env.PATH}`, KDELIVER_DATA_DIR: dataDir, PORT: '0' }, timeoutMs: 20_000 });
       t.equal(r.code, 2, `${args.join(' ')} with KDELIVER_DATA_DIR=${dataDir}: exit 2 (${r.stderr.slice(0, 300)})`);
       // as root the kernel refuses (ENOENT under /proc, EPERM under /sys); as a user, the check first
-      t.match(r.stderr, new RegExp(`^kdeliver: KDELIVER_DATA_DIR="${dataDir}": cannot be made: (making /(proc|sys)/kdeliver-nope failed \\(E[A-Z]+\\); choose a folder this user may create|/(proc|sys) is not writable by this user)`));
+      t.match(r.stderr, new RegExp(`^kdeliver: KDELIVER_DATA_DIR="${dataDir}": cannot be made: (making /(proc|sys)/kdeliver-nope failed \\(E[A-Z]+\\); choose a folder this user may create|/(proc|sys) is (not writable by this user|on a read-only file system))`));
       t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
     }
   }

@@ -284,3 +284,15 @@ t.test('a reader that closes the pipe early (| head) ends the command quietly', 
     t.equal(stderr, '', 'nothing on stderr');
   }
 });
+
+// A "next, run …" hint names the command as the person can type it: in a checkout, started through
+// npm (`npx kdeliver`, `npm start`), it is not on their PATH.
+t.test('the hints say npx kdeliver when npm started the command, kdeliver otherwise', async (t) => {
+  const { typedCommand } = await import('../../src/cli/usage.js');
+  t.equal(typedCommand({ npm_command: 'exec' }), 'npx kdeliver', 'npx kdeliver …');
+  t.equal(typedCommand({ npm_command: 'start' }), 'npx kdeliver', 'npm start');
+  t.equal(typedCommand({}), 'kdeliver', 'the installed command, npm link, the Docker image');
+  const added = await kdeliver(['partner', 'add', '--name', 'Hinted'], { KDELIVER_DATA_DIR: join(work, 'hint-data'), KDELIVER_SAMPLE_LIBRARY: 'false', npm_command: 'exec' });
+  t.equal(added.code, 0, added.stderr);
+  t.match(added.stdout, /\nNext: npx kdeliver ingest movie\.mp4 --partner \d+\n$/);
+});
