@@ -79,7 +79,9 @@ async function entryChanges(ctx: ApiContext, entry: Pick<Entry, 'partnerId' | 's
     if (!rule) {
       if (v === null) continue;
       if (NOT_UPDATABLE.has(k)) throw new ApiError('PROPERTY_VALIDATION_NOT_UPDATABLE', { PROP_NAME: k });
-      throw new ApiError('PROPERTY_IS_NOT_DEFINED', { PROP: k.slice(0, 64), TYPE: 'KalturaBaseEntry' });
+      // named by the type the caller sent (KalturaMediaEntry from media.add), as Kaltura names it
+      const sent = typeof input.objectType === 'string' && /^Kaltura\w{0,40}Entry$/.test(input.objectType) ? input.objectType : 'KalturaBaseEntry';
+      throw new ApiError('PROPERTY_IS_NOT_DEFINED', { PROP: k.slice(0, 64), TYPE: sent });
     }
     // a new entry may start without a name (API v2's addentry makes one so)
     if (insert && k === 'name' && (v === null || String(v) === '')) continue;
