@@ -170,6 +170,10 @@ const shownUrl = (raw: string) => JSON.stringify(withoutCredentials(raw));
  * command can ask where media goes before loadConfig writes anything (the generated secrets).
  */
 export function mediaLocation(env: Env): MediaLocation {
+  // kdeliver's own S3 setting is checked whatever the media's place, as every other setting is: a
+  // typo stops the start, not the day the media move to S3 (AWS_* variables may be set for other
+  // tools, and are read only for an S3 store)
+  const forcePathStyle = bool('KDELIVER_S3_FORCE_PATH_STYLE', env.KDELIVER_S3_FORCE_PATH_STYLE, false);
   const raw = env.KDELIVER_MEDIA_URL;
   if (!raw) return { kind: 'local' };
   const shown = shownUrl(raw);
@@ -188,7 +192,7 @@ export function mediaLocation(env: Env): MediaLocation {
     return {
       kind: 's3', url: `s3://${u.hostname}${prefix ? `/${prefix}` : ''}`, bucket: u.hostname, prefix, endpoint,
       region: env.AWS_REGION || 'us-east-1',
-      forcePathStyle: bool('KDELIVER_S3_FORCE_PATH_STYLE', env.KDELIVER_S3_FORCE_PATH_STYLE, false),
+      forcePathStyle,
       accessKeyId: env.AWS_ACCESS_KEY_ID || null, secretAccessKey: env.AWS_SECRET_ACCESS_KEY || null,
       // temporary credentials (an assumed role, SSO) are a key pair and a token: without the
       // token S3 refuses the pair, so it travels with them

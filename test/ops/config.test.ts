@@ -33,6 +33,8 @@ t.test('each bad value names its key and what is expected', async (t) => {
     [{ KDELIVER_TRUST_PROXY: 'maybe' }, /^KDELIVER_TRUST_PROXY="maybe": expected true, false or the number of proxies in front \(0 to 10\)$/],
     [{ KDELIVER_TRUST_PROXY: '11' }, /^KDELIVER_TRUST_PROXY="11": expected a whole number from 0 to 10$/],
     [{ KDELIVER_SAMPLE_LIBRARY: 'perhaps' }, /^KDELIVER_SAMPLE_LIBRARY="perhaps": expected true or false$/],
+    // checked with the media on local disk too (it used to be read only for an S3 store)
+    [{ KDELIVER_S3_FORCE_PATH_STYLE: 'maybe' }, /^KDELIVER_S3_FORCE_PATH_STYLE="maybe": expected true or false$/],
     [{ KDELIVER_PUBLIC_URL: 'media.example.com' }, /^KDELIVER_PUBLIC_URL="media.example.com": expected an absolute http\(s\) URL/],
     [{ KDELIVER_PUBLIC_URL: 'ftp://media.example.com' }, /^KDELIVER_PUBLIC_URL=.*expected an http\(s\) URL without query or fragment/],
     [{ KDELIVER_LOG_LEVEL: 'loud' }, /^KDELIVER_LOG_LEVEL="loud": expected one of fatal, error, warn, info, debug, trace, silent$/],
