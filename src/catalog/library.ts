@@ -215,7 +215,8 @@ const REQUIRED: Record<string, string[]> = {
   flavor: ['id', 'flavorParamsId', 'file'], caption: ['id', 'file'],
 };
 const KIND_SAYS: Record<FieldKind, string> = {
-  int: 'a whole number', num: 'a number', str: 'a string', bool: 'true or false', ints: 'a list of whole numbers', object: 'an object',
+  // "up to 2^53": a number past it is refused as not a number would be, and must say why
+  int: 'a whole number up to 2^53', num: 'a number up to 2^53', str: 'a string', bool: 'true or false', ints: 'a list of whole numbers up to 2^53', object: 'an object',
 };
 // whole numbers beyond 2^53 are not kept exactly by JSON.parse: 1e30 would become another id
 const isInt = (v: unknown) => Number.isSafeInteger(v);

@@ -33,7 +33,7 @@ const refusals: [string, unknown, RegExp][] = [
   ['a flavor is a string', { version: 1, entries: [entry({ flavors: ['movie.mp4'] })] }, /entries\[0\]\.flavors\[0\]: must be an object/],
   ['tags as a list', { version: 1, entries: [entry({ tags: ['a', 'b'] })] }, /entries\[0\]: tags must be a string \(got \["a","b"\]\)/],
   ['a name that is a number', { version: 1, entries: [entry({ name: 5 })] }, /entries\[0\]: name must be a string/],
-  ['a partner id past 2^53', { version: 1, entries: [entry({ partnerId: 1e30 })] }, /entries\[0\]: partnerId must be a whole number/],
+  ['a partner id past 2^53', { version: 1, entries: [entry({ partnerId: 1e30 })] }, /entries\[0\]: partnerId must be a whole number up to 2\^53 \(got 1e\+30\)/],
   ['a bitrate of 1e300', { version: 1, entries: [entry({ flavors: [{ ...flavor(), bitrate: 1e300 }] })] }, /flavors\[0\]: bitrate must be a number/],
   ['a status as text', { version: 1, entries: [entry({ status: 'ready' })] }, /entries\[0\]: status must be a whole number/],
   ['a delivery profile without a name', { version: 1, deliveryProfiles: [{ id: 7, type: 61, streamerType: 'applehttp', url: '/hls' }] }, /deliveryProfiles\[0\]: name is missing/],
@@ -99,7 +99,7 @@ t.test('a record that clashes with the catalog is refused, and the catalog and m
     ['a conversion profile that is nowhere', { version: 1, entries: [entry({ id: '0_other001', conversionProfileId: 98, flavors: [flavor('0_fnew0001')] })] },
       /entries\[0\] \(0_other001\): conversion profile 98 is neither in the file nor in the catalog/],
     ['a conversion profile that is not a number', { version: 1, entries: [entry({ id: '0_other001', conversionProfileId: '1', flavors: [flavor('0_fnew0001')] })] },
-      /entries\[0\]: conversionProfileId must be a whole number \(got "1"\)/],
+      /entries\[0\]: conversionProfileId must be a whole number up to 2\^53 \(got "1"\)/],
     ['a storage profile that is nowhere', { version: 1, entries: [entry({ id: '0_other001', flavors: [{ ...flavor('0_fnew0001'), remoteFiles: { 9: 'x.mp4' } }] })] },
       /storage profile 9 is neither in the file nor in the catalog/],
   ];
