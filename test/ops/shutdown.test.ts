@@ -2,8 +2,8 @@
 // lets an in-flight request finish, and exits 0; a request that never finishes is cut after
 // KDELIVER_SHUTDOWN_GRACE_MS and the process still exits 0.
 import t, { type Test } from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -167,17 +167,24 @@ t.test('started through npm (npx, npm run), it stops when the shell npm started 
 // that read it until the statement timeout (10 s), and close() waits for the pool's connections:
 // the process used to exit about 10 s after the grace ended. Now the grace is the bound, and a
 // close still unfinished 2 s after it is given up (exit 1, with a line saying why).
-t.test('a catalog database that stops answering does not hold the exit past the grace', async (t) => {
+/** `kdeliver serve` on a throwaway PostgreSQL catalog, and a way to freeze that database. */
+async function serveOnPostgres(t: Test): Promise<{ s: Running; freeze: () => void }> {
   const { startPostgres } = await import('../helpers/postgres.js');
-  const { spawnSync } = await import('node:child_process');
-  const { readFileSync } = await import('node:fs');
   const cluster = await startPostgres(t);
   const s = await startServe(t, { KDELIVER_DATABASE_URL: await cluster.createDatabase(), KDELIVER_SHUTDOWN_GRACE_MS: '500' });
   // every process of the cluster stopped: connections stay open, nothing answers
-  const postmaster = readFileSync(join(cluster.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0].trim();
-  const pids = [postmaster, ...spawnSync('pgrep', ['-P', postmaster], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)].map(Number);
-  t.teardown(() => { for (const pid of pids) { try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ } } });
-  for (const pid of pids) process.kill(pid, 'SIGSTOP');
+  const freeze = () => {
+    const postmaster = readFileSync(join(cluster.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0].trim();
+    const pids = [postmaster, ...spawnSync('pgrep', ['-P', postmaster], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)].map(Number);
+    t.teardown(() => { for (const pid of pids) { try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ } } });
+    for (const pid of pids) process.kill(pid, 'SIGSTOP');
+  };
+  return { s, freeze };
+}
+
+t.test('a catalog database that stops answering does not hold the exit past the grace', async (t) => {
+  const { s, freeze } = await serveOnPostgres(t);
+  freeze();
   // requests for entries never read: each waits on the database
   const waiting = [1, 2, 3, 4].map((i) => fetch(`http://127.0.0.1:${s.port}/p/309/sp/0/playManifest/entryId/0_stalled${i}/format/url/a.mp4`).catch(() => null));
   await sleep(500);
@@ -194,18 +201,11 @@ t.test('a catalog database that stops answering does not hold the exit past the 
 // end used to say "in-flight requests did not finish" then too, sending an operator to look for
 // requests that were not there.
 t.test('a catalog that hangs after every request has finished is named, not the requests', async (t) => {
-  const { startPostgres } = await import('../helpers/postgres.js');
-  const { spawnSync } = await import('node:child_process');
-  const { readFileSync } = await import('node:fs');
-  const cluster = await startPostgres(t);
-  const s = await startServe(t, { KDELIVER_DATABASE_URL: await cluster.createDatabase(), KDELIVER_SHUTDOWN_GRACE_MS: '500' });
+  const { s, freeze } = await serveOnPostgres(t);
   const res = await fetch(`http://127.0.0.1:${s.port}/p/309/sp/0/playManifest/entryId/0_nothing1/format/url/a.mp4`);
   t.equal(res.status, 404, 'a request answered before the database stops');
   await res.arrayBuffer();
-  const postmaster = readFileSync(join(cluster.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0].trim();
-  const pids = [postmaster, ...spawnSync('pgrep', ['-P', postmaster], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)].map(Number);
-  t.teardown(() => { for (const pid of pids) { try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ } } });
-  for (const pid of pids) process.kill(pid, 'SIGSTOP');
+  freeze();
   s.signalledAt.t = Date.now();
   s.child.kill('SIGTERM');
   const { code, ms } = await s.exit;
