@@ -52,22 +52,3 @@ function fingerprint(key: string): string {
   }
   return (h >>> 0).toString(36);
 }
-
-/**
- * The newest catalog generation a store of kept answers has been asked or given one under. A
- * catalog change ends every answer kept before it; seeing a newer generation, the gate has `drop`
- * take them all at once, so the store's size in /metrics counts only what may still be sent (a
- * store that dropped each stale answer only when its key was asked again counted them until then),
- * and it says whether an answer of `generation` may be kept or sent: not one made under a
- * generation older than one the store has seen.
- */
-export function generationGate(drop: (newest: number) => void): (generation: number) => boolean {
-  let newest = -Infinity;
-  return (generation) => {
-    if (generation > newest) {
-      newest = generation;
-      drop(generation);
-    }
-    return generation === newest;
-  };
-}

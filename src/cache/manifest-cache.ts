@@ -18,7 +18,8 @@ import type { Rendered } from '../render/types.js';
 import { cachingHeaders } from '../render/caching.js';
 import type { CachedAnswer, DecisionStore, ManifestCache, SessionAnswerStore } from '../env.js';
 import { OrderedMap } from '../ordered-map.js';
-import { createAskedOnce, generationGate } from './asked-once.js';
+import { createAskedOnce } from './asked-once.js';
+import { generationGate } from './generation-gate.js';
 import { createSessionAnswerStore, fillSessionAnswer, makeSessionAnswer, sessionKeyOf, type SessionAnswer, type SessionKey } from './session-answers.js';
 
 /** Largest answer worth keeping; manifests are a few kB. */

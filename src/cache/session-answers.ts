@@ -16,7 +16,8 @@ import type { CachedAnswer, SessionAnswerStore } from '../env.js';
 import type { PlayAnswer } from '../playback.js';
 import type { KeptSession } from '../types/playback.js';
 import { OrderedMap } from '../ordered-map.js';
-import { createAskedOnce, generationGate } from './asked-once.js';
+import { createAskedOnce } from './asked-once.js';
+import { generationGate } from './generation-gate.js';
 
 /**
  * The KS text a kept answer may be given to: what a KS looks like in a URL (base64url and `=`),

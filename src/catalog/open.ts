@@ -59,7 +59,7 @@ async function openShared(databaseUrl: string, dataDir: string, config: SeedConf
  * there, seed it, and act on that one: `kdeliver entries delete` then deleted an entry no server
  * reads, and the media file the PostgreSQL catalog's servers serve.
  */
-export const postgresNoteFile = (dataDir: string): string => join(dataDir, 'postgresql-catalog');
+const postgresNoteFile = (dataDir: string): string => join(dataDir, 'postgresql-catalog');
 
 function notePostgresCatalog(dataDir: string, databaseUrl: string): void {
   const file = postgresNoteFile(dataDir);
