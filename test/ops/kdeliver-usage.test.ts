@@ -269,7 +269,6 @@ t.test('kdeliver serve with KDELIVER_LOG_LEVEL=silent writes nothing, the sample
   t.equal(out, '', 'nothing on standard output or error');
 });
 
-
 // `kdeliver partner list | head -2`: the reader closes the pipe before the command has written
 // everything; the command's next write fails with EPIPE, which used to end it with a stack trace.
 t.test('a reader that closes the pipe early (| head) ends the command quietly', async (t) => {
