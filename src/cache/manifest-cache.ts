@@ -262,7 +262,9 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
     answers.delete(key);
     bytes -= sizeOf(key, a);
   };
-  // a stale answer's key is remembered as asked, as find does: asked again, it keeps at once
+  // every answer of an older generation goes; its key is remembered as asked, so that asked again
+  // it keeps at once. The gate keeps only answers of the newest generation, so a kept answer found
+  // is of the request's generation, and goes stale only with its second.
   const current = generationGate((newest) => answers.deleteWhere((a) => a.generation < newest, (key, a) => {
     bytes -= sizeOf(key, a);
     askedOnce.note(key);
@@ -271,7 +273,7 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
     if (!current(generation)) return undefined;
     const a = answers.get(key);
     if (a === undefined) return undefined;
-    if (a.generation !== generation || (a.second !== undefined && a.second !== now)) {
+    if (a.second !== undefined && a.second !== now) {
       remove(key);
       // asked again after it was kept: its fresh answer is kept at once
       askedOnce.note(key);
@@ -323,23 +325,16 @@ export function createManifestCache(maxEntries: number, maxBytes = 64 * 1024 * 1
 export function createDecisionStore(maxEntries: number): DecisionStore<unknown> & { hits: number; size(): number; firstAskings(): number } {
   const kept = new OrderedMap<{ generation: number; value: unknown }>();
   const askedOnce = createAskedOnce(maxEntries);
-  // a stale decision's shape is remembered as asked, as get does: asked again, it keeps at once
+  // every decision of an older generation goes; its key is remembered as asked, so that asked
+  // again it keeps at once. What is kept is then of the newest generation only.
   const current = generationGate((newest) => kept.deleteWhere((k) => k.generation < newest, (key) => askedOnce.note(key)));
   return {
     hits: 0,
     size: () => kept.size,
     firstAskings: () => askedOnce.size,
-    // a key holding a value of an older generation (not looked up since the catalog changed)
-    // was kept before: asked again, it keeps at once
-    askedBefore: (key) => kept.has(key) || askedOnce.askedBefore(key),
+    askedBefore: (key) => askedOnce.askedBefore(key),
     get(key, generation) {
-      if (!current(generation)) return undefined;
-      const k = kept.get(key);
-      if (!k) return undefined;
-      if (k.generation === generation) return k.value;
-      kept.delete(key);
-      askedOnce.note(key);
-      return undefined;
+      return current(generation) ? kept.get(key)?.value : undefined;
     },
     put(key, generation, value) {
       if (current(generation)) kept.setWithin(key, { generation, value }, maxEntries);

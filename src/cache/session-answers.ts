@@ -206,7 +206,8 @@ export function createSessionAnswerStore(maxEntries: number, maxBytes: number): 
     answers.delete(key);
     bytes -= sizeOf(key, a.answer);
   };
-  // a stale answer's key is remembered as asked, as answer() does: asked again, it keeps at once
+  // every answer of an older generation goes; its key is remembered as asked, so that asked again
+  // it keeps at once. What is kept is then of the newest generation only.
   const current = generationGate((newest) => {
     sessions.deleteWhere((s) => s.generation < newest, () => {});
     answers.deleteWhere((a) => a.generation < newest, (k, a) => {
@@ -216,23 +217,10 @@ export function createSessionAnswerStore(maxEntries: number, maxBytes: number): 
   });
   return {
     session(key, generation) {
-      if (!current(generation)) return undefined;
-      const s = sessions.get(key);
-      if (s === undefined) return undefined;
-      if (s.generation === generation) return s.session;
-      sessions.delete(key);
-      return undefined;
+      return current(generation) ? sessions.get(key)?.session : undefined;
     },
     answer(key, facet, generation) {
-      if (!current(generation)) return undefined;
-      const k = `${key}\n${facet}`;
-      const a = answers.get(k);
-      if (a === undefined) return undefined;
-      if (a.generation === generation) return a.answer;
-      remove(k);
-      // asked again after it was kept: its fresh answer is kept at once
-      askedOnce.note(k);
-      return undefined;
+      return current(generation) ? answers.get(`${key}\n${facet}`)?.answer : undefined;
     },
     askedBefore: (key, facet) => askedOnce.askedBefore(`${key}\n${facet}`),
     put(key, facet, session, generation, answer) {
