@@ -93,6 +93,9 @@ export async function describeCatalog(catalog: Catalog, mediaRoot: string): Prom
         videoCodec: f.videoCodec, audioCodec: f.audioCodec, codecs: f.codecs, width: f.width, height: f.height, bitrate: f.bitrate,
         frameRate: f.frameRate, durationMs: f.durationMs, language: f.language, label: f.label, isDefault: f.isDefault,
         tags: f.tags.join(','), status: f.status, version: f.version, isOriginal: f.isOriginal,
+        // the turn the import read from the file: given, since a re-import with every media field
+        // given does not read the file again
+        ...(f.rotation ? { rotation: f.rotation } : {}),
         ...(remote.length ? { remoteFiles: Object.fromEntries(remote.map((r) => [String(r.storageProfileId), r.path])) } : {}),
       };
       // a file the packager refuses, as the import found when it read it: the media fields the file

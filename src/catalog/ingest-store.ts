@@ -29,10 +29,10 @@ function syncIngestStore(db: Db) {
       thumbnail_file = COALESCE(@thumbnailFile, thumbnail_file), updated_at = @now, version = version + 1 WHERE id = @id`),
     insertFlavor: db.prepare(`INSERT INTO flavor_assets (id, entry_id, partner_id, flavor_params_id, file_path, size,
       container_format, file_ext, video_codec, audio_codec, codecs, width, height, bitrate, frame_rate, duration_ms, language,
-      label, is_default, tags, status, version, is_original, created_at, updated_at)
+      label, is_default, tags, status, version, is_original, created_at, updated_at, rotation)
       VALUES (@id, @entryId, @partnerId, @flavorParamsId, @filePath, @size, @containerFormat, @fileExt, @videoCodec, @audioCodec,
       @codecs, @width, @height, @bitrate, @frameRate, @durationMs, @language, @label, @isDefault, @tags, @status, @version,
-      @isOriginal, @createdAt, @updatedAt)`),
+      @isOriginal, @createdAt, @updatedAt, @rotation)`),
     deleteNonSourceFlavors: db.prepare('DELETE FROM flavor_assets WHERE entry_id = ? AND is_original = 0'),
     deleteFlavor: db.prepare('DELETE FROM flavor_assets WHERE id = ?'),
     setEntrySource: db.prepare('UPDATE entries SET media_type = ?, duration = ? WHERE id = ?'),

@@ -27,17 +27,18 @@ export const IMPORT_UPSERTS = {
     thumbnail_file = excluded.thumbnail_file, redirect_entry_id = excluded.redirect_entry_id, partner_data = excluded.partner_data`,
   upsertFlavor: `INSERT INTO flavor_assets (id, entry_id, partner_id, flavor_params_id, file_path, size,
     container_format, file_ext, video_codec, audio_codec, codecs, width, height, bitrate, frame_rate, duration_ms, language,
-    label, is_default, tags, status, version, is_original, created_at, updated_at, packaging_refusal)
+    label, is_default, tags, status, version, is_original, created_at, updated_at, packaging_refusal, rotation)
     VALUES (@id, @entryId, @partnerId, @flavorParamsId, @filePath, @size, @containerFormat, @fileExt, @videoCodec, @audioCodec,
     @codecs, @width, @height, @bitrate, @frameRate, @durationMs, @language, @label, @isDefault, @tags, @status, @version,
-    @isOriginal, @createdAt, @updatedAt, @packagingRefusal)
+    @isOriginal, @createdAt, @updatedAt, @packagingRefusal, @rotation)
     ON CONFLICT (id) DO UPDATE SET flavor_params_id = excluded.flavor_params_id, file_path = excluded.file_path,
     size = excluded.size, container_format = excluded.container_format, file_ext = excluded.file_ext,
     video_codec = excluded.video_codec, audio_codec = excluded.audio_codec, codecs = excluded.codecs, width = excluded.width,
     height = excluded.height, bitrate = excluded.bitrate, frame_rate = excluded.frame_rate, duration_ms = excluded.duration_ms,
     language = excluded.language, label = excluded.label, is_default = excluded.is_default, tags = excluded.tags,
     status = excluded.status, version = excluded.version, is_original = excluded.is_original,
-    created_at = excluded.created_at, updated_at = excluded.updated_at, packaging_refusal = excluded.packaging_refusal`,
+    created_at = excluded.created_at, updated_at = excluded.updated_at, packaging_refusal = excluded.packaging_refusal,
+    rotation = excluded.rotation`,
   upsertCaption: `INSERT INTO caption_assets (id, entry_id, partner_id, language, language_code, label, format,
     file_path, size, is_default, status, version, display_on_player, created_at, updated_at)
     VALUES (@id, @entryId, @partnerId, @language, @languageCode, @label, @format, @filePath, @size, @isDefault, @status,

@@ -74,6 +74,11 @@ export interface LibFlavor {
   videoCodec?: string; audioCodec?: string; codecs?: string; width?: number; height?: number; bitrate?: number;
   frameRate?: number; durationMs?: number; language?: string; label?: string; isDefault?: boolean; tags?: string;
   status?: number; version?: number; isOriginal?: boolean;
+  /**
+   * Degrees clockwise the picture is turned for display (0, 90, 180, 270): read from the file with
+   * the other facts when one of FACT_FIELDS is left out, else 0 unless given.
+   */
+  rotation?: number;
   /** Copies on external storages: { storageProfileId: path }. */
   remoteFiles?: Record<string, string>;
 }
@@ -201,7 +206,7 @@ const FIELDS: Record<string, Record<string, FieldKind>> = {
   flavor: {
     id: 'str', flavorParamsId: 'int', file: 'str', containerFormat: 'str', fileExt: 'str', videoCodec: 'str', audioCodec: 'str',
     codecs: 'str', width: 'int', height: 'int', bitrate: 'num', frameRate: 'num', durationMs: 'num', language: 'str', label: 'str',
-    isDefault: 'bool', tags: 'str', status: 'int', version: 'int', isOriginal: 'bool', remoteFiles: 'object',
+    isDefault: 'bool', tags: 'str', status: 'int', version: 'int', isOriginal: 'bool', rotation: 'int', remoteFiles: 'object',
   },
   caption: {
     id: 'str', language: 'str', languageCode: 'str', label: 'str', file: 'str', isDefault: 'bool', status: 'int', displayOnPlayer: 'bool',
@@ -343,6 +348,8 @@ function validate(lib: LibraryFile, file: string, mediaDir: string): void {
       for (const k of ['bitrate', 'width', 'height', 'frameRate', 'durationMs'] as const) {
         need(f[k] === undefined || f[k] === null || num(f[k]), ww, `${k} must be a number`);
       }
+      need(f.rotation === undefined || f.rotation === null || [0, 90, 180, 270].includes(f.rotation), ww,
+        `rotation must be 0, 90, 180 or 270 (degrees clockwise the picture is turned for display; got ${JSON.stringify(f.rotation)?.slice(0, 40)})`);
     });
     e.captions?.forEach((c, j) => {
       const ww = `${w}.captions[${j}]`;
@@ -1025,7 +1032,7 @@ function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: str
         // as Kaltura's flavor assets take their params' tags when they are made
         is_default: !!f.isDefault, tags: f.tags ?? plan.paramsTags.get(f.flavorParamsId) ?? '', status: f.status ?? 2, version: plan.flavorVersions.get(f) ?? f.version ?? 1,
         is_original: f.isOriginal ?? f.flavorParamsId === 0, created_at: now, updated_at: now,
-        packaging_refusal: plan.refusals.get(f) ?? '',
+        packaging_refusal: plan.refusals.get(f) ?? '', rotation: f.rotation ?? told(f)?.rotation ?? 0,
       });
       for (const [sid, path] of Object.entries(f.remoteFiles ?? {})) {
         upsert('remote_files', { flavor_asset_id: f.id, storage_profile_id: Number(sid), path });

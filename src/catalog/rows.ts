@@ -49,7 +49,7 @@ export const toFlavor = (r: Row): FlavorAsset => ({
   audioCodec: r.audio_codec, codecs: r.codecs, width: r.width, height: r.height, bitrate: r.bitrate,
   frameRate: r.frame_rate, durationMs: r.duration_ms, language: r.language, label: r.label, isDefault: !!r.is_default,
   tags: csv(r.tags), status: r.status, version: r.version, isOriginal: !!r.is_original, createdAt: r.created_at,
-  updatedAt: r.updated_at, packagingRefusal: r.packaging_refusal ?? '',
+  updatedAt: r.updated_at, packagingRefusal: r.packaging_refusal ?? '', rotation: r.rotation ?? 0,
 });
 export const toCaption = (r: Row): CaptionAsset => ({
   id: r.id, entryId: r.entry_id, partnerId: r.partner_id, language: r.language, languageCode: r.language_code,

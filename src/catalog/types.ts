@@ -154,6 +154,12 @@ export interface FlavorAsset {
    * when it read it; '' when it packages it or the file was not read (its media fields given).
    */
   packagingRefusal: string;
+  /**
+   * Degrees clockwise the picture is turned for display (0, 90, 180 or 270), as the file's track
+   * matrix says (src/media/facts.ts); 0 when the file was not read. `width` and `height` are the
+   * picture as shown (a phone's portrait video: taller than wide).
+   */
+  rotation: number;
 }
 
 export interface CaptionAsset {

@@ -22,7 +22,7 @@ export async function partnerView(catalog: Catalog, partner: Partner) {
         id: f.id, flavorParamsId: f.flavorParamsId, paramsName: params.get(f.flavorParamsId)?.name ?? '',
         fileExt: f.fileExt, containerFormat: f.containerFormat, codecs: f.codecs, width: f.width, height: f.height,
         bitrate: f.bitrate, durationMs: f.durationMs, language: f.language, label: f.label, tags: f.tags,
-        status: f.status, isOriginal: f.isOriginal, size: f.size, packagingRefusal: f.packagingRefusal,
+        status: f.status, isOriginal: f.isOriginal, size: f.size, packagingRefusal: f.packagingRefusal, rotation: f.rotation,
       })),
       captions: captions.map((c) => ({ id: c.id, language: c.language, label: c.label, format: c.format, isDefault: c.isDefault })),
     });

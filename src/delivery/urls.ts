@@ -172,8 +172,11 @@ export function externalUrls(paths: string[], profile: DeliveryProfile, storage:
  * refused with error 5; and HEVC, which TS carries but Apple's HLS players play from fMP4 only.
  * Its RFC 6381 codecs and its codec names both count (a library file may give `codecs` for the
  * video alone and name an Opus audio); a name or codec this does not know says nothing against TS.
+ * And a turned picture (a phone's portrait video stored landscape): MPEG-TS has no place for the
+ * turn, so players show it on its side, where fMP4's init segment keeps the track's matrix.
  */
-export function needsFmp4(f: Pick<FlavorAsset, 'codecs' | 'videoCodec' | 'audioCodec'>): boolean {
+export function needsFmp4(f: Pick<FlavorAsset, 'codecs' | 'videoCodec' | 'audioCodec' | 'rotation'>): boolean {
+  if (f.rotation !== 0) return true;
   if (/^(h265|hevc)/i.test(f.videoCodec) || /(^|,)\s*(hvc1|hev1)/i.test(f.codecs)) return true;
   return !tsCarriesCodecs(f.codecs) || !tsCarriesCodecName(f.videoCodec) || !tsCarriesCodecName(f.audioCodec);
 }

@@ -284,6 +284,7 @@ export async function importKaltura(
           durationMs: here?.durationMs ?? intOf(e.msDuration, intOf(e.duration) * 1000), language: strOf(f.language), label: strOf(f.label),
           isDefault: !!f.isDefault, tags: csv(f.tags), status: have || !o.noMedia ? AssetStatus.READY : AssetStatus.IMPORTING, version,
           isOriginal: !!f.isOriginal, createdAt: intOf(f.createdAt, t), updatedAt: intOf(f.updatedAt, t), packagingRefusal: '',
+          rotation: here?.rotation ?? 0,
         },
       });
     }
@@ -393,6 +394,8 @@ export async function importKaltura(
         f.record.durationMs = f.record.durationMs || facts.durationMs;
         f.record.videoCodec = facts.videoCodec || f.record.videoCodec;
         f.record.audioCodec = facts.audioCodec;
+        // Kaltura's flavors are made upright; a source kept as it came (a phone's) may be turned
+        f.record.rotation = facts.rotation;
       }
     }
     for (const c of captions) {

@@ -81,7 +81,7 @@ function flavorRecord(base: { id: string; entryId: string; partnerId: number; fl
     audioCodec: p.audio?.codec ?? '', codecs: codecsOf(p), width: p.video?.width ?? 0, height: p.video?.height ?? 0,
     bitrate: p.bitrateKbps, frameRate: p.video?.frameRate ?? 0, durationMs: Math.round(p.durationSec * 1000),
     language: '', label: '', isDefault: false, tags: base.tags, status: AssetStatus.READY, version: 1,
-    isOriginal: base.isOriginal, createdAt: base.now, updatedAt: base.now, packagingRefusal: '',
+    isOriginal: base.isOriginal, createdAt: base.now, updatedAt: base.now, packagingRefusal: '', rotation: p.video?.rotation ?? 0,
   };
 }
 

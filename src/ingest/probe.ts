@@ -11,6 +11,8 @@ export interface VideoStreamInfo {
   bitrateKbps: number;
   /** RFC 6381, e.g. avc1.64001f; empty when unknown. */
   codecString: string;
+  /** Degrees clockwise the file turns the picture for display (0, 90, 180, 270); width and height are as shown. */
+  rotation: number;
 }
 
 export interface AudioStreamInfo {
@@ -77,12 +79,19 @@ function aacCodecString(stream: Record<string, any>): string {
   return 'mp4a.40.2';
 }
 
-/** A display rotation of 90° or 270° (a tag in older files, a display matrix in newer ones). */
-function quarterTurned(stream: Record<string, any>): boolean {
+/**
+ * The display turn, degrees clockwise to the nearest quarter: an older file's `rotate` tag says it
+ * clockwise; a display matrix's `rotation` (ffprobe's, from libavutil's display.h) counterclockwise.
+ */
+function rotationOf(stream: Record<string, any>): number {
   const side = (stream.side_data_list ?? []) as Record<string, unknown>[];
-  const rotation = num(stream.tags?.rotate) || num(side.find((d) => d.rotation !== undefined)?.rotation);
-  return Math.abs(Math.round(rotation / 90)) % 2 === 1;
+  const tag = num(stream.tags?.rotate);
+  const clockwise = tag || -num(side.find((d) => d.rotation !== undefined)?.rotation);
+  return ((Math.round(clockwise / 90) % 4) + 4) % 4 * 90;
 }
+
+/** Turned a quarter either way: shown taller than stored, or wider. */
+const sideways = (stream: Record<string, any>): boolean => rotationOf(stream) % 180 === 90;
 
 /** Reads a media file's streams. Throws ProbeError when it is empty, unreadable or not audio/video. */
 export async function probeMedia(file: string, tools: Tools = defaultTools, timeoutMs = 60_000): Promise<MediaProbe> {
@@ -127,8 +136,9 @@ export async function probeMedia(file: string, tools: Tools = defaultTools, time
     video: v ? {
       codec: String(v.codec_name ?? ''),
       // ffmpeg turns rotated video (phones) upright when decoding: report the upright size
-      width: quarterTurned(v) ? num(v.height) : num(v.width),
-      height: quarterTurned(v) ? num(v.width) : num(v.height),
+      width: sideways(v) ? num(v.height) : num(v.width),
+      height: sideways(v) ? num(v.width) : num(v.height),
+      rotation: rotationOf(v),
       frameRate: Math.round((rational(v.avg_frame_rate) || rational(v.r_frame_rate)) * 1000) / 1000,
       bitrateKbps: Math.round(num(v.bit_rate) / 1000),
       codecString: v.codec_name === 'h264' ? avcCodecString(v) : '',

@@ -306,7 +306,7 @@ t.test('a source registered only while the entry takes content: the same on both
     id, entryId: '0_takes001', partnerId: 309, flavorParamsId: 0, filePath: `309/0_takes001/${id}.mp4`, size: 100,
     containerFormat: 'isom', fileExt: 'mp4', videoCodec: 'avc1', audioCodec: 'mp4a', codecs: '', width: 640, height: 360,
     bitrate: 800, frameRate: 25, durationMs: 10_000, language: '', label: '', isDefault: false, tags: ['source'], status: 2,
-    version: 1, isOriginal: true, createdAt: NOW, updatedAt: NOW,
+    version: 1, isOriginal: true, createdAt: NOW, updatedAt: NOW, packagingRefusal: '', rotation: 0,
   });
   const register = (id: string) => ({ replaceFlavorIds: [], entryId: '0_takes001', status: 1, ifTakesContent: true, flavor: flavor(id),
     mediaType: 1, duration: 10, partnerId: 309, conversionProfileId: null, now: NOW + 1 });

@@ -191,7 +191,7 @@ t.test('SQLite and PostgreSQL list what the library holds, for every filter, ord
 
 /**
  * What migrations 12 and later changed, undone (src/catalog/migrations.ts): a catalog at version 11
- * is brought up to date by every one of them again (15 to 17 are undone too, or they would be made twice).
+ * is brought up to date by every one of them again (15 to 18 are undone too, or they would be made twice).
  */
 const BACK_TO_11 = [
   'ALTER TABLE entries DROP COLUMN conversion_profile_id',
@@ -200,6 +200,7 @@ const BACK_TO_11 = [
   'DROP TABLE ks_action_counts',
   'ALTER TABLE partners DROP COLUMN additional_admin_secrets',
   'ALTER TABLE flavor_assets DROP COLUMN packaging_refusal',
+  'ALTER TABLE flavor_assets DROP COLUMN rotation',
 ];
 
 t.test('migrations 12 to 14 on a catalog made before them (SQLite data directory and PostgreSQL)', async (t) => {

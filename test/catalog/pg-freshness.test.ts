@@ -59,7 +59,7 @@ t.test('a change through node A is seen by node B within one second', async (t) 
     id: '0_flav0001', entryId: '0_fresh001', partnerId: 700, flavorParamsId: 0, filePath: '700/0_fresh001/a.mp4', size: 1,
     containerFormat: 'isom', fileExt: 'mp4', videoCodec: '', audioCodec: '', codecs: '', width: 0, height: 0, bitrate: 1,
     frameRate: 0, durationMs: 0, language: '', label: '', isDefault: false, tags: [], status: 2, version: 1, isOriginal: true,
-    createdAt: NOW, updatedAt: NOW, packagingRefusal: '',
+    createdAt: NOW, updatedAt: NOW, packagingRefusal: '', rotation: 0,
   });
   t.match((await flavorChange).change, { key: '0_flav0001', entryId: '0_fresh001' });
   t.same((await b.listFlavors('0_fresh001')).map((f) => f.id), ['0_flav0001']);

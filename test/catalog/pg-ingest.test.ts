@@ -100,7 +100,7 @@ t.test('jobs and entries through the whole ingest store', async (t) => {
     id: flavorId, entryId, partnerId: 500, flavorParamsId: 0, filePath: `500/${entryId}/source.mp4`, size: 100,
     containerFormat: 'isom', fileExt: 'mp4', videoCodec: 'avc1', audioCodec: 'mp4a', codecs: '', width: 640, height: 360,
     bitrate: 800, frameRate: 25, durationMs: 10_000, language: '', label: '', isDefault: false, tags: ['source'], status: 2,
-    version: 1, isOriginal: true, createdAt: NOW, updatedAt: NOW, packagingRefusal: '',
+    version: 1, isOriginal: true, createdAt: NOW, updatedAt: NOW, packagingRefusal: '', rotation: 0,
   };
   const job = (await a.ingest.registerSource({
     newEntry: { id: entryId, partnerId: 500, name: 'up', status: 1, mediaType: 1, now: NOW }, replaceFlavorIds: [], entryId,

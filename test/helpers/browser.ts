@@ -133,6 +133,8 @@ export interface PlayResult {
   /** true when currentTime reached the target */
   reached: boolean;
   currentTime: number;
+  /** The picture as the browser shows it (videoWidth × videoHeight: a track's turn applied). */
+  videoSize: [width: number, height: number];
   errors: string[];
   events: string[];
   console: string[];
@@ -189,10 +191,10 @@ export async function playUntil(
     const state = await page.evaluate(() => {
       const st = (window as any).__state;
       const v = document.getElementById('v') as HTMLVideoElement;
-      return { currentTime: v.currentTime, errors: st.errors as string[], events: st.events as string[] };
+      return { currentTime: v.currentTime, videoSize: [v.videoWidth, v.videoHeight] as [number, number], errors: st.errors as string[], events: st.events as string[] };
     });
     reached = state.currentTime >= untilSec;
-    return { reached, currentTime: state.currentTime, errors: state.errors, events: state.events, console: consoleLines, failedRequests };
+    return { reached, currentTime: state.currentTime, videoSize: state.videoSize, errors: state.errors, events: state.events, console: consoleLines, failedRequests };
   } finally {
     await page.close();
   }

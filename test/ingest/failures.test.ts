@@ -183,11 +183,13 @@ t.test('a phone video recorded sideways (rotation metadata) comes out upright', 
   const r = spawnSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-y', '-i', plain, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', rotated], { encoding: 'utf8' });
   t.equal(r.status, 0, r.stderr);
   const added = await addSource(base, { partnerId: 309, file: rotated, entryId: '0_portrait' });
-  t.match(added.probe.video, { width: 360, height: 640 }, 'probed upright');
+  t.match(added.probe.video, { width: 360, height: 640, rotation: 270 }, 'probed upright, the turn clockwise (ffmpeg\'s rotate=90 is 90° counterclockwise)');
   const outcome = await runJob(base, added.jobId);
   t.equal(outcome.ok, true, outcome.error ?? '');
-  const sizes = (await catalog.listFlavors('0_portrait')).filter((f) => !f.isOriginal).map((f) => `${f.width}x${f.height}`).sort();
-  t.same(sizes, ['136x240', '202x360']);
+  const flavors = await catalog.listFlavors('0_portrait');
+  const sizes = flavors.filter((f) => !f.isOriginal).map((f) => `${f.width}x${f.height}/${f.rotation}`).sort();
+  t.same(sizes, ['136x240/0', '202x360/0'], 'the renditions are made upright: no turn');
+  t.same(flavors.filter((f) => f.isOriginal).map((f) => f.rotation), [270], 'the source, kept as it came, is turned');
 });
 
 t.test('the conversion profile decides the ladder', async (t) => {

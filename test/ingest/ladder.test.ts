@@ -17,7 +17,7 @@ const ladder = [fp(301961, 426, 240, 250), fp(301951, 640, 360, 500), fp(301971,
 const audioParams = [fp(301981, 0, 0, 0, 'audio_only,web,mbr')];
 const src = (w: number, h: number, audio = true, fps = 25): MediaProbe => ({
   formatName: 'mov,mp4,m4a,3gp,3g2,mj2', container: 'isom', durationSec: 10, sizeBytes: 1000, bitrateKbps: 1000,
-  video: w ? { codec: 'h264', width: w, height: h, frameRate: fps, bitrateKbps: 900, codecString: 'avc1.64001f' } : null,
+  video: w ? { codec: 'h264', width: w, height: h, frameRate: fps, bitrateKbps: 900, codecString: 'avc1.64001f', rotation: 0 } : null,
   audio: audio ? { codec: 'aac', channels: 2, sampleRate: 48000, bitrateKbps: 128, codecString: 'mp4a.40.2', language: '' } : null,
 });
 

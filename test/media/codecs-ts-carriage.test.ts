@@ -44,7 +44,7 @@ t.test('lists and names', async (t) => {
 });
 
 t.test('the delivery stage sends as fMP4 what MPEG-TS does not carry, and HEVC', async (t) => {
-  const f = (codecs: string, videoCodec = '', audioCodec = '') => ({ codecs, videoCodec, audioCodec });
+  const f = (codecs: string, videoCodec = '', audioCodec = '', rotation = 0) => ({ codecs, videoCodec, audioCodec, rotation });
   t.notOk(needsFmp4(f('avc1.64001f,mp4a.40.2', 'h264', 'aac')), 'H.264/AAC: TS, as before');
   t.notOk(needsFmp4(f('mp4a.40.2', '', 'aac')), 'AAC only: TS');
   t.notOk(needsFmp4(f('avc1.64001f,ac-3')), 'AC-3: TS');
@@ -63,4 +63,5 @@ t.test('the delivery stage sends as fMP4 what MPEG-TS does not carry, and HEVC',
   t.ok(needsFmp4(f('HVC1.1.6.L93.B0')), 'HEVC in capitals: fMP4');
   t.ok(needsFmp4(f('avc1.64001f,mp4a.a5')), 'AC-3 in an mp4a entry: fMP4 (TS would send it as AAC)');
   t.notOk(needsFmp4(f('avc1.64001f,MP4A.40.2')), 'AAC in capitals: TS');
+  for (const turn of [90, 180, 270]) t.ok(needsFmp4(f('avc1.64001f,mp4a.40.2', 'h264', 'aac', turn)), `H.264/AAC turned ${turn}°: fMP4 (TS has no place for the turn)`);
 });

@@ -39,10 +39,10 @@ const SQL = {
     thumbnail_file = COALESCE(@thumbnailFile, thumbnail_file), updated_at = @now, version = version + 1 WHERE id = @id`,
   insertFlavor: `INSERT INTO flavor_assets (id, entry_id, partner_id, flavor_params_id, file_path, size,
     container_format, file_ext, video_codec, audio_codec, codecs, width, height, bitrate, frame_rate, duration_ms, language,
-    label, is_default, tags, status, version, is_original, created_at, updated_at)
+    label, is_default, tags, status, version, is_original, created_at, updated_at, rotation)
     VALUES (@id, @entryId, @partnerId, @flavorParamsId, @filePath, @size, @containerFormat, @fileExt, @videoCodec, @audioCodec,
     @codecs, @width, @height, @bitrate, @frameRate, @durationMs, @language, @label, @isDefault, @tags, @status, @version,
-    @isOriginal, @createdAt, @updatedAt)`,
+    @isOriginal, @createdAt, @updatedAt, @rotation)`,
   setEntrySource: 'UPDATE entries SET media_type = @mediaType, duration = @duration WHERE id = @id',
   insertJob: `INSERT INTO ingest_jobs (entry_id, partner_id, conversion_profile_id, state, attempts, owner_token, owner_pid,
     lease_until, created_at, updated_at)
