@@ -75,8 +75,9 @@ export interface LibFlavor {
   frameRate?: number; durationMs?: number; language?: string; label?: string; isDefault?: boolean; tags?: string;
   status?: number; version?: number; isOriginal?: boolean;
   /**
-   * Degrees clockwise the picture is turned for display (0, 90, 180, 270): read from the file with
-   * the other facts when one of FACT_FIELDS is left out, else 0 unless given.
+   * Degrees clockwise the file's track matrix turns the picture for display (0, 90, 180, 270): it
+   * records the file's turn, and turns nothing. Read from the file with the other facts when one of
+   * FACT_FIELDS is left out (the file's then, whatever is given), else this, else 0.
    */
   rotation?: number;
   /** Copies on external storages: { storageProfileId: path }. */
@@ -690,6 +691,11 @@ export async function importLibrary(
             let read = factsOfFile.get(f.file);
             if (read === undefined) factsOfFile.set(f.file, (read = await readMediaFacts(sourceOf(f), maxMoovBytes)));
             if (read.facts) plan.facts.set(f, read.facts);
+            // the turn players apply is the file's own (fMP4 carries its matrix): a given one that
+            // differs would only choose the wrong container and mislabel the picture
+            if (read.facts && typeof f.rotation === 'number' && f.rotation !== read.facts.rotation) {
+              warnings.push(`entries[${start + k}] (${e.id}) flavor ${f.id} (${f.file}): rotation ${f.rotation} given, but the file's track matrix turns its picture ${read.facts.rotation}°: ${read.facts.rotation} kept`);
+            }
             if (read.refused) {
               plan.refusals.set(f, read.refused);
               warnings.push(`entries[${start + k}] (${e.id}) flavor ${f.id} (${f.file}): not packaged for HLS, DASH or Smooth Streaming, only served as a file: ${read.refused}`);
@@ -1032,7 +1038,7 @@ function* libraryWrites(lib: LibraryFile, now: number, rel: (e: LibEntry, f: str
         // as Kaltura's flavor assets take their params' tags when they are made
         is_default: !!f.isDefault, tags: f.tags ?? plan.paramsTags.get(f.flavorParamsId) ?? '', status: f.status ?? 2, version: plan.flavorVersions.get(f) ?? f.version ?? 1,
         is_original: f.isOriginal ?? f.flavorParamsId === 0, created_at: now, updated_at: now,
-        packaging_refusal: plan.refusals.get(f) ?? '', rotation: f.rotation ?? told(f)?.rotation ?? 0,
+        packaging_refusal: plan.refusals.get(f) ?? '', rotation: told(f)?.rotation ?? f.rotation ?? 0,
       });
       for (const [sid, path] of Object.entries(f.remoteFiles ?? {})) {
         upsert('remote_files', { flavor_asset_id: f.id, storage_profile_id: Number(sid), path });

@@ -84,10 +84,14 @@ export async function mediaUrls(
   const opts: UrlOptions = {
     entry, protocol: req.protocol, baseUrl: env.baseUrl, seekFrom: req.seekFrom, clipTo: input.clipTo, playbackRate: req.playbackRate,
     tracks: req.tracks, downloadName: input.download ? await downloadFileName(entry, flavors[0], catalog) : null,
-    sequence: null, disableCaptions: req.disableCaptions, defaultAudioLang: req.defaultAudioLang,
+    sequence: null, sequenceFlavors: [], disableCaptions: req.disableCaptions, defaultAudioLang: req.defaultAudioLang,
   };
   if (sequence.length) {
     opts.sequence = sequence.map((e) => e.id);
+    const params = new Set(flavors.map((f) => f.flavorParamsId));
+    for (const e of sequence) {
+      if (e.id !== entry.id) opts.sequenceFlavors.push(...(await catalog.listFlavors(e.id)).filter((f) => params.has(f.flavorParamsId)));
+    }
     durationSec = sequence.reduce((sum, e) => sum + e.duration, 0);
     note('selection', `sequence of ${sequence.length} entr${sequence.length === 1 ? 'y' : 'ies'}: ${opts.sequence.join(', ')}; flavors matched by params ids`);
   }

@@ -30,6 +30,11 @@ export interface UrlOptions {
   downloadName: string | null;
   /** sequence/{ids}: entries played one after another, flavors matched by flavor params. */
   sequence: string[] | null;
+  /**
+   * The flavors of a sequence's other entries that play under the chosen flavors' params: what
+   * they carry chooses HLS's container too (needsFmp4), as the main entry's flavors do.
+   */
+  sequenceFlavors: FlavorAsset[];
   /** disableCaptions: the packager's manifests (DASH, MSS, the HLS master it writes) leave the captions out. */
   disableCaptions: boolean;
   /** defaultAudioLang: the audio the packager's manifests mark as the default (a language code or name). */
@@ -191,7 +196,7 @@ export function flavorUrls(
   external: { storage: StorageProfile; paths: string[] } | null,
 ): string[] {
   if (external) return externalUrls(external.paths, profile, external.storage, o.protocol);
-  const fmp4 = flavors.some(needsFmp4);
+  const fmp4 = flavors.some(needsFmp4) || o.sequenceFlavors.some(needsFmp4);
   if (profile.type === ProfileType.VOD_PACKAGER_HLS || profile.type === ProfileType.APPLE_HTTP) {
     return flavors.map((f) => packagerHlsIndexUrl(f, profile, o, fmp4));
   }

@@ -7,7 +7,7 @@
 import { CODEC_NAMES } from './codecs.js';
 import { MediaError } from './errors.js';
 import { readMediaIndex } from './mp4/reader.js';
-import { audioTrack, videoTrack, type TrackIndex } from './mp4/index-types.js';
+import { audioTrack, rotationOf, shownSize, videoTrack, type TrackIndex } from './mp4/index-types.js';
 
 export interface MediaFacts {
   codecs: string;
@@ -54,35 +54,18 @@ async function factsOf(path: string, maxMoovBytes: number): Promise<MediaFacts> 
   const v = videoTrack(index);
   const a = audioTrack(index);
   const durationMs = Math.round(index.durationMs);
-  const rotation = v ? rotationOf(v.matrix) : 0;
-  const sideways = rotation === 90 || rotation === 270;
+  const shown = v ? shownSize(v) : { width: 0, height: 0 };
   return {
     codecs: [v?.codecString, a?.codecString].filter(Boolean).join(','),
     videoCodec: v ? CODEC_NAMES[v.format] ?? v.format : '',
     audioCodec: a ? audioCodecName(a) : '',
     durationMs,
-    width: (sideways ? v?.height : v?.width) ?? 0,
-    height: (sideways ? v?.width : v?.height) ?? 0,
-    rotation,
+    width: shown.width,
+    height: shown.height,
+    rotation: v ? rotationOf(v.matrix) : 0,
     frameRate: v ? frameRate(v) : 0,
     bitrate: durationMs > 0 ? Math.round((index.fileSize * 8) / durationMs) : 0,
   };
-}
-
-/**
- * The turn of a track matrix (ISO/IEC 14496-12 tkhd: a, b, u, c, d, v, x, y, w; a to d in 16.16
- * fixed point), to the nearest quarter, in degrees clockwise on screen: a point (1, 0) goes to
- * (a, b), and y grows downwards. A phone held upright records 90 (or 270 held the other way);
- * identity, and a matrix of anything but a turn (a scale alone), is 0.
- */
-export function rotationOf(matrix: Uint8Array): number {
-  if (matrix.length < 36) return 0;
-  const view = new DataView(matrix.buffer, matrix.byteOffset, matrix.byteLength);
-  const a = view.getInt32(0);
-  const b = view.getInt32(4);
-  if (a === 0 && b === 0) return 0;
-  const quarters = Math.round(Math.atan2(b, a) / (Math.PI / 2));
-  return ((quarters % 4) + 4) % 4 * 90;
 }
 
 /** MP3 may travel in an `mp4a` sample entry too (esds object type 0x6b or 0x69: mp4a.6b, mp4a.69). */

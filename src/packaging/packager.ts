@@ -10,7 +10,7 @@ import { DeliveryError } from '../errors.js';
 import { languageCode, languageCode3, namesAudioTrack } from '../catalog/languages.js';
 import type { MediaStore } from '../storage/media-store.js';
 import { clearSegmentCache, keptBody, leaseFor, type MediaBody } from '../media/body.js';
-import type { MediaIndex } from '../media/mp4/index-types.js';
+import { shownSize, type MediaIndex } from '../media/mp4/index-types.js';
 import { captionText, captionToTtml, captionToWebVtt } from '../media/captions.js';
 import { buildMpd } from '../media/dash/mpd.js';
 import { initSegment, keyFrameFragments, mediaSegment } from '../media/fmp4/writer.js';
@@ -225,8 +225,9 @@ async function rendition(f: number, sources: Source[], deps: PackagerDeps, polic
     clips,
     hasVideo: !!first.video,
     hasAudio: !!first.audio,
-    width: first.video?.track.width || fl.width,
-    height: first.video?.track.height || fl.height,
+    // the picture as shown (HLS RESOLUTION, DASH @width): a phone's turned picture taller than wide
+    width: (first.video && shownSize(first.video.track).width) || fl.width,
+    height: (first.video && shownSize(first.video.track).height) || fl.height,
     frameRate: fl.frameRate,
     language: langCode(fl.language, audioLang && audioLang !== 'und' ? langCode(audioLang, audioLang) : ''),
     label: fl.label || fl.language,

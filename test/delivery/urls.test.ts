@@ -14,7 +14,7 @@ const [f3gp, f240, f360, , f720] = await catalog.listFlavors('1_rcit0qgs');
 const profiles = Object.fromEntries((await catalog.listDeliveryProfiles()).map((p) => [p.id, p])) as Record<number, DeliveryProfile>;
 const BASE = 'http://127.0.0.1:8080';
 const opts = (over: Partial<UrlOptions> = {}): UrlOptions => ({
-  entry, protocol: 'http', baseUrl: BASE, seekFrom: -1, clipTo: 0, playbackRate: 0, tracks: '', downloadName: null, sequence: null, disableCaptions: false, defaultAudioLang: null, ...over,
+  entry, protocol: 'http', baseUrl: BASE, seekFrom: -1, clipTo: 0, playbackRate: 0, tracks: '', downloadName: null, sequence: null, sequenceFlavors: [], disableCaptions: false, defaultAudioLang: null, ...over,
 });
 const SF = '/p/309/sp/30900/serveFlavor/entryId/1_rcit0qgs';
 

@@ -47,9 +47,12 @@ t.test('a turned flavor: read at import, its HLS as fMP4, upright in hls.js and 
       entry('1_phonegiv', [flavor('1_phonegvf', 'phone.mp4', { ...GIVEN, rotation: 270 })]),
       // every fact given but the turn: the file is not read, and nothing says it is turned
       entry('1_phonenot', [flavor('1_phonentf', 'phone.mp4', GIVEN)]),
+      // a turn given that the file, read, contradicts: the file's is kept, and said
+      entry('1_phonewrg', [flavor('1_phonewrf', 'phone.mp4', { rotation: 0 })]),
     ],
   }));
-  await importLibrary(s.app.catalog, library, mediaDir, s.config.mediaRoot);
+  const { warnings } = await importLibrary(s.app.catalog, library, mediaDir, s.config.mediaRoot);
+  t.same(warnings, ['entries[4] (1_phonewrg) flavor 1_phonewrf (phone.mp4): rotation 0 given, but the file\'s track matrix turns its picture 270°: 270 kept'], 'one warning: the contradicted turn');
   const recorded = async (id: string) => {
     const [f] = await s.app.catalog.listFlavors(id);
     return { rotation: f.rotation, size: `${f.width}x${f.height}` };
@@ -58,6 +61,7 @@ t.test('a turned flavor: read at import, its HLS as fMP4, upright in hls.js and 
   t.same(await recorded('1_upright0'), { rotation: 0, size: '320x180' }, 'the upright one: no turn');
   t.same(await recorded('1_phonegiv'), { rotation: 270, size: '180x320' }, 'given in the library');
   t.same(await recorded('1_phonenot'), { rotation: 0, size: '180x320' }, 'not given, file not read: none');
+  t.same(await recorded('1_phonewrg'), { rotation: 270, size: '180x320' }, 'the file\'s turn over a wrong one given');
 
   const pm = (id: string, format: string, file: string) => `${s.url}/p/309/sp/30900/playManifest/entryId/${id}/format/${format}/protocol/http/${file}`;
   const master = async (id: string) => {
@@ -73,9 +77,24 @@ t.test('a turned flavor: read at import, its HLS as fMP4, upright in hls.js and 
   t.match(upright, /RESOLUTION=320x180/);
   t.notMatch(upright, /container\/fmp4/, 'the upright entry stays MPEG-TS');
 
-  // the packager master delivery profile 1006 redirects to: the same choice
+  // the packager master delivery profile 1006 redirects to: the same choice, the picture as shown
   const p1006 = await fetch(`${s.url}/p/309/sp/30900/playManifest/entryId/1_phone000/format/applehttp/protocol/http/deliveryProfileId/1006/a.m3u8`, { redirect: 'manual' });
-  t.match(p1006.headers.get('location') ?? await p1006.text(), /\/hls\/container\/fmp4\//, 'delivery profile 1006: the fMP4 packager master');
+  const packagerMaster = p1006.headers.get('location') ?? '';
+  t.match(packagerMaster, /\/hls\/container\/fmp4\//, 'delivery profile 1006: the fMP4 packager master');
+  const written = await (await fetch(packagerMaster)).text();
+  t.match(written, /#EXT-X-STREAM-INF:[^\n]*RESOLUTION=180x320/, 'the packager\'s master: RESOLUTION as shown');
+  t.notMatch(written, /RESOLUTION=320x180/, 'nowhere as stored (its I-frame line neither)');
+  const mpdUrl = (await fetch(pm('1_phone000', 'mpegdash', 'a.mpd'), { redirect: 'manual' })).headers.get('location') ?? '';
+  const mpd = await (await fetch(mpdUrl)).text();
+  t.match(mpd, /<Representation [^>]*width="180" height="320"/, 'the MPD: @width and @height as shown');
+  t.match(mpd, /maxWidth="180" maxHeight="320"/, 'and the adaptation set\'s bounds');
+
+  // a sequence: an upright main entry followed by the phone's plays as fMP4 too
+  const sequence = await (await fetch(`${s.url}/p/309/sp/30900/playManifest/entryId/1_upright0/format/applehttp/protocol/http/sequence/1_upright0,1_phone000/a.m3u8`)).text();
+  t.match(sequence, /\/hls\/container\/fmp4\/\S+\/sequence\/1_upright0,1_phone000\//, 'a sequence with a turned entry: fMP4');
+  const uprightSequence = await (await fetch(`${s.url}/p/309/sp/30900/playManifest/entryId/1_upright0/format/applehttp/protocol/http/sequence/1_upright0,1_upright0/a.m3u8`)).text();
+  t.match(uprightSequence, /\/sequence\/1_upright0,1_upright0\//);
+  t.notMatch(uprightSequence, /container\/fmp4/, 'one of upright entries: MPEG-TS');
 
   const browser = await launchBrowser(t);
   const page = await startPlayerPageServer(t);

@@ -13,7 +13,8 @@ import { buildTimeline, flatPolicy } from '../../src/media/segment.js';
 import { initSegment, mediaSegment } from '../../src/media/fmp4/writer.js';
 import { planClippedMp4 } from '../../src/media/progressive.js';
 import { readBody } from '../../src/media/body.js';
-import { mediaFacts, rotationOf } from '../../src/media/facts.js';
+import { mediaFacts } from '../../src/media/facts.js';
+import { rotationOf } from '../../src/media/mp4/index-types.js';
 import { requireCommands } from '../helpers/system.js';
 
 const BIG = { maxMoovBytes: 64 << 20 };

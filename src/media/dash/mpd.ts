@@ -11,7 +11,7 @@ import { isCommonEncryption, type Encryption } from '../crypto/encryption.js';
 import { mpdContentProtection, mpdNamespaces } from '../crypto/signalling.js';
 import { MediaError } from '../errors.js';
 import { type Presentation, type Rendition, averageBandwidth, codecsOf, totalDurationMs } from '../presentation.js';
-import { dtsAt } from '../mp4/index-types.js';
+import { dtsAt, rotationOf, shownSize } from '../mp4/index-types.js';
 import type { Timeline, TrackTiming } from '../segment.js';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -95,7 +95,11 @@ export function buildMpd(p: Presentation, encryption?: Encryption, base = ''): s
         const tl = r.clips[c];
         if (!tl.video) continue;
         const tr = tl.video.track;
-        out.push(`<Representation id="f${r.f}-v1" bandwidth="${averageBandwidth([tl], true, false, 'samples')}" codecs="${esc(codecsOf(tl, true, false))}" width="${tr.width || r.width}" height="${tr.height || r.height}"${r.frameRate ? ` frameRate="${frameRateOf(r.frameRate)}"` : ''} sar="${ratio(tr.sar)}">`);
+        // the picture as shown, on its own grid: a track its matrix turns a quarter has its sides
+        // (and its samples' aspect) exchanged, as the player shows it
+        const shown = shownSize(tr);
+        const sar: [number, number] = rotationOf(tr.matrix) % 180 === 90 ? [tr.sar[1], tr.sar[0]] : tr.sar;
+        out.push(`<Representation id="f${r.f}-v1" bandwidth="${averageBandwidth([tl], true, false, 'samples')}" codecs="${esc(codecsOf(tl, true, false))}" width="${shown.width || r.width}" height="${shown.height || r.height}"${r.frameRate ? ` frameRate="${frameRateOf(r.frameRate)}"` : ''} sar="${ratio(sar)}">`);
         out.push(`<SegmentTemplate timescale="${tr.timescale}" initialization="${tpl(init(r.f, 'v1'))}" media="${tpl(`fragment-$Number$-f${r.f}-v1.m4s`)}" startNumber="${firstNumber(r, c)}"><SegmentTimeline>${timelineXml(tl, tl.video, 'video')}</SegmentTimeline></SegmentTemplate>`);
         out.push('</Representation>');
       }

@@ -204,5 +204,26 @@ export function firstSampleFrom(t: TrackIndex, time: number, shift = 0): number 
   return r.first[run] + a;
 }
 
+/**
+ * The turn of a track matrix (ISO/IEC 14496-12 tkhd: a, b, u, c, d, v, x, y, w; a to d in 16.16
+ * fixed point), to the nearest quarter, in degrees clockwise on screen: a point (1, 0) goes to
+ * (a, b), and y grows downwards. A phone held upright records 90 (or 270 held the other way);
+ * identity, and a matrix of anything but a turn (a scale alone), is 0.
+ */
+export function rotationOf(matrix: Uint8Array): number {
+  if (matrix.length < 36) return 0;
+  const view = new DataView(matrix.buffer, matrix.byteOffset, matrix.byteLength);
+  const a = view.getInt32(0);
+  const b = view.getInt32(4);
+  if (a === 0 && b === 0) return 0;
+  const quarters = Math.round(Math.atan2(b, a) / (Math.PI / 2));
+  return ((quarters % 4) + 4) % 4 * 90;
+}
+
+/** A video track's picture as shown: its sides exchanged when its matrix turns it a quarter. */
+export function shownSize(t: Pick<TrackIndex, 'width' | 'height' | 'matrix'>): { width: number; height: number } {
+  return rotationOf(t.matrix) % 180 === 90 ? { width: t.height, height: t.width } : { width: t.width, height: t.height };
+}
+
 export const videoTrack = (m: MediaIndex): TrackIndex | undefined => m.tracks.find((t) => t.kind === 'video');
 export const audioTrack = (m: MediaIndex): TrackIndex | undefined => m.tracks.find((t) => t.kind === 'audio');
