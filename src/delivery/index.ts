@@ -8,7 +8,7 @@ import type { AccessDecision } from '../access/types.js';
 import type { PlayRequest } from '../request/play-request.js';
 import { fail } from '../errors.js';
 import { resolveDeliveryProfile } from './profiles.js';
-import { ProfileType, downloadFileName, flavorUrls, profileBase, subtitlePlaylists, type UrlOptions } from './urls.js';
+import { HLS_CONTAINER_TYPES, ProfileType, downloadFileName, flavorUrls, profileBase, subtitlePlaylists, whyFmp4, type UrlOptions } from './urls.js';
 import { tokenizeUrls } from './tokenizers/index.js';
 import { TokenizerError, bool } from './tokenizers/common.js';
 import { signMediaUrl } from './tokenizers/kaltura.js';
@@ -101,6 +101,13 @@ export async function mediaUrls(
     ? { storage, paths: (await Promise.all(flavors.map((f) => catalog.listRemoteFiles(f.id)))).map((files) => files.find((r) => r.storageProfileId === storage.id)?.path ?? '') }
     : null;
   if (storage) note('delivery', `files served from external storage ${storage.id} (${storage.name})`);
+  if (!storage && HLS_CONTAINER_TYPES.has(chosen.profile.type)) {
+    const fmp4For = [...flavors, ...opts.sequenceFlavors].map((f) => [f, whyFmp4(f)] as const).find(([, why]) => why !== null);
+    if (fmp4For) {
+      const [f, why] = fmp4For;
+      note('delivery', `HLS as fMP4 (/container/fmp4/): flavor ${f.id}${f.entryId === entry.id ? '' : ` of entry ${f.entryId}`} plays, and ${why}`);
+    }
+  }
   return { urls: flavorUrls(flavors, chosen.profile, opts, external), durationSec };
 }
 

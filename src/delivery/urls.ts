@@ -180,11 +180,20 @@ export function externalUrls(paths: string[], profile: DeliveryProfile, storage:
  * And a turned picture (a phone's portrait video stored landscape): MPEG-TS has no place for the
  * turn, so players show it on its side, where fMP4's init segment keeps the track's matrix.
  */
-export function needsFmp4(f: Pick<FlavorAsset, 'codecs' | 'videoCodec' | 'audioCodec' | 'rotation'>): boolean {
-  if (f.rotation !== 0) return true;
-  if (/^(h265|hevc)/i.test(f.videoCodec) || /(^|,)\s*(hvc1|hev1)/i.test(f.codecs)) return true;
-  return !tsCarriesCodecs(f.codecs) || !tsCarriesCodecName(f.videoCodec) || !tsCarriesCodecName(f.audioCodec);
+export const needsFmp4 = (f: Pick<FlavorAsset, 'codecs' | 'videoCodec' | 'audioCodec' | 'rotation'>): boolean => whyFmp4(f) !== null;
+
+/** needsFmp4's reason, for the decision trace; null when MPEG-TS carries the flavor as it is. */
+export function whyFmp4(f: Pick<FlavorAsset, 'codecs' | 'videoCodec' | 'audioCodec' | 'rotation'>): string | null {
+  if (f.rotation !== 0) return `its picture is turned ${f.rotation}°, which MPEG-TS cannot carry`;
+  if (/^(h265|hevc)/i.test(f.videoCodec) || /(^|,)\s*(hvc1|hev1)/i.test(f.codecs)) return 'it is HEVC, which Apple plays from fMP4 only';
+  if (!tsCarriesCodecs(f.codecs) || !tsCarriesCodecName(f.videoCodec) || !tsCarriesCodecName(f.audioCodec)) {
+    return `MPEG-TS cannot carry its codecs (${[f.codecs, f.videoCodec, f.audioCodec].filter(Boolean).join(', ')})`;
+  }
+  return null;
 }
+
+/** The profiles whose HLS URLs name their container: MPEG-TS, or fMP4 with /container/fmp4/ (needsFmp4). */
+export const HLS_CONTAINER_TYPES: ReadonlySet<number> = new Set([ProfileType.VOD_PACKAGER_HLS, ProfileType.APPLE_HTTP, ProfileType.VOD_PACKAGER_HLS_MANIFEST]);
 
 /**
  * The media URLs of a playManifest answer, in the layout of the chosen profile: per-flavor HLS
@@ -196,12 +205,12 @@ export function flavorUrls(
   external: { storage: StorageProfile; paths: string[] } | null,
 ): string[] {
   if (external) return externalUrls(external.paths, profile, external.storage, o.protocol);
-  const fmp4 = flavors.some(needsFmp4) || o.sequenceFlavors.some(needsFmp4);
+  const fmp4 = HLS_CONTAINER_TYPES.has(profile.type) && (flavors.some(needsFmp4) || o.sequenceFlavors.some(needsFmp4));
   if (profile.type === ProfileType.VOD_PACKAGER_HLS || profile.type === ProfileType.APPLE_HTTP) {
     return flavors.map((f) => packagerHlsIndexUrl(f, profile, o, fmp4));
   }
   if (PACKAGER_TYPES.has(profile.type)) {
-    return [packagerManifestUrl(flavors, profile, o, fmp4 && profile.type === ProfileType.VOD_PACKAGER_HLS_MANIFEST)];
+    return [packagerManifestUrl(flavors, profile, o, fmp4)];
   }
   return flavors.map((f) => progressiveUrl(f, profile, o));
 }

@@ -96,6 +96,19 @@ t.test('a turned flavor: read at import, its HLS as fMP4, upright in hls.js and 
   t.match(uprightSequence, /\/sequence\/1_upright0,1_upright0\//);
   t.notMatch(uprightSequence, /container\/fmp4/, 'one of upright entries: MPEG-TS');
 
+  // the console's "Why?" says why
+  const login = await fetch(`${s.url}/console/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ partnerId: 309, secret: 'sample-admin-secret-309' }) });
+  const { ks } = await login.json() as { ks: string };
+  const why = async (url: string) => {
+    const r = await fetch(`${s.url}/console/api/trace`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-kaltura-ks': ks }, body: JSON.stringify({ url }) });
+    return JSON.stringify((await r.json() as { trace: unknown }).trace);
+  };
+  t.match(await why('/p/309/sp/30900/playManifest/entryId/1_phone000/format/applehttp/protocol/http/a.m3u8'),
+    /HLS as fMP4 \(\/container\/fmp4\/\): flavor 1_phonefl0 plays, and its picture is turned 270°, which MPEG-TS cannot carry/, 'the trace names the turned flavor');
+  t.match(await why('/p/309/sp/30900/playManifest/entryId/1_upright0/format/applehttp/protocol/http/sequence/1_upright0,1_phone000/a.m3u8'),
+    /flavor 1_phonefl0 of entry 1_phone000 plays, and its picture is turned 270°/, 'in a sequence, with its entry');
+  t.notMatch(await why('/p/309/sp/30900/playManifest/entryId/1_upright0/format/applehttp/protocol/http/a.m3u8'), /HLS as fMP4/, 'none for an upright entry');
+
   const browser = await launchBrowser(t);
   const page = await startPlayerPageServer(t);
   const cases: [string, PlayerKind, string, [number, number]][] = [

@@ -5,7 +5,7 @@ import t from 'tap';
 import { tsCarriesCodec, tsCarriesCodecName, tsCarriesCodecs, TS_AUDIO_ENTRIES, TS_VIDEO_ENTRIES } from '../../src/media/codecs.js';
 import { tsCarries } from '../../src/media/ts/writer.js';
 import type { Timeline } from '../../src/media/segment.js';
-import { needsFmp4 } from '../../src/delivery/urls.js';
+import { needsFmp4, whyFmp4 } from '../../src/delivery/urls.js';
 
 // sample entries and the codec strings the MP4 reader gives them
 const VIDEO: Array<[string, string]> = [
@@ -64,4 +64,9 @@ t.test('the delivery stage sends as fMP4 what MPEG-TS does not carry, and HEVC',
   t.ok(needsFmp4(f('avc1.64001f,mp4a.a5')), 'AC-3 in an mp4a entry: fMP4 (TS would send it as AAC)');
   t.notOk(needsFmp4(f('avc1.64001f,MP4A.40.2')), 'AAC in capitals: TS');
   for (const turn of [90, 180, 270]) t.ok(needsFmp4(f('avc1.64001f,mp4a.40.2', 'h264', 'aac', turn)), `H.264/AAC turned ${turn}°: fMP4 (TS has no place for the turn)`);
+  // the reason the decision trace gives
+  t.equal(whyFmp4(f('avc1.64001f,mp4a.40.2', 'h264', 'aac')), null);
+  t.equal(whyFmp4(f('avc1.64001f,mp4a.40.2', 'h264', 'aac', 90)), 'its picture is turned 90°, which MPEG-TS cannot carry');
+  t.equal(whyFmp4(f('hvc1.1.6.L93.B0,mp4a.40.2', 'h265', 'aac')), 'it is HEVC, which Apple plays from fMP4 only');
+  t.equal(whyFmp4(f('vp09.00.10.08,opus', 'vp9', 'opus')), 'MPEG-TS cannot carry its codecs (vp09.00.10.08,opus, vp9, opus)');
 });
