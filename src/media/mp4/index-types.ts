@@ -208,7 +208,9 @@ export function firstSampleFrom(t: TrackIndex, time: number, shift = 0): number 
  * The turn of a track matrix (ISO/IEC 14496-12 tkhd: a, b, u, c, d, v, x, y, w; a to d in 16.16
  * fixed point), to the nearest quarter, in degrees clockwise on screen: a point (1, 0) goes to
  * (a, b), and y grows downwards. A phone held upright records 90 (or 270 held the other way);
- * identity, and a matrix of anything but a turn (a scale alone), is 0.
+ * identity, and a scale alone, is 0. A mirroring matrix (rare) is counted by where (1, 0) goes
+ * too: a left-right mirror as 180, which is not what it shows, but it still leaves MPEG-TS for
+ * fMP4, which keeps the matrix.
  */
 export function rotationOf(matrix: Uint8Array): number {
   if (matrix.length < 36) return 0;
