@@ -149,7 +149,7 @@ function selectEntry(id) {
   $('#entry-card').hidden = false;
   $('#entry-title').textContent = `${e.id}: ${e.name} (type ${e.type}, mediaType ${e.mediaType}, ${statusText(e)}, ${e.duration} s)`;
   $('#flavors tbody').replaceChildren(...e.flavors.map((f) => el('tr', {},
-    el('td', {}, el('code', {}, f.id)), el('td', {}, `${f.flavorParamsId} ${f.paramsName}`), el('td', {}, f.width ? `${f.width}x${f.height}${f.rotation ? `, turned ${f.rotation}°` : ''}` : f.packagingRefusal ? '?' : 'audio'),
+    el('td', {}, el('code', {}, f.id)), el('td', {}, `${f.flavorParamsId} ${f.paramsName}`), el('td', {}, f.width ? `${f.width}x${f.height}${f.rotation ? `, turned ${f.rotation}° clockwise` : ''}` : f.packagingRefusal ? '?' : 'audio'),
     el('td', {}, f.bitrate), el('td', {}, f.codecs || f.fileExt), el('td', {}, f.language), el('td', {}, f.tags.join(',')),
     // a file the packager refuses (src/selection/flavors.ts leaves it out of HLS, DASH and Smooth Streaming): said, with why
     el('td', f.packagingRefusal ? { title: f.packagingRefusal } : {}, `${f.status === 2 ? 'ready' : f.status}${f.packagingRefusal ? `, a file only: not packaged (${f.packagingRefusal})` : ''}`))));

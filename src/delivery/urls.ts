@@ -184,7 +184,7 @@ export const needsFmp4 = (f: Pick<FlavorAsset, 'codecs' | 'videoCodec' | 'audioC
 
 /** needsFmp4's reason, for the decision trace; null when MPEG-TS carries the flavor as it is. */
 export function whyFmp4(f: Pick<FlavorAsset, 'codecs' | 'videoCodec' | 'audioCodec' | 'rotation'>): string | null {
-  if (f.rotation !== 0) return `its picture is turned ${f.rotation}°, which MPEG-TS cannot carry`;
+  if (f.rotation !== 0) return `its picture is turned ${f.rotation}° clockwise, which MPEG-TS cannot carry`;
   if (/^(h265|hevc)/i.test(f.videoCodec) || /(^|,)\s*(hvc1|hev1)/i.test(f.codecs)) return 'it is HEVC, which Apple plays from fMP4 only';
   if (!tsCarriesCodecs(f.codecs) || !tsCarriesCodecName(f.videoCodec) || !tsCarriesCodecName(f.audioCodec)) {
     return `MPEG-TS cannot carry its codecs (${[f.codecs, f.videoCodec, f.audioCodec].filter(Boolean).join(', ')})`;

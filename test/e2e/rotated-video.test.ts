@@ -95,6 +95,12 @@ t.test('a turned flavor: read at import, its HLS as fMP4, upright in hls.js and 
   const uprightSequence = await (await fetch(`${s.url}/p/309/sp/30900/playManifest/entryId/1_upright0/format/applehttp/protocol/http/sequence/1_upright0,1_upright0/a.m3u8`)).text();
   t.match(uprightSequence, /\/sequence\/1_upright0,1_upright0\//);
   t.notMatch(uprightSequence, /container\/fmp4/, 'one of upright entries: MPEG-TS');
+  // its MPD: each period's bounds are its own entry's picture
+  const seqMpdUrl = (await fetch(`${s.url}/p/309/sp/30900/playManifest/entryId/1_upright0/format/mpegdash/protocol/http/sequence/1_upright0,1_phone000/a.mpd`, { redirect: 'manual' })).headers.get('location') ?? '';
+  const periods = (await (await fetch(seqMpdUrl)).text()).split('<Period ').slice(1);
+  t.equal(periods.length, 2, 'a period per entry');
+  t.match(periods[0], /contentType="video"[^>]*maxWidth="320" maxHeight="180"[\s\S]*width="320" height="180"/, 'the upright entry\'s period');
+  t.match(periods[1], /contentType="video"[^>]*maxWidth="180" maxHeight="320"[\s\S]*width="180" height="320"/, 'the phone\'s period: its own bounds');
 
   // the console's "Why?" says why
   const login = await fetch(`${s.url}/console/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ partnerId: 309, secret: 'sample-admin-secret-309' }) });
@@ -104,9 +110,9 @@ t.test('a turned flavor: read at import, its HLS as fMP4, upright in hls.js and 
     return JSON.stringify((await r.json() as { trace: unknown }).trace);
   };
   t.match(await why('/p/309/sp/30900/playManifest/entryId/1_phone000/format/applehttp/protocol/http/a.m3u8'),
-    /HLS as fMP4 \(\/container\/fmp4\/\): flavor 1_phonefl0 plays, and its picture is turned 270°, which MPEG-TS cannot carry/, 'the trace names the turned flavor');
+    /HLS as fMP4 \(\/container\/fmp4\/\): flavor 1_phonefl0 plays, and its picture is turned 270° clockwise, which MPEG-TS cannot carry/, 'the trace names the turned flavor');
   t.match(await why('/p/309/sp/30900/playManifest/entryId/1_upright0/format/applehttp/protocol/http/sequence/1_upright0,1_phone000/a.m3u8'),
-    /flavor 1_phonefl0 of entry 1_phone000 plays, and its picture is turned 270°/, 'in a sequence, with its entry');
+    /flavor 1_phonefl0 of entry 1_phone000 plays, and its picture is turned 270° clockwise/, 'in a sequence, with its entry');
   t.notMatch(await why('/p/309/sp/30900/playManifest/entryId/1_upright0/format/applehttp/protocol/http/a.m3u8'), /HLS as fMP4/, 'none for an upright entry');
 
   const browser = await launchBrowser(t);

@@ -66,7 +66,7 @@ t.test('the delivery stage sends as fMP4 what MPEG-TS does not carry, and HEVC',
   for (const turn of [90, 180, 270]) t.ok(needsFmp4(f('avc1.64001f,mp4a.40.2', 'h264', 'aac', turn)), `H.264/AAC turned ${turn}°: fMP4 (TS has no place for the turn)`);
   // the reason the decision trace gives
   t.equal(whyFmp4(f('avc1.64001f,mp4a.40.2', 'h264', 'aac')), null);
-  t.equal(whyFmp4(f('avc1.64001f,mp4a.40.2', 'h264', 'aac', 90)), 'its picture is turned 90°, which MPEG-TS cannot carry');
+  t.equal(whyFmp4(f('avc1.64001f,mp4a.40.2', 'h264', 'aac', 90)), 'its picture is turned 90° clockwise, which MPEG-TS cannot carry');
   t.equal(whyFmp4(f('hvc1.1.6.L93.B0,mp4a.40.2', 'h265', 'aac')), 'it is HEVC, which Apple plays from fMP4 only');
   t.equal(whyFmp4(f('vp09.00.10.08,opus', 'vp9', 'opus')), 'MPEG-TS cannot carry its codecs (vp09.00.10.08,opus, vp9, opus)');
 });

@@ -87,8 +87,10 @@ export function buildMpd(p: Presentation, encryption?: Encryption, base = ''): s
     out.push(`<Period id="${c}" start="${isoDuration(periodStart)}" duration="${isoDuration(ref.durationMs)}">`);
     let setId = 1;
     if (video.length) {
-      const maxW = Math.max(...video.map((r) => r.width));
-      const maxH = Math.max(...video.map((r) => r.height));
+      // this period's own pictures: a sequence's entries may differ in size and turn
+      const sizes = video.map((r) => (r.clips[c].video ? shownSize(r.clips[c].video!.track) : { width: 0, height: 0 }));
+      const maxW = Math.max(...sizes.map((z, i) => z.width || video[i].width));
+      const maxH = Math.max(...sizes.map((z, i) => z.height || video[i].height));
       out.push(`<AdaptationSet id="${setId++}" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1"${maxW ? ` maxWidth="${maxW}" maxHeight="${maxH}"` : ''}>`);
       out.push(...protection);
       for (const r of video) {
