@@ -398,7 +398,7 @@ export const migrations: string[] = [
   // 18: how far the flavor's picture is turned for display, degrees clockwise (0, 90, 180, 270),
   // as its file's track matrix says (a phone's portrait video is stored landscape, turned 90° or
   // 270°): MPEG-TS has no place for the turn, so playManifest's HLS takes such an entry as fMP4
-  // (src/delivery/urls.ts needsFmp4). 0 for a flavor whose file no import read.
+  // (src/delivery/urls.ts whyFmp4). 0 for a flavor whose file no import read.
   `
   ALTER TABLE flavor_assets ADD COLUMN rotation INTEGER NOT NULL DEFAULT 0;
   `,

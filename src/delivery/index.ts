@@ -8,7 +8,7 @@ import type { AccessDecision } from '../access/types.js';
 import type { PlayRequest } from '../request/play-request.js';
 import { fail } from '../errors.js';
 import { resolveDeliveryProfile } from './profiles.js';
-import { HLS_CONTAINER_TYPES, ProfileType, downloadFileName, flavorUrls, profileBase, subtitlePlaylists, whyFmp4, type UrlOptions } from './urls.js';
+import { ProfileType, downloadFileName, flavorUrls, hlsFmp4Reason, profileBase, subtitlePlaylists, type UrlOptions } from './urls.js';
 import { tokenizeUrls } from './tokenizers/index.js';
 import { TokenizerError, bool } from './tokenizers/common.js';
 import { signMediaUrl } from './tokenizers/kaltura.js';
@@ -89,9 +89,8 @@ export async function mediaUrls(
   if (sequence.length) {
     opts.sequence = sequence.map((e) => e.id);
     const params = new Set(flavors.map((f) => f.flavorParamsId));
-    for (const e of sequence) {
-      if (e.id !== entry.id) opts.sequenceFlavors.push(...(await catalog.listFlavors(e.id)).filter((f) => params.has(f.flavorParamsId)));
-    }
+    const others = await Promise.all(sequence.filter((e) => e.id !== entry.id).map((e) => catalog.listFlavors(e.id)));
+    opts.sequenceFlavors = others.flat().filter((f) => params.has(f.flavorParamsId));
     durationSec = sequence.reduce((sum, e) => sum + e.duration, 0);
     note('selection', `sequence of ${sequence.length} entr${sequence.length === 1 ? 'y' : 'ies'}: ${opts.sequence.join(', ')}; flavors matched by params ids`);
   }
@@ -101,12 +100,10 @@ export async function mediaUrls(
     ? { storage, paths: (await Promise.all(flavors.map((f) => catalog.listRemoteFiles(f.id)))).map((files) => files.find((r) => r.storageProfileId === storage.id)?.path ?? '') }
     : null;
   if (storage) note('delivery', `files served from external storage ${storage.id} (${storage.name})`);
-  if (!storage && HLS_CONTAINER_TYPES.has(chosen.profile.type)) {
-    const fmp4For = [...flavors, ...opts.sequenceFlavors].map((f) => [f, whyFmp4(f)] as const).find(([, why]) => why !== null);
-    if (fmp4For) {
-      const [f, why] = fmp4For;
-      note('delivery', `HLS as fMP4 (/container/fmp4/): flavor ${f.id}${f.entryId === entry.id ? '' : ` of entry ${f.entryId}`} plays, and ${why}`);
-    }
+  const fmp4 = external ? null : hlsFmp4Reason(flavors, chosen.profile, opts);
+  if (fmp4) {
+    const { flavor: f, why } = fmp4;
+    note('delivery', `HLS as fMP4 (/container/fmp4/): flavor ${f.id}${f.entryId === entry.id ? '' : ` of entry ${f.entryId}`} plays, and ${why}`);
   }
   return { urls: flavorUrls(flavors, chosen.profile, opts, external), durationSec };
 }

@@ -32,7 +32,7 @@ export interface UrlOptions {
   sequence: string[] | null;
   /**
    * The flavors of a sequence's other entries that play under the chosen flavors' params: what
-   * they carry chooses HLS's container too (needsFmp4), as the main entry's flavors do.
+   * they carry chooses HLS's container too (hlsFmp4Reason), as the main entry's flavors do.
    */
   sequenceFlavors: FlavorAsset[];
   /** disableCaptions: the packager's manifests (DASH, MSS, the HLS master it writes) leave the captions out. */
@@ -171,7 +171,7 @@ export function externalUrls(paths: string[], profile: DeliveryProfile, storage:
 }
 
 /**
- * Whether a flavor's HLS goes as fMP4 (/container/fmp4/) rather than MPEG-TS: when MPEG-TS cannot
+ * Why a flavor's HLS goes as fMP4 (/container/fmp4/) rather than MPEG-TS, or null: when MPEG-TS cannot
  * carry one of its codecs (VP9, AV1, MPEG-4 Part 2 video; Opus, FLAC audio), by the media core's
  * own table of what its TS writer carries (src/media/codecs.ts), whose TS segments would be
  * refused with error 5; and HEVC, which TS carries but Apple's HLS players play from fMP4 only.
@@ -180,9 +180,6 @@ export function externalUrls(paths: string[], profile: DeliveryProfile, storage:
  * And a turned picture (a phone's portrait video stored landscape): MPEG-TS has no place for the
  * turn, so players show it on its side, where fMP4's init segment keeps the track's matrix.
  */
-export const needsFmp4 = (f: Pick<FlavorAsset, 'codecs' | 'videoCodec' | 'audioCodec' | 'rotation'>): boolean => whyFmp4(f) !== null;
-
-/** needsFmp4's reason, for the decision trace; null when MPEG-TS carries the flavor as it is. */
 export function whyFmp4(f: Pick<FlavorAsset, 'codecs' | 'videoCodec' | 'audioCodec' | 'rotation'>): string | null {
   if (f.rotation !== 0) return `its picture is turned ${f.rotation}° clockwise, which MPEG-TS cannot carry`;
   if (/^(h265|hevc)/i.test(f.videoCodec) || /(^|,)\s*(hvc1|hev1)/i.test(f.codecs)) return 'it is HEVC, which Apple plays from fMP4 only';
@@ -192,8 +189,22 @@ export function whyFmp4(f: Pick<FlavorAsset, 'codecs' | 'videoCodec' | 'audioCod
   return null;
 }
 
-/** The profiles whose HLS URLs name their container: MPEG-TS, or fMP4 with /container/fmp4/ (needsFmp4). */
-export const HLS_CONTAINER_TYPES: ReadonlySet<number> = new Set([ProfileType.VOD_PACKAGER_HLS, ProfileType.APPLE_HTTP, ProfileType.VOD_PACKAGER_HLS_MANIFEST]);
+/** The profiles whose HLS URLs name their container: MPEG-TS, or fMP4 with /container/fmp4/. */
+const HLS_CONTAINER_TYPES: ReadonlySet<number> = new Set([ProfileType.VOD_PACKAGER_HLS, ProfileType.APPLE_HTTP, ProfileType.VOD_PACKAGER_HLS_MANIFEST]);
+
+/**
+ * Why an answer's HLS goes as fMP4: the first flavor it plays (a sequence's other entries'
+ * included) that needs it, and the reason; null for MPEG-TS, and for profiles whose URLs name no
+ * container.
+ */
+export function hlsFmp4Reason(flavors: readonly FlavorAsset[], profile: DeliveryProfile, o: Pick<UrlOptions, 'sequenceFlavors'>): { flavor: FlavorAsset; why: string } | null {
+  if (!HLS_CONTAINER_TYPES.has(profile.type)) return null;
+  for (const flavor of [...flavors, ...o.sequenceFlavors]) {
+    const why = whyFmp4(flavor);
+    if (why !== null) return { flavor, why };
+  }
+  return null;
+}
 
 /**
  * The media URLs of a playManifest answer, in the layout of the chosen profile: per-flavor HLS
@@ -205,7 +216,7 @@ export function flavorUrls(
   external: { storage: StorageProfile; paths: string[] } | null,
 ): string[] {
   if (external) return externalUrls(external.paths, profile, external.storage, o.protocol);
-  const fmp4 = HLS_CONTAINER_TYPES.has(profile.type) && (flavors.some(needsFmp4) || o.sequenceFlavors.some(needsFmp4));
+  const fmp4 = hlsFmp4Reason(flavors, profile, o) !== null;
   if (profile.type === ProfileType.VOD_PACKAGER_HLS || profile.type === ProfileType.APPLE_HTTP) {
     return flavors.map((f) => packagerHlsIndexUrl(f, profile, o, fmp4));
   }

@@ -83,15 +83,12 @@ function aacCodecString(stream: Record<string, any>): string {
  * The display turn, degrees clockwise to the nearest quarter: an older file's `rotate` tag says it
  * clockwise; a display matrix's `rotation` (ffprobe's, from libavutil's display.h) counterclockwise.
  */
-function rotationOf(stream: Record<string, any>): number {
+function turnOf(stream: Record<string, any>): number {
   const side = (stream.side_data_list ?? []) as Record<string, unknown>[];
   const tag = num(stream.tags?.rotate);
   const clockwise = tag || -num(side.find((d) => d.rotation !== undefined)?.rotation);
   return ((Math.round(clockwise / 90) % 4) + 4) % 4 * 90;
 }
-
-/** Turned a quarter either way: shown taller than stored, or wider. */
-const sideways = (stream: Record<string, any>): boolean => rotationOf(stream) % 180 === 90;
 
 /** Reads a media file's streams. Throws ProbeError when it is empty, unreadable or not audio/video. */
 export async function probeMedia(file: string, tools: Tools = defaultTools, timeoutMs = 60_000): Promise<MediaProbe> {
@@ -127,6 +124,9 @@ export async function probeMedia(file: string, tools: Tools = defaultTools, time
   const durationSec = num(format.duration) || num(v?.duration) || num(a?.duration);
   if (!(durationSec > 0)) throw new ProbeError('the media has no duration (an empty or truncated file?): upload the complete file');
   const major = String(format.tags?.major_brand ?? '').trim();
+  const turn = v ? turnOf(v) : 0;
+  // turned a quarter either way: shown taller than stored, or wider
+  const sideways = turn % 180 === 90;
   return {
     formatName,
     container: major || formatName.split(',')[0],
@@ -136,9 +136,9 @@ export async function probeMedia(file: string, tools: Tools = defaultTools, time
     video: v ? {
       codec: String(v.codec_name ?? ''),
       // ffmpeg turns rotated video (phones) upright when decoding: report the upright size
-      width: sideways(v) ? num(v.height) : num(v.width),
-      height: sideways(v) ? num(v.width) : num(v.height),
-      rotation: rotationOf(v),
+      width: sideways ? num(v.height) : num(v.width),
+      height: sideways ? num(v.width) : num(v.height),
+      rotation: turn,
       frameRate: Math.round((rational(v.avg_frame_rate) || rational(v.r_frame_rate)) * 1000) / 1000,
       bitrateKbps: Math.round(num(v.bit_rate) / 1000),
       codecString: v.codec_name === 'h264' ? avcCodecString(v) : '',

@@ -219,15 +219,16 @@ async function rendition(f: number, sources: Source[], deps: PackagerDeps, polic
   }
   const first = clips[0];
   const fl = sources[0].flavor;
+  // the picture as shown (HLS RESOLUTION, DASH @width): a phone's turned picture taller than wide
+  const shown = first.video ? shownSize(first.video.track) : { width: 0, height: 0 };
   const audioLang = first.audio?.track.language;
   return {
     f,
     clips,
     hasVideo: !!first.video,
     hasAudio: !!first.audio,
-    // the picture as shown (HLS RESOLUTION, DASH @width): a phone's turned picture taller than wide
-    width: (first.video && shownSize(first.video.track).width) || fl.width,
-    height: (first.video && shownSize(first.video.track).height) || fl.height,
+    width: shown.width || fl.width,
+    height: shown.height || fl.height,
     frameRate: fl.frameRate,
     language: langCode(fl.language, audioLang && audioLang !== 'und' ? langCode(audioLang, audioLang) : ''),
     label: fl.label || fl.language,

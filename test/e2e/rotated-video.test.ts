@@ -2,7 +2,7 @@
 // for the turn: HLS TS played such a video on its side in every browser, while fMP4 and DASH keep
 // the matrix (test/media/rotation.test.ts). The import now reads the turn with the file's other
 // facts (flavor_assets.rotation, migration 18), and playManifest's HLS takes an entry with a turned
-// flavor as fMP4, as it does for codecs TS cannot carry (src/delivery/urls.ts needsFmp4). Checked
+// flavor as fMP4, as it does for codecs TS cannot carry (src/delivery/urls.ts whyFmp4). Checked
 // with real players: hls.js and dash.js in Chromium show the picture taller than wide.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';

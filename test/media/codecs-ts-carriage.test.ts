@@ -5,7 +5,9 @@ import t from 'tap';
 import { tsCarriesCodec, tsCarriesCodecName, tsCarriesCodecs, TS_AUDIO_ENTRIES, TS_VIDEO_ENTRIES } from '../../src/media/codecs.js';
 import { tsCarries } from '../../src/media/ts/writer.js';
 import type { Timeline } from '../../src/media/segment.js';
-import { needsFmp4, whyFmp4 } from '../../src/delivery/urls.js';
+import { whyFmp4 } from '../../src/delivery/urls.js';
+
+const needsFmp4 = (f: Parameters<typeof whyFmp4>[0]): boolean => whyFmp4(f) !== null;
 
 // sample entries and the codec strings the MP4 reader gives them
 const VIDEO: Array<[string, string]> = [

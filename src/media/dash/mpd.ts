@@ -93,15 +93,14 @@ export function buildMpd(p: Presentation, encryption?: Encryption, base = ''): s
       const maxH = Math.max(...sizes.map((z, i) => z.height || video[i].height));
       out.push(`<AdaptationSet id="${setId++}" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1"${maxW ? ` maxWidth="${maxW}" maxHeight="${maxH}"` : ''}>`);
       out.push(...protection);
-      for (const r of video) {
+      for (const [i, r] of video.entries()) {
         const tl = r.clips[c];
         if (!tl.video) continue;
         const tr = tl.video.track;
         // the picture as shown, on its own grid: a track its matrix turns a quarter has its sides
         // (and its samples' aspect) exchanged, as the player shows it
-        const shown = shownSize(tr);
         const sar: [number, number] = rotationOf(tr.matrix) % 180 === 90 ? [tr.sar[1], tr.sar[0]] : tr.sar;
-        out.push(`<Representation id="f${r.f}-v1" bandwidth="${averageBandwidth([tl], true, false, 'samples')}" codecs="${esc(codecsOf(tl, true, false))}" width="${shown.width || r.width}" height="${shown.height || r.height}"${r.frameRate ? ` frameRate="${frameRateOf(r.frameRate)}"` : ''} sar="${ratio(sar)}">`);
+        out.push(`<Representation id="f${r.f}-v1" bandwidth="${averageBandwidth([tl], true, false, 'samples')}" codecs="${esc(codecsOf(tl, true, false))}" width="${sizes[i].width || r.width}" height="${sizes[i].height || r.height}"${r.frameRate ? ` frameRate="${frameRateOf(r.frameRate)}"` : ''} sar="${ratio(sar)}">`);
         out.push(`<SegmentTemplate timescale="${tr.timescale}" initialization="${tpl(init(r.f, 'v1'))}" media="${tpl(`fragment-$Number$-f${r.f}-v1.m4s`)}" startNumber="${firstNumber(r, c)}"><SegmentTimeline>${timelineXml(tl, tl.video, 'video')}</SegmentTimeline></SegmentTemplate>`);
         out.push('</Representation>');
       }
